@@ -1,0 +1,1 @@
+"""flyout stage."""

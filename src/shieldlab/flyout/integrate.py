@@ -1,0 +1,168 @@
+"""Batched flyout: the public entry point over the two integrators.
+
+``fly`` takes launch states and steering parameters with any leading batch shape
+``...`` and returns :class:`~shieldlab.flyout.records.Trajectories` sampled on a
+shared time grid (seconds from the scenario epoch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout import kernel
+from shieldlab.flyout.forces import ATM_TABLE
+from shieldlab.flyout.records import Trajectories
+from shieldlab.flyout.reference import fly_reference
+from shieldlab.flyout.vehicle import Vehicle
+
+
+@dataclass(frozen=True)
+class EarthModel:
+    """Which physics the flyout includes.
+
+    The default is the full model: rotating WGS84 Earth, J2 gravity, US-1976 drag.
+    ``sphere=True`` flies over the non-rotating mean sphere (point-mass gravity,
+    altitude above ``R_EARTH_MEAN``), the world of the Kepler closed forms.
+    """
+
+    rotating: bool = True
+    j2: bool = True
+    drag: bool = True
+    sphere: bool = False
+
+    @property
+    def flags(self) -> int:
+        return ((kernel.ROTATING if self.rotating else 0) | (kernel.J2_ON if self.j2 and not self.sphere else 0)
+                | (kernel.DRAG_ON if self.drag else 0) | (kernel.SPHERE if self.sphere else 0))
+
+    def as_dict(self) -> dict:
+        return {"rotating": self.rotating, "j2": self.j2, "drag": self.drag, "sphere": self.sphere}
+
+
+FULL = EarthModel()
+VACUUM_SPHERE = EarthModel(rotating=False, j2=False, drag=False, sphere=True)
+
+_EV_FIELDS = ("burnout_time", "burnout_speed", "apogee_time", "apogee_alt", "impact_time")
+
+
+def _flat(a, batch, tail=()):
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), batch + tail).reshape((-1,) + tail))
+
+
+def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: float, dt: float, T: int,
+        model: EarthModel = FULL, record: bool = True, t_max: float = np.inf, engine: str = "numba"):
+    """Fly a flat batch of ``B`` trajectories (``vehicle.batch_size == B``).
+
+    Returns ``(pos (B,T,3), vel (B,T,3), phase (B,T) int8, ev (B,8))``; ``ev``
+    columns: burnout time, burnout inertial speed, apogee time, apogee altitude,
+    impact time, impact x, y, z (times in s from epoch, SI).  With
+    ``record=False`` no samples are kept and each trajectory stops at impact or
+    ``t_max`` seconds after launch (the cheap mode used by the aiming solver).
+    """
+    B = vehicle.batch_size
+    r0, v0 = _flat(r0, (B,), (3,)), _flat(v0, (B,), (3,))
+    t_launch, kick, azimuth, cutoff = (_flat(x, (B,)) for x in (t_launch, kick, azimuth, cutoff))
+    if engine == "numpy":
+        return fly_reference(vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, azimuth, cutoff,
+                             model.as_dict(), record=record)
+    if engine != "numba":
+        raise ValueError(f"engine must be 'numba' or 'numpy', not {engine!r}")
+    Tr = T if record else 1
+    pos = np.zeros((B, Tr, 3))
+    vel = np.zeros((B, Tr, 3))
+    phase = np.zeros((B, Tr), np.int8)
+    ev = np.zeros((B, 8))
+    v = vehicle
+    kernel.fly_kernel(r0, v0, t_launch, float(grid_t0), float(dt), int(T), bool(record), float(t_max),
+                      model.flags, ATM_TABLE, v.stage_burn, v.stage_mdot, v.stage_thrust_vac, v.stage_thrust_sl,
+                      v.stage_m0, v.drop_mass, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
+                      v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff,
+                      pos, vel, phase, ev)
+    if not record:
+        pos = vel = phase = None
+    return pos, vel, phase, ev
+
+
+def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf, *, t0: float, dt: float,
+        T: int, model: EarthModel = FULL, v0=None, batch_shape: tuple[int, ...] | None = None,
+        engine: str = "numba") -> Trajectories:
+    """Fly a batch and sample it on the grid ``t = t0 + k dt``, ``k < T``.
+
+    Parameters
+    ----------
+    vehicle : Vehicle with ``B = prod(batch_shape)`` elements (row-major order).
+    launch_pos : (..., 3) ECEF [m].  launch_time : (...,) [s from epoch].
+    kick : (...,) pitch-over angle from the vertical [rad].  azimuth : (...,) launch azimuth [rad].
+    cutoff : (...,) thrust termination time after launch [s] (``inf``: burn to depletion).
+    v0 : (..., 3) initial ECEF velocity [m/s] (default zero: a launch from rest).
+    """
+    if batch_shape is None:
+        batch_shape = np.shape(launch_time) or (vehicle.batch_size,)
+    batch_shape = tuple(batch_shape)
+    if int(np.prod(batch_shape)) != vehicle.batch_size:
+        raise ValueError(f"vehicle batch {vehicle.batch_size} does not match batch shape {batch_shape}")
+    v0 = np.zeros(3) if v0 is None else v0
+    pos, vel, phase, ev = run(vehicle, _flat(launch_pos, batch_shape, (3,)), _flat(v0, batch_shape, (3,)),
+                              _flat(launch_time, batch_shape), _flat(kick, batch_shape), _flat(azimuth, batch_shape),
+                              _flat(cutoff, batch_shape), grid_t0=t0, dt=dt, T=T, model=model, engine=engine)
+    shp = batch_shape
+    return Trajectories(
+        t=t0 + dt * np.arange(T),
+        pos=pos.reshape(shp + (T, 3)),
+        vel=vel.reshape(shp + (T, 3)),
+        phase=phase.reshape(shp + (T,)),
+        launch_time=_flat(launch_time, batch_shape).reshape(shp),
+        **{name: ev[:, i].reshape(shp) for i, name in enumerate(_EV_FIELDS)},
+        impact_pos=ev[:, 5:8].reshape(shp + (3,)),
+    )
+
+
+def launch_position(lat, lon, alt=0.0) -> np.ndarray:
+    """ECEF launch point [m] from geodetic radians/metres (a convenience at the edge)."""
+    return earth.geodetic_to_ecef(lat, lon, alt)
+
+
+def coast(x, dt: float, T: int, model: EarthModel = EarthModel(drag=False)):
+    """Ballistic prediction of states ``x`` (M, 6) (ECEF position, velocity) over ``T`` steps of ``dt``.
+
+    Used by fire control to extrapolate a track.  Returns ``(pos (M,T,3), ev (M,8))``
+    with times relative to the start (sample k at ``k dt``); samples after the
+    predicted impact hold the impact point, ``ev[:, 4]`` is the predicted impact time
+    (``inf`` if beyond the horizon) and ``ev[:, 5:8]`` the predicted impact point.
+    """
+    from shieldlab.flyout.vehicle import ballistic_vehicle
+
+    x = np.ascontiguousarray(x, float)
+    M = x.shape[0]
+    pos, _, _, ev = run(ballistic_vehicle(M), x[:, :3], x[:, 3:], np.zeros(M), np.zeros(M), np.zeros(M),
+                        np.zeros(M), grid_t0=0.0, dt=dt, T=T, model=model)
+    return pos, ev
+
+
+def propagate(x, span, steps: int = 64, model: EarthModel = EarthModel(drag=False)):
+    """Ballistic state after ``span`` seconds (per element, (M,)) from states ``x`` (M, 6).
+
+    Vectorised RK4 with ``steps`` equal sub-steps per element (gravity with J2 and
+    the rotating-frame terms, no drag): the short extrapolations fire control makes
+    from a track to an intercept time.
+    """
+    s = np.array(x, float, copy=True)
+    h = (np.asarray(span, float) / steps)[:, None]
+
+    def f(state):
+        r, v = state[:, :3], state[:, 3:]
+        a = earth.gravity(r, j2=model.j2 and not model.sphere)
+        if model.rotating:
+            a = a + earth.rotating_frame_acceleration(r, v)
+        return np.concatenate([v, a], axis=1)
+
+    for _ in range(steps):
+        k1 = f(s)
+        k2 = f(s + 0.5 * h * k1)
+        k3 = f(s + 0.5 * h * k2)
+        k4 = f(s + h * k3)
+        s = s + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return s

@@ -1,0 +1,177 @@
+"""NumPy reference of the batched 3-DOF flyout: readable, vectorised over the batch.
+
+The model (see docs/models.md, "Threat flyout"):
+
+    dr/dt = v
+    dv/dt = g_J2(r) - 2 w x v - w x (w x r) + (F(p)/m) u_thrust - (rho |v| Cd(M) A / 2m) v
+
+in WGS84 ECEF with the atmosphere at rest in that frame.  Thrust direction
+``u_thrust``: local vertical for ``vertical_rise`` seconds, then a linear
+pitch-over to the kick angle in the plane of the launch azimuth during
+``pitch_over`` seconds, then along the velocity (gravity turn).  Engines stop at
+``cutoff`` (thrust termination) or when the last stage burns out.
+
+Integration: classical RK4 on the output grid's step, with each step split at
+the vehicle's events (end of vertical rise, end of pitch-over, stage burnouts,
+cut-off) so no discontinuity falls inside a sub-step.  Impact is where the cubic
+Hermite interpolant of the last sub-step meets the ellipsoid (or the sphere).
+
+This is the reference that :mod:`shieldlab.flyout.kernel` must equal; it is an
+order of magnitude slower (bench/flyout.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout.forces import P0, atmosphere_table, interp_rows
+from shieldlab.flyout.vehicle import Vehicle
+
+REENTRY_ALT = 100e3
+
+
+def _geodetic(r: np.ndarray, sphere: bool):
+    if sphere:
+        rn = np.linalg.norm(r, axis=-1)
+        return np.arcsin(r[..., 2] / rn), np.arctan2(r[..., 1], r[..., 0]), rn - earth.R_EARTH_MEAN
+    return earth.ecef_to_geodetic(r)
+
+
+def _deriv(s, tau, stage, veh: Vehicle, starts, m_bal, kick, az, model):
+    B = s.shape[0]
+    r, v = s[:, :3], s[:, 3:]
+    rows = np.arange(B)
+    acc = earth.gravity(r, j2=model["j2"] and not model["sphere"])
+    if model["rotating"]:
+        acc = acc + earth.rotating_frame_acceleration(r, v)
+    lat, lon, alt = _geodetic(r, model["sphere"])
+    rho, p, a_snd = atmosphere_table(alt)
+    speed = np.linalg.norm(v, axis=-1)
+    powered = stage >= 0
+    st = np.where(powered, stage, 0)
+    m0, mdot, start = veh.stage_m0[rows, st], veh.stage_mdot[rows, st], starts[rows, st]
+    fvac, fsl = veh.stage_thrust_vac[rows, st], veh.stage_thrust_sl[rows, st]
+    mass = np.where(powered, m0 - mdot * (tau - start), m_bal)
+    thrust = np.where(powered, fvac - (fvac - fsl) * p / P0, 0.0)
+    # thrust direction
+    M = earth.enu_matrix(lat, lon)  # rows E, N, U
+    east, north, up = M[:, 0], M[:, 1], M[:, 2]
+    th = kick * np.clip((tau - veh.vertical_rise) / np.where(veh.pitch_over > 0, veh.pitch_over, 1.0), 0.0, 1.0)
+    horiz = np.cos(az)[:, None] * north + np.sin(az)[:, None] * east
+    tilted = np.cos(th)[:, None] * up + np.sin(th)[:, None] * horiz
+    along_v = v / np.where(speed > 0, speed, 1.0)[:, None]
+    vertical = tau < veh.vertical_rise
+    pitching = (tau < veh.vertical_rise + veh.pitch_over) | (speed == 0)
+    u = np.where(vertical[:, None], up, np.where(pitching[:, None], tilted, along_v))
+    acc = acc + (thrust / mass)[:, None] * u
+    if model["drag"]:
+        use_rv = (~powered) & veh.rv_separates
+        area = np.where(use_rv, veh.rv_area, veh.boost_area)
+        mach = speed / a_snd
+        cd = np.where(use_rv, interp_rows(mach, veh.rv_mach, veh.rv_cd), interp_rows(mach, veh.boost_mach, veh.boost_cd))
+        kd = 0.5 * rho * speed * cd * area / mass
+        acc = acc - kd[:, None] * v
+    return np.concatenate([v, acc], axis=1)
+
+
+def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, az, cutoff, model, record=True):
+    """Vectorised reference flyout; same arguments and outputs as the fast path (see
+    :func:`shieldlab.flyout.integrate.fly`).  Returns ``(pos, vel, phase, ev)``."""
+    B, S = veh.stage_burn.shape
+    rows = np.arange(B)
+    ends = np.cumsum(veh.stage_burn, axis=1)
+    starts = ends - veh.stage_burn
+    total = ends[:, -1]
+    t_pow = np.minimum(cutoff, total)
+    # mass after powered flight
+    burning = (veh.stage_burn > 0) & (starts < t_pow[:, None])
+    last = np.where(burning.any(axis=1), S - 1 - np.argmax(burning[:, ::-1], axis=1), -1)
+    lst = np.maximum(last, 0)
+    m_whole = veh.stage_m0[rows, lst] - veh.stage_mdot[rows, lst] * (t_pow - starts[rows, lst])
+    m_bal = np.where(veh.rv_separates | (last < 0), veh.rv_mass, m_whole)
+    # events (tau), padded with +inf
+    cand = np.concatenate([veh.vertical_rise[:, None], (veh.vertical_rise + veh.pitch_over)[:, None],
+                           t_pow[:, None], ends], axis=1)
+    ok = (cand > 0) & (cand <= t_pow[:, None])
+    ok[:, 3:] &= ends < t_pow[:, None]
+    events = np.sort(np.where(ok, cand, np.inf), axis=1)
+
+    s = np.concatenate([r0, v0], axis=1).astype(float)
+    t_cur = np.asarray(t_launch, float).copy()
+    landed = np.zeros(B, bool)
+    ev = np.full((B, 8), np.nan)
+    ev[:, 0] = np.where(t_pow > 0, np.inf, t_launch)
+    w = earth.OMEGA_EARTH if model["rotating"] else 0.0
+
+    def inertial_speed(st):
+        return np.linalg.norm(st[:, 3:] + np.cross([0.0, 0.0, w], st[:, :3]), axis=-1)
+
+    ev[:, 1] = np.where(t_pow > 0, 0.0, inertial_speed(s))
+    ev[:, 2] = t_launch
+    ev[:, 3] = _geodetic(s[:, :3], model["sphere"])[2]
+    ev[:, 4] = np.inf
+    pos = np.zeros((B, T, 3)) if record else None
+    vel = np.zeros((B, T, 3)) if record else None
+    phase = np.zeros((B, T), np.int8) if record else None
+    tl = np.asarray(t_launch, float)
+
+    for k in range(T):
+        g = grid_t0 + k * dt
+        live = g - tl <= t_max
+        if not live.any():
+            break
+        while True:
+            act = (~landed) & (t_cur < g) & live
+            if not act.any():
+                break
+            tau = t_cur - tl
+            nxt = np.where(events > (tau + 1e-9)[:, None], events, np.inf).min(axis=1) + tl
+            t_next = np.minimum(g, nxt)
+            h = np.where(act, t_next - t_cur, 0.0)
+            tm = tau + 0.5 * h
+            in_stage = (starts <= tm[:, None]) & (tm[:, None] < ends) & (tm < t_pow)[:, None]
+            stage = np.where(in_stage.any(axis=1), np.argmax(in_stage, axis=1), -1)
+            args = (stage, veh, starts, m_bal, np.asarray(kick, float), np.asarray(az, float), model)
+            k1 = _deriv(s, tau, *args)
+            k2 = _deriv(s + 0.5 * h[:, None] * k1, tau + 0.5 * h, *args)
+            k3 = _deriv(s + 0.5 * h[:, None] * k2, tau + 0.5 * h, *args)
+            k4 = _deriv(s + h[:, None] * k3, tau + h, *args)
+            s_prev = s
+            s = np.where(act[:, None], s + (h / 6.0)[:, None] * (k1 + 2 * k2 + 2 * k3 + k4), s)
+            t_cur = np.where(act, t_next, t_cur)
+            tau_new = t_cur - tl
+            bo = act & (np.abs(tau_new - t_pow) < 1e-9) & (t_pow > 0)
+            ev[bo, 0] = t_cur[bo]
+            ev[bo, 1] = inertial_speed(s)[bo]
+            alt = _geodetic(s[:, :3], model["sphere"])[2]
+            up = act & (alt > ev[:, 3])
+            ev[up, 2], ev[up, 3] = t_cur[up], alt[up]
+            hit = act & (alt < 0.0) & (tau_new > 0.0)
+            if hit.any():
+                d0 = k1[hit]
+                d1 = _deriv(s, tau_new, *args)[hit]
+                p0, p1, hh = s_prev[hit, :3], s[hit, :3], h[hit][:, None]
+                lo, hi = np.zeros(hit.sum()), np.ones(hit.sum())
+                for _ in range(40):
+                    u = (0.5 * (lo + hi))[:, None]
+                    p = ((2 * u**3 - 3 * u**2 + 1) * p0 + (u**3 - 2 * u**2 + u) * hh * d0[:, :3]
+                         + (-2 * u**3 + 3 * u**2) * p1 + (u**3 - u**2) * hh * d1[:, :3])
+                    above = _geodetic(p, model["sphere"])[2] > 0.0
+                    lo, hi = np.where(above, u[:, 0], lo), np.where(above, hi, u[:, 0])
+                ev[hit, 4] = t_cur[hit] - h[hit] + 0.5 * (lo + hi) * h[hit]
+                ev[hit, 5:8] = p
+                landed |= hit
+        if record:
+            pre = g < tl
+            tau_g = g - tl
+            alt = _geodetic(s[:, :3], model["sphere"])[2]
+            vr = np.einsum("bi,bi->b", s[:, :3], s[:, 3:])
+            ph = np.where(tau_g < t_pow, 1, np.where((alt < REENTRY_ALT) & (vr < 0), 3, 2))
+            ph = np.where(landed, 4, np.where(pre, 0, ph))
+            pos[:, k] = np.where(pre[:, None], r0, np.where(landed[:, None], ev[:, 5:8], s[:, :3]))
+            vel[:, k] = np.where((pre | landed)[:, None], 0.0, s[:, 3:])
+            phase[:, k] = ph
+        elif landed.all():
+            break
+    return pos, vel, phase, ev

@@ -1,0 +1,170 @@
+"""Ground radar: visibility, radar-equation SNR, Swerling-1 detection, noisy (range, az, el).
+
+A placed :class:`Radar` looks at WGS84 ECEF target positions [m] from a geodetic
+site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/_parts/radar.md):
+
+* SNR from the radar equation scaled to the catalogue figure: the spec's
+  ``max_range_km`` is the range at which a target of ``ref_rcs_m2`` is detected
+  with Pd = 0.5 at the spec's ``pfa``, so
+  ``SNR = SNR50 (R_max / R)^4 (sigma / sigma_ref)``
+  (R^-4 law: M. I. Skolnik, *Introduction to Radar Systems*, 3rd ed., 2001, ch. 1-2).
+* Single-pulse Swerling case 1 detection, square-law detector:
+  ``Pd = Pfa^(1 / (1 + SNR))``, hence ``SNR50 = ln(Pfa) / ln(1/2) - 1``
+  (M. A. Richards, *Fundamentals of Radar Signal Processing*, 2005, ch. 6;
+  Skolnik 2001, ch. 2).
+* Visibility: azimuth within the field of view about the boresight, elevation in
+  ``[max(el_min, mask), el_max]`` and a geometric line of sight clear of the
+  ellipsoid (:func:`shieldlab.earth.line_of_sight`).
+* Measurement: true (range, azimuth, elevation) plus independent Gaussian noise
+  of the spec's ``sigma_range_m`` and ``sigma_angle_mrad``.
+
+Limits: no clutter, multipath, refraction, jamming, resolution or aspect-
+dependent RCS; one look per scan (no pulse integration); angle noise does not
+shrink with SNR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout.records import Phase, Trajectories
+from shieldlab.sensors.records import Detections
+
+__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "visible", "observe"]
+
+_IN_FLIGHT = np.array([int(Phase.BOOST), int(Phase.MIDCOURSE), int(Phase.REENTRY)])
+
+
+@dataclass(frozen=True)
+class Radar:
+    """A catalogue radar placed in a scenario.
+
+    name : scenario name of this sensor.
+    spec : the catalogue sensor (``shieldlab.catalog.models.Sensor`` or any object
+        with its attributes: max_range_km, ref_rcs_m2, az_fov_deg, el_min_deg,
+        el_max_deg, scan_period_s, sigma_range_m, sigma_angle_mrad, pfa).
+    lat, lon, alt : geodetic site [rad, rad, m].
+    boresight_az : centre of the azimuth field of view [rad, clockwise from north].
+    elevation_mask : terrain/operator mask [rad]; nothing below it is seen.
+    """
+
+    name: str
+    spec: object
+    lat: float
+    lon: float
+    alt: float
+    boresight_az: float
+    elevation_mask: float = 0.0
+
+    @cached_property
+    def site_ecef(self) -> np.ndarray:
+        """Site position, ECEF (3,) [m]."""
+        return earth.geodetic_to_ecef(self.lat, self.lon, self.alt)
+
+
+def snr50(pfa) -> np.ndarray:
+    """Single-pulse Swerling-1 SNR (linear) giving Pd = 0.5 at false-alarm probability ``pfa``."""
+    return np.log(pfa) / np.log(0.5) - 1.0
+
+
+def snr(radar: Radar, range_m, rcs_m2) -> np.ndarray:
+    """Linear SNR for targets at slant ``range_m`` [m] with ``rcs_m2`` [m^2] (broadcast).
+
+    ``SNR50(pfa) * (R_max / R)^4 * (rcs / ref_rcs)``.
+    """
+    spec = radar.spec
+    r = np.asarray(range_m, dtype=float)
+    scale = (spec.max_range_km * 1e3 / r) ** 4 * (np.asarray(rcs_m2, dtype=float) / spec.ref_rcs_m2)
+    return snr50(spec.pfa) * scale
+
+
+def pd_swerling1(snr, pfa) -> np.ndarray:
+    """Single-pulse Swerling-1 probability of detection, ``Pfa ** (1 / (1 + SNR))`` (broadcast)."""
+    return np.asarray(pfa, dtype=float) ** (1.0 / (1.0 + np.asarray(snr, dtype=float)))
+
+
+def _aer_visible(radar: Radar, pos):
+    """(az, el, range, visible) of ECEF targets ``pos`` (..., 3); each (...)."""
+    spec = radar.spec
+    pos = np.asarray(pos, dtype=float)
+    az, el, rng = earth.ecef_to_aer(pos, radar.lat, radar.lon, radar.alt)
+    half_fov = 0.5 * np.deg2rad(spec.az_fov_deg)
+    off_boresight = np.abs(np.mod(az - radar.boresight_az + np.pi, 2.0 * np.pi) - np.pi)
+    el_low = max(np.deg2rad(spec.el_min_deg), radar.elevation_mask)
+    ok = (
+        ((off_boresight <= half_fov) | (half_fov >= np.pi))
+        & (el >= el_low)
+        & (el <= np.deg2rad(spec.el_max_deg))
+        & (rng > 0.0)
+        & earth.line_of_sight(radar.site_ecef, pos)
+    )
+    return az, el, rng, ok
+
+
+def visible(radar: Radar, pos) -> np.ndarray:
+    """Whether ECEF targets ``pos`` (..., 3) [m] are in the radar's field of regard: (...) bool.
+
+    Azimuth within ``az_fov_deg / 2`` of the boresight (a 360-degree field sees all
+    around), elevation in ``[max(el_min, mask), el_max]``, line of sight clear of
+    the ellipsoid.  Range does not enter: detection probability handles it.
+    """
+    return _aer_visible(radar, pos)[3]
+
+
+def observe(radar: Radar, traj: Trajectories, rcs_m2, rng: np.random.Generator) -> Detections:
+    """Scan a batch of trajectories: noisy detections of every in-flight, visible threat.
+
+    Scans fall on the trajectory samples every ``step = max(1, round(scan_period_s / dt))``
+    grid steps from the first grid time, so the effective scan period is ``step * dt``
+    (equal to ``scan_period_s`` when it is a multiple of ``dt``).  At each scan a
+    threat in BOOST, MIDCOURSE or REENTRY that is :func:`visible` is reported with
+    probability :func:`pd_swerling1`; the report is the true (range, azimuth,
+    elevation) plus Gaussian noise (``sigma_range_m``, ``sigma_angle_mrad * 1e-3``
+    on both angles), azimuth wrapped to [0, 2 pi).
+
+    traj : Trajectories with batch shape ``...`` and T samples.
+    rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``.
+    rng : random generator; one uniform and three normals are drawn per
+        (element, scan) whether or not it is visible, so results depend only on the
+        seed and the shapes.
+    Returns Detections with K scans (``z`` (..., K, 3), ``detected`` (..., K)).
+    """
+    spec = radar.spec
+    dt = traj.dt
+    step = max(1, int(round(spec.scan_period_s / dt))) if dt > 0 else 1
+    idx = np.arange(0, traj.t.size, step)
+    pos = traj.pos[..., idx, :]
+    phase = traj.phase[..., idx]
+    batch = traj.batch_shape
+    az, el, r, ok = _aer_visible(radar, pos)
+    ok &= np.isin(phase, _IN_FLIGHT)
+    rcs = np.broadcast_to(np.asarray(rcs_m2, dtype=float), batch)[..., None]
+    with np.errstate(divide="ignore", over="ignore"):
+        s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
+    pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
+
+    shape = batch + (idx.size,)
+    detected = rng.random(shape) < pd
+    sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
+    z = np.stack([r, az, el], axis=-1) + rng.standard_normal(shape + (3,)) * sig
+    z[..., 1] = np.mod(z[..., 1], 2.0 * np.pi)
+    z[..., 1] = np.where(z[..., 1] >= 2.0 * np.pi, 0.0, z[..., 1])  # mod can round up to 2 pi
+    z = np.where(detected[..., None], z, np.nan)
+
+    return Detections(
+        sensor=radar.name,
+        site_ecef=radar.site_ecef,
+        site_lat=float(radar.lat),
+        site_lon=float(radar.lon),
+        site_alt=float(radar.alt),
+        t=traj.t[idx],
+        z=z,
+        detected=detected,
+        R=np.diag(sig**2),
+        snr=s,
+        truth_pos=pos,
+    )

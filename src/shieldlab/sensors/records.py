@@ -1,0 +1,53 @@
+"""Records produced by the sensor stage.
+
+One :class:`Detections` per sensor: the sensor scans on its own time grid and,
+for every batch element (run, threat) and scan, either reports a noisy
+measurement of range, azimuth and elevation or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Measurements of one sensor.
+
+    Attributes
+    ----------
+    sensor : str
+        Sensor name from the scenario.
+    site_ecef : (3,) float64
+        Sensor position, ECEF [m].
+    site_lat, site_lon, site_alt : float
+        Sensor geodetic position [rad, rad, m].
+    t : (K,) float64
+        Scan times [s from epoch].
+    z : (..., K, 3) float64
+        Measured (range [m], azimuth [rad, clockwise from north, 0..2π),
+        elevation [rad]); ``nan`` where ``detected`` is False.
+    detected : (..., K) bool
+        Whether the target was reported at that scan.
+    R : (3, 3) float64
+        Measurement noise covariance of ``z`` (diagonal: σ_r², σ_az², σ_el²).
+    snr : (..., K) float64
+        Signal-to-noise ratio (linear) at that scan; 0 where not visible.
+    truth_pos : (..., K, 3) float64
+        True target position at the scan, for scoring only: a tracker must not
+        read it.
+    """
+
+    sensor: str
+    site_ecef: np.ndarray
+    site_lat: float
+    site_lon: float
+    site_alt: float
+    t: np.ndarray
+    z: np.ndarray
+    detected: np.ndarray
+    R: np.ndarray
+    snr: np.ndarray
+    truth_pos: np.ndarray

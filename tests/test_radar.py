@@ -1,0 +1,215 @@
+"""Tests of the radar sensor model (shieldlab.sensors.radar).
+
+Oracles: the Swerling-1 single-pulse closed form against a Monte Carlo of the
+square-law detector (Richards, *Fundamentals of Radar Signal Processing*, 2005,
+ch. 6), the radar equation's R^-4 law (Skolnik, *Introduction to Radar
+Systems*, 3rd ed., 2001), the geometric radio horizon sqrt(2 R h), and sampling
+statistics of the Gaussian measurement noise.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from shieldlab import earth
+from shieldlab.flyout.records import Phase, Trajectories
+from shieldlab.sensors import radar as rd
+
+DEG = np.pi / 180.0
+SITE = dict(lat=38.35 * DEG, lon=37.79 * DEG, alt=2_085.0)  # Kürecik (public-figures.md §1)
+
+
+def _spec(**kw):
+    base = dict(
+        id="test", name="test radar", band="X", max_range_km=1_000.0, ref_rcs_m2=0.1,
+        az_fov_deg=120.0, el_min_deg=0.0, el_max_deg=90.0, scan_period_s=5.0,
+        sigma_range_m=20.0, sigma_angle_mrad=1.0, pfa=1e-6, source="test",
+    )
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def _radar(boresight_deg=90.0, mask_deg=0.0, **kw):
+    return rd.Radar("r1", _spec(**kw), boresight_az=boresight_deg * DEG,
+                    elevation_mask=mask_deg * DEG, **SITE)
+
+
+def _traj(pos, phase=Phase.MIDCOURSE, dt=1.0):
+    """Trajectories around positions (..., T, 3); phase scalar or (..., T)."""
+    pos = np.asarray(pos, dtype=float)
+    batch, n_t = pos.shape[:-2], pos.shape[-2]
+    nan = np.full(batch, np.nan)
+    return Trajectories(
+        t=np.arange(n_t) * dt, pos=pos, vel=np.zeros_like(pos),
+        phase=np.broadcast_to(np.asarray(phase, dtype=np.int8), pos.shape[:-1]).copy(),
+        launch_time=nan, burnout_time=nan, burnout_speed=nan, apogee_time=nan,
+        apogee_alt=nan, impact_time=nan, impact_pos=np.full(batch + (3,), np.nan),
+    )
+
+
+def _at(az_deg, el_deg, range_m, n_t=1):
+    """ECEF (..., n_t, 3) of a target fixed at (az, el, range) from the site, repeated n_t times."""
+    p = earth.aer_to_ecef(np.asarray(az_deg) * DEG, np.asarray(el_deg) * DEG, range_m,
+                          SITE["lat"], SITE["lon"], SITE["alt"])
+    return np.repeat(p[..., None, :], n_t, axis=-2)
+
+
+# --------------------------------------------------------------------------- detection law
+
+
+@pytest.mark.parametrize("pfa", [1e-4, 1e-6, 1e-8])
+def test_pd_at_snr50_is_one_half(pfa):
+    assert rd.pd_swerling1(rd.snr50(pfa), pfa) == pytest.approx(0.5, abs=1e-12)
+
+
+def test_snr50_textbook_value():
+    """Swerling 1, one pulse, Pfa 1e-6, Pd 0.5: about 12.8 dB (Richards 2005 ch. 6;
+    1.5 dB above the 11.2 dB of Albersheim's steady-target formula, the fluctuation loss)."""
+    assert 10 * np.log10(rd.snr50(1e-6)) == pytest.approx(12.8, abs=0.05)
+
+
+def test_pd_against_monte_carlo_square_law_detector():
+    """Exponential (Swerling 1) target power plus complex Gaussian noise, threshold -ln(Pfa)."""
+    rng = np.random.default_rng(7)
+    n, pfa = 400_000, 1e-3
+    thr = -np.log(pfa)  # unit noise power, square-law detector
+    noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    assert np.mean(np.abs(noise) ** 2 > thr) == pytest.approx(pfa, abs=4 * np.sqrt(pfa / n))
+    for snr in (1.0, 5.0, 20.0):
+        amp = np.sqrt(snr) * (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+        pd_mc = np.mean(np.abs(amp + noise) ** 2 > thr)
+        pd = rd.pd_swerling1(snr, pfa)
+        assert pd_mc == pytest.approx(pd, abs=4 * np.sqrt(pd * (1 - pd) / n))
+
+
+def test_pd_monotone_in_range():
+    radar = _radar()
+    r = np.linspace(10e3, 3_000e3, 500)
+    pd = rd.pd_swerling1(rd.snr(radar, r, 0.1), radar.spec.pfa)
+    assert np.all(np.diff(pd) < 0)
+    assert pd[0] > 0.99 and pd[-1] < 0.05
+
+
+def test_range_scales_with_rcs_to_the_quarter():
+    """Pd = 0.5 at R_max for the reference RCS and at 2 R_max for 16x the RCS."""
+    radar = _radar()
+    r_max = radar.spec.max_range_km * 1e3
+    for rcs, expect in ((0.1, r_max), (1.6, 2 * r_max), (0.1 / 81, r_max / 3)):
+        r50 = brentq(lambda r: rd.pd_swerling1(rd.snr(radar, r, rcs), radar.spec.pfa) - 0.5,
+                     1e3, 1e8, xtol=1e-6)
+        assert r50 == pytest.approx(expect, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_behind_the_horizon_never_detected():
+    """1 km altitude at 400 km is beyond the geometric horizons sqrt(2 R h) of the 2,085 m site
+    (163 km) and of the target (113 km): the Earth blocks it, whatever the RCS.  Elevation
+    limits are opened to -5 deg so that only the line of sight decides (it sits at -2 deg)."""
+    radar = _radar(az_fov_deg=360.0, el_min_deg=-5.0, mask_deg=-5.0)
+    lat2, lon2 = earth.destination(SITE["lat"], SITE["lon"], 90 * DEG, np.array([400e3, 200e3]))
+    pos = earth.geodetic_to_ecef(lat2, lon2, 1_000.0)
+    pos = np.repeat(pos[:, None, :], 200, axis=1)
+    det = rd.observe(radar, _traj(pos), 1e4, np.random.default_rng(0))
+    assert not det.detected[0].any() and np.all(det.snr[0] == 0)
+    assert det.detected[1].all()  # the same target at 200 km is within the horizon
+
+
+def test_outside_azimuth_fov_never_detected():
+    radar = _radar(boresight_deg=90.0, az_fov_deg=120.0)
+    pos = _at(np.array([270.0, 155.0, 25.0, 35.0, 145.0]), 10.0, 300e3, n_t=200)
+    det = rd.observe(radar, _traj(pos), 1e3, np.random.default_rng(1))
+    assert not det.detected[:3].any()  # behind, and just outside the 30..150 deg sector
+    assert det.detected[3:].all()  # just inside on both edges
+
+
+def test_above_el_max_and_below_mask_never_detected():
+    radar = _radar(az_fov_deg=360.0, el_max_deg=60.0, mask_deg=5.0)
+    pos = _at(90.0, np.array([80.0, 61.0, 4.0, 59.0, 6.0]), 200e3, n_t=200)
+    det = rd.observe(radar, _traj(pos), 1e3, np.random.default_rng(2))
+    assert not det.detected[:3].any()
+    assert det.detected[3:].all()
+    np.testing.assert_array_equal(rd.visible(radar, pos[:, 0]), [False, False, False, True, True])
+
+
+def test_el_min_of_the_spec_also_applies():
+    radar = _radar(az_fov_deg=360.0, el_min_deg=3.0, mask_deg=1.0)
+    np.testing.assert_array_equal(rd.visible(radar, _at(0.0, np.array([2.0, 4.0]), 100e3)[:, 0]),
+                                  [False, True])
+
+
+def test_only_in_flight_phases_are_detected():
+    phase = np.array([Phase.PRELAUNCH, Phase.BOOST, Phase.MIDCOURSE, Phase.REENTRY, Phase.IMPACTED])
+    phase = np.tile(phase, 40)
+    pos = _at(90.0, 10.0, 100e3, n_t=phase.size)
+    det = rd.observe(_radar(scan_period_s=1.0), _traj(pos, phase), 1e3, np.random.default_rng(3))
+    flying = np.isin(phase, [Phase.BOOST, Phase.MIDCOURSE, Phase.REENTRY])
+    np.testing.assert_array_equal(det.detected, flying)
+    assert np.all(det.snr[~flying] == 0) and np.all(det.snr[flying] > 0)
+    assert np.all(np.isnan(det.z[~flying]))
+
+
+# --------------------------------------------------------------------------- observe
+
+
+def test_detection_frequency_matches_pd():
+    """At R_max with the reference RCS half the looks detect (binomial bounds)."""
+    radar = _radar()
+    n = 20_000
+    pos = _at(90.0, 5.0, radar.spec.max_range_km * 1e3, n_t=1)
+    pos = np.broadcast_to(pos, (n, 1, 3))
+    det = rd.observe(radar, _traj(pos), 0.1, np.random.default_rng(4))
+    np.testing.assert_allclose(det.snr, rd.snr50(1e-6), rtol=1e-9)
+    assert det.detected.mean() == pytest.approx(0.5, abs=4 * np.sqrt(0.25 / n))
+
+
+def test_noise_statistics():
+    """Residuals have zero mean and the spec's sigmas, within sampling error (n = 20,000)."""
+    radar = _radar(az_fov_deg=360.0, sigma_range_m=35.0, sigma_angle_mrad=0.7)
+    n = 20_000
+    az = np.array([0.01, 90.0, 200.0, 359.99])  # both sides of north: azimuth wraps
+    pos = np.broadcast_to(_at(az, 20.0, 400e3, n_t=5), (n // 20, 4, 5, 3))
+    det = rd.observe(radar, _traj(pos), 1e3, np.random.default_rng(5))
+    assert det.detected.all()
+    assert np.all((det.z[..., 1] >= 0) & (det.z[..., 1] < 2 * np.pi))
+    a, e, r = earth.ecef_to_aer(det.truth_pos, radar.lat, radar.lon, radar.alt)
+    res = det.z - np.stack([r, a, e], -1)
+    res[..., 1] = np.mod(res[..., 1] + np.pi, 2 * np.pi) - np.pi
+    res = res.reshape(-1, 3)
+    sig = np.array([35.0, 0.7e-3, 0.7e-3])
+    m = res.shape[0]
+    assert np.all(np.abs(res.mean(0)) < 4 * sig / np.sqrt(m))
+    assert np.all(np.abs(res.std(0) / sig - 1) < 4 / np.sqrt(2 * m))
+    np.testing.assert_allclose(det.R, np.diag(sig**2))
+
+
+def test_determinism_and_seed_dependence():
+    radar = _radar()
+    az, rng_m = np.linspace(40, 140, 30)[:, None], np.linspace(500e3, 1500e3, 7)
+    pos = _at(az, 3.0, rng_m, n_t=10)  # (30, 7, 10, 3)
+    traj = _traj(pos)
+    a = rd.observe(radar, traj, 0.1, np.random.default_rng(42))
+    b = rd.observe(radar, traj, 0.1, np.random.default_rng(42))
+    c = rd.observe(radar, traj, 0.1, np.random.default_rng(43))
+    np.testing.assert_array_equal(a.detected, b.detected)
+    np.testing.assert_array_equal(a.z, b.z)  # nan positions equal too
+    assert not np.array_equal(a.detected, c.detected)
+
+
+def test_scan_grid_and_shapes():
+    """Scans every round(scan/dt) samples; batch axes and rcs broadcast; truth at the scans."""
+    pos = _at(np.array([[60.0], [90.0]]), np.array([10.0, 20.0, 30.0]), 100e3, n_t=50)  # (2,3,50,3)
+    traj = _traj(pos, dt=0.5)
+    rcs = np.array([1.0, 2.0, 4.0])
+    det = rd.observe(_radar(scan_period_s=2.2), traj, rcs, np.random.default_rng(6))
+    np.testing.assert_allclose(det.t, np.arange(0, 50, 4) * 0.5)
+    assert det.z.shape == (2, 3, 13, 3) and det.detected.shape == det.snr.shape == (2, 3, 13)
+    np.testing.assert_array_equal(det.truth_pos, pos[..., ::4, :])
+    np.testing.assert_allclose(det.snr[:, 1] / det.snr[:, 0], 2.0, rtol=1e-12)  # SNR ∝ rcs
+    site = earth.geodetic_to_ecef(SITE["lat"], SITE["lon"], SITE["alt"])
+    np.testing.assert_allclose(det.site_ecef, site)
