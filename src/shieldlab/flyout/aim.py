@@ -15,7 +15,7 @@ Profiles
     the range.
 
 Method: a scan of 24 kick angles, golden-section refinement of the maximum,
-bisection on the monotone branch (kick or cut-off) for the ground range, and a
+Illinois regula falsi on the monotone branch (kick or cut-off) for the ground range, and a
 fixed-point correction of the azimuth for Earth rotation and J2 (the cross-range
 error is fed back as a bearing change).  Every evaluation is one batched call of
 the fast integrator over all threats at once.
@@ -49,6 +49,16 @@ class UnreachableError(ValueError):
         )
 
 
+class NoSolutionError(ValueError):
+    """No trajectory of the requested profile reaches the aim point (e.g. too close for a
+    depressed full-burn shot of a missile that cannot cut thrust)."""
+
+    def __init__(self, index: int, missile: str, range_m: float, profile: str):
+        self.index, self.missile, self.range_m, self.profile = index, missile, range_m, profile
+        super().__init__(f"no {profile} trajectory of {missile} comes down {range_m / 1e3:,.0f} km away "
+                         f"(it cannot cut thrust; try another profile)")
+
+
 @dataclass(frozen=True)
 class Steering:
     """Solved steering per threat, shapes (N,)."""
@@ -74,7 +84,8 @@ class _Evaluator:
         lat, lon, _ = earth.ecef_to_geodetic(ev[:, 5:8])
         landed = np.isfinite(ev[:, 4])
         rng = earth.great_circle_distance(self.lat0[idx], self.lon0[idx], lat, lon)
-        rng = np.where(landed, rng, np.inf)  # never came down: treat as beyond any aim point
+        # never came down within t_max: a near-vertical shot into space; count it as no range
+        rng = np.where(landed, rng, 0.0)
         return rng, lat, lon, ev[:, 3]
 
 
@@ -84,17 +95,15 @@ def _max_range_kick(ev: _Evaluator, az: np.ndarray):
     idx = np.repeat(np.arange(N), grid.size)
     kicks = np.tile(grid, N)
     rng = ev.impact(idx, kicks, az[idx], np.full(idx.size, np.inf))[0].reshape(N, grid.size)
-    rng = np.where(np.isfinite(rng), rng, -1.0)
     j = np.argmax(rng, axis=1)
     lo = grid[np.maximum(j - 1, 0)]
     hi = grid[np.minimum(j + 1, grid.size - 1)]
     ar = np.arange(N)
-    for _ in range(30):  # golden section for the maximum of range(kick)
+    for _ in range(20):  # golden section for the maximum of range(kick); range is flat there
         a = hi - _GOLD * (hi - lo)
         b = lo + _GOLD * (hi - lo)
-        both = np.concatenate([a, b])
-        r = ev.impact(np.concatenate([ar, ar]), both, np.concatenate([az, az]), np.full(2 * N, np.inf))[0]
-        r = np.where(np.isfinite(r), r, -1.0)
+        r = ev.impact(np.concatenate([ar, ar]), np.concatenate([a, b]), np.concatenate([az, az]),
+                      np.full(2 * N, np.inf))[0]
         left = r[:N] >= r[N:]
         hi = np.where(left, b, hi)
         lo = np.where(left, lo, a)
@@ -103,15 +112,32 @@ def _max_range_kick(ev: _Evaluator, az: np.ndarray):
     return k, rmax
 
 
-def _bisect(f, lo, hi, increasing, target, iters=48):
-    """Vectorised bisection for f(x) = target on [lo, hi]; ``increasing`` per element."""
+def _root(f, lo, hi, target, tol=0.5, iters=40):
+    """Vectorised Illinois (modified regula falsi) root of ``f(x) = target`` on brackets [lo, hi].
+
+    ``f`` maps an (M,) array of parameters to ranges; the bracket must straddle the
+    target; where it does not, the result is ``nan`` (no solution on that branch).
+    Converges superlinearly; stops when every element is within ``tol`` metres.
+    """
+    a, b = lo.copy(), hi.copy()
+    fa, fb = f(a) - target, f(b) - target
+    ok = np.sign(fa) != np.sign(fb)
+    x = np.where(np.abs(fa) < np.abs(fb), a, b)
+    side = np.zeros(a.shape, int)
     for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        above = f(mid) > target
-        go_left = above == increasing
-        hi = np.where(go_left, mid, hi)
-        lo = np.where(go_left, lo, mid)
-    return 0.5 * (lo + hi)
+        denom = fb - fa
+        x = np.where(denom != 0, b - fb * (b - a) / np.where(denom != 0, denom, 1.0), 0.5 * (a + b))
+        x = np.where((x <= np.minimum(a, b)) | (x >= np.maximum(a, b)), 0.5 * (a + b), x)
+        fx = f(x) - target
+        if np.all(np.abs(fx) < tol):
+            break
+        same = np.sign(fx) == np.sign(fb)
+        # replace the endpoint on fx's side; halve the stale one (Illinois) when it repeats
+        a_new = np.where(same, a, b)
+        fa_new = np.where(same, np.where(side == 1, 0.5 * fa, fa), fb)
+        side = np.where(same, 1, -1)
+        a, fa, b, fb = a_new, fa_new, x, fx
+    return np.where(ok, x, np.nan)
 
 
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
@@ -139,27 +165,37 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     burn_start = veh.vertical_rise + veh.pitch_over
     apogee_me = kepler.minimum_energy(target).apogee
     az = bearing.copy()
+    inf = np.full(N, np.inf)
+    use_cut = (want == "min-energy") & can_cut
+    need_loft = ~use_cut & (want != "depressed")
+    need_dep = ~use_cut & (want != "lofted")
+    kick, cutoff = np.zeros(N), inf.copy()
     for it in range(azimuth_iterations):
-        k_star, rmax = _max_range_kick(ev, az)
-        if it == 0:
+        if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
+            k_star, rmax = _max_range_kick(ev, az)
             bad = np.flatnonzero(rmax < target)
             if bad.size:
                 i = int(bad[0])
                 raise UnreachableError(i, missiles[i].name, float(target[i]), float(rmax[i]))
-        inf = np.full(N, np.inf)
-
-        def rng_kick(k):
-            return ev.impact(ar, k, az, inf)[0]
-
-        k_loft = _bisect(rng_kick, np.full(N, _KICK_MIN), k_star.copy(), True, target)
-        k_dep = _bisect(rng_kick, k_star.copy(), np.full(N, np.radians(89.0)), False, target)
-        cut = _bisect(lambda c: ev.impact(ar, k_star, az, c)[0], burn_start + 1.0, veh.total_burn, True, target)
-        use_cut = (want == "min-energy") & can_cut
-        ap_l = ev.impact(ar, k_loft, az, inf)[3]
-        ap_d = ev.impact(ar, k_dep, az, inf)[3]
-        loft = (want == "lofted") | ((want == "min-energy") & ~can_cut & (abs(ap_l - apogee_me) < abs(ap_d - apogee_me)))
+        k_loft, k_dep, ap_l, ap_d = (np.full(N, np.nan) for _ in range(4))
+        for need, lo, hi, k_out, ap_out in ((need_loft, np.full(N, _KICK_MIN), k_star, k_loft, ap_l),
+                                            (need_dep, k_star, np.full(N, np.radians(89.0)), k_dep, ap_d)):
+            idx = np.flatnonzero(need)
+            if idx.size:
+                k_out[idx] = _root(lambda k, i=idx: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx], target[idx])
+                ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx])[3]
+        idx = np.flatnonzero(use_cut)
+        if idx.size:
+            cutoff[idx] = _root(lambda c, i=idx: ev.impact(i, k_star[i], az[i], c)[0], burn_start[idx] + 1.0,
+                                veh.total_burn[idx], target[idx])
+        # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one
+        d_l = np.where(np.isfinite(k_loft), np.abs(ap_l - apogee_me), np.inf)
+        d_d = np.where(np.isfinite(k_dep), np.abs(ap_d - apogee_me), np.inf)
+        loft = (want == "lofted") | ((want == "min-energy") & ~can_cut & (d_l <= d_d))
         kick = np.where(use_cut, k_star, np.where(loft, k_loft, k_dep))
-        cutoff = np.where(use_cut, cut, np.inf)
+        if it == 0 and not np.all(np.isfinite(kick)):
+            i = int(np.flatnonzero(~np.isfinite(kick))[0])
+            raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
         _, ilat, ilon, _ = ev.impact(ar, kick, az, cutoff)
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
         az = np.mod(az + np.angle(np.exp(1j * (bearing - b_hit))), 2 * np.pi)

@@ -114,17 +114,28 @@ def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, c
     if flags & ROTATING:
         ax += 2.0 * _W * vy + _W * _W * x
         ay += -2.0 * _W * vx + _W * _W * y
-    lat, lon, alt = geodetic(x, y, z, flags & SPHERE)
-    rho, p, a_snd = _atm(alt, table)
+    # geodetic position only where it matters: inside the tabulated atmosphere (drag,
+    # thrust's pressure term) or while the thrust is steered by the local vertical.
+    # Above a + 200 km the geodetic altitude exceeds 200 km, so the air is taken as vacuum.
+    low = r < _A + ATM_TOP_M
     v = math.sqrt(vx * vx + vy * vy + vz * vz)
+    steered = stage >= 0 and (tau < t_vert + t_pitch or v == 0.0)
+    rho, p, a_snd = 0.0, 0.0, 1.0
+    lat, lon = 0.0, 0.0
+    if (low and ((flags & DRAG_ON) or stage >= 0)) or steered:
+        lat, lon, alt = geodetic(x, y, z, flags & SPHERE)
+        if low:
+            rho, p, a_snd = _atm(alt, table)
     if stage >= 0:
         mass = m0 - mdot * (tau - start)
         thrust = fvac - (fvac - fsl) * p / P0
-        cl, sl, co, so = math.cos(lat), math.sin(lat), math.cos(lon), math.sin(lon)
-        ux, uy, uz = cl * co, cl * so, sl  # local up (geodetic normal)
-        if tau < t_vert:
+        if not steered:  # gravity turn: thrust along the velocity
+            dx, dy, dz = vx / v, vy / v, vz / v
+        else:
+            cl, sl, co, so = math.cos(lat), math.sin(lat), math.cos(lon), math.sin(lon)
+            ux, uy, uz = cl * co, cl * so, sl  # local up (geodetic normal)
             dx, dy, dz = ux, uy, uz
-        elif tau < t_vert + t_pitch or v == 0.0:
+        if steered and tau >= t_vert:
             th = kick * min((tau - t_vert) / t_pitch, 1.0) if t_pitch > 0 else kick
             ca, sa = math.cos(az), math.sin(az)
             # horizontal unit vector along the azimuth: cos(az) North + sin(az) East
@@ -133,8 +144,6 @@ def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, c
             hz = ca * cl
             c, sn = math.cos(th), math.sin(th)
             dx, dy, dz = c * ux + sn * hx, c * uy + sn * hy, c * uz + sn * hz
-        else:  # gravity turn: thrust along the velocity
-            dx, dy, dz = vx / v, vy / v, vz / v
         ax += thrust / mass * dx
         ay += thrust / mass * dy
         az_ += thrust / mass * dz
@@ -327,15 +336,23 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             break
 
 
-@nb.njit(cache=True, parallel=True)
-def fly_kernel(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
+def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                burn, mdot, fvac, fsl, m0, drop, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
                out_pos, out_vel, out_phase, ev):
     """Fly ``B`` trajectories; writes ``out_*`` (if ``record``) and ``ev`` (B, 8):
     burnout time, burnout inertial speed, apogee time, apogee altitude, impact time, impact x, y, z."""
-    for b in nb.prange(r0.shape[0]):
+    for b in nb.prange(r0.shape[0]):  # prange is a plain range in the serial build
         _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                  burn, mdot, fvac, fsl, m0, drop, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                  rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
                  out_pos, out_vel, out_phase, ev)
+
+
+# Two builds of one loop: threads pay off for big batches; for the small batches of
+# the aiming solver and fire control the serial build avoids the OpenMP workers,
+# which spin after each parallel region and steal the core the Python thread needs.
+fly_kernel = nb.njit(cache=True, parallel=True)(_fly_all)
+fly_kernel_serial = nb.njit(cache=True)(_fly_all)
+#: Batches smaller than this run on the serial build.
+PARALLEL_MIN_BATCH = 512

@@ -1,0 +1,263 @@
+"""The ``shieldlab`` command: Typer front end over the library.
+
+Bad input of any kind (file, field, flag) ends with one line on stderr naming
+the file and field, exit code 2, and no output file written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import functools
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shieldlab.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="shieldlab: simulate integrated air and missile defence, threat to outcome.")
+out = Console()
+DEMO_PRESET = "epaa-phase-1"
+
+
+def _guard(fn):
+    """Turn bad input into one line on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from shieldlab.catalog import CatalogError
+
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, CatalogError) as e:
+            Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True, markup=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _latlon(text: str, flag: str) -> tuple[float, float]:
+    try:
+        lat, lon = (float(x) for x in text.split(","))
+    except ValueError:
+        raise InputError(f"expected LAT,LON in degrees, got {text!r}", field=flag) from None
+    if not -90.0 <= lat <= 90.0:
+        raise InputError(f"latitude {lat} is outside [-90, 90] degrees", field=flag)
+    if not -180.0 <= lon <= 180.0:
+        raise InputError(f"longitude {lon} is outside [-180, 180] degrees", field=flag)
+    return lat, lon
+
+
+def _load_world(scenario: str):
+    from shieldlab.scenario import load_world
+
+    return load_world(scenario)
+
+
+def _print_summary(summary: dict, elapsed: float | None = None) -> None:
+    t = Table(title=f"{summary['scenario']} — {summary['runs']} runs, seed {summary['seed']}")
+    for col, just in (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"), ("P(leak)", "right"),
+                      ("interceptors", "right")):
+        t.add_column(col, justify=just)
+    for row in summary["per_threat"]:
+        t.add_row(row["threat"], row["missile"], f"{row['p_intercept']:.3f}", f"{row['p_leak']:.3f}",
+                  f"{row['mean_interceptors']:.2f}")
+    out.print(t)
+    out.print(f"mean leakers per raid [bold]{summary['mean_leakers']:.2f}[/]  ·  "
+              f"mean interceptors fired [bold]{summary['mean_interceptors_fired']:.2f}[/]  ·  "
+              f"P(no leaker) [bold]{summary['p_no_leaker']:.3f}[/]  ·  "
+              f"mean assets hit [bold]{summary['mean_assets_hit']:.2f}[/]"
+              + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
+
+
+def _print_timeline(events: dict, run: int = 0, limit: int = 40) -> None:
+    m = events["run"] == run
+    t = Table(title=f"timeline of run {run}")
+    for col in ("t [s]", "threat", "event", "by", "detail"):
+        t.add_column(col)
+    idx = np.flatnonzero(m)[:limit]
+    for i in idx:
+        t.add_row(f"{events['t_s'][i]:8.1f}", events["threat"][i], events["kind"][i], events["actor"][i],
+                  events["detail"][i])
+    out.print(t)
+
+
+def _simulate(scenario: str, runs: int, seed: int, out_dir: Optional[Path], as_json: bool, timeline: bool) -> None:
+    import time
+
+    from shieldlab.engine.montecarlo import simulate
+    from shieldlab.io.results import write_results
+
+    world = _load_world(scenario)
+    t0 = time.perf_counter()
+    res = simulate(world, runs=runs, seed=seed)
+    elapsed = time.perf_counter() - t0
+    if out_dir is not None:
+        write_results(out_dir, res.summary, res.outcomes, res.events)
+    if as_json:
+        sys.stdout.write(json.dumps(res.summary, indent=2) + "\n")
+        return
+    _print_summary(res.summary, elapsed)
+    if timeline:
+        _print_timeline(res.events)
+    if out_dir is not None:
+        out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet")
+
+
+@app.command()
+@_guard
+def run(
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
+    runs: int = typer.Option(100, "--runs", min=1, max=1_000_000, help="Monte Carlo runs"),
+    seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="write summary.json, outcomes.parquet, events.parquet here"),
+    as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
+) -> None:
+    """Run a scenario's kill chain over Monte Carlo runs."""
+    _simulate(scenario, runs, seed, out_dir, as_json, timeline=False)
+
+
+@app.command()
+@_guard
+def demo(
+    runs: int = typer.Option(100, "--runs", min=1, max=1_000_000),
+    seed: int = typer.Option(1, "--seed", min=0),
+    out_dir: Path = typer.Option(Path("out/demo"), "--out"),
+) -> None:
+    """The flagship preset (EPAA phase 1) end to end: summary, timeline and files."""
+    out.print(f"[bold]shieldlab demo[/]: preset {DEMO_PRESET}, {runs} runs")
+    _simulate(DEMO_PRESET, runs, seed, out_dir, as_json=False, timeline=True)
+
+
+@app.command()
+@_guard
+def flyout(
+    missile: str = typer.Argument(..., help="catalogue missile id (see `shieldlab catalog missiles`)"),
+    src: str = typer.Option(..., "--from", help="launch point LAT,LON [deg]"),
+    dst: str = typer.Option(..., "--to", help="aim point LAT,LON [deg]"),
+    profile: str = typer.Option("min-energy", "--profile", help="min-energy, lofted or depressed"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fly one missile from a launch point to an aim point (rotating Earth, J2, drag)."""
+    from shieldlab import catalog, earth
+    from shieldlab.flyout import aim
+    from shieldlab.flyout.integrate import fly
+    from shieldlab.flyout.vehicle import vehicle_from_missiles
+
+    lat0, lon0 = _latlon(src, "--from")
+    lat1, lon1 = _latlon(dst, "--to")
+    if profile not in aim.PROFILES:
+        raise InputError(f"must be one of {', '.join(aim.PROFILES)}, not {profile!r}", field="--profile")
+    m = catalog.get_missile(missile)
+    la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
+    try:
+        st = aim.solve([m], la0, lo0, 0.0, la1, lo1, profile)
+    except aim.UnreachableError as e:
+        raise InputError(str(e), field="--to") from None
+    tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.zeros(1), st.kick,
+             st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5))
+    ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
+    res = {
+        "missile": m.id,
+        "profile": profile,
+        "launch_lat_deg": lat0, "launch_lon_deg": lon0, "aim_lat_deg": lat1, "aim_lon_deg": lon1,
+        "burnout_time_s": round(float(tr.burnout_time[0]), 3),
+        "burnout_speed_kms": round(float(tr.burnout_speed[0]) / 1e3, 4),
+        "apogee_km": round(float(tr.apogee_alt[0]) / 1e3, 3),
+        "time_of_flight_s": round(float(tr.impact_time[0]), 3),
+        "ground_range_km": round(float(earth.great_circle_distance(la0, lo0, ilat, ilon)) / 1e3, 3),
+        "impact_lat_deg": round(float(np.degrees(ilat)), 5),
+        "impact_lon_deg": round(float(np.degrees(ilon)), 5),
+        "aim_error_km": round(float(earth.great_circle_distance(ilat, ilon, la1, lo1)) / 1e3, 3),
+        "launch_azimuth_deg": round(float(np.degrees(st.azimuth[0])), 4),
+        "pitch_over_deg": round(float(np.degrees(st.kick[0])), 4),
+        "thrust_cutoff_s": None if not np.isfinite(st.cutoff[0]) else round(float(st.cutoff[0]), 3),
+        "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(res, indent=2) + "\n")
+        return
+    t = Table(title=f"{m.name}: {lat0:.2f},{lon0:.2f} → {lat1:.2f},{lon1:.2f} ({profile})", show_header=False)
+    for k, v in res.items():
+        t.add_row(k, str(v))
+    out.print(t)
+
+
+@app.command()
+@_guard
+def presets(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the built-in scenarios."""
+    from shieldlab.scenario.loader import load, preset_names
+
+    rows = [{"name": n, "description": load(n).description.strip().split("\n")[0]} for n in preset_names()]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    t = Table(title="presets")
+    t.add_column("name")
+    t.add_column("description")
+    for r in rows:
+        t.add_row(r["name"], r["description"])
+    out.print(t)
+
+
+@app.command()
+@_guard
+def validate(scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Check a scenario: schema, references, catalogue ids.  Exit 0 if valid, 2 if not."""
+    world = _load_world(scenario)
+    info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
+            "batteries": len(world.batteries), "threats": len(world.threats), "assets": len(world.assets)}
+    if as_json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    else:
+        out.print(f"[green]valid[/]: {info['scenario']} — {info['sensors']} sensors, {info['batteries']} batteries, "
+                  f"{info['threats']} threats, {info['assets']} assets")
+
+
+@app.command("catalog")
+@_guard
+def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors or sensors"),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the built-in catalogue with sources."""
+    from shieldlab import catalog
+
+    tables = {"missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors}
+    if kind not in tables:
+        raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
+    entries = tables[kind]()
+    if as_json:
+        sys.stdout.write(json.dumps([e.model_dump() for e in entries.values()], indent=2) + "\n")
+        return
+    t = Table(title=f"{kind} ({len(entries)})")
+    key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km"}[kind]
+    for col in ("id", "name", key, "source"):
+        t.add_column(col, overflow="fold")
+    for e in entries.values():
+        t.add_row(e.id, e.name, f"{getattr(e, key):g}", e.source[:90])
+    out.print(t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input or usage)."""
+    try:
+        app(args=argv, prog_name="shieldlab")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def entry() -> None:
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())

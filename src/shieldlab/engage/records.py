@@ -1,0 +1,34 @@
+"""Records produced by the engagement stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Engagements:
+    """Every interceptor salvo fired, one row per salvo (flat arrays of length E).
+
+    ``run`` is the index within the chunk's batch, ``threat`` the threat index and
+    ``battery`` the index into the world's batteries.  Times are seconds from the
+    epoch; ``intercept_pos`` is the planned intercept point (ECEF m).
+    """
+
+    run: np.ndarray  # (E,) int
+    threat: np.ndarray  # (E,) int
+    battery: np.ndarray  # (E,) int
+    rounds: np.ndarray  # (E,) interceptors in the salvo
+    decision_time: np.ndarray  # (E,)
+    launch_time: np.ndarray  # (E,)
+    intercept_time: np.ndarray  # (E,)
+    intercept_pos: np.ndarray  # (E, 3)
+    prediction_error: np.ndarray  # (E,) m: handover prediction vs truth at intercept (inf: threat gone)
+    killed: np.ndarray  # (E,) bool
+
+    @classmethod
+    def empty(cls) -> "Engagements":
+        z = np.zeros(0)
+        i = np.zeros(0, np.int64)
+        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool))

@@ -1,0 +1,99 @@
+"""The time-stepped kill chain over a chunk of Monte Carlo runs.
+
+Sequences the stages and owns no physics:
+
+    flyout (once per threat) -> sensors -> tracking (per system) -> engage -> outcome
+
+Each chunk of runs gets its own ``numpy.random.SeedSequence`` child, and inside
+it each sensor and the kill draws get their own stream, so a run's numbers do
+not depend on how many chunks or workers there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from shieldlab.engage.planner import engage
+from shieldlab.errors import InputError
+from shieldlab.engage.records import Engagements
+from shieldlab.flyout import aim
+from shieldlab.flyout.integrate import fly
+from shieldlab.flyout.records import Trajectories
+from shieldlab.flyout.vehicle import vehicle_from_missiles
+from shieldlab.outcome import Outcomes, score
+from shieldlab.sensors.radar import observe
+from shieldlab.sensors.records import Detections
+from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.tracker import track
+
+#: Runs per chunk: fixed, so that seeds and results do not depend on parallelism.
+CHUNK = 64
+_LANDING_MARGIN_S = 30.0
+
+
+@dataclass(frozen=True)
+class Flights:
+    """The threats' nominal flights, shared by every run (no dispersions yet)."""
+
+    steering: aim.Steering
+    truth: Trajectories  # batch (N,)
+
+
+def fly_threats(world, t_max: float = 6000.0) -> Flights:
+    """Solve the steering of every threat and fly it on the scenario's time grid."""
+    th = world.threats
+    try:
+        steer = aim.solve([t.missile for t in th], [t.launch.lat for t in th], [t.launch.lon for t in th],
+                          [t.launch.alt for t in th], [t.aim.lat for t in th], [t.aim.lon for t in th],
+                          [t.profile for t in th], dt=world.dt)
+    except (aim.UnreachableError, aim.NoSolutionError) as e:
+        raise InputError(str(e), source=world.source, field=f"threats[{th[e.index].entry}].aim") from None
+    launch_t = np.array([t.launch_time for t in th])
+    dt = world.dt
+    if world.duration is not None:
+        T = int(round(world.duration / dt)) + 1
+    else:
+        T = int(np.ceil((launch_t.max() + t_max) / dt)) + 1
+    veh = vehicle_from_missiles([t.missile for t in th])
+    traj = fly(veh, np.array([t.launch.ecef for t in th]), launch_t, steer.kick, steer.azimuth, steer.cutoff,
+               t0=0.0, dt=dt, T=T)
+    if world.duration is None:  # keep the grid until shortly after the last impact
+        last = np.nanmax(np.where(np.isfinite(traj.impact_time), traj.impact_time, np.nan))
+        T2 = min(T, int(np.ceil((last + _LANDING_MARGIN_S) / dt)) + 1)
+        traj = replace(traj, t=traj.t[:T2], pos=traj.pos[:, :T2], vel=traj.vel[:, :T2], phase=traj.phase[:, :T2])
+    return Flights(steer, traj)
+
+
+def _broadcast(traj: Trajectories, C: int) -> Trajectories:
+    def b(a):
+        return np.broadcast_to(a, (C,) + a.shape)
+
+    return Trajectories(t=traj.t, **{f: b(getattr(traj, f)) for f in traj.__dataclass_fields__ if f != "t"})
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    first_run: int
+    truth: Trajectories  # (C, N, ...)
+    detections: tuple[Detections, ...]
+    tracks: dict[str, Tracks]
+    engagements: Engagements
+    outcomes: Outcomes
+
+
+def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence) -> ChunkResult:
+    truth = _broadcast(flights.truth, C)
+    streams = seed.spawn(len(world.sensors) + 1)
+    rcs = np.array([t.missile.rcs_m2 for t in world.threats])
+    dets = tuple(observe(s.radar, truth, rcs, np.random.default_rng(streams[i])) for i, s in enumerate(world.sensors))
+    doc = world.scenario.doctrine
+    tracks = {}
+    for system in world.systems:
+        mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
+        tracks[system] = track(mine, system, init_hits=world.scenario.tracking.init_hits)
+    max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
+    u = np.random.default_rng(streams[-1]).random((C, len(world.threats), max_eng, doc.salvo))
+    eng = engage(world, tracks, truth, u)
+    return ChunkResult(first_run, truth, dets, tracks, eng, score(world, truth, eng))

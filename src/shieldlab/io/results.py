@@ -1,0 +1,158 @@
+"""Results of a Monte Carlo run as tables: outcomes (one row per run x threat),
+the event log, and the summary.  Units appear in column names (SI is converted
+here, at the edge: degrees, km)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shieldlab import earth
+from shieldlab.io.atomic import atomic_path, write_text
+
+EVENT_KINDS = ("launch", "burnout", "detect", "track", "fire", "intercept", "miss", "impact")
+
+
+def _geo(p):
+    lat, lon, alt = earth.ecef_to_geodetic(np.where(np.isfinite(p), p, earth.WGS84_A))
+    bad = ~np.isfinite(p).all(axis=-1)
+    return (np.where(bad, np.nan, np.degrees(lat)), np.where(bad, np.nan, np.degrees(lon)),
+            np.where(bad, np.nan, alt / 1e3))
+
+
+def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
+    """One row per (run, threat) of a chunk."""
+    o = chunk.outcomes
+    C, N = o.intercepted.shape
+    run = np.repeat(np.arange(chunk.first_run, chunk.first_run + C), N)
+    names = np.array([t.name for t in world.threats], dtype=object)
+    missile = np.array([t.missile.id for t in world.threats], dtype=object)
+    bnames = np.array([b.name for b in world.batteries] + [None], dtype=object)
+    anames = np.array([a.name for a in world.assets] + [None], dtype=object)
+    ilat, ilon, ialt = _geo(o.intercept_pos)
+    plat, plon, _ = _geo(o.impact_pos)
+    status = np.where(o.intercepted, "intercepted", np.where(o.leaked, "leaked", "airborne")).astype(object)
+    first_det = np.full((C, N), np.inf)
+    for d in chunk.detections:
+        t = np.where(d.detected, d.t, np.inf).min(axis=-1)
+        first_det = np.minimum(first_det, t)
+    track_t = np.full((C, N), np.inf)
+    for tr in chunk.tracks.values():
+        track_t = np.minimum(track_t, tr.confirm_time)
+
+    def f(a):
+        a = np.asarray(a, float).reshape(-1)
+        return np.where(np.isfinite(a), a, np.nan)
+
+    return {
+        "run": run.astype(np.int32),
+        "threat": np.tile(names, C),
+        "missile": np.tile(missile, C),
+        "outcome": status.reshape(-1),
+        "intercepted_by": bnames[o.battery].reshape(-1),
+        "intercept_time_s": f(o.intercept_time),
+        "intercept_lat_deg": f(ilat), "intercept_lon_deg": f(ilon), "intercept_alt_km": f(ialt),
+        "engagements": o.engagements.reshape(-1).astype(np.int32),
+        "interceptors_fired": o.interceptors.reshape(-1).astype(np.int32),
+        "impact_time_s": f(o.impact_time),
+        "impact_lat_deg": f(plat), "impact_lon_deg": f(plon),
+        "asset_hit": anames[o.asset_hit].reshape(-1),
+        "first_detection_s": f(first_det),
+        "track_confirmed_s": f(track_t),
+    }
+
+
+def event_columns(world, chunk) -> dict[str, np.ndarray]:
+    """The event log rows of a chunk (run, time, threat, kind, actor, detail)."""
+    C, N = chunk.outcomes.intercepted.shape
+    tr = chunk.truth
+    names = [t.name for t in world.threats]
+    rows: list[tuple] = []
+    cc, nn = np.meshgrid(np.arange(C), np.arange(N), indexing="ij")
+    cc, nn = cc.reshape(-1), nn.reshape(-1)
+
+    def add(times, kind, actor, detail=""):
+        t = np.asarray(times, float).reshape(-1)
+        for c, n, tt in zip(cc, nn, t):
+            if np.isfinite(tt):
+                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail))
+
+    add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
+    add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
+    for d in chunk.detections:
+        add(np.where(d.detected, d.t, np.inf).min(axis=-1), "detect", d.sensor)
+    for system, trk in chunk.tracks.items():
+        add(trk.confirm_time, "track", system)
+    e = chunk.engagements
+    for i in range(e.run.size):
+        bat = world.batteries[e.battery[i]]
+        rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}"))
+        err = e.prediction_error[i]
+        detail = f"handover error {err:.0f} m" if np.isfinite(err) else "target gone"
+        rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail))
+    o = chunk.outcomes
+    anames = [a.name for a in world.assets]
+    for c, n in zip(*np.nonzero(o.leaked)):
+        rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "", ""))
+    order = {k: i for i, k in enumerate(EVENT_KINDS)}
+    rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2]))
+    return {
+        "run": np.array([r[0] + chunk.first_run for r in rows], np.int32),
+        "t_s": np.array([r[1] for r in rows], float),
+        "threat": np.array([names[r[2]] for r in rows], dtype=object),
+        "kind": np.array([r[3] for r in rows], dtype=object),
+        "actor": np.array([r[4] for r in rows], dtype=object),
+        "detail": np.array([r[5] for r in rows], dtype=object),
+    }
+
+
+def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def summarise(world, outcomes: dict[str, np.ndarray], runs: int, seed: int) -> dict:
+    """Per threat: probability of intercept; overall: mean leakers and interceptors fired per run."""
+    per = []
+    for t in world.threats:
+        m = outcomes["threat"] == t.name
+        per.append({
+            "threat": t.name,
+            "missile": t.missile.id,
+            "p_intercept": round(float(np.mean(outcomes["outcome"][m] == "intercepted")), 6),
+            "p_leak": round(float(np.mean(outcomes["outcome"][m] == "leaked")), 6),
+            "mean_interceptors": round(float(np.mean(outcomes["interceptors_fired"][m])), 6),
+        })
+    leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
+    hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)
+    fired = outcomes["interceptors_fired"].reshape(runs, -1)
+    return {
+        "scenario": world.scenario.name,
+        "runs": runs,
+        "seed": seed,
+        "threats": len(world.threats),
+        "mean_leakers": round(float(leak.sum(axis=1).mean()), 6),
+        "mean_interceptors_fired": round(float(fired.sum(axis=1).mean()), 6),
+        "p_no_leaker": round(float((leak.sum(axis=1) == 0).mean()), 6),
+        "mean_assets_hit": round(float(hit.sum(axis=1).mean()), 6),
+        "per_threat": per,
+    }
+
+
+def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
+    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict) -> list[Path]:
+    """Write summary.json, outcomes.parquet and events.parquet, each atomically."""
+    out = Path(out_dir)
+    paths = [out / "outcomes.parquet", out / "events.parquet", out / "summary.json"]
+    _write_parquet(outcomes, paths[0])
+    _write_parquet(events, paths[1])
+    write_text(paths[2], json.dumps(summary, indent=2) + "\n")
+    return paths

@@ -1,0 +1,155 @@
+"""Compile a validated :class:`Scenario` into a :class:`World`: SI units, ECEF
+positions, catalogue entries resolved, salvos expanded into threat instances.
+
+Every reference (site, asset, catalogue id) is checked here, and a bad one
+raises :class:`~shieldlab.errors.InputError` naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab import catalog, earth
+from shieldlab.errors import InputError
+from shieldlab.scenario.schema import GeoPoint, Scenario
+from shieldlab.sensors.radar import Radar
+
+
+@dataclass(frozen=True)
+class Point:
+    """A geodetic point in SI: radians and metres, with its ECEF position."""
+
+    lat: float
+    lon: float
+    alt: float
+
+    @property
+    def ecef(self) -> np.ndarray:
+        return earth.geodetic_to_ecef(self.lat, self.lon, self.alt)
+
+    @property
+    def lat_deg(self) -> float:
+        return float(np.degrees(self.lat))
+
+    @property
+    def lon_deg(self) -> float:
+        return float(np.degrees(self.lon))
+
+
+@dataclass(frozen=True)
+class PlacedSensor:
+    radar: Radar
+    system: str
+
+
+@dataclass(frozen=True)
+class Battery:
+    name: str
+    spec: object  # catalogue Interceptor
+    site: Point
+    rounds: int
+    reaction_time: float  # s
+    burnout_speed: float  # m/s
+    system: str
+
+
+@dataclass(frozen=True)
+class Threat:
+    name: str  # unique: the salvo's name, with "#k" for k > 1 in a salvo of several
+    group: str  # the scenario entry it came from
+    entry: int  # index of that entry in the scenario's threats list (for error messages)
+    missile: object  # catalogue Missile
+    launch: Point
+    aim: Point
+    launch_time: float  # s from epoch
+    profile: str
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    site: Point
+    radius: float  # m
+
+
+@dataclass(frozen=True)
+class World:
+    scenario: Scenario
+    sensors: tuple[PlacedSensor, ...]
+    batteries: tuple[Battery, ...]
+    threats: tuple[Threat, ...]
+    assets: tuple[Asset, ...]
+    dt: float
+    duration: float | None  # s; None: until the last threat lands
+    source: str = "scenario"  # the file or preset it came from, for error messages
+
+    @property
+    def systems(self) -> list[str]:
+        return sorted({s.system for s in self.sensors})
+
+
+def _point(p: GeoPoint) -> Point:
+    return Point(float(np.radians(p.lat)), float(np.radians(p.lon)), float(p.alt_m))
+
+
+def _merged(builtin: dict, extra: list) -> dict:
+    out = dict(builtin)
+    out.update({e.id: e for e in extra})
+    return out
+
+
+def _lookup(table: dict, key: str, kind: str, field: str, source: str):
+    if key not in table:
+        raise InputError(f"unknown {kind} {key!r} (known: {', '.join(sorted(table))})", source=source, field=field)
+    return table[key]
+
+
+def compile_world(scn: Scenario, source: str = "scenario") -> World:
+    """Resolve and convert; ``source`` names the file in error messages."""
+    missiles = _merged(catalog.missiles(), scn.catalog.missiles)
+    interceptors = _merged(catalog.interceptors(), scn.catalog.interceptors)
+    sensors = _merged(catalog.sensors(), scn.catalog.sensors)
+    assets_by_name = {a.name: a for a in scn.assets}
+
+    def place(value, field: str, allow_asset: bool = False) -> Point:
+        if isinstance(value, GeoPoint):
+            return _point(value)
+        if value in scn.sites:
+            return _point(scn.sites[value])
+        if allow_asset and value in assets_by_name:
+            return place(assets_by_name[value].site, field)
+        known = sorted(scn.sites) + (sorted(assets_by_name) if allow_asset else [])
+        what = "site or asset" if allow_asset else "site"
+        raise InputError(f"unknown {what} {value!r} (known: {', '.join(known) or 'none'})", source=source, field=field)
+
+    placed = []
+    for i, s in enumerate(scn.sensors):
+        spec = _lookup(sensors, s.type, "sensor", f"sensors[{i}].type", source)
+        p = place(s.site, f"sensors[{i}].site")
+        placed.append(PlacedSensor(Radar(name=s.name, spec=spec, lat=p.lat, lon=p.lon, alt=p.alt,
+                                         boresight_az=float(np.radians(s.boresight_az_deg)),
+                                         elevation_mask=float(np.radians(s.elevation_mask_deg))), s.system))
+    batteries = []
+    for i, b in enumerate(scn.batteries):
+        spec = _lookup(interceptors, b.interceptor, "interceptor", f"batteries[{i}].interceptor", source)
+        batteries.append(Battery(
+            name=b.name, spec=spec, site=place(b.site, f"batteries[{i}].site"), rounds=b.rounds,
+            reaction_time=float(b.reaction_time_s if b.reaction_time_s is not None else spec.reaction_time_s),
+            burnout_speed=1e3 * float(b.burnout_speed_kms or spec.burnout_speed_kms), system=b.system))
+    threats = []
+    for i, t in enumerate(scn.threats):
+        m = _lookup(missiles, t.missile, "missile", f"threats[{i}].missile", source)
+        launch = place(t.launch, f"threats[{i}].launch")
+        aim = place(t.aim, f"threats[{i}].aim", allow_asset=True)
+        for k in range(t.count):
+            threats.append(Threat(name=t.name if t.count == 1 else f"{t.name}#{k + 1}", group=t.name, entry=i, missile=m,
+                                  launch=launch, aim=aim, launch_time=t.launch_time_s + k * t.spacing_s,
+                                  profile=t.profile))
+    assets = tuple(Asset(a.name, place(a.site, f"assets[{i}].site"), a.radius_km * 1e3) for i, a in enumerate(scn.assets))
+    for i, b in enumerate(scn.batteries):
+        if b.system not in {s.system for s in scn.sensors}:
+            raise InputError(f"no sensor feeds system {b.system!r}", source=source, field=f"batteries[{i}].system")
+    return World(scenario=scn, sensors=tuple(placed), batteries=tuple(batteries), threats=tuple(threats),
+                 assets=assets, dt=scn.time_step_s, duration=scn.duration_s, source=source)

@@ -1,0 +1,152 @@
+"""The kill chain end to end on small constructed scenarios (catalogue entries inline,
+so these tests pin the engine, not the built-in data)."""
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.scenario import compile_world
+from shieldlab.scenario.loader import parse
+
+BASE = {
+    "name": "constructed",
+    "epoch": "2020-01-01T00:00:00Z",
+    "catalog": {
+        "missiles": [{
+            "id": "test-mrbm", "name": "Test MRBM", "origin": "test", "category": "MRBM",
+            "stages": [{"propellant_kg": 15000, "dry_mass_kg": 2000, "isp_vac_s": 265, "isp_sl_s": 240,
+                        "burn_time_s": 100, "diameter_m": 1.3, "source": "test vehicle"}],
+            "payload_kg": 750, "diameter_m": 1.3,
+            "drag": {"mach": [0, 0.85, 1, 1.2, 2, 4.5], "cd": [0.2, 0.2, 0.27, 0.27, 0.2, 0.2], "source": "test"},
+            "reentry_vehicle": {"mass_kg": 750, "diameter_m": 0.8, "source": "test",
+                                "drag": {"mach": [0, 1, 2, 5], "cd": [0.1, 0.2, 0.15, 0.1], "source": "test"}},
+            "thrust_termination": True, "vertical_rise_s": 8, "rcs_m2": 0.1,
+            "max_range_km": 2000, "range_source": "test", "source": "test vehicle"}],
+        "interceptors": [{
+            "id": "test-kv", "name": "Test interceptor", "origin": "test", "burnout_speed_kms": 3.5,
+            "burn_time_s": 40, "min_intercept_alt_km": 60, "max_intercept_alt_km": 600, "min_range_km": 0,
+            "max_range_km": 900, "sspk": 1.0, "divert_m": 5000, "reaction_time_s": 10, "source": "test"}],
+        "sensors": [{
+            "id": "test-radar", "name": "Test radar", "origin": "test", "band": "X", "max_range_km": 3000,
+            "ref_rcs_m2": 0.1, "az_fov_deg": 360, "el_min_deg": 0, "el_max_deg": 90, "scan_period_s": 2,
+            "sigma_range_m": 10, "sigma_angle_mrad": 0.3, "source": "test"}],
+    },
+    "sites": {"pad": {"lat": 35.0, "lon": 45.0}, "radar": {"lat": 36.0, "lon": 40.0},
+              "shooter": {"lat": 36.5, "lon": 36.0}},
+    "sensors": [{"name": "r", "type": "test-radar", "site": "radar"}],
+    "batteries": [{"name": "b", "interceptor": "test-kv", "site": "shooter", "rounds": 10}],
+    "assets": [{"name": "city", "site": {"lat": 37.0, "lon": 30.0}, "radius_km": 20}],
+    "threats": [{"name": "m", "missile": "test-mrbm", "launch": "pad", "aim": "city", "count": 2, "spacing_s": 30}],
+}
+
+
+def world(**edits):
+    d = copy.deepcopy(BASE)
+    for path, value in edits.items():
+        node = d
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[int(k)] if k.isdigit() else node[k]
+        last = keys[-1]
+        node[int(last) if last.isdigit() else last] = value
+    return compile_world(parse(yaml.safe_load(yaml.safe_dump(d)), "test"), "test")
+
+
+def test_perfect_interceptor_kills_everything():
+    r = simulate(world(), runs=8, seed=3)
+    o = r.outcomes
+    assert np.all(o["outcome"] == "intercepted")
+    assert np.all(o["intercepted_by"] == "b")
+    assert r.summary["mean_leakers"] == 0.0 and r.summary["mean_interceptors_fired"] == 2.0
+    # intercepts happen inside the envelope
+    assert np.all((o["intercept_alt_km"] >= 60) & (o["intercept_alt_km"] <= 600))
+    # a track precedes every intercept, a detection every track
+    assert np.all(o["first_detection_s"] <= o["track_confirmed_s"])
+    assert np.all(o["track_confirmed_s"] < o["intercept_time_s"])
+
+
+def test_no_rounds_no_shots_and_threats_hit_the_asset():
+    r = simulate(world(batteries__0__rounds=0), runs=4, seed=1)
+    o = r.outcomes
+    assert np.all(o["outcome"] == "leaked") and np.all(o["interceptors_fired"] == 0)
+    assert np.all(o["asset_hit"] == "city")  # the steering put them on the aim point
+    assert r.summary["mean_assets_hit"] == 2.0
+
+
+def test_magazine_limits_shots():
+    r = simulate(world(batteries__0__rounds=1), runs=4, seed=1)
+    fired = r.outcomes["interceptors_fired"].reshape(4, 2).sum(axis=1)
+    assert np.all(fired == 1)
+    assert r.summary["mean_leakers"] == 1.0
+
+
+def test_shoot_look_shoot_fires_again_after_a_miss():
+    # sspk 0: every shot misses, so each threat draws max_engagements salvos
+    d = world(catalog__interceptors__0__sspk=0.0)
+    r = simulate(d, runs=4, seed=1)
+    assert np.all(r.outcomes["engagements"] == 2) and np.all(r.outcomes["outcome"] == "leaked")
+    ev = r.events
+    fires = ev["t_s"][(ev["kind"] == "fire") & (ev["run"] == 0) & (ev["threat"] == "m#1")]
+    misses = ev["t_s"][(ev["kind"] == "miss") & (ev["run"] == 0) & (ev["threat"] == "m#1")]
+    assert fires.size == 2 and misses.size == 2
+    assert fires[1] >= misses[0] + d.scenario.doctrine.look_time_s - 1e-9, "second shot waits for the look"
+    # without shoot-look-shoot: one salvo of two
+    d2 = world(catalog__interceptors__0__sspk=0.0, doctrine={"shoot_look_shoot": False, "salvo": 2})
+    r2 = simulate(d2, runs=2, seed=1)
+    assert np.all(r2.outcomes["engagements"] == 1) and np.all(r2.outcomes["interceptors_fired"] == 2)
+
+
+def test_out_of_reach_battery_never_fires():
+    r = simulate(world(sites__shooter={"lat": 60.0, "lon": 0.0}), runs=2, seed=1)
+    assert np.all(r.outcomes["interceptors_fired"] == 0)
+
+
+def test_zero_burnout_speed_engages_nothing():
+    # the schema refuses a zero burnout speed, so go as low as it allows
+    r = simulate(world(batteries__0__burnout_speed_kms=0.001), runs=2, seed=1)
+    assert np.all(r.outcomes["interceptors_fired"] == 0)
+
+
+def test_sensor_out_of_range_means_no_track_no_shot():
+    r = simulate(world(catalog__sensors__0__max_range_km=50), runs=2, seed=1)
+    o = r.outcomes
+    assert np.all(np.isnan(o["first_detection_s"])) and np.all(o["interceptors_fired"] == 0)
+
+
+def test_kill_probability_matches_sspk_statistically():
+    p = 0.6
+    d = world(catalog__interceptors__0__sspk=p, doctrine={"max_engagements": 1})
+    r = simulate(d, runs=200, seed=7)
+    rate = np.mean(r.outcomes["outcome"] == "intercepted")
+    n = r.outcomes["outcome"].size
+    assert abs(rate - p) < 4 * np.sqrt(p * (1 - p) / n)
+
+
+def test_determinism_and_seed_sensitivity():
+    w = world(catalog__interceptors__0__sspk=0.5)
+    a = simulate(w, runs=70, seed=11)
+    b = simulate(w, runs=70, seed=11)
+    c = simulate(w, runs=70, seed=12)
+    for k in a.outcomes:
+        np.testing.assert_array_equal(a.outcomes[k], b.outcomes[k])
+    assert not np.array_equal(a.outcomes["outcome"], c.outcomes["outcome"])
+
+
+def test_runs_do_not_depend_on_total_count():
+    # chunks get their seeds from SeedSequence(seed).spawn: run k is the same in a 70- and a 130-run sweep
+    w = world(catalog__interceptors__0__sspk=0.5)
+    a = simulate(w, runs=70, seed=5)
+    b = simulate(w, runs=130, seed=5)
+    n = 70 * len(w.threats)
+    np.testing.assert_array_equal(a.outcomes["outcome"], b.outcomes["outcome"][:n])
+
+
+def test_unreachable_aim_point_names_the_threat():
+    from shieldlab.errors import InputError
+
+    with pytest.raises(InputError, match="maximum range") as e:
+        simulate(world(assets__0__site={"lat": 40.0, "lon": -10.0}), runs=1, seed=1)
+    assert e.value.field == "threats[0].aim"

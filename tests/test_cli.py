@@ -1,0 +1,112 @@
+"""End-to-end tests of the ``shieldlab`` command: run, flyout, presets, validate, catalog, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from shieldlab.cli import main
+
+EXE = [sys.executable, "-m", "shieldlab.cli"]
+
+
+def cli(*args, cwd=None):
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run(EXE + list(args), capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run")
+    r = cli("run", "epaa-phase-1", "--runs", "40", "--seed", "1", "--out", str(d / "a"))
+    assert r.returncode == 0, r.stderr
+    return d, r
+
+
+def test_run_writes_summary_and_outcomes(run_dir):
+    d, r = run_dir
+    s = json.loads((d / "a" / "summary.json").read_text())
+    assert s["scenario"] == "epaa-phase-1" and s["runs"] == 40 and s["seed"] == 1
+    assert len(s["per_threat"]) == 6
+    for row in s["per_threat"]:
+        assert 0.0 <= row["p_intercept"] <= 1.0
+    assert 0.0 <= s["mean_leakers"] <= 6.0
+    t = pq.read_table(d / "a" / "outcomes.parquet")
+    assert t.num_rows == 40 * 6
+    assert set(t.column("outcome").to_pylist()) <= {"intercepted", "leaked", "airborne"}
+    ev = pq.read_table(d / "a" / "events.parquet")
+    kinds = set(ev.column("kind").to_pylist())
+    assert {"launch", "burnout", "detect", "track", "impact"} <= kinds | {"impact"}
+    assert "mean leakers" in r.stdout  # the Rich summary
+
+
+def test_same_seed_same_bytes(run_dir):
+    d, _ = run_dir
+    r = cli("run", "epaa-phase-1", "--runs", "40", "--seed", "1", "--out", str(d / "b"))
+    assert r.returncode == 0, r.stderr
+    for f in ("summary.json", "outcomes.parquet", "events.parquet"):
+        assert (d / "a" / f).read_bytes() == (d / "b" / f).read_bytes(), f
+
+
+def test_json_prints_the_summary(run_dir, capsys):
+    d, _ = run_dir
+    assert main(["run", "epaa-phase-1", "--runs", "40", "--seed", "1", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((d / "a" / "summary.json").read_text())
+
+
+def test_flyout_json(capsys):
+    assert main(["flyout", "ghadr-1", "--from", "38.08,46.29", "--to", "41.01,28.98", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    for k in ("burnout_time_s", "burnout_speed_kms", "apogee_km", "time_of_flight_s", "ground_range_km",
+              "impact_lat_deg", "impact_lon_deg"):
+        assert k in r
+    assert r["aim_error_km"] < 1.0
+    assert abs(r["ground_range_km"] - 1517) < 5
+
+
+def test_presets_validate_catalog(capsys):
+    assert main(["presets", "--json"]) == 0
+    assert any(p["name"] == "epaa-phase-1" for p in json.loads(capsys.readouterr().out))
+    assert main(["validate", "epaa-phase-1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+    assert main(["catalog", "missiles", "--json"]) == 0
+    assert {m["id"] for m in json.loads(capsys.readouterr().out)} >= {"scud-b", "shahab-3", "sejjil-2"}
+
+
+BAD_SCENARIO = """name: bad
+epoch: 2012-03-01T00:00:00Z
+sites: {pad: {lat: 95, lon: 46}}
+threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
+"""
+
+
+@pytest.mark.parametrize("args, words", [
+    (["flyout", "no-such-missile", "--from", "38,46", "--to", "41,29"], "unknown missile 'no-such-missile'"),
+    (["flyout", "ghadr-1", "--from", "95,46", "--to", "41,29"], "--from"),
+    (["flyout", "scud-b", "--from", "38,46", "--to", "41,29"], "maximum range"),
+    (["run", "{tmp}/bad.yaml", "--out", "{tmp}/out"], "sites.pad.lat"),
+    (["run", "{tmp}/broken.yaml", "--out", "{tmp}/out"], "malformed YAML"),
+    (["run", "{tmp}/missing.yaml", "--out", "{tmp}/out"], "no such file"),
+    (["validate", "{tmp}/bad.yaml"], "less than or equal to 90"),
+    (["run", "epaa-phase-1", "--runs", "-3", "--out", "{tmp}/out"], "--runs"),
+])
+def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
+    (tmp_path / "bad.yaml").write_text(BAD_SCENARIO)
+    (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
+    r = cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert words in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+    if "yaml" in " ".join(args):
+        assert str(tmp_path) in r.stderr  # the message names the file
+
+
+def test_help_exits_zero():
+    r = cli("--help")
+    assert r.returncode == 0 and "flyout" in r.stdout

@@ -1,0 +1,108 @@
+"""Scenario schema, loader and compilation: valid presets load; bad input names the field."""
+
+import textwrap
+
+import pytest
+
+from shieldlab.errors import InputError
+from shieldlab.scenario import compile_world, load, load_world, preset_names
+
+MINIMAL = textwrap.dedent("""\
+    name: mini
+    epoch: 2012-03-01T00:00:00Z
+    sites:
+      pad: {lat: 38.0, lon: 46.0}
+      radar: {lat: 38.3, lon: 37.8, alt_m: 2000}
+    sensors:
+      - {name: r1, type: an-tpy-2, site: radar, boresight_az_deg: 90}
+    batteries:
+      - {name: b1, interceptor: sm-3-block-ia, site: {lat: 36.2, lon: 27.6}, rounds: 4}
+    assets:
+      - {name: city, site: {lat: 41.0, lon: 29.0}, radius_km: 20}
+    threats:
+      - {name: t1, missile: ghadr-1, launch: pad, aim: city, count: 2, spacing_s: 10}
+    """)
+
+
+def write(tmp_path, text, name="s.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_presets_load_and_compile():
+    assert "epaa-phase-1" in preset_names()
+    for name in preset_names():
+        w = load_world(name)
+        assert w.threats and w.sensors
+
+
+def test_minimal_compiles_to_si(tmp_path):
+    w = load_world(str(write(tmp_path, MINIMAL)))
+    assert [t.name for t in w.threats] == ["t1#1", "t1#2"]
+    assert w.threats[1].launch_time == 10.0
+    assert w.threats[0].aim.lat == pytest.approx(0.715584993, rel=1e-9)  # 41 deg in rad
+    assert w.batteries[0].burnout_speed > 1000.0  # km/s in the catalogue, m/s here
+    assert w.assets[0].radius == 20e3
+
+
+@pytest.mark.parametrize("edit, field, words", [
+    (("lat: 38.0, lon: 46.0", "lat: 95, lon: 46.0"), "sites.pad.lat", "less than or equal to 90"),
+    (("missile: ghadr-1", "missile: no-such-missile"), "threats[0].missile", "unknown missile 'no-such-missile'"),
+    (("interceptor: sm-3-block-ia", "interceptor: zzz"), "batteries[0].interceptor", "unknown interceptor"),
+    (("rounds: 4", "rounds: -1"), "batteries[0].rounds", "greater than or equal to 0"),
+    (("rounds: 4", "rounds: 4, burnout_speed_kms: -3"), "batteries[0].burnout_speed_kms", "greater than 0"),
+    (("aim: city", "aim: atlantis"), "threats[0].aim", "unknown site or asset 'atlantis'"),
+    (("radius_km: 20", "radius_km: 20, colour: red"), "assets[0].colour", "unknown field"),
+    (("name: t1,", "name: t1, launch_time_s: -5,"), "threats[0].launch_time_s", "greater than or equal to 0"),
+])
+def test_bad_fields_are_named(tmp_path, edit, field, words):
+    p = write(tmp_path, MINIMAL.replace(*edit))
+    with pytest.raises(InputError) as e:
+        load_world(str(p))
+    assert e.value.source == str(p)
+    assert e.value.field == field
+    assert words in e.value.message
+
+
+def test_malformed_yaml_and_missing_file(tmp_path):
+    p = write(tmp_path, "name: x\nthreats: [1, 2\n")
+    with pytest.raises(InputError, match="malformed YAML") as e:
+        load(str(p))
+    assert e.value.field.startswith("line ")
+    with pytest.raises(InputError, match="no such file"):
+        load(str(tmp_path / "missing.yaml"))
+    with pytest.raises(InputError, match="a YAML mapping"):
+        load(str(write(tmp_path, "- 1\n- 2\n", "list.yaml")))
+    with pytest.raises(InputError, match="no such file or preset"):
+        load("not-a-preset")
+
+
+def test_duplicate_names_rejected(tmp_path):
+    text = MINIMAL.replace("assets:\n", "assets:\n  - {name: city, site: pad, radius_km: 5}\n")
+    with pytest.raises(InputError, match="duplicate name 'city'") as e:
+        load_world(str(write(tmp_path, text)))
+    assert e.value.field == "assets[1].name"
+
+
+def test_scenario_can_add_catalogue_entries(tmp_path):
+    from shieldlab import catalog
+
+    base = catalog.get_interceptor("sm-3-block-ia").model_dump()
+    base.update(id="my-interceptor", burnout_speed_kms=4.0)
+    import yaml
+
+    extra = yaml.safe_dump({"catalog": {"interceptors": [base]}})
+    text = MINIMAL.replace("interceptor: sm-3-block-ia", "interceptor: my-interceptor") + extra
+    w = load_world(str(write(tmp_path, text)))
+    assert w.batteries[0].burnout_speed == 4000.0
+    base["burnout_speed_kms"] = -1.0
+    bad = MINIMAL + yaml.safe_dump({"catalog": {"interceptors": [base]}})
+    with pytest.raises(InputError) as e:
+        load_world(str(write(tmp_path, bad, "bad.yaml")))
+    assert e.value.field == "catalog.interceptors[0].burnout_speed_kms"
+
+
+def test_compile_world_is_reusable():
+    scn = load("epaa-phase-1")
+    assert compile_world(scn).threats == compile_world(scn).threats
