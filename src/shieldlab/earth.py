@@ -5,7 +5,7 @@ altitudes metres above the ellipsoid (geometric). Every function broadcasts over
 leading batch axes ``...``; vectors carry a trailing component axis of 3.
 Python floats are accepted wherever arrays are.
 
-Figures and methods (equations in docs/_parts/earth.md):
+Figures and methods (equations in docs/models.md):
 
 - WGS84 ellipsoid, GM, rotation rate, normal gravity: NIMA TR8350.2, 3rd ed. (2000),
   chapter 3 (defining and derived constants) and eq. 4-1 (Somigliana).

@@ -3,7 +3,7 @@
 The figures live in ``missiles.yaml``, ``interceptors.yaml`` and ``sensors.yaml`` beside this
 module, each a top-level list under ``missiles:`` / ``interceptors:`` / ``sensors:`` of
 mappings with a unique lower-case kebab-case ``id`` and a ``source:`` for every figure (see
-:mod:`shieldlab.catalog.models` for fields and units, ``docs/_parts/catalog.md`` for the
+:mod:`shieldlab.catalog.models` for fields and units, ``docs/models.md`` for the
 table of entries, sources and assumptions).  A user's own catalogue file in the same layout
 loads with :func:`load_yaml_entries`.
 

@@ -9,7 +9,7 @@ refines.  SI throughout (m, s, rad); speeds are inertial, which on this
 non-rotating sphere is also the speed relative to the ground.  All functions
 broadcast their array arguments.
 
-Equations (derived in docs/_parts/kepler.md):
+Equations (derived in docs/models.md):
 
 * free-flight range equation with unequal end radii (Bate, Mueller & White,
   *Fundamentals of Astrodynamics*, Dover 1971, ch. 6; Wheelon, "Free flight

@@ -94,8 +94,10 @@ def _interp(x, xp, fp):
 
 @_jit
 def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, cdm, cd, mass_bal,
-           t_vert, t_pitch, kick, az):
-    """Time derivative of the 6-state; regime (stage, tables) fixed for the sub-step."""
+           mode, t_vert, t_pitch, kick, az):
+    """Time derivative of the 6-state.  The regime — burning stage, drag tables and the
+    steering ``mode`` (0 vertical, 1 pitch-over, 2 gravity turn) — is fixed for the whole
+    sub-step (taken at its midpoint), so RK4 never straddles a switch."""
     x, y, z, vx, vy, vz = s[0], s[1], s[2], s[3], s[4], s[5]
     r2 = x * x + y * y + z * z
     r = math.sqrt(r2)
@@ -119,7 +121,7 @@ def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, c
     # Above a + 200 km the geodetic altitude exceeds 200 km, so the air is taken as vacuum.
     low = r < _A + ATM_TOP_M
     v = math.sqrt(vx * vx + vy * vy + vz * vz)
-    steered = stage >= 0 and (tau < t_vert + t_pitch or v == 0.0)
+    steered = stage >= 0 and (mode < 2 or v == 0.0)
     rho, p, a_snd = 0.0, 0.0, 1.0
     lat, lon = 0.0, 0.0
     if (low and ((flags & DRAG_ON) or stage >= 0)) or steered:
@@ -135,7 +137,7 @@ def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, c
             cl, sl, co, so = math.cos(lat), math.sin(lat), math.cos(lon), math.sin(lon)
             ux, uy, uz = cl * co, cl * so, sl  # local up (geodetic normal)
             dx, dy, dz = ux, uy, uz
-        if steered and tau >= t_vert:
+        if steered and mode == 1:
             th = kick * min((tau - t_vert) / t_pitch, 1.0) if t_pitch > 0 else kick
             ca, sa = math.cos(az), math.sin(az)
             # horizontal unit vector along the azimuth: cos(az) North + sin(az) East
@@ -242,6 +244,7 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                     break
             h = t_next - t_cur
             tm = tau + 0.5 * h  # regime at the sub-step midpoint
+            mode = 0 if tm < t_vert[b] else (1 if tm < t_vert[b] + t_pitch[b] else 2)
             stage = -1
             if tm < t_pow:
                 for j in range(S):
@@ -260,20 +263,20 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             for i in range(6):
                 s_prev[i] = s[i]
             _deriv(s, tau, k1, flags, table, stage, sm0, smd, sst, sfv, sfs, area, cdm, cd, m_bal,
-                   t_vert[b], t_pitch[b], kick[b], az[b])
+                   mode, t_vert[b], t_pitch[b], kick[b], az[b])
             for i in range(6):
                 d_prev[i] = k1[i]
                 tmp[i] = s[i] + 0.5 * h * k1[i]
             _deriv(tmp, tau + 0.5 * h, k2, flags, table, stage, sm0, smd, sst, sfv, sfs, area, cdm, cd, m_bal,
-                   t_vert[b], t_pitch[b], kick[b], az[b])
+                   mode, t_vert[b], t_pitch[b], kick[b], az[b])
             for i in range(6):
                 tmp[i] = s[i] + 0.5 * h * k2[i]
             _deriv(tmp, tau + 0.5 * h, k3, flags, table, stage, sm0, smd, sst, sfv, sfs, area, cdm, cd, m_bal,
-                   t_vert[b], t_pitch[b], kick[b], az[b])
+                   mode, t_vert[b], t_pitch[b], kick[b], az[b])
             for i in range(6):
                 tmp[i] = s[i] + h * k3[i]
             _deriv(tmp, tau + h, k4, flags, table, stage, sm0, smd, sst, sfv, sfs, area, cdm, cd, m_bal,
-                   t_vert[b], t_pitch[b], kick[b], az[b])
+                   mode, t_vert[b], t_pitch[b], kick[b], az[b])
             for i in range(6):
                 s[i] = s[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
             t_cur = t_next
@@ -291,7 +294,7 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             if alt < 0.0 and tau_new > 0.0:
                 # impact inside this sub-step: bisect the cubic Hermite interpolant of the position
                 _deriv(s, tau_new, d_new, flags, table, stage, sm0, smd, sst, sfv, sfs, area, cdm, cd, m_bal,
-                       t_vert[b], t_pitch[b], kick[b], az[b])
+                       mode, t_vert[b], t_pitch[b], kick[b], az[b])
                 lo, hi = 0.0, 1.0
                 px, py, pz = s[0], s[1], s[2]
                 for _ in range(40):

@@ -38,7 +38,7 @@ def _geodetic(r: np.ndarray, sphere: bool):
     return earth.ecef_to_geodetic(r)
 
 
-def _deriv(s, tau, stage, veh: Vehicle, starts, m_bal, kick, az, model):
+def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model):
     B = s.shape[0]
     r, v = s[:, :3], s[:, 3:]
     rows = np.arange(B)
@@ -61,8 +61,8 @@ def _deriv(s, tau, stage, veh: Vehicle, starts, m_bal, kick, az, model):
     horiz = np.cos(az)[:, None] * north + np.sin(az)[:, None] * east
     tilted = np.cos(th)[:, None] * up + np.sin(th)[:, None] * horiz
     along_v = v / np.where(speed > 0, speed, 1.0)[:, None]
-    vertical = tau < veh.vertical_rise
-    pitching = (tau < veh.vertical_rise + veh.pitch_over) | (speed == 0)
+    vertical = mode == 0
+    pitching = (mode == 1) | (speed == 0)
     u = np.where(vertical[:, None], up, np.where(pitching[:, None], tilted, along_v))
     acc = acc + (thrust / mass)[:, None] * u
     if model["drag"]:
@@ -132,7 +132,9 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
             tm = tau + 0.5 * h
             in_stage = (starts <= tm[:, None]) & (tm[:, None] < ends) & (tm < t_pow)[:, None]
             stage = np.where(in_stage.any(axis=1), np.argmax(in_stage, axis=1), -1)
-            args = (stage, veh, starts, m_bal, np.asarray(kick, float), np.asarray(az, float), model)
+            # steering mode fixed for the sub-step, like the stage: 0 vertical, 1 pitch-over, 2 gravity turn
+            mode = np.where(tm < veh.vertical_rise, 0, np.where(tm < veh.vertical_rise + veh.pitch_over, 1, 2))
+            args = (stage, mode, veh, starts, m_bal, np.asarray(kick, float), np.asarray(az, float), model)
             k1 = _deriv(s, tau, *args)
             k2 = _deriv(s + 0.5 * h[:, None] * k1, tau + 0.5 * h, *args)
             k3 = _deriv(s + 0.5 * h[:, None] * k2, tau + 0.5 * h, *args)

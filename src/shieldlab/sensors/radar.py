@@ -1,7 +1,7 @@
 """Ground radar: visibility, radar-equation SNR, Swerling-1 detection, noisy (range, az, el).
 
 A placed :class:`Radar` looks at WGS84 ECEF target positions [m] from a geodetic
-site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/_parts/radar.md):
+site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/models.md):
 
 * SNR from the radar equation scaled to the catalogue figure: the spec's
   ``max_range_km`` is the range at which a target of ``ref_rcs_m2`` is detected

@@ -30,7 +30,7 @@ every T seconds for q ≈ a² T (BLK §6.2.2).  The cap q_boost = 1e5 m²/s³ co
 ~10 g at T = 10 s and ~30 g at T = 1 s; the floor q_ballistic = 1e-2 m²/s³ covers
 ~0.1 m/s² of unmodelled acceleration at T = 1 s, 0.03 m/s² at T = 10 s (drag
 above 100 km is ≲ 1e-2 m/s²); adaptation covers anything larger.
-Evidence (tests/test_tracking.py; trials in docs/_parts/tracking.md): the
+Evidence (tests/test_tracking.py; trials in docs/models.md): the
 run-averaged NEES is ≈ 4–8 during a 5–10 g boost (near-consistent) and ≈ 3.5 in
 ballistic flight (conservative: that truth has no process noise at all); a drag
 ramping 0 → 30 g over 60 s costs a transient lag, up to 1.3× (1 s scans) or
