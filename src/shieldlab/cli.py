@@ -76,7 +76,7 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
               + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
 
 
-def _print_timeline(events: dict, run: int = 0, limit: int = 40) -> None:
+def _print_timeline(events: dict, run: int = 0, limit: int = 80) -> None:
     m = events["run"] == run
     t = Table(title=f"timeline of run {run}")
     for col in ("t [s]", "threat", "event", "by", "detail"):

@@ -76,7 +76,6 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 break
             tick = max(tick + interval, nxt)
             continue
-        best_t = np.full((C, N), np.inf)
         best = {}
         for system, tr in tracks.items():
             mask = due & (tr.confirm_time <= tick)
@@ -120,21 +119,13 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                     c, n = cs[m], ns[m]
                     best.setdefault((c, n), []).append(
                         (t_int[j[m]], b, t_launch[m, j[m]], pos[m, j[m]]))
-        # allocate rounds: per run, threats in order of their earliest intercept
-        for c, n in zip(*np.nonzero(due)):
-            cands = sorted(best.get((c, n), []), key=lambda r: (r[0], r[1]))
-            choice = next((r for r in cands if magazine[c, r[1]] > 0), None)
-            if choice is None:
-                next_check[c, n] = tick + _RECHECK * interval
-                continue
-            best_t[c, n] = choice[0]
-        order = np.argsort(np.where(due, best_t, np.inf), axis=None, kind="stable")
+        # allocate rounds: threats in order of their earliest possible intercept (magazines are
+        # per run, so only the order within a run matters); a battery that has run dry passes
+        # the threat to the next-best battery
+        order = sorted(zip(*np.nonzero(due)), key=lambda cn: min((r[0] for r in best.get(cn, ())), default=np.inf))
         commits = []
-        for flat in order:
-            c, n = divmod(int(flat), N)
-            if not (due[c, n] and np.isfinite(best_t[c, n])):
-                continue
-            cands = sorted(best[(c, n)], key=lambda r: (r[0], r[1]))
+        for c, n in order:
+            cands = sorted(best.get((c, n), ()), key=lambda r: (r[0], r[1]))
             choice = next((r for r in cands if magazine[c, r[1]] > 0), None)
             if choice is None:
                 next_check[c, n] = tick + _RECHECK * interval

@@ -79,7 +79,7 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
     k = kernel.fly_kernel if B >= kernel.PARALLEL_MIN_BATCH else kernel.fly_kernel_serial
     k(r0, v0, t_launch, float(grid_t0), float(dt), int(T), bool(record), float(t_max),
                       model.flags, ATM_TABLE, v.stage_burn, v.stage_mdot, v.stage_thrust_vac, v.stage_thrust_sl,
-                      v.stage_m0, v.drop_mass, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
+                      v.stage_m0, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
                       v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff,
                       pos, vel, phase, ev)
     if not record:

@@ -168,7 +168,7 @@ def _alt_of(s, flags):
 
 @_jit
 def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
-             burn, mdot, fvac, fsl, m0, drop, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
+             burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
              rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
              out_pos, out_vel, out_phase, ev):
     S = burn.shape[1]
@@ -340,14 +340,14 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
 
 
 def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
-               burn, mdot, fvac, fsl, m0, drop, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
+               burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
                out_pos, out_vel, out_phase, ev):
     """Fly ``B`` trajectories; writes ``out_*`` (if ``record``) and ``ev`` (B, 8):
     burnout time, burnout inertial speed, apogee time, apogee altitude, impact time, impact x, y, z."""
     for b in nb.prange(r0.shape[0]):  # prange is a plain range in the serial build
         _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
-                 burn, mdot, fvac, fsl, m0, drop, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
+                 burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                  rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
                  out_pos, out_vel, out_phase, ev)
 

@@ -34,7 +34,7 @@ class Vehicle:
     stage_mdot: np.ndarray  # (B,S) propellant mass flow [kg/s]
     stage_thrust_vac: np.ndarray  # (B,S) [N]
     stage_thrust_sl: np.ndarray  # (B,S) [N]
-    stage_m0: np.ndarray  # (B,S) total vehicle mass at ignition of the stage [kg]
+    stage_m0: np.ndarray  # (B,S) total vehicle mass at ignition of the stage [kg] (earlier stages' dry mass dropped)
     boost_area: np.ndarray  # (B,) reference area while the missile is whole [m^2]
     boost_mach: np.ndarray  # (B,M) Mach breakpoints of the boost drag table
     boost_cd: np.ndarray  # (B,M)
@@ -45,7 +45,6 @@ class Vehicle:
     rv_cd: np.ndarray  # (B,M2)
     vertical_rise: np.ndarray  # (B,) [s]
     pitch_over: np.ndarray  # (B,) [s]
-    drop_mass: np.ndarray  # (B,S) dry mass dropped at the burnout of each stage [kg]
 
     @property
     def batch_size(self) -> int:
@@ -101,18 +100,18 @@ def _mach_pad(rows: Sequence[Sequence[float]], width: int) -> np.ndarray:
 def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
     """Build a :class:`Vehicle` batch, one element per catalogue missile in ``missiles``."""
     S = max(len(m.stages) for m in missiles)
-    burn, mdot, fvac, fsl, m0, drop = ([] for _ in range(6))
+    burn, mdot, fvac, fsl, m0 = ([] for _ in range(5))
     for m in missiles:
         mass = sum(s.propellant_kg + s.dry_mass_kg for s in m.stages) + m.payload_kg
-        b, q, fv, fs, mm, dr = [], [], [], [], [], []
+        b, q, fv, fs, mm = [], [], [], [], []
         for s in m.stages:
             rate = s.propellant_kg / s.burn_time_s
             thrust_vac = s.isp_vac_s * G0 * rate
             thrust_sl = (s.isp_sl_s if s.isp_sl_s is not None else s.isp_vac_s) * G0 * rate
             b.append(s.burn_time_s), q.append(rate), fv.append(thrust_vac), fs.append(thrust_sl)
-            mm.append(mass), dr.append(s.dry_mass_kg)
+            mm.append(mass)
             mass -= s.propellant_kg + s.dry_mass_kg
-        for lst, row in zip((burn, mdot, fvac, fsl, m0, drop), (b, q, fv, fs, mm, dr)):
+        for lst, row in zip((burn, mdot, fvac, fsl, m0), (b, q, fv, fs, mm)):
             lst.append(row)
     boost_tables = [m.drag for m in missiles]
     rv_tables = [m.reentry_vehicle.drag if m.reentry_vehicle else m.drag for m in missiles]
@@ -128,7 +127,6 @@ def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
         stage_thrust_vac=_pad(fvac, S, False),
         stage_thrust_sl=_pad(fsl, S, False),
         stage_m0=_pad(m0, S, False),
-        drop_mass=_pad(drop, S, False),
         boost_area=np.array([area(m.diameter_m) for m in missiles]),
         boost_mach=_mach_pad([t.mach for t in boost_tables], M),
         boost_cd=_pad([t.cd for t in boost_tables], M, True),
@@ -148,7 +146,7 @@ def ballistic_vehicle(batch: int, mass_kg: float = 1000.0, area_m2: float = 0.0)
     table = np.tile([[0.0, 1.0]], (batch, 1))
     return Vehicle(
         stage_burn=z, stage_mdot=z.copy(), stage_thrust_vac=z.copy(), stage_thrust_sl=z.copy(),
-        stage_m0=np.full((batch, 1), mass_kg), drop_mass=z.copy(),
+        stage_m0=np.full((batch, 1), mass_kg),
         boost_area=np.full(batch, area_m2), boost_mach=table.copy(), boost_cd=np.full((batch, 2), 0.0),
         rv_separates=np.ones(batch, bool), rv_mass=np.full(batch, mass_kg),
         rv_area=np.full(batch, area_m2), rv_mach=table.copy(), rv_cd=np.full((batch, 2), 0.0),
