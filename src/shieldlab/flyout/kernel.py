@@ -38,9 +38,14 @@ ROTATING, J2_ON, DRAG_ON, SPHERE = 1, 2, 4, 8
 _PRELAUNCH, _BOOST, _MID, _REENTRY, _IMPACTED = 0, 1, 2, 3, 4
 
 _jit = nb.njit(cache=True, fastmath=False, error_model="numpy")
+# Helpers called inside the per-step loop are inlined at Numba-IR level: a call that
+# passes arrays costs an atomic reference-count update on them, and with the arrays
+# shared by every thread those updates serialised the parallel build (2 threads ran
+# no faster than 1).
+_inline = nb.njit(cache=True, fastmath=False, error_model="numpy", inline="always")
 
 
-@_jit
+@_inline
 def geodetic(x, y, z, sphere):
     """(lat, lon, alt) of an ECEF point: Heikkinen's closed form, or the mean sphere."""
     p = math.sqrt(x * x + y * y)
@@ -67,7 +72,7 @@ def geodetic(x, y, z, sphere):
     return math.atan2(z + _EP2 * z0, p), lon, U * (1.0 - b2 / (_A * V))
 
 
-@_jit
+@_inline
 def _atm(alt, table):
     if alt > ATM_TOP_M:
         return 0.0, 0.0, table[table.shape[0] - 1, 2]
@@ -80,7 +85,7 @@ def _atm(alt, table):
     return math.exp(lr), math.exp(lp), a
 
 
-@_jit
+@_inline
 def _interp(x, xp, fp):
     M = xp.shape[0]
     if x <= xp[0]:
@@ -92,7 +97,7 @@ def _interp(x, xp, fp):
     return fp[M - 1]
 
 
-@_jit
+@_inline
 def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, cdm, cd, mass_bal,
            mode, t_vert, t_pitch, kick, az):
     """Time derivative of the 6-state.  The regime — burning stage, drag tables and the
@@ -161,7 +166,7 @@ def _deriv(s, tau, out, flags, table, stage, m0, mdot, start, fvac, fsl, area, c
     out[3], out[4], out[5] = ax, ay, az_
 
 
-@_jit
+@_inline
 def _alt_of(s, flags):
     return geodetic(s[0], s[1], s[2], flags & SPHERE)[2]
 
