@@ -34,7 +34,7 @@ from shieldlab.flyout.integrate import FULL, EarthModel, run
 from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 
 PROFILES = ("min-energy", "lofted", "depressed")
-_KICK_MIN, _KICK_MAX = np.radians(0.5), np.radians(75.0)
+_KICK_MIN, _KICK_MAX = np.radians(0.5), np.radians(85.0)
 _GOLD = (np.sqrt(5.0) - 1.0) / 2.0
 
 
