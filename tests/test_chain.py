@@ -150,3 +150,20 @@ def test_unreachable_aim_point_names_the_threat():
     with pytest.raises(InputError, match="maximum range") as e:
         simulate(world(assets__0__site={"lat": 40.0, "lon": -10.0}), runs=1, seed=1)
     assert e.value.field == "threats[0].aim"
+
+
+def test_flight_dispersions_scatter_impacts_deterministically():
+    nominal = simulate(world(batteries__0__rounds=0), runs=6, seed=2)
+    assert np.nanmax(nominal.outcomes["aim_miss_km"]) < 0.05  # steering puts every run on the aim point
+    assert all(row["cep_km"] < 0.05 for row in nominal.summary["per_threat"])
+    disp = {"thrust_pct": 0.3, "isp_pct": 0.2, "burn_time_pct": 0.2, "drag_pct": 5, "azimuth_mrad": 1}
+    w = world(batteries__0__rounds=0, dispersion=disp)
+    a = simulate(w, runs=40, seed=2)
+    b = simulate(w, runs=40, seed=2)
+    np.testing.assert_array_equal(a.outcomes["aim_miss_km"], b.outcomes["aim_miss_km"])
+    miss = a.outcomes["aim_miss_km"]
+    assert np.unique(np.round(miss, 6)).size > 60, "every run flies its own trajectory"
+    assert all(row["cep_km"] > 0.5 for row in a.summary["per_threat"])
+    # a threat-level dispersion overrides the scenario's: this one flies nominal every run
+    w2 = world(batteries__0__rounds=0, dispersion=disp, threats__0__dispersion={})
+    assert np.nanmax(simulate(w2, runs=4, seed=2).outcomes["aim_miss_km"]) < 0.05

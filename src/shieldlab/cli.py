@@ -142,9 +142,17 @@ def flyout(
     src: str = typer.Option(..., "--from", help="launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="aim point LAT,LON [deg]"),
     profile: str = typer.Option("min-energy", "--profile", help="min-energy, lofted or depressed"),
+    runs: int = typer.Option(0, "--runs", min=0, max=1_000_000, help="dispersed shots for a CEP (0: nominal only)"),
+    seed: int = typer.Option(1, "--seed", min=0),
+    thrust_pct: float = typer.Option(0.1, "--thrust-pct", min=0.0, max=20.0, help="1-sigma thrust dispersion [%]"),
+    isp_pct: float = typer.Option(0.1, "--isp-pct", min=0.0, max=20.0, help="1-sigma specific impulse dispersion [%]"),
+    burn_pct: float = typer.Option(0.1, "--burn-pct", min=0.0, max=20.0, help="1-sigma burn time dispersion [%]"),
+    drag_pct: float = typer.Option(3.0, "--drag-pct", min=0.0, max=50.0, help="1-sigma drag dispersion [%]"),
+    azimuth_mrad: float = typer.Option(0.5, "--azimuth-mrad", min=0.0, max=50.0, help="1-sigma azimuth error"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Fly one missile from a launch point to an aim point (rotating Earth, J2, drag)."""
+    """Fly one missile from a launch point to an aim point (rotating Earth, J2, drag);
+    with --runs, also the CEP of dispersed shots about the aim point."""
     from shieldlab import catalog, earth
     from shieldlab.flyout import aim
     from shieldlab.flyout.integrate import fly
@@ -180,6 +188,13 @@ def flyout(
         "thrust_cutoff_s": None if not np.isfinite(st.cutoff[0]) else round(float(st.cutoff[0]), 3),
         "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
     }
+    if runs:
+        from shieldlab.flyout.dispersion import Dispersion, impact_scatter
+
+        d = Dispersion(thrust=thrust_pct / 100, isp=isp_pct / 100, burn_time=burn_pct / 100, drag=drag_pct / 100,
+                       azimuth=azimuth_mrad / 1e3)
+        _, _, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile)
+        res.update(runs=runs, seed=seed, cep_km=round(c / 1e3, 4))
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2) + "\n")
         return

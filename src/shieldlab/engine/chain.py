@@ -21,7 +21,8 @@ from shieldlab.engage.records import Engagements
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
-from shieldlab.flyout.vehicle import vehicle_from_missiles
+from shieldlab.flyout import dispersion
+from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 from shieldlab.outcome import Outcomes, score
 from shieldlab.sensors.radar import observe
 from shieldlab.sensors.records import Detections
@@ -31,14 +32,17 @@ from shieldlab.tracking.tracker import track
 #: Runs per chunk: fixed, so that seeds and results do not depend on parallelism.
 CHUNK = 64
 _LANDING_MARGIN_S = 30.0
+_DISPERSED_MARGIN_S = 180.0  # dispersed flights may land later than the nominal one
 
 
 @dataclass(frozen=True)
 class Flights:
-    """The threats' nominal flights, shared by every run (no dispersions yet)."""
+    """The threats' nominal flights and what is needed to fly dispersed copies."""
 
     steering: aim.Steering
-    truth: Trajectories  # batch (N,)
+    truth: Trajectories  # batch (N,), nominal
+    vehicle: Vehicle  # batch (N,), nominal
+    dispersed: np.ndarray  # (N,) bool: threats whose flights vary from run to run
 
 
 def fly_threats(world, t_max: float = 6000.0) -> Flights:
@@ -59,11 +63,28 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
     veh = vehicle_from_missiles([t.missile for t in th])
     traj = fly(veh, np.array([t.launch.ecef for t in th]), launch_t, steer.kick, steer.azimuth, steer.cutoff,
                t0=0.0, dt=dt, T=T)
+    dispersed = np.array([not t.dispersion.is_zero for t in th])
     if world.duration is None:  # keep the grid until shortly after the last impact
         last = np.nanmax(np.where(np.isfinite(traj.impact_time), traj.impact_time, np.nan))
-        T2 = min(T, int(np.ceil((last + _LANDING_MARGIN_S) / dt)) + 1)
+        margin = _DISPERSED_MARGIN_S if dispersed.any() else _LANDING_MARGIN_S
+        T2 = min(T, int(np.ceil((last + margin) / dt)) + 1)
         traj = replace(traj, t=traj.t[:T2], pos=traj.pos[:, :T2], vel=traj.vel[:, :T2], phase=traj.phase[:, :T2])
-    return Flights(steer, traj)
+    return Flights(steer, traj, veh, dispersed)
+
+
+def _dispersed_truth(world, flights: Flights, C: int, rng: np.random.Generator) -> Trajectories:
+    """(C, N) flights with per-run dispersions drawn from ``rng`` (nominal where a threat has none)."""
+    th = world.threats
+    N = len(th)
+    sig = {f: np.array([getattr(t.dispersion, f) for t in th]) for f in dispersion.Dispersion.__dataclass_fields__}
+    d = dispersion.draw(dispersion.Dispersion(**sig), (C, N), rng)
+    idx = np.tile(np.arange(N), C)
+    veh = flights.vehicle.take(idx).scaled(thrust=d.thrust.reshape(-1), isp=d.isp.reshape(-1),
+                                           burn=d.burn_time.reshape(-1), drag=d.drag.reshape(-1))
+    tr, st = flights.truth, flights.steering
+    launch_pos = np.array([t.launch.ecef for t in th])
+    return fly(veh, launch_pos, tr.launch_time, st.kick, st.azimuth[None] + d.azimuth, st.cutoff,
+               t0=float(tr.t[0]), dt=tr.dt, T=tr.t.size, batch_shape=(C, N))
 
 
 def _broadcast(traj: Trajectories, C: int) -> Trajectories:
@@ -84,8 +105,12 @@ class ChunkResult:
 
 
 def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence) -> ChunkResult:
-    truth = _broadcast(flights.truth, C)
-    streams = seed.spawn(len(world.sensors) + 1)
+    # one stream per sensor, then the kill draws, then the flight dispersions
+    streams = seed.spawn(len(world.sensors) + 2)
+    if flights.dispersed.any():
+        truth = _dispersed_truth(world, flights, C, np.random.default_rng(streams[-1]))
+    else:
+        truth = _broadcast(flights.truth, C)
     rcs = np.array([t.missile.rcs_m2 for t in world.threats])
     dets = tuple(observe(s.radar, truth, rcs, np.random.default_rng(streams[i])) for i, s in enumerate(world.sensors))
     doc = world.scenario.doctrine
@@ -94,6 +119,6 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
         mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
         tracks[system] = track(mine, system, init_hits=world.scenario.tracking.init_hits)
     max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
-    u = np.random.default_rng(streams[-1]).random((C, len(world.threats), max_eng, doc.salvo))
+    u = np.random.default_rng(streams[len(world.sensors)]).random((C, len(world.threats), max_eng, doc.salvo))
     eng = engage(world, tracks, truth, u)
     return ChunkResult(first_run, truth, dets, tracks, eng, score(world, truth, eng))

@@ -40,6 +40,12 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     for d in chunk.detections:
         t = np.where(d.detected, d.t, np.inf).min(axis=-1)
         first_det = np.minimum(first_det, t)
+    # where the warhead would have landed, intercepted or not: the threat's accuracy
+    blat, blon, _ = _geo(np.broadcast_to(chunk.truth.impact_pos, (C, N, 3)))
+    aim_lat = np.array([t.aim.lat_deg for t in world.threats])
+    aim_lon = np.array([t.aim.lon_deg for t in world.threats])
+    aim_miss = earth.great_circle_distance(np.radians(blat), np.radians(blon), np.radians(aim_lat),
+                                           np.radians(aim_lon)) / 1e3
     track_t = np.full((C, N), np.inf)
     for tr in chunk.tracks.values():
         track_t = np.minimum(track_t, tr.confirm_time)
@@ -61,6 +67,7 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
         "impact_time_s": f(o.impact_time),
         "impact_lat_deg": f(plat), "impact_lon_deg": f(plon),
         "asset_hit": anames[o.asset_hit].reshape(-1),
+        "aim_miss_km": f(aim_miss),
         "first_detection_s": f(first_det),
         "track_confirmed_s": f(track_t),
     }
@@ -125,6 +132,9 @@ def summarise(world, outcomes: dict[str, np.ndarray], runs: int, seed: int) -> d
             "p_intercept": round(float(np.mean(outcomes["outcome"][m] == "intercepted")), 6),
             "p_leak": round(float(np.mean(outcomes["outcome"][m] == "leaked")), 6),
             "mean_interceptors": round(float(np.mean(outcomes["interceptors_fired"][m])), 6),
+            # circular error probable of the unopposed flight about the aim point
+            "cep_km": round(float(np.nanmedian(outcomes["aim_miss_km"][m])), 6)
+            if np.isfinite(outcomes["aim_miss_km"][m]).any() else None,
         })
     leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
     hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)

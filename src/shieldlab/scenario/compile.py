@@ -13,6 +13,7 @@ import numpy as np
 
 from shieldlab import catalog, earth
 from shieldlab.errors import InputError
+from shieldlab.flyout.dispersion import Dispersion
 from shieldlab.scenario.schema import GeoPoint, Scenario
 from shieldlab.sensors.radar import Radar
 
@@ -65,6 +66,7 @@ class Threat:
     aim: Point
     launch_time: float  # s from epoch
     profile: str
+    dispersion: Dispersion = Dispersion()  # one-sigma, SI (fractions, rad)
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,13 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         m = _lookup(missiles, t.missile, "missile", f"threats[{i}].missile", source)
         launch = place(t.launch, f"threats[{i}].launch")
         aim = place(t.aim, f"threats[{i}].aim", allow_asset=True)
+        dcfg = t.dispersion or scn.dispersion
+        disp = Dispersion(thrust=dcfg.thrust_pct / 100, isp=dcfg.isp_pct / 100, burn_time=dcfg.burn_time_pct / 100,
+                          drag=dcfg.drag_pct / 100, azimuth=dcfg.azimuth_mrad / 1e3)
         for k in range(t.count):
             threats.append(Threat(name=t.name if t.count == 1 else f"{t.name}#{k + 1}", group=t.name, entry=i, missile=m,
                                   launch=launch, aim=aim, launch_time=t.launch_time_s + k * t.spacing_s,
-                                  profile=t.profile))
+                                  profile=t.profile, dispersion=disp))
     assets = tuple(Asset(a.name, place(a.site, f"assets[{i}].site"), a.radius_km * 1e3) for i, a in enumerate(scn.assets))
     for i, b in enumerate(scn.batteries):
         if b.system not in {s.system for s in scn.sensors}:

@@ -49,6 +49,16 @@ class BatteryCfg(_Strict):
     system: str = "defence"
 
 
+class DispersionCfg(_Strict):
+    """One-sigma Monte Carlo dispersions of a threat's flight, drawn per run."""
+
+    thrust_pct: float = Field(0.0, ge=0.0, le=20.0)
+    isp_pct: float = Field(0.0, ge=0.0, le=20.0)
+    burn_time_pct: float = Field(0.0, ge=0.0, le=20.0)
+    drag_pct: float = Field(0.0, ge=0.0, le=50.0)
+    azimuth_mrad: float = Field(0.0, ge=0.0, le=50.0)
+
+
 class ThreatCfg(_Strict):
     name: str
     missile: str = Field(description="catalogue missile id, e.g. shahab-3")
@@ -58,6 +68,7 @@ class ThreatCfg(_Strict):
     count: int = Field(1, ge=1, le=100, description="identical missiles in this salvo")
     spacing_s: float = Field(0.0, ge=0.0, description="time between successive launches of the salvo")
     profile: Literal["min-energy", "lofted", "depressed"] = "min-energy"
+    dispersion: DispersionCfg | None = Field(None, description="overrides the scenario's dispersion")
 
 
 class AssetCfg(_Strict):
@@ -101,6 +112,7 @@ class Scenario(_Strict):
     batteries: list[BatteryCfg] = []
     threats: list[ThreatCfg] = Field(min_length=1)
     assets: list[AssetCfg] = []
+    dispersion: DispersionCfg = Field(DispersionCfg(), description="flight dispersions of every threat")
     doctrine: DoctrineCfg = DoctrineCfg()
     tracking: TrackingCfg = TrackingCfg()
     catalog: CatalogAdditions = CatalogAdditions()
