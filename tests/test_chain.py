@@ -167,3 +167,19 @@ def test_flight_dispersions_scatter_impacts_deterministically():
     # a threat-level dispersion overrides the scenario's: this one flies nominal every run
     w2 = world(batteries__0__rounds=0, dispersion=disp, threats__0__dispersion={})
     assert np.nanmax(simulate(w2, runs=4, seed=2).outcomes["aim_miss_km"]) < 0.05
+
+
+def test_shaped_threat_flies_its_apogee():
+    w = world(batteries__0__rounds=0, threats__0__profile="lofted", threats__0__apogee_km=450.0)
+    r = simulate(w, runs=2, seed=1)
+    assert np.all(r.outcomes["aim_miss_km"] < 1.0)
+    res = __import__("shieldlab.engine.chain", fromlist=["fly_threats"]).fly_threats(w)
+    np.testing.assert_allclose(res.truth.apogee_alt, 450e3, atol=1e3)
+
+
+def test_unflyable_shape_names_the_threat():
+    from shieldlab.errors import InputError
+
+    with pytest.raises(InputError, match="cannot be flown") as e:
+        simulate(world(threats__0__profile="lofted", threats__0__apogee_km=4000.0), runs=1, seed=1)
+    assert e.value.field == "threats[0].apogee_km"

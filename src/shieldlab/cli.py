@@ -142,6 +142,10 @@ def flyout(
     src: str = typer.Option(..., "--from", help="launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="aim point LAT,LON [deg]"),
     profile: str = typer.Option("min-energy", "--profile", help="min-energy, lofted or depressed"),
+    apogee_km: Optional[float] = typer.Option(None, "--apogee-km", min=1.0, max=5000.0,
+                                              help="shape a lofted/depressed shot by its apogee"),
+    flight_time_s: Optional[float] = typer.Option(None, "--flight-time-s", min=1.0, max=5000.0,
+                                                  help="shape a lofted/depressed shot by its flight time"),
     runs: int = typer.Option(0, "--runs", min=0, max=1_000_000, help="dispersed shots for a CEP (0: nominal only)"),
     seed: int = typer.Option(1, "--seed", min=0),
     thrust_pct: float = typer.Option(0.1, "--thrust-pct", min=0.0, max=20.0, help="1-sigma thrust dispersion [%]"),
@@ -165,9 +169,12 @@ def flyout(
     m = catalog.get_missile(missile)
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     try:
-        st = aim.solve([m], la0, lo0, 0.0, la1, lo1, profile)
-    except aim.UnreachableError as e:
+        st = aim.solve([m], la0, lo0, 0.0, la1, lo1, profile,
+                       apogee=None if apogee_km is None else 1e3 * apogee_km, flight_time=flight_time_s)
+    except (aim.UnreachableError, aim.NoSolutionError) as e:
         raise InputError(str(e), field="--to") from None
+    except aim.ShapeError as e:
+        raise InputError(str(e), field="--apogee-km" if apogee_km is not None else "--flight-time-s") from None
     tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.zeros(1), st.kick,
              st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5))
     ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
@@ -193,7 +200,8 @@ def flyout(
 
         d = Dispersion(thrust=thrust_pct / 100, isp=isp_pct / 100, burn_time=burn_pct / 100, drag=drag_pct / 100,
                        azimuth=azimuth_mrad / 1e3)
-        _, _, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile)
+        _, _, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile,
+                                 apogee=None if apogee_km is None else 1e3 * apogee_km, flight_time=flight_time_s)
         res.update(runs=runs, seed=seed, cep_km=round(c / 1e3, 4))
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2) + "\n")

@@ -51,9 +51,15 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
     try:
         steer = aim.solve([t.missile for t in th], [t.launch.lat for t in th], [t.launch.lon for t in th],
                           [t.launch.alt for t in th], [t.aim.lat for t in th], [t.aim.lon for t in th],
-                          [t.profile for t in th], dt=world.dt)
-    except (aim.UnreachableError, aim.NoSolutionError) as e:
-        raise InputError(str(e), source=world.source, field=f"threats[{th[e.index].entry}].aim") from None
+                          [t.profile for t in th], dt=world.dt,
+                          apogee=[np.nan if t.apogee is None else t.apogee for t in th],
+                          flight_time=[np.nan if t.flight_time is None else t.flight_time for t in th])
+    except (aim.UnreachableError, aim.NoSolutionError, aim.ShapeError) as e:
+        t = th[e.index]
+        what = "aim"
+        if isinstance(e, aim.ShapeError):
+            what = "apogee_km" if t.apogee is not None else "flight_time_s"
+        raise InputError(str(e), source=world.source, field=f"threats[{t.entry}].{what}") from None
     launch_t = np.array([t.launch_time for t in th])
     dt = world.dt
     if world.duration is not None:

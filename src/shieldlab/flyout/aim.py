@@ -49,14 +49,22 @@ class UnreachableError(ValueError):
         )
 
 
+class ShapeError(ValueError):
+    """A requested apogee or flight time cannot be flown to that aim point."""
+
+    def __init__(self, index: int, message: str):
+        self.index = index
+        super().__init__(message)
+
+
 class NoSolutionError(ValueError):
     """No trajectory of the requested profile reaches the aim point (e.g. too close for a
     depressed full-burn shot of a missile that cannot cut thrust)."""
 
     def __init__(self, index: int, missile: str, range_m: float, profile: str):
         self.index, self.missile, self.range_m, self.profile = index, missile, range_m, profile
-        super().__init__(f"no {profile} trajectory of {missile} comes down {range_m / 1e3:,.0f} km away "
-                         f"(it cannot cut thrust; try another profile)")
+        super().__init__(f"no full-burn {profile} trajectory of {missile} comes down {range_m / 1e3:,.0f} km away "
+                         f"(try another profile{', or shape it by apogee or flight time' if profile != 'min-energy' else ''})")
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,8 @@ class _Evaluator:
         self.model, self.dt, self.t_max = model, dt, t_max
 
     def impact(self, idx, kick, az, cutoff):
-        """Impact (lat, lon) and apogee for batch elements ``idx`` (with repetition)."""
+        """Ground range, impact (lat, lon), apogee altitude and flight time for batch elements
+        ``idx`` (with repetition)."""
         veh = self.veh.take(idx)
         _, _, _, ev = run(veh, self.r0[idx], np.zeros((len(idx), 3)), np.zeros(len(idx)), kick, az, cutoff,
                           grid_t0=0.0, dt=self.dt, T=int(self.t_max / self.dt) + 2, model=self.model,
@@ -84,32 +93,45 @@ class _Evaluator:
         lat, lon, _ = earth.ecef_to_geodetic(ev[:, 5:8])
         landed = np.isfinite(ev[:, 4])
         rng = earth.great_circle_distance(self.lat0[idx], self.lon0[idx], lat, lon)
-        # never came down within t_max: a near-vertical shot into space; count it as no range
+        # an impact behind the launch point counts as negative range: a near-vertical shot
+        # that the Earth turned under, or one that flew the long way round the globe, is
+        # never mistaken for a forward shot of the same great-circle distance
+        ahead = np.cos(earth.initial_bearing(self.lat0[idx], self.lon0[idx], lat, lon) - az) >= 0.0
+        rng = np.where(ahead, rng, -rng)
+        # never came down within t_max (a shot into space or into orbit): no range
         rng = np.where(landed, rng, 0.0)
-        return rng, lat, lon, ev[:, 3]
+        return rng, lat, lon, ev[:, 3], ev[:, 4]
 
 
 def _max_range_kick(ev: _Evaluator, az: np.ndarray):
+    """Kick angle of maximum range on each bearing: a scan, then golden-section refinement.
+
+    The best kick evaluated anywhere is kept, so a range that jumps (a shot that passes
+    the antipode counts as landing behind the launch point) cannot pull the answer onto
+    the wrong side of the jump.
+    """
     N = az.size
     grid = np.linspace(_KICK_MIN, _KICK_MAX, 24)
     idx = np.repeat(np.arange(N), grid.size)
     kicks = np.tile(grid, N)
     rng = ev.impact(idx, kicks, az[idx], np.full(idx.size, np.inf))[0].reshape(N, grid.size)
     j = np.argmax(rng, axis=1)
+    ar = np.arange(N)
+    best_k, best_r = grid[j], rng[ar, j]
     lo = grid[np.maximum(j - 1, 0)]
     hi = grid[np.minimum(j + 1, grid.size - 1)]
-    ar = np.arange(N)
     for _ in range(20):  # golden section for the maximum of range(kick); range is flat there
         a = hi - _GOLD * (hi - lo)
         b = lo + _GOLD * (hi - lo)
         r = ev.impact(np.concatenate([ar, ar]), np.concatenate([a, b]), np.concatenate([az, az]),
                       np.full(2 * N, np.inf))[0]
+        for k, rr in ((a, r[:N]), (b, r[N:])):
+            better = rr > best_r
+            best_k, best_r = np.where(better, k, best_k), np.where(better, rr, best_r)
         left = r[:N] >= r[N:]
         hi = np.where(left, b, hi)
         lo = np.where(left, lo, a)
-    k = 0.5 * (lo + hi)
-    rmax = ev.impact(ar, k, az, np.full(N, np.inf))[0]
-    return k, rmax
+    return best_k, best_r
 
 
 def _root(f, lo, hi, target, tol=0.5, iters=40):
@@ -140,12 +162,53 @@ def _root(f, lo, hi, target, tol=0.5, iters=40):
     return np.where(ok, x, np.nan)
 
 
+def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_burn, apogee, flight_time, check):
+    """Kick and cut-off reaching ``target`` range with the asked apogee or flight time.
+
+    Along the curve of constant range the kick runs from the full-burn solution
+    (``k_full``: the steepest lofted or flattest depressed shot) to the range-optimal
+    kick ``k_star`` with the range trimmed by the cut-off; the apogee and the flight
+    time change monotonically along it, so an outer root finder on the kick with an
+    inner one on the cut-off hits both the range and the shape.
+    """
+    use_apogee = np.isfinite(apogee)
+    goal = np.where(use_apogee, apogee, flight_time)
+
+    def cut_for(k):
+        return _root(lambda c: ev.impact(idx, k, az, c)[0], burn_start + 1.0, total_burn.copy(), target)
+
+    def metric(k):
+        c = cut_for(k)
+        _, _, _, apo, tof = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))
+        return np.where(use_apogee, apo, tof), c
+
+    m_full, _ = metric(k_full)
+    m_star, _ = metric(k_star)
+    if check:
+        lo_m, hi_m = np.minimum(m_full, m_star), np.maximum(m_full, m_star)
+        bad = np.flatnonzero(~((goal >= lo_m) & (goal <= hi_m)))
+        if bad.size:
+            j = int(bad[0])
+            what, unit, scale = ("apogee", "km", 1e3) if use_apogee[j] else ("flight time", "s", 1.0)
+            raise ShapeError(int(idx[j]), f"{what} {goal[j] / scale:,.0f} {unit} cannot be flown to this aim point: "
+                                          f"between {lo_m[j] / scale:,.0f} and {hi_m[j] / scale:,.0f} {unit}")
+    # tolerance 0.5 m of apogee or 0.5 s of flight time
+    k = _root(lambda kk: metric(kk)[0], k_full.copy(), k_star.copy(), goal, tol=0.5)
+    return k, cut_for(k)
+
+
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
-          model: EarthModel = FULL, dt: float = 1.0, t_max: float = 6000.0, azimuth_iterations: int = 4) -> Steering:
+          model: EarthModel = FULL, dt: float = 1.0, t_max: float = 6000.0, azimuth_iterations: int = 10,
+          apogee=None, flight_time=None) -> Steering:
     """Steering for N threats: catalogue missiles and geodetic launch/aim points [rad, m], shapes (N,).
 
     ``profile`` is one of :data:`PROFILES` or a sequence of them, one per threat.
-    Raises :class:`UnreachableError` for the first aim point beyond reach.
+    ``apogee`` [m] or ``flight_time`` [s] (arrays, ``nan`` where free) shape a lofted or
+    depressed shot of a missile that can cut thrust: the kick moves along the curve of
+    constant range (the cut-off re-solved at each kick) until the apogee or the flight time
+    is the one asked for.  Raises :class:`UnreachableError` for the first aim point beyond
+    reach, :class:`NoSolutionError` where the profile has no trajectory to it and
+    :class:`ShapeError` where the shape cannot be flown.
     """
     N = len(missiles)
     lat0, lon0, alt0, lat1, lon1 = (np.broadcast_to(np.asarray(x, float), (N,)).copy()
@@ -170,6 +233,17 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     need_loft = ~use_cut & (want != "depressed")
     need_dep = ~use_cut & (want != "lofted")
     kick, cutoff = np.zeros(N), inf.copy()
+    apogee = np.broadcast_to(np.nan if apogee is None else np.asarray(apogee, float), (N,))
+    flight_time = np.broadcast_to(np.nan if flight_time is None else np.asarray(flight_time, float), (N,))
+    shaped = np.isfinite(apogee) | np.isfinite(flight_time)
+    for i in np.flatnonzero(shaped):
+        if np.isfinite(apogee[i]) and np.isfinite(flight_time[i]):
+            raise ShapeError(i, "give an apogee or a flight time, not both")
+        if want[i] == "min-energy":
+            raise ShapeError(i, "an apogee or flight time shapes a lofted or depressed shot, not min-energy")
+        if not can_cut[i]:
+            raise ShapeError(i, f"{missiles[i].name} cannot cut thrust, so its {want[i]} shot to this aim point "
+                                f"is fixed; drop the apogee/flight time")
     for it in range(azimuth_iterations):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
             k_star, rmax = _max_range_kick(ev, az)
@@ -196,9 +270,21 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         if it == 0 and not np.all(np.isfinite(kick)):
             i = int(np.flatnonzero(~np.isfinite(kick))[0])
             raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
-        _, ilat, ilon, _ = ev.impact(ar, kick, az, cutoff)
+        idx = np.flatnonzero(shaped)
+        if idx.size:
+            k_s, c_s = _shape(ev, idx, kick[idx], k_star[idx], az[idx], target[idx], burn_start[idx],
+                              veh.total_burn[idx], apogee[idx], flight_time[idx], it == 0)
+            kick[idx], cutoff[idx] = k_s, c_s
+        _, ilat, ilon, _, _ = ev.impact(ar, kick, az, cutoff)
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
-        az = np.mod(az + np.angle(np.exp(1j * (bearing - b_hit))), 2 * np.pi)
-    _, ilat, ilon, _ = ev.impact(ar, kick, az, cutoff)
+        turn = np.angle(np.exp(1j * (bearing - b_hit)))
+        az = np.mod(az + turn, 2 * np.pi)
+        if np.all(np.abs(turn) * target < 5.0):  # cross-range error under 5 m: converged
+            break
+    _, ilat, ilon, _, _ = ev.impact(ar, kick, az, cutoff)
     err = earth.great_circle_distance(ilat, ilon, lat1, lon1)
+    bad = np.flatnonzero(~(err < 1e3))  # nan: the solution never came down
+    if bad.size:
+        i = int(bad[0])
+        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
     return Steering(azimuth=az, kick=kick, cutoff=cutoff, max_range=rmax, aim_error=err)

@@ -63,7 +63,8 @@ def cep(impact_lat, impact_lon, aim_lat, aim_lon, axis=None) -> np.ndarray:
 
 
 def impact_scatter(missile, launch_lat, launch_lon, aim_lat, aim_lon, d: Dispersion, runs: int, seed: int,
-                   profile: str = "min-energy", launch_alt: float = 0.0, dt: float = 1.0):
+                   profile: str = "min-energy", launch_alt: float = 0.0, dt: float = 1.0, apogee=None,
+                   flight_time=None):
     """Fly ``runs`` dispersed shots of one catalogue missile at an aim point (radians in).
 
     Returns ``(impact_lat, impact_lon, cep_m)``; the steering is solved once for the
@@ -73,7 +74,8 @@ def impact_scatter(missile, launch_lat, launch_lon, aim_lat, aim_lon, d: Dispers
     from shieldlab.flyout.integrate import run
     from shieldlab.flyout.vehicle import vehicle_from_missiles
 
-    st = aim.solve([missile], launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile, dt=dt)
+    st = aim.solve([missile], launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile, dt=dt, apogee=apogee,
+                   flight_time=flight_time)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     f = draw(d, (runs,), rng)
     veh = vehicle_from_missiles([missile]).take(np.zeros(runs, int)).scaled(

@@ -67,6 +67,8 @@ class Threat:
     launch_time: float  # s from epoch
     profile: str
     dispersion: Dispersion = Dispersion()  # one-sigma, SI (fractions, rad)
+    apogee: float | None = None  # m; asked-for apogee of a shaped shot (None: free)
+    flight_time: float | None = None  # s; asked-for flight time of a shaped shot (None: free)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,9 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         for k in range(t.count):
             threats.append(Threat(name=t.name if t.count == 1 else f"{t.name}#{k + 1}", group=t.name, entry=i, missile=m,
                                   launch=launch, aim=aim, launch_time=t.launch_time_s + k * t.spacing_s,
-                                  profile=t.profile, dispersion=disp))
+                                  profile=t.profile, dispersion=disp,
+                                  apogee=None if t.apogee_km is None else 1e3 * t.apogee_km,
+                                  flight_time=t.flight_time_s))
     assets = tuple(Asset(a.name, place(a.site, f"assets[{i}].site"), a.radius_km * 1e3) for i, a in enumerate(scn.assets))
     for i, b in enumerate(scn.batteries):
         if b.system not in {s.system for s in scn.sensors}:

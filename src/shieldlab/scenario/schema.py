@@ -68,6 +68,8 @@ class ThreatCfg(_Strict):
     count: int = Field(1, ge=1, le=100, description="identical missiles in this salvo")
     spacing_s: float = Field(0.0, ge=0.0, description="time between successive launches of the salvo")
     profile: Literal["min-energy", "lofted", "depressed"] = "min-energy"
+    apogee_km: float | None = Field(None, gt=0.0, le=5000.0, description="shape a lofted/depressed shot by its apogee")
+    flight_time_s: float | None = Field(None, gt=0.0, le=5000.0, description="... or by its flight time")
     dispersion: DispersionCfg | None = Field(None, description="overrides the scenario's dispersion")
 
 
