@@ -5,17 +5,20 @@ with drag.
 Profiles
 --------
 ``min-energy``
-    Fly the kick angle that maximises range; shorten the range by thrust
-    termination (missiles whose catalogue entry allows it, i.e. liquid engines).
-    A solid missile cannot cut thrust, so it flies whichever of the lofted and
-    depressed full-burn solutions has the apogee closest to the Kepler
-    minimum-energy apogee for that range.
+    For a missile that can cut thrust (liquid engines): of all kicks whose
+    trajectory, cut off at the right moment, reaches the range, the one with the
+    least burnout speed — the minimum-energy shot of the closed form, found on
+    the real vehicle.  A solid missile cannot cut thrust, so it flies whichever
+    of the lofted and depressed full-burn solutions has the apogee closest to the
+    Kepler minimum-energy apogee for that range.
 ``lofted`` / ``depressed``
     Full burn; the smaller (steeper) or larger (flatter) kick angle that reaches
-    the range.
+    the range — or, given an apogee or a flight time and a missile that can cut
+    thrust, the shot of that shape.
 
-Method: a scan of 24 kick angles, golden-section refinement of the maximum,
-Illinois regula falsi on the monotone branch (kick or cut-off) for the ground range, and a
+Method: a scan of 24 kick angles and golden-section refinement of the maximum
+range, Illinois regula falsi on monotone branches (kick or cut-off) for the
+ground range, golden-section search for the least burnout speed, and a
 fixed-point correction of the azimuth for Earth rotation and J2 (the cross-range
 error is fed back as a bearing change).  Every evaluation is one batched call of
 the fast integrator over all threats at once.
@@ -84,8 +87,8 @@ class _Evaluator:
         self.model, self.dt, self.t_max = model, dt, t_max
 
     def impact(self, idx, kick, az, cutoff):
-        """Ground range, impact (lat, lon), apogee altitude and flight time for batch elements
-        ``idx`` (with repetition)."""
+        """Ground range, impact (lat, lon), apogee altitude, flight time and burnout speed for
+        batch elements ``idx`` (with repetition)."""
         veh = self.veh.take(idx)
         _, _, _, ev = run(veh, self.r0[idx], np.zeros((len(idx), 3)), np.zeros(len(idx)), kick, az, cutoff,
                           grid_t0=0.0, dt=self.dt, T=int(self.t_max / self.dt) + 2, model=self.model,
@@ -100,7 +103,7 @@ class _Evaluator:
         rng = np.where(ahead, rng, -rng)
         # never came down within t_max (a shot into space or into orbit): no range
         rng = np.where(landed, rng, 0.0)
-        return rng, lat, lon, ev[:, 3], ev[:, 4]
+        return rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1]
 
 
 def _max_range_kick(ev: _Evaluator, az: np.ndarray):
@@ -162,6 +165,27 @@ def _root(f, lo, hi, target, tol=0.5, iters=40):
     return np.where(ok, x, np.nan)
 
 
+def _min_energy_kick(ev: _Evaluator, idx, lo, hi, az, target, burn_start, total_burn):
+    """Kick whose trajectory reaches ``target`` with the least burnout speed (energy).
+
+    Along the curve of constant range (cut-off solved per kick) the burnout speed has one
+    minimum, between the steepest and the flattest full-burn shots: golden-section search.
+    """
+    def speed(k):
+        c = _root(lambda cc: ev.impact(idx, k, az, cc)[0], burn_start + 1.0, total_burn.copy(), target)
+        v = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))[5]
+        return np.where(np.isfinite(c), v, np.inf)
+
+    a, b = lo.copy(), hi.copy()
+    for _ in range(24):
+        x1 = b - _GOLD * (b - a)
+        x2 = a + _GOLD * (b - a)
+        left = speed(x1) <= speed(x2)
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+    return 0.5 * (a + b)
+
+
 def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_burn, apogee, flight_time, check):
     """Kick and cut-off reaching ``target`` range with the asked apogee or flight time.
 
@@ -179,7 +203,7 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_bu
 
     def metric(k):
         c = cut_for(k)
-        _, _, _, apo, tof = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))
+        _, _, _, apo, tof, _ = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))
         return np.where(use_apogee, apo, tof), c
 
     m_full, _ = metric(k_full)
@@ -230,8 +254,9 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     az = bearing.copy()
     inf = np.full(N, np.inf)
     use_cut = (want == "min-energy") & can_cut
-    need_loft = ~use_cut & (want != "depressed")
-    need_dep = ~use_cut & (want != "lofted")
+    # the full-burn branches: the answer for solids, the bracket of the minimum-energy search
+    need_loft = use_cut | (want != "depressed")
+    need_dep = use_cut | (want != "lofted")
     kick, cutoff = np.zeros(N), inf.copy()
     apogee = np.broadcast_to(np.nan if apogee is None else np.asarray(apogee, float), (N,))
     flight_time = np.broadcast_to(np.nan if flight_time is None else np.asarray(flight_time, float), (N,))
@@ -260,14 +285,20 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                 ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx])[3]
         idx = np.flatnonzero(use_cut)
         if idx.size:
-            cutoff[idx] = _root(lambda c, i=idx: ev.impact(i, k_star[i], az[i], c)[0], burn_start[idx] + 1.0,
+            if it == 0:  # like k_star, the minimum-energy kick barely moves with the azimuth
+                lo_k = np.where(np.isfinite(k_loft), k_loft, _KICK_MIN)[idx]
+                hi_k = np.where(np.isfinite(k_dep), k_dep, np.radians(89.0))[idx]
+                k_me = k_star.copy()
+                k_me[idx] = _min_energy_kick(ev, idx, lo_k, hi_k, az[idx], target[idx], burn_start[idx],
+                                             veh.total_burn[idx])
+            cutoff[idx] = _root(lambda c, i=idx: ev.impact(i, k_me[i], az[i], c)[0], burn_start[idx] + 1.0,
                                 veh.total_burn[idx], target[idx])
         # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one
         d_l = np.where(np.isfinite(k_loft), np.abs(ap_l - apogee_me), np.inf)
         d_d = np.where(np.isfinite(k_dep), np.abs(ap_d - apogee_me), np.inf)
         loft = (want == "lofted") | ((want == "min-energy") & ~can_cut & (d_l <= d_d))
-        kick = np.where(use_cut, k_star, np.where(loft, k_loft, k_dep))
-        if it == 0 and not np.all(np.isfinite(kick)):
+        kick = np.where(use_cut, k_me if use_cut.any() else k_star, np.where(loft, k_loft, k_dep))
+        if it == 0 and not np.all(np.isfinite(kick) | use_cut):
             i = int(np.flatnonzero(~np.isfinite(kick))[0])
             raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
         idx = np.flatnonzero(shaped)
@@ -275,13 +306,13 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             k_s, c_s = _shape(ev, idx, kick[idx], k_star[idx], az[idx], target[idx], burn_start[idx],
                               veh.total_burn[idx], apogee[idx], flight_time[idx], it == 0)
             kick[idx], cutoff[idx] = k_s, c_s
-        _, ilat, ilon, _, _ = ev.impact(ar, kick, az, cutoff)
+        _, ilat, ilon, _, _, _ = ev.impact(ar, kick, az, cutoff)
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
         turn = np.angle(np.exp(1j * (bearing - b_hit)))
         az = np.mod(az + turn, 2 * np.pi)
         if np.all(np.abs(turn) * target < 5.0):  # cross-range error under 5 m: converged
             break
-    _, ilat, ilon, _, _ = ev.impact(ar, kick, az, cutoff)
+    _, ilat, ilon, _, _, _ = ev.impact(ar, kick, az, cutoff)
     err = earth.great_circle_distance(ilat, ilon, lat1, lon1)
     bad = np.flatnonzero(~(err < 1e3))  # nan: the solution never came down
     if bad.size:

@@ -1,0 +1,71 @@
+"""The steering solver's minimum-energy shots against the closed form.
+
+In the closed form's world (non-rotating sphere, point-mass gravity, vacuum) a
+rocket steered by ``aim.solve(..., "min-energy")`` must burn out on the
+minimum-energy conic for the range it has left: burnout speed within 0.3 % of
+the minimum-energy speed, flight-path angle within 2 degrees of its optimum (the
+speed is flat in the angle there, to second order, so the angle is only loosely
+pinned), and the coast's time of flight within 1 s of Kepler's (Bate, Mueller &
+White 1971, ch. 6; the closed forms are in shieldlab.flyout.kepler).  Then, in
+the full model, Earth's rotation must lengthen an eastward shot and shorten a
+westward one by about the rotation's speed (Wheelon 1959; ~ω R cos φ ≈ 380 m/s
+at 35° N).
+"""
+
+from types import SimpleNamespace as NS
+
+import numpy as np
+import pytest
+
+from shieldlab import earth
+from shieldlab.flyout import aim, kepler
+from shieldlab.flyout.integrate import VACUUM_SPHERE, fly
+from shieldlab.flyout.vehicle import vehicle_from_missiles
+
+FLAT = NS(mach=[0.0, 10.0], cd=[0.2, 0.2], source="test")
+ROCKET = NS(name="test rocket", thrust_termination=True, vertical_rise_s=2.0, payload_kg=500.0, diameter_m=1.0,
+            drag=FLAT, reentry_vehicle=None,
+            stages=[NS(propellant_kg=20000.0, dry_mass_kg=1500.0, isp_vac_s=380.0, isp_sl_s=None, burn_time_s=150.0,
+                       diameter_m=1.0)])
+LAT0, LON0 = np.radians(20.0), np.radians(10.0)
+
+
+@pytest.mark.parametrize("range_km", [300, 1000, 3000, 10000, 13000])
+def test_min_energy_shot_burns_out_on_the_kepler_min_energy_conic(range_km):
+    lat1, lon1 = earth.destination(LAT0, LON0, np.radians(40.0), range_km * 1e3)
+    st = aim.solve([ROCKET], LAT0, LON0, 0.0, lat1, lon1, "min-energy", model=VACUUM_SPHERE, dt=0.5)
+    assert st.aim_error[0] < 1e3
+    dt = 0.05
+    tr = fly(vehicle_from_missiles([ROCKET]), earth.geodetic_to_ecef(LAT0, LON0, 0.0)[None], np.zeros(1),
+             st.kick, st.azimuth, st.cutoff, t0=0.0, dt=dt, T=int(6000 / dt), model=VACUUM_SPHERE)
+    k = int(np.ceil(tr.burnout_time[0] / dt)) + 1  # first sample of the coast
+    r, v = tr.pos[0, k], tr.vel[0, k]
+    rn, vn = np.linalg.norm(r), np.linalg.norm(v)
+    h = rn - earth.R_EARTH_MEAN
+    gamma = np.arcsin(r @ v / (rn * vn))
+    left = kepler.free_flight_range(vn, gamma, h)
+    me = kepler.minimum_energy(left, h)
+    assert vn == pytest.approx(float(me.burnout_speed), rel=3e-3)
+    assert np.degrees(abs(gamma - me.flight_path_angle)) < 2.0
+    assert tr.impact_time[0] - tr.t[k] == pytest.approx(float(kepler.speed_for_angle(left, gamma, h).time_of_flight),
+                                                        abs=1.0)
+
+
+def test_earth_rotation_east_west():
+    """Same missile, same ground range, east vs west from 35 N: the eastward shot needs
+    less burnout speed relative to the Earth than the westward one: the ground's spin
+    (ω a cos φ = 381 m/s) helps one and hinders the other.  The difference cannot exceed
+    twice the spin speed; it is smaller because only part of the burnout velocity is
+    horizontal and the Earth also turns under the flight."""
+    lat0 = np.radians(35.0)
+    out = {}
+    for name, bearing in (("east", 90.0), ("west", 270.0)):
+        lat1, lon1 = earth.destination(lat0, LON0, np.radians(bearing), 5000e3)
+        st = aim.solve([ROCKET], lat0, LON0, 0.0, lat1, lon1, "min-energy")
+        tr = fly(vehicle_from_missiles([ROCKET]), earth.geodetic_to_ecef(lat0, LON0, 0.0)[None], np.zeros(1),
+                 st.kick, st.azimuth, st.cutoff, t0=0.0, dt=1.0, T=4000)
+        # burnout speed relative to the Earth: inertial minus what the ground's spin supplies
+        k = int(np.ceil(tr.burnout_time[0]))
+        out[name] = np.linalg.norm(tr.vel[0, k])
+    ground = earth.OMEGA_EARTH * earth.WGS84_A * np.cos(lat0)  # 381 m/s
+    assert 0.25 * ground < out["west"] - out["east"] < 2.0 * ground
