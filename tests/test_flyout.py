@@ -175,3 +175,19 @@ def test_powered_flight_converges_with_step_size():
         out[dt] = tr.impact_pos[0]
     for dt in (2.0, 1.0, 0.5):
         assert np.linalg.norm(out[dt] - out[0.25]) < 30.0, dt
+
+
+def test_thread_pool_gives_the_same_flights(monkeypatch):
+    """A big batch is flown in blocks on a thread pool: same numbers as one thread."""
+    from shieldlab.flyout import kernel
+
+    B = 2 * kernel.PARALLEL_MIN_BATCH + 37
+    rng = np.random.default_rng(4)
+    veh = vehicle_from_missiles([scud()]).take(np.zeros(B, int))
+    r0 = earth.geodetic_to_ecef(np.radians(rng.uniform(-60, 60, B)), np.radians(rng.uniform(-180, 180, B)), 0.0)
+    args = (veh, r0, np.zeros((B, 3)), np.zeros(B), np.radians(rng.uniform(10, 50, B)), rng.uniform(0, 6.28, B),
+            np.full(B, np.inf))
+    _, _, _, pooled = run(*args, grid_t0=0.0, dt=1.0, T=800, record=False)
+    monkeypatch.setattr(kernel, "PARALLEL_MIN_BATCH", 10**9)
+    _, _, _, single = run(*args, grid_t0=0.0, dt=1.0, T=800, record=False)
+    np.testing.assert_array_equal(pooled, single)

@@ -7,6 +7,8 @@ shared time grid (seconds from the scenario epoch).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,12 +78,18 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
     phase = np.zeros((B, Tr), np.int8)
     ev = np.zeros((B, 8))
     v = vehicle
-    k = kernel.fly_kernel if B >= kernel.PARALLEL_MIN_BATCH else kernel.fly_kernel_serial
-    k(r0, v0, t_launch, float(grid_t0), float(dt), int(T), bool(record), float(t_max),
-                      model.flags, ATM_TABLE, v.stage_burn, v.stage_mdot, v.stage_thrust_vac, v.stage_thrust_sl,
-                      v.stage_m0, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
-                      v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff,
-                      pos, vel, phase, ev)
+    args = (r0, v0, t_launch, float(grid_t0), float(dt), int(T), bool(record), float(t_max),
+            model.flags, ATM_TABLE, v.stage_burn, v.stage_mdot, v.stage_thrust_vac, v.stage_thrust_sl,
+            v.stage_m0, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
+            v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff,
+            pos, vel, phase, ev)
+    workers = min(os.cpu_count() or 1, max(1, B // kernel.PARALLEL_MIN_BATCH))
+    if workers == 1:
+        kernel.fly_range(*args, 0, B)
+    else:  # blocks of trajectories on a thread pool; the kernel releases the GIL
+        edges = np.linspace(0, B, 4 * workers + 1).astype(int)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda k: kernel.fly_range(*args, edges[k], edges[k + 1]), range(len(edges) - 1)))
     if not record:
         pos = vel = phase = None
     return pos, vel, phase, ev

@@ -1,4 +1,4 @@
-"""Fast path of the batched 3-DOF flyout: a Numba kernel, one trajectory per thread.
+"""Fast path of the batched 3-DOF flyout: a Numba kernel, one trajectory at a time per core.
 
 Same model, same event handling and same step sequence as the NumPy reference in
 :mod:`shieldlab.flyout.reference`; ``tests/test_flyout.py`` holds the two equal.
@@ -361,22 +361,22 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
 
 
 def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
-               burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
-               rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
-               out_pos, out_vel, out_phase, ev):
-    """Fly ``B`` trajectories; writes ``out_*`` (if ``record``) and ``ev`` (B, 8):
+             burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
+             rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
+             out_pos, out_vel, out_phase, ev, lo, hi):
+    """Fly trajectories ``lo <= b < hi``; writes ``out_*`` (if ``record``) and ``ev`` (B, 8):
     burnout time, burnout inertial speed, apogee time, apogee altitude, impact time, impact x, y, z."""
-    for b in nb.prange(r0.shape[0]):  # prange is a plain range in the serial build
+    for b in range(lo, hi):
         _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                  burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                  rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
                  out_pos, out_vel, out_phase, ev)
 
 
-# Two builds of one loop: threads pay off for big batches; for the small batches of
-# the aiming solver and fire control the serial build avoids the OpenMP workers,
-# which spin after each parallel region and steal the core the Python thread needs.
-fly_kernel = nb.njit(cache=True, parallel=True)(_fly_all)
-fly_kernel_serial = nb.njit(cache=True)(_fly_all)
-#: Batches smaller than this run on the serial build.
-PARALLEL_MIN_BATCH = 512
+#: The compiled loop.  ``nogil``: :func:`shieldlab.flyout.integrate.run` flies blocks of a
+#: big batch on a pool of Python threads, one per core.  (A Numba ``prange`` over the
+#: trajectories ran no faster on two threads than on one, and its OpenMP workers spin
+#: after each parallel region, stealing the core the Python thread needs.)
+fly_range = nb.njit(cache=True, nogil=True)(_fly_all)
+#: Batches smaller than this run on the calling thread alone.
+PARALLEL_MIN_BATCH = 256
