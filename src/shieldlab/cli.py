@@ -171,10 +171,10 @@ def flyout(
     try:
         st = aim.solve([m], la0, lo0, 0.0, la1, lo1, profile,
                        apogee=None if apogee_km is None else 1e3 * apogee_km, flight_time=flight_time_s)
-    except (aim.UnreachableError, aim.NoSolutionError) as e:
-        raise InputError(str(e), field="--to") from None
     except aim.ShapeError as e:
         raise InputError(str(e), field="--apogee-km" if apogee_km is not None else "--flight-time-s") from None
+    except aim.AimError as e:
+        raise InputError(str(e), field="--to") from None
     tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.zeros(1), st.kick,
              st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5))
     ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])

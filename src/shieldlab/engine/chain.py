@@ -54,7 +54,7 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
                           [t.profile for t in th], dt=world.dt,
                           apogee=[np.nan if t.apogee is None else t.apogee for t in th],
                           flight_time=[np.nan if t.flight_time is None else t.flight_time for t in th])
-    except (aim.UnreachableError, aim.NoSolutionError, aim.ShapeError) as e:
+    except aim.AimError as e:
         t = th[e.index]
         what = "aim"
         if isinstance(e, aim.ShapeError):

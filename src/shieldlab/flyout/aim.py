@@ -41,33 +41,36 @@ _KICK_MIN, _KICK_MAX = np.radians(0.5), np.radians(85.0)
 _GOLD = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-class UnreachableError(ValueError):
-    """The aim point lies beyond the missile's maximum range on that bearing."""
-
-    def __init__(self, index: int, missile: str, range_m: float, max_range_m: float):
-        self.index, self.missile, self.range_m, self.max_range_m = index, missile, range_m, max_range_m
-        super().__init__(
-            f"aim point {range_m / 1e3:,.0f} km away is out of reach of {missile}: "
-            f"its maximum range on that bearing is {max_range_m / 1e3:,.0f} km"
-        )
-
-
-class ShapeError(ValueError):
-    """A requested apogee or flight time cannot be flown to that aim point."""
+class AimError(ValueError):
+    """No steering for threat ``index``; the message says why."""
 
     def __init__(self, index: int, message: str):
         self.index = index
         super().__init__(message)
 
 
-class NoSolutionError(ValueError):
+class UnreachableError(AimError):
+    """The aim point lies beyond the missile's maximum range on that bearing."""
+
+    def __init__(self, index: int, missile: str, range_m: float, max_range_m: float):
+        self.missile, self.range_m, self.max_range_m = missile, range_m, max_range_m
+        super().__init__(index, f"aim point {range_m / 1e3:,.0f} km away is out of reach of {missile}: "
+                                f"its maximum range on that bearing is {max_range_m / 1e3:,.0f} km")
+
+
+class ShapeError(AimError):
+    """A requested apogee or flight time cannot be flown to that aim point."""
+
+
+class NoSolutionError(AimError):
     """No trajectory of the requested profile reaches the aim point (e.g. too close for a
     depressed full-burn shot of a missile that cannot cut thrust)."""
 
     def __init__(self, index: int, missile: str, range_m: float, profile: str):
-        self.index, self.missile, self.range_m, self.profile = index, missile, range_m, profile
-        super().__init__(f"no full-burn {profile} trajectory of {missile} comes down {range_m / 1e3:,.0f} km away "
-                         f"(try another profile{', or shape it by apogee or flight time' if profile != 'min-energy' else ''})")
+        self.missile, self.range_m, self.profile = missile, range_m, profile
+        hint = ", or shape it by apogee or flight time" if profile != "min-energy" else ""
+        super().__init__(index, f"no full-burn {profile} trajectory of {missile} comes down "
+                                f"{range_m / 1e3:,.0f} km away (try another profile{hint})")
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,9 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     r0 = earth.geodetic_to_ecef(lat0, lon0, alt0)
     ev = _Evaluator(veh, r0, lat0, lon0, model, dt, t_max)
     target = earth.great_circle_distance(lat0, lon0, lat1, lon1)
+    close = np.flatnonzero(target < 1e3)
+    if close.size:
+        raise AimError(int(close[0]), "the aim point is less than 1 km from the launch point")
     bearing = earth.initial_bearing(lat0, lon0, lat1, lon1)
     can_cut = np.array([bool(m.thrust_termination) for m in missiles])
     want = np.array(profiles)
