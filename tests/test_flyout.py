@@ -142,7 +142,7 @@ def test_coast_and_propagate_agree():
     enu = earth.enu_matrix(np.radians(40.0), np.radians(30.0))
     v = enu.T @ np.array([2500.0, 500.0, 800.0])
     x = np.concatenate([r, v])[None]
-    pos, ev = coast(x, 2.0, 100)
+    pos, _, ev = coast(x, 2.0, 100)
     p2 = propagate(x, np.array([120.0]), steps=60)
     np.testing.assert_allclose(pos[0, 60], p2[0, :3], atol=0.01)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.engage.interceptor import time_of_flight
+from shieldlab.engage.solver import earliest_intercept
 from shieldlab.engage.records import Engagements
 from shieldlab.flyout.integrate import coast, propagate
 from shieldlab.flyout.records import Trajectories
@@ -91,7 +91,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             t_track = tr.t[k]
             J = int(min(HORIZON, t_end - t_track) / PREDICT_DT) + 2  # no need to look past the scenario's end
             jt = PREDICT_DT * np.arange(J)
-            pos, ev = coast(x, PREDICT_DT, J)
+            pos, vel, ev = coast(x, PREDICT_DT, J)
             impact_t = t_track + ev[:, 4]
             if doc.engage == "threatening" and len(world.assets):
                 ilat, ilon, _ = earth.ecef_to_geodetic(ev[:, 5:8])
@@ -105,20 +105,15 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 if sys_of[b] != system:
                     continue
                 spec = bat.spec
-                d = np.linalg.norm(pos - site[b], axis=-1)  # slant range: what the interceptor flies
                 ground = earth.great_circle_distance(bat.site.lat, bat.site.lon, plat, plon)  # the envelope's range
-                tof = time_of_flight(d, bat.burnout_speed, spec.burn_time_s)
-                t_launch = t_int - tof
-                ok = ((ground >= 1e3 * spec.min_range_km) & (ground <= 1e3 * spec.max_range_km)
-                      & (alt >= 1e3 * spec.min_intercept_alt_km) & (alt <= 1e3 * spec.max_intercept_alt_km)
-                      & (t_launch >= tick + bat.reaction_time) & (t_int < impact_t[:, None]) & (t_int > tick)
-                      & threat_ok[:, None])
-                has = ok.any(axis=1)
-                j = np.argmax(ok, axis=1)
-                for m in np.flatnonzero(has):
-                    c, n = cs[m], ns[m]
-                    best.setdefault((c, n), []).append(
-                        (t_int[j[m]], b, t_launch[m, j[m]], pos[m, j[m]]))
+                envelope = ((ground >= 1e3 * spec.min_range_km) & (ground <= 1e3 * spec.max_range_km)
+                            & (alt >= 1e3 * spec.min_intercept_alt_km) & (alt <= 1e3 * spec.max_intercept_alt_km)
+                            & (t_int < impact_t[:, None]) & (t_int > tick) & threat_ok[:, None])
+                found, ti, pi, tl = earliest_intercept(t_int, pos, vel, site[b], bat.burnout_speed,
+                                                       spec.burn_time_s, np.full(cs.size, tick + bat.reaction_time),
+                                                       envelope)
+                for m in np.flatnonzero(found):
+                    best.setdefault((cs[m], ns[m]), []).append((ti[m], b, tl[m], pi[m]))
         # allocate rounds: threats in order of their earliest possible intercept (magazines are
         # per run, so only the order within a run matters); a battery that has run dry passes
         # the threat to the next-best battery

@@ -137,18 +137,18 @@ def launch_position(lat, lon, alt=0.0) -> np.ndarray:
 def coast(x, dt: float, T: int, model: EarthModel = EarthModel(drag=False)):
     """Ballistic prediction of states ``x`` (M, 6) (ECEF position, velocity) over ``T`` steps of ``dt``.
 
-    Used by fire control to extrapolate a track.  Returns ``(pos (M,T,3), ev (M,8))``
-    with times relative to the start (sample k at ``k dt``); samples after the
-    predicted impact hold the impact point, ``ev[:, 4]`` is the predicted impact time
+    Used by fire control to extrapolate a track.  Returns ``(pos (M,T,3), vel (M,T,3),
+    ev (M,8))`` with times relative to the start (sample k at ``k dt``); samples after the
+    predicted impact hold the impact point (and zero velocity), ``ev[:, 4]`` is the predicted impact time
     (``inf`` if beyond the horizon) and ``ev[:, 5:8]`` the predicted impact point.
     """
     from shieldlab.flyout.vehicle import ballistic_vehicle
 
     x = np.ascontiguousarray(x, float)
     M = x.shape[0]
-    pos, _, _, ev = run(ballistic_vehicle(M), x[:, :3], x[:, 3:], np.zeros(M), np.zeros(M), np.zeros(M),
-                        np.zeros(M), grid_t0=0.0, dt=dt, T=T, model=model)
-    return pos, ev
+    pos, vel, _, ev = run(ballistic_vehicle(M), x[:, :3], x[:, 3:], np.zeros(M), np.zeros(M), np.zeros(M),
+                          np.zeros(M), grid_t0=0.0, dt=dt, T=T, model=model)
+    return pos, vel, ev
 
 
 def propagate(x, span, steps: int = 64, model: EarthModel = EarthModel(drag=False)):
