@@ -24,7 +24,8 @@ R_E = 6371.0088e3  # mean Earth radius [m]
 REQUIRED = {
     "missiles": {"scud-b", "shahab-3", "ghadr-1", "sejjil-2", "minuteman-iii", "scud-c", "scud-d",
                  "iskander-m", "rs-18", "topol-m", "generic-irbm"},
-    "interceptors": {"sm-3-block-ia", "sm-3-block-ib", "sm-3-block-iia", "pac-3-mse", "pac-2-gem-t"},
+    "interceptors": {"sm-3-block-ia", "sm-3-block-ib", "sm-3-block-iia", "sm-3-block-iib", "pac-3-mse",
+                     "pac-2-gem-t", "thaad", "gbi", "s-300pmu", "s-400"},
     "sensors": {"an-tpy-2", "an-spy-1d", "an-mpq-65"},
 }
 TABLES = {"missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors}
@@ -355,6 +356,59 @@ def test_interceptor_envelope_within_kinematic_reach(ident):
     s = (v * v * R_E / MU) / (2.0 - v * v * R_E / MU)  # sin(psi/2) of the min-energy range
     assert i.max_intercept_alt_km * 1e3 <= _vertical_reach_m(v) + burn_m
     assert i.max_range_km * 1e3 <= 2.0 * math.asin(s) * R_E + burn_m
+
+
+#: Published interceptor figures, (id, field) -> value:
+#: sm-3-block-iia 2,500 km range, 1,000 km ceiling (Asia Economy, 18 Nov 2020);
+#: sm-3-block-iib 5.5 km/s planned (J. Sankaran, Arms Control Today, Nov 2013);
+#: thaad 200 km range, 150 km altitude (TRT World, 5 May 2017; CRS IF12645, 2024: 150-200 km),
+#:   "10,000 km/h" (gagadget.com, on a DoD contract notice);
+#: pac-3-mse ~40 km against ballistic missiles (tech.wp.pl 2023), up to 30 km altitude (dpa 2024);
+#: s-300pmu (S-300PMU2) 27 km ceiling (RIA Novosti via Brahmand News, c. 2008);
+#: s-400 ballistic targets at 60 km (realrussiatoday.com, Aug 2016), "up to 40 km" altitude
+#:   (Col.-Gen. Solovyov, RIA Novosti, Jul 2007).
+PUBLISHED_INTERCEPTOR = {
+    ("sm-3-block-iia", "max_range_km"): 2500.0, ("sm-3-block-iia", "max_intercept_alt_km"): 1000.0,
+    ("sm-3-block-iib", "burnout_speed_kms"): 5.5,
+    ("thaad", "max_range_km"): 200.0, ("thaad", "max_intercept_alt_km"): 150.0,
+    ("thaad", "burnout_speed_kms"): 10000.0 / 3600.0,
+    ("pac-3-mse", "max_range_km"): 40.0, ("pac-3-mse", "max_intercept_alt_km"): 30.0,
+    ("s-300pmu", "max_intercept_alt_km"): 27.0,
+    ("s-400", "max_range_km"): 60.0, ("s-400", "max_intercept_alt_km"): 40.0,
+}
+
+
+@pytest.mark.parametrize("ident, field", sorted(PUBLISHED_INTERCEPTOR))
+def test_interceptor_figure_within_10_percent_of_published(ident, field):
+    value = getattr(catalog.get_interceptor(ident), field)
+    assert value == pytest.approx(PUBLISHED_INTERCEPTOR[ident, field], rel=0.10)
+
+
+@pytest.mark.parametrize("ident, alt_km", [
+    ("sm-3-block-ia", 247.0),  # USA-193 destroyed by a modified SM-3 Block IA, Feb 2008
+    ("gbi", 120.0),  # FTG-03a intercept "120 km into space" (MDAA, 28 Sep 2007)
+])
+def test_real_intercepts_lie_inside_the_altitude_envelope(ident, alt_km):
+    i = catalog.get_interceptor(ident)
+    assert i.min_intercept_alt_km <= alt_km <= i.max_intercept_alt_km
+
+
+def test_sm3_burnout_speeds_increase_by_block_and_gbi_is_fastest():
+    """SM-3 IA <= IB (same 13.5-inch motors) < IIA (21-inch) < IIB (planned 5.5 km/s, Sankaran
+    2013). The GBI's burnout speed is disputed between MDA (5.4 km/s; 6.3 km/s as quoted by
+    Postol) and T. Postol (7.7-8.3 km/s; SpaceNews and AFP, 2007): the entry must lie in that
+    published span and be the fastest interceptor in the catalogue."""
+    v = {k: i.burnout_speed_kms for k, i in catalog.interceptors().items()}
+    assert v["sm-3-block-ia"] <= v["sm-3-block-ib"] < v["sm-3-block-iia"] < v["sm-3-block-iib"]
+    assert 5.4 <= v["gbi"] <= 8.3
+    assert all(v["gbi"] > speed for k, speed in v.items() if k != "gbi")
+
+
+@pytest.mark.parametrize("ident", sorted(REQUIRED["interceptors"]))
+def test_interceptor_source_marks_assumptions(ident):
+    """Kill probability, divert and reaction time are public for none of these systems, so
+    every interceptor's source must label at least one figure as an assumption."""
+    assert "assumption" in catalog.get_interceptor(ident).source
 
 
 @pytest.mark.parametrize("ident", sorted(REQUIRED["sensors"]))

@@ -214,6 +214,58 @@ def flyout(
 
 @app.command()
 @_guard
+def reach(
+    interceptor: str = typer.Argument(..., help="catalogue interceptor id (see `shieldlab catalog interceptors`)"),
+    site: str = typer.Option(..., "--site", help="interceptor site LAT,LON [deg]"),
+    missile: str = typer.Option(..., "--missile", help="catalogue missile id"),
+    src: str = typer.Option(..., "--from", help="threat launch point LAT,LON [deg]"),
+    dst: str = typer.Option(..., "--to", help="threat aim point LAT,LON [deg]"),
+    cue_delay_s: float = typer.Option(60.0, "--cue-delay-s", min=0.0, max=3600.0,
+                                      help="seconds from the threat's launch until the battery is cued"),
+    profile: str = typer.Option("min-energy", "--profile"),
+    burnout_speed_kms: Optional[float] = typer.Option(None, "--burnout-speed-kms", min=0.01, max=20.0,
+                                                      help="override the catalogue burnout speed"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Can INTERCEPTOR at --site catch that trajectory? The window, altitudes and closing
+    speed — or the burnout speed it would need."""
+    from shieldlab import catalog
+    from shieldlab.analysis.reach import analyse
+    from shieldlab.flyout import aim
+
+    slat, slon = _latlon(site, "--site")
+    lat0, lon0 = _latlon(src, "--from")
+    lat1, lon1 = _latlon(dst, "--to")
+    if profile not in aim.PROFILES:
+        raise InputError(f"must be one of {', '.join(aim.PROFILES)}, not {profile!r}", field="--profile")
+    spec = catalog.get_interceptor(interceptor)
+    m = catalog.get_missile(missile)
+    r = np.radians
+    try:
+        res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), cue_delay_s, profile,
+                      None if burnout_speed_kms is None else 1e3 * burnout_speed_kms)
+    except aim.AimError as e:
+        raise InputError(str(e), field="--to") from None
+    out_d = {"interceptor": spec.id, "missile": m.id, "site_lat_deg": slat, "site_lon_deg": slon,
+             "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms, "cue_delay_s": cue_delay_s,
+             "ready_s": res.t_ready, "feasible": res.feasible, "earliest": res.earliest, "latest": res.latest,
+             "needed_burnout_speed_kms": res.needed_burnout_speed_kms, "threat": res.threat}
+    if as_json:
+        sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
+        return
+    if res.feasible:
+        e, l_ = res.earliest, res.latest
+        out.print(f"[green]{spec.name} can catch it[/]: window {e['time_s']:.0f}–{l_['time_s']:.0f} s after launch, "
+                  f"earliest at {e['alt_km']:.0f} km altitude, closing at {e['closing_speed_kms']:.1f} km/s")
+    else:
+        need = res.needed_burnout_speed_kms
+        out.print(f"[red]{spec.name} cannot catch it[/]"
+                  + (f": it would need a burnout speed of {need:.2f} km/s" if need else ": its envelope never meets "
+                     "the trajectory"))
+
+
+@app.command()
+@_guard
 def presets(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the built-in scenarios."""
     from shieldlab.scenario.loader import load, preset_names

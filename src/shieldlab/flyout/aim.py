@@ -179,14 +179,26 @@ def _min_energy_kick(ev: _Evaluator, idx, lo, hi, az, target, burn_start, total_
         v = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))[5]
         return np.where(np.isfinite(c), v, np.inf)
 
+    # keep the best kick evaluated anywhere (the ends included: the full-burn shots are on
+    # the curve too), so an optimum at an end of the bracket, where the cut-off solve can
+    # just miss, still yields a kick that flies
+    best_k = lo.copy()
+    best_v = speed(lo)
+    v_hi = speed(hi)
+    better = v_hi < best_v
+    best_k, best_v = np.where(better, hi, best_k), np.where(better, v_hi, best_v)
     a, b = lo.copy(), hi.copy()
     for _ in range(24):
         x1 = b - _GOLD * (b - a)
         x2 = a + _GOLD * (b - a)
-        left = speed(x1) <= speed(x2)
+        v1, v2 = speed(x1), speed(x2)
+        for k, v in ((x1, v1), (x2, v2)):
+            better = v < best_v
+            best_k, best_v = np.where(better, k, best_k), np.where(better, v, best_v)
+        left = v1 <= v2
         b = np.where(left, x2, b)
         a = np.where(left, a, x1)
-    return 0.5 * (a + b)
+    return best_k
 
 
 def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_burn, apogee, flight_time, check):
@@ -299,10 +311,15 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                                              veh.total_burn[idx])
             cutoff[idx] = _root(lambda c, i=idx: ev.impact(i, k_me[i], az[i], c)[0], burn_start[idx] + 1.0,
                                 veh.total_burn[idx], target[idx])
+            # where the least-energy shot sits at a full-burn end of the curve the cut-off
+            # solve can miss after an azimuth correction: fly that full-burn shot instead
+            failed = use_cut & ~np.isfinite(cutoff)
+            use_cut &= ~failed
+            cutoff[failed] = np.inf
         # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one
         d_l = np.where(np.isfinite(k_loft), np.abs(ap_l - apogee_me), np.inf)
         d_d = np.where(np.isfinite(k_dep), np.abs(ap_d - apogee_me), np.inf)
-        loft = (want == "lofted") | ((want == "min-energy") & ~can_cut & (d_l <= d_d))
+        loft = (want == "lofted") | ((want == "min-energy") & ~use_cut & (d_l <= d_d))
         kick = np.where(use_cut, k_me if use_cut.any() else k_star, np.where(loft, k_loft, k_dep))
         if it == 0 and not np.all(np.isfinite(kick) | use_cut):
             i = int(np.flatnonzero(~np.isfinite(kick))[0])

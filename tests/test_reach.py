@@ -1,0 +1,60 @@
+"""`shieldlab reach`: an interceptor against one trajectory."""
+
+import json
+
+import numpy as np
+import pytest
+
+from shieldlab import catalog
+from shieldlab.analysis.reach import analyse
+from shieldlab.cli import main
+
+R = np.radians
+SHIP, TABRIZ, ATHENS = R([36.2, 27.6]), R([38.08, 46.29]), R([37.98, 23.73])
+
+
+@pytest.fixture(scope="module")
+def ia():
+    return catalog.get_interceptor("sm-3-block-ia")
+
+
+@pytest.fixture(scope="module")
+def sejjil():
+    return catalog.get_missile("sejjil-2")
+
+
+def test_ship_under_the_path_catches_it(ia, sejjil):
+    r = analyse(ia, *SHIP, sejjil, *TABRIZ, *ATHENS, cue_delay_s=100.0)
+    assert r.feasible
+    e, l_ = r.earliest, r.latest
+    assert r.t_ready == pytest.approx(100.0 + ia.reaction_time_s)
+    assert r.t_ready < e["time_s"] <= l_["time_s"] < r.threat["time_of_flight_s"]
+    for p in (e, l_):
+        assert ia.min_intercept_alt_km <= p["alt_km"] <= ia.max_intercept_alt_km
+    assert e["closing_speed_kms"] > 3.0  # head-on: interceptor and RV speeds add
+
+
+def test_a_later_cue_never_helps(ia, sejjil):
+    early = analyse(ia, *SHIP, sejjil, *TABRIZ, *ATHENS, cue_delay_s=60.0)
+    late = analyse(ia, *SHIP, sejjil, *TABRIZ, *ATHENS, cue_delay_s=300.0)
+    assert late.earliest["time_s"] >= early.earliest["time_s"]
+
+
+def test_too_slow_says_what_speed_it_needs(ia, sejjil):
+    r = analyse(ia, *SHIP, sejjil, *TABRIZ, *ATHENS, cue_delay_s=100.0, burnout_speed=300.0)
+    assert not r.feasible and r.earliest is None
+    need = r.needed_burnout_speed_kms
+    assert 0.3 < need < 3.0
+    # and the speed it names is enough
+    assert analyse(ia, *SHIP, sejjil, *TABRIZ, *ATHENS, cue_delay_s=100.0, burnout_speed=1e3 * need + 1.0).feasible
+
+
+def test_reach_cli_json_and_bad_input(capsys):
+    args = ["reach", "sm-3-block-ia", "--site", "36.2,27.6", "--missile", "sejjil-2", "--from", "38.08,46.29",
+            "--to", "37.98,23.73", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["feasible"] is True and out["earliest"]["alt_km"] > 70
+    assert main(args[:2] + ["--site", "95,27.6"] + args[4:]) == 2
+    assert "--site" in capsys.readouterr().err
+    assert main(["reach", "no-such-interceptor"] + args[2:]) == 2
