@@ -129,11 +129,6 @@ def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf,
     )
 
 
-def launch_position(lat, lon, alt=0.0) -> np.ndarray:
-    """ECEF launch point [m] from geodetic radians/metres (a convenience at the edge)."""
-    return earth.geodetic_to_ecef(lat, lon, alt)
-
-
 def coast(x, dt: float, T: int, model: EarthModel = EarthModel(drag=False)):
     """Ballistic prediction of states ``x`` (M, 6) (ECEF position, velocity) over ``T`` steps of ``dt``.
 
