@@ -183,3 +183,19 @@ def test_unflyable_shape_names_the_threat():
     with pytest.raises(InputError, match="cannot be flown") as e:
         simulate(world(threats__0__profile="lofted", threats__0__apogee_km=4000.0), runs=1, seed=1)
     assert e.value.field == "threats[0].apogee_km"
+
+
+def test_patriot_turkey_2013_preset_defends_its_cities():
+    """The 2013 Patriot deployment preset: the batteries engage Syrian Scuds over the three
+    cities, inside the PAC-3 MSE envelope, each battery covering its own city."""
+    from shieldlab import load_world
+
+    w = load_world("patriot-turkey-2013")
+    assert len(w.batteries) == 6 and len(w.threats) == 4
+    r = simulate(w, runs=10, seed=1)
+    o = r.outcomes
+    assert all(row["p_intercept"] >= 0.7 for row in r.summary["per_threat"]), r.summary["per_threat"]
+    hit = o["outcome"] == "intercepted"
+    assert np.all((o["intercept_alt_km"][hit] >= 3) & (o["intercept_alt_km"][hit] <= 30))
+    by = {t: set(o["intercepted_by"][hit & (o["threat"] == t)]) for t in set(o["threat"])}
+    assert by["scud-b-gaziantep#1"] <= {"us-1", "us-2"} and by["scud-c-adana"] <= {"nl-1", "nl-2"}
