@@ -199,3 +199,17 @@ def test_patriot_turkey_2013_preset_defends_its_cities():
     assert np.all((o["intercept_alt_km"][hit] >= 3) & (o["intercept_alt_km"][hit] <= 30))
     by = {t: set(o["intercepted_by"][hit & (o["threat"] == t)]) for t in set(o["threat"])}
     assert by["scud-b-gaziantep#1"] <= {"us-1", "us-2"} and by["scud-c-adana"] <= {"nl-1", "nl-2"}
+
+
+def test_epaa_phases_close_the_gaps():
+    """Phase 1's ship cannot reach the Sejjil-2 aimed at Bucharest; phase 2's Deveselu site
+    can; phase 3's Redzikowo site engages IRBMs aimed at Warsaw and Berlin."""
+    from shieldlab import load_world
+
+    def p(preset, threat):
+        r = simulate(load_world(preset), runs=12, seed=3)
+        return next(row["p_intercept"] for row in r.summary["per_threat"] if row["threat"] == threat)
+
+    assert p("epaa-phase-1", "sejjil-bucharest") == 0.0
+    assert p("epaa-phase-2", "sejjil-bucharest") >= 0.5
+    assert p("epaa-phase-3", "irbm-warsaw") >= 0.5
