@@ -54,6 +54,13 @@ def _latlon(text: str, flag: str) -> tuple[float, float]:
     return lat, lon
 
 
+def _check_profile(profile: str) -> None:
+    from shieldlab.flyout import aim
+
+    if profile not in aim.PROFILES:
+        raise InputError(f"must be one of {', '.join(aim.PROFILES)}, not {profile!r}", field="--profile")
+
+
 def _load_world(scenario: str):
     from shieldlab.scenario import load_world
 
@@ -164,8 +171,7 @@ def flyout(
 
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
-    if profile not in aim.PROFILES:
-        raise InputError(f"must be one of {', '.join(aim.PROFILES)}, not {profile!r}", field="--profile")
+    _check_profile(profile)
     m = catalog.get_missile(missile)
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     try:
@@ -236,8 +242,7 @@ def reach(
     slat, slon = _latlon(site, "--site")
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
-    if profile not in aim.PROFILES:
-        raise InputError(f"must be one of {', '.join(aim.PROFILES)}, not {profile!r}", field="--profile")
+    _check_profile(profile)
     spec = catalog.get_interceptor(interceptor)
     m = catalog.get_missile(missile)
     r = np.radians

@@ -108,6 +108,12 @@ class _Evaluator:
         rng = np.where(landed, rng, 0.0)
         return rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1]
 
+    def cut_for_range(self, idx, kick, az, target, burn_start, total_burn):
+        """Cut-off time [s] at which a shot with ``kick`` reaches ``target`` range (``nan`` where
+        no cut-off does), and :meth:`impact` of that shot (full burn where there is none)."""
+        cut = _root(lambda c: self.impact(idx, kick, az, c)[0], burn_start + 1.0, total_burn.copy(), target)
+        return cut, self.impact(idx, kick, az, np.where(np.isfinite(cut), cut, np.inf))
+
 
 def _max_range_kick(ev: _Evaluator, az: np.ndarray):
     """Kick angle of maximum range on each bearing: a scan, then golden-section refinement.
@@ -175,9 +181,8 @@ def _min_energy_kick(ev: _Evaluator, idx, lo, hi, az, target, burn_start, total_
     minimum, between the steepest and the flattest full-burn shots: golden-section search.
     """
     def speed(k):
-        c = _root(lambda cc: ev.impact(idx, k, az, cc)[0], burn_start + 1.0, total_burn.copy(), target)
-        v = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))[5]
-        return np.where(np.isfinite(c), v, np.inf)
+        c, shot = ev.cut_for_range(idx, k, az, target, burn_start, total_burn)
+        return np.where(np.isfinite(c), shot[5], np.inf)
 
     # keep the best kick evaluated anywhere (the ends included: the full-burn shots are on
     # the curve too), so an optimum at an end of the bracket, where the cut-off solve can
@@ -213,12 +218,8 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_bu
     use_apogee = np.isfinite(apogee)
     goal = np.where(use_apogee, apogee, flight_time)
 
-    def cut_for(k):
-        return _root(lambda c: ev.impact(idx, k, az, c)[0], burn_start + 1.0, total_burn.copy(), target)
-
     def metric(k):
-        c = cut_for(k)
-        _, _, _, apo, tof, _ = ev.impact(idx, k, az, np.where(np.isfinite(c), c, np.inf))
+        c, (_, _, _, apo, tof, _) = ev.cut_for_range(idx, k, az, target, burn_start, total_burn)
         return np.where(use_apogee, apo, tof), c
 
     m_full, _ = metric(k_full)
@@ -233,7 +234,7 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_bu
                                           f"between {lo_m[j] / scale:,.0f} and {hi_m[j] / scale:,.0f} {unit}")
     # tolerance 0.5 m of apogee or 0.5 s of flight time
     k = _root(lambda kk: metric(kk)[0], k_full.copy(), k_star.copy(), goal, tol=0.5)
-    return k, cut_for(k)
+    return k, metric(k)[1]
 
 
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
@@ -309,8 +310,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                 k_me = k_star.copy()
                 k_me[idx] = _min_energy_kick(ev, idx, lo_k, hi_k, az[idx], target[idx], burn_start[idx],
                                              veh.total_burn[idx])
-            cutoff[idx] = _root(lambda c, i=idx: ev.impact(i, k_me[i], az[i], c)[0], burn_start[idx] + 1.0,
-                                veh.total_burn[idx], target[idx])
+            cutoff[idx] = ev.cut_for_range(idx, k_me[idx], az[idx], target[idx], burn_start[idx],
+                                           veh.total_burn[idx])[0]
             # where the least-energy shot sits at a full-burn end of the curve the cut-off
             # solve can miss after an azimuth correction: fly that full-burn shot instead
             failed = use_cut & ~np.isfinite(cutoff)

@@ -24,6 +24,11 @@ def _geo(p):
             np.where(bad, np.nan, alt / 1e3))
 
 
+def first_detection(d) -> np.ndarray:
+    """Time of a sensor's first report of each (run, threat) [s]; ``inf`` if never."""
+    return np.where(d.detected, d.t, np.inf).min(axis=-1)
+
+
 def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     """One row per (run, threat) of a chunk."""
     o = chunk.outcomes
@@ -38,8 +43,7 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     status = np.where(o.intercepted, "intercepted", np.where(o.leaked, "leaked", "airborne")).astype(object)
     first_det = np.full((C, N), np.inf)
     for d in chunk.detections:
-        t = np.where(d.detected, d.t, np.inf).min(axis=-1)
-        first_det = np.minimum(first_det, t)
+        first_det = np.minimum(first_det, first_detection(d))
     # where the warhead would have landed, intercepted or not: the threat's accuracy
     blat, blon, _ = _geo(np.broadcast_to(chunk.truth.impact_pos, (C, N, 3)))
     aim_lat = np.array([t.aim.lat_deg for t in world.threats])
@@ -91,7 +95,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
     for d in chunk.detections:
-        add(np.where(d.detected, d.t, np.inf).min(axis=-1), "detect", d.sensor)
+        add(first_detection(d), "detect", d.sensor)
     for system, trk in chunk.tracks.items():
         add(trk.confirm_time, "track", system)
     e = chunk.engagements
