@@ -191,3 +191,20 @@ def test_thread_pool_gives_the_same_flights(monkeypatch):
     monkeypatch.setattr(kernel, "PARALLEL_MIN_BATCH", 10**9)
     _, _, _, single = run(*args, grid_t0=0.0, dt=1.0, T=800, record=False)
     np.testing.assert_array_equal(pooled, single)
+
+
+def test_kernel_geodetic_matches_exact_form():
+    # The fast path takes geodetic coordinates from one Bowring step (no trigonometry);
+    # earth.ecef_to_geodetic is the exact form, itself held to pymap3d by tests/test_earth.py.
+    from shieldlab.flyout import kernel
+
+    rng = np.random.default_rng(7)
+    lat = rng.uniform(-np.pi / 2, np.pi / 2, 400)
+    lon = rng.uniform(-np.pi, np.pi, 400)
+    for top, lat_tol in ((200e3, 1e-10), (6000e3, 1e-8)):
+        h = rng.uniform(-1e3, top, 400)
+        r = earth.geodetic_to_ecef(lat, lon, h)
+        got = np.array([kernel.geodetic(*p, False) for p in r])
+        assert np.max(np.abs(got[:, 2] - h)) < 1e-6
+        assert np.max(np.abs(got[:, 0] - lat)) < lat_tol
+        np.testing.assert_allclose(np.array([kernel.height(*p, False) for p in r]), got[:, 2], rtol=0, atol=0)
