@@ -7,10 +7,10 @@ shared time grid (seconds from the scenario epoch).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from shieldlab import earth
@@ -82,8 +82,9 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
             model.flags, ATM_TABLE, v.stage_burn, v.stage_mdot, v.stage_thrust_vac, v.stage_thrust_sl,
             v.stage_m0, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
             v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff,
-            pos, vel, phase, ev)
-    workers = min(os.cpu_count() or 1, max(1, B // kernel.PARALLEL_MIN_BATCH))
+            pos, vel, phase, ev, np.zeros((B if not record else 1, kernel.NPARK)))
+    # as many threads as Numba is set to use (NUMBA_NUM_THREADS, numba.set_num_threads; default all cores)
+    workers = min(numba.get_num_threads(), max(1, B // kernel.PARALLEL_MIN_BATCH))
     if workers == 1:
         kernel.fly_range(*args, 0, B)
     else:  # blocks of trajectories on a thread pool; the kernel releases the GIL
