@@ -22,3 +22,128 @@ def test_time_of_flight_closed_form():
 
 def test_zero_speed_never_arrives():
     assert np.isinf(time_of_flight(1e3, 0.0, 10.0))
+
+
+# ----------------------------------------------------------------- end-game geometry and kill probability
+from types import SimpleNamespace  # noqa: E402
+
+from shieldlab.engage.pk import kill_probability  # noqa: E402
+from shieldlab.engage.solver import intercept_geometry  # noqa: E402
+
+
+def test_closing_speed_and_crossing_angle():
+    vt = np.array([[-3000.0, 0, 0], [3000.0, 0, 0], [0, 3000.0, 0]])
+    vi = np.array([[2000.0, 0, 0], [4000.0, 0, 0], [4000.0, 0, 0]])
+    closing, crossing = intercept_geometry(vt, vi)
+    np.testing.assert_allclose(closing, [5000.0, 1000.0, 5000.0])  # head-on adds, tail chase subtracts
+    np.testing.assert_allclose(crossing, [0.0, np.pi, np.pi / 2], atol=1e-12)
+
+
+def test_kill_probability_inside_and_beyond_the_design_envelope():
+    spec = SimpleNamespace(sspk=0.8, max_closing_speed_kms=6.0, max_crossing_angle_deg=60.0)
+    r = np.radians
+    assert kill_probability(spec, 5000.0, r(30.0)) == pytest.approx(0.8)
+    assert kill_probability(spec, 6000.0, r(60.0)) == pytest.approx(0.8)  # continuous at the edge
+    assert kill_probability(spec, 6600.0, r(30.0)) == pytest.approx(0.8 * np.exp(-0.5))  # one width (10 %)
+    assert kill_probability(spec, 5000.0, r(80.0)) == pytest.approx(0.8 * np.exp(-2.0))  # two widths (20 deg)
+    both = kill_probability(spec, np.array([6600.0]), np.array([r(70.0)]))
+    np.testing.assert_allclose(both, 0.8 * np.exp(-0.5) * np.exp(-0.5))
+    p = kill_probability(spec, np.linspace(0, 12e3, 50), r(10.0))
+    assert np.all(np.diff(p) <= 0) and p[-1] < 1e-6  # never rises with speed
+    free = SimpleNamespace(sspk=0.7, max_closing_speed_kms=None, max_crossing_angle_deg=None)
+    assert kill_probability(free, 15e3, r(170.0)) == pytest.approx(0.7)  # no limits: sspk
+    assert kill_probability(spec, np.nan, np.nan) == pytest.approx(0.8)  # unknown geometry: no penalty
+
+
+# ----------------------------------------------------------------- doctrine and cue modes (small constructed world)
+from test_chain import BASE, world  # noqa: E402
+
+from shieldlab.engine.montecarlo import simulate  # noqa: E402
+from shieldlab.errors import InputError  # noqa: E402
+
+FCR = {"id": "test-fcr", "name": "Test fire-control radar", "origin": "test", "band": "X", "max_range_km": 1500,
+       "ref_rcs_m2": 0.1, "az_fov_deg": 360, "el_min_deg": 0, "el_max_deg": 90, "scan_period_s": 2,
+       "sigma_range_m": 10, "sigma_angle_mrad": 0.3, "source": "test"}
+
+
+def own_world(fcr_range_km=1500.0, **edits):
+    sensors = BASE["sensors"] + [{"name": "fcr", "type": "test-fcr", "site": "shooter", "system": "fcr-net"}]
+    return world(catalog__sensors=BASE["catalog"]["sensors"] + [dict(FCR, max_range_km=fcr_range_km)],
+                 sensors=sensors, **edits)
+
+
+def _fire_times(r):
+    ev = r.events
+    return ev["t_s"][ev["kind"] == "fire"]
+
+
+def test_engagement_records_carry_the_geometry():
+    r = simulate(world(), runs=2, seed=1)
+    ev = r.events
+    m = np.isin(ev["kind"], ["fire", "intercept", "miss"])
+    assert m.sum() == 8
+    assert np.all((ev["closing_speed_kms"][m] > 3.5) & (ev["closing_speed_kms"][m] < 15.0))
+    assert np.all((ev["crossing_angle_deg"][m] >= 0) & (ev["crossing_angle_deg"][m] <= 180))
+    np.testing.assert_allclose(ev["pk"][m], 1.0)  # sspk 1, no design limits
+    assert np.all(np.isnan(ev["pk"][~m]))
+
+
+def test_a_tight_crossing_angle_limit_lowers_pk_and_kills():
+    r = simulate(world(catalog__interceptors__0__max_crossing_angle_deg=1.0, doctrine={"max_engagements": 1}),
+                 runs=4, seed=1)
+    ev = r.events
+    m = ev["kind"] == "fire"
+    assert np.all(ev["pk"][m] < 0.5)  # crossing angles here are tens of degrees
+    assert np.mean(r.outcomes["outcome"] == "intercepted") < 0.7
+
+
+def test_reserve_keeps_rounds_back():
+    r = simulate(world(batteries__0__rounds=3, batteries__0__reserve=2), runs=3, seed=1)
+    fired = r.outcomes["interceptors_fired"].reshape(3, 2).sum(axis=1)
+    assert np.all(fired == 1)  # 3 rounds, 2 kept: one shot per run, one threat leaks
+    d = simulate(world(batteries__0__rounds=3, doctrine={"reserve": 1}), runs=2, seed=1)
+    assert np.all(d.outcomes["interceptors_fired"].reshape(2, 2).sum(axis=1) == 2)  # the doctrine default
+
+
+def test_per_battery_look_time_and_salvo():
+    r = simulate(world(catalog__interceptors__0__sspk=0.0, batteries__0__look_time_s=40.0), runs=2, seed=1)
+    ev = r.events
+    sel = (ev["run"] == 0) & (ev["threat"] == "m#1")
+    fires, misses = ev["t_s"][sel & (ev["kind"] == "fire")], ev["t_s"][sel & (ev["kind"] == "miss")]
+    assert fires.size == 2 and fires[1] >= misses[0] + 40.0 - 1e-9
+    s = simulate(world(batteries__0__salvo=3, doctrine={"shoot_look_shoot": False}), runs=2, seed=1)
+    assert np.all(s.outcomes["interceptors_fired"] == 3)
+
+
+def test_cue_modes_change_outcomes_the_expected_way():
+    # a fire-control radar at the shooter that sees the threat only late (short range)
+    remote = simulate(own_world(300.0), runs=2, seed=1)
+    own = simulate(own_world(300.0, batteries__0__cue="own", batteries__0__radar="fcr"), runs=2, seed=1)
+    assert np.all(remote.outcomes["outcome"] == "intercepted")
+    # own track starts later than the remote one: launches later, intercepts later (or never)
+    assert _fire_times(own).min() > _fire_times(remote).min() + 10.0
+    hit = own.outcomes["outcome"] == "intercepted"
+    assert np.all(own.outcomes["intercept_time_s"][hit] > remote.outcomes["intercept_time_s"][hit])
+    # an own radar that never sees the threat: launch-on-remote fires and misses, own never fires
+    blind = dict(batteries__0__radar="fcr", doctrine={"max_engagements": 1})
+    lor = simulate(own_world(1.0, batteries__0__cue="launch-on-remote", **blind), runs=2, seed=1)
+    assert np.all(lor.outcomes["interceptors_fired"] == 1) and np.all(lor.outcomes["outcome"] == "leaked")
+    ev = lor.events
+    assert np.all(ev["detail"][ev["kind"] == "miss"] == "target gone")
+    o = simulate(own_world(1.0, batteries__0__cue="own", **blind), runs=2, seed=1)
+    assert np.all(o.outcomes["interceptors_fired"] == 0)
+    # and with a good own radar, launch-on-remote is as good as engage-on-remote here
+    good = simulate(own_world(1500.0, batteries__0__cue="launch-on-remote", batteries__0__radar="fcr"), runs=2, seed=1)
+    assert np.all(good.outcomes["outcome"] == "intercepted")
+
+
+@pytest.mark.parametrize("edits, field, words", [
+    ({"batteries__0__radar": "nope"}, "batteries[0].radar", "not a sensor"),
+    ({"batteries__0__cue": "own"}, "batteries[0].radar", "needs the battery's own radar"),
+    ({"batteries__0__reserve": 10}, "batteries[0].reserve", "leaves none"),
+    ({"doctrine": {"reserve": 12}}, "doctrine.reserve", "leaves none"),
+])
+def test_doctrine_errors_name_the_field(edits, field, words):
+    with pytest.raises(InputError, match=words) as e:
+        world(**edits)
+    assert e.value.field == field

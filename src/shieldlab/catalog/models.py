@@ -199,6 +199,16 @@ class Interceptor(_Record):
     sspk: Annotated[float, Field(ge=0, le=1)]  # single-shot kill probability
     divert_m: Positive  # largest predicted-intercept-point error the kill vehicle can correct
     reaction_time_s: Annotated[float, Field(ge=0)]  # cue to launch
+    # Greatest ground range against an aircraft target (SAMs that also engage aircraft);
+    # None: the interceptor has no air-target role in shieldlab.
+    aircraft_max_range_km: Positive | None = None
+    # m / (C_D A) of the coasting interceptor [kg/m²] for the fly-out fan's drag;
+    # None: shieldlab.engage.fan.DEFAULT_BETA_KGM2 (an assumption, see docs/interceptors.md).
+    ballistic_coefficient_kgm2: Positive | None = None
+    # Design end-game envelope (shieldlab.engage.pk): kill probability is sspk up to these
+    # and falls off beyond them; None: no limit.
+    max_closing_speed_kms: Positive | None = None
+    max_crossing_angle_deg: Annotated[float, Field(gt=0, le=180)] | None = None
     source: Text
 
     @model_validator(mode="after")

@@ -1,4 +1,8 @@
-"""Kinematic interceptor fly-out: how long an interceptor needs to reach a point.
+"""Straight-line kinematic interceptor law: how long an interceptor needs to reach a point.
+
+No longer what the planner and ``shieldlab reach`` use (they fly the fan of
+:mod:`shieldlab.engage.fan`: gravity, drag, a curved path); kept as a constructed case for the
+intercept-solver validation (:func:`shieldlab.engage.solver.straight_line_time`).
 
 Model: constant acceleration along the line of sight to the burnout speed ``v``
 during the burn time ``t_b``, then constant speed ``v`` in a straight line (no

@@ -1,23 +1,35 @@
 """Fire control: when, from which battery and at what point to engage each threat.
 
-Reads the tracks of the battery's system (never the truth) to plan; reads the
-truth only to score the shot (kill assessment).  Per chunk of runs it is an
-event-driven loop on a planning clock (``doctrine.planning_interval_s``): each
-threat has a next check time; at a check the system extrapolates its track
-ballistically (:func:`shieldlab.flyout.integrate.coast`), evaluates the threat
-(predicted impact on a defended asset?), and finds for every battery the
-earliest intercept point inside the battery's envelope (range, altitude) that an
-interceptor launched after the reaction time can reach.  The battery with the
-earliest such intercept and rounds left gets the threat.  The salvo is committed
-in the last planning interval before its launch time, so the freshest track
-sets the aim; until then the threat is re-planned.
+Reads tracks (never the truth) to plan; reads the truth only to score the shot (kill
+assessment).  Per chunk of runs it is an event-driven loop on a planning clock
+(``doctrine.planning_interval_s``): each threat has a next check time; at a check the
+battery's planning track is extrapolated ballistically
+(:func:`shieldlab.flyout.integrate.coast`), the threat is evaluated (predicted impact on a
+defended asset?), and for every battery the earliest intercept point inside its
+envelope that its interceptor (fly-out fan, :mod:`shieldlab.engage.fan`), launched after
+the reaction time, can reach is found.  The battery with the earliest such intercept and
+rounds left above its reserve gets the threat.  The salvo is committed in the last
+planning interval before its launch time, so the freshest track sets the aim; until
+then the threat is re-planned.
 
-Kill assessment: the kill vehicle homes on the threat from the prediction made
-with the last in-flight target update (``doctrine.handover_s`` before intercept);
-if that prediction misses the true position by more than the interceptor's
-divert capability the shot misses, otherwise each interceptor of the salvo kills
-with its single-shot kill probability.  With shoot-look-shoot a surviving
-threat is re-engaged after the look time.
+Cue modes (per battery, ``Battery.cue``); "system track" is the track of the battery's
+system (all its sensors fused), "own track" that of the battery's own radar alone:
+
+* ``engage-on-remote``: launch on the system track and guide on it to the end (the
+  in-flight target updates come from the remote sensors);
+* ``launch-on-remote``: launch on the system track, then the own radar takes over: the
+  in-flight updates come from the own track, and if the own radar does not hold the
+  threat by the handover time the shot misses;
+* ``own``: plan, launch and guide on the own track only (no launch before the own radar
+  has confirmed a track).
+
+Kill assessment: the kill vehicle homes on the threat from the prediction made with the
+last in-flight target update (``doctrine.handover_s`` before intercept) of its guidance
+track; if that prediction misses the true position by more than the interceptor's divert
+capability the shot misses, otherwise each interceptor of the salvo kills with the kill
+probability of the planned end-game geometry (:func:`shieldlab.engage.pk.kill_probability`
+of closing speed and crossing angle).  With shoot-look-shoot a surviving threat is
+re-engaged after the battery's look time.
 """
 
 from __future__ import annotations
@@ -25,8 +37,10 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.engage.solver import earliest_intercept
+from shieldlab.engage.fan import fan_for
+from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.records import Engagements
+from shieldlab.engage.solver import intercept_geometry, intercept_window, fan_time, interceptor_velocity
 from shieldlab.flyout.integrate import coast, propagate
 from shieldlab.flyout.records import Trajectories
 from shieldlab.tracking.records import Tracks
@@ -36,28 +50,47 @@ HORIZON = 2400.0  # s, how far ahead fire control extrapolates
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
 
 
-def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray) -> Engagements:
+def _sources(bats, tracks, own_tracks):
+    """Per battery the keys of its planning and guidance tracks, and the key -> Tracks map."""
+    src = {("system", s): tr for s, tr in tracks.items()}
+    src.update({("radar", r): tr for r, tr in own_tracks.items()})
+    plan, guide = [], []
+    for b in bats:
+        cue = getattr(b, "cue", "engage-on-remote")
+        own = ("radar", b.radar) if cue != "engage-on-remote" else None
+        if own is not None and own not in src:
+            raise ValueError(f"battery {b.name!r}: cue {cue!r} needs the own-radar track of {b.radar!r}")
+        plan.append(own if cue == "own" else ("system", b.system))
+        guide.append(("system", b.system) if cue == "engage-on-remote" else own)
+    return plan, guide, src
+
+
+def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
+           own_tracks: dict[str, Tracks] | None = None) -> Engagements:
     """Plan and score every engagement of a chunk.
 
-    ``truth`` has batch shape (C, N); ``tracks`` maps system name to its
-    :class:`Tracks` with the same batch shape; ``uniforms`` (C, N, E, S) are the
-    kill draws (E engagements, S rounds per salvo).
+    ``truth`` has batch shape (C, N); ``tracks`` maps system name to its :class:`Tracks`
+    with the same batch shape; ``own_tracks`` maps sensor name to the track built from that
+    sensor's detections alone (needed for the batteries whose cue is not
+    engage-on-remote); ``uniforms`` (C, N, E, S) are the kill draws (E engagements, S >=
+    the largest salvo).
     """
     doc = world.scenario.doctrine
     C, N = truth.batch_shape
     bats = world.batteries
     if not bats or not tracks:
         return Engagements.empty()
+    plan_src, guide_src, sources = _sources(bats, tracks, own_tracks or {})
     max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
     interval = doc.planning_interval_s
     magazine = np.tile(np.array([b.rounds for b in bats]), (C, 1))
-    site = np.array([b.site.ecef for b in bats])
-    sys_of = [b.system for b in bats]
+    reserve = np.array([getattr(b, "reserve", 0) for b in bats])
+    fans = [fan_for(b.spec, b.burnout_speed) for b in bats]
     alive = np.ones((C, N), bool)
     n_eng = np.zeros((C, N), int)
     confirm = np.full((C, N), np.inf)
-    for s, tr in tracks.items():
-        confirm = np.minimum(confirm, tr.confirm_time)
+    for key in set(plan_src):
+        confirm = np.minimum(confirm, sources[key].confirm_time)
     next_check = confirm.copy()
     t_end = float(truth.t[-1])
     asset_lat = np.array([a.site.lat for a in world.assets])
@@ -77,7 +110,8 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             tick = max(tick + interval, nxt)
             continue
         best = {}
-        for system, tr in tracks.items():
+        for key in sorted(set(plan_src)):
+            tr = sources[key]
             mask = due & (tr.confirm_time <= tick)
             cs, ns = np.nonzero(mask)
             if cs.size == 0:
@@ -102,18 +136,23 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             plat, plon, alt = earth.ecef_to_geodetic(pos)
             t_int = t_track + jt  # (J,)
             for b, bat in enumerate(bats):
-                if sys_of[b] != system:
+                if plan_src[b] != key:
                     continue
-                spec = bat.spec
+                spec, fan = bat.spec, fans[b]
                 ground = earth.great_circle_distance(bat.site.lat, bat.site.lon, plat, plon)  # the envelope's range
-                envelope = ((ground >= 1e3 * spec.min_range_km) & (ground <= 1e3 * spec.max_range_km)
-                            & (alt >= 1e3 * spec.min_intercept_alt_km) & (alt <= 1e3 * spec.max_intercept_alt_km)
-                            & (t_int < impact_t[:, None]) & (t_int > tick) & threat_ok[:, None])
-                found, ti, pi, tl = earliest_intercept(t_int, pos, vel, site[b], bat.burnout_speed,
-                                                       spec.burn_time_s, np.full(cs.size, tick + bat.reaction_time),
-                                                       envelope)
-                for m in np.flatnonzero(found):
-                    best.setdefault((cs[m], ns[m]), []).append((ti[m], b, tl[m], pi[m]))
+                tau = fan.time_to(ground, alt)  # inf outside the envelope (range, altitude) or the fan
+                allowed = (t_int < impact_t[:, None]) & (t_int > tick) & threat_ok[:, None]
+                w = intercept_window(t_int, pos, vel, fan_time(fan, bat.site.lat, bat.site.lon),
+                                     np.full(cs.size, tick + bat.reaction_time), allowed, latest=False, tau=tau)
+                found = np.flatnonzero(w["found"])
+                if found.size == 0:
+                    continue
+                pi, vt = w["p_first"][found], w["v_first"][found]
+                closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
+                pk = kill_probability(spec, closing, crossing)
+                for k, m in enumerate(found):
+                    best.setdefault((cs[m], ns[m]), []).append(
+                        (w["t_first"][m], b, w["launch_first"][m], pi[k], closing[k], crossing[k], pk[k]))
         # allocate rounds: threats in order of their earliest possible intercept (magazines are
         # per run, so only the order within a run matters); a battery that has run dry passes
         # the threat to the next-best battery
@@ -121,28 +160,29 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         commits = []
         for c, n in order:
             cands = sorted(best.get((c, n), ()), key=lambda r: (r[0], r[1]))
-            choice = next((r for r in cands if magazine[c, r[1]] > 0), None)
+            # a battery does not fire its last `reserve` rounds
+            choice = next((r for r in cands if magazine[c, r[1]] > reserve[r[1]]), None)
             if choice is None:
                 next_check[c, n] = tick + _RECHECK * interval
                 continue
-            ti, b, tl, p_int = choice
+            ti, b, tl, p_int, closing, crossing, pk = choice
             bat = bats[b]
             if tl - bat.reaction_time > tick + interval:
                 # not yet: re-plan with a fresher track just before the launch must go
                 next_check[c, n] = max(tick + interval, tl - bat.reaction_time - interval)
                 continue
-            rounds = int(min(doc.salvo, magazine[c, b]))
+            rounds = int(min(getattr(bat, "salvo", doc.salvo), magazine[c, b] - reserve[b]))
             magazine[c, b] -= rounds
             commits.append((c, n, b, rounds, tick, max(tl, tick + bat.reaction_time), ti, p_int, n_eng[c, n],
-                            bat.system))
+                            guide_src[b], closing, crossing, pk))
             n_eng[c, n] += 1
-            next_check[c, n] = ti + doc.look_time_s
+            next_check[c, n] = ti + getattr(bat, "look_time", doc.look_time_s)
         if commits:
-            errs = _handover_errors(tracks, truth, commits, doc.handover_s)
-            for (c, n, b, rounds, tk, launch, ti, p_int, e, _), err in zip(commits, errs):
+            errs = _handover_errors(sources, truth, commits, doc.handover_s)
+            for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk), err in zip(commits, errs):
                 spec = bats[b].spec
-                hit = bool(err <= spec.divert_m) and bool((uniforms[c, n, e, :rounds] < spec.sspk).any())
-                rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit))
+                hit = bool(err <= spec.divert_m) and bool((uniforms[c, n, e, :rounds] < pk).any())
+                rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit, closing, crossing, pk))
                 if hit:
                     alive[c, n] = False
         tick += interval
@@ -154,15 +194,17 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         rounds=np.array(cols[3], np.int64), decision_time=np.array(cols[4], float),
         launch_time=np.array(cols[5], float), intercept_time=np.array(cols[6], float),
         intercept_pos=np.array(cols[7], float).reshape(-1, 3), prediction_error=np.array(cols[8], float),
-        killed=np.array(cols[9], bool))
+        killed=np.array(cols[9], bool), closing_speed=np.array(cols[10], float),
+        crossing_angle=np.array(cols[11], float), pk=np.array(cols[12], float))
 
 
-def _handover_errors(tracks: dict[str, Tracks], truth: Trajectories, commits: list, handover: float) -> np.ndarray:
+def _handover_errors(sources: dict, truth: Trajectories, commits: list, handover: float) -> np.ndarray:
     """Distance [m] between each salvo's last predicted intercept point and the truth.
 
-    The prediction extrapolates the battery system's track from its last update
-    before ``max(launch, intercept - handover)`` to the intercept time; ``inf`` where
-    the threat is gone by then (landed, or beyond the simulated time) or untracked.
+    The prediction extrapolates the battery's guidance track (``sources[key]``, key in
+    the commit) from its last update before ``max(launch, intercept - handover)`` to the
+    intercept time; ``inf`` where the threat is gone by then (landed, or beyond the
+    simulated time) or that track does not hold it yet.
     """
     c = np.array([x[0] for x in commits])
     n = np.array([x[1] for x in commits])
@@ -176,16 +218,18 @@ def _handover_errors(tracks: dict[str, Tracks], truth: Trajectories, commits: li
     true_pos = truth.pos[c, n, i0] * (1 - w) + truth.pos[c, n, i0 + 1] * w
     gone = ~(t_int < truth.impact_time[c, n]) | (t_int > truth.t[-1])
     err = np.full(len(commits), np.inf)
-    systems = [x[9] for x in commits]
-    for system in set(systems):
-        m = np.array([s == system for s in systems])
-        tr = tracks[system]
+    keys = [x[9] for x in commits]
+    for key in set(keys):
+        m = np.array([k == key for k in keys])
+        tr = sources[key]
         t_h = np.maximum(launch[m], t_int[m] - handover)
         k = np.searchsorted(tr.t, t_h, side="right") - 1
         ok = k >= 0
         x = tr.x[c[m], n[m], np.maximum(k, 0)]
         ok &= np.isfinite(x).all(axis=1)
-        pred = propagate(np.where(ok[:, None], x, 0.0), np.where(ok, t_int[m] - tr.t[np.maximum(k, 0)], 0.0))[:, :3]
+        # rows without a track propagate a harmless placeholder (a point on the surface, at rest)
+        dummy = np.array([earth.WGS84_A, 0.0, 0.0, 0.0, 0.0, 0.0])
+        pred = propagate(np.where(ok[:, None], x, dummy), np.where(ok, t_int[m] - tr.t[np.maximum(k, 0)], 0.0))[:, :3]
         e = np.linalg.norm(pred - true_pos[m], axis=1)
         err[np.flatnonzero(m)] = np.where(ok, e, np.inf)
     return np.where(gone, np.inf, err)

@@ -13,7 +13,11 @@ class Engagements:
 
     ``run`` is the index within the chunk's batch, ``threat`` the threat index and
     ``battery`` the index into the world's batteries.  Times are seconds from the
-    epoch; ``intercept_pos`` is the planned intercept point (ECEF m).
+    epoch; ``intercept_pos`` is the planned intercept point (ECEF m).  ``closing_speed``
+    (relative speed |v_I - v_T|, m/s) and ``crossing_angle`` (between the interceptor's
+    velocity and the reversed threat velocity, rad: 0 head-on, pi tail chase) are those of
+    the plan (predicted threat velocity, the fan's kill-vehicle velocity); ``pk`` is the
+    single-interceptor kill probability they give (:mod:`shieldlab.engage.pk`).
     """
 
     run: np.ndarray  # (E,) int
@@ -26,9 +30,12 @@ class Engagements:
     intercept_pos: np.ndarray  # (E, 3)
     prediction_error: np.ndarray  # (E,) m: handover prediction vs truth at intercept (inf: threat gone)
     killed: np.ndarray  # (E,) bool
+    closing_speed: np.ndarray  # (E,) m/s
+    crossing_angle: np.ndarray  # (E,) rad
+    pk: np.ndarray  # (E,) single-interceptor kill probability
 
     @classmethod
     def empty(cls) -> "Engagements":
         z = np.zeros(0)
         i = np.zeros(0, np.int64)
-        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool))
+        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool), z, z, z)

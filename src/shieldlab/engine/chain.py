@@ -11,7 +11,7 @@ not depend on how many chunks or workers there are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -108,6 +108,7 @@ class ChunkResult:
     tracks: dict[str, Tracks]
     engagements: Engagements
     outcomes: Outcomes
+    own_tracks: dict[str, Tracks] = field(default_factory=dict)  # sensor name -> track from it alone
 
 
 def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence) -> ChunkResult:
@@ -124,7 +125,13 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     for system in world.systems:
         mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
         tracks[system] = track(mine, system, init_hits=world.scenario.tracking.init_hits)
+    # the own-radar tracks that batteries launching on, or guided by, their own radar need
+    own_tracks = {}
+    for name in sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"}):
+        i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
+        own_tracks[name] = track([dets[i]], name, init_hits=world.scenario.tracking.init_hits)
     max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
-    u = np.random.default_rng(streams[len(world.sensors)]).random((C, len(world.threats), max_eng, doc.salvo))
-    eng = engage(world, tracks, truth, u)
-    return ChunkResult(first_run, truth, dets, tracks, eng, score(world, truth, eng))
+    salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
+    u = np.random.default_rng(streams[len(world.sensors)]).random((C, len(world.threats), max_eng, salvo))
+    eng = engage(world, tracks, truth, u, own_tracks)
+    return ChunkResult(first_run, truth, dets, tracks, eng, score(world, truth, eng), own_tracks)

@@ -77,8 +77,16 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     }
 
 
+_NO_GEOM = (np.nan, np.nan, np.nan)
+
+
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
-    """The event log rows of a chunk (run, time, threat, kind, actor, detail)."""
+    """The event log rows of a chunk (run, time, threat, kind, actor, detail).
+
+    Engagement rows (fire, intercept, miss) also carry the planned end-game geometry:
+    ``closing_speed_kms``, ``crossing_angle_deg`` and the kill probability ``pk`` of one
+    interceptor (see :mod:`shieldlab.engage.records`); ``nan`` on the other rows.
+    """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
     names = [t.name for t in world.threats]
@@ -90,7 +98,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         t = np.asarray(times, float).reshape(-1)
         for c, n, tt in zip(cc, nn, t):
             if np.isfinite(tt):
-                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail))
+                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM))
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -101,14 +109,17 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     e = chunk.engagements
     for i in range(e.run.size):
         bat = world.batteries[e.battery[i]]
-        rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}"))
+        geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i])
+        rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}", *geom))
         err = e.prediction_error[i]
         detail = f"handover error {err:.0f} m" if np.isfinite(err) else "target gone"
-        rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail))
+        rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail,
+                     *geom))
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
-        rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "", ""))
+        rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "", "",
+                     *_NO_GEOM))
     order = {k: i for i, k in enumerate(EVENT_KINDS)}
     rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2]))
     return {
@@ -118,6 +129,9 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         "kind": np.array([r[3] for r in rows], dtype=object),
         "actor": np.array([r[4] for r in rows], dtype=object),
         "detail": np.array([r[5] for r in rows], dtype=object),
+        "closing_speed_kms": np.array([r[6] for r in rows], float),
+        "crossing_angle_deg": np.array([r[7] for r in rows], float),
+        "pk": np.array([r[8] for r in rows], float),
     }
 
 

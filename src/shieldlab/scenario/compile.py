@@ -54,6 +54,11 @@ class Battery:
     reaction_time: float  # s
     burnout_speed: float  # m/s
     system: str
+    cue: str = "engage-on-remote"  # own | launch-on-remote | engage-on-remote
+    radar: str | None = None  # name of the battery's own sensor
+    reserve: int = 0  # rounds never fired
+    salvo: int = 1  # interceptors per engagement
+    look_time: float = 8.0  # s, kill assessment after an intercept
 
 
 @dataclass(frozen=True)
@@ -136,12 +141,27 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
                                          boresight_az=float(np.radians(s.boresight_az_deg)),
                                          elevation_mask=float(np.radians(s.elevation_mask_deg))), s.system))
     batteries = []
+    doc = scn.doctrine
+    sensor_names = [s.name for s in scn.sensors]
     for i, b in enumerate(scn.batteries):
         spec = _lookup(interceptors, b.interceptor, "interceptor", f"batteries[{i}].interceptor", source)
+        if b.radar is not None and b.radar not in sensor_names:
+            raise InputError(f"radar {b.radar!r} is not a sensor of this scenario (sensors: "
+                             f"{', '.join(sensor_names) or 'none'})", source=source, field=f"batteries[{i}].radar")
+        if b.cue != "engage-on-remote" and b.radar is None:
+            raise InputError(f"cue {b.cue!r} needs the battery's own radar: name one of the sensors",
+                             source=source, field=f"batteries[{i}].radar")
+        reserve = b.reserve if b.reserve is not None else doc.reserve
+        if reserve > 0 and reserve >= b.rounds:
+            field = f"batteries[{i}].reserve" if b.reserve is not None else "doctrine.reserve"
+            raise InputError(f"a reserve of {reserve} leaves none of the battery's {b.rounds} rounds to fire",
+                             source=source, field=field)
         batteries.append(Battery(
             name=b.name, spec=spec, site=place(b.site, f"batteries[{i}].site"), rounds=b.rounds,
             reaction_time=float(b.reaction_time_s if b.reaction_time_s is not None else spec.reaction_time_s),
-            burnout_speed=1e3 * float(b.burnout_speed_kms or spec.burnout_speed_kms), system=b.system))
+            burnout_speed=1e3 * float(b.burnout_speed_kms or spec.burnout_speed_kms), system=b.system,
+            cue=b.cue, radar=b.radar, reserve=int(reserve), salvo=int(b.salvo or doc.salvo),
+            look_time=float(b.look_time_s if b.look_time_s is not None else doc.look_time_s)))
     threats = []
     for i, t in enumerate(scn.threats):
         m = _lookup(missiles, t.missile, "missile", f"threats[{i}].missile", source)

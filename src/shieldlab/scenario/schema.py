@@ -47,6 +47,16 @@ class BatteryCfg(_Strict):
     reaction_time_s: float | None = Field(None, ge=0.0, description="cue-to-launch delay; default from the catalogue")
     burnout_speed_kms: float | None = Field(None, gt=0.0, le=12.0, description="override of the catalogue value")
     system: str = "defence"
+    cue: Literal["own", "launch-on-remote", "engage-on-remote"] = Field(
+        "engage-on-remote",
+        description="own: launch on the battery's own radar track (and guide on it); launch-on-remote: launch on "
+                    "the system track, the own radar must hold the threat by the handover; engage-on-remote: "
+                    "launch and guide on the system track")
+    radar: str | None = Field(None, description="the battery's own sensor (a sensors[].name); needed unless "
+                                                "cue is engage-on-remote")
+    reserve: int | None = Field(None, ge=0, description="rounds never fired; default doctrine.reserve")
+    salvo: int | None = Field(None, ge=1, le=4, description="interceptors per engagement; default doctrine.salvo")
+    look_time_s: float | None = Field(None, ge=0.0, description="kill assessment time; default doctrine.look_time_s")
 
 
 class DispersionCfg(_Strict):
@@ -86,6 +96,7 @@ class DoctrineCfg(_Strict):
     shoot_look_shoot: bool = True
     max_engagements: int = Field(2, ge=1, le=5, description="engagements per threat (with shoot-look-shoot)")
     look_time_s: float = Field(8.0, ge=0.0, description="kill assessment time after an intercept")
+    reserve: int = Field(0, ge=0, description="rounds each battery keeps back (never fires)")
     planning_interval_s: float = Field(4.0, gt=0.0, le=60.0, description="how often fire control re-plans")
     handover_s: float = Field(20.0, ge=0.0, description="last in-flight target update before intercept")
 

@@ -1,0 +1,353 @@
+"""Interceptor fly-out fan: the earliest time after launch the kill vehicle can be at a point.
+
+Model (docs/interceptors.md has the derivation and the sources)
+---------------------------------------------------------------
+A point-mass interceptor flies in the vertical plane of its launch azimuth over a
+spherical (radius ``earth.R_EARTH_MEAN``), non-rotating Earth.  Coordinates: plane
+Cartesian ``(x, y)`` with the origin at the Earth's centre, the launcher at
+``(0, R)`` and ``x`` downrange; ground range ``R * atan2(x, y)``, altitude ``|r| - R``.
+
+* **Boost**, ``0 <= t <= t_b``: the velocity keeps the launch elevation ``e`` as its
+  flight-path angle (above the local horizontal) and its magnitude grows linearly,
+  ``v(t) = v_b t / t_b``.  The catalogue quotes a *burnout speed*, which already
+  includes the gravity and drag losses of the real boost, so the thrust is taken to be
+  whatever makes up those losses and holds the angle: the burnout speed is met exactly
+  and the boost path is the straight-line law of the old kinematic model (a distance
+  ``v_b t^2 / (2 t_b)`` along a line of constant flight-path angle).
+* **Coast**, ``t > t_b``: inverse-square gravity and drag,
+  ``a = -GM r / |r|^3 - rho(h) |v| v / (2 beta)``, ``beta = m / (C_D A)`` the ballistic
+  coefficient of the coasting body (catalogue ``ballistic_coefficient_kgm2``, default
+  :data:`DEFAULT_BETA_KGM2`) and ``rho`` the US Standard Atmosphere 1976
+  (:mod:`shieldlab.flyout.forces` table, zero above 200 km).  No lift, no guidance:
+  the kill vehicle's divert is accounted for separately (``divert_m``).
+
+One trajectory per launch elevation (:data:`ELEVATIONS_DEG`, 0.5..90 deg), integrated
+with classical RK4 at a fixed step (:data:`DT`; the boost gets its own steps so that
+burnout falls on a step).  The trajectories (elevation x time) form a curvilinear mesh;
+each quad is split into two triangles that are rasterised onto a regular (ground
+range, altitude) grid, keeping at every node the least time over all triangles that
+cover it (linear inside a triangle), with the speed and flight-path angle of that
+earliest arrival.  :class:`Fan` interpolates the table bilinearly.
+
+Limits: no Earth rotation (a ~0.46 km/s eastward launch speed at the equator is
+ignored, as is the Coriolis turn), launch from sea level, no out-of-plane dogleg.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout.forces import ATM_STEP_M, ATM_TABLE, ATM_TOP_M
+
+__all__ = ["Fan", "fan_for", "build_fan", "flyout", "DEFAULT_BETA_KGM2", "ELEVATIONS_DEG", "DT"]
+
+#: Ballistic coefficient m / (C_D A) [kg/m^2] of a coasting interceptor when the
+#: catalogue gives none.  assumption: PAC-3 (CRI) figures (312 kg, 0.25 m diameter:
+#: dpa, Zeit 9 Apr 2013) with ~55 % of the launch mass left at burnout and a
+#: supersonic C_D ~0.35 give 170 / (0.35 * 0.049) ~ 1e4 kg/m^2.
+DEFAULT_BETA_KGM2 = 1.0e4
+#: Launch elevations flown [deg]: 120, closer together at low elevation, where the
+#: long-range edge of the fan is most sensitive to the angle (spacing 0.07 deg at 0.5 deg,
+#: 1.1 deg at 90 deg).  With it the table agrees with a 1,000-elevation, 0.1 s, 1025^2
+#: reference to < 1 % everywhere inside the catalogue envelopes (docs/interceptors.md).
+ELEVATIONS_DEG = 0.5 + 89.5 * np.linspace(0.0, 1.0, 120) ** 1.5
+#: Integration step of the coast [s].
+DT = 0.5
+#: Longest fly-out followed [s].
+T_MAX = 3600.0
+#: Table nodes along ground range and altitude.
+NX, NZ = 257, 257
+
+_R = earth.R_EARTH_MEAN
+_GM = earth.GM
+
+
+# --------------------------------------------------------------------------- fly-out
+
+
+@nb.njit(cache=True)
+def _rho(h, table):
+    if h >= ATM_TOP_M:
+        return 0.0
+    x = max(h, 0.0) / ATM_STEP_M
+    i = min(int(x), table.shape[0] - 2)
+    f = x - i
+    return math.exp(table[i, 0] + (table[i + 1, 0] - table[i, 0]) * f)
+
+
+@nb.njit(cache=True)
+def _coast_acc(x, y, vx, vy, k_drag, table):
+    r2 = x * x + y * y
+    r = math.sqrt(r2)
+    g = -_GM / (r2 * r)
+    ax, ay = g * x, g * y
+    if k_drag > 0.0:
+        d = -k_drag * _rho(r - _R, table) * math.sqrt(vx * vx + vy * vy)
+        ax += d * vx
+        ay += d * vy
+    return ax, ay
+
+
+@nb.njit(cache=True)
+def _boost_vel(x, y, speed, ce, se):
+    r = math.sqrt(x * x + y * y)
+    ux, uy = x / r, y / r  # local up
+    hx, hy = uy, -ux  # local horizontal, downrange
+    return speed * (ce * hx + se * ux), speed * (ce * hy + se * uy)
+
+
+@nb.njit(cache=True)
+def _fly(elev, v_b, t_b, k_drag, dt, t_max, x_stop, table):
+    """Samples (K,) times and (E, K) x, y, vx, vy; NaN after a trajectory has ended."""
+    E = elev.size
+    n_b = int(math.ceil(t_b / dt - 1e-9)) if t_b > 0.0 else 0
+    h_b = t_b / n_b if n_b > 0 else 0.0
+    K = n_b + 1 + int(math.ceil((t_max - t_b) / dt))
+    t = np.empty(K)
+    for k in range(K):
+        t[k] = k * h_b if k <= n_b else t_b + (k - n_b) * dt
+    X = np.full((E, K), np.nan)
+    Y = np.full((E, K), np.nan)
+    VX = np.full((E, K), np.nan)
+    VY = np.full((E, K), np.nan)
+    a = v_b / t_b if t_b > 0.0 else 0.0
+    for e in range(E):
+        ce, se = math.cos(elev[e]), math.sin(elev[e])
+        x, y = 0.0, _R
+        vx, vy = _boost_vel(x, y, 0.0 if n_b > 0 else v_b, ce, se)
+        X[e, 0], Y[e, 0], VX[e, 0], VY[e, 0] = x, y, vx, vy
+        for k in range(1, K):
+            t0 = t[k - 1]
+            if k <= n_b:  # boost: prescribed speed and flight-path angle, RK4 on the position
+                h = h_b
+                k1x, k1y = _boost_vel(x, y, a * t0, ce, se)
+                k2x, k2y = _boost_vel(x + 0.5 * h * k1x, y + 0.5 * h * k1y, a * (t0 + 0.5 * h), ce, se)
+                k3x, k3y = _boost_vel(x + 0.5 * h * k2x, y + 0.5 * h * k2y, a * (t0 + 0.5 * h), ce, se)
+                k4x, k4y = _boost_vel(x + h * k3x, y + h * k3y, a * (t0 + h), ce, se)
+                x += h / 6.0 * (k1x + 2 * k2x + 2 * k3x + k4x)
+                y += h / 6.0 * (k1y + 2 * k2y + 2 * k3y + k4y)
+                vx, vy = _boost_vel(x, y, a * t[k], ce, se)
+            else:  # coast: RK4 on position and velocity
+                h = dt
+                a1x, a1y = _coast_acc(x, y, vx, vy, k_drag, table)
+                x2, y2, vx2, vy2 = x + 0.5 * h * vx, y + 0.5 * h * vy, vx + 0.5 * h * a1x, vy + 0.5 * h * a1y
+                a2x, a2y = _coast_acc(x2, y2, vx2, vy2, k_drag, table)
+                x3, y3, vx3, vy3 = x + 0.5 * h * vx2, y + 0.5 * h * vy2, vx + 0.5 * h * a2x, vy + 0.5 * h * a2y
+                a3x, a3y = _coast_acc(x3, y3, vx3, vy3, k_drag, table)
+                x4, y4, vx4, vy4 = x + h * vx3, y + h * vy3, vx + h * a3x, vy + h * a3y
+                a4x, a4y = _coast_acc(x4, y4, vx4, vy4, k_drag, table)
+                x += h / 6.0 * (vx + 2 * vx2 + 2 * vx3 + vx4)
+                y += h / 6.0 * (vy + 2 * vy2 + 2 * vy3 + vy4)
+                vx += h / 6.0 * (a1x + 2 * a2x + 2 * a3x + a4x)
+                vy += h / 6.0 * (a1y + 2 * a2y + 2 * a3y + a4y)
+            X[e, k], Y[e, k], VX[e, k], VY[e, k] = x, y, vx, vy
+            # ended: back below the surface, or past the table's far edge (the downrange
+            # angle only grows: angular momentum keeps its sign under gravity and drag)
+            if math.sqrt(x * x + y * y) < _R or _R * math.atan2(x, y) > x_stop:
+                break
+    return t, X, Y, VX, VY
+
+
+@dataclass(frozen=True)
+class Flyout:
+    """Sampled fly-outs, one row per launch elevation; NaN once a trajectory has ended.
+
+    ``t`` (K,) s after launch; ``ground_range``, ``alt`` (E, K) m; ``speed`` (E, K) m/s;
+    ``flight_path_angle`` (E, K) rad above the local horizontal.
+    """
+
+    elevation: np.ndarray
+    t: np.ndarray
+    ground_range: np.ndarray
+    alt: np.ndarray
+    speed: np.ndarray
+    flight_path_angle: np.ndarray
+
+
+def flyout(burnout_speed, burn_time, beta_kgm2=DEFAULT_BETA_KGM2, elevations_deg=ELEVATIONS_DEG,
+           dt=DT, t_max=T_MAX, x_stop=np.inf) -> Flyout:
+    """Fly the interceptor at every launch elevation (see the module docstring).
+
+    ``burnout_speed`` [m/s], ``burn_time`` [s] (0: the burnout speed at once),
+    ``beta_kgm2`` [kg/m^2] (``inf`` or ``None``: vacuum), ``x_stop`` [m]: ground range
+    beyond which a trajectory is no longer followed.
+    """
+    elev = np.radians(np.asarray(elevations_deg, float))
+    k_drag = 0.0 if beta_kgm2 is None or not np.isfinite(beta_kgm2) else 0.5 / float(beta_kgm2)
+    t, X, Y, VX, VY = _fly(elev, float(burnout_speed), float(burn_time), k_drag, float(dt), float(t_max),
+                           float(x_stop), ATM_TABLE)
+    r = np.hypot(X, Y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        speed = np.hypot(VX, VY)
+        sin_g = (X * VX + Y * VY) / (r * speed)
+        gamma = np.where(speed > 0, np.arcsin(np.clip(sin_g, -1, 1)), elev[:, None])
+    return Flyout(elev, t, _R * np.arctan2(X, Y), r - _R, speed, gamma)
+
+
+# --------------------------------------------------------------------------- table
+
+
+@nb.njit(cache=True)
+def _raster(X, Z, T, S, G, dx, dz, nx, nz):
+    """Least-time rasterisation of the (E, K) mesh onto an (nx, nz) grid from (0, 0)."""
+    tab = np.full((nx, nz), np.inf)
+    spd = np.full((nx, nz), np.nan)
+    fpa = np.full((nx, nz), np.nan)
+    E, K = X.shape
+    tri = ((0, 0, 1, 0, 1, 1), (0, 0, 1, 1, 0, 1))  # (de, dk) of the three corners
+    for e in range(E - 1):
+        for k in range(K - 1):
+            for q in range(2):
+                c = tri[q]
+                e0, k0, e1, k1, e2, k2 = e + c[0], k + c[1], e + c[2], k + c[3], e + c[4], k + c[5]
+                xa, za, xb, zb, xc, zc = X[e0, k0], Z[e0, k0], X[e1, k1], Z[e1, k1], X[e2, k2], Z[e2, k2]
+                if not (np.isfinite(xa) and np.isfinite(xb) and np.isfinite(xc)):
+                    continue
+                det = (xb - xa) * (zc - za) - (xc - xa) * (zb - za)
+                if abs(det) < 1e-6:
+                    continue
+                i_lo = max(int(math.ceil(min(xa, xb, xc) / dx - 1e-9)), 0)
+                i_hi = min(int(math.floor(max(xa, xb, xc) / dx + 1e-9)), nx - 1)
+                j_lo = max(int(math.ceil(min(za, zb, zc) / dz - 1e-9)), 0)
+                j_hi = min(int(math.floor(max(za, zb, zc) / dz + 1e-9)), nz - 1)
+                ta, tb, tc = T[k0], T[k1], T[k2]
+                for i in range(i_lo, i_hi + 1):
+                    px = i * dx
+                    for j in range(j_lo, j_hi + 1):
+                        pz = j * dz
+                        wb = ((px - xa) * (zc - za) - (xc - xa) * (pz - za)) / det
+                        wc = ((xb - xa) * (pz - za) - (px - xa) * (zb - za)) / det
+                        wa = 1.0 - wb - wc
+                        if wa < -1e-9 or wb < -1e-9 or wc < -1e-9:
+                            continue
+                        tt = wa * ta + wb * tb + wc * tc
+                        if tt < tab[i, j]:
+                            tab[i, j] = tt
+                            spd[i, j] = wa * S[e0, k0] + wb * S[e1, k1] + wc * S[e2, k2]
+                            fpa[i, j] = wa * G[e0, k0] + wb * G[e1, k1] + wc * G[e2, k2]
+    return tab, spd, fpa
+
+
+@dataclass(frozen=True, eq=False)
+class Fan:
+    """Earliest arrival of the kill vehicle on a (ground range, altitude) grid.
+
+    ``time`` (NX, NZ) s after launch at nodes ``(i dx, j dz)`` [m], ``inf`` where the
+    fly-out does not reach; ``speed`` [m/s] and ``flight_path_angle`` [rad above the
+    local horizontal] of that earliest arrival.  ``min/max_range_m`` and
+    ``min/max_alt_m`` are the catalogue envelope (ground range from the launcher,
+    altitude); queries outside it return ``inf`` (``nan`` for speed and angle).
+    """
+
+    time: np.ndarray
+    speed: np.ndarray
+    flight_path_angle: np.ndarray
+    dx: float
+    dz: float
+    min_range_m: float
+    max_range_m: float
+    min_alt_m: float
+    max_alt_m_envelope: float
+    burnout_speed: float  # m/s
+    burn_time: float  # s
+
+    # ---- derived extent of what is reachable inside the envelope
+    @functools.cached_property
+    def _reachable_nodes(self) -> np.ndarray:
+        x = self.dx * np.arange(self.time.shape[0])[:, None]
+        z = self.dz * np.arange(self.time.shape[1])[None, :]
+        return (np.isfinite(self.time) & (x >= self.min_range_m) & (x <= self.max_range_m)
+                & (z >= self.min_alt_m) & (z <= self.max_alt_m_envelope))
+
+    @property
+    def max_ground_range_m(self) -> float:
+        """Largest ground range [m] at which some altitude of the envelope is reachable (0: none)."""
+        i = np.flatnonzero(self._reachable_nodes.any(axis=1))
+        return float(i[-1] * self.dx) if i.size else 0.0
+
+    @property
+    def max_alt_m(self) -> float:
+        """Highest altitude [m] reachable inside the envelope's ground ranges (0: none)."""
+        j = np.flatnonzero(self._reachable_nodes.any(axis=0))
+        return float(j[-1] * self.dz) if j.size else 0.0
+
+    @functools.cached_property
+    def _cells(self):
+        """Finite copies of the tables (inf -> 0) and, per cell, whether all four corners are reached."""
+        fin = np.isfinite(self.time)
+        ok = fin[:-1, :-1] & fin[1:, :-1] & fin[:-1, 1:] & fin[1:, 1:]
+        return {id(a): np.where(fin, a, 0.0) for a in (self.time, self.speed, self.flight_path_angle)}, ok
+
+    def _bilinear(self, table, ground_range_m, alt_m):
+        g, a = np.asarray(ground_range_m, float), np.asarray(alt_m, float)
+        finite, cell_ok = self._cells
+        tab = finite[id(table)]
+        nx, nz = tab.shape
+        x, z = g / self.dx, a / self.dz
+        ok = ((g >= self.min_range_m) & (g <= self.max_range_m) & (a >= self.min_alt_m)
+              & (a <= self.max_alt_m_envelope) & (x <= nx - 1) & (z <= nz - 1))  # also False for nan
+        x, z = np.where(ok, x, 0.0), np.where(ok, z, 0.0)
+        i = np.minimum(x.astype(np.int64), nx - 2)
+        j = np.minimum(z.astype(np.int64), nz - 2)
+        fx, fz = x - i, z - j
+        # a corner that is not reached makes the cell unreachable (conservative at the fan's edge)
+        ok &= cell_ok[i, j]
+        v = ((1 - fx) * ((1 - fz) * tab[i, j] + fz * tab[i, j + 1])
+             + fx * ((1 - fz) * tab[i + 1, j] + fz * tab[i + 1, j + 1]))
+        return v, ok
+
+    def time_to(self, ground_range_m, alt_m) -> np.ndarray:
+        """Earliest time [s after launch] to be at (ground range from the launcher, altitude) [m].
+
+        Arrays of any broadcast-compatible shape; ``inf`` where unreachable or outside the
+        envelope (ground range, intercept altitude).
+        """
+        v, ok = self._bilinear(self.time, ground_range_m, alt_m)
+        return np.where(ok, v, np.inf)
+
+    def speed_at(self, ground_range_m, alt_m) -> np.ndarray:
+        """Speed [m/s] of the kill vehicle on its earliest arrival there; ``nan`` where unreachable."""
+        v, ok = self._bilinear(self.speed, ground_range_m, alt_m)
+        return np.where(ok, v, np.nan)
+
+    def flight_path_angle_at(self, ground_range_m, alt_m) -> np.ndarray:
+        """Flight-path angle [rad above the local horizontal] on the earliest arrival; ``nan`` where unreachable."""
+        v, ok = self._bilinear(self.flight_path_angle, ground_range_m, alt_m)
+        return np.where(ok, v, np.nan)
+
+
+def build_fan(burnout_speed, burn_time, beta_kgm2=DEFAULT_BETA_KGM2, *, min_range_m=0.0, max_range_m,
+              min_alt_m=0.0, max_alt_m, nx=NX, nz=NZ, elevations_deg=ELEVATIONS_DEG, dt=DT) -> Fan:
+    """Fly out and tabulate (SI units; ``beta_kgm2`` None or inf: vacuum).  Not cached: see :func:`fan_for`."""
+    dx, dz = max_range_m / (nx - 1), max_alt_m / (nz - 1)
+    if burnout_speed > 0:
+        f = flyout(burnout_speed, burn_time, beta_kgm2, elevations_deg, dt, x_stop=max_range_m + 2 * dx)
+        tab, spd, fpa = _raster(f.ground_range, f.alt, f.t, f.speed, f.flight_path_angle, dx, dz, nx, nz)
+        tab[0, 0], spd[0, 0], fpa[0, 0] = 0.0, 0.0, np.radians(float(np.max(elevations_deg)))
+    else:
+        tab, spd, fpa = np.full((nx, nz), np.inf), np.full((nx, nz), np.nan), np.full((nx, nz), np.nan)
+    for a in (tab, spd, fpa):
+        a.setflags(write=False)
+    return Fan(tab, spd, fpa, dx, dz, float(min_range_m), float(max_range_m), float(min_alt_m), float(max_alt_m),
+               float(burnout_speed), float(burn_time))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(key: tuple) -> Fan:
+    v, tb, beta, rmin, rmax, zmin, zmax = key
+    return build_fan(v, tb, beta, min_range_m=rmin, max_range_m=rmax, min_alt_m=zmin, max_alt_m=zmax)
+
+
+def fan_for(spec, burnout_speed=None) -> Fan:
+    """The (cached) fan of catalogue interceptor ``spec``; ``burnout_speed`` [m/s] overrides its own."""
+    v = float(burnout_speed if burnout_speed is not None else 1e3 * spec.burnout_speed_kms)
+    beta = getattr(spec, "ballistic_coefficient_kgm2", None) or DEFAULT_BETA_KGM2
+    key = (v, float(spec.burn_time_s), float(beta), 1e3 * spec.min_range_km, 1e3 * spec.max_range_km,
+           1e3 * spec.min_intercept_alt_km, 1e3 * spec.max_intercept_alt_km)
+    return _cached(key)
