@@ -269,6 +269,112 @@ def reach(
                      "the trajectory"))
 
 
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        lat0, lat1, lon0, lon1 = (float(x) for x in text.split(","))
+    except ValueError:
+        raise InputError(f"expected LAT_MIN,LAT_MAX,LON_MIN,LON_MAX in degrees, got {text!r}", field="--bbox") from None
+    return lat0, lat1, lon0, lon1
+
+
+@app.command()
+@_guard
+def footprint(
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
+    out_png: Optional[Path] = typer.Option(None, "--out", help="write the map (PNG) here"),
+    as_json: bool = typer.Option(False, "--json", help="print the grid and summary as JSON"),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", help="write the JSON here instead of stdout"),
+    site: Optional[list[str]] = typer.Option(None, "--site",
+                                             help="only this launch site (name, launch place or missile id); repeatable"),
+    region: Optional[str] = typer.Option(None, "--region", help="named grid region: europe (lat 34..72, lon -12..45)"),
+    bbox: Optional[str] = typer.Option(None, "--bbox", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]"),
+    step_deg: Optional[float] = typer.Option(None, "--step-deg", help="grid step [deg] (default 0.25 with --region, "
+                                                                       "else about 160 nodes across)"),
+    cue_delay_s: Optional[float] = typer.Option(None, "--cue-delay-s",
+                                                help="fixed launch-to-cue delay [s] instead of the scenario's sensors"),
+    aircraft: bool = typer.Option(False, "--aircraft", help="map the batteries' reach against aircraft instead"),
+    alt_km: float = typer.Option(10.0, "--alt-km", help="aircraft altitude for --aircraft [km]"),
+    country: str = typer.Option("Syria", "--country", help="with --aircraft: report the reach past the border into "
+                                                            "this country (Natural Earth name)"),
+) -> None:
+    """Map the ground a scenario's batteries defend against each launch site (probability of
+    intercept under its doctrine), or with --aircraft their reach against aircraft."""
+    from shieldlab.analysis import footprint as fpm
+    from shieldlab.io.atomic import write_text
+
+    if step_deg is not None and not 0.01 <= step_deg <= 10.0:
+        raise InputError(f"must be in [0.01, 10] degrees, got {step_deg}", field="--step-deg")
+    if region is not None and bbox is not None:
+        raise InputError("give --region or --bbox, not both", field="--bbox")
+    if region is not None:
+        grid = fpm.region_grid(region, step_deg or 0.25)
+    elif bbox is not None:
+        grid = fpm.make_grid(*_bbox(bbox), step_deg or 0.25)
+    else:
+        grid = None
+    world = _load_world(scenario)
+    from shieldlab.analysis import maps
+
+    if aircraft:
+        res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=country)
+        payload = fpm.aircraft_json(res)
+        if out_png is not None:
+            maps.aircraft_map(res, out_png)
+        _emit_json(payload, as_json, json_out, write_text)
+        if not as_json:
+            t = Table(title=f"{res.scenario}: reach against aircraft at {alt_km:g} km"
+                            + (f" into {res.focus}" if res.focus else ""))
+            for col in ("battery", "interceptor", "reach km", "limited by", f"area in {res.focus} km²",
+                        "past border km"):
+                t.add_column(col, justify="left" if col in ("battery", "interceptor", "limited by") else "right")
+            for b in res.batteries:
+                lim = min(b["limits"], key=b["limits"].get)
+                t.add_row(b["name"], b["interceptor"], f"{b['reach_km']:.0f}", lim.replace("_km", ""),
+                          f"{b.get('area_in_focus_km2', 0):,.0f}",
+                          "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
+            out.print(t)
+            if res.focus:
+                out.print(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
+                          f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
+            if out_png is not None:
+                out.print(f"wrote {out_png}")
+        return
+    fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
+    if grid is None and step_deg is not None:
+        g = fp.grid
+        grid = fpm.make_grid(g.lat_deg[0], g.lat_deg[-1], g.lon_deg[0], g.lon_deg[-1], step_deg)
+        fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
+    if out_png is not None:
+        maps.footprint_map(fp, out_png)
+    _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text)
+    if not as_json:
+        cell = fp.grid.cell_area_km2()
+        t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
+                        f"step {fp.grid.step_deg:g}°, cue: {fp.cue})")
+        for col in ("launch site", "threats", "in reach km²", "defended km²", "share", "mean P(intercept)"):
+            t.add_column(col, justify="left" if col in ("launch site", "threats") else "right")
+        for s in fp.sites:
+            thr, dfd = cell[s.threatened].sum(), cell[s.defended].sum()
+            p = float(np.nanmean(s.p_intercept[s.defended])) if s.defended.any() else 0.0
+            t.add_row(s.site.name, ", ".join(s.site.threats), f"{thr:,.0f}", f"{dfd:,.0f}",
+                      f"{dfd / thr:.0%}" if thr else "—", f"{p:.2f}")
+        out.print(t)
+        out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
+                  f"{fp.timing_s['total']:.1f} s")
+        if out_png is not None:
+            out.print(f"wrote {out_png}")
+
+
+def _emit_json(payload, as_json: bool, json_out: Optional[Path], write_text) -> None:
+    if payload is None:
+        return
+    text = json.dumps(payload, separators=(",", ":")) + "\n"
+    if json_out is not None:
+        write_text(json_out, text)
+    elif as_json:
+        sys.stdout.write(text)
+
+
 @app.command()
 @_guard
 def presets(as_json: bool = typer.Option(False, "--json")) -> None:

@@ -1,0 +1,1152 @@
+"""Defended footprint: the ground a scenario's batteries defend against each launch site.
+
+A grid point ``p`` counts as *defended* against a launch site when at least one battery
+can put an interceptor on a threat aimed at ``p`` before the threat falls below that
+battery's floor (its minimum intercept altitude).  Method (details and equations in
+docs/footprint.md):
+
+1. **Launch sites.**  Each distinct (launch point, missile, profile) among the scenario's
+   threats is one launch site, named ``<launch>/<missile>`` (``/<profile>`` when not
+   min-energy).
+2. **Profile trajectories.**  For each site the steering solver
+   (:func:`shieldlab.flyout.aim.solve`, full model by default: rotating WGS84 Earth, J2,
+   drag) is run at a few *anchor* ranges on the central bearing of the grid (on three
+   bearings for a missile that cuts thrust on a min-energy shot); the kick angle and thrust
+   cut-off are interpolated in range between the anchors (PCHIP; a first harmonic in
+   bearing), and the whole
+   family (``n_ranges`` members on each of ``n_bearings`` launch azimuths covering the
+   grid's sector) is flown in one batched :func:`shieldlab.flyout.integrate.fly` call.
+   Each flight is stored in the frame of its own launch -> impact great circle
+   (downrange fraction, cross-range, altitude) at ``K`` nodes of normalised time
+   ``tau = t / time_of_flight``, indexed by its actual impact range and bearing.
+3. **Paths to every grid point.**  The path aimed at a point at range ``R`` and bearing
+   ``B`` is the bilinear interpolation (range within each azimuth column, then bearing
+   between columns) of the stored profiles, placed on the launch -> point great circle.
+   Latitudes and longitudes are geodetic and distances are on the mean sphere, as in
+   :mod:`shieldlab.analysis.reach`; validated against direct flyouts in
+   tests/test_footprint.py.
+4. **Intercept test** (Numba, per point, per battery): with ``T(g, h)`` the interceptor's
+   time to reach ground range ``g`` and altitude ``h`` (``inf`` outside its envelope),
+   the point is defended by battery ``b`` when some path time ``t`` has
+   ``t - T(g_b(t), h(t)) >= t_ready_b`` (``t - T`` is the latest launch that still makes
+   the intercept).  The descent through the battery's floor is evaluated exactly, not
+   only at the nodes.  ``t_ready_b`` = cue time + the battery's reaction time, where the
+   cue is the first time a sensor of the battery's system has the threat in its field of
+   regard within its Pd = 0.5 range for the missile's RCS, plus ``init_hits`` scan periods
+   to confirm the track (or a fixed ``cue_delay_s`` when given).
+5. **Probability of intercept** with the scenario's doctrine: engagements follow one
+   another, shoot-look-shoot: the first goes to the battery that can intercept earliest;
+   the next may launch only after the previous intercept plus the look time, again from
+   the battery that intercepts earliest, up to ``max_engagements`` (one engagement without
+   shoot-look-shoot); each engagement fires ``salvo`` rounds.  With independent shots,
+   ``P = 1 - prod_engagements (1 - pk_b)^salvo``, pk the battery's single-shot kill
+   probability.  Magazines, other threats and terminal hand-over are ignored: this is the
+   kinematic best case for one threat.
+
+Time-to-reach comes from :func:`shieldlab.engage.fan.fan_for` (the interceptor's fan of
+trajectories: boost, then a coast with gravity and drag, inside the catalogue envelope),
+resampled once per battery on a (ground range, altitude) grid and read bilinearly in the
+kernel.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numba as nb
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+from shieldlab import earth
+from shieldlab.engage import pk as _pk
+from shieldlab.engage.fan import fan_for
+from shieldlab.errors import InputError
+from shieldlab.flyout import aim
+from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
+from shieldlab.flyout.vehicle import vehicle_from_missiles
+
+R0 = earth.R_EARTH_MEAN
+
+#: Named regions: (lat_min, lat_max, lon_min, lon_max) [deg].
+REGIONS = {"europe": (34.0, 72.0, -12.0, 45.0)}
+
+#: Nodes of normalised flight time per stored profile.
+K_NODES = 320
+
+
+# --------------------------------------------------------------------------- grid
+@dataclass(frozen=True)
+class Grid:
+    """A regular latitude/longitude grid [deg], cell centres on the nodes."""
+
+    lat_deg: np.ndarray  # (n_lat,)
+    lon_deg: np.ndarray  # (n_lon,)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.lat_deg.size, self.lon_deg.size)
+
+    @property
+    def step_deg(self) -> float:
+        return float(self.lat_deg[1] - self.lat_deg[0]) if self.lat_deg.size > 1 else 0.0
+
+    def cell_area_km2(self) -> np.ndarray:
+        """(n_lat, n_lon) area of each node's cell on the mean sphere [km^2]."""
+        dlat = np.radians(self.lat_deg[1] - self.lat_deg[0]) if self.lat_deg.size > 1 else 0.0
+        dlon = np.radians(self.lon_deg[1] - self.lon_deg[0]) if self.lon_deg.size > 1 else 0.0
+        a = (R0 / 1e3) ** 2 * dlat * dlon * np.cos(np.radians(self.lat_deg))
+        return np.repeat(a[:, None], self.lon_deg.size, axis=1)
+
+
+def make_grid(lat_min: float, lat_max: float, lon_min: float, lon_max: float, step_deg: float) -> Grid:
+    """Nodes ``lat_min, lat_min + step, ... <= lat_max`` (same in longitude) [deg]."""
+    if not step_deg > 0:
+        raise InputError(f"must be > 0, got {step_deg}", field="--step-deg")
+    if not (-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180):
+        raise InputError(f"bad box lat {lat_min}..{lat_max}, lon {lon_min}..{lon_max}: need "
+                         "-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180", field="--bbox")
+    n_lat = int(np.floor((lat_max - lat_min) / step_deg + 1e-9)) + 1
+    n_lon = int(np.floor((lon_max - lon_min) / step_deg + 1e-9)) + 1
+    if n_lat * n_lon > 4_000_000:
+        raise InputError(f"{n_lat} x {n_lon} grid points is too many (at most 4,000,000)", field="--step-deg")
+    return Grid(lat_min + step_deg * np.arange(n_lat), lon_min + step_deg * np.arange(n_lon))
+
+
+def auto_grid(world, step_deg: float | None = None, sites=None) -> Grid:
+    """Box over the batteries' reach that the launch sites' missiles can reach, plus the sites.
+
+    The box covers every battery's circle of ``max_range_km`` (its ground reach), clipped
+    to the circles of the missiles' maximum ranges around their launch points, and every
+    battery and launch point.  Default step: the multiple of 0.05 deg giving about 160
+    nodes along the longer side.
+    """
+    sites = launch_sites(world) if sites is None else sites
+    lats, lons = [], []
+
+    def circle(lat, lon, r):
+        b = np.linspace(0, 2 * np.pi, 73)
+        la, lo = earth.destination(lat, lon, b, min(r, 0.45 * np.pi * R0))
+        return np.degrees(la), np.degrees(lo)
+
+    bl, bo = [], []
+    for b in world.batteries:
+        la, lo = circle(b.site.lat, b.site.lon, 1e3 * b.spec.max_range_km)
+        bl += list(la) + [b.site.lat_deg]
+        bo += list(lo) + [b.site.lon_deg]
+    sl, so = [], []
+    for s in sites:
+        la, lo = circle(s.lat, s.lon, 1e3 * s.missile.max_range_km * 1.05)
+        sl += list(la)
+        so += list(lo)
+        lats.append(np.degrees(s.lat))
+        lons.append(np.degrees(s.lon))
+    lat0, lat1 = max(min(bl), min(sl)), min(max(bl), max(sl))
+    lon0, lon1 = max(min(bo), min(so)), min(max(bo), max(so))
+    lat0, lat1 = min([lat0] + lats + [np.degrees(b.site.lat) for b in world.batteries]), max(
+        [lat1] + lats + [np.degrees(b.site.lat) for b in world.batteries])
+    lon0, lon1 = min([lon0] + lons + [np.degrees(b.site.lon) for b in world.batteries]), max(
+        [lon1] + lons + [np.degrees(b.site.lon) for b in world.batteries])
+    pad = 0.5
+    lat0, lat1 = max(-89.0, lat0 - pad), min(89.0, lat1 + pad)
+    lon0, lon1 = max(-180.0, lon0 - pad), min(180.0, lon1 + pad)
+    if step_deg is None:
+        span = max(lat1 - lat0, lon1 - lon0)
+        step_deg = max(0.05, np.ceil(span / 160 / 0.05) * 0.05)
+    lat0 = np.floor(lat0 / step_deg) * step_deg
+    lon0 = np.floor(lon0 / step_deg) * step_deg
+    return make_grid(lat0, lat1, lon0, lon1, step_deg)
+
+
+def region_grid(name: str, step_deg: float = 0.25) -> Grid:
+    if name not in REGIONS:
+        raise InputError(f"unknown region {name!r} (known: {', '.join(REGIONS)})", field="--region")
+    return make_grid(*REGIONS[name], step_deg)
+
+
+# --------------------------------------------------------------------------- launch sites
+@dataclass(frozen=True)
+class LaunchSite:
+    """One (launch point, missile, profile) of the scenario's threats."""
+
+    name: str
+    missile: object  # catalogue Missile
+    lat: float  # rad
+    lon: float  # rad
+    alt: float  # m
+    profile: str
+    threats: tuple[str, ...]  # scenario threat entries that fly it
+
+    @property
+    def lat_deg(self) -> float:
+        return float(np.degrees(self.lat))
+
+    @property
+    def lon_deg(self) -> float:
+        return float(np.degrees(self.lon))
+
+
+def _place_name(world, point, entry_launch) -> str:
+    if isinstance(entry_launch, str):
+        return entry_launch
+    return f"{np.degrees(point.lat):.2f},{np.degrees(point.lon):.2f}"
+
+
+def launch_sites(world, names=None) -> list[LaunchSite]:
+    """Distinct (launch point, missile, profile) of ``world``'s threats, in scenario order.
+
+    ``names``: keep only these (a site's full name ``launch/missile[/profile]``, or just the
+    launch name or the missile id, which keep every site that has it).
+    """
+    seen: dict[tuple, LaunchSite] = {}
+    cfg = world.scenario.threats
+    for th in world.threats:
+        key = (round(th.launch.lat, 9), round(th.launch.lon, 9), th.missile.id, th.profile)
+        if key in seen:
+            s = seen[key]
+            if th.group not in s.threats:
+                seen[key] = LaunchSite(s.name, s.missile, s.lat, s.lon, s.alt, s.profile, s.threats + (th.group,))
+            continue
+        place = _place_name(world, th.launch, cfg[th.entry].launch)
+        name = f"{place}/{th.missile.id}" + ("" if th.profile == "min-energy" else f"/{th.profile}")
+        seen[key] = LaunchSite(name, th.missile, th.launch.lat, th.launch.lon, th.launch.alt, th.profile, (th.group,))
+    out = list(seen.values())
+    if names:
+        keep = []
+        for n in names:
+            hit = [s for s in out if n in (s.name, s.name.split("/")[0], s.missile.id)]
+            if not hit:
+                raise InputError(f"no launch site {n!r} (known: {', '.join(s.name for s in out)})", field="--site")
+            keep += [s for s in hit if s not in keep]
+        out = keep
+    return out
+
+
+# --------------------------------------------------------------------------- time to reach
+def kill_probability(spec) -> float:
+    """Single-shot kill probability for the footprint: :func:`shieldlab.engage.pk.kill_probability`
+    with the end-game geometry unknown (closing speed and crossing angle not evaluated), which
+    is the catalogue's ``sspk``."""
+    return float(_pk.kill_probability(spec, np.nan, np.nan))
+
+
+@dataclass(frozen=True)
+class _Table:
+    """``T(g, h)`` on a regular grid: g in [0, g_max], h in [h_min, h_max]."""
+
+    T: np.ndarray  # (n_g, n_h)
+    g_max: float
+    h_min: float
+    h_max: float
+
+
+def _reach_table(spec, burnout_speed, n_g: int = 1200, n_h: int = 400) -> _Table:
+    fan = fan_for(spec, burnout_speed)
+    g_max = 1e3 * spec.max_range_km
+    h_min, h_max = 1e3 * spec.min_intercept_alt_km, 1e3 * spec.max_intercept_alt_km
+    g = np.linspace(0.0, g_max, n_g)
+    h = np.linspace(h_min, h_max, n_h)
+    G, H = np.meshgrid(g, h, indexing="ij")
+    T = np.asarray(fan.time_to(G, H), float)
+    return _Table(np.ascontiguousarray(np.where(np.isfinite(T), T, np.inf)), g_max, h_min, h_max)
+
+
+# --------------------------------------------------------------------------- profiles
+@dataclass(frozen=True)
+class ProfileTable:
+    """Flown family of one launch site, stored in each flight's launch->impact frame.
+
+    Columns ``j`` are launch azimuths (increasing), rows ``i`` the members in increasing
+    impact range.  ``u`` is the downrange angle over the impact range angle, ``c`` the
+    cross-range [m] (positive to the left of the launch->impact direction), ``h`` the
+    geodetic altitude [m], all at normalised times ``tau`` (K,).
+    """
+
+    site: LaunchSite
+    azimuth: np.ndarray  # (nB,) launch azimuths [rad]
+    range: np.ndarray  # (nB, nR) impact range [m] (mean sphere)
+    bearing: np.ndarray  # (nB, nR) impact bearing from the launch point [rad], unwrapped near azimuth
+    tof: np.ndarray  # (nB, nR) flight time [s]
+    u: np.ndarray  # (nB, nR, K)
+    c: np.ndarray  # (nB, nR, K)
+    h: np.ndarray  # (nB, nR, K)
+    tau: np.ndarray  # (K,)
+    full_circle: bool
+    solve_s: float = 0.0
+    fly_s: float = 0.0
+
+
+def _unit(lat, lon):
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+def _north_east(lat, lon):
+    lat, lon = float(lat), float(lon)
+    n = np.array([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)])
+    e = np.array([-np.sin(lon), np.cos(lon), 0.0])
+    return n, e
+
+
+def _sector(site: LaunchSite, grid: Grid, step_max_deg: float):
+    """Launch azimuths covering the grid points within the missile's reach: (az (nB,), full)."""
+    lat = np.radians(grid.lat_deg)[:, None]
+    lon = np.radians(grid.lon_deg)[None, :]
+    R = earth.great_circle_distance(site.lat, site.lon, lat, lon)
+    inside = (R <= 1.05e3 * site.missile.max_range_km) & (R > 1e3)
+    if not inside.any():
+        return None, False
+    B = np.broadcast_to(earth.initial_bearing(site.lat, site.lon, lat, lon), R.shape)[inside]
+    # the smallest arc containing all bearings: complement of the widest gap
+    s = np.sort(np.mod(B, 2 * np.pi))
+    gaps = np.diff(np.concatenate([s, [s[0] + 2 * np.pi]]))
+    k = int(np.argmax(gaps))
+    if gaps[k] < np.radians(3 * step_max_deg):  # surrounded: every bearing
+        n = int(np.ceil(360.0 / step_max_deg))
+        return np.linspace(0.0, 2 * np.pi, n, endpoint=False), True
+    start = s[(k + 1) % s.size]
+    span = 2 * np.pi - gaps[k]
+    margin = np.radians(2.0)  # impact bearings deviate from launch azimuths by Coriolis
+    lo, hi = start - margin, start + span + margin
+    n = max(2, int(np.ceil(np.degrees(hi - lo) / step_max_deg)) + 1)
+    return np.linspace(lo, hi, n), False
+
+
+_FR_SOLID = np.array([0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.96])
+_FR_CUT = np.array([0.05, 0.15, 0.35, 0.6, 0.8, 0.93])
+
+
+def _needs_bearing_anchors(site: LaunchSite) -> bool:
+    """Whether the steering depends on the bearing enough to solve it on several bearings.
+
+    A missile that cuts thrust on a min-energy shot has an optimum so flat (a 0.08 deg
+    change of kick moves the burnout speed by 0.2 m/s but the flight time by 5 s, for
+    ghadr-1 at 1,150 km) that the Earth's rotation shifts it visibly from one bearing to
+    another.  A full-burn shot is fixed by its kick alone: any kick on the right branch is
+    the solver's own answer for wherever it lands, so one bearing of anchors is enough.
+    """
+    return bool(site.missile.thrust_termination) and site.profile == "min-energy"
+
+
+def _anchors(sites, model: EarthModel, sectors, dt: float):
+    """Steering (kick, cutoff) at anchor ranges and bearings for each site, by the solver.
+
+    Returns per site a list over anchor bearings of ``(bearing, ranges (n,), kick (n,),
+    cutoff (n,))``, the last range being the full-burn maximum-range shot on that bearing.
+    Anchors the profile cannot fly (e.g. a range too short for a solid's full-burn shot)
+    are dropped.
+    """
+    missiles, la0, lo0, al0, la1, lo1, prof, owner, rng = [], [], [], [], [], [], [], [], []
+    plan = []
+    for i, s in enumerate(sites):
+        az, full = sectors[i]
+        if _needs_bearing_anchors(s) and (full or az[-1] - az[0] > np.radians(30)):
+            n = 4 if full else 3
+            brg = np.linspace(0, 2 * np.pi, n, endpoint=False) if full else np.linspace(az[0], az[-1], n)
+        else:
+            brg = np.array([0.0 if full else 0.5 * (az[0] + az[-1])])
+        veh = vehicle_from_missiles([s.missile] * brg.size)
+        r0 = np.repeat(earth.geodetic_to_ecef(s.lat, s.lon, s.alt)[None], brg.size, 0)
+        ev = aim._Evaluator(veh, r0, np.full(brg.size, s.lat), np.full(brg.size, s.lon), model, dt, 6000.0)
+        k_star, r_max = aim._max_range_kick(ev, brg)
+        fr = _FR_CUT if _needs_bearing_anchors(s) else _FR_SOLID
+        plan.append((brg, k_star, r_max))
+        for a, b in enumerate(brg):
+            for f in fr:
+                la, lo = earth.destination(s.lat, s.lon, b, f * r_max[a])
+                missiles.append(s.missile)
+                la0.append(s.lat), lo0.append(s.lon), al0.append(s.alt), la1.append(la), lo1.append(lo)
+                prof.append(s.profile), owner.append((i, a)), rng.append(f * r_max[a])
+    keep = np.ones(len(missiles), bool)
+    while True:
+        idx = np.flatnonzero(keep)
+        try:
+            st = aim.solve([missiles[j] for j in idx], np.array(la0)[idx], np.array(lo0)[idx], np.array(al0)[idx],
+                           np.array(la1)[idx], np.array(lo1)[idx], [prof[j] for j in idx], model=model, dt=dt)
+            break
+        except aim.AimError as e:
+            keep[idx[e.index]] = False
+            if not keep.any():
+                raise
+    owners = [owner[j] for j in idx]
+    rng = np.array(rng)[idx]
+    out = []
+    for i, s in enumerate(sites):
+        total = float(vehicle_from_missiles([s.missile]).total_burn[0])
+        brg, k_star, r_max = plan[i]
+        per = []
+        for a, b in enumerate(brg):
+            m = np.array([o == (i, a) for o in owners])
+            r = np.append(rng[m], r_max[a])
+            k = np.append(st.kick[m], k_star[a])
+            c = np.append(np.minimum(st.cutoff[m], total), total)
+            if r.size < 3:
+                raise InputError(f"cannot steer {s.missile.id} from {s.name} on a {s.profile} profile to enough "
+                                 "ranges", field="threats")
+            per.append((float(b), r, k, c))
+        out.append(per)
+    return out
+
+
+def _family_steering(anchor_list, azimuths, n_ranges: int):
+    """Kick, cutoff (nB, n_ranges) of the family on ``azimuths``: PCHIP in range along each
+    anchor bearing at the same fractions of its range span, then a first harmonic in bearing."""
+    q = np.linspace(0.0, 1.0, n_ranges)
+    frac = 1.0 - (1.0 - q) ** 1.3  # denser towards the maximum range, where range changes slowly
+    ks, cs, bs = [], [], []
+    for b, r, k, c in anchor_list:
+        rr = r[0] + (r[-1] - r[0]) * frac
+        ks.append(PchipInterpolator(r, k)(rr))
+        cs.append(PchipInterpolator(r, c)(rr))
+        bs.append(b)
+    ks, cs, bs = np.array(ks), np.array(cs), np.array(bs)
+    if bs.size == 1:
+        return np.repeat(ks, azimuths.size, 0), np.repeat(cs, azimuths.size, 0)
+    # the Earth's rotation enters through the launch direction's east and north components:
+    # fit k(B) = a + b sin B + c cos B through the anchor bearings (exact for three, least
+    # squares for four around the circle); a straight line through two
+    basis = (lambda b_: np.stack([np.ones_like(b_), np.sin(b_), np.cos(b_)], -1)) if bs.size >= 3 else (
+        lambda b_: np.stack([np.ones_like(b_), b_ - bs[0]], -1))
+    coef_k = np.linalg.lstsq(basis(bs), ks, rcond=None)[0]
+    coef_c = np.linalg.lstsq(basis(bs), cs, rcond=None)[0]
+    return basis(azimuths) @ coef_k, basis(azimuths) @ coef_c
+
+
+def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 40, bearing_step_deg: float = 10.0,
+                   dt: float = 1.0, anchor_dt: float = 2.0) -> list[ProfileTable | None]:
+    """Flown profile families for ``sites`` over ``grid`` (``None`` for a site that reaches no node)."""
+    t0 = time.perf_counter()
+    sectors = [_sector(s, grid, bearing_step_deg) for s in sites]
+    active = [i for i, (az, _) in enumerate(sectors) if az is not None]
+    tables: list[ProfileTable | None] = [None] * len(sites)
+    if not active:
+        return tables
+    anchors = _anchors([sites[i] for i in active], model, [sectors[i] for i in active], anchor_dt)
+    solve_s = time.perf_counter() - t0
+    # family: per site, per azimuth column, n_ranges members steered between the anchors
+    missiles, pos0, kick, az, cut, owner = [], [], [], [], [], []
+    shapes = {}
+    for a, i in enumerate(active):
+        s = sites[i]
+        azs = sectors[i][0]
+        kk, cc = _family_steering(anchors[a], azs, n_ranges)
+        nB = azs.size
+        shapes[i] = (nB, n_ranges)
+        missiles += [s.missile] * (nB * n_ranges)
+        pos0.append(np.broadcast_to(earth.geodetic_to_ecef(s.lat, s.lon, s.alt), (nB * n_ranges, 3)))
+        kick.append(kk.ravel())
+        cut.append(cc.ravel())
+        az.append(np.repeat(azs, n_ranges))
+        owner += [i] * (nB * n_ranges)
+    veh = vehicle_from_missiles(missiles)
+    pos0, kick, az, cut = np.concatenate(pos0), np.concatenate(kick), np.concatenate(az), np.concatenate(cut)
+    owner = np.array(owner)
+    B = len(missiles)
+    # flight times first (no samples kept), then the recorded flight on a grid just long enough
+    _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
+                      T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0)
+    tof = ev[:, 4]
+    T = int(np.ceil(np.nanmax(np.where(np.isfinite(tof), tof, 0.0)) / dt)) + 3
+    tr = fly(veh, pos0, np.zeros(B), kick, az, cut, t0=0.0, dt=dt, T=T, model=model)
+    fly_s = time.perf_counter() - t0 - solve_s
+    lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
+    ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)
+    tau = np.linspace(0.0, 1.0, K_NODES)
+    for i in active:
+        s = sites[i]
+        m = np.flatnonzero(owner == i)
+        nB, nR = shapes[i]
+        eL = _unit(s.lat, s.lon)
+        R_imp = earth.great_circle_distance(s.lat, s.lon, ilat[m], ilon[m])
+        B_imp = earth.initial_bearing(s.lat, s.lon, ilat[m], ilon[m])
+        azm = az[m]
+        B_imp = azm + np.angle(np.exp(1j * (B_imp - azm)))  # unwrap next to the launch azimuth
+        n_l, e_l = _north_east(s.lat, s.lon)
+        eB = np.cos(B_imp)[:, None] * n_l + np.sin(B_imp)[:, None] * e_l
+        nrm = np.cross(eL, eB)
+        d = _unit(lat[m], lon[m])  # (M, T, 3)
+        x = d @ eL
+        y = np.einsum("mtk,mk->mt", d, eB)
+        z = np.einsum("mtk,mk->mt", d, nrm)
+        sig = np.arctan2(y, x)
+        cr = R0 * np.arcsin(np.clip(z, -1, 1))
+        U = np.empty((m.size, K_NODES))
+        C = np.empty_like(U)
+        H = np.empty_like(U)
+        t = tr.t
+        for q_, g in enumerate(m):
+            tt = tau * tof[g]
+            U[q_] = np.interp(tt, t, sig[q_]) / (R_imp[q_] / R0)
+            C[q_] = np.interp(tt, t, cr[q_])
+            H[q_] = np.interp(tt, t, alt[g])
+        H[:, -1] = 0.0
+        U[:, -1] = 1.0
+        C[:, -1] = 0.0
+        rng_ = R_imp.reshape(nB, nR)
+        # keep each column's members strictly increasing in range (drop any that fell short)
+        ok = np.isfinite(tof[m]).reshape(nB, nR)
+        for j in range(nB):
+            best = -np.inf
+            for q_ in range(nR):
+                if ok[j, q_] and rng_[j, q_] > best + 1.0:
+                    best = rng_[j, q_]
+                else:
+                    ok[j, q_] = False
+        if not ok.all():  # replace dropped members by their neighbour (a duplicate range row)
+            for j in range(nB):
+                good = np.flatnonzero(ok[j])
+                for q_ in np.flatnonzero(~ok[j]):
+                    src = good[np.argmin(np.abs(good - q_))]
+                    rng_[j, q_] = rng_[j, src] + 1e-3 * (q_ - src)
+                    for arr in (U, C, H):
+                        arr[j * nR + q_] = arr[j * nR + src]
+                    B_imp[j * nR + q_] = B_imp[j * nR + src]
+                    tof[m[j * nR + q_]] = tof[m[j * nR + src]]
+            order = np.argsort(rng_, axis=1)
+            rng_ = np.take_along_axis(rng_, order, axis=1)
+        else:
+            order = np.tile(np.arange(nR), (nB, 1))
+        flat = (order + np.arange(nB)[:, None] * nR).ravel()
+        tables[i] = ProfileTable(
+            site=s, azimuth=sectors[i][0], range=np.ascontiguousarray(rng_),
+            bearing=np.ascontiguousarray(B_imp[flat].reshape(nB, nR)),
+            tof=np.ascontiguousarray(tof[m][flat].reshape(nB, nR)),
+            u=np.ascontiguousarray(U[flat].reshape(nB, nR, K_NODES)),
+            c=np.ascontiguousarray(C[flat].reshape(nB, nR, K_NODES)),
+            h=np.ascontiguousarray(H[flat].reshape(nB, nR, K_NODES)),
+            tau=tau, full_circle=bool(sectors[i][1]), solve_s=solve_s, fly_s=fly_s)
+    return tables
+
+
+# --------------------------------------------------------------------------- kernel
+@nb.njit(cache=True)
+def _col_lookup(rng, R):
+    """Row index i and fraction f with rng[i] <= R <= rng[i+1]; (-1, 0) outside."""
+    n = rng.size
+    if R < rng[0] or R > rng[n - 1]:
+        return -1, 0.0
+    lo, hi = 0, n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if rng[mid] <= R:
+            lo = mid
+        else:
+            hi = mid
+    f = (R - rng[lo]) / (rng[hi] - rng[lo]) if rng[hi] > rng[lo] else 0.0
+    return lo, f
+
+
+@nb.njit(cache=True)
+def _wrap(a):
+    return (a + np.pi) % (2 * np.pi) - np.pi
+
+
+@nb.njit(cache=True)
+def _locate(table_rng, table_brg, full_circle, R, B):
+    """Bilinear weights of the path at range R, bearing B: (j0, i0, f0, j1, i1, f1, w) or j0 = -1."""
+    nB = table_rng.shape[0]
+    ncol = nB if full_circle else nB - 1
+    for jj in range(ncol):
+        j0 = jj
+        j1 = (jj + 1) % nB
+        i0, f0 = _col_lookup(table_rng[j0], R)
+        i1, f1 = _col_lookup(table_rng[j1], R)
+        if i0 < 0 or i1 < 0:
+            continue
+        b0 = table_brg[j0, i0] * (1 - f0) + table_brg[j0, i0 + 1] * f0
+        b1 = table_brg[j1, i1] * (1 - f1) + table_brg[j1, i1 + 1] * f1
+        d0 = _wrap(b0 - B)
+        d1 = _wrap(b1 - B)
+        span = _wrap(b1 - b0)
+        if span <= 0:
+            continue
+        if d0 <= 0.0 and d1 >= 0.0:
+            w = -d0 / span
+            return j0, i0, f0, j1, i1, f1, w
+    return -1, 0, 0.0, 0, 0, 0.0, 0.0
+
+
+@nb.njit(cache=True)
+def _T(tab, g_max, h_min, h_max, g, h):
+    """Bilinear read of a time-to-reach table; inf outside or next to an unreachable node."""
+    if g < 0 or g > g_max or h < h_min or h > h_max:
+        return np.inf
+    ng, nh = tab.shape
+    x = g / g_max * (ng - 1)
+    y = (h - h_min) / (h_max - h_min) * (nh - 1) if h_max > h_min else 0.0
+    i = min(int(x), ng - 2)
+    j = min(int(y), nh - 2)
+    fx = x - i
+    fy = y - j
+    a, b, c, d = tab[i, j], tab[i + 1, j], tab[i, j + 1], tab[i + 1, j + 1]
+    if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(c) and np.isfinite(d)):
+        # at an envelope edge: use the nearest node (exact on the edge itself)
+        v = tab[i + (1 if fx > 0.5 else 0), j + (1 if fy > 0.5 else 0)]
+        return v
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+
+
+@nb.njit(parallel=True, cache=True)
+def _kernel(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full_circle,
+            e_bat, tabs, g_max, h_min, h_max, reaction, bat_sys, pk,
+            s_pos, s_up, s_east, s_north, s_half_fov, s_boresight, s_el_lo, s_el_hi, s_det, s_confirm, s_sys,
+            n_sys, cue_fixed, salvo, n_eng, look,
+            threatened, can, p_int, t_first, h_first, cue_out):
+    N = plat.size
+    K = tau.size
+    nb_ = e_bat.shape[0]
+    ns = s_pos.shape[0]
+    for q in nb.prange(N):
+        la, lo = plat[q], plon[q]
+        # range and bearing from the launch point (mean sphere)
+        sl, cl = np.sin(la), np.cos(la)
+        p = np.array([cl * np.cos(lo), cl * np.sin(lo), sl])
+        cosd = p[0] * eL[0] + p[1] * eL[1] + p[2] * eL[2]
+        y = p[0] * aL[0] + p[1] * aL[1] + p[2] * aL[2]  # east component at the launch point
+        x = p[0] * nL[0] + p[1] * nL[1] + p[2] * nL[2]  # north component
+        sind = np.sqrt(x * x + y * y)
+        R = R0 * np.arctan2(sind, cosd)
+        B = np.arctan2(y, x)
+        j0, i0, f0, j1, i1, f1, w = _locate(tab_rng, tab_brg, full_circle, R, B)
+        if j0 < 0:
+            continue
+        threatened[q] = True
+        tof = ((tab_tof[j0, i0] * (1 - f0) + tab_tof[j0, i0 + 1] * f0) * (1 - w)
+               + (tab_tof[j1, i1] * (1 - f1) + tab_tof[j1, i1 + 1] * f1) * w)
+        eB = np.cos(B) * nL + np.sin(B) * aL
+        nrm = np.array([eL[1] * eB[2] - eL[2] * eB[1], eL[2] * eB[0] - eL[0] * eB[2], eL[0] * eB[1] - eL[1] * eB[0]])
+        ts = np.empty(K)
+        hs = np.empty(K)
+        dirs = np.empty((K, 3))
+        w00, w01, w10, w11 = (1 - w) * (1 - f0), (1 - w) * f0, w * (1 - f1), w * f1
+        for k in range(K):
+            u = w00 * U[j0, i0, k] + w01 * U[j0, i0 + 1, k] + w10 * U[j1, i1, k] + w11 * U[j1, i1 + 1, k]
+            c = w00 * C[j0, i0, k] + w01 * C[j0, i0 + 1, k] + w10 * C[j1, i1, k] + w11 * C[j1, i1 + 1, k]
+            h = w00 * H[j0, i0, k] + w01 * H[j0, i0 + 1, k] + w10 * H[j1, i1, k] + w11 * H[j1, i1 + 1, k]
+            sg = u * R / R0
+            cs, sn = np.cos(sg), np.sin(sg)
+            cc, sc = np.cos(c / R0), np.sin(c / R0)
+            for m in range(3):
+                dirs[k, m] = cc * (cs * eL[m] + sn * eB[m]) + sc * nrm[m]
+            ts[k] = tau[k] * tof
+            hs[k] = h
+        # cue per system
+        cue = np.full(n_sys, np.inf)
+        if cue_fixed >= 0:
+            for s in range(n_sys):
+                cue[s] = cue_fixed
+        else:
+            for s in range(ns):
+                for k in range(1, K):
+                    if ts[k] + s_confirm[s] >= cue[s_sys[s]]:
+                        break
+                    P = (R0 + hs[k]) * dirs[k]
+                    d0 = P[0] - s_pos[s, 0]
+                    d1 = P[1] - s_pos[s, 1]
+                    d2 = P[2] - s_pos[s, 2]
+                    rr = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+                    if rr > s_det[s] or rr <= 0:
+                        continue
+                    up = d0 * s_up[s, 0] + d1 * s_up[s, 1] + d2 * s_up[s, 2]
+                    el = np.arcsin(up / rr)
+                    if el < s_el_lo[s] or el > s_el_hi[s]:
+                        continue
+                    if el < 0:  # below the horizontal: the sphere may block the line of sight
+                        a2 = s_pos[s, 0] ** 2 + s_pos[s, 1] ** 2 + s_pos[s, 2] ** 2
+                        ad = s_pos[s, 0] * d0 + s_pos[s, 1] * d1 + s_pos[s, 2] * d2
+                        tt = -ad / (rr * rr)
+                        if 0 < tt < 1 and a2 - tt * tt * rr * rr < R0 * R0:
+                            continue
+                    if s_half_fov[s] < np.pi:
+                        az = np.arctan2(d0 * s_east[s, 0] + d1 * s_east[s, 1] + d2 * s_east[s, 2],
+                                        d0 * s_north[s, 0] + d1 * s_north[s, 1] + d2 * s_north[s, 2])
+                        if abs(_wrap(az - s_boresight[s])) > s_half_fov[s]:
+                            continue
+                    cue[s_sys[s]] = min(cue[s_sys[s]], ts[k] + s_confirm[s])
+                    break
+        first_cue = np.inf
+        for s in range(n_sys):
+            first_cue = min(first_cue, cue[s])
+        cue_out[q] = first_cue
+        # latest launch L = t - T(g, h) along the path, per battery; plus the floor crossing
+        L = np.full((nb_, K + 1), -np.inf)
+        tL = np.empty((nb_, K + 1))
+        hL = np.empty((nb_, K + 1))
+        ready = np.empty(nb_)
+        for b in range(nb_):
+            ready[b] = cue[bat_sys[b]] + reaction[b]
+            if not np.isfinite(ready[b]):
+                continue
+            eb = e_bat[b]
+            for k in range(K):
+                dk = dirs[k]
+                cg = dk[0] * eb[0] + dk[1] * eb[1] + dk[2] * eb[2]
+                cx = dk[1] * eb[2] - dk[2] * eb[1]
+                cy = dk[2] * eb[0] - dk[0] * eb[2]
+                cz = dk[0] * eb[1] - dk[1] * eb[0]
+                g = R0 * np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), cg)
+                L[b, k] = ts[k] - _T(tabs[b], g_max[b], h_min[b], h_max[b], g, hs[k])
+                tL[b, k] = ts[k]
+                hL[b, k] = hs[k]
+            # exact descent through the floor (between nodes): the last chance
+            for k in range(K - 1, 0, -1):
+                if hs[k - 1] >= h_min[b] and hs[k] < h_min[b]:
+                    f = (hs[k - 1] - h_min[b]) / (hs[k - 1] - hs[k])
+                    dk = dirs[k - 1] * (1 - f) + dirs[k] * f
+                    dk = dk / np.sqrt(dk[0] ** 2 + dk[1] ** 2 + dk[2] ** 2)
+                    cg = dk[0] * eb[0] + dk[1] * eb[1] + dk[2] * eb[2]
+                    cx = dk[1] * eb[2] - dk[2] * eb[1]
+                    cy = dk[2] * eb[0] - dk[0] * eb[2]
+                    cz = dk[0] * eb[1] - dk[1] * eb[0]
+                    g = R0 * np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), cg)
+                    tc = ts[k - 1] * (1 - f) + ts[k] * f
+                    L[b, K] = tc - _T(tabs[b], g_max[b], h_min[b], h_max[b], g, h_min[b])
+                    tL[b, K] = tc
+                    hL[b, K] = h_min[b]
+                    break
+        n_can = 0
+        for b in range(nb_):
+            ok = False
+            for k in range(K + 1):
+                if L[b, k] >= ready[b]:
+                    ok = True
+                    break
+            can[q, b] = ok
+            if ok:
+                n_can += 1
+        if n_can == 0:
+            continue
+        # engagements in sequence (shoot-look-shoot), each from the earliest-intercepting battery
+        miss = 1.0
+        not_before = -np.inf
+        for e in range(n_eng):
+            best_t, best_b, best_h = np.inf, -1, 0.0
+            for b in range(nb_):
+                if not can[q, b]:
+                    continue
+                r = max(ready[b], not_before)
+                for k in range(K + 1):
+                    if L[b, k] >= r and tL[b, k] < best_t:
+                        best_t, best_b, best_h = tL[b, k], b, hL[b, k]
+                        break
+            if best_b < 0:
+                break
+            if e == 0:
+                t_first[q] = best_t
+                h_first[q] = best_h
+            miss *= (1.0 - pk[best_b]) ** salvo
+            not_before = best_t + look
+        p_int[q] = 1.0 - miss
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class SiteFootprint:
+    """Footprint against one launch site on the grid (arrays (n_lat, n_lon))."""
+
+    site: LaunchSite
+    threatened: np.ndarray  # bool: a threat of this site can be aimed here
+    defended: np.ndarray  # bool
+    n_batteries: np.ndarray  # int8: batteries that can engage
+    p_intercept: np.ndarray  # float: nan where not threatened
+    first_intercept_s: np.ndarray  # float: inf where not defended, nan where not threatened
+    first_intercept_alt_km: np.ndarray
+    cue_s: np.ndarray  # first cue after launch (inf: never cued)
+    by_battery: np.ndarray  # (n_bat, n_lat, n_lon) bool
+
+
+@dataclass
+class Footprint:
+    scenario: str
+    grid: Grid
+    sites: list[SiteFootprint]
+    batteries: list[dict]
+    doctrine: dict
+    cue: str
+    model: dict
+    sensors: list[dict] = field(default_factory=list)
+    timing_s: dict = field(default_factory=dict)
+
+    def defended_area_km2(self, site: int | None = None) -> float:
+        """Defended area [km^2] against one site (index) or against all of them at once."""
+        cell = self.grid.cell_area_km2()
+        if site is not None:
+            return float(cell[self.sites[site].defended].sum())
+        return float(cell[self.defended_all()].sum())
+
+    def defended_all(self) -> np.ndarray:
+        """Defended against every site that threatens the point (and threatened by one)."""
+        thr = np.zeros(self.grid.shape, bool)
+        ok = np.ones(self.grid.shape, bool)
+        for s in self.sites:
+            thr |= s.threatened
+            ok &= s.defended | ~s.threatened
+        return thr & ok
+
+
+def _sensor_arrays(world, missile, systems):
+    rows = []
+    for ps in world.sensors:
+        r = ps.radar
+        if ps.system not in systems:
+            continue
+        up = _unit(r.lat, r.lon)
+        n, e = _north_east(r.lat, r.lon)
+        spec = r.spec
+        rows.append(((R0 + r.alt) * up, up, e, n, 0.5 * np.radians(spec.az_fov_deg), r.boresight_az,
+                     max(np.radians(spec.el_min_deg), r.elevation_mask), np.radians(spec.el_max_deg),
+                     1e3 * float(spec.detection_range_km(missile.rcs_m2)),
+                     world.scenario.tracking.init_hits * spec.scan_period_s, systems.index(ps.system)))
+    if not rows:
+        z = np.zeros((0, 3))
+        e = np.zeros(0)
+        return z, z, z, z, e, e, e, e, e, e, np.zeros(0, np.int64)
+    cols = list(zip(*rows))
+    return tuple(np.ascontiguousarray(np.array(c, dtype=np.int64 if i == 10 else float)) for i, c in enumerate(cols))
+
+
+_PROFILE_CACHE: dict = {}
+_PROFILE_CACHE_MAX = 32
+
+
+def clear_cache() -> None:
+    """Forget the profile families kept between calls of :func:`compute` in this process."""
+    _PROFILE_CACHE.clear()
+
+
+def _cached_profiles(sites, grid: Grid, model: EarthModel, n_ranges: int, bearing_step_deg: float):
+    """:func:`build_profiles`, keeping each site's family for later calls on the same grid
+    (the EPAA phases share their launch sites: the family is flown once)."""
+    gkey = (grid.lat_deg.tobytes(), grid.lon_deg.tobytes(), tuple(model.as_dict().items()), n_ranges,
+            bearing_step_deg)
+    keys = [(s.missile.model_dump_json(), s.lat, s.lon, s.alt, s.profile) + gkey for s in sites]
+    todo = [i for i, k in enumerate(keys) if k not in _PROFILE_CACHE]
+    if todo:
+        built = build_profiles([sites[i] for i in todo], grid, model=model, n_ranges=n_ranges,
+                               bearing_step_deg=bearing_step_deg)
+        if len(_PROFILE_CACHE) + len(todo) > _PROFILE_CACHE_MAX:
+            _PROFILE_CACHE.clear()
+        for i, t in zip(todo, built):
+            _PROFILE_CACHE[keys[i]] = t
+    out = []
+    for s, k in zip(sites, keys):
+        t = _PROFILE_CACHE[k]
+        # the cached family may belong to an equal site of another scenario: relabel it
+        out.append(None if t is None else ProfileTable(**{**t.__dict__, "site": s}))
+    return out
+
+
+def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float | None = None,
+            model: EarthModel = FULL, n_ranges: int = 40, bearing_step_deg: float = 10.0,
+            burnout_speed_scale: float = 1.0) -> Footprint:
+    """Defended footprint of ``world``'s batteries against each launch site, on ``grid``.
+
+    ``cue_delay_s``: fixed time from threat launch to cue [s] instead of the sensor-based
+    cue.  ``model``: the flyout physics of the threats (the symmetric test flies a
+    non-rotating Earth).  ``burnout_speed_scale`` multiplies every battery's burnout speed
+    (0 gives the zero-speed interceptor that defends nothing).
+    """
+    if cue_delay_s is not None and not (0 <= cue_delay_s <= 3600):
+        raise InputError(f"must be in [0, 3600] s, got {cue_delay_s}", field="--cue-delay-s")
+    t0 = time.perf_counter()
+    sites = launch_sites(world, site_names)
+    grid = auto_grid(world, sites=sites) if grid is None else grid
+    systems = sorted({b.system for b in world.batteries} | {s.system for s in world.sensors})
+    bats = world.batteries
+    tabs, gmax, hmin, hmax = [], [], [], []
+    for b in bats:
+        v = b.burnout_speed * burnout_speed_scale
+        tb = _reach_table(b.spec, v)
+        if v <= 0:
+            tb = _Table(np.full_like(tb.T, np.inf), tb.g_max, tb.h_min, tb.h_max)
+        tabs.append(tb.T), gmax.append(tb.g_max), hmin.append(tb.h_min), hmax.append(tb.h_max)
+    nbat = len(bats)
+    if nbat:
+        tabs_a = np.ascontiguousarray(np.stack([np.pad(t, ((0, 0), (0, 0))) for t in tabs]))
+    else:
+        tabs_a = np.zeros((0, 2, 2))
+    e_bat = np.ascontiguousarray(_unit([b.site.lat for b in bats], [b.site.lon for b in bats]).reshape(nbat, 3))
+    reaction = np.array([b.reaction_time for b in bats], float)
+    bat_sys = np.array([systems.index(b.system) for b in bats], np.int64)
+    pk = np.array([kill_probability(b.spec) for b in bats], float)
+    doc = world.scenario.doctrine
+    n_eng = doc.max_engagements if doc.shoot_look_shoot else 1
+    t_setup = time.perf_counter() - t0
+    tables = _cached_profiles(sites, grid, model, n_ranges, bearing_step_deg)
+    t_prof = time.perf_counter() - t0 - t_setup
+    LA, LO = np.meshgrid(np.radians(grid.lat_deg), np.radians(grid.lon_deg), indexing="ij")
+    plat, plon = np.ascontiguousarray(LA.ravel()), np.ascontiguousarray(LO.ravel())
+    N = plat.size
+    out_sites = []
+    for s, tab in zip(sites, tables):
+        threatened = np.zeros(N, bool)
+        can = np.zeros((N, nbat), bool)
+        p = np.full(N, np.nan)
+        tf = np.full(N, np.inf)
+        hf = np.full(N, np.nan)
+        cue = np.full(N, np.nan)
+        if tab is not None:
+            sens = _sensor_arrays(world, s.missile, systems)
+            eL = _unit(s.lat, s.lon)
+            nL, aL = _north_east(s.lat, s.lon)
+            _kernel(plat, plon, eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau,
+                    tab.full_circle, e_bat, tabs_a, np.array(gmax, float), np.array(hmin, float),
+                    np.array(hmax, float), reaction, bat_sys, pk, *sens, len(systems),
+                    -1.0 if cue_delay_s is None else float(cue_delay_s), int(doc.salvo), int(n_eng),
+                    float(doc.look_time_s), threatened, can, p, tf, hf, cue)
+        p = np.where(threatened, np.where(np.isnan(p), 0.0, p), np.nan)
+        tf = np.where(threatened, tf, np.nan)
+        shp = grid.shape
+        out_sites.append(SiteFootprint(
+            site=s, threatened=threatened.reshape(shp), defended=can.any(axis=1).reshape(shp),
+            n_batteries=can.sum(axis=1).astype(np.int8).reshape(shp), p_intercept=p.reshape(shp),
+            first_intercept_s=tf.reshape(shp), first_intercept_alt_km=(hf / 1e3).reshape(shp),
+            cue_s=cue.reshape(shp), by_battery=can.T.reshape((nbat,) + shp)))
+    t_grid = time.perf_counter() - t0 - t_setup - t_prof
+    return Footprint(
+        scenario=world.scenario.name, grid=grid, sites=out_sites,
+        batteries=[{"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
+                    "burnout_speed_kms": b.burnout_speed * burnout_speed_scale / 1e3,
+                    "reaction_time_s": b.reaction_time, "pk": float(pk[i]), "system": b.system}
+                   for i, b in enumerate(bats)],
+        doctrine={"salvo": doc.salvo, "shoot_look_shoot": doc.shoot_look_shoot, "engagements": n_eng,
+                  "look_time_s": doc.look_time_s},
+        cue=f"fixed {cue_delay_s:g} s" if cue_delay_s is not None else "sensors",
+        model=model.as_dict(),
+        sensors=[{"name": ps.radar.name, "type": ps.radar.spec.id, "lat_deg": float(np.degrees(ps.radar.lat)),
+                  "lon_deg": float(np.degrees(ps.radar.lon)), "system": ps.system} for ps in world.sensors],
+        timing_s={"setup": round(t_setup, 3), "profiles": round(t_prof, 3), "grid": round(t_grid, 3),
+                  "total": round(time.perf_counter() - t0, 3)})
+
+
+def threat_path(table: ProfileTable, lat, lon):
+    """Interpolated paths to points (lat, lon) [rad] (N,): ``(ok (N,), t (N,K), lat, lon, alt)``.
+
+    The NumPy reading of what the kernel does for one point, used to check the
+    interpolation against direct flyouts.
+    """
+    s = table.site
+    eL = _unit(s.lat, s.lon)
+    nL, aL = _north_east(s.lat, s.lon)
+    lat, lon = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
+    R = earth.great_circle_distance(s.lat, s.lon, lat, lon)
+    B = earth.initial_bearing(s.lat, s.lon, lat, lon)
+    N, K = lat.size, table.tau.size
+    ok = np.zeros(N, bool)
+    t = np.full((N, K), np.nan)
+    la, lo, h = (np.full((N, K), np.nan) for _ in range(3))
+    for q in range(N):
+        j0, i0, f0, j1, i1, f1, w = _locate(table.range, table.bearing, table.full_circle, R[q], B[q])
+        if j0 < 0:
+            continue
+        ok[q] = True
+        wts = ((j0, i0, (1 - w) * (1 - f0)), (j0, i0 + 1, (1 - w) * f0), (j1, i1, w * (1 - f1)), (j1, i1 + 1, w * f1))
+        u = sum(wt * table.u[j, i] for j, i, wt in wts)
+        c = sum(wt * table.c[j, i] for j, i, wt in wts)
+        h[q] = sum(wt * table.h[j, i] for j, i, wt in wts)
+        t[q] = table.tau * sum(wt * table.tof[j, i] for j, i, wt in wts)
+        eB = np.cos(B[q]) * nL + np.sin(B[q]) * aL
+        nrm = np.cross(eL, eB)
+        sg = (u * R[q] / R0)[:, None]
+        d = np.cos(c / R0)[:, None] * (np.cos(sg) * eL + np.sin(sg) * eB) + np.sin(c / R0)[:, None] * nrm
+        la[q] = np.arcsin(np.clip(d[:, 2], -1, 1))
+        lo[q] = np.arctan2(d[:, 1], d[:, 0])
+    return ok, t, la, lo, h
+
+
+def to_json(fp: Footprint, include_grid: bool = True) -> dict:
+    """JSON-ready dict: axes, per-site summaries and (optionally) per-site arrays."""
+
+    def arr(a, nd=3):
+        a = np.asarray(a, float)
+        return [[None if not np.isfinite(v) else round(float(v), nd) for v in row] for row in a]
+
+    cell = fp.grid.cell_area_km2()
+    out = {"scenario": fp.scenario, "lat_deg": [round(float(x), 6) for x in fp.grid.lat_deg],
+           "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": fp.grid.step_deg,
+           "batteries": fp.batteries, "doctrine": fp.doctrine, "cue": fp.cue, "earth_model": fp.model,
+           "defended_all_km2": round(fp.defended_area_km2(), 0), "timing_s": fp.timing_s, "sites": []}
+    for s in fp.sites:
+        d = {"name": s.site.name, "missile": s.site.missile.id, "profile": s.site.profile,
+             "lat_deg": s.site.lat_deg, "lon_deg": s.site.lon_deg, "threats": list(s.site.threats),
+             "threatened_km2": round(float(cell[s.threatened].sum()), 0),
+             "defended_km2": round(float(cell[s.defended].sum()), 0),
+             "defended_by_battery_km2": {b["name"]: round(float(cell[s.by_battery[i]].sum()), 0)
+                                         for i, b in enumerate(fp.batteries)}}
+        if include_grid:
+            d.update(threatened=s.threatened.astype(int).tolist(), defended=s.defended.astype(int).tolist(),
+                     n_batteries=s.n_batteries.astype(int).tolist(), p_intercept=arr(s.p_intercept),
+                     first_intercept_alt_km=arr(s.first_intercept_alt_km, 1))
+        out["sites"].append(d)
+    return out
+
+
+# --------------------------------------------------------------------------- aircraft
+#: 4/3-Earth radius factor for the radar horizon in a standard atmosphere (Skolnik,
+#: Introduction to Radar Systems, 3rd ed., 2001, sec. 8.2: d = sqrt(2 k R h), k = 4/3).
+K_REFRACTION = 4.0 / 3.0
+
+
+def radar_horizon_m(antenna_height_m, target_height_m):
+    """Radar horizon distance [m] between an antenna and a target over a smooth 4/3 Earth."""
+    kR = K_REFRACTION * R0
+    return np.sqrt(2 * kR * np.maximum(antenna_height_m, 0.0)) + np.sqrt(2 * kR * np.maximum(target_height_m, 0.0))
+
+
+@dataclass
+class AircraftReach:
+    scenario: str
+    grid: Grid
+    alt_km: float
+    n_batteries: np.ndarray  # (n_lat, n_lon) int: batteries that can engage an aircraft there
+    batteries: list[dict]
+    focus: str | None
+    focus_area_km2: float
+    home: str | None
+
+
+def _local_xy(lon, lat, lon0, lat0):
+    """Local equirectangular projection about (lon0, lat0) [deg] -> km (good to ~1 % within 300 km)."""
+    k = np.pi / 180 * R0 / 1e3
+    return (np.asarray(lon) - lon0) * k * np.cos(np.radians(lat0)), (np.asarray(lat) - lat0) * k
+
+
+def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus: str | None = "Syria",
+                   antenna_m: float = 5.0, rcs_m2: float = 3.0) -> AircraftReach:
+    """Where each battery can engage an aircraft flying at ``alt_km``, and how far past the
+    border into ``focus`` (a Natural Earth country name) that reaches.
+
+    A battery reaches a point when the aircraft above it is (a) within the interceptor's
+    ``aircraft_max_range_km`` (slant range), (b) above its radar's horizon over a smooth
+    4/3 Earth (antenna ``antenna_m`` above the site), (c) within the radar's detection range
+    for an aircraft of ``rcs_m2`` (Pd = 0.5, radar equation) and (d) inside the radar's
+    azimuth field of view.  The radar is the sensor of the battery's system on the same
+    site (within 5 km); without one only (a) and (b) apply, from the battery's site.
+    Terrain masking is ignored.
+    """
+    from shapely.geometry import Point as SPoint
+    from shapely.geometry import Polygon
+    from shapely.ops import unary_union
+
+    from shieldlab.analysis import maps
+
+    if not 0 < alt_km <= 30:
+        raise InputError(f"must be in (0, 30] km, got {alt_km}", field="--alt-km")
+    if focus is not None and focus not in maps.country_names():
+        raise InputError(f"unknown country {focus!r} (Natural Earth names, e.g. Syria)", field="--country")
+    h_t = 1e3 * alt_km
+    rows = []
+    for b in world.batteries:
+        rng_km = getattr(b.spec, "aircraft_max_range_km", None)
+        if rng_km is None:
+            continue
+        radar = None
+        for ps in world.sensors:
+            if ps.system == b.system:
+                d = earth.great_circle_distance(b.site.lat, b.site.lon, ps.radar.lat, ps.radar.lon)
+                if d < 5e3 and (radar is None or d < radar[0]):
+                    radar = (float(d), ps.radar)
+        horizon = float(radar_horizon_m(antenna_m, h_t - b.site.alt))
+        slant = 1e3 * float(rng_km)
+        lim = {"interceptor_km": float(rng_km), "horizon_km": horizon / 1e3}
+        if radar is not None:
+            det = 1e3 * float(radar[1].spec.detection_range_km(rcs_m2))
+            lim["detection_km"] = det / 1e3
+            slant = min(slant, det)
+            half = 0.5 * np.radians(radar[1].spec.az_fov_deg)
+            bore = radar[1].boresight_az
+        else:
+            half, bore = np.pi, 0.0
+        ground = min(np.sqrt(max(slant**2 - (h_t - b.site.alt) ** 2, 0.0)), horizon)
+        az = np.radians(np.linspace(0, 360, 361)) if half >= np.pi else bore + np.linspace(-half, half, 181)
+        la, lo = earth.destination(b.site.lat, b.site.lon, az, ground)
+        ring = np.column_stack([np.degrees(lo), np.degrees(la)])
+        if half < np.pi:
+            ring = np.vstack([[b.site.lon_deg, b.site.lat_deg], ring, [b.site.lon_deg, b.site.lat_deg]])
+        rows.append({"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
+                     "reach_km": ground / 1e3, "limits": lim, "radar": radar[1].name if radar else None,
+                     "az_fov_deg": float(np.degrees(2 * half)), "boresight_deg": float(np.degrees(bore)),
+                     "circle_lonlat": ring, "_ground": ground, "_half": half, "_bore": bore})
+    if not rows:
+        raise InputError("no battery of this scenario has an interceptor with aircraft_max_range_km",
+                         field="batteries")
+    if grid is None:
+        pad = max(r["reach_km"] for r in rows) / 111.0 + 0.6
+        lat_min = min(r["lat_deg"] for r in rows) - pad
+        lat_max = max(r["lat_deg"] for r in rows) + pad
+        lat_mid = 0.5 * (lat_min + lat_max)
+        lon_pad = pad / max(np.cos(np.radians(lat_mid)), 0.2)
+        grid = make_grid(np.floor(lat_min * 20) / 20, lat_max, np.floor((min(r["lon_deg"] for r in rows) - lon_pad) * 20)
+                         / 20, max(r["lon_deg"] for r in rows) + lon_pad, 0.05)
+    LA, LO = np.meshgrid(np.radians(grid.lat_deg), np.radians(grid.lon_deg), indexing="ij")
+    n = np.zeros(grid.shape, np.int16)
+    for r in rows:
+        la, lo = np.radians(r["lat_deg"]), np.radians(r["lon_deg"])
+        d = earth.great_circle_distance(la, lo, LA, LO)
+        ok = d <= r["_ground"]
+        if r["_half"] < np.pi:
+            a = earth.initial_bearing(la, lo, LA, LO)
+            ok &= np.abs(np.angle(np.exp(1j * (a - r["_bore"])))) <= r["_half"]
+        n += ok
+    home = None
+    focus_area = 0.0
+    if focus is not None:
+        target = maps.country_shape(focus)
+        for c in maps.country_names():
+            if c == focus:
+                continue
+            shp = maps.country_shape(c)
+            if all(shp.contains(SPoint(r["lon_deg"], r["lat_deg"])) for r in rows):
+                home = c
+                break
+        lon0 = float(np.mean([r["lon_deg"] for r in rows]))
+        lat0 = float(np.mean([r["lat_deg"] for r in rows]))
+
+        def proj(geom):
+            import shapely
+
+            return shapely.transform(geom, lambda xy: np.column_stack(_local_xy(xy[:, 0], xy[:, 1], lon0, lat0)))
+
+        target_xy = proj(target)
+        home_xy = proj(maps.country_shape(home)) if home else None
+        covers = []
+        for r in rows:
+            reach = Polygon(r["circle_lonlat"]).buffer(0)
+            inside = proj(reach).intersection(target_xy)
+            covers.append(inside)
+            r["area_in_focus_km2"] = float(inside.area)
+            r["depth_km"], r["deepest_lonlat"] = None, None
+            if inside.is_empty:
+                continue
+            pts = []
+            for gpart in getattr(inside, "geoms", [inside]):
+                if hasattr(gpart, "exterior"):
+                    pts += list(gpart.exterior.coords)
+            if home_xy is not None and pts:
+                dist = [home_xy.distance(SPoint(p)) for p in pts]
+                k = int(np.argmax(dist))
+                r["depth_km"] = float(dist[k])
+                x, y = pts[k]
+                kk = np.pi / 180 * R0 / 1e3
+                r["deepest_lonlat"] = (lon0 + x / (kk * np.cos(np.radians(lat0))), lat0 + y / kk)
+        focus_area = float(unary_union(covers).area) if covers else 0.0
+    for r in rows:
+        for k in ("_ground", "_half", "_bore"):
+            r.pop(k)
+    return AircraftReach(scenario=world.scenario.name, grid=grid, alt_km=float(alt_km), n_batteries=n,
+                         batteries=rows, focus=focus, focus_area_km2=focus_area, home=home)
+
+
+def aircraft_json(res: AircraftReach, include_grid: bool = True) -> dict:
+    out = {"scenario": res.scenario, "alt_km": res.alt_km, "focus": res.focus, "home": res.home,
+           "focus_area_km2": round(res.focus_area_km2, 0),
+           "max_depth_km": max((b["depth_km"] for b in res.batteries if b.get("depth_km") is not None), default=None),
+           "batteries": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in b.items()
+                          if k not in ("circle_lonlat", "deepest_lonlat")}
+                         | {"deepest_lat_lon_deg": None if b.get("deepest_lonlat") is None else
+                            [round(b["deepest_lonlat"][1], 4), round(b["deepest_lonlat"][0], 4)]}
+                         for b in res.batteries]}
+    if include_grid:
+        out.update(lat_deg=[round(float(x), 6) for x in res.grid.lat_deg],
+                   lon_deg=[round(float(x), 6) for x in res.grid.lon_deg], n_batteries=res.n_batteries.tolist())
+    return out

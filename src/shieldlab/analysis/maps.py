@@ -1,0 +1,235 @@
+"""Maps for the footprint analyses: Matplotlib (Agg, no network) over Natural Earth borders.
+
+Borders are the Natural Earth 1:50m admin-0 countries shipped in
+``shieldlab/data/naturalearth`` (public domain; see the README there).  Maps are drawn in
+plate carrée (longitude, latitude in degrees) with the aspect ratio set so that a degree of
+longitude has its true length at the middle latitude of the map.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from shieldlab.io.atomic import atomic_path
+
+_NE = "data/naturalearth/countries_50m.npz"
+
+
+@functools.lru_cache(maxsize=1)
+def _borders():
+    with resources.as_file(resources.files("shieldlab") / _NE) as p:
+        d = np.load(p)
+        return {k: d[k] for k in d.files}
+
+
+def country_rings(name: str | None = None) -> list[tuple[str, int, np.ndarray]]:
+    """(country, polygon index, ring (n, 2) lon/lat [deg]) for every ring (of one country)."""
+    d = _borders()
+    names = d["names"]
+    out = []
+    for r in range(d["ring_polygon"].size):
+        p = int(d["ring_polygon"][r])
+        c = str(names[d["polygon_country"][p]])
+        if name is not None and c != name:
+            continue
+        out.append((c, p, d["lonlat"][d["ring_start"][r]:d["ring_start"][r + 1]].astype(float)))
+    return out
+
+
+def country_names() -> list[str]:
+    return [str(n) for n in _borders()["names"]]
+
+
+def country_shape(name: str):
+    """The country as a shapely (Multi)Polygon in lon/lat degrees."""
+    from shapely.geometry import MultiPolygon, Polygon
+
+    rings = country_rings(name)
+    if not rings:
+        from shieldlab.errors import InputError
+
+        raise InputError(f"unknown country {name!r} (Natural Earth names, e.g. Turkey, Syria)", field="country")
+    polys: dict[int, list[np.ndarray]] = {}
+    for _, p, ring in rings:
+        polys.setdefault(p, []).append(ring)
+    shapes = [Polygon(r[0], r[1:]).buffer(0) for r in polys.values()]
+    return shapes[0] if len(shapes) == 1 else MultiPolygon([g for s in shapes for g in getattr(s, "geoms", [s])])
+
+
+def _axes_box(ax, lon0, lon1, lat0, lat1):
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect(1.0 / np.cos(np.radians(0.5 * (lat0 + lat1))))
+    ax.set_xlabel("longitude [deg E]")
+    ax.set_ylabel("latitude [deg N]")
+    ax.tick_params(labelsize=8)
+
+
+def draw_base(ax, lon0, lon1, lat0, lat1, land="#efece4", sea="#d9e6ee", border="#8a8a8a"):
+    """Sea background, land fill and country borders inside the box."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    ax.set_facecolor(sea)
+    pad = 5.0
+    rings = []
+    for _, _, r in country_rings():
+        if r.shape[0] > 1 and np.abs(np.diff(r[:, 0])).max() > 180.0:
+            # a ring across the antimeridian (Russia's Chukotka, Fiji): make it continuous and
+            # draw it on both sides
+            r = r.copy()
+            r[:, 0] = np.degrees(np.unwrap(np.radians(r[:, 0])))
+            rings += [r, r - [360.0, 0.0]] if r[:, 0].max() > 180 else [r, r + [360.0, 0.0]]
+        else:
+            rings.append(r)
+    rings = [r for r in rings
+             if r[:, 0].max() >= lon0 - pad and r[:, 0].min() <= lon1 + pad
+             and r[:, 1].max() >= lat0 - pad and r[:, 1].min() <= lat1 + pad]
+    ax.add_collection(PolyCollection(rings, facecolors=land, edgecolors="none", zorder=0))
+    ax.add_collection(LineCollection([np.vstack([r, r[:1]]) for r in rings], colors=border, linewidths=0.45,
+                                     zorder=3))
+    _axes_box(ax, lon0, lon1, lat0, lat1)
+
+
+def _save(fig, path: str | Path, dpi: int = 120) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+
+
+def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    aspect = lat_span / max(lon_span * np.cos(np.radians(mid_lat)), 1e-6)
+    w = 6.4
+    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, min(w * aspect, 9.0) * rows + 0.6), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()[:n]
+
+
+def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
+    """One panel per launch site: P(intercept) over the defended cells, the missile's reach,
+    batteries, sensors and the launch point."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    g = fp.grid
+    lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
+    lon0, lon1 = float(g.lon_deg[0]), float(g.lon_deg[-1])
+    fig, axes = _figure(max(1, len(fp.sites)), lon1 - lon0, lat1 - lat0, 0.5 * (lat0 + lat1))
+    levels = np.array([0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0])
+    cmap = ListedColormap(plt.get_cmap("YlGnBu")(np.linspace(0.25, 1.0, levels.size - 1)))
+    norm = BoundaryNorm(levels, cmap.N)
+    half = 0.5 * g.step_deg
+    extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
+    mesh = None
+    for ax, s in zip(axes, fp.sites):
+        draw_base(ax, *extent)
+        # threatened but not defended: a red veil; defended: P(intercept) colour scale
+        undefended = np.where(s.threatened & ~s.defended, 1.0, np.nan)
+        ax.imshow(undefended, origin="lower", extent=extent, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
+                  interpolation="nearest", zorder=1, aspect="auto")
+        p = np.where(s.defended, s.p_intercept, np.nan)
+        mesh = ax.imshow(p, origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.8,
+                         interpolation="nearest", zorder=2, aspect="auto")
+        if s.threatened.any() and not s.threatened.all():
+            ax.contour(g.lon_deg, g.lat_deg, s.threatened.astype(float), levels=[0.5], colors="#b2182b",
+                       linewidths=1.0, linestyles="--", zorder=4)
+        for i, b in enumerate(fp.batteries):
+            ax.plot(b["lon_deg"], b["lat_deg"], marker="^", ms=7, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
+            k = sum(np.hypot(o["lon_deg"] - b["lon_deg"], o["lat_deg"] - b["lat_deg"]) < 0.5 for o in fp.batteries[:i])
+            ax.annotate(b["name"], (b["lon_deg"], b["lat_deg"]), xytext=(4, 4 - 11 * k), textcoords="offset points",
+                        fontsize=7, zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
+        for sn in fp.sensors:
+            ax.plot(sn["lon_deg"], sn["lat_deg"], marker="s", ms=4, mfc="#6a3d9a", mec="white", mew=0.5, zorder=6)
+        if not (extent[0] <= s.site.lon_deg <= extent[1] and extent[2] <= s.site.lat_deg <= extent[3]):
+            ax.text(0.98, 0.02, f"launch site {s.site.name.split('/')[0]} ({s.site.lat_deg:.1f}°N, "
+                    f"{s.site.lon_deg:.1f}°E) off the map", transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=7, color="#b2182b", zorder=8,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
+        ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
+        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg), xytext=(5, -10),
+                    textcoords="offset points", fontsize=8, color="#b2182b", zorder=7, fontweight="bold")
+        cell = g.cell_area_km2()
+        area = cell[s.defended].sum()
+        thr = cell[s.threatened].sum()
+        ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n"
+                     f"defended {area / 1e6:.2f} M km² of {thr / 1e6:.2f} M km² in reach", fontsize=9.5)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Line2D([], [], marker="^", ls="none", mfc="#1a1a1a", mec="white", ms=7, label="battery"),
+               Line2D([], [], marker="s", ls="none", mfc="#6a3d9a", mec="white", ms=5, label="sensor"),
+               Line2D([], [], marker="*", ls="none", mfc="#b2182b", mec="white", ms=11, label="launch site"),
+               Line2D([], [], color="#b2182b", ls="--", lw=1.0, label="missile's reach"),
+               Patch(fc="#d7301f", alpha=0.25, label="in reach, not defended")]
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.01))
+    if mesh is not None:
+        cb = fig.colorbar(mesh, ax=list(axes), shrink=0.75, pad=0.02)
+        cb.set_label("probability of intercept (doctrine: "
+                     f"salvo {fp.doctrine['salvo']}, {fp.doctrine['engagements']} engagement"
+                     f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
+        cb.ax.tick_params(labelsize=7)
+    fig.text(0.01, -0.035, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
+             "(public domain)", fontsize=6.5, color="#555555")
+    _save(fig, path, dpi)
+    plt.close(fig)
+
+
+def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
+    """Batteries' reach against an aircraft at one altitude (:func:`footprint.aircraft_reach`)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    g = res.grid
+    lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
+    lon0, lon1 = float(g.lon_deg[0]), float(g.lon_deg[-1])
+    fig, (ax,) = _figure(1, lon1 - lon0, lat1 - lat0, 0.5 * (lat0 + lat1))
+    half = 0.5 * g.step_deg
+    extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
+    draw_base(ax, *extent)
+    n = res.n_batteries.astype(float)
+    top = max(1, int(n.max()))
+    cmap = ListedColormap(plt.get_cmap("OrRd")(np.linspace(0.3, 0.95, top)))
+    norm = BoundaryNorm(np.arange(0.5, top + 1.5), cmap.N)
+    im = ax.imshow(np.where(n > 0, n, np.nan), origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.55,
+                   interpolation="nearest", zorder=1, aspect="auto")
+    if res.focus is not None:
+        from matplotlib.collections import PolyCollection
+
+        ax.add_collection(PolyCollection([r for _, _, r in country_rings(res.focus)], facecolors="#e2d6c2",
+                                         edgecolors="none", zorder=0.5))
+        for _, _, ring in country_rings(res.focus):
+            ax.plot(np.append(ring[:, 0], ring[0, 0]), np.append(ring[:, 1], ring[0, 1]), color="#222222", lw=1.2,
+                    zorder=4)
+    for i, b in enumerate(res.batteries):
+        circ = b["circle_lonlat"]
+        ax.plot(circ[:, 0], circ[:, 1], color="#7f0000", lw=0.8, zorder=5)
+        ax.plot(b["lon_deg"], b["lat_deg"], marker="^", ms=7, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
+        left = any(np.hypot(o["lon_deg"] - b["lon_deg"], o["lat_deg"] - b["lat_deg"]) < 0.3
+                   for o in res.batteries[:i])
+        ax.annotate(f"{b['name']} ({b['reach_km']:.0f} km)", (b["lon_deg"], b["lat_deg"]),
+                    xytext=(-6, -10) if left else (4, 4), ha="right" if left else "left",
+                    textcoords="offset points", fontsize=7, zorder=7,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
+        if b.get("deepest_lonlat") is not None:
+            x, y = b["deepest_lonlat"]
+            ax.plot(x, y, marker="x", color="#7f0000", ms=6, zorder=7)
+    cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=np.arange(1, top + 1))
+    cb.set_label(f"batteries that can engage an aircraft at {res.alt_km:g} km", fontsize=8)
+    deep = max((b["depth_km"] for b in res.batteries if b.get("depth_km") is not None), default=None)
+    sub = (f"\nreach into {res.focus}: up to {deep:.0f} km past the border, {res.focus_area_km2:,.0f} km² in all"
+           if res.focus and deep is not None else "")
+    ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
+    fig.text(0.01, -0.02, "circles: interceptor range against aircraft, clipped by the radar horizon (4/3 Earth) · "
+             "x: deepest point past the border · borders: Natural Earth", fontsize=6.5, color="#555555")
+    _save(fig, path, dpi)
+    plt.close(fig)

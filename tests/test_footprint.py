@@ -1,0 +1,176 @@
+"""Defended footprint (shieldlab.analysis.footprint), its maps and the `footprint` command.
+
+Coarse grids keep these fast; the 1/4-degree Europe grid is timed in bench/footprint.py.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from shieldlab import earth
+from shieldlab.analysis import footprint as F
+from shieldlab.engage.fan import fan_for
+from shieldlab.flyout import aim
+from shieldlab.flyout.integrate import EarthModel, fly
+from shieldlab.flyout.vehicle import vehicle_from_missiles
+from shieldlab.scenario import compile_world, load_world
+from shieldlab.scenario.loader import parse
+
+NO_SPIN = EarthModel(rotating=False)  # J2 is zonal and drag is isotropic: mirror-symmetric about a meridian
+
+
+def _symmetric_world(burnout_speed_kms=None):
+    """A Shahab-3 site and an SM-3 IA battery with its radar on the 20 E meridian, the radar looking south."""
+    bat = {"name": "sm3", "interceptor": "sm-3-block-ia", "site": "bat", "rounds": 8, "system": "bmd"}
+    if burnout_speed_kms is not None:
+        bat["burnout_speed_kms"] = burnout_speed_kms
+    return compile_world(parse({
+        "name": "symmetric", "epoch": "2020-01-01T00:00:00Z",
+        "sites": {"bat": {"lat": 44.0, "lon": 20.0}, "launch": {"lat": 37.0, "lon": 20.0}},
+        "sensors": [{"name": "tpy2", "type": "an-tpy-2", "site": "bat", "boresight_az_deg": 180, "system": "bmd"}],
+        "batteries": [bat],
+        "threats": [{"name": "t", "missile": "shahab-3", "launch": "launch", "aim": {"lat": 45.0, "lon": 20.0}}],
+    }, "test"))
+
+
+GRID = F.make_grid(38.0, 47.0, 14.0, 26.0, 0.5)  # 25 longitudes, symmetric about 20 E
+
+
+@pytest.fixture(scope="module")
+def sym():
+    return F.compute(_symmetric_world(), GRID, model=NO_SPIN)
+
+
+def test_symmetric_case_gives_symmetric_footprint(sym):
+    s = sym.sites[0]
+    assert s.defended.sum() > 20 and (~s.defended & s.threatened).sum() > 20  # a real boundary to test
+    mirror = s.defended[:, ::-1]
+    # tolerance: profiles are interpolated between azimuth columns placed symmetrically, so
+    # the two halves agree cell for cell; allow 1 % of the cells for round-off on the boundary
+    assert (mirror != s.defended).sum() <= 0.01 * s.defended.size
+    both = s.defended & mirror
+    assert np.allclose(s.p_intercept[both], s.p_intercept[:, ::-1][both], atol=1e-9)
+    assert np.allclose(s.first_intercept_s[both], s.first_intercept_s[:, ::-1][both], atol=0.5)
+
+
+def test_zero_burnout_speed_defends_nothing():
+    fp = F.compute(_symmetric_world(), GRID, model=NO_SPIN, burnout_speed_scale=0.0)
+    assert fp.sites[0].threatened.sum() > 50
+    assert not fp.sites[0].defended.any() and fp.defended_area_km2() == 0.0
+    assert np.all(fp.sites[0].p_intercept[fp.sites[0].threatened] == 0.0)
+    # a crawling interceptor (10 m/s, the schema's floor is > 0) defends nothing either
+    fp = F.compute(_symmetric_world(burnout_speed_kms=0.01), GRID, model=NO_SPIN)
+    assert not fp.sites[0].defended.any()
+
+
+def test_probability_follows_doctrine(sym):
+    s = sym.sites[0]
+    p = s.p_intercept[s.defended]
+    pk = 0.8  # sm-3-block-ia sspk; salvo 1, up to 2 engagements shoot-look-shoot
+    assert set(np.round(np.unique(p), 9)) <= {pk, round(1 - (1 - pk) ** 2, 9)}
+    assert np.all(np.isnan(s.p_intercept[~s.threatened]))
+
+
+def _direct_path(site, lat, lon, model):
+    st = aim.solve([site.missile], site.lat, site.lon, site.alt, lat, lon, model=model)
+    tr = fly(vehicle_from_missiles([site.missile]), earth.geodetic_to_ecef(site.lat, site.lon, site.alt)[None],
+             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=0.25, T=int(3000 / 0.25), model=model)
+    n = tr.t < tr.impact_time[0]
+    return tr.t[n], tr.pos[0, n], tr.impact_time[0]
+
+
+def test_interpolated_paths_match_direct_flyouts():
+    """Paths to grid points, interpolated from the profile family, against the solver and a
+    direct full-model flyout (rotating Earth, J2, drag) to the same points: < 2 km apart."""
+    w = _symmetric_world()
+    site = F.launch_sites(w)[0]
+    tab = F.build_profiles([site], GRID)[0]
+    lat = np.radians([41.3, 43.5, 39.7])
+    lon = np.radians([23.7, 16.0, 20.4])
+    ok, t, la, lo, h = F.threat_path(tab, lat, lon)
+    assert ok.all()
+    for q in range(lat.size):
+        tt, pos, tof = _direct_path(site, lat[q], lon[q], F.FULL)
+        assert abs(t[q, -1] - tof) < 1.5
+        P = np.stack([np.interp(t[q, :-1], tt, pos[:, c]) for c in range(3)], -1)
+        dla, dlo, dh = earth.ecef_to_geodetic(P)
+        ground = earth.great_circle_distance(la[q, :-1], lo[q, :-1], dla, dlo)
+        assert np.max(np.hypot(ground, h[q, :-1] - dh)) < 2e3
+
+
+def test_footprint_point_against_flyout_and_fan(sym):
+    """The kernel's verdict at grid points against a direct solve + flyout of the threat and
+    the interceptor's fan read along it: same verdict, first intercept within 3 s."""
+    w = _symmetric_world()
+    site = F.launch_sites(w)[0]
+    bat = w.batteries[0]
+    fan = fan_for(bat.spec)
+    s = sym.sites[0]
+    picks = [(i, j) for i, j in [(8, 12), (14, 12), (16, 9), (4, 18), (12, 3)] if s.threatened[i, j]]
+    assert len(picks) >= 4 and len({bool(s.defended[i, j]) for i, j in picks}) == 2
+    for i, j in picks:
+        la, lo = np.radians(GRID.lat_deg[i]), np.radians(GRID.lon_deg[j])
+        tt, pos, _ = _direct_path(site, la, lo, NO_SPIN)
+        plat, plon, alt = earth.ecef_to_geodetic(pos)
+        g = earth.great_circle_distance(bat.site.lat, bat.site.lon, plat, plon)
+        latest = tt - fan.time_to(g, alt)
+        ready = s.cue_s[i, j] + bat.reaction_time
+        can = latest >= ready
+        # one profile node of slack on either side of the boundary
+        if bool(s.defended[i, j]):
+            assert can.any()
+            assert abs(tt[np.argmax(can)] - s.first_intercept_s[i, j]) < 3.0
+        else:
+            assert not (latest >= ready + 3.0).any()
+
+
+def test_aircraft_reach_into_syria():
+    w = load_world("patriot-turkey-2013")
+    r = F.aircraft_reach(w, 10.0)
+    assert r.home == "Turkey" and r.focus == "Syria"
+    # 4/3-Earth horizon, d = 4.12 km (sqrt(h_a) + sqrt(h_t)) with heights in metres (Skolnik 2001, 8.2)
+    assert F.radar_horizon_m(5.0, 10e3) / 1e3 == pytest.approx(4.12 * (np.sqrt(5.0) + 100.0), rel=2e-3)
+    by = {b["name"]: b for b in r.batteries}
+    assert by["us-2"]["reach_km"] == pytest.approx(np.sqrt(160**2 - 10**2), abs=0.5)  # GEM-T's 160 km, slant
+    depths = [b["depth_km"] for b in r.batteries if b["depth_km"] is not None]
+    assert 50 < max(depths) < 160  # PAC-2 from Gaziantep reaches well past the border, never 160 km past it
+    assert r.focus_area_km2 > 5e3 and r.n_batteries.max() >= 2
+
+
+def cli(*args):
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "shieldlab.cli", "footprint", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def test_cli_writes_png_and_json(tmp_path):
+    png, js = tmp_path / "m.png", tmp_path / "g.json"
+    r = cli("epaa-phase-1", "--region", "europe", "--step-deg", "3", "--site", "sejjil-2", "--out", str(png),
+            "--json-out", str(js))
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    d = json.loads(js.read_text())
+    assert d["scenario"] == "epaa-phase-1" and len(d["lat_deg"]) == 13 and len(d["lon_deg"]) == 20
+    (site,) = d["sites"]
+    assert site["name"] == "tabriz/sejjil-2" and 0 < site["defended_km2"] <= site["threatened_km2"]
+    assert np.array(site["defended"]).shape == (13, 20)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--step-deg", "0"], "--step-deg"),
+    (["--site", "nowhere"], "--site"),
+    (["--bbox", "1,2,3"], "--bbox"),
+    (["--region", "asia"], "--region"),
+    (["--cue-delay-s", "-5"], "--cue-delay-s"),
+    (["--aircraft", "--alt-km", "99"], "--alt-km"),
+])
+def test_cli_bad_input_exit_2_names_field_writes_nothing(tmp_path, args, field):
+    png = tmp_path / "m.png"
+    r = cli("epaa-phase-1", *args, "--out", str(png))
+    assert r.returncode == 2 and field in r.stderr, r.stderr
+    assert not png.exists() and not list(tmp_path.iterdir())
