@@ -1,10 +1,16 @@
 """Kill-chain Monte Carlo speed: runs per second of a preset, stage by stage.
 
-    python bench/montecarlo.py [--preset epaa-phase-1] [--runs 256] [--json]
+    python bench/montecarlo.py [--preset epaa-phase-1] [--runs 256] [--seed 1] [--json]
 
-Times the threat flyout and steering (once per scenario) and then each stage of
-the chain over the runs, so a profile of where the time goes is kept with the
-number (DESIGN.md: profile before optimising).
+Times ``shieldlab.simulate`` itself: once untimed for the whole (``simulate_total_s``,
+``runs_per_s``), once with the engine's timing hook (``simulate(..., timings=...)``,
+:data:`shieldlab.engine.chain.STAGES`) for where the time goes, so the profile is that of
+the engine's own stages, streams and calls (DESIGN.md: profile before optimising).  The
+two runs must agree outcome for outcome (the hook changes nothing); the bench stops if
+they do not.  The stage keys are those of BENCHMARKS.md's table: flyout and steering
+(``flyout_and_steering_s``, once per scenario), sensors, tracking, fire control and kill
+assessment (``engage_s``), outcome; plus the per-chunk dispersed flights and the result
+tables, which the table folds into the whole.
 """
 
 from __future__ import annotations
@@ -19,53 +25,34 @@ from datetime import date
 import numpy as np
 
 import shieldlab
-from shieldlab.engage.planner import engage
-from shieldlab.engine.chain import CHUNK, _broadcast, fly_threats
-from shieldlab.outcome import score
-from shieldlab.sensors.radar import observe
-from shieldlab.tracking.tracker import track
+from shieldlab.engine.chain import STAGES
+from shieldlab.engine.montecarlo import simulate
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="epaa-phase-1")
     ap.add_argument("--runs", type=int, default=256)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     world = shieldlab.load_world(a.preset)
-    shieldlab.simulate(world, runs=2, seed=0)  # compile and warm caches outside the timing
-    t = {}
+    simulate(world, runs=2, seed=0)  # compile and warm caches outside the timing
     t0 = time.perf_counter()
-    flights = fly_threats(world)
-    t["flyout_and_steering_s"] = time.perf_counter() - t0
-    stage = dict.fromkeys(("sensors_s", "tracking_s", "engage_s", "outcome_s"), 0.0)
-    seeds = np.random.SeedSequence(1).spawn((a.runs + CHUNK - 1) // CHUNK)
-    for i, ss in enumerate(seeds):
-        C = min(CHUNK, a.runs - i * CHUNK)
-        truth = _broadcast(flights.truth, C)
-        streams = ss.spawn(len(world.sensors) + 1)
-        rcs = np.array([th.missile.rcs_m2 for th in world.threats])
-        t0 = time.perf_counter()
-        dets = [observe(s.radar, truth, rcs, np.random.default_rng(streams[k])) for k, s in enumerate(world.sensors)]
-        stage["sensors_s"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        tracks = {sy: track([d for d, s in zip(dets, world.sensors) if s.system == sy], sy) for sy in world.systems}
-        stage["tracking_s"] += time.perf_counter() - t0
-        doc = world.scenario.doctrine
-        u = np.random.default_rng(streams[-1]).random((C, len(world.threats), doc.max_engagements, doc.salvo))
-        t0 = time.perf_counter()
-        eng = engage(world, tracks, truth, u)
-        stage["engage_s"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        score(world, truth, eng)
-        stage["outcome_s"] += time.perf_counter() - t0
-    t.update(stage)
-    t0 = time.perf_counter()
-    shieldlab.simulate(world, runs=a.runs, seed=1)
-    t["simulate_total_s"] = time.perf_counter() - t0
+    plain = simulate(world, runs=a.runs, seed=a.seed)
+    total = time.perf_counter() - t0
+    stage = dict.fromkeys(STAGES, 0.0)
+    timed = simulate(world, runs=a.runs, seed=a.seed, timings=stage)
+    leak = [int(np.sum(r.outcomes["outcome"] == "leaked")) for r in (plain, timed)]
+    same = leak[0] == leak[1] and all(
+        np.array_equal(v, timed.outcomes[k], equal_nan=v.dtype.kind == "f") for k, v in plain.outcomes.items())
+    if not same:
+        raise SystemExit(f"timed and untimed simulate disagree: leakers {leak[0]} vs {leak[1]}")
     res = {"date": date.today().isoformat(), "machine": platform.machine(), "cores": os.cpu_count(),
-           "preset": a.preset, "runs": a.runs, "threats": len(world.threats),
-           "runs_per_s": a.runs / t["simulate_total_s"], **{k: round(v, 3) for k, v in t.items()}}
+           "preset": a.preset, "runs": a.runs, "seed": a.seed, "threats": len(world.threats),
+           "leakers": leak[0], "mean_leakers": plain.summary["mean_leakers"],
+           "runs_per_s": a.runs / total, **{k: round(v, 3) for k, v in stage.items()},
+           "simulate_total_s": round(total, 3)}
     print(json.dumps(res, indent=2) if a.json else "\n".join(f"{k}: {v}" for k, v in res.items()))
 
 

@@ -147,3 +147,86 @@ def test_doctrine_errors_name_the_field(edits, field, words):
     with pytest.raises(InputError, match=words) as e:
         world(**edits)
     assert e.value.field == field
+
+
+# ----------------------------------------------------------------- launch gate: track quality at the intercept point
+from shieldlab import earth  # noqa: E402
+from shieldlab.engage.planner import intercept_point_sigma  # noqa: E402
+from shieldlab.tracking import ekf  # noqa: E402
+
+
+def test_intercept_point_sigma_against_the_filter_prediction():
+    # a coasting body 300 km up; the reference carries P with the EKF's own prediction (q = 0:
+    # RK4 state, substepped Phi with J2-free gravity gradient and the rotating-frame terms)
+    rng = np.random.default_rng(4)
+    x = np.array([[earth.WGS84_A + 300e3, 0.0, 0.0, 500.0, 3000.0, 1000.0]])
+    L = rng.normal(size=(6, 6)) * np.array([100.0] * 3 + [5.0] * 3)[:, None]
+    P = (L @ L.T)[None]
+    assert intercept_point_sigma(P, x[:, :3], x[:, :3], np.zeros(1))[0] == pytest.approx(
+        np.sqrt(np.linalg.eigvalsh(P[0, :3, :3])[-1]), rel=1e-12)  # dt = 0: the track's own position sigma
+    for dt, tol in [(60.0, 1e-3), (200.0, 5e-3), (400.0, 2e-2)]:
+        x1, P1 = ekf.predict(x, P, dt, 0.0)
+        ref = np.sqrt(np.linalg.eigvalsh(P1[0, :3, :3])[-1])
+        assert intercept_point_sigma(P, x[:, :3], x1[:, :3], np.array([dt]))[0] == pytest.approx(ref, rel=tol)
+    # pure velocity error, radial: grows as sinh(sqrt2 w t)/(sqrt2 w), faster than sigma_v t
+    Pv = np.diag([0.0, 0.0, 0.0, 10.0**2, 0.0, 0.0])[None]
+    w = np.sqrt(earth.GM / x[0, 0] ** 3)
+    s = intercept_point_sigma(Pv, x[:, :3], x[:, :3], np.array([300.0]))[0]
+    assert s == pytest.approx(10.0 * np.sinh(np.sqrt(2) * w * 300.0) / (np.sqrt(2) * w), rel=1e-12)
+    assert s > 10.0 * 300.0
+
+
+def _first_fires(r):
+    ev = r.events
+    f = ev["kind"] == "fire"
+    key = [(a, b) for a, b in zip(ev["run"][f], ev["threat"][f])]
+    t, sig = ev["t_s"][f], ev["pip_sigma_m"][f]
+    first = {}
+    for kk, tt, ss in zip(key, t, sig):
+        first.setdefault(kk, (tt, ss))
+    first = [first[kk] for kk in sorted(first)]  # by (run, threat)
+    return np.array([v[0] for v in first]), np.array([v[1] for v in first])
+
+
+def _radar(sigma_angle_mrad, gate):
+    return world(catalog__sensors__0__sigma_angle_mrad=sigma_angle_mrad, doctrine={"track_quality_sigma": gate})
+
+
+def test_a_poor_track_launches_later_behind_the_gate():
+    good = simulate(_radar(0.3, 3.0), runs=4, seed=1)
+    poor = simulate(_radar(5.0, 3.0), runs=4, seed=1)
+    poor_off = simulate(_radar(5.0, 0), runs=4, seed=1)
+    tg, sg = _first_fires(good)
+    tp, sp = _first_fires(poor)
+    to, so = _first_fires(poor_off)
+    assert tg.size == tp.size == to.size == 8
+    divert = 5000.0  # test-kv
+    assert np.all(3.0 * sg <= divert) and np.all(3.0 * sp <= divert)  # every commit passed the gate
+    assert np.any(3.0 * so > divert)  # ungated, the poor track fires on a worse prediction
+    assert np.all(tp > tg) and tp.mean() > tg.mean() + 40.0  # a poor track launches later than a good one
+    assert np.all(tp >= to) and tp.mean() > to.mean() + 30.0  # and later than without the gate
+    assert np.all(poor.outcomes["outcome"] == "intercepted")  # here late is still in time
+    # a gate the kill vehicle can never meet: no launch at all (ungated, it fires and misses)
+    never = dict(catalog__interceptors__0__divert_m=10.0)
+    shut = simulate(world(doctrine={"track_quality_sigma": 10.0}, **never), runs=2, seed=1)
+    assert np.all(shut.outcomes["interceptors_fired"] == 0)
+    open_ = simulate(world(doctrine={"track_quality_sigma": 0}, **never), runs=2, seed=1)
+    assert np.all(open_.outcomes["interceptors_fired"] > 0)
+
+
+def test_the_gate_off_is_the_ungated_planner():
+    ref = simulate(_radar(5.0, 0), runs=3, seed=2)
+    for gate in (None, 1e-9):  # null, and a gate too loose to ever bind
+        r = simulate(_radar(5.0, gate), runs=3, seed=2)
+        assert r.events.keys() == ref.events.keys()
+        for k in ref.events:
+            np.testing.assert_array_equal(r.events[k], ref.events[k], err_msg=k)
+    f = ref.events["kind"] == "fire"
+    assert np.all(np.isfinite(ref.events["pip_sigma_m"][f]) & (ref.events["pip_sigma_m"][f] > 0))  # kept when off
+    assert np.all(np.isnan(ref.events["pip_sigma_m"][~np.isin(ref.events["kind"], ["fire", "intercept", "miss"])]))
+
+
+def test_track_quality_sigma_must_not_be_negative():
+    with pytest.raises(InputError) as e:
+        world(doctrine={"track_quality_sigma": -1.0})
+    assert e.value.field == "doctrine.track_quality_sigma"

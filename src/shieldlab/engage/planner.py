@@ -30,6 +30,15 @@ capability the shot misses, otherwise each interceptor of the salvo kills with t
 probability of the planned end-game geometry (:func:`shieldlab.engage.pk.kill_probability`
 of closing speed and crossing angle).  With shoot-look-shoot a surviving threat is
 re-engaged after the battery's look time.
+
+Launch gate (track quality, ``doctrine.track_quality_sigma`` = k): a battery whose launch
+is due commits only when ``k * sigma <= divert_m``, sigma being the position uncertainty
+of the predicted intercept point (:func:`intercept_point_sigma`: the planning track's
+covariance carried to the intercept time).  Where the gate stops the best battery, the
+next battery by intercept time that it does not stop is taken; where it stops all, the
+threat is re-planned at the next interval with a fresher, better track, so poor tracks
+launch later (or never).  The sigma of every committed salvo is kept
+(``Engagements.pip_sigma``) whether or not the gate is on.
 """
 
 from __future__ import annotations
@@ -48,6 +57,41 @@ from shieldlab.tracking.records import Tracks
 PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
 HORIZON = 2400.0  # s, how far ahead fire control extrapolates
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
+
+
+def intercept_point_sigma(P: np.ndarray, r_track: np.ndarray, r_int: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """Position uncertainty [m] of a predicted intercept point, from the track covariance.
+
+    The track covariance ``P`` (M, 6, 6) (ECEF position [m] and velocity [m/s], at the
+    track's time) is carried over ``dt`` (M,) [s] to the intercept time through the
+    linearised ballistic transition Phi = exp(A dt), A = [[0, I], [G, 0]], with the
+    point-mass gravity gradient G = GM/r³ (3 uuᵀ - I) held constant at the midpoint of
+    the track position ``r_track`` and the intercept point ``r_int`` (M, 3) [m ECEF]
+    (Zarchan, *Tactical and Strategic Missile Guidance*, the ballistic-target chapters;
+    Bar-Shalom, Li & Kirubarajan 2001, §4.2 for P' = Phi P Phiᵀ).  With ω² = GM/r³ that
+    exponential is closed form: along u (radial) cosh(√2 ωt) and sinh(√2 ωt)/(√2 ω),
+    across it cos(ωt) and sin(ωt)/ω (radial errors grow, horizontal ones are bounded).
+    Neglected: the rotating-frame terms (Coriolis, < 2 Ω t ≈ 5 % over 300 s), J2, drag
+    and process noise (the gate judges the track itself, not the threat's unmodelled
+    manoeuvres).  Returns sqrt of the largest eigenvalue of the 3x3 position block: the
+    1-sigma error along the worst direction (the kill vehicle must cover that one).
+    """
+    P = np.asarray(P, float)
+    dt = np.asarray(dt, float)
+    rm = 0.5 * (np.asarray(r_track, float) + np.asarray(r_int, float))
+    rn = np.linalg.norm(rm, axis=-1)
+    u = rm / rn[:, None]
+    om = np.sqrt(earth.GM / rn**3)
+    s2 = np.sqrt(2.0)
+    uu = u[:, :, None] * u[:, None, :]
+    tt = np.eye(3) - uu
+    a_r, b_r = np.cosh(s2 * om * dt), np.sinh(s2 * om * dt) / (s2 * om)
+    a_t, b_t = np.cos(om * dt), np.sin(om * dt) / om
+    M = np.concatenate([a_r[:, None, None] * uu + a_t[:, None, None] * tt,
+                        b_r[:, None, None] * uu + b_t[:, None, None] * tt], axis=-1)  # (M, 3, 6)
+    Pp = M @ P @ np.swapaxes(M, -1, -2)
+    lam = np.linalg.eigvalsh(0.5 * (Pp + np.swapaxes(Pp, -1, -2)))[:, -1]
+    return np.sqrt(np.maximum(lam, 0.0))
 
 
 def _sources(bats, tracks, own_tracks):
@@ -83,6 +127,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
     plan_src, guide_src, sources = _sources(bats, tracks, own_tracks or {})
     max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
     interval = doc.planning_interval_s
+    gate_k = float(getattr(doc, "track_quality_sigma", None) or 0.0)  # 0: no launch gate
     magazine = np.tile(np.array([b.rounds for b in bats]), (C, 1))
     reserve = np.array([getattr(b, "reserve", 0) for b in bats])
     fans = [fan_for(b.spec, b.burnout_speed) for b in bats]
@@ -123,6 +168,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             if cs.size == 0:
                 continue
             t_track = tr.t[k]
+            P = tr.P[cs, ns, k]
             J = int(min(HORIZON, t_end - t_track) / PREDICT_DT) + 2  # no need to look past the scenario's end
             jt = PREDICT_DT * np.arange(J)
             pos, vel, ev = coast(x, PREDICT_DT, J)
@@ -150,9 +196,11 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 pi, vt = w["p_first"][found], w["v_first"][found]
                 closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
                 pk = kill_probability(spec, closing, crossing)
-                for k, m in enumerate(found):
+                # the track quality at the predicted intercept point (the launch gate's sigma)
+                sig = intercept_point_sigma(P[found], x[found, :3], pi, w["t_first"][found] - t_track)
+                for j, m in enumerate(found):
                     best.setdefault((cs[m], ns[m]), []).append(
-                        (w["t_first"][m], b, w["launch_first"][m], pi[k], closing[k], crossing[k], pk[k]))
+                        (w["t_first"][m], b, w["launch_first"][m], pi[j], closing[j], crossing[j], pk[j], sig[j]))
         # allocate rounds: threats in order of their earliest possible intercept (magazines are
         # per run, so only the order within a run matters); a battery that has run dry passes
         # the threat to the next-best battery
@@ -161,28 +209,42 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         for c, n in order:
             cands = sorted(best.get((c, n), ()), key=lambda r: (r[0], r[1]))
             # a battery does not fire its last `reserve` rounds
-            choice = next((r for r in cands if magazine[c, r[1]] > reserve[r[1]]), None)
-            if choice is None:
+            cands = [r for r in cands if magazine[c, r[1]] > reserve[r[1]]]
+            if not cands:
                 next_check[c, n] = tick + _RECHECK * interval
                 continue
-            ti, b, tl, p_int, closing, crossing, pk = choice
+            # launch gate: a battery whose launch is due now commits only on a fire-control
+            # quality track; the earliest-intercept battery that is not stopped by it is chosen
+            choice, gated = None, False
+            for r in cands:
+                due_now = r[2] - bats[r[1]].reaction_time <= tick + interval
+                if due_now and gate_k and gate_k * r[7] > bats[r[1]].spec.divert_m:
+                    gated = True
+                    continue
+                choice = r
+                break
+            if choice is None:
+                next_check[c, n] = tick + interval  # the track improves: look again next interval
+                continue
+            ti, b, tl, p_int, closing, crossing, pk, sig = choice
             bat = bats[b]
             if tl - bat.reaction_time > tick + interval:
-                # not yet: re-plan with a fresher track just before the launch must go
-                next_check[c, n] = max(tick + interval, tl - bat.reaction_time - interval)
+                # not yet: re-plan with a fresher track just before the launch must go (at the
+                # next interval if a better-placed battery is waiting for the track to improve)
+                next_check[c, n] = tick + interval if gated else max(tick + interval, tl - bat.reaction_time - interval)
                 continue
             rounds = int(min(getattr(bat, "salvo", doc.salvo), magazine[c, b] - reserve[b]))
             magazine[c, b] -= rounds
             commits.append((c, n, b, rounds, tick, max(tl, tick + bat.reaction_time), ti, p_int, n_eng[c, n],
-                            guide_src[b], closing, crossing, pk))
+                            guide_src[b], closing, crossing, pk, sig))
             n_eng[c, n] += 1
             next_check[c, n] = ti + getattr(bat, "look_time", doc.look_time_s)
         if commits:
             errs = _handover_errors(sources, truth, commits, doc.handover_s)
-            for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk), err in zip(commits, errs):
+            for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk, sig), err in zip(commits, errs):
                 spec = bats[b].spec
                 hit = bool(err <= spec.divert_m) and bool((uniforms[c, n, e, :rounds] < pk).any())
-                rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit, closing, crossing, pk))
+                rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit, closing, crossing, pk, sig))
                 if hit:
                     alive[c, n] = False
         tick += interval
@@ -195,7 +257,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         launch_time=np.array(cols[5], float), intercept_time=np.array(cols[6], float),
         intercept_pos=np.array(cols[7], float).reshape(-1, 3), prediction_error=np.array(cols[8], float),
         killed=np.array(cols[9], bool), closing_speed=np.array(cols[10], float),
-        crossing_angle=np.array(cols[11], float), pk=np.array(cols[12], float))
+        crossing_angle=np.array(cols[11], float), pk=np.array(cols[12], float), pip_sigma=np.array(cols[13], float))
 
 
 def _handover_errors(sources: dict, truth: Trajectories, commits: list, handover: float) -> np.ndarray:

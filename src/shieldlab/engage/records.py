@@ -18,6 +18,8 @@ class Engagements:
     velocity and the reversed threat velocity, rad: 0 head-on, pi tail chase) are those of
     the plan (predicted threat velocity, the fan's kill-vehicle velocity); ``pk`` is the
     single-interceptor kill probability they give (:mod:`shieldlab.engage.pk`).
+    ``pip_sigma`` is the launch gate's 1-sigma position uncertainty [m] of the predicted
+    intercept point at the decision (:func:`shieldlab.engage.planner.intercept_point_sigma`).
     """
 
     run: np.ndarray  # (E,) int
@@ -33,9 +35,10 @@ class Engagements:
     closing_speed: np.ndarray  # (E,) m/s
     crossing_angle: np.ndarray  # (E,) rad
     pk: np.ndarray  # (E,) single-interceptor kill probability
+    pip_sigma: np.ndarray  # (E,) m: track quality at the intercept point when the salvo was committed
 
     @classmethod
     def empty(cls) -> "Engagements":
         z = np.zeros(0)
         i = np.zeros(0, np.int64)
-        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool), z, z, z)
+        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool), z, z, z, z)

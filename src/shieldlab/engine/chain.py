@@ -7,10 +7,17 @@ Sequences the stages and owns no physics:
 Each chunk of runs gets its own ``numpy.random.SeedSequence`` child, and inside
 it each sensor and the kill draws get their own stream, so a run's numbers do
 not depend on how many chunks or workers there are.
+
+Timing hook: :func:`run_chunk` (and :func:`shieldlab.engine.montecarlo.simulate`) take an
+optional ``timings`` dict to which each stage adds its wall-clock seconds
+(``time.perf_counter``) under the keys of :data:`STAGES`; it changes nothing else, so a
+timed run's numbers are those of an untimed one (``bench/montecarlo.py`` relies on it).
 """
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +40,26 @@ from shieldlab.tracking.tracker import track
 CHUNK = 64
 _LANDING_MARGIN_S = 30.0
 _DISPERSED_MARGIN_S = 180.0  # dispersed flights may land later than the nominal one
+
+#: Keys of the ``timings`` hook [s]: nominal flyout and steering (once per scenario, in
+#: ``simulate``), the per-chunk dispersed flights, sensors, tracking (system and own-radar
+#: tracks), fire control with kill assessment (and the kill draws), outcome scoring, and
+#: the result tables (``simulate``).
+STAGES = ("flyout_and_steering_s", "dispersed_flyout_s", "sensors_s", "tracking_s", "engage_s", "outcome_s",
+          "tables_s")
+
+
+@contextmanager
+def timed(timings: dict | None, key: str):
+    """Add the wall-clock seconds of the ``with`` block to ``timings[key]`` (no-op for ``None``)."""
+    if timings is None:
+        yield
+        return
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
 
 
 @dataclass(frozen=True)
@@ -111,27 +138,36 @@ class ChunkResult:
     own_tracks: dict[str, Tracks] = field(default_factory=dict)  # sensor name -> track from it alone
 
 
-def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence) -> ChunkResult:
+def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence,
+              timings: dict | None = None) -> ChunkResult:
+    """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``timings``: see :data:`STAGES`."""
     # one stream per sensor, then the kill draws, then the flight dispersions
     streams = seed.spawn(len(world.sensors) + 2)
     if flights.dispersed.any():
-        truth = _dispersed_truth(world, flights, C, np.random.default_rng(streams[-1]))
+        with timed(timings, "dispersed_flyout_s"):
+            truth = _dispersed_truth(world, flights, C, np.random.default_rng(streams[-1]))
     else:
         truth = _broadcast(flights.truth, C)
     rcs = np.array([t.missile.rcs_m2 for t in world.threats])
-    dets = tuple(observe(s.radar, truth, rcs, np.random.default_rng(streams[i])) for i, s in enumerate(world.sensors))
+    with timed(timings, "sensors_s"):
+        dets = tuple(observe(s.radar, truth, rcs, np.random.default_rng(streams[i]))
+                     for i, s in enumerate(world.sensors))
     doc = world.scenario.doctrine
     tracks = {}
-    for system in world.systems:
-        mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
-        tracks[system] = track(mine, system, init_hits=world.scenario.tracking.init_hits)
-    # the own-radar tracks that batteries launching on, or guided by, their own radar need
     own_tracks = {}
-    for name in sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"}):
-        i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
-        own_tracks[name] = track([dets[i]], name, init_hits=world.scenario.tracking.init_hits)
-    max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
-    salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
-    u = np.random.default_rng(streams[len(world.sensors)]).random((C, len(world.threats), max_eng, salvo))
-    eng = engage(world, tracks, truth, u, own_tracks)
-    return ChunkResult(first_run, truth, dets, tracks, eng, score(world, truth, eng), own_tracks)
+    with timed(timings, "tracking_s"):
+        for system in world.systems:
+            mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
+            tracks[system] = track(mine, system, init_hits=world.scenario.tracking.init_hits)
+        # the own-radar tracks that batteries launching on, or guided by, their own radar need
+        for name in sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"}):
+            i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
+            own_tracks[name] = track([dets[i]], name, init_hits=world.scenario.tracking.init_hits)
+    with timed(timings, "engage_s"):
+        max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
+        salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
+        u = np.random.default_rng(streams[len(world.sensors)]).random((C, len(world.threats), max_eng, salvo))
+        eng = engage(world, tracks, truth, u, own_tracks)
+    with timed(timings, "outcome_s"):
+        outcomes = score(world, truth, eng)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks)

@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from shieldlab.engine.chain import CHUNK, ChunkResult, fly_threats, run_chunk
+from shieldlab.engine.chain import CHUNK, ChunkResult, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns, summarise
 
 
@@ -20,11 +20,17 @@ class Results:
     last_chunk: ChunkResult  # for inspection (records of the final chunk)
 
 
-def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None) -> Results:
-    """Run ``runs`` Monte Carlo replications of ``world``; ``progress(n_done)`` is called after each chunk."""
+def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
+             timings: dict | None = None) -> Results:
+    """Run ``runs`` Monte Carlo replications of ``world``; ``progress(n_done)`` is called after each chunk.
+
+    ``timings``, if given, accumulates wall-clock seconds per stage
+    (:data:`shieldlab.engine.chain.STAGES`); the results do not depend on it.
+    """
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    flights = fly_threats(world)
+    with timed(timings, "flyout_and_steering_s"):
+        flights = fly_threats(world)
     n_chunks = (runs + CHUNK - 1) // CHUNK
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     outs, evs = [], []
@@ -32,10 +38,13 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     for i in range(n_chunks):
         first = i * CHUNK
         C = min(CHUNK, runs - first)
-        chunk = run_chunk(world, flights, first, C, seeds[i])
-        outs.append(outcome_columns(world, chunk))
-        evs.append(event_columns(world, chunk))
+        chunk = run_chunk(world, flights, first, C, seeds[i], timings)
+        with timed(timings, "tables_s"):
+            outs.append(outcome_columns(world, chunk))
+            evs.append(event_columns(world, chunk))
         if progress:
             progress(first + C)
-    outcomes = concat(outs)
-    return Results(summarise(world, outcomes, runs, seed), outcomes, concat(evs), chunk)
+    with timed(timings, "tables_s"):
+        outcomes = concat(outs)
+        summary, events = summarise(world, outcomes, runs, seed), concat(evs)
+    return Results(summary, outcomes, events, chunk)

@@ -77,7 +77,7 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     }
 
 
-_NO_GEOM = (np.nan, np.nan, np.nan)
+_NO_GEOM = (np.nan, np.nan, np.nan, np.nan)
 
 
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
@@ -85,7 +85,9 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
 
     Engagement rows (fire, intercept, miss) also carry the planned end-game geometry:
     ``closing_speed_kms``, ``crossing_angle_deg`` and the kill probability ``pk`` of one
-    interceptor (see :mod:`shieldlab.engage.records`); ``nan`` on the other rows.
+    interceptor (see :mod:`shieldlab.engage.records`), and ``pip_sigma_m``, the 1-sigma
+    position uncertainty of the predicted intercept point when the salvo was committed
+    (the launch gate's figure); ``nan`` on the other rows.
     """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
@@ -109,7 +111,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     e = chunk.engagements
     for i in range(e.run.size):
         bat = world.batteries[e.battery[i]]
-        geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i])
+        geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
         rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}", *geom))
         err = e.prediction_error[i]
         detail = f"handover error {err:.0f} m" if np.isfinite(err) else "target gone"
@@ -132,6 +134,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         "closing_speed_kms": np.array([r[6] for r in rows], float),
         "crossing_angle_deg": np.array([r[7] for r in rows], float),
         "pk": np.array([r[8] for r in rows], float),
+        "pip_sigma_m": np.array([r[9] for r in rows], float),
     }
 
 

@@ -99,6 +99,10 @@ class DoctrineCfg(_Strict):
     reserve: int = Field(0, ge=0, description="rounds each battery keeps back (never fires)")
     planning_interval_s: float = Field(4.0, gt=0.0, le=60.0, description="how often fire control re-plans")
     handover_s: float = Field(20.0, ge=0.0, description="last in-flight target update before intercept")
+    track_quality_sigma: float | None = Field(
+        3.0, ge=0.0, le=10.0,
+        description="launch gate: commit only when this many sigmas of the predicted intercept point's position "
+                    "uncertainty fit inside the kill vehicle's divert; 0 or null: no gate")
 
 
 class TrackingCfg(_Strict):
