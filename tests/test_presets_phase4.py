@@ -54,3 +54,18 @@ def test_phase4_adds_defence_of_the_us_against_icbms():
     k = [b["interceptor"] for b in fp4.batteries].index("sm-3-block-iib")
     assert p4.by_battery[k][p4.threatened].all()
     assert np.nanmedian(p4.first_intercept_alt_km[p4.defended]) > 500
+
+
+def test_phase4_iib_engages_the_icbms_in_the_kill_chain():
+    # Early intercept: the IIB must launch while the ICBM still burns, so the preset engages
+    # every threat (a ballistic extrapolation of a boosting track cannot say where it lands).
+    from shieldlab import load_world
+    from shieldlab.engine.montecarlo import simulate
+
+    r = simulate(load_world("epaa-phase-4"), runs=4, seed=2)
+    ev = r.events
+    fires = (ev["kind"] == "fire") & np.char.startswith(np.asarray(ev["threat"], str), "icbm")
+    assert fires.sum() >= 4
+    assert set(np.asarray(ev["actor"], str)[fires]) == {"redzikowo-sm3-iib"}
+    rows = {row["threat"]: row for row in r.summary["per_threat"]}
+    assert rows["icbm-new-york"]["p_intercept"] > 0.0

@@ -55,7 +55,7 @@ from shieldlab.flyout.records import Trajectories
 from shieldlab.tracking.records import Tracks
 
 PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
-HORIZON = 2400.0  # s, how far ahead fire control extrapolates
+HORIZON = 7200.0  # s, how far ahead fire control extrapolates: longer than any ICBM flight
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
 
 

@@ -100,9 +100,10 @@ class DoctrineCfg(_Strict):
     planning_interval_s: float = Field(4.0, gt=0.0, le=60.0, description="how often fire control re-plans")
     handover_s: float = Field(20.0, ge=0.0, description="last in-flight target update before intercept")
     track_quality_sigma: float | None = Field(
-        3.0, ge=0.0, le=10.0,
+        None, ge=0.0, le=10.0,
         description="launch gate: commit only when this many sigmas of the predicted intercept point's position "
-                    "uncertainty fit inside the kill vehicle's divert; 0 or null: no gate")
+                    "uncertainty at launch fit inside the kill vehicle's divert (3: a shot with no in-flight "
+                    "target update); 0 or null (the default): no gate, the handover error decides")
 
 
 class TrackingCfg(_Strict):

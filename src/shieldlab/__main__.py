@@ -1,0 +1,5 @@
+"""``python -m shieldlab``: the command line."""
+
+from shieldlab.cli import main
+
+main()
