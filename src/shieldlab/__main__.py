@@ -2,4 +2,4 @@
 
 from shieldlab.cli import main
 
-main()
+raise SystemExit(main())
