@@ -5,31 +5,13 @@ import pytest
 from scipy.optimize import brentq
 
 from shieldlab.catalog import get_interceptor
+from kepler_arcs import arc_time, radius_at
 from shieldlab.earth import GM, R_EARTH_MEAN as R
 from shieldlab.engage.fan import build_fan, fan_for, flyout
 
 
 # ----------------------------------------------------------------- independent Kepler reference
-def _radius_at(v, g, psi):
-    """Radius [m] at downrange angle psi of the arc from the surface (range equation, BMW ch. 6)."""
-    nu = R * v * v / GM
-    return R / ((1 - np.cos(psi)) / (nu * np.cos(g) ** 2) + np.cos(psi + g) / np.cos(g))
-
-
-def _arc_time(v, g, psi):
-    """Time [s] along that arc from launch to downrange angle psi (Kepler's equation)."""
-    nu = R * v * v / GM
-    c, s = np.cos(g), np.sin(g)
-    e = np.hypot(nu * c * c - 1, nu * s * c)
-    a = R / (2 - nu)
-    th0 = np.arctan2(nu * s * c, nu * c * c - 1)
-
-    def mean_anomaly(th):
-        E = 2 * np.arctan2(np.sqrt(1 - e) * np.sin(th / 2), np.sqrt(1 + e) * np.cos(th / 2))
-        return E - e * np.sin(E)
-
-    dm = mean_anomaly(th0 + psi) - mean_anomaly(th0)
-    return np.sqrt(a**3 / GM) * (dm + 2 * np.pi * (dm < 0))
+_radius_at, _arc_time = radius_at, arc_time
 
 
 def kepler_earliest(v, ground, alt):

@@ -17,6 +17,7 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
+from kepler_arcs import arc_time, radius_at
 from shieldlab.earth import GM, R_EARTH_MEAN as R
 from shieldlab.engage.fan import build_fan
 from shieldlab.engage.solver import intercept_window
@@ -26,24 +27,7 @@ SITE = np.array([R, 0.0, 0.0])  # lat 0, lon 0 on the sphere
 T_READY = 60.0
 
 
-def _radius_at(v, g, psi):
-    nu = R * v * v / GM
-    return R / ((1 - np.cos(psi)) / (nu * np.cos(g) ** 2) + np.cos(psi + g) / np.cos(g))
-
-
-def _arc_time(v, g, psi):
-    nu = R * v * v / GM
-    c, s = np.cos(g), np.sin(g)
-    e = np.hypot(nu * c * c - 1, nu * s * c)
-    a = R / (2 - nu)
-    th0 = np.arctan2(nu * s * c, nu * c * c - 1)
-
-    def mean_anomaly(th):
-        E = 2 * np.arctan2(np.sqrt(1 - e) * np.sin(th / 2), np.sqrt(1 + e) * np.cos(th / 2))
-        return E - e * np.sin(E)
-
-    dm = mean_anomaly(th0 + psi) - mean_anomaly(th0)
-    return np.sqrt(a**3 / GM) * (dm + 2 * np.pi * (dm < 0))
+_radius_at, _arc_time = radius_at, arc_time
 
 
 def _ground_alt(p):
