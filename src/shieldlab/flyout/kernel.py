@@ -535,12 +535,16 @@ def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
     burnout time, burnout inertial speed, apogee time, apogee altitude, impact time, impact x, y, z.
     Without ``record`` the drag-free coasts run interleaved (:func:`_coast_lanes`); ``park``
     (B, NPARK) is their scratch space."""
+    # The pass numbers are run-time values, not literals: Numba would compile _fly_one once
+    # per literal argument (three ~40 s compilations of the same code instead of one).
+    first = int(park.shape[1] == NPARK)
+    normal, resume = first - 1, first + 1
     if record:
         for b in range(lo, hi):
             _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                      burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                      rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
-                     out_pos, out_vel, out_phase, ev, 0, park)
+                     out_pos, out_vel, out_phase, ev, normal, park)
         return
     todo = np.empty(hi - lo, np.int64)
     n = 0
@@ -548,7 +552,7 @@ def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
         _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                  burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                  rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
-                 out_pos, out_vel, out_phase, ev, 1, park)
+                 out_pos, out_vel, out_phase, ev, first, park)
         if park[b, _P_STATUS] == 1.0:
             todo[n] = b
             n += 1
@@ -557,7 +561,7 @@ def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
         _fly_one(todo[i], r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                  burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
                  rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
-                 out_pos, out_vel, out_phase, ev, 2, park)
+                 out_pos, out_vel, out_phase, ev, resume, park)
 
 
 #: The compiled loop.  ``nogil``: :func:`shieldlab.flyout.integrate.run` flies blocks of a
