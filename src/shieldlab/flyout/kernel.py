@@ -207,6 +207,30 @@ def _alt_fast(x, y, z, flags):
     return r - _A * _B * r / math.sqrt(_B * _B * p2 + _A * _A * z * z)
 
 
+@_inline
+def _clear_of_air(r, u, v, q, h):
+    """True if a step of ``h`` seconds from radius ``r`` at speed |(u, v, q)| cannot reach the
+    tabulated air (radius below a + 200 km, where _deriv starts looking up drag)."""
+    clear = r - (_A + ATM_TOP_M)
+    return clear > 0.0 and 2.25 * (u * u + v * v + q * q) * h * h < clear * clear
+
+
+@_inline
+def _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2, ga3, gb3, gc3,
+                hu1, hv1, hq1, hu2, hv2, hq2):
+    """One drag-free coast step: Adams-Bashforth 4 for the velocity, then Adams-Moulton 4 for
+    the position (its implicit term is the new velocity, already known): 4th order, with local
+    errors ~ h^5 |d5x/dt5|, ~1e-8 m per 1 s step on a ballistic arc.  (g*) is the acceleration
+    now, (ga, gb, gc)k and (hu, hv, hq)k the accelerations and velocities k steps back.
+    _fly_one and _coast_lanes both step through here, so they agree to the bit."""
+    k = h / 24.0
+    nu = u + k * (55.0 * gx - 59.0 * ga1 + 37.0 * ga2 - 9.0 * ga3)
+    nv = v + k * (55.0 * gy - 59.0 * gb1 + 37.0 * gb2 - 9.0 * gb3)
+    nq = q + k * (55.0 * gz - 59.0 * gc1 + 37.0 * gc2 - 9.0 * gc3)
+    return (x + k * (9.0 * nu + 19.0 * u - 5.0 * hu1 + hu2), y + k * (9.0 * nv + 19.0 * v - 5.0 * hv1 + hv2),
+            z + k * (9.0 * nq + 19.0 * q - 5.0 * hq1 + hq2), nu, nv, nq)
+
+
 # Layout of a parked trajectory (see _fly_one's pass_ and _coast_lanes): state (0-5),
 # multistep history (6-20), history length, time, next grid index, apogee tracking,
 # event index, status (1: parked, to be resumed).
@@ -258,8 +282,7 @@ def _coast_lanes(todo, n, park, ev, t_launch, grid_t0, dt, T, t_max, flags):
             go = kk < T and g - t_launch[b] <= t_max and abs(h - dt) < 1e-9
             if go:
                 gx, gy, gz, r = _gravity(x, y, z, u, v, flags)
-                clear = r - (_A + ATM_TOP_M)
-                go = clear > 0.0 and 2.25 * (u * u + v * v + q * q) * h * h < clear * clear
+                go = _clear_of_air(r, u, v, q, h)
             if not go:  # hand back to _fly_one, and take the next waiting trajectory
                 park[b, :] = st[l, :]
                 if nxt < n:
@@ -270,13 +293,10 @@ def _coast_lanes(todo, n, park, ev, t_launch, grid_t0, dt, T, t_max, flags):
                     lane_b[l] = -1
                     busy -= 1
                 continue
-            k = h / 24.0
-            nu = u + k * (55.0 * gx - 59.0 * st[l, 12] + 37.0 * st[l, 15] - 9.0 * st[l, 18])
-            nv = v + k * (55.0 * gy - 59.0 * st[l, 13] + 37.0 * st[l, 16] - 9.0 * st[l, 19])
-            nq = q + k * (55.0 * gz - 59.0 * st[l, 14] + 37.0 * st[l, 17] - 9.0 * st[l, 20])
-            x += k * (9.0 * nu + 19.0 * u - 5.0 * st[l, 6] + st[l, 9])
-            y += k * (9.0 * nv + 19.0 * v - 5.0 * st[l, 7] + st[l, 10])
-            z += k * (9.0 * nq + 19.0 * q - 5.0 * st[l, 8] + st[l, 11])
+            x, y, z, nu, nv, nq = _adams_step(h, x, y, z, u, v, q, gx, gy, gz,
+                                              st[l, 12], st[l, 13], st[l, 14], st[l, 15], st[l, 16], st[l, 17],
+                                              st[l, 18], st[l, 19], st[l, 20],
+                                              st[l, 6], st[l, 7], st[l, 8], st[l, 9], st[l, 10], st[l, 11])
             st[l, 9], st[l, 10], st[l, 11] = st[l, 6], st[l, 7], st[l, 8]
             st[l, 6], st[l, 7], st[l, 8] = u, v, q
             st[l, 18], st[l, 19], st[l, 20] = st[l, 15], st[l, 16], st[l, 17]
@@ -413,8 +433,7 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             above = False
             if stage < 0 and abs(h - dt) < 1e-9:
                 gx, gy, gz, r = _gravity(x, y, z, u, v, flags)
-                clear = r - (_A + ATM_TOP_M)
-                above = clear > 0.0 and 2.25 * (u * u + v * v + q * q) * h * h < clear * clear
+                above = _clear_of_air(r, u, v, q, h)
                 eligible = (flags & DRAG_ON) == 0 or above
             if not eligible:
                 nh = 0
@@ -423,17 +442,8 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                       ga3, gb3, gc3, nh, t_cur, kk, best, ax_, ay_, az2, ie)
                 return
             if eligible and nh >= 3:
-                # Adams-Bashforth 4 for the velocity, then Adams-Moulton 4 for the position
-                # (its implicit term is the new velocity, already known): 4th order, with
-                # local errors ~ h^5 |d5x/dt5|, ~1e-8 m per 1 s step on a ballistic arc.
-                k = h / 24.0
-                nu = u + k * (55.0 * gx - 59.0 * ga1 + 37.0 * ga2 - 9.0 * ga3)
-                nv = v + k * (55.0 * gy - 59.0 * gb1 + 37.0 * gb2 - 9.0 * gb3)
-                nq = q + k * (55.0 * gz - 59.0 * gc1 + 37.0 * gc2 - 9.0 * gc3)
-                x += k * (9.0 * nu + 19.0 * u - 5.0 * hu1 + hu2)
-                y += k * (9.0 * nv + 19.0 * v - 5.0 * hv1 + hv2)
-                z += k * (9.0 * nq + 19.0 * q - 5.0 * hq1 + hq2)
-                u, v, q = nu, nv, nq
+                x, y, z, u, v, q = _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2,
+                                               ga3, gb3, gc3, hu1, hv1, hq1, hu2, hv2, hq2)
             else:
                 h2 = 0.5 * h
                 a1, a2, a3, a4, a5, a6 = _deriv(x, y, z, u, v, q, tau, flags, table, stage, sm0, smd, sst, sfv, sfs,
