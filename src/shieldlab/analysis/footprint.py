@@ -52,7 +52,7 @@ kernel.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba as nb
 import numpy as np
@@ -65,6 +65,7 @@ from shieldlab.errors import InputError
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
 from shieldlab.flyout.vehicle import vehicle_from_missiles
+from shieldlab.scenario.compile import Point
 
 R0 = earth.R_EARTH_MEAN
 
@@ -166,24 +167,14 @@ def region_grid(name: str, step_deg: float = 0.25) -> Grid:
 
 # --------------------------------------------------------------------------- launch sites
 @dataclass(frozen=True)
-class LaunchSite:
-    """One (launch point, missile, profile) of the scenario's threats."""
+class LaunchSite(Point):
+    """One (launch point, missile, profile) of the scenario's threats; the point in
+    radians and metres, as every compiled place."""
 
     name: str
     missile: object  # catalogue Missile
-    lat: float  # rad
-    lon: float  # rad
-    alt: float  # m
     profile: str
     threats: tuple[str, ...]  # scenario threat entries that fly it
-
-    @property
-    def lat_deg(self) -> float:
-        return float(np.degrees(self.lat))
-
-    @property
-    def lon_deg(self) -> float:
-        return float(np.degrees(self.lon))
 
 
 def _place_name(world, point, entry_launch) -> str:
@@ -205,11 +196,12 @@ def launch_sites(world, names=None) -> list[LaunchSite]:
         if key in seen:
             s = seen[key]
             if th.group not in s.threats:
-                seen[key] = LaunchSite(s.name, s.missile, s.lat, s.lon, s.alt, s.profile, s.threats + (th.group,))
+                seen[key] = replace(s, threats=s.threats + (th.group,))
             continue
         place = _place_name(world, th.launch, cfg[th.entry].launch)
         name = f"{place}/{th.missile.id}" + ("" if th.profile == "min-energy" else f"/{th.profile}")
-        seen[key] = LaunchSite(name, th.missile, th.launch.lat, th.launch.lon, th.launch.alt, th.profile, (th.group,))
+        seen[key] = LaunchSite(th.launch.lat, th.launch.lon, th.launch.alt, name=name, missile=th.missile,
+                               profile=th.profile, threats=(th.group,))
     out = list(seen.values())
     if names:
         keep = []
