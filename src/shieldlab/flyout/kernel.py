@@ -236,7 +236,7 @@ def _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2, g
 # event index, status (1: parked, to be resumed).
 _P_STATUS = 29
 NPARK = 30
-_LANES = 4
+_LANES = 8
 
 
 @_jit
@@ -252,65 +252,149 @@ def _park(park, b, x, y, z, u, v, q, hu1, hv1, hq1, hu2, hv2, hq2, ga1, gb1, gc1
     park[b, _P_STATUS] = 1.0
 
 
+# Rows of the lane block (see _coast_lanes) past the parked layout's first 29 columns.
+_W_TL, _W_ACT, _W_APT, _W_GO, _W_ROWS = 29, 30, 31, 32, 33
+
+
+@_inline
+def _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere):
+    """One coast step of every lane in the block ``W`` (rows of _LANES, see _coast_lanes), written
+    as one branch-free loop over the lanes so that LLVM turns it into vector instructions (the
+    lanes are the vector's elements: 4 doubles in a 256-bit register).  A lane whose step may not
+    be taken (off the grid, past t_max, or into the air) keeps its state and gets GO = 0.
+    The apogee is tracked on the state before the step, so the state a lane stops in is counted.
+    Every operation is _gravity's, _clear_of_air's, _alt_fast's and _adams_step's in the same
+    order, so the results are _fly_one's to the bit (tested); ``j2`` is 1 or 0 and ``w`` the spin
+    or 0 in place of their flag tests (x * 1.0, 1.0 + 0.0 * y and a + (0.0 + 0.0) are exact).
+    Returns the number of lanes that stepped."""
+    L = _LANES
+    n_go = 0
+    for l in range(L):
+        x, y, z = W[l], W[L + l], W[2 * L + l]
+        u, v, q = W[3 * L + l], W[4 * L + l], W[5 * L + l]
+        kk = W[23 * L + l]
+        t_cur = W[22 * L + l]
+        act = W[_W_ACT * L + l] != 0.0
+        g = grid_t0 + kk * dt
+        h = g - t_cur
+        # free fall (_gravity)
+        p2 = x * x + y * y
+        r2 = p2 + z * z
+        r = math.sqrt(r2)
+        gm_r3 = _GM / (r2 * r)
+        kj = 1.5 * _J2 * j2 * (_A * _A) / r2
+        zz = 5.0 * z * z / r2
+        gx = -gm_r3 * x * (1.0 + kj * (1.0 - zz)) + (2.0 * w * v + w * w * x)
+        gy = -gm_r3 * y * (1.0 + kj * (1.0 - zz)) + (-2.0 * w * u + w * w * y)
+        gz = -gm_r3 * z * (1.0 + kj * (3.0 - zz))
+        # the apogee, on the state before the step (_alt_fast)
+        fa = r - _RS if sphere else r - _A * _B * r / math.sqrt(_B * _B * p2 + _A * _A * z * z)
+        up = act & (fa > W[24 * L + l])
+        W[24 * L + l] = fa if up else W[24 * L + l]
+        W[_W_APT * L + l] = t_cur if up else W[_W_APT * L + l]
+        W[25 * L + l] = x if up else W[25 * L + l]
+        W[26 * L + l] = y if up else W[26 * L + l]
+        W[27 * L + l] = z if up else W[27 * L + l]
+        # may the step be taken?  (_fly_one's grid test and _clear_of_air)
+        clear = r - (_A + ATM_TOP_M)
+        go = (act & (kk < T) & (g - W[_W_TL * L + l] <= t_max) & (abs(h - dt) < 1e-9)
+              & (clear > 0.0) & (2.25 * (u * u + v * v + q * q) * h * h < clear * clear))
+        n_go += 1 if go else 0
+        W[_W_GO * L + l] = 1.0 if go else 0.0
+        # the step (_adams_step), kept only where it may be taken
+        k = h / 24.0
+        ga1, gb1, gc1 = W[12 * L + l], W[13 * L + l], W[14 * L + l]
+        ga2, gb2, gc2 = W[15 * L + l], W[16 * L + l], W[17 * L + l]
+        ga3, gb3, gc3 = W[18 * L + l], W[19 * L + l], W[20 * L + l]
+        hu1, hv1, hq1 = W[6 * L + l], W[7 * L + l], W[8 * L + l]
+        hu2, hv2, hq2 = W[9 * L + l], W[10 * L + l], W[11 * L + l]
+        nu = u + k * (55.0 * gx - 59.0 * ga1 + 37.0 * ga2 - 9.0 * ga3)
+        nv = v + k * (55.0 * gy - 59.0 * gb1 + 37.0 * gb2 - 9.0 * gb3)
+        nq = q + k * (55.0 * gz - 59.0 * gc1 + 37.0 * gc2 - 9.0 * gc3)
+        W[l] = x + k * (9.0 * nu + 19.0 * u - 5.0 * hu1 + hu2) if go else x
+        W[L + l] = y + k * (9.0 * nv + 19.0 * v - 5.0 * hv1 + hv2) if go else y
+        W[2 * L + l] = z + k * (9.0 * nq + 19.0 * q - 5.0 * hq1 + hq2) if go else z
+        W[3 * L + l] = nu if go else u
+        W[4 * L + l] = nv if go else v
+        W[5 * L + l] = nq if go else q
+        W[6 * L + l] = u if go else hu1
+        W[7 * L + l] = v if go else hv1
+        W[8 * L + l] = q if go else hq1
+        W[9 * L + l] = hu1 if go else hu2
+        W[10 * L + l] = hv1 if go else hv2
+        W[11 * L + l] = hq1 if go else hq2
+        W[12 * L + l] = gx if go else ga1
+        W[13 * L + l] = gy if go else gb1
+        W[14 * L + l] = gz if go else gc1
+        W[15 * L + l] = ga1 if go else ga2
+        W[16 * L + l] = gb1 if go else gb2
+        W[17 * L + l] = gc1 if go else gc2
+        W[18 * L + l] = ga2 if go else ga3
+        W[19 * L + l] = gb2 if go else gb3
+        W[20 * L + l] = gc2 if go else gc3
+        W[21 * L + l] += 1.0 if go else 0.0
+        W[22 * L + l] = g if go else t_cur
+        W[23 * L + l] = kk + 1.0 if go else kk
+    return n_go
+
+
+@_inline
+def _lane_load(W, l, b, park, ev, t_launch):
+    """Put parked trajectory ``b`` in lane ``l`` of the block ``W``."""
+    L = _LANES
+    for i in range(_W_TL):
+        W[i * L + l] = park[b, i]
+    W[_W_TL * L + l] = t_launch[b]
+    W[_W_ACT * L + l] = 1.0
+    W[_W_APT * L + l] = ev[b, 2]
+
+
 @_jit
 def _coast_lanes(todo, n, park, ev, t_launch, grid_t0, dt, T, t_max, flags):
     """Advance the parked trajectories ``todo[:n]`` through their drag-free coast, _LANES at a
     time in lock-step, and park them again where the coast ends (or the grid or ``t_max``
     does).  One trajectory's multistep step is a chain of dependent operations (a square
-    root and a division on it) that leaves the core mostly idle; interleaving independent
-    trajectories fills it (1.5x on this machine, bench/flyout.py).  The arithmetic is
-    _fly_one's, operation for operation, so the results are the same to the bit (tested)."""
-    st = np.empty((_LANES, NPARK))
-    lane_b = np.full(_LANES, -1)
+    root and a division on it) that leaves the core mostly idle; stepping independent
+    trajectories side by side as the elements of vector instructions fills it (bench/flyout.py).
+    The block ``W`` holds row ``i`` of the lanes at ``W[i * _LANES : (i + 1) * _LANES]``: rows
+    0-28 are the parked layout's columns, then launch time, active flag, apogee time and the
+    step's go flag.  A flat array with rows a constant stride apart is what lets LLVM prove
+    the rows apart and vectorise (separate arrays, or a 2-D one, stayed scalar)."""
+    L = _LANES
+    W = np.zeros(_W_ROWS * L)
+    for l in range(L):
+        W[l] = 2.0 * _A  # an idle lane computes on a harmless point
+    j2 = 1.0 if flags & J2_ON else 0.0
+    w = _W if flags & ROTATING else 0.0
+    sphere = (flags & SPHERE) != 0
+    lane_b = np.full(L, -1)
     nxt = 0
-    for l in range(_LANES):
+    busy = 0
+    for l in range(L):
         if nxt < n:
+            _lane_load(W, l, todo[nxt], park, ev, t_launch)
             lane_b[l] = todo[nxt]
-            st[l, :] = park[todo[nxt], :]
             nxt += 1
-    busy = min(n, _LANES)
+            busy += 1
     while busy > 0:
-        for l in range(_LANES):
+        if _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere) == busy:
+            continue
+        for l in range(L):
             b = lane_b[l]
-            if b < 0:
+            if b < 0 or W[_W_GO * L + l] != 0.0:
                 continue
-            kk = int(st[l, 23])
-            g = grid_t0 + kk * dt
-            x, y, z, u, v, q = st[l, 0], st[l, 1], st[l, 2], st[l, 3], st[l, 4], st[l, 5]
-            t_cur = st[l, 22]
-            h = g - t_cur
-            go = kk < T and g - t_launch[b] <= t_max and abs(h - dt) < 1e-9
-            if go:
-                gx, gy, gz, r = _gravity(x, y, z, u, v, flags)
-                go = _clear_of_air(r, u, v, q, h)
-            if not go:  # hand back to _fly_one, and take the next waiting trajectory
-                park[b, :] = st[l, :]
-                if nxt < n:
-                    lane_b[l] = todo[nxt]
-                    st[l, :] = park[todo[nxt], :]
-                    nxt += 1
-                else:
-                    lane_b[l] = -1
-                    busy -= 1
-                continue
-            x, y, z, nu, nv, nq = _adams_step(h, x, y, z, u, v, q, gx, gy, gz,
-                                              st[l, 12], st[l, 13], st[l, 14], st[l, 15], st[l, 16], st[l, 17],
-                                              st[l, 18], st[l, 19], st[l, 20],
-                                              st[l, 6], st[l, 7], st[l, 8], st[l, 9], st[l, 10], st[l, 11])
-            st[l, 9], st[l, 10], st[l, 11] = st[l, 6], st[l, 7], st[l, 8]
-            st[l, 6], st[l, 7], st[l, 8] = u, v, q
-            st[l, 18], st[l, 19], st[l, 20] = st[l, 15], st[l, 16], st[l, 17]
-            st[l, 15], st[l, 16], st[l, 17] = st[l, 12], st[l, 13], st[l, 14]
-            st[l, 12], st[l, 13], st[l, 14] = gx, gy, gz
-            st[l, 0], st[l, 1], st[l, 2], st[l, 3], st[l, 4], st[l, 5] = x, y, z, nu, nv, nq
-            st[l, 21] += 1.0
-            st[l, 22] = g
-            st[l, 23] = kk + 1
-            fast = _alt_fast(x, y, z, flags)
-            if fast > st[l, 24]:
-                st[l, 24] = fast
-                ev[b, 2] = g
-                st[l, 25], st[l, 26], st[l, 27] = x, y, z
+            # the coast ends here: hand back to _fly_one, and take the next waiting trajectory
+            for i in range(_W_TL):
+                park[b, i] = W[i * L + l]
+            ev[b, 2] = W[_W_APT * L + l]
+            if nxt < n:
+                _lane_load(W, l, todo[nxt], park, ev, t_launch)
+                lane_b[l] = todo[nxt]
+                nxt += 1
+            else:
+                W[_W_ACT * L + l] = 0.0
+                lane_b[l] = -1
+                busy -= 1
 
 
 @_jit
