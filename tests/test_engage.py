@@ -81,7 +81,7 @@ def test_engagement_records_carry_the_geometry():
     r = simulate(world(), runs=2, seed=1)
     ev = r.events
     m = np.isin(ev["kind"], ["fire", "intercept", "miss"])
-    assert m.sum() == 8
+    assert (ev["kind"] == "fire").sum() == np.isin(ev["kind"], ["intercept", "miss"]).sum() >= 4  # 2 threats x 2 runs
     assert np.all((ev["closing_speed_kms"][m] > 3.5) & (ev["closing_speed_kms"][m] < 15.0))
     assert np.all((ev["crossing_angle_deg"][m] >= 0) & (ev["crossing_angle_deg"][m] <= 180))
     np.testing.assert_allclose(ev["pk"][m], 1.0)  # sspk 1, no design limits

@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.engage import threat_eval
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.records import Engagements
@@ -172,13 +173,27 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             J = int(min(HORIZON, t_end - t_track) / PREDICT_DT) + 2  # no need to look past the scenario's end
             jt = PREDICT_DT * np.arange(J)
             pos, vel, ev = coast(x, PREDICT_DT, J)
-            impact_t = t_track + ev[:, 4]
+            boost = np.zeros(cs.size, bool)
             if doc.engage == "threatening" and len(world.assets):
                 ilat, ilon, _ = earth.ecef_to_geodetic(ev[:, 5:8])
                 dist = earth.great_circle_distance(ilat[:, None], ilon[:, None], asset_lat, asset_lon)
                 threat_ok = np.isfinite(ev[:, 4]) & (dist <= asset_r).any(axis=1)
+                # a track that may still be under thrust: judge it by its impact corridor, and
+                # plan on the path that lands nearest the asset it threatens (threat_eval)
+                kp = np.searchsorted(tr.t, t_track - threat_eval.WINDOW_S, side="right") - 1
+                then = tr.x[cs, ns, kp] if kp >= 0 else np.full_like(x, np.nan)
+                P_then = tr.P[cs, ns, kp] if kp >= 0 else P
+                boost, accel = threat_eval.thrusting(x, P, then, P_then, np.full(cs.size, t_track - tr.t[max(kp, 0)]))
+                if boost.any():
+                    ib = np.flatnonzero(boost)
+                    hit, burn = threat_eval.corridor(x[ib], accel[ib], asset_lat, asset_lon, asset_r)
+                    threat_ok[ib] |= hit
+                    re = ib[hit]
+                    if re.size:
+                        pos[re], vel[re], ev[re] = threat_eval.predict(x[re], accel[re], burn[hit], PREDICT_DT, J)
             else:
                 threat_ok = np.ones(cs.size, bool)
+            impact_t = t_track + ev[:, 4]
             plat, plon, alt = earth.ecef_to_geodetic(pos)
             t_int = t_track + jt  # (J,)
             for b, bat in enumerate(bats):
@@ -189,10 +204,15 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 tau = fan.time_to(ground, alt)  # inf outside the envelope (range, altitude) or the fan
                 allowed = (t_int < impact_t[:, None]) & (t_int > tick) & threat_ok[:, None]
                 w = intercept_window(t_int, pos, vel, fan_time(fan, bat.site.lat, bat.site.lon),
-                                     np.full(cs.size, tick + bat.reaction_time), allowed, latest=False, tau=tau)
+                                     np.full(cs.size, tick + bat.reaction_time), allowed, latest=bool(boost.any()),
+                                     tau=tau)
                 found = np.flatnonzero(w["found"])
                 if found.size == 0:
                     continue
+                # on a track still under thrust, hold fire to the last chance (the launch for the
+                # window's latest intercept): the prediction improves, often to a ballistic one,
+                # and the salvo then takes the earliest intercept still open
+                hold = np.where(boost, w["launch_last"] - interval, w["launch_first"]) if boost.any() else w["launch_first"]
                 pi, vt = w["p_first"][found], w["v_first"][found]
                 closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
                 pk = kill_probability(spec, closing, crossing)
@@ -200,7 +220,8 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 sig = intercept_point_sigma(P[found], x[found, :3], pi, w["t_first"][found] - t_track)
                 for j, m in enumerate(found):
                     best.setdefault((cs[m], ns[m]), []).append(
-                        (w["t_first"][m], b, w["launch_first"][m], pi[j], closing[j], crossing[j], pk[j], sig[j]))
+                        (w["t_first"][m], b, w["launch_first"][m], pi[j], closing[j], crossing[j], pk[j], sig[j],
+                         bool(boost[m]), hold[m]))
         # allocate rounds: threats in order of their earliest possible intercept (magazines are
         # per run, so only the order within a run matters); a battery that has run dry passes
         # the threat to the next-best battery
@@ -217,7 +238,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             # quality track; the earliest-intercept battery that is not stopped by it is chosen
             choice, gated = None, False
             for r in cands:
-                due_now = r[2] - bats[r[1]].reaction_time <= tick + interval
+                due_now = max(r[2], r[9]) - bats[r[1]].reaction_time <= tick + interval
                 if due_now and gate_k and gate_k * r[7] > bats[r[1]].spec.divert_m:
                     gated = True
                     continue
@@ -226,25 +247,31 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             if choice is None:
                 next_check[c, n] = tick + interval  # the track improves: look again next interval
                 continue
-            ti, b, tl, p_int, closing, crossing, pk, sig = choice
+            ti, b, tl, p_int, closing, crossing, pk, sig, boosting, hold_until = choice
             bat = bats[b]
-            if tl - bat.reaction_time > tick + interval:
+            if max(tl, hold_until) - bat.reaction_time > tick + interval:
                 # not yet: re-plan with a fresher track just before the launch must go (at the
                 # next interval if a better-placed battery is waiting for the track to improve)
-                next_check[c, n] = tick + interval if gated else max(tick + interval, tl - bat.reaction_time - interval)
+                next_check[c, n] = tick + interval if gated or boosting else \
+                    max(tick + interval, tl - bat.reaction_time - interval)
                 continue
             rounds = int(min(getattr(bat, "salvo", doc.salvo), magazine[c, b] - reserve[b]))
             magazine[c, b] -= rounds
             commits.append((c, n, b, rounds, tick, max(tl, tick + bat.reaction_time), ti, p_int, n_eng[c, n],
-                            guide_src[b], closing, crossing, pk, sig))
+                            guide_src[b], closing, crossing, pk, sig, boosting))
             n_eng[c, n] += 1
             next_check[c, n] = ti + getattr(bat, "look_time", doc.look_time_s)
         if commits:
-            errs = _handover_errors(sources, truth, commits, doc.handover_s)
-            for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk, sig), err in zip(commits, errs):
+            true_pos, gone = _truth_at(truth, np.array([x[0] for x in commits]), np.array([x[1] for x in commits]),
+                                       np.array([x[6] for x in commits]))
+            errs = _handover_errors(sources, commits, doc.handover_s, true_pos, gone)
+            shortfall = _reach_shortfall(bats, fans, commits, truth, true_pos, gone, doc.handover_s)
+            for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk, sig, boosting), err, rt in zip(
+                    commits, errs, shortfall):
                 spec = bats[b].spec
-                hit = bool(err <= spec.divert_m) and bool((uniforms[c, n, e, :rounds] < pk).any())
-                rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit, closing, crossing, pk, sig))
+                hit = bool(err <= spec.divert_m and rt <= spec.divert_m) and bool((uniforms[c, n, e, :rounds] < pk).any())
+                rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit, closing, crossing, pk, sig, boosting,
+                             rt))
                 if hit:
                     alive[c, n] = False
         tick += interval
@@ -257,28 +284,65 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         launch_time=np.array(cols[5], float), intercept_time=np.array(cols[6], float),
         intercept_pos=np.array(cols[7], float).reshape(-1, 3), prediction_error=np.array(cols[8], float),
         killed=np.array(cols[9], bool), closing_speed=np.array(cols[10], float),
-        crossing_angle=np.array(cols[11], float), pk=np.array(cols[12], float), pip_sigma=np.array(cols[13], float))
+        crossing_angle=np.array(cols[11], float), pk=np.array(cols[12], float), pip_sigma=np.array(cols[13], float),
+        boost_track=np.array(cols[14], bool), reach_shortfall=np.array(cols[15], float))
 
 
-def _handover_errors(sources: dict, truth: Trajectories, commits: list, handover: float) -> np.ndarray:
-    """Distance [m] between each salvo's last predicted intercept point and the truth.
+def _truth_at(truth: Trajectories, c: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True positions (E, 3) [ECEF m] of threats ``(c, n)`` at times ``t`` (E,), linear between the
+    uniform samples, and whether each is gone by then (landed, or past the simulated time)."""
+    t0, dt = truth.t[0], truth.dt
+    f = np.clip((t - t0) / dt, 0, truth.t.size - 1)
+    i0 = np.minimum(np.floor(f).astype(int), truth.t.size - 2)
+    w = (f - i0)[:, None]
+    pos = truth.pos[c, n, i0] * (1 - w) + truth.pos[c, n, i0 + 1] * w
+    gone = ~(t < truth.impact_time[c, n]) | (t > truth.t[-1])
+    return pos, gone
+
+
+def _reach_shortfall(bats, fans, commits: list, truth: Trajectories, true_pos: np.ndarray, gone: np.ndarray,
+                     slip: float) -> np.ndarray:
+    """How far [m] each salvo's interceptor falls short of the threat's true path: 0 where the
+    truth passes through the interceptor's fly-out fan within ``slip`` seconds of the planned
+    intercept time (in-flight target updates steer it there; the plan of an earliest intercept
+    lies on the fan's front, so a threat a little ahead of its prediction is met a little
+    later), else the distance at the planned time from the planned point to the truth (the
+    kill vehicle's divert must make that up); ``inf`` where the threat is gone.
+
+    The plan aims at a point predicted from a track; in-flight updates move the aim, but no
+    update lets an interceptor be where its fan cannot reach in the time it has flown.
+    Plans made on a boost-phase track are the ones this bites."""
+    out = np.zeros(len(commits))
+    t = truth.t
+    for i, x in enumerate(commits):
+        c, n, b, launch, t_int, p_int = x[0], x[1], x[2], x[5], x[6], x[7]
+        if gone[i]:
+            out[i] = np.inf
+            continue
+        k = np.flatnonzero((t >= t_int - slip) & (t <= t_int + slip) & (t < truth.impact_time[c, n]))
+        pts = np.concatenate([true_pos[i][None], truth.pos[c, n, k]])
+        when = np.concatenate([[t_int], t[k]])
+        site = bats[b].site
+        lat, lon, alt = earth.ecef_to_geodetic(pts)
+        tau = fans[b].time_to(earth.great_circle_distance(site.lat, site.lon, lat, lon), alt)
+        out[i] = 0.0 if np.any(tau <= when - launch) else float(np.linalg.norm(true_pos[i] - p_int))
+    return out
+
+
+def _handover_errors(sources: dict, commits: list, handover: float, true_pos: np.ndarray,
+                     gone: np.ndarray) -> np.ndarray:
+    """Distance [m] between each salvo's last predicted intercept point and the truth
+    ``true_pos`` (E, 3) at the intercept time.
 
     The prediction extrapolates the battery's guidance track (``sources[key]``, key in
     the commit) from its last update before ``max(launch, intercept - handover)`` to the
-    intercept time; ``inf`` where the threat is gone by then (landed, or beyond the
-    simulated time) or that track does not hold it yet.
+    intercept time; ``inf`` where the threat is gone by then (``gone``) or that track does
+    not hold it yet.
     """
     c = np.array([x[0] for x in commits])
     n = np.array([x[1] for x in commits])
     launch = np.array([x[5] for x in commits])
     t_int = np.array([x[6] for x in commits])
-    # truth at the intercept time, linear between the uniform samples
-    t0, dt = truth.t[0], truth.dt
-    f = np.clip((t_int - t0) / dt, 0, truth.t.size - 1)
-    i0 = np.minimum(np.floor(f).astype(int), truth.t.size - 2)
-    w = (f - i0)[:, None]
-    true_pos = truth.pos[c, n, i0] * (1 - w) + truth.pos[c, n, i0 + 1] * w
-    gone = ~(t_int < truth.impact_time[c, n]) | (t_int > truth.t[-1])
     err = np.full(len(commits), np.inf)
     keys = [x[9] for x in commits]
     for key in set(keys):
@@ -295,5 +359,3 @@ def _handover_errors(sources: dict, truth: Trajectories, commits: list, handover
         e = np.linalg.norm(pred - true_pos[m], axis=1)
         err[np.flatnonzero(m)] = np.where(ok, e, np.inf)
     return np.where(gone, np.inf, err)
-
-

@@ -20,6 +20,10 @@ class Engagements:
     single-interceptor kill probability they give (:mod:`shieldlab.engage.pk`).
     ``pip_sigma`` is the launch gate's 1-sigma position uncertainty [m] of the predicted
     intercept point at the decision (:func:`shieldlab.engage.planner.intercept_point_sigma`).
+    ``boost_track`` says the plan was made on a track that may still have been under thrust
+    (:mod:`shieldlab.engage.threat_eval`); ``reach_shortfall`` [m] is 0 where the threat's
+    true position at the intercept time lay inside the interceptor's fly-out fan, else its
+    distance from the planned point (more than the divert: out of reach, a miss).
     """
 
     run: np.ndarray  # (E,) int
@@ -36,9 +40,11 @@ class Engagements:
     crossing_angle: np.ndarray  # (E,) rad
     pk: np.ndarray  # (E,) single-interceptor kill probability
     pip_sigma: np.ndarray  # (E,) m: track quality at the intercept point when the salvo was committed
+    boost_track: np.ndarray  # (E,) bool: planned on a track possibly still under thrust
+    reach_shortfall: np.ndarray  # (E,) m: 0 if the true intercept point was reachable (inf: threat gone)
 
     @classmethod
     def empty(cls) -> "Engagements":
         z = np.zeros(0)
         i = np.zeros(0, np.int64)
-        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool), z, z, z, z)
+        return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool), z, z, z, z, np.zeros(0, bool), z)

@@ -112,9 +112,16 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     for i in range(e.run.size):
         bat = world.batteries[e.battery[i]]
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
-        rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}", *geom))
-        err = e.prediction_error[i]
-        detail = f"handover error {err:.0f} m" if np.isfinite(err) else "target gone"
+        on = " on a boost-phase track" if e.boost_track[i] else ""
+        rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}{on}",
+                     *geom))
+        err, short = e.prediction_error[i], e.reach_shortfall[i]
+        if not np.isfinite(err) or not np.isfinite(short):
+            detail = "target gone"
+        elif short > bat.spec.divert_m:
+            detail = f"out of reach: threat {short / 1e3:.1f} km from the planned point"
+        else:
+            detail = f"handover error {err:.0f} m"
         rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail,
                      *geom))
     o = chunk.outcomes

@@ -1,0 +1,197 @@
+"""Threat evaluation: is a tracked threat aimed at a defended asset, and on what path to plan?
+
+Fire control sees a track (ECEF state and covariance), never the missile.  After burnout
+the answer is a ballistic extrapolation of the track: its predicted impact point.  While
+the threat is still burning, that extrapolation falls short (the motor is still adding
+speed), so a threat aimed at a far asset would be judged harmless until burnout, and an
+interceptor that must leave before then (an ICBM met early, EPAA phase 4) would never be
+fired.  This module adds the boost-phase half:
+
+* **Boost detection** (:func:`thrusting`).  The non-gravitational acceleration along the
+  velocity, from two track states ``window_s`` apart,
+  ``a = ((v2 - v1) / dt - g_eff(midpoint)) . v_hat`` (``g_eff``: gravity with J2 and the
+  rotating-frame terms).  Drag only slows a threat, so a clearly positive ``a`` is thrust: the track counts as
+  *boosting* when ``a > max(ACCEL_MIN, 3 sigma_a)`` (sigma_a from the two velocity
+  covariances, taken independent), and so does a young track (no state ``window_s`` back).
+  A track too noisy to show its thrust is judged ballistic, as before burnout.
+* **Impact corridor** (:func:`corridor`).  For a possibly boosting track the impact
+  point is bracketed by hypotheses of the rest of the boost: the measured thrust
+  acceleration ``a`` (floored and capped, :data:`ACCEL_RANGE`) kept along the velocity
+  (a gravity turn, which flattens the path as a real one does) for a further 0, tau,
+  2 tau, ... seconds (``a tau`` = :data:`DV_STEP`), then a ballistic coast on the rotating
+  Earth, up to :data:`MAX_SPEED`.  The polyline of their impact points is the ground
+  corridor the threat can still land on, from the ballistic impact (no more thrust) out
+  to the catalogue's fastest threat.  The threat is *threatening* if the corridor passes
+  within an asset's radius plus ``width_m`` (out-of-plane slack) of it; fire control then
+  plans on the hypothesis whose impact lies nearest that asset (the track's predicted aim
+  point; of several threatened assets the farthest along the corridor), flown by
+  :func:`predict`.
+
+This is the logic of a launch-point/heading threat evaluation ("impact corridor" or
+"threat fan"), done with the same ballistic propagator fire control uses after burnout.
+Limits: a missile that dog-legs out of its plane, or that is far from its burnout speed
+at a steep flight-path angle (the hypotheses keep the current angle while a gravity turn
+flattens it), is bracketed only roughly; the corridor's spacing between hypotheses is
+covered by testing the segments between their impact points, not the points alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout.integrate import EarthModel, run
+from shieldlab.flyout.vehicle import Vehicle, ballistic_vehicle
+
+#: Length of the track history used to estimate the thrust [s].
+WINDOW_S = 8.0
+#: Along-velocity acceleration [m/s^2] below which a track counts as unpowered: a third
+#: of the weakest boost in the catalogue's missiles (~1 g at lift-off) and far above
+#: drag's ~0.01 m/s^2 at 100 km.
+ACCEL_MIN = 3.0
+#: Thrust acceleration [m/s^2] the hypotheses use: the measured one, clipped to this range
+#: (a young track's estimate is noisy; ~10 g is the most a catalogue missile reaches).
+ACCEL_RANGE = (5.0, 100.0)
+#: Speed added per hypothesis [m/s] and the fastest inertial speed considered [m/s]
+#: (above an ICBM's ~7.2 km/s burnout the arc no longer comes down within the horizon).
+DV_STEP = 200.0
+MAX_SPEED = 7400.0
+#: Out-of-plane slack of the corridor [m].
+WIDTH_M = 25e3
+_MODEL = EarthModel(drag=False)
+_HORIZON = 7200.0
+_MASS = 1000.0  # kg: any mass; thrust is set to give the wanted acceleration
+
+
+def thrusting(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: np.ndarray,
+              dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each track shows thrust (M,), and its thrust acceleration [m/s^2]
+    clipped to :data:`ACCEL_RANGE` (M,), from its states ``x_now`` and ``x_then`` (M, 6)
+    ``dt`` (M,) seconds apart [ECEF m, m/s] and their covariances (M, 6, 6).
+    ``x_then`` may be nan (track too young): then True, at the lowest acceleration."""
+    ok = np.isfinite(x_then).all(axis=1) & (dt > 0)
+    dts = np.where(ok, dt, 1.0)
+    xt = np.where(ok[:, None], x_then, x_now)
+    Pt = np.where(ok[:, None, None], P_then, P_now)
+    rm = 0.5 * (x_now[:, :3] + xt[:, :3])
+    vm = 0.5 * (x_now[:, 3:] + xt[:, 3:])
+    g = earth.gravity(rm) + earth.rotating_frame_acceleration(rm, vm)
+    a = (x_now[:, 3:] - xt[:, 3:]) / dts[:, None] - g
+    u = vm / np.maximum(np.linalg.norm(vm, axis=1), 1e-9)[:, None]
+    along = np.where(ok, np.einsum("mi,mi->m", a, u), 0.0)
+    var = np.einsum("mi,mij,mj->m", u, P_now[:, 3:, 3:], u) + np.einsum("mi,mij,mj->m", u, Pt[:, 3:, 3:], u)
+    sig = np.sqrt(np.maximum(var, 0.0)) / dts
+    return ~ok | (along > np.maximum(ACCEL_MIN, 3.0 * sig)), np.clip(along, *ACCEL_RANGE)
+
+
+def _boost_vehicle(accel: np.ndarray, burn: np.ndarray) -> Vehicle:
+    """A body thrusting along its velocity at ``accel`` [m/s^2] for ``burn`` [s], no drag."""
+    B = accel.size
+    v = ballistic_vehicle(B, _MASS)
+    f = (accel * _MASS)[:, None]
+    return replace(v, stage_burn=np.asarray(burn, float)[:, None], stage_thrust_vac=f, stage_thrust_sl=f.copy())
+
+
+def predict(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, dt: float, T: int, record: bool = True):
+    """Fly states ``x`` (M, 6) [ECEF m, m/s] thrusting at ``accel`` (M,) [m/s^2] along the
+    velocity for ``burn`` (M,) [s], then coasting: ``(pos (M,T,3), vel (M,T,3), ev (M,8))`` as
+    :func:`shieldlab.flyout.integrate.coast` returns them (``pos``, ``vel`` None unless ``record``)."""
+    x = np.ascontiguousarray(x, float)
+    M = x.shape[0]
+    z = np.zeros(M)
+    pos, vel, _, ev = run(_boost_vehicle(np.asarray(accel, float), burn), x[:, :3], x[:, 3:], z, z, z,
+                          np.full(M, np.inf), grid_t0=0.0, dt=dt, T=T, model=_MODEL, record=record,
+                          t_max=(T - 1) * dt)
+    return pos, vel, ev
+
+
+def hypotheses(x: np.ndarray, accel: np.ndarray, dv_step: float = DV_STEP,
+               max_speed: float = MAX_SPEED) -> tuple[np.ndarray, np.ndarray]:
+    """Further burn times [s] of the boost hypotheses: 0, tau, 2 tau, ... with ``accel tau =
+    dv_step``, while the inertial speed stays below ``max_speed`` [m/s].
+
+    Returns ``(burn (M, K), valid (M, K))``; K is the same for all rows."""
+    s = np.linalg.norm(x[:, 3:] + np.cross([0.0, 0.0, earth.OMEGA_EARTH], x[:, :3]), axis=1)
+    K = max(1, int(np.ceil((max_speed - np.min(s, initial=max_speed)) / dv_step)) + 1)
+    add = dv_step * np.arange(K)
+    valid = (s[:, None] + add[None, :] <= max_speed) | (add[None, :] == 0)
+    return add[None, :] / accel[:, None], valid
+
+
+def impacts(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, horizon: float = _HORIZON) -> np.ndarray:
+    """Impact points (M, K, 3) [ECEF m] of states ``x`` (M, 6) boosting ``burn`` (M, K) more
+    seconds at ``accel`` (M,); nan where none within ``horizon`` s."""
+    M, K = burn.shape
+    rep = np.repeat(np.arange(M), K)
+    _, _, ev = predict(x[rep], accel[rep], burn.reshape(-1), 4.0, int(horizon / 4.0) + 2, record=False)
+    p = np.where(np.isfinite(ev[:, 4])[:, None], ev[:, 5:8], np.nan)
+    return p.reshape(M, K, 3)
+
+
+def _unit(lat, lon):
+    cl = np.cos(lat)
+    return np.stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+def corridor_distance(points: np.ndarray, asset_lat, asset_lon) -> tuple[np.ndarray, np.ndarray]:
+    """Great-circle distance [m] from each asset to the polyline of impact points.
+
+    ``points`` (M, K, 3) ECEF (nan vertices are skipped with their segments); assets (A,)
+    [rad].  Returns ``(distance (M, A), where (M, A))``, ``where`` the position along the
+    polyline of its point nearest the asset, in vertices (k + fraction of segment k).
+    Distances on the mean sphere."""
+    lat, lon, _ = earth.ecef_to_geodetic(np.nan_to_num(points, nan=earth.WGS84_A))
+    U = _unit(lat, lon)  # (M, K, 3)
+    fin = np.isfinite(points).all(axis=-1)
+    P = _unit(np.asarray(asset_lat, float), np.asarray(asset_lon, float))  # (A, 3)
+    R = earth.R_EARTH_MEAN
+    dv = np.where(fin[..., None], R * np.arccos(np.clip(np.einsum("mki,ai->mka", U, P), -1.0, 1.0)), np.inf)
+    best = dv.min(axis=1)  # (M, A)
+    where = np.argmin(dv, axis=1).astype(float)
+    if U.shape[1] > 1:
+        A_, B_ = U[:, :-1, None, :], U[:, 1:, None, :]  # (M, K-1, 1, 3)
+        n = np.cross(A_, B_)
+        nn = np.linalg.norm(n, axis=-1, keepdims=True)
+        n = n / np.maximum(nn, 1e-15)
+        sin_x = np.einsum("mkzi,ai->mka", n, P)  # sine of the cross-track angle
+        foot = P - sin_x[..., None] * n  # (M, K-1, A, 3): P projected on the segment's great circle
+        foot /= np.maximum(np.linalg.norm(foot, axis=-1, keepdims=True), 1e-15)
+        ang = lambda a, b: np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+        to_foot, seg, from_foot = ang(A_, foot), ang(A_, B_), ang(foot, B_)
+        between = np.abs(to_foot + from_foot - seg) <= 1e-9 * np.maximum(seg, 1.0)
+        ok = fin[:, :-1, None] & fin[:, 1:, None] & between & (nn[..., 0] > 1e-12)
+        ds = np.where(ok, R * np.arcsin(np.clip(np.abs(sin_x), 0.0, 1.0)), np.inf)
+        k = np.argmin(ds, axis=1)  # (M, A)
+        dk = np.take_along_axis(ds, k[:, None], axis=1)[:, 0]
+        fk = np.take_along_axis(to_foot / np.maximum(seg, 1e-15), k[:, None], axis=1)[:, 0]
+        use = dk < best
+        best = np.where(use, dk, best)
+        where = np.where(use, k + fk, where)
+    return best, where
+
+
+def corridor(x: np.ndarray, accel: np.ndarray, asset_lat, asset_lon, asset_radius_m, width_m: float = WIDTH_M):
+    """Boost-phase threat evaluation of tracks ``x`` (M, 6) thrusting at ``accel`` (M,) [m/s^2]
+    against assets (A,).
+
+    Returns ``(threatening (M,), burn (M,))``: whether the impact corridor passes within an
+    asset's radius plus ``width_m``, and the further burn time [s] of the hypothesis whose
+    impact lies nearest the threatened asset (the farthest along the corridor where several
+    are; interpolated between hypotheses; 0 where none is threatened): :func:`predict` flies it."""
+    M = x.shape[0]
+    burn, valid = hypotheses(x, accel)
+    pts = np.where(valid[..., None], impacts(x, accel, burn), np.nan)
+    # the corridor ends at the first hypothesis with no impact (it went round the Earth)
+    gone = np.cumsum(~np.isfinite(pts).all(axis=-1), axis=1) > 0
+    pts = np.where(gone[..., None], np.nan, pts)
+    d, where = corridor_distance(pts, asset_lat, asset_lon)
+    margin = d - (np.asarray(asset_radius_m, float) + width_m)
+    threatening = (margin <= 0).any(axis=1)
+    # of several threatened assets, the one farthest along the corridor: the threat is still
+    # speeding up, and planning for the farthest holds fire longest (a nearer aim shows itself
+    # at burnout, when the track turns ballistic and is planned as such)
+    a = np.argmax(np.where(margin <= 0, where, -np.inf), axis=1)
+    plan = DV_STEP * where[np.arange(M), a] / accel
+    return threatening, np.where(threatening, plan, 0.0)
