@@ -212,7 +212,7 @@ def test_kernel_geodetic_matches_exact_form():
 
 @pytest.mark.parametrize("model", [FULL, EarthModel(drag=False), EarthModel(rotating=False, j2=False, sphere=True)])
 def test_interleaved_coast_gives_the_same_bits(mixed_batch, model):
-    # Impact-only runs fly the drag-free coast four trajectories at a time (kernel._coast_lanes);
+    # Impact-only runs fly the drag-free coast kernel._LANES trajectories at a time (kernel._coast_lanes);
     # recorded runs fly each trajectory alone.  Same arithmetic, so the same events to the bit.
     veh, kw = mixed_batch
     idx = np.arange(300) % 6

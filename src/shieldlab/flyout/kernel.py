@@ -260,7 +260,7 @@ _W_TL, _W_ACT, _W_APT, _W_GO, _W_ROWS = 29, 30, 31, 32, 33
 def _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere):
     """One coast step of every lane in the block ``W`` (rows of _LANES, see _coast_lanes), written
     as one branch-free loop over the lanes so that LLVM turns it into vector instructions (the
-    lanes are the vector's elements: 4 doubles in a 256-bit register).  A lane whose step may not
+    lanes are the vector's elements: 4 doubles to a 256-bit register, two registers a row).  A lane whose step may not
     be taken (off the grid, past t_max, or into the air) keeps its state and gets GO = 0.
     The apogee is tracked on the state before the step, so the state a lane stops in is counted.
     Every operation is _gravity's, _clear_of_air's, _alt_fast's and _adams_step's in the same
