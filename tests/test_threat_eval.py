@@ -40,8 +40,22 @@ def test_thrust_is_told_from_free_fall():
     assert not te.thrusting(braked, P, then, P, dt)[0][0]
     # a young track (no state a window back) counts as boosting; a noisy one shows no thrust
     assert te.thrusting(now, P, np.full_like(then, np.nan), P, dt)[0][0]
-    noisy = np.tile(np.eye(6) * 200.0**2, (1, 1, 1))  # 200 m/s velocity sigma: 3 sigma_a ~ 106 m/s^2
+    noisy = np.tile(np.eye(6) * 200.0**2, (1, 1, 1))  # 200 m/s velocity sigma: 2 sigma_a ~ 71 m/s^2
     assert not te.thrusting(pushed, noisy, then, noisy, dt)[0][0]
+
+
+def test_thrust_is_judged_on_states_backed_by_detections():
+    # updates every 2 s; detections at 0, 2, 4, 10, 12 s and 20 s (between them the track coasts
+    # on its own ballistic prediction, which can show no thrust)
+    t = np.arange(0.0, 24.0, 2.0)
+    hits = np.cumsum(np.isin(t, [0, 2, 4, 10, 12, 20]))[None]
+    k_now, k_then = te.observed_pair(t, hits, k=8, window_s=8.0)  # t[8] = 16 s: last detection at 12 s
+    assert t[k_now[0]] == 12.0 and t[k_then[0]] == 4.0  # the last detection at least 8 s earlier
+    k_now, k_then = te.observed_pair(t, hits, k=11, window_s=8.0)
+    assert t[k_now[0]] == 20.0 and t[k_then[0]] == 12.0
+    k_now, k_then = te.observed_pair(t, hits, k=2, window_s=8.0)
+    assert t[k_now[0]] == 4.0 and k_then[0] == -1  # too young
+    assert te.observed_pair(t, np.zeros((1, t.size), int), k=5)[0][0] == -1  # never seen
 
 
 def test_corridor_distance_on_a_constructed_polyline():

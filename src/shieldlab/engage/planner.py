@@ -179,18 +179,23 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 dist = earth.great_circle_distance(ilat[:, None], ilon[:, None], asset_lat, asset_lon)
                 threat_ok = np.isfinite(ev[:, 4]) & (dist <= asset_r).any(axis=1)
                 # a track that may still be under thrust: judge it by its impact corridor, and
-                # plan on the path that lands nearest the asset it threatens (threat_eval)
-                kp = np.searchsorted(tr.t, t_track - threat_eval.WINDOW_S, side="right") - 1
-                then = tr.x[cs, ns, kp] if kp >= 0 else np.full_like(x, np.nan)
-                P_then = tr.P[cs, ns, kp] if kp >= 0 else P
-                boost, accel = threat_eval.thrusting(x, P, then, P_then, np.full(cs.size, t_track - tr.t[max(kp, 0)]))
+                # plan on the path that lands nearest the asset it threatens (threat_eval), from
+                # its last state backed by a detection
+                k_now, k_then = threat_eval.observed_pair(tr.t, tr.n_hits[cs, ns], k)
+                seen = tr.x[cs, ns, np.maximum(k_now, 0)]
+                then = np.where((k_then >= 0)[:, None], tr.x[cs, ns, np.maximum(k_then, 0)], np.nan)
+                boost, accel = threat_eval.thrusting(seen, tr.P[cs, ns, np.maximum(k_now, 0)], then,
+                                                     tr.P[cs, ns, np.maximum(k_then, 0)],
+                                                     tr.t[np.maximum(k_now, 0)] - tr.t[np.maximum(k_then, 0)])
+                boost &= k_now >= 0
                 if boost.any():
                     ib = np.flatnonzero(boost)
-                    hit, burn = threat_eval.corridor(x[ib], accel[ib], asset_lat, asset_lon, asset_r)
+                    hit, burn = threat_eval.corridor(seen[ib], accel[ib], asset_lat, asset_lon, asset_r)
                     threat_ok[ib] |= hit
                     re = ib[hit]
                     if re.size:
-                        pos[re], vel[re], ev[re] = threat_eval.predict(x[re], accel[re], burn[hit], PREDICT_DT, J)
+                        pos[re], vel[re], ev[re] = threat_eval.predict(seen[re], accel[re], burn[hit], PREDICT_DT, J,
+                                                                       t_state=tr.t[k_now[re]] - t_track)
             else:
                 threat_ok = np.ones(cs.size, bool)
             impact_t = t_track + ev[:, 4]

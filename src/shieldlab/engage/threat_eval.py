@@ -11,7 +11,7 @@ fired.  This module adds the boost-phase half:
   velocity, from two track states ``window_s`` apart,
   ``a = ((v2 - v1) / dt - g_eff(midpoint)) . v_hat`` (``g_eff``: gravity with J2 and the
   rotating-frame terms).  Drag only slows a threat, so a clearly positive ``a`` is thrust: the track counts as
-  *boosting* when ``a > max(ACCEL_MIN, 3 sigma_a)`` (sigma_a from the two velocity
+  *boosting* when ``a > max(ACCEL_MIN, 2 sigma_a)`` (sigma_a from the two velocity
   covariances, taken independent), and so does a young track (no state ``window_s`` back).
   A track too noisy to show its thrust is judged ballistic, as before burnout.
 * **Impact corridor** (:func:`corridor`).  For a possibly boosting track the impact
@@ -51,6 +51,10 @@ WINDOW_S = 8.0
 #: of the weakest boost in the catalogue's missiles (~1 g at lift-off) and far above
 #: drag's ~0.01 m/s^2 at 100 km.
 ACCEL_MIN = 3.0
+#: Significance of the thrust test, in standard deviations of the estimated acceleration:
+#: 2 rather than 3 because a missed boost costs the engagement (the ballistic prediction
+#: falls short and the threat looks harmless), a false one only defers the shot.
+SIGMAS = 2.0
 #: Thrust acceleration [m/s^2] the hypotheses use: the measured one, clipped to this range
 #: (a young track's estimate is noisy; ~10 g is the most a catalogue missile reaches).
 ACCEL_RANGE = (5.0, 100.0)
@@ -83,7 +87,7 @@ def thrusting(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: 
     along = np.where(ok, np.einsum("mi,mi->m", a, u), 0.0)
     var = np.einsum("mi,mij,mj->m", u, P_now[:, 3:, 3:], u) + np.einsum("mi,mij,mj->m", u, Pt[:, 3:, 3:], u)
     sig = np.sqrt(np.maximum(var, 0.0)) / dts
-    return ~ok | (along > np.maximum(ACCEL_MIN, 3.0 * sig)), np.clip(along, *ACCEL_RANGE)
+    return ~ok | (along > np.maximum(ACCEL_MIN, SIGMAS * sig)), np.clip(along, *ACCEL_RANGE)
 
 
 def _boost_vehicle(accel: np.ndarray, burn: np.ndarray) -> Vehicle:
@@ -94,17 +98,38 @@ def _boost_vehicle(accel: np.ndarray, burn: np.ndarray) -> Vehicle:
     return replace(v, stage_burn=np.asarray(burn, float)[:, None], stage_thrust_vac=f, stage_thrust_sl=f.copy())
 
 
-def predict(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, dt: float, T: int, record: bool = True):
+def predict(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, dt: float, T: int, record: bool = True,
+            t_state=None):
     """Fly states ``x`` (M, 6) [ECEF m, m/s] thrusting at ``accel`` (M,) [m/s^2] along the
     velocity for ``burn`` (M,) [s], then coasting: ``(pos (M,T,3), vel (M,T,3), ev (M,8))`` as
-    :func:`shieldlab.flyout.integrate.coast` returns them (``pos``, ``vel`` None unless ``record``)."""
+    :func:`shieldlab.flyout.integrate.coast` returns them (``pos``, ``vel`` None unless
+    ``record``), sampled at ``k dt``, k < T.  ``t_state`` (M,) [s, <= 0] is the time of each
+    state on that grid (default 0): a state observed before the grid starts is flown up to it."""
     x = np.ascontiguousarray(x, float)
     M = x.shape[0]
     z = np.zeros(M)
-    pos, vel, _, ev = run(_boost_vehicle(np.asarray(accel, float), burn), x[:, :3], x[:, 3:], z, z, z,
+    t0 = z if t_state is None else np.asarray(t_state, float)
+    pos, vel, _, ev = run(_boost_vehicle(np.asarray(accel, float), burn), x[:, :3], x[:, 3:], t0, z, z,
                           np.full(M, np.inf), grid_t0=0.0, dt=dt, T=T, model=_MODEL, record=record,
-                          t_max=(T - 1) * dt)
+                          t_max=(T - 1) * dt - float(np.min(t0, initial=0.0)))
     return pos, vel, ev
+
+
+def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S):
+    """Indices of the track states to judge thrust by: the last update at or before ``t[k]``
+    that assimilated a detection, and the last such update at least ``window_s`` before it.
+
+    Between detections a track's state is its own ballistic prediction, which shows no
+    thrust whatever the threat does: only states backed by detections may be compared.
+    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far.  Returns
+    ``(k_now (M,), k_then (M,))``, -1 where there is none."""
+    nh = n_hits[:, :k + 1]
+    new = np.concatenate([nh[:, :1] > 0, np.diff(nh, axis=1) > 0], axis=1)
+    last = np.maximum.accumulate(np.where(new, np.arange(k + 1), -1), axis=1)
+    k_now = last[:, k]
+    j = np.searchsorted(t, t[np.maximum(k_now, 0)] - window_s, side="right") - 1
+    k_then = np.where((j >= 0) & (k_now >= 0), last[np.arange(nh.shape[0]), np.clip(j, 0, k)], -1)
+    return k_now, k_then
 
 
 def hypotheses(x: np.ndarray, accel: np.ndarray, dv_step: float = DV_STEP,
