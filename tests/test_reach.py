@@ -58,3 +58,20 @@ def test_reach_cli_json_and_bad_input(capsys):
     assert main(args[:2] + ["--site", "95,27.6"] + args[4:]) == 2
     assert "--site" in capsys.readouterr().err
     assert main(["reach", "no-such-interceptor"] + args[2:]) == 2
+
+
+def test_the_2007_gbi_dispute_recomputed():
+    # docs/reach-russian-icbms.md: the GBI planned for Redzikowo against a Topol-M from Kozelsk
+    # to Washington.  At MDA's 5.4 km/s (SpaceNews 2007) it cannot catch it with any cue from
+    # 60 to 180 s; at Postol's 7.7-8.3 km/s it can with a two- to three-minute cue, in a tail chase.
+    gbi, topol = catalog.get_interceptor("gbi"), catalog.get_missile("topol-m")
+    site, kozelsk, dc = R([54.48, 17.10]), R([54.0, 35.8]), R([38.9, -77.0])
+    needed = []
+    for cue in (60.0, 120.0, 180.0):
+        r = analyse(gbi, *site, topol, *kozelsk, *dc, cue_delay_s=cue, burnout_speed=5400.0)
+        assert not r.feasible
+        needed.append(r.needed_burnout_speed_kms)
+    assert 6.3 < needed[0] < needed[1] < needed[2] < 8.3  # between the two camps' figures
+    fast = analyse(gbi, *site, topol, *kozelsk, *dc, cue_delay_s=180.0, burnout_speed=8300.0)
+    assert fast.feasible and fast.earliest["crossing_angle_deg"] > 150.0  # a tail chase
+    assert analyse(gbi, *site, topol, *kozelsk, *dc, cue_delay_s=120.0, burnout_speed=7700.0).feasible
