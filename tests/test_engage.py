@@ -230,3 +230,14 @@ def test_track_quality_sigma_must_not_be_negative():
     with pytest.raises(InputError) as e:
         world(doctrine={"track_quality_sigma": -1.0})
     assert e.value.field == "doctrine.track_quality_sigma"
+
+
+def test_catalogue_envelopes_from_test_closing_speeds():
+    # sm-3-block-ia: 9.8 km/s (USA-193, 2008); gbi: 8.0 km/s (FTG-02, 2006) -- docs/interceptors.md
+    from shieldlab import catalog
+
+    ia, gbi = catalog.get_interceptor("sm-3-block-ia"), catalog.get_interceptor("gbi")
+    assert (ia.max_closing_speed_kms, gbi.max_closing_speed_kms) == (9.8, 8.0)
+    assert kill_probability(ia, 9000.0, 0.5) == pytest.approx(ia.sspk)  # inside: sspk
+    assert kill_probability(ia, 10780.0, 0.5) == pytest.approx(ia.sspk * np.exp(-0.5))  # one width beyond
+    assert kill_probability(gbi, 12000.0, 0.5) < 0.01 * gbi.sspk
