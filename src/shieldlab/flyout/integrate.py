@@ -51,7 +51,9 @@ _EV_FIELDS = ("burnout_time", "burnout_speed", "apogee_time", "apogee_alt", "imp
 
 
 def _flat(a, batch, tail=()):
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), batch + tail).reshape((-1,) + tail))
+    # writeable as well as contiguous: a read-only view (what broadcast_to gives when no copy is
+    # needed) is another Numba type, and the kernel would be compiled a second time for it
+    return np.require(np.broadcast_to(np.asarray(a, float), batch + tail).reshape((-1,) + tail), float, ["C", "W"])
 
 
 def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: float, dt: float, T: int,
