@@ -5,7 +5,9 @@ assessment).  Per chunk of runs it is an event-driven loop on a planning clock
 (``doctrine.planning_interval_s``): each threat has a next check time; at a check the
 battery's planning track is extrapolated ballistically
 (:func:`shieldlab.flyout.integrate.coast`), the threat is evaluated (predicted impact on a
-defended asset?), and for every battery the earliest intercept point inside its
+defended asset?  While the track shows thrust, by its impact corridor instead, and the
+plan follows the corridor's path to the asset: :mod:`shieldlab.engage.threat_eval`; a
+battery then holds fire to its last chance), and for every battery the earliest intercept point inside its
 envelope that its interceptor (fly-out fan, :mod:`shieldlab.engage.fan`), launched after
 the reaction time, can reach is found.  The battery with the earliest such intercept and
 rounds left above its reserve gets the threat.  The salvo is committed in the last
@@ -23,7 +25,10 @@ system (all its sensors fused), "own track" that of the battery's own radar alon
 * ``own``: plan, launch and guide on the own track only (no launch before the own radar
   has confirmed a track).
 
-Kill assessment: the kill vehicle homes on the threat from the prediction made with the
+Kill assessment: first, the threat's true path must pass through the interceptor's fly-out
+fan near the planned time (:func:`_reach_shortfall`; in-flight updates cannot take it
+where the fan does not reach), else the salvo is out of reach.  Then the kill vehicle
+homes on the threat from the prediction made with the
 last in-flight target update (``doctrine.handover_s`` before intercept) of its guidance
 track; if that prediction misses the true position by more than the interceptor's divert
 capability the shot misses, otherwise each interceptor of the salvo kills with the kill
@@ -215,8 +220,8 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 if found.size == 0:
                     continue
                 # on a track still under thrust, hold fire to the last chance (the launch for the
-                # window's latest intercept): the prediction improves, often to a ballistic one,
-                # and the salvo then takes the earliest intercept still open
+                # window's latest intercept, less one interval): the prediction improves, often to
+                # a ballistic one, and the salvo then takes the earliest intercept still open
                 hold = np.where(boost, w["launch_last"] - interval, w["launch_first"]) if boost.any() else w["launch_first"]
                 pi, vt = w["p_first"][found], w["v_first"][found]
                 closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
