@@ -301,19 +301,17 @@ def _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere):
               & (clear > 0.0) & (2.25 * (u * u + v * v + q * q) * h * h < clear * clear))
         n_go += 1 if go else 0
         W[_W_GO * L + l] = 1.0 if go else 0.0
-        # the step (_adams_step), kept only where it may be taken
-        k = h / 24.0
+        # the step, kept only where it may be taken
         ga1, gb1, gc1 = W[12 * L + l], W[13 * L + l], W[14 * L + l]
         ga2, gb2, gc2 = W[15 * L + l], W[16 * L + l], W[17 * L + l]
         ga3, gb3, gc3 = W[18 * L + l], W[19 * L + l], W[20 * L + l]
         hu1, hv1, hq1 = W[6 * L + l], W[7 * L + l], W[8 * L + l]
         hu2, hv2, hq2 = W[9 * L + l], W[10 * L + l], W[11 * L + l]
-        nu = u + k * (55.0 * gx - 59.0 * ga1 + 37.0 * ga2 - 9.0 * ga3)
-        nv = v + k * (55.0 * gy - 59.0 * gb1 + 37.0 * gb2 - 9.0 * gb3)
-        nq = q + k * (55.0 * gz - 59.0 * gc1 + 37.0 * gc2 - 9.0 * gc3)
-        W[l] = x + k * (9.0 * nu + 19.0 * u - 5.0 * hu1 + hu2) if go else x
-        W[L + l] = y + k * (9.0 * nv + 19.0 * v - 5.0 * hv1 + hv2) if go else y
-        W[2 * L + l] = z + k * (9.0 * nq + 19.0 * q - 5.0 * hq1 + hq2) if go else z
+        nx, ny, nz, nu, nv, nq = _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2,
+                                             ga3, gb3, gc3, hu1, hv1, hq1, hu2, hv2, hq2)
+        W[l] = nx if go else x
+        W[L + l] = ny if go else y
+        W[2 * L + l] = nz if go else z
         W[3 * L + l] = nu if go else u
         W[4 * L + l] = nv if go else v
         W[5 * L + l] = nq if go else q
