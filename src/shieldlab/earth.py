@@ -410,6 +410,14 @@ def line_of_sight(a, b, margin_m=0.0) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- sphere & ellipsoid
+def unit_vector(lat, lon) -> np.ndarray:
+    """Unit vector (..., 3) along the direction of latitude ``lat``, longitude ``lon`` [rad]
+    (on the sphere: the local up; ECEF axes)."""
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    cl = np.cos(lat)
+    return np.stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)], axis=-1)
+
+
 def great_circle_distance(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance [m] on the mean sphere (R_EARTH_MEAN), haversine form."""
     lat1, lon1, lat2, lon2 = (np.asarray(x, dtype=float) for x in (lat1, lon1, lat2, lon2))

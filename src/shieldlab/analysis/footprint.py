@@ -268,11 +268,6 @@ class ProfileTable:
     fly_s: float = 0.0
 
 
-def _unit(lat, lon):
-    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
-
-
 def _north_east(lat, lon):
     lat, lon = float(lat), float(lon)
     n = np.array([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)])
@@ -448,7 +443,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
         s = sites[i]
         m = np.flatnonzero(owner == i)
         nB, nR = shapes[i]
-        eL = _unit(s.lat, s.lon)
+        eL = earth.unit_vector(s.lat, s.lon)
         R_imp = earth.great_circle_distance(s.lat, s.lon, ilat[m], ilon[m])
         B_imp = earth.initial_bearing(s.lat, s.lon, ilat[m], ilon[m])
         azm = az[m]
@@ -456,7 +451,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
         n_l, e_l = _north_east(s.lat, s.lon)
         eB = np.cos(B_imp)[:, None] * n_l + np.sin(B_imp)[:, None] * e_l
         nrm = np.cross(eL, eB)
-        d = _unit(lat[m], lon[m])  # (M, T, 3)
+        d = earth.unit_vector(lat[m], lon[m])  # (M, T, 3)
         x = d @ eL
         y = np.einsum("mtk,mk->mt", d, eB)
         z = np.einsum("mtk,mk->mt", d, nrm)
@@ -782,7 +777,7 @@ def _sensor_arrays(world, missile, systems):
         r = ps.radar
         if ps.system not in systems:
             continue
-        up = _unit(r.lat, r.lon)
+        up = earth.unit_vector(r.lat, r.lon)
         n, e = _north_east(r.lat, r.lon)
         spec = r.spec
         rows.append(((R0 + r.alt) * up, up, e, n, 0.5 * np.radians(spec.az_fov_deg), r.boresight_az,
@@ -857,7 +852,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         tabs_a = np.ascontiguousarray(np.stack([np.pad(t, ((0, 0), (0, 0))) for t in tabs]))
     else:
         tabs_a = np.zeros((0, 2, 2))
-    e_bat = np.ascontiguousarray(_unit([b.site.lat for b in bats], [b.site.lon for b in bats]).reshape(nbat, 3))
+    e_bat = np.ascontiguousarray(earth.unit_vector([b.site.lat for b in bats], [b.site.lon for b in bats]).reshape(nbat, 3))
     reaction = np.array([b.reaction_time for b in bats], float)
     bat_sys = np.array([systems.index(b.system) for b in bats], np.int64)
     pk = np.array([kill_probability(b.spec) for b in bats], float)
@@ -879,7 +874,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         cue = np.full(N, np.nan)
         if tab is not None:
             sens = _sensor_arrays(world, s.missile, systems)
-            eL = _unit(s.lat, s.lon)
+            eL = earth.unit_vector(s.lat, s.lon)
             nL, aL = _north_east(s.lat, s.lon)
             _kernel(plat, plon, eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau,
                     tab.full_circle, e_bat, tabs_a, np.array(gmax, float), np.array(hmin, float),
@@ -918,7 +913,7 @@ def threat_path(table: ProfileTable, lat, lon):
     interpolation against direct flyouts.
     """
     s = table.site
-    eL = _unit(s.lat, s.lon)
+    eL = earth.unit_vector(s.lat, s.lon)
     nL, aL = _north_east(s.lat, s.lon)
     lat, lon = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
     R = earth.great_circle_distance(s.lat, s.lon, lat, lon)

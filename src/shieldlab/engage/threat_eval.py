@@ -8,12 +8,13 @@ interceptor that must leave before then (an ICBM met early, EPAA phase 4) would 
 fired.  This module adds the boost-phase half:
 
 * **Boost detection** (:func:`thrusting`).  The non-gravitational acceleration along the
-  velocity, from two track states ``window_s`` apart,
-  ``a = ((v2 - v1) / dt - g_eff(midpoint)) . v_hat`` (``g_eff``: gravity with J2 and the
-  rotating-frame terms).  Drag only slows a threat, so a clearly positive ``a`` is thrust: the track counts as
-  *boosting* when ``a > max(ACCEL_MIN, 2 sigma_a)`` (sigma_a from the two velocity
-  covariances, taken independent), and so does a young track (no state ``window_s`` back).
-  A track too noisy to show its thrust is judged ballistic, as before burnout.
+  velocity, ``a = ((v2 - v1) / dt - g_eff(midpoint)) . v_hat`` (``g_eff``: gravity with J2
+  and the rotating-frame terms), from the last two track states backed by detections at
+  least ``window_s`` apart (:func:`observed_pair`).  Drag only slows a threat, so a clearly
+  positive ``a`` is thrust: the track counts as *boosting* when ``a > max(ACCEL_MIN,
+  2 sigma_a)`` (sigma_a from the two velocity covariances, taken independent), and so does
+  a young track (no such state ``window_s`` back).  A track too noisy to show its thrust
+  is judged ballistic, as before burnout.
 * **Impact corridor** (:func:`corridor`).  For a possibly boosting track the impact
   point is bracketed by hypotheses of the rest of the boost: the measured thrust
   acceleration ``a`` (floored and capped, :data:`ACCEL_RANGE`) kept along the velocity
@@ -29,10 +30,11 @@ fired.  This module adds the boost-phase half:
 
 This is the logic of a launch-point/heading threat evaluation ("impact corridor" or
 "threat fan"), done with the same ballistic propagator fire control uses after burnout.
-Limits: a missile that dog-legs out of its plane, or that is far from its burnout speed
-at a steep flight-path angle (the hypotheses keep the current angle while a gravity turn
-flattens it), is bracketed only roughly; the corridor's spacing between hypotheses is
-covered by testing the segments between their impact points, not the points alone.
+Limits: a missile that dog-legs out of its plane is not bracketed; the hypotheses hold
+the thrust acceleration constant (a real one rises as propellant burns and jumps at
+staging), so a track far from burnout is bracketed only roughly; the corridor's spacing
+between hypotheses is covered by testing the segments between their impact points, not
+the points alone.
 """
 
 from __future__ import annotations
@@ -155,11 +157,6 @@ def impacts(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, horizon: float =
     return p.reshape(M, K, 3)
 
 
-def _unit(lat, lon):
-    cl = np.cos(lat)
-    return np.stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)], axis=-1)
-
-
 def corridor_distance(points: np.ndarray, asset_lat, asset_lon) -> tuple[np.ndarray, np.ndarray]:
     """Great-circle distance [m] from each asset to the polyline of impact points.
 
@@ -168,9 +165,9 @@ def corridor_distance(points: np.ndarray, asset_lat, asset_lon) -> tuple[np.ndar
     polyline of its point nearest the asset, in vertices (k + fraction of segment k).
     Distances on the mean sphere."""
     lat, lon, _ = earth.ecef_to_geodetic(np.nan_to_num(points, nan=earth.WGS84_A))
-    U = _unit(lat, lon)  # (M, K, 3)
+    U = earth.unit_vector(lat, lon)  # (M, K, 3)
     fin = np.isfinite(points).all(axis=-1)
-    P = _unit(np.asarray(asset_lat, float), np.asarray(asset_lon, float))  # (A, 3)
+    P = earth.unit_vector(asset_lat, asset_lon)  # (A, 3)
     R = earth.R_EARTH_MEAN
     dv = np.where(fin[..., None], R * np.arccos(np.clip(np.einsum("mki,ai->mka", U, P), -1.0, 1.0)), np.inf)
     best = dv.min(axis=1)  # (M, A)
