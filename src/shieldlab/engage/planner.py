@@ -222,7 +222,9 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 # on a track still under thrust, hold fire to the last chance (the launch for the
                 # window's latest intercept, less one interval): the prediction improves, often to
                 # a ballistic one, and the salvo then takes the earliest intercept still open
-                hold = np.where(boost, w["launch_last"] - interval, w["launch_first"]) if boost.any() else w["launch_first"]
+                hold = w["launch_first"]
+                if boost.any():
+                    hold = np.where(boost, w["launch_last"] - interval, hold)
                 pi, vt = w["p_first"][found], w["v_first"][found]
                 closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
                 pk = kill_probability(spec, closing, crossing)
@@ -279,7 +281,8 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk, sig, boosting), err, rt in zip(
                     commits, errs, shortfall):
                 spec = bats[b].spec
-                hit = bool(err <= spec.divert_m and rt <= spec.divert_m) and bool((uniforms[c, n, e, :rounds] < pk).any())
+                reached = err <= spec.divert_m and rt <= spec.divert_m
+                hit = bool(reached) and bool((uniforms[c, n, e, :rounds] < pk).any())
                 rows.append((c, n, b, rounds, tk, launch, ti, p_int, err, hit, closing, crossing, pk, sig, boosting,
                              rt))
                 if hit:
