@@ -99,7 +99,7 @@ def _simulate(scenario: str, runs: int, seed: int, out_dir: Optional[Path], as_j
     import time
 
     from shieldlab.engine.montecarlo import simulate
-    from shieldlab.io.results import write_results
+    from shieldlab.io.output import write_results
 
     world = _load_world(scenario)
     t0 = time.perf_counter()

@@ -9,7 +9,8 @@ from typing import Callable
 import numpy as np
 
 from shieldlab.engine.chain import CHUNK, ChunkResult, fly_threats, run_chunk, timed
-from shieldlab.io.results import concat, event_columns, outcome_columns, summarise
+from shieldlab.io.results import concat, event_columns, outcome_columns
+from shieldlab.io.summary import summarise
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,12 @@
-"""Results of a Monte Carlo run as tables: outcomes (one row per run x threat),
-the event log, and the summary.  Units appear in column names (SI is converted
-here, at the edge: degrees, km)."""
+"""Results of a Monte Carlo run as tables: outcomes (one row per run x threat) and
+the event log.  Units appear in column names (SI is converted here, at the edge:
+degrees, km)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from shieldlab import earth
-from shieldlab.io.atomic import atomic_path, write_text
 
 EVENT_KINDS = ("launch", "burnout", "detect", "track", "fire", "intercept", "miss", "impact")
 
@@ -147,50 +141,3 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
 
 def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def summarise(world, outcomes: dict[str, np.ndarray], runs: int, seed: int) -> dict:
-    """Per threat: probability of intercept; overall: mean leakers and interceptors fired per run."""
-    per = []
-    for t in world.threats:
-        m = outcomes["threat"] == t.name
-        per.append({
-            "threat": t.name,
-            "missile": t.missile.id,
-            "p_intercept": round(float(np.mean(outcomes["outcome"][m] == "intercepted")), 6),
-            "p_leak": round(float(np.mean(outcomes["outcome"][m] == "leaked")), 6),
-            "mean_interceptors": round(float(np.mean(outcomes["interceptors_fired"][m])), 6),
-            # circular error probable of the unopposed flight about the aim point
-            "cep_km": round(float(np.nanmedian(outcomes["aim_miss_km"][m])), 6)
-            if np.isfinite(outcomes["aim_miss_km"][m]).any() else None,
-        })
-    leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
-    hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)
-    fired = outcomes["interceptors_fired"].reshape(runs, -1)
-    return {
-        "scenario": world.scenario.name,
-        "runs": runs,
-        "seed": seed,
-        "threats": len(world.threats),
-        "mean_leakers": round(float(leak.sum(axis=1).mean()), 6),
-        "mean_interceptors_fired": round(float(fired.sum(axis=1).mean()), 6),
-        "p_no_leaker": round(float((leak.sum(axis=1) == 0).mean()), 6),
-        "mean_assets_hit": round(float(hit.sum(axis=1).mean()), 6),
-        "per_threat": per,
-    }
-
-
-def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
-    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-
-
-def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict) -> list[Path]:
-    """Write summary.json, outcomes.parquet and events.parquet, each atomically."""
-    out = Path(out_dir)
-    paths = [out / "outcomes.parquet", out / "events.parquet", out / "summary.json"]
-    _write_parquet(outcomes, paths[0])
-    _write_parquet(events, paths[1])
-    write_text(paths[2], json.dumps(summary, indent=2) + "\n")
-    return paths
