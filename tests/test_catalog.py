@@ -419,3 +419,36 @@ def test_sensor_noise_units(ident):
     s = catalog.get_sensor(ident)
     assert 0.01 < s.sigma_angle_mrad < 10.0
     assert s.sigma_range_m < 0.001 * s.max_range_km * 1e3
+
+
+@pytest.mark.parametrize("ident", sorted(REQUIRED["interceptors"]))
+def test_interceptor_handover_and_look_times_are_given_and_sourced(ident):
+    """Every built-in interceptor carries its own handover and kill-assessment times, and its
+    source says where they come from (or that they are assumptions)."""
+    i = catalog.get_interceptor(ident)
+    assert i.handover_s is not None and 0 < i.handover_s <= 60
+    assert i.look_time_s is not None and 0 < i.look_time_s <= 60
+    assert "handover_s" in i.source and "look_time_s" in i.source
+
+
+def test_terminal_homing_rounds_hand_over_later_than_exo_atmospheric_kill_vehicles():
+    h = {k: i.handover_s for k, i in catalog.interceptors().items()}
+    assert max(h["pac-3-mse"], h["pac-2-gem-t"], h["s-300pmu"], h["s-400"]) < h["thaad"] < h["sm-3-block-ia"] < h["gbi"]
+
+
+@pytest.mark.parametrize("section, ident, changes, field", [
+    ("sensors", "an-tpy-2", {"scan_period_s": float("inf")}, "scan_period_s"),
+    ("sensors", "an-tpy-2", {"scan_period_s": 1e-6}, "scan_period_s"),
+    ("sensors", "an-tpy-2", {"max_range_km": float("nan")}, "max_range_km"),
+    ("interceptors", "pac-3-mse", {"burnout_speed_kms": float("inf")}, "burnout_speed_kms"),
+    ("interceptors", "pac-3-mse", {"handover_s": -2.0}, "handover_s"),
+    ("interceptors", "pac-3-mse", {"look_time_s": float("nan")}, "look_time_s"),
+])
+def test_non_finite_and_out_of_range_figures_are_rejected(tmp_path, section, ident, changes, field):
+    entry = copy.deepcopy(next(e for e in _raw(section)[section] if e["id"] == ident))
+    entry.update(changes)
+    path = tmp_path / "user.yaml"
+    path.write_text(yaml.safe_dump({section: [entry]}), encoding="utf-8")
+    with pytest.raises(CatalogError) as exc:
+        load_yaml_entries(path, MODELS[section])
+    assert f"field '{field}'" in str(exc.value)

@@ -1,15 +1,34 @@
 """The one error type for bad input: it names the file, the field and what is allowed.
 
-The command line turns it into one line on stderr and exit code 2.
+The command line turns it into one line on stderr per problem and exit code 2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class InputError(ValueError):
-    """Bad input from a user: a scenario, a command-line value, a catalogue entry."""
+    """Bad input from a user: a scenario, a command-line value, a catalogue entry.
 
-    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+    ``InputError(message, source=..., field=...)`` is one problem.  Several problems found
+    together (every bad field of a scenario file) travel in one error:
+    ``InputError(problems=[(field, message), ...], source=...)``; ``problems`` then lists them
+    all, ``field`` and ``message`` are the first, and ``str(e)`` has one line per problem,
+    each ``source: field: message``.  A single-problem error has ``problems`` of length one.
+    """
+
+    def __init__(self, message: str = "", *, source: str | None = None, field: str | None = None,
+                 problems: Iterable[tuple[str | None, str]] | None = None):
+        listed = [(f, str(m)) for f, m in problems] if problems is not None else []
+        if not listed:
+            listed = [(field, message)]
+        elif not message:
+            field, message = listed[0]
         self.source, self.field, self.message = source, field, message
-        where = ": ".join(x for x in (source, field) if x)
-        super().__init__(f"{where}: {message}" if where else message)
+        self.problems: list[tuple[str | None, str]] = listed
+        super().__init__("\n".join(self._line(f, m) for f, m in listed))
+
+    def _line(self, field: str | None, message: str) -> str:
+        where = ": ".join(x for x in (self.source, field) if x)
+        return f"{where}: {message}" if where else message

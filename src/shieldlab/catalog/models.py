@@ -1,7 +1,8 @@
 """Catalogue records: missiles, interceptors and sensors as validated, frozen pydantic models.
 
 Units are the ones in each field's name (kg, m, s, km, km/s, m², mrad, deg); the rest of
-shieldlab converts to SI at the point of use.  Every record and every drag table carries a
+shieldlab converts to SI at the point of use.  Every number must be finite (``.inf`` and
+``.nan`` are rejected) and inside the range its field's description gives.  Every record and every drag table carries a
 non-empty ``source`` naming where its figures come from, and an "assumption: ..." note where
 no public figure exists.  The figures themselves live in the package YAML files
 (``missiles.yaml``, ``interceptors.yaml``, ``sensors.yaml``), not here.
@@ -41,7 +42,7 @@ Positive = Annotated[float, Field(gt=0)]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DragTable(_Record):
@@ -50,9 +51,9 @@ class DragTable(_Record):
     The coefficient refers to the cross-section of the body's ``diameter_m``.
     """
 
-    mach: list[Annotated[float, Field(ge=0)]]
-    cd: list[Positive]
-    source: Text
+    mach: list[Annotated[float, Field(ge=0)]] = Field(description="Mach numbers, strictly increasing [-]")
+    cd: list[Positive] = Field(description="zero-lift drag coefficient at each Mach number [-]")
+    source: Text = Field(description="where the table comes from")
 
     @model_validator(mode="after")
     def _check(self) -> DragTable:
@@ -72,13 +73,14 @@ class DragTable(_Record):
 class Stage(_Record):
     """One propulsive stage (for a single-stage missile, the whole airframe without payload)."""
 
-    propellant_kg: Positive
-    dry_mass_kg: Positive  # structure + engine, dropped at staging
-    isp_vac_s: Positive
-    isp_sl_s: Positive | None = None  # None: vacuum Isp at all altitudes (upper stages)
-    burn_time_s: Positive
-    diameter_m: Positive
-    source: Text
+    propellant_kg: Positive = Field(description="propellant mass [kg]")
+    dry_mass_kg: Positive = Field(description="structure + engine, dropped at staging [kg]")
+    isp_vac_s: Positive = Field(description="vacuum specific impulse [s]")
+    isp_sl_s: Positive | None = Field(
+        None, description="sea-level specific impulse [s]; null: the vacuum value at all altitudes (upper stages)")
+    burn_time_s: Positive = Field(description="burn time at constant mass flow [s]")
+    diameter_m: Positive = Field(description="stage diameter [m]")
+    source: Text = Field(description="where the stage's figures come from")
 
     @model_validator(mode="after")
     def _check(self) -> Stage:
@@ -108,10 +110,10 @@ class Stage(_Record):
 class ReentryVehicle(_Record):
     """The body that separates at burnout and re-enters."""
 
-    mass_kg: Positive
-    diameter_m: Positive
-    drag: DragTable
-    source: Text
+    mass_kg: Positive = Field(description="re-entering mass [kg]")
+    diameter_m: Positive = Field(description="base diameter, the drag reference [m]")
+    drag: DragTable = Field(description="drag coefficient against Mach number")
+    source: Text = Field(description="where the figures come from")
 
     @property
     def area_m2(self) -> float:
@@ -126,21 +128,22 @@ class ReentryVehicle(_Record):
 class Missile(_Record):
     """A ballistic missile: stages burned in order, then a ballistic re-entering body."""
 
-    id: Id
-    name: Text
-    origin: Text  # country or countries
-    category: Literal["SRBM", "MRBM", "IRBM", "ICBM"]
-    stages: list[Stage] = Field(min_length=1)
-    payload_kg: Positive  # everything above the last stage (RV, bus, warhead section)
-    diameter_m: Positive  # largest body diameter: drag reference in boost
-    drag: DragTable  # whole missile in boost
-    reentry_vehicle: ReentryVehicle | None = None
-    thrust_termination: bool  # can cut thrust to shorten range (liquids: yes, solids: no)
-    vertical_rise_s: Positive  # vertical flight before pitch-over
-    rcs_m2: Positive  # head-on RCS of what re-enters
-    max_range_km: Positive  # published maximum range with the nominal payload
-    range_source: Text
-    source: Text
+    id: Id = Field(description="lower-case kebab-case identifier, e.g. scud-b")
+    name: Text = Field(description="display name")
+    origin: Text = Field(description="country or countries")
+    category: Literal["SRBM", "MRBM", "IRBM", "ICBM"] = Field(description="range class")
+    stages: list[Stage] = Field(min_length=1, description="propulsive stages, burned in order")
+    payload_kg: Positive = Field(description="everything above the last stage (RV, bus, warhead section) [kg]")
+    diameter_m: Positive = Field(description="largest body diameter: the drag reference in boost [m]")
+    drag: DragTable = Field(description="drag of the whole missile in boost")
+    reentry_vehicle: ReentryVehicle | None = Field(
+        None, description="the body that separates at burnout and re-enters; null: the last stage re-enters")
+    thrust_termination: bool = Field(description="can cut thrust to shorten range (liquids: yes, solids: no)")
+    vertical_rise_s: Positive = Field(description="vertical flight before pitch-over [s]")
+    rcs_m2: Positive = Field(description="head-on radar cross-section of what re-enters [m²]")
+    max_range_km: Positive = Field(description="published maximum range with the nominal payload [km]")
+    range_source: Text = Field(description="where max_range_km comes from")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
 
     @model_validator(mode="after")
     def _check(self) -> Missile:
@@ -187,29 +190,40 @@ class Missile(_Record):
 class Interceptor(_Record):
     """A hit-to-kill or blast-fragmentation interceptor, reduced to its kinematic envelope."""
 
-    id: Id
-    name: Text
-    origin: Text
-    burnout_speed_kms: Positive
-    burn_time_s: Positive
-    min_intercept_alt_km: Annotated[float, Field(ge=0)]
-    max_intercept_alt_km: Positive
-    min_range_km: Annotated[float, Field(ge=0)]  # ground range, launcher to intercept point
-    max_range_km: Positive
-    sspk: Annotated[float, Field(ge=0, le=1)]  # single-shot kill probability
-    divert_m: Positive  # largest predicted-intercept-point error the kill vehicle can correct
-    reaction_time_s: Annotated[float, Field(ge=0)]  # cue to launch
-    # Greatest ground range against an aircraft target (SAMs that also engage aircraft);
-    # None: the interceptor has no air-target role in shieldlab.
-    aircraft_max_range_km: Positive | None = None
-    # m / (C_D A) of the coasting interceptor [kg/m²] for the fly-out fan's drag;
-    # None: shieldlab.engage.fan.DEFAULT_BETA_KGM2 (an assumption, see docs/interceptors.md).
-    ballistic_coefficient_kgm2: Positive | None = None
-    # Design end-game envelope (shieldlab.engage.pk): kill probability is sspk up to these
-    # and falls off beyond them; None: no limit.
-    max_closing_speed_kms: Positive | None = None
-    max_crossing_angle_deg: Annotated[float, Field(gt=0, le=180)] | None = None
-    source: Text
+    id: Id = Field(description="lower-case kebab-case identifier, e.g. sm-3-block-ia")
+    name: Text = Field(description="display name")
+    origin: Text = Field(description="country or maker")
+    burnout_speed_kms: Positive = Field(description="speed at burnout [km/s]")
+    burn_time_s: Positive = Field(description="total powered time [s]")
+    min_intercept_alt_km: float = Field(ge=0, description="lowest intercept altitude above the ellipsoid [km]")
+    max_intercept_alt_km: Positive = Field(description="highest intercept altitude above the ellipsoid [km]")
+    min_range_km: float = Field(ge=0, description="least ground range, launcher to intercept point [km]")
+    max_range_km: Positive = Field(description="greatest ground range, launcher to intercept point [km]")
+    sspk: float = Field(ge=0, le=1, description="single-shot kill probability [-]")
+    divert_m: Positive = Field(
+        description="largest predicted-intercept-point error the kill vehicle can correct [m]")
+    reaction_time_s: float = Field(ge=0, le=3600, description="cue to launch [s]")
+    handover_s: float | None = Field(
+        None, ge=0, le=600,
+        description="time before intercept of the last in-flight target update, after which the interceptor "
+                    "homes on its own (or flies blind) [s]; the default of doctrine.handover_s; null: "
+                    "shieldlab.scenario.compile.DEFAULT_HANDOVER_S")
+    look_time_s: float | None = Field(
+        None, ge=0, le=600,
+        description="kill assessment time after an intercept before a second shot [s]; the default of "
+                    "doctrine.look_time_s; null: shieldlab.scenario.compile.DEFAULT_LOOK_TIME_S")
+    aircraft_max_range_km: Positive | None = Field(
+        None, description="greatest ground range against an aircraft target [km]; null: no air-target role")
+    ballistic_coefficient_kgm2: Positive | None = Field(
+        None, description="m / (C_D A) of the coasting interceptor for the fly-out fan's drag [kg/m²]; null: "
+                          "shieldlab.engage.fan.DEFAULT_BETA_KGM2 (an assumption, see docs/interceptors.md)")
+    max_closing_speed_kms: Positive | None = Field(
+        None, description="design end-game envelope: kill probability is sspk up to this closing speed and "
+                          "falls off beyond it [km/s]; null: no limit")
+    max_crossing_angle_deg: float | None = Field(
+        None, gt=0, le=180, description="design end-game envelope: the same for the crossing angle [deg]; "
+                                        "null: no limit")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
 
     @model_validator(mode="after")
     def _check(self) -> Interceptor:
@@ -228,20 +242,21 @@ class Interceptor(_Record):
 class Sensor(_Record):
     """A radar reduced to coverage, detection range and measurement noise."""
 
-    id: Id
-    name: Text
-    origin: Text
-    band: Text
-    max_range_km: Positive  # detection range against ref_rcs_m2 at Pd = 0.5
-    ref_rcs_m2: Positive
-    az_fov_deg: Annotated[float, Field(gt=0, le=360)]  # full width, centred on the boresight
-    el_min_deg: Annotated[float, Field(ge=-90, le=90)]
-    el_max_deg: Annotated[float, Field(ge=-90, le=90)]
-    scan_period_s: Positive  # revisit time on a track
-    sigma_range_m: Positive
-    sigma_angle_mrad: Positive  # az and el
-    pfa: Annotated[float, Field(gt=0, lt=1)] = 1e-6
-    source: Text
+    id: Id = Field(description="lower-case kebab-case identifier, e.g. an-tpy-2")
+    name: Text = Field(description="display name")
+    origin: Text = Field(description="country or maker")
+    band: Text = Field(description="radar frequency band, e.g. X")
+    max_range_km: Positive = Field(description="single-look detection range against ref_rcs_m2 at Pd = 0.5 [km]")
+    ref_rcs_m2: Positive = Field(description="radar cross-section max_range_km refers to [m²]")
+    az_fov_deg: float = Field(gt=0, le=360, description="azimuth field of view, full width, centred on the "
+                                                        "boresight [deg]")
+    el_min_deg: float = Field(ge=-90, le=90, description="lowest elevation of the field of view [deg]")
+    el_max_deg: float = Field(ge=-90, le=90, description="highest elevation of the field of view [deg]")
+    scan_period_s: float = Field(ge=0.01, le=600, description="revisit time on a track [s]")
+    sigma_range_m: Positive = Field(description="one-sigma range noise of a measurement [m]")
+    sigma_angle_mrad: Positive = Field(description="one-sigma angle noise, azimuth and elevation [mrad]")
+    pfa: float = Field(1e-6, gt=0, lt=1, description="false-alarm probability per look [-]")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
 
     @model_validator(mode="after")
     def _check(self) -> Sensor:

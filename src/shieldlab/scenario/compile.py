@@ -14,7 +14,7 @@ import numpy as np
 from shieldlab import catalog, earth
 from shieldlab.errors import InputError
 from shieldlab.flyout.dispersion import Dispersion
-from shieldlab.scenario.schema import GeoPoint, Scenario
+from shieldlab.scenario.schema import GeoPoint, Scenario, salvo_member
 from shieldlab.sensors.radar import Radar
 
 
@@ -59,6 +59,7 @@ class Battery:
     reserve: int = 0  # rounds never fired
     salvo: int = 1  # interceptors per engagement
     look_time: float = 8.0  # s, kill assessment after an intercept
+    handover: float = 20.0  # s before intercept: the interceptor's last in-flight target update
 
 
 @dataclass(frozen=True)
@@ -109,20 +110,39 @@ def _merged(builtin: dict, extra: list) -> dict:
     return out
 
 
-def _lookup(table: dict, key: str, kind: str, field: str, source: str):
-    if key not in table:
-        raise InputError(f"unknown {kind} {key!r} (known: {', '.join(sorted(table))})", source=source, field=field)
-    return table[key]
+#: Handover time of an interceptor whose catalogue entry gives none [s] (an SM-3-like midcourse
+#: uplink; set ``handover_s`` in the entry, the doctrine or the battery instead).
+DEFAULT_HANDOVER_S = 20.0
+#: Kill-assessment (look) time of an interceptor whose catalogue entry gives none [s].
+DEFAULT_LOOK_TIME_S = 8.0
+
+
+def _first(*values: float | None) -> float:
+    """The first value that is not None, as a float."""
+    return float(next(v for v in values if v is not None))
 
 
 def compile_world(scn: Scenario, source: str = "scenario") -> World:
-    """Resolve and convert; ``source`` names the file in error messages."""
+    """Resolve and convert; ``source`` names the file in error messages.
+
+    Every bad reference (unknown site, catalogue id, radar, system ...) is collected and all
+    are raised together in one :class:`~shieldlab.errors.InputError`.  A battery's handover
+    and look times resolve battery value -> doctrine value -> the interceptor's catalogue
+    value -> :data:`DEFAULT_HANDOVER_S` / :data:`DEFAULT_LOOK_TIME_S`.
+    """
     missiles = _merged(catalog.missiles(), scn.catalog.missiles)
     interceptors = _merged(catalog.interceptors(), scn.catalog.interceptors)
     sensors = _merged(catalog.sensors(), scn.catalog.sensors)
     assets_by_name = {a.name: a for a in scn.assets}
+    problems: list[tuple[str, str]] = []
 
-    def place(value, field: str, allow_asset: bool = False) -> Point:
+    def lookup(table: dict, key: str, kind: str, field: str):
+        if key not in table:
+            problems.append((field, f"unknown {kind} {key!r} (known: {', '.join(sorted(table))})"))
+            return None
+        return table[key]
+
+    def place(value, field: str, allow_asset: bool = False) -> Point | None:
         if isinstance(value, GeoPoint):
             return _point(value)
         if value in scn.sites:
@@ -131,54 +151,72 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
             return place(assets_by_name[value].site, field)
         known = sorted(scn.sites) + (sorted(assets_by_name) if allow_asset else [])
         what = "site or asset" if allow_asset else "site"
-        raise InputError(f"unknown {what} {value!r} (known: {', '.join(known) or 'none'})", source=source, field=field)
+        problems.append((field, f"unknown {what} {value!r} (known: {', '.join(known) or 'none'})"))
+        return None
 
     placed = []
     for i, s in enumerate(scn.sensors):
-        spec = _lookup(sensors, s.type, "sensor", f"sensors[{i}].type", source)
+        spec = lookup(sensors, s.type, "sensor", f"sensors[{i}].type")
         p = place(s.site, f"sensors[{i}].site")
+        if spec is None or p is None:
+            continue
         placed.append(PlacedSensor(Radar(name=s.name, spec=spec, lat=p.lat, lon=p.lon, alt=p.alt,
                                          boresight_az=float(np.radians(s.boresight_az_deg)),
                                          elevation_mask=float(np.radians(s.elevation_mask_deg))), s.system))
     batteries = []
     doc = scn.doctrine
     sensor_names = [s.name for s in scn.sensors]
+    systems = {s.system for s in scn.sensors}
     for i, b in enumerate(scn.batteries):
-        spec = _lookup(interceptors, b.interceptor, "interceptor", f"batteries[{i}].interceptor", source)
+        spec = lookup(interceptors, b.interceptor, "interceptor", f"batteries[{i}].interceptor")
+        site = place(b.site, f"batteries[{i}].site")
         if b.radar is not None and b.radar not in sensor_names:
-            raise InputError(f"radar {b.radar!r} is not a sensor of this scenario (sensors: "
-                             f"{', '.join(sensor_names) or 'none'})", source=source, field=f"batteries[{i}].radar")
+            problems.append((f"batteries[{i}].radar", f"radar {b.radar!r} is not a sensor of this scenario "
+                                                      f"(sensors: {', '.join(sensor_names) or 'none'})"))
         if b.cue != "engage-on-remote" and b.radar is None:
-            raise InputError(f"cue {b.cue!r} needs the battery's own radar: name one of the sensors",
-                             source=source, field=f"batteries[{i}].radar")
+            problems.append((f"batteries[{i}].radar",
+                             f"cue {b.cue!r} needs the battery's own radar: name one of the sensors"))
+        if b.system not in systems:
+            problems.append((f"batteries[{i}].system", f"no sensor feeds system {b.system!r}"))
         reserve = b.reserve if b.reserve is not None else doc.reserve
         if reserve > 0 and reserve >= b.rounds:
             field = f"batteries[{i}].reserve" if b.reserve is not None else "doctrine.reserve"
-            raise InputError(f"a reserve of {reserve} leaves none of the battery's {b.rounds} rounds to fire",
-                             source=source, field=field)
+            problems.append((field, f"a reserve of {reserve} leaves none of the battery's {b.rounds} rounds "
+                                    f"to fire"))
+        if spec is None or site is None:
+            continue
         batteries.append(Battery(
-            name=b.name, spec=spec, site=place(b.site, f"batteries[{i}].site"), rounds=b.rounds,
-            reaction_time=float(b.reaction_time_s if b.reaction_time_s is not None else spec.reaction_time_s),
+            name=b.name, spec=spec, site=site, rounds=b.rounds,
+            reaction_time=_first(b.reaction_time_s, spec.reaction_time_s),
             burnout_speed=1e3 * float(b.burnout_speed_kms or spec.burnout_speed_kms), system=b.system,
             cue=b.cue, radar=b.radar, reserve=int(reserve), salvo=int(b.salvo or doc.salvo),
-            look_time=float(b.look_time_s if b.look_time_s is not None else doc.look_time_s)))
+            look_time=_first(b.look_time_s, doc.look_time_s, spec.look_time_s, DEFAULT_LOOK_TIME_S),
+            handover=_first(b.handover_s, doc.handover_s, spec.handover_s, DEFAULT_HANDOVER_S)))
     threats = []
     for i, t in enumerate(scn.threats):
-        m = _lookup(missiles, t.missile, "missile", f"threats[{i}].missile", source)
+        m = lookup(missiles, t.missile, "missile", f"threats[{i}].missile")
         launch = place(t.launch, f"threats[{i}].launch")
         aim = place(t.aim, f"threats[{i}].aim", allow_asset=True)
+        if m is None or launch is None or aim is None:
+            continue
         dcfg = t.dispersion or scn.dispersion
         disp = Dispersion(thrust=dcfg.thrust_pct / 100, isp=dcfg.isp_pct / 100, burn_time=dcfg.burn_time_pct / 100,
                           drag=dcfg.drag_pct / 100, azimuth=dcfg.azimuth_mrad / 1e3)
         for k in range(t.count):
-            threats.append(Threat(name=t.name if t.count == 1 else f"{t.name}#{k + 1}", group=t.name, entry=i, missile=m,
+            threats.append(Threat(name=salvo_member(t.name, t.count, k), group=t.name, entry=i, missile=m,
                                   launch=launch, aim=aim, launch_time=t.launch_time_s + k * t.spacing_s,
                                   profile=t.profile, dispersion=disp,
                                   apogee=None if t.apogee_km is None else 1e3 * t.apogee_km,
                                   flight_time=t.flight_time_s))
-    assets = tuple(Asset(a.name, place(a.site, f"assets[{i}].site"), a.radius_km * 1e3) for i, a in enumerate(scn.assets))
-    for i, b in enumerate(scn.batteries):
-        if b.system not in {s.system for s in scn.sensors}:
-            raise InputError(f"no sensor feeds system {b.system!r}", source=source, field=f"batteries[{i}].system")
+    assets = []
+    for i, a in enumerate(scn.assets):
+        p = place(a.site, f"assets[{i}].site")
+        if p is not None:
+            assets.append(Asset(a.name, p, a.radius_km * 1e3))
+    if problems:
+        raise InputError(problems=problems, source=source)
+    names = [t.name for t in threats]
+    if len(set(names)) != len(names):  # the schema guarantees this; a broken guarantee must not pass
+        raise InputError("threat names are not unique after salvo expansion", source=source, field="threats")
     return World(scenario=scn, sensors=tuple(placed), batteries=tuple(batteries), threats=tuple(threats),
-                 assets=assets, dt=scn.time_step_s, duration=scn.duration_s, source=source)
+                 assets=tuple(assets), dt=scn.time_step_s, duration=scn.duration_s, source=source)

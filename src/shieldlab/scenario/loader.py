@@ -1,17 +1,27 @@
-"""Load scenarios from YAML files or built-in presets, with errors that name the field."""
+"""Load scenarios from YAML files or built-in presets, with errors that name the field.
+
+Every problem pydantic finds in a file is reported, each by its field path
+(``threats[0].launch.lat``), in one :class:`~shieldlab.errors.InputError`.
+"""
 
 from __future__ import annotations
 
+import os
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from shieldlab.errors import InputError
-from shieldlab.scenario.schema import Scenario
+from shieldlab.scenario.schema import PLACE_TAGS, Scenario
 
 _PRESETS = resources.files("shieldlab.scenario") / "presets"
+
+#: Fields of type :data:`~shieldlab.scenario.schema.Place`: the union tag pydantic puts after them
+#: in an error location is not a user's field.
+_PLACE_FIELDS = ("site", "launch", "aim")
 
 
 def preset_names() -> list[str]:
@@ -21,69 +31,113 @@ def preset_names() -> list[str]:
 
 def _field_path(loc: tuple) -> str:
     out = ""
+    prev = None
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("str", "GeoPoint"):  # union branch names pydantic inserts: not a user's field
-            continue
+        elif part in PLACE_TAGS and prev in _PLACE_FIELDS:
+            pass  # the union branch of a place, not a user's field
         else:
             out += ("." if out else "") + str(part)
+        prev = part
     return out
 
 
-def _format(err: ValidationError) -> tuple[str, str]:
-    first = err.errors()[0]
-    field = _field_path(first["loc"]) or "(top level)"
-    msg = first["msg"]
-    ctx = first.get("ctx") or {}
-    if first["type"] == "extra_forbidden":
-        msg = "unknown field"
-    elif "error" in ctx and first["type"] == "value_error":
-        msg = str(ctx["error"])
-    more = len(err.errors()) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return field, msg
+def _join(prefix: str, field: str | None) -> str:
+    if not field:
+        return prefix or "(top level)"
+    if not prefix:
+        return field
+    return prefix + (field if field.startswith("[") else "." + field)
+
+
+def _problems(err: ValidationError) -> list[tuple[str, str]]:
+    """(field path, message) for every error pydantic found."""
+    out: list[tuple[str, str]] = []
+    for e in err.errors():
+        prefix = _field_path(e["loc"])
+        ctx = e.get("ctx") or {}
+        cause = ctx.get("error")
+        if isinstance(cause, InputError):  # a model validator's own problems, relative to its model
+            out.extend((_join(prefix, f), m) for f, m in cause.problems)
+            continue
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "value_error" and cause is not None:
+            msg = str(cause)
+        out.append((prefix or "(top level)", msg))
+    return out
 
 
 def parse(data: object, source: str) -> Scenario:
-    """Validate a mapping (already read from YAML) as a scenario."""
+    """Validate a mapping (already read from YAML) as a scenario; every problem is reported."""
     if not isinstance(data, dict):
         raise InputError("a scenario must be a YAML mapping of fields", source=source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        field, msg = _format(e)
-        # model-level validators report their own field path inside the message
-        if field == "(top level)" and ": " in msg and msg.split(": ", 1)[0].replace("[", ".").split(".")[0] in (
-                "sensors", "batteries", "threats", "assets"):
-            field, msg = msg.split(": ", 1)
-        raise InputError(msg, source=source, field=field) from None
+        raise InputError(problems=_problems(e), source=source) from None
 
 
-def read_yaml(path: Path) -> object:
+def read_yaml(path: Path | Traversable, source: str | None = None) -> object:
+    """The YAML document in ``path``; ``source`` (default: the path) names it in errors."""
+    source = str(path) if source is None else source
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError("no such file", source=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read: {e.__class__.__name__}", source=str(path)) from None
+        raise InputError("no such file", source=source) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a scenario file", source=source) from None
+    except (PermissionError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read: {e.__class__.__name__}", source=source) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = getattr(e, "problem", None) or "malformed YAML"
-        raise InputError(f"malformed YAML: {problem}", source=str(path), field=where) from None
+        raise InputError(f"malformed YAML: {problem}", source=source, field=where) from None
+
+
+def _is_path(text: str) -> bool:
+    seps = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return text.lower().endswith((".yaml", ".yml")) or any(s in text for s in seps)
+
+
+def locate(name_or_path: str | Path) -> tuple[Path | Traversable, str]:
+    """Where a scenario argument points: ``(file, source)``, ``source`` naming it in messages.
+
+    The rule: an argument that ends in ``.yaml``/``.yml`` or contains a path separator is a
+    path; otherwise it is a preset name if a preset of that name exists; a bare name that is no
+    preset but an existing file is that file.  A folder is an error ("is a folder, not a
+    scenario file"), and so is anything else.  So ``epaa-phase-1`` is always the preset, and
+    ``./epaa-phase-1`` or ``epaa-phase-1.yaml`` a local file.
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if not text.strip():
+        raise InputError("a scenario file or preset name is needed", source=repr(text))
+    if isinstance(name_or_path, Path) or _is_path(text):
+        if path.is_dir():
+            raise InputError("is a folder, not a scenario file", source=text)
+        return path, text
+    if text in preset_names():
+        return _PRESETS / f"{text}.yaml", f"preset {text}"
+    if path.is_dir():
+        raise InputError("is a folder, not a scenario file", source=text)
+    if path.is_file():
+        return path, text
+    raise InputError(f"no such file or preset (presets: {', '.join(preset_names())})", source=text)
 
 
 def load(name_or_path: str | Path) -> Scenario:
-    """A scenario from a YAML file path, or the built-in preset of that name."""
-    text = str(name_or_path)
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        return parse(read_yaml(path), str(path))
-    if text in preset_names():
-        res = _PRESETS / f"{text}.yaml"
-        return parse(yaml.safe_load(res.read_text(encoding="utf-8")), f"preset {text}")
-    raise InputError(f"no such file or preset (presets: {', '.join(preset_names())})", source=text)
+    """A scenario from a YAML file, or the built-in preset of that name.
+
+    A string that ends in ``.yaml``/``.yml`` or contains a path separator (``/``) is a file
+    path; any other string is the preset of that name if there is one, else a file of that
+    name if there is one (a :class:`~pathlib.Path` is always a path).  A folder is an error.
+    Every problem in the file is reported in one :class:`~shieldlab.errors.InputError`.
+    """
+    where, source = locate(name_or_path)
+    return parse(read_yaml(where, source), source)

@@ -2,20 +2,29 @@
 
 Degrees, kilometres and km/s appear here only, at the edge, with the unit in the
 field name; :mod:`shieldlab.scenario.compile` turns them into SI and ECEF.
+
+Every number must be finite (``.inf`` and ``.nan`` are rejected) and inside the range its
+field's description gives.  Problems that involve several fields (duplicate names, the last
+launch of a salvo) are raised as an :class:`~shieldlab.errors.InputError` carrying each
+problem's field path, relative to the model that found it; the loader joins the paths.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from shieldlab.catalog.models import Interceptor, Missile, Sensor
+from shieldlab.errors import InputError
+
+#: Latest launch a threat may have [s after the epoch]: one day.
+MAX_LAUNCH_TIME_S = 86_400.0
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GeoPoint(_Strict):
@@ -26,27 +35,55 @@ class GeoPoint(_Strict):
     alt_m: float = Field(0.0, ge=-500.0, le=100_000.0, description="height above the ellipsoid [m]")
 
 
-#: A place: the name of an entry under ``sites:`` or an inline point.
-Place = Union[str, GeoPoint]
+#: Tags of the two kinds of :data:`Place`; they appear in pydantic's error locations
+#: (after a ``site``, ``launch`` or ``aim`` field) and the loader drops them.
+PLACE_TAGS = ("site-name", "point")
+
+
+def _place_kind(value: object) -> str | None:
+    if isinstance(value, str):
+        return "site-name"
+    if isinstance(value, (dict, GeoPoint)):
+        return "point"
+    return None
+
+
+#: A place: the name of an entry under ``sites:`` (or, for ``aim``, of an asset) or an inline
+#: point.  A mapping is always read as a point, so a bad key or value in it is reported at
+#: its own field.
+Place = Annotated[
+    Union[Annotated[str, Tag("site-name")], Annotated[GeoPoint, Tag("point")]],
+    Discriminator(_place_kind, custom_error_type="place_type",
+                  custom_error_message="expected a site name or a point {lat, lon, alt_m}"),
+]
+
+Name = Annotated[str, Field(min_length=1)]
 
 
 class SensorCfg(_Strict):
-    name: str
+    """A radar placed in the scenario."""
+
+    name: Name = Field(description="unique among the sensors; batteries name their own radar by it")
     type: str = Field(description="catalogue sensor id, e.g. an-tpy-2")
-    site: Place
-    boresight_az_deg: float = Field(0.0, ge=0.0, lt=360.0)
-    elevation_mask_deg: float = Field(0.0, ge=0.0, le=90.0)
-    system: str = Field("defence", description="the network whose tracks this sensor feeds")
+    site: Place = Field(description="a site name or an inline point")
+    boresight_az_deg: float = Field(0.0, ge=0.0, lt=360.0, description="azimuth the radar faces [deg from north]")
+    elevation_mask_deg: float = Field(0.0, ge=0.0, le=90.0,
+                                      description="lowest elevation the radar sees at this site [deg]")
+    system: Name = Field("defence", description="the network whose tracks this sensor feeds")
 
 
 class BatteryCfg(_Strict):
-    name: str
+    """A launcher of one interceptor type with its magazine."""
+
+    name: Name = Field(description="unique among the batteries")
     interceptor: str = Field(description="catalogue interceptor id, e.g. sm-3-block-ia")
-    site: Place
-    rounds: int = Field(ge=0, description="interceptors ready to fire (magazine)")
-    reaction_time_s: float | None = Field(None, ge=0.0, description="cue-to-launch delay; default from the catalogue")
-    burnout_speed_kms: float | None = Field(None, gt=0.0, le=12.0, description="override of the catalogue value")
-    system: str = "defence"
+    site: Place = Field(description="a site name or an inline point")
+    rounds: int = Field(ge=0, le=10_000, description="interceptors ready to fire (magazine) [rounds]")
+    reaction_time_s: float | None = Field(None, ge=0.0, le=3600.0,
+                                          description="cue-to-launch delay [s]; default from the catalogue")
+    burnout_speed_kms: float | None = Field(None, gt=0.0, le=12.0,
+                                            description="override of the catalogue burnout speed [km/s]")
+    system: Name = Field("defence", description="the network whose tracks this battery engages on")
     cue: Literal["own", "launch-on-remote", "engage-on-remote"] = Field(
         "engage-on-remote",
         description="own: launch on the battery's own radar track (and guide on it); launch-on-remote: launch on "
@@ -54,51 +91,91 @@ class BatteryCfg(_Strict):
                     "launch and guide on the system track")
     radar: str | None = Field(None, description="the battery's own sensor (a sensors[].name); needed unless "
                                                 "cue is engage-on-remote")
-    reserve: int | None = Field(None, ge=0, description="rounds never fired; default doctrine.reserve")
-    salvo: int | None = Field(None, ge=1, le=4, description="interceptors per engagement; default doctrine.salvo")
-    look_time_s: float | None = Field(None, ge=0.0, description="kill assessment time; default doctrine.look_time_s")
+    reserve: int | None = Field(None, ge=0, description="rounds never fired [rounds]; default doctrine.reserve")
+    salvo: int | None = Field(None, ge=1, le=4,
+                              description="interceptors per engagement [rounds]; default doctrine.salvo")
+    look_time_s: float | None = Field(
+        None, ge=0.0, le=600.0,
+        description="kill assessment time after an intercept [s]; default doctrine.look_time_s, then the "
+                    "interceptor's catalogue look_time_s")
+    handover_s: float | None = Field(
+        None, ge=0.0, le=600.0,
+        description="last in-flight target update before intercept [s]; default doctrine.handover_s, then the "
+                    "interceptor's catalogue handover_s")
 
 
 class DispersionCfg(_Strict):
     """One-sigma Monte Carlo dispersions of a threat's flight, drawn per run."""
 
-    thrust_pct: float = Field(0.0, ge=0.0, le=20.0)
-    isp_pct: float = Field(0.0, ge=0.0, le=20.0)
-    burn_time_pct: float = Field(0.0, ge=0.0, le=20.0)
-    drag_pct: float = Field(0.0, ge=0.0, le=50.0)
-    azimuth_mrad: float = Field(0.0, ge=0.0, le=50.0)
+    thrust_pct: float = Field(0.0, ge=0.0, le=20.0, description="one-sigma thrust error [% of nominal]")
+    isp_pct: float = Field(0.0, ge=0.0, le=20.0, description="one-sigma specific-impulse error [% of nominal]")
+    burn_time_pct: float = Field(0.0, ge=0.0, le=20.0, description="one-sigma burn-time error [% of nominal]")
+    drag_pct: float = Field(0.0, ge=0.0, le=50.0, description="one-sigma drag-coefficient error [% of nominal]")
+    azimuth_mrad: float = Field(0.0, ge=0.0, le=50.0, description="one-sigma launch-azimuth error [mrad]")
 
 
 class ThreatCfg(_Strict):
-    name: str
+    """One missile, or a salvo of identical missiles fired from one place at one aim point."""
+
+    name: Name = Field(
+        description="unique among the threats after salvo expansion: a salvo 'x' of count k > 1 becomes "
+                    "the missiles 'x#1' .. 'x#k', and no other threat may take one of those names")
     missile: str = Field(description="catalogue missile id, e.g. shahab-3")
-    launch: Place
+    launch: Place = Field(description="a site name or an inline point")
     aim: Place = Field(description="an asset name, a site name or an inline point")
-    launch_time_s: float = Field(0.0, ge=0.0, description="seconds after the epoch")
+    launch_time_s: float = Field(0.0, ge=0.0, le=MAX_LAUNCH_TIME_S,
+                                 description="launch of the first missile [s after the epoch]")
     count: int = Field(1, ge=1, le=100, description="identical missiles in this salvo")
-    spacing_s: float = Field(0.0, ge=0.0, description="time between successive launches of the salvo")
-    profile: Literal["min-energy", "lofted", "depressed"] = "min-energy"
-    apogee_km: float | None = Field(None, gt=0.0, le=5000.0, description="shape a lofted/depressed shot by its apogee")
-    flight_time_s: float | None = Field(None, gt=0.0, le=5000.0, description="... or by its flight time")
+    spacing_s: float = Field(
+        0.0, ge=0.0, le=MAX_LAUNCH_TIME_S,
+        description="time between successive launches of the salvo [s]; the last launch, launch_time_s + "
+                    "(count - 1) x spacing_s, must be at most 86,400 s after the epoch")
+    profile: Literal["min-energy", "lofted", "depressed"] = Field(
+        "min-energy", description="trajectory shape: minimum-energy, or lofted / depressed by apogee_km or "
+                                  "flight_time_s")
+    apogee_km: float | None = Field(None, gt=0.0, le=5000.0,
+                                    description="shape a lofted/depressed shot by its apogee [km]")
+    flight_time_s: float | None = Field(None, gt=0.0, le=5000.0,
+                                        description="... or by its flight time [s]")
     dispersion: DispersionCfg | None = Field(None, description="overrides the scenario's dispersion")
+
+    @model_validator(mode="after")
+    def _last_launch(self) -> "ThreatCfg":
+        last = self.launch_time_s + (self.count - 1) * self.spacing_s
+        if last > MAX_LAUNCH_TIME_S:
+            raise InputError(problems=[(
+                "spacing_s",
+                f"the last of {self.count} launches would be {last:,.0f} s after the epoch "
+                f"(launch_time_s + (count - 1) x spacing_s); at most {MAX_LAUNCH_TIME_S:,.0f} s is allowed")])
+        return self
 
 
 class AssetCfg(_Strict):
-    name: str
-    site: Place
-    radius_km: float = Field(gt=0.0, le=1000.0, description="a warhead landing inside this radius hits the asset")
+    """A defended place: a warhead landing within radius_km of it hits it."""
+
+    name: Name = Field(description="unique among the assets; threats may aim at it by name")
+    site: Place = Field(description="a site name or an inline point")
+    radius_km: float = Field(gt=0.0, le=1000.0, description="a warhead landing inside this radius hits the asset [km]")
 
 
 class DoctrineCfg(_Strict):
+    """How every battery fights, unless the battery overrides it."""
+
     engage: Literal["threatening", "all"] = Field(
         "threatening", description="engage only threats predicted to land on a defended asset, or all")
-    salvo: int = Field(1, ge=1, le=4, description="interceptors fired per engagement (shoot-shoot)")
-    shoot_look_shoot: bool = True
+    salvo: int = Field(1, ge=1, le=4, description="interceptors fired per engagement (shoot-shoot) [rounds]")
+    shoot_look_shoot: bool = Field(True, description="look at the result of an engagement before the next")
     max_engagements: int = Field(2, ge=1, le=5, description="engagements per threat (with shoot-look-shoot)")
-    look_time_s: float = Field(8.0, ge=0.0, description="kill assessment time after an intercept")
-    reserve: int = Field(0, ge=0, description="rounds each battery keeps back (never fires)")
-    planning_interval_s: float = Field(4.0, gt=0.0, le=60.0, description="how often fire control re-plans")
-    handover_s: float = Field(20.0, ge=0.0, description="last in-flight target update before intercept")
+    look_time_s: float | None = Field(
+        None, ge=0.0, le=600.0,
+        description="kill assessment time after an intercept [s]; null: each interceptor's catalogue "
+                    "look_time_s")
+    reserve: int = Field(0, ge=0, description="rounds each battery keeps back (never fires) [rounds]")
+    planning_interval_s: float = Field(4.0, ge=0.1, le=60.0, description="how often fire control re-plans [s]")
+    handover_s: float | None = Field(
+        None, ge=0.0, le=600.0,
+        description="last in-flight target update before intercept [s]; null: each interceptor's catalogue "
+                    "handover_s")
     track_quality_sigma: float | None = Field(
         None, ge=0.0, le=10.0,
         description="launch gate: commit only when this many sigmas of the predicted intercept point's position "
@@ -107,33 +184,49 @@ class DoctrineCfg(_Strict):
 
 
 class TrackingCfg(_Strict):
+    """Track management of every system."""
+
     init_hits: int = Field(3, ge=1, le=20, description="detections before a track is confirmed")
 
 
 class CatalogAdditions(_Strict):
     """Entries a scenario adds to (or overrides in) the built-in catalogue."""
 
-    missiles: list[Missile] = []
-    interceptors: list[Interceptor] = []
-    sensors: list[Sensor] = []
+    missiles: list[Missile] = Field([], description="missile entries in the format of catalog/missiles.yaml")
+    interceptors: list[Interceptor] = Field(
+        [], description="interceptor entries in the format of catalog/interceptors.yaml")
+    sensors: list[Sensor] = Field([], description="sensor entries in the format of catalog/sensors.yaml")
+
+
+def salvo_member(name: str, count: int, k: int) -> str:
+    """The name of the ``k``-th missile (0-based) of threat entry ``name`` fired ``count`` at a time."""
+    return name if count == 1 else f"{name}#{k + 1}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1)
-    description: str = ""
-    epoch: datetime = Field(description="UTC instant of t = 0")
-    time_step_s: float = Field(1.0, ge=0.1, le=10.0)
+    """A scenario file: places, sensors, batteries, assets, threats and how they fight."""
+
+    name: Name = Field(description="the scenario's name, shown in results")
+    description: str = Field("", description="one line shown by `shieldlab presets`")
+    epoch: datetime = Field(description="UTC instant of t = 0 (ISO 8601; no zone: UTC)")
+    time_step_s: float = Field(1.0, ge=0.1, le=10.0, description="flyout sampling step [s]")
     duration_s: float | None = Field(None, gt=0.0, le=20_000.0,
-                                     description="simulated time; default: until the last threat has landed")
-    sites: dict[str, GeoPoint] = {}
-    sensors: list[SensorCfg] = []
-    batteries: list[BatteryCfg] = []
-    threats: list[ThreatCfg] = Field(min_length=1)
-    assets: list[AssetCfg] = []
+                                     description="simulated time [s]; default: until the last threat has landed")
+    sites: dict[str, GeoPoint] = Field({}, description="named points, referred to by name below")
+    sensors: list[SensorCfg] = Field([], description="radars")
+    batteries: list[BatteryCfg] = Field([], description="interceptor batteries")
+    threats: list[ThreatCfg] = Field(min_length=1, description="ballistic missiles and salvos")
+    assets: list[AssetCfg] = Field([], description="defended places")
     dispersion: DispersionCfg = Field(DispersionCfg(), description="flight dispersions of every threat")
-    doctrine: DoctrineCfg = DoctrineCfg()
-    tracking: TrackingCfg = TrackingCfg()
-    catalog: CatalogAdditions = CatalogAdditions()
+    doctrine: DoctrineCfg = Field(DoctrineCfg(), description="fire doctrine of every battery")
+    tracking: TrackingCfg = Field(TrackingCfg(), description="track management")
+    catalog: CatalogAdditions = Field(CatalogAdditions(),
+                                      description="catalogue entries added or overridden by this scenario")
 
     @field_validator("epoch")
     @classmethod
@@ -142,10 +235,39 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Scenario":
-        for group in ("sensors", "batteries", "threats", "assets"):
-            seen: set[str] = set()
+        problems: list[tuple[str, str]] = []
+        for group in ("sensors", "batteries", "assets"):
+            seen: dict[str, int] = {}
             for i, item in enumerate(getattr(self, group)):
                 if item.name in seen:
-                    raise ValueError(f"{group}[{i}].name: duplicate name {item.name!r}")
-                seen.add(item.name)
+                    problems.append((f"{group}[{i}].name",
+                                     f"duplicate name {item.name!r} (also {group}[{seen[item.name]}])"))
+                else:
+                    seen[item.name] = i
+        # threats: entry names unique, and unique after salvo expansion
+        entry_of: dict[str, int] = {}
+        owner: dict[str, tuple[int, int]] = {}  # expanded name -> (entry, k)
+        for i, t in enumerate(self.threats):
+            if t.name in entry_of:
+                problems.append((f"threats[{i}].name",
+                                 f"duplicate name {t.name!r} (also threats[{entry_of[t.name]}])"))
+                continue
+            entry_of[t.name] = i
+            members = [salvo_member(t.name, t.count, k) for k in range(t.count)]
+            if t.name in owner:
+                j, k = owner[t.name]
+                problems.append((f"threats[{i}].name",
+                                 f"{t.name!r} is also the name of the {_ordinal(k + 1)} missile of salvo "
+                                 f"{self.threats[j].name!r} (threats[{j}])"))
+                continue
+            clash = next((n for n in members if n in owner), None)
+            if clash is not None:
+                j, _ = owner[clash]
+                problems.append((f"threats[{i}].name",
+                                 f"salvo {t.name!r} names its missiles {members[0]!r} .. {members[-1]!r}, "
+                                 f"and {clash!r} is already the name of threats[{j}]"))
+                continue
+            owner.update({n: (i, k) for k, n in enumerate(members)})
+        if problems:
+            raise InputError(problems=problems)
         return self
