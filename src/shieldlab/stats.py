@@ -1,0 +1,157 @@
+"""Confidence intervals for the probabilities and means a Monte Carlo run prints.
+
+Binomial proportions (``k`` successes in ``n`` runs, point estimate ``p = k / n``;
+``z = Phi^-1(1 - alpha / 2)``, ``alpha = 1 - confidence``):
+
+* **Wilson score** (E. B. Wilson, "Probable inference, the law of succession, and
+  statistical inference", J. Amer. Statist. Assoc. 22, 1927; recommended by L. D. Brown,
+  T. T. Cai & A. DasGupta, "Interval estimation for a binomial proportion", Statist. Sci.
+  16(2), 2001)::
+
+      centre = (p + z^2 / (2 n)) / (1 + z^2 / n)
+      half   = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / (4 n^2))
+
+  the interval ``centre -/+ half``: never outside [0, 1], never of zero width at
+  ``k = 0`` or ``k = n``, and close to its nominal coverage down to small ``n``.
+* **Clopper-Pearson** (C. J. Clopper & E. S. Pearson, Biometrika 26, 1934), the exact
+  interval from the beta quantiles ``B``::
+
+      lo = B(alpha / 2; k, n - k + 1)       (0 when k = 0)
+      hi = B(1 - alpha / 2; k + 1, n - k)   (1 when k = n)
+
+  conservative: its coverage is never below the nominal level.  At ``k = 0`` the upper
+  end is ``1 - (alpha / 2)^(1 / n)``.
+
+:func:`runs_for_half_width` inverts the Wilson half-width: it decreases in ``n`` for
+every ``p`` (its derivative has the sign of ``-a n / 2 + z^2 (a / 2 - 1 / 4) <= 0``,
+``a = p (1 - p) <= 1/4``), so the least ``n`` is the larger root of
+``z^2 (a n + z^2 / 4) = h^2 (n + z^2)^2``, rounded up.  At ``p = 1/2`` (the worst case)
+the half-width is ``z / (2 sqrt(n + z^2))``, so ``n >= z^2 (1 / (4 h^2) - 1)``: 381 runs
+for +/- 0.05 at 95 % (the Wald formula ``z^2 / (4 h^2)`` would say 385).
+
+Means of per-run values (leakers per raid, ...): ``mean -/+ t s / sqrt(n)``, ``s`` the
+sample standard deviation (``n - 1`` in the denominator) and ``t`` the Student-t quantile
+with ``n - 1`` degrees of freedom (it tends to the normal ``z`` for large ``n``): the
+normal approximation of the sampling distribution of the mean (central limit theorem)
+with Student's small-sample correction.  Quantiles come from :mod:`scipy.stats`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as _st
+
+__all__ = ["wilson_interval", "clopper_pearson_interval", "runs_for_half_width", "mean_interval"]
+
+
+def _z(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return float(_st.norm.ppf(0.5 + 0.5 * confidence))
+
+
+def _counts(k, n):
+    k, n = np.asarray(k), np.asarray(n)
+    kf, nf = np.broadcast_arrays(k.astype(float), n.astype(float))
+    if np.any(nf < 0) or np.any(kf < 0) or np.any(kf > nf) or not np.all(np.isfinite(kf) & np.isfinite(nf)):
+        raise ValueError("need 0 <= k <= n (finite counts)")
+    return kf, nf
+
+
+def _out(lo, hi):
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def wilson_interval(k, n, confidence: float = 0.95):
+    """Wilson score interval ``(lo, hi)`` for ``k`` successes in ``n`` trials.
+
+    ``k``, ``n`` broadcast together (arrays give arrays, scalars give floats); ``n = 0``
+    gives the vacuous ``(0, 1)``.  Raises ``ValueError`` unless ``0 <= k <= n``.
+    """
+    z = _z(confidence)
+    k, n = _counts(k, n)
+    z2 = z * z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        den = 1.0 + z2 / n
+        centre = (p + z2 / (2.0 * n)) / den
+        half = z / den * np.sqrt(np.maximum(p * (1.0 - p) / n, 0.0) + z2 / (4.0 * n * n))
+        lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
+        hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+    # exact ends at the edges (the formula gives them up to round-off)
+    lo = np.where(k == 0, 0.0, lo)
+    hi = np.where((k == n) & (n > 0), 1.0, hi)
+    return _out(lo, hi)
+
+
+def clopper_pearson_interval(k, n, confidence: float = 0.95):
+    """Exact (Clopper-Pearson) interval ``(lo, hi)`` for ``k`` successes in ``n`` trials.
+
+    Same conventions as :func:`wilson_interval`.
+    """
+    alpha = 1.0 - confidence
+    _z(confidence)
+    k, n = _counts(k, n)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(k > 0, _st.beta.ppf(0.5 * alpha, np.maximum(k, 1.0), n - k + 1.0), 0.0)
+        hi = np.where(k < n, _st.beta.ppf(1.0 - 0.5 * alpha, k + 1.0, np.maximum(n - k, 1.0)), 1.0)
+    return _out(lo, hi)
+
+
+def _wilson_half_width(n: float, p: float, z: float) -> float:
+    return z * math.sqrt(n * p * (1.0 - p) + 0.25 * z * z) / (n + z * z)
+
+
+def runs_for_half_width(half_width: float, p: float = 0.5, confidence: float = 0.95) -> int:
+    """Least number of runs whose Wilson interval at proportion ``p`` has half-width <= ``half_width``.
+
+    ``p = 0.5`` is the worst case (the widest interval for a given ``n``).  Raises
+    ``ValueError`` unless ``0 < half_width < 0.5`` and ``0 <= p <= 1``.
+    """
+    h, p = float(half_width), float(p)
+    if not 0.0 < h < 0.5:
+        raise ValueError(f"half_width must be in (0, 0.5), got {half_width}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p}")
+    z = _z(confidence)
+    z2, a = z * z, p * (1.0 - p)
+    # h^2 n^2 + (2 h^2 z^2 - z^2 a) n + h^2 z^4 - z^4 / 4 >= 0: the larger root
+    A, B, C = h * h, 2.0 * h * h * z2 - z2 * a, h * h * z2 * z2 - 0.25 * z2 * z2
+    disc = max(B * B - 4.0 * A * C, 0.0)
+    n = max(1, math.ceil((-B + math.sqrt(disc)) / (2.0 * A)))
+    # guard the rounding of the root: step to the exact least n
+    while n > 1 and _wilson_half_width(n - 1, p, z) <= h:
+        n -= 1
+    while _wilson_half_width(n, p, z) > h:
+        n += 1
+    return int(n)
+
+
+def mean_interval(x, confidence: float = 0.95, axis: int = 0):
+    """Mean of per-run values and its interval: ``(mean, lo, hi)``.
+
+    ``mean -/+ t_{n-1} s / sqrt(n)`` along ``axis`` (module docstring); scalars for 1-D
+    input.  With one value the interval is undefined: ``lo = hi = nan``; with all values
+    equal it is the point itself.
+    """
+    _z(confidence)
+    x = np.asarray(x, float)
+    n = x.shape[axis]
+    if n == 0:
+        raise ValueError("mean_interval needs at least one value")
+    mean = x.mean(axis=axis)
+    if n == 1:
+        nan = np.full_like(mean, np.nan)
+        lo, hi = nan, nan.copy()
+    else:
+        sem = x.std(axis=axis, ddof=1) / math.sqrt(n)
+        half = float(_st.t.ppf(0.5 + 0.5 * confidence, n - 1)) * sem
+        lo, hi = mean - half, mean + half
+    if np.ndim(mean) == 0:
+        return float(mean), float(lo), float(hi)
+    return mean, lo, hi
