@@ -1,36 +1,178 @@
-"""The summary of a Monte Carlo run: per-threat probabilities and per-raid means."""
+"""The summary of a Monte Carlo run (``summary.json``): per-threat probabilities, per-raid
+means, their 95 % intervals, and why threats were not engaged.
+
+Intervals (:mod:`shieldlab.stats`)
+----------------------------------
+* A probability estimated from ``k`` of ``n`` runs (``p_intercept``, ``p_leak``,
+  ``p_no_leaker``, and every reason fraction) carries its Wilson score interval,
+  ``[lo, hi]`` under ``<key>_ci95`` (Wilson 1927; Brown, Cai & DasGupta 2001).
+* A per-raid mean (``mean_leakers``, ``mean_interceptors_fired``, ``mean_assets_hit``,
+  per threat ``mean_interceptors``) carries ``mean -/+ t_{n-1} s / sqrt(n)`` over the
+  per-run values, ``s`` their sample standard deviation (Student t; ``null`` with one run).
+
+The top-level ``interval`` and ``interval_means`` name the two methods.
+
+Reasons
+-------
+Fire control writes two kinds of event rows with a ``reason`` code: ``hold`` (a battery,
+the row's ``actor``, chose to wait) and ``no-fire`` (at the end of a run a threat had not
+been engaged, or not re-engaged after a miss; ``actor`` is the battery whose reason it is,
+or ``""`` when none applies).  Codes: ``no-track``, ``not-threatening``,
+``out-of-envelope``, ``held-last-chance``, ``track-quality``, ``magazine-empty``,
+``no-battery``, ``threat-gone``; a row with an empty ``reason`` counts as
+``unspecified``.  Per threat the summary gives, over the ``runs`` runs:
+
+* ``no_fire``: ``{reason: fraction of runs with a no-fire row of that reason}``,
+* ``holds``: ``{reason: fraction of runs with a hold row of that reason}``,
+* ``by_battery``: ``{battery: {reason: fraction of runs in which that battery gave that
+  reason, on a hold or a no-fire row}}`` (rows with no battery are left out),
+
+only the reasons that occurred, most frequent first; ``no_fire_ci95`` and ``holds_ci95``
+hold their Wilson intervals.  An event log without a ``reason`` column (or without hold
+and no-fire rows) gives empty maps.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from shieldlab.stats import mean_interval, wilson_interval
 
-def summarise(world, outcomes: dict[str, np.ndarray], runs: int, seed: int) -> dict:
-    """Per threat: probability of intercept; overall: mean leakers and interceptors fired per run."""
+#: Event kinds that carry a reason, and the per-threat keys they are summarised under.
+REASON_KINDS = {"no-fire": "no_fire", "hold": "holds"}
+#: The name an empty reason is summarised under.
+UNSPECIFIED = "unspecified"
+
+INTERVAL = "Wilson score, 95 %"
+INTERVAL_MEANS = "Student t on the per-run values (sample standard deviation), 95 %"
+
+_ND = 6
+
+
+def _r(x: float) -> float | None:
+    x = float(x)
+    return round(x, _ND) if np.isfinite(x) else None
+
+
+def _ci(lo, hi) -> list:
+    return [_r(lo), _r(hi)]
+
+
+def _proportion(k: int, n: int) -> tuple[float, list]:
+    return _r(k / n), _ci(*wilson_interval(k, n))
+
+
+def _mean(x) -> tuple[float, list]:
+    m, lo, hi = mean_interval(np.asarray(x, float))
+    return _r(m), _ci(lo, hi)
+
+
+def _distinct_runs(events: dict | None, group: tuple[str, ...]) -> dict[tuple, int]:
+    """Over the hold and no-fire rows: ``{values of the ``group`` columns: distinct runs}``.
+
+    ``group`` names columns among ``kind``, ``threat``, ``actor`` and ``reason`` (a missing
+    ``reason`` column, or an empty reason, reads as :data:`UNSPECIFIED`).  Runs are counted
+    once per group however many rows they have.
+    """
+    if not events or "kind" not in events or len(events["kind"]) == 0:
+        return {}
+    m = np.isin(np.asarray(events["kind"], dtype=object), list(REASON_KINDS))
+    n = int(m.sum())
+    if n == 0:
+        return {}
+
+    def column(name):
+        if name == "reason" and events.get("reason") is None:
+            return np.full(n, UNSPECIFIED, dtype=object)
+        a = np.asarray(events[name], dtype=object)[m]
+        a = np.array(["" if v is None else str(v) for v in a], dtype=object)
+        if name == "reason":
+            a[a == ""] = UNSPECIFIED
+        return a
+
+    codes = [np.unique(column(c).astype(str), return_inverse=True) for c in group]
+    _, run = np.unique(np.asarray(events["run"], np.int64)[m], return_inverse=True)
+    n_run = int(run.max()) + 1
+    key = np.zeros(n, np.int64)
+    for names, inv in codes:
+        key = key * len(names) + inv.reshape(-1)
+    groups, counts = np.unique(np.unique(key * n_run + run.reshape(-1)) // n_run, return_counts=True)
+    out = {}
+    for g, c in zip(groups.tolist(), counts.tolist()):
+        parts = []
+        for names, _ in reversed(codes):
+            parts.append(str(names[g % len(names)]))
+            g //= len(names)
+        out[tuple(reversed(parts))] = int(c)
+    return out
+
+
+def _ordered(d: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarray] | None, runs: int,
+              seed: int) -> dict:
+    """``summary.json`` of ``runs`` runs of ``world`` (module docstring).
+
+    ``outcomes``: the outcome columns (one row per run x threat, run-major, threats in
+    ``world.threats`` order); ``events``: the event log columns (``run``, ``threat``,
+    ``kind``, ``actor`` and, when fire control writes it, ``reason``).
+    """
+    by_kind = _distinct_runs(events, ("kind", "threat", "reason"))
+    by_battery = _distinct_runs(events, ("threat", "actor", "reason"))
     per = []
     for t in world.threats:
         m = outcomes["threat"] == t.name
-        per.append({
+        n = int(m.sum())
+        status = outcomes["outcome"][m]
+        p_int, p_int_ci = _proportion(int(np.sum(status == "intercepted")), n)
+        p_leak, p_leak_ci = _proportion(int(np.sum(status == "leaked")), n)
+        fired, fired_ci = _mean(outcomes["interceptors_fired"][m])
+        row = {
             "threat": t.name,
             "missile": t.missile.id,
-            "p_intercept": round(float(np.mean(outcomes["outcome"][m] == "intercepted")), 6),
-            "p_leak": round(float(np.mean(outcomes["outcome"][m] == "leaked")), 6),
-            "mean_interceptors": round(float(np.mean(outcomes["interceptors_fired"][m])), 6),
+            "p_intercept": p_int,
+            "p_intercept_ci95": p_int_ci,
+            "p_leak": p_leak,
+            "p_leak_ci95": p_leak_ci,
+            "mean_interceptors": fired,
+            "mean_interceptors_ci95": fired_ci,
             # circular error probable of the unopposed flight about the aim point
-            "cep_km": round(float(np.nanmedian(outcomes["aim_miss_km"][m])), 6)
+            "cep_km": round(float(np.nanmedian(outcomes["aim_miss_km"][m])), _ND)
             if np.isfinite(outcomes["aim_miss_km"][m]).any() else None,
-        })
+        }
+        for kind, key in REASON_KINDS.items():
+            got = _ordered({r: c for (k, th, r), c in by_kind.items() if k == kind and th == t.name})
+            row[key] = {r: _r(c / runs) for r, c in got}
+            row[f"{key}_ci95"] = {r: _ci(*wilson_interval(c, runs)) for r, c in got}
+        bats: dict[str, dict[str, int]] = {}
+        for (th, actor, r), c in by_battery.items():
+            if th == t.name and actor != "":
+                bats.setdefault(actor, {})[r] = c
+        row["by_battery"] = {b: {r: _r(c / runs) for r, c in _ordered(bats[b])} for b in sorted(bats)}
+        per.append(row)
     leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
     hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)
     fired = outcomes["interceptors_fired"].reshape(runs, -1)
+    leakers, leakers_ci = _mean(leak.sum(axis=1))
+    fired_all, fired_all_ci = _mean(fired.sum(axis=1))
+    hits, hits_ci = _mean(hit.sum(axis=1))
+    p_none, p_none_ci = _proportion(int((leak.sum(axis=1) == 0).sum()), runs)
     return {
         "scenario": world.scenario.name,
         "runs": runs,
         "seed": seed,
         "threats": len(world.threats),
-        "mean_leakers": round(float(leak.sum(axis=1).mean()), 6),
-        "mean_interceptors_fired": round(float(fired.sum(axis=1).mean()), 6),
-        "p_no_leaker": round(float((leak.sum(axis=1) == 0).mean()), 6),
-        "mean_assets_hit": round(float(hit.sum(axis=1).mean()), 6),
+        "interval": INTERVAL,
+        "interval_means": INTERVAL_MEANS,
+        "mean_leakers": leakers,
+        "mean_leakers_ci95": leakers_ci,
+        "mean_interceptors_fired": fired_all,
+        "mean_interceptors_fired_ci95": fired_all_ci,
+        "p_no_leaker": p_none,
+        "p_no_leaker_ci95": p_none_ci,
+        "mean_assets_hit": hits,
+        "mean_assets_hit_ci95": hits_ci,
         "per_threat": per,
     }
