@@ -174,3 +174,52 @@ def test_cli_bad_input_exit_2_names_field_writes_nothing(tmp_path, args, field):
     r = cli("epaa-phase-1", *args, "--out", str(png))
     assert r.returncode == 2 and field in r.stderr, r.stderr
     assert not png.exists() and not list(tmp_path.iterdir())
+
+
+def _write(tmp_path, name, doc):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(json.dumps(doc))  # JSON is YAML
+    return str(path)
+
+
+def test_cli_scenario_without_batteries_exit_2(tmp_path, capsys):
+    from shieldlab.cli import main
+
+    path = _write(tmp_path, "no-batteries", {
+        "name": "no-batteries", "epoch": "2020-01-01T00:00:00Z",
+        "sensors": [{"name": "tpy2", "type": "an-tpy-2", "site": {"lat": 44.0, "lon": 20.0}, "boresight_az_deg": 180,
+                     "system": "bmd"}],
+        "threats": [{"name": "t", "missile": "shahab-3", "launch": {"lat": 37.0, "lon": 20.0},
+                     "aim": {"lat": 45.0, "lon": 20.0}}]})
+    png = tmp_path / "m.png"
+    for extra in ([], ["--region", "europe", "--step-deg", "3"]):
+        assert main(["footprint", path, "--out", str(png), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "batteries" in err and "no battery to map" in err
+        assert not png.exists()
+
+
+def test_cli_launch_at_the_north_pole(tmp_path, capsys):
+    """A launch from 90 N: flown 2 km off the pole; the threatened ground is the ring out to
+    the missile's range (Shahab-3, ~1,000 km: down to ~81 N) all round, and a battery at 85 N
+    defends part of it."""
+    from shieldlab.cli import main
+
+    path = _write(tmp_path, "pole", {
+        "name": "pole", "epoch": "2020-01-01T00:00:00Z",
+        "sites": {"bat": {"lat": 85.0, "lon": 20.0}},
+        "sensors": [{"name": "tpy2", "type": "an-tpy-2", "site": "bat", "boresight_az_deg": 0, "system": "bmd"}],
+        "batteries": [{"name": "sm3", "interceptor": "sm-3-block-ia", "site": "bat", "rounds": 8, "system": "bmd"}],
+        "threats": [{"name": "t", "missile": "shahab-3", "launch": {"lat": 90.0, "lon": 0.0},
+                     "aim": {"lat": 83.0, "lon": 20.0}}]})
+    js = tmp_path / "fp.json"
+    assert main(["footprint", path, "--bbox", "78,89,-180,180", "--step-deg", "1", "--json-out", str(js)]) == 0, \
+        capsys.readouterr().err
+    d = json.loads(js.read_text())
+    (site,) = d["sites"]
+    assert site["lat_deg"] == pytest.approx(90.0 - np.degrees(2e3 / earth.R_EARTH_MEAN))
+    thr = np.array(site["threatened"], bool)
+    lat = np.array(d["lat_deg"])
+    # every longitude is threatened at 85 N; nothing beyond the missile's reach (~9 deg of arc)
+    assert thr[lat == 85.0].all() and not thr[lat <= 80.0].any()
+    assert 0 < site["defended_km2"] < site["threatened_km2"]

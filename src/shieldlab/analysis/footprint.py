@@ -7,7 +7,9 @@ docs/footprint.md):
 
 1. **Launch sites.**  Each distinct (launch point, missile, profile) among the scenario's
    threats is one launch site, named ``<launch>/<missile>`` (``/<profile>`` when not
-   min-energy).
+   min-energy).  A launch point within :data:`POLE_OFFSET_M` (2 km) of a pole, where a
+   launch azimuth is undefined, is flown from that distance off the pole on its own
+   meridian.
 2. **Profile trajectories.**  For each site the steering solver
    (:func:`shieldlab.flyout.aim.solve`, full model by default: rotating WGS84 Earth, J2,
    drag) is run at a few *anchor* ranges on the central bearing of the grid (on three
@@ -36,7 +38,8 @@ docs/footprint.md):
    to confirm the track (or a fixed ``cue_delay_s`` when given).
 5. **Probability of intercept** with the scenario's doctrine: engagements follow one
    another, shoot-look-shoot: the first goes to the battery that can intercept earliest;
-   the next may launch only after the previous intercept plus the look time, again from
+   the next may launch only after the previous intercept plus the intercepting battery's
+   look time (battery, doctrine or catalogue value), again from
    the battery that intercepts earliest, up to ``max_engagements`` (one engagement without
    shoot-look-shoot); each engagement fires ``salvo`` rounds.  With independent shots,
    ``P = 1 - prod_engagements (1 - pk_b)^salvo``, pk the battery's single-shot kill
@@ -45,8 +48,12 @@ docs/footprint.md):
 
 Time-to-reach comes from :func:`shieldlab.engage.fan.fan_for` (the interceptor's fan of
 trajectories: boost, then a coast with gravity and drag, inside the catalogue envelope),
-resampled once per battery on a (ground range, altitude) grid and read bilinearly in the
-kernel.
+resampled once per battery on a (ground range, altitude) grid over the part of the
+envelope the fan reaches, and read bilinearly in the kernel.
+
+A scenario without batteries has nothing to map: :func:`compute` raises
+:class:`~shieldlab.errors.InputError` on the field ``batteries`` (exit code 2 on the
+command line).
 """
 
 from __future__ import annotations
@@ -166,6 +173,18 @@ def region_grid(name: str, step_deg: float = 0.25) -> Grid:
 
 
 # --------------------------------------------------------------------------- launch sites
+#: Launch sites nearer a pole than this [m] are flown from this far off it, on their own
+#: meridian.  At the pole a launch azimuth has no meaning (every direction is south), and
+#: the flyout steers its pitch-over against the local north of the moving vehicle, which
+#: turns through large angles within metres of the pole: the steering solver fails there
+#: (measured: it fails for some missiles 110 m from the pole and for all 1 m from it; every
+#: catalogue missile steers to within 1 m of its aim from 2 km off it).  2 km is small
+#: against the missiles' ranges (300 km and more) and below the automatic grid steps
+#: (0.05 deg, 5.6 km, and coarser).
+POLE_OFFSET_M = 2e3
+POLE_LAT_MAX = 0.5 * np.pi - POLE_OFFSET_M / R0
+
+
 @dataclass(frozen=True)
 class LaunchSite(Point):
     """One (launch point, missile, profile) of the scenario's threats; the point in
@@ -200,7 +219,8 @@ def launch_sites(world, names=None) -> list[LaunchSite]:
             continue
         place = _place_name(world, th.launch, cfg[th.entry].launch)
         name = f"{place}/{th.missile.id}" + ("" if th.profile == "min-energy" else f"/{th.profile}")
-        seen[key] = LaunchSite(th.launch.lat, th.launch.lon, th.launch.alt, name=name, missile=th.missile,
+        lat = float(np.clip(th.launch.lat, -POLE_LAT_MAX, POLE_LAT_MAX))
+        seen[key] = LaunchSite(lat, th.launch.lon, th.launch.alt, name=name, missile=th.missile,
                                profile=th.profile, threats=(th.group,))
     out = list(seen.values())
     if names:
@@ -234,8 +254,13 @@ class _Table:
 
 def _reach_table(spec, burnout_speed, n_g: int = 1200, n_h: int = 400) -> _Table:
     fan = fan_for(spec, burnout_speed)
+    # the fan's reachable extent inside the envelope (one fan cell of margin) bounds the
+    # table: an envelope wider than the interceptor's reach does not coarsen it
     g_max = 1e3 * spec.max_range_km
     h_min, h_max = 1e3 * spec.min_intercept_alt_km, 1e3 * spec.max_intercept_alt_km
+    if fan.max_ground_range_m > 0 and fan.max_alt_m > h_min:
+        g_max = min(g_max, fan.max_ground_range_m + fan.dx)
+        h_max = min(h_max, fan.max_alt_m + fan.dz)
     g = np.linspace(0.0, g_max, n_g)
     h = np.linspace(h_min, h_max, n_h)
     G, H = np.meshgrid(g, h, indexing="ij")
@@ -722,7 +747,7 @@ def _kernel(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, ful
                 t_first[q] = best_t
                 h_first[q] = best_h
             miss *= (1.0 - pk[best_b]) ** salvo
-            not_before = best_t + look
+            not_before = best_t + look[best_b]
         p_int[q] = 1.0 - miss
 
 
@@ -835,6 +860,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     """
     if cue_delay_s is not None and not (0 <= cue_delay_s <= 3600):
         raise InputError(f"must be in [0, 3600] s, got {cue_delay_s}", field="--cue-delay-s")
+    if not world.batteries:
+        raise InputError("no battery to map: the scenario has no batteries", field="batteries")
     t0 = time.perf_counter()
     sites = launch_sites(world, site_names)
     grid = auto_grid(world, sites=sites) if grid is None else grid
@@ -856,6 +883,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     reaction = np.array([b.reaction_time for b in bats], float)
     bat_sys = np.array([systems.index(b.system) for b in bats], np.int64)
     pk = np.array([kill_probability(b.spec) for b in bats], float)
+    # the look time after an intercept is the intercepting battery's (battery, doctrine or catalogue)
+    look = np.array([b.look_time for b in bats], float)
     doc = world.scenario.doctrine
     n_eng = doc.max_engagements if doc.shoot_look_shoot else 1
     t_setup = time.perf_counter() - t0
@@ -880,7 +909,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                     tab.full_circle, e_bat, tabs_a, np.array(gmax, float), np.array(hmin, float),
                     np.array(hmax, float), reaction, bat_sys, pk, *sens, len(systems),
                     -1.0 if cue_delay_s is None else float(cue_delay_s), int(doc.salvo), int(n_eng),
-                    float(doc.look_time_s), threatened, can, p, tf, hf, cue)
+                    look, threatened, can, p, tf, hf, cue)
         p = np.where(threatened, np.where(np.isnan(p), 0.0, p), np.nan)
         tf = np.where(threatened, tf, np.nan)
         shp = grid.shape
@@ -894,7 +923,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         scenario=world.scenario.name, grid=grid, sites=out_sites,
         batteries=[{"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
                     "burnout_speed_kms": b.burnout_speed * burnout_speed_scale / 1e3,
-                    "reaction_time_s": b.reaction_time, "pk": float(pk[i]), "system": b.system}
+                    "reaction_time_s": b.reaction_time, "look_time_s": b.look_time, "pk": float(pk[i]),
+                    "system": b.system}
                    for i, b in enumerate(bats)],
         doctrine={"salvo": doc.salvo, "shoot_look_shoot": doc.shoot_look_shoot, "engagements": n_eng,
                   "look_time_s": doc.look_time_s},
