@@ -26,6 +26,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.flyout.forces import ATM_TOP_M, P0, atmosphere_table, interp_rows
+from shieldlab.flyout.kernel import H_MAX
 from shieldlab.flyout.vehicle import Vehicle
 
 REENTRY_ALT = 100e3
@@ -146,6 +147,14 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
             nxt = np.where(events > (tau + 1e-9)[:, None], events, np.inf).min(axis=1) + tl
             t_next = np.minimum(g, nxt)
             h = np.where(act, t_next - t_cur, 0.0)
+            # thrust or air: equal sub-steps of at most H_MAX (kernel.H_MAX; the Adams coast keeps dt)
+            in_stage = (starts <= (tau + 0.5 * h)[:, None]) & ((tau + 0.5 * h)[:, None] < ends) \
+                & ((tau + 0.5 * h) < t_pow)[:, None]
+            clear = np.linalg.norm(s[:, :3], axis=1) - (earth.WGS84_A + ATM_TOP_M)
+            free = ~np.bool_(model["drag"]) | ((clear > 0) & (2.25 * np.sum(s[:, 3:] ** 2, axis=1) * h**2 < clear**2))
+            sub = act & ~(~in_stage.any(axis=1) & (np.abs(h - dt) < 1e-9) & free) & (h > H_MAX)
+            h = np.where(sub, h / np.ceil(np.where(sub, h, 1.0) / H_MAX - 1e-9), h)
+            t_next = np.where(sub, t_cur + h, t_next)
             tm = tau + 0.5 * h
             in_stage = (starts <= tm[:, None]) & (tm[:, None] < ends) & (tm < t_pow)[:, None]
             stage = np.where(in_stage.any(axis=1), np.argmax(in_stage, axis=1), -1)
