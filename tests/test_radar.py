@@ -38,16 +38,16 @@ def _radar(boresight_deg=90.0, mask_deg=0.0, **kw):
                     elevation_mask=mask_deg * DEG, **SITE)
 
 
-def _traj(pos, phase=Phase.MIDCOURSE, dt=1.0):
-    """Trajectories around positions (..., T, 3); phase scalar or (..., T)."""
+def _traj(pos, phase=Phase.MIDCOURSE, dt=1.0, launch_time=-np.inf, impact_time=np.inf):
+    """Trajectories around positions (..., T, 3), in flight from ``launch_time`` to ``impact_time``."""
     pos = np.asarray(pos, dtype=float)
     batch, n_t = pos.shape[:-2], pos.shape[-2]
     nan = np.full(batch, np.nan)
     return Trajectories(
         t=np.arange(n_t) * dt, pos=pos, vel=np.zeros_like(pos),
         phase=np.broadcast_to(np.asarray(phase, dtype=np.int8), pos.shape[:-1]).copy(),
-        launch_time=nan, burnout_time=nan, burnout_speed=nan, apogee_time=nan,
-        apogee_alt=nan, impact_time=nan, impact_pos=np.full(batch + (3,), np.nan),
+        launch_time=np.full(batch, launch_time), burnout_time=nan, burnout_speed=nan, apogee_time=nan,
+        apogee_alt=nan, impact_time=np.full(batch, impact_time), impact_pos=pos[..., -1, :].copy(),
     )
 
 
@@ -143,12 +143,13 @@ def test_el_min_of_the_spec_also_applies():
                                   [False, True])
 
 
-def test_only_in_flight_phases_are_detected():
-    phase = np.array([Phase.PRELAUNCH, Phase.BOOST, Phase.MIDCOURSE, Phase.REENTRY, Phase.IMPACTED])
-    phase = np.tile(phase, 40)
-    pos = _at(90.0, 10.0, 100e3, n_t=phase.size)
-    det = rd.observe(_radar(scan_period_s=1.0), _traj(pos, phase), 1e3, np.random.default_rng(3))
-    flying = np.isin(phase, [Phase.BOOST, Phase.MIDCOURSE, Phase.REENTRY])
+def test_only_bodies_in_flight_are_detected():
+    """From the launch (inclusive) to the impact (exclusive), between grid samples too."""
+    pos = _at(90.0, 10.0, 100e3, n_t=200)
+    det = rd.observe(_radar(scan_period_s=0.5), _traj(pos, launch_time=3.5, impact_time=150.2), 1e3,
+                     np.random.default_rng(3))
+    flying = (det.t >= 3.5) & (det.t < 150.2)
+    assert flying.sum() == 294  # scans at 3.5, 4.0, ..., 150.0
     np.testing.assert_array_equal(det.detected, flying)
     assert np.all(det.snr[~flying] == 0) and np.all(det.snr[flying] > 0)
     assert np.all(np.isnan(det.z[~flying]))
@@ -201,15 +202,51 @@ def test_determinism_and_seed_dependence():
     assert not np.array_equal(a.detected, c.detected)
 
 
-def test_scan_grid_and_shapes():
-    """Scans every round(scan/dt) samples; batch axes and rcs broadcast; truth at the scans."""
+def test_scan_clock_and_shapes():
+    """Scans every scan_period_s on the radar's own clock, whatever the sampling step; batch
+    axes and rcs broadcast; the truth at the scans is interpolated between samples."""
     pos = _at(np.array([[60.0], [90.0]]), np.array([10.0, 20.0, 30.0]), 100e3, n_t=50)  # (2,3,50,3)
-    traj = _traj(pos, dt=0.5)
+    traj = _traj(pos, dt=0.5)  # grid 0 .. 24.5 s
     rcs = np.array([1.0, 2.0, 4.0])
     det = rd.observe(_radar(scan_period_s=2.2), traj, rcs, np.random.default_rng(6))
-    np.testing.assert_allclose(det.t, np.arange(0, 50, 4) * 0.5)
-    assert det.z.shape == (2, 3, 13, 3) and det.detected.shape == det.snr.shape == (2, 3, 13)
-    np.testing.assert_array_equal(det.truth_pos, pos[..., ::4, :])
+    np.testing.assert_allclose(det.t, np.arange(12) * 2.2)
+    assert det.z.shape == (2, 3, 12, 3) and det.detected.shape == det.snr.shape == (2, 3, 12)
+    np.testing.assert_allclose(det.truth_pos, pos[..., :12, :], rtol=0, atol=1e-6)  # at rest: the same point
     np.testing.assert_allclose(det.snr[:, 1] / det.snr[:, 0], 2.0, rtol=1e-12)  # SNR ∝ rcs
     site = earth.geodetic_to_ecef(SITE["lat"], SITE["lon"], SITE["alt"])
     np.testing.assert_allclose(det.site_ecef, site)
+
+
+def test_scans_do_not_depend_on_the_sampling_step():
+    """The same straight-line flight sampled every 0.5 s and every 5 s: the same scan times
+    and (to the interpolation's exactness on a cubic path) the same truth at the scans."""
+    radar = _radar(scan_period_s=1.0, az_fov_deg=360.0)
+    p0 = _at(90.0, 10.0, 200e3)[0]
+    v = np.array([300.0, -200.0, 100.0])
+
+    def flight(dt):
+        t = np.arange(0.0, 100.0 + 1e-9, dt)
+        pos = p0 + t[:, None] * v
+        tr = _traj(pos, dt=dt)
+        return Trajectories(**{**tr.__dict__, "vel": np.broadcast_to(v, pos.shape).copy()})
+
+    a = rd.observe(radar, flight(0.5), 1e3, np.random.default_rng(7))
+    b = rd.observe(radar, flight(5.0), 1e3, np.random.default_rng(7))
+    np.testing.assert_array_equal(a.t, b.t)
+    np.testing.assert_allclose(a.truth_pos, b.truth_pos, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(a.detected, b.detected)
+
+
+def test_one_generator_per_run_draws_each_run_alone():
+    """With a generator per row of the leading axis, row j's reports depend on its generator
+    only: the same with 3 rows or with 5."""
+    radar = _radar()
+    pos = _at(np.linspace(40, 140, 4)[:, None], 3.0, np.linspace(500e3, 1500e3, 5), n_t=10)  # (4, 5, 10, 3)
+    seeds = [np.random.SeedSequence(9, spawn_key=(k,)) for k in range(5)]
+    big = rd.observe(radar, _traj(np.broadcast_to(pos, (5,) + pos.shape)), 0.1,
+                     [np.random.default_rng(s) for s in seeds])
+    small = rd.observe(radar, _traj(np.broadcast_to(pos, (3,) + pos.shape)), 0.1,
+                       [np.random.default_rng(s) for s in seeds[:3]])
+    np.testing.assert_array_equal(big.detected[:3], small.detected)
+    np.testing.assert_array_equal(big.z[:3], small.z)
+    assert not np.array_equal(big.detected[3], big.detected[4])

@@ -31,12 +31,11 @@ from functools import cached_property
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.flyout.records import Phase, Trajectories
+from shieldlab.flyout.interp import in_flight, state_at
+from shieldlab.flyout.records import Trajectories
 from shieldlab.sensors.records import Detections
 
-__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "visible", "observe"]
-
-_IN_FLIGHT = np.array([int(Phase.BOOST), int(Phase.MIDCOURSE), int(Phase.REENTRY)])
+__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "visible", "observe", "scan_times"]
 
 
 @dataclass(frozen=True)
@@ -115,42 +114,61 @@ def visible(radar: Radar, pos) -> np.ndarray:
     return _aer_visible(radar, pos)[3]
 
 
+def scan_times(t_grid, period_s: float) -> np.ndarray:
+    """Scan instants [s]: every ``period_s`` from the first time of ``t_grid`` to its last."""
+    t0, t1 = float(t_grid[0]), float(t_grid[-1])
+    n = int(np.floor((t1 - t0) / period_s + 1e-9)) + 1
+    return t0 + period_s * np.arange(n)
+
+
+def _draws(rng, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """One uniform and three standard normals per element of ``shape``: from one generator,
+    or from one generator per row of the leading axis (stacked)."""
+    if isinstance(rng, np.random.Generator):
+        return rng.random(shape), rng.standard_normal(shape + (3,))
+    rows = [(g.random(shape[1:]), g.standard_normal(shape[1:] + (3,))) for g in rng]
+    if len(rows) != shape[0]:
+        raise ValueError(f"observe: {len(rows)} generators for a leading batch axis of {shape[0]}")
+    return np.stack([a for a, _ in rows]), np.stack([b for _, b in rows])
+
+
 def observe(radar: Radar, traj: Trajectories, rcs_m2, rng: np.random.Generator) -> Detections:
     """Scan a batch of trajectories: noisy detections of every in-flight, visible threat.
 
-    Scans fall on the trajectory samples every ``step = max(1, round(scan_period_s / dt))``
-    grid steps from the first grid time, so the effective scan period is ``step * dt``
-    (equal to ``scan_period_s`` when it is a multiple of ``dt``).  At each scan a
-    threat in BOOST, MIDCOURSE or REENTRY that is :func:`visible` is reported with
-    probability :func:`pd_swerling1`; the report is the true (range, azimuth,
-    elevation) plus Gaussian noise (``sigma_range_m``, ``sigma_angle_mrad * 1e-3``
-    on both angles), azimuth wrapped to [0, 2 pi).
+    Scans run on the radar's own clock, every ``scan_period_s`` from the first grid
+    time to the last, whatever the flyout's sampling step: the truth at a scan time is
+    interpolated between the samples (:func:`shieldlab.flyout.interp.state_at`), so
+    the number and timing of the looks do not change with ``time_step_s``.  At each
+    scan a threat in flight (launched, not yet landed) that is :func:`visible` is
+    reported with probability :func:`pd_swerling1`; the report is the true (range,
+    azimuth, elevation) plus Gaussian noise (``sigma_range_m``, ``sigma_angle_mrad *
+    1e-3`` on both angles), azimuth wrapped to [0, 2 pi).
 
     traj : Trajectories with batch shape ``...`` and T samples.
     rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``.
-    rng : random generator; one uniform and three normals are drawn per
-        (element, scan) whether or not it is visible, so results depend only on the
-        seed and the shapes.
+    rng : random generator, or a sequence of generators, one per row of the leading
+        batch axis (a Monte Carlo run), each drawing that row's numbers alone, so a
+        run's reports do not depend on the other runs in its batch.  One uniform and
+        three normals are drawn per (element, scan) whether or not it is visible, so
+        results depend only on the seed and the shapes.
     Returns Detections with K scans (``z`` (..., K, 3), ``detected`` (..., K)).
     """
     spec = radar.spec
-    dt = traj.dt
-    step = max(1, int(round(spec.scan_period_s / dt))) if dt > 0 else 1
-    idx = np.arange(0, traj.t.size, step)
-    pos = traj.pos[..., idx, :]
-    phase = traj.phase[..., idx]
+    t_scan = scan_times(traj.t, spec.scan_period_s)
+    pos, _ = state_at(traj, t_scan)
     batch = traj.batch_shape
     az, el, r, ok = _aer_visible(radar, pos)
-    ok &= np.isin(phase, _IN_FLIGHT)
+    ok &= in_flight(traj, t_scan)
     rcs = np.broadcast_to(np.asarray(rcs_m2, dtype=float), batch)[..., None]
     with np.errstate(divide="ignore", over="ignore"):
         s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
     pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
 
-    shape = batch + (idx.size,)
-    detected = rng.random(shape) < pd
+    shape = batch + (t_scan.size,)
+    u, noise = _draws(rng, shape)
+    detected = u < pd
     sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
-    z = np.stack([r, az, el], axis=-1) + rng.standard_normal(shape + (3,)) * sig
+    z = np.stack([r, az, el], axis=-1) + noise * sig
     z[..., 1] = np.mod(z[..., 1], 2.0 * np.pi)
     z[..., 1] = np.where(z[..., 1] >= 2.0 * np.pi, 0.0, z[..., 1])  # mod can round up to 2 pi
     z = np.where(detected[..., None], z, np.nan)
@@ -161,7 +179,7 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2, rng: np.random.Generator) 
         site_lat=float(radar.lat),
         site_lon=float(radar.lon),
         site_alt=float(radar.alt),
-        t=traj.t[idx],
+        t=t_scan,
         z=z,
         detected=detected,
         R=np.diag(sig**2),
