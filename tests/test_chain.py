@@ -92,7 +92,7 @@ def test_shoot_look_shoot_fires_again_after_a_miss():
     fires = ev["t_s"][(ev["kind"] == "fire") & (ev["run"] == 0) & (ev["threat"] == "m#1")]
     misses = ev["t_s"][(ev["kind"] == "miss") & (ev["run"] == 0) & (ev["threat"] == "m#1")]
     assert fires.size == 2 and misses.size == 2
-    assert fires[1] >= misses[0] + d.scenario.doctrine.look_time_s - 1e-9, "second shot waits for the look"
+    assert fires[1] >= misses[0] + d.batteries[0].look_time - 1e-9, "second shot waits for the look"
     # without shoot-look-shoot: one salvo of two
     d2 = world(catalog__interceptors__0__sspk=0.0, doctrine={"shoot_look_shoot": False, "salvo": 2})
     r2 = simulate(d2, runs=2, seed=1)
@@ -135,13 +135,48 @@ def test_determinism_and_seed_sensitivity():
     assert not np.array_equal(a.outcomes["outcome"], c.outcomes["outcome"])
 
 
-def test_runs_do_not_depend_on_total_count():
-    # chunks get their seeds from SeedSequence(seed).spawn: run k is the same in a 70- and a 130-run sweep
-    w = world(catalog__interceptors__0__sspk=0.5)
-    a = simulate(w, runs=70, seed=5)
-    b = simulate(w, runs=130, seed=5)
-    n = 70 * len(w.threats)
-    np.testing.assert_array_equal(a.outcomes["outcome"], b.outcomes["outcome"][:n])
+@pytest.mark.parametrize("runs", [(50, 100), (70, 130)])
+def test_runs_do_not_depend_on_total_count(runs):
+    """Run k draws every random number (radar looks and noise, kill draws, flight
+    dispersions) from its own SeedSequence child, so runs 0..49 of a 50-run sweep equal
+    those of a 100-run sweep to the bit, inside a partial chunk too (and across a chunk
+    boundary for 70 / 130)."""
+    w = world(catalog__interceptors__0__sspk=0.5,
+              dispersion={"thrust_pct": 0.2, "drag_pct": 3, "azimuth_mrad": 0.5})
+    a = simulate(w, runs=runs[0], seed=5)
+    b = simulate(w, runs=runs[1], seed=5)
+    n = runs[0] * len(w.threats)
+    for col, x in a.outcomes.items():
+        y = b.outcomes[col][:n]
+        if x.dtype == object:
+            np.testing.assert_array_equal(x, y, err_msg=col)
+        else:
+            np.testing.assert_array_equal(np.nan_to_num(x, nan=-1), np.nan_to_num(y, nan=-1), err_msg=col)
+    m = b.events["run"] < runs[0]
+    for col, x in a.events.items():
+        np.testing.assert_array_equal(x.astype(str), b.events[col][m].astype(str), err_msg=col)
+
+
+def test_every_unengaged_threat_says_why():
+    """Fire control logs a no-fire row per battery, with a reason code, for every threat it
+    never engaged: out of reach, not threatening, no track, empty magazine."""
+    from shieldlab.engage.records import REASONS
+
+    far = simulate(world(sites__shooter={"lat": 20.0, "lon": 10.0}), runs=3, seed=1).events
+    assert set(far["reason"][far["kind"] == "no-fire"]) == {"out-of-envelope"}
+    assert ((far["kind"] == "no-fire") & (far["actor"] == "b")).sum() == 3 * 2
+    assert not (far["kind"] == "fire").any()
+    miss_asset = simulate(world(threats__0__aim={"lat": 37.0, "lon": 30.0},
+                                assets__0__site={"lat": 40.0, "lon": 25.0}), runs=2, seed=1).events
+    assert set(miss_asset["reason"][miss_asset["kind"] == "no-fire"]) == {"not-threatening"}
+    blind = simulate(world(catalog__sensors__0__max_range_km=1), runs=2, seed=1).events
+    assert set(blind["reason"][blind["kind"] == "no-fire"]) == {"no-track"}
+    empty = simulate(world(batteries__0__rounds=1, catalog__interceptors__0__sspk=1.0), runs=2, seed=1).events
+    nf = empty["kind"] == "no-fire"
+    assert set(empty["reason"][nf]) == {"magazine-empty"} and nf.sum() == 2  # one threat per run left
+    assert set(far["reason"]) <= set(REASONS) | {""}
+    # the reason column is empty on every other row
+    assert np.all(far["reason"][far["kind"] != "no-fire"] == "")
 
 
 def test_unreachable_aim_point_names_the_threat():

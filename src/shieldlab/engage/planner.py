@@ -29,7 +29,8 @@ Kill assessment: first, the threat's true path must pass through the interceptor
 fan near the planned time (:func:`_reach_shortfall`; in-flight updates cannot take it
 where the fan does not reach), else the salvo is out of reach.  Then the kill vehicle
 homes on the threat from the prediction made with the
-last in-flight target update (``doctrine.handover_s`` before intercept) of its guidance
+last in-flight target update (the battery's handover time before intercept: its own, the
+doctrine's or its interceptor's catalogue value) of its guidance
 track; if that prediction misses the true position by more than the interceptor's divert
 capability the shot misses, otherwise each interceptor of the salvo kills with the kill
 probability of the planned end-game geometry (:func:`shieldlab.engage.pk.kill_probability`
@@ -54,15 +55,20 @@ from shieldlab import earth
 from shieldlab.engage import threat_eval
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
-from shieldlab.engage.records import Engagements
+from shieldlab.engage.records import REASONS, Decisions, Engagements
 from shieldlab.engage.solver import intercept_geometry, intercept_window, fan_time, interceptor_velocity
 from shieldlab.flyout.integrate import coast, propagate
+from shieldlab.flyout.interp import state_at
 from shieldlab.flyout.records import Trajectories
 from shieldlab.tracking.records import Tracks
 
 PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
 HORIZON = 7200.0  # s, how far ahead fire control extrapolates: longer than any ICBM flight
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
+_R = {name: i for i, name in enumerate(REASONS)}
+_BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"]])
+_WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
+_SLIP_STEP_S = 0.5  # s, spacing of the true path sampled within the slip by the reach check
 
 
 def intercept_point_sigma(P: np.ndarray, r_track: np.ndarray, r_int: np.ndarray, dt: np.ndarray) -> np.ndarray:
@@ -117,19 +123,33 @@ def _sources(bats, tracks, own_tracks):
 
 def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
            own_tracks: dict[str, Tracks] | None = None) -> Engagements:
-    """Plan and score every engagement of a chunk.
+    """Plan and score every engagement of a chunk (see :func:`engage_with_log`)."""
+    return engage_with_log(world, tracks, truth, uniforms, own_tracks)[0]
+
+
+def engage_with_log(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
+                    own_tracks: dict[str, Tracks] | None = None) -> tuple[Engagements, Decisions]:
+    """Plan and score every engagement of a chunk; also log why fire control held or did not fire.
 
     ``truth`` has batch shape (C, N); ``tracks`` maps system name to its :class:`Tracks`
     with the same batch shape; ``own_tracks`` maps sensor name to the track built from that
     sensor's detections alone (needed for the batteries whose cue is not
     engage-on-remote); ``uniforms`` (C, N, E, S) are the kill draws (E engagements, S >=
-    the largest salvo).
+    the largest salvo).  The :class:`~shieldlab.engage.records.Decisions` log holds a
+    ``hold`` row when a battery begins to wait (last chance on a boosting track, launch
+    gate) and, at the end, a ``no-fire`` row per battery for every threat left unengaged
+    (or not re-engaged after a miss) with the battery's last reason.
     """
     doc = world.scenario.doctrine
     C, N = truth.batch_shape
     bats = world.batteries
+    t_end = float(truth.t[-1])
     if not bats or not tracks:
-        return Engagements.empty()
+        code = _R["no-battery"] if not bats else _R["no-track"]
+        cc, nn = (a.reshape(-1) for a in np.meshgrid(np.arange(C), np.arange(N), indexing="ij"))
+        return Engagements.empty(), Decisions(run=cc, threat=nn, battery=np.full(cc.size, -1),
+                                              time=np.full(cc.size, t_end), kind=np.ones(cc.size, np.int8),
+                                              reason=np.full(cc.size, code, np.int8))
     plan_src, guide_src, sources = _sources(bats, tracks, own_tracks or {})
     max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
     interval = doc.planning_interval_s
@@ -137,19 +157,32 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
     magazine = np.tile(np.array([b.rounds for b in bats]), (C, 1))
     reserve = np.array([getattr(b, "reserve", 0) for b in bats])
     fans = [fan_for(b.spec, b.burnout_speed) for b in bats]
+    handover = [float(b.handover) for b in bats]  # s, last in-flight target update before intercept
     alive = np.ones((C, N), bool)
     n_eng = np.zeros((C, N), int)
     confirm = np.full((C, N), np.inf)
     for key in set(plan_src):
         confirm = np.minimum(confirm, sources[key].confirm_time)
     next_check = confirm.copy()
-    t_end = float(truth.t[-1])
+    # the decision log: each battery's latest reason per threat, and the hold it is in
+    reason = np.full((C, N, len(bats)), _R["no-track"], np.int8)
+    in_hold = np.full((C, N, len(bats)), -1, np.int8)
+    last_look = np.full((C, N), np.nan)
+    holds: list[tuple] = []
+
+    def log_hold(c, n, b, code):
+        reason[c, n, b] = code
+        if in_hold[c, n, b] != code:  # log a hold when it begins, not at every look
+            in_hold[c, n, b] = code
+            holds.append((c, n, b, tick, code))
     asset_lat = np.array([a.site.lat for a in world.assets])
     asset_lon = np.array([a.site.lon for a in world.assets])
     asset_r = np.array([a.radius for a in world.assets])
     rows: list[tuple] = []
 
-    tick = float(np.min(next_check)) if np.isfinite(next_check).any() else np.inf
+    # the planning clock ticks at whole multiples of the interval from the epoch, so a run's
+    # decisions do not depend on which other runs share its chunk
+    tick = interval * np.ceil(float(np.min(next_check)) / interval) if np.isfinite(next_check).any() else np.inf
     while tick <= t_end:
         open_ = alive & (n_eng < max_eng)
         due = open_ & (next_check <= tick)
@@ -158,7 +191,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             nxt = float(upcoming.min())
             if not np.isfinite(nxt):
                 break
-            tick = max(tick + interval, nxt)
+            tick = max(tick + interval, interval * np.ceil(nxt / interval))
             continue
         best = {}
         for key in sorted(set(plan_src)):
@@ -204,6 +237,10 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             else:
                 threat_ok = np.ones(cs.size, bool)
             impact_t = t_track + ev[:, 4]
+            # the decision log judges only looks at a track that still says the threat flies
+            # (no track deletion yet: a track left without reports is extrapolated underground)
+            live = (impact_t > tick) & (earth.ecef_to_geodetic(x[:, :3])[2] > 0.0)
+            last_look[cs[live], ns[live]] = tick
             plat, plon, alt = earth.ecef_to_geodetic(pos)
             t_int = t_track + jt  # (J,)
             for b, bat in enumerate(bats):
@@ -217,6 +254,12 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                                      np.full(cs.size, tick + bat.reaction_time), allowed, latest=bool(boost.any()),
                                      tau=tau)
                 found = np.flatnonzero(w["found"])
+                # a window that closes does not hide what kept the battery from using it
+                was = reason[cs[live], ns[live], b]
+                reason[cs[live], ns[live], b] = np.where(
+                    np.isin(was, _BLOCKING), was,
+                    np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"])[live])
+                reason[cs[found], ns[found], b] = _WAITING
                 if found.size == 0:
                     continue
                 # on a track still under thrust, hold fire to the last chance (the launch for the
@@ -242,6 +285,9 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         for c, n in order:
             cands = sorted(best.get((c, n), ()), key=lambda r: (r[0], r[1]))
             # a battery does not fire its last `reserve` rounds
+            for r in cands:
+                if magazine[c, r[1]] <= reserve[r[1]]:
+                    reason[c, n, r[1]] = _R["magazine-empty"]
             cands = [r for r in cands if magazine[c, r[1]] > reserve[r[1]]]
             if not cands:
                 next_check[c, n] = tick + _RECHECK * interval
@@ -253,6 +299,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 due_now = max(r[2], r[9]) - bats[r[1]].reaction_time <= tick + interval
                 if due_now and gate_k and gate_k * r[7] > bats[r[1]].spec.divert_m:
                     gated = True
+                    log_hold(c, n, r[1], _R["track-quality"])
                     continue
                 choice = r
                 break
@@ -262,6 +309,8 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
             ti, b, tl, p_int, closing, crossing, pk, sig, boosting, hold_until = choice
             bat = bats[b]
             if max(tl, hold_until) - bat.reaction_time > tick + interval:
+                if boosting and hold_until > tl:
+                    log_hold(c, n, b, _R["held-last-chance"])
                 # not yet: re-plan with a fresher track just before the launch must go (at the
                 # next interval if a better-placed battery is waiting for the track to improve)
                 next_check[c, n] = tick + interval if gated or boosting else \
@@ -269,6 +318,7 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                 continue
             rounds = int(min(getattr(bat, "salvo", doc.salvo), magazine[c, b] - reserve[b]))
             magazine[c, b] -= rounds
+            reason[c, n, b] = _FIRED
             commits.append((c, n, b, rounds, tick, max(tl, tick + bat.reaction_time), ti, p_int, n_eng[c, n],
                             guide_src[b], closing, crossing, pk, sig, boosting))
             n_eng[c, n] += 1
@@ -276,8 +326,9 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         if commits:
             true_pos, gone = _truth_at(truth, np.array([x[0] for x in commits]), np.array([x[1] for x in commits]),
                                        np.array([x[6] for x in commits]))
-            errs = _handover_errors(sources, commits, doc.handover_s, true_pos, gone)
-            shortfall = _reach_shortfall(bats, fans, commits, truth, true_pos, gone, doc.handover_s)
+            hand = np.array([handover[x[2]] for x in commits])
+            errs = _handover_errors(sources, commits, hand, true_pos, gone)
+            shortfall = _reach_shortfall(bats, fans, commits, truth, true_pos, gone, hand)
             for (c, n, b, rounds, tk, launch, ti, p_int, e, _, closing, crossing, pk, sig, boosting), err, rt in zip(
                     commits, errs, shortfall):
                 spec = bats[b].spec
@@ -287,9 +338,12 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
                              rt))
                 if hit:
                     alive[c, n] = False
-        tick += interval
+        # a battery that stopped waiting ends its hold: a later one is logged again
+        in_hold = np.where(reason == in_hold, in_hold, -1).astype(np.int8)
+        tick = interval * (np.round(tick / interval) + 1)  # whole multiples, free of rounding drift
+    decisions = _decision_log(holds, reason, alive, n_eng < max_eng, last_look, t_end)
     if not rows:
-        return Engagements.empty()
+        return Engagements.empty(), decisions
     cols = list(zip(*rows))
     return Engagements(
         run=np.array(cols[0], np.int64), threat=np.array(cols[1], np.int64), battery=np.array(cols[2], np.int64),
@@ -298,26 +352,46 @@ def engage(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.n
         intercept_pos=np.array(cols[7], float).reshape(-1, 3), prediction_error=np.array(cols[8], float),
         killed=np.array(cols[9], bool), closing_speed=np.array(cols[10], float),
         crossing_angle=np.array(cols[11], float), pk=np.array(cols[12], float), pip_sigma=np.array(cols[13], float),
-        boost_track=np.array(cols[14], bool), reach_shortfall=np.array(cols[15], float))
+        boost_track=np.array(cols[14], bool), reach_shortfall=np.array(cols[15], float)), decisions
+
+
+def _decision_log(holds: list, reason: np.ndarray, alive: np.ndarray, open_: np.ndarray, last_look: np.ndarray,
+                  t_end: float) -> Decisions:
+    """The holds as logged, then a no-fire row per battery for every threat still alive with
+    engagements left; a battery's last state "waiting" or "fired" (a planned shot that never
+    went, or a miss never followed up) means the threat was gone before the next shot."""
+    c, n = np.nonzero(alive & open_)
+    B = reason.shape[-1]
+    cb, nb = np.repeat(c, B), np.repeat(n, B)
+    bb = np.tile(np.arange(B), c.size)
+    code = reason[cb, nb, bb]
+    code = np.where(code < 0, _R["threat-gone"], code)
+    t = last_look[cb, nb]
+    t = np.where(np.isfinite(t), t, t_end)
+    h = np.array(holds, float).reshape(-1, 5)
+    return Decisions(run=np.concatenate([h[:, 0], cb]).astype(np.int64),
+                     threat=np.concatenate([h[:, 1], nb]).astype(np.int64),
+                     battery=np.concatenate([h[:, 2], bb]).astype(np.int64),
+                     time=np.concatenate([h[:, 3], t]),
+                     kind=np.concatenate([np.zeros(len(holds), np.int8), np.ones(cb.size, np.int8)]),
+                     reason=np.concatenate([h[:, 4], code]).astype(np.int8))
 
 
 def _truth_at(truth: Trajectories, c: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """True positions (E, 3) [ECEF m] of threats ``(c, n)`` at times ``t`` (E,), linear between the
-    uniform samples, and whether each is gone by then (landed, or past the simulated time)."""
-    t0, dt = truth.t[0], truth.dt
-    f = np.clip((t - t0) / dt, 0, truth.t.size - 1)
-    i0 = np.minimum(np.floor(f).astype(int), truth.t.size - 2)
-    w = (f - i0)[:, None]
-    pos = truth.pos[c, n, i0] * (1 - w) + truth.pos[c, n, i0 + 1] * w
+    """True positions (E, 3) [ECEF m] of threats ``(c, n)`` at times ``t`` (E,), interpolated
+    between the samples (:func:`shieldlab.flyout.interp.state_at`), and whether each is gone
+    by then (landed, or past the simulated time)."""
+    pos, _ = state_at(truth, t, index=(c, n))
     gone = ~(t < truth.impact_time[c, n]) | (t > truth.t[-1])
     return pos, gone
 
 
 def _reach_shortfall(bats, fans, commits: list, truth: Trajectories, true_pos: np.ndarray, gone: np.ndarray,
-                     slip: float) -> np.ndarray:
+                     slip: np.ndarray) -> np.ndarray:
     """How far [m] each salvo's interceptor falls short of the threat's true path: 0 where the
-    truth passes through the interceptor's fly-out fan within ``slip`` seconds of the planned
-    intercept time (in-flight target updates steer it there; the plan of an earliest intercept
+    truth passes through the interceptor's fly-out fan within ``slip`` (per salvo: its battery's
+    handover) seconds of the planned intercept time (in-flight target updates steer it
+    there; the plan of an earliest intercept
     lies on the fan's front, so a threat a little ahead of its prediction is met a little
     later), else the distance at the planned time from the planned point to the truth (the
     kill vehicle's divert must make that up); ``inf`` where the threat is gone.
@@ -326,15 +400,17 @@ def _reach_shortfall(bats, fans, commits: list, truth: Trajectories, true_pos: n
     update lets an interceptor be where its fan cannot reach in the time it has flown.
     Plans made on a boost-phase track are the ones this bites."""
     out = np.zeros(len(commits))
-    t = truth.t
     for i, x in enumerate(commits):
         c, n, b, launch, t_int, p_int = x[0], x[1], x[2], x[5], x[6], x[7]
         if gone[i]:
             out[i] = np.inf
             continue
-        k = np.flatnonzero((t >= t_int - slip) & (t <= t_int + slip) & (t < truth.impact_time[c, n]))
-        pts = np.concatenate([true_pos[i][None], truth.pos[c, n, k]])
-        when = np.concatenate([[t_int], t[k]])
+        # the true path within the slip, on its own clock (not the flyout's sampling grid)
+        when = t_int + np.linspace(-slip[i], slip[i], 2 * int(np.ceil(slip[i] / _SLIP_STEP_S)) + 1)
+        when = when[(when >= truth.t[0]) & (when < truth.impact_time[c, n]) & (when <= truth.t[-1])]
+        pts = np.concatenate([true_pos[i][None], state_at(truth, when, index=(np.full(when.size, c),
+                                                                              np.full(when.size, n)))[0]])
+        when = np.concatenate([[t_int], when])
         site = bats[b].site
         lat, lon, alt = earth.ecef_to_geodetic(pts)
         tau = fans[b].time_to(earth.great_circle_distance(site.lat, site.lon, lat, lon), alt)
@@ -342,7 +418,7 @@ def _reach_shortfall(bats, fans, commits: list, truth: Trajectories, true_pos: n
     return out
 
 
-def _handover_errors(sources: dict, commits: list, handover: float, true_pos: np.ndarray,
+def _handover_errors(sources: dict, commits: list, handover: np.ndarray, true_pos: np.ndarray,
                      gone: np.ndarray) -> np.ndarray:
     """Distance [m] between each salvo's last predicted intercept point and the truth
     ``true_pos`` (E, 3) at the intercept time.
@@ -361,7 +437,7 @@ def _handover_errors(sources: dict, commits: list, handover: float, true_pos: np
     for key in set(keys):
         m = np.array([k == key for k in keys])
         tr = sources[key]
-        t_h = np.maximum(launch[m], t_int[m] - handover)
+        t_h = np.maximum(launch[m], t_int[m] - handover[m])
         k = np.searchsorted(tr.t, t_h, side="right") - 1
         ok = k >= 0
         x = tr.x[c[m], n[m], np.maximum(k, 0)]

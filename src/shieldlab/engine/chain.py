@@ -4,9 +4,11 @@ Sequences the stages and owns no physics:
 
     flyout (once per threat) -> sensors -> tracking (per system) -> engage -> outcome
 
-Each chunk of runs gets its own ``numpy.random.SeedSequence`` child, and inside
-it each sensor and the kill draws get their own stream, so a run's numbers do
-not depend on how many chunks or workers there are.
+Each run ``k`` gets its own ``numpy.random.SeedSequence`` child (spawn key ``(k,)``
+of the run's seed), and inside it each sensor, the kill draws and the flight
+dispersions get their own stream; every random number of run ``k`` comes from
+those streams alone, so a run's numbers do not depend on how many runs there are,
+how they are cut into chunks, or how many workers run them.
 
 Timing hook: :func:`run_chunk` (and :func:`shieldlab.engine.montecarlo.simulate`) take an
 optional ``timings`` dict to which each stage adds its wall-clock seconds
@@ -22,9 +24,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from shieldlab.engage.planner import engage
+from shieldlab.engage.planner import engage_with_log
 from shieldlab.errors import InputError
-from shieldlab.engage.records import Engagements
+from shieldlab.engage.records import Decisions, Engagements
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
@@ -89,6 +91,7 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
         raise InputError(str(e), source=world.source, field=f"threats[{t.entry}].{what}") from None
     launch_t = np.array([t.launch_time for t in th])
     dt = world.dt
+    _check_memory(_grid_bytes(world, _grid_size(world, t_max)), "the threats' nominal flights")
     if world.duration is not None:
         T = int(round(world.duration / dt)) + 1
     else:
@@ -97,6 +100,16 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
     traj = fly(veh, np.array([t.launch.ecef for t in th]), launch_t, steer.kick, steer.azimuth, steer.cutoff,
                t0=0.0, dt=dt, T=T)
     dispersed = np.array([not t.dispersion.is_zero for t in th])
+    if world.duration is not None and not np.isfinite(traj.impact_time).all():
+        n = int(np.flatnonzero(~np.isfinite(traj.impact_time))[0])
+        lands = fly(veh.take(np.array([n])), th[n].launch.ecef[None], launch_t[n:n + 1], steer.kick[n:n + 1],
+                    steer.azimuth[n:n + 1], steer.cutoff[n:n + 1], t0=0.0, dt=dt,
+                    T=_grid_size(replace(world, duration=None), t_max)).impact_time[0]
+        when = f"lands {lands:.0f} s after the epoch" if np.isfinite(lands) else "does not land"
+        raise InputError(f"the simulated time ends before threat {th[n].name!r} {when}: make duration_s at least "
+                         f"{np.ceil(lands + _LANDING_MARGIN_S):.0f} or leave it out (until the last threat lands)"
+                         if np.isfinite(lands) else f"threat {th[n].name!r} {when} within the simulated time",
+                         source=world.source, field="duration_s")
     if world.duration is None:  # keep the grid until shortly after the last impact
         last = np.nanmax(np.where(np.isfinite(traj.impact_time), traj.impact_time, np.nan))
         margin = _DISPERSED_MARGIN_S if dispersed.any() else _LANDING_MARGIN_S
@@ -105,12 +118,79 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
     return Flights(steer, traj, veh, dispersed)
 
 
-def _dispersed_truth(world, flights: Flights, C: int, rng: np.random.Generator) -> Trajectories:
-    """(C, N) flights with per-run dispersions drawn from ``rng`` (nominal where a threat has none)."""
+def _grid_size(world, t_max: float = 6000.0) -> int:
+    """Samples of the scenario's time grid before it is cut after the last impact."""
+    if world.duration is not None:
+        return int(round(world.duration / world.dt)) + 1
+    return int(np.ceil((max(t.launch_time for t in world.threats) + t_max) / world.dt)) + 1
+
+
+def _grid_bytes(world, T: int, runs: int = 1) -> int:
+    """Bytes of ``runs`` copies of the threats' flights on a T-sample grid (position, velocity, phase)."""
+    return runs * len(world.threats) * T * (6 * 8 + 1)
+
+
+def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> int:
+    """Peak memory [bytes] a :func:`~shieldlab.engine.montecarlo.simulate` of ``runs`` runs will
+    need, to within a factor of about two: one chunk's flights, reports, interpolation
+    temporaries and tracks (state and covariance at every report time), and the result
+    tables of all runs (~4 kB per run and threat: outcomes and the event log)."""
+    N = len(world.threats)
+    T = flights.truth.t.size if flights is not None else _grid_size(world)
+    span = T * world.dt
+    C = min(runs, CHUNK)
+    flights_b = _grid_bytes(world, T, C + 1)
+    K = {s.radar.name: int(span / s.radar.spec.scan_period_s) + 1 for s in world.sensors}
+    reports = sum(C * N * k * (6 * 8 + 9) for k in K.values())
+    interp = max(K.values(), default=0) * C * N * 3 * 8 * 8  # positions, velocities and their four corners
+    tracked = [sum(K[s.radar.name] for s in world.sensors if s.system == sys_) for sys_ in world.systems]
+    tracked += [K[b.radar] for b in world.batteries if b.cue != "engage-on-remote" and b.radar in K]
+    tracks = sum(C * N * k * (42 * 8 + 5) for k in tracked)
+    tables = runs * N * 4096
+    return int(flights_b + reports + interp + tracks + tables)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can still give [bytes] (``MemAvailable`` in /proc/meminfo), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _check_memory(need: int, what: str, field: str = "duration_s", source: str | None = None) -> None:
+    avail = available_memory_bytes()
+    if avail is not None and need > 0.8 * avail:
+        raise InputError(f"{what} would need about {need / 2**30:.1f} GiB of memory, more than the "
+                         f"{avail / 2**30:.1f} GiB available: shorten the scenario (duration_s, launch times), "
+                         f"lengthen time_step_s or ask for fewer runs", source=source, field=field)
+
+
+def preflight(world, runs: int) -> Flights:
+    """Every check a simulation of ``runs`` runs would hit, before it starts: steering of every
+    threat to its aim point, a simulated time long enough for the flights, and the memory
+    the run needs; raises :class:`~shieldlab.errors.InputError` naming the field.  Returns
+    the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
+    if runs < 1:
+        raise InputError(f"must be at least 1, not {runs}", field="--runs")
+    flights = fly_threats(world)
+    _check_memory(estimate_memory_bytes(world, runs, flights), f"{runs} runs", field="--runs", source=world.source)
+    return flights
+
+
+def _dispersed_truth(world, flights: Flights, rngs: list[np.random.Generator]) -> Trajectories:
+    """(C, N) flights with per-run dispersions, run ``j`` drawn from ``rngs[j]`` (nominal
+    where a threat has none)."""
     th = world.threats
-    N = len(th)
-    sig = {f: np.array([getattr(t.dispersion, f) for t in th]) for f in dispersion.Dispersion.__dataclass_fields__}
-    d = dispersion.draw(dispersion.Dispersion(**sig), (C, N), rng)
+    N, C = len(th), len(rngs)
+    sig = dispersion.Dispersion(**{f: np.array([getattr(t.dispersion, f) for t in th])
+                                   for f in dispersion.Dispersion.__dataclass_fields__})
+    per_run = [dispersion.draw(sig, (N,), g) for g in rngs]
+    d = dispersion.Draws(*(np.stack([getattr(x, f) for x in per_run]) for f in dispersion.Draws.__dataclass_fields__))
     idx = np.tile(np.arange(N), C)
     veh = flights.vehicle.take(idx).scaled(thrust=d.thrust.reshape(-1), isp=d.isp.reshape(-1),
                                            burn=d.burn_time.reshape(-1), drag=d.drag.reshape(-1))
@@ -136,22 +216,32 @@ class ChunkResult:
     engagements: Engagements
     outcomes: Outcomes
     own_tracks: dict[str, Tracks] = field(default_factory=dict)  # sensor name -> track from it alone
+    decisions: Decisions = field(default_factory=Decisions.empty)  # fire control's holds and no-fire reasons
+
+
+def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) -> list[list[np.random.Generator]]:
+    """``n`` generators for each of runs ``first_run .. first_run + C - 1``: ``out[i][j]`` is
+    stream ``i`` of run ``first_run + j``, from child ``(first_run + j,)`` of ``seed``."""
+    per_run = [np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (first_run + j,)).spawn(n)
+               for j in range(C)]
+    return [[np.random.default_rng(per_run[j][i]) for j in range(C)] for i in range(n)]
 
 
 def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence,
               timings: dict | None = None) -> ChunkResult:
-    """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``timings``: see :data:`STAGES`."""
-    # one stream per sensor, then the kill draws, then the flight dispersions
-    streams = seed.spawn(len(world.sensors) + 2)
+    """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``seed`` is the whole
+    Monte Carlo's :class:`~numpy.random.SeedSequence` (run ``k`` uses its child ``(k,)``);
+    ``timings``: see :data:`STAGES`."""
+    # per run: one stream per sensor, then the kill draws, then the flight dispersions
+    streams = run_streams(seed, first_run, C, len(world.sensors) + 2)
     if flights.dispersed.any():
         with timed(timings, "dispersed_flyout_s"):
-            truth = _dispersed_truth(world, flights, C, np.random.default_rng(streams[-1]))
+            truth = _dispersed_truth(world, flights, streams[-1])
     else:
         truth = _broadcast(flights.truth, C)
     rcs = np.array([t.missile.rcs_m2 for t in world.threats])
     with timed(timings, "sensors_s"):
-        dets = tuple(observe(s.radar, truth, rcs, np.random.default_rng(streams[i]))
-                     for i, s in enumerate(world.sensors))
+        dets = tuple(observe(s.radar, truth, rcs, streams[i]) for i, s in enumerate(world.sensors))
     doc = world.scenario.doctrine
     tracks = {}
     own_tracks = {}
@@ -166,8 +256,8 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     with timed(timings, "engage_s"):
         max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
         salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
-        u = np.random.default_rng(streams[len(world.sensors)]).random((C, len(world.threats), max_eng, salvo))
-        eng = engage(world, tracks, truth, u, own_tracks)
+        u = np.stack([g.random((len(world.threats), max_eng, salvo)) for g in streams[len(world.sensors)]])
+        eng, decisions = engage_with_log(world, tracks, truth, u, own_tracks)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
-    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions)

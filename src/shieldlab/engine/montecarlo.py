@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from shieldlab.engine.chain import CHUNK, ChunkResult, fly_threats, run_chunk, timed
+from shieldlab.engine.chain import CHUNK, ChunkResult, Flights, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns
 from shieldlab.io.summary import summarise
 
@@ -22,24 +22,26 @@ class Results:
 
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
-             timings: dict | None = None) -> Results:
+             timings: dict | None = None, flights: Flights | None = None) -> Results:
     """Run ``runs`` Monte Carlo replications of ``world``; ``progress(n_done)`` is called after each chunk.
 
     ``timings``, if given, accumulates wall-clock seconds per stage
-    (:data:`shieldlab.engine.chain.STAGES`); the results do not depend on it.
+    (:data:`shieldlab.engine.chain.STAGES`); the results do not depend on it.  ``flights``:
+    the nominal flights from :func:`~shieldlab.engine.chain.preflight` (flown here if None).
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
     with timed(timings, "flyout_and_steering_s"):
-        flights = fly_threats(world)
+        if flights is None:
+            flights = fly_threats(world)
     n_chunks = (runs + CHUNK - 1) // CHUNK
-    seeds = np.random.SeedSequence(seed).spawn(n_chunks)
+    root = np.random.SeedSequence(seed)
     outs, evs = [], []
     chunk = None
     for i in range(n_chunks):
         first = i * CHUNK
         C = min(CHUNK, runs - first)
-        chunk = run_chunk(world, flights, first, C, seeds[i], timings)
+        chunk = run_chunk(world, flights, first, C, root, timings)
         with timed(timings, "tables_s"):
             outs.append(outcome_columns(world, chunk))
             evs.append(event_columns(world, chunk))
@@ -47,5 +49,6 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             progress(first + C)
     with timed(timings, "tables_s"):
         outcomes = concat(outs)
-        summary, events = summarise(world, outcomes, runs, seed), concat(evs)
+        events = concat(evs)
+        summary = summarise(world, outcomes, events, runs, seed)
     return Results(summary, outcomes, events, chunk)

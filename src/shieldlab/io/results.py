@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.engage.records import REASONS
 
-EVENT_KINDS = ("launch", "burnout", "detect", "track", "fire", "intercept", "miss", "impact")
+EVENT_KINDS = ("launch", "burnout", "detect", "track", "hold", "fire", "intercept", "miss", "no-fire", "impact")
 
 
 def _geo(p):
@@ -72,6 +73,17 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
 
 
 _NO_GEOM = (np.nan, np.nan, np.nan, np.nan)
+#: Plain words for the decision log's reason codes (the ``reason`` column keeps the code).
+REASON_TEXT = {
+    "no-track": "no fire-control track",
+    "not-threatening": "not judged a threat to a defended asset",
+    "out-of-envelope": "no intercept point inside the envelope and the fly-out reach",
+    "held-last-chance": "boosting track: holding fire to the last chance",
+    "track-quality": "launch gate: intercept point too uncertain for the divert",
+    "magazine-empty": "no rounds above the reserve",
+    "no-battery": "no battery can take it",
+    "threat-gone": "the threat landed or the time ran out before the shot",
+}
 
 
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
@@ -81,7 +93,10 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     ``closing_speed_kms``, ``crossing_angle_deg`` and the kill probability ``pk`` of one
     interceptor (see :mod:`shieldlab.engage.records`), and ``pip_sigma_m``, the 1-sigma
     position uncertainty of the predicted intercept point when the salvo was committed
-    (the launch gate's figure); ``nan`` on the other rows.
+    (the launch gate's figure); ``nan`` on the other rows.  ``hold`` and ``no-fire`` rows
+    come from fire control's decision log (:class:`shieldlab.engage.records.Decisions`):
+    their ``reason`` column holds the code (:data:`shieldlab.engage.records.REASONS`),
+    ``""`` on every other row, and their detail says it in words.
     """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
@@ -94,7 +109,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         t = np.asarray(times, float).reshape(-1)
         for c, n, tt in zip(cc, nn, t):
             if np.isfinite(tt):
-                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM))
+                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, ""))
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -108,7 +123,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
         on = " on a boost-phase track" if e.boost_track[i] else ""
         rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}{on}",
-                     *geom))
+                     *geom, ""))
         err, short = e.prediction_error[i], e.reach_shortfall[i]
         if not np.isfinite(err) or not np.isfinite(short):
             detail = "target gone"
@@ -117,14 +132,20 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         else:
             detail = f"handover error {err:.0f} m"
         rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail,
-                     *geom))
+                     *geom, ""))
+    dec = chunk.decisions
+    for i in range(dec.run.size):
+        code = REASONS[dec.reason[i]]
+        actor = world.batteries[dec.battery[i]].name if dec.battery[i] >= 0 else ""
+        rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
+                     REASON_TEXT[code], *_NO_GEOM, code))
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
         rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "", "",
-                     *_NO_GEOM))
+                     *_NO_GEOM, ""))
     order = {k: i for i, k in enumerate(EVENT_KINDS)}
-    rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2]))
+    rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2], r[4]))
     return {
         "run": np.array([r[0] + chunk.first_run for r in rows], np.int32),
         "t_s": np.array([r[1] for r in rows], float),
@@ -136,6 +157,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         "crossing_angle_deg": np.array([r[7] for r in rows], float),
         "pk": np.array([r[8] for r in rows], float),
         "pip_sigma_m": np.array([r[9] for r in rows], float),
+        "reason": np.array([r[10] for r in rows], dtype=object),
     }
 
 
