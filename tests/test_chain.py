@@ -274,3 +274,32 @@ def test_the_timing_hook_times_every_stage_and_changes_nothing():
         np.testing.assert_array_equal(v, timed.outcomes[k], err_msg=k)
     for k, v in plain.events.items():
         np.testing.assert_array_equal(v, timed.events[k], err_msg=k)
+
+
+def test_a_duration_shorter_than_the_flights_is_an_input_error():
+    """A simulated time that ends before a threat lands left every threat airborne and
+    printed P(no leaker) 1.000; now preflight names duration_s and the time needed."""
+    from shieldlab.engine.chain import preflight
+    from shieldlab.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        preflight(world(duration_s=200), runs=2)
+    assert e.value.field == "duration_s" and "at least" in str(e.value)
+    flights = preflight(world(), runs=2)
+    assert np.isfinite(flights.truth.impact_time).all()
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
+    from shieldlab.engine import chain
+    from shieldlab.errors import InputError
+
+    w = world()
+    small, big = chain.estimate_memory_bytes(w, 10), chain.estimate_memory_bytes(w, 10_000)
+    assert 0 < small < big
+    # more runs per chunk and more result rows cost more; a longer grid costs more
+    assert chain.estimate_memory_bytes(world(duration_s=3000), 10) > chain.estimate_memory_bytes(world(duration_s=1500), 10)
+    monkeypatch.setattr(chain, "available_memory_bytes", lambda: int(small * 2))
+    chain.preflight(w, 10)
+    with pytest.raises(InputError) as e:
+        chain.preflight(w, 10_000)
+    assert e.value.field == "--runs" and "GiB" in str(e.value)
