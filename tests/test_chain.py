@@ -303,3 +303,16 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
     with pytest.raises(InputError) as e:
         chain.preflight(w, 10_000)
     assert e.value.field == "--runs" and "GiB" in str(e.value)
+
+
+def test_a_larger_envelope_never_lowers_p_intercept():
+    """The fly-out table spans what the interceptor reaches, not its envelope: widening the
+    envelope to 20,000 or 100,000 km changes nothing where the interceptor can fly (it used
+    to stretch a fixed grid over the envelope: P(intercept) fell, and at 1e5 km nothing fired)."""
+    p = {}
+    for r in (900, 20_000, 100_000):
+        res = simulate(world(catalog__interceptors__0__max_range_km=r, catalog__interceptors__0__sspk=0.7),
+                       runs=16, seed=2)
+        p[r] = [row["p_intercept"] for row in res.summary["per_threat"]]
+    assert min(p[900]) > 0.5
+    assert p[20_000] >= p[900] and p[100_000] >= p[900], p
