@@ -1,33 +1,55 @@
 """The ``shieldlab`` command: Typer front end over the library.
 
 Bad input of any kind (file, field, flag) ends with one line on stderr naming
-the file and field, exit code 2, and no output file written.
+the file and field, exit code 2, and no output file written.  User text (file
+names, scenario, threat and battery names) is printed literally, never read as
+console markup.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import sys
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
-
-import functools
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from shieldlab.errors import InputError
 
+# rich_markup_mode=None: plain help, so units in brackets ([deg], [km], [s]) are shown as written
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="shieldlab: simulate integrated air and missile defence, threat to outcome.")
-out = Console()
+# markup off: whatever is printed is printed as written; styling goes through Text
+out = Console(markup=False, highlight=False)
 DEMO_PRESET = "epaa-phase-1"
+DEFAULT_RUNS = 100
+MAX_RUNS = 1_000_000
+COMPILE_NOTE = "compiling the flight kernels, first run only, about a minute"
+# modules holding the Numba kernels each command compiles
+_KERNELS = {
+    "simulate": ("shieldlab.flyout.kernel", "shieldlab.engage.fan"),
+    "flyout": ("shieldlab.flyout.kernel",),
+    "reach": ("shieldlab.flyout.kernel", "shieldlab.engage.fan"),
+    "footprint": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.analysis.footprint"),
+}
+
+
+def _err() -> Console:
+    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
 def _guard(fn):
-    """Turn bad input into one line on stderr and exit code 2 (no traceback)."""
+    """Turn bad input into one line on stderr per problem and exit code 2 (no traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -36,10 +58,26 @@ def _guard(fn):
         try:
             return fn(*args, **kwargs)
         except (InputError, CatalogError) as e:
-            Console(stderr=True).print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True, markup=True)
+            con = _err()
+            for line in (str(e) or type(e).__name__).splitlines():
+                con.print(Text.assemble(("error:", "red"), " ", line))
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        import shieldlab
+
+        sys.stdout.write(f"shieldlab {shieldlab.__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """shieldlab: simulate integrated air and missile defence, threat to outcome."""
 
 
 def _latlon(text: str, flag: str) -> tuple[float, float]:
@@ -67,79 +105,327 @@ def _load_world(scenario: str):
     return load_world(scenario)
 
 
+# --- first-compile note, progress ---------------------------------------------------------------
+
+def _kernels_cached(modules) -> bool:
+    """Whether Numba's cache holds compiled code for each module's kernels (wherever Numba
+    caches: ``__pycache__`` beside the module or ``NUMBA_CACHE_DIR``)."""
+    from numba.core.dispatcher import Dispatcher
+
+    for name in modules:
+        mod = importlib.import_module(name)
+        caches = [obj._cache for obj in vars(mod).values()
+                  if isinstance(obj, Dispatcher) and type(obj._cache).__name__ == "FunctionCache"]
+        if not caches:
+            continue
+        try:
+            if not any(c._cache_file._load_index() for c in caches):
+                return False
+        except Exception:  # the cache's layout is Numba's; fall back to the index files
+            if not any(Path(c._cache_file._index_path).exists() for c in caches):
+                return False
+    return True
+
+
+def _compile_note(kind: str, quiet: bool) -> None:
+    """One line on stderr before the Numba kernels compile for the first time."""
+    if quiet:
+        return
+    try:
+        cached = _kernels_cached(_KERNELS[kind])
+    except Exception:
+        return
+    if not cached:
+        _err().print(COMPILE_NOTE)
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def _progress(runs: int, enabled: bool):
+    """A progress bar with ETA on stderr; yields the ``progress(n_done)`` callback or None."""
+    from shieldlab.engine.chain import CHUNK
+
+    if not (enabled and runs > CHUNK and _stderr_is_terminal()):
+        yield None
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulating", total=runs)
+        yield lambda n_done: bar.update(task, completed=n_done)
+
+
+# --- statistics with fallbacks -------------------------------------------------------------------
+
+def _runs_for_half_width(half_width: float) -> int:
+    from shieldlab.stats import runs_for_half_width
+
+    if not 0.0 < half_width < 0.5:
+        raise InputError(f"must be between 0 and 0.5 (exclusive), got {half_width:g}", field="--half-width")
+    n = int(runs_for_half_width(half_width, p=0.5, confidence=0.95))
+    if n > MAX_RUNS:
+        raise InputError(f"{half_width:g} needs {n:,} runs, more than the {MAX_RUNS:,} allowed", field="--half-width")
+    return max(n, 1)
+
+
+def _interval_text(lo: float, hi: float, digits: int = 2) -> str:
+    return f"({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def _p_ci(row: dict, key: str) -> str:
+    lo, hi = row[f"{key}_ci95"]
+    return f"{float(row[key]):.3f} {_interval_text(lo, hi)}"
+
+
+def _interval_name(summary: dict) -> str:
+    iv = summary.get("interval")
+    if isinstance(iv, dict):
+        iv = iv.get("method") or iv.get("name")
+    return str(iv) if iv else "Wilson score"
+
+
+# --- printing ------------------------------------------------------------------------------------
+
 def _print_summary(summary: dict, elapsed: float | None = None) -> None:
-    t = Table(title=f"{summary['scenario']} — {summary['runs']} runs, seed {summary['seed']}")
+    runs = int(summary["runs"])
+    t = Table(title=f"{summary['scenario']} — {runs} run{'s' if runs != 1 else ''}, seed {summary['seed']}")
     for col, just in (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"), ("P(leak)", "right"),
                       ("interceptors", "right")):
-        t.add_column(col, justify=just)
+        # names wrap rather than end in an ellipsis: two salvo rounds must stay tellable apart
+        t.add_column(col, justify=just, no_wrap=just == "right", overflow="fold")
     for row in summary["per_threat"]:
-        t.add_row(row["threat"], row["missile"], f"{row['p_intercept']:.3f}", f"{row['p_leak']:.3f}",
-                  f"{row['mean_interceptors']:.2f}")
+        t.add_row(str(row["threat"]), str(row["missile"]), _p_ci(row, "p_intercept"),
+                  _p_ci(row, "p_leak"), f"{row['mean_interceptors']:.2f}")
     out.print(t)
-    out.print(f"mean leakers per raid [bold]{summary['mean_leakers']:.2f}[/]  ·  "
-              f"mean interceptors fired [bold]{summary['mean_interceptors_fired']:.2f}[/]  ·  "
-              f"P(no leaker) [bold]{summary['p_no_leaker']:.3f}[/]  ·  "
-              f"mean assets hit [bold]{summary['mean_assets_hit']:.2f}[/]"
+    leakers = f"{summary['mean_leakers']:.2f}"
+    ci = summary.get("mean_leakers_ci95") or (None, None)
+    if None not in ci:  # one run has no spread to estimate
+        leakers += " " + _interval_text(*ci)
+    parts = [("mean leakers per raid ", leakers),
+             ("mean interceptors fired ", f"{summary['mean_interceptors_fired']:.2f}"),
+             ("P(no leaker) ", _p_ci(summary, "p_no_leaker")),
+             ("mean assets hit ", f"{summary['mean_assets_hit']:.2f}")]
+    line = Text()
+    for i, (label, value) in enumerate(parts):
+        line.append(("  ·  " if i else "") + label)
+        line.append(value, style="bold")
+    out.print(line)
+    out.print(f"in parentheses: 95 % intervals ({_interval_name(summary)}) over {runs} runs"
               + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
 
 
-def _print_timeline(events: dict, run: int = 0, limit: int = 80) -> None:
+def _col(events: dict, name: str, default: str = "") -> np.ndarray:
+    v = events.get(name)
+    return v if v is not None else np.full(len(events["run"]), default, dtype=object)
+
+
+def _s(x) -> str:
+    return "" if x is None else str(x)
+
+
+def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | None = None,
+                    title: str | None = None) -> None:
     m = events["run"] == run
-    t = Table(title=f"timeline of run {run}")
-    for col in ("t [s]", "threat", "event", "by", "detail"):
+    if threat is not None:
+        m &= events["threat"] == threat
+    reason = _col(events, "reason")
+    cols = ("t [s]",) + (("threat",) if threat is None else ()) + ("event", "by", "reason", "detail")
+    t = Table(title=title or f"timeline of run {run}")
+    for col in cols:
         t.add_column(col)
-    idx = np.flatnonzero(m)[:limit]
-    for i in idx:
-        t.add_row(f"{events['t_s'][i]:8.1f}", events["threat"][i], events["kind"][i], events["actor"][i],
-                  events["detail"][i])
+    for i in np.flatnonzero(m)[:limit]:
+        row = [f"{events['t_s'][i]:8.1f}", _s(events["threat"][i]), _s(events["kind"][i]), _s(events["actor"][i]),
+               _s(reason[i]), _s(events["detail"][i])]
+        t.add_row(*(row if threat is None else row[:1] + row[2:]))
     out.print(t)
 
 
-def _simulate(scenario: str, runs: int, seed: int, out_dir: Optional[Path], as_json: bool, timeline: bool) -> None:
+def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, int]]:
+    """(kind, battery, reason, runs) for the no-fire and hold rows under ``mask``, most runs first."""
+    reason, detail = _col(events, "reason"), events["detail"]
+    seen: dict[tuple[str, str, str], set] = {}
+    for i in np.flatnonzero(mask & np.isin(events["kind"], ("no-fire", "hold"))):
+        why = _s(reason[i]) or _s(detail[i]) or "no reason given"
+        seen.setdefault((_s(events["kind"][i]), _s(events["actor"][i]) or "—", why), set()).add(int(events["run"][i]))
+    rows = [(k, b, r, len(runs)) for (k, b, r), runs in seen.items()]
+    return sorted(rows, key=lambda x: (-x[3], x[0], x[1], x[2]))
+
+
+def _reasons_table(rows, runs: int, title: str) -> Table:
+    t = Table(title=title)
+    for col, just in (("event", "left"), ("battery", "left"), ("reason", "left"), ("runs", "right"),
+                      ("share", "right")):
+        t.add_column(col, justify=just)
+    for kind, bat, why, n in rows:
+        t.add_row(kind, bat, why, str(n), f"{n / runs:.0%}")
+    return t
+
+
+def _print_no_fire(summary: dict, events: dict) -> None:
+    """Why, when no battery fired in any run."""
+    if summary.get("mean_interceptors_fired", 0) > 0 or np.any(events["kind"] == "fire"):
+        return
+    runs = int(summary["runs"])
+    out.print(Text("no battery fired in any run", style="bold"))
+    rows = [r for r in _reason_counts(events, np.ones(len(events["run"]), bool)) if r[0] == "no-fire"]
+    if not rows:  # the summary's per-threat fractions, if the event log has none
+        agg: Counter = Counter()
+        for row in summary["per_threat"]:
+            for why, frac in (row.get("no_fire") or {}).items():
+                agg[why] = max(agg[why], float(frac))
+        if agg:
+            for why, frac in agg.most_common():
+                out.print(f"  {why}: up to {frac:.0%} of runs for a threat")
+        else:
+            out.print("  the results give no reason (no sensor track reached a battery that could engage)")
+        return
+    out.print(_reasons_table(rows, runs, "why no battery fired"))
+
+
+def _check_threat(world, name: str) -> None:
+    names = [t.name for t in world.threats]
+    if name not in names:
+        raise InputError(f"no threat {name!r} in {world.scenario.name}; threats: {', '.join(names)}",
+                         field="--explain")
+
+
+def _print_explain(name: str, res) -> None:
+    """One threat's story: the timeline of the first run it appears in, then counts over all runs."""
+    ev, oc = res.events, res.outcomes
+    runs = int(res.summary["runs"])
+    mine = ev["threat"] == name
+    first = int(ev["run"][mine].min()) if mine.any() else None
+    missile = next((str(r["missile"]) for r in res.summary["per_threat"] if r["threat"] == name), "")
+    out.print(Text.assemble((name, "bold"), f" ({missile})" if missile else ""))
+    if first is None:
+        out.print("no events for this threat in any run")
+    else:
+        _print_timeline(ev, run=first, limit=200, threat=name, title=f"{name}: timeline of run {first}")
+    rows = oc["threat"] == name
+    counts = Counter(str(x) for x in oc["outcome"][rows])
+    line = ", ".join(f"{k} {counts.get(k, 0)} ({counts.get(k, 0) / runs:.0%})"
+                     for k in ("intercepted", "leaked", "airborne"))
+    out.print(f"over {runs} runs: {line}")
+    fired = oc["interceptors_fired"][rows]
+    out.print(f"interceptors fired at it: {int(fired.sum())} in all, in {int((fired > 0).sum())} of {runs} runs")
+    if "intercepted_by" in oc:
+        by = Counter(str(b) for b, o in zip(oc["intercepted_by"][rows], oc["outcome"][rows])
+                     if o == "intercepted" and b is not None)
+        if by:
+            out.print("intercepted by: " + ", ".join(f"{b} {n}" for b, n in by.most_common()))
+    reasons = _reason_counts(ev, mine)
+    if reasons:
+        out.print(_reasons_table(reasons, runs, f"{name}: no-fire and hold reasons per battery"))
+    elif not (fired > 0).any():
+        out.print("no battery fired at it in any run, and the event log gives no reason")
+
+
+def _run_summary_note(runs: int, half_width: float) -> str:
+    return f"--half-width {half_width:g}: {runs:,} runs (95 % Wilson interval at its widest, p = 0.5)"
+
+
+# --- run / demo ----------------------------------------------------------------------------------
+
+def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[Path], *, as_json: bool = False,
+              quiet: bool = False, force: bool = False, timeline: bool = False, explain: Optional[str] = None,
+              half_width: Optional[float] = None) -> None:
     import time
 
+    from shieldlab.engine.chain import preflight
     from shieldlab.engine.montecarlo import simulate
-    from shieldlab.io.output import write_results
+    from shieldlab.io.output import check_out_dir, write_results
 
+    if as_json and quiet:
+        raise InputError("give --json or --quiet, not both", field="--quiet")
+    if explain is not None and (as_json or quiet):
+        raise InputError("prints a story; give it without --json and --quiet", field="--explain")
+    if half_width is not None:
+        if runs is not None:
+            raise InputError("give --runs or --half-width, not both", field="--half-width")
+        runs = _runs_for_half_width(half_width)
+    runs = DEFAULT_RUNS if runs is None else runs
+    if out_dir is not None:
+        check_out_dir(out_dir, force=force)
     world = _load_world(scenario)
+    if explain is not None:
+        _check_threat(world, explain)
+    _compile_note("simulate", quiet)
+    flights = preflight(world, runs)
+    if half_width is not None and not quiet:
+        note = _run_summary_note(runs, half_width)
+        _err().print(note) if as_json else out.print(note)
     t0 = time.perf_counter()
-    res = simulate(world, runs=runs, seed=seed)
+    with _progress(runs, enabled=not (quiet or as_json)) as progress:
+        res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights)
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
-        write_results(out_dir, res.summary, res.outcomes, res.events)
+        write_results(out_dir, res.summary, res.outcomes, res.events, force=force)
     if as_json:
         sys.stdout.write(json.dumps(res.summary, indent=2) + "\n")
         return
+    if quiet:
+        return
     _print_summary(res.summary, elapsed)
+    _print_no_fire(res.summary, res.events)
+    if explain is not None:
+        _print_explain(explain, res)
     if timeline:
         _print_timeline(res.events)
     if out_dir is not None:
         out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet")
 
 
+_QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
+
+
 @app.command()
 @_guard
 def run(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
-    runs: int = typer.Option(100, "--runs", min=1, max=1_000_000, help="Monte Carlo runs"),
+    runs: Optional[int] = typer.Option(None, "--runs", min=1, max=MAX_RUNS,
+                                       help=f"Monte Carlo runs [default: {DEFAULT_RUNS}]"),
+    half_width: Optional[float] = typer.Option(None, "--half-width",
+                                               help="instead of --runs: as many runs as a 95 % interval this "
+                                                    "half-width needs at worst (0 < H < 0.5)"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="write summary.json, outcomes.parquet, events.parquet here"),
+    out_dir: Optional[Path] = typer.Option(None, "--out",
+                                           help="results folder: summary.json, outcomes.parquet, events.parquet"),
+    force: bool = typer.Option(False, "--force", help="replace an existing results folder (as a whole)"),
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
+    explain: Optional[str] = typer.Option(None, "--explain", metavar="THREAT",
+                                          help="tell that threat's story: a timeline and the reasons, per battery"),
+    quiet: bool = _QUIET,
 ) -> None:
     """Run a scenario's kill chain over Monte Carlo runs."""
-    _simulate(scenario, runs, seed, out_dir, as_json, timeline=False)
+    _simulate(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
+              half_width=half_width)
+
+
+DEMO_OUT = Path("out/demo")
 
 
 @app.command()
 @_guard
 def demo(
-    runs: int = typer.Option(100, "--runs", min=1, max=1_000_000),
+    runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS),
     seed: int = typer.Option(1, "--seed", min=0),
-    out_dir: Path = typer.Option(Path("out/demo"), "--out"),
+    out_dir: Optional[Path] = typer.Option(None, "--out",
+                                           help=f"results folder [default: {DEMO_OUT}, replaced on each demo]"),
+    force: bool = typer.Option(False, "--force", help="replace an existing results folder given with --out"),
+    quiet: bool = _QUIET,
 ) -> None:
     """The flagship preset (EPAA phase 1) end to end: summary, timeline and files."""
-    out.print(f"[bold]shieldlab demo[/]: preset {DEMO_PRESET}, {runs} runs")
-    _simulate(DEMO_PRESET, runs, seed, out_dir, as_json=False, timeline=True)
+    if out_dir is None:  # the demo's own folder: an earlier demo's results are replaced
+        out_dir, force = DEMO_OUT, True
+    if not quiet:
+        out.print(Text.assemble(("shieldlab demo", "bold"), f": preset {DEMO_PRESET}, {runs} runs"))
+    _simulate(DEMO_PRESET, runs, seed, out_dir, quiet=quiet, force=force, timeline=True)
 
 
 @app.command()
@@ -173,6 +459,7 @@ def flyout(
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
     m = catalog.get_missile(missile)
+    _compile_note("flyout", False)
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     try:
         st = aim.solve([m], la0, lo0, 0.0, la1, lo1, profile,
@@ -227,7 +514,7 @@ def reach(
     src: str = typer.Option(..., "--from", help="threat launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="threat aim point LAT,LON [deg]"),
     cue_delay_s: float = typer.Option(60.0, "--cue-delay-s", min=0.0, max=3600.0,
-                                      help="seconds from the threat's launch until the battery is cued"),
+                                      help="delay from the threat's launch until the battery is cued [s]"),
     profile: str = typer.Option("min-energy", "--profile"),
     burnout_speed_kms: Optional[float] = typer.Option(None, "--burnout-speed-kms", min=0.01, max=20.0,
                                                       help="override the catalogue burnout speed"),
@@ -245,6 +532,7 @@ def reach(
     _check_profile(profile)
     spec = catalog.get_interceptor(interceptor)
     m = catalog.get_missile(missile)
+    _compile_note("reach", False)
     r = np.radians
     try:
         res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), cue_delay_s, profile,
@@ -260,13 +548,14 @@ def reach(
         return
     if res.feasible:
         e, l_ = res.earliest, res.latest
-        out.print(f"[green]{spec.name} can catch it[/]: window {e['time_s']:.0f}–{l_['time_s']:.0f} s after launch, "
-                  f"earliest at {e['alt_km']:.0f} km altitude, closing at {e['closing_speed_kms']:.1f} km/s")
+        out.print(Text.assemble((f"{spec.name} can catch it", "green"),
+                                f": window {e['time_s']:.0f}–{l_['time_s']:.0f} s after launch, earliest at "
+                                f"{e['alt_km']:.0f} km altitude, closing at {e['closing_speed_kms']:.1f} km/s"))
     else:
         need = res.needed_burnout_speed_kms
-        out.print(f"[red]{spec.name} cannot catch it[/]"
-                  + (f": it would need a burnout speed of {need:.2f} km/s" if need else ": its envelope never meets "
-                     "the trajectory"))
+        out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
+                                f": it would need a burnout speed of {need:.2f} km/s" if need
+                                else ": its envelope never meets the trajectory"))
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -281,7 +570,7 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 @_guard
 def footprint(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
-    out_png: Optional[Path] = typer.Option(None, "--out", help="write the map (PNG) here"),
+    out_png: Optional[Path] = typer.Option(None, "--out", help="write the map here: .png, .svg or .pdf"),
     as_json: bool = typer.Option(False, "--json", help="print the grid and summary as JSON"),
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="write the JSON here instead of stdout"),
     site: Optional[list[str]] = typer.Option(None, "--site",
@@ -296,12 +585,21 @@ def footprint(
     alt_km: float = typer.Option(10.0, "--alt-km", help="aircraft altitude for --aircraft [km]"),
     country: str = typer.Option("Syria", "--country", help="with --aircraft: report the reach past the border into "
                                                             "this country (Natural Earth name)"),
+    quiet: bool = _QUIET,
 ) -> None:
     """Map the ground a scenario's batteries defend against each launch site (probability of
     intercept under its doctrine), or with --aircraft their reach against aircraft."""
     from shieldlab.analysis import footprint as fpm
-    from shieldlab.io.atomic import write_text
+    from shieldlab.analysis import maps
+    from shieldlab.io.atomic import check_target, write_text
 
+    if as_json and quiet:
+        raise InputError("give --json or --quiet, not both", field="--quiet")
+    if out_png is not None:
+        maps.map_format(out_png, "--out")
+        check_target(out_png, "--out")
+    if json_out is not None:
+        check_target(json_out, "--json-out")
     if step_deg is not None and not 0.01 <= step_deg <= 10.0:
         raise InputError(f"must be in [0.01, 10] degrees, got {step_deg}", field="--step-deg")
     if region is not None and bbox is not None:
@@ -313,15 +611,14 @@ def footprint(
     else:
         grid = None
     world = _load_world(scenario)
-    from shieldlab.analysis import maps
-
+    _compile_note("footprint", quiet)
     if aircraft:
         res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=country)
         payload = fpm.aircraft_json(res)
         if out_png is not None:
             maps.aircraft_map(res, out_png)
         _emit_json(payload, as_json, json_out, write_text)
-        if not as_json:
+        if not (as_json or quiet):
             t = Table(title=f"{res.scenario}: reach against aircraft at {alt_km:g} km"
                             + (f" into {res.focus}" if res.focus else ""))
             for col in ("battery", "interceptor", "reach km", "limited by", f"area in {res.focus} km²",
@@ -347,7 +644,7 @@ def footprint(
     if out_png is not None:
         maps.footprint_map(fp, out_png)
     _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text)
-    if not as_json:
+    if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
         t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
                         f"step {fp.grid.step_deg:g}°, cue: {fp.cue})")
@@ -396,16 +693,39 @@ def presets(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command()
 @_guard
 def validate(scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
+             runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS,
+                                      help="check that this many runs fit in memory"),
              as_json: bool = typer.Option(False, "--json")) -> None:
-    """Check a scenario: schema, references, catalogue ids.  Exit 0 if valid, 2 if not."""
+    """Check a scenario as `run` would before simulating: schema, references, catalogue ids,
+    the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
+    from shieldlab.engine.chain import estimate_memory_bytes, preflight
+
     world = _load_world(scenario)
+    _compile_note("flyout", False)
+    flights = preflight(world, runs)
     info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
             "batteries": len(world.batteries), "threats": len(world.threats), "assets": len(world.assets)}
+    mem = estimate_memory_bytes(world, runs, flights)
+    info.update(runs=runs, memory_bytes=int(mem))
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
-    else:
-        out.print(f"[green]valid[/]: {info['scenario']} — {info['sensors']} sensors, {info['batteries']} batteries, "
-                  f"{info['threats']} threats, {info['assets']} assets")
+        return
+    out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {info['sensors']} sensors, "
+                            f"{info['batteries']} batteries, {info['threats']} threats, {info['assets']} assets"))
+    out.print(f"memory for {runs:,} runs: about {_gib(mem)}")
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
+@app.command()
+@_guard
+def schema() -> None:
+    """Print the scenario file's JSON Schema."""
+    from shieldlab.scenario.reference import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
 @app.command("catalog")
@@ -432,12 +752,26 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input or usage)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad input or usage).
+
+    A usage error (an unknown option, a value out of range) is one line on stderr, like
+    any other bad input."""
     try:
-        app(args=argv, prog_name="shieldlab")
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    except ImportError:  # Typer on the separate click package
+        from click.exceptions import NoArgsIsHelpError, UsageError
+    try:
+        rv = app(args=argv, prog_name="shieldlab", standalone_mode=False)
+    except NoArgsIsHelpError as e:
+        e.show()
+        return e.exit_code
+    except UsageError as e:
+        hint = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+        _err().print(Text.assemble(("error:", "red"), " ", " ".join(e.format_message().split()) + hint))
+        return e.exit_code
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -94,9 +94,31 @@ def draw_base(ax, lon0, lon1, lat0, lat1, land="#efece4", sea="#d9e6ee", border=
     _axes_box(ax, lon0, lon1, lat0, lat1)
 
 
+#: Map file formats by file extension.
+MAP_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+# no creation dates, fixed SVG ids: the same map, the same bytes
+_METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}
+
+
+def map_format(path: str | Path, field: str = "--out") -> str:
+    """The format a map at ``path`` is written in, from its extension; anything but
+    ``.png``, ``.svg`` or ``.pdf`` raises :class:`InputError` naming ``field``."""
+    from shieldlab.errors import InputError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in MAP_FORMATS:
+        got = f"{suffix!r}" if suffix else "no extension"
+        raise InputError(f"a map is written as {', '.join(MAP_FORMATS)}; {Path(path).name} has {got}", field=field)
+    return MAP_FORMATS[suffix]
+
+
 def _save(fig, path: str | Path, dpi: int = 120) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    """Write ``fig`` atomically in the format its extension names."""
+    import matplotlib
+
+    fmt = map_format(path)
+    with matplotlib.rc_context({"svg.hashsalt": "shieldlab"}), atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_METADATA[fmt])
 
 
 def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):

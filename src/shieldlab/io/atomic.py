@@ -1,4 +1,8 @@
-"""Atomic file output: write beside the target, then rename over it."""
+"""Atomic file output: write beside the target, then rename over it.
+
+:func:`check_target` checks, before any work is done, that a file can be written at a
+path (no folder in the way, a writable folder to hold it).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,52 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from shieldlab.errors import InputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` itself if it exists, else its closest existing ancestor."""
+    p = Path(os.path.abspath(path))
+    while not (p.exists() or p.is_symlink()) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def writable_folder(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried, not guessed from mode bits)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".shieldlab-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(tmp)
+    return True
+
+
+def check_parent(path: str | Path, field: str) -> None:
+    """Raise :class:`InputError` naming ``field`` unless ``path``'s folder exists or can be
+    created, and is writable."""
+    parent = Path(os.path.abspath(path)).parent
+    base = nearest_existing(parent)
+    if not base.is_dir():
+        raise InputError(f"{base} is a file, so {parent} cannot be a folder", field=field)
+    if not writable_folder(base):
+        raise InputError(f"cannot write in {base}: permission denied or read-only", field=field)
+
+
+def check_target(path: str | Path, field: str) -> Path:
+    """Raise :class:`InputError` naming ``field`` unless a file can be written at ``path``."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p} is a folder; give a file name", field=field)
+    check_parent(p, field)
+    return p
 
 
 @contextmanager

@@ -1,15 +1,30 @@
-"""Writing a run's results to disk: Parquet tables and the summary JSON, each atomic."""
+"""Writing a run's results to disk: a folder of Parquet tables and the summary JSON.
+
+A results folder is written as a whole: its files go into a temporary folder beside it
+(each file itself written atomically), which is then renamed into place.  A failure while
+writing leaves the earlier folder untouched, or nothing.  An existing results folder is
+replaced only when asked (``force``), and then as a whole, never merged.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shieldlab.io.atomic import atomic_path, write_text
+from shieldlab.errors import InputError
+from shieldlab.io.atomic import _umask, atomic_path, check_parent, writable_folder, write_text
+
+#: The files of a results folder, in the order they are written.
+RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json")
 
 
 def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
@@ -18,11 +33,80 @@ def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict) -> list[Path]:
-    """Write summary.json, outcomes.parquet and events.parquet, each atomically."""
-    out = Path(out_dir)
-    paths = [out / "outcomes.parquet", out / "events.parquet", out / "summary.json"]
-    _write_parquet(outcomes, paths[0])
-    _write_parquet(events, paths[1])
-    write_text(paths[2], json.dumps(summary, indent=2) + "\n")
-    return paths
+def check_out_dir(out_dir: str | Path, *, force: bool = False, field: str = "--out") -> Path:
+    """Raise :class:`InputError` naming ``field`` unless a results folder can be written at
+    ``out_dir``: not an existing file, a writable place for it, and, if it exists, empty or
+    (with ``force``) holding only results files."""
+    p = Path(out_dir)
+    if p.exists() or p.is_symlink():
+        if not p.is_dir():
+            raise InputError(f"{p} exists and is not a folder", field=field)
+        try:
+            names = sorted(e.name for e in p.iterdir())
+        except OSError as e:
+            raise InputError(f"cannot read folder {p}: {e.strerror or e}", field=field) from None
+        if names:
+            foreign = [n for n in names if n not in RESULT_FILES]
+            if foreign:
+                shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+                raise InputError(f"{p} holds files that are not shieldlab results ({shown}); "
+                                 "choose another folder", field=field)
+            if not force:
+                raise InputError(f"{p} already holds results; give --force to replace them", field=field)
+        if not writable_folder(p):
+            raise InputError(f"cannot write in {p}: permission denied or read-only", field=field)
+    check_parent(p, field)
+    return p
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``target``, replacing an existing ``target`` whole."""
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    if _exchange(tmp, target):  # tmp now holds the old folder
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.rename(target, old)  # onto an empty folder: allowed
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict, *,
+                  force: bool = False) -> list[Path]:
+    """Write summary.json, outcomes.parquet and events.parquet into the folder ``out_dir``,
+    as a whole; an existing results folder is replaced only with ``force``."""
+    target = Path(os.path.abspath(out_dir))
+    check_out_dir(out_dir, force=force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give it a plain mkdir's mode
+        _write_parquet(outcomes, tmp / RESULT_FILES[0])
+        _write_parquet(events, tmp / RESULT_FILES[1])
+        write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
+        _move_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [Path(out_dir) / name for name in (RESULT_FILES[2], RESULT_FILES[0], RESULT_FILES[1])]

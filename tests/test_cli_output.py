@@ -1,0 +1,513 @@
+"""The command as an analyst scripts it: results folders written whole, maps in the format
+asked for, user text printed literally, intervals, --half-width, --explain, --version,
+--quiet, the progress bar, the first-compile note and a cache folder that can be written."""
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import shieldlab
+from shieldlab import cli
+from shieldlab.cli import main
+
+EXE = [sys.executable, "-m", "shieldlab"]
+
+# one Scud, one Patriot battery with its radar: the fastest kill chain; names full of markup
+TINY = """name: "raid [bold]x[/] [/]"
+epoch: 2013-03-01T00:00:00Z
+time_step_s: 1.0
+sites:
+  pad: {lat: 35.13, lon: 36.75}
+  bat: {lat: 37.05, lon: 37.35}
+sensors:
+  - {name: "radar [red]", type: an-mpq-65, site: bat, boresight_az_deg: 190, system: s}
+batteries:
+  - {name: "bat [/]", interceptor: pac-3-mse, site: bat, rounds: 4, system: s}
+assets:
+  - {name: "city [bold]", site: {lat: 37.07, lon: 37.38}, radius_km: 10}
+threats:
+  - {name: "scud [/]", missile: scud-b, launch: pad, aim: "city [bold]", launch_time_s: 0}
+"""
+# the same raid with the battery and its radar 900 km away: nobody fires
+FAR = TINY.replace("bat: {lat: 37.05, lon: 37.35}", "bat: {lat: 41.0, lon: 29.0}")
+
+
+def cli_run(*args, cwd=None, env=None, **kw):
+    e = dict(os.environ, COLUMNS="200")
+    e.update(env or {})
+    return subprocess.run(EXE + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=e,
+                          timeout=600, **kw)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    p = tmp_path / "scn[copy].yaml"
+    p.write_text(TINY)
+    return p
+
+
+@pytest.fixture
+def wide():
+    """Print the in-process tables 200 columns wide."""
+    old = cli.out._width
+    cli.out.width = 200
+    yield
+    cli.out._width = old
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test if anything is simulated."""
+    from shieldlab.engine import montecarlo
+
+    def boom(*a, **k):
+        raise AssertionError("simulated although the input was bad")
+
+    monkeypatch.setattr(montecarlo, "simulate", boom)
+
+
+def _error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    return lines[0]
+
+
+# --- results folders -----------------------------------------------------------------------------
+
+def test_out_existing_file_refused_before_simulating(tiny, tmp_path, capsys, no_simulation):
+    f = tmp_path / "taken"
+    f.write_text("keep me")
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(f)]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "--out" in line and "not a folder" in line
+    assert f.read_text() == "keep me"
+
+
+def test_out_under_a_file_refused_before_simulating(tiny, tmp_path, capsys, no_simulation):
+    (tmp_path / "file").write_text("x")
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(tmp_path / "file" / "res")]) == 2
+    assert "--out" in _error_line(capsys.readouterr().err)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder nobody can write in")
+def test_out_unwritable_parent_refused_before_simulating(tiny, capsys, no_simulation):
+    assert main(["run", str(tiny), "--runs", "4", "--out", "/proc/shieldlab-results/run1"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "--out" in line and "cannot write" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in read-only folders")
+def test_out_read_only_folder_refused_before_simulating(tiny, tmp_path, capsys, no_simulation):
+    d = tmp_path / "ro"
+    d.mkdir()
+    d.chmod(0o555)
+    try:
+        assert main(["run", str(tiny), "--runs", "4", "--out", str(d)]) == 2
+    finally:
+        d.chmod(0o755)
+    assert "--out" in _error_line(capsys.readouterr().err)
+
+
+def test_read_only_folder_refused_where_writing_fails(tiny, tmp_path, capsys, monkeypatch, no_simulation):
+    """Whether a folder is writable is tried, not read from mode bits: a failing try refuses it."""
+    import tempfile
+
+    d = tmp_path / "ro"
+    d.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*a, dir=None, **k):
+        if dir is not None and Path(dir) == d:
+            raise PermissionError(13, "Permission denied")
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(d)]) == 2
+    assert "--out" in _error_line(capsys.readouterr().err)
+
+
+def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(out), "--quiet"]) == 0
+    first = {f: (out / f).read_bytes() for f in ("summary.json", "outcomes.parquet", "events.parquet")}
+    capsys.readouterr()
+    # a second run into the same folder: refused, the folder untouched
+    assert main(["run", str(tiny), "--runs", "5", "--out", str(out), "--quiet"]) == 2
+    assert "--force" in _error_line(capsys.readouterr().err)
+    assert {f: (out / f).read_bytes() for f in first} == first
+    # with --force: a new folder, not a merge (a stale file of the old one does not survive)
+    (out / "events.parquet").unlink()
+    assert main(["run", str(tiny), "--runs", "5", "--out", str(out), "--quiet", "--force"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["events.parquet", "outcomes.parquet", "summary.json"]
+    assert json.loads((out / "summary.json").read_text())["runs"] == 5
+    assert pq.read_table(out / "outcomes.parquet").num_rows == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_force_never_replaces_a_folder_of_other_files(tiny, tmp_path, capsys, no_simulation):
+    d = tmp_path / "papers"
+    d.mkdir()
+    (d / "thesis.tex").write_text("years of work")
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(d), "--force"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "--out" in line and "thesis.tex" in line
+    assert (d / "thesis.tex").read_text() == "years of work"
+
+
+def test_empty_existing_folder_is_used(tiny, tmp_path):
+    d = tmp_path / "empty"
+    d.mkdir()
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(d), "--quiet"]) == 0
+    assert (d / "summary.json").exists()
+
+
+# --- maps ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, magic", [("map.pdf", b"%PDF"), ("map.svg", b"<?xml"), ("map.png", b"\x89PNG")])
+def test_map_format_follows_extension(tmp_path, name, magic):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    maps._save(fig, tmp_path / name)
+    data = (tmp_path / name).read_bytes()
+    assert data.startswith(magic)
+    # the same figure, the same bytes (no creation date in the file)
+    maps._save(fig, tmp_path / ("again" + Path(name).suffix))
+    assert (tmp_path / ("again" + Path(name).suffix)).read_bytes() == data
+    plt.close(fig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "again" + Path(name).suffix])
+
+
+def test_footprint_pdf_map(tiny, tmp_path, capsys):
+    out = tmp_path / "air.pdf"
+    assert main(["footprint", str(tiny), "--aircraft", "--out", str(out), "--quiet"]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("name", ["map.jpg", "map", "map.png.txt"])
+def test_footprint_other_extensions_refused_before_computing(tiny, tmp_path, capsys, monkeypatch, name):
+    from shieldlab.analysis import footprint as fpm
+
+    def boom(*a, **k):
+        raise AssertionError("computed although --out was bad")
+
+    monkeypatch.setattr(fpm, "compute", boom)
+    monkeypatch.setattr(fpm, "aircraft_reach", boom)
+    for extra in ([], ["--aircraft"]):
+        assert main(["footprint", str(tiny), "--out", str(tmp_path / name), *extra]) == 2
+        line = _error_line(capsys.readouterr().err)
+        assert line.startswith("error: --out:") and ".png" in line
+    assert list(tmp_path.iterdir()) == [tiny]
+
+
+def test_footprint_out_folder_refused(tiny, tmp_path, capsys):
+    d = tmp_path / "maps.png"
+    d.mkdir()
+    assert main(["footprint", str(tiny), "--aircraft", "--out", str(d)]) == 2
+    assert "--out" in _error_line(capsys.readouterr().err)
+
+
+# --- user text is printed literally --------------------------------------------------------------
+
+def test_markup_in_names_printed_literally(tiny, tmp_path):
+    r = cli_run("run", tiny.name, "--runs", "4", "--out", "res[1]", "--explain", "scud [/]", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for text in ("raid [bold]x[/] [/]", "scud [/]", "bat [/]", "radar [red]", "res[1]/summary.json"):
+        assert text in r.stdout, text
+    assert (tmp_path / "res[1]" / "summary.json").exists()
+    v = cli_run("validate", tiny.name, cwd=tmp_path)
+    assert v.returncode == 0 and "raid [bold]x[/] [/]" in v.stdout
+
+
+def test_markup_in_file_name_and_error_printed_literally(tmp_path):
+    (tmp_path / "scn[copy].yaml").write_text(TINY.replace("lat: 35.13", "lat: 95"))
+    r = cli_run("run", "scn[copy].yaml", "--runs", "4", cwd=tmp_path)
+    assert r.returncode == 2
+    assert _error_line(r.stderr) == \
+        "error: scn[copy].yaml: sites.pad.lat: Input should be less than or equal to 90"
+
+
+def test_markup_in_error_message_printed_literally(capsys):
+    @cli._guard
+    def bad():
+        from shieldlab.errors import InputError
+
+        raise InputError("[/] and [bold]x", source="a[b].yaml", field="threats[0].name")
+
+    with pytest.raises(cli.typer.Exit) as e:
+        bad()
+    assert e.value.exit_code == 2
+    assert _error_line(capsys.readouterr().err) == "error: a[b].yaml: threats[0].name: [/] and [bold]x"
+
+
+@pytest.mark.parametrize("command, unit", [("footprint", "[deg]"), ("flyout", "[%]"), ("flyout", "[deg]"),
+                                           ("reach", "[s]"), ("footprint", "[km]")])
+def test_help_shows_units_in_brackets(command, unit, capsys):
+    assert main([command, "--help"]) == 0
+    assert unit in capsys.readouterr().out
+
+
+# --- intervals, --half-width -------------------------------------------------------------------
+
+def test_table_shows_intervals_and_names_the_method(tiny, capsys, wide):
+    from shieldlab.stats import wilson_interval
+
+    assert main(["run", str(tiny), "--runs", "4", "--seed", "3"]) == 0
+    text = capsys.readouterr().out
+    assert main(["run", str(tiny), "--runs", "4", "--seed", "3", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    row = s["per_threat"][0]
+    for key in ("p_intercept", "p_leak"):
+        lo, hi = row.get(f"{key}_ci95") or wilson_interval(round(row[key] * 4), 4)
+        assert f"{row[key]:.3f} ({lo:.2f}–{hi:.2f})" in text, key
+    lo, hi = s.get("p_no_leaker_ci95") or wilson_interval(round(s["p_no_leaker"] * 4), 4)
+    assert f"P(no leaker) {s['p_no_leaker']:.3f} ({lo:.2f}–{hi:.2f})" in text
+    assert "95 % intervals" in text and "over 4 runs" in text
+
+
+def test_half_width_chooses_the_runs(tiny, capsys):
+    from shieldlab.stats import runs_for_half_width
+
+    n = runs_for_half_width(0.3)
+    assert main(["run", str(tiny), "--half-width", "0.3", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["runs"] == n
+    assert f"{n} runs" in cap.err
+    assert main(["run", str(tiny), "--half-width", "0.3"]) == 0
+    assert f"--half-width 0.3: {n} runs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--half-width", "0.1", "--runs", "4"], "--half-width"),
+    (["--half-width", "0.5"], "--half-width"),
+    (["--half-width", "0"], "--half-width"),
+    (["--half-width", "-0.1"], "--half-width"),
+    (["--half-width", "0.0001"], "--half-width"),  # more runs than allowed
+    (["--json", "--quiet"], "--quiet"),
+    (["--explain", "scud [/]", "--json"], "--explain"),
+])
+def test_conflicting_or_bad_flags(tiny, capsys, no_simulation, args, field):
+    assert main(["run", str(tiny), *args]) == 2
+    assert _error_line(capsys.readouterr().err).startswith(f"error: {field}:")
+
+
+# --- --explain, no fire --------------------------------------------------------------------------
+
+def test_explain_tells_the_threats_story(tiny, capsys, wide):
+    assert main(["run", str(tiny), "--runs", "4", "--explain", "scud [/]"]) == 0
+    text = capsys.readouterr().out
+    assert "scud [/]: timeline of run 0" in text
+    for kind in ("launch", "detect", "track", "fire"):
+        assert kind in text
+    assert "over 4 runs: intercepted" in text and "leaked" in text
+
+
+def test_explain_unknown_threat_lists_the_names(tiny, capsys, no_simulation):
+    assert main(["run", str(tiny), "--runs", "4", "--explain", "nope"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith("error: --explain:") and "'nope'" in line and "scud [/]" in line
+
+
+def test_why_no_battery_fired(tmp_path, capsys, wide):
+    p = tmp_path / "far.yaml"
+    p.write_text(FAR)
+    assert main(["run", str(p), "--runs", "4", "--explain", "scud [/]"]) == 0
+    text = capsys.readouterr().out
+    assert "no battery fired in any run" in text
+    assert "over 4 runs: intercepted 0 (0%), leaked 4 (100%)" in text
+
+
+# --- --version, --quiet, progress, compile note --------------------------------------------------
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"shieldlab {shieldlab.__version__}\n"
+    r = cli_run("--version")
+    assert r.returncode == 0 and r.stdout == f"shieldlab {shieldlab.__version__}\n"
+
+
+def test_quiet_prints_nothing_but_writes(tiny, tmp_path):
+    r = cli_run("run", tiny, "--runs", "4", "--out", tmp_path / "res", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and r.stderr == ""
+    assert (tmp_path / "res" / "events.parquet").exists()
+
+
+def _run_with_terminal_stderr(args, tmp_path) -> tuple[int, str, str]:
+    """Run the command with stderr on a pseudo-terminal; (exit code, stdout, what the terminal got)."""
+    master, slave = pty.openpty()
+    env = dict(os.environ, COLUMNS="120", TERM="xterm")
+    p = subprocess.Popen(EXE + [str(a) for a in args], stdout=subprocess.PIPE, stderr=slave, cwd=tmp_path, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 600)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out = p.stdout.read().decode()
+    p.wait(timeout=600)
+    os.close(master)
+    return p.returncode, out, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_on_a_terminal_only_for_tables(tiny, tmp_path):
+    code, out, term = _run_with_terminal_stderr(["run", tiny, "--runs", "70"], tmp_path)
+    assert code == 0
+    assert "simulating" in term and "70/70" in term
+    assert "mean leakers" in out
+    code, out, term = _run_with_terminal_stderr(["run", tiny, "--runs", "70", "--json"], tmp_path)
+    assert code == 0 and json.loads(out)["runs"] == 70
+    assert "simulating" not in term
+    code, out, term = _run_with_terminal_stderr(["run", tiny, "--runs", "70", "--quiet"], tmp_path)
+    assert code == 0 and out == "" and term.strip() == ""
+
+
+def test_no_progress_bar_without_a_terminal(tiny):
+    r = cli_run("run", tiny, "--runs", "70")
+    assert r.returncode == 0 and "simulating" not in r.stderr
+
+
+def test_compile_note_before_first_compile(tiny, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_kernels_cached", lambda modules: False)
+    assert main(["run", str(tiny), "--runs", "2", "--json"]) == 0
+    assert cli.COMPILE_NOTE in capsys.readouterr().err
+    assert main(["run", str(tiny), "--runs", "2", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(cli, "_kernels_cached", lambda modules: True)
+    assert main(["run", str(tiny), "--runs", "2", "--json"]) == 0
+    assert cli.COMPILE_NOTE not in capsys.readouterr().err
+
+
+def test_kernels_cached_reads_numbas_cache(tiny, tmp_path, capsys):
+    # the in-tree cache is warm once a run has compiled the kernels
+    assert main(["run", str(tiny), "--runs", "2", "--quiet"]) == 0
+    assert cli._kernels_cached(cli._KERNELS["simulate"]) is True
+    # an empty NUMBA_CACHE_DIR holds nothing: the next run would compile
+    code = "from shieldlab import cli; print(cli._kernels_cached(cli._KERNELS['simulate']))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache")))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
+
+
+# --- a cache folder that can be written ----------------------------------------------------------
+
+def test_kernels_cache_in_numba_cache_dir_without_home(tmp_path):
+    """With no writable HOME, Numba caches the kernels in NUMBA_CACHE_DIR."""
+    cache = tmp_path / "cache"
+    code = "import numpy as np; from shieldlab.engage import fan; print(fan._rho(1e3, np.zeros((100, 2))))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env=dict(os.environ, HOME="/nonexistent", NUMBA_CACHE_DIR=str(cache)))
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout) > 0
+    assert any(cache.rglob("fan._rho-*.nbi")) and any(cache.rglob("fan._rho-*.nbc"))
+
+
+@pytest.mark.skipif(not hasattr(shieldlab, "_choose_numba_cache_dir"),
+                    reason="shieldlab does not choose a Numba cache folder itself")
+def test_cache_folder_chosen_for_a_read_only_install(tmp_path, monkeypatch):
+    pkg = Path(shieldlab.__file__).parent
+    real_access = os.access
+
+    def access(path, mode, *a, **k):  # the package's folders read-only, as in a system install
+        if str(path).startswith(str(pkg)) and mode & os.W_OK:
+            return False
+        return real_access(path, mode, *a, **k)
+
+    import tempfile
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    no_home = str(tmp_path / "no-such-home")
+    choose = shieldlab._choose_numba_cache_dir
+    assert choose(str(pkg), {"NUMBA_CACHE_DIR": str(tmp_path)}) is None  # the user's choice stands
+    d = choose(str(pkg), {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "HOME": no_home})
+    assert d is not None and Path(d).is_dir() and Path(d).is_relative_to(tmp_path / "xdg")
+    d = choose(str(pkg), {"HOME": no_home})  # no home to cache in: a temporary folder
+    assert d is not None and Path(d).is_dir() and Path(d).is_relative_to(tmp_path / "tmp")
+    assert not Path(no_home).exists()
+    monkeypatch.setattr(os, "access", real_access)
+    assert choose(str(pkg), {}) is None  # a writable install caches beside the modules
+
+
+# --- schema, validate ----------------------------------------------------------------------------
+
+def test_schema_prints_the_json_schema(capsys):
+    from shieldlab.scenario.schema import Scenario
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert set(Scenario.model_fields) <= set(schema["properties"])
+
+
+def test_validate_refuses_what_run_refuses(tmp_path, capsys):
+    # an aim point out of the missile's reach: the schema accepts it, the steering does not
+    p = tmp_path / "far-aim.yaml"
+    p.write_text(TINY.replace("{lat: 37.07, lon: 37.38}", "{lat: 52.5, lon: 13.4}"))
+    assert main(["validate", str(p)]) == 2
+    v = _error_line(capsys.readouterr().err)
+    assert main(["run", str(p), "--runs", "2"]) == 2
+    assert _error_line(capsys.readouterr().err) == v
+    assert "threats[0]" in v
+
+
+def test_validate_accepts_what_run_accepts(tiny, capsys):
+    assert main(["validate", str(tiny), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+
+
+@pytest.mark.skipif(not hasattr(__import__("shieldlab.engine.chain").engine.chain, "estimate_memory_bytes"),
+                    reason="the engine does not estimate memory")
+def test_run_that_does_not_fit_in_memory_is_refused(tiny, capsys, monkeypatch, no_simulation):
+    from shieldlab.engine import chain
+
+    monkeypatch.setattr(chain, "estimate_memory_bytes", lambda world, runs, flights=None: 1e18)
+    assert main(["run", str(tiny), "--runs", "4"]) == 2
+    assert "memory" in _error_line(capsys.readouterr().err).lower()
+
+
+def test_demo_replaces_its_own_folder_but_not_one_given(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # out/demo is the demo's own: replaced each time
+        assert main(["demo", "--runs", "2", "--quiet"]) == 0
+    assert json.loads((tmp_path / "out" / "demo" / "summary.json").read_text())["runs"] == 2
+    assert main(["demo", "--runs", "2", "--quiet", "--out", "mine"]) == 0
+    assert main(["demo", "--runs", "3", "--quiet", "--out", "mine"]) == 2
+    assert "--force" in _error_line(capsys.readouterr().err)
+    assert main(["demo", "--runs", "3", "--quiet", "--out", "mine", "--force"]) == 0
+    assert json.loads((tmp_path / "mine" / "summary.json").read_text())["runs"] == 3
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", "epaa-phase-1", "--runs", "-3"], "'--runs'"),
+    (["run", "epaa-phase-1", "--bogus"], "--bogus"),
+    (["run"], "'scenario'"),
+    (["no-such-command"], "'no-such-command'"),
+])
+def test_usage_errors_are_one_line(args, words, capsys, no_simulation):
+    assert main(args) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert words in line and "--help" in line

@@ -1,0 +1,127 @@
+"""Every shieldlab command shown in README.md and docs/*.md runs as shown.
+
+A command is a line of a fenced block (not Python or YAML) that starts with ``$ shieldlab``
+or ``shieldlab`` (with its ``\\`` continuation lines), except synopses, which hold
+placeholders (``SCENARIO``, ``[--out PNG]``).  Each runs in a fresh folder, through the
+installed ``shieldlab`` and a shell (pipes as written).  It must exit 0, or 2 where the
+doc shows it ending in ``error:`` lines, which must then be the lines it prints; a
+``--json`` command shown with its whole output must print the same keys.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BIN = Path(sys.executable).parent
+
+# files the documented commands name, as the doc's output implies them
+FILES = {
+    "my-scenario.yaml": """name: my-scenario
+epoch: 2012-03-01T00:00:00Z
+sites: {pad: {lat: 95, lon: 46}}
+threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
+""",
+}
+
+_PLACEHOLDER = re.compile(r"\[--|\b[A-Z][A-Z_]{2,}\b|\.\.\.")
+
+
+@dataclass(frozen=True)
+class DocCommand:
+    doc: str
+    line: int
+    command: str
+    shown: tuple[str, ...]  # the lines the doc shows after it, up to the next command
+
+    @property
+    def expected_errors(self) -> list[str]:
+        return [s for s in self.shown if s.startswith("error:")]
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.expected_errors else 0
+
+
+def _blocks(text: str):
+    """(first line number, lines) of each fenced block that is not Python, YAML or JSON."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^\s*```(\w*)", lines[i])
+        if not m:
+            i += 1
+            continue
+        lang, start, i = m.group(1).lower(), i + 1, i + 1
+        body = []
+        while i < len(lines) and not lines[i].strip().startswith("```"):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        if lang in ("", "console", "sh", "shell", "bash", "text"):
+            yield start + 1, body
+
+
+def doc_commands() -> list[DocCommand]:
+    found = []
+    for path in DOCS:
+        for first, body in _blocks(path.read_text(encoding="utf-8")):
+            j = 0
+            while j < len(body):
+                raw = body[j].strip()
+                prompt = raw.startswith("$ shieldlab")
+                if not (prompt or raw.startswith("shieldlab ")):
+                    j += 1
+                    continue
+                line_no = first + j
+                cmd = raw[2:] if prompt else raw
+                while cmd.endswith("\\") and j + 1 < len(body):
+                    j += 1
+                    cmd = cmd[:-1].rstrip() + " " + body[j].strip()
+                j += 1
+                shown = []
+                while j < len(body) and not body[j].strip().startswith(("$ ", "shieldlab ")):
+                    shown.append(body[j].rstrip())
+                    j += 1
+                if not prompt and _PLACEHOLDER.search(cmd):
+                    continue  # a synopsis, not a command
+                found.append(DocCommand(path.name, line_no, cmd, tuple(shown)))
+    return found
+
+
+COMMANDS = doc_commands()
+
+
+def test_the_docs_show_commands():
+    shown = {(c.doc, c.line) for c in COMMANDS}
+    prompts = [(p.name, n) for p in DOCS
+               for n, ln in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if ln.startswith("$ shieldlab")]
+    assert prompts and set(prompts) <= shown  # every "$ shieldlab" line is run
+    assert any(c.exit_code == 2 for c in COMMANDS) and any(c.exit_code == 0 for c in COMMANDS)
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=[f"{c.doc}:{c.line}" for c in COMMANDS])
+def test_documented_command(cmd, tmp_path):
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    assert shutil.which("shieldlab", path=str(BIN)), "the shieldlab command is not installed beside this Python"
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="200")
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd.command], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == cmd.exit_code, (cmd.command, r.stdout[-2000:], r.stderr[-2000:])
+    assert "Traceback" not in r.stderr, r.stderr
+    if cmd.expected_errors:
+        assert [ln for ln in r.stderr.splitlines() if ln.strip()] == cmd.expected_errors
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # nothing written
+        return
+    text = "\n".join(cmd.shown).strip()
+    if "--json" in cmd.command and "|" not in cmd.command and text.startswith("{"):
+        assert set(json.loads(r.stdout)) == set(json.loads(text))
