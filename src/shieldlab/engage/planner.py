@@ -381,7 +381,7 @@ def _truth_at(truth: Trajectories, c: np.ndarray, n: np.ndarray, t: np.ndarray) 
     """True positions (E, 3) [ECEF m] of threats ``(c, n)`` at times ``t`` (E,), interpolated
     between the samples (:func:`shieldlab.flyout.interp.state_at`), and whether each is gone
     by then (landed, or past the simulated time)."""
-    pos, _ = state_at(truth, t, index=(c, n))
+    pos, _ = state_at(truth, t, index=(c, n), velocity=False)
     gone = ~(t < truth.impact_time[c, n]) | (t > truth.t[-1])
     return pos, gone
 
@@ -408,8 +408,8 @@ def _reach_shortfall(bats, fans, commits: list, truth: Trajectories, true_pos: n
         # the true path within the slip, on its own clock (not the flyout's sampling grid)
         when = t_int + np.linspace(-slip[i], slip[i], 2 * int(np.ceil(slip[i] / _SLIP_STEP_S)) + 1)
         when = when[(when >= truth.t[0]) & (when < truth.impact_time[c, n]) & (when <= truth.t[-1])]
-        pts = np.concatenate([true_pos[i][None], state_at(truth, when, index=(np.full(when.size, c),
-                                                                              np.full(when.size, n)))[0]])
+        path, _ = state_at(truth, when, index=(np.full(when.size, c), np.full(when.size, n)), velocity=False)
+        pts = np.concatenate([true_pos[i][None], path])
         when = np.concatenate([[t_int], when])
         site = bats[b].site
         lat, lon, alt = earth.ecef_to_geodetic(pts)

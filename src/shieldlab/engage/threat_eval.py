@@ -66,7 +66,7 @@ DV_STEP = 200.0
 MAX_SPEED = 7400.0
 #: Out-of-plane slack of the corridor [m].
 WIDTH_M = 25e3
-_MODEL = EarthModel(drag=False)
+_MODEL = EarthModel(drag=False, sub_steps=False)  # smooth, drag-free hypotheses: 4 s RK4 steps resolve them
 _HORIZON = 7200.0
 _MASS = 1000.0  # kg: any mass; thrust is set to give the wanted acceleration
 

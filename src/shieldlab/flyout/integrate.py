@@ -28,20 +28,26 @@ class EarthModel:
     The default is the full model: rotating WGS84 Earth, J2 gravity, US-1976 drag.
     ``sphere=True`` flies over the non-rotating mean sphere (point-mass gravity,
     altitude above ``R_EARTH_MEAN``), the world of the Kepler closed forms.
+    ``sub_steps=False`` integrates thrust and air in steps of the grid size instead of
+    sub-steps of at most :data:`~shieldlab.flyout.kernel.H_MAX` (fire control's smooth,
+    drag-free boost hypotheses, which a 4 s RK4 step resolves).
     """
 
     rotating: bool = True
     j2: bool = True
     drag: bool = True
     sphere: bool = False
+    sub_steps: bool = True
 
     @property
     def flags(self) -> int:
         return ((kernel.ROTATING if self.rotating else 0) | (kernel.J2_ON if self.j2 and not self.sphere else 0)
-                | (kernel.DRAG_ON if self.drag else 0) | (kernel.SPHERE if self.sphere else 0))
+                | (kernel.DRAG_ON if self.drag else 0) | (kernel.SPHERE if self.sphere else 0)
+                | (kernel.SUB_STEPS if self.sub_steps else 0))
 
     def as_dict(self) -> dict:
-        return {"rotating": self.rotating, "j2": self.j2, "drag": self.drag, "sphere": self.sphere}
+        return {"rotating": self.rotating, "j2": self.j2, "drag": self.drag, "sphere": self.sphere,
+                "sub_steps": self.sub_steps}
 
 
 FULL = EarthModel()

@@ -41,70 +41,77 @@ def in_flight(traj: Trajectories, t, index: tuple | None = None) -> np.ndarray:
     return (t >= lt) & (t < it)
 
 
-def state_at(traj: Trajectories, t, index: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+def state_at(traj: Trajectories, t, index: tuple | None = None,
+             velocity: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """ECEF position [m] and velocity [m/s] of the bodies at times ``t`` [s from epoch].
 
     ``index is None``: ``t`` (K,) is shared by every body; returns ``(..., K, 3)`` arrays
     for the batch shape ``...``.  Otherwise ``index`` is a tuple of integer arrays (E,)
     into the batch shape (e.g. ``(run, threat)``) and ``t`` (E,) holds one time per
     element; returns ``(E, 3)`` arrays.  Times outside the grid are clamped to it.
+    ``velocity=False`` skips the velocity (returned as None).
     """
     t = np.asarray(t, float)
     T = traj.t.size
     t0, h = float(traj.t[0]), traj.dt
     batch = traj.batch_shape
-    lt = np.broadcast_to(traj.launch_time, batch)
-    it = np.broadcast_to(traj.impact_time, batch)
-    ip = np.broadcast_to(traj.impact_pos, batch + (3,))
     if T < 2:  # a single sample: nothing to interpolate
-        if index is None:
-            p = np.broadcast_to(traj.pos, batch + (t.size, 3))
-            return p.copy(), np.zeros_like(p)
-        return traj.pos[index + (0,)].copy(), np.zeros(t.shape + (3,))
+        at = (Ellipsis, np.zeros(t.size, np.intp), slice(None)) if index is None else index + (0,)
+        pos = traj.pos[at].copy()
+        return pos, (np.zeros_like(pos) if velocity else None)
     f = np.clip((t - t0) / h, 0.0, T - 1.0)
     i = np.minimum(np.floor(f).astype(np.intp), T - 2)
     s = f - i
+    at0 = (Ellipsis, i, slice(None)) if index is None else index + (i,)
+    at1 = (Ellipsis, i + 1, slice(None)) if index is None else index + (i + 1,)
+    P0, V0 = traj.pos[at0], traj.vel[at0]
+    if not s.any():  # every time on a sample: the samples are exact (pad and ground included)
+        return P0, (V0 if velocity else None)
+    P1, V1 = traj.pos[at1], traj.vel[at1]
+    c = s[:, None]
+    c2, c3 = c * c, c * c * c
+    pos = (2 * c3 - 3 * c2 + 1) * P0 + (c3 - 2 * c2 + c) * h * V0 + (-2 * c3 + 3 * c2) * P1 + (c3 - c2) * h * V1
+    vel = None
+    if velocity:
+        vel = ((6 * c2 - 6 * c) * P0 + (3 * c2 - 4 * c + 1) * h * V0 + (-6 * c2 + 6 * c) * P1
+               + (3 * c2 - 2 * c) * h * V1) / h
+    # the few (body, time) pairs off the smooth flight, fixed one by one
+    shape = pos.shape[:-1]
+    lt = np.broadcast_to(traj.launch_time, batch)
+    it = np.broadcast_to(traj.impact_time, batch)
+    ip = np.broadcast_to(traj.impact_pos, batch + (3,))
     if index is None:
-        P0, V0 = traj.pos[..., i, :], traj.vel[..., i, :]
-        P1, V1 = traj.pos[..., i + 1, :], traj.vel[..., i + 1, :]
         lt, it, ip = lt[..., None], it[..., None], ip[..., None, :]
-        ti = np.broadcast_to(traj.t[i], batch + (t.size,))
-        tq = np.broadcast_to(t, batch + (t.size,))
     else:
-        P0, V0 = traj.pos[index + (i,)], traj.vel[index + (i,)]
-        P1, V1 = traj.pos[index + (i + 1,)], traj.vel[index + (i + 1,)]
         lt, it, ip = lt[index], it[index], ip[index]
-        ti, tq = traj.t[i], t
-    ti = ti + 0.0 * tq  # broadcast to the query shape
-    s = np.broadcast_to(s, tq.shape)[..., None]
-    s2, s3 = s * s, s * s * s
-    pos = (2 * s3 - 3 * s2 + 1) * P0 + (s3 - 2 * s2 + s) * h * V0 + (-2 * s3 + 3 * s2) * P1 + (s3 - s2) * h * V1
-    vel = ((6 * s2 - 6 * s) * P0 + (3 * s2 - 4 * s + 1) * h * V0 + (-6 * s2 + 6 * s) * P1
-           + (3 * s2 - 2 * s) * h * V1) / h
-    # the interval holding the launch: quadratic from the launch point to the sample after it
-    t1 = ti + h
-    start = (lt > ti) & (lt < t1) & (tq >= lt)
-    if start.any():
-        L = np.where(start, t1 - lt, 1.0)[..., None]
-        tau = (tq - t1)[..., None]  # <= 0
-        c = (P0 - P1 + V1 * L) / (L * L)  # P0: the launch point (at rest before launch)
-        pos = np.where(start[..., None], P1 + V1 * tau + c * tau * tau, pos)
-        vel = np.where(start[..., None], V1 + 2 * c * tau, vel)
-    # the interval holding the impact: quadratic from the sample before it to the impact point
-    end = (it > ti) & (it <= t1) & (tq < it) & (tq >= ti)
-    if end.any():
-        L = np.where(end, it - ti, 1.0)[..., None]
-        tau = (tq - ti)[..., None]
-        c = (np.where(end[..., None], ip, 0.0) - P0 - V0 * L) / (L * L)
-        pos = np.where(end[..., None], P0 + V0 * tau + c * tau * tau, pos)
-        vel = np.where(end[..., None], V0 + 2 * c * tau, vel)
-    # on the pad, or on the ground after the impact: at rest
-    before = tq < lt
-    after = tq >= it
-    if before.any():
-        pos = np.where(before[..., None], P0, pos)  # sample i is on the pad too
-        vel = np.where(before[..., None], 0.0, vel)
-    if after.any():
-        pos = np.where(after[..., None], ip, pos)
-        vel = np.where(after[..., None], 0.0, vel)
+    lt, it, ip = np.broadcast_to(lt, shape), np.broadcast_to(it, shape), np.broadcast_to(ip, shape + (3,))
+    tq, ti = np.broadcast_to(t, shape), np.broadcast_to(t0 + i * h, shape)
+    with np.errstate(invalid="ignore"):
+        start = (ti < lt) & (lt <= ti + h) & (tq >= lt)  # the interval holding the launch
+        end = (ti < it) & (it <= ti + h) & (tq < it)  # ... and the one holding the impact
+    if start.any():  # quadratic from the launch point (sample i, at rest) to sample i + 1
+        w = np.nonzero(start)
+        L = (ti[w] + h - lt[w])[:, None]
+        tau = (tq[w] - ti[w] - h)[:, None]
+        q = (P0[w] - P1[w] + V1[w] * L) / (L * L)
+        pos[w] = P1[w] + V1[w] * tau + q * tau * tau
+        if velocity:
+            vel[w] = V1[w] + 2 * q * tau
+    if end.any():  # quadratic from sample i to the impact point
+        w = np.nonzero(end)
+        L = (it[w] - ti[w])[:, None]
+        tau = (tq[w] - ti[w])[:, None]
+        q = (ip[w] - P0[w] - V0[w] * L) / (L * L)
+        pos[w] = P0[w] + V0[w] * tau + q * tau * tau
+        if velocity:
+            vel[w] = V0[w] + 2 * q * tau
+    before, after = tq < lt, tq >= it
+    if before.any():  # on the pad (sample i is there too)
+        pos[before] = P0[before]
+        if velocity:
+            vel[before] = 0.0
+    if after.any():  # on the ground at the impact point
+        pos[after] = ip[after]
+        if velocity:
+            vel[after] = 0.0
     return pos, vel

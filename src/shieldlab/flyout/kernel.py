@@ -38,7 +38,7 @@ _REENTRY_ALT = 100e3
 H_MAX = 1.0
 
 # flags bit field
-ROTATING, J2_ON, DRAG_ON, SPHERE = 1, 2, 4, 8
+ROTATING, J2_ON, DRAG_ON, SPHERE, SUB_STEPS = 1, 2, 4, 8, 16
 
 # phases (see shieldlab.flyout.records.Phase)
 _PRELAUNCH, _BOOST, _MID, _REENTRY, _IMPACTED = 0, 1, 2, 3, 4
@@ -525,7 +525,7 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                 eligible = (flags & DRAG_ON) == 0 or above
             if not eligible:
                 nh = 0
-                if h > H_MAX:  # thrust or air: equal sub-steps of at most H_MAX (same regime)
+                if h > H_MAX and flags & SUB_STEPS:  # thrust or air: equal sub-steps of at most H_MAX
                     h = h / math.ceil(h / H_MAX - 1e-9)
                     t_next = t_cur + h
             if pass_ == 1 and above and nh >= 3:

@@ -152,7 +152,8 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
                 & ((tau + 0.5 * h) < t_pow)[:, None]
             clear = np.linalg.norm(s[:, :3], axis=1) - (earth.WGS84_A + ATM_TOP_M)
             free = ~np.bool_(model["drag"]) | ((clear > 0) & (2.25 * np.sum(s[:, 3:] ** 2, axis=1) * h**2 < clear**2))
-            sub = act & ~(~in_stage.any(axis=1) & (np.abs(h - dt) < 1e-9) & free) & (h > H_MAX)
+            sub = act & ~(~in_stage.any(axis=1) & (np.abs(h - dt) < 1e-9) & free) & (h > H_MAX) \
+                & model.get("sub_steps", True)
             h = np.where(sub, h / np.ceil(np.where(sub, h, 1.0) / H_MAX - 1e-9), h)
             t_next = np.where(sub, t_cur + h, t_next)
             tm = tau + 0.5 * h

@@ -155,7 +155,7 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2, rng: np.random.Generator) 
     """
     spec = radar.spec
     t_scan = scan_times(traj.t, spec.scan_period_s)
-    pos, _ = state_at(traj, t_scan)
+    pos, _ = state_at(traj, t_scan, velocity=False)
     batch = traj.batch_shape
     az, el, r, ok = _aer_visible(radar, pos)
     ok &= in_flight(traj, t_scan)
