@@ -114,3 +114,69 @@ def test_the_planner_flags_boost_phase_plans_and_never_kills_out_of_reach():
             assert t <= burnouts[(ru, th)] + late
     kills = ev["kind"] == "intercept"
     assert not any("out of reach" in d for d in ev["detail"][kills])
+
+
+def _impact_case(sig_m, d_km, R_km=25.0):
+    """A track 300 s before a vertical-ish impact whose position covariance at the impact is
+    ~ sig_m² in every direction (velocity covariance zero, position covariance sig²), an asset
+    d_km east of the predicted impact point."""
+    lat0, lon0 = np.radians(45.0), np.radians(10.0)
+    imp = earth.geodetic_to_ecef(lat0, lon0, 0.0)
+    up = imp / np.linalg.norm(imp)
+    v = -3000.0 * up  # straight down: the ground error is the horizontal position error
+    P = np.zeros((1, 6, 6))
+    P[0, :3, :3] = np.eye(3) * sig_m**2
+    a_lat, a_lon = earth.destination(lat0, lon0, np.pi / 2, d_km * 1e3)
+    return (P, imp[None], imp[None], v[None], np.array([0.0]), np.atleast_1d(a_lat), np.atleast_1d(a_lon),
+            np.array([R_km * 1e3]))
+
+
+def test_impact_probability_matches_the_circular_normal():
+    """P(inside R) of a circular normal ground error: at the centre 1 - exp(-R²/2σ²) (Rayleigh),
+    and off-centre the Rice distribution's CDF, checked by sampling."""
+    p, sig, d = te.impact_probability(*_impact_case(20e3, 0.0))
+    # (the case's "down" is geocentric, 0.19 deg off the geodetic vertical at 45 N: 3e-6 in sigma)
+    assert sig[0] == pytest.approx(20e3, rel=1e-5)
+    assert p[0, 0] == pytest.approx(1 - np.exp(-25.0**2 / (2 * 20.0**2)), rel=1e-5)
+    p, sig, d = te.impact_probability(*_impact_case(50e3, 100.0))
+    rng = np.random.default_rng(3)
+    xy = rng.normal(0.0, 50e3, (200_000, 2)) - np.array([100e3, 0.0])
+    mc = np.mean(np.hypot(xy[:, 0], xy[:, 1]) <= 25e3)
+    assert p[0, 0] == pytest.approx(mc, abs=4 * np.sqrt(mc * (1 - mc) / 200_000))
+    assert d[0, 0] == pytest.approx(100e3, rel=1e-3)
+
+
+def test_impact_probability_of_a_precise_track_is_the_point_test():
+    """With metre-level uncertainty the probability is 1 inside the radius and 0 outside:
+    the old point-estimate test, recovered."""
+    assert te.impact_probability(*_impact_case(1.0, 24.0))[0][0, 0] == pytest.approx(1.0)
+    assert te.impact_probability(*_impact_case(1.0, 26.0))[0][0, 0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_stale_track_far_off_still_may_threaten():
+    """A prediction 143 km off a city with a 25 km radius: with a 1 km error it cannot hit
+    (P ~ 0); with the ~100 km error of a track that lost its radars it can (P of a few %),
+    and the city lies inside the 3-sigma circle, which keeps a declared threat declared."""
+    p_sharp = te.impact_probability(*_impact_case(1e3, 143.0))[0][0, 0]
+    p_stale, sig, d = te.impact_probability(*_impact_case(100e3, 143.0))
+    assert p_sharp < 1e-12 and 0.01 < p_stale[0, 0] < 0.1
+    assert d[0, 0] - 25e3 <= 3 * sig[0]
+
+
+def test_the_last_chance_is_the_latest_launch_that_meets_the_path():
+    """``launch_latest`` is max over the allowed samples of t - tau (the latest launch that
+    still meets the path), not the launch for the window's latest intercept.  With a fly-out
+    time tau(t) = 60 + 0.02 (t - 100)² the latest launch is at t = 125 (d(t - tau)/dt = 0):
+    52.5 s; the window (ready at 0) closes where t - tau = 0, a launch at 0."""
+    from shieldlab.engage.solver import intercept_window
+
+    def time_to(p):
+        return 60.0 + 0.02 * (p[..., 0] - 100.0) ** 2  # the path's x coordinate is its time
+
+    t = np.arange(0.0, 300.0, 1.0)
+    pos = np.zeros((1, t.size, 3))
+    pos[0, :, 0] = t
+    w = intercept_window(t, pos, np.zeros_like(pos), time_to, np.array([0.0]), latest=True)
+    assert w["found"][0]
+    assert w["launch_latest"][0] == pytest.approx(52.5, abs=1e-9)
+    assert abs(w["launch_last"][0]) < 0.5  # the latest intercept needs a launch at once

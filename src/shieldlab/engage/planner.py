@@ -74,35 +74,14 @@ _SLIP_STEP_S = 0.5  # s, spacing of the true path sampled within the slip by the
 def intercept_point_sigma(P: np.ndarray, r_track: np.ndarray, r_int: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """Position uncertainty [m] of a predicted intercept point, from the track covariance.
 
-    The track covariance ``P`` (M, 6, 6) (ECEF position [m] and velocity [m/s], at the
-    track's time) is carried over ``dt`` (M,) [s] to the intercept time through the
-    linearised ballistic transition Phi = exp(A dt), A = [[0, I], [G, 0]], with the
-    point-mass gravity gradient G = GM/r³ (3 uuᵀ - I) held constant at the midpoint of
-    the track position ``r_track`` and the intercept point ``r_int`` (M, 3) [m ECEF]
-    (Zarchan, *Tactical and Strategic Missile Guidance*, the ballistic-target chapters;
-    Bar-Shalom, Li & Kirubarajan 2001, §4.2 for P' = Phi P Phiᵀ).  With ω² = GM/r³ that
-    exponential is closed form: along u (radial) cosh(√2 ωt) and sinh(√2 ωt)/(√2 ω),
-    across it cos(ωt) and sin(ωt)/ω (radial errors grow, horizontal ones are bounded).
-    Neglected: the rotating-frame terms (Coriolis, < 2 Ω t ≈ 5 % over 300 s), J2, drag
-    and process noise (the gate judges the track itself, not the threat's unmodelled
-    manoeuvres).  Returns sqrt of the largest eigenvalue of the 3x3 position block: the
-    1-sigma error along the worst direction (the kill vehicle must cover that one).
+    The track covariance ``P`` (M, 6, 6) at the track's time is carried over ``dt`` (M,) [s]
+    to the intercept point ``r_int`` (M, 3) [m ECEF] by
+    :func:`shieldlab.engage.threat_eval.predicted_position_covariance` (linearised ballistic
+    transition, closed form).  Returns sqrt of the largest eigenvalue of the 3x3 position
+    block: the 1-sigma error along the worst direction (the kill vehicle must cover that one).
     """
-    P = np.asarray(P, float)
-    dt = np.asarray(dt, float)
-    rm = 0.5 * (np.asarray(r_track, float) + np.asarray(r_int, float))
-    rn = np.linalg.norm(rm, axis=-1)
-    u = rm / rn[:, None]
-    om = np.sqrt(earth.GM / rn**3)
-    s2 = np.sqrt(2.0)
-    uu = u[:, :, None] * u[:, None, :]
-    tt = np.eye(3) - uu
-    a_r, b_r = np.cosh(s2 * om * dt), np.sinh(s2 * om * dt) / (s2 * om)
-    a_t, b_t = np.cos(om * dt), np.sin(om * dt) / om
-    M = np.concatenate([a_r[:, None, None] * uu + a_t[:, None, None] * tt,
-                        b_r[:, None, None] * uu + b_t[:, None, None] * tt], axis=-1)  # (M, 3, 6)
-    Pp = M @ P @ np.swapaxes(M, -1, -2)
-    lam = np.linalg.eigvalsh(0.5 * (Pp + np.swapaxes(Pp, -1, -2)))[:, -1]
+    Pp = threat_eval.predicted_position_covariance(P, r_track, r_int, dt)
+    lam = np.linalg.eigvalsh(Pp)[:, -1]
     return np.sqrt(np.maximum(lam, 0.0))
 
 
@@ -154,6 +133,7 @@ def engage_with_log(world, tracks: dict[str, Tracks], truth: Trajectories, unifo
     max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
     interval = doc.planning_interval_s
     gate_k = float(getattr(doc, "track_quality_sigma", None) or 0.0)  # 0: no launch gate
+    threat_p = float(doc.threat_probability)  # engage a threat this likely to hit a defended asset
     magazine = np.tile(np.array([b.rounds for b in bats]), (C, 1))
     reserve = np.array([getattr(b, "reserve", 0) for b in bats])
     fans = [fan_for(b.spec, b.burnout_speed) for b in bats]
@@ -168,6 +148,8 @@ def engage_with_log(world, tracks: dict[str, Tracks], truth: Trajectories, unifo
     reason = np.full((C, N, len(bats)), _R["no-track"], np.int8)
     in_hold = np.full((C, N, len(bats)), -1, np.int8)
     last_look = np.full((C, N), np.nan)
+    declared = np.zeros((C, N), bool)  # judged a threat to a defended asset at some look
+    deadline = np.full((C, N, len(bats)), np.inf)  # per battery: the earliest last chance seen on a boost track
     holds: list[tuple] = []
 
     def log_hold(c, n, b, code):
@@ -213,9 +195,17 @@ def engage_with_log(world, tracks: dict[str, Tracks], truth: Trajectories, unifo
             pos, vel, ev = coast(x, PREDICT_DT, J)
             boost = np.zeros(cs.size, bool)
             if doc.engage == "threatening" and len(world.assets):
-                ilat, ilon, _ = earth.ecef_to_geodetic(ev[:, 5:8])
-                dist = earth.great_circle_distance(ilat[:, None], ilon[:, None], asset_lat, asset_lon)
-                threat_ok = np.isfinite(ev[:, 4]) & (dist <= asset_r).any(axis=1)
+                # the chance that the ballistic prediction lands on an asset, with the track's
+                # uncertainty carried to the impact (threat_eval.impact_probability)
+                j_imp = np.clip(np.floor(np.nan_to_num(ev[:, 4], posinf=0.0) / PREDICT_DT).astype(int), 0, J - 1)
+                p_hit, sig_g, d_a = threat_eval.impact_probability(
+                    P, x[:, :3], ev[:, 5:8], vel[np.arange(cs.size), j_imp], ev[:, 4], asset_lat, asset_lon, asset_r)
+                # a threat once declared stays declared while an asset lies inside its impact's
+                # 3-sigma circle: a track that loses its radars at burnout grows uncertain, and
+                # that is no evidence that the threat turned away
+                plausible = (d_a - asset_r <= 3.0 * sig_g[:, None]).any(axis=1)
+                threat_ok = np.isfinite(ev[:, 4]) & ((p_hit >= threat_p).any(axis=1)
+                                                     | (declared[cs, ns] & plausible))
                 # a track that may still be under thrust: judge it by its impact corridor, and
                 # plan on the path that lands nearest the asset it threatens (threat_eval), from
                 # its last state backed by a detection
@@ -234,6 +224,7 @@ def engage_with_log(world, tracks: dict[str, Tracks], truth: Trajectories, unifo
                     if re.size:
                         pos[re], vel[re], ev[re] = threat_eval.predict(seen[re], accel[re], burn[hit], PREDICT_DT, J,
                                                                        t_state=tr.t[k_now[re]] - t_track)
+                declared[cs, ns] |= threat_ok
             else:
                 threat_ok = np.ones(cs.size, bool)
             impact_t = t_track + ev[:, 4]
@@ -262,12 +253,16 @@ def engage_with_log(world, tracks: dict[str, Tracks], truth: Trajectories, unifo
                 reason[cs[found], ns[found], b] = _WAITING
                 if found.size == 0:
                     continue
-                # on a track still under thrust, hold fire to the last chance (the launch for the
-                # window's latest intercept, less one interval): the prediction improves, often to
-                # a ballistic one, and the salvo then takes the earliest intercept still open
+                # on a track still under thrust, hold fire to the last chance: the latest launch
+                # that still meets the path anywhere inside the envelope, less one interval (the
+                # prediction improves, often to a ballistic one, and the salvo then takes the
+                # earliest intercept still open).  The earliest such deadline seen for a threat is
+                # kept, so a noisy prediction cannot push the last chance later.
                 hold = w["launch_first"]
                 if boost.any():
-                    hold = np.where(boost, w["launch_last"] - interval, hold)
+                    bf = found[boost[found]]
+                    deadline[cs[bf], ns[bf], b] = np.minimum(deadline[cs[bf], ns[bf], b], w["launch_latest"][bf])
+                    hold = np.where(boost, deadline[cs, ns, b] - interval, hold)
                 pi, vt = w["p_first"][found], w["v_first"][found]
                 closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
                 pk = kill_probability(spec, closing, crossing)

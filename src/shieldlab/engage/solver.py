@@ -130,8 +130,11 @@ def intercept_window(t, pos, vel, time_to, t_ready, ok=None, iterations=18, late
 
     Returns a dict of (M,) / (M, 3) arrays: ``found``; ``t_first``, ``p_first``, ``v_first``
     (threat velocity), ``launch_first``; ``t_last``, ``p_last``, ``v_last``, ``launch_last``
-    (``inf``/unspecified where not found).  The latest intercept is the last point of the
-    first continuous stretch of feasible samples (``latest=False``: not computed, no ``*_last`` keys).
+    (``inf``/unspecified where not found); ``launch_latest``, the latest launch time that
+    still meets the path at an allowed sample (``t_j - tau_j`` at its largest: the last
+    chance to fire, which need not be the launch for the latest intercept).  The latest
+    intercept is the last point of the first continuous stretch of feasible samples
+    (``latest=False``: not computed, no ``*_last`` or ``launch_latest`` keys).
     """
     M, J = pos.shape[:2]
     ok = np.ones((M, J), bool) if ok is None else ok
@@ -148,6 +151,9 @@ def intercept_window(t, pos, vel, time_to, t_ready, ok=None, iterations=18, late
     out = {"found": found}
     todo = [("first", j)]
     if latest:
+        with np.errstate(invalid="ignore"):
+            slack = np.where(good, g, -np.inf).max(axis=1)  # launch at t_ready + slack still meets it
+        out["launch_latest"] = np.where(found, t_ready + slack, np.inf)
         after = good | (np.arange(J)[None, :] < j[:, None])
         jl = np.where(after.all(axis=1), J - 1, np.argmin(after, axis=1) - 1)
         todo.append(("last", np.maximum(jl, j)))

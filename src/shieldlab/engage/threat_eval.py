@@ -28,6 +28,15 @@ fired.  This module adds the boost-phase half:
   point; of several threatened assets the farthest along the corridor), flown by
   :func:`predict`.
 
+* **Probability of hitting an asset** (:func:`impact_probability`).  A ballistic track's
+  predicted impact carries the track's uncertainty: the position covariance is carried to
+  the impact time (:func:`predicted_position_covariance`) and onto the ground along the
+  impact velocity (a point early or late along the path lands farther or shorter), and
+  the chance that the warhead lands inside an asset's radius is that of the circularised
+  ground error (Marcum Q).  Fire control engages when it reaches the doctrine's
+  ``threat_probability`` — not only when the point estimate falls inside the radius,
+  which a stale track 140 km off a city never does, however uncertain.
+
 This is the logic of a launch-point/heading threat evaluation ("impact corridor" or
 "threat fan"), done with the same ballistic propagator fire control uses after burnout.
 Limits: a missile that dog-legs out of its plane is not bracketed; the hypotheses hold
@@ -115,6 +124,81 @@ def predict(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, dt: float, T: in
                           np.full(M, np.inf), grid_t0=0.0, dt=dt, T=T, model=_MODEL, record=record,
                           t_max=(T - 1) * dt - float(np.min(t0, initial=0.0)))
     return pos, vel, ev
+
+
+def predicted_position_covariance(P: np.ndarray, r_track: np.ndarray, r_pred: np.ndarray,
+                                  dt: np.ndarray) -> np.ndarray:
+    """Position covariance (M, 3, 3) [m²] of a ballistic prediction ``dt`` (M,) seconds ahead.
+
+    The track covariance ``P`` (M, 6, 6) (ECEF position [m] and velocity [m/s]) is carried
+    through the linearised ballistic transition Phi = exp(A dt), A = [[0, I], [G, 0]], with
+    the point-mass gravity gradient G = GM/r³ (3 uuᵀ - I) held constant at the midpoint of
+    the track position ``r_track`` and the predicted point ``r_pred`` (M, 3) (Zarchan,
+    *Tactical and Strategic Missile Guidance*, the ballistic-target chapters; Bar-Shalom, Li
+    & Kirubarajan 2001, §4.2 for P' = Phi P Phiᵀ).  With ω² = GM/r³ the exponential is closed
+    form: along u (radial) cosh(√2 ωt) and sinh(√2 ωt)/(√2 ω), across it cos(ωt) and
+    sin(ωt)/ω (radial errors grow, horizontal ones are bounded).  Neglected: the
+    rotating-frame terms (Coriolis, < 2 Ω t ≈ 5 % over 300 s), J2, drag and process noise.
+    """
+    P = np.asarray(P, float)
+    dt = np.asarray(dt, float)
+    rm = 0.5 * (np.asarray(r_track, float) + np.asarray(r_pred, float))
+    rn = np.linalg.norm(rm, axis=-1)
+    u = rm / rn[:, None]
+    om = np.sqrt(earth.GM / rn**3)
+    s2 = np.sqrt(2.0)
+    uu = u[:, :, None] * u[:, None, :]
+    tt = np.eye(3) - uu
+    a_r, b_r = np.cosh(s2 * om * dt), np.sinh(s2 * om * dt) / (s2 * om)
+    a_t, b_t = np.cos(om * dt), np.sin(om * dt) / om
+    M = np.concatenate([a_r[:, None, None] * uu + a_t[:, None, None] * tt,
+                        b_r[:, None, None] * uu + b_t[:, None, None] * tt], axis=-1)  # (M, 3, 6)
+    Pp = M @ P @ np.swapaxes(M, -1, -2)
+    return 0.5 * (Pp + np.swapaxes(Pp, -1, -2))
+
+
+def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarray, impact_vel: np.ndarray,
+                       dt: np.ndarray, asset_lat: np.ndarray, asset_lon: np.ndarray,
+                       asset_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability (M, A) that each of M predicted impacts lands inside each of A assets, with
+    the circularised 1-sigma ground error (M,) [m] and the distances (M, A) [m] it used.
+
+    ``P`` (M, 6, 6) track covariance at ``r_track`` (M, 3); ``impact_pos``, ``impact_vel``
+    (M, 3) the predicted impact point [ECEF m] and the velocity there [m/s], ``dt`` (M,) [s]
+    from the track to the impact; assets at ``asset_lat``, ``asset_lon`` (A,) [rad] with
+    radius ``asset_r`` (A,) [m].
+
+    The position error at the impact time, δr, moves the impact point on the ground by
+    ``δg = δr_h - v_h (δr_u / v_u)`` (local east-north-up at the impact; a point early on
+    the path still has ``δr_u / |v_u|`` seconds to fly).  Its 2×2 covariance is
+    circularised to σ = (det Σ_g)^(1/4) (the geometric mean of the ellipse's axes), and the
+    probability that a circular normal error about the predicted point falls within R of an
+    asset at distance d is ``1 - Q_1(d/σ, R/σ)`` = the CDF of a non-central χ² with two
+    degrees of freedom, non-centrality (d/σ)², at (R/σ)² (Marcum; e.g. Richards, *Fundamentals
+    of Radar Signal Processing*, 2005, §6.3).  Predictions that never land (``nan`` impact)
+    give 0.
+    """
+    from scipy.stats import ncx2
+
+    impact_pos = np.asarray(impact_pos, float)
+    ok = np.isfinite(impact_pos).all(axis=-1) & np.isfinite(np.asarray(dt, float))
+    pos = np.where(ok[:, None], impact_pos, np.array([earth.WGS84_A, 0.0, 0.0]))
+    Pp = predicted_position_covariance(P, r_track, pos, np.where(ok, dt, 0.0))
+    lat, lon, _ = earth.ecef_to_geodetic(pos)
+    E = earth.enu_matrix(lat, lon)  # (M, 3, 3), rows east, north, up
+    v = np.einsum("mij,mj->mi", E, np.where(ok[:, None], impact_vel, 0.0))
+    vu = np.minimum(v[:, 2], -0.05 * np.linalg.norm(v, axis=-1) - 1e-9)  # descending; not grazing
+    H = np.zeros((pos.shape[0], 2, 3))
+    H[:, 0, 0] = H[:, 1, 1] = 1.0
+    H[:, 0, 2] = -v[:, 0] / vu
+    H[:, 1, 2] = -v[:, 1] / vu
+    H = H @ E
+    Sg = H @ Pp @ np.swapaxes(H, -1, -2)
+    sigma = np.maximum(np.sqrt(np.sqrt(np.maximum(np.linalg.det(Sg), 0.0))), 1.0)  # m; >= 1 m
+    d = earth.great_circle_distance(lat[:, None], lon[:, None], np.asarray(asset_lat), np.asarray(asset_lon))
+    R = np.asarray(asset_r, float)[None, :]
+    p = ncx2.cdf((R / sigma[:, None]) ** 2, 2, (d / sigma[:, None]) ** 2)
+    return np.where(ok[:, None], p, 0.0), np.where(ok, sigma, np.inf), np.where(ok[:, None], d, np.inf)
 
 
 def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S):

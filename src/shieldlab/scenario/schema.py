@@ -163,6 +163,11 @@ class DoctrineCfg(_Strict):
 
     engage: Literal["threatening", "all"] = Field(
         "threatening", description="engage only threats predicted to land on a defended asset, or all")
+    threat_probability: float = Field(
+        0.1, gt=0.0, le=1.0,
+        description="with engage: threatening, a track is engaged when the probability that its predicted "
+                    "impact (with the track's uncertainty) lands inside a defended asset's radius reaches this "
+                    "[probability]")
     salvo: int = Field(1, ge=1, le=4, description="interceptors fired per engagement (shoot-shoot) [rounds]")
     shoot_look_shoot: bool = Field(True, description="look at the result of an engagement before the next")
     max_engagements: int = Field(2, ge=1, le=5, description="engagements per threat (with shoot-look-shoot)")
