@@ -452,3 +452,15 @@ def test_non_finite_and_out_of_range_figures_are_rejected(tmp_path, section, ide
     with pytest.raises(CatalogError) as exc:
         load_yaml_entries(path, MODELS[section])
     assert f"field '{field}'" in str(exc.value)
+
+
+def test_the_russian_early_warning_radars_carry_their_claims():
+    """Armavir's Voronezh-DM at RIA's 4,000 km and Gabala's Daryal at the 6,000 km Russian
+    claim, each with its source saying how far the figure is confirmed."""
+    from shieldlab import catalog
+
+    s = catalog.sensors()
+    assert s["voronezh-dm"].max_range_km == 4000 and "RIA" in s["voronezh-dm"].source
+    assert s["daryal"].max_range_km == 6000 and "Russian claim" in s["daryal"].source
+    for k in ("voronezh-dm", "daryal"):
+        assert "assumption" in s[k].source
