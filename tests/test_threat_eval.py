@@ -180,3 +180,19 @@ def test_the_last_chance_is_the_latest_launch_that_meets_the_path():
     assert w["found"][0]
     assert w["launch_latest"][0] == pytest.approx(52.5, abs=1e-9)
     assert abs(w["launch_last"][0]) < 0.5  # the latest intercept needs a launch at once
+
+
+def test_a_young_track_on_the_way_down_is_not_boosting():
+    """A track too young to show its thrust counts as boosting — unless it is clearly
+    descending: a Scud first seen in re-entry must not be held to a 'last chance'."""
+    then, now = _coast_pair()
+    P = np.tile(np.eye(6) * 100.0, (1, 1, 1))  # 10 m, 10 m/s
+    nan = np.full_like(then, np.nan)
+    climbing = now.copy()
+    falling = now.copy()
+    falling[:, 3:] *= -1.0  # the same speed, downward
+    b_up, _ = te.thrusting(climbing, P, nan, P, np.array([8.0]))
+    b_down, _ = te.thrusting(falling, P, nan, P, np.array([8.0]))
+    assert b_up[0] and not b_down[0]
+    vague = np.tile(np.eye(6) * 1e8, (1, 1, 1))  # 10 km/s velocity sigma: cannot tell
+    assert te.thrusting(falling, vague, nan, vague, np.array([8.0]))[0][0]

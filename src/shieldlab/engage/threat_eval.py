@@ -85,7 +85,10 @@ def thrusting(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: 
     """Whether each track shows thrust (M,), and its thrust acceleration [m/s^2]
     clipped to :data:`ACCEL_RANGE` (M,), from its states ``x_now`` and ``x_then`` (M, 6)
     ``dt`` (M,) seconds apart [ECEF m, m/s] and their covariances (M, 6, 6).
-    ``x_then`` may be nan (track too young): then True, at the lowest acceleration."""
+    ``x_then`` may be nan (track too young): then True, at the lowest acceleration —
+    unless the track is clearly descending (radial velocity below minus twice its standard
+    deviation): no missile thrusts on the way down, so a threat first seen in re-entry is
+    judged ballistic at once."""
     ok = np.isfinite(x_then).all(axis=1) & (dt > 0)
     dts = np.where(ok, dt, 1.0)
     xt = np.where(ok[:, None], x_then, x_now)
@@ -98,7 +101,12 @@ def thrusting(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: 
     along = np.where(ok, np.einsum("mi,mi->m", a, u), 0.0)
     var = np.einsum("mi,mij,mj->m", u, P_now[:, 3:, 3:], u) + np.einsum("mi,mij,mj->m", u, Pt[:, 3:, 3:], u)
     sig = np.sqrt(np.maximum(var, 0.0)) / dts
-    return ~ok | (along > np.maximum(ACCEL_MIN, SIGMAS * sig)), np.clip(along, *ACCEL_RANGE)
+    up = x_now[:, :3] / np.linalg.norm(x_now[:, :3], axis=1)[:, None]
+    v_up = np.einsum("mi,mi->m", x_now[:, 3:], up)
+    sig_up = np.sqrt(np.maximum(np.einsum("mi,mij,mj->m", up, P_now[:, 3:, 3:], up), 0.0))
+    descending = v_up < -SIGMAS * sig_up
+    young = ~ok & ~descending
+    return young | (along > np.maximum(ACCEL_MIN, SIGMAS * sig)), np.clip(along, *ACCEL_RANGE)
 
 
 def _boost_vehicle(accel: np.ndarray, burn: np.ndarray) -> Vehicle:

@@ -101,15 +101,19 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
                t0=0.0, dt=dt, T=T)
     dispersed = np.array([not t.dispersion.is_zero for t in th])
     if world.duration is not None and not np.isfinite(traj.impact_time).all():
-        n = int(np.flatnonzero(~np.isfinite(traj.impact_time))[0])
-        lands = fly(veh.take(np.array([n])), th[n].launch.ecef[None], launch_t[n:n + 1], steer.kick[n:n + 1],
-                    steer.azimuth[n:n + 1], steer.cutoff[n:n + 1], t0=0.0, dt=dt,
-                    T=_grid_size(replace(world, duration=None), t_max)).impact_time[0]
-        when = f"lands {lands:.0f} s after the epoch" if np.isfinite(lands) else "does not land"
-        raise InputError(f"the simulated time ends before threat {th[n].name!r} {when}: make duration_s at least "
-                         f"{np.ceil(lands + _LANDING_MARGIN_S):.0f} or leave it out (until the last threat lands)"
-                         if np.isfinite(lands) else f"threat {th[n].name!r} {when} within the simulated time",
-                         source=world.source, field="duration_s")
+        late = np.flatnonzero(~np.isfinite(traj.impact_time))
+        lands = fly(veh.take(late), np.array([th[n].launch.ecef for n in late]), launch_t[late], steer.kick[late],
+                    steer.azimuth[late], steer.cutoff[late], t0=0.0, dt=dt,
+                    T=_grid_size(replace(world, duration=None), t_max)).impact_time
+        if not np.isfinite(lands).all():
+            n = int(late[np.flatnonzero(~np.isfinite(lands))[0]])
+            raise InputError(f"threat {th[n].name!r} does not land within the simulated time", source=world.source,
+                             field="duration_s")
+        n = int(late[np.argmax(lands)])
+        raise InputError(f"the simulated time ends before the threats land (the last, {th[n].name!r}, "
+                         f"{lands.max():.0f} s after the epoch): make duration_s at least "
+                         f"{np.ceil(lands.max() + _LANDING_MARGIN_S):.0f} or leave it out (until the last "
+                         f"threat lands)", source=world.source, field="duration_s")
     if world.duration is None:  # keep the grid until shortly after the last impact
         last = np.nanmax(np.where(np.isfinite(traj.impact_time), traj.impact_time, np.nan))
         margin = _DISPERSED_MARGIN_S if dispersed.any() else _LANDING_MARGIN_S

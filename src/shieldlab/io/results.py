@@ -129,8 +129,12 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
             detail = "target gone"
         elif short > bat.spec.divert_m:
             detail = f"out of reach: threat {short / 1e3:.1f} km from the planned point"
-        else:
+        elif err > bat.spec.divert_m:
+            detail = f"handover error {err:.0f} m, beyond the {bat.spec.divert_m:.0f} m divert"
+        elif e.killed[i]:
             detail = f"handover error {err:.0f} m"
+        else:
+            detail = f"handover error {err:.0f} m; the kill draw failed (pk {e.pk[i]:.2f} x {e.rounds[i]})"
         rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail,
                      *geom, ""))
     dec = chunk.decisions
