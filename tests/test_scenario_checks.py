@@ -311,3 +311,16 @@ def test_reference_tool_check_mode():
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "scenario_reference.py"), "--check"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_key_given_twice_is_an_error(tmp_path):
+    """Plain YAML keeps the last of two equal keys, so a battery's rounds could change
+    without a word: the loader refuses, naming the line."""
+    from shieldlab.errors import InputError
+    from shieldlab.scenario.loader import load
+
+    f = tmp_path / "dup.yaml"
+    f.write_text("name: a\nname: b\nepoch: 2020-01-01T00:00:00Z\nthreats: []\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load(str(f))
+    assert "duplicate key 'name'" in str(e.value) and "line 2" in str(e.value)

@@ -80,6 +80,25 @@ def parse(data: object, source: str) -> Scenario:
         raise InputError(problems=_problems(e), source=source) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (plain
+    YAML keeps the last, so a battery's rounds could change without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                dup = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if dup:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (YAML would keep only the last)", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path | Traversable, source: str | None = None) -> object:
     """The YAML document in ``path``; ``source`` (default: the path) names it in errors."""
     source = str(path) if source is None else source
@@ -92,7 +111,7 @@ def read_yaml(path: Path | Traversable, source: str | None = None) -> object:
     except (PermissionError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read: {e.__class__.__name__}", source=source) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
