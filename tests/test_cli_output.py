@@ -504,10 +504,240 @@ def test_demo_replaces_its_own_folder_but_not_one_given(tmp_path, monkeypatch, c
 @pytest.mark.parametrize("args, words", [
     (["run", "epaa-phase-1", "--runs", "-3"], "'--runs'"),
     (["run", "epaa-phase-1", "--bogus"], "--bogus"),
-    (["run"], "'scenario'"),
+    (["run"], "'SCENARIO'"),
     (["no-such-command"], "'no-such-command'"),
 ])
 def test_usage_errors_are_one_line(args, words, capsys, no_simulation):
     assert main(args) == 2
     line = _error_line(capsys.readouterr().err)
     assert words in line and "--help" in line
+
+
+# --- output files: never an existing file unasked, never the scenario itself ---------------------
+
+@pytest.fixture
+def no_footprint(monkeypatch):
+    """Fail the test if a footprint is computed."""
+    from shieldlab.analysis import footprint as fpm
+
+    def boom(*a, **k):
+        raise AssertionError("computed although the input was bad")
+
+    monkeypatch.setattr(fpm, "compute", boom)
+    monkeypatch.setattr(fpm, "aircraft_reach", boom)
+
+
+@pytest.mark.parametrize("flag", ["--json-out", "--out"])
+def test_footprint_never_writes_over_its_scenario(tiny, tmp_path, capsys, monkeypatch, no_footprint, flag):
+    scn = tmp_path / "victim.png"  # a scenario file whose name is a valid map name too
+    scn.write_text(TINY)
+    monkeypatch.chdir(tmp_path)
+    for target in (scn, Path("victim.png"), tmp_path / "sub" / ".." / "victim.png"):
+        for force in ([], ["--force"]):
+            assert main(["footprint", str(scn), flag, str(target), *force]) == 2
+            assert _error_line(capsys.readouterr().err).startswith(f"error: {flag}:")
+    assert scn.read_text() == TINY
+
+
+@pytest.mark.parametrize("flag, name", [("--json-out", "fp.json"), ("--out", "map.svg")])
+def test_footprint_refuses_an_existing_file_without_force(tiny, tmp_path, capsys, no_footprint, flag, name):
+    target = tmp_path / name
+    target.write_text("keep me")
+    assert main(["footprint", str(tiny), flag, str(target)]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {flag}:") and "--force" in line
+    assert target.read_text() == "keep me"
+
+
+def test_footprint_force_replaces_an_existing_file(tiny, tmp_path):
+    target = tmp_path / "fp.json"
+    target.write_text("old")
+    assert main(["footprint", str(tiny), "--json-out", str(target), "--force", "--quiet"]) == 0
+    assert "lat_deg" in json.loads(target.read_text())
+
+
+def test_footprint_refuses_one_file_for_map_and_json(tiny, tmp_path, capsys, no_footprint):
+    assert main(["footprint", str(tiny), "--out", str(tmp_path / "a.svg"), "--json-out", str(tmp_path / "a.svg")]) == 2
+    assert _error_line(capsys.readouterr().err).startswith("error: --json-out:")
+
+
+# --- --half-width too small, --force alone, options that do not apply -----------------------------
+
+@pytest.mark.parametrize("h", ["1e-300", "5e-324", "1e-9"])
+def test_tiny_half_width_is_refused_not_a_crash(tiny, capsys, no_simulation, h):
+    assert main(["run", str(tiny), "--half-width", h]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith("error: --half-width:") and "more than the 1,000,000 allowed" in line
+
+
+def test_force_without_out_is_refused(tiny, capsys, no_simulation):
+    assert main(["run", str(tiny), "--force"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith("error: --force:") and "--out" in line
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--aircraft", "--site", "pad"], "--site"),
+    (["--aircraft", "--cue-delay-s", "30"], "--cue-delay-s"),
+    (["--aircraft", "--step-deg", "0.5"], "--step-deg"),  # no grid to set the step of
+    (["--alt-km", "10"], "--alt-km"),
+    (["--country", "Syria"], "--country"),
+])
+def test_footprint_refuses_options_that_do_not_apply(tiny, capsys, no_footprint, args, field):
+    assert main(["footprint", str(tiny), *args]) == 2
+    assert _error_line(capsys.readouterr().err).startswith(f"error: {field}:")
+
+
+def test_footprint_aircraft_step_applies_to_a_box(tiny, capsys, monkeypatch):
+    from shieldlab.analysis import footprint as fpm
+
+    seen = {}
+
+    def fake(world, alt_km, grid=None, focus=None):
+        seen.update(alt_km=alt_km, step=grid.step_deg, focus=focus)
+        raise AssertionError("stop here")
+
+    monkeypatch.setattr(fpm, "aircraft_reach", fake)
+    with pytest.raises(AssertionError, match="stop here"):
+        main(["footprint", str(tiny), "--aircraft", "--bbox", "35,37,35,38", "--step-deg", "0.5"])
+    assert seen == {"alt_km": 10.0, "step": 0.5, "focus": "Syria"}
+
+
+# --- the footer, means' intervals, plurals -------------------------------------------------------
+
+def test_footer_names_both_interval_methods_and_means_intervals(tiny, capsys, wide):
+    assert main(["run", str(tiny), "--runs", "6", "--seed", "3"]) == 0
+    text = capsys.readouterr().out
+    assert main(["run", str(tiny), "--runs", "6", "--seed", "3", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert "probabilities: Wilson score; means: Student t" in text
+    assert "Wilson score, 95 %" not in text
+    for label, key in (("mean interceptors fired", "mean_interceptors_fired"), ("mean assets hit", "mean_assets_hit")):
+        lo, hi = s[f"{key}_ci95"]
+        assert f"{label} {s[key]:.2f} ({lo:.2f}–{hi:.2f})" in text, key
+
+
+def test_one_run_is_singular_and_has_no_means_interval(tiny, capsys, wide):
+    assert main(["run", str(tiny), "--runs", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "— 1 run," in text and "over 1 run " in text and "1 runs" not in text
+    assert "mean assets hit 0.00" in text or "mean assets hit 1.00" in text
+    assert "mean assets hit 0.00 (" not in text and "mean assets hit 1.00 (" not in text
+
+
+def test_validate_counts_in_the_singular(tiny, capsys):
+    assert main(["validate", str(tiny)]) == 0
+    assert "1 sensor, 1 battery, 1 threat, 1 asset" in capsys.readouterr().out
+
+
+# --- piped tables ---------------------------------------------------------------------------------
+
+def test_piped_tables_keep_names_whole(tmp_path):
+    name = "sejjil-athens-salvo / ensemble#1"
+    scn = tmp_path / "s.yaml"
+    scn.write_text(TINY.replace('"scud [/]"', f'"{name}"'))
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    r = subprocess.run(EXE + ["run", str(scn), "--runs", "2"], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert name in r.stdout
+    assert any(ln.startswith("mean leakers per raid") and "mean assets hit" in ln for ln in r.stdout.splitlines())
+    r = subprocess.run(EXE + ["catalog", "missiles"], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0 and "Scud-B (R-17 / 8K14, SS-1C)" in r.stdout
+
+
+def test_terminal_tables_fold_names_instead_of_cutting_them(tmp_path, capsys):
+    from rich.console import Console
+
+    name = "a-very-long-threat-name-that-cannot-fit-in-the-column-x1"
+    summary = {"scenario": "s", "runs": 2, "seed": 1, "mean_leakers": 0.0, "mean_leakers_ci95": [0, 0],
+               "mean_interceptors_fired": 1.0, "mean_interceptors_fired_ci95": [1, 1], "p_no_leaker": 1.0,
+               "p_no_leaker_ci95": [0.3, 1.0], "mean_assets_hit": 0.0, "mean_assets_hit_ci95": None,
+               "per_threat": [{"threat": name, "missile": "scud-b", "p_intercept": 1.0, "p_intercept_ci95": [0.3, 1],
+                               "p_leak": 0.0, "p_leak_ci95": [0, 0.7], "mean_interceptors": 1.0}]}
+    old = cli.out
+    cli.out = Console(markup=False, highlight=False, width=80, force_terminal=True, color_system=None)
+    try:
+        cli._print_summary(summary)
+    finally:
+        cli.out = old
+    text = capsys.readouterr().out
+    assert "…" not in text
+    assert "".join(ln.split("│")[1].strip() for ln in text.splitlines() if ln.count("│") > 3).startswith(name)
+
+
+# --- errors name the argument; non-finite floats ---------------------------------------------------
+
+@pytest.mark.parametrize("args, field", [
+    (["flyout", "scud-z", "--from", "35,36", "--to", "37,37"], "MISSILE"),
+    (["reach", "pac-4", "--site", "37,37", "--missile", "scud-b", "--from", "35,36", "--to", "37,37"], "INTERCEPTOR"),
+    (["reach", "pac-3-mse", "--site", "37,37", "--missile", "scud-z", "--from", "35,36", "--to", "37,37"],
+     "--missile"),
+])
+def test_unknown_catalogue_ids_name_the_argument(capsys, args, field):
+    assert main(args) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {field}:") and "known:" in line
+
+
+FLY = ["flyout", "scud-b", "--from", "35,36", "--to", "37,37"]
+REACH = ["reach", "pac-3-mse", "--site", "37,37", "--missile", "scud-b", "--from", "35,36", "--to", "37,37"]
+
+
+@pytest.mark.parametrize("args", [
+    FLY + ["--apogee-km", "nan"], FLY + ["--thrust-pct", "nan"], FLY + ["--drag-pct", "inf"],
+    REACH + ["--cue-delay-s", "nan"], REACH + ["--burnout-speed-kms", "nan"],
+    ["footprint", "x.yaml", "--step-deg", "nan"], ["footprint", "x.yaml", "--aircraft", "--alt-km", "-inf"],
+    ["run", "x.yaml", "--half-width", "nan"],
+])
+def test_non_finite_floats_are_refused_by_name(capsys, args):
+    assert main(args) == 2
+    line = _error_line(capsys.readouterr().err)
+    flag = next(a for a in args if a.startswith("--") and args[args.index(a) + 1].lstrip("-") in ("nan", "inf"))
+    assert f"'{flag}'" in line and "must be a finite number" in line
+
+
+@pytest.mark.parametrize("args, words", [
+    (FLY + ["--apogee-km", "6000"], "[1, 5000]"),
+    (["footprint", "x.yaml", "--step-deg", "20"], "[0.01, 10]"),
+    (["footprint", "x.yaml", "--aircraft", "--alt-km", "0"], "(0, 30]"),
+])
+def test_float_ranges_are_enforced(capsys, args, words):
+    assert main(args) == 2
+    assert words in _error_line(capsys.readouterr().err)
+
+
+# --- help ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command, words", [
+    ("footprint", ["[0.01, 10] deg", "(0, 30] km", "[0, 3600] s", "--site NAME", "--force"]),
+    ("reach", ["min-energy, lofted or depressed", "print JSON instead of a table"]),
+    ("flyout", ["min-energy, lofted or depressed", "[mrad]", "print JSON instead of a table"]),
+    ("demo", ["Monte Carlo runs", "random seed"]),
+    ("presets", ["print JSON instead of a table"]),
+    ("catalog", ["print JSON instead of a table"]),
+    ("validate", ["instead of a table"]),
+])
+def test_help_describes_every_option(command, words, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    for w in words:
+        assert w in text, (command, w)
+    assert "<list[str]>" not in text and "{" not in text.splitlines()[0]
+
+
+def test_usage_line_names_arguments_plainly(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    for command, arg in (("run", "SCENARIO"), ("footprint", "SCENARIO"), ("flyout", "MISSILE"),
+                         ("reach", "INTERCEPTOR")):
+        assert main([command, "--help"]) == 0
+        usage = capsys.readouterr().out.splitlines()[0]
+        assert usage.endswith(f"[OPTIONS] {arg}"), usage
+
+
+def test_map_titles_choose_the_area_unit_by_size():
+    from shieldlab.analysis.maps import area_pair_text
+
+    assert area_pair_text(1234.4, 270_000) == "1,234 km² of 270,000 km²"
+    assert area_pair_text(0, 270_000) == "0 km² of 270,000 km²"
+    assert area_pair_text(400_000, 2_500_000) == "0.40 M km² of 2.50 M km²"

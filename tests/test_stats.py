@@ -161,3 +161,21 @@ def test_mean_interval_coverage():
     _, lo, hi = mean_interval(x, axis=1)
     cover = np.mean((lo <= 1.2) & (1.2 <= hi))
     assert 0.93 <= cover <= 0.97
+
+
+@pytest.mark.parametrize("h", [1e-300, 5e-324, 1e-160, 1e-9])
+def test_runs_for_half_width_refuses_a_count_past_exact_floats(h):
+    from shieldlab.stats import MAX_COUNT
+
+    with pytest.raises(ValueError, match="needs more than"):
+        runs_for_half_width(h)
+    with pytest.raises(ValueError, match="needs more than"):
+        runs_for_half_width(max(h * 1e-7, 5e-324), p=0.0)
+    assert MAX_COUNT == 2**53
+
+
+def test_runs_for_half_width_small_but_countable():
+    z = st.norm.ppf(0.975)
+    n = runs_for_half_width(1e-7)  # about 9.6e13 runs: still exact
+    assert n == pytest.approx(z**2 * (1 / (4 * 1e-14) - 1), rel=1e-9)
+    assert runs_for_half_width(1e-3, p=0.0) < runs_for_half_width(1e-3)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import math
+import os
 import sys
+import textwrap
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 
 from shieldlab.errors import InputError
 
@@ -29,6 +33,15 @@ from shieldlab.errors import InputError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None,
                   help="shieldlab: simulate integrated air and missile defence, threat to outcome.")
+
+
+class _Command(TyperCommand):
+    """A command whose usage line names its arguments plainly (SCENARIO, not {SCENARIO})."""
+
+    def collect_usage_pieces(self, ctx):
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
+
+
 # markup off: whatever is printed is printed as written; styling goes through Text
 out = Console(markup=False, highlight=False)
 DEMO_PRESET = "epaa-phase-1"
@@ -92,11 +105,57 @@ def _latlon(text: str, flag: str) -> tuple[float, float]:
     return lat, lon
 
 
+def _catalog_get(getter, ident: str, field: str):
+    """A catalogue entry, or an input error naming the argument and listing the known ids."""
+    from shieldlab.catalog import CatalogError
+
+    try:
+        return getter(ident)
+    except CatalogError as e:
+        raise InputError(str(e), field=field) from None
+
+
+PROFILE_HELP = "trajectory: min-energy, lofted or depressed"
+
+
 def _check_profile(profile: str) -> None:
     from shieldlab.flyout import aim
 
     if profile not in aim.PROFILES:
         raise InputError(f"must be one of {', '.join(aim.PROFILES)}, not {profile!r}", field="--profile")
+
+
+def _range_text(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> str:
+    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+
+
+def _float_in(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False):
+    """Parser of a float option: a finite number in its range, else a usage error naming the flag."""
+
+    def parse(text):
+        try:
+            v = float(text)
+        except (TypeError, ValueError):
+            raise typer.BadParameter(f"{text!r} is not a number") from None
+        if not math.isfinite(v):
+            raise typer.BadParameter(f"must be a finite number, got {text}")
+        if v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
+            raise typer.BadParameter(f"must be in {_range_text(lo, hi, lo_open, hi_open)}, got {v:g}")
+        return v
+
+    return parse
+
+
+def _float_option(default, flag: str, help: str, lo: float, hi: float, unit: str = "", *,  # noqa: A002
+                  lo_open: bool = False, hi_open: bool = False):
+    """A float option checked by :func:`_float_in`; its help ends with the range it enforces."""
+    rng = _range_text(lo, hi, lo_open, hi_open) + (f" {unit}" if unit else "")
+    return typer.Option(default, flag, parser=_float_in(lo, hi, lo_open=lo_open, hi_open=hi_open), metavar="FLOAT",
+                        help=f"{help}; in {rng}")
+
+
+def _json_option(what: str = "JSON"):
+    return typer.Option(False, "--json", help=f"print {what} instead of a table")
 
 
 def _load_world(scenario: str):
@@ -168,10 +227,26 @@ def _runs_for_half_width(half_width: float) -> int:
 
     if not 0.0 < half_width < 0.5:
         raise InputError(f"must be between 0 and 0.5 (exclusive), got {half_width:g}", field="--half-width")
-    n = int(runs_for_half_width(half_width, p=0.5, confidence=0.95))
-    if n > MAX_RUNS:
-        raise InputError(f"{half_width:g} needs {n:,} runs, more than the {MAX_RUNS:,} allowed", field="--half-width")
+    try:
+        n: int | None = int(runs_for_half_width(half_width, p=0.5, confidence=0.95))
+    except ValueError:  # more runs than a count holds exactly
+        n = None
+    if n is None or n > MAX_RUNS:
+        needs = f"{n:,}" if n is not None else f"about {_power_of_ten(_worst_case_log10_runs(half_width))}"
+        raise InputError(f"{half_width:g} needs {needs} runs, more than the {MAX_RUNS:,} allowed",
+                         field="--half-width")
     return max(n, 1)
+
+
+def _worst_case_log10_runs(half_width: float) -> float:
+    """log10 of z^2 / (4 h^2), the runs a 95 % Wilson interval of half-width h needs at p = 0.5
+    (to within z^2), computed without squaring h."""
+    return 2.0 * (math.log10(1.959963984540054) - math.log10(2.0) - math.log10(half_width))
+
+
+def _power_of_ten(log10: float) -> str:
+    exp = math.floor(log10)
+    return f"{10 ** (log10 - exp):.1f}e{exp:+d}"
 
 
 def _interval_text(lo: float, hi: float, digits: int = 2) -> str:
@@ -183,41 +258,92 @@ def _p_ci(row: dict, key: str) -> str:
     return f"{float(row[key]):.3f} {_interval_text(lo, hi)}"
 
 
-def _interval_name(summary: dict) -> str:
-    iv = summary.get("interval")
+def _mean_ci(row: dict, key: str) -> str:
+    """A mean with its interval; none when the summary has none (one run has no spread)."""
+    text = f"{float(row[key]):.2f}"
+    ci = row.get(f"{key}_ci95") or (None, None)
+    if None not in ci and all(math.isfinite(float(x)) for x in ci):
+        text += " " + _interval_text(*ci)
+    return text
+
+
+def _method(summary: dict, key: str, default: str) -> str:
+    """The interval method a summary names under ``key``, without its confidence level or notes."""
+    iv = summary.get(key)
     if isinstance(iv, dict):
         iv = iv.get("method") or iv.get("name")
-    return str(iv) if iv else "Wilson score"
+    if not iv:
+        return default
+    return str(iv).split(", ")[0].split(" (")[0].strip()
+
+
+def _interval_name(summary: dict) -> str:
+    means = _method(summary, "interval_means", "Student t").split(" on ")[0]
+    return f"probabilities: {_method(summary, 'interval', 'Wilson score')}; means: {means}"
+
+
+def _plural(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 # --- printing ------------------------------------------------------------------------------------
 
+def _table_width(t) -> int | None:
+    """The width to print a table at: None (the console's own) on a terminal or when COLUMNS
+    is set, else wide enough for the table's widest row, so a file or a pipe gets whole lines."""
+    if not _piped():
+        return None
+    from rich.measure import Measurement
+
+    wide = Console(width=100_000, markup=False, highlight=False, file=open(os.devnull, "w"))
+    try:
+        need = Measurement.get(wide, wide.options, t).maximum
+    finally:
+        wide.file.close()
+    return max(out.width, need)
+
+
+def _piped() -> bool:
+    """Whether stdout is a file or a pipe with no width given (COLUMNS unset)."""
+    return not out.is_terminal and not os.environ.get("COLUMNS")
+
+
+def _print_table(t) -> None:
+    width = _table_width(t)
+    if width is None or width <= out.width:
+        out.print(t)
+    else:  # Console.print never prints wider than its console
+        Console(markup=False, highlight=False, width=width, no_color=out.no_color).print(t)
+
+
+def _print_line(text) -> None:
+    """A line of prose: wrapped on a terminal, whole in a file or a pipe."""
+    out.print(text, soft_wrap=_piped())
+
+
 def _print_summary(summary: dict, elapsed: float | None = None) -> None:
     runs = int(summary["runs"])
-    t = Table(title=f"{summary['scenario']} — {runs} run{'s' if runs != 1 else ''}, seed {summary['seed']}")
+    t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}")
     for col, just in (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"), ("P(leak)", "right"),
                       ("interceptors", "right")):
-        # names wrap rather than end in an ellipsis: two salvo rounds must stay tellable apart
-        t.add_column(col, justify=just, no_wrap=just == "right", overflow="fold")
+        # names fold onto more lines rather than end in an ellipsis or vanish: two salvo rounds
+        # must stay tellable apart; the numbers wrap at their space when the screen is narrow
+        t.add_column(col, justify=just, overflow="fold", min_width=8 if just == "left" else None)
     for row in summary["per_threat"]:
         t.add_row(str(row["threat"]), str(row["missile"]), _p_ci(row, "p_intercept"),
                   _p_ci(row, "p_leak"), f"{row['mean_interceptors']:.2f}")
-    out.print(t)
-    leakers = f"{summary['mean_leakers']:.2f}"
-    ci = summary.get("mean_leakers_ci95") or (None, None)
-    if None not in ci:  # one run has no spread to estimate
-        leakers += " " + _interval_text(*ci)
-    parts = [("mean leakers per raid ", leakers),
-             ("mean interceptors fired ", f"{summary['mean_interceptors_fired']:.2f}"),
+    _print_table(t)
+    parts = [("mean leakers per raid ", _mean_ci(summary, "mean_leakers")),
+             ("mean interceptors fired ", _mean_ci(summary, "mean_interceptors_fired")),
              ("P(no leaker) ", _p_ci(summary, "p_no_leaker")),
-             ("mean assets hit ", f"{summary['mean_assets_hit']:.2f}")]
+             ("mean assets hit ", _mean_ci(summary, "mean_assets_hit"))]
     line = Text()
     for i, (label, value) in enumerate(parts):
         line.append(("  ·  " if i else "") + label)
         line.append(value, style="bold")
-    out.print(line)
-    out.print(f"in parentheses: 95 % intervals ({_interval_name(summary)}) over {runs} runs"
-              + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
+    _print_line(line)
+    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — {_interval_name(summary)}"
+                + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
 
 
 def _col(events: dict, name: str, default: str = "") -> np.ndarray:
@@ -243,7 +369,7 @@ def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | N
         row = [f"{events['t_s'][i]:8.1f}", _s(events["threat"][i]), _s(events["kind"][i]), _s(events["actor"][i]),
                _s(reason[i]), _s(events["detail"][i])]
         t.add_row(*(row if threat is None else row[:1] + row[2:]))
-    out.print(t)
+    _print_table(t)
 
 
 def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, int]]:
@@ -285,7 +411,7 @@ def _print_no_fire(summary: dict, events: dict) -> None:
         else:
             out.print("  the results give no reason (no sensor track reached a battery that could engage)")
         return
-    out.print(_reasons_table(rows, runs, "why no battery fired"))
+    _print_table(_reasons_table(rows, runs, "why no battery fired"))
 
 
 def _check_threat(world, name: str) -> None:
@@ -321,7 +447,7 @@ def _print_explain(name: str, res) -> None:
             out.print("intercepted by: " + ", ".join(f"{b} {n}" for b, n in by.most_common()))
     reasons = _reason_counts(ev, mine)
     if reasons:
-        out.print(_reasons_table(reasons, runs, f"{name}: no-fire and hold reasons per battery"))
+        _print_table(_reasons_table(reasons, runs, f"{name}: no-fire and hold reasons per battery"))
     elif not (fired > 0).any():
         out.print("no battery fired at it in any run, and the event log gives no reason")
 
@@ -384,13 +510,14 @@ def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[P
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
 def run(
-    scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
     runs: Optional[int] = typer.Option(None, "--runs", min=1, max=MAX_RUNS,
                                        help=f"Monte Carlo runs [default: {DEFAULT_RUNS}]"),
-    half_width: Optional[float] = typer.Option(None, "--half-width",
+    half_width: Optional[float] = typer.Option(None, "--half-width", parser=_float_in(-math.inf, math.inf),
+                                               metavar="FLOAT",
                                                help="instead of --runs: as many runs as a 95 % interval this "
                                                     "half-width needs at worst (0 < H < 0.5)"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
@@ -403,6 +530,8 @@ def run(
     quiet: bool = _QUIET,
 ) -> None:
     """Run a scenario's kill chain over Monte Carlo runs."""
+    if force and out_dir is None:
+        raise InputError("replaces a results folder: give --out", field="--force")
     _simulate(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
               half_width=half_width)
 
@@ -410,17 +539,20 @@ def run(
 DEMO_OUT = Path("out/demo")
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
 def demo(
-    runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS),
-    seed: int = typer.Option(1, "--seed", min=0),
+    runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs"),
+    seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
     out_dir: Optional[Path] = typer.Option(None, "--out",
                                            help=f"results folder [default: {DEMO_OUT}, replaced on each demo]"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder given with --out"),
     quiet: bool = _QUIET,
 ) -> None:
     """The flagship preset (EPAA phase 1) end to end: summary, timeline and files."""
+    if force and out_dir is None:
+        raise InputError(f"replaces a results folder given with --out ({DEMO_OUT} is replaced anyway)",
+                         field="--force")
     if out_dir is None:  # the demo's own folder: an earlier demo's results are replaced
         out_dir, force = DEMO_OUT, True
     if not quiet:
@@ -428,25 +560,27 @@ def demo(
     _simulate(DEMO_PRESET, runs, seed, out_dir, quiet=quiet, force=force, timeline=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
 def flyout(
-    missile: str = typer.Argument(..., help="catalogue missile id (see `shieldlab catalog missiles`)"),
+    missile: str = typer.Argument(..., help="catalogue missile id (see `shieldlab catalog missiles`)",
+                                  metavar="MISSILE"),
     src: str = typer.Option(..., "--from", help="launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="aim point LAT,LON [deg]"),
-    profile: str = typer.Option("min-energy", "--profile", help="min-energy, lofted or depressed"),
-    apogee_km: Optional[float] = typer.Option(None, "--apogee-km", min=1.0, max=5000.0,
-                                              help="shape a lofted/depressed shot by its apogee"),
-    flight_time_s: Optional[float] = typer.Option(None, "--flight-time-s", min=1.0, max=5000.0,
-                                                  help="shape a lofted/depressed shot by its flight time"),
-    runs: int = typer.Option(0, "--runs", min=0, max=1_000_000, help="dispersed shots for a CEP (0: nominal only)"),
-    seed: int = typer.Option(1, "--seed", min=0),
-    thrust_pct: float = typer.Option(0.1, "--thrust-pct", min=0.0, max=20.0, help="1-sigma thrust dispersion [%]"),
-    isp_pct: float = typer.Option(0.1, "--isp-pct", min=0.0, max=20.0, help="1-sigma specific impulse dispersion [%]"),
-    burn_pct: float = typer.Option(0.1, "--burn-pct", min=0.0, max=20.0, help="1-sigma burn time dispersion [%]"),
-    drag_pct: float = typer.Option(3.0, "--drag-pct", min=0.0, max=50.0, help="1-sigma drag dispersion [%]"),
-    azimuth_mrad: float = typer.Option(0.5, "--azimuth-mrad", min=0.0, max=50.0, help="1-sigma azimuth error"),
-    as_json: bool = typer.Option(False, "--json"),
+    profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
+    apogee_km: Optional[float] = _float_option(None, "--apogee-km", "shape a lofted/depressed shot by its apogee [km]",
+                                               1.0, 5000.0, "km"),
+    flight_time_s: Optional[float] = _float_option(None, "--flight-time-s",
+                                                   "shape a lofted/depressed shot by its flight time [s]",
+                                                   1.0, 5000.0, "s"),
+    runs: int = typer.Option(0, "--runs", min=0, max=MAX_RUNS, help="dispersed shots for a CEP (0: nominal only)"),
+    seed: int = typer.Option(1, "--seed", min=0, help="random seed of the dispersed shots"),
+    thrust_pct: float = _float_option(0.1, "--thrust-pct", "1-sigma thrust dispersion [%]", 0.0, 20.0),
+    isp_pct: float = _float_option(0.1, "--isp-pct", "1-sigma specific impulse dispersion [%]", 0.0, 20.0),
+    burn_pct: float = _float_option(0.1, "--burn-pct", "1-sigma burn time dispersion [%]", 0.0, 20.0),
+    drag_pct: float = _float_option(3.0, "--drag-pct", "1-sigma drag dispersion [%]", 0.0, 50.0),
+    azimuth_mrad: float = _float_option(0.5, "--azimuth-mrad", "1-sigma azimuth error [mrad]", 0.0, 50.0),
+    as_json: bool = _json_option(),
 ) -> None:
     """Fly one missile from a launch point to an aim point (rotating Earth, J2, drag);
     with --runs, also the CEP of dispersed shots about the aim point."""
@@ -458,7 +592,7 @@ def flyout(
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
-    m = catalog.get_missile(missile)
+    m = _catalog_get(catalog.get_missile, missile, "MISSILE")
     _compile_note("flyout", False)
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     try:
@@ -502,23 +636,26 @@ def flyout(
     t = Table(title=f"{m.name}: {lat0:.2f},{lon0:.2f} → {lat1:.2f},{lon1:.2f} ({profile})", show_header=False)
     for k, v in res.items():
         t.add_row(k, str(v))
-    out.print(t)
+    _print_table(t)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
 def reach(
-    interceptor: str = typer.Argument(..., help="catalogue interceptor id (see `shieldlab catalog interceptors`)"),
+    interceptor: str = typer.Argument(..., help="catalogue interceptor id (see `shieldlab catalog interceptors`)",
+                                      metavar="INTERCEPTOR"),
     site: str = typer.Option(..., "--site", help="interceptor site LAT,LON [deg]"),
     missile: str = typer.Option(..., "--missile", help="catalogue missile id"),
     src: str = typer.Option(..., "--from", help="threat launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="threat aim point LAT,LON [deg]"),
-    cue_delay_s: float = typer.Option(60.0, "--cue-delay-s", min=0.0, max=3600.0,
-                                      help="delay from the threat's launch until the battery is cued [s]"),
-    profile: str = typer.Option("min-energy", "--profile"),
-    burnout_speed_kms: Optional[float] = typer.Option(None, "--burnout-speed-kms", min=0.01, max=20.0,
-                                                      help="override the catalogue burnout speed"),
-    as_json: bool = typer.Option(False, "--json"),
+    cue_delay_s: float = _float_option(60.0, "--cue-delay-s",
+                                       "delay from the threat's launch until the battery is cued [s]", 0.0, 3600.0,
+                                       "s"),
+    profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
+    burnout_speed_kms: Optional[float] = _float_option(None, "--burnout-speed-kms",
+                                                       "override the catalogue burnout speed [km/s]", 0.01, 20.0,
+                                                       "km/s"),
+    as_json: bool = _json_option(),
 ) -> None:
     """Can INTERCEPTOR at --site catch that trajectory? The window, altitudes and closing
     speed — or the burnout speed it would need."""
@@ -530,8 +667,8 @@ def reach(
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
-    spec = catalog.get_interceptor(interceptor)
-    m = catalog.get_missile(missile)
+    spec = _catalog_get(catalog.get_interceptor, interceptor, "INTERCEPTOR")
+    m = _catalog_get(catalog.get_missile, missile, "--missile")
     _compile_note("reach", False)
     r = np.radians
     try:
@@ -558,6 +695,10 @@ def reach(
                                 else ": its envelope never meets the trajectory"))
 
 
+AIRCRAFT_ALT_KM = 10.0
+AIRCRAFT_COUNTRY = "Syria"
+
+
 def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
         lat0, lat1, lon0, lon1 = (float(x) for x in text.split(","))
@@ -566,25 +707,33 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return lat0, lat1, lon0, lon1
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
 def footprint(
-    scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
-    out_png: Optional[Path] = typer.Option(None, "--out", help="write the map here: .png, .svg or .pdf"),
-    as_json: bool = typer.Option(False, "--json", help="print the grid and summary as JSON"),
-    json_out: Optional[Path] = typer.Option(None, "--json-out", help="write the JSON here instead of stdout"),
-    site: Optional[list[str]] = typer.Option(None, "--site",
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
+    out_png: Optional[Path] = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
+    as_json: bool = _json_option("the grid and summary as JSON"),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", metavar="FILE",
+                                            help="write the JSON here instead of stdout"),
+    force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
+    site: Optional[list[str]] = typer.Option(None, "--site", metavar="NAME",
                                              help="only this launch site (name, launch place or missile id); repeatable"),
-    region: Optional[str] = typer.Option(None, "--region", help="named grid region: europe (lat 34..72, lon -12..45)"),
-    bbox: Optional[str] = typer.Option(None, "--bbox", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]"),
-    step_deg: Optional[float] = typer.Option(None, "--step-deg", help="grid step [deg] (default 0.25 with --region, "
-                                                                       "else about 160 nodes across)"),
-    cue_delay_s: Optional[float] = typer.Option(None, "--cue-delay-s",
-                                                help="fixed launch-to-cue delay [s] instead of the scenario's sensors"),
+    region: Optional[str] = typer.Option(None, "--region", metavar="NAME",
+                                         help="named grid region: europe (lat 34..72, lon -12..45)"),
+    bbox: Optional[str] = typer.Option(None, "--bbox", metavar="BOX",
+                                       help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]"),
+    step_deg: Optional[float] = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or "
+                                                                  "--bbox, else about 160 nodes across)",
+                                              0.01, 10.0, "deg"),
+    cue_delay_s: Optional[float] = _float_option(None, "--cue-delay-s", "fixed launch-to-cue delay [s] instead of "
+                                                                        "the scenario's sensors", 0.0, 3600.0, "s"),
     aircraft: bool = typer.Option(False, "--aircraft", help="map the batteries' reach against aircraft instead"),
-    alt_km: float = typer.Option(10.0, "--alt-km", help="aircraft altitude for --aircraft [km]"),
-    country: str = typer.Option("Syria", "--country", help="with --aircraft: report the reach past the border into "
-                                                            "this country (Natural Earth name)"),
+    alt_km: Optional[float] = _float_option(None, "--alt-km", f"with --aircraft: aircraft altitude [km] "
+                                                              f"[default: {AIRCRAFT_ALT_KM:g}]", 0.0, 30.0, "km",
+                                            lo_open=True),
+    country: Optional[str] = typer.Option(None, "--country", metavar="NAME",
+                                          help="with --aircraft: report the reach past the border into this country "
+                                               f"(Natural Earth name) [default: {AIRCRAFT_COUNTRY}]"),
     quiet: bool = _QUIET,
 ) -> None:
     """Map the ground a scenario's batteries defend against each launch site (probability of
@@ -595,13 +744,28 @@ def footprint(
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
+    if aircraft:
+        for flag, given in (("--site", site), ("--cue-delay-s", cue_delay_s)):
+            if given:
+                raise InputError("applies to the ballistic footprint, not with --aircraft", field=flag)
+        if step_deg is not None and region is None and bbox is None:
+            raise InputError("with --aircraft sets the step of a --region or --bbox grid: give one",
+                             field="--step-deg")
+    else:
+        for flag, given in (("--alt-km", alt_km), ("--country", country)):
+            if given is not None:
+                raise InputError("applies only with --aircraft", field=flag)
+    scenario_file = Path(scenario).resolve() if Path(scenario).is_file() else None
+    targets = {}
     if out_png is not None:
         maps.map_format(out_png, "--out")
-        check_target(out_png, "--out")
+        targets["--out"] = out_png
     if json_out is not None:
-        check_target(json_out, "--json-out")
-    if step_deg is not None and not 0.01 <= step_deg <= 10.0:
-        raise InputError(f"must be in [0.01, 10] degrees, got {step_deg}", field="--step-deg")
+        targets["--json-out"] = json_out
+    for flag, path in targets.items():
+        check_target(path, flag, force=force, keep=[p for p in (scenario_file,) if p is not None])
+    if len(targets) == 2 and Path(out_png).resolve() == Path(json_out).resolve():
+        raise InputError("is the same file as --out: give two files", field="--json-out")
     if region is not None and bbox is not None:
         raise InputError("give --region or --bbox, not both", field="--bbox")
     if region is not None:
@@ -613,7 +777,8 @@ def footprint(
     world = _load_world(scenario)
     _compile_note("footprint", quiet)
     if aircraft:
-        res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=country)
+        alt_km = AIRCRAFT_ALT_KM if alt_km is None else alt_km
+        res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=AIRCRAFT_COUNTRY if country is None else country)
         payload = fpm.aircraft_json(res)
         if out_png is not None:
             maps.aircraft_map(res, out_png)
@@ -629,7 +794,7 @@ def footprint(
                 t.add_row(b["name"], b["interceptor"], f"{b['reach_km']:.0f}", lim.replace("_km", ""),
                           f"{b.get('area_in_focus_km2', 0):,.0f}",
                           "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
-            out.print(t)
+            _print_table(t)
             if res.focus:
                 out.print(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                           f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
@@ -655,7 +820,7 @@ def footprint(
             p = float(np.nanmean(s.p_intercept[s.defended])) if s.defended.any() else 0.0
             t.add_row(s.site.name, ", ".join(s.site.threats), f"{thr:,.0f}", f"{dfd:,.0f}",
                       f"{dfd / thr:.0%}" if thr else "—", f"{p:.2f}")
-        out.print(t)
+        _print_table(t)
         out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
                   f"{fp.timing_s['total']:.1f} s")
         if out_png is not None:
@@ -672,9 +837,9 @@ def _emit_json(payload, as_json: bool, json_out: Optional[Path], write_text) -> 
         sys.stdout.write(text)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
-def presets(as_json: bool = typer.Option(False, "--json")) -> None:
+def presets(as_json: bool = _json_option()) -> None:
     """List the built-in scenarios."""
     from shieldlab.scenario.loader import load, preset_names
 
@@ -687,15 +852,15 @@ def presets(as_json: bool = typer.Option(False, "--json")) -> None:
     t.add_column("description")
     for r in rows:
         t.add_row(r["name"], r["description"])
-    out.print(t)
+    _print_table(t)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
-def validate(scenario: str = typer.Argument(..., help="scenario YAML file or preset name"),
+def validate(scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
              runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS,
                                       help="check that this many runs fit in memory"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = _json_option("the checks as JSON")) -> None:
     """Check a scenario as `run` would before simulating: schema, references, catalogue ids,
     the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
     from shieldlab.engine.chain import estimate_memory_bytes, preflight
@@ -710,16 +875,18 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
-    out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {info['sensors']} sensors, "
-                            f"{info['batteries']} batteries, {info['threats']} threats, {info['assets']} assets"))
-    out.print(f"memory for {runs:,} runs: about {_gib(mem)}")
+    counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in (
+        ("sensors", "sensor", None), ("batteries", "battery", "batteries"), ("threats", "threat", None),
+        ("assets", "asset", None)))
+    out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
+    out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
 
 
 def _gib(n_bytes: float) -> str:
     return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guard
 def schema() -> None:
     """Print the scenario file's JSON Schema."""
@@ -728,10 +895,10 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
-@app.command("catalog")
+@app.command("catalog", cls=_Command)
 @_guard
-def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors or sensors"),
-                as_json: bool = typer.Option(False, "--json")) -> None:
+def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors or sensors", metavar="KIND"),
+                as_json: bool = _json_option()) -> None:
     """List the built-in catalogue with sources."""
     from shieldlab import catalog
 
@@ -745,10 +912,11 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
     t = Table(title=f"{kind} ({len(entries)})")
     key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km"}[kind]
     for col in ("id", "name", key, "source"):
-        t.add_column(col, overflow="fold")
+        # ids and names fold rather than end in an ellipsis; sources wrap between words
+        t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
     for e in entries.values():
-        t.add_row(e.id, e.name, f"{getattr(e, key):g}", e.source[:90])
-    out.print(t)
+        t.add_row(e.id, e.name, f"{getattr(e, key):g}", textwrap.shorten(e.source, 160, placeholder=" …"))
+    _print_table(t)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,11 +107,15 @@ def _wilson_half_width(n: float, p: float, z: float) -> float:
     return z * math.sqrt(n * p * (1.0 - p) + 0.25 * z * z) / (n + z * z)
 
 
+MAX_COUNT = 2**53  # the largest run count runs_for_half_width returns
+
+
 def runs_for_half_width(half_width: float, p: float = 0.5, confidence: float = 0.95) -> int:
     """Least number of runs whose Wilson interval at proportion ``p`` has half-width <= ``half_width``.
 
     ``p = 0.5`` is the worst case (the widest interval for a given ``n``).  Raises
-    ``ValueError`` unless ``0 < half_width < 0.5`` and ``0 <= p <= 1``.
+    ``ValueError`` unless ``0 < half_width < 0.5`` and ``0 <= p <= 1``, and for a
+    half-width so small that it needs more than :data:`MAX_COUNT` (2^53) runs.
     """
     h, p = float(half_width), float(p)
     if not 0.0 < h < 0.5:
@@ -119,6 +123,10 @@ def runs_for_half_width(half_width: float, p: float = 0.5, confidence: float = 0
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p}")
     z = _z(confidence)
+    # past 2^53 runs a count is no longer exact in floating point: refuse such half-widths
+    # (checked with the half-width itself, which neither divides by h nor overflows)
+    if _wilson_half_width(float(MAX_COUNT), p, z) > h:
+        raise ValueError(f"half_width {half_width:g} needs more than {MAX_COUNT:,} runs")
     z2, a = z * z, p * (1.0 - p)
     # h^2 n^2 + (2 h^2 z^2 - z^2 a) n + h^2 z^4 - z^4 / 4 >= 0: the larger root
     A, B, C = h * h, 2.0 * h * h * z2 - z2 * a, h * h * z2 * z2 - 0.25 * z2 * z2

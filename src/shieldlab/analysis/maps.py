@@ -137,6 +137,13 @@ def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):
     return fig, axes.ravel()[:n]
 
 
+def area_pair_text(part_km2: float, whole_km2: float) -> str:
+    """``"<part> of <whole>"`` in one unit chosen by the larger: M km² from 1 M km² up, else km²."""
+    if max(part_km2, whole_km2) >= 1e6:
+        return f"{part_km2 / 1e6:.2f} M km² of {whole_km2 / 1e6:.2f} M km²"
+    return f"{part_km2:,.0f} km² of {whole_km2:,.0f} km²"
+
+
 def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     """One panel per launch site: P(intercept) over the defended cells, the missile's reach,
     batteries, sensors and the launch point."""
@@ -184,7 +191,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         area = cell[s.defended].sum()
         thr = cell[s.threatened].sum()
         ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n"
-                     f"defended {area / 1e6:.2f} M km² of {thr / 1e6:.2f} M km² in reach", fontsize=9.5)
+                     f"defended {area_pair_text(area, thr)} in reach", fontsize=9.5)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 

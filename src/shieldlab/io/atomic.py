@@ -50,11 +50,21 @@ def check_parent(path: str | Path, field: str) -> None:
         raise InputError(f"cannot write in {base}: permission denied or read-only", field=field)
 
 
-def check_target(path: str | Path, field: str) -> Path:
-    """Raise :class:`InputError` naming ``field`` unless a file can be written at ``path``."""
+def check_target(path: str | Path, field: str, *, force: bool = True, keep=()) -> Path:
+    """Raise :class:`InputError` naming ``field`` unless a file can be written at ``path``.
+
+    An existing file is replaced only with ``force``; a file in ``keep`` (an input being
+    read, say) never is.  Paths are compared resolved, so a link or a ``..`` is the file it
+    names.
+    """
     p = Path(path)
     if p.is_dir():
         raise InputError(f"{p} is a folder; give a file name", field=field)
+    resolved = p.resolve()
+    if any(resolved == Path(k).resolve() for k in keep):
+        raise InputError(f"{p} is an input file of this command; give another file name", field=field)
+    if (p.exists() or p.is_symlink()) and not force:
+        raise InputError(f"{p} already exists; give --force to replace it", field=field)
     check_parent(p, field)
     return p
 
