@@ -38,6 +38,7 @@ import numpy as np
 import scipy
 
 from shieldlab.c2.assignment import DEFAULT_MAX_PATTERNS, AssignmentProblem, solve_exact, solve_greedy
+from machine import cpu_model  # bench/machine.py: run as python bench/NAME.py
 
 
 def problem(T: int, B: int, seed: int = 0, max_salvo: int = 2) -> AssignmentProblem:
@@ -65,16 +66,6 @@ def timed(fn, *args, repeat: int, limit_s: float | None = None):
             break
     return out, {"wall_s": round(statistics.median(walls), 4), "cpu_s": round(statistics.median(cpus), 4),
                  "runs": len(walls)}
-
-
-def cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():

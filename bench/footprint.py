@@ -28,6 +28,7 @@ import numpy as np
 
 from shieldlab.analysis import footprint as F
 from shieldlab.scenario import compile_world, load
+from machine import cpu_model  # bench/machine.py: run as python bench/NAME.py
 
 
 def scenario():
@@ -47,16 +48,6 @@ def scenario():
     from shieldlab.scenario.loader import parse
 
     return compile_world(parse(data, "bench"), "bench")
-
-
-def cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():
