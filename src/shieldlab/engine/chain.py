@@ -91,11 +91,8 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
         raise InputError(str(e), source=world.source, field=f"threats[{t.entry}].{what}") from None
     launch_t = np.array([t.launch_time for t in th])
     dt = world.dt
-    _check_memory(_grid_bytes(world, _grid_size(world, t_max)), "the threats' nominal flights")
-    if world.duration is not None:
-        T = int(round(world.duration / dt)) + 1
-    else:
-        T = int(np.ceil((launch_t.max() + t_max) / dt)) + 1
+    T = _grid_size(world, t_max)
+    _check_memory(_grid_bytes(world, T), "the threats' nominal flights", source=world.source)
     veh = vehicle_from_missiles([t.missile for t in th])
     traj = fly(veh, np.array([t.launch.ecef for t in th]), launch_t, steer.kick, steer.azimuth, steer.cutoff,
                t0=0.0, dt=dt, T=T)
