@@ -160,7 +160,7 @@ def test_runs_do_not_depend_on_total_count(runs):
 def test_every_unengaged_threat_says_why():
     """Fire control logs a no-fire row per battery, with a reason code, for every threat it
     never engaged: out of reach, not threatening, no track, empty magazine."""
-    from shieldlab.engage.records import REASONS
+    from shieldlab.c2.records import REASONS
 
     far = simulate(world(sites__shooter={"lat": 20.0, "lon": 10.0}), runs=3, seed=1).events
     assert set(far["reason"][far["kind"] == "no-fire"]) == {"out-of-envelope"}

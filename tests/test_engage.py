@@ -151,7 +151,7 @@ def test_doctrine_errors_name_the_field(edits, field, words):
 
 # ----------------------------------------------------------------- launch gate: track quality at the intercept point
 from shieldlab import earth  # noqa: E402
-from shieldlab.engage.planner import intercept_point_sigma  # noqa: E402
+from shieldlab.c2.firecontrol import intercept_point_sigma  # noqa: E402
 from shieldlab.tracking import ekf  # noqa: E402
 
 

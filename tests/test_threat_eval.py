@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from shieldlab import earth
-from shieldlab.engage import threat_eval as te
+from shieldlab.c2 import threat_eval as te
 from shieldlab.engine.chain import fly_threats
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.flyout.integrate import propagate

@@ -536,6 +536,84 @@ def run(
               half_width=half_width)
 
 
+# --- compare ---------------------------------------------------------------------------------------
+
+def _architectures(text: str) -> list[str]:
+    from shieldlab.c2.network import ARCHITECTURES
+
+    names = [a.strip() for a in text.split(",") if a.strip()]
+    if not names:
+        raise InputError("name at least one architecture", field="--architectures")
+    for a in names:
+        if a not in ARCHITECTURES:
+            raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}",
+                             field="--architectures")
+    if len(set(names)) != len(names):
+        raise InputError("names an architecture twice", field="--architectures")
+    return names
+
+
+@app.command(cls=_Command)
+@_guard
+def compare(
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
+    architectures: Optional[str] = typer.Option(
+        None, "--architectures", help="comma-separated: independent, coordinated, sectoral, integrated "
+                                      "[default: all four; sectoral only where the nodes have sectors]"),
+    runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs per architecture"),
+    seed: int = typer.Option(1, "--seed", min=0, help="random seed: the same raids under every architecture"),
+    as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON instead of a table"),
+    quiet: bool = _QUIET,
+) -> None:
+    """Run one scenario under several C2 architectures (same raids, same seeds), side by side."""
+    import time
+
+    from shieldlab.analysis.compare import compare as run_compare
+
+    if as_json and quiet:
+        raise InputError("give --json or --quiet, not both", field="--quiet")
+    world = _load_world(scenario)
+    if architectures is None:
+        from shieldlab.c2.network import ARCHITECTURES
+
+        sectors = all(nd.sector is not None for nd in world.nodes if nd.batteries)
+        names = [a for a in ("independent", "coordinated", "sectoral", "integrated") if sectors or a != "sectoral"]
+        assert set(names) <= set(ARCHITECTURES)
+        if not sectors and not (quiet or as_json):
+            _err().print("sectoral left out: not every node with batteries has a sector (nodes[].sector)")
+    else:
+        names = _architectures(architectures)
+    _compile_note("simulate", quiet or as_json)
+    t0 = time.perf_counter()
+    results = run_compare(world, names, runs, seed)
+    elapsed = time.perf_counter() - t0
+    if as_json:
+        sys.stdout.write(json.dumps({"scenario": world.scenario.name, "runs": runs, "seed": seed,
+                                     "architectures": [r.as_dict() for r in results]}, indent=2) + "\n")
+        return
+    if quiet:
+        return
+
+    def ci(v, digits=2):
+        return f"{v[0]:.{digits}f} {_interval_text(v[1], v[2], digits)}" if np.isfinite(v[1]) else f"{v[0]:.{digits}f}"
+
+    t = Table(title=f"{world.scenario.name} — {_plural(runs, 'run')} per architecture, seed {seed}")
+    t.add_column("per raid", justify="left", overflow="fold")
+    for r in results:
+        t.add_column(r.architecture, justify="right", overflow="fold")
+    t.add_row("leakers", *[ci(r.leakers) for r in results])
+    t.add_row("P(no leaker)", *[f"{r.p_no_leaker:.2f}" for r in results])
+    t.add_row("interceptors fired", *[ci(r.interceptors) for r in results])
+    t.add_row("wasted interceptors", *[ci(r.wasted) for r in results])
+    t.add_row("threats between sectors", *[ci(r.between_sectors) for r in results])
+    t.add_row("launch to first engagement [s]",
+              *[f"{r.first_engagement_s:.0f}" if np.isfinite(r.first_engagement_s) else "—" for r in results])
+    for key in results[0].track_share:
+        t.add_row(f"tracks: {key}", *[f"{r.track_share.get(key, float('nan')):.2f}" for r in results])
+    _print_table(t)
+    _print_line(f"in parentheses: 95 % Student t intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
+
+
 DEMO_OUT = Path("out/demo")
 
 

@@ -2,7 +2,9 @@
 
 Sequences the stages and owns no physics:
 
-    flyout (once per threat) -> sensors -> tracking (per system) -> engage -> outcome
+    flyout (once per threat) -> sensors -> tracking (per node) -> fire control <-> engage -> outcome
+
+(fire control and kill assessment run as a closed loop: :mod:`shieldlab.engine.fight`).
 
 Each run ``k`` gets its own ``numpy.random.SeedSequence`` child (spawn key ``(k,)``
 of the run's seed), and inside it each sensor, the kill draws and the flight
@@ -24,9 +26,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from shieldlab.engage.planner import engage_with_log
 from shieldlab.errors import InputError
-from shieldlab.engage.records import Decisions, Engagements
+from shieldlab.c2.records import Decisions
+from shieldlab.engage.records import Engagements
+from shieldlab.c2.network import StatusLinks, node_pictures, shares_tracks
+from shieldlab.engine.fight import INTEGRATED, fight
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
@@ -45,10 +49,11 @@ _DISPERSED_MARGIN_S = 180.0  # dispersed flights may land later than the nominal
 
 #: Keys of the ``timings`` hook [s]: nominal flyout and steering (once per scenario, in
 #: ``simulate``), the per-chunk dispersed flights, sensors, tracking (system and own-radar
-#: tracks), fire control with kill assessment (and the kill draws), outcome scoring, and
-#: the result tables (``simulate``).
-STAGES = ("flyout_and_steering_s", "dispersed_flyout_s", "sensors_s", "tracking_s", "engage_s", "outcome_s",
-          "tables_s")
+#: tracks), the links and the nodes' fused pictures (architectures that share tracks),
+#: fire control with kill assessment (and the kill draws), outcome scoring, and the result
+#: tables (``simulate``).
+STAGES = ("flyout_and_steering_s", "dispersed_flyout_s", "sensors_s", "tracking_s", "links_s", "engage_s",
+          "outcome_s", "tables_s")
 
 
 @contextmanager
@@ -218,6 +223,7 @@ class ChunkResult:
     outcomes: Outcomes
     own_tracks: dict[str, Tracks] = field(default_factory=dict)  # sensor name -> track from it alone
     decisions: Decisions = field(default_factory=Decisions.empty)  # fire control's holds and no-fire reasons
+    pictures: dict[str, Tracks] = field(default_factory=dict)  # node -> the picture its fire control read
 
 
 def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) -> list[list[np.random.Generator]]:
@@ -233,11 +239,14 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``seed`` is the whole
     Monte Carlo's :class:`~numpy.random.SeedSequence` (run ``k`` uses its child ``(k,)``);
     ``timings``: see :data:`STAGES`."""
-    # per run: one stream per sensor, then the kill draws, then the flight dispersions
-    streams = run_streams(seed, first_run, C, len(world.sensors) + 2)
+    # per run: one stream per sensor, then the kill draws, the flight dispersions, and two per
+    # link (track messages, status messages); spawning more streams leaves the first ones as they were
+    S = len(world.sensors)
+    links = world.links if shares_tracks(world) else ()
+    streams = run_streams(seed, first_run, C, S + 2 + 2 * len(links))
     if flights.dispersed.any():
         with timed(timings, "dispersed_flyout_s"):
-            truth = _dispersed_truth(world, flights, streams[-1])
+            truth = _dispersed_truth(world, flights, streams[S + 1])
     else:
         truth = _broadcast(flights.truth, C)
     rcs = np.array([t.missile.rcs_m2 for t in world.threats])
@@ -246,19 +255,31 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     doc = world.scenario.doctrine
     tracks = {}
     own_tracks = {}
+    init_hits = world.scenario.tracking.init_hits
     with timed(timings, "tracking_s"):
-        for system in world.systems:
-            mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
-            tracks[system] = track(mine, system, init_hits=world.scenario.tracking.init_hits)
+        if world.architecture == "integrated" and len(world.systems) > 1:
+            tracks[INTEGRATED] = track(list(dets), INTEGRATED, init_hits=init_hits)  # one picture of all sensors
+        else:
+            for system in world.systems:
+                mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
+                tracks[system] = track(mine, system, init_hits=init_hits)
         # the own-radar tracks that batteries launching on, or guided by, their own radar need
         for name in sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"}):
             i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
-            own_tracks[name] = track([dets[i]], name, init_hits=world.scenario.tracking.init_hits)
+            own_tracks[name] = track([dets[i]], name, init_hits=init_hits)
+    pictures = tracks
+    with timed(timings, "links_s"):  # timed even when empty: the hook times every stage
+        if links:
+            interval = float(doc.planning_interval_s)
+            times = interval * np.arange(int(np.floor(float(truth.t[-1]) / interval)) + 1)
+            pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)},
+                                     times)
     with timed(timings, "engage_s"):
         max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
         salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
-        u = np.stack([g.random((len(world.threats), max_eng, salvo)) for g in streams[len(world.sensors)]])
-        eng, decisions = engage_with_log(world, tracks, truth, u, own_tracks)
+        u = np.stack([g.random((len(world.threats), max_eng, salvo)) for g in streams[S]])
+        status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
+        eng, decisions = fight(world, pictures, truth, u, own_tracks, status=status)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
-    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures)

@@ -22,12 +22,15 @@ class Results:
 
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
-             timings: dict | None = None, flights: Flights | None = None) -> Results:
+             timings: dict | None = None, flights: Flights | None = None,
+             on_chunk: Callable[[ChunkResult], None] | None = None) -> Results:
     """Run ``runs`` Monte Carlo replications of ``world``; ``progress(n_done)`` is called after each chunk.
 
     ``timings``, if given, accumulates wall-clock seconds per stage
     (:data:`shieldlab.engine.chain.STAGES`); the results do not depend on it.  ``flights``:
     the nominal flights from :func:`~shieldlab.engine.chain.preflight` (flown here if None).
+    ``on_chunk(chunk)`` is called with each chunk's records (tracks, pictures, engagements,
+    decisions) before they are dropped: analyses that need more than the result tables.
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -42,6 +45,8 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
         first = i * CHUNK
         C = min(CHUNK, runs - first)
         chunk = run_chunk(world, flights, first, C, root, timings)
+        if on_chunk is not None:
+            on_chunk(chunk)
         with timed(timings, "tables_s"):
             outs.append(outcome_columns(world, chunk))
             evs.append(event_columns(world, chunk))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.engage.records import REASONS
+from shieldlab.c2.records import REASONS
 
 EVENT_KINDS = ("launch", "burnout", "detect", "track", "hold", "fire", "intercept", "miss", "no-fire", "impact")
 
@@ -83,6 +83,9 @@ REASON_TEXT = {
     "magazine-empty": "no rounds above the reserve",
     "no-battery": "no battery can take it",
     "threat-gone": "the threat landed or the time ran out before the shot",
+    "assessed-killed": "the look after the shot saw no detection: judged destroyed",
+    "outside-sector": "its predicted path does not cross this node's sector",
+    "engaged-elsewhere": "another node reported engaging it",
 }
 
 

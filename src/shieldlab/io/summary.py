@@ -19,7 +19,9 @@ the row's ``actor``, chose to wait) and ``no-fire`` (at the end of a run a threa
 been engaged, or not re-engaged after a miss; ``actor`` is the battery whose reason it is,
 or ``""`` when none applies).  Codes: ``no-track``, ``not-threatening``,
 ``out-of-envelope``, ``held-last-chance``, ``track-quality``, ``magazine-empty``,
-``no-battery``, ``threat-gone``; a row with an empty ``reason`` counts as
+``no-battery``, ``threat-gone``, ``assessed-killed`` (the look after a shot saw no
+detection), ``outside-sector``, ``engaged-elsewhere`` (architectures with several C2
+nodes); a row with an empty ``reason`` counts as
 ``unspecified``.  Per threat the summary gives, over the ``runs`` runs:
 
 * ``no_fire``: ``{reason: fraction of runs with a no-fire row of that reason}``,

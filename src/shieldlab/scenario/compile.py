@@ -7,14 +7,17 @@ raises :class:`~shieldlab.errors.InputError` naming the field.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from shapely.geometry import Polygon
 
 from shieldlab import catalog, earth
+from shieldlab.c2.links import Link
 from shieldlab.errors import InputError
 from shieldlab.flyout.dispersion import Dispersion
-from shieldlab.scenario.schema import GeoPoint, Scenario, salvo_member
+from shieldlab.scenario.schema import GeoPoint, Scenario, salvo_member, sector_polygon
 from shieldlab.sensors.radar import Radar
 
 
@@ -85,6 +88,23 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class Node:
+    """A C2 node: one system, with the sensors that feed it and the batteries it fires.
+
+    ``sector`` is the node's area of responsibility (architecture ``sectoral``) in radians, like
+    :class:`Point`: x = longitude, y = latitude [rad] (``sector.contains(shapely.Point(p.lon, p.lat))``
+    tells whether point ``p`` lies in it); None where the scenario gives none.
+    """
+
+    name: str
+    side: str  # free label (default: the name): what each side sees of the other is reported by it
+    site: Point | None = None  # where its C2 sits, for maps
+    sector: Polygon | None = None  # x = lon, y = lat [rad]
+    sensors: tuple[int, ...] = ()  # indices into World.sensors
+    batteries: tuple[int, ...] = ()  # indices into World.batteries
+
+
+@dataclass(frozen=True)
 class World:
     scenario: Scenario
     sensors: tuple[PlacedSensor, ...]
@@ -94,10 +114,21 @@ class World:
     dt: float
     duration: float | None  # s; None: until the last threat lands
     source: str = "scenario"  # the file or preset it came from, for error messages
+    nodes: tuple[Node, ...] = ()  # one per system, in order of first appearance (sensors, then batteries)
+    links: tuple[Link, ...] = ()  # one-way links (a scenario's two_way link is two of them), SI
+    architecture: str = "integrated"  # independent | coordinated | sectoral | integrated
 
     @property
     def systems(self) -> list[str]:
+        """The systems the sensors feed, sorted (the nodes' names, as every battery's system has a sensor)."""
         return sorted({s.system for s in self.sensors})
+
+    def node(self, name: str) -> Node:
+        """The node of that name (``KeyError`` if none)."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
 
 
 def _point(p: GeoPoint) -> Point:
@@ -213,10 +244,38 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         p = place(a.site, f"assets[{i}].site")
         if p is not None:
             assets.append(Asset(a.name, p, a.radius_km * 1e3))
+    node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
     if problems:
         raise InputError(problems=problems, source=source)
     names = [t.name for t in threats]
     if len(set(names)) != len(names):  # the schema guarantees this; a broken guarantee must not pass
         raise InputError("threat names are not unique after salvo expansion", source=source, field="threats")
+    nodes = _nodes(scn, placed, batteries, node_sites)
+    links = tuple(link for cfg in scn.links for link in _links(cfg))
     return World(scenario=scn, sensors=tuple(placed), batteries=tuple(batteries), threats=tuple(threats),
-                 assets=tuple(assets), dt=scn.time_step_s, duration=scn.duration_s, source=source)
+                 assets=tuple(assets), dt=scn.time_step_s, duration=scn.duration_s, source=source,
+                 nodes=nodes, links=links, architecture=scn.architecture)
+
+
+def _nodes(scn: Scenario, placed: list[PlacedSensor], batteries: list[Battery],
+           sites: dict[int, Point | None]) -> tuple[Node, ...]:
+    """One node per system, in order of first appearance; a ``nodes:`` entry gives its properties."""
+    entries = {n.name: (i, n) for i, n in enumerate(scn.nodes)}
+    out = []
+    for name in scn.node_names():
+        i, cfg = entries.get(name, (None, None))
+        sector = None if cfg is None or cfg.sector is None else sector_polygon(cfg.sector, math.pi / 180.0)
+        out.append(Node(
+            name=name, side=(cfg.side if cfg is not None and cfg.side else name),
+            site=sites.get(i) if i is not None else None, sector=sector,
+            sensors=tuple(k for k, s in enumerate(placed) if s.system == name),
+            batteries=tuple(k for k, b in enumerate(batteries) if b.system == name)))
+    return tuple(out)
+
+
+def _links(cfg) -> list[Link]:
+    """A scenario link in SI: one :class:`Link`, two if it is two-way."""
+    capacity = math.inf if cfg.capacity_tracks_per_s is None else float(cfg.capacity_tracks_per_s)
+    ends = [(cfg.from_, cfg.to)] + ([(cfg.to, cfg.from_)] if cfg.two_way else [])
+    return [Link(source=a, target=b, latency=float(cfg.latency_s), period=float(cfg.update_period_s),
+                 capacity=capacity, loss=float(cfg.loss)) for a, b in ends]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from shieldlab.scenario.schema import Scenario
 
 #: Unit of a field, from the suffix of its name (the house rule: units in names at the edges).
-_UNITS = (("_kgm2", "kg/m²"), ("_kms", "km/s"), ("_km", "km"), ("_m2", "m²"), ("_kg", "kg"), ("_mrad", "mrad"),
+_UNITS = (("_tracks_per_s", "tracks/s"),
+          ("_kgm2", "kg/m²"), ("_kms", "km/s"), ("_km", "km"), ("_m2", "m²"), ("_kg", "kg"), ("_mrad", "mrad"),
           ("_deg", "deg"), ("_pct", "%"), ("_s", "s"), ("_m", "m"))
-_UNIT_OF = {"lat": "deg", "lon": "deg east", "sspk": "—", "pfa": "—"}
+_UNIT_OF = {"lat": "deg", "lon": "deg east", "sspk": "—", "pfa": "—", "loss": "—", "sector": "deg"}
 
 
 def json_schema() -> dict:
@@ -30,9 +31,10 @@ def _unit(name: str) -> str:
 
 
 def _variants(prop: dict) -> list[dict]:
+    """The alternatives of a union, nested unions (an optional place) flattened."""
     for key in ("anyOf", "oneOf"):
         if key in prop:
-            return prop[key]
+            return [x for v in prop[key] for x in _variants(v)]
     return [prop]
 
 

@@ -11,10 +11,14 @@ problem's field path, relative to the model that found it; the loader joins the 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+                      model_validator)
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
 
 from shieldlab.catalog.models import Interceptor, Missile, Sensor
 from shieldlab.errors import InputError
@@ -69,7 +73,8 @@ class SensorCfg(_Strict):
     boresight_az_deg: float = Field(0.0, ge=0.0, lt=360.0, description="azimuth the radar faces [deg from north]")
     elevation_mask_deg: float = Field(0.0, ge=0.0, le=90.0,
                                       description="lowest elevation the radar sees at this site [deg]")
-    system: Name = Field("defence", description="the network whose tracks this sensor feeds")
+    system: Name = Field("defence", description="the C2 node (system) whose tracks this sensor feeds; its "
+                                                "properties, if any, are the nodes[] entry of that name")
 
 
 class BatteryCfg(_Strict):
@@ -83,7 +88,8 @@ class BatteryCfg(_Strict):
                                           description="cue-to-launch delay [s]; default from the catalogue")
     burnout_speed_kms: float | None = Field(None, gt=0.0, le=12.0,
                                             description="override of the catalogue burnout speed [km/s]")
-    system: Name = Field("defence", description="the network whose tracks this battery engages on")
+    system: Name = Field("defence", description="the C2 node (system) whose tracks this battery engages on; "
+                                                "its properties, if any, are the nodes[] entry of that name")
     cue: Literal["own", "launch-on-remote", "engage-on-remote"] = Field(
         "engage-on-remote",
         description="own: launch on the battery's own radar track (and guide on it); launch-on-remote: launch on "
@@ -202,6 +208,86 @@ class CatalogAdditions(_Strict):
         [], description="interceptor entries in the format of catalog/interceptors.yaml")
     sensors: list[Sensor] = Field([], description="sensor entries in the format of catalog/sensors.yaml")
 
+#: How the C2 nodes (systems) cooperate; see :attr:`Scenario.architecture`.
+ARCHITECTURES = ("independent", "coordinated", "sectoral", "integrated")
+Architecture = Literal["independent", "coordinated", "sectoral", "integrated"]
+
+
+class NodeCfg(_Strict):
+    """A C2 node: the properties of one system named by the `system` of sensors and batteries.
+
+    A system with no entry here is still a node, with the defaults."""
+
+    name: Name = Field(description="the system this entry describes: a `system` named by at least one sensor "
+                                   "or battery")
+    side: Name | None = Field(None, description="who runs the node, a free label (e.g. NATO), used to report "
+                                                "what each side sees of the other; default: the name")
+    site: Place | None = Field(None, description="where the node's C2 sits (a site name or an inline point), for "
+                                                 "maps; default: none")
+    sector: list[Annotated[list[float], Field(min_length=2, max_length=2)]] | None = Field(
+        None, min_length=3,
+        description="the node's area of responsibility under architecture: sectoral: a polygon of [lat, lon] "
+                    "points [deg], at least 3 distinct, not self-intersecting, not crossing the antimeridian "
+                    "(the closing point may be left out)")
+
+    @model_validator(mode="after")
+    def _valid_sector(self) -> "NodeCfg":
+        if self.sector is None:
+            return self
+        problems: list[tuple[str, str]] = []
+        for k, (lat, lon) in enumerate(self.sector):
+            if not -90.0 <= lat <= 90.0:
+                problems.append((f"sector[{k}]", f"latitude {lat:g} is outside -90 .. 90 [deg] "
+                                                 f"(a point is [lat, lon])"))
+            if not -180.0 <= lon <= 180.0:
+                problems.append((f"sector[{k}]", f"longitude {lon:g} is outside -180 .. 180 [deg]"))
+        if problems:
+            raise InputError(problems=problems)
+        distinct = {(lat, lon) for lat, lon in self.sector}
+        if len(distinct) < 3:
+            raise InputError(problems=[("sector", f"a polygon needs at least 3 distinct points, got "
+                                                  f"{len(distinct)}")])
+        poly = sector_polygon(self.sector)
+        if not poly.is_valid or poly.area <= 0.0:
+            raise InputError(problems=[("sector", f"not a valid polygon ({_why_invalid(poly)}): the edges must "
+                                                  f"not cross, touch or fold back")])
+        return self
+
+
+def _why_invalid(poly: Polygon) -> str:
+    """Shapely's reason, with its point ``[x y]`` (lon, lat) given as ``[lat, lon]``."""
+    if poly.is_valid:
+        return "its points are all on one line"
+    why = explain_validity(poly)
+    m = re.fullmatch(r"(.*?)\[\s*(\S+)\s+(\S+)\s*\]", why)
+    if m is None:
+        return why
+    reason, lon, lat = m.groups()
+    return f"{reason.lower()} at [{float(lat):g}, {float(lon):g}]"
+
+
+def sector_polygon(points: list[list[float]], scale: float = 1.0) -> Polygon:
+    """A sector's ``[[lat, lon], ...]`` as a shapely polygon with x = lon, y = lat, each times ``scale``."""
+    return Polygon([(lon * scale, lat * scale) for lat, lon in points])
+
+
+class LinkCfg(_Strict):
+    """A data link that carries one node's tracks to another."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+    from_: Name = Field(alias="from", description="the node (system) that sends its tracks")
+    to: Name = Field(description="the node (system) that receives them")
+    two_way: bool = Field(True, description="true: the same link the other way too (to -> from)")
+    latency_s: float = Field(ge=0.0, le=3600.0,
+                             description="delay from a message's sending to its use at the receiver [s]")
+    update_period_s: float = Field(gt=0.0, le=600.0, description="a message (a batch of tracks) is sent this "
+                                                                  "often [s]")
+    capacity_tracks_per_s: float | None = Field(None, gt=0.0, le=1e6,
+                                                description="most tracks the link carries per second "
+                                                            "[tracks/s]; null: unlimited")
+    loss: float = Field(0.0, ge=0.0, lt=1.0, description="probability that a track message is lost [probability]")
+
 
 def salvo_member(name: str, count: int, k: int) -> str:
     """The name of the ``k``-th missile (0-based) of threat entry ``name`` fired ``count`` at a time."""
@@ -225,6 +311,20 @@ class Scenario(_Strict):
     sites: dict[str, GeoPoint] = Field({}, description="named points, referred to by name below")
     sensors: list[SensorCfg] = Field([], description="radars")
     batteries: list[BatteryCfg] = Field([], description="interceptor batteries")
+    architecture: Architecture = Field(
+        "integrated",
+        description="how the C2 nodes (the systems named by sensors and batteries) cooperate. independent: each "
+                    "node fires its batteries on its own sensors' tracks alone, links ignored; coordinated: each "
+                    "node fires its own batteries on its own tracks and on those its links bring in; sectoral: as "
+                    "coordinated, each node answering for its sector (nodes[].sector) only; integrated: one C2 "
+                    "over every sensor and battery, links ignored")
+    nodes: list[NodeCfg] = Field(
+        [], description="properties of the C2 nodes; every system named by a sensor or battery is a node, with "
+                        "defaults where it has no entry here")
+    links: list[LinkCfg] = Field(
+        [], description="data links between nodes, used by architectures coordinated and sectoral (which need "
+                        "a link into every node with batteries from another node with sensors, when there are "
+                        "several nodes)")
     threats: list[ThreatCfg] = Field(min_length=1, description="ballistic missiles and salvos")
     assets: list[AssetCfg] = Field([], description="defended places")
     dispersion: DispersionCfg = Field(DispersionCfg(), description="flight dispersions of every threat")
@@ -238,8 +338,18 @@ class Scenario(_Strict):
     def _utc(cls, v: datetime) -> datetime:
         return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
 
+    def node_names(self) -> list[str]:
+        """The systems (C2 nodes) in the order they first appear: sensors, then batteries."""
+        return list(dict.fromkeys([s.system for s in self.sensors] + [b.system for b in self.batteries]))
+
     @model_validator(mode="after")
-    def _unique_names(self) -> "Scenario":
+    def _cross_checks(self) -> "Scenario":
+        problems = self._name_problems() + self._node_problems()
+        if problems:
+            raise InputError(problems=problems)
+        return self
+
+    def _name_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         for group in ("sensors", "batteries", "assets"):
             seen: dict[str, int] = {}
@@ -273,6 +383,97 @@ class Scenario(_Strict):
                                  f"and {clash!r} is already the name of threats[{j}]"))
                 continue
             owner.update({n: (i, k) for k, n in enumerate(members)})
-        if problems:
-            raise InputError(problems=problems)
-        return self
+        return problems
+
+    def _node_problems(self) -> list[tuple[str, str]]:
+        """Nodes name used systems once; links join two different nodes, each direction once; the
+        architecture has what it needs (sectors; links into every node with batteries)."""
+        problems: list[tuple[str, str]] = []
+        systems = self.node_names()
+        listing = ", ".join(repr(x) for x in systems) or "none"
+        entry: dict[str, int] = {}
+        for i, n in enumerate(self.nodes):
+            if n.name in entry:
+                problems.append((f"nodes[{i}].name", f"duplicate name {n.name!r} (also nodes[{entry[n.name]}])"))
+                continue
+            entry[n.name] = i
+            if n.name not in systems:
+                problems.append((f"nodes[{i}].name", f"no sensor or battery names system {n.name!r}, so it is no "
+                                                     f"C2 node (systems: {listing})"))
+        edges: dict[tuple[str, str], int] = {}  # (from, to) -> the link that carries it
+        for i, link in enumerate(self.links):
+            ok = True
+            for field, end in (("from", link.from_), ("to", link.to)):
+                if end not in systems:
+                    problems.append((f"links[{i}].{field}", f"{end!r} is no C2 node: no sensor or battery names "
+                                                            f"system {end!r} (systems: {listing})"))
+                    ok = False
+            if link.from_ == link.to:
+                problems.append((f"links[{i}].to", f"a link from {link.from_!r} to itself"))
+                continue
+            if not ok:
+                continue
+            pairs = [(link.from_, link.to)] + ([(link.to, link.from_)] if link.two_way else [])
+            dups = []
+            for a, b in pairs:
+                if (a, b) in edges:
+                    j = edges[(a, b)]
+                    way = "" if (a, b) == (self.links[j].from_, self.links[j].to) else ", two_way"
+                    dups.append(f"{a!r} -> {b!r} (also links[{j}]{way})")
+            if dups:
+                problems.append((f"links[{i}]", f"a second link {' and '.join(dups)}: keep one link per "
+                                                f"direction (a two_way link counts for both)"))
+            edges.update({p: i for p in pairs if p not in edges})
+        with_batteries = [x for x in systems if x in {b.system for b in self.batteries}]
+        if self.architecture == "sectoral":
+            for name in with_batteries:
+                if name in entry and self.nodes[entry[name]].sector is None:
+                    problems.append((f"nodes[{entry[name]}].sector",
+                                     f"architecture sectoral needs a sector for node {name!r}, which has batteries"))
+                elif name not in entry:
+                    problems.append(("nodes", f"architecture sectoral needs a sector for node {name!r}, which has "
+                                              f"batteries: add {{name: {name}, sector: [[lat, lon], ...]}} under "
+                                              f"nodes"))
+        if self.architecture in ("coordinated", "sectoral") and len(systems) > 1:
+            with_sensors = {s.system for s in self.sensors}
+            for name in with_batteries:
+                sources = [x for x in systems if x != name and x in with_sensors]
+                if sources and not any(_reaches(edges, x, name) for x in sources):
+                    problems.append(("links", f"architecture {self.architecture} needs a link into node {name!r} "
+                                              f"(it has batteries) from another node with sensors "
+                                              f"({', '.join(repr(x) for x in sources)}): add "
+                                              f"{{from: {sources[0]}, to: {name}, latency_s: ..., "
+                                              f"update_period_s: ...}} under links, or choose architecture "
+                                              f"independent or integrated"))
+        return problems
+
+
+def _reaches(edges: dict[tuple[str, str], int], start: str, goal: str) -> bool:
+    """Whether the directed links ``edges`` lead from node ``start`` to node ``goal``."""
+    seen, todo = {start}, [start]
+    while todo:
+        here = todo.pop()
+        for a, b in edges:
+            if a == here and b not in seen:
+                if b == goal:
+                    return True
+                seen.add(b)
+                todo.append(b)
+    return False
+
+
+def with_architecture(scn: Scenario, architecture: str) -> Scenario:
+    """A validated copy of ``scn`` under another ``architecture`` (one of :data:`ARCHITECTURES`).
+
+    Raises :class:`~shieldlab.errors.InputError` for an unknown architecture, or one the scenario
+    does not support (``sectoral`` without sectors, ``coordinated`` without the links it needs).
+    """
+    if architecture not in ARCHITECTURES:
+        raise InputError(f"unknown architecture {architecture!r} (known: {', '.join(ARCHITECTURES)})",
+                         source=scn.name, field="architecture")
+    from shieldlab.scenario.loader import _problems  # the loader imports this module
+
+    try:
+        return Scenario.model_validate({**dict(scn), "architecture": architecture})
+    except ValidationError as e:
+        raise InputError(problems=_problems(e), source=f"{scn.name} (architecture {architecture})") from None

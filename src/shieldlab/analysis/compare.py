@@ -1,0 +1,143 @@
+"""One scenario under several C2 architectures: the same raids, the same seeds, side by side.
+
+For each architecture (:mod:`shieldlab.c2.network`) the scenario is recompiled with that
+``architecture:`` and run for the same runs and seed: the threats fly the same dispersed
+paths and the sensors draw the same noise in every architecture (each run's streams are
+its own), so the differences are the C2's.  Per architecture, per raid (run):
+
+* ``leakers``: threats that landed; ``interceptors``: interceptors fired (means, 95 %
+  Student t intervals);
+* ``wasted``: interceptors whose threat another salvo had already destroyed by their
+  planned intercept time (a double shot that nobody called off, or a shot on a stale track);
+* ``first_engagement_s``: from a threat's launch to the launch of the first interceptor at
+  it (mean over the threats engaged);
+* ``between_sectors``: threats nobody engaged because every battery left them to another
+  node's sector (``outside-sector`` for every battery);
+* ``track_share``: for each pair of sides (``A sees B``), of the threats that side B's own
+  sensors detected, the share that side A's fire control held a track of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldlab.c2.records import REASONS
+from shieldlab.engine.chain import preflight
+from shieldlab.engine.fight import INTEGRATED
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.scenario.compile import compile_world
+from shieldlab.scenario.schema import with_architecture
+from shieldlab.stats import mean_interval
+
+_OUTSIDE = REASONS.index("outside-sector")
+
+
+@dataclass(frozen=True)
+class ArchitectureResult:
+    """What one architecture achieved over ``runs`` raids (means per raid, 95 % intervals)."""
+
+    architecture: str
+    runs: int
+    leakers: tuple[float, float, float]  # mean, lo, hi
+    interceptors: tuple[float, float, float]
+    wasted: tuple[float, float, float]
+    between_sectors: tuple[float, float, float]
+    first_engagement_s: float  # mean over the threats engaged; nan if none
+    p_no_leaker: float
+    track_share: dict = field(default_factory=dict)  # "A sees B" -> share
+
+    def as_dict(self) -> dict:
+        def m(v):
+            return {"mean": round(v[0], 4), "ci95": [round(v[1], 4), round(v[2], 4)]}
+        return {"architecture": self.architecture, "runs": self.runs, "leakers_per_raid": m(self.leakers),
+                "interceptors_per_raid": m(self.interceptors), "wasted_interceptors_per_raid": m(self.wasted),
+                "between_sectors_per_raid": m(self.between_sectors),
+                "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
+                else round(self.first_engagement_s, 1),
+                "p_no_leaker": round(self.p_no_leaker, 4),
+                "track_share": {k: round(v, 4) for k, v in self.track_share.items()}}
+
+
+class _Tally:
+    """Per-chunk accumulation of the comparison's numbers."""
+
+    def __init__(self, world, runs: int):
+        self.world = world
+        self.leak = np.zeros(runs)
+        self.fired = np.zeros(runs)
+        self.wasted = np.zeros(runs)
+        self.between = np.zeros(runs)
+        self.delay = []
+        sides = {}
+        for nd in world.nodes:
+            sides.setdefault(nd.side, []).append(nd.name)
+        self.sides = sides
+        self.seen = {}  # (A, B) -> [held by A's fire control, detected by B]
+
+    def __call__(self, chunk) -> None:
+        w = self.world
+        r0 = chunk.first_run
+        o, e, d = chunk.outcomes, chunk.engagements, chunk.decisions
+        C, N = o.leaked.shape
+        runs = slice(r0, r0 + C)
+        self.leak[runs] = o.leaked.sum(axis=1)
+        self.fired[runs] = o.interceptors.sum(axis=1)
+        # interceptors that arrived after another salvo had destroyed their threat
+        kill_t = np.full((C, N), np.inf)
+        np.minimum.at(kill_t, (e.run[e.killed], e.threat[e.killed]), e.intercept_time[e.killed])
+        late = e.intercept_time > kill_t[e.run, e.threat]
+        np.add.at(self.wasted, r0 + e.run[late], e.rounds[late])
+        # from launch to the first interceptor's launch
+        first = np.full((C, N), np.inf)
+        np.minimum.at(first, (e.run, e.threat), e.launch_time)
+        launch = np.array([t.launch_time for t in w.threats])
+        ok = np.isfinite(first)
+        self.delay += list((first - launch[None, :])[ok])
+        # nobody engaged it: every battery said it lay in another's sector
+        nf = d.kind == 1
+        rows = np.zeros((C, N), int)
+        outside = np.zeros((C, N), int)
+        np.add.at(rows, (d.run[nf], d.threat[nf]), 1)
+        np.add.at(outside, (d.run[nf], d.threat[nf]), d.reason[nf] == _OUTSIDE)
+        gap = (rows > 0) & (outside == rows) & (o.engagements == 0)
+        self.between[runs] = gap.sum(axis=1)
+        # what each side's fire control held of the threats the other side's sensors saw
+        detected = {}
+        for s_i, s in enumerate(w.sensors):
+            hit = chunk.detections[s_i].detected.any(axis=-1)
+            detected[s.system] = detected.get(s.system, np.zeros((C, N), bool)) | hit
+        held = {name: np.isfinite(tr.confirm_time) for name, tr in chunk.pictures.items()}
+        for a, a_nodes in self.sides.items():
+            ha = held.get(INTEGRATED, np.zeros((C, N), bool)).copy()
+            for nm in a_nodes:
+                ha |= held.get(nm, False)
+            for b, b_nodes in self.sides.items():
+                if a == b:
+                    continue
+                db = np.zeros((C, N), bool)
+                for nm in b_nodes:
+                    db |= detected.get(nm, False)
+                acc = self.seen.setdefault(f"{a} sees {b}", [0, 0])
+                acc[0] += int((ha & db).sum())
+                acc[1] += int(db.sum())
+
+
+def compare(world, architectures, runs: int, seed: int, progress=None) -> list[ArchitectureResult]:
+    """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``."""
+    out = []
+    for arch in architectures:
+        w = compile_world(with_architecture(world.scenario, arch), source=world.source)
+        flights = preflight(w, runs)
+        tally = _Tally(w, runs)
+        simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
+                 progress=None if progress is None else (lambda k, a=arch: progress(a, k)))
+        mi = mean_interval
+        share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
+        out.append(ArchitectureResult(
+            architecture=arch, runs=runs, leakers=mi(tally.leak), interceptors=mi(tally.fired),
+            wasted=mi(tally.wasted), between_sectors=mi(tally.between),
+            first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
+            p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share))
+    return out

@@ -1,0 +1,413 @@
+"""Fire control: when, from which battery and at what point to engage each threat.
+
+One :class:`FireControl` is the fire control of one C2 node: it owns some batteries and
+reads tracks only (a :class:`~shieldlab.c2.trackview.TrackView`), never the truth.  The
+engine's loop (:mod:`shieldlab.engine.fight`) calls :meth:`FireControl.decide` on a
+planning clock (``doctrine.planning_interval``); each call returns the salvos committed
+at that tick as :class:`~shieldlab.c2.records.Salvo` records, which the engagement stage
+flies and kill assessment scores.
+
+At a tick, each threat due for a look is evaluated on the battery's planning track: the
+track is extrapolated ballistically (:func:`shieldlab.flyout.integrate.coast`); the threat
+evaluation (:mod:`shieldlab.c2.threat_eval`) gives the probability that it lands on a
+defended asset (with the track's uncertainty carried to the impact), or, while the track
+shows thrust, its impact corridor, and the plan then follows the corridor's path to the
+threatened asset.  For every battery the earliest intercept point inside its envelope
+that its interceptor (fly-out fan, :mod:`shieldlab.engage.fan`), launched after the
+reaction time, can reach is found (:func:`shieldlab.engage.solver.intercept_window`).
+The battery with the earliest such intercept and rounds left above its reserve gets the
+threat.  The salvo is committed in the last planning interval before its launch time,
+so the freshest track sets the aim; until then the threat is re-planned.  On a track
+still under thrust a battery holds fire to its last chance: the latest launch that still
+meets the path inside the envelope (the earliest such deadline seen is kept, so a noisy
+estimate cannot push it later), less one interval.
+
+Cue modes (per battery, ``Battery.cue``); "system track" is the track of the battery's
+node (its sensors fused), "own track" that of the battery's own radar alone:
+
+* ``engage-on-remote``: launch on the system track and guide on it to the end;
+* ``launch-on-remote``: launch on the system track, then the own radar takes over (the
+  in-flight updates come from the own track);
+* ``own``: plan, launch and guide on the own track only.
+
+Shoot-look-shoot: after a salvo the threat is looked at again at the planned intercept
+time plus the battery's look time.  If its planning track has had a detection since the
+intercept time the threat survived and is engaged again; if not it is judged destroyed
+(reason ``assessed-killed``) and watched: should a detection come later, it is engaged
+again.  Fire control never reads whether a shot killed; it sees what the radars see.
+
+Launch gate (``doctrine.gate_k`` = k): a battery whose launch is due commits only when
+``k * sigma <= divert``, sigma being the position uncertainty of the predicted intercept
+point (:func:`intercept_point_sigma`).  Where the gate stops the best battery, the next
+battery by intercept time that it does not stop is taken; where it stops all, the threat
+is re-planned at the next interval with a fresher track.
+
+Cooperation between nodes (the engine sets it up): a node may be told that another node
+engaged a threat (:meth:`FireControl.learn`): it leaves the threat to that node until
+that engagement's look is over (reason ``engaged-elsewhere``); a node with a ``sector``
+engages only threats whose predicted path crosses it (reason ``outside-sector``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from shieldlab import earth
+from shieldlab.c2 import threat_eval
+from shieldlab.c2.doctrine import Doctrine
+from shieldlab.c2.records import REASONS, Decisions, Option, Salvo
+from shieldlab.c2.trackview import TrackView
+from shieldlab.engage.fan import fan_for
+from shieldlab.engage.pk import kill_probability
+from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
+from shieldlab.flyout.integrate import coast
+
+PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
+HORIZON = 7200.0  # s, how far ahead fire control extrapolates: longer than any ICBM flight
+_RECHECK = 4  # planning intervals before an unengageable threat is looked at again
+_R = {name: i for i, name in enumerate(REASONS)}
+_BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"]])
+_WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
+
+
+def intercept_point_sigma(P: np.ndarray, r_track: np.ndarray, r_int: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """Position uncertainty [m] of a predicted intercept point, from the track covariance.
+
+    The track covariance ``P`` (M, 6, 6) at the track's time is carried over ``dt`` (M,) [s]
+    to the intercept point ``r_int`` (M, 3) [m ECEF] by
+    :func:`shieldlab.c2.threat_eval.predicted_position_covariance` (linearised ballistic
+    transition, closed form).  Returns sqrt of the largest eigenvalue of the 3x3 position
+    block: the 1-sigma error along the worst direction (the kill vehicle must cover that one).
+    """
+    Pp = threat_eval.predicted_position_covariance(P, r_track, r_int, dt)
+    lam = np.linalg.eigvalsh(Pp)[:, -1]
+    return np.sqrt(np.maximum(lam, 0.0))
+
+
+def track_keys(batteries, system: str | None = None) -> tuple[list, list]:
+    """Per battery the keys of its planning and guidance track sources: ``("system", node)``
+    for the node's picture (``system``, if given, for every battery: one picture over all),
+    ``("radar", name)`` for the battery's own radar's track."""
+    plan, guide = [], []
+    for b in batteries:
+        own = ("radar", b.radar) if b.cue != "engage-on-remote" else None
+        node = ("system", system or b.system)
+        plan.append(own if b.cue == "own" else node)
+        guide.append(node if b.cue == "engage-on-remote" else own)
+    return plan, guide
+
+
+class FireControl:
+    """The fire control of one C2 node over a chunk of C runs and N threats.
+
+    ``batteries`` are the world's batteries this node commands (``index`` their indices in
+    the world, which salvos carry); ``view`` the tracks it may read, keyed as
+    :func:`track_keys` says (``system``: the one picture every battery reads, where one C2
+    holds a picture over all sensors).  ``assets`` the defended assets; ``sector`` an
+    optional shapely polygon in (lon, lat) radians: the node engages only threats whose
+    predicted path crosses it.
+    """
+
+    def __init__(self, doctrine: Doctrine, batteries, index, view: TrackView, assets, batch_shape, t_end: float,
+                 sector=None, system: str | None = None, name: str = "defence"):
+        self.doc, self.name = doctrine, name
+        self.bats = list(batteries)
+        self.index = np.asarray(index, int)
+        self.view = view
+        C, N = batch_shape
+        self.t_end = float(t_end)
+        self.plan, self.guide = track_keys(self.bats, system)
+        for key in set(self.plan) | {g for g in self.guide if g is not None}:
+            if key not in view:
+                raise ValueError(f"fire control {name!r}: no track source {key!r}")
+        B = len(self.bats)
+        self.fans = [fan_for(b.spec, b.burnout_speed) for b in self.bats]
+        self.magazine = np.tile(np.array([b.rounds for b in self.bats], int), (C, 1))
+        self.reserve = np.array([b.reserve for b in self.bats], int)
+        self.asset_lat = np.array([a.site.lat for a in assets])
+        self.asset_lon = np.array([a.site.lon for a in assets])
+        self.asset_r = np.array([a.radius for a in assets])
+        self.sector = sector
+        if sector is not None:
+            shapely.prepare(sector)
+        self.n_eng = np.zeros((C, N), int)
+        confirm = np.full((C, N), np.inf)
+        for key in set(self.plan):
+            confirm = np.minimum(confirm, view.tracks(key).confirm_time)
+        self.next_check = confirm
+        self.reason = np.full((C, N, B), _R["no-track"], np.int8)
+        self.in_hold = np.full((C, N, B), -1, np.int8)
+        self.last_look = np.full((C, N), np.nan)
+        self.declared = np.zeros((C, N), bool)  # judged a threat to a defended asset at some look
+        self.deadline = np.full((C, N, B), np.inf)  # per battery: earliest last chance seen on a boost track
+        self.shot_at = np.full((C, N), np.nan)  # planned intercept time of the latest salvo (the look waits)
+        self.look_src = np.zeros((C, N), int)  # battery whose planning track the look reads
+        self.assessed = np.zeros((C, N), bool)  # the look saw no detection: judged destroyed
+        self.foreign_until = np.full((C, N), -np.inf)  # another node has it until then
+        self.foreign_known = np.full((C, N), np.inf)  # ... as learned at this time
+        self.holds: list[tuple] = []
+        self.tick = np.nan
+
+    # ------------------------------------------------------------------ cooperation
+    def learn(self, c: int, n: int, known_at: float, until: float) -> None:
+        """Another node engaged threat ``(c, n)``; this node learns it at ``known_at`` [s] and
+        leaves the threat to it until ``until`` [s] (that engagement's look)."""
+        if until > self.foreign_until[c, n] or not np.isfinite(self.foreign_known[c, n]):
+            self.foreign_known[c, n] = known_at
+            self.foreign_until[c, n] = until
+
+    # ------------------------------------------------------------------ the clock
+    def open(self) -> np.ndarray:
+        """Threats this node may still engage (engagements left)."""
+        return self.n_eng < self.doc.max_engagements
+
+    def next_due(self) -> float:
+        """The earliest time a threat is due for a look [s] (inf: none)."""
+        return float(np.min(np.where(self.open(), self.next_check, np.inf), initial=np.inf))
+
+    # ------------------------------------------------------------------ deciding
+    def decide(self, tick: float) -> list[Salvo]:
+        """The salvos this node commits at planning tick ``tick`` [s]."""
+        self.tick = tick
+        due = self.open() & (self.next_check <= tick)
+        if not due.any():
+            return []
+        due &= self._look(due, tick)
+        due &= self._deconflict(due, tick)
+        if not due.any():
+            return []
+        options: dict[tuple[int, int], list[Option]] = {}
+        for key in sorted(set(self.plan), key=str):
+            self._plan_source(key, due, tick, options)
+        salvos = []
+        # threats in order of their earliest possible intercept (magazines are per run, so only
+        # the order within a run matters); a battery that has run dry passes the threat on
+        order = sorted(zip(*np.nonzero(due)),
+                       key=lambda cn: min((o.intercept_time for o in options.get(cn, ())), default=np.inf))
+        for c, n in order:
+            s = self._allocate(int(c), int(n), sorted(options.get((c, n), ()), key=lambda o: (o.intercept_time,
+                                                                                           o.battery)), tick)
+            if s is not None:
+                salvos.append(s)
+        # a battery that stopped waiting ends its hold: a later one is logged again
+        self.in_hold = np.where(self.reason == self.in_hold, self.in_hold, -1).astype(np.int8)
+        return salvos
+
+    def _look(self, due: np.ndarray, tick: float) -> np.ndarray:
+        """Shoot-look-shoot: a threat shot at is engaged again only if its track had a detection
+        after the planned intercept; else it is judged destroyed and watched.  Returns the rows
+        of ``due`` that may be planned."""
+        cs, ns = np.nonzero(due & np.isfinite(self.shot_at))
+        keep = np.ones(due.shape, bool)
+        if cs.size == 0:
+            return keep
+        seen = np.zeros(cs.size, bool)
+        src = self.look_src[cs, ns]
+        for b in np.unique(src):
+            m = src == b
+            key = self.plan[b]
+            seen[m] = self.view.hits(key, cs[m], ns[m], tick) > self.view.hits(key, cs[m], ns[m],
+                                                                                  self.shot_at[cs[m], ns[m]])
+        gone = ~seen
+        keep[cs[gone], ns[gone]] = False
+        self.assessed[cs[gone], ns[gone]] = True
+        self.next_check[cs[gone], ns[gone]] = tick + self.doc.planning_interval
+        self.assessed[cs[seen], ns[seen]] = False
+        self.shot_at[cs[seen], ns[seen]] = np.nan
+        return keep
+
+    def _deconflict(self, due: np.ndarray, tick: float) -> np.ndarray:
+        """Leave to another node the threats it reported engaging, until that engagement's look."""
+        other = due & (self.foreign_known <= tick) & (tick < self.foreign_until)
+        if other.any():
+            cs, ns = np.nonzero(other)
+            self.reason[cs, ns] = np.where(np.isin(self.reason[cs, ns], _BLOCKING), self.reason[cs, ns],
+                                           _R["engaged-elsewhere"])
+            self.next_check[cs, ns] = self.foreign_until[cs, ns]
+        return ~other
+
+    def _log_hold(self, c: int, n: int, b: int, code: int) -> None:
+        self.reason[c, n, b] = code
+        if self.in_hold[c, n, b] != code:  # log a hold when it begins, not at every look
+            self.in_hold[c, n, b] = code
+            self.holds.append((c, n, b, self.tick, code))
+
+    def _plan_source(self, key, due: np.ndarray, tick: float, options: dict) -> None:
+        """Evaluate the due threats on one track source and add every battery's option."""
+        tr = self.view.tracks(key)
+        cs, ns = np.nonzero(due & (tr.confirm_time <= tick))
+        if cs.size == 0:
+            return
+        k_row = self.view.index(key, cs, ns, tick)
+        # a destroyed target's track ends early: rows are read at their own last update
+        for k in np.unique(k_row[k_row >= 0]):
+            m = k_row == k
+            self._plan_rows(key, tr, int(k), cs[m], ns[m], tick, options)
+
+    def _plan_rows(self, key, tr, k: int, cs, ns, tick: float, options: dict) -> None:
+        doc = self.doc
+        x = tr.x[cs, ns, k]
+        good = np.isfinite(x).all(axis=1)
+        cs, ns, x = cs[good], ns[good], x[good]
+        if cs.size == 0:
+            return
+        t_track = tr.t[k]
+        P = tr.P[cs, ns, k]
+        J = int(min(HORIZON, self.t_end - t_track) / PREDICT_DT) + 2  # no need to look past the end
+        jt = PREDICT_DT * np.arange(J)
+        pos, vel, ev = coast(x, PREDICT_DT, J)
+        boost = np.zeros(cs.size, bool)
+        if not doc.engage_all and self.asset_lat.size:
+            threat_ok, boost = self._evaluate(tr, k, cs, ns, x, P, pos, vel, ev, t_track)
+        else:
+            threat_ok = np.ones(cs.size, bool)
+        impact_t = t_track + ev[:, 4]
+        # the decision log judges only looks at a track that still says the threat flies
+        live = (impact_t > tick) & (earth.ecef_to_geodetic(x[:, :3])[2] > 0.0)
+        self.last_look[cs[live], ns[live]] = tick
+        plat, plon, alt = earth.ecef_to_geodetic(pos)
+        in_sector = np.ones(cs.size, bool)
+        if self.sector is not None:
+            in_sector = shapely.contains_xy(self.sector, plon, plat).any(axis=1)
+        t_int = t_track + jt  # (J,)
+        for b, bat in enumerate(self.bats):
+            if self.plan[b] != key:
+                continue
+            fan = self.fans[b]
+            ground = earth.great_circle_distance(bat.site.lat, bat.site.lon, plat, plon)  # the envelope's range
+            tau = fan.time_to(ground, alt)  # inf outside the envelope (range, altitude) or the fan
+            allowed = (t_int < impact_t[:, None]) & (t_int > tick) & (threat_ok & in_sector)[:, None]
+            w = intercept_window(t_int, pos, vel, fan_time(fan, bat.site.lat, bat.site.lon),
+                                 np.full(cs.size, tick + bat.reaction_time), allowed, latest=bool(boost.any()),
+                                 tau=tau)
+            found = np.flatnonzero(w["found"])
+            # a window that closes does not hide what kept the battery from using it
+            was = self.reason[cs[live], ns[live], b]
+            why = np.where(~in_sector, _R["outside-sector"],
+                           np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"]))
+            self.reason[cs[live], ns[live], b] = np.where(np.isin(was, _BLOCKING), was, why[live])
+            self.reason[cs[found], ns[found], b] = _WAITING
+            if found.size == 0:
+                continue
+            hold = w["launch_first"]
+            if boost.any():
+                bf = found[boost[found]]
+                self.deadline[cs[bf], ns[bf], b] = np.minimum(self.deadline[cs[bf], ns[bf], b],
+                                                              w["launch_latest"][bf])
+                hold = np.where(boost, self.deadline[cs, ns, b] - doc.planning_interval, hold)
+            pi, vt = w["p_first"][found], w["v_first"][found]
+            closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
+            pk = kill_probability(bat.spec, closing, crossing)
+            sig = intercept_point_sigma(P[found], x[found, :3], pi, w["t_first"][found] - t_track)
+            t_first, l_first = w["t_first"], w["launch_first"]
+            for j, m in enumerate(found):
+                options.setdefault((int(cs[m]), int(ns[m])), []).append(Option(
+                    float(t_first[m]), b, float(l_first[m]), pi[j], float(closing[j]), float(crossing[j]),
+                    float(pk[j]), float(sig[j]), bool(boost[m]), float(hold[m])))
+
+    def _evaluate(self, tr, k, cs, ns, x, P, pos, vel, ev, t_track):
+        """Threat evaluation of rows on one source at update ``k``: which threaten a defended
+        asset, and which may still be boosting (their predictions, in ``pos``, ``vel``, ``ev``,
+        are replaced by the corridor path to the threatened asset)."""
+        J = pos.shape[1]
+        j_imp = np.clip(np.floor(np.nan_to_num(ev[:, 4], posinf=0.0) / PREDICT_DT).astype(int), 0, J - 1)
+        p_hit, sig_g, d_a = threat_eval.impact_probability(
+            P, x[:, :3], ev[:, 5:8], vel[np.arange(cs.size), j_imp], ev[:, 4], self.asset_lat, self.asset_lon,
+            self.asset_r)
+        # a threat once declared stays declared while an asset lies inside its impact's 3-sigma
+        # circle: a track that loses its radars at burnout grows uncertain, and that is no
+        # evidence that the threat turned away
+        plausible = (d_a - self.asset_r <= 3.0 * sig_g[:, None]).any(axis=1)
+        threat_ok = np.isfinite(ev[:, 4]) & ((p_hit >= self.doc.threat_probability).any(axis=1)
+                                             | (self.declared[cs, ns] & plausible))
+        # a track that may still be under thrust: judge it by its impact corridor, and plan on
+        # the path that lands nearest the asset it threatens, from its last state backed by a
+        # detection
+        k_now, k_then = threat_eval.observed_pair(tr.t, tr.n_hits[cs, ns], k)
+        kn, kt = np.maximum(k_now, 0), np.maximum(k_then, 0)
+        seen = tr.x[cs, ns, kn]
+        then = np.where((k_then >= 0)[:, None], tr.x[cs, ns, kt], np.nan)
+        boost, accel = threat_eval.thrusting(seen, tr.P[cs, ns, kn], then, tr.P[cs, ns, kt], tr.t[kn] - tr.t[kt])
+        boost &= k_now >= 0
+        if boost.any():
+            ib = np.flatnonzero(boost)
+            hit, burn = threat_eval.corridor(seen[ib], accel[ib], self.asset_lat, self.asset_lon, self.asset_r)
+            threat_ok[ib] |= hit
+            re = ib[hit]
+            if re.size:
+                pos[re], vel[re], ev[re] = threat_eval.predict(seen[re], accel[re], burn[hit], PREDICT_DT, J,
+                                                               t_state=tr.t[k_now[re]] - t_track)
+        self.declared[cs, ns] |= threat_ok
+        return threat_ok, boost
+
+    def _allocate(self, c: int, n: int, cands: list[Option], tick: float) -> Salvo | None:
+        """Give threat ``(c, n)`` to the best battery that has rounds and passes the launch gate,
+        or decide to wait; returns the salvo when one is committed now."""
+        interval = self.doc.planning_interval
+        for o in cands:  # a battery does not fire its last `reserve` rounds
+            if self.magazine[c, o.battery] <= self.reserve[o.battery]:
+                self.reason[c, n, o.battery] = _R["magazine-empty"]
+        cands = [o for o in cands if self.magazine[c, o.battery] > self.reserve[o.battery]]
+        if not cands:
+            self.next_check[c, n] = tick + _RECHECK * interval
+            return None
+        # launch gate: a battery whose launch is due now commits only on a fire-control quality
+        # track; the earliest-intercept battery that is not stopped by it is chosen
+        choice, gated = None, False
+        for o in cands:
+            bat = self.bats[o.battery]
+            due_now = max(o.launch_time, o.hold_until) - bat.reaction_time <= tick + interval
+            if due_now and self.doc.gate_k and self.doc.gate_k * o.pip_sigma > bat.spec.divert_m:
+                gated = True
+                self._log_hold(c, n, o.battery, _R["track-quality"])
+                continue
+            choice = o
+            break
+        if choice is None:
+            self.next_check[c, n] = tick + interval  # the track improves: look again next interval
+            return None
+        b = choice.battery
+        bat = self.bats[b]
+        if max(choice.launch_time, choice.hold_until) - bat.reaction_time > tick + interval:
+            if choice.boost_track and choice.hold_until > choice.launch_time:
+                self._log_hold(c, n, b, _R["held-last-chance"])
+            # not yet: re-plan with a fresher track just before the launch must go (at the next
+            # interval if a better-placed battery is waiting for the track to improve)
+            self.next_check[c, n] = tick + interval if gated or choice.boost_track else \
+                max(tick + interval, choice.launch_time - bat.reaction_time - interval)
+            return None
+        rounds = int(min(bat.salvo, self.magazine[c, b] - self.reserve[b]))
+        self.magazine[c, b] -= rounds
+        self.reason[c, n, b] = _FIRED
+        salvo = Salvo(c, n, int(self.index[b]), rounds, tick, max(choice.launch_time, tick + bat.reaction_time),
+                      choice.intercept_time, choice.intercept_pos, int(self.n_eng[c, n]), self.guide[b],
+                      choice.closing_speed, choice.crossing_angle, choice.pk, choice.pip_sigma, choice.boost_track)
+        self.n_eng[c, n] += 1
+        self.shot_at[c, n] = choice.intercept_time
+        self.look_src[c, n] = b
+        self.next_check[c, n] = choice.intercept_time + bat.look_time
+        return salvo
+
+    # ------------------------------------------------------------------ the log
+    def decisions(self, survived: np.ndarray) -> Decisions:
+        """The holds as logged, then a no-fire row per battery for every threat that
+        ``survived`` (C, N) (from kill assessment, after the fight) with engagements left; a
+        battery's last state "waiting" or "fired" (a planned shot that never went, or a miss
+        never followed up) means the threat was gone before the next shot — or, where the
+        look saw no detection, that it was judged destroyed."""
+        c, n = np.nonzero(survived & self.open())
+        B = len(self.bats)
+        cb, nb = np.repeat(c, B), np.repeat(n, B)
+        bb = np.tile(np.arange(B), c.size)
+        code = self.reason[cb, nb, bb]
+        code = np.where(code < 0, np.where(self.assessed[cb, nb], _R["assessed-killed"], _R["threat-gone"]), code)
+        t = self.last_look[cb, nb]
+        t = np.where(np.isfinite(t), t, self.t_end)
+        h = np.array(self.holds, float).reshape(-1, 5)
+        return Decisions(run=np.concatenate([h[:, 0], cb]).astype(np.int64),
+                         threat=np.concatenate([h[:, 1], nb]).astype(np.int64),
+                         battery=self.index[np.concatenate([h[:, 2], bb]).astype(np.int64)],
+                         time=np.concatenate([h[:, 3], t]),
+                         kind=np.concatenate([np.zeros(len(self.holds), np.int8), np.ones(cb.size, np.int8)]),
+                         reason=np.concatenate([h[:, 4], code]).astype(np.int8))

@@ -1,0 +1,71 @@
+"""The C2 network of a scenario: what each node sees and hears, per architecture.
+
+Four ways for the nodes to cooperate (``architecture:``):
+
+* ``integrated``: one C2 over all: every sensor feeds one picture (measurement-level
+  fusion in the tracker) and one fire control commands every battery;
+* ``independent``: each node sees with its own sensors and shoots alone;
+* ``coordinated``: nodes send each other their tracks over their links (late, sometimes
+  not at all, :mod:`shieldlab.c2.links`); each node fuses its own and the received
+  tracks (covariance intersection, :mod:`shieldlab.c2.picture`), and tells the others of
+  each engagement, which they then leave alone until its look is over; each keeps its
+  own fire decision;
+* ``sectoral``: as coordinated, and each node answers only for threats whose predicted
+  path crosses its sector.
+
+Tracks are relayed one hop: a node hears the nodes linked to it, not their neighbours'
+neighbours.  Randomness (link losses) comes from per-run streams the engine passes in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldlab.c2.links import Link, arrival_time, transmit
+from shieldlab.c2.picture import fuse_picture
+from shieldlab.tracking.records import Tracks
+
+ARCHITECTURES = ("integrated", "independent", "coordinated", "sectoral")
+SHARING = ("coordinated", "sectoral")  # architectures whose nodes exchange tracks and engagement status
+
+
+def shares_tracks(world) -> bool:
+    """Whether the nodes of ``world`` send each other tracks and engagement status."""
+    return world.architecture in SHARING and len(world.nodes) > 1
+
+
+def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], times: np.ndarray) -> dict[str, Tracks]:
+    """Each node's picture under a sharing architecture: its own tracks fused with those its
+    linked neighbours send it, on the time grid ``times`` [s] (fire control's planning
+    ticks).  ``tracks`` maps node name to the node's own tracks (nodes without sensors have
+    none); ``rngs[link]`` holds one generator per run for that link's losses."""
+    out = {}
+    for node in world.nodes:
+        remotes = [transmit(tracks[lk.source], lk, rngs[lk]) for lk in world.links
+                   if lk.target == node.name and lk.source in tracks]
+        local = tracks.get(node.name)
+        if local is None and not remotes:
+            continue
+        out[node.name] = fuse_picture(local, remotes, times, method="ci", node=node.name).tracks
+    return out
+
+
+class StatusLinks:
+    """Engagement status over the links: after a node commits a salvo, each node linked from it
+    learns of it when the status message arrives (:func:`shieldlab.c2.links.arrival_time`)
+    and leaves the threat alone until that engagement's look time is over."""
+
+    def __init__(self, world, rngs: dict[Link, list]):
+        self.links = [lk for lk in world.links]
+        self.rngs = rngs
+        self.bats = world.batteries
+
+    def __call__(self, salvo, sender, fire_controls) -> None:
+        until = salvo.intercept_time + self.bats[salvo.battery].look_time
+        for lk in self.links:
+            if lk.source != sender.name:
+                continue
+            for fc in fire_controls:
+                if fc.name == lk.target:
+                    known = float(arrival_time(np.array([salvo.decision_time]), lk, self.rngs[lk][salvo.run])[0])
+                    fc.learn(salvo.run, salvo.threat, known, until)

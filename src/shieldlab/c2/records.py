@@ -1,0 +1,92 @@
+"""Records of the command-and-control stage: fire control's working records and its log.
+
+Fire control works from tracks only.  Its working data are named records:
+:class:`Option` (one battery's best intercept of one threat at one planning tick) and
+:class:`Salvo` (a committed engagement, handed to the engagement stage to fly and to
+kill assessment to score); what it decided not to do is logged in :class:`Decisions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Option(NamedTuple):
+    """One battery's earliest intercept of one threat, planned at one tick (SI, ECEF)."""
+
+    intercept_time: float  # s from epoch
+    battery: int  # index into the world's batteries
+    launch_time: float  # s: launch for that intercept (at the earliest, after the reaction time)
+    intercept_pos: np.ndarray  # (3,) m ECEF, predicted from the track
+    closing_speed: float  # m/s
+    crossing_angle: float  # rad
+    pk: float  # single-interceptor kill probability of the planned geometry
+    pip_sigma: float  # m: 1-sigma uncertainty of the predicted intercept point (worst direction)
+    boost_track: bool  # planned on a track that may still be under thrust
+    hold_until: float  # s: on a boosting track, launch no earlier than this (the last chance less an interval)
+
+
+class Salvo(NamedTuple):
+    """An engagement fire control committed: what the engagement stage flies and kill assessment scores."""
+
+    run: int  # index within the chunk
+    threat: int
+    battery: int
+    rounds: int  # interceptors in the salvo
+    decision_time: float  # s from epoch
+    launch_time: float  # s
+    intercept_time: float  # s, planned
+    intercept_pos: np.ndarray  # (3,) m ECEF, planned
+    engagement: int  # 0 for the first salvo at this threat, 1 for the second...
+    guide_key: tuple  # the track source guiding the interceptor (its in-flight target updates)
+    closing_speed: float  # m/s
+    crossing_angle: float  # rad
+    pk: float
+    pip_sigma: float  # m
+    boost_track: bool
+
+
+#: Why fire control did not shoot, or waited (``Decisions.reason`` codes).
+REASONS = (
+    "no-track",  # no fire-control track of the threat (never confirmed, or not on this battery's source)
+    "not-threatening",  # its predicted impact threatens no defended asset (doctrine engage: threatening)
+    "out-of-envelope",  # no intercept point inside the battery's envelope that its fly-out fan reaches in time
+    "held-last-chance",  # on a track that may still be under thrust, holding fire to the last chance
+    "track-quality",  # the launch gate: the predicted intercept point is too uncertain for the divert
+    "magazine-empty",  # no rounds left above the battery's reserve
+    "no-battery",  # no battery can be given the threat (none in the scenario, or no system tracks it)
+    "threat-gone",  # a shot was planned, but the threat landed (or the simulated time ended) first
+    "assessed-killed",  # the look after a shot showed no detection of the threat: judged destroyed
+    "outside-sector",  # architecture sectoral: its predicted path does not cross this node's sector
+    "engaged-elsewhere",  # another node reported engaging it (coordinated or sectoral deconfliction)
+)
+#: Codes that describe waiting rather than giving up (logged as ``hold`` when they begin).
+HOLD_REASONS = ("held-last-chance", "track-quality")
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Fire control's log of not shooting, one row per decision (flat arrays of length D).
+
+    ``kind`` 0 is a *hold* (a battery began to wait: the reason is one of
+    :data:`HOLD_REASONS`, the time when it began); 1 is a *no-fire*: at the end of the run
+    the threat had not been engaged (or not re-engaged after a miss, with engagements
+    left), and ``reason`` says why for each battery (``battery`` -1: for no battery in
+    particular); its time is the last time fire control looked at the threat, or its
+    impact.  ``reason`` indexes :data:`REASONS`; ``run`` is the index within the chunk.
+    """
+
+    run: np.ndarray  # (D,) int
+    threat: np.ndarray  # (D,) int
+    battery: np.ndarray  # (D,) int, -1: none
+    time: np.ndarray  # (D,) s from epoch
+    kind: np.ndarray  # (D,) int8: 0 hold, 1 no-fire
+    reason: np.ndarray  # (D,) int8 index into REASONS
+
+    @classmethod
+    def empty(cls) -> "Decisions":
+        i = np.zeros(0, np.int64)
+        return cls(i, i, i, np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.int8))

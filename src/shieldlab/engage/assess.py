@@ -1,0 +1,127 @@
+"""Kill assessment: how each committed salvo fared against the true threat.
+
+This is the one place after the sensors where the truth is read.  A salvo
+(:class:`~shieldlab.c2.records.Salvo`, committed by fire control on a track) is scored in
+three steps:
+
+1. **Reach** (:func:`reach_shortfall`): the threat's true path must pass through the
+   interceptor's fly-out fan within the battery's handover time of the planned intercept
+   (in-flight updates cannot take it where the fan does not reach), else the salvo is out
+   of reach.
+2. **Handover** (:func:`handover_errors`): the kill vehicle homes on the threat from the
+   prediction made with the last in-flight target update (the battery's handover time
+   before intercept) of its guidance track; if that prediction misses the true position
+   by more than the interceptor's divert, the shot misses.
+3. **Kill draw**: otherwise each interceptor of the salvo kills with the kill probability
+   of the planned end-game geometry (:func:`shieldlab.engage.pk.kill_probability`).
+
+The result goes back into the simulation only as the end of the threat's flight (its
+reports stop): fire control learns it by looking, not from here.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout.integrate import propagate
+from shieldlab.flyout.interp import state_at
+from shieldlab.flyout.records import Trajectories
+
+_SLIP_STEP_S = 0.5  # s, spacing of the true path sampled within the slip by the reach check
+
+
+class Assessment(NamedTuple):
+    """Per salvo (E,): the handover prediction's miss [m], the reach shortfall [m] and the kill."""
+
+    prediction_error: np.ndarray  # m; inf: threat gone or no guidance track
+    reach_shortfall: np.ndarray  # m; 0: reachable, inf: threat gone
+    killed: np.ndarray  # bool
+
+
+def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray) -> Assessment:
+    """Score ``salvos`` against ``truth`` (batch (C, N)); ``view`` the track sources (guidance
+    tracks, :class:`~shieldlab.c2.trackview.TrackView`), ``batteries`` and ``fans`` the
+    world's batteries and their fly-out fans, ``uniforms`` (C, N, E, S) the kill draws
+    (engagement ``e`` of a threat uses ``uniforms[c, n, e, :rounds]``)."""
+    c = np.array([s.run for s in salvos], int)
+    n = np.array([s.threat for s in salvos], int)
+    t_int = np.array([s.intercept_time for s in salvos], float)
+    true_pos, gone = truth_at(truth, c, n, t_int)
+    hand = np.array([batteries[s.battery].handover for s in salvos], float)
+    err = handover_errors(view, salvos, hand, true_pos, gone)
+    short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand)
+    divert = np.array([batteries[s.battery].spec.divert_m for s in salvos], float)
+    reached = (err <= divert) & (short <= divert)
+    killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, s.engagement, :s.rounds] < s.pk).any())
+                       for s, r in zip(salvos, reached)], bool)
+    return Assessment(err, short, killed)
+
+
+def truth_at(truth: Trajectories, c: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True positions (E, 3) [ECEF m] of threats ``(c, n)`` at times ``t`` (E,), interpolated
+    between the samples (:func:`shieldlab.flyout.interp.state_at`), and whether each is gone
+    by then (landed, or past the simulated time)."""
+    pos, _ = state_at(truth, t, index=(c, n), velocity=False)
+    gone = ~(t < truth.impact_time[c, n]) | (t > truth.t[-1])
+    return pos, gone
+
+
+def reach_shortfall(batteries, fans, salvos: list, truth: Trajectories, true_pos: np.ndarray, gone: np.ndarray,
+                    slip: np.ndarray) -> np.ndarray:
+    """How far [m] each salvo's interceptor falls short of the threat's true path: 0 where the
+    truth passes through the interceptor's fly-out fan within ``slip`` (per salvo: its
+    battery's handover) seconds of the planned intercept time (the plan of an earliest
+    intercept lies on the fan's front, so a threat a little ahead of its prediction is met a
+    little later), else the distance at the planned time from the planned point to the
+    truth (the kill vehicle's divert must make that up); ``inf`` where the threat is gone.
+    Plans made on a boost-phase track are the ones this bites."""
+    out = np.zeros(len(salvos))
+    for i, s in enumerate(salvos):
+        if gone[i]:
+            out[i] = np.inf
+            continue
+        c, n, t_int = s.run, s.threat, s.intercept_time
+        # the true path within the slip, on its own clock (not the flyout's sampling grid)
+        when = t_int + np.linspace(-slip[i], slip[i], 2 * int(np.ceil(slip[i] / _SLIP_STEP_S)) + 1)
+        when = when[(when >= truth.t[0]) & (when < truth.impact_time[c, n]) & (when <= truth.t[-1])]
+        path, _ = state_at(truth, when, index=(np.full(when.size, c), np.full(when.size, n)), velocity=False)
+        pts = np.concatenate([true_pos[i][None], path])
+        when = np.concatenate([[t_int], when])
+        site = batteries[s.battery].site
+        lat, lon, alt = earth.ecef_to_geodetic(pts)
+        tau = fans[s.battery].time_to(earth.great_circle_distance(site.lat, site.lon, lat, lon), alt)
+        out[i] = 0.0 if np.any(tau <= when - s.launch_time) else float(np.linalg.norm(true_pos[i] - s.intercept_pos))
+    return out
+
+
+def handover_errors(view, salvos: list, handover: np.ndarray, true_pos: np.ndarray, gone: np.ndarray) -> np.ndarray:
+    """Distance [m] between each salvo's last predicted intercept point and the truth
+    ``true_pos`` (E, 3) at the intercept time.
+
+    The prediction extrapolates the salvo's guidance track (``view.tracks(salvo.guide_key)``)
+    from its last update before ``max(launch, intercept - handover)`` to the intercept time;
+    ``inf`` where the threat is gone by then (``gone``) or that track does not hold it yet.
+    """
+    c = np.array([s.run for s in salvos], int)
+    n = np.array([s.threat for s in salvos], int)
+    launch = np.array([s.launch_time for s in salvos], float)
+    t_int = np.array([s.intercept_time for s in salvos], float)
+    err = np.full(len(salvos), np.inf)
+    keys = [s.guide_key for s in salvos]
+    for key in set(keys):
+        m = np.array([k == key for k in keys])
+        tr = view.tracks(key)
+        t_h = np.maximum(launch[m], t_int[m] - handover[m])
+        k = view.index(key, c[m], n[m], t_h)
+        ok = k >= 0
+        x = tr.x[c[m], n[m], np.maximum(k, 0)]
+        ok &= np.isfinite(x).all(axis=1)
+        # rows without a track propagate a harmless placeholder (a point on the surface, at rest)
+        dummy = np.array([earth.WGS84_A, 0.0, 0.0, 0.0, 0.0, 0.0])
+        pred = propagate(np.where(ok[:, None], x, dummy), np.where(ok, t_int[m] - tr.t[np.maximum(k, 0)], 0.0))[:, :3]
+        e = np.linalg.norm(pred - true_pos[m], axis=1)
+        err[np.flatnonzero(m)] = np.where(ok, e, np.inf)
+    return np.where(gone, np.inf, err)

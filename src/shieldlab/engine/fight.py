@@ -1,0 +1,142 @@
+"""The closed loop of a chunk: fire control decides, the engagement stage scores, the sensors see.
+
+On the planning clock (whole multiples of ``doctrine.planning_interval`` from the epoch,
+so a run's decisions do not depend on which other runs share its chunk):
+
+1. every C2 node's fire control (:class:`shieldlab.c2.firecontrol.FireControl`) reads its
+   tracks and commits salvos;
+2. kill assessment (:func:`shieldlab.engage.assess.assess`) scores them on the truth;
+3. a destroyed threat's reports end at the intercept (:meth:`TrackView.end`), which is all
+   that any fire control learns of it; where nodes cooperate, each salvo is reported to
+   the other nodes over their links (:mod:`shieldlab.c2.links`), late or not at all.
+
+How the nodes cooperate is the scenario's ``architecture`` (see :func:`fire_controls`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldlab.c2.doctrine import compile_doctrine
+from shieldlab.c2.firecontrol import FireControl
+from shieldlab.c2.records import REASONS, Decisions
+from shieldlab.c2.trackview import TrackView
+from shieldlab.engage.assess import assess
+from shieldlab.engage.records import Engagements
+from shieldlab.flyout.records import Trajectories
+from shieldlab.tracking.records import Tracks
+
+_R = {name: i for i, name in enumerate(REASONS)}
+#: Name of the one picture (and fire control) of ``architecture: integrated`` over several nodes.
+INTEGRATED = "integrated"
+
+
+def track_sources(tracks: dict[str, Tracks], own_tracks: dict[str, Tracks] | None) -> dict:
+    """The track sources fire control may read: ``("system", node)`` and ``("radar", sensor)``."""
+    src = {("system", s): tr for s, tr in tracks.items()}
+    src.update({("radar", r): tr for r, tr in (own_tracks or {}).items()})
+    return src
+
+
+def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float) -> list[FireControl]:
+    """One fire control per C2 node that commands batteries; ``architecture: integrated``
+    (or a single node): one over all batteries, planning on the one picture of all sensors
+    (``("system", INTEGRATED)``) where the scenario has several nodes."""
+    bats = world.batteries
+    systems = {b.system for b in bats} | {s.system for s in world.sensors}
+    if world.architecture == "integrated" or len(systems) <= 1:
+        system = INTEGRATED if len(systems) > 1 else None
+        return [FireControl(doctrine, bats, range(len(bats)), view, world.assets, batch_shape, t_end,
+                            system=system, name=INTEGRATED)]
+    nodes = {}
+    for i, b in enumerate(bats):
+        nodes.setdefault(b.system, []).append(i)
+    sectors = {nd.name: nd.sector for nd in world.nodes}
+    return [FireControl(doctrine, [bats[i] for i in idx], idx, view, world.assets, batch_shape, t_end,
+                        sector=sectors.get(name) if world.architecture == "sectoral" else None, name=name)
+            for name, idx in nodes.items()]
+
+
+def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
+          own_tracks: dict[str, Tracks] | None = None, status=None) -> tuple[Engagements, Decisions]:
+    """Every engagement of a chunk, and fire control's log of holds and no-fire reasons.
+
+    ``truth`` has batch shape (C, N); ``tracks`` maps node (system) name to its
+    :class:`Tracks` with the same batch shape; ``own_tracks`` maps sensor name to the track
+    built from that sensor's detections alone (batteries whose cue is not
+    engage-on-remote need it); ``uniforms`` (C, N, E, S) are the kill draws (E engagements,
+    S >= the largest salvo).  ``status`` (optional) is called as ``status(salvo, node,
+    fire_controls)`` after each committed salvo: how cooperating nodes hear of it.
+    """
+    doc = compile_doctrine(world.scenario.doctrine)
+    C, N = truth.batch_shape
+    bats = world.batteries
+    t_end = float(truth.t[-1])
+    if not bats or not tracks:
+        code = _R["no-battery"] if not bats else _R["no-track"]
+        cc, nn = (a.reshape(-1) for a in np.meshgrid(np.arange(C), np.arange(N), indexing="ij"))
+        return Engagements.empty(), Decisions(run=cc, threat=nn, battery=np.full(cc.size, -1),
+                                              time=np.full(cc.size, t_end), kind=np.ones(cc.size, np.int8),
+                                              reason=np.full(cc.size, code, np.int8))
+    view = TrackView(track_sources(tracks, own_tracks), (C, N))
+    fcs = fire_controls(world, view, doc, (C, N), t_end)
+    fans = [None] * len(bats)
+    for fc in fcs:
+        for j, b in enumerate(fc.index):
+            fans[b] = fc.fans[j]
+    alive = np.ones((C, N), bool)
+    salvos_all, assessed = [], []
+    interval = doc.planning_interval
+    first = min(fc.next_due() for fc in fcs)
+    tick = interval * np.ceil(first / interval) if np.isfinite(first) else np.inf
+    while tick <= t_end:
+        salvos = []
+        for fc in fcs:
+            new = fc.decide(tick)
+            salvos += new
+            if status is not None:
+                for s in new:
+                    status(s, fc, fcs)
+        if salvos:
+            a = assess(salvos, truth, view, bats, fans, uniforms)
+            salvos_all += salvos
+            assessed.append(a)
+            k = np.flatnonzero(a.killed)
+            if k.size:
+                c = np.array([salvos[i].run for i in k])
+                n = np.array([salvos[i].threat for i in k])
+                alive[c, n] = False
+                view.end(c, n, np.array([salvos[i].intercept_time for i in k]))
+        nxt = min(fc.next_due() for fc in fcs)
+        if not np.isfinite(nxt):
+            break
+        # whole multiples of the interval, free of rounding drift
+        tick = interval * max(np.round(tick / interval) + 1, np.ceil(nxt / interval - 1e-9))
+    decisions = _concat_decisions([fc.decisions(alive) for fc in fcs])
+    return _engagements(salvos_all, assessed), decisions
+
+
+def _concat_decisions(parts: list[Decisions]) -> Decisions:
+    if len(parts) == 1:
+        return parts[0]
+    return Decisions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in Decisions.__dataclass_fields__})
+
+
+def _engagements(salvos: list, assessed: list) -> Engagements:
+    if not salvos:
+        return Engagements.empty()
+
+    def col(name, dtype):
+        return np.array([getattr(s, name) for s in salvos], dtype)
+
+    cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
+                                                                          "killed")}
+    return Engagements(
+        run=col("run", np.int64), threat=col("threat", np.int64), battery=col("battery", np.int64),
+        rounds=col("rounds", np.int64), decision_time=col("decision_time", float),
+        launch_time=col("launch_time", float), intercept_time=col("intercept_time", float),
+        intercept_pos=np.array([s.intercept_pos for s in salvos], float).reshape(-1, 3),
+        prediction_error=cat["prediction_error"].astype(float), killed=cat["killed"].astype(bool),
+        closing_speed=col("closing_speed", float), crossing_angle=col("crossing_angle", float),
+        pk=col("pk", float), pip_sigma=col("pip_sigma", float), boost_track=col("boost_track", bool),
+        reach_shortfall=cat["reach_shortfall"].astype(float))

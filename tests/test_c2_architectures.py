@@ -1,0 +1,140 @@
+"""The C2 stage: fire control on tracks only, the look through the sensors, and the four architectures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from shieldlab import load_world
+from shieldlab.analysis.compare import compare
+from shieldlab.c2.records import REASONS
+from shieldlab.engine.chain import preflight, run_chunk
+from shieldlab.scenario.compile import compile_world
+import yaml
+
+from shieldlab.scenario.loader import parse
+
+#: Two national nodes side by side, each a Patriot battery with its own radar, both
+#: defending one city against a salvo of Scuds: the case where sharing matters.
+TWO_NODES = """
+name: two-nodes
+epoch: 2013-03-01T00:00:00Z
+architecture: {arch}
+sites:
+  east: {{lat: 37.05, lon: 37.35}}
+  west: {{lat: 37.10, lon: 37.30}}
+  hama: {{lat: 35.13, lon: 36.75}}
+sensors:
+  - {{name: a-radar, type: an-mpq-65, site: east, boresight_az_deg: 190, system: a}}
+  - {{name: b-radar, type: an-mpq-65, site: west, boresight_az_deg: 190, system: b}}
+batteries:
+  - {{name: a-1, interceptor: pac-3-mse, site: east, rounds: 16, system: a}}
+  - {{name: b-1, interceptor: pac-3-mse, site: west, rounds: 16, system: b}}
+nodes:
+  - {{name: a, side: A, sector: {sector_a}}}
+  - {{name: b, side: B, sector: {sector_b}}}
+links:
+  - {{from: a, to: b, latency_s: 0.0, update_period_s: 2.0}}
+assets:
+  - {{name: gaziantep, site: {{lat: 37.07, lon: 37.38}}, radius_km: 10}}
+threats:
+  - {{name: scud, missile: scud-b, launch: hama, aim: gaziantep, count: 3, spacing_s: 20}}
+doctrine: {{salvo: 1, shoot_look_shoot: true, max_engagements: 2, look_time_s: 3, planning_interval_s: 2}}
+"""
+FAR_AWAY = "[[60.0, 10.0], [60.0, 12.0], [62.0, 12.0], [62.0, 10.0]]"
+SAME = "[[36.0, 36.0], [36.0, 38.0], [38.0, 38.0], [38.0, 36.0]]"
+
+
+def _world(arch: str, sector_b: str = SAME, sector_a: str = SAME):
+    scn = parse(yaml.safe_load(TWO_NODES.format(arch=arch, sector_a=sector_a, sector_b=sector_b)), "two-nodes")
+    return compile_world(scn, source="two-nodes")
+
+
+def _chunk(world, runs=8, seed=3):
+    flights = preflight(world, runs)
+    return run_chunk(world, flights, 0, runs, np.random.SeedSequence(seed))
+
+
+def test_independent_nodes_double_shoot_and_coordinated_ones_do_not():
+    """Two nodes that cannot hear each other both fire at every Scud; told of each other's
+    engagements (a lossless link), the second node leaves the threat to the first."""
+    ind = _chunk(_world("independent"))
+    coo = _chunk(_world("coordinated"))
+    first_salvos = lambda ch: np.bincount(ch.engagements.run * 3 + ch.engagements.threat, minlength=24)
+    # independent: both batteries fire at (nearly) every threat
+    n_ind = first_salvos(ind)
+    assert (n_ind >= 2).mean() > 0.8, n_ind
+    assert set(np.unique(ind.engagements.battery)) == {0, 1}
+    # coordinated: node b hears of a's engagements; the shots per threat fall
+    assert coo.engagements.rounds.sum() < 0.75 * ind.engagements.rounds.sum()
+    # and b's decision log says why it stood back
+    code = REASONS.index("engaged-elsewhere")
+    assert (coo.decisions.reason == code).any() or (coo.engagements.battery == 1).sum() < (ind.engagements.battery == 1).sum()
+    # the pictures: independent nodes read their own tracks, coordinated ones a fused picture
+    assert ind.pictures["a"] is ind.tracks["a"]
+    assert coo.pictures["b"] is not coo.tracks["b"]
+
+
+def test_sectoral_node_leaves_threats_outside_its_sector():
+    ch = _chunk(_world("sectoral", FAR_AWAY))
+    assert (ch.engagements.battery == 1).sum() == 0  # b's sector lies in Norway
+    b_rows = (ch.decisions.battery == 1) & (ch.decisions.kind == 1)
+    assert b_rows.any()
+    assert (ch.decisions.reason[b_rows] == REASONS.index("outside-sector")).all()
+    assert (ch.engagements.battery == 0).sum() > 0  # a still fights in its own sector
+
+
+def test_between_sectors_counts_threats_no_sector_claims():
+    w = _world("sectoral", FAR_AWAY, sector_a="[[-10.0, -10.0], [-10.0, -8.0], [-8.0, -8.0], [-8.0, -10.0]]")
+    (res,) = compare(w, ["sectoral"], runs=4, seed=1)
+    assert res.between_sectors[0] == pytest.approx(3.0)  # all three Scuds, in every raid
+    assert res.interceptors[0] == 0.0
+
+
+def test_one_node_scenarios_are_the_same_under_every_architecture():
+    w = load_world("patriot-turkey-2013")
+    res = compare(w, ["independent", "coordinated", "integrated"], runs=4, seed=2)
+    assert len({r.leakers for r in res}) == 1
+    assert len({r.interceptors for r in res}) == 1
+
+
+def test_shoot_look_shoot_looks_through_the_sensors():
+    """A second salvo at a threat follows a detection after the first salvo's planned
+    intercept; a destroyed threat is never shot at again; survivors not seen again are
+    logged as judged destroyed."""
+    w = load_world("epaa-phase-2")
+    ch = _chunk(w, runs=32, seed=5)
+    e = ch.engagements
+    tr = ch.tracks[next(iter(ch.tracks))]
+    seconds = 0
+    for c, n in set(zip(e.run.tolist(), e.threat.tolist())):
+        m = np.flatnonzero((e.run == c) & (e.threat == n))
+        m = m[np.argsort(e.decision_time[m])]
+        for i, j in zip(m[:-1], m[1:]):
+            assert not e.killed[i], "a destroyed threat was shot at again"
+            k0 = np.searchsorted(tr.t, e.intercept_time[i], side="right") - 1
+            k1 = np.searchsorted(tr.t, e.decision_time[j], side="right") - 1
+            assert tr.n_hits[c, n, k1] > tr.n_hits[c, n, k0], "re-engaged without a new detection"
+            seconds += 1
+    assert seconds > 0  # the test saw re-engagements
+    codes = set(ch.decisions.reason[ch.decisions.kind == 1].tolist())
+    assert codes <= set(range(len(REASONS)))
+
+
+def test_fire_control_never_receives_the_truth():
+    """Fire control's constructor and decide() take tracks only: the truth stays in the engine."""
+    import inspect
+
+    from shieldlab.c2.firecontrol import FireControl
+
+    params = set(inspect.signature(FireControl.__init__).parameters) | set(
+        inspect.signature(FireControl.decide).parameters)
+    assert not params & {"truth", "trajectories", "alive", "killed"}
+
+
+def test_sector_polygons_are_in_radians_lon_lat():
+    w = _world("sectoral")
+    poly = w.nodes[0].sector
+    assert poly.contains(shapely.Point(np.radians(37.0), np.radians(37.0)))
+    assert not poly.contains(shapely.Point(37.0, 37.0))
