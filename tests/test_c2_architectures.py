@@ -138,3 +138,32 @@ def test_sector_polygons_are_in_radians_lon_lat():
     poly = w.nodes[0].sector
     assert poly.contains(shapely.Point(np.radians(37.0), np.radians(37.0)))
     assert not poly.contains(shapely.Point(37.0, 37.0))
+
+
+RANKING = """
+name: ranking
+epoch: 2013-03-01T00:00:00Z
+sites:
+  east: {{lat: 37.05, lon: 37.35}}
+  hama: {{lat: 35.13, lon: 36.75}}
+sensors:
+  - {{name: radar, type: an-mpq-65, site: east, boresight_az_deg: 190}}
+batteries:
+  - {{name: one-round, interceptor: pac-3-mse, site: east, rounds: 1}}
+assets:
+  - {{name: city, site: {{lat: 37.07, lon: 37.38}}, radius_km: 5, value: {city}}}
+  - {{name: depot, site: {{lat: 36.90, lon: 37.20}}, radius_km: 5, value: {depot}}}
+threats:
+  - {{name: at-city, missile: scud-b, launch: hama, aim: city}}
+  - {{name: at-depot, missile: scud-b, launch: hama, aim: depot}}
+doctrine: {{salvo: 1, shoot_look_shoot: false, planning_interval_s: 2}}
+"""
+
+
+@pytest.mark.parametrize("city, depot, served", [(10.0, 1.0, 0), (1.0, 10.0, 1)])
+def test_the_last_round_goes_to_the_threat_with_most_value_at_stake(city, depot, served):
+    scn = parse(yaml.safe_load(RANKING.format(city=city, depot=depot)), "ranking")
+    ch = _chunk(compile_world(scn, source="ranking"), runs=4, seed=1)
+    e = ch.engagements
+    assert e.run.size == 4  # one round per run
+    assert (e.threat == served).all()

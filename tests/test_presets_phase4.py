@@ -59,7 +59,7 @@ def test_phase4_adds_defence_of_the_us_against_icbms():
 def test_phase4_iib_engages_the_icbms_in_the_kill_chain():
     # Early intercept: the IIB must launch about when the ICBM burns out.  A ballistic
     # extrapolation of a boosting track falls short of the US, so the threat is judged by its
-    # impact corridor (shieldlab.engage.threat_eval), and fire control holds to its last chance.
+    # impact corridor (shieldlab.c2.threat_eval), and fire control holds to its last chance.
     from shieldlab import load_world
     from shieldlab.engine.montecarlo import simulate
 

@@ -16,7 +16,10 @@ threatened asset.  For every battery the earliest intercept point inside its env
 that its interceptor (fly-out fan, :mod:`shieldlab.engage.fan`), launched after the
 reaction time, can reach is found (:func:`shieldlab.engage.solver.intercept_window`).
 The battery with the earliest such intercept and rounds left above its reserve gets the
-threat.  The salvo is committed in the last planning interval before its launch time,
+threat; where rounds run short, threats are served in order of the value at stake (the
+defended assets' ``value`` times the probability of hitting each), and a battery keeps a
+salvo for each threat with more value at stake that it can also reach (reason
+``kept-for-higher-value``).  The salvo is committed in the last planning interval before its launch time,
 so the freshest track sets the aim; until then the threat is re-planned.  On a track
 still under thrust a battery holds fire to its last chance: the latest launch that still
 meets the path inside the envelope (the earliest such deadline seen is kept, so a noisy
@@ -128,6 +131,7 @@ class FireControl:
         self.asset_lat = np.array([a.site.lat for a in assets])
         self.asset_lon = np.array([a.site.lon for a in assets])
         self.asset_r = np.array([a.radius for a in assets])
+        self.asset_value = np.array([a.value for a in assets], float)
         self.sector = sector
         if sector is not None:
             shapely.prepare(sector)
@@ -140,6 +144,7 @@ class FireControl:
         self.in_hold = np.full((C, N, B), -1, np.int8)
         self.last_look = np.full((C, N), np.nan)
         self.declared = np.zeros((C, N), bool)  # judged a threat to a defended asset at some look
+        self.stake = np.zeros((C, N))  # value at stake: sum over assets of value x P(hit), at the latest look
         self.deadline = np.full((C, N, B), np.inf)  # per battery: earliest last chance seen on a boost track
         self.shot_at = np.full((C, N), np.nan)  # planned intercept time of the latest salvo (the look waits)
         self.look_src = np.zeros((C, N), int)  # battery whose planning track the look reads
@@ -181,10 +186,12 @@ class FireControl:
         for key in sorted(set(self.plan), key=str):
             self._plan_source(key, due, tick, options)
         salvos = []
-        # threats in order of their earliest possible intercept (magazines are per run, so only
-        # the order within a run matters); a battery that has run dry passes the threat on
+        # threats ranked by the value at stake, then by their earliest possible intercept: where
+        # rounds run short the most valuable go first (magazines are per run, so only the order
+        # within a run matters); a battery that has run dry passes the threat on
         order = sorted(zip(*np.nonzero(due)),
-                       key=lambda cn: min((o.intercept_time for o in options.get(cn, ())), default=np.inf))
+                       key=lambda cn: (-self.stake[cn],
+                                       min((o.intercept_time for o in options.get(cn, ())), default=np.inf)))
         for c, n in order:
             s = self._allocate(int(c), int(n), sorted(options.get((c, n), ()), key=lambda o: (o.intercept_time,
                                                                                            o.battery)), tick)
@@ -321,6 +328,7 @@ class FireControl:
         plausible = (d_a - self.asset_r <= 3.0 * sig_g[:, None]).any(axis=1)
         threat_ok = np.isfinite(ev[:, 4]) & ((p_hit >= self.doc.threat_probability).any(axis=1)
                                              | (self.declared[cs, ns] & plausible))
+        stake = np.where(np.isfinite(ev[:, 4]), p_hit @ self.asset_value, 0.0)
         # a track that may still be under thrust: judge it by its impact corridor, and plan on
         # the path that lands nearest the asset it threatens, from its last state backed by a
         # detection
@@ -334,21 +342,31 @@ class FireControl:
             ib = np.flatnonzero(boost)
             hit, burn = threat_eval.corridor(seen[ib], accel[ib], self.asset_lat, self.asset_lon, self.asset_r)
             threat_ok[ib] |= hit
+            # the corridor names no single asset: the most valuable one is at stake
+            stake[ib[hit]] = np.max(self.asset_value)
             re = ib[hit]
             if re.size:
                 pos[re], vel[re], ev[re] = threat_eval.predict(seen[re], accel[re], burn[hit], PREDICT_DT, J,
                                                                t_state=tr.t[k_now[re]] - t_track)
         self.declared[cs, ns] |= threat_ok
+        self.stake[cs, ns] = stake
         return threat_ok, boost
 
     def _allocate(self, c: int, n: int, cands: list[Option], tick: float) -> Salvo | None:
         """Give threat ``(c, n)`` to the best battery that has rounds and passes the launch gate,
         or decide to wait; returns the salvo when one is committed now."""
         interval = self.doc.planning_interval
-        for o in cands:  # a battery does not fire its last `reserve` rounds
-            if self.magazine[c, o.battery] <= self.reserve[o.battery]:
-                self.reason[c, n, o.battery] = _R["magazine-empty"]
-        cands = [o for o in cands if self.magazine[c, o.battery] > self.reserve[o.battery]]
+        usable = []
+        for o in cands:  # a battery does not fire its last `reserve` rounds ...
+            b = o.battery
+            if self.magazine[c, b] <= self.reserve[b]:
+                self.reason[c, n, b] = _R["magazine-empty"]
+            elif self.magazine[c, b] - self.reserve[b] <= self._kept(c, n, b):
+                # ... nor those it keeps for threats with more value at stake that it can also reach
+                self.reason[c, n, b] = _R["kept-for-higher-value"]
+            else:
+                usable.append(o)
+        cands = usable
         if not cands:
             self.next_check[c, n] = tick + _RECHECK * interval
             return None
@@ -388,6 +406,14 @@ class FireControl:
         self.look_src[c, n] = b
         self.next_check[c, n] = choice.intercept_time + bat.look_time
         return salvo
+
+    def _kept(self, c: int, n: int, b: int) -> int:
+        """Rounds battery ``b`` keeps, in run ``c``, for threats with more value at stake than
+        threat ``n`` that it has an intercept for and has not yet engaged (one salvo each)."""
+        waiting = (self.reason[c, :, b] == _WAITING) & (self.stake[c] > self.stake[c, n]) & self.open()[c]
+        waiting &= np.isnan(self.shot_at[c])
+        waiting[n] = False
+        return int(waiting.sum()) * int(self.bats[b].salvo)
 
     # ------------------------------------------------------------------ the log
     def decisions(self, survived: np.ndarray) -> Decisions:

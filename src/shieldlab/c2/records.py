@@ -62,6 +62,7 @@ REASONS = (
     "assessed-killed",  # the look after a shot showed no detection of the threat: judged destroyed
     "outside-sector",  # architecture sectoral: its predicted path does not cross this node's sector
     "engaged-elsewhere",  # another node reported engaging it (coordinated or sectoral deconfliction)
+    "kept-for-higher-value",  # the battery keeps its last rounds for threats with more value at stake
 )
 #: Codes that describe waiting rather than giving up (logged as ``hold`` when they begin).
 HOLD_REASONS = ("held-last-chance", "track-quality")

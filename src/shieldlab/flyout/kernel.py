@@ -701,3 +701,113 @@ def propagate_rk4(s, span, steps, flags):
             v += h / 6.0 * (a1y + 2.0 * a2y + 2.0 * a3y + a4y)
             w += h / 6.0 * (a1z + 2.0 * a2z + 2.0 * a3z + a4z)
         s[i, 0], s[i, 1], s[i, 2], s[i, 3], s[i, 4], s[i, 5] = x, y, z, u, v, w
+
+
+@_inline
+def _push_deriv(x, y, z, u, v, w, acc, flags):
+    """Acceleration of free fall (``_gravity``) plus ``acc`` [m/s^2] along the velocity relative
+    to the frame, as ``_deriv`` directs a gravity turn's thrust (radially up at zero speed)."""
+    ax, ay, az, r = _gravity(x, y, z, u, v, flags)
+    if acc != 0.0:
+        s = math.sqrt(u * u + v * v + w * w)
+        if s > 0.0:
+            ax += acc * u / s
+            ay += acc * v / s
+            az += acc * w / s
+        else:
+            ax += acc * x / r
+            ay += acc * y / r
+            az += acc * z / r
+    return ax, ay, az
+
+
+@_inline
+def _push_step(x, y, z, u, v, w, h, acc, flags):
+    """One classical RK4 step of ``h`` seconds under :func:`_push_deriv`."""
+    a1x, a1y, a1z = _push_deriv(x, y, z, u, v, w, acc, flags)
+    x2, y2, z2 = x + 0.5 * h * u, y + 0.5 * h * v, z + 0.5 * h * w
+    u2, v2, w2 = u + 0.5 * h * a1x, v + 0.5 * h * a1y, w + 0.5 * h * a1z
+    a2x, a2y, a2z = _push_deriv(x2, y2, z2, u2, v2, w2, acc, flags)
+    x3, y3, z3 = x + 0.5 * h * u2, y + 0.5 * h * v2, z + 0.5 * h * w2
+    u3, v3, w3 = u + 0.5 * h * a2x, v + 0.5 * h * a2y, w + 0.5 * h * a2z
+    a3x, a3y, a3z = _push_deriv(x3, y3, z3, u3, v3, w3, acc, flags)
+    x4, y4, z4 = x + h * u3, y + h * v3, z + h * w3
+    u4, v4, w4 = u + h * a3x, v + h * a3y, w + h * a3z
+    a4x, a4y, a4z = _push_deriv(x4, y4, z4, u4, v4, w4, acc, flags)
+    h6 = h / 6.0
+    return (x + h6 * (u + 2.0 * u2 + 2.0 * u3 + u4), y + h6 * (v + 2.0 * v2 + 2.0 * v3 + v4),
+            z + h6 * (w + 2.0 * w2 + 2.0 * w3 + w4), u + h6 * (a1x + 2.0 * a2x + 2.0 * a3x + a4x),
+            v + h6 * (a1y + 2.0 * a2y + 2.0 * a3y + a4y), w + h6 * (a1z + 2.0 * a2z + 2.0 * a3z + a4z))
+
+
+@_jit
+def thrust_arc_states(s, accel, burn, h_max, flags, out, land_k, land):
+    """States of one thrusting flight per row, at several burn times: the burnout states of a
+    family of boost hypotheses that share their thrust arc (fire control's impact corridor).
+
+    Row ``m`` starts from ``s[m]`` (ECEF position [m], velocity relative to the frame [m/s])
+    and thrusts at ``accel[m]`` [m/s^2] along that velocity (the flyout's gravity turn, no
+    drag, gravity as ``flags`` say) in RK4 steps of at most ``h_max`` s, ending exactly on
+    each of ``burn[m, :]`` [s] (non-decreasing; nan: not wanted), where its state is written
+    to ``out[m, k]`` (M, K, 6; left as the caller filled it where not reached).  Where the
+    flight meets the ground (the flyout's test: geodetic height below 0 at the end of a step,
+    the crossing found by bisecting the step's cubic Hermite interpolant) the row stops:
+    ``land_k[m]`` is the index of the first burn time past the crossing (the caller's initial
+    value, K, where none is) and ``land[m]`` its time [s] and ECEF point [m]."""
+    M, K = burn.shape
+    for m in range(M):
+        x, y, z, u, v, w = s[m, 0], s[m, 1], s[m, 2], s[m, 3], s[m, 4], s[m, 5]
+        acc = accel[m]
+        t = 0.0
+        landed = False
+        for k in range(K):
+            b = burn[m, k]
+            if not (b >= t):
+                continue
+            n = int(math.ceil((b - t) / h_max - 1e-9))
+            h = (b - t) / n if n > 0 else 0.0
+            for i in range(n):
+                px, py, pz, pu, pv, pw = x, y, z, u, v, w
+                x, y, z, u, v, w = _push_step(x, y, z, u, v, w, h, acc, flags)
+                if _alt_fast(x, y, z, flags) < 1.0 and _alt_of(x, y, z, flags) < 0.0:
+                    lo, hi = 0.0, 1.0
+                    ix, iy, iz = x, y, z
+                    for _ in range(40):
+                        s_ = 0.5 * (lo + hi)
+                        h00 = 2 * s_ ** 3 - 3 * s_ ** 2 + 1
+                        h10 = s_ ** 3 - 2 * s_ ** 2 + s_
+                        h01 = -2 * s_ ** 3 + 3 * s_ ** 2
+                        h11 = s_ ** 3 - s_ ** 2
+                        ix = h00 * px + h10 * h * pu + h01 * x + h11 * h * u
+                        iy = h00 * py + h10 * h * pv + h01 * y + h11 * h * v
+                        iz = h00 * pz + h10 * h * pw + h01 * z + h11 * h * w
+                        if height(ix, iy, iz, flags & SPHERE) > 0.0:
+                            lo = s_
+                        else:
+                            hi = s_
+                    land_k[m] = k
+                    land[m, 0] = t + (i + 0.5 * (lo + hi)) * h
+                    land[m, 1], land[m, 2], land[m, 3] = ix, iy, iz
+                    landed = True
+                    break
+            if landed:
+                break
+            out[m, k, 0], out[m, k, 1], out[m, k, 2] = x, y, z
+            out[m, k, 3], out[m, k, 4], out[m, k, 5] = u, v, w
+            t = b
+
+
+@_jit
+def coast_rk4(s, span, h_max, flags):
+    """Ballistic RK4 in place, like :func:`propagate_rk4` but in steps of at most ``h_max`` s:
+    each state ``s[i]`` flown ``span[i]`` seconds in ``ceil(span[i] / h_max)`` equal steps
+    (rows whose span is not positive, or nan, are left as they are)."""
+    for i in range(s.shape[0]):
+        if not (span[i] > 0.0):
+            continue
+        n = int(math.ceil(span[i] / h_max - 1e-9))
+        h = span[i] / n
+        x, y, z, u, v, w = s[i, 0], s[i, 1], s[i, 2], s[i, 3], s[i, 4], s[i, 5]
+        for _ in range(n):
+            x, y, z, u, v, w = _push_step(x, y, z, u, v, w, h, 0.0, flags)
+        s[i, 0], s[i, 1], s[i, 2], s[i, 3], s[i, 4], s[i, 5] = x, y, z, u, v, w

@@ -86,6 +86,7 @@ REASON_TEXT = {
     "assessed-killed": "the look after the shot saw no detection: judged destroyed",
     "outside-sector": "its predicted path does not cross this node's sector",
     "engaged-elsewhere": "another node reported engaging it",
+    "kept-for-higher-value": "the last rounds are kept for threats with more value at stake",
 }
 
 

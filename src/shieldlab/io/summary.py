@@ -21,7 +21,7 @@ or ``""`` when none applies).  Codes: ``no-track``, ``not-threatening``,
 ``out-of-envelope``, ``held-last-chance``, ``track-quality``, ``magazine-empty``,
 ``no-battery``, ``threat-gone``, ``assessed-killed`` (the look after a shot saw no
 detection), ``outside-sector``, ``engaged-elsewhere`` (architectures with several C2
-nodes); a row with an empty ``reason`` counts as
+nodes), ``kept-for-higher-value``; a row with an empty ``reason`` counts as
 ``unspecified``.  Per threat the summary gives, over the ``runs`` runs:
 
 * ``no_fire``: ``{reason: fraction of runs with a no-fire row of that reason}``,

@@ -85,6 +85,7 @@ class Asset:
     name: str
     site: Point
     radius: float  # m
+    value: float = 1.0  # relative worth: threat ranking by value at stake
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     for i, a in enumerate(scn.assets):
         p = place(a.site, f"assets[{i}].site")
         if p is not None:
-            assets.append(Asset(a.name, p, a.radius_km * 1e3))
+            assets.append(Asset(a.name, p, a.radius_km * 1e3, float(a.value)))
     node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
     if problems:
         raise InputError(problems=problems, source=source)

@@ -162,6 +162,9 @@ class AssetCfg(_Strict):
     name: Name = Field(description="unique among the assets; threats may aim at it by name")
     site: Place = Field(description="a site name or an inline point")
     radius_km: float = Field(gt=0.0, le=1000.0, description="a warhead landing inside this radius hits the asset [km]")
+    value: float = Field(1.0, ge=0.0, le=1e6,
+                         description="what the asset is worth relative to the others: fire control serves the "
+                                     "threats with the most value at stake first when rounds run short")
 
 
 class DoctrineCfg(_Strict):
