@@ -13,6 +13,7 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
   it (mean over the threats engaged);
 * ``between_sectors``: threats nobody engaged because every battery left them to another
   node's sector (``outside-sector`` for every battery);
+* ``p_leak``: per threat, the share of raids in which it leaked;
 * ``track_share``: for each pair of sides (``A sees B``), of the threats that side B's own
   sensors detected, the share that side A's fire control held a track of.
 """
@@ -47,6 +48,7 @@ class ArchitectureResult:
     first_engagement_s: float  # mean over the threats engaged; nan if none
     p_no_leaker: float
     track_share: dict = field(default_factory=dict)  # "A sees B" -> share
+    p_leak: dict = field(default_factory=dict)  # threat name -> fraction of raids it leaked in
 
     def as_dict(self) -> dict:
         def m(v):
@@ -57,7 +59,8 @@ class ArchitectureResult:
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
                 else round(self.first_engagement_s, 1),
                 "p_no_leaker": round(self.p_no_leaker, 4),
-                "track_share": {k: round(v, 4) for k, v in self.track_share.items()}}
+                "track_share": {k: round(v, 4) for k, v in self.track_share.items()},
+                "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()}}
 
 
 class _Tally:
@@ -66,6 +69,7 @@ class _Tally:
     def __init__(self, world, runs: int):
         self.world = world
         self.leak = np.zeros(runs)
+        self.leak_by_threat = np.zeros(len(world.threats))
         self.fired = np.zeros(runs)
         self.wasted = np.zeros(runs)
         self.between = np.zeros(runs)
@@ -83,6 +87,7 @@ class _Tally:
         C, N = o.leaked.shape
         runs = slice(r0, r0 + C)
         self.leak[runs] = o.leaked.sum(axis=1)
+        self.leak_by_threat += o.leaked.sum(axis=0)
         self.fired[runs] = o.interceptors.sum(axis=1)
         # interceptors that arrived after another salvo had destroyed their threat
         kill_t = np.full((C, N), np.inf)
@@ -139,5 +144,6 @@ def compare(world, architectures, runs: int, seed: int, progress=None) -> list[A
             architecture=arch, runs=runs, leakers=mi(tally.leak), interceptors=mi(tally.fired),
             wasted=mi(tally.wasted), between_sectors=mi(tally.between),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
-            p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share))
+            p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
+            p_leak={t.name: float(k / runs) for t, k in zip(w.threats, tally.leak_by_threat)}))
     return out
