@@ -8,6 +8,7 @@ from shieldlab.c2 import threat_eval as te
 from shieldlab.engine.chain import fly_threats
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.flyout.integrate import propagate
+from kepler_arcs import ballistic_states
 from test_chain import world
 
 
@@ -202,17 +203,8 @@ def test_a_young_track_on_the_way_down_is_not_boosting():
 
 
 def _ballistic_states(range_km, n=12, seed=0):
-    """Ballistic states (n, 6) [ECEF m, m/s relative to the Earth] whose free flight is about
-    ``range_km`` long: minimum-energy shots from 50-300 km, climb angles scaled by 0.6-1.4."""
-    from shieldlab.flyout import kepler
-
-    rs = np.random.default_rng(seed)
-    h = rs.uniform(50e3, 300e3, n)
-    shot = kepler.minimum_energy(range_km * 1e3 * rs.uniform(0.9, 1.1, n), h)
-    shot = shot._replace(flight_path_angle=shot.flight_path_angle * rs.uniform(0.6, 1.4, n))
-    pos, vel = kepler.burnout_state(rs.uniform(-1.2, 1.2, n), rs.uniform(-np.pi, np.pi, n),
-                                    rs.uniform(0, 2 * np.pi, n), h, shot)
-    return np.concatenate([pos, vel - np.cross([0.0, 0.0, earth.OMEGA_EARTH], pos)], axis=1)
+    """See :func:`kepler_arcs.ballistic_states`."""
+    return ballistic_states(range_km, n=n, seed=seed)
 
 
 def _fine_impacts(x, accel, burn):

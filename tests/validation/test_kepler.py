@@ -19,6 +19,8 @@ from scipy.integrate import solve_ivp
 from shieldlab.earth import GM, R_EARTH_MEAN
 from shieldlab.flyout import kepler as k
 
+from kepler_arcs import ballistic_states
+
 DEG = np.pi / 180.0
 RANGES_KM = np.array([300.0, 1_000.0, 3_000.0, 10_000.0, 13_000.0])
 
@@ -277,18 +279,8 @@ def test_published_scud_300km():
 
 
 def _arcs(range_km, n=24, seed=0):
-    """Ballistic states (n, 6) in the rotating Earth-fixed frame whose free flight is about
-    ``range_km`` long: minimum-energy shots from 50-300 km at 0.9-1.1 times the range, their
-    climb angles scaled by 0.6-1.4 (depressed to lofted), anywhere, in any direction."""
-    from shieldlab import earth
-
-    rs = np.random.default_rng(seed)
-    h = rs.uniform(50e3, 300e3, n)
-    shot = k.minimum_energy(range_km * 1e3 * rs.uniform(0.9, 1.1, n), h)
-    shot = shot._replace(flight_path_angle=shot.flight_path_angle * rs.uniform(0.6, 1.4, n))
-    pos, vel = k.burnout_state(rs.uniform(-1.2, 1.2, n), rs.uniform(-np.pi, np.pi, n),
-                               rs.uniform(0, 2 * np.pi, n), h, shot)
-    return np.concatenate([pos, vel - np.cross([0.0, 0.0, earth.OMEGA_EARTH], pos)], axis=1)
+    """See :func:`kepler_arcs.ballistic_states`."""
+    return ballistic_states(range_km, n=n, seed=seed)
 
 
 def _flyout_coast(x, j2):

@@ -222,6 +222,29 @@ def _clear_of_air(r, u, v, q, h):
 
 
 @_inline
+def _ground_crossing(px, py, pz, pu, pv, pw, x, y, z, u, v, w, h, flags):
+    """Where in a step of ``h`` [s] from (p, pu) to (x, u) the path meets the ground: bisection
+    (40 halvings) of the cubic Hermite interpolant of the position built from the end
+    positions and velocities.  Returns the fraction of the step and the crossing point."""
+    lo, hi = 0.0, 1.0
+    ix, iy, iz = x, y, z
+    for _ in range(40):
+        s_ = 0.5 * (lo + hi)
+        h00 = 2 * s_ ** 3 - 3 * s_ ** 2 + 1
+        h10 = s_ ** 3 - 2 * s_ ** 2 + s_
+        h01 = -2 * s_ ** 3 + 3 * s_ ** 2
+        h11 = s_ ** 3 - s_ ** 2
+        ix = h00 * px + h10 * h * pu + h01 * x + h11 * h * u
+        iy = h00 * py + h10 * h * pv + h01 * y + h11 * h * v
+        iz = h00 * pz + h10 * h * pw + h01 * z + h11 * h * w
+        if height(ix, iy, iz, flags & SPHERE) > 0.0:
+            lo = s_
+        else:
+            hi = s_
+    return 0.5 * (lo + hi), ix, iy, iz
+
+
+@_inline
 def _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2, ga3, gb3, gc3,
                 hu1, hv1, hq1, hu2, hv2, hq2):
     """One drag-free coast step: Adams-Bashforth 4 for the velocity, then Adams-Moulton 4 for
@@ -583,22 +606,8 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             if fast < 1.0 and tau_new > 0.0 and _alt_of(x, y, z, flags) < 0.0:
                 # impact inside this sub-step: bisect the cubic Hermite interpolant of the
                 # position, built from the end positions and velocities
-                lo, hi = 0.0, 1.0
-                ix, iy, iz = x, y, z
-                for _ in range(40):
-                    s_ = 0.5 * (lo + hi)
-                    h00 = 2 * s_ ** 3 - 3 * s_ ** 2 + 1
-                    h10 = s_ ** 3 - 2 * s_ ** 2 + s_
-                    h01 = -2 * s_ ** 3 + 3 * s_ ** 2
-                    h11 = s_ ** 3 - s_ ** 2
-                    ix = h00 * px + h10 * h * pu + h01 * x + h11 * h * u
-                    iy = h00 * py + h10 * h * pv + h01 * y + h11 * h * v
-                    iz = h00 * pz + h10 * h * pq + h01 * z + h11 * h * q
-                    if height(ix, iy, iz, flags & SPHERE) > 0.0:
-                        lo = s_
-                    else:
-                        hi = s_
-                ev[b, 4] = t_cur - h + 0.5 * (lo + hi) * h
+                frac, ix, iy, iz = _ground_crossing(px, py, pz, pu, pv, pq, x, y, z, u, v, q, h, flags)
+                ev[b, 4] = t_cur - h + frac * h
                 ev[b, 5], ev[b, 6], ev[b, 7] = ix, iy, iz
                 landed = True
         if record:
@@ -770,23 +779,9 @@ def thrust_arc_states(s, accel, burn, h_max, flags, out, land_k, land):
                 px, py, pz, pu, pv, pw = x, y, z, u, v, w
                 x, y, z, u, v, w = _push_step(x, y, z, u, v, w, h, acc, flags)
                 if _alt_fast(x, y, z, flags) < 1.0 and _alt_of(x, y, z, flags) < 0.0:
-                    lo, hi = 0.0, 1.0
-                    ix, iy, iz = x, y, z
-                    for _ in range(40):
-                        s_ = 0.5 * (lo + hi)
-                        h00 = 2 * s_ ** 3 - 3 * s_ ** 2 + 1
-                        h10 = s_ ** 3 - 2 * s_ ** 2 + s_
-                        h01 = -2 * s_ ** 3 + 3 * s_ ** 2
-                        h11 = s_ ** 3 - s_ ** 2
-                        ix = h00 * px + h10 * h * pu + h01 * x + h11 * h * u
-                        iy = h00 * py + h10 * h * pv + h01 * y + h11 * h * v
-                        iz = h00 * pz + h10 * h * pw + h01 * z + h11 * h * w
-                        if height(ix, iy, iz, flags & SPHERE) > 0.0:
-                            lo = s_
-                        else:
-                            hi = s_
+                    frac, ix, iy, iz = _ground_crossing(px, py, pz, pu, pv, pw, x, y, z, u, v, w, h, flags)
                     land_k[m] = k
-                    land[m, 0] = t + (i + 0.5 * (lo + hi)) * h
+                    land[m, 0] = t + (i + frac) * h
                     land[m, 1], land[m, 2], land[m, 3] = ix, iy, iz
                     landed = True
                     break
