@@ -25,8 +25,10 @@ Figures and methods (equations in docs/models.md):
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
+import numba as nb
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline, CubicSpline
 
@@ -94,14 +96,9 @@ def geodetic_to_ecef(lat, lon, alt) -> np.ndarray:
     return _vec(rc * np.cos(lon), rc * np.sin(lon), (n * (1.0 - WGS84_E2) + alt) * slat)
 
 
-def ecef_to_geodetic(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ECEF (..., 3) [m] -> (lat, lon, alt), each (...): radians, radians, metres.
-
-    Vermeille (2002) closed form, no iteration. Better than 1e-10 rad and 0.1 mm
-    from -1 km to beyond 40,000 km altitude, poles included; not valid within about
-    43 km of the Earth's centre (inside the evolute of the ellipse), which no
-    simulated body reaches.
-    """
+def _ecef_to_geodetic_numpy(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ecef_to_geodetic` in numpy operations: the reference of the compiled form, and
+    its path for arrays whose last axis is not 3."""
     r = np.asarray(r, dtype=float)
     x, y, z = r[..., 0], r[..., 1], r[..., 2]
     rho2 = x * x + y * y
@@ -121,6 +118,115 @@ def ecef_to_geodetic(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lon = np.arctan2(y, x)
     alt = (k + WGS84_E2 - 1.0) / k * dz
     return lat, lon, alt
+
+
+# Compiled forms.  Each writes the numpy form's operations in the same order, so the two
+# agree to the last bit where numpy and numba call the same libm (as on the x86-64 Linux
+# this was measured on; tests/test_solver_speed_equivalence.py).  haversine_point and
+# geodetic_xyz are also called by the kernels of shieldlab.engage.solver; geodetic_xyz runs
+# in passes, the libm calls (cbrt, atan2) apart from the arithmetic, which the compiler
+# then vectorises (twice as fast as one pass per point).
+_inline = nb.njit(cache=True, error_model="numpy", inline="always")
+_QZ = (1.0 - WGS84_E2) / (WGS84_A * WGS84_A)
+
+
+@_inline
+def haversine_point(lat1, lon1, lat2, lon2, cos_lat1, cos_lat2):
+    """Great-circle distance [m] of one pair, given the cosines of the latitudes:
+    :func:`great_circle_distance`, compiled."""
+    a = math.sin(0.5 * (lat2 - lat1))
+    b = math.sin(0.5 * (lon2 - lon1))
+    h = a * a + cos_lat1 * cos_lat2 * (b * b)
+    if h < 0.0:
+        h = 0.0
+    elif h > 1.0:
+        h = 1.0
+    return 2.0 * R_EARTH_MEAN * math.asin(math.sqrt(h))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def geodetic_rows(r):
+    """:func:`ecef_to_geodetic` of points ``r`` (n, 3): ``(lat, lon, alt)``, each (n,)."""
+    n = r.shape[0]
+    x, y, z = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        x[i], y[i], z[i] = r[i, 0], r[i, 1], r[i, 2]
+    return geodetic_xyz(x, y, z)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def geodetic_xyz(x, y, z):
+    """:func:`ecef_to_geodetic` of points with coordinates ``x``, ``y``, ``z`` (n,): ``(lat, lon, alt)``."""
+    n = x.size
+    rho, q, rr, c = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        rho2 = x[i] * x[i] + y[i] * y[i]
+        rho[i] = math.sqrt(rho2)
+        p = rho2 / (WGS84_A * WGS84_A)
+        qi = _QZ * z[i] * z[i]
+        ri = (p + qi - _E4) / 6.0
+        s = _E4 * p * qi / (4.0 * ri * ri * ri)
+        q[i], rr[i] = qi, ri
+        c[i] = 1.0 + s + math.sqrt(s * (2.0 + s))
+    for i in range(n):
+        c[i] = np.cbrt(c[i])
+    alt = np.empty(n)
+    for i in range(n):
+        t = c[i]
+        u = rr[i] * (1.0 + t + 1.0 / t)
+        v = math.sqrt(u * u + _E4 * q[i])
+        w = WGS84_E2 * (u + v - q[i]) / (2.0 * v)
+        k = math.sqrt(u + v + w * w) - w
+        d = k * rho[i] / (k + WGS84_E2)
+        dz = math.sqrt(d * d + z[i] * z[i])
+        c[i] = d + dz
+        alt[i] = (k + WGS84_E2 - 1.0) / k * dz
+    lat, lon = rr, q  # reused
+    for i in range(n):
+        lat[i] = 2.0 * math.atan2(z[i], c[i])
+    for i in range(n):
+        lon[i] = math.atan2(y[i], x[i])
+    return lat, lon, alt
+
+
+@nb.njit(cache=True, error_model="numpy")
+def haversine_from(lat1, lon1, lat2, lon2):
+    """:func:`great_circle_distance` from one point ``(lat1, lon1)`` to each of ``lat2``, ``lon2`` (n,)."""
+    c1 = math.cos(lat1)
+    out = np.empty(lat2.size)
+    for i in range(lat2.size):
+        out[i] = haversine_point(lat1, lon1, lat2[i], lon2[i], c1, math.cos(lat2[i]))
+    return out
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _haversine_pairs(lat1, lon1, lat2, lon2):
+    """:func:`great_circle_distance` of pairs, arrays (n,)."""
+    out = np.empty(lat1.size)
+    for i in range(lat1.size):
+        out[i] = haversine_point(lat1[i], lon1[i], lat2[i], lon2[i], math.cos(lat1[i]), math.cos(lat2[i]))
+    return out
+
+
+def ecef_to_geodetic(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ECEF (..., 3) [m] -> (lat, lon, alt), each (...): radians, radians, metres.
+
+    Vermeille (2002) closed form, no iteration. Better than 1e-10 rad and 0.1 mm
+    from -1 km to beyond 40,000 km altitude, poles included; not valid within about
+    43 km of the Earth's centre (inside the evolute of the ellipse), which no
+    simulated body reaches.  Compiled (:func:`geodetic_rows`); the same operations as
+    :func:`_ecef_to_geodetic_numpy`.
+    """
+    r = np.asarray(r, dtype=float)
+    if r.ndim == 0 or r.shape[-1] != 3:
+        return _ecef_to_geodetic_numpy(r)
+    lat, lon, alt = geodetic_rows(np.ascontiguousarray(r).reshape(-1, 3))
+    if r.ndim == 2:
+        return lat, lon, alt
+    if r.ndim == 1:
+        return lat[0], lon[0], alt[0]  # numpy scalars, as from the numpy form
+    shape = r.shape[:-1]
+    return lat.reshape(shape), lon.reshape(shape), alt.reshape(shape)
 
 
 def enu_matrix(lat, lon) -> np.ndarray:
@@ -420,6 +526,25 @@ def unit_vector(lat, lon) -> np.ndarray:
 
 def great_circle_distance(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance [m] on the mean sphere (R_EARTH_MEAN), haversine form."""
+    # compiled (haversine_point); numba kernels, not a numba ufunc: numpy would report the
+    # floating-point flags of its vectorised comparisons with nan as warnings
+    lat2, lon2 = np.asarray(lat2, dtype=float), np.asarray(lon2, dtype=float)
+    if np.ndim(lat1) == 0 and np.ndim(lon1) == 0 and lat2.ndim:  # from one point (a site): cos(lat1) once
+        if lat2.shape != lon2.shape:
+            lat2, lon2 = np.broadcast_arrays(lat2, lon2)
+        d = haversine_from(float(lat1), float(lon1), lat2.ravel(), lon2.ravel())
+        return d if lat2.ndim == 1 else d.reshape(lat2.shape)
+    lat1, lon1 = np.asarray(lat1, dtype=float), np.asarray(lon1, dtype=float)
+    shape = lat1.shape
+    if lon1.shape == shape and lat2.shape == shape and lon2.shape == shape and lat1.size <= 4096:
+        return _haversine_pairs(lat1.ravel(), lon1.ravel(), lat2.ravel(), lon2.ravel()).reshape(shape)[()]
+    # pairs that broadcast (the numpy form takes each cosine once, before broadcasting), or
+    # many pairs (where numpy's loops are as fast)
+    return _great_circle_distance_numpy(lat1, lon1, lat2, lon2)
+
+
+def _great_circle_distance_numpy(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """:func:`great_circle_distance` in numpy operations: the reference of the compiled form."""
     lat1, lon1, lat2, lon2 = (np.asarray(x, dtype=float) for x in (lat1, lon1, lat2, lon2))
     h = np.sin(0.5 * (lat2 - lat1)) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(0.5 * (lon2 - lon1)) ** 2
     return 2.0 * R_EARTH_MEAN * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

@@ -285,9 +285,12 @@ class FireControl:
             if self.plan[b] != key:
                 continue
             fan = self.fans[b]
-            ground = earth.great_circle_distance(bat.site.lat, bat.site.lon, plat, plon)  # the envelope's range
-            tau = fan.time_to(ground, alt)  # inf outside the envelope (range, altitude) or the fan
             allowed = (t_int < impact_t[:, None]) & (t_int > tick) & (threat_ok & in_sector)[:, None]
+            # time to reach (inf outside the envelope or the fan), only where a window may be:
+            # intercept_window reads it nowhere else
+            tau = np.full(allowed.shape, np.inf)
+            tau[allowed] = fan.time_to(earth.great_circle_distance(bat.site.lat, bat.site.lon, plat[allowed],
+                                                                   plon[allowed]), alt[allowed])
             w = intercept_window(t_int, pos, vel, fan_time(fan, bat.site.lat, bat.site.lon),
                                  np.full(cs.size, tick + bat.reaction_time), allowed, latest=bool(boost.any()),
                                  tau=tau)

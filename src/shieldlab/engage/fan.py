@@ -255,7 +255,8 @@ class Fan:
     local horizontal] of that earliest arrival.  ``min/max_range_m`` and
     ``min/max_alt_m`` are the catalogue envelope (ground range from the launcher,
     altitude); queries outside it, or beyond the table, return ``inf`` (``nan`` for
-    speed and angle).
+    speed and angle).  The lookup is compiled (:func:`table_value`), the operations of
+    the numpy form :meth:`_bilinear` in the same order: the same values to the bit.
     """
 
     time: np.ndarray
@@ -295,12 +296,32 @@ class Fan:
         """Finite copies of the tables (inf -> 0) and, per cell, whether all four corners are reached."""
         fin = np.isfinite(self.time)
         ok = fin[:-1, :-1] & fin[1:, :-1] & fin[:-1, 1:] & fin[1:, 1:]
-        return {id(a): np.where(fin, a, 0.0) for a in (self.time, self.speed, self.flight_path_angle)}, ok
+        return tuple(np.where(fin, a, 0.0) for a in (self.time, self.speed, self.flight_path_angle)), ok
+
+    @functools.cached_property
+    def time_lookup(self) -> tuple:
+        """The arguments of the compiled :func:`table_value` before the point, for the time table:
+        ``(finite time table, cell_ok, dx, dz, min_range_m, max_range_m, min_alt_m, max_alt_m_envelope)``."""
+        (tab, _, _), cell_ok = self._cells
+        return (tab, cell_ok, float(self.dx), float(self.dz), self.min_range_m, self.max_range_m, self.min_alt_m,
+                self.max_alt_m_envelope)
+
+    def _lookup(self, table, ground_range_m, alt_m, fill) -> np.ndarray:
+        """Bilinear lookup of ``table`` (one of the three) at broadcast points; ``fill`` where unreachable."""
+        finite, cell_ok = self._cells
+        tab = finite[0] if table is self.time else finite[1] if table is self.speed else finite[2]
+        g, a = np.asarray(ground_range_m, float), np.asarray(alt_m, float)
+        if g.shape != a.shape:
+            g, a = np.broadcast_arrays(g, a)
+        out = _table_values(tab, cell_ok, float(self.dx), float(self.dz), self.min_range_m, self.max_range_m,
+                            self.min_alt_m, self.max_alt_m_envelope, g.ravel(), a.ravel(), fill)
+        return out if g.ndim == 1 else out.reshape(g.shape)
 
     def _bilinear(self, table, ground_range_m, alt_m):
+        """Numpy form of the lookup, ``(value, ok)``: the reference of the compiled one."""
         g, a = np.asarray(ground_range_m, float), np.asarray(alt_m, float)
         finite, cell_ok = self._cells
-        tab = finite[id(table)]
+        tab = finite[0] if table is self.time else finite[1] if table is self.speed else finite[2]
         nx, nz = tab.shape
         x, z = g / self.dx, a / self.dz
         ok = ((g >= self.min_range_m) & (g <= self.max_range_m) & (a >= self.min_alt_m)
@@ -321,18 +342,40 @@ class Fan:
         Arrays of any broadcast-compatible shape; ``inf`` where unreachable or outside the
         envelope (ground range, intercept altitude).
         """
-        v, ok = self._bilinear(self.time, ground_range_m, alt_m)
-        return np.where(ok, v, np.inf)
+        return self._lookup(self.time, ground_range_m, alt_m, np.inf)
 
     def speed_at(self, ground_range_m, alt_m) -> np.ndarray:
         """Speed [m/s] of the kill vehicle on its earliest arrival there; ``nan`` where unreachable."""
-        v, ok = self._bilinear(self.speed, ground_range_m, alt_m)
-        return np.where(ok, v, np.nan)
+        return self._lookup(self.speed, ground_range_m, alt_m, np.nan)
 
     def flight_path_angle_at(self, ground_range_m, alt_m) -> np.ndarray:
         """Flight-path angle [rad above the local horizontal] on the earliest arrival; ``nan`` where unreachable."""
-        v, ok = self._bilinear(self.flight_path_angle, ground_range_m, alt_m)
-        return np.where(ok, v, np.nan)
+        return self._lookup(self.flight_path_angle, ground_range_m, alt_m, np.nan)
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, g, a, fill):
+    """Bilinear value of finite table ``tab`` at ground range ``g``, altitude ``a`` [m], ``fill``
+    where unreachable: :meth:`Fan._bilinear` at one point, the same operations."""
+    nx, nz = tab.shape
+    x, z = g / dx, a / dz
+    if not ((g >= rmin) and (g <= rmax) and (a >= amin) and (a <= amax) and (x <= nx - 1) and (z <= nz - 1)):
+        return fill  # also for nan
+    i = min(int(x), nx - 2)
+    j = min(int(z), nz - 2)
+    if not cell_ok[i, j]:
+        return fill
+    fx, fz = x - i, z - j
+    return ((1 - fx) * ((1 - fz) * tab[i, j] + fz * tab[i, j + 1])
+            + fx * ((1 - fz) * tab[i + 1, j] + fz * tab[i + 1, j + 1]))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _table_values(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, g, a, fill):
+    out = np.empty(g.size)
+    for k in range(g.size):
+        out[k] = table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, g[k], a[k], fill)
+    return out
 
 
 #: Least table extent [m] along either axis (a fly-out that barely leaves the launcher).

@@ -18,13 +18,27 @@ velocities at both ends), so the answer does not depend on the sampling step.  T
 bisection also finds an envelope edge, where ``time_to`` jumps from ``inf``.  The launch
 time for an intercept at ``(t_i, p_i)`` is ``t_i - time_to(p_i)``: the latest launch that
 still makes it, ``t_ready`` where the readiness limited it.
+
+Speed: the scan over the samples (:func:`_scan`), a fan's ``time_to`` (:class:`FanTime`) and
+its bisection (:func:`_bisect_fan`) are compiled, written as the numpy operations they
+replace, in the same order: where numpy and numba call the same libm the answers are the
+same to the bit (tests/test_solver_speed_equivalence.py, against the former numpy code).
+Any other ``time_to`` is bisected in numpy (:func:`_bisect`).  The kernels here inline
+:func:`shieldlab.earth.geodetic_xyz`, :func:`~shieldlab.earth.haversine_point` and
+:func:`shieldlab.engage.fan.table_value`; numba's on-disk cache checks only this file, so
+after editing those, clear ``__pycache__`` (or touch this file).
 """
 
 from __future__ import annotations
 
+import math
+
+import numba as nb
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.earth import geodetic_rows, geodetic_xyz, haversine_point
+from shieldlab.engage.fan import table_value
 from shieldlab.engage.interceptor import time_of_flight
 
 
@@ -34,15 +48,62 @@ def straight_line_time(site, burnout_speed, burn_time):
     return lambda p: time_of_flight(np.linalg.norm(np.asarray(p) - site, axis=-1), burnout_speed, burn_time)
 
 
-def fan_time(fan, site_lat, site_lon):
+class FanTime:
+    """``time_to`` of a fly-out fan launched from geodetic ``site_lat``, ``site_lon`` [rad]
+    (what :func:`fan_time` returns): ECEF points (..., 3) -> seconds after launch (...).
+
+    Compiled (one pass: geodetic conversion, great circle, bilinear lookup per point); the
+    same operations as :func:`_fan_time_reference`.  :func:`intercept_window` recognises
+    it and bisects in compiled code too.
+    """
+
+    __slots__ = ("fan", "site_lat", "site_lon")
+
+    def __init__(self, fan, site_lat, site_lon):
+        self.fan, self.site_lat, self.site_lon = fan, site_lat, site_lon
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled path applies (one site, not arrays of them)."""
+        return np.ndim(self.site_lat) == 0 and np.ndim(self.site_lon) == 0
+
+    def kernel_args(self) -> tuple:
+        """The arguments of the compiled :func:`_fan_times` after the points: the site (latitude,
+        its cosine, longitude) and :attr:`Fan.time_lookup`."""
+        lat = float(self.site_lat)
+        return (lat, math.cos(lat), float(self.site_lon)) + self.fan.time_lookup
+
+    def __call__(self, p):
+        p = np.asarray(p, float)
+        if p.ndim == 0 or p.shape[-1] != 3 or not self.compiled:
+            return _fan_time_reference(self.fan, self.site_lat, self.site_lon, p)
+        out = _fan_times(np.ascontiguousarray(p).reshape(-1, 3), *self.kernel_args())
+        return out.reshape(p.shape[:-1])
+
+
+def fan_time(fan, site_lat, site_lon) -> FanTime:
     """``time_to`` of a fly-out fan launched from geodetic ``site_lat``, ``site_lon`` [rad].
 
     Ground range: great circle on the mean sphere; altitude: geodetic, above the ellipsoid.
     """
-    def time_to(p):
-        lat, lon, alt = earth.ecef_to_geodetic(np.asarray(p, float))
-        return fan.time_to(earth.great_circle_distance(site_lat, site_lon, lat, lon), alt)
-    return time_to
+    return FanTime(fan, site_lat, site_lon)
+
+
+def _fan_time_reference(fan, site_lat, site_lon, p):
+    """:class:`FanTime` in numpy operations (the former closure of :func:`fan_time`)."""
+    lat, lon, alt = earth._ecef_to_geodetic_numpy(np.asarray(p, float))
+    v, ok = fan._bilinear(fan.time, earth._great_circle_distance_numpy(site_lat, site_lon, lat, lon), alt)
+    return np.where(ok, v, np.inf)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _fan_times(p, site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin, rmax, amin, amax):
+    lat, lon, alt = geodetic_rows(p)
+    out = lon  # reused
+    for k in range(p.shape[0]):
+        ground = haversine_point(site_lat, site_lon, lat[k], lon[k], cos_site_lat, math.cos(lat[k]))
+        out[k] = table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, ground, alt[k], np.inf)
+    return out
 
 
 def interceptor_velocity(fan, site_lat, site_lon, p) -> np.ndarray:
@@ -103,17 +164,64 @@ def _refine(t, pos, vel, time_to, t_ready, m, jl, good_at_hi, iterations):
 
     ``good_at_hi``: the later sample is the good one (an earliest intercept); else the
     earlier one (a latest).  Returns the time, point and velocity on the good side.
+    A :class:`FanTime` is bisected in compiled code (:func:`_bisect_fan`, the same
+    operations); any other ``time_to`` by :func:`_bisect`.
     """
     p0, v0, p1, v1 = pos[m, jl], vel[m, jl], pos[m, jl + 1], vel[m, jl + 1]
     h = (t[jl + 1] - t[jl])[:, None]
-    lo, hi = np.zeros(m.size), np.ones(m.size)
+    if isinstance(time_to, FanTime) and time_to.compiled:
+        u = _bisect_fan(np.ascontiguousarray(t[jl], float), np.ascontiguousarray(h[:, 0], float),
+                        *(np.ascontiguousarray(a, float) for a in (p0, v0, p1, v1)),
+                        np.ascontiguousarray(t_ready[m], float), bool(good_at_hi), int(iterations),
+                        *time_to.kernel_args())
+    else:
+        u = _bisect(t[jl], h, p0, v0, p1, v1, time_to, t_ready[m], good_at_hi, iterations)
+    return t[jl] + u * h[:, 0], _hermite(p0, v0, p1, v1, h, u), _hermite_vel(p0, v0, p1, v1, h, u)
+
+
+def _bisect(t0, h, p0, v0, p1, v1, time_to, t_ready, good_at_hi, iterations):
+    """Bisection of :func:`_refine` in numpy operations: the fraction ``u`` (m,) of the step."""
+    lo, hi = np.zeros(t0.size), np.ones(t0.size)
     for _ in range(iterations):
         u = 0.5 * (lo + hi)
-        good = _g(time_to, t[jl] + u * h[:, 0], _hermite(p0, v0, p1, v1, h, u), t_ready[m]) >= 0
+        good = _g(time_to, t0 + u * h[:, 0], _hermite(p0, v0, p1, v1, h, u), t_ready) >= 0
         move_hi = good if good_at_hi else ~good
         lo, hi = np.where(move_hi, lo, u), np.where(move_hi, u, hi)
-    u = hi if good_at_hi else lo
-    return t[jl] + u * h[:, 0], _hermite(p0, v0, p1, v1, h, u), _hermite_vel(p0, v0, p1, v1, h, u)
+    return hi if good_at_hi else lo
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _bisect_fan(t0, h, p0, v0, p1, v1, t_ready, good_at_hi, iterations, site_lat, cos_site_lat, site_lon, tab,
+                cell_ok, dx, dz, rmin, rmax, amin, amax):
+    """:func:`_bisect` for a :class:`FanTime`, written as its numpy operations (:func:`_hermite`:
+    ``u**3`` is ``pow(u, 3)`` there, ``u**2`` ``u * u``).  All rows step together, each step
+    in passes over the rows (the geodetic conversion in :func:`geodetic_xyz`'s)."""
+    m = t0.size
+    lo, hi = np.zeros(m), np.ones(m)
+    x, y, z, tt = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    for _ in range(iterations):
+        for r in range(m):
+            u = 0.5 * (lo[r] + hi[r])
+            hr = h[r]
+            u2, u3 = u * u, math.pow(u, 3.0)
+            ca = 2 * u3 - 3 * u2 + 1
+            cb = (u3 - 2 * u2 + u) * hr
+            cc = -2 * u3 + 3 * u2
+            cd = (u3 - u2) * hr
+            x[r] = ca * p0[r, 0] + cb * v0[r, 0] + cc * p1[r, 0] + cd * v1[r, 0]
+            y[r] = ca * p0[r, 1] + cb * v0[r, 1] + cc * p1[r, 1] + cd * v1[r, 1]
+            z[r] = ca * p0[r, 2] + cb * v0[r, 2] + cc * p1[r, 2] + cd * v1[r, 2]
+            tt[r] = t0[r] + u * hr
+        lat, lon, alt = geodetic_xyz(x, y, z)
+        for r in range(m):
+            u = 0.5 * (lo[r] + hi[r])
+            ground = haversine_point(site_lat, site_lon, lat[r], lon[r], cos_site_lat, math.cos(lat[r]))
+            g = (tt[r] - t_ready[r]) - table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, ground, alt[r], np.inf)
+            if (g >= 0.0) == good_at_hi:
+                hi[r] = u
+            else:
+                lo[r] = u
+    return hi if good_at_hi else lo
 
 
 def intercept_window(t, pos, vel, time_to, t_ready, ok=None, iterations=18, latest=True, tau=None):
@@ -137,36 +245,24 @@ def intercept_window(t, pos, vel, time_to, t_ready, ok=None, iterations=18, late
     (``latest=False``: not computed, no ``*_last`` or ``launch_latest`` keys).
     """
     M, J = pos.shape[:2]
-    ok = np.ones((M, J), bool) if ok is None else ok
+    t_ready = np.asarray(t_ready, float)
     if tau is None:
-        g = _g(time_to, t[None, :], pos, t_ready[:, None])
-    else:
         with np.errstate(invalid="ignore"):
-            g = (t[None, :] - t_ready[:, None]) - tau
-    good = ok & (g >= 0)
-    found = good.any(axis=1)
+            tau = time_to(pos)
+    ok = np.ones((M, J), bool) if ok is None else _contiguous(ok, bool, (M, J))
+    # per row: the first good sample (g = t - t_ready - tau >= 0 where ok), the end of the
+    # first run of good samples, whether the sample before / after them is a sign change to
+    # refine, and the largest g over the good samples
+    found, j_first, j_last, ref_first, ref_last, launch_latest = _scan(
+        _contiguous(t, float, (J,)), _contiguous(t_ready, float, (M,)), _contiguous(tau, float, (M, J)), ok)
     rows = np.arange(M)
-    j = np.argmax(good, axis=1)
-    # the end of the first run of good samples
     out = {"found": found}
-    todo = [("first", j)]
+    todo = [("first", j_first, ref_first, j_first - 1)]
     if latest:
-        with np.errstate(invalid="ignore"):
-            slack = np.where(good, g, -np.inf).max(axis=1)  # launch at t_ready + slack still meets it
-        out["launch_latest"] = np.where(found, t_ready + slack, np.inf)
-        after = good | (np.arange(J)[None, :] < j[:, None])
-        jl = np.where(after.all(axis=1), J - 1, np.argmin(after, axis=1) - 1)
-        todo.append(("last", np.maximum(jl, j)))
-    for key, jj in todo:
+        out["launch_latest"] = launch_latest  # launch at t_ready + slack still meets it
+        todo.append(("last", j_last, ref_last, j_last))
+    for key, jj, ref, lo in todo:
         ti, pi, vi = t[jj].astype(float), pos[rows, jj].copy(), vel[rows, jj].copy()
-        if key == "first":
-            nb = np.maximum(jj - 1, 0)
-            ref = found & (jj > 0) & ok[rows, nb] & ~(g[rows, nb] >= 0)
-            lo = jj - 1
-        else:
-            nb = np.minimum(jj + 1, J - 1)
-            ref = found & (jj < J - 1) & ok[rows, nb] & ~(g[rows, nb] >= 0)
-            lo = jj
         if ref.any():
             m = np.flatnonzero(ref)
             ti[m], pi[m], vi[m] = _refine(t, pos, vel, time_to, t_ready, m, lo[m], key == "first", iterations)
@@ -177,6 +273,47 @@ def intercept_window(t, pos, vel, time_to, t_ready, ok=None, iterations=18, late
         out[f"v_{key}"] = vi
         out[f"launch_{key}"] = np.where(found, launch, np.inf)
     return out
+
+
+def _contiguous(a, dtype, shape) -> np.ndarray:
+    a = np.asarray(a, dtype)
+    return np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _scan(t, t_ready, tau, ok):
+    """One pass over the samples of each row for :func:`intercept_window`: ``found``, the
+    first good sample, the last of the first run of good ones (both 0 where none), whether
+    the sample before the first / after the last is to be refined to (allowed, ``g`` not
+    ``>= 0``), and ``t_ready`` plus the largest ``g`` over the good samples (``inf`` where none)."""
+    M, J = tau.shape
+    found = np.zeros(M, np.bool_)
+    j_first = np.zeros(M, np.int64)
+    j_last = np.zeros(M, np.int64)
+    ref_first = np.zeros(M, np.bool_)
+    ref_last = np.zeros(M, np.bool_)
+    launch_latest = np.full(M, np.inf)
+    for m in range(M):
+        first, last, slack = -1, -1, -np.inf
+        for j in range(J):
+            g = (t[j] - t_ready[m]) - tau[m, j]
+            if ok[m, j] and g >= 0:
+                if first < 0:
+                    first = last = j
+                elif last == j - 1:
+                    last = j  # still in the first run
+                if g > slack:
+                    slack = g
+        if first < 0:
+            continue
+        found[m] = True
+        j_first[m], j_last[m] = first, last
+        launch_latest[m] = t_ready[m] + slack
+        if first > 0:
+            ref_first[m] = ok[m, first - 1] and not ((t[first - 1] - t_ready[m]) - tau[m, first - 1] >= 0)
+        if last < J - 1:
+            ref_last[m] = ok[m, last + 1] and not ((t[last + 1] - t_ready[m]) - tau[m, last + 1] >= 0)
+    return found, j_first, j_last, ref_first, ref_last, launch_latest
 
 
 def earliest_intercept(t, pos, vel, time_to, t_ready, ok=None, iterations=18):
