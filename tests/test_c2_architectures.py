@@ -66,6 +66,17 @@ def test_independent_nodes_double_shoot_and_coordinated_ones_do_not():
     n_ind = first_salvos(ind)
     assert (n_ind >= 2).mean() > 0.8, n_ind
     assert set(np.unique(ind.engagements.battery)) == {0, 1}
+    # two salvos may meet one threat; only the first to kill it is credited, the later finds it gone
+    for ch in (ind, coo):
+        e = ch.engagements
+        kills = np.bincount(e.run[e.killed] * 3 + e.threat[e.killed], minlength=24)
+        assert kills.max() <= 1
+        late = np.isinf(e.reach_shortfall) & ~e.killed
+        first_kill = {(r, t): ti for r, t, ti, k in zip(e.run, e.threat, e.intercept_time, e.killed) if k}
+        for r, t, ti in zip(e.run[e.killed], e.threat[e.killed], e.intercept_time[e.killed]):
+            assert ch.outcomes.intercept_time[r, t] == ti
+        assert late.sum() >= 0 and all(ti >= first_kill.get((r, t), -np.inf)
+                                       for r, t, ti in zip(e.run[late], e.threat[late], e.intercept_time[late]))
     # coordinated: node b hears of a's engagements; the shots per threat fall
     assert coo.engagements.rounds.sum() < 0.75 * ind.engagements.rounds.sum()
     # and b's decision log says why it stood back

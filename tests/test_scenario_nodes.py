@@ -172,7 +172,7 @@ def test_link_needs_latency_and_period():
     ([[40.0, 20.0], [40.0, 30.0], [40.0, 20.0]], "nodes[0].sector", "at least 3 distinct points, got 2"),
     ([[40.0, 25.0], [44.0, 30.0], [40.0, 30.0], [44.0, 25.0]], "nodes[0].sector",
      "not a valid polygon (self-intersection at [42, 27.5])"),
-    ([[40.0, 20.0], [41.0, 21.0], [42.0, 22.0]], "nodes[0].sector", "not a valid polygon"),
+    ([[40.0, 20.0], [41.0, 21.0], [42.0, 22.0]], "nodes[0].sector", "the points lie on one line"),
     ([[40.0, 20.0], [41.0], [42.0, 22.0]], "nodes[0].sector[1]", "at least 2 items"),
 ])
 def test_bad_sector_is_named(sector, where, words):
@@ -294,3 +294,14 @@ def test_nato_russia_preset_defends_what_it_aims_at():
     for a in w.assets:
         inside = [n.name for n in w.nodes if n.sector.contains(ShapelyPoint(a.site.lon, a.site.lat))]
         assert len(inside) == 1, a.name
+
+
+def test_a_sector_across_the_antimeridian_or_on_a_line_is_refused():
+    from pydantic import ValidationError
+
+    from shieldlab.scenario.schema import NodeCfg
+
+    with pytest.raises(ValidationError, match="antimeridian"):
+        NodeCfg(name="n", sector=[[36.7, 179.0], [37.3, -179.0], [36.7, -179.0]])
+    with pytest.raises(ValidationError, match="one line"):
+        NodeCfg(name="n", sector=[[36.0, 35.0], [37.0, 35.0], [38.0, 35.0]])

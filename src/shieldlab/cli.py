@@ -548,8 +548,9 @@ def _architectures(text: str) -> list[str]:
         if a not in ARCHITECTURES:
             raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}",
                              field="--architectures")
-    if len(set(names)) != len(names):
-        raise InputError("names an architecture twice", field="--architectures")
+    twice = sorted({a for a in names if names.count(a) > 1})
+    if twice:
+        raise InputError(f"names {', '.join(twice)} twice", field="--architectures")
     return names
 
 
@@ -563,7 +564,7 @@ def compare(
     runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs per architecture"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: the same raids under every architecture"),
     as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON instead of a table"),
-    quiet: bool = _QUIET,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors (a check that it runs)"),
 ) -> None:
     """Run one scenario under several C2 architectures (same raids, same seeds), side by side."""
     import time
@@ -584,6 +585,8 @@ def compare(
     else:
         names = _architectures(architectures)
     _compile_note("simulate", quiet or as_json)
+    if len({b.system for b in world.batteries} | {s.system for s in world.sensors}) <= 1 and not (quiet or as_json):
+        _err().print("one C2 node: every architecture is the same C2 here")
     t0 = time.perf_counter()
     results = run_compare(world, names, runs, seed)
     elapsed = time.perf_counter() - t0
@@ -605,7 +608,8 @@ def compare(
     t.add_row("P(no leaker)", *[f"{r.p_no_leaker:.2f}" for r in results])
     t.add_row("interceptors fired", *[ci(r.interceptors) for r in results])
     t.add_row("wasted interceptors", *[ci(r.wasted) for r in results])
-    t.add_row("threats between sectors", *[ci(r.between_sectors) for r in results])
+    t.add_row("threats between sectors",
+              *[ci(r.between_sectors) if r.architecture == "sectoral" else "—" for r in results])
     t.add_row("launch to first engagement [s]",
               *[f"{r.first_engagement_s:.0f}" if np.isfinite(r.first_engagement_s) else "—" for r in results])
     for key in results[0].track_share:

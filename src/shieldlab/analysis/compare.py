@@ -133,12 +133,14 @@ def compare(world, architectures, runs: int, seed: int, progress=None) -> list[A
     """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``."""
     out = []
     for arch in architectures:
-        w = compile_world(with_architecture(world.scenario, arch), source=world.source)
+        w = compile_world(with_architecture(world.scenario, arch, source=world.source), source=world.source)
         flights = preflight(w, runs)
         tally = _Tally(w, runs)
         simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
                  progress=None if progress is None else (lambda k, a=arch: progress(a, k)))
-        mi = mean_interval
+        def mi(x):  # counts: an interval below zero means nothing
+            m, lo, hi = mean_interval(x)
+            return m, max(lo, 0.0) if np.isfinite(lo) else lo, hi
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
         out.append(ArchitectureResult(
             architecture=arch, runs=runs, leakers=mi(tally.leak), interceptors=mi(tally.fired),

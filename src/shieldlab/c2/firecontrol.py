@@ -299,7 +299,8 @@ class FireControl:
             was = self.reason[cs[live], ns[live], b]
             why = np.where(~in_sector, _R["outside-sector"],
                            np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"]))
-            self.reason[cs[live], ns[live], b] = np.where(np.isin(was, _BLOCKING), was, why[live])
+            # ... unless the threat has left the node's sector: then that is why
+            self.reason[cs[live], ns[live], b] = np.where(np.isin(was, _BLOCKING) & in_sector[live], was, why[live])
             self.reason[cs[found], ns[found], b] = _WAITING
             if found.size == 0:
                 continue

@@ -41,15 +41,21 @@ class Assessment(NamedTuple):
     killed: np.ndarray  # bool
 
 
-def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray) -> Assessment:
+def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,
+           destroyed: np.ndarray | None = None) -> Assessment:
     """Score ``salvos`` against ``truth`` (batch (C, N)); ``view`` the track sources (guidance
     tracks, :class:`~shieldlab.c2.trackview.TrackView`), ``batteries`` and ``fans`` the
     world's batteries and their fly-out fans, ``uniforms`` (C, N, E, S) the kill draws
-    (engagement ``e`` of a threat uses ``uniforms[c, n, e, :rounds]``)."""
+    (engagement ``e`` of a threat uses ``uniforms[c, n, e, :rounds]``), ``destroyed`` (C, N)
+    when each threat was already destroyed [s] (inf: not yet).  A threat is gone for a
+    salvo that arrives after it landed or was destroyed, by an earlier salvo or by one of
+    these that meets it first (two nodes may fire at one threat)."""
     c = np.array([s.run for s in salvos], int)
     n = np.array([s.threat for s in salvos], int)
     t_int = np.array([s.intercept_time for s in salvos], float)
     true_pos, gone = truth_at(truth, c, n, t_int)
+    if destroyed is not None:
+        gone |= t_int > destroyed[c, n]
     hand = np.array([batteries[s.battery].handover for s in salvos], float)
     err = handover_errors(view, salvos, hand, true_pos, gone)
     short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand)
@@ -58,6 +64,21 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, s.engagement, :s.rounds] < s.pk).any())
                        for s, r in zip(salvos, reached)], bool)
     return Assessment(err, short, killed)
+
+
+def first_kills(run: np.ndarray, threat: np.ndarray, t_int: np.ndarray, killed: np.ndarray) -> np.ndarray:
+    """Which salvos met their threat after another salvo had destroyed it (E,) bool: of the
+    salvos that would kill a threat, the one with the earliest intercept does; the later
+    ones, whenever they were committed, find it gone."""
+    late = np.zeros(run.size, bool)
+    first = {}
+    for i in np.argsort(t_int, kind="stable"):
+        key = (run[i], threat[i])
+        if key in first and t_int[i] > first[key]:
+            late[i] = True
+        elif killed[i]:
+            first.setdefault(key, t_int[i])
+    return late
 
 
 def truth_at(truth: Trajectories, c: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from shieldlab.c2.doctrine import compile_doctrine
 from shieldlab.c2.firecontrol import FireControl
 from shieldlab.c2.records import REASONS, Decisions
 from shieldlab.c2.trackview import TrackView
-from shieldlab.engage.assess import assess
+from shieldlab.engage.assess import assess, first_kills
 from shieldlab.engage.records import Engagements
 from shieldlab.flyout.records import Trajectories
 from shieldlab.tracking.records import Tracks
@@ -85,6 +85,7 @@ def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.nd
         for j, b in enumerate(fc.index):
             fans[b] = fc.fans[j]
     alive = np.ones((C, N), bool)
+    destroyed = np.full((C, N), np.inf)  # s: when each threat was destroyed
     salvos_all, assessed = [], []
     interval = doc.planning_interval
     first = min(fc.next_due() for fc in fcs)
@@ -98,15 +99,17 @@ def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.nd
                 for s in new:
                     status(s, fc, fcs)
         if salvos:
-            a = assess(salvos, truth, view, bats, fans, uniforms)
+            a = assess(salvos, truth, view, bats, fans, uniforms, destroyed)
             salvos_all += salvos
             assessed.append(a)
             k = np.flatnonzero(a.killed)
             if k.size:
                 c = np.array([salvos[i].run for i in k])
                 n = np.array([salvos[i].threat for i in k])
+                t_k = np.array([salvos[i].intercept_time for i in k])
                 alive[c, n] = False
-                view.end(c, n, np.array([salvos[i].intercept_time for i in k]))
+                np.minimum.at(destroyed, (c, n), t_k)
+                view.end(c, n, t_k)
         nxt = min(fc.next_due() for fc in fcs)
         if not np.isfinite(nxt):
             break
@@ -131,6 +134,11 @@ def _engagements(salvos: list, assessed: list) -> Engagements:
 
     cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
                                                                           "killed")}
+    # a salvo committed later may meet the threat earlier: the first to kill it is the one
+    late = first_kills(col("run", np.int64), col("threat", np.int64), col("intercept_time", float), cat["killed"])
+    cat["killed"] = cat["killed"] & ~late
+    cat["prediction_error"] = np.where(late, np.inf, cat["prediction_error"])
+    cat["reach_shortfall"] = np.where(late, np.inf, cat["reach_shortfall"])
     return Engagements(
         run=col("run", np.int64), threat=col("threat", np.int64), battery=col("battery", np.int64),
         rounds=col("rounds", np.int64), decision_time=col("decision_time", float),

@@ -36,7 +36,9 @@ def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
     n_int = np.zeros((C, N), int)
     np.add.at(n_eng, (eng.run, eng.threat), 1)
     np.add.at(n_int, (eng.run, eng.threat), eng.rounds)
-    k = eng.killed
+    # the first salvo to kill a threat is credited (assignment in decreasing time: the earliest wins)
+    k = np.flatnonzero(eng.killed)
+    k = k[np.argsort(-eng.intercept_time[k], kind="stable")]
     intercepted[eng.run[k], eng.threat[k]] = True
     battery[eng.run[k], eng.threat[k]] = eng.battery[k]
     t_int[eng.run[k], eng.threat[k]] = eng.intercept_time[k]

@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 
+import numpy as np
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
                       model_validator)
 from shapely.geometry import Polygon
@@ -250,6 +251,15 @@ class NodeCfg(_Strict):
         if len(distinct) < 3:
             raise InputError(problems=[("sector", f"a polygon needs at least 3 distinct points, got "
                                                   f"{len(distinct)}")])
+        lons = [lon for _, lon in self.sector]
+        for k in range(len(lons)):
+            if abs(lons[k] - lons[k - 1]) > 180.0:  # the short way between them crosses 180 deg
+                raise InputError(problems=[(f"sector[{k}]", f"the edge from longitude {lons[k - 1]:g} to "
+                                                          f"{lons[k]:g} crosses the antimeridian: split the sector "
+                                                          f"or keep it to one side of 180 deg")])
+        pts = np.array(self.sector, float)
+        if np.linalg.matrix_rank(pts - pts.mean(axis=0), tol=1e-9) < 2:
+            raise InputError(problems=[("sector", "the points lie on one line: a polygon needs an area")])
         poly = sector_polygon(self.sector)
         if not poly.is_valid or poly.area <= 0.0:
             raise InputError(problems=[("sector", f"not a valid polygon ({_why_invalid(poly)}): the edges must "
@@ -465,18 +475,20 @@ def _reaches(edges: dict[tuple[str, str], int], start: str, goal: str) -> bool:
     return False
 
 
-def with_architecture(scn: Scenario, architecture: str) -> Scenario:
+def with_architecture(scn: Scenario, architecture: str, source: str | None = None) -> Scenario:
     """A validated copy of ``scn`` under another ``architecture`` (one of :data:`ARCHITECTURES`).
 
     Raises :class:`~shieldlab.errors.InputError` for an unknown architecture, or one the scenario
-    does not support (``sectoral`` without sectors, ``coordinated`` without the links it needs).
+    does not support (``sectoral`` without sectors, ``coordinated`` without the links it needs);
+    the error names ``source`` (the file or preset; default the scenario's name).
     """
+    where = source or scn.name
     if architecture not in ARCHITECTURES:
         raise InputError(f"unknown architecture {architecture!r} (known: {', '.join(ARCHITECTURES)})",
-                         source=scn.name, field="architecture")
+                         source=where, field="architecture")
     from shieldlab.scenario.loader import _problems  # the loader imports this module
 
     try:
         return Scenario.model_validate({**dict(scn), "architecture": architecture})
     except ValidationError as e:
-        raise InputError(problems=_problems(e), source=f"{scn.name} (architecture {architecture})") from None
+        raise InputError(problems=_problems(e), source=f"{where} (architecture {architecture})") from None
