@@ -28,21 +28,8 @@ RTOL = 1e-13
 
 
 # ----------------------------------------------------------------- the former implementation
-def _ref_hermite(p0, v0, p1, v1, h, u):
-    u = u[..., None]
-    return ((2 * u**3 - 3 * u**2 + 1) * p0 + (u**3 - 2 * u**2 + u) * h * v0
-            + (-2 * u**3 + 3 * u**2) * p1 + (u**3 - u**2) * h * v1)
-
-
-def _ref_hermite_vel(p0, v0, p1, v1, h, u):
-    u = u[..., None]
-    return ((6 * u**2 - 6 * u) * p0 / h + (3 * u**2 - 4 * u + 1) * v0
-            + (-6 * u**2 + 6 * u) * p1 / h + (3 * u**2 - 2 * u) * v1)
-
-
-def _ref_g(time_to, tt, p, t_ready):
-    with np.errstate(invalid="ignore"):
-        return (tt - t_ready) - time_to(p)
+# the interpolation helpers are unchanged: the reference uses the solver's own
+_ref_hermite, _ref_hermite_vel, _ref_g = solver._hermite, solver._hermite_vel, solver._g
 
 
 def _ref_refine(t, pos, vel, time_to, t_ready, m, jl, good_at_hi, iterations):
