@@ -178,3 +178,11 @@ def test_the_last_round_goes_to_the_threat_with_most_value_at_stake(city, depot,
     e = ch.engagements
     assert e.run.size == 4  # one round per run
     assert (e.threat == served).all()
+
+
+def test_the_summary_says_which_c2_ran():
+    from shieldlab.engine.montecarlo import simulate
+
+    res = simulate(_world("independent"), runs=2, seed=1)
+    assert res.summary["architecture"] == "independent"
+    assert res.summary["nodes"] == ["a", "b"]

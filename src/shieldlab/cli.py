@@ -323,7 +323,9 @@ def _print_line(text) -> None:
 
 def _print_summary(summary: dict, elapsed: float | None = None) -> None:
     runs = int(summary["runs"])
-    t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}")
+    nodes = summary.get("nodes", [])
+    arch = f", {summary['architecture']} C2 over {len(nodes)} nodes" if len(nodes) > 1 else ""
+    t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}{arch}")
     for col, just in (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"), ("P(leak)", "right"),
                       ("interceptors", "right")):
         # names fold onto more lines rather than end in an ellipsis or vanish: two salvo rounds

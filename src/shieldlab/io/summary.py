@@ -165,6 +165,8 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
         "scenario": world.scenario.name,
         "runs": runs,
         "seed": seed,
+        "architecture": getattr(world, "architecture", "integrated"),
+        "nodes": [n.name for n in getattr(world, "nodes", ())],
         "threats": len(world.threats),
         "interval": INTERVAL,
         "interval_means": INTERVAL_MEANS,
