@@ -587,7 +587,7 @@ def compare(
     else:
         names = _architectures(architectures)
     _compile_note("simulate", quiet or as_json)
-    if len({b.system for b in world.batteries} | {s.system for s in world.sensors}) <= 1 and not (quiet or as_json):
+    if len(world.nodes) <= 1 and not (quiet or as_json):
         _err().print("one C2 node: every architecture is the same C2 here")
     t0 = time.perf_counter()
     results = run_compare(world, names, runs, seed)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shieldlab.c2.network import INTEGRATED
 from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight
-from shieldlab.engine.fight import INTEGRATED
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture

@@ -148,8 +148,7 @@ class FireControl:
         self.deadline = np.full((C, N, B), np.inf)  # per battery: earliest last chance seen on a boost track
         self.shot_at = np.full((C, N), np.nan)  # planned intercept time of the latest salvo (the look waits)
         self.look_src = np.zeros((C, N), int)  # battery whose planning track the look reads
-        self.assessed = np.zeros((C, N), bool)  # the look saw no detection: judged destroyed
-        self.assessed_at = np.full((C, N), np.nan)  # when it was first so judged
+        self.assessed_at = np.full((C, N), np.nan)  # when the look saw no detection: judged destroyed (nan: not)
         self.foreign_until = np.full((C, N), -np.inf)  # another node has it until then
         self.foreign_known = np.full((C, N), np.inf)  # ... as learned at this time
         self.holds: list[tuple] = []
@@ -219,11 +218,10 @@ class FireControl:
                                                                                   self.shot_at[cs[m], ns[m]])
         gone = ~seen
         keep[cs[gone], ns[gone]] = False
-        first = gone & ~self.assessed[cs, ns]
+        first = gone & np.isnan(self.assessed_at[cs, ns])
         self.assessed_at[cs[first], ns[first]] = tick
-        self.assessed[cs[gone], ns[gone]] = True
         self.next_check[cs[gone], ns[gone]] = tick + self.doc.planning_interval
-        self.assessed[cs[seen], ns[seen]] = False
+        self.assessed_at[cs[seen], ns[seen]] = np.nan
         self.shot_at[cs[seen], ns[seen]] = np.nan
         return keep
 
@@ -434,7 +432,7 @@ class FireControl:
         cb, nb = np.repeat(c, B), np.repeat(n, B)
         bb = np.tile(np.arange(B), c.size)
         code = self.reason[cb, nb, bb]
-        code = np.where(code < 0, np.where(self.assessed[cb, nb], _R["assessed-killed"], _R["threat-gone"]), code)
+        code = np.where(code < 0, np.where(np.isfinite(self.assessed_at[cb, nb]), _R["assessed-killed"], _R["threat-gone"]), code)
         # the time of a no-fire row: when the threat was judged destroyed, else the last look
         t = np.where(code == _R["assessed-killed"], self.assessed_at[cb, nb], self.last_look[cb, nb])
         t = np.where(np.isfinite(t), t, self.t_end)

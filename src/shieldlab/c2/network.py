@@ -27,11 +27,24 @@ from shieldlab.tracking.records import Tracks
 
 ARCHITECTURES = ("integrated", "independent", "coordinated", "sectoral")
 SHARING = ("coordinated", "sectoral")  # architectures whose nodes exchange tracks and engagement status
+#: Name of the one picture (and fire control) of ``architecture: integrated`` over several nodes.
+INTEGRATED = "integrated"
 
 
 def shares_tracks(world) -> bool:
     """Whether the nodes of ``world`` send each other tracks and engagement status."""
     return world.architecture in SHARING and len(world.nodes) > 1
+
+
+def one_picture(world) -> bool:
+    """Whether every sensor of ``world`` feeds one picture (:data:`INTEGRATED`) that replaces
+    the nodes' own: architecture integrated over several nodes."""
+    return world.architecture == "integrated" and len(world.nodes) > 1
+
+
+def one_fire_control(world) -> bool:
+    """Whether one fire control commands every battery: architecture integrated, or one node."""
+    return world.architecture == "integrated" or len(world.nodes) <= 1
 
 
 def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], times: np.ndarray) -> dict[str, Tracks]:
@@ -56,7 +69,7 @@ class StatusLinks:
     and leaves the threat alone until that engagement's look time is over."""
 
     def __init__(self, world, rngs: dict[Link, list]):
-        self.links = [lk for lk in world.links]
+        self.links = list(world.links)
         self.rngs = rngs
         self.bats = world.batteries
 

@@ -41,21 +41,17 @@ class Assessment(NamedTuple):
     killed: np.ndarray  # bool
 
 
-def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,
-           destroyed: np.ndarray | None = None) -> Assessment:
+def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray) -> Assessment:
     """Score ``salvos`` against ``truth`` (batch (C, N)); ``view`` the track sources (guidance
     tracks, :class:`~shieldlab.c2.trackview.TrackView`), ``batteries`` and ``fans`` the
     world's batteries and their fly-out fans, ``uniforms`` (C, N, E, S) the kill draws
-    (engagement ``e`` of a threat uses ``uniforms[c, n, e, :rounds]``), ``destroyed`` (C, N)
-    when each threat was already destroyed [s] (inf: not yet).  A threat is gone for a
-    salvo that arrives after it landed or was destroyed, by an earlier salvo or by one of
-    these that meets it first (two nodes may fire at one threat)."""
+    (engagement ``e`` of a threat uses ``uniforms[c, n, e, :rounds]``).  Each salvo is
+    scored as if alone; where two meet one threat, :func:`first_kills` says which found it
+    already destroyed."""
     c = np.array([s.run for s in salvos], int)
     n = np.array([s.threat for s in salvos], int)
     t_int = np.array([s.intercept_time for s in salvos], float)
     true_pos, gone = truth_at(truth, c, n, t_int)
-    if destroyed is not None:
-        gone |= t_int > destroyed[c, n]
     hand = np.array([batteries[s.battery].handover for s in salvos], float)
     err = handover_errors(view, salvos, hand, true_pos, gone)
     short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand)

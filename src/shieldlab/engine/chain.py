@@ -29,8 +29,9 @@ import numpy as np
 from shieldlab.errors import InputError
 from shieldlab.c2.records import Decisions
 from shieldlab.engage.records import Engagements
-from shieldlab.c2.network import StatusLinks, node_pictures, shares_tracks
-from shieldlab.engine.fight import INTEGRATED, fight
+from shieldlab.c2.doctrine import compile_doctrine
+from shieldlab.c2.network import INTEGRATED, StatusLinks, node_pictures, one_picture, shares_tracks
+from shieldlab.engine.fight import fight
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
@@ -252,12 +253,12 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     rcs = np.array([t.missile.rcs_m2 for t in world.threats])
     with timed(timings, "sensors_s"):
         dets = tuple(observe(s.radar, truth, rcs, streams[i]) for i, s in enumerate(world.sensors))
-    doc = world.scenario.doctrine
+    doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}
     own_tracks = {}
     init_hits = world.scenario.tracking.init_hits
     with timed(timings, "tracking_s"):
-        if world.architecture == "integrated" and len(world.systems) > 1:
+        if one_picture(world):
             tracks[INTEGRATED] = track(list(dets), INTEGRATED, init_hits=init_hits)  # one picture of all sensors
         else:
             for system in world.systems:
@@ -270,16 +271,15 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     pictures = tracks
     with timed(timings, "links_s"):  # timed even when empty: the hook times every stage
         if links:
-            interval = float(doc.planning_interval_s)
+            interval = doc.planning_interval
             times = interval * np.arange(int(np.floor(float(truth.t[-1]) / interval)) + 1)
             pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)},
                                      times)
     with timed(timings, "engage_s"):
-        max_eng = doc.max_engagements if doc.shoot_look_shoot else 1
         salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
-        u = np.stack([g.random((len(world.threats), max_eng, salvo)) for g in streams[S]])
+        u = np.stack([g.random((len(world.threats), doc.max_engagements, salvo)) for g in streams[S]])
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
-        eng, decisions = fight(world, pictures, truth, u, own_tracks, status=status)
+        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures)

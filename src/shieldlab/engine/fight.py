@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from shieldlab.c2.doctrine import compile_doctrine
+from shieldlab.c2.doctrine import Doctrine
 from shieldlab.c2.firecontrol import FireControl
+from shieldlab.c2.network import INTEGRATED, one_fire_control, one_picture
 from shieldlab.c2.records import REASONS, Decisions
 from shieldlab.c2.trackview import TrackView
 from shieldlab.engage.assess import assess, first_kills
+from shieldlab.engage.fan import fan_for
 from shieldlab.engage.records import Engagements
 from shieldlab.flyout.records import Trajectories
 from shieldlab.tracking.records import Tracks
 
 _R = {name: i for i, name in enumerate(REASONS)}
-#: Name of the one picture (and fire control) of ``architecture: integrated`` over several nodes.
-INTEGRATED = "integrated"
 
 
 def track_sources(tracks: dict[str, Tracks], own_tracks: dict[str, Tracks] | None) -> dict:
@@ -43,32 +43,26 @@ def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float) -
     (or a single node): one over all batteries, planning on the one picture of all sensors
     (``("system", INTEGRATED)``) where the scenario has several nodes."""
     bats = world.batteries
-    systems = {b.system for b in bats} | {s.system for s in world.sensors}
-    if world.architecture == "integrated" or len(systems) <= 1:
-        system = INTEGRATED if len(systems) > 1 else None
+    if one_fire_control(world):
         return [FireControl(doctrine, bats, range(len(bats)), view, world.assets, batch_shape, t_end,
-                            system=system, name=INTEGRATED)]
-    nodes = {}
-    for i, b in enumerate(bats):
-        nodes.setdefault(b.system, []).append(i)
-    sectors = {nd.name: nd.sector for nd in world.nodes}
-    return [FireControl(doctrine, [bats[i] for i in idx], idx, view, world.assets, batch_shape, t_end,
-                        sector=sectors.get(name) if world.architecture == "sectoral" else None, name=name)
-            for name, idx in nodes.items()]
+                            system=INTEGRATED if one_picture(world) else None, name=INTEGRATED)]
+    sectoral = world.architecture == "sectoral"
+    return [FireControl(doctrine, [bats[i] for i in nd.batteries], nd.batteries, view, world.assets, batch_shape,
+                        t_end, sector=nd.sector if sectoral else None, name=nd.name)
+            for nd in world.nodes if nd.batteries]
 
 
-def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
+def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
           own_tracks: dict[str, Tracks] | None = None, status=None) -> tuple[Engagements, Decisions]:
     """Every engagement of a chunk, and fire control's log of holds and no-fire reasons.
 
-    ``truth`` has batch shape (C, N); ``tracks`` maps node (system) name to its
+    ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system) name to its
     :class:`Tracks` with the same batch shape; ``own_tracks`` maps sensor name to the track
     built from that sensor's detections alone (batteries whose cue is not
     engage-on-remote need it); ``uniforms`` (C, N, E, S) are the kill draws (E engagements,
     S >= the largest salvo).  ``status`` (optional) is called as ``status(salvo, node,
     fire_controls)`` after each committed salvo: how cooperating nodes hear of it.
     """
-    doc = compile_doctrine(world.scenario.doctrine)
     C, N = truth.batch_shape
     bats = world.batteries
     t_end = float(truth.t[-1])
@@ -80,11 +74,7 @@ def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.nd
                                               reason=np.full(cc.size, code, np.int8))
     view = TrackView(track_sources(tracks, own_tracks), (C, N))
     fcs = fire_controls(world, view, doc, (C, N), t_end)
-    fans = [None] * len(bats)
-    for fc in fcs:
-        for j, b in enumerate(fc.index):
-            fans[b] = fc.fans[j]
-    alive = np.ones((C, N), bool)
+    fans = [fan_for(b.spec, b.burnout_speed) for b in bats]  # cached: the fire controls' own
     destroyed = np.full((C, N), np.inf)  # s: when each threat was destroyed
     salvos_all, assessed = [], []
     interval = doc.planning_interval
@@ -99,7 +89,7 @@ def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.nd
                 for s in new:
                     status(s, fc, fcs)
         if salvos:
-            a = assess(salvos, truth, view, bats, fans, uniforms, destroyed)
+            a = assess(salvos, truth, view, bats, fans, uniforms)
             salvos_all += salvos
             assessed.append(a)
             k = np.flatnonzero(a.killed)
@@ -107,7 +97,6 @@ def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.nd
                 c = np.array([salvos[i].run for i in k])
                 n = np.array([salvos[i].threat for i in k])
                 t_k = np.array([salvos[i].intercept_time for i in k])
-                alive[c, n] = False
                 np.minimum.at(destroyed, (c, n), t_k)
                 view.end(c, n, t_k)
         nxt = min(fc.next_due() for fc in fcs)
@@ -115,7 +104,7 @@ def fight(world, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.nd
             break
         # whole multiples of the interval, free of rounding drift
         tick = interval * max(np.round(tick / interval) + 1, np.ceil(nxt / interval - 1e-9))
-    decisions = _concat_decisions([fc.decisions(alive) for fc in fcs])
+    decisions = _concat_decisions([fc.decisions(np.isinf(destroyed)) for fc in fcs])
     return _engagements(salvos_all, assessed), decisions
 
 
