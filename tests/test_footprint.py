@@ -223,3 +223,44 @@ def test_cli_launch_at_the_north_pole(tmp_path, capsys):
     # every longitude is threatened at 85 N; nothing beyond the missile's reach (~9 deg of arc)
     assert thr[lat == 85.0].all() and not thr[lat <= 80.0].any()
     assert 0 < site["defended_km2"] < site["threatened_km2"]
+
+
+def test_footprint_equals_a_run_at_its_grid_point():
+    """One implementation: at the grid point a threat is aimed at, the footprint's cue, launch
+    readiness, first intercept and probability of intercept agree with the kill chain's runs
+    of that threat (same sensors' field of regard, same confirmation rule, same fly-out fan,
+    intercept solver, Pk and doctrine).  The footprint flies the true path (a perfect
+    prediction), fire control a track's: its first intercept is the best case of theirs."""
+    from shieldlab.engine.montecarlo import simulate
+    from shieldlab.stats import wilson_interval
+
+    w = _symmetric_world()  # aimed at 45 N, 20 E: the centre of this grid
+    grid = F.make_grid(44.5, 45.5, 19.5, 20.5, 0.5)
+    s = F.compute(w, grid).sites[0]
+    cue, t_first, p = s.cue_s[1, 1], s.first_intercept_s[1, 1], s.p_intercept[1, 1]
+    assert s.defended[1, 1] and np.isfinite(t_first)
+    chunks = []
+    runs = 48
+    simulate(w, runs=runs, seed=3, on_chunk=chunks.append)
+    confirm = np.concatenate([next(iter(c.tracks.values())).confirm_time.ravel() for c in chunks])
+    eng = [c.engagements for c in chunks]
+    run = np.concatenate([e.run for e in eng])
+    t_int = np.concatenate([e.intercept_time for e in eng])
+    launch = np.concatenate([e.launch_time for e in eng])
+    order = np.lexsort((t_int, run))
+    first = order[np.r_[True, run[order][1:] != run[order][:-1]]]  # each run's first engagement
+    assert first.size == runs  # every run engages, as the footprint says
+    # the cue is the tracker's confirmation: a detection at every scan from the first look
+    assert np.median(confirm) == pytest.approx(cue, abs=1e-6)
+    # fire control launches at the first planning tick after the cue plus the reaction time
+    bat = w.batteries[0]
+    assert np.median(launch[first]) == pytest.approx(cue + bat.reaction_time, abs=1e-3)  # the solver bisects to 15 us
+    # the first intercept: the footprint's on the true path is the best case of the runs' on tracks
+    assert np.median(t_int[first]) == pytest.approx(t_first, abs=15.0)
+    assert t_first <= np.median(t_int[first])
+    # probability of intercept: the runs' kill rate inside the footprint's doctrine figure's reach
+    killed = np.zeros(runs, bool)
+    for e in eng:
+        killed[e.run[e.killed]] = True
+    lo, hi = wilson_interval(int(killed.sum()), runs, 0.99)
+    assert lo <= p <= hi

@@ -27,29 +27,35 @@ docs/footprint.md):
    Latitudes and longitudes are geodetic and distances are on the mean sphere, as in
    :mod:`shieldlab.analysis.reach`; validated against direct flyouts in
    tests/test_footprint.py.
-4. **Intercept test** (Numba, per point, per battery): with ``T(g, h)`` the interceptor's
-   time to reach ground range ``g`` and altitude ``h`` (``inf`` outside its envelope),
-   the point is defended by battery ``b`` when some path time ``t`` has
-   ``t - T(g_b(t), h(t)) >= t_ready_b`` (``t - T`` is the latest launch that still makes
-   the intercept).  The descent through the battery's floor is evaluated exactly, not
-   only at the nodes.  ``t_ready_b`` = cue time + the battery's reaction time, where the
-   cue is the first time a sensor of the battery's system has the threat in its field of
-   regard within its Pd = 0.5 range for the missile's RCS, plus ``init_hits`` scan periods
-   to confirm the track (or a fixed ``cue_delay_s`` when given).
-5. **Probability of intercept** with the scenario's doctrine: engagements follow one
-   another, shoot-look-shoot: the first goes to the battery that can intercept earliest;
-   the next may launch only after the previous intercept plus the intercepting battery's
-   look time (battery, doctrine or catalogue value), again from
-   the battery that intercepts earliest, up to ``max_engagements`` (one engagement without
-   shoot-look-shoot); each engagement fires ``salvo`` rounds.  With independent shots,
-   ``P = 1 - prod_engagements (1 - pk_b)^salvo``, pk the battery's single-shot kill
-   probability.  Magazines, other threats and terminal hand-over are ignored: this is the
-   kinematic best case for one threat.
+4. **Sampled as fire control samples.**  Each path is sampled every
+   :data:`~shieldlab.c2.firecontrol.PREDICT_DT` (4 s) from launch to impact, on WGS84 ECEF
+   (compiled, :func:`_paths`), the step at which fire control extrapolates its tracks.
+5. **The engine's cue, reach, solver, Pk and doctrine** (one implementation, no second kill
+   chain):
 
-Time-to-reach comes from :func:`shieldlab.engage.fan.fan_for` (the interceptor's fan of
-trajectories: boost, then a coast with gravity and drag, inside the catalogue envelope),
-resampled once per battery on a (ground range, altitude) grid over the part of the
-envelope the fan reaches, and read bilinearly in the kernel.
+   * *cue*: the first time a sensor of the battery's system sees the path
+     (:func:`shieldlab.sensors.visibility.sees`, the engine's field-of-regard test) within
+     its Pd = 0.5 range for the missile's RCS, then a detection at each scan from the next
+     scan on, the track confirmed at the ``init_hits``-th as the tracker confirms it (or a
+     fixed ``cue_delay_s``); ``t_ready_b`` = cue + the battery's reaction time;
+   * *reach and intercept*: the battery's fly-out fan (:func:`shieldlab.engage.fan.fan_for`,
+     read as :class:`~shieldlab.engage.solver.FanTime` reads it) and the engine's intercept
+     solver (:func:`shieldlab.engage.solver.intercept_window`): the earliest point of the
+     path an interceptor launched no earlier than ``t_ready_b`` reaches;
+   * *Pk*: :func:`shieldlab.engage.pk.kill_probability` of the end-game geometry there
+     (closing speed, crossing angle), as fire control rates its options;
+   * *doctrine*: the compiled :class:`~shieldlab.c2.doctrine.Doctrine` and the batteries'
+     compiled salvo and look time.  Engagements follow one another, shoot-look-shoot: the
+     first goes to the battery that can intercept earliest (the lower index on a tie, as
+     fire control orders its options); the next may launch only after the previous
+     intercept plus that battery's look time, up to ``max_engagements``; each fires the
+     battery's salvo.  With independent shots ``P = 1 - prod_engagements (1 - pk)^salvo``.
+
+   Magazines, other threats, track errors and hand-over are left out: this is the
+   kinematic best case for one threat with a perfect prediction.
+   tests/test_footprint.py runs the kill chain on a threat aimed at a grid point and
+   finds the same cue and launch time, its first intercept no earlier than the
+   footprint's, and its kill rate around the footprint's probability.
 
 A scenario without batteries has nothing to map: :func:`compute` raises
 :class:`~shieldlab.errors.InputError` on the field ``batteries`` (exit code 2 on the
@@ -66,13 +72,18 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from shieldlab import earth
-from shieldlab.engage import pk as _pk
+from shieldlab.earth import WGS84_A, WGS84_B
+from shieldlab.c2.doctrine import Doctrine, compile_doctrine
+from shieldlab.c2.firecontrol import PREDICT_DT
 from shieldlab.engage.fan import fan_for
+from shieldlab.engage.pk import kill_probability
+from shieldlab.engage.solver import fan_time, fan_times_geodetic, intercept_geometry, intercept_window, interceptor_velocity
 from shieldlab.errors import InputError
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario.compile import Point
+from shieldlab.sensors import visibility
 
 R0 = earth.R_EARTH_MEAN
 
@@ -81,6 +92,9 @@ REGIONS = {"europe": (34.0, 72.0, -12.0, 45.0)}
 
 #: Nodes of normalised flight time per stored profile.
 K_NODES = 320
+
+#: Grid points whose sampled paths are held in memory at once.
+CHUNK = 2048
 
 
 # --------------------------------------------------------------------------- grid
@@ -235,39 +249,6 @@ def launch_sites(world, names=None) -> list[LaunchSite]:
 
 
 # --------------------------------------------------------------------------- time to reach
-def kill_probability(spec) -> float:
-    """Single-shot kill probability for the footprint: :func:`shieldlab.engage.pk.kill_probability`
-    with the end-game geometry unknown (closing speed and crossing angle not evaluated), which
-    is the catalogue's ``sspk``."""
-    return float(_pk.kill_probability(spec, np.nan, np.nan))
-
-
-@dataclass(frozen=True)
-class _Table:
-    """``T(g, h)`` on a regular grid: g in [0, g_max], h in [h_min, h_max]."""
-
-    T: np.ndarray  # (n_g, n_h)
-    g_max: float
-    h_min: float
-    h_max: float
-
-
-def _reach_table(spec, burnout_speed, n_g: int = 1200, n_h: int = 400) -> _Table:
-    fan = fan_for(spec, burnout_speed)
-    # the fan's reachable extent inside the envelope (one fan cell of margin) bounds the
-    # table: an envelope wider than the interceptor's reach does not coarsen it
-    g_max = 1e3 * spec.max_range_km
-    h_min, h_max = 1e3 * spec.min_intercept_alt_km, 1e3 * spec.max_intercept_alt_km
-    if fan.max_ground_range_m > 0 and fan.max_alt_m > h_min:
-        g_max = min(g_max, fan.max_ground_range_m + fan.dx)
-        h_max = min(h_max, fan.max_alt_m + fan.dz)
-    g = np.linspace(0.0, g_max, n_g)
-    h = np.linspace(h_min, h_max, n_h)
-    G, H = np.meshgrid(g, h, indexing="ij")
-    T = np.asarray(fan.time_to(G, H), float)
-    return _Table(np.ascontiguousarray(np.where(np.isfinite(T), T, np.inf)), g_max, h_min, h_max)
-
-
 # --------------------------------------------------------------------------- profiles
 @dataclass(frozen=True)
 class ProfileTable:
@@ -578,37 +559,19 @@ def _locate(table_rng, table_brg, full_circle, R, B):
     return -1, 0, 0.0, 0, 0, 0.0, 0.0
 
 
-@nb.njit(cache=True)
-def _T(tab, g_max, h_min, h_max, g, h):
-    """Bilinear read of a time-to-reach table; inf outside or next to an unreachable node."""
-    if g < 0 or g > g_max or h < h_min or h > h_max:
-        return np.inf
-    ng, nh = tab.shape
-    x = g / g_max * (ng - 1)
-    y = (h - h_min) / (h_max - h_min) * (nh - 1) if h_max > h_min else 0.0
-    i = min(int(x), ng - 2)
-    j = min(int(y), nh - 2)
-    fx = x - i
-    fy = y - j
-    a, b, c, d = tab[i, j], tab[i + 1, j], tab[i, j + 1], tab[i + 1, j + 1]
-    if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(c) and np.isfinite(d)):
-        # at an envelope edge: use the nearest node (exact on the edge itself)
-        v = tab[i + (1 if fx > 0.5 else 0), j + (1 if fy > 0.5 else 0)]
-        return v
-    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
-
-
 @nb.njit(parallel=True, cache=True)
-def _kernel(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full_circle,
-            e_bat, tabs, g_max, h_min, h_max, reaction, bat_sys, pk,
-            s_pos, s_up, s_east, s_north, s_half_fov, s_boresight, s_el_lo, s_el_hi, s_det, s_confirm, s_sys,
-            n_sys, cue_fixed, salvo, n_eng, look,
-            threatened, can, p_int, t_first, h_first, cue_out):
-    N = plat.size
+def _paths(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full_circle, dt, pos, vel, geo,
+           n_valid, tof_out):
+    """Sample the interpolated path to each point (``plat``, ``plon`` [rad]) every ``dt`` [s]
+    from launch: ECEF positions ``pos`` (M, J, 3) [m] on WGS84 and velocities ``vel`` [m/s]
+    (central differences), ``geo`` (M, J, 3) the same points' geodetic latitude, longitude
+    [rad] and height [m]; ``n_valid`` (M,) samples before impact (0 where the point is out of
+    the family's reach), ``tof_out`` (M,) the flight time [s]."""
+    M = plat.size
     K = tau.size
-    nb_ = e_bat.shape[0]
-    ns = s_pos.shape[0]
-    for q in nb.prange(N):
+    J = pos.shape[1]
+    e2 = 1.0 - (WGS84_B / WGS84_A) ** 2
+    for q in nb.prange(M):
         la, lo = plat[q], plon[q]
         # range and bearing from the launch point (mean sphere)
         sl, cl = np.sin(la), np.cos(la)
@@ -616,139 +579,58 @@ def _kernel(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, ful
         cosd = p[0] * eL[0] + p[1] * eL[1] + p[2] * eL[2]
         y = p[0] * aL[0] + p[1] * aL[1] + p[2] * aL[2]  # east component at the launch point
         x = p[0] * nL[0] + p[1] * nL[1] + p[2] * nL[2]  # north component
-        sind = np.sqrt(x * x + y * y)
-        R = R0 * np.arctan2(sind, cosd)
+        R = R0 * np.arctan2(np.sqrt(x * x + y * y), cosd)
         B = np.arctan2(y, x)
         j0, i0, f0, j1, i1, f1, w = _locate(tab_rng, tab_brg, full_circle, R, B)
+        n_valid[q] = 0
         if j0 < 0:
             continue
-        threatened[q] = True
         tof = ((tab_tof[j0, i0] * (1 - f0) + tab_tof[j0, i0 + 1] * f0) * (1 - w)
                + (tab_tof[j1, i1] * (1 - f1) + tab_tof[j1, i1 + 1] * f1) * w)
+        tof_out[q] = tof
         eB = np.cos(B) * nL + np.sin(B) * aL
         nrm = np.array([eL[1] * eB[2] - eL[2] * eB[1], eL[2] * eB[0] - eL[0] * eB[2], eL[0] * eB[1] - eL[1] * eB[0]])
-        ts = np.empty(K)
-        hs = np.empty(K)
-        dirs = np.empty((K, 3))
         w00, w01, w10, w11 = (1 - w) * (1 - f0), (1 - w) * f0, w * (1 - f1), w * f1
-        for k in range(K):
-            u = w00 * U[j0, i0, k] + w01 * U[j0, i0 + 1, k] + w10 * U[j1, i1, k] + w11 * U[j1, i1 + 1, k]
-            c = w00 * C[j0, i0, k] + w01 * C[j0, i0 + 1, k] + w10 * C[j1, i1, k] + w11 * C[j1, i1 + 1, k]
-            h = w00 * H[j0, i0, k] + w01 * H[j0, i0 + 1, k] + w10 * H[j1, i1, k] + w11 * H[j1, i1 + 1, k]
+        nj = min(J, int(np.floor(tof / dt)) + 1)  # samples at 0, dt, ... up to the impact
+        k = 0
+        for j in range(nj):
+            # the normalised time of sample j, between nodes k and k + 1
+            s_ = j * dt / tof
+            while k < K - 2 and tau[k + 1] < s_:
+                k += 1
+            a = min(max((s_ - tau[k]) / (tau[k + 1] - tau[k]), 0.0), 1.0)
+            k1 = k + 1
+            u = (1.0 - a) * (w00 * U[j0, i0, k] + w01 * U[j0, i0 + 1, k] + w10 * U[j1, i1, k]
+                             + w11 * U[j1, i1 + 1, k]) \
+                + a * (w00 * U[j0, i0, k1] + w01 * U[j0, i0 + 1, k1] + w10 * U[j1, i1, k1] + w11 * U[j1, i1 + 1, k1])
+            c = (1.0 - a) * (w00 * C[j0, i0, k] + w01 * C[j0, i0 + 1, k] + w10 * C[j1, i1, k]
+                             + w11 * C[j1, i1 + 1, k]) \
+                + a * (w00 * C[j0, i0, k1] + w01 * C[j0, i0 + 1, k1] + w10 * C[j1, i1, k1] + w11 * C[j1, i1 + 1, k1])
+            h = (1.0 - a) * (w00 * H[j0, i0, k] + w01 * H[j0, i0 + 1, k] + w10 * H[j1, i1, k]
+                             + w11 * H[j1, i1 + 1, k]) \
+                + a * (w00 * H[j0, i0, k1] + w01 * H[j0, i0 + 1, k1] + w10 * H[j1, i1, k1] + w11 * H[j1, i1 + 1, k1])
             sg = u * R / R0
             cs, sn = np.cos(sg), np.sin(sg)
             cc, sc = np.cos(c / R0), np.sin(c / R0)
+            dx = cc * (cs * eL[0] + sn * eB[0]) + sc * nrm[0]
+            dy = cc * (cs * eL[1] + sn * eB[1]) + sc * nrm[1]
+            dz = cc * (cs * eL[2] + sn * eB[2]) + sc * nrm[2]
+            # the direction's latitude and longitude are the geodetic ones (as stored), h the
+            # geodetic height: to WGS84 ECEF
+            lat = np.arcsin(min(max(dz, -1.0), 1.0))
+            lon = np.arctan2(dy, dx)
+            slat, clat = np.sin(lat), np.cos(lat)
+            nu = WGS84_A / np.sqrt(1.0 - e2 * slat * slat)
+            pos[q, j, 0] = (nu + h) * clat * np.cos(lon)
+            pos[q, j, 1] = (nu + h) * clat * np.sin(lon)
+            pos[q, j, 2] = (nu * (1.0 - e2) + h) * slat
+            geo[q, j, 0], geo[q, j, 1], geo[q, j, 2] = lat, lon, h
+        n_valid[q] = nj
+        for j in range(nj):
+            lo_, hi_ = max(j - 1, 0), min(j + 1, nj - 1)
+            span = (hi_ - lo_) * dt
             for m in range(3):
-                dirs[k, m] = cc * (cs * eL[m] + sn * eB[m]) + sc * nrm[m]
-            ts[k] = tau[k] * tof
-            hs[k] = h
-        # cue per system
-        cue = np.full(n_sys, np.inf)
-        if cue_fixed >= 0:
-            for s in range(n_sys):
-                cue[s] = cue_fixed
-        else:
-            for s in range(ns):
-                for k in range(1, K):
-                    if ts[k] + s_confirm[s] >= cue[s_sys[s]]:
-                        break
-                    P = (R0 + hs[k]) * dirs[k]
-                    d0 = P[0] - s_pos[s, 0]
-                    d1 = P[1] - s_pos[s, 1]
-                    d2 = P[2] - s_pos[s, 2]
-                    rr = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
-                    if rr > s_det[s] or rr <= 0:
-                        continue
-                    up = d0 * s_up[s, 0] + d1 * s_up[s, 1] + d2 * s_up[s, 2]
-                    el = np.arcsin(up / rr)
-                    if el < s_el_lo[s] or el > s_el_hi[s]:
-                        continue
-                    if el < 0:  # below the horizontal: the sphere may block the line of sight
-                        a2 = s_pos[s, 0] ** 2 + s_pos[s, 1] ** 2 + s_pos[s, 2] ** 2
-                        ad = s_pos[s, 0] * d0 + s_pos[s, 1] * d1 + s_pos[s, 2] * d2
-                        tt = -ad / (rr * rr)
-                        if 0 < tt < 1 and a2 - tt * tt * rr * rr < R0 * R0:
-                            continue
-                    if s_half_fov[s] < np.pi:
-                        az = np.arctan2(d0 * s_east[s, 0] + d1 * s_east[s, 1] + d2 * s_east[s, 2],
-                                        d0 * s_north[s, 0] + d1 * s_north[s, 1] + d2 * s_north[s, 2])
-                        if abs(_wrap(az - s_boresight[s])) > s_half_fov[s]:
-                            continue
-                    cue[s_sys[s]] = min(cue[s_sys[s]], ts[k] + s_confirm[s])
-                    break
-        first_cue = np.inf
-        for s in range(n_sys):
-            first_cue = min(first_cue, cue[s])
-        cue_out[q] = first_cue
-        # latest launch L = t - T(g, h) along the path, per battery; plus the floor crossing
-        L = np.full((nb_, K + 1), -np.inf)
-        tL = np.empty((nb_, K + 1))
-        hL = np.empty((nb_, K + 1))
-        ready = np.empty(nb_)
-        for b in range(nb_):
-            ready[b] = cue[bat_sys[b]] + reaction[b]
-            if not np.isfinite(ready[b]):
-                continue
-            eb = e_bat[b]
-            for k in range(K):
-                dk = dirs[k]
-                cg = dk[0] * eb[0] + dk[1] * eb[1] + dk[2] * eb[2]
-                cx = dk[1] * eb[2] - dk[2] * eb[1]
-                cy = dk[2] * eb[0] - dk[0] * eb[2]
-                cz = dk[0] * eb[1] - dk[1] * eb[0]
-                g = R0 * np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), cg)
-                L[b, k] = ts[k] - _T(tabs[b], g_max[b], h_min[b], h_max[b], g, hs[k])
-                tL[b, k] = ts[k]
-                hL[b, k] = hs[k]
-            # exact descent through the floor (between nodes): the last chance
-            for k in range(K - 1, 0, -1):
-                if hs[k - 1] >= h_min[b] and hs[k] < h_min[b]:
-                    f = (hs[k - 1] - h_min[b]) / (hs[k - 1] - hs[k])
-                    dk = dirs[k - 1] * (1 - f) + dirs[k] * f
-                    dk = dk / np.sqrt(dk[0] ** 2 + dk[1] ** 2 + dk[2] ** 2)
-                    cg = dk[0] * eb[0] + dk[1] * eb[1] + dk[2] * eb[2]
-                    cx = dk[1] * eb[2] - dk[2] * eb[1]
-                    cy = dk[2] * eb[0] - dk[0] * eb[2]
-                    cz = dk[0] * eb[1] - dk[1] * eb[0]
-                    g = R0 * np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), cg)
-                    tc = ts[k - 1] * (1 - f) + ts[k] * f
-                    L[b, K] = tc - _T(tabs[b], g_max[b], h_min[b], h_max[b], g, h_min[b])
-                    tL[b, K] = tc
-                    hL[b, K] = h_min[b]
-                    break
-        n_can = 0
-        for b in range(nb_):
-            ok = False
-            for k in range(K + 1):
-                if L[b, k] >= ready[b]:
-                    ok = True
-                    break
-            can[q, b] = ok
-            if ok:
-                n_can += 1
-        if n_can == 0:
-            continue
-        # engagements in sequence (shoot-look-shoot), each from the earliest-intercepting battery
-        miss = 1.0
-        not_before = -np.inf
-        for e in range(n_eng):
-            best_t, best_b, best_h = np.inf, -1, 0.0
-            for b in range(nb_):
-                if not can[q, b]:
-                    continue
-                r = max(ready[b], not_before)
-                for k in range(K + 1):
-                    if L[b, k] >= r and tL[b, k] < best_t:
-                        best_t, best_b, best_h = tL[b, k], b, hL[b, k]
-                        break
-            if best_b < 0:
-                break
-            if e == 0:
-                t_first[q] = best_t
-                h_first[q] = best_h
-            miss *= (1.0 - pk[best_b]) ** salvo
-            not_before = best_t + look[best_b]
-        p_int[q] = 1.0 - miss
+                vel[q, j, m] = (pos[q, hi_, m] - pos[q, lo_, m]) / span if span > 0 else 0.0
 
 
 # --------------------------------------------------------------------------- results
@@ -796,25 +678,121 @@ class Footprint:
         return thr & ok
 
 
-def _sensor_arrays(world, missile, systems):
-    rows = []
-    for ps in world.sensors:
-        r = ps.radar
-        if ps.system not in systems:
+@dataclass(frozen=True)
+class _Cue:
+    """A sensor that may cue a system: its field of regard, Pd = 0.5 range for the missile's
+    RCS [m], scan period [s] and the detections that confirm a track."""
+
+    system: int
+    field: visibility.FieldOfRegard
+    range_m: float
+    period_s: float
+    init_hits: int
+
+    def confirm_time(self, t_in_view):
+        """When a track is confirmed [s], a detection at every scan from the first scan at or
+        after ``t_in_view`` (the scan clock in phase with the launch), as the tracker confirms
+        it at its ``init_hits``-th detection."""
+        first = self.period_s * np.ceil(t_in_view / self.period_s - 1e-9)
+        return first + (self.init_hits - 1) * self.period_s
+
+
+def _cues(world, missile, systems) -> list[_Cue]:
+    init_hits = world.scenario.tracking.init_hits
+    return [_Cue(systems.index(ps.system), visibility.FieldOfRegard.of(ps.radar),
+                 1e3 * float(ps.radar.spec.detection_range_km(missile.rcs_m2)), ps.radar.spec.scan_period_s,
+                 init_hits)
+            for ps in world.sensors if ps.system in systems]
+
+
+def _chunk(pos, vel, geo, n_valid, cues, n_sys, cue_fixed, bats, fans, bat_sys, doc: Doctrine):
+    """Cue, per-battery reach and the engagement sequence for M sampled paths.
+
+    ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
+    from launch (``n_valid`` real samples each), as fire control samples its predictions.
+    Returns ``cue`` (M,), ``can`` (M, B), ``p_int`` (M,), ``t_first`` (M,), ``h_first`` (M,).
+    """
+    M, J = pos.shape[:2]
+    dt = PREDICT_DT
+    t = dt * np.arange(J)
+    allowed = np.arange(J)[None, :] < n_valid[:, None]
+    # the cue: first look inside a sensor's field of regard within its Pd = 0.5 range, plus
+    # the scans that confirm the track; the system's earliest sensor cues its batteries
+    cue = np.full((M, n_sys), np.inf)
+    if cue_fixed is not None:
+        cue[:] = cue_fixed
+    else:
+        for cu in cues:
+            seen = visibility.first_seen_time(pos, n_valid, dt, *cu.field.args(), cu.range_m)
+            cue[:, cu.system] = np.minimum(cue[:, cu.system], cu.confirm_time(seen))
+    B = len(bats)
+    ready = np.stack([cue[:, bat_sys[b]] + bats[b].reaction_time for b in range(B)], axis=1) if B else \
+        np.zeros((M, 0))
+    times = [None if fans[b] is None else fan_time(fans[b], bats[b].site.lat, bats[b].site.lon) for b in range(B)]
+    # time to reach every sample, as FanTime reads it, from the samples' geodetic coordinates
+    inside = allowed.ravel()
+    flat = geo.reshape(-1, 3)[inside]
+    taus = []
+    for ft in times:
+        if ft is None:
+            taus.append(None)
             continue
-        up = earth.unit_vector(r.lat, r.lon)
-        n, e = _north_east(r.lat, r.lon)
-        spec = r.spec
-        rows.append(((R0 + r.alt) * up, up, e, n, 0.5 * np.radians(spec.az_fov_deg), r.boresight_az,
-                     max(np.radians(spec.el_min_deg), r.elevation_mask), np.radians(spec.el_max_deg),
-                     1e3 * float(spec.detection_range_km(missile.rcs_m2)),
-                     world.scenario.tracking.init_hits * spec.scan_period_s, systems.index(ps.system)))
-    if not rows:
-        z = np.zeros((0, 3))
-        e = np.zeros(0)
-        return z, z, z, z, e, e, e, e, e, e, np.zeros(0, np.int64)
-    cols = list(zip(*rows))
-    return tuple(np.ascontiguousarray(np.array(c, dtype=np.int64 if i == 10 else float)) for i, c in enumerate(cols))
+        tau = np.full(M * J, np.inf)
+        tau[inside] = fan_times_geodetic(flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(), *ft.kernel_args())
+        taus.append(tau.reshape(M, J))
+
+    def window(b, t_ready, rows):
+        """Battery b's earliest intercept on ``rows`` launching no earlier than ``t_ready``:
+        (found, t, altitude, pk) through the engine's solver and Pk."""
+        fan, bat = fans[b], bats[b]
+        w = intercept_window(t, pos[rows], vel[rows], times[b], t_ready, allowed[rows], latest=False,
+                             tau=taus[b][rows])
+        closing, crossing = intercept_geometry(w["v_first"], interceptor_velocity(fan, bat.site.lat, bat.site.lon,
+                                                                                  w["p_first"]))
+        pk = kill_probability(bat.spec, closing, crossing)
+        return w["found"], w["t_first"], earth.ecef_to_geodetic(w["p_first"])[2], pk
+
+    rows = np.flatnonzero(n_valid > 0)
+    first = {b: window(b, ready[rows, b], rows) for b in range(B) if fans[b] is not None}
+    can = np.zeros((M, B), bool)
+    for b, (found, *_rest) in first.items():
+        can[rows, b] = found
+    p_int = np.where(n_valid > 0, 0.0, np.nan)
+    t_first = np.full(M, np.inf)
+    h_first = np.full(M, np.nan)
+    # engagements in sequence, as fire control makes them for one threat: each to the battery
+    # with the earliest intercept (the lower index on a tie), the next launched no earlier than
+    # the previous intercept plus that battery's look time; a salvo of the battery's size each
+    miss = np.ones(M)
+    not_before = np.full(M, -np.inf)
+    active = can.any(axis=1)
+    for e in range(doc.max_engagements):
+        r = np.flatnonzero(active)
+        if r.size == 0:
+            break
+        best_t = np.full(r.size, np.inf)
+        best_b = np.full(r.size, -1)
+        best_h, best_pk = np.full(r.size, np.nan), np.zeros(r.size)
+        for b in first:
+            if e == 0:
+                found, tb, hb, pkb = (a[np.searchsorted(rows, r)] for a in first[b])
+            else:
+                found, tb, hb, pkb = window(b, np.maximum(ready[r, b], not_before[r]), r)
+            better = found & (tb < best_t)
+            best_t, best_b = np.where(better, tb, best_t), np.where(better, b, best_b)
+            best_h, best_pk = np.where(better, hb, best_h), np.where(better, pkb, best_pk)
+        hit = best_b >= 0
+        r, best_t, best_b, best_h, best_pk = r[hit], best_t[hit], best_b[hit], best_h[hit], best_pk[hit]
+        if e == 0:
+            t_first[r], h_first[r] = best_t, best_h
+        salvo = np.array([bats[b].salvo for b in best_b], float)
+        look = np.array([bats[b].look_time for b in best_b], float)
+        miss[r] *= (1.0 - best_pk) ** salvo
+        not_before[r] = best_t + look
+        active[:] = False
+        active[r] = True
+    p_int = np.where(can.any(axis=1), 1.0 - miss, p_int)
+    return cue.min(axis=1), can, p_int, t_first, h_first
 
 
 _PROFILE_CACHE: dict = {}
@@ -867,26 +845,12 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     grid = auto_grid(world, sites=sites) if grid is None else grid
     systems = sorted({b.system for b in world.batteries} | {s.system for s in world.sensors})
     bats = world.batteries
-    tabs, gmax, hmin, hmax = [], [], [], []
-    for b in bats:
-        v = b.burnout_speed * burnout_speed_scale
-        tb = _reach_table(b.spec, v)
-        if v <= 0:
-            tb = _Table(np.full_like(tb.T, np.inf), tb.g_max, tb.h_min, tb.h_max)
-        tabs.append(tb.T), gmax.append(tb.g_max), hmin.append(tb.h_min), hmax.append(tb.h_max)
     nbat = len(bats)
-    if nbat:
-        tabs_a = np.ascontiguousarray(np.stack([np.pad(t, ((0, 0), (0, 0))) for t in tabs]))
-    else:
-        tabs_a = np.zeros((0, 2, 2))
-    e_bat = np.ascontiguousarray(earth.unit_vector([b.site.lat for b in bats], [b.site.lon for b in bats]).reshape(nbat, 3))
-    reaction = np.array([b.reaction_time for b in bats], float)
-    bat_sys = np.array([systems.index(b.system) for b in bats], np.int64)
-    pk = np.array([kill_probability(b.spec) for b in bats], float)
-    # the look time after an intercept is the intercepting battery's (battery, doctrine or catalogue)
-    look = np.array([b.look_time for b in bats], float)
-    doc = world.scenario.doctrine
-    n_eng = doc.max_engagements if doc.shoot_look_shoot else 1
+    # the engine's fly-out fans (a zero burnout speed reaches nothing)
+    fans = [fan_for(b.spec, b.burnout_speed * burnout_speed_scale) if b.burnout_speed * burnout_speed_scale > 0
+            else None for b in bats]
+    bat_sys = [systems.index(b.system) for b in bats]
+    doc = compile_doctrine(world.scenario.doctrine)
     t_setup = time.perf_counter() - t0
     tables = _cached_profiles(sites, grid, model, n_ranges, bearing_step_deg)
     t_prof = time.perf_counter() - t0 - t_setup
@@ -902,16 +866,24 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         hf = np.full(N, np.nan)
         cue = np.full(N, np.nan)
         if tab is not None:
-            sens = _sensor_arrays(world, s.missile, systems)
+            cues = _cues(world, s.missile, systems)
             eL = earth.unit_vector(s.lat, s.lon)
             nL, aL = _north_east(s.lat, s.lon)
-            _kernel(plat, plon, eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau,
-                    tab.full_circle, e_bat, tabs_a, np.array(gmax, float), np.array(hmin, float),
-                    np.array(hmax, float), reaction, bat_sys, pk, *sens, len(systems),
-                    -1.0 if cue_delay_s is None else float(cue_delay_s), int(doc.salvo), int(n_eng),
-                    look, threatened, can, p, tf, hf, cue)
-        p = np.where(threatened, np.where(np.isnan(p), 0.0, p), np.nan)
+            J = int(np.floor(float(np.max(tab.tof)) / PREDICT_DT)) + 1
+            for lo in range(0, N, CHUNK):
+                q = slice(lo, min(lo + CHUNK, N))
+                m = q.stop - q.start
+                pos, vel, geo = (np.full((m, J, 3), np.nan) for _ in range(3))
+                n_valid, tof = np.zeros(m, np.int64), np.full(m, np.nan)
+                _paths(plat[q], plon[q], eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau,
+                       tab.full_circle, PREDICT_DT, pos, vel, geo, n_valid, tof)
+                threatened[q] = n_valid > 0
+                if not threatened[q].any():
+                    continue
+                cue[q], can[q], p[q], tf[q], hf[q] = _chunk(pos, vel, geo, n_valid, cues, len(systems), cue_delay_s, bats,
+                                                            fans, bat_sys, doc)
         tf = np.where(threatened, tf, np.nan)
+        cue = np.where(threatened, cue, np.nan)
         shp = grid.shape
         out_sites.append(SiteFootprint(
             site=s, threatened=threatened.reshape(shp), defended=can.any(axis=1).reshape(shp),
@@ -923,11 +895,11 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         scenario=world.scenario.name, grid=grid, sites=out_sites,
         batteries=[{"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
                     "burnout_speed_kms": b.burnout_speed * burnout_speed_scale / 1e3,
-                    "reaction_time_s": b.reaction_time, "look_time_s": b.look_time, "pk": float(pk[i]),
-                    "system": b.system}
-                   for i, b in enumerate(bats)],
-        doctrine={"salvo": doc.salvo, "shoot_look_shoot": doc.shoot_look_shoot, "engagements": n_eng,
-                  "look_time_s": doc.look_time_s},
+                    "reaction_time_s": b.reaction_time, "look_time_s": b.look_time, "salvo": b.salvo,
+                    "pk": float(kill_probability(b.spec, np.nan, np.nan)), "system": b.system}
+                   for b in bats],
+        doctrine={"salvo": doc.salvo, "shoot_look_shoot": world.scenario.doctrine.shoot_look_shoot,
+                  "engagements": doc.max_engagements, "look_time_s": world.scenario.doctrine.look_time_s},
         cue=f"fixed {cue_delay_s:g} s" if cue_delay_s is not None else "sensors",
         model=model.as_dict(),
         sensors=[{"name": ps.radar.name, "type": ps.radar.spec.id, "lat_deg": float(np.degrees(ps.radar.lat)),

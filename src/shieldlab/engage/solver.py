@@ -99,8 +99,17 @@ def _fan_time_reference(fan, site_lat, site_lon, p):
 @nb.njit(cache=True, error_model="numpy")
 def _fan_times(p, site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin, rmax, amin, amax):
     lat, lon, alt = geodetic_rows(p)
+    return fan_times_geodetic(lat, lon, alt, site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin, rmax,
+                              amin, amax)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def fan_times_geodetic(lat, lon, alt, site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin, rmax, amin, amax):
+    """:class:`FanTime` of points given as geodetic ``lat``, ``lon`` [rad], ``alt`` [m] (M,)
+    (the site and table: :meth:`FanTime.kernel_args`): for callers that have the geodetic
+    coordinates already.  Writes over ``lon`` and returns it."""
     out = lon  # reused
-    for k in range(p.shape[0]):
+    for k in range(lat.shape[0]):
         ground = haversine_point(site_lat, site_lon, lat[k], lon[k], cos_site_lat, math.cos(lat[k]))
         out[k] = table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, ground, alt[k], np.inf)
     return out

@@ -33,6 +33,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.flyout.interp import in_flight, state_at
 from shieldlab.flyout.records import Trajectories
+from shieldlab.sensors import visibility
 from shieldlab.sensors.records import Detections
 
 __all__ = ["Radar", "snr50", "snr", "pd_swerling1", "visible", "observe", "scan_times"]
@@ -87,20 +88,12 @@ def pd_swerling1(snr, pfa) -> np.ndarray:
 
 
 def _aer_visible(radar: Radar, pos):
-    """(az, el, range, visible) of ECEF targets ``pos`` (..., 3); each (...)."""
-    spec = radar.spec
+    """(az, el, range, visible) of ECEF targets ``pos`` (..., 3); each (...).  Visibility is
+    :func:`shieldlab.sensors.visibility.sees`, the one field-of-regard test."""
     pos = np.asarray(pos, dtype=float)
     az, el, rng = earth.ecef_to_aer(pos, radar.lat, radar.lon, radar.alt)
-    half_fov = 0.5 * np.deg2rad(spec.az_fov_deg)
-    off_boresight = np.abs(np.mod(az - radar.boresight_az + np.pi, 2.0 * np.pi) - np.pi)
-    el_low = max(np.deg2rad(spec.el_min_deg), radar.elevation_mask)
-    ok = (
-        ((off_boresight <= half_fov) | (half_fov >= np.pi))
-        & (el >= el_low)
-        & (el <= np.deg2rad(spec.el_max_deg))
-        & (rng > 0.0)
-        & earth.line_of_sight(radar.site_ecef, pos)
-    )
+    flat = np.ascontiguousarray(pos.reshape(-1, 3))
+    ok = visibility.visible_rows(flat, *visibility.FieldOfRegard.of(radar).args()).reshape(pos.shape[:-1])
     return az, el, rng, ok
 
 

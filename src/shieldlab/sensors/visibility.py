@@ -1,0 +1,132 @@
+"""Whether a radar sees a point: the one field-of-regard test of the project, compiled.
+
+A radar at a geodetic site sees an ECEF point [m] when
+
+* its azimuth is within ``half_fov`` of the boresight (a field of ``half_fov >= pi``
+  sees all around),
+* its elevation above the site's ellipsoid tangent plane is in ``[el_lo, el_hi]``
+  (``el_lo`` = the larger of the spec's lowest elevation and the site's mask),
+* its slant range is positive, and
+* the straight line from the site to it stays above the WGS84 ellipsoid (the closed form
+  of :func:`shieldlab.earth.line_of_sight`, no margin).
+
+The same operations as :func:`shieldlab.earth.ecef_to_aer` and
+:func:`shieldlab.earth.line_of_sight`, written per point so that the scan of a whole
+path can stop at the first point seen.  :func:`shieldlab.sensors.radar.visible` (the
+engine's sensors) and the defended footprint's cue
+(:mod:`shieldlab.analysis.footprint`) both call it.  Geometric only: no refraction, no
+terrain; range limits are detection's business (Pd), not visibility's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from shieldlab.earth import WGS84_A, WGS84_B
+
+_TWO_PI = 2.0 * math.pi
+
+
+@dataclass(frozen=True)
+class FieldOfRegard:
+    """A radar's field of regard as plain numbers (SI, radians): what the compiled test reads."""
+
+    site: np.ndarray  # (3,) ECEF [m]
+    trig: np.ndarray  # (4,) sin and cos of the site latitude, sin and cos of its longitude
+    boresight: float  # azimuth of the boresight [rad], clockwise from north
+    half_fov: float  # half the azimuth field [rad]
+    el_lo: float  # lowest elevation seen [rad]
+    el_hi: float  # highest elevation seen [rad]
+
+    @classmethod
+    def of(cls, radar) -> FieldOfRegard:
+        """The field of regard of a placed :class:`~shieldlab.sensors.radar.Radar`."""
+        spec = radar.spec
+        trig = np.array([np.sin(radar.lat), np.cos(radar.lat), np.sin(radar.lon), np.cos(radar.lon)], float)
+        return cls(np.asarray(radar.site_ecef, float), trig, float(radar.boresight_az),
+                   0.5 * math.radians(spec.az_fov_deg), max(math.radians(spec.el_min_deg), radar.elevation_mask),
+                   math.radians(spec.el_max_deg))
+
+    def args(self) -> tuple:
+        """Arguments of the compiled functions after the points."""
+        return (self.site, self.trig, self.boresight, self.half_fov, self.el_lo, self.el_hi)
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, max_range):
+    """Whether ECEF point (x, y, z) [m] is in the field of regard and within ``max_range`` [m]."""
+    dx, dy, dz = x - site[0], y - site[1], z - site[2]
+    sl, cl, so, co = trig[0], trig[1], trig[2], trig[3]
+    # east, north, up as earth._enu_components forms them
+    t = co * dx + so * dy
+    e = -so * dx + co * dy
+    n = -sl * t + cl * dz
+    u = cl * t + sl * dz
+    horiz = math.hypot(e, n)
+    rng = math.hypot(horiz, u)
+    if not rng > 0.0 or rng > max_range:
+        return False
+    el = math.atan2(u, horiz)
+    if el < el_lo or el > el_hi:
+        return False
+    if half_fov < math.pi:
+        az = math.atan2(e, n) % _TWO_PI
+        off = abs((az - boresight + math.pi) % _TWO_PI - math.pi)
+        if off > half_fov:
+            return False
+    # line of sight: the segment site -> point, scaled so the ellipsoid is the unit sphere
+    ie, ip = 1.0 / WGS84_A, 1.0 / WGS84_B
+    ax, ay, az_ = site[0] * ie, site[1] * ie, site[2] * ip
+    qx, qy, qz = x * ie - ax, y * ie - ay, z * ip - az_
+    dd = qx * qx + qy * qy + qz * qz
+    ad = ax * qx + ay * qy + az_ * qz
+    s = -ad / (dd if dd > 0.0 else 1.0)
+    if 0.0 < s < 1.0 and (ax * ax + ay * ay + az_ * az_) - s * s * dd < 1.0 - 1e-10:
+        return False
+    return True
+
+
+@nb.njit(cache=True, error_model="numpy")
+def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi):
+    """:func:`sees` over ECEF points ``p`` (M, 3) [m], no range limit: (M,) bool."""
+    out = np.empty(p.shape[0], np.bool_)
+    for k in range(p.shape[0]):
+        out[k] = sees(p[k, 0], p[k, 1], p[k, 2], site, trig, boresight, half_fov, el_lo, el_hi, np.inf)
+    return out
+
+
+@nb.njit(cache=True, error_model="numpy")
+def first_seen_time(pos, n_valid, dt, site, trig, boresight, half_fov, el_lo, el_hi, max_range, iterations=20):
+    """Time [s] each path first comes into view (:func:`sees` within ``max_range`` [m]).
+
+    ``pos`` (M, J, 3) ECEF paths [m] sampled every ``dt`` [s] from time 0, the first
+    ``n_valid[m]`` samples real.  Between the last sample out of view and the first in view
+    the edge is found by bisection on the straight segment between them (``iterations``
+    halvings: 20 resolve a 4 s step to 4 us).  Returns (M,), ``inf`` where never seen."""
+    M = pos.shape[0]
+    out = np.full(M, np.inf)
+    for m in range(M):
+        for j in range(n_valid[m]):
+            if not sees(pos[m, j, 0], pos[m, j, 1], pos[m, j, 2], site, trig, boresight, half_fov, el_lo, el_hi,
+                        max_range):
+                continue
+            if j == 0:
+                out[m] = 0.0
+                break
+            lo, hi = 0.0, 1.0
+            for _ in range(iterations):
+                u = 0.5 * (lo + hi)
+                x = pos[m, j - 1, 0] + u * (pos[m, j, 0] - pos[m, j - 1, 0])
+                y = pos[m, j - 1, 1] + u * (pos[m, j, 1] - pos[m, j - 1, 1])
+                z = pos[m, j - 1, 2] + u * (pos[m, j, 2] - pos[m, j - 1, 2])
+                if sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, max_range):
+                    hi = u
+                else:
+                    lo = u
+            out[m] = (j - 1 + hi) * dt
+            break
+    return out
