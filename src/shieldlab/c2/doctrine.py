@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: How fire control shares rounds among threats (see :mod:`shieldlab.c2.firecontrol`).
+ASSIGNMENTS = ("earliest", "greedy", "exact")
+
 
 @dataclass(frozen=True)
 class Doctrine:
@@ -22,6 +25,7 @@ class Doctrine:
     max_engagements: int  # engagements per threat (1 without shoot-look-shoot)
     planning_interval: float  # s, fire control's planning clock
     gate_k: float  # launch gate: k sigma of the intercept point must fit the divert (0: no gate)
+    assignment: str = "earliest"  # how rounds are shared among threats: earliest, greedy or exact
 
     def __post_init__(self):
         if not 0.0 < self.threat_probability <= 1.0:
@@ -32,6 +36,8 @@ class Doctrine:
             raise ValueError("max_engagements and salvo must be at least 1")
         if self.gate_k < 0.0:
             raise ValueError(f"gate_k must not be negative, not {self.gate_k}")
+        if self.assignment not in ASSIGNMENTS:
+            raise ValueError(f"assignment must be one of {', '.join(ASSIGNMENTS)}, not {self.assignment!r}")
 
 
 def compile_doctrine(cfg) -> Doctrine:
@@ -43,4 +49,5 @@ def compile_doctrine(cfg) -> Doctrine:
         max_engagements=int(cfg.max_engagements) if cfg.shoot_look_shoot else 1,
         planning_interval=float(cfg.planning_interval_s),
         gate_k=float(cfg.track_quality_sigma or 0.0),
+        assignment=str(cfg.assignment),
     )

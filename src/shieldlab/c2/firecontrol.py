@@ -58,6 +58,7 @@ import shapely
 
 from shieldlab import earth
 from shieldlab.c2 import threat_eval
+from shieldlab.c2.assignment import AssignmentProblem, solve_exact, solve_greedy
 from shieldlab.c2.doctrine import Doctrine
 from shieldlab.c2.records import REASONS, Decisions, Option, Salvo
 from shieldlab.c2.trackview import TrackView
@@ -153,6 +154,7 @@ class FireControl:
         self.foreign_known = np.full((C, N), np.inf)  # ... as learned at this time
         self.holds: list[tuple] = []
         self.tick = np.nan
+        self._planned: dict[tuple[int, int], list[Option]] = {}  # latest options of each threat (assignment)
 
     # ------------------------------------------------------------------ cooperation
     def learn(self, c: int, n: int, known_at: float, until: float) -> None:
@@ -192,11 +194,14 @@ class FireControl:
         order = sorted(zip(*np.nonzero(due)),
                        key=lambda cn: (-self.stake[cn],
                                        min((o.intercept_time for o in options.get(cn, ())), default=np.inf)))
-        for c, n in order:
-            s = self._allocate(int(c), int(n), sorted(options.get((c, n), ()), key=lambda o: (o.intercept_time,
-                                                                                           o.battery)), tick)
-            if s is not None:
-                salvos.append(s)
+        if self.doc.assignment == "earliest":
+            for c, n in order:
+                s = self._allocate(int(c), int(n), sorted(options.get((c, n), ()), key=lambda o: (o.intercept_time,
+                                                                                               o.battery)), tick)
+                if s is not None:
+                    salvos.append(s)
+        else:
+            salvos += self._assign([(int(c), int(n)) for c, n in order], options, tick)
         # a battery that stopped waiting ends its hold: a later one is logged again
         self.in_hold = np.where(self.reason == self.in_hold, self.in_hold, -1).astype(np.int8)
         return salvos
@@ -357,7 +362,69 @@ class FireControl:
         self.stake[cs, ns] = stake
         return threat_ok, boost
 
-    def _allocate(self, c: int, n: int, cands: list[Option], tick: float) -> Salvo | None:
+    def _assign(self, order: list[tuple[int, int]], options: dict, tick: float) -> list[Salvo]:
+        """Weapon–target assignment (``doctrine.assignment`` greedy or exact): per run, the due
+        threats and those still waiting for a planned launch compete for the rounds above
+        reserve; the plan that maximises the expected value saved
+        (:mod:`shieldlab.c2.assignment`, one battery per engagement, the battery's salvo at
+        most) names each due threat's battery, whose launch then follows the same timing,
+        gate and hold rules as :meth:`_allocate`.  A due threat the plan leaves out is
+        re-planned at the next interval (reason ``kept-for-higher-value`` where the battery
+        had rounds)."""
+        for cn in order:
+            if cn in options:
+                self._planned[cn] = options[cn]
+        salvos = []
+        runs: dict[int, list[int]] = {}
+        for c, n in order:
+            if (c, n) in options:
+                runs.setdefault(c, []).append(n)
+            else:  # no battery can reach it: look again later, as _allocate does
+                self._planned.pop((c, n), None)
+                self.next_check[c, n] = tick + _RECHECK * self.doc.planning_interval
+        interval = self.doc.planning_interval
+        floor = 1e-3 * max(float(np.max(self.asset_value, initial=0.0)), 1.0)
+        for c, due in runs.items():
+            # threats of this run waiting for a launch planned at an earlier look hold their claim
+            waiting = [n for (cc, n), opts in self._planned.items()
+                       if cc == c and n not in due and self.open()[c, n] and np.isnan(self.shot_at[c, n])
+                       and (self.reason[c, n] == _WAITING).any() and any(o.intercept_time > tick for o in opts)]
+            threats = due + waiting
+            B, T = len(self.bats), len(threats)
+            pk, feasible = np.zeros((B, T)), np.zeros((B, T), bool)
+            for t, n in enumerate(threats):
+                for o in options.get((c, n), self._planned.get((c, n), ())):
+                    if t >= len(due) and o.intercept_time <= tick:
+                        continue
+                    pk[o.battery, t], feasible[o.battery, t] = max(pk[o.battery, t], o.pk), True
+            rounds = np.maximum(self.magazine[c] - self.reserve, 0)
+            problem = AssignmentProblem(value=np.maximum(self.stake[c, threats], floor), pk=pk, rounds=rounds,
+                                        max_salvo=np.array([b.salvo for b in self.bats]), max_shooters=1,
+                                        feasible=feasible)
+            plan = None
+            if self.doc.assignment == "exact":
+                try:
+                    plan = solve_exact(problem)
+                except ValueError:  # too many patterns for the exact solver: the fast one
+                    plan = None
+            if plan is None:
+                plan = solve_greedy(problem)
+            for t, n in enumerate(due):
+                b = np.flatnonzero(plan.x[:, t])
+                if b.size == 0:
+                    for o in options[(c, n)]:
+                        self.reason[c, n, o.battery] = _R["kept-for-higher-value"] if rounds[o.battery] > 0 \
+                            else _R["magazine-empty"]
+                    self.next_check[c, n] = tick + interval
+                    continue
+                cand = [o for o in options[(c, n)] if o.battery == int(b[0])]
+                s = self._allocate(c, n, cand, tick, keep=False)
+                if s is not None:
+                    salvos.append(s)
+                    self._planned.pop((c, n), None)
+        return salvos
+
+    def _allocate(self, c: int, n: int, cands: list[Option], tick: float, keep: bool = True) -> Salvo | None:
         """Give threat ``(c, n)`` to the best battery that has rounds and passes the launch gate,
         or decide to wait; returns the salvo when one is committed now."""
         interval = self.doc.planning_interval
@@ -366,7 +433,7 @@ class FireControl:
             b = o.battery
             if self.magazine[c, b] <= self.reserve[b]:
                 self.reason[c, n, b] = _R["magazine-empty"]
-            elif self.magazine[c, b] - self.reserve[b] <= self._kept(c, n, b):
+            elif keep and self.magazine[c, b] - self.reserve[b] <= self._kept(c, n, b):
                 # ... nor those it keeps for threats with more value at stake that it can also reach
                 self.reason[c, n, b] = _R["kept-for-higher-value"]
             else:

@@ -196,6 +196,13 @@ class DoctrineCfg(_Strict):
         description="launch gate: commit only when this many sigmas of the predicted intercept point's position "
                     "uncertainty at launch fit inside the kill vehicle's divert (3: a shot with no in-flight "
                     "target update); 0 or null (the default): no gate, the handover error decides")
+    assignment: Literal["earliest", "greedy", "exact"] = Field(
+        "earliest",
+        description="how fire control shares rounds among threats: earliest (each threat, most value at stake "
+                    "first, to the battery that intercepts it earliest, keeping rounds for more valuable threats "
+                    "it can also reach), greedy (a weapon-target assignment maximising the expected value saved, "
+                    "maximum marginal return) or exact (the same, solved exactly as a MILP; greedy where it is "
+                    "too large)")
 
 
 class TrackingCfg(_Strict):
