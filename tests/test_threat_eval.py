@@ -364,3 +364,14 @@ def test_corridor_distance_against_dense_sampling():
         np.testing.assert_allclose(where[m][ok], at[ok], atol=1e-3)
     assert np.isinf(d[2]).all()
     assert inside > 20  # most nearest points lie inside segments, not at vertices
+
+
+def test_ncx2_cdf_shortcut_is_scipys_to_the_bit():
+    from scipy.stats import ncx2
+
+    from shieldlab.c2.threat_eval import _ncx2_cdf_2dof
+
+    rng = np.random.default_rng(0)
+    x = 10.0 ** rng.uniform(-6, 4, 20000)
+    nc = np.where(rng.random(20000) < 0.1, 0.0, 10.0 ** rng.uniform(-6, 5, 20000))
+    assert np.array_equal(_ncx2_cdf_2dof(x, nc), ncx2.cdf(x, 2, nc))

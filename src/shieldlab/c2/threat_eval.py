@@ -178,6 +178,16 @@ def predicted_position_covariance(P: np.ndarray, r_track: np.ndarray, r_pred: np
     return 0.5 * (Pp + np.swapaxes(Pp, -1, -2))
 
 
+def _ncx2_cdf_2dof(x: np.ndarray, nc: np.ndarray) -> np.ndarray:
+    """``scipy.stats.ncx2.cdf(x, 2, nc)`` for finite ``x > 0``, ``nc >= 0``: the special functions
+    it calls (``chndtr``; ``chdtr`` where ``nc == 0``) without the distribution's argument
+    handling, which costs fire control more than the values (tests: the same to the bit)."""
+    from scipy import special
+
+    with np.errstate(over="ignore"):
+        return np.where(nc != 0, special.chndtr(x, 2.0, nc), special.chdtr(2.0, x))
+
+
 def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarray, impact_vel: np.ndarray,
                        dt: np.ndarray, asset_lat: np.ndarray, asset_lon: np.ndarray,
                        asset_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,8 +209,6 @@ def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarra
     of Radar Signal Processing*, 2005, §6.3).  Predictions that never land (``nan`` impact)
     give 0.
     """
-    from scipy.stats import ncx2
-
     impact_pos = np.asarray(impact_pos, float)
     ok = np.isfinite(impact_pos).all(axis=-1) & np.isfinite(np.asarray(dt, float))
     pos = np.where(ok[:, None], impact_pos, np.array([earth.WGS84_A, 0.0, 0.0]))
@@ -218,7 +226,7 @@ def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarra
     sigma = np.maximum(np.sqrt(np.sqrt(np.maximum(np.linalg.det(Sg), 0.0))), 1.0)  # m; >= 1 m
     d = earth.great_circle_distance(lat[:, None], lon[:, None], np.asarray(asset_lat), np.asarray(asset_lon))
     R = np.asarray(asset_r, float)[None, :]
-    p = ncx2.cdf((R / sigma[:, None]) ** 2, 2, (d / sigma[:, None]) ** 2)
+    p = _ncx2_cdf_2dof((R / sigma[:, None]) ** 2, (d / sigma[:, None]) ** 2)
     return np.where(ok[:, None], p, 0.0), np.where(ok, sigma, np.inf), np.where(ok[:, None], d, np.inf)
 
 
