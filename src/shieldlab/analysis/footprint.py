@@ -511,7 +511,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     return tables
 
 
-# --------------------------------------------------------------------------- kernel
+# --------------------------------------------------------------------------- path sampling
 @nb.njit(cache=True)
 def _col_lookup(rng, R):
     """Row index i and fraction f with rng[i] <= R <= rng[i+1]; (-1, 0) outside."""
@@ -911,7 +911,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
 def threat_path(table: ProfileTable, lat, lon):
     """Interpolated paths to points (lat, lon) [rad] (N,): ``(ok (N,), t (N,K), lat, lon, alt)``.
 
-    The NumPy reading of what the kernel does for one point, used to check the
+    The NumPy reading of :func:`_paths`' interpolation at the stored nodes (before it
+    resamples them every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`), used to check the
     interpolation against direct flyouts.
     """
     s = table.site
