@@ -264,3 +264,31 @@ def test_footprint_equals_a_run_at_its_grid_point():
         killed[e.run[e.killed]] = True
     lo, hi = wilson_interval(int(killed.sum()), runs, 0.99)
     assert lo <= p <= hi
+
+
+def test_sampled_paths_follow_the_interpolated_profiles():
+    """The path sampler (every 4 s, WGS84 ECEF) against the profile interpolation at its nodes:
+    the same place at the same time, to metres; velocities match the nodes' finite differences."""
+    w = _symmetric_world()
+    site = F.launch_sites(w)[0]
+    tab = F._cached_profiles([site], GRID, NO_SPIN, 40, 10.0)[0]
+    lat = np.radians(np.array([40.0, 43.5, 45.0, 45.5]))
+    lon = np.radians(np.array([20.0, 18.0, 21.5, 21.0]))
+    ok, t_nodes, la, lo, h = F.threat_path(tab, lat, lon)
+    assert ok.all()
+    J = int(np.max(tab.tof) / F.PREDICT_DT) + 1
+    pos, vel, geo = (np.full((lat.size, J, 3), np.nan) for _ in range(3))
+    n_valid, tof = np.zeros(lat.size, np.int64), np.full(lat.size, np.nan)
+    eL = earth.unit_vector(site.lat, site.lon)
+    nL, aL = F._north_east(site.lat, site.lon)
+    F._paths(lat, lon, eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau, tab.full_circle,
+             F.PREDICT_DT, pos, vel, geo, n_valid, tof)
+    assert np.allclose(tof, t_nodes[:, -1])
+    for q in range(lat.size):
+        ts = F.PREDICT_DT * np.arange(n_valid[q])
+        assert ts[-1] <= tof[q] < ts[-1] + F.PREDICT_DT  # sampled up to the impact
+        want = earth.geodetic_to_ecef(np.interp(ts, t_nodes[q], la[q]), np.interp(ts, t_nodes[q], lo[q]),
+                                      np.interp(ts, t_nodes[q], h[q]))
+        assert np.max(np.linalg.norm(pos[q, :n_valid[q]] - want, axis=1)) < 50.0
+        slope = np.gradient(want, ts, axis=0)
+        assert np.max(np.linalg.norm(vel[q, 1:n_valid[q] - 1] - slope[1:-1], axis=1)) < 20.0
