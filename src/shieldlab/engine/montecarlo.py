@@ -11,6 +11,7 @@ import numpy as np
 from shieldlab.engine.chain import CHUNK, ChunkResult, Flights, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns
 from shieldlab.io.summary import summarise
+from shieldlab.outcome import track_quality
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Results:
     outcomes: dict[str, np.ndarray]  # columns, one row per run x threat
     events: dict[str, np.ndarray]  # columns, one row per event
     last_chunk: ChunkResult  # for inspection (records of the final chunk)
+    track_quality: dict[str, np.ndarray]  # columns, one row per run x system (outcome.track_quality)
 
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
@@ -39,7 +41,7 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             flights = fly_threats(world)
     n_chunks = (runs + CHUNK - 1) // CHUNK
     root = np.random.SeedSequence(seed)
-    outs, evs = [], []
+    outs, evs, tqs = [], [], []
     chunk = None
     for i in range(n_chunks):
         first = i * CHUNK
@@ -50,10 +52,12 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
         with timed(timings, "tables_s"):
             outs.append(outcome_columns(world, chunk))
             evs.append(event_columns(world, chunk))
+            tqs.append(track_quality.columns(world, chunk))
         if progress:
             progress(first + C)
     with timed(timings, "tables_s"):
         outcomes = concat(outs)
         events = concat(evs)
-        summary = summarise(world, outcomes, events, runs, seed)
-    return Results(summary, outcomes, events, chunk)
+        quality = concat([q for q in tqs if q]) if any(tqs) else {}
+        summary = summarise(world, outcomes, events, runs, seed, quality)
+    return Results(summary, outcomes, events, chunk, quality)

@@ -24,7 +24,7 @@ from shieldlab.errors import InputError
 from shieldlab.io.atomic import _umask, atomic_path, check_parent, writable_folder, write_text
 
 #: The files of a results folder, in the order they are written.
-RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json")
+RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_quality.parquet")
 
 
 def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
@@ -93,9 +93,10 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 
 
 def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict, *,
-                  force: bool = False) -> list[Path]:
-    """Write summary.json, outcomes.parquet and events.parquet into the folder ``out_dir``,
-    as a whole; an existing results folder is replaced only with ``force``."""
+                  track_quality: dict | None = None, force: bool = False) -> list[Path]:
+    """Write summary.json, outcomes.parquet, events.parquet and (when given)
+    track_quality.parquet into the folder ``out_dir``, as a whole; an existing results
+    folder is replaced only with ``force``."""
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,8 +106,12 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: di
         _write_parquet(outcomes, tmp / RESULT_FILES[0])
         _write_parquet(events, tmp / RESULT_FILES[1])
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
+        if track_quality is not None:
+            _write_parquet(track_quality, tmp / RESULT_FILES[3])
         _move_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [Path(out_dir) / name for name in (RESULT_FILES[2], RESULT_FILES[0], RESULT_FILES[1])]
+    names = (RESULT_FILES[2], RESULT_FILES[0], RESULT_FILES[1]) + ((RESULT_FILES[3],) if track_quality is not None
+                                                                     else ())
+    return [Path(out_dir) / name for name in names]

@@ -12,6 +12,14 @@ Intervals (:mod:`shieldlab.stats`)
 
 The top-level ``interval`` and ``interval_means`` name the two methods.
 
+Track quality
+-------------
+``track_quality``: per system (C2 node picture), the mean over runs (and its Student t
+interval) of the per-run GOSPA [m], its localisation RMS error [m], missed targets and
+false tracks per instant, each threat's own-track position [m] and velocity [m/s] RMSE,
+and the median time from launch to first firm (confirmed) track [s]; method in
+``track_quality_method`` and :mod:`shieldlab.outcome.track_quality`.
+
 Reasons
 -------
 Fire control writes two kinds of event rows with a ``reason`` code: ``hold`` (a battery,
@@ -49,6 +57,12 @@ INTERVAL = "Wilson score, 95 %"
 INTERVAL_MEANS = "Student t on the per-run values (sample standard deviation), 95 %"
 
 _ND = 6
+
+#: Track-quality columns summarised per system (means over runs, Student t intervals).
+TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed", "false", "position_rmse_m", "velocity_rmse_ms",
+                      "median_time_to_firm_track_s")
+TRACK_QUALITY_METHOD = ("GOSPA (alpha 2, p 2, c 5 km) on a 4 s clock, mean per run; tracks present from "
+                        "confirmation to their last detection or the threat's destruction")
 
 
 def _r(x: float) -> float | None:
@@ -113,13 +127,33 @@ def _ordered(d: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
+    """Per system: the mean over runs of each track-quality column, with its interval."""
+    if not quality:
+        return {}
+    out = {}
+    for name in sorted(set(quality["system"])):
+        m = quality["system"] == name
+        row = {}
+        for key in TRACK_QUALITY_KEYS:
+            v = np.asarray(quality[key][m], float)
+            v = v[np.isfinite(v)]
+            mean, ci = _mean(v) if v.size else (None, [None, None])
+            row[key], row[f"{key}_ci95"] = mean, ci
+        row["runs"] = int(m.sum())
+        out[name] = row
+    return out
+
+
 def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarray] | None, runs: int,
-              seed: int) -> dict:
+              seed: int, track_quality: dict[str, np.ndarray] | None = None) -> dict:
     """``summary.json`` of ``runs`` runs of ``world`` (module docstring).
 
     ``outcomes``: the outcome columns (one row per run x threat, run-major, threats in
     ``world.threats`` order); ``events``: the event log columns (``run``, ``threat``,
-    ``kind``, ``actor`` and, when fire control writes it, ``reason``).
+    ``kind``, ``actor`` and, when fire control writes it, ``reason``); ``track_quality``:
+    the track-quality columns (one row per run x system,
+    :func:`shieldlab.outcome.track_quality.columns`).
     """
     by_kind = _distinct_runs(events, ("kind", "threat", "reason"))
     by_battery = _distinct_runs(events, ("threat", "actor", "reason"))
@@ -179,4 +213,6 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
         "mean_assets_hit": hits,
         "mean_assets_hit_ci95": hits_ci,
         "per_threat": per,
+        "track_quality": _track_quality(track_quality),
+        "track_quality_method": TRACK_QUALITY_METHOD,
     }
