@@ -53,7 +53,9 @@ _KERNELS = {
     "simulate": ("shieldlab.flyout.kernel", "shieldlab.engage.fan"),
     "flyout": ("shieldlab.flyout.kernel",),
     "reach": ("shieldlab.flyout.kernel", "shieldlab.engage.fan"),
-    "footprint": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.analysis.footprint"),
+    "footprint": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.engage.solver",
+                  "shieldlab.sensors.visibility", "shieldlab.analysis.footprint"),
+    "coverage": ("shieldlab.sensors.visibility",),
 }
 
 
@@ -348,6 +350,26 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
                 + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
 
 
+def _print_track_quality(summary: dict) -> None:
+    """Per system: GOSPA and its parts, own-track errors, time to first firm track (means over runs)."""
+    tq = summary.get("track_quality") or {}
+    if not tq:
+        return
+
+    def f(v, scale=1.0, fmt="{:,.0f}"):
+        return "—" if v is None else fmt.format(v / scale)
+
+    t = Table(title="track quality (means over runs; GOSPA c = 5 km)")
+    for col in ("system", "GOSPA km", "localisation m", "missed", "false", "position RMSE m", "velocity RMSE m/s",
+                "first firm track s"):
+        t.add_column(col, justify="left" if col == "system" else "right")
+    for name, q in tq.items():
+        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed"], fmt="{:.2f}"),
+                  f(q["false"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+                  f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
+    _print_table(t)
+
+
 def _col(events: dict, name: str, default: str = "") -> np.ndarray:
     v = events.get(name)
     return v if v is not None else np.full(len(events["run"]), default, dtype=object)
@@ -493,20 +515,23 @@ def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[P
         res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights)
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
-        write_results(out_dir, res.summary, res.outcomes, res.events, force=force)
+        write_results(out_dir, res.summary, res.outcomes, res.events, track_quality=res.track_quality or None,
+                      force=force)
     if as_json:
         sys.stdout.write(json.dumps(res.summary, indent=2) + "\n")
         return
     if quiet:
         return
     _print_summary(res.summary, elapsed)
+    _print_track_quality(res.summary)
     _print_no_fire(res.summary, res.events)
     if explain is not None:
         _print_explain(explain, res)
     if timeline:
         _print_timeline(res.events)
     if out_dir is not None:
-        out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet")
+        out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
+                  + (", track_quality.parquet" if res.track_quality else ""))
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
@@ -524,7 +549,8 @@ def run(
                                                     "half-width needs at worst (0 < H < 0.5)"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
     out_dir: Optional[Path] = typer.Option(None, "--out",
-                                           help="results folder: summary.json, outcomes.parquet, events.parquet"),
+                                           help="results folder: summary.json, outcomes.parquet, events.parquet, "
+                                                "track_quality.parquet"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder (as a whole)"),
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
     explain: Optional[str] = typer.Option(None, "--explain", metavar="THREAT",
@@ -783,6 +809,41 @@ AIRCRAFT_ALT_KM = 10.0
 AIRCRAFT_COUNTRY = "Syria"
 
 
+# the grid options of the map commands
+_REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
+_BBOX = typer.Option(None, "--bbox", metavar="BOX", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]")
+_STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or --bbox, else about "
+                                              "160 nodes across)", 0.01, 10.0, "deg")
+
+
+def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region, bbox, step_deg):
+    """Check a map command's output files (``--out``, ``--json-out``: formats, existing files,
+    not the scenario, not each other) and build its grid from ``--region`` or ``--bbox`` (None:
+    the command's own default grid)."""
+    from shieldlab.analysis import footprint as fpm
+    from shieldlab.analysis import maps
+    from shieldlab.io.atomic import check_target
+
+    scenario_file = Path(scenario).resolve() if Path(scenario).is_file() else None
+    targets = {}
+    if out_png is not None:
+        maps.map_format(out_png, "--out")
+        targets["--out"] = out_png
+    if json_out is not None:
+        targets["--json-out"] = json_out
+    for flag, path in targets.items():
+        check_target(path, flag, force=force, keep=[p for p in (scenario_file,) if p is not None])
+    if len(targets) == 2 and Path(out_png).resolve() == Path(json_out).resolve():
+        raise InputError("is the same file as --out: give two files", field="--json-out")
+    if region is not None and bbox is not None:
+        raise InputError("give --region or --bbox, not both", field="--bbox")
+    if region is not None:
+        return fpm.region_grid(region, step_deg or 0.25)
+    if bbox is not None:
+        return fpm.make_grid(*_bbox(bbox), step_deg or 0.25)
+    return None
+
+
 def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
         lat0, lat1, lon0, lon1 = (float(x) for x in text.split(","))
@@ -802,13 +863,9 @@ def footprint(
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
     site: Optional[list[str]] = typer.Option(None, "--site", metavar="NAME",
                                              help="only this launch site (name, launch place or missile id); repeatable"),
-    region: Optional[str] = typer.Option(None, "--region", metavar="NAME",
-                                         help="named grid region: europe (lat 34..72, lon -12..45)"),
-    bbox: Optional[str] = typer.Option(None, "--bbox", metavar="BOX",
-                                       help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]"),
-    step_deg: Optional[float] = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or "
-                                                                  "--bbox, else about 160 nodes across)",
-                                              0.01, 10.0, "deg"),
+    region: Optional[str] = _REGION,
+    bbox: Optional[str] = _BBOX,
+    step_deg: Optional[float] = _STEP_DEG,
     cue_delay_s: Optional[float] = _float_option(None, "--cue-delay-s", "fixed launch-to-cue delay [s] instead of "
                                                                         "the scenario's sensors", 0.0, 3600.0, "s"),
     aircraft: bool = typer.Option(False, "--aircraft", help="map the batteries' reach against aircraft instead"),
@@ -824,7 +881,7 @@ def footprint(
     intercept under its doctrine), or with --aircraft their reach against aircraft."""
     from shieldlab.analysis import footprint as fpm
     from shieldlab.analysis import maps
-    from shieldlab.io.atomic import check_target, write_text
+    from shieldlab.io.atomic import write_text
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -839,25 +896,7 @@ def footprint(
         for flag, given in (("--alt-km", alt_km), ("--country", country)):
             if given is not None:
                 raise InputError("applies only with --aircraft", field=flag)
-    scenario_file = Path(scenario).resolve() if Path(scenario).is_file() else None
-    targets = {}
-    if out_png is not None:
-        maps.map_format(out_png, "--out")
-        targets["--out"] = out_png
-    if json_out is not None:
-        targets["--json-out"] = json_out
-    for flag, path in targets.items():
-        check_target(path, flag, force=force, keep=[p for p in (scenario_file,) if p is not None])
-    if len(targets) == 2 and Path(out_png).resolve() == Path(json_out).resolve():
-        raise InputError("is the same file as --out: give two files", field="--json-out")
-    if region is not None and bbox is not None:
-        raise InputError("give --region or --bbox, not both", field="--bbox")
-    if region is not None:
-        grid = fpm.region_grid(region, step_deg or 0.25)
-    elif bbox is not None:
-        grid = fpm.make_grid(*_bbox(bbox), step_deg or 0.25)
-    else:
-        grid = None
+    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
     world = _load_world(scenario)
     _compile_note("footprint", quiet)
     if aircraft:
@@ -909,6 +948,68 @@ def footprint(
                   f"{fp.timing_s['total']:.1f} s")
         if out_png is not None:
             out.print(f"wrote {out_png}")
+
+
+@app.command(cls=_Command)
+@_guard
+def coverage(
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
+    alt_km: float = _float_option(100.0, "--alt-km", "target altitude above the WGS84 ellipsoid [km]",
+                                  0.0, 5000.0, "km"),
+    rcs_m2: Optional[float] = _float_option(None, "--rcs-m2", "target radar cross-section [m²] (default: the "
+                                                              "smallest among the scenario's threats, else each "
+                                                              "radar's reference RCS)", 0.0, 1e6, "m²",
+                                            lo_open=True),
+    missile: Optional[str] = typer.Option(None, "--missile", metavar="ID",
+                                          help="take the RCS of this catalogue missile instead"),
+    region: Optional[str] = _REGION,
+    bbox: Optional[str] = _BBOX,
+    step_deg: Optional[float] = _STEP_DEG,
+    out_png: Optional[Path] = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
+    as_json: bool = _json_option("the grid and summary as JSON"),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", metavar="FILE",
+                                            help="write the JSON here instead of stdout"),
+    force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
+    quiet: bool = _QUIET,
+) -> None:
+    """Map where each of a scenario's radars detects a target at one altitude (field of
+    regard, geometric line of sight, Pd = 0.5 range for the target's RCS), over country borders."""
+    from shieldlab import catalog
+    from shieldlab.analysis import coverage as cvm
+    from shieldlab.analysis import maps
+    from shieldlab.io.atomic import write_text
+
+    if as_json and quiet:
+        raise InputError("give --json or --quiet, not both", field="--quiet")
+    if rcs_m2 is not None and missile is not None:
+        raise InputError("give --rcs-m2 or --missile, not both", field="--missile")
+    m = _catalog_get(catalog.get_missile, missile, "--missile") if missile is not None else None
+    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
+    world = _load_world(scenario)
+    _compile_note("coverage", quiet)
+    cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
+    if out_png is not None:
+        maps.coverage_map(cov, out_png)
+    _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text)
+    if as_json or quiet:
+        return
+    g = cov.grid
+    t = Table(title=f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km "
+                    f"({g.shape[0]} x {g.shape[1]} grid, step {g.step_deg:.4g}°)")
+    per_radar_rcs = cov.rcs_m2 is None
+    cols = ["radar", "type", "system"] + (["RCS m²"] if per_radar_rcs else []) + ["detection km", "farthest km",
+                                                                                 "covered km²"]
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("radar", "type", "system") else "right",
+                     overflow="fold" if col in ("radar", "type", "system") else None)
+    for r in cov.radars:
+        t.add_row(r.name, r.sensor, r.system, *([f"{r.rcs_m2:g}"] if per_radar_rcs else []),
+                  f"{r.detection_range_km:,.0f}", f"{r.farthest_km:,.0f}", f"{r.area_km2:,.0f}")
+    _print_table(t)
+    _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, geometric line of sight")
+    out.print(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
+    if out_png is not None:
+        out.print(f"wrote {out_png}")
 
 
 def _emit_json(payload, as_json: bool, json_out: Optional[Path], write_text) -> None:

@@ -137,6 +137,18 @@ def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):
     return fig, axes.ravel()[:n]
 
 
+def _one_panel(g):
+    """A one-panel map of grid ``g`` with its base drawn: ``(figure, axes, extent)``, the
+    extent (lon0, lon1, lat0, lat1) [deg] reaching half a step past the outer nodes."""
+    lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
+    lon0, lon1 = float(g.lon_deg[0]), float(g.lon_deg[-1])
+    fig, (ax,) = _figure(1, lon1 - lon0, lat1 - lat0, 0.5 * (lat0 + lat1))
+    half = 0.5 * g.step_deg
+    extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
+    draw_base(ax, *extent)
+    return fig, ax, extent
+
+
 def area_pair_text(part_km2: float, whole_km2: float) -> str:
     """``"<part> of <whole>"`` in one unit chosen by the larger: M km² from 1 M km² up, else km²."""
     if max(part_km2, whole_km2) >= 1e6:
@@ -219,12 +231,7 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     g = res.grid
-    lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
-    lon0, lon1 = float(g.lon_deg[0]), float(g.lon_deg[-1])
-    fig, (ax,) = _figure(1, lon1 - lon0, lat1 - lat0, 0.5 * (lat0 + lat1))
-    half = 0.5 * g.step_deg
-    extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
-    draw_base(ax, *extent)
+    fig, ax, extent = _one_panel(g)
     n = res.n_batteries.astype(float)
     top = max(1, int(n.max()))
     cmap = ListedColormap(plt.get_cmap("OrRd")(np.linspace(0.3, 0.95, top)))
@@ -260,5 +267,67 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
     fig.text(0.01, -0.02, "circles: interceptor range against aircraft, clipped by the radar horizon (4/3 Earth) · "
              "x: deepest point past the border · borders: Natural Earth", fontsize=6.5, color="#555555")
+    _save(fig, path, dpi)
+    plt.close(fig)
+
+
+def _short_area(km2: float) -> str:
+    return f"{km2 / 1e6:.2f} M km²" if km2 >= 1e6 else f"{km2:,.0f} km²"
+
+
+def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
+    """Radar coverage of a target at one altitude (:func:`shieldlab.analysis.coverage.compute`):
+    the union lightly shaded, each radar's coverage outlined in its own colour, its site
+    marked and labelled."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from shieldlab.analysis.coverage import rcs_text
+
+    g = cov.grid
+    fig, ax, extent = _one_panel(g)
+    shade = "#3182bd"
+    ax.imshow(np.where(cov.union, 1.0, np.nan), origin="lower", extent=extent, cmap=ListedColormap([shade]),
+              alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
+    colours = plt.get_cmap("tab10").colors
+    handles = []
+    # sites whose labels would overlap on the page (two radars of one battery, a pair of
+    # batteries) form a cluster: its labels stacked right of its easternmost site, clear of
+    # every marker
+    ax.apply_aspect()
+    pts = ax.transData.transform([(r.lon_deg, r.lat_deg) for r in cov.radars]) * 72.0 / fig.dpi
+    wide = max(4.2 * len(r.name) for r in cov.radars) + 14.0  # a 7-point label's width and the marker
+    cluster = []
+    for i in range(len(cov.radars)):
+        j = next((cluster[k] for k in range(i)
+                  if abs(pts[k, 0] - pts[i, 0]) < wide and abs(pts[k, 1] - pts[i, 1]) < 14.0), i)
+        cluster.append(j)
+    for i, r in enumerate(cov.radars):
+        c = colours[i % len(colours)]
+        cells = r.covered
+        if cells.any() and not cells.all() and min(g.shape) > 1:
+            ax.contour(g.lon_deg, g.lat_deg, cells.astype(float), levels=[0.5], colors=[c], linewidths=1.3,
+                       zorder=4)
+        ax.plot(r.lon_deg, r.lat_deg, marker="s", ms=6, mfc=c, mec="white", mew=0.8, zorder=8)
+        members = [o for o, cl in zip(cov.radars, cluster) if cl == cluster[i]]
+        k = [o is r for o in members].index(True)
+        anchor = (max(o.lon_deg for o in members), max(o.lat_deg for o in members))
+        ax.annotate(r.name, anchor, xytext=(6, 4 - 11 * k), textcoords="offset points", fontsize=7,
+                    color="#1a1a1a", zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6,
+                                                         alpha=0.8))
+        handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
+                              label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km, "
+                                    f"{_short_area(r.area_km2)}"))
+    handles.append(Patch(fc=shade, alpha=0.3, label=f"seen by at least one radar: {_short_area(cov.union_area_km2)}"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+              title="radar: type, Pd = 0.5 range, area covered", title_fontsize=7.5, alignment="left")
+    ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
+                 fontsize=9.5)
+    # under the axis label whatever the figure's shape: offset from the axes in points
+    ax.annotate("shieldlab coverage · geometric line of sight, no refraction · borders: Natural Earth (public domain)",
+                (0.0, 0.0), xycoords="axes fraction", xytext=(-30, -40), textcoords="offset points", ha="left",
+                va="top", fontsize=6.5, color="#555555", annotation_clip=False)
     _save(fig, path, dpi)
     plt.close(fig)

@@ -1,0 +1,299 @@
+"""Radar coverage: where each of a scenario's radars would detect a target at one altitude.
+
+A grid point counts as *covered* by a radar when a target at geodetic altitude ``H`` above
+it
+
+1. is in the radar's field of regard: the engine's one field-of-regard test,
+   :func:`shieldlab.sensors.visibility.visible_rows` (azimuth within the field about the
+   boresight, elevation between ``max(el_min, site mask)`` and ``el_max`` above the site's
+   ellipsoid tangent plane, a straight line of sight clear of the WGS84 ellipsoid), and
+2. is within the radar's single-look Pd = 0.5 detection range for the target's radar
+   cross-section, the catalogue figure scaled by the radar equation
+   (:meth:`shieldlab.catalog.models.Sensor.detection_range_km`, ``R ∝ RCS^(1/4)``),
+   measured as slant range from the site.
+
+Geometric only, as the engine's radars: no refraction (the horizon is the geometric one,
+not the 4/3-Earth radio horizon), no terrain, no clutter, one look.
+
+The target's RCS is, in this order: the one given (``rcs_m2``); a catalogue missile's
+``rcs_m2`` (``missile``); the smallest ``rcs_m2`` among the scenario's threats (the
+hardest of them to see); and, in a scenario without threats, each radar's own reference
+RCS (``ref_rcs_m2``), so that each radar's range is its catalogue ``max_range_km``.
+
+tests/test_coverage.py holds the covered ground range against the closed-form horizon on
+a sphere, the edges of a sector radar's field against its boresight and the range limit
+against the detection range.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.analysis.footprint import Grid, make_grid
+from shieldlab.errors import InputError
+from shieldlab.sensors import visibility
+
+R0 = earth.R_EARTH_MEAN
+
+#: Default target altitude [km]: a ballistic missile in mid-course is well above it, a
+#: re-entry vehicle passes it a minute or so before impact.
+DEFAULT_ALT_KM = 100.0
+
+#: Highest target altitude accepted [km].
+MAX_ALT_KM = 5000.0
+
+#: At most this many grid points times radars in one map.
+MAX_WORK = 40_000_000
+
+#: Nodes along the longer side of the automatic grid.
+AUTO_NODES = 160
+
+#: Where the target's RCS came from: the option given, a catalogue missile, the scenario's
+#: threats (the smallest RCS among them), or each radar's own reference RCS.
+RCS_FROM = ("--rcs-m2", "--missile", "threats", "reference")
+
+
+@dataclass
+class RadarCoverage:
+    """One radar's coverage on the grid."""
+
+    name: str
+    sensor: str  # catalogue id
+    sensor_name: str  # catalogue display name
+    system: str
+    lat_deg: float
+    lon_deg: float
+    alt_m: float
+    boresight_deg: float
+    az_fov_deg: float
+    el_min_deg: float  # the larger of the spec's lowest elevation and the site's mask
+    el_max_deg: float
+    rcs_m2: float
+    detection_range_km: float  # Pd = 0.5 slant range against rcs_m2
+    covered: np.ndarray  # (n_lat, n_lon) bool
+    area_km2: float
+    farthest_km: float  # great-circle distance from the site to the farthest covered node (0: none)
+
+
+@dataclass
+class Coverage:
+    scenario: str
+    grid: Grid
+    alt_km: float
+    rcs_m2: float | None  # None: each radar's reference RCS
+    rcs_from: str  # one of RCS_FROM
+    rcs_missile: str | None  # the catalogue missile the RCS is taken from, if any
+    radars: list[RadarCoverage]
+    union: np.ndarray  # (n_lat, n_lon) bool: covered by at least one radar
+    union_area_km2: float
+    timing_s: dict = field(default_factory=dict)
+
+
+def rcs_text(cov: Coverage) -> str:
+    """How the target's RCS was chosen, in words."""
+    if cov.rcs_from == "reference":
+        return "each radar's reference RCS (no threats in the scenario)"
+    what = f"RCS {cov.rcs_m2:g} m²"
+    if cov.rcs_from == "--missile":
+        return f"{what} ({cov.rcs_missile})"
+    if cov.rcs_from == "threats":
+        return f"{what}, the smallest among the threats ({cov.rcs_missile})"
+    return what
+
+
+def choose_rcs(world, rcs_m2: float | None = None, missile=None) -> tuple[float | None, str, str | None]:
+    """(rcs_m2 or None, where it came from (one of :data:`RCS_FROM`), missile id or None).
+
+    ``missile``: a catalogue :class:`~shieldlab.catalog.models.Missile` or its id (an
+    unknown id raises :class:`InputError` on ``--missile``)."""
+    if rcs_m2 is not None and missile is not None:
+        raise InputError("give --rcs-m2 or --missile, not both", field="--missile")
+    if rcs_m2 is not None:
+        rcs = float(rcs_m2)
+        if not (math.isfinite(rcs) and rcs > 0):
+            raise InputError(f"must be a finite number > 0, got {rcs_m2}", field="--rcs-m2")
+        return rcs, "--rcs-m2", None
+    if missile is not None:
+        if isinstance(missile, str):
+            from shieldlab import catalog
+
+            try:
+                missile = catalog.get_missile(missile)
+            except catalog.CatalogError as e:
+                raise InputError(str(e), field="--missile") from None
+        return float(missile.rcs_m2), "--missile", missile.id
+    if world.threats:
+        m = min((t.missile for t in world.threats), key=lambda m: (m.rcs_m2, m.id))
+        return float(m.rcs_m2), "threats", m.id
+    return None, "reference", None
+
+
+def radar_covers(radar, lat, lon, alt_m, range_m: float) -> np.ndarray:
+    """Whether ``radar`` sees a target at geodetic (``lat``, ``lon`` [rad], ``alt_m``) within
+    slant range ``range_m`` [m]: bool of the broadcast shape.
+
+    The field of regard is :func:`~shieldlab.sensors.visibility.visible_rows`, the engine's
+    test; the range is the straight-line distance from the site, as there."""
+    p = earth.geodetic_to_ecef(*np.broadcast_arrays(np.asarray(lat, float), np.asarray(lon, float),
+                                                    np.asarray(alt_m, float)))
+    return _covers_ecef(radar, p, range_m)
+
+
+def _covers_ecef(radar, p: np.ndarray, range_m: float) -> np.ndarray:
+    shape = p.shape[:-1]
+    flat = p.reshape(-1, 3)
+    site = np.asarray(radar.site_ecef, float)
+    d2 = np.einsum("ij,ij->i", flat - site, flat - site)
+    out = np.zeros(flat.shape[0], bool)
+    near = np.flatnonzero(d2 <= float(range_m) ** 2)  # the range test first: the cheap one
+    if near.size:
+        fr = visibility.FieldOfRegard.of(radar)
+        out[near] = visibility.visible_rows(np.ascontiguousarray(flat[near]), *fr.args())
+    return out.reshape(shape)
+
+
+def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.WGS84_A) -> float:
+    """Upper estimate of the ground distance [m] at which ``radar`` can see a target at
+    ``alt_m``: the smaller of its elevation-floor horizon and its slant range, on a sphere
+    of ``radius_m`` (the equatorial radius by default, the largest)."""
+    rs, rt = radius_m + max(float(radar.alt), 0.0), radius_m + float(alt_m)
+    e = max(math.radians(radar.spec.el_min_deg), float(radar.elevation_mask))
+    grazing = -math.acos(min(radius_m / rs, 1.0))  # elevation of the line that grazes the sphere
+    theta = math.acos(min(radius_m / rs, 1.0)) + math.acos(min(radius_m / rt, 1.0))
+    if e > grazing:  # the elevation floor, not the Earth, limits
+        disc = (rs * math.sin(e)) ** 2 - rs * rs + rt * rt
+        if disc < 0:
+            return 0.0
+        d = -rs * math.sin(e) + math.sqrt(disc)
+        if d <= 0:
+            return 0.0
+        theta = min(theta, math.atan2(d * math.cos(e), rs + d * math.sin(e)))
+    c = (rs * rs + rt * rt - range_m * range_m) / (2 * rs * rt)
+    if c > 1.0:  # the detection range does not reach the altitude
+        return 0.0
+    return radius_m * min(theta, math.acos(max(c, -1.0)))
+
+
+def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_NODES) -> Grid:
+    """A box over every radar's site and the ground out to its reach ``reach_m`` (in its
+    azimuth field), padded; latitudes clipped to [-89, 89], longitudes to [-180, 180].
+    Default step: the multiple of 0.05 deg (0.01 deg under 0.05) giving about ``nodes`` nodes
+    along the longer side."""
+    lats, lons = [], []
+    for radar, reach in zip(radars, reach_m):
+        lat, lon = float(radar.lat), float(radar.lon)
+        lats.append(math.degrees(lat))
+        lons.append(math.degrees(lon))
+        if reach <= 0:
+            continue
+        theta = 1.03 * reach / R0 + math.radians(0.05)
+        half = 0.5 * math.radians(radar.spec.az_fov_deg)
+        if half >= math.pi - math.radians(3):
+            b = np.linspace(0, 2 * np.pi, 145)
+        else:
+            b = radar.boresight_az + np.linspace(-half - math.radians(3), half + math.radians(3), 73)
+        r = np.linspace(0.0, theta * R0, 6)[1:]
+        la, lo = earth.destination(lat, lon, b[:, None], r[None, :])
+        lats += list(np.degrees(la).ravel())
+        lons += list(np.degrees(lo).ravel())
+        full_lon = False
+        if theta >= 0.5 * math.pi - lat:  # over the north pole
+            lats.append(90.0)
+            full_lon = True
+        if theta >= 0.5 * math.pi + lat:  # over the south pole
+            lats.append(-90.0)
+            full_lon = True
+        # across the antimeridian: the box takes every longitude
+        if full_lon or np.ptp(np.degrees(lo)) > 180.0:
+            lons += [-180.0, 180.0]
+    pad = 0.1
+    lat0, lat1 = max(-89.0, min(lats) - pad), min(89.0, max(lats) + pad)
+    lon0, lon1 = max(-180.0, min(lons) - pad), min(180.0, max(lons) + pad)
+    if step_deg is None:
+        span = max(lat1 - lat0, lon1 - lon0)
+        unit = 0.05 if span / nodes > 0.05 else 0.01  # a small box (a Patriot battery's) gets a finer step
+        step_deg = max(unit, math.ceil(span / nodes / unit - 1e-9) * unit)
+    lat0 = max(-90.0, math.floor(lat0 / step_deg) * step_deg)
+    lon0 = max(-180.0, math.floor(lon0 / step_deg) * step_deg)
+    lat1, lon1 = max(lat1, lat0 + step_deg), max(lon1, lon0 + step_deg)
+    return make_grid(lat0, min(lat1, 90.0), lon0, min(lon1, 180.0), step_deg)
+
+
+def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = None, missile=None,
+            grid: Grid | None = None, step_deg: float | None = None) -> Coverage:
+    """Each radar's coverage of a target at ``alt_km`` on ``grid`` (default: :func:`auto_grid`).
+
+    The RCS is chosen by :func:`choose_rcs`.  Raises :class:`InputError` for a scenario
+    without sensors (field ``sensors``), an altitude outside [0, :data:`MAX_ALT_KM`]
+    (``--alt-km``) or a grid over :data:`MAX_WORK` points times radars (``--step-deg``)."""
+    t0 = time.perf_counter()
+    if not world.sensors:
+        raise InputError("the scenario has no sensor: no radar coverage to map", field="sensors")
+    alt_km = float(alt_km)
+    if not (math.isfinite(alt_km) and 0.0 <= alt_km <= MAX_ALT_KM):
+        raise InputError(f"must be in [0, {MAX_ALT_KM:g}] km, got {alt_km:g}", field="--alt-km")
+    rcs, rcs_from, rcs_missile = choose_rcs(world, rcs_m2, missile)
+    alt_m = 1e3 * alt_km
+    radars = [ps.radar for ps in world.sensors]
+    rcs_each = [float(r.spec.ref_rcs_m2) if rcs is None else rcs for r in radars]
+    det_km = [float(r.spec.detection_range_km(s)) for r, s in zip(radars, rcs_each)]
+    if grid is None:
+        grid = auto_grid(radars, [ground_reach_m(r, alt_m, 1e3 * d) for r, d in zip(radars, det_km)], step_deg)
+    n = grid.shape[0] * grid.shape[1]
+    if n * len(radars) > MAX_WORK:
+        raise InputError(f"{grid.shape[0]} x {grid.shape[1]} grid points x {len(radars)} radars is too much "
+                         f"(at most {MAX_WORK:,}): give a coarser step", field="--step-deg")
+    la, lo = np.meshgrid(np.radians(grid.lat_deg), np.radians(grid.lon_deg), indexing="ij")
+    p = earth.geodetic_to_ecef(la, lo, np.full(la.shape, alt_m))
+    cell = grid.cell_area_km2()
+    union = np.zeros(grid.shape, bool)
+    rows = []
+    for ps, radar, s, d in zip(world.sensors, radars, rcs_each, det_km):
+        cov = _covers_ecef(radar, p, 1e3 * d)
+        union |= cov
+        far = 0.0
+        if cov.any():
+            far = float(earth.great_circle_distance(radar.lat, radar.lon, la[cov], lo[cov]).max()) / 1e3
+        spec = radar.spec
+        rows.append(RadarCoverage(
+            name=radar.name, sensor=spec.id, sensor_name=spec.name, system=ps.system,
+            lat_deg=math.degrees(radar.lat), lon_deg=math.degrees(radar.lon), alt_m=float(radar.alt),
+            boresight_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
+            el_min_deg=max(float(spec.el_min_deg), math.degrees(radar.elevation_mask)),
+            el_max_deg=float(spec.el_max_deg), rcs_m2=s, detection_range_km=d, covered=cov,
+            area_km2=float(cell[cov].sum()), farthest_km=far))
+    return Coverage(scenario=world.scenario.name, grid=grid, alt_km=alt_km, rcs_m2=rcs, rcs_from=rcs_from,
+                    rcs_missile=rcs_missile, radars=rows, union=union, union_area_km2=float(cell[union].sum()),
+                    timing_s={"total": time.perf_counter() - t0})
+
+
+def _rows(a: np.ndarray) -> list[str]:
+    """A boolean grid as one string per latitude row, south to north: '1' covered, '0' not."""
+    return ["".join("1" if v else "0" for v in row) for row in a]
+
+
+def to_json(cov: Coverage, include_grid: bool = True) -> dict:
+    """JSON-ready dict: the target, the grid's axes, per-radar summaries and (optionally) the
+    covered grids, one string per latitude row (south to north) of '0' and '1'."""
+    out = {"scenario": cov.scenario, "alt_km": cov.alt_km, "rcs_m2": cov.rcs_m2, "rcs_from": cov.rcs_from,
+           "rcs_missile": cov.rcs_missile, "lat_deg": [round(float(x), 6) for x in cov.grid.lat_deg],
+           "lon_deg": [round(float(x), 6) for x in cov.grid.lon_deg], "step_deg": round(cov.grid.step_deg, 6),
+           "union_km2": round(cov.union_area_km2, 0), "radars": []}
+    for r in cov.radars:
+        d = {"name": r.name, "sensor": r.sensor, "sensor_name": r.sensor_name, "system": r.system,
+             "lat_deg": round(r.lat_deg, 6), "lon_deg": round(r.lon_deg, 6), "alt_m": round(r.alt_m, 1),
+             "boresight_deg": round(r.boresight_deg, 3), "az_fov_deg": r.az_fov_deg,
+             "el_min_deg": round(r.el_min_deg, 3), "el_max_deg": r.el_max_deg, "rcs_m2": r.rcs_m2,
+             "detection_range_km": round(r.detection_range_km, 1), "area_km2": round(r.area_km2, 0),
+             "farthest_km": round(r.farthest_km, 1)}
+        if include_grid:
+            d["covered"] = _rows(r.covered)
+        out["radars"].append(d)
+    if include_grid:
+        out["union"] = _rows(cov.union)
+    return out

@@ -1,0 +1,316 @@
+"""Radar coverage (shieldlab.analysis.coverage), its map and the `coverage` command.
+
+Validated against closed forms: the geometric horizon of a target at altitude H, with and
+without an elevation floor, the edges of a sector radar's field, and the Pd = 0.5 range.
+Coarse grids keep these fast.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from shieldlab import earth
+from shieldlab.analysis import coverage as C
+from shieldlab.analysis.footprint import make_grid
+from shieldlab.errors import InputError
+from shieldlab.scenario import compile_world
+from shieldlab.scenario.loader import parse
+from shieldlab.sensors.radar import Radar
+
+
+def _spec(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=1e5, ref_rcs_m2=1.0):
+    """A catalogue-like sensor: what the field of regard and the range read."""
+    spec = SimpleNamespace(id="test", name="test radar", az_fov_deg=az_fov_deg, el_min_deg=el_min_deg,
+                           el_max_deg=el_max_deg, max_range_km=max_range_km, ref_rcs_m2=ref_rcs_m2)
+    spec.detection_range_km = lambda rcs: max_range_km * (np.asarray(rcs, float) / ref_rcs_m2) ** 0.25
+    return spec
+
+
+def _world(sensors, threats=None, name="coverage-test"):
+    """A compiled scenario with these sensors (inline sites) and one Scud-B threat."""
+    return compile_world(parse({
+        "name": name, "epoch": "2020-01-01T00:00:00Z", "sensors": sensors,
+        "threats": threats or [{"name": "t", "missile": "scud-b", "launch": {"lat": 30.0, "lon": 40.0},
+                                "aim": {"lat": 31.0, "lon": 40.0}}],
+    }, "test"))
+
+
+def _euler_radius(lat, az):
+    """Radius of curvature of the WGS84 ellipsoid at latitude ``lat`` in the direction ``az`` [m]."""
+    w2 = 1.0 - earth.WGS84_E2 * math.sin(lat) ** 2
+    n = earth.WGS84_A / math.sqrt(w2)
+    m = earth.WGS84_A * (1.0 - earth.WGS84_E2) / w2 ** 1.5
+    return 1.0 / (math.cos(az) ** 2 / m + math.sin(az) ** 2 / n)
+
+
+def _edge(radar, az, alt_m, range_m, far_m=8e6):
+    """The farthest ground point along azimuth ``az`` above which a target at ``alt_m`` is
+    covered (bisection between a covered point and ``far_m``): (lat, lon) [rad]."""
+    def covered(d):
+        return bool(C.radar_covers(radar, *earth.destination(radar.lat, radar.lon, az, d), alt_m, range_m))
+
+    lo, hi = 1.0, far_m
+    assert not covered(hi)
+    while not covered(lo):  # inside the cone over the site (el_max) nothing is seen: step out of it
+        lo *= 2.0
+        assert lo < hi
+    for _ in range(45):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if covered(mid) else (lo, mid)
+    return earth.destination(radar.lat, radar.lon, az, lo)
+
+
+# --- 1. the horizon against the closed form on a sphere -----------------------------------------
+
+@pytest.mark.parametrize("lat_deg", [0.0, 38.0, 70.0])
+@pytest.mark.parametrize("el_deg", [0.0, 0.5, 5.0])
+@pytest.mark.parametrize("alt_km", [10.0, 100.0, 1000.0])
+def test_covered_ground_range_is_the_geometric_horizon(lat_deg, el_deg, alt_km):
+    """A 360-degree radar at sea level with unlimited range: the covered ground range along
+    each azimuth is R (arccos(R cos e / (R + H)) - e), the horizon of a sphere of the
+    ellipsoid's radius of curvature R in that direction, to 0.2 % (measured: under 0.1 %)."""
+    radar = Radar("r", _spec(el_min_deg=el_deg), math.radians(lat_deg), math.radians(20.0), 0.0, 0.0)
+    h, e = 1e3 * alt_km, math.radians(el_deg)
+    for az in np.radians([0.0, 45.0, 90.0, 160.0, 250.0, 315.0]):
+        lat, lon = _edge(radar, az, h, 1e12)
+        got = float(earth.geodesic_distance(radar.lat, radar.lon, lat, lon))
+        r = _euler_radius(radar.lat, az)
+        want = r * (math.acos(r * math.cos(e) / (r + h)) - e)
+        assert got == pytest.approx(want, rel=2e-3), (math.degrees(az), got, want)
+
+
+def test_union_area_is_the_spherical_cap():
+    """On a grid: a 360-degree radar's covered area is the cap 2 pi R^2 (1 - cos theta) out to
+    its horizon, to 2 % on a 0.25-degree grid."""
+    world = _world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 10.0, "lon": 20.0}}])
+    cov = C.compute(world, 100.0, rcs_m2=1e4, grid=make_grid(-2.0, 22.0, 8.0, 32.0, 0.25))
+    (r,) = cov.radars
+    assert r.detection_range_km == pytest.approx(400.0 * (1e4 / 0.01) ** 0.25)  # far beyond the horizon
+    R, H, e = earth.R_EARTH_MEAN, 1e5, math.radians(0.5)
+    theta = math.acos(R * math.cos(e) / (R + H)) - e
+    cap_km2 = 2 * math.pi * (R / 1e3) ** 2 * (1 - math.cos(theta))
+    assert r.area_km2 == pytest.approx(cap_km2, rel=0.02)
+    assert cov.union_area_km2 == r.area_km2 and cov.union.sum() == r.covered.sum()
+    assert r.farthest_km == pytest.approx(R * theta / 1e3, abs=0.25 * 111.2)
+
+
+# --- 2. a sector radar's field of regard --------------------------------------------------------
+
+def test_sector_radar_covers_its_field_and_nothing_beyond():
+    """A 120-degree radar looking east: nothing more than 60 degrees off its boresight, all
+    of what is within its field, elevations and range; points just inside the edges are
+    covered, points just outside are not."""
+    world = _world([{"name": "tpy2", "type": "an-tpy-2", "site": {"lat": 40.0, "lon": 30.0},
+                     "boresight_az_deg": 90}])
+    radar = world.sensors[0].radar
+    assert radar.spec.az_fov_deg == 120.0
+    h = 1e5
+    d_m = 1e3 * float(radar.spec.detection_range_km(1.0))
+    for off, seen in ((-60.5, False), (-59.5, True), (0.0, True), (59.5, True), (60.5, False)):
+        la, lo = earth.destination(radar.lat, radar.lon, math.radians(90.0 + off), 6e5)
+        assert bool(C.radar_covers(radar, la, lo, h, d_m)) is seen, off
+    cov = C.compute(world, 100.0, rcs_m2=1.0, grid=make_grid(30.0, 50.0, 16.0, 46.0, 0.25))
+    (rc,) = cov.radars
+    la, lo = np.meshgrid(np.radians(cov.grid.lat_deg), np.radians(cov.grid.lon_deg), indexing="ij")
+    az, el, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(la, lo, np.full(la.shape, h)), radar.lat, radar.lon,
+                                    radar.alt)
+    off = np.degrees(np.abs(np.angle(np.exp(1j * (az - radar.boresight_az)))))
+    assert rc.covered.sum() > 500
+    assert off[rc.covered].max() <= 60.0
+    el_lo, el_hi = math.radians(max(radar.spec.el_min_deg, 0.0)), math.radians(radar.spec.el_max_deg)
+    inside = (off < 59.9) & (el > el_lo + 1e-3) & (el < el_hi - 1e-3) & (rng < 0.999 * d_m)
+    assert inside.sum() > 500 and rc.covered[inside].all()
+    assert rc.covered[(off > 55.0) & inside].any()  # up to the edge
+
+
+# --- 3. the range limit -------------------------------------------------------------------------
+
+def test_small_rcs_limits_coverage_to_the_detection_range():
+    """AN/SPY-1D (400 km against 0.01 m^2) against 1e-4 m^2: 400 (1e-4 / 0.01)^(1/4) = 126.5 km,
+    well inside the horizon of a target at 10 km (~ 300 km): the covered edge lies at that
+    slant range, on the ground at the closed form arccos((rs^2 + rt^2 - D^2) / (2 rs rt))."""
+    world = _world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 36.0, "lon": 27.0}}])
+    radar = world.sensors[0].radar
+    d_km = float(radar.spec.detection_range_km(1e-4))
+    assert d_km == pytest.approx(126.49, abs=0.01)
+    h = 1e4
+    for az in np.radians([0.0, 100.0, 220.0]):
+        lat, lon = _edge(radar, az, h, 1e3 * d_km)
+        p = earth.geodetic_to_ecef(lat, lon, h)
+        assert float(np.linalg.norm(p - radar.site_ecef)) == pytest.approx(1e3 * d_km, rel=1e-6)
+        r = _euler_radius(radar.lat, az)
+        ground = r * math.acos((r * r + (r + h) ** 2 - (1e3 * d_km) ** 2) / (2 * r * (r + h)))
+        got = float(earth.geodesic_distance(radar.lat, radar.lon, lat, lon))
+        assert got == pytest.approx(ground, rel=1e-3)
+    cov = C.compute(world, 10.0, rcs_m2=1e-4)
+    (rc,) = cov.radars
+    assert rc.detection_range_km == pytest.approx(d_km)
+    assert rc.farthest_km == pytest.approx(math.sqrt(d_km**2 - 10.0**2), abs=2.0)
+    # the grid's area is the disc of that radius, to 3 %
+    assert rc.area_km2 == pytest.approx(math.pi * (d_km**2 - 10.0**2), rel=0.03)
+    # a detection range below the altitude covers nothing
+    assert not C.compute(world, 130.0, rcs_m2=1e-4).union.any()
+
+
+# --- RCS choice, bounds -------------------------------------------------------------------------
+
+def test_rcs_from_threats_option_missile_or_reference():
+    world = _world([{"name": "tpy2", "type": "an-tpy-2", "site": {"lat": 40.0, "lon": 30.0}}],
+                   threats=[{"name": "a", "missile": "scud-b", "launch": {"lat": 30.0, "lon": 40.0},
+                             "aim": {"lat": 31.0, "lon": 40.0}},
+                            {"name": "b", "missile": "sejjil-2", "launch": {"lat": 30.0, "lon": 50.0},
+                             "aim": {"lat": 40.0, "lon": 30.0}}])
+    from shieldlab import catalog
+
+    assert C.choose_rcs(world) == (catalog.get_missile("sejjil-2").rcs_m2, "threats", "sejjil-2")
+    assert C.choose_rcs(world, rcs_m2=2.0) == (2.0, "--rcs-m2", None)
+    assert C.choose_rcs(world, missile="scud-b") == (catalog.get_missile("scud-b").rcs_m2, "--missile", "scud-b")
+    assert C.choose_rcs(replace(world, threats=())) == (None, "reference", None)
+    for kw, field in (({"missile": "nope"}, "--missile"), ({"rcs_m2": 1.0, "missile": "scud-b"}, "--missile"),
+                      ({"rcs_m2": 0.0}, "--rcs-m2"), ({"rcs_m2": float("nan")}, "--rcs-m2")):
+        with pytest.raises(InputError) as e:
+            C.choose_rcs(world, **kw)
+        assert e.value.field == field
+    # without threats each radar is mapped at its own reference RCS: its catalogue range
+    cov = C.compute(replace(world, threats=()), 100.0, step_deg=1.0)
+    assert cov.rcs_m2 is None and cov.radars[0].detection_range_km == pytest.approx(1000.0)
+    assert "reference" in C.rcs_text(cov)
+
+
+def test_bounds(monkeypatch):
+    world = _world([{"name": "tpy2", "type": "an-tpy-2", "site": {"lat": 40.0, "lon": 30.0}}])
+    for alt in (-1.0, 5001.0, float("nan")):
+        with pytest.raises(InputError) as e:
+            C.compute(world, alt)
+        assert e.value.field == "--alt-km"
+    with pytest.raises(InputError) as e:
+        C.compute(replace(world, sensors=()))
+    assert e.value.field == "sensors"
+    # grid points x radars bounded: 11 x 11 points x 2 radars is over a bound of 241
+    grid = make_grid(30.0, 40.0, 20.0, 30.0, 1.0)
+    monkeypatch.setattr(C, "MAX_WORK", 241)
+    C.compute(world, grid=grid)
+    with pytest.raises(InputError) as e:
+        C.compute(replace(world, sensors=world.sensors * 2), grid=grid)
+    assert e.value.field == "--step-deg" and "241" in str(e.value)
+
+
+def test_auto_grid_holds_every_coverage():
+    """The default grid is the box over the radars' reach: no covered node on its edge."""
+    world = _world([{"name": "ew", "type": "voronezh-dm", "site": {"lat": 44.9, "lon": 41.0}, "boresight_az_deg": 160},
+                    {"name": "spy", "type": "an-spy-1d", "site": {"lat": 36.0, "lon": 27.0}}])
+    for alt in (10.0, 100.0, 1000.0):
+        cov = C.compute(world, alt, step_deg=0.5)
+        for r in cov.radars:
+            c = r.covered
+            assert not (c[0].any() or c[-1].any() or c[:, 0].any() or c[:, -1].any()), (alt, r.name)
+    assert cov.radars[0].farthest_km > 2500  # Voronezh-DM against 1000 km: thousands of km
+    assert C.compute(world, 100.0).grid.shape[1] in range(150, 171)  # about 160 nodes across
+
+
+# --- 4. the command -----------------------------------------------------------------------------
+
+def cli(*args):
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "shieldlab.cli", "coverage", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def test_cli_writes_map_and_json(tmp_path):
+    png, js = tmp_path / "cov.png", tmp_path / "cov.json"
+    r = cli("nato-russia-2011", "--step-deg", "0.5", "--out", str(png), "--json-out", str(js))
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    assert "armavir-voronezh" in r.stdout and "smallest among the threats (sejjil-2)" in r.stdout
+    d = json.loads(js.read_text())
+    assert d["scenario"] == "nato-russia-2011" and d["alt_km"] == 100.0
+    assert d["rcs_m2"] == 0.05 and d["rcs_from"] == "threats" and d["rcs_missile"] == "sejjil-2"
+    n_lat, n_lon = len(d["lat_deg"]), len(d["lon_deg"])
+    assert d["step_deg"] == 0.5 and len(d["union"]) == n_lat and {len(row) for row in d["union"]} == {n_lon}
+    by = {x["name"]: x for x in d["radars"]}
+    assert set(by) == {"kurecik-tpy2", "ship-spy1", "black-sea-spy1", "armavir-voronezh", "gabala-daryal"}
+    vor = by["armavir-voronezh"]
+    assert vor["detection_range_km"] == pytest.approx(4000 * 0.5 ** 0.25, abs=0.1)
+    # at 100 km the horizon (about 1,070 km past a 0.5-degree floor), not the range, limits
+    assert 1000 < vor["farthest_km"] < 1100 and vor["area_km2"] > 5e5
+    cov = np.array([[c == "1" for c in row] for row in vor["covered"]])
+    union = np.array([[c == "1" for c in row] for row in d["union"]])
+    assert cov.shape == (n_lat, n_lon) and (union | cov).sum() == union.sum()
+    assert 0 < max(x["area_km2"] for x in d["radars"]) <= d["union_km2"] <= sum(x["area_km2"] for x in d["radars"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
+def test_cli_json_to_stdout_and_quiet(tmp_path):
+    from shieldlab.cli import main
+
+    r = cli("patriot-turkey-2013", "--missile", "scud-c", "--alt-km", "20", "--step-deg", "0.1", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["rcs_from"] == "--missile" and d["rcs_missile"] == "scud-c" and d["alt_km"] == 20.0
+    # AN/MPQ-65: 90 km against 0.1 m^2, so 90 (0.5 / 0.1)^(1/4) = 134.6 km against the Scud-C's 0.5 m^2
+    assert all(x["detection_range_km"] == pytest.approx(134.6, abs=0.1) for x in d["radars"])
+    assert all(120 < x["farthest_km"] < 134.6 for x in d["radars"])
+    svg = tmp_path / "m.svg"
+    assert main(["coverage", "patriot-turkey-2013", "--quiet", "--step-deg", "0.1", "--out", str(svg)]) == 0
+    assert svg.read_text().lstrip().startswith("<?xml")
+
+
+def _write(tmp_path, name, doc):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(json.dumps(doc))  # JSON is YAML
+    return str(path)
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--alt-km", "-1"], "--alt-km"),
+    (["--alt-km", "5001"], "--alt-km"),
+    (["--rcs-m2", "0"], "--rcs-m2"),
+    (["--rcs-m2", "-2"], "--rcs-m2"),
+    (["--rcs-m2", "inf"], "--rcs-m2"),
+    (["--rcs-m2", "nan"], "--rcs-m2"),
+    (["--rcs-m2", "1", "--missile", "scud-b"], "--missile"),
+    (["--missile", "no-such-missile"], "--missile"),
+    (["--bbox", "1,2,3"], "--bbox"),
+    (["--bbox", "50,40,10,20"], "--bbox"),
+    (["--bbox", "30,40,10,20", "--region", "europe"], "--bbox"),
+    (["--region", "asia"], "--region"),
+    (["--step-deg", "0"], "--step-deg"),
+    (["--bbox", "-89,89,-180,180", "--step-deg", "0.05"], "--step-deg"),
+    (["--json", "--quiet"], "--quiet"),
+])
+def test_cli_bad_input_exit_2_names_field_writes_nothing(tmp_path, capsys, args, field):
+    from shieldlab.cli import main
+
+    png = tmp_path / "m.png"
+    assert main(["coverage", "epaa-phase-1", *args, "--out", str(png), "--json-out", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert field in err and "Traceback" not in err, err
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_bad_outputs_and_scenario_without_sensors(tmp_path, capsys):
+    from shieldlab.cli import main
+
+    assert main(["coverage", "epaa-phase-1", "--out", str(tmp_path / "m.txt")]) == 2
+    assert "--out" in capsys.readouterr().err and not list(tmp_path.iterdir())
+    old = tmp_path / "old.png"
+    old.write_bytes(b"old")
+    assert main(["coverage", "epaa-phase-1", "--step-deg", "1", "--out", str(old)]) == 2
+    assert "--force" in capsys.readouterr().err and old.read_bytes() == b"old"
+    assert main(["coverage", "epaa-phase-1", "--step-deg", "1", "--out", str(old), "--force", "--quiet"]) == 0
+    assert capsys.readouterr().out == "" and old.read_bytes()[:4] == b"\x89PNG"
+    path = _write(tmp_path, "no-sensors", {
+        "name": "no-sensors", "epoch": "2020-01-01T00:00:00Z",
+        "threats": [{"name": "t", "missile": "shahab-3", "launch": {"lat": 37.0, "lon": 20.0},
+                     "aim": {"lat": 45.0, "lon": 20.0}}]})
+    png = tmp_path / "n.png"
+    assert main(["coverage", path, "--out", str(png)]) == 2
+    err = capsys.readouterr().err
+    assert "sensors" in err and "no sensor" in err and not png.exists()
