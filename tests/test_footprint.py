@@ -250,11 +250,13 @@ def test_footprint_equals_a_run_at_its_grid_point():
     order = np.lexsort((t_int, run))
     first = order[np.r_[True, run[order][1:] != run[order][:-1]]]  # each run's first engagement
     assert first.size == runs  # every run engages, as the footprint says
-    # the cue is the tracker's confirmation: a detection at every scan from the first look
-    assert np.median(confirm) == pytest.approx(cue, abs=1e-6)
-    # fire control launches at the first planning tick after the cue plus the reaction time
+    # the cue is the tracker's confirmation in expectation (the init_hits-th expected detection):
+    # within one scan of the runs' median confirmation
+    period = w.sensors[0].radar.spec.scan_period_s
+    assert abs(np.median(confirm) - cue) <= period
+    # fire control launches at its first planning tick after the confirmation plus the reaction time
     bat = w.batteries[0]
-    assert np.median(launch[first]) == pytest.approx(cue + bat.reaction_time, abs=1e-3)  # the solver bisects to 15 us
+    assert abs(np.median(launch[first]) - (cue + bat.reaction_time)) <= period
     # the first intercept: the footprint's on the true path is the best case of the runs' on tracks
     assert np.median(t_int[first]) == pytest.approx(t_first, abs=15.0)
     assert t_first <= np.median(t_int[first])
@@ -292,3 +294,23 @@ def test_sampled_paths_follow_the_interpolated_profiles():
         assert np.max(np.linalg.norm(pos[q, :n_valid[q]] - want, axis=1)) < 50.0
         slope = np.gradient(want, ts, axis=0)
         assert np.max(np.linalg.norm(vel[q, 1:n_valid[q] - 1] - slope[1:-1], axis=1)) < 20.0
+
+
+def test_footprint_cue_sums_the_systems_radars():
+    """Six MPQ-65s scanning every 0.5 s (patriot-turkey-2013) each see a Scud from Hama at
+    Gaziantep with a small Pd long before it comes within their Pd = 0.5 range; the tracker
+    confirms at the system's third detection from any of them.  The footprint's cue (the
+    third expected detection over all six) lies inside the runs' 10-90 % band of
+    confirmation times; a cue at the Pd = 0.5 range of one radar would be ~100 s late."""
+    from shieldlab.engine.montecarlo import simulate
+
+    w = load_world("patriot-turkey-2013")
+    g = F.make_grid(37.07, 37.17, 37.38, 37.48, 0.1)
+    cue = F.compute(w, g, site_names=["hama/scud-b"]).sites[0].cue_s[0, 0]
+    chunks = []
+    simulate(w, runs=32, seed=1, on_chunk=chunks.append)
+    i = [t.name for t in w.threats].index("scud-b-gaziantep#1")
+    confirm = np.concatenate([next(iter(c.tracks.values())).confirm_time[:, i] for c in chunks])
+    confirm = confirm - w.threats[i].launch_time
+    lo, hi = np.percentile(confirm, [10, 90])
+    assert lo <= cue <= hi, (cue, lo, hi)

@@ -4,6 +4,7 @@ numpy terms (earth.ecef_to_aer, earth.line_of_sight), and the first-look time of
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from shieldlab import earth
 from shieldlab.sensors import radar as R
@@ -41,27 +42,43 @@ def test_visible_matches_its_definition_everywhere():
     assert 0.05 < n_in / (40 * 8000) < 0.95  # both verdicts are exercised
 
 
-def test_first_seen_time_finds_the_edge_between_samples():
-    """A target climbing straight up 300 km down range: it comes into view when it clears the
-    horizon (elevation 0 and the ellipsoid); found to microseconds from 4 s samples."""
-    spec = SimpleNamespace(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0)
-    radar = R.Radar("r", spec, np.radians(40.0), np.radians(30.0), 0.0, 0.0)
-    lat, lon = earth.destination(radar.lat, radar.lon, 0.3, 300e3)
-    dt, J = 4.0, 60
-    t_fine = np.linspace(0, dt * (J - 1), 200_001)
+def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
+    """A target climbing straight up 300 km down range, seen by two radars (1 s and 0.7 s
+    scans): the expected confirmation time is the first scan at which the radar module's
+    Swerling-1 Pd, summed over both radars' scans in time order, reaches init_hits."""
+    dt, J, init_hits = 4.0, 60, 3.0
+    radars = [R.Radar(f"r{i}", SimpleNamespace(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=rmax,
+                                                ref_rcs_m2=1.0, pfa=1e-6, scan_period_s=per),
+                      np.radians(40.0 + 0.2 * i), np.radians(30.0), 0.0, 0.0)
+              for i, (rmax, per) in enumerate([(330.0, 1.0), (300.0, 0.7)])]
+    lat, lon = earth.destination(radars[0].lat, radars[0].lon, 0.3, 300e3)
     up = earth.unit_vector(lat, lon)
     base = earth.geodetic_to_ecef(lat, lon, 0.0)
-
-    def path(t):
-        return base + (200.0 * np.asarray(t))[..., None] * up  # 200 m/s straight up
-
-    seen = R.visible(radar, path(t_fine)) & (np.linalg.norm(path(t_fine) - radar.site_ecef, axis=-1) <= 1e6)
-    want = t_fine[np.argmax(seen)]
-    assert seen.any() and not seen[0]
+    path = lambda t: base + (200.0 * np.asarray(t))[..., None] * up  # 200 m/s straight up  # noqa: E731
     pos = np.ascontiguousarray(path(dt * np.arange(J))[None])
-    fr = V.FieldOfRegard.of(radar)
-    got = V.first_seen_time(pos, np.array([J]), dt, *fr.args(), 1e6)[0]
-    assert abs(got - want) < 2 * (t_fine[1] - t_fine[0])
-    # out of range: never seen; fewer real samples than the edge needs: never seen
-    assert np.isinf(V.first_seen_time(pos, np.array([J]), dt, *fr.args(), 1e3)[0])
-    assert np.isinf(V.first_seen_time(pos, np.array([int(want // dt)]), dt, *fr.args(), 1e6)[0])
+    fields = [V.FieldOfRegard.of(r) for r in radars]
+
+    def arr(attr):
+        return np.array([getattr(f, attr) for f in fields])
+
+    def run(hits, n=J):
+        return V.expected_confirmation_time(
+            pos, np.array([n]), dt, hits, np.array([r.spec.scan_period_s for r in radars]),
+            np.array([float(R.snr50(1e-6))] * 2), np.array([1e3 * r.spec.max_range_km for r in radars]),
+            np.array([1e-6, 1e-6]), arr("site"), arr("trig"), arr("boresight"), arr("half_fov"), arr("el_lo"),
+            arr("el_hi"))[0]
+
+    # by the radar module, scan by scan
+    scans = sorted((k * r.spec.scan_period_s, i) for i, r in enumerate(radars)
+                   for k in range(int(dt * (J - 1) / r.spec.scan_period_s) + 1))
+    total, want = 0.0, np.inf
+    for ts, i in scans:
+        p = path(ts)
+        if R.visible(radars[i], p):
+            total += float(R.pd_swerling1(R.snr(radars[i], np.linalg.norm(p - radars[i].site_ecef), 1.0), 1e-6))
+            if total >= init_hits:
+                want = ts
+                break
+    assert 0 < want < dt * (J - 1)
+    assert run(init_hits) == pytest.approx(want, abs=1e-9)
+    assert np.isinf(run(init_hits, n=int(want // dt)))  # the path ends before: never confirmed

@@ -33,11 +33,14 @@ docs/footprint.md):
 5. **The engine's cue, reach, solver, Pk and doctrine** (one implementation, no second kill
    chain):
 
-   * *cue*: the first time a sensor of the battery's system sees the path
-     (:func:`shieldlab.sensors.visibility.sees`, the engine's field-of-regard test) within
-     its Pd = 0.5 range for the missile's RCS, then a detection at each scan from the next
-     scan on, the track confirmed at the ``init_hits``-th as the tracker confirms it (or a
-     fixed ``cue_delay_s``); ``t_ready_b`` = cue + the battery's reaction time;
+   * *cue*: when the battery's system is expected to confirm a track, by the tracker's
+     rule (the ``init_hits``-th detection from any of the system's radars) in
+     expectation: each radar's scans that see the path
+     (:func:`shieldlab.sensors.visibility.sees`, the engine's field-of-regard test) add
+     the engine's Swerling-1 Pd for the missile's RCS
+     (:func:`shieldlab.sensors.visibility.expected_confirmation_time`), and the cue is
+     the first scan where the sum reaches ``init_hits`` (or a fixed ``cue_delay_s``);
+     ``t_ready_b`` = cue + the battery's reaction time;
    * *reach and intercept*: the battery's fly-out fan (:func:`shieldlab.engage.fan.fan_for`,
      read as :class:`~shieldlab.engage.solver.FanTime` reads it) and the engine's intercept
      solver (:func:`shieldlab.engage.solver.intercept_window`): the earliest point of the
@@ -54,7 +57,7 @@ docs/footprint.md):
    Magazines, other threats, track errors and hand-over are left out: this is the
    kinematic best case for one threat with a perfect prediction.
    tests/test_footprint.py runs the kill chain on a threat aimed at a grid point and
-   finds the same cue and launch time, its first intercept no earlier than the
+   finds the cue and launch time within a scan, its first intercept no earlier than the
    footprint's, and its kill rate around the footprint's probability.
 
 A scenario without batteries has nothing to map: :func:`compute` raises
@@ -84,6 +87,7 @@ from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario.compile import Point
 from shieldlab.sensors import visibility
+from shieldlab.sensors.radar import snr50
 
 R0 = earth.R_EARTH_MEAN
 
@@ -681,27 +685,22 @@ class Footprint:
 @dataclass(frozen=True)
 class _Cue:
     """A sensor that may cue a system: its field of regard, Pd = 0.5 range for the missile's
-    RCS [m], scan period [s] and the detections that confirm a track."""
+    RCS [m], scan period [s], the detections that confirm a track and the false-alarm
+    probability its detection probability is set by."""
 
     system: int
     field: visibility.FieldOfRegard
     range_m: float
     period_s: float
     init_hits: int
-
-    def confirm_time(self, t_in_view):
-        """When a track is confirmed [s], a detection at every scan from the first scan at or
-        after ``t_in_view`` (the scan clock in phase with the launch), as the tracker confirms
-        it at its ``init_hits``-th detection."""
-        first = self.period_s * np.ceil(t_in_view / self.period_s - 1e-9)
-        return first + (self.init_hits - 1) * self.period_s
+    pfa: float
 
 
 def _cues(world, missile, systems) -> list[_Cue]:
     init_hits = world.scenario.tracking.init_hits
     return [_Cue(systems.index(ps.system), visibility.FieldOfRegard.of(ps.radar),
                  1e3 * float(ps.radar.spec.detection_range_km(missile.rcs_m2)), ps.radar.spec.scan_period_s,
-                 init_hits)
+                 init_hits, float(ps.radar.spec.pfa))
             for ps in world.sensors if ps.system in systems]
 
 
@@ -716,15 +715,23 @@ def _chunk(pos, vel, geo, n_valid, cues, n_sys, cue_fixed, bats, fans, bat_sys, 
     dt = PREDICT_DT
     t = dt * np.arange(J)
     allowed = np.arange(J)[None, :] < n_valid[:, None]
-    # the cue: first look inside a sensor's field of regard within its Pd = 0.5 range, plus
-    # the scans that confirm the track; the system's earliest sensor cues its batteries
+    # the cue: each system's expected confirmation of a track (its radars' expected
+    # detections summed); a battery is cued by its own system
     cue = np.full((M, n_sys), np.inf)
     if cue_fixed is not None:
         cue[:] = cue_fixed
     else:
-        for cu in cues:
-            seen = visibility.first_seen_time(pos, n_valid, dt, *cu.field.args(), cu.range_m)
-            cue[:, cu.system] = np.minimum(cue[:, cu.system], cu.confirm_time(seen))
+        # the tracker confirms a system's track at its init_hits-th detection from any of the
+        # system's radars: their expected detections, summed
+        for sys_ in sorted({cu.system for cu in cues}):
+            mine = [cu for cu in cues if cu.system == sys_]
+            f = [cu.field for cu in mine]
+            cue[:, sys_] = visibility.expected_confirmation_time(
+                pos, n_valid, dt, float(mine[0].init_hits), np.array([cu.period_s for cu in mine]),
+                np.array([float(snr50(cu.pfa)) for cu in mine]), np.array([cu.range_m for cu in mine]),
+                np.array([cu.pfa for cu in mine]), np.array([x.site for x in f]), np.array([x.trig for x in f]),
+                np.array([x.boresight for x in f]), np.array([x.half_fov for x in f]),
+                np.array([x.el_lo for x in f]), np.array([x.el_hi for x in f]))
     B = len(bats)
     ready = np.stack([cue[:, bat_sys[b]] + bats[b].reaction_time for b in range(B)], axis=1) if B else \
         np.zeros((M, 0))

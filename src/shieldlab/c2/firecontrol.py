@@ -71,7 +71,7 @@ PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level 
 HORIZON = 7200.0  # s, how far ahead fire control extrapolates: longer than any ICBM flight
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
 _R = {name: i for i, name in enumerate(REASONS)}
-_BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"]])
+_BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"], _R["kept-for-higher-value"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
 
 

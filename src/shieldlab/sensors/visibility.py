@@ -12,9 +12,9 @@ A radar at a geodetic site sees an ECEF point [m] when
 
 The same operations as :func:`shieldlab.earth.ecef_to_aer` and
 :func:`shieldlab.earth.line_of_sight`, written per point so that the scan of a whole
-path can stop at the first point seen.  :func:`shieldlab.sensors.radar.visible` (the
-engine's sensors) and the defended footprint's cue
-(:mod:`shieldlab.analysis.footprint`) both call it.  Geometric only: no refraction, no
+path runs in compiled code.  :func:`shieldlab.sensors.radar.visible` (the engine's
+sensors), the defended footprint's cue (:mod:`shieldlab.analysis.footprint`, through
+:func:`expected_confirmation_time`) and the coverage maps all call it.  Geometric only: no refraction, no
 terrain; range limits are detection's business (Pd), not visibility's.
 """
 
@@ -100,33 +100,51 @@ def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def first_seen_time(pos, n_valid, dt, site, trig, boresight, half_fov, el_lo, el_hi, max_range, iterations=20):
-    """Time [s] each path first comes into view (:func:`sees` within ``max_range`` [m]).
+def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range50, pfa, site, trig, boresight,
+                               half_fov, el_lo, el_hi):
+    """When a system of S radars is expected to confirm a track on each path [s]: the first
+    scan at which the radars' expected detections, summed, reach ``init_hits`` (the
+    tracker confirms at its ``init_hits``-th detection from any of the system's radars).
 
-    ``pos`` (M, J, 3) ECEF paths [m] sampled every ``dt`` [s] from time 0, the first
-    ``n_valid[m]`` samples real.  Between the last sample out of view and the first in view
-    the edge is found by bisection on the straight segment between them (``iterations``
-    halvings: 20 resolve a 4 s step to 4 us).  Returns (M,), ``inf`` where never seen."""
+    Radar ``s`` scans every ``period[s]`` [s] from time 0; at each scan a path in its field
+    of regard (:func:`sees`) at slant range ``R`` is detected with the single-look
+    Swerling-1 probability of :mod:`shieldlab.sensors.radar`: ``SNR = snr50[s] (range50[s]
+    / R)^4`` (``range50``: the Pd = 0.5 range for the target's RCS [m]), ``Pd =
+    pfa[s]^(1 / (1 + SNR))``.  Scans of all radars are taken in time order (ties in radar
+    order).  ``pos`` (M, J, 3) ECEF paths sampled every ``dt`` [s], the first
+    ``n_valid[m]`` real; a scan between samples reads the straight segment between them.
+    The radars' fields: ``site`` (S, 3), ``trig`` (S, 4) and the rest (S,) as
+    :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum never gets there."""
     M = pos.shape[0]
+    S = period.size
     out = np.full(M, np.inf)
+    nxt = np.zeros(S, np.int64)
     for m in range(M):
-        for j in range(n_valid[m]):
-            if not sees(pos[m, j, 0], pos[m, j, 1], pos[m, j, 2], site, trig, boresight, half_fov, el_lo, el_hi,
-                        max_range):
-                continue
-            if j == 0:
-                out[m] = 0.0
+        if n_valid[m] < 1 or S == 0:
+            continue
+        t_last = (n_valid[m] - 1) * dt
+        nxt[:] = 0
+        hits = 0.0
+        while True:
+            # the radar whose next scan comes first
+            s, ts = -1, np.inf
+            for k in range(S):
+                tk = nxt[k] * period[k]
+                if tk < ts:
+                    s, ts = k, tk
+            if ts > t_last + 1e-9:
                 break
-            lo, hi = 0.0, 1.0
-            for _ in range(iterations):
-                u = 0.5 * (lo + hi)
-                x = pos[m, j - 1, 0] + u * (pos[m, j, 0] - pos[m, j - 1, 0])
-                y = pos[m, j - 1, 1] + u * (pos[m, j, 1] - pos[m, j - 1, 1])
-                z = pos[m, j - 1, 2] + u * (pos[m, j, 2] - pos[m, j - 1, 2])
-                if sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, max_range):
-                    hi = u
-                else:
-                    lo = u
-            out[m] = (j - 1 + hi) * dt
-            break
+            nxt[s] += 1
+            j = min(int(ts / dt), n_valid[m] - 1)
+            f = ts / dt - j
+            j1 = min(j + 1, n_valid[m] - 1)
+            x = pos[m, j, 0] + f * (pos[m, j1, 0] - pos[m, j, 0])
+            y = pos[m, j, 1] + f * (pos[m, j1, 1] - pos[m, j, 1])
+            z = pos[m, j, 2] + f * (pos[m, j1, 2] - pos[m, j, 2])
+            if sees(x, y, z, site[s], trig[s], boresight[s], half_fov[s], el_lo[s], el_hi[s], np.inf):
+                r = math.sqrt((x - site[s, 0]) ** 2 + (y - site[s, 1]) ** 2 + (z - site[s, 2]) ** 2)
+                hits += pfa[s] ** (1.0 / (1.0 + snr50[s] * (range50[s] / r) ** 4))
+                if hits >= init_hits - 1e-9:
+                    out[m] = ts
+                    break
     return out
