@@ -17,8 +17,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/shieldlab demo
 
+# test processes: the machine's cores, at most four (each holds its own compiled kernels)
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
