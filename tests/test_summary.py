@@ -165,3 +165,20 @@ def test_one_run_has_no_mean_interval(world):
     assert s["p_no_leaker"] == 1.0 and s["p_no_leaker_ci95"] == pytest.approx([1 / (1 + st.norm.ppf(0.975) ** 2), 1.0],
                                                                              abs=1e-6)
     json.dumps(s, allow_nan=False)
+
+
+def test_value_lost_weighs_each_hit_by_its_assets_value(world):
+    """mean_value_lost: athens (value 1) hit in 3 of 10 runs, bucharest (value 5 here) in all
+    10: (3 x 1 + 10 x 5) / 10 = 5.3 a raid; with every value 1 it is mean_assets_hit."""
+    from dataclasses import replace
+
+    status, fired, asset = _case(world)
+    o = _outcomes(world, status, fired, asset)
+    s = summarise(world, o, _events(ROWS), RUNS, 1)
+    assert s["mean_value_lost"] == s["mean_assets_hit"] == 1.3
+    w5 = replace(world, assets=[replace(a, value=5.0) if a.name == "bucharest" else a for a in world.assets])
+    s5 = summarise(w5, o, _events(ROWS), RUNS, 1)
+    assert s5["mean_value_lost"] == pytest.approx(5.3)
+    lost = np.array([5.0 + (1.0 if r < 3 else 0.0) for r in range(RUNS)])
+    half = st.t.ppf(0.975, RUNS - 1) * lost.std(ddof=1) / np.sqrt(RUNS)
+    assert s5["mean_value_lost_ci95"] == pytest.approx([5.3 - half, 5.3 + half], abs=1e-6)

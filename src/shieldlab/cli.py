@@ -341,6 +341,8 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
              ("mean interceptors fired ", _mean_ci(summary, "mean_interceptors_fired")),
              ("P(no leaker) ", _p_ci(summary, "p_no_leaker")),
              ("mean assets hit ", _mean_ci(summary, "mean_assets_hit"))]
+    if summary.get("mean_value_lost", summary.get("mean_assets_hit")) != summary.get("mean_assets_hit"):
+        parts.append(("mean value lost ", _mean_ci(summary, "mean_value_lost")))  # assets of unequal value
     line = Text()
     for i, (label, value) in enumerate(parts):
         line.append(("  ·  " if i else "") + label)

@@ -7,6 +7,7 @@ Intervals (:mod:`shieldlab.stats`)
   ``p_no_leaker``, and every reason fraction) carries its Wilson score interval,
   ``[lo, hi]`` under ``<key>_ci95`` (Wilson 1927; Brown, Cai & DasGupta 2001).
 * A per-raid mean (``mean_leakers``, ``mean_interceptors_fired``, ``mean_assets_hit``,
+  ``mean_value_lost`` — the defended assets' ``value`` summed over the warheads that hit them,
   per threat ``mean_interceptors``) carries ``mean -/+ t_{n-1} s / sqrt(n)`` over the
   per-run values, ``s`` their sample standard deviation (Student t; ``null`` with one run).
 
@@ -194,6 +195,10 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
     leakers, leakers_ci = _mean(leak.sum(axis=1))
     fired_all, fired_all_ci = _mean(fired.sum(axis=1))
     hits, hits_ci = _mean(hit.sum(axis=1))
+    # the value lost: each warhead that lands on a defended asset costs that asset's value
+    worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}
+    lost = np.array([worth.get(a, 0.0) if a is not None else 0.0 for a in outcomes["asset_hit"]]).reshape(runs, -1)
+    value_lost, value_lost_ci = _mean(lost.sum(axis=1))
     p_none, p_none_ci = _proportion(int((leak.sum(axis=1) == 0).sum()), runs)
     return {
         "scenario": world.scenario.name,
@@ -212,6 +217,8 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
         "p_no_leaker_ci95": p_none_ci,
         "mean_assets_hit": hits,
         "mean_assets_hit_ci95": hits_ci,
+        "mean_value_lost": value_lost,
+        "mean_value_lost_ci95": value_lost_ci,
         "per_threat": per,
         "track_quality": _track_quality(track_quality),
         "track_quality_method": TRACK_QUALITY_METHOD,
