@@ -563,6 +563,16 @@ def _locate(table_rng, table_brg, full_circle, R, B):
     return -1, 0, 0.0, 0, 0, 0.0, 0.0
 
 
+@nb.njit(cache=True, inline="always")
+def _blend(A, j0, i0, j1, i1, w00, w01, w10, w11, k, a):
+    """A stored profile quantity ``A`` (nB, nR, K) at the bilinear weights of a path (azimuth
+    columns j0, j1, range rows i0, i1) and a fraction ``a`` of the way from node k to k + 1."""
+    at_k = w00 * A[j0, i0, k] + w01 * A[j0, i0 + 1, k] + w10 * A[j1, i1, k] + w11 * A[j1, i1 + 1, k]
+    k1 = k + 1
+    at_k1 = w00 * A[j0, i0, k1] + w01 * A[j0, i0 + 1, k1] + w10 * A[j1, i1, k1] + w11 * A[j1, i1 + 1, k1]
+    return (1.0 - a) * at_k + a * at_k1
+
+
 @nb.njit(parallel=True, cache=True)
 def _paths(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full_circle, dt, pos, vel, geo,
            n_valid, tof_out):
@@ -603,16 +613,9 @@ def _paths(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full
             while k < K - 2 and tau[k + 1] < s_:
                 k += 1
             a = min(max((s_ - tau[k]) / (tau[k + 1] - tau[k]), 0.0), 1.0)
-            k1 = k + 1
-            u = (1.0 - a) * (w00 * U[j0, i0, k] + w01 * U[j0, i0 + 1, k] + w10 * U[j1, i1, k]
-                             + w11 * U[j1, i1 + 1, k]) \
-                + a * (w00 * U[j0, i0, k1] + w01 * U[j0, i0 + 1, k1] + w10 * U[j1, i1, k1] + w11 * U[j1, i1 + 1, k1])
-            c = (1.0 - a) * (w00 * C[j0, i0, k] + w01 * C[j0, i0 + 1, k] + w10 * C[j1, i1, k]
-                             + w11 * C[j1, i1 + 1, k]) \
-                + a * (w00 * C[j0, i0, k1] + w01 * C[j0, i0 + 1, k1] + w10 * C[j1, i1, k1] + w11 * C[j1, i1 + 1, k1])
-            h = (1.0 - a) * (w00 * H[j0, i0, k] + w01 * H[j0, i0 + 1, k] + w10 * H[j1, i1, k]
-                             + w11 * H[j1, i1 + 1, k]) \
-                + a * (w00 * H[j0, i0, k1] + w01 * H[j0, i0 + 1, k1] + w10 * H[j1, i1, k1] + w11 * H[j1, i1 + 1, k1])
+            u = _blend(U, j0, i0, j1, i1, w00, w01, w10, w11, k, a)
+            c = _blend(C, j0, i0, j1, i1, w00, w01, w10, w11, k, a)
+            h = _blend(H, j0, i0, j1, i1, w00, w01, w10, w11, k, a)
             sg = u * R / R0
             cs, sn = np.cos(sg), np.sin(sg)
             cc, sc = np.cos(c / R0), np.sin(c / R0)
@@ -682,34 +685,33 @@ class Footprint:
         return thr & ok
 
 
-@dataclass(frozen=True)
-class _Cue:
-    """A sensor that may cue a system: its field of regard, Pd = 0.5 range for the missile's
-    RCS [m], scan period [s], the detections that confirm a track and the false-alarm
-    probability its detection probability is set by."""
-
-    system: int
-    field: visibility.FieldOfRegard
-    range_m: float
-    period_s: float
-    init_hits: int
-    pfa: float
-
-
-def _cues(world, missile, systems) -> list[_Cue]:
-    init_hits = world.scenario.tracking.init_hits
-    return [_Cue(systems.index(ps.system), visibility.FieldOfRegard.of(ps.radar),
-                 1e3 * float(ps.radar.spec.detection_range_km(missile.rcs_m2)), ps.radar.spec.scan_period_s,
-                 init_hits, float(ps.radar.spec.pfa))
-            for ps in world.sensors if ps.system in systems]
+def _cues(world, missile, systems) -> dict[int, tuple]:
+    """Per system (its index in ``systems``) that has radars, the radar arrays
+    :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths,
+    the sample step and ``init_hits``: scan period [s], SNR at Pd = 0.5, Pd = 0.5 range for
+    the missile's RCS [m], false-alarm probability, then the fields of regard."""
+    out = {}
+    for i, name in enumerate(systems):
+        radars = [ps.radar for ps in world.sensors if ps.system == name]
+        if not radars:
+            continue
+        fields = [visibility.FieldOfRegard.of(r) for r in radars]
+        out[i] = (np.array([r.spec.scan_period_s for r in radars], float),
+                  np.array([float(snr50(r.spec.pfa)) for r in radars]),
+                  np.array([1e3 * float(r.spec.detection_range_km(missile.rcs_m2)) for r in radars]),
+                  np.array([float(r.spec.pfa) for r in radars]),
+                  *(np.array([getattr(f, k) for f in fields], float)
+                    for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi")))
+    return out
 
 
-def _chunk(pos, vel, geo, n_valid, cues, n_sys, cue_fixed, bats, fans, bat_sys, doc: Doctrine):
+def _chunk(pos, vel, geo, n_valid, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys, doc: Doctrine):
     """Cue, per-battery reach and the engagement sequence for M sampled paths.
 
     ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
-    from launch (``n_valid`` real samples each), as fire control samples its predictions.
-    Returns ``cue`` (M,), ``can`` (M, B), ``p_int`` (M,), ``t_first`` (M,), ``h_first`` (M,).
+    from launch (``n_valid`` real samples each), as fire control samples its predictions;
+    ``cues`` per system its radars (:func:`_cues`), ``init_hits`` the detections that confirm
+    a track.  Returns ``cue`` (M,), ``can`` (M, B), ``p_int`` (M,), ``t_first`` (M,), ``h_first`` (M,).
     """
     M, J = pos.shape[:2]
     dt = PREDICT_DT
@@ -723,15 +725,8 @@ def _chunk(pos, vel, geo, n_valid, cues, n_sys, cue_fixed, bats, fans, bat_sys, 
     else:
         # the tracker confirms a system's track at its init_hits-th detection from any of the
         # system's radars: their expected detections, summed
-        for sys_ in sorted({cu.system for cu in cues}):
-            mine = [cu for cu in cues if cu.system == sys_]
-            f = [cu.field for cu in mine]
-            cue[:, sys_] = visibility.expected_confirmation_time(
-                pos, n_valid, dt, float(mine[0].init_hits), np.array([cu.period_s for cu in mine]),
-                np.array([float(snr50(cu.pfa)) for cu in mine]), np.array([cu.range_m for cu in mine]),
-                np.array([cu.pfa for cu in mine]), np.array([x.site for x in f]), np.array([x.trig for x in f]),
-                np.array([x.boresight for x in f]), np.array([x.half_fov for x in f]),
-                np.array([x.el_lo for x in f]), np.array([x.el_hi for x in f]))
+        for sys_, radars in cues.items():
+            cue[:, sys_] = visibility.expected_confirmation_time(pos, n_valid, dt, float(init_hits), *radars)
     B = len(bats)
     ready = np.stack([cue[:, bat_sys[b]] + bats[b].reaction_time for b in range(B)], axis=1) if B else \
         np.zeros((M, 0))
@@ -858,6 +853,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
             else None for b in bats]
     bat_sys = [systems.index(b.system) for b in bats]
     doc = compile_doctrine(world.scenario.doctrine)
+    init_hits = world.scenario.tracking.init_hits
     t_setup = time.perf_counter() - t0
     tables = _cached_profiles(sites, grid, model, n_ranges, bearing_step_deg)
     t_prof = time.perf_counter() - t0 - t_setup
@@ -887,8 +883,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 threatened[q] = n_valid > 0
                 if not threatened[q].any():
                     continue
-                cue[q], can[q], p[q], tf[q], hf[q] = _chunk(pos, vel, geo, n_valid, cues, len(systems), cue_delay_s, bats,
-                                                            fans, bat_sys, doc)
+                cue[q], can[q], p[q], tf[q], hf[q] = _chunk(pos, vel, geo, n_valid, cues, init_hits, len(systems),
+                                                            cue_delay_s, bats, fans, bat_sys, doc)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape

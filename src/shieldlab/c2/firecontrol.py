@@ -384,10 +384,11 @@ class FireControl:
                 self.next_check[c, n] = tick + _RECHECK * self.doc.planning_interval
         interval = self.doc.planning_interval
         floor = 1e-3 * max(float(np.max(self.asset_value, initial=0.0)), 1.0)
+        open_ = self.open()
         for c, due in runs.items():
             # threats of this run waiting for a launch planned at an earlier look hold their claim
             waiting = [n for (cc, n), opts in self._planned.items()
-                       if cc == c and n not in due and self.open()[c, n] and np.isnan(self.shot_at[c, n])
+                       if cc == c and n not in due and open_[c, n] and np.isnan(self.shot_at[c, n])
                        and (self.reason[c, n] == _WAITING).any() and any(o.intercept_time > tick for o in opts)]
             threats = due + waiting
             B, T = len(self.bats), len(threats)

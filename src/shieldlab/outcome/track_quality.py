@@ -142,15 +142,15 @@ def evaluate(tr: Tracks, truth: Trajectories, destroyed: np.ndarray, step_s: flo
     t_end = float(min(truth.t[-1], tr.t[-1]))
     t = t0 + step_s * np.arange(max(int(np.floor((t_end - t0) / step_s)) + 1, 0))
     k = np.searchsorted(tr.t, t, side="right") - 1
+    kk = np.maximum(k, 0)
     gone = np.where(np.isfinite(destroyed), destroyed, np.inf)
     flying = in_flight(truth, t) & (t < gone[..., None])  # (C, N, E)
     # each track is compared with the truth at its own update time: the estimation error,
     # without the staleness of a slow radar's last update
-    pos_true, vel_true = state_at(truth, tr.t[np.maximum(k, 0)])  # (C, N, E, 3)
+    pos_true, vel_true = state_at(truth, tr.t[kk])  # (C, N, E, 3)
     # the engine ends a destroyed threat's reports at the intercept (what fire control sees);
     # the tracks record was built before the fight, on every report: cut it there too
     present = _present(tr, k) & (t < gone[..., None])  # (C, N, E)
-    kk = np.maximum(k, 0)
     x = tr.x[:, :, kk]  # (C, N, E, 6)
     E = t.size
     g = np.full(C, np.nan)
