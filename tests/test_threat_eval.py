@@ -375,3 +375,57 @@ def test_ncx2_cdf_shortcut_is_scipys_to_the_bit():
     x = 10.0 ** rng.uniform(-6, 4, 20000)
     nc = np.where(rng.random(20000) < 0.1, 0.0, 10.0 ** rng.uniform(-6, 5, 20000))
     assert np.array_equal(_ncx2_cdf_2dof(x, nc), ncx2.cdf(x, 2, nc))
+
+
+def _random_tracks(rng, M, lat=(-1.2, 1.2), lon=(-np.pi, np.pi)):
+    """Track-like rows: states 50-1,500 km up at 0.5-7 km/s, covariances from 10 m / 1 m/s to
+    5 km / 100 m/s, a second state up to 12 s earlier, some missing.  (Far larger, strongly
+    correlated covariances make the ground error's 2x2 determinant lose digits to
+    cancellation, and the two summation orders then part in the 4th digit.)"""
+    lat, lon = rng.uniform(*lat, M), rng.uniform(*lon, M)
+    r = earth.geodetic_to_ecef(lat, lon, rng.uniform(50e3, 1500e3, M))
+    v = rng.normal(size=(M, 3))
+    v *= (rng.uniform(500.0, 7000.0, M) / np.linalg.norm(v, axis=1))[:, None]
+    x = np.concatenate([r, v], axis=1)
+    dt = rng.uniform(-1.0, 12.0, M)  # some not after the other
+    then = x - dt[:, None] * np.concatenate([v, rng.normal(0.0, 30.0, (M, 3))], axis=1)
+    then[rng.random(M) < 0.2] = np.nan  # young tracks
+
+    def cov():  # position and velocity errors each in a random orientation, correlated 0.5
+        Q = np.zeros((M, 6, 6))
+        Q[:, :3, :3] = Q[:, 3:, 3:] = np.linalg.qr(rng.normal(size=(M, 3, 3)))[0]
+        s = np.concatenate([10 ** rng.uniform(1, 3.7, (M, 3)), 10 ** rng.uniform(0, 2, (M, 3))], axis=1)
+        C = np.eye(6) + 0.5 * (np.eye(6, k=3) + np.eye(6, k=-3))
+        return Q @ (s[:, :, None] * C * s[:, None, :]) @ np.swapaxes(Q, 1, 2)
+
+    return x, cov(), then, cov(), dt
+
+
+def test_compiled_thrust_test_equals_its_numpy_reference():
+    rng = np.random.default_rng(7)
+    args = _random_tracks(rng, 2000)
+    b1, a1 = te.thrusting(*args)
+    b0, a0 = te._thrusting_numpy(*args)
+    assert 0.1 < b1.mean() < 0.9  # both kinds of row are exercised
+    assert np.array_equal(b1, b0)
+    np.testing.assert_allclose(a1, a0, rtol=1e-12, atol=1e-12)
+
+
+def test_compiled_impact_probability_equals_its_numpy_reference():
+    rng = np.random.default_rng(8)
+    # tracks over the region their impacts and the assets lie in
+    x, P, _, _, _ = _random_tracks(rng, 2000, lat=(0.4, 1.1), lon=(-0.1, 0.9))
+    lat, lon = rng.uniform(0.5, 1.0, 2000), rng.uniform(0.0, 0.8, 2000)
+    impact = earth.geodetic_to_ecef(lat, lon, 0.0)
+    enu = np.stack([rng.uniform(-3e3, 3e3, 2000), rng.uniform(-3e3, 3e3, 2000), -rng.uniform(300.0, 4e3, 2000)], 1)
+    vel = np.einsum("mji,mj->mi", earth.enu_matrix(lat, lon), enu)  # descending at the impact
+    dt = rng.uniform(0.0, 900.0, 2000)
+    impact[:50] = np.nan  # never lands
+    dt[50:60] = np.inf
+    assets = (np.array([0.7, 0.75]), np.array([0.4, 0.45]), np.array([25e3, 300e3]))
+    p1, s1, d1 = te.impact_probability(P, x[:, :3], impact, vel, dt, *assets)
+    p0, s0, d0 = te._impact_probability_numpy(P, x[:, :3], impact, vel, dt, *assets)
+    assert (p0 > 0.01).sum() > 50 and (p0 < 0.99).sum() > 50
+    np.testing.assert_allclose(s1, s0, rtol=1e-9)
+    np.testing.assert_allclose(p1, p0, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(d1, d0)

@@ -155,6 +155,7 @@ class FireControl:
         self.holds: list[tuple] = []
         self.tick = np.nan
         self._planned: dict[tuple[int, int], list[Option]] = {}  # latest options of each threat (assignment)
+        self._last_detection: dict = {}  # per track source: threat_eval.last_detection of its n_hits
 
     # ------------------------------------------------------------------ cooperation
     def learn(self, c: int, n: int, known_at: float, until: float) -> None:
@@ -191,9 +192,12 @@ class FireControl:
         # threats ranked by the value at stake, then by their earliest possible intercept: where
         # rounds run short the most valuable go first (magazines are per run, so only the order
         # within a run matters); a battery that has run dry passes the threat on
-        order = sorted(zip(*np.nonzero(due)),
-                       key=lambda cn: (-self.stake[cn],
-                                       min((o.intercept_time for o in options.get(cn, ())), default=np.inf)))
+        dc, dn = np.nonzero(due)
+        first = [min((o.intercept_time for o in options[cn]), default=np.inf) if cn in options else np.inf
+                 for cn in zip(dc.tolist(), dn.tolist())]
+        # (lexsort is stable, as sorted() is: ties keep the row order)
+        rank = np.lexsort((np.array(first, float), -self.stake[dc, dn]))
+        order = list(zip(dc[rank].tolist(), dn[rank].tolist()))
         if self.doc.assignment == "earliest":
             for c, n in order:
                 s = self._allocate(int(c), int(n), sorted(options.get((c, n), ()), key=lambda o: (o.intercept_time,
@@ -272,28 +276,29 @@ class FireControl:
         pos, vel, ev = coast(x, PREDICT_DT, J)
         boost = np.zeros(cs.size, bool)
         if not doc.engage_all and self.asset_lat.size:
-            threat_ok, boost = self._evaluate(tr, k, cs, ns, x, P, pos, vel, ev, t_track)
+            threat_ok, boost = self._evaluate(key, tr, k, cs, ns, x, P, pos, vel, ev, t_track)
         else:
             threat_ok = np.ones(cs.size, bool)
         impact_t = t_track + ev[:, 4]
         # the decision log judges only looks at a track that still says the threat flies
         live = (impact_t > tick) & (earth.ecef_to_geodetic(x[:, :3])[2] > 0.0)
         self.last_look[cs[live], ns[live]] = tick
-        plat, plon, alt = earth.ecef_to_geodetic(pos)
         in_sector = np.ones(cs.size, bool)
         if self.sector is not None:
+            plat, plon, _ = earth.ecef_to_geodetic(pos)
             in_sector = shapely.contains_xy(self.sector, plon, plat).any(axis=1)
         t_int = t_track + jt  # (J,)
+        # the predicted points an intercept may be planned at (the same for every battery), and
+        # where they are over the ground: intercept_window reads the time to reach nowhere else
+        allowed = (t_int < impact_t[:, None]) & (t_int > tick) & (threat_ok & in_sector)[:, None]
+        a_lat, a_lon, a_alt = earth.ecef_to_geodetic(pos[allowed])
         for b, bat in enumerate(self.bats):
             if self.plan[b] != key:
                 continue
             fan = self.fans[b]
-            allowed = (t_int < impact_t[:, None]) & (t_int > tick) & (threat_ok & in_sector)[:, None]
-            # time to reach (inf outside the envelope or the fan), only where a window may be:
-            # intercept_window reads it nowhere else
+            # time to reach (inf outside the envelope or the fan)
             tau = np.full(allowed.shape, np.inf)
-            tau[allowed] = fan.time_to(earth.great_circle_distance(bat.site.lat, bat.site.lon, plat[allowed],
-                                                                   plon[allowed]), alt[allowed])
+            tau[allowed] = fan.time_to(earth.great_circle_distance(bat.site.lat, bat.site.lon, a_lat, a_lon), a_alt)
             w = intercept_window(t_int, pos, vel, fan_time(fan, bat.site.lat, bat.site.lon),
                                  np.full(cs.size, tick + bat.reaction_time), allowed, latest=bool(boost.any()),
                                  tau=tau)
@@ -323,7 +328,7 @@ class FireControl:
                     float(t_first[m]), b, float(l_first[m]), pi[j], float(closing[j]), float(crossing[j]),
                     float(pk[j]), float(sig[j]), bool(boost[m]), float(hold[m])))
 
-    def _evaluate(self, tr, k, cs, ns, x, P, pos, vel, ev, t_track):
+    def _evaluate(self, key, tr, k, cs, ns, x, P, pos, vel, ev, t_track):
         """Threat evaluation of rows on one source at update ``k``: which threaten a defended
         asset, and which may still be boosting (their predictions, in ``pos``, ``vel``, ``ev``,
         are replaced by the corridor path to the threatened asset)."""
@@ -342,7 +347,9 @@ class FireControl:
         # a track that may still be under thrust: judge it by its impact corridor, and plan on
         # the path that lands nearest the asset it threatens, from its last state backed by a
         # detection
-        k_now, k_then = threat_eval.observed_pair(tr.t, tr.n_hits[cs, ns], k)
+        if key not in self._last_detection:
+            self._last_detection[key] = threat_eval.last_detection(tr.n_hits)
+        k_now, k_then = threat_eval.observed_pair(tr.t, None, k, last=self._last_detection[key][cs, ns, :k + 1])
         kn, kt = np.maximum(k_now, 0), np.maximum(k_then, 0)
         seen = tr.x[cs, ns, kn]
         then = np.where((k_then >= 0)[:, None], tr.x[cs, ns, kt], np.nan)

@@ -58,6 +58,7 @@ from dataclasses import replace
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.c2 import evaluation_kernel
 from shieldlab.flyout import kepler, kernel
 from shieldlab.flyout.integrate import EarthModel, run
 from shieldlab.flyout.vehicle import Vehicle, ballistic_vehicle
@@ -95,6 +96,17 @@ _COAST_MARGIN_FRAC = 0.01
 
 def thrusting(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: np.ndarray,
               dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each track shows thrust (M,), and its thrust acceleration [m/s^2] (M,): what
+    :func:`_thrusting_numpy` computes (see there), compiled row by row
+    (:func:`shieldlab.c2.evaluation_kernel.thrusting_rows`)."""
+    f = lambda a: np.ascontiguousarray(a, float)  # noqa: E731
+    return evaluation_kernel.thrusting_rows(f(x_now), f(P_now), f(x_then), f(P_then),
+                                            f(np.broadcast_to(dt, (np.shape(x_now)[0],))), SIGMAS, ACCEL_MIN,
+                                            *ACCEL_RANGE)
+
+
+def _thrusting_numpy(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: np.ndarray,
+                     dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whether each track shows thrust (M,), and its thrust acceleration [m/s^2]
     clipped to :data:`ACCEL_RANGE` (M,), from its states ``x_now`` and ``x_then`` (M, 6)
     ``dt`` (M,) seconds apart [ECEF m, m/s] and their covariances (M, 6, 6).
@@ -192,6 +204,28 @@ def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarra
                        dt: np.ndarray, asset_lat: np.ndarray, asset_lon: np.ndarray,
                        asset_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Probability (M, A) that each of M predicted impacts lands inside each of A assets, with
+    the circularised 1-sigma ground error (M,) [m] and the distances (M, A) [m] it used:
+    what :func:`_impact_probability_numpy` computes (see there for the model), its ground
+    error compiled row by row (:func:`shieldlab.c2.evaluation_kernel.ground_sigma_rows`)."""
+    f = lambda a: np.ascontiguousarray(a, float)  # noqa: E731
+    sigma, lat, lon, ok = evaluation_kernel.ground_sigma_rows(f(P), f(r_track), f(impact_pos), f(impact_vel),
+                                                              f(np.broadcast_to(dt, (np.shape(P)[0],))))
+    return _hit_probability(sigma, lat, lon, ok, asset_lat, asset_lon, asset_r)
+
+
+def _hit_probability(sigma, lat, lon, ok, asset_lat, asset_lon, asset_r):
+    """The second half of :func:`impact_probability`: from the ground error and the impact
+    point to the probability of landing within each asset's radius."""
+    d = earth.great_circle_distance(lat[:, None], lon[:, None], np.asarray(asset_lat), np.asarray(asset_lon))
+    R = np.asarray(asset_r, float)[None, :]
+    p = _ncx2_cdf_2dof((R / sigma[:, None]) ** 2, (d / sigma[:, None]) ** 2)
+    return np.where(ok[:, None], p, 0.0), np.where(ok, sigma, np.inf), np.where(ok[:, None], d, np.inf)
+
+
+def _impact_probability_numpy(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarray, impact_vel: np.ndarray,
+                              dt: np.ndarray, asset_lat: np.ndarray, asset_lon: np.ndarray,
+                              asset_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability (M, A) that each of M predicted impacts lands inside each of A assets, with
     the circularised 1-sigma ground error (M,) [m] and the distances (M, A) [m] it used.
 
     ``P`` (M, 6, 6) track covariance at ``r_track`` (M, 3); ``impact_pos``, ``impact_vel``
@@ -224,26 +258,33 @@ def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarra
     H = H @ E
     Sg = H @ Pp @ np.swapaxes(H, -1, -2)
     sigma = np.maximum(np.sqrt(np.sqrt(np.maximum(np.linalg.det(Sg), 0.0))), 1.0)  # m; >= 1 m
-    d = earth.great_circle_distance(lat[:, None], lon[:, None], np.asarray(asset_lat), np.asarray(asset_lon))
-    R = np.asarray(asset_r, float)[None, :]
-    p = _ncx2_cdf_2dof((R / sigma[:, None]) ** 2, (d / sigma[:, None]) ** 2)
-    return np.where(ok[:, None], p, 0.0), np.where(ok, sigma, np.inf), np.where(ok[:, None], d, np.inf)
+    return _hit_probability(sigma, lat, lon, ok, asset_lat, asset_lon, asset_r)
 
 
-def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S):
+def last_detection(n_hits: np.ndarray) -> np.ndarray:
+    """Per update, the index of the last update at or before it that assimilated a detection
+    (-1 before the first): ``n_hits`` (..., K) detections assimilated so far -> (..., K).
+    Computed once for a whole track history; :func:`observed_pair` reads it."""
+    nh = np.asarray(n_hits)
+    new = np.concatenate([nh[..., :1] > 0, np.diff(nh, axis=-1) > 0], axis=-1)
+    return np.maximum.accumulate(np.where(new, np.arange(nh.shape[-1]), -1), axis=-1)
+
+
+def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S,
+                  last: np.ndarray | None = None):
     """Indices of the track states to judge thrust by: the last update at or before ``t[k]``
     that assimilated a detection, and the last such update at least ``window_s`` before it.
 
     Between detections a track's state is its own ballistic prediction, which shows no
     thrust whatever the threat does: only states backed by detections may be compared.
-    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far.  Returns
-    ``(k_now (M,), k_then (M,))``, -1 where there is none."""
-    nh = n_hits[:, :k + 1]
-    new = np.concatenate([nh[:, :1] > 0, np.diff(nh, axis=1) > 0], axis=1)
-    last = np.maximum.accumulate(np.where(new, np.arange(k + 1), -1), axis=1)
+    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far (or, instead,
+    ``last`` (M, K): their :func:`last_detection`, which fire control computes once per
+    track source).  Returns ``(k_now (M,), k_then (M,))``, -1 where there is none."""
+    if last is None:
+        last = last_detection(np.asarray(n_hits)[:, :k + 1])
     k_now = last[:, k]
     j = np.searchsorted(t, t[np.maximum(k_now, 0)] - window_s, side="right") - 1
-    k_then = np.where((j >= 0) & (k_now >= 0), last[np.arange(nh.shape[0]), np.clip(j, 0, k)], -1)
+    k_then = np.where((j >= 0) & (k_now >= 0), last[np.arange(last.shape[0]), np.clip(j, 0, k)], -1)
     return k_now, k_then
 
 
