@@ -429,3 +429,21 @@ def test_compiled_impact_probability_equals_its_numpy_reference():
     np.testing.assert_allclose(s1, s0, rtol=1e-9)
     np.testing.assert_allclose(p1, p0, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(d1, d0)
+
+
+def test_compiled_corridor_distance_equals_its_numpy_reference():
+    rng = np.random.default_rng(9)
+    M, K = 300, 12
+    # wandering polylines over Europe, some vertices missing, some segments degenerate
+    lat = np.radians(45.0) + np.cumsum(rng.normal(0.0, 0.02, (M, K)), axis=1)
+    lon = np.radians(20.0) + np.cumsum(rng.normal(0.01, 0.02, (M, K)), axis=1)
+    pts = earth.geodetic_to_ecef(lat, lon, 0.0)
+    pts[rng.random((M, K)) < 0.1] = np.nan
+    pts[:5, 3] = pts[:5, 2]  # a repeated vertex
+    pts[5:8] = np.nan  # no vertex at all
+    a_lat, a_lon = np.radians([44.0, 45.5, 47.0, 50.0]), np.radians([19.0, 21.0, 23.0, 10.0])
+    d1, w1 = te.corridor_distance(pts, a_lat, a_lon)
+    d0, w0 = te._corridor_distance_numpy(pts, a_lat, a_lon)
+    assert np.isinf(d0[5:8]).all() and np.isfinite(d0[8:]).all()
+    np.testing.assert_allclose(d1, d0, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(w1, w0, rtol=0, atol=1e-9)

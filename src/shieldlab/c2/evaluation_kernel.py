@@ -159,3 +159,75 @@ def ground_sigma_rows(P, r_track, impact_pos, impact_vel, dt):
         det = S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]
         sigma[m] = max(math.sqrt(math.sqrt(max(det, 0.0))), 1.0)
     return sigma, lat, lon, ok
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _angle(ax, ay, az, bx, by, bz):
+    """The angle between two vectors, as atan2(|a x b|, a . b)."""
+    cx, cy, cz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+    return math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), ax * bx + ay * by + az * bz)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def corridor_distance_rows(U, fin, P, R):
+    """:func:`shieldlab.c2.threat_eval.corridor_distance` from the unit vectors ``U`` (M, K, 3)
+    of the polylines' vertices (``fin`` (M, K): the vertex exists) to the assets' unit
+    vectors ``P`` (A, 3), on the sphere of radius ``R`` [m]: ``(distance (M, A), where (M, A))``.
+    The same tests in the same order as there, one (row, asset) at a time; ties go to the
+    first vertex or segment, as numpy's argmax and argmin give them."""
+    M, K = fin.shape
+    A = P.shape[0]
+    best = np.empty((M, A))
+    where = np.empty((M, A))
+    for m in range(M):
+        for a in range(A):
+            px, py, pz = P[a, 0], P[a, 1], P[a, 2]
+            kv, cb = 0, -np.inf
+            for k in range(K):
+                if fin[m, k]:
+                    c = min(max(U[m, k, 0] * px + U[m, k, 1] * py + U[m, k, 2] * pz, -1.0), 1.0)
+                    if c > cb:
+                        kv, cb = k, c
+            b = R * math.acos(max(cb, -1.0)) if math.isfinite(cb) else np.inf
+            w = float(kv)
+            ks, sk = 0, np.inf
+            sx_best = 0.0
+            nbx, nby, nbz = 0.0, 0.0, 0.0
+            for k in range(K - 1):
+                ax, ay, az = U[m, k, 0], U[m, k, 1], U[m, k, 2]
+                bx, by, bz = U[m, k + 1, 0], U[m, k + 1, 1], U[m, k + 1, 2]
+                nx, ny, nz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+                nn = math.sqrt(nx * nx + ny * ny + nz * nz)
+                inv = 1.0 / max(nn, 1e-15)
+                nx, ny, nz = nx * inv, ny * inv, nz * inv
+                sin_x = nx * px + ny * py + nz * pz
+                fx, fy, fz = px - sin_x * nx, py - sin_x * ny, pz - sin_x * nz
+                fn = math.sqrt(fx * fx + fy * fy + fz * fz)
+                tx, ty, tz = ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax
+                sx, sy, sz = by * nz - bz * ny, bz * nx - bx * nz, bx * ny - by * nx
+                tol = 1e-9 * fn
+                between = (tx * fx + ty * fy + tz * fz >= -tol) and (sx * fx + sy * fy + sz * fz >= -tol)
+                if fin[m, k] and fin[m, k + 1] and between and nn > 1e-12:
+                    off = abs(sin_x)
+                    if off < sk:
+                        ks, sk, sx_best = k, off, sin_x
+                        nbx, nby, nbz = nx, ny, nz
+            if K > 1:
+                dk = R * math.asin(min(max(sk, 0.0), 1.0)) if math.isfinite(sk) else np.inf
+                # the fraction of segment ks to the foot: the angle A-foot over the angle A-B
+                ax, ay, az = U[m, ks, 0], U[m, ks, 1], U[m, ks, 2]
+                bx, by, bz = U[m, ks + 1, 0], U[m, ks + 1, 1], U[m, ks + 1, 2]
+                if not math.isfinite(sk):  # no segment: numpy still takes segment 0's normal
+                    nx, ny, nz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+                    inv = 1.0 / max(math.sqrt(nx * nx + ny * ny + nz * nz), 1e-15)
+                    nbx, nby, nbz = nx * inv, ny * inv, nz * inv
+                    sx_best = nbx * px + nby * py + nbz * pz
+                fx, fy, fz = px - sx_best * nbx, py - sx_best * nby, pz - sx_best * nbz
+                fn = max(math.sqrt(fx * fx + fy * fy + fz * fz), 1e-15)
+                fx, fy, fz = fx / fn, fy / fn, fz / fn
+                fk = _angle(ax, ay, az, fx, fy, fz) / max(_angle(ax, ay, az, bx, by, bz), 1e-15)
+                if dk < b:
+                    b, w = dk, ks + fk
+            best[m, a] = b
+            where[m, a] = w
+    return best, where

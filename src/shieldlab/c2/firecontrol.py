@@ -73,6 +73,7 @@ _RECHECK = 4  # planning intervals before an unengageable threat is looked at ag
 _R = {name: i for i, name in enumerate(REASONS)}
 _BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"], _R["kept-for-higher-value"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
+_IS_BLOCKING = np.isin(np.arange(len(REASONS) + 2), _BLOCKING)  # by state (the negative ones from the end)
 
 
 def intercept_point_sigma(P: np.ndarray, r_track: np.ndarray, r_int: np.ndarray, dt: np.ndarray) -> np.ndarray:
@@ -155,6 +156,7 @@ class FireControl:
         self.holds: list[tuple] = []
         self.tick = np.nan
         self._planned: dict[tuple[int, int], list[Option]] = {}  # latest options of each threat (assignment)
+        self._most_kept = (N - 1) * np.array([b.salvo for b in self.bats], int)  # what _kept can at most say
         self._last_detection: dict = {}  # per track source: threat_eval.last_detection of its n_hits
 
     # ------------------------------------------------------------------ cooperation
@@ -308,7 +310,7 @@ class FireControl:
             why = np.where(~in_sector, _R["outside-sector"],
                            np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"]))
             # ... unless the threat has left the node's sector: then that is why
-            self.reason[cs[live], ns[live], b] = np.where(np.isin(was, _BLOCKING) & in_sector[live], was, why[live])
+            self.reason[cs[live], ns[live], b] = np.where(_IS_BLOCKING[was] & in_sector[live], was, why[live])
             self.reason[cs[found], ns[found], b] = _WAITING
             if found.size == 0:
                 continue
@@ -333,7 +335,7 @@ class FireControl:
         asset, and which may still be boosting (their predictions, in ``pos``, ``vel``, ``ev``,
         are replaced by the corridor path to the threatened asset)."""
         J = pos.shape[1]
-        j_imp = np.clip(np.floor(np.nan_to_num(ev[:, 4], posinf=0.0) / PREDICT_DT).astype(int), 0, J - 1)
+        j_imp = np.clip(np.floor(np.where(np.isfinite(ev[:, 4]), ev[:, 4], 0.0) / PREDICT_DT).astype(int), 0, J - 1)
         p_hit, sig_g, d_a = threat_eval.impact_probability(
             P, x[:, :3], ev[:, 5:8], vel[np.arange(cs.size), j_imp], ev[:, 4], self.asset_lat, self.asset_lon,
             self.asset_r)
@@ -349,7 +351,7 @@ class FireControl:
         # detection
         if key not in self._last_detection:
             self._last_detection[key] = threat_eval.last_detection(tr.n_hits)
-        k_now, k_then = threat_eval.observed_pair(tr.t, None, k, last=self._last_detection[key][cs, ns, :k + 1])
+        k_now, k_then = threat_eval.observed_pair(tr.t, None, k, last=self._last_detection[key], rows=(cs, ns))
         kn, kt = np.maximum(k_now, 0), np.maximum(k_then, 0)
         seen = tr.x[cs, ns, kn]
         then = np.where((k_then >= 0)[:, None], tr.x[cs, ns, kt], np.nan)
@@ -441,7 +443,8 @@ class FireControl:
             b = o.battery
             if self.magazine[c, b] <= self.reserve[b]:
                 self.reason[c, n, b] = _R["magazine-empty"]
-            elif keep and self.magazine[c, b] - self.reserve[b] <= self._kept(c, n, b):
+            elif keep and self.magazine[c, b] - self.reserve[b] <= self._most_kept[b] \
+                    and self.magazine[c, b] - self.reserve[b] <= self._kept(c, n, b):
                 # ... nor those it keeps for threats with more value at stake that it can also reach
                 self.reason[c, n, b] = _R["kept-for-higher-value"]
             else:

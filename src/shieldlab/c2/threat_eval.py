@@ -271,20 +271,22 @@ def last_detection(n_hits: np.ndarray) -> np.ndarray:
 
 
 def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S,
-                  last: np.ndarray | None = None):
+                  last: np.ndarray | None = None, rows: tuple | None = None):
     """Indices of the track states to judge thrust by: the last update at or before ``t[k]``
     that assimilated a detection, and the last such update at least ``window_s`` before it.
 
     Between detections a track's state is its own ballistic prediction, which shows no
     thrust whatever the threat does: only states backed by detections may be compared.
-    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far (or, instead,
-    ``last`` (M, K): their :func:`last_detection`, which fire control computes once per
-    track source).  Returns ``(k_now (M,), k_then (M,))``, -1 where there is none."""
+    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far; or, instead,
+    their :func:`last_detection` ``last`` (..., K), which fire control computes once per
+    track source, with ``rows`` the index tuple of the M rows in its leading axes.
+    Returns ``(k_now (M,), k_then (M,))``, -1 where there is none."""
     if last is None:
         last = last_detection(np.asarray(n_hits)[:, :k + 1])
-    k_now = last[:, k]
+        rows = (np.arange(last.shape[0]),)
+    k_now = last[rows + (k,)]
     j = np.searchsorted(t, t[np.maximum(k_now, 0)] - window_s, side="right") - 1
-    k_then = np.where((j >= 0) & (k_now >= 0), last[np.arange(last.shape[0]), np.clip(j, 0, k)], -1)
+    k_then = np.where((j >= 0) & (k_now >= 0), last[rows + (np.clip(j, 0, k),)], -1)
     return k_now, k_then
 
 
@@ -378,6 +380,18 @@ def _impacts_numerical(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, horiz
 
 
 def corridor_distance(points: np.ndarray, asset_lat, asset_lon) -> tuple[np.ndarray, np.ndarray]:
+    """Great-circle distance [m] from each asset to the polyline of impact points, and where
+    along it the nearest point lies: what :func:`_corridor_distance_numpy` computes (see
+    there), compiled (:func:`shieldlab.c2.evaluation_kernel.corridor_distance_rows`)."""
+    points = np.asarray(points, float)
+    lat, lon, _ = earth.ecef_to_geodetic(np.nan_to_num(points, nan=earth.WGS84_A))
+    U = np.ascontiguousarray(earth.unit_vector(lat, lon))
+    fin = np.isfinite(points).all(axis=-1)
+    P = np.ascontiguousarray(earth.unit_vector(asset_lat, asset_lon).reshape(-1, 3))
+    return evaluation_kernel.corridor_distance_rows(U, fin, P, earth.R_EARTH_MEAN)
+
+
+def _corridor_distance_numpy(points: np.ndarray, asset_lat, asset_lon) -> tuple[np.ndarray, np.ndarray]:
     """Great-circle distance [m] from each asset to the polyline of impact points.
 
     ``points`` (M, K, 3) ECEF (nan vertices are skipped with their segments); assets (A,)
