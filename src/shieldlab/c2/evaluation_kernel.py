@@ -29,58 +29,97 @@ def thrusting_rows(x_now, P_now, x_then, P_then, dt, sigmas, accel_min, accel_lo
     M = x_now.shape[0]
     boost = np.zeros(M, np.bool_)
     accel = np.empty(M)
-    xt = np.empty(6)
     for m in range(M):
-        ok = dt[m] > 0.0
-        for i in range(6):
-            ok = ok and math.isfinite(x_then[m, i])
-        dts = dt[m] if ok else 1.0
-        for i in range(6):
-            xt[i] = x_then[m, i] if ok else x_now[m, i]
-        rx, ry, rz = 0.5 * (x_now[m, 0] + xt[0]), 0.5 * (x_now[m, 1] + xt[1]), 0.5 * (x_now[m, 2] + xt[2])
-        vx, vy, vz = 0.5 * (x_now[m, 3] + xt[3]), 0.5 * (x_now[m, 4] + xt[4]), 0.5 * (x_now[m, 5] + xt[5])
-        # gravity with J2 (earth.gravity) plus the rotating-frame terms
-        r2 = rx * rx + ry * ry + rz * rz
-        inv_r2 = 1.0 / r2
-        inv_r3 = inv_r2 / math.sqrt(r2)
-        z2 = rz * rz * inv_r2
-        c = 1.5 * _J2 * _A * _A * inv_r2
-        fxy = -_GM * inv_r3 * (1.0 + c * (1.0 - 5.0 * z2))
-        fz = -_GM * inv_r3 * (1.0 + c * (3.0 - 5.0 * z2))
-        gx = fxy * rx + (2.0 * _W * vy + _W * _W * rx)
-        gy = fxy * ry + (-2.0 * _W * vx + _W * _W * ry)
-        gz = fz * rz + 0.0
-        ax = (x_now[m, 3] - xt[3]) / dts - gx
-        ay = (x_now[m, 4] - xt[4]) / dts - gy
-        az = (x_now[m, 5] - xt[5]) / dts - gz
-        nv = max(math.sqrt(vx * vx + vy * vy + vz * vz), 1e-9)
-        u = (vx / nv, vy / nv, vz / nv)
-        along = (ax * u[0] + ay * u[1] + az * u[2]) if ok else 0.0
-        var = 0.0
-        var2 = 0.0
-        for i in range(3):
-            for j in range(3):
-                var += u[i] * P_now[m, 3 + i, 3 + j] * u[j]
-                var2 += u[i] * (P_then[m, 3 + i, 3 + j] if ok else P_now[m, 3 + i, 3 + j]) * u[j]
-        sig = math.sqrt(max(var + var2, 0.0)) / dts
-        nr = math.sqrt(x_now[m, 0] * x_now[m, 0] + x_now[m, 1] * x_now[m, 1] + x_now[m, 2] * x_now[m, 2])
-        up = (x_now[m, 0] / nr, x_now[m, 1] / nr, x_now[m, 2] / nr)
-        v_up = x_now[m, 3] * up[0] + x_now[m, 4] * up[1] + x_now[m, 5] * up[2]
-        vv = 0.0
-        for i in range(3):
-            for j in range(3):
-                vv += up[i] * P_now[m, 3 + i, 3 + j] * up[j]
-        descending = v_up < -sigmas * math.sqrt(max(vv, 0.0))
-        young = (not ok) and (not descending)
-        boost[m] = young or (along > max(accel_min, sigmas * sig))
-        accel[m] = min(max(along, accel_lo), accel_hi)
+        boost[m], accel[m] = _thrust_row(x_now[m], P_now[m], x_then[m], P_then[m], dt[m], sigmas, accel_min,
+                                         accel_lo, accel_hi)
     return boost, accel
 
 
 @nb.njit(cache=True, error_model="numpy")
-def ground_sigma_rows(P, r_track, impact_pos, impact_vel, dt):
-    """The circularised 1-sigma ground error [m] of each predicted impact (M,), and the
-    impact's geodetic latitude and longitude [rad]: the first half of
+def boost_test_rows(t, last, X, P, cs, ns, k, window_s, sigmas, accel_min, accel_lo, accel_hi):
+    """The thrust test of track rows ``(cs, ns)`` (M,) at update ``k``, read from the whole
+    track arrays: ``X`` (C, N, K, 6), ``P`` (C, N, K, 6, 6), update times ``t`` (K,) and
+    ``last`` (C, N, K), :func:`shieldlab.c2.threat_eval.last_detection` of the track's
+    detections.  The states compared are those of
+    :func:`shieldlab.c2.threat_eval.observed_pair`, the test that of
+    :func:`shieldlab.c2.threat_eval.thrusting`; a row with no detection yet is not boosting.
+    Returns ``(boost (M,), accel (M,), k_now (M,))``."""
+    M = cs.size
+    boost = np.zeros(M, np.bool_)
+    accel = np.empty(M)
+    k_now = np.empty(M, np.int64)
+    nan_state = np.full(6, np.nan)
+    for m in range(M):
+        c, n = cs[m], ns[m]
+        kn = last[c, n, k]
+        kt = -1
+        if kn >= 0:
+            j = np.searchsorted(t, t[kn] - window_s, side="right") - 1
+            if j >= 0:
+                kt = last[c, n, min(max(j, 0), k)]
+        k_now[m] = kn
+        a, b = max(kn, 0), max(kt, 0)
+        then = X[c, n, b] if kt >= 0 else nan_state
+        boost[m], accel[m] = _thrust_row(X[c, n, a], P[c, n, a], then, P[c, n, b], t[a] - t[b], sigmas,
+                                         accel_min, accel_lo, accel_hi)
+        boost[m] = boost[m] and kn >= 0
+    return boost, accel, k_now
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _thrust_row(x_now, P_now, x_then, P_then, dt, sigmas, accel_min, accel_lo, accel_hi):
+    """The thrust test of one track: ``(boost, accel)`` (see ``thrusting``)."""
+    ok = dt > 0.0
+    for i in range(6):
+        ok = ok and math.isfinite(x_then[i])
+    dts = dt if ok else 1.0
+    xt = x_then if ok else x_now
+    Pt = P_then if ok else P_now
+    rx, ry, rz = 0.5 * (x_now[0] + xt[0]), 0.5 * (x_now[1] + xt[1]), 0.5 * (x_now[2] + xt[2])
+    vx, vy, vz = 0.5 * (x_now[3] + xt[3]), 0.5 * (x_now[4] + xt[4]), 0.5 * (x_now[5] + xt[5])
+    # gravity with J2 (earth.gravity) plus the rotating-frame terms
+    r2 = rx * rx + ry * ry + rz * rz
+    inv_r2 = 1.0 / r2
+    inv_r3 = inv_r2 / math.sqrt(r2)
+    z2 = rz * rz * inv_r2
+    c = 1.5 * _J2 * _A * _A * inv_r2
+    fxy = -_GM * inv_r3 * (1.0 + c * (1.0 - 5.0 * z2))
+    fz = -_GM * inv_r3 * (1.0 + c * (3.0 - 5.0 * z2))
+    gx = fxy * rx + (2.0 * _W * vy + _W * _W * rx)
+    gy = fxy * ry + (-2.0 * _W * vx + _W * _W * ry)
+    gz = fz * rz + 0.0
+    ax = (x_now[3] - xt[3]) / dts - gx
+    ay = (x_now[4] - xt[4]) / dts - gy
+    az = (x_now[5] - xt[5]) / dts - gz
+    nv = max(math.sqrt(vx * vx + vy * vy + vz * vz), 1e-9)
+    u0, u1, u2 = vx / nv, vy / nv, vz / nv
+    along = (ax * u0 + ay * u1 + az * u2) if ok else 0.0
+    var = _quad(P_now, u0, u1, u2) + _quad(Pt, u0, u1, u2)
+    sig = math.sqrt(max(var, 0.0)) / dts
+    nr = math.sqrt(x_now[0] * x_now[0] + x_now[1] * x_now[1] + x_now[2] * x_now[2])
+    e0, e1, e2 = x_now[0] / nr, x_now[1] / nr, x_now[2] / nr
+    v_up = x_now[3] * e0 + x_now[4] * e1 + x_now[5] * e2
+    descending = v_up < -sigmas * math.sqrt(max(_quad(P_now, e0, e1, e2), 0.0))
+    young = (not ok) and (not descending)
+    return young or (along > max(accel_min, sigmas * sig)), min(max(along, accel_lo), accel_hi)
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _quad(P, u0, u1, u2):
+    """u' P_vv u of the velocity block of a 6x6 covariance."""
+    u = (u0, u1, u2)
+    acc = 0.0
+    for i in range(3):
+        for j in range(3):
+            acc += u[i] * P[3 + i, 3 + j] * u[j]
+    return acc
+
+
+@nb.njit(cache=True, error_model="numpy")
+def ground_sigma_rows(P, r_track, impact_pos, impact_vel, dt, asset_lat, asset_lon):
+    """The circularised 1-sigma ground error [m] of each predicted impact (M,), whether the
+    impact is finite (M,), and the great-circle distances [m] from the impact to the assets
+    at ``asset_lat``, ``asset_lon`` (A,) [rad] (M, A): the first half of
     :func:`shieldlab.c2.threat_eval.impact_probability` (rows whose impact is not finite
     are evaluated at a placeholder point on the equator, as there)."""
     M = P.shape[0]
@@ -158,7 +197,13 @@ def ground_sigma_rows(P, r_track, impact_pos, impact_vel, dt):
                 S[a, b] = acc
         det = S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]
         sigma[m] = max(math.sqrt(math.sqrt(max(det, 0.0))), 1.0)
-    return sigma, lat, lon, ok
+    A = asset_lat.size
+    d = np.empty((M, A))
+    for m in range(M):
+        cl = math.cos(lat[m])
+        for a in range(A):
+            d[m, a] = earth.haversine_point(lat[m], lon[m], asset_lat[a], asset_lon[a], cl, math.cos(asset_lat[a]))
+    return sigma, ok, d
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -201,9 +201,12 @@ class FireControl:
         rank = np.lexsort((np.array(first, float), -self.stake[dc, dn]))
         order = list(zip(dc[rank].tolist(), dn[rank].tolist()))
         if self.doc.assignment == "earliest":
+            recheck = tick + _RECHECK * self.doc.planning_interval
             for c, n in order:
-                s = self._allocate(int(c), int(n), sorted(options.get((c, n), ()), key=lambda o: (o.intercept_time,
-                                                                                               o.battery)), tick)
+                if (c, n) not in options:  # no battery can reach it: look again later (as _allocate says)
+                    self.next_check[c, n] = recheck
+                    continue
+                s = self._allocate(c, n, sorted(options[(c, n)], key=lambda o: (o.intercept_time, o.battery)), tick)
                 if s is not None:
                     salvos.append(s)
         else:
@@ -351,21 +354,17 @@ class FireControl:
         # detection
         if key not in self._last_detection:
             self._last_detection[key] = threat_eval.last_detection(tr.n_hits)
-        k_now, k_then = threat_eval.observed_pair(tr.t, None, k, last=self._last_detection[key], rows=(cs, ns))
-        kn, kt = np.maximum(k_now, 0), np.maximum(k_then, 0)
-        seen = tr.x[cs, ns, kn]
-        then = np.where((k_then >= 0)[:, None], tr.x[cs, ns, kt], np.nan)
-        boost, accel = threat_eval.thrusting(seen, tr.P[cs, ns, kn], then, tr.P[cs, ns, kt], tr.t[kn] - tr.t[kt])
-        boost &= k_now >= 0
+        boost, accel, k_now = threat_eval.boost_test(tr.t, self._last_detection[key], tr.x, tr.P, cs, ns, k)
         if boost.any():
             ib = np.flatnonzero(boost)
-            hit, burn = threat_eval.corridor(seen[ib], accel[ib], self.asset_lat, self.asset_lon, self.asset_r)
+            seen = tr.x[cs[ib], ns[ib], k_now[ib]]  # the last state backed by a detection
+            hit, burn = threat_eval.corridor(seen, accel[ib], self.asset_lat, self.asset_lon, self.asset_r)
             threat_ok[ib] |= hit
             # the corridor names no single asset: the most valuable one is at stake
             stake[ib[hit]] = np.max(self.asset_value)
             re = ib[hit]
             if re.size:
-                pos[re], vel[re], ev[re] = threat_eval.predict(seen[re], accel[re], burn[hit], PREDICT_DT, J,
+                pos[re], vel[re], ev[re] = threat_eval.predict(seen[hit], accel[re], burn[hit], PREDICT_DT, J,
                                                                t_state=tr.t[k_now[re]] - t_track)
         self.declared[cs, ns] |= threat_ok
         self.stake[cs, ns] = stake

@@ -105,6 +105,22 @@ def thrusting(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: 
                                             *ACCEL_RANGE)
 
 
+def boost_test(t: np.ndarray, last: np.ndarray, X: np.ndarray, P: np.ndarray, cs: np.ndarray, ns: np.ndarray,
+               k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The thrust test of track rows ``(cs, ns)`` at update ``k`` of a whole track history
+    (update times ``t`` (K,), states ``X`` (C, N, K, 6), covariances ``P`` (C, N, K, 6, 6),
+    ``last`` (C, N, K) their :func:`last_detection`): :func:`thrusting` of the states
+    :func:`observed_pair` names, in one compiled pass
+    (:func:`shieldlab.c2.evaluation_kernel.boost_test_rows`); a row with no detection yet is
+    not boosting.  Returns ``(boost (M,), accel (M,) [m/s^2], k_now (M,))``."""
+    # the track arrays as they are (the tracker stores them update-major: a copy would cost
+    # more than the test)
+    return evaluation_kernel.boost_test_rows(
+        np.ascontiguousarray(t, float), np.asarray(last, np.int64), np.asarray(X, float), np.asarray(P, float),
+        np.ascontiguousarray(cs, np.int64), np.ascontiguousarray(ns, np.int64), int(k), WINDOW_S, SIGMAS,
+        ACCEL_MIN, *ACCEL_RANGE)
+
+
 def _thrusting_numpy(x_now: np.ndarray, P_now: np.ndarray, x_then: np.ndarray, P_then: np.ndarray,
                      dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whether each track shows thrust (M,), and its thrust acceleration [m/s^2]
@@ -208,15 +224,15 @@ def impact_probability(P: np.ndarray, r_track: np.ndarray, impact_pos: np.ndarra
     what :func:`_impact_probability_numpy` computes (see there for the model), its ground
     error compiled row by row (:func:`shieldlab.c2.evaluation_kernel.ground_sigma_rows`)."""
     f = lambda a: np.ascontiguousarray(a, float)  # noqa: E731
-    sigma, lat, lon, ok = evaluation_kernel.ground_sigma_rows(f(P), f(r_track), f(impact_pos), f(impact_vel),
-                                                              f(np.broadcast_to(dt, (np.shape(P)[0],))))
-    return _hit_probability(sigma, lat, lon, ok, asset_lat, asset_lon, asset_r)
+    sigma, ok, d = evaluation_kernel.ground_sigma_rows(
+        f(P), f(r_track), f(impact_pos), f(impact_vel), f(np.broadcast_to(dt, (np.shape(P)[0],))),
+        f(np.reshape(asset_lat, -1)), f(np.reshape(asset_lon, -1)))
+    return _hit_probability(sigma, ok, d, asset_r)
 
 
-def _hit_probability(sigma, lat, lon, ok, asset_lat, asset_lon, asset_r):
-    """The second half of :func:`impact_probability`: from the ground error and the impact
-    point to the probability of landing within each asset's radius."""
-    d = earth.great_circle_distance(lat[:, None], lon[:, None], np.asarray(asset_lat), np.asarray(asset_lon))
+def _hit_probability(sigma, ok, d, asset_r):
+    """The second half of :func:`impact_probability`: from the ground error and the distances
+    (M, A) [m] to the assets to the probability of landing within each asset's radius."""
     R = np.asarray(asset_r, float)[None, :]
     p = _ncx2_cdf_2dof((R / sigma[:, None]) ** 2, (d / sigma[:, None]) ** 2)
     return np.where(ok[:, None], p, 0.0), np.where(ok, sigma, np.inf), np.where(ok[:, None], d, np.inf)
@@ -258,7 +274,8 @@ def _impact_probability_numpy(P: np.ndarray, r_track: np.ndarray, impact_pos: np
     H = H @ E
     Sg = H @ Pp @ np.swapaxes(H, -1, -2)
     sigma = np.maximum(np.sqrt(np.sqrt(np.maximum(np.linalg.det(Sg), 0.0))), 1.0)  # m; >= 1 m
-    return _hit_probability(sigma, lat, lon, ok, asset_lat, asset_lon, asset_r)
+    d = earth.great_circle_distance(lat[:, None], lon[:, None], np.asarray(asset_lat), np.asarray(asset_lon))
+    return _hit_probability(sigma, ok, d, asset_r)
 
 
 def last_detection(n_hits: np.ndarray) -> np.ndarray:
@@ -270,23 +287,19 @@ def last_detection(n_hits: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(np.where(new, np.arange(nh.shape[-1]), -1), axis=-1)
 
 
-def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S,
-                  last: np.ndarray | None = None, rows: tuple | None = None):
+def observed_pair(t: np.ndarray, n_hits: np.ndarray, k: int, window_s: float = WINDOW_S):
     """Indices of the track states to judge thrust by: the last update at or before ``t[k]``
     that assimilated a detection, and the last such update at least ``window_s`` before it.
 
     Between detections a track's state is its own ballistic prediction, which shows no
     thrust whatever the threat does: only states backed by detections may be compared.
-    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far; or, instead,
-    their :func:`last_detection` ``last`` (..., K), which fire control computes once per
-    track source, with ``rows`` the index tuple of the M rows in its leading axes.
-    Returns ``(k_now (M,), k_then (M,))``, -1 where there is none."""
-    if last is None:
-        last = last_detection(np.asarray(n_hits)[:, :k + 1])
-        rows = (np.arange(last.shape[0]),)
-    k_now = last[rows + (k,)]
+    ``t`` (K,) update times, ``n_hits`` (M, K) detections assimilated so far.  Returns
+    ``(k_now (M,), k_then (M,))``, -1 where there is none.  (Fire control does the same in
+    compiled code, :func:`boost_test`.)"""
+    last = last_detection(np.asarray(n_hits)[:, :k + 1])
+    k_now = last[:, k]
     j = np.searchsorted(t, t[np.maximum(k_now, 0)] - window_s, side="right") - 1
-    k_then = np.where((j >= 0) & (k_now >= 0), last[rows + (np.clip(j, 0, k),)], -1)
+    k_then = np.where((j >= 0) & (k_now >= 0), last[np.arange(last.shape[0]), np.clip(j, 0, k)], -1)
     return k_now, k_then
 
 

@@ -7,6 +7,7 @@ shared time grid (seconds from the scenario epoch).
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -58,8 +59,13 @@ _EV_FIELDS = ("burnout_time", "burnout_speed", "apogee_time", "apogee_alt", "imp
 
 def _flat(a, batch, tail=()):
     # writeable as well as contiguous: a read-only view (what broadcast_to gives when no copy is
-    # needed) is another Numba type, and the kernel would be compiled a second time for it
-    return np.require(np.broadcast_to(np.asarray(a, float), batch + tail).reshape((-1,) + tail), float, ["C", "W"])
+    # needed) is another Numba type, and the kernel would be compiled a second time for it.
+    # (The kernel only reads these inputs: an array already in that form is passed as it is.)
+    shape = batch + tail
+    if (type(a) is np.ndarray and a.dtype == np.float64 and a.shape == shape and a.flags.c_contiguous
+            and a.flags.writeable):
+        return a.reshape((-1,) + tail)
+    return np.require(np.broadcast_to(np.asarray(a, float), shape).reshape((-1,) + tail), float, ["C", "W"])
 
 
 def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: float, dt: float, T: int,
@@ -146,13 +152,21 @@ def coast(x, dt: float, T: int, model: EarthModel = EarthModel(drag=False)):
     predicted impact hold the impact point (and zero velocity), ``ev[:, 4]`` is the predicted impact time
     (``inf`` if beyond the horizon) and ``ev[:, 5:8]`` the predicted impact point.
     """
-    from shieldlab.flyout.vehicle import ballistic_vehicle
-
     x = np.ascontiguousarray(x, float)
     M = x.shape[0]
-    pos, vel, _, ev = run(ballistic_vehicle(M), x[:, :3], x[:, 3:], np.zeros(M), np.zeros(M), np.zeros(M),
-                          np.zeros(M), grid_t0=0.0, dt=dt, T=T, model=model)
+    vehicle, z = _ballistic(M)
+    pos, vel, _, ev = run(vehicle, np.ascontiguousarray(x[:, :3]), np.ascontiguousarray(x[:, 3:]), z, z, z, z,
+                          grid_t0=0.0, dt=dt, T=T, model=model)
     return pos, vel, ev
+
+
+@functools.lru_cache(maxsize=32)
+def _ballistic(M: int):
+    """The unpowered body and a zero array of batch ``M``, built once per batch size: fire
+    control coasts a few dozen tracks at every planning tick (the kernel only reads them)."""
+    from shieldlab.flyout.vehicle import ballistic_vehicle
+
+    return ballistic_vehicle(M), np.zeros(M)
 
 
 def propagate(x, span, steps: int = 64, model: EarthModel = EarthModel(drag=False), engine: str = "numba"):
