@@ -473,3 +473,15 @@ def test_boost_test_is_the_thrust_test_of_the_observed_pair():
         np.testing.assert_allclose(accel, a0, rtol=1e-12, atol=1e-12)
         if k < 10:
             assert k_now[0] == -1 and not boost[0]  # not yet detected: no thrust to judge
+
+
+def test_a_far_asset_has_exactly_zero_hit_probability_in_scipy_too():
+    """The impact probability skips SciPy's CDF beyond FAR_SIGMAS: it must be 0 there anyway."""
+    from scipy import special
+
+    rng = np.random.default_rng(11)
+    r_over_sigma = 10 ** rng.uniform(-3, 6.5, 200_000)
+    gap = te.FAR_SIGMAS * (1.0 + rng.exponential(1.0, r_over_sigma.size))
+    assert not special.chndtr(r_over_sigma**2, 2.0, (r_over_sigma + gap) ** 2).any()
+    # ... while well inside the cut it is not
+    assert special.chndtr(100.0**2, 2.0, (100.0 + 10.0) ** 2) > 0
