@@ -324,3 +324,10 @@ def test_a_key_given_twice_is_an_error(tmp_path):
     with pytest.raises(InputError) as e:
         load(str(f))
     assert "duplicate key 'name'" in str(e.value) and "line 2" in str(e.value)
+
+
+def test_tracking_filter_is_a_named_choice():
+    assert compile_world(parse(scenario(tracking__filter="ukf"), "s"), "s").scenario.tracking.filter == "ukf"
+    assert compile_world(parse(scenario(), "s"), "s").scenario.tracking.filter == "ekf"  # the default
+    e = problems_of(scenario(tracking__filter="particle"))
+    assert "tracking.filter" in str(e) and "ukf" in str(e)

@@ -23,7 +23,7 @@ from stonesoup.models.transition.base import TransitionModel  # noqa: E402
 from stonesoup.models.base import GaussianModel  # noqa: E402
 from stonesoup.predictor.kalman import ExtendedKalmanPredictor  # noqa: E402
 from stonesoup.types.angle import Bearing  # noqa: E402
-from stonesoup.types.array import StateVector  # noqa: E402
+from stonesoup.types.array import StateVector, StateVectors  # noqa: E402
 from stonesoup.types.detection import Detection  # noqa: E402
 from stonesoup.types.hypothesis import SingleHypothesis  # noqa: E402
 from stonesoup.types.state import GaussianState, State  # noqa: E402
@@ -49,8 +49,11 @@ class RadarAER(NonLinearGaussianMeasurement):
         return 3
 
     def function(self, state, noise=False, **kwargs):
-        h, _ = ekf.measure_aer(np.asarray(state.state_vector, float).ravel(), self.site_ecef, self.site_enu)
-        return StateVector([h[0], Bearing(h[1]), h[2]])
+        X = np.asarray(state.state_vector, float).reshape(6, -1).T  # one state, or sigma points
+        h, _ = ekf.measure_aer(X, self.site_ecef, self.site_enu)
+        if h.shape[0] == 1:
+            return StateVector([h[0, 0], Bearing(h[0, 1]), h[0, 2]])
+        return np.array([[0.0], [Bearing(0.0)], [0.0]]) + StateVectors(h.T)  # Stone Soup's typed rows
 
     def jacobian(self, state, **kwargs):
         _, H = ekf.measure_aer(np.asarray(state.state_vector, float).ravel(), self.site_ecef, self.site_enu)
@@ -69,8 +72,9 @@ class Ballistic(TransitionModel, GaussianModel):
         return 6
 
     def function(self, state, noise=False, time_interval=None, **kwargs):
-        x = np.asarray(state.state_vector, float).ravel()
-        return StateVector(ekf.rk4_step(x, time_interval.total_seconds()))
+        X = np.asarray(state.state_vector, float).reshape(6, -1).T  # one state, or sigma points
+        out = ekf.rk4_step(X, time_interval.total_seconds())
+        return StateVector(out[0]) if out.shape[0] == 1 else StateVectors(out.T)
 
     def jacobian(self, state, time_interval=None, **kwargs):
         h = time_interval.total_seconds()
@@ -127,6 +131,54 @@ def test_ekf_equals_stone_soups_extended_kalman_filter():
     assert worst_x < 1e-6 and worst_P < 1e-6, (worst_x, worst_P)
     # and the filter did its job: the final estimate is far better than one report's
     # cross-range error (range x angle sigma)
+    assert np.linalg.norm(x[:3] - truth[-1, :3]) < 0.3 * z_true[-1, 0] * 2e-3
+
+
+@pytest.mark.parametrize("north", [False, True])
+def test_ukf_equals_stone_soups_unscented_kalman_filter(north):
+    """The same reports through shieldlab's UKF and Stone Soup's unscented predictor and
+    updater (alpha 1, beta 2, kappa 0 in both); ``north``: the target near azimuth 0, where
+    the sigma points' azimuths straddle 0 and 2 pi."""
+    from stonesoup.predictor.kalman import UnscentedKalmanPredictor
+    from stonesoup.updater.kalman import UnscentedKalmanUpdater
+
+    from shieldlab.tracking import ukf
+
+    rng = np.random.default_rng(12)
+    dt, n = 1.0, 60
+    lat, lon, truth = _truth(n, dt)
+    if north:  # the radar 500 km south of the target's first position
+        lat = lat + np.radians(3.0) - np.radians(4.5)
+        lon = np.radians(31.0)
+    site = earth.geodetic_to_ecef(lat, lon, 0.0)
+    enu = earth.enu_matrix(lat, lon)
+    R = np.diag([50.0**2, 2e-3**2, 2e-3**2])
+    z_true = np.array([ekf.measure_aer(x, site, enu)[0] for x in truth])
+    z = z_true + rng.normal(0.0, 1.0, z_true.shape) * np.sqrt(np.diag(R))
+    if north:
+        assert (z_true[:, 1] > 6.0).any() or (z_true[:, 1] < 0.3).any()
+
+    x0 = truth[0] + np.concatenate([rng.normal(0, 300, 3), rng.normal(0, 30, 3)])
+    P0 = np.diag([500.0**2] * 3 + [50.0**2] * 3)
+    model = RadarAER(ndim_state=6, mapping=(0, 1, 2), noise_covar=R, site_ecef=site, site_enu=enu)
+    pars = dict(alpha=ukf.DEFAULT.alpha, beta=ukf.DEFAULT.beta, kappa=ukf.DEFAULT.kappa)
+    predictor = UnscentedKalmanPredictor(Ballistic(q=Q_PSD), **pars)
+    updater = UnscentedKalmanUpdater(model, **pars)
+    ss = GaussianState(StateVector(x0), P0, timestamp=T0)
+    x, P = x0.copy(), P0.copy()
+    worst_x = worst_P = 0.0
+    for k in range(n):
+        t = T0 + timedelta(seconds=k * dt)
+        if k:
+            x, P = ukf.predict(x, P, dt, Q_PSD)
+            ss = predictor.predict(ss, timestamp=t)
+        det = Detection(StateVector([z[k, 0], Bearing(z[k, 1]), z[k, 2]]), timestamp=t, measurement_model=model)
+        ss = updater.update(SingleHypothesis(ss, det))
+        x, P, _ = ukf.update(x, P, z[k], R, site, enu, np.array(True))
+        xs, Ps = np.asarray(ss.state_vector, float).ravel(), np.asarray(ss.covar, float)
+        worst_x = max(worst_x, np.max(np.abs(x - xs) / np.maximum(np.abs(xs), 1.0)))
+        worst_P = max(worst_P, np.max(np.abs(P - Ps)) / np.max(np.abs(Ps)))
+    assert worst_x < 1e-6 and worst_P < 1e-6, (worst_x, worst_P)
     assert np.linalg.norm(x[:3] - truth[-1, :3]) < 0.3 * z_true[-1, 0] * 2e-3
 
 

@@ -256,18 +256,18 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}
     own_tracks = {}
-    init_hits = world.scenario.tracking.init_hits
+    init_hits, kf = world.scenario.tracking.init_hits, world.scenario.tracking.filter
     with timed(timings, "tracking_s"):
         if one_picture(world):
-            tracks[INTEGRATED] = track(list(dets), INTEGRATED, init_hits=init_hits)  # one picture of all sensors
+            tracks[INTEGRATED] = track(list(dets), INTEGRATED, init_hits=init_hits, filter=kf)  # one picture of all sensors
         else:
             for system in world.systems:
                 mine = [d for d, s in zip(dets, world.sensors) if s.system == system]
-                tracks[system] = track(mine, system, init_hits=init_hits)
+                tracks[system] = track(mine, system, init_hits=init_hits, filter=kf)
         # the own-radar tracks that batteries launching on, or guided by, their own radar need
         for name in sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"}):
             i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
-            own_tracks[name] = track([dets[i]], name, init_hits=init_hits)
+            own_tracks[name] = track([dets[i]], name, init_hits=init_hits, filter=kf)
     pictures = tracks
     with timed(timings, "links_s"):  # timed even when empty: the hook times every stage
         if links:

@@ -209,6 +209,9 @@ class TrackingCfg(_Strict):
     """Track management of every system."""
 
     init_hits: int = Field(3, ge=1, le=20, description="detections before a track is confirmed")
+    filter: Literal["ekf", "ukf"] = Field(
+        "ekf", description="the track filter: extended (ekf, by Jacobians) or unscented (ukf, by sigma points) "
+                           "Kalman filter, on the same ballistic motion and radar measurement models")
 
 
 class CatalogAdditions(_Strict):

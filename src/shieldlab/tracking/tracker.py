@@ -44,8 +44,11 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
-from shieldlab.tracking import ekf
+from shieldlab.tracking import ekf, ukf
 from shieldlab.tracking.records import Tracks
+
+#: The filters ``track`` can run: name -> (predict, update).
+FILTERS = {"ekf": (ekf.predict, ekf.update), "ukf": (ukf.predict, ukf.update)}
 
 #: Gains γ of the NIS-driven process-noise adaptation when NIS > 3 (up) and
 #: NIS < 3 (down); see the module docstring.
@@ -60,6 +63,7 @@ def track(
     q_boost: float = 1e5,
     q_ballistic: float = 1e-2,
     sigma_v0: float = 5e3,
+    filter: str = "ekf",
 ) -> Tracks:
     """Filter every threat's reports from one system's sensors.
 
@@ -77,6 +81,10 @@ def track(
         [m²/s³]; a track starts at ``q_boost``.
     sigma_v0 : float
         Prior standard deviation of each ECEF velocity component at initiation [m/s].
+    filter : {"ekf", "ukf"}
+        The extended (:mod:`shieldlab.tracking.ekf`) or unscented
+        (:mod:`shieldlab.tracking.ukf`) Kalman filter: the same models, prediction
+        and update by Jacobians or by sigma points.
 
     Returns
     -------
@@ -94,6 +102,9 @@ def track(
             f"track: need init_hits >= 1, 0 < q_ballistic <= q_boost and sigma_v0 > 0; got "
             f"init_hits={init_hits}, q_ballistic={q_ballistic}, q_boost={q_boost}, sigma_v0={sigma_v0}"
         )
+    if filter not in FILTERS:
+        raise ValueError(f"track: filter must be one of {sorted(FILTERS)}, not {filter!r}")
+    predict, update = FILTERS[filter]
     batch = detections[0].detected.shape[:-1]
     for d in detections:
         if d.detected.shape[:-1] != batch or d.z.shape != batch + (d.t.size, 3):
@@ -126,14 +137,14 @@ def track(
 
     for k in range(K):
         if k > 0:
-            x, P = ekf.predict(x, P, t[k] - t[k - 1], q_ballistic * np.exp(log_lam))
+            x, P = predict(x, P, t[k] - t[k - 1], q_ballistic * np.exp(log_lam))
         for (d, site, enu), idx in zip(sites, scan_index):
             j = idx[k]
             if j < 0:
                 continue
             det = d.detected[..., j]
             x, P, started, log_lam = _assimilate(
-                x, P, started, log_lam, d.z[..., j, :], det, d, site, enu, sigma_v0, log_lam_max
+                x, P, started, log_lam, d.z[..., j, :], det, d, site, enu, sigma_v0, log_lam_max, update
             )
             n_hits += det
         x_out[k] = x
@@ -149,7 +160,7 @@ def track(
     return Tracks(system=system, t=t, x=x_out, P=P_out, n_hits=hits_out, confirmed=confirmed, confirm_time=confirm_time)
 
 
-def _assimilate(x, P, started, log_lam, z, det, d: Detections, site, enu, sigma_v0, log_lam_max):
+def _assimilate(x, P, started, log_lam, z, det, d: Detections, site, enu, sigma_v0, log_lam_max, update=ekf.update):
     """Apply one sensor's reports at one time: initiate new tracks, update the others.
 
     ``det`` (...) says which batch elements have a report ``z`` (..., 3); the
@@ -164,7 +175,7 @@ def _assimilate(x, P, started, log_lam, z, det, d: Detections, site, enu, sigma_
         P = np.where(new[..., None, None], P0, P)
         log_lam = np.where(new, log_lam_max, log_lam)
     if old.any():
-        x, P, nis = ekf.update(x, P, z, d.R, site, enu, old)
+        x, P, nis = update(x, P, z, d.R, site, enu, old)
         with np.errstate(invalid="ignore", divide="ignore"):
             step = np.log(np.maximum(nis, 1e-12) / 3.0)
             step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
