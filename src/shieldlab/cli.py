@@ -760,9 +760,12 @@ def reach(
     missile: str = typer.Option(..., "--missile", help="catalogue missile id"),
     src: str = typer.Option(..., "--from", help="threat launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="threat aim point LAT,LON [deg]"),
-    cue_delay_s: float = _float_option(60.0, "--cue-delay-s",
-                                       "delay from the threat's launch until the battery is cued [s]", 0.0, 3600.0,
-                                       "s"),
+    cue_delay_s: Optional[float] = _float_option(None, "--cue-delay-s",
+                                                 "delay from the threat's launch until the battery is cued [s] "
+                                                 "(default 60 s unless --sensors gives the cue)", 0.0, 3600.0, "s"),
+    sensors: Optional[str] = typer.Option(None, "--sensors", metavar="SCENARIO",
+                                          help="take the cue from this scenario's (or preset's) sensors: the first "
+                                               "system expected to confirm a track on the trajectory"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
     burnout_speed_kms: Optional[float] = _float_option(None, "--burnout-speed-kms",
                                                        "override the catalogue burnout speed [km/s]", 0.01, 20.0,
@@ -770,7 +773,8 @@ def reach(
     as_json: bool = _json_option(),
 ) -> None:
     """Can INTERCEPTOR at --site catch that trajectory? The window, altitudes and closing
-    speed — or the burnout speed it would need."""
+    speed — or the burnout speed it would need. The cue: a fixed delay, or a scenario's
+    sensors (--sensors)."""
     from shieldlab import catalog
     from shieldlab.analysis.reach import analyse
     from shieldlab.flyout import aim
@@ -781,20 +785,53 @@ def reach(
     _check_profile(profile)
     spec = _catalog_get(catalog.get_interceptor, interceptor, "INTERCEPTOR")
     m = _catalog_get(catalog.get_missile, missile, "--missile")
+    if sensors is not None and cue_delay_s is not None:
+        raise InputError("give --cue-delay-s or --sensors, not both: each sets the cue", field="--sensors")
+    world = None
+    if sensors is not None:
+        try:
+            world = _load_world(sensors)
+        except InputError as e:
+            if e.field is None and len(e.problems) == 1:  # not found, unreadable: say which option
+                raise InputError(f"{sensors}: {e.message}", field="--sensors") from None
+            raise
+        if not world.sensors:
+            raise InputError(f"scenario {world.scenario.name!r} has no sensors to give the cue", field="--sensors")
     _compile_note("reach", False)
     r = np.radians
     try:
-        res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), cue_delay_s, profile,
-                      None if burnout_speed_kms is None else 1e3 * burnout_speed_kms)
+        res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1),
+                      60.0 if cue_delay_s is None else cue_delay_s, profile,
+                      None if burnout_speed_kms is None else 1e3 * burnout_speed_kms, sensors=world)
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
+    cue = res.cue
     out_d = {"interceptor": spec.id, "missile": m.id, "site_lat_deg": slat, "site_lon_deg": slon,
-             "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms, "cue_delay_s": cue_delay_s,
-             "ready_s": res.t_ready, "feasible": res.feasible, "earliest": res.earliest, "latest": res.latest,
+             "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms,
+             "cue_delay_s": None if cue is not None else (60.0 if cue_delay_s is None else cue_delay_s),
+             "cue": None if cue is None else {
+                 "scenario": world.scenario.name, "system": cue.system,
+                 "time_s": None if not np.isfinite(cue.time_s) else round(cue.time_s, 1), "radars": list(cue.radars),
+                 "per_system_s": {k: (None if not np.isfinite(v) else round(v, 1)) for k, v in cue.per_system.items()},
+                 "per_radar_alone_s": {k: (None if not np.isfinite(v) else round(v, 1))
+                                       for k, v in cue.per_radar.items()}},
+             "ready_s": None if not np.isfinite(res.t_ready) else res.t_ready, "feasible": res.feasible,
+             "earliest": res.earliest, "latest": res.latest,
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms, "threat": res.threat}
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
         return
+    if cue is not None:
+        if cue.system is None:
+            out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
+                                    f": no system of {world.scenario.name!r} is expected to confirm a track on "
+                                    "this trajectory"))
+            return
+        alone = {k: v for k, v in cue.per_radar.items() if k in cue.radars and np.isfinite(v)}
+        best = min(alone, key=alone.get, default=None)
+        out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.0f} s after launch; "
+                  f"ready at {res.t_ready:.0f} s"
+                  + (f" ({best} alone: {alone[best]:.0f} s)" if best is not None else ""))
     if res.feasible:
         e, l_ = res.earliest, res.latest
         out.print(Text.assemble((f"{spec.name} can catch it", "green"),

@@ -87,7 +87,7 @@ from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario.compile import Point
 from shieldlab.sensors import visibility
-from shieldlab.sensors.radar import snr50
+from shieldlab.sensors.radar import confirmation_radars
 
 R0 = earth.R_EARTH_MEAN
 
@@ -688,20 +688,12 @@ class Footprint:
 def _cues(world, missile, systems) -> dict[int, tuple]:
     """Per system (its index in ``systems``) that has radars, the radar arrays
     :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths,
-    the sample step and ``init_hits``: scan period [s], SNR at Pd = 0.5, Pd = 0.5 range for
-    the missile's RCS [m], false-alarm probability, then the fields of regard."""
+    the sample step and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`)."""
     out = {}
     for i, name in enumerate(systems):
         radars = [ps.radar for ps in world.sensors if ps.system == name]
-        if not radars:
-            continue
-        fields = [visibility.FieldOfRegard.of(r) for r in radars]
-        out[i] = (np.array([r.spec.scan_period_s for r in radars], float),
-                  np.array([float(snr50(r.spec.pfa)) for r in radars]),
-                  np.array([1e3 * float(r.spec.detection_range_km(missile.rcs_m2)) for r in radars]),
-                  np.array([float(r.spec.pfa) for r in radars]),
-                  *(np.array([getattr(f, k) for f in fields], float)
-                    for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi")))
+        if radars:
+            out[i] = confirmation_radars(radars, missile.rcs_m2)
     return out
 
 

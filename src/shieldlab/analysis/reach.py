@@ -1,15 +1,21 @@
 """Can an interceptor, cued by a sensor, catch a given ballistic trajectory?
 
 The threat is steered and flown by the full flyout (rotating WGS84 Earth, J2,
-drag).  The interceptor is ready ``cue_delay + reaction_time`` seconds after the
-threat's launch (the cue delay stands for detection, track and decision) and
-flies its fly-out fan (:mod:`shieldlab.engage.fan`).  A point of the threat's
+drag).  The interceptor is ready ``cue + reaction_time`` seconds after the
+threat's launch and flies its fly-out fan (:mod:`shieldlab.engage.fan`).  A point of the threat's
 path at time ``t`` can be intercepted if it lies inside the interceptor's
 envelope (ground range and altitude) and ``t - t_ready >= T(p(t))``, ``T`` the
 fan's earliest arrival time there: the intercept window is the first span of
 such times (:func:`shieldlab.engage.solver.intercept_window`), each end with its
 launch time, closing speed, crossing angle and kill probability.  If there is
 none, the burnout speed the interceptor would need is found by bisection.
+
+The cue is either a fixed delay after launch (``cue_delay_s``: detection, track and
+decision lumped together) or the sensors of a scenario (:func:`sensor_cue`): each of its
+systems' expected confirmation of a track on this trajectory, as the footprint takes it
+(:func:`shieldlab.sensors.visibility.expected_confirmation_time`: the system's radars'
+single-look Swerling-1 detections, summed, reaching the tracker's ``init_hits``); the
+earliest system cues, as if the battery could fire on any system's track.
 """
 
 from __future__ import annotations
@@ -25,8 +31,21 @@ from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_wind
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
+from shieldlab.sensors import visibility
+from shieldlab.sensors.radar import confirmation_radars
 
 DT = 1.0  # s, sampling of the threat's path
+
+
+@dataclass(frozen=True)
+class SensorCue:
+    """The cue a scenario's sensors give on one trajectory."""
+
+    system: str | None  # the system whose track is expected first (None: no system's)
+    time_s: float  # its expected confirmation, s after the threat's launch (inf: none)
+    radars: tuple[str, ...]  # that system's radars
+    per_system: dict  # system -> expected confirmation [s after launch] (inf: never)
+    per_radar: dict  # radar -> its own expected confirmation, alone [s after launch] (inf: never)
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,31 @@ class Reach:
     latest: dict | None
     needed_burnout_speed_kms: float | None  # when not feasible: the least speed that would do
     threat: dict  # burnout, apogee, flight time, range
+    cue: SensorCue | None = None  # the sensors' cue, where the cue came from sensors
+
+
+def sensor_cue(world, missile, pos: np.ndarray, dt: float) -> SensorCue:
+    """When each of ``world``'s systems is expected to confirm a track on the path ``pos``
+    (J, 3) [ECEF m] sampled every ``dt`` [s] from the threat's launch, and which comes first
+    (the missile's catalogue RCS; the scenario's ``tracking.init_hits``)."""
+    init_hits = float(world.scenario.tracking.init_hits)
+    path = np.ascontiguousarray(pos, float)[None]
+
+    def confirmation(radars) -> float:
+        return float(visibility.expected_confirmation_time(path, np.array([path.shape[1]], np.int64), float(dt),
+                                                           init_hits, *confirmation_radars(radars, missile.rcs_m2))[0])
+
+    per = {}
+    for name in world.systems:
+        radars = [ps.radar for ps in world.sensors if ps.system == name]
+        if radars:
+            per[name] = confirmation(radars)
+    alone = {ps.radar.name: confirmation([ps.radar]) for ps in world.sensors}
+    first = min(per, key=per.get, default=None)
+    if first is None or not np.isfinite(per[first]):
+        return SensorCue(None, np.inf, (), per, alone)
+    return SensorCue(first, per[first], tuple(ps.radar.name for ps in world.sensors if ps.system == first), per,
+                     alone)
 
 
 def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):
@@ -59,8 +103,10 @@ def _feasible(fan, ground, alt, t, t_ready):
 
 
 def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon,
-            cue_delay_s: float = 60.0, profile: str = "min-energy", burnout_speed=None) -> Reach:
-    """All angles in radians; ``burnout_speed`` [m/s] overrides the catalogue's."""
+            cue_delay_s: float = 60.0, profile: str = "min-energy", burnout_speed=None, sensors=None) -> Reach:
+    """All angles in radians; ``burnout_speed`` [m/s] overrides the catalogue's; ``sensors``
+    (a compiled scenario, :class:`shieldlab.scenario.compile.World`) replaces the fixed
+    ``cue_delay_s`` by its sensors' cue (:func:`sensor_cue`)."""
     st = aim.solve([missile], launch_lat, launch_lon, 0.0, aim_lat, aim_lon, profile)
     T = int(6000 / DT)
     tr = fly(vehicle_from_missiles([missile]), earth.geodetic_to_ecef(launch_lat, launch_lon, 0.0)[None],
@@ -71,13 +117,16 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     ground = earth.great_circle_distance(site_lat, site_lon, lat, lon)
     sp = interceptor
     v = float(burnout_speed or 1e3 * sp.burnout_speed_kms)
-    t_ready = cue_delay_s + sp.reaction_time_s
+    cue = None if sensors is None else sensor_cue(sensors, missile, pos, DT)
+    t_ready = (cue_delay_s if cue is None else cue.time_s) + sp.reaction_time_s
     ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
     threat = {"burnout_time_s": round(float(tr.burnout_time[0]), 2),
               "burnout_speed_kms": round(float(tr.burnout_speed[0]) / 1e3, 4),
               "apogee_km": round(float(tr.apogee_alt[0]) / 1e3, 1),
               "time_of_flight_s": round(float(tr.impact_time[0]), 1),
               "ground_range_km": round(float(earth.great_circle_distance(launch_lat, launch_lon, ilat, ilon)) / 1e3, 1)}
+    if not np.isfinite(t_ready):  # no track, no shot: no burnout speed would help
+        return Reach(False, t_ready, None, None, None, threat, cue)
     fan = fan_for(sp, v)
     if not _feasible(fan, ground, alt, t, t_ready).any():
         beta = sp.ballistic_coefficient_kgm2 or DEFAULT_BETA_KGM2
@@ -96,8 +145,8 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
                 mid = 0.5 * (lo + hi)
                 lo, hi = (lo, mid) if enough(mid) else (mid, hi)
             need = round(hi / 1e3, 3)
-        return Reach(False, t_ready, None, None, need, threat)
+        return Reach(False, t_ready, None, None, need, threat, cue)
     w = intercept_window(t, pos[None], vel[None], fan_time(fan, site_lat, site_lon), np.array([t_ready]))
     pts = [_point(w[f"t_{k}"][0], w[f"launch_{k}"][0], w[f"p_{k}"][0], w[f"v_{k}"][0], fan, site_lat, site_lon, sp)
            for k in ("first", "last")]
-    return Reach(True, t_ready, pts[0], pts[1], None, threat)
+    return Reach(True, t_ready, pts[0], pts[1], None, threat, cue)

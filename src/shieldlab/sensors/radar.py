@@ -179,3 +179,18 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2, rng: np.random.Generator) 
         snr=s,
         truth_pos=pos,
     )
+
+
+def confirmation_radars(radars, rcs_m2: float) -> tuple:
+    """The arrays :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads, after
+    the paths, the sample step and ``init_hits``, for one system's ``radars`` (compiled
+    :class:`Radar` objects) against a target of ``rcs_m2`` [m²]: scan period [s], SNR at
+    Pd = 0.5, the Pd = 0.5 range for that RCS [m], false-alarm probability, then the fields
+    of regard (:class:`shieldlab.sensors.visibility.FieldOfRegard`)."""
+    fields = [visibility.FieldOfRegard.of(r) for r in radars]
+    return (np.array([r.spec.scan_period_s for r in radars], float),
+            np.array([float(snr50(r.spec.pfa)) for r in radars]),
+            np.array([1e3 * float(r.spec.detection_range_km(rcs_m2)) for r in radars]),
+            np.array([float(r.spec.pfa) for r in radars]),
+            *(np.array([getattr(f, k) for f in fields], float)
+              for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi")))
