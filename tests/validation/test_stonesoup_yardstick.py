@@ -98,6 +98,30 @@ def _truth(n: int, dt: float):
     return lat, lon, np.array(out)
 
 
+def _filter_both(ours, predictor, updater, truth, z, R, site, enu, dt, rng):
+    """The same reports through one of shieldlab's filters (module ``ours``: predict,
+    update) and Stone Soup's ``predictor`` and ``updater``: the worst relative differences
+    of the posterior means and covariances, and shieldlab's final estimate."""
+    x0 = truth[0] + np.concatenate([rng.normal(0, 300, 3), rng.normal(0, 30, 3)])
+    P0 = np.diag([500.0**2] * 3 + [50.0**2] * 3)
+    ss = GaussianState(StateVector(x0), P0, timestamp=T0)
+    x, P = x0.copy(), P0.copy()
+    worst_x = worst_P = 0.0
+    for k in range(len(z)):
+        t = T0 + timedelta(seconds=k * dt)
+        if k:
+            x, P = ours.predict(x, P, dt, Q_PSD)
+            ss = predictor.predict(ss, timestamp=t)
+        det = Detection(StateVector([z[k, 0], Bearing(z[k, 1]), z[k, 2]]), timestamp=t,
+                        measurement_model=updater.measurement_model)
+        ss = updater.update(SingleHypothesis(ss, det))
+        x, P, _ = ours.update(x, P, z[k], R, site, enu, np.array(True))
+        xs, Ps = np.asarray(ss.state_vector, float).ravel(), np.asarray(ss.covar, float)
+        worst_x = max(worst_x, np.max(np.abs(x - xs) / np.maximum(np.abs(xs), 1.0)))
+        worst_P = max(worst_P, np.max(np.abs(P - Ps)) / np.max(np.abs(Ps)))
+    return worst_x, worst_P, x
+
+
 def test_ekf_equals_stone_soups_extended_kalman_filter():
     rng = np.random.default_rng(11)
     dt, n = 1.0, 60  # one substep per prediction (ekf.MAX_SUBSTEP_S = 2 s)
@@ -108,26 +132,10 @@ def test_ekf_equals_stone_soups_extended_kalman_filter():
     R = np.diag([50.0**2, 2e-3**2, 2e-3**2])
     z_true = np.array([ekf.measure_aer(x, site, enu)[0] for x in truth])
     z = z_true + rng.normal(0.0, 1.0, z_true.shape) * np.sqrt(np.diag(R))
-
-    x0 = truth[0] + np.concatenate([rng.normal(0, 300, 3), rng.normal(0, 30, 3)])
-    P0 = np.diag([500.0**2] * 3 + [50.0**2] * 3)
     model = RadarAER(ndim_state=6, mapping=(0, 1, 2), noise_covar=R, site_ecef=site, site_enu=enu)
-    predictor = ExtendedKalmanPredictor(Ballistic(q=Q_PSD))
-    updater = ExtendedKalmanUpdater(model, use_joseph_cov=True)
-    ss = GaussianState(StateVector(x0), P0, timestamp=T0)
-    x, P = x0.copy(), P0.copy()
-    worst_x = worst_P = 0.0
-    for k in range(n):
-        t = T0 + timedelta(seconds=k * dt)
-        if k:
-            x, P = ekf.predict(x, P, dt, Q_PSD)
-            ss = predictor.predict(ss, timestamp=t)
-        det = Detection(StateVector([z[k, 0], Bearing(z[k, 1]), z[k, 2]]), timestamp=t, measurement_model=model)
-        ss = updater.update(SingleHypothesis(ss, det))
-        x, P, _ = ekf.update(x, P, z[k], R, site, enu, np.array(True))
-        xs, Ps = np.asarray(ss.state_vector, float).ravel(), np.asarray(ss.covar, float)
-        worst_x = max(worst_x, np.max(np.abs(x - xs) / np.maximum(np.abs(xs), 1.0)))
-        worst_P = max(worst_P, np.max(np.abs(P - Ps)) / np.max(np.abs(Ps)))
+    worst_x, worst_P, x = _filter_both(ekf, ExtendedKalmanPredictor(Ballistic(q=Q_PSD)),
+                                       ExtendedKalmanUpdater(model, use_joseph_cov=True), truth, z, R, site, enu,
+                                       dt, rng)
     assert worst_x < 1e-6 and worst_P < 1e-6, (worst_x, worst_P)
     # and the filter did its job: the final estimate is far better than one report's
     # cross-range error (range x angle sigma)
@@ -157,27 +165,10 @@ def test_ukf_equals_stone_soups_unscented_kalman_filter(north):
     z = z_true + rng.normal(0.0, 1.0, z_true.shape) * np.sqrt(np.diag(R))
     if north:
         assert (z_true[:, 1] > 6.0).any() or (z_true[:, 1] < 0.3).any()
-
-    x0 = truth[0] + np.concatenate([rng.normal(0, 300, 3), rng.normal(0, 30, 3)])
-    P0 = np.diag([500.0**2] * 3 + [50.0**2] * 3)
     model = RadarAER(ndim_state=6, mapping=(0, 1, 2), noise_covar=R, site_ecef=site, site_enu=enu)
     pars = dict(alpha=ukf.DEFAULT.alpha, beta=ukf.DEFAULT.beta, kappa=ukf.DEFAULT.kappa)
-    predictor = UnscentedKalmanPredictor(Ballistic(q=Q_PSD), **pars)
-    updater = UnscentedKalmanUpdater(model, **pars)
-    ss = GaussianState(StateVector(x0), P0, timestamp=T0)
-    x, P = x0.copy(), P0.copy()
-    worst_x = worst_P = 0.0
-    for k in range(n):
-        t = T0 + timedelta(seconds=k * dt)
-        if k:
-            x, P = ukf.predict(x, P, dt, Q_PSD)
-            ss = predictor.predict(ss, timestamp=t)
-        det = Detection(StateVector([z[k, 0], Bearing(z[k, 1]), z[k, 2]]), timestamp=t, measurement_model=model)
-        ss = updater.update(SingleHypothesis(ss, det))
-        x, P, _ = ukf.update(x, P, z[k], R, site, enu, np.array(True))
-        xs, Ps = np.asarray(ss.state_vector, float).ravel(), np.asarray(ss.covar, float)
-        worst_x = max(worst_x, np.max(np.abs(x - xs) / np.maximum(np.abs(xs), 1.0)))
-        worst_P = max(worst_P, np.max(np.abs(P - Ps)) / np.max(np.abs(Ps)))
+    worst_x, worst_P, x = _filter_both(ukf, UnscentedKalmanPredictor(Ballistic(q=Q_PSD), **pars),
+                                       UnscentedKalmanUpdater(model, **pars), truth, z, R, site, enu, dt, rng)
     assert worst_x < 1e-6 and worst_P < 1e-6, (worst_x, worst_P)
     assert np.linalg.norm(x[:3] - truth[-1, :3]) < 0.3 * z_true[-1, 0] * 2e-3
 
