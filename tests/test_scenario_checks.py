@@ -327,7 +327,8 @@ def test_a_key_given_twice_is_an_error(tmp_path):
 
 
 def test_tracking_filter_is_a_named_choice():
-    assert compile_world(parse(scenario(tracking__filter="ukf"), "s"), "s").scenario.tracking.filter == "ukf"
+    for kind in ("ukf", "imm"):
+        assert compile_world(parse(scenario(tracking__filter=kind), "s"), "s").scenario.tracking.filter == kind
     assert compile_world(parse(scenario(), "s"), "s").scenario.tracking.filter == "ekf"  # the default
     e = problems_of(scenario(tracking__filter="particle"))
     assert "tracking.filter" in str(e) and "ukf" in str(e)

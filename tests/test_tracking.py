@@ -514,3 +514,60 @@ def test_tracker_runs_either_filter_and_refuses_others():
     assert not np.allclose(tr.x, track([det], "sys").x)  # a different filter, not the EKF again
     with pytest.raises(ValueError, match="filter"):
         track([det], "sys", filter="particle")
+
+
+def test_imm_tracks_a_boost_then_a_coast_and_knows_which():
+    """The IMM (one EKF per regime: ballistic, re-entry, boost noise levels) on the 5 g boost
+    then coast of test_tracker_survives_a_5g_boost: the same error bounds, and its regime
+    probabilities give boost a large share during the burn and none after it."""
+    from shieldlab.tracking import imm
+    from shieldlab.tracking.tracker import _Imm
+
+    tt, X = truth_arc(150.0, thrust=5 * G0, burn=60.0)
+    scan_t = np.arange(0.0, 150.1, 1.0)
+    det = detections(tt, X, scan_t, 200, seed=41)
+    truth = truth_at(tt, X, scan_t)
+    sigma1 = np.array([single_report_pos_rms(x) for x in truth])
+    tr = track([det], "sys", filter="imm")
+    ratio = pos_rms(tr.x - truth) / sigma1
+    assert ratio[5:].max() < 1.0 and ratio[-1] < 0.4, (ratio[5:].max(), ratio[-1])
+    assert nees(tr.x - truth, tr.P).mean(0)[5:61].max() < 20.0
+    # the regime probabilities, filtered by hand with the tracker's own state
+    state = _Imm((200,), 5e3)
+    site, M = det.site_ecef, earth.enu_matrix(det.site_lat, det.site_lon)
+    mu = []
+    for k, t in enumerate(scan_t):
+        if k:
+            state.predict(t - scan_t[k - 1])
+        state.assimilate(det.z[:, k], det.detected[:, k], det, site, M)
+        mu.append(state.mu.mean(axis=0))
+    mu = np.array(mu)
+    boost, ballistic = imm.DEFAULT.names.index("boost"), imm.DEFAULT.names.index("ballistic")
+    # thrusting: the boost regime keeps a large share (5 g moves the target only ~25 m per
+    # 1 s scan beyond the ballistic prediction, against ~600 m of report noise, so neither
+    # regime wins outright); after burnout the boost regime is gone and ballistic flight holds
+    assert mu[20:55, boost].mean() > 0.3
+    assert mu[65:, boost].mean() < 0.01 and mu[80:, ballistic].mean() > 0.9
+    np.testing.assert_allclose(mu.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_imm_in_ballistic_flight_is_not_overconfident(arc):
+    tt, X = arc
+    runs = 300
+    scan_t = np.arange(0.0, 200.1, 2.0)
+    tr = track([detections(tt, X, scan_t, runs, seed=31)], "sys", filter="imm")
+    e = nees(tr.x[:, -1] - truth_at(tt, X, scan_t[-1]), tr.P[:, -1])
+    assert e.mean() < stats.chi2.ppf(0.975, 6 * runs) / runs
+    assert pos_rms(tr.x[:, -1] - truth_at(tt, X, scan_t[-1])) < 0.4 * single_report_pos_rms(X[-1])
+
+
+def test_imm_transition_matrix_is_a_markov_chain():
+    from shieldlab.tracking import imm
+
+    for dt in (0.0, 1.0, 4.0, 100.0):
+        p = imm.transition(dt)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-15)
+        assert (p >= 0).all()
+    assert np.allclose(imm.transition(0.0), np.eye(3))
+    assert imm.transition(10.0)[0, 0] == pytest.approx(np.exp(-10.0 / imm.DEFAULT.sojourn_s[0]))
+    assert not np.tril(imm.transition(50.0), -1).any()  # boost -> ballistic -> re-entry, never back

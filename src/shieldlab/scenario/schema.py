@@ -209,9 +209,11 @@ class TrackingCfg(_Strict):
     """Track management of every system."""
 
     init_hits: int = Field(3, ge=1, le=20, description="detections before a track is confirmed")
-    filter: Literal["ekf", "ukf"] = Field(
+    filter: Literal["ekf", "ukf", "imm"] = Field(
         "ekf", description="the track filter: extended (ekf, by Jacobians) or unscented (ukf, by sigma points) "
-                           "Kalman filter, on the same ballistic motion and radar measurement models")
+                           "Kalman filter with adapted process noise, on the same ballistic motion and radar "
+                           "measurement models, or an interacting multiple model (imm: one EKF per motion regime "
+                           "- ballistic, re-entry, boost noise levels - mixed by their odds)")
 
 
 class CatalogAdditions(_Strict):

@@ -44,11 +44,11 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
-from shieldlab.tracking import ekf, ukf
+from shieldlab.tracking import ekf, imm, ukf
 from shieldlab.tracking.records import Tracks
 
 #: The filters ``track`` can run: name -> (predict, update).
-FILTERS = {"ekf": (ekf.predict, ekf.update), "ukf": (ukf.predict, ukf.update)}
+FILTERS = {"ekf": (ekf.predict, ekf.update), "ukf": (ukf.predict, ukf.update), "imm": None}
 
 #: Gains γ of the NIS-driven process-noise adaptation when NIS > 3 (up) and
 #: NIS < 3 (down); see the module docstring.
@@ -81,10 +81,12 @@ def track(
         [m²/s³]; a track starts at ``q_boost``.
     sigma_v0 : float
         Prior standard deviation of each ECEF velocity component at initiation [m/s].
-    filter : {"ekf", "ukf"}
+    filter : {"ekf", "ukf", "imm"}
         The extended (:mod:`shieldlab.tracking.ekf`) or unscented
-        (:mod:`shieldlab.tracking.ukf`) Kalman filter: the same models, prediction
-        and update by Jacobians or by sigma points.
+        (:mod:`shieldlab.tracking.ukf`) Kalman filter, both with the NIS-adapted
+        process noise below (the same models, prediction and update by Jacobians or by
+        sigma points), or the interacting multiple model (:mod:`shieldlab.tracking.imm`):
+        one EKF per motion regime, with fixed noise levels, mixed by their odds.
 
     Returns
     -------
@@ -104,7 +106,6 @@ def track(
         )
     if filter not in FILTERS:
         raise ValueError(f"track: filter must be one of {sorted(FILTERS)}, not {filter!r}")
-    predict, update = FILTERS[filter]
     batch = detections[0].detected.shape[:-1]
     for d in detections:
         if d.detected.shape[:-1] != batch or d.z.shape != batch + (d.t.size, 3):
@@ -123,12 +124,11 @@ def track(
         j = np.clip(np.searchsorted(d.t, t), 0, max(d.t.size - 1, 0))
         scan_index.append(np.where((d.t.size > 0) & (d.t[j] == t), j, -1))
 
-    x = np.full(batch + (6,), np.nan)
-    P = np.full(batch + (6, 6), np.nan)
-    started = np.zeros(batch, bool)
+    if filter == "imm":
+        state = _Imm(batch, sigma_v0)
+    else:
+        state = _Adaptive(batch, *FILTERS[filter], q_ballistic, q_boost, sigma_v0)
     n_hits = np.zeros(batch, np.int32)
-    log_lam_max = np.log(q_boost / q_ballistic)
-    log_lam = np.full(batch, log_lam_max)
 
     # Time-major while filling (contiguous writes), batch-major views on return.
     x_out = np.empty((K,) + batch + (6,))
@@ -137,18 +137,15 @@ def track(
 
     for k in range(K):
         if k > 0:
-            x, P = predict(x, P, t[k] - t[k - 1], q_ballistic * np.exp(log_lam))
+            state.predict(t[k] - t[k - 1])
         for (d, site, enu), idx in zip(sites, scan_index):
             j = idx[k]
             if j < 0:
                 continue
             det = d.detected[..., j]
-            x, P, started, log_lam = _assimilate(
-                x, P, started, log_lam, d.z[..., j, :], det, d, site, enu, sigma_v0, log_lam_max, update
-            )
+            state.assimilate(d.z[..., j, :], det, d, site, enu)
             n_hits += det
-        x_out[k] = x
-        P_out[k] = P
+        x_out[k], P_out[k] = state.estimate()
         hits_out[k] = n_hits
 
     x_out = np.moveaxis(x_out, 0, -2)
@@ -160,24 +157,77 @@ def track(
     return Tracks(system=system, t=t, x=x_out, P=P_out, n_hits=hits_out, confirmed=confirmed, confirm_time=confirm_time)
 
 
-def _assimilate(x, P, started, log_lam, z, det, d: Detections, site, enu, sigma_v0, log_lam_max, update=ekf.update):
-    """Apply one sensor's reports at one time: initiate new tracks, update the others.
+class _Adaptive:
+    """The state of a single filter (EKF or UKF) with the NIS-adapted process noise."""
 
-    ``det`` (...) says which batch elements have a report ``z`` (..., 3); the
-    association seam: a future associator passes the report assigned to each track.
-    """
-    new = det & ~started
-    old = det & started
-    if new.any():
-        z_safe = np.where(new[..., None], z, np.array([1e6, 0.0, 0.5]))
-        x0, P0 = ekf.init_from_detection(z_safe, d.R, d.site_lat, d.site_lon, d.site_alt, sigma_v0)
-        x = np.where(new[..., None], x0, x)
-        P = np.where(new[..., None, None], P0, P)
-        log_lam = np.where(new, log_lam_max, log_lam)
-    if old.any():
-        x, P, nis = update(x, P, z, d.R, site, enu, old)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            step = np.log(np.maximum(nis, 1e-12) / 3.0)
-            step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
-        log_lam = np.where(old, np.clip(log_lam + step, 0.0, log_lam_max), log_lam)
-    return x, P, started | det, log_lam
+    def __init__(self, batch, predict, update, q_ballistic, q_boost, sigma_v0):
+        self.x = np.full(batch + (6,), np.nan)
+        self.P = np.full(batch + (6, 6), np.nan)
+        self.started = np.zeros(batch, bool)
+        self.log_lam_max = np.log(q_boost / q_ballistic)
+        self.log_lam = np.full(batch, self.log_lam_max)
+        self._predict, self._update, self.q_ballistic, self.sigma_v0 = predict, update, q_ballistic, sigma_v0
+
+    def predict(self, dt: float) -> None:
+        self.x, self.P = self._predict(self.x, self.P, dt, self.q_ballistic * np.exp(self.log_lam))
+
+    def assimilate(self, z, det, d: Detections, site, enu) -> None:
+        """Apply one sensor's reports at one time: initiate new tracks, update the others.
+
+        ``det`` (...) says which batch elements have a report ``z`` (..., 3); the
+        association seam: a future associator passes the report assigned to each track.
+        """
+        new = det & ~self.started
+        old = det & self.started
+        if new.any():
+            x0, P0 = _initiate(z, new, d, self.sigma_v0)
+            self.x = np.where(new[..., None], x0, self.x)
+            self.P = np.where(new[..., None, None], P0, self.P)
+            self.log_lam = np.where(new, self.log_lam_max, self.log_lam)
+        if old.any():
+            self.x, self.P, nis = self._update(self.x, self.P, z, d.R, site, enu, old)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                step = np.log(np.maximum(nis, 1e-12) / 3.0)
+                step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
+            self.log_lam = np.where(old, np.clip(self.log_lam + step, 0.0, self.log_lam_max), self.log_lam)
+        self.started |= det
+
+    def estimate(self):
+        return self.x, self.P
+
+
+class _Imm:
+    """The state of the interacting-multiple-model filter (:mod:`shieldlab.tracking.imm`):
+    one EKF per motion regime and the regimes' probabilities."""
+
+    def __init__(self, batch, sigma_v0, regimes: imm.Regimes = imm.DEFAULT):
+        M = len(regimes.q)
+        self.regimes, self.sigma_v0 = regimes, sigma_v0
+        self.xm = np.full(batch + (M, 6), np.nan)
+        self.Pm = np.full(batch + (M, 6, 6), np.nan)
+        self.mu = np.broadcast_to(np.asarray(regimes.mu0, float), batch + (M,)).copy()
+        self.started = np.zeros(batch, bool)
+
+    def predict(self, dt: float) -> None:
+        self.xm, self.Pm, self.mu = imm.predict(self.xm, self.Pm, self.mu, dt, self.regimes)
+
+    def assimilate(self, z, det, d: Detections, site, enu) -> None:
+        new = det & ~self.started
+        old = det & self.started
+        if new.any():  # every regime starts from the one-point initiation
+            x0, P0 = _initiate(z, new, d, self.sigma_v0)
+            self.xm = np.where(new[..., None, None], x0[..., None, :], self.xm)
+            self.Pm = np.where(new[..., None, None, None], P0[..., None, :, :], self.Pm)
+            self.mu = np.where(new[..., None], np.asarray(self.regimes.mu0, float), self.mu)
+        if old.any():
+            self.xm, self.Pm, self.mu = imm.update(self.xm, self.Pm, self.mu, z, d.R, site, enu, old)
+        self.started |= det
+
+    def estimate(self):
+        return imm.combine(self.xm, self.Pm, self.mu)
+
+
+def _initiate(z, new, d: Detections, sigma_v0):
+    """One-point initiation where ``new``; a harmless placeholder report elsewhere."""
+    z_safe = np.where(new[..., None], z, np.array([1e6, 0.0, 0.5]))
+    return ekf.init_from_detection(z_safe, d.R, d.site_lat, d.site_lon, d.site_alt, sigma_v0)
