@@ -829,9 +829,11 @@ def reach(
             return
         alone = {k: v for k, v in cue.per_radar.items() if k in cue.radars and np.isfinite(v)}
         best = min(alone, key=alone.get, default=None)
-        out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.0f} s after launch; "
-                  f"ready at {res.t_ready:.0f} s"
-                  + (f" ({best} alone: {alone[best]:.0f} s)" if best is not None else ""))
+        others = {k: v for k, v in cue.per_system.items() if k != cue.system}
+        out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
+                  + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
+                  + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
+                  + f"; ready at {res.t_ready:.1f} s (the earliest system's track, whichever side it is)")
     if res.feasible:
         e, l_ = res.earliest, res.latest
         out.print(Text.assemble((f"{spec.name} can catch it", "green"),
@@ -841,7 +843,8 @@ def reach(
         need = res.needed_burnout_speed_kms
         out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                 f": it would need a burnout speed of {need:.2f} km/s" if need
-                                else ": its envelope never meets the trajectory"))
+                                else ": no point of the path after the battery is ready is within its envelope "
+                                     "at any burnout speed up to 20 km/s"))
 
 
 AIRCRAFT_ALT_KM = 10.0
