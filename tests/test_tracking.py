@@ -499,18 +499,25 @@ def test_ukf_and_ekf_agree_where_the_models_are_nearly_linear(arc):
                                np.sqrt(np.diagonal(Pe[:, -1], axis1=-2, axis2=-1)), rtol=0.05)
 
 
-def test_tracker_runs_either_filter_and_refuses_others():
-    """The tracker's filter is a choice: a 5 g boost then a coast tracked by the UKF
-    meets the bounds the EKF's test sets (see test_tracker_survives_a_5g_boost)."""
+def _boost_then_coast(kind):
+    """The 5 g boost then coast of test_tracker_survives_a_5g_boost tracked by filter
+    ``kind``, checked against that test's bounds; returns (tracks, detections, scan times)."""
     tt, X = truth_arc(150.0, thrust=5 * G0, burn=60.0)
     scan_t = np.arange(0.0, 150.1, 1.0)
     det = detections(tt, X, scan_t, 200, seed=41)
     truth = truth_at(tt, X, scan_t)
     sigma1 = np.array([single_report_pos_rms(x) for x in truth])
-    tr = track([det], "sys", filter="ukf")
+    tr = track([det], "sys", filter=kind)
     ratio = pos_rms(tr.x - truth) / sigma1
     assert ratio[5:].max() < 1.0 and ratio[-1] < 0.4, (ratio[5:].max(), ratio[-1])
     assert nees(tr.x - truth, tr.P).mean(0)[5:61].max() < 20.0
+    return tr, det, scan_t
+
+
+def test_tracker_runs_either_filter_and_refuses_others():
+    """The tracker's filter is a choice: a 5 g boost then a coast tracked by the UKF
+    meets the bounds the EKF's test sets (see test_tracker_survives_a_5g_boost)."""
+    tr, det, scan_t = _boost_then_coast("ukf")
     assert not np.allclose(tr.x, track([det], "sys").x)  # a different filter, not the EKF again
     with pytest.raises(ValueError, match="filter"):
         track([det], "sys", filter="particle")
@@ -523,15 +530,7 @@ def test_imm_tracks_a_boost_then_a_coast_and_knows_which():
     from shieldlab.tracking import imm
     from shieldlab.tracking.tracker import _Imm
 
-    tt, X = truth_arc(150.0, thrust=5 * G0, burn=60.0)
-    scan_t = np.arange(0.0, 150.1, 1.0)
-    det = detections(tt, X, scan_t, 200, seed=41)
-    truth = truth_at(tt, X, scan_t)
-    sigma1 = np.array([single_report_pos_rms(x) for x in truth])
-    tr = track([det], "sys", filter="imm")
-    ratio = pos_rms(tr.x - truth) / sigma1
-    assert ratio[5:].max() < 1.0 and ratio[-1] < 0.4, (ratio[5:].max(), ratio[-1])
-    assert nees(tr.x - truth, tr.P).mean(0)[5:61].max() < 20.0
+    tr, det, scan_t = _boost_then_coast("imm")
     # the regime probabilities, filtered by hand with the tracker's own state
     state = _Imm((200,), 5e3)
     site, M = det.site_ecef, earth.enu_matrix(det.site_lat, det.site_lon)
