@@ -119,3 +119,14 @@ def test_reach_cli_sensor_cue(capsys):
     assert "--sensors" in capsys.readouterr().err
     assert main(args + ["--sensors", "no-such-scenario"]) == 2
     assert "--sensors: no-such-scenario" in capsys.readouterr().err
+
+
+def test_the_speed_the_cli_names_is_enough(capsys):
+    """The text rounds the needed burnout speed up: fed back, the speed it printed catches it."""
+    args = ["reach", "sm-3-block-iib", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+            "--to", "38.9,-77.0", "--cue-delay-s", "180"]
+    assert main(args) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    need = text.split("burnout speed of ")[1].split(" km/s")[0]
+    assert main(args + ["--burnout-speed-kms", need, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["feasible"] is True

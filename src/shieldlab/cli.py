@@ -842,7 +842,7 @@ def reach(
     else:
         need = res.needed_burnout_speed_kms
         out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                f": it would need a burnout speed of {need:.2f} km/s" if need
+                                f": it would need a burnout speed of {math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
                                 else ": no point of the path after the battery is ready is within its envelope "
                                      "at any burnout speed up to 20 km/s"))
 

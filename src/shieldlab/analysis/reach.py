@@ -20,6 +20,7 @@ earliest system cues, as if the battery could fire on any system's track.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,7 +145,7 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
             while hi - lo > 1.0:  # to 1 m/s
                 mid = 0.5 * (lo + hi)
                 lo, hi = (lo, mid) if enough(mid) else (mid, hi)
-            need = round(hi / 1e3, 3)
+            need = math.ceil(hi) / 1e3  # rounded up: the speed named must be enough
         return Reach(False, t_ready, None, None, need, threat, cue)
     w = intercept_window(t, pos[None], vel[None], fan_time(fan, site_lat, site_lon), np.array([t_ready]))
     pts = [_point(w[f"t_{k}"][0], w[f"launch_{k}"][0], w[f"p_{k}"][0], w[f"v_{k}"][0], fan, site_lat, site_lon, sp)
