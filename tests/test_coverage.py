@@ -7,9 +7,6 @@ Coarse grids keep these fast.
 
 import json
 import math
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -23,6 +20,7 @@ from shieldlab.errors import InputError
 from shieldlab.scenario import compile_world
 from shieldlab.scenario.loader import parse
 from shieldlab.sensors.radar import Radar
+from test_cli import cli as run_cli
 
 
 def _spec(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=1e5, ref_rcs_m2=1.0):
@@ -218,9 +216,7 @@ def test_auto_grid_holds_every_coverage():
 # --- 4. the command -----------------------------------------------------------------------------
 
 def cli(*args):
-    env = dict(os.environ, COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "shieldlab.cli", "coverage", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    return run_cli("coverage", *args)  # the command in a subprocess, as test_cli runs it
 
 
 def test_cli_writes_map_and_json(tmp_path):

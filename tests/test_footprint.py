@@ -4,9 +4,6 @@ Coarse grids keep these fast; the 1/4-degree Europe grid is timed in bench/footp
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,6 +16,7 @@ from shieldlab.flyout.integrate import EarthModel, fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario import compile_world, load_world
 from shieldlab.scenario.loader import parse
+from test_cli import cli as run_cli
 
 NO_SPIN = EarthModel(rotating=False)  # J2 is zonal and drag is isotropic: mirror-symmetric about a meridian
 
@@ -142,9 +140,7 @@ def test_aircraft_reach_into_syria():
 
 
 def cli(*args):
-    env = dict(os.environ, COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "shieldlab.cli", "footprint", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    return run_cli("footprint", *args)  # the command in a subprocess, as test_cli runs it
 
 
 def test_cli_writes_png_and_json(tmp_path):

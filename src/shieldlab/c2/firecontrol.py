@@ -244,7 +244,7 @@ class FireControl:
         other = due & (self.foreign_known <= tick) & (tick < self.foreign_until)
         if other.any():
             cs, ns = np.nonzero(other)
-            self.reason[cs, ns] = np.where(np.isin(self.reason[cs, ns], _BLOCKING), self.reason[cs, ns],
+            self.reason[cs, ns] = np.where(_IS_BLOCKING[self.reason[cs, ns]], self.reason[cs, ns],
                                            _R["engaged-elsewhere"])
             self.next_check[cs, ns] = self.foreign_until[cs, ns]
         return ~other
