@@ -73,17 +73,13 @@ def sensor_cue(world, missile, pos: np.ndarray, dt: float) -> SensorCue:
         return float(visibility.expected_confirmation_time(path, np.array([path.shape[1]], np.int64), float(dt),
                                                            init_hits, *confirmation_radars(radars, missile.rcs_m2))[0])
 
-    per = {}
-    for name in world.systems:
-        radars = [ps.radar for ps in world.sensors if ps.system == name]
-        if radars:
-            per[name] = confirmation(radars)
+    members = {name: [ps.radar for ps in world.sensors if ps.system == name] for name in world.systems}
+    per = {name: confirmation(radars) for name, radars in members.items() if radars}
     alone = {ps.radar.name: confirmation([ps.radar]) for ps in world.sensors}
     first = min(per, key=per.get, default=None)
     if first is None or not np.isfinite(per[first]):
         return SensorCue(None, np.inf, (), per, alone)
-    return SensorCue(first, per[first], tuple(ps.radar.name for ps in world.sensors if ps.system == first), per,
-                     alone)
+    return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone)
 
 
 def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):
