@@ -64,7 +64,8 @@ from shieldlab.c2.records import REASONS, Decisions, Option, Salvo
 from shieldlab.c2.trackview import TrackView
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
-from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
+from shieldlab.engage.solver import (fan_time, fan_times_geodetic, intercept_geometry, intercept_window,
+                                     interceptor_velocity)
 from shieldlab.flyout.integrate import coast
 
 PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
@@ -297,41 +298,49 @@ class FireControl:
         # where they are over the ground: intercept_window reads the time to reach nowhere else
         allowed = (t_int < impact_t[:, None]) & (t_int > tick) & (threat_ok & in_sector)[:, None]
         a_lat, a_lon, a_alt = earth.ecef_to_geodetic(pos[allowed])
+        # only rows with a point to plan at can have a window (most looks are re-looks at threats
+        # no battery can reach, or that threaten nothing)
+        rows = np.flatnonzero(allowed.any(axis=1))
+        allowed_rows = allowed[rows]
+        why = np.where(~in_sector, _R["outside-sector"],
+                       np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"]))
         for b, bat in enumerate(self.bats):
             if self.plan[b] != key:
                 continue
             fan = self.fans[b]
-            # time to reach (inf outside the envelope or the fan)
-            tau = np.full(allowed.shape, np.inf)
-            tau[allowed] = fan.time_to(earth.great_circle_distance(bat.site.lat, bat.site.lon, a_lat, a_lon), a_alt)
-            w = intercept_window(t_int, pos, vel, fan_time(fan, bat.site.lat, bat.site.lon),
-                                 np.full(cs.size, tick + bat.reaction_time), allowed, latest=bool(boost.any()),
-                                 tau=tau)
-            found = np.flatnonzero(w["found"])
-            # a window that closes does not hide what kept the battery from using it
+            ft = fan_time(fan, bat.site.lat, bat.site.lon)
+            found, fi, w = np.zeros(0, int), np.zeros(0, int), None
+            if rows.size:
+                # time to reach (inf outside the envelope or the fan)
+                tau = np.full(allowed_rows.shape, np.inf)
+                tau[allowed_rows] = fan_times_geodetic(a_lat, a_lon.copy(), a_alt, *ft.kernel_args())
+                w = intercept_window(t_int, pos[rows], vel[rows], ft, np.full(rows.size, tick + bat.reaction_time),
+                                     allowed_rows, latest=bool(boost.any()), tau=tau)
+                fi = np.flatnonzero(w["found"])  # of rows
+                found = rows[fi]
+            # a window that closes does not hide what kept the battery from using it, unless the
+            # threat has left the node's sector: then that is why
             was = self.reason[cs[live], ns[live], b]
-            why = np.where(~in_sector, _R["outside-sector"],
-                           np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"]))
-            # ... unless the threat has left the node's sector: then that is why
             self.reason[cs[live], ns[live], b] = np.where(_IS_BLOCKING[was] & in_sector[live], was, why[live])
             self.reason[cs[found], ns[found], b] = _WAITING
             if found.size == 0:
                 continue
-            hold = w["launch_first"]
+            cf, nf = cs[found], ns[found]
+            hold = w["launch_first"][fi]
             if boost.any():
-                bf = found[boost[found]]
-                self.deadline[cs[bf], ns[bf], b] = np.minimum(self.deadline[cs[bf], ns[bf], b],
-                                                              w["launch_latest"][bf])
-                hold = np.where(boost, self.deadline[cs, ns, b] - doc.planning_interval, hold)
-            pi, vt = w["p_first"][found], w["v_first"][found]
+                bm = boost[found]
+                self.deadline[cf[bm], nf[bm], b] = np.minimum(self.deadline[cf[bm], nf[bm], b],
+                                                              w["launch_latest"][fi[bm]])
+                hold = np.where(bm, self.deadline[cf, nf, b] - doc.planning_interval, hold)
+            pi, vt = w["p_first"][fi], w["v_first"][fi]
             closing, crossing = intercept_geometry(vt, interceptor_velocity(fan, bat.site.lat, bat.site.lon, pi))
             pk = kill_probability(bat.spec, closing, crossing)
-            sig = intercept_point_sigma(P[found], x[found, :3], pi, w["t_first"][found] - t_track)
-            t_first, l_first = w["t_first"], w["launch_first"]
+            t_first, l_first = w["t_first"][fi], w["launch_first"][fi]
+            sig = intercept_point_sigma(P[found], x[found, :3], pi, t_first - t_track)
             for j, m in enumerate(found):
                 options.setdefault((int(cs[m]), int(ns[m])), []).append(Option(
-                    float(t_first[m]), b, float(l_first[m]), pi[j], float(closing[j]), float(crossing[j]),
-                    float(pk[j]), float(sig[j]), bool(boost[m]), float(hold[m])))
+                    float(t_first[j]), b, float(l_first[j]), pi[j], float(closing[j]), float(crossing[j]),
+                    float(pk[j]), float(sig[j]), bool(boost[m]), float(hold[j])))
 
     def _evaluate(self, key, tr, k, cs, ns, x, P, pos, vel, ev, t_track):
         """Threat evaluation of rows on one source at update ``k``: which threaten a defended

@@ -59,7 +59,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.c2 import evaluation_kernel
-from shieldlab.flyout import kepler, kernel
+from shieldlab.flyout import kepler, kepler_kernel, kernel
 from shieldlab.flyout.integrate import EarthModel, run
 from shieldlab.flyout.vehicle import Vehicle, ballistic_vehicle
 
@@ -333,7 +333,8 @@ def coast_impacts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (see :func:`~shieldlab.flyout.kepler.state_impact`, also for states below the ground).
 
     The coast of :func:`predict` without its 4 s steps: the closed-form two-body impact
-    (:func:`shieldlab.flyout.kepler.state_impact`) gives the time of flight t0; the state is
+    (:func:`shieldlab.flyout.kepler.state_impact`, compiled row by row in
+    :mod:`shieldlab.flyout.kepler_kernel`) gives the time of flight t0; the state is
     flown numerically (RK4, J2 and the rotating frame, steps of at most :data:`_COAST_STEP`)
     to ``t0 - max(20 s, 1 % t0)``, short of the ground whatever J2 does to the time of
     flight (at most ~0.4 %), and the rest of the way is closed form again.  What J2 would
@@ -343,12 +344,13 @@ def coast_impacts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     by up to ~1, ~7 and ~45 km on 300, 2,000 and 9,000 km arcs (the J2 it leaves out).
     """
     x = np.asarray(x, float)
-    _, t0 = kepler.state_impact(x)
-    span = np.where(np.isfinite(t0), np.maximum(t0 - np.maximum(_COAST_MARGIN_S, _COAST_MARGIN_FRAC * t0), 0.0), 0.0)
     s = np.array(x, float, order="C", copy=True).reshape(-1, 6)
-    kernel.coast_rk4(s, span.reshape(-1), _COAST_STEP, _MODEL.flags)
-    p, t1 = kepler.state_impact(s)
-    return p.reshape(x.shape[:-1] + (3,)), span + t1.reshape(span.shape)
+    # the closed form compiled row by row (kepler_kernel; equal to kepler.state_impact to 1e-9)
+    _, t0 = kepler_kernel.state_impact_rows(s, earth.WGS84_A, earth.WGS84_B, earth.OMEGA_EARTH, 3)
+    span = np.where(np.isfinite(t0), np.maximum(t0 - np.maximum(_COAST_MARGIN_S, _COAST_MARGIN_FRAC * t0), 0.0), 0.0)
+    kernel.coast_rk4(s, span, _COAST_STEP, _MODEL.flags)
+    p, t1 = kepler_kernel.state_impact_rows(s, earth.WGS84_A, earth.WGS84_B, earth.OMEGA_EARTH, 3)
+    return p.reshape(x.shape[:-1] + (3,)), (span + t1).reshape(x.shape[:-1])
 
 
 def impacts(x: np.ndarray, accel: np.ndarray, burn: np.ndarray, horizon: float = _HORIZON) -> np.ndarray:
