@@ -18,11 +18,11 @@ import textwrap
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
@@ -175,8 +175,10 @@ def _kernels_cached(modules) -> bool:
 
     for name in modules:
         mod = importlib.import_module(name)
-        caches = [obj._cache for obj in vars(mod).values()
-                  if isinstance(obj, Dispatcher) and type(obj._cache).__name__ == "FunctionCache"]
+        dispatchers = [obj for obj in vars(mod).values() if isinstance(obj, Dispatcher)]
+        # _cache: set by Dispatcher.__init__, undeclared in numba's type information
+        caches = [c for c in (d._cache for d in dispatchers)  # type: ignore[attr-defined]
+                  if type(c).__name__ == "FunctionCache"]
         if not caches:
             continue
         try:
@@ -263,7 +265,7 @@ def _p_ci(row: dict, key: str) -> str:
 def _mean_ci(row: dict, key: str) -> str:
     """A mean with its interval; none when the summary has none (one run has no spread)."""
     text = f"{float(row[key]):.2f}"
-    ci = row.get(f"{key}_ci95") or (None, None)
+    ci: Sequence[Any] = row.get(f"{key}_ci95") or (None, None)
     if None not in ci and all(math.isfinite(float(x)) for x in ci):
         text += " " + _interval_text(*ci)
     return text
@@ -328,8 +330,9 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
     nodes = summary.get("nodes", [])
     arch = f", {summary['architecture']} C2 over {len(nodes)} nodes" if len(nodes) > 1 else ""
     t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}{arch}")
-    for col, just in (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"), ("P(leak)", "right"),
-                      ("interceptors", "right")):
+    cols: tuple[tuple[str, JustifyMethod], ...] = (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"),
+                                                   ("P(leak)", "right"), ("interceptors", "right"))
+    for col, just in cols:
         # names fold onto more lines rather than end in an ellipsis or vanish: two salvo rounds
         # must stay tellable apart; the numbers wrap at their space when the screen is narrow
         t.add_column(col, justify=just, overflow="fold", min_width=8 if just == "left" else None)
@@ -411,8 +414,9 @@ def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, 
 
 def _reasons_table(rows, runs: int, title: str) -> Table:
     t = Table(title=title)
-    for col, just in (("event", "left"), ("battery", "left"), ("reason", "left"), ("runs", "right"),
-                      ("share", "right")):
+    cols: tuple[tuple[str, JustifyMethod], ...] = (("event", "left"), ("battery", "left"), ("reason", "left"),
+                                                   ("runs", "right"), ("share", "right"))
+    for col, just in cols:
         t.add_column(col, justify=just)
     for kind, bat, why, n in rows:
         t.add_row(kind, bat, why, str(n), f"{n / runs:.0%}")
@@ -427,10 +431,10 @@ def _print_no_fire(summary: dict, events: dict) -> None:
     out.print(Text("no battery fired in any run", style="bold"))
     rows = [r for r in _reason_counts(events, np.ones(len(events["run"]), bool)) if r[0] == "no-fire"]
     if not rows:  # the summary's per-threat fractions, if the event log has none
-        agg: Counter = Counter()
+        agg: Counter[str] = Counter()
         for row in summary["per_threat"]:
             for why, frac in (row.get("no_fire") or {}).items():
-                agg[why] = max(agg[why], float(frac))
+                agg[why] = max(agg[why], float(frac))  # type: ignore[assignment]  # a Counter of fractions
         if agg:
             for why, frac in agg.most_common():
                 out.print(f"  {why}: up to {frac:.0%} of runs for a threat")
@@ -806,11 +810,13 @@ def reach(
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
     cue = res.cue
+    # a sensor cue comes only from the --sensors scenario
+    cue_scenario = None if world is None else world.scenario.name
     out_d = {"interceptor": spec.id, "missile": m.id, "site_lat_deg": slat, "site_lon_deg": slon,
              "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms,
              "cue_delay_s": None if cue is not None else (60.0 if cue_delay_s is None else cue_delay_s),
              "cue": None if cue is None else {
-                 "scenario": world.scenario.name, "system": cue.system,
+                 "scenario": cue_scenario, "system": cue.system,
                  "time_s": None if not np.isfinite(cue.time_s) else round(cue.time_s, 1), "radars": list(cue.radars),
                  "per_system_s": {k: (None if not np.isfinite(v) else round(v, 1)) for k, v in cue.per_system.items()},
                  "per_radar_alone_s": {k: (None if not np.isfinite(v) else round(v, 1))
@@ -824,21 +830,22 @@ def reach(
     if cue is not None:
         if cue.system is None:
             out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                    f": no system of {world.scenario.name!r} is expected to confirm a track on "
+                                    f": no system of {cue_scenario!r} is expected to confirm a track on "
                                     "this trajectory"))
             return
         alone = {k: v for k, v in cue.per_radar.items() if k in cue.radars and np.isfinite(v)}
-        best = min(alone, key=alone.get, default=None)
+        best = min(alone, key=alone.__getitem__, default=None)
         others = {k: v for k, v in cue.per_system.items() if k != cue.system}
         out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
                   + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
                   + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
                   + f"; ready at {res.t_ready:.1f} s (the earliest system's track, whichever side it is)")
     if res.feasible:
-        e, l_ = res.earliest, res.latest
+        first, last = res.earliest, res.latest
+        assert first is not None and last is not None  # a feasible Reach has its window
         out.print(Text.assemble((f"{spec.name} can catch it", "green"),
-                                f": window {e['time_s']:.0f}–{l_['time_s']:.0f} s after launch, earliest at "
-                                f"{e['alt_km']:.0f} km altitude, closing at {e['closing_speed_kms']:.1f} km/s"))
+                                f": window {first['time_s']:.0f}–{last['time_s']:.0f} s after launch, earliest at "
+                                f"{first['alt_km']:.0f} km altitude, closing at {first['closing_speed_kms']:.1f} km/s"))
     else:
         need = res.needed_burnout_speed_kms
         out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
@@ -935,8 +942,8 @@ def footprint(
             raise InputError("with --aircraft sets the step of a --region or --bbox grid: give one",
                              field="--step-deg")
     else:
-        for flag, given in (("--alt-km", alt_km), ("--country", country)):
-            if given is not None:
+        for flag, opt in (("--alt-km", alt_km), ("--country", country)):
+            if opt is not None:
                 raise InputError("applies only with --aircraft", field=flag)
     grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
     world = _load_world(scenario)
@@ -1042,8 +1049,8 @@ def coverage(
     cols = ["radar", "type", "system"] + (["RCS m²"] if per_radar_rcs else []) + ["detection km", "farthest km",
                                                                                  "covered km²"]
     for col in cols:
-        t.add_column(col, justify="left" if col in ("radar", "type", "system") else "right",
-                     overflow="fold" if col in ("radar", "type", "system") else None)
+        # every column folds (rich folds a column whose overflow is None: the numbers always did)
+        t.add_column(col, justify="left" if col in ("radar", "type", "system") else "right", overflow="fold")
     for r in cov.radars:
         t.add_row(r.name, r.sensor, r.system, *([f"{r.rcs_m2:g}"] if per_radar_rcs else []),
                   f"{r.detection_range_km:,.0f}", f"{r.farthest_km:,.0f}", f"{r.area_km2:,.0f}")
@@ -1129,7 +1136,8 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
     """List the built-in catalogue with sources."""
     from shieldlab import catalog
 
-    tables = {"missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors}
+    tables: dict[str, Callable[[], Mapping[str, catalog.Missile | catalog.Interceptor | catalog.Sensor]]] = {
+        "missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors}
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
@@ -1154,7 +1162,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import NoArgsIsHelpError, UsageError
     except ImportError:  # Typer on the separate click package
-        from click.exceptions import NoArgsIsHelpError, UsageError
+        from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
     try:
         rv = app(args=argv, prog_name="shieldlab", standalone_mode=False)
     except NoArgsIsHelpError as e:

@@ -20,7 +20,9 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -73,12 +75,12 @@ class _Tally:
         self.fired = np.zeros(runs)
         self.wasted = np.zeros(runs)
         self.between = np.zeros(runs)
-        self.delay = []
-        sides = {}
+        self.delay: list[float] = []
+        sides: dict[str, list[str]] = {}
         for nd in world.nodes:
             sides.setdefault(nd.side, []).append(nd.name)
         self.sides = sides
-        self.seen = {}  # (A, B) -> [held by A's fire control, detected by B]
+        self.seen: dict[str, list[int]] = {}  # "A sees B" -> [held by A's fire control, detected by B]
 
     def __call__(self, chunk) -> None:
         w = self.world
@@ -109,7 +111,7 @@ class _Tally:
         gap = (rows > 0) & (outside == rows) & (o.engagements == 0)
         self.between[runs] = gap.sum(axis=1)
         # what each side's fire control held of the threats the other side's sensors saw
-        detected = {}
+        detected: dict[str, np.ndarray] = {}
         for s_i, s in enumerate(w.sensors):
             hit = chunk.detections[s_i].detected.any(axis=-1)
             detected[s.system] = detected.get(s.system, np.zeros((C, N), bool)) | hit
@@ -129,7 +131,8 @@ class _Tally:
                 acc[1] += int(db.sum())
 
 
-def compare(world, architectures, runs: int, seed: int, progress=None) -> list[ArchitectureResult]:
+def compare(world, architectures, runs: int, seed: int,
+            progress: Callable[[str, int], None] | None = None) -> list[ArchitectureResult]:
     """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``."""
     out = []
     for arch in architectures:
@@ -137,7 +140,7 @@ def compare(world, architectures, runs: int, seed: int, progress=None) -> list[A
         flights = preflight(w, runs)
         tally = _Tally(w, runs)
         simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
-                 progress=None if progress is None else (lambda k, a=arch: progress(a, k)))
+                 progress=None if progress is None else functools.partial(progress, arch))
         def mi(x):  # counts: an interval below zero means nothing
             m, lo, hi = mean_interval(x)
             return m, max(lo, 0.0) if np.isfinite(lo) else lo, hi

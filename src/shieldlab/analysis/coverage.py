@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -280,6 +281,7 @@ def _rows(a: np.ndarray) -> list[str]:
 def to_json(cov: Coverage, include_grid: bool = True) -> dict:
     """JSON-ready dict: the target, the grid's axes, per-radar summaries and (optionally) the
     covered grids, one string per latitude row (south to north) of '0' and '1'."""
+    out: dict[str, Any]  # values of mixed types; "radars" filled below
     out = {"scenario": cov.scenario, "alt_km": cov.alt_km, "rcs_m2": cov.rcs_m2, "rcs_from": cov.rcs_from,
            "rcs_missile": cov.rcs_missile, "lat_deg": [round(float(x), 6) for x in cov.grid.lat_deg],
            "lon_deg": [round(float(x), 6) for x in cov.grid.lon_deg], "step_deg": round(cov.grid.step_deg, 6),

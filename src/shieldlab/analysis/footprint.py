@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -78,6 +79,7 @@ from shieldlab import earth
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT
+from shieldlab.catalog.models import Missile
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, fan_times_geodetic, intercept_geometry, intercept_window, interceptor_velocity
@@ -209,7 +211,7 @@ class LaunchSite(Point):
     radians and metres, as every compiled place."""
 
     name: str
-    missile: object  # catalogue Missile
+    missile: Missile
     profile: str
     threats: tuple[str, ...]  # scenario threat entries that fly it
 
@@ -352,8 +354,14 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
             for f in fr:
                 la, lo = earth.destination(s.lat, s.lon, b, f * r_max[a])
                 missiles.append(s.missile)
-                la0.append(s.lat), lo0.append(s.lon), al0.append(s.alt), la1.append(la), lo1.append(lo)
-                prof.append(s.profile), owner.append((i, a)), rng.append(f * r_max[a])
+                la0.append(s.lat)
+                lo0.append(s.lon)
+                al0.append(s.alt)
+                la1.append(la)
+                lo1.append(lo)
+                prof.append(s.profile)
+                owner.append((i, a))
+                rng.append(f * r_max[a])
     keep = np.ones(len(missiles), bool)
     while True:
         idx = np.flatnonzero(keep)
@@ -366,7 +374,7 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
             if not keep.any():
                 raise
     owners = [owner[j] for j in idx]
-    rng = np.array(rng)[idx]
+    ranges = np.array(rng)[idx]
     out = []
     for i, s in enumerate(sites):
         total = float(vehicle_from_missiles([s.missile]).total_burn[0])
@@ -374,7 +382,7 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
         per = []
         for a, b in enumerate(brg):
             m = np.array([o == (i, a) for o in owners])
-            r = np.append(rng[m], r_max[a])
+            r = np.append(ranges[m], r_max[a])
             k = np.append(st.kick[m], k_star[a])
             c = np.append(np.minimum(st.cutoff[m], total), total)
             if r.size < 3:
@@ -390,13 +398,13 @@ def _family_steering(anchor_list, azimuths, n_ranges: int):
     anchor bearing at the same fractions of its range span, then a first harmonic in bearing."""
     q = np.linspace(0.0, 1.0, n_ranges)
     frac = 1.0 - (1.0 - q) ** 1.3  # denser towards the maximum range, where range changes slowly
-    ks, cs, bs = [], [], []
+    k_rows, c_rows, b_list = [], [], []
     for b, r, k, c in anchor_list:
         rr = r[0] + (r[-1] - r[0]) * frac
-        ks.append(PchipInterpolator(r, k)(rr))
-        cs.append(PchipInterpolator(r, c)(rr))
-        bs.append(b)
-    ks, cs, bs = np.array(ks), np.array(cs), np.array(bs)
+        k_rows.append(PchipInterpolator(r, k)(rr))
+        c_rows.append(PchipInterpolator(r, c)(rr))
+        b_list.append(b)
+    ks, cs, bs = np.array(k_rows), np.array(c_rows), np.array(b_list)
     if bs.size == 1:
         return np.repeat(ks, azimuths.size, 0), np.repeat(cs, azimuths.size, 0)
     # the Earth's rotation enters through the launch direction's east and north components:
@@ -421,7 +429,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     anchors = _anchors([sites[i] for i in active], model, [sectors[i] for i in active], anchor_dt)
     solve_s = time.perf_counter() - t0
     # family: per site, per azimuth column, n_ranges members steered between the anchors
-    missiles, pos0, kick, az, cut, owner = [], [], [], [], [], []
+    missiles, pos0_l, kick_l, az_l, cut_l, owner_l = [], [], [], [], [], []
     shapes = {}
     for a, i in enumerate(active):
         s = sites[i]
@@ -430,14 +438,14 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
         nB = azs.size
         shapes[i] = (nB, n_ranges)
         missiles += [s.missile] * (nB * n_ranges)
-        pos0.append(np.broadcast_to(earth.geodetic_to_ecef(s.lat, s.lon, s.alt), (nB * n_ranges, 3)))
-        kick.append(kk.ravel())
-        cut.append(cc.ravel())
-        az.append(np.repeat(azs, n_ranges))
-        owner += [i] * (nB * n_ranges)
+        pos0_l.append(np.broadcast_to(earth.geodetic_to_ecef(s.lat, s.lon, s.alt), (nB * n_ranges, 3)))
+        kick_l.append(kk.ravel())
+        cut_l.append(cc.ravel())
+        az_l.append(np.repeat(azs, n_ranges))
+        owner_l += [i] * (nB * n_ranges)
     veh = vehicle_from_missiles(missiles)
-    pos0, kick, az, cut = np.concatenate(pos0), np.concatenate(kick), np.concatenate(az), np.concatenate(cut)
-    owner = np.array(owner)
+    pos0, kick, az, cut = np.concatenate(pos0_l), np.concatenate(kick_l), np.concatenate(az_l), np.concatenate(cut_l)
+    owner = np.array(owner_l)
     B = len(missiles)
     # flight times first (no samples kept), then the recorded flight on a grid just long enough
     _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
@@ -492,13 +500,13 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
         if not ok.all():  # replace dropped members by their neighbour (a duplicate range row)
             for j in range(nB):
                 good = np.flatnonzero(ok[j])
-                for q_ in np.flatnonzero(~ok[j]):
-                    src = good[np.argmin(np.abs(good - q_))]
-                    rng_[j, q_] = rng_[j, src] + 1e-3 * (q_ - src)
+                for qd in np.flatnonzero(~ok[j]):
+                    src = good[np.argmin(np.abs(good - qd))]
+                    rng_[j, qd] = rng_[j, src] + 1e-3 * (qd - src)
                     for arr in (U, C, H):
-                        arr[j * nR + q_] = arr[j * nR + src]
-                    B_imp[j * nR + q_] = B_imp[j * nR + src]
-                    tof[m[j * nR + q_]] = tof[m[j * nR + src]]
+                        arr[j * nR + qd] = arr[j * nR + src]
+                    B_imp[j * nR + qd] = B_imp[j * nR + src]
+                    tof[m[j * nR + qd]] = tof[m[j * nR + src]]
             order = np.argsort(rng_, axis=1)
             rng_ = np.take_along_axis(rng_, order, axis=1)
         else:
@@ -726,7 +734,7 @@ def _chunk(pos, vel, geo, n_valid, cues, init_hits, n_sys, cue_fixed, bats, fans
     # time to reach every sample, as FanTime reads it, from the samples' geodetic coordinates
     inside = allowed.ravel()
     flat = geo.reshape(-1, 3)[inside]
-    taus = []
+    taus: list[np.ndarray | None] = []  # None: a battery without a fan
     for ft in times:
         if ft is None:
             taus.append(None)
@@ -759,7 +767,7 @@ def _chunk(pos, vel, geo, n_valid, cues, init_hits, n_sys, cue_fixed, bats, fans
     # the previous intercept plus that battery's look time; a salvo of the battery's size each
     miss = np.ones(M)
     not_before = np.full(M, -np.inf)
-    active = can.any(axis=1)
+    active: np.ndarray = can.any(axis=1)  # type: ignore[assignment]  # numpy's stubs: over an axis, an array
     for e in range(doc.max_engagements):
         r = np.flatnonzero(active)
         if r.size == 0:
@@ -947,6 +955,7 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
         return [[None if not np.isfinite(v) else round(float(v), nd) for v in row] for row in a]
 
     cell = fp.grid.cell_area_km2()
+    out: dict[str, Any]  # values of mixed types; "sites" filled below
     out = {"scenario": fp.scenario, "lat_deg": [round(float(x), 6) for x in fp.grid.lat_deg],
            "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": fp.grid.step_deg,
            "batteries": fp.batteries, "doctrine": fp.doctrine, "cue": fp.cue, "earth_model": fp.model,
@@ -1116,8 +1125,8 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
                 r["deepest_lonlat"] = (lon0 + x / (kk * np.cos(np.radians(lat0))), lat0 + y / kk)
         focus_area = float(unary_union(covers).area) if covers else 0.0
     for r in rows:
-        for k in ("_ground", "_half", "_bore"):
-            r.pop(k)
+        for key in ("_ground", "_half", "_bore"):
+            r.pop(key)
     return AircraftReach(scenario=world.scenario.name, grid=grid, alt_km=float(alt_km), n_batteries=n,
                          batteries=rows, focus=focus, focus_area_km2=focus_area, home=home)
 

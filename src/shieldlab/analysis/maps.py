@@ -291,15 +291,15 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     shade = "#3182bd"
     ax.imshow(np.where(cov.union, 1.0, np.nan), origin="lower", extent=extent, cmap=ListedColormap([shade]),
               alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
-    colours = plt.get_cmap("tab10").colors
-    handles = []
+    colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]  # tab10 is a ListedColormap
+    handles: list[Line2D | Patch] = []
     # sites whose labels would overlap on the page (two radars of one battery, a pair of
     # batteries) form a cluster: its labels stacked right of its easternmost site, clear of
     # every marker
     ax.apply_aspect()
     pts = ax.transData.transform([(r.lon_deg, r.lat_deg) for r in cov.radars]) * 72.0 / fig.dpi
     wide = max(4.2 * len(r.name) for r in cov.radars) + 14.0  # a 7-point label's width and the marker
-    cluster = []
+    cluster: list[int] = []
     for i in range(len(cov.radars)):
         j = next((cluster[k] for k in range(i)
                   if abs(pts[k, 0] - pts[i, 0]) < wide and abs(pts[k, 1] - pts[i, 1]) < 14.0), i)

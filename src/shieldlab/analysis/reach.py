@@ -76,7 +76,7 @@ def sensor_cue(world, missile, pos: np.ndarray, dt: float) -> SensorCue:
     members = {name: [ps.radar for ps in world.sensors if ps.system == name] for name in world.systems}
     per = {name: confirmation(radars) for name, radars in members.items() if radars}
     alone = {ps.radar.name: confirmation([ps.radar]) for ps in world.sensors}
-    first = min(per, key=per.get, default=None)
+    first = min(per, key=per.__getitem__, default=None)
     if first is None or not np.isfinite(per[first]):
         return SensorCue(None, np.inf, (), per, alone)
     return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone)

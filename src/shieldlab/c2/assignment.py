@@ -220,6 +220,8 @@ class AssignmentProblem:
     def cap(self) -> np.ndarray:
         """(B, T) int: the most rounds ``b`` can usefully fire at ``t``: ``min(max_salvo, rounds)``, 1 where
         ``pk = 1`` (a second round gains nothing), 0 where it cannot engage or the threat is worth nothing."""
+        # __post_init__ stored these fields as arrays
+        assert isinstance(self.feasible, np.ndarray) and isinstance(self.max_shooters, np.ndarray)
         eng = self.feasible & (self.pk > 0) & (self.value > 0)[None, :] & (self.max_shooters > 0)[None, :]
         cap = np.minimum(self.max_salvo, self.rounds[:, None])
         return np.where(eng, np.where(self.pk >= 1.0, np.minimum(cap, 1), cap), 0)
@@ -262,6 +264,9 @@ def violations(problem: AssignmentProblem, x) -> list[str]:
     """Every constraint the plan ``x`` breaks, one line each (empty: feasible)."""
     x = np.asarray(x)
     out = []
+    # __post_init__ stored these fields as arrays
+    assert (isinstance(problem.max_salvo, np.ndarray) and isinstance(problem.max_shooters, np.ndarray)
+            and isinstance(problem.feasible, np.ndarray))
     if x.shape != problem.pk.shape:
         return [f"x has shape {x.shape}, the problem {problem.pk.shape}"]
     if np.any(x != np.round(x)) or np.any(x < 0):
@@ -292,6 +297,8 @@ def _result(problem: AssignmentProblem, x: np.ndarray, solver: str, t0: float, *
 def _patterns(problem: AssignmentProblem, max_patterns: int):
     """Every engagement pattern of every threat: (threat (P,), battery rows (nnz,), rounds (nnz,), column
     of each nonzero (nnz,), gain (P,))."""
+    # __post_init__ stored these fields as arrays
+    assert isinstance(problem.max_shooters, np.ndarray)
     cap = problem.cap
     reach = [np.flatnonzero(cap[:, t]) for t in range(problem.n_threats)]
     counts = [int(np.prod(cap[bs, t] + 1, dtype=float)) - 1 for t, bs in enumerate(reach)]
@@ -377,6 +384,8 @@ def solve_greedy(problem: AssignmentProblem) -> Assignment:
     equal ``pk``.  Deterministic.
     """
     t0 = time.perf_counter()
+    # __post_init__ stored these fields as arrays
+    assert isinstance(problem.max_salvo, np.ndarray) and isinstance(problem.max_shooters, np.ndarray)
     B, T = problem.pk.shape
     cap = problem.cap
     b_idx, t_idx = np.nonzero(cap)
@@ -444,6 +453,8 @@ def brute_force(problem: AssignmentProblem, *, max_plans: int = 2_000_000) -> As
     Independent of the pattern enumeration of :func:`solve_exact`.
     """
     t0 = time.perf_counter()
+    # __post_init__ stored these fields as arrays
+    assert isinstance(problem.feasible, np.ndarray) and isinstance(problem.max_shooters, np.ndarray)
     B, T = problem.pk.shape
     cap = np.where(problem.feasible, problem.max_salvo, 0)  # not problem.cap: keep it independent
     if B == 0:

@@ -325,6 +325,7 @@ class FireControl:
             self.reason[cs[found], ns[found], b] = _WAITING
             if found.size == 0:
                 continue
+            assert w is not None  # something found: the window was computed
             cf, nf = cs[found], ns[found]
             hold = w["launch_first"][fi]
             if boost.any():

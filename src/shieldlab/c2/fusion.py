@@ -244,7 +244,7 @@ class FusedTrack:
     @property
     def present(self) -> np.ndarray:
         """(..., M) bool: the slot holds an estimate."""
-        return (self.source_index >= 0).any(axis=-1)
+        return (self.source_index >= 0).any(axis=-1)  # type: ignore[return-value]  # stubs: over an axis, an array
 
     @property
     def n_sources(self) -> np.ndarray:
@@ -446,7 +446,7 @@ def covariance_intersection(xs, Ps, weights=None, criterion: str = "trace") -> t
     return xf, Pf, w
 
 
-def _ci_criterion_slope(info: np.ndarray, w: np.ndarray, criterion: str) -> np.ndarray:
+def _ci_criterion_slope(info: np.ndarray, w: np.ndarray, criterion: str) -> tuple[np.ndarray, np.ndarray]:
     """(a, λ): aᵢ = −∂(criterion)/∂ωᵢ (..., n) — tr(P Iᵢ P) for the trace, tr(P Iᵢ) for log det —
     and λ = Σᵢ ωᵢ aᵢ (...) — tr P, or 6."""
     P = _inv_spd((w[..., :, None, None] * info).sum(axis=-3), "fused information")
@@ -487,7 +487,7 @@ def _ci_weights_multiplicative(info: np.ndarray, criterion: str) -> np.ndarray:
     n = info.shape[-3]
     shape = info.shape[:-3]
     info = info.reshape((-1, n, DIM, DIM))
-    w = np.full(info.shape[:2], 1.0 / n)
+    w: np.ndarray = np.full(info.shape[:2], 1.0 / n)  # annotated: numpy's stubs take the sliced shape for 0-d
     power = 0.5 if criterion == "trace" else 1.0
     todo = np.arange(w.shape[0])
     for _ in range(CI_MAX_ITER):

@@ -150,9 +150,9 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
     if not given:
         raise ValueError("fuse_picture: no source (local is None and remotes is empty)")
     batch = given[0].x.shape[:2]
-    for s in given:
-        if s.x.ndim != 4 or s.x.shape[:2] != batch or s.x.shape[-1] != 6:
-            raise ValueError(f"fuse_picture: {s.system!r} has x of shape {s.x.shape}; all need (C, N, K, 6) "
+    for src in given:
+        if src.x.ndim != 4 or src.x.shape[:2] != batch or src.x.shape[-1] != 6:
+            raise ValueError(f"fuse_picture: {src.system!r} has x of shape {src.x.shape}; all need (C, N, K, 6) "
                              f"with (C, N) = {batch}")
     times = np.asarray(times, dtype=float)
     if times.ndim != 1 or not np.isfinite(times).all() or np.any(np.diff(times) < 0.0):

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .models import DragTable, Interceptor, Missile, ReentryVehicle, Sensor, Stage
 
@@ -41,7 +42,8 @@ __all__ = [
     "sensors",
 ]
 
-M = TypeVar("M", bound=BaseModel)
+#: The record types: each has the ``id`` the loader keys its entries by.
+M = TypeVar("M", Missile, Interceptor, Sensor)
 
 #: Top-level YAML key and singular noun for each record type.
 _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
@@ -62,7 +64,7 @@ def _field_path(loc: tuple) -> str:
     return path
 
 
-def _describe(err: dict) -> str:
+def _describe(err: ErrorDetails) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     where = _field_path(err["loc"])
     got = "" if err["type"] in ("missing", "model_type") else f" (got {err['input']!r})"

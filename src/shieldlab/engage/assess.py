@@ -67,7 +67,7 @@ def first_kills(run: np.ndarray, threat: np.ndarray, t_int: np.ndarray, killed: 
     salvos that would kill a threat, the one with the earliest intercept does; the later
     ones, whenever they were committed, find it gone."""
     late = np.zeros(run.size, bool)
-    first = {}
+    first: dict[tuple, float] = {}  # (run, threat) -> its first killing intercept time
     for i in np.argsort(t_int, kind="stable"):
         key = (run[i], threat[i])
         if key in first and t_int[i] > first[key]:

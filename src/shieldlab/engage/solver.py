@@ -180,7 +180,8 @@ def _refine(t, pos, vel, time_to, t_ready, m, jl, good_at_hi, iterations):
     h = (t[jl + 1] - t[jl])[:, None]
     if isinstance(time_to, FanTime) and time_to.compiled:
         u = _bisect_fan(np.ascontiguousarray(t[jl], float), np.ascontiguousarray(h[:, 0], float),
-                        *(np.ascontiguousarray(a, float) for a in (p0, v0, p1, v1)),
+                        np.ascontiguousarray(p0, float), np.ascontiguousarray(v0, float),
+                        np.ascontiguousarray(p1, float), np.ascontiguousarray(v1, float),
                         np.ascontiguousarray(t_ready[m], float), bool(good_at_hi), int(iterations),
                         *time_to.kernel_args())
     else:

@@ -60,4 +60,5 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
         events = concat(evs)
         quality = concat([q for q in tqs if q]) if any(tqs) else {}
         summary = summarise(world, outcomes, events, runs, seed, quality)
+    assert chunk is not None  # runs >= 1: at least one chunk ran
     return Results(summary, outcomes, events, chunk, quality)

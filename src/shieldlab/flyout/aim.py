@@ -280,7 +280,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     apogee = np.broadcast_to(np.nan if apogee is None else np.asarray(apogee, float), (N,))
     flight_time = np.broadcast_to(np.nan if flight_time is None else np.asarray(flight_time, float), (N,))
     shaped = np.isfinite(apogee) | np.isfinite(flight_time)
-    for i in np.flatnonzero(shaped):
+    for i in np.flatnonzero(shaped).tolist():
         if np.isfinite(apogee[i]) and np.isfinite(flight_time[i]):
             raise ShapeError(i, "give an apogee or a flight time, not both")
         if want[i] == "min-energy":

@@ -19,13 +19,14 @@ from shieldlab import earth
 
 @dataclass(frozen=True)
 class Dispersion:
-    """One-sigma dispersions: fractions (0.01 = 1 %) and the azimuth error in radians."""
+    """One-sigma dispersions: fractions (0.01 = 1 %) and the azimuth error in radians; each a
+    number, or an array (one per threat) broadcast against the elements :func:`draw` draws for."""
 
-    thrust: float = 0.0
-    isp: float = 0.0
-    burn_time: float = 0.0
-    drag: float = 0.0
-    azimuth: float = 0.0
+    thrust: float | np.ndarray = 0.0
+    isp: float | np.ndarray = 0.0
+    burn_time: float | np.ndarray = 0.0
+    drag: float | np.ndarray = 0.0
+    azimuth: float | np.ndarray = 0.0
 
     @property
     def is_zero(self) -> bool:

@@ -87,9 +87,9 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
     if engine != "numba":
         raise ValueError(f"engine must be 'numba' or 'numpy', not {engine!r}")
     Tr = T if record else 1
-    pos = np.zeros((B, Tr, 3))
-    vel = np.zeros((B, Tr, 3))
-    phase = np.zeros((B, Tr), np.int8)
+    pos: np.ndarray | None = np.zeros((B, Tr, 3))  # None when not recorded
+    vel: np.ndarray | None = np.zeros((B, Tr, 3))
+    phase: np.ndarray | None = np.zeros((B, Tr), np.int8)
     ev = np.zeros((B, 8))
     v = vehicle
     args = (r0, v0, t_launch, float(grid_t0), float(dt), int(T), bool(record), float(t_max),

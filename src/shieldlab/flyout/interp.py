@@ -95,7 +95,7 @@ def state_at(traj: Trajectories, t, index: tuple | None = None,
         tau = (tq[w] - ti[w] - h)[:, None]
         q = (P0[w] - P1[w] + V1[w] * L) / (L * L)
         pos[w] = P1[w] + V1[w] * tau + q * tau * tau
-        if velocity:
+        if vel is not None:
             vel[w] = V1[w] + 2 * q * tau
     if end.any():  # quadratic from sample i to the impact point
         w = np.nonzero(end)
@@ -103,15 +103,15 @@ def state_at(traj: Trajectories, t, index: tuple | None = None,
         tau = (tq[w] - ti[w])[:, None]
         q = (ip[w] - P0[w] - V0[w] * L) / (L * L)
         pos[w] = P0[w] + V0[w] * tau + q * tau * tau
-        if velocity:
+        if vel is not None:
             vel[w] = V0[w] + 2 * q * tau
     before, after = tq < lt, tq >= it
     if before.any():  # on the pad (sample i is there too)
         pos[before] = P0[before]
-        if velocity:
+        if vel is not None:
             vel[before] = 0.0
     if after.any():  # on the ground at the impact point
         pos[after] = ip[after]
-        if velocity:
+        if vel is not None:
             vel[after] = 0.0
     return pos, vel

@@ -210,6 +210,7 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
                 ev[hit, 5:8] = p
                 landed |= hit
         if record:
+            assert pos is not None and vel is not None and phase is not None  # allocated when recording
             pre = g < tl
             tau_g = g - tl
             alt = alt_fast(s[:, :3], model["sphere"])

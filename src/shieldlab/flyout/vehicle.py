@@ -100,7 +100,12 @@ def _mach_pad(rows: Sequence[Sequence[float]], width: int) -> np.ndarray:
 def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
     """Build a :class:`Vehicle` batch, one element per catalogue missile in ``missiles``."""
     S = max(len(m.stages) for m in missiles)
-    burn, mdot, fvac, fsl, m0 = ([] for _ in range(5))
+    # one row of per-stage figures per missile
+    burn: list[list[float]] = []
+    mdot: list[list[float]] = []
+    fvac: list[list[float]] = []
+    fsl: list[list[float]] = []
+    m0: list[list[float]] = []
     for m in missiles:
         mass = sum(s.propellant_kg + s.dry_mass_kg for s in m.stages) + m.payload_kg
         b, q, fv, fs, mm = [], [], [], [], []
@@ -108,7 +113,10 @@ def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
             rate = s.propellant_kg / s.burn_time_s
             thrust_vac = s.isp_vac_s * G0 * rate
             thrust_sl = (s.isp_sl_s if s.isp_sl_s is not None else s.isp_vac_s) * G0 * rate
-            b.append(s.burn_time_s), q.append(rate), fv.append(thrust_vac), fs.append(thrust_sl)
+            b.append(s.burn_time_s)
+            q.append(rate)
+            fv.append(thrust_vac)
+            fs.append(thrust_sl)
             mm.append(mass)
             mass -= s.propellant_kg + s.dry_mass_kg
         for lst, row in zip((burn, mdot, fvac, fsl, m0), (b, q, fv, fs, mm)):

@@ -106,8 +106,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     tr = chunk.truth
     names = [t.name for t in world.threats]
     rows: list[tuple] = []
-    cc, nn = np.meshgrid(np.arange(C), np.arange(N), indexing="ij")
-    cc, nn = cc.reshape(-1), nn.reshape(-1)
+    cc, nn = (g.reshape(-1) for g in np.meshgrid(np.arange(C), np.arange(N), indexing="ij"))
 
     def add(times, kind, actor, detail=""):
         t = np.asarray(times, float).reshape(-1)

@@ -45,6 +45,8 @@ and no-fire rows) gives empty maps.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from shieldlab.stats import mean_interval, wilson_interval
@@ -75,11 +77,11 @@ def _ci(lo, hi) -> list:
     return [_r(lo), _r(hi)]
 
 
-def _proportion(k: int, n: int) -> tuple[float, list]:
+def _proportion(k: int, n: int) -> tuple[float | None, list]:
     return _r(k / n), _ci(*wilson_interval(k, n))
 
 
-def _mean(x) -> tuple[float, list]:
+def _mean(x) -> tuple[float | None, list]:
     m, lo, hi = mean_interval(np.asarray(x, float))
     return _r(m), _ci(lo, hi)
 
@@ -135,7 +137,7 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
     out = {}
     for name in sorted(set(quality["system"])):
         m = quality["system"] == name
-        row = {}
+        row: dict[str, Any] = {}
         for key in TRACK_QUALITY_KEYS:
             v = np.asarray(quality[key][m], float)
             v = v[np.isfinite(v)]
@@ -191,9 +193,9 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
         per.append(row)
     leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
     hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)
-    fired = outcomes["interceptors_fired"].reshape(runs, -1)
+    fired_by_run = outcomes["interceptors_fired"].reshape(runs, -1)
     leakers, leakers_ci = _mean(leak.sum(axis=1))
-    fired_all, fired_all_ci = _mean(fired.sum(axis=1))
+    fired_all, fired_all_ci = _mean(fired_by_run.sum(axis=1))
     hits, hits_ci = _mean(hit.sum(axis=1))
     # the value lost: each warhead that lands on a defended asset costs that asset's value
     worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}

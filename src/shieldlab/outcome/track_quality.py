@@ -110,8 +110,9 @@ def _gospa_instants(X, Y, fx, fy, c: float = GOSPA_C_M, p: float = GOSPA_P):
     diag = np.diagonal(cost, axis1=1, axis2=2)  # (E, N)
     row_min = np.min(np.where(fye[:, None, :], cost, np.inf), axis=2)  # per truth, over present tracks
     col_min = np.min(np.where(fxe[:, :, None], cost, np.inf), axis=1)  # per track, over flying truths
-    rows_ok = np.all(~fxe | (both & (diag <= row_min)), axis=1)
-    cols_ok = np.all(~fye | (both & (diag <= col_min)), axis=1)
+    # (E,) each; annotated, or numpy's stubs take the np.where below for its one-argument form
+    rows_ok: np.ndarray = np.all(~fxe | (both & (diag <= row_min)), axis=1)
+    cols_ok: np.ndarray = np.all(~fye | (both & (diag <= col_min)), axis=1)
     fast = np.where(n <= m, rows_ok, cols_ok)
     real = both & (np.nan_to_num(np.diagonal(d, axis1=1, axis2=2), nan=np.inf) < c)
     assigned = real.sum(axis=1)

@@ -25,8 +25,10 @@ shrink with SNR.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
@@ -37,6 +39,29 @@ from shieldlab.sensors import visibility
 from shieldlab.sensors.records import Detections
 
 __all__ = ["Radar", "snr50", "snr", "pd_swerling1", "visible", "observe", "scan_times"]
+
+
+class RadarSpec(Protocol):
+    """The figures of a catalogue sensor the radar model reads (:class:`shieldlab.catalog.models.Sensor`)."""
+
+    @property
+    def max_range_km(self) -> float: ...
+    @property
+    def ref_rcs_m2(self) -> float: ...
+    @property
+    def az_fov_deg(self) -> float: ...
+    @property
+    def el_min_deg(self) -> float: ...
+    @property
+    def el_max_deg(self) -> float: ...
+    @property
+    def scan_period_s(self) -> float: ...
+    @property
+    def sigma_range_m(self) -> float: ...
+    @property
+    def sigma_angle_mrad(self) -> float: ...
+    @property
+    def pfa(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +78,7 @@ class Radar:
     """
 
     name: str
-    spec: object
+    spec: RadarSpec
     lat: float
     lon: float
     alt: float
@@ -125,7 +150,8 @@ def _draws(rng, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([a for a, _ in rows]), np.stack([b for _, b in rows])
 
 
-def observe(radar: Radar, traj: Trajectories, rcs_m2, rng: np.random.Generator) -> Detections:
+def observe(radar: Radar, traj: Trajectories, rcs_m2,
+            rng: np.random.Generator | Sequence[np.random.Generator]) -> Detections:
     """Scan a batch of trajectories: noisy detections of every in-flight, visible threat.
 
     Scans run on the radar's own clock, every ``scan_period_s`` from the first grid

@@ -124,10 +124,14 @@ def track(
         j = np.clip(np.searchsorted(d.t, t), 0, max(d.t.size - 1, 0))
         scan_index.append(np.where((d.t.size > 0) & (d.t[j] == t), j, -1))
 
+    state: _Imm | _Adaptive
     if filter == "imm":
         state = _Imm(batch, sigma_v0)
     else:
-        state = _Adaptive(batch, *FILTERS[filter], q_ballistic, q_boost, sigma_v0)
+        steps = FILTERS[filter]
+        assert steps is not None  # only "imm" has none
+        predict_fn, update_fn = steps
+        state = _Adaptive(batch, predict_fn, update_fn, q_ballistic, q_boost, sigma_v0)
     n_hits = np.zeros(batch, np.int32)
 
     # Time-major while filling (contiguous writes), batch-major views on return.
