@@ -490,7 +490,8 @@ def _run_summary_note(runs: int, half_width: float) -> str:
 
 def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[Path], *, as_json: bool = False,
               quiet: bool = False, force: bool = False, timeline: bool = False, explain: Optional[str] = None,
-              half_width: Optional[float] = None) -> None:
+              half_width: Optional[float] = None, resume: bool = False) -> None:
+    import shutil
     import time
 
     from shieldlab.engine.chain import preflight
@@ -506,9 +507,20 @@ def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[P
             raise InputError("give --runs or --half-width, not both", field="--half-width")
         runs = _runs_for_half_width(half_width)
     runs = DEFAULT_RUNS if runs is None else runs
+    store, partial = None, None
     if out_dir is not None:
-        check_out_dir(out_dir, force=force)
-    world = _load_world(scenario)
+        from shieldlab.engine.sweep import checkpoint
+
+        if resume and (Path(out_dir) / "summary.json").exists() \
+                and not (Path(out_dir).parent / f".{Path(out_dir).name}.partial").exists():
+            raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
+        # results a resumed run had written before it stopped are replaced by the same ones
+        check_out_dir(out_dir, force=force or resume)
+        # finished chunks are kept beside the results folder until it is written: a stopped
+        # run goes on with --resume
+        world, store, partial = checkpoint(scenario, runs, seed, out_dir, resume=resume, force=force)
+    else:
+        world = _load_world(scenario)
     if explain is not None:
         _check_threat(world, explain)
     _compile_note("simulate", quiet)
@@ -518,11 +530,13 @@ def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[P
         _err().print(note) if as_json else out.print(note)
     t0 = time.perf_counter()
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
-        res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights)
+        res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store)
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
         write_results(out_dir, res.summary, res.outcomes, res.events, track_quality=res.track_quality or None,
-                      force=force)
+                      force=force or resume)
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
     if as_json:
         sys.stdout.write(json.dumps(res.summary, indent=2) + "\n")
         return
@@ -558,6 +572,7 @@ def run(
                                            help="results folder: summary.json, outcomes.parquet, events.parquet, "
                                                 "track_quality.parquet"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder (as a whole)"),
+    resume: bool = typer.Option(False, "--resume", help="finish a stopped run into --out: keep its finished chunks"),
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
     explain: Optional[str] = typer.Option(None, "--explain", metavar="THREAT",
                                           help="tell that threat's story: a timeline and the reasons, per battery"),
@@ -566,8 +581,12 @@ def run(
     """Run a scenario's kill chain over Monte Carlo runs."""
     if force and out_dir is None:
         raise InputError("replaces a results folder: give --out", field="--force")
+    if resume and out_dir is None:
+        raise InputError("finishes a stopped run into a results folder: give --out", field="--resume")
+    if resume and force:
+        raise InputError("give --resume or --force, not both", field="--force")
     _simulate(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
-              half_width=half_width)
+              half_width=half_width, resume=resume)
 
 
 # --- compare ---------------------------------------------------------------------------------------
@@ -650,6 +669,98 @@ def compare(
         t.add_row(f"tracks: {key}", *[f"{r.track_share.get(key, float('nan')):.2f}" for r in results])
     _print_table(t)
     _print_line(f"in parentheses: 95 % Student t intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
+
+
+# --- sweep, query ----------------------------------------------------------------------------------
+
+@app.command(cls=_Command)
+@_guard
+def sweep(
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
+    settings: list[str] = typer.Option(..., "--set", metavar="FIELD=V1,V2",
+                                       help="a scenario field and the values to try, e.g. doctrine.salvo=1,2 or "
+                                            "batteries[0].rounds=8,16 (repeat for more fields: their product is run)"),
+    runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs per point"),
+    seed: int = typer.Option(1, "--seed", min=0, help="random seed: the same raids at every point"),
+    out_dir: Path = typer.Option(..., "--out", help="sweep folder (a partitioned Parquet dataset)"),
+    resume: bool = typer.Option(False, "--resume", help="finish the sweep in --out: keep its completed chunks"),
+    force: bool = typer.Option(False, "--force", help="replace the sweep in --out (as a whole)"),
+    as_json: bool = typer.Option(False, "--json", help="print one row per point as JSON instead of a table"),
+    quiet: bool = _QUIET,
+) -> None:
+    """Run a scenario at every combination of some of its values, into a dataset to query."""
+    import time
+
+    from shieldlab.engine import sweep as sw
+    from shieldlab.io.dataset import HEADLINE
+
+    if as_json and quiet:
+        raise InputError("give --json or --quiet, not both", field="--quiet")
+    if resume and force:
+        raise InputError("give --resume or --force, not both", field="--force")
+    parsed = [sw.parse_setting(s) for s in settings]
+    n_points = int(np.prod([len(s.values) for s in parsed]))
+    _compile_note("simulate", quiet or as_json)
+    t0 = time.perf_counter()
+    with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
+        done = sw.run_sweep(scenario, parsed, runs, seed, out_dir, resume=resume, force=force, progress=progress)
+    elapsed = time.perf_counter() - t0
+    rows = done.summaries()
+    cols = [s.column for s in parsed]
+    if as_json:
+        sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], **{k: r.get(k) for k in HEADLINE}}
+                                     for r in rows], indent=2) + "\n")
+        return
+    if quiet:
+        return
+    t = Table(title=f"{rows[0]['scenario']} — {_plural(runs, 'run')} per point, seed {seed}")
+    t.add_column("point", justify="right")
+    for c in cols:
+        t.add_column(c, justify="right", overflow="fold")
+    t.add_column("leakers", justify="right")
+    t.add_column("P(no leaker)", justify="right")
+    t.add_column("interceptors fired", justify="right")
+    for r in rows:
+        lo, hi = r["mean_leakers_ci95"]
+        t.add_row(str(r["point"]), *[str(r["set"][c]) for c in cols],
+                  f"{r['mean_leakers']:.2f} {_interval_text(lo, hi, 2)}", f"{r['p_no_leaker']:.2f}",
+                  f"{r['mean_interceptors_fired']:.2f}")
+    _print_table(t)
+    _print_line(f"in parentheses: 95 % intervals  ·  {elapsed:.1f} s  ·  wrote {out_dir} "
+                f"(query it: shieldlab query {out_dir} \"SELECT ... FROM outcomes\")")
+
+
+@app.command(cls=_Command)
+@_guard
+def query(
+    folder: Path = typer.Argument(..., help="a sweep folder (shieldlab sweep --out)", metavar="DIR"),
+    sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality and points",
+                              metavar="SQL"),
+    as_json: bool = typer.Option(False, "--json", help="print the rows as a JSON list of objects"),
+    as_csv: bool = typer.Option(False, "--csv", help="print the rows as CSV"),
+) -> None:
+    """Answer SQL over a sweep's results (DuckDB)."""
+    import csv
+
+    from shieldlab.io.dataset import query as run_query
+
+    if as_json and as_csv:
+        raise InputError("give --json or --csv, not both", field="--csv")
+    cols, rows = run_query(folder, sql)
+    if as_json:
+        sys.stdout.write(json.dumps([dict(zip(cols, r)) for r in rows], indent=2, default=str) + "\n")
+    elif as_csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(cols)
+        w.writerows(rows)
+    else:
+        t = Table(title=f"{_plural(len(rows), 'row')}")
+        numeric = [bool(rows) and all(isinstance(r[i], (int, float)) for r in rows) for i in range(len(cols))]
+        for c, num in zip(cols, numeric):
+            t.add_column(c, overflow="fold", justify="right" if num else "left")
+        for r in rows:
+            t.add_row(*[f"{v:.6g}" if isinstance(v, float) else str(v) for v in r])
+        _print_table(t)
 
 
 DEMO_OUT = Path("out/demo")

@@ -4,7 +4,7 @@ each with a child of ``SeedSequence(seed)``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -19,13 +19,25 @@ class Results:
     summary: dict
     outcomes: dict[str, np.ndarray]  # columns, one row per run x threat
     events: dict[str, np.ndarray]  # columns, one row per event
-    last_chunk: ChunkResult  # for inspection (records of the final chunk)
+    last_chunk: ChunkResult | None  # for inspection (records of the final chunk; None: it came from a store)
     track_quality: dict[str, np.ndarray]  # columns, one row per run x system (outcome.track_quality)
+
+
+class ChunkStore(Protocol):
+    """Where :func:`simulate` keeps each chunk's result tables as it finishes them, so a
+    stopped simulation can go on (:class:`shieldlab.io.dataset.PointStore` writes them to a
+    sweep folder): chunk ``i`` holds runs ``i * CHUNK`` onwards."""
+
+    def complete(self, chunk: int) -> bool: ...
+
+    def write(self, chunk: int, tables: dict[str, dict[str, np.ndarray]]) -> None: ...
+
+    def read(self) -> dict[str, dict[str, np.ndarray]]: ...
 
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
              timings: dict | None = None, flights: Flights | None = None,
-             on_chunk: Callable[[ChunkResult], None] | None = None) -> Results:
+             on_chunk: Callable[[ChunkResult], None] | None = None, store: ChunkStore | None = None) -> Results:
     """Run ``runs`` Monte Carlo replications of ``world``; ``progress(n_done)`` is called after each chunk.
 
     ``timings``, if given, accumulates wall-clock seconds per stage
@@ -33,6 +45,10 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     the nominal flights from :func:`~shieldlab.engine.chain.preflight` (flown here if None).
     ``on_chunk(chunk)`` is called with each chunk's records (tracks, pictures, engagements,
     decisions) before they are dropped: analyses that need more than the result tables.
+    ``store``: each chunk's tables are written there as it finishes, chunks it holds already
+    are not run again (nor passed to ``on_chunk``), and the results are read back from it,
+    the same tables as without (a chunk's random streams depend only on ``seed`` and its
+    first run).  ``last_chunk`` is None where the last chunk came from the store.
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -46,19 +62,32 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     for i in range(n_chunks):
         first = i * CHUNK
         C = min(CHUNK, runs - first)
+        if store is not None and store.complete(i):
+            chunk = None
+            if progress:
+                progress(first + C)
+            continue
         chunk = run_chunk(world, flights, first, C, root, timings)
         if on_chunk is not None:
             on_chunk(chunk)
         with timed(timings, "tables_s"):
-            outs.append(outcome_columns(world, chunk))
-            evs.append(event_columns(world, chunk))
-            tqs.append(track_quality.columns(world, chunk))
+            tables = {"outcomes": outcome_columns(world, chunk), "events": event_columns(world, chunk),
+                      "track_quality": track_quality.columns(world, chunk)}
+            if store is not None:
+                store.write(i, tables)
+            else:
+                outs.append(tables["outcomes"])
+                evs.append(tables["events"])
+                tqs.append(tables["track_quality"])
         if progress:
             progress(first + C)
     with timed(timings, "tables_s"):
-        outcomes = concat(outs)
-        events = concat(evs)
-        quality = concat([q for q in tqs if q]) if any(tqs) else {}
+        if store is not None:
+            back = store.read()
+            outcomes, events, quality = back["outcomes"], back["events"], back["track_quality"]
+        else:
+            outcomes = concat(outs)
+            events = concat(evs)
+            quality = concat([q for q in tqs if q]) if any(tqs) else {}
         summary = summarise(world, outcomes, events, runs, seed, quality)
-    assert chunk is not None  # runs >= 1: at least one chunk ran
     return Results(summary, outcomes, events, chunk, quality)

@@ -1,0 +1,212 @@
+"""Parameter sweeps: one scenario run at every combination of some of its values.
+
+``--set doctrine.salvo=1,2 --set batteries[0].rounds=8,16`` names scenario fields by their
+path in the YAML (keys joined by ``.``, list items by ``[i]``) and the values to try; the
+sweep runs the product of the values (here four *points*), each with the same runs and
+seed, so two points differ only by what was set.  Each point is validated and compiled
+before anything runs: a bad value is an :class:`~shieldlab.errors.InputError` naming the
+``--set`` and the field, and nothing is written.
+
+The results are one dataset (:mod:`shieldlab.io.dataset`): per point and chunk of runs a
+Parquet file of outcomes, one of events and one of track quality, each row carrying the swept values as columns,
+written atomically and then marked complete.  A sweep stopped at any point (even by
+SIGKILL) resumes with ``resume=True``: completed chunks are kept, the rest are run again,
+and since a chunk's random streams depend only on the seed and its first run
+(:func:`shieldlab.engine.chain.run_streams`) the finished dataset is the one an
+uninterrupted sweep writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from shieldlab.engine.chain import CHUNK, preflight
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.errors import InputError
+from shieldlab.io import dataset
+from shieldlab.scenario.compile import compile_world
+from shieldlab.scenario.loader import locate, parse, read_yaml
+
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
+#: Most points a sweep may have (a typo such as 1,2,...,1000 on three fields is 10^9).
+MAX_POINTS = 10_000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``--set``: the field's path (keys and list indices), the values to try, and the
+    dataset column that carries the value (the path with every non-word character as ``_``)."""
+
+    text: str
+    path: tuple[str | int, ...]
+    values: tuple
+
+    @property
+    def column(self) -> str:
+        return re.sub(r"_+", "_", re.sub(r"\W", "_", self.field)).strip("_")
+
+    @property
+    def field(self) -> str:
+        return self.text.split("=", 1)[0].strip()
+
+
+def parse_setting(text: str) -> Setting:
+    """``"batteries[0].rounds=8,16"`` -> a :class:`Setting`.  Values are read as YAML scalars
+    (``8`` an integer, ``0.5`` a number, ``true`` a boolean, ``sm3-iia`` a string)."""
+    if "=" not in text:
+        raise InputError(f"{text!r}: give FIELD=VALUE[,VALUE...]", field="--set")
+    name, _, vals = text.partition("=")
+    name = name.strip()
+    path: list[str | int] = []
+    for part in name.split("."):
+        m = _STEP.fullmatch(part)
+        if not m:
+            raise InputError(f"{name!r}: a field path is keys joined by '.', list items as [i] "
+                             "(e.g. batteries[0].rounds)", field="--set")
+        path.append(m.group(1))
+        path += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    values = []
+    for v in vals.split(","):
+        if not v.strip():
+            raise InputError(f"{name}: an empty value in {vals!r}", field="--set")
+        try:
+            x = yaml.safe_load(v)
+        except yaml.YAMLError:
+            x = v.strip()
+        if isinstance(x, (dict, list)) or x is None:
+            raise InputError(f"{name}: {v.strip()!r} is not a single value", field="--set")
+        values.append(x)
+    if len(set(map(repr, values))) != len(values):
+        raise InputError(f"{name}: a value is given twice", field="--set")
+    return Setting(text, tuple(path), tuple(values))
+
+
+def apply(raw: dict, setting: Setting, value) -> dict:
+    """A copy of scenario mapping ``raw`` with ``setting``'s field set to ``value``.  Mappings
+    on the way are made where missing (a section the file leaves to its defaults); a list
+    item must exist."""
+    out = copy.deepcopy(raw)
+    node: object = out
+    shown = ""
+    for step, nxt in zip(setting.path, setting.path[1:] + (None,)):
+        shown += f"[{step}]" if isinstance(step, int) else (f".{step}" if shown else step)
+        last = nxt is None
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                n = len(node) if isinstance(node, list) else 0
+                raise InputError(f"{setting.field}: the scenario has no {shown} (it has {n} item(s) there)",
+                                 field="--set")
+            if last:
+                node[step] = value
+            else:
+                node = node[step]
+            continue
+        if not isinstance(node, dict):
+            raise InputError(f"{setting.field}: {shown.rsplit('.', 1)[0] or shown} is not a mapping", field="--set")
+        if last:
+            node[step] = value
+        else:
+            if node.get(step) is None:
+                node[step] = [] if isinstance(nxt, int) else {}
+            node = node[step]
+    return out
+
+
+@dataclass(frozen=True)
+class Point:
+    """One combination of the swept values, its index and its compiled world."""
+
+    index: int
+    values: dict  # column -> value
+    world: object
+
+
+def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
+    """Every combination of the settings' values, validated and compiled; the errors of a bad
+    combination name the ``--set`` values that made it."""
+    if not settings:
+        raise InputError("give at least one --set FIELD=VALUE[,VALUE...]", field="--set")
+    cols = [s.column for s in settings]
+    if len(set(cols)) != len(cols):
+        raise InputError("a field is set twice", field="--set")
+    n = int(np.prod([len(s.values) for s in settings]))
+    if n > MAX_POINTS:
+        raise InputError(f"{n:,} combinations; at most {MAX_POINTS:,}", field="--set")
+    out = []
+    for i, combo in enumerate(itertools.product(*(s.values for s in settings))):
+        data = raw
+        for s, v in zip(settings, combo):
+            data = apply(data, s, v)
+        label = ", ".join(f"{s.field}={v!r}" for s, v in zip(settings, combo))
+        try:
+            world = compile_world(parse(data, source), source)
+        except InputError as e:
+            raise InputError(problems=[("--set " + label + (f": {f}" if f else ""), m) for f, m in e.problems],
+                             source=source) from None
+        out.append(Point(i, dict(zip(cols, combo)), world))
+    return out
+
+
+def load(scenario: str) -> tuple[str, dict]:
+    """A scenario's source name and its YAML mapping, as read (before validation)."""
+    where, source = locate(scenario)
+    raw = read_yaml(where, source)
+    if not isinstance(raw, dict):
+        raise InputError("a scenario must be a YAML mapping of fields", source=source)
+    return source, raw
+
+
+def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, *, resume: bool = False,
+               force: bool = False):
+    """What ``shieldlab run --out DIR`` simulates into: ``(world, store, folder)``, the
+    scenario's world and the chunk store of a one-point sweep folder beside DIR,
+    ``.DIR.partial``, that keeps each finished chunk until the results folder is written
+    (then the caller removes it).  With ``resume`` a stopped run's chunks there are kept."""
+    source, raw = load(scenario)
+    world = compile_world(parse(raw, source), source)
+    out = Path(out_dir)
+    folder = out.parent / f".{out.name}.partial"
+    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
+                "chunk": CHUNK, "settings": []}
+    sweep = dataset.Sweep.open(folder, manifest, resume=resume, force=force,
+                               busy=f"a stopped run into {out} is kept in {folder}")
+    return world, sweep.point(0, {}), folder
+
+
+def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_dir: str | Path, *,
+              resume: bool = False, force: bool = False,
+              progress: Callable[[int], None] | None = None) -> dataset.Sweep:
+    """Run a sweep into ``out_dir`` (see the module's notes); returns the finished dataset.
+    ``progress(n_done)`` is called with the runs done so far (over all points, those of a
+    resumed sweep's completed chunks included)."""
+    if runs < 1:
+        raise InputError("must be at least 1", field="--runs")
+    source, raw = load(scenario)
+    pts = points(source, raw, settings)
+    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
+                "chunk": CHUNK, "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
+                                             for s in settings]}
+    sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
+    n_chunks = (runs + CHUNK - 1) // CHUNK
+    offset = 0  # runs of the earlier points
+    for p in pts:
+        store = sweep.point(p.index, p.values)
+        if not (sweep.has_summary(p.index) and all(store.complete(i) for i in range(n_chunks))):
+            todo = not all(store.complete(i) for i in range(n_chunks))
+            flights = preflight(p.world, runs) if todo else None
+            report = None if progress is None else (lambda n, o=offset: progress(o + n))
+            res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
+            sweep.write_summary(p.index, p.values, res.summary)
+        offset += runs
+        if progress:
+            progress(offset)
+    sweep.finish()
+    return sweep

@@ -1,0 +1,240 @@
+"""A sweep's results on disk: a partitioned Parquet dataset that is written chunk by chunk.
+
+Layout of a sweep folder::
+
+    sweep.json                          what was run (scenario, its digest, --set values, runs, seed)
+    outcomes/point=K/chunk-NNNNN.parquet  one row per run x threat, with the swept values as columns
+    events/point=K/chunk-NNNNN.parquet    one row per event, likewise
+    track_quality/point=K/chunk-NNNNN.parquet  one row per run x system (where there are tracks)
+    done/point=K/chunk-NNNNN            empty: the chunk's two tables are complete
+    summaries/point=K.json              summary.json of point K (as ``shieldlab run`` writes it)
+    points.parquet                      one row per point: its swept values and headline numbers
+
+Every file is written atomically (beside its target, then renamed over it), and a chunk
+counts only once its marker in ``done/`` exists, which is written after all of its tables:
+a process killed at any moment leaves completed chunks and, at most, files of an unfinished
+one that a resumed sweep writes again.  Readers (:func:`query`) read the tables of
+completed chunks only.  ``K`` is the point's index in the product of the ``--set`` values
+(the first setting varies slowest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shieldlab.errors import InputError
+from shieldlab.io.atomic import atomic_path, check_parent, writable_folder, write_text
+
+MANIFEST = "sweep.json"
+TABLES = ("outcomes", "events", "track_quality")
+_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet"}
+#: Headline numbers of summary.json copied into points.parquet.
+HEADLINE = ("mean_leakers", "p_no_leaker", "mean_interceptors_fired", "mean_assets_hit", "mean_value_lost")
+
+
+def digest(data) -> str:
+    """SHA-256 of a scenario mapping, canonical JSON (sorted keys): two files that read the
+    same have the same digest."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Sweep:
+    """A sweep folder being written (or read): see the module's notes."""
+
+    def __init__(self, root: Path, manifest: dict):
+        self.root, self.manifest = Path(root), manifest
+
+    @classmethod
+    def open(cls, out_dir: str | Path, manifest: dict, *, resume: bool = False, force: bool = False,
+             busy: str | None = None) -> Sweep:
+        """Start a sweep in ``out_dir``, or with ``resume`` go on with the one there (it must
+        be the same sweep: same scenario contents, settings, runs and seed).  A folder that
+        holds another sweep is replaced only with ``force``; one that holds other files never.
+        ``busy``: what the error says of a folder that holds a sweep already."""
+        root = Path(out_dir)
+        busy = busy or f"{root} already holds a sweep"
+        if root.exists() and not root.is_dir():
+            raise InputError(f"{root} exists and is not a folder", field="--out")
+        names = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+        foreign = [n for n in names if n not in _NAMES and not n.startswith(".")]
+        if foreign:
+            raise InputError(f"{root} holds files that are not a shieldlab sweep ({', '.join(foreign[:5])}); "
+                             "choose another folder", field="--out")
+        if root.is_dir() and not writable_folder(root):
+            raise InputError(f"cannot write in {root}: permission denied or read-only", field="--out")
+        check_parent(root, "--out")
+        old = cls.read_manifest(root) if MANIFEST in names else None
+        if old is not None and resume:
+            mine = {k: v for k, v in manifest.items() if k != "complete"}
+            theirs = {k: v for k, v in old.items() if k != "complete"}
+            differ = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            if differ:
+                raise InputError(f"{root} holds a different sweep ({', '.join(differ)} differ); resume it with "
+                                 "the same scenario and options, or give another --out", field="--resume")
+        elif names and not force:
+            raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
+        elif names:  # force: the old sweep goes as a whole
+            for n in names:
+                p = root / n
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        root.mkdir(parents=True, exist_ok=True)
+        sweep = cls(root, dict(manifest, complete=False))
+        write_text(root / MANIFEST, json.dumps(sweep.manifest, indent=2) + "\n")
+        return sweep
+
+    @staticmethod
+    def read_manifest(root: str | Path) -> dict:
+        p = Path(root) / MANIFEST
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{root} is not a sweep folder (no {MANIFEST})", field="DIR") from None
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read {p}: {e}", field="DIR") from None
+
+    # ------------------------------------------------------------------ chunks
+    def _file(self, table: str, point: int, chunk: int) -> Path:
+        return self.root / table / f"point={point}" / f"chunk-{chunk:05d}.parquet"
+
+    def _marker(self, point: int, chunk: int) -> Path:
+        return self.root / "done" / f"point={point}" / f"chunk-{chunk:05d}"
+
+    def complete(self, point: int, chunk: int) -> bool:
+        """Whether chunk ``chunk`` of point ``point`` is written and marked complete."""
+        return self._marker(point, chunk).exists()
+
+    def write_chunk(self, point: int, chunk: int, values: dict, tables: dict[str, dict]) -> None:
+        """Write one chunk's tables (``tables``: name -> columns, :data:`TABLES`; the swept
+        ``values`` added as columns; an empty table is not written), then its marker."""
+        for table, cols in tables.items():
+            if not cols:
+                continue
+            n = len(next(iter(cols.values())))
+            full = {k: np.full(n, v, dtype=object if isinstance(v, str) else None) for k, v in values.items()}
+            with atomic_path(self._file(table, point, chunk)) as tmp:
+                pq.write_table(pa.table({k: _arrow(v) for k, v in {**full, **cols}.items()}), tmp,
+                               compression="zstd")
+        with atomic_path(self._marker(point, chunk)) as tmp:
+            tmp.write_bytes(b"")
+
+    def chunk_files(self, table: str) -> list[Path]:
+        """The files of ``table`` of every completed chunk, in point and chunk order."""
+        done = sorted(self.root.glob("done/point=*/chunk-*"), key=lambda p: (int(p.parent.name[6:]), p.name))
+        files = [self.root / table / m.parent.name / f"{m.name}.parquet" for m in done]
+        return [f for f in files if f.exists()]
+
+    def read_point(self, point: int) -> dict[str, dict]:
+        """A point's tables (name -> columns) over all its completed chunks."""
+        out = {}
+        for table in TABLES:
+            files = sorted((self.root / table / f"point={point}").glob("chunk-*.parquet"))
+            files = [f for f in files if self.complete(point, int(f.stem[6:]))]
+            t = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default") if files \
+                else pa.table({})
+            out[table] = {c: _numpy(t.column(c)) for c in t.column_names}
+        return out
+
+    def point(self, index: int, values: dict) -> PointStore:
+        """The chunk store of point ``index`` (swept ``values``) for
+        :func:`shieldlab.engine.montecarlo.simulate`."""
+        return PointStore(self, index, values)
+
+    # ------------------------------------------------------------------ summaries
+    def has_summary(self, point: int) -> bool:
+        return (self.root / "summaries" / f"point={point}.json").exists()
+
+    def write_summary(self, point: int, values: dict, summary: dict) -> None:
+        write_text(self.root / "summaries" / f"point={point}.json",
+                   json.dumps({"point": point, "set": values, **summary}, indent=2) + "\n")
+
+    def summaries(self) -> list[dict]:
+        files = sorted(self.root.glob("summaries/point=*.json"), key=lambda p: int(p.stem[6:]))
+        return [json.loads(f.read_text(encoding="utf-8")) for f in files]
+
+    def finish(self) -> None:
+        """Write points.parquet and mark the sweep complete in its manifest."""
+        rows = self.summaries()
+        cols: dict[str, list] = {"point": [r["point"] for r in rows]}
+        for s in self.manifest["settings"]:
+            cols[s["column"]] = [r["set"][s["column"]] for r in rows]
+        for k in HEADLINE:
+            cols[k] = [r.get(k) for r in rows]
+        with atomic_path(self.root / "points.parquet") as tmp:
+            pq.write_table(pa.table(cols), tmp, compression="zstd")
+        self.manifest["complete"] = True
+        write_text(self.root / MANIFEST, json.dumps(self.manifest, indent=2) + "\n")
+
+
+class PointStore:
+    """One point's chunks in a sweep folder, as :class:`shieldlab.engine.montecarlo.ChunkStore`:
+    tables are written with the swept values as columns and read back without them."""
+
+    def __init__(self, sweep: Sweep, index: int, values: dict):
+        self.sweep, self.index, self.values = sweep, index, values
+
+    def complete(self, chunk: int) -> bool:
+        return self.sweep.complete(self.index, chunk)
+
+    def write(self, chunk: int, tables: dict[str, dict[str, np.ndarray]]) -> None:
+        self.sweep.write_chunk(self.index, chunk, self.values, tables)
+
+    def read(self) -> dict[str, dict[str, np.ndarray]]:
+        t = self.sweep.read_point(self.index)
+        return {name: {k: v for k, v in cols.items() if k not in self.values} for name, cols in t.items()}
+
+
+def _arrow(v: np.ndarray) -> pa.Array:
+    """A column as Arrow; text columns (objects: strings or None) always as strings, so that
+    a chunk where every value is None has the same schema as the others."""
+    if v.dtype == object:
+        return pa.array(v.tolist(), type=pa.string() if all(x is None or isinstance(x, str) for x in v) else None)
+    return pa.array(v)
+
+
+def _numpy(col) -> np.ndarray:
+    a = col.to_numpy(zero_copy_only=False)
+    return a.astype(object) if a.dtype.kind in "OUS" else a
+
+
+def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Answer ``sql`` over a sweep folder with DuckDB: ``(column names, rows)``.
+
+    The query sees the views ``outcomes`` and ``events`` (completed chunks only, a ``point``
+    column from the folder names beside the swept values' own columns) and ``points`` (one
+    row per finished point)."""
+    import duckdb
+
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder", field="DIR")
+    sweep = Sweep(root, Sweep.read_manifest(root))
+    con = duckdb.connect()
+    try:
+        for table in TABLES:
+            files = sweep.chunk_files(table)
+            if files:
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
+                            "hive_partitioning = true, union_by_name = true)")
+        if (root / "points.parquet").exists():
+            con.execute(f"CREATE VIEW points AS SELECT * FROM read_parquet({_sql_list([root / 'points.parquet'])})")
+        try:
+            cur = con.execute(sql)
+        except duckdb.Error as e:
+            raise InputError(str(e).splitlines()[0], field="SQL") from None
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.close()
+
+
+def _sql_list(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"

@@ -1,0 +1,233 @@
+"""Parameter sweeps: settings, the dataset on disk, queries, and resuming after SIGKILL."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from shieldlab.engine import sweep as S
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.errors import InputError
+from shieldlab.io import dataset
+
+PRESET = "patriot-turkey-2013"
+
+
+def _cli(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "shieldlab", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_a_setting_reads_its_path_and_values_as_yaml_scalars():
+    s = S.parse_setting("batteries[0].rounds=8,16")
+    assert s.path == ("batteries", 0, "rounds") and s.values == (8, 16) and s.column == "batteries_0_rounds"
+    s = S.parse_setting("doctrine.threat_probability=0.05, 0.2")
+    assert s.values == (0.05, 0.2) and s.column == "doctrine_threat_probability"
+    assert S.parse_setting("doctrine.assignment=greedy,exact").values == ("greedy", "exact")
+    assert S.parse_setting("tracking.filter=ekf").values == ("ekf",)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("doctrine.salvo", "FIELD=VALUE"),
+    ("doctrine..salvo=1", "field path"),
+    ("batteries[x].rounds=1", "field path"),
+    ("doctrine.salvo=1,,2", "empty value"),
+    ("doctrine.salvo=1,1", "twice"),
+    ("doctrine.salvo={a: 1}", "single value"),
+])
+def test_bad_settings_are_named(text, words):
+    with pytest.raises(InputError, match=words) as e:
+        S.parse_setting(text)
+    assert e.value.field == "--set"
+
+
+def test_apply_sets_a_copy_and_makes_missing_sections():
+    raw = {"batteries": [{"rounds": 4}], "name": "x"}
+    out = S.apply(raw, S.parse_setting("batteries[0].rounds=9"), 9)
+    assert out["batteries"][0]["rounds"] == 9 and raw["batteries"][0]["rounds"] == 4
+    assert S.apply(raw, S.parse_setting("doctrine.salvo=2"), 2)["doctrine"] == {"salvo": 2}
+    with pytest.raises(InputError, match=r"no batteries\[3\].*1 item"):
+        S.apply(raw, S.parse_setting("batteries[3].rounds=1"), 1)
+    with pytest.raises(InputError, match="not a mapping"):
+        S.apply(raw, S.parse_setting("name.first=1"), 1)
+
+
+def test_a_bad_value_names_the_set_and_the_field_before_anything_runs(tmp_path):
+    source, raw = S.load(PRESET)
+    with pytest.raises(InputError) as e:
+        S.points(source, raw, [S.parse_setting("batteries[0].rounds=8,-3")])
+    assert "--set batteries[0].rounds=-3" in str(e.value) and "rounds" in str(e.value)
+    r = _cli("sweep", PRESET, "--set", "doctrine.salvo=1,0", "--runs", "2", "--out", tmp_path / "sw")
+    assert r.returncode == 2 and "doctrine.salvo=0" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "sw").exists()
+
+
+# ------------------------------------------------------------------ the dataset
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "salvo"
+    sets = [S.parse_setting("doctrine.salvo=1,2")]
+    S.run_sweep(PRESET, sets, 70, 3, out)
+    return out, sets
+
+
+def test_a_point_is_the_run_of_its_scenario(swept):
+    """Each point's summary is what `simulate` gives for the scenario with that value set,
+    and its outcome rows are the same rows (plus the swept column)."""
+    out, sets = swept
+    source, raw = S.load(PRESET)
+    pts = S.points(source, raw, sets)
+    for p in pts:
+        res = simulate(p.world, runs=70, seed=3)
+        summ = json.loads((out / "summaries" / f"point={p.index}.json").read_text())
+        assert summ.pop("point") == p.index and summ.pop("set") == {"doctrine_salvo": p.index + 1}
+        assert summ == res.summary
+        files = sorted((out / "outcomes" / f"point={p.index}").glob("*.parquet"))
+        assert len(files) == 2  # 64 + 6 runs
+        t = pq.read_table(files[0]).to_pydict()
+        assert set(t["doctrine_salvo"]) == {p.index + 1}
+        n = len(t["run"])
+        np.testing.assert_array_equal(t["run"], res.outcomes["run"][:n])
+        assert list(t["outcome"]) == list(res.outcomes["outcome"][:n])
+
+
+def test_query_answers_sql_over_the_points_and_tables(swept):
+    out, _ = swept
+    cols, rows = dataset.query(out, "SELECT doctrine_salvo, count(*) AS n, sum(CASE WHEN outcome = 'leaked' "
+                                    "THEN 1 ELSE 0 END) AS leaked FROM outcomes GROUP BY 1 ORDER BY 1")
+    assert cols == ["doctrine_salvo", "n", "leaked"]
+    summ = [json.loads((out / "summaries" / f"point={i}.json").read_text()) for i in (0, 1)]
+    threats = summ[0]["threats"]
+    assert [r[1] for r in rows] == [70 * threats] * 2
+    assert [r[2] / 70 for r in rows] == pytest.approx([s["mean_leakers"] for s in summ], abs=1e-6)
+    cols, rows = dataset.query(out, "SELECT point, doctrine_salvo, mean_leakers FROM points ORDER BY point")
+    assert rows == [(i, i + 1, summ[i]["mean_leakers"]) for i in (0, 1)]
+    r = _cli("query", out, "SELECT doctrine_salvo, count(*) AS n FROM outcomes GROUP BY 1 ORDER BY 1", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [{"doctrine_salvo": 1, "n": 70 * threats}, {"doctrine_salvo": 2, "n": 70 * threats}]
+    r = _cli("query", out, "SELECT point, mean_leakers FROM points ORDER BY point", "--csv")
+    assert r.stdout.splitlines()[0] == "point,mean_leakers" and len(r.stdout.splitlines()) == 3
+    r = _cli("query", out, "SELEKT 1")
+    assert r.returncode == 2 and "SQL" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("query", out.parent, "SELECT 1")
+    assert r.returncode == 2 and "not a sweep folder" in r.stderr
+
+
+def test_a_sweep_folder_is_not_overwritten_or_mixed(swept, tmp_path):
+    out, sets = swept
+    with pytest.raises(InputError, match="--resume to finish it or --force"):
+        S.run_sweep(PRESET, sets, 70, 3, out)
+    with pytest.raises(InputError, match="seed differ") as e:
+        S.run_sweep(PRESET, sets, 70, 4, out, resume=True)
+    assert e.value.field == "--resume"
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not a shieldlab sweep"):
+        S.run_sweep(PRESET, sets, 2, 3, tmp_path, force=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+# ------------------------------------------------------------------ resume
+
+
+def _tables(root: Path) -> dict:
+    """Every table of a sweep folder, chunk by chunk in order: name -> list of column dicts."""
+    sw = dataset.Sweep(root, dataset.Sweep.read_manifest(root))
+    out = {t: [pq.read_table(f).to_pydict() for f in sw.chunk_files(t)] for t in dataset.TABLES}
+    out["points"] = [pq.read_table(root / "points.parquet").to_pydict()]
+    return out
+
+
+def _assert_same_rows(a: dict, b: dict) -> None:
+    """Equal table for table, chunk for chunk, column for column, row for row (nan equal to nan)."""
+    assert a.keys() == b.keys()
+    for name in a:
+        assert len(a[name]) == len(b[name]), name
+        for ca, cb in zip(a[name], b[name]):
+            assert list(ca) == list(cb), name
+            for col in ca:
+                x, y = ca[col], cb[col]
+                assert len(x) == len(y), (name, col)
+                assert all(u == v or (isinstance(u, float) and isinstance(v, float) and u != u and v != v)
+                           for u, v in zip(x, y)), (name, col)
+
+
+def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path):
+    """SIGKILL a real sweep once its first chunk is marked complete; --resume finishes it, and
+    every table equals an uninterrupted sweep's, row for row; the killed chunk is not doubled."""
+    args = ["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "70", "--seed", "5", "--quiet"]
+    whole = tmp_path / "whole"
+    r = _cli(*args, "--out", whole)
+    assert r.returncode == 0, r.stderr
+    cut = tmp_path / "cut"
+    _kill_after_first_chunk([*args, "--out", cut], cut / "done" / "point=*" / "chunk-*")
+    manifest = json.loads((cut / "sweep.json").read_text())
+    assert manifest["complete"] is False and not (cut / "points.parquet").exists()
+    done = len(list(cut.glob("done/point=*/chunk-*")))
+    assert 1 <= done < 4
+    r = _cli(*args, "--out", cut)  # without --resume: refused, nothing touched
+    assert r.returncode == 2 and "--resume" in r.stderr
+    r = _cli(*args, "--out", cut, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((cut / "sweep.json").read_text())["complete"] is True
+    _assert_same_rows(_tables(cut), _tables(whole))
+    bad = _tables(whole)
+    bad["events"][-1]["t_s"][-1] += 1e-9  # the comparison sees a change in the last bit of the last row
+    with pytest.raises(AssertionError):
+        _assert_same_rows(bad, _tables(whole))
+    assert len(list(cut.glob("outcomes/point=*/*.parquet"))) == 4
+
+
+def _kill_after_first_chunk(args: list, marker_glob: Path) -> None:
+    """Start ``shieldlab ARGS``, SIGKILL it as soon as a chunk marker matches the glob."""
+    p = subprocess.Popen([sys.executable, "-m", "shieldlab", *map(str, args)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.monotonic()
+        while not glob.glob(str(marker_glob)):
+            assert p.poll() is None, "the command ended before it could be killed"
+            assert time.monotonic() - t0 < 300
+            time.sleep(0.05)
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
+    """`run --out` keeps finished chunks beside the results folder: SIGKILLed after its first
+    chunk, the run is refused again without --resume, and with it writes the same summary
+    and tables as an uninterrupted run, and removes what it kept."""
+    args = ["run", PRESET, "--runs", "130", "--seed", "2", "--quiet"]
+    r = _cli(*args, "--out", tmp_path / "whole")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["whole"]  # nothing kept after a finished run
+    cut = tmp_path / "cut"
+    _kill_after_first_chunk([*args, "--out", cut], tmp_path / ".cut.partial" / "done" / "point=0" / "chunk-*")
+    assert not cut.exists()
+    r = _cli(*args, "--out", cut)
+    assert r.returncode == 2 and "--resume" in r.stderr and ".cut.partial" in r.stderr
+    r = _cli(*args[:-1], "--runs", "131", "--out", cut, "--resume")  # another run count: not this run
+    assert r.returncode == 2 and "runs differ" in r.stderr
+    r = _cli(*args, "--out", cut, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / ".cut.partial").exists()
+    assert json.loads((cut / "summary.json").read_text()) == json.loads((tmp_path / "whole" / "summary.json").read_text())
+    for name in ("outcomes", "events", "track_quality"):
+        _assert_same_rows({name: [pq.read_table(cut / f"{name}.parquet").to_pydict()]},
+                          {name: [pq.read_table(tmp_path / "whole" / f"{name}.parquet").to_pydict()]})
+    r = _cli(*args, "--out", cut, "--resume")
+    assert r.returncode == 2 and "nothing to resume" in r.stderr
