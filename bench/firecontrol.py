@@ -1,10 +1,10 @@
 """Fire control's share of the kill-chain Monte Carlo, against an older tree, timed alternately.
 
-    python bench/firecontrol.py --baseline /path/to/old/checkout [--preset epaa-phase-1]
-                                [--runs 256] [--pairs 3] [--json]
+    python bench/firecontrol.py (--against REF | --baseline /path/to/old/checkout)
+                                [--preset epaa-phase-1] [--runs 256] [--pairs 5] [--json]
 
-``--baseline`` is a source tree of shieldlab (a ``git worktree add /tmp/base REV`` of the
-commit to compare with).  Each measurement is a fresh Python process (the same
+``--against`` names a git ref to compare with (a worktree of it is made in the temporary
+directory), ``--baseline`` a source tree of shieldlab.  Each measurement is a fresh Python process (the same
 interpreter and packages; only ``PYTHONPATH`` names the tree) that loads the preset, warms
 the compiled kernels with a 2-run simulation, then runs ``simulate(runs, seed)`` once
 with the engine's timing hook: the fire-control stage's wall time is the hook's
@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from alternate import REPO, alternate, machine_info, median, worktree  # noqa: E402
 
 _WORKER = r"""
 import json, sys, time
@@ -62,43 +59,27 @@ print(json.dumps({"engage_s": timings["engage_s"], "engage_cpu_s": cpu.get("enga
 """
 
 
-def measure(tree: Path, preset: str, runs: int, seed: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
-    p = subprocess.run([sys.executable, "-c", _WORKER, preset, str(runs), str(seed)], env=env,
-                       capture_output=True, text=True, check=False)
-    if p.returncode:
-        raise SystemExit(f"the run in {tree} failed:\n{p.stderr[-3000:]}")
-    out = json.loads(p.stdout.strip().splitlines()[-1])
-    if not out["tree"].startswith(str(tree)):
-        raise SystemExit(f"the run meant for {tree} imported {out['tree']}")
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--baseline", required=True, type=Path, help="source tree to compare with")
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--baseline", type=Path, help="source tree to compare with")
+    which.add_argument("--against", help="git ref to compare with (a worktree of it is made)")
     ap.add_argument("--preset", default="epaa-phase-1")
     ap.add_argument("--runs", type=int, default=256)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
-    here = Path(__file__).resolve().parents[1]
-    base, cur = [], []
-    for i in range(a.pairs):
-        order = [(a.baseline.resolve(), base), (here, cur)]
-        for tree, sink in (order if i % 2 == 0 else order[::-1]):
-            sink.append(measure(tree, a.preset, a.runs, a.seed))
+    baseline = a.baseline.resolve() if a.baseline else worktree(a.against)
+    runs = alternate({"baseline": baseline, "current": REPO}, a.pairs, _WORKER,
+                     [a.preset, a.runs, a.seed])
+    base, cur = runs["baseline"], runs["current"]
 
-    def med(xs, k):
-        return statistics.median(x[k] for x in xs)
-
-    res = {"date": date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(),
-           "load_avg_1min": os.getloadavg()[0], "preset": a.preset, "runs": a.runs, "seed": a.seed,
-           "pairs": a.pairs, "baseline": str(a.baseline)}
+    res = {"date": date.today().isoformat(), **machine_info(), "preset": a.preset, "runs": a.runs, "seed": a.seed,
+           "pairs": a.pairs, "baseline": a.against or str(baseline)}
     for name, xs in (("baseline", base), ("current", cur)):
         for k in ("engage_s", "engage_cpu_s", "total_s", "total_cpu_s", "mean_leakers"):
-            res[f"{name}_{k}"] = round(med(xs, k), 4)
+            res[f"{name}_{k}"] = round(median(xs, k), 4)
     res["fire_control_ratio"] = round(res["current_engage_s"] / res["baseline_engage_s"], 3)
     res["fire_control_cpu_ratio"] = round(res["current_engage_cpu_s"] / res["baseline_engage_cpu_s"], 3)
     res["fire_control_share_current"] = round(res["current_engage_s"] / res["current_total_s"], 3)

@@ -1,32 +1,71 @@
-"""Kill-chain Monte Carlo speed: runs per second of a preset, stage by stage.
+"""Kill-chain Monte Carlo speed: runs per second of a preset, stage by stage, and against a git ref.
 
-    python bench/montecarlo.py [--preset epaa-phase-1] [--runs 256] [--seed 1] [--json]
+    python bench/montecarlo.py [--preset epaa-phase-1] [--runs 256] [--seed 1] [--pairs 5]
+                               [--against REF] [--no-stages] [--json]
 
-Times ``shieldlab.simulate`` itself: once untimed for the whole (``simulate_total_s``,
-``runs_per_s``), once with the engine's timing hook (``simulate(..., timings=...)``,
-:data:`shieldlab.engine.chain.STAGES`) for where the time goes, so the profile is that of
-the engine's own stages, streams and calls (DESIGN.md: profile before optimising).  The
-two runs must agree outcome for outcome (the hook changes nothing); the bench stops if
-they do not.  The stage keys are those of BENCHMARKS.md's table: flyout and steering
+Each measurement is a fresh Python process (:mod:`alternate`) that loads the preset, warms
+the compiled kernels with a 2-run simulation (compilation is not timed), then times
+``shieldlab.simulate(runs, seed)`` as a whole: wall time (``time.perf_counter``), CPU time
+of the process (``time.process_time``, all threads) and its peak resident memory.  Unless
+``--no-stages``, it runs the same simulation again with the engine's timing hook
+(``simulate(..., timings=...)``, :data:`shieldlab.engine.chain.STAGES`) for where the time
+goes, and stops if the two runs disagree on any outcome (the hook changes nothing).  The
+stage keys are those of BENCHMARKS.md's table: flyout and steering
 (``flyout_and_steering_s``, once per scenario), sensors, tracking, fire control and kill
 assessment (``engage_s``), outcome; plus the per-chunk dispersed flights and the result
-tables, which the table folds into the whole.
+tables.  Medians over ``--pairs`` measurements.
+
+``--against REF`` times a git worktree of REF (made in the temporary directory) and this
+tree alternately, ``--pairs`` of each (the order flipped every pair, so a change in the
+machine's load hits both), and reports the speed-up as the ratio of their medians, in wall
+and in CPU time, and whether every outcome of every run is the same in both (a hash of the
+outcome table: where the model did not change, a faster chain must give the same answers).
+Every result carries the CPU model, core count and load averages.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
+import sys
 from datetime import date
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from alternate import REPO, alternate, machine_info, median, worktree  # noqa: E402
+
+_WORKER = r"""
+import hashlib, json, resource, sys, time
 import numpy as np
-
 import shieldlab
-from shieldlab.engine.chain import STAGES
 from shieldlab.engine.montecarlo import simulate
+preset, runs, seed, stages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+world = shieldlab.load_world(preset)
+simulate(world, runs=2, seed=0)
+t0, c0 = time.perf_counter(), time.process_time()
+plain = simulate(world, runs=runs, seed=seed)
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+out = {"total_s": wall, "total_cpu_s": cpu, "runs_per_s": runs / wall,
+       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+       "mean_leakers": float(plain.summary["mean_leakers"]), "threats": len(world.threats),
+       "tree": shieldlab.__file__}
+h = hashlib.sha256()
+for k in sorted(plain.outcomes):
+    v = np.asarray(plain.outcomes[k])
+    h.update(k.encode())
+    h.update(v.astype(str).tobytes() if v.dtype.kind in "OUS" else np.ascontiguousarray(v).tobytes())
+out["outcomes_sha256"] = h.hexdigest()
+if stages:
+    from shieldlab.engine.chain import STAGES
+    stage = dict.fromkeys(STAGES, 0.0)
+    timed = simulate(world, runs=runs, seed=seed, timings=stage)
+    same = all(np.array_equal(v, timed.outcomes[k], equal_nan=v.dtype.kind == "f")
+               for k, v in plain.outcomes.items())
+    if not same:
+        raise SystemExit("timed and untimed simulate disagree")
+    out.update(stage)
+print(json.dumps(out))
+"""
 
 
 def main():
@@ -34,26 +73,44 @@ def main():
     ap.add_argument("--preset", default="epaa-phase-1")
     ap.add_argument("--runs", type=int, default=256)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pairs", type=int, default=5, help="measurements per tree (medians are reported)")
+    ap.add_argument("--against", help="git ref to time against (a worktree of it is made)")
+    ap.add_argument("--no-stages", action="store_true", help="skip the stage-by-stage profile run")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
-    world = shieldlab.load_world(a.preset)
-    simulate(world, runs=2, seed=0)  # compile and warm caches outside the timing
-    t0 = time.perf_counter()
-    plain = simulate(world, runs=a.runs, seed=a.seed)
-    total = time.perf_counter() - t0
-    stage = dict.fromkeys(STAGES, 0.0)
-    timed = simulate(world, runs=a.runs, seed=a.seed, timings=stage)
-    leak = [int(np.sum(r.outcomes["outcome"] == "leaked")) for r in (plain, timed)]
-    same = leak[0] == leak[1] and all(
-        np.array_equal(v, timed.outcomes[k], equal_nan=v.dtype.kind == "f") for k, v in plain.outcomes.items())
-    if not same:
-        raise SystemExit(f"timed and untimed simulate disagree: leakers {leak[0]} vs {leak[1]}")
-    res = {"date": date.today().isoformat(), "machine": platform.machine(), "cores": os.cpu_count(),
-           "preset": a.preset, "runs": a.runs, "seed": a.seed, "threats": len(world.threats),
-           "leakers": leak[0], "mean_leakers": plain.summary["mean_leakers"],
-           "runs_per_s": a.runs / total, **{k: round(v, 3) for k, v in stage.items()},
-           "simulate_total_s": round(total, 3)}
-    print(json.dumps(res, indent=2) if a.json else "\n".join(f"{k}: {v}" for k, v in res.items()))
+    if a.pairs < 1 or a.runs < 1:
+        raise SystemExit("--pairs and --runs must be at least 1")
+    trees = {"current": REPO}
+    if a.against:
+        trees = {"against": worktree(a.against), "current": REPO}
+    rows = alternate(trees, a.pairs, _WORKER, [a.preset, a.runs, a.seed, "0" if a.no_stages else "1"])
+    res = {"date": date.today().isoformat(), **machine_info(), "preset": a.preset, "runs": a.runs, "seed": a.seed,
+           "pairs": a.pairs}
+    if a.against:
+        res["against"] = a.against
+    for name, xs in rows.items():
+        keys = [k for k, v in xs[0].items() if isinstance(v, float)]
+        part = {k: round(median(xs, k), 4) for k in keys}
+        part["threats"] = xs[0]["threats"]
+        part["outcomes_sha256"] = xs[0]["outcomes_sha256"]
+        if len({x["outcomes_sha256"] for x in xs}) != 1:
+            raise SystemExit(f"{name}: the same runs gave different outcomes in two processes")
+        res[name] = part
+    if a.against:
+        cur, ref = res["current"], res["against"]
+        res["speedup_wall"] = round(ref["total_s"] / cur["total_s"], 3)
+        res["speedup_cpu"] = round(ref["total_cpu_s"] / cur["total_cpu_s"], 3)
+        res["same_outcomes"] = cur["outcomes_sha256"] == ref["outcomes_sha256"]
+    if a.json:
+        print(json.dumps(res, indent=2))
+        return
+    for k, v in res.items():
+        if isinstance(v, dict):
+            print(f"{k}:")
+            for kk, vv in v.items():
+                print(f"  {kk:28s} {vv}")
+        else:
+            print(f"{k:30s} {v}")
 
 
 if __name__ == "__main__":
