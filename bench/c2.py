@@ -36,9 +36,9 @@ from datetime import date
 
 import numpy as np
 import scipy
+from machine import cpu_model  # bench/machine.py: run as python bench/NAME.py
 
 from shieldlab.c2.assignment import DEFAULT_MAX_PATTERNS, AssignmentProblem, solve_exact, solve_greedy
-from machine import cpu_model  # bench/machine.py: run as python bench/NAME.py
 
 
 def problem(T: int, B: int, seed: int = 0, max_salvo: int = 2) -> AssignmentProblem:
@@ -90,8 +90,8 @@ def main():
         T, B = 4 * k, k
         p = problem(T, B, seed=2)
         try:
-            e, t = timed(lambda q: solve_exact(q, max_patterns=a.max_patterns, time_limit_s=3 * a.exact_limit_s), p, repeat=repeat,
-                         limit_s=a.exact_limit_s)
+            e, t = timed(lambda q: solve_exact(q, max_patterns=a.max_patterns, time_limit_s=3 * a.exact_limit_s), p,
+                         repeat=repeat, limit_s=a.exact_limit_s)
         except ValueError as err:
             stop = f"{T} x {B}: {err}"
             break

@@ -90,7 +90,7 @@ def solve_ivp_flights(B, method, rtol, atol, seed=0):
             mode = np.array([0 if mid < v1.vertical_rise[0] else (1 if mid < v1.vertical_rise[0] + v1.pitch_over[0]
                                                                     else 2)])
 
-            def rhs(t, y, stage=stage, mode=mode):
+            def rhs(t, y, stage=stage, mode=mode, v1=v1, b=b):
                 return reference._deriv(y[None], np.array([t]), stage, mode, v1, starts, m_bal, kick[b:b + 1],
                                         az[b:b + 1], model)[0]
 

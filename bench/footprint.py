@@ -25,10 +25,10 @@ import time
 from datetime import date
 
 import numpy as np
+from machine import cpu_model  # bench/machine.py: run as python bench/NAME.py
 
 from shieldlab.analysis import footprint as F
 from shieldlab.scenario import compile_world, load
-from machine import cpu_model  # bench/machine.py: run as python bench/NAME.py
 
 
 def scenario():

@@ -6,7 +6,8 @@ Kepler's equation).  Shared by tests/test_fan.py and tests/validation/test_keple
 
 import numpy as np
 
-from shieldlab.earth import GM, R_EARTH_MEAN as R
+from shieldlab.earth import GM
+from shieldlab.earth import R_EARTH_MEAN as R
 
 
 def radius_at(v, g, psi):

@@ -78,7 +78,7 @@ def test_greedy_optimal_with_one_battery():
 
 def test_greedy_fires_every_useful_round_when_magazines_cover_everything():
     rng = np.random.default_rng(11)
-    for case in range(50):
+    for _case in range(50):
         T, B = int(rng.integers(1, 6)), int(rng.integers(1, 5))
         feasible = rng.random((B, T)) < 0.7
         salvo = rng.integers(1, 4, B)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+import yaml
 
 from shieldlab import load_world
 from shieldlab.analysis.compare import compare
 from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight, run_chunk
 from shieldlab.scenario.compile import compile_world
-import yaml
-
 from shieldlab.scenario.loader import parse
 
 #: Two national nodes side by side, each a Patriot battery with its own radar, both
@@ -61,7 +60,10 @@ def test_independent_nodes_double_shoot_and_coordinated_ones_do_not():
     engagements (a lossless link), the second node leaves the threat to the first."""
     ind = _chunk(_world("independent"))
     coo = _chunk(_world("coordinated"))
-    first_salvos = lambda ch: np.bincount(ch.engagements.run * 3 + ch.engagements.threat, minlength=24)
+
+    def first_salvos(ch):
+        return np.bincount(ch.engagements.run * 3 + ch.engagements.threat, minlength=24)
+
     # independent: both batteries fire at (nearly) every threat
     n_ind = first_salvos(ind)
     assert (n_ind >= 2).mean() > 0.8, n_ind
@@ -81,7 +83,8 @@ def test_independent_nodes_double_shoot_and_coordinated_ones_do_not():
     assert coo.engagements.rounds.sum() < 0.75 * ind.engagements.rounds.sum()
     # and b's decision log says why it stood back
     code = REASONS.index("engaged-elsewhere")
-    assert (coo.decisions.reason == code).any() or (coo.engagements.battery == 1).sum() < (ind.engagements.battery == 1).sum()
+    assert ((coo.decisions.reason == code).any()
+            or (coo.engagements.battery == 1).sum() < (ind.engagements.battery == 1).sum())
     # the pictures: independent nodes read their own tracks, coordinated ones a fused picture
     assert ind.pictures["a"] is ind.tracks["a"]
     assert coo.pictures["b"] is not coo.tracks["b"]

@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from shieldlab import catalog
-from shieldlab.catalog import (CatalogError, DragTable, Interceptor, Missile, Sensor, Stage,
-                               load_yaml_entries)
+from shieldlab.catalog import CatalogError, DragTable, Interceptor, Missile, Sensor, Stage, load_yaml_entries
 
 G0 = 9.80665
 MU = 3.986004418e14  # WGS84 GM [m^3/s^2]

@@ -297,7 +297,8 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
     small, big = chain.estimate_memory_bytes(w, 10), chain.estimate_memory_bytes(w, 10_000)
     assert 0 < small < big
     # more runs per chunk and more result rows cost more; a longer grid costs more
-    assert chain.estimate_memory_bytes(world(duration_s=3000), 10) > chain.estimate_memory_bytes(world(duration_s=1500), 10)
+    assert (chain.estimate_memory_bytes(world(duration_s=3000), 10)
+            > chain.estimate_memory_bytes(world(duration_s=1500), 10))
     monkeypatch.setattr(chain, "available_memory_bytes", lambda: int(small * 2))
     chain.preflight(w, 10)
     with pytest.raises(InputError) as e:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_cli import cli as run_cli
 
 from shieldlab import earth
 from shieldlab.analysis import coverage as C
@@ -20,7 +21,6 @@ from shieldlab.errors import InputError
 from shieldlab.scenario import compile_world
 from shieldlab.scenario.loader import parse
 from shieldlab.sensors.radar import Radar
-from test_cli import cli as run_cli
 
 
 def _spec(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=1e5, ref_rcs_m2=1.0):

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from kepler_arcs import arc_time, radius_at
 from scipy.optimize import brentq
 
 from shieldlab.catalog import get_interceptor
-from kepler_arcs import arc_time, radius_at
-from shieldlab.earth import GM, R_EARTH_MEAN as R
+from shieldlab.earth import GM
+from shieldlab.earth import R_EARTH_MEAN as R
 from shieldlab.engage.fan import build_fan, fan_for, flyout
-
 
 # ----------------------------------------------------------------- independent Kepler reference
 _radius_at, _arc_time = radius_at, arc_time

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from test_cli import cli as run_cli
 
 from shieldlab import earth
 from shieldlab.analysis import footprint as F
@@ -16,7 +17,6 @@ from shieldlab.flyout.integrate import EarthModel, fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario import compile_world, load_world
 from shieldlab.scenario.loader import parse
-from test_cli import cli as run_cli
 
 NO_SPIN = EarthModel(rotating=False)  # J2 is zonal and drag is isotropic: mirror-symmetric about a meridian
 

@@ -36,7 +36,8 @@ from shieldlab.c2.fusion import (
 
 D2R = np.pi / 180.0
 LAT, LON, ALT = 45.0 * D2R, 35.0 * D2R, 300e3
-X_TRUE = np.concatenate([earth.geodetic_to_ecef(LAT, LON, ALT), earth.enu_matrix(LAT, LON).T @ [-2500.0, -1500.0, 800.0]])
+X_TRUE = np.concatenate([earth.geodetic_to_ecef(LAT, LON, ALT),
+                         earth.enu_matrix(LAT, LON).T @ [-2500.0, -1500.0, 800.0]])
 N_MC = 5000
 
 
@@ -137,7 +138,7 @@ def test_ci_weights_minimise_the_criterion():
             _, P, w = covariance_intersection([X_TRUE] * n, [P_A, P_B, P_C][:n], criterion=c)
             # ω = |v| / Σ|v| puts any v on the simplex.
             ref = minimize(
-                lambda v: crit(np.abs(v) / np.abs(v).sum(), c), np.full(n, 1.0 / n),
+                lambda v, c=c: crit(np.abs(v) / np.abs(v).sum(), c), np.full(n, 1.0 / n),
                 method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
             )
             best = ref.fun
@@ -355,9 +356,9 @@ def test_global_nearest_neighbour_beats_greedy():
     Greedy takes A–1 and leaves B alone; GNN pairs A–2 and B–1 (Σ(d² − γ) −17.3 < −9.6).
     """
     e = np.eye(6)[0]
-    I = np.broadcast_to(np.eye(6), (2, 6, 6))
-    local = TrackSet("l", np.stack([0 * e, (np.sqrt(2) + 2) * e]), I)
-    remote = TrackSet("r", np.stack([np.sqrt(2) * e, -2 * e]), I)
+    eye = np.broadcast_to(np.eye(6), (2, 6, 6))
+    local = TrackSet("l", np.stack([0 * e, (np.sqrt(2) + 2) * e]), eye)
+    remote = TrackSet("r", np.stack([np.sqrt(2) * e, -2 * e]), eye)
     c = correlate(local, remote, gate=0.9)
     np.testing.assert_allclose(c.d2, [[1.0, 2.0], [2.0, (np.sqrt(2) + 4) ** 2 / 2]])
     np.testing.assert_array_equal(c.remote_of_local, [1, 0])

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from shieldlab import earth
-from shieldlab.c2 import links, picture
+from shieldlab.c2 import picture
 from shieldlab.c2.fusion import covariance_intersection
 from shieldlab.c2.links import Link, arrival_time, receive, transmit
 from shieldlab.c2.picture import NodePicture, fuse_picture
@@ -208,7 +208,8 @@ def test_capacity_round_robin():
     stale = ~sent[..., 1:] & np.isfinite(trP[..., :-1])
     assert (trP[..., 1:][stale] > trP[..., :-1][stale]).all()
     # the sender cannot see losses: a lossy link sends in the same order
-    rl = receive(src, Link("radar", "c2", 0.0, 1.0, capacity=2.0, loss=0.3), [np.random.default_rng(c) for c in range(C)])
+    rl = receive(src, Link("radar", "c2", 0.0, 1.0, capacity=2.0, loss=0.3),
+                 [np.random.default_rng(c) for c in range(C)])
     np.testing.assert_array_equal(rl.sent, sent)
 
 
@@ -275,7 +276,8 @@ def _nees(pic: NodePicture, k: int, t: float) -> np.ndarray:
 
 def test_ci_of_independent_sources_is_smaller_and_consistent():
     rng = np.random.default_rng(9)
-    for P1, P2 in [(P0, P0), (_random_cov(rng, [30, 800, 800], [5, 40, 40]), _random_cov(rng, [800, 30, 800], [40, 5, 40]))]:
+    for P1, P2 in [(P0, P0),
+                   (_random_cov(rng, [30, 800, 800], [5, 40, 40]), _random_cov(rng, [800, 30, 800], [40, 5, 40]))]:
         a, b = _two_sources(P1, P2, rho=0.0)
         times = np.array([10.0, 12.5])  # at a source time, then predicted 2.5 s on
         pic = fuse_picture(a, [b], times, method="ci", node="c2")
@@ -371,7 +373,8 @@ def test_fuse_a_received_picture():
     C, N = 4, 3
     local = source_tracks(C, N, t, seed=11, first=[0, 10, 30])
     remote = transmit(source_tracks(C, N, t, seed=12, first=[5, 0, 20], system="far"),
-                      Link("far", "c2", latency=2.5, period=2.0, loss=0.2), [np.random.default_rng(c) for c in range(C)])
+                      Link("far", "c2", latency=2.5, period=2.0, loss=0.2),
+                      [np.random.default_rng(c) for c in range(C)])
     times = 4.0 * np.arange(25)
     pic = fuse_picture(local, [remote], times)
     assert (np.diff(pic.tracks.n_hits, axis=-1) >= 0).all()

@@ -99,7 +99,7 @@ def test_range_scales_with_rcs_to_the_quarter():
     radar = _radar()
     r_max = radar.spec.max_range_km * 1e3
     for rcs, expect in ((0.1, r_max), (1.6, 2 * r_max), (0.1 / 81, r_max / 3)):
-        r50 = brentq(lambda r: rd.pd_swerling1(rd.snr(radar, r, rcs), radar.spec.pfa) - 0.5,
+        r50 = brentq(lambda r, rcs=rcs: rd.pd_swerling1(rd.snr(radar, r, rcs), radar.spec.pfa) - 0.5,
                      1e3, 1e8, xtol=1e-6)
         assert r50 == pytest.approx(expect, rel=1e-9)
 

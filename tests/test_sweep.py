@@ -225,7 +225,8 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
     r = _cli(*args, "--out", cut, "--resume")
     assert r.returncode == 0, r.stderr
     assert not (tmp_path / ".cut.partial").exists()
-    assert json.loads((cut / "summary.json").read_text()) == json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert (json.loads((cut / "summary.json").read_text())
+            == json.loads((tmp_path / "whole" / "summary.json").read_text()))
     for name in ("outcomes", "events", "track_quality"):
         _assert_same_rows({name: [pq.read_table(cut / f"{name}.parquet").to_pydict()]},
                           {name: [pq.read_table(tmp_path / "whole" / f"{name}.parquet").to_pydict()]})

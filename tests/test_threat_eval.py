@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
+from kepler_arcs import ballistic_states
+from test_chain import world
 
 from shieldlab import earth
 from shieldlab.c2 import threat_eval as te
 from shieldlab.engine.chain import fly_threats
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.flyout.integrate import propagate
-from kepler_arcs import ballistic_states
-from test_chain import world
 
 
 def _coast_pair(dt=8.0):

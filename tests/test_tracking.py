@@ -191,9 +191,11 @@ def test_init_from_detection_position_and_covariance():
         dz[j] = steps[j]
         zp, zm = z + dz, z - dz
         J[:, :, j] = (
-            earth.aer_to_ecef(zp[:, 1], zp[:, 2], zp[:, 0], *SITE_A) - earth.aer_to_ecef(zm[:, 1], zm[:, 2], zm[:, 0], *SITE_A)
+            earth.aer_to_ecef(zp[:, 1], zp[:, 2], zp[:, 0], *SITE_A)
+            - earth.aer_to_ecef(zm[:, 1], zm[:, 2], zm[:, 0], *SITE_A)
         ) / (2 * steps[j])
-    np.testing.assert_allclose(P[:, :3, :3], J @ R_RADAR @ np.swapaxes(J, -1, -2), rtol=1e-6, atol=1e-6 * P[:, :3, :3].max())
+    np.testing.assert_allclose(P[:, :3, :3], J @ R_RADAR @ np.swapaxes(J, -1, -2), rtol=1e-6,
+                               atol=1e-6 * P[:, :3, :3].max())
     np.testing.assert_allclose(P[:, 3:, 3:], np.broadcast_to(9e6 * np.eye(3), (2, 3, 3)))
     assert np.all(P[:, :3, 3:] == 0.0)
 

@@ -16,9 +16,10 @@ import os
 import sys
 import textwrap
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import typer
@@ -214,8 +215,14 @@ def _progress(runs: int, enabled: bool):
     if not (enabled and runs > CHUNK and _stderr_is_terminal()):
         yield None
         return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
@@ -488,9 +495,9 @@ def _run_summary_note(runs: int, half_width: float) -> str:
 
 # --- run / demo ----------------------------------------------------------------------------------
 
-def _simulate(scenario: str, runs: Optional[int], seed: int, out_dir: Optional[Path], *, as_json: bool = False,
-              quiet: bool = False, force: bool = False, timeline: bool = False, explain: Optional[str] = None,
-              half_width: Optional[float] = None, resume: bool = False) -> None:
+def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, *, as_json: bool = False,
+              quiet: bool = False, force: bool = False, timeline: bool = False, explain: str | None = None,
+              half_width: float | None = None, resume: bool = False) -> None:
     import shutil
     import time
 
@@ -561,20 +568,20 @@ _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (fi
 @_guard
 def run(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
-    runs: Optional[int] = typer.Option(None, "--runs", min=1, max=MAX_RUNS,
+    runs: int | None = typer.Option(None, "--runs", min=1, max=MAX_RUNS,
                                        help=f"Monte Carlo runs [default: {DEFAULT_RUNS}]"),
-    half_width: Optional[float] = typer.Option(None, "--half-width", parser=_float_in(-math.inf, math.inf),
+    half_width: float | None = typer.Option(None, "--half-width", parser=_float_in(-math.inf, math.inf),
                                                metavar="FLOAT",
                                                help="instead of --runs: as many runs as a 95 % interval this "
                                                     "half-width needs at worst (0 < H < 0.5)"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
-    out_dir: Optional[Path] = typer.Option(None, "--out",
+    out_dir: Path | None = typer.Option(None, "--out",
                                            help="results folder: summary.json, outcomes.parquet, events.parquet, "
                                                 "track_quality.parquet"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder (as a whole)"),
     resume: bool = typer.Option(False, "--resume", help="finish a stopped run into --out: keep its finished chunks"),
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
-    explain: Optional[str] = typer.Option(None, "--explain", metavar="THREAT",
+    explain: str | None = typer.Option(None, "--explain", metavar="THREAT",
                                           help="tell that threat's story: a timeline and the reasons, per battery"),
     quiet: bool = _QUIET,
 ) -> None:
@@ -611,7 +618,7 @@ def _architectures(text: str) -> list[str]:
 @_guard
 def compare(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
-    architectures: Optional[str] = typer.Option(
+    architectures: str | None = typer.Option(
         None, "--architectures", help="comma-separated: independent, coordinated, sectoral, integrated "
                                       "[default: all four; sectoral only where the nodes have sectors]"),
     runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs per architecture"),
@@ -771,7 +778,7 @@ DEMO_OUT = Path("out/demo")
 def demo(
     runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
-    out_dir: Optional[Path] = typer.Option(None, "--out",
+    out_dir: Path | None = typer.Option(None, "--out",
                                            help=f"results folder [default: {DEMO_OUT}, replaced on each demo]"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder given with --out"),
     quiet: bool = _QUIET,
@@ -795,9 +802,9 @@ def flyout(
     src: str = typer.Option(..., "--from", help="launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="aim point LAT,LON [deg]"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
-    apogee_km: Optional[float] = _float_option(None, "--apogee-km", "shape a lofted/depressed shot by its apogee [km]",
+    apogee_km: float | None = _float_option(None, "--apogee-km", "shape a lofted/depressed shot by its apogee [km]",
                                                1.0, 5000.0, "km"),
-    flight_time_s: Optional[float] = _float_option(None, "--flight-time-s",
+    flight_time_s: float | None = _float_option(None, "--flight-time-s",
                                                    "shape a lofted/depressed shot by its flight time [s]",
                                                    1.0, 5000.0, "s"),
     runs: int = typer.Option(0, "--runs", min=0, max=MAX_RUNS, help="dispersed shots for a CEP (0: nominal only)"),
@@ -875,14 +882,14 @@ def reach(
     missile: str = typer.Option(..., "--missile", help="catalogue missile id"),
     src: str = typer.Option(..., "--from", help="threat launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="threat aim point LAT,LON [deg]"),
-    cue_delay_s: Optional[float] = _float_option(None, "--cue-delay-s",
+    cue_delay_s: float | None = _float_option(None, "--cue-delay-s",
                                                  "delay from the threat's launch until the battery is cued [s] "
                                                  "(default 60 s unless --sensors gives the cue)", 0.0, 3600.0, "s"),
-    sensors: Optional[str] = typer.Option(None, "--sensors", metavar="SCENARIO",
+    sensors: str | None = typer.Option(None, "--sensors", metavar="SCENARIO",
                                           help="take the cue from this scenario's (or preset's) sensors: the first "
                                                "system expected to confirm a track on the trajectory"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
-    burnout_speed_kms: Optional[float] = _float_option(None, "--burnout-speed-kms",
+    burnout_speed_kms: float | None = _float_option(None, "--burnout-speed-kms",
                                                        "override the catalogue burnout speed [km/s]", 0.01, 20.0,
                                                        "km/s"),
     as_json: bool = _json_option(),
@@ -960,7 +967,8 @@ def reach(
     else:
         need = res.needed_burnout_speed_kms
         out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                f": it would need a burnout speed of {math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
+                                f": it would need a burnout speed of "
+                                f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
                                 else ": no point of the path after the battery is ready is within its envelope "
                                      "at any burnout speed up to 20 km/s"))
 
@@ -1016,23 +1024,24 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 @_guard
 def footprint(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
-    out_png: Optional[Path] = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
+    out_png: Path | None = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
     as_json: bool = _json_option("the grid and summary as JSON"),
-    json_out: Optional[Path] = typer.Option(None, "--json-out", metavar="FILE",
+    json_out: Path | None = typer.Option(None, "--json-out", metavar="FILE",
                                             help="write the JSON here instead of stdout"),
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
-    site: Optional[list[str]] = typer.Option(None, "--site", metavar="NAME",
-                                             help="only this launch site (name, launch place or missile id); repeatable"),
-    region: Optional[str] = _REGION,
-    bbox: Optional[str] = _BBOX,
-    step_deg: Optional[float] = _STEP_DEG,
-    cue_delay_s: Optional[float] = _float_option(None, "--cue-delay-s", "fixed launch-to-cue delay [s] instead of "
+    site: list[str] | None = typer.Option(None, "--site", metavar="NAME",
+                                             help="only this launch site (name, launch place or missile id); "
+                                                  "repeatable"),
+    region: str | None = _REGION,
+    bbox: str | None = _BBOX,
+    step_deg: float | None = _STEP_DEG,
+    cue_delay_s: float | None = _float_option(None, "--cue-delay-s", "fixed launch-to-cue delay [s] instead of "
                                                                         "the scenario's sensors", 0.0, 3600.0, "s"),
     aircraft: bool = typer.Option(False, "--aircraft", help="map the batteries' reach against aircraft instead"),
-    alt_km: Optional[float] = _float_option(None, "--alt-km", f"with --aircraft: aircraft altitude [km] "
+    alt_km: float | None = _float_option(None, "--alt-km", f"with --aircraft: aircraft altitude [km] "
                                                               f"[default: {AIRCRAFT_ALT_KM:g}]", 0.0, 30.0, "km",
                                             lo_open=True),
-    country: Optional[str] = typer.Option(None, "--country", metavar="NAME",
+    country: str | None = typer.Option(None, "--country", metavar="NAME",
                                           help="with --aircraft: report the reach past the border into this country "
                                                f"(Natural Earth name) [default: {AIRCRAFT_COUNTRY}]"),
     quiet: bool = _QUIET,
@@ -1116,18 +1125,18 @@ def coverage(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
     alt_km: float = _float_option(100.0, "--alt-km", "target altitude above the WGS84 ellipsoid [km]",
                                   0.0, 5000.0, "km"),
-    rcs_m2: Optional[float] = _float_option(None, "--rcs-m2", "target radar cross-section [m²] (default: the "
+    rcs_m2: float | None = _float_option(None, "--rcs-m2", "target radar cross-section [m²] (default: the "
                                                               "smallest among the scenario's threats, else each "
                                                               "radar's reference RCS)", 0.0, 1e6, "m²",
                                             lo_open=True),
-    missile: Optional[str] = typer.Option(None, "--missile", metavar="ID",
+    missile: str | None = typer.Option(None, "--missile", metavar="ID",
                                           help="take the RCS of this catalogue missile instead"),
-    region: Optional[str] = _REGION,
-    bbox: Optional[str] = _BBOX,
-    step_deg: Optional[float] = _STEP_DEG,
-    out_png: Optional[Path] = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
+    region: str | None = _REGION,
+    bbox: str | None = _BBOX,
+    step_deg: float | None = _STEP_DEG,
+    out_png: Path | None = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
     as_json: bool = _json_option("the grid and summary as JSON"),
-    json_out: Optional[Path] = typer.Option(None, "--json-out", metavar="FILE",
+    json_out: Path | None = typer.Option(None, "--json-out", metavar="FILE",
                                             help="write the JSON here instead of stdout"),
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
     quiet: bool = _QUIET,
@@ -1172,7 +1181,7 @@ def coverage(
         out.print(f"wrote {out_png}")
 
 
-def _emit_json(payload, as_json: bool, json_out: Optional[Path], write_text) -> None:
+def _emit_json(payload, as_json: bool, json_out: Path | None, write_text) -> None:
     if payload is None:
         return
     text = json.dumps(payload, separators=(",", ":")) + "\n"

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pymap3d
-from pymap3d.vincenty import vreckon
 import pytest
+from kepler_arcs import ballistic_states
+from pymap3d.vincenty import vreckon
 from scipy.integrate import solve_ivp
 
 from shieldlab.earth import GM, R_EARTH_MEAN
 from shieldlab.flyout import kepler as k
-
-from kepler_arcs import ballistic_states
 
 DEG = np.pi / 180.0
 RANGES_KM = np.array([300.0, 1_000.0, 3_000.0, 10_000.0, 13_000.0])

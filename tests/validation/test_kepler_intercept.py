@@ -14,11 +14,12 @@ The solver, given that exact ``T*`` as its time-to-reach function, must land wit
 
 import numpy as np
 import pytest
+from kepler_arcs import arc_time, radius_at
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from kepler_arcs import arc_time, radius_at
-from shieldlab.earth import GM, R_EARTH_MEAN as R
+from shieldlab.earth import GM
+from shieldlab.earth import R_EARTH_MEAN as R
 from shieldlab.engage.fan import build_fan
 from shieldlab.engage.solver import intercept_window
 
@@ -44,7 +45,7 @@ def kepler_time_to(p):
     gs = np.linspace(np.radians(0.05), np.radians(89.999), 1500)
     for idx in np.ndindex(ground.shape):
         psi, target = max(ground[idx], 1.0) / R, R + alt[idx]
-        f = lambda g: 1.0 / target - 1.0 / _radius_at(V, g, psi)  # noqa: E731
+        f = lambda g, target=target, psi=psi: 1.0 / target - 1.0 / _radius_at(V, g, psi)  # noqa: E731
         fs = f(gs)
         for i in np.flatnonzero(np.sign(fs[:-1]) != np.sign(fs[1:])):
             g = brentq(f, gs[i], gs[i + 1], xtol=1e-15)
@@ -103,7 +104,7 @@ def paths():
 
 def _solve(paths, time_to):
     res = []
-    for sol, t, pos, vel in paths:
+    for _sol, t, pos, vel in paths:
         w = intercept_window(t, pos[None], vel[None], time_to, np.array([T_READY]), latest=False)
         assert w["found"][0]
         res.append((w["t_first"][0], w["p_first"][0]))
@@ -132,5 +133,5 @@ def test_solver_with_the_fan(paths, answers):
     # a fine fan over a box around the intercepts: the same 10 m (measured 1.5 m and 4.1 m)
     fine = build_fan(V, 0.0, None, max_range_m=220e3, max_alt_m=460e3, nx=1025, nz=1025,
                      elevations_deg=np.linspace(30.0, 89.0, 300))
-    for (ti, pi), (t_ref, p_ref) in zip(_solve(paths, with_fan(fine)), answers):
+    for (_ti, pi), (_t_ref, p_ref) in zip(_solve(paths, with_fan(fine)), answers):
         assert np.linalg.norm(pi - p_ref) < 10.0

@@ -18,9 +18,9 @@ stonesoup = pytest.importorskip("stonesoup")
 from stonesoup.base import Property  # noqa: E402
 from stonesoup.measures import Euclidean  # noqa: E402
 from stonesoup.metricgenerator.ospametric import GOSPAMetric  # noqa: E402
+from stonesoup.models.base import GaussianModel  # noqa: E402
 from stonesoup.models.measurement.nonlinear import NonLinearGaussianMeasurement  # noqa: E402
 from stonesoup.models.transition.base import TransitionModel  # noqa: E402
-from stonesoup.models.base import GaussianModel  # noqa: E402
 from stonesoup.predictor.kalman import ExtendedKalmanPredictor  # noqa: E402
 from stonesoup.types.angle import Bearing  # noqa: E402
 from stonesoup.types.array import StateVector, StateVectors  # noqa: E402

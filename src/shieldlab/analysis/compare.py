@@ -21,8 +21,8 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -76,13 +76,19 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from shieldlab import earth
-from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT
 from shieldlab.catalog.models import Missile
+from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
-from shieldlab.engage.solver import fan_time, fan_times_geodetic, intercept_geometry, intercept_window, interceptor_velocity
+from shieldlab.engage.solver import (
+    fan_time,
+    fan_times_geodetic,
+    intercept_geometry,
+    intercept_window,
+    interceptor_velocity,
+)
 from shieldlab.errors import InputError
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
@@ -1070,8 +1076,9 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
         lat_max = max(r["lat_deg"] for r in rows) + pad
         lat_mid = 0.5 * (lat_min + lat_max)
         lon_pad = pad / max(np.cos(np.radians(lat_mid)), 0.2)
-        grid = make_grid(np.floor(lat_min * 20) / 20, lat_max, np.floor((min(r["lon_deg"] for r in rows) - lon_pad) * 20)
-                         / 20, max(r["lon_deg"] for r in rows) + lon_pad, 0.05)
+        grid = make_grid(np.floor(lat_min * 20) / 20, lat_max,
+                         np.floor((min(r["lon_deg"] for r in rows) - lon_pad) * 20) / 20,
+                         max(r["lon_deg"] for r in rows) + lon_pad, 0.05)
     LA, LO = np.meshgrid(np.radians(grid.lat_deg), np.radians(grid.lon_deg), indexing="ij")
     n = np.zeros(grid.shape, np.int16)
     for r in rows:

@@ -158,7 +158,8 @@ class AssignmentProblem:
     value: np.ndarray  # (T,) float ≥ 0: expected value at stake per threat
     pk: np.ndarray  # (B, T) float in [0, 1]: single-shot kill probability (0: cannot engage)
     rounds: np.ndarray  # (B,) int ≥ 0: rounds available above reserve
-    max_salvo: np.ndarray | int = 1  # int, (B,) or (B, T) int ≥ 0: rounds one battery may fire at one threat; stored (B, T)
+    # int, (B,) or (B, T) int ≥ 0: rounds one battery may fire at one threat; stored (B, T)
+    max_salvo: np.ndarray | int = 1
     max_shooters: np.ndarray | int | None = None  # None, int or (T,) int ≥ 0: batteries per threat; stored (T,)
     feasible: np.ndarray | None = None  # (B, T) bool: time window open; None: everywhere; stored (B, T)
 

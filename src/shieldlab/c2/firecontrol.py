@@ -64,8 +64,13 @@ from shieldlab.c2.records import REASONS, Decisions, Option, Salvo
 from shieldlab.c2.trackview import TrackView
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
-from shieldlab.engage.solver import (fan_time, fan_times_geodetic, intercept_geometry, intercept_window,
-                                     interceptor_velocity)
+from shieldlab.engage.solver import (
+    fan_time,
+    fan_times_geodetic,
+    intercept_geometry,
+    intercept_window,
+    interceptor_velocity,
+)
 from shieldlab.flyout.integrate import coast
 
 PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
@@ -519,7 +524,8 @@ class FireControl:
         cb, nb = np.repeat(c, B), np.repeat(n, B)
         bb = np.tile(np.arange(B), c.size)
         code = self.reason[cb, nb, bb]
-        code = np.where(code < 0, np.where(np.isfinite(self.assessed_at[cb, nb]), _R["assessed-killed"], _R["threat-gone"]), code)
+        code = np.where(code < 0, np.where(np.isfinite(self.assessed_at[cb, nb]), _R["assessed-killed"],
+                                           _R["threat-gone"]), code)
         # the time of a no-fire row: when the threat was judged destroyed, else the last look
         t = np.where(code == _R["assessed-killed"], self.assessed_at[cb, nb], self.last_look[cb, nb])
         t = np.where(np.isfinite(t), t, self.t_end)

@@ -388,7 +388,8 @@ def naive_fusion(xs, Ps) -> tuple[np.ndarray, np.ndarray]:
     return _combine(x, info, np.ones(x.shape[:-1]))
 
 
-def covariance_intersection(xs, Ps, weights=None, criterion: str = "trace") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def covariance_intersection(xs, Ps, weights=None,
+                            criterion: str = "trace") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Covariance intersection (Julier & Uhlmann 1997): consistent whatever the cross-correlation.
 
     P⁻¹ = Σ ωᵢ Pᵢ⁻¹, x = P Σ ωᵢ Pᵢ⁻¹ xᵢ with ω on the simplex.
@@ -543,9 +544,11 @@ def bar_shalom_campo(x1, P1, x2, P2, P12) -> tuple[np.ndarray, np.ndarray]:
     if np.any(np.abs(C12) > 1.0 + 1e-9):
         raise ValueError(f"{fn}: P12 is not a cross-covariance of P1 and P2 (a correlation exceeds 1)")
     top = np.concatenate(np.broadcast_arrays(P1 * s1[..., :, None] * s1[..., None, :], C12), axis=-1)
-    bot = np.concatenate(np.broadcast_arrays(np.swapaxes(C12, -1, -2), P2 * s2[..., :, None] * s2[..., None, :]), axis=-1)
+    bot = np.concatenate(np.broadcast_arrays(np.swapaxes(C12, -1, -2), P2 * s2[..., :, None] * s2[..., None, :]),
+                         axis=-1)
     if np.any(np.linalg.eigvalsh(np.concatenate([top, bot], axis=-2)).min(axis=-1) < -1e-9):
-        raise ValueError(f"{fn}: P12 is not a cross-covariance of P1 and P2 (joint covariance not positive semi-definite)")
+        raise ValueError(f"{fn}: P12 is not a cross-covariance of P1 and P2 "
+                         f"(joint covariance not positive semi-definite)")
     U = _sym(P1 + P2 - P12 - P21)
     # Moore–Penrose inverse of U scaled by the diagonal of P1 + P2 (always > 0).
     t = 1.0 / np.sqrt(np.diagonal(P1 + P2, axis1=-2, axis2=-1))

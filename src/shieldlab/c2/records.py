@@ -88,6 +88,6 @@ class Decisions:
     reason: np.ndarray  # (D,) int8 index into REASONS
 
     @classmethod
-    def empty(cls) -> "Decisions":
+    def empty(cls) -> Decisions:
         i = np.zeros(0, np.int64)
         return cls(i, i, i, np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.int8))

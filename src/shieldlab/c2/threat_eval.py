@@ -59,7 +59,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.c2 import evaluation_kernel
-from shieldlab.flyout import kepler, kepler_kernel, kernel
+from shieldlab.flyout import kepler_kernel, kernel
 from shieldlab.flyout.integrate import EarthModel, run
 from shieldlab.flyout.vehicle import Vehicle, ballistic_vehicle
 
@@ -474,7 +474,10 @@ def _corridor_distance_numpy(points: np.ndarray, asset_lat, asset_lon) -> tuple[
         s_ = np.take_along_axis(sin_x, k[:, None], axis=1)[:, 0]
         f_ = P - s_[..., None] * n_
         f_ /= np.maximum(np.linalg.norm(f_, axis=-1, keepdims=True), 1e-15)
-        ang = lambda a, b: np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+
+        def ang(a, b):
+            return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+
         fk = ang(a_, f_) / np.maximum(ang(a_, b_), 1e-15)
         use = dk < best
         best = np.where(use, dk, best)

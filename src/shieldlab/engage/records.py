@@ -44,7 +44,7 @@ class Engagements:
     reach_shortfall: np.ndarray  # (E,) m: 0 if the true intercept point was reachable (inf: threat gone)
 
     @classmethod
-    def empty(cls) -> "Engagements":
+    def empty(cls) -> Engagements:
         z = np.zeros(0)
         i = np.zeros(0, np.int64)
         return cls(i, i, i, i, z, z, z, np.zeros((0, 3)), z, np.zeros(0, bool), z, z, z, z, np.zeros(0, bool), z)

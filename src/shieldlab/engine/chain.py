@@ -26,16 +26,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from shieldlab.errors import InputError
-from shieldlab.c2.records import Decisions
-from shieldlab.engage.records import Engagements
 from shieldlab.c2.doctrine import compile_doctrine
 from shieldlab.c2.network import INTEGRATED, StatusLinks, node_pictures, one_picture, shares_tracks
+from shieldlab.c2.records import Decisions
+from shieldlab.engage.records import Engagements
 from shieldlab.engine.fight import fight
-from shieldlab.flyout import aim
+from shieldlab.errors import InputError
+from shieldlab.flyout import aim, dispersion
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
-from shieldlab.flyout import dispersion
 from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 from shieldlab.outcome import Outcomes, score
 from shieldlab.sensors.radar import observe
@@ -258,8 +257,8 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     own_tracks = {}
     init_hits, kf = world.scenario.tracking.init_hits, world.scenario.tracking.filter
     with timed(timings, "tracking_s"):
-        if one_picture(world):
-            tracks[INTEGRATED] = track(list(dets), INTEGRATED, init_hits=init_hits, filter=kf)  # one picture of all sensors
+        if one_picture(world):  # one picture of all sensors
+            tracks[INTEGRATED] = track(list(dets), INTEGRATED, init_hits=init_hits, filter=kf)
         else:
             for system in world.systems:
                 mine = [d for d, s in zip(dets, world.sensors) if s.system == system]

@@ -56,8 +56,8 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
           own_tracks: dict[str, Tracks] | None = None, status=None) -> tuple[Engagements, Decisions]:
     """Every engagement of a chunk, and fire control's log of holds and no-fire reasons.
 
-    ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system) name to its
-    :class:`Tracks` with the same batch shape; ``own_tracks`` maps sensor name to the track
+    ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system)
+    name to its :class:`Tracks` with the same batch shape; ``own_tracks`` maps sensor name to the track
     built from that sensor's detections alone (batteries whose cue is not
     engage-on-remote need it); ``uniforms`` (C, N, E, S) are the kill draws (E engagements,
     S >= the largest salvo).  ``status`` (optional) is called as ``status(salvo, node,

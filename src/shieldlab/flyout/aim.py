@@ -26,8 +26,8 @@ the fast integrator over all threats at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -300,7 +300,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                                             (need_dep, k_star, np.full(N, np.radians(89.0)), k_dep, ap_d)):
             idx = np.flatnonzero(need)
             if idx.size:
-                k_out[idx] = _root(lambda k, i=idx: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx], target[idx])
+                k_out[idx] = _root(lambda k, i=idx, az=az: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx],
+                                   target[idx])
                 ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx])[3]
         idx = np.flatnonzero(use_cut)
         if idx.size:

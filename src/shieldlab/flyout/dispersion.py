@@ -32,7 +32,7 @@ class Dispersion:
     def is_zero(self) -> bool:
         return not any((self.thrust, self.isp, self.burn_time, self.drag, self.azimuth))
 
-    def scaled(self, k: float) -> "Dispersion":
+    def scaled(self, k: float) -> Dispersion:
         return Dispersion(*(k * getattr(self, f) for f in self.__dataclass_fields__))
 
 

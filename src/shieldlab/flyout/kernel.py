@@ -298,12 +298,12 @@ def _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere):
     Returns the number of lanes that stepped."""
     L = _LANES
     n_go = 0
-    for l in range(L):
-        x, y, z = W[l], W[L + l], W[2 * L + l]
-        u, v, q = W[3 * L + l], W[4 * L + l], W[5 * L + l]
-        kk = W[23 * L + l]
-        t_cur = W[22 * L + l]
-        act = W[_W_ACT * L + l] != 0.0
+    for lane in range(L):
+        x, y, z = W[lane], W[L + lane], W[2 * L + lane]
+        u, v, q = W[3 * L + lane], W[4 * L + lane], W[5 * L + lane]
+        kk = W[23 * L + lane]
+        t_cur = W[22 * L + lane]
+        act = W[_W_ACT * L + lane] != 0.0
         g = grid_t0 + kk * dt
         h = g - t_cur
         # free fall (_gravity)
@@ -318,62 +318,62 @@ def _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere):
         gz = -gm_r3 * z * (1.0 + kj * (3.0 - zz))
         # the apogee, on the state before the step (_alt_fast)
         fa = r - _RS if sphere else r - _A * _B * r / math.sqrt(_B * _B * p2 + _A * _A * z * z)
-        up = act & (fa > W[24 * L + l])
-        W[24 * L + l] = fa if up else W[24 * L + l]
-        W[_W_APT * L + l] = t_cur if up else W[_W_APT * L + l]
-        W[25 * L + l] = x if up else W[25 * L + l]
-        W[26 * L + l] = y if up else W[26 * L + l]
-        W[27 * L + l] = z if up else W[27 * L + l]
+        up = act & (fa > W[24 * L + lane])
+        W[24 * L + lane] = fa if up else W[24 * L + lane]
+        W[_W_APT * L + lane] = t_cur if up else W[_W_APT * L + lane]
+        W[25 * L + lane] = x if up else W[25 * L + lane]
+        W[26 * L + lane] = y if up else W[26 * L + lane]
+        W[27 * L + lane] = z if up else W[27 * L + lane]
         # may the step be taken?  (_fly_one's grid test and _clear_of_air)
         clear = r - (_A + ATM_TOP_M)
-        go = (act & (kk < T) & (g - W[_W_TL * L + l] <= t_max) & (abs(h - dt) < 1e-9)
+        go = (act & (kk < T) & (g - W[_W_TL * L + lane] <= t_max) & (abs(h - dt) < 1e-9)
               & (clear > 0.0) & (2.25 * (u * u + v * v + q * q) * h * h < clear * clear))
         n_go += 1 if go else 0
-        W[_W_GO * L + l] = 1.0 if go else 0.0
+        W[_W_GO * L + lane] = 1.0 if go else 0.0
         # the step, kept only where it may be taken
-        ga1, gb1, gc1 = W[12 * L + l], W[13 * L + l], W[14 * L + l]
-        ga2, gb2, gc2 = W[15 * L + l], W[16 * L + l], W[17 * L + l]
-        ga3, gb3, gc3 = W[18 * L + l], W[19 * L + l], W[20 * L + l]
-        hu1, hv1, hq1 = W[6 * L + l], W[7 * L + l], W[8 * L + l]
-        hu2, hv2, hq2 = W[9 * L + l], W[10 * L + l], W[11 * L + l]
+        ga1, gb1, gc1 = W[12 * L + lane], W[13 * L + lane], W[14 * L + lane]
+        ga2, gb2, gc2 = W[15 * L + lane], W[16 * L + lane], W[17 * L + lane]
+        ga3, gb3, gc3 = W[18 * L + lane], W[19 * L + lane], W[20 * L + lane]
+        hu1, hv1, hq1 = W[6 * L + lane], W[7 * L + lane], W[8 * L + lane]
+        hu2, hv2, hq2 = W[9 * L + lane], W[10 * L + lane], W[11 * L + lane]
         nx, ny, nz, nu, nv, nq = _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2,
                                              ga3, gb3, gc3, hu1, hv1, hq1, hu2, hv2, hq2)
-        W[l] = nx if go else x
-        W[L + l] = ny if go else y
-        W[2 * L + l] = nz if go else z
-        W[3 * L + l] = nu if go else u
-        W[4 * L + l] = nv if go else v
-        W[5 * L + l] = nq if go else q
-        W[6 * L + l] = u if go else hu1
-        W[7 * L + l] = v if go else hv1
-        W[8 * L + l] = q if go else hq1
-        W[9 * L + l] = hu1 if go else hu2
-        W[10 * L + l] = hv1 if go else hv2
-        W[11 * L + l] = hq1 if go else hq2
-        W[12 * L + l] = gx if go else ga1
-        W[13 * L + l] = gy if go else gb1
-        W[14 * L + l] = gz if go else gc1
-        W[15 * L + l] = ga1 if go else ga2
-        W[16 * L + l] = gb1 if go else gb2
-        W[17 * L + l] = gc1 if go else gc2
-        W[18 * L + l] = ga2 if go else ga3
-        W[19 * L + l] = gb2 if go else gb3
-        W[20 * L + l] = gc2 if go else gc3
-        W[21 * L + l] += 1.0 if go else 0.0
-        W[22 * L + l] = g if go else t_cur
-        W[23 * L + l] = kk + 1.0 if go else kk
+        W[lane] = nx if go else x
+        W[L + lane] = ny if go else y
+        W[2 * L + lane] = nz if go else z
+        W[3 * L + lane] = nu if go else u
+        W[4 * L + lane] = nv if go else v
+        W[5 * L + lane] = nq if go else q
+        W[6 * L + lane] = u if go else hu1
+        W[7 * L + lane] = v if go else hv1
+        W[8 * L + lane] = q if go else hq1
+        W[9 * L + lane] = hu1 if go else hu2
+        W[10 * L + lane] = hv1 if go else hv2
+        W[11 * L + lane] = hq1 if go else hq2
+        W[12 * L + lane] = gx if go else ga1
+        W[13 * L + lane] = gy if go else gb1
+        W[14 * L + lane] = gz if go else gc1
+        W[15 * L + lane] = ga1 if go else ga2
+        W[16 * L + lane] = gb1 if go else gb2
+        W[17 * L + lane] = gc1 if go else gc2
+        W[18 * L + lane] = ga2 if go else ga3
+        W[19 * L + lane] = gb2 if go else gb3
+        W[20 * L + lane] = gc2 if go else gc3
+        W[21 * L + lane] += 1.0 if go else 0.0
+        W[22 * L + lane] = g if go else t_cur
+        W[23 * L + lane] = kk + 1.0 if go else kk
     return n_go
 
 
 @_inline
-def _lane_load(W, l, b, park, ev, t_launch):
-    """Put parked trajectory ``b`` in lane ``l`` of the block ``W``."""
+def _lane_load(W, lane, b, park, ev, t_launch):
+    """Put parked trajectory ``b`` in lane ``lane`` of the block ``W``."""
     L = _LANES
     for i in range(_W_TL):
-        W[i * L + l] = park[b, i]
-    W[_W_TL * L + l] = t_launch[b]
-    W[_W_ACT * L + l] = 1.0
-    W[_W_APT * L + l] = ev[b, 2]
+        W[i * L + lane] = park[b, i]
+    W[_W_TL * L + lane] = t_launch[b]
+    W[_W_ACT * L + lane] = 1.0
+    W[_W_APT * L + lane] = ev[b, 2]
 
 
 @_jit
@@ -389,38 +389,38 @@ def _coast_lanes(todo, n, park, ev, t_launch, grid_t0, dt, T, t_max, flags):
     the rows apart and vectorise (separate arrays, or a 2-D one, stayed scalar)."""
     L = _LANES
     W = np.zeros(_W_ROWS * L)
-    for l in range(L):
-        W[l] = 2.0 * _A  # an idle lane computes on a harmless point
+    for lane in range(L):
+        W[lane] = 2.0 * _A  # an idle lane computes on a harmless point
     j2 = 1.0 if flags & J2_ON else 0.0
     w = _W if flags & ROTATING else 0.0
     sphere = (flags & SPHERE) != 0
     lane_b = np.full(L, -1)
     nxt = 0
     busy = 0
-    for l in range(L):
+    for lane in range(L):
         if nxt < n:
-            _lane_load(W, l, todo[nxt], park, ev, t_launch)
-            lane_b[l] = todo[nxt]
+            _lane_load(W, lane, todo[nxt], park, ev, t_launch)
+            lane_b[lane] = todo[nxt]
             nxt += 1
             busy += 1
     while busy > 0:
         if _lanes_step(W, grid_t0, dt, T, t_max, j2, w, sphere) == busy:
             continue
-        for l in range(L):
-            b = lane_b[l]
-            if b < 0 or W[_W_GO * L + l] != 0.0:
+        for lane in range(L):
+            b = lane_b[lane]
+            if b < 0 or W[_W_GO * L + lane] != 0.0:
                 continue
             # the coast ends here: hand back to _fly_one, and take the next waiting trajectory
             for i in range(_W_TL):
-                park[b, i] = W[i * L + l]
-            ev[b, 2] = W[_W_APT * L + l]
+                park[b, i] = W[i * L + lane]
+            ev[b, 2] = W[_W_APT * L + lane]
             if nxt < n:
-                _lane_load(W, l, todo[nxt], park, ev, t_launch)
-                lane_b[l] = todo[nxt]
+                _lane_load(W, lane, todo[nxt], park, ev, t_launch)
+                lane_b[lane] = todo[nxt]
                 nxt += 1
             else:
-                W[_W_ACT * L + l] = 0.0
-                lane_b[l] = -1
+                W[_W_ACT * L + lane] = 0.0
+                lane_b[lane] = -1
                 busy -= 1
 
 

@@ -84,7 +84,8 @@ def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model):
         use_rv = (~powered) & veh.rv_separates
         area = np.where(use_rv, veh.rv_area, veh.boost_area)
         mach = speed / a_snd
-        cd = np.where(use_rv, interp_rows(mach, veh.rv_mach, veh.rv_cd), interp_rows(mach, veh.boost_mach, veh.boost_cd))
+        cd = np.where(use_rv, interp_rows(mach, veh.rv_mach, veh.rv_cd),
+                      interp_rows(mach, veh.boost_mach, veh.boost_cd))
         kd = 0.5 * rho * speed * cd * area / mass
         acc = acc - kd[:, None] * v
     return np.concatenate([v, acc], axis=1)

@@ -14,8 +14,8 @@ relation ``F = F_vac - p A_e`` with ``A_e = (F_vac - F_sl)/p0``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 
@@ -54,12 +54,12 @@ class Vehicle:
     def total_burn(self) -> np.ndarray:
         return self.stage_burn.sum(axis=1)
 
-    def take(self, index: np.ndarray) -> "Vehicle":
+    def take(self, index: np.ndarray) -> Vehicle:
         """Select / repeat batch elements (``index`` into axis 0)."""
         return Vehicle(**{k: np.ascontiguousarray(getattr(self, k)[index]) for k in self.__dataclass_fields__})
 
     def scaled(self, thrust: np.ndarray | float = 1.0, isp: np.ndarray | float = 1.0,
-               burn: np.ndarray | float = 1.0, drag: np.ndarray | float = 1.0) -> "Vehicle":
+               burn: np.ndarray | float = 1.0, drag: np.ndarray | float = 1.0) -> Vehicle:
         """Dispersed copy: multiply thrust, specific impulse, burn time and drag by per-element factors.
 
         Propellant mass is kept: a longer burn means a lower mass flow.  Thrust

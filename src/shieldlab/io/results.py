@@ -138,8 +138,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
             detail = f"handover error {err:.0f} m"
         else:
             detail = f"handover error {err:.0f} m; the kill draw failed (pk {e.pk[i]:.2f} x {e.rounds[i]})"
-        rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name, detail,
-                     *geom, ""))
+        rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name,
+                     detail, *geom, ""))
     dec = chunk.decisions
     for i in range(dec.run.size):
         code = REASONS[dec.reason[i]]
@@ -149,8 +149,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
-        rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "", "",
-                     *_NO_GEOM, ""))
+        rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "",
+                     "", *_NO_GEOM, ""))
     order = {k: i for i, k in enumerate(EVENT_KINDS)}
     rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2], r[4]))
     return {

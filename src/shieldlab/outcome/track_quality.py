@@ -153,7 +153,6 @@ def evaluate(tr: Tracks, truth: Trajectories, destroyed: np.ndarray, step_s: flo
     # the tracks record was built before the fight, on every report: cut it there too
     present = _present(tr, k) & (t < gone[..., None])  # (C, N, E)
     x = tr.x[:, :, kk]  # (C, N, E, 6)
-    E = t.size
     g = np.full(C, np.nan)
     loc_rms = np.full(C, np.nan)
     missed, false = np.full(C, np.nan), np.full(C, np.nan)

@@ -13,9 +13,9 @@ A cycle over a step ``dt``:
   ballistic → re-entry: it stays in regime ``i`` with probability ``p_ii = exp(-dt / τ_i)``
   (``τ_i`` its mean sojourn) and otherwise moves to the next; re-entry lasts.  (A chain
   that may return to boost keeps, through every gap between reports, a share of the
-  estimate on the noisy boost filter: on epaa-phase-1 the re-entry error doubled.)  ``c_j = Σ_i μ_i p_ij``, ``μ_i|j = μ_i p_ij / c_j``; each
-  filter starts the step from ``x0_j = Σ_i μ_i|j x_i``, ``P0_j = Σ_i μ_i|j (P_i + (x_i −
-  x0_j)(x_i − x0_j)ᵀ)``.
+  estimate on the noisy boost filter: on epaa-phase-1 the re-entry error doubled.)
+  ``c_j = Σ_i μ_i p_ij``, ``μ_i|j = μ_i p_ij / c_j``; each filter starts the step from
+  ``x0_j = Σ_i μ_i|j x_i``, ``P0_j = Σ_i μ_i|j (P_i + (x_i − x0_j)(x_i − x0_j)ᵀ)``.
 * **Prediction** of each filter with its own ``q_j`` (:func:`shieldlab.tracking.ekf.predict`);
   the regime probabilities become ``c_j``.
 * **Update** of each filter with the report (:func:`shieldlab.tracking.ekf.update`); each
