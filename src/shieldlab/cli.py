@@ -497,11 +497,13 @@ def _run_summary_note(runs: int, half_width: float) -> str:
 
 def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, *, as_json: bool = False,
               quiet: bool = False, force: bool = False, timeline: bool = False, explain: str | None = None,
-              half_width: float | None = None, resume: bool = False) -> None:
+              half_width: float | None = None, resume: bool = False, workers: int | None = None,
+              scheduler: str | None = None) -> None:
     import shutil
     import time
 
     from shieldlab.engine.chain import preflight
+    from shieldlab.engine.distribute import client_for
     from shieldlab.engine.montecarlo import simulate
     from shieldlab.io.output import check_out_dir, write_results
 
@@ -537,7 +539,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         _err().print(note) if as_json else out.print(note)
     t0 = time.perf_counter()
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
-        res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store)
+        with client_for(workers, scheduler) as client:
+            res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store,
+                           client=client)
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
         write_results(out_dir, res.summary, res.outcomes, res.events, track_quality=res.track_quality or None,
@@ -562,6 +566,10 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
+_WORKERS = typer.Option(None, "--workers", min=1, max=1024,
+                        help="run the chunks of 64 runs on N local worker processes (Dask); same results")
+_SCHEDULER = typer.Option(None, "--scheduler", metavar="tcp://HOST:PORT",
+                          help="run the chunks on a running Dask cluster; same results")
 
 
 @app.command(cls=_Command)
@@ -580,6 +588,8 @@ def run(
                                                 "track_quality.parquet"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder (as a whole)"),
     resume: bool = typer.Option(False, "--resume", help="finish a stopped run into --out: keep its finished chunks"),
+    workers: int | None = _WORKERS,
+    scheduler: str | None = _SCHEDULER,
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
     explain: str | None = typer.Option(None, "--explain", metavar="THREAT",
                                           help="tell that threat's story: a timeline and the reasons, per battery"),
@@ -593,7 +603,7 @@ def run(
     if resume and force:
         raise InputError("give --resume or --force, not both", field="--force")
     _simulate(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
-              half_width=half_width, resume=resume)
+              half_width=half_width, resume=resume, workers=workers, scheduler=scheduler)
 
 
 # --- compare ---------------------------------------------------------------------------------------
@@ -692,6 +702,8 @@ def sweep(
     out_dir: Path = typer.Option(..., "--out", help="sweep folder (a partitioned Parquet dataset)"),
     resume: bool = typer.Option(False, "--resume", help="finish the sweep in --out: keep its completed chunks"),
     force: bool = typer.Option(False, "--force", help="replace the sweep in --out (as a whole)"),
+    workers: int | None = _WORKERS,
+    scheduler: str | None = _SCHEDULER,
     as_json: bool = typer.Option(False, "--json", help="print one row per point as JSON instead of a table"),
     quiet: bool = _QUIET,
 ) -> None:
@@ -699,6 +711,7 @@ def sweep(
     import time
 
     from shieldlab.engine import sweep as sw
+    from shieldlab.engine.distribute import client_for
     from shieldlab.io.dataset import HEADLINE
 
     if as_json and quiet:
@@ -710,7 +723,9 @@ def sweep(
     _compile_note("simulate", quiet or as_json)
     t0 = time.perf_counter()
     with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
-        done = sw.run_sweep(scenario, parsed, runs, seed, out_dir, resume=resume, force=force, progress=progress)
+        with client_for(workers, scheduler) as client:
+            done = sw.run_sweep(scenario, parsed, runs, seed, out_dir, resume=resume, force=force, progress=progress,
+                                client=client)
     elapsed = time.perf_counter() - t0
     rows = done.summaries()
     cols = [s.column for s in parsed]
@@ -1280,9 +1295,10 @@ def main(argv: list[str] | None = None) -> int:
     A usage error (an unknown option, a value out of range) is one line on stderr, like
     any other bad input."""
     try:
-        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+        from typer._click import exceptions as click_errors
     except ImportError:  # Typer on the separate click package
-        from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+        click_errors = importlib.import_module("click.exceptions")
+    NoArgsIsHelpError, UsageError = click_errors.NoArgsIsHelpError, click_errors.UsageError
     try:
         rv = app(args=argv, prog_name="shieldlab", standalone_mode=False)
     except NoArgsIsHelpError as e:

@@ -38,7 +38,8 @@ class ChunkStore(Protocol):
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
              timings: dict | None = None, flights: Flights | None = None,
-             on_chunk: Callable[[ChunkResult], None] | None = None, store: ChunkStore | None = None) -> Results:
+             on_chunk: Callable[[ChunkResult], None] | None = None, store: ChunkStore | None = None,
+             client=None) -> Results:
     """Run ``runs`` Monte Carlo replications of ``world``; ``progress(n_done)`` is called after each chunk.
 
     ``timings``, if given, accumulates wall-clock seconds per stage
@@ -50,17 +51,26 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     are not run again (nor passed to ``on_chunk``), and the results are read back from it,
     the same tables as without (a chunk's random streams depend only on ``seed`` and its
     first run).  ``last_chunk`` is None where the last chunk came from the store.
+    ``client``: a ``distributed.Client`` whose workers run the chunks
+    (:mod:`shieldlab.engine.distribute`); the results are the same to the bit
+    (``timings`` and ``on_chunk`` need the chunks in this process, and ``last_chunk`` is None).
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
+    if client is not None and (timings is not None or on_chunk is not None):
+        raise ValueError("timings and on_chunk need the chunks run in this process, not on a cluster")
     with timed(timings, "flyout_and_steering_s"):
         if flights is None:
             flights = fly_threats(world)
     n_chunks = (runs + CHUNK - 1) // CHUNK
     root = np.random.SeedSequence(seed)
-    outs, evs, tqs = [], [], []
+    outs: list[dict] = []
+    evs: list[dict] = []
+    tqs: list[dict] = []
     chunk = None
-    for i in range(n_chunks):
+    if client is not None:
+        outs, evs, tqs = _on_cluster(client, world, flights, runs, seed, store, progress)
+    for i in range(n_chunks if client is None else 0):
         first = i * CHUNK
         C = min(CHUNK, runs - first)
         if store is not None and store.complete(i):
@@ -92,3 +102,36 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             quality = concat([q for q in tqs if q]) if any(tqs) else {}
         summary = summarise(world, outcomes, events, runs, seed, quality)
     return Results(summary, outcomes, events, chunk, quality)
+
+
+def chunk_sizes(runs: int) -> list[int]:
+    """Runs in each chunk of a simulation of ``runs`` runs."""
+    return [min(CHUNK, runs - first) for first in range(0, runs, CHUNK)]
+
+
+def _on_cluster(client, world, flights: Flights, runs: int, seed: int, store: ChunkStore | None,
+                progress: Callable[[int], None] | None) -> tuple[list, list, list]:
+    """The chunks a store does not hold, run on ``client``'s workers: into the store, or
+    returned as the per-chunk outcome, event and track-quality tables in chunk order."""
+    from shieldlab.engine import distribute
+
+    sizes = chunk_sizes(runs)
+    todo = [i for i in range(len(sizes)) if store is None or not store.complete(i)]
+    parts: dict[int, dict] = {}
+
+    def sink(i: int) -> Callable[[dict], None]:
+        if store is not None:
+            return lambda tables: store.write(i, tables)
+        return lambda tables: parts.__setitem__(i, tables)
+
+    w, f = distribute.scatter(client, world, flights)
+    jobs = [distribute.Job(w, f, i * CHUNK, sizes[i], seed, sink(i)) for i in todo]
+    already = runs - sum(sizes[i] for i in todo)
+    if progress:
+        progress(already)
+    distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
+    if store is not None:
+        return [], [], []
+    tables = [parts[i] for i in range(len(sizes))]
+    return ([t["outcomes"] for t in tables], [t["events"] for t in tables], [t["track_quality"] for t in tables])
+

@@ -19,6 +19,7 @@ uninterrupted sweep writes.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import numpy as np
 import yaml
 
 from shieldlab.engine.chain import CHUNK, preflight
-from shieldlab.engine.montecarlo import simulate
+from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
 from shieldlab.scenario.compile import compile_world
@@ -182,11 +183,12 @@ def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, *, resu
 
 
 def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_dir: str | Path, *,
-              resume: bool = False, force: bool = False,
-              progress: Callable[[int], None] | None = None) -> dataset.Sweep:
+              resume: bool = False, force: bool = False, progress: Callable[[int], None] | None = None,
+              client=None) -> dataset.Sweep:
     """Run a sweep into ``out_dir`` (see the module's notes); returns the finished dataset.
     ``progress(n_done)`` is called with the runs done so far (over all points, those of a
-    resumed sweep's completed chunks included)."""
+    resumed sweep's completed chunks included).  ``client``: a ``distributed.Client`` whose
+    workers run every point's chunks at once (:mod:`shieldlab.engine.distribute`)."""
     if runs < 1:
         raise InputError("must be at least 1", field="--runs")
     source, raw = load(scenario)
@@ -196,17 +198,40 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
                                              for s in settings]}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
     n_chunks = (runs + CHUNK - 1) // CHUNK
+    if client is not None:
+        _chunks_on_cluster(client, sweep, pts, runs, seed, progress)
     offset = 0  # runs of the earlier points
     for p in pts:
         store = sweep.point(p.index, p.values)
         if not (sweep.has_summary(p.index) and all(store.complete(i) for i in range(n_chunks))):
             todo = not all(store.complete(i) for i in range(n_chunks))
             flights = preflight(p.world, runs) if todo else None
-            report = None if progress is None else (lambda n, o=offset: progress(o + n))
+            # (on a cluster every chunk is stored already, and progress was told so)
+            report = None if progress is None or client is not None else (lambda n, o=offset: progress(o + n))
             res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
             sweep.write_summary(p.index, p.values, res.summary)
         offset += runs
-        if progress:
+        if progress and client is None:
             progress(offset)
     sweep.finish()
     return sweep
+
+
+def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int, seed: int,
+                       progress: Callable[[int], None] | None) -> None:
+    """Every point's missing chunks, all submitted at once to ``client``'s workers and written
+    to the sweep folder as they arrive (a point's summary then reads them back)."""
+    from shieldlab.engine import distribute
+
+    sizes = chunk_sizes(runs)
+    jobs = []
+    for p in pts:
+        store = sweep.point(p.index, p.values)
+        todo = [i for i in range(len(sizes)) if not store.complete(i)]
+        if not todo:
+            continue
+        w, f = distribute.scatter(client, p.world, preflight(p.world, runs))
+        jobs += [distribute.Job(w, f, i * CHUNK, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
+    already = runs * len(pts) - sum(j.size for j in jobs)
+    distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
+

@@ -1,0 +1,103 @@
+"""Chunks of runs on a Dask cluster: local worker processes or a cluster's scheduler.
+
+A chunk of runs is a pure function of the world, the nominal flights, the seed and the
+chunk's first run (:func:`shieldlab.engine.chain.run_streams`), so chunks may run in any
+process and in any order: :func:`chunk_tables` is that function, returning the chunk's
+result tables, and :func:`run_chunks` spreads a list of chunks over a
+``distributed.Client`` and hands each result to its sink as it arrives.  The tables are
+the same, to the bit, as those of the loop in :func:`shieldlab.engine.montecarlo.simulate`
+on one process (a test compares them byte for byte).
+
+``workers=N`` starts a ``distributed.LocalCluster`` of N single-threaded worker processes
+on this machine (the kernels run one trajectory per core; threads would share a process's
+GIL between NumPy calls); ``scheduler="tcp://HOST:PORT"`` connects to a running cluster
+(``dask scheduler`` and ``dask worker`` on the machines, or dask-jobqueue, or the Dask
+Kubernetes operator), whose workers need shieldlab installed at the same version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.engine.chain import ChunkResult, run_chunk
+from shieldlab.errors import InputError
+from shieldlab.io.results import event_columns, outcome_columns
+from shieldlab.outcome import track_quality
+
+
+def chunk_tables(world, flights, first: int, C: int, seed: int, timings: dict | None = None,
+                 on_chunk: Callable[[ChunkResult], None] | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Runs ``first`` .. ``first + C - 1`` of ``world`` with ``seed``: their result tables
+    (``outcomes``, ``events``, ``track_quality``; columns as :mod:`shieldlab.io.results`)."""
+    chunk = run_chunk(world, flights, first, C, np.random.SeedSequence(seed), timings)
+    if on_chunk is not None:
+        on_chunk(chunk)
+    return {"outcomes": outcome_columns(world, chunk), "events": event_columns(world, chunk),
+            "track_quality": track_quality.columns(world, chunk)}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One chunk to run: its world and flights (as given, or a cluster's futures of them), its
+    first run and size, the seed, and ``sink(tables)``, called in this process with its result."""
+
+    world: object
+    flights: object
+    first: int
+    size: int
+    seed: int
+    sink: Callable[[dict], None]
+
+
+def run_chunks(client, jobs: Sequence[Job], progress: Callable[[int], None] | None = None) -> None:
+    """Run ``jobs`` on ``client``'s workers; each result goes to its job's sink as it arrives
+    (in any order), and ``progress(runs_done)`` follows them.  A worker's error is raised here."""
+    from distributed import as_completed
+
+    futures = {client.submit(chunk_tables, j.world, j.flights, j.first, j.size, j.seed, pure=False): j
+               for j in jobs}
+    done = 0
+    for fut in as_completed(futures):
+        job = futures[fut]
+        job.sink(fut.result())
+        del fut  # the cluster may forget the chunk once it is stored
+        done += job.size
+        if progress:
+            progress(done)
+
+
+def scatter(client, *objs):
+    """The objects every chunk reads (the world, the flights), sent to every worker once."""
+    return [client.scatter(o, broadcast=True, hash=False) for o in objs]
+
+
+@contextmanager
+def client_for(workers: int | None = None, scheduler: str | None = None) -> Iterator[object | None]:
+    """A ``distributed.Client`` for ``workers`` local processes or a cluster's ``scheduler``
+    address; None (run in this process) when neither is given."""
+    if workers is not None and scheduler is not None:
+        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
+    if workers is None and scheduler is None:
+        yield None
+        return
+    if workers is not None and workers < 1:
+        raise InputError(f"must be at least 1, got {workers}", field="--workers")
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise InputError(f"cannot reach the scheduler at {scheduler}: {e}", field="--scheduler") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
