@@ -132,7 +132,7 @@ def test_a_sweep_folder_is_not_overwritten_or_mixed(swept, tmp_path):
     out, sets = swept
     with pytest.raises(InputError, match="--resume to finish it or --force"):
         S.run_sweep(PRESET, sets, 70, 3, out)
-    with pytest.raises(InputError, match="seed differ") as e:
+    with pytest.raises(InputError, match="different sweep .other --seed") as e:
         S.run_sweep(PRESET, sets, 70, 4, out, resume=True)
     assert e.value.field == "--resume"
     (tmp_path / "notes.txt").write_text("mine")
@@ -221,7 +221,7 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
     r = _cli(*args, "--out", cut)
     assert r.returncode == 2 and "--resume" in r.stderr and ".cut.partial" in r.stderr
     r = _cli(*args[:-1], "--runs", "131", "--out", cut, "--resume")  # another run count: not this run
-    assert r.returncode == 2 and "runs differ" in r.stderr
+    assert r.returncode == 2 and "different run (other --runs)" in r.stderr
     r = _cli(*args, "--out", cut, "--resume")
     assert r.returncode == 0, r.stderr
     assert not (tmp_path / ".cut.partial").exists()
@@ -232,3 +232,20 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
                           {name: [pq.read_table(tmp_path / "whole" / f"{name}.parquet").to_pydict()]})
     r = _cli(*args, "--out", cut, "--resume")
     assert r.returncode == 2 and "nothing to resume" in r.stderr
+
+
+def test_values_are_read_as_the_scenario_reads_them(tmp_path):
+    """A flag given as 1 is true, a count given as 2.0 is 2: the column has the field's type,
+    and two values that validate alike are refused before anything runs."""
+    source, raw = S.load(PRESET)
+    pts = S.points(source, raw, [S.parse_setting("doctrine.salvo=1.0,2")])
+    assert [p.values["doctrine_salvo"] for p in pts] == [1, 2]
+    assert all(type(p.values["doctrine_salvo"]) is int for p in pts)
+    with pytest.raises(InputError, match="same value"):
+        S.points(source, raw, [S.parse_setting("doctrine.shoot_look_shoot=1,true")])
+    with pytest.raises(InputError, match="no sites.nosuch"):
+        S.points(source, raw, [S.parse_setting("sites.nosuch.lat=37.1")])
+    with pytest.raises(InputError, match="doctrine.salvo set twice"):
+        S.points(source, raw, [S.parse_setting("doctrine.salvo=1"), S.parse_setting("doctrine.salvo=2")])
+    r = _cli("query", tmp_path, "  ")
+    assert r.returncode == 2 and "the query is empty" in r.stderr and "Traceback" not in r.stderr

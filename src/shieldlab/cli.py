@@ -44,7 +44,7 @@ class _Command(TyperCommand):
 
 
 # markup off: whatever is printed is printed as written; styling goes through Text
-out = Console(markup=False, highlight=False)
+out = Console(markup=False, highlight=False, emoji=False)
 DEMO_PRESET = "epaa-phase-1"
 DEFAULT_RUNS = 100
 MAX_RUNS = 1_000_000
@@ -61,7 +61,7 @@ _KERNELS = {
 
 
 def _err() -> Console:
-    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _guard(fn):
@@ -730,8 +730,8 @@ def sweep(
     rows = done.summaries()
     cols = [s.column for s in parsed]
     if as_json:
-        sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], **{k: r.get(k) for k in HEADLINE}}
-                                     for r in rows], indent=2) + "\n")
+        sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], "runs": r["runs"],
+                                      **{k: r.get(k) for k in HEADLINE}} for r in rows], indent=2) + "\n")
         return
     if quiet:
         return
@@ -739,17 +739,20 @@ def sweep(
     t.add_column("point", justify="right")
     for c in cols:
         t.add_column(c, justify="right", overflow="fold")
-    t.add_column("leakers", justify="right")
+    t.add_column("mean leakers per raid", justify="right")
     t.add_column("P(no leaker)", justify="right")
-    t.add_column("interceptors fired", justify="right")
+    t.add_column("mean interceptors fired", justify="right")
     for r in rows:
         lo, hi = r["mean_leakers_ci95"]
+        plo, phi = r["p_no_leaker_ci95"]
         t.add_row(str(r["point"]), *[str(r["set"][c]) for c in cols],
-                  f"{r['mean_leakers']:.2f} {_interval_text(lo, hi, 2)}", f"{r['p_no_leaker']:.2f}",
-                  f"{r['mean_interceptors_fired']:.2f}")
+                  f"{r['mean_leakers']:.2f} {_interval_text(max(lo, 0.0), hi, 2)}",
+                  f"{r['p_no_leaker']:.2f} {_interval_text(plo, phi, 2)}", f"{r['mean_interceptors_fired']:.2f}")
     _print_table(t)
-    _print_line(f"in parentheses: 95 % intervals  ·  {elapsed:.1f} s  ·  wrote {out_dir} "
-                f"(query it: shieldlab query {out_dir} \"SELECT ... FROM outcomes\")")
+    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
+                f"score; means: Student t (clipped at 0)  ·  {elapsed:.1f} s  ·  wrote {out_dir} "
+                f"(per threat: shieldlab query {out_dir} \"select point, threat, avg((outcome = 'intercepted')::int) "
+                f"from outcomes group by all order by all\")")
 
 
 @app.command(cls=_Command)
@@ -764,13 +767,21 @@ def query(
     """Answer SQL over a sweep's results (DuckDB)."""
     import csv
 
+    from shieldlab.io.dataset import progress_note
     from shieldlab.io.dataset import query as run_query
 
     if as_json and as_csv:
         raise InputError("give --json or --csv, not both", field="--csv")
     cols, rows = run_query(folder, sql)
+    note = progress_note(folder)
+    if note:
+        _err().print(note)
     if as_json:
-        sys.stdout.write(json.dumps([dict(zip(cols, r)) for r in rows], indent=2, default=str) + "\n")
+        def plain(v):  # JSON has no nan or infinity: null
+            return None if isinstance(v, float) and not math.isfinite(v) else v
+
+        sys.stdout.write(json.dumps([{c: plain(v) for c, v in zip(cols, r)} for r in rows], indent=2,
+                                    default=str, allow_nan=False) + "\n")
     elif as_csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)

@@ -36,7 +36,7 @@ from shieldlab.io import dataset
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.loader import locate, parse, read_yaml
 
-_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
 #: Most points a sweep may have (a typo such as 1,2,...,1000 on three fields is 10^9).
 MAX_POINTS = 10_000
 
@@ -91,9 +91,9 @@ def parse_setting(text: str) -> Setting:
 
 
 def apply(raw: dict, setting: Setting, value) -> dict:
-    """A copy of scenario mapping ``raw`` with ``setting``'s field set to ``value``.  Mappings
-    on the way are made where missing (a section the file leaves to its defaults); a list
-    item must exist."""
+    """A copy of scenario mapping ``raw`` with ``setting``'s field set to ``value``.  A missing
+    top-level section is made (one the file leaves to its defaults); anything deeper on the
+    way, and a list item, must exist."""
     out = copy.deepcopy(raw)
     node: object = out
     shown = ""
@@ -116,6 +116,8 @@ def apply(raw: dict, setting: Setting, value) -> dict:
             node[step] = value
         else:
             if node.get(step) is None:
+                if node is not out:  # only a top-level section may be left to its defaults
+                    raise InputError(f"{setting.field}: the scenario has no {shown}", field="--set")
                 node[step] = [] if isinstance(nxt, int) else {}
             node = node[step]
     return out
@@ -132,28 +134,72 @@ class Point:
 
 def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     """Every combination of the settings' values, validated and compiled; the errors of a bad
-    combination name the ``--set`` values that made it."""
+    combination name the ``--set`` values that made it.  A point's values are the validated
+    scenario's (``true`` for a flag given as ``1``, ``2`` for a count given as ``2.0``), so a
+    column has one type, and two values that validate to the same one are refused."""
     if not settings:
         raise InputError("give at least one --set FIELD=VALUE[,VALUE...]", field="--set")
     cols = [s.column for s in settings]
-    if len(set(cols)) != len(cols):
-        raise InputError("a field is set twice", field="--set")
+    twice = sorted({s.field for s in settings if cols.count(s.column) > 1})
+    if twice:
+        raise InputError(f"{', '.join(twice)} set twice (or two fields with one column name)", field="--set")
     n = int(np.prod([len(s.values) for s in settings]))
     if n > MAX_POINTS:
         raise InputError(f"{n:,} combinations; at most {MAX_POINTS:,}", field="--set")
-    out = []
-    for i, combo in enumerate(itertools.product(*(s.values for s in settings))):
+    combos, worlds = [], []
+    validated: list[dict] = [{} for _ in settings]  # per setting: value as given -> as validated
+    for combo in itertools.product(*(s.values for s in settings)):
         data = raw
         for s, v in zip(settings, combo):
             data = apply(data, s, v)
         label = ", ".join(f"{s.field}={v!r}" for s, v in zip(settings, combo))
         try:
-            world = compile_world(parse(data, source), source)
+            scn = parse(data, source)
+            world = compile_world(scn, source)
         except InputError as e:
-            raise InputError(problems=[("--set " + label + (f": {f}" if f else ""), m) for f, m in e.problems],
-                             source=source) from None
-        out.append(Point(i, dict(zip(cols, combo)), world))
-    return out
+            problems = list(dict.fromkeys(("--set " + label + (f": {f}" if f else ""), m) for f, m in e.problems))
+            raise InputError(problems=problems, source=source) from None
+        for k, (s, v) in enumerate(zip(settings, combo)):
+            validated[k].setdefault(repr(v), _validated(scn, s.path, v))
+        combos.append(combo)
+        worlds.append(world)
+    for s, seen in zip(settings, validated):
+        inv: dict = {}
+        for given, v in seen.items():
+            if repr(v) in inv:
+                raise InputError(f"{s.field}: {inv[repr(v)]} and {given} are the same value ({v!r})", field="--set")
+            inv[repr(v)] = given
+    kinds = [_column_kind(list(seen.values())) for seen in validated]
+    return [Point(i, {c: kind(validated[k][repr(v)]) for k, (c, v, kind) in enumerate(zip(cols, combo, kinds))},
+                  world) for i, (combo, world) in enumerate(zip(combos, worlds))]
+
+
+def _validated(scn, path: tuple[str | int, ...], given):
+    """The value at ``path`` of the validated scenario (a scalar), or ``given`` where the path
+    does not read back as one."""
+    node: object = scn
+    try:
+        for step in path:
+            if isinstance(node, dict):
+                node = node[step]
+            elif isinstance(node, (list, tuple)) and isinstance(step, int):
+                node = node[step]
+            else:
+                node = getattr(node, str(step))
+    except (KeyError, IndexError, AttributeError, TypeError):
+        return given
+    return node if isinstance(node, (bool, int, float, str)) else given
+
+
+def _column_kind(values: list):
+    """One type for a column: bool, int, float (ints and floats mixed) or str."""
+    if all(isinstance(v, bool) for v in values):
+        return bool
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return int
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return float
+    return str
 
 
 def load(scenario: str) -> tuple[str, dict]:
@@ -178,7 +224,7 @@ def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, *, resu
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
                 "chunk": CHUNK, "settings": []}
     sweep = dataset.Sweep.open(folder, manifest, resume=resume, force=force,
-                               busy=f"a stopped run into {out} is kept in {folder}")
+                               busy=f"a stopped run into {out} is kept in {folder}", kind="run")
     return world, sweep.point(0, {}), folder
 
 

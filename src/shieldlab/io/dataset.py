@@ -37,7 +37,8 @@ MANIFEST = "sweep.json"
 TABLES = ("outcomes", "events", "track_quality")
 _NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet"}
 #: Headline numbers of summary.json copied into points.parquet.
-HEADLINE = ("mean_leakers", "p_no_leaker", "mean_interceptors_fired", "mean_assets_hit", "mean_value_lost")
+HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
+            "mean_assets_hit", "mean_value_lost")
 
 
 def digest(data) -> str:
@@ -54,11 +55,12 @@ class Sweep:
 
     @classmethod
     def open(cls, out_dir: str | Path, manifest: dict, *, resume: bool = False, force: bool = False,
-             busy: str | None = None) -> Sweep:
+             busy: str | None = None, kind: str = "sweep") -> Sweep:
         """Start a sweep in ``out_dir``, or with ``resume`` go on with the one there (it must
         be the same sweep: same scenario contents, settings, runs and seed).  A folder that
         holds another sweep is replaced only with ``force``; one that holds other files never.
-        ``busy``: what the error says of a folder that holds a sweep already."""
+        ``busy``: what the error says of a folder that holds a sweep already; ``kind``: what it
+        calls the sweep ("sweep", or "run" for a run's kept chunks)."""
         root = Path(out_dir)
         busy = busy or f"{root} already holds a sweep"
         if root.exists() and not root.is_dir():
@@ -75,9 +77,11 @@ class Sweep:
         if old is not None and resume:
             mine = {k: v for k, v in manifest.items() if k != "complete"}
             theirs = {k: v for k, v in old.items() if k != "complete"}
-            differ = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            labels = {"scenario_sha256": "the scenario's contents", "scenario": "the scenario",
+                     "settings": "the --set values", "runs": "--runs", "seed": "--seed", "chunk": "the chunk size"}
+            differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
             if differ:
-                raise InputError(f"{root} holds a different sweep ({', '.join(differ)} differ); resume it with "
+                raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); resume it with "
                                  "the same scenario and options, or give another --out", field="--resume")
         elif names and not force:
             raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
@@ -165,8 +169,13 @@ class Sweep:
         cols: dict[str, list] = {"point": [r["point"] for r in rows]}
         for s in self.manifest["settings"]:
             cols[s["column"]] = [r["set"][s["column"]] for r in rows]
+        cols["runs"] = [r.get("runs") for r in rows]
         for k in HEADLINE:
-            cols[k] = [r.get(k) for r in rows]
+            if k.endswith("_ci95"):  # an interval as two columns: ..._lo, ..._hi
+                cols[k[:-5] + "_lo"] = [(r.get(k) or [None, None])[0] for r in rows]
+                cols[k[:-5] + "_hi"] = [(r.get(k) or [None, None])[1] for r in rows]
+            else:
+                cols[k] = [r.get(k) for r in rows]
         with atomic_path(self.root / "points.parquet") as tmp:
             pq.write_table(pa.table(cols), tmp, compression="zstd")
         self.manifest["complete"] = True
@@ -193,10 +202,11 @@ class PointStore:
 
 def _arrow(v: np.ndarray) -> pa.Array:
     """A column as Arrow; text columns (objects: strings or None) always as strings, so that
-    a chunk where every value is None has the same schema as the others."""
+    a chunk where every value is None has the same schema as the others; nan as null."""
     if v.dtype == object:
         return pa.array(v.tolist(), type=pa.string() if all(x is None or isinstance(x, str) for x in v) else None)
-    return pa.array(v)
+    # a nan (no intercept, no impact) is SQL's NULL, which count() and avg() skip; read back, it is nan again
+    return pa.array(v, from_pandas=v.dtype.kind == "f")
 
 
 def _numpy(col) -> np.ndarray:
@@ -207,14 +217,18 @@ def _numpy(col) -> np.ndarray:
 def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Answer ``sql`` over a sweep folder with DuckDB: ``(column names, rows)``.
 
-    The query sees the views ``outcomes`` and ``events`` (completed chunks only, a ``point``
-    column from the folder names beside the swept values' own columns) and ``points`` (one
-    row per finished point)."""
+    The query sees the views ``outcomes``, ``events`` and ``track_quality`` (completed
+    chunks only, a ``point`` column from the folder names beside the swept values' own
+    columns) and ``points`` (one row per point, once the sweep is complete)."""
     import duckdb
 
     root = Path(root)
-    if not root.is_dir():
+    if not root.exists():
         raise InputError(f"{root}: no such folder", field="DIR")
+    if not root.is_dir():
+        raise InputError(f"{root} is a file, not a sweep folder", field="DIR")
+    if not sql.strip():
+        raise InputError("the query is empty", field="SQL")
     sweep = Sweep(root, Sweep.read_manifest(root))
     con = duckdb.connect()
     try:
@@ -223,13 +237,16 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
             if files:
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
                             "hive_partitioning = true, union_by_name = true)")
-        if (root / "points.parquet").exists():
+        if (root / "points.parquet").exists() and sweep.manifest.get("complete"):
             con.execute(f"CREATE VIEW points AS SELECT * FROM read_parquet({_sql_list([root / 'points.parquet'])})")
         try:
             cur = con.execute(sql)
         except duckdb.Error as e:
-            raise InputError(str(e).splitlines()[0], field="SQL") from None
-        if cur.description is None:
+            msg = str(e).splitlines()[0]
+            if not sweep.manifest.get("complete"):
+                msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"
+            raise InputError(msg, field="SQL") from None
+        if cur is None or cur.description is None:
             return [], []
         return [d[0] for d in cur.description], cur.fetchall()
     finally:
@@ -238,3 +255,21 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 def _sql_list(paths: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def progress_note(root: str | Path) -> str | None:
+    """A line to say that a sweep folder is not complete, with the share of chunks done; None
+    when it is."""
+    root = Path(root)
+    m = Sweep.read_manifest(root)
+    if m.get("complete"):
+        return None
+    runs, chunk = int(m["runs"]), int(m["chunk"])
+    n_points = 1
+    for s in m["settings"]:
+        n_points *= len(s["values"])
+    total = n_points * ((runs + chunk - 1) // chunk)
+    done = len(list(root.glob("done/point=*/chunk-*")))
+    return (f"{root}: the sweep is not complete ({done} of {total} chunks); the views hold what is done, "
+            "finish it with shieldlab sweep ... --resume")
+
