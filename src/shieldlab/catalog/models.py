@@ -65,7 +65,7 @@ class DragTable(_Record):
             raise ValueError(f"mach must be strictly increasing, got {self.mach}")
         return self
 
-    def __call__(self, mach: np.ndarray | float) -> np.ndarray:
+    def __call__(self, mach: np.ndarray | float) -> np.ndarray | float:
         """Cd at ``mach`` (any shape ``(...)``), linear interpolation, flat extrapolation."""
         return np.interp(mach, self.mach, self.cd)
 
@@ -214,10 +214,13 @@ class Interceptor(_Record):
                     "doctrine.look_time_s; null: shieldlab.scenario.compile.DEFAULT_LOOK_TIME_S")
     aircraft_max_range_km: Positive | None = Field(
         None, description="greatest ground range against an aircraft target [km]; null: no air-target role")
-    ballistic_coefficient_kgm2: Positive | None = Field(
+    # the floor: a supersonic interceptor's is thousands of kg/m²; near 100 the fly-out fan's
+    # table takes minutes to build (shieldlab.engage.fan)
+    ballistic_coefficient_kgm2: Annotated[float, Field(ge=1000)] | None = Field(
         None, description="m / (C_D A) of the coasting interceptor for the fly-out fan's drag [kg/m²]; null: "
                           "shieldlab.engage.fan.DEFAULT_BETA_KGM2 (an assumption, see docs/interceptors.md)")
-    max_closing_speed_kms: Positive | None = Field(
+    # the floor keeps the fall-off's width (a tenth of it) from underflowing
+    max_closing_speed_kms: Annotated[float, Field(ge=0.1)] | None = Field(
         None, description="design end-game envelope: kill probability is sspk up to this closing speed and "
                           "falls off beyond it [km/s]; null: no limit")
     max_crossing_angle_deg: float | None = Field(
@@ -253,8 +256,10 @@ class Sensor(_Record):
     el_min_deg: float = Field(ge=-90, le=90, description="lowest elevation of the field of view [deg]")
     el_max_deg: float = Field(ge=-90, le=90, description="highest elevation of the field of view [deg]")
     scan_period_s: float = Field(ge=0.01, le=600, description="revisit time on a track [s]")
-    sigma_range_m: Positive = Field(description="one-sigma range noise of a measurement [m]")
-    sigma_angle_mrad: Positive = Field(description="one-sigma angle noise, azimuth and elevation [mrad]")
+    # a noise far below or above any radar's leaves the tracker's covariances singular or overflowing
+    sigma_range_m: float = Field(gt=0, description="one-sigma range noise of a measurement [m]")
+    sigma_angle_mrad: float = Field(gt=0,
+                                    description="one-sigma angle noise, azimuth and elevation [mrad]")
     pfa: float = Field(1e-6, gt=0, lt=1, description="false-alarm probability per look [-]")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
 

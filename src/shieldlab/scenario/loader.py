@@ -80,9 +80,40 @@ def parse(data: object, source: str) -> Scenario:
         raise InputError(problems=_problems(e), source=source) from None
 
 
+#: Deepest nesting of lists and mappings a scenario file may have (a scenario needs six or so);
+#: YAML's composer recurses once per level and would hit Python's recursion limit near 1,000.
+MAX_YAML_DEPTH = 100
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, except that a key given twice in one mapping is an error (plain
-    YAML keeps the last, so a battery's rounds could change without a word)."""
+    YAML keeps the last, so a battery's rounds could change without a word), that nesting
+    deeper than :data:`MAX_YAML_DEPTH` is an error, and that a scalar its tag cannot read
+    (``2024-02-30``, ``!!int x``, an integer of 5,000 digits) is a YAML error at its line."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                              self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError) as e:
+            # PyYAML's constructors let Python's own errors through (datetime, int, bool, base64)
+            text = node.value if isinstance(node.value, str) else ""
+            text = text if len(text) <= 40 else text[:40] + "..."
+            kind = node.tag.rsplit(":", 1)[-1]
+            why = f"{e}" if not isinstance(e, KeyError) else "not a value of that type"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {text!r} as {kind}: {why}", node.start_mark) from None
 
     def construct_mapping(self, node, deep=False):
         seen = set()

@@ -12,12 +12,11 @@ problem's field path, relative to the model that found it; the loader joins the 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Annotated, Literal, Union
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
@@ -26,6 +25,8 @@ from shieldlab.errors import InputError
 
 #: Latest launch a threat may have [s after the epoch]: one day.
 MAX_LAUNCH_TIME_S = 86_400.0
+#: Shortest update period of a data link [s]: the finest time step.
+MIN_LINK_PERIOD_S = 0.1
 
 
 class _Strict(BaseModel):
@@ -57,7 +58,7 @@ def _place_kind(value: object) -> str | None:
 #: point.  A mapping is always read as a point, so a bad key or value in it is reported at
 #: its own field.
 Place = Annotated[
-    Union[Annotated[str, Tag("site-name")], Annotated[GeoPoint, Tag("point")]],
+    Annotated[str, Tag("site-name")] | Annotated[GeoPoint, Tag("point")],
     Discriminator(_place_kind, custom_error_type="place_type",
                   custom_error_message="expected a site name or a point {lat, lon, alt_m}"),
 ]
@@ -147,7 +148,7 @@ class ThreatCfg(_Strict):
     dispersion: DispersionCfg | None = Field(None, description="overrides the scenario's dispersion")
 
     @model_validator(mode="after")
-    def _last_launch(self) -> "ThreatCfg":
+    def _last_launch(self) -> ThreatCfg:
         last = self.launch_time_s + (self.count - 1) * self.spacing_s
         if last > MAX_LAUNCH_TIME_S:
             raise InputError(problems=[(
@@ -247,7 +248,7 @@ class NodeCfg(_Strict):
                     "(the closing point may be left out)")
 
     @model_validator(mode="after")
-    def _valid_sector(self) -> "NodeCfg":
+    def _valid_sector(self) -> NodeCfg:
         if self.sector is None:
             return self
         problems: list[tuple[str, str]] = []
@@ -306,12 +307,29 @@ class LinkCfg(_Strict):
     two_way: bool = Field(True, description="true: the same link the other way too (to -> from)")
     latency_s: float = Field(ge=0.0, le=3600.0,
                              description="delay from a message's sending to its use at the receiver [s]")
-    update_period_s: float = Field(gt=0.0, le=600.0, description="a message (a batch of tracks) is sent this "
-                                                                  "often [s]")
+    update_period_s: float = Field(gt=0.0, le=600.0,
+                                   description=f"a message (a batch of tracks) is sent this often, "
+                                               f"{MIN_LINK_PERIOD_S:g} s at the shortest [s]")
     capacity_tracks_per_s: float | None = Field(None, gt=0.0, le=1e6,
                                                 description="most tracks the link carries per second "
                                                             "[tracks/s]; null: unlimited")
     loss: float = Field(0.0, ge=0.0, lt=1.0, description="probability that a track message is lost [probability]")
+
+    @field_validator("update_period_s")
+    @classmethod
+    def _period_floor(cls, v: float) -> float:
+        # a shorter period sends so many messages that a run takes minutes or runs out of memory
+        if v < MIN_LINK_PERIOD_S:
+            raise ValueError(f"must be at least {MIN_LINK_PERIOD_S:g} s (the finest time step), not {v:g}")
+        return v
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def salvo_member(name: str, count: int, k: int) -> str:
@@ -358,17 +376,31 @@ class Scenario(_Strict):
     catalog: CatalogAdditions = Field(CatalogAdditions(),
                                       description="catalogue entries added or overridden by this scenario")
 
+    @field_validator("epoch", mode="before")
+    @classmethod
+    def _not_a_number(cls, v: object) -> object:
+        # pydantic reads a number as Unix seconds (or milliseconds, by its size): `epoch: 2012`
+        # would be 33 minutes after 1970
+        if (isinstance(v, (int, float)) and not isinstance(v, bool)) or (isinstance(v, str) and _is_number(v)):
+            raise ValueError(f"a date-time such as 2024-01-15T00:00:00Z is needed, not a number ({v!r})")
+        return v
+
     @field_validator("epoch")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
+        if v.tzinfo is None:
+            return v.replace(tzinfo=UTC)
+        try:
+            return v.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00:00-14:00 is in year 10000 in UTC
+            raise ValueError(f"{v.isoformat()} is out of range in UTC (years 1 to 9999)") from None
 
     def node_names(self) -> list[str]:
         """The systems (C2 nodes) in the order they first appear: sensors, then batteries."""
         return list(dict.fromkeys([s.system for s in self.sensors] + [b.system for b in self.batteries]))
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Scenario":
+    def _cross_checks(self) -> Scenario:
         problems = self._name_problems() + self._node_problems()
         if problems:
             raise InputError(problems=problems)
