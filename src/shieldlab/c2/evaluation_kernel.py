@@ -19,8 +19,9 @@ import numba as nb
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.earth_kernel import ballistic_acceleration
 
-_GM, _J2, _A, _W = earth.GM, earth.J2, earth.WGS84_A, earth.OMEGA_EARTH
+_GM, _A = earth.GM, earth.WGS84_A
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -78,16 +79,7 @@ def _thrust_row(x_now, P_now, x_then, P_then, dt, sigmas, accel_min, accel_lo, a
     rx, ry, rz = 0.5 * (x_now[0] + xt[0]), 0.5 * (x_now[1] + xt[1]), 0.5 * (x_now[2] + xt[2])
     vx, vy, vz = 0.5 * (x_now[3] + xt[3]), 0.5 * (x_now[4] + xt[4]), 0.5 * (x_now[5] + xt[5])
     # gravity with J2 (earth.gravity) plus the rotating-frame terms
-    r2 = rx * rx + ry * ry + rz * rz
-    inv_r2 = 1.0 / r2
-    inv_r3 = inv_r2 / math.sqrt(r2)
-    z2 = rz * rz * inv_r2
-    c = 1.5 * _J2 * _A * _A * inv_r2
-    fxy = -_GM * inv_r3 * (1.0 + c * (1.0 - 5.0 * z2))
-    fz = -_GM * inv_r3 * (1.0 + c * (3.0 - 5.0 * z2))
-    gx = fxy * rx + (2.0 * _W * vy + _W * _W * rx)
-    gy = fxy * ry + (-2.0 * _W * vx + _W * _W * ry)
-    gz = fz * rz + 0.0
+    gx, gy, gz = ballistic_acceleration(rx, ry, rz, vx, vy, vz)
     ax = (x_now[3] - xt[3]) / dts - gx
     ay = (x_now[4] - xt[4]) / dts - gy
     az = (x_now[5] - xt[5]) / dts - gz

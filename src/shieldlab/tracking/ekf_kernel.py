@@ -19,7 +19,8 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import GM, J2, OMEGA_EARTH, WGS84_A
+from shieldlab.earth import GM, OMEGA_EARTH
+from shieldlab.earth_kernel import ballistic_acceleration
 
 _TWO_PI = 2.0 * math.pi
 
@@ -27,19 +28,8 @@ _TWO_PI = 2.0 * math.pi
 @nb.njit(cache=True, inline="always")
 def _deriv(x, out):
     """ballistic_derivative of state x (6,) into out (6,)."""
-    rx, ry, rz = x[0], x[1], x[2]
-    r2 = rx * rx + ry * ry + rz * rz
-    inv_r2 = 1.0 / r2
-    inv_r3 = inv_r2 / math.sqrt(r2)
-    z2 = rz * rz * inv_r2
-    c = 1.5 * J2 * WGS84_A * WGS84_A * inv_r2
-    fxy = -GM * inv_r3 * (1.0 + c * (1.0 - 5.0 * z2))
-    fz = -GM * inv_r3 * (1.0 + c * (3.0 - 5.0 * z2))
-    w, w2 = OMEGA_EARTH, OMEGA_EARTH * OMEGA_EARTH
     out[0], out[1], out[2] = x[3], x[4], x[5]
-    out[3] = fxy * rx + (2.0 * w * x[4] + w2 * rx)
-    out[4] = fxy * ry + (-2.0 * w * x[3] + w2 * ry)
-    out[5] = fz * rz + 0.0
+    out[3], out[4], out[5] = ballistic_acceleration(x[0], x[1], x[2], x[3], x[4], x[5])
 
 
 @nb.njit(cache=True)
