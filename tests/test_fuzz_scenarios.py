@@ -1,20 +1,26 @@
 """Hardened input: every shipped preset, mutated at random, loads or is refused with an InputError.
 
-Hypothesis parses each preset's YAML into a tree and mutates it: deletes keys and list
-items, gives a value the wrong type, a NaN/infinite/negative/zero/tiny/huge number or an odd
-string, renames keys, and makes YAML aliases (a node shared by two places, a list that
-holds itself, a "billion laughs" nest of aliases, a ``<<`` merge key).  Half the examples
-first copy the catalogue entries the preset uses into its ``catalog:`` section, so that the
-catalogue's own fields are mutated too.  The mutated tree is written back as YAML and goes
-through the path of ``shieldlab run``: :func:`shieldlab.scenario.load_world` on the file,
-:func:`~shieldlab.engine.chain.preflight`, :func:`~shieldlab.engine.montecarlo.simulate`.
+Hypothesis parses each preset's YAML into a tree and mutates it one to three times: deletes
+a key or list item; gives a value the wrong type, a NaN/infinite/negative/zero/tiny/huge
+number, a number at or just beyond an end of its field's range, or an odd string; renames a
+key; writes raw YAML no Python value dumps to (``2024-02-30``, ``!!int x``, 5,000 digits,
+nesting 2,000 deep); and makes YAML aliases (a node in two places, a list that holds itself,
+a "billion laughs" nest, a ``<<`` merge key).  Half the examples first copy the catalogue
+entries the preset uses into its ``catalog:`` section, so the catalogue's fields are mutated
+too.  The mutant goes the way of ``shieldlab run``: written to a file,
+:func:`shieldlab.scenario.load_world`, :func:`~shieldlab.engine.chain.preflight`,
+:func:`~shieldlab.engine.montecarlo.simulate`.
 
-Bad input must end in :class:`~shieldlab.errors.InputError` naming a field: never another
-exception, nor a warning (warnings are errors here).  A scenario that passes the loader
-and the preflight must run two Monte Carlo runs.
+The properties: the loader accepts a mutant or raises :class:`~shieldlab.errors.InputError`
+naming the file and a field for each problem -- no other exception, and no warning (warnings
+are errors here); and a mutant that the loader and the preflight accept runs two Monte Carlo
+runs.  The run test mutates each preset cut to its first threat, with mutations that often
+leave a valid scenario, so that a run takes about a second.
 
-Profiles (``HYPOTHESIS_PROFILE``): ``default``, a few hundred loads and a dozen runs with
-fixed seeds, for ``make test``; ``fuzz``, thousands of random examples, for ``make fuzz``.
+Profiles (environment variable ``HYPOTHESIS_PROFILE``): ``default`` (``make test``), the same
+250 loads and 120 run examples every time, well under a minute; ``fuzz`` (``make fuzz``),
+3,000 loads and 1,000 run examples drawn afresh, about ten minutes, failures kept in
+``.pytest_cache/hypothesis`` and replayed first on the next run.
 """
 
 from __future__ import annotations

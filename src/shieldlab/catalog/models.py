@@ -257,8 +257,8 @@ class Sensor(_Record):
     el_max_deg: float = Field(ge=-90, le=90, description="highest elevation of the field of view [deg]")
     scan_period_s: float = Field(ge=0.01, le=600, description="revisit time on a track [s]")
     # a noise far below or above any radar's leaves the tracker's covariances singular or overflowing
-    sigma_range_m: float = Field(gt=0, description="one-sigma range noise of a measurement [m]")
-    sigma_angle_mrad: float = Field(gt=0,
+    sigma_range_m: float = Field(ge=0.1, le=10_000, description="one-sigma range noise of a measurement [m]")
+    sigma_angle_mrad: float = Field(ge=0.01, le=100,
                                     description="one-sigma angle noise, azimuth and elevation [mrad]")
     pfa: float = Field(1e-6, gt=0, lt=1, description="false-alarm probability per look [-]")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
