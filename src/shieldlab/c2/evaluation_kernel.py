@@ -20,6 +20,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.earth_kernel import ballistic_acceleration
+from shieldlab.linalg_kernel import sandwich, symmetrise
 
 _GM, _A = earth.GM, earth.WGS84_A
 
@@ -148,23 +149,8 @@ def ground_sigma_rows(P, r_track, impact_pos, impact_vel, dt, asset_lat, asset_l
                 tt = (1.0 if i == j else 0.0) - uu
                 Phi[i, j] = a_r * uu + a_t * tt
                 Phi[i, 3 + j] = b_r * uu + b_t * tt
-        for i in range(3):
-            for j in range(6):
-                acc = 0.0
-                for k in range(6):
-                    acc += Phi[i, k] * P[m, k, j]
-                tmp[i, j] = acc
-        for i in range(3):
-            for j in range(3):
-                acc = 0.0
-                for k in range(6):
-                    acc += tmp[i, k] * Phi[j, k]
-                Pp[i, j] = acc
-        for i in range(3):
-            for j in range(i + 1, 3):
-                s = 0.5 * (Pp[i, j] + Pp[j, i])
-                Pp[i, j] = s
-                Pp[j, i] = s
+        sandwich(Phi, P[m], tmp, Pp)
+        symmetrise(Pp)
         # onto the ground along the impact velocity, in east-north-up at the impact
         sl, cl = math.sin(lat[m]), math.cos(lat[m])
         so, co = math.sin(lon[m]), math.cos(lon[m])

@@ -21,6 +21,7 @@ import numpy as np
 
 from shieldlab.earth import GM, OMEGA_EARTH
 from shieldlab.earth_kernel import ballistic_acceleration
+from shieldlab.linalg_kernel import sandwich, symmetrise
 
 _TWO_PI = 2.0 * math.pi
 
@@ -93,30 +94,15 @@ def predict_rows(x, P, n, h, q):
                         s += A[i, k] * A[k, j]
                     Phi[i, j] = (1.0 if i == j else 0.0) + A[i, j] + 0.5 * s
             # P = Phi P Phi' + Q
-            for i in range(6):
-                for j in range(6):
-                    s = 0.0
-                    for k in range(6):
-                        s += Phi[i, k] * Pm[k, j]
-                    T[i, j] = s
+            sandwich(Phi, Pm, T, Pm)
             qm = q[m]
-            for i in range(6):
-                for j in range(6):
-                    s = 0.0
-                    for k in range(6):
-                        s += T[i, k] * Phi[j, k]
-                    Pm[i, j] = s
             for i in range(3):
                 Pm[i, i] += qm * b00
                 Pm[i, 3 + i] += qm * b01
                 Pm[3 + i, i] += qm * b01
                 Pm[3 + i, 3 + i] += qm * b11
             _rk4(xm, h, k1, k2, k3, k4, tmp)
-        for i in range(6):
-            for j in range(i + 1, 6):
-                s = 0.5 * (Pm[i, j] + Pm[j, i])
-                Pm[i, j] = s
-                Pm[j, i] = s
+        symmetrise(Pm)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -205,28 +191,16 @@ def update_rows(x, P, z, R, site, enu, mask, nis):
         for i in range(6):
             for j in range(6):
                 IKH[i, j] = (1.0 if i == j else 0.0) - (K[i, 0] * H[0, j] + K[i, 1] * H[1, j] + K[i, 2] * H[2, j])
+        # Joseph form: (I - KH) P (I - KH)' + K R K'
+        sandwich(IKH, Pm, T, Pm)
         for i in range(6):
             for j in range(6):
-                s = 0.0
-                for k in range(6):
-                    s += IKH[i, k] * Pm[k, j]
-                T[i, j] = s
-        for i in range(6):
-            for j in range(6):
-                s = 0.0
-                for k in range(6):
-                    s += T[i, k] * IKH[j, k]
                 kr = 0.0
                 for a_ in range(3):
                     for b_ in range(3):
                         kr += K[i, a_] * R[a_, b_] * K[j, b_]
-                Pm[i, j] = s + kr
-        for i in range(6):
-            for j in range(i + 1, 6):
-                s = 0.5 * (Pm[i, j] + Pm[j, i])
-                Pm[i, j] = s
-                Pm[j, i] = s
-
+                Pm[i, j] = Pm[i, j] + kr
+        symmetrise(Pm)
 
 def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
     """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""
