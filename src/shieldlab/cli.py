@@ -518,10 +518,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     runs = DEFAULT_RUNS if runs is None else runs
     store, partial = None, None
     if out_dir is not None:
-        from shieldlab.engine.sweep import checkpoint
+        from shieldlab.engine.sweep import checkpoint, partial_folder
 
-        if resume and (Path(out_dir) / "summary.json").exists() \
-                and not (Path(out_dir).parent / f".{Path(out_dir).name}.partial").exists():
+        if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)

@@ -211,6 +211,12 @@ def load(scenario: str) -> tuple[str, dict]:
     return source, raw
 
 
+def partial_folder(out_dir: str | Path) -> Path:
+    """Where ``shieldlab run --out DIR`` keeps its finished chunks until DIR is written."""
+    out = Path(out_dir)
+    return out.parent / f".{out.name}.partial"
+
+
 def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, *, resume: bool = False,
                force: bool = False):
     """What ``shieldlab run --out DIR`` simulates into: ``(world, store, folder)``, the
@@ -220,7 +226,7 @@ def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, *, resu
     source, raw = load(scenario)
     world = compile_world(parse(raw, source), source)
     out = Path(out_dir)
-    folder = out.parent / f".{out.name}.partial"
+    folder = partial_folder(out)
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
                 "chunk": CHUNK, "settings": []}
     sweep = dataset.Sweep.open(folder, manifest, resume=resume, force=force,
