@@ -255,9 +255,9 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     offset = 0  # runs of the earlier points
     for p in pts:
         store = sweep.point(p.index, p.values)
-        if not (sweep.has_summary(p.index) and all(store.complete(i) for i in range(n_chunks))):
-            todo = not all(store.complete(i) for i in range(n_chunks))
-            flights = preflight(p.world, runs) if todo else None
+        stored = all(store.complete(i) for i in range(n_chunks))
+        if not (stored and sweep.has_summary(p.index)):
+            flights = None if stored else preflight(p.world, runs)
             # (on a cluster every chunk is stored already, and progress was told so)
             report = None if progress is None or client is not None else (lambda n, o=offset: progress(o + n))
             res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
