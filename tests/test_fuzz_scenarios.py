@@ -38,7 +38,7 @@ from typing import Annotated, Literal, Union, get_args, get_origin
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from pydantic import BaseModel
@@ -522,7 +522,16 @@ def test_mutated_preset_loads_or_raises_input_error(scenario_file, mutant):
     event("refused by the loader" if world is None else "accepted by the loader")
 
 
+def _long_run() -> Mutant:
+    """A defect the fuzzer found: a run ten times longer than the threats' flights coasted the
+    tracks on through the Earth until their covariances were no longer positive definite."""
+    tree = first_threat_only(copy.deepcopy(TREES["nato-russia-2011"]))
+    tree["duration_s"] = 10000
+    return Mutant("nato-russia-2011; duration_s: 10000", to_yaml(tree))
+
+
 @settings(max_examples=RUN_EXAMPLES)
+@example(_long_run())
 @given(mutated_presets(PLAUSIBLE_MUTATIONS, cut=first_threat_only,
                        after=(lambda tree: tree) if PROFILE == "fuzz" else within_run_budget))
 def test_accepted_mutation_runs_two_runs(scenario_file, mutant):

@@ -407,3 +407,35 @@ def test_fuse_picture_rejects_bad_input():
         fuse_picture(None, [], t)
     with pytest.raises(ValueError, match=r"\(C, N\)"):
         fuse_picture(a, [source_tracks(3, 3, t)], t)
+
+
+def test_a_source_predicted_into_the_ground_no_longer_holds_the_threat():
+    # one picture last updated at t = 10 s on a path that comes down within minutes: fused at
+    # later times it is predicted ballistically, and once that prediction is more than
+    # IMPACTED_DEPTH_M below the ellipsoid the source no longer offers the threat (before, the
+    # prediction fell on through the Earth and its covariance stopped being positive definite)
+    a, b = _two_sources(P0, P0, rho=0.0, C=4)
+    times = np.array([10.0, 100.0, 5000.0])
+    pic = fuse_picture(a, [b], times, method="ci")
+    assert (pic.lineage[:, 0, :2] == 3).all() and (pic.lineage[:, 0, 2] == 0).all()
+    assert np.isfinite(pic.tracks.x[:, 0, :2]).all() and np.isnan(pic.tracks.x[:, 0, 2]).all()
+    assert np.isnan(pic.tracks.P[:, 0, 2]).all()
+    assert pic.tracks.confirmed[:, 0, :2].all() and not pic.tracks.confirmed[:, 0, 2].any()
+
+
+def test_a_held_state_predicted_into_the_ground_is_dropped():
+    # the source stops sending after 100 s (its track ends); the receiver's held state is carried
+    # on by prediction every period until it has come down, then dropped rather than carried
+    # on through the Earth
+    t = np.arange(0.0, 3000.0, 10.0)
+    src = source_tracks(2, 1, np.minimum(t, 100.0))
+    src = Tracks(system=src.system, t=t, x=np.where((t <= 100.0)[None, None, :, None], src.x, np.nan),
+                 P=np.where((t <= 100.0)[None, None, :, None, None], src.P, np.nan), n_hits=src.n_hits,
+                 confirmed=src.confirmed, confirm_time=src.confirm_time)
+    rec = receive(src, Link(source="a", target="b", latency=1.0, period=10.0), rngs=None)
+    x = rec.tracks.x[:, 0]
+    live = np.isfinite(x).all(axis=-1)
+    alt = earth.ecef_to_geodetic(x[live][:, :3])[2]
+    assert live[:, 2:11].all() and not live[:, -1].any()  # confirmed from the third report
+    assert alt.min() > -2000.0
+    assert np.isfinite(rec.tracks.P[:, 0][live]).all() and np.isnan(rec.tracks.P[:, 0][~live]).all()

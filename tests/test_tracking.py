@@ -13,6 +13,7 @@ the run-averaged NEES times N is χ² with 6N dof and the averaged NIS times N i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -21,7 +22,7 @@ from scipy import stats
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
-from shieldlab.tracking import ekf, ekf_kernel, ukf
+from shieldlab.tracking import ekf, ekf_kernel, tracker, ukf
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import track
 
@@ -605,3 +606,35 @@ def test_compiled_ekf_equals_the_numpy_ekf():
     np.testing.assert_array_equal(x, x_in)
     np.testing.assert_array_equal(P, P_in)
 
+
+
+@pytest.mark.parametrize("kf", ["ekf", "ukf", "imm"])
+def test_a_track_ends_where_its_prediction_goes_into_the_ground(kf):
+    # reports until the threat comes down, then an hour of scans without any: the coasted
+    # track must end (nan) once predicted IMPACTED_DEPTH_M below the ellipsoid, not fall on
+    # through the Earth (where its covariance grew to ~1e25 m² and stopped being positive
+    # definite, crashing the fusion of a long scenario)
+    tt, X = truth_arc(900.0, dt=1.0)
+    alt = earth.ecef_to_geodetic(X[:, :3])[2]
+    t_impact = tt[np.argmax(alt < 0.0)]
+    assert 300.0 < t_impact < 850.0
+    scan_t = np.arange(0.0, 4000.0, 5.0)
+    seen = scan_t < t_impact - 30.0
+    det = dataclasses.replace(detections(tt, X, np.minimum(scan_t, tt[-1]), 4, seed=11, detected=seen), t=scan_t)
+    tr = track([det], "sys", filter=kf)
+    x_alt = earth.ecef_to_geodetic(tr.x[..., :3])[2]
+    live = np.isfinite(tr.x).all(axis=-1)
+    assert live[:, seen].all()
+    assert not live[:, scan_t > t_impact + 60.0].any()  # came down about when the truth did
+    assert np.all(x_alt[live] > -tracker.IMPACTED_DEPTH_M)
+    assert np.isnan(tr.P[~live]).all() and np.isfinite(tr.P[live]).all()
+    assert (np.linalg.eigvalsh(tr.P[live]) > 0.0).all()
+    np.testing.assert_array_equal(tr.confirmed, tr.n_hits >= 3)  # ending a track does not unconfirm it
+
+
+def test_below_surface():
+    lat, lon = np.radians([0.0, 45.0, 90.0, -60.0]), np.radians([0.0, 30.0, 0.0, -120.0])
+    for alt, below in [(0.0, False), (-999.0, False), (-1001.0, True), (-3e6, True), (500e3, False)]:
+        r = earth.geodetic_to_ecef(lat, lon, alt)
+        np.testing.assert_array_equal(earth.below_surface(r, 1000.0), below, err_msg=str(alt))
+    assert not earth.below_surface(np.full(3, np.nan), 1000.0)

@@ -53,6 +53,7 @@ __all__ = [
     "normal_gravity",
     "Atmosphere",
     "atmosphere",
+    "below_surface",
     "line_of_sight",
     "great_circle_distance",
     "initial_bearing",
@@ -513,6 +514,19 @@ def line_of_sight(a, b, margin_m=0.0) -> np.ndarray:
     interior = (t > 0.0) & (t < 1.0)
     closest2 = (ax * ax + ay * ay + az * az) - t * t * dd  # |a + t d|^2 at t = -ad/dd
     return ~(interior & (closest2 < 1.0 - 1e-10))
+
+
+def below_surface(r, depth_m) -> np.ndarray:
+    """True where ECEF points ``r`` (..., 3) [m] lie inside the WGS84 ellipsoid shrunk to
+    semi-axes (a - depth_m, b - depth_m): more than about ``depth_m`` below the surface.
+
+    False for ``nan`` points.  A cheap test (no geodetic conversion) for states that can only
+    be a missile that has already come down.
+    """
+    r = np.asarray(r, dtype=float)
+    ie, ip = 1.0 / (WGS84_A - depth_m), 1.0 / (WGS84_B - depth_m)
+    x, y, z = r[..., 0] * ie, r[..., 1] * ie, r[..., 2] * ip
+    return x * x + y * y + z * z < 1.0
 
 
 # --------------------------------------------------------------------------- sphere & ellipsoid

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shieldlab import earth
 from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.tracker import IMPACTED_DEPTH_M
 
 #: Two times closer than this [s] are the same instant (send times m·period against update grids).
 TIME_TOL_S = 1e-9
@@ -175,7 +177,9 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         See the class.  The state received in message m is predicted from its
         source update time to the arrival time; a held state is predicted on
         from one arrival time to the next (no process noise: the covariance
-        grows by the dynamics only).  ``n_hits`` is the count carried by the
+        grows by the dynamics only) until it is predicted more than
+        :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground,
+        where it is dropped (``nan``) as the tracker ends its tracks.  ``n_hits`` is the count carried by the
         last received report (0 before), ``confirmed`` is true from the first
         receipt, ``confirm_time`` is its arrival time (``inf`` if none).
     """
@@ -220,6 +224,10 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         old = np.nonzero(has & ~got)
         if old[0].size:
             held_x[old], held_P[old] = ekf.predict(held_x[old], held_P[old], link.period, 0.0)
+            # a held state predicted into the ground has come down: dropped, as the tracker ends its track
+            down = earth.below_surface(held_x, IMPACTED_DEPTH_M)
+            if down.any():
+                held_x[down], held_P[down], has[down] = np.nan, np.nan, False
         if got.any():
             new = np.nonzero(got)
             held_x[new], held_P[new] = ekf.predict(xs[new], Ps[new], arrive[m] - t_src[k], 0.0)

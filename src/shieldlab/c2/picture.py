@@ -3,7 +3,9 @@
 At each time of the grid (fire control's planning ticks), every source
 (the node's local tracks, then each received picture) offers its latest
 confirmed state at or before that time, predicted ballistically to it (EKF
-prediction without process noise, :func:`shieldlab.tracking.ekf.predict`).  The
+prediction without process noise, :func:`shieldlab.tracking.ekf.predict`); a state predicted
+more than :data:`shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground has come
+down, and its source no longer holds the threat.  The
 states of the sources that hold a threat are fused:
 
 ``"ci"``     covariance intersection (:func:`shieldlab.c2.fusion.covariance_intersection`,
@@ -25,10 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shieldlab import earth
 from shieldlab.c2.fusion import covariance_intersection, naive_fusion
 from shieldlab.c2.links import TIME_TOL_S
 from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.tracker import IMPACTED_DEPTH_M
 
 METHODS = ("ci", "naive", "best")
 #: Batch elements (times × runs × threats) gathered before each fusion call: bounds memory, amortises the calls.
@@ -44,8 +48,9 @@ class NodePicture:
     tracks : Tracks
         On the requested time grid; ``x[..., k, :]`` is valid at ``t[k]``.
         ``n_hits`` is the sum of the detection counts of the sources holding the
-        threat (it only grows, so a rise still means new detections);
-        ``confirmed`` is true from the first time any source holds the threat.
+        threat (it grows while the threat is held, so a rise means new detections);
+        ``confirmed`` is true while any source holds the threat: from the first time one does
+        until every source's prediction has come down.
     lineage : (C, N, K) uint32
         Bit s set when source s went into the estimate (bit 0: the local
         tracks, bit i: ``remotes[i - 1]``): every source holding the threat for
@@ -184,7 +189,11 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
                 if not ok.any():
                     continue
                 e = np.nonzero(ok)
-                X[s, j][e], PP[s, j][e] = ekf.predict(xs[e], Ps[e], times[k] - tr.t[i], 0.0)
+                xp, Pp = ekf.predict(xs[e], Ps[e], times[k] - tr.t[i], 0.0)
+                # a state predicted into the ground has come down: the source no longer holds it
+                up = ~earth.below_surface(xp, IMPACTED_DEPTH_M)
+                e = tuple(ix[up] for ix in e)
+                X[s, j][e], PP[s, j][e] = xp[up], Pp[up]
                 held[j][e] |= np.uint32(1 << s)
                 hits_out[k][e] += tr.n_hits[:, :, i][e]
         # fuse each pattern of sources present in one call over the chunk
@@ -198,7 +207,7 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
             lin[e] = (used * (np.uint32(1) << np.array(bits, np.uint32))).sum(axis=1, dtype=np.uint32)
 
     lineage = np.moveaxis(lin_out, 0, -1)
-    confirmed = lineage != 0  # a source never drops a threat, so this only switches on
+    confirmed = lineage != 0  # while a source holds the threat (none does once it has come down)
     first = np.argmax(confirmed, axis=-1) if K else np.zeros((C, N), int)
     confirm_time = np.where(confirmed.any(axis=-1), times[first] if K else np.inf, np.inf)
     name = node if node is not None else (local.system if local is not None else "picture")

@@ -36,6 +36,12 @@ ballistic flight (conservative: that truth has no process noise at all); a drag
 ramping 0 → 30 g over 60 s costs a transient lag, up to 1.3× (1 s scans) or
 2.8× (5 s scans) a single report's position error, before q has grown, after
 which the track recovers.
+
+Impact.  A track whose predicted position goes more than :data:`IMPACTED_DEPTH_M` below the
+ellipsoid has come down: it ends there (``nan`` from then on, until a new report starts it
+again).  Coasted on, the ballistic prediction would fall through the Earth, where the
+point-mass gravity grows without bound and the covariance with it (to ~10²⁵ m² within a
+few thousand seconds, no longer positive definite in floating point).
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ FILTERS = {"ekf": (ekf_kernel.predict, ekf_kernel.update), "ukf": (ukf.predict, 
 #: NIS < 3 (down); see the module docstring.
 NIS_GAIN_UP = 1.0
 NIS_GAIN_DOWN = 0.5
+
+#: Depth below the WGS84 ellipsoid [m] past which a predicted track has come down (the
+#: lowest land is ~430 m below it; a kilometre clears a low target's estimate by several σ).
+IMPACTED_DEPTH_M = 1000.0
 
 
 def track(
@@ -150,7 +160,12 @@ def track(
             det = d.detected[..., j]
             state.assimilate(d.z[..., j, :], det, d, site, enu)
             n_hits += det
-        x_out[k], P_out[k] = state.estimate()
+        x_k, P_k = state.estimate()
+        gone = earth.below_surface(x_k, IMPACTED_DEPTH_M)
+        if gone.any():
+            state.end(gone)
+            x_k, P_k = state.estimate()
+        x_out[k], P_out[k] = x_k, P_k
         hits_out[k] = n_hits
 
     x_out = np.moveaxis(x_out, 0, -2)
@@ -175,6 +190,13 @@ class _Adaptive:
 
     def predict(self, dt: float) -> None:
         self.x, self.P = self._predict(self.x, self.P, dt, self.q_ballistic * np.exp(self.log_lam))
+
+    def end(self, gone) -> None:
+        """End the tracks where ``gone`` (...): ``nan`` state, restarted by the next report."""
+        if gone.any():
+            self.x = np.where(gone[..., None], np.nan, self.x)
+            self.P = np.where(gone[..., None, None], np.nan, self.P)
+            self.started &= ~gone
 
     def assimilate(self, z, det, d: Detections, site, enu) -> None:
         """Apply one sensor's reports at one time: initiate new tracks, update the others.
@@ -215,6 +237,13 @@ class _Imm:
 
     def predict(self, dt: float) -> None:
         self.xm, self.Pm, self.mu = imm.predict(self.xm, self.Pm, self.mu, dt, self.regimes)
+
+    def end(self, gone) -> None:
+        """End the tracks where ``gone`` (...), in every regime."""
+        if gone.any():
+            self.xm = np.where(gone[..., None, None], np.nan, self.xm)
+            self.Pm = np.where(gone[..., None, None, None], np.nan, self.Pm)
+            self.started &= ~gone
 
     def assimilate(self, z, det, d: Detections, site, enu) -> None:
         new = det & ~self.started
