@@ -1,4 +1,5 @@
 # Two commands for a fresh machine: `make demo` and `make test`.
+# Installing compiles the Numba kernels once (shieldlab.warmup) so that the first command answers at once.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -10,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m shieldlab.warmup
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -113,3 +113,18 @@ def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
 def test_help_exits_zero():
     r = cli("--help")
     assert r.returncode == 0 and "flyout" in r.stdout
+
+
+@pytest.mark.parametrize("job", __import__("shieldlab.warmup", fromlist=["JOBS"]).JOBS, ids=lambda j: " ".join(j[:2]))
+def test_every_warmup_job_is_a_valid_command_line(job, tmp_path):
+    # the install's warm-up runs these; a renamed option would stop `make install` there
+    import typer
+
+    from shieldlab.cli import app
+
+    group = typer.main.get_command(app)
+    args = [a.format(out=tmp_path) for a in job]
+    ctx = group.make_context("shieldlab", list(args), resilient_parsing=False)
+    sub = group.get_command(ctx, args[0])
+    assert sub is not None, args[0]
+    sub.make_context(args[0], args[1:], parent=ctx)  # raises click.UsageError on an unknown option

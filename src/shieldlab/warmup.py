@@ -1,0 +1,67 @@
+"""Compile every Numba kernel once and keep it in Numba's cache: ``python -m shieldlab.warmup``.
+
+The kernels are compiled on first use and cached on disk (``cache=True``: in
+``__pycache__`` beside each module, or under ``NUMBA_CACHE_DIR``).  Compiling them all
+takes a minute or two, which the first command of a fresh install would otherwise pay.
+``make install`` (and so ``make demo`` and ``make test``) runs this module once, so that
+the first ``shieldlab run`` loads compiled code and answers in seconds.
+
+It runs each command's code path on small jobs through the command line itself, so that
+the kernels are compiled for the argument types real runs use: two-run raids of every
+preset (one node and several, shared tracks, every kind of battery), a coarse footprint
+of ballistic and aircraft threats, a coverage map, a reach and a dispersed flyout.  The
+output goes to a temporary folder that is removed; a job that fails stops the warm-up
+with exit code 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import tempfile
+import time
+
+#: The small jobs, as command lines (``{out}`` is the temporary folder).
+JOBS: tuple[tuple[str, ...], ...] = (
+    ("run", "epaa-phase-1", "--runs", "2", "-q", "--out", "{out}/phase1"),
+    ("run", "epaa-phase-4", "--runs", "2", "-q", "--out", "{out}/phase4"),
+    ("run", "nato-russia-2011", "--runs", "2", "-q", "--out", "{out}/nato-russia"),
+    ("run", "patriot-turkey-2013", "--runs", "2", "-q", "--out", "{out}/patriot"),
+    ("footprint", "patriot-turkey-2013", "--step-deg", "2", "-q", "--json-out", "{out}/fp.json"),
+    ("footprint", "patriot-turkey-2013", "--aircraft", "--bbox", "35,38,35,40", "--step-deg", "1", "-q",
+     "--json-out", "{out}/air.json"),
+    ("coverage", "epaa-phase-1", "--step-deg", "5", "--json-out", "{out}/coverage.json"),
+    ("reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+     "--to", "38.9,-77.0", "--json"),
+    ("flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--runs", "20", "--json"),
+)
+
+
+def main() -> int:
+    import typer
+
+    from shieldlab.cli import app
+
+    command = typer.main.get_command(app)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="shieldlab-warmup-") as out:
+        for job in JOBS:
+            args = [a.format(out=out) for a in job]
+            t = time.perf_counter()
+            # standalone_mode=False: errors propagate instead of exiting; the output is not wanted
+            with contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    rc = command.main(args, prog_name="shieldlab", standalone_mode=False)
+                except SystemExit as e:
+                    rc = e.code
+            if rc:
+                print(f"warm-up: shieldlab {' '.join(args)} failed (exit code {rc})", file=sys.stderr)
+                return 1
+            print(f"warm-up: shieldlab {' '.join(job[:2])} … {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    print(f"warm-up: compiled kernels cached in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
