@@ -78,6 +78,7 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             if progress:
                 progress(first + C)
             continue
+        chunk = None  # the previous chunk's records are freed before the next one's are made
         chunk = run_chunk(world, flights, first, C, root, timings)
         if on_chunk is not None:
             on_chunk(chunk)
