@@ -101,7 +101,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 #: State dimension: ECEF position [m] and velocity [m/s].
 DIM = 6
@@ -593,7 +593,7 @@ def correlate(local: TrackSet, remote: TrackSet, gate: float = GATE_PROBABILITY)
         raise ValueError(
             f"{fn}: local and remote batch axes differ: {local.x.shape[:-2]} and {remote.x.shape[:-2]}"
         )
-    gamma = float(chi2.ppf(gate, DIM))
+    gamma = 2.0 * float(gammaincinv(0.5 * DIM, gate))  # the χ² quantile, as scipy.stats.chi2.ppf
     ok_l, ok_r = local.present, remote.present
     xl, Pl = _present_or_standin(local, ok_l, f"{fn}: local.P")
     xr, Pr = _present_or_standin(remote, ok_r, f"{fn}: remote.P")

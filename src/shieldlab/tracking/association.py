@@ -28,7 +28,7 @@ likelihood, up to a constant) favours the tighter track where two compete.
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from shieldlab.tracking import ekf
 
@@ -38,7 +38,7 @@ def gate(probability: float, dof: int = 3) -> float:
     χ² quantile with ``dof`` degrees of freedom (e.g. 0.999 → 16.27 for a 3-D report)."""
     if not 0.0 < probability < 1.0:
         raise ValueError(f"gate: probability must be in (0, 1), not {probability!r}")
-    return float(stats.chi2.ppf(probability, dof))
+    return 2.0 * float(special.gammaincinv(0.5 * dof, probability))  # as scipy.stats.chi2.ppf
 
 
 def report_distances(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef: np.ndarray,
