@@ -192,17 +192,26 @@ def _min_energy_kick(ev: _Evaluator, idx, lo, hi, az, target, burn_start, total_
     v_hi = speed(hi)
     better = v_hi < best_v
     best_k, best_v = np.where(better, hi, best_k), np.where(better, v_hi, best_v)
+    # golden section proper: the interior point kept from the last step is not flown again
+    # (one new shot per step instead of two: the same brackets, half the flights)
     a, b = lo.copy(), hi.copy()
-    for _ in range(24):
-        x1 = b - _GOLD * (b - a)
-        x2 = a + _GOLD * (b - a)
-        v1, v2 = speed(x1), speed(x2)
-        for k, v in ((x1, v1), (x2, v2)):
-            better = v < best_v
-            best_k, best_v = np.where(better, k, best_k), np.where(better, v, best_v)
+    x1 = b - _GOLD * (b - a)
+    x2 = a + _GOLD * (b - a)
+    v1, v2 = speed(x1), speed(x2)
+    for k, v in ((x1, v1), (x2, v2)):
+        better = v < best_v
+        best_k, best_v = np.where(better, k, best_k), np.where(better, v, best_v)
+    for _ in range(23):
         left = v1 <= v2
         b = np.where(left, x2, b)
         a = np.where(left, a, x1)
+        # left: the new upper point is the old lower one; else the new lower point is the old upper one
+        x_new = np.where(left, b - _GOLD * (b - a), a + _GOLD * (b - a))
+        v_new = speed(x_new)
+        better = v_new < best_v
+        best_k, best_v = np.where(better, x_new, best_k), np.where(better, v_new, best_v)
+        x1, v1, x2, v2 = (np.where(left, x_new, x2), np.where(left, v_new, v2),
+                          np.where(left, x1, x_new), np.where(left, v1, v_new))
     return best_k
 
 
@@ -235,6 +244,20 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_bu
     # tolerance 0.5 m of apogee or 0.5 s of flight time
     k = _root(lambda kk: metric(kk)[0], k_full.copy(), k_star.copy(), goal, tol=0.5)
     return k, metric(k)[1]
+
+
+def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> None:
+    """Kicks of the lofted and depressed full-burn shots reaching ``target`` where asked (N,)
+    bool, and their apogees, written into ``out`` = (k_loft, k_dep, apogee_loft, apogee_dep)."""
+    N = az.size
+    inf = np.full(N, np.inf)
+    k_loft, k_dep, ap_l, ap_d = out
+    for need, lo, hi, k_out, ap_out in ((need_loft, np.full(N, _KICK_MIN), k_star, k_loft, ap_l),
+                                        (need_dep, k_star, np.full(N, np.radians(89.0)), k_dep, ap_d)):
+        idx = np.flatnonzero(need)
+        if idx.size:
+            k_out[idx] = _root(lambda k, i=idx: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx], target[idx])
+            ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx])[3]
 
 
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
@@ -296,13 +319,11 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                 i = int(bad[0])
                 raise UnreachableError(i, missiles[i].name, float(target[i]), float(rmax[i]))
         k_loft, k_dep, ap_l, ap_d = (np.full(N, np.nan) for _ in range(4))
-        for need, lo, hi, k_out, ap_out in ((need_loft, np.full(N, _KICK_MIN), k_star, k_loft, ap_l),
-                                            (need_dep, k_star, np.full(N, np.radians(89.0)), k_dep, ap_d)):
-            idx = np.flatnonzero(need)
-            if idx.size:
-                k_out[idx] = _root(lambda k, i=idx, az=az: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx],
-                                   target[idx])
-                ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx])[3]
+        # after the first pass a shot cut for range flies k_me: its full-burn branches (the
+        # bracket of that search) are not flown again, unless its cut-off solve fails below
+        branches = (k_loft, k_dep, ap_l, ap_d)
+        _full_burn(ev, need_loft & (~use_cut if it > 0 else True), need_dep & (~use_cut if it > 0 else True),
+                   k_star, az, target, branches)
         idx = np.flatnonzero(use_cut)
         if idx.size:
             if it == 0:  # like k_star, the minimum-energy kick barely moves with the azimuth
@@ -318,6 +339,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             failed = use_cut & ~np.isfinite(cutoff)
             use_cut &= ~failed
             cutoff[failed] = np.inf
+            if it > 0 and failed.any():
+                _full_burn(ev, need_loft & failed, need_dep & failed, k_star, az, target, branches)
         # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one
         d_l = np.where(np.isfinite(k_loft), np.abs(ap_l - apogee_me), np.inf)
         d_d = np.where(np.isfinite(k_dep), np.abs(ap_d - apogee_me), np.inf)
