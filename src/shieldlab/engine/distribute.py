@@ -10,7 +10,8 @@ on one process (a test compares them byte for byte).
 
 ``workers=N`` starts a ``distributed.LocalCluster`` of N single-threaded worker processes
 on this machine (the kernels run one trajectory per core; threads would share a process's
-GIL between NumPy calls); ``scheduler="tcp://HOST:PORT"`` connects to a running cluster
+GIL between NumPy calls), each with Numba's and the BLAS's thread pools at one thread;
+``scheduler="tcp://HOST:PORT"`` connects to a running cluster
 (``dask scheduler`` and ``dask worker`` on the machines, or dask-jobqueue, or the Dask
 Kubernetes operator), whose workers need shieldlab installed at the same version.
 """
@@ -98,6 +99,9 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
         finally:
             client.close()
         return
+    # one core per worker: Numba's and the BLAS's thread pools too, or N workers would run
+    # N x cores threads and share the cores out among themselves
+    one_core = {k: "1" for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:
+                      silence_logs=40, env=one_core) as cluster, Client(cluster) as client:
         yield client
