@@ -107,6 +107,8 @@ K_NODES = 320
 
 #: Grid points whose sampled paths are held in memory at once.
 CHUNK = 2048
+#: Members of a profile family flown and reduced together (bounds the recorded samples held).
+_FAMILY_BLOCK = 256
 
 
 # --------------------------------------------------------------------------- grid
@@ -453,43 +455,53 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     pos0, kick, az, cut = np.concatenate(pos0_l), np.concatenate(kick_l), np.concatenate(az_l), np.concatenate(cut_l)
     owner = np.array(owner_l)
     B = len(missiles)
-    # flight times first (no samples kept), then the recorded flight on a grid just long enough
+    # flight times first (no samples kept), then the recorded flights on grids just long enough
+    f0 = time.perf_counter()
     _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
                       T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0)
     tof = ev[:, 4]
-    T = int(np.ceil(np.nanmax(np.where(np.isfinite(tof), tof, 0.0)) / dt)) + 3
-    tr = fly(veh, pos0, np.zeros(B), kick, az, cut, t0=0.0, dt=dt, T=T, model=model)
-    fly_s = time.perf_counter() - t0 - solve_s
-    lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
-    ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)
     tau = np.linspace(0.0, 1.0, K_NODES)
+    fly_s = time.perf_counter() - f0
     for i in active:
         s = sites[i]
         m = np.flatnonzero(owner == i)
         nB, nR = shapes[i]
         eL = earth.unit_vector(s.lat, s.lon)
-        R_imp = earth.great_circle_distance(s.lat, s.lon, ilat[m], ilon[m])
-        B_imp = earth.initial_bearing(s.lat, s.lon, ilat[m], ilon[m])
-        azm = az[m]
-        B_imp = azm + np.angle(np.exp(1j * (B_imp - azm)))  # unwrap next to the launch azimuth
         n_l, e_l = _north_east(s.lat, s.lon)
-        eB = np.cos(B_imp)[:, None] * n_l + np.sin(B_imp)[:, None] * e_l
-        nrm = np.cross(eL, eB)
-        d = earth.unit_vector(lat[m], lon[m])  # (M, T, 3)
-        x = d @ eL
-        y = np.einsum("mtk,mk->mt", d, eB)
-        z = np.einsum("mtk,mk->mt", d, nrm)
-        sig = np.arctan2(y, x)
-        cr = R0 * np.arcsin(np.clip(z, -1, 1))
+        R_imp, B_imp = np.empty(m.size), np.empty(m.size)
         U = np.empty((m.size, K_NODES))
         C = np.empty_like(U)
         H = np.empty_like(U)
-        t = tr.t
-        for q_, g in enumerate(m):
-            tt = tau * tof[g]
-            U[q_] = np.interp(tt, t, sig[q_]) / (R_imp[q_] / R0)
-            C[q_] = np.interp(tt, t, cr[q_])
-            H[q_] = np.interp(tt, t, alt[g])
+        # the recorded flights in blocks of members, each reduced to its K_NODES samples at
+        # once: the whole family's samples (members x seconds of flight x 3, several arrays
+        # of them) would hold hundreds of MB at a time
+        for lo in range(0, m.size, _FAMILY_BLOCK):
+            q = slice(lo, min(lo + _FAMILY_BLOCK, m.size))
+            g = m[q]
+            f0 = time.perf_counter()
+            T = int(np.ceil(np.nanmax(np.where(np.isfinite(tof[g]), tof[g], 0.0)) / dt)) + 3
+            tr = fly(veh.take(g), pos0[g], np.zeros(g.size), kick[g], az[g], cut[g], t0=0.0, dt=dt, T=T, model=model)
+            fly_s += time.perf_counter() - f0
+            lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
+            ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)
+            R_imp[q] = earth.great_circle_distance(s.lat, s.lon, ilat, ilon)
+            b_imp = earth.initial_bearing(s.lat, s.lon, ilat, ilon)
+            b_imp = az[g] + np.angle(np.exp(1j * (b_imp - az[g])))  # unwrap next to the launch azimuth
+            B_imp[q] = b_imp
+            eB = np.cos(b_imp)[:, None] * n_l + np.sin(b_imp)[:, None] * e_l
+            nrm = np.cross(eL, eB)
+            d = earth.unit_vector(lat, lon)  # (block, T, 3)
+            x = d @ eL
+            y = np.einsum("mtk,mk->mt", d, eB)
+            z = np.einsum("mtk,mk->mt", d, nrm)
+            sig = np.arctan2(y, x)
+            cr = R0 * np.arcsin(np.clip(z, -1, 1))
+            t = tr.t
+            for k, row in enumerate(range(q.start, q.stop)):
+                tt = tau * tof[g[k]]
+                U[row] = np.interp(tt, t, sig[k]) / (R_imp[row] / R0)
+                C[row] = np.interp(tt, t, cr[k])
+                H[row] = np.interp(tt, t, alt[k])
         H[:, -1] = 0.0
         U[:, -1] = 1.0
         C[:, -1] = 0.0
