@@ -179,3 +179,18 @@ def test_runs_for_half_width_small_but_countable():
     n = runs_for_half_width(1e-7)  # about 9.6e13 runs: still exact
     assert n == pytest.approx(z**2 * (1 / (4 * 1e-14) - 1), rel=1e-9)
     assert runs_for_half_width(1e-3, p=0.0) < runs_for_half_width(1e-3)
+
+
+def test_mean_interval_is_cut_at_the_bounds_no_value_can_pass():
+    # two runs with 0 and 9 leakers of 9: the t interval (t_1 = 12.7) runs far past both ends
+    m, lo, hi = mean_interval([0.0, 9.0])
+    assert m == 4.5 and lo < -50.0 and hi > 50.0
+    m, lo, hi = mean_interval([0.0, 9.0], lower=0.0, upper=9.0)
+    assert (m, lo, hi) == (4.5, 0.0, 9.0)
+    # bounds the interval does not reach change nothing
+    x = np.random.default_rng(3).poisson(4.0, 200).astype(float)
+    assert mean_interval(x, lower=0.0, upper=100.0) == mean_interval(x)
+    # per column, and nan for a single value stays nan
+    _, lo, _ = mean_interval(np.array([[0.0, 5.0], [1.0, 5.0]]), lower=0.0)
+    assert lo[0] == 0.0 and lo[1] == 5.0
+    assert np.isnan(mean_interval([3.0], lower=0.0)[1])

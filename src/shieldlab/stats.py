@@ -142,12 +142,15 @@ def runs_for_half_width(half_width: float, p: float = 0.5, confidence: float = 0
     return int(n)
 
 
-def mean_interval(x, confidence: float = 0.95, axis: int = 0):
+def mean_interval(x, confidence: float = 0.95, axis: int = 0, lower: float | None = None,
+                  upper: float | None = None):
     """Mean of per-run values and its interval: ``(mean, lo, hi)``.
 
     ``mean -/+ t_{n-1} s / sqrt(n)`` along ``axis`` (module docstring); scalars for 1-D
     input.  With one value the interval is undefined: ``lo = hi = nan``; with all values
-    equal it is the point itself.
+    equal it is the point itself.  ``lower``, ``upper``: the bounds no value can pass (0 for
+    a count, the number of threats for the leakers of a raid); the interval is cut at them,
+    since the symmetric t interval of a few runs can reach past them (−1.85 leakers).
     """
     _z(confidence)
     x = np.asarray(x, float)
@@ -162,6 +165,10 @@ def mean_interval(x, confidence: float = 0.95, axis: int = 0):
         sem = x.std(axis=axis, ddof=1) / math.sqrt(n)
         half = float(_sp.stdtrit(n - 1, 0.5 + 0.5 * confidence)) * sem
         lo, hi = mean - half, mean + half
+        if lower is not None:
+            lo = np.maximum(lo, lower)
+        if upper is not None:
+            hi = np.minimum(hi, upper)
     if np.ndim(mean) == 0:
         return float(mean), float(lo), float(hi)
     return mean, lo, hi

@@ -142,8 +142,7 @@ def compare(world, architectures, runs: int, seed: int,
         simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
                  progress=None if progress is None else functools.partial(progress, arch))
         def mi(x):  # counts: an interval below zero means nothing
-            m, lo, hi = mean_interval(x)
-            return m, max(lo, 0.0) if np.isfinite(lo) else lo, hi
+            return mean_interval(x, lower=0.0)
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
         out.append(ArchitectureResult(
             architecture=arch, runs=runs, leakers=mi(tally.leak), interceptors=mi(tally.fired),

@@ -81,8 +81,10 @@ def _proportion(k: int, n: int) -> tuple[float | None, list]:
     return _r(k / n), _ci(*wilson_interval(k, n))
 
 
-def _mean(x) -> tuple[float | None, list]:
-    m, lo, hi = mean_interval(np.asarray(x, float))
+def _mean(x, upper: float | None = None) -> tuple[float | None, list]:
+    """Mean and 95 % interval of per-run values that are never negative (counts, values,
+    errors), the interval cut at 0 and at ``upper``."""
+    m, lo, hi = mean_interval(np.asarray(x, float), lower=0.0, upper=upper)
     return _r(m), _ci(lo, hi)
 
 
@@ -194,9 +196,9 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
     leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
     hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)
     fired_by_run = outcomes["interceptors_fired"].reshape(runs, -1)
-    leakers, leakers_ci = _mean(leak.sum(axis=1))
+    leakers, leakers_ci = _mean(leak.sum(axis=1), upper=leak.shape[1])
     fired_all, fired_all_ci = _mean(fired_by_run.sum(axis=1))
-    hits, hits_ci = _mean(hit.sum(axis=1))
+    hits, hits_ci = _mean(hit.sum(axis=1), upper=hit.shape[1])
     # the value lost: each warhead that lands on a defended asset costs that asset's value
     worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}
     lost = np.array([worth.get(a, 0.0) if a is not None else 0.0 for a in outcomes["asset_hit"]]).reshape(runs, -1)
