@@ -580,6 +580,7 @@ def test_force_without_out_is_refused(tiny, capsys, no_simulation):
 @pytest.mark.parametrize("args, field", [
     (["--aircraft", "--site", "pad"], "--site"),
     (["--aircraft", "--cue-delay-s", "30"], "--cue-delay-s"),
+    (["--aircraft", "--cue-delay-s", "0"], "--cue-delay-s"),  # zero is given too
     (["--aircraft", "--step-deg", "0.5"], "--step-deg"),  # no grid to set the step of
     (["--alt-km", "10"], "--alt-km"),
     (["--country", "Syria"], "--country"),

@@ -1080,7 +1080,8 @@ def footprint(
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
     if aircraft:
-        for flag, given in (("--site", site), ("--cue-delay-s", cue_delay_s)):
+        # `is not None`, not truth: --cue-delay-s 0 is given too
+        for flag, given in (("--site", bool(site)), ("--cue-delay-s", cue_delay_s is not None)):
             if given:
                 raise InputError("applies to the ballistic footprint, not with --aircraft", field=flag)
         if step_deg is not None and region is None and bbox is None:
