@@ -75,7 +75,7 @@ def test_run_reports_track_quality_per_system():
     firm = tr.confirm_time - launch
     assert np.allclose(q["median_time_to_firm_track_s"], np.median(firm, axis=1))
     # the tracker pairs reports by threat and starts no track without a threat: no false tracks
-    assert (q["false"] == 0).all()
+    assert (q["false_tracks"] == 0).all()
     # position RMSE: each threat's own track against the truth at the track's update times
     assert np.all((q["position_rmse_m"] > 10) & (q["position_rmse_m"] < 2000))
     assert np.all(q["gospa_m"] >= q["localisation_m"])

@@ -372,12 +372,12 @@ def _print_track_quality(summary: dict) -> None:
         return "—" if v is None else fmt.format(v / scale)
 
     t = Table(title="track quality (means over runs; GOSPA c = 5 km)")
-    for col in ("system", "GOSPA km", "localisation m", "missed", "false", "position RMSE m", "velocity RMSE m/s",
-                "first firm track s"):
+    for col in ("system", "GOSPA km", "localisation m", "missed", "false tracks", "position RMSE m",
+                "velocity RMSE m/s", "first firm track s"):
         t.add_column(col, justify="left" if col == "system" else "right")
     for name, q in tq.items():
-        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed"], fmt="{:.2f}"),
-                  f(q["false"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
+                  f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
 

@@ -62,8 +62,8 @@ INTERVAL_MEANS = "Student t on the per-run values (sample standard deviation), 9
 _ND = 6
 
 #: Track-quality columns summarised per system (means over runs, Student t intervals).
-TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed", "false", "position_rmse_m", "velocity_rmse_ms",
-                      "median_time_to_firm_track_s")
+TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed_targets", "false_tracks", "position_rmse_m",
+                      "velocity_rmse_ms", "median_time_to_firm_track_s")
 TRACK_QUALITY_METHOD = ("GOSPA (alpha 2, p 2, c 5 km) on a 4 s clock, mean per run; tracks present from "
                         "confirmation to their last detection or the threat's destruction")
 

@@ -193,7 +193,8 @@ def columns(world, chunk) -> dict[str, np.ndarray]:
         parts.append({
             "run": np.arange(chunk.first_run, chunk.first_run + C, dtype=np.int32),
             "system": np.full(C, name, dtype=object),
-            "gospa_m": q.gospa_m, "localisation_m": q.localisation_m, "missed": q.missed, "false": q.false,
+            "gospa_m": q.gospa_m, "localisation_m": q.localisation_m,
+            "missed_targets": q.missed, "false_tracks": q.false,
             "position_rmse_m": q.position_rmse_m, "velocity_rmse_ms": q.velocity_rmse_ms,
             "threats_tracked": np.isfinite(firm).sum(axis=1).astype(np.int32),
             "median_time_to_firm_track_s": median_firm,
