@@ -18,9 +18,10 @@ tables.  Medians over ``--pairs`` measurements.
 ``--against REF`` times a git worktree of REF (made in the temporary directory) and this
 tree alternately, ``--pairs`` of each (the order flipped every pair, so a change in the
 machine's load hits both), and reports the speed-up as the ratio of their medians, in wall
-and in CPU time, and whether every outcome of every run is the same in both (a hash of the
-outcome table, its times and places rounded to 1e-6 s and 1e-6 m or degree: where the model
-did not change, a faster chain must give the same answers, up to the last bits of its sums).
+and in CPU time (the median of the pairs' ratios), and whether every outcome of every run is
+the same in both: the decisions (every column that is not a float: outcome, battery,
+engagements, ...) hashed, and the largest difference of any time or place (where the model did
+not change, a faster chain must give the same answers, up to the last bits of its sums).
 Every result carries the CPU model, core count and load averages.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from datetime import date
 from pathlib import Path
@@ -58,6 +60,17 @@ for k in sorted(plain.outcomes):
     h.update(k.encode())
     h.update(v.astype(str).tobytes() if v.dtype.kind in "OUS" else np.ascontiguousarray(v).tobytes())
 out["outcomes_sha256"] = h.hexdigest()
+# the decisions alone (every column that is not a float), and the floats themselves, so two
+# trees can be compared with a tolerance: a rounding to 1e-6 flips where a value sits on an edge
+d = hashlib.sha256()
+for k in sorted(plain.outcomes):
+    v = np.asarray(plain.outcomes[k])
+    if v.dtype.kind != "f":
+        d.update(k.encode())
+        d.update(v.astype(str).tobytes() if v.dtype.kind in "OUS" else np.ascontiguousarray(v).tobytes())
+out["decisions_sha256"] = d.hexdigest()
+out["floats"] = {k: [None if not np.isfinite(x) else float(x) for x in np.asarray(v, float)]
+                 for k, v in plain.outcomes.items() if np.asarray(v).dtype.kind == "f"}
 if stages:
     from shieldlab.engine.chain import STAGES
     stage = dict.fromkeys(STAGES, 0.0)
@@ -96,14 +109,24 @@ def main():
         part = {k: round(median(xs, k), 4) for k in keys}
         part["threats"] = xs[0]["threats"]
         part["outcomes_sha256"] = xs[0]["outcomes_sha256"]
+        part["decisions_sha256"] = xs[0]["decisions_sha256"]
         if len({x["outcomes_sha256"] for x in xs}) != 1:
             raise SystemExit(f"{name}: the same runs gave different outcomes in two processes")
         res[name] = part
     if a.against:
         cur, ref = res["current"], res["against"]
-        res["speedup_wall"] = round(ref["total_s"] / cur["total_s"], 3)
-        res["speedup_cpu"] = round(ref["total_cpu_s"] / cur["total_cpu_s"], 3)
+        # the median of the pairs' ratios (each pair ran within a minute), beside the ratio of medians
+        pairs = list(zip(rows["against"], rows["current"]))
+        res["speedup_wall"] = round(statistics.median(r["total_s"] / c["total_s"] for r, c in pairs), 3)
+        res["speedup_cpu"] = round(statistics.median(r["total_cpu_s"] / c["total_cpu_s"] for r, c in pairs), 3)
+        res["speedup_wall_per_pair"] = [round(r["total_s"] / c["total_s"], 3) for r, c in pairs]
         res["same_outcomes"] = cur["outcomes_sha256"] == ref["outcomes_sha256"]
+        res["same_decisions"] = cur["decisions_sha256"] == ref["decisions_sha256"]
+        fa, fb = rows["against"][0]["floats"], rows["current"][0]["floats"]
+        diffs = [abs(x - y) for k in fa if k in fb for x, y in zip(fa[k], fb[k]) if x is not None and y is not None]
+        nan_moved = sum((x is None) != (y is None) for k in fa if k in fb for x, y in zip(fa[k], fb[k]))
+        res["largest_float_difference"] = max(diffs, default=0.0)
+        res["floats_nan_in_one_only"] = nan_moved
     if a.json:
         print(json.dumps(res, indent=2))
         return
