@@ -55,6 +55,10 @@ def test_minimal_compiles_to_si(tmp_path):
     (("aim: city", "aim: atlantis"), "threats[0].aim", "unknown site or asset 'atlantis'"),
     (("radius_km: 20", "radius_km: 20, colour: red"), "assets[0].colour", "unknown field"),
     (("name: t1,", "name: t1, launch_time_s: -5,"), "threats[0].launch_time_s", "greater than or equal to 0"),
+    # a boolean is not a number (read as 1, it put a site at 1 degree and a battery at 1 round)
+    (("lat: 38.0, lon: 46.0", "lat: true, lon: 46.0"), "sites.pad.lat", "expected a number, got true"),
+    (("rounds: 4", "rounds: false"), "batteries[0].rounds", "expected a number, got false"),
+    (("radius_km: 20", "radius_km: true"), "assets[0].radius_km", "expected a number, got true"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))

@@ -26,10 +26,10 @@ Conventions a consumer relies on
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args, get_origin
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 #: Standard gravity [m/s²] (defines the second as the unit of specific impulse).
 G0 = 9.80665
@@ -41,8 +41,42 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Positive = Annotated[float, Field(gt=0)]
 
 
+def _leaf_types(annotation) -> set:
+    """The types a field's annotation is made of, through Annotated, unions, Optional and
+    lists (a Literal counts as the types of its values)."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return {type(a) for a in get_args(annotation)}
+    if origin is None:
+        return {annotation}
+    args = get_args(annotation)
+    if origin is Annotated:
+        return _leaf_types(args[0])
+    out: set = set()
+    for a in args:
+        out |= _leaf_types(a)
+    return out
+
+
+def refuse_booleans_for_numbers(cls, value, info):
+    """A ``true`` or ``false`` where only a number is allowed: refused (pydantic's lax mode
+    would read it as 1 or 0, so ``lat: true`` put a site at 1 degree)."""
+    field = cls.model_fields.get(info.field_name)
+    if field is None:
+        return value
+    kinds = _leaf_types(field.annotation)
+    if bool in kinds or not kinds & {int, float}:
+        return value
+    for x in value if isinstance(value, (list, tuple)) else (value,):
+        if isinstance(x, bool):
+            raise ValueError(f"expected a number, got {str(x).lower()}")
+    return value
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    _no_booleans = field_validator("*", mode="before")(classmethod(refuse_booleans_for_numbers))
 
 
 class DragTable(_Record):
