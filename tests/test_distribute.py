@@ -45,6 +45,10 @@ def test_two_workers_give_the_runs_of_one_process(client):
     _same(two.events, one.events)
     _same(two.track_quality, one.track_quality)
     assert two.last_chunk is None
+    # the public API takes the client too (docs/cluster.md calls it so)
+    import shieldlab
+
+    _same(shieldlab.simulate(world, runs=130, seed=4, client=client).outcomes, one.outcomes)
     with pytest.raises(ValueError, match="timings"):
         simulate(world, runs=2, seed=4, client=client, timings={})
 

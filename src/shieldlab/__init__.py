@@ -69,11 +69,15 @@ def load_world(name_or_path):
     return _load(name_or_path)
 
 
-def simulate(world, runs: int = 100, seed: int = 1):
-    """Run the kill chain over ``runs`` Monte Carlo replications; returns Results (summary, outcomes, events)."""
+def simulate(world, runs: int = 100, seed: int = 1, client=None):
+    """Run the kill chain over ``runs`` Monte Carlo replications; returns Results (summary, outcomes, events).
+
+    ``client``: a ``distributed.Client`` whose workers run the chunks of runs (the same
+    results, to the bit, as in this process); None runs them here.
+    """
     from shieldlab.engine.montecarlo import simulate as _simulate
 
-    return _simulate(world, runs=runs, seed=seed)
+    return _simulate(world, runs=runs, seed=seed, client=client)
 
 
 def presets() -> list[str]:

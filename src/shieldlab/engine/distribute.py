@@ -18,6 +18,7 @@ Kubernetes operator), whose workers need shieldlab installed at the same version
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,6 +103,13 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
     # one core per worker: Numba's and the BLAS's thread pools too, or N workers would run
     # N x cores threads and share the cores out among themselves
     one_core = {k: "1" for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40, env=one_core) as cluster, Client(cluster) as client:
+    # the workers' scratch space in a folder of its own, removed afterwards (by default Dask
+    # leaves a dask-scratch-space folder in the temporary directory)
+    import dask
+
+    with tempfile.TemporaryDirectory(prefix="shieldlab-dask-") as scratch, \
+            dask.config.set({"temporary-directory": scratch}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                         silence_logs=40, env=one_core, local_directory=scratch) as cluster, \
+            Client(cluster) as client:
         yield client
