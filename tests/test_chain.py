@@ -295,11 +295,13 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
 
     w = world()
     small, big = chain.estimate_memory_bytes(w, 10), chain.estimate_memory_bytes(w, 10_000)
-    assert 0 < small < big
+    assert chain.PROCESS_BYTES < small < big
+    fl = chain.fly_threats(w)  # as preflight estimates: the grid cut after the last impact
+    small, big = chain.estimate_memory_bytes(w, 10, fl), chain.estimate_memory_bytes(w, 10_000, fl)
     # more runs per chunk and more result rows cost more; a longer grid costs more
     assert (chain.estimate_memory_bytes(world(duration_s=3000), 10)
             > chain.estimate_memory_bytes(world(duration_s=1500), 10))
-    monkeypatch.setattr(chain, "available_memory_bytes", lambda: int(small * 2))
+    monkeypatch.setattr(chain, "available_memory_bytes", lambda: int((small + big) / 2 / 0.8))
     chain.preflight(w, 10)
     with pytest.raises(InputError) as e:
         chain.preflight(w, 10_000)
