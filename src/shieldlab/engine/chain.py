@@ -258,7 +258,9 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
         truth = _broadcast(flights.truth, C)
     rcs = np.array([t.missile.rcs_m2 for t in world.threats])
     with timed(timings, "sensors_s"):
-        dets = tuple(observe(s.radar, truth, rcs, streams[i]) for i, s in enumerate(world.sensors))
+        truth_at: dict[float, np.ndarray] = {}  # the truth at each scan period's instants, interpolated once
+        dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at) for i, s in enumerate(world.sensors))
+        del truth_at
     doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}
     own_tracks = {}

@@ -151,7 +151,8 @@ def _draws(rng, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def observe(radar: Radar, traj: Trajectories, rcs_m2,
-            rng: np.random.Generator | Sequence[np.random.Generator]) -> Detections:
+            rng: np.random.Generator | Sequence[np.random.Generator],
+            truth_at: dict[float, np.ndarray] | None = None) -> Detections:
     """Scan a batch of trajectories: noisy detections of every in-flight, visible threat.
 
     Scans run on the radar's own clock, every ``scan_period_s`` from the first grid
@@ -170,11 +171,20 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2,
         run's reports do not depend on the other runs in its batch.  One uniform and
         three normals are drawn per (element, scan) whether or not it is visible, so
         results depend only on the seed and the shapes.
+    truth_at : optional dict from scan period [s] to the truth's positions at those scans,
+        shared by the radars of one batch: radars with the same period scan at the same
+        instants, so the truth is interpolated once for them all (filled here when missing).
     Returns Detections with K scans (``z`` (..., K, 3), ``detected`` (..., K)).
     """
     spec = radar.spec
     t_scan = scan_times(traj.t, spec.scan_period_s)
-    pos, _ = state_at(traj, t_scan, velocity=False)
+    if truth_at is not None and spec.scan_period_s in truth_at:
+        pos = truth_at[spec.scan_period_s]
+    else:
+        pos, _ = state_at(traj, t_scan, velocity=False)
+        if truth_at is not None:
+            pos.setflags(write=False)  # shared by the radars' records from here on
+            truth_at[spec.scan_period_s] = pos
     batch = traj.batch_shape
     az, el, r, ok = _aer_visible(radar, pos)
     ok &= in_flight(traj, t_scan)
