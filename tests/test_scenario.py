@@ -59,6 +59,7 @@ def test_minimal_compiles_to_si(tmp_path):
     (("lat: 38.0, lon: 46.0", "lat: true, lon: 46.0"), "sites.pad.lat", "expected a number, got true"),
     (("rounds: 4", "rounds: false"), "batteries[0].rounds", "expected a number, got false"),
     (("radius_km: 20", "radius_km: true"), "assets[0].radius_km", "expected a number, got true"),
+    (("rounds: 4", 'rounds: "4"'), "batteries[0].rounds", "expected a number, got the text '4'"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))
@@ -110,3 +111,10 @@ def test_scenario_can_add_catalogue_entries(tmp_path):
 def test_compile_world_is_reusable():
     scn = load("epaa-phase-1")
     assert compile_world(scn).threats == compile_world(scn).threats
+
+
+def test_exponents_without_a_dot_are_numbers(tmp_path):
+    # YAML 1.1 reads 1e1 and 2e-1 as text (it wants 1.0e1); scenario files read them as YAML 1.2 does
+    w = load_world(str(write(tmp_path, MINIMAL.replace("count: 2", "count: 1e1").replace(
+        "radius_km: 20", "radius_km: 2e1"))))
+    assert len(w.threats) == 10 and w.assets[0].radius == 20e3

@@ -58,18 +58,30 @@ def _leaf_types(annotation) -> set:
     return out
 
 
+def _finite_or_not_a_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return True
+
+
 def refuse_booleans_for_numbers(cls, value, info):
-    """A ``true`` or ``false`` where only a number is allowed: refused (pydantic's lax mode
-    would read it as 1 or 0, so ``lat: true`` put a site at 1 degree)."""
+    """A ``true`` or ``false``, or text, where only a number is allowed: refused (pydantic's
+    lax mode would read ``true`` as 1, so ``lat: true`` put a site at 1 degree, and the
+    quoted ``"8"`` as 8)."""
     field = cls.model_fields.get(info.field_name)
     if field is None:
         return value
     kinds = _leaf_types(field.annotation)
     if bool in kinds or not kinds & {int, float}:
         return value
+    numbers_only = kinds <= {int, float, type(None)}
     for x in value if isinstance(value, (list, tuple)) else (value,):
         if isinstance(x, bool):
             raise ValueError(f"expected a number, got {str(x).lower()}")
+        if numbers_only and isinstance(x, str) and _finite_or_not_a_number(x):
+            # (nan and inf spelt as text are left to the finite-number check, which names them)
+            raise ValueError(f"expected a number, got the text {x!r} (write a number without quotes)")
     return value
 
 

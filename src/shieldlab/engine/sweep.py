@@ -34,7 +34,7 @@ from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
 from shieldlab.scenario.compile import compile_world
-from shieldlab.scenario.loader import locate, parse, read_yaml
+from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
 #: Most points a sweep may have (a typo such as 1,2,...,1000 on three fields is 10^9).
@@ -79,7 +79,7 @@ def parse_setting(text: str) -> Setting:
         if not v.strip():
             raise InputError(f"{name}: an empty value in {vals!r}", field="--set")
         try:
-            x = yaml.safe_load(v)
+            x = scalar(v)  # as the scenario file would read it (1e1 is a number)
         except yaml.YAMLError:
             x = v.strip()
         if isinstance(x, (dict, list)) or x is None:

@@ -7,6 +7,7 @@ Every problem pydantic finds in a file is reported, each by its field path
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -88,8 +89,10 @@ MAX_YAML_DEPTH = 100
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, except that a key given twice in one mapping is an error (plain
     YAML keeps the last, so a battery's rounds could change without a word), that nesting
-    deeper than :data:`MAX_YAML_DEPTH` is an error, and that a scalar its tag cannot read
-    (``2024-02-30``, ``!!int x``, an integer of 5,000 digits) is a YAML error at its line."""
+    deeper than :data:`MAX_YAML_DEPTH` is an error, that a scalar its tag cannot read
+    (``2024-02-30``, ``!!int x``, an integer of 5,000 digits) is a YAML error at its line,
+    and that ``1e-6`` and ``1e1`` are numbers, as in YAML 1.2 (YAML 1.1 wants a dot in the
+    mantissa, ``1.0e-6``, and reads them as text)."""
 
     _depth = 0
 
@@ -128,6 +131,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     None, None, f"duplicate key {key!r} (YAML would keep only the last)", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def scalar(text: str):
+    """One YAML scalar read as a scenario file's values are (e.g. a ``--set`` value)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def read_yaml(path: Path | Traversable, source: str | None = None) -> object:
