@@ -190,6 +190,8 @@ def test_duplicate_id_is_rejected(tmp_path):
     ("interceptors", "pac-3-mse", {"min_intercept_alt_km": 50.0}, "max_intercept_alt_km"),
     ("interceptors", "pac-3-mse", {"min_range_km": 80.0}, "max_range_km"),
     ("interceptors", "pac-3-mse", {"sspk": 1.2}, "sspk"),
+    ("interceptors", "pac-3-mse", {"burnout_speed_kms": 1e6}, "burnout_speed_kms"),  # as a battery's override
+    ("interceptors", "pac-3-mse", {"burnout_speed_kms": True}, "burnout_speed_kms"),  # not a number
     ("sensors", "an-tpy-2", {"el_max_deg": 0.0}, "el_max_deg"),
     ("sensors", "an-tpy-2", {"pfa": 1.0}, "pfa"),
     ("sensors", "an-tpy-2", {"az_fov_deg": 400.0}, "az_fov_deg"),

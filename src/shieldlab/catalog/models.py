@@ -239,7 +239,8 @@ class Interceptor(_Record):
     id: Id = Field(description="lower-case kebab-case identifier, e.g. sm-3-block-ia")
     name: Text = Field(description="display name")
     origin: Text = Field(description="country or maker")
-    burnout_speed_kms: Positive = Field(description="speed at burnout [km/s]")
+    burnout_speed_kms: Positive = Field(le=12.0, description="speed at burnout [km/s]; at most 12, as a "
+                                                             "battery's override (escape speed is 11.2)")
     burn_time_s: Positive = Field(description="total powered time [s]")
     min_intercept_alt_km: float = Field(ge=0, description="lowest intercept altitude above the ellipsoid [km]")
     max_intercept_alt_km: Positive = Field(description="highest intercept altitude above the ellipsoid [km]")
