@@ -210,6 +210,7 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
         "seed": seed,
         "architecture": getattr(world, "architecture", "integrated"),
         "nodes": [n.name for n in getattr(world, "nodes", ())],
+        "tracking": {"filter": world.scenario.tracking.filter, "init_hits": world.scenario.tracking.init_hits},
         "threats": len(world.threats),
         "interval": INTERVAL,
         "interval_means": INTERVAL_MEANS,
