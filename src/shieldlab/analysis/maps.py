@@ -265,8 +265,10 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     sub = (f"\nreach into {res.focus}: up to {deep:.0f} km past the border, {res.focus_area_km2:,.0f} km² in all"
            if res.focus and deep is not None else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
-    fig.text(0.01, -0.02, "circles: interceptor range against aircraft, clipped by the radar horizon (4/3 Earth) · "
-             "x: deepest point past the border · borders: Natural Earth", fontsize=6.5, color="#555555")
+    fig.text(0.01, -0.02, "shaded: interceptor range against aircraft inside each battery's radar field of view "
+             "and detection range, above its horizon (4/3 Earth) · x: deepest point past the border · "
+             "borders: Natural Earth",
+             fontsize=6.5, color="#555555")
     _save(fig, path, dpi)
     plt.close(fig)
 
