@@ -30,10 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldlab import earth
 from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks
-from shieldlab.tracking.tracker import IMPACTED_DEPTH_M
+from shieldlab.tracking.tracker import came_down
 
 #: Two times closer than this [s] are the same instant (send times m·period against update grids).
 TIME_TOL_S = 1e-9
@@ -225,7 +224,7 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         if old[0].size:
             held_x[old], held_P[old] = ekf.predict(held_x[old], held_P[old], link.period, 0.0)
             # a held state predicted into the ground has come down: dropped, as the tracker ends its track
-            down = earth.below_surface(held_x, IMPACTED_DEPTH_M)
+            down = came_down(held_x)
             if down.any():
                 held_x[down], held_P[down], has[down] = np.nan, np.nan, False
         if got.any():

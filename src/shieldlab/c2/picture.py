@@ -27,12 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldlab import earth
 from shieldlab.c2.fusion import covariance_intersection, naive_fusion
 from shieldlab.c2.links import TIME_TOL_S
 from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks
-from shieldlab.tracking.tracker import IMPACTED_DEPTH_M
+from shieldlab.tracking.tracker import came_down
 
 METHODS = ("ci", "naive", "best")
 #: Batch elements (times × runs × threats) gathered before each fusion call: bounds memory, amortises the calls.
@@ -191,7 +190,7 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
                 e = np.nonzero(ok)
                 xp, Pp = ekf.predict(xs[e], Ps[e], times[k] - tr.t[i], 0.0)
                 # a state predicted into the ground has come down: the source no longer holds it
-                up = ~earth.below_surface(xp, IMPACTED_DEPTH_M)
+                up = ~came_down(xp)
                 e = tuple(ix[up] for ix in e)
                 X[s, j][e], PP[s, j][e] = xp[up], Pp[up]
                 held[j][e] |= np.uint32(1 << s)

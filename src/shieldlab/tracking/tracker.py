@@ -67,6 +67,13 @@ NIS_GAIN_DOWN = 0.5
 IMPACTED_DEPTH_M = 1000.0
 
 
+def came_down(x) -> np.ndarray:
+    """Where ECEF states ``x`` (..., 6) lie more than :data:`IMPACTED_DEPTH_M` below the
+    ellipsoid: a threat that has come down (False for ``nan``).  The one rule the tracker,
+    the C2 links and the fused pictures end a track by."""
+    return earth.below_surface(x, IMPACTED_DEPTH_M)
+
+
 def track(
     detections: list[Detections],
     system: str,
@@ -161,7 +168,7 @@ def track(
             state.assimilate(d.z[..., j, :], det, d, site, enu)
             n_hits += det
         x_k, P_k = state.estimate()
-        gone = earth.below_surface(x_k, IMPACTED_DEPTH_M)
+        gone = came_down(x_k)
         if gone.any():
             state.end(gone)
             x_k, P_k = state.estimate()
