@@ -65,7 +65,7 @@ def _finite_or_not_a_number(text: str) -> bool:
         return True
 
 
-def refuse_booleans_for_numbers(cls, value, info):
+def numbers_as_numbers(cls, value, info):
     """A ``true`` or ``false``, or text, where only a number is allowed: refused (pydantic's
     lax mode would read ``true`` as 1, so ``lat: true`` put a site at 1 degree, and the
     quoted ``"8"`` as 8)."""
@@ -88,7 +88,7 @@ def refuse_booleans_for_numbers(cls, value, info):
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    _no_booleans = field_validator("*", mode="before")(classmethod(refuse_booleans_for_numbers))
+    _numbers_as_numbers = field_validator("*", mode="before")(classmethod(numbers_as_numbers))
 
 
 class DragTable(_Record):

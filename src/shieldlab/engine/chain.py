@@ -260,7 +260,6 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     with timed(timings, "sensors_s"):
         truth_at: dict[float, np.ndarray] = {}  # the truth at each scan period's instants, interpolated once
         dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at) for i, s in enumerate(world.sensors))
-        del truth_at
     doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}
     own_tracks = {}

@@ -322,8 +322,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         # after the first pass a shot cut for range flies k_me: its full-burn branches (the
         # bracket of that search) are not flown again, unless its cut-off solve fails below
         branches = (k_loft, k_dep, ap_l, ap_d)
-        _full_burn(ev, need_loft & (~use_cut if it > 0 else True), need_dep & (~use_cut if it > 0 else True),
-                   k_star, az, target, branches)
+        fly_full = ~use_cut if it > 0 else np.ones(N, bool)
+        _full_burn(ev, need_loft & fly_full, need_dep & fly_full, k_star, az, target, branches)
         idx = np.flatnonzero(use_cut)
         if idx.size:
             if it == 0:  # like k_star, the minimum-energy kick barely moves with the azimuth

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
-from shieldlab.catalog.models import Interceptor, Missile, Sensor, refuse_booleans_for_numbers
+from shieldlab.catalog.models import Interceptor, Missile, Sensor, numbers_as_numbers
 from shieldlab.errors import InputError
 
 #: Latest launch a threat may have [s after the epoch]: one day.
@@ -32,7 +32,7 @@ MIN_LINK_PERIOD_S = 0.1
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    _no_booleans = field_validator("*", mode="before")(classmethod(refuse_booleans_for_numbers))
+    _numbers_as_numbers = field_validator("*", mode="before")(classmethod(numbers_as_numbers))
 
 
 class GeoPoint(_Strict):
