@@ -1,8 +1,8 @@
 """Radar coverage (shieldlab.analysis.coverage), its map and the `coverage` command.
 
-Validated against closed forms: the geometric horizon of a target at altitude H, with and
-without an elevation floor, the edges of a sector radar's field, and the Pd = 0.5 range.
-Coarse grids keep these fast.
+Validated against closed forms: the horizon of a target at altitude H, geometric and over
+the 4/3 Earth of a standard atmosphere, with and without an elevation floor, the edges of a
+sector radar's field, and the Pd = 0.5 range.  Coarse grids keep these fast.
 """
 
 import json
@@ -31,10 +31,11 @@ def _spec(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=1e5, r
     return spec
 
 
-def _world(sensors, threats=None, name="coverage-test"):
+def _world(sensors, threats=None, name="coverage-test", refraction_k=4.0 / 3.0):
     """A compiled scenario with these sensors (inline sites) and one Scud-B threat."""
     return compile_world(parse({
         "name": name, "epoch": "2020-01-01T00:00:00Z", "sensors": sensors,
+        "sensing": {"refraction_k": refraction_k},
         "threats": threats or [{"name": "t", "missile": "scud-b", "launch": {"lat": 30.0, "lon": 40.0},
                                 "aim": {"lat": 31.0, "lon": 40.0}}],
     }, "test"))
@@ -67,32 +68,38 @@ def _edge(radar, az, alt_m, range_m, far_m=8e6):
 
 # --- 1. the horizon against the closed form on a sphere -----------------------------------------
 
+@pytest.mark.parametrize("k", [1.0, 4.0 / 3.0])
 @pytest.mark.parametrize("lat_deg", [0.0, 38.0, 70.0])
 @pytest.mark.parametrize("el_deg", [0.0, 0.5, 5.0])
 @pytest.mark.parametrize("alt_km", [10.0, 100.0, 1000.0])
-def test_covered_ground_range_is_the_geometric_horizon(lat_deg, el_deg, alt_km):
-    """A 360-degree radar at sea level with unlimited range: the covered ground range along
-    each azimuth is R (arccos(R cos e / (R + H)) - e), the horizon of a sphere of the
-    ellipsoid's radius of curvature R in that direction, to 0.2 % (measured: under 0.1 %)."""
-    radar = Radar("r", _spec(el_min_deg=el_deg), math.radians(lat_deg), math.radians(20.0), 0.0, 0.0)
+def test_covered_ground_range_is_the_horizon(k, lat_deg, el_deg, alt_km):
+    """A 360-degree radar at sea level with unlimited range, refraction factor k: the covered
+    ground range along each azimuth is k R (arccos(k R cos e / (k R + H)) - e), the horizon
+    of a sphere of k times the ellipsoid's radius of curvature R in that direction (k = 1:
+    geometric; 4/3: a standard atmosphere's radio horizon, Skolnik 2001, ch. 8), to 0.2 %
+    (measured: under 0.1 %)."""
+    radar = Radar("r", _spec(el_min_deg=el_deg), math.radians(lat_deg), math.radians(20.0), 0.0, 0.0,
+                  refraction_k=k)
     h, e = 1e3 * alt_km, math.radians(el_deg)
     for az in np.radians([0.0, 45.0, 90.0, 160.0, 250.0, 315.0]):
         lat, lon = _edge(radar, az, h, 1e12)
         got = float(earth.geodesic_distance(radar.lat, radar.lon, lat, lon))
-        r = _euler_radius(radar.lat, az)
+        r = k * _euler_radius(radar.lat, az)
         want = r * (math.acos(r * math.cos(e) / (r + h)) - e)
         assert got == pytest.approx(want, rel=2e-3), (math.degrees(az), got, want)
 
 
-def test_union_area_is_the_spherical_cap():
+@pytest.mark.parametrize("k", [1.0, 4.0 / 3.0])
+def test_union_area_is_the_spherical_cap(k):
     """On a grid: a 360-degree radar's covered area is the cap 2 pi R^2 (1 - cos theta) out to
-    its horizon, to 2 % on a 0.25-degree grid."""
-    world = _world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 10.0, "lon": 20.0}}])
+    its horizon (theta = k (arccos(k R cos e / (k R + H)) - e) over a k-times Earth), to 2 %
+    on a 0.25-degree grid."""
+    world = _world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 10.0, "lon": 20.0}}], refraction_k=k)
     cov = C.compute(world, 100.0, rcs_m2=1e4, grid=make_grid(-2.0, 22.0, 8.0, 32.0, 0.25))
     (r,) = cov.radars
     assert r.detection_range_km == pytest.approx(400.0 * (1e4 / 0.01) ** 0.25)  # far beyond the horizon
     R, H, e = earth.R_EARTH_MEAN, 1e5, math.radians(0.5)
-    theta = math.acos(R * math.cos(e) / (R + H)) - e
+    theta = k * (math.acos(k * R * math.cos(e) / (k * R + H)) - e)
     cap_km2 = 2 * math.pi * (R / 1e3) ** 2 * (1 - math.cos(theta))
     assert r.area_km2 == pytest.approx(cap_km2, rel=0.02)
     assert cov.union_area_km2 == r.area_km2 and cov.union.sum() == r.covered.sum()
@@ -210,7 +217,8 @@ def test_auto_grid_holds_every_coverage():
             c = r.covered
             assert not (c[0].any() or c[-1].any() or c[:, 0].any() or c[:, -1].any()), (alt, r.name)
     assert cov.radars[0].farthest_km > 2500  # Voronezh-DM against 1000 km: thousands of km
-    assert C.compute(world, 100.0).grid.shape[1] in range(150, 171)  # about 160 nodes across
+    # about 160 nodes across (the step is a multiple of 0.05 deg, so fewer where it rounds up)
+    assert C.compute(world, 100.0).grid.shape[1] in range(130, 171)
 
 
 # --- 4. the command -----------------------------------------------------------------------------
@@ -234,8 +242,9 @@ def test_cli_writes_map_and_json(tmp_path):
     assert set(by) == {"kurecik-tpy2", "ship-spy1", "black-sea-spy1", "armavir-voronezh", "gabala-daryal"}
     vor = by["armavir-voronezh"]
     assert vor["detection_range_km"] == pytest.approx(4000 * 0.5 ** 0.25, abs=0.1)
-    # at 100 km the horizon (about 1,070 km past a 0.5-degree floor), not the range, limits
-    assert 1000 < vor["farthest_km"] < 1100 and vor["area_km2"] > 5e5
+    # at 100 km the horizon (about 1,225 km past a 0.5-degree floor over the 4/3 Earth,
+    # k R (acos(k R cos e / (k R + H)) - e)), not the range, limits
+    assert 1180 < vor["farthest_km"] < 1260 and vor["area_km2"] > 5e5
     cov = np.array([[c == "1" for c in row] for row in vor["covered"]])
     union = np.array([[c == "1" for c in row] for row in d["union"]])
     assert cov.shape == (n_lat, n_lon) and (union | cov).sum() == union.sum()

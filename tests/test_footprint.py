@@ -250,9 +250,14 @@ def test_footprint_equals_a_run_at_its_grid_point():
     # within one scan of the runs' median confirmation
     period = w.sensors[0].radar.spec.scan_period_s
     assert abs(np.median(confirm) - cue) <= period
-    # fire control launches at its first planning tick after the confirmation plus the reaction time
+    # fire control launches at the earliest at its first planning tick after the confirmation
+    # plus the reaction time, the footprint's launch readiness; some runs wait for a re-check
+    # (of these 48 runs, through a 4/3-Earth atmosphere, 21 launched then, 4 one tick later and
+    # 23 after a 16 s re-check; with a geometric line of sight 37, 2 and 9: the refracted first
+    # look comes 8 s earlier, and the track is younger at that tick)
     bat = w.batteries[0]
-    assert abs(np.median(launch[first]) - (cue + bat.reaction_time)) <= period
+    assert abs(np.min(launch[first]) - (cue + bat.reaction_time)) <= period
+    assert np.mean(np.abs(launch[first] - (cue + bat.reaction_time)) <= period) > 0.3
     # the first intercept: the footprint's on the true path is the best case of the runs' on tracks
     assert np.median(t_int[first]) == pytest.approx(t_first, abs=15.0)
     assert t_first <= np.median(t_int[first])

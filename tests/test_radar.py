@@ -169,24 +169,58 @@ def test_detection_frequency_matches_pd():
     assert det.detected.mean() == pytest.approx(0.5, abs=4 * np.sqrt(0.25 / n))
 
 
-def test_noise_statistics():
+def _residuals(det, radar):
+    a, e, r = earth.ecef_to_aer(det.truth_pos, radar.lat, radar.lon, radar.alt)
+    res = det.z - np.stack([r, a, e], -1)
+    res[..., 1] = np.mod(res[..., 1] + np.pi, 2 * np.pi) - np.pi
+    return res
+
+
+def test_noise_statistics_at_the_specs_sigmas_without_snr_noise():
     """Residuals have zero mean and the spec's sigmas, within sampling error (n = 20,000)."""
     radar = _radar(az_fov_deg=360.0, sigma_range_m=35.0, sigma_angle_mrad=0.7)
+    radar = rd.Radar(**{**radar.__dict__, "snr_noise": False})
     n = 20_000
     az = np.array([0.01, 90.0, 200.0, 359.99])  # both sides of north: azimuth wraps
     pos = np.broadcast_to(_at(az, 20.0, 400e3, n_t=5), (n // 20, 4, 5, 3))
     det = rd.observe(radar, _traj(pos), 1e3, np.random.default_rng(5))
     assert det.detected.all()
     assert np.all((det.z[..., 1] >= 0) & (det.z[..., 1] < 2 * np.pi))
-    a, e, r = earth.ecef_to_aer(det.truth_pos, radar.lat, radar.lon, radar.alt)
-    res = det.z - np.stack([r, a, e], -1)
-    res[..., 1] = np.mod(res[..., 1] + np.pi, 2 * np.pi) - np.pi
-    res = res.reshape(-1, 3)
+    res = _residuals(det, radar).reshape(-1, 3)
     sig = np.array([35.0, 0.7e-3, 0.7e-3])
     m = res.shape[0]
     assert np.all(np.abs(res.mean(0)) < 4 * sig / np.sqrt(m))
     assert np.all(np.abs(res.std(0) / sig - 1) < 4 / np.sqrt(2 * m))
     np.testing.assert_allclose(det.R, np.diag(sig**2))
+    np.testing.assert_array_equal(det.r_scale, 1.0)
+
+
+@pytest.mark.parametrize("snr_db", [5.0, 15.0, 20.0, 30.0, 45.0])
+def test_noise_grows_as_snr_falls(snr_db):
+    """With SNR-dependent noise a report's sigmas are the spec's times sqrt(100 / SNR') (the
+    catalogue's figures hold at 20 dB; sigma ~ beamwidth / sqrt(2 SNR)), SNR' the SNR clipped
+    to [ln(1/Pfa), 1e4]: the residuals' spread, the record's r_scale and R_at agree."""
+    radar = _radar(az_fov_deg=360.0, sigma_range_m=35.0, sigma_angle_mrad=0.7, max_range_km=1000.0,
+                   ref_rcs_m2=1.0, scan_period_s=1.0)
+    snr = 10 ** (snr_db / 10)
+    # the range at which a 1 m² target has this SNR: SNR50 (R_max / R)^4 = snr
+    rng_m = 1e6 * (float(rd.snr50(1e-6)) / snr) ** 0.25
+    n = 40_000
+    pos = np.broadcast_to(_at(np.array([10.0, 250.0]), 20.0, rng_m, n_t=4), (n // 8, 2, 4, 3))
+    det = rd.observe(radar, _traj(pos), 1.0, np.random.default_rng(7))
+    np.testing.assert_allclose(det.snr, snr, rtol=1e-9)
+    want = 100.0 / np.clip(snr, np.log(1e6), 1e4)
+    ok = det.detected
+    np.testing.assert_allclose(det.r_scale[ok], want, rtol=1e-12)
+    np.testing.assert_array_equal(det.r_scale[~ok], 1.0)
+    j = 2
+    rows = ok[..., j]
+    np.testing.assert_allclose(det.R_at(j)[rows], np.broadcast_to(det.R * want, (rows.sum(), 3, 3)), rtol=1e-12)
+    res = _residuals(det, radar)[ok]
+    sig = np.array([35.0, 0.7e-3, 0.7e-3]) * np.sqrt(want)
+    m = res.shape[0]
+    assert m > 1000
+    assert np.all(np.abs(res.std(0) / sig - 1) < 4 / np.sqrt(2 * m))
 
 
 def test_determinism_and_seed_dependence():

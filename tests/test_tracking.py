@@ -84,6 +84,7 @@ def detections(tt, X, scan_t, runs, seed, site=SITE_A, R=R_RADAR, name="radar", 
         z=z,
         detected=det,
         R=R,
+        r_scale=np.ones(det.shape),
         snr=np.where(det, 100.0, 0.0),
         truth_pos=np.broadcast_to(pos, (runs,) + pos.shape),
     )
@@ -470,7 +471,7 @@ def test_tracker_batch_shape_and_speed():
     d = detections(tt, X, scan_t, 600, seed=5)
     d = Detections(
         d.sensor, d.site_ecef, d.site_lat, d.site_lon, d.site_alt, d.t,
-        d.z.reshape(100, 6, 1000, 3), d.detected.reshape(100, 6, 1000), d.R,
+        d.z.reshape(100, 6, 1000, 3), d.detected.reshape(100, 6, 1000), d.R, d.r_scale.reshape(100, 6, 1000),
         d.snr.reshape(100, 6, 1000), d.truth_pos.reshape(100, 6, 1000, 3),
     )  # fmt: skip
     t0 = time.perf_counter()
@@ -541,7 +542,7 @@ def test_imm_tracks_a_boost_then_a_coast_and_knows_which():
     for k, t in enumerate(scan_t):
         if k:
             state.predict(t - scan_t[k - 1])
-        state.assimilate(det.z[:, k], det.detected[:, k], det, site, M)
+        state.assimilate(det.z[:, k], det.R_at(k), det.detected[:, k], det, site, M)
         mu.append(state.mu.mean(axis=0))
     mu = np.array(mu)
     boost, ballistic = imm.DEFAULT.names.index("boost"), imm.DEFAULT.names.index("ballistic")

@@ -25,10 +25,11 @@ def _random_radar(rng):
     spec = SimpleNamespace(az_fov_deg=float(rng.choice([90.0, 120.0, 360.0])), el_min_deg=rng.uniform(-2, 5),
                            el_max_deg=rng.uniform(30, 90))
     return R.Radar("r", spec, rng.uniform(-1.5, 1.5), rng.uniform(-3, 3), rng.uniform(0, 3000), rng.uniform(0, 6.28),
-                   rng.uniform(0, 0.05))
+                   rng.uniform(0, 0.05), refraction_k=1.0)
 
 
 def test_visible_matches_its_definition_everywhere():
+    """Without refraction (k = 1): the geometric definition, point for point."""
     rng = np.random.default_rng(1)
     n_in = 0
     for _ in range(40):
@@ -40,6 +41,104 @@ def test_visible_matches_its_definition_everywhere():
         assert np.array_equal(R.visible(radar, pos), want)
         n_in += want.sum()
     assert 0.05 < n_in / (40 * 8000) < 0.95  # both verdicts are exercised
+
+
+def _all_round(el_min_deg, lat=0.0, alt=0.0, k=V.STANDARD_K):
+    spec = SimpleNamespace(az_fov_deg=360.0, el_min_deg=el_min_deg, el_max_deg=90.0)
+    return R.Radar("r", spec, lat, 0.0, alt, 0.0, -np.pi / 2, refraction_k=k)
+
+
+@pytest.mark.parametrize("k", [1.0, 4.0 / 3.0, 2.0])
+@pytest.mark.parametrize("h_site, h_target", [(0.0, 10e3), (2_085.0, 100e3), (30.0, 1e3)])
+def test_refracted_horizon_is_the_effective_earth_closed_form(k, h_site, h_target):
+    """Along the equator the WGS84 Earth is a circle of radius a, so the farthest a radar at
+    height h_s sees a target at height h_t (no elevation limit) is exactly the tangent of a
+    straight ray over an Earth of radius k a: the central angle k (acos(ka / (ka + h_s)) +
+    acos(ka / (ka + h_t))), ≈ sqrt(2 k a h_s) + sqrt(2 k a h_t) on the ground (the 4/3-Earth
+    radio horizon: Skolnik 2001, ch. 8).  Found by bisection on the field-of-regard test."""
+    a = earth.WGS84_A
+    radar = _all_round(-90.0, alt=h_site, k=k)
+    ka = k * a
+    want = k * (np.arccos(ka / (ka + h_site)) + np.arccos(ka / (ka + h_target)))
+    lo, hi = 0.0, 0.5
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        p = (a + h_target) * np.array([np.cos(mid), np.sin(mid), 0.0])
+        lo, hi = (mid, hi) if R.visible(radar, p) else (lo, mid)
+    # metres on the ground; the line-of-sight test's 1e-10 tolerance on the squared scaled
+    # distance lets a radar on the surface see ~0.3 mm deep, ~60 m past its own horizon
+    assert a * lo == pytest.approx(a * want, abs=100.0 * k if h_site < 1.0 else 1.0)
+    # the small-height form, to its own accuracy (0.6 % at 100 km)
+    approx = np.sqrt(2 * ka * h_site) + np.sqrt(2 * ka * h_target)
+    assert a * lo == pytest.approx(approx, rel=1e-2)
+
+
+def _apparent_elevation(k, pos, lat=0.0):
+    """The lowest elevation limit [rad] at which an all-round radar at (lat, 0, 0) still sees ``pos``."""
+    lo, hi = -20.0, 90.0
+    for _ in range(45):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if R.visible(_all_round(mid, lat=lat, k=k), pos) else (lo, mid)
+    return np.radians(lo)
+
+
+@pytest.mark.parametrize("lat_deg, az_deg", [(0.0, 90.0), (40.0, 0.0), (40.0, 135.0), (70.0, 270.0)])
+def test_refraction_raises_the_elevation_by_the_rays_bending(lat_deg, az_deg):
+    """At low elevation the apparent elevation of a target exceeds the geometric one by
+    Δel = r cos(el) (1 - 1/k) / (2 R) / (1 - r sin(el) / (k R)): the textbook
+    height-finding equation h = r sin(el) + r² cos²(el) / (2 k R) (Skolnik 2001, ch. 8)
+    at k and at 1 for the same height and slant range r, to first order in Δel.  R is the
+    Earth's radius of curvature in the target's azimuth (Euler's formula from the meridian
+    and prime-vertical radii).  The effective-Earth model, and this equation, are for low
+    elevations: above ~10° both depart from the real (smaller) refraction, where it no
+    longer decides what is seen."""
+    lat = np.radians(lat_deg)
+    w = 1 - earth.WGS84_E2 * np.sin(lat) ** 2
+    M, N = earth.WGS84_A * (1 - earth.WGS84_E2) / w**1.5, earth.WGS84_A / np.sqrt(w)
+    az = np.radians(az_deg)
+    R_az = 1 / (np.cos(az) ** 2 / M + np.sin(az) ** 2 / N)
+    for rng_km, el_deg in [(50, 1.0), (200, 2.0), (400, 1.0), (800, 5.0), (1000, 3.0), (1500, 1.0)]:
+        pos = earth.aer_to_ecef(az, np.radians(el_deg), rng_km * 1e3, lat, 0.0, 0.0)
+        el1 = _apparent_elevation(1.0, pos, lat)
+        el43 = _apparent_elevation(4 / 3, pos, lat)
+        assert el1 == pytest.approx(np.radians(el_deg), abs=1e-9)
+        r = rng_km * 1e3
+        want = r * np.cos(el1) * (1 - 3 / 4) / (2 * R_az) / (1 - r * np.sin(el1) / (4 / 3 * R_az))
+        assert el43 - el1 == pytest.approx(want, rel=0.01), (rng_km, el_deg)
+
+
+def test_refraction_brings_the_first_look_at_a_sejjil_forward():
+    """The AN/TPY-2 at Kürecik first has a Sejjil-2 from Tabriz in its field of regard
+    (above its 0.5° elevation limit) 85 s after launch with a geometric line of sight and
+    ~8 s earlier through a standard (4/3-Earth) atmosphere: the apparent elevation of the
+    climbing missile is the textbook height-finding equation's."""
+    import dataclasses
+
+    from shieldlab.engine.chain import fly_threats
+    from shieldlab.flyout.interp import in_flight, state_at
+    from shieldlab.scenario import load_world
+
+    w = load_world("epaa-phase-1")
+    truth = fly_threats(w).truth
+    n = [t.name for t in w.threats].index("sejjil-sofia")
+    t = np.arange(0.0, 200.0, 0.05) + w.threats[n].launch_time
+    pos, _ = state_at(truth, t, velocity=False)
+    tpy2 = next(s.radar for s in w.sensors if s.radar.name == "kurecik-tpy2")
+    first = {}
+    for k in (1.0, 4.0 / 3.0):
+        seen = R.visible(dataclasses.replace(tpy2, refraction_k=k), pos[n]) & in_flight(truth, t)[n]
+        first[k] = t[np.argmax(seen)] - w.threats[n].launch_time
+    assert 84.0 < first[1.0] < 86.0
+    assert 6.0 < first[1.0] - first[4.0 / 3.0] < 10.0
+    # at the refracted first look the height-finding equation gives el = 0.5 deg
+    j = int(np.searchsorted(t - w.threats[n].launch_time, first[4.0 / 3.0]))
+    _, el, r = earth.ecef_to_aer(pos[n, j], tpy2.lat, tpy2.lon, tpy2.alt)
+    # h - h_s by the 4/3 equation at the apparent elevation el_app, solved for el_app
+    lat_t, _, h_t = earth.ecef_to_geodetic(pos[n, j])
+    dh = h_t - tpy2.alt
+    ka = 4 / 3 * 6_371e3
+    el_app = np.arcsin((dh - r**2 / (2 * ka)) / r)  # cos² el ≈ 1 at these angles
+    assert np.degrees(el_app) == pytest.approx(0.5, abs=0.05)
 
 
 def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
@@ -66,7 +165,7 @@ def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
             pos, np.array([n]), dt, hits, np.array([r.spec.scan_period_s for r in radars]),
             np.array([float(R.snr50(1e-6))] * 2), np.array([1e3 * r.spec.max_range_km for r in radars]),
             np.array([1e-6, 1e-6]), arr("site"), arr("trig"), arr("boresight"), arr("half_fov"), arr("el_lo"),
-            arr("el_hi"))[0]
+            arr("el_hi"), arr("refr"))[0]
 
     # by the radar module, scan by scan
     scans = sorted((k * r.spec.scan_period_s, i) for i, r in enumerate(radars)

@@ -1168,7 +1168,7 @@ def coverage(
     quiet: bool = _QUIET,
 ) -> None:
     """Map where each of a scenario's radars detects a target at one altitude (field of
-    regard, geometric line of sight, Pd = 0.5 range for the target's RCS), over country borders."""
+    regard through the scenario's refraction, Pd = 0.5 range for the target's RCS), over country borders."""
     from shieldlab import catalog
     from shieldlab.analysis import coverage as cvm
     from shieldlab.analysis import maps
@@ -1201,7 +1201,7 @@ def coverage(
         t.add_row(r.name, r.sensor, r.system, *([f"{r.rcs_m2:g}"] if per_radar_rcs else []),
                   f"{r.detection_range_km:,.0f}", f"{r.farthest_km:,.0f}", f"{r.area_km2:,.0f}")
     _print_table(t)
-    _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, geometric line of sight")
+    _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     out.print(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
     if out_png is not None:
         out.print(f"wrote {out_png}")

@@ -5,15 +5,16 @@ it
 
 1. is in the radar's field of regard: the engine's one field-of-regard test,
    :func:`shieldlab.sensors.visibility.visible_rows` (azimuth within the field about the
-   boresight, elevation between ``max(el_min, site mask)`` and ``el_max`` above the site's
-   ellipsoid tangent plane, a straight line of sight clear of the WGS84 ellipsoid), and
+   boresight, apparent elevation between ``max(el_min, site mask)`` and ``el_max`` above
+   the site's tangent plane, a line of sight clear of the Earth), and
 2. is within the radar's single-look Pd = 0.5 detection range for the target's radar
    cross-section, the catalogue figure scaled by the radar equation
    (:meth:`shieldlab.catalog.models.Sensor.detection_range_km`, ``R ∝ RCS^(1/4)``),
    measured as slant range from the site.
 
-Geometric only, as the engine's radars: no refraction (the horizon is the geometric one,
-not the 4/3-Earth radio horizon), no terrain, no clutter, one look.
+As the engine's radars: refraction by the effective-Earth model of the scenario's
+``sensing.refraction_k`` (4/3 by default: the radio horizon, ~15 % past the geometric one
+for low targets), no terrain, no clutter, one look.
 
 The target's RCS is, in this order: the one given (``rcs_m2``); a catalogue missile's
 ``rcs_m2`` (``missile``); the smallest ``rcs_m2`` among the scenario's threats (the
@@ -21,8 +22,8 @@ hardest of them to see); and, in a scenario without threats, each radar's own re
 RCS (``ref_rcs_m2``), so that each radar's range is its catalogue ``max_range_km``.
 
 tests/test_coverage.py holds the covered ground range against the closed-form horizon on
-a sphere, the edges of a sector radar's field against its boresight and the range limit
-against the detection range.
+a sphere (geometric and 4/3 Earth), the edges of a sector radar's field against its
+boresight and the range limit against the detection range.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class RadarCoverage:
     covered: np.ndarray  # (n_lat, n_lon) bool
     area_km2: float
     farthest_km: float  # great-circle distance from the site to the farthest covered node (0: none)
+    refraction_k: float = 1.0  # the effective-Earth radius factor the radar looks through
 
 
 @dataclass
@@ -93,6 +95,16 @@ class Coverage:
     union: np.ndarray  # (n_lat, n_lon) bool: covered by at least one radar
     union_area_km2: float
     timing_s: dict = field(default_factory=dict)
+
+
+def propagation_text(cov: Coverage) -> str:
+    """How the radars' line of sight bends, in words."""
+    ks = {round(r.refraction_k, 6) for r in cov.radars}
+    if ks == {1.0}:
+        return "geometric line of sight"
+    if ks == {round(4.0 / 3.0, 6)}:
+        return "4/3-Earth refraction"
+    return "refraction k = " + ", ".join(f"{k:g}" for k in sorted(ks))
 
 
 def rcs_text(cov: Coverage) -> str:
@@ -160,12 +172,16 @@ def _covers_ecef(radar, p: np.ndarray, range_m: float) -> np.ndarray:
 
 def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.WGS84_A) -> float:
     """Upper estimate of the ground distance [m] at which ``radar`` can see a target at
-    ``alt_m``: the smaller of its elevation-floor horizon and its slant range, on a sphere
-    of ``radius_m`` (the equatorial radius by default, the largest)."""
-    rs, rt = radius_m + max(float(radar.alt), 0.0), radius_m + float(alt_m)
+    ``alt_m``: the smaller of its elevation-floor horizon (over the effective Earth of its
+    refraction factor ``k``: a sphere of ``k * radius_m``, heights kept, ground distances
+    kept) and its slant range (on the true sphere), on a sphere of ``radius_m`` (the
+    equatorial radius by default, the largest)."""
+    k = float(radar.refraction_k)
+    rk = k * radius_m
+    rs, rt = rk + max(float(radar.alt), 0.0), rk + float(alt_m)
     e = max(math.radians(radar.spec.el_min_deg), float(radar.elevation_mask))
-    grazing = -math.acos(min(radius_m / rs, 1.0))  # elevation of the line that grazes the sphere
-    theta = math.acos(min(radius_m / rs, 1.0)) + math.acos(min(radius_m / rt, 1.0))
+    grazing = -math.acos(min(rk / rs, 1.0))  # elevation of the line that grazes the sphere
+    theta = math.acos(min(rk / rs, 1.0)) + math.acos(min(rk / rt, 1.0))
     if e > grazing:  # the elevation floor, not the Earth, limits
         disc = (rs * math.sin(e)) ** 2 - rs * rs + rt * rt
         if disc < 0:
@@ -174,10 +190,11 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
         if d <= 0:
             return 0.0
         theta = min(theta, math.atan2(d * math.cos(e), rs + d * math.sin(e)))
+    rs, rt = radius_m + max(float(radar.alt), 0.0), radius_m + float(alt_m)
     c = (rs * rs + rt * rt - range_m * range_m) / (2 * rs * rt)
     if c > 1.0:  # the detection range does not reach the altitude
         return 0.0
-    return radius_m * min(theta, math.acos(max(c, -1.0)))
+    return min(rk * theta, radius_m * math.acos(max(c, -1.0)))
 
 
 def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_NODES) -> Grid:
@@ -267,7 +284,7 @@ def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = Non
             boresight_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
             el_min_deg=max(float(spec.el_min_deg), math.degrees(radar.elevation_mask)),
             el_max_deg=float(spec.el_max_deg), rcs_m2=s, detection_range_km=d, covered=cov,
-            area_km2=float(cell[cov].sum()), farthest_km=far))
+            area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=float(radar.refraction_k)))
     return Coverage(scenario=world.scenario.name, grid=grid, alt_km=alt_km, rcs_m2=rcs, rcs_from=rcs_from,
                     rcs_missile=rcs_missile, radars=rows, union=union, union_area_km2=float(cell[union].sum()),
                     timing_s={"total": time.perf_counter() - t0})
@@ -292,7 +309,7 @@ def to_json(cov: Coverage, include_grid: bool = True) -> dict:
              "boresight_deg": round(r.boresight_deg, 3), "az_fov_deg": r.az_fov_deg,
              "el_min_deg": round(r.el_min_deg, 3), "el_max_deg": r.el_max_deg, "rcs_m2": r.rcs_m2,
              "detection_range_km": round(r.detection_range_km, 1), "area_km2": round(r.area_km2, 0),
-             "farthest_km": round(r.farthest_km, 1)}
+             "farthest_km": round(r.farthest_km, 1), "refraction_k": round(r.refraction_k, 6)}
         if include_grid:
             d["covered"] = _rows(r.covered)
         out["radars"].append(d)

@@ -994,9 +994,10 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
 
 
 # --------------------------------------------------------------------------- aircraft
-#: 4/3-Earth radius factor for the radar horizon in a standard atmosphere (Skolnik,
-#: Introduction to Radar Systems, 3rd ed., 2001, sec. 8.2: d = sqrt(2 k R h), k = 4/3).
-K_REFRACTION = 4.0 / 3.0
+#: 4/3-Earth radius factor for the radar horizon in a standard atmosphere, the engine's
+#: (:data:`shieldlab.sensors.visibility.STANDARD_K`; d = sqrt(2 k R h): Skolnik,
+#: Introduction to Radar Systems, 3rd ed., 2001, ch. 8).
+K_REFRACTION = visibility.STANDARD_K
 
 
 def radar_horizon_m(antenna_height_m, target_height_m):

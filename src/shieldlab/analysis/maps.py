@@ -286,7 +286,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from shieldlab.analysis.coverage import rcs_text
+    from shieldlab.analysis.coverage import propagation_text, rcs_text
 
     g = cov.grid
     fig, ax, extent = _one_panel(g)
@@ -328,7 +328,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
                  fontsize=9.5)
     # under the axis label whatever the figure's shape: offset from the axes in points
-    ax.annotate("shieldlab coverage · geometric line of sight, no refraction · borders: Natural Earth (public domain)",
+    ax.annotate(f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public domain)",
                 (0.0, 0.0), xycoords="axes fraction", xytext=(-30, -40), textcoords="offset points", ha="left",
                 va="top", fontsize=6.5, color="#555555", annotation_clip=False)
     _save(fig, path, dpi)

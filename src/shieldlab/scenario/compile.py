@@ -194,7 +194,9 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
             continue
         placed.append(PlacedSensor(Radar(name=s.name, spec=spec, lat=p.lat, lon=p.lon, alt=p.alt,
                                          boresight_az=float(np.radians(s.boresight_az_deg)),
-                                         elevation_mask=float(np.radians(s.elevation_mask_deg))), s.system))
+                                         elevation_mask=float(np.radians(s.elevation_mask_deg)),
+                                         refraction_k=scn.sensing.refraction_k,
+                                         snr_noise=scn.sensing.snr_noise), s.system))
     batteries = []
     doc = scn.doctrine
     sensor_names = [s.name for s in scn.sensors]

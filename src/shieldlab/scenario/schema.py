@@ -219,6 +219,19 @@ class TrackingCfg(_Strict):
                            "- ballistic, re-entry, boost noise levels - mixed by their odds)")
 
 
+class SensingCfg(_Strict):
+    """How every radar sees and measures."""
+
+    refraction_k: float = Field(
+        4.0 / 3.0, ge=0.5, le=4.0,
+        description="effective-Earth radius factor of the atmosphere the radars look through: 4/3 for a standard "
+                    "atmosphere (rays bend down and reach past the geometric horizon), 1 for a geometric line of "
+                    "sight; larger in super-refraction, smaller in sub-refraction")
+    snr_noise: bool = Field(
+        True, description="measurement noise grows as the signal-to-noise ratio falls (sigma as 1/sqrt(SNR); the "
+                          "catalogue's figures hold at 20 dB); false: the catalogue's figures at every SNR")
+
+
 class CatalogAdditions(_Strict):
     """Entries a scenario adds to (or overrides in) the built-in catalogue."""
 
@@ -375,6 +388,7 @@ class Scenario(_Strict):
     dispersion: DispersionCfg = Field(DispersionCfg(), description="flight dispersions of every threat")
     doctrine: DoctrineCfg = Field(DoctrineCfg(), description="fire doctrine of every battery")
     tracking: TrackingCfg = Field(TrackingCfg(), description="track management")
+    sensing: SensingCfg = Field(SensingCfg(), description="refraction and measurement noise of every radar")
     catalog: CatalogAdditions = Field(CatalogAdditions(),
                                       description="catalogue entries added or overridden by this scenario")
 

@@ -15,12 +15,19 @@ site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/models.md)
 * Visibility: azimuth within the field of view about the boresight, elevation in
   ``[max(el_min, mask), el_max]`` and a geometric line of sight clear of the
   ellipsoid (:func:`shieldlab.earth.line_of_sight`).
-* Measurement: true (range, azimuth, elevation) plus independent Gaussian noise
-  of the spec's ``sigma_range_m`` and ``sigma_angle_mrad``.
+  Refraction by the effective-Earth model (``refraction_k``, 4/3 by default) moves the
+  horizon and the elevation limits (:mod:`shieldlab.sensors.visibility`).
+* Measurement: true (range, azimuth, elevation) plus independent Gaussian noise.  The
+  spec's ``sigma_range_m`` and ``sigma_angle_mrad`` hold at the reference SNR
+  :data:`REF_SNR` (20 dB; catalog/sensors.yaml); with ``snr_noise`` each report's
+  standard deviations scale as ``sqrt(REF_SNR / SNR')`` (monopulse angle and range
+  accuracy ``σ ≈ θ_3dB / sqrt(2 SNR)``, ``ΔR / sqrt(2 SNR)``: Skolnik 2001, ch. 6;
+  Richards 2005), where ``SNR'`` is the expected SNR clipped to
+  ``[ln(1 / Pfa), MAX_NOISE_SNR]`` (see :func:`noise_variance_scale`).  The report
+  carries its own covariance (``Detections.r_scale``), as a radar's track report does.
 
-Limits: no clutter, multipath, refraction, jamming, resolution or aspect-
-dependent RCS; one look per scan (no pulse integration); angle noise does not
-shrink with SNR.
+Limits: no clutter, multipath, jamming, resolution or aspect-dependent RCS; one look
+per scan (no pulse integration).
 """
 
 from __future__ import annotations
@@ -38,7 +45,14 @@ from shieldlab.flyout.records import Trajectories
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import Detections
 
-__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "visible", "observe", "scan_times"]
+__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "noise_variance_scale", "visible", "observe", "scan_times"]
+
+#: SNR (linear) at which the catalogue's noise figures hold: 20 dB (catalog/sensors.yaml).
+REF_SNR = 100.0
+#: Largest SNR (linear) credited with smaller noise: 40 dB, where the noise is a tenth of the
+#: catalogue's figures.  Beyond it fixed errors (calibration, multipath, the platform's
+#: own attitude) dominate the thermal noise (assumption).
+MAX_NOISE_SNR = 1e4
 
 
 class RadarSpec(Protocol):
@@ -75,6 +89,11 @@ class Radar:
     lat, lon, alt : geodetic site [rad, rad, m].
     boresight_az : centre of the azimuth field of view [rad, clockwise from north].
     elevation_mask : terrain/operator mask [rad]; nothing below it is seen.
+    refraction_k : effective-Earth radius factor of the atmosphere the radar looks through
+        (:mod:`shieldlab.sensors.visibility`): 4/3 for a standard atmosphere, 1 for a
+        geometric line of sight.
+    snr_noise : whether the measurement noise grows as the SNR falls
+        (:func:`noise_variance_scale`); False: the spec's figures at every SNR.
     """
 
     name: str
@@ -84,6 +103,8 @@ class Radar:
     alt: float
     boresight_az: float
     elevation_mask: float = 0.0
+    refraction_k: float = visibility.STANDARD_K
+    snr_noise: bool = True
 
     @cached_property
     def site_ecef(self) -> np.ndarray:
@@ -110,6 +131,21 @@ def snr(radar: Radar, range_m, rcs_m2) -> np.ndarray:
 def pd_swerling1(snr, pfa) -> np.ndarray:
     """Single-pulse Swerling-1 probability of detection, ``Pfa ** (1 / (1 + SNR))`` (broadcast)."""
     return np.asarray(pfa, dtype=float) ** (1.0 / (1.0 + np.asarray(snr, dtype=float)))
+
+
+def noise_variance_scale(snr, pfa) -> np.ndarray:
+    """Factor on the reference noise variances of a report at linear ``snr`` (broadcast):
+    ``REF_SNR / clip(snr, ln(1 / pfa), MAX_NOISE_SNR)``.
+
+    Variance falls as 1 / SNR (thermal noise on a monopulse angle or a range estimate).  A
+    report is a crossing of the detection threshold, which for a square-law detector in
+    unit noise sits at ``ln(1 / Pfa)`` (13.8, 11.4 dB, at Pfa 1e-6): the echo of a target
+    detected at a lower mean SNR (a Swerling-1 fluctuation up) was itself about that strong,
+    so the noise of a report is never credited a lower SNR than that.  Above
+    :data:`MAX_NOISE_SNR` fixed errors dominate.
+    """
+    lo = np.log(1.0 / np.asarray(pfa, dtype=float))
+    return REF_SNR / np.clip(np.asarray(snr, dtype=float), lo, MAX_NOISE_SNR)
 
 
 def _aer_visible(radar: Radar, pos):
@@ -162,7 +198,8 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2,
     scan a threat in flight (launched, not yet landed) that is :func:`visible` is
     reported with probability :func:`pd_swerling1`; the report is the true (range,
     azimuth, elevation) plus Gaussian noise (``sigma_range_m``, ``sigma_angle_mrad *
-    1e-3`` on both angles), azimuth wrapped to [0, 2 pi).
+    1e-3`` on both angles, times ``sqrt(noise_variance_scale(SNR))`` with ``snr_noise``),
+    azimuth wrapped to [0, 2 pi).
 
     traj : Trajectories with batch shape ``...`` and T samples.
     rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``.
@@ -197,6 +234,11 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2,
     u, noise = _draws(rng, shape)
     detected = u < pd
     sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
+    if radar.snr_noise:
+        r_scale = np.where(detected, noise_variance_scale(s, spec.pfa), 1.0)
+        noise *= np.sqrt(r_scale)[..., None]
+    else:
+        r_scale = np.ones(shape)
     z = np.stack([r, az, el], axis=-1) + noise * sig
     z[..., 1] = np.mod(z[..., 1], 2.0 * np.pi)
     z[..., 1] = np.where(z[..., 1] >= 2.0 * np.pi, 0.0, z[..., 1])  # mod can round up to 2 pi
@@ -212,6 +254,7 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2,
         z=z,
         detected=detected,
         R=np.diag(sig**2),
+        r_scale=r_scale,
         snr=s,
         truth_pos=pos,
     )
@@ -229,4 +272,4 @@ def confirmation_radars(radars, rcs_m2: float) -> tuple:
             np.array([1e3 * float(r.spec.detection_range_km(rcs_m2)) for r in radars]),
             np.array([float(r.spec.pfa) for r in radars]),
             *(np.array([getattr(f, k) for f in fields], float)
-              for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi")))
+              for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi", "refr")))

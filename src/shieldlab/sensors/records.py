@@ -32,7 +32,11 @@ class Detections:
     detected : (..., K) bool
         Whether the target was reported at that scan.
     R : (3, 3) float64
-        Measurement noise covariance of ``z`` (diagonal: σ_r², σ_az², σ_el²).
+        Measurement noise covariance of ``z`` at the sensor's reference SNR (diagonal:
+        σ_r², σ_az², σ_el²); each report's own is ``R * r_scale`` (:meth:`R_at`).
+    r_scale : (..., K) float64
+        Factor on ``R`` of each report: the noise grows as the SNR falls (1 where the
+        sensor's noise does not depend on SNR, and where nothing was reported).
     snr : (..., K) float64
         Signal-to-noise ratio (linear) at that scan; 0 where not visible.
     truth_pos : (..., K, 3) float64
@@ -49,5 +53,10 @@ class Detections:
     z: np.ndarray
     detected: np.ndarray
     R: np.ndarray
+    r_scale: np.ndarray
     snr: np.ndarray
     truth_pos: np.ndarray
+
+    def R_at(self, j: int) -> np.ndarray:
+        """The measurement-noise covariance of every report of scan ``j``: (..., 3, 3)."""
+        return self.R * self.r_scale[..., j, None, None]

@@ -7,15 +7,33 @@ A radar at a geodetic site sees an ECEF point [m] when
 * its elevation above the site's ellipsoid tangent plane is in ``[el_lo, el_hi]``
   (``el_lo`` = the larger of the spec's lowest elevation and the site's mask),
 * its slant range is positive, and
-* the straight line from the site to it stays above the WGS84 ellipsoid (the closed form
-  of :func:`shieldlab.earth.line_of_sight`, no margin).
+* the line of sight from the site to it stays above the Earth.
 
-The same operations as :func:`shieldlab.earth.ecef_to_aer` and
-:func:`shieldlab.earth.line_of_sight`, written per point so that the scan of a whole
-path runs in compiled code.  :func:`shieldlab.sensors.radar.visible` (the engine's
-sensors), the defended footprint's cue (:mod:`shieldlab.analysis.footprint`, through
-:func:`expected_confirmation_time`) and the coverage maps all call it.  Geometric only: no refraction, no
-terrain; range limits are detection's business (Pd), not visibility's.
+**Refraction** (effective-Earth model).  The air's refractive index falls with height, so
+a radar ray bends down and reaches beyond the geometric horizon.  In a standard atmosphere
+(dn/dh ≈ −40 N-units/km) the bending is the same as a straight ray over an Earth of radius
+``k R`` with ``k = 4/3`` (Skolnik, *Introduction to Radar Systems*, 3rd ed., 2001, ch. 8;
+ITU-R P.834): heights above the Earth and distances along it are kept, angles at the
+Earth's centre shrink by ``k``.  With a factor ``k != 1`` the test works in that frame:
+the Earth near the site is the sphere of its radius of curvature in the target's azimuth
+(Euler: ``1/R_α = cos²α / M + sin²α / N``, ``M``, ``N`` the meridian and prime-vertical
+radii at the site), the target's height ``h`` and central angle ``θ`` on it are kept as
+``h`` and ``θ / k`` on a sphere of radius ``k R_α``, and there the straight line gives
+
+* the *apparent* elevation, the one the elevation limits and mask are compared with, and
+* the clearance: the line must stay above the ``k R_α`` sphere (a smooth Earth: no terrain).
+
+``k = 1`` is the geometric test: the same operations as :func:`shieldlab.earth.ecef_to_aer`
+and the closed form of :func:`shieldlab.earth.line_of_sight` on the WGS84 ellipsoid, no
+margin.  Azimuth is not bent.  Reported angles are the radar's corrected (geometric) ones:
+radars remove the standard refraction from their elevation readings, so refraction here
+moves only what is seen, not where it is reported.
+
+Written per point so that the scan of a whole path runs in compiled code.
+:func:`shieldlab.sensors.radar.visible` (the engine's sensors), the defended footprint's
+cue (:mod:`shieldlab.analysis.footprint`, through :func:`expected_confirmation_time`) and
+the coverage maps all call it.  Range limits are detection's business (Pd), not
+visibility's.
 """
 
 from __future__ import annotations
@@ -26,9 +44,20 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import WGS84_A, WGS84_B
+from shieldlab.earth import WGS84_A, WGS84_B, WGS84_E2
 
 _TWO_PI = 2.0 * math.pi
+
+#: Effective-Earth radius factor of a standard atmosphere (Skolnik 2001, ch. 8).
+STANDARD_K = 4.0 / 3.0
+
+
+def refraction_terms(lat: float, alt: float, k: float) -> np.ndarray:
+    """What the compiled test reads of the atmosphere and the site: ``(k, 1/M, 1/N, alt)``,
+    with ``M`` and ``N`` the WGS84 meridian and prime-vertical radii of curvature [m] at
+    geodetic latitude ``lat`` [rad] and ``alt`` the site's height [m]."""
+    w = 1.0 - WGS84_E2 * math.sin(lat) ** 2
+    return np.array([float(k), w**1.5 / (WGS84_A * (1.0 - WGS84_E2)), math.sqrt(w) / WGS84_A, float(alt)])
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,7 @@ class FieldOfRegard:
     half_fov: float  # half the azimuth field [rad]
     el_lo: float  # lowest elevation seen [rad]
     el_hi: float  # highest elevation seen [rad]
+    refr: np.ndarray  # (4,) refraction factor k and site terms (:func:`refraction_terms`)
 
     @classmethod
     def of(cls, radar) -> FieldOfRegard:
@@ -49,16 +79,50 @@ class FieldOfRegard:
         trig = np.array([np.sin(radar.lat), np.cos(radar.lat), np.sin(radar.lon), np.cos(radar.lon)], float)
         return cls(np.asarray(radar.site_ecef, float), trig, float(radar.boresight_az),
                    0.5 * math.radians(spec.az_fov_deg), max(math.radians(spec.el_min_deg), radar.elevation_mask),
-                   math.radians(spec.el_max_deg))
+                   math.radians(spec.el_max_deg), refraction_terms(radar.lat, radar.alt, radar.refraction_k))
 
     def args(self) -> tuple:
         """Arguments of the compiled functions after the points."""
-        return (self.site, self.trig, self.boresight, self.half_fov, self.el_lo, self.el_hi)
+        return (self.site, self.trig, self.boresight, self.half_fov, self.el_lo, self.el_hi, self.refr)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, max_range):
-    """Whether ECEF point (x, y, z) [m] is in the field of regard and within ``max_range`` [m]."""
+def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
+    """The field-of-regard test in the effective-Earth frame (module docstring): the target
+    at (east, north, up) = (e, n, u) [m] from the site, ``horiz`` = hypot(e, n)."""
+    k, inv_m, inv_n, h_site = refr[0], refr[1], refr[2], refr[3]
+    if horiz > 0.0:
+        ca, sa = n / horiz, e / horiz
+        radius = 1.0 / (ca * ca * inv_m + sa * sa * inv_n)  # Euler: curvature in the target's azimuth
+    else:
+        radius = 1.0 / inv_m
+    r_site = radius + h_site
+    vert = r_site + u  # the target, from the centre of curvature, along the site's vertical
+    theta = math.atan2(horiz, vert)
+    h_target = math.hypot(horiz, vert) - radius
+    rk = k * radius  # the effective Earth: heights kept, central angles divided by k
+    rs, rt, th = rk + h_site, rk + h_target, theta / k
+    dh, dv = rt * math.sin(th), rt * math.cos(th) - rs
+    el = math.atan2(dv, dh)  # apparent elevation
+    if el < el_lo or el > el_hi:
+        return False
+    if half_fov < math.pi:
+        az = math.atan2(e, n) % _TWO_PI
+        off = abs((az - boresight + math.pi) % _TWO_PI - math.pi)
+        if off > half_fov:
+            return False
+    # the straight line (0, rs) -> (dh, rs + dv) must stay above the sphere of radius rk
+    dd = dh * dh + dv * dv
+    s = -rs * dv / (dd if dd > 0.0 else 1.0)
+    if 0.0 < s < 1.0 and (s * dh) ** 2 + (rs + s * dv) ** 2 < rk * rk * (1.0 - 1e-10):
+        return False
+    return True
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, refr, max_range):
+    """Whether ECEF point (x, y, z) [m] is in the field of regard and within ``max_range`` [m]
+    (slant range), through an atmosphere of refraction factor ``refr[0]``."""
     dx, dy, dz = x - site[0], y - site[1], z - site[2]
     sl, cl, so, co = trig[0], trig[1], trig[2], trig[3]
     # east, north, up as earth._enu_components forms them
@@ -70,6 +134,9 @@ def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, max_range):
     rng = math.hypot(horiz, u)
     if not rng > 0.0 or rng > max_range:
         return False
+    k = refr[0]
+    if k != 1.0:
+        return _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr)
     el = math.atan2(u, horiz)
     if el < el_lo or el > el_hi:
         return False
@@ -91,17 +158,17 @@ def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, max_range):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi):
+def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi, refr):
     """:func:`sees` over ECEF points ``p`` (M, 3) [m], no range limit: (M,) bool."""
     out = np.empty(p.shape[0], np.bool_)
     for k in range(p.shape[0]):
-        out[k] = sees(p[k, 0], p[k, 1], p[k, 2], site, trig, boresight, half_fov, el_lo, el_hi, np.inf)
+        out[k] = sees(p[k, 0], p[k, 1], p[k, 2], site, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
     return out
 
 
 @nb.njit(cache=True, error_model="numpy")
 def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range50, pfa, site, trig, boresight,
-                               half_fov, el_lo, el_hi):
+                               half_fov, el_lo, el_hi, refr):
     """When a system of S radars is expected to confirm a track on each path [s]: the first
     scan at which the radars' expected detections, summed, reach ``init_hits`` (the
     tracker confirms at its ``init_hits``-th detection from any of the system's radars).
@@ -113,8 +180,8 @@ def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range
     pfa[s]^(1 / (1 + SNR))``.  Scans of all radars are taken in time order (ties in radar
     order).  ``pos`` (M, J, 3) ECEF paths sampled every ``dt`` [s], the first
     ``n_valid[m]`` real; a scan between samples reads the straight segment between them.
-    The radars' fields: ``site`` (S, 3), ``trig`` (S, 4) and the rest (S,) as
-    :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum never gets there."""
+    The radars' fields: ``site`` (S, 3), ``trig`` (S, 4), ``refr`` (S, 4) and the rest (S,)
+    as :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum never gets there."""
     M = pos.shape[0]
     S = period.size
     out = np.full(M, np.inf)
@@ -141,7 +208,7 @@ def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range
             x = pos[m, j, 0] + f * (pos[m, j1, 0] - pos[m, j, 0])
             y = pos[m, j, 1] + f * (pos[m, j1, 1] - pos[m, j, 1])
             z = pos[m, j, 2] + f * (pos[m, j1, 2] - pos[m, j, 2])
-            if sees(x, y, z, site[s], trig[s], boresight[s], half_fov[s], el_lo[s], el_hi[s], np.inf):
+            if sees(x, y, z, site[s], trig[s], boresight[s], half_fov[s], el_lo[s], el_hi[s], refr[s], np.inf):
                 r = math.sqrt((x - site[s, 0]) ** 2 + (y - site[s, 1]) ** 2 + (z - site[s, 2]) ** 2)
                 hits += pfa[s] ** (1.0 / (1.0 + snr50[s] * (range50[s] / r) ** 4))
                 if hits >= init_hits - 1e-9:

@@ -109,7 +109,7 @@ def predict_rows(x, P, n, h, q):
 def update_rows(x, P, z, R, site, enu, mask, nis):
     """:func:`shieldlab.tracking.ekf.update` in place on the rows where ``mask``: states ``x``
     (M, 6), covariances ``P`` (M, 6, 6), reports ``z`` (M, 3) (range [m], azimuth, elevation
-    [rad]), noise ``R`` (3, 3), one site ``site`` (3,) [m ECEF] with local rows ``enu``
+    [rad]), their noise ``R`` (M, 3, 3), one site ``site`` (3,) [m ECEF] with local rows ``enu``
     (3, 3); ``nis`` (M,) gets the normalised innovation squared (nan where not ``mask``)."""
     M = x.shape[0]
     H = np.empty((3, 6))
@@ -125,7 +125,7 @@ def update_rows(x, P, z, R, site, enu, mask, nis):
         if not mask[m]:
             nis[m] = np.nan
             continue
-        xm, Pm = x[m], P[m]
+        xm, Pm, Rm = x[m], P[m], R[m]
         d0, d1, d2 = xm[0] - site[0], xm[1] - site[1], xm[2] - site[2]
         e = enu[0, 0] * d0 + enu[0, 1] * d1 + enu[0, 2] * d2
         n_ = enu[1, 0] * d0 + enu[1, 1] * d1 + enu[1, 2] * d2
@@ -160,7 +160,7 @@ def update_rows(x, P, z, R, site, enu, mask, nis):
                 s = 0.0
                 for k in range(6):
                     s += H[i, k] * PHt[k, j]
-                S[i, j] = s + R[i, j]
+                S[i, j] = s + Rm[i, j]
         # inv_spd3: scaled to unit diagonal, adjugate
         dd0, dd1, dd2 = 1.0 / math.sqrt(S[0, 0]), 1.0 / math.sqrt(S[1, 1]), 1.0 / math.sqrt(S[2, 2])
         dd = (dd0, dd1, dd2)
@@ -198,7 +198,7 @@ def update_rows(x, P, z, R, site, enu, mask, nis):
                 kr = 0.0
                 for a_ in range(3):
                     for b_ in range(3):
-                        kr += K[i, a_] * R[a_, b_] * K[j, b_]
+                        kr += K[i, a_] * Rm[a_, b_] * K[j, b_]
                 Pm[i, j] = Pm[i, j] + kr
         symmetrise(Pm)
 
@@ -217,15 +217,17 @@ def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.
 
 
 def update(x, P, z, R, site_ecef, site_enu_matrix, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`shieldlab.tracking.ekf.update` for one site and one noise matrix (``R`` (3, 3),
-    ``site_ecef`` (3,), ``site_enu_matrix`` (3, 3)), compiled; same results to 1e-9."""
+    """:func:`shieldlab.tracking.ekf.update` for one site (``site_ecef`` (3,),
+    ``site_enu_matrix`` (3, 3)) and reports of noise ``R`` (..., 3, 3) or (3, 3), compiled;
+    same results to 1e-9."""
     batch = x.shape[:-1]
     mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, bool), batch)).reshape(-1)
     xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
     Ps = np.array(P, float, order="C", copy=True).reshape(-1, 6, 6)
     zs = np.ascontiguousarray(np.broadcast_to(z, batch + (3,)), float).reshape(-1, 3)
     nis = np.empty(xs.shape[0])
-    update_rows(xs, Ps, zs, np.ascontiguousarray(R, float).reshape(3, 3),
+    Rs = np.ascontiguousarray(np.broadcast_to(np.asarray(R, float), batch + (3, 3))).reshape(-1, 3, 3)
+    update_rows(xs, Ps, zs, Rs,
                 np.ascontiguousarray(site_ecef, float).reshape(3),
                 np.ascontiguousarray(site_enu_matrix, float).reshape(3, 3), mask, nis)
     return xs.reshape(batch + (6,)), Ps.reshape(batch + (6, 6)), nis.reshape(batch)

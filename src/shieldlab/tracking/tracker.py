@@ -165,7 +165,7 @@ def track(
             if j < 0:
                 continue
             det = d.detected[..., j]
-            state.assimilate(d.z[..., j, :], det, d, site, enu)
+            state.assimilate(d.z[..., j, :], d.R_at(j), det, d, site, enu)
             n_hits += det
         x_k, P_k = state.estimate()
         gone = came_down(x_k)
@@ -205,21 +205,22 @@ class _Adaptive:
             self.P = np.where(gone[..., None, None], np.nan, self.P)
             self.started &= ~gone
 
-    def assimilate(self, z, det, d: Detections, site, enu) -> None:
+    def assimilate(self, z, R, det, d: Detections, site, enu) -> None:
         """Apply one sensor's reports at one time: initiate new tracks, update the others.
 
-        ``det`` (...) says which batch elements have a report ``z`` (..., 3); the
-        association seam: a future associator passes the report assigned to each track.
+        ``det`` (...) says which batch elements have a report ``z`` (..., 3) of noise
+        covariance ``R`` (..., 3, 3); the association seam: a future associator passes the
+        report assigned to each track.
         """
         new = det & ~self.started
         old = det & self.started
         if new.any():
-            x0, P0 = _initiate(z, new, d, self.sigma_v0)
+            x0, P0 = _initiate(z, R, new, d, self.sigma_v0)
             self.x = np.where(new[..., None], x0, self.x)
             self.P = np.where(new[..., None, None], P0, self.P)
             self.log_lam = np.where(new, self.log_lam_max, self.log_lam)
         if old.any():
-            self.x, self.P, nis = self._update(self.x, self.P, z, d.R, site, enu, old)
+            self.x, self.P, nis = self._update(self.x, self.P, z, R, site, enu, old)
             with np.errstate(invalid="ignore", divide="ignore"):
                 step = np.log(np.maximum(nis, 1e-12) / 3.0)
                 step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
@@ -252,23 +253,23 @@ class _Imm:
             self.Pm = np.where(gone[..., None, None, None], np.nan, self.Pm)
             self.started &= ~gone
 
-    def assimilate(self, z, det, d: Detections, site, enu) -> None:
+    def assimilate(self, z, R, det, d: Detections, site, enu) -> None:
         new = det & ~self.started
         old = det & self.started
         if new.any():  # every regime starts from the one-point initiation
-            x0, P0 = _initiate(z, new, d, self.sigma_v0)
+            x0, P0 = _initiate(z, R, new, d, self.sigma_v0)
             self.xm = np.where(new[..., None, None], x0[..., None, :], self.xm)
             self.Pm = np.where(new[..., None, None, None], P0[..., None, :, :], self.Pm)
             self.mu = np.where(new[..., None], np.asarray(self.regimes.mu0, float), self.mu)
         if old.any():
-            self.xm, self.Pm, self.mu = imm.update(self.xm, self.Pm, self.mu, z, d.R, site, enu, old)
+            self.xm, self.Pm, self.mu = imm.update(self.xm, self.Pm, self.mu, z, R[..., None, :, :], site, enu, old)
         self.started |= det
 
     def estimate(self):
         return imm.combine(self.xm, self.Pm, self.mu)
 
 
-def _initiate(z, new, d: Detections, sigma_v0):
+def _initiate(z, R, new, d: Detections, sigma_v0):
     """One-point initiation where ``new``; a harmless placeholder report elsewhere."""
     z_safe = np.where(new[..., None], z, np.array([1e6, 0.0, 0.5]))
-    return ekf.init_from_detection(z_safe, d.R, d.site_lat, d.site_lon, d.site_alt, sigma_v0)
+    return ekf.init_from_detection(z_safe, R, d.site_lat, d.site_lon, d.site_alt, sigma_v0)
