@@ -281,11 +281,12 @@ def test_sampled_paths_follow_the_interpolated_profiles():
     assert ok.all()
     J = int(np.max(tab.tof) / F.PREDICT_DT) + 1
     pos, vel, geo = (np.full((lat.size, J, 3), np.nan) for _ in range(3))
-    n_valid, tof = np.zeros(lat.size, np.int64), np.full(lat.size, np.nan)
+    n_valid, tof, burn = np.zeros(lat.size, np.int64), np.full(lat.size, np.nan), np.full(lat.size, np.nan)
     eL = earth.unit_vector(site.lat, site.lon)
     nL, aL = F._north_east(site.lat, site.lon)
-    F._paths(lat, lon, eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau, tab.full_circle,
-             F.PREDICT_DT, pos, vel, geo, n_valid, tof)
+    F._paths(lat, lon, eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.burn, tab.u, tab.c, tab.h, tab.tau,
+             tab.full_circle, F.PREDICT_DT, pos, vel, geo, n_valid, tof, burn)
+    assert np.all((burn > 0) & (burn < tof))
     assert np.allclose(tof, t_nodes[:, -1])
     for q in range(lat.size):
         ts = F.PREDICT_DT * np.arange(n_valid[q])

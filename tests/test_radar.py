@@ -223,6 +223,29 @@ def test_noise_grows_as_snr_falls(snr_db):
     assert np.all(np.abs(res.std(0) / sig - 1) < 4 / np.sqrt(2 * m))
 
 
+def test_search_frames_then_track_revisits():
+    """A radar that searches every 5 s and revisits every 1 s: an object at Pd = 0.5 is first
+    detected on a search scan (a multiple of 5), then looked at every scan; it is detected
+    on about half of all scans after that, and the search costs the expected delay."""
+    radar = _radar(scan_period_s=1.0, search_period_s=5.0)
+    assert rd.search_every(radar.spec) == 5
+    n = 4000
+    pos = np.broadcast_to(_at(90.0, 5.0, radar.spec.max_range_km * 1e3, n_t=60), (n, 60, 3))
+    det = rd.observe(radar, _traj(pos), 0.1, np.random.default_rng(8))
+    seen = det.detected.any(axis=-1)
+    assert seen.mean() > 0.998  # 12 search looks at Pd 0.5 all miss with probability 2.4e-4
+    first = np.argmax(det.detected[seen], axis=-1)
+    assert np.all(first % 5 == 0)
+    # search looks to the first detection at Pd 0.5: geometric, so the first falls at 5 (1/p - 1) = 5 s
+    assert first.mean() == pytest.approx(5.0, abs=4 * 5 * np.sqrt(2.0) / np.sqrt(n))
+    after = np.arange(60)[None, :] > first[:, None]
+    assert det.detected[seen][after].mean() == pytest.approx(0.5, abs=0.01)
+    # every scan searching: detections on every scan from the start
+    every = rd.observe(_radar(scan_period_s=1.0), _traj(pos), 0.1, np.random.default_rng(8))
+    assert every.detected.mean() == pytest.approx(0.5, abs=0.01)
+    assert np.argmax(every.detected, axis=-1).mean() == pytest.approx(1.0, abs=0.1)
+
+
 def test_determinism_and_seed_dependence():
     radar = _radar()
     az, rng_m = np.linspace(40, 140, 30)[:, None], np.linspace(500e3, 1500e3, 7)

@@ -100,13 +100,17 @@ def test_the_sensor_cue_is_when_the_runs_confirm_their_tracks(ia, sejjil):
 
 
 def test_reach_cli_sensor_cue(capsys):
-    args = ["reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
-            "--to", "38.9,-77.0"]
-    assert main(args + ["--sensors", "epaa-phase-4", "--json"]) == 0
+    # a Sejjil-2 from Tabriz at Bucharest, SM-3 IIA at Deveselu: Kurecik's radar gives the cue
+    sejjil = ["reach", "sm-3-block-iia", "--site", "44.08,24.35", "--missile", "sejjil-2", "--from", "38.08,46.29",
+              "--to", "44.43,26.10"]
+    assert main(sejjil + ["--sensors", "epaa-phase-4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["cue_delay_s"] is None and out["cue"]["scenario"] == "epaa-phase-4"
+    assert out["cue"]["per_radar_alone_s"]["kurecik-tpy2"] == out["cue"]["time_s"] < 120.0
     assert out["ready_s"] == pytest.approx(out["cue"]["time_s"] + catalog.get_interceptor("sm-3-block-iia")
                                            .reaction_time_s, abs=0.11)
+    args = ["reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+            "--to", "38.9,-77.0"]
     # sensors that never see the trajectory (Patriot radars in Turkey): no track, no shot
     assert main(args + ["--sensors", "patriot-turkey-2013", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

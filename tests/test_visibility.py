@@ -162,7 +162,8 @@ def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
 
     def run(hits, n=J):
         return V.expected_confirmation_time(
-            pos, np.array([n]), dt, hits, np.array([r.spec.scan_period_s for r in radars]),
+            pos, np.zeros_like(pos), np.array([n]), dt, np.zeros(1), np.ones(3), hits,
+            np.array([r.spec.scan_period_s for r in radars]), np.array([1, 1]),
             np.array([float(R.snr50(1e-6))] * 2), np.array([1e3 * r.spec.max_range_km for r in radars]),
             np.array([1e-6, 1e-6]), arr("site"), arr("trig"), arr("boresight"), arr("half_fov"), arr("el_lo"),
             arr("el_hi"), arr("refr"))[0]
@@ -181,3 +182,49 @@ def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
     assert 0 < want < dt * (J - 1)
     assert run(init_hits) == pytest.approx(want, abs=1e-9)
     assert np.isinf(run(init_hits, n=int(want // dt)))  # the path ends before: never confirmed
+
+
+def test_looks_search_then_track():
+    """The search-and-track schedule, by hand: a frame of 4 scans; the object becomes
+    detectable (Pd = 1) at scan 2, is first looked at on the search scan 4 and then every
+    scan; it leaves the field at scan 8 and is found again on the next search scan, 12."""
+    K = 16
+    cand = np.ones((1, K), bool)
+    cand[0, 8] = False
+    pd = np.where(np.arange(K) >= 2, 1.0, 0.0)[None]
+    got = R.looks(cand, np.zeros((1, K)), pd, 4)[0]
+    assert np.flatnonzero(got).tolist() == [4, 5, 6, 7, 12, 13, 14, 15]
+    assert R.looks(cand, np.zeros((1, K)), pd, 1)[0].tolist() == (cand[0] & (pd[0] > 0)).tolist()
+    # a miss while held does not let go: Pd 0.5 scan by scan, u alternating
+    u = np.tile([0.2, 0.7], K // 2)[None]
+    got = R.looks(np.ones((1, K), bool), u, np.full((1, K), 0.5), 4)[0]
+    assert np.flatnonzero(got).tolist() == list(range(0, K, 2))
+
+
+def test_expected_confirmation_with_search_frames_is_the_mean_of_the_looks():
+    """One radar searching every 5th scan: the expected detections the confirmation time is
+    built on are the mean of the search-and-track looks over 40,000 draws (4 sigma), scan by
+    scan, for the target climbing through the radar's range."""
+    dt, J = 1.0, 200
+    spec = SimpleNamespace(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=330.0, ref_rcs_m2=1.0,
+                           pfa=1e-6, scan_period_s=1.0, search_period_s=5.0)
+    radar = R.Radar("r", spec, np.radians(40.0), np.radians(30.0), 0.0, 0.0)
+    lat, lon = earth.destination(radar.lat, radar.lon, 0.3, 400e3)
+    base, up = earth.geodetic_to_ecef(lat, lon, 0.0), earth.unit_vector(lat, lon)
+    pos = np.ascontiguousarray((base + (1500.0 * dt * np.arange(J))[:, None] * up)[None])
+    args = (np.array([1.0]), np.array([R.search_every(spec)]), np.array([float(R.snr50(1e-6))]),
+            np.array([330e3]), np.array([1e-6]), *[np.array([a]) for a in V.FieldOfRegard.of(radar).args()])
+    assert R.search_every(spec) == 5
+    # Monte Carlo of the schedule on the same scans (one per sample)
+    ok = R.visible(radar, pos[0])
+    pd = np.where(ok, R.pd_swerling1(R.snr(radar, np.linalg.norm(pos[0] - radar.site_ecef, axis=-1), 1.0), 1e-6), 0)
+    n = 40_000
+    u = np.random.default_rng(3).random((n, J))
+    hits = np.cumsum(R.looks(np.broadcast_to(ok, (n, J)).copy(), u, np.broadcast_to(pd, (n, J)).copy(), 5), axis=1)
+    mean, sd = hits.mean(0), hits.std(0) / np.sqrt(n)
+    for h in (1.0, 2.0, 3.0, 5.0):
+        t = V.expected_confirmation_time(pos, np.zeros_like(pos), np.array([J]), dt, np.zeros(1), np.ones(3), h,
+                                         *args)[0]
+        k = int(round(t / dt))
+        assert 0 < k < J - 1
+        assert mean[k] >= h - 4 * sd[k] and mean[k - 1] < h + 4 * sd[k - 1], (h, k, mean[k - 1], mean[k])

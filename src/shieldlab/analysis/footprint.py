@@ -96,6 +96,7 @@ from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario.compile import Point
 from shieldlab.sensors import visibility
 from shieldlab.sensors.radar import confirmation_radars
+from shieldlab.sensors.signature import Signature
 
 R0 = earth.R_EARTH_MEAN
 
@@ -279,6 +280,7 @@ class ProfileTable:
     range: np.ndarray  # (nB, nR) impact range [m] (mean sphere)
     bearing: np.ndarray  # (nB, nR) impact bearing from the launch point [rad], unwrapped near azimuth
     tof: np.ndarray  # (nB, nR) flight time [s]
+    burn: np.ndarray  # (nB, nR) burnout time after launch [s]
     u: np.ndarray  # (nB, nR, K)
     c: np.ndarray  # (nB, nR, K)
     h: np.ndarray  # (nB, nR, K)
@@ -459,7 +461,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     f0 = time.perf_counter()
     _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
                       T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0)
-    tof = ev[:, 4]
+    tof, burn = ev[:, 4], ev[:, 0]
     tau = np.linspace(0.0, 1.0, K_NODES)
     fly_s = time.perf_counter() - f0
     for i in active:
@@ -534,6 +536,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
             site=s, azimuth=sectors[i][0], range=np.ascontiguousarray(rng_),
             bearing=np.ascontiguousarray(B_imp[flat].reshape(nB, nR)),
             tof=np.ascontiguousarray(tof[m][flat].reshape(nB, nR)),
+            burn=np.ascontiguousarray(burn[m][flat].reshape(nB, nR)),
             u=np.ascontiguousarray(U[flat].reshape(nB, nR, K_NODES)),
             c=np.ascontiguousarray(C[flat].reshape(nB, nR, K_NODES)),
             h=np.ascontiguousarray(H[flat].reshape(nB, nR, K_NODES)),
@@ -600,13 +603,14 @@ def _blend(A, j0, i0, j1, i1, w00, w01, w10, w11, k, a):
 
 
 @nb.njit(parallel=True, cache=True)
-def _paths(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full_circle, dt, pos, vel, geo,
-           n_valid, tof_out):
+def _paths(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, tab_burn, U, C, H, tau, full_circle, dt, pos, vel,
+           geo, n_valid, tof_out, burn_out):
     """Sample the interpolated path to each point (``plat``, ``plon`` [rad]) every ``dt`` [s]
     from launch: ECEF positions ``pos`` (M, J, 3) [m] on WGS84 and velocities ``vel`` [m/s]
     (central differences), ``geo`` (M, J, 3) the same points' geodetic latitude, longitude
     [rad] and height [m]; ``n_valid`` (M,) samples before impact (0 where the point is out of
-    the family's reach), ``tof_out`` (M,) the flight time [s]."""
+    the family's reach), ``tof_out`` (M,) the flight time and ``burn_out`` (M,) the burnout
+    time after launch [s], both interpolated as the paths are."""
     M = plat.size
     K = tau.size
     J = pos.shape[1]
@@ -628,6 +632,8 @@ def _paths(plat, plon, eL, nL, aL, tab_rng, tab_brg, tab_tof, U, C, H, tau, full
         tof = ((tab_tof[j0, i0] * (1 - f0) + tab_tof[j0, i0 + 1] * f0) * (1 - w)
                + (tab_tof[j1, i1] * (1 - f1) + tab_tof[j1, i1 + 1] * f1) * w)
         tof_out[q] = tof
+        burn_out[q] = ((tab_burn[j0, i0] * (1 - f0) + tab_burn[j0, i0 + 1] * f0) * (1 - w)
+                       + (tab_burn[j1, i1] * (1 - f1) + tab_burn[j1, i1 + 1] * f1) * w)
         eB = np.cos(B) * nL + np.sin(B) * aL
         nrm = np.array([eL[1] * eB[2] - eL[2] * eB[1], eL[2] * eB[0] - eL[0] * eB[2], eL[0] * eB[1] - eL[1] * eB[0]])
         w00, w01, w10, w11 = (1 - w) * (1 - f0), (1 - w) * f0, w * (1 - f1), w * f1
@@ -711,25 +717,28 @@ class Footprint:
         return thr & ok
 
 
-def _cues(world, missile, systems) -> dict[int, tuple]:
+def _cues(world, systems) -> dict[int, tuple]:
     """Per system (its index in ``systems``) that has radars, the radar arrays
-    :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths,
-    the sample step and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`)."""
+    :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths
+    and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`)."""
     out = {}
     for i, name in enumerate(systems):
         radars = [ps.radar for ps in world.sensors if ps.system == name]
         if radars:
-            out[i] = confirmation_radars(radars, missile.rcs_m2)
+            out[i] = confirmation_radars(radars)
     return out
 
 
-def _chunk(pos, vel, geo, n_valid, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys, doc: Doctrine):
+def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys,
+           doc: Doctrine):
     """Cue, per-battery reach and the engagement sequence for M sampled paths.
 
     ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
-    from launch (``n_valid`` real samples each), as fire control samples its predictions;
-    ``cues`` per system its radars (:func:`_cues`), ``init_hits`` the detections that confirm
-    a track.  Returns ``cue`` (M,), ``can`` (M, B), ``p_int`` (M,), ``t_first`` (M,), ``h_first`` (M,).
+    from launch (``n_valid`` real samples each), as fire control samples its predictions,
+    ``burn`` (M,) their burnout times after launch [s], ``sig`` (3,) the missile's RCS
+    nose-on, broadside and in boost [m²]; ``cues`` per system its radars (:func:`_cues`),
+    ``init_hits`` the detections that confirm a track.  Returns ``cue`` (M,), ``can`` (M, B),
+    ``p_int`` (M,), ``t_first`` (M,), ``h_first`` (M,).
     """
     M, J = pos.shape[:2]
     dt = PREDICT_DT
@@ -744,7 +753,8 @@ def _chunk(pos, vel, geo, n_valid, cues, init_hits, n_sys, cue_fixed, bats, fans
         # the tracker confirms a system's track at its init_hits-th detection from any of the
         # system's radars: their expected detections, summed
         for sys_, radars in cues.items():
-            cue[:, sys_] = visibility.expected_confirmation_time(pos, n_valid, dt, float(init_hits), *radars)
+            cue[:, sys_] = visibility.expected_confirmation_time(pos, vel, n_valid, dt, burn, sig, float(init_hits),
+                                                                 *radars)
     B = len(bats)
     ready = np.stack([cue[:, bat_sys[b]] + bats[b].reaction_time for b in range(B)], axis=1) if B else \
         np.zeros((M, 0))
@@ -887,7 +897,9 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         hf = np.full(N, np.nan)
         cue = np.full(N, np.nan)
         if tab is not None:
-            cues = _cues(world, s.missile, systems)
+            cues = _cues(world, systems)
+            sg = Signature.of_missiles([s.missile])
+            sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
             eL = earth.unit_vector(s.lat, s.lon)
             nL, aL = _north_east(s.lat, s.lon)
             J = int(np.floor(float(np.max(tab.tof)) / PREDICT_DT)) + 1
@@ -895,14 +907,14 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 q = slice(lo, min(lo + CHUNK, N))
                 m = q.stop - q.start
                 pos, vel, geo = (np.full((m, J, 3), np.nan) for _ in range(3))
-                n_valid, tof = np.zeros(m, np.int64), np.full(m, np.nan)
-                _paths(plat[q], plon[q], eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.u, tab.c, tab.h, tab.tau,
-                       tab.full_circle, PREDICT_DT, pos, vel, geo, n_valid, tof)
+                n_valid, tof, burn = np.zeros(m, np.int64), np.full(m, np.nan), np.full(m, np.nan)
+                _paths(plat[q], plon[q], eL, nL, aL, tab.range, tab.bearing, tab.tof, tab.burn, tab.u, tab.c, tab.h,
+                       tab.tau, tab.full_circle, PREDICT_DT, pos, vel, geo, n_valid, tof, burn)
                 threatened[q] = n_valid > 0
                 if not threatened[q].any():
                     continue
-                cue[q], can[q], p[q], tf[q], hf[q] = _chunk(pos, vel, geo, n_valid, cues, init_hits, len(systems),
-                                                            cue_delay_s, bats, fans, bat_sys, doc)
+                cue[q], can[q], p[q], tf[q], hf[q] = _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits,
+                                                            len(systems), cue_delay_s, bats, fans, bat_sys, doc)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape

@@ -34,6 +34,7 @@ from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.sensors import visibility
 from shieldlab.sensors.radar import confirmation_radars
+from shieldlab.sensors.signature import Signature
 
 DT = 1.0  # s, sampling of the threat's path
 
@@ -62,16 +63,21 @@ class Reach:
     cue: SensorCue | None = None  # the sensors' cue, where the cue came from sensors
 
 
-def sensor_cue(world, missile, pos: np.ndarray, dt: float) -> SensorCue:
-    """When each of ``world``'s systems is expected to confirm a track on the path ``pos``
-    (J, 3) [ECEF m] sampled every ``dt`` [s] from the threat's launch, and which comes first
-    (the missile's catalogue RCS; the scenario's ``tracking.init_hits``)."""
+def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: float, dt: float) -> SensorCue:
+    """When each of ``world``'s systems is expected to confirm a track on the path ``pos``,
+    ``vel`` (J, 3) [ECEF m, m/s] sampled every ``dt`` [s] from the threat's launch, its
+    engines burning until ``burnout_s`` after launch, and which comes first (the missile's
+    catalogue signature by phase and aspect; the scenario's ``tracking.init_hits``)."""
     init_hits = float(world.scenario.tracking.init_hits)
     path = np.ascontiguousarray(pos, float)[None]
+    velocity = np.ascontiguousarray(vel, float)[None]
+    sg = Signature.of_missiles([missile])
+    sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
 
     def confirmation(radars) -> float:
-        return float(visibility.expected_confirmation_time(path, np.array([path.shape[1]], np.int64), float(dt),
-                                                           init_hits, *confirmation_radars(radars, missile.rcs_m2))[0])
+        return float(visibility.expected_confirmation_time(
+            path, velocity, np.array([path.shape[1]], np.int64), float(dt), np.array([float(burnout_s)]), sig,
+            init_hits, *confirmation_radars(radars))[0])
 
     members = {name: [ps.radar for ps in world.sensors if ps.system == name] for name in world.systems}
     per = {name: confirmation(radars) for name, radars in members.items() if radars}
@@ -114,7 +120,7 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     ground = earth.great_circle_distance(site_lat, site_lon, lat, lon)
     sp = interceptor
     v = float(burnout_speed or 1e3 * sp.burnout_speed_kms)
-    cue = None if sensors is None else sensor_cue(sensors, missile, pos, DT)
+    cue = None if sensors is None else sensor_cue(sensors, missile, pos, vel, float(tr.burnout_time[0]), DT)
     t_ready = (cue_delay_s if cue is None else cue.time_s) + sp.reaction_time_s
     ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
     threat = {"burnout_time_s": round(float(tr.burnout_time[0]), 2),

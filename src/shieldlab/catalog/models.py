@@ -187,6 +187,10 @@ class Missile(_Record):
     thrust_termination: bool = Field(description="can cut thrust to shorten range (liquids: yes, solids: no)")
     vertical_rise_s: Positive = Field(description="vertical flight before pitch-over [s]")
     rcs_m2: Positive = Field(description="head-on radar cross-section of what re-enters [m²]")
+    rcs_broadside_m2: Positive | None = Field(
+        None, description="radar cross-section of what re-enters seen side-on [m²]; null: rcs_m2 at every aspect")
+    booster_rcs_m2: Positive | None = Field(
+        None, description="radar cross-section of the whole missile while its engines burn [m²]; null: rcs_m2")
     max_range_km: Positive = Field(description="published maximum range with the nominal payload [km]")
     range_source: Text = Field(description="where max_range_km comes from")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
@@ -303,6 +307,11 @@ class Sensor(_Record):
     el_min_deg: float = Field(ge=-90, le=90, description="lowest elevation of the field of view [deg]")
     el_max_deg: float = Field(ge=-90, le=90, description="highest elevation of the field of view [deg]")
     scan_period_s: float = Field(ge=0.01, le=600, description="revisit time on a track [s]")
+    search_period_s: float | None = Field(
+        None, ge=0.01, le=600,
+        description="frame time of the search over the field of regard [s]: how often an object the radar does "
+                    "not yet hold is looked at (rounded to a whole number of scan_period_s); null: every "
+                    "scan_period_s")
     # a noise far below or above any radar's leaves the tracker's covariances singular or overflowing
     sigma_range_m: float = Field(ge=0.1, le=10_000, description="one-sigma range noise of a measurement [m]")
     sigma_angle_mrad: float = Field(ge=0.01, le=100,
@@ -316,6 +325,9 @@ class Sensor(_Record):
             raise ValueError(
                 f"el_max_deg ({self.el_max_deg}) must exceed el_min_deg ({self.el_min_deg})"
             )
+        if self.search_period_s is not None and self.search_period_s < self.scan_period_s:
+            raise ValueError(f"search_period_s ({self.search_period_s}) must not be shorter than scan_period_s "
+                             f"({self.scan_period_s}): a search frame holds whole track revisits")
         return self
 
     def detection_range_km(self, rcs_m2: np.ndarray | float) -> np.ndarray:

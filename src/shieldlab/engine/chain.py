@@ -39,6 +39,7 @@ from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 from shieldlab.outcome import Outcomes, score
 from shieldlab.sensors.radar import observe
 from shieldlab.sensors.records import Detections
+from shieldlab.sensors.signature import Signature
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import track
 
@@ -256,9 +257,9 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
             truth = _dispersed_truth(world, flights, streams[S + 1])
     else:
         truth = _broadcast(flights.truth, C)
-    rcs = np.array([t.missile.rcs_m2 for t in world.threats])
+    rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
     with timed(timings, "sensors_s"):
-        truth_at: dict[float, np.ndarray] = {}  # the truth at each scan period's instants, interpolated once
+        truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
         dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at) for i, s in enumerate(world.sensors))
     doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}

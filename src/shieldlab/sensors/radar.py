@@ -12,6 +12,10 @@ site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/models.md)
   ``Pd = Pfa^(1 / (1 + SNR))``, hence ``SNR50 = ln(Pfa) / ln(1/2) - 1``
   (M. A. Richards, *Fundamentals of Radar Signal Processing*, 2005, ch. 6;
   Skolnik 2001, ch. 2).
+* Search and track.  A radar looks at an object it does not hold once per search frame
+  (``search_period_s``, a whole number ``m`` of scans); from its first detection of the
+  object it looks every scan (``scan_period_s``: the confirmation and track revisits of a
+  phased array) until the object leaves its field of regard (:func:`looks`).
 * Visibility: azimuth within the field of view about the boresight, elevation in
   ``[max(el_min, mask), el_max]`` and a geometric line of sight clear of the
   ellipsoid (:func:`shieldlab.earth.line_of_sight`).
@@ -37,15 +41,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
+import numba as nb
 import numpy as np
 
 from shieldlab import earth
 from shieldlab.flyout.interp import in_flight, state_at
 from shieldlab.flyout.records import Trajectories
-from shieldlab.sensors import visibility
+from shieldlab.sensors import signature, visibility
 from shieldlab.sensors.records import Detections
+from shieldlab.sensors.signature import Signature
 
-__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "noise_variance_scale", "visible", "observe", "scan_times"]
+__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "noise_variance_scale", "search_every", "looks", "visible",
+           "observe", "scan_times"]
 
 #: SNR (linear) at which the catalogue's noise figures hold: 20 dB (catalog/sensors.yaml).
 REF_SNR = 100.0
@@ -70,6 +77,8 @@ class RadarSpec(Protocol):
     def el_max_deg(self) -> float: ...
     @property
     def scan_period_s(self) -> float: ...
+    @property
+    def search_period_s(self) -> float | None: ...
     @property
     def sigma_range_m(self) -> float: ...
     @property
@@ -148,6 +157,37 @@ def noise_variance_scale(snr, pfa) -> np.ndarray:
     return REF_SNR / np.clip(np.asarray(snr, dtype=float), lo, MAX_NOISE_SNR)
 
 
+def search_every(spec) -> int:
+    """How many scans a search frame spans: ``round(search_period_s / scan_period_s)``, at
+    least 1 (1 also where the spec has no ``search_period_s``: every scan searches)."""
+    search = getattr(spec, "search_period_s", None)
+    if search is None:
+        return 1
+    return max(1, int(round(float(search) / float(spec.scan_period_s))))
+
+
+@nb.njit(cache=True)
+def looks(candidate, u, pd, m):
+    """Which scans detect each object under a search-and-track schedule: ``candidate``
+    (E, K) bool (in flight and in the field of regard), ``u`` (E, K) uniform draws, ``pd``
+    (E, K) detection probabilities, a search frame of ``m`` scans.  An object the radar does
+    not hold is looked at on the search scans (``k % m == 0``); a detection makes the radar
+    hold it, and it is then looked at every scan until it is no longer a candidate.  A look
+    detects where ``u < pd``.  Returns (E, K) bool."""
+    E, K = candidate.shape
+    out = np.zeros((E, K), np.bool_)
+    for e in range(E):
+        held = False
+        for k in range(K):
+            if not candidate[e, k]:
+                held = False
+                continue
+            if (held or k % m == 0) and u[e, k] < pd[e, k]:
+                out[e, k] = True
+                held = True
+    return out
+
+
 def _aer_visible(radar: Radar, pos):
     """(az, el, range, visible) of ECEF targets ``pos`` (..., 3); each (...).  Visibility is
     :func:`shieldlab.sensors.visibility.sees`, the one field-of-regard test."""
@@ -186,29 +226,35 @@ def _draws(rng, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([a for a, _ in rows]), np.stack([b for _, b in rows])
 
 
-def observe(radar: Radar, traj: Trajectories, rcs_m2,
+def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | float,
             rng: np.random.Generator | Sequence[np.random.Generator],
-            truth_at: dict[float, np.ndarray] | None = None) -> Detections:
+            truth_at: dict | None = None) -> Detections:
     """Scan a batch of trajectories: noisy detections of every in-flight, visible threat.
 
     Scans run on the radar's own clock, every ``scan_period_s`` from the first grid
     time to the last, whatever the flyout's sampling step: the truth at a scan time is
     interpolated between the samples (:func:`shieldlab.flyout.interp.state_at`), so
-    the number and timing of the looks do not change with ``time_step_s``.  At each
-    scan a threat in flight (launched, not yet landed) that is :func:`visible` is
-    reported with probability :func:`pd_swerling1`; the report is the true (range,
+    the number and timing of the looks do not change with ``time_step_s``.  A threat
+    in flight (launched, not yet landed) that is :func:`visible` is looked at on the
+    scans of the search-and-track schedule (:func:`looks`: every scan once the radar
+    holds it, every ``search_every`` scans before) and reported with probability
+    :func:`pd_swerling1`; the report is the true (range,
     azimuth, elevation) plus Gaussian noise (``sigma_range_m``, ``sigma_angle_mrad *
     1e-3`` on both angles, times ``sqrt(noise_variance_scale(SNR))`` with ``snr_noise``),
     azimuth wrapped to [0, 2 pi).
 
     traj : Trajectories with batch shape ``...`` and T samples.
-    rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``.
+    rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``, or a
+        :class:`~shieldlab.sensors.signature.Signature` (by phase and aspect: the whole
+        missile from launch to burnout, then what re-enters, by the angle between its
+        velocity and the line of sight).
     rng : random generator, or a sequence of generators, one per row of the leading
         batch axis (a Monte Carlo run), each drawing that row's numbers alone, so a
         run's reports do not depend on the other runs in its batch.  One uniform and
         three normals are drawn per (element, scan) whether or not it is visible, so
         results depend only on the seed and the shapes.
-    truth_at : optional dict from scan period [s] to the truth's positions at those scans,
+    truth_at : optional dict from scan period [s] to the truth's positions at those scans
+        (and from ``(period, "vel")`` to its velocities, where a signature needs them),
         shared by the radars of one batch: radars with the same period scan at the same
         instants, so the truth is interpolated once for them all (filled here when missing).
     Returns Detections with K scans (``z`` (..., K, 3), ``detected`` (..., K)).
@@ -225,14 +271,19 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2,
     batch = traj.batch_shape
     az, el, r, ok = _aer_visible(radar, pos)
     ok &= in_flight(traj, t_scan)
-    rcs = np.broadcast_to(np.asarray(rcs_m2, dtype=float), batch)[..., None]
+    rcs = _rcs_at_scans(radar, traj, t_scan, pos, rcs_m2, truth_at)
     with np.errstate(divide="ignore", over="ignore"):
         s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
     pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
 
     shape = batch + (t_scan.size,)
     u, noise = _draws(rng, shape)
-    detected = u < pd
+    m = search_every(spec)
+    if m == 1:
+        detected = u < pd
+    else:
+        detected = looks(ok.reshape(-1, t_scan.size), u.reshape(-1, t_scan.size), pd.reshape(-1, t_scan.size),
+                         m).reshape(shape)
     sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
     if radar.snr_noise:
         r_scale = np.where(detected, noise_variance_scale(s, spec.pfa), 1.0)
@@ -260,16 +311,42 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2,
     )
 
 
-def confirmation_radars(radars, rcs_m2: float) -> tuple:
+def _rcs_at_scans(radar: Radar, traj: Trajectories, t_scan, pos, rcs_m2, truth_at) -> np.ndarray:
+    """RCS [m²] of every batch element at every scan (..., K), or broadcastable to it."""
+    batch = traj.batch_shape
+    if not isinstance(rcs_m2, Signature):
+        return np.broadcast_to(np.asarray(rcs_m2, dtype=float), batch)[..., None]
+    sig = Signature(*(np.broadcast_to(np.asarray(a, float), batch)[..., None]
+                      for a in (rcs_m2.nose, rcs_m2.broadside, rcs_m2.booster)))
+    boosting = (t_scan >= traj.launch_time[..., None]) & (t_scan < traj.burnout_time[..., None])
+    cos = 1.0
+    if rcs_m2.has_aspect:
+        key = (radar.spec.scan_period_s, "vel")
+        if truth_at is not None and key in truth_at:
+            vel = truth_at[key]
+        else:
+            _, vel = state_at(traj, t_scan, velocity=True)
+            assert vel is not None  # asked for
+            if truth_at is not None:
+                vel.setflags(write=False)
+                truth_at[key] = vel
+        los = pos - radar.site_ecef
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = np.einsum("...i,...i->...", vel, los) / (np.linalg.norm(vel, axis=-1) * np.linalg.norm(los, axis=-1))
+    return signature.rcs(sig, boosting, cos)
+
+
+def confirmation_radars(radars) -> tuple:
     """The arrays :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads, after
-    the paths, the sample step and ``init_hits``, for one system's ``radars`` (compiled
-    :class:`Radar` objects) against a target of ``rcs_m2`` [m²]: scan period [s], SNR at
-    Pd = 0.5, the Pd = 0.5 range for that RCS [m], false-alarm probability, then the fields
-    of regard (:class:`shieldlab.sensors.visibility.FieldOfRegard`)."""
+    the paths, their burnout times and signature and ``init_hits``, for one system's
+    ``radars`` (compiled :class:`Radar` objects): scan period [s], scans per search frame,
+    SNR at Pd = 0.5, the Pd = 0.5 range against 1 m² [m], false-alarm probability, then
+    the fields of regard (:class:`shieldlab.sensors.visibility.FieldOfRegard`)."""
     fields = [visibility.FieldOfRegard.of(r) for r in radars]
     return (np.array([r.spec.scan_period_s for r in radars], float),
+            np.array([search_every(r.spec) for r in radars], np.int64),
             np.array([float(snr50(r.spec.pfa)) for r in radars]),
-            np.array([1e3 * float(r.spec.detection_range_km(rcs_m2)) for r in radars]),
+            np.array([1e3 * float(r.spec.detection_range_km(1.0)) for r in radars]),
             np.array([float(r.spec.pfa) for r in radars]),
             *(np.array([getattr(f, k) for f in fields], float)
               for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi", "refr")))

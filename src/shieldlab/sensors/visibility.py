@@ -166,31 +166,58 @@ def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi, refr):
     return out
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _rcs_at(x, y, z, vx, vy, vz, site, boosting, sig):
+    """RCS [m²] of the path at ECEF (x, y, z) moving along (vx, vy, vz), seen from ``site``:
+    :func:`shieldlab.sensors.signature.rcs` for one point (``sig``: nose, broadside, booster)."""
+    if boosting:
+        return sig[2]
+    if sig[0] == sig[1]:
+        return sig[0]
+    lx, ly, lz = x - site[0], y - site[1], z - site[2]
+    vv = vx * vx + vy * vy + vz * vz
+    ll = lx * lx + ly * ly + lz * lz
+    c2 = 1.0
+    if vv > 0.0 and ll > 0.0:
+        c2 = min((vx * lx + vy * ly + vz * lz) ** 2 / (vv * ll), 1.0)
+    return math.exp(c2 * math.log(sig[0]) + (1.0 - c2) * math.log(sig[1]))
+
+
 @nb.njit(cache=True, error_model="numpy")
-def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range50, pfa, site, trig, boresight,
-                               half_fov, el_lo, el_hi, refr):
+def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, init_hits, period, search, snr50, range50, pfa,
+                               site, trig, boresight, half_fov, el_lo, el_hi, refr):
     """When a system of S radars is expected to confirm a track on each path [s]: the first
     scan at which the radars' expected detections, summed, reach ``init_hits`` (the
     tracker confirms at its ``init_hits``-th detection from any of the system's radars).
 
     Radar ``s`` scans every ``period[s]`` [s] from time 0; at each scan a path in its field
     of regard (:func:`sees`) at slant range ``R`` is detected with the single-look
-    Swerling-1 probability of :mod:`shieldlab.sensors.radar`: ``SNR = snr50[s] (range50[s]
-    / R)^4`` (``range50``: the Pd = 0.5 range for the target's RCS [m]), ``Pd =
-    pfa[s]^(1 / (1 + SNR))``.  Scans of all radars are taken in time order (ties in radar
-    order).  ``pos`` (M, J, 3) ECEF paths sampled every ``dt`` [s], the first
-    ``n_valid[m]`` real; a scan between samples reads the straight segment between them.
-    The radars' fields: ``site`` (S, 3), ``trig`` (S, 4), ``refr`` (S, 4) and the rest (S,)
-    as :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum never gets there."""
+    Swerling-1 probability of :mod:`shieldlab.sensors.radar`: ``SNR = snr50[s] (R50 /
+    R)^4``, ``R50 = range50[s] σ^(1/4)`` (``range50``: the Pd = 0.5 range against 1 m²
+    [m]; ``σ`` the path's RCS there, :mod:`shieldlab.sensors.signature`: ``sig`` (3,) =
+    nose-on, broadside and booster [m²], the booster before ``burnout[m]`` [s], after it by
+    the angle between the velocity and the line of sight), ``Pd = pfa[s]^(1 / (1 + SNR))``,
+    if looked at: radar ``s`` searches every ``search[s]``-th scan and, once it holds the
+    path (from its first detection, until the path leaves its field), looks every scan
+    (:func:`shieldlab.sensors.radar.looks`).  In expectation a search scan adds Pd and a
+    track revisit Pd times the probability that the radar holds the path, ``1 - Π(1 -
+    Pd)`` over its search scans so far.  Scans of all radars are taken in time order (ties
+    in radar order).  ``pos``, ``vel`` (M, J, 3) ECEF paths [m, m/s] sampled every ``dt``
+    [s], the first ``n_valid[m]`` real; a scan between samples reads the straight segment
+    between them.  The radars' fields: ``site`` (S, 3), ``trig`` (S, 4), ``refr`` (S, 4)
+    and the rest (S,) as :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum
+    never gets there."""
     M = pos.shape[0]
     S = period.size
     out = np.full(M, np.inf)
     nxt = np.zeros(S, np.int64)
+    free = np.ones(S)  # per radar, the probability that it does not hold the path yet
     for m in range(M):
         if n_valid[m] < 1 or S == 0:
             continue
         t_last = (n_valid[m] - 1) * dt
         nxt[:] = 0
+        free[:] = 1.0
         hits = 0.0
         while True:
             # the radar whose next scan comes first
@@ -201,6 +228,7 @@ def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range
                     s, ts = k, tk
             if ts > t_last + 1e-9:
                 break
+            k_s = nxt[s]
             nxt[s] += 1
             j = min(int(ts / dt), n_valid[m] - 1)
             f = ts / dt - j
@@ -210,8 +238,20 @@ def expected_confirmation_time(pos, n_valid, dt, init_hits, period, snr50, range
             z = pos[m, j, 2] + f * (pos[m, j1, 2] - pos[m, j, 2])
             if sees(x, y, z, site[s], trig[s], boresight[s], half_fov[s], el_lo[s], el_hi[s], refr[s], np.inf):
                 r = math.sqrt((x - site[s, 0]) ** 2 + (y - site[s, 1]) ** 2 + (z - site[s, 2]) ** 2)
-                hits += pfa[s] ** (1.0 / (1.0 + snr50[s] * (range50[s] / r) ** 4))
+                vx = vel[m, j, 0] + f * (vel[m, j1, 0] - vel[m, j, 0])
+                vy = vel[m, j, 1] + f * (vel[m, j1, 1] - vel[m, j, 1])
+                vz = vel[m, j, 2] + f * (vel[m, j1, 2] - vel[m, j, 2])
+                sigma = _rcs_at(x, y, z, vx, vy, vz, site[s], ts < burnout[m], sig)
+                r50 = range50[s] * sigma**0.25
+                pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * (r50 / r) ** 4))
+                if k_s % search[s] == 0:  # a search scan: looked at, held or not
+                    hits += pd
+                    free[s] *= 1.0 - pd
+                else:  # a track revisit: looked at only if held
+                    hits += pd * (1.0 - free[s])
                 if hits >= init_hits - 1e-9:
                     out[m] = ts
                     break
+            else:
+                free[s] = 1.0  # out of the field: the radar lets go
     return out
