@@ -12,6 +12,7 @@ from shieldlab.sensors import visibility as V
 from shieldlab.sensors.signature import Signature, rcs
 
 SIG = Signature(np.array(0.01), np.array(1.0), np.array(3.0))
+NO_CUE = np.full(1, np.inf)
 
 
 def test_rcs_by_phase_and_aspect():
@@ -96,11 +97,12 @@ def test_expected_confirmation_reads_the_same_signature():
     pd = R.pd_swerling1(R.snr(radar, np.linalg.norm(los, axis=1), rcs(SIG, traj.t < 40.0, cos)), 1e-6)
     pd = np.where(R.visible(radar, traj.pos[0]), pd, 0.0)
     for hits in (3.0, 10.0, 30.0):
-        t = V.expected_confirmation_time(pos, vel, np.array([traj.t.size]), 1.0, np.array([40.0]), sig, hits,
+        t = V.expected_confirmation_time(pos, vel, np.array([traj.t.size]), 1.0, np.array([40.0]), sig, NO_CUE, hits,
                                          *args)[0]
         k = int(t)
         assert np.cumsum(pd)[k] >= hits - 1e-9 > np.cumsum(pd)[k - 1]
     # the booster's 3 m² is seen before burnout: three detections come sooner than for the RV alone
-    alone = V.expected_confirmation_time(pos, vel, np.array([traj.t.size]), 1.0, np.array([0.0]), sig, 3.0, *args)[0]
-    first = V.expected_confirmation_time(pos, vel, np.array([traj.t.size]), 1.0, np.array([40.0]), sig, 3.0, *args)[0]
+    n = np.array([traj.t.size])
+    alone = V.expected_confirmation_time(pos, vel, n, 1.0, np.array([0.0]), sig, NO_CUE, 3.0, *args)[0]
+    first = V.expected_confirmation_time(pos, vel, n, 1.0, np.array([40.0]), sig, NO_CUE, 3.0, *args)[0]
     assert first < alone

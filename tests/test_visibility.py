@@ -162,7 +162,7 @@ def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
 
     def run(hits, n=J):
         return V.expected_confirmation_time(
-            pos, np.zeros_like(pos), np.array([n]), dt, np.zeros(1), np.ones(3), hits,
+            pos, np.zeros_like(pos), np.array([n]), dt, np.zeros(1), np.ones(3), np.full(1, np.inf), hits,
             np.array([r.spec.scan_period_s for r in radars]), np.array([1, 1]),
             np.array([float(R.snr50(1e-6))] * 2), np.array([1e3 * r.spec.max_range_km for r in radars]),
             np.array([1e-6, 1e-6]), arr("site"), arr("trig"), arr("boresight"), arr("half_fov"), arr("el_lo"),
@@ -192,12 +192,17 @@ def test_looks_search_then_track():
     cand = np.ones((1, K), bool)
     cand[0, 8] = False
     pd = np.where(np.arange(K) >= 2, 1.0, 0.0)[None]
-    got = R.looks(cand, np.zeros((1, K)), pd, 4)[0]
+    none = np.array([K])
+    got = R.looks(cand, np.zeros((1, K)), pd, 4, none)[0]
     assert np.flatnonzero(got).tolist() == [4, 5, 6, 7, 12, 13, 14, 15]
-    assert R.looks(cand, np.zeros((1, K)), pd, 1)[0].tolist() == (cand[0] & (pd[0] > 0)).tolist()
+    assert R.looks(cand, np.zeros((1, K)), pd, 1, none)[0].tolist() == (cand[0] & (pd[0] > 0)).tolist()
+    # cued at scan 3: looked at from then on, not only from the search scan 4 (nor, before
+    # the cue, on a non-search scan)
+    assert np.flatnonzero(R.looks(cand, np.zeros((1, K)), pd, 4, np.array([3]))[0]).tolist() == \
+        [3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15]
     # a miss while held does not let go: Pd 0.5 scan by scan, u alternating
     u = np.tile([0.2, 0.7], K // 2)[None]
-    got = R.looks(np.ones((1, K), bool), u, np.full((1, K), 0.5), 4)[0]
+    got = R.looks(np.ones((1, K), bool), u, np.full((1, K), 0.5), 4, none)[0]
     assert np.flatnonzero(got).tolist() == list(range(0, K, 2))
 
 
@@ -220,11 +225,12 @@ def test_expected_confirmation_with_search_frames_is_the_mean_of_the_looks():
     pd = np.where(ok, R.pd_swerling1(R.snr(radar, np.linalg.norm(pos[0] - radar.site_ecef, axis=-1), 1.0), 1e-6), 0)
     n = 40_000
     u = np.random.default_rng(3).random((n, J))
-    hits = np.cumsum(R.looks(np.broadcast_to(ok, (n, J)).copy(), u, np.broadcast_to(pd, (n, J)).copy(), 5), axis=1)
+    hits = np.cumsum(R.looks(np.broadcast_to(ok, (n, J)).copy(), u, np.broadcast_to(pd, (n, J)).copy(), 5,
+                             np.full(n, J)), axis=1)
     mean, sd = hits.mean(0), hits.std(0) / np.sqrt(n)
     for h in (1.0, 2.0, 3.0, 5.0):
-        t = V.expected_confirmation_time(pos, np.zeros_like(pos), np.array([J]), dt, np.zeros(1), np.ones(3), h,
-                                         *args)[0]
+        t = V.expected_confirmation_time(pos, np.zeros_like(pos), np.array([J]), dt, np.zeros(1), np.ones(3),
+                                         np.full(1, np.inf), h, *args)[0]
         k = int(round(t / dt))
         assert 0 < k < J - 1
         assert mean[k] >= h - 4 * sd[k] and mean[k - 1] < h + 4 * sd[k - 1], (h, k, mean[k - 1], mean[k])

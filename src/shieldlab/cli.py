@@ -963,7 +963,9 @@ def reach(
                  "time_s": None if not np.isfinite(cue.time_s) else round(cue.time_s, 1), "radars": list(cue.radars),
                  "per_system_s": {k: (None if not np.isfinite(v) else round(v, 1)) for k, v in cue.per_system.items()},
                  "per_radar_alone_s": {k: (None if not np.isfinite(v) else round(v, 1))
-                                       for k, v in cue.per_radar.items()}},
+                                       for k, v in cue.per_radar.items()},
+                 "launch_report_s": {k: (None if not np.isfinite(v) else round(v, 1))
+                                     for k, v in cue.launch_reports.items()}},
              "ready_s": None if not np.isfinite(res.t_ready) else res.t_ready, "feasible": res.feasible,
              "earliest": res.earliest, "latest": res.latest,
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms, "threat": res.threat}
@@ -971,6 +973,9 @@ def reach(
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
         return
     if cue is not None:
+        for sat, t_rep in cue.launch_reports.items():
+            out.print(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
+                                                  if np.isfinite(t_rep) else "does not see this launch"))
         if cue.system is None:
             out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                     f": no system of {cue_scenario!r} is expected to confirm a track on "
@@ -1249,15 +1254,17 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     _compile_note("flyout", False)
     flights = preflight(world, runs)
     info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
-            "batteries": len(world.batteries), "threats": len(world.threats), "assets": len(world.assets)}
+            "early_warning": len(world.early_warning), "batteries": len(world.batteries),
+            "threats": len(world.threats), "assets": len(world.assets)}
     mem = estimate_memory_bytes(world, runs, flights)
     info.update(runs=runs, memory_bytes=int(mem))
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
     counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in (
-        ("sensors", "sensor", None), ("batteries", "battery", "batteries"), ("threats", "threat", None),
-        ("assets", "asset", None)))
+        ("sensors", "sensor", None), ("early_warning", "early-warning satellite", None),
+        ("batteries", "battery", "batteries"), ("threats", "threat", None), ("assets", "asset", None))
+        if k != "early_warning" or info[k])
     out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
 
@@ -1277,13 +1284,16 @@ def schema() -> None:
 
 @app.command("catalog", cls=_Command)
 @_guard
-def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors or sensors", metavar="KIND"),
+def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors, sensors or satellites",
+                                           metavar="KIND"),
                 as_json: bool = _json_option()) -> None:
     """List the built-in catalogue with sources."""
     from shieldlab import catalog
 
-    tables: dict[str, Callable[[], Mapping[str, catalog.Missile | catalog.Interceptor | catalog.Sensor]]] = {
-        "missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors}
+    tables: dict[str, Callable[[], Mapping[str, catalog.Missile | catalog.Interceptor | catalog.Sensor
+                                            | catalog.Satellite]]] = {
+        "missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors,
+        "satellites": catalog.satellites}
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
@@ -1291,7 +1301,8 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
         sys.stdout.write(json.dumps([e.model_dump() for e in entries.values()], indent=2) + "\n")
         return
     t = Table(title=f"{kind} ({len(entries)})")
-    key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km"}[kind]
+    key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km",
+           "satellites": "report_latency_s"}[kind]
     for col in ("id", "name", key, "source"):
         # ids and names fold rather than end in an ellipsis; sources wrap between words
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")

@@ -78,6 +78,7 @@ from scipy.interpolate import PchipInterpolator
 from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT
+from shieldlab.c2.network import INTEGRATED
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
@@ -95,6 +96,7 @@ from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario.compile import Point
 from shieldlab.sensors import visibility
+from shieldlab.sensors.infrared import expected_report_time
 from shieldlab.sensors.radar import confirmation_radars
 from shieldlab.sensors.signature import Signature
 
@@ -718,14 +720,17 @@ class Footprint:
 
 
 def _cues(world, systems) -> dict[int, tuple]:
-    """Per system (its index in ``systems``) that has radars, the radar arrays
+    """Per system (its index in ``systems``) that has radars: the radar arrays
     :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths
-    and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`)."""
+    and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`), and the
+    early-warning satellites whose launch reports cue those radars (all of them under the
+    integrated architecture)."""
     out = {}
     for i, name in enumerate(systems):
         radars = [ps.radar for ps in world.sensors if ps.system == name]
         if radars:
-            out[i] = confirmation_radars(radars)
+            sats = tuple(s for s in world.early_warning if world.architecture == INTEGRATED or s.system == name)
+            out[i] = (confirmation_radars(radars), sats)
     return out
 
 
@@ -752,9 +757,13 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     else:
         # the tracker confirms a system's track at its init_hits-th detection from any of the
         # system's radars: their expected detections, summed
-        for sys_, radars in cues.items():
-            cue[:, sys_] = visibility.expected_confirmation_time(pos, vel, n_valid, dt, burn, sig, float(init_hits),
-                                                                 *radars)
+        for sys_, (radars, sats) in cues.items():
+            cued = np.full(M, np.inf)  # the first expected launch report that cues the system's radars
+            for sat in sats:
+                cued = np.minimum(cued, [expected_report_time(sat, pos[m, :max(int(n_valid[m]), 1)], burn[m], dt)
+                                         if n_valid[m] > 0 else np.inf for m in range(M)])
+            cue[:, sys_] = visibility.expected_confirmation_time(pos, vel, n_valid, dt, burn, sig, cued,
+                                                                 float(init_hits), *radars)
     B = len(bats)
     ready = np.stack([cue[:, bat_sys[b]] + bats[b].reaction_time for b in range(B)], axis=1) if B else \
         np.zeros((M, 0))

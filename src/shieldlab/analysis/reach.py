@@ -21,11 +21,12 @@ earliest system cues, as if the battery could fire on any system's track.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.c2.network import INTEGRATED
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -33,6 +34,7 @@ from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.sensors import visibility
+from shieldlab.sensors.infrared import expected_report_time
 from shieldlab.sensors.radar import confirmation_radars
 from shieldlab.sensors.signature import Signature
 
@@ -48,6 +50,7 @@ class SensorCue:
     radars: tuple[str, ...]  # that system's radars
     per_system: dict  # system -> expected confirmation [s after launch] (inf: never)
     per_radar: dict  # radar -> its own expected confirmation, alone [s after launch] (inf: never)
+    launch_reports: dict = field(default_factory=dict)  # satellite -> expected launch report [s after launch]
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,25 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
     sg = Signature.of_missiles([missile])
     sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
 
-    def confirmation(radars) -> float:
+    reports = {sat.name: expected_report_time(sat, path[0], burnout_s, dt) for sat in world.early_warning}
+
+    def cue_of(system: str) -> float:  # the first expected launch report that cues the system's radars
+        times = [reports[sat.name] for sat in world.early_warning
+                 if world.architecture == INTEGRATED or sat.system == system]
+        return min(times, default=np.inf)
+
+    def confirmation(radars, system) -> float:
         return float(visibility.expected_confirmation_time(
             path, velocity, np.array([path.shape[1]], np.int64), float(dt), np.array([float(burnout_s)]), sig,
-            init_hits, *confirmation_radars(radars))[0])
+            np.array([cue_of(system)]), init_hits, *confirmation_radars(radars))[0])
 
     members = {name: [ps.radar for ps in world.sensors if ps.system == name] for name in world.systems}
-    per = {name: confirmation(radars) for name, radars in members.items() if radars}
-    alone = {ps.radar.name: confirmation([ps.radar]) for ps in world.sensors}
+    per = {name: confirmation(radars, name) for name, radars in members.items() if radars}
+    alone = {ps.radar.name: confirmation([ps.radar], ps.system) for ps in world.sensors}
     first = min(per, key=per.__getitem__, default=None)
     if first is None or not np.isfinite(per[first]):
-        return SensorCue(None, np.inf, (), per, alone)
-    return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone)
+        return SensorCue(None, np.inf, (), per, alone, reports)
+    return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone, reports)
 
 
 def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):

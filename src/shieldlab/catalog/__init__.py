@@ -1,7 +1,8 @@
 """The built-in catalogue of missiles, interceptors and sensors, and its YAML loader.
 
-The figures live in ``missiles.yaml``, ``interceptors.yaml`` and ``sensors.yaml`` beside this
-module, each a top-level list under ``missiles:`` / ``interceptors:`` / ``sensors:`` of
+The figures live in ``missiles.yaml``, ``interceptors.yaml``, ``sensors.yaml`` and
+``satellites.yaml`` beside this module, each a top-level list under ``missiles:`` /
+``interceptors:`` / ``sensors:`` / ``satellites:`` of
 mappings with a unique lower-case kebab-case ``id`` and a ``source:`` for every figure (see
 :mod:`shieldlab.catalog.models` for fields and units, ``docs/models.md`` for the
 table of entries, sources and assumptions).  A user's own catalogue file in the same layout
@@ -23,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .models import DragTable, Interceptor, Missile, ReentryVehicle, Sensor, Stage
+from .models import DragTable, Interceptor, Missile, ReentryVehicle, Satellite, Sensor, Stage
 
 __all__ = [
     "CatalogError",
@@ -31,25 +32,29 @@ __all__ = [
     "Interceptor",
     "Missile",
     "ReentryVehicle",
+    "Satellite",
     "Sensor",
     "Stage",
     "get_interceptor",
     "get_missile",
+    "get_satellite",
     "get_sensor",
     "interceptors",
     "load_yaml_entries",
     "missiles",
+    "satellites",
     "sensors",
 ]
 
 #: The record types: each has the ``id`` the loader keys its entries by.
-M = TypeVar("M", Missile, Interceptor, Sensor)
+M = TypeVar("M", Missile, Interceptor, Sensor, Satellite)
 
 #: Top-level YAML key and singular noun for each record type.
 _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
     Missile: ("missiles", "missile"),
     Interceptor: ("interceptors", "interceptor"),
     Sensor: ("sensors", "sensor"),
+    Satellite: ("satellites", "satellite"),
 }
 
 
@@ -157,6 +162,11 @@ def sensors() -> dict[str, Sensor]:
     return dict(_load(Sensor))
 
 
+def satellites() -> dict[str, Satellite]:
+    """Built-in early-warning satellites by id."""
+    return dict(_load(Satellite))
+
+
 def _get(model: type[M], ident: str) -> M:
     table = _load(model)
     try:
@@ -179,3 +189,8 @@ def get_interceptor(id: str) -> Interceptor:  # noqa: A002
 def get_sensor(id: str) -> Sensor:  # noqa: A002
     """The built-in sensor ``id``; :class:`CatalogError` listing the known ids otherwise."""
     return _get(Sensor, id)
+
+
+def get_satellite(id: str) -> Satellite:  # noqa: A002
+    """The built-in early-warning satellite ``id``; :class:`CatalogError` listing the known ids otherwise."""
+    return _get(Satellite, id)

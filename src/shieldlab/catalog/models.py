@@ -333,3 +333,30 @@ class Sensor(_Record):
     def detection_range_km(self, rcs_m2: np.ndarray | float) -> np.ndarray:
         """Pd = 0.5 range against ``rcs_m2`` (any shape), radar equation R ∝ RCS**(1/4) [km]."""
         return self.max_range_km * (np.asarray(rcs_m2, dtype=float) / self.ref_rcs_m2) ** 0.25
+
+
+class Satellite(_Record):
+    """An early-warning satellite's infrared sensor: it sees the plume of a burning missile.
+
+    Geostationary: it hangs over one longitude of the equator (the scenario places it) and
+    looks at the whole disc of the Earth below it.
+    """
+
+    id: Id = Field(description="lower-case kebab-case identifier, e.g. sbirs-geo")
+    name: Text = Field(description="display name")
+    origin: Text = Field(description="country or maker")
+    orbit_alt_km: float = Field(35_786.0, ge=30_000.0, le=40_000.0,
+                                description="orbit height above the equator [km] (geostationary: 35,786)")
+    frame_s: float = Field(ge=0.1, le=600.0, description="revisit time of any point of the disc [s]")
+    pd: float = Field(gt=0.0, le=1.0, description="probability of detecting a plume in view in one frame")
+    min_plume_alt_km: float = Field(ge=0.0, le=100.0, description="a burning missile is seen above this altitude "
+                                                                  "(cloud and water vapour hide it below) [km]")
+    init_frames: int = Field(ge=1, le=20, description="frames with a detection before a launch is reported")
+    report_latency_s: float = Field(ge=0.0, le=600.0, description="from that frame to the launch report [s]")
+    sigma_los_mrad: float = Field(gt=0.0, le=10.0, description="line-of-sight noise of one detection [mrad]")
+    sigma_launch_time_s: float = Field(ge=0.0, le=600.0, description="one-sigma error of the reported launch time [s]")
+    sigma_launch_km: float = Field(ge=0.0, le=500.0,
+                                   description="one-sigma error of the reported launch point, east and north [km]")
+    sigma_heading_deg: float = Field(ge=0.0, le=90.0, description="one-sigma error of the reported heading [deg]")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
+

@@ -37,6 +37,7 @@ from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
 from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 from shieldlab.outcome import Outcomes, score
+from shieldlab.sensors.infrared import LaunchReports, observe_launches
 from shieldlab.sensors.radar import observe
 from shieldlab.sensors.records import Detections
 from shieldlab.sensors.signature import Signature
@@ -232,6 +233,7 @@ class ChunkResult:
     own_tracks: dict[str, Tracks] = field(default_factory=dict)  # sensor name -> track from it alone
     decisions: Decisions = field(default_factory=Decisions.empty)  # fire control's holds and no-fire reasons
     pictures: dict[str, Tracks] = field(default_factory=dict)  # node -> the picture its fire control read
+    launch_reports: tuple[LaunchReports, ...] = ()  # one per early-warning satellite
 
 
 def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) -> list[list[np.random.Generator]]:
@@ -242,16 +244,26 @@ def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) ->
     return [[np.random.default_rng(per_run[j][i]) for j in range(C)] for i in range(n)]
 
 
+def _cue_time(world, system: str, reports) -> np.ndarray | None:
+    """When the radars of ``system`` are cued to each (run, threat): the first launch report
+    of a satellite of that system (of any satellite under the integrated architecture);
+    None where no satellite cues them."""
+    mine = [r.report_time for r in reports if world.architecture == INTEGRATED or r.system == system]
+    return np.minimum.reduce(mine) if mine else None
+
+
 def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence,
               timings: dict | None = None) -> ChunkResult:
     """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``seed`` is the whole
     Monte Carlo's :class:`~numpy.random.SeedSequence` (run ``k`` uses its child ``(k,)``);
     ``timings``: see :data:`STAGES`."""
-    # per run: one stream per sensor, then the kill draws, the flight dispersions, and two per
-    # link (track messages, status messages); spawning more streams leaves the first ones as they were
+    # per run: one stream per sensor, then the kill draws, the flight dispersions, two per
+    # link (track messages, status messages) and one per early-warning satellite; spawning
+    # more streams leaves the first ones as they were
     S = len(world.sensors)
     links = world.links if shares_tracks(world) else ()
-    streams = run_streams(seed, first_run, C, S + 2 + 2 * len(links))
+    first_sat = S + 2 + 2 * len(links)
+    streams = run_streams(seed, first_run, C, first_sat + len(world.early_warning))
     if flights.dispersed.any():
         with timed(timings, "dispersed_flyout_s"):
             truth = _dispersed_truth(world, flights, streams[S + 1])
@@ -259,8 +271,11 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
         truth = _broadcast(flights.truth, C)
     rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
     with timed(timings, "sensors_s"):
+        reports = tuple(observe_launches(sat, truth, streams[first_sat + i])
+                        for i, sat in enumerate(world.early_warning))
         truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
-        dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at) for i, s in enumerate(world.sensors))
+        dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=_cue_time(world, s.system, reports))
+                     for i, s in enumerate(world.sensors))
     doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}
     own_tracks = {}
@@ -290,4 +305,4 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
-    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, reports)

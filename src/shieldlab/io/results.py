@@ -9,7 +9,8 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.c2.records import REASONS
 
-EVENT_KINDS = ("launch", "burnout", "detect", "track", "hold", "fire", "intercept", "miss", "no-fire", "impact")
+EVENT_KINDS = ("launch", "burnout", "launch-report", "detect", "track", "hold", "fire", "intercept", "miss", "no-fire",
+               "impact")
 
 
 def _geo(p):
@@ -118,6 +119,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
     for d in chunk.detections:
         add(first_detection(d), "detect", d.sensor)
+    for rep in chunk.launch_reports:
+        add(rep.report_time, "launch-report", rep.sensor)
     for system, trk in chunk.tracks.items():
         add(trk.confirm_time, "track", system)
     e = chunk.engagements

@@ -18,6 +18,7 @@ from shieldlab.c2.links import Link
 from shieldlab.errors import InputError
 from shieldlab.flyout.dispersion import Dispersion
 from shieldlab.scenario.schema import GeoPoint, Scenario, salvo_member, sector_polygon
+from shieldlab.sensors.infrared import Satellite
 from shieldlab.sensors.radar import Radar
 
 
@@ -118,6 +119,7 @@ class World:
     nodes: tuple[Node, ...] = ()  # one per system, in order of first appearance (sensors, then batteries)
     links: tuple[Link, ...] = ()  # one-way links (a scenario's two_way link is two of them), SI
     architecture: str = "integrated"  # independent | coordinated | sectoral | integrated
+    early_warning: tuple[Satellite, ...] = ()  # early-warning satellites
 
     @property
     def systems(self) -> list[str]:
@@ -165,6 +167,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     missiles = _merged(catalog.missiles(), scn.catalog.missiles)
     interceptors = _merged(catalog.interceptors(), scn.catalog.interceptors)
     sensors = _merged(catalog.sensors(), scn.catalog.sensors)
+    satellites = _merged(catalog.satellites(), scn.catalog.satellites)
     assets_by_name = {a.name: a for a in scn.assets}
     problems: list[tuple[str, str]] = []
 
@@ -197,6 +200,11 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
                                          elevation_mask=float(np.radians(s.elevation_mask_deg)),
                                          refraction_k=scn.sensing.refraction_k,
                                          snr_noise=scn.sensing.snr_noise), s.system))
+    early_warning = []
+    for i, e in enumerate(scn.early_warning):
+        spec = lookup(satellites, e.type, "satellite", f"early_warning[{i}].type")
+        if spec is not None:
+            early_warning.append(Satellite(name=e.name, spec=spec, lon=float(np.radians(e.lon_deg)), system=e.system))
     batteries = []
     doc = scn.doctrine
     sensor_names = [s.name for s in scn.sensors]
@@ -257,7 +265,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     links = tuple(link for cfg in scn.links for link in _links(cfg))
     return World(scenario=scn, sensors=tuple(placed), batteries=tuple(batteries), threats=tuple(threats),
                  assets=tuple(assets), dt=scn.time_step_s, duration=scn.duration_s, source=source,
-                 nodes=nodes, links=links, architecture=scn.architecture)
+                 nodes=nodes, links=links, architecture=scn.architecture, early_warning=tuple(early_warning))
 
 
 def _nodes(scn: Scenario, placed: list[PlacedSensor], batteries: list[Battery],

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
-from shieldlab.catalog.models import Interceptor, Missile, Sensor, numbers_as_numbers
+from shieldlab.catalog.models import Interceptor, Missile, Satellite, Sensor, numbers_as_numbers
 from shieldlab.errors import InputError
 
 #: Latest launch a threat may have [s after the epoch]: one day.
@@ -79,6 +79,16 @@ class SensorCfg(_Strict):
                                       description="lowest elevation the radar sees at this site [deg]")
     system: Name = Field("defence", description="the C2 node (system) whose tracks this sensor feeds; its "
                                                 "properties, if any, are the nodes[] entry of that name")
+
+
+class SatelliteCfg(_Strict):
+    """An early-warning satellite placed in the scenario (geostationary)."""
+
+    name: Name = Field(description="unique among the early-warning satellites")
+    type: str = Field(description="catalogue satellite id, e.g. sbirs-geo")
+    lon_deg: float = Field(ge=-180.0, le=180.0, description="longitude of the equator it hangs over [deg]")
+    system: Name = Field("defence", description="the C2 node whose radars its launch reports cue (every radar "
+                                                "under architecture integrated)")
 
 
 class BatteryCfg(_Strict):
@@ -239,6 +249,8 @@ class CatalogAdditions(_Strict):
     interceptors: list[Interceptor] = Field(
         [], description="interceptor entries in the format of catalog/interceptors.yaml")
     sensors: list[Sensor] = Field([], description="sensor entries in the format of catalog/sensors.yaml")
+    satellites: list[Satellite] = Field(
+        [], description="early-warning satellite entries in the format of catalog/satellites.yaml")
 
 #: How the C2 nodes (systems) cooperate; see :attr:`Scenario.architecture`.
 ARCHITECTURES = ("independent", "coordinated", "sectoral", "integrated")
@@ -368,6 +380,8 @@ class Scenario(_Strict):
                                      description="simulated time [s]; default: until the last threat has landed")
     sites: dict[str, GeoPoint] = Field({}, description="named points, referred to by name below")
     sensors: list[SensorCfg] = Field([], description="radars")
+    early_warning: list[SatelliteCfg] = Field(
+        [], description="early-warning satellites: they see burning missiles and their launch reports cue radars")
     batteries: list[BatteryCfg] = Field([], description="interceptor batteries")
     architecture: Architecture = Field(
         "integrated",
@@ -424,7 +438,7 @@ class Scenario(_Strict):
 
     def _name_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        for group in ("sensors", "batteries", "assets"):
+        for group in ("sensors", "early_warning", "batteries", "assets"):
             seen: dict[str, int] = {}
             for i, item in enumerate(getattr(self, group)):
                 if item.name in seen:

@@ -167,13 +167,15 @@ def search_every(spec) -> int:
 
 
 @nb.njit(cache=True)
-def looks(candidate, u, pd, m):
+def looks(candidate, u, pd, m, cued):
     """Which scans detect each object under a search-and-track schedule: ``candidate``
     (E, K) bool (in flight and in the field of regard), ``u`` (E, K) uniform draws, ``pd``
-    (E, K) detection probabilities, a search frame of ``m`` scans.  An object the radar does
-    not hold is looked at on the search scans (``k % m == 0``); a detection makes the radar
-    hold it, and it is then looked at every scan until it is no longer a candidate.  A look
-    detects where ``u < pd``.  Returns (E, K) bool."""
+    (E, K) detection probabilities, a search frame of ``m`` scans, ``cued`` (E,) the first
+    scan of a cue (an early-warning launch report; ``K`` or more: none).  An object the
+    radar does not hold is looked at on the search scans (``k % m == 0``) and, from its cue
+    on, every scan; a detection makes the radar hold it, and it is then looked at every
+    scan until it is no longer a candidate.  A look detects where ``u < pd``.  Returns (E,
+    K) bool."""
     E, K = candidate.shape
     out = np.zeros((E, K), np.bool_)
     for e in range(E):
@@ -182,7 +184,7 @@ def looks(candidate, u, pd, m):
             if not candidate[e, k]:
                 held = False
                 continue
-            if (held or k % m == 0) and u[e, k] < pd[e, k]:
+            if (held or k % m == 0 or k >= cued[e]) and u[e, k] < pd[e, k]:
                 out[e, k] = True
                 held = True
     return out
@@ -228,7 +230,7 @@ def _draws(rng, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | float,
             rng: np.random.Generator | Sequence[np.random.Generator],
-            truth_at: dict | None = None) -> Detections:
+            truth_at: dict | None = None, cue_time: np.ndarray | None = None) -> Detections:
     """Scan a batch of trajectories: noisy detections of every in-flight, visible threat.
 
     Scans run on the radar's own clock, every ``scan_period_s`` from the first grid
@@ -257,6 +259,9 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
         (and from ``(period, "vel")`` to its velocities, where a signature needs them),
         shared by the radars of one batch: radars with the same period scan at the same
         instants, so the truth is interpolated once for them all (filled here when missing).
+    cue_time : optional (...) time [s from epoch] from which each threat is cued (a launch
+        report of an early-warning satellite): looked at every scan from then on, not only
+        on the search frames; ``inf``: never.
     Returns Detections with K scans (``z`` (..., K, 3), ``detected`` (..., K)).
     """
     spec = radar.spec
@@ -282,8 +287,13 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
     if m == 1:
         detected = u < pd
     else:
-        detected = looks(ok.reshape(-1, t_scan.size), u.reshape(-1, t_scan.size), pd.reshape(-1, t_scan.size),
-                         m).reshape(shape)
+        K = t_scan.size
+        cued = np.full(int(np.prod(batch)), K, np.int64)
+        if cue_time is not None:
+            ct = np.broadcast_to(np.asarray(cue_time, float), batch).reshape(-1)
+            cued = np.where(np.isfinite(ct), np.searchsorted(t_scan, np.where(np.isfinite(ct), ct, 0.0)), K)
+        detected = looks(ok.reshape(-1, K), u.reshape(-1, K), pd.reshape(-1, K), m,
+                         np.ascontiguousarray(cued, np.int64)).reshape(shape)
     sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
     if radar.snr_noise:
         r_scale = np.where(detected, noise_variance_scale(s, spec.pfa), 1.0)

@@ -184,8 +184,8 @@ def _rcs_at(x, y, z, vx, vy, vz, site, boosting, sig):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, init_hits, period, search, snr50, range50, pfa,
-                               site, trig, boresight, half_fov, el_lo, el_hi, refr):
+def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50, range50,
+                               pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr):
     """When a system of S radars is expected to confirm a track on each path [s]: the first
     scan at which the radars' expected detections, summed, reach ``init_hits`` (the
     tracker confirms at its ``init_hits``-th detection from any of the system's radars).
@@ -198,7 +198,8 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, init_hits, p
     nose-on, broadside and booster [m²], the booster before ``burnout[m]`` [s], after it by
     the angle between the velocity and the line of sight), ``Pd = pfa[s]^(1 / (1 + SNR))``,
     if looked at: radar ``s`` searches every ``search[s]``-th scan and, once it holds the
-    path (from its first detection, until the path leaves its field), looks every scan
+    path (from its first detection, until the path leaves its field) or is cued to it (from
+    ``cue[m]`` [s], an early-warning launch report; ``inf``: never), looks every scan
     (:func:`shieldlab.sensors.radar.looks`).  In expectation a search scan adds Pd and a
     track revisit Pd times the probability that the radar holds the path, ``1 - Π(1 -
     Pd)`` over its search scans so far.  Scans of all radars are taken in time order (ties
@@ -244,7 +245,7 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, init_hits, p
                 sigma = _rcs_at(x, y, z, vx, vy, vz, site[s], ts < burnout[m], sig)
                 r50 = range50[s] * sigma**0.25
                 pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * (r50 / r) ** 4))
-                if k_s % search[s] == 0:  # a search scan: looked at, held or not
+                if k_s % search[s] == 0 or ts >= cue[m]:  # a search scan or cued: looked at, held or not
                     hits += pd
                     free[s] *= 1.0 - pd
                 else:  # a track revisit: looked at only if held

@@ -1,0 +1,195 @@
+"""Early-warning satellites: infrared sensors that see a burning missile and report the launch.
+
+A geostationary satellite (:class:`Satellite`: a catalogue
+:class:`~shieldlab.catalog.models.Satellite` over one longitude of the equator) looks at
+the whole disc below it.  Model (figures and assumptions in catalog/satellites.yaml):
+
+* **Frames.**  Every ``frame_s`` from the first grid time.  A threat is a *candidate* in a
+  frame while its engines burn (from launch to burnout), its plume is above
+  ``min_plume_alt_km`` (cloud and water vapour hide lower plumes) and the straight line
+  from the satellite clears the Earth (:func:`shieldlab.earth.line_of_sight`, 20 km above
+  the ellipsoid: the lower atmosphere absorbs the plume's band along a grazing path, an
+  assumption).  A candidate is detected with probability ``pd``.
+* **Line-of-sight reports** (angles only): the unit vector from the satellite to the threat,
+  perturbed by ``sigma_los_mrad`` on each of two axes across it.
+* **Launch report**, ``report_latency_s`` after the frame of the ``init_frames``-th
+  detection: the launch time, the launch point and the heading of the ground track (from
+  the launch point to the burnout point), each the truth plus Gaussian error of the stated
+  sigma.  A real system estimates them from its line-of-sight reports (and a second
+  satellite's); here the estimator is abstracted into those errors, which are assumptions.
+
+What the report does (:mod:`shieldlab.engine.chain`): it *cues* the radars of the
+satellite's system (every radar under ``architecture: integrated``): from the report on, a
+radar in whose field the threat is looks at it every scan, as if it held it, rather than
+waiting for its search frame (:func:`shieldlab.sensors.radar.looks`).  The trackers do not
+take the angles-only reports; fire control needs a radar's track.
+
+Limits: geostationary orbits only (no HEO such as SBIRS HEO or Tundra), no sun glint,
+clouds or background clutter beyond the altitude floor, no false alarms, no stereo
+estimation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.catalog.models import Satellite as SatelliteSpec
+from shieldlab.flyout.interp import state_at
+from shieldlab.flyout.records import Trajectories
+
+__all__ = ["Satellite", "LaunchReports", "observe_launches", "expected_report_time", "GRAZING_CLEARANCE_M"]
+
+#: Height above the ellipsoid [m] a satellite's line of sight must clear to see a plume: along
+#: a grazing path the lower atmosphere absorbs the plume's band (assumption).
+GRAZING_CLEARANCE_M = 20e3
+
+
+@dataclass(frozen=True)
+class Satellite:
+    """A catalogue early-warning satellite placed over longitude ``lon`` [rad] of the equator.
+
+    name : scenario name; spec : :class:`shieldlab.catalog.models.Satellite`;
+    system : the C2 node whose radars its launch reports cue.
+    """
+
+    name: str
+    spec: SatelliteSpec
+    lon: float
+    system: str = "defence"
+
+    @cached_property
+    def position(self) -> np.ndarray:
+        """ECEF position (3,) [m]: geostationary, fixed in the Earth frame."""
+        r = earth.WGS84_A + 1e3 * float(self.spec.orbit_alt_km)
+        return np.array([r * math.cos(self.lon), r * math.sin(self.lon), 0.0])
+
+
+@dataclass(frozen=True)
+class LaunchReports:
+    """What one satellite saw of a batch of threats (batch shape ``...``).
+
+    t : (K,) frame times [s from epoch]; detected : (..., K); los : (..., K, 3) measured
+    unit lines of sight from the satellite (ECEF; ``nan`` where not detected);
+    report_time : (...) when the launch report is issued [s from epoch], ``inf`` if never;
+    launch_time, launch_lat, launch_lon, heading : (...) the report [s, rad, rad, rad
+    clockwise from north], ``nan`` where there is none.
+    """
+
+    sensor: str
+    system: str
+    t: np.ndarray
+    detected: np.ndarray
+    los: np.ndarray
+    report_time: np.ndarray
+    launch_time: np.ndarray
+    launch_lat: np.ndarray
+    launch_lon: np.ndarray
+    heading: np.ndarray
+
+
+def _frames(traj: Trajectories, frame_s: float) -> np.ndarray:
+    t0, t1 = float(traj.t[0]), float(traj.t[-1])
+    return t0 + frame_s * np.arange(int(np.floor((t1 - t0) / frame_s + 1e-9)) + 1)
+
+
+def _candidates(sat: Satellite, traj: Trajectories, t: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """(..., K) bool: burning, plume above the floor, line of sight clear."""
+    burning = (t >= traj.launch_time[..., None]) & (t < traj.burnout_time[..., None])
+    _, _, alt = earth.ecef_to_geodetic(pos)
+    high = alt >= 1e3 * float(sat.spec.min_plume_alt_km)
+    clear = earth.line_of_sight(np.broadcast_to(sat.position, pos.shape), pos, GRAZING_CLEARANCE_M)
+    return burning & high & clear
+
+
+def observe_launches(sat: Satellite, traj: Trajectories,
+                     rng: np.random.Generator | Sequence[np.random.Generator]) -> LaunchReports:
+    """Frames, line-of-sight reports and the launch report of every threat of ``traj``.
+
+    ``rng``: one generator, or one per row of the leading batch axis (a Monte Carlo run).
+    Per (element, frame) one uniform and two normals are drawn, and per element four
+    normals for the launch report, whatever is seen, so results depend only on the seed and
+    the shapes."""
+    spec = sat.spec
+    t = _frames(traj, float(spec.frame_s))
+    pos, _ = state_at(traj, t, velocity=False)
+    batch, K = traj.batch_shape, t.size
+    cand = _candidates(sat, traj, t, pos)
+    if isinstance(rng, np.random.Generator):
+        u, n2, n4 = rng.random(batch + (K,)), rng.standard_normal(batch + (K, 2)), rng.standard_normal(batch + (4,))
+    else:
+        rows = [(g.random(batch[1:] + (K,)), g.standard_normal(batch[1:] + (K, 2)), g.standard_normal(batch[1:] + (4,)))
+                for g in rng]
+        u, n2, n4 = (np.stack([r[i] for r in rows]) for i in range(3))
+    detected = cand & (u < float(spec.pd))
+    # angles-only reports: the true line of sight turned by the noise on two axes across it
+    d = pos - sat.position
+    d /= np.linalg.norm(d, axis=-1, keepdims=True)
+    a = np.cross(d, np.array([0.0, 0.0, 1.0]))
+    a /= np.linalg.norm(a, axis=-1, keepdims=True)
+    b = np.cross(d, a)
+    sig = 1e-3 * float(spec.sigma_los_mrad)
+    los = d + sig * (n2[..., :1] * a + n2[..., 1:] * b)
+    los /= np.linalg.norm(los, axis=-1, keepdims=True)
+    los = np.where(detected[..., None], los, np.nan)
+    # the launch report: at the init_frames-th detection, plus the latency
+    count = np.cumsum(detected, axis=-1)
+    reached = count >= int(spec.init_frames)
+    k = np.argmax(reached, axis=-1)
+    report_time = np.where(reached.any(axis=-1), t[k] + float(spec.report_latency_s), np.inf)
+    has = np.isfinite(report_time)
+    # the truth it estimates: launch time and point, heading from the launch to the burnout point
+    launch_pos = _at_times(traj, traj.launch_time)
+    burnout_pos = _at_times(traj, traj.burnout_time)
+    lat0, lon0, _ = earth.ecef_to_geodetic(launch_pos)
+    lat1, lon1, _ = earth.ecef_to_geodetic(burnout_pos)
+    heading = earth.initial_bearing(lat0, lon0, lat1, lon1)
+    R0 = earth.R_EARTH_MEAN
+    err_km = float(spec.sigma_launch_km) * 1e3
+    r_lat = lat0 + n4[..., 1] * err_km / R0
+    r_lon = lon0 + n4[..., 2] * err_km / (R0 * np.maximum(np.cos(lat0), 1e-6))
+    nan = np.full(batch, np.nan)
+    return LaunchReports(
+        sensor=sat.name, system=sat.system, t=t, detected=detected, los=los, report_time=report_time,
+        launch_time=np.where(has, traj.launch_time + n4[..., 0] * float(spec.sigma_launch_time_s), nan),
+        launch_lat=np.where(has, r_lat, nan), launch_lon=np.where(has, r_lon, nan),
+        heading=np.where(has, np.mod(heading + n4[..., 3] * math.radians(float(spec.sigma_heading_deg)), 2 * np.pi),
+                         nan))
+
+
+def _at_times(traj: Trajectories, times: np.ndarray) -> np.ndarray:
+    """ECEF position (..., 3) of each element at its own time ``times`` (...) (clamped to the grid)."""
+    batch = traj.batch_shape
+    idx = tuple(np.indices(batch).reshape(len(batch), -1))
+    tt = np.nan_to_num(np.asarray(times, float).reshape(-1), nan=float(traj.t[0]))
+    p, _ = state_at(traj, tt, index=idx, velocity=False)
+    return p.reshape(batch + (3,))
+
+
+def expected_report_time(sat: Satellite, pos: np.ndarray, burnout_s: float, dt: float) -> float:
+    """When ``sat`` is expected to report the launch of one path ``pos`` (J, 3) [ECEF m]
+    sampled every ``dt`` [s] from launch, burning until ``burnout_s`` [s after launch]: the
+    first frame at which the expected detections (``pd`` per candidate frame) reach
+    ``init_frames``, plus the latency; ``inf`` if never.  Frames are in phase with the
+    launch (the engine's runs are in phase with the epoch)."""
+    spec = sat.spec
+    J = pos.shape[0]
+    t_end = min((J - 1) * dt, float(burnout_s))
+    t = np.arange(0.0, t_end, float(spec.frame_s))
+    if t.size == 0:
+        return math.inf
+    f = t / dt
+    j = np.minimum(f.astype(int), J - 1)
+    j1 = np.minimum(j + 1, J - 1)
+    p = pos[j] + (f - j)[:, None] * (pos[j1] - pos[j])
+    _, _, alt = earth.ecef_to_geodetic(p)
+    clear = earth.line_of_sight(np.broadcast_to(sat.position, p.shape), p, GRAZING_CLEARANCE_M)
+    cand = (alt >= 1e3 * float(spec.min_plume_alt_km)) & clear
+    hits = np.cumsum(cand * float(spec.pd))
+    k = np.flatnonzero(hits >= int(spec.init_frames) - 1e-9)
+    return math.inf if k.size == 0 else float(t[k[0]] + float(spec.report_latency_s))

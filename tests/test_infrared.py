@@ -1,0 +1,153 @@
+"""Early-warning satellites (shieldlab.sensors.infrared): what they see, when they report a
+launch, and how the report cues the radars of the kill chain."""
+
+import numpy as np
+import pytest
+import yaml
+
+from shieldlab import catalog, earth
+from shieldlab.engine.chain import fly_threats, preflight, run_chunk
+from shieldlab.errors import InputError
+from shieldlab.flyout.interp import state_at
+from shieldlab.scenario import compile_world, locate
+from shieldlab.scenario.loader import parse
+from shieldlab.sensors.infrared import GRAZING_CLEARANCE_M, Satellite, expected_report_time, observe_launches
+
+SBIRS = catalog.get_satellite("sbirs-geo")
+
+
+def _phase1(early_warning=None):
+    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
+    if early_warning is not None:
+        data["early_warning"] = early_warning
+    return compile_world(parse(data, "epaa-phase-1"))
+
+
+@pytest.fixture(scope="module")
+def flights():
+    w = _phase1()
+    return w, fly_threats(w).truth
+
+
+def test_frames_candidates_and_the_launch_report(flights):
+    """Over the Indian Ocean (57 E) the satellite sees the Iranian launches: detections only
+    while the engines burn above the plume floor, at Pd per frame; the report comes at the
+    init_frames-th detection plus the latency, with the stated errors (4,000 runs)."""
+    w, truth = flights
+    sat = Satellite("sbirs", SBIRS, np.radians(57.0), "nato-bmd")
+    runs = 4000
+    big = type(truth)(**{k: (np.broadcast_to(v, (runs,) + v.shape).copy() if k != "t" else v)
+                         for k, v in truth.__dict__.items()})
+    r = observe_launches(sat, big, np.random.default_rng(2))
+    t = r.t
+    pos, _ = state_at(big, t, velocity=False)
+    _, _, alt = earth.ecef_to_geodetic(pos)
+    burning = (t >= big.launch_time[..., None]) & (t < big.burnout_time[..., None])
+    assert not (r.detected & ~burning).any() and not (r.detected & (alt < 3e3)).any()
+    cand = burning & (alt >= 3e3)
+    assert r.detected[cand].mean() == pytest.approx(SBIRS.pd, abs=4 * np.sqrt(0.05 * 0.95 / cand.sum()))
+    # the report: third detection plus 30 s
+    k3 = np.argmax(np.cumsum(r.detected, axis=-1) >= 3, axis=-1)
+    np.testing.assert_allclose(r.report_time, t[k3] + 30.0)
+    # its errors: launch time, east-west and north-south place, heading, each at its sigma
+    dt = r.launch_time - big.launch_time
+    assert dt.std() == pytest.approx(3.0, rel=0.05) and abs(dt.mean()) < 0.1
+    lat0 = np.radians([th.launch.lat_deg for th in w.threats])
+    dn = (r.launch_lat - lat0) * earth.R_EARTH_MEAN / 1e3
+    assert dn.std() == pytest.approx(2.0, rel=0.05)
+    # line-of-sight reports: unit vectors within a few sigma of the truth
+    d = pos - sat.position
+    d /= np.linalg.norm(d, axis=-1, keepdims=True)
+    ang = np.arccos(np.clip(np.sum(r.los * d, axis=-1), -1, 1))[r.detected]
+    # the angle between two unit vectors perturbed by N(0, s) on two axes is Rayleigh(s)
+    assert ang.mean() == pytest.approx(0.03e-3 * np.sqrt(np.pi / 2), rel=0.05)
+
+
+def test_a_satellite_over_the_americas_sees_nothing_in_iran(flights):
+    _, truth = flights
+    r = observe_launches(Satellite("far", SBIRS, np.radians(-100.0)), truth, np.random.default_rng(1))
+    assert not r.detected.any() and np.isinf(r.report_time).all() and np.isnan(r.heading).all()
+
+
+def test_the_disc_edge_is_the_grazing_clearance():
+    """A plume at 30 km on the equator is seen from a geostationary satellite while the line
+    of sight clears 20 km above the Earth: the largest longitude offset is the closed form
+    arccos((a + 20 km) / r_sat) + arccos((a + 20 km) / (a + 30 km)) on the equator (a circle)."""
+    a = earth.WGS84_A
+    sat = Satellite("s", SBIRS, 0.0)
+    r_sat = a + 1e3 * SBIRS.orbit_alt_km
+    rc = a + GRAZING_CLEARANCE_M
+    edge = np.arccos(rc / r_sat) + np.arccos(rc / (a + 30e3))
+    for off, seen in ((edge - 1e-4, True), (edge + 1e-4, False)):
+        p = (a + 30e3) * np.array([np.cos(off), np.sin(off), 0.0])
+        assert bool(earth.line_of_sight(sat.position, p, GRAZING_CLEARANCE_M)) is seen
+
+
+def test_expected_report_time_is_the_runs_typical_report(flights):
+    """The deterministic expectation reach and the footprint use lies within the runs' spread
+    (frames are in phase with the launch there, with the epoch in the runs: one frame apart)."""
+    w, truth = flights
+    sat = Satellite("sbirs", SBIRS, np.radians(57.0))
+    n = 0
+    t = truth.launch_time[n] + np.arange(int(truth.impact_time[n] - truth.launch_time[n]))
+    p, _ = state_at(truth, t, velocity=False)
+    exp = expected_report_time(sat, p[n], truth.burnout_time[n] - truth.launch_time[n], 1.0)
+    runs = 2000
+    big = type(truth)(**{k: (np.broadcast_to(v, (runs,) + v.shape).copy() if k != "t" else v)
+                         for k, v in truth.__dict__.items()})
+    rep = observe_launches(sat, big, np.random.default_rng(3)).report_time[:, n] - truth.launch_time[n]
+    assert np.percentile(rep, 10) - SBIRS.frame_s <= exp <= np.percentile(rep, 90) + SBIRS.frame_s
+
+
+def test_the_report_cues_the_radars_and_is_logged():
+    """epaa-phase-1 with SBIRS over the Indian Ocean: the same runs (the satellite's stream
+    comes after the others), but the TPY-2 looks every scan from the launch report instead
+    of waiting for its 5 s search frame, so no first detection comes later and some come
+    earlier; the event log holds one launch report per threat and run."""
+    plain, cued = _phase1(), _phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0,
+                                       "system": "nato-bmd"}])
+    runs = 24
+    a = run_chunk(plain, preflight(plain, runs), 0, runs, np.random.SeedSequence(4))
+    b = run_chunk(cued, preflight(cued, runs), 0, runs, np.random.SeedSequence(4))
+    np.testing.assert_array_equal(a.truth.impact_time, b.truth.impact_time)
+    (rep,) = b.launch_reports
+    assert np.isfinite(rep.report_time).all()
+    fa = np.where(a.detections[0].detected, a.detections[0].t, np.inf).min(axis=-1)
+    fb = np.where(b.detections[0].detected, b.detections[0].t, np.inf).min(axis=-1)
+    assert np.all(fb <= fa) and np.any(fb < fa)
+    from shieldlab.io.results import event_columns
+    ev = event_columns(cued, b)
+    kinds = np.asarray(ev["kind"])
+    assert (kinds == "launch-report").sum() == runs * len(cued.threats)
+
+
+def test_reach_names_the_cue_from_the_satellite(capsys):
+    from shieldlab.analysis.reach import sensor_cue
+    w = _phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}])
+    truth = fly_threats(w).truth
+    n = 1
+    t = truth.launch_time[n] + np.arange(int(truth.impact_time[n] - truth.launch_time[n]))
+    p, v = state_at(truth, t)
+    burn = truth.burnout_time[n] - truth.launch_time[n]
+    with_sat = sensor_cue(w, w.threats[n].missile, p[n], v[n], burn, 1.0)
+    without = sensor_cue(_phase1(), w.threats[n].missile, p[n], v[n], burn, 1.0)
+    assert with_sat.time_s <= without.time_s
+
+
+@pytest.mark.parametrize("entry, field", [
+    ({"name": "x", "type": "no-such", "lon_deg": 57.0}, "early_warning[0].type"),
+    ({"name": "x", "type": "dsp", "lon_deg": 200.0}, "early_warning[0].lon_deg"),
+    ({"name": "x", "type": "dsp", "lon_deg": "57"}, "early_warning[0].lon_deg"),
+    ({"name": "x", "type": "dsp"}, "early_warning[0].lon_deg"),
+    ({"name": "x", "type": "dsp", "lon_deg": 57.0, "alt_km": 3}, "early_warning[0].alt_km"),
+])
+def test_bad_early_warning_entries_name_their_field(entry, field):
+    with pytest.raises(InputError) as e:
+        _phase1([entry])
+    assert field in str(e.value)
+
+
+def test_duplicate_satellite_names_are_refused():
+    with pytest.raises(InputError) as e:
+        _phase1([{"name": "x", "type": "dsp", "lon_deg": 57.0}, {"name": "x", "type": "sbirs-geo", "lon_deg": 60.0}])
+    assert "early_warning[1].name" in str(e.value)
