@@ -9,8 +9,6 @@ fixed.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -187,7 +185,8 @@ def test_greedy_stops_only_when_no_round_gains():
         assert g.value_saved <= e.value_saved + 1e-9
 
 
-def test_greedy_speed_1000_threats_100_batteries():
+def test_greedy_at_1000_threats_100_batteries():
+    """A large problem solved within its constraints (speed: bench/c2.py)."""
     rng = np.random.default_rng(1)
     T, B = 1000, 100
     d = np.linalg.norm(rng.uniform(0, 1, (B, 1, 2)) - rng.uniform(0, 1, (1, T, 2)), axis=-1)
@@ -195,9 +194,7 @@ def test_greedy_speed_1000_threats_100_batteries():
     feasible = d <= r
     p = AssignmentProblem(value=rng.uniform(1, 10, T), pk=np.where(feasible, 0.8 * (1 - 0.5 * (d / r) ** 2), 0.0),
                           rounds=rng.integers(4, 17, B), max_salvo=2, feasible=feasible)
-    t0 = time.perf_counter()
     g = solve_greedy(p)
-    assert time.perf_counter() - t0 < 10.0
     check_constraints(p, g.x)
     assert g.x.sum() == p.rounds.sum()  # rounds are scarce here: every one is worth firing
 

@@ -14,7 +14,6 @@ the run-averaged NEES times N is χ² with 6N dof and the averaged NIS times N i
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -463,9 +462,10 @@ def test_tracker_survives_a_5g_boost():
     assert (pos_rms(fixed.x - truth) / sigma1).max() > 10.0
 
 
-def test_tracker_batch_shape_and_speed():
-    """(100 runs × 6 threats) over 1,000 update times: the shapes, and a generous time bound
-    (≈ 2 s on a 2-core machine) so that a per-element Python loop would fail it."""
+def test_tracker_batch_shape_and_independence():
+    """(100 runs × 6 threats) over 1,000 update times: the shapes, and each element filtered
+    as if alone (its track equals the tracker's on that element's reports only).  Speed is
+    measured by bench/tracking.py, not here."""
     tt, X = truth_arc(1000.0, dt=1.0)
     scan_t = np.arange(0.0, 1000.0, 1.0)
     d = detections(tt, X, scan_t, 600, seed=5)
@@ -474,12 +474,15 @@ def test_tracker_batch_shape_and_speed():
         d.z.reshape(100, 6, 1000, 3), d.detected.reshape(100, 6, 1000), d.R, d.r_scale.reshape(100, 6, 1000),
         d.snr.reshape(100, 6, 1000), d.truth_pos.reshape(100, 6, 1000, 3),
     )  # fmt: skip
-    t0 = time.perf_counter()
     tr = track([d], "sys")
-    elapsed = time.perf_counter() - t0
     assert tr.x.shape == (100, 6, 1000, 6) and tr.P.shape == (100, 6, 1000, 6, 6)
     assert tr.confirm_time.shape == (100, 6) and np.all(tr.confirm_time == 2.0)
-    assert elapsed < 10.0, elapsed
+    one = Detections(
+        d.sensor, d.site_ecef, d.site_lat, d.site_lon, d.site_alt, d.t,
+        d.z[37:38, 4], d.detected[37:38, 4], d.R, d.r_scale[37:38, 4], d.snr[37:38, 4], d.truth_pos[37:38, 4],
+    )  # fmt: skip
+    alone = track([one], "sys")
+    np.testing.assert_allclose(alone.x[0], tr.x[37, 4], rtol=1e-12, atol=1e-9)
 
 
 def test_tracker_rejects_mismatched_batch_shapes(arc):
