@@ -95,6 +95,15 @@ def with_catalogue_copies(tree: dict) -> dict:
     return tree
 
 
+def with_early_warning(tree: dict) -> dict:
+    """``tree`` with the optional sections no preset has written out: the radars' ``sensing``
+    and an early-warning satellite cueing the first sensor's system (their fields to mutate)."""
+    system = (tree.get("sensors") or [{}])[0].get("system", "defence")
+    tree["sensing"] = {"refraction_k": 1.3333, "snr_noise": True}
+    tree["early_warning"] = [{"name": "ew-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": system}]
+    return tree
+
+
 def first_threat_only(tree: dict) -> dict:
     """``tree`` with its first threat entry alone, so that a run takes about a second."""
     tree["threats"] = tree["threats"][:1]
@@ -456,6 +465,8 @@ def mutated_presets(draw, mutations=MUTATIONS, cut=lambda tree: tree, after=lamb
     tree = cut(copy.deepcopy(TREES[name]))
     if draw(st.booleans()):
         tree = with_catalogue_copies(tree)
+    if draw(st.booleans()):
+        tree = with_early_warning(tree)
     done = [name]
     for _ in range(draw(st.integers(1, 3))):
         mutation = draw(st.sampled_from(mutations))
@@ -511,6 +522,8 @@ def test_unmutated_presets_are_accepted(scenario_file):
     for name in PRESETS:
         assert load_or_refuse(scenario_file, to_yaml(TREES[name])) is not None, name
         tree = with_catalogue_copies(copy.deepcopy(TREES[name]))
+        assert load_or_refuse(scenario_file, to_yaml(tree)) is not None, name
+        tree = with_early_warning(copy.deepcopy(TREES[name]))
         assert load_or_refuse(scenario_file, to_yaml(tree)) is not None, name
 
 
