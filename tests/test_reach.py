@@ -134,3 +134,25 @@ def test_the_speed_the_cli_names_is_enough(capsys):
     need = text.split("burnout speed of ")[1].split(" km/s")[0]
     assert main(args + ["--burnout-speed-kms", need, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["feasible"] is True
+
+
+def test_reach_reads_the_sensor_scenarios_own_catalogue(capsys, tmp_path):
+    """A --sensors scenario's catalog entry stands for the built-in one of the same id, as in
+    its runs: a Topol-M whose booster is no brighter than its RV is tracked later."""
+    import yaml
+
+    from shieldlab.scenario import locate
+
+    tree = yaml.safe_load(locate("epaa-phase-4")[0].read_text())
+    entry = catalog.get_missile("topol-m").model_dump()
+    entry["booster_rcs_m2"] = 0.01
+    tree["catalog"] = {"missiles": [entry]}
+    dim = tmp_path / "dim-booster.yaml"
+    dim.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    args = ["reach", "sm-3-block-iib", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+            "--to", "38.9,-77.0", "--json"]
+    assert main(args + ["--sensors", "epaa-phase-4"]) == 0
+    bright = json.loads(capsys.readouterr().out)["cue"]["time_s"]
+    assert main(args + ["--sensors", str(dim)]) == 0
+    faint = json.loads(capsys.readouterr().out)["cue"]["time_s"]
+    assert bright < 150.0 < faint

@@ -912,7 +912,8 @@ def reach(
                                                  "(default 60 s unless --sensors gives the cue)", 0.0, 3600.0, "s"),
     sensors: str | None = typer.Option(None, "--sensors", metavar="SCENARIO",
                                           help="take the cue from this scenario's (or preset's) sensors: the first "
-                                               "system expected to confirm a track on the trajectory"),
+                                               "system expected to confirm a track on the trajectory (its own "
+                                               "catalog entries stand for the built-in ones of the same id)"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
     burnout_speed_kms: float | None = _float_option(None, "--burnout-speed-kms",
                                                        "override the catalogue burnout speed [km/s]", 0.01, 20.0,
@@ -930,8 +931,6 @@ def reach(
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
-    spec = _catalog_get(catalog.get_interceptor, interceptor, "INTERCEPTOR")
-    m = _catalog_get(catalog.get_missile, missile, "--missile")
     if sensors is not None and cue_delay_s is not None:
         raise InputError("give --cue-delay-s or --sensors, not both: each sets the cue", field="--sensors")
     world = None
@@ -944,6 +943,11 @@ def reach(
             raise
         if not world.sensors:
             raise InputError(f"scenario {world.scenario.name!r} has no sensors to give the cue", field="--sensors")
+    # the --sensors scenario's own catalogue entries take precedence, as in its runs
+    own_i = {} if world is None else {e.id: e for e in world.scenario.catalog.interceptors}
+    own_m = {} if world is None else {e.id: e for e in world.scenario.catalog.missiles}
+    spec = own_i.get(interceptor) or _catalog_get(catalog.get_interceptor, interceptor, "INTERCEPTOR")
+    m = own_m.get(missile) or _catalog_get(catalog.get_missile, missile, "--missile")
     _compile_note("reach", False)
     r = np.radians
     try:
