@@ -242,9 +242,11 @@ def test_cli_writes_map_and_json(tmp_path):
     assert set(by) == {"kurecik-tpy2", "ship-spy1", "black-sea-spy1", "armavir-voronezh", "gabala-daryal"}
     vor = by["armavir-voronezh"]
     assert vor["detection_range_km"] == pytest.approx(4000 * 0.5 ** 0.25, abs=0.1)
-    # at 100 km the horizon (about 1,225 km past a 0.5-degree floor over the 4/3 Earth,
-    # k R (acos(k R cos e / (k R + H)) - e)), not the range, limits
-    assert 1180 < vor["farthest_km"] < 1260 and vor["area_km2"] > 5e5
+    # at 100 km the horizon, not the range, limits: past a 0.5-degree floor through the
+    # standard atmosphere, k R (acos(k R cos e / (k R + H)) - e) with its effective factor
+    # for a target at 100 km (1.133): about 1,133 km (1,067 geometric, 1,225 over a 4/3 Earth)
+    assert 1100 < vor["farthest_km"] < 1160 and vor["area_km2"] > 5e5
+    assert vor["refraction_k"] is None  # the standard atmosphere
     cov = np.array([[c == "1" for c in row] for row in vor["covered"]])
     union = np.array([[c == "1" for c in row] for row in d["union"]])
     assert cov.shape == (n_lat, n_lon) and (union | cov).sum() == union.sum()

@@ -131,7 +131,7 @@ def test_reach_names_the_cue_from_the_satellite(capsys):
     burn = truth.burnout_time[n] - truth.launch_time[n]
     with_sat = sensor_cue(w, w.threats[n].missile, p[n], v[n], burn, 1.0)
     without = sensor_cue(_phase1(), w.threats[n].missile, p[n], v[n], burn, 1.0)
-    assert with_sat.time_s <= without.time_s
+    assert with_sat.time_s < without.time_s  # cued: no wait for the 5 s search frame
 
 
 @pytest.mark.parametrize("entry, field", [
@@ -145,6 +145,18 @@ def test_bad_early_warning_entries_name_their_field(entry, field):
     with pytest.raises(InputError) as e:
         _phase1([entry])
     assert field in str(e.value)
+
+
+def test_a_satellite_must_cue_a_system_with_radars():
+    """Under an architecture of several nodes a satellite's system must have radars (a typo
+    or the default 'defence' would silently cue nothing); integrated cues every radar."""
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["early_warning"] = [{"name": "x", "type": "dsp", "lon_deg": 57.0}]  # system: the default, defence
+    with pytest.raises(InputError) as e:
+        compile_world(parse(data, "nato-russia-2011"))
+    assert "early_warning[0].system" in str(e.value)
+    data["architecture"] = "integrated"
+    assert compile_world(parse(data, "nato-russia-2011")).early_warning[0].system == "defence"
 
 
 def test_duplicate_satellite_names_are_refused():

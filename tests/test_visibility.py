@@ -1,6 +1,7 @@
 """The one field-of-regard test (shieldlab.sensors.visibility) against its definition in
 numpy terms (earth.ecef_to_aer, earth.line_of_sight), and the first-look time of a path."""
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -109,14 +110,20 @@ def test_refraction_raises_the_elevation_by_the_rays_bending(lat_deg, az_deg):
 
 def test_refraction_brings_the_first_look_at_a_sejjil_forward():
     """The AN/TPY-2 at Kürecik first has a Sejjil-2 from Tabriz in its field of regard
-    (above its 0.5° elevation limit) 85 s after launch with a geometric line of sight and
-    ~8 s earlier through a standard (4/3-Earth) atmosphere: the apparent elevation of the
-    climbing missile is the textbook height-finding equation's."""
+    (above its 0.5° elevation limit) 85 s after launch with a geometric line of sight, a
+    few seconds earlier through the standard atmosphere, and earlier still over a 4/3
+    Earth (which bends the whole ray as the lowest kilometres do).  At the standard first
+    look, the ray traced from the site through the exponential atmosphere reaches the
+    missile at an apparent elevation of 0.5°; at the 4/3 one the textbook height-finding
+    equation (h = r sin el + r² cos² el / (2 k R)) gives 0.5°."""
     import dataclasses
+
+    from scipy.optimize import brentq
 
     from shieldlab.engine.chain import fly_threats
     from shieldlab.flyout.interp import in_flight, state_at
     from shieldlab.scenario import load_world
+    from shieldlab.sensors import atmosphere
 
     w = load_world("epaa-phase-1")
     truth = fly_threats(w).truth
@@ -124,20 +131,29 @@ def test_refraction_brings_the_first_look_at_a_sejjil_forward():
     t = np.arange(0.0, 200.0, 0.05) + w.threats[n].launch_time
     pos, _ = state_at(truth, t, velocity=False)
     tpy2 = next(s.radar for s in w.sensors if s.radar.name == "kurecik-tpy2")
-    first = {}
-    for k in (1.0, 4.0 / 3.0):
+    assert tpy2.refraction_k is None  # the preset's radars: the standard atmosphere
+    first, at = {}, {}
+    for k in (1.0, None, 4.0 / 3.0):
         seen = R.visible(dataclasses.replace(tpy2, refraction_k=k), pos[n]) & in_flight(truth, t)[n]
-        first[k] = t[np.argmax(seen)] - w.threats[n].launch_time
+        at[k] = int(np.argmax(seen))
+        first[k] = t[at[k]] - w.threats[n].launch_time
     assert 84.0 < first[1.0] < 86.0
-    assert 6.0 < first[1.0] - first[4.0 / 3.0] < 10.0
-    # at the refracted first look the height-finding equation gives el = 0.5 deg
-    j = int(np.searchsorted(t - w.threats[n].launch_time, first[4.0 / 3.0]))
-    _, el, r = earth.ecef_to_aer(pos[n, j], tpy2.lat, tpy2.lon, tpy2.alt)
-    # h - h_s by the 4/3 equation at the apparent elevation el_app, solved for el_app
-    lat_t, _, h_t = earth.ecef_to_geodetic(pos[n, j])
-    dh = h_t - tpy2.alt
-    ka = 4 / 3 * 6_371e3
-    el_app = np.arcsin((dh - r**2 / (2 * ka)) / r)  # cos² el ≈ 1 at these angles
+    assert 1.0 < first[1.0] - first[None] < 6.0 < first[1.0] - first[4.0 / 3.0] < 10.0
+    # the ray trace at the standard first look: the target's ground angle and height on the
+    # sphere of the Earth's curvature towards it, and the elevation whose ray gets there
+    e_, n_, u_ = earth.enu_matrix(tpy2.lat, tpy2.lon) @ (pos[n, at[None]] - tpy2.site_ecef)
+    horiz = math.hypot(e_, n_)
+    w2 = 1 - earth.WGS84_E2 * math.sin(tpy2.lat) ** 2
+    M, N = earth.WGS84_A * (1 - earth.WGS84_E2) / w2**1.5, earth.WGS84_A / math.sqrt(w2)
+    radius = 1 / ((n_ / horiz) ** 2 / M + (e_ / horiz) ** 2 / N)
+    vert = radius + tpy2.alt + u_
+    theta, h_t = math.atan2(horiz, vert), math.hypot(horiz, vert) - radius
+    el = brentq(lambda x: atmosphere.ray_angle(tpy2.alt, h_t, x, radius) - theta, 0.0, 0.05)
+    assert math.degrees(el) == pytest.approx(0.5, abs=0.02)
+    # at the 4/3 first look, the height-finding equation
+    _, _, r = earth.ecef_to_aer(pos[n, at[4.0 / 3.0]], tpy2.lat, tpy2.lon, tpy2.alt)
+    _, _, h43 = earth.ecef_to_geodetic(pos[n, at[4.0 / 3.0]])
+    el_app = np.arcsin((h43 - tpy2.alt - r**2 / (2 * 4 / 3 * 6_371e3)) / r)  # cos² el ≈ 1 at these angles
     assert np.degrees(el_app) == pytest.approx(0.5, abs=0.05)
 
 

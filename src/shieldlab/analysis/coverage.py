@@ -12,9 +12,9 @@ it
    (:meth:`shieldlab.catalog.models.Sensor.detection_range_km`, ``R ∝ RCS^(1/4)``),
    measured as slant range from the site.
 
-As the engine's radars: refraction by the effective-Earth model of the scenario's
-``sensing.refraction_k`` (4/3 by default: the radio horizon, ~15 % past the geometric one
-for low targets), no terrain, no clutter, one look.
+As the engine's radars: refraction of the scenario's atmosphere (``sensing.refraction_k``;
+by default the standard atmosphere's, whose radio horizon against a target at 100 km
+lies ~6 % past the geometric one), no terrain, no clutter, one look.
 
 The target's RCS is, in this order: the one given (``rcs_m2``); a catalogue missile's
 ``rcs_m2`` (``missile``); the smallest ``rcs_m2`` among the scenario's threats (the
@@ -38,7 +38,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.analysis.footprint import Grid, make_grid
 from shieldlab.errors import InputError
-from shieldlab.sensors import visibility
+from shieldlab.sensors import atmosphere, visibility
 
 R0 = earth.R_EARTH_MEAN
 
@@ -80,7 +80,7 @@ class RadarCoverage:
     covered: np.ndarray  # (n_lat, n_lon) bool
     area_km2: float
     farthest_km: float  # great-circle distance from the site to the farthest covered node (0: none)
-    refraction_k: float = 1.0  # the effective-Earth radius factor the radar looks through
+    refraction_k: float | None = None  # the radar's atmosphere: None standard, else its effective-Earth factor
 
 
 @dataclass
@@ -99,12 +99,13 @@ class Coverage:
 
 def propagation_text(cov: Coverage) -> str:
     """How the radars' line of sight bends, in words."""
-    ks = {round(r.refraction_k, 6) for r in cov.radars}
+    ks = {None if r.refraction_k is None else round(r.refraction_k, 6) for r in cov.radars}
+    if ks <= {None}:
+        return "refraction of the standard atmosphere"
     if ks == {1.0}:
         return "geometric line of sight"
-    if ks == {round(4.0 / 3.0, 6)}:
-        return "4/3-Earth refraction"
-    return "refraction k = " + ", ".join(f"{k:g}" for k in sorted(ks))
+    return "refraction k = " + ", ".join("standard" if k is None else f"{k:g}" for k in
+                                         sorted(ks, key=lambda k: -1.0 if k is None else k))
 
 
 def rcs_text(cov: Coverage) -> str:
@@ -176,7 +177,8 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
     refraction factor ``k``: a sphere of ``k * radius_m``, heights kept, ground distances
     kept) and its slant range (on the true sphere), on a sphere of ``radius_m`` (the
     equatorial radius by default, the largest)."""
-    k = float(radar.refraction_k)
+    k = float(atmosphere.effective_k(max(float(radar.alt), 0.0), float(alt_m), radius_m)
+              if radar.refraction_k is None else radar.refraction_k)
     rk = k * radius_m
     rs, rt = rk + max(float(radar.alt), 0.0), rk + float(alt_m)
     e = max(math.radians(radar.spec.el_min_deg), float(radar.elevation_mask))
@@ -284,7 +286,7 @@ def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = Non
             boresight_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
             el_min_deg=max(float(spec.el_min_deg), math.degrees(radar.elevation_mask)),
             el_max_deg=float(spec.el_max_deg), rcs_m2=s, detection_range_km=d, covered=cov,
-            area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=float(radar.refraction_k)))
+            area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=radar.refraction_k))
     return Coverage(scenario=world.scenario.name, grid=grid, alt_km=alt_km, rcs_m2=rcs, rcs_from=rcs_from,
                     rcs_missile=rcs_missile, radars=rows, union=union, union_area_km2=float(cell[union].sum()),
                     timing_s={"total": time.perf_counter() - t0})
@@ -309,7 +311,8 @@ def to_json(cov: Coverage, include_grid: bool = True) -> dict:
              "boresight_deg": round(r.boresight_deg, 3), "az_fov_deg": r.az_fov_deg,
              "el_min_deg": round(r.el_min_deg, 3), "el_max_deg": r.el_max_deg, "rcs_m2": r.rcs_m2,
              "detection_range_km": round(r.detection_range_km, 1), "area_km2": round(r.area_km2, 0),
-             "farthest_km": round(r.farthest_km, 1), "refraction_k": round(r.refraction_k, 6)}
+             "farthest_km": round(r.farthest_km, 1),
+             "refraction_k": None if r.refraction_k is None else round(r.refraction_k, 6)}
         if include_grid:
             d["covered"] = _rows(r.covered)
         out["radars"].append(d)

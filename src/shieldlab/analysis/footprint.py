@@ -95,7 +95,7 @@ from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import FULL, EarthModel, fly, run
 from shieldlab.flyout.vehicle import vehicle_from_missiles
 from shieldlab.scenario.compile import Point
-from shieldlab.sensors import visibility
+from shieldlab.sensors import atmosphere, visibility
 from shieldlab.sensors.infrared import expected_report_time
 from shieldlab.sensors.radar import confirmation_radars
 from shieldlab.sensors.signature import Signature
@@ -1021,9 +1021,10 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
 K_REFRACTION = visibility.STANDARD_K
 
 
-def radar_horizon_m(antenna_height_m, target_height_m):
-    """Radar horizon distance [m] between an antenna and a target over a smooth 4/3 Earth."""
-    kR = K_REFRACTION * R0
+def radar_horizon_m(antenna_height_m, target_height_m, k: float = K_REFRACTION):
+    """Radar horizon distance [m] between an antenna and a target over a smooth Earth of
+    ``k`` times its radius (4/3 by default)."""
+    kR = k * R0
     return np.sqrt(2 * kR * np.maximum(antenna_height_m, 0.0)) + np.sqrt(2 * kR * np.maximum(target_height_m, 0.0))
 
 
@@ -1052,7 +1053,8 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
 
     A battery reaches a point when the aircraft above it is (a) within the interceptor's
     ``aircraft_max_range_km`` (slant range), (b) above its radar's horizon over a smooth
-    4/3 Earth (antenna ``antenna_m`` above the site), (c) within the radar's detection range
+    smooth Earth through the scenario's atmosphere (the standard one's effective factor for
+    these heights by default; antenna ``antenna_m`` above the site), (c) within the radar's detection range
     for an aircraft of ``rcs_m2`` (Pd = 0.5, radar equation) and (d) inside the radar's
     azimuth field of view.  The radar is the sensor of the battery's system on the same
     site (within 5 km); without one only (a) and (b) apply, from the battery's site.
@@ -1080,7 +1082,10 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
                 d = earth.great_circle_distance(b.site.lat, b.site.lon, ps.radar.lat, ps.radar.lon)
                 if d < 5e3 and (radar is None or d < radar[0]):
                     radar = (float(d), ps.radar)
-        horizon = float(radar_horizon_m(antenna_m, h_t - b.site.alt))
+        # the scenario's atmosphere (the standard one's factor for these heights by default)
+        k_radar = None if radar is None else radar[1].refraction_k
+        k = atmosphere.effective_k(antenna_m, max(h_t - b.site.alt, 0.0)) if k_radar is None else k_radar
+        horizon = float(radar_horizon_m(antenna_m, h_t - b.site.alt, k))
         slant = 1e3 * float(rng_km)
         lim = {"interceptor_km": float(rng_km), "horizon_km": horizon / 1e3}
         if radar is not None:

@@ -266,7 +266,7 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
            if res.focus and deep is not None else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
     fig.text(0.01, -0.02, "shaded: interceptor range against aircraft inside each battery's radar field of view "
-             "and detection range, above its horizon (4/3 Earth) · x: deepest point past the border · "
+             "and detection range, above its radio horizon · x: deepest point past the border · "
              "borders: Natural Earth",
              fontsize=6.5, color="#555555")
     _save(fig, path, dpi)

@@ -345,8 +345,9 @@ class Satellite(_Record):
     id: Id = Field(description="lower-case kebab-case identifier, e.g. sbirs-geo")
     name: Text = Field(description="display name")
     origin: Text = Field(description="country or maker")
-    orbit_alt_km: float = Field(35_786.0, ge=30_000.0, le=40_000.0,
-                                description="orbit height above the equator [km] (geostationary: 35,786)")
+    orbit_alt_km: float = Field(35_786.0, ge=35_700.0, le=35_900.0,
+                                description="orbit height above the equator [km]: geostationary (35,786), the "
+                                            "only orbit modelled (the satellite stays over one longitude)")
     frame_s: float = Field(ge=0.1, le=600.0, description="revisit time of any point of the disc [s]")
     pd: float = Field(gt=0.0, le=1.0, description="probability of detecting a plume in view in one frame")
     min_plume_alt_km: float = Field(ge=0.0, le=100.0, description="a burning missile is seen above this altitude "

@@ -156,7 +156,10 @@ def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> i
     C = min(runs, CHUNK)
     flights_b = _grid_bytes(world, T, C + 1)
     K = {s.radar.name: int(span / s.radar.spec.scan_period_s) + 1 for s in world.sensors}
-    reports = sum(C * N * k * (6 * 8 + 9) for k in K.values())
+    reports = sum(C * N * k * (7 * 8 + 9) for k in K.values())  # z, truth, snr, noise factor; detected
+    # satellites: per frame the truth's position and the measured line of sight, a draw, a flag
+    frames = [int(span / float(sat.spec.frame_s)) + 1 for sat in world.early_warning]
+    reports += sum(C * N * k * (9 * 8 + 1) for k in frames)
     interp = max(K.values(), default=0) * C * N * 3 * 8 * 8  # positions, velocities and their four corners
     tracked = [sum(K[s.radar.name] for s in world.sensors if s.system == sys_) for sys_ in world.systems]
     tracked += [K[b.radar] for b in world.batteries if b.cue != "engage-on-remote" and b.radar in K]

@@ -201,7 +201,12 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
                                          refraction_k=scn.sensing.refraction_k,
                                          snr_noise=scn.sensing.snr_noise), s.system))
     early_warning = []
+    radar_systems = {s.system for s in scn.sensors}
     for i, e in enumerate(scn.early_warning):
+        if scn.architecture != "integrated" and e.system not in radar_systems:
+            problems.append((f"early_warning[{i}].system",
+                             f"no radar feeds system {e.system!r}: its launch reports would cue nothing (systems "
+                             f"with radars: {', '.join(sorted(radar_systems)) or 'none'})"))
         spec = lookup(satellites, e.type, "satellite", f"early_warning[{i}].type")
         if spec is not None:
             early_warning.append(Satellite(name=e.name, spec=spec, lon=float(np.radians(e.lon_deg)), system=e.system))

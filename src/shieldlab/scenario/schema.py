@@ -232,11 +232,12 @@ class TrackingCfg(_Strict):
 class SensingCfg(_Strict):
     """How every radar sees and measures."""
 
-    refraction_k: float = Field(
-        4.0 / 3.0, ge=0.5, le=4.0,
-        description="effective-Earth radius factor of the atmosphere the radars look through: 4/3 for a standard "
-                    "atmosphere (rays bend down and reach past the geometric horizon), 1 for a geometric line of "
-                    "sight; larger in super-refraction, smaller in sub-refraction")
+    refraction_k: float | None = Field(
+        None, ge=0.5, le=4.0,
+        description="the atmosphere the radars look through. null: the standard exponential atmosphere (ITU-R "
+                    "P.453), rays bent as a ray trace says, strongly near the ground and not at all above it; a "
+                    "number: one effective-Earth radius factor for every ray (4/3 the classic near-ground value, "
+                    "1 a geometric line of sight, larger in super-refraction, smaller in sub-refraction)")
     snr_noise: bool = Field(
         True, description="measurement noise grows as the signal-to-noise ratio falls (sigma as 1/sqrt(SNR); the "
                           "catalogue's figures hold at 20 dB); false: the catalogue's figures at every SNR")

@@ -19,16 +19,19 @@ site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/models.md)
 * Visibility: azimuth within the field of view about the boresight, elevation in
   ``[max(el_min, mask), el_max]`` and a geometric line of sight clear of the
   ellipsoid (:func:`shieldlab.earth.line_of_sight`).
-  Refraction by the effective-Earth model (``refraction_k``, 4/3 by default) moves the
-  horizon and the elevation limits (:mod:`shieldlab.sensors.visibility`).
+  Refraction, an effective Earth per target height in the standard atmosphere by default
+  (``refraction_k``), moves the horizon and the elevation limits
+  (:mod:`shieldlab.sensors.visibility`).
 * Measurement: true (range, azimuth, elevation) plus independent Gaussian noise.  The
   spec's ``sigma_range_m`` and ``sigma_angle_mrad`` hold at the reference SNR
   :data:`REF_SNR` (20 dB; catalog/sensors.yaml); with ``snr_noise`` each report's
   standard deviations scale as ``sqrt(REF_SNR / SNR')`` (monopulse angle and range
   accuracy ``σ ≈ θ_3dB / sqrt(2 SNR)``, ``ΔR / sqrt(2 SNR)``: Skolnik 2001, ch. 6;
-  Richards 2005), where ``SNR'`` is the expected SNR clipped to
+  Richards 2005), where ``SNR'`` is the look's measured SNR (its Swerling-1 echo power,
+  from the same draw that decided the detection, less the noise) clipped to
   ``[ln(1 / Pfa), MAX_NOISE_SNR]`` (see :func:`noise_variance_scale`).  The report
-  carries its own covariance (``Detections.r_scale``), as a radar's track report does.
+  carries its own covariance (``Detections.r_scale``), as a radar's track report does:
+  from what the radar measured, not from the target's true range or RCS.
 
 Limits: no clutter, multipath, jamming, resolution or aspect-dependent RCS; one look
 per scan (no pulse integration).
@@ -98,9 +101,10 @@ class Radar:
     lat, lon, alt : geodetic site [rad, rad, m].
     boresight_az : centre of the azimuth field of view [rad, clockwise from north].
     elevation_mask : terrain/operator mask [rad]; nothing below it is seen.
-    refraction_k : effective-Earth radius factor of the atmosphere the radar looks through
-        (:mod:`shieldlab.sensors.visibility`): 4/3 for a standard atmosphere, 1 for a
-        geometric line of sight.
+    refraction_k : the atmosphere the radar looks through (:mod:`shieldlab.sensors.visibility`):
+        None for the standard exponential atmosphere (an effective-Earth factor per target
+        height from a ray trace), or one effective-Earth factor (4/3 the classic
+        near-ground value, 1 a geometric line of sight).
     snr_noise : whether the measurement noise grows as the SNR falls
         (:func:`noise_variance_scale`); False: the spec's figures at every SNR.
     """
@@ -112,7 +116,7 @@ class Radar:
     alt: float
     boresight_az: float
     elevation_mask: float = 0.0
-    refraction_k: float = visibility.STANDARD_K
+    refraction_k: float | None = None
     snr_noise: bool = True
 
     @cached_property
@@ -148,10 +152,9 @@ def noise_variance_scale(snr, pfa) -> np.ndarray:
 
     Variance falls as 1 / SNR (thermal noise on a monopulse angle or a range estimate).  A
     report is a crossing of the detection threshold, which for a square-law detector in
-    unit noise sits at ``ln(1 / Pfa)`` (13.8, 11.4 dB, at Pfa 1e-6): the echo of a target
-    detected at a lower mean SNR (a Swerling-1 fluctuation up) was itself about that strong,
-    so the noise of a report is never credited a lower SNR than that.  Above
-    :data:`MAX_NOISE_SNR` fixed errors dominate.
+    unit noise sits at ``ln(1 / Pfa)`` (13.8, 11.4 dB, at Pfa 1e-6), so a report is never
+    credited a lower SNR than that.  Above :data:`MAX_NOISE_SNR` fixed errors dominate.
+    :func:`observe` passes each look's measured SNR.
     """
     lo = np.log(1.0 / np.asarray(pfa, dtype=float))
     return REF_SNR / np.clip(np.asarray(snr, dtype=float), lo, MAX_NOISE_SNR)
@@ -249,14 +252,13 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
     rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``, or a
         :class:`~shieldlab.sensors.signature.Signature` (by phase and aspect: the whole
         missile from launch to burnout, then what re-enters, by the angle between its
-        velocity and the line of sight).
+        velocity, from the neighbouring scans' positions, and the line of sight).
     rng : random generator, or a sequence of generators, one per row of the leading
         batch axis (a Monte Carlo run), each drawing that row's numbers alone, so a
         run's reports do not depend on the other runs in its batch.  One uniform and
         three normals are drawn per (element, scan) whether or not it is visible, so
         results depend only on the seed and the shapes.
-    truth_at : optional dict from scan period [s] to the truth's positions at those scans
-        (and from ``(period, "vel")`` to its velocities, where a signature needs them),
+    truth_at : optional dict from scan period [s] to the truth's positions at those scans,
         shared by the radars of one batch: radars with the same period scan at the same
         instants, so the truth is interpolated once for them all (filled here when missing).
     cue_time : optional (...) time [s from epoch] from which each threat is cued (a launch
@@ -276,7 +278,7 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
     batch = traj.batch_shape
     az, el, r, ok = _aer_visible(radar, pos)
     ok &= in_flight(traj, t_scan)
-    rcs = _rcs_at_scans(radar, traj, t_scan, pos, rcs_m2, truth_at)
+    rcs = _rcs_at_scans(traj, t_scan, pos, ok, rcs_m2, radar.site_ecef)
     with np.errstate(divide="ignore", over="ignore"):
         s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
     pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
@@ -296,7 +298,12 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
                          np.ascontiguousarray(cued, np.int64)).reshape(shape)
     sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
     if radar.snr_noise:
-        r_scale = np.where(detected, noise_variance_scale(s, spec.pfa), 1.0)
+        # the echo's measured power (unit noise): the Swerling-1 power of this look, from the
+        # draw that decided its detection (x > ln(1/Pfa) exactly where u < Pd); the radar
+        # knows it, so the report's noise and the covariance it reports follow it
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            measured = (1.0 + s) * -np.log(u) - 1.0
+        r_scale = np.where(detected, noise_variance_scale(np.where(detected, measured, 1.0), spec.pfa), 1.0)
         noise *= np.sqrt(r_scale)[..., None]
     else:
         r_scale = np.ones(shape)
@@ -321,29 +328,23 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
     )
 
 
-def _rcs_at_scans(radar: Radar, traj: Trajectories, t_scan, pos, rcs_m2, truth_at) -> np.ndarray:
-    """RCS [m²] of every batch element at every scan (..., K), or broadcastable to it."""
+def _rcs_at_scans(traj: Trajectories, t_scan, pos, ok, rcs_m2, site) -> np.ndarray:
+    """RCS [m²] of every batch element at every scan (..., K), or broadcastable to it; with a
+    :class:`Signature`, computed where ``ok`` (in flight and in the field) only."""
     batch = traj.batch_shape
     if not isinstance(rcs_m2, Signature):
         return np.broadcast_to(np.asarray(rcs_m2, dtype=float), batch)[..., None]
-    sig = Signature(*(np.broadcast_to(np.asarray(a, float), batch)[..., None]
-                      for a in (rcs_m2.nose, rcs_m2.broadside, rcs_m2.booster)))
-    boosting = (t_scan >= traj.launch_time[..., None]) & (t_scan < traj.burnout_time[..., None])
-    cos = 1.0
-    if rcs_m2.has_aspect:
-        key = (radar.spec.scan_period_s, "vel")
-        if truth_at is not None and key in truth_at:
-            vel = truth_at[key]
-        else:
-            _, vel = state_at(traj, t_scan, velocity=True)
-            assert vel is not None  # asked for
-            if truth_at is not None:
-                vel.setflags(write=False)
-                truth_at[key] = vel
-        los = pos - radar.site_ecef
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cos = np.einsum("...i,...i->...", vel, los) / (np.linalg.norm(vel, axis=-1) * np.linalg.norm(los, axis=-1))
-    return signature.rcs(sig, boosting, cos)
+    K = t_scan.size
+
+    def rows(a):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), batch)).reshape(-1)
+
+    out = np.empty(batch + (K,))
+    signature.rcs_rows(np.ascontiguousarray(pos).reshape(-1, K, 3), np.ascontiguousarray(ok).reshape(-1, K),
+                       np.asarray(t_scan, float), rows(traj.launch_time), rows(traj.burnout_time),
+                       rows(rcs_m2.nose), rows(rcs_m2.broadside), rows(rcs_m2.booster),
+                       np.asarray(site, float), out.reshape(-1, K))
+    return out
 
 
 def confirmation_radars(radars) -> tuple:

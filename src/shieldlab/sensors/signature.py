@@ -26,11 +26,13 @@ object here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
-__all__ = ["Signature", "rcs"]
+__all__ = ["Signature", "rcs", "rcs_rows"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,32 @@ def rcs(sig: Signature, boosting, cos_aspect) -> np.ndarray:
         # exactly the figure where it does not depend on aspect (exp(log x) may differ from x)
         after = np.where(nose == side, nose, np.exp(c2 * np.log(nose) + (1.0 - c2) * np.log(side)))
     return np.where(boosting, sig.booster, after)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def rcs_rows(pos, ok, t, launch, burnout, nose, side, boost, site, out):
+    """:func:`rcs` of E paths at K scans, compiled, where ``ok`` (E, K) (``nose`` elsewhere):
+    ``pos`` (E, K, 3) ECEF positions [m] at the scan times ``t`` (K,) [s], each path's
+    ``launch`` and ``burnout`` times (E,) [s] and figures ``nose``, ``side``, ``boost`` (E,)
+    [m²], seen from ``site`` (3,).  The axis is along the velocity, taken as the difference
+    of the neighbouring scans' positions (central; one-sided at the ends).  Fills ``out``."""
+    E, K = ok.shape
+    for e in range(E):
+        aspect = nose[e] != side[e]
+        ln, ls = math.log(nose[e]), math.log(side[e])
+        for k in range(K):
+            if not ok[e, k]:
+                out[e, k] = nose[e]
+            elif launch[e] <= t[k] < burnout[e]:
+                out[e, k] = boost[e]
+            elif not aspect:
+                out[e, k] = nose[e]
+            else:
+                k0, k1 = max(k - 1, 0), min(k + 1, K - 1)
+                vx, vy, vz = pos[e, k1, 0] - pos[e, k0, 0], pos[e, k1, 1] - pos[e, k0, 1], pos[e, k1, 2] - pos[e, k0, 2]
+                lx, ly, lz = pos[e, k, 0] - site[0], pos[e, k, 1] - site[1], pos[e, k, 2] - site[2]
+                vv, ll = vx * vx + vy * vy + vz * vz, lx * lx + ly * ly + lz * lz
+                c2 = 1.0
+                if vv > 0.0 and ll > 0.0:
+                    c2 = min((vx * lx + vy * ly + vz * lz) ** 2 / (vv * ll), 1.0)
+                out[e, k] = math.exp(c2 * ln + (1.0 - c2) * ls)

@@ -9,16 +9,21 @@ A radar at a geodetic site sees an ECEF point [m] when
 * its slant range is positive, and
 * the line of sight from the site to it stays above the Earth.
 
-**Refraction** (effective-Earth model).  The air's refractive index falls with height, so
-a radar ray bends down and reaches beyond the geometric horizon.  In a standard atmosphere
-(dn/dh ≈ −40 N-units/km) the bending is the same as a straight ray over an Earth of radius
-``k R`` with ``k = 4/3`` (Skolnik, *Introduction to Radar Systems*, 3rd ed., 2001, ch. 8;
-ITU-R P.834): heights above the Earth and distances along it are kept, angles at the
-Earth's centre shrink by ``k``.  With a factor ``k != 1`` the test works in that frame:
-the Earth near the site is the sphere of its radius of curvature in the target's azimuth
-(Euler: ``1/R_α = cos²α / M + sin²α / N``, ``M``, ``N`` the meridian and prime-vertical
-radii at the site), the target's height ``h`` and central angle ``θ`` on it are kept as
-``h`` and ``θ / k`` on a sphere of radius ``k R_α``, and there the straight line gives
+**Refraction.**  The air's refractive index falls with height, so a radar ray bends down
+and reaches beyond the geometric horizon, and a target shows at a higher (apparent)
+elevation than its geometric one.  By default the radars look through the standard
+exponential atmosphere (:mod:`shieldlab.sensors.atmosphere`): for each radar, a ray trace
+gives, at each target height, the farthest ground distance seen above its elevation floor
+(no farther than the radio horizon) and the nearest seen below its ceiling; a target is
+in the field when its ground distance from the site lies between them (interpolated in the
+square root of its height; on the sphere of the Earth's radius of curvature in its azimuth,
+``1/R_α = cos²α / M + sin²α / N``).  Strong near the ground, none far above it: 66 km past
+the geometric horizon against a target at 100 km, where a 4/3 Earth would put 175 km.
+
+A scenario may instead set one effective-Earth factor ``k`` for every ray (Skolnik,
+*Introduction to Radar Systems*, 3rd ed., 2001, ch. 8; ITU-R P.834): heights above the
+Earth and distances along it are kept, angles at the Earth's centre shrink by ``k``, and on
+the sphere of radius ``k R_α`` the straight line gives
 
 * the *apparent* elevation, the one the elevation limits and mask are compared with, and
 * the clearance: the line must stay above the ``k R_α`` sphere (a smooth Earth: no terrain).
@@ -45,19 +50,37 @@ import numba as nb
 import numpy as np
 
 from shieldlab.earth import WGS84_A, WGS84_B, WGS84_E2
+from shieldlab.sensors import atmosphere
 
 _TWO_PI = 2.0 * math.pi
 
-#: Effective-Earth radius factor of a standard atmosphere (Skolnik 2001, ch. 8).
+#: The classic effective-Earth radius factor near the ground (Skolnik 2001, ch. 8).
 STANDARD_K = 4.0 / 3.0
 
 
-def refraction_terms(lat: float, alt: float, k: float) -> np.ndarray:
-    """What the compiled test reads of the atmosphere and the site: ``(k, 1/M, 1/N, alt)``,
-    with ``M`` and ``N`` the WGS84 meridian and prime-vertical radii of curvature [m] at
-    geodetic latitude ``lat`` [rad] and ``alt`` the site's height [m]."""
+#: Layout of :func:`refraction_terms`: mode, 1/M, 1/N, site height, then three tables.
+_L = atmosphere.HEIGHTS_M.size
+_SQRT_H = np.sqrt(atmosphere.HEIGHTS_M)  # the tables' abscissa: sqrt(height), where they are near linear
+#: Modes (the first term): the standard atmosphere's ray-traced tables; a geometric line of
+#: sight; anything else is a constant effective-Earth factor.
+STANDARD, GEOMETRIC = 0.0, 1.0
+
+
+def refraction_terms(lat: float, alt: float, k: float | None, el_lo: float = -math.pi / 2,
+                     el_hi: float = math.pi / 2) -> np.ndarray:
+    """What the compiled test reads of the atmosphere and the site, (4 + 3 L,): the mode
+    (:data:`STANDARD` for ``k`` None, :data:`GEOMETRIC` for ``k`` = 1, else ``k``), 1/M,
+    1/N (``M``, ``N`` the WGS84 meridian and prime-vertical radii of curvature [m] at
+    geodetic latitude ``lat`` [rad]), the site's height ``alt`` [m]; then, in the standard
+    atmosphere, the ray-traced ground distances of :func:`shieldlab.sensors.atmosphere.reach_table`
+    for the elevation limits ``el_lo``, ``el_hi`` [rad] at the L heights of
+    ``atmosphere.HEIGHTS_M`` (the farthest above the floor, the nearest below the ceiling,
+    the horizon; ``nan`` below the site), zeros otherwise."""
     w = 1.0 - WGS84_E2 * math.sin(lat) ** 2
-    return np.array([float(k), w**1.5 / (WGS84_A * (1.0 - WGS84_E2)), math.sqrt(w) / WGS84_A, float(alt)])
+    mode = STANDARD if k is None else float(k)
+    head = np.array([mode, w**1.5 / (WGS84_A * (1.0 - WGS84_E2)), math.sqrt(w) / WGS84_A, float(alt)])
+    tables = atmosphere.reach_table(alt, el_lo, el_hi).ravel() if k is None else np.zeros(3 * _L)
+    return np.concatenate([head, tables])
 
 
 @dataclass(frozen=True)
@@ -70,7 +93,7 @@ class FieldOfRegard:
     half_fov: float  # half the azimuth field [rad]
     el_lo: float  # lowest elevation seen [rad]
     el_hi: float  # highest elevation seen [rad]
-    refr: np.ndarray  # (4,) refraction factor k and site terms (:func:`refraction_terms`)
+    refr: np.ndarray  # refraction and site terms (:func:`refraction_terms`)
 
     @classmethod
     def of(cls, radar) -> FieldOfRegard:
@@ -79,7 +102,10 @@ class FieldOfRegard:
         trig = np.array([np.sin(radar.lat), np.cos(radar.lat), np.sin(radar.lon), np.cos(radar.lon)], float)
         return cls(np.asarray(radar.site_ecef, float), trig, float(radar.boresight_az),
                    0.5 * math.radians(spec.az_fov_deg), max(math.radians(spec.el_min_deg), radar.elevation_mask),
-                   math.radians(spec.el_max_deg), refraction_terms(radar.lat, radar.alt, radar.refraction_k))
+                   math.radians(spec.el_max_deg),
+                   refraction_terms(radar.lat, radar.alt, radar.refraction_k,
+                                    max(math.radians(spec.el_min_deg), radar.elevation_mask),
+                                    math.radians(spec.el_max_deg)))
 
     def args(self) -> tuple:
         """Arguments of the compiled functions after the points."""
@@ -87,42 +113,71 @@ class FieldOfRegard:
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
-    """The field-of-regard test in the effective-Earth frame (module docstring): the target
-    at (east, north, up) = (e, n, u) [m] from the site, ``horiz`` = hypot(e, n)."""
-    k, inv_m, inv_n, h_site = refr[0], refr[1], refr[2], refr[3]
+def _osculating(e, n, u, horiz, inv_m, inv_n, h_site):
+    """The target at (east, north, up) = (e, n, u) [m] from the site on the sphere of the
+    Earth's radius of curvature in its azimuth (Euler): (radius, central angle, height)."""
     if horiz > 0.0:
         ca, sa = n / horiz, e / horiz
-        radius = 1.0 / (ca * ca * inv_m + sa * sa * inv_n)  # Euler: curvature in the target's azimuth
+        radius = 1.0 / (ca * ca * inv_m + sa * sa * inv_n)
     else:
         radius = 1.0 / inv_m
-    r_site = radius + h_site
-    vert = r_site + u  # the target, from the centre of curvature, along the site's vertical
-    theta = math.atan2(horiz, vert)
-    h_target = math.hypot(horiz, vert) - radius
-    rk = k * radius  # the effective Earth: heights kept, central angles divided by k
+    vert = radius + h_site + u  # the target, from the centre of curvature, along the site's vertical
+    return radius, math.atan2(horiz, vert), math.hypot(horiz, vert) - radius
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _in_azimuth(e, n, boresight, half_fov):
+    if half_fov >= math.pi:
+        return True
+    az = math.atan2(e, n) % _TWO_PI
+    return abs((az - boresight + math.pi) % _TWO_PI - math.pi) <= half_fov
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _sees_effective(e, n, horiz, boresight, half_fov, el_lo, el_hi, k, radius, theta, h_site, h_target):
+    """The field-of-regard test over an effective Earth of ``k`` times ``radius`` (module
+    docstring): heights kept, the central angle ``theta`` divided by ``k``."""
+    rk = k * radius
     rs, rt, th = rk + h_site, rk + h_target, theta / k
     dh, dv = rt * math.sin(th), rt * math.cos(th) - rs
     el = math.atan2(dv, dh)  # apparent elevation
-    if el < el_lo or el > el_hi:
+    if el < el_lo or el > el_hi or not _in_azimuth(e, n, boresight, half_fov):
         return False
-    if half_fov < math.pi:
-        az = math.atan2(e, n) % _TWO_PI
-        off = abs((az - boresight + math.pi) % _TWO_PI - math.pi)
-        if off > half_fov:
-            return False
     # the straight line (0, rs) -> (dh, rs + dv) must stay above the sphere of radius rk
     dd = dh * dh + dv * dv
     s = -rs * dv / (dd if dd > 0.0 else 1.0)
-    if 0.0 < s < 1.0 and (s * dh) ** 2 + (rs + s * dv) ** 2 < rk * rk * (1.0 - 1e-10):
+    return not (0.0 < s < 1.0 and (s * dh) ** 2 + (rs + s * dv) ** 2 < rk * rk * (1.0 - 1e-10))
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
+    """The field-of-regard test through the atmosphere of ``refr`` (module docstring), the
+    target at (east, north, up) = (e, n, u) [m] from the site, ``horiz`` = hypot(e, n)."""
+    h_site = refr[3]
+    radius, theta, h_target = _osculating(e, n, u, horiz, refr[1], refr[2], h_site)
+    if refr[0] != STANDARD:  # one effective-Earth factor for every ray
+        return _sees_effective(e, n, horiz, boresight, half_fov, el_lo, el_hi, refr[0], radius, theta, h_site,
+                               h_target)
+    if h_target < h_site or h_target > atmosphere.HEIGHTS_M[-1]:
+        # below the site (the ray trace follows rising rays) or beyond the tables: the
+        # near-ground 4/3 Earth, or a straight line far above the air
+        k = STANDARD_K if h_target < h_site else 1.0
+        return _sees_effective(e, n, horiz, boresight, half_fov, el_lo, el_hi, k, radius, theta, h_site, h_target)
+    # the ray trace's ground distances for this height, on the sphere of this azimuth (a
+    # grazing ray's reach grows as the square root of the radius)
+    x = math.sqrt(max(h_target, 0.0))
+    far = np.interp(x, _SQRT_H, refr[4:4 + _L])
+    near = np.interp(x, _SQRT_H, refr[4 + _L:4 + 2 * _L])
+    ground = radius * theta * math.sqrt(atmosphere.R_TRACE / radius)
+    if ground > far or ground < near:
         return False
-    return True
+    return _in_azimuth(e, n, boresight, half_fov)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, refr, max_range):
     """Whether ECEF point (x, y, z) [m] is in the field of regard and within ``max_range`` [m]
-    (slant range), through an atmosphere of refraction factor ``refr[0]``."""
+    (slant range), through the atmosphere of ``refr`` (:func:`refraction_terms`)."""
     dx, dy, dz = x - site[0], y - site[1], z - site[2]
     sl, cl, so, co = trig[0], trig[1], trig[2], trig[3]
     # east, north, up as earth._enu_components forms them
@@ -134,8 +189,7 @@ def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, refr, max_range
     rng = math.hypot(horiz, u)
     if not rng > 0.0 or rng > max_range:
         return False
-    k = refr[0]
-    if k != 1.0:
+    if refr[0] != GEOMETRIC:
         return _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr)
     el = math.atan2(u, horiz)
     if el < el_lo or el > el_hi:

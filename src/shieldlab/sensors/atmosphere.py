@@ -1,0 +1,162 @@
+"""Radio refraction in a standard exponential atmosphere, reduced to an effective Earth per height.
+
+The air's refractivity falls off with height, ``N(h) = N0 exp(-h / h0)`` N-units
+(``n = 1 + 1e-6 N``), with the ITU-R P.453 mean global reference atmosphere's
+``N0 = 315`` and ``h0 = 7.35 km``.  A ray in a spherically stratified medium keeps Bouguer's
+invariant ``n(r) r cos(el) = c`` (Born & Wolf, *Principles of Optics*, §3.2; Bean & Dutton,
+*Radio Meteorology*, 1966, ch. 3), so the ground angle it covers between two radii is
+
+    φ = ∫ c dr / (r sqrt(n(r)² r² - c²)).
+
+Near the surface the bending is that of the classic 4/3 Earth (the gradient
+``dN/dh = -N0 / h0 = -43`` N/km gives ``k = 1 / (1 + a dn/dh) = 1.37``), but above a
+few scale heights the ray runs straight: the 4/3 model, applied along the whole ray,
+would put a radar's horizon against a target at 100 km 176 km past the geometric one
+where the ray trace puts it 75 km past.
+
+What the compiled visibility test reads (:func:`reach_table`, per radar): at each target
+height of :data:`HEIGHTS_M`, the ground distance of the ray leaving the site at its
+elevation floor, of the one at its ceiling, and of the grazing ray (the radio horizon).
+A ray aimed below the horizontal passes its lowest point first (:func:`ray_angle`).  Where
+one number is wanted (the coverage map's grid extent, the aircraft horizon of the
+footprint), :func:`effective_k` is the factor whose effective-Earth geometry (heights
+kept, central angles divided by ``k``) gives the ray-traced horizon between two heights.
+Tests: tests/test_atmosphere.py (the quadrature against an integration of the ray
+equations, the surface gradient's factor, the compiled test's horizon and elevation floor
+against the ray trace).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from scipy import integrate, optimize
+
+__all__ = ["N0", "H0_M", "HEIGHTS_M", "refractive_index", "ground_angle", "ray_angle", "ray_horizon_m",
+           "effective_k", "k_table", "reach_table"]
+
+#: Surface refractivity [N-units] and its scale height [m]: ITU-R P.453, mean global
+#: reference atmosphere.
+N0 = 315.0
+H0_M = 7350.0
+#: Mean Earth radius [m] the ray trace uses.
+R_TRACE = 6_371_008.8
+#: Target heights [m] of the effective-factor tables: the surface, then 100 m to 5,000 km.
+HEIGHTS_M = np.concatenate([[0.0], np.geomspace(100.0, 5e6, 47)])
+
+
+def refractive_index(h_m):
+    """``n`` at geodetic height ``h_m`` [m] (broadcast)."""
+    return 1.0 + 1e-6 * N0 * np.exp(-np.maximum(np.asarray(h_m, float), 0.0) / H0_M)
+
+
+def _n(h: float) -> float:
+    return 1.0 + 1e-6 * N0 * math.exp(-max(h, 0.0) / H0_M)
+
+
+def ground_angle(h0_m: float, h1_m: float, el0: float, radius_m: float = R_TRACE) -> float:
+    """Ground angle [rad] a ray covers from height ``h0_m`` where its elevation is ``el0``
+    [rad, >= 0] up to height ``h1_m`` [m] (``h1_m >= h0_m``), by Bouguer's invariant."""
+    r0 = radius_m + h0_m
+    n0 = _n(h0_m)
+    c = n0 * r0 * math.cos(el0)
+    span = h1_m - h0_m
+    if span <= 0.0:
+        return 0.0
+    scale = 1e-6 * N0 * math.exp(-max(h0_m, 0.0) / H0_M)
+    lift = n0 * r0 * 2.0 * math.sin(0.5 * el0) ** 2  # n0 r0 (1 - cos el0), without cancellation
+
+    # r = r0 + u²: the integrand stays finite at a grazing start (el0 = 0); n r - c is
+    # summed from its small parts, not taken as the difference of two ~6e6 m numbers
+    def f(u: float) -> float:
+        r = r0 + u * u
+        nr_minus_c = r * scale * math.expm1(-(u * u) / H0_M) + n0 * u * u + lift
+        d = nr_minus_c * (_n(r - radius_m) * r + c)
+        return 2.0 * u * c / (r * math.sqrt(d)) if d > 0.0 else 0.0
+
+    return float(integrate.quad(f, 0.0, math.sqrt(span), limit=200, epsabs=1e-13, epsrel=1e-10)[0])
+
+
+def ray_horizon_m(h_site_m: float, h_target_m: float, radius_m: float = R_TRACE) -> float:
+    """The farthest ground distance [m] over which a site at ``h_site_m`` sees a target at
+    ``h_target_m``: the ray that grazes the surface, traced both ways from its tangent point."""
+    return radius_m * (ground_angle(0.0, h_site_m, 0.0, radius_m) + ground_angle(0.0, h_target_m, 0.0, radius_m))
+
+
+def _effective_horizon(k: float, h_site: float, h_target: float, radius_m: float) -> float:
+    rk = k * radius_m
+    return rk * (math.acos(rk / (rk + h_site)) + math.acos(rk / (rk + h_target)))
+
+
+def effective_k(h_site_m: float, h_target_m: float, radius_m: float = R_TRACE) -> float:
+    """The effective-Earth factor whose horizon between these heights is the ray-traced one."""
+    if h_site_m + h_target_m <= 0.0:  # both on the surface: the surface gradient's factor
+        return 1.0 / (1.0 - radius_m * 1e-6 * N0 / H0_M)
+    d = ray_horizon_m(h_site_m, h_target_m, radius_m)
+    return float(optimize.brentq(lambda k: _effective_horizon(k, h_site_m, h_target_m, radius_m) - d, 0.9, 2.0,
+                                 xtol=1e-12))
+
+
+@functools.lru_cache(maxsize=256)
+def _table(h_site_dm: int) -> np.ndarray:
+    h_site = 10.0 * h_site_dm
+    out = np.array([effective_k(h_site, float(h)) for h in HEIGHTS_M])
+    out.setflags(write=False)
+    return out
+
+
+def k_table(h_site_m: float) -> np.ndarray:
+    """Effective factors at :data:`HEIGHTS_M` for a site at ``h_site_m`` [m] (to 10 m)."""
+    return _table(int(round(max(float(h_site_m), 0.0) / 10.0)))
+
+
+def _perigee(h0_m: float, el0: float, radius_m: float) -> float:
+    """Height [m] of the lowest point of a ray leaving height ``h0_m`` at elevation ``el0`` < 0
+    (where n r = n0 r0 cos el0); below 0 where it would meet the surface first."""
+    c = _n(h0_m) * (radius_m + h0_m) * math.cos(el0)
+
+    def g(h: float) -> float:
+        return _n(h) * (radius_m + h) - c
+
+    if g(0.0) > 0.0:  # the surface is above the ray's lowest point: it hits the ground
+        return -1.0
+    return float(optimize.brentq(g, 0.0, h0_m, xtol=1e-6))
+
+
+def ray_angle(h_site_m: float, h_target_m: float, el: float, radius_m: float = R_TRACE) -> float:
+    """Ground angle [rad] from a site at ``h_site_m`` to where its ray of apparent elevation
+    ``el`` [rad] reaches ``h_target_m`` (>= the site's height) on its way up: ``-inf`` if
+    the ray meets the surface first.  A ray aimed down passes its lowest point first."""
+    if el >= 0.0:
+        return ground_angle(h_site_m, h_target_m, el, radius_m)
+    hp = _perigee(h_site_m, el, radius_m)
+    if hp < 0.0:
+        return -math.inf
+    return ground_angle(hp, h_site_m, 0.0, radius_m) + ground_angle(hp, h_target_m, 0.0, radius_m)
+
+
+@functools.lru_cache(maxsize=256)
+def _reach(h_site_dm: int, el_lo_urad: int, el_hi_urad: int) -> np.ndarray:
+    h_site, el_lo, el_hi = 10.0 * h_site_dm, 1e-6 * el_lo_urad, 1e-6 * el_hi_urad
+    out = np.empty((3, HEIGHTS_M.size))
+    for i, h in enumerate(HEIGHTS_M):
+        h = max(h, h_site)  # below the site: the values at its height (the caller falls back there)
+        horizon = ground_angle(0.0, h_site, 0.0) + ground_angle(0.0, h, 0.0)
+        lo = ray_angle(h_site, h, el_lo) if el_lo > -math.pi / 2 else horizon
+        out[0, i] = R_TRACE * min(horizon, lo if math.isfinite(lo) else horizon)
+        out[1, i] = R_TRACE * (ray_angle(h_site, h, el_hi) if el_hi < math.pi / 2 else 0.0)
+        out[2, i] = R_TRACE * horizon
+    out.setflags(write=False)
+    return out
+
+
+def reach_table(h_site_m: float, el_lo: float, el_hi: float) -> np.ndarray:
+    """(3, len(HEIGHTS_M)) ground distances [m, on the mean sphere] from a site at
+    ``h_site_m`` to a target at each height of :data:`HEIGHTS_M`: the farthest seen above
+    the elevation floor ``el_lo`` (no farther than the horizon), the nearest seen below the
+    ceiling ``el_hi`` [rad], and the radio horizon; ``nan`` for heights below the site's.
+    Rounded to 10 m of height and a microradian of angle, and cached."""
+    return _reach(int(round(max(float(h_site_m), 0.0) / 10.0)), int(round(float(el_lo) * 1e6)),
+                  int(round(float(el_hi) * 1e6)))
