@@ -163,15 +163,18 @@ def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
         # near-ground 4/3 Earth, or a straight line far above the air
         k = STANDARD_K if h_target < h_site else 1.0
         return _sees_effective(e, n, horiz, boresight, half_fov, el_lo, el_hi, k, radius, theta, h_site, h_target)
-    # the ray trace's ground distances for this height, on the sphere of this azimuth (a
-    # grazing ray's reach grows as the square root of the radius)
-    x = math.sqrt(max(h_target, 0.0))
-    far = np.interp(x, _SQRT_H, refr[4:4 + _L])
-    near = np.interp(x, _SQRT_H, refr[4 + _L:4 + 2 * _L])
-    ground = radius * theta * math.sqrt(atmosphere.R_TRACE / radius)
-    if ground > far or ground < near:
+    if not _in_azimuth(e, n, boresight, half_fov):  # the cheap test first
         return False
-    return _in_azimuth(e, n, boresight, half_fov)
+    # the ray trace's ground distances for this height, on the sphere of this azimuth (a
+    # grazing ray's reach grows as the square root of the radius); one index for both tables
+    x = math.sqrt(max(h_target, 0.0))
+    j = min(max(np.searchsorted(_SQRT_H, x, side="right") - 1, 0), _L - 2)
+    f = (x - _SQRT_H[j]) / (_SQRT_H[j + 1] - _SQRT_H[j])
+    lo, hi = 4 + j, 4 + _L + j
+    far = refr[lo] + f * (refr[lo + 1] - refr[lo])
+    near = refr[hi] + f * (refr[hi + 1] - refr[hi])
+    ground = radius * theta * math.sqrt(atmosphere.R_TRACE / radius)
+    return near <= ground <= far
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
