@@ -168,7 +168,7 @@ def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
     # the ray trace's ground distances for this height, on the sphere of this azimuth (a
     # grazing ray's reach grows as the square root of the radius); one index for both tables
     x = math.sqrt(max(h_target, 0.0))
-    j = min(max(np.searchsorted(_SQRT_H, x, side="right") - 1, 0), _L - 2)
+    j = min(max(int(np.searchsorted(_SQRT_H, x, side="right")) - 1, 0), _L - 2)
     f = (x - _SQRT_H[j]) / (_SQRT_H[j + 1] - _SQRT_H[j])
     lo, hi = 4 + j, 4 + _L + j
     far = refr[lo] + f * (refr[lo + 1] - refr[lo])
