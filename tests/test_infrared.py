@@ -119,6 +119,7 @@ def test_the_report_cues_the_radars_and_is_logged():
     ev = event_columns(cued, b)
     kinds = np.asarray(ev["kind"])
     assert (kinds == "launch-report").sum() == runs * len(cued.threats)
+    assert np.all(np.asarray(ev["t_s"])[kinds == "launch-report"] <= b.truth.t[-1])
 
 
 def test_reach_names_the_cue_from_the_satellite(capsys):

@@ -119,8 +119,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
     for d in chunk.detections:
         add(first_detection(d), "detect", d.sensor)
-    for rep in chunk.launch_reports:
-        add(rep.report_time, "launch-report", rep.sensor)
+    for rep in chunk.launch_reports:  # those issued within the simulated time
+        add(np.where(rep.report_time <= tr.t[-1], rep.report_time, np.inf), "launch-report", rep.sensor)
     for system, trk in chunk.tracks.items():
         add(trk.confirm_time, "track", system)
     e = chunk.engagements
