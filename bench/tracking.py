@@ -17,6 +17,11 @@ Joseph-form covariance) per target and scan, with shieldlab's own model function
   (``use_joseph_cov=True``) given the same models, one track per target, in its idiomatic
   API (``GaussianState``, ``Detection``, ``SingleHypothesis``).
 
+Beside the peers, shieldlab's other filters on the same scene, its own rates only:
+``ekf_compiled`` (:mod:`shieldlab.tracking.ekf_kernel`, the tracker's EKF, row by row in
+Numba; its final states against the NumPy EKF's), ``ukf`` (:mod:`shieldlab.tracking.ukf`)
+and ``imm`` (:mod:`shieldlab.tracking.imm`, three EKFs mixed).
+
 No association: the reports arrive labelled (the project's tracker has no association
 yet), so this times the filters, not a tracker.  Only the work done is credited: a peer
 too slow for the full run at a size runs fewer scans, and every rate is target-updates
@@ -45,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_model  # noqa: E402
 
 from shieldlab import earth  # noqa: E402
-from shieldlab.tracking import ekf  # noqa: E402
+from shieldlab.tracking import ekf, ekf_kernel, imm, ukf  # noqa: E402
 
 DT = 1.0
 Q = 25.0  # m^2/s^3
@@ -86,6 +91,43 @@ def run_shieldlab(z, x0, P0, scans):
             x, P = ekf.predict(x, P, DT, Q)
         x, P, _ = ekf.update(x, P, z[k], R, SITE, ENU, mask)
     return x
+
+
+def run_shieldlab_compiled(z, x0, P0, scans):
+    x, P = x0.copy(), P0.copy()
+    mask = np.ones(x.shape[0], bool)
+    for k in range(scans):
+        if k:
+            x, P = ekf_kernel.predict(x, P, DT, Q)
+        x, P, _ = ekf_kernel.update(x, P, z[k], R, SITE, ENU, mask)
+    return x
+
+
+def run_shieldlab_ukf(z, x0, P0, scans):
+    x, P = x0.copy(), P0.copy()
+    mask = np.ones(x.shape[0], bool)
+    for k in range(scans):
+        if k:
+            x, P = ukf.predict(x, P, DT, Q)
+        x, P, _ = ukf.update(x, P, z[k], R, SITE, ENU, mask)
+    return x
+
+
+def run_shieldlab_imm(z, x0, P0, scans):
+    M = len(imm.DEFAULT.q)
+    xm = np.repeat(x0[:, None, :], M, axis=1)
+    Pm = np.repeat(P0[:, None, :, :], M, axis=1)
+    mu = np.broadcast_to(np.asarray(imm.DEFAULT.mu0, float), (x0.shape[0], M)).copy()
+    mask = np.ones(x0.shape[0], bool)
+    for k in range(scans):
+        if k:
+            xm, Pm, mu = imm.predict(xm, Pm, mu, DT)
+        xm, Pm, mu = imm.update(xm, Pm, mu, z[k], R, SITE, ENU, mask)
+    return imm.combine(xm, Pm, mu)[0]
+
+
+#: shieldlab's other filters, timed on the same scene (own rates only).
+VARIANTS = {"ekf_compiled": run_shieldlab_compiled, "ukf": run_shieldlab_ukf, "imm": run_shieldlab_imm}
 
 
 def run_filterpy(z, x0, P0, scans):
@@ -210,6 +252,15 @@ def main():
         row["shieldlab_cpu_s"] = statistics.median(o[2] for o in ours)
         row["shieldlab_updates_per_s"] = n * a.scans / row["shieldlab_wall_s"]
         x_ours = ours[0][0]
+        for name, fn in VARIANTS.items():
+            fn(z[:3], x0, P0, 3)  # warm (compiles the kernels)
+            runs = [timed(fn, z, x0, P0, a.scans) for _ in range(3)]
+            wall = statistics.median(r[1] for r in runs)
+            row[f"shieldlab_{name}"] = {
+                "wall_s": round(wall, 4), "cpu_s": round(statistics.median(r[2] for r in runs), 4),
+                "updates_per_s": round(n * a.scans / wall, 1),
+                "max_rel_state_difference_to_numpy_ekf": float(
+                    f"{np.max(np.abs(runs[0][0] - x_ours) / np.maximum(np.abs(x_ours), 1.0)):.2e}")}
         for name, fn in PEERS.items():
             # how many targets and scans fit the budget: probe one target's full run
             _, probe, _ = timed(fn, z[:, :1], x0[:1], P0[:1], min(a.scans, 20))
