@@ -83,34 +83,27 @@ def scene(n: int, scans: int, seed: int = 1):
     return truth, z, x0, P0
 
 
-def run_shieldlab(z, x0, P0, scans):
+def _run(predict, update, z, x0, P0, scans):
+    """One filter (``predict``, ``update`` with shieldlab's EKF signatures) over every scan."""
     x, P = x0.copy(), P0.copy()
     mask = np.ones(x.shape[0], bool)
     for k in range(scans):
         if k:
-            x, P = ekf.predict(x, P, DT, Q)
-        x, P, _ = ekf.update(x, P, z[k], R, SITE, ENU, mask)
+            x, P = predict(x, P, DT, Q)
+        x, P, _ = update(x, P, z[k], R, SITE, ENU, mask)
     return x
+
+
+def run_shieldlab(z, x0, P0, scans):
+    return _run(ekf.predict, ekf.update, z, x0, P0, scans)
 
 
 def run_shieldlab_compiled(z, x0, P0, scans):
-    x, P = x0.copy(), P0.copy()
-    mask = np.ones(x.shape[0], bool)
-    for k in range(scans):
-        if k:
-            x, P = ekf_kernel.predict(x, P, DT, Q)
-        x, P, _ = ekf_kernel.update(x, P, z[k], R, SITE, ENU, mask)
-    return x
+    return _run(ekf_kernel.predict, ekf_kernel.update, z, x0, P0, scans)
 
 
 def run_shieldlab_ukf(z, x0, P0, scans):
-    x, P = x0.copy(), P0.copy()
-    mask = np.ones(x.shape[0], bool)
-    for k in range(scans):
-        if k:
-            x, P = ukf.predict(x, P, DT, Q)
-        x, P, _ = ukf.update(x, P, z[k], R, SITE, ENU, mask)
-    return x
+    return _run(ukf.predict, ukf.update, z, x0, P0, scans)
 
 
 def run_shieldlab_imm(z, x0, P0, scans):
