@@ -11,12 +11,13 @@ invariant ``n(r) r cos(el) = c`` (Born & Wolf, *Principles of Optics*, §3.2; Be
 Near the surface the bending is that of the classic 4/3 Earth (the gradient
 ``dN/dh = -N0 / h0 = -43`` N/km gives ``k = 1 / (1 + a dn/dh) = 1.37``), but above a
 few scale heights the ray runs straight: the 4/3 model, applied along the whole ray,
-would put a radar's horizon against a target at 100 km 176 km past the geometric one
-where the ray trace puts it 75 km past.
+would put a radar's horizon against a target at 100 km 175 km past the geometric one
+where the ray trace puts it 66 km past.
 
 What the compiled visibility test reads (:func:`reach_table`, per radar): at each target
 height of :data:`HEIGHTS_M`, the ground distance of the ray leaving the site at its
-elevation floor, of the one at its ceiling, and of the grazing ray (the radio horizon).
+elevation floor (no farther than the grazing ray's: the radio horizon) and of the one at
+its ceiling.
 A ray aimed below the horizontal passes its lowest point first (:func:`ray_angle`).  Where
 one number is wanted (the coverage map's grid extent, the aircraft horizon of the
 footprint), :func:`effective_k` is the factor whose effective-Earth geometry (heights
@@ -34,8 +35,7 @@ import math
 import numpy as np
 from scipy import integrate, optimize
 
-__all__ = ["N0", "H0_M", "HEIGHTS_M", "refractive_index", "ground_angle", "ray_angle", "ray_horizon_m",
-           "effective_k", "k_table", "reach_table"]
+__all__ = ["N0", "H0_M", "HEIGHTS_M", "ground_angle", "ray_angle", "ray_horizon_m", "effective_k", "reach_table"]
 
 #: Surface refractivity [N-units] and its scale height [m]: ITU-R P.453, mean global
 #: reference atmosphere.
@@ -45,11 +45,6 @@ H0_M = 7350.0
 R_TRACE = 6_371_008.8
 #: Target heights [m] of the effective-factor tables: the surface, then 100 m to 5,000 km.
 HEIGHTS_M = np.concatenate([[0.0], np.geomspace(100.0, 5e6, 47)])
-
-
-def refractive_index(h_m):
-    """``n`` at geodetic height ``h_m`` [m] (broadcast)."""
-    return 1.0 + 1e-6 * N0 * np.exp(-np.maximum(np.asarray(h_m, float), 0.0) / H0_M)
 
 
 def _n(h: float) -> float:
@@ -99,19 +94,6 @@ def effective_k(h_site_m: float, h_target_m: float, radius_m: float = R_TRACE) -
                                  xtol=1e-12))
 
 
-@functools.lru_cache(maxsize=256)
-def _table(h_site_dm: int) -> np.ndarray:
-    h_site = 10.0 * h_site_dm
-    out = np.array([effective_k(h_site, float(h)) for h in HEIGHTS_M])
-    out.setflags(write=False)
-    return out
-
-
-def k_table(h_site_m: float) -> np.ndarray:
-    """Effective factors at :data:`HEIGHTS_M` for a site at ``h_site_m`` [m] (to 10 m)."""
-    return _table(int(round(max(float(h_site_m), 0.0) / 10.0)))
-
-
 def _perigee(h0_m: float, el0: float, radius_m: float) -> float:
     """Height [m] of the lowest point of a ray leaving height ``h0_m`` at elevation ``el0`` < 0
     (where n r = n0 r0 cos el0); below 0 where it would meet the surface first."""
@@ -140,23 +122,22 @@ def ray_angle(h_site_m: float, h_target_m: float, el: float, radius_m: float = R
 @functools.lru_cache(maxsize=256)
 def _reach(h_site_dm: int, el_lo_urad: int, el_hi_urad: int) -> np.ndarray:
     h_site, el_lo, el_hi = 10.0 * h_site_dm, 1e-6 * el_lo_urad, 1e-6 * el_hi_urad
-    out = np.empty((3, HEIGHTS_M.size))
+    out = np.empty((2, HEIGHTS_M.size))
     for i, h in enumerate(HEIGHTS_M):
         h = max(h, h_site)  # below the site: the values at its height (the caller falls back there)
         horizon = ground_angle(0.0, h_site, 0.0) + ground_angle(0.0, h, 0.0)
         lo = ray_angle(h_site, h, el_lo) if el_lo > -math.pi / 2 else horizon
         out[0, i] = R_TRACE * min(horizon, lo if math.isfinite(lo) else horizon)
         out[1, i] = R_TRACE * (ray_angle(h_site, h, el_hi) if el_hi < math.pi / 2 else 0.0)
-        out[2, i] = R_TRACE * horizon
     out.setflags(write=False)
     return out
 
 
 def reach_table(h_site_m: float, el_lo: float, el_hi: float) -> np.ndarray:
-    """(3, len(HEIGHTS_M)) ground distances [m, on the mean sphere] from a site at
+    """(2, len(HEIGHTS_M)) ground distances [m, on the mean sphere] from a site at
     ``h_site_m`` to a target at each height of :data:`HEIGHTS_M`: the farthest seen above
-    the elevation floor ``el_lo`` (no farther than the horizon), the nearest seen below the
-    ceiling ``el_hi`` [rad], and the radio horizon; ``nan`` for heights below the site's.
+    the elevation floor ``el_lo`` (no farther than the radio horizon) and the nearest seen
+    below the ceiling ``el_hi`` [rad]; heights below the site's hold the values at its height.
     Rounded to 10 m of height and a microradian of angle, and cached."""
     return _reach(int(round(max(float(h_site_m), 0.0) / 10.0)), int(round(float(el_lo) * 1e6)),
                   int(round(float(el_hi) * 1e6)))

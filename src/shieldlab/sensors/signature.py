@@ -57,15 +57,6 @@ class Signature:
         boost = np.array([m.rcs_m2 if m.booster_rcs_m2 is None else m.booster_rcs_m2 for m in missiles], float)
         return cls(nose, side, boost)
 
-    @property
-    def has_aspect(self) -> bool:
-        """Whether any re-entering body's RCS depends on its aspect."""
-        return bool(np.any(np.asarray(self.nose) != np.asarray(self.broadside)))
-
-    def smallest(self) -> np.ndarray:
-        """The smallest RCS each threat shows in any phase and at any aspect [m²]."""
-        return np.minimum(np.minimum(self.nose, self.broadside), self.booster)
-
 
 def rcs(sig: Signature, boosting, cos_aspect) -> np.ndarray:
     """RCS [m²] of threats that are ``boosting`` (bool) or, after burnout, seen at an

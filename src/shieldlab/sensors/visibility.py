@@ -68,18 +68,18 @@ STANDARD, GEOMETRIC = 0.0, 1.0
 
 def refraction_terms(lat: float, alt: float, k: float | None, el_lo: float = -math.pi / 2,
                      el_hi: float = math.pi / 2) -> np.ndarray:
-    """What the compiled test reads of the atmosphere and the site, (4 + 3 L,): the mode
+    """What the compiled test reads of the atmosphere and the site, (4 + 2 L,): the mode
     (:data:`STANDARD` for ``k`` None, :data:`GEOMETRIC` for ``k`` = 1, else ``k``), 1/M,
     1/N (``M``, ``N`` the WGS84 meridian and prime-vertical radii of curvature [m] at
     geodetic latitude ``lat`` [rad]), the site's height ``alt`` [m]; then, in the standard
     atmosphere, the ray-traced ground distances of :func:`shieldlab.sensors.atmosphere.reach_table`
     for the elevation limits ``el_lo``, ``el_hi`` [rad] at the L heights of
-    ``atmosphere.HEIGHTS_M`` (the farthest above the floor, the nearest below the ceiling,
-    the horizon; ``nan`` below the site), zeros otherwise."""
+    ``atmosphere.HEIGHTS_M`` (the farthest above the floor, the nearest below the ceiling),
+    zeros otherwise."""
     w = 1.0 - WGS84_E2 * math.sin(lat) ** 2
     mode = STANDARD if k is None else float(k)
     head = np.array([mode, w**1.5 / (WGS84_A * (1.0 - WGS84_E2)), math.sqrt(w) / WGS84_A, float(alt)])
-    tables = atmosphere.reach_table(alt, el_lo, el_hi).ravel() if k is None else np.zeros(3 * _L)
+    tables = atmosphere.reach_table(alt, el_lo, el_hi).ravel() if k is None else np.zeros(2 * _L)
     return np.concatenate([head, tables])
 
 
@@ -262,7 +262,7 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hi
     Pd)`` over its search scans so far.  Scans of all radars are taken in time order (ties
     in radar order).  ``pos``, ``vel`` (M, J, 3) ECEF paths [m, m/s] sampled every ``dt``
     [s], the first ``n_valid[m]`` real; a scan between samples reads the straight segment
-    between them.  The radars' fields: ``site`` (S, 3), ``trig`` (S, 4), ``refr`` (S, 4)
+    between them.  The radars' fields: ``site`` (S, 3), ``trig`` (S, 4), ``refr`` (S, 4 + 2 L)
     and the rest (S,) as :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum
     never gets there."""
     M = pos.shape[0]
