@@ -42,6 +42,7 @@ from shieldlab import earth
 from shieldlab.catalog.models import Satellite as SatelliteSpec
 from shieldlab.flyout.interp import state_at
 from shieldlab.flyout.records import Trajectories
+from shieldlab.sensors.radar import scan_times
 
 __all__ = ["Satellite", "LaunchReports", "observe_launches", "expected_report_time", "GRAZING_CLEARANCE_M"]
 
@@ -93,11 +94,6 @@ class LaunchReports:
     heading: np.ndarray
 
 
-def _frames(traj: Trajectories, frame_s: float) -> np.ndarray:
-    t0, t1 = float(traj.t[0]), float(traj.t[-1])
-    return t0 + frame_s * np.arange(int(np.floor((t1 - t0) / frame_s + 1e-9)) + 1)
-
-
 def _candidates(sat: Satellite, traj: Trajectories, t: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """(..., K) bool: burning, plume above the floor, line of sight clear."""
     burning = (t >= traj.launch_time[..., None]) & (t < traj.burnout_time[..., None])
@@ -116,7 +112,7 @@ def observe_launches(sat: Satellite, traj: Trajectories,
     normals for the launch report, whatever is seen, so results depend only on the seed and
     the shapes."""
     spec = sat.spec
-    t = _frames(traj, float(spec.frame_s))
+    t = scan_times(traj.t, float(spec.frame_s))
     pos, _ = state_at(traj, t, velocity=False)
     batch, K = traj.batch_shape, t.size
     cand = _candidates(sat, traj, t, pos)

@@ -71,6 +71,22 @@ def rcs(sig: Signature, boosting, cos_aspect) -> np.ndarray:
     return np.where(boosting, sig.booster, after)
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def rcs_point(boosting, vx, vy, vz, lx, ly, lz, nose, side, boost):
+    """:func:`rcs` of one threat, compiled: ``boosting`` or, after burnout, moving along
+    (vx, vy, vz) and seen along the line of sight (lx, ly, lz) (any lengths; either zero
+    reads as nose-on), with figures ``nose``, ``side``, ``boost`` [m²]."""
+    if boosting:
+        return boost
+    if nose == side:
+        return nose
+    vv, ll = vx * vx + vy * vy + vz * vz, lx * lx + ly * ly + lz * lz
+    c2 = 1.0
+    if vv > 0.0 and ll > 0.0:
+        c2 = min((vx * lx + vy * ly + vz * lz) ** 2 / (vv * ll), 1.0)
+    return math.exp(c2 * math.log(nose) + (1.0 - c2) * math.log(side))
+
+
 @nb.njit(cache=True, error_model="numpy")
 def rcs_rows(pos, ok, t, launch, burnout, nose, side, boost, site, out):
     """:func:`rcs` of E paths at K scans, compiled, where ``ok`` (E, K) (``nose`` elsewhere):
@@ -80,21 +96,11 @@ def rcs_rows(pos, ok, t, launch, burnout, nose, side, boost, site, out):
     of the neighbouring scans' positions (central; one-sided at the ends).  Fills ``out``."""
     E, K = ok.shape
     for e in range(E):
-        aspect = nose[e] != side[e]
-        ln, ls = math.log(nose[e]), math.log(side[e])
         for k in range(K):
             if not ok[e, k]:
                 out[e, k] = nose[e]
-            elif launch[e] <= t[k] < burnout[e]:
-                out[e, k] = boost[e]
-            elif not aspect:
-                out[e, k] = nose[e]
-            else:
-                k0, k1 = max(k - 1, 0), min(k + 1, K - 1)
-                vx, vy, vz = pos[e, k1, 0] - pos[e, k0, 0], pos[e, k1, 1] - pos[e, k0, 1], pos[e, k1, 2] - pos[e, k0, 2]
-                lx, ly, lz = pos[e, k, 0] - site[0], pos[e, k, 1] - site[1], pos[e, k, 2] - site[2]
-                vv, ll = vx * vx + vy * vy + vz * vz, lx * lx + ly * ly + lz * lz
-                c2 = 1.0
-                if vv > 0.0 and ll > 0.0:
-                    c2 = min((vx * lx + vy * ly + vz * lz) ** 2 / (vv * ll), 1.0)
-                out[e, k] = math.exp(c2 * ln + (1.0 - c2) * ls)
+                continue
+            k0, k1 = max(k - 1, 0), min(k + 1, K - 1)
+            out[e, k] = rcs_point(launch[e] <= t[k] < burnout[e], pos[e, k1, 0] - pos[e, k0, 0],
+                                  pos[e, k1, 1] - pos[e, k0, 1], pos[e, k1, 2] - pos[e, k0, 2], pos[e, k, 0] - site[0],
+                                  pos[e, k, 1] - site[1], pos[e, k, 2] - site[2], nose[e], side[e], boost[e])

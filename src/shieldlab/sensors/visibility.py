@@ -51,6 +51,7 @@ import numpy as np
 
 from shieldlab.earth import WGS84_A, WGS84_B, WGS84_E2
 from shieldlab.sensors import atmosphere
+from shieldlab.sensors.signature import rcs_point
 
 _TWO_PI = 2.0 * math.pi
 
@@ -197,11 +198,8 @@ def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, refr, max_range
     el = math.atan2(u, horiz)
     if el < el_lo or el > el_hi:
         return False
-    if half_fov < math.pi:
-        az = math.atan2(e, n) % _TWO_PI
-        off = abs((az - boresight + math.pi) % _TWO_PI - math.pi)
-        if off > half_fov:
-            return False
+    if not _in_azimuth(e, n, boresight, half_fov):
+        return False
     # line of sight: the segment site -> point, scaled so the ellipsoid is the unit sphere
     ie, ip = 1.0 / WGS84_A, 1.0 / WGS84_B
     ax, ay, az_ = site[0] * ie, site[1] * ie, site[2] * ip
@@ -221,23 +219,6 @@ def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi, refr):
     for k in range(p.shape[0]):
         out[k] = sees(p[k, 0], p[k, 1], p[k, 2], site, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
     return out
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _rcs_at(x, y, z, vx, vy, vz, site, boosting, sig):
-    """RCS [m²] of the path at ECEF (x, y, z) moving along (vx, vy, vz), seen from ``site``:
-    :func:`shieldlab.sensors.signature.rcs` for one point (``sig``: nose, broadside, booster)."""
-    if boosting:
-        return sig[2]
-    if sig[0] == sig[1]:
-        return sig[0]
-    lx, ly, lz = x - site[0], y - site[1], z - site[2]
-    vv = vx * vx + vy * vy + vz * vz
-    ll = lx * lx + ly * ly + lz * lz
-    c2 = 1.0
-    if vv > 0.0 and ll > 0.0:
-        c2 = min((vx * lx + vy * ly + vz * lz) ** 2 / (vv * ll), 1.0)
-    return math.exp(c2 * math.log(sig[0]) + (1.0 - c2) * math.log(sig[1]))
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -299,7 +280,8 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hi
                 vx = vel[m, j, 0] + f * (vel[m, j1, 0] - vel[m, j, 0])
                 vy = vel[m, j, 1] + f * (vel[m, j1, 1] - vel[m, j, 1])
                 vz = vel[m, j, 2] + f * (vel[m, j1, 2] - vel[m, j, 2])
-                sigma = _rcs_at(x, y, z, vx, vy, vz, site[s], ts < burnout[m], sig)
+                sigma = rcs_point(ts < burnout[m], vx, vy, vz, x - site[s, 0], y - site[s, 1], z - site[s, 2],
+                                  sig[0], sig[1], sig[2])
                 r50 = range50[s] * sigma**0.25
                 pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * (r50 / r) ** 4))
                 if k_s % search[s] == 0 or ts >= cue[m]:  # a search scan or cued: looked at, held or not
