@@ -78,7 +78,6 @@ from scipy.interpolate import PchipInterpolator
 from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT
-from shieldlab.c2.network import INTEGRATED
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
@@ -729,8 +728,7 @@ def _cues(world, systems) -> dict[int, tuple]:
     for i, name in enumerate(systems):
         radars = [ps.radar for ps in world.sensors if ps.system == name]
         if radars:
-            sats = tuple(s for s in world.early_warning if world.architecture == INTEGRATED or s.system == name)
-            out[i] = (confirmation_radars(radars), sats)
+            out[i] = (confirmation_radars(radars), world.satellites_cueing(name))
     return out
 
 

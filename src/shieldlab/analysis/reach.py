@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.c2.network import INTEGRATED
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -80,8 +79,7 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
     reports = {sat.name: expected_report_time(sat, path[0], burnout_s, dt) for sat in world.early_warning}
 
     def cue_of(system: str) -> float:  # the first expected launch report that cues the system's radars
-        times = [reports[sat.name] for sat in world.early_warning
-                 if world.architecture == INTEGRATED or sat.system == system]
+        times = [reports[sat.name] for sat in world.satellites_cueing(system)]
         return min(times, default=np.inf)
 
     def confirmation(radars, system) -> float:

@@ -251,7 +251,8 @@ def _cue_time(world, system: str, reports) -> np.ndarray | None:
     """When the radars of ``system`` are cued to each (run, threat): the first launch report
     of a satellite of that system (of any satellite under the integrated architecture);
     None where no satellite cues them."""
-    mine = [r.report_time for r in reports if world.architecture == INTEGRATED or r.system == system]
+    cueing = {s.name for s in world.satellites_cueing(system)}
+    mine = [r.report_time for r in reports if r.sensor in cueing]
     return np.minimum.reduce(mine) if mine else None
 
 

@@ -126,6 +126,11 @@ class World:
         """The systems the sensors feed, sorted (the nodes' names, as every battery's system has a sensor)."""
         return sorted({s.system for s in self.sensors})
 
+    def satellites_cueing(self, system: str) -> tuple[Satellite, ...]:
+        """The early-warning satellites whose launch reports cue the radars of ``system``:
+        its own, or every one under the integrated architecture (one C2 over all radars)."""
+        return tuple(s for s in self.early_warning if self.architecture == "integrated" or s.system == system)
+
     def node(self, name: str) -> Node:
         """The node of that name (``KeyError`` if none)."""
         for n in self.nodes:
