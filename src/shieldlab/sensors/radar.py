@@ -55,7 +55,7 @@ from shieldlab.sensors.records import Detections
 from shieldlab.sensors.signature import Signature
 
 __all__ = ["Radar", "snr50", "snr", "pd_swerling1", "noise_variance_scale", "search_every", "looks", "visible",
-           "observe", "scan_times"]
+           "observe", "scan_times", "detect", "measure"]
 
 #: SNR (linear) at which the catalogue's noise figures hold: 20 dB (catalog/sensors.yaml).
 REF_SNR = 100.0
@@ -285,32 +285,8 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
 
     shape = batch + (t_scan.size,)
     u, noise = _draws(rng, shape)
-    m = search_every(spec)
-    if m == 1:
-        detected = u < pd
-    else:
-        K = t_scan.size
-        cued = np.full(int(np.prod(batch)), K, np.int64)
-        if cue_time is not None:
-            ct = np.broadcast_to(np.asarray(cue_time, float), batch).reshape(-1)
-            cued = np.where(np.isfinite(ct), np.searchsorted(t_scan, np.where(np.isfinite(ct), ct, 0.0)), K)
-        detected = looks(ok.reshape(-1, K), u.reshape(-1, K), pd.reshape(-1, K), m,
-                         np.ascontiguousarray(cued, np.int64)).reshape(shape)
-    sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
-    if radar.snr_noise:
-        # the echo's measured power (unit noise): the Swerling-1 power of this look, from the
-        # draw that decided its detection (x > ln(1/Pfa) exactly where u < Pd); the radar
-        # knows it, so the report's noise and the covariance it reports follow it
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            measured = (1.0 + s) * -np.log(u) - 1.0
-        r_scale = np.where(detected, noise_variance_scale(np.where(detected, measured, 1.0), spec.pfa), 1.0)
-        noise *= np.sqrt(r_scale)[..., None]
-    else:
-        r_scale = np.ones(shape)
-    z = np.stack([r, az, el], axis=-1) + noise * sig
-    z[..., 1] = np.mod(z[..., 1], 2.0 * np.pi)
-    z[..., 1] = np.where(z[..., 1] >= 2.0 * np.pi, 0.0, z[..., 1])  # mod can round up to 2 pi
-    z = np.where(detected[..., None], z, np.nan)
+    detected = detect(spec, ok, u, pd, t_scan, cue_time)
+    z, r_scale, R = measure(radar, r, az, el, s, u, noise, detected)
 
     return Detections(
         sensor=radar.name,
@@ -321,11 +297,55 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
         t=t_scan,
         z=z,
         detected=detected,
-        R=np.diag(sig**2),
+        R=R,
         r_scale=r_scale,
         snr=s,
         truth_pos=pos,
     )
+
+
+def detect(spec, candidate, u, pd, t_scan, cue_time=None) -> np.ndarray:
+    """Which looks report each object (..., K) bool: the search-and-track schedule of
+    :func:`looks` (every scan where the spec has no search frame) over ``candidate``
+    (..., K) (in flight and in the field), uniform draws ``u`` and detection probabilities
+    ``pd`` (..., K) at scan times ``t_scan`` (K,); ``cue_time`` (...) as in :func:`observe`."""
+    m = search_every(spec)
+    if m == 1:
+        return u < pd
+    K = t_scan.size
+    shape = np.shape(candidate)
+    cued = np.full(int(np.prod(shape[:-1])), K, np.int64)
+    if cue_time is not None:
+        ct = np.broadcast_to(np.asarray(cue_time, float), shape[:-1]).reshape(-1)
+        cued = np.where(np.isfinite(ct), np.searchsorted(t_scan, np.where(np.isfinite(ct), ct, 0.0)), K)
+    return looks(np.ascontiguousarray(candidate).reshape(-1, K), np.ascontiguousarray(u).reshape(-1, K),
+                 np.ascontiguousarray(pd).reshape(-1, K), m, np.ascontiguousarray(cued, np.int64)).reshape(shape)
+
+
+def measure(radar: Radar, r, az, el, s, u, noise, detected):
+    """The reports of looks at true (range ``r`` [m], azimuth ``az``, elevation ``el`` [rad])
+    with linear SNR ``s``: the truth plus the spec's noise (standard normals ``noise``
+    (..., 3)), grown as the look's measured SNR falls where the radar has ``snr_noise``;
+    the measured SNR comes from the detection draw ``u`` (the Swerling-1 echo power of the
+    look).  Returns ``z`` (..., 3) (``nan`` where not ``detected``; azimuth in [0, 2 pi)),
+    each report's noise factor ``r_scale`` (...) and the reference covariance ``R`` (3, 3)."""
+    spec = radar.spec
+    sig = np.array([spec.sigma_range_m, spec.sigma_angle_mrad * 1e-3, spec.sigma_angle_mrad * 1e-3])
+    if radar.snr_noise:
+        # the echo's measured power (unit noise): the Swerling-1 power of this look, from the
+        # draw that decided its detection (x > ln(1/Pfa) exactly where u < Pd); the radar
+        # knows it, so the report's noise and the covariance it reports follow it
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            measured = (1.0 + s) * -np.log(u) - 1.0
+        r_scale = np.where(detected, noise_variance_scale(np.where(detected, measured, 1.0), spec.pfa), 1.0)
+        noise *= np.sqrt(r_scale)[..., None]
+    else:
+        r_scale = np.ones(np.shape(detected))
+    z = np.stack([r, az, el], axis=-1) + noise * sig
+    z[..., 1] = np.mod(z[..., 1], 2.0 * np.pi)
+    z[..., 1] = np.where(z[..., 1] >= 2.0 * np.pi, 0.0, z[..., 1])  # mod can round up to 2 pi
+    z = np.where(detected[..., None], z, np.nan)
+    return z, r_scale, np.diag(sig**2)
 
 
 def _rcs_at_scans(traj: Trajectories, t_scan, pos, ok, rcs_m2, site) -> np.ndarray:
