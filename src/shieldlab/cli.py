@@ -1216,6 +1216,73 @@ def coverage(
         out.print(f"wrote {out_png}")
 
 
+# --- tracks ----------------------------------------------------------------------------------------
+
+def _false_alarms(text: str | None):
+    if text is None:
+        return None
+    if text in ("confirmed", "raw"):
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (0.0 <= v <= 10_000.0):
+        raise InputError(f"must be confirmed, raw or a number of false alarms per search frame in [0, 10000], "
+                         f"not {text!r}", field="--false-alarms")
+    return v
+
+
+@app.command(cls=_Command)
+@_guard
+def tracks(
+    scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
+    runs: int = typer.Option(16, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs"),
+    seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers (and the same "
+                                                       "threat reports as shieldlab run)"),
+    false_alarms: str | None = typer.Option(None, "--false-alarms", metavar="MODE",
+                                               help="confirmed, raw or a mean number per search frame "
+                                                    "[default: the scenario's sensing.false_alarms]"),
+    as_json: bool = _json_option("the summary as JSON"),
+    quiet: bool = _QUIET,
+) -> None:
+    """Track a scenario's objects from reports without labels (threats, spent boosters, false
+    alarms): gating, global-nearest-neighbour association, M-of-N confirmation, deletion;
+    print the track quality of each picture (no engagements are fought)."""
+    from shieldlab.engine.tracks import track_runs
+
+    if as_json and quiet:
+        raise InputError("give --json or --quiet, not both", field="--quiet")
+    fa = _false_alarms(false_alarms)
+    world = _load_world(scenario)
+    _compile_note("tracks", quiet or as_json)
+    res = track_runs(world, runs, seed, fa)
+    summ = res.summary()
+    if as_json:
+        sys.stdout.write(json.dumps(summ, separators=(",", ":")) + "\n")
+        return
+    if quiet:
+        return
+
+    def f(v, scale=1.0, fmt="{:,.0f}"):
+        return "—" if v is None else fmt.format(v / scale)
+
+    t = Table(title=f"{world.scenario.name}: multi-target track quality, {_plural(runs, 'run')} "
+                    f"(means over runs; GOSPA c = 5 km over threats and boosters)")
+    for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus", "position RMSE m",
+                "velocity RMSE m/s", "breaks/run", "false tracks/h", "booster tracks/run", "first firm track s"):
+        t.add_column(col, justify="left" if col == "picture" else "right", overflow="fold")
+    for name, q in summ["pictures"].items():
+        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_objects"], fmt="{:.2f}"),
+                  f(q["false_or_surplus_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+                  f(q["track_breaks_per_run"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
+                  f(q["booster_tracks_per_run"], fmt="{:.1f}"), f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
+    _print_table(t)
+    rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
+    _print_line(f"false alarms ({summ['false_alarms']}) per search frame: {rates}")
+    out.print(f"{res.timings['total_s']:.1f} s")
+
+
 def _emit_json(payload, as_json: bool, json_out: Path | None, write_text) -> None:
     if payload is None:
         return

@@ -247,7 +247,7 @@ def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) ->
     return [[np.random.default_rng(per_run[j][i]) for j in range(C)] for i in range(n)]
 
 
-def _cue_time(world, system: str, reports) -> np.ndarray | None:
+def cue_time(world, system: str, reports) -> np.ndarray | None:
     """When the radars of ``system`` are cued to each (run, threat): the first launch report
     of a satellite of that system (of any satellite under the integrated architecture);
     None where no satellite cues them."""
@@ -256,30 +256,48 @@ def _cue_time(world, system: str, reports) -> np.ndarray | None:
     return np.minimum.reduce(mine) if mine else None
 
 
+def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -> list[list[np.random.Generator]]:
+    """The random streams of runs ``first_run .. first_run + C - 1``, ``out[i][j]`` stream ``i``
+    of run ``j``: one per sensor, then the kill draws, the flight dispersions, two per link
+    (track messages, status messages) and one per early-warning satellite; spawning more
+    streams leaves the first ones as they were."""
+    links = world.links if shares_tracks(world) else ()
+    return run_streams(seed, first_run, C, len(world.sensors) + 2 + 2 * len(links) + len(world.early_warning))
+
+
+def chunk_truth(world, flights: Flights, streams, timings: dict | None = None) -> Trajectories:
+    """The (C, N) flights of a chunk: dispersed by each run's stream, or the nominal ones."""
+    S = len(world.sensors)
+    C = len(streams[0])
+    if flights.dispersed.any():
+        with timed(timings, "dispersed_flyout_s"):
+            return _dispersed_truth(world, flights, streams[S + 1])
+    return _broadcast(flights.truth, C)
+
+
+def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...], tuple[Detections, ...]]:
+    """The sensor stage of a chunk: every early-warning satellite's launch reports, then every
+    radar's detections of the threats (cued by the launch reports of its system's satellites)."""
+    first_sat = len(streams) - len(world.early_warning)
+    rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
+    reports = tuple(observe_launches(sat, truth, streams[first_sat + i]) for i, sat in enumerate(world.early_warning))
+    truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
+    dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=cue_time(world, s.system, reports))
+                 for i, s in enumerate(world.sensors))
+    return reports, dets
+
+
 def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence,
               timings: dict | None = None) -> ChunkResult:
     """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``seed`` is the whole
     Monte Carlo's :class:`~numpy.random.SeedSequence` (run ``k`` uses its child ``(k,)``);
     ``timings``: see :data:`STAGES`."""
-    # per run: one stream per sensor, then the kill draws, the flight dispersions, two per
-    # link (track messages, status messages) and one per early-warning satellite; spawning
-    # more streams leaves the first ones as they were
     S = len(world.sensors)
     links = world.links if shares_tracks(world) else ()
-    first_sat = S + 2 + 2 * len(links)
-    streams = run_streams(seed, first_run, C, first_sat + len(world.early_warning))
-    if flights.dispersed.any():
-        with timed(timings, "dispersed_flyout_s"):
-            truth = _dispersed_truth(world, flights, streams[S + 1])
-    else:
-        truth = _broadcast(flights.truth, C)
-    rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
+    streams = chunk_streams(world, seed, first_run, C)
+    truth = chunk_truth(world, flights, streams, timings)
     with timed(timings, "sensors_s"):
-        reports = tuple(observe_launches(sat, truth, streams[first_sat + i])
-                        for i, sat in enumerate(world.early_warning))
-        truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
-        dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=_cue_time(world, s.system, reports))
-                     for i, s in enumerate(world.sensors))
+        reports, dets = sense(world, truth, streams)
     doc = compile_doctrine(world.scenario.doctrine)
     tracks = {}
     own_tracks = {}

@@ -227,6 +227,25 @@ class TrackingCfg(_Strict):
                            "Kalman filter with adapted process noise, on the same ballistic motion and radar "
                            "measurement models, or an interacting multiple model (imm: one EKF per motion regime "
                            "- ballistic, re-entry, boost noise levels - mixed by their odds)")
+    gate_probability: float = Field(
+        0.9999, gt=0.5, lt=1.0,
+        description="multi-target tracking (shieldlab tracks): probability that a track's own report falls in "
+                    "its gate (chi-square, 3 degrees of freedom)")
+    confirm_looks: int = Field(
+        5, ge=1, le=50,
+        description="multi-target tracking: a tentative track is confirmed when init_hits of its first "
+                    "confirm_looks looks bring a report (M-of-N), dropped as soon as it no longer can")
+    delete_misses: int = Field(
+        20, ge=1, le=1000,
+        description="multi-target tracking: a confirmed track is deleted after this many looks in a row "
+                    "without a report (a look: a scan of a radar whose field holds the track's prediction)")
+
+    @model_validator(mode="after")
+    def _m_of_n(self) -> TrackingCfg:
+        if self.confirm_looks < self.init_hits:
+            raise ValueError(f"confirm_looks ({self.confirm_looks}) must be at least init_hits ({self.init_hits}): "
+                             f"a track is confirmed by init_hits reports in its first confirm_looks looks")
+        return self
 
 
 class SensingCfg(_Strict):
@@ -241,6 +260,12 @@ class SensingCfg(_Strict):
     snr_noise: bool = Field(
         True, description="measurement noise grows as the signal-to-noise ratio falls (sigma as 1/sqrt(SNR); the "
                           "catalogue's figures hold at 20 dB); false: the catalogue's figures at every SNR")
+    false_alarms: Literal["confirmed", "raw"] | Annotated[float, Field(ge=0.0, le=10_000.0)] = Field(
+        "confirmed",
+        description="false alarms among each radar's reports (multi-target tracking, shieldlab tracks): "
+                    "confirmed (each threshold crossing re-examined by a second dwell before it is reported: "
+                    "cells x Pfa^2 per search frame), raw (every crossing: cells x Pfa), or a number: the mean "
+                    "per search frame")
 
 
 class CatalogAdditions(_Strict):

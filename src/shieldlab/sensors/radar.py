@@ -193,7 +193,7 @@ def looks(candidate, u, pd, m, cued):
     return out
 
 
-def _aer_visible(radar: Radar, pos):
+def aer_visible(radar: Radar, pos):
     """(az, el, range, visible) of ECEF targets ``pos`` (..., 3); each (...).  Visibility is
     :func:`shieldlab.sensors.visibility.sees`, the one field-of-regard test."""
     pos = np.asarray(pos, dtype=float)
@@ -210,7 +210,7 @@ def visible(radar: Radar, pos) -> np.ndarray:
     around), elevation in ``[max(el_min, mask), el_max]``, line of sight clear of
     the ellipsoid.  Range does not enter: detection probability handles it.
     """
-    return _aer_visible(radar, pos)[3]
+    return aer_visible(radar, pos)[3]
 
 
 def scan_times(t_grid, period_s: float) -> np.ndarray:
@@ -276,7 +276,7 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
             pos.setflags(write=False)  # shared by the radars' records from here on
             truth_at[spec.scan_period_s] = pos
     batch = traj.batch_shape
-    az, el, r, ok = _aer_visible(radar, pos)
+    az, el, r, ok = aer_visible(radar, pos)
     ok &= in_flight(traj, t_scan)
     rcs = _rcs_at_scans(traj, t_scan, pos, ok, rcs_m2, radar.site_ecef)
     with np.errstate(divide="ignore", over="ignore"):

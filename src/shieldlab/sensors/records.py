@@ -60,3 +60,62 @@ class Detections:
     def R_at(self, j: int) -> np.ndarray:
         """The measurement-noise covariance of every report of scan ``j``: (..., 3, 3)."""
         return self.R * self.r_scale[..., j, None, None]
+
+
+#: Truth id of a false alarm in :attr:`Reports.truth_id`.
+FALSE_ALARM = -1
+#: Truth id of an empty report slot (padding) in :attr:`Reports.truth_id`.
+NO_REPORT = -2
+
+
+@dataclass(frozen=True)
+class Reports:
+    """One sensor's reports as a tracker receives them: per run and scan, a set without labels.
+
+    Every scan of run ``c`` yields the reports in ``z[c, k, :count[c, k]]`` in an order
+    that says nothing about which object made them (shuffled): detections of the threats,
+    of their spent boosters (:mod:`shieldlab.sensors.boosters`) and false alarms.  A tracker
+    reads ``z``, ``valid`` and each report's covariance (:meth:`R_at`); ``truth_id`` rides
+    along for scoring only.
+
+    Attributes
+    ----------
+    sensor, site_ecef, site_lat, site_lon, site_alt, t, R
+        As :class:`Detections`.
+    z : (C, K, M, 3) float64
+        Range [m], azimuth [rad, 0..2π), elevation [rad]; ``nan`` in empty slots.
+    valid : (C, K, M) bool
+        Which slots hold a report.
+    r_scale : (C, K, M) float64
+        Factor on ``R`` of each report (1 in empty slots).
+    truth_id : (C, K, M) int32
+        For scoring only: ``n`` for threat ``n``, ``N + n`` for the spent booster of threat
+        ``n``, :data:`FALSE_ALARM` (-1), :data:`NO_REPORT` (-2) in empty slots.
+    n_threats : int
+        N, the number of threats (``truth_id`` of boosters start there).
+    false_alarm_rate : float
+        Mean false alarms per search frame the reports were drawn with.
+    """
+
+    sensor: str
+    site_ecef: np.ndarray
+    site_lat: float
+    site_lon: float
+    site_alt: float
+    t: np.ndarray
+    z: np.ndarray
+    valid: np.ndarray
+    R: np.ndarray
+    r_scale: np.ndarray
+    truth_id: np.ndarray
+    n_threats: int
+    false_alarm_rate: float
+
+    @property
+    def count(self) -> np.ndarray:
+        """(C, K) number of reports of each scan."""
+        return self.valid.sum(axis=-1)
+
+    def R_at(self, k: int) -> np.ndarray:
+        """The covariance of every report of scan ``k``: (C, M, 3, 3)."""
+        return self.R * self.r_scale[:, k, :, None, None]

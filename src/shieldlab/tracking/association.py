@@ -52,8 +52,8 @@ def report_distances(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray,
         whose state is not finite gets no finite distance.
     z : (..., M, 3)
         The scan's reports: range [m], azimuth [rad], elevation [rad].
-    R : (3, 3)
-        The sensor's measurement-noise covariance.
+    R : (3, 3) or (..., M, 3, 3)
+        The sensor's measurement-noise covariance, one for all reports or each report's own.
     site_ecef, site_enu_matrix : (3,), (3, 3)
         The sensor's position [m] and local East-North-Up rows.
     z_valid : (..., M) bool, optional
@@ -64,8 +64,9 @@ def report_distances(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray,
     -------
     d2 : (..., T, M)
         ``νᵀ S⁻¹ ν``; ``inf`` for an invalid report or track.
-    log_det_S : (..., T)
-        ``ln det S`` of each track's innovation covariance (``nan`` for an invalid track).
+    log_det_S : (..., T) or (..., T, M)
+        ``ln det S`` of each track's innovation covariance (``nan`` for an invalid track);
+        per (track, report) where each report has its own ``R``.
     """
     x, P, z = np.asarray(x, float), np.asarray(P, float), np.asarray(z, float)
     track_ok = np.isfinite(x).all(axis=-1) & np.isfinite(P).all(axis=(-1, -2))
@@ -75,13 +76,21 @@ def report_distances(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray,
     xs = np.where(track_ok[..., None], x, np.concatenate([up, np.zeros(3)]))
     Ps = np.where(track_ok[..., None, None], P, np.eye(6))
     hz, H = ekf.measure_aer(xs, site_enu_matrix=site_enu_matrix, site_ecef=site_ecef)
-    S = H @ Ps @ np.swapaxes(H, -1, -2) + R
-    S_inv = ekf.inv_spd3(S)
+    HPH = H @ Ps @ np.swapaxes(H, -1, -2)
+    R = np.asarray(R, float)
     nu = np.where(ok[..., None, :, None], z[..., None, :, :], 0.0) - hz[..., :, None, :]  # (..., T, M, 3)
     nu[..., 1] = ekf.wrap_pi(nu[..., 1])
-    d2 = np.einsum("...tmi,...tij,...tmj->...tm", nu, S_inv, nu)
+    if R.ndim == 2:  # one covariance for all reports: one S per track
+        S = HPH + R
+        d2 = np.einsum("...tmi,...tij,...tmj->...tm", nu, ekf.inv_spd3(S), nu)
+    else:  # each report its own: one S per (track, report); empty slots get a harmless identity
+        Rm = np.where(ok[..., None, None], R, np.eye(3))
+        S = HPH[..., :, None, :, :] + Rm[..., None, :, :, :]
+        d2 = np.einsum("...tmi,...tmij,...tmj->...tm", nu, ekf.inv_spd3(S), nu)
     d2 = np.where(ok[..., None, :] & track_ok[..., :, None], d2, np.inf)
-    log_det = np.where(track_ok, np.linalg.slogdet(S)[1], np.nan)
+    log_det = np.linalg.slogdet(S)[1]
+    log_det = np.where(track_ok, log_det, np.nan) if R.ndim == 2 else np.where(
+        ok[..., None, :] & track_ok[..., :, None], log_det, np.nan)
     return d2, log_det
 
 

@@ -1,0 +1,142 @@
+"""Multi-target tracking of a scenario's runs: the sensors' unlabelled reports through
+gating, association and track management, scored against the truth.
+
+The same runs as the kill chain's (:mod:`shieldlab.engine.chain`): the same flights, the
+same streams, so the threats' reports of run ``k`` are those ``shieldlab run`` makes of run
+``k``; the spent boosters' reports, the false alarms and the order of each scan's reports
+are drawn after them from the sensors' streams.  Each system (or, under an integrated
+architecture, all sensors at once) tracks its own radars' reports
+(:func:`shieldlab.tracking.mtt.track_reports`); :mod:`shieldlab.outcome.file_quality`
+scores the result.  No engagement is fought here: every threat flies to impact.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldlab.c2.network import INTEGRATED, one_picture
+from shieldlab.engine import chain
+from shieldlab.outcome import file_quality
+from shieldlab.sensors.scans import scan_reports
+from shieldlab.sensors.signature import Signature
+from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
+
+
+def management(world) -> TrackManagement:
+    """The scenario's track management (``tracking``: init_hits of confirm_looks, delete_misses, gate)."""
+    cfg = world.scenario.tracking
+    return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
+                           confirm_n=cfg.confirm_looks, delete_misses=cfg.delete_misses)
+
+
+def systems(world) -> dict[str, list[int]]:
+    """Which sensors (indices into ``world.sensors``) each tracking picture is built from."""
+    if one_picture(world):
+        return {INTEGRATED: list(range(len(world.sensors)))}
+    return {sy: [i for i, s in enumerate(world.sensors) if s.system == sy] for sy in world.systems
+            if any(s.system == sy for s in world.sensors)}
+
+
+@dataclass(frozen=True)
+class ChunkTracks:
+    """One chunk's track files and their quality, per picture."""
+
+    first_run: int
+    files: dict[str, TrackFile]
+    quality: dict[str, file_quality.FileQuality]
+
+
+def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.random.SeedSequence,
+                false_alarms=None, timings: dict | None = None) -> ChunkTracks:
+    """Runs ``first_run .. first_run + C - 1``: reports, tracks, quality.  ``false_alarms``
+    overrides the scenario's ``sensing.false_alarms``."""
+    streams = chain.chunk_streams(world, seed, first_run, C)
+    truth = chain.chunk_truth(world, flights, streams, timings)
+    fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
+    sig = Signature.of_missiles([t.missile for t in world.threats])
+    with chain.timed(timings, "sensors_s"):
+        launch, dets = chain.sense(world, truth, streams)
+        reports = [scan_reports(s.radar, d, truth, sig, streams[i], fa,
+                                cue_time=chain.cue_time(world, s.system, launch))
+                   for i, (s, d) in enumerate(zip(world.sensors, dets))]
+    mgmt = management(world)
+    files, quality = {}, {}
+    for name, idx in systems(world).items():
+        with chain.timed(timings, "tracking_s"):
+            files[name] = track_reports([reports[i] for i in idx], [world.sensors[i].radar for i in idx], name, mgmt)
+        with chain.timed(timings, "outcome_s"):
+            quality[name] = file_quality.evaluate(files[name], [reports[i] for i in idx], truth)
+    return ChunkTracks(first_run, files, quality)
+
+
+@dataclass
+class TrackRuns:
+    """Track quality of every run, per picture: the fields of
+    :class:`~shieldlab.outcome.file_quality.FileQuality` concatenated over the chunks."""
+
+    runs: int
+    seed: int
+    false_alarms: str | float
+    false_alarm_rates: dict[str, float]  # sensor -> mean false alarms per search frame
+    quality: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    hours: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Means over runs per picture (JSON-ready; ``None`` where undefined)."""
+        def mean(a):
+            a = np.asarray(a, float)
+            a = a[np.isfinite(a)]
+            return float(a.mean()) if a.size else None
+
+        out = {}
+        for name, q in self.quality.items():
+            firm = q["time_to_firm_track_s"]
+            firm = firm[np.isfinite(firm)]
+            out[name] = {
+                "gospa_m": mean(q["gospa_m"]), "localisation_m": mean(q["localisation_m"]),
+                "missed_objects": mean(q["missed"]), "false_or_surplus_tracks": mean(q["false"]),
+                "position_rmse_m": mean(q["position_rmse_m"]), "velocity_rmse_ms": mean(q["velocity_rmse_ms"]),
+                "track_breaks_per_run": mean(q["track_breaks"]),
+                "false_tracks_per_hour": mean(q["false_tracks_per_hour"]),
+                "booster_tracks_per_run": mean(q["booster_tracks"]),
+                "threats_tracked": float(np.isfinite(q["time_to_firm_track_s"]).mean()),
+                "median_time_to_firm_track_s": float(np.median(firm)) if firm.size else None,
+            }
+        return {"runs": self.runs, "seed": self.seed, "false_alarms": self.false_alarms,
+                "false_alarms_per_search_frame": self.false_alarm_rates, "hours_per_run": self.hours,
+                "gospa": {"c_m": file_quality.GOSPA_C_M, "p": file_quality.GOSPA_P, "alpha": 2,
+                          "step_s": file_quality.EVAL_STEP_S},
+                "pictures": out, "timings_s": self.timings}
+
+
+def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None) -> TrackRuns:
+    """Track ``runs`` runs of ``world`` in chunks of :data:`~shieldlab.engine.chain.CHUNK`;
+    ``progress(n)`` (optional) is called with the runs done after each chunk."""
+    from shieldlab.sensors.scans import false_alarm_rate
+
+    flights = chain.preflight(world, runs)
+    fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
+    rates = {s.radar.name: false_alarm_rate(s.radar.spec, fa) for s in world.sensors}
+    ss = np.random.SeedSequence(seed)
+    timings: dict[str, float] = {}
+    parts: dict[str, list] = {}
+    hours = 0.0
+    t0 = time.perf_counter()
+    for first in range(0, runs, chain.CHUNK):
+        C = min(chain.CHUNK, runs - first)
+        ch = track_chunk(world, flights, first, C, ss, fa, timings)
+        for name, q in ch.quality.items():
+            parts.setdefault(name, []).append(q)
+            hours = q.hours
+        if progress is not None:
+            progress(first + C)
+    timings["total_s"] = time.perf_counter() - t0
+    quality = {name: {f: np.concatenate([getattr(q, f) for q in qs])
+                      for f in file_quality.FileQuality.__dataclass_fields__ if f not in ("system", "hours")}
+               for name, qs in parts.items()}
+    return TrackRuns(runs=runs, seed=seed, false_alarms=fa, false_alarm_rates=rates, quality=quality, hours=hours,
+                     timings=timings)

@@ -1,0 +1,174 @@
+"""Track quality of a multi-target track file: what association made of the objects.
+
+Scoring may read the truth; nothing here goes back into the kill chain.  A
+:class:`~shieldlab.tracking.mtt.TrackFile` knows, per update, which report each track
+assimilated (its lineage); the sensors' :class:`~shieldlab.sensors.records.Reports` know
+which object made each report.  Together they give each track its **label**: the object
+that made most of its reports over its life (a threat ``n``, the spent booster ``N + n``
+of threat ``n``, or a false alarm).  Per run:
+
+* **GOSPA** against every real object in the air, threats in flight and spent boosters
+  present (a track on a booster is a good track of a real object; telling it from the
+  warhead is discrimination, not association), as in
+  :mod:`shieldlab.outcome.track_quality` (α = 2, cut-off ``c`` = 5 km, ``p`` = 2), on a
+  clock every 4 s from the first launch, each confirmed track read at its latest update.
+* **Position and velocity RMSE** of the confirmed tracks labelled with a threat, against
+  that threat at each update.
+* **Track breaks**: per threat, the number of track numbers its confirmed tracks carried,
+  less one (0 for a threat followed by one track from first confirmation to the end, or
+  never tracked); summed over the threats.  A track that lost the warhead and was started
+  again, or a warhead whose track jumped to its booster and back, counts here.
+* **False tracks per hour**: confirmed tracks labelled a false alarm, per hour of
+  tracking (from the first launch to the end of the track file).
+* **Booster tracks**: confirmed tracks labelled a spent booster.
+* **Time to first firm track** of each threat: its first confirmed track, from launch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.flyout.interp import in_flight, state_at
+from shieldlab.flyout.records import Trajectories
+from shieldlab.outcome.track_quality import EVAL_STEP_S, GOSPA_C_M, GOSPA_P, gospa
+from shieldlab.sensors import boosters
+from shieldlab.sensors.records import FALSE_ALARM, Reports
+from shieldlab.tracking.mtt import CONFIRMED, TrackFile, split_report_id
+
+#: Label of a track none of whose reports had an object behind it (a false track).
+FALSE_TRACK = FALSE_ALARM
+
+
+def labels(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
+    """(C, T, K) int: the label of the track holding each slot at each time (the object
+    behind most of its reports over its life), -2 where the slot is free."""
+    C, T, K = tf.track_id.shape
+    truth_of = np.full(tf.report.shape, -2, np.int64)
+    have = tf.report >= 0
+    s, k, m = split_report_id(np.where(have, tf.report, 0))
+    cc = np.broadcast_to(np.arange(C)[:, None, None], tf.report.shape)
+    for i, rep in enumerate(reports):
+        sel = have & (s == i)
+        truth_of[sel] = rep.truth_id[cc[sel], k[sel], m[sel]]
+    # majority per (run, track number): count (run, track, label) triples
+    sel = truth_of != -2
+    L = max(r.n_threats for r in reports) * 2 + 1  # labels -1 .. 2N-1, shifted by one
+    key = (cc[sel] * (tf.track_id.max(initial=0) + 1) + tf.track_id[sel]) * L + (truth_of[sel] + 1)
+    uniq, counts = np.unique(key, return_counts=True)
+    track_key, lab = uniq // L, uniq % L - 1
+    order = np.lexsort((-counts, track_key))  # per track, the most frequent label first (ties: lowest)
+    first = np.ones(order.size, bool)
+    first[1:] = track_key[order][1:] != track_key[order][:-1]
+    best_key, best_lab = track_key[order][first], lab[order][first]
+    out = np.full((C, T, K), -2, np.int64)
+    held = tf.track_id >= 0
+    slot_key = cc[held] * (tf.track_id.max(initial=0) + 1) + tf.track_id[held]
+    pos = np.searchsorted(best_key, slot_key)
+    ok = (pos < best_key.size) & (best_key[np.minimum(pos, best_key.size - 1)] == slot_key)
+    out[held] = np.where(ok, best_lab[np.minimum(pos, best_key.size - 1)], FALSE_TRACK)
+    return out
+
+
+@dataclass(frozen=True)
+class FileQuality:
+    """Track quality of one system's track file over C runs (arrays (C,), ``nan`` where undefined)."""
+
+    system: str
+    gospa_m: np.ndarray
+    localisation_m: np.ndarray
+    missed: np.ndarray  # mean missed objects per instant
+    false: np.ndarray  # mean false or surplus tracks per instant
+    position_rmse_m: np.ndarray
+    velocity_rmse_ms: np.ndarray
+    track_breaks: np.ndarray  # int, summed over threats
+    false_tracks: np.ndarray  # int: confirmed tracks labelled a false alarm
+    false_tracks_per_hour: np.ndarray
+    booster_tracks: np.ndarray  # int
+    time_to_firm_track_s: np.ndarray  # (C, N); inf: never
+    hours: float  # tracking time the rates are per
+
+
+def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, step_s: float = EVAL_STEP_S,
+             c_m: float = GOSPA_C_M, p: float = GOSPA_P) -> FileQuality:
+    """Score the track file ``tf`` of reports ``reports`` against ``truth`` (batch (C, N))."""
+    C, N = truth.batch_shape
+    lab = labels(tf, reports)
+    conf = tf.status == CONFIRMED
+    launch = np.broadcast_to(truth.launch_time, (C, N))
+    t0 = float(np.min(launch))
+    t_end = float(tf.t[-1]) if tf.t.size else t0
+    hours = max(t_end - t0, 0.0) / 3600.0
+
+    # per track number: its label and whether it was ever confirmed
+    run = np.broadcast_to(np.arange(C)[:, None, None], tf.track_id.shape)
+    seen = conf & (tf.track_id >= 0)
+    span = int(tf.track_id.max(initial=0)) + 1
+    tk = np.unique(run[seen] * span + tf.track_id[seen])
+    tk_run = tk // span
+    tk_lab = np.zeros(tk.size, np.int64)
+    if tk.size:
+        key = run[seen] * span + tf.track_id[seen]
+        tk_lab[np.searchsorted(tk, key)] = lab[seen]
+    false_tracks = np.bincount(tk_run[tk_lab == FALSE_TRACK], minlength=C)
+    booster_tracks = np.bincount(tk_run[tk_lab >= N], minlength=C)
+    is_threat = (tk_lab >= 0) & (tk_lab < N)
+    per_threat = np.zeros((C, N), int)
+    np.add.at(per_threat, (tk_run[is_threat], tk_lab[is_threat]), 1)
+    breaks = np.maximum(per_threat - 1, 0).sum(axis=1)
+
+    # first firm track of each threat
+    firm = np.full((C, N), np.inf)
+    for n in range(N):
+        on = conf & (lab == n)  # (C, T, K)
+        anyk = on.any(axis=1)  # (C, K)
+        first = np.argmax(anyk, axis=1)
+        firm[:, n] = np.where(anyk.any(axis=1), tf.t[first] - launch[:, n], np.inf)
+
+    # errors of the threat-labelled tracks at every update
+    pos_t, vel_t = state_at(truth, tf.t)  # (C, N, K, 3)
+    assert vel_t is not None  # asked for
+    thr = conf & (lab >= 0) & (lab < N)
+    cc, ss, kk = np.nonzero(thr)
+    nn = lab[cc, ss, kk]
+    ep = np.linalg.norm(tf.x[cc, ss, kk, :3] - pos_t[cc, nn, kk], axis=-1)
+    ev = np.linalg.norm(tf.x[cc, ss, kk, 3:] - vel_t[cc, nn, kk], axis=-1)
+    cnt = np.bincount(cc, minlength=C)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_rmse = np.sqrt(np.bincount(cc, ep**2, minlength=C) / cnt)
+        v_rmse = np.sqrt(np.bincount(cc, ev**2, minlength=C) / cnt)
+
+    # GOSPA against every object in the air
+    t = t0 + step_s * np.arange(max(int(np.floor((t_end - t0) / step_s)) + 1, 0))
+    k = np.searchsorted(tf.t, t, side="right") - 1
+    g, loc, mi, fa = (np.full(C, np.nan) for _ in range(4))
+    if t.size:
+        kk_ = np.maximum(k, 0)
+        obj = np.concatenate([pos_t[:, :, kk_], boosters.positions(truth, tf.t[kk_], pos=pos_t[:, :, kk_])[0]],
+                             axis=1)  # (C, 2N, E, 3)
+        flying = np.concatenate([in_flight(truth, tf.t[kk_]), boosters.positions(truth, tf.t[kk_])[1]], axis=1)
+        trk = conf[:, :, kk_] & (k >= 0)
+        xs = tf.x[:, :, kk_, :3]
+        for c in range(C):
+            vals, locs, pairs, miss, false_ = [], 0.0, 0, [], []
+            for e in range(t.size):
+                X, Y = obj[c, flying[c, :, e], e], xs[c, trk[c, :, e], e]
+                if len(X) == 0 and len(Y) == 0:
+                    continue
+                r = gospa(X, Y, c_m, p)
+                vals.append(r.value)
+                locs += r.localisation
+                pairs += r.assigned
+                miss.append(r.missed)
+                false_.append(r.false)
+            if vals:
+                g[c], mi[c], fa[c] = np.mean(vals), np.mean(miss), np.mean(false_)
+                loc[c] = np.sqrt(locs / pairs) if pairs else np.nan
+    return FileQuality(system=tf.system, gospa_m=g, localisation_m=loc, missed=mi, false=fa,
+                       position_rmse_m=np.where(cnt > 0, p_rmse, np.nan),
+                       velocity_rmse_ms=np.where(cnt > 0, v_rmse, np.nan), track_breaks=breaks,
+                       false_tracks=false_tracks,
+                       false_tracks_per_hour=false_tracks / hours if hours > 0 else np.full(C, np.nan),
+                       booster_tracks=booster_tracks, time_to_firm_track_s=firm, hours=hours)
+

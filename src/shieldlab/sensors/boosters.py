@@ -1,0 +1,79 @@
+"""The spent booster: a second object near each warhead after staging.
+
+When the last stage burns out the re-entry vehicle separates from it, and from then on a
+radar sees two objects where it saw one: the warhead and the empty stage tumbling beside
+it.  Model (a stated simplification; no public trajectory of a separated stage exists for
+these missiles):
+
+* Separation at burnout pushes the two apart at :data:`SEPARATION_SPEED_MS` along the
+  flight path (springs or small retro-rockets give a few metres per second; assumption).
+  In vacuum the relative motion of two bodies on nearly the same orbit is, to first order
+  over a few hundred seconds, a drift along the path at that speed, so the booster trails
+  the warhead by ``SEPARATION_SPEED_MS · (t − t_burnout)`` along the warhead's velocity:
+
+      r_booster(t) = r_rv(t) − Δv (t − t_bo) v̂_rv(t).
+
+* On the way down the empty stage, light for its size, decelerates high in the
+  atmosphere and breaks up; it is taken to leave the scene when the warhead descends
+  through :data:`BREAKUP_ALT_M` (assumption: the stage's ballistic coefficient is an order
+  of magnitude below the warhead's, so drag separates them from ~80-100 km down).
+* Its radar cross-section is the missile body's (the catalogue's ``booster_rcs_m2``),
+  Swerling 1 like every target.
+
+Every missile is taken to drop its warhead at burnout (the signature model already sees
+the warhead alone from then on); missiles whose body re-enters whole (Scud-class) would
+show the body instead, a difference this model ignores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.flyout.interp import state_at
+from shieldlab.flyout.records import Trajectories
+
+#: Relative speed of warhead and spent stage after separation [m/s] (assumption).
+SEPARATION_SPEED_MS = 3.0
+#: Altitude of the warhead on its way down below which the spent stage is gone [m] (assumption).
+BREAKUP_ALT_M = 80_000.0
+
+
+def positions(truth: Trajectories, t, pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Spent-booster positions at times ``t`` (K,) [s from epoch].
+
+    Parameters
+    ----------
+    truth : Trajectories
+        The threats' flights, batch shape ``...``.
+    t : (K,) float
+        Times [s].
+    pos : (..., K, 3), optional
+        The warheads' positions at ``t`` if already interpolated (saves a second pass).
+
+    Returns
+    -------
+    booster : (..., K, 3) float
+        ECEF position [m]; ``nan`` where there is no booster.
+    present : (..., K) bool
+        After burnout, before impact, and not yet below :data:`BREAKUP_ALT_M` on the way down.
+    """
+    t = np.asarray(t, float)
+    p, v = state_at(truth, t)
+    assert v is not None  # asked for
+    if pos is not None:
+        p = pos
+    batch = truth.batch_shape
+    bo = np.broadcast_to(truth.burnout_time, batch)[..., None]
+    apo = np.broadcast_to(truth.apogee_time, batch)[..., None]
+    imp = np.broadcast_to(truth.impact_time, batch)[..., None]
+    present = (t > bo) & (t < imp)
+    if present.any():
+        alt = earth.ecef_to_geodetic(np.where(present[..., None], p, earth.WGS84_A))[2]
+        present &= ~((t > apo) & (alt < BREAKUP_ALT_M))
+    speed = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        along = np.where(speed > 0, v / speed, 0.0)
+    drift = SEPARATION_SPEED_MS * np.maximum(t - bo, 0.0)[..., None]
+    out = np.where(present[..., None], p - drift * along, np.nan)
+    return out, present

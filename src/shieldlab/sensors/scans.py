@@ -1,0 +1,155 @@
+"""Reports without labels: every scan of a radar as the set a tracker receives.
+
+:func:`shieldlab.sensors.radar.observe` says, per threat, whether and how a radar saw it.
+A real radar's scan yields a set of reports with no names on them: the threats it
+detected, the spent boosters beside them (:mod:`shieldlab.sensors.boosters`) and false
+alarms.  :func:`scan_reports` builds that set for every run and scan, in an order drawn at
+random, so nothing downstream can learn an object's identity from where its report sits.
+
+False alarms.  A search frame examines ``cells`` resolution cells, each crossing the
+threshold by noise alone with probability ``Pfa``:
+
+    cells = (R_max / ΔR) · (Ω / θ²),   ΔR = σ_R √(2 SNR_ref),   θ = σ_θ √(2 SNR_ref),
+    Ω = Δaz · (sin el_max − sin el_min)
+
+(range resolution and beamwidth recovered from the catalogue's noise figures, which are
+quoted at SNR_ref = 20 dB: catalog/sensors.yaml; the instrumented range taken as the
+catalogue's ``max_range_km``, an assumption).  ``false_alarms: raw`` reports every
+crossing, ``cells · Pfa`` per frame (~980 for AN/TPY-2 at Pfa 1e-6); ``confirmed`` (the
+default) models the alert-confirm search of a phased array, which re-examines each
+crossing with a second dwell in the same beam and range cell before reporting it
+(Billetter, *Multifunction Array Radar*, 1989), ``cells · Pfa²`` per frame (~1e-3); a
+number sets the mean per frame directly.  The count per search frame is Poisson; each
+false alarm lies uniformly in range, azimuth and the sine of elevation (uniform over the
+frame's cells) and is reported at the threshold SNR (the noise of a report that barely
+crossed it).  Track revisits between search frames look only where tracks are, and bring
+no false alarms (their few cells are neglected).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from shieldlab.flyout.records import Trajectories
+from shieldlab.sensors import boosters
+from shieldlab.sensors.radar import (
+    REF_SNR,
+    Radar,
+    aer_visible,
+    detect,
+    measure,
+    noise_variance_scale,
+    pd_swerling1,
+    search_every,
+    snr,
+)
+from shieldlab.sensors.records import FALSE_ALARM, NO_REPORT, Detections, Reports
+from shieldlab.sensors.signature import Signature
+
+#: The false-alarm models: see the module docstring.
+FALSE_ALARM_MODES = ("confirmed", "raw")
+
+
+def resolution_cells(spec) -> float:
+    """Resolution cells a search frame of ``spec`` examines (module docstring)."""
+    spread = math.sqrt(2.0 * REF_SNR)
+    d_r = spec.sigma_range_m * spread
+    beam = spec.sigma_angle_mrad * 1e-3 * spread
+    omega = math.radians(spec.az_fov_deg) * (math.sin(math.radians(spec.el_max_deg))
+                                             - math.sin(math.radians(spec.el_min_deg)))
+    return spec.max_range_km * 1e3 / d_r * omega / beam**2
+
+
+def false_alarm_rate(spec, false_alarms: str | float = "confirmed") -> float:
+    """Mean false alarms per search frame: ``"confirmed"`` (``cells · Pfa²``), ``"raw"``
+    (``cells · Pfa``) or a number (itself, >= 0)."""
+    if isinstance(false_alarms, str):
+        if false_alarms not in FALSE_ALARM_MODES:
+            raise ValueError(f"false_alarms must be one of {FALSE_ALARM_MODES} or a number, not {false_alarms!r}")
+        raw = resolution_cells(spec) * spec.pfa
+        return raw if false_alarms == "raw" else raw * spec.pfa
+    rate = float(false_alarms)
+    if not (rate >= 0.0 and math.isfinite(rate)):
+        raise ValueError(f"false_alarms must be a finite number >= 0, not {false_alarms!r}")
+    return rate
+
+
+def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signature,
+                 rngs: Sequence[np.random.Generator], false_alarms: str | float = "confirmed",
+                 cue_time: np.ndarray | None = None) -> Reports:
+    """Every scan's reports of ``radar`` as a set without labels, per run.
+
+    ``det`` is what :func:`~shieldlab.sensors.radar.observe` made of the threats (batch
+    (C, N)) with the generators ``rngs`` (one per run); this draws, from the same
+    generators after those draws (so the threats' reports stay as they were), per run:
+    the boosters' looks (a uniform and three normals per booster and scan), the number
+    of false alarms of each scan (Poisson, on search frames), their places (three uniforms
+    each) and the order of each scan's reports (a uniform per candidate slot).  ``sig``:
+    the threats' signatures (the booster is seen at ``sig.booster``); ``cue_time`` as in
+    ``observe`` (a cued radar looks for the booster where it looks for the warhead).
+    """
+    spec = radar.spec
+    C, N = truth.batch_shape
+    if len(rngs) != C:
+        raise ValueError(f"scan_reports: {len(rngs)} generators for {C} runs")
+    t = det.t
+    K = t.size
+    rate = false_alarm_rate(spec, false_alarms)
+
+    # the boosters, seen by the radar's own rules
+    bpos, present = boosters.positions(truth, t, pos=det.truth_pos)
+    az, el, r, ok = aer_visible(radar, np.where(present[..., None], bpos, radar.site_ecef * 2.0))
+    ok &= present
+    rcs = np.broadcast_to(np.asarray(sig.booster, float), (C, N))[..., None]
+    with np.errstate(divide="ignore", over="ignore"):
+        s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
+    pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
+    u = np.empty((C, N, K))
+    noise = np.empty((C, N, K, 3))
+    for c, g in enumerate(rngs):
+        u[c], noise[c] = g.random((N, K)), g.standard_normal((N, K, 3))
+    seen = detect(spec, ok, u, pd, t, cue_time)
+    zb, rsb, _ = measure(radar, r, az, el, s, u, noise, seen)
+
+    search = (np.arange(K) % search_every(spec)) == 0
+    fa_scale = float(noise_variance_scale(np.log(1.0 / spec.pfa), spec.pfa)) if radar.snr_noise else 1.0
+    half = math.radians(spec.az_fov_deg) / 2.0
+    s_lo, s_hi = math.sin(math.radians(spec.el_min_deg)), math.sin(math.radians(spec.el_max_deg))
+
+    runs = []
+    for c, g in enumerate(rngs):
+        n_fa = np.where(search, g.poisson(rate, K), 0)
+        F = int(n_fa.max(initial=0))
+        w = g.random((int(n_fa.sum()), 3))
+        fa_z = np.full((K, F, 3), np.nan)
+        slot = np.arange(F)[None, :] < n_fa[:, None]  # (K, F): the scan's first n_fa slots
+        fa_z[slot] = np.stack([w[:, 0] * spec.max_range_km * 1e3,
+                               np.mod(radar.boresight_az + (2.0 * w[:, 1] - 1.0) * half, 2.0 * np.pi),
+                               np.arcsin(s_lo + w[:, 2] * (s_hi - s_lo))], axis=-1)
+        z = np.concatenate([np.swapaxes(det.z[c], 0, 1), np.swapaxes(zb[c], 0, 1), fa_z], axis=1)  # (K, W, 3)
+        valid = np.concatenate([det.detected[c].T, seen[c].T, slot], axis=1)
+        scale = np.concatenate([det.r_scale[c].T, rsb[c].T, np.full((K, F), fa_scale)], axis=1)
+        tid = np.concatenate([np.broadcast_to(np.arange(N), (K, N)), np.broadcast_to(N + np.arange(N), (K, N)),
+                              np.full((K, F), FALSE_ALARM)], axis=1)
+        # shuffled: a random order of the reports within each scan, the empty slots last
+        keys = np.where(valid, g.random(valid.shape), 2.0)
+        order = np.argsort(keys, axis=1, kind="stable")
+        runs.append(tuple(np.take_along_axis(a, order if a.ndim == 2 else order[..., None], axis=1)
+                          for a in (z, valid, scale, tid)))
+    M = max([int(v.sum(axis=1).max(initial=0)) for _, v, _, _ in runs] + [0])
+    z_out = np.full((C, K, M, 3), np.nan)
+    valid_out = np.zeros((C, K, M), bool)
+    scale_out = np.ones((C, K, M))
+    tid_out = np.full((C, K, M), NO_REPORT, np.int32)
+    for c, (z, v, sc, tid) in enumerate(runs):
+        m = min(M, v.shape[1])
+        z_out[c, :, :m], valid_out[c, :, :m] = z[:, :m], v[:, :m]
+        scale_out[c, :, :m] = np.where(v[:, :m], sc[:, :m], 1.0)
+        tid_out[c, :, :m] = np.where(v[:, :m], tid[:, :m], NO_REPORT)
+    z_out[~valid_out] = np.nan
+    return Reports(sensor=det.sensor, site_ecef=det.site_ecef, site_lat=det.site_lat, site_lon=det.site_lon,
+                   site_alt=det.site_alt, t=t, z=z_out, valid=valid_out, R=det.R, r_scale=scale_out,
+                   truth_id=tid_out, n_threats=N, false_alarm_rate=rate)

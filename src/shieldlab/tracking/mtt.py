@@ -1,0 +1,369 @@
+"""Multi-target tracking over reports without labels: gating, global nearest neighbour,
+M-of-N initiation, deletion after missed looks, batched over the Monte Carlo runs.
+
+Input: the :class:`~shieldlab.sensors.records.Reports` of one system's radars (every scan's
+reports as an unordered set, false alarms and spent boosters among them) and the radars
+themselves (their fields of regard, to tell a missed look from no look).  Output: a
+:class:`TrackFile`, every run's tracks in slots on the union of the scan times, each with
+a track number, status, state, quality and lineage.  Nothing here reads which object made
+a report (``Reports.truth_id``): scoring does that afterwards, from the lineage
+(:mod:`shieldlab.outcome.file_quality`).
+
+At each scan of each radar, for every run at once:
+
+1. **Prediction** of every live track to the scan time: the ECEF ballistic EKF
+   (:mod:`shieldlab.tracking.ekf_kernel`) with the NIS-adapted process noise of
+   :mod:`shieldlab.tracking.tracker`.
+2. **Gating**: report ``m`` may update track ``i`` when the squared Mahalanobis distance
+   of its innovation, ``d² = νᵀ S⁻¹ ν`` with ``S = H P Hᵀ + R_m`` (each report its own
+   covariance), is within the χ²₃ gate of probability ``gate_probability``
+   (:func:`shieldlab.tracking.association.report_distances`, :func:`~.association.gate`).
+3. **Global nearest neighbour**: each report to at most one track and each track at most
+   one report, with the least total cost, a pair costing ``d² + ln det S`` (the negative
+   log-likelihood of the report given the track, up to a constant) and a track left
+   without a report the gate plus its gated reports' largest ``ln det S``
+   (:func:`shieldlab.tracking.association.gnn`).  The log-determinant matters where a
+   fresh track, still diffuse, and a settled one compete for a report: by distance alone
+   the diffuse track, whose gate is wide, would win it.  Runs where no report falls in two gates
+   and no gate holds two reports take the one candidate directly; the others go through
+   the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).
+4. **Update** of the assigned tracks (Joseph-form EKF update, per-report ``R``).
+5. **Track management.**  A *look* is a scan of a radar whose field of regard holds the
+   track's predicted position.  A tentative track is confirmed when ``confirm_m`` of its
+   first ``confirm_n`` looks (its first report included) brought a report, and dropped as
+   soon as it no longer can (Blackman & Popoli 1999, §3.3, M-of-N logic).  A confirmed
+   track is deleted after ``delete_misses`` looks in a row without a report, or when its
+   prediction goes more than :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the
+   ground.
+6. **Initiation**: every report left unassigned starts a tentative track (one-point
+   initiation, :func:`shieldlab.tracking.ekf.init_from_detection`) in a free slot, taken
+   in order of range so that the slots do not depend on the order of the reports.
+
+Several radars scanning at one time are applied in the order given, each with its own
+gating and assignment (sequential updates: the hand-over of a track from one radar of
+the system to another is the second radar's report falling in its gate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.sensors import visibility
+from shieldlab.sensors.records import Reports
+from shieldlab.tracking import association, ekf, ekf_kernel
+from shieldlab.tracking.tracker import NIS_GAIN_DOWN, NIS_GAIN_UP, came_down
+
+#: Track status in :attr:`TrackFile.status`.
+FREE, TENTATIVE, CONFIRMED = 0, 1, 2
+#: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
+_SCAN_BITS, _SLOT_BITS = 24, 20
+
+
+def report_id(sensor, scan, slot) -> np.ndarray:
+    """The id of report ``slot`` of scan ``scan`` of the system's sensor ``sensor`` (int64)."""
+    return (np.asarray(sensor, np.int64) << (_SCAN_BITS + _SLOT_BITS)) | (np.asarray(scan, np.int64) << _SLOT_BITS) \
+        | np.asarray(slot, np.int64)
+
+
+def split_report_id(rid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sensor, scan, slot) of report ids made by :func:`report_id`."""
+    rid = np.asarray(rid, np.int64)
+    return (rid >> (_SCAN_BITS + _SLOT_BITS), (rid >> _SLOT_BITS) & ((1 << _SCAN_BITS) - 1),
+            rid & ((1 << _SLOT_BITS) - 1))
+
+
+@dataclass(frozen=True)
+class TrackManagement:
+    """How tracks are gated, confirmed and deleted; see the module docstring."""
+
+    gate_probability: float = 0.9999  # χ²₃ gate 21.1 (a right report falls outside once in 10,000)
+    confirm_m: int = 3
+    confirm_n: int = 5
+    delete_misses: int = 20  # ~20 s of 1 s revisits: a track held at Pd 0.2 survives (0.8^20 = 1 %)
+    q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
+    q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
+    sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
+
+    def __post_init__(self):
+        if not 0.0 < self.gate_probability < 1.0:
+            raise ValueError(f"gate_probability must be in (0, 1), not {self.gate_probability!r}")
+        if not 1 <= self.confirm_m <= self.confirm_n:
+            raise ValueError(f"need 1 <= confirm_m <= confirm_n, got {self.confirm_m} of {self.confirm_n}")
+        if self.delete_misses < 1:
+            raise ValueError(f"delete_misses must be at least 1, not {self.delete_misses!r}")
+        if not (0.0 < self.q_ballistic <= self.q_boost and self.sigma_v0 > 0.0):
+            raise ValueError("need 0 < q_ballistic <= q_boost and sigma_v0 > 0")
+
+
+@dataclass(frozen=True)
+class TrackFile:
+    """A system's tracks over a chunk of C runs, in T slots, on the union of its radars' scan times.
+
+    A slot holds one track at a time; a track keeps its number (``track_id``, unique within
+    its run) from initiation to deletion, after which the slot may take a new one.
+
+    Attributes
+    ----------
+    system : str
+    t : (K,) float64
+        Update times [s from epoch].
+    x : (C, T, K, 6) float64
+        Posterior ECEF state [m, m/s] after the updates at ``t[k]``; ``nan`` where the slot is free.
+    sigma_pos : (C, T, K) float32
+        Square root of the trace of the position covariance [m]: the track's quality.
+    track_id : (C, T, K) int64
+        Track number, -1 where the slot is free.
+    status : (C, T, K) int8
+        :data:`FREE`, :data:`TENTATIVE` or :data:`CONFIRMED`.
+    n_hits : (C, T, K) int32
+        Reports the track has assimilated so far.
+    sensors : (C, T, K) uint32
+        Lineage: bit ``s`` set once sensor ``s`` (``sensor_names[s]``) reported into the track.
+    report : (C, T, K) int64
+        Lineage: the report (:func:`report_id`) the track assimilated at ``t[k]``, -1 none
+        (the last sensor's where several updated it at one time).
+    sensor_names : tuple of str
+    P : (C, T, K, 6, 6) float64 or None
+        Posterior covariance, kept only when asked for (memory grows as K·T·36).
+    """
+
+    system: str
+    t: np.ndarray
+    x: np.ndarray
+    sigma_pos: np.ndarray
+    track_id: np.ndarray
+    status: np.ndarray
+    n_hits: np.ndarray
+    sensors: np.ndarray
+    report: np.ndarray
+    sensor_names: tuple[str, ...]
+    P: np.ndarray | None = None
+
+    @property
+    def confirmed(self) -> np.ndarray:
+        """(C, T, K) bool: a confirmed track holds the slot."""
+        return self.status == CONFIRMED
+
+
+class _State:
+    """The live tracks of C runs in T slots (grown on demand)."""
+
+    def __init__(self, C: int, T: int, mgmt: TrackManagement):
+        self.mgmt = mgmt
+        self.log_lam_max = np.log(mgmt.q_boost / mgmt.q_ballistic)
+        self.x = np.full((C, T, 6), np.nan)
+        self.P = np.full((C, T, 6, 6), np.nan)
+        self.log_lam = np.zeros((C, T))
+        self.status = np.zeros((C, T), np.int8)
+        self.tid = np.full((C, T), -1, np.int64)
+        self.hits = np.zeros((C, T), np.int32)  # reports assimilated
+        self.looks = np.zeros((C, T), np.int32)  # looks so far (tentative tracks)
+        self.misses = np.zeros((C, T), np.int32)  # looks in a row without a report (confirmed tracks)
+        self.sensors = np.zeros((C, T), np.uint32)
+        self.next_id = np.zeros(C, np.int64)
+
+    @property
+    def T(self) -> int:
+        return self.x.shape[1]
+
+    def grow(self, T_new: int) -> None:
+        extra = T_new - self.T
+        if extra <= 0:
+            return
+        C = self.x.shape[0]
+
+        def pad(a, fill):
+            return np.concatenate([a, np.full((C, extra) + a.shape[2:], fill, a.dtype)], axis=1)
+
+        self.x, self.P = pad(self.x, np.nan), pad(self.P, np.nan)
+        self.log_lam, self.status, self.tid = pad(self.log_lam, 0.0), pad(self.status, FREE), pad(self.tid, -1)
+        self.hits, self.looks, self.misses = pad(self.hits, 0), pad(self.looks, 0), pad(self.misses, 0)
+        self.sensors = pad(self.sensors, 0)
+
+    def free(self, gone: np.ndarray) -> None:
+        if gone.any():
+            self.x[gone], self.P[gone] = np.nan, np.nan
+            self.status[gone], self.tid[gone] = FREE, -1
+            self.hits[gone] = self.looks[gone] = self.misses[gone] = 0
+            self.sensors[gone], self.log_lam[gone] = 0, 0.0
+
+    def predict(self, dt: float) -> None:
+        live = self.status != FREE
+        if dt == 0.0 or not live.any():
+            return
+        q = self.mgmt.q_ballistic * np.exp(self.log_lam[live])
+        self.x[live], self.P[live] = ekf_kernel.predict(self.x[live], self.P[live], dt, q)
+
+
+def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
+    """GNN over (C, T, M) squared distances ``d2`` with ``ln det S`` per pair ``log_det``:
+    (C, T) the report each track takes, -1 none.  Cost of a pair: ``d² + ln det S`` (the
+    negative log-likelihood, up to a constant); of a track left without: the gate plus the
+    largest ``ln det S`` among its gated reports, so every gated pair beats a miss."""
+    C, T, M = d2.shape
+    out = np.full((C, T), -1, np.int64)
+    if T == 0 or M == 0:
+        return out
+    inside = d2 <= gate
+    per_track = inside.sum(axis=2)
+    per_report = inside.sum(axis=1)
+    contested = (per_track > 1).any(axis=1) | (per_report > 1).any(axis=1)
+    simple = ~contested[:, None] & (per_track == 1)
+    out[simple] = np.argmax(inside, axis=2)[simple]
+    for c in np.flatnonzero(contested):
+        ld = np.where(inside[c], log_det[c], -np.inf)
+        miss = gate + np.where(inside[c].any(axis=1), ld.max(axis=1), 0.0)
+        out[c] = association.gnn(np.where(inside[c], d2[c] + log_det[c], np.inf), miss)
+    return out
+
+
+def track_reports(reports: list[Reports], radars: list, system: str,
+                  management: TrackManagement | None = None, keep_covariance: bool = False) -> TrackFile:
+    """Track every run's objects from one system's unlabelled reports.
+
+    Parameters
+    ----------
+    reports : list of Reports
+        One per radar of the system, each with its own scan times and the same runs C.
+    radars : list of Radar
+        The placed radars, in the order of ``reports`` (their fields of regard say which
+        scans were looks at a track).
+    system : str
+        Name copied into the record.
+    management : TrackManagement, optional
+        Gate, confirmation and deletion; the defaults of :class:`TrackManagement`.
+    keep_covariance : bool
+        Keep every update's covariance in the record (``TrackFile.P``).
+    """
+    mgmt = management or TrackManagement()
+    if not reports:
+        raise ValueError("track_reports: a system needs at least one sensor's reports")
+    if len(radars) != len(reports):
+        raise ValueError(f"track_reports: {len(radars)} radars for {len(reports)} sensors' reports")
+    C = reports[0].z.shape[0]
+    for rep in reports:
+        if rep.z.shape[0] != C:
+            raise ValueError(f"track_reports: sensor {rep.sensor!r} has {rep.z.shape[0]} runs, expected {C}")
+    gate = association.gate(mgmt.gate_probability)
+    t = np.unique(np.concatenate([rep.t for rep in reports]))
+    K = t.size
+    scan_of = []
+    for rep in reports:
+        j = np.clip(np.searchsorted(rep.t, t), 0, max(rep.t.size - 1, 0))
+        scan_of.append(np.where((rep.t.size > 0) & (rep.t[j] == t), j, -1))
+    sites = [(np.asarray(rep.site_ecef, float), earth.enu_matrix(rep.site_lat, rep.site_lon)) for rep in reports]
+    fields = [visibility.FieldOfRegard.of(r).args() for r in radars]
+
+    st = _State(C, 4, mgmt)
+    hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "P")}
+    for k in range(K):
+        if k > 0:
+            st.predict(float(t[k] - t[k - 1]))
+        report_k = np.full((C, st.T), -1, np.int64)
+        for s, (rep, idx) in enumerate(zip(reports, scan_of)):
+            j = idx[k]
+            if j < 0:
+                continue
+            report_k = _scan(st, rep, j, s, sites[s], fields[s], gate, report_k)
+        down = (st.status != FREE) & came_down(st.x)
+        st.free(down)
+        hist["x"].append(st.x.copy())
+        pos_var = np.trace(st.P[..., :3, :3], axis1=-2, axis2=-1)
+        hist["sigma"].append(np.sqrt(pos_var).astype(np.float32))
+        hist["tid"].append(st.tid.copy())
+        hist["status"].append(st.status.copy())
+        hist["hits"].append(st.hits.copy())
+        hist["sensors"].append(st.sensors.copy())
+        hist["report"].append(np.where(st.status != FREE, report_k, -1))
+        if keep_covariance:
+            hist["P"].append(st.P.copy())
+
+    T = st.T
+
+    def stack(name, fill, dtype):
+        out = np.full((C, T, K) + hist[name][0].shape[2:] if K else (C, T, 0), fill, dtype)
+        for i, a in enumerate(hist[name]):
+            out[:, :a.shape[1], i] = a
+        return out
+
+    return TrackFile(system=system, t=t, x=stack("x", np.nan, float), sigma_pos=stack("sigma", np.nan, np.float32),
+                     track_id=stack("tid", -1, np.int64), status=stack("status", FREE, np.int8),
+                     n_hits=stack("hits", 0, np.int32), sensors=stack("sensors", 0, np.uint32),
+                     report=stack("report", -1, np.int64), sensor_names=tuple(r.sensor for r in reports),
+                     P=stack("P", np.nan, float) if keep_covariance else None)
+
+
+def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, report_k: np.ndarray) -> np.ndarray:
+    """Apply scan ``j`` of sensor ``s`` to the tracks; returns the (grown) report lineage of this time."""
+    mgmt = st.mgmt
+    site_ecef, enu = site
+    z, valid = rep.z[:, j], rep.valid[:, j]
+    R = rep.R_at(j)
+    C, M = valid.shape
+    live = st.status != FREE
+    assign = np.full((C, st.T), -1, np.int64)
+    if live.any() and valid.any():
+        d2, log_det = association.report_distances(st.x, st.P, z, R, site_ecef, enu, valid)
+        assign = _assign(np.where(live[..., None], d2, np.inf), log_det, gate)
+    upd = assign >= 0
+    # looks: the radar's field of regard holds the track's prediction
+    in_field = np.zeros_like(live)
+    if live.any():
+        pts = np.ascontiguousarray(st.x[live][:, :3])
+        in_field[live] = visibility.visible_rows(pts, *field)
+    if upd.any():
+        cc, tt = np.nonzero(upd)
+        mm = assign[cc, tt]
+        zs = np.zeros((C, st.T, 3))
+        Rs = np.broadcast_to(np.eye(3), (C, st.T, 3, 3)).copy()
+        zs[cc, tt], Rs[cc, tt] = z[cc, mm], R[cc, mm]
+        x, P, nis = ekf_kernel.update(st.x, st.P, zs, Rs, site_ecef, enu, upd)
+        st.x, st.P = x, P
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = np.log(np.maximum(nis, 1e-12) / 3.0)
+            step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
+        st.log_lam = np.where(upd, np.clip(st.log_lam + step, 0.0, st.log_lam_max), st.log_lam)
+        st.hits += upd
+        st.sensors[upd] |= np.uint32(1 << s)
+        report_k[cc, tt] = report_id(s, j, mm)
+    # track management
+    tent = st.status == TENTATIVE
+    st.looks += (tent & (in_field | upd)).astype(np.int32)
+    st.status[tent & (st.hits >= mgmt.confirm_m)] = CONFIRMED
+    conf = st.status == CONFIRMED
+    st.misses = np.where(upd, 0, st.misses + (conf & in_field & ~upd))
+    drop = (tent & (st.status == TENTATIVE) & (st.looks - st.hits > mgmt.confirm_n - mgmt.confirm_m)) \
+        | (conf & (st.misses >= mgmt.delete_misses))
+    st.free(drop)
+    report_k[drop] = -1
+    # initiation: the reports no track took, in order of range
+    taken = np.zeros((C, M), bool)
+    cc, tt = np.nonzero(upd & ~drop)
+    taken[cc, assign[cc, tt]] = True
+    new = valid & ~taken
+    n_new = new.sum(axis=1)
+    if n_new.any():
+        need = int((n_new - (st.status == FREE).sum(axis=1)).max())
+        if need > 0:
+            st.grow(st.T + max(need, st.T // 2))
+            report_k = np.concatenate([report_k, np.full((C, st.T - report_k.shape[1]), -1, np.int64)], axis=1)
+        order = np.argsort(np.where(new, z[..., 0], np.inf), axis=1, kind="stable")
+        free_first = np.argsort(st.status != FREE, axis=1, kind="stable")
+        rows, ranks = np.nonzero(np.arange(M)[None, :] < n_new[:, None])
+        mm, tt = order[rows, ranks], free_first[rows, ranks]
+        x0, P0 = ekf.init_from_detection(z[rows, mm], R[rows, mm], rep.site_lat, rep.site_lon, rep.site_alt,
+                                         mgmt.sigma_v0)
+        st.x[rows, tt], st.P[rows, tt] = x0, P0
+        st.log_lam[rows, tt] = st.log_lam_max
+        st.status[rows, tt] = TENTATIVE
+        st.hits[rows, tt] = st.looks[rows, tt] = 1
+        st.misses[rows, tt] = 0
+        st.sensors[rows, tt] = np.uint32(1 << s)
+        st.tid[rows, tt] = st.next_id[rows] + ranks  # numbered in order within each run
+        st.next_id += n_new
+        report_k[rows, tt] = report_id(s, j, mm)
+    return report_k
+
