@@ -98,6 +98,9 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     (["run", "{tmp}/missing.yaml", "--out", "{tmp}/out"], "no such file"),
     (["validate", "{tmp}/bad.yaml"], "less than or equal to 90"),
     (["run", "epaa-phase-1", "--runs", "-3", "--out", "{tmp}/out"], "--runs"),
+    (["tracks", "epaa-phase-1", "--false-alarms", "lots"], "--false-alarms"),
+    (["tracks", "epaa-phase-1", "--false-alarms", "-1"], "--false-alarms"),
+    (["tracks", "{tmp}/bad.yaml"], "sites.pad.lat"),
 ])
 def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
     (tmp_path / "bad.yaml").write_text(BAD_SCENARIO)
@@ -129,3 +132,14 @@ def test_every_warmup_job_is_a_valid_command_line(job, tmp_path):
     sub = group.get_command(ctx, args[0])
     assert sub is not None, args[0]
     sub.make_context(args[0], args[1:], parent=ctx)  # raises click.UsageError on an unknown option
+
+
+def test_tracks_json(capsys):
+    assert main(["tracks", "epaa-phase-1", "--runs", "2", "--seed", "4", "--false-alarms", "1", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["runs"] == 2 and s["false_alarms"] == 1.0
+    assert s["false_alarms_per_search_frame"] == {"kurecik-tpy2": 1.0, "ship-spy1": 1.0}
+    assert s["gospa"] == {"c_m": 5000.0, "p": 2.0, "alpha": 2, "step_s": 4.0}
+    q = s["pictures"]["nato-bmd"]
+    assert q["threats_tracked"] == 1.0 and 60 < q["median_time_to_firm_track_s"] < 200
+    assert q["false_tracks_per_hour"] >= 0 and q["booster_tracks_per_run"] >= 1

@@ -60,6 +60,12 @@ def test_minimal_compiles_to_si(tmp_path):
     (("rounds: 4", "rounds: false"), "batteries[0].rounds", "expected a number, got false"),
     (("radius_km: 20", "radius_km: true"), "assets[0].radius_km", "expected a number, got true"),
     (("rounds: 4", 'rounds: "4"'), "batteries[0].rounds", "expected a number, got the text '4'"),
+    (("name: mini", "name: mini\ntracking: {init_hits: 4, confirm_looks: 3}"), "tracking",
+     "confirm_looks (3) must be at least init_hits (4)"),
+    (("name: mini", "name: mini\ntracking: {delete_misses: 0}"), "tracking.delete_misses", "greater than or equal"),
+    (("name: mini", "name: mini\ntracking: {gate_probability: 1.0}"), "tracking.gate_probability", "less than 1"),
+    (("name: mini", "name: mini\nsensing: {false_alarms: often}"), "sensing.false_alarms", "confirmed"),
+    (("name: mini", "name: mini\nsensing: {false_alarms: -2}"), "sensing.false_alarms", "greater than or equal to 0"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))

@@ -260,12 +260,24 @@ class SensingCfg(_Strict):
     snr_noise: bool = Field(
         True, description="measurement noise grows as the signal-to-noise ratio falls (sigma as 1/sqrt(SNR); the "
                           "catalogue's figures hold at 20 dB); false: the catalogue's figures at every SNR")
-    false_alarms: Literal["confirmed", "raw"] | Annotated[float, Field(ge=0.0, le=10_000.0)] = Field(
+    false_alarms: Literal["confirmed", "raw"] | float = Field(
         "confirmed",
         description="false alarms among each radar's reports (multi-target tracking, shieldlab tracks): "
                     "confirmed (each threshold crossing re-examined by a second dwell before it is reported: "
                     "cells x Pfa^2 per search frame), raw (every crossing: cells x Pfa), or a number: the mean "
                     "per search frame")
+
+    @field_validator("false_alarms", mode="before")
+    @classmethod
+    def _false_alarms(cls, v):
+        if isinstance(v, str) and v in ("confirmed", "raw"):
+            return v
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {v!r}")
+        if not 0.0 <= v <= 10_000.0:
+            raise ValueError(f"must be greater than or equal to 0 and at most 10000 false alarms per search frame, "
+                             f"not {v!r}")
+        return float(v)
 
 
 class CatalogAdditions(_Strict):

@@ -1,0 +1,219 @@
+"""Multi-target tracking over reports without labels, and its scoring."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import shieldlab
+from shieldlab import catalog
+from shieldlab.engine import chain
+from shieldlab.engine.tracks import track_chunk, track_runs
+from shieldlab.flyout.interp import in_flight, state_at
+from shieldlab.outcome import file_quality as fq
+from shieldlab.sensors import boosters, scans
+from shieldlab.sensors.radar import Radar, observe
+from shieldlab.sensors.records import FALSE_ALARM, NO_REPORT, Reports
+from shieldlab.sensors.signature import Signature
+from shieldlab.tracking import mtt
+
+DEG = math.pi / 180.0
+C = 2
+
+
+@pytest.fixture(scope="module")
+def scene():
+    w = shieldlab.load_world("epaa-phase-1")
+    truth = chain._broadcast(chain.fly_threats(w).truth, C)
+    sig = Signature.of_missiles([t.missile for t in w.threats])
+    streams = chain.run_streams(np.random.SeedSequence(3), 0, C, len(w.sensors))
+    reps = []
+    for i, s in enumerate(w.sensors):
+        det = observe(s.radar, truth, sig, streams[i])
+        reps.append(scans.scan_reports(s.radar, det, truth, sig, streams[i], 2.0))
+    return w, truth, reps
+
+
+def _shuffled(rep: Reports, rng) -> Reports:
+    """The same reports, each scan's in another order."""
+    order = np.argsort(np.where(rep.valid, rng.random(rep.valid.shape), 2.0), axis=-1, kind="stable")
+
+    def take(a):
+        return np.take_along_axis(a, order if a.ndim == 3 else order[..., None], axis=2)
+
+    return dataclasses.replace(rep, z=take(rep.z), valid=take(rep.valid), r_scale=take(rep.r_scale),
+                               truth_id=take(rep.truth_id))
+
+
+def test_the_order_of_the_reports_changes_no_track(scene):
+    w, truth, reps = scene
+    radars = [s.radar for s in w.sensors]
+    a = mtt.track_reports(reps, radars, "a")
+    rng = np.random.default_rng(7)
+    shuffled = [_shuffled(r, rng) for r in reps]
+    assert any((s.truth_id != r.truth_id).any() for s, r in zip(shuffled, reps))
+    b = mtt.track_reports(shuffled, radars, "a")
+    assert a.x.shape == b.x.shape
+    np.testing.assert_array_equal(a.track_id, b.track_id)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.n_hits, b.n_hits)
+    np.testing.assert_allclose(a.x, b.x, rtol=1e-9, atol=1e-6, equal_nan=True)
+    # lineage: other slots, the same objects behind them
+    np.testing.assert_array_equal(fq.labels(a, reps), fq.labels(b, shuffled))
+    assert (a.report != b.report).any()
+    assert (a.status == mtt.CONFIRMED).any()
+
+
+def test_every_threat_is_tracked_without_labels(scene):
+    w, truth, reps = scene
+    tf = mtt.track_reports(reps, [s.radar for s in w.sensors], "all")
+    q = fq.evaluate(tf, reps, truth)
+    N = len(w.threats)
+    assert np.isfinite(q.time_to_firm_track_s).all()  # each threat, each run
+    assert (q.time_to_firm_track_s > 0).all() and (q.time_to_firm_track_s < 200).all()
+    assert (q.false_tracks == 0).all()  # 2 false alarms a frame: none confirmed
+    assert (q.booster_tracks >= 1).all()
+    assert (q.track_breaks >= 0).all() and (q.track_breaks <= 4 * N).all()
+    # far better than no picture at all (every object missed at c²/2)
+    blind = fq.evaluate(dataclasses.replace(tf, status=np.zeros_like(tf.status)), reps, truth)
+    assert (q.gospa_m < 0.75 * blind.gospa_m).all() and (q.missed < 0.5 * blind.missed).all()
+    # the lineage names the sensors that reported
+    assert set(np.unique(tf.sensors[tf.status > 0])) <= {1, 2, 3}
+    s, k, m = mtt.split_report_id(tf.report[tf.report >= 0])
+    assert s.max() <= 1 and (k < max(r.t.size for r in reps)).all()
+
+
+def _radar():
+    return Radar("r", catalog.get_sensor("an-tpy-2"), lat=40.0 * DEG, lon=38.0 * DEG, alt=0.0,
+                 boresight_az=90.0 * DEG)
+
+
+def _scripted(hits, extra=None):
+    """One run, one scan a second: a report of a point at rest 600 km east at 10° where
+    ``hits[k]``, and in scan ``k`` also the report ``extra[k]`` (range, az, el)."""
+    K = len(hits)
+    z = np.full((1, K, 2, 3), np.nan)
+    valid = np.zeros((1, K, 2), bool)
+    z[0, np.asarray(hits, bool), 0] = [600e3, 90.0 * DEG, 10.0 * DEG]
+    valid[0, :, 0] = hits
+    for k, e in (extra or {}).items():
+        z[0, k, 1], valid[0, k, 1] = e, True
+    r = _radar()
+    return Reports(sensor="r", site_ecef=r.site_ecef, site_lat=r.lat, site_lon=r.lon, site_alt=r.alt,
+                   t=np.arange(K, dtype=float), z=z, valid=valid, R=np.diag([25.0, 1e-6, 1e-6]),
+                   r_scale=np.ones((1, K, 2)), truth_id=np.where(valid, 0, NO_REPORT).astype(np.int32),
+                   n_threats=1, false_alarm_rate=0.0)
+
+
+def test_m_of_n_confirms_and_drops():
+    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5, delete_misses=4)
+    r = _radar()
+    # 3 of the first 4 looks: confirmed at the 4th
+    tf = mtt.track_reports([_scripted([1, 0, 1, 1, 0, 0])], [r], "s", mgmt)
+    assert tf.status[0, 0].tolist() == [1, 1, 1, 2, 2, 2]
+    assert tf.n_hits[0, 0, 3] == 3
+    # 1 of 4 looks: can no longer make 3 of 5, dropped at the 4th look
+    tf = mtt.track_reports([_scripted([1, 0, 0, 0, 1, 0])], [r], "s", mgmt)
+    assert tf.status[0, 0, :3].tolist() == [1, 1, 1]
+    assert tf.status[0, 0, 3] == mtt.FREE and tf.track_id[0, 0, 3] == -1
+    assert tf.track_id[0, 0, 4] == 1  # the next report starts a new track, numbered on
+    # confirmed, then 4 looks in a row without a report: deleted at the 4th
+    tf = mtt.track_reports([_scripted([1, 1, 1, 1, 0, 0, 0, 0, 0])], [r], "s", mgmt)
+    assert tf.status[0, 0].tolist() == [1, 1, 2, 2, 2, 2, 2, 0, 0]
+
+
+def test_a_report_far_from_the_track_starts_its_own():
+    r = _radar()
+    far = {2: [700e3, 100.0 * DEG, 20.0 * DEG]}
+    tf = mtt.track_reports([_scripted([1, 1, 1, 1], far)], [r], "s")
+    live = tf.track_id[0, :, 2]
+    assert sorted(live[live >= 0].tolist()) == [0, 1]  # two tracks at the third scan
+    assert tf.status[0, 0, 3] == mtt.CONFIRMED
+    # the single report never confirms: 1 of its looks
+    other = np.flatnonzero(tf.track_id[0, :, 2] == 1)[0]
+    assert (tf.status[0, other] != mtt.CONFIRMED).all()
+
+
+def test_management_is_checked():
+    for bad in (dict(confirm_m=4, confirm_n=3), dict(delete_misses=0), dict(gate_probability=1.0),
+                dict(q_ballistic=0.0)):
+        with pytest.raises(ValueError):
+            mtt.TrackManagement(**bad)
+    rid = mtt.report_id(3, 1234, 56)
+    assert [int(v) for v in mtt.split_report_id(rid)] == [3, 1234, 56]
+
+
+def _perfect_file(truth, K_step=4.0):
+    """A track file of one track per threat at its true state, and reports naming them."""
+    Cn, N = truth.batch_shape
+    t = np.arange(float(truth.t[0]), float(truth.t[-1]), K_step)
+    pos, vel = state_at(truth, t)
+    fly = in_flight(truth, t)
+    K = t.size
+    x = np.where(fly[..., None], np.concatenate([pos, vel], axis=-1), np.nan)
+    tid = np.where(fly, np.arange(N)[None, :, None], -1)
+    report = np.where(fly, mtt.report_id(0, np.arange(K)[None, None, :], np.arange(N)[None, :, None]), -1)
+    tf = mtt.TrackFile(system="p", t=t, x=x, sigma_pos=np.zeros((Cn, N, K), np.float32),
+                       track_id=tid.astype(np.int64), status=np.where(fly, mtt.CONFIRMED, mtt.FREE).astype(np.int8),
+                       n_hits=np.cumsum(fly, axis=-1).astype(np.int32), sensors=np.where(fly, 1, 0).astype(np.uint32),
+                       report=report.astype(np.int64), sensor_names=("s",))
+    tid_rep = np.broadcast_to(np.arange(N, dtype=np.int32), (Cn, K, N)).copy()
+    rep = Reports(sensor="s", site_ecef=np.zeros(3), site_lat=0.0, site_lon=0.0, site_alt=0.0, t=t,
+                  z=np.zeros((Cn, K, N, 3)), valid=np.ones((Cn, K, N), bool), R=np.eye(3),
+                  r_scale=np.ones((Cn, K, N)), truth_id=tid_rep, n_threats=N, false_alarm_rate=0.0)
+    return tf, rep
+
+
+def test_a_perfect_track_file_scores_zero_error_and_misses_only_the_boosters(scene):
+    w, truth, _ = scene
+    tf, rep = _perfect_file(truth)
+    q = fq.evaluate(tf, [rep], truth, step_s=4.0)
+    np.testing.assert_allclose(q.position_rmse_m, 0.0, atol=1e-6)
+    np.testing.assert_allclose(q.velocity_rmse_ms, 0.0, atol=1e-6)
+    assert (q.track_breaks == 0).all() and (q.false_tracks == 0).all() and (q.booster_tracks == 0).all()
+    np.testing.assert_allclose(q.time_to_firm_track_s, 0.0, atol=4.0)
+    # GOSPA: every present booster is a missed object, c²/2 each; the threats cost nothing
+    t0 = float(np.min(truth.launch_time))
+    t = t0 + 4.0 * np.arange(int((tf.t[-1] - t0) // 4.0) + 1)
+    kk = np.searchsorted(tf.t, t, side="right") - 1
+    n_b = boosters.positions(truth, tf.t[kk])[1].sum(axis=1)  # (C, E)
+    n_t = in_flight(truth, tf.t[kk]).sum(axis=1)
+    used = (n_b + n_t) > 0
+    want = [np.mean(np.sqrt(0.5 * fq.GOSPA_C_M**2 * n_b[c][used[c]])) for c in range(C)]
+    np.testing.assert_allclose(q.gospa_m, want, rtol=1e-9)
+    np.testing.assert_allclose(q.missed, [n_b[c][used[c]].mean() for c in range(C)], rtol=1e-9)
+
+
+def test_breaks_and_false_tracks_are_counted(scene):
+    w, truth, _ = scene
+    tf, rep = _perfect_file(truth)
+    K = tf.t.size
+    # threat 0 of run 0 changes its track number halfway: one break
+    tid = tf.track_id.copy()
+    on = np.flatnonzero(tid[0, 0] >= 0)
+    tid[0, 0, on[on.size // 2:]] = 99
+    # a confirmed track in run 1 whose reports were false alarms
+    truth_id = rep.truth_id.copy()
+    truth_id[1, :, 0] = FALSE_ALARM
+    tf2 = dataclasses.replace(tf, track_id=tid)
+    q = fq.evaluate(tf2, [dataclasses.replace(rep, truth_id=truth_id)], truth)
+    assert q.track_breaks.tolist() == [1, 0]
+    assert q.false_tracks.tolist() == [0, 1]
+    assert q.false_tracks_per_hour[1] == pytest.approx(1.0 / q.hours)
+    assert K > 10
+
+
+def test_track_runs_are_the_runs_of_the_chain():
+    w = shieldlab.load_world("epaa-phase-1")
+    flights = chain.fly_threats(w)
+    ss = np.random.SeedSequence(5)
+    ch = track_chunk(w, flights, 0, 2, ss)
+    assert set(ch.files) == {"nato-bmd"}
+    # the same seed and runs: the same numbers, whatever the chunking
+    a = track_runs(w, 3, seed=5)
+    b = track_chunk(w, flights, 2, 1, ss)
+    np.testing.assert_array_equal(a.quality["nato-bmd"]["time_to_firm_track_s"][2],
+                                  b.quality["nato-bmd"].time_to_firm_track_s[0])
+    s = a.summary()
+    assert s["runs"] == 3 and s["pictures"]["nato-bmd"]["threats_tracked"] == 1.0

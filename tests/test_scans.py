@@ -1,0 +1,127 @@
+"""Reports without labels: the spent booster, false alarms, and each scan as a shuffled set."""
+
+import math
+
+import numpy as np
+import pytest
+
+import shieldlab
+from shieldlab import catalog, earth
+from shieldlab.engine import chain
+from shieldlab.flyout.interp import state_at
+from shieldlab.sensors import boosters, scans
+from shieldlab.sensors.radar import observe, search_every
+from shieldlab.sensors.records import FALSE_ALARM, NO_REPORT
+from shieldlab.sensors.signature import Signature
+
+C = 3
+
+
+@pytest.fixture(scope="module")
+def scene():
+    w = shieldlab.load_world("epaa-phase-1")
+    truth = chain._broadcast(chain.fly_threats(w).truth, C)
+    sig = Signature.of_missiles([t.missile for t in w.threats])
+    return w, truth, sig
+
+
+def _reports(scene, i=0, false_alarms="confirmed", seed=1):
+    w, truth, sig = scene
+    s = w.sensors[i]
+    rngs = chain.run_streams(np.random.SeedSequence(seed), 0, C, 1)[0]
+    det = observe(s.radar, truth, sig, rngs)
+    return det, scans.scan_reports(s.radar, det, truth, sig, rngs, false_alarms)
+
+
+def test_threat_reports_are_the_radars_detections(scene):
+    det, rep = _reports(scene)
+    N = rep.n_threats
+    assert ((rep.truth_id >= 0) & (rep.truth_id < N)).sum() == det.detected.sum()
+    c, k, m = np.nonzero((rep.truth_id >= 0) & (rep.truth_id < N))
+    n = rep.truth_id[c, k, m]
+    np.testing.assert_array_equal(rep.z[c, k, m], det.z[c, n, k])
+    np.testing.assert_array_equal(rep.r_scale[c, k, m], det.r_scale[c, n, k])
+    assert det.detected[c, n, k].all()
+
+
+def test_each_scan_is_a_shuffled_padded_set(scene):
+    _, rep = _reports(scene)
+    # the reports first, the empty slots after; empty slots hold nothing
+    assert (rep.valid[..., :-1] >= rep.valid[..., 1:]).all()
+    assert np.isnan(rep.z[~rep.valid]).all() and np.isfinite(rep.z[rep.valid]).all()
+    assert (rep.truth_id[~rep.valid] == NO_REPORT).all() and (rep.truth_id[rep.valid] != NO_REPORT).all()
+    # where a threat's report sits says nothing: threat 0's report takes many slots
+    where0 = np.nonzero(rep.truth_id == 0)[2]
+    busy = rep.count >= 3
+    assert busy.sum() > 50 and np.unique(where0).size >= 3
+
+
+def test_spent_boosters_are_reported_after_burnout(scene):
+    w, truth, _ = scene
+    _, rep = _reports(scene)
+    N = rep.n_threats
+    c, k, m = np.nonzero(rep.truth_id >= N)
+    assert c.size > 100
+    n = rep.truth_id[c, k, m] - N
+    assert (rep.t[k] > truth.burnout_time[c, n]).all()
+
+
+def test_booster_trails_the_warhead_and_breaks_up(scene):
+    _, truth, _ = scene
+    t = np.arange(0.0, float(truth.t[-1]), 2.0)
+    pos, present = boosters.positions(truth, t)
+    rv, _ = state_at(truth, t)
+    bo = truth.burnout_time[..., None]
+    assert not (present & (t <= bo)).any()
+    gap = np.linalg.norm(pos - rv, axis=-1)
+    want = boosters.SEPARATION_SPEED_MS * (t - bo)
+    np.testing.assert_allclose(gap[present], np.broadcast_to(want, gap.shape)[present], rtol=1e-9)
+    assert np.isnan(pos[~present]).all()
+    # gone once the warhead comes down through the break-up altitude
+    alt = earth.ecef_to_geodetic(rv)[2]
+    down = (t > truth.apogee_time[..., None]) & (alt < boosters.BREAKUP_ALT_M)
+    assert down.any() and not (present & down).any()
+    up = (t > bo) & (t < truth.apogee_time[..., None])
+    assert present[up].all()
+
+
+def test_false_alarm_rate_from_the_resolution_cells():
+    spec = catalog.get_sensor("an-tpy-2")
+    spread = math.sqrt(200.0)
+    omega = math.radians(spec.az_fov_deg) * (math.sin(math.radians(spec.el_max_deg))
+                                             - math.sin(math.radians(spec.el_min_deg)))  # sr
+    beam = spec.sigma_angle_mrad * 1e-3 * spread  # rad
+    cells = (spec.max_range_km * 1e3 / (spec.sigma_range_m * spread)) * omega / beam**2
+    assert scans.resolution_cells(spec) == pytest.approx(cells, rel=1e-12)
+    assert 5e8 < cells < 2e9  # ~1e9 cells: ~980 threshold crossings a frame at Pfa 1e-6
+    assert scans.false_alarm_rate(spec, "raw") == pytest.approx(cells * spec.pfa)
+    assert scans.false_alarm_rate(spec, "confirmed") == pytest.approx(cells * spec.pfa**2)
+    assert scans.false_alarm_rate(spec, 2.5) == 2.5
+    for bad in ("often", -1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="false_alarms"):
+            scans.false_alarm_rate(spec, bad)
+
+
+def test_false_alarms_fall_on_search_frames_inside_the_field(scene):
+    w, _, _ = scene
+    radar = w.sensors[0].radar
+    spec = radar.spec
+    _, rep = _reports(scene, false_alarms=4.0)
+    fa = rep.truth_id == FALSE_ALARM
+    per_scan = fa.sum(axis=2)  # (C, K)
+    search = np.arange(rep.t.size) % search_every(spec) == 0
+    assert (per_scan[:, ~search] == 0).all()
+    n = per_scan[:, search]
+    assert abs(n.mean() - 4.0) < 4 * math.sqrt(4.0 / n.size)  # Poisson mean 4 a frame
+    assert abs(n.var() - 4.0) < 0.2 * 4.0  # Poisson: variance = mean
+    z = rep.z[fa]
+    assert (z[:, 0] >= 0).all() and (z[:, 0] <= spec.max_range_km * 1e3).all()
+    off = np.angle(np.exp(1j * (z[:, 1] - radar.boresight_az)))
+    assert np.abs(off).max() <= math.radians(spec.az_fov_deg) / 2 + 1e-12
+    assert (z[:, 2] >= math.radians(spec.el_min_deg) - 1e-12).all()
+    assert (z[:, 2] <= math.radians(spec.el_max_deg) + 1e-12).all()
+    # the threats' reports are the same whatever the false alarms
+    det, rep0 = _reports(scene, false_alarms=0.0)
+    assert not (rep0.truth_id == FALSE_ALARM).any()
+    keep = (rep.truth_id >= 0) & (rep.truth_id < rep.n_threats)
+    assert keep.sum() == det.detected.sum()
