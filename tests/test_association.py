@@ -109,3 +109,46 @@ def test_report_distances_are_the_filters_nis():
     # batched over runs: the same numbers
     d2c, _ = assoc.report_distances(np.stack([x, x]), np.stack([P, P]), np.stack([Z, Z]), R, site, enu)
     np.testing.assert_allclose(d2c[1], d2, rtol=1e-12)
+
+
+def test_compiled_distances_equal_the_reference():
+    from shieldlab.tracking import ekf_kernel
+
+    rng = np.random.default_rng(5)
+    site_lat, site_lon = 0.7, 0.6
+    site = earth.geodetic_to_ecef(site_lat, site_lon, 100.0)
+    enu = earth.enu_matrix(site_lat, site_lon)
+    B, T, M = 3, 4, 5
+    up = enu[2]
+    x = np.concatenate([site + (300e3 + 1e5 * rng.random((B, T, 1))) * (up + 0.3 * rng.standard_normal((B, T, 3))),
+                        rng.normal(0, 2e3, (B, T, 3))], axis=-1)
+    A = rng.standard_normal((B, T, 6, 6))
+    P = A @ np.swapaxes(A, -1, -2) * 1e4 + np.eye(6) * 1e2
+    live = rng.random((B, T)) < 0.8
+    hz, _ = ekf.measure_aer(x, site_ecef=site, site_enu_matrix=enu)
+    z = hz[:, rng.integers(0, T, M)] + rng.normal(0, 1e-3, (B, M, 3)) * np.array([1e5, 1, 1])
+    valid = rng.random((B, M)) < 0.8
+    R = np.diag([25.0, 1e-6, 1e-6]) * rng.uniform(0.5, 8.0, (B, M))[..., None, None]
+    want, want_ld = assoc.report_distances(np.where(live[..., None], x, np.nan), P, z, R, site, enu, valid)
+    d2, ld = np.empty((B, T, M)), np.empty((B, T, M))
+    ekf_kernel.distances_rows(x, P, live, z, valid, R, site, enu, d2, ld)
+    fin = np.isfinite(want)
+    assert fin.sum() > 20
+    np.testing.assert_array_equal(np.isfinite(d2), fin)
+    np.testing.assert_allclose(d2[fin], want[fin], rtol=1e-9)
+    np.testing.assert_allclose(ld[fin], want_ld[fin], rtol=1e-9)
+
+
+def test_compiled_gnn_equals_the_reference():
+    rng = np.random.default_rng(11)
+    B, T, M = 400, 6, 7
+    cost = rng.uniform(0.0, 10.0, (B, T, M))
+    cost[rng.random((B, T, M)) < 0.5] = np.inf
+    miss = rng.uniform(2.0, 9.0, (B, T))
+    want = assoc.gnn(cost, miss)
+    rows = np.flatnonzero(rng.random(B) < 0.9)
+    out = np.full((B, T), -7, np.int64)
+    assoc.gnn_rows(cost, miss, rows, out)
+    np.testing.assert_array_equal(out[rows], want[rows])
+    assert (out[np.setdiff1d(np.arange(B), rows)] == -7).all()  # the rows not asked for: untouched
+    assert (want >= 0).sum() > 500 and (want < 0).sum() > 300

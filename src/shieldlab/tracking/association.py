@@ -27,6 +27,7 @@ likelihood, up to a constant) favours the tighter track where two compete.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 from scipy import optimize, special
 
@@ -137,3 +138,101 @@ def gnn(cost: np.ndarray, miss_cost) -> np.ndarray:
         took = k < cols.size
         flat_out[i, rows[r[took]]] = cols[k[took]]
     return out
+
+
+#: Cost standing in for a forbidden pair in the compiled assignment (costs are O(10-100)).
+_FORBIDDEN = 1e12
+
+
+@nb.njit(cache=True)
+def _least_cost(a, n, m, out):
+    """Exact least-cost assignment of the ``n`` rows of ``a[:n, :m]`` (``n <= m``, finite
+    costs) to distinct columns, by shortest augmenting paths with potentials (the Hungarian
+    method in the form of Jonker & Volgenant 1987, as :func:`scipy.optimize.linear_sum_assignment`
+    solves it); ``out[i]`` gets row i's column."""
+    inf = np.inf
+    u = np.zeros(n + 1)
+    v = np.zeros(m + 1)
+    p = np.zeros(m + 1, np.int64)  # p[j]: row (1-based) holding column j, 0: none
+    way = np.zeros(m + 1, np.int64)
+    minv = np.empty(m + 1)
+    used = np.empty(m + 1, np.bool_)
+    for i in range(1, n + 1):
+        p[0] = i
+        j0 = 0
+        minv[:] = inf
+        used[:] = False
+        while True:
+            used[j0] = True
+            i0 = p[j0]
+            delta = inf
+            j1 = 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = a[i0 - 1, j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j] = cur
+                        way[j] = j0
+                    if minv[j] < delta:
+                        delta = minv[j]
+                        j1 = j
+            for j in range(m + 1):
+                if used[j]:
+                    u[p[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while True:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+            if j0 == 0:
+                break
+    for j in range(1, m + 1):
+        if p[j] != 0:
+            out[p[j] - 1] = j - 1
+
+
+@nb.njit(cache=True)
+def gnn_rows(cost, miss, rows, out):
+    """:func:`gnn` compiled, for the batch rows listed in ``rows``: ``cost`` (B, T, M) with
+    ``inf`` outside the gate, ``miss`` (B, T) finite; writes ``out[b]`` (T,) (-1: no report)
+    for each ``b`` in ``rows`` (other rows untouched).  Only the tracks with a report they
+    may take and the reports some track may take enter the solver."""
+    B, T, M = cost.shape
+    for b in rows:
+        for t in range(T):
+            out[b, t] = -1
+        tr = np.empty(T, np.int64)
+        nt = 0
+        for t in range(T):
+            for m in range(M):
+                if cost[b, t, m] < miss[b, t]:
+                    tr[nt] = t
+                    nt += 1
+                    break
+        if nt == 0:
+            continue
+        rp = np.empty(M, np.int64)
+        nr = 0
+        for m in range(M):
+            for i in range(nt):
+                if cost[b, tr[i], m] < miss[b, tr[i]]:
+                    rp[nr] = m
+                    nr += 1
+                    break
+        a = np.full((nt, nr + nt), _FORBIDDEN)
+        for i in range(nt):
+            for k in range(nr):
+                c = cost[b, tr[i], rp[k]]
+                if c < miss[b, tr[i]]:
+                    a[i, k] = c
+            a[i, nr + i] = miss[b, tr[i]]
+        col = np.empty(nt, np.int64)
+        _least_cost(a, nt, nr + nt, col)
+        for i in range(nt):
+            if col[i] < nr:
+                out[b, tr[i]] = rp[col[i]]

@@ -105,6 +105,118 @@ def predict_rows(x, P, n, h, q):
         symmetrise(Pm)
 
 
+@nb.njit(cache=True, inline="always")
+def _measure(xm, site, enu, J, H):
+    """Predicted (range, azimuth, elevation) of state ``xm`` from ``site`` with local rows
+    ``enu``; fills the Jacobian of (range, az, el) by ENU ``J`` (3, 3) and by state ``H`` (3, 6)."""
+    d0, d1, d2 = xm[0] - site[0], xm[1] - site[1], xm[2] - site[2]
+    e = enu[0, 0] * d0 + enu[0, 1] * d1 + enu[0, 2] * d2
+    n_ = enu[1, 0] * d0 + enu[1, 1] * d1 + enu[1, 2] * d2
+    u = enu[2, 0] * d0 + enu[2, 1] * d1 + enu[2, 2] * d2
+    rho2 = e * e + n_ * n_
+    rho = math.sqrt(rho2)
+    rng = math.sqrt(rho2 + u * u)
+    az = math.atan2(e, n_) % _TWO_PI
+    if az >= _TWO_PI:
+        az = 0.0
+    el = math.atan2(u, rho)
+    J[0, 0], J[0, 1], J[0, 2] = e / rng, n_ / rng, u / rng
+    J[1, 0], J[1, 1], J[1, 2] = n_ / rho2, -e / rho2, 0.0
+    c = -u / (rng * rng * rho)
+    J[2, 0], J[2, 1], J[2, 2] = c * e, c * n_, rho / (rng * rng)
+    for i in range(3):
+        for j in range(3):
+            H[i, j] = J[i, 0] * enu[0, j] + J[i, 1] * enu[1, j] + J[i, 2] * enu[2, j]
+            H[i, 3 + j] = 0.0
+    return rng, az, el
+
+
+@nb.njit(cache=True, inline="always")
+def _project(Pm, H, PHt, S):
+    """``PHt = P Hᵀ`` (6, 3) and ``S = H P Hᵀ`` (3, 3), without the noise."""
+    for i in range(6):
+        for j in range(3):
+            s = 0.0
+            for k in range(6):
+                s += Pm[i, k] * H[j, k]
+            PHt[i, j] = s
+    for i in range(3):
+        for j in range(3):
+            s = 0.0
+            for k in range(6):
+                s += H[i, k] * PHt[k, j]
+            S[i, j] = s
+
+
+@nb.njit(cache=True, inline="always")
+def _inv_spd3(S, Si):
+    """``Si = S⁻¹`` of a symmetric positive-definite 3x3 (as ``ekf.inv_spd3``: scaled to unit
+    diagonal, adjugate); returns ``ln det S``."""
+    dd0, dd1, dd2 = 1.0 / math.sqrt(S[0, 0]), 1.0 / math.sqrt(S[1, 1]), 1.0 / math.sqrt(S[2, 2])
+    dd = (dd0, dd1, dd2)
+    ca = S[0, 0] * dd0 * dd0
+    cb = 0.5 * (S[0, 1] * dd0 * dd1 + S[1, 0] * dd1 * dd0)
+    cc = 0.5 * (S[0, 2] * dd0 * dd2 + S[2, 0] * dd2 * dd0)
+    ce = S[1, 1] * dd1 * dd1
+    cf = 0.5 * (S[1, 2] * dd1 * dd2 + S[2, 1] * dd2 * dd1)
+    ci = S[2, 2] * dd2 * dd2
+    A00, A01, A02 = ce * ci - cf * cf, cc * cf - cb * ci, cb * cf - cc * ce
+    A11, A12, A22 = ca * ci - cc * cc, cb * cc - ca * cf, ca * ce - cb * cb
+    det = ca * A00 + cb * A01 + cc * A02
+    Si[0, 0], Si[0, 1], Si[0, 2] = A00, A01, A02
+    Si[1, 0], Si[1, 1], Si[1, 2] = A01, A11, A12
+    Si[2, 0], Si[2, 1], Si[2, 2] = A02, A12, A22
+    for i in range(3):
+        for j in range(3):
+            Si[i, j] = Si[i, j] * (dd[i] * dd[j] / det)
+    return math.log(det) - 2.0 * (math.log(dd0) + math.log(dd1) + math.log(dd2))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
+    """Squared Mahalanobis distance of every report from every track, per batch row:
+    tracks ``x`` (B, T, 6), ``P`` (B, T, 6, 6) where ``live`` (B, T); reports ``z`` (B, M, 3)
+    where ``valid`` (B, M) with noise ``R`` (B, M, 3, 3), one site.  Fills ``d2`` (B, T, M)
+    (``νᵀ S⁻¹ ν``, ``inf`` for a dead track or an empty slot) and ``log_det`` (B, T, M)
+    (``ln det S``, ``nan`` there): :func:`shieldlab.tracking.association.report_distances`
+    with each report's own ``R``, compiled."""
+    B, T = live.shape
+    M = valid.shape[1]
+    H = np.empty((3, 6))
+    PHt = np.empty((6, 3))
+    HPH = np.empty((3, 3))
+    S = np.empty((3, 3))
+    Si = np.empty((3, 3))
+    J = np.empty((3, 3))
+    nu = np.empty(3)
+    for b in range(B):
+        for t in range(T):
+            if not live[b, t]:
+                for m in range(M):
+                    d2[b, t, m] = np.inf
+                    log_det[b, t, m] = np.nan
+                continue
+            rng, az, el = _measure(x[b, t], site, enu, J, H)
+            _project(P[b, t], H, PHt, HPH)
+            for m in range(M):
+                if not valid[b, m]:
+                    d2[b, t, m] = np.inf
+                    log_det[b, t, m] = np.nan
+                    continue
+                for i in range(3):
+                    for j in range(3):
+                        S[i, j] = HPH[i, j] + R[b, m, i, j]
+                log_det[b, t, m] = _inv_spd3(S, Si)
+                nu[0] = z[b, m, 0] - rng
+                a = z[b, m, 1] - az
+                nu[1] = math.pi - (math.pi - a) % _TWO_PI
+                nu[2] = z[b, m, 2] - el
+                s = 0.0
+                for i in range(3):
+                    s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
+                d2[b, t, m] = s
+
+
 @nb.njit(cache=True, error_model="numpy")
 def update_rows(x, P, z, R, site, enu, mask, nis):
     """:func:`shieldlab.tracking.ekf.update` in place on the rows where ``mask``: states ``x``
@@ -126,59 +238,16 @@ def update_rows(x, P, z, R, site, enu, mask, nis):
             nis[m] = np.nan
             continue
         xm, Pm, Rm = x[m], P[m], R[m]
-        d0, d1, d2 = xm[0] - site[0], xm[1] - site[1], xm[2] - site[2]
-        e = enu[0, 0] * d0 + enu[0, 1] * d1 + enu[0, 2] * d2
-        n_ = enu[1, 0] * d0 + enu[1, 1] * d1 + enu[1, 2] * d2
-        u = enu[2, 0] * d0 + enu[2, 1] * d1 + enu[2, 2] * d2
-        rho2 = e * e + n_ * n_
-        rho = math.sqrt(rho2)
-        rng = math.sqrt(rho2 + u * u)
-        az = math.atan2(e, n_) % _TWO_PI
-        if az >= _TWO_PI:
-            az = 0.0
-        el = math.atan2(u, rho)
-        J[0, 0], J[0, 1], J[0, 2] = e / rng, n_ / rng, u / rng
-        J[1, 0], J[1, 1], J[1, 2] = n_ / rho2, -e / rho2, 0.0
-        c = -u / (rng * rng * rho)
-        J[2, 0], J[2, 1], J[2, 2] = c * e, c * n_, rho / (rng * rng)
-        for i in range(3):
-            for j in range(3):
-                H[i, j] = J[i, 0] * enu[0, j] + J[i, 1] * enu[1, j] + J[i, 2] * enu[2, j]
-                H[i, 3 + j] = 0.0
+        rng, az, el = _measure(xm, site, enu, J, H)
         nu[0] = z[m, 0] - rng
         a = z[m, 1] - az
         nu[1] = math.pi - (math.pi - a) % _TWO_PI  # wrapped to (-pi, pi]
         nu[2] = z[m, 2] - el
-        for i in range(6):
-            for j in range(3):
-                s = 0.0
-                for k in range(6):
-                    s += Pm[i, k] * H[j, k]
-                PHt[i, j] = s
+        _project(Pm, H, PHt, S)
         for i in range(3):
             for j in range(3):
-                s = 0.0
-                for k in range(6):
-                    s += H[i, k] * PHt[k, j]
-                S[i, j] = s + Rm[i, j]
-        # inv_spd3: scaled to unit diagonal, adjugate
-        dd0, dd1, dd2 = 1.0 / math.sqrt(S[0, 0]), 1.0 / math.sqrt(S[1, 1]), 1.0 / math.sqrt(S[2, 2])
-        dd = (dd0, dd1, dd2)
-        ca = S[0, 0] * dd0 * dd0
-        cb = 0.5 * (S[0, 1] * dd0 * dd1 + S[1, 0] * dd1 * dd0)
-        cc = 0.5 * (S[0, 2] * dd0 * dd2 + S[2, 0] * dd2 * dd0)
-        ce = S[1, 1] * dd1 * dd1
-        cf = 0.5 * (S[1, 2] * dd1 * dd2 + S[2, 1] * dd2 * dd1)
-        ci = S[2, 2] * dd2 * dd2
-        A00, A01, A02 = ce * ci - cf * cf, cc * cf - cb * ci, cb * cf - cc * ce
-        A11, A12, A22 = ca * ci - cc * cc, cb * cc - ca * cf, ca * ce - cb * cb
-        det = ca * A00 + cb * A01 + cc * A02
-        Si[0, 0], Si[0, 1], Si[0, 2] = A00, A01, A02
-        Si[1, 0], Si[1, 1], Si[1, 2] = A01, A11, A12
-        Si[2, 0], Si[2, 1], Si[2, 2] = A02, A12, A22
-        for i in range(3):
-            for j in range(3):
-                Si[i, j] = Si[i, j] * (dd[i] * dd[j] / det)
+                S[i, j] += Rm[i, j]
+        _inv_spd3(S, Si)
         for i in range(6):
             for j in range(3):
                 K[i, j] = PHt[i, 0] * Si[0, j] + PHt[i, 1] * Si[1, j] + PHt[i, 2] * Si[2, j]

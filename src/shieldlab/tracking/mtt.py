@@ -17,12 +17,14 @@ At each scan of each radar, for every run at once:
 2. **Gating**: report ``m`` may update track ``i`` when the squared Mahalanobis distance
    of its innovation, ``d² = νᵀ S⁻¹ ν`` with ``S = H P Hᵀ + R_m`` (each report its own
    covariance), is within the χ²₃ gate of probability ``gate_probability``
-   (:func:`shieldlab.tracking.association.report_distances`, :func:`~.association.gate`).
+   (:func:`shieldlab.tracking.association.report_distances`, compiled as
+   :func:`shieldlab.tracking.ekf_kernel.distances_rows`; :func:`~.association.gate`).
 3. **Global nearest neighbour**: each report to at most one track and each track at most
    one report, with the least total cost, a pair costing ``d² + ln det S`` (the negative
    log-likelihood of the report given the track, up to a constant) and a track left
    without a report the gate plus its gated reports' largest ``ln det S``
-   (:func:`shieldlab.tracking.association.gnn`).  The log-determinant matters where a
+   (:func:`shieldlab.tracking.association.gnn`, compiled as
+   :func:`~shieldlab.tracking.association.gnn_rows`).  The log-determinant matters where a
    fresh track, still diffuse, and a settled one compete for a report: by distance alone
    the diffuse track, whose gate is wide, would win it.  Runs where no report falls in two gates
    and no gate holds two reports take the one candidate directly; the others go through
@@ -213,10 +215,13 @@ def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
     contested = (per_track > 1).any(axis=1) | (per_report > 1).any(axis=1)
     simple = ~contested[:, None] & (per_track == 1)
     out[simple] = np.argmax(inside, axis=2)[simple]
-    for c in np.flatnonzero(contested):
-        ld = np.where(inside[c], log_det[c], -np.inf)
-        miss = gate + np.where(inside[c].any(axis=1), ld.max(axis=1), 0.0)
-        out[c] = association.gnn(np.where(inside[c], d2[c] + log_det[c], np.inf), miss)
+    rows = np.flatnonzero(contested)
+    if rows.size:
+        ld = np.where(inside[rows], log_det[rows], -np.inf)
+        miss = np.zeros((C, T))
+        miss[rows] = gate + np.where(inside[rows].any(axis=2), ld.max(axis=2), 0.0)
+        cost = np.where(inside, d2 + np.where(inside, log_det, 0.0), np.inf)
+        association.gnn_rows(cost, miss, rows.astype(np.int64), out)
     return out
 
 
@@ -306,8 +311,11 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, re
     live = st.status != FREE
     assign = np.full((C, st.T), -1, np.int64)
     if live.any() and valid.any():
-        d2, log_det = association.report_distances(st.x, st.P, z, R, site_ecef, enu, valid)
-        assign = _assign(np.where(live[..., None], d2, np.inf), log_det, gate)
+        d2 = np.empty((C, st.T, M))
+        log_det = np.empty((C, st.T, M))
+        ekf_kernel.distances_rows(st.x, st.P, live, np.ascontiguousarray(z), np.ascontiguousarray(valid),
+                                  np.ascontiguousarray(R), site_ecef, enu, d2, log_det)
+        assign = _assign(d2, log_det, gate)
     upd = assign >= 0
     # looks: the radar's field of regard holds the track's prediction
     in_field = np.zeros_like(live)
