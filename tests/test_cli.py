@@ -30,7 +30,7 @@ def test_run_writes_summary_and_outcomes(run_dir):
     d, r = run_dir
     s = json.loads((d / "a" / "summary.json").read_text())
     assert s["scenario"] == "epaa-phase-1" and s["runs"] == 40 and s["seed"] == 1
-    assert s["tracking"] == {"filter": "ekf", "init_hits": 3}  # what tracked the threats
+    assert s["tracking"] == {"filter": "ekf", "init_hits": 3, "association": "labels"}  # what tracked the threats
     assert len(s["per_threat"]) == 6
     for row in s["per_threat"]:
         assert 0.0 <= row["p_intercept"] <= 1.0

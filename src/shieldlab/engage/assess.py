@@ -41,25 +41,39 @@ class Assessment(NamedTuple):
     killed: np.ndarray  # bool
 
 
-def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray) -> Assessment:
+def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,
+           targets: np.ndarray | None = None) -> Assessment:
     """Score ``salvos`` against ``truth`` (batch (C, N)); ``view`` the track sources (guidance
     tracks, :class:`~shieldlab.c2.trackview.TrackView`), ``batteries`` and ``fans`` the
-    world's batteries and their fly-out fans, ``uniforms`` (C, N, E, S) the kill draws
-    (engagement ``e`` of a threat uses ``uniforms[c, n, e, :rounds]``).  Each salvo is
-    scored as if alone; where two meet one threat, :func:`first_kills` says which found it
-    already destroyed."""
+    world's batteries and their fly-out fans, ``uniforms`` (C, T, E, S) the kill draws
+    (engagement ``e`` of track ``t`` uses ``uniforms[c, t, e, :rounds]``).  ``targets``
+    (C, T): the object behind each fire-control track (threat ``n``; anything else, a
+    spent booster or a false alarm, cannot be killed to any effect: scored as gone); None
+    where the tracks are the threats.  Each salvo is scored as if alone; where two meet one
+    threat, :func:`first_kills` says which found it already destroyed."""
     c = np.array([s.run for s in salvos], int)
-    n = np.array([s.threat for s in salvos], int)
+    n = threat_of(salvos, truth, targets)
     t_int = np.array([s.intercept_time for s in salvos], float)
-    true_pos, gone = truth_at(truth, c, n, t_int)
+    true_pos, gone = truth_at(truth, c, np.maximum(n, 0), t_int)
+    gone |= n < 0
     hand = np.array([batteries[s.battery].handover for s in salvos], float)
     err = handover_errors(view, salvos, hand, true_pos, gone)
-    short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand)
+    short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand, n)
     divert = np.array([batteries[s.battery].spec.divert_m for s in salvos], float)
     reached = (err <= divert) & (short <= divert)
     killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, s.engagement, :s.rounds] < s.pk).any())
                        for s, r in zip(salvos, reached)], bool)
     return Assessment(err, short, killed)
+
+
+def threat_of(salvos: list, truth: Trajectories, targets: np.ndarray | None) -> np.ndarray:
+    """(E,) the threat behind each salvo's track, -1 where none (a booster, a false alarm)."""
+    col = np.array([s.threat for s in salvos], int)
+    if targets is None:
+        return col
+    c = np.array([s.run for s in salvos], int)
+    n = targets[c, col] if col.size else col
+    return np.where((n >= 0) & (n < truth.batch_shape[1]), n, -1)
 
 
 def first_kills(run: np.ndarray, threat: np.ndarray, t_int: np.ndarray, killed: np.ndarray) -> np.ndarray:
@@ -87,14 +101,15 @@ def truth_at(truth: Trajectories, c: np.ndarray, n: np.ndarray, t: np.ndarray) -
 
 
 def reach_shortfall(batteries, fans, salvos: list, truth: Trajectories, true_pos: np.ndarray, gone: np.ndarray,
-                    slip: np.ndarray) -> np.ndarray:
+                    slip: np.ndarray, threat: np.ndarray | None = None) -> np.ndarray:
     """How far [m] each salvo's interceptor falls short of the threat's true path: 0 where the
     truth passes through the interceptor's fly-out fan within ``slip`` (per salvo: its
     battery's handover) seconds of the planned intercept time (the plan of an earliest
     intercept lies on the fan's front, so a threat a little ahead of its prediction is met a
     little later), else the distance at the planned time from the planned point to the
     truth (the kill vehicle's divert must make that up); ``inf`` where the threat is gone.
-    Plans made on a boost-phase track are the ones this bites.
+    Plans made on a boost-phase track are the ones this bites.  ``threat`` (E,): the threat
+    index of each salvo's target where its track is not the threat itself.
 
     All salvos' samples are taken in one pass (per battery one fan lookup): the same
     element-wise operations as scoring each salvo alone."""
@@ -104,7 +119,8 @@ def reach_shortfall(batteries, fans, salvos: list, truth: Trajectories, true_pos
     if live.size == 0:
         return out
     c = np.array([salvos[i].run for i in live], np.intp)
-    n = np.array([salvos[i].threat for i in live], np.intp)
+    n = (np.array([salvos[i].threat for i in live], np.intp) if threat is None
+         else np.asarray(threat, np.intp)[live])
     t_int = np.array([salvos[i].intercept_time for i in live], float)
     launch = np.array([salvos[i].launch_time for i in live], float)
     bat = np.array([salvos[i].battery for i in live], np.intp)

@@ -42,6 +42,8 @@ class Engagements:
     pip_sigma: np.ndarray  # (E,) m: track quality at the intercept point when the salvo was committed
     boost_track: np.ndarray  # (E,) bool: planned on a track possibly still under thrust
     reach_shortfall: np.ndarray  # (E,) m: 0 if the true intercept point was reachable (inf: threat gone)
+    track: np.ndarray | None = None  # (E,) int: the fire-control track (column) engaged; None: the threat itself
+    target: np.ndarray | None = None  # (E,) int: the object behind that track (scoring): threat n, booster N + n, -1
 
     @classmethod
     def empty(cls) -> Engagements:

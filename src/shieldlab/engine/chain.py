@@ -237,6 +237,10 @@ class ChunkResult:
     decisions: Decisions = field(default_factory=Decisions.empty)  # fire control's holds and no-fire reasons
     pictures: dict[str, Tracks] = field(default_factory=dict)  # node -> the picture its fire control read
     launch_reports: tuple[LaunchReports, ...] = ()  # one per early-warning satellite
+    # tracking.association gnn: per picture its track file and the reports it was built from,
+    # and the object behind each fire-control track (C, T) (lineage; for scoring only)
+    files: dict[str, tuple] = field(default_factory=dict)
+    targets: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) -> list[list[np.random.Generator]]:
@@ -299,6 +303,9 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     with timed(timings, "sensors_s"):
         reports, dets = sense(world, truth, streams)
     doc = compile_doctrine(world.scenario.doctrine)
+    salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
+    if world.scenario.tracking.association == "gnn":
+        return _run_chunk_gnn(world, first_run, truth, streams, reports, dets, doc, salvo, timings)
     tracks = {}
     own_tracks = {}
     init_hits, kf = world.scenario.tracking.init_hits, world.scenario.tracking.filter
@@ -321,10 +328,62 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
             pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)},
                                      times)
     with timed(timings, "engage_s"):
-        salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
         u = np.stack([g.random((len(world.threats), doc.max_engagements, salvo)) for g in streams[S]])
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, reports)
+
+
+def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, dets, doc, salvo: int,
+                   timings: dict | None) -> ChunkResult:
+    """The rest of :func:`run_chunk` where fire control reads the multi-target tracker's
+    tracks (``tracking.association: gnn``): every radar's scans become reports without
+    labels (spent boosters and false alarms among them, drawn after the threats' reports
+    from the sensor's stream), each picture tracks them, and fire control engages its
+    confirmed tracks; which object a track followed (its lineage) is read only by kill
+    assessment and scoring."""
+    from shieldlab.engine.tracks import management, systems
+    from shieldlab.outcome.file_quality import labels
+    from shieldlab.sensors.scans import scan_reports
+    from shieldlab.tracking.mtt import fire_control_tracks, track_reports
+
+    C, N = truth.batch_shape
+    sig = Signature.of_missiles([t.missile for t in world.threats])
+    fa = world.scenario.sensing.false_alarms
+    with timed(timings, "sensors_s"):
+        reps = [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=cue_time(world, s.system, launch))
+                for i, (s, d) in enumerate(zip(world.sensors, dets))]
+    mgmt = management(world)
+    tracks, files, targets = {}, {}, {}
+    with timed(timings, "tracking_s"):
+        for name, idx in systems(world).items():
+            mine = [reps[i] for i in idx]
+            tf = track_reports(mine, [world.sensors[i].radar for i in idx], name, mgmt, keep_covariance="confirmed")
+            tracks[name], column_tid = fire_control_tracks(tf)
+            files[name] = (tf, tuple(mine))
+            # the object behind each column: its track's label (lineage), for scoring
+            lab = labels(tf, mine)
+            obj = np.full(column_tid.shape, -1, np.int64)
+            for c in range(C):
+                for j in np.flatnonzero(column_tid[c] >= 0):
+                    where = tf.track_id[c] == column_tid[c, j]
+                    obj[c, j] = lab[c][where][0]
+            targets[name] = obj
+    with timed(timings, "engage_s"):
+        if len(targets) > 1:
+            raise InputError("several pictures need their tracks correlated", field="tracking.association")
+        tg: np.ndarray = next(iter(targets.values())) if targets else np.zeros((C, 0), np.int64)
+        T = tg.shape[1]
+        # kill draws per track: run c draws its own tracks' (as many as it has), padded
+        E = doc.max_engagements
+        u = np.ones((C, T, E, salvo))
+        for c, g in enumerate(streams[len(world.sensors)]):
+            n_c = int((tg[c] >= 0).sum()) if T else 0
+            u[c, :n_c] = g.random((n_c, E, salvo))
+        eng, decisions = fight(world, doc, tracks, truth, u, {}, status=None, targets=tg)
+    with timed(timings, "outcome_s"):
+        outcomes = score(world, truth, eng)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, {}, decisions, tracks, launch, files=files,
+                       targets=targets)

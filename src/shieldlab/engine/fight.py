@@ -22,7 +22,7 @@ from shieldlab.c2.firecontrol import FireControl
 from shieldlab.c2.network import INTEGRATED, one_fire_control, one_picture
 from shieldlab.c2.records import REASONS, Decisions
 from shieldlab.c2.trackview import TrackView
-from shieldlab.engage.assess import assess, first_kills
+from shieldlab.engage.assess import assess, first_kills, threat_of
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.records import Engagements
 from shieldlab.flyout.records import Trajectories
@@ -53,7 +53,8 @@ def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float) -
 
 
 def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
-          own_tracks: dict[str, Tracks] | None = None, status=None) -> tuple[Engagements, Decisions]:
+          own_tracks: dict[str, Tracks] | None = None, status=None,
+          targets: np.ndarray | None = None) -> tuple[Engagements, Decisions]:
     """Every engagement of a chunk, and fire control's log of holds and no-fire reasons.
 
     ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system)
@@ -62,8 +63,17 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     engage-on-remote need it); ``uniforms`` (C, N, E, S) are the kill draws (E engagements,
     S >= the largest salvo).  ``status`` (optional) is called as ``status(salvo, node,
     fire_controls)`` after each committed salvo: how cooperating nodes hear of it.
+
+    ``targets`` (C, T): where the tracks come from reports without labels, their batch is
+    (C, T) fire-control tracks, not threats, and ``targets[c, t]`` is the object behind
+    track ``t`` (threat ``n``, spent booster ``N + n``, -1 a false alarm; from the
+    tracks' lineage, for kill assessment and scoring only: fire control never reads it).
+    The kill draws are then per track, ``uniforms`` (C, T, E, S); a destroyed threat ends
+    every track it fed; ``Decisions`` and ``Engagements`` name threats (``threat`` -1 where
+    a salvo went at something else, its object in ``Engagements.target``).
     """
     C, N = truth.batch_shape
+    T = N if targets is None else targets.shape[1]
     bats = world.batteries
     t_end = float(truth.t[-1])
     if not bats or not tracks:
@@ -72,8 +82,8 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
         return Engagements.empty(), Decisions(run=cc, threat=nn, battery=np.full(cc.size, -1),
                                               time=np.full(cc.size, t_end), kind=np.ones(cc.size, np.int8),
                                               reason=np.full(cc.size, code, np.int8))
-    view = TrackView(track_sources(tracks, own_tracks), (C, N))
-    fcs = fire_controls(world, view, doc, (C, N), t_end)
+    view = TrackView(track_sources(tracks, own_tracks), (C, T))
+    fcs = fire_controls(world, view, doc, (C, T), t_end)
     fans = [fan_for(b.spec, b.burnout_speed) for b in bats]  # cached: the fire controls' own
     destroyed = np.full((C, N), np.inf)  # s: when each threat was destroyed
     salvos_all, assessed = [], []
@@ -89,23 +99,58 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
                 for s in new:
                     status(s, fc, fcs)
         if salvos:
-            a = assess(salvos, truth, view, bats, fans, uniforms)
+            a = assess(salvos, truth, view, bats, fans, uniforms, targets)
             salvos_all += salvos
             assessed.append(a)
             k = np.flatnonzero(a.killed)
             if k.size:
                 c = np.array([salvos[i].run for i in k])
-                n = np.array([salvos[i].threat for i in k])
+                n = threat_of([salvos[i] for i in k], truth, targets)
                 t_k = np.array([salvos[i].intercept_time for i in k])
                 np.minimum.at(destroyed, (c, n), t_k)
-                view.end(c, n, t_k)
+                view.end(*_tracks_of(c, n, t_k, targets))
         nxt = min(fc.next_due() for fc in fcs)
         if not np.isfinite(nxt):
             break
         # whole multiples of the interval, free of rounding drift
         tick = interval * max(np.round(tick / interval) + 1, np.ceil(nxt / interval - 1e-9))
-    decisions = _concat_decisions([fc.decisions(np.isinf(destroyed)) for fc in fcs])
-    return _engagements(salvos_all, assessed), decisions
+    if targets is None:
+        decisions = _concat_decisions([fc.decisions(np.isinf(destroyed)) for fc in fcs])
+        return _engagements(salvos_all, assessed), decisions
+    is_threat = (targets >= 0) & (targets < N)
+    survived = ~is_threat | np.isinf(np.take_along_axis(destroyed, np.where(is_threat, targets, 0), axis=1))
+    decisions = _by_threat(_concat_decisions([fc.decisions(survived) for fc in fcs]), targets, N, t_end)
+    return _engagements(salvos_all, assessed, targets, N), decisions
+
+
+def _tracks_of(c: np.ndarray, n: np.ndarray, t: np.ndarray, targets: np.ndarray | None):
+    """The (run, track, time) triples that a destroyed threat ends: itself where the tracks are
+    the threats, else every track of its run that it fed."""
+    if targets is None:
+        return c, n, t
+    rows = [(ci, col, ti) for ci, ni, ti in zip(c, n, t) for col in np.flatnonzero(targets[ci] == ni)]
+    if not rows:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    cc, tt, ww = zip(*rows)
+    return np.array(cc), np.array(tt), np.array(ww, float)
+
+
+def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float) -> Decisions:
+    """Fire control's log on tracks, told by threat: rows on a track of something else (a
+    booster, a false alarm) dropped, and a no-track row for every threat no track followed."""
+    obj = targets[d.run, d.threat] if d.run.size else d.threat
+    keep = (obj >= 0) & (obj < N)
+    C = targets.shape[0]
+    tracked = np.zeros((C, N), bool)
+    c_, t_ = np.nonzero((targets >= 0) & (targets < N))
+    tracked[c_, targets[c_, t_]] = True
+    cc, nn = np.nonzero(~tracked)
+    return Decisions(run=np.concatenate([d.run[keep], cc]).astype(np.int64),
+                     threat=np.concatenate([obj[keep], nn]).astype(np.int64),
+                     battery=np.concatenate([d.battery[keep], np.full(cc.size, -1)]).astype(np.int64),
+                     time=np.concatenate([d.time[keep], np.full(cc.size, t_end)]),
+                     kind=np.concatenate([d.kind[keep], np.ones(cc.size, np.int8)]).astype(np.int8),
+                     reason=np.concatenate([d.reason[keep], np.full(cc.size, _R["no-track"], np.int8)]).astype(np.int8))
 
 
 def _concat_decisions(parts: list[Decisions]) -> Decisions:
@@ -114,7 +159,7 @@ def _concat_decisions(parts: list[Decisions]) -> Decisions:
     return Decisions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in Decisions.__dataclass_fields__})
 
 
-def _engagements(salvos: list, assessed: list) -> Engagements:
+def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None, N: int = 0) -> Engagements:
     if not salvos:
         return Engagements.empty()
 
@@ -123,17 +168,21 @@ def _engagements(salvos: list, assessed: list) -> Engagements:
 
     cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
                                                                           "killed")}
+    run, track = col("run", np.int64), col("threat", np.int64)
+    target = None if targets is None else targets[run, track].astype(np.int64)
+    threat = track if target is None else np.where((target >= 0) & (target < N), target, -1)
     # a salvo committed later may meet the threat earlier: the first to kill it is the one
-    late = first_kills(col("run", np.int64), col("threat", np.int64), col("intercept_time", float), cat["killed"])
+    late = first_kills(run, threat, col("intercept_time", float), cat["killed"])
     cat["killed"] = cat["killed"] & ~late
     cat["prediction_error"] = np.where(late, np.inf, cat["prediction_error"])
     cat["reach_shortfall"] = np.where(late, np.inf, cat["reach_shortfall"])
     return Engagements(
-        run=col("run", np.int64), threat=col("threat", np.int64), battery=col("battery", np.int64),
+        run=run, threat=threat, battery=col("battery", np.int64),
         rounds=col("rounds", np.int64), decision_time=col("decision_time", float),
         launch_time=col("launch_time", float), intercept_time=col("intercept_time", float),
         intercept_pos=np.array([s.intercept_pos for s in salvos], float).reshape(-1, 3),
         prediction_error=cat["prediction_error"].astype(float), killed=cat["killed"].astype(bool),
         closing_speed=col("closing_speed", float), crossing_angle=col("crossing_angle", float),
         pk=col("pk", float), pip_sigma=col("pip_sigma", float), boost_track=col("boost_track", bool),
-        reach_shortfall=cat["reach_shortfall"].astype(float))
+        reach_shortfall=cat["reach_shortfall"].astype(float),
+        track=None if targets is None else track, target=target)

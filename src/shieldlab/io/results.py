@@ -47,8 +47,8 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     aim_miss = earth.great_circle_distance(np.radians(blat), np.radians(blon), np.radians(aim_lat),
                                            np.radians(aim_lon)) / 1e3
     track_t = np.full((C, N), np.inf)
-    for tr in chunk.tracks.values():
-        track_t = np.minimum(track_t, tr.confirm_time)
+    for system in chunk.tracks:
+        track_t = np.minimum(track_t, first_track(chunk, system))
 
     def f(a):
         a = np.asarray(a, float).reshape(-1)
@@ -91,6 +91,21 @@ REASON_TEXT = {
 }
 
 
+def first_track(chunk, system: str) -> np.ndarray:
+    """(C, N) when ``system`` first held a confirmed track of each threat [s] (``inf``: never):
+    its track's confirmation, or where its tracks came from reports without labels, the
+    first confirmation of a track the threat fed (lineage)."""
+    trk = chunk.tracks[system]
+    tg = chunk.targets.get(system)
+    if tg is None:
+        return trk.confirm_time
+    C, N = chunk.outcomes.intercepted.shape
+    first = np.full((C, N), np.inf)
+    c_, t_ = np.nonzero((tg >= 0) & (tg < N))
+    np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
+    return first
+
+
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
     """The event log rows of a chunk (run, time, threat, kind, actor, detail).
 
@@ -121,17 +136,24 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         add(first_detection(d), "detect", d.sensor)
     for rep in chunk.launch_reports:  # those issued within the simulated time
         add(np.where(rep.report_time <= tr.t[-1], rep.report_time, np.inf), "launch-report", rep.sensor)
-    for system, trk in chunk.tracks.items():
-        add(trk.confirm_time, "track", system)
+    for system in chunk.tracks:
+        add(first_track(chunk, system), "track", system)
     e = chunk.engagements
+    # where fire control engaged tracks of reports without labels, a salvo may go at a spent
+    # booster (named by its threat) or a false track (named by the last entry of names)
+    names = names + ["(false track)"]
+    owner = e.threat if e.target is None else np.where(e.target >= 0, e.target % max(N, 1), -1)
     for i in range(e.run.size):
         bat = world.batteries[e.battery[i]]
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
         on = " on a boost-phase track" if e.boost_track[i] else ""
-        rows.append((e.run[i], e.launch_time[i], e.threat[i], "fire", bat.name, f"{e.rounds[i]} x {bat.spec.id}{on}",
-                     *geom, ""))
+        at = "" if e.threat[i] >= 0 else (" at its spent booster" if owner[i] >= 0 else " at a false track")
+        rows.append((e.run[i], e.launch_time[i], owner[i], "fire", bat.name,
+                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}", *geom, ""))
         err, short = e.prediction_error[i], e.reach_shortfall[i]
-        if not np.isfinite(err) or not np.isfinite(short):
+        if e.threat[i] < 0:
+            detail = "no warhead there" + at.replace(" at", ":", 1)
+        elif not np.isfinite(err) or not np.isfinite(short):
             detail = "target gone"
         elif short > bat.spec.divert_m:
             detail = f"out of reach: threat {short / 1e3:.1f} km from the planned point"
@@ -141,7 +163,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
             detail = f"handover error {err:.0f} m"
         else:
             detail = f"handover error {err:.0f} m; the kill draw failed (pk {e.pk[i]:.2f} x {e.rounds[i]})"
-        rows.append((e.run[i], e.intercept_time[i], e.threat[i], "intercept" if e.killed[i] else "miss", bat.name,
+        rows.append((e.run[i], e.intercept_time[i], owner[i], "intercept" if e.killed[i] else "miss", bat.name,
                      detail, *geom, ""))
     dec = chunk.decisions
     for i in range(dec.run.size):

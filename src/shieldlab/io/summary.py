@@ -64,6 +64,8 @@ _ND = 6
 #: Track-quality columns summarised per system (means over runs, Student t intervals).
 TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed_targets", "false_tracks", "position_rmse_m",
                       "velocity_rmse_ms", "median_time_to_firm_track_s")
+#: Track-quality keys of tracks from reports without labels (``tracking.association: gnn``).
+TRACK_QUALITY_FILE_KEYS = ("track_breaks", "false_tracks_per_hour", "booster_tracks")
 TRACK_QUALITY_METHOD = ("GOSPA (alpha 2, p 2, c 5 km) on a 4 s clock, mean per run; tracks present from "
                         "confirmation to their last detection or the threat's destruction")
 
@@ -140,7 +142,7 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
     for name in sorted(set(quality["system"])):
         m = quality["system"] == name
         row: dict[str, Any] = {}
-        for key in TRACK_QUALITY_KEYS:
+        for key in TRACK_QUALITY_KEYS + tuple(k for k in TRACK_QUALITY_FILE_KEYS if k in quality):
             v = np.asarray(quality[key][m], float)
             v = v[np.isfinite(v)]
             mean, ci = _mean(v) if v.size else (None, [None, None])
@@ -210,7 +212,8 @@ def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarr
         "seed": seed,
         "architecture": getattr(world, "architecture", "integrated"),
         "nodes": [n.name for n in getattr(world, "nodes", ())],
-        "tracking": {"filter": world.scenario.tracking.filter, "init_hits": world.scenario.tracking.init_hits},
+        "tracking": {"filter": world.scenario.tracking.filter, "init_hits": world.scenario.tracking.init_hits,
+                     "association": world.scenario.tracking.association},
         "threats": len(world.threats),
         "interval": INTERVAL,
         "interval_means": INTERVAL_MEANS,

@@ -90,12 +90,19 @@ class FileQuality:
     hours: float  # tracking time the rates are per
 
 
-def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, step_s: float = EVAL_STEP_S,
-             c_m: float = GOSPA_C_M, p: float = GOSPA_P) -> FileQuality:
-    """Score the track file ``tf`` of reports ``reports`` against ``truth`` (batch (C, N))."""
+def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroyed: np.ndarray | None = None,
+             step_s: float = EVAL_STEP_S, c_m: float = GOSPA_C_M, p: float = GOSPA_P) -> FileQuality:
+    """Score the track file ``tf`` of reports ``reports`` against ``truth`` (batch (C, N));
+    ``destroyed`` (C, N): when each threat was destroyed [s] (``nan``/``inf``: never): from
+    then on it is no longer an object in the air, and the tracks it fed (built from its full
+    flight, before the fight) no longer count."""
     C, N = truth.batch_shape
     lab = labels(tf, reports)
     conf = tf.status == CONFIRMED
+    gone = np.full((C, N), np.inf) if destroyed is None else np.where(np.isfinite(destroyed), destroyed, np.inf)
+    fed = (lab >= 0) & (lab < N)
+    cut = np.take_along_axis(gone, np.where(fed, lab, 0).reshape(C, -1), axis=1).reshape(lab.shape)
+    conf &= ~(fed & (tf.t >= cut))
     launch = np.broadcast_to(truth.launch_time, (C, N))
     t0 = float(np.min(launch))
     t_end = float(tf.t[-1]) if tf.t.size else t0
@@ -147,7 +154,8 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, step_s:
         kk_ = np.maximum(k, 0)
         obj = np.concatenate([pos_t[:, :, kk_], boosters.positions(truth, tf.t[kk_], pos=pos_t[:, :, kk_])[0]],
                              axis=1)  # (C, 2N, E, 3)
-        flying = np.concatenate([in_flight(truth, tf.t[kk_]), boosters.positions(truth, tf.t[kk_])[1]], axis=1)
+        flying = np.concatenate([in_flight(truth, tf.t[kk_]) & (tf.t[kk_] < gone[..., None]),
+                                 boosters.positions(truth, tf.t[kk_])[1]], axis=1)
         trk = conf[:, :, kk_] & (k >= 0)
         xs = tf.x[:, :, kk_, :3]
         for c in range(C):

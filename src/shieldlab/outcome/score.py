@@ -34,10 +34,14 @@ def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
     p_int = np.full((C, N, 3), np.nan)
     n_eng = np.zeros((C, N), int)
     n_int = np.zeros((C, N), int)
-    np.add.at(n_eng, (eng.run, eng.threat), 1)
-    np.add.at(n_int, (eng.run, eng.threat), eng.rounds)
+    # rounds spent count against the threat whose complex they went at: its warhead, or its
+    # spent booster where a track of reports without labels held that (none for a false track)
+    owner = eng.threat if eng.target is None else np.where(eng.target >= 0, eng.target % max(N, 1), -1)
+    spent = owner >= 0
+    np.add.at(n_eng, (eng.run[spent], owner[spent]), 1)
+    np.add.at(n_int, (eng.run[spent], owner[spent]), eng.rounds[spent])
     # the first salvo to kill a threat is credited (assignment in decreasing time: the earliest wins)
-    k = np.flatnonzero(eng.killed)
+    k = np.flatnonzero(eng.killed & (eng.threat >= 0))
     k = k[np.argsort(-eng.intercept_time[k], kind="stable")]
     intercepted[eng.run[k], eng.threat[k]] = True
     battery[eng.run[k], eng.threat[k]] = eng.battery[k]

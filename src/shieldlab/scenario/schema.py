@@ -227,6 +227,14 @@ class TrackingCfg(_Strict):
                            "Kalman filter with adapted process noise, on the same ballistic motion and radar "
                            "measurement models, or an interacting multiple model (imm: one EKF per motion regime "
                            "- ballistic, re-entry, boost noise levels - mixed by their odds)")
+    association: Literal["labels", "gnn"] = Field(
+        "labels",
+        description="what fire control reads. labels: one track per threat, each radar report paired with its "
+                    "threat by the truth (a shortcut: association is perfect and boosters and false alarms "
+                    "are not seen); gnn: the multi-target tracker over reports without labels (spent boosters "
+                    "and false alarms among them; gating, global nearest neighbour, M-of-N confirmation, "
+                    "deletion) - fire control then engages tracks, which may hold a booster. gnn needs batteries "
+                    "that engage on remote tracks and no track sharing between nodes")
     gate_probability: float = Field(
         0.9999, gt=0.5, lt=1.0,
         description="multi-target tracking (shieldlab tracks): probability that a track's own report falls in "

@@ -56,6 +56,7 @@ from shieldlab import earth
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import Reports
 from shieldlab.tracking import association, ekf, ekf_kernel
+from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import NIS_GAIN_DOWN, NIS_GAIN_UP, came_down
 
 #: Track status in :attr:`TrackFile.status`.
@@ -130,6 +131,9 @@ class TrackFile:
     sensor_names : tuple of str
     P : (C, T, K, 6, 6) float64 or None
         Posterior covariance, kept only when asked for (memory grows as K·T·36).
+    confirmed_P : tuple or None
+        ``(k, c, slot, P)``: the covariance ``P`` (E, 6, 6) of every confirmed track at
+        every update (time index ``k``, run ``c``, slot), when asked for.
     """
 
     system: str
@@ -143,6 +147,7 @@ class TrackFile:
     report: np.ndarray
     sensor_names: tuple[str, ...]
     P: np.ndarray | None = None
+    confirmed_P: tuple | None = None  # (k, c, slot, P): the confirmed tracks' covariances, when asked for
 
     @property
     def confirmed(self) -> np.ndarray:
@@ -226,7 +231,7 @@ def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
 
 
 def track_reports(reports: list[Reports], radars: list, system: str,
-                  management: TrackManagement | None = None, keep_covariance: bool = False) -> TrackFile:
+                  management: TrackManagement | None = None, keep_covariance: bool | str = False) -> TrackFile:
     """Track every run's objects from one system's unlabelled reports.
 
     Parameters
@@ -240,8 +245,9 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         Name copied into the record.
     management : TrackManagement, optional
         Gate, confirmation and deletion; the defaults of :class:`TrackManagement`.
-    keep_covariance : bool
-        Keep every update's covariance in the record (``TrackFile.P``).
+    keep_covariance : bool or "confirmed"
+        Keep every update's covariance in the record (``TrackFile.P``), or only the
+        confirmed tracks' (``TrackFile.confirmed_P``, what :func:`fire_control_tracks` needs).
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -263,7 +269,8 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     fields = [visibility.FieldOfRegard.of(r).args() for r in radars]
 
     st = _State(C, 4, mgmt)
-    hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "P")}
+    hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "P",
+                                             "Pc")}
     for k in range(K):
         if k > 0:
             st.predict(float(t[k] - t[k - 1]))
@@ -283,7 +290,10 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         hist["hits"].append(st.hits.copy())
         hist["sensors"].append(st.sensors.copy())
         hist["report"].append(np.where(st.status != FREE, report_k, -1))
-        if keep_covariance:
+        if keep_covariance == "confirmed":
+            on = np.nonzero(st.status == CONFIRMED)
+            hist["Pc"].append((np.full(on[0].size, k), *on, st.P[on]))
+        elif keep_covariance:
             hist["P"].append(st.P.copy())
 
     T = st.T
@@ -298,7 +308,10 @@ def track_reports(reports: list[Reports], radars: list, system: str,
                      track_id=stack("tid", -1, np.int64), status=stack("status", FREE, np.int8),
                      n_hits=stack("hits", 0, np.int32), sensors=stack("sensors", 0, np.uint32),
                      report=stack("report", -1, np.int64), sensor_names=tuple(r.sensor for r in reports),
-                     P=stack("P", np.nan, float) if keep_covariance else None)
+                     P=stack("P", np.nan, float) if keep_covariance is True else None,
+                     confirmed_P=tuple(np.concatenate([h[i] for h in hist["Pc"]]) if hist["Pc"] else
+                                       np.zeros((0,) + ((6, 6) if i == 3 else ()), float if i == 3 else np.int64)
+                                       for i in range(4)) if keep_covariance == "confirmed" else None)
 
 
 def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, report_k: np.ndarray) -> np.ndarray:
@@ -375,3 +388,45 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, re
         report_k[rows, tt] = report_id(s, j, mm)
     return report_k
 
+
+
+def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
+    """The confirmed tracks of a track file as fire control reads them: one column per
+    track (per run, in order of confirmation), ``nan`` outside the time it was confirmed
+    and alive.  Needs ``track_reports(..., keep_covariance="confirmed")``.
+
+    Returns the :class:`~shieldlab.tracking.records.Tracks` (batch (C, Tc)) and the track
+    number of each column (C, Tc) (-1 for columns a run does not use)."""
+    if tf.confirmed_P is None:
+        raise ValueError("fire_control_tracks: track with keep_covariance='confirmed'")
+    C, T, K = tf.track_id.shape
+    conf = tf.status == CONFIRMED
+    # columns: each run's confirmed track numbers, in order of first confirmation
+    cc, ss, kk = np.nonzero(conf)
+    key = cc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[cc, ss, kk]
+    uniq, first = np.unique(key, return_index=True)
+    order = np.lexsort((uniq, kk[first], cc[first]))  # by run, then by confirmation time
+    run_of = cc[first][order]
+    rank = np.arange(order.size) - np.searchsorted(run_of, run_of, side="left")
+    Tc = int(rank.max(initial=-1)) + 1
+    column_tid = np.full((C, Tc), -1, np.int64)
+    column_tid[run_of, rank] = (uniq[order] % (int(tf.track_id.max(initial=0)) + 1))
+    col_of_key = np.empty(uniq.size, np.int64)
+    col_of_key[order] = rank
+    col = col_of_key[np.searchsorted(uniq, key)]  # per confirmed (c, slot, k)
+    x = np.full((C, Tc, K, 6), np.nan)
+    P = np.full((C, Tc, K, 6, 6), np.nan)
+    hits = np.zeros((C, Tc, K), np.int32)
+    x[cc, col, kk] = tf.x[cc, ss, kk]
+    hits[cc, col, kk] = tf.n_hits[cc, ss, kk]
+    pk, pc, ps, pP = tf.confirmed_P
+    pkey = pc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[pc, ps, pk]
+    P[pc, col_of_key[np.searchsorted(uniq, pkey)], pk] = pP
+    held = np.isfinite(x).all(axis=-1)
+    # n_hits only grows while the track lives (fire control reads a rise as a new detection)
+    hits = np.maximum.accumulate(hits, axis=-1)
+    confirmed = np.logical_or.accumulate(held, axis=-1)  # as the one-per-threat tracker's: from confirmation on
+    anyk = confirmed.any(axis=-1)
+    confirm_time = np.where(anyk, tf.t[np.argmax(confirmed, axis=-1)] if K else np.inf, np.inf)
+    return Tracks(system=tf.system, t=tf.t, x=x, P=P, n_hits=hits, confirmed=confirmed,
+                  confirm_time=confirm_time), column_tid

@@ -1,0 +1,87 @@
+"""The kill chain on tracks of reports without labels (tracking.association: gnn)."""
+
+import numpy as np
+import pytest
+
+import shieldlab
+from shieldlab.engine import chain
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.errors import InputError
+from shieldlab.scenario import load_world
+
+PRESET = "epaa-phase-1"
+
+
+def _world(tmp_path, extra="tracking: {association: gnn}\n", name=PRESET):
+    from importlib import resources
+
+    text = (resources.files("shieldlab.scenario") / "presets" / f"{name}.yaml").read_text()
+    assert "\ntracking:" not in text
+    p = tmp_path / "gnn.yaml"
+    p.write_text(text + "\n" + extra)
+    return load_world(str(p))
+
+
+@pytest.fixture(scope="module")
+def gnn(tmp_path_factory):
+    w = _world(tmp_path_factory.mktemp("gnn"))
+    flights = chain.fly_threats(w)
+    return w, flights, chain.run_chunk(w, flights, 0, 4, np.random.SeedSequence(2))
+
+
+def test_fire_control_engages_tracks_and_kill_assessment_finds_what_they_held(gnn):
+    w, _, ch = gnn
+    N = len(w.threats)
+    e = ch.engagements
+    assert e.track is not None and e.target is not None and e.run.size > 0
+    tg = ch.targets["nato-bmd"]
+    np.testing.assert_array_equal(e.target, tg[e.run, e.track])
+    at_threat = (e.target >= 0) & (e.target < N)
+    np.testing.assert_array_equal(e.threat, np.where(at_threat, e.target, -1))
+    # a salvo at a spent booster or a false track kills nothing
+    assert not e.killed[~at_threat].any()
+    assert (~at_threat).any()  # without discrimination, boosters draw fire
+    # intercepts are credited to the threat behind the track
+    k = np.flatnonzero(e.killed)
+    assert ch.outcomes.intercepted[e.run[k], e.threat[k]].all()
+    # every round is counted against a threat's complex (its warhead or its booster)
+    assert ch.outcomes.interceptors.sum() == e.rounds[e.target >= 0].sum()
+
+
+def test_the_tracks_fire_control_read_came_from_reports_without_labels(gnn):
+    w, _, ch = gnn
+    tr = ch.tracks["nato-bmd"]
+    tf, reps = ch.files["nato-bmd"]
+    assert tr.x.shape[:2] == ch.targets["nato-bmd"].shape
+    assert tr.x.shape[1] > len(w.threats)  # boosters and broken tracks have their own columns
+    assert any((r.truth_id >= len(w.threats)).any() for r in reps)
+    # decisions name threats only; threats no track followed get a no-track row
+    d = ch.decisions
+    assert ((d.threat >= 0) & (d.threat < len(w.threats))).all()
+
+
+def test_a_run_is_the_same_whatever_its_chunk(gnn):
+    w, flights, ch = gnn
+    alone = chain.run_chunk(w, flights, 2, 1, np.random.SeedSequence(2))
+    np.testing.assert_array_equal(alone.outcomes.intercepted[0], ch.outcomes.intercepted[2])
+    np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[2])
+
+
+def test_simulate_writes_track_file_quality(tmp_path):
+    w = _world(tmp_path)
+    r = simulate(w, runs=3, seed=4)
+    q = r.track_quality
+    assert set(q["system"]) == {"nato-bmd"}
+    for key in ("track_breaks", "false_tracks_per_hour", "booster_tracks", "gospa_m"):
+        assert key in q and len(q[key]) == 3
+    assert (np.asarray(q["booster_tracks"]) >= 1).all()
+    assert r.summary["track_quality"]["nato-bmd"]["booster_tracks"] >= 1
+    fired = r.events["kind"] == "fire"
+    assert fired.any() and set(r.events["threat"][fired]) <= {t.name for t in w.threats} | {"(false track)"}
+
+
+def test_labels_stay_the_default_and_gnn_needs_one_picture(tmp_path):
+    assert shieldlab.load_world(PRESET).scenario.tracking.association == "labels"
+    with pytest.raises(InputError) as e:
+        _world(tmp_path, name="nato-russia-2011")
+    assert e.value.field == "tracking.association" and "one picture" in e.value.message
