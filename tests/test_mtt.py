@@ -43,7 +43,7 @@ def _shuffled(rep: Reports, rng) -> Reports:
         return np.take_along_axis(a, order if a.ndim == 3 else order[..., None], axis=2)
 
     return dataclasses.replace(rep, z=take(rep.z), valid=take(rep.valid), r_scale=take(rep.r_scale),
-                               truth_id=take(rep.truth_id))
+                               truth_id=take(rep.truth_id), call=take(rep.call))
 
 
 def test_the_order_of_the_reports_changes_no_track(scene):
@@ -107,7 +107,7 @@ def _scripted(hits, extra=None):
 
 
 def test_m_of_n_confirms_and_drops():
-    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5, delete_misses=4)
+    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5, delete_probability=0.1)
     r = _radar()
     # 3 of the first 4 looks: confirmed at the 4th
     tf = mtt.track_reports([_scripted([1, 0, 1, 1, 0, 0])], [r], "s", mgmt)
@@ -118,9 +118,37 @@ def test_m_of_n_confirms_and_drops():
     assert tf.status[0, 0, :3].tolist() == [1, 1, 1]
     assert tf.status[0, 0, 3] == mtt.FREE and tf.track_id[0, 0, 3] == -1
     assert tf.track_id[0, 0, 4] == 1  # the next report starts a new track, numbered on
-    # confirmed, then 4 looks in a row without a report: deleted at the 4th
+    # confirmed on 4 reports in 4 looks, then silent: Pd (4.4 + 1) / (4.4 + 2) = 0.84 from its
+    # faded record, then 0.71: (1 - 0.84)(1 - 0.71) < 0.1, deleted at the 2nd silent look
+    assert _deleted_after([1, 1, 1, 1], 0.1) == 2
     tf = mtt.track_reports([_scripted([1, 1, 1, 1, 0, 0, 0, 0, 0])], [r], "s", mgmt)
-    assert tf.status[0, 0].tolist() == [1, 1, 2, 2, 2, 2, 2, 0, 0]
+    assert tf.status[0, 0].tolist() == [1, 1, 2, 2, 2, 0, 0, 0, 0]
+
+
+def _deleted_after(record, delete_probability=1e-3, memory=mtt.PD_MEMORY):
+    """Silent looks after ``record`` (1 report, 0 none; the first a report) until deletion, by
+    the rule: Laplace's estimate of Pd over the faded record, Π(1 - Pd) < p."""
+    seen = found = 1.0
+    for hit in record[1:]:
+        seen, found = memory * seen + 1.0, memory * found + hit
+    log_miss, n = 0.0, 0
+    while log_miss >= np.log(delete_probability):
+        log_miss += np.log1p(-(found + 1.0) / (seen + 2.0))
+        seen, found = memory * seen + 1.0, memory * found
+        n += 1
+    return n
+
+
+def test_deletion_weighs_each_silent_look_by_the_radars_record():
+    r = _radar()
+    steady, patchy = [1] * 10, [1, 0] * 5 + [1]
+    for record in (steady, patchy):
+        n = _deleted_after(record)
+        tf = mtt.track_reports([_scripted(record + [0] * (n + 3))], [r], "s")
+        gone = np.flatnonzero(tf.status[0, 0] == mtt.FREE)
+        # (a patchy record's first silent looks are its own misses: counted as they come)
+        assert gone.size and gone[0] == len(record) + n - 1, (record, n, gone[:3])
+    assert 4 <= _deleted_after(steady) < 10 < 20 < _deleted_after(patchy)  # a faint object coasts longer
 
 
 def test_a_report_far_from_the_track_starts_its_own():
@@ -136,7 +164,7 @@ def test_a_report_far_from_the_track_starts_its_own():
 
 
 def test_management_is_checked():
-    for bad in (dict(confirm_m=4, confirm_n=3), dict(delete_misses=0), dict(gate_probability=1.0),
+    for bad in (dict(confirm_m=4, confirm_n=3), dict(delete_probability=0.0), dict(gate_probability=1.0),
                 dict(q_ballistic=0.0)):
         with pytest.raises(ValueError):
             mtt.TrackManagement(**bad)

@@ -317,6 +317,12 @@ class Sensor(_Record):
     sigma_angle_mrad: float = Field(ge=0.01, le=100,
                                     description="one-sigma angle noise, azimuth and elevation [mrad]")
     pfa: float = Field(1e-6, gt=0, lt=1, description="false-alarm probability per look [-]")
+    discrimination_error: float | None = Field(
+        None, ge=0, lt=0.5,
+        description="probability that the radar calls an object it sees the wrong way, warhead or not (the "
+                    "missile in boost and its re-entry vehicle are warheads; the spent booster and false alarms "
+                    "are not); the call is the same on every report of that object; null: the radar does not "
+                    "discriminate")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
 
     @model_validator(mode="after")

@@ -26,10 +26,10 @@ from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
 
 
 def management(world) -> TrackManagement:
-    """The scenario's track management (``tracking``: init_hits of confirm_looks, delete_misses, gate)."""
+    """The scenario's track management (``tracking``: init_hits of confirm_looks, delete_probability, gate)."""
     cfg = world.scenario.tracking
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
-                           confirm_n=cfg.confirm_looks, delete_misses=cfg.delete_misses)
+                           confirm_n=cfg.confirm_looks, delete_probability=cfg.delete_probability)
 
 
 def systems(world) -> dict[str, list[int]]:

@@ -243,10 +243,11 @@ class TrackingCfg(_Strict):
         5, ge=1, le=50,
         description="multi-target tracking: a tentative track is confirmed when init_hits of its first "
                     "confirm_looks looks bring a report (M-of-N), dropped as soon as it no longer can")
-    delete_misses: int = Field(
-        20, ge=1, le=1000,
-        description="multi-target tracking: a confirmed track is deleted after this many looks in a row "
-                    "without a report (a look: a scan of a radar whose field holds the track's prediction)")
+    delete_probability: float = Field(
+        1e-3, gt=0.0, lt=0.5,
+        description="multi-target tracking: a confirmed track is deleted when the looks since its last report, "
+                    "each with the detection probability predicted from the radar's last measurement of the "
+                    "object, make it this unlikely that the object is still there (product of 1 - Pd)")
 
     @model_validator(mode="after")
     def _m_of_n(self) -> TrackingCfg:

@@ -66,6 +66,8 @@ class Detections:
 FALSE_ALARM = -1
 #: Truth id of an empty report slot (padding) in :attr:`Reports.truth_id`.
 NO_REPORT = -2
+#: :attr:`Reports.call` where the radar makes none.
+NO_CALL = -1
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ class Reports:
         N, the number of threats (``truth_id`` of boosters start there).
     false_alarm_rate : float
         Mean false alarms per search frame the reports were drawn with.
+    search_every : int
+        Scans per search frame (1: every scan searches).
+    call : (C, K, M) int8 or None
+        The radar's discrimination of each report: 1 a warhead, 0 not, :data:`NO_CALL` (-1)
+        where the radar does not discriminate (and in empty slots).
+    discrimination_error : float or None
+        Probability the radar calls an object wrongly (None: no calls).
     """
 
     sensor: str
@@ -110,6 +119,9 @@ class Reports:
     truth_id: np.ndarray
     n_threats: int
     false_alarm_rate: float
+    call: np.ndarray | None = None
+    discrimination_error: float | None = None
+    search_every: int = 1
 
     @property
     def count(self) -> np.ndarray:

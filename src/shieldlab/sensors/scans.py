@@ -24,6 +24,15 @@ false alarm lies uniformly in range, azimuth and the sine of elevation (uniform 
 frame's cells) and is reported at the threshold SNR (the noise of a report that barely
 crossed it).  Track revisits between search frames look only where tracks are, and bring
 no false alarms (their few cells are neglected).
+
+Discrimination.  A radar with a catalogue ``discrimination_error`` p calls each report a
+warhead or not (:attr:`Reports.call`).  The threat is a warhead from launch (the missile in
+boost, then its re-entry vehicle); its spent booster and false alarms are not.  Per run,
+the radar calls each object wrongly with probability p and makes the same call on all its
+reports of that object (a radar that confuses a booster with a warhead does so
+persistently: its features, not a noise, mislead it); a false alarm's call is a coin toss.
+The calls are the radar's output; how a tracker weighs them is its own affair
+(:mod:`shieldlab.tracking.mtt`).
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ from shieldlab.sensors.radar import (
     search_every,
     snr,
 )
-from shieldlab.sensors.records import FALSE_ALARM, NO_REPORT, Detections, Reports
+from shieldlab.sensors.records import FALSE_ALARM, NO_CALL, NO_REPORT, Detections, Reports
 from shieldlab.sensors.signature import Signature
 
 #: The false-alarm models: see the module docstring.
@@ -98,6 +107,7 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     t = det.t
     K = t.size
     rate = false_alarm_rate(spec, false_alarms)
+    p_wrong = getattr(spec, "discrimination_error", None)
 
     # the boosters, seen by the radar's own rules
     bpos, present = boosters.positions(truth, t, pos=det.truth_pos)
@@ -137,19 +147,33 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
         # shuffled: a random order of the reports within each scan, the empty slots last
         keys = np.where(valid, g.random(valid.shape), 2.0)
         order = np.argsort(keys, axis=1, kind="stable")
+        # discrimination: per object one call, right or wrong, on all its reports; a false
+        # alarm's call is a coin toss per report (drawn last: the draws above stay as they were)
+        wrong = g.random(2 * N) < (p_wrong if p_wrong is not None else 0.0)
+        toss = g.random(int(n_fa.sum())) < 0.5
+        is_warhead = np.arange(2 * N) < N
+        obj_call = np.where(wrong, ~is_warhead, is_warhead).astype(np.int8)
+        fa_call = np.zeros((K, F), np.int8)
+        fa_call[slot] = toss
+        call = np.concatenate([np.broadcast_to(obj_call, (K, 2 * N)), fa_call], axis=1)
+        if p_wrong is None:
+            call = np.full_like(call, NO_CALL)
         runs.append(tuple(np.take_along_axis(a, order if a.ndim == 2 else order[..., None], axis=1)
-                          for a in (z, valid, scale, tid)))
-    M = max([int(v.sum(axis=1).max(initial=0)) for _, v, _, _ in runs] + [0])
+                          for a in (z, valid, scale, tid, call)))
+    M = max([int(v.sum(axis=1).max(initial=0)) for _, v, _, _, _ in runs] + [0])
     z_out = np.full((C, K, M, 3), np.nan)
     valid_out = np.zeros((C, K, M), bool)
     scale_out = np.ones((C, K, M))
     tid_out = np.full((C, K, M), NO_REPORT, np.int32)
-    for c, (z, v, sc, tid) in enumerate(runs):
+    call_out = np.full((C, K, M), NO_CALL, np.int8)
+    for c, (z, v, sc, tid, call) in enumerate(runs):
         m = min(M, v.shape[1])
         z_out[c, :, :m], valid_out[c, :, :m] = z[:, :m], v[:, :m]
         scale_out[c, :, :m] = np.where(v[:, :m], sc[:, :m], 1.0)
         tid_out[c, :, :m] = np.where(v[:, :m], tid[:, :m], NO_REPORT)
+        call_out[c, :, :m] = np.where(v[:, :m], call[:, :m], NO_CALL)
     z_out[~valid_out] = np.nan
     return Reports(sensor=det.sensor, site_ecef=det.site_ecef, site_lat=det.site_lat, site_lon=det.site_lon,
                    site_alt=det.site_alt, t=t, z=z_out, valid=valid_out, R=det.R, r_scale=scale_out,
-                   truth_id=tid_out, n_threats=N, false_alarm_rate=rate)
+                   truth_id=tid_out, n_threats=N, false_alarm_rate=rate, call=call_out,
+                   discrimination_error=p_wrong, search_every=search_every(spec))

@@ -31,10 +31,25 @@ At each scan of each radar, for every run at once:
    the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).
 4. **Update** of the assigned tracks (Joseph-form EKF update, per-report ``R``).
 5. **Track management.**  A *look* is a scan of a radar whose field of regard holds the
-   track's predicted position.  A tentative track is confirmed when ``confirm_m`` of its
-   first ``confirm_n`` looks (its first report included) brought a report, and dropped as
-   soon as it no longer can (Blackman & Popoli 1999, §3.3, M-of-N logic).  A confirmed
-   track is deleted after ``delete_misses`` looks in a row without a report, or when its
+   track's predicted position, where the radar looks: it holds the track (it has reported
+   into it before, so it revisits it every scan) or the scan is one of its search frames.
+   A tentative track is confirmed when ``confirm_m`` of its first ``confirm_n`` looks (its
+   first report included) brought a report, and dropped as soon as it no longer can
+   (Blackman & Popoli 1999, §3.3, M-of-N logic).  A confirmed track is deleted when the
+   looks since its last report make it unlikely that the object is still there:
+
+       Π_looks (1 − Pd_look) < delete_probability,
+
+   with each look's detection probability estimated from that radar's record on the track:
+   ``(reports + 1) / (looks + 2)`` (Laplace's rule of succession), each earlier look and
+   report weighted :data:`PD_MEMORY` per later look; where the radar has not reported into
+   the track, the Swerling-1 probability of its reference target at the predicted range
+   (Pd 0.5 at the catalogue's ``max_range_km``).  The measured SNR of the reports would
+   overstate a faint object: a report exists only where the echo crossed the threshold.
+   the score of a sequential test on the track's existence (Blackman & Popoli 1999, §6.2).
+   A track a radar held steadily goes after five or six silent looks in a row; one it saw
+   on every other look coasts on its ballistic prediction for about 25, each silent look
+   costing less as the record fades.  A track also ends when its
    prediction goes more than :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the
    ground.
 6. **Initiation**: every report left unassigned starts a tentative track (one-point
@@ -53,12 +68,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
-from shieldlab.sensors.records import Reports
+from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import NIS_GAIN_DOWN, NIS_GAIN_UP, came_down
 
+#: Weight a radar's earlier looks at a track keep per later look, in its detection record
+#: (a memory of about ten looks).
+PD_MEMORY = 0.9
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
@@ -85,7 +104,7 @@ class TrackManagement:
     gate_probability: float = 0.9999  # χ²₃ gate 21.1 (a right report falls outside once in 10,000)
     confirm_m: int = 3
     confirm_n: int = 5
-    delete_misses: int = 20  # ~20 s of 1 s revisits: a track held at Pd 0.2 survives (0.8^20 = 1 %)
+    delete_probability: float = 1e-3  # P(object there, every look since the last report missed it)
     q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
     q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
     sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
@@ -95,8 +114,8 @@ class TrackManagement:
             raise ValueError(f"gate_probability must be in (0, 1), not {self.gate_probability!r}")
         if not 1 <= self.confirm_m <= self.confirm_n:
             raise ValueError(f"need 1 <= confirm_m <= confirm_n, got {self.confirm_m} of {self.confirm_n}")
-        if self.delete_misses < 1:
-            raise ValueError(f"delete_misses must be at least 1, not {self.delete_misses!r}")
+        if not 0.0 < self.delete_probability < 0.5:
+            raise ValueError(f"delete_probability must be in (0, 0.5), not {self.delete_probability!r}")
         if not (0.0 < self.q_ballistic <= self.q_boost and self.sigma_v0 > 0.0):
             raise ValueError("need 0 < q_ballistic <= q_boost and sigma_v0 > 0")
 
@@ -129,6 +148,10 @@ class TrackFile:
         Lineage: the report (:func:`report_id`) the track assimilated at ``t[k]``, -1 none
         (the last sensor's where several updated it at one time).
     sensor_names : tuple of str
+    warhead : (C, T, K) bool or None
+        Discrimination: the track is judged a warhead (its sensors' latest calls, weighed by
+        their log-odds of being right, sum to zero or more; a track no discriminating sensor
+        has called is taken for a warhead).
     P : (C, T, K, 6, 6) float64 or None
         Posterior covariance, kept only when asked for (memory grows as K·T·36).
     confirmed_P : tuple or None
@@ -146,6 +169,7 @@ class TrackFile:
     sensors: np.ndarray
     report: np.ndarray
     sensor_names: tuple[str, ...]
+    warhead: np.ndarray | None = None
     P: np.ndarray | None = None
     confirmed_P: tuple | None = None  # (k, c, slot, P): the confirmed tracks' covariances, when asked for
 
@@ -158,7 +182,7 @@ class TrackFile:
 class _State:
     """The live tracks of C runs in T slots (grown on demand)."""
 
-    def __init__(self, C: int, T: int, mgmt: TrackManagement):
+    def __init__(self, C: int, T: int, mgmt: TrackManagement, S: int = 1):
         self.mgmt = mgmt
         self.log_lam_max = np.log(mgmt.q_boost / mgmt.q_ballistic)
         self.x = np.full((C, T, 6), np.nan)
@@ -168,8 +192,13 @@ class _State:
         self.tid = np.full((C, T), -1, np.int64)
         self.hits = np.zeros((C, T), np.int32)  # reports assimilated
         self.looks = np.zeros((C, T), np.int32)  # looks so far (tentative tracks)
-        self.misses = np.zeros((C, T), np.int32)  # looks in a row without a report (confirmed tracks)
+        self.log_miss = np.zeros((C, T))  # ln Π (1 - Pd) over the looks since the last report
+        # per sensor: its looks at the track and the reports they brought, each weighed by
+        # PD_MEMORY per later look (nan: the sensor has not reported into the track)
+        self.seen = np.full((C, T, S), np.nan)
+        self.found = np.full((C, T, S), np.nan)
         self.sensors = np.zeros((C, T), np.uint32)
+        self.calls = np.full((C, T, S), NO_CALL, np.int8)  # each sensor's latest discrimination call
         self.next_id = np.zeros(C, np.int64)
 
     @property
@@ -187,15 +216,24 @@ class _State:
 
         self.x, self.P = pad(self.x, np.nan), pad(self.P, np.nan)
         self.log_lam, self.status, self.tid = pad(self.log_lam, 0.0), pad(self.status, FREE), pad(self.tid, -1)
-        self.hits, self.looks, self.misses = pad(self.hits, 0), pad(self.looks, 0), pad(self.misses, 0)
-        self.sensors = pad(self.sensors, 0)
+        self.hits, self.looks, self.log_miss = pad(self.hits, 0), pad(self.looks, 0), pad(self.log_miss, 0.0)
+        self.seen, self.found = pad(self.seen, np.nan), pad(self.found, np.nan)
+        self.sensors, self.calls = pad(self.sensors, 0), pad(self.calls, NO_CALL)
 
     def free(self, gone: np.ndarray) -> None:
         if gone.any():
             self.x[gone], self.P[gone] = np.nan, np.nan
             self.status[gone], self.tid[gone] = FREE, -1
-            self.hits[gone] = self.looks[gone] = self.misses[gone] = 0
+            self.hits[gone] = self.looks[gone] = 0
+            self.log_miss[gone], self.seen[gone], self.found[gone] = 0.0, np.nan, np.nan
             self.sensors[gone], self.log_lam[gone] = 0, 0.0
+            self.calls[gone] = NO_CALL
+
+    def warhead(self, weights: np.ndarray) -> np.ndarray:
+        """(C, T) whether each track is judged a warhead: the sensors' latest calls weighed by
+        their log-odds ``weights`` (S,) sum to zero or more (no call at all: a warhead)."""
+        vote = np.where(self.calls >= 0, 2.0 * self.calls - 1.0, 0.0)
+        return (vote * weights).sum(axis=-1) >= 0.0
 
     def predict(self, dt: float) -> None:
         live = self.status != FREE
@@ -267,10 +305,16 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         scan_of.append(np.where((rep.t.size > 0) & (rep.t[j] == t), j, -1))
     sites = [(np.asarray(rep.site_ecef, float), earth.enu_matrix(rep.site_lat, rep.site_lon)) for rep in reports]
     fields = [visibility.FieldOfRegard.of(r).args() for r in radars]
+    # what a radar is expected to see of an object it has measured nothing of: its reference
+    # target (catalogue range at Pd 0.5), the smallest it is specified against
+    reference = [(r.spec.max_range_km * 1e3, float(radar_model.snr50(r.spec.pfa)), float(r.spec.pfa)) for r in radars]
 
-    st = _State(C, 4, mgmt)
+    st = _State(C, 4, mgmt, len(reports))
+    # a sensor's call weighs its log-odds of being right
+    p_wrong = np.array([np.nan if r.discrimination_error is None else r.discrimination_error for r in reports])
+    weights = np.where(np.isfinite(p_wrong), np.log((1.0 - p_wrong) / np.maximum(p_wrong, 1e-6)), 0.0)
     hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "P",
-                                             "Pc")}
+                                             "Pc", "warhead")}
     for k in range(K):
         if k > 0:
             st.predict(float(t[k] - t[k - 1]))
@@ -279,7 +323,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
             j = idx[k]
             if j < 0:
                 continue
-            report_k = _scan(st, rep, j, s, sites[s], fields[s], gate, report_k)
+            report_k = _scan(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k)
         down = (st.status != FREE) & came_down(st.x)
         st.free(down)
         hist["x"].append(st.x.copy())
@@ -290,6 +334,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         hist["hits"].append(st.hits.copy())
         hist["sensors"].append(st.sensors.copy())
         hist["report"].append(np.where(st.status != FREE, report_k, -1))
+        hist["warhead"].append(st.warhead(weights) & (st.status != FREE))
         if keep_covariance == "confirmed":
             on = np.nonzero(st.status == CONFIRMED)
             hist["Pc"].append((np.full(on[0].size, k), *on, st.P[on]))
@@ -308,13 +353,15 @@ def track_reports(reports: list[Reports], radars: list, system: str,
                      track_id=stack("tid", -1, np.int64), status=stack("status", FREE, np.int8),
                      n_hits=stack("hits", 0, np.int32), sensors=stack("sensors", 0, np.uint32),
                      report=stack("report", -1, np.int64), sensor_names=tuple(r.sensor for r in reports),
+                     warhead=stack("warhead", False, bool),
                      P=stack("P", np.nan, float) if keep_covariance is True else None,
                      confirmed_P=tuple(np.concatenate([h[i] for h in hist["Pc"]]) if hist["Pc"] else
                                        np.zeros((0,) + ((6, 6) if i == 3 else ()), float if i == 3 else np.int64)
                                        for i in range(4)) if keep_covariance == "confirmed" else None)
 
 
-def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, report_k: np.ndarray) -> np.ndarray:
+def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
+          report_k: np.ndarray) -> np.ndarray:
     """Apply scan ``j`` of sensor ``s`` to the tracks; returns the (grown) report lineage of this time."""
     mgmt = st.mgmt
     site_ecef, enu = site
@@ -330,11 +377,21 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, re
                                   np.ascontiguousarray(R), site_ecef, enu, d2, log_det)
         assign = _assign(d2, log_det, gate)
     upd = assign >= 0
-    # looks: the radar's field of regard holds the track's prediction
+    # looks: the radar's field of regard holds the track's prediction, and the radar looks
+    # there this scan: it holds the track (it has reported into it), or it searches
     in_field = np.zeros_like(live)
     if live.any():
         pts = np.ascontiguousarray(st.x[live][:, :3])
         in_field[live] = visibility.visible_rows(pts, *field)
+    holds = np.isfinite(st.seen[..., s])
+    looked = in_field & (holds | (j % rep.search_every == 0))
+    # the chance this look sees the object: the radar's record on it (Laplace's rule over its
+    # looks, the recent ones weighing more), else what it sees of its reference target there
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r_ref, snr_ref, pfa = reference
+        snr_ref_here = snr_ref * (r_ref**2 / np.sum((st.x[..., :3] - site_ecef) ** 2, axis=-1)) ** 2
+        pd_pred = np.where(holds, (st.found[..., s] + 1.0) / (st.seen[..., s] + 2.0),
+                           pfa ** (1.0 / (1.0 + snr_ref_here)))
     if upd.any():
         cc, tt = np.nonzero(upd)
         mm = assign[cc, tt]
@@ -349,15 +406,26 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, re
         st.log_lam = np.where(upd, np.clip(st.log_lam + step, 0.0, st.log_lam_max), st.log_lam)
         st.hits += upd
         st.sensors[upd] |= np.uint32(1 << s)
+        if rep.call is not None:
+            st.calls[cc, tt, s] = rep.call[cc, j, mm]
         report_k[cc, tt] = report_id(s, j, mm)
     # track management
     tent = st.status == TENTATIVE
-    st.looks += (tent & (in_field | upd)).astype(np.int32)
+    st.looks += (tent & (looked | upd)).astype(np.int32)
     st.status[tent & (st.hits >= mgmt.confirm_m)] = CONFIRMED
     conf = st.status == CONFIRMED
-    st.misses = np.where(upd, 0, st.misses + (conf & in_field & ~upd))
+    missed = looked & ~upd
+    st.log_miss = np.where(upd, 0.0, st.log_miss + np.where(missed, np.log1p(-np.minimum(pd_pred, 1.0 - 1e-12)),
+                                                               0.0))
+    # the radar's record: this look (or report) counted, the older ones fading
+    counted = looked | upd
+    first = upd & ~holds
+    st.seen[..., s] = np.where(first, 1.0, np.where(counted & holds, PD_MEMORY * st.seen[..., s] + 1.0,
+                                                    st.seen[..., s]))
+    st.found[..., s] = np.where(first, 1.0, np.where(counted & holds, PD_MEMORY * st.found[..., s] + upd,
+                                                     st.found[..., s]))
     drop = (tent & (st.status == TENTATIVE) & (st.looks - st.hits > mgmt.confirm_n - mgmt.confirm_m)) \
-        | (conf & (st.misses >= mgmt.delete_misses))
+        | (conf & (st.log_miss < np.log(mgmt.delete_probability)))
     st.free(drop)
     report_k[drop] = -1
     # initiation: the reports no track took, in order of range
@@ -381,8 +449,13 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, re
         st.log_lam[rows, tt] = st.log_lam_max
         st.status[rows, tt] = TENTATIVE
         st.hits[rows, tt] = st.looks[rows, tt] = 1
-        st.misses[rows, tt] = 0
+        st.log_miss[rows, tt] = 0.0
+        st.seen[rows, tt], st.found[rows, tt] = np.nan, np.nan
+        st.seen[rows, tt, s], st.found[rows, tt, s] = 1.0, 1.0
         st.sensors[rows, tt] = np.uint32(1 << s)
+        st.calls[rows, tt] = NO_CALL
+        if rep.call is not None:
+            st.calls[rows, tt, s] = rep.call[rows, j, mm]
         st.tid[rows, tt] = st.next_id[rows] + ranks  # numbered in order within each run
         st.next_id += n_new
         report_k[rows, tt] = report_id(s, j, mm)
@@ -392,8 +465,9 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, gate: float, re
 
 def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     """The confirmed tracks of a track file as fire control reads them: one column per
-    track (per run, in order of confirmation), ``nan`` outside the time it was confirmed
-    and alive.  Needs ``track_reports(..., keep_covariance="confirmed")``.
+    track (per run, in order of confirmation), ``nan`` outside the time it was confirmed,
+    alive and judged a warhead (``TrackFile.warhead``: what the sensors pass on as a
+    threat).  Needs ``track_reports(..., keep_covariance="confirmed")``.
 
     Returns the :class:`~shieldlab.tracking.records.Tracks` (batch (C, Tc)) and the track
     number of each column (C, Tc) (-1 for columns a run does not use)."""
@@ -401,6 +475,8 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
         raise ValueError("fire_control_tracks: track with keep_covariance='confirmed'")
     C, T, K = tf.track_id.shape
     conf = tf.status == CONFIRMED
+    if tf.warhead is not None:
+        conf = conf & tf.warhead
     # columns: each run's confirmed track numbers, in order of first confirmation
     cc, ss, kk = np.nonzero(conf)
     key = cc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[cc, ss, kk]
@@ -420,6 +496,9 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     x[cc, col, kk] = tf.x[cc, ss, kk]
     hits[cc, col, kk] = tf.n_hits[cc, ss, kk]
     pk, pc, ps, pP = tf.confirmed_P
+    if tf.warhead is not None:
+        keep = tf.warhead[pc, ps, pk]
+        pk, pc, ps, pP = pk[keep], pc[keep], ps[keep], pP[keep]
     pkey = pc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[pc, ps, pk]
     P[pc, col_of_key[np.searchsorted(uniq, pkey)], pk] = pP
     held = np.isfinite(x).all(axis=-1)
