@@ -245,3 +245,25 @@ def test_track_runs_are_the_runs_of_the_chain():
                                   b.quality["nato-bmd"].time_to_firm_track_s[0])
     s = a.summary()
     assert s["runs"] == 3 and s["pictures"]["nato-bmd"]["threats_tracked"] == 1.0
+
+
+def test_fire_control_reads_only_tracks_judged_warheads():
+    r = _radar()
+    out = {}
+    for call in (1, 0):
+        rep = _scripted([1] * 8)
+        rep = dataclasses.replace(rep, call=np.where(rep.valid, call, -1).astype(np.int8), discrimination_error=0.2)
+        tf = mtt.track_reports([rep], [r], "s", keep_covariance="confirmed")
+        assert (tf.status[0, 0, 2:] == mtt.CONFIRMED).all()
+        assert (tf.warhead[0, 0] == bool(call)).all()
+        out[call], _ = mtt.fire_control_tracks(tf)
+    assert out[1].x.shape[1] == 1 and np.isfinite(out[1].x[0, 0, 2:]).all()
+    assert np.isnan(out[1].x[0, 0, :2]).all()  # not before confirmation
+    assert out[0].x.shape[1] == 0  # a track called "not a warhead" never reaches fire control
+    # two sensors disagreeing: the surer one wins (log-odds 0.1 against 0.3)
+    st = mtt._State(1, 1, mtt.TrackManagement(), 2)
+    st.calls[0, 0] = [1, 0]
+    w = np.log((1 - np.array([0.1, 0.3])) / np.array([0.1, 0.3]))
+    assert st.warhead(w)[0, 0]
+    st.calls[0, 0] = [0, 1]
+    assert not st.warhead(w)[0, 0]

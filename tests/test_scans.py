@@ -1,5 +1,6 @@
 """Reports without labels: the spent booster, false alarms, and each scan as a shuffled set."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -125,3 +126,30 @@ def test_false_alarms_fall_on_search_frames_inside_the_field(scene):
     assert not (rep0.truth_id == FALSE_ALARM).any()
     keep = (rep.truth_id >= 0) & (rep.truth_id < rep.n_threats)
     assert keep.sum() == det.detected.sum()
+
+
+def test_discrimination_calls_each_object_once_and_wrongly_at_the_catalogue_rate(scene):
+    w, truth1, sig = scene
+    radar = w.sensors[0].radar  # AN/TPY-2: discrimination_error 0.1
+    assert radar.spec.discrimination_error == pytest.approx(0.1)
+    C2 = 60
+    truth = chain._broadcast(chain.fly_threats(w).truth, C2)
+    rngs = chain.run_streams(np.random.SeedSequence(9), 0, C2, 1)[0]
+    det = observe(radar, truth, sig, rngs)
+    rep = scans.scan_reports(radar, det, truth, sig, rngs, 0.0)
+    N = rep.n_threats
+    wrong, calls = 0, 0
+    for c in range(C2):
+        for obj in range(2 * N):
+            got = rep.call[c][rep.truth_id[c] == obj]
+            if got.size:
+                assert (got == got[0]).all()  # one call per object, on every report
+                wrong += int(got[0] != (obj < N))
+                calls += 1
+    assert calls > 400
+    assert abs(wrong / calls - 0.1) < 4 * math.sqrt(0.1 * 0.9 / calls)
+    assert (rep.call[~rep.valid] == -1).all()
+    # a radar that does not discriminate makes no call
+    plain = dataclasses.replace(radar, spec=radar.spec.model_copy(update={"discrimination_error": None}))
+    rep0 = scans.scan_reports(plain, det, truth, sig, chain.run_streams(np.random.SeedSequence(9), 0, C2, 1)[0], 0.0)
+    assert (rep0.call == -1).all()
