@@ -164,6 +164,10 @@ def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> i
     tracked = [sum(K[s.radar.name] for s in world.sensors if s.system == sys_) for sys_ in world.systems]
     tracked += [K[b.radar] for b in world.batteries if b.cue != "engage-on-remote" and b.radar in K]
     tracks = sum(C * N * k * (42 * 8 + 5) for k in tracked)
+    if world.scenario.tracking.association == "gnn":
+        # a column per track judged a warhead (warheads, some boosters, the breaks) and the
+        # track file's states beside them: about twice the one-per-threat tracks (epaa-phase-1)
+        tracks *= 2
     tables = runs * N * 4096
     return int(PROCESS_BYTES + flights_b + reports + interp + tracks + tables)
 
