@@ -1,7 +1,7 @@
 """Kill-chain Monte Carlo speed: runs per second of a preset, stage by stage, and against a git ref.
 
     python bench/montecarlo.py [--preset epaa-phase-1] [--runs 256] [--seed 1] [--pairs 5]
-                               [--against REF] [--no-stages] [--json]
+                               [--against REF] [--association own|labels|gnn] [--no-stages] [--json]
 
 Each measurement is a fresh Python process (:mod:`alternate`) that loads the preset, warms
 the compiled kernels with a 2-run simulation (compilation is not timed), then times
@@ -42,8 +42,14 @@ import hashlib, json, resource, sys, time
 import numpy as np
 import shieldlab
 from shieldlab.engine.montecarlo import simulate
-preset, runs, seed, stages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+preset, runs, seed, stages, assoc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
 world = shieldlab.load_world(preset)
+used = getattr(world.scenario.tracking, "association", "labels")  # a tree from before it: labels
+if assoc != "own" and hasattr(world.scenario.tracking, "association"):
+    from shieldlab.scenario import compile_world
+    scn = world.scenario
+    world = compile_world(scn.model_copy(update={"tracking": scn.tracking.model_copy(update={"association": assoc})}))
+    used = assoc
 simulate(world, runs=2, seed=0)
 t0, c0 = time.perf_counter(), time.process_time()
 plain = simulate(world, runs=runs, seed=seed)
@@ -51,7 +57,7 @@ wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 out = {"total_s": wall, "total_cpu_s": cpu, "runs_per_s": runs / wall,
        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
        "mean_leakers": float(plain.summary["mean_leakers"]), "threats": len(world.threats),
-       "tree": shieldlab.__file__}
+       "tree": shieldlab.__file__, "association": used}
 h = hashlib.sha256()
 for k in sorted(plain.outcomes):
     v = np.asarray(plain.outcomes[k])
@@ -92,6 +98,10 @@ def main():
     ap.add_argument("--pairs", type=int, default=5, help="measurements per tree (medians are reported)")
     ap.add_argument("--against", help="git ref to time against (a worktree of it is made)")
     ap.add_argument("--no-stages", action="store_true", help="skip the stage-by-stage profile run")
+    ap.add_argument("--association", choices=("own", "labels", "gnn"), default="own",
+                    help="what fire control reads (tracking.association) in every tree that has the setting: "
+                         "the preset's own, labels, or gnn (tracks of reports without labels); a tree from before "
+                         "the setting runs its labelled tracker, and each result says which it ran")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     if a.pairs < 1 or a.runs < 1:
@@ -99,7 +109,7 @@ def main():
     trees = {"current": REPO}
     if a.against:
         trees = {"against": worktree(a.against), "current": REPO}
-    rows = alternate(trees, a.pairs, _WORKER, [a.preset, a.runs, a.seed, "0" if a.no_stages else "1"])
+    rows = alternate(trees, a.pairs, _WORKER, [a.preset, a.runs, a.seed, "0" if a.no_stages else "1", a.association])
     res = {"date": date.today().isoformat(), **machine_info(), "preset": a.preset, "runs": a.runs, "seed": a.seed,
            "pairs": a.pairs}
     if a.against:

@@ -1244,7 +1244,7 @@ def tracks(
                                                help="confirmed, raw or a mean number per search frame "
                                                     "[default: the scenario's sensing.false_alarms]"),
     as_json: bool = _json_option("the summary as JSON"),
-    quiet: bool = _QUIET,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
 ) -> None:
     """Track a scenario's objects from reports without labels (threats, spent boosters, false
     alarms): gating, global-nearest-neighbour association, M-of-N confirmation, deletion;

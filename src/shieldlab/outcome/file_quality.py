@@ -7,6 +7,9 @@ which object made each report.  Together they give each track its **label**: the
 that made most of its reports over its life (a threat ``n``, the spent booster ``N + n``
 of threat ``n``, or a false alarm).  Per run:
 
+A confirmed track counts from its confirmation to its last report (after it, a track
+coasts on a prediction no radar holds), as the one-per-threat tracks are scored.
+
 * **GOSPA** against every real object in the air, threats in flight and spent boosters
   present (a track on a booster is a good track of a real object; telling it from the
   warhead is discrimination, not association), as in
@@ -71,6 +74,22 @@ def labels(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
     return out
 
 
+def _until_last_report(tf: TrackFile) -> np.ndarray:
+    """(C, T, K) bool: at or before the last report of the track holding the slot (a track
+    coasting after it is a prediction no radar holds: scored as the one-per-threat tracks
+    are, from confirmation to last detection)."""
+    C, T, K = tf.track_id.shape
+    span = int(tf.track_id.max(initial=0)) + 1
+    run = np.broadcast_to(np.arange(C)[:, None, None], tf.track_id.shape)
+    kk = np.broadcast_to(np.arange(K), tf.track_id.shape)
+    held = tf.track_id >= 0
+    key = np.where(held, run * span + tf.track_id, 0)
+    last = np.full(C * span, -1)
+    hit = held & (tf.report >= 0)
+    np.maximum.at(last, key[hit], kk[hit])
+    return held & (kk <= last[key])
+
+
 @dataclass(frozen=True)
 class FileQuality:
     """Track quality of one system's track file over C runs (arrays (C,), ``nan`` where undefined)."""
@@ -103,6 +122,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     fed = (lab >= 0) & (lab < N)
     cut = np.take_along_axis(gone, np.where(fed, lab, 0).reshape(C, -1), axis=1).reshape(lab.shape)
     conf &= ~(fed & (tf.t >= cut))
+    conf &= _until_last_report(tf)
     launch = np.broadcast_to(truth.launch_time, (C, N))
     t0 = float(np.min(launch))
     t_end = float(tf.t[-1]) if tf.t.size else t0

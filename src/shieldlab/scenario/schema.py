@@ -221,7 +221,9 @@ class DoctrineCfg(_Strict):
 class TrackingCfg(_Strict):
     """Track management of every system."""
 
-    init_hits: int = Field(3, ge=1, le=20, description="detections before a track is confirmed")
+    init_hits: int = Field(3, ge=1, le=20, description="detections before a track is confirmed (with association "
+                                                       "gnn: the M of M-of-N, reports among its first "
+                                                       "confirm_looks looks)")
     filter: Literal["ekf", "ukf", "imm"] = Field(
         "ekf", description="the track filter: extended (ekf, by Jacobians) or unscented (ukf, by sigma points) "
                            "Kalman filter with adapted process noise, on the same ballistic motion and radar "
@@ -246,8 +248,9 @@ class TrackingCfg(_Strict):
     delete_probability: float = Field(
         1e-3, gt=0.0, lt=0.5,
         description="multi-target tracking: a confirmed track is deleted when the looks since its last report, "
-                    "each with the detection probability predicted from the radar's last measurement of the "
-                    "object, make it this unlikely that the object is still there (product of 1 - Pd)")
+                    "each with the detection probability estimated from that radar's record on the track (its "
+                    "reports over its looks, Laplace's rule, recent looks weighing more), "
+                    "make it this unlikely that the object is still there (product of 1 - Pd)")
 
     @model_validator(mode="after")
     def _m_of_n(self) -> TrackingCfg:

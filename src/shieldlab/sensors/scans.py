@@ -21,8 +21,8 @@ crossing with a second dwell in the same beam and range cell before reporting it
 (Billetter, *Multifunction Array Radar*, 1989), ``cells · Pfa²`` per frame (~1e-3); a
 number sets the mean per frame directly.  The count per search frame is Poisson; each
 false alarm lies uniformly in range, azimuth and the sine of elevation (uniform over the
-frame's cells) and is reported at the threshold SNR (the noise of a report that barely
-crossed it).  Track revisits between search frames look only where tracks are, and bring
+frame's cells; elevations above the site's mask) and is reported at the threshold SNR (the
+noise of a report that barely crossed it).  Track revisits between search frames look only where tracks are, and bring
 no false alarms (their few cells are neglected).
 
 Discrimination.  A radar with a catalogue ``discrimination_error`` p calls each report a
@@ -127,7 +127,9 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     search = (np.arange(K) % search_every(spec)) == 0
     fa_scale = float(noise_variance_scale(np.log(1.0 / spec.pfa), spec.pfa)) if radar.snr_noise else 1.0
     half = math.radians(spec.az_fov_deg) / 2.0
-    s_lo, s_hi = math.sin(math.radians(spec.el_min_deg)), math.sin(math.radians(spec.el_max_deg))
+    # the frame's elevations: the catalogue's, above the site's mask
+    el_lo = max(math.radians(spec.el_min_deg), radar.elevation_mask)
+    s_lo, s_hi = math.sin(el_lo), math.sin(math.radians(spec.el_max_deg))
 
     runs = []
     for c, g in enumerate(rngs):

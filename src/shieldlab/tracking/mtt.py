@@ -44,14 +44,17 @@ At each scan of each radar, for every run at once:
    ``(reports + 1) / (looks + 2)`` (Laplace's rule of succession), each earlier look and
    report weighted :data:`PD_MEMORY` per later look; where the radar has not reported into
    the track, the Swerling-1 probability of its reference target at the predicted range
-   (Pd 0.5 at the catalogue's ``max_range_km``).  The measured SNR of the reports would
-   overstate a faint object: a report exists only where the echo crossed the threshold.
-   the score of a sequential test on the track's existence (Blackman & Popoli 1999, §6.2).
-   A track a radar held steadily goes after five or six silent looks in a row; one it saw
-   on every other look coasts on its ballistic prediction for about 25, each silent look
-   costing less as the record fades.  A track also ends when its
-   prediction goes more than :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the
-   ground.
+   (Pd 0.5 at the catalogue's ``max_range_km``).  This is the score of a sequential test
+   on the track's existence (Blackman & Popoli 1999, §6.2).  The record, not the reports'
+   measured SNR, gives Pd: a report exists only where the echo crossed the threshold, so
+   its SNR overstates a faint object.  A track a radar held steadily goes after five or
+   six silent looks in a row; one it saw on every other look coasts on its ballistic
+   prediction for about 25, each silent look costing less as the record fades.  A track
+   also ends when its prediction goes more than
+   :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground.  For a tentative
+   track every scan of a radar that reported into it counts as a look, in its field or
+   not: a false alarm whose one-point track drifts out of every field still fails its
+   M-of-N.
 6. **Initiation**: every report left unassigned starts a tentative track (one-point
    initiation, :func:`shieldlab.tracking.ekf.init_from_detection`) in a free slot, taken
    in order of range so that the slots do not depend on the order of the reports.
@@ -411,7 +414,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         report_k[cc, tt] = report_id(s, j, mm)
     # track management
     tent = st.status == TENTATIVE
-    st.looks += (tent & (looked | upd)).astype(np.int32)
+    st.looks += (tent & (looked | upd | holds)).astype(np.int32)
     st.status[tent & (st.hits >= mgmt.confirm_m)] = CONFIRMED
     conf = st.status == CONFIRMED
     missed = looked & ~upd
