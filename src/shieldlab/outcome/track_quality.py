@@ -184,53 +184,43 @@ def columns(world, chunk) -> dict[str, np.ndarray]:
     where the tracks came from reports without labels, the track file's quality,
     :mod:`shieldlab.outcome.file_quality`, with its breaks, false and booster tracks)."""
     destroyed = chunk.outcomes.intercept_time
-    C = destroyed.shape[0]
     if chunk.files:
         return _file_columns(chunk, destroyed)
     parts = []
     for name in sorted(chunk.tracks):
         q = evaluate(chunk.tracks[name], chunk.truth, destroyed)
-        firm = np.where(np.isfinite(q.time_to_firm_track_s), q.time_to_firm_track_s, np.nan)
-        with warnings.catch_warnings():  # a run whose threats were never tracked: nan
-            warnings.simplefilter("ignore", RuntimeWarning)
-            median_firm = np.nanmedian(firm, axis=1)
-        parts.append({
-            "run": np.arange(chunk.first_run, chunk.first_run + C, dtype=np.int32),
-            "system": np.full(C, name, dtype=object),
-            "gospa_m": q.gospa_m, "localisation_m": q.localisation_m,
-            "missed_targets": q.missed, "false_tracks": q.false,
-            "position_rmse_m": q.position_rmse_m, "velocity_rmse_ms": q.velocity_rmse_ms,
-            "threats_tracked": np.isfinite(firm).sum(axis=1).astype(np.int32),
-            "median_time_to_firm_track_s": median_firm,
-            "instants": q.instants.astype(np.int32),
-        })
+        parts.append({**_row(chunk, name, q), "instants": q.instants.astype(np.int32)})
     if not parts:
         return {}
     return {k: np.concatenate([p_[k] for p_ in parts]) for k in parts[0]}
 
 
+def _row(chunk, name: str, q) -> dict[str, np.ndarray]:
+    """The columns every kind of track quality ``q`` of picture ``name`` has, one row per run."""
+    C = q.gospa_m.shape[0]
+    firm = np.where(np.isfinite(q.time_to_firm_track_s), q.time_to_firm_track_s, np.nan)
+    with warnings.catch_warnings():  # a run whose threats were never tracked: nan
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median_firm = np.nanmedian(firm, axis=1)
+    return {
+        "run": np.arange(chunk.first_run, chunk.first_run + C, dtype=np.int32),
+        "system": np.full(C, name, dtype=object),
+        "gospa_m": q.gospa_m, "localisation_m": q.localisation_m,
+        "missed_targets": q.missed, "false_tracks": q.false,
+        "position_rmse_m": q.position_rmse_m, "velocity_rmse_ms": q.velocity_rmse_ms,
+        "threats_tracked": np.isfinite(firm).sum(axis=1).astype(np.int32),
+        "median_time_to_firm_track_s": median_firm,
+    }
+
+
 def _file_columns(chunk, destroyed) -> dict[str, np.ndarray]:
     from shieldlab.outcome import file_quality
 
-    C = destroyed.shape[0]
     parts = []
     for name in sorted(chunk.files):
         tf, reps = chunk.files[name]
         q = file_quality.evaluate(tf, reps, chunk.truth, destroyed)
-        firm = np.where(np.isfinite(q.time_to_firm_track_s), q.time_to_firm_track_s, np.nan)
-        with warnings.catch_warnings():  # a run whose threats were never tracked: nan
-            warnings.simplefilter("ignore", RuntimeWarning)
-            median_firm = np.nanmedian(firm, axis=1)
-        parts.append({
-            "run": np.arange(chunk.first_run, chunk.first_run + C, dtype=np.int32),
-            "system": np.full(C, name, dtype=object),
-            "gospa_m": q.gospa_m, "localisation_m": q.localisation_m,
-            "missed_targets": q.missed, "false_tracks": q.false,
-            "position_rmse_m": q.position_rmse_m, "velocity_rmse_ms": q.velocity_rmse_ms,
-            "threats_tracked": np.isfinite(firm).sum(axis=1).astype(np.int32),
-            "median_time_to_firm_track_s": median_firm,
-            "track_breaks": q.track_breaks.astype(np.int32),
-            "false_tracks_per_hour": q.false_tracks_per_hour,
-            "booster_tracks": q.booster_tracks.astype(np.int32),
-        })
+        parts.append({**_row(chunk, name, q), "track_breaks": q.track_breaks.astype(np.int32),
+                      "false_tracks_per_hour": q.false_tracks_per_hour,
+                      "booster_tracks": q.booster_tracks.astype(np.int32)})
     return {k: np.concatenate([p_[k] for p_ in parts]) for k in parts[0]}
