@@ -360,7 +360,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         reps = [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=cue_time(world, s.system, launch))
                 for i, (s, d) in enumerate(zip(world.sensors, dets))]
     mgmt = management(world)
-    tracks, files, targets = {}, {}, {}
+    tracks, files, targets, used = {}, {}, {}, {}
     with timed(timings, "tracking_s"):
         for name, idx in systems(world).items():
             mine = [reps[i] for i in idx]
@@ -375,16 +375,18 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
                     where = tf.track_id[c] == column_tid[c, j]
                     obj[c, j] = lab[c][where][0]
             targets[name] = obj
+            used[name] = (column_tid >= 0).sum(axis=1)
     with timed(timings, "engage_s"):
         if len(targets) > 1:
             raise InputError("several pictures need their tracks correlated", field="tracking.association")
         tg: np.ndarray = next(iter(targets.values())) if targets else np.zeros((C, 0), np.int64)
+        n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
         T = tg.shape[1]
         # kill draws per track: run c draws its own tracks' (as many as it has), padded
         E = doc.max_engagements
         u = np.ones((C, T, E, salvo))
         for c, g in enumerate(streams[len(world.sensors)]):
-            n_c = int((tg[c] >= 0).sum()) if T else 0
+            n_c = int(n_cols[c])  # its tracks, false ones included: they come first
             u[c, :n_c] = g.random((n_c, E, salvo))
         eng, decisions = fight(world, doc, tracks, truth, u, {}, status=None, targets=tg)
     with timed(timings, "outcome_s"):
