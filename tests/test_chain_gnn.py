@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import shieldlab
+from shieldlab.c2.records import REASONS
 from shieldlab.engine import chain
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.errors import InputError
@@ -85,3 +86,25 @@ def test_labels_stay_the_default_and_gnn_needs_one_picture(tmp_path):
     with pytest.raises(InputError) as e:
         _world(tmp_path, name="nato-russia-2011")
     assert e.value.field == "tracking.association" and "one picture" in e.value.message
+
+
+def test_gnn_refuses_another_filter_and_summarises_its_settings(tmp_path):
+    with pytest.raises(InputError) as e:
+        _world(tmp_path, extra="tracking: {association: gnn, filter: ukf}\n")
+    assert e.value.field == "tracking.filter"
+    w = _world(tmp_path, extra="tracking: {association: gnn, delete_probability: 0.01}\nsensing: {false_alarms: 3}\n")
+    r = simulate(w, runs=2, seed=1)
+    assert r.summary["tracking"] == {"filter": "ekf", "init_hits": 3, "association": "gnn", "confirm_looks": 5,
+                                     "delete_probability": 0.01, "gate_probability": 0.9999, "false_alarms": 3.0}
+    assert "spent boosters" in r.summary["track_quality_method"]
+
+
+def test_a_threat_no_track_followed_gets_a_no_track_row_per_battery(gnn):
+    w, _, ch = gnn
+    d = ch.decisions
+    untracked = d.reason == REASONS.index("no-track")
+    assert untracked.any()  # seed 2, 4 runs: a warhead whose reports fed only its booster's track
+    assert (d.battery[untracked] >= 0).all()
+    for c, n in set(zip(d.run[untracked], d.threat[untracked])):
+        rows = untracked & (d.run == c) & (d.threat == n)
+        assert sorted(d.battery[rows]) == list(range(len(w.batteries)))

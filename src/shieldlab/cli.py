@@ -1227,8 +1227,11 @@ def _false_alarms(text: str | None):
         v = float(text)
     except ValueError:
         v = math.nan
-    if not (0.0 <= v <= 10_000.0):
-        raise InputError(f"must be confirmed, raw or a number of false alarms per search frame in [0, 10000], "
+    from shieldlab.scenario.schema import MAX_FALSE_ALARMS
+
+    if not (0.0 <= v <= MAX_FALSE_ALARMS):
+        raise InputError(f"must be confirmed, raw or a number of false alarms per search frame in "
+                         f"[0, {MAX_FALSE_ALARMS:g}], "
                          f"not {text!r}", field="--false-alarms")
     return v
 

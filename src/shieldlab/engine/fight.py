@@ -119,7 +119,7 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
         return _engagements(salvos_all, assessed), decisions
     is_threat = (targets >= 0) & (targets < N)
     survived = ~is_threat | np.isinf(np.take_along_axis(destroyed, np.where(is_threat, targets, 0), axis=1))
-    decisions = _by_threat(_concat_decisions([fc.decisions(survived) for fc in fcs]), targets, N, t_end)
+    decisions = _by_threat(_concat_decisions([fc.decisions(survived) for fc in fcs]), targets, N, t_end, len(bats))
     return _engagements(salvos_all, assessed, targets, N), decisions
 
 
@@ -135,9 +135,11 @@ def _tracks_of(c: np.ndarray, n: np.ndarray, t: np.ndarray, targets: np.ndarray 
     return np.array(cc), np.array(tt), np.array(ww, float)
 
 
-def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float) -> Decisions:
+def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int) -> Decisions:
     """Fire control's log on tracks, told by threat: rows on a track of something else (a
-    booster, a false alarm) dropped, and a no-track row for every threat no track followed."""
+    booster, a false alarm) dropped, and a no-track row per battery (of the ``B``) for every
+    threat no track followed, at the end of the simulated time (as fire control logs the
+    threats it never had a track of)."""
     obj = targets[d.run, d.threat] if d.run.size else d.threat
     keep = (obj >= 0) & (obj < N)
     C = targets.shape[0]
@@ -145,9 +147,10 @@ def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float) -> Decis
     c_, t_ = np.nonzero((targets >= 0) & (targets < N))
     tracked[c_, targets[c_, t_]] = True
     cc, nn = np.nonzero(~tracked)
+    cc, nn, bb = np.repeat(cc, B), np.repeat(nn, B), np.tile(np.arange(B), cc.size)
     return Decisions(run=np.concatenate([d.run[keep], cc]).astype(np.int64),
                      threat=np.concatenate([obj[keep], nn]).astype(np.int64),
-                     battery=np.concatenate([d.battery[keep], np.full(cc.size, -1)]).astype(np.int64),
+                     battery=np.concatenate([d.battery[keep], bb]).astype(np.int64),
                      time=np.concatenate([d.time[keep], np.full(cc.size, t_end)]),
                      kind=np.concatenate([d.kind[keep], np.ones(cc.size, np.int8)]).astype(np.int8),
                      reason=np.concatenate([d.reason[keep], np.full(cc.size, _R["no-track"], np.int8)]).astype(np.int8))

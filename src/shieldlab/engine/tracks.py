@@ -13,6 +13,7 @@ scores the result.  No engagement is fought here: every threat flies to impact.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,6 +78,8 @@ class TrackRuns:
     """Track quality of every run, per picture: the fields of
     :class:`~shieldlab.outcome.file_quality.FileQuality` concatenated over the chunks."""
 
+    scenario: str
+    settings: dict  # the scenario's track management (tracking.*)
     runs: int
     seed: int
     false_alarms: str | float
@@ -94,8 +97,10 @@ class TrackRuns:
 
         out = {}
         for name, q in self.quality.items():
-            firm = q["time_to_firm_track_s"]
-            firm = firm[np.isfinite(firm)]
+            firm = np.where(np.isfinite(q["time_to_firm_track_s"]), q["time_to_firm_track_s"], np.nan)
+            with warnings.catch_warnings():  # a run none of whose threats was tracked: nan
+                warnings.simplefilter("ignore", RuntimeWarning)
+                per_run = np.nanmedian(firm, axis=1)  # as shieldlab run's track quality: per run, then the mean
             out[name] = {
                 "gospa_m": mean(q["gospa_m"]), "localisation_m": mean(q["localisation_m"]),
                 "missed_objects": mean(q["missed"]), "false_or_surplus_tracks": mean(q["false"]),
@@ -104,9 +109,10 @@ class TrackRuns:
                 "false_tracks_per_hour": mean(q["false_tracks_per_hour"]),
                 "booster_tracks_per_run": mean(q["booster_tracks"]),
                 "threats_tracked": float(np.isfinite(q["time_to_firm_track_s"]).mean()),
-                "median_time_to_firm_track_s": float(np.median(firm)) if firm.size else None,
+                "median_time_to_firm_track_s": mean(per_run),
             }
-        return {"runs": self.runs, "seed": self.seed, "false_alarms": self.false_alarms,
+        return {"scenario": self.scenario, "tracking": self.settings,
+                "runs": self.runs, "seed": self.seed, "false_alarms": self.false_alarms,
                 "false_alarms_per_search_frame": self.false_alarm_rates, "hours_per_run": self.hours,
                 "gospa": {"c_m": file_quality.GOSPA_C_M, "p": file_quality.GOSPA_P, "alpha": 2,
                           "step_s": file_quality.EVAL_STEP_S},
@@ -138,5 +144,9 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     quality = {name: {f: np.concatenate([getattr(q, f) for q in qs])
                       for f in file_quality.FileQuality.__dataclass_fields__ if f not in ("system", "hours")}
                for name, qs in parts.items()}
-    return TrackRuns(runs=runs, seed=seed, false_alarms=fa, false_alarm_rates=rates, quality=quality, hours=hours,
+    cfg = world.scenario.tracking
+    settings = {"init_hits": cfg.init_hits, "confirm_looks": cfg.confirm_looks,
+                "delete_probability": cfg.delete_probability, "gate_probability": cfg.gate_probability}
+    return TrackRuns(scenario=world.scenario.name, settings=settings, runs=runs, seed=seed, false_alarms=fa,
+                     false_alarm_rates=rates, quality=quality, hours=hours,
                      timings=timings)

@@ -267,6 +267,9 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
             assets.append(Asset(a.name, p, a.radius_km * 1e3, float(a.value)))
     node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
     if scn.tracking.association == "gnn":
+        if scn.tracking.filter != "ekf":
+            problems.append(("tracking.filter", f"the multi-target tracker (association gnn) filters with the "
+                                                f"EKF; {scn.tracking.filter} runs with association labels"))
         own = [b.name for b in scn.batteries if b.cue != "engage-on-remote"]
         if own:
             problems.append(("tracking.association", f"gnn tracks are not yet matched with a battery's own-radar "

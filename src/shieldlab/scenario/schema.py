@@ -239,8 +239,8 @@ class TrackingCfg(_Strict):
                     "that engage on remote tracks and no track sharing between nodes")
     gate_probability: float = Field(
         0.9999, gt=0.5, lt=1.0,
-        description="multi-target tracking (shieldlab tracks): probability that a track's own report falls in "
-                    "its gate (chi-square, 3 degrees of freedom)")
+        description="multi-target tracking (shieldlab tracks, and run with association gnn): probability that "
+                    "a track's own report falls in its gate (chi-square, 3 degrees of freedom)")
     confirm_looks: int = Field(
         5, ge=1, le=50,
         description="multi-target tracking: a tentative track is confirmed when init_hits of its first "
@@ -260,6 +260,11 @@ class TrackingCfg(_Strict):
         return self
 
 
+#: Most false alarms per search frame a scenario may ask for: about AN/TPY-2's raw rate (each
+#: starts a tentative track; a run of epaa-phase-1 at ~1,000 a frame takes ~12 s).
+MAX_FALSE_ALARMS = 1000.0
+
+
 class SensingCfg(_Strict):
     """How every radar sees and measures."""
 
@@ -274,21 +279,23 @@ class SensingCfg(_Strict):
                           "catalogue's figures hold at 20 dB); false: the catalogue's figures at every SNR")
     false_alarms: Literal["confirmed", "raw"] | float = Field(
         "confirmed",
-        description="false alarms among each radar's reports (multi-target tracking, shieldlab tracks): "
-                    "confirmed (each threshold crossing re-examined by a second dwell before it is reported: "
-                    "cells x Pfa^2 per search frame), raw (every crossing: cells x Pfa), or a number: the mean "
-                    "per search frame")
+        description="false alarms among each radar's reports to the multi-target tracker (shieldlab tracks, "
+                    "and shieldlab run with tracking.association gnn): confirmed (each threshold crossing "
+                    "re-examined by a second dwell before it is reported: cells x Pfa^2 per search frame), raw "
+                    "(every crossing: cells x Pfa), or a number from 0 to 1000: the mean per search frame (each "
+                    "false alarm starts a tentative track: ~1000 a frame costs ~12 s a run of epaa-phase-1)")
 
     @field_validator("false_alarms", mode="before")
     @classmethod
     def _false_alarms(cls, v):
         if isinstance(v, str) and v in ("confirmed", "raw"):
             return v
+        shown = "true" if v is True else "false" if v is False else "null" if v is None else repr(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {v!r}")
-        if not 0.0 <= v <= 10_000.0:
-            raise ValueError(f"must be greater than or equal to 0 and at most 10000 false alarms per search frame, "
-                             f"not {v!r}")
+            raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {shown}")
+        if not 0.0 <= v <= MAX_FALSE_ALARMS:
+            raise ValueError(f"must be greater than or equal to 0 and at most {MAX_FALSE_ALARMS:g} false alarms "
+                             f"per search frame, not {shown}")
         return float(v)
 
 
