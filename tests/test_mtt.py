@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import shieldlab
-from shieldlab import catalog
+from shieldlab import catalog, earth
 from shieldlab.engine import chain
 from shieldlab.engine.tracks import track_chunk, track_runs
 from shieldlab.flyout.interp import in_flight, state_at
@@ -267,3 +267,15 @@ def test_fire_control_reads_only_tracks_judged_warheads():
     assert st.warhead(w)[0, 0]
     st.calls[0, 0] = [0, 1]
     assert not st.warhead(w)[0, 0]
+
+
+def test_the_drag_floor_is_the_drag_of_the_lightest_body():
+    # at 20 km, 2 km/s: rho 0.0889 kg/m³ (US-1976), a = rho v² / (2 beta) = 17.8 m/s²
+    lat, lon = np.radians(40.0), np.radians(30.0)
+    up = earth.enu_matrix(lat, lon)[2]
+    x = np.concatenate([earth.geodetic_to_ecef(lat, lon, 20e3), -2000.0 * up])[None]
+    a = 0.08891 * 2000.0**2 / (2 * mtt.BETA_MIN_PA)
+    assert mtt.drag_noise(x, 1.0)[0] == pytest.approx(a**2, rel=2e-3)
+    assert mtt.drag_noise(x, 4.0)[0] == pytest.approx(4 * a**2, rel=2e-3)
+    x_high = np.concatenate([earth.geodetic_to_ecef(lat, lon, 300e3), -2000.0 * up])[None]
+    assert mtt.drag_noise(x_high, 1.0)[0] < 1e-12  # in vacuum nothing

@@ -78,6 +78,10 @@ from shieldlab.tracking import association, ekf, ekf_kernel
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import NIS_GAIN_DOWN, NIS_GAIN_UP, came_down
 
+#: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
+#: atmosphere (assumption: re-entry vehicles run ~50-150 kPa, whole short-range missiles
+#: ~10-30 kPa): the drag it could feel sets a floor on the process noise (:func:`drag_noise`).
+BETA_MIN_PA = 10_000.0
 #: Weight a radar's earlier looks at a track keep per later look, in its detection record
 #: (a memory of about ten looks).
 PD_MEMORY = 0.9
@@ -242,8 +246,21 @@ class _State:
         live = self.status != FREE
         if dt == 0.0 or not live.any():
             return
-        q = self.mgmt.q_ballistic * np.exp(self.log_lam[live])
+        q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
         self.x[live], self.P[live] = ekf_kernel.predict(self.x[live], self.P[live], dt, q)
+
+
+def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
+    """Process-noise floor [m²/s³] for states ``x`` (E, 6) [ECEF m, m/s] over ``dt`` [s]: the
+    drag deceleration a body of ballistic coefficient :data:`BETA_MIN_PA` would feel at the
+    state's altitude and speed, ``a = ρ(h) v² / (2 β)`` (US-1976 density), as white noise of
+    level ``q = a² dt`` (BLK §6.2.2).  The motion model has no drag; above ~80 km this floor
+    is far below the adapted noise's, lower down it widens the gate by about the distance
+    the drag moves the object between looks."""
+    alt = earth.ecef_to_geodetic(x[:, :3])[2]
+    rho = earth.atmosphere(alt).density
+    v2 = np.sum(x[:, 3:] ** 2, axis=1)
+    return (rho * v2 / (2.0 * BETA_MIN_PA)) ** 2 * dt
 
 
 def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
