@@ -1,5 +1,7 @@
 """The kill chain on tracks of reports without labels (tracking.association: gnn)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,14 @@ def test_a_threat_no_track_followed_gets_a_no_track_row_per_battery(gnn):
     for c, n in set(zip(d.run[untracked], d.threat[untracked])):
         rows = untracked & (d.run == c) & (d.threat == n)
         assert sorted(d.battery[rows]) == list(range(len(w.batteries)))
+
+
+def test_validate_says_how_the_threats_will_be_tracked(tmp_path, capsys):
+    from shieldlab.cli import main
+
+    p = tmp_path / "gnn.yaml"
+    _world(tmp_path)  # writes gnn.yaml
+    assert main(["validate", str(p), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["tracking"]["association"] == "gnn" and info["tracking"]["false_alarms"] == "confirmed"
+    assert set(info["false_alarms_per_search_frame"]) == {"kurecik-tpy2", "ship-spy1"}

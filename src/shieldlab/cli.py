@@ -1276,10 +1276,10 @@ def tracks(
                 "velocity RMSE m/s", "breaks/run", "false tracks/h", "booster tracks/run", "first firm track s"):
         t.add_column(col, justify="left" if col == "picture" else "right", overflow="fold")
     for name, q in summ["pictures"].items():
-        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_objects"], fmt="{:.2f}"),
-                  f(q["false_or_surplus_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
-                  f(q["track_breaks_per_run"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
-                  f(q["booster_tracks_per_run"], fmt="{:.1f}"), f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
+        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
+                  f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+                  f(q["track_breaks"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
+                  f(q["booster_tracks"], fmt="{:.1f}"), f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
     rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
     _print_line(f"false alarms ({summ['false_alarms']}) per search frame: {rates}")
@@ -1323,6 +1323,8 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     """Check a scenario as `run` would before simulating: schema, references, catalogue ids,
     the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
     from shieldlab.engine.chain import estimate_memory_bytes, preflight
+    from shieldlab.io.summary import tracking_settings
+    from shieldlab.sensors.scans import false_alarm_rate
 
     world = _load_world(scenario)
     _compile_note("flyout", False)
@@ -1331,7 +1333,10 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
             "early_warning": len(world.early_warning), "batteries": len(world.batteries),
             "threats": len(world.threats), "assets": len(world.assets)}
     mem = estimate_memory_bytes(world, runs, flights)
-    info.update(runs=runs, memory_bytes=int(mem))
+    info.update(runs=runs, memory_bytes=int(mem), tracking=tracking_settings(world))
+    if world.scenario.tracking.association == "gnn":
+        info["false_alarms_per_search_frame"] = {s.radar.name: false_alarm_rate(s.radar.spec, world.scenario.sensing
+                                                                                .false_alarms) for s in world.sensors}
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
@@ -1340,6 +1345,10 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         ("batteries", "battery", "batteries"), ("threats", "threat", None), ("assets", "asset", None))
         if k != "early_warning" or info[k])
     out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
+    if world.scenario.tracking.association == "gnn":
+        rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
+        out.print(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
+                  f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
     out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
 
 

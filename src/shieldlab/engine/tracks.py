@@ -103,12 +103,12 @@ class TrackRuns:
                 per_run = np.nanmedian(firm, axis=1)  # as shieldlab run's track quality: per run, then the mean
             out[name] = {
                 "gospa_m": mean(q["gospa_m"]), "localisation_m": mean(q["localisation_m"]),
-                "missed_objects": mean(q["missed"]), "false_or_surplus_tracks": mean(q["false"]),
+                "missed_targets": mean(q["missed"]), "false_tracks": mean(q["false"]),
                 "position_rmse_m": mean(q["position_rmse_m"]), "velocity_rmse_ms": mean(q["velocity_rmse_ms"]),
-                "track_breaks_per_run": mean(q["track_breaks"]),
+                "track_breaks": mean(q["track_breaks"]),
                 "false_tracks_per_hour": mean(q["false_tracks_per_hour"]),
-                "booster_tracks_per_run": mean(q["booster_tracks"]),
-                "threats_tracked": float(np.isfinite(q["time_to_firm_track_s"]).mean()),
+                "booster_tracks": mean(q["booster_tracks"]),
+                "threats_tracked": mean(np.isfinite(q["time_to_firm_track_s"]).sum(axis=1)),
                 "median_time_to_firm_track_s": mean(per_run),
             }
         return {"scenario": self.scenario, "tracking": self.settings,
