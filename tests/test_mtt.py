@@ -279,3 +279,18 @@ def test_the_drag_floor_is_the_drag_of_the_lightest_body():
     assert mtt.drag_noise(x, 4.0)[0] == pytest.approx(4 * a**2, rel=2e-3)
     x_high = np.concatenate([earth.geodetic_to_ecef(lat, lon, 300e3), -2000.0 * up])[None]
     assert mtt.drag_noise(x_high, 1.0)[0] < 1e-12  # in vacuum nothing
+
+
+def test_compiled_gospa_equals_the_reference():
+    from shieldlab.outcome.track_quality import gospa
+
+    rng = np.random.default_rng(4)
+    n, m, E = 7, 9, 60
+    X = rng.normal(0, 4e3, (n, E, 3))
+    Y = X[rng.integers(0, n, m)] + rng.normal(0, 2e3, (m, E, 3))
+    fx, fy = rng.random((n, E)) < 0.7, rng.random((m, E)) < 0.6
+    out = np.empty((E, 5))
+    fq.gospa_instants(X, fx, Y, fy, 5000.0, 2.0, out)
+    for e in range(E):
+        r = gospa(X[fx[:, e], e], Y[fy[:, e], e])
+        np.testing.assert_allclose(out[e], [r.value, r.localisation, r.assigned, r.missed, r.false], rtol=1e-9)

@@ -145,7 +145,7 @@ _FORBIDDEN = 1e12
 
 
 @nb.njit(cache=True)
-def _least_cost(a, n, m, out):
+def least_cost(a, n, m, out):
     """Exact least-cost assignment of the ``n`` rows of ``a[:n, :m]`` (``n <= m``, finite
     costs) to distinct columns, by shortest augmenting paths with potentials (the Hungarian
     method in the form of Jonker & Volgenant 1987, as :func:`scipy.optimize.linear_sum_assignment`
@@ -232,7 +232,7 @@ def gnn_rows(cost, miss, rows, out):
                     a[i, k] = c
             a[i, nr + i] = miss[b, tr[i]]
         col = np.empty(nt, np.int64)
-        _least_cost(a, nt, nr + nt, col)
+        least_cost(a, nt, nr + nt, col)
         for i in range(nt):
             if col[i] < nr:
                 out[b, tr[i]] = rp[col[i]]
