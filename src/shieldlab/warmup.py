@@ -9,7 +9,8 @@ the first ``shieldlab run`` loads compiled code and answers in seconds.
 It runs each command's code path on small jobs through the command line itself, so that
 the kernels are compiled for the argument types real runs use: two-run raids of every
 preset (one node and several, shared tracks, every kind of battery), a coarse footprint
-of ballistic and aircraft threats, a coverage map, a reach and a dispersed flyout.  The
+of ballistic and aircraft threats, a coverage map, a reach, a dispersed flyout and the
+multi-target tracker over reports with false alarms.  The
 output goes to a temporary folder that is removed; a job that fails stops the warm-up
 with exit code 1.
 """
@@ -35,6 +36,7 @@ JOBS: tuple[tuple[str, ...], ...] = (
     ("reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
      "--to", "38.9,-77.0", "--json"),
     ("flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--runs", "20", "--json"),
+    ("tracks", "epaa-phase-1", "--runs", "2", "--false-alarms", "2", "-q"),
 )
 
 
