@@ -145,3 +145,5 @@ def test_tracks_json(capsys):
     assert q["false_tracks_per_hour"] >= 0 and q["booster_tracks"] >= 1
     # the keys of run's track quality, with the same meanings
     assert {"missed_targets", "false_tracks", "track_breaks"} <= set(q)
+    lo, hi = q["position_rmse_m_ci95"]
+    assert lo <= q["position_rmse_m"] <= hi  # two runs: an interval

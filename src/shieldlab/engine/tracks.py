@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from shieldlab.engine import chain
 from shieldlab.outcome import file_quality
 from shieldlab.sensors.scans import scan_reports
 from shieldlab.sensors.signature import Signature
+from shieldlab.stats import mean_interval
 from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
 
 
@@ -89,11 +91,18 @@ class TrackRuns:
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """Means over runs per picture (JSON-ready; ``None`` where undefined)."""
-        def mean(a):
-            a = np.asarray(a, float)
-            a = a[np.isfinite(a)]
-            return float(a.mean()) if a.size else None
+        """Means over runs per picture, each with its 95 % interval under ``<key>_ci95``
+        (Student t over the runs, cut at 0, :func:`shieldlab.stats.mean_interval`); JSON-ready,
+        ``None`` where undefined."""
+        def with_ci(row: dict) -> dict:
+            out: dict[str, Any] = {}
+            for key, values in row.items():
+                v = np.asarray(values, float)
+                v = v[np.isfinite(v)]
+                m, lo, hi = mean_interval(v, lower=0.0) if v.size else (np.nan, np.nan, np.nan)
+                out[key] = None if not np.isfinite(m) else float(m)
+                out[f"{key}_ci95"] = [None if not np.isfinite(x) else float(x) for x in (lo, hi)]
+            return out
 
         out = {}
         for name, q in self.quality.items():
@@ -101,16 +110,15 @@ class TrackRuns:
             with warnings.catch_warnings():  # a run none of whose threats was tracked: nan
                 warnings.simplefilter("ignore", RuntimeWarning)
                 per_run = np.nanmedian(firm, axis=1)  # as shieldlab run's track quality: per run, then the mean
-            out[name] = {
-                "gospa_m": mean(q["gospa_m"]), "localisation_m": mean(q["localisation_m"]),
-                "missed_targets": mean(q["missed"]), "false_tracks": mean(q["false"]),
-                "position_rmse_m": mean(q["position_rmse_m"]), "velocity_rmse_ms": mean(q["velocity_rmse_ms"]),
-                "track_breaks": mean(q["track_breaks"]),
-                "false_tracks_per_hour": mean(q["false_tracks_per_hour"]),
-                "booster_tracks": mean(q["booster_tracks"]),
-                "threats_tracked": mean(np.isfinite(q["time_to_firm_track_s"]).sum(axis=1)),
-                "median_time_to_firm_track_s": mean(per_run),
-            }
+            out[name] = with_ci({
+                "gospa_m": q["gospa_m"], "localisation_m": q["localisation_m"],
+                "missed_targets": q["missed"], "false_tracks": q["false"],
+                "position_rmse_m": q["position_rmse_m"], "velocity_rmse_ms": q["velocity_rmse_ms"],
+                "track_breaks": q["track_breaks"], "false_tracks_per_hour": q["false_tracks_per_hour"],
+                "booster_tracks": q["booster_tracks"],
+                "threats_tracked": np.isfinite(q["time_to_firm_track_s"]).sum(axis=1),
+                "median_time_to_firm_track_s": per_run,
+            })
         return {"scenario": self.scenario, "tracking": self.settings,
                 "runs": self.runs, "seed": self.seed, "false_alarms": self.false_alarms,
                 "false_alarms_per_search_frame": self.false_alarm_rates, "hours_per_run": self.hours,
