@@ -253,7 +253,7 @@ def test_fire_control_reads_only_tracks_judged_warheads():
     for call in (1, 0):
         rep = _scripted([1] * 8)
         rep = dataclasses.replace(rep, call=np.where(rep.valid, call, -1).astype(np.int8), discrimination_error=0.2)
-        tf = mtt.track_reports([rep], [r], "s", keep_covariance="confirmed")
+        tf = mtt.track_reports([rep], [r], "s", keep_covariance=True)
         assert (tf.status[0, 0, 2:] == mtt.CONFIRMED).all()
         assert (tf.warhead[0, 0] == bool(call)).all()
         out[call], _ = mtt.fire_control_tracks(tf)

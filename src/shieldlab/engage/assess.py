@@ -52,7 +52,7 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     where the tracks are the threats.  Each salvo is scored as if alone; where two meet one
     threat, :func:`first_kills` says which found it already destroyed."""
     c = np.array([s.run for s in salvos], int)
-    n = threat_of(salvos, truth, targets)
+    n = threat_of(salvos, truth.batch_shape[1], targets)
     t_int = np.array([s.intercept_time for s in salvos], float)
     true_pos, gone = truth_at(truth, c, np.maximum(n, 0), t_int)
     gone |= n < 0
@@ -66,14 +66,15 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     return Assessment(err, short, killed)
 
 
-def threat_of(salvos: list, truth: Trajectories, targets: np.ndarray | None) -> np.ndarray:
-    """(E,) the threat behind each salvo's track, -1 where none (a booster, a false alarm)."""
+def threat_of(salvos: list, n_threats: int, targets: np.ndarray | None) -> np.ndarray:
+    """(E,) the threat behind each salvo's track (of ``n_threats``), -1 where none (a
+    booster, a false alarm); the track itself where ``targets`` is None."""
     col = np.array([s.threat for s in salvos], int)
     if targets is None:
         return col
     c = np.array([s.run for s in salvos], int)
     n = targets[c, col] if col.size else col
-    return np.where((n >= 0) & (n < truth.batch_shape[1]), n, -1)
+    return np.where((n >= 0) & (n < n_threats), n, -1)
 
 
 def first_kills(run: np.ndarray, threat: np.ndarray, t_int: np.ndarray, killed: np.ndarray) -> np.ndarray:

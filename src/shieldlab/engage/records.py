@@ -45,6 +45,13 @@ class Engagements:
     track: np.ndarray | None = None  # (E,) int: the fire-control track (column) engaged; None: the threat itself
     target: np.ndarray | None = None  # (E,) int: the object behind that track (scoring): threat n, booster N + n, -1
 
+    def owner(self, n_threats: int) -> np.ndarray:
+        """(E,) the threat whose complex each salvo went at: its warhead, or where a track of
+        reports without labels held that, its spent booster; -1 for a false track."""
+        if self.target is None:
+            return self.threat
+        return np.where(self.target >= 0, self.target % max(n_threats, 1), -1)
+
     @classmethod
     def empty(cls) -> Engagements:
         z = np.zeros(0)

@@ -348,37 +348,26 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     from the sensor's stream), each picture tracks them, and fire control engages its
     confirmed tracks; which object a track followed (its lineage) is read only by kill
     assessment and scoring."""
-    from shieldlab.engine.tracks import management, systems
-    from shieldlab.outcome.file_quality import labels
-    from shieldlab.sensors.scans import scan_reports
-    from shieldlab.tracking.mtt import fire_control_tracks, track_reports
+    from shieldlab.engine.tracks import track_pictures, unlabelled_reports
+    from shieldlab.outcome.file_quality import label_of
+    from shieldlab.tracking.mtt import fire_control_tracks
 
     C, N = truth.batch_shape
-    sig = Signature.of_missiles([t.missile for t in world.threats])
-    fa = world.scenario.sensing.false_alarms
     with timed(timings, "sensors_s"):
-        reps = [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=cue_time(world, s.system, launch))
-                for i, (s, d) in enumerate(zip(world.sensors, dets))]
-    mgmt = management(world)
-    tracks, files, targets, used = {}, {}, {}, {}
+        reps = unlabelled_reports(world, truth, streams, launch, dets)
+    tracks, targets, used = {}, {}, {}
     with timed(timings, "tracking_s"):
-        for name, idx in systems(world).items():
-            mine = [reps[i] for i in idx]
-            tf = track_reports(mine, [world.sensors[i].radar for i in idx], name, mgmt, keep_covariance="confirmed")
+        files = track_pictures(world, reps, keep_covariance=True)
+        for name, (tf, mine) in files.items():
             tracks[name], column_tid = fire_control_tracks(tf)
-            files[name] = (tf, tuple(mine))
             # the object behind each column: its track's label (lineage), for scoring
-            lab = labels(tf, mine)
+            cols = column_tid >= 0
             obj = np.full(column_tid.shape, -1, np.int64)
-            for c in range(C):
-                for j in np.flatnonzero(column_tid[c] >= 0):
-                    where = tf.track_id[c] == column_tid[c, j]
-                    obj[c, j] = lab[c][where][0]
+            obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])
             targets[name] = obj
-            used[name] = (column_tid >= 0).sum(axis=1)
+            used[name] = cols.sum(axis=1)
     with timed(timings, "engage_s"):
-        if len(targets) > 1:
-            raise InputError("several pictures need their tracks correlated", field="tracking.association")
+        assert len(targets) <= 1, "gnn needs one picture (checked at load)"
         tg: np.ndarray = next(iter(targets.values())) if targets else np.zeros((C, 0), np.int64)
         n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
         T = tg.shape[1]

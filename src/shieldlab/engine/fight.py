@@ -105,7 +105,7 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
             k = np.flatnonzero(a.killed)
             if k.size:
                 c = np.array([salvos[i].run for i in k])
-                n = threat_of([salvos[i] for i in k], truth, targets)
+                n = threat_of([salvos[i] for i in k], N, targets)
                 t_k = np.array([salvos[i].intercept_time for i in k])
                 np.minimum.at(destroyed, (c, n), t_k)
                 view.end(*_tracks_of(c, n, t_k, targets))
@@ -173,7 +173,7 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
                                                                           "killed")}
     run, track = col("run", np.int64), col("threat", np.int64)
     target = None if targets is None else targets[run, track].astype(np.int64)
-    threat = track if target is None else np.where((target >= 0) & (target < N), target, -1)
+    threat = threat_of(salvos, N, targets).astype(np.int64)
     # a salvo committed later may meet the threat earlier: the first to kill it is the one
     late = first_kills(run, threat, col("intercept_time", float), cat["killed"])
     cat["killed"] = cat["killed"] & ~late

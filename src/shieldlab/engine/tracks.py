@@ -22,6 +22,7 @@ import numpy as np
 from shieldlab.c2.network import INTEGRATED, one_picture
 from shieldlab.engine import chain
 from shieldlab.outcome import file_quality
+from shieldlab.sensors.records import Reports
 from shieldlab.sensors.scans import scan_reports
 from shieldlab.sensors.signature import Signature
 from shieldlab.stats import mean_interval
@@ -43,6 +44,28 @@ def systems(world) -> dict[str, list[int]]:
             if any(s.system == sy for s in world.sensors)}
 
 
+def unlabelled_reports(world, truth, streams, launch, dets, false_alarms=None) -> list[Reports]:
+    """Every radar's scans of a chunk as reports without labels (:func:`scan_reports`), drawn
+    after its detections ``dets`` from its own stream, cued as the chain cues it (``launch``:
+    the satellites' launch reports); ``false_alarms`` overrides ``sensing.false_alarms``."""
+    fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
+    sig = Signature.of_missiles([t.missile for t in world.threats])
+    return [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=chain.cue_time(world, s.system, launch))
+            for i, (s, d) in enumerate(zip(world.sensors, dets))]
+
+
+def track_pictures(world, reports: list[Reports], keep_covariance: bool = False) -> dict[str, tuple]:
+    """Each picture's track file (:func:`track_reports` with the scenario's management) and
+    the reports it was built from: ``{picture: (TrackFile, reports)}``."""
+    mgmt = management(world)
+    out = {}
+    for name, idx in systems(world).items():
+        mine = tuple(reports[i] for i in idx)
+        out[name] = (track_reports(list(mine), [world.sensors[i].radar for i in idx], name, mgmt,
+                                   keep_covariance=keep_covariance), mine)
+    return out
+
+
 @dataclass(frozen=True)
 class ChunkTracks:
     """One chunk's track files and their quality, per picture."""
@@ -58,21 +81,14 @@ def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.
     overrides the scenario's ``sensing.false_alarms``."""
     streams = chain.chunk_streams(world, seed, first_run, C)
     truth = chain.chunk_truth(world, flights, streams, timings)
-    fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
-    sig = Signature.of_missiles([t.missile for t in world.threats])
     with chain.timed(timings, "sensors_s"):
         launch, dets = chain.sense(world, truth, streams)
-        reports = [scan_reports(s.radar, d, truth, sig, streams[i], fa,
-                                cue_time=chain.cue_time(world, s.system, launch))
-                   for i, (s, d) in enumerate(zip(world.sensors, dets))]
-    mgmt = management(world)
-    files, quality = {}, {}
-    for name, idx in systems(world).items():
-        with chain.timed(timings, "tracking_s"):
-            files[name] = track_reports([reports[i] for i in idx], [world.sensors[i].radar for i in idx], name, mgmt)
-        with chain.timed(timings, "outcome_s"):
-            quality[name] = file_quality.evaluate(files[name], [reports[i] for i in idx], truth)
-    return ChunkTracks(first_run, files, quality)
+        reports = unlabelled_reports(world, truth, streams, launch, dets, false_alarms)
+    with chain.timed(timings, "tracking_s"):
+        pictures = track_pictures(world, reports)
+    with chain.timed(timings, "outcome_s"):
+        quality = {name: file_quality.evaluate(tf, list(mine), truth) for name, (tf, mine) in pictures.items()}
+    return ChunkTracks(first_run, {name: tf for name, (tf, _) in pictures.items()}, quality)
 
 
 @dataclass

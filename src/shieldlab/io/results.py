@@ -142,7 +142,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)
     names = names + ["(false track)"]
-    owner = e.threat if e.target is None else np.where(e.target >= 0, e.target % max(N, 1), -1)
+    owner = e.owner(N)
     for i in range(e.run.size):
         bat = world.batteries[e.battery[i]]
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])

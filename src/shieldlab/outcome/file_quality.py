@@ -49,7 +49,19 @@ FALSE_TRACK = FALSE_ALARM
 def labels(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
     """(C, T, K) int: the label of the track holding each slot at each time (the object
     behind most of its reports over its life), -2 where the slot is free."""
-    C, T, K = tf.track_id.shape
+    C = tf.track_id.shape[0]
+    out = np.full(tf.track_id.shape, -2, np.int64)
+    held = tf.track_id >= 0
+    run = np.broadcast_to(np.arange(C)[:, None, None], tf.track_id.shape)
+    out[held] = label_of(tf, reports, run[held], tf.track_id[held])
+    return out
+
+
+def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: np.ndarray) -> np.ndarray:
+    """The label of track number ``track_id`` of run ``run`` (broadcast together): the object
+    behind most of the reports in its lineage (ties: the lowest id); a track none of whose
+    reports is in ``tf`` reads as :data:`FALSE_TRACK`."""
+    C = tf.track_id.shape[0]
     truth_of = np.full(tf.report.shape, -2, np.int64)
     have = tf.report >= 0
     s, k, m = split_report_id(np.where(have, tf.report, 0))
@@ -59,21 +71,20 @@ def labels(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
         truth_of[sel] = rep.truth_id[cc[sel], k[sel], m[sel]]
     # majority per (run, track number): count (run, track, label) triples
     sel = truth_of != -2
+    span = int(tf.track_id.max(initial=0)) + 1
     L = max(r.n_threats for r in reports) * 2 + 1  # labels -1 .. 2N-1, shifted by one
-    key = (cc[sel] * (tf.track_id.max(initial=0) + 1) + tf.track_id[sel]) * L + (truth_of[sel] + 1)
+    key = (cc[sel] * span + tf.track_id[sel]) * L + (truth_of[sel] + 1)
     uniq, counts = np.unique(key, return_counts=True)
     track_key, lab = uniq // L, uniq % L - 1
     order = np.lexsort((-counts, track_key))  # per track, the most frequent label first (ties: lowest)
     first = np.ones(order.size, bool)
     first[1:] = track_key[order][1:] != track_key[order][:-1]
     best_key, best_lab = track_key[order][first], lab[order][first]
-    out = np.full((C, T, K), -2, np.int64)
-    held = tf.track_id >= 0
-    slot_key = cc[held] * (tf.track_id.max(initial=0) + 1) + tf.track_id[held]
-    pos = np.searchsorted(best_key, slot_key)
-    ok = (pos < best_key.size) & (best_key[np.minimum(pos, best_key.size - 1)] == slot_key)
-    out[held] = np.where(ok, best_lab[np.minimum(pos, best_key.size - 1)], FALSE_TRACK)
-    return out
+    want = np.asarray(run, np.int64) * span + np.asarray(track_id, np.int64)
+    if best_key.size == 0:
+        return np.full(want.shape, FALSE_TRACK, np.int64)
+    pos = np.minimum(np.searchsorted(best_key, want), best_key.size - 1)
+    return np.where(best_key[pos] == want, best_lab[pos], FALSE_TRACK)
 
 
 def _until_last_report(tf: TrackFile) -> np.ndarray:
@@ -216,10 +227,9 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     g, loc, mi, fa = (np.full(C, np.nan) for _ in range(4))
     if t.size:
         kk_ = np.maximum(k, 0)
-        obj = np.concatenate([pos_t[:, :, kk_], boosters.positions(truth, tf.t[kk_], pos=pos_t[:, :, kk_])[0]],
-                             axis=1)  # (C, 2N, E, 3)
-        flying = np.concatenate([in_flight(truth, tf.t[kk_]) & (tf.t[kk_] < gone[..., None]),
-                                 boosters.positions(truth, tf.t[kk_])[1]], axis=1)
+        b_pos, b_present = boosters.positions(truth, tf.t[kk_], pos=pos_t[:, :, kk_])
+        obj = np.concatenate([pos_t[:, :, kk_], b_pos], axis=1)  # (C, 2N, E, 3)
+        flying = np.concatenate([in_flight(truth, tf.t[kk_]) & (tf.t[kk_] < gone[..., None]), b_present], axis=1)
         trk = conf[:, :, kk_] & (k >= 0)
         xs = tf.x[:, :, kk_, :3]
         for c in range(C):

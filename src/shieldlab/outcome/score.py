@@ -36,7 +36,7 @@ def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
     n_int = np.zeros((C, N), int)
     # rounds spent count against the threat whose complex they went at: its warhead, or its
     # spent booster where a track of reports without labels held that (none for a false track)
-    owner = eng.threat if eng.target is None else np.where(eng.target >= 0, eng.target % max(N, 1), -1)
+    owner = eng.owner(N)
     spent = owner >= 0
     np.add.at(n_eng, (eng.run[spent], owner[spent]), 1)
     np.add.at(n_int, (eng.run[spent], owner[spent]), eng.rounds[spent])

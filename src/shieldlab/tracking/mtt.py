@@ -76,7 +76,7 @@ from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel
 from shieldlab.tracking.records import Tracks
-from shieldlab.tracking.tracker import NIS_GAIN_DOWN, NIS_GAIN_UP, came_down
+from shieldlab.tracking.tracker import adapt_noise, came_down
 
 #: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
 #: atmosphere (assumption: re-entry vehicles run ~50-150 kPa, whole short-range missiles
@@ -159,8 +159,6 @@ class TrackFile:
         Discrimination: the track is judged a warhead (its sensors' latest calls, weighed by
         their log-odds of being right, sum to zero or more; a track no discriminating sensor
         has called is taken for a warhead).
-    P : (C, T, K, 6, 6) float64 or None
-        Posterior covariance, kept only when asked for (memory grows as K·T·36).
     confirmed_P : tuple or None
         ``(k, c, slot, P)``: the covariance ``P`` (E, 6, 6) of every confirmed track at
         every update (time index ``k``, run ``c``, slot), when asked for.
@@ -177,13 +175,7 @@ class TrackFile:
     report: np.ndarray
     sensor_names: tuple[str, ...]
     warhead: np.ndarray | None = None
-    P: np.ndarray | None = None
     confirmed_P: tuple | None = None  # (k, c, slot, P): the confirmed tracks' covariances, when asked for
-
-    @property
-    def confirmed(self) -> np.ndarray:
-        """(C, T, K) bool: a confirmed track holds the slot."""
-        return self.status == CONFIRMED
 
 
 class _State:
@@ -289,7 +281,7 @@ def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
 
 
 def track_reports(reports: list[Reports], radars: list, system: str,
-                  management: TrackManagement | None = None, keep_covariance: bool | str = False) -> TrackFile:
+                  management: TrackManagement | None = None, keep_covariance: bool = False) -> TrackFile:
     """Track every run's objects from one system's unlabelled reports.
 
     Parameters
@@ -303,9 +295,9 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         Name copied into the record.
     management : TrackManagement, optional
         Gate, confirmation and deletion; the defaults of :class:`TrackManagement`.
-    keep_covariance : bool or "confirmed"
-        Keep every update's covariance in the record (``TrackFile.P``), or only the
-        confirmed tracks' (``TrackFile.confirmed_P``, what :func:`fire_control_tracks` needs).
+    keep_covariance : bool
+        Keep the confirmed tracks' covariance at every update (``TrackFile.confirmed_P``,
+        what :func:`fire_control_tracks` needs).
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -333,8 +325,8 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     # a sensor's call weighs its log-odds of being right
     p_wrong = np.array([np.nan if r.discrimination_error is None else r.discrimination_error for r in reports])
     weights = np.where(np.isfinite(p_wrong), np.log((1.0 - p_wrong) / np.maximum(p_wrong, 1e-6)), 0.0)
-    hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "P",
-                                             "Pc", "warhead")}
+    hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "Pc",
+                                             "warhead")}
     for k in range(K):
         if k > 0:
             st.predict(float(t[k] - t[k - 1]))
@@ -355,11 +347,9 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         hist["sensors"].append(st.sensors.copy())
         hist["report"].append(np.where(st.status != FREE, report_k, -1))
         hist["warhead"].append(st.warhead(weights) & (st.status != FREE))
-        if keep_covariance == "confirmed":
+        if keep_covariance:
             on = np.nonzero(st.status == CONFIRMED)
             hist["Pc"].append((np.full(on[0].size, k), *on, st.P[on]))
-        elif keep_covariance:
-            hist["P"].append(st.P.copy())
 
     T = st.T
 
@@ -374,10 +364,9 @@ def track_reports(reports: list[Reports], radars: list, system: str,
                      n_hits=stack("hits", 0, np.int32), sensors=stack("sensors", 0, np.uint32),
                      report=stack("report", -1, np.int64), sensor_names=tuple(r.sensor for r in reports),
                      warhead=stack("warhead", False, bool),
-                     P=stack("P", np.nan, float) if keep_covariance is True else None,
                      confirmed_P=tuple(np.concatenate([h[i] for h in hist["Pc"]]) if hist["Pc"] else
                                        np.zeros((0,) + ((6, 6) if i == 3 else ()), float if i == 3 else np.int64)
-                                       for i in range(4)) if keep_covariance == "confirmed" else None)
+                                       for i in range(4)) if keep_covariance else None)
 
 
 def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
@@ -420,10 +409,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         zs[cc, tt], Rs[cc, tt] = z[cc, mm], R[cc, mm]
         x, P, nis = ekf_kernel.update(st.x, st.P, zs, Rs, site_ecef, enu, upd)
         st.x, st.P = x, P
-        with np.errstate(invalid="ignore", divide="ignore"):
-            step = np.log(np.maximum(nis, 1e-12) / 3.0)
-            step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
-        st.log_lam = np.where(upd, np.clip(st.log_lam + step, 0.0, st.log_lam_max), st.log_lam)
+        st.log_lam = adapt_noise(st.log_lam, nis, upd, st.log_lam_max)
         st.hits += upd
         st.sensors[upd] |= np.uint32(1 << s)
         if rep.call is not None:
@@ -487,12 +473,12 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     """The confirmed tracks of a track file as fire control reads them: one column per
     track (per run, in order of confirmation), ``nan`` outside the time it was confirmed,
     alive and judged a warhead (``TrackFile.warhead``: what the sensors pass on as a
-    threat).  Needs ``track_reports(..., keep_covariance="confirmed")``.
+    threat).  Needs ``track_reports(..., keep_covariance=True)``.
 
     Returns the :class:`~shieldlab.tracking.records.Tracks` (batch (C, Tc)) and the track
     number of each column (C, Tc) (-1 for columns a run does not use)."""
     if tf.confirmed_P is None:
-        raise ValueError("fire_control_tracks: track with keep_covariance='confirmed'")
+        raise ValueError("fire_control_tracks: track with keep_covariance=True")
     C, T, K = tf.track_id.shape
     conf = tf.status == CONFIRMED
     if tf.warhead is not None:

@@ -67,6 +67,16 @@ NIS_GAIN_DOWN = 0.5
 IMPACTED_DEPTH_M = 1000.0
 
 
+def adapt_noise(log_lam: np.ndarray, nis: np.ndarray, updated: np.ndarray, log_lam_max: float) -> np.ndarray:
+    """The process-noise level ``ln λ`` after an update with normalised innovation squared
+    ``nis`` where ``updated`` (elsewhere unchanged): the module docstring's adaptation,
+    clipped to ``[0, log_lam_max]``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = np.log(np.maximum(nis, 1e-12) / 3.0)
+        step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
+    return np.where(updated, np.clip(log_lam + step, 0.0, log_lam_max), log_lam)
+
+
 def came_down(x) -> np.ndarray:
     """Where ECEF states ``x`` (..., 6) lie more than :data:`IMPACTED_DEPTH_M` below the
     ellipsoid: a threat that has come down (False for ``nan``).  The one rule the tracker,
@@ -221,10 +231,7 @@ class _Adaptive:
             self.log_lam = np.where(new, self.log_lam_max, self.log_lam)
         if old.any():
             self.x, self.P, nis = self._update(self.x, self.P, z, R, site, enu, old)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                step = np.log(np.maximum(nis, 1e-12) / 3.0)
-                step = np.where(step > 0, NIS_GAIN_UP, NIS_GAIN_DOWN) * step
-            self.log_lam = np.where(old, np.clip(self.log_lam + step, 0.0, self.log_lam_max), self.log_lam)
+            self.log_lam = adapt_noise(self.log_lam, nis, old, self.log_lam_max)
         self.started |= det
 
     def estimate(self):
