@@ -294,3 +294,22 @@ def test_compiled_gospa_equals_the_reference():
     for e in range(E):
         r = gospa(X[fx[:, e], e], Y[fy[:, e], e])
         np.testing.assert_allclose(out[e], [r.value, r.localisation, r.assigned, r.missed, r.false], rtol=1e-9)
+
+
+def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
+    """Many false alarms (50 a frame): the tracker's per-run sparse association (grid
+    pre-gate, GNN per cluster) gives the very track file the dense all-pairs one gives."""
+    w, truth, _ = scene
+    sig = Signature.of_missiles([t.missile for t in w.threats])
+    streams = chain.run_streams(np.random.SeedSequence(4), 0, C, len(w.sensors))
+    reps = [scans.scan_reports(s.radar, observe(s.radar, truth, sig, streams[i]), truth, sig, streams[i], 50.0)
+            for i, s in enumerate(w.sensors)]
+    radars = [s.radar for s in w.sensors]
+    monkeypatch.setattr(mtt, "SPARSE_PAIRS", 10**12)
+    dense = mtt.track_reports(reps, radars, "a")
+    monkeypatch.setattr(mtt, "SPARSE_PAIRS", 0)
+    sparse = mtt.track_reports(reps, radars, "a")
+    for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
+        np.testing.assert_array_equal(getattr(sparse, name), getattr(dense, name), err_msg=name)
+    np.testing.assert_allclose(sparse.x, dense.x, rtol=1e-12, atol=1e-9, equal_nan=True)
+    assert (dense.status == mtt.TENTATIVE).sum() > 100  # the false alarms made tracks to compete with

@@ -228,9 +228,10 @@ def test_gospa_equals_stone_soups_gospa_metric():
 
 
 def test_gnn_makes_stone_soups_associations_in_clutter():
-    """Tracks among targets and false alarms: shieldlab's report distances and GNN against
-    Stone Soup's DistanceHypothesiser (Mahalanobis, the gate as the missed distance) with
-    GNNWith2DAssignment, on 40 scenes of 6 tracks, 0-6 target reports and 15 false alarms."""
+    """Tracks among targets and false alarms: shieldlab's report distances and GNN (on the
+    full matrix, and the sparse ``associate``) against Stone Soup's DistanceHypothesiser
+    (Mahalanobis, the gate as the missed distance) with GNNWith2DAssignment, on 40 scenes
+    of 6 tracks, 0-6 target reports and 15 false alarms."""
     from stonesoup.dataassociator.neighbour import GNNWith2DAssignment
     from stonesoup.hypothesiser.distance import DistanceHypothesiser
     from stonesoup.measures import Mahalanobis
@@ -277,6 +278,8 @@ def test_gnn_makes_stone_soups_associations_in_clutter():
         hyps = associator.associate(set(tracks), set(dets), T0)
         theirs = np.array([dets.index(hyps[tr].measurement) if hyps[tr] else -1 for tr in tracks])
         np.testing.assert_array_equal(ours, theirs)
+        # the sparse path for large scans (grid pre-gate, GNN per cluster) too
+        np.testing.assert_array_equal(assoc.associate(x, P, Z, R, site, enu, assoc.gate(0.999)), theirs)
         kinds["taken"] += int((ours >= 0).sum())
         kinds["missed"] += int((ours < 0).sum())
         kinds["contested"] += int(((d <= g).sum(axis=0) > 1).any())

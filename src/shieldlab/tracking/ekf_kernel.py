@@ -218,6 +218,44 @@ def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
 
 
 @nb.njit(cache=True, error_model="numpy")
+def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det):
+    """Squared Mahalanobis distance of listed (track, report) pairs only, the sparse form of
+    :func:`distances_rows` for scans too large for every pair: tracks ``x`` (T, 6), ``P``
+    (T, 6, 6); reports ``z`` (M, 3) with noise ``R`` (M, 3, 3), one site; pairs
+    ``pair_track``, ``pair_report`` (K,), best grouped by track (a track's predicted
+    measurement is computed once per run of its pairs).  Fills ``d2`` (K,) (``νᵀ S⁻¹ ν``)
+    and ``log_det`` (K,) (``ln det S``)."""
+    K = pair_track.shape[0]
+    H = np.empty((3, 6))
+    PHt = np.empty((6, 3))
+    HPH = np.empty((3, 3))
+    S = np.empty((3, 3))
+    Si = np.empty((3, 3))
+    J = np.empty((3, 3))
+    nu = np.empty(3)
+    last = -1
+    rng = az = el = 0.0
+    for k in range(K):
+        t, m = pair_track[k], pair_report[k]
+        if t != last:
+            rng, az, el = _measure(x[t], site, enu, J, H)
+            _project(P[t], H, PHt, HPH)
+            last = t
+        for i in range(3):
+            for j in range(3):
+                S[i, j] = HPH[i, j] + R[m, i, j]
+        log_det[k] = _inv_spd3(S, Si)
+        nu[0] = z[m, 0] - rng
+        a = z[m, 1] - az
+        nu[1] = math.pi - (math.pi - a) % _TWO_PI
+        nu[2] = z[m, 2] - el
+        s = 0.0
+        for i in range(3):
+            s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
+        d2[k] = s
+
+
+@nb.njit(cache=True, error_model="numpy")
 def update_rows(x, P, z, R, site, enu, mask, nis):
     """:func:`shieldlab.tracking.ekf.update` in place on the rows where ``mask``: states ``x``
     (M, 6), covariances ``P`` (M, 6, 6), reports ``z`` (M, 3) (range [m], azimuth, elevation

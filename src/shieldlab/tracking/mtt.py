@@ -28,7 +28,11 @@ At each scan of each radar, for every run at once:
    fresh track, still diffuse, and a settled one compete for a report: by distance alone
    the diffuse track, whose gate is wide, would win it.  Runs where no report falls in two gates
    and no gate holds two reports take the one candidate directly; the others go through
-   the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).
+   the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).  A scan with more
+   than :data:`SPARSE_PAIRS` (track slot, report) pairs (raw false alarms) is associated
+   run by run on the pairs near enough to pass the gate
+   (:func:`shieldlab.tracking.association.associate`): the same assignment, found without
+   forming every pair.
 4. **Update** of the assigned tracks (Joseph-form EKF update, per-report ``R``).
 5. **Track management.**  A *look* is a scan of a radar whose field of regard holds the
    track's predicted position, where the radar looks: it holds the track (it has reported
@@ -85,6 +89,10 @@ BETA_MIN_PA = 10_000.0
 #: Weight a radar's earlier looks at a track keep per later look, in its detection record
 #: (a memory of about ten looks).
 PD_MEMORY = 0.9
+#: Track slots × reports in a scan above which association runs per run on candidate pairs
+#: (:func:`shieldlab.tracking.association.associate`, the same assignment) instead of on every
+#: pair of every run at once.
+SPARSE_PAIRS = 4096
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
@@ -379,7 +387,12 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     C, M = valid.shape
     live = st.status != FREE
     assign = np.full((C, st.T), -1, np.int64)
-    if live.any() and valid.any():
+    if live.any() and valid.any() and st.T * M > SPARSE_PAIRS:
+        # many tracks and reports (raw false alarms): gate by position first, per run
+        for c in range(C):
+            assign[c] = association.associate(st.x[c], st.P[c], z[c], R[c], site_ecef, enu, gate, "likelihood",
+                                              live=live[c], valid=valid[c])
+    elif live.any() and valid.any():
         d2 = np.empty((C, st.T, M))
         log_det = np.empty((C, st.T, M))
         ekf_kernel.distances_rows(st.x, st.P, live, np.ascontiguousarray(z), np.ascontiguousarray(valid),
