@@ -25,7 +25,7 @@ REQUIRED = {
                  "iskander-m", "rs-18", "topol-m", "generic-irbm"},
     "interceptors": {"sm-3-block-ia", "sm-3-block-ib", "sm-3-block-iia", "sm-3-block-iib", "pac-3-mse",
                      "pac-2-gem-t", "thaad", "gbi", "s-300pmu", "s-400"},
-    "sensors": {"an-tpy-2", "an-spy-1d", "an-mpq-65"},
+    "sensors": {"an-tpy-2", "an-spy-1d", "an-mpq-65", "an-mpq-53"},
 }
 TABLES = {"missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors}
 MODELS = {"missiles": Missile, "interceptors": Interceptor, "sensors": Sensor}
@@ -465,3 +465,19 @@ def test_the_russian_early_warning_radars_carry_their_claims():
     assert s["daryal"].max_range_km == 6000 and "Russian claim" in s["daryal"].source
     for k in ("voronezh-dm", "daryal"):
         assert "assumption" in s[k].source
+
+
+def test_the_mpq53_is_the_mpq65_before_its_second_tube():
+    """The PAC-2 era AN/MPQ-53 loads with the MPQ-65's fields; the two differ where the sources
+    say they do: the MPQ-65's second travelling-wave tube, taken as twice the power, gives it
+    2^(1/4) the range (radar equation); the antenna, band, sector and noise are the same."""
+    s = catalog.sensors()
+    old, new = s["an-mpq-53"], s["an-mpq-65"]
+    assert isinstance(old, Sensor) and set(old.model_fields_set) == set(new.model_fields_set)
+    assert old.max_range_km < new.max_range_km
+    assert old.max_range_km == pytest.approx(new.max_range_km * 2 ** -0.25, abs=0.5)
+    assert old.detection_range_km(new.ref_rcs_m2) < new.detection_range_km(new.ref_rcs_m2)
+    for f in ("band", "ref_rcs_m2", "az_fov_deg", "el_min_deg", "el_max_deg", "scan_period_s", "search_period_s",
+              "sigma_range_m", "sigma_angle_mrad", "pfa", "discrimination_error"):
+        assert getattr(old, f) == getattr(new, f), f
+    assert "travelling-wave tube" in old.source and "assumption" in old.source

@@ -2,8 +2,9 @@
 
 A command is a line of a fenced block (not Python or YAML) that starts with ``$ shieldlab``
 or ``shieldlab`` (with its ``\\`` continuation lines), except synopses, which hold
-placeholders (``SCENARIO``, ``[--out PNG]``).  Each runs in a fresh folder, through the
-installed ``shieldlab`` and a shell (pipes as written).  It must exit 0, or 2 where the
+placeholders (``SCENARIO``, ``[--out PNG]``).  Each runs in a fresh folder, which holds a
+copy of ``docs/examples`` at that path, through the installed ``shieldlab`` and a shell
+(pipes as written).  It must exit 0, or 2 where the
 doc shows it ending in ``error:`` lines, which must then be the lines it prints; a
 ``--json`` command shown with its whole output must print the same keys.
 """
@@ -112,6 +113,7 @@ def test_the_docs_show_commands():
 def test_documented_command(cmd, tmp_path):
     for name, text in FILES.items():
         (tmp_path / name).write_text(text)
+    shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
     assert shutil.which("shieldlab", path=str(BIN)), "the shieldlab command is not installed beside this Python"
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="200")
     r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd.command], cwd=tmp_path, env=env, capture_output=True,
@@ -120,7 +122,8 @@ def test_documented_command(cmd, tmp_path):
     assert "Traceback" not in r.stderr, r.stderr
     if cmd.expected_errors:
         assert [ln for ln in r.stderr.splitlines() if ln.strip()] == cmd.expected_errors
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # nothing written
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, "docs"])  # nothing written
+        assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["examples"]
         return
     text = "\n".join(cmd.shown).strip()
     if "--json" in cmd.command and "|" not in cmd.command and text.startswith("{"):

@@ -50,6 +50,7 @@ __all__ = [
     "aer_to_ecef",
     "gravity",
     "rotating_frame_acceleration",
+    "inertial_to_ecef",
     "normal_gravity",
     "Atmosphere",
     "atmosphere",
@@ -332,6 +333,21 @@ def rotating_frame_acceleration(r, v) -> np.ndarray:
     ay = -2.0 * w * v[..., 0] + w2 * r[..., 1]
     az = np.zeros(np.broadcast_shapes(r.shape, v.shape)[:-1])
     return _vec(ax, ay, az)
+
+
+def inertial_to_ecef(r, t) -> np.ndarray:
+    """Earth-fixed position (..., 3) [m] of the inertial position ``r`` (..., 3) [m] at time ``t`` (...) [s].
+
+    The inertial axes are the Earth-fixed ones at t = 0 (the scenario's epoch), and the Earth
+    turns about z at ``OMEGA_EARTH``: with ``th = OMEGA_EARTH t``, ``x_e = cos(th) x + sin(th) y``,
+    ``y_e = -sin(th) x + cos(th) y``, ``z_e = z`` (Vallado 2013, ch. 3, the rotation about the
+    pole; precession, nutation and polar motion are left out: within a day of the epoch none
+    turns the axes by as much as an arc second).
+    """
+    r = np.asarray(r, dtype=float)
+    th = OMEGA_EARTH * np.asarray(t, dtype=float)
+    c, s = np.cos(th), np.sin(th)
+    return _vec(c * r[..., 0] + s * r[..., 1], c * r[..., 1] - s * r[..., 0], r[..., 2])
 
 
 def normal_gravity(lat) -> np.ndarray:

@@ -26,13 +26,20 @@ Conventions a consumer relies on
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, get_args, get_origin
+from typing import Annotated, Literal, NamedTuple, get_args, get_origin
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from shieldlab.earth import GM, OMEGA_EARTH, WGS84_A
+
 #: Standard gravity [m/s²] (defines the second as the unit of specific impulse).
 G0 = 9.80665
+
+#: Equatorial radius [km] and the lowest perigee [km above it] of a satellite's orbit (lower: the
+#: atmosphere would bring it down within days).
+WGS84_A_KM = WGS84_A / 1e3
+MIN_PERIGEE_ALT_KM = 200.0
 
 #: Lower-case kebab-case identifier, e.g. ``scud-b``, ``sm-3-block-ia``, ``an-tpy-2``.
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
@@ -341,19 +348,48 @@ class Sensor(_Record):
         return self.max_range_km * (np.asarray(rcs_m2, dtype=float) / self.ref_rcs_m2) ** 0.25
 
 
+class OrbitElements(NamedTuple):
+    """The classical elements of a satellite's orbit, SI: semi-major axis [m], eccentricity [-],
+    inclination and argument of perigee [rad]."""
+
+    semi_major_axis: float
+    eccentricity: float
+    inclination: float
+    arg_perigee: float
+
+
 class Satellite(_Record):
     """An early-warning satellite's infrared sensor: it sees the plume of a burning missile.
 
-    Geostationary: it hangs over one longitude of the equator (the scenario places it) and
-    looks at the whole disc of the Earth below it.
+    On orbit geo it is geostationary: it hangs over one longitude of the equator (the
+    scenario places it) and looks at the whole disc of the Earth below it.  On orbit heo it
+    flies the highly elliptical orbit of its elements (semi_major_axis_km, eccentricity,
+    inclination_deg, arg_perigee_deg; a Molniya orbit for SBIRS HEO and Tundra): the scenario
+    places it by its apogee (longitude and time), and it sees what its line of sight reaches
+    from where it is at each frame.
     """
 
     id: Id = Field(description="lower-case kebab-case identifier, e.g. sbirs-geo")
     name: Text = Field(description="display name")
     origin: Text = Field(description="country or maker")
+    orbit: Literal["geo", "heo"] = Field(
+        "geo", description="geo: geostationary (a scenario places it with lon_deg); heo: a highly elliptical orbit "
+                           "of the elements below (a scenario places it with apogee_lon_deg and apogee_time_s)")
     orbit_alt_km: float = Field(35_786.0, ge=35_700.0, le=35_900.0,
-                                description="orbit height above the equator [km]: geostationary (35,786), the "
-                                            "only orbit modelled (the satellite stays over one longitude)")
+                                description="orbit height above the equator of a geostationary satellite [km] "
+                                            "(35,786); not for orbit heo")
+    semi_major_axis_km: float | None = Field(
+        None, ge=6_600.0, le=100_000.0,
+        description="orbit heo: semi-major axis [km]; the period is 2 pi sqrt(a^3 / GM) (26,562 km: half a "
+                    "sidereal day, a Molniya orbit)")
+    eccentricity: float | None = Field(None, ge=0.0, lt=1.0,
+                                       description="orbit heo: eccentricity [-] (below 1: a closed orbit)")
+    inclination_deg: float | None = Field(None, ge=0.0, le=180.0,
+                                          description="orbit heo: inclination to the equator [deg]")
+    arg_perigee_deg: float | None = Field(
+        None, ge=0.0, lt=360.0,
+        description="orbit heo: argument of perigee, from the ascending node [deg]; 270 puts the apogee at the "
+                    "orbit's northernmost point, at latitude inclination_deg")
     frame_s: float = Field(ge=0.1, le=600.0, description="revisit time of any point of the disc [s]")
     pd: float = Field(gt=0.0, le=1.0, description="probability of detecting a plume in view in one frame")
     min_plume_alt_km: float = Field(ge=0.0, le=100.0, description="a burning missile is seen above this altitude "
@@ -367,3 +403,41 @@ class Satellite(_Record):
     sigma_heading_deg: float = Field(ge=0.0, le=90.0, description="one-sigma error of the reported heading [deg]")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
 
+    @model_validator(mode="after")
+    def _orbit(self) -> Satellite:
+        heo = ("semi_major_axis_km", "eccentricity", "inclination_deg", "arg_perigee_deg")
+        if self.orbit == "geo":
+            given = [f for f in heo if getattr(self, f) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)}: for orbit heo only (this satellite is geostationary, orbit "
+                                 f"geo); set orbit: heo or leave {'them' if len(given) > 1 else 'it'} out")
+            return self
+        missing = [f for f in heo if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required for orbit heo")
+        if "orbit_alt_km" in self.model_fields_set:
+            raise ValueError("orbit_alt_km: for a geostationary satellite (orbit geo) only; orbit heo takes "
+                             "semi_major_axis_km and eccentricity")
+        el = self.elements()
+        rp_km = el.semi_major_axis * (1.0 - el.eccentricity) / 1e3
+        h = rp_km - WGS84_A_KM
+        if h < MIN_PERIGEE_ALT_KM:
+            raise ValueError(f"eccentricity: {self.eccentricity:g} with semi_major_axis_km {self.semi_major_axis_km:g} "
+                             f"puts the perigee, a (1 - e) = {rp_km:,.0f} km from the Earth's centre, "
+                             f"{abs(h):,.0f} km {'above' if h >= 0 else 'below'} the equator's surface; it must be at "
+                             f"least {MIN_PERIGEE_ALT_KM:g} km above it (lower: in the atmosphere or the Earth)")
+        return self
+
+    def elements(self) -> OrbitElements:
+        """The orbit's elements in SI (orbit heo); ValueError for a geostationary satellite."""
+        a, e, i, w = self.semi_major_axis_km, self.eccentricity, self.inclination_deg, self.arg_perigee_deg
+        if a is None or e is None or i is None or w is None:
+            raise ValueError(f"satellite {self.id!r} is geostationary (orbit geo): it has no orbital elements")
+        return OrbitElements(1e3 * a, e, math.radians(i), math.radians(w))
+
+    @property
+    def period_s(self) -> float:
+        """Orbital period [s]: ``2 pi sqrt(a^3 / GM)`` (orbit heo), one sidereal day (geo)."""
+        if self.orbit == "geo":
+            return 2.0 * math.pi / OMEGA_EARTH
+        return 2.0 * math.pi * math.sqrt(self.elements().semi_major_axis ** 3 / GM)

@@ -17,7 +17,7 @@ from shieldlab import catalog, earth
 from shieldlab.c2.links import Link
 from shieldlab.errors import InputError
 from shieldlab.flyout.dispersion import Dispersion
-from shieldlab.scenario.schema import GeoPoint, Scenario, salvo_member, sector_polygon
+from shieldlab.scenario.schema import GeoPoint, SatelliteCfg, Scenario, salvo_member, sector_polygon
 from shieldlab.sensors.infrared import Satellite
 from shieldlab.sensors.radar import Radar
 
@@ -161,6 +161,36 @@ def _first(*values: float | None) -> float:
     return float(next(v for v in values if v is not None))
 
 
+def _place_satellite(e: SatelliteCfg, spec: catalog.Satellite, where: str,
+                     problems: list[tuple[str, str]]) -> Satellite | None:
+    """The early-warning satellite of scenario entry ``e`` with catalogue entry ``spec``, placed by the
+    fields of its orbit (lon_deg for geo; apogee_lon_deg, apogee_time_s for heo); None, with the
+    problems appended, where the entry gives the other orbit's fields or misses its own."""
+    if spec.orbit == "geo":
+        wrong = [f for f in ("apogee_lon_deg", "apogee_time_s") if f in e.model_fields_set]
+        for f in wrong:
+            problems.append((f"{where}.{f}", f"{spec.id} is geostationary (catalogue orbit geo): place it with "
+                                             f"lon_deg, the longitude of the equator it hangs over"))
+        if e.lon_deg is None and not wrong:
+            problems.append((f"{where}.lon_deg", f"Field required: {spec.id} is geostationary (catalogue orbit "
+                                                 f"geo), placed by the longitude of the equator it hangs over"))
+        if wrong or e.lon_deg is None:
+            return None
+        return Satellite(name=e.name, spec=spec, lon=float(np.radians(e.lon_deg)), system=e.system)
+    if e.lon_deg is not None:
+        problems.append((f"{where}.lon_deg", f"{spec.id} is on a highly elliptical orbit (catalogue orbit heo): "
+                                             f"place it with apogee_lon_deg and apogee_time_s, its apogee's "
+                                             f"longitude and time"))
+    elif e.apogee_lon_deg is None:
+        problems.append((f"{where}.apogee_lon_deg", f"Field required: {spec.id} is on a highly elliptical orbit "
+                                                    f"(catalogue orbit heo), placed by the longitude of its "
+                                                    f"apogee's ground point (and apogee_time_s)"))
+    if e.lon_deg is not None or e.apogee_lon_deg is None:
+        return None
+    return Satellite(name=e.name, spec=spec, lon=float(np.radians(e.apogee_lon_deg)), system=e.system,
+                     apogee_time=float(e.apogee_time_s))
+
+
 def compile_world(scn: Scenario, source: str = "scenario") -> World:
     """Resolve and convert; ``source`` names the file in error messages.
 
@@ -214,7 +244,9 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
                              f"with radars: {', '.join(sorted(radar_systems)) or 'none'})"))
         spec = lookup(satellites, e.type, "satellite", f"early_warning[{i}].type")
         if spec is not None:
-            early_warning.append(Satellite(name=e.name, spec=spec, lon=float(np.radians(e.lon_deg)), system=e.system))
+            sat = _place_satellite(e, spec, f"early_warning[{i}]", problems)
+            if sat is not None:
+                early_warning.append(sat)
     batteries = []
     doc = scn.doctrine
     sensor_names = [s.name for s in scn.sensors]

@@ -82,11 +82,22 @@ class SensorCfg(_Strict):
 
 
 class SatelliteCfg(_Strict):
-    """An early-warning satellite placed in the scenario (geostationary)."""
+    """An early-warning satellite placed in the scenario: a geostationary one (catalogue orbit geo) by the
+    longitude it hangs over, one on a highly elliptical orbit (catalogue orbit heo) by its apogee."""
 
     name: Name = Field(description="unique among the early-warning satellites")
-    type: str = Field(description="catalogue satellite id, e.g. sbirs-geo")
-    lon_deg: float = Field(ge=-180.0, le=180.0, description="longitude of the equator it hangs over [deg]")
+    type: str = Field(description="catalogue satellite id, e.g. sbirs-geo or sbirs-heo")
+    lon_deg: float | None = Field(None, ge=-180.0, le=180.0,
+                                  description="geostationary satellites only, and required for them: "
+                                              "longitude of the equator it hangs over [deg]")
+    apogee_lon_deg: float | None = Field(
+        None, ge=-180.0, le=180.0,
+        description="highly elliptical orbits only, and required for them: longitude of the apogee's "
+                    "ground point at the apogee passage apogee_time_s [deg]")
+    apogee_time_s: float = Field(
+        0.0, ge=-MAX_LAUNCH_TIME_S, le=MAX_LAUNCH_TIME_S,
+        description="highly elliptical orbits only: time of that apogee passage [s after the epoch; "
+                    "negative: before it]")
     system: Name = Field("defence", description="the C2 node whose radars its launch reports cue (every radar "
                                                 "under architecture integrated)")
 

@@ -1,15 +1,26 @@
 """Early-warning satellites: infrared sensors that see a burning missile and report the launch.
 
-A geostationary satellite (:class:`Satellite`: a catalogue
-:class:`~shieldlab.catalog.models.Satellite` over one longitude of the equator) looks at
-the whole disc below it.  Model (figures and assumptions in catalog/satellites.yaml):
+A satellite (:class:`Satellite`: a catalogue :class:`~shieldlab.catalog.models.Satellite`
+placed in the scenario) looks at the whole disc of the Earth below it.  A geostationary one
+(catalogue ``orbit: geo``) hangs over one longitude of the equator.  One on a highly
+elliptical orbit (``orbit: heo``, a Molniya orbit for SBIRS HEO and Russia's Tundra) moves:
+the scenario gives the longitude of its apogee's ground point and the time of that apogee
+passage, and :meth:`Satellite.position_at` places it at each frame time by the two-body
+problem (:func:`shieldlab.flyout.kepler.orbit_position`, Kepler's equation, in an inertial
+frame that is the Earth-fixed one at t = 0, turned into the Earth frame by
+:func:`shieldlab.earth.inertial_to_ecef`).  J2 is left out: it turns a Molniya orbit's plane
+by about 0.13 deg a day and, at the critical inclination, leaves its apogee where it is, so
+over the hour or so of a raid the satellite is some 5 km (a day from the epoch, ~100 km)
+from its two-body place at apogee, which moves the edge of the disc it sees by about a
+seventh of that.  Model (figures and assumptions in catalog/satellites.yaml):
 
 * **Frames.**  Every ``frame_s`` from the first grid time.  A threat is a *candidate* in a
   frame while its engines burn (from launch to burnout), its plume is above
   ``min_plume_alt_km`` (cloud and water vapour hide lower plumes) and the straight line
-  from the satellite clears the Earth (:func:`shieldlab.earth.line_of_sight`, 20 km above
-  the ellipsoid: the lower atmosphere absorbs the plume's band along a grazing path, an
-  assumption).  A candidate is detected with probability ``pd``.
+  from the satellite, where it is at that frame, clears the Earth
+  (:func:`shieldlab.earth.line_of_sight`, 20 km above the ellipsoid: the lower atmosphere
+  absorbs the plume's band along a grazing path, an assumption).  A candidate is detected
+  with probability ``pd``.
 * **Line-of-sight reports** (angles only): the unit vector from the satellite to the threat,
   perturbed by ``sigma_los_mrad`` on each of two axes across it.
 * **Launch report**, ``report_latency_s`` after the frame of the ``init_frames``-th
@@ -24,9 +35,9 @@ radar in whose field the threat is looks at it every scan, as if it held it, rat
 waiting for its search frame (:func:`shieldlab.sensors.radar.looks`).  The trackers do not
 take the angles-only reports; fire control needs a radar's track.
 
-Limits: geostationary orbits only (no HEO such as SBIRS HEO or Tundra), no sun glint,
-clouds or background clutter beyond the altitude floor, no false alarms, no stereo
-estimation.
+Limits: geostationary and two-body elliptical orbits (no J2, drag or station-keeping of a
+HEO satellite), no sun glint, clouds or background clutter beyond the altitude floor, no
+false alarms, no stereo estimation.
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.catalog.models import Satellite as SatelliteSpec
 from shieldlab.flyout.interp import state_at
+from shieldlab.flyout.kepler import orbit_position
 from shieldlab.flyout.records import Trajectories
 from shieldlab.sensors.radar import scan_times
 
@@ -53,22 +65,57 @@ GRAZING_CLEARANCE_M = 20e3
 
 @dataclass(frozen=True)
 class Satellite:
-    """A catalogue early-warning satellite placed over longitude ``lon`` [rad] of the equator.
+    """A catalogue early-warning satellite placed in the scenario.
 
     name : scenario name; spec : :class:`shieldlab.catalog.models.Satellite`;
-    system : the C2 node whose radars its launch reports cue.
+    lon : [rad] geostationary (``spec.orbit == "geo"``): the longitude of the equator it
+    hangs over; highly elliptical (``"heo"``): the longitude of its apogee's ground point at
+    the apogee passage ``apogee_time``; system : the C2 node whose radars its launch reports
+    cue; apogee_time : [s from the epoch] the time of that apogee passage (``heo`` only).
     """
 
     name: str
     spec: SatelliteSpec
     lon: float
     system: str = "defence"
+    apogee_time: float = 0.0
 
     @cached_property
     def position(self) -> np.ndarray:
-        """ECEF position (3,) [m]: geostationary, fixed in the Earth frame."""
+        """ECEF position (3,) [m] of a geostationary satellite, fixed in the Earth frame (one on a
+        highly elliptical orbit moves: :meth:`position_at`)."""
+        if self.spec.orbit != "geo":
+            raise ValueError(f"satellite {self.name!r} is on a highly elliptical orbit: it has a position at "
+                             f"each time (position_at), not one")
         r = earth.WGS84_A + 1e3 * float(self.spec.orbit_alt_km)
         return np.array([r * math.cos(self.lon), r * math.sin(self.lon), 0.0])
+
+    @cached_property
+    def raan(self) -> float:
+        """Right ascension of the ascending node [rad] in the inertial frame (the Earth-fixed
+        axes at t = 0) that puts the apogee over ``lon`` at ``apogee_time`` (``heo``).
+
+        At apogee the argument of latitude is ``u = arg_perigee + pi``; the apogee's inertial
+        longitude is then ``raan + atan2(sin u cos i, cos u)``, and its Earth-fixed longitude
+        that less ``OMEGA_EARTH apogee_time``."""
+        el = self.spec.elements()
+        u, inc = el.arg_perigee + math.pi, el.inclination
+        return self.lon + earth.OMEGA_EARTH * self.apogee_time - math.atan2(math.sin(u) * math.cos(inc), math.cos(u))
+
+    def position_at(self, t: np.ndarray | float) -> np.ndarray:
+        """ECEF position (..., 3) [m] at times ``t`` (...) [s from the epoch].
+
+        Geostationary: :attr:`position` at every time.  Highly elliptical: the two-body orbit
+        of the catalogue elements, mean anomaly ``pi + n (t - apogee_time)`` with the mean
+        motion ``n = sqrt(GM / a^3)``, from :func:`shieldlab.flyout.kepler.orbit_position` in the
+        inertial frame, turned into the Earth frame of time ``t``."""
+        t = np.asarray(t, dtype=float)
+        if self.spec.orbit == "geo":
+            return np.broadcast_to(self.position, t.shape + (3,))
+        el = self.spec.elements()
+        n = math.sqrt(earth.GM / el.semi_major_axis**3)
+        r = orbit_position(*el, self.raan, math.pi + n * (t - self.apogee_time))
+        return earth.inertial_to_ecef(r, t)
 
 
 @dataclass(frozen=True)
@@ -94,12 +141,13 @@ class LaunchReports:
     heading: np.ndarray
 
 
-def _candidates(sat: Satellite, traj: Trajectories, t: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """(..., K) bool: burning, plume above the floor, line of sight clear."""
+def _candidates(sat: Satellite, traj: Trajectories, t: np.ndarray, pos: np.ndarray,
+                sat_pos: np.ndarray) -> np.ndarray:
+    """(..., K) bool: burning, plume above the floor, line of sight from ``sat_pos`` (K, 3) clear."""
     burning = (t >= traj.launch_time[..., None]) & (t < traj.burnout_time[..., None])
     _, _, alt = earth.ecef_to_geodetic(pos)
     high = alt >= 1e3 * float(sat.spec.min_plume_alt_km)
-    clear = earth.line_of_sight(np.broadcast_to(sat.position, pos.shape), pos, GRAZING_CLEARANCE_M)
+    clear = earth.line_of_sight(np.broadcast_to(sat_pos, pos.shape), pos, GRAZING_CLEARANCE_M)
     return burning & high & clear
 
 
@@ -115,7 +163,8 @@ def observe_launches(sat: Satellite, traj: Trajectories,
     t = scan_times(traj.t, float(spec.frame_s))
     pos, _ = state_at(traj, t, velocity=False)
     batch, K = traj.batch_shape, t.size
-    cand = _candidates(sat, traj, t, pos)
+    sat_pos = sat.position_at(t)  # (K, 3): where the satellite is at each frame
+    cand = _candidates(sat, traj, t, pos, sat_pos)
     if isinstance(rng, np.random.Generator):
         u, n2, n4 = rng.random(batch + (K,)), rng.standard_normal(batch + (K, 2)), rng.standard_normal(batch + (4,))
     else:
@@ -124,7 +173,7 @@ def observe_launches(sat: Satellite, traj: Trajectories,
         u, n2, n4 = (np.stack([r[i] for r in rows]) for i in range(3))
     detected = cand & (u < float(spec.pd))
     # angles-only reports: the true line of sight turned by the noise on two axes across it
-    d = pos - sat.position
+    d = pos - sat_pos
     d /= np.linalg.norm(d, axis=-1, keepdims=True)
     a = np.cross(d, np.array([0.0, 0.0, 1.0]))
     a /= np.linalg.norm(a, axis=-1, keepdims=True)
@@ -167,12 +216,15 @@ def _at_times(traj: Trajectories, times: np.ndarray) -> np.ndarray:
     return p.reshape(batch + (3,))
 
 
-def expected_report_time(sat: Satellite, pos: np.ndarray, burnout_s: float, dt: float) -> float:
+def expected_report_time(sat: Satellite, pos: np.ndarray, burnout_s: float, dt: float,
+                         launch_time_s: float = 0.0) -> float:
     """When ``sat`` is expected to report the launch of one path ``pos`` (J, 3) [ECEF m]
     sampled every ``dt`` [s] from launch, burning until ``burnout_s`` [s after launch]: the
     first frame at which the expected detections (``pd`` per candidate frame) reach
-    ``init_frames``, plus the latency; ``inf`` if never.  Frames are in phase with the
-    launch (the engine's runs are in phase with the epoch)."""
+    ``init_frames``, plus the latency [s after launch]; ``inf`` if never.  Frames are in
+    phase with the launch (the engine's runs are in phase with the epoch).  The launch is at
+    ``launch_time_s`` [s from the epoch], which places a satellite on a highly elliptical
+    orbit (reach and the footprint launch at the epoch)."""
     spec = sat.spec
     J = pos.shape[0]
     t_end = min((J - 1) * dt, float(burnout_s))
@@ -184,7 +236,7 @@ def expected_report_time(sat: Satellite, pos: np.ndarray, burnout_s: float, dt: 
     j1 = np.minimum(j + 1, J - 1)
     p = pos[j] + (f - j)[:, None] * (pos[j1] - pos[j])
     _, _, alt = earth.ecef_to_geodetic(p)
-    clear = earth.line_of_sight(np.broadcast_to(sat.position, p.shape), p, GRAZING_CLEARANCE_M)
+    clear = earth.line_of_sight(np.broadcast_to(sat.position_at(launch_time_s + t), p.shape), p, GRAZING_CLEARANCE_M)
     cand = (alt >= 1e3 * float(spec.min_plume_alt_km)) & clear
     hits = np.cumsum(cand * float(spec.pd))
     k = np.flatnonzero(hits >= int(spec.init_frames) - 1e-9)
