@@ -244,18 +244,27 @@ def gnn_rows(cost, miss, rows, out):
 # Sparse association for large scans: candidate pairs from a grid, then GNN per cluster
 # ---------------------------------------------------------------------------------------
 
+#: Factor on the gate's radius bound for the linearisation (:func:`gate_radius`).
+GATE_MARGIN = 1.25
+
+
 def report_positions(z: np.ndarray, site_ecef: np.ndarray, site_enu_matrix: np.ndarray) -> np.ndarray:
     """ECEF positions [m] (..., 3) of reports ``z`` (..., 3) (range [m], azimuth, elevation
-    [rad]) from the site at ``site_ecef`` with local East-North-Up rows ``site_enu_matrix``."""
+    [rad]) from the site at ``site_ecef`` with local East-North-Up rows ``site_enu_matrix``
+    (``nan`` for a report that is not finite)."""
     z = np.asarray(z, float)
-    r, az, el = z[..., 0], z[..., 1], z[..., 2]
-    ce = np.cos(el)
-    enu = np.stack([r * ce * np.sin(az), r * ce * np.cos(az), r * np.sin(el)], axis=-1)
-    return np.asarray(site_ecef, float) + enu @ np.asarray(site_enu_matrix, float)
+    flat = np.ascontiguousarray(z.reshape(-1, 3))
+    _, _, _, zi, rp = _gate_boxes(np.zeros((0, 6)), np.zeros((0, 6, 6)), np.zeros(0, bool), flat,
+                                  np.ones(len(flat), bool), np.zeros((1, 3, 3)),
+                                  np.ascontiguousarray(site_ecef, float).reshape(3),
+                                  np.ascontiguousarray(site_enu_matrix, float).reshape(3, 3), 0.0, 0.0)
+    out = np.full(flat.shape, np.nan)
+    out[zi] = rp
+    return out.reshape(z.shape)
 
 
 def gate_radius(x: np.ndarray, P: np.ndarray, R: np.ndarray, site_ecef: np.ndarray, gate_d2: float,
-                margin: float = 1.25) -> np.ndarray:
+                margin: float | None = None) -> np.ndarray:
     """Distance [m] (T,) beyond which no report can pass a track's gate ``d² <= gate_d2``: a
     bound for a spatial pre-gate, so that only nearby (track, report) pairs need a
     Mahalanobis distance.
@@ -264,16 +273,17 @@ def gate_radius(x: np.ndarray, P: np.ndarray, R: np.ndarray, site_ecef: np.ndarr
     one, so ``d² = Δᵀ C⁻¹ Δ`` with ``C = P_pos + H⁻¹ R H⁻ᵀ`` and ``d² <= g`` implies
     ``|Δ|² <= g λmax(C) <= g trace(C)``.  ``trace(H⁻¹ R H⁻ᵀ) <= σ_r² + r² (σ_az² + σ_el²)``
     (an azimuth error moves a report ``r cos(el) δaz``, an elevation error ``r δel``), with
-    the largest variances of ``R`` ((3, 3) or (M, 3, 3)).  ``margin`` covers the
-    linearisation (second-order terms are ~``|Δ| / r`` of ``|Δ|``: 1 % for a 5 km gate at
-    500 km).  A track whose state is not finite gets radius 0."""
-    x, P = np.asarray(x, float), np.asarray(P, float)
-    R = np.asarray(R, float).reshape(-1, 3, 3)
-    var = np.diagonal(R, axis1=-2, axis2=-1).max(axis=0)
-    r2 = np.sum((x[:, :3] - np.asarray(site_ecef, float)) ** 2, axis=-1)
-    tr = np.trace(P[:, :3, :3], axis1=-2, axis2=-1) + var[0] + r2 * (var[1] + var[2])
-    rad = margin * np.sqrt(gate_d2 * tr)
-    return np.where(np.isfinite(rad), rad, 0.0)
+    the largest variances of ``R`` ((3, 3) or (M, 3, 3)).  ``margin`` (default
+    :data:`GATE_MARGIN`) covers the linearisation (second-order terms are ~``|Δ| / r`` of
+    ``|Δ|``: 1 % for a 5 km gate at 500 km).  A track whose state is not finite gets radius 0."""
+    margin = GATE_MARGIN if margin is None else float(margin)
+    x, P = np.ascontiguousarray(x, float), np.ascontiguousarray(P, float)
+    R = np.ascontiguousarray(np.asarray(R, float).reshape(-1, 3, 3))
+    ti, _, rad, _, _ = _gate_boxes(x, P, np.ones(len(x), bool), np.zeros((len(R), 3)), np.ones(len(R), bool), R,
+                                   np.ascontiguousarray(site_ecef, float).reshape(3), np.eye(3), gate_d2, margin)
+    out = np.zeros(len(x))
+    out[ti] = rad
+    return out
 
 
 def candidate_pairs(track_pos: np.ndarray, radius: np.ndarray, report_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -462,6 +472,59 @@ def gnn_pairs(pair_track, pair_report, cost, miss, T, M, out):
         start = stop
 
 
+
+@nb.njit(cache=True)
+def _gate_boxes(x, P, live, z, valid, R, site, enu, gate_d2, margin):
+    """:func:`gate_radius` and :func:`report_positions` for one scan, compiled: the live
+    tracks with finite state and covariance (indices, positions, radii) and the valid
+    finite reports (indices, ECEF positions); ``R`` (1 or M, 3, 3), its largest variances
+    over the valid reports bound the gate."""
+    T, M = x.shape[0], z.shape[0]
+    zi = np.empty(M, np.int64)
+    nz = 0
+    var = np.zeros(3)
+    for m in range(M):
+        if valid[m] and np.isfinite(z[m, 0]) and np.isfinite(z[m, 1]) and np.isfinite(z[m, 2]):
+            zi[nz] = m
+            nz += 1
+            Rk = R[m if R.shape[0] > 1 else 0]
+            for a in range(3):
+                var[a] = max(var[a], Rk[a, a])
+    rp = np.empty((nz, 3))
+    for k in range(nz):
+        r, az, el = z[zi[k], 0], z[zi[k], 1], z[zi[k], 2]
+        e, n_, u = r * math.cos(el) * math.sin(az), r * math.cos(el) * math.cos(az), r * math.sin(el)
+        for a in range(3):
+            rp[k, a] = site[a] + e * enu[0, a] + n_ * enu[1, a] + u * enu[2, a]
+    ti = np.empty(T, np.int64)
+    nt = 0
+    for t in range(T):
+        if not live[t]:
+            continue
+        good = True
+        for i in range(6):
+            if not np.isfinite(x[t, i]):
+                good = False
+            for j in range(6):
+                if not np.isfinite(P[t, i, j]):
+                    good = False
+        if good:
+            ti[nt] = t
+            nt += 1
+    tp = np.empty((nt, 3))
+    rad = np.empty(nt)
+    for k in range(nt):
+        t = ti[k]
+        r2 = 0.0
+        for a in range(3):
+            tp[k, a] = x[t, a]
+            r2 += (x[t, a] - site[a]) ** 2
+        tr = P[t, 0, 0] + P[t, 1, 1] + P[t, 2, 2] + var[0] + r2 * (var[1] + var[2])
+        rad[k] = margin * math.sqrt(gate_d2 * tr) if tr >= 0.0 else 0.0
+    return ti[:nt], tp, rad, zi[:nz], rp
+
+
+
 def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef: np.ndarray,
               site_enu_matrix: np.ndarray, gate_d2: float, cost: str = "distance",
               live: np.ndarray | None = None, valid: np.ndarray | None = None) -> np.ndarray:
@@ -507,22 +570,21 @@ def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_e
     out = np.full(T, -1, np.int64)
     if cost not in ("distance", "likelihood"):
         raise ValueError(f"associate: cost must be 'distance' or 'likelihood', not {cost!r}")
-    finite = np.isfinite(x).all(axis=1) & np.isfinite(P).all(axis=(1, 2))
-    live = finite if live is None else finite & np.asarray(live, bool)
-    ok = np.isfinite(z).all(axis=1)
-    if valid is not None:
-        ok &= np.asarray(valid, bool)
-    if T == 0 or not ok.any() or not live.any():
+    if T == 0 or M == 0:
         return out
     site = np.ascontiguousarray(site_ecef, float).reshape(3)
     enu = np.ascontiguousarray(site_enu_matrix, float).reshape(3, 3)
-    Rm = np.ascontiguousarray(np.broadcast_to(np.asarray(R, float), (M, 3, 3)))
-    zi = np.flatnonzero(ok)
-    radius = gate_radius(x[live], P[live], Rm[zi], site, gate_d2)
-    pt, pm = candidate_pairs(x[live, :3], radius, report_positions(z[zi], site, enu))
-    pt, pm = np.flatnonzero(live)[pt], zi[pm]
+    R = np.asarray(R, float)
+    Rm = np.ascontiguousarray(R.reshape(1, 3, 3) if R.ndim == 2 else np.broadcast_to(R, (M, 3, 3)))
+    live_in = np.ones(T, bool) if live is None else np.ascontiguousarray(live, bool)
+    ok_in = np.ones(M, bool) if valid is None else np.ascontiguousarray(valid, bool)
+    ti, tp, radius, zi, rp = _gate_boxes(x, P, live_in, z, ok_in, Rm, site, enu, gate_d2, GATE_MARGIN)
+    if ti.size == 0 or zi.size == 0:
+        return out
+    pt, pm = candidate_pairs(tp, radius, rp)
+    pt, pm = ti[pt], zi[pm]
     d2, log_det = np.empty(pt.size), np.empty(pt.size)
-    ekf_kernel.distances_pairs(x, P, pt, pm, z, Rm, site, enu, d2, log_det)
+    ekf_kernel.distances_pairs(x, P, pt, pm, z, Rm, site, enu, d2, log_det)  # Rm (1, 3, 3): shared
     inside = d2 <= gate_d2
     pt, pm, d2, log_det = pt[inside], pm[inside], d2[inside], log_det[inside]
     if cost == "distance":

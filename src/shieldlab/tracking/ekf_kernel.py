@@ -221,11 +221,12 @@ def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
 def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det):
     """Squared Mahalanobis distance of listed (track, report) pairs only, the sparse form of
     :func:`distances_rows` for scans too large for every pair: tracks ``x`` (T, 6), ``P``
-    (T, 6, 6); reports ``z`` (M, 3) with noise ``R`` (M, 3, 3), one site; pairs
+    (T, 6, 6); reports ``z`` (M, 3) with noise ``R`` (M, 3, 3), or (1, 3, 3) shared, one site; pairs
     ``pair_track``, ``pair_report`` (K,), best grouped by track (a track's predicted
     measurement is computed once per run of its pairs).  Fills ``d2`` (K,) (``νᵀ S⁻¹ ν``)
     and ``log_det`` (K,) (``ln det S``)."""
     K = pair_track.shape[0]
+    shared = R.shape[0] == 1
     H = np.empty((3, 6))
     PHt = np.empty((6, 3))
     HPH = np.empty((3, 3))
@@ -241,9 +242,10 @@ def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det)
             rng, az, el = _measure(x[t], site, enu, J, H)
             _project(P[t], H, PHt, HPH)
             last = t
+        mr = 0 if shared else m
         for i in range(3):
             for j in range(3):
-                S[i, j] = HPH[i, j] + R[m, i, j]
+                S[i, j] = HPH[i, j] + R[mr, i, j]
         log_det[k] = _inv_spd3(S, Si)
         nu[0] = z[m, 0] - rng
         a = z[m, 1] - az
