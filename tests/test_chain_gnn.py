@@ -83,11 +83,45 @@ def test_simulate_writes_track_file_quality(tmp_path):
     assert fired.any() and set(r.events["threat"][fired]) <= {t.name for t in w.threats} | {"(false track)"}
 
 
-def test_labels_stay_the_default_and_gnn_needs_one_picture(tmp_path):
+def test_labels_stay_the_default():
     assert shieldlab.load_world(PRESET).scenario.tracking.association == "labels"
-    with pytest.raises(InputError) as e:
-        _world(tmp_path, name="nato-russia-2011")
-    assert e.value.field == "tracking.association" and "one picture" in e.value.message
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory):
+    w = _world(tmp_path_factory.mktemp("gnn2"), name="nato-russia-2011")
+    flights = chain.fly_threats(w)
+    return w, flights, chain.run_chunk(w, flights, 0, 4, np.random.SeedSequence(3))
+
+
+def test_two_nodes_share_network_track_numbers(two_nodes):
+    """nato-russia-2011 (two nodes, coordinated over links): each node's pictures are on
+    common network track numbers, and a number's members from the two nodes follow one
+    threat's complex (its warhead or its spent booster, a few hundred metres apart)."""
+    w, _, ch = two_nodes
+    N = len(w.threats)
+    assert set(ch.tracks) == {"nato", "russia"} and set(ch.targets) == {"nato", "russia"}
+    G = ch.tracks["nato"].x.shape[1]
+    assert ch.tracks["russia"].x.shape[1] == G
+    a, b = ch.targets["nato"], ch.targets["russia"]
+    both = (a >= 0) & (b >= 0)
+    assert both.sum() >= 4 * 5  # most threats were seen and numbered by both sides
+    same_complex = (a[both] % N) == (b[both] % N)
+    assert same_complex.mean() >= 0.9, same_complex.mean()
+    # a node holds at most one of its tracks under a number: its columns map one to one
+    held = {n: np.isfinite(ch.tracks[n].x).all(axis=-1).any(axis=-1) for n in ch.tracks}
+    assert (held["nato"] | held["russia"]).any(axis=0).sum() > N
+
+
+def test_two_nodes_engage_their_numbers_and_a_run_is_the_same_whatever_its_chunk(two_nodes):
+    w, flights, ch = two_nodes
+    e = ch.engagements
+    assert e.run.size > 0 and e.track is not None
+    systems = {w.batteries[i].system for i in np.unique(e.battery)}
+    assert systems == {"nato", "russia"}
+    alone = chain.run_chunk(w, flights, 3, 1, np.random.SeedSequence(3))
+    np.testing.assert_array_equal(alone.outcomes.intercepted[0], ch.outcomes.intercepted[3])
+    np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[3])
 
 
 def test_gnn_refuses_another_filter_and_summarises_its_settings(tmp_path):

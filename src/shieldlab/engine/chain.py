@@ -347,38 +347,71 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     labels (spent boosters and false alarms among them, drawn after the threats' reports
     from the sensor's stream), each picture tracks them, and fire control engages its
     confirmed tracks; which object a track followed (its lineage) is read only by kill
-    assessment and scoring."""
+    assessment and scoring.  Several pictures (nodes) get network track numbers
+    (:mod:`shieldlab.c2.track_numbers`) and then share them over their links as under
+    labels."""
+    from shieldlab.c2 import track_numbers
     from shieldlab.engine.tracks import track_pictures, unlabelled_reports
     from shieldlab.outcome.file_quality import label_of
     from shieldlab.tracking.mtt import fire_control_tracks
 
     C, N = truth.batch_shape
+    S = len(world.sensors)
     with timed(timings, "sensors_s"):
         reps = unlabelled_reports(world, truth, streams, launch, dets)
-    tracks, targets, used = {}, {}, {}
+    local, labels, used = {}, {}, {}
+    tg: np.ndarray  # (C, T) the object behind each fire-control column (scoring only)
     with timed(timings, "tracking_s"):
         files = track_pictures(world, reps, keep_covariance=True)
         for name, (tf, mine) in files.items():
-            tracks[name], column_tid = fire_control_tracks(tf)
+            local[name], column_tid = fire_control_tracks(tf)
             # the object behind each column: its track's label (lineage), for scoring
             cols = column_tid >= 0
             obj = np.full(column_tid.shape, -1, np.int64)
             obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])
-            targets[name] = obj
+            labels[name] = obj
             used[name] = cols.sum(axis=1)
+        if len(local) > 1:
+            net = track_numbers.number(local)
+            tracks = net.tracks
+            # a network track's object: its first member's (the node that confirmed it first)
+            first = np.argmax(net.members >= 0, axis=2)
+            col = np.take_along_axis(net.members, first[..., None], axis=2)[..., 0]
+            tg = np.full(col.shape, -1, np.int64)
+            for a, name in enumerate(net.nodes):
+                here = (first == a) & (col >= 0)
+                tg[here] = labels[name][np.nonzero(here)[0], col[here]]
+            # each node's own view of the objects (its first firm track of each, for the tables)
+            targets = {}
+            for a, name in enumerate(net.nodes):
+                own = np.full(col.shape, -1, np.int64)
+                cc, gg = np.nonzero(net.members[:, :, a] >= 0)
+                own[cc, gg] = labels[name][cc, net.members[cc, gg, a]]
+                targets[name] = own
+            n_cols = net.used()
+        else:
+            tracks, targets = local, labels
+            tg = next(iter(labels.values())) if labels else np.zeros((C, 0), np.int64)
+            n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
+    links = world.links if shares_tracks(world) else ()
+    pictures = tracks
+    with timed(timings, "links_s"):
+        if links:
+            interval = doc.planning_interval
+            times = interval * np.arange(int(np.floor(float(truth.t[-1]) / interval)) + 1)
+            pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)}, times)
     with timed(timings, "engage_s"):
-        assert len(targets) <= 1, "gnn needs one picture (checked at load)"
-        tg: np.ndarray = next(iter(targets.values())) if targets else np.zeros((C, 0), np.int64)
-        n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
         T = tg.shape[1]
         # kill draws per track: run c draws its own tracks' (as many as it has), padded
         E = doc.max_engagements
         u = np.ones((C, T, E, salvo))
-        for c, g in enumerate(streams[len(world.sensors)]):
+        for c, g in enumerate(streams[S]):
             n_c = int(n_cols[c])  # its tracks, false ones included: they come first
             u[c, :n_c] = g.random((n_c, E, salvo))
-        eng, decisions = fight(world, doc, tracks, truth, u, {}, status=None, targets=tg)
+        status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
+        eng, decisions = fight(world, doc, pictures, truth, u, {}, status=status, targets=tg)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
-    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, {}, decisions, tracks, launch, files=files,
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, {}, decisions, pictures, launch, files=files,
                        targets=targets)
+

@@ -306,10 +306,6 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if own:
             problems.append(("tracking.association", f"gnn tracks are not yet matched with a battery's own-radar "
                                                      f"tracks: batteries {', '.join(own)} need cue engage-on-remote"))
-        if scn.architecture != "integrated" and len(scn.node_names()) > 1:
-            problems.append(("tracking.association", f"gnn needs one picture: tracks of different nodes are not "
-                                                     f"yet correlated, and architecture {scn.architecture} keeps "
-                                                     f"{len(scn.node_names())} (use integrated, or one node)"))
     if problems:
         raise InputError(problems=problems, source=source)
     names = [t.name for t in threats]
