@@ -155,3 +155,27 @@ def test_validate_says_how_the_threats_will_be_tracked(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["tracking"]["association"] == "gnn" and info["tracking"]["false_alarms"] == "confirmed"
     assert set(info["false_alarms_per_search_frame"]) == {"kurecik-tpy2", "ship-spy1"}
+
+
+def test_a_battery_on_its_own_radar_reads_that_radars_own_tracks(tmp_path):
+    """patriot-turkey-2013 with de-1 on its own MPQ-65 (cue own): under gnn that radar's
+    own track file, on the network's numbers, is what de-1 engages."""
+    from importlib import resources
+
+    text = (resources.files("shieldlab.scenario") / "presets" / "patriot-turkey-2013.yaml").read_text()
+    old = "{name: de-1, interceptor: pac-3-mse, site: kahramanmaras-1, rounds: 16, system: nato-patriot}"
+    assert old in text
+    text = text.replace(old, old[:-1] + ", cue: own, radar: de-1-mpq65}")
+    p = tmp_path / "own.yaml"
+    p.write_text(text + "\ntracking: {association: gnn}\n")
+    w = load_world(str(p))
+    ch = chain.run_chunk(w, chain.fly_threats(w), 0, 4, np.random.SeedSequence(1))
+    own, pic = ch.own_tracks["de-1-mpq65"], ch.tracks["nato-patriot"]
+    assert own.x.shape[:2] == pic.x.shape[:2] == ch.targets["nato-patriot"].shape
+    held = np.isfinite(own.x).all(axis=-1).any(axis=-1)
+    assert held.any() and (held.sum(axis=1) < np.isfinite(pic.x).all(axis=-1).any(axis=-1).sum(axis=1)).all()
+    e = ch.engagements
+    de1 = e.battery == [b.name for b in w.batteries].index("de-1")
+    assert de1.any()
+    # de-1 fired only at numbers its own radar held
+    assert held[e.run[de1], e.track[de1]].all()

@@ -351,9 +351,9 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     (:mod:`shieldlab.c2.track_numbers`) and then share them over their links as under
     labels."""
     from shieldlab.c2 import track_numbers
-    from shieldlab.engine.tracks import track_pictures, unlabelled_reports
+    from shieldlab.engine.tracks import management, track_pictures, unlabelled_reports
     from shieldlab.outcome.file_quality import label_of
-    from shieldlab.tracking.mtt import fire_control_tracks
+    from shieldlab.tracking.mtt import fire_control_tracks, track_reports
 
     C, N = truth.batch_shape
     S = len(world.sensors)
@@ -371,26 +371,43 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])
             labels[name] = obj
             used[name] = cols.sum(axis=1)
+        # a battery on its own radar (cue own or launch-on-remote) reads that radar's own
+        # track file, numbered with the pictures' tracks so that "its track of that
+        # object" means one column everywhere
+        own_radars = sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"})
+        own_key = {name: f"radar {name}" for name in own_radars}
+        own_labels = {}
+        for name in own_radars:
+            i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
+            tf = track_reports([reps[i]], [world.sensors[i].radar], name, management(world), keep_covariance=True)
+            local[own_key[name]], column_tid = fire_control_tracks(tf)
+            cols = column_tid >= 0
+            obj = np.full(column_tid.shape, -1, np.int64)
+            obj[cols] = label_of(tf, [reps[i]], np.nonzero(cols)[0], column_tid[cols])
+            own_labels[own_key[name]] = obj
         if len(local) > 1:
             net = track_numbers.number(local)
-            tracks = net.tracks
+            own_tracks = {name: net.tracks[own_key[name]] for name in own_radars}
+            tracks = {name: tr for name, tr in net.tracks.items() if name in labels}
             # a network track's object: its first member's (the node that confirmed it first)
             first = np.argmax(net.members >= 0, axis=2)
             col = np.take_along_axis(net.members, first[..., None], axis=2)[..., 0]
             tg = np.full(col.shape, -1, np.int64)
             for a, name in enumerate(net.nodes):
                 here = (first == a) & (col >= 0)
-                tg[here] = labels[name][np.nonzero(here)[0], col[here]]
+                tg[here] = (labels[name] if name in labels else own_labels[name])[np.nonzero(here)[0], col[here]]
             # each node's own view of the objects (its first firm track of each, for the tables)
             targets = {}
             for a, name in enumerate(net.nodes):
+                if name not in labels:
+                    continue
                 own = np.full(col.shape, -1, np.int64)
                 cc, gg = np.nonzero(net.members[:, :, a] >= 0)
                 own[cc, gg] = labels[name][cc, net.members[cc, gg, a]]
                 targets[name] = own
             n_cols = net.used()
         else:
-            tracks, targets = local, labels
+            tracks, targets, own_tracks = local, labels, {}
             tg = next(iter(labels.values())) if labels else np.zeros((C, 0), np.int64)
             n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
     links = world.links if shares_tracks(world) else ()
@@ -409,9 +426,9 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             n_c = int(n_cols[c])  # its tracks, false ones included: they come first
             u[c, :n_c] = g.random((n_c, E, salvo))
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
-        eng, decisions = fight(world, doc, pictures, truth, u, {}, status=status, targets=tg)
+        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
-    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, {}, decisions, pictures, launch, files=files,
-                       targets=targets)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,
+                       files=files, targets=targets)
 

@@ -302,10 +302,6 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if scn.tracking.filter != "ekf":
             problems.append(("tracking.filter", f"the multi-target tracker (association gnn) filters with the "
                                                 f"EKF; {scn.tracking.filter} runs with association labels"))
-        own = [b.name for b in scn.batteries if b.cue != "engage-on-remote"]
-        if own:
-            problems.append(("tracking.association", f"gnn tracks are not yet matched with a battery's own-radar "
-                                                     f"tracks: batteries {', '.join(own)} need cue engage-on-remote"))
     if problems:
         raise InputError(problems=problems, source=source)
     names = [t.name for t in threats]
