@@ -179,3 +179,6 @@ def test_a_battery_on_its_own_radar_reads_that_radars_own_tracks(tmp_path):
     assert de1.any()
     # de-1 fired only at numbers its own radar held
     assert held[e.run[de1], e.track[de1]].all()
+    # and is scored against what its radar's track followed (the warhead it engages under
+    # labels), not the first member's object under that number (often the booster's)
+    assert (e.target[de1] == 2).all()

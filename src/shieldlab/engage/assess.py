@@ -47,7 +47,7 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     tracks, :class:`~shieldlab.c2.trackview.TrackView`), ``batteries`` and ``fans`` the
     world's batteries and their fly-out fans, ``uniforms`` (C, T, E, S) the kill draws
     (engagement ``e`` of track ``t`` uses ``uniforms[c, t, e, :rounds]``).  ``targets``
-    (C, T): the object behind each fire-control track (threat ``n``; anything else, a
+    (C, T), or (B, C, T) per battery: the object behind each fire-control track (threat ``n``; anything else, a
     spent booster or a false alarm, cannot be killed to any effect: scored as gone); None
     where the tracks are the threats.  Each salvo is scored as if alone; where two meet one
     threat, :func:`first_kills` says which found it already destroyed."""
@@ -68,12 +68,19 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
 
 def threat_of(salvos: list, n_threats: int, targets: np.ndarray | None) -> np.ndarray:
     """(E,) the threat behind each salvo's track (of ``n_threats``), -1 where none (a
-    booster, a false alarm); the track itself where ``targets`` is None."""
+    booster, a false alarm); the track itself where ``targets`` is None.  ``targets`` (C, T),
+    or (B, C, T) where each battery's track of a column may follow another object (network
+    track numbers: the object behind the member track the battery reads)."""
     col = np.array([s.threat for s in salvos], int)
     if targets is None:
         return col
     c = np.array([s.run for s in salvos], int)
-    n = targets[c, col] if col.size else col
+    if not col.size:
+        return col
+    if targets.ndim == 3:  # each battery's own view (B, C, T)
+        n = targets[np.array([s.battery for s in salvos], int), c, col]
+    else:
+        n = targets[c, col]
     return np.where((n >= 0) & (n < n_threats), n, -1)
 
 

@@ -360,7 +360,8 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "sensors_s"):
         reps = unlabelled_reports(world, truth, streams, launch, dets)
     local, labels, used = {}, {}, {}
-    tg: np.ndarray  # (C, T) the object behind each fire-control column (scoring only)
+    # the object behind each fire-control column, (C, T) or per battery (B, C, T) (scoring only)
+    tg: np.ndarray
     with timed(timings, "tracking_s"):
         files = track_pictures(world, reps, keep_covariance=True)
         for name, (tf, mine) in files.items():
@@ -396,15 +397,24 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             for a, name in enumerate(net.nodes):
                 here = (first == a) & (col >= 0)
                 tg[here] = (labels[name] if name in labels else own_labels[name])[np.nonzero(here)[0], col[here]]
+            every = {**labels, **own_labels}
+
+            def seen_by(names):  # the object behind each number as these sources' tracks say, later ones first
+                view = tg.copy()
+                for name in names:
+                    a = net.nodes.index(name)
+                    cc, gg = np.nonzero(net.members[:, :, a] >= 0)
+                    view[cc, gg] = every[name][cc, net.members[cc, gg, a]]
+                return view
+
             # each node's own view of the objects (its first firm track of each, for the tables)
-            targets = {}
-            for a, name in enumerate(net.nodes):
-                if name not in labels:
-                    continue
-                own = np.full(col.shape, -1, np.int64)
-                cc, gg = np.nonzero(net.members[:, :, a] >= 0)
-                own[cc, gg] = labels[name][cc, net.members[cc, gg, a]]
-                targets[name] = own
+            targets = {name: np.where((net.members[:, :, net.nodes.index(name)] >= 0), seen_by([name]), -1)
+                       for name in labels}
+            # what a battery's interceptors fly at: the track it reads (its own radar's, else its
+            # node's; a number only another node holds: the first member's object)
+            picture_of = {b.name: b.system if b.system in labels else next(iter(labels)) for b in world.batteries}
+            tg = np.stack([seen_by([picture_of[b.name]] + ([own_key[b.radar]] if b.cue != "engage-on-remote" else []))
+                           for b in world.batteries]) if world.batteries else tg
             n_cols = net.used()
         else:
             tracks, targets, own_tracks = local, labels, {}
@@ -418,7 +428,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             times = interval * np.arange(int(np.floor(float(truth.t[-1]) / interval)) + 1)
             pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)}, times)
     with timed(timings, "engage_s"):
-        T = tg.shape[1]
+        T = tg.shape[-1]
         # kill draws per track: run c draws its own tracks' (as many as it has), padded
         E = doc.max_engagements
         u = np.ones((C, T, E, salvo))

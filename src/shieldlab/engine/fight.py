@@ -66,14 +66,15 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
 
     ``targets`` (C, T): where the tracks come from reports without labels, their batch is
     (C, T) fire-control tracks, not threats, and ``targets[c, t]`` is the object behind
-    track ``t`` (threat ``n``, spent booster ``N + n``, -1 a false alarm; from the
+    track ``t`` (or (B, C, T): battery ``b``'s object behind it, where the tracks carry
+    network numbers joining several nodes' tracks) (threat ``n``, spent booster ``N + n``, -1 a false alarm; from the
     tracks' lineage, for kill assessment and scoring only: fire control never reads it).
     The kill draws are then per track, ``uniforms`` (C, T, E, S); a destroyed threat ends
     every track it fed; ``Decisions`` and ``Engagements`` name threats (``threat`` -1 where
     a salvo went at something else, its object in ``Engagements.target``).
     """
     C, N = truth.batch_shape
-    T = N if targets is None else targets.shape[1]
+    T = N if targets is None else targets.shape[-1]
     bats = world.batteries
     t_end = float(truth.t[-1])
     if not bats or not tracks:
@@ -117,8 +118,11 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     if targets is None:
         decisions = _concat_decisions([fc.decisions(np.isinf(destroyed)) for fc in fcs])
         return _engagements(salvos_all, assessed), decisions
-    is_threat = (targets >= 0) & (targets < N)
-    survived = ~is_threat | np.isinf(np.take_along_axis(destroyed, np.where(is_threat, targets, 0), axis=1))
+    views = targets if targets.ndim == 3 else targets[None]
+    is_threat = (views >= 0) & (views < N)
+    # a column survived unless some battery's object behind it was destroyed
+    survived = (~is_threat | np.isinf(np.stack([np.take_along_axis(destroyed, np.where(t, v, 0), axis=1)
+                                                for t, v in zip(is_threat, views)]))).all(axis=0)
     decisions = _by_threat(_concat_decisions([fc.decisions(survived) for fc in fcs]), targets, N, t_end, len(bats))
     return _engagements(salvos_all, assessed, targets, N), decisions
 
@@ -128,7 +132,8 @@ def _tracks_of(c: np.ndarray, n: np.ndarray, t: np.ndarray, targets: np.ndarray 
     the threats, else every track of its run that it fed."""
     if targets is None:
         return c, n, t
-    rows = [(ci, col, ti) for ci, ni, ti in zip(c, n, t) for col in np.flatnonzero(targets[ci] == ni)]
+    views = targets if targets.ndim == 3 else targets[None]
+    rows = [(ci, col, ti) for ci, ni, ti in zip(c, n, t) for col in np.flatnonzero((views[:, ci] == ni).any(axis=0))]
     if not rows:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
     cc, tt, ww = zip(*rows)
@@ -140,12 +145,16 @@ def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int) 
     booster, a false alarm) dropped, and a no-track row per battery (of the ``B``) for every
     threat no track followed, at the end of the simulated time (as fire control logs the
     threats it never had a track of)."""
-    obj = targets[d.run, d.threat] if d.run.size else d.threat
+    views = targets if targets.ndim == 3 else targets[None]
+    if d.run.size:
+        obj = views[np.maximum(d.battery, 0) if targets.ndim == 3 else 0, d.run, d.threat]
+    else:
+        obj = d.threat
     keep = (obj >= 0) & (obj < N)
-    C = targets.shape[0]
+    C = views.shape[1]
     tracked = np.zeros((C, N), bool)
-    c_, t_ = np.nonzero((targets >= 0) & (targets < N))
-    tracked[c_, targets[c_, t_]] = True
+    b_, c_, t_ = np.nonzero((views >= 0) & (views < N))
+    tracked[c_, views[b_, c_, t_]] = True
     cc, nn = np.nonzero(~tracked)
     cc, nn, bb = np.repeat(cc, B), np.repeat(nn, B), np.tile(np.arange(B), cc.size)
     return Decisions(run=np.concatenate([d.run[keep], cc]).astype(np.int64),
@@ -172,7 +181,12 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
     cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
                                                                           "killed")}
     run, track = col("run", np.int64), col("threat", np.int64)
-    target = None if targets is None else targets[run, track].astype(np.int64)
+    if targets is None:
+        target = None
+    elif targets.ndim == 3:
+        target = targets[col("battery", np.int64), run, track].astype(np.int64)
+    else:
+        target = targets[run, track].astype(np.int64)
     threat = threat_of(salvos, N, targets).astype(np.int64)
     # a salvo committed later may meet the threat earlier: the first to kill it is the one
     late = first_kills(run, threat, col("intercept_time", float), cat["killed"])
