@@ -124,9 +124,9 @@ def test_two_nodes_engage_their_numbers_and_a_run_is_the_same_whatever_its_chunk
     np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[3])
 
 
-def test_gnn_refuses_another_filter_and_summarises_its_settings(tmp_path):
+def test_gnn_refuses_the_imm_and_summarises_its_settings(tmp_path):
     with pytest.raises(InputError) as e:
-        _world(tmp_path, extra="tracking: {association: gnn, filter: ukf}\n")
+        _world(tmp_path, extra="tracking: {association: gnn, filter: imm}\n")
     assert e.value.field == "tracking.filter"
     w = _world(tmp_path, extra="tracking: {association: gnn, delete_probability: 0.01}\nsensing: {false_alarms: 3}\n")
     r = simulate(w, runs=2, seed=1)
@@ -182,3 +182,20 @@ def test_a_battery_on_its_own_radar_reads_that_radars_own_tracks(tmp_path):
     # and is scored against what its radar's track followed (the warhead it engages under
     # labels), not the first member's object under that number (often the booster's)
     assert (e.target[de1] == 2).all()
+
+
+def test_gnn_with_the_unscented_filter(tmp_path):
+    w = _world(tmp_path, extra="tracking: {association: gnn, filter: ukf}\n")
+    r = simulate(w, runs=2, seed=1)
+    assert r.summary["tracking"]["filter"] == "ukf"
+    assert np.asarray(r.outcomes["interceptors_fired"]).sum() > 0
+    assert np.isfinite(np.asarray(r.track_quality["gospa_m"], float)).all()
+
+
+def test_tracks_refuses_the_imm_naming_the_field(tmp_path, capsys):
+    from shieldlab.cli import main
+
+    _world(tmp_path, extra="tracking: {filter: imm}\n")
+    assert main(["tracks", str(tmp_path / "gnn.yaml"), "--runs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "tracking.filter" in err and "imm" in err

@@ -78,7 +78,7 @@ from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
-from shieldlab.tracking import association, ekf, ekf_kernel
+from shieldlab.tracking import association, ekf, ekf_kernel, ukf
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import adapt_noise, came_down
 
@@ -95,6 +95,8 @@ PD_MEMORY = 0.9
 SPARSE_PAIRS = 4096
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
+#: The filters a track can run: the compiled EKF, or the unscented filter (NumPy).
+FILTERS = ("ekf", "ukf")
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
 _SCAN_BITS, _SLOT_BITS = 24, 20
 
@@ -123,8 +125,11 @@ class TrackManagement:
     q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
     q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
     sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
+    filter: str = "ekf"  # "ekf" or "ukf": the filter every track runs (:data:`FILTERS`)
 
     def __post_init__(self):
+        if self.filter not in FILTERS:
+            raise ValueError(f"filter must be one of {', '.join(FILTERS)}, not {self.filter!r}")
         if not 0.0 < self.gate_probability < 1.0:
             raise ValueError(f"gate_probability must be in (0, 1), not {self.gate_probability!r}")
         if not 1 <= self.confirm_m <= self.confirm_n:
@@ -247,7 +252,8 @@ class _State:
         if dt == 0.0 or not live.any():
             return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
-        self.x[live], self.P[live] = ekf_kernel.predict(self.x[live], self.P[live], dt, q)
+        step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
+        self.x[live], self.P[live] = step(self.x[live], self.P[live], dt, q)
 
 
 def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
@@ -387,7 +393,11 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     C, M = valid.shape
     live = st.status != FREE
     assign = np.full((C, st.T), -1, np.int64)
-    if live.any() and valid.any() and st.T * M > SPARSE_PAIRS:
+    unscented = mgmt.filter == "ukf"
+    if live.any() and valid.any() and unscented:  # gated on the unscented S, every pair (NumPy)
+        d2, log_det = ukf.report_distances(st.x, st.P, z, R, site_ecef, enu, live, valid)
+        assign = _assign(d2, log_det, gate)
+    elif live.any() and valid.any() and st.T * M > SPARSE_PAIRS:
         # many tracks and reports (raw false alarms): gate by position first, per run
         for c in range(C):
             assign[c] = association.associate(st.x[c], st.P[c], z[c], R[c], site_ecef, enu, gate, "likelihood",
@@ -420,7 +430,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         zs = np.zeros((C, st.T, 3))
         Rs = np.broadcast_to(np.eye(3), (C, st.T, 3, 3)).copy()
         zs[cc, tt], Rs[cc, tt] = z[cc, mm], R[cc, mm]
-        x, P, nis = ekf_kernel.update(st.x, st.P, zs, Rs, site_ecef, enu, upd)
+        x, P, nis = (ukf.update if unscented else ekf_kernel.update)(st.x, st.P, zs, Rs, site_ecef, enu, upd)
         st.x, st.P = x, P
         st.log_lam = adapt_noise(st.log_lam, nis, upd, st.log_lam_max)
         st.hits += upd

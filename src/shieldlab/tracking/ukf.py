@@ -113,6 +113,46 @@ def predict(x: np.ndarray, P: np.ndarray, dt: float, q, params: Params = DEFAULT
     return np.where(ok[..., None], xs, np.nan), np.where(ok[..., None, None], Ps, np.nan)
 
 
+def _measurement_moments(x, P, site_ecef, site_enu_matrix, params: Params = DEFAULT):
+    """The unscented transform of ``N(x, P)`` (finite) through (range, az, el) from the site:
+    the predicted measurement ``z_hat`` (..., 3), its covariance without the noise ``S0``
+    (..., 3, 3) and the state-measurement cross-covariance ``C`` (..., 6, 3)."""
+    _, wm, wc = weights(6, params)
+    chi = sigma_points(x, P, params)
+    Z, _ = ekf.measure_aer(chi, site_ecef, site_enu_matrix)  # (..., 13, 3)
+    z_hat = np.einsum("k,...ki->...i", wm, Z)
+    # the azimuth's weighted circular mean (Stone Soup's Bearing.average), deviations wrapped
+    z_hat[..., 1] = np.arctan2(np.einsum("k,...k->...", wm, np.sin(Z[..., 1])) / wm.sum(),
+                               np.einsum("k,...k->...", wm, np.cos(Z[..., 1])) / wm.sum())
+    dZ = Z - z_hat[..., None, :]
+    dZ[..., 1] = ekf.wrap_pi(dZ[..., 1])
+    dX = chi - chi[..., :1, :]  # from the centre point (= the prior mean), as Stone Soup does
+    return z_hat, np.einsum("k,...ki,...kj->...ij", wc, dZ, dZ), np.einsum("k,...ki,...kj->...ij", wc, dX, dZ)
+
+
+def report_distances(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef: np.ndarray,
+                     site_enu_matrix: np.ndarray, live: np.ndarray, valid: np.ndarray,
+                     params: Params = DEFAULT) -> tuple[np.ndarray, np.ndarray]:
+    """The unscented form of :func:`shieldlab.tracking.association.report_distances` with
+    each report's own noise: tracks ``x`` (C, T, 6), ``P`` (C, T, 6, 6) where ``live``
+    (C, T); reports ``z`` (C, M, 3) where ``valid`` (C, M) with ``R`` (C, M, 3, 3).
+    ``S = S0 + R_m`` with ``S0`` the unscented covariance of the predicted measurement
+    (what :func:`update` uses), so ``d²`` is the NIS :func:`update` would report for the
+    pair.  Returns ``d2`` (C, T, M) (``inf`` for a dead track or an empty slot) and
+    ``ln det S`` (C, T, M) (``nan`` there)."""
+    ok = live & np.isfinite(x).all(axis=-1) & np.isfinite(P).all(axis=(-1, -2))
+    xs = np.where(ok[..., None], x, np.array([earth.WGS84_A + 1e6, 0.0, 0.0, 0.0, 0.0, 0.0]))
+    Ps = np.where(ok[..., None, None], P, np.eye(6))
+    z_hat, S0, _ = _measurement_moments(xs, Ps, site_ecef, site_enu_matrix, params)
+    Rm = np.where(valid[..., None, None], R, np.eye(3))
+    S = S0[:, :, None] + Rm[:, None]  # (C, T, M, 3, 3)
+    nu = np.where(valid[:, None, :, None], z[:, None], 0.0) - z_hat[:, :, None]
+    nu[..., 1] = ekf.wrap_pi(nu[..., 1])
+    d2 = np.einsum("...i,...ij,...j->...", nu, ekf.inv_spd3(S), nu)
+    pair = ok[:, :, None] & valid[:, None, :]
+    return np.where(pair, d2, np.inf), np.where(pair, np.linalg.slogdet(S)[1], np.nan)
+
+
 def update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef: np.ndarray,
            site_enu_matrix: np.ndarray, mask: np.ndarray, params: Params = DEFAULT):
     """Unscented measurement update with one (range, az, el) report per batch element: the
@@ -126,18 +166,8 @@ def update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef
         stand_in = np.concatenate([up, np.zeros_like(up)], axis=-1)
         xs = np.where(mask[..., None], x, stand_in)
         Ps = np.where(mask[..., None, None], P, np.eye(6))
-    _, wm, wc = weights(6, params)
-    chi = sigma_points(xs, Ps, params)
-    Z, _ = ekf.measure_aer(chi, site_ecef, site_enu_matrix)  # (..., 13, 3)
-    z_hat = np.einsum("k,...ki->...i", wm, Z)
-    # the azimuth's weighted circular mean (Stone Soup's Bearing.average), deviations wrapped
-    z_hat[..., 1] = np.arctan2(np.einsum("k,...k->...", wm, np.sin(Z[..., 1])) / wm.sum(),
-                               np.einsum("k,...k->...", wm, np.cos(Z[..., 1])) / wm.sum())
-    dZ = Z - z_hat[..., None, :]
-    dZ[..., 1] = ekf.wrap_pi(dZ[..., 1])
-    dX = chi - chi[..., :1, :]  # from the centre point (= the prior mean), as Stone Soup does
-    S = np.einsum("k,...ki,...kj->...ij", wc, dZ, dZ) + R
-    C = np.einsum("k,...ki,...kj->...ij", wc, dX, dZ)
+    z_hat, S0, C = _measurement_moments(xs, Ps, site_ecef, site_enu_matrix, params)
+    S = S0 + R
     S_inv = ekf.inv_spd3(S)
     K = C @ S_inv
     if not full:
