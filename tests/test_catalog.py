@@ -481,3 +481,18 @@ def test_the_mpq53_is_the_mpq65_before_its_second_tube():
               "sigma_range_m", "sigma_angle_mrad", "pfa", "discrimination_error"):
         assert getattr(old, f) == getattr(new, f), f
     assert "travelling-wave tube" in old.source and "assumption" in old.source
+
+
+def test_every_printed_satellite_entry_is_a_valid_catalogue_entry(capsys):
+    """What `shieldlab catalog satellites --json` prints goes back in as a scenario's
+    catalog entry unchanged (the user guide's promise), geostationary and HEO alike."""
+    import json
+
+    from shieldlab.catalog.models import Satellite
+    from shieldlab.cli import main
+
+    assert main(["catalog", "satellites", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert {e["orbit"] for e in printed} == {"geo", "heo"}
+    for e in printed:
+        assert Satellite(**e) == catalog.satellites()[e["id"]]

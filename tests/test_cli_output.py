@@ -743,3 +743,22 @@ def test_map_titles_choose_the_area_unit_by_size():
     assert area_pair_text(1234.4, 270_000) == "1,234 km² of 270,000 km²"
     assert area_pair_text(0, 270_000) == "0 km² of 270,000 km²"
     assert area_pair_text(400_000, 2_500_000) == "0.40 M km² of 2.50 M km²"
+
+
+def test_an_aim_out_of_reach_leaves_no_results_folder_behind(tmp_path, capsys):
+    """The aim is checked after --out is (the threats are aimed before any run): a refused
+    scenario leaves no stopped-run folder, and the fixed one then runs into the same --out."""
+    from importlib import resources
+
+    text = (resources.files("shieldlab.scenario") / "presets" / "epaa-phase-1.yaml").read_text()
+    bad = text.replace("aim: istanbul", "aim: {lat: 52.5, lon: 13.4}", 1)  # Berlin: beyond a Ghadr-1
+    assert bad != text
+    p = tmp_path / "bad.yaml"
+    p.write_text(bad)
+    out = tmp_path / "o"
+    assert main(["run", str(p), "--runs", "2", "--out", str(out), "-q"]) == 2
+    assert "out of reach" in capsys.readouterr().err
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["bad.yaml"]
+    p.write_text(text)
+    assert main(["run", str(p), "--runs", "2", "--out", str(out), "-q"]) == 0
+    assert (out / "summary.json").exists()

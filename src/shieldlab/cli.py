@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import typer
@@ -529,10 +529,15 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         world, store, partial = checkpoint(scenario, runs, seed, out_dir, resume=resume, force=force)
     else:
         world = _load_world(scenario)
-    if explain is not None:
-        _check_threat(world, explain)
-    _compile_note("simulate", quiet)
-    flights = preflight(world, runs)
+    try:
+        if explain is not None:
+            _check_threat(world, explain)
+        _compile_note("simulate", quiet)
+        flights = preflight(world, runs)  # aims every threat: an aim out of reach is found here
+    except InputError:
+        if partial is not None and not resume:  # nothing was run: leave nothing behind
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else out.print(note)
@@ -1386,11 +1391,18 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
     t = Table(title=f"{kind} ({len(entries)})")
     key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km",
            "satellites": "report_latency_s"}[kind]
-    for col in ("id", "name", key, "source"):
+    # a satellite's orbit says how a scenario places it (lon_deg or apogee_lon_deg)
+    extra = ("orbit",) if kind == "satellites" else ()
+    for col in ("id", "name", *extra, key, "source"):
         # ids and names fold rather than end in an ellipsis; sources wrap between words
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
     for e in entries.values():
-        t.add_row(e.id, e.name, f"{getattr(e, key):g}", textwrap.shorten(e.source, 160, placeholder=" …"))
+        orbit: tuple[str, ...] = ()
+        if extra:
+            sat = cast("catalog.Satellite", e)
+            orbit = ("geo" if sat.orbit == "geo" else
+                     f"heo: a {sat.semi_major_axis_km:,.0f} km, e {sat.eccentricity:g}, i {sat.inclination_deg:g}°",)
+        t.add_row(e.id, e.name, *orbit, f"{getattr(e, key):g}", textwrap.shorten(e.source, 160, placeholder=" …"))
     _print_table(t)
 
 

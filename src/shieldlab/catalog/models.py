@@ -358,6 +358,10 @@ class OrbitElements(NamedTuple):
     arg_perigee: float
 
 
+#: Height of the geostationary orbit above the equator [km].
+GEO_ALT_KM = 35_786.0
+
+
 class Satellite(_Record):
     """An early-warning satellite's infrared sensor: it sees the plume of a burning missile.
 
@@ -375,9 +379,9 @@ class Satellite(_Record):
     orbit: Literal["geo", "heo"] = Field(
         "geo", description="geo: geostationary (a scenario places it with lon_deg); heo: a highly elliptical orbit "
                            "of the elements below (a scenario places it with apogee_lon_deg and apogee_time_s)")
-    orbit_alt_km: float = Field(35_786.0, ge=35_700.0, le=35_900.0,
-                                description="orbit height above the equator of a geostationary satellite [km] "
-                                            "(35,786); not for orbit heo")
+    orbit_alt_km: float | None = Field(None, ge=35_700.0, le=35_900.0,
+                                       description="orbit height above the equator of a geostationary satellite "
+                                                   "[km] (default 35,786); not for orbit heo")
     semi_major_axis_km: float | None = Field(
         None, ge=6_600.0, le=100_000.0,
         description="orbit heo: semi-major axis [km]; the period is 2 pi sqrt(a^3 / GM) (26,562 km: half a "
@@ -415,7 +419,7 @@ class Satellite(_Record):
         missing = [f for f in heo if getattr(self, f) is None]
         if missing:
             raise ValueError(f"{', '.join(missing)}: required for orbit heo")
-        if "orbit_alt_km" in self.model_fields_set:
+        if self.orbit_alt_km is not None:
             raise ValueError("orbit_alt_km: for a geostationary satellite (orbit geo) only; orbit heo takes "
                              "semi_major_axis_km and eccentricity")
         el = self.elements()
@@ -427,6 +431,12 @@ class Satellite(_Record):
                              f"{abs(h):,.0f} km {'above' if h >= 0 else 'below'} the equator's surface; it must be at "
                              f"least {MIN_PERIGEE_ALT_KM:g} km above it (lower: in the atmosphere or the Earth)")
         return self
+
+    @property
+    def geo_alt_km(self) -> float:
+        """Height above the equator [km] of a geostationary satellite (``orbit_alt_km``, default
+        35,786)."""
+        return GEO_ALT_KM if self.orbit_alt_km is None else float(self.orbit_alt_km)
 
     def elements(self) -> OrbitElements:
         """The orbit's elements in SI (orbit heo); ValueError for a geostationary satellite."""

@@ -247,8 +247,8 @@ class TrackingCfg(_Strict):
                     "threat by the truth (a shortcut: association is perfect and boosters and false alarms "
                     "are not seen); gnn: the multi-target tracker over reports without labels (spent boosters "
                     "and false alarms among them; gating, global nearest neighbour, M-of-N confirmation, "
-                    "deletion) - fire control then engages tracks, which may hold a booster. gnn needs batteries "
-                    "that engage on remote tracks and no track sharing between nodes")
+                    "deletion) - fire control then engages tracks, which may hold a booster; several nodes' "
+                    "tracks, and a battery's own radar's, share network track numbers")
     gate_probability: float = Field(
         0.9999, gt=0.5, lt=1.0,
         description="multi-target tracking (shieldlab tracks, and run with association gnn): probability that "
@@ -273,7 +273,7 @@ class TrackingCfg(_Strict):
 
 
 #: Most false alarms per search frame a scenario may ask for: about AN/TPY-2's raw rate (each
-#: starts a tentative track; a run of epaa-phase-1 at ~1,000 a frame takes ~12 s).
+#: starts a tentative track; a run of epaa-phase-1 at ~1,000 a frame takes ~4 s).
 MAX_FALSE_ALARMS = 1000.0
 
 
@@ -295,7 +295,7 @@ class SensingCfg(_Strict):
                     "and shieldlab run with tracking.association gnn): confirmed (each threshold crossing "
                     "re-examined by a second dwell before it is reported: cells x Pfa^2 per search frame), raw "
                     "(every crossing: cells x Pfa), or a number from 0 to 1000: the mean per search frame (each "
-                    "false alarm starts a tentative track: ~1000 a frame costs ~12 s a run of epaa-phase-1)")
+                    "false alarm starts a tentative track: ~1000 a frame costs ~4 s a run of epaa-phase-1)")
 
     @field_validator("false_alarms", mode="before")
     @classmethod

@@ -87,7 +87,7 @@ class Satellite:
         if self.spec.orbit != "geo":
             raise ValueError(f"satellite {self.name!r} is on a highly elliptical orbit: it has a position at "
                              f"each time (position_at), not one")
-        r = earth.WGS84_A + 1e3 * float(self.spec.orbit_alt_km)
+        r = earth.WGS84_A + 1e3 * self.spec.geo_alt_km
         return np.array([r * math.cos(self.lon), r * math.sin(self.lon), 0.0])
 
     @cached_property
