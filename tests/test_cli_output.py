@@ -762,3 +762,15 @@ def test_an_aim_out_of_reach_leaves_no_results_folder_behind(tmp_path, capsys):
     p.write_text(text)
     assert main(["run", str(p), "--runs", "2", "--out", str(out), "-q"]) == 0
     assert (out / "summary.json").exists()
+
+
+def test_presets_prints_a_presets_yaml_to_copy(tmp_path, capsys):
+    assert main(["presets", "epaa-phase-1"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("name: epaa-phase-1") and "source" in text.lower()
+    p = tmp_path / "mine.yaml"
+    p.write_text(text.replace("name: epaa-phase-1", "name: mine", 1))
+    assert shieldlab.load_world(str(p)).scenario.name == "mine"
+    assert main(["presets", "epaa-phase-9"]) == 2
+    err = capsys.readouterr().err
+    assert "NAME" in err and "epaa-phase-1" in err

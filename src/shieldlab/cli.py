@@ -1303,10 +1303,19 @@ def _emit_json(payload, as_json: bool, json_out: Path | None, write_text) -> Non
 
 @app.command(cls=_Command)
 @_guard
-def presets(as_json: bool = _json_option()) -> None:
-    """List the built-in scenarios."""
-    from shieldlab.scenario.loader import load, preset_names
+def presets(name: str | None = typer.Argument(None, metavar="[NAME]",
+                                             help="print this preset's YAML (to copy and edit) instead"),
+            as_json: bool = _json_option()) -> None:
+    """List the built-in scenarios, or print one's YAML: `shieldlab presets NAME > my.yaml`."""
+    from shieldlab.scenario.loader import load, preset_names, preset_text
 
+    if name is not None:
+        if name not in preset_names():
+            raise InputError(f"unknown preset {name!r} (known: {', '.join(preset_names())})", field="NAME")
+        if as_json:
+            raise InputError("prints the YAML file; give it without --json", field="--json")
+        sys.stdout.write(preset_text(name))
+        return
     rows = [{"name": n, "description": load(n).description.strip().split("\n")[0]} for n in preset_names()]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")

@@ -25,6 +25,13 @@ _PRESETS = resources.files("shieldlab.scenario") / "presets"
 _PLACE_FIELDS = ("site", "launch", "aim")
 
 
+def preset_text(name: str) -> str:
+    """The YAML file of built-in preset ``name``, comments and all (KeyError if unknown)."""
+    if name not in preset_names():
+        raise KeyError(name)
+    return (_PRESETS / f"{name}.yaml").read_text()
+
+
 def preset_names() -> list[str]:
     """Names of the built-in presets (their file names without ``.yaml``)."""
     return sorted(p.name[:-5] for p in _PRESETS.iterdir() if p.name.endswith(".yaml"))
