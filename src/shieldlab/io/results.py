@@ -148,8 +148,10 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
         on = " on a boost-phase track" if e.boost_track[i] else ""
         at = "" if e.threat[i] >= 0 else (" at its spent booster" if owner[i] >= 0 else " at a false track")
+        # tracks of reports without labels: the (network) track number fire control engaged
+        num = "" if e.track is None else f", track {e.track[i]}"
         rows.append((e.run[i], e.launch_time[i], owner[i], "fire", bat.name,
-                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}", *geom, ""))
+                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}{num}", *geom, ""))
         err, short = e.prediction_error[i], e.reach_shortfall[i]
         if e.threat[i] < 0:
             detail = "no warhead there" + at.replace(" at", ":", 1)
