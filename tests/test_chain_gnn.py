@@ -9,7 +9,6 @@ import shieldlab
 from shieldlab.c2.records import REASONS
 from shieldlab.engine import chain
 from shieldlab.engine.montecarlo import simulate
-from shieldlab.errors import InputError
 from shieldlab.scenario import load_world
 
 PRESET = "epaa-phase-1"
@@ -124,10 +123,7 @@ def test_two_nodes_engage_their_numbers_and_a_run_is_the_same_whatever_its_chunk
     np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[3])
 
 
-def test_gnn_refuses_the_imm_and_summarises_its_settings(tmp_path):
-    with pytest.raises(InputError) as e:
-        _world(tmp_path, extra="tracking: {association: gnn, filter: imm}\n")
-    assert e.value.field == "tracking.filter"
+def test_gnn_summarises_its_settings(tmp_path):
     w = _world(tmp_path, extra="tracking: {association: gnn, delete_probability: 0.01}\nsensing: {false_alarms: 3}\n")
     r = simulate(w, runs=2, seed=1)
     assert r.summary["tracking"] == {"filter": "ekf", "init_hits": 3, "association": "gnn", "confirm_looks": 5,
@@ -184,18 +180,11 @@ def test_a_battery_on_its_own_radar_reads_that_radars_own_tracks(tmp_path):
     assert (e.target[de1] == 2).all()
 
 
-def test_gnn_with_the_unscented_filter(tmp_path):
-    w = _world(tmp_path, extra="tracking: {association: gnn, filter: ukf}\n")
+@pytest.mark.parametrize("kf", ["ukf", "imm"])
+def test_gnn_with_the_other_filters(tmp_path, kf):
+    w = _world(tmp_path, extra=f"tracking: {{association: gnn, filter: {kf}}}\n")
     r = simulate(w, runs=2, seed=1)
-    assert r.summary["tracking"]["filter"] == "ukf"
+    assert r.summary["tracking"]["filter"] == kf
     assert np.asarray(r.outcomes["interceptors_fired"]).sum() > 0
     assert np.isfinite(np.asarray(r.track_quality["gospa_m"], float)).all()
 
-
-def test_tracks_refuses_the_imm_naming_the_field(tmp_path, capsys):
-    from shieldlab.cli import main
-
-    _world(tmp_path, extra="tracking: {filter: imm}\n")
-    assert main(["tracks", str(tmp_path / "gnn.yaml"), "--runs", "1"]) == 2
-    err = capsys.readouterr().err
-    assert "tracking.filter" in err and "imm" in err

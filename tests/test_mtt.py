@@ -165,7 +165,7 @@ def test_a_report_far_from_the_track_starts_its_own():
 
 def test_management_is_checked():
     for bad in (dict(confirm_m=4, confirm_n=3), dict(delete_probability=0.0), dict(gate_probability=1.0),
-                dict(q_ballistic=0.0), dict(filter="imm")):
+                dict(q_ballistic=0.0), dict(filter="kalman")):
         with pytest.raises(ValueError):
             mtt.TrackManagement(**bad)
     rid = mtt.report_id(3, 1234, 56)
@@ -315,20 +315,27 @@ def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
     assert (dense.status == mtt.TENTATIVE).sum() > 100  # the false alarms made tracks to compete with
 
 
-def test_the_unscented_filter_tracks_as_well_as_the_ekf(scene):
+@pytest.mark.parametrize("other", ["ukf", "imm"])
+def test_the_other_filters_track_about_as_well_as_the_ekf(scene, other):
     """The multi-target tracker with ``filter="ukf"`` (unscented prediction, gating on the
-    unscented S, unscented update) on the same reports: every threat tracked, and its
-    errors those of the EKF's file within a few tens of per cent (the two filters share
-    every model; they differ in how they carry the mean and covariance through them)."""
+    unscented S, unscented update) or ``"imm"`` (three regimes' EKFs mixed, gating on their
+    combination) on the same reports: every threat tracked and no false track; the UKF's
+    errors those of the EKF's within a few tens of per cent, the IMM's worse (measured and
+    written down in models.md) but within twice the EKF's GOSPA."""
     w, truth, reps = scene
     radars = [s.radar for s in w.sensors]
     q = {f: fq.evaluate(mtt.track_reports(reps, radars, "all", mtt.TrackManagement(filter=f)), reps, truth)
-         for f in mtt.FILTERS}
-    assert np.isfinite(q["ukf"].time_to_firm_track_s).all()
-    assert (q["ukf"].false_tracks == 0).all()
-    for key in ("gospa_m", "position_rmse_m"):
-        a, b = np.mean(getattr(q["ukf"], key)), np.mean(getattr(q["ekf"], key))
-        assert 0.7 * b < a < 1.3 * b, (key, a, b)
+         for f in ("ekf", other)}
+    assert np.isfinite(q[other].time_to_firm_track_s).all()
+    assert (q[other].false_tracks == 0).all()
+    a, b = np.mean(q[other].gospa_m), np.mean(q["ekf"].gospa_m)
+    if other == "ukf":  # the same noise adaptation: the same file, near enough
+        assert 0.7 * b < a < 1.3 * b, (a, b)
+        rmse = np.mean(q[other].position_rmse_m) / np.mean(q["ekf"].position_rmse_m)
+        assert 0.7 < rmse < 1.3, rmse
+    else:  # fixed noise levels: worse in this tracker (models.md), but not lost
+        assert a < 2.0 * b, (a, b)
+        assert np.mean(q[other].track_breaks) <= 2.0
 
 
 def test_unscented_distances_are_the_nis_of_the_unscented_update():

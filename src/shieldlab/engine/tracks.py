@@ -33,9 +33,9 @@ from shieldlab.tracking.mtt import FILTERS, TrackFile, TrackManagement, track_re
 def management(world) -> TrackManagement:
     """The scenario's track management (``tracking``: init_hits of confirm_looks, delete_probability, gate)."""
     cfg = world.scenario.tracking
-    if cfg.filter not in FILTERS:
-        raise InputError(f"the multi-target tracker runs {' or '.join(FILTERS)}, not {cfg.filter} (which runs "
-                         f"with association labels only)", field="tracking.filter")
+    if cfg.filter not in FILTERS:  # the schema allows only the filters both trackers run
+        raise InputError(f"the multi-target tracker runs {', '.join(FILTERS)}, not {cfg.filter}",
+                         field="tracking.filter")
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
                            confirm_n=cfg.confirm_looks, delete_probability=cfg.delete_probability,
                            filter=cfg.filter)

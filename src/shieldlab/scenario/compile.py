@@ -298,10 +298,6 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if p is not None:
             assets.append(Asset(a.name, p, a.radius_km * 1e3, float(a.value)))
     node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
-    if scn.tracking.association == "gnn":
-        if scn.tracking.filter not in ("ekf", "ukf"):
-            problems.append(("tracking.filter", f"the multi-target tracker (association gnn) filters with the "
-                                                f"EKF or the UKF; {scn.tracking.filter} runs with association labels"))
     if problems:
         raise InputError(problems=problems, source=source)
     names = [t.name for t in threats]

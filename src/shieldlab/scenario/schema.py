@@ -239,8 +239,8 @@ class TrackingCfg(_Strict):
         "ekf", description="the track filter: extended (ekf, by Jacobians) or unscented (ukf, by sigma points) "
                            "Kalman filter with adapted process noise, on the same ballistic motion and radar "
                            "measurement models, or an interacting multiple model (imm: one EKF per motion regime "
-                           "- ballistic, re-entry, boost noise levels - mixed by their odds). The multi-target "
-                           "tracker (shieldlab tracks, association gnn) runs ekf or ukf")
+                           "- ballistic, re-entry, boost noise levels - mixed by their odds); the multi-target "
+                           "tracker (shieldlab tracks, association gnn) runs each of them")
     association: Literal["labels", "gnn"] = Field(
         "labels",
         description="what fire control reads. labels: one track per threat, each radar report paired with its "

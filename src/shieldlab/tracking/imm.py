@@ -77,8 +77,11 @@ def combine(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray,
     return x, 0.5 * (P + np.swapaxes(P, -1, -2))
 
 
-def predict(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray, dt: float, regimes: Regimes = DEFAULT):
-    """Mix and predict by ``dt`` [s]: ``(xm, Pm, mu)`` with the predicted regime probabilities."""
+def predict(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray, dt: float, regimes: Regimes = DEFAULT,
+            q: np.ndarray | None = None):
+    """Mix and predict by ``dt`` [s]: ``(xm, Pm, mu)`` with the predicted regime probabilities.
+    ``q`` (..., M) [m²/s³], optional: each regime's noise level per estimate instead of
+    ``regimes.q`` (a floor raised where drag acts, as the multi-target tracker does)."""
     p = transition(dt, regimes)
     c = mu @ p  # (..., M)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -86,7 +89,7 @@ def predict(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray, dt: float, regimes: 
     x0 = np.einsum("...ij,...ik->...jk", w, xm)
     d = xm[..., :, None, :] - x0[..., None, :, :]  # (..., i, j, 6)
     P0 = np.einsum("...ij,...ikl->...jkl", w, Pm) + np.einsum("...ij,...ijk,...ijl->...jkl", w, d, d)
-    xm, Pm = ekf.predict(x0, P0, dt, np.asarray(regimes.q, float))
+    xm, Pm = ekf.predict(x0, P0, dt, np.asarray(regimes.q, float) if q is None else q)
     return xm, Pm, c
 
 

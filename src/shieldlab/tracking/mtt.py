@@ -78,7 +78,7 @@ from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
-from shieldlab.tracking import association, ekf, ekf_kernel, ukf
+from shieldlab.tracking import association, ekf, ekf_kernel, imm, ukf
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import adapt_noise, came_down
 
@@ -95,8 +95,9 @@ PD_MEMORY = 0.9
 SPARSE_PAIRS = 4096
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
-#: The filters a track can run: the compiled EKF, or the unscented filter (NumPy).
-FILTERS = ("ekf", "ukf")
+#: The filters a track can run: the compiled EKF, the unscented filter (NumPy), or the
+#: interacting multiple model over boost, ballistic and re-entry (three NumPy EKFs).
+FILTERS = ("ekf", "ukf", "imm")
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
 _SCAN_BITS, _SLOT_BITS = 24, 20
 
@@ -125,7 +126,7 @@ class TrackManagement:
     q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
     q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
     sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
-    filter: str = "ekf"  # "ekf" or "ukf": the filter every track runs (:data:`FILTERS`)
+    filter: str = "ekf"  # "ekf", "ukf" or "imm": the filter every track runs (:data:`FILTERS`)
 
     def __post_init__(self):
         if self.filter not in FILTERS:
@@ -212,6 +213,12 @@ class _State:
         self.sensors = np.zeros((C, T), np.uint32)
         self.calls = np.full((C, T, S), NO_CALL, np.int8)  # each sensor's latest discrimination call
         self.next_id = np.zeros(C, np.int64)
+        # filter imm: each regime's estimate and the regimes' probabilities; x and P above
+        # then hold their moment-matched combination (what gating and the record read)
+        M = len(imm.DEFAULT.q) if mgmt.filter == "imm" else 0
+        self.xm = np.full((C, T, M, 6), np.nan)
+        self.Pm = np.full((C, T, M, 6, 6), np.nan)
+        self.mu = np.zeros((C, T, M))
 
     @property
     def T(self) -> int:
@@ -231,6 +238,7 @@ class _State:
         self.hits, self.looks, self.log_miss = pad(self.hits, 0), pad(self.looks, 0), pad(self.log_miss, 0.0)
         self.seen, self.found = pad(self.seen, np.nan), pad(self.found, np.nan)
         self.sensors, self.calls = pad(self.sensors, 0), pad(self.calls, NO_CALL)
+        self.xm, self.Pm, self.mu = pad(self.xm, np.nan), pad(self.Pm, np.nan), pad(self.mu, 0.0)
 
     def free(self, gone: np.ndarray) -> None:
         if gone.any():
@@ -240,6 +248,7 @@ class _State:
             self.log_miss[gone], self.seen[gone], self.found[gone] = 0.0, np.nan, np.nan
             self.sensors[gone], self.log_lam[gone] = 0, 0.0
             self.calls[gone] = NO_CALL
+            self.xm[gone], self.Pm[gone], self.mu[gone] = np.nan, np.nan, 0.0
 
     def warhead(self, weights: np.ndarray) -> np.ndarray:
         """(C, T) whether each track is judged a warhead: the sensors' latest calls weighed by
@@ -251,9 +260,37 @@ class _State:
         live = self.status != FREE
         if dt == 0.0 or not live.any():
             return
+        if self.mgmt.filter == "imm":  # the regimes' own noise levels, no adaptation; the drag floor
+            q = np.maximum(np.asarray(imm.DEFAULT.q, float), drag_noise(self.x[live], abs(dt))[:, None])
+            xm, Pm, mu = imm.predict(self.xm[live], self.Pm[live], self.mu[live], dt, q=q)
+            self.xm[live], self.Pm[live], self.mu[live] = xm, Pm, mu
+            self.x[live], self.P[live] = imm.combine(xm, Pm, mu)
+            return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
         step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
         self.x[live], self.P[live] = step(self.x[live], self.P[live], dt, q)
+
+    def update(self, z, R, site_ecef, enu, upd) -> None:
+        """Update the tracks where ``upd`` (C, T) with their reports ``z`` (C, T, 3), noise ``R``
+        (C, T, 3, 3), by the track filter; the EKF's and UKF's NIS adapts their noise."""
+        if self.mgmt.filter == "imm":
+            cc, tt = np.nonzero(upd)
+            xm, Pm, mu = imm.update(self.xm[cc, tt], self.Pm[cc, tt], self.mu[cc, tt], z[cc, tt],
+                                    R[cc, tt][:, None], site_ecef, enu, np.ones(cc.size, bool))
+            self.xm[cc, tt], self.Pm[cc, tt], self.mu[cc, tt] = xm, Pm, mu
+            self.x[cc, tt], self.P[cc, tt] = imm.combine(xm, Pm, mu)
+            return
+        step = ukf.update if self.mgmt.filter == "ukf" else ekf_kernel.update
+        self.x, self.P, nis = step(self.x, self.P, z, R, site_ecef, enu, upd)
+        self.log_lam = adapt_noise(self.log_lam, nis, upd, self.log_lam_max)
+
+    def start(self, rows, tt, x0, P0) -> None:
+        """New tracks in slots ``(rows, tt)`` from their first report's estimate."""
+        self.x[rows, tt], self.P[rows, tt] = x0, P0
+        if self.mgmt.filter == "imm":  # every regime from the one-point initiation
+            self.xm[rows, tt] = x0[:, None]
+            self.Pm[rows, tt] = P0[:, None]
+            self.mu[rows, tt] = np.asarray(imm.DEFAULT.mu0, float)
 
 
 def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
@@ -430,9 +467,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         zs = np.zeros((C, st.T, 3))
         Rs = np.broadcast_to(np.eye(3), (C, st.T, 3, 3)).copy()
         zs[cc, tt], Rs[cc, tt] = z[cc, mm], R[cc, mm]
-        x, P, nis = (ukf.update if unscented else ekf_kernel.update)(st.x, st.P, zs, Rs, site_ecef, enu, upd)
-        st.x, st.P = x, P
-        st.log_lam = adapt_noise(st.log_lam, nis, upd, st.log_lam_max)
+        st.update(zs, Rs, site_ecef, enu, upd)
         st.hits += upd
         st.sensors[upd] |= np.uint32(1 << s)
         if rep.call is not None:
@@ -474,7 +509,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         mm, tt = order[rows, ranks], free_first[rows, ranks]
         x0, P0 = ekf.init_from_detection(z[rows, mm], R[rows, mm], rep.site_lat, rep.site_lon, rep.site_alt,
                                          mgmt.sigma_v0)
-        st.x[rows, tt], st.P[rows, tt] = x0, P0
+        st.start(rows, tt, x0, P0)
         st.log_lam[rows, tt] = st.log_lam_max
         st.status[rows, tt] = TENTATIVE
         st.hits[rows, tt] = st.looks[rows, tt] = 1
