@@ -147,7 +147,9 @@ def run_shieldlab_imm(z, x0, P0, scans):
 VARIANTS = {"ekf_compiled": run_shieldlab_compiled, "ukf": run_shieldlab_ukf, "imm": run_shieldlab_imm}
 
 
-def run_filterpy(z, x0, P0, scans):
+def _filterpy_parts():
+    """FilterPy's EKF with shieldlab's RK4 flight, and the measurement function, Jacobian and
+    azimuth-wrapping residual it is given."""
     from filterpy.kalman import ExtendedKalmanFilter
 
     class Ballistic(ExtendedKalmanFilter):
@@ -164,6 +166,12 @@ def run_filterpy(z, x0, P0, scans):
         d = a - b
         d[1] = ekf.wrap_pi(d[1])
         return d
+
+    return Ballistic, hx, jac, residual
+
+
+def run_filterpy(z, x0, P0, scans):
+    Ballistic, hx, jac, residual = _filterpy_parts()
 
     Qm = ekf.white_noise_accel_Q(DT, Q)
     out = []
@@ -323,25 +331,11 @@ def assoc_filterpy(x0, P0, reports, scans):
     distances of the candidate pairs vectorised in NumPy from the filters' own P, and
     :func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` on the sparse cost with
     one no-report column per track (the gate distance)."""
-    from filterpy.kalman import ExtendedKalmanFilter
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
     from scipy.spatial import cKDTree
 
-    class Ballistic(ExtendedKalmanFilter):
-        def predict_x(self, u=0):
-            self.x = ekf.rk4_step(self.x, DT)
-
-    def hx(x):
-        return ekf.measure_aer(x, SITE, ENU)[0]
-
-    def jac(x):
-        return ekf.measure_aer(x, SITE, ENU)[1]
-
-    def residual(a, b):
-        d = a - b
-        d[1] = ekf.wrap_pi(d[1])
-        return d
+    Ballistic, hx, jac, residual = _filterpy_parts()
 
     Qm = ekf.white_noise_accel_Q(DT, Q)
     n = x0.shape[0]

@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from phase1_scene import phase1, phase1_flights
 
 from shieldlab import catalog, earth
 from shieldlab.cli import main
-from shieldlab.engine.chain import fly_threats, preflight, run_chunk
+from shieldlab.engine.chain import preflight, run_chunk
 from shieldlab.flyout import kepler
 from shieldlab.flyout.interp import state_at
-from shieldlab.scenario import compile_world, locate
+from shieldlab.scenario import compile_world
 from shieldlab.scenario.loader import parse
 from shieldlab.sensors.infrared import Satellite, expected_report_time, observe_launches
 
@@ -23,18 +24,9 @@ HEO = catalog.get_satellite("sbirs-heo")
 GEO = catalog.get_satellite("sbirs-geo")
 
 
-def _phase1(early_warning=None):
-    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
-    if early_warning is not None:
-        data["early_warning"] = early_warning
-    return compile_world(parse(data, "epaa-phase-1"))
-
-
 @pytest.fixture(scope="module")
 def flights():
-    """The epaa-phase-1 raid: six MRBMs from the Tabriz area, launched 0-45 s after the epoch."""
-    w = _phase1()
-    return w, fly_threats(w).truth
+    return phase1_flights()
 
 
 # --- the orbit ------------------------------------------------------------------------------------
@@ -175,8 +167,8 @@ def test_a_heo_satellite_cues_the_radars_in_the_kill_chain():
     """epaa-phase-1 with SBIRS HEO at apogee over the north: the same runs as without it (its
     stream comes after the others), a launch report for every threat, and no first radar
     detection later."""
-    plain = _phase1()
-    cued = _phase1([{"name": "heo-1", "type": "sbirs-heo", "apogee_lon_deg": 45.0, "apogee_time_s": 600.0,
+    plain = phase1()
+    cued = phase1([{"name": "heo-1", "type": "sbirs-heo", "apogee_lon_deg": 45.0, "apogee_time_s": 600.0,
                      "system": "nato-bmd"}])
     sat = cued.early_warning[0]
     assert sat.apogee_time == 600.0 and sat.lon == pytest.approx(math.radians(45.0))

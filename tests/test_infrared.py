@@ -4,6 +4,7 @@ launch, and how the report cues the radars of the kill chain."""
 import numpy as np
 import pytest
 import yaml
+from phase1_scene import phase1, phase1_flights
 
 from shieldlab import catalog, earth
 from shieldlab.engine.chain import fly_threats, preflight, run_chunk
@@ -16,17 +17,9 @@ from shieldlab.sensors.infrared import GRAZING_CLEARANCE_M, Satellite, expected_
 SBIRS = catalog.get_satellite("sbirs-geo")
 
 
-def _phase1(early_warning=None):
-    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
-    if early_warning is not None:
-        data["early_warning"] = early_warning
-    return compile_world(parse(data, "epaa-phase-1"))
-
-
 @pytest.fixture(scope="module")
 def flights():
-    w = _phase1()
-    return w, fly_threats(w).truth
+    return phase1_flights()
 
 
 def test_frames_candidates_and_the_launch_report(flights):
@@ -104,7 +97,7 @@ def test_the_report_cues_the_radars_and_is_logged():
     comes after the others), but the TPY-2 looks every scan from the launch report instead
     of waiting for its 5 s search frame, so no first detection comes later and some come
     earlier; the event log holds one launch report per threat and run."""
-    plain, cued = _phase1(), _phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0,
+    plain, cued = phase1(), phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0,
                                        "system": "nato-bmd"}])
     runs = 24
     a = run_chunk(plain, preflight(plain, runs), 0, runs, np.random.SeedSequence(4))
@@ -124,14 +117,14 @@ def test_the_report_cues_the_radars_and_is_logged():
 
 def test_reach_names_the_cue_from_the_satellite(capsys):
     from shieldlab.analysis.reach import sensor_cue
-    w = _phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}])
+    w = phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}])
     truth = fly_threats(w).truth
     n = 1
     t = truth.launch_time[n] + np.arange(int(truth.impact_time[n] - truth.launch_time[n]))
     p, v = state_at(truth, t)
     burn = truth.burnout_time[n] - truth.launch_time[n]
     with_sat = sensor_cue(w, w.threats[n].missile, p[n], v[n], burn, 1.0)
-    without = sensor_cue(_phase1(), w.threats[n].missile, p[n], v[n], burn, 1.0)
+    without = sensor_cue(phase1(), w.threats[n].missile, p[n], v[n], burn, 1.0)
     assert with_sat.time_s < without.time_s  # cued: no wait for the 5 s search frame
 
 
@@ -144,7 +137,7 @@ def test_reach_names_the_cue_from_the_satellite(capsys):
 ])
 def test_bad_early_warning_entries_name_their_field(entry, field):
     with pytest.raises(InputError) as e:
-        _phase1([entry])
+        phase1([entry])
     assert field in str(e.value)
 
 
@@ -162,5 +155,5 @@ def test_a_satellite_must_cue_a_system_with_radars():
 
 def test_duplicate_satellite_names_are_refused():
     with pytest.raises(InputError) as e:
-        _phase1([{"name": "x", "type": "dsp", "lon_deg": 57.0}, {"name": "x", "type": "sbirs-geo", "lon_deg": 60.0}])
+        phase1([{"name": "x", "type": "dsp", "lon_deg": 57.0}, {"name": "x", "type": "sbirs-geo", "lon_deg": 60.0}])
     assert "early_warning[1].name" in str(e.value)

@@ -172,6 +172,25 @@ def _inv_spd3(S, Si):
     return math.log(det) - 2.0 * (math.log(dd0) + math.log(dd1) + math.log(dd2))
 
 
+@nb.njit(cache=True, inline="always")
+def _pair_distance(HPH, Rm, zm, rng, az, el, S, Si, nu):
+    """``(d², ln det S)`` of report ``zm`` (range, az, el) with noise ``Rm`` against a track
+    whose predicted measurement is ``(rng, az, el)`` and ``H P Hᵀ`` is ``HPH`` (the azimuth
+    innovation wrapped to (−π, π]); ``S``, ``Si``, ``nu`` are scratch."""
+    for i in range(3):
+        for j in range(3):
+            S[i, j] = HPH[i, j] + Rm[i, j]
+    log_det = _inv_spd3(S, Si)
+    nu[0] = zm[0] - rng
+    a = zm[1] - az
+    nu[1] = math.pi - (math.pi - a) % _TWO_PI
+    nu[2] = zm[2] - el
+    s = 0.0
+    for i in range(3):
+        s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
+    return s, log_det
+
+
 @nb.njit(cache=True, error_model="numpy")
 def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
     """Squared Mahalanobis distance of every report from every track, per batch row:
@@ -203,18 +222,7 @@ def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
                     d2[b, t, m] = np.inf
                     log_det[b, t, m] = np.nan
                     continue
-                for i in range(3):
-                    for j in range(3):
-                        S[i, j] = HPH[i, j] + R[b, m, i, j]
-                log_det[b, t, m] = _inv_spd3(S, Si)
-                nu[0] = z[b, m, 0] - rng
-                a = z[b, m, 1] - az
-                nu[1] = math.pi - (math.pi - a) % _TWO_PI
-                nu[2] = z[b, m, 2] - el
-                s = 0.0
-                for i in range(3):
-                    s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
-                d2[b, t, m] = s
+                d2[b, t, m], log_det[b, t, m] = _pair_distance(HPH, R[b, m], z[b, m], rng, az, el, S, Si, nu)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -242,19 +250,7 @@ def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det)
             rng, az, el = _measure(x[t], site, enu, J, H)
             _project(P[t], H, PHt, HPH)
             last = t
-        mr = 0 if shared else m
-        for i in range(3):
-            for j in range(3):
-                S[i, j] = HPH[i, j] + R[mr, i, j]
-        log_det[k] = _inv_spd3(S, Si)
-        nu[0] = z[m, 0] - rng
-        a = z[m, 1] - az
-        nu[1] = math.pi - (math.pi - a) % _TWO_PI
-        nu[2] = z[m, 2] - el
-        s = 0.0
-        for i in range(3):
-            s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
-        d2[k] = s
+        d2[k], log_det[k] = _pair_distance(HPH, R[0 if shared else m], z[m], rng, az, el, S, Si, nu)
 
 
 @nb.njit(cache=True, error_model="numpy")
