@@ -157,3 +157,32 @@ def test_duplicate_satellite_names_are_refused():
     with pytest.raises(InputError) as e:
         phase1([{"name": "x", "type": "dsp", "lon_deg": 57.0}, {"name": "x", "type": "sbirs-geo", "lon_deg": 60.0}])
     assert "early_warning[1].name" in str(e.value)
+
+
+def test_a_launch_report_alerts_the_batteries_of_its_system(monkeypatch):
+    """A battery alerted by its system's launch report has prepared since the alert: it may
+    launch sooner after its decision than its reaction time, never sooner than the alert
+    plus that time; without the alert every launch waits the whole reaction time."""
+    from shieldlab.engine import chain
+
+    w = phase1([{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}])
+    flights = preflight(w, 16)
+    seen = {}
+    real = chain.battery_alerts
+
+    def keep(world, reports):
+        seen.update(real(world, reports))
+        return seen
+
+    monkeypatch.setattr(chain, "battery_alerts", keep)
+    e = run_chunk(w, flights, 0, 16, np.random.SeedSequence(1)).engagements
+    assert set(seen) == {b.name for b in w.batteries}
+    react = np.array([w.batteries[b].reaction_time for b in e.battery])
+    alert = np.array([seen[w.batteries[b].name][c, n] for b, c, n in zip(e.battery, e.run, e.threat)])
+    assert (e.launch_time >= alert + react - 1e-9).all()
+    assert (e.launch_time < e.decision_time + react - 1.0).any()  # the alert saved time
+    monkeypatch.setattr(chain, "battery_alerts", lambda world, reports: {})
+    e0 = run_chunk(w, flights, 0, 16, np.random.SeedSequence(1)).engagements
+    react0 = np.array([w.batteries[b].reaction_time for b in e0.battery])
+    assert (e0.launch_time >= e0.decision_time + react0 - 1e-9).all()
+    assert np.median(e.launch_time) < np.median(e0.launch_time)

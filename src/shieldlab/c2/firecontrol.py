@@ -121,7 +121,7 @@ class FireControl:
     """
 
     def __init__(self, doctrine: Doctrine, batteries, index, view: TrackView, assets, batch_shape, t_end: float,
-                 sector=None, system: str | None = None, name: str = "defence"):
+                 sector=None, system: str | None = None, name: str = "defence", alert: np.ndarray | None = None):
         self.doc, self.name = doctrine, name
         self.bats = list(batteries)
         self.index = np.asarray(index, int)
@@ -134,6 +134,10 @@ class FireControl:
                 raise ValueError(f"fire control {name!r}: no track source {key!r}")
         B = len(self.bats)
         self.fans = [fan_for(b.spec, b.burnout_speed) for b in self.bats]
+        # when a launch report alerted each battery to each threat (inf: never): an alerted
+        # battery's reaction (its preparation) runs from the alert, not from the decision
+        self.alert = np.full((C, N, B), np.inf) if alert is None else np.asarray(alert, float)
+        self.reaction = np.array([b.reaction_time for b in self.bats], float)
         self.magazine = np.tile(np.array([b.rounds for b in self.bats], int), (C, 1))
         self.reserve = np.array([b.reserve for b in self.bats], int)
         self.asset_lat = np.array([a.site.lat for a in assets])
@@ -183,6 +187,17 @@ class FireControl:
         return float(np.min(np.where(self.open(), self.next_check, np.inf), initial=np.inf))
 
     # ------------------------------------------------------------------ deciding
+    def ready(self, cs, ns, b: int, tick: float) -> np.ndarray:
+        """Earliest launch [s] of battery ``b`` at threats ``(cs, ns)`` decided at ``tick``:
+        ``tick + reaction``, or where a launch report alerted it at ``t_a <= tick``, its
+        preparation ran from then: ``max(tick, t_a + reaction)``."""
+        return np.maximum(tick, np.minimum(tick, self.alert[cs, ns, b]) + self.reaction[b])
+
+    def lead(self, c: int, n: int, b: int, tick: float) -> float:
+        """Time [s] battery ``b`` needs from a decision at ``tick`` to a launch at threat ``(c, n)``."""
+        alert, reaction = float(self.alert[c, n, b]), float(self.reaction[b])
+        return reaction if not alert < tick else max(0.0, alert + reaction - tick)
+
     def decide(self, tick: float) -> list[Salvo]:
         """The salvos this node commits at planning tick ``tick`` [s]."""
         self.tick = tick
@@ -319,7 +334,7 @@ class FireControl:
                 # time to reach (inf outside the envelope or the fan)
                 tau = np.full(allowed_rows.shape, np.inf)
                 tau[allowed_rows] = fan_times_geodetic(a_lat, a_lon.copy(), a_alt, *ft.kernel_args())
-                w = intercept_window(t_int, pos[rows], vel[rows], ft, np.full(rows.size, tick + bat.reaction_time),
+                w = intercept_window(t_int, pos[rows], vel[rows], ft, self.ready(cs[rows], ns[rows], b, tick),
                                      allowed_rows, latest=bool(boost.any()), tau=tau)
                 fi = np.flatnonzero(w["found"])  # of rows
                 found = rows[fi]
@@ -472,7 +487,7 @@ class FireControl:
         choice, gated = None, False
         for o in cands:
             bat = self.bats[o.battery]
-            due_now = max(o.launch_time, o.hold_until) - bat.reaction_time <= tick + interval
+            due_now = max(o.launch_time, o.hold_until) - self.lead(c, n, o.battery, tick) <= tick + interval
             if due_now and self.doc.gate_k and self.doc.gate_k * o.pip_sigma > bat.spec.divert_m:
                 gated = True
                 self._log_hold(c, n, o.battery, _R["track-quality"])
@@ -484,18 +499,19 @@ class FireControl:
             return None
         b = choice.battery
         bat = self.bats[b]
-        if max(choice.launch_time, choice.hold_until) - bat.reaction_time > tick + interval:
+        lead = self.lead(c, n, b, tick)
+        if max(choice.launch_time, choice.hold_until) - lead > tick + interval:
             if choice.boost_track and choice.hold_until > choice.launch_time:
                 self._log_hold(c, n, b, _R["held-last-chance"])
             # not yet: re-plan with a fresher track just before the launch must go (at the next
             # interval if a better-placed battery is waiting for the track to improve)
             self.next_check[c, n] = tick + interval if gated or choice.boost_track else \
-                max(tick + interval, choice.launch_time - bat.reaction_time - interval)
+                max(tick + interval, choice.launch_time - lead - interval)
             return None
         rounds = int(min(bat.salvo, self.magazine[c, b] - self.reserve[b]))
         self.magazine[c, b] -= rounds
         self.reason[c, n, b] = _FIRED
-        salvo = Salvo(c, n, int(self.index[b]), rounds, tick, max(choice.launch_time, tick + bat.reaction_time),
+        salvo = Salvo(c, n, int(self.index[b]), rounds, tick, max(choice.launch_time, tick + lead),
                       choice.intercept_time, choice.intercept_pos, int(self.n_eng[c, n]), self.guide[b],
                       choice.closing_speed, choice.crossing_angle, choice.pk, choice.pip_sigma, choice.boost_track)
         self.n_eng[c, n] += 1

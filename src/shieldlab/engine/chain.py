@@ -264,6 +264,20 @@ def cue_time(world, system: str, reports) -> np.ndarray | None:
     return np.minimum.reduce(mine) if mine else None
 
 
+def battery_alerts(world, reports) -> dict[str, np.ndarray]:
+    """When the launch reports of the early-warning satellites alert each battery to each
+    (run, threat): those of its system's satellites, as :func:`cue_time` (batteries whose
+    system no satellite cues are left out).  The report names the launch, so the alert is
+    per threat: with tracks of reports without labels it would need correlating with
+    tracks, which is not done (no alerts there)."""
+    out = {}
+    for b in world.batteries:
+        t = cue_time(world, b.system, reports)
+        if t is not None:
+            out[b.name] = t
+    return out
+
+
 def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -> list[list[np.random.Generator]]:
     """The random streams of runs ``first_run .. first_run + C - 1``, ``out[i][j]`` stream ``i``
     of run ``j``: one per sensor, then the kill draws, the flight dispersions, two per link
@@ -334,7 +348,8 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     with timed(timings, "engage_s"):
         u = np.stack([g.random((len(world.threats), doc.max_engagements, salvo)) for g in streams[S]])
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
-        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status)
+        alerts = battery_alerts(world, reports)
+        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, alerts=alerts)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, reports)

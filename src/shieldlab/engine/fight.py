@@ -38,23 +38,33 @@ def track_sources(tracks: dict[str, Tracks], own_tracks: dict[str, Tracks] | Non
     return src
 
 
-def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float) -> list[FireControl]:
+def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float,
+                  alerts: dict[str, np.ndarray] | None = None) -> list[FireControl]:
     """One fire control per C2 node that commands batteries; ``architecture: integrated``
     (or a single node): one over all batteries, planning on the one picture of all sensors
-    (``("system", INTEGRATED)``) where the scenario has several nodes."""
+    (``("system", INTEGRATED)``) where the scenario has several nodes.  ``alerts``: battery
+    name to the time (C, N) a launch report alerted it to each threat (absent: never)."""
     bats = world.batteries
+    alerts = alerts or {}
+
+    def alert(idx):
+        return np.stack([alerts.get(bats[i].name, np.full(batch_shape, np.inf)) for i in idx], axis=-1) \
+            if alerts else None
+
     if one_fire_control(world):
         return [FireControl(doctrine, bats, range(len(bats)), view, world.assets, batch_shape, t_end,
-                            system=INTEGRATED if one_picture(world) else None, name=INTEGRATED)]
+                            system=INTEGRATED if one_picture(world) else None, name=INTEGRATED,
+                            alert=alert(range(len(bats))))]
     sectoral = world.architecture == "sectoral"
     return [FireControl(doctrine, [bats[i] for i in nd.batteries], nd.batteries, view, world.assets, batch_shape,
-                        t_end, sector=nd.sector if sectoral else None, name=nd.name)
+                        t_end, sector=nd.sector if sectoral else None, name=nd.name, alert=alert(nd.batteries))
             for nd in world.nodes if nd.batteries]
 
 
 def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
           own_tracks: dict[str, Tracks] | None = None, status=None,
-          targets: np.ndarray | None = None) -> tuple[Engagements, Decisions]:
+          targets: np.ndarray | None = None, alerts: dict[str, np.ndarray] | None = None
+          ) -> tuple[Engagements, Decisions]:
     """Every engagement of a chunk, and fire control's log of holds and no-fire reasons.
 
     ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system)
@@ -63,6 +73,8 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     engage-on-remote need it); ``uniforms`` (C, N, E, S) are the kill draws (E engagements,
     S >= the largest salvo).  ``status`` (optional) is called as ``status(salvo, node,
     fire_controls)`` after each committed salvo: how cooperating nodes hear of it.
+    ``alerts`` (optional): battery name to the time (C, N) an early-warning launch report
+    alerted it to each threat (its reaction then runs from that time).
 
     ``targets`` (C, T): where the tracks come from reports without labels, their batch is
     (C, T) fire-control tracks, not threats, and ``targets[c, t]`` is the object behind
@@ -84,7 +96,7 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
                                               time=np.full(cc.size, t_end), kind=np.ones(cc.size, np.int8),
                                               reason=np.full(cc.size, code, np.int8))
     view = TrackView(track_sources(tracks, own_tracks), (C, T))
-    fcs = fire_controls(world, view, doc, (C, T), t_end)
+    fcs = fire_controls(world, view, doc, (C, T), t_end, alerts)
     fans = [fan_for(b.spec, b.burnout_speed) for b in bats]  # cached: the fire controls' own
     destroyed = np.full((C, N), np.inf)  # s: when each threat was destroyed
     salvos_all, assessed = [], []

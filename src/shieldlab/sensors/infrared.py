@@ -32,8 +32,10 @@ seventh of that.  Model (figures and assumptions in catalog/satellites.yaml):
 What the report does (:mod:`shieldlab.engine.chain`): it *cues* the radars of the
 satellite's system (every radar under ``architecture: integrated``): from the report on, a
 radar in whose field the threat is looks at it every scan, as if it held it, rather than
-waiting for its search frame (:func:`shieldlab.sensors.radar.looks`).  The trackers do not
-take the angles-only reports; fire control needs a radar's track.
+waiting for its search frame (:func:`shieldlab.sensors.radar.looks`); and it alerts the
+system's batteries, whose preparation (reaction time) then runs from the report
+(:func:`shieldlab.engine.chain.battery_alerts`).  The trackers do not take the angles-only
+reports; fire control needs a radar's track.
 
 Limits: geostationary and two-body elliptical orbits (no J2, drag or station-keeping of a
 HEO satellite), no sun glint, clouds or background clutter beyond the altitude floor, no
