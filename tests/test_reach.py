@@ -1,6 +1,7 @@
 """`shieldlab reach`: an interceptor against one trajectory."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +157,28 @@ def test_reach_reads_the_sensor_scenarios_own_catalogue(capsys, tmp_path):
     assert main(args + ["--sensors", str(dim)]) == 0
     faint = json.loads(capsys.readouterr().out)["cue"]["time_s"]
     assert bright < 150.0 < faint
+
+
+def test_a_battery_alerted_by_a_launch_report_is_ready_at_the_track(ia, sejjil, capsys):
+    """The early-warning example (a ship, a GEO and a HEO satellite): the HEO's report at
+    90 s alerts the ship, whose 30 s reaction has run when its radar's track comes, so it is
+    ready at the track, not 30 s after it; as fire control in the kill chain."""
+    from shieldlab import load_world
+    from shieldlab.analysis.reach import SensorCue
+
+    example = str(Path(__file__).resolve().parents[1] / "docs" / "examples" / "early-warning-heo.yaml")
+    world = load_world(example)
+    r = analyse(ia, *SHIP, sejjil, *TABRIZ, *ATHENS, sensors=world)
+    assert r.cue is not None and r.cue.alert_s < r.cue.time_s - ia.reaction_time_s
+    assert r.t_ready == pytest.approx(r.cue.time_s)
+    assert r.cue.alert_s == pytest.approx(min(r.cue.launch_reports.values()))
+    # an alert after the track changes nothing; one just before it leaves part of the reaction
+    late = SensorCue("s", 200.0, (), {}, {}, {}, alert_s=250.0)
+    near = SensorCue("s", 200.0, (), {}, {}, {}, alert_s=190.0)
+    assert late.ready(30.0) == 230.0 and near.ready(30.0) == 220.0
+    args = ["reach", "sm-3-block-ia", "--site", "36.2,27.6", "--missile", "sejjil-2", "--from", "38.08,46.29",
+            "--to", "37.98,23.73", "--sensors", example, "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cue"]["batteries_alerted_s"] == pytest.approx(r.cue.alert_s, abs=0.1)
+    assert out["ready_s"] == pytest.approx(r.cue.time_s)

@@ -974,7 +974,8 @@ def reach(
                  "per_radar_alone_s": {k: (None if not np.isfinite(v) else round(v, 1))
                                        for k, v in cue.per_radar.items()},
                  "launch_report_s": {k: (None if not np.isfinite(v) else round(v, 1))
-                                     for k, v in cue.launch_reports.items()}},
+                                     for k, v in cue.launch_reports.items()},
+                 "batteries_alerted_s": None if not np.isfinite(cue.alert_s) else round(cue.alert_s, 1)},
              "ready_s": None if not np.isfinite(res.t_ready) else res.t_ready, "feasible": res.feasible,
              "earliest": res.earliest, "latest": res.latest,
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms, "threat": res.threat}
@@ -996,7 +997,9 @@ def reach(
         out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
                   + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
                   + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
-                  + f"; ready at {res.t_ready:.1f} s (the earliest system's track, whichever side it is)")
+                  + f"; ready at {res.t_ready:.1f} s (the earliest system's track, whichever side it is"
+                  + (f"; its batteries alerted by the launch report at {cue.alert_s:.1f} s, their reaction "
+                     f"running from then" if np.isfinite(cue.alert_s) and cue.alert_s < cue.time_s else "") + ")")
     if res.feasible:
         first, last = res.earliest, res.latest
         assert first is not None and last is not None  # a feasible Reach has its window

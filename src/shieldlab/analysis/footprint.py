@@ -40,7 +40,8 @@ docs/footprint.md):
      the engine's Swerling-1 Pd for the missile's RCS
      (:func:`shieldlab.sensors.visibility.expected_confirmation_time`), and the cue is
      the first scan where the sum reaches ``init_hits`` (or a fixed ``cue_delay_s``);
-     ``t_ready_b`` = cue + the battery's reaction time;
+     ``t_ready_b`` = cue + the battery's reaction time (where a launch report of its
+     system alerts the battery first: ``max(cue, alert + reaction time)``);
    * *reach and intercept*: the battery's fly-out fan (:func:`shieldlab.engage.fan.fan_for`,
      read as :class:`~shieldlab.engage.solver.FanTime` reads it) and the engine's intercept
      solver (:func:`shieldlab.engage.solver.intercept_window`): the earliest point of the
@@ -750,6 +751,7 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     # the cue: each system's expected confirmation of a track (its radars' expected
     # detections summed); a battery is cued by its own system
     cue = np.full((M, n_sys), np.inf)
+    alert = np.full((M, n_sys), np.inf)  # the first expected launch report alerting the system
     if cue_fixed is not None:
         cue[:] = cue_fixed
     else:
@@ -762,9 +764,12 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
                                          if n_valid[m] > 0 else np.inf for m in range(M)])
             cue[:, sys_] = visibility.expected_confirmation_time(pos, vel, n_valid, dt, burn, sig, cued,
                                                                  float(init_hits), *radars)
+            alert[:, sys_] = cued
     B = len(bats)
-    ready = np.stack([cue[:, bat_sys[b]] + bats[b].reaction_time for b in range(B)], axis=1) if B else \
-        np.zeros((M, 0))
+    # as fire control: the reaction time after the track, or after an earlier alert (not
+    # before the track)
+    ready = np.stack([np.maximum(cue[:, bat_sys[b]], np.minimum(cue[:, bat_sys[b]], alert[:, bat_sys[b]])
+                                 + bats[b].reaction_time) for b in range(B)], axis=1) if B else np.zeros((M, 0))
     times = [None if fans[b] is None else fan_time(fans[b], bats[b].site.lat, bats[b].site.lon) for b in range(B)]
     # time to reach every sample, as FanTime reads it, from the samples' geodetic coordinates
     inside = allowed.ravel()

@@ -2,7 +2,9 @@
 
 The threat is steered and flown by the full flyout (rotating WGS84 Earth, J2,
 drag).  The interceptor is ready ``cue + reaction_time`` seconds after the
-threat's launch and flies its fly-out fan (:mod:`shieldlab.engage.fan`).  A point of the threat's
+threat's launch (with a sensor cue whose system's satellites alert the battery earlier:
+``max(track, alert + reaction_time)``, as fire control in the kill chain) and flies its
+fly-out fan (:mod:`shieldlab.engage.fan`).  A point of the threat's
 path at time ``t`` can be intercepted if it lies inside the interceptor's
 envelope (ground range and altitude) and ``t - t_ready >= T(p(t))``, ``T`` the
 fan's earliest arrival time there: the intercept window is the first span of
@@ -50,6 +52,13 @@ class SensorCue:
     per_system: dict  # system -> expected confirmation [s after launch] (inf: never)
     per_radar: dict  # radar -> its own expected confirmation, alone [s after launch] (inf: never)
     launch_reports: dict = field(default_factory=dict)  # satellite -> expected launch report [s after launch]
+    alert_s: float = np.inf  # the first expected report that alerts that system's batteries [s after launch]
+
+    def ready(self, reaction_time_s: float) -> float:
+        """When a battery of the cueing system can launch [s after the threat's launch]: its
+        reaction time after the track, or, alerted earlier by a launch report, after the
+        alert but not before the track (as fire control in the kill chain)."""
+        return max(self.time_s, min(self.time_s, self.alert_s) + reaction_time_s)
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,8 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
     first = min(per, key=per.__getitem__, default=None)
     if first is None or not np.isfinite(per[first]):
         return SensorCue(None, np.inf, (), per, alone, reports)
-    return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone, reports)
+    return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone, reports,
+                     alert_s=cue_of(first))
 
 
 def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):
@@ -129,7 +139,7 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     sp = interceptor
     v = float(burnout_speed or 1e3 * sp.burnout_speed_kms)
     cue = None if sensors is None else sensor_cue(sensors, missile, pos, vel, float(tr.burnout_time[0]), DT)
-    t_ready = (cue_delay_s if cue is None else cue.time_s) + sp.reaction_time_s
+    t_ready = cue_delay_s + sp.reaction_time_s if cue is None else cue.ready(sp.reaction_time_s)
     ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
     threat = {"burnout_time_s": round(float(tr.burnout_time[0]), 2),
               "burnout_speed_kms": round(float(tr.burnout_speed[0]) / 1e3, 4),
