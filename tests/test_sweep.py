@@ -75,6 +75,17 @@ def test_a_bad_value_names_the_set_and_the_field_before_anything_runs(tmp_path):
     assert not (tmp_path / "sw").exists()
 
 
+def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
+    """A point whose threat cannot reach its aim is refused before the sweep's folder is
+    made, so the fixed sweep then runs into the same --out."""
+    sets = [S.parse_setting("threats[2].aim=istanbul,bucharest")]  # a Ghadr-1 from Tabriz reaches Istanbul only
+    with pytest.raises(InputError, match="out of reach"):
+        S.run_sweep("epaa-phase-1", sets, 2, 1, tmp_path / "sw")
+    assert not (tmp_path / "sw").exists()
+    S.run_sweep("epaa-phase-1", [S.parse_setting("doctrine.salvo=1,2")], 2, 1, tmp_path / "sw")
+    assert (tmp_path / "sw" / "sweep.json").exists()
+
+
 # ------------------------------------------------------------------ the dataset
 
 

@@ -248,6 +248,9 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
                 "chunk": CHUNK, "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
                                              for s in settings]}
+    # a new sweep aims every point's threats before its folder is made: an aim out of reach
+    # is refused with nothing written (a resumed one was aimed when it started)
+    aimed = {} if resume else {p.index: preflight(p.world, runs) for p in pts}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
     n_chunks = (runs + CHUNK - 1) // CHUNK
     if client is not None:
@@ -257,7 +260,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
         store = sweep.point(p.index, p.values)
         stored = all(store.complete(i) for i in range(n_chunks))
         if not (stored and sweep.has_summary(p.index)):
-            flights = None if stored else preflight(p.world, runs)
+            flights = None if stored else aimed[p.index] if p.index in aimed else preflight(p.world, runs)
             # (on a cluster every chunk is stored already, and progress was told so)
             report = None if progress is None or client is not None else (lambda n, o=offset: progress(o + n))
             res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
