@@ -78,7 +78,7 @@ from scipy.interpolate import PchipInterpolator
 
 from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
-from shieldlab.c2.firecontrol import PREDICT_DT
+from shieldlab.c2.firecontrol import PREDICT_DT, ready_time
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
@@ -768,8 +768,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     B = len(bats)
     # as fire control: the reaction time after the track, or after an earlier alert (not
     # before the track)
-    ready = np.stack([np.maximum(cue[:, bat_sys[b]], np.minimum(cue[:, bat_sys[b]], alert[:, bat_sys[b]])
-                                 + bats[b].reaction_time) for b in range(B)], axis=1) if B else np.zeros((M, 0))
+    ready = np.stack([ready_time(cue[:, bat_sys[b]], alert[:, bat_sys[b]], bats[b].reaction_time)
+                      for b in range(B)], axis=1) if B else np.zeros((M, 0))
     times = [None if fans[b] is None else fan_time(fans[b], bats[b].site.lat, bats[b].site.lon) for b in range(B)]
     # time to reach every sample, as FanTime reads it, from the samples' geodetic coordinates
     inside = allowed.ravel()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.c2.firecontrol import ready_time
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -58,7 +59,7 @@ class SensorCue:
         """When a battery of the cueing system can launch [s after the threat's launch]: its
         reaction time after the track, or, alerted earlier by a launch report, after the
         alert but not before the track (as fire control in the kill chain)."""
-        return max(self.time_s, min(self.time_s, self.alert_s) + reaction_time_s)
+        return float(ready_time(self.time_s, self.alert_s, reaction_time_s))
 
 
 @dataclass(frozen=True)

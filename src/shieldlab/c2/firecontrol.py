@@ -109,6 +109,14 @@ def track_keys(batteries, system: str | None = None) -> tuple[list, list]:
     return plan, guide
 
 
+def ready_time(t, alert, reaction_time):
+    """Earliest launch [s] of a battery whose decision (or track) comes at ``t``: its
+    reaction time later, or, where a launch report alerted it at ``alert <= t``, its
+    preparation ran from then: ``max(t, min(t, alert) + reaction_time)`` (broadcast;
+    ``alert`` inf: never).  Fire control, ``reach`` and ``footprint`` all ready a battery so."""
+    return np.maximum(t, np.minimum(t, alert) + reaction_time)
+
+
 class FireControl:
     """The fire control of one C2 node over a chunk of C runs and N threats.
 
@@ -188,13 +196,14 @@ class FireControl:
 
     # ------------------------------------------------------------------ deciding
     def ready(self, cs, ns, b: int, tick: float) -> np.ndarray:
-        """Earliest launch [s] of battery ``b`` at threats ``(cs, ns)`` decided at ``tick``:
-        ``tick + reaction``, or where a launch report alerted it at ``t_a <= tick``, its
-        preparation ran from then: ``max(tick, t_a + reaction)``."""
-        return np.maximum(tick, np.minimum(tick, self.alert[cs, ns, b]) + self.reaction[b])
+        """Earliest launch [s] of battery ``b`` at threats ``(cs, ns)`` decided at ``tick``
+        (:func:`ready_time`)."""
+        return ready_time(tick, self.alert[cs, ns, b], self.reaction[b])
 
     def lead(self, c: int, n: int, b: int, tick: float) -> float:
-        """Time [s] battery ``b`` needs from a decision at ``tick`` to a launch at threat ``(c, n)``."""
+        """Time [s] battery ``b`` needs from a decision at ``tick`` to a launch at threat
+        ``(c, n)``: ``ready - tick``, written so that without an alert it is the reaction
+        time to the last bit (``(tick + r) - tick`` need not be ``r``)."""
         alert, reaction = float(self.alert[c, n, b]), float(self.reaction[b])
         return reaction if not alert < tick else max(0.0, alert + reaction - tick)
 
