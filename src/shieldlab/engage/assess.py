@@ -72,16 +72,17 @@ def threat_of(salvos: list, n_threats: int, targets: np.ndarray | None) -> np.nd
     or (B, C, T) where each battery's track of a column may follow another object (network
     track numbers: the object behind the member track the battery reads)."""
     col = np.array([s.threat for s in salvos], int)
-    if targets is None:
+    if targets is None or not col.size:
         return col
-    c = np.array([s.run for s in salvos], int)
-    if not col.size:
-        return col
-    if targets.ndim == 3:  # each battery's own view (B, C, T)
-        n = targets[np.array([s.battery for s in salvos], int), c, col]
-    else:
-        n = targets[c, col]
+    n = object_of(targets, np.array([s.battery for s in salvos], int), np.array([s.run for s in salvos], int), col)
     return np.where((n >= 0) & (n < n_threats), n, -1)
+
+
+def object_of(targets: np.ndarray, battery: np.ndarray, run: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """The object behind fire-control column ``col`` of run ``run`` as battery ``battery``'s
+    track says (threat ``n``, booster ``N + n``, -1 a false track): ``targets`` (C, T), the
+    same for every battery, or (B, C, T) per battery."""
+    return targets[battery, run, col] if targets.ndim == 3 else targets[run, col]
 
 
 def first_kills(run: np.ndarray, threat: np.ndarray, t_int: np.ndarray, killed: np.ndarray) -> np.ndarray:

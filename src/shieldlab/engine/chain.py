@@ -377,57 +377,53 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     local, labels, used = {}, {}, {}
     # the object behind each fire-control column, (C, T) or per battery (B, C, T) (scoring only)
     tg: np.ndarray
+
+    def columns(key, tf, mine) -> None:  # a track file's fire-control columns and the object behind each
+        local[key], column_tid = fire_control_tracks(tf)
+        cols = column_tid >= 0
+        obj = np.full(column_tid.shape, -1, np.int64)
+        obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])  # lineage, for scoring
+        labels[key], used[key] = obj, cols.sum(axis=1)
+
     with timed(timings, "tracking_s"):
         files = track_pictures(world, reps, keep_covariance=True)
         for name, (tf, mine) in files.items():
-            local[name], column_tid = fire_control_tracks(tf)
-            # the object behind each column: its track's label (lineage), for scoring
-            cols = column_tid >= 0
-            obj = np.full(column_tid.shape, -1, np.int64)
-            obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])
-            labels[name] = obj
-            used[name] = cols.sum(axis=1)
+            columns(name, tf, mine)
         # a battery on its own radar (cue own or launch-on-remote) reads that radar's own
         # track file, numbered with the pictures' tracks so that "its track of that
         # object" means one column everywhere
         own_radars = sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"})
         own_key = {name: f"radar {name}" for name in own_radars}
-        own_labels = {}
         for name in own_radars:
             i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
             tf = track_reports([reps[i]], [world.sensors[i].radar], name, management(world), keep_covariance=True)
-            local[own_key[name]], column_tid = fire_control_tracks(tf)
-            cols = column_tid >= 0
-            obj = np.full(column_tid.shape, -1, np.int64)
-            obj[cols] = label_of(tf, [reps[i]], np.nonzero(cols)[0], column_tid[cols])
-            own_labels[own_key[name]] = obj
+            columns(own_key[name], tf, [reps[i]])
         if len(local) > 1:
             net = track_numbers.number(local)
             own_tracks = {name: net.tracks[own_key[name]] for name in own_radars}
-            tracks = {name: tr for name, tr in net.tracks.items() if name in labels}
+            tracks = {name: tr for name, tr in net.tracks.items() if name in files}
             # a network track's object: its first member's (the node that confirmed it first)
             first = np.argmax(net.members >= 0, axis=2)
             col = np.take_along_axis(net.members, first[..., None], axis=2)[..., 0]
             tg = np.full(col.shape, -1, np.int64)
             for a, name in enumerate(net.nodes):
                 here = (first == a) & (col >= 0)
-                tg[here] = (labels[name] if name in labels else own_labels[name])[np.nonzero(here)[0], col[here]]
-            every = {**labels, **own_labels}
+                tg[here] = labels[name][np.nonzero(here)[0], col[here]]
 
             def seen_by(names):  # the object behind each number as these sources' tracks say, later ones first
                 view = tg.copy()
                 for name in names:
                     a = net.nodes.index(name)
                     cc, gg = np.nonzero(net.members[:, :, a] >= 0)
-                    view[cc, gg] = every[name][cc, net.members[cc, gg, a]]
+                    view[cc, gg] = labels[name][cc, net.members[cc, gg, a]]
                 return view
 
             # each node's own view of the objects (its first firm track of each, for the tables)
             targets = {name: np.where((net.members[:, :, net.nodes.index(name)] >= 0), seen_by([name]), -1)
-                       for name in labels}
+                       for name in files}
             # what a battery's interceptors fly at: the track it reads (its own radar's, else its
             # node's; a number only another node holds: the first member's object)
-            picture_of = {b.name: b.system if b.system in labels else next(iter(labels)) for b in world.batteries}
+            picture_of = {b.name: b.system if b.system in files else next(iter(files)) for b in world.batteries}
             tg = np.stack([seen_by([picture_of[b.name]] + ([own_key[b.radar]] if b.cue != "engage-on-remote" else []))
                            for b in world.batteries]) if world.batteries else tg
             n_cols = net.used()

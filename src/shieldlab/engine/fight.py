@@ -22,7 +22,7 @@ from shieldlab.c2.firecontrol import FireControl
 from shieldlab.c2.network import INTEGRATED, one_fire_control, one_picture
 from shieldlab.c2.records import REASONS, Decisions
 from shieldlab.c2.trackview import TrackView
-from shieldlab.engage.assess import assess, first_kills, threat_of
+from shieldlab.engage.assess import assess, first_kills, object_of, threat_of
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.records import Engagements
 from shieldlab.flyout.records import Trajectories
@@ -158,10 +158,7 @@ def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int) 
     threat no track followed, at the end of the simulated time (as fire control logs the
     threats it never had a track of)."""
     views = targets if targets.ndim == 3 else targets[None]
-    if d.run.size:
-        obj = views[np.maximum(d.battery, 0) if targets.ndim == 3 else 0, d.run, d.threat]
-    else:
-        obj = d.threat
+    obj = object_of(targets, np.maximum(d.battery, 0), d.run, d.threat) if d.run.size else d.threat
     keep = (obj >= 0) & (obj < N)
     C = views.shape[1]
     tracked = np.zeros((C, N), bool)
@@ -193,13 +190,8 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
     cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
                                                                           "killed")}
     run, track = col("run", np.int64), col("threat", np.int64)
-    if targets is None:
-        target = None
-    elif targets.ndim == 3:
-        target = targets[col("battery", np.int64), run, track].astype(np.int64)
-    else:
-        target = targets[run, track].astype(np.int64)
-    threat = threat_of(salvos, N, targets).astype(np.int64)
+    target = None if targets is None else object_of(targets, col("battery", np.int64), run, track).astype(np.int64)
+    threat = track if target is None else np.where((target >= 0) & (target < N), target, -1)
     # a salvo committed later may meet the threat earlier: the first to kill it is the one
     late = first_kills(run, threat, col("intercept_time", float), cat["killed"])
     cat["killed"] = cat["killed"] & ~late
