@@ -1313,11 +1313,12 @@ def presets(name: str | None = typer.Argument(None, metavar="[NAME]",
     from shieldlab.scenario.loader import load, preset_names, preset_text
 
     if name is not None:
-        if name not in preset_names():
-            raise InputError(f"unknown preset {name!r} (known: {', '.join(preset_names())})", field="NAME")
         if as_json:
             raise InputError("prints the YAML file; give it without --json", field="--json")
-        sys.stdout.write(preset_text(name))
+        try:
+            sys.stdout.write(preset_text(name))
+        except KeyError:
+            raise InputError(f"unknown preset {name!r} (known: {', '.join(preset_names())})", field="NAME") from None
         return
     rows = [{"name": n, "description": load(n).description.strip().split("\n")[0]} for n in preset_names()]
     if as_json:

@@ -21,21 +21,17 @@ import numpy as np
 
 from shieldlab.c2.network import INTEGRATED, one_picture
 from shieldlab.engine import chain
-from shieldlab.errors import InputError
 from shieldlab.outcome import file_quality
 from shieldlab.sensors.records import Reports
 from shieldlab.sensors.scans import scan_reports
 from shieldlab.sensors.signature import Signature
 from shieldlab.stats import mean_interval
-from shieldlab.tracking.mtt import FILTERS, TrackFile, TrackManagement, track_reports
+from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
 
 
 def management(world) -> TrackManagement:
     """The scenario's track management (``tracking``: init_hits of confirm_looks, delete_probability, gate)."""
     cfg = world.scenario.tracking
-    if cfg.filter not in FILTERS:  # the schema allows only the filters both trackers run
-        raise InputError(f"the multi-target tracker runs {', '.join(FILTERS)}, not {cfg.filter}",
-                         field="tracking.filter")
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
                            confirm_n=cfg.confirm_looks, delete_probability=cfg.delete_probability,
                            filter=cfg.filter)

@@ -33,7 +33,7 @@ import numba as nb
 import numpy as np
 from scipy import optimize, special
 
-from shieldlab.tracking import ekf
+from shieldlab.tracking import ekf, ekf_kernel
 
 
 def gate(probability: float, dof: int = 3) -> float:
@@ -291,7 +291,7 @@ def candidate_pairs(track_pos: np.ndarray, radius: np.ndarray, report_pos: np.nd
     of each other, grouped by track: ``pair_track``, ``pair_report`` (K,) int64.
 
     A uniform grid over the reports (cells about the median radius, coarser where the
-    reports spread over more than :data:`MAX_CELLS` cells), filled by a counting sort, and
+    reports would need more than :data:`MAX_CELLS_PER_REPORT` cells each), filled by a counting sort, and
     for each track a look into the cells its sphere's box touches (a track whose box covers
     more cells than there are reports checks every report).  Written by hand (compiled)
     rather than :class:`scipy.spatial.cKDTree`'s ``query_ball_point``, which returns a
@@ -472,7 +472,6 @@ def gnn_pairs(pair_track, pair_report, cost, miss, T, M, out):
         start = stop
 
 
-
 @nb.njit(cache=True)
 def _gate_boxes(x, P, live, z, valid, R, site, enu, gate_d2, margin):
     """:func:`gate_radius` and :func:`report_positions` for one scan, compiled: the live
@@ -524,7 +523,6 @@ def _gate_boxes(x, P, live, z, valid, R, site, enu, gate_d2, margin):
     return ti[:nt], tp, rad, zi[:nz], rp
 
 
-
 def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef: np.ndarray,
               site_enu_matrix: np.ndarray, gate_d2: float, cost: str = "distance",
               live: np.ndarray | None = None, valid: np.ndarray | None = None) -> np.ndarray:
@@ -561,8 +559,6 @@ def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_e
         (:func:`shieldlab.tracking.ekf_kernel.distances_pairs`) and GNN per cluster
         (:func:`gnn_pairs`).
     """
-    from shieldlab.tracking import ekf_kernel
-
     x = np.ascontiguousarray(x, float)
     P = np.ascontiguousarray(P, float)
     z = np.ascontiguousarray(z, float).reshape(-1, 3)

@@ -430,21 +430,20 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     C, M = valid.shape
     live = st.status != FREE
     assign = np.full((C, st.T), -1, np.int64)
-    unscented = mgmt.filter == "ukf"
-    if live.any() and valid.any() and unscented:  # gated on the unscented S, every pair (NumPy)
-        d2, log_det = ukf.report_distances(st.x, st.P, z, R, site_ecef, enu, live, valid)
-        assign = _assign(d2, log_det, gate)
-    elif live.any() and valid.any() and st.T * M > SPARSE_PAIRS:
-        # many tracks and reports (raw false alarms): gate by position first, per run
-        for c in range(C):
-            assign[c] = association.associate(st.x[c], st.P[c], z[c], R[c], site_ecef, enu, gate, "likelihood",
-                                              live=live[c], valid=valid[c])
-    elif live.any() and valid.any():
-        d2 = np.empty((C, st.T, M))
-        log_det = np.empty((C, st.T, M))
-        ekf_kernel.distances_rows(st.x, st.P, live, np.ascontiguousarray(z), np.ascontiguousarray(valid),
-                                  np.ascontiguousarray(R), site_ecef, enu, d2, log_det)
-        assign = _assign(d2, log_det, gate)
+    if live.any() and valid.any():
+        if mgmt.filter == "ukf":  # gated on the unscented S, every pair (NumPy)
+            d2, log_det = ukf.report_distances(st.x, st.P, z, R, site_ecef, enu, live, valid)
+            assign = _assign(d2, log_det, gate)
+        elif st.T * M > SPARSE_PAIRS:  # many tracks and reports (raw false alarms): by position first, per run
+            for c in range(C):
+                assign[c] = association.associate(st.x[c], st.P[c], z[c], R[c], site_ecef, enu, gate, "likelihood",
+                                                  live=live[c], valid=valid[c])
+        else:
+            d2 = np.empty((C, st.T, M))
+            log_det = np.empty((C, st.T, M))
+            ekf_kernel.distances_rows(st.x, st.P, live, np.ascontiguousarray(z), np.ascontiguousarray(valid),
+                                      np.ascontiguousarray(R), site_ecef, enu, d2, log_det)
+            assign = _assign(d2, log_det, gate)
     upd = assign >= 0
     # looks: the radar's field of regard holds the track's prediction, and the radar looks
     # there this scan: it holds the track (it has reported into it), or it searches
