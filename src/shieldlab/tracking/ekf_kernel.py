@@ -173,6 +173,14 @@ def _inv_spd3(S, Si):
 
 
 @nb.njit(cache=True, inline="always")
+def _distance_scratch():
+    """Scratch of the distance kernels: ``H`` (3, 6), ``P Hᵀ`` (6, 3), ``H P Hᵀ``, ``S``,
+    ``S⁻¹``, ``J`` (3, 3) and ``ν`` (3,)."""
+    return (np.empty((3, 6)), np.empty((6, 3)), np.empty((3, 3)), np.empty((3, 3)), np.empty((3, 3)),
+            np.empty((3, 3)), np.empty(3))
+
+
+@nb.njit(cache=True, inline="always")
 def _pair_distance(HPH, Rm, zm, rng, az, el, S, Si, nu):
     """``(d², ln det S)`` of report ``zm`` (range, az, el) with noise ``Rm`` against a track
     whose predicted measurement is ``(rng, az, el)`` and ``H P Hᵀ`` is ``HPH`` (the azimuth
@@ -201,13 +209,7 @@ def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
     with each report's own ``R``, compiled."""
     B, T = live.shape
     M = valid.shape[1]
-    H = np.empty((3, 6))
-    PHt = np.empty((6, 3))
-    HPH = np.empty((3, 3))
-    S = np.empty((3, 3))
-    Si = np.empty((3, 3))
-    J = np.empty((3, 3))
-    nu = np.empty(3)
+    H, PHt, HPH, S, Si, J, nu = _distance_scratch()
     for b in range(B):
         for t in range(T):
             if not live[b, t]:
@@ -235,13 +237,7 @@ def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det)
     and ``log_det`` (K,) (``ln det S``)."""
     K = pair_track.shape[0]
     shared = R.shape[0] == 1
-    H = np.empty((3, 6))
-    PHt = np.empty((6, 3))
-    HPH = np.empty((3, 3))
-    S = np.empty((3, 3))
-    Si = np.empty((3, 3))
-    J = np.empty((3, 3))
-    nu = np.empty(3)
+    H, PHt, HPH, S, Si, J, nu = _distance_scratch()
     last = -1
     rng = az = el = 0.0
     for k in range(K):
