@@ -917,7 +917,8 @@ def reach(
                                                  "(default 60 s unless --sensors gives the cue)", 0.0, 3600.0, "s"),
     sensors: str | None = typer.Option(None, "--sensors", metavar="SCENARIO",
                                           help="take the cue from this scenario's (or preset's) sensors: the first "
-                                               "system expected to confirm a track on the trajectory (its own "
+                                               "system expected to confirm a track on the trajectory, its "
+                                               "satellites' launch reports alerting the battery (its own "
                                                "catalog entries stand for the built-in ones of the same id)"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
     burnout_speed_kms: float | None = _float_option(None, "--burnout-speed-kms",
