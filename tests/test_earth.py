@@ -268,6 +268,18 @@ def test_atmosphere_shape_limits_and_monotone():
 
 
 # ----------------------------------------------------------------------------- line of sight
+def test_compiled_density_is_the_atmospheres():
+    """earth.density_rows (the tracker's compiled drag floor) equals atmosphere().density
+    to the last bits, across the layers, the table's nodes and beyond 1000 km."""
+    rng = np.random.default_rng(0)
+    nodes = np.concatenate([E._H_B, E._Z_UP, [86000.0, 91000.0, 110000.0, 120000.0, 1e6 + 1.0, -5.0, 0.0]])
+    alt = np.concatenate([rng.uniform(-1e3, 1.3e6, 20000), rng.uniform(0.0, 1.5e5, 20000), nodes])
+    ref = E.atmosphere(alt).density
+    got = E.density_rows(alt)
+    np.testing.assert_allclose(got, ref, rtol=4e-15, atol=0)
+    assert (got[alt > 1e6] == 0).all() and got[alt <= 0].tolist() == [got[alt <= 0][0]] * (alt <= 0).sum()
+
+
 def test_line_of_sight_blocked_through_the_earth():
     a = E.geodetic_to_ecef(0.3, 0.2, 1000.0)
     assert not E.line_of_sight(a, -a)

@@ -306,13 +306,50 @@ def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
             for i, s in enumerate(w.sensors)]
     radars = [s.radar for s in w.sensors]
     monkeypatch.setattr(mtt, "SPARSE_PAIRS", 10**12)
-    dense = mtt.track_reports(reps, radars, "a")
+    dense = mtt.track_reports(reps, radars, "a", compiled=False)  # the NumPy scan, as the sparse one
     monkeypatch.setattr(mtt, "SPARSE_PAIRS", 0)
     sparse = mtt.track_reports(reps, radars, "a")
     for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
         np.testing.assert_array_equal(getattr(sparse, name), getattr(dense, name), err_msg=name)
     np.testing.assert_allclose(sparse.x, dense.x, rtol=1e-12, atol=1e-9, equal_nan=True)
     assert (dense.status == mtt.TENTATIVE).sum() > 100  # the false alarms made tracks to compete with
+
+
+@pytest.mark.parametrize("false_alarms", [2.0, 30.0])
+def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms):
+    """The compiled scan (mtt_kernel: prediction with the drag floor, gating, GNN, update,
+    management, initiation) against its NumPy reference, with boosters and false alarms:
+    the same tracks, numbers, lineage and calls; states and covariances equal but for the
+    last bits of exp and log (1e-8 relative)."""
+    w, truth, _ = scene
+    sig = Signature.of_missiles([t.missile for t in w.threats])
+    streams = chain.run_streams(np.random.SeedSequence(5), 0, C, len(w.sensors))
+    reps = [scans.scan_reports(s.radar, observe(s.radar, truth, sig, streams[i]), truth, sig, streams[i],
+                               false_alarms) for i, s in enumerate(w.sensors)]
+    radars = [s.radar for s in w.sensors]
+    fast = mtt.track_reports(reps, radars, "a", keep_covariance=True)
+    ref = mtt.track_reports(reps, radars, "a", keep_covariance=True, compiled=False)
+    for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+    np.testing.assert_allclose(fast.x, ref.x, rtol=1e-8, atol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(fast.sigma_pos, ref.sigma_pos, rtol=1e-5, equal_nan=True)
+    for a, b in zip(fast.confirmed_P[:3], ref.confirmed_P[:3]):
+        np.testing.assert_array_equal(a, b)
+    scale = np.abs(ref.confirmed_P[3]).max(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(fast.confirmed_P[3] / scale, ref.confirmed_P[3] / scale, rtol=0, atol=1e-8)
+    assert (ref.status == mtt.TENTATIVE).sum() > 50 and (ref.status == mtt.CONFIRMED).sum() > 1000
+    assert (ref.report >= 0).sum() > 1000
+
+
+def test_the_compiled_scan_reads_the_trackers_constants():
+    """mtt_kernel keeps its own copies of the status codes and the management's constants."""
+    from shieldlab.sensors.records import NO_CALL
+    from shieldlab.tracking import mtt_kernel as k
+    from shieldlab.tracking import tracker
+
+    assert (k._FREE, k._TENTATIVE, k._CONFIRMED) == (mtt.FREE, mtt.TENTATIVE, mtt.CONFIRMED)
+    assert k._NO_CALL == NO_CALL and k._PD_MEMORY == mtt.PD_MEMORY
+    assert (k._NIS_GAIN_UP, k._NIS_GAIN_DOWN) == (tracker.NIS_GAIN_UP, tracker.NIS_GAIN_DOWN)
 
 
 @pytest.mark.parametrize("other", ["ukf", "imm"])

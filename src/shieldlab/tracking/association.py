@@ -199,45 +199,51 @@ def least_cost(a, n, m, out):
 
 
 @nb.njit(cache=True)
-def gnn_rows(cost, miss, rows, out):
-    """:func:`gnn` compiled, for the batch rows listed in ``rows``: ``cost`` (B, T, M) with
-    ``inf`` outside the gate, ``miss`` (B, T) finite; writes ``out[b]`` (T,) (-1: no report)
-    for each ``b`` in ``rows`` (other rows untouched).  Only the tracks with a report they
-    may take and the reports some track may take enter the solver."""
-    B, T, M = cost.shape
-    for b in rows:
-        for t in range(T):
-            out[b, t] = -1
-        tr = np.empty(T, np.int64)
-        nt = 0
-        for t in range(T):
-            for m in range(M):
-                if cost[b, t, m] < miss[b, t]:
-                    tr[nt] = t
-                    nt += 1
-                    break
-        if nt == 0:
-            continue
-        rp = np.empty(M, np.int64)
-        nr = 0
+def gnn_row(cost, miss, out):
+    """:func:`gnn` compiled for one batch row: ``cost`` (T, M) with ``inf`` outside the gate,
+    ``miss`` (T,) finite; writes ``out`` (T,) (-1: no report).  Only the tracks with a report
+    they may take and the reports some track may take enter the solver."""
+    T, M = cost.shape
+    for t in range(T):
+        out[t] = -1
+    tr = np.empty(T, np.int64)
+    nt = 0
+    for t in range(T):
         for m in range(M):
-            for i in range(nt):
-                if cost[b, tr[i], m] < miss[b, tr[i]]:
-                    rp[nr] = m
-                    nr += 1
-                    break
-        a = np.full((nt, nr + nt), _FORBIDDEN)
+            if cost[t, m] < miss[t]:
+                tr[nt] = t
+                nt += 1
+                break
+    if nt == 0:
+        return
+    rp = np.empty(M, np.int64)
+    nr = 0
+    for m in range(M):
         for i in range(nt):
-            for k in range(nr):
-                c = cost[b, tr[i], rp[k]]
-                if c < miss[b, tr[i]]:
-                    a[i, k] = c
-            a[i, nr + i] = miss[b, tr[i]]
-        col = np.empty(nt, np.int64)
-        least_cost(a, nt, nr + nt, col)
-        for i in range(nt):
-            if col[i] < nr:
-                out[b, tr[i]] = rp[col[i]]
+            if cost[tr[i], m] < miss[tr[i]]:
+                rp[nr] = m
+                nr += 1
+                break
+    a = np.full((nt, nr + nt), _FORBIDDEN)
+    for i in range(nt):
+        for k in range(nr):
+            c = cost[tr[i], rp[k]]
+            if c < miss[tr[i]]:
+                a[i, k] = c
+        a[i, nr + i] = miss[tr[i]]
+    col = np.empty(nt, np.int64)
+    least_cost(a, nt, nr + nt, col)
+    for i in range(nt):
+        if col[i] < nr:
+            out[tr[i]] = rp[col[i]]
+
+
+@nb.njit(cache=True)
+def gnn_rows(cost, miss, rows, out):
+    """:func:`gnn_row` for the batch rows listed in ``rows``: ``cost`` (B, T, M), ``miss``
+    (B, T), ``out`` (B, T) (other rows untouched)."""
+    for b in rows:
+        gnn_row(cost[b], miss[b], out[b])
 
 
 # ---------------------------------------------------------------------------------------

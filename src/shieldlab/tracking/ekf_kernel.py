@@ -49,60 +49,67 @@ def _rk4(x, h, k1, k2, k3, k4, tmp):
         x[i] = x[i] + (h / 6.0) * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
 
 
+@nb.njit(cache=True, inline="always")
+def _predict_scratch():
+    """Scratch of :func:`_predict_one`: ``A``, ``Phi``, ``T`` (6, 6) and five (6,) vectors."""
+    return (np.zeros((6, 6)), np.empty((6, 6)), np.empty((6, 6)), np.empty(6), np.empty(6), np.empty(6),
+            np.empty(6), np.empty(6))
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _predict_one(xm, Pm, n, h, qm, A, Phi, T, k1, k2, k3, k4, tmp):
+    """One filter's prediction in place: state ``xm`` (6,), covariance ``Pm`` (6, 6), ``n``
+    substeps of ``h`` seconds, process noise ``qm`` [m^2/s^3]; the rest is scratch."""
+    w = OMEGA_EARTH
+    ha = abs(h)
+    b00, b01, b11 = ha ** 3 / 3.0, ha ** 2 / 2.0, ha
+    for _ in range(n):
+        # A h: the point-mass gravity gradient and the rotating-frame terms
+        rx, ry, rz = xm[0], xm[1], xm[2]
+        rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+        u0, u1, u2 = rx / rn, ry / rn, rz / rn
+        g = GM / rn ** 3
+        for i in range(6):
+            for j in range(6):
+                A[i, j] = 0.0
+        for i in range(3):
+            A[i, 3 + i] = 1.0
+        uu = (u0, u1, u2)
+        for i in range(3):
+            for j in range(3):
+                A[3 + i, j] = g * (3.0 * uu[i] * uu[j] - (1.0 if i == j else 0.0))
+        A[3, 0] += w * w
+        A[4, 1] += w * w
+        A[3, 4] = 2.0 * w
+        A[4, 3] = -2.0 * w
+        for i in range(6):
+            for j in range(6):
+                A[i, j] *= h
+        # Phi = I + Ah + (Ah)^2 / 2
+        for i in range(6):
+            for j in range(6):
+                s = 0.0
+                for k in range(6):
+                    s += A[i, k] * A[k, j]
+                Phi[i, j] = (1.0 if i == j else 0.0) + A[i, j] + 0.5 * s
+        # P = Phi P Phi' + Q
+        sandwich(Phi, Pm, T, Pm)
+        for i in range(3):
+            Pm[i, i] += qm * b00
+            Pm[i, 3 + i] += qm * b01
+            Pm[3 + i, i] += qm * b01
+            Pm[3 + i, 3 + i] += qm * b11
+        _rk4(xm, h, k1, k2, k3, k4, tmp)
+    symmetrise(Pm)
+
+
 @nb.njit(cache=True, error_model="numpy")
 def predict_rows(x, P, n, h, q):
     """:func:`shieldlab.tracking.ekf.predict` in place: states ``x`` (M, 6), covariances ``P``
     (M, 6, 6), ``n`` substeps of ``h`` seconds, process noise ``q`` (M,) [m^2/s^3]."""
-    M = x.shape[0]
-    w = OMEGA_EARTH
-    ha = abs(h)
-    b00, b01, b11 = ha ** 3 / 3.0, ha ** 2 / 2.0, ha
-    A = np.zeros((6, 6))
-    Phi = np.empty((6, 6))
-    T = np.empty((6, 6))
-    k1, k2, k3, k4, tmp = np.empty(6), np.empty(6), np.empty(6), np.empty(6), np.empty(6)
-    for m in range(M):
-        xm = x[m]
-        Pm = P[m]
-        for _ in range(n):
-            # A h: the point-mass gravity gradient and the rotating-frame terms
-            rx, ry, rz = xm[0], xm[1], xm[2]
-            rn = math.sqrt(rx * rx + ry * ry + rz * rz)
-            u0, u1, u2 = rx / rn, ry / rn, rz / rn
-            g = GM / rn ** 3
-            for i in range(6):
-                for j in range(6):
-                    A[i, j] = 0.0
-            for i in range(3):
-                A[i, 3 + i] = 1.0
-            uu = (u0, u1, u2)
-            for i in range(3):
-                for j in range(3):
-                    A[3 + i, j] = g * (3.0 * uu[i] * uu[j] - (1.0 if i == j else 0.0))
-            A[3, 0] += w * w
-            A[4, 1] += w * w
-            A[3, 4] = 2.0 * w
-            A[4, 3] = -2.0 * w
-            for i in range(6):
-                for j in range(6):
-                    A[i, j] *= h
-            # Phi = I + Ah + (Ah)^2 / 2
-            for i in range(6):
-                for j in range(6):
-                    s = 0.0
-                    for k in range(6):
-                        s += A[i, k] * A[k, j]
-                    Phi[i, j] = (1.0 if i == j else 0.0) + A[i, j] + 0.5 * s
-            # P = Phi P Phi' + Q
-            sandwich(Phi, Pm, T, Pm)
-            qm = q[m]
-            for i in range(3):
-                Pm[i, i] += qm * b00
-                Pm[i, 3 + i] += qm * b01
-                Pm[3 + i, i] += qm * b01
-                Pm[3 + i, 3 + i] += qm * b11
-            _rk4(xm, h, k1, k2, k3, k4, tmp)
-        symmetrise(Pm)
+    A, Phi, T, k1, k2, k3, k4, tmp = _predict_scratch()
+    for m in range(x.shape[0]):
+        _predict_one(x[m], P[m], n, h, q[m], A, Phi, T, k1, k2, k3, k4, tmp)
 
 
 @nb.njit(cache=True, inline="always")
@@ -249,59 +256,65 @@ def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det)
         d2[k], log_det[k] = _pair_distance(HPH, R[0 if shared else m], z[m], rng, az, el, S, Si, nu)
 
 
+@nb.njit(cache=True, inline="always")
+def _update_scratch():
+    """Scratch of :func:`_update_one`: ``H`` (3, 6), ``P Hᵀ`` (6, 3), ``S``, ``S⁻¹`` (3, 3),
+    ``K`` (6, 3), ``I - KH``, ``T`` (6, 6), ``J`` (3, 3), ``ν`` (3,)."""
+    return (np.empty((3, 6)), np.empty((6, 3)), np.empty((3, 3)), np.empty((3, 3)), np.empty((6, 3)),
+            np.empty((6, 6)), np.empty((6, 6)), np.empty((3, 3)), np.empty(3))
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, nu):
+    """One filter's update in place by report ``zm`` (3,) with noise ``Rm`` (3, 3) from one
+    site; returns the normalised innovation squared.  The rest is scratch."""
+    rng, az, el = _measure(xm, site, enu, J, H)
+    nu[0] = zm[0] - rng
+    a = zm[1] - az
+    nu[1] = math.pi - (math.pi - a) % _TWO_PI  # wrapped to (-pi, pi]
+    nu[2] = zm[2] - el
+    _project(Pm, H, PHt, S)
+    for i in range(3):
+        for j in range(3):
+            S[i, j] += Rm[i, j]
+    _inv_spd3(S, Si)
+    for i in range(6):
+        for j in range(3):
+            K[i, j] = PHt[i, 0] * Si[0, j] + PHt[i, 1] * Si[1, j] + PHt[i, 2] * Si[2, j]
+    s = 0.0
+    for i in range(3):
+        s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
+    for i in range(6):
+        xm[i] = xm[i] + (K[i, 0] * nu[0] + K[i, 1] * nu[1] + K[i, 2] * nu[2])
+    for i in range(6):
+        for j in range(6):
+            IKH[i, j] = (1.0 if i == j else 0.0) - (K[i, 0] * H[0, j] + K[i, 1] * H[1, j] + K[i, 2] * H[2, j])
+    # Joseph form: (I - KH) P (I - KH)' + K R K'
+    sandwich(IKH, Pm, T, Pm)
+    for i in range(6):
+        for j in range(6):
+            kr = 0.0
+            for a_ in range(3):
+                for b_ in range(3):
+                    kr += K[i, a_] * Rm[a_, b_] * K[j, b_]
+            Pm[i, j] = Pm[i, j] + kr
+    symmetrise(Pm)
+    return s
+
+
 @nb.njit(cache=True, error_model="numpy")
 def update_rows(x, P, z, R, site, enu, mask, nis):
     """:func:`shieldlab.tracking.ekf.update` in place on the rows where ``mask``: states ``x``
     (M, 6), covariances ``P`` (M, 6, 6), reports ``z`` (M, 3) (range [m], azimuth, elevation
     [rad]), their noise ``R`` (M, 3, 3), one site ``site`` (3,) [m ECEF] with local rows ``enu``
     (3, 3); ``nis`` (M,) gets the normalised innovation squared (nan where not ``mask``)."""
-    M = x.shape[0]
-    H = np.empty((3, 6))
-    PHt = np.empty((6, 3))
-    S = np.empty((3, 3))
-    Si = np.empty((3, 3))
-    K = np.empty((6, 3))
-    IKH = np.empty((6, 6))
-    T = np.empty((6, 6))
-    J = np.empty((3, 3))
-    nu = np.empty(3)
-    for m in range(M):
+    H, PHt, S, Si, K, IKH, T, J, nu = _update_scratch()
+    for m in range(x.shape[0]):
         if not mask[m]:
             nis[m] = np.nan
             continue
-        xm, Pm, Rm = x[m], P[m], R[m]
-        rng, az, el = _measure(xm, site, enu, J, H)
-        nu[0] = z[m, 0] - rng
-        a = z[m, 1] - az
-        nu[1] = math.pi - (math.pi - a) % _TWO_PI  # wrapped to (-pi, pi]
-        nu[2] = z[m, 2] - el
-        _project(Pm, H, PHt, S)
-        for i in range(3):
-            for j in range(3):
-                S[i, j] += Rm[i, j]
-        _inv_spd3(S, Si)
-        for i in range(6):
-            for j in range(3):
-                K[i, j] = PHt[i, 0] * Si[0, j] + PHt[i, 1] * Si[1, j] + PHt[i, 2] * Si[2, j]
-        s = 0.0
-        for i in range(3):
-            s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
-        nis[m] = s
-        for i in range(6):
-            xm[i] = xm[i] + (K[i, 0] * nu[0] + K[i, 1] * nu[1] + K[i, 2] * nu[2])
-        for i in range(6):
-            for j in range(6):
-                IKH[i, j] = (1.0 if i == j else 0.0) - (K[i, 0] * H[0, j] + K[i, 1] * H[1, j] + K[i, 2] * H[2, j])
-        # Joseph form: (I - KH) P (I - KH)' + K R K'
-        sandwich(IKH, Pm, T, Pm)
-        for i in range(6):
-            for j in range(6):
-                kr = 0.0
-                for a_ in range(3):
-                    for b_ in range(3):
-                        kr += K[i, a_] * Rm[a_, b_] * K[j, b_]
-                Pm[i, j] = Pm[i, j] + kr
-        symmetrise(Pm)
+        nis[m] = _update_one(x[m], P[m], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, T, J, nu)
+
 
 def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
     """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""

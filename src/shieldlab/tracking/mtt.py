@@ -66,10 +66,15 @@ At each scan of each radar, for every run at once:
 Several radars scanning at one time are applied in the order given, each with its own
 gating and assignment (sequential updates: the hand-over of a track from one radar of
 the system to another is the second radar's report falling in its gate).
+
+EKF tracks step through :mod:`shieldlab.tracking.mtt_kernel` (steps 1-6 compiled, one pass
+per run); :func:`_scan` is its NumPy reference and serves the other filters and the
+sparse association.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +83,7 @@ from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
-from shieldlab.tracking import association, ekf, ekf_kernel, imm, ukf
+from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import adapt_noise, came_down
 
@@ -195,8 +200,10 @@ class TrackFile:
 class _State:
     """The live tracks of C runs in T slots (grown on demand)."""
 
-    def __init__(self, C: int, T: int, mgmt: TrackManagement, S: int = 1):
+    def __init__(self, C: int, T: int, mgmt: TrackManagement, S: int = 1, compiled: bool = True):
         self.mgmt = mgmt
+        # EKF tracks step through the compiled scan (mtt_kernel) unless asked for NumPy's
+        self.compiled = compiled and mgmt.filter == "ekf"
         self.log_lam_max = np.log(mgmt.q_boost / mgmt.q_ballistic)
         self.x = np.full((C, T, 6), np.nan)
         self.P = np.full((C, T, 6, 6), np.nan)
@@ -266,6 +273,13 @@ class _State:
             self.xm[live], self.Pm[live], self.mu[live] = xm, Pm, mu
             self.x[live], self.P[live] = imm.combine(xm, Pm, mu)
             return
+        if self.compiled:
+            from shieldlab.tracking.ekf import MAX_SUBSTEP_S
+
+            n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
+            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, n, dt / n, abs(dt),
+                                    self.mgmt.q_ballistic, BETA_MIN_PA)
+            return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
         step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
         self.x[live], self.P[live] = step(self.x[live], self.P[live], dt, q)
@@ -332,7 +346,8 @@ def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
 
 
 def track_reports(reports: list[Reports], radars: list, system: str,
-                  management: TrackManagement | None = None, keep_covariance: bool = False) -> TrackFile:
+                  management: TrackManagement | None = None, keep_covariance: bool = False,
+                  compiled: bool = True) -> TrackFile:
     """Track every run's objects from one system's unlabelled reports.
 
     Parameters
@@ -349,6 +364,9 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     keep_covariance : bool
         Keep the confirmed tracks' covariance at every update (``TrackFile.confirmed_P``,
         what :func:`fire_control_tracks` needs).
+    compiled : bool
+        Step EKF tracks through the compiled scan (:mod:`shieldlab.tracking.mtt_kernel`);
+        False: the NumPy scan, its reference.
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -372,7 +390,11 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     # target (catalogue range at Pd 0.5), the smallest it is specified against
     reference = [(r.spec.max_range_km * 1e3, float(radar_model.snr50(r.spec.pfa)), float(r.spec.pfa)) for r in radars]
 
-    st = _State(C, 4, mgmt, len(reports))
+    st = _State(C, 4, mgmt, len(reports), compiled)
+    # the geodetic sites as the one-point initiation reads them (earth.aer_to_ecef)
+    origins = [(earth.geodetic_to_ecef(rep.site_lat, rep.site_lon, rep.site_alt),
+                np.array([np.sin(rep.site_lat), np.cos(rep.site_lat), np.sin(rep.site_lon), np.cos(rep.site_lon)]))
+               for rep in reports]
     # a sensor's call weighs its log-odds of being right
     p_wrong = np.array([np.nan if r.discrimination_error is None else r.discrimination_error for r in reports])
     weights = np.where(np.isfinite(p_wrong), np.log((1.0 - p_wrong) / np.maximum(p_wrong, 1e-6)), 0.0)
@@ -386,7 +408,11 @@ def track_reports(reports: list[Reports], radars: list, system: str,
             j = idx[k]
             if j < 0:
                 continue
-            report_k = _scan(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k)
+            if st.compiled and st.T * rep.valid.shape[2] <= SPARSE_PAIRS:
+                report_k = _scan_compiled(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k,
+                                          origins[s])
+            else:
+                report_k = _scan(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k)
         down = (st.status != FREE) & came_down(st.x)
         st.free(down)
         hist["x"].append(st.x.copy())
@@ -418,6 +444,38 @@ def track_reports(reports: list[Reports], radars: list, system: str,
                      confirmed_P=tuple(np.concatenate([h[i] for h in hist["Pc"]]) if hist["Pc"] else
                                        np.zeros((0,) + ((6, 6) if i == 3 else ()), float if i == 3 else np.int64)
                                        for i in range(4)) if keep_covariance else None)
+
+
+def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
+                   report_k: np.ndarray, origin) -> np.ndarray:
+    """:func:`_scan` for EKF tracks through :mod:`~shieldlab.tracking.mtt_kernel`: the same
+    steps, one compiled pass per run."""
+    mgmt = st.mgmt
+    site_ecef, enu = site
+    z = np.ascontiguousarray(rep.z[:, j])
+    valid = np.ascontiguousarray(rep.valid[:, j])
+    R = np.ascontiguousarray(rep.R_at(j))
+    C, M = valid.shape
+    call = np.ascontiguousarray(rep.call[:, j]) if rep.call is not None else np.zeros((C, 0), np.int8)
+    rid = int(report_id(s, j, 0))
+    new = np.empty((C, M), bool)
+    f_site, trig, boresight, half_fov, el_lo, el_hi, refr = field
+    r_ref, snr_ref, pfa = reference
+    mtt_kernel.scan_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen,
+                         st.found, st.sensors, st.calls, report_k, z, valid, R, call, s, rid,
+                         j % rep.search_every == 0, site_ecef, enu, f_site, trig, boresight, half_fov, el_lo, el_hi,
+                         refr, r_ref, snr_ref, pfa, gate, mgmt.confirm_m, mgmt.confirm_n,
+                         float(np.log(mgmt.delete_probability)), st.log_lam_max, new)
+    n_new = new.sum(axis=1)
+    if n_new.any():
+        need = int((n_new - (st.status == FREE).sum(axis=1)).max())
+        if need > 0:
+            st.grow(st.T + max(need, st.T // 2))
+            report_k = np.concatenate([report_k, np.full((C, st.T - report_k.shape[1]), -1, np.int64)], axis=1)
+        mtt_kernel.initiate_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss,
+                                 st.seen, st.found, st.sensors, st.calls, st.next_id, report_k, z, R, call, new,
+                                 s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max)
+    return report_k
 
 
 def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
