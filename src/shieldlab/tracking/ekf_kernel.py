@@ -316,6 +316,47 @@ def update_rows(x, P, z, R, site, enu, mask, nis):
         nis[m] = _update_one(x[m], P[m], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, T, J, nu)
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def init_one(zm, Rm, site0, trig, sigma_v0, xm, Pm):
+    """:func:`shieldlab.tracking.ekf.init_from_detection` of one report ``zm`` (range [m],
+    azimuth, elevation [rad]) with noise ``Rm`` (3, 3) into ``xm`` (6,), ``Pm`` (6, 6): the
+    report through :func:`shieldlab.earth.aer_to_ecef` from the geodetic site ``site0`` (3,)
+    [m ECEF] whose latitude and longitude have ``trig`` (sin, cos, sin, cos), covariance
+    ``J R Jᵀ``, velocity 0 with variance ``sigma_v0²`` per axis."""
+    sl, cl, so, co = trig[0], trig[1], trig[2], trig[3]
+    rng, az, el = zm[0], zm[1], zm[2]
+    ca, sa, ce, se = math.cos(az), math.sin(az), math.cos(el), math.sin(el)
+    cr = rng * ce
+    e_, n_, u_ = cr * sa, cr * ca, rng * se
+    tt = -sl * n_ + cl * u_
+    xm[0] = site0[0] + (co * tt - so * e_)
+    xm[1] = site0[1] + (so * tt + co * e_)
+    xm[2] = site0[2] + (cl * n_ + sl * u_)
+    xm[3] = xm[4] = xm[5] = 0.0
+    # ∂(E, N, U)/∂(range, az, el), rotated to ECEF by the columns of earth.enu_matrix's rows
+    east = (-so, co, 0.0)
+    north = (-sl * co, -sl * so, cl)
+    up = (cl * co, cl * so, sl)
+    je = ((ce * sa, rng * ce * ca, -rng * se * sa),
+          (ce * ca, -rng * ce * sa, -rng * se * ca),
+          (se, 0.0, rng * ce))
+    J = np.empty((3, 3))
+    JR = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            J[i, j] = east[i] * je[0][j] + north[i] * je[1][j] + up[i] * je[2][j]
+    for i in range(3):
+        for j in range(3):
+            JR[i, j] = J[i, 0] * Rm[0, j] + J[i, 1] * Rm[1, j] + J[i, 2] * Rm[2, j]
+    for i in range(6):
+        for j in range(6):
+            Pm[i, j] = 0.0
+    for i in range(3):
+        for j in range(3):
+            Pm[i, j] = JR[i, 0] * J[j, 0] + JR[i, 1] * J[j, 1] + JR[i, 2] * J[j, 2]
+        Pm[3 + i, 3 + i] = sigma_v0 * sigma_v0
+
+
 def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
     """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""
     from shieldlab.tracking.ekf import MAX_SUBSTEP_S

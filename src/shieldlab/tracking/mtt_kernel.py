@@ -37,6 +37,7 @@ from shieldlab.tracking.ekf_kernel import (
     _project,
     _update_one,
     _update_scratch,
+    init_one,
 )
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
@@ -247,15 +248,7 @@ def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found
     C, T = status.shape
     M = new.shape[1]
     has_call = call.shape[1] > 0
-    sl, cl, so, co = trig[0], trig[1], trig[2], trig[3]
-    # columns of the ENU -> ECEF rotation (the rows of earth.enu_matrix)
-    east = (-so, co, 0.0)
-    north = (-sl * co, -sl * so, cl)
-    up = (cl * co, cl * so, sl)
     key = np.empty(M)
-    Je = np.empty((3, 3))
-    Jc = np.empty((3, 3))
-    JR = np.empty((3, 3))
     for c in range(C):
         for m in range(M):
             key[m] = z[c, m, 0] if new[c, m] else np.inf
@@ -267,33 +260,7 @@ def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found
             if rank >= M or not new[c, order[rank]]:
                 break
             m = order[rank]
-            rng, az, el = z[c, m, 0], z[c, m, 1], z[c, m, 2]
-            ca, sa, ce, se = math.cos(az), math.sin(az), math.cos(el), math.sin(el)
-            # position: earth.aer_to_ecef
-            cr = rng * ce
-            e_, n_, u_ = cr * sa, cr * ca, rng * se
-            tt = -sl * n_ + cl * u_
-            x[c, t, 0] = site0[0] + (co * tt - so * e_)
-            x[c, t, 1] = site0[1] + (so * tt + co * e_)
-            x[c, t, 2] = site0[2] + (cl * n_ + sl * u_)
-            x[c, t, 3] = x[c, t, 4] = x[c, t, 5] = 0.0
-            # ∂(E, N, U)/∂(range, az, el), then to ECEF; P = J R Jᵀ, velocity diffuse
-            Je[0, 0], Je[0, 1], Je[0, 2] = ce * sa, rng * ce * ca, -rng * se * sa
-            Je[1, 0], Je[1, 1], Je[1, 2] = ce * ca, -rng * ce * sa, -rng * se * ca
-            Je[2, 0], Je[2, 1], Je[2, 2] = se, 0.0, rng * ce
-            for i in range(3):
-                for j in range(3):
-                    Jc[i, j] = east[i] * Je[0, j] + north[i] * Je[1, j] + up[i] * Je[2, j]
-            for i in range(3):
-                for j in range(3):
-                    JR[i, j] = Jc[i, 0] * R[c, m, 0, j] + Jc[i, 1] * R[c, m, 1, j] + Jc[i, 2] * R[c, m, 2, j]
-            for i in range(6):
-                for j in range(6):
-                    P[c, t, i, j] = 0.0
-            for i in range(3):
-                for j in range(3):
-                    P[c, t, i, j] = JR[i, 0] * Jc[j, 0] + JR[i, 1] * Jc[j, 1] + JR[i, 2] * Jc[j, 2]
-                P[c, t, 3 + i, 3 + i] = sigma_v0 * sigma_v0
+            init_one(z[c, m], R[c, m], site0, trig, sigma_v0, x[c, t], P[c, t])
             log_lam[c, t] = log_lam_max
             status[c, t] = _TENTATIVE
             hits[c, t] = 1

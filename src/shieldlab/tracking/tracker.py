@@ -46,11 +46,13 @@ few thousand seconds, no longer positive definite in floating point).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
-from shieldlab.tracking import ekf, ekf_kernel, imm, ukf
+from shieldlab.tracking import ekf, ekf_kernel, imm, tracker_kernel, ukf
 from shieldlab.tracking.records import Tracks
 
 #: The filters ``track`` can run: name -> (predict, update).
@@ -92,6 +94,7 @@ def track(
     q_ballistic: float = 1e-2,
     sigma_v0: float = 5e3,
     filter: str = "ekf",
+    compiled: bool = True,
 ) -> Tracks:
     """Filter every threat's reports from one system's sensors.
 
@@ -115,6 +118,9 @@ def track(
         process noise below (the same models, prediction and update by Jacobians or by
         sigma points), or the interacting multiple model (:mod:`shieldlab.tracking.imm`):
         one EKF per motion regime, with fixed noise levels, mixed by their odds.
+    compiled : bool
+        Step the EKF through its compiled row loops (:mod:`shieldlab.tracking.tracker_kernel`);
+        False: the NumPy steps, their reference.  The other filters run in NumPy.
 
     Returns
     -------
@@ -152,9 +158,11 @@ def track(
         j = np.clip(np.searchsorted(d.t, t), 0, max(d.t.size - 1, 0))
         scan_index.append(np.where((d.t.size > 0) & (d.t[j] == t), j, -1))
 
-    state: _Imm | _Adaptive
+    state: _Imm | _Adaptive | _Compiled
     if filter == "imm":
         state = _Imm(batch, sigma_v0)
+    elif filter == "ekf" and compiled:
+        state = _Compiled(batch, q_ballistic, q_boost, sigma_v0)
     else:
         steps = FILTERS[filter]
         assert steps is not None  # only "imm" has none
@@ -176,7 +184,10 @@ def track(
                 continue
             det = d.detected[..., j]
             state.assimilate(d.z[..., j, :], d.R_at(j), det, d, site, enu)
-            n_hits += det
+            if not isinstance(state, _Compiled):  # which counts its own
+                n_hits += det
+        if isinstance(state, _Compiled):
+            n_hits = state.n_hits.reshape(batch)
         x_k, P_k = state.estimate()
         gone = came_down(x_k)
         if gone.any():
@@ -236,6 +247,52 @@ class _Adaptive:
 
     def estimate(self):
         return self.x, self.P
+
+
+class _Compiled:
+    """:class:`_Adaptive` with the EKF, through :mod:`~shieldlab.tracking.tracker_kernel`:
+    the same state as flat rows (B = the batch's size)."""
+
+    def __init__(self, batch, q_ballistic, q_boost, sigma_v0):
+        self.batch = batch
+        B = int(np.prod(batch, dtype=np.int64))
+        self.x = np.full((B, 6), np.nan)
+        self.P = np.full((B, 6, 6), np.nan)
+        self.started = np.zeros(B, bool)
+        self.n_hits = np.zeros(B, np.int32)
+        self.log_lam_max = float(np.log(q_boost / q_ballistic))
+        self.log_lam = np.full(B, self.log_lam_max)
+        self.q_ballistic, self.sigma_v0 = q_ballistic, sigma_v0
+        self._origins: dict[int, tuple] = {}  # per Detections: the geodetic site and its trig
+
+    def predict(self, dt: float) -> None:
+        from shieldlab.tracking.ekf import MAX_SUBSTEP_S
+
+        n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
+        tracker_kernel.predict_started(self.x, self.P, self.log_lam, n, float(dt) / n, self.q_ballistic)
+
+    def end(self, gone) -> None:
+        gone = np.asarray(gone).reshape(-1)
+        if gone.any():
+            self.x[gone], self.P[gone] = np.nan, np.nan
+            self.started &= ~gone
+
+    def assimilate(self, z, R, det, d: Detections, site, enu) -> None:
+        origin = self._origins.get(id(d))
+        if origin is None:  # as ekf.init_from_detection reads the site
+            origin = self._origins[id(d)] = (
+                earth.geodetic_to_ecef(d.site_lat, d.site_lon, d.site_alt),
+                np.array([np.sin(d.site_lat), np.cos(d.site_lat), np.sin(d.site_lon), np.cos(d.site_lon)], float))
+        B = self.x.shape[0]
+        tracker_kernel.assimilate_rows(
+            self.x, self.P, self.started, self.log_lam, self.n_hits,
+            np.ascontiguousarray(np.broadcast_to(z, self.batch + (3,)), float).reshape(B, 3),
+            np.ascontiguousarray(np.broadcast_to(R, self.batch + (3, 3)), float).reshape(B, 3, 3),
+            np.ascontiguousarray(np.broadcast_to(det, self.batch)).reshape(B), site, enu, origin[0], origin[1],
+            self.sigma_v0, self.log_lam_max)
+
+    def estimate(self):
+        return self.x.reshape(self.batch + (6,)), self.P.reshape(self.batch + (6, 6))
 
 
 class _Imm:
