@@ -247,6 +247,17 @@ class _State:
         self.sensors, self.calls = pad(self.sensors, 0), pad(self.calls, NO_CALL)
         self.xm, self.Pm, self.mu = pad(self.xm, np.nan), pad(self.Pm, np.nan), pad(self.mu, 0.0)
 
+    def make_room(self, n_new: np.ndarray, report_k: np.ndarray) -> np.ndarray:
+        """Grow the slots so that every run has ``n_new`` (C,) free ones (by half again at
+        least, so that growing is rare); returns the time's report lineage ``report_k``
+        (C, T) grown with them."""
+        need = int((n_new - (self.status == FREE).sum(axis=1)).max())
+        if need <= 0:
+            return report_k
+        self.grow(self.T + max(need, self.T // 2))
+        return np.concatenate([report_k, np.full((report_k.shape[0], self.T - report_k.shape[1]), -1, np.int64)],
+                              axis=1)
+
     def free(self, gone: np.ndarray) -> None:
         if gone.any():
             self.x[gone], self.P[gone] = np.nan, np.nan
@@ -468,10 +479,7 @@ def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, refere
                          float(np.log(mgmt.delete_probability)), st.log_lam_max, new)
     n_new = new.sum(axis=1)
     if n_new.any():
-        need = int((n_new - (st.status == FREE).sum(axis=1)).max())
-        if need > 0:
-            st.grow(st.T + max(need, st.T // 2))
-            report_k = np.concatenate([report_k, np.full((C, st.T - report_k.shape[1]), -1, np.int64)], axis=1)
+        report_k = st.make_room(n_new, report_k)
         mtt_kernel.initiate_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss,
                                  st.seen, st.found, st.sensors, st.calls, st.next_id, report_k, z, R, call, new,
                                  s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max)
@@ -556,10 +564,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     new = valid & ~taken
     n_new = new.sum(axis=1)
     if n_new.any():
-        need = int((n_new - (st.status == FREE).sum(axis=1)).max())
-        if need > 0:
-            st.grow(st.T + max(need, st.T // 2))
-            report_k = np.concatenate([report_k, np.full((C, st.T - report_k.shape[1]), -1, np.int64)], axis=1)
+        report_k = st.make_room(n_new, report_k)
         order = np.argsort(np.where(new, z[..., 0], np.inf), axis=1, kind="stable")
         free_first = np.argsort(st.status != FREE, axis=1, kind="stable")
         rows, ranks = np.nonzero(np.arange(M)[None, :] < n_new[:, None])

@@ -260,16 +260,12 @@ def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found
             if rank >= M or not new[c, order[rank]]:
                 break
             m = order[rank]
+            _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
             init_one(z[c, m], R[c, m], site0, trig, sigma_v0, x[c, t], P[c, t])
             log_lam[c, t] = log_lam_max
             status[c, t] = _TENTATIVE
             hits[c, t] = 1
             looks[c, t] = 1
-            log_miss[c, t] = 0.0
-            for k in range(seen.shape[2]):
-                seen[c, t, k] = np.nan
-                found[c, t, k] = np.nan
-                calls[c, t, k] = _NO_CALL
             seen[c, t, s] = 1.0
             found[c, t, s] = 1.0
             sensors[c, t] = np.uint32(1 << s)
