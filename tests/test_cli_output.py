@@ -146,8 +146,8 @@ def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, caps
     # with --force: a new folder, not a merge (a stale file of the old one does not survive)
     (out / "events.parquet").unlink()
     assert main(["run", str(tiny), "--runs", "5", "--out", str(out), "--quiet", "--force"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["events.parquet", "outcomes.parquet", "summary.json",
-                                                       "track_quality.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["events.parquet", "outcomes.parquet", "report.html",
+                                                       "scene.czml", "summary.json", "track_quality.parquet"]
     assert json.loads((out / "summary.json").read_text())["runs"] == 5
     assert pq.read_table(out / "outcomes.parquet").num_rows == 5
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

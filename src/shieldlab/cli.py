@@ -498,7 +498,8 @@ def _run_summary_note(runs: int, half_width: float) -> str:
 def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, *, as_json: bool = False,
               quiet: bool = False, force: bool = False, timeline: bool = False, explain: str | None = None,
               half_width: float | None = None, resume: bool = False, workers: int | None = None,
-              scheduler: str | None = None) -> None:
+              scheduler: str | None = None, scene_run: int = 0, footprint: bool = False,
+              export: str | None = None) -> None:
     import shutil
     import time
 
@@ -516,6 +517,19 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             raise InputError("give --runs or --half-width, not both", field="--half-width")
         runs = _runs_for_half_width(half_width)
     runs = DEFAULT_RUNS if runs is None else runs
+    if not 0 <= scene_run < runs:
+        raise InputError(f"must name one of the {_plural(runs, 'run')}: 0 to {runs - 1}, not {scene_run}",
+                         field="--scene-run")
+    if footprint and out_dir is None:
+        raise InputError("maps the footprint into the results folder's report: give --out", field="--footprint")
+    if export is not None:
+        from shieldlab.io import export as X
+
+        export_formats = X.parse_formats(export)
+        if out_dir is None:
+            raise InputError("writes the scene's run into the results folder: give --out", field="--export")
+    else:
+        export_formats = ()
     store, partial = None, None
     if out_dir is not None:
         from shieldlab.engine.sweep import checkpoint, partial_folder
@@ -548,8 +562,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                            client=client)
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
+        extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats)
         write_results(out_dir, res.summary, res.outcomes, res.events, track_quality=res.track_quality or None,
-                      force=force or resume)
+                      force=force or resume, extra=extra)
         if partial is not None:
             shutil.rmtree(partial, ignore_errors=True)
     if as_json:
@@ -566,10 +581,82 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         _print_timeline(res.events)
     if out_dir is not None:
         out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
-                  + (", track_quality.parquet" if res.track_quality else ""))
+                  + (", track_quality.parquet" if res.track_quality else "") + ", scene.czml, report.html"
+                  + "".join(f", scene.{f}" for f in export_formats))
+        out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
+                  f"shieldlab view {out_dir}")
+
+
+def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,
+                      export_formats=()) -> dict[str, str]:
+    """scene.czml and report.html of a results folder: the scene's run run again alone (the
+    same records as in the Monte Carlo), the report around it, with the radars' coverage
+    map and, asked for, the defended footprint; and the scene's run as scene.geojson and
+    scene.kml where ``export_formats`` ask for them."""
+    from shieldlab.analysis import coverage as cov_mod
+    from shieldlab.engine.chain import replay_run
+    from shieldlab.io import report, scene
+
+    chunk = replay_run(world, flights, seed, scene_run)
+    cov = cov_mod.compute(world) if world.sensors else None
+    fp = None
+    if footprint:
+        from shieldlab.analysis import footprint as fpm
+
+        fp = fpm.compute(world)
+    files = {scene.SCENE_FILE: scene.scene(world, chunk, 0, run=scene_run).dumps(),
+             "report.html": report.build(world, res, chunk, 0, footprint=fp, coverage=cov)}
+    if export_formats:
+        from shieldlab.io import export as X
+
+        fs = X.run_features(world, chunk, scene_run, seed=seed)
+        if "geojson" in export_formats:
+            files["scene.geojson"] = X.geojson_text(fs)
+        if "kml" in export_formats:
+            files["scene.kml"] = X.to_kml(fs)
+    return files
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
+_EXPORT = typer.Option(None, "--export", metavar="FORMATS",
+                       help="also write the result for GIS tools and Google Earth: geojson, kml or geojson,kml")
+_EXPORT_TO = typer.Option(None, "--export-to", metavar="BASE",
+                          help="with --export: the exported files' path without suffix (BASE.geojson, BASE.kml)")
+
+
+def _export_targets(formats: str | None, base: Path | None, force: bool, default: Path | None = None):
+    """The formats and paths of ``--export`` / ``--export-to`` (checked before any work), or
+    None without ``--export``; ``default``: the base when ``--export-to`` is not given."""
+    from shieldlab.io import export as X
+    from shieldlab.io.atomic import check_target
+
+    if formats is None:
+        if base is not None:
+            raise InputError("says where --export writes: give --export too", field="--export-to")
+        return None
+    fmts = X.parse_formats(formats)
+    base = base if base is not None else default
+    if base is None:
+        raise InputError("give --export-to BASE: where to write BASE.geojson / BASE.kml", field="--export-to")
+    paths = X.export_paths(base, fmts)
+    for p in paths:
+        check_target(p, "--export-to", force=force)
+    return fmts, base
+
+
+def _export(target, features) -> None:
+    """Write ``features`` where :func:`_export_targets` said, and say so."""
+    from shieldlab.io import export as X
+
+    if target is not None:
+        for p in X.write(features, target[1], target[0]):
+            _err().print(f"wrote {p}")
+
+
+_SCENE_RUN = typer.Option(0, "--scene-run", metavar="K", help="with --out: the run shown in scene.czml and the "
+                                                               "report's timeline and ground map (0 = the first)")
+_FOOTPRINT = typer.Option(False, "--footprint", help="with --out: also map the defended footprint into the report "
+                                                     "(as `shieldlab footprint`; ~10 s more)")
 _WORKERS = typer.Option(None, "--workers", min=1, max=1024,
                         help="run the chunks of 64 runs on N local worker processes (Dask); same results")
 _SCHEDULER = typer.Option(None, "--scheduler", metavar="tcp://HOST:PORT",
@@ -597,9 +684,15 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
     explain: str | None = typer.Option(None, "--explain", metavar="THREAT",
                                           help="tell that threat's story: a timeline and the reasons, per battery"),
+    scene_run: int = _SCENE_RUN,
+    footprint: bool = _FOOTPRINT,
+    export: str | None = typer.Option(None, "--export", metavar="FORMATS",
+                                         help="with --out: also the scene's run as scene.geojson and/or scene.kml "
+                                              "(geojson, kml or geojson,kml) for GIS tools and Google Earth"),
     quiet: bool = _QUIET,
 ) -> None:
-    """Run a scenario's kill chain over Monte Carlo runs."""
+    """Run a scenario's kill chain over Monte Carlo runs; with --out, also the run's report
+    (report.html) and the 3-D scene of one run (scene.czml, `shieldlab view DIR`)."""
     if force and out_dir is None:
         raise InputError("replaces a results folder: give --out", field="--force")
     if resume and out_dir is None:
@@ -607,7 +700,8 @@ def run(
     if resume and force:
         raise InputError("give --resume or --force, not both", field="--force")
     _simulate(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
-              half_width=half_width, resume=resume, workers=workers, scheduler=scheduler)
+              half_width=half_width, resume=resume, workers=workers, scheduler=scheduler, scene_run=scene_run,
+              footprint=footprint, export=export)
 
 
 # --- compare ---------------------------------------------------------------------------------------
@@ -813,7 +907,8 @@ def demo(
     force: bool = typer.Option(False, "--force", help="replace an existing results folder given with --out"),
     quiet: bool = _QUIET,
 ) -> None:
-    """The flagship preset (EPAA phase 1) end to end: summary, timeline and files."""
+    """The flagship preset (EPAA phase 1) end to end: summary, timeline, files, the report
+    and the 3-D scene."""
     if force and out_dir is None:
         raise InputError(f"replaces a results folder given with --out ({DEMO_OUT} is replaced anyway)",
                          field="--force")
@@ -821,7 +916,43 @@ def demo(
         out_dir, force = DEMO_OUT, True
     if not quiet:
         out.print(Text.assemble(("shieldlab demo", "bold"), f": preset {DEMO_PRESET}, {runs} runs"))
-    _simulate(DEMO_PRESET, runs, seed, out_dir, quiet=quiet, force=force, timeline=True)
+    _simulate(DEMO_PRESET, runs, seed, out_dir, quiet=quiet, force=force, timeline=True, footprint=True)
+
+
+@app.command(cls=_Command)
+@_guard
+def view(
+    results: Path = typer.Argument(..., metavar="DIR",
+                                   help="a results folder written by `shieldlab run ... --out DIR`"),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="port on 127.0.0.1 [default: a free one]"),
+    open_browser: bool = typer.Option(False, "--open", help="open the address in the default browser"),
+) -> None:
+    """Play a results folder's 3-D scene (scene.czml) in the browser: serves the folder and
+    the offline viewer on 127.0.0.1 until Ctrl-C."""
+    from shieldlab.io import serve
+
+    if not results.is_dir():
+        raise InputError(f"{results} is not a folder", field="DIR")
+    if not (results / "scene.czml").is_file():
+        raise InputError(f"{results} holds no scene.czml: write one with `shieldlab run SCENARIO --out {results}`",
+                         field="DIR")
+    try:
+        srv = serve.start(results, port, background=False)
+    except serve.ViewerMissing as e:
+        raise InputError(str(e), field="viewer") from None
+    except OSError as e:
+        raise InputError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}", field="--port") from None
+    out.print(f"serving {results} at {srv.url}  (Ctrl-C stops)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(srv.url)
+    try:
+        srv.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.httpd.server_close()
 
 
 @app.command(cls=_Command)
@@ -845,6 +976,9 @@ def flyout(
     drag_pct: float = _float_option(3.0, "--drag-pct", "1-sigma drag dispersion [%]", 0.0, 50.0),
     azimuth_mrad: float = _float_option(0.5, "--azimuth-mrad", "1-sigma azimuth error [mrad]", 0.0, 50.0),
     as_json: bool = _json_option(),
+    export: str | None = _EXPORT,
+    export_to: Path | None = _EXPORT_TO,
+    force: bool = typer.Option(False, "--force", help="replace existing --export-to files"),
 ) -> None:
     """Fly one missile from a launch point to an aim point (rotating Earth, J2, drag);
     with --runs, also the CEP of dispersed shots about the aim point."""
@@ -857,6 +991,7 @@ def flyout(
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
     m = _catalog_get(catalog.get_missile, missile, "MISSILE")
+    target = _export_targets(export, export_to, force)
     _compile_note("flyout", False)
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     try:
@@ -891,9 +1026,16 @@ def flyout(
 
         d = Dispersion(thrust=thrust_pct / 100, isp=isp_pct / 100, burn_time=burn_pct / 100, drag=drag_pct / 100,
                        azimuth=azimuth_mrad / 1e3)
-        _, _, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile,
-                                 apogee=None if apogee_km is None else 1e3 * apogee_km, flight_time=flight_time_s)
+        scat_lat, scat_lon, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile,
+                                               apogee=None if apogee_km is None else 1e3 * apogee_km,
+                                               flight_time=flight_time_s)
         res.update(runs=runs, seed=seed, cep_km=round(c / 1e3, 4))
+    if target is not None:
+        from shieldlab.io import export as X
+
+        _export(target, X.flyout_features(tr, missile=m.id, launch_deg=(lat0, lon0), aim_deg=(lat1, lon1),
+                                          profile=profile, impacts_rad=(scat_lat, scat_lon) if runs else None,
+                                          cep_m=c if runs else None))
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2) + "\n")
         return
@@ -925,6 +1067,9 @@ def reach(
                                                        "override the catalogue burnout speed [km/s]", 0.01, 20.0,
                                                        "km/s"),
     as_json: bool = _json_option(),
+    export: str | None = _EXPORT,
+    export_to: Path | None = _EXPORT_TO,
+    force: bool = typer.Option(False, "--force", help="replace existing --export-to files"),
 ) -> None:
     """Can INTERCEPTOR at --site catch that trajectory? The window, altitudes and closing
     speed — or the burnout speed it would need. The cue: a fixed delay, or a scenario's
@@ -954,6 +1099,7 @@ def reach(
     own_m = {} if world is None else {e.id: e for e in world.scenario.catalog.missiles}
     spec = own_i.get(interceptor) or _catalog_get(catalog.get_interceptor, interceptor, "INTERCEPTOR")
     m = own_m.get(missile) or _catalog_get(catalog.get_missile, missile, "--missile")
+    target = _export_targets(export, export_to, force)
     _compile_note("reach", False)
     r = np.radians
     try:
@@ -962,6 +1108,11 @@ def reach(
                       None if burnout_speed_kms is None else 1e3 * burnout_speed_kms, sensors=world)
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
+    if target is not None:
+        from shieldlab.io import export as X
+
+        _export(target, X.reach_features(res, spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), profile,
+                                         None if burnout_speed_kms is None else 1e3 * burnout_speed_kms))
     cue = res.cue
     # a sensor cue comes only from the --sensors scenario
     cue_scenario = None if world is None else world.scenario.name
@@ -1087,6 +1238,10 @@ def footprint(
     country: str | None = typer.Option(None, "--country", metavar="NAME",
                                           help="with --aircraft: report the reach past the border into this country "
                                                f"(Natural Earth name) [default: {AIRCRAFT_COUNTRY}]"),
+    export: str | None = _EXPORT,
+    export_to: Path | None = typer.Option(None, "--export-to", metavar="BASE",
+                                             help="with --export: the files' path without suffix [default: the "
+                                                  "--out map's]"),
     quiet: bool = _QUIET,
 ) -> None:
     """Map the ground a scenario's batteries defend against each launch site (probability of
@@ -1110,6 +1265,7 @@ def footprint(
             if opt is not None:
                 raise InputError("applies only with --aircraft", field=flag)
     grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
+    target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""))
     world = _load_world(scenario)
     _compile_note("footprint", quiet)
     if aircraft:
@@ -1118,6 +1274,10 @@ def footprint(
         payload = fpm.aircraft_json(res)
         if out_png is not None:
             maps.aircraft_map(res, out_png)
+        if target is not None:
+            from shieldlab.io import export as X
+
+            _export(target, X.aircraft_features(res))
         _emit_json(payload, as_json, json_out, write_text)
         if not (as_json or quiet):
             t = Table(title=f"{res.scenario}: reach against aircraft at {alt_km:g} km"
@@ -1144,6 +1304,10 @@ def footprint(
         fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
     if out_png is not None:
         maps.footprint_map(fp, out_png)
+    if target is not None:
+        from shieldlab.io import export as X
+
+        _export(target, X.footprint_features(fp))
     _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text)
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
@@ -1159,6 +1323,10 @@ def footprint(
         _print_table(t)
         out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
                   f"{fp.timing_s['total']:.1f} s")
+        pop = fpm.defended_population(fp)
+        out.print(f"in the towns and cities inside it: {pop.text(5)}")
+        out.print("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
+                  "places not counted)")
         if out_png is not None:
             out.print(f"wrote {out_png}")
 
@@ -1183,6 +1351,10 @@ def coverage(
     json_out: Path | None = typer.Option(None, "--json-out", metavar="FILE",
                                             help="write the JSON here instead of stdout"),
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
+    export: str | None = _EXPORT,
+    export_to: Path | None = typer.Option(None, "--export-to", metavar="BASE",
+                                             help="with --export: the files' path without suffix [default: the "
+                                                  "--out map's]"),
     quiet: bool = _QUIET,
 ) -> None:
     """Map where each of a scenario's radars detects a target at one altitude (field of
@@ -1198,11 +1370,16 @@ def coverage(
         raise InputError("give --rcs-m2 or --missile, not both", field="--missile")
     m = _catalog_get(catalog.get_missile, missile, "--missile") if missile is not None else None
     grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
+    target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""))
     world = _load_world(scenario)
     _compile_note("coverage", quiet)
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
     if out_png is not None:
         maps.coverage_map(cov, out_png)
+    if target is not None:
+        from shieldlab.io import export as X
+
+        _export(target, X.coverage_features(cov))
     _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text)
     if as_json or quiet:
         return

@@ -355,6 +355,17 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, reports)
 
 
+def replay_run(world, flights: Flights, seed: int, run: int) -> ChunkResult:
+    """The records of Monte Carlo run ``run`` of a simulation with ``seed``, run again alone: a
+    chunk of that one run (``first_run == run``, batch index 0).  A run draws only from the
+    streams of child ``(run,)`` of ``SeedSequence(seed)`` (:func:`run_streams`), so these are
+    the records the simulation made of it, however its runs were cut into chunks or spread
+    over workers, and whether its tables came from a store (tests compare them)."""
+    if run < 0:
+        raise ValueError(f"replay_run: run must be >= 0, not {run}")
+    return run_chunk(world, flights, run, 1, np.random.SeedSequence(seed))
+
+
 def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, dets, doc, salvo: int,
                    timings: dict | None) -> ChunkResult:
     """The rest of :func:`run_chunk` where fire control reads the multi-target tracker's

@@ -24,7 +24,8 @@ from shieldlab.errors import InputError
 from shieldlab.io.atomic import _umask, atomic_path, check_parent, writable_folder, write_text
 
 #: The files of a results folder, in the order they are written.
-RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_quality.parquet")
+RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_quality.parquet", "scene.czml",
+                "report.html", "scene.geojson", "scene.kml")
 
 
 def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
@@ -93,10 +94,12 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 
 
 def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict, *,
-                  track_quality: dict | None = None, force: bool = False) -> list[Path]:
+                  track_quality: dict | None = None, force: bool = False,
+                  extra: dict[str, str] | None = None) -> list[Path]:
     """Write summary.json, outcomes.parquet, events.parquet and (when given)
     track_quality.parquet into the folder ``out_dir``, as a whole; an existing results
-    folder is replaced only with ``force``."""
+    folder is replaced only with ``force``.  ``extra``: more files of the folder, name ->
+    text (the scene and the report: names among :data:`RESULT_FILES`)."""
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,10 +111,14 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: di
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
             _write_parquet(track_quality, tmp / RESULT_FILES[3])
+        for name, text in (extra or {}).items():
+            if name not in RESULT_FILES:
+                raise ValueError(f"write_results: {name!r} is not a results file")
+            write_text(tmp / name, text)
         _move_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     names = (RESULT_FILES[2], RESULT_FILES[0], RESULT_FILES[1]) + ((RESULT_FILES[3],) if track_quality is not None
-                                                                     else ())
+                                                                     else ()) + tuple(extra or ())
     return [Path(out_dir) / name for name in names]

@@ -1,0 +1,276 @@
+"""A run's report as one self-contained HTML page: ``DIR/report.html``.
+
+It opens from disk with no server and nothing fetched: styles inline, every chart and map
+a PNG embedded as a ``data:`` URI.  Sections: the scenario and the question it asks, the
+summary with its 95 % intervals, each threat's fate, track quality, charts (leakers per
+run, interceptors spent per run, the engagement timeline of the scene's run), maps (the
+scene's run over the ground, each radar's coverage, and the defended footprint where it
+was computed), and the source of every catalogue figure the scenario uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from shieldlab import earth  # noqa: E402
+
+_CSS = """
+body{font:14px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;color:#1d2128;max-width:1100px;margin:24px auto;
+padding:0 16px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #dde;padding-bottom:4px}
+.meta{color:#667}.question{font-size:16px;background:#f4f6fa;border-left:4px solid #5b7db1;padding:8px 12px}
+table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 10px;border-bottom:1px solid #e4e6ea;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f4f6fa;font-weight:600}
+figure{margin:12px 0}figure img{max-width:100%;border:1px solid #e4e6ea}figcaption{color:#556;font-size:13px}
+.sources td{text-align:left;vertical-align:top;font-size:13px}.ok{color:#1e8449}.bad{color:#c0392b}
+"""
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)  # the figures lay themselves out (constrained): one draw
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _file_png(draw) -> str:
+    """``draw(path)`` writes a PNG; its bytes as a data URI."""
+    with tempfile.TemporaryDirectory(prefix="shieldlab-report-") as d:
+        p = Path(d) / "map.png"
+        draw(p)
+        return "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
+
+
+def _figure(uri: str, caption: str, alt: str) -> str:
+    return (f'<figure><img src="{uri}" alt="{html.escape(alt)}"><figcaption>{html.escape(caption)}'
+            f"</figcaption></figure>")
+
+
+def _ci(summary: dict, key: str, digits: int = 2) -> str:
+    v, ci = summary.get(key), summary.get(f"{key}_ci95")
+    if v is None:
+        return "—"
+    text = f"{v:.{digits}f}"
+    if ci and all(x is not None for x in ci):
+        text += f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})"
+    return text
+
+
+def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def per_run(outcomes: dict, runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leakers and interceptors fired in each run (runs,), from the outcome table."""
+    run = np.asarray(outcomes["run"], np.int64)
+    leaked = np.asarray(outcomes["outcome"]) != "intercepted"
+    leakers = np.bincount(run, weights=leaked.astype(float), minlength=runs)
+    fired = np.bincount(run, weights=np.asarray(outcomes["interceptors_fired"], float), minlength=runs)
+    return leakers, fired
+
+
+def _histogram(values: np.ndarray, xlabel: str, colour: str) -> str:
+    fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
+    top = int(np.max(values, initial=0))
+    ax.hist(values, bins=list(np.arange(-0.5, top + 1.5, 1.0)), color=colour, edgecolor="white")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("runs")
+    ax.axvline(float(np.mean(values)), color="#1d2128", lw=1, ls="--", label=f"mean {np.mean(values):.2f}")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def _timeline(world, chunk, c: int, rows) -> str:
+    """Each threat's flight in run ``c`` (launch to its end, coloured by outcome) with the
+    salvos fired at it (launch to intercept)."""
+    from shieldlab.io.scene import COLOURS
+
+    tr, eng = chunk.truth, chunk.engagements
+    fig, ax = plt.subplots(figsize=(9.5, 0.9 + 0.42 * len(rows)), layout="constrained")
+    for i, r in enumerate(rows):
+        t0 = float(tr.launch_time[c, r.index])
+        colour = np.array(COLOURS[r.outcome][:3]) / 255.0
+        ax.barh(i, r.end_time - t0, left=t0, height=0.35, color=colour)
+        ax.text(t0, i + 0.3, r.outcome, fontsize=7, va="bottom", color="#334")
+    for e in np.flatnonzero(eng.run == c):
+        n = int(eng.threat[e])
+        y = n if 0 <= n < len(rows) else -1
+        if y < 0:
+            continue
+        t0, t1 = float(eng.launch_time[e]), float(eng.intercept_time[e])
+        ax.plot([t0, t1], [y - 0.28, y - 0.28], color="#5dade2", lw=2)
+        ax.plot([t1], [y - 0.28], marker="*" if eng.killed[e] else "x", color="#1d2128", ms=8)
+    ax.set_yticks(range(len(rows)), [r.name for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"time after the epoch [s] (run {chunk.first_run + c})")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def _ground_map(world, chunk, c: int, rows) -> str:
+    """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
+    tracks, radars, batteries and assets on the Natural Earth base."""
+    from shieldlab.analysis import maps
+    from shieldlab.io.scene import COLOURS, interceptor_path
+
+    tr, eng = chunk.truth, chunk.engagements
+    lats, lons = [], []
+    tracks = []
+    for r in rows:
+        sel = (tr.t >= tr.launch_time[c, r.index]) & (tr.t <= r.end_time)
+        la, lo, _ = earth.ecef_to_geodetic(tr.pos[c, r.index][sel])
+        tracks.append((np.degrees(lo), np.degrees(la), r))
+        lats += [np.degrees(la)]
+        lons += [np.degrees(lo)]
+    sites = [(math.degrees(s.radar.lat), math.degrees(s.radar.lon)) for s in world.sensors]
+    sites += [(b.site.lat_deg, b.site.lon_deg) for b in world.batteries]
+    sites += [(a.site.lat_deg, a.site.lon_deg) for a in world.assets]
+    all_lat = np.concatenate(lats + [np.array([s[0] for s in sites])])
+    all_lon = np.concatenate(lons + [np.array([s[1] for s in sites])])
+    pad = 2.0
+    lat0, lat1 = max(float(all_lat.min()) - pad, -85.0), min(float(all_lat.max()) + pad, 85.0)
+    lon0, lon1 = float(all_lon.min()) - pad, float(all_lon.max()) + pad
+    fig, ax = plt.subplots(figsize=(9.5, 6.5), layout="constrained")
+    maps.draw_base(ax, lon0, lon1, lat0, lat1)
+    for lo, la, r in tracks:
+        ax.plot(lo, la, color=np.array(COLOURS[r.outcome][:3]) / 255.0, lw=1.8, label=r.outcome)
+        ax.plot(lo[0], la[0], "^", color="#1d2128", ms=5)
+    for e in np.flatnonzero(eng.run == c):
+        b = world.batteries[int(eng.battery[e])]
+        if np.isfinite(eng.intercept_time[e]) and eng.intercept_time[e] > eng.launch_time[e]:
+            _, p = interceptor_path(b, float(eng.launch_time[e]), float(eng.intercept_time[e]),
+                                    np.asarray(eng.intercept_pos[e], float), samples=20)
+            la, lo, _ = earth.ecef_to_geodetic(p)
+            ax.plot(np.degrees(lo), np.degrees(la), color="#5dade2", lw=1.2, label="interceptor")
+            ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), "*" if eng.killed[e] else "x", color="#1d2128", ms=8)
+    for s in world.sensors:
+        ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", color="#9b59b6", ms=7, label="radar")
+    for b in world.batteries:
+        ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6, label="battery")
+    for a in world.assets:
+        ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b", ms=9, mew=1.5, label="defended asset")
+    handles, labels = ax.get_legend_handles_labels()
+    seen: dict[str, Any] = {}
+    for h, lab in zip(handles, labels):
+        seen.setdefault(lab, h)
+    ax.legend(list(seen.values()), list(seen.keys()), loc="lower left", fontsize=8, framealpha=0.9)
+    ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
+    return _png(fig)
+
+
+def catalogue_sources(world) -> list[list[str]]:
+    """(kind, id, name, source) of every catalogue entry the scenario uses, once each."""
+    rows: list[list[str]] = []
+    seen = set()
+
+    def add(kind, entry):
+        key = (kind, getattr(entry, "id", str(entry)))
+        if key in seen:
+            return
+        seen.add(key)
+        rows.append([kind, str(getattr(entry, "id", "")), str(getattr(entry, "name", "")),
+                     str(getattr(entry, "source", "")).strip()])
+
+    for t in world.threats:
+        add("missile", t.missile)
+    for b in world.batteries:
+        add("interceptor", b.spec)
+    for s in world.sensors:
+        add("radar", s.radar.spec)
+    for s in world.early_warning:
+        spec = getattr(s, "spec", None)
+        if spec is not None:
+            add("satellite", spec)
+    return rows
+
+
+def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> str:
+    """The report of ``res`` (:class:`~shieldlab.engine.montecarlo.Results`) with the scene's
+    run ``c`` of ``chunk`` (its records: :func:`shieldlab.engine.chain.replay_run`);
+    ``footprint`` and ``coverage``: results of :mod:`shieldlab.analysis.footprint` and
+    :mod:`shieldlab.analysis.coverage` to map, where computed."""
+    from shieldlab import __version__
+    from shieldlab.analysis import maps
+    from shieldlab.io.scene import threat_rows
+
+    sc, s = world.scenario, res.summary
+    runs = int(s["runs"])
+    rows = threat_rows(world, chunk, c)
+    scene_run = chunk.first_run + c
+    leakers, fired = per_run(res.outcomes, runs)
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
+             f"report</title><style>{_CSS}</style></head><body>"]
+    parts.append(f"<h1>{html.escape(sc.name)}</h1>")
+    parts.append(f"<p class='meta'>{runs:,} Monte Carlo runs, seed {s['seed']} · architecture "
+                 f"{html.escape(str(s.get('architecture', '')))} · tracking {html.escape(str(s.get('tracking', '')))}"
+                 f" · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__} · written "
+                 f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC</p>")
+    if sc.description:
+        parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
+    parts.append("<h2>Summary</h2>")
+    parts.append(_table(["per raid", "mean (95 % interval)"], [
+        ["leakers", _ci(s, "mean_leakers")],
+        ["P(no leaker)", _ci(s, "p_no_leaker")],
+        ["interceptors fired", _ci(s, "mean_interceptors_fired")],
+        ["defended assets hit", _ci(s, "mean_assets_hit")],
+        ["value lost", _ci(s, "mean_value_lost")],
+    ]))
+    parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval_means', '')))} for means; "
+                 f"{html.escape(str(s.get('interval', '')))} for probabilities.</p>")
+    parts.append("<h2>Each threat</h2>")
+    parts.append(_table(["threat", "missile", "P(intercept)", "mean interceptors", "CEP [km]", f"run {scene_run}"], [
+        [t["threat"], t["missile"], _ci(t, "p_intercept"), _ci(t, "mean_interceptors"),
+         "—" if t.get("cep_km") is None else f"{t['cep_km']:.1f}",
+         next((r.outcome + (f" by {r.battery}" if r.battery else "") for r in rows if r.name == t["threat"]), "")]
+        for t in s.get("per_threat", [])]))
+    tq = s.get("track_quality") or {}
+    if tq:
+        parts.append("<h2>Track quality</h2>")
+        parts.append(_table(["picture", "GOSPA [m]", "position RMSE [m]", "velocity RMSE [m/s]",
+                             "missed targets", "false tracks", "time to firm track [s]"],
+                            [[name, _ci(q, "gospa_m", 0), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
+                              _ci(q, "missed_targets"), _ci(q, "false_tracks"),
+                              _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
+        parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
+    parts.append("<h2>Charts</h2>")
+    parts.append(_figure(_histogram(leakers, "leakers in the run", "#e74c3c"),
+                         f"Leakers per run over {runs:,} runs.", "leakers per run"))
+    parts.append(_figure(_histogram(fired, "interceptors fired in the run", "#5dade2"),
+                         f"Interceptors spent per run over {runs:,} runs.", "interceptors per run"))
+    parts.append(_figure(_timeline(world, chunk, c, rows),
+                         f"Engagement timeline of run {scene_run} (the scene's run): each threat from launch to "
+                         "its end, coloured by outcome; blue, each salvo from launch to intercept (star: kill, "
+                         "cross: miss).", "engagement timeline"))
+    parts.append("<h2>Maps</h2>")
+    parts.append(_figure(_ground_map(world, chunk, c, rows),
+                         f"Run {scene_run} over the ground: threat ground tracks by outcome, interceptor flights, "
+                         "radars, batteries and defended assets.", "the run over the ground"))
+    if coverage is not None:
+        parts.append(_figure(_file_png(lambda p: maps.coverage_map(coverage, p)),
+                             "Each radar's detection coverage (shieldlab coverage).", "radar coverage"))
+    if footprint is not None:
+        parts.append(_figure(_file_png(lambda p: maps.footprint_map(footprint, p)),
+                             "The defended footprint against each launch site (shieldlab footprint).",
+                             "defended footprint"))
+    parts.append("<h2>Sources of the catalogue figures</h2>")
+    parts.append(_table(["kind", "id", "name", "source (assumptions marked)"], catalogue_sources(world), "sources"))
+    parts.append("<p class='meta'>Made by shieldlab from open physics and the public figures cited above. "
+                 "The 3-D scene of the run is scene.czml in the same folder (<code>shieldlab view</code>).</p>")
+    parts.append("</body></html>\n")
+    return "".join(parts)

@@ -1,0 +1,234 @@
+"""The results folder's 3-D scene (scene.czml), its report (report.html) and the server
+that shows them (``shieldlab view``), without a browser: tests/test_viewer.py drives one."""
+
+import base64
+import http.client
+import json
+import re
+
+import numpy as np
+import pytest
+
+import shieldlab
+from shieldlab import earth
+from shieldlab.engine import chain
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.io import report, scene, serve
+from shieldlab.io.output import write_results
+
+RUNS, SEED, K = 6, 3, 4
+
+
+@pytest.fixture(scope="module")
+def raid():
+    w = shieldlab.load_world("epaa-phase-1")
+    res = simulate(w, runs=RUNS, seed=SEED)
+    flights = chain.preflight(w, RUNS)
+    ch = chain.replay_run(w, flights, SEED, K)
+    doc = json.loads(scene.scene(w, ch, 0, run=K).dumps())
+    return w, res, ch, doc
+
+
+def _packets(doc, kind):
+    return [p for p in doc if p.get("properties", {}).get("kind") == kind]
+
+
+def test_the_scene_run_is_that_run_of_the_monte_carlo(raid):
+    """The scene's run, run again alone, has the outcomes the Monte Carlo gave run K."""
+    w, res, ch, doc = raid
+    o = res.outcomes
+    mine = np.asarray(o["run"]) == K
+    table = dict(zip(np.asarray(o["threat"])[mine], np.asarray(o["outcome"])[mine]))
+    threats = _packets(doc, "threat")
+    assert [p["name"] for p in threats] == [t.name for t in w.threats]
+    for p in threats:
+        assert p["properties"]["outcome"].split(" ")[0] == table[p["name"]], p["name"]
+    # intercept times too (the kill chain's own, not redrawn)
+    t_int = dict(zip(np.asarray(o["threat"])[mine], np.asarray(o["intercept_time_s"])[mine]))
+    for p in threats:
+        if p["properties"]["outcome"] == "intercepted":
+            assert p["properties"]["end_time_s"] == pytest.approx(t_int[p["name"]], abs=1e-6)
+
+
+def test_the_scene_is_czml_with_a_clock_and_every_part(raid):
+    w, res, ch, doc = raid
+    assert doc[0]["id"] == "document" and doc[0]["version"] == "1.0"
+    start, end = doc[0]["clock"]["interval"].split("/")
+    assert start.startswith(w.scenario.epoch.strftime("%Y-%m-%dT")) and end > start
+    assert len(_packets(doc, "radar")) == len(w.sensors) == len(_packets(doc, "coverage"))
+    assert len(_packets(doc, "battery")) == len(w.batteries)
+    assert len(_packets(doc, "asset")) == len(w.assets)
+    eng = ch.engagements
+    assert len(_packets(doc, "interceptor")) == eng.run.size == len(_packets(doc, "intercept")) > 0
+    ids = [p["id"] for p in doc]
+    assert len(ids) == len(set(ids))
+
+
+def test_flights_start_at_launch_and_interceptors_end_at_their_intercept_point(raid):
+    w, res, ch, doc = raid
+    epoch_s = None
+    for p in _packets(doc, "threat"):
+        n = [t.name for t in w.threats].index(p["name"])
+        c = np.asarray(p["position"]["cartesian"]).reshape(-1, 4)
+        launch = w.threats[n].launch.ecef
+        assert np.linalg.norm(c[0, 1:] - launch) < 50.0  # the launch point, to the sampling
+        epoch_s = c[0, 0] - ch.truth.launch_time[0, n]
+        assert c[-1, 0] - epoch_s == pytest.approx(p["properties"]["end_time_s"], abs=1e-6)
+    eng = ch.engagements
+    for p in _packets(doc, "interceptor"):
+        e = int(p["id"].split("/")[1])
+        c = np.asarray(p["position"]["cartesian"]).reshape(-1, 4)
+        b = w.batteries[int(eng.battery[e])]
+        assert np.linalg.norm(c[0, 1:] - b.site.ecef) < 1.0
+        np.testing.assert_allclose(c[-1, 1:], eng.intercept_pos[e], atol=1e-3)
+        assert c[0, 0] - epoch_s == pytest.approx(eng.launch_time[e], abs=1e-6)
+        assert c[-1, 0] - epoch_s == pytest.approx(eng.intercept_time[e], abs=1e-6)
+        assert np.all(np.diff(c[:, 0]) > 0)
+
+
+def test_interceptor_path_follows_the_fly_out_to_the_point():
+    w = shieldlab.load_world("epaa-phase-1")
+    b = w.batteries[0]
+    lat, lon = earth.destination(b.site.lat, b.site.lon, 0.7, 400e3)
+    point = earth.geodetic_to_ecef(lat, lon, 200e3)
+    t, pos = scene.interceptor_path(b, 100.0, 300.0, point)
+    assert t[0] == 100.0 and t[-1] == 300.0
+    np.testing.assert_allclose(pos[-1], point)
+    la, lo, alt = earth.ecef_to_geodetic(pos)
+    g = earth.great_circle_distance(b.site.lat, b.site.lon, la, lo)
+    assert np.all(np.diff(g) >= -1.0)  # outward along the great circle
+    assert alt.max() > 200e3 - 1.0  # a ballistic arc, not below the point
+
+
+def test_the_report_is_self_contained_and_says_what_the_summary_says(raid):
+    w, res, ch, doc = raid
+    page = report.build(w, res, ch, 0)
+    assert "<h1>epaa-phase-1</h1>" in page
+    # nothing fetched: every image is an embedded PNG, no script, no external style or link
+    srcs = re.findall(r'<img src="([^"]+)"', page)
+    assert len(srcs) >= 4
+    for s in srcs:
+        assert s.startswith("data:image/png;base64,")
+        assert base64.b64decode(s.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not re.search(r'<(script|link|iframe)\b', page)
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    # the summary's numbers, its intervals, every threat and every catalogue entry with its source
+    s = res.summary
+    lo, hi = s["mean_leakers_ci95"]
+    assert f"{s['mean_leakers']:.2f} ({lo:.2f}–{hi:.2f})" in page
+    for t in w.threats:
+        assert t.name in page
+    for _kind, id_, _, source in report.catalogue_sources(w):
+        assert f"<td>{id_}</td>" in page and source[:40].replace("&", "&amp;").replace('"', "&quot;")[:20] in page
+    ids = {r[1] for r in report.catalogue_sources(w)}
+    assert {"sejjil-2", "ghadr-1", "sm-3-block-ia", "an-tpy-2"} <= ids
+
+
+def test_leakers_and_interceptors_per_run_add_up(raid):
+    w, res, ch, doc = raid
+    leakers, fired = report.per_run(res.outcomes, RUNS)
+    assert leakers.shape == (RUNS,) and leakers.mean() == pytest.approx(res.summary["mean_leakers"])
+    assert fired.mean() == pytest.approx(res.summary["mean_interceptors_fired"])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, raid):
+    w, res, ch, doc = raid
+    d = tmp_path_factory.mktemp("served") / "results"
+    write_results(d, res.summary, res.outcomes, res.events, extra={"scene.czml": json.dumps(doc)})
+    viewer = tmp_path_factory.mktemp("viewer")
+    (viewer / "index.html").write_text("<!doctype html><title>viewer</title>")
+    (viewer / "cesium").mkdir()
+    (viewer / "cesium" / "Cesium.js").write_text("// stand-in")
+    (d.parent / "secret.txt").write_text("outside")
+    (viewer.parent / "secret.txt").write_text("outside")
+    srv = serve.start(d, viewer=viewer)
+    yield srv, d
+    srv.stop()
+
+
+def _get(srv, raw_path):
+    host, port = srv.httpd.server_address[:2]
+    c = http.client.HTTPConnection(host, port, timeout=10)
+    c.putrequest("GET", raw_path, skip_accept_encoding=True)
+    c.endheaders()
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, body
+
+
+def test_the_server_serves_the_viewer_and_the_folder_only(served):
+    srv, d = served
+    assert srv.httpd.server_address[0] == "127.0.0.1"
+    assert _get(srv, "/")[0] == 200 and _get(srv, "/cesium/Cesium.js")[0] == 200
+    status, body = _get(srv, "/data/scene.czml")
+    assert status == 200 and json.loads(body)[0]["id"] == "document"
+    assert _get(srv, "/data/summary.json")[0] == 200
+    for bad in ("/../secret.txt", "/data/../secret.txt", "/data/../../secret.txt", "/%2e%2e/secret.txt",
+                "/data/%2e%2e/secret.txt", "/data/%2E%2E/%2E%2E/secret.txt", "/data/..%2fsecret.txt",
+                "/data/%252e%252e/secret.txt", "/..%5csecret.txt", "/data/..\\secret.txt", "//etc/passwd",
+                "/data//etc/passwd", "/data/", "/cesium/", "/data/%00", "/data/scene.czml%00.txt",
+                "/etc/passwd", "/data/./scene.czml", "/data/%ff"):
+        status, body = _get(srv, bad)
+        assert status == 404, (bad, status)
+        assert b"outside" not in body
+
+
+def test_a_link_out_of_the_folder_is_not_followed(served, tmp_path):
+    srv, d = served
+    (d / "escape.json").symlink_to(d.parent / "secret.txt")
+    try:
+        assert _get(srv, "/data/escape.json")[0] == 404
+    finally:
+        (d / "escape.json").unlink()
+
+
+def test_a_missing_viewer_is_said(tmp_path, monkeypatch):
+    monkeypatch.setenv(serve.VIEWER_ENV, str(tmp_path))
+    with pytest.raises(serve.ViewerMissing, match="make viewer"):
+        serve.viewer_dir()
+
+
+@pytest.mark.parametrize("args, field", [
+    (["run", "epaa-phase-1", "--runs", "4", "--scene-run", "4", "--out", "{d}/r"], "--scene-run"),
+    (["run", "epaa-phase-1", "--runs", "4", "--scene-run", "-1", "--out", "{d}/r"], "--scene-run"),
+    (["run", "epaa-phase-1", "--runs", "4", "--export", "kml"], "--export"),
+    (["run", "epaa-phase-1", "--runs", "4", "--export", "shp", "--out", "{d}/r"], "--export"),
+    (["run", "epaa-phase-1", "--runs", "4", "--footprint"], "--footprint"),
+    (["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--export-to", "{d}/f"], "--export-to"),
+    (["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--export", "kml"], "--export-to"),
+    (["coverage", "epaa-phase-1", "--export", "geojson"], "--export-to"),
+    (["view", "{d}"], "DIR"),
+    (["view", "{d}/missing"], "DIR"),
+])
+def test_bad_scene_and_export_options_are_refused_before_anything_is_written(tmp_path, capsys, args, field):
+    from shieldlab.cli import main
+
+    rc = main([a.format(d=tmp_path) for a in args])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"error: {field}:" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_flyout_and_run_export_where_they_say(tmp_path, capsys):
+    from shieldlab.cli import main
+
+    assert main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--export", "geojson,kml",
+                 "--export-to", str(tmp_path / "fly"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    fc = json.loads((tmp_path / "fly.geojson").read_text())
+    line = next(f for f in fc["features"] if f["geometry"]["type"] == "LineString")
+    lon, lat = line["geometry"]["coordinates"][-1][:2]
+    assert (lat, lon) == pytest.approx((out["impact_lat_deg"], out["impact_lon_deg"]), abs=1e-4)
+    assert (tmp_path / "fly.kml").read_text().startswith("<?xml")
+    # a second time needs --force
+    assert main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--export", "kml",
+                 "--export-to", str(tmp_path / "fly")]) == 2
+    assert main(["run", "epaa-phase-1", "--runs", "2", "--out", str(tmp_path / "r"), "--export", "kml",
+                 "--scene-run", "1", "-q"]) == 0
+    names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert names == ["events.parquet", "outcomes.parquet", "report.html", "scene.czml", "scene.kml", "summary.json",
+                     "track_quality.parquet"]
+    doc = json.loads((tmp_path / "r" / "scene.czml").read_text())
+    assert doc[0]["name"].endswith("run 1")

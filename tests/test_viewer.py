@@ -1,0 +1,139 @@
+"""The scene viewer and the report in a real browser: Playwright driving Debian's chromium
+(``make test`` installs it; never a browser of Playwright's own).
+
+A run's results folder is served as ``shieldlab view`` serves it; the page must load the
+scene on its offline globe (the canvas is not blank), list the scene's threats, fly the
+camera to a threat when its row is clicked and show its outcome; the report must open from
+disk with its images.  With ``SHIELDLAB_SCREENSHOTS=1`` the tests also write the README's
+pictures (docs/images/viewer.png and docs/images/report.png).
+"""
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+#: Chromium's flags on these machines: headless, software WebGL, no calls home.
+ARGS = ["--headless", "--no-sandbox", "--enable-unsafe-swiftshader", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+SHOTS = os.environ.get("SHIELDLAB_SCREENSHOTS") == "1"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    from shieldlab.cli import main
+
+    d = tmp_path_factory.mktemp("viewer") / "run"
+    assert main(["run", "epaa-phase-1", "--runs", "4", "--seed", "2", "--out", str(d), "-q"]) == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def page(browser, results):
+    from shieldlab.io import serve
+
+    srv = serve.start(results)  # the built viewer (make viewer): its absence fails here, loudly
+    pg = browser.new_page(viewport={"width": 1400, "height": 850})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    outside: list[str] = []
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith((srv.url, "data:", "blob:")) else None)
+    pg.goto(srv.url + "?play=0")
+    pg.wait_for_function("window.shieldlab && (window.shieldlab.ready || window.shieldlab.error)", timeout=90_000)
+    pg.wait_for_timeout(1500)  # tiles and entities drawn
+    yield pg, errors, outside
+    pg.close()
+    srv.stop()
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), float)
+
+
+def test_the_viewer_loads_the_scene_on_an_offline_globe(page, results):
+    pg, errors, outside = page
+    assert pg.evaluate("window.shieldlab.error") is None, pg.evaluate("window.shieldlab.error")
+    assert not errors, errors
+    assert not outside, outside[:5]  # nothing asked of the network: imagery and code are local
+    globe = pg.locator("#globe canvas").first
+    img = _pixels(globe.screenshot())
+    # not blank: the globe and its imagery vary across the canvas, and show colour (land, sea)
+    assert img.std() > 20.0 and np.ptp(img.reshape(-1, 3), axis=0).min() > 60
+    assert (np.abs(img[..., 2] - img[..., 0]) > 30).mean() > 0.05
+    doc = json.loads((results / "scene.czml").read_text())
+    threats = [p for p in doc if p.get("properties", {}).get("kind") == "threat"]
+    rows = pg.locator("#threats li")
+    assert rows.count() == len(threats) == 6
+    assert [rows.nth(i).get_attribute("data-threat") for i in range(rows.count())] == [p["name"] for p in threats]
+    assert [rows.nth(i).get_attribute("data-outcome") for i in range(rows.count())] == \
+        [p["properties"]["outcome"] for p in threats]
+    if SHOTS:
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        pg.locator("#threats li").nth(2).click()
+        pg.wait_for_function("!window.shieldlab.flying", timeout=30_000)
+        pg.wait_for_timeout(1500)  # tiles
+        pg.screenshot(path=str(IMAGES / "viewer.png"))
+
+
+def test_clicking_a_threat_flies_to_it_and_shows_its_outcome(page, results):
+    pg, errors, _ = page
+    doc = json.loads((results / "scene.czml").read_text())
+    threats = [p for p in doc if p.get("properties", {}).get("kind") == "threat"]
+    cam = "(() => { const c = window.shieldlab.viewer.camera.positionWC; return [c.x, c.y, c.z]; })()"
+    for i in (0, len(threats) - 1):
+        before = np.array(pg.evaluate(cam))
+        pg.locator("#threats li").nth(i).click()
+        pg.wait_for_function(f"window.shieldlab.selected === {json.dumps(threats[i]['name'])} "
+                             "&& !window.shieldlab.flying", timeout=30_000)  # the camera's flight ended
+        after = np.array(pg.evaluate(cam))
+        assert np.linalg.norm(after - before) > 50e3  # the camera moved
+        details = pg.locator("#details")
+        assert details.is_visible()
+        assert details.get_attribute("data-outcome") == threats[i]["properties"]["outcome"]
+        assert threats[i]["name"] in details.inner_text()
+        # the camera is near the threat: within the 1,600 km offset (plus the flight's altitude)
+        pos = np.asarray(threats[i]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
+        assert np.min(np.linalg.norm(pos - after, axis=1)) < 2.5e6
+        assert pg.evaluate("window.shieldlab.viewer.selectedEntity.name") == threats[i]["name"]
+    assert not errors, errors
+
+
+def test_the_report_opens_from_disk_with_its_images(browser, results, tmp_path):
+    # a copy elsewhere: the page needs nothing beside it
+    copy = tmp_path / "report.html"
+    shutil.copy(results / "report.html", copy)
+    pg = browser.new_page(viewport={"width": 1100, "height": 900})
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.goto(copy.as_uri())
+    pg.wait_for_load_state("load")
+    imgs = pg.locator("img")
+    assert imgs.count() >= 5
+    sizes = pg.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+    assert all(ok and w > 200 and h > 100 for ok, w, h in sizes), sizes
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert "epaa-phase-1" in pg.title()
+    if SHOTS:
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(IMAGES / "report.png"))
+    pg.close()

@@ -1,0 +1,122 @@
+// shieldlab's scene viewer: plays a run's CZML (threats, interceptors, intercepts, radars and
+// their coverage, batteries, assets, sectors) on an offline globe, lists the threats with
+// their outcomes, and flies the camera to a threat when its row is clicked.
+// The scene comes from ?scene=URL, by default data/scene.czml (what `shieldlab view DIR` serves).
+"use strict";
+
+const state = { ready: false, error: null, threats: [], selected: null, flying: false, viewer: null };
+window.shieldlab = state;
+
+const COLOURS = {
+  intercepted: "#2ecc71", leaked: "#e74c3c", "leaked on an asset": "#c0392b", "airborne": "#f1c40f",
+};
+const KEY = [
+  ["#2ecc71", "threat intercepted"], ["#e74c3c", "threat leaked"], ["#c0392b", "leaked on a defended asset"],
+  ["#5dade2", "interceptor"], ["#ffffff", "kill (intercept point)"], ["#95a5a6", "miss"],
+  ["#9b59b6", "radar and its coverage"], ["#3498db", "battery"], ["#f1c40f", "defended asset"],
+];
+
+function el(tag, attrs = {}, text = "") {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text) e.textContent = text;
+  return e;
+}
+
+function prop(entity, name) {
+  const p = entity.properties && entity.properties[name];
+  return p ? p.getValue(Cesium.JulianDate.now()) : undefined;
+}
+
+function showDetails(entity) {
+  const d = document.getElementById("details");
+  const outcome = prop(entity, "outcome");
+  const battery = prop(entity, "battery");
+  d.replaceChildren();
+  const table = el("table");
+  for (const [k, v] of [["threat", entity.name], ["missile", prop(entity, "missile")], ["outcome", outcome],
+                        ["by", battery || "—"], ["ends at", `t = ${Math.round(prop(entity, "end_time_s"))} s`]]) {
+    const tr = el("tr");
+    tr.append(el("th", {}, k), el("td", {}, String(v)));
+    table.append(tr);
+  }
+  d.append(table);
+  d.hidden = false;
+  d.dataset.outcome = outcome;
+}
+
+async function select(viewer, entity, row) {
+  for (const li of document.querySelectorAll("#threats li")) li.classList.remove("selected");
+  row.classList.add("selected");
+  state.selected = entity.name;
+  // fly to the threat in mid-flight: move the clock there when it is not in the air now
+  const span = entity.availability && entity.availability.get(0);
+  if (span && !entity.isAvailable(viewer.clock.currentTime)) {
+    const mid = Cesium.JulianDate.addSeconds(span.start,
+      0.4 * Cesium.JulianDate.secondsDifference(span.stop, span.start), new Cesium.JulianDate());
+    viewer.clock.currentTime = mid;
+  }
+  viewer.selectedEntity = entity;
+  showDetails(entity);
+  state.flying = true;
+  await viewer.flyTo(entity, { duration: 1.2, offset: new Cesium.HeadingPitchRange(0.0, -0.5, 1.6e6) });
+  state.flying = false;
+}
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  const url = params.get("scene") || "data/scene.czml";
+  const imagery = Cesium.TileMapServiceImageryProvider.fromUrl(Cesium.buildModuleUrl("Assets/Textures/NaturalEarthII"));
+  const viewer = new Cesium.Viewer("globe", {
+    baseLayer: Cesium.ImageryLayer.fromProviderAsync(imagery),
+    terrainProvider: new Cesium.EllipsoidTerrainProvider(),
+    baseLayerPicker: false, geocoder: false, navigationHelpButton: false, fullscreenButton: false,
+    sceneModePicker: true, homeButton: true, infoBox: true, selectionIndicator: true,
+    timeline: true, animation: true, shouldAnimate: params.get("play") !== "0",
+    // draw only when something changed (the clock, the camera, an entity): a paused scene costs no CPU
+    requestRenderMode: true,
+    contextOptions: { webgl: { preserveDrawingBuffer: true } },  // screenshots and pixel checks
+  });
+  state.viewer = viewer;
+  const legend = document.getElementById("legend");
+  for (const [colour, text] of KEY) {
+    const li = el("li");
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = colour;
+    li.append(sw, document.createTextNode(text));
+    legend.append(li);
+  }
+  const ds = await Cesium.CzmlDataSource.load(url);
+  await viewer.dataSources.add(ds);
+  viewer.clockTrackedDataSource = ds;
+  document.getElementById("title").textContent = ds.name || "shieldlab";
+  document.title = `${ds.name || "shieldlab"} — shieldlab`;
+  const list = document.getElementById("threats");
+  const threats = ds.entities.values.filter((e) => prop(e, "kind") === "threat");
+  for (const entity of threats) {
+    const outcome = prop(entity, "outcome");
+    const li = el("li", { "data-threat": entity.name, "data-outcome": outcome });
+    const chip = el("span", { class: "chip" }, outcome);
+    chip.style.background = COLOURS[outcome] || "#ccc";
+    li.append(el("span", {}, entity.name), chip);
+    li.addEventListener("click", () => select(viewer, entity, li));
+    list.append(li);
+    state.threats.push({ name: entity.name, outcome });
+  }
+  const n = (k) => ds.entities.values.filter((e) => prop(e, "kind") === k).length;
+  const leaked = state.threats.filter((t) => t.outcome.startsWith("leaked")).length;
+  document.getElementById("status").textContent =
+    `${threats.length} threats, ${leaked} leaked · ${n("interceptor")} salvos · ${n("radar")} radars · ` +
+    `${n("battery")} batteries`;
+  const links = document.getElementById("links");
+  const report = await fetch("data/report.html", { method: "HEAD" }).catch(() => null);
+  if (report && report.ok) links.append(el("a", { href: "data/report.html", target: "_blank" }, "the run's report"));
+  await viewer.zoomTo(ds);
+  state.ready = true;
+}
+
+main().catch((err) => {
+  state.error = String(err && err.stack ? err.stack : err);
+  document.getElementById("status").textContent = `could not load the scene: ${err}`;
+  console.error(err);
+});
