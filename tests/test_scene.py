@@ -232,3 +232,27 @@ def test_flyout_and_run_export_where_they_say(tmp_path, capsys):
                      "track_quality.parquet"]
     doc = json.loads((tmp_path / "r" / "scene.czml").read_text())
     assert doc[0]["name"].endswith("run 1")
+
+
+def test_early_warning_satellites_are_where_their_orbits_put_them():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from phase1_scene import phase1
+
+    w = phase1([{"name": "geo-1", "type": "sbirs-geo", "lon_deg": 50.0},
+                {"name": "heo-1", "type": "sbirs-heo", "apogee_lon_deg": 40.0}])
+    ch = chain.replay_run(w, chain.fly_threats(w), 1, 0)
+    doc = json.loads(scene.scene(w, ch, 0).dumps())
+    sats = _packets(doc, "satellite")
+    assert [p["name"] for p in sats] == ["geo-1", "heo-1"]
+    epoch_s = ch.truth.launch_time[0].min()  # the scene's clock starts at the first launch (or 0)
+    epoch_s = min(epoch_s, 0.0)
+    for p, sat in zip(sats, w.early_warning):
+        c = np.asarray(p["position"]["cartesian"]).reshape(-1, 4)
+        np.testing.assert_allclose(c[:, 1:], sat.position_at(c[:, 0] + epoch_s), rtol=1e-12)
+    geo = np.asarray(sats[0]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
+    heo = np.asarray(sats[1]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
+    # one hangs over the equator; the other moves, slowly near its apogee (tens of km in the raid)
+    assert np.ptp(geo, axis=0).max() < 1.0 and np.ptp(heo, axis=0).max() > 1e4

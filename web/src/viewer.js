@@ -13,7 +13,8 @@ const COLOURS = {
 const KEY = [
   ["#2ecc71", "threat intercepted"], ["#e74c3c", "threat leaked"], ["#c0392b", "leaked on a defended asset"],
   ["#5dade2", "interceptor"], ["#ffffff", "kill (intercept point)"], ["#95a5a6", "miss"],
-  ["#9b59b6", "radar and its coverage"], ["#3498db", "battery"], ["#f1c40f", "defended asset"],
+  ["#9b59b6", "radar and its coverage"], ["#ec7063", "early-warning satellite"], ["#3498db", "battery"],
+  ["#f1c40f", "defended asset"],
 ];
 
 function el(tag, attrs = {}, text = "") {

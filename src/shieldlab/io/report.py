@@ -108,8 +108,9 @@ def _timeline(world, chunk, c: int, rows) -> str:
         colour = np.array(COLOURS[r.outcome][:3]) / 255.0
         ax.barh(i, r.end_time - t0, left=t0, height=0.35, color=colour)
         ax.text(t0, i + 0.3, r.outcome, fontsize=7, va="bottom", color="#334")
+    owner = eng.owner(len(rows))  # the threat whose complex each salvo went at, -1: a false track
     for e in np.flatnonzero(eng.run == c):
-        n = int(eng.threat[e])
+        n = int(owner[e])
         y = n if 0 <= n < len(rows) else -1
         if y < 0:
             continue

@@ -13,8 +13,9 @@ one Monte Carlo run (``--scene-run K``, default the first):
   point, on the great circle towards it, its times scaled to arrive at the intercept time);
 * intercept points (a kill or a miss) and the impact points of leakers;
 * radar sites with their coverage fans (the azimuth field out to the catalogue's range
-  against its reference target, drawn on the ground), batteries, defended assets (their
-  circles), and the nodes' sectors where the scenario has them;
+  against its reference target, drawn on the ground), early-warning satellites where they
+  are over the raid, batteries, defended assets (their circles), and the nodes' sectors
+  where the scenario has them;
 * the document clock over the raid, played at :func:`multiplier` times real time.
 
 Positions are ECEF metres (CZML's ``FIXED`` frame, the same Earth-fixed WGS84 frame the
@@ -58,6 +59,7 @@ COLOURS = {
     "kill": (255, 255, 255, 255),
     "miss": (149, 165, 166, 255),
     "radar": (155, 89, 182, 255),
+    "satellite": (236, 112, 99, 255),
     "battery": (52, 152, 219, 255),
     "asset": (241, 196, 15, 255),
     "sector": (236, 240, 241, 255),
@@ -251,6 +253,7 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
                 properties={"kind": "impact", "threat": r.name}, position=Position(cartesian=[float(v) for v in p]),
                 point=Point(pixelSize=11, color=_rgba(r.outcome))))
 
+    owner = eng.owner(len(world.threats))
     for e in np.flatnonzero(eng.run == c):
         b = world.batteries[int(eng.battery[e])]
         t0, t1 = float(eng.launch_time[e]), float(eng.intercept_time[e])
@@ -258,7 +261,7 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
             continue
         pt = np.asarray(eng.intercept_pos[e], float)
         t, pos = interceptor_path(b, t0, t1, pt)
-        n = int(eng.threat[e])
+        n = int(owner[e])  # the threat whose complex it went at (warhead or booster), -1: a false track
         killed = bool(eng.killed[e])
         target = world.threats[n].name if 0 <= n < len(world.threats) else "a false track"
         desc = _html_table([("battery", b.name), ("interceptor", str(getattr(b.spec, "id", ""))),
@@ -296,6 +299,16 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
             id=f"coverage/{i}", name=f"{rd.name} coverage", properties={"kind": "coverage", "radar": rd.name},
             polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd)), material=_fill("radar", 40),
                             outline=True, outlineColor=_rgba("radar", 160), height=0)))
+    for i, sat in enumerate(world.early_warning):
+        ts = np.unique(np.concatenate([np.arange(t_start, t_stop, 30.0), [t_stop]]))
+        packets.append(Packet(
+            id=f"satellite/{i}", name=sat.name,
+            description=_html_table([("satellite", str(getattr(sat.spec, "id", ""))), ("orbit", sat.spec.orbit),
+                                     ("system", sat.system)]),
+            properties={"kind": "satellite", "system": sat.system, "orbit": sat.spec.orbit},
+            position=_moving(_iso(epoch, ref_t), _sampled(ref_t, ts, sat.position_at(ts)), 5),
+            point=Point(pixelSize=8, color=_rgba("satellite"), outlineColor=_rgba("kill"), outlineWidth=1),
+            label=_label(sat.name)))
     for i, b in enumerate(world.batteries):
         packets.append(Packet(
             id=f"battery/{i}", name=b.name,
