@@ -256,3 +256,20 @@ def test_early_warning_satellites_are_where_their_orbits_put_them():
     heo = np.asarray(sats[1]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
     # one hangs over the equator; the other moves, slowly near its apogee (tens of km in the raid)
     assert np.ptp(geo, axis=0).max() < 1.0 and np.ptp(heo, axis=0).max() > 1e4
+
+
+def test_the_running_mean_chart_reads_the_summarys_interval(raid, monkeypatch):
+    """The 'leakers over runs' band ends at the summary's own interval (same Student t)."""
+    w, res, ch, doc = raid
+    drawn = {}
+    orig = report.plt.Axes.fill_between
+
+    def spy(self, x, lo, hi, *a, **k):
+        drawn["band"] = (np.asarray(lo), np.asarray(hi))
+        return orig(self, x, lo, hi, *a, **k)
+
+    monkeypatch.setattr(report.plt.Axes, "fill_between", spy)
+    leakers, _ = report.per_run(res.outcomes, RUNS)
+    report._running_mean(leakers, "leakers", "#e74c3c")
+    lo, hi = drawn["band"]
+    assert (lo[-1], hi[-1]) == pytest.approx(tuple(res.summary["mean_leakers_ci95"]), abs=1e-5)

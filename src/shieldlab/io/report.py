@@ -96,6 +96,28 @@ def _histogram(values: np.ndarray, xlabel: str, colour: str) -> str:
     return _png(fig)
 
 
+def _running_mean(values: np.ndarray, ylabel: str, colour: str) -> str:
+    """The mean of ``values`` over the first n runs against n, with its 95 % Student t band:
+    how the estimate settles as runs are added."""
+    from scipy.stats import t as student_t
+
+    # the running form of shieldlab.stats.mean_interval (cumulative sums, one pass), cut at 0
+    n = np.arange(1, values.size + 1, dtype=float)
+    mean = np.cumsum(values) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.maximum(np.cumsum(values**2) - n * mean**2, 0.0) / (n - 1.0)
+        half = student_t.ppf(0.975, n - 1.0) * np.sqrt(var / n)
+    band = np.column_stack([mean, np.maximum(mean - half, 0.0), mean + half])
+    fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
+    ax.fill_between(n, band[:, 1], band[:, 2], color=colour, alpha=0.25, lw=0, label="95 % interval")
+    ax.plot(n, mean, color=colour, lw=1.5, label="mean so far")
+    ax.set_xlabel("runs")
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
 def _timeline(world, chunk, c: int, rows) -> str:
     """Each threat's flight in run ``c`` (launch to its end, coloured by outcome) with the
     salvos fired at it (launch to intercept)."""
@@ -252,6 +274,10 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     parts.append("<h2>Charts</h2>")
     parts.append(_figure(_histogram(leakers, "leakers in the run", "#e74c3c"),
                          f"Leakers per run over {runs:,} runs.", "leakers per run"))
+    if runs > 1:
+        parts.append(_figure(_running_mean(leakers, "mean leakers per raid", "#e74c3c"),
+                             "Leakers over runs: the mean of the first n runs, with its 95 % interval (Student t), "
+                             "as runs are added.", "leakers over runs"))
     parts.append(_figure(_histogram(fired, "interceptors fired in the run", "#5dade2"),
                          f"Interceptors spent per run over {runs:,} runs.", "interceptors per run"))
     parts.append(_figure(_timeline(world, chunk, c, rows),
