@@ -35,7 +35,8 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bott
 table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 10px;border-bottom:1px solid #e4e6ea;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f6fa;font-weight:600}
 figure{margin:12px 0}figure img{max-width:100%;border:1px solid #e4e6ea}figcaption{color:#556;font-size:13px}
-.sources td{text-align:left;vertical-align:top;font-size:13px}.ok{color:#1e8449}.bad{color:#c0392b}
+.sources td{text-align:left;vertical-align:top;font-size:13px}
+.sources td:nth-child(-n+3){white-space:nowrap}.ok{color:#1e8449}.bad{color:#c0392b}
 """
 
 
@@ -240,8 +241,10 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
              f"report</title><style>{_CSS}</style></head><body>"]
     parts.append(f"<h1>{html.escape(sc.name)}</h1>")
+    trk = s.get("tracking") or {}
+    tracking = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in trk.items()) if isinstance(trk, dict) else str(trk)
     parts.append(f"<p class='meta'>{runs:,} Monte Carlo runs, seed {s['seed']} · architecture "
-                 f"{html.escape(str(s.get('architecture', '')))} · tracking {html.escape(str(s.get('tracking', '')))}"
+                 f"{html.escape(str(s.get('architecture', '')))} · tracking: {html.escape(tracking)}"
                  f" · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__} · written "
                  f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC</p>")
     if sc.description:
