@@ -250,7 +250,7 @@ def test_run_kml_matches_geojson(world, run_export):
             assert pm.times.begin.dt == utc(epoch, p["times_s"][0])
             assert abs(pm.times.end.dt - utc(epoch, p["times_s"][-1])) <= timedelta(milliseconds=1)
         if folder == "Threats":
-            assert pm.style_url.url == f"#threat-{p['outcome']}"
+            assert pm.style_url.url == f"#threat-{p['outcome']}" + ("-asset" if p["asset_hit"] else "")
         if folder == "Intercepts":
             assert abs(pm.times.timestamp.dt - utc(epoch, p["intercept_time_s"])) <= timedelta(milliseconds=1)
             assert float(data["intercept_alt_km"]) == pytest.approx(coords(f)[2] / 1e3, abs=1e-5)

@@ -273,3 +273,9 @@ def test_the_running_mean_chart_reads_the_summarys_interval(raid, monkeypatch):
     report._running_mean(leakers, "leakers", "#e74c3c")
     lo, hi = drawn["band"]
     assert (lo[-1], hi[-1]) == pytest.approx(tuple(res.summary["mean_leakers_ci95"]), abs=1e-5)
+
+
+def test_the_report_is_the_same_bytes_for_the_same_run(raid):
+    """Same scenario and seed, same files: the report carries no clock time."""
+    w, res, ch, doc = raid
+    assert report.build(w, res, ch, 0) == report.build(w, res, ch, 0)

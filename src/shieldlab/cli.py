@@ -498,7 +498,7 @@ def _run_summary_note(runs: int, half_width: float) -> str:
 def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, *, as_json: bool = False,
               quiet: bool = False, force: bool = False, timeline: bool = False, explain: str | None = None,
               half_width: float | None = None, resume: bool = False, workers: int | None = None,
-              scheduler: str | None = None, scene_run: int = 0, footprint: bool = False,
+              scheduler: str | None = None, scene_run: int | None = None, footprint: bool = False,
               export: str | None = None) -> None:
     import shutil
     import time
@@ -517,6 +517,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             raise InputError("give --runs or --half-width, not both", field="--half-width")
         runs = _runs_for_half_width(half_width)
     runs = DEFAULT_RUNS if runs is None else runs
+    if scene_run is not None and out_dir is None:
+        raise InputError("picks the run of the results folder's scene and report: give --out", field="--scene-run")
+    scene_run = 0 if scene_run is None else scene_run
     if not 0 <= scene_run < runs:
         raise InputError(f"must name one of the {_plural(runs, 'run')}: 0 to {runs - 1}, not {scene_run}",
                          field="--scene-run")
@@ -644,17 +647,20 @@ def _export_targets(formats: str | None, base: Path | None, force: bool, default
     return fmts, base
 
 
-def _export(target, features) -> None:
-    """Write ``features`` where :func:`_export_targets` said, and say so."""
+def _export(target, features, quiet: bool = False, stderr: bool = False) -> None:
+    """Write ``features`` where :func:`_export_targets` said, and say so (unless ``quiet``; on
+    stderr where stdout carries JSON)."""
     from shieldlab.io import export as X
 
     if target is not None:
         for p in X.write(features, target[1], target[0]):
-            _err().print(f"wrote {p}")
+            if not quiet:
+                (_err() if stderr else out).print(f"wrote {p}")
 
 
-_SCENE_RUN = typer.Option(0, "--scene-run", metavar="K", help="with --out: the run shown in scene.czml and the "
-                                                               "report's timeline and ground map (0 = the first)")
+_SCENE_RUN = typer.Option(None, "--scene-run", metavar="K", help="with --out: the run shown in scene.czml and the "
+                                                                  "report's timeline and ground map [default: 0, "
+                                                                  "the first]")
 _FOOTPRINT = typer.Option(False, "--footprint", help="with --out: also map the defended footprint into the report "
                                                      "(as `shieldlab footprint`; ~10 s more)")
 _WORKERS = typer.Option(None, "--workers", min=1, max=1024,
@@ -684,7 +690,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="print summary.json instead of a table"),
     explain: str | None = typer.Option(None, "--explain", metavar="THREAT",
                                           help="tell that threat's story: a timeline and the reasons, per battery"),
-    scene_run: int = _SCENE_RUN,
+    scene_run: int | None = _SCENE_RUN,
     footprint: bool = _FOOTPRINT,
     export: str | None = typer.Option(None, "--export", metavar="FORMATS",
                                          help="with --out: also the scene's run as scene.geojson and/or scene.kml "
@@ -924,13 +930,16 @@ def demo(
 def view(
     results: Path = typer.Argument(..., metavar="DIR",
                                    help="a results folder written by `shieldlab run ... --out DIR`"),
-    port: int = typer.Option(0, "--port", min=0, max=65535, help="port on 127.0.0.1 [default: a free one]"),
+    port: int = typer.Option(0, "--port", min=0, max=65535, show_default=False,
+                             help="port on 127.0.0.1 [default: a free one]"),
     open_browser: bool = typer.Option(False, "--open", help="open the address in the default browser"),
 ) -> None:
     """Play a results folder's 3-D scene (scene.czml) in the browser: serves the folder and
     the offline viewer on 127.0.0.1 until Ctrl-C."""
     from shieldlab.io import serve
 
+    if not results.exists():
+        raise InputError(f"{results} does not exist", field="DIR")
     if not results.is_dir():
         raise InputError(f"{results} is not a folder", field="DIR")
     if not (results / "scene.czml").is_file():
@@ -1035,7 +1044,7 @@ def flyout(
 
         _export(target, X.flyout_features(tr, missile=m.id, launch_deg=(lat0, lon0), aim_deg=(lat1, lon1),
                                           profile=profile, impacts_rad=(scat_lat, scat_lon) if runs else None,
-                                          cep_m=c if runs else None))
+                                          cep_m=c if runs else None), stderr=as_json)
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2) + "\n")
         return
@@ -1112,7 +1121,8 @@ def reach(
         from shieldlab.io import export as X
 
         _export(target, X.reach_features(res, spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), profile,
-                                         None if burnout_speed_kms is None else 1e3 * burnout_speed_kms))
+                                         None if burnout_speed_kms is None else 1e3 * burnout_speed_kms),
+                stderr=as_json)
     cue = res.cue
     # a sensor cue comes only from the --sensors scenario
     cue_scenario = None if world is None else world.scenario.name
@@ -1277,7 +1287,7 @@ def footprint(
         if target is not None:
             from shieldlab.io import export as X
 
-            _export(target, X.aircraft_features(res))
+            _export(target, X.aircraft_features(res), quiet, stderr=as_json)
         _emit_json(payload, as_json, json_out, write_text)
         if not (as_json or quiet):
             t = Table(title=f"{res.scenario}: reach against aircraft at {alt_km:g} km"
@@ -1307,7 +1317,7 @@ def footprint(
     if target is not None:
         from shieldlab.io import export as X
 
-        _export(target, X.footprint_features(fp))
+        _export(target, X.footprint_features(fp), quiet, stderr=as_json)
     _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text)
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
@@ -1379,7 +1389,7 @@ def coverage(
     if target is not None:
         from shieldlab.io import export as X
 
-        _export(target, X.coverage_features(cov))
+        _export(target, X.coverage_features(cov), quiet, stderr=as_json)
     _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text)
     if as_json or quiet:
         return

@@ -10,12 +10,20 @@ window.shieldlab = state;
 const COLOURS = {
   intercepted: "#2ecc71", leaked: "#e74c3c", "leaked on an asset": "#c0392b", "airborne": "#f1c40f",
 };
+// the key: colour, words, and the packet kind (and outcome) that must be in the scene for the line to show
 const KEY = [
-  ["#2ecc71", "threat intercepted"], ["#e74c3c", "threat leaked"], ["#c0392b", "leaked on a defended asset"],
-  ["#5dade2", "interceptor"], ["#ffffff", "kill (intercept point)"], ["#95a5a6", "miss"],
-  ["#9b59b6", "radar and its coverage"], ["#ec7063", "early-warning satellite"], ["#3498db", "battery"],
-  ["#f1c40f", "defended asset"],
+  ["#2ecc71", "threat intercepted", "threat", "intercepted"], ["#e74c3c", "threat leaked", "threat", "leaked"],
+  ["#c0392b", "leaked on a defended asset", "threat", "leaked on an asset"],
+  ["#f1c40f", "threat still in the air", "threat", "airborne"],
+  ["#5dade2", "interceptor", "interceptor"], ["#ffffff", "kill (intercept point)", "intercept"],
+  ["#95a5a6", "miss", "intercept"], ["#9b59b6", "radar and its coverage", "radar"],
+  ["#ec7063", "early-warning satellite", "satellite"], ["#3498db", "battery", "battery"],
+  ["#f1c40f", "defended asset", "asset"],
 ];
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
 
 function el(tag, attrs = {}, text = "") {
   const e = document.createElement(tag);
@@ -79,14 +87,6 @@ async function main() {
     contextOptions: { webgl: { preserveDrawingBuffer: true } },  // screenshots and pixel checks
   });
   state.viewer = viewer;
-  const legend = document.getElementById("legend");
-  for (const [colour, text] of KEY) {
-    const li = el("li");
-    const sw = el("span", { class: "swatch" });
-    sw.style.background = colour;
-    li.append(sw, document.createTextNode(text));
-    legend.append(li);
-  }
   const ds = await Cesium.CzmlDataSource.load(url);
   await viewer.dataSources.add(ds);
   viewer.clockTrackedDataSource = ds;
@@ -107,8 +107,18 @@ async function main() {
   const n = (k) => ds.entities.values.filter((e) => prop(e, "kind") === k).length;
   const leaked = state.threats.filter((t) => t.outcome.startsWith("leaked")).length;
   document.getElementById("status").textContent =
-    `${threats.length} threats, ${leaked} leaked · ${n("interceptor")} salvos · ${n("radar")} radars · ` +
-    `${n("battery")} batteries`;
+    `${plural(threats.length, "threat")}, ${leaked} leaked · ${plural(n("interceptor"), "salvo")} · ` +
+    `${plural(n("radar"), "radar")} · ${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`;
+  const legend = document.getElementById("legend");
+  const outcomes = new Set(state.threats.map((t) => t.outcome));
+  for (const [colour, text, kind, outcome] of KEY) {
+    if (n(kind) === 0 || (outcome && !outcomes.has(outcome))) continue;  // only what the scene holds
+    const li = el("li");
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = colour;
+    li.append(sw, document.createTextNode(text));
+    legend.append(li);
+  }
   const links = document.getElementById("links");
   const report = await fetch("data/report.html", { method: "HEAD" }).catch(() => null);
   if (report && report.ok) links.append(el("a", { href: "data/report.html", target: "_blank" }, "the run's report"));

@@ -310,6 +310,20 @@ def map_format(path: str | Path, field: str = "--out") -> str:
     return MAP_FORMATS[suffix]
 
 
+def _under_the_axes(fig, axes, footer: str, legend=None) -> None:
+    """Place ``legend`` (a figure legend, upper centre) and then the ``footer`` line under the
+    lowest of ``axes`` with their tick and axis labels, measured on the drawn page, so that
+    nothing overlaps whatever the figure's shape (a wide, short map leaves little room)."""
+    renderer = _renderer(fig)
+    h = fig.bbox.height
+    px = fig.dpi / 72.0
+    y = min(ax.get_tightbbox(renderer).y0 for ax in axes) - 4.0 * px
+    if legend is not None:
+        legend.set_bbox_to_anchor((0.5, y / h), transform=fig.transFigure)
+        y = legend.get_window_extent(renderer).y0 - 3.0 * px
+    fig.text(0.01, y / h, footer, va="top", fontsize=6.5, color="#555555")
+
+
 def _save(fig, path: str | Path, dpi: int = 120) -> None:
     """Write ``fig`` atomically in the format its extension names."""
     import matplotlib
@@ -411,8 +425,10 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                     fontsize=7, color="#b2182b", zorder=8,
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
         ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
-        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg), xytext=(5, -10),
-                    textcoords="offset points", fontsize=8, color="#b2182b", zorder=7, fontweight="bold")
+        right = s.site.lon_deg > extent[0] + 0.7 * (extent[1] - extent[0])  # name it inwards, inside the panel
+        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg), xytext=(-5 if right else 5, -10),
+                    textcoords="offset points", fontsize=8, color="#b2182b", zorder=7, fontweight="bold",
+                    ha="right" if right else "left")
         cell = g.cell_area_km2()
         area = cell[s.defended].sum()
         thr = cell[s.threatened].sum()
@@ -436,8 +452,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     if len(fp.sites) > 1 and every.any():
         title = (f"defended against every launch site that reaches it: {_short_area(fp.defended_area_km2())}, "
                  + _people_line(places.population_in_grid(g, every)))
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.01),
-               title=title, title_fontsize=8.5)
+    legend = fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=8, frameon=False, title=title,
+                        title_fontsize=8.5)
     if mesh is not None:
         cb = fig.colorbar(mesh, ax=list(axes), shrink=0.75, pad=0.02)
         cb.set_label("probability of intercept (doctrine: "
@@ -446,8 +462,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         cb.ax.tick_params(labelsize=7)
     for ax, s in zip(axes, fp.sites):
         label_map(fig, ax, extent, first=places.places_in_grid(g, s.defended, limit=4))
-    fig.text(0.01, -0.035, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
-             f"(public domain) · {places.CREDIT} · people: {_PEOPLE_NOTE}", fontsize=6.5, color="#555555")
+    _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
+                    f"(public domain) · {places.CREDIT} · people: {_PEOPLE_NOTE}", legend)
     _save(fig, path, dpi)
     plt.close(fig)
 
@@ -493,10 +509,9 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
            if res.focus and deep is not None else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
     label_map(fig, ax, extent)
-    fig.text(0.01, -0.02, "shaded: interceptor range against aircraft inside each battery's radar field of view "
-             "and detection range, above its radio horizon · x: deepest point past the border · "
-             "borders: Natural Earth · places: GeoNames (CC BY 4.0)",
-             fontsize=6.5, color="#555555")
+    _under_the_axes(fig, [ax], "shaded: interceptor range against aircraft inside each battery's radar field of view "
+                    "and detection range, above its radio horizon · x: deepest point past the border · "
+                    "borders: Natural Earth · places: GeoNames (CC BY 4.0)")
     _save(fig, path, dpi)
     plt.close(fig)
 

@@ -47,6 +47,7 @@ from shapely.geometry.polygon import orient
 from shieldlab import earth
 from shieldlab.errors import InputError
 from shieldlab.io.atomic import atomic_path
+from shieldlab.io.scene import COLOURS as SCENE_COLOURS
 from shieldlab.io.scene import interceptor_path
 
 #: Formats :func:`write` knows, and the suffix of each file.
@@ -281,7 +282,8 @@ def _threat_layer(world, chunk, c: int, step_s: float) -> list[Feature]:
         props = _timed(props, epoch, launch_time=launch, burnout_time=burnout, apogee_time=apogee,
                        end_time=end, intercept_time=o.intercept_time[c, n] if o.intercepted[c, n] else None,
                        impact_time=impact if outcome == "leaked" else None)
-        out.append(Feature("Threats", th.name, line, f"threat-{outcome}", props, tuple(float(x) for x in ts),
+        style = "threat-leaked-asset" if outcome == "leaked" and props["asset_hit"] else f"threat-{outcome}"
+        out.append(Feature("Threats", th.name, line, style, props, tuple(float(x) for x in ts),
                            launch, end))
         if outcome == "leaked":
             pt = _point_ecef(impact_pos)
@@ -439,7 +441,7 @@ def flyout_features(traj, *, missile: str, launch_deg: tuple[float, float], aim_
                                   "lon_deg": _num(np.degrees(lo[k]), 7), "aim_miss_km": _num(miss[k] / 1e3, 4)},
                                  altitude="clampToGround"))
     if cep_m is not None and math.isfinite(cep_m) and cep_m > 0:
-        feats.append(Feature("Dispersed impacts", "CEP", _circle(math.radians(aim_deg[0]), math.radians(aim_deg[1]),
+        feats.append(Feature("CEP", "CEP", _circle(math.radians(aim_deg[0]), math.radians(aim_deg[1]),
                                                                  cep_m),
                              "cep", {"kind": "cep", "cep_km": _num(cep_m / 1e3, 4),
                                      "shots": None if impacts_rad is None else int(np.size(impacts_rad[0]))},
@@ -539,6 +541,16 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
 
 
 # --------------------------------------------------------------------------- maps
+def _people(pop) -> dict:
+    """The people in a defended area (:class:`shieldlab.analysis.places.PopulationInside`) as
+    properties: how many, in how many places, the largest, and the source."""
+    from shieldlab.analysis import places
+
+    return {"population": int(pop.population), "population_places": int(pop.n_places),
+            "population_largest": ", ".join(name for name, _ in pop.largest[:5]),
+            "population_source": places.CREDIT}
+
+
 def footprint_features(fp, *, simplify: bool = True) -> FeatureSet:
     """A ``footprint`` (:class:`~shieldlab.analysis.footprint.Footprint`): the ground
     defended against each launch site and against all of them (``defended_all``) as
@@ -546,6 +558,8 @@ def footprint_features(fp, *, simplify: bool = True) -> FeatureSet:
     properties ``launch_site``, ``area_km2`` (the footprint's own figure: its cells' area
     on the mean sphere), ``threatened_km2``, ``mean_p_intercept`` over the defended
     cells, ``step_deg``; plus the launch sites, batteries and radars as points."""
+    from shieldlab.analysis.places import population_in_grid
+
     g = fp.grid
     cell = g.cell_area_km2()
     feats = []
@@ -557,14 +571,15 @@ def footprint_features(fp, *, simplify: bool = True) -> FeatureSet:
                               "profile": s.site.profile, "threats": ", ".join(s.site.threats),
                               "area_km2": _num(fp.defended_area_km2(i), 1),
                               "threatened_km2": _num(cell[s.threatened].sum(), 1),
-                              "mean_p_intercept": _num(p, 4), "step_deg": g.step_deg, "cue": fp.cue,
-                              **_area_props(geom)},
+                              "mean_p_intercept": _num(p, 4), "step_deg": _num(g.step_deg, 6), "cue": fp.cue,
+                              **_people(population_in_grid(g, s.defended)), **_area_props(geom)},
                              altitude="clampToGround"))
     allm = fp.defended_all()
     geom = mask_polygons(allm, g.lat_deg, g.lon_deg, simplify)
     feats.append(Feature("Defended footprint", "defended against every launch site", geom, "area-all",
                          {"kind": "footprint", "launch_site": "all", "area_km2": _num(fp.defended_area_km2(), 1),
-                          "step_deg": g.step_deg, "cue": fp.cue, **_area_props(geom)}, altitude="clampToGround"))
+                          "step_deg": _num(g.step_deg, 6), "cue": fp.cue, **_people(population_in_grid(g, allm)),
+                          **_area_props(geom)}, altitude="clampToGround"))
     for s in fp.sites:
         feats.append(Feature("Launch sites", s.site.name, Point(s.site.lon_deg, s.site.lat_deg, float(s.site.alt)),
                              "launch", {"kind": "launch-site", "launch_site": s.site.name, "missile": s.site.missile.id,
@@ -578,7 +593,7 @@ def footprint_features(fp, *, simplify: bool = True) -> FeatureSet:
         feats.append(Feature("Radars", r["name"], Point(r["lon_deg"], r["lat_deg"]), "radar",
                              {"kind": "radar", "radar": r["name"], "sensor": r["type"], "system": r["system"]},
                              altitude="clampToGround"))
-    meta = {"command": "footprint", "scenario": fp.scenario, "step_deg": g.step_deg, "cue": fp.cue,
+    meta = {"command": "footprint", "scenario": fp.scenario, "step_deg": _num(g.step_deg, 6), "cue": fp.cue,
             "grid": list(g.shape), "simplified_deg": 0.5 * g.step_deg if simplify else 0.0}
     return FeatureSet(f"{fp.scenario}: defended footprint", tuple(feats), None,
                       f"defended footprint of {fp.scenario} (cue: {fp.cue}, grid step {g.step_deg:g} deg)", meta)
@@ -616,11 +631,11 @@ def aircraft_features(res, *, simplify: bool = True) -> FeatureSet:
     geom = mask_polygons(any_b, g.lat_deg, g.lon_deg, simplify)
     feats.append(Feature("Aircraft reach", "within reach of a battery", geom, "area-all",
                          {"kind": "aircraft-reach-all", "alt_km": res.alt_km,
-                          "area_km2": _num(cell[any_b].sum(), 1), "step_deg": g.step_deg,
+                          "area_km2": _num(cell[any_b].sum(), 1), "step_deg": _num(g.step_deg, 6),
                           "focus": res.focus, "focus_area_km2": _num(res.focus_area_km2, 1), **_area_props(geom)},
                          altitude="clampToGround"))
     meta = {"command": "footprint --aircraft", "scenario": res.scenario, "alt_km": res.alt_km, "focus": res.focus,
-            "step_deg": g.step_deg}
+            "step_deg": _num(g.step_deg, 6)}
     return FeatureSet(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km", tuple(feats), None, "", meta)
 
 
@@ -641,28 +656,36 @@ def coverage_features(cov, *, simplify: bool = True) -> FeatureSet:
                               "alt_km": cov.alt_km, "rcs_m2": _num(r.rcs_m2), "boresight_deg": _num(r.boresight_deg, 2),
                               "az_fov_deg": _num(r.az_fov_deg, 2), "detection_range_km": _num(r.detection_range_km, 1),
                               "farthest_km": _num(r.farthest_km, 1), "area_km2": _num(r.area_km2, 1),
-                              "step_deg": g.step_deg, **_area_props(geom)},
+                              "step_deg": _num(g.step_deg, 6), **_area_props(geom)},
                              altitude="clampToGround"))
     geom = mask_polygons(cov.union, g.lat_deg, g.lon_deg, simplify)
     feats.append(Feature("Radar coverage", f"seen by at least one radar at {cov.alt_km:g} km", geom, "area-all",
                          {"kind": "coverage-union", "alt_km": cov.alt_km, "area_km2": _num(cov.union_area_km2, 1),
-                          "step_deg": g.step_deg, **_area_props(geom)}, altitude="clampToGround"))
+                          "step_deg": _num(g.step_deg, 6), **_area_props(geom)}, altitude="clampToGround"))
     for r in cov.radars:
         feats.append(Feature("Radars", r.name, Point(r.lon_deg, r.lat_deg, r.alt_m), "radar",
                              {"kind": "radar", "radar": r.name, "sensor": r.sensor, "system": r.system},
                              altitude="clampToGround"))
     meta = {"command": "coverage", "scenario": cov.scenario, "alt_km": cov.alt_km, "rcs_m2": cov.rcs_m2,
-            "rcs_from": cov.rcs_from, "step_deg": g.step_deg}
+            "rcs_from": cov.rcs_from, "step_deg": _num(g.step_deg, 6)}
     return FeatureSet(f"{cov.scenario}: radar coverage at {cov.alt_km:g} km", tuple(feats), None, "", meta)
 
 
 # --------------------------------------------------------------------------- styles
 #: Colours as RGB hex (GeoJSON simplestyle); KML's are aabbggrr.
+def _hex(name: str) -> str:
+    """A colour of the 3-D scene (:data:`shieldlab.io.scene.COLOURS`) as RGB hex: the exports
+    draw threats, interceptors and sites as the scene and the viewer do."""
+    return "".join(f"{v:02x}" for v in SCENE_COLOURS[name][:3])
+
+
 _COLOURS = {
-    "threat-intercepted": "2ca02c", "threat-leaked": "d62728", "threat-airborne": "ff7f0e",
-    "threat-nominal": "ffbf00", "interceptor-kill": "17becf", "interceptor-miss": "9e9e9e",
-    "intercept-kill": "17becf", "intercept-miss": "9e9e9e", "impact": "d62728", "impact-asset": "8b0000",
-    "radar": "1f77b4", "battery": "9467bd", "asset": "e377c2", "asset-area": "e377c2", "launch": "8c564b",
+    "threat-intercepted": _hex("intercepted"), "threat-leaked": _hex("leaked"),
+    "threat-leaked-asset": _hex("leaked on an asset"), "threat-airborne": _hex("airborne"),
+    "threat-nominal": "ffbf00", "interceptor-kill": _hex("interceptor"), "interceptor-miss": "9e9e9e",
+    "intercept-kill": "17becf", "intercept-miss": "9e9e9e", "impact": _hex("leaked"),
+    "impact-asset": _hex("leaked on an asset"), "radar": _hex("radar"), "battery": _hex("battery"),
+    "asset": _hex("asset"), "asset-area": _hex("asset"), "launch": "8c564b",
     "aim": "000000", "dispersed-impact": "d62728", "cep": "ff7f0e", "window": "e377c2", "window-point": "e377c2",
     "best-point": "ffd700", "area-all": "000080",
 }

@@ -11,7 +11,6 @@ was computed), and the source of every catalogue figure the scenario uses.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import io
 import math
@@ -36,8 +35,17 @@ table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 10px;border-bottom
 th:first-child,td:first-child{text-align:left}th{background:#f4f6fa;font-weight:600}
 figure{margin:12px 0}figure img{max-width:100%;border:1px solid #e4e6ea}figcaption{color:#556;font-size:13px}
 .sources td{text-align:left;vertical-align:top;font-size:13px}
-.sources td:nth-child(-n+3){white-space:nowrap}.ok{color:#1e8449}.bad{color:#c0392b}
+.sources td:nth-child(-n+3){white-space:nowrap}.sources th{text-align:left}.ok{color:#1e8449}.bad{color:#c0392b}
 """
+
+
+def _halo():
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=2.0, foreground="white")]
+
+
+_HALO = _halo()
 
 
 def _png(fig) -> str:
@@ -89,6 +97,10 @@ def _histogram(values: np.ndarray, xlabel: str, colour: str) -> str:
     fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
     top = int(np.max(values, initial=0))
     ax.hist(values, bins=list(np.arange(-0.5, top + 1.5, 1.0)), color=colour, edgecolor="white")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("runs")
     ax.axvline(float(np.mean(values)), color="#1d2128", lw=1, ls="--", label=f"mean {np.mean(values):.2f}")
@@ -97,9 +109,9 @@ def _histogram(values: np.ndarray, xlabel: str, colour: str) -> str:
     return _png(fig)
 
 
-def _running_mean(values: np.ndarray, ylabel: str, colour: str) -> str:
-    """The mean of ``values`` over the first n runs against n, with its 95 % Student t band:
-    how the estimate settles as runs are added."""
+def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = np.inf) -> str:
+    """The mean of ``values`` over the first n runs against n, with its 95 % Student t band
+    cut at 0 and ``upper`` (as the summary's): how the estimate settles as runs are added."""
     from scipy.stats import t as student_t
 
     # the running form of shieldlab.stats.mean_interval (cumulative sums, one pass), cut at 0
@@ -108,12 +120,16 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str) -> str:
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.maximum(np.cumsum(values**2) - n * mean**2, 0.0) / (n - 1.0)
         half = student_t.ppf(0.975, n - 1.0) * np.sqrt(var / n)
-    band = np.column_stack([mean, np.maximum(mean - half, 0.0), mean + half])
+    band = np.column_stack([mean, np.maximum(mean - half, 0.0), np.minimum(mean + half, upper)])
     fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
     ax.fill_between(n, band[:, 1], band[:, 2], color=colour, alpha=0.25, lw=0, label="95 % interval")
     ax.plot(n, mean, color=colour, lw=1.5, label="mean so far")
     ax.set_xlabel("runs")
     ax.set_ylabel(ylabel)
+    # the axis for the settled part: the first few runs' wide bands are cut at the frame
+    settled = band[min(4, len(band) - 1):]
+    top = float(np.nanmax(settled[:, 1:])) if np.isfinite(settled[:, 1:]).any() else float(mean.max())
+    ax.set_ylim(0.0, max(1.15 * top, 0.1))
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
@@ -170,31 +186,54 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     pad = 2.0
     lat0, lat1 = max(float(all_lat.min()) - pad, -85.0), min(float(all_lat.max()) + pad, 85.0)
     lon0, lon1 = float(all_lon.min()) - pad, float(all_lon.max()) + pad
-    fig, ax = plt.subplots(figsize=(9.5, 6.5), layout="constrained")
+    # the frame's shape follows the ground it shows (a local plate carree), so the map fills it
+    aspect = (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
+    fig, ax = plt.subplots(figsize=(9.5, float(np.clip(9.5 * aspect, 3.5, 9.0)) + 0.8))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
+    from matplotlib.lines import Line2D
+
+    seen: dict[str, Any] = {}
     for lo, la, r in tracks:
-        ax.plot(lo, la, color=np.array(COLOURS[r.outcome][:3]) / 255.0, lw=1.8, label=r.outcome)
+        colour = np.array(COLOURS[r.outcome][:3]) / 255.0
+        seen.setdefault(r.outcome, ax.plot(lo, la, color=colour, lw=1.8)[0])
         ax.plot(lo[0], la[0], "^", color="#1d2128", ms=5)
+        if r.outcome.startswith("leaked"):
+            ax.plot(lo[-1], la[-1], "o", color=colour, ms=6)
+        # the threat's name at the middle of its ground track
+        m = len(lo) // 2
+        ax.annotate(r.name, (lo[m], la[m]), xytext=(3, 3), textcoords="offset points", fontsize=7, color="#333",
+                    path_effects=_HALO)
+    marks = {"kill": "*", "miss": "x"}
     for e in np.flatnonzero(eng.run == c):
         b = world.batteries[int(eng.battery[e])]
         if np.isfinite(eng.intercept_time[e]) and eng.intercept_time[e] > eng.launch_time[e]:
             _, p = interceptor_path(b, float(eng.launch_time[e]), float(eng.intercept_time[e]),
                                     np.asarray(eng.intercept_pos[e], float), samples=20)
             la, lo, _ = earth.ecef_to_geodetic(p)
-            ax.plot(np.degrees(lo), np.degrees(la), color="#5dade2", lw=1.2, label="interceptor")
-            ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), "*" if eng.killed[e] else "x", color="#1d2128", ms=8)
+            seen.setdefault("interceptor", ax.plot(np.degrees(lo), np.degrees(la), color="#5dade2", lw=1.2)[0])
+            ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), marks["kill" if eng.killed[e] else "miss"],
+                    color="#1d2128", ms=8)
+    named = []
     for s in world.sensors:
-        ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", color="#9b59b6", ms=7, label="radar")
+        seen.setdefault("radar", ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", color="#9b59b6",
+                                         ms=7)[0])
+        named.append((s.radar.name, math.degrees(s.radar.lon), math.degrees(s.radar.lat), "#6c3483"))
     for b in world.batteries:
-        ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6, label="battery")
+        seen.setdefault("battery", ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
+        named.append((b.name, b.site.lon_deg, b.site.lat_deg, "#1f618d"))
     for a in world.assets:
-        ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b", ms=9, mew=1.5, label="defended asset")
-    handles, labels = ax.get_legend_handles_labels()
-    seen: dict[str, Any] = {}
-    for h, lab in zip(handles, labels):
-        seen.setdefault(lab, h)
-    ax.legend(list(seen.values()), list(seen.keys()), loc="lower left", fontsize=8, framealpha=0.9)
+        seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
+                                                  ms=9, mew=1.5)[0])
+        named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
+    for name, lo_, la_, ink in named:
+        ax.annotate(name, (lo_, la_), xytext=(5, -9), textcoords="offset points", fontsize=7.5, color=ink,
+                    fontweight="bold", path_effects=_HALO)
+    for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
+        seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
+    ax.legend(list(seen.values()), list(seen.keys()), loc="best", fontsize=8, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
+    fig.tight_layout()
+    maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig)
 
 
@@ -245,14 +284,13 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     tracking = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in trk.items()) if isinstance(trk, dict) else str(trk)
     parts.append(f"<p class='meta'>{runs:,} Monte Carlo runs, seed {s['seed']} · architecture "
                  f"{html.escape(str(s.get('architecture', '')))} · tracking: {html.escape(tracking)}"
-                 f" · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__} · written "
-                 f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC</p>")
+                 f" · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__}</p>")
     if sc.description:
         parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
     parts.append("<h2>Summary</h2>")
     parts.append(_table(["per raid", "mean (95 % interval)"], [
         ["leakers", _ci(s, "mean_leakers")],
-        ["P(no leaker)", _ci(s, "p_no_leaker")],
+        ["P(no leaker)", _ci(s, "p_no_leaker", 3)],
         ["interceptors fired", _ci(s, "mean_interceptors_fired")],
         ["defended assets hit", _ci(s, "mean_assets_hit")],
         ["value lost", _ci(s, "mean_value_lost")],
@@ -260,8 +298,9 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval_means', '')))} for means; "
                  f"{html.escape(str(s.get('interval', '')))} for probabilities.</p>")
     parts.append("<h2>Each threat</h2>")
-    parts.append(_table(["threat", "missile", "P(intercept)", "mean interceptors", "CEP [km]", f"run {scene_run}"], [
-        [t["threat"], t["missile"], _ci(t, "p_intercept"), _ci(t, "mean_interceptors"),
+    parts.append(_table(["threat", "missile", "P(intercept)", "P(leak)", "mean interceptors", "CEP [km]",
+                         f"run {scene_run}"], [
+        [t["threat"], t["missile"], _ci(t, "p_intercept", 3), _ci(t, "p_leak", 3), _ci(t, "mean_interceptors"),
          "—" if t.get("cep_km") is None else f"{t['cep_km']:.1f}",
          next((r.outcome + (f" by {r.battery}" if r.battery else "") for r in rows if r.name == t["threat"]), "")]
         for t in s.get("per_threat", [])]))
@@ -278,7 +317,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     parts.append(_figure(_histogram(leakers, "leakers in the run", "#e74c3c"),
                          f"Leakers per run over {runs:,} runs.", "leakers per run"))
     if runs > 1:
-        parts.append(_figure(_running_mean(leakers, "mean leakers per raid", "#e74c3c"),
+        parts.append(_figure(_running_mean(leakers, "mean leakers per raid", "#e74c3c", len(world.threats)),
                              "Leakers over runs: the mean of the first n runs, with its 95 % interval (Student t), "
                              "as runs are added.", "leakers over runs"))
     parts.append(_figure(_histogram(fired, "interceptors fired in the run", "#5dade2"),
