@@ -258,3 +258,25 @@ def test_tool_converts_a_geonames_extract():
     assert out["population"].tolist() == [3_000_000, 20_000] and out["capital"].tolist() == [True, False]
     assert out["geonameid"].tolist() == [2, 1] and out["country"].tolist() == ["TR", "TR"]
     assert out["lat_deg"].dtype == np.float32 and abs(float(out["lon_deg"][1]) - 35.2) < 1e-5
+
+
+def test_the_footprint_map_names_the_scenarios_assets(monkeypatch, tmp_path):
+    """The defended assets are drawn and named (a circle and the scenario's name for it), and
+    the city labels keep clear of their names; the JSON carries them."""
+    import dataclasses
+    import json
+
+    figs = _capture(monkeypatch)
+    fp = dataclasses.replace(_synthetic_footprint(),
+                             assets=[{"name": "kahramanmaras-asset", "lat_deg": 37.58, "lon_deg": 36.93,
+                                      "radius_km": 20.0}])
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_visible()]
+    assert [t.get_text() for t in texts].count("kahramanmaras-asset") == 1
+    rings = [ln for ln in ax.lines if ln.get_marker() == "o" and ln.get_markerfacecolor() == "none"]
+    assert len(rings) == 1 and tuple(rings[0].get_xydata()[0]) == (36.93, 37.58)
+    r = maps._renderer(fig)
+    assert _overlaps([(t.get_text(), t.get_window_extent(r)) for t in texts]) == []
+    assert json.loads(json.dumps(fpm.to_json(fp, include_grid=False)))["assets"][0]["name"] == "kahramanmaras-asset"

@@ -704,6 +704,7 @@ class Footprint:
     model: dict
     sensors: list[dict] = field(default_factory=list)
     timing_s: dict = field(default_factory=dict)
+    assets: list[dict] = field(default_factory=list)  # defended assets: name, lat_deg, lon_deg, radius_km
 
     def defended_area_km2(self, site: int | None = None) -> float:
         """Defended area [km^2] against one site (index) or against all of them at once."""
@@ -953,7 +954,9 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         sensors=[{"name": ps.radar.name, "type": ps.radar.spec.id, "lat_deg": float(np.degrees(ps.radar.lat)),
                   "lon_deg": float(np.degrees(ps.radar.lon)), "system": ps.system} for ps in world.sensors],
         timing_s={"setup": round(t_setup, 3), "profiles": round(t_prof, 3), "grid": round(t_grid, 3),
-                  "total": round(time.perf_counter() - t0, 3)})
+                  "total": round(time.perf_counter() - t0, 3)},
+        assets=[{"name": a.name, "lat_deg": a.site.lat_deg, "lon_deg": a.site.lon_deg, "radius_km": a.radius / 1e3}
+                for a in world.assets])
 
 
 def threat_path(table: ProfileTable, lat, lon):
@@ -1025,7 +1028,8 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
     out: dict[str, Any]  # values of mixed types; "sites" filled below
     out = {"scenario": fp.scenario, "lat_deg": [round(float(x), 6) for x in fp.grid.lat_deg],
            "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": fp.grid.step_deg,
-           "batteries": fp.batteries, "doctrine": fp.doctrine, "cue": fp.cue, "earth_model": fp.model,
+           "batteries": fp.batteries, "assets": fp.assets, "doctrine": fp.doctrine, "cue": fp.cue,
+           "earth_model": fp.model,
            "defended_all_km2": round(fp.defended_area_km2(), 0),
            "defended_all_population": defended_population(fp).as_dict(),
            "population_method": places.METHOD, "population_source": f"{gaz.source}; {gaz.licence}",

@@ -386,6 +386,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     """One panel per launch site: P(intercept) over the defended cells, the missile's reach,
     batteries, sensors and the launch point."""
     import matplotlib.pyplot as plt
+    from matplotlib import patheffects
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     from shieldlab.analysis import places
@@ -419,6 +420,12 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                         fontsize=7, zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
         for sn in fp.sensors:
             ax.plot(sn["lon_deg"], sn["lat_deg"], marker="s", ms=4, mfc="#6a3d9a", mec="white", mew=0.5, zorder=6)
+        for a in fp.assets:  # what the scenario defends, named (city names then keep clear of them)
+            if extent[0] <= a["lon_deg"] <= extent[1] and extent[2] <= a["lat_deg"] <= extent[3]:
+                ax.plot(a["lon_deg"], a["lat_deg"], marker="o", ms=8, mfc="none", mec="#9a7d0a", mew=1.6, zorder=6)
+                ax.annotate(a["name"], (a["lon_deg"], a["lat_deg"]), xytext=(5, 5), textcoords="offset points",
+                            fontsize=7.5, color="#7d6608", fontweight="bold", zorder=7,
+                            path_effects=[patheffects.withStroke(linewidth=2.0, foreground="white")])
         if not (extent[0] <= s.site.lon_deg <= extent[1] and extent[2] <= s.site.lat_deg <= extent[3]):
             ax.text(0.98, 0.02, f"launch site {s.site.name.split('/')[0]} ({s.site.lat_deg:.1f}°N, "
                     f"{s.site.lon_deg:.1f}°E) off the map", transform=ax.transAxes, ha="right", va="bottom",
@@ -444,6 +451,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
 
     handles = [Line2D([], [], marker="^", ls="none", mfc="#1a1a1a", mec="white", ms=7, label="battery"),
                Line2D([], [], marker="s", ls="none", mfc="#6a3d9a", mec="white", ms=5, label="sensor"),
+               *([Line2D([], [], marker="o", ls="none", mfc="none", mec="#9a7d0a", mew=1.6, ms=8,
+                         label="defended asset")] if fp.assets else []),
                Line2D([], [], marker="*", ls="none", mfc="#b2182b", mec="white", ms=11, label="launch site"),
                Line2D([], [], color="#b2182b", ls="--", lw=1.0, label="missile's reach"),
                Patch(fc="#d7301f", alpha=0.25, label="in reach, not defended")]
@@ -452,7 +461,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     if len(fp.sites) > 1 and every.any():
         title = (f"defended against every launch site that reaches it: {_short_area(fp.defended_area_km2())}, "
                  + _people_line(places.population_in_grid(g, every)))
-    legend = fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=8, frameon=False, title=title,
+    legend = fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False, title=title,
                         title_fontsize=8.5)
     if mesh is not None:
         cb = fig.colorbar(mesh, ax=list(axes), shrink=0.75, pad=0.02)
