@@ -345,11 +345,14 @@ def test_the_compiled_scan_reads_the_trackers_constants():
     """mtt_kernel keeps its own copies of the status codes and the management's constants."""
     from shieldlab.sensors.records import NO_CALL
     from shieldlab.tracking import mtt_kernel as k
-    from shieldlab.tracking import tracker
+    from shieldlab.tracking import tracker, tracker_kernel
 
     assert (k._FREE, k._TENTATIVE, k._CONFIRMED) == (mtt.FREE, mtt.TENTATIVE, mtt.CONFIRMED)
     assert k._NO_CALL == NO_CALL and k._PD_MEMORY == mtt.PD_MEMORY
-    assert (k._NIS_GAIN_UP, k._NIS_GAIN_DOWN) == (tracker.NIS_GAIN_UP, tracker.NIS_GAIN_DOWN)
+    # the noise adaptation is tracker_kernel.adapt_one, the labelled tracker's
+    assert k.adapt_one is tracker_kernel.adapt_one
+    assert (tracker_kernel._NIS_GAIN_UP, tracker_kernel._NIS_GAIN_DOWN) == (tracker.NIS_GAIN_UP,
+                                                                             tracker.NIS_GAIN_DOWN)
 
 
 @pytest.mark.parametrize("other", ["ukf", "imm"])

@@ -19,7 +19,7 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import GM, OMEGA_EARTH
+from shieldlab.earth import GM, OMEGA_EARTH, geodetic_to_ecef
 from shieldlab.earth_kernel import ballistic_acceleration
 from shieldlab.linalg_kernel import sandwich, symmetrise
 
@@ -357,17 +357,32 @@ def init_one(zm, Rm, site0, trig, sigma_v0, xm, Pm):
         Pm[3 + i, 3 + i] = sigma_v0 * sigma_v0
 
 
-def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""
+def substeps(dt: float) -> tuple[int, float]:
+    """The EKF's RK4 substeps over ``dt`` [s]: ``(n, h)``, ``n = ceil(|dt| / MAX_SUBSTEP_S)`` (at
+    least one) of ``h = dt / n`` seconds, as :func:`shieldlab.tracking.ekf.predict` takes them."""
     from shieldlab.tracking.ekf import MAX_SUBSTEP_S
 
     dt = float(dt)
     n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
+    return n, dt / n
+
+
+def site_origin(lat: float, lon: float, alt: float) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`init_one` reads of a geodetic site [rad, rad, m]: its ECEF point (3,) and the
+    sine and cosine of its latitude and longitude (4,), computed as
+    :func:`shieldlab.tracking.ekf.init_from_detection` computes them."""
+    return (geodetic_to_ecef(lat, lon, alt),
+            np.array([np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)], float))
+
+
+def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""
+    n, h = substeps(dt)
     batch = x.shape[:-1]
     xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
     Ps = np.array(np.broadcast_to(P, batch + (6, 6)), float, order="C", copy=True).reshape(-1, 6, 6)
     qs = np.ascontiguousarray(np.broadcast_to(np.asarray(q, float), batch), float).reshape(-1)
-    predict_rows(xs, Ps, n, dt / n, qs)
+    predict_rows(xs, Ps, n, h, qs)
     return xs.reshape(batch + (6,)), Ps.reshape(batch + (6, 6))
 
 

@@ -74,7 +74,6 @@ sparse association.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -285,10 +284,8 @@ class _State:
             self.x[live], self.P[live] = imm.combine(xm, Pm, mu)
             return
         if self.compiled:
-            from shieldlab.tracking.ekf import MAX_SUBSTEP_S
-
-            n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
-            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, n, dt / n, abs(dt),
+            n, h = ekf_kernel.substeps(dt)
+            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, n, h, abs(dt),
                                     self.mgmt.q_ballistic, BETA_MIN_PA)
             return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
@@ -403,9 +400,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
 
     st = _State(C, 4, mgmt, len(reports), compiled)
     # the geodetic sites as the one-point initiation reads them (earth.aer_to_ecef)
-    origins = [(earth.geodetic_to_ecef(rep.site_lat, rep.site_lon, rep.site_alt),
-                np.array([np.sin(rep.site_lat), np.cos(rep.site_lat), np.sin(rep.site_lon), np.cos(rep.site_lon)]))
-               for rep in reports]
+    origins = [ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt) for rep in reports]
     # a sensor's call weighs its log-odds of being right
     p_wrong = np.array([np.nan if r.discrimination_error is None else r.discrimination_error for r in reports])
     weights = np.where(np.isfinite(p_wrong), np.log((1.0 - p_wrong) / np.maximum(p_wrong, 1e-6)), 0.0)

@@ -39,12 +39,12 @@ from shieldlab.tracking.ekf_kernel import (
     _update_scratch,
     init_one,
 )
+from shieldlab.tracking.tracker_kernel import adapt_one
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
 _NO_CALL = -1
 _PD_MEMORY = 0.9
-_NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -200,9 +200,7 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
             if upd:
                 m = assign[t]
                 nis = _update_one(x[c, t], P[c, t], z[c, m], R[c, m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
-                step = math.log(max(nis, 1e-12) / 3.0)
-                step = (_NIS_GAIN_UP if step > 0 else _NIS_GAIN_DOWN) * step
-                log_lam[c, t] = min(max(log_lam[c, t] + step, 0.0), log_lam_max)
+                log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
                 hits[c, t] += 1
                 sensors[c, t] |= np.uint32(1 << s)
                 if has_call:

@@ -46,8 +46,6 @@ few thousand seconds, no longer positive definite in floating point).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from shieldlab import earth
@@ -266,10 +264,8 @@ class _Compiled:
         self._origins: dict[int, tuple] = {}  # per Detections: the geodetic site and its trig
 
     def predict(self, dt: float) -> None:
-        from shieldlab.tracking.ekf import MAX_SUBSTEP_S
-
-        n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
-        tracker_kernel.predict_started(self.x, self.P, self.log_lam, n, float(dt) / n, self.q_ballistic)
+        n, h = ekf_kernel.substeps(dt)
+        tracker_kernel.predict_started(self.x, self.P, self.log_lam, n, h, self.q_ballistic)
 
     def end(self, gone) -> None:
         gone = np.asarray(gone).reshape(-1)
@@ -280,9 +276,7 @@ class _Compiled:
     def assimilate(self, z, R, det, d: Detections, site, enu) -> None:
         origin = self._origins.get(id(d))
         if origin is None:  # as ekf.init_from_detection reads the site
-            origin = self._origins[id(d)] = (
-                earth.geodetic_to_ecef(d.site_lat, d.site_lon, d.site_alt),
-                np.array([np.sin(d.site_lat), np.cos(d.site_lat), np.sin(d.site_lon), np.cos(d.site_lon)], float))
+            origin = self._origins[id(d)] = ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt)
         B = self.x.shape[0]
         tracker_kernel.assimilate_rows(
             self.x, self.P, self.started, self.log_lam, self.n_hits,

@@ -21,6 +21,15 @@ from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _updat
 _NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def adapt_one(log_lam, nis, log_lam_max):
+    """:func:`shieldlab.tracking.tracker.adapt_noise` of one updated filter: the noise level
+    ``ln λ`` after an update of normalised innovation squared ``nis``."""
+    step = math.log(max(nis, 1e-12) / 3.0)
+    step = (_NIS_GAIN_UP if step > 0 else _NIS_GAIN_DOWN) * step
+    return min(max(log_lam + step, 0.0), log_lam_max)
+
+
 @nb.njit(cache=True, error_model="numpy")
 def predict_started(x, P, log_lam, n, h, q_ballistic):
     """Predict the rows of ``x`` (B, 6), ``P`` (B, 6, 6) that hold a track (a finite state) by
@@ -46,8 +55,6 @@ def assimilate_rows(x, P, started, log_lam, n_hits, z, R, det, site, enu, site0,
             log_lam[b] = log_lam_max
         else:
             nis = _update_one(x[b], P[b], z[b], R[b], site, enu, H, PHt, S, Si, K, IKH, T, J, nu)
-            step = math.log(max(nis, 1e-12) / 3.0)
-            step = (_NIS_GAIN_UP if step > 0 else _NIS_GAIN_DOWN) * step
-            log_lam[b] = min(max(log_lam[b] + step, 0.0), log_lam_max)
+            log_lam[b] = adapt_one(log_lam[b], nis, log_lam_max)
         started[b] = True
         n_hits[b] += 1
