@@ -48,7 +48,7 @@ from shieldlab import earth
 from shieldlab.errors import InputError
 from shieldlab.io.atomic import atomic_path
 from shieldlab.io.scene import COLOURS as SCENE_COLOURS
-from shieldlab.io.scene import interceptor_path
+from shieldlab.io.scene import interceptor_path, threat_rows
 
 #: Formats :func:`write` knows, and the suffix of each file.
 FORMATS = {"geojson": ".geojson", "kml": ".kml"}
@@ -258,18 +258,19 @@ def _threat_layer(world, chunk, c: int, step_s: float) -> list[Feature]:
     tr, o = chunk.truth, chunk.outcomes
     bnames = [b.name for b in world.batteries]
     anames = [a.name for a in world.assets]
+    rows = threat_rows(world, chunk, c)
     out = []
     for n, th in enumerate(world.threats):
         pos, vel = tr.pos[c, n], tr.vel[c, n]
         launch, burnout, apogee, impact = (float(np.broadcast_to(a, o.intercepted.shape)[c, n])
                                            for a in (tr.launch_time, tr.burnout_time, tr.apogee_time, tr.impact_time))
         impact_pos = np.broadcast_to(tr.impact_pos, o.intercepted.shape + (3,))[c, n]
-        if o.intercepted[c, n]:
-            outcome, end, end_pos, ended = "intercepted", float(o.intercept_time[c, n]), None, "intercept"
-        elif math.isfinite(impact):
-            outcome, end, end_pos, ended = "leaked", impact, impact_pos, "impact"
-        else:
-            outcome, end, end_pos, ended = "airborne", float(tr.t[-1]), None, "end of the simulated time"
+        # the outcome and its time as the scene has them (a leak on an asset is a leak here, its
+        # asset in asset_hit)
+        row = rows[n]
+        outcome = "leaked" if row.outcome.startswith("leaked") else row.outcome
+        end, end_pos = row.end_time, (impact_pos if outcome == "leaked" else None)
+        ended = {"intercepted": "intercept", "leaked": "impact", "airborne": "end of the simulated time"}[outcome]
         ts, line = _path(tr.t, pos, vel, launch, end, step_s, (burnout, apogee), end_pos)
         alt_km = np.asarray(line.coords)[:, 2] / 1e3
         props = {"kind": "threat", "threat": th.name, "group": th.group, "missile": th.missile.id,
