@@ -580,10 +580,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
                  fontsize=9.5)
     label_map(fig, ax, extent)
-    # under the axis label whatever the figure's shape: offset from the axes in points
-    ax.annotate(f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public domain) · "
-                "places: GeoNames (CC BY 4.0)",
-                (0.0, 0.0), xycoords="axes fraction", xytext=(-30, -40), textcoords="offset points", ha="left",
-                va="top", fontsize=6.5, color="#555555", annotation_clip=False)
+    _under_the_axes(fig, [ax], f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public "
+                               "domain) · places: GeoNames (CC BY 4.0)")
     _save(fig, path, dpi)
     plt.close(fig)
