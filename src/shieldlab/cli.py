@@ -625,6 +625,8 @@ _EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                        help="also write the result for GIS tools and Google Earth: geojson, kml or geojson,kml")
 _EXPORT_TO = typer.Option(None, "--export-to", metavar="BASE",
                           help="with --export: the exported files' path without suffix (BASE.geojson, BASE.kml)")
+_EXPORT_TO_MAP = typer.Option(None, "--export-to", metavar="BASE",
+                              help="with --export: the files' path without suffix [default: the --out map's]")
 
 
 def _export_targets(formats: str | None, base: Path | None, force: bool, default: Path | None = None):
@@ -652,10 +654,9 @@ def _export(target, features, quiet: bool = False, stderr: bool = False) -> None
     stderr where stdout carries JSON)."""
     from shieldlab.io import export as X
 
-    if target is not None:
-        for p in X.write(features, target[1], target[0]):
-            if not quiet:
-                (_err() if stderr else out).print(f"wrote {p}")
+    for p in X.write(features, target[1], target[0]):
+        if not quiet:
+            (_err() if stderr else out).print(f"wrote {p}")
 
 
 _SCENE_RUN = typer.Option(None, "--scene-run", metavar="K", help="with --out: the run shown in scene.czml and the "
@@ -1249,9 +1250,7 @@ def footprint(
                                           help="with --aircraft: report the reach past the border into this country "
                                                f"(Natural Earth name) [default: {AIRCRAFT_COUNTRY}]"),
     export: str | None = _EXPORT,
-    export_to: Path | None = typer.Option(None, "--export-to", metavar="BASE",
-                                             help="with --export: the files' path without suffix [default: the "
-                                                  "--out map's]"),
+    export_to: Path | None = _EXPORT_TO_MAP,
     quiet: bool = _QUIET,
 ) -> None:
     """Map the ground a scenario's batteries defend against each launch site (probability of
@@ -1362,9 +1361,7 @@ def coverage(
                                             help="write the JSON here instead of stdout"),
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
     export: str | None = _EXPORT,
-    export_to: Path | None = typer.Option(None, "--export-to", metavar="BASE",
-                                             help="with --export: the files' path without suffix [default: the "
-                                                  "--out map's]"),
+    export_to: Path | None = _EXPORT_TO_MAP,
     quiet: bool = _QUIET,
 ) -> None:
     """Map where each of a scenario's radars detects a target at one altitude (field of
