@@ -24,9 +24,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .models import DragTable, Interceptor, Missile, ReentryVehicle, Satellite, Sensor, Stage
+from .models import Aircraft, AirWeapon, DragTable, Interceptor, Missile, ReentryVehicle, Satellite, Sensor, Stage
 
 __all__ = [
+    "Aircraft",
+    "AirWeapon",
     "CatalogError",
     "DragTable",
     "Interceptor",
@@ -35,6 +37,8 @@ __all__ = [
     "Satellite",
     "Sensor",
     "Stage",
+    "aircraft",
+    "get_aircraft",
     "get_interceptor",
     "get_missile",
     "get_satellite",
@@ -47,7 +51,7 @@ __all__ = [
 ]
 
 #: The record types: each has the ``id`` the loader keys its entries by.
-M = TypeVar("M", Missile, Interceptor, Sensor, Satellite)
+M = TypeVar("M", Missile, Interceptor, Sensor, Satellite, Aircraft)
 
 #: Top-level YAML key and singular noun for each record type.
 _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
@@ -55,6 +59,7 @@ _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
     Interceptor: ("interceptors", "interceptor"),
     Sensor: ("sensors", "sensor"),
     Satellite: ("satellites", "satellite"),
+    Aircraft: ("aircraft", "aircraft"),
 }
 
 
@@ -167,6 +172,11 @@ def satellites() -> dict[str, Satellite]:
     return dict(_load(Satellite))
 
 
+def aircraft() -> dict[str, Aircraft]:
+    """Built-in aircraft and cruise missiles by id."""
+    return dict(_load(Aircraft))
+
+
 def _get(model: type[M], ident: str) -> M:
     table = _load(model)
     try:
@@ -194,3 +204,8 @@ def get_sensor(id: str) -> Sensor:  # noqa: A002
 def get_satellite(id: str) -> Satellite:  # noqa: A002
     """The built-in early-warning satellite ``id``; :class:`CatalogError` listing the known ids otherwise."""
     return _get(Satellite, id)
+
+
+def get_aircraft(id: str) -> Aircraft:  # noqa: A002
+    """The built-in aircraft or cruise missile ``id``; :class:`CatalogError` listing the known ids otherwise."""
+    return _get(Aircraft, id)

@@ -451,3 +451,74 @@ class Satellite(_Record):
         if self.orbit == "geo":
             return 2.0 * math.pi / OMEGA_EARTH
         return 2.0 * math.pi * math.sqrt(self.elements().semi_major_axis ** 3 / GM)
+
+
+class AirWeapon(_Record):
+    """An air-to-air missile an interceptor aircraft carries, reduced to its reach and speed."""
+
+    name: Text = Field(description="display name, e.g. AIM-9X")
+    max_range_km: Positive = Field(le=300, description="greatest launch range against a non-manoeuvring target "
+                                                       "at medium altitude [km]")
+    min_range_km: float = Field(ge=0, description="least launch range [km]")
+    mean_speed_kms: Positive = Field(le=5, description="average speed over its flight, for the time of flight "
+                                                       "[km/s]")
+    pk: float = Field(gt=0, le=1, description="single-shot kill probability [-]")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> AirWeapon:
+        if self.min_range_km >= self.max_range_km:
+            raise ValueError(f"min_range_km ({self.min_range_km}) must be below max_range_km ({self.max_range_km})")
+        return self
+
+
+class Aircraft(_Record):
+    """An air-breathing flier (an aircraft or a cruise missile) reduced to a point mass with limits.
+
+    Speeds are true airspeeds unless the name says otherwise.  ``min_speed_eas_kmh`` is an
+    equivalent airspeed: the true airspeed it needs grows with altitude as ``1 / sqrt(rho /
+    rho0)`` (:mod:`shieldlab.airspace.flight`).  Turns are coordinated level turns at up to
+    ``max_bank_deg`` (turn rate ``g tan(bank) / v``); climbs and descents at up to
+    ``max_climb_ms``; speed changes at up to ``max_accel_ms2``.
+    """
+
+    id: Id = Field(description="lower-case kebab-case identifier, e.g. su-24m")
+    name: Text = Field(description="display name")
+    origin: Text = Field(description="country or maker")
+    kind: Literal["aircraft", "cruise-missile"] = Field(description="a piloted aircraft or a cruise missile")
+    cruise_speed_kmh: Positive = Field(le=4000, description="usual cruising true airspeed [km/h]")
+    max_speed_kmh: Positive = Field(le=4000, description="greatest true airspeed [km/h]")
+    min_speed_eas_kmh: Positive = Field(le=1000, description="least equivalent airspeed it can hold in level "
+                                                             "flight (about 1.2 x the stall in clean "
+                                                             "configuration) [km/h]")
+    ceiling_m: Positive = Field(le=30_000, description="service ceiling [m]")
+    cruise_alt_m: float = Field(ge=0, le=30_000, description="usual cruising height above sea level [m]; for a "
+                                                             "cruise missile, its height above the sea")
+    land_height_m: float | None = Field(None, ge=0, le=5000,
+                                        description="cruise missiles: height above the ground over land [m] "
+                                                    "(terrain is not modelled: above the ellipsoid)")
+    max_climb_ms: Positive = Field(le=400, description="greatest rate of climb or descent [m/s]")
+    max_bank_deg: float = Field(gt=0, lt=90, description="greatest bank angle in a level turn [deg]")
+    max_accel_ms2: Positive = Field(le=100, description="greatest change of airspeed per second [m/s²]")
+    range_km: Positive = Field(le=20_000, description="range on internal fuel (aircraft: ferry range, no "
+                                                      "combat) [km]")
+    rcs_m2: Positive = Field(le=1000, description="radar cross-section, nose-on, for the radar model [m²]")
+    weapon: AirWeapon | None = Field(None, description="air-to-air missile it carries for air policing; null: "
+                                                       "none")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
+
+    @model_validator(mode="after")
+    def _check(self) -> Aircraft:
+        if self.max_speed_kmh < self.cruise_speed_kmh:
+            raise ValueError(f"max_speed_kmh ({self.max_speed_kmh}) must be at least cruise_speed_kmh "
+                             f"({self.cruise_speed_kmh})")
+        if self.cruise_speed_kmh <= self.min_speed_eas_kmh:
+            raise ValueError(f"cruise_speed_kmh ({self.cruise_speed_kmh}) must exceed min_speed_eas_kmh "
+                             f"({self.min_speed_eas_kmh})")
+        if self.cruise_alt_m > self.ceiling_m:
+            raise ValueError(f"cruise_alt_m ({self.cruise_alt_m}) must not exceed ceiling_m ({self.ceiling_m})")
+        if self.kind == "cruise-missile" and self.land_height_m is None:
+            raise ValueError("land_height_m: a cruise missile needs its height above the ground over land")
+        if self.kind == "aircraft" and self.land_height_m is not None:
+            raise ValueError("land_height_m: for cruise missiles only (an aircraft flies the heights its route sets)")
+        return self
