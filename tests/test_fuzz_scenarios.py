@@ -74,7 +74,7 @@ def _preset_tree(name: str) -> dict:
 def _catalogue_entries() -> dict[str, dict[str, dict]]:
     """The built-in catalogue as YAML trees: section -> id -> entry."""
     out = {}
-    for section in ("missiles", "interceptors", "sensors"):
+    for section in ("missiles", "interceptors", "sensors", "aircraft"):
         text = (resources.files("shieldlab.catalog") / f"{section}.yaml").read_text(encoding="utf-8")
         out[section] = {e["id"]: e for e in yaml.safe_load(text)[section]}
     return out
@@ -87,9 +87,12 @@ CATALOGUE = _catalogue_entries()
 def with_catalogue_copies(tree: dict) -> dict:
     """``tree`` with the catalogue entries it uses copied into its ``catalog:`` section (the same
     figures: it loads as before, and the catalogue's fields are there to mutate)."""
-    used = {"missiles": [t.get("missile") for t in tree["threats"]],
+    policing = tree.get("air_policing") or {}
+    used = {"missiles": [t.get("missile") for t in tree.get("threats", [])],
             "interceptors": [b.get("interceptor") for b in tree.get("batteries", [])],
-            "sensors": [s.get("type") for s in tree.get("sensors", [])]}
+            "sensors": [s.get("type") for s in tree.get("sensors", [])],
+            "aircraft": [f.get("type") for f in tree.get("flights", [])]
+            + [b.get("type") for b in policing.get("patrols", []) + policing.get("bases", [])]}
     tree["catalog"] = {section: [copy.deepcopy(CATALOGUE[section][i]) for i in dict.fromkeys(ids)]
                        for section, ids in used.items()}
     return tree
@@ -105,8 +108,11 @@ def with_early_warning(tree: dict) -> dict:
 
 
 def first_threat_only(tree: dict) -> dict:
-    """``tree`` with its first threat entry alone, so that a run takes about a second."""
-    tree["threats"] = tree["threats"][:1]
+    """``tree`` with its first threat entry (or its first flight) alone, so that a run takes about a second."""
+    if tree.get("threats"):
+        tree["threats"] = tree["threats"][:1]
+    else:
+        tree["flights"] = tree["flights"][:1]
     return tree
 
 
@@ -553,6 +559,13 @@ def test_accepted_mutation_runs_two_runs(scenario_file, mutant):
         world = load_or_refuse(scenario_file, mutant.text)
         if world is None:
             event("refused by the loader")
+            return
+        if not world.threats:  # a scenario of flights only: the air picture
+            from shieldlab.engine.air import simulate_air
+
+            air = simulate_air(world, 2, seed=0, scene_run=None)
+            event("ran (air picture)")
+            assert all(len(col) == 2 * len(world.flights) for col in air.outcomes.values())
             return
         try:
             flights = preflight(world, 2)  # the checks `shieldlab run` makes before it starts

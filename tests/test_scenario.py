@@ -34,7 +34,7 @@ def test_presets_load_and_compile():
     assert "epaa-phase-1" in preset_names()
     for name in preset_names():
         w = load_world(name)
-        assert w.threats and w.sensors
+        assert (w.threats or w.flights) and w.sensors
 
 
 def test_minimal_compiles_to_si(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -107,6 +108,66 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Flight:
+    """One air-breathing flier (a member of a flight entry), SI.
+
+    route_lat, route_lon : (W,) waypoints [rad]; route_alt (W,) [m] and route_speed (W,) [m/s]
+    are nan where the route leaves them to the flier's defaults.
+    """
+
+    name: str
+    group: str  # the scenario entry it came from
+    entry: int  # index of that entry in the scenario's flights list
+    spec: Any  # catalogue Aircraft
+    side: str
+    route_lat: np.ndarray
+    route_lon: np.ndarray
+    route_alt: np.ndarray
+    route_speed: np.ndarray
+    start_time: float  # s from epoch
+    speed_sigma: float = 0.0  # one-sigma speed error [fraction]
+    start_sigma: float = 0.0  # one-sigma start-time error [s]
+    failure_probability: float = 0.0
+    claims: tuple = ()  # the entry's ClaimCfg: stated figures to check
+
+
+@dataclass(frozen=True)
+class AirBase:
+    name: str
+    spec: Any  # catalogue Aircraft (the fighters on alert)
+    site: Point
+    readiness: float  # s, order to airborne
+    climb: float  # s, airborne to patrol height and speed
+
+
+@dataclass(frozen=True)
+class Patrol:
+    name: str
+    spec: Any  # catalogue Aircraft
+    site: Point  # the station; alt: patrol height [m]
+    start: float  # s from epoch
+    end: float  # s from epoch
+
+
+@dataclass(frozen=True)
+class Policing:
+    """Air policing of one country's airspace, SI (see the scenario's ``air_policing``)."""
+
+    country: str
+    side: str
+    waters_nmi: float
+    warn_within: float  # m
+    warning_interval: float  # s
+    scramble: str  # on-warning | on-entry | never
+    engage: str  # never | inside
+    min_warnings: int
+    reaction: float  # s
+    engage_from: float = 0.0  # s: fire authorised from
+    bases: tuple[AirBase, ...] = ()
+    patrols: tuple[Patrol, ...] = ()
+
+
+@dataclass(frozen=True)
 class World:
     scenario: Scenario
     sensors: tuple[PlacedSensor, ...]
@@ -120,6 +181,8 @@ class World:
     links: tuple[Link, ...] = ()  # one-way links (a scenario's two_way link is two of them), SI
     architecture: str = "integrated"  # independent | coordinated | sectoral | integrated
     early_warning: tuple[Satellite, ...] = ()  # early-warning satellites
+    flights: tuple[Flight, ...] = ()  # aircraft and cruise missiles, salvos expanded
+    policing: Policing | None = None  # air policing of one country's airspace
 
     @property
     def systems(self) -> list[str]:
@@ -232,7 +295,8 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
             continue
         placed.append(PlacedSensor(Radar(name=s.name, spec=spec, lat=p.lat, lon=p.lon, alt=p.alt,
                                          boresight_az=float(np.radians(s.boresight_az_deg)),
-                                         elevation_mask=float(np.radians(s.elevation_mask_deg)),
+                                         elevation_mask=(-math.pi / 2 if s.elevation_mask_deg is None
+                                                         else float(np.radians(s.elevation_mask_deg))),
                                          refraction_k=scn.sensing.refraction_k,
                                          snr_noise=scn.sensing.snr_noise), s.system))
     early_warning = []
@@ -297,6 +361,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         p = place(a.site, f"assets[{i}].site")
         if p is not None:
             assets.append(Asset(a.name, p, a.radius_km * 1e3, float(a.value)))
+    flights, policing = _air(scn, _merged(catalog.aircraft(), scn.catalog.aircraft), place, lookup, problems)
     node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
     if problems:
         raise InputError(problems=problems, source=source)
@@ -307,7 +372,8 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     links = tuple(link for cfg in scn.links for link in _links(cfg))
     return World(scenario=scn, sensors=tuple(placed), batteries=tuple(batteries), threats=tuple(threats),
                  assets=tuple(assets), dt=scn.time_step_s, duration=scn.duration_s, source=source,
-                 nodes=nodes, links=links, architecture=scn.architecture, early_warning=tuple(early_warning))
+                 nodes=nodes, links=links, architecture=scn.architecture, early_warning=tuple(early_warning),
+                 flights=flights, policing=policing)
 
 
 def _nodes(scn: Scenario, placed: list[PlacedSensor], batteries: list[Battery],
@@ -332,3 +398,89 @@ def _links(cfg) -> list[Link]:
     ends = [(cfg.from_, cfg.to)] + ([(cfg.to, cfg.from_)] if cfg.two_way else [])
     return [Link(source=a, target=b, latency=float(cfg.latency_s), period=float(cfg.update_period_s),
                  capacity=capacity, loss=float(cfg.loss)) for a, b in ends]
+
+
+def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str, str]]):
+    """The flights (salvos expanded) and the air policing of ``scn`` in SI; problems appended."""
+    from shieldlab.scenario.schema import WaypointCfg
+
+    flights = []
+    for i, f in enumerate(scn.flights):
+        spec = lookup(aircraft, f.type, "aircraft", f"flights[{i}].type")
+        pts = []
+        for j, w in enumerate(f.route):
+            if isinstance(w, WaypointCfg):
+                pts.append((np.radians(w.lat), np.radians(w.lon), np.nan if w.alt_m is None else w.alt_m,
+                            np.nan if w.speed_kmh is None else w.speed_kmh / 3.6))
+                continue
+            p = place(w, f"flights[{i}].route[{j}]")
+            if p is not None:
+                pts.append((p.lat, p.lon, np.nan, np.nan))
+        if spec is None or len(pts) != len(f.route):
+            continue
+        lat, lon, alt, speed = (np.array(c, float) for c in zip(*pts, strict=True))
+        for j in range(1, lat.size):
+            if earth.great_circle_distance(lat[j - 1], lon[j - 1], lat[j], lon[j]) < 1.0:
+                problems.append((f"flights[{i}].route[{j}]", "the same point as the waypoint before it: a leg "
+                                                              "needs a length"))
+        length_km = float(np.sum(earth.great_circle_distance(lat[:-1], lon[:-1], lat[1:], lon[1:]))) / 1e3
+        if length_km > spec.range_km:
+            problems.append((f"flights[{i}].route", f"the route is {length_km:,.0f} km, longer than the {spec.id}'s "
+                                                    f"range_km ({spec.range_km:,.0f})"))
+        for jj in np.flatnonzero(speed > spec.max_speed_kmh / 3.6 + 1e-9):
+            problems.append((f"flights[{i}].route[{jj}].speed_kmh",
+                             f"{speed[jj] * 3.6:g} km/h is above the {spec.id}'s max_speed_kmh "
+                             f"({spec.max_speed_kmh:g})"))
+        for jj in np.flatnonzero(alt > spec.ceiling_m + 1e-9):
+            problems.append((f"flights[{i}].route[{jj}].alt_m",
+                             f"{alt[jj]:g} m is above the {spec.id}'s ceiling_m ({spec.ceiling_m:g})"))
+        for k in range(f.count):
+            flights.append(Flight(name=salvo_member(f.name, f.count, k), group=f.name, entry=i, spec=spec,
+                                  side=f.side or f.name, route_lat=lat, route_lon=lon, route_alt=alt,
+                                  route_speed=speed, start_time=f.start_time_s + k * f.spacing_s,
+                                  speed_sigma=f.speed_pct / 100, start_sigma=f.start_sigma_s,
+                                  failure_probability=f.failure_probability, claims=tuple(f.claims)))
+    ap = scn.air_policing
+    if ap is None:
+        return tuple(flights), None
+    from shieldlab.analysis.maps import country_names
+
+    names = country_names()
+    if ap.country not in names:
+        import difflib
+
+        near = difflib.get_close_matches(ap.country, names, n=4, cutoff=0.5)
+        problems.append(("air_policing.country", f"unknown country {ap.country!r} (Natural Earth names"
+                                                 f"{', e.g. ' + ', '.join(near) if near else ''})"))
+
+    def fighter(key: str, field: str):
+        spec = lookup(aircraft, key, "aircraft", field)
+        if spec is not None and spec.kind != "aircraft":
+            problems.append((field, f"{key!r} is a {spec.kind}, not an aircraft"))
+            return None
+        if spec is not None and ap.engage != "never" and spec.weapon is None:
+            problems.append((field, f"{key!r} carries no air-to-air weapon in the catalogue, and engage is "
+                                    f"{ap.engage!r}: choose a fighter with a weapon, or engage: never"))
+            return None
+        return spec
+
+    bases, patrols = [], []
+    for i, b in enumerate(ap.bases):
+        spec = fighter(b.type, f"air_policing.bases[{i}].type")
+        site = place(b.site, f"air_policing.bases[{i}].site")
+        if spec is not None and site is not None:
+            bases.append(AirBase(b.name, spec, site, float(b.readiness_s), float(b.climb_s)))
+    for i, c in enumerate(ap.patrols):
+        spec = fighter(c.type, f"air_policing.patrols[{i}].type")
+        site = place(c.site, f"air_policing.patrols[{i}].site")
+        if c.end_time_s <= c.start_time_s:
+            problems.append((f"air_policing.patrols[{i}].end_time_s",
+                             f"{c.end_time_s:g} s is not after start_time_s ({c.start_time_s:g} s)"))
+        if spec is not None and site is not None:
+            patrols.append(Patrol(c.name, spec, site, float(c.start_time_s), float(c.end_time_s)))
+    policing = Policing(country=ap.country, side=ap.side or ap.country, waters_nmi=float(ap.waters_nmi),
+                        warn_within=1e3 * ap.warn_within_km, warning_interval=float(ap.warning_interval_s),
+                        scramble=ap.scramble, engage=ap.engage, min_warnings=int(ap.min_warnings),
+                        reaction=float(ap.reaction_s), engage_from=float(ap.engage_from_s), bases=tuple(bases),
+                        patrols=tuple(patrols))
+    return tuple(flights), policing

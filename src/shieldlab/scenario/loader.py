@@ -39,15 +39,16 @@ def preset_names() -> list[str]:
 
 def _field_path(loc: tuple) -> str:
     out = ""
-    prev = None
+    before: object = None
+    prev: object = None
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in PLACE_TAGS and prev in _PLACE_FIELDS:
-            pass  # the union branch of a place, not a user's field
+        elif part in PLACE_TAGS and (prev in _PLACE_FIELDS or (isinstance(prev, int) and before == "route")):
+            pass  # the union branch of a place (or of a route's waypoint), not a user's field
         else:
             out += ("." if out else "") + str(part)
-        prev = part
+        before, prev = prev, part
     return out
 
 

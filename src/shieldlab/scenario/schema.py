@@ -20,11 +20,14 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
-from shieldlab.catalog.models import Interceptor, Missile, Satellite, Sensor, numbers_as_numbers
+from shieldlab.catalog.models import Aircraft, Interceptor, Missile, Satellite, Sensor, numbers_as_numbers
 from shieldlab.errors import InputError
 
 #: Latest launch a threat may have [s after the epoch]: one day.
 MAX_LAUNCH_TIME_S = 86_400.0
+#: Latest start of an air-breathing flight [s after the epoch]: about three years, so one
+#: scenario may hold incidents weeks apart (each flight is simulated on its own clock).
+MAX_FLIGHT_START_S = 1.0e8
 #: Shortest update period of a data link [s]: the finest time step.
 MIN_LINK_PERIOD_S = 0.1
 
@@ -75,8 +78,10 @@ class SensorCfg(_Strict):
     type: str = Field(description="catalogue sensor id, e.g. an-tpy-2")
     site: Place = Field(description="a site name or an inline point")
     boresight_az_deg: float = Field(0.0, ge=0.0, lt=360.0, description="azimuth the radar faces [deg from north]")
-    elevation_mask_deg: float = Field(0.0, ge=0.0, le=90.0,
-                                      description="lowest elevation the radar sees at this site [deg]")
+    elevation_mask_deg: float | None = Field(
+        None, ge=-90.0, le=90.0,
+        description="lowest elevation the radar sees at this site (terrain, operator) [deg]; null: the "
+                    "catalogue's el_min_deg alone (an airborne radar looks down)")
     system: Name = Field("defence", description="the C2 node (system) whose tracks this sensor feeds; its "
                                                 "properties, if any, are the nodes[] entry of that name")
 
@@ -179,6 +184,124 @@ class ThreatCfg(_Strict):
                 f"the last of {self.count} launches would be {last:,.0f} s after the epoch "
                 f"(launch_time_s + (count - 1) x spacing_s); at most {MAX_LAUNCH_TIME_S:,.0f} s is allowed")])
         return self
+
+
+class WaypointCfg(_Strict):
+    """A point of an air-breathing flight's route: where, and optionally how high and how fast
+    to fly toward it."""
+
+    lat: float = Field(ge=-90.0, le=90.0, description="geodetic latitude [deg]")
+    lon: float = Field(ge=-180.0, le=180.0, description="longitude [deg east]")
+    alt_m: float | None = Field(None, ge=0.0, le=30_000.0,
+                                description="height above the ellipsoid to fly toward this point [m]; null: the "
+                                            "flier's cruise height (a cruise missile: its height over land or sea)")
+    speed_kmh: float | None = Field(None, gt=0.0, le=4000.0,
+                                    description="true airspeed toward this point [km/h]; null: cruise speed "
+                                                "(kept inside the flier's limits)")
+
+
+#: A route point: the name of an entry under ``sites:`` (flown at the flier's defaults) or an
+#: inline :class:`WaypointCfg`.
+Waypoint = Annotated[
+    Annotated[str, Tag("site-name")] | Annotated[WaypointCfg, Tag("point")],
+    Discriminator(_place_kind, custom_error_type="place_type",
+                  custom_error_message="expected a site name or a point {lat, lon, alt_m, speed_kmh}"),
+]
+
+
+class ClaimCfg(_Strict):
+    """What someone stated about a flight, checked against the flier's envelope and the model."""
+
+    by: Name = Field(description="who stated it, e.g. Turkey (letter to the UN Security Council)")
+    time_inside_s: float | None = Field(None, ge=0.0, le=86_400.0,
+                                        description="time inside the policed airspace [s]; 0: it never entered")
+    distance_inside_km: float | None = Field(None, ge=0.0, le=5000.0,
+                                             description="distance flown inside the airspace [km]")
+    max_depth_km: float | None = Field(None, ge=0.0, le=5000.0, description="deepest point inside [km]")
+    alt_m: float | None = Field(None, ge=0.0, le=30_000.0, description="flight height [m]")
+    speed_kmh: float | None = Field(None, gt=0.0, le=4000.0, description="true airspeed [km/h]")
+    source: str = Field("", description="where the statement was published")
+
+
+class FlightCfg(_Strict):
+    """An aircraft or cruise missile flying a route, or a salvo of them one after another."""
+
+    name: Name = Field(description="unique among the flights after salvo expansion ('x' of count k > 1 becomes "
+                                   "'x#1' .. 'x#k')")
+    type: str = Field(description="catalogue aircraft or cruise-missile id, e.g. su-24m or kalibr-3m-14")
+    side: Name | None = Field(None, description="who flies it, a free label (e.g. Russia); air policing warns "
+                                                "and engages fliers of other sides than its own; default: "
+                                                "the name")
+    route: list[Waypoint] = Field(min_length=2, description="waypoints flown in order: the first is where it "
+                                                            "starts, the last where its flight ends (a cruise "
+                                                            "missile's target)")
+    start_time_s: float = Field(0.0, ge=0.0, le=MAX_FLIGHT_START_S,
+                                description="when it leaves the first waypoint [s after the epoch]")
+    count: int = Field(1, ge=1, le=100, description="identical fliers on this route")
+    spacing_s: float = Field(0.0, ge=0.0, le=86_400.0, description="time between successive starts [s]")
+    speed_pct: float = Field(0.0, ge=0.0, le=20.0,
+                             description="one-sigma error of its speeds, drawn per run [% of the commanded speed]")
+    start_sigma_s: float = Field(0.0, ge=0.0, le=3600.0, description="one-sigma error of its start time, drawn "
+                                                                     "per run [s]")
+    failure_probability: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="chance that it comes down before its last waypoint, drawn per run and flier, at a point "
+                    "drawn uniformly along the route [probability]")
+    claims: list[ClaimCfg] = Field([], description="stated figures about this flight, checked against the "
+                                                   "flier's envelope and the model's results")
+
+
+class AirBaseCfg(_Strict):
+    """Fighters on quick-reaction alert (QRA) at an airbase."""
+
+    name: Name = Field(description="unique among the bases and patrols")
+    type: str = Field(description="catalogue aircraft id of its fighters, e.g. f-16c")
+    site: Place = Field(description="a site name or an inline point")
+    readiness_s: float = Field(900.0, ge=0.0, le=86_400.0,
+                               description="from the scramble order to airborne [s] (NATO QRA: 15 minutes)")
+    climb_s: float = Field(120.0, ge=0.0, le=3600.0, description="from airborne to patrol height and speed [s] "
+                                                                 "(flown at the base, a stated assumption)")
+
+
+class PatrolCfg(_Strict):
+    """A combat air patrol: fighters already airborne on station."""
+
+    name: Name = Field(description="unique among the bases and patrols")
+    type: str = Field(description="catalogue aircraft id, e.g. f-16c")
+    site: Place = Field(description="the station: a site name or an inline point (its alt_m: the patrol height)")
+    start_time_s: float = Field(0.0, ge=0.0, le=MAX_FLIGHT_START_S, description="on station from [s after epoch]")
+    end_time_s: float = Field(MAX_FLIGHT_START_S + 86_400.0, ge=0.0, le=MAX_FLIGHT_START_S + 86_400.0,
+                              description="on station until [s after epoch]")
+
+
+class AirPolicingCfg(_Strict):
+    """Air policing of one country's airspace: who watches, warns, scrambles and, by the rules of
+    engagement, fires."""
+
+    country: Name = Field(description="the defended airspace: a country by its Natural Earth name, e.g. Turkey")
+    side: Name | None = Field(None, description="the defender's side label; fliers of other sides are policed; "
+                                                "default: the country")
+    waters_nmi: float = Field(12.0, ge=0.0, le=24.0,
+                              description="territorial sea counted as airspace beyond the coast [nmi] (12: "
+                                          "UNCLOS art. 3; baselines and agreed boundaries not modelled)")
+    warn_within_km: float = Field(30.0, ge=0.0, le=500.0,
+                                  description="warnings are called to a policed track this close to the border "
+                                              "and closing on it, or inside [km]")
+    warning_interval_s: float = Field(30.0, gt=0.0, le=3600.0, description="time between warnings [s]")
+    scramble: Literal["on-warning", "on-entry", "never"] = Field(
+        "on-warning", description="when the QRA bases are ordered up: at the first warning, at the first "
+                                  "declared entry, or never")
+    engage: Literal["never", "inside"] = Field(
+        "inside", description="rules of engagement: never fire, or fire at a policed flier while its track is "
+                              "inside the airspace, after min_warnings warnings, from within weapon range")
+    min_warnings: int = Field(1, ge=0, le=100, description="warnings given before a shot is allowed")
+    engage_from_s: float = Field(0.0, ge=0.0, le=MAX_FLIGHT_START_S,
+                                 description="fire is authorised from this time on [s after the epoch]; before "
+                                             "it fighters intercept and escort only")
+    reaction_s: float = Field(5.0, ge=0.0, le=600.0,
+                              description="from the fire decision to the weapon's release [s]")
+    bases: list[AirBaseCfg] = Field([], description="quick-reaction-alert bases")
+    patrols: list[PatrolCfg] = Field([], description="combat air patrols on station")
 
 
 class AssetCfg(_Strict):
@@ -320,6 +443,8 @@ class CatalogAdditions(_Strict):
     sensors: list[Sensor] = Field([], description="sensor entries in the format of catalog/sensors.yaml")
     satellites: list[Satellite] = Field(
         [], description="early-warning satellite entries in the format of catalog/satellites.yaml")
+    aircraft: list[Aircraft] = Field(
+        [], description="aircraft and cruise-missile entries in the format of catalog/aircraft.yaml")
 
 #: How the C2 nodes (systems) cooperate; see :attr:`Scenario.architecture`.
 ARCHITECTURES = ("independent", "coordinated", "sectoral", "integrated")
@@ -466,7 +591,11 @@ class Scenario(_Strict):
         [], description="data links between nodes, used by architectures coordinated and sectoral (which need "
                         "a link into every node with batteries from another node with sensors, when there are "
                         "several nodes)")
-    threats: list[ThreatCfg] = Field(min_length=1, description="ballistic missiles and salvos")
+    threats: list[ThreatCfg] = Field([], description="ballistic missiles and salvos (a scenario needs threats, "
+                                                     "flights or both)")
+    flights: list[FlightCfg] = Field([], description="aircraft and cruise missiles (air-breathing flight)")
+    air_policing: AirPolicingCfg | None = Field(None, description="air policing of one country's airspace "
+                                                                  "against the flights")
     assets: list[AssetCfg] = Field([], description="defended places")
     dispersion: DispersionCfg = Field(DispersionCfg(), description="flight dispersions of every threat")
     doctrine: DoctrineCfg = Field(DoctrineCfg(), description="fire doctrine of every battery")
@@ -500,7 +629,7 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
-        problems = self._name_problems() + self._node_problems()
+        problems = self._name_problems() + self._node_problems() + self._air_problems()
         if problems:
             raise InputError(problems=problems)
         return self
@@ -540,6 +669,11 @@ class Scenario(_Strict):
                 continue
             owner.update({n: (i, k) for k, n in enumerate(members)})
         return problems
+
+    def _air_problems(self) -> list[tuple[str, str]]:
+        """At least one threat or flight; flight names unique after salvo expansion; base and patrol
+        names unique; air policing only with flights."""
+        return _air_problems_of(self)
 
     def _node_problems(self) -> list[tuple[str, str]]:
         """Nodes name used systems once; links join two different nodes, each direction once; the
@@ -602,6 +736,31 @@ class Scenario(_Strict):
                                               f"update_period_s: ...}} under links, or choose architecture "
                                               f"independent or integrated"))
         return problems
+
+
+def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if not scn.threats and not scn.flights:
+        problems.append(("threats", "a scenario needs at least one threat (ballistic) or flight (air-breathing)"))
+    owner: dict[str, str] = {}
+    for i, f in enumerate(scn.flights):
+        for k in range(f.count):
+            n = salvo_member(f.name, f.count, k)
+            if n in owner:
+                problems.append((f"flights[{i}].name", f"{n!r} is also the name of {owner[n]}"))
+                break
+            owner[n] = f"flights[{i}]"
+    if scn.air_policing is not None:
+        seen: dict[str, str] = {}
+        for group in ("bases", "patrols"):
+            for i, b in enumerate(getattr(scn.air_policing, group)):
+                if b.name in seen:
+                    problems.append((f"air_policing.{group}[{i}].name",
+                                     f"duplicate name {b.name!r} (also air_policing.{seen[b.name]})"))
+                seen[b.name] = f"{group}[{i}]"
+        if not scn.flights:
+            problems.append(("air_policing", "polices flights: the scenario has none"))
+    return problems
 
 
 def _reaches(edges: dict[tuple[str, str], int], start: str, goal: str) -> bool:

@@ -39,6 +39,7 @@ per scan (no pulse integration).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -100,7 +101,8 @@ class Radar:
         el_max_deg, scan_period_s, sigma_range_m, sigma_angle_mrad, pfa).
     lat, lon, alt : geodetic site [rad, rad, m].
     boresight_az : centre of the azimuth field of view [rad, clockwise from north].
-    elevation_mask : terrain/operator mask [rad]; nothing below it is seen.
+    elevation_mask : terrain/operator mask [rad]; nothing below it is seen (-pi/2: none, the
+        spec's ``el_min_deg`` alone).
     refraction_k : the atmosphere the radar looks through (:mod:`shieldlab.sensors.visibility`):
         None for the standard exponential atmosphere (an effective-Earth factor per target
         height from a ray trace), or one effective-Earth factor (4/3 the classic
@@ -115,7 +117,7 @@ class Radar:
     lon: float
     alt: float
     boresight_az: float
-    elevation_mask: float = 0.0
+    elevation_mask: float = -math.pi / 2
     refraction_k: float | None = None
     snr_noise: bool = True
 
