@@ -517,6 +517,13 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             raise InputError("give --runs or --half-width, not both", field="--half-width")
         runs = _runs_for_half_width(half_width)
     runs = DEFAULT_RUNS if runs is None else runs
+    air_only = _air_only(scenario)
+    if air_only:
+        for flag, given in (("--workers", workers is not None), ("--scheduler", scheduler is not None),
+                            ("--resume", resume), ("--footprint", footprint), ("--export", export is not None)):
+            if given:
+                raise InputError("applies to ballistic threats; this scenario has flights only (the air picture "
+                                 "runs on one process)", field=flag)
     if scene_run is not None and out_dir is None:
         raise InputError("picks the run of the results folder's scene and report: give --out", field="--scene-run")
     scene_run = 0 if scene_run is None else scene_run
@@ -533,6 +540,10 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             raise InputError("writes the scene's run into the results folder: give --out", field="--export")
     else:
         export_formats = ()
+    if air_only:
+        _simulate_air(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
+                      scene_run=scene_run, half_width=half_width)
+        return
     store, partial = None, None
     if out_dir is not None:
         from shieldlab.engine.sweep import checkpoint, partial_folder
@@ -563,11 +574,18 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         with client_for(workers, scheduler) as client:
             res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store,
                            client=client)
+    air = None
+    if world.flights:  # a scenario of threats and flights: the air picture beside the chain
+        from shieldlab.engine.air import simulate_air
+
+        air = simulate_air(world, runs, seed, scene_run=None)
+        res.summary["air"] = air.summary
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
         extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats)
-        write_results(out_dir, res.summary, res.outcomes, res.events, track_quality=res.track_quality or None,
-                      force=force or resume, extra=extra)
+        events = res.events if air is None else _merge_events(res.events, air.events)
+        write_results(out_dir, res.summary, res.outcomes, events, track_quality=res.track_quality or None,
+                      force=force or resume, extra=extra, air_outcomes=None if air is None else air.outcomes)
         if partial is not None:
             shutil.rmtree(partial, ignore_errors=True)
     if as_json:
@@ -578,6 +596,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     _print_summary(res.summary, elapsed)
     _print_track_quality(res.summary)
     _print_no_fire(res.summary, res.events)
+    if air is not None:
+        _print_air(air.summary)
     if explain is not None:
         _print_explain(explain, res)
     if timeline:
@@ -588,6 +608,90 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                   + "".join(f", scene.{f}" for f in export_formats))
         out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                   f"shieldlab view {out_dir}")
+
+
+def _air_only(scenario: str) -> bool:
+    """Whether the scenario holds flights and no ballistic threats (its errors wait for the full load)."""
+    try:
+        scn = _load_world(scenario).scenario
+    except InputError:
+        return False
+    return bool(scn.flights) and not scn.threats
+
+
+def _merge_events(a: dict, b: dict) -> dict:
+    """Two event tables of the same columns as one, by run and time."""
+    both = {k: np.concatenate([a[k], b[k]]) for k in a}
+    order = np.lexsort((both["t_s"], both["run"]))
+    return {k: v[order] for k, v in both.items()}
+
+
+def _print_air(summary: dict) -> None:
+    from shieldlab.io.air_tables import tables
+
+    for item in tables(summary):
+        if isinstance(item, str):
+            _print_line(item)
+        else:
+            _print_table(item)
+
+
+def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, as_json: bool, quiet: bool,
+                  force: bool, explain: str | None, scene_run: int, half_width: float | None) -> None:
+    """``shieldlab run`` of a scenario of flights only: the air picture (:mod:`shieldlab.engine.air`)."""
+    import time
+
+    from shieldlab.engine.air import simulate_air
+    from shieldlab.io.output import check_out_dir, write_results
+
+    world = _load_world(scenario)
+    if explain is not None and explain not in {f.name for f in world.flights}:
+        names = ", ".join(f.name for f in world.flights[:8]) + (", ..." if len(world.flights) > 8 else "")
+        raise InputError(f"no flight {explain!r} in this scenario (flights: {names})", field="--explain")
+    if out_dir is not None:
+        check_out_dir(out_dir, force=force)
+    _compile_note("simulate", quiet)
+    if half_width is not None and not quiet:
+        note = _run_summary_note(runs, half_width)
+        _err().print(note) if as_json else out.print(note)
+    t0 = time.perf_counter()
+    res = simulate_air(world, runs, seed, scene_run=scene_run)
+    elapsed = time.perf_counter() - t0
+    summary = {"scenario": world.scenario.name, "runs": runs, "seed": seed, "air": res.summary}
+    if out_dir is not None:
+        from shieldlab.io import air_report, air_scene
+
+        extra = {"scene.czml": air_scene.scene(world, res, run=scene_run).dumps(),
+                 "report.html": air_report.build(world, res, scene_run)}
+        write_results(out_dir, summary, None, res.events, force=force, extra=extra, air_outcomes=res.outcomes)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    if quiet:
+        return
+    _print_air(res.summary)
+    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
+    if explain is not None:
+        from shieldlab.io.air_tables import timeline_rows
+
+        t = Table(title=f"{explain}: run {scene_run}")
+        for col in ("time (UTC)", "event", "by", "detail"):
+            t.add_column(col, overflow="fold")
+        for ts, kind, actor, detail in timeline_rows(res.events, explain, scene_run):
+            t.add_row(_utc(world, ts), kind, actor, detail)
+        _print_table(t)
+    if out_dir is not None:
+        out.print(f"wrote {out_dir}/summary.json, air_outcomes.parquet, events.parquet, scene.czml, report.html")
+        out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
+                  f"shieldlab view {out_dir}")
+
+
+def _utc(world, t_s: float) -> str:
+    """Seconds after the scenario's epoch as a UTC clock time (to the tenth of a second)."""
+    import datetime as dt
+
+    when = world.scenario.epoch + dt.timedelta(seconds=float(t_s))
+    return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 100_000}"
 
 
 def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,

@@ -25,7 +25,7 @@ from shieldlab.io.atomic import _umask, atomic_path, check_parent, writable_fold
 
 #: The files of a results folder, in the order they are written.
 RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_quality.parquet", "scene.czml",
-                "report.html", "scene.geojson", "scene.kml")
+                "report.html", "scene.geojson", "scene.kml", "air_outcomes.parquet")
 
 
 def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
@@ -93,21 +93,25 @@ def _move_into_place(tmp: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: dict, *,
+def write_results(out_dir: str | Path, summary: dict, outcomes: dict | None, events: dict, *,
                   track_quality: dict | None = None, force: bool = False,
-                  extra: dict[str, str] | None = None) -> list[Path]:
-    """Write summary.json, outcomes.parquet, events.parquet and (when given)
-    track_quality.parquet into the folder ``out_dir``, as a whole; an existing results
-    folder is replaced only with ``force``.  ``extra``: more files of the folder, name ->
-    text (the scene and the report: names among :data:`RESULT_FILES`)."""
+                  extra: dict[str, str] | None = None, air_outcomes: dict | None = None) -> list[Path]:
+    """Write summary.json, outcomes.parquet (the ballistic threats'; None: a scenario without
+    them), events.parquet and (when given) track_quality.parquet and air_outcomes.parquet (one
+    row per run and flier of the air picture) into the folder ``out_dir``, as a whole; an
+    existing results folder is replaced only with ``force``.  ``extra``: more files of the
+    folder, name -> text (the scene and the report: names among :data:`RESULT_FILES`)."""
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give it a plain mkdir's mode
-        _write_parquet(outcomes, tmp / RESULT_FILES[0])
+        if outcomes is not None:
+            _write_parquet(outcomes, tmp / RESULT_FILES[0])
         _write_parquet(events, tmp / RESULT_FILES[1])
+        if air_outcomes is not None:
+            _write_parquet(air_outcomes, tmp / RESULT_FILES[8])
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
             _write_parquet(track_quality, tmp / RESULT_FILES[3])
@@ -119,6 +123,7 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: dict, events: di
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    names = (RESULT_FILES[2], RESULT_FILES[0], RESULT_FILES[1]) + ((RESULT_FILES[3],) if track_quality is not None
-                                                                     else ()) + tuple(extra or ())
+    names = ((RESULT_FILES[2],) + ((RESULT_FILES[0],) if outcomes is not None else ()) + (RESULT_FILES[1],)
+             + ((RESULT_FILES[3],) if track_quality is not None else ())
+             + ((RESULT_FILES[8],) if air_outcomes is not None else ()) + tuple(extra or ()))
     return [Path(out_dir) / name for name in names]

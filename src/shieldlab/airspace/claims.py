@@ -1,0 +1,82 @@
+"""Stated figures about a flight, checked against physics and against the model.
+
+A claim (who said it, and any of: time inside the airspace, distance inside, deepest point,
+height, speed) is checked two ways:
+
+* **Against the flier's envelope.**  A distance flown in a time implies a true airspeed; the
+  flier can hold it only between its least true airspeed at that height (its catalogue least
+  equivalent airspeed over ``sqrt(rho / rho0)``, :func:`shieldlab.airspace.flight.min_true_airspeed`)
+  and its greatest.  A stated speed is checked the same way, and at the stated speed the
+  stated distance takes ``distance / speed``.
+* **Against the model.**  The Monte Carlo's true crossing of the border (time and distance
+  inside, deepest point) beside the claim's figures, and the share of runs in which the
+  flier entered at all (a claim of 0 s inside says it never did).
+
+The envelope is the catalogue's; where its least speed is an estimate (the Su-24M's is), the
+verdict inherits that estimate, and the report says so through the catalogue's source.
+"""
+
+from __future__ import annotations
+
+from shieldlab.airspace.flight import KMH, min_true_airspeed
+
+__all__ = ["check"]
+
+
+def check(claim, spec, modelled: dict) -> dict:
+    """One claim (:class:`~shieldlab.scenario.schema.ClaimCfg`) of a flight of catalogue entry
+    ``spec``, against the flight's summary row ``modelled`` (its ``entered``, ``time_inside_s``,
+    ``distance_inside_km``, ``max_depth_km`` figures).  Returns a JSON-ready dict: the claim,
+    the implied speed and the envelope at the height, a verdict, and the model's figures."""
+    alt = claim.alt_m if claim.alt_m is not None else spec.cruise_alt_m
+    v_min = float(min_true_airspeed(spec.min_speed_eas_kmh * KMH, alt))
+    v_max = spec.max_speed_kmh * KMH
+    out: dict = {"by": claim.by, "source": claim.source,
+                 "stated": {k: getattr(claim, k) for k in ("time_inside_s", "distance_inside_km", "max_depth_km",
+                                                            "alt_m", "speed_kmh") if getattr(claim, k) is not None},
+                 "alt_m": alt, "min_speed_kmh": v_min / KMH, "max_speed_kmh": spec.max_speed_kmh,
+                 "cruise_speed_kmh": spec.cruise_speed_kmh}
+    notes = []
+    d, t = claim.distance_inside_km, claim.time_inside_s
+    if d is not None and t is not None and t > 0:
+        v = 1e3 * d / t
+        out["implied_speed_kmh"] = v / KMH
+        notes.append(_verdict(f"{d:g} km in {t:g} s is {v / KMH:,.0f} km/h", v, v_min, v_max, spec, alt))
+        out["time_at_cruise_s"] = 1e3 * d / (spec.cruise_speed_kmh * KMH)
+        out["time_at_least_speed_s"] = 1e3 * d / v_min
+    if claim.speed_kmh is not None:
+        v = claim.speed_kmh * KMH
+        notes.append(_verdict(f"{claim.speed_kmh:,.0f} km/h", v, v_min, v_max, spec, alt))
+        if d is not None:
+            out["time_at_stated_speed_s"] = 1e3 * d / v
+            notes.append(f"at {claim.speed_kmh:,.0f} km/h, {d:g} km takes {1e3 * d / v:.1f} s")
+    if claim.max_depth_km is not None and d is not None and claim.max_depth_km > d:
+        notes.append(f"a straight crossing {d:g} km long reaches at most {d / 2:g} km from a straight border; "
+                     f"{claim.max_depth_km:g} km deep needs a border that bends back around the path or a "
+                     f"path that turns inside")
+    ti = modelled.get("time_inside_s") or {}
+    if t is not None and t > 0 and ti.get("mean") is not None:
+        notes.append(f"stated {t:g} s inside; the model's route: {ti['mean']:.0f} s")
+    ent = modelled.get("entered")
+    depth = (modelled.get("max_depth_km") or {}).get("mean")
+    if t == 0 and ent is not None:
+        note = f"says it never entered; the scenario's route (an assumption) enters in {ent['p']:.0%} of the runs"
+        if ent["p"] > 0 and depth is not None:
+            note += (f", at most {depth:.2f} km deep: a path that much further out would not have entered "
+                     f"(compare the border data's own error, kilometres for Natural Earth 1:50m)")
+        notes.append(note)
+    out["model"] = {k: modelled.get(k) for k in ("entered", "time_inside_s", "distance_inside_km", "max_depth_km")}
+    out["notes"] = notes
+    return out
+
+
+def _verdict(what: str, v: float, v_min: float, v_max: float, spec, alt: float) -> str:
+    at = f"at {alt:,.0f} m"
+    if v < v_min:
+        return (f"{what}: below the least speed the {spec.id} holds in level flight {at} "
+                f"({v_min / KMH:,.0f} km/h true; {spec.min_speed_eas_kmh:g} km/h equivalent): not flyable clean")
+    if v > v_max:
+        return f"{what}: above the {spec.id}'s greatest speed ({spec.max_speed_kmh:,.0f} km/h)"
+    margin = (v - v_min) / v_min
+    return (f"{what}: within the {spec.id}'s envelope {at} ({v_min / KMH:,.0f} to {spec.max_speed_kmh:,.0f} km/h)"
+            + (f", {margin:.0%} above its least speed" if margin < 0.25 else ""))

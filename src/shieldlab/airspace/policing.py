@@ -1,0 +1,240 @@
+"""Air policing: warnings, scrambles and patrols, intercept geometry and the rules of engagement.
+
+Every decision here reads the defender's track (:class:`~shieldlab.airspace.track.AirTracks`)
+only: a warning is called when the *track* is within ``warn_within`` of the border or
+inside it, an entry is declared when the *track* is inside, a fighter is vectored on the
+*track*.  The truth comes back only in :func:`assess`, the kill assessment (is the target
+really within the weapon's reach; where does it fall).
+
+Model (docs/models.md, "Air policing"):
+
+* Warnings on the emergency channels every ``warning_interval`` while the condition holds,
+  counted from its first instant; a lapse and a return start a new series.
+* Scramble from quick-reaction alert: airborne ``readiness`` after the order (NATO's QRA-15:
+  15 minutes), then ``climb`` at the base to patrol height and speed; a combat air patrol
+  is on station, airborne, from the start.
+* Intercept geometry: the fighter flies a straight collision course at its cruise speed from
+  where it is when vectored, against the track's position and velocity then (a constant-
+  velocity target).  It is in weapon range at the first ``tau >= 0`` with
+  ``|p + v tau - p_f| <= v_f tau + R_w``: a quadratic in ``tau`` (Shneydor, *Missile
+  Guidance and Pursuit*, 1998, ch. 2, collision course).  Closure is the rate at which that
+  distance falls.
+* Rules of engagement ``inside``: fire at the first decision instant at or after the fighter
+  is in range, with ``min_warnings`` warnings given and the track inside, after ``reaction``;
+  one shot, then another after the weapon's time of flight while the rules still allow it.
+* Kill assessment: the weapon flies ``range / mean_speed``; it can kill only if the true
+  range at release lies within the weapon's [min, max] range, then with its catalogue ``pk``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shieldlab import earth
+
+__all__ = ["Fighter", "Shot", "RowPolicing", "fighters", "police_row", "in_range_time", "assess", "DECISION_STEP_S"]
+
+#: Decision cadence of the air-policing cell [s]: how often it looks at the picture.
+DECISION_STEP_S = 2.0
+
+
+@dataclass(frozen=True)
+class Fighter:
+    """A fighter (pair) that can be vectored: where it is and from when, SI/ECEF."""
+
+    name: str
+    spec: Any  # catalogue Aircraft with a weapon
+    pos: np.ndarray  # (3,) ECEF [m]: the station, or the base at patrol height
+    ready: float  # s: on station from (patrol) or ready after airborne + climb, from the order (base: relative)
+    until: float  # s: on station until (patrol); inf for a base
+    base: bool  # True: scrambled from quick-reaction alert (ready counts from the order)
+
+
+@dataclass(frozen=True)
+class Shot:
+    fighter: str
+    time: float  # release [s]
+    range_m: float  # true range at release
+    tof: float  # s
+    killed: bool
+    hit_time: float  # s (nan: no kill)
+
+
+@dataclass
+class RowPolicing:
+    """What the policing cell did about one flier in one run (times in s; nan: never)."""
+
+    warnings: list[float] = field(default_factory=list)
+    declared_entry: float = np.nan
+    declared_exit: float = np.nan
+    order: float = np.nan  # scramble order
+    airborne: dict[str, float] = field(default_factory=dict)  # base -> airborne time
+    vectored: str = ""  # the fighter vectored first into range
+    reach: dict[str, float] = field(default_factory=dict)  # each fighter -> when it would be in weapon range
+    in_range: float = np.nan
+    closure: float = np.nan  # m/s at in-range
+    shots: list[Shot] = field(default_factory=list)
+    no_shot: str = ""  # why no shot was fired, where none was
+    # the vectored fighter's straight path: from pf at time t_v with velocity vel, holding at tau
+    t_v: float = np.nan
+    pf: np.ndarray | None = None
+    vel: np.ndarray | None = None
+    tau: float = np.nan
+
+    def shooter_at(self, t: float) -> np.ndarray:
+        """The vectored fighter's ECEF position at ``t`` [m]."""
+        assert self.pf is not None and self.vel is not None
+        return self.pf + self.vel * min(max(t - self.t_v, 0.0), self.tau)
+
+
+def fighters(policing) -> list[Fighter]:
+    """The patrols and QRA bases of a compiled :class:`~shieldlab.scenario.compile.Policing`."""
+    out = []
+    for p in policing.patrols:
+        out.append(Fighter(p.name, p.spec, p.site.ecef, p.start, p.end, False))
+    for b in policing.bases:
+        site = earth.geodetic_to_ecef(b.site.lat, b.site.lon, b.site.alt + b.spec.cruise_alt_m)
+        out.append(Fighter(b.name, b.spec, site, b.readiness + b.climb, np.inf, True))
+    return out
+
+
+def in_range_time(p, v, pf, vf: float, reach: float) -> tuple[float, float]:
+    """(tau, closure): the least ``tau >= 0`` [s] at which a fighter at ``pf`` flying a straight
+    collision course at speed ``vf`` comes within ``reach`` [m] of a target at ``p`` moving at
+    constant velocity ``v`` (ECEF, m and m/s), and the closing speed then [m/s]; (inf, nan)
+    if it never does.  Solves ``|d + v tau| = vf tau + reach`` with ``d = p - pf``."""
+    d = np.asarray(p, float) - np.asarray(pf, float)
+    dist = float(np.linalg.norm(d))
+    if dist <= reach:
+        return 0.0, float(vf - np.dot(d, v) / max(dist, 1e-9))
+    # (v.v - vf^2) tau^2 + 2 (d.v - vf reach) tau + (d.d - reach^2) = 0
+    a = float(v @ v - vf * vf)
+    b = 2.0 * float(d @ v - vf * reach)
+    c = dist * dist - reach * reach
+    roots = []
+    if abs(a) < 1e-9:
+        if b < 0:
+            roots = [-c / b]
+    else:
+        disc = b * b - 4 * a * c
+        if disc >= 0:
+            s = np.sqrt(disc)
+            roots = [r for r in ((-b - s) / (2 * a), (-b + s) / (2 * a)) if r >= 0]
+    if not roots:
+        return np.inf, np.nan
+    tau = float(min(roots))
+    rel = d + v * tau  # target relative to the fighter's start at tau; the fighter flies along it
+    u = rel / max(np.linalg.norm(rel), 1e-9)
+    closure = float(vf - np.dot(u, v))
+    return tau, closure
+
+
+def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> RowPolicing:
+    """The policing cell's decisions about one flier from its track alone.
+
+    tracks_t : (T,) grid [s]; tx (T, 6) the track's ECEF state (nan: no firm track);
+    inside : (T,) the track is inside the airspace; near : (T,) within warn distance of it
+    (or inside).  ``pol``: the compiled policing; ``fighters_``: :func:`fighters`.
+    """
+    out = RowPolicing()
+    t = tracks_t
+    step = max(1, int(round(DECISION_STEP_S / max(t[1] - t[0], 1e-9)))) if t.size > 1 else 1
+    k = np.arange(0, t.size, step)
+    tk, ins, nr = t[k], inside[k], near[k] | inside[k]
+    # warnings: every interval while the condition holds, a new series after a lapse
+    last = -np.inf
+    prev = False
+    for i in range(tk.size):
+        if nr[i] and (not prev or tk[i] - last >= pol.warning_interval - 1e-9):
+            out.warnings.append(float(tk[i]))
+            last = tk[i]
+        prev = bool(nr[i])
+    if ins.any():
+        j = int(np.argmax(ins))
+        out.declared_entry = float(tk[j])
+        after = np.flatnonzero(~ins[j:])
+        if after.size:
+            out.declared_exit = float(tk[j + after[0]])
+    if pol.scramble == "on-warning" and out.warnings:
+        out.order = out.warnings[0]
+    elif pol.scramble == "on-entry" and np.isfinite(out.declared_entry):
+        out.order = out.declared_entry
+    if not np.isfinite(out.order) or not fighters_:
+        out.no_shot = "no order: the track never came near" if not np.isfinite(out.order) else "no fighter"
+        return out
+    # vector every available fighter at the order (a base's at airborne + climb) on the track then
+    best: tuple = (np.inf, np.nan, "", None)
+    for f in fighters_:
+        if f.base:
+            out.airborne[f.name] = out.order + f.ready - _climb_of(pol, f.name)
+            t_v = out.order + f.ready
+        else:
+            if not (f.ready <= out.order <= f.until):
+                continue
+            t_v = out.order
+        kv = int(np.searchsorted(t, t_v))
+        if kv >= t.size:  # the flight is over before this fighter can be vectored
+            out.reach[f.name] = np.inf
+            continue
+        # the track when the fighter is vectored (none held then: it is vectored on nothing)
+        if not np.isfinite(tx[kv, 0]):
+            out.reach[f.name] = np.inf
+            continue
+        x = tx[kv]
+        p = x[:3] + x[3:] * (t_v - t[kv])
+        vf = f.spec.cruise_speed_kmh / 3.6
+        tau, closure = in_range_time(p, x[3:], f.pos, vf, 1e3 * f.spec.weapon.max_range_km)
+        out.reach[f.name] = t_v + tau
+        if t_v + tau < best[0]:
+            rel = p + x[3:] * tau - f.pos
+            best = (t_v + tau, closure, f.name, (t_v, f.pos, rel / max(np.linalg.norm(rel), 1e-9) * vf, tau))
+    out.in_range, out.closure, out.vectored, path = best
+    if path is not None:
+        out.t_v, out.pf, out.vel, out.tau = path
+    if not np.isfinite(out.in_range):
+        out.no_shot = "no fighter could reach weapon range"
+        return out
+    if pol.engage == "never":
+        out.no_shot = "rules of engagement: never fire"
+        return out
+    if t[-1] < pol.engage_from:
+        out.no_shot = "fire not yet authorised: intercept and escort only"
+        return out
+    if len(out.warnings) < pol.min_warnings:
+        out.no_shot = f"fewer than {pol.min_warnings} warnings were given"
+        return out
+    enough = out.warnings[pol.min_warnings - 1] if pol.min_warnings > 0 else -np.inf
+    allowed = ins & (tk >= out.in_range) & (tk >= enough) & (tk >= pol.engage_from)
+    if not allowed.any():
+        out.no_shot = ("the track was never inside" if not ins.any() else
+                       "left the airspace before a fighter was in range" if tk[ins].max() < out.in_range else
+                       "not inside after the last required warning")
+        return out
+    out.shots.append(Shot(out.vectored, float(tk[np.argmax(allowed)]) + pol.reaction, np.nan, np.nan, False, np.nan))
+    return out
+
+
+def _climb_of(pol, name: str) -> float:
+    for b in pol.bases:
+        if b.name == name:
+            return b.climb
+    return 0.0
+
+
+def assess(shot: Shot, shooter_pos: np.ndarray, truth_at, weapon, rng: np.random.Generator) -> Shot:
+    """Kill assessment of one shot, with the truth: ``truth_at(t)`` gives the flier's true ECEF
+    position at ``t`` (None once it is down).  The weapon can kill if the true range at
+    release lies in [min, max] range; it flies range / mean speed; the kill is a ``pk`` draw
+    (drawn whatever the geometry, so the random stream does not depend on it)."""
+    u = rng.random()
+    p = truth_at(shot.time)
+    if p is None:
+        return Shot(shot.fighter, shot.time, np.nan, np.nan, False, np.nan)
+    rng_m = float(np.linalg.norm(p - shooter_pos))
+    tof = rng_m / (1e3 * weapon.mean_speed_kms)
+    ok = 1e3 * weapon.min_range_km <= rng_m <= 1e3 * weapon.max_range_km
+    killed = bool(ok and u < weapon.pk)
+    return Shot(shot.fighter, shot.time, rng_m, tof, killed, shot.time + tof if killed else np.nan)

@@ -1,0 +1,631 @@
+"""The air picture over Monte Carlo runs: fly the aircraft and cruise missiles, see them with
+the scenario's radars, track them, measure their crossings of the policed airspace, police
+them, and score.
+
+Each flight entry (a flier, or a salvo of them on one route) is simulated on its own clock,
+so one scenario may hold incidents weeks apart; entries do not interact (a patrol vectored
+on one flier is free for the next).  Runs are independent: run ``r`` of entry ``e`` draws
+from the child ``(AIR_KEY, e, r)`` of the seed, so its numbers do not depend on how the runs
+are chunked.  Truth flows one way: the tracks see the radars' reports only, the policing
+cell the tracks only; the truth returns in the kill assessment and the scoring.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.airspace import borders, claims, policing, track
+from shieldlab.airspace.flight import AirPaths, Limits, Routes, fly
+from shieldlab.errors import InputError
+from shieldlab.sensors import radar as radar_mod
+from shieldlab.stats import mean_interval, wilson_interval
+
+__all__ = ["AirResult", "EntryRun", "simulate_air", "AIR_KEY", "air_territory", "country_at"]
+
+#: First element of every air-picture stream's spawn key (the ballistic chain's are run numbers).
+AIR_KEY = 0xA1
+#: Runs simulated together (memory: a chunk of the longest cruise-missile entry is ~50 MB).
+CHUNK_RUNS = 16
+#: Draws of a track's error used for the uncertainty of its airspace figures.
+UNCERTAINTY_DRAWS = 64
+
+
+@dataclass
+class EntryRun:
+    """One run of one flight entry, kept for the scene and the report: the true paths, the
+    tracks, and the policing of each flier."""
+
+    entry: int
+    names: list[str]
+    paths: AirPaths
+    tracks: track.AirTracks
+    policing: list[policing.RowPolicing | None]
+    detections: list  # the sensors' Detections of this run, batch (1, count)
+
+
+@dataclass
+class AirResult:
+    summary: dict
+    outcomes: dict[str, np.ndarray]
+    events: dict[str, np.ndarray]
+    scene: list[EntryRun] = field(default_factory=list)
+
+
+def air_territory(world) -> borders.Territory | None:
+    """The policed airspace of ``world`` (None without air policing), projected about the middle
+    of the flights' waypoints."""
+    pol = world.policing
+    if pol is None:
+        return None
+    lat = np.concatenate([f.route_lat for f in world.flights])
+    lon = np.concatenate([f.route_lon for f in world.flights])
+    c = earth.unit_vector(lat, lon).mean(axis=0)
+    lat0, lon0 = math.degrees(math.atan2(c[2], math.hypot(c[0], c[1]))), math.degrees(math.atan2(c[1], c[0]))
+    far = earth.great_circle_distance(math.radians(lat0), math.radians(lon0), lat, lon).max() / 1e3
+    return borders.territory(pol.country, waters_nmi=pol.waters_nmi, around_deg=(lat0, lon0),
+                             radius_km=float(min(max(far + 400.0, 300.0), 3000.0)))
+
+
+def country_at(lat_deg, lon_deg) -> np.ndarray:
+    """The Natural Earth country under each point (object array; "" at sea)."""
+    from shapely import contains_xy
+
+    from shieldlab.analysis.maps import _country_parts
+
+    shape = np.shape(lat_deg)
+    lat_deg, lon_deg = np.atleast_1d(np.asarray(lat_deg, float)), np.atleast_1d(np.asarray(lon_deg, float))
+    out = np.full(lat_deg.shape, "", dtype=object)
+    ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
+    if not ok.any():
+        return out.reshape(shape)
+    x0, x1, y0, y1 = lon_deg[ok].min(), lon_deg[ok].max(), lat_deg[ok].min(), lat_deg[ok].max()
+    for name, poly, (bx0, by0, bx1, by1) in _country_parts():
+        if bx1 < x0 or bx0 > x1 or by1 < y0 or by0 > y1:
+            continue
+        hit = ok & (out == "")
+        hit[hit] = contains_xy(poly, lon_deg[hit], lat_deg[hit])
+        out[hit] = name
+    return out.reshape(shape)
+
+
+def _streams(seed: int, entry: int, run: int, n: int) -> list[np.random.Generator]:
+    ss = np.random.SeedSequence(seed, spawn_key=(AIR_KEY, entry, run))
+    return [np.random.default_rng(c) for c in ss.spawn(n)]
+
+
+def _entries(world) -> list[list[int]]:
+    """Indices into world.flights of each flight entry, in scenario order."""
+    groups: dict[int, list[int]] = {}
+    for i, f in enumerate(world.flights):
+        groups.setdefault(f.entry, []).append(i)
+    return [groups[k] for k in sorted(groups)]
+
+
+def _fly_entry(world, members: list[int], runs: list[int], seed: int):
+    """Fly one entry's fliers for ``runs``: (paths (C * n rows), streams per run)."""
+    fl = [world.flights[i] for i in members]
+    n, C = len(fl), len(runs)
+    n_sensors = len(world.sensors)
+    streams = [_streams(seed, fl[0].entry, r, 2 + n_sensors) for r in runs]
+    speed = np.empty((C, n))
+    start = np.empty((C, n))
+    fail = np.full((C, n), np.inf)
+    for c, s in enumerate(streams):
+        g = s[0]
+        z = g.standard_normal((2, n))
+        u = g.random((2, n))
+        speed[c] = 1.0 + np.array([f.speed_sigma for f in fl]) * z[0]
+        start[c] = np.array([f.start_time for f in fl]) + np.array([f.start_sigma for f in fl]) * z[1]
+        fail[c] = np.where(u[0] < np.array([f.failure_probability for f in fl]), u[1], np.inf)
+    start = np.maximum(start, 0.0)
+    W = max(f.route_lat.size for f in fl)
+
+    def pad(a):
+        return np.pad(a, (0, W - a.size), constant_values=np.nan)
+
+    rl = np.array([pad(f.route_lat) for f in fl])
+    routes = Routes(lat=np.tile(rl, (C, 1)), lon=np.tile(np.array([pad(f.route_lon) for f in fl]), (C, 1)),
+                    alt=np.tile(np.array([pad(f.route_alt) for f in fl]), (C, 1)),
+                    speed=np.tile(np.array([pad(f.route_speed) for f in fl]), (C, 1)),
+                    n=np.tile(np.array([f.route_lat.size for f in fl]), C))
+    limits = Limits.of([f.spec for f in fl] * C)
+    t0, n_samples = _entry_grid(world, members)
+    paths = fly(limits, routes, np.maximum(start.reshape(-1), t0), world.dt,
+                speed_factor=np.clip(speed.reshape(-1), SPEED_FACTOR[0], SPEED_FACTOR[1]),
+                fail_fraction=fail.reshape(-1), t0=t0, n_samples=n_samples, t_max=1e9)
+    return paths, streams
+
+
+#: Bounds of a run's speed factor (1 + speed_pct / 100 x a normal draw).
+SPEED_FACTOR = (0.5, 1.5)
+
+
+def _entry_grid(world, members: list[int]) -> tuple[float, int]:
+    """The time grid of one flight entry, the same for every chunk of runs: from the earliest start
+    less six sigmas of its start error, long enough for the slowest speed factor on the nominal
+    flight (a run's samples, and the radars' scans over them, then depend on that run alone)."""
+    fl = [world.flights[i] for i in members]
+    starts = np.array([f.start_time for f in fl])
+    sig = max(f.start_sigma for f in fl)
+    W = max(f.route_lat.size for f in fl)
+
+    def pad(a):
+        return np.pad(a, (0, W - a.size), constant_values=np.nan)
+
+    routes = Routes(lat=np.array([pad(f.route_lat) for f in fl]), lon=np.array([pad(f.route_lon) for f in fl]),
+                    alt=np.array([pad(f.route_alt) for f in fl]), speed=np.array([pad(f.route_speed) for f in fl]),
+                    n=np.array([f.route_lat.size for f in fl]))
+    # the longest flight it may take: its route at half its least speed, an hour of turns more
+    legs = earth.great_circle_distance(routes.lat[:, :-1], routes.lon[:, :-1], routes.lat[:, 1:], routes.lon[:, 1:])
+    slowest = min(min(f.spec.min_speed_eas_kmh / 3.6, float(np.nanmin(f.route_speed, initial=np.inf))) for f in fl)
+    t_max = 2.0 * float(np.nansum(legs, axis=1).max()) / slowest + 3600.0
+    try:
+        nominal = fly(Limits.of([f.spec for f in fl]), routes, starts, world.dt, t_max=t_max)
+    except ValueError as e:
+        raise InputError(f"{fl[0].group}: {e}", source=world.source, field=f"flights[{fl[0].entry}].route") from None
+    t0 = max(float(starts.min()) - 6.0 * sig, 0.0)
+    longest = float((nominal.end_time - nominal.start_time).max()) / SPEED_FACTOR[0]
+    span = float(starts.max()) + 6.0 * sig - t0 + longest + 600.0
+    return t0, int(math.ceil(span / world.dt)) + 2
+
+
+def _reshape_traj(traj, C: int, n: int):
+    from dataclasses import replace
+
+    def r(a):
+        return a.reshape((C, n) + a.shape[1:])
+
+    return replace(traj, pos=r(traj.pos), vel=r(traj.vel), phase=r(traj.phase), launch_time=r(traj.launch_time),
+                   burnout_time=r(traj.burnout_time), burnout_speed=r(traj.burnout_speed),
+                   apogee_time=r(traj.apogee_time), apogee_alt=r(traj.apogee_alt), impact_time=r(traj.impact_time),
+                   impact_pos=r(traj.impact_pos))
+
+
+def _near_and_inside(terr, pol, lat, lon, valid):
+    """(inside, near): the points inside the airspace, and within ``warn_within`` of it, (B, T)."""
+    inside = np.zeros(lat.shape, bool)
+    near = np.zeros(lat.shape, bool)
+    if terr is None or not valid.any():
+        return inside, near
+    la, lo = np.degrees(lat[valid]), np.degrees(lon[valid])
+    ins = borders.contains(terr, la, lo)
+    x, y = terr.projection.forward(la, lo)
+    d = np.full(la.shape, np.inf)
+    # the border distance only where it can matter: inside a box of the airspace widened by the warning distance
+    bx0, by0, bx1, by1 = terr.shape.bounds
+    w = pol.warn_within
+    box = (x > bx0 - w) & (x < bx1 + w) & (y > by0 - w) & (y < by1 + w) & ~ins
+    if box.any():
+        d[box] = borders.border_distance(terr, la[box], lo[box])
+    inside[valid] = ins
+    near[valid] = ins | (d <= w)
+    return inside, near
+
+
+def _track_uncertainty(terr, tracks, row: int, rng: np.random.Generator):
+    """Draws of the track's airspace figures for one row: a common standard-normal offset per
+    draw scaled by each sample's position covariance (the track's errors over a crossing of
+    seconds are correlated, not white).  Returns (time_inside_s, max_depth_m, distance_inside_m)
+    arrays of UNCERTAINTY_DRAWS each."""
+    firm = tracks.firm[row]
+    k = np.flatnonzero(firm)
+    P = tracks.P_pos[row, k]
+    L = np.linalg.cholesky(P + 1e-6 * np.eye(3))
+    w = rng.standard_normal((UNCERTAINTY_DRAWS, 3))
+    pos = tracks.x[row, k, :3][None] + np.einsum("kij,dj->dki", L, w)
+    lat, lon, _ = earth.ecef_to_geodetic(pos)
+    valid = np.ones(lat.shape, bool)
+    cr = borders.crossings(terr, tracks.t[k], np.degrees(lat), np.degrees(lon), valid)
+    return cr.time_inside_s, cr.max_depth_m, cr.distance_inside_m
+
+
+def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
+                 progress: Callable[[int], None] | None = None) -> AirResult:
+    """The air picture of ``world`` over ``runs`` Monte Carlo runs (see the module's docstring)."""
+    pol = world.policing
+    terr = air_territory(world)
+    fighters_ = policing.fighters(pol) if pol is not None else []
+    radars = [s.radar for s in world.sensors]
+    init_hits = world.scenario.tracking.init_hits
+    rows_out: dict[str, list] = {k: [] for k in _OUTCOME_COLUMNS}
+    events: list[tuple] = []
+    # (flight group, sensor) -> per-row [seen, share of the flight in its field, share with reports]
+    sensing: dict[tuple[str, str], list[tuple[bool, float, float]]] = {}
+    # (flight group, fighter) -> per-row (time in weapon range after the true entry [s] (inf: never),
+    # true time inside [s])
+    reach: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
+    scene: list[EntryRun] = []
+    entries = _entries(world)
+    for e, members in enumerate(entries):
+        fl = [world.flights[i] for i in members]
+        n = len(fl)
+        for first in range(0, runs, CHUNK_RUNS):
+            run_ids = list(range(first, min(first + CHUNK_RUNS, runs)))
+            C = len(run_ids)
+            paths, streams = _fly_entry(world, members, run_ids, seed)
+            traj = _reshape_traj(paths.trajectories(), C, n)
+            rcs = np.broadcast_to(np.array([f.spec.rcs_m2 for f in fl]), (C, n))
+            dets = []
+            truth_at: dict = {}
+            for j, rd in enumerate(radars):
+                dets.append(radar_mod.observe(rd, traj, rcs, [s[2 + j] for s in streams], truth_at=truth_at))
+            tr = track.track(dets, paths.t, C * n, init_hits=init_hits)
+            tlat, tlon, _ = tr.geodetic()
+            inside_t, near_t = (_near_and_inside(terr, pol, tlat, tlon, tr.firm) if pol is not None
+                                else (None, None))
+            cr = (borders.crossings(terr, paths.t, np.degrees(paths.lat), np.degrees(paths.lon), paths.active)
+                  if terr is not None else None)
+            kept: dict[int, policing.RowPolicing | None] = {}
+            for c, run in enumerate(run_ids):
+                for m in range(n):
+                    row = c * n + m
+                    rng = streams[c][1]
+                    rp = None
+                    if pol is not None and inside_t is not None and near_t is not None and fl[m].side != pol.side:
+                        rp = policing.police_row(pol, paths.t, tr.x[row], inside_t[row], near_t[row], fighters_)
+                        rp = _assess_row(rp, paths, row, fighters_, rng)
+                    kept[row] = rp
+                    _sensing_row(fl[m], traj, dets, c, m, sensing)
+                    if rp is not None and cr is not None and cr.entered[row]:
+                        _reach_row(fl[m].group, rp, paths, row, cr, fighters_, reach)
+                    _score_row(world, terr, fl[m], run, row, paths, dets, tr, cr, rp, c, m, rows_out, events, rng)
+                if scene_run is not None and run == scene_run:
+                    rows = slice(c * n, (c + 1) * n)
+                    scene.append(EntryRun(e, [f.name for f in fl], _rows_of(paths, rows), _track_rows(tr, rows),
+                                          [kept[c * n + m] for m in range(n)], [_det_rows(d, c) for d in dets]))
+            if progress is not None:
+                progress(C if e == len(entries) - 1 else 0)
+    outcomes = {k: np.array(v, dtype=_OUTCOME_COLUMNS[k]) for k, v in rows_out.items()}  # type: ignore[call-overload]
+    ev = _event_table(events)
+    summary = _summary(world, runs, seed, outcomes, terr)
+    _sensing_summary(summary, sensing, reach, outcomes)
+    summary = _plain(summary)
+    return AirResult(summary=summary, outcomes=outcomes, events=ev, scene=scene)
+
+
+def _sensing_row(f, traj, dets, c: int, m: int, acc: dict) -> None:
+    """What each sensor made of flier (c, m): ever reported, the share of its airborne scans with
+    the flier in the sensor's field (a positive SNR: in view, in range of the horizon), and the
+    share with a report."""
+    for d in dets:
+        flying = (d.t >= traj.launch_time[c, m]) & (d.t < traj.impact_time[c, m])
+        n = max(int(flying.sum()), 1)
+        det = d.detected[c, m] & flying
+        acc.setdefault((f.group, d.sensor), []).append(
+            (bool(det.any()), float(((d.snr[c, m] > 0) & flying).sum() / n), float(det.sum() / n)))
+
+
+def _sensing_summary(summary: dict, sensing: dict, reach: dict, o: dict) -> None:
+    """Add each flight entry's per-sensor and per-fighter figures to ``summary``."""
+    for row in summary["flights"]:
+        g = row["flight"]
+        row["sensors"] = {}
+        for (grp, sensor), vals in sensing.items():
+            if grp != g:
+                continue
+            seen = np.array([v[0] for v in vals])
+            row["sensors"][sensor] = {"seen": _p(int(seen.sum()), seen.size),
+                                      "in_view_share": _m([v[1] for v in vals]),
+                                      "reported_share": _m([v[2] for v in vals])}
+        fighters_ = {name: np.array(v, float).reshape(-1, 4) for (grp, name), v in reach.items() if grp == g}
+        if fighters_:
+            row["fighters"] = {}
+            for name, cols in fighters_.items():
+                after, inside, to_range, warned = cols.T
+                before_exit = np.isfinite(after) & (after <= inside)
+                row["fighters"][name] = {"in_range_after_entry_s": _m(after),
+                                         "in_range_before_exit": _p(int(before_exit.sum()), after.size),
+                                         "order_to_entry_range_s": _m(to_range),
+                                         "order_before_entry_s": _m(warned)}
+
+
+def _rows_of(paths: AirPaths, rows: slice) -> AirPaths:
+    return AirPaths(t=paths.t, lat=paths.lat[rows], lon=paths.lon[rows], alt=paths.alt[rows],
+                    speed=paths.speed[rows], heading=paths.heading[rows], climb=paths.climb[rows],
+                    active=paths.active[rows], start_time=paths.start_time[rows], end_time=paths.end_time[rows],
+                    failed=paths.failed[rows])
+
+
+def _track_rows(tr: track.AirTracks, rows: slice) -> track.AirTracks:
+    return track.AirTracks(t=tr.t, x=tr.x[rows], P_pos=tr.P_pos[rows], firm=tr.firm[rows],
+                           first_firm=tr.first_firm[rows], breaks=tr.breaks[rows], updates=tr.updates[rows])
+
+
+def _det_rows(d, c: int):
+    from dataclasses import replace
+
+    return replace(d, z=d.z[c:c + 1], detected=d.detected[c:c + 1], r_scale=d.r_scale[c:c + 1],
+                   snr=d.snr[c:c + 1], truth_pos=d.truth_pos[c:c + 1])
+
+
+def _reach_row(group: str, rp, paths: AirPaths, row: int, cr, fighters_, reach: dict) -> None:
+    """Each fighter against one true crossing (scoring, not a decision): when it was, or would have
+    been, in weapon range after the entry, the time inside, the time from the order to weapon range of
+    the true entry point, and how long before the entry the order came."""
+    entry = float(cr.entry_time[row])
+    k_in = min(int(np.searchsorted(paths.t, entry)), paths.t.size - 1)
+    p_in = earth.geodetic_to_ecef(paths.lat[row, k_in], paths.lon[row, k_in], paths.alt[row, k_in])
+    for fg in fighters_:
+        far = max(float(np.linalg.norm(p_in - fg.pos)) - 1e3 * fg.spec.weapon.max_range_km, 0.0)
+        to_range = (fg.ready if fg.base else 0.0) + far / (fg.spec.cruise_speed_kmh / 3.6)
+        reach.setdefault((group, fg.name), []).append(
+            (rp.reach.get(fg.name, np.inf) - entry, float(cr.time_inside_s[row]), to_range, entry - rp.order))
+
+
+def _assess_row(rp: policing.RowPolicing, paths: AirPaths, row: int, fighters_, rng) -> policing.RowPolicing:
+    """Kill assessment of the row's shots, with the truth."""
+    if not rp.shots:
+        rng.random()  # the same draws whatever was decided
+        return rp
+    f = next(x for x in fighters_ if x.name == rp.shots[0].fighter)
+    t = paths.t
+
+    def truth_at(tt: float):
+        if tt > paths.end_time[row] or tt < paths.start_time[row]:
+            return None
+        k = min(int(np.searchsorted(t, tt)), t.size - 1)
+        return earth.geodetic_to_ecef(paths.lat[row, k], paths.lon[row, k], paths.alt[row, k])
+
+    rp.shots = [policing.assess(s, rp.shooter_at(s.time), truth_at, f.spec.weapon, rng) for s in rp.shots]
+    return rp
+
+
+_OUTCOME_COLUMNS: dict[str, object] = {
+    "run": np.int32, "flight": object, "type": object, "side": object,
+    "start_s": float, "end_s": float, "failed": bool, "failure_country": object, "arrived": bool,
+    "flight_time_s": float, "ground_km": float,
+    "seen": bool, "first_detect_s": float, "first_detect_by": object, "firm_track_s": float,
+    "tracked_share": float, "track_breaks": np.int32,
+    "entered": bool, "entry_s": float, "exit_s": float, "time_inside_s": float, "max_depth_km": float,
+    "distance_inside_km": float,
+    "declared_entry_s": float, "est_time_inside_s": float, "est_time_inside_lo_s": float,
+    "est_time_inside_hi_s": float, "est_max_depth_km": float, "est_max_depth_lo_km": float,
+    "est_max_depth_hi_km": float,
+    "warnings": np.int32, "warnings_before_entry": np.int32, "scramble_s": float, "in_range_s": float,
+    "in_range_by": object, "closure_ms": float, "fired": bool, "fire_s": float, "killed": bool,
+    "hit_s": float, "hit_depth_km": float, "no_shot": object,
+}
+
+
+def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, events, rng) -> None:
+    """One (run, flier) outcome row and its events; ``rng`` draws the track's errors for the
+    uncertainty of its airspace figures."""
+    t = paths.t
+    start, end = float(paths.start_time[row]), float(paths.end_time[row])
+    killed = rp is not None and any(s.killed for s in rp.shots)
+    hit_t = min((s.hit_time for s in rp.shots if s.killed), default=np.nan) if rp is not None else np.nan
+    failed = bool(paths.failed[row]) and not (killed and hit_t < end)
+    end_eff = hit_t if killed and hit_t < end else end
+    k_end = min(int(np.searchsorted(t, end_eff)), t.size - 1)
+    fail_country = str(country_at(np.degrees(paths.lat[row, k_end]), np.degrees(paths.lon[row, k_end]))) \
+        if failed else ""
+
+    def ev(time, kind, actor="", detail=""):
+        if np.isfinite(time):
+            events.append((run, float(time), f.name, kind, actor, detail))
+
+    ev(start, "start", f.spec.id)
+    first, by = np.inf, ""
+    for d in dets:
+        det = d.detected[c, m]
+        if det.any():
+            t1 = float(d.t[np.argmax(det)])
+            ev(t1, "detect", d.sensor)
+            if t1 < first:
+                first, by = t1, d.sensor
+    firm_t = float(tr.first_firm[row])
+    ev(firm_t, "track", "air picture")
+    airborne = paths.active[row] & (t < end_eff)
+    share = float((tr.firm[row] & airborne).sum() / max(airborne.sum(), 1))
+    # truth crossings, cut at a kill
+    entered = bool(cr.entered[row]) if cr is not None else False
+    entry_s = float(cr.entry_time[row]) if entered else np.nan
+    exit_s = float(cr.exit_time[row]) if entered else np.nan
+    if cr is not None and killed and entered and hit_t < (exit_s if np.isfinite(exit_s) else np.inf):
+        exit_s = np.nan
+    if entered:
+        ev(entry_s, "entry", terr.name, f"true position: {terr.name} airspace")
+        ev(exit_s, "exit", terr.name)
+    est_inside = est_depth = np.nan
+    est_ci = (np.nan, np.nan, np.nan, np.nan)
+    if rp is not None:
+        for k, tw in enumerate(rp.warnings):
+            ev(tw, "warning", "air policing", f"warning {k + 1}")
+        ev(rp.declared_entry, "declared-entry", "air policing", "the track is inside")
+        ev(rp.order, "scramble", "air policing", "order to the quick-reaction alert" if rp.airborne else "")
+        for b, ta in rp.airborne.items():
+            ev(ta, "airborne", b)
+        ev(rp.in_range, "in-range", rp.vectored, f"closure {rp.closure:,.0f} m/s" if np.isfinite(rp.closure) else "")
+        for s in rp.shots:
+            d = "" if not np.isfinite(s.range_m) else f"range {s.range_m / 1e3:.1f} km, time of flight {s.tof:.0f} s"
+            ev(s.time, "fire", s.fighter, d)
+            if s.killed:
+                ev(s.hit_time, "kill", s.fighter)
+            elif np.isfinite(s.tof):
+                ev(s.time + s.tof, "miss", s.fighter)
+        if not rp.shots and rp.no_shot:
+            ev(max(start, min(end_eff, t[-1])), "no-shot", "air policing", rp.no_shot)
+        if tr.firm[row].any() and terr is not None:
+            lat, lon, _ = earth.ecef_to_geodetic(np.where(tr.firm[row][:, None], tr.x[row, :, :3], earth.WGS84_A))
+            ecr = borders.crossings(terr, t, np.degrees(lat)[None], np.degrees(lon)[None], tr.firm[row][None])
+            est_inside, est_depth = float(ecr.time_inside_s[0]), float(ecr.max_depth_m[0]) / 1e3
+            if entered or np.isfinite(rp.declared_entry):
+                ti, md, _ = _track_uncertainty(terr, tr, row, rng)
+                lo_t, hi_t = np.percentile(ti, [2.5, 97.5])
+                lo_d, hi_d = np.percentile(md, [2.5, 97.5]) / 1e3
+                est_ci = (float(lo_t), float(hi_t), float(lo_d), float(hi_d))
+    hit_depth = np.nan
+    if killed and terr is not None:
+        k = min(int(np.searchsorted(t, hit_t)), t.size - 1)
+        la, lo = np.degrees(paths.lat[row, k]), np.degrees(paths.lon[row, k])
+        dist = float(borders.border_distance(terr, la, lo)) / 1e3
+        hit_depth = dist if bool(borders.contains(terr, np.array([la]), np.array([lo]))[0]) else -dist
+    if failed:
+        ev(end_eff, "failure", f.spec.id, f"came down{' in ' + fail_country if fail_country else ' at sea'}")
+    elif not killed:
+        ev(end, "end", f.spec.id, "reached its target" if f.spec.kind == "cruise-missile" else "left the scene")
+    vals: dict[str, object] = {
+        "run": run, "flight": f.name, "type": f.spec.id, "side": f.side, "start_s": start, "end_s": end_eff,
+        "failed": failed, "failure_country": fail_country,
+        "arrived": (not failed) and (not killed) and f.spec.kind == "cruise-missile",
+        "flight_time_s": end_eff - start, "ground_km": float(_ground_km(paths, row, end_eff)),
+        "seen": bool(np.isfinite(first)), "first_detect_s": first, "first_detect_by": by, "firm_track_s": firm_t,
+        "tracked_share": share, "track_breaks": int(tr.breaks[row]),
+        "entered": entered, "entry_s": entry_s, "exit_s": exit_s,
+        "time_inside_s": float(cr.time_inside_s[row]) if entered else 0.0,
+        "max_depth_km": float(cr.max_depth_m[row]) / 1e3 if entered else 0.0,
+        "distance_inside_km": float(cr.distance_inside_m[row]) / 1e3 if entered else 0.0,
+        "declared_entry_s": rp.declared_entry if rp is not None else np.nan,
+        "est_time_inside_s": est_inside, "est_time_inside_lo_s": est_ci[0], "est_time_inside_hi_s": est_ci[1],
+        "est_max_depth_km": est_depth, "est_max_depth_lo_km": est_ci[2], "est_max_depth_hi_km": est_ci[3],
+        "warnings": len(rp.warnings) if rp is not None else 0,
+        "warnings_before_entry": (sum(1 for w in rp.warnings if not entered or w < entry_s) if rp is not None else 0),
+        "scramble_s": rp.order if rp is not None else np.nan,
+        "in_range_s": rp.in_range if rp is not None else np.nan,
+        "in_range_by": rp.vectored if rp is not None else "",
+        "closure_ms": rp.closure if rp is not None else np.nan,
+        "fired": bool(rp is not None and rp.shots),
+        "fire_s": rp.shots[0].time if rp is not None and rp.shots else np.nan,
+        "killed": killed, "hit_s": hit_t, "hit_depth_km": hit_depth,
+        "no_shot": rp.no_shot if rp is not None else "",
+    }
+    for key, v in vals.items():
+        out[key].append(v)
+
+
+def _ground_km(paths: AirPaths, row: int, end: float) -> float:
+    t = paths.t
+    a = paths.active[row] & (t <= end)
+    lat, lon = paths.lat[row], paths.lon[row]
+    d = earth.great_circle_distance(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    return float(np.where(a[:-1], d, 0.0).sum() / 1e3)
+
+
+_KIND_ORDER = ("start", "detect", "track", "warning", "scramble", "airborne", "entry", "declared-entry", "in-range",
+               "fire", "exit", "kill", "miss", "no-shot", "failure", "end")
+
+
+def _event_table(events: list[tuple]) -> dict[str, np.ndarray]:
+    order = {k: i for i, k in enumerate(_KIND_ORDER)}
+    events.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2]))
+    n = len(events)
+    return {
+        "run": np.array([r[0] for r in events], np.int32), "t_s": np.array([r[1] for r in events], float),
+        "threat": np.array([r[2] for r in events], dtype=object),
+        "kind": np.array([r[3] for r in events], dtype=object),
+        "actor": np.array([r[4] for r in events], dtype=object),
+        "detail": np.array([r[5] for r in events], dtype=object),
+        "closing_speed_kms": np.full(n, np.nan), "crossing_angle_deg": np.full(n, np.nan), "pk": np.full(n, np.nan),
+        "pip_sigma_m": np.full(n, np.nan), "reason": np.array([""] * n, dtype=object),
+    }
+
+
+def _p(k: int, n: int) -> dict:
+    lo, hi = wilson_interval(k, n)
+    return {"p": k / n if n else float("nan"), "ci": [float(lo), float(hi)], "k": int(k), "n": int(n)}
+
+
+def _m(x, lower: float | None = None, upper: float | None = None) -> dict:
+    """Mean and 95 % t interval of the finite values of ``x`` (cut at ``lower``, ``upper``)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return {"mean": None, "ci": None, "n": 0}
+    if x.size == 1:
+        return {"mean": float(x[0]), "ci": None, "n": 1}
+    mean, lo, hi = mean_interval(x, lower=lower, upper=upper)
+    return {"mean": mean, "ci": [lo, hi], "n": int(x.size)}
+
+
+def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
+    """Per flight entry: detection, tracking, airspace and policing figures with 95 % intervals."""
+    out: dict = {"scenario": world.scenario.name, "runs": runs, "seed": seed,
+                 "airspace": None if terr is None else {"country": terr.name, "waters_nmi": terr.waters_nmi},
+                 "flights": []}
+    groups = list(dict.fromkeys(f.group for f in world.flights))
+    flights_of = {g: [f.name for f in world.flights if f.group == g] for g in groups}
+    for g in groups:
+        sel = np.isin(o["flight"], flights_of[g])
+        n = int(sel.sum())
+        spec = next(f.spec for f in world.flights if f.group == g)
+        row = {"flight": g, "type": spec.id, "kind": spec.kind, "fliers": len(flights_of[g]), "rows": n,
+               "seen": _p(int(o["seen"][sel].sum()), n),
+               "first_detect_s": _m(o["first_detect_s"][sel]),
+               "first_detect_by": _counts(o["first_detect_by"][sel & o["seen"]]),
+               "tracked_share": _m(o["tracked_share"][sel]),
+               "flight_time_s": _m(o["flight_time_s"][sel]), "ground_km": _m(o["ground_km"][sel])}
+        if spec.kind == "cruise-missile":
+            per_run = np.array([(o["arrived"][sel & (o["run"] == r)]).sum() for r in range(runs)])
+            row["arrived_per_run"] = _m(per_run, lower=0.0, upper=len(flights_of[g]))
+            row["arrived_per_run"]["of"] = len(flights_of[g])
+            row["failed"] = _p(int(o["failed"][sel].sum()), n)
+            where = o["failure_country"][sel & o["failed"]]
+            row["failure_countries"] = _counts(np.where(where == "", "sea", where))
+        if terr is not None:
+            ent = sel & o["entered"]
+            row["entered"] = _p(int(ent.sum()), n)
+            row["time_inside_s"] = _m(o["time_inside_s"][ent])
+            row["max_depth_km"] = _m(o["max_depth_km"][ent])
+            row["distance_inside_km"] = _m(o["distance_inside_km"][ent])
+            row["est_time_inside_s"] = _m(o["est_time_inside_s"][ent])
+            row["est_max_depth_km"] = _m(o["est_max_depth_km"][ent])
+            row["warnings"] = _m(o["warnings"][sel])
+            row["warnings_before_entry"] = _m(o["warnings_before_entry"][ent])
+            row["fired"] = _p(int(o["fired"][sel].sum()), n)
+            row["killed"] = _p(int(o["killed"][sel].sum()), n)
+            row["hit_depth_km"] = _m(o["hit_depth_km"][sel & o["killed"]])
+            row["in_range_after_entry_s"] = _m((o["in_range_s"] - o["entry_s"])[ent])
+            row["no_shot"] = _counts(o["no_shot"][sel & ~o["fired"] & (o["no_shot"] != "")])
+        first = next(f for f in world.flights if f.group == g)
+        if first.claims:
+            row["claims"] = [claims.check(c, spec, row) for c in first.claims]
+        out["flights"].append(row)
+    kinds = {f.name: f.spec.kind for f in world.flights}
+    cm = np.array([kinds[str(n)] == "cruise-missile" for n in o["flight"]], bool)
+    if cm.any():
+        out["cruise_missiles"] = _missile_totals(o, cm, runs)
+    return out
+
+
+def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
+    """Every cruise missile of the scenario together: launched, arrived per run, and where the
+    failures came down per run (by country, "sea" off the land)."""
+    run = o["run"]
+    launched = int(cm.sum()) // max(runs, 1)
+    arrived = np.array([int((o["arrived"] & cm & (run == r)).sum()) for r in range(runs)])
+    failed = cm & o["failed"]
+    where = np.where(o["failure_country"] == "", "sea", o["failure_country"]).astype(str)
+    by: dict = {}
+    for country in sorted(set(where[failed])):
+        per_run = np.array([int((failed & (where == country) & (run == r)).sum()) for r in range(runs)])
+        hist = np.bincount(per_run)
+        by[country] = {**_m(per_run, lower=0.0), "runs_with": {str(k): int(v) for k, v in enumerate(hist) if v}}
+    return {"launched": launched, "arrived_per_run": _m(arrived, lower=0.0, upper=launched),
+            "failed_per_run": _m(np.array([int((failed & (run == r)).sum()) for r in range(runs)]), lower=0.0,
+                                 upper=launched),
+            "failures_per_run_by_country": by}
+
+
+def _plain(v):
+    """``v`` with every non-finite float as None and NumPy scalars as Python's: valid JSON."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (np.floating, float)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def _counts(values) -> dict[str, int]:
+    keys, counts = np.unique(np.asarray(values, dtype=str), return_counts=True)
+    return {str(k): int(c) for k, c in sorted(zip(keys, counts, strict=True), key=lambda kc: -kc[1]) if k != ""}

@@ -1,0 +1,275 @@
+"""The report of an air-picture run as one self-contained HTML page (``report.html``).
+
+It holds the scenario's question, each flight's figures with their 95 % intervals (seen,
+tracked, crossing of the policed airspace, warnings, fighters, shots; arrivals and failures
+of cruise missiles), who could see them (each sensor against each type), the stated figures
+checked, a map of the scene's run (true paths by fate over Natural Earth borders, radars
+with their detection range against the fliers, fighters), a close-up of every crossing of
+the policed border (true path, the defender's track, the fighter's course, the kill point),
+the timeline of every flier in that run in UTC, and the catalogue's sources.  Like the
+ballistic report it carries no clock time: the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+
+import numpy as np
+
+from shieldlab import earth
+from shieldlab.io.air_scene import AIR_COLOURS, fate
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, plt
+
+__all__ = ["build"]
+
+_AIR_CSS = ".claims td{text-align:left;vertical-align:top;font-size:13px}.claims th{text-align:left}"
+
+
+def _p(d) -> str:
+    if not d or not d.get("n"):
+        return "—"
+    return f"{d['p']:.2f} ({d['ci'][0]:.2f}–{d['ci'][1]:.2f})"
+
+
+def _m(d, fmt: str = "{:,.1f}", scale: float = 1.0) -> str:
+    if not d or d.get("mean") is None:
+        return "—"
+    text = fmt.format(d["mean"] * scale)
+    ci = d.get("ci")
+    if ci and ci[0] is not None and abs(ci[1] - ci[0]) > 1e-9 * max(abs(ci[1]), 1.0):
+        text += f" ({fmt.format(ci[0] * scale)}–{fmt.format(ci[1] * scale)})"
+    return text
+
+
+def _utc(epoch: dt.datetime, t: float) -> str:
+    when = epoch + dt.timedelta(seconds=float(t))
+    return when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond // 100_000}"
+
+
+def _colour(name: str):
+    return np.array(AIR_COLOURS[name][:3]) / 255.0
+
+
+def _extent(lats, lons, pad: float):
+    lat0, lat1 = float(np.nanmin(lats)) - pad, float(np.nanmax(lats)) + pad
+    lon0, lon1 = float(np.nanmin(lons)) - pad, float(np.nanmax(lons)) + pad
+    return lon0, lon1, max(lat0, -85.0), min(lat1, 85.0)
+
+
+def _figsize(lon0, lon1, lat0, lat1, width: float = 9.5):
+    aspect = (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
+    return (width, float(np.clip(width * aspect, 3.5, 9.0)) + 0.8)
+
+
+def _overview(world, res, run: int, rows: dict) -> str:
+    """Every flier of the scene's run over the ground, the radars with their range against the
+    smallest flier, the fighters."""
+    from matplotlib.lines import Line2D
+
+    from shieldlab.analysis import maps
+
+    lats, lons = [], []
+    for er in res.scene:
+        a = er.paths.active
+        lats.append(np.degrees(er.paths.lat[a]))
+        lons.append(np.degrees(er.paths.lon[a]))
+    for s in world.sensors:
+        lats.append([math.degrees(s.radar.lat)])
+        lons.append([math.degrees(s.radar.lon)])
+    lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
+    fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1))
+    maps.draw_base(ax, lon0, lon1, lat0, lat1)
+    seen: dict = {}
+    for er in res.scene:
+        p = er.paths
+        for m, name in enumerate(er.names):
+            what = fate(rows[name])
+            a = p.active[m]
+            lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
+            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.3, alpha=0.9)[0])
+            if what in ("shot down", "came down"):
+                ax.plot(lo[-1], la[-1], "x", color="#1d2128", ms=7)
+    rcs = min(f.spec.rcs_m2 for f in world.flights)
+    for s in world.sensors:
+        rd = s.radar
+        r_km = float(rd.spec.detection_range_km(rcs))
+        az = np.linspace(0, 2 * np.pi, 181)
+        la, lo = earth.destination(rd.lat, rd.lon, az, 1e3 * r_km)
+        seen.setdefault("radar: Pd 0.5 range against the smallest flier",
+                        ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
+        ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6)
+        ax.annotate(rd.name, (math.degrees(rd.lon), math.degrees(rd.lat)), xytext=(5, -9),
+                    textcoords="offset points", fontsize=7.5, color="#6c3483", fontweight="bold", path_effects=_HALO)
+    pol = world.policing
+    if pol is not None:
+        for b in list(pol.patrols) + list(pol.bases):
+            seen.setdefault("fighters (patrol, alert base)",
+                            ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
+            ax.annotate(b.name, (b.site.lon_deg, b.site.lat_deg), xytext=(5, 4), textcoords="offset points",
+                        fontsize=7.5, color="#1f618d", fontweight="bold", path_effects=_HALO)
+    seen["came down / shot down"] = Line2D([], [], marker="x", ls="none", color="#1d2128", ms=7)
+    ax.legend(list(seen.values()), list(seen.keys()), loc="best", fontsize=8, framealpha=0.9)
+    ax.set_title(f"{world.scenario.name}: run {run} over the ground (radar circles: {rcs:g} m², no horizon)",
+                 fontsize=10)
+    fig.tight_layout()
+    maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
+    return _png(fig)
+
+
+def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
+    """One crossing: the true path and the track near the entry point, the border, the fighter's
+    course and the shot."""
+    from shieldlab.analysis import maps
+
+    p, tr = er.paths, er.tracks
+    k = int(np.searchsorted(p.t, float(row["entry_s"])))
+    k = min(k, p.t.size - 1)
+    lat_c, lon_c = math.degrees(p.lat[m, k]), math.degrees(p.lon[m, k])
+    half = 0.18
+    lon0, lon1 = lon_c - half / math.cos(math.radians(lat_c)), lon_c + half / math.cos(math.radians(lat_c))
+    lat0, lat1 = lat_c - half, lat_c + half
+    fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
+    maps.draw_base(ax, lon0, lon1, lat0, lat1)
+    for g in getattr(terr.lonlat, "geoms", [terr.lonlat]):
+        x, y = g.exterior.xy
+        ax.plot(x, y, color="#c0392b", lw=1.6, label=f"{terr.name} airspace (Natural Earth 1:50m)")
+        break
+    a = p.active[m]
+    what = fate(row)
+    ax.plot(np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
+            label=f"{er.names[m]}: true path ({what})")
+    firm = tr.firm[m]
+    if firm.any():
+        la, lo, _ = earth.ecef_to_geodetic(tr.x[m, firm, :3])
+        ax.plot(np.degrees(lo), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
+    rp = er.policing[m]
+    if rp is not None and rp.shots and rp.pf is not None:
+        s = rp.shots[0]
+        ts = np.linspace(rp.t_v, s.time, 50)
+        fp = np.array([rp.shooter_at(t) for t in ts])
+        la, lo, _ = earth.ecef_to_geodetic(fp)
+        ax.plot(np.degrees(lo), np.degrees(la), color=_colour("fighter"), lw=1.4, label=f"{s.fighter} course")
+        ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), ">", color=_colour("fighter"), ms=8,
+                label=f"weapon released {_utc(epoch, s.time)[11:]}")
+        if s.killed:
+            kk = min(int(np.searchsorted(p.t, s.hit_time)), p.t.size - 1)
+            ax.plot(math.degrees(p.lon[m, kk]), math.degrees(p.lat[m, kk]), "*", color="#1d2128", ms=12,
+                    label=f"hit {_utc(epoch, s.hit_time)[11:]}")
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.legend(loc="best", fontsize=7.5, framealpha=0.9)
+    ax.set_title(f"{er.names[m]}: crossing at {_utc(epoch, float(row['entry_s']))} UTC, "
+                 f"{float(row['time_inside_s']):.1f} s inside", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def build(world, res, run: int = 0) -> str:
+    """The report page of :class:`~shieldlab.engine.air.AirResult` ``res`` around its scene's
+    run ``run``."""
+    from shieldlab import __version__
+    from shieldlab.engine.air import air_territory
+    from shieldlab.io.report import catalogue_sources
+
+    sc, s = world.scenario, res.summary
+    epoch = sc.epoch if sc.epoch.tzinfo else sc.epoch.replace(tzinfo=dt.UTC)
+    o = res.outcomes
+    rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
+             f"report</title><style>{_CSS}{_AIR_CSS}</style></head><body>", f"<h1>{html.escape(sc.name)}</h1>",
+             f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']} · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC"
+             f" · shieldlab {__version__}</p>"]
+    if sc.description:
+        parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
+    parts.append("<h2>Each flight</h2>")
+    parts.append(_table(["flight", "type", "P(seen)", "first report by", "tracked share", "flight time [min]",
+                         "route [km]"],
+                        [[f["flight"] + (f" (x{f['fliers']})" if f["fliers"] > 1 else ""), f["type"], _p(f["seen"]),
+                          ", ".join(f"{k} {v}" for k, v in f["first_detect_by"].items()) or "—",
+                          _m(f["tracked_share"], "{:.2f}"), _m(f["flight_time_s"], "{:.1f}", 1 / 60),
+                          _m(f["ground_km"], "{:,.0f}")] for f in s["flights"]]))
+    missiles = [f for f in s["flights"] if f["kind"] == "cruise-missile"]
+    if missiles:
+        parts.append("<h2>Arrivals and failures</h2>")
+        parts.append(_table(["flight", "arrived per run", "P(failed)", "came down in"],
+                            [[f["flight"], f"{_m(f['arrived_per_run'], '{:.2f}')} of {f['arrived_per_run']['of']}",
+                              _p(f["failed"]),
+                              ", ".join(f"{k} {v}" for k, v in f["failure_countries"].items()) or "—"]
+                             for f in missiles]))
+        tot = s.get("cruise_missiles")
+        if tot:
+            from shieldlab.io.air_tables import runs_with
+
+            parts.append(f"<p>All {tot['launched']} cruise missiles: {_m(tot['arrived_per_run'], '{:.1f}')} arrive "
+                         f"per run, {_m(tot['failed_per_run'], '{:.1f}')} come down.</p>")
+            parts.append(_table(["came down in", "per run", "runs"],
+                                [[c, _m(v, "{:.2f}"), runs_with(v["runs_with"])]
+                                 for c, v in tot["failures_per_run_by_country"].items()]))
+    parts.append("<h2>Who could see them</h2>")
+    srows = []
+    for f in s["flights"]:
+        for name, v in f.get("sensors", {}).items():
+            srows.append([f["flight"], name, _p(v["seen"]), _m(v["in_view_share"], "{:.2f}"),
+                          _m(v["reported_share"], "{:.2f}")])
+    parts.append(_table(["flight", "sensor", "P(ever reported)", "share of flight in view",
+                         "share of flight reported"], srows))
+    parts.append("<p class='meta'>In view: above the sensor's radio horizon, inside its field of regard; reported: "
+                 "detected on that scan (Swerling 1 against the flier's catalogue RCS).</p>")
+    if s.get("airspace"):
+        parts.append(f"<h2>{html.escape(s['airspace']['country'])} airspace</h2>")
+        parts.append(_table(["flight", "P(entered)", "time inside [s]", "track: time inside [s]", "deepest [km]",
+                             "inside [km]", "warnings before entry", "P(fired)", "P(killed)", "hit from border [km]"],
+                            [[f["flight"], _p(f["entered"]), _m(f["time_inside_s"]), _m(f["est_time_inside_s"]),
+                              _m(f["max_depth_km"], "{:.2f}"), _m(f["distance_inside_km"], "{:.2f}"),
+                              _m(f["warnings_before_entry"], "{:.1f}"), _p(f["fired"]), _p(f["killed"]),
+                              _m(f["hit_depth_km"], "{:+.2f}")] for f in s["flights"]]))
+        parts.append("<p class='meta'>Hit from border: positive inside the airspace, negative outside. The track's "
+                     "time inside is what the defender's radar track showed.</p>")
+        frows = [[f["flight"], n, _p(v["in_range_before_exit"]), _m(v["in_range_after_entry_s"], "{:,.0f}"),
+                  _m(v["order_to_entry_range_s"], "{:,.0f}"), _m(v["order_before_entry_s"], "{:,.0f}")]
+                 for f in s["flights"] for n, v in f.get("fighters", {}).items()]
+        if frows:
+            parts.append("<h3>Fighters</h3>")
+            parts.append(_table(["flight", "fighter", "P(in weapon range before exit)", "in range after entry [s]",
+                                 "order to weapon range of the entry point [s]", "order before entry [s]"], frows))
+    claims = [[f["flight"], c["by"], "; ".join(c["notes"]) or "—", c.get("source", "")]
+              for f in s["flights"] for c in f.get("claims", [])]
+    if claims:
+        parts.append("<h2>Stated figures, checked</h2>")
+        parts.append(_table(["flight", "who", "check", "source"], claims, "claims"))
+    if res.scene:
+        parts.append(f"<h2>Run {run} over the ground</h2>")
+        parts.append(_figure(_overview(world, res, run, rows), f"Run {run}: every flier's true path by its fate.",
+                             "map of the run"))
+        terr = air_territory(world)
+        if terr is not None:
+            for er in res.scene:
+                for m, name in enumerate(er.names):
+                    if rows[name]["entered"]:
+                        parts.append(_figure(_close_up(world, er, m, rows[name], terr, epoch),
+                                             f"{name}: the crossing of the border in run {run}.", f"{name} crossing"))
+        parts.append(f"<h2>Timeline of run {run} (UTC)</h2>")
+        ev = res.events
+        sel = np.flatnonzero(ev["run"] == run)
+        parts.append(_table(["time (UTC)", "flight", "event", "by", "detail"],
+                            [[_utc(epoch, float(ev["t_s"][i])), str(ev["threat"][i]), str(ev["kind"][i]),
+                              str(ev["actor"][i]), str(ev["detail"][i])] for i in sel[:400]]))
+        if sel.size > 400:
+            parts.append(f"<p class='meta'>{sel.size - 400} more events in events.parquet.</p>")
+    parts.append("<h2>Sources of the catalogue entries</h2>")
+    src = catalogue_sources(world)
+    seen = set()
+    for f in world.flights:
+        if f.spec.id not in seen:
+            seen.add(f.spec.id)
+            src.append([f.spec.kind, f.spec.id, f.spec.name, f.spec.source.strip()])
+    if world.policing is not None:
+        for b in list(world.policing.patrols) + list(world.policing.bases):
+            if b.spec.id not in seen:
+                seen.add(b.spec.id)
+                src.append([b.spec.kind, b.spec.id, b.spec.name, b.spec.source.strip()])
+    parts.append(_table(["kind", "id", "name", "source"], src, "sources"))
+    parts.append("</body></html>\n")
+    return "".join(parts)

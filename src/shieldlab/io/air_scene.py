@@ -1,0 +1,156 @@
+"""The 3-D scene of one run of the air picture as CZML (the viewer's format, :mod:`shieldlab.io.scene`).
+
+One run (``--scene-run K``) of every flight entry: each flier's true path, sampled every
+:data:`SAMPLE_S` seconds and coloured by its fate (:data:`AIR_COLOURS`), the vectored
+fighter's straight course from where it was vectored to its shot, the shots' kill points,
+the points where failed cruise missiles came down, the radars with their coverage fans,
+the fighters' patrol stations and alert bases, and the policed airspace's border.  The
+fliers are ``kind: threat`` packets (the viewer lists them), with an ``outcome`` and a
+``missile`` property holding the aircraft or missile type; entries weeks apart share the
+one clock, and a click on a flier in the list moves the clock into its flight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from czml3 import Clock, Color, Document, Packet, Point, Polygon, Position, PositionList
+from czml3 import Path as CzPath
+from czml3.enums import ClockRanges, ClockSteps
+from czml3.properties import Material, PolylineMaterial, SolidColorMaterial
+from czml3.types import TimeInterval
+
+from shieldlab import earth
+from shieldlab.io.scene import _OFFSET_LOW, _fan_ring, _html_table, _iso, _label, _moving, _rgba, _sampled, multiplier
+
+__all__ = ["scene", "AIR_COLOURS", "SAMPLE_S", "fate"]
+
+#: Spacing of a flier's samples in the scene [s]: short, as an incursion may last seconds.
+SAMPLE_S = 2.0
+#: RGBA of each fate of a flier, of fighters and of the border.
+AIR_COLOURS = {
+    "shot down": (46, 204, 113, 255),
+    "reached its target": (231, 76, 60, 255),
+    "came down": (149, 165, 166, 255),
+    "left the scene": (241, 196, 15, 255),
+    "fighter": (93, 173, 226, 255),
+    "border": (255, 255, 255, 255),
+}
+
+
+def _c(name: str, alpha: int | None = None) -> Color:
+    r, g, b, a = AIR_COLOURS[name]
+    return Color(rgba=[r, g, b, a if alpha is None else alpha])
+
+
+def fate(row: dict) -> str:
+    """A flier's fate from its outcome row (``air_outcomes`` columns)."""
+    if row["killed"]:
+        return "shot down"
+    if row["failed"]:
+        return "came down"
+    return "reached its target" if row["arrived"] else "left the scene"
+
+
+def scene(world, res, run: int = 0) -> Document:
+    """The CZML document of run ``run`` of an :class:`~shieldlab.engine.air.AirResult` (its
+    ``scene`` holds that run's entries)."""
+    sc = world.scenario
+    epoch = sc.epoch if sc.epoch.tzinfo else sc.epoch.replace(tzinfo=dt.UTC)
+    o = res.outcomes
+    rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
+    first = res.scene[0] if res.scene else None
+    t_start = float(first.paths.start_time.min()) if first else 0.0
+    t_stop = float(first.paths.end_time.max()) + 30.0 if first else 60.0
+    packets = [Packet(id="document", name=f"{sc.name} — run {run}", version="1.0",
+                      clock=Clock(interval=TimeInterval(start=_iso(epoch, t_start), end=_iso(epoch, t_stop)),
+                                  currentTime=_iso(epoch, t_start), multiplier=multiplier(t_stop - t_start),
+                                  range=ClockRanges.LOOP_STOP, step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER))]
+    ref_t = t_start
+    for er in res.scene:
+        p = er.paths
+        for m, name in enumerate(er.names):
+            row = rows[name]
+            f = next(x for x in world.flights if x.name == name)
+            t0, t1 = float(row["start_s"]), float(row["end_s"])
+            ts = np.unique(np.concatenate([np.arange(t0, t1, SAMPLE_S), [t1]]))
+            k = np.clip(np.searchsorted(p.t, ts), 0, p.t.size - 1)
+            pos = earth.geodetic_to_ecef(p.lat[m, k], p.lon[m, k], p.alt[m, k])
+            what = fate(row)
+            desc = _html_table([("type", f.spec.id), ("side", f.side), ("fate", what),
+                                ("start", f"t = {t0:,.0f} s"), ("end", f"t = {t1:,.0f} s"),
+                                ("inside the airspace", f"{float(row['time_inside_s']):.1f} s")])
+            packets.append(Packet(
+                id=f"threat/{name}", name=name, description=desc,
+                availability=TimeInterval(start=_iso(epoch, ts[0]), end=_iso(epoch, ts[-1])),
+                properties={"kind": "threat", "outcome": what, "missile": f.spec.id, "end_time_s": t1},
+                position=_moving(_iso(epoch, ref_t), _sampled(ref_t, ts, pos), 3),
+                point=Point(pixelSize=8, color=_c(what), outlineColor=_c("border"), outlineWidth=1),
+                path=CzPath(show=True, leadTime=0, trailTime=1e7, resolution=SAMPLE_S,
+                            width=2.0, material=PolylineMaterial(solidColor=SolidColorMaterial(color=_c(what)))),
+                label=_label(name)))
+            if what in ("shot down", "came down"):
+                packets.append(Packet(
+                    id=f"end/{name}", name=f"{name} {what}",
+                    availability=TimeInterval(start=_iso(epoch, t1), end=_iso(epoch, max(t1, t_stop) + 1e6)),
+                    properties={"kind": "intercept" if what == "shot down" else "impact", "threat": name},
+                    position=Position(cartesian=[float(v) for v in pos[-1]]),
+                    point=Point(pixelSize=10, color=_c(what), outlineColor=_c("border"), outlineWidth=2)))
+            rp = er.policing[m]
+            if rp is not None and rp.shots and rp.pf is not None:
+                s = rp.shots[0]
+                tf = np.unique(np.concatenate([np.arange(rp.t_v, s.time, SAMPLE_S), [s.time]]))
+                fpos = np.array([rp.shooter_at(x) for x in tf])
+                packets.append(Packet(
+                    id=f"fighter-course/{name}", name=f"{s.fighter} → {name}",
+                    availability=TimeInterval(start=_iso(epoch, tf[0]), end=_iso(epoch, tf[-1])),
+                    properties={"kind": "interceptor", "battery": s.fighter, "threat": name, "killed": s.killed},
+                    position=_moving(_iso(epoch, ref_t), _sampled(ref_t, tf, fpos), 1),
+                    point=Point(pixelSize=6, color=_c("fighter")),
+                    path=CzPath(show=True, leadTime=0, trailTime=1e7, width=1.5,
+                                material=PolylineMaterial(solidColor=SolidColorMaterial(color=_c("fighter"))))))
+    for i, s in enumerate(world.sensors):
+        rd = s.radar
+        packets.append(Packet(
+            id=f"radar/{i}", name=rd.name,
+            description=_html_table([("radar", str(rd.spec.id)), ("system", s.system),
+                                     ("height", f"{rd.alt:,.0f} m"),
+                                     ("range", f"{float(rd.spec.max_range_km):,.0f} km against "
+                                               f"{float(rd.spec.ref_rcs_m2):g} m²")]),
+            properties={"kind": "radar", "system": s.system},
+            position=Position(cartesian=[float(v) for v in rd.site_ecef]),
+            point=Point(pixelSize=9, color=_rgba("radar"), outlineColor=_rgba("kill"), outlineWidth=1),
+            label=_label(rd.name)))
+        packets.append(Packet(
+            id=f"coverage/{i}", name=f"{rd.name} coverage", properties={"kind": "coverage", "radar": rd.name},
+            polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd)),
+                            material=Material(solidColor=SolidColorMaterial(color=_rgba("radar", 30))),
+                            outline=True, outlineColor=_rgba("radar", 160), height=0)))
+    pol = world.policing
+    if pol is not None:
+        for kind, group in (("patrol", pol.patrols), ("base", pol.bases)):
+            for i, b in enumerate(group):
+                packets.append(Packet(
+                    id=f"{kind}/{i}", name=b.name, properties={"kind": "battery", "system": kind},
+                    description=_html_table([("aircraft", str(b.spec.id)), ("kind", kind),
+                                             ("weapon", b.spec.weapon.name if b.spec.weapon else "none")]),
+                    position=Position(cartesian=[float(v) for v in b.site.ecef]),
+                    point=Point(pixelSize=9, color=_c("fighter"), outlineColor=_c("border"), outlineWidth=1),
+                    label=_label(b.name, _OFFSET_LOW)))
+        from shieldlab.engine.air import air_territory
+
+        terr = air_territory(world)
+        if terr is not None:
+            for j, poly in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
+                ring = np.asarray(poly.exterior.coords)
+                if ring.shape[0] > 4000:  # the viewer needs no more than this
+                    ring = ring[:: ring.shape[0] // 4000 + 1]
+                packets.append(Packet(
+                    id=f"airspace/{j}", name=f"{terr.name} airspace", properties={"kind": "sector",
+                                                                                  "node": terr.name},
+                    polygon=Polygon(positions=PositionList(cartographicDegrees=[
+                        v for lo, la in ring for v in (float(lo), float(la), 0.0)]),
+                        material=Material(solidColor=SolidColorMaterial(color=_c("border", 20))),
+                        outline=True, outlineColor=_c("border", 200), height=0)))
+    return Document(packets=packets)

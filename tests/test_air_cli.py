@@ -1,0 +1,145 @@
+"""The air picture from the command line: run, its files, and bad input naming the field."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pyarrow.parquet as pq
+import pytest
+
+from shieldlab.errors import InputError
+from shieldlab.scenario import load_world
+
+EXE = [sys.executable, "-m", "shieldlab.cli"]
+
+AIR = textwrap.dedent("""\
+    name: air-mini
+    epoch: 2015-11-24T07:00:00Z
+    sites:
+      radar: {lat: 36.13, lon: 36.18, alt_m: 800}
+      cap: {lat: 36.05, lon: 36.30, alt_m: 6000}
+    sensors:
+      - {name: r1, type: air-surveillance-ground, site: radar}
+    flights:
+      - name: intruder
+        type: su-24m
+        side: Russia
+        route: [{lat: 35.60, lon: 36.40, alt_m: 6000}, {lat: 35.95, lon: 36.15}, {lat: 35.70, lon: 35.90}]
+    air_policing:
+      country: Turkey
+      patrols:
+        - {name: cap, type: f-16c, site: cap}
+    """)
+
+
+def cli(*args):
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run(EXE + list(args), capture_output=True, text=True, env=env, timeout=600)
+
+
+def _strict_json(text):
+    def bad(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=bad)
+
+
+def test_run_writes_the_air_results(tmp_path):
+    out = tmp_path / "o"
+    r = cli("run", "turkey-airspace-2015", "--runs", "4", "--out", str(out), "--explain", "su-24-24-nov")
+    assert r.returncode == 0, r.stderr
+    for name in ("summary.json", "air_outcomes.parquet", "events.parquet", "scene.czml", "report.html"):
+        assert (out / name).exists(), name
+    assert not (out / "outcomes.parquet").exists()  # no ballistic threats
+    s = _strict_json((out / "summary.json").read_text())
+    assert s["air"]["airspace"]["country"] == "Turkey" and len(s["air"]["flights"]) == 2
+    o = pq.read_table(out / "air_outcomes.parquet")
+    assert o.num_rows == 4 * 2
+    czml = _strict_json((out / "scene.czml").read_text())
+    threats = [p for p in czml if p.get("properties", {}).get("kind") == "threat"]
+    assert {p["name"] for p in threats} == {"su-30-3-oct", "su-24-24-nov"}
+    html = (out / "report.html").read_text()
+    for words in ("Stated figures, checked", "Who could see them", "Turkey airspace", "Timeline of run 0"):
+        assert words in html
+    assert "2015-11-24 07:2" in r.stdout  # the story in UTC
+    assert "stated figures, checked" in r.stdout
+
+
+def test_same_seed_same_bytes(tmp_path):
+    for d in ("a", "b"):
+        assert cli("run", "turkey-airspace-2015", "--runs", "3", "--out", str(tmp_path / d), "-q").returncode == 0
+    for f in ("summary.json", "air_outcomes.parquet", "events.parquet", "scene.czml", "report.html"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_json_is_strict(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(AIR)
+    r = cli("run", str(p), "--runs", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    s = _strict_json(r.stdout)
+    assert s["air"]["flights"][0]["flight"] == "intruder"
+
+
+@pytest.mark.parametrize("flag", [["--workers", "2"], ["--footprint"], ["--export", "kml"]])
+def test_ballistic_flags_are_refused(tmp_path, flag):
+    r = cli("run", "turkey-airspace-2015", "--runs", "2", "--out", str(tmp_path / "o"), *flag)
+    assert r.returncode == 2
+    assert flag[0] in r.stderr and "flights only" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_flight_to_explain():
+    r = cli("run", "turkey-airspace-2015", "--runs", "2", "--explain", "mig-29")
+    assert r.returncode == 2 and "--explain" in r.stderr and "su-24-24-nov" in r.stderr
+
+
+@pytest.mark.parametrize("edit, field, words", [
+    (("type: su-24m", "type: tu-95"), "flights[0].type", "unknown aircraft 'tu-95'"),
+    (("lat: 35.60, lon: 36.40", "lat: 95, lon: 36.40"), "flights[0].route[0].lat", "less than or equal to 90"),
+    (("{lat: 35.95, lon: 36.15}", "{lat: 35.95, lon: 36.15, speed_kmh: -5}"), "flights[0].route[1].speed_kmh",
+     "greater than 0"),
+    (("{lat: 35.95, lon: 36.15}", "{lat: 35.95, lon: 36.15, speed_kmh: 3000}"), "flights[0].route[1].speed_kmh",
+     "above the su-24m's max_speed_kmh"),
+    (("{lat: 35.95, lon: 36.15}", "{lat: 35.95, lon: 36.15, alt_m: 20000}"), "flights[0].route[1].alt_m",
+     "above the su-24m's ceiling_m"),
+    (("side: Russia", "side: Russia\n    failure_probability: 1.5"), "flights[0].failure_probability",
+     "less than or equal to 1"),
+    (("country: Turkey", "country: Turky"), "air_policing.country", "Turkey"),
+    (("type: f-16c", "type: kalibr-3m-14"), "air_policing.patrols[0].type", "not an aircraft"),
+    (("type: f-16c", "type: su-24m"), "air_policing.patrols[0].type", "carries no air-to-air weapon"),
+    (("route: [{lat: 35.60, lon: 36.40, alt_m: 6000}, {lat: 35.95, lon: 36.15}, {lat: 35.70, lon: 35.90}]",
+      "route: [{lat: 35.60, lon: 36.40}]"), "flights[0].route", "at least 2"),
+    (("route: [", "route: [nowhere, "), "flights[0].route[0]", "unknown site 'nowhere'"),
+    (("{lat: 35.95, lon: 36.15}", "{lat: 35.60, lon: 36.40}"), "flights[0].route[1]", "the same point"),
+    (("  country: Turkey", "  country: Turkey\n  warning_interval_s: 0"), "air_policing.warning_interval_s",
+     "greater than 0"),
+    (("{name: cap, type: f-16c, site: cap}", "{name: cap, type: f-16c, site: cap, start_time_s: 50, "
+      "end_time_s: 10}"), "air_policing.patrols[0].end_time_s", "not after start_time_s"),
+])
+def test_bad_air_fields_are_named(tmp_path, edit, field, words):
+    p = tmp_path / "s.yaml"
+    assert edit[0] in AIR, edit[0]
+    p.write_text(AIR.replace(*edit, 1))
+    with pytest.raises(InputError) as e:
+        load_world(str(p))
+    assert e.value.field == field, e.value.message
+    assert words in e.value.message
+
+
+def test_a_scenario_needs_threats_or_flights(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("name: empty\nepoch: 2015-01-01T00:00:00Z\n")
+    with pytest.raises(InputError) as e:
+        load_world(str(p))
+    assert e.value.field == "threats" and "threat (ballistic) or flight" in e.value.message
+
+
+def test_bad_scenario_exits_2_and_writes_nothing(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(AIR.replace("type: su-24m", "type: tu-95"))
+    r = cli("run", str(p), "--runs", "2", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "flights[0].type" in r.stderr
+    assert not (tmp_path / "o").exists()

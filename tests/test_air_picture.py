@@ -1,0 +1,185 @@
+"""The air picture: air tracks, intercept geometry, rules of engagement, claims, the engine and
+the two presets (turkey-airspace-2015, kalibr-caspian-2015)."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from shieldlab import catalog, earth
+from shieldlab.airspace import claims, policing, track
+from shieldlab.airspace.flight import KMH, Limits, Routes, fly, min_true_airspeed
+from shieldlab.engine.air import simulate_air
+from shieldlab.scenario import load_world
+from shieldlab.scenario.compile import compile_world
+from shieldlab.scenario.loader import parse
+from shieldlab.sensors import radar as radar_mod
+from shieldlab.sensors.radar import Radar
+
+D = np.radians
+
+
+@pytest.fixture(scope="module")
+def straight_tracks():
+    """200 runs of an F-16 flying straight past a ground radar, and its tracks."""
+    f16 = catalog.get_aircraft("f-16c")
+    R = 200
+    lat = np.tile(D([[36.0, 36.8]]), (R, 1))
+    lon = np.tile(D([[36.0, 36.6]]), (R, 1))
+    r = Routes(lat=lat, lon=lon, alt=np.full((R, 2), 6000.0), speed=np.full((R, 2), np.nan), n=np.full(R, 2))
+    p = fly(Limits.of([f16] * R), r, np.zeros(R), 1.0)
+    traj = p.trajectories()
+    traj = replace(traj, **{k: getattr(traj, k)[:, None] for k in ("pos", "vel", "phase", "launch_time",
+                                                                   "burnout_time", "burnout_speed", "apogee_time",
+                                                                   "apogee_alt", "impact_time", "impact_pos")})
+    spec = catalog.get_sensor("air-surveillance-ground")
+    rd = Radar("ground", spec, D(36.5), D(35.6), 500.0, 0.0)
+    rngs = [np.random.default_rng(i) for i in range(R)]
+    det = radar_mod.observe(rd, traj, np.full((R, 1), f16.rcs_m2), rngs)
+    # a nearly matched model (straight flight: the Earth's curvature is the only acceleration)
+    return p, det, track.track([det], p.t, R, q=0.05)
+
+
+def test_air_track_is_consistent(straight_tracks):
+    """The NCV filter's position error matches its covariance: the mean NEES over 200 runs at
+    a late time is near 3 (chi-square with 3 x 200 degrees of freedom, divided by 200: 3 -/+ 3.29
+    x sqrt(6 / 200) at 99.9 %, 2.43 .. 3.57)."""
+    p, det, tr = straight_tracks
+    k = int(np.flatnonzero(tr.firm.all(axis=0))[-1]) - 5
+    truth = earth.geodetic_to_ecef(p.lat[:, k], p.lon[:, k], p.alt[:, k])
+    e = tr.x[:, k, :3] - truth
+    nees = np.einsum("ri,rij,rj->r", e, np.linalg.inv(tr.P_pos[:, k]), e)
+    assert 2.43 < nees.mean() < 3.57
+    # and far better than one report: the filter averages the radar's noise down
+    rho = float(np.linalg.norm(truth[0] - det.site_ecef))
+    one_report = rho * 1e-3 * catalog.get_sensor("air-surveillance-ground").sigma_angle_mrad
+    assert np.sqrt((e ** 2).sum(axis=1).mean()) < one_report
+
+
+def test_air_track_never_reads_the_truth(straight_tracks):
+    """Scrambling the truth the detections carry (for scoring only) leaves the tracks as they were."""
+    p, det, tr = straight_tracks
+    noisy = replace(det, truth_pos=det.truth_pos + 1e5)
+    tr2 = track.track([noisy], p.t, det.detected.shape[0], q=0.05)
+    assert np.array_equal(np.nan_to_num(tr.x), np.nan_to_num(tr2.x))
+
+
+def test_in_range_time_closed_forms():
+    """Head-on: the gap closes at vt + vf from D to the weapon's reach R: tau = (D - R) / (vt + vf).
+    Tail chase: at vf - vt.  A target that outruns the fighter is never reached."""
+    vt, vf, Dm, R = 200.0, 300.0, 100e3, 20e3
+    p, v, pf = np.array([Dm, 0, 0]), np.array([-vt, 0, 0]), np.zeros(3)
+    tau, closure = policing.in_range_time(p, v, pf, vf, R)
+    assert tau == pytest.approx((Dm - R) / (vt + vf))
+    assert closure == pytest.approx(vt + vf)
+    tau, closure = policing.in_range_time(p, -v, pf, vf, R)
+    assert tau == pytest.approx((Dm - R) / (vf - vt))
+    assert closure == pytest.approx(vf - vt)
+    assert policing.in_range_time(p, -v, pf, 150.0, R)[0] == math.inf
+    assert policing.in_range_time(np.array([10e3, 0, 0]), v, pf, vf, R)[0] == 0.0  # already in range
+
+
+def test_claims_check_the_envelope():
+    """Turkey's 1.85 km in 17 s (392 km/h) is below the Su-24M's least speed at 19,000 ft; the
+    video's 980 km/h is inside the envelope and takes 6.8 s."""
+    from shieldlab.scenario.schema import ClaimCfg
+
+    su24 = catalog.get_aircraft("su-24m")
+    out = claims.check(ClaimCfg(by="Turkey", time_inside_s=17, distance_inside_km=1.85, alt_m=5791), su24, {})
+    assert out["implied_speed_kmh"] == pytest.approx(1850 / 17 * 3.6)
+    vmin = float(min_true_airspeed(su24.min_speed_eas_kmh * KMH, 5791.0)) / KMH
+    assert out["min_speed_kmh"] == pytest.approx(vmin)
+    assert "below the least speed" in out["notes"][0]
+    fast = claims.check(ClaimCfg(by="video", speed_kmh=980, distance_inside_km=1.85, alt_m=5791), su24, {})
+    assert "within" in fast["notes"][0]
+    assert fast["time_at_stated_speed_s"] == pytest.approx(1850 / (980 / 3.6))
+
+
+@pytest.fixture(scope="module")
+def turkey():
+    w = load_world("turkey-airspace-2015")
+    return w, simulate_air(w, 24, seed=3)
+
+
+def test_turkey_2015_incidents(turkey):
+    """What the preset answers (model results, not tuned): both routes enter; on 3 Oct no shot
+    (fire not yet authorised), on 24 Nov the patrol fires while the track is inside and a kill
+    falls outside the border (the weapon flies ~30 s, the Su-24 crosses the tip in ~11 s); the
+    quick-reaction alert at Incirlik needs ~24 minutes to reach weapon range of the entry point."""
+    w, res = turkey
+    s = {f["flight"]: f for f in res.summary["flights"]}
+    oct3, nov24 = s["su-30-3-oct"], s["su-24-24-nov"]
+    assert oct3["entered"]["p"] == 1.0 and nov24["entered"]["p"] == 1.0
+    assert oct3["fired"]["p"] == 0.0 and list(oct3["no_shot"]) == ["fire not yet authorised: intercept and "
+                                                                    "escort only"]
+    assert nov24["fired"]["p"] == 1.0
+    assert 5.0 < nov24["time_inside_s"]["mean"] < 20.0
+    assert nov24["hit_depth_km"]["mean"] < 0.0  # the kills fall in Syria
+    qra = nov24["fighters"]["incirlik-qra"]
+    assert qra["in_range_before_exit"]["p"] == 0.0
+    assert qra["order_to_entry_range_s"]["mean"] > 900.0 + 120.0  # readiness and climb at least
+    assert nov24["fighters"]["f-16-patrol"]["in_range_before_exit"]["p"] == 1.0
+    # the track's time inside is close to the truth's, inside its own interval most of the time
+    o = res.outcomes
+    sel = (o["flight"] == "su-24-24-nov")
+    inside = (o["est_time_inside_lo_s"][sel] <= o["time_inside_s"][sel]) & \
+             (o["time_inside_s"][sel] <= o["est_time_inside_hi_s"][sel] + 2.0)  # + the 2 s decision step
+    assert inside.mean() >= 0.75
+    assert [c["by"] for c in nov24["claims"]][0].startswith("Turkey")
+
+
+def test_runs_do_not_depend_on_chunking(turkey):
+    """Run k's numbers are the same whether 24 runs or 3 are simulated."""
+    w, res = turkey
+    few = simulate_air(w, 3, seed=3, scene_run=None)
+    o, f = res.outcomes, few.outcomes
+    sel = o["run"] < 3
+    for k in ("time_inside_s", "first_detect_s", "fire_s", "hit_s", "warnings"):
+        assert np.array_equal(np.nan_to_num(o[k][sel]), np.nan_to_num(f[k])), k
+
+
+def test_policing_rules_of_engagement(turkey):
+    """engage never: no shot; more warnings required than are given: no shot."""
+    w, _ = turkey
+    never = replace(w, policing=replace(w.policing, engage="never"))
+    res = simulate_air(never, 2, seed=3, scene_run=None)
+    assert not res.outcomes["fired"].any()
+    assert set(res.outcomes["no_shot"]) == {"rules of engagement: never fire"}
+    strict = replace(w, policing=replace(w.policing, min_warnings=100))
+    res = simulate_air(strict, 2, seed=3, scene_run=None)
+    assert not res.outcomes["fired"].any()
+
+
+KALIBR_ONE = """
+name: one-kalibr
+epoch: 2015-10-07T05:00:00Z
+sites:
+  caspian: {lat: 40.3, lon: 51.2}
+  coast: {lat: 37.75, lon: 49.05}
+  tabriz: {lat: 38.05, lon: 46.4}
+flights:
+  - {name: k, type: kalibr-3m-14, count: 26, route: [caspian, coast, tabriz], failure_probability: 0.15,
+     spacing_s: 5}
+"""
+
+
+def test_failure_rate_sets_the_arrivals():
+    """26 missiles, each failing with probability 0.15: the mean arriving per run is 26 x 0.85 within
+    its interval, and the failures fall where the route runs (the sea, then Iran) in proportion
+    to the route's length over each."""
+    import yaml
+
+    w = compile_world(parse(yaml.safe_load(KALIBR_ONE), "test"), "test")
+    res = simulate_air(w, 40, seed=1, scene_run=None)
+    f = res.summary["flights"][0]
+    a = f["arrived_per_run"]
+    assert a["ci"][0] <= 26 * 0.85 <= a["ci"][1]
+    assert f["failed"]["ci"][0] <= 0.15 <= f["failed"]["ci"][1]
+    # share of the route over the sea: ~340 of ~570 km
+    where = f["failure_countries"]
+    n = sum(where.values())
+    sea = where.get("sea", 0)
+    p_sea = 340 / 570
+    assert abs(sea / n - p_sea) < 4 * math.sqrt(p_sea * (1 - p_sea) / n) + 0.05
+    assert set(where) <= {"Iran", "sea"}  # nothing else under that route
