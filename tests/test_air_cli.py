@@ -83,12 +83,43 @@ def test_json_is_strict(tmp_path):
     assert s["air"]["flights"][0]["flight"] == "intruder"
 
 
-@pytest.mark.parametrize("flag", [["--workers", "2"], ["--footprint"], ["--export", "kml"]])
+@pytest.mark.parametrize("flag", [["--workers", "2"], ["--footprint"], ["--resume"]])
 def test_ballistic_flags_are_refused(tmp_path, flag):
     r = cli("run", "turkey-airspace-2015", "--runs", "2", "--out", str(tmp_path / "o"), *flag)
     assert r.returncode == 2
     assert flag[0] in r.stderr and "flights only" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_export_writes_the_fliers_for_gis_tools(tmp_path):
+    """--export geojson,kml: each flier's true path (z, times per vertex) and its fate, the fighters, the
+    radars and the policed airspace; read back with shapely and fastkml."""
+    import warnings
+
+    from shapely.geometry import shape
+
+    out = tmp_path / "o"
+    r = cli("run", "turkey-airspace-2015", "--runs", "2", "--out", str(out), "--export", "geojson,kml", "-q")
+    assert r.returncode == 0, r.stderr
+    gj = _strict_json((out / "scene.geojson").read_text())
+    fliers = [f for f in gj["features"] if f["properties"].get("kind") == "flier"]
+    assert {f["properties"]["flight"] for f in fliers} == {"su-30-3-oct", "su-24-24-nov"}
+    o = pq.read_table(out / "air_outcomes.parquet").to_pydict()
+    for f in fliers:
+        line = shape(f["geometry"])
+        assert line.has_z and len(f["properties"]["times_s"]) == len(line.coords)
+        i = [k for k in range(len(o["run"])) if o["run"][k] == 0 and o["flight"][k] == f["properties"]["flight"]][0]
+        assert f["properties"]["times_s"][0] == pytest.approx(o["start_s"][i])
+        assert f["properties"]["times_s"][-1] == pytest.approx(o["end_s"][i])
+    airspace = [f for f in gj["features"] if f["properties"].get("kind") == "airspace"]
+    assert len(airspace) == 1 and shape(airspace[0]["geometry"]).contains(shape({"type": "Point",
+                                                                                   "coordinates": [36.2, 36.4]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastkml import kml
+
+        doc = kml.KML.parse(str(out / "scene.kml"))
+    assert doc is not None and "su-24-24-nov" in (out / "scene.kml").read_text()
 
 
 def test_unknown_flight_to_explain():

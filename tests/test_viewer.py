@@ -138,3 +138,45 @@ def test_the_report_opens_from_disk_with_its_images(browser, results, tmp_path):
         IMAGES.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(IMAGES / "report.png"))
     pg.close()
+
+
+@pytest.fixture(scope="module")
+def air_page(browser, tmp_path_factory):
+    """The viewer over an air-picture run (turkey-airspace-2015): fliers by fate, fighters, airspace."""
+    from shieldlab.cli import main
+    from shieldlab.io import serve
+
+    d = tmp_path_factory.mktemp("viewer-air") / "run"
+    assert main(["run", "turkey-airspace-2015", "--runs", "2", "--seed", "1", "--out", str(d), "-q"]) == 0
+    srv = serve.start(d)
+    pg = browser.new_page(viewport={"width": 1000, "height": 640})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(srv.url + "?play=0")
+    pg.wait_for_function("window.shieldlab && (window.shieldlab.ready || window.shieldlab.error)", timeout=90_000)
+    yield pg, errors, d
+    pg.close()
+    srv.stop()
+
+
+def test_the_viewer_shows_aircraft_by_their_fate(air_page):
+    pg, errors, d = air_page
+    assert pg.evaluate("window.shieldlab.error") is None, pg.evaluate("window.shieldlab.error")
+    doc = json.loads((d / "scene.czml").read_text())
+    fliers = [p for p in doc if p.get("properties", {}).get("kind") == "threat"]
+    rows = pg.locator("#threats li")
+    assert rows.count() == len(fliers) == 2
+    fates = [rows.nth(i).get_attribute("data-outcome") for i in range(rows.count())]
+    assert fates == [p["properties"]["outcome"] for p in fliers]
+    assert set(fates) <= {"shot down", "reached its target", "came down", "left the scene"}
+    assert "fliers" in pg.locator("#status").inner_text()
+    legend = pg.locator("#legend").inner_text()
+    assert "policed airspace" in legend and "fighter patrol station or alert base" in legend
+    # the 24 November flight is 52 days after the clock's start: a click moves the clock into it
+    i = [p["name"] for p in fliers].index("su-24-24-nov")
+    rows.nth(i).click()
+    pg.wait_for_function("window.shieldlab.selected === 'su-24-24-nov' && !window.shieldlab.flying", timeout=30_000)
+    now = pg.evaluate("Cesium.JulianDate.toIso8601(window.shieldlab.viewer.clock.currentTime)")
+    assert now.startswith("2015-11-24")
+    assert "su-24m" in pg.locator("#details").inner_text()
+    assert not errors, errors

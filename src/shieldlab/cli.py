@@ -520,7 +520,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     air_only = _air_only(scenario)
     if air_only:
         for flag, given in (("--workers", workers is not None), ("--scheduler", scheduler is not None),
-                            ("--resume", resume), ("--footprint", footprint), ("--export", export is not None)):
+                            ("--resume", resume), ("--footprint", footprint)):
             if given:
                 raise InputError("applies to ballistic threats; this scenario has flights only (the air picture "
                                  "runs on one process)", field=flag)
@@ -542,7 +542,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         export_formats = ()
     if air_only:
         _simulate_air(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
-                      scene_run=scene_run, half_width=half_width)
+                      scene_run=scene_run, half_width=half_width, export_formats=export_formats)
         return
     store, partial = None, None
     if out_dir is not None:
@@ -637,7 +637,8 @@ def _print_air(summary: dict) -> None:
 
 
 def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, as_json: bool, quiet: bool,
-                  force: bool, explain: str | None, scene_run: int, half_width: float | None) -> None:
+                  force: bool, explain: str | None, scene_run: int, half_width: float | None,
+                  export_formats: tuple[str, ...] = ()) -> None:
     """``shieldlab run`` of a scenario of flights only: the air picture (:mod:`shieldlab.engine.air`)."""
     import time
 
@@ -663,6 +664,14 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
 
         extra = {"scene.czml": air_scene.scene(world, res, run=scene_run).dumps(),
                  "report.html": air_report.build(world, res, scene_run)}
+        if export_formats:
+            from shieldlab.io import export as X
+
+            fs = X.air_features(world, res, scene_run, seed=seed)
+            if "geojson" in export_formats:
+                extra["scene.geojson"] = X.geojson_text(fs)
+            if "kml" in export_formats:
+                extra["scene.kml"] = X.to_kml(fs)
         write_results(out_dir, summary, None, res.events, force=force, extra=extra, air_outcomes=res.outcomes)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
@@ -681,7 +690,8 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
             t.add_row(_utc(world, ts), kind, actor, detail)
         _print_table(t)
     if out_dir is not None:
-        out.print(f"wrote {out_dir}/summary.json, air_outcomes.parquet, events.parquet, scene.czml, report.html")
+        out.print(f"wrote {out_dir}/summary.json, air_outcomes.parquet, events.parquet, scene.czml, report.html"
+                  + "".join(f", scene.{f}" for f in export_formats))
         out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                   f"shieldlab view {out_dir}")
 

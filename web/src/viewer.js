@@ -9,7 +9,10 @@ window.shieldlab = state;
 
 const COLOURS = {
   intercepted: "#2ecc71", leaked: "#e74c3c", "leaked on an asset": "#c0392b", "airborne": "#f1c40f",
+  // the air picture: aircraft and cruise missiles by their fate
+  "shot down": "#2ecc71", "reached its target": "#e74c3c", "came down": "#95a5a6", "left the scene": "#f1c40f",
 };
+const AIR_FATES = ["shot down", "reached its target", "came down", "left the scene"];
 // the key: colour, words, and the packet kind (and outcome) that must be in the scene for the line to show
 const KEY = [
   ["#2ecc71", "threat intercepted", "threat", "intercepted"], ["#e74c3c", "threat leaked", "threat", "leaked"],
@@ -19,6 +22,11 @@ const KEY = [
   ["#95a5a6", "miss", "intercept"], ["#9b59b6", "radar and its coverage", "radar"],
   ["#ec7063", "early-warning satellite", "satellite"], ["#3498db", "battery", "battery"],
   ["#f1c40f", "defended asset", "asset"],
+  ["#2ecc71", "shot down", "threat", "shot down"], ["#e74c3c", "reached its target", "threat", "reached its target"],
+  ["#95a5a6", "came down on the way", "threat", "came down"],
+  ["#f1c40f", "left the scene", "threat", "left the scene"],
+  ["#5dade2", "fighter's course to its shot", "fighter"], ["#5dade2", "fighter patrol station or alert base", "fighter-base"],
+  ["#ffffff", "policed airspace", "airspace"],
 ];
 
 function plural(n, word) {
@@ -43,7 +51,9 @@ function showDetails(entity) {
   const battery = prop(entity, "battery");
   d.replaceChildren();
   const table = el("table");
-  for (const [k, v] of [["threat", entity.name], ["missile", prop(entity, "missile")], ["outcome", outcome],
+  const air = AIR_FATES.includes(outcome);
+  for (const [k, v] of [[air ? "flier" : "threat", entity.name], [air ? "type" : "missile", prop(entity, "missile")],
+                        ["outcome", outcome],
                         ["by", battery || "—"], ["ends at", `t = ${Math.round(prop(entity, "end_time_s"))} s`]]) {
     const tr = el("tr");
     tr.append(el("th", {}, k), el("td", {}, String(v)));
@@ -106,9 +116,14 @@ async function main() {
   }
   const n = (k) => ds.entities.values.filter((e) => prop(e, "kind") === k).length;
   const leaked = state.threats.filter((t) => t.outcome.startsWith("leaked")).length;
-  document.getElementById("status").textContent =
-    `${plural(threats.length, "threat")}, ${leaked} leaked · ${plural(n("interceptor"), "salvo")} · ` +
-    `${plural(n("radar"), "radar")} · ${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`;
+  const airborne = state.threats.filter((t) => AIR_FATES.includes(t.outcome));
+  const airOnly = airborne.length === state.threats.length && airborne.length > 0;
+  if (airOnly) document.getElementById("list-title").textContent = "Aircraft and cruise missiles";
+  document.getElementById("status").textContent = airOnly
+    ? `${plural(threats.length, "flier")}, ${airborne.filter((t) => t.outcome === "shot down").length} shot down · ` +
+      `${plural(n("radar"), "radar")} · ${plural(n("fighter-base"), "fighter base")}`
+    : `${plural(threats.length, "threat")}, ${leaked} leaked · ${plural(n("interceptor"), "salvo")} · ` +
+      `${plural(n("radar"), "radar")} · ${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`;
   const legend = document.getElementById("legend");
   const outcomes = new Set(state.threats.map((t) => t.outcome));
   for (const [colour, text, kind, outcome] of KEY) {

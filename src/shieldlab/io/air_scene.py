@@ -79,8 +79,9 @@ def scene(world, res, run: int = 0) -> Document:
             pos = earth.geodetic_to_ecef(p.lat[m, k], p.lon[m, k], p.alt[m, k])
             what = fate(row)
             desc = _html_table([("type", f.spec.id), ("side", f.side), ("fate", what),
-                                ("start", f"t = {t0:,.0f} s"), ("end", f"t = {t1:,.0f} s"),
-                                ("inside the airspace", f"{float(row['time_inside_s']):.1f} s")])
+                                ("start", f"t = {t0:,.0f} s"), ("end", f"t = {t1:,.0f} s")]
+                               + ([("inside the airspace", f"{float(row['time_inside_s']):.1f} s")]
+                                  if world.policing is not None else []))
             packets.append(Packet(
                 id=f"threat/{name}", name=name, description=desc,
                 availability=TimeInterval(start=_iso(epoch, ts[0]), end=_iso(epoch, ts[-1])),
@@ -94,7 +95,7 @@ def scene(world, res, run: int = 0) -> Document:
                 packets.append(Packet(
                     id=f"end/{name}", name=f"{name} {what}",
                     availability=TimeInterval(start=_iso(epoch, t1), end=_iso(epoch, max(t1, t_stop) + 1e6)),
-                    properties={"kind": "intercept" if what == "shot down" else "impact", "threat": name},
+                    properties={"kind": "kill" if what == "shot down" else "impact", "threat": name},
                     position=Position(cartesian=[float(v) for v in pos[-1]]),
                     point=Point(pixelSize=10, color=_c(what), outlineColor=_c("border"), outlineWidth=2)))
             rp = er.policing[m]
@@ -105,26 +106,30 @@ def scene(world, res, run: int = 0) -> Document:
                 packets.append(Packet(
                     id=f"fighter-course/{name}", name=f"{s.fighter} → {name}",
                     availability=TimeInterval(start=_iso(epoch, tf[0]), end=_iso(epoch, tf[-1])),
-                    properties={"kind": "interceptor", "battery": s.fighter, "threat": name, "killed": s.killed},
+                    properties={"kind": "fighter", "fighter": s.fighter, "threat": name, "killed": s.killed},
                     position=_moving(_iso(epoch, ref_t), _sampled(ref_t, tf, fpos), 1),
                     point=Point(pixelSize=6, color=_c("fighter")),
                     path=CzPath(show=True, leadTime=0, trailTime=1e7, width=1.5,
                                 material=PolylineMaterial(solidColor=SolidColorMaterial(color=_c("fighter"))))))
+    # each radar's fan out to its Pd 0.5 range against the smallest flier (not its reference target)
+    rcs = min((f.spec.rcs_m2 for f in world.flights), default=None)
     for i, s in enumerate(world.sensors):
         rd = s.radar
+        reach_km = float(rd.spec.detection_range_km(rcs)) if rcs is not None else float(rd.spec.max_range_km)
         packets.append(Packet(
             id=f"radar/{i}", name=rd.name,
             description=_html_table([("radar", str(rd.spec.id)), ("system", s.system),
                                      ("height", f"{rd.alt:,.0f} m"),
                                      ("range", f"{float(rd.spec.max_range_km):,.0f} km against "
-                                               f"{float(rd.spec.ref_rcs_m2):g} m²")]),
+                                               f"{float(rd.spec.ref_rcs_m2):g} m²; {reach_km:,.0f} km against "
+                                               f"{rcs:g} m², the fan drawn")]),
             properties={"kind": "radar", "system": s.system},
             position=Position(cartesian=[float(v) for v in rd.site_ecef]),
             point=Point(pixelSize=9, color=_rgba("radar"), outlineColor=_rgba("kill"), outlineWidth=1),
             label=_label(rd.name)))
         packets.append(Packet(
             id=f"coverage/{i}", name=f"{rd.name} coverage", properties={"kind": "coverage", "radar": rd.name},
-            polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd)),
+            polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd, range_km=reach_km)),
                             material=Material(solidColor=SolidColorMaterial(color=_rgba("radar", 30))),
                             outline=True, outlineColor=_rgba("radar", 160), height=0)))
     pol = world.policing
@@ -132,7 +137,7 @@ def scene(world, res, run: int = 0) -> Document:
         for kind, group in (("patrol", pol.patrols), ("base", pol.bases)):
             for i, b in enumerate(group):
                 packets.append(Packet(
-                    id=f"{kind}/{i}", name=b.name, properties={"kind": "battery", "system": kind},
+                    id=f"{kind}/{i}", name=b.name, properties={"kind": "fighter-base", "system": kind},
                     description=_html_table([("aircraft", str(b.spec.id)), ("kind", kind),
                                              ("weapon", b.spec.weapon.name if b.spec.weapon else "none")]),
                     position=Position(cartesian=[float(v) for v in b.site.ecef]),
@@ -147,8 +152,8 @@ def scene(world, res, run: int = 0) -> Document:
                 if ring.shape[0] > 4000:  # the viewer needs no more than this
                     ring = ring[:: ring.shape[0] // 4000 + 1]
                 packets.append(Packet(
-                    id=f"airspace/{j}", name=f"{terr.name} airspace", properties={"kind": "sector",
-                                                                                  "node": terr.name},
+                    id=f"airspace/{j}", name=f"{terr.name} airspace", properties={"kind": "airspace",
+                                                                                  "country": terr.name},
                     polygon=Polygon(positions=PositionList(cartographicDegrees=[
                         v for lo, la in ring for v in (float(lo), float(la), 0.0)]),
                         material=Material(solidColor=SolidColorMaterial(color=_c("border", 20))),

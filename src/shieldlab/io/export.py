@@ -396,6 +396,78 @@ def run_features(world, chunk, run: int, *, step_s: float = STEP_S, seed: int | 
                       + f": {meta['intercepted']} intercepted, {meta['leaked']} leaked of {meta['threats']}", meta)
 
 
+# --------------------------------------------------------------------------- air picture
+def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | None = None) -> FeatureSet:
+    """One run of the air picture (``res``: an :class:`~shieldlab.engine.air.AirResult` whose
+    scene holds run ``run``) as features:
+
+    * ``Aircraft and cruise missiles``: each flier's true path (lines, z altitude [m]), a
+      vertex every ``step_s`` seconds and at its end, style and property ``fate`` (shot down,
+      reached its target, came down, left the scene), ``times_s`` per vertex;
+    * ``Kills and failures``: where a flier was shot down or came down;
+    * ``Fighters``: each vectored fighter's straight course from its vectoring to its shot,
+      and the patrol stations and alert bases;
+    * ``Radars`` (:func:`site_features`), and ``Airspace``: the policed country's territory
+      with its territorial sea (the polygon the crossings are measured against).
+    """
+    from shieldlab.engine.air import air_territory
+    from shieldlab.io.air_scene import fate
+
+    epoch = world.scenario.epoch
+    o = res.outcomes
+    rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
+    feats: list[Feature] = []
+    for er in res.scene:
+        p = er.paths
+        for m, name in enumerate(er.names):
+            row = rows[name]
+            f = next(x for x in world.flights if x.name == name)
+            t0, t1 = float(row["start_s"]), float(row["end_s"])
+            ts = np.unique(np.concatenate([np.arange(t0, t1, step_s), [t1]]))
+            k = np.clip(np.searchsorted(p.t, ts), 0, p.t.size - 1)
+            line = _line(np.degrees(p.lon[m, k]), np.degrees(p.lat[m, k]), p.alt[m, k])
+            what = fate(row)
+            style = "air-" + what.replace(" ", "-")
+            props = _timed({"kind": "flier", "flight": name, "type": f.spec.id, "side": f.side, "fate": what,
+                            "time_inside_s": _num(row["time_inside_s"], 2), "ground_km": _num(row["ground_km"], 3),
+                            "points": len(ts)}, epoch, start_time=t0, end_time=t1)
+            feats.append(Feature("Aircraft and cruise missiles", name, line, style, props,
+                                 tuple(float(x) for x in ts), t0, t1))
+            if what in ("shot down", "came down"):
+                end = Point(*np.asarray(line.coords)[-1])
+                feats.append(Feature("Kills and failures", f"{name} {what}", end, style,
+                                     _timed({"kind": what, "flight": name, "lat_deg": _num(end.y, 6),
+                                             "lon_deg": _num(end.x, 6)}, epoch, time=t1), None, t1, t1))
+            rp = er.policing[m]
+            if rp is not None and rp.shots and rp.pf is not None:
+                shot = rp.shots[0]
+                tf = np.unique(np.concatenate([np.arange(rp.t_v, shot.time, step_s), [shot.time]]))
+                la, lo, al = _geodetic(np.array([rp.shooter_at(x) for x in tf]))
+                feats.append(Feature("Fighters", f"{shot.fighter} → {name}", _line(lo, la, al), "fighter",
+                                     _timed({"kind": "fighter-course", "fighter": shot.fighter, "flight": name,
+                                             "killed": bool(shot.killed)}, epoch, vectored_time=rp.t_v,
+                                            release_time=shot.time), tuple(float(x) for x in tf), rp.t_v, shot.time))
+    pol = world.policing
+    if pol is not None:
+        for kind, group in (("patrol", pol.patrols), ("alert base", pol.bases)):
+            for b in group:
+                feats.append(Feature("Fighters", b.name, Point(b.site.lon_deg, b.site.lat_deg, float(b.site.alt)),
+                                     "fighter", {"kind": kind, "aircraft": b.spec.id,
+                                                 "weapon": b.spec.weapon.name if b.spec.weapon else None},
+                                     altitude="clampToGround"))
+    feats += site_features(world)
+    terr = air_territory(world)
+    if terr is not None:
+        feats.append(Feature("Airspace", f"{terr.name} airspace", terr.lonlat, "airspace",
+                             {"kind": "airspace", "country": terr.name, "waters_nmi": terr.waters_nmi},
+                             altitude="clampToGround"))
+    meta = {"command": "run", "scenario": world.scenario.name, "run": int(run), "seed": seed,
+            "epoch_utc": _iso(epoch, 0.0), "fliers": len(rows), "step_s": step_s}
+    return FeatureSet(f"{world.scenario.name}: run {run}", tuple(feats), epoch,
+                      f"shieldlab run {run}" + (f" (seed {seed})" if seed is not None else "")
+                      + f": {len(rows)} aircraft and cruise missiles", meta)
+
+
 # --------------------------------------------------------------------------- flyout
 def flyout_features(traj, *, missile: str, launch_deg: tuple[float, float], aim_deg: tuple[float, float],
                     profile: str = "min-energy", impacts_rad: tuple[np.ndarray, np.ndarray] | None = None,
@@ -689,6 +761,9 @@ _COLOURS = {
     "asset": _hex("asset"), "asset-area": _hex("asset"), "launch": "8c564b",
     "aim": "000000", "dispersed-impact": "d62728", "cep": "ff7f0e", "window": "e377c2", "window-point": "e377c2",
     "best-point": "ffd700", "area-all": "000080",
+    # the air picture: fliers by fate, as the scene draws them (shieldlab.io.air_scene.AIR_COLOURS)
+    "air-shot-down": "2ecc71", "air-reached-its-target": "e74c3c", "air-came-down": "95a5a6",
+    "air-left-the-scene": "f1c40f", "fighter": "5dade2", "airspace": "c0392b",
 }
 _PALETTE = ("1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2", "7f7f7f", "bcbd22", "17becf")
 _ICONS = {

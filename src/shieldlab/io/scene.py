@@ -195,11 +195,11 @@ def interceptor_path(battery, launch_time: float, intercept_time: float, point: 
     return launch_time + s * (intercept_time - launch_time), pos
 
 
-def _fan_ring(radar, samples: int = 48) -> list[float]:
-    """The radar's coverage fan on the ground: its azimuth field out to ``max_range_km``, as
-    cartographic degrees ``[lon, lat, h, ...]`` (a full circle for a 360° radar)."""
+def _fan_ring(radar, samples: int = 48, range_km: float | None = None) -> list[float]:
+    """The radar's coverage fan on the ground: its azimuth field out to ``range_km`` (default its
+    ``max_range_km``), as cartographic degrees ``[lon, lat, h, ...]`` (a full circle for a 360° radar)."""
     spec = radar.spec
-    r = 1e3 * float(spec.max_range_km)
+    r = 1e3 * float(spec.max_range_km if range_km is None else range_km)
     half = math.radians(float(spec.az_fov_deg)) / 2.0
     full = half >= math.pi - 1e-9
     az = radar.boresight_az + (np.linspace(-math.pi, math.pi, samples, endpoint=False) if full
