@@ -174,3 +174,14 @@ def test_bad_scenario_exits_2_and_writes_nothing(tmp_path):
     r = cli("run", str(p), "--runs", "2", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "flights[0].type" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_validate_checks_the_flights_and_chain_commands_refuse_them():
+    r = cli("validate", "kalibr-caspian-2015", "--json")
+    assert r.returncode == 0, r.stderr
+    info = _strict_json(r.stdout)
+    assert info["air"]["flights"] == 26 and info["air"]["entries"] == 11 and info["air"]["airspace"] is None
+    assert 85 * 60 < info["air"]["longest_flight_s"] < 110 * 60
+    for args in (("tracks", "turkey-airspace-2015", "--runs", "2"), ("compare", "turkey-airspace-2015")):
+        r = cli(*args)
+        assert r.returncode == 2 and "threats: the scenario has no ballistic threats" in r.stderr, args

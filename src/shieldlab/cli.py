@@ -1645,12 +1645,18 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
 
     world = _load_world(scenario)
     _compile_note("flyout", False)
-    flights = preflight(world, runs)
     info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
             "early_warning": len(world.early_warning), "batteries": len(world.batteries),
             "threats": len(world.threats), "assets": len(world.assets)}
-    mem = estimate_memory_bytes(world, runs, flights)
+    mem = 0
+    if world.threats:
+        flights = preflight(world, runs)
+        mem = estimate_memory_bytes(world, runs, flights)
     info.update(runs=runs, memory_bytes=int(mem), tracking=tracking_settings(world))
+    if world.flights:
+        from shieldlab.engine import air
+
+        info["air"] = air.check(world)
     if world.scenario.tracking.association == "gnn":
         info["false_alarms_per_search_frame"] = {s.radar.name: false_alarm_rate(s.radar.spec, world.scenario.sensing
                                                                                 .false_alarms) for s in world.sensors}
@@ -1666,7 +1672,13 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
         out.print(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
                   f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
-    out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
+    if world.threats:
+        out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
+    if world.flights:
+        a = info["air"]
+        out.print(f"air picture: {_plural(a['flights'], 'flight')} in {_plural(a['entries'], 'entry', 'entries')}, "
+                  f"the longest {a['longest_flight_s'] / 60:,.1f} minutes without dispersions"
+                  + (f"; airspace policed: {a['airspace']}" if a["airspace"] else ""))
 
 
 def _gib(n_bytes: float) -> str:
@@ -1684,16 +1696,16 @@ def schema() -> None:
 
 @app.command("catalog", cls=_Command)
 @_guard
-def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors, sensors or satellites",
+def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors, sensors, satellites or aircraft",
                                            metavar="KIND"),
                 as_json: bool = _json_option()) -> None:
     """List the built-in catalogue with sources."""
     from shieldlab import catalog
 
     tables: dict[str, Callable[[], Mapping[str, catalog.Missile | catalog.Interceptor | catalog.Sensor
-                                            | catalog.Satellite]]] = {
+                                            | catalog.Satellite | catalog.Aircraft]]] = {
         "missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors,
-        "satellites": catalog.satellites}
+        "satellites": catalog.satellites, "aircraft": catalog.aircraft}
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
@@ -1702,15 +1714,18 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
         return
     t = Table(title=f"{kind} ({len(entries)})")
     key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km",
-           "satellites": "report_latency_s"}[kind]
-    # a satellite's orbit says how a scenario places it (lon_deg or apogee_lon_deg)
-    extra = ("orbit",) if kind == "satellites" else ()
+           "satellites": "report_latency_s", "aircraft": "cruise_speed_kmh"}[kind]
+    # a satellite's orbit says how a scenario places it (lon_deg or apogee_lon_deg); an
+    # aircraft's kind whether it is piloted or a cruise missile
+    extra = ("orbit",) if kind == "satellites" else ("kind",) if kind == "aircraft" else ()
     for col in ("id", "name", *extra, key, "source"):
         # ids and names fold rather than end in an ellipsis; sources wrap between words
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
     for e in entries.values():
         orbit: tuple[str, ...] = ()
-        if extra:
+        if kind == "aircraft":
+            orbit = (cast("catalog.Aircraft", e).kind,)
+        elif extra:
             sat = cast("catalog.Satellite", e)
             orbit = ("geo" if sat.orbit == "geo" else
                      f"heo: a {sat.semi_major_axis_km:,.0f} km, e {sat.eccentricity:g}, i {sat.inclination_deg:g}°",)

@@ -25,7 +25,7 @@ from shieldlab.errors import InputError
 from shieldlab.sensors import radar as radar_mod
 from shieldlab.stats import mean_interval, wilson_interval
 
-__all__ = ["AirResult", "EntryRun", "simulate_air", "AIR_KEY", "air_territory", "country_at"]
+__all__ = ["AirResult", "EntryRun", "simulate_air", "check", "AIR_KEY", "air_territory", "country_at"]
 
 #: First element of every air-picture stream's spawn key (the ballistic chain's are run numbers).
 AIR_KEY = 0xA1
@@ -93,6 +93,17 @@ def country_at(lat_deg, lon_deg) -> np.ndarray:
     return out.reshape(shape)
 
 
+def check(world) -> dict:
+    """Every check a simulation of the air picture hits before it starts: each entry's nominal
+    flight (a route its flier cannot fly raises :class:`~shieldlab.errors.InputError` naming it)
+    and the policed airspace.  Returns what ``shieldlab validate`` prints: the flights, the
+    longest nominal flight [s] and the airspace."""
+    longest = max(_entry_grid(world, members)[2] for members in _entries(world))
+    terr = air_territory(world)
+    return {"flights": len(world.flights), "entries": len(_entries(world)), "longest_flight_s": longest,
+            "airspace": None if terr is None else terr.name}
+
+
 def _streams(seed: int, entry: int, run: int, n: int) -> list[np.random.Generator]:
     ss = np.random.SeedSequence(seed, spawn_key=(AIR_KEY, entry, run))
     return [np.random.default_rng(c) for c in ss.spawn(n)]
@@ -134,7 +145,7 @@ def _fly_entry(world, members: list[int], runs: list[int], seed: int):
                     speed=np.tile(np.array([pad(f.route_speed) for f in fl]), (C, 1)),
                     n=np.tile(np.array([f.route_lat.size for f in fl]), C))
     limits = Limits.of([f.spec for f in fl] * C)
-    t0, n_samples = _entry_grid(world, members)
+    t0, n_samples, _ = _entry_grid(world, members)
     paths = fly(limits, routes, np.maximum(start.reshape(-1), t0), world.dt,
                 speed_factor=np.clip(speed.reshape(-1), SPEED_FACTOR[0], SPEED_FACTOR[1]),
                 fail_fraction=fail.reshape(-1), t0=t0, n_samples=n_samples, t_max=1e9)
@@ -145,10 +156,11 @@ def _fly_entry(world, members: list[int], runs: list[int], seed: int):
 SPEED_FACTOR = (0.5, 1.5)
 
 
-def _entry_grid(world, members: list[int]) -> tuple[float, int]:
+def _entry_grid(world, members: list[int]) -> tuple[float, int, float]:
     """The time grid of one flight entry, the same for every chunk of runs: from the earliest start
     less six sigmas of its start error, long enough for the slowest speed factor on the nominal
-    flight (a run's samples, and the radars' scans over them, then depend on that run alone)."""
+    flight (a run's samples, and the radars' scans over them, then depend on that run alone).
+    Returns (first time [s], samples, the longest nominal flight [s])."""
     fl = [world.flights[i] for i in members]
     starts = np.array([f.start_time for f in fl])
     sig = max(f.start_sigma for f in fl)
@@ -169,9 +181,9 @@ def _entry_grid(world, members: list[int]) -> tuple[float, int]:
     except ValueError as e:
         raise InputError(f"{fl[0].group}: {e}", source=world.source, field=f"flights[{fl[0].entry}].route") from None
     t0 = max(float(starts.min()) - 6.0 * sig, 0.0)
-    longest = float((nominal.end_time - nominal.start_time).max()) / SPEED_FACTOR[0]
-    span = float(starts.max()) + 6.0 * sig - t0 + longest + 600.0
-    return t0, int(math.ceil(span / world.dt)) + 2
+    nominal_s = float((nominal.end_time - nominal.start_time).max())
+    span = float(starts.max()) + 6.0 * sig - t0 + nominal_s / SPEED_FACTOR[0] + 600.0
+    return t0, int(math.ceil(span / world.dt)) + 2, nominal_s
 
 
 def _reshape_traj(traj, C: int, n: int):
@@ -558,7 +570,9 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
                "first_detect_s": _m(o["first_detect_s"][sel]),
                "first_detect_by": _counts(o["first_detect_by"][sel & o["seen"]]),
                "tracked_share": _m(o["tracked_share"][sel]),
-               "flight_time_s": _m(o["flight_time_s"][sel]), "ground_km": _m(o["ground_km"][sel])}
+               # a cruise missile's flight: of those that reached their target (a failure cuts it short)
+               "flight_time_s": _m(o["flight_time_s"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))]),
+               "ground_km": _m(o["ground_km"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))])}
         if spec.kind == "cruise-missile":
             per_run = np.array([(o["arrived"][sel & (o["run"] == r)]).sum() for r in range(runs)])
             row["arrived_per_run"] = _m(per_run, lower=0.0, upper=len(flights_of[g]))

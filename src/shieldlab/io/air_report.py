@@ -192,6 +192,8 @@ def build(world, res, run: int = 0) -> str:
                           _m(f["ground_km"], "{:,.0f}")] for f in s["flights"]]))
     missiles = [f for f in s["flights"] if f["kind"] == "cruise-missile"]
     if missiles:
+        parts.append("<p class='meta'>A cruise missile's flight time and route are those of the missiles that "
+                     "reach their target.</p>")
         parts.append("<h2>Arrivals and failures</h2>")
         parts.append(_table(["flight", "arrived per run", "P(failed)", "came down in"],
                             [[f["flight"], f"{_m(f['arrived_per_run'], '{:.2f}')} of {f['arrived_per_run']['of']}",

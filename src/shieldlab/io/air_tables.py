@@ -46,7 +46,8 @@ def tables(summary: dict) -> list:
     missiles = [f for f in air["flights"] if f["kind"] == "cruise-missile"]
     if missiles:
         t = Table(title="cruise missiles: arrivals and failures")
-        for col in ("flight", "arrived per run", "P(failed)", "came down in", "flight time [min]", "route [km]"):
+        for col in ("flight", "arrived per run", "P(failed)", "came down in", "flight time of arrivals [min]",
+                    "route of arrivals [km]"):
             t.add_column(col, overflow="fold", justify="left" if col in ("flight", "came down in") else "right")
         for f in missiles:
             where = ", ".join(f"{k} {v}" for k, v in f["failure_countries"].items()) or "–"
