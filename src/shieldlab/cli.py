@@ -604,7 +604,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         _print_timeline(res.events)
     if out_dir is not None:
         out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
-                  + (", track_quality.parquet" if res.track_quality else "") + ", scene.czml, report.html"
+                  + (", track_quality.parquet" if res.track_quality else "")
+                  + (", air_outcomes.parquet" if air is not None else "") + ", scene.czml, report.html"
                   + "".join(f", scene.{f}" for f in export_formats))
         out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                   f"shieldlab view {out_dir}")
