@@ -64,8 +64,8 @@ def _figsize(lon0, lon1, lat0, lat1, width: float = 9.5):
 
 
 def _overview(world, res, run: int, rows: dict) -> str:
-    """Every flier of the scene's run over the ground, the radars with their range against the
-    smallest flier, the fighters."""
+    """Every flier of the scene's run over the ground, where each radar reported it, the radars with
+    their range against the smallest flier, the fighters."""
     from matplotlib.lines import Line2D
 
     from shieldlab.analysis import maps
@@ -91,6 +91,16 @@ def _overview(world, res, run: int, rows: dict) -> str:
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.3, alpha=0.9)[0])
             if what in ("shot down", "came down"):
                 ax.plot(lo[-1], la[-1], "x", color="#1d2128", ms=7)
+    # where each sensor reported a flier in this run (the true position at the report)
+    palette = ["#6c3483", "#1f618d", "#117864", "#9a7d0a", "#a04000", "#5d6d7e", "#922b21", "#1b4f72"]
+    for j, s in enumerate(world.sensors):
+        pts = [d.truth_pos[0][d.detected[0]] for er in res.scene for d in er.detections if d.sensor == s.radar.name]
+        pts = [p for p in pts if p.size]
+        if pts:
+            la, lo, _ = earth.ecef_to_geodetic(np.concatenate(pts))
+            seen.setdefault(f"reported by {s.radar.name}",
+                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=2.5, color=palette[j % len(palette)],
+                                    zorder=4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
     for s in world.sensors:
         rd = s.radar
