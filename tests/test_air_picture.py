@@ -91,6 +91,10 @@ def test_claims_check_the_envelope():
     vmin = float(min_true_airspeed(su24.min_speed_eas_kmh * KMH, 5791.0)) / KMH
     assert out["min_speed_kmh"] == pytest.approx(vmin)
     assert "below the least speed" in out["notes"][0]
+    deep = claims.check(ClaimCfg(by="Turkey", distance_inside_km=1.85, max_depth_km=2.19), su24, {})
+    assert any("at least 4.38 km inside" in n for n in deep["notes"])  # in and out: twice the depth
+    ok = claims.check(ClaimCfg(by="x", distance_inside_km=5.0, max_depth_km=2.0), su24, {})
+    assert not any("twice" in n for n in ok["notes"])
     fast = claims.check(ClaimCfg(by="video", speed_kmh=980, distance_inside_km=1.85, alt_m=5791), su24, {})
     assert "within" in fast["notes"][0]
     assert fast["time_at_stated_speed_s"] == pytest.approx(1850 / (980 / 3.6))
@@ -183,3 +187,25 @@ def test_failure_rate_sets_the_arrivals():
     p_sea = 340 / 570
     assert abs(sea / n - p_sea) < 4 * math.sqrt(p_sea * (1 - p_sea) / n) + 0.05
     assert set(where) <= {"Iran", "sea"}  # nothing else under that route
+
+
+def test_a_fighter_without_weapon_intercepts_at_visual_range(turkey):
+    """A patrol of Su-30s (no air-to-air weapon in the catalogue) under engage: never comes within
+    visual identification range; no shot, no crash."""
+    w, _ = turkey
+    su30 = catalog.get_aircraft("su-30sm")
+    pat = replace(w.policing.patrols[0], spec=su30)
+    w2 = replace(w, policing=replace(w.policing, engage="never", patrols=(pat,), bases=()))
+    res = simulate_air(w2, 2, seed=3, scene_run=None)
+    assert not res.outcomes["fired"].any()
+    f = {x["flight"]: x for x in res.summary["flights"]}["su-24-24-nov"]
+    assert f["fighters"]["f-16-patrol"]["order_to_entry_range_s"]["mean"] > 0.0
+    assert policing.reach_m(su30) == policing.VISUAL_ID_M
+
+
+def test_a_waypoint_height_holds_until_another_is_given(turkey):
+    w, _ = turkey
+    su24 = next(f for f in w.flights if f.name == "su-24-24-nov")
+    assert np.all(su24.route_alt == 5791.0)  # set once, on the first waypoint
+    su30 = next(f for f in w.flights if f.name == "su-30-3-oct")
+    assert np.isnan(su30.route_alt[0]) and np.all(su30.route_alt[1:] == 5000.0)

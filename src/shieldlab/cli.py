@@ -519,11 +519,13 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     runs = DEFAULT_RUNS if runs is None else runs
     air_only = _air_only(scenario)
     if air_only:
-        for flag, given in (("--workers", workers is not None), ("--scheduler", scheduler is not None),
-                            ("--resume", resume), ("--footprint", footprint)):
+        for flag, given, why in (
+                ("--workers", workers is not None, "the air picture runs in this one process"),
+                ("--scheduler", scheduler is not None, "the air picture runs in this one process"),
+                ("--resume", resume, "a run of the air picture keeps no chunks to resume: run it again"),
+                ("--footprint", footprint, "the defended footprint is the batteries' against ballistic threats")):
             if given:
-                raise InputError("applies to ballistic threats; this scenario has flights only (the air picture "
-                                 "runs on one process)", field=flag)
+                raise InputError(f"applies to ballistic threats; this scenario has flights only ({why})", field=flag)
     if scene_run is not None and out_dir is None:
         raise InputError("picks the run of the results folder's scene and report: give --out", field="--scene-run")
     scene_run = 0 if scene_run is None else scene_run

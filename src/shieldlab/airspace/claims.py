@@ -3,6 +3,9 @@
 A claim (who said it, and any of: time inside the airspace, distance inside, deepest point,
 height, speed) is checked two ways:
 
+* **Against geometry.**  The distance to the border changes by at most the distance flown, so
+  a path that enters and leaves flies at least twice its greatest depth inside, whatever the
+  shapes: a stated depth above half the stated length inside is inconsistent with it.
 * **Against the flier's envelope.**  A distance flown in a time implies a true airspeed; the
   flier can hold it only between its least true airspeed at that height (its catalogue least
   equivalent airspeed over ``sqrt(rho / rho0)``, :func:`shieldlab.airspace.flight.min_true_airspeed`)
@@ -50,10 +53,12 @@ def check(claim, spec, modelled: dict) -> dict:
         if d is not None:
             out["time_at_stated_speed_s"] = 1e3 * d / v
             notes.append(f"at {claim.speed_kmh:,.0f} km/h, {d:g} km takes {1e3 * d / v:.1f} s")
-    if claim.max_depth_km is not None and d is not None and claim.max_depth_km > d:
-        notes.append(f"a straight crossing {d:g} km long reaches at most {d / 2:g} km from a straight border; "
-                     f"{claim.max_depth_km:g} km deep needs a border that bends back around the path or a "
-                     f"path that turns inside")
+    if claim.max_depth_km is not None and d is not None and claim.max_depth_km > d / 2:
+        # the distance to the border changes by at most the distance flown: in and out again is at
+        # least twice the deepest point, whatever the shapes of the path and the border
+        notes.append(f"a path that enters and leaves flies at least twice its greatest depth inside: "
+                     f"{claim.max_depth_km:g} km deep needs at least {2 * claim.max_depth_km:g} km inside, not "
+                     f"{d:g} km; the two figures cannot describe the same crossing")
     ti = modelled.get("time_inside_s") or {}
     if t is not None and t > 0 and ti.get("mean") is not None:
         notes.append(f"stated {t:g} s inside; the model's route: {ti['mean']:.0f} s")
@@ -62,7 +67,7 @@ def check(claim, spec, modelled: dict) -> dict:
     if t == 0 and ent is not None:
         note = f"says it never entered; the scenario's route (an assumption) enters in {ent['p']:.0%} of the runs"
         if ent["p"] > 0 and depth is not None:
-            note += (f", at most {depth:.2f} km deep: a path that much further out would not have entered "
+            note += (f", {depth:.2f} km deep on average: a path that much further out would not have entered "
                      f"(compare the border data's own error, kilometres for Natural Earth 1:50m)")
         notes.append(note)
     out["model"] = {k: modelled.get(k) for k in ("entered", "time_inside_s", "distance_inside_km", "max_depth_km")}

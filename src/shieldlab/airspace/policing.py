@@ -20,8 +20,10 @@ Model (docs/models.md, "Air policing"):
   Guidance and Pursuit*, 1998, ch. 2, collision course).  Closure is the rate at which that
   distance falls.
 * Rules of engagement ``inside``: fire at the first decision instant at or after the fighter
-  is in range, with ``min_warnings`` warnings given and the track inside, after ``reaction``;
-  one shot, then another after the weapon's time of flight while the rules still allow it.
+  is in range, with ``min_warnings`` warnings given, the track inside and fire authorised
+  (``engage_from``), after ``reaction``; one shot (no second shot is modelled).
+* A fighter without an air-to-air weapon intercepts (identifies, escorts) at
+  :data:`VISUAL_ID_M`; it cannot fire.
 * Kill assessment: the weapon flies ``range / mean_speed``; it can kill only if the true
   range at release lies within the weapon's [min, max] range, then with its catalogue ``pk``.
 """
@@ -35,10 +37,20 @@ import numpy as np
 
 from shieldlab import earth
 
-__all__ = ["Fighter", "Shot", "RowPolicing", "fighters", "police_row", "in_range_time", "assess", "DECISION_STEP_S"]
+__all__ = ["Fighter", "Shot", "RowPolicing", "fighters", "police_row", "in_range_time", "assess", "reach_m",
+           "DECISION_STEP_S", "VISUAL_ID_M"]
 
 #: Decision cadence of the air-policing cell [s]: how often it looks at the picture.
 DECISION_STEP_S = 2.0
+#: How close a fighter without an air-to-air weapon must come to intercept (identify and
+#: escort) a flier [m]: visual identification range (assumption).
+VISUAL_ID_M = 1_000.0
+
+
+def reach_m(spec) -> float:
+    """How close fighter type ``spec`` must come to a flier to intercept it [m]: its weapon's
+    greatest range, or :data:`VISUAL_ID_M` without a weapon."""
+    return 1e3 * spec.weapon.max_range_km if spec.weapon is not None else VISUAL_ID_M
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,10 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     elif pol.scramble == "on-entry" and np.isfinite(out.declared_entry):
         out.order = out.declared_entry
     if not np.isfinite(out.order) or not fighters_:
-        out.no_shot = "no order: the track never came near" if not np.isfinite(out.order) else "no fighter"
+        out.no_shot = ("no fighter" if np.isfinite(out.order) else
+                       "no order: scramble is never" if pol.scramble == "never" else
+                       "no order: the track never came near" if pol.scramble == "on-warning" else
+                       "no order: the track never went inside")
         return out
     # vector every available fighter at the order (a base's at airborne + climb) on the track then
     best: tuple = (np.inf, np.nan, "", None)
@@ -186,7 +201,7 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
         x = tx[kv]
         p = x[:3] + x[3:] * (t_v - t[kv])
         vf = f.spec.cruise_speed_kmh / 3.6
-        tau, closure = in_range_time(p, x[3:], f.pos, vf, 1e3 * f.spec.weapon.max_range_km)
+        tau, closure = in_range_time(p, x[3:], f.pos, vf, reach_m(f.spec))
         out.reach[f.name] = t_v + tau
         if t_v + tau < best[0]:
             rel = p + x[3:] * tau - f.pos
@@ -199,6 +214,9 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
         return out
     if pol.engage == "never":
         out.no_shot = "rules of engagement: never fire"
+        return out
+    if next(f for f in fighters_ if f.name == out.vectored).spec.weapon is None:
+        out.no_shot = "the fighter in range carries no weapon"
         return out
     if t[-1] < pol.engage_from:
         out.no_shot = "fire not yet authorised: intercept and escort only"

@@ -7,9 +7,11 @@ measurements); Lerro & Bar-Shalom, IEEE TAES 29(3), 1993):
 
 * Motion: ``x = [r, v]``, ``F(dt) = [[I, dt I], [0, I]]``, process noise of a white
   acceleration with spectral density ``q`` per axis,
-  ``Q = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]``.  ``q`` is ``(a / 2)^2 * T_man``-sized
-  for a manoeuvre acceleration ``a`` over ``T_man`` seconds (the NCV rule of thumb, ibid.
-  sec. 6.2.2); the default 40 m^2/s^3 keeps a 2 g turn inside the gate over a 10 s revisit.
+  ``Q = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]``.  By the NCV rule of thumb (ibid.
+  sec. 6.2.2) ``q ~ (a / 2)^2 T`` for a manoeuvre of acceleration ``a`` over ``T`` seconds:
+  the default 40 m^2/s^3 is a 4 m/s^2 (0.4 g) manoeuvre over 10 s, the turns of a
+  transiting aircraft, not a fighter's hard turn (a 2 g turn over 10 s would want ~960).
+  No gate is applied: reports are paired with their flier by label (below).
   The Earth's curvature bends a level flight's velocity by ``v^2 / R`` (0.01 m/s^2 at
   250 m/s): far inside that noise.
 * Measurement: each report (range, azimuth, elevation) becomes an ECEF point with the

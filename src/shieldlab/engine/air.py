@@ -122,7 +122,10 @@ def _fly_entry(world, members: list[int], runs: list[int], seed: int):
     fl = [world.flights[i] for i in members]
     n, C = len(fl), len(runs)
     n_sensors = len(world.sensors)
-    streams = [_streams(seed, fl[0].entry, r, 2 + n_sensors) for r in runs]
+    # per run: the flights' dispersions and failures, one stream per sensor, then one per flier
+    # (its kill draws and the draws of its track's errors), so that no flier's draws depend on
+    # what happened to another
+    streams = [_streams(seed, fl[0].entry, r, 1 + n_sensors + n) for r in runs]
     speed = np.empty((C, n))
     start = np.empty((C, n))
     fail = np.full((C, n), np.inf)
@@ -219,12 +222,12 @@ def _near_and_inside(terr, pol, lat, lon, valid):
     return inside, near
 
 
-def _track_uncertainty(terr, tracks, row: int, rng: np.random.Generator):
+def _track_uncertainty(terr, tracks, row: int, rng: np.random.Generator, until: float = np.inf):
     """Draws of the track's airspace figures for one row: a common standard-normal offset per
     draw scaled by each sample's position covariance (the track's errors over a crossing of
     seconds are correlated, not white).  Returns (time_inside_s, max_depth_m, distance_inside_m)
     arrays of UNCERTAINTY_DRAWS each."""
-    firm = tracks.firm[row]
+    firm = tracks.firm[row] & (tracks.t <= until)
     k = np.flatnonzero(firm)
     P = tracks.P_pos[row, k]
     L = np.linalg.cholesky(P + 1e-6 * np.eye(3))
@@ -265,7 +268,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
             dets = []
             truth_at: dict = {}
             for j, rd in enumerate(radars):
-                dets.append(radar_mod.observe(rd, traj, rcs, [s[2 + j] for s in streams], truth_at=truth_at))
+                dets.append(radar_mod.observe(rd, traj, rcs, [s[1 + j] for s in streams], truth_at=truth_at))
             tr = track.track(dets, paths.t, C * n, init_hits=init_hits)
             tlat, tlon, _ = tr.geodetic()
             inside_t, near_t = (_near_and_inside(terr, pol, tlat, tlon, tr.firm) if pol is not None
@@ -276,7 +279,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
             for c, run in enumerate(run_ids):
                 for m in range(n):
                     row = c * n + m
-                    rng = streams[c][1]
+                    rng = streams[c][1 + len(radars) + m]
                     rp = None
                     if pol is not None and inside_t is not None and near_t is not None and fl[m].side != pol.side:
                         rp = policing.police_row(pol, paths.t, tr.x[row], inside_t[row], near_t[row], fighters_)
@@ -363,7 +366,7 @@ def _reach_row(group: str, rp, paths: AirPaths, row: int, cr, fighters_, reach: 
     k_in = min(int(np.searchsorted(paths.t, entry)), paths.t.size - 1)
     p_in = earth.geodetic_to_ecef(paths.lat[row, k_in], paths.lon[row, k_in], paths.alt[row, k_in])
     for fg in fighters_:
-        far = max(float(np.linalg.norm(p_in - fg.pos)) - 1e3 * fg.spec.weapon.max_range_km, 0.0)
+        far = max(float(np.linalg.norm(p_in - fg.pos)) - policing.reach_m(fg.spec), 0.0)
         to_range = (fg.ready if fg.base else 0.0) + far / (fg.spec.cruise_speed_kmh / 3.6)
         reach.setdefault((group, fg.name), []).append(
             (rp.reach.get(fg.name, np.inf) - entry, float(cr.time_inside_s[row]), to_range, entry - rp.order))
@@ -434,12 +437,20 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
     ev(firm_t, "track", "air picture")
     airborne = paths.active[row] & (t < end_eff)
     share = float((tr.firm[row] & airborne).sum() / max(airborne.sum(), 1))
-    # truth crossings, cut at a kill
-    entered = bool(cr.entered[row]) if cr is not None else False
-    entry_s = float(cr.entry_time[row]) if entered else np.nan
-    exit_s = float(cr.exit_time[row]) if entered else np.nan
-    if cr is not None and killed and entered and hit_t < (exit_s if np.isfinite(exit_s) else np.inf):
-        exit_s = np.nan
+    # the true crossing, cut at a kill (the flier is gone from there on)
+    c_row: dict = {}
+    if cr is not None and killed:
+        cut = paths.active[row] & (t <= end_eff)
+        one = borders.crossings(terr, t, np.degrees(paths.lat[row])[None], np.degrees(paths.lon[row])[None],
+                                cut[None])
+        c_row = {k: getattr(one, k)[0] for k in ("entered", "entry_time", "exit_time", "time_inside_s",
+                                                   "max_depth_m", "distance_inside_m")}
+    elif cr is not None:
+        c_row = {k: getattr(cr, k)[row] for k in ("entered", "entry_time", "exit_time", "time_inside_s",
+                                                    "max_depth_m", "distance_inside_m")}
+    entered = bool(c_row["entered"]) if cr is not None else False
+    entry_s = float(c_row["entry_time"]) if entered else np.nan
+    exit_s = float(c_row["exit_time"]) if entered else np.nan
     if entered:
         ev(entry_s, "entry", terr.name, f"true position: {terr.name} airspace")
         ev(exit_s, "exit", terr.name)
@@ -462,12 +473,15 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
                 ev(s.time + s.tof, "miss", s.fighter)
         if not rp.shots and rp.no_shot:
             ev(max(start, min(end_eff, t[-1])), "no-shot", "air policing", rp.no_shot)
-        if tr.firm[row].any() and terr is not None:
-            lat, lon, _ = earth.ecef_to_geodetic(np.where(tr.firm[row][:, None], tr.x[row, :, :3], earth.WGS84_A))
-            ecr = borders.crossings(terr, t, np.degrees(lat)[None], np.degrees(lon)[None], tr.firm[row][None])
+        # the track's figures over the flight only: after the flier's end the track coasts on,
+        # but what it showed then is not the crossing being scored
+        firm = tr.firm[row] & (t <= end_eff)
+        if firm.any() and terr is not None:
+            lat, lon, _ = earth.ecef_to_geodetic(np.where(firm[:, None], tr.x[row, :, :3], earth.WGS84_A))
+            ecr = borders.crossings(terr, t, np.degrees(lat)[None], np.degrees(lon)[None], firm[None])
             est_inside, est_depth = float(ecr.time_inside_s[0]), float(ecr.max_depth_m[0]) / 1e3
             if entered or np.isfinite(rp.declared_entry):
-                ti, md, _ = _track_uncertainty(terr, tr, row, rng)
+                ti, md, _ = _track_uncertainty(terr, tr, row, rng, end_eff)
                 lo_t, hi_t = np.percentile(ti, [2.5, 97.5])
                 lo_d, hi_d = np.percentile(md, [2.5, 97.5]) / 1e3
                 est_ci = (float(lo_t), float(hi_t), float(lo_d), float(hi_d))
@@ -489,9 +503,9 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
         "seen": bool(np.isfinite(first)), "first_detect_s": first, "first_detect_by": by, "firm_track_s": firm_t,
         "tracked_share": share, "track_breaks": int(tr.breaks[row]),
         "entered": entered, "entry_s": entry_s, "exit_s": exit_s,
-        "time_inside_s": float(cr.time_inside_s[row]) if entered else 0.0,
-        "max_depth_km": float(cr.max_depth_m[row]) / 1e3 if entered else 0.0,
-        "distance_inside_km": float(cr.distance_inside_m[row]) / 1e3 if entered else 0.0,
+        "time_inside_s": float(c_row["time_inside_s"]) if entered else 0.0,
+        "max_depth_km": float(c_row["max_depth_m"]) / 1e3 if entered else 0.0,
+        "distance_inside_km": float(c_row["distance_inside_m"]) / 1e3 if entered else 0.0,
         "declared_entry_s": rp.declared_entry if rp is not None else np.nan,
         "est_time_inside_s": est_inside, "est_time_inside_lo_s": est_ci[0], "est_time_inside_hi_s": est_ci[1],
         "est_max_depth_km": est_depth, "est_max_depth_lo_km": est_ci[2], "est_max_depth_hi_km": est_ci[3],

@@ -400,6 +400,15 @@ def _links(cfg) -> list[Link]:
                  capacity=capacity, loss=float(cfg.loss)) for a, b in ends]
 
 
+def _held(values: np.ndarray) -> np.ndarray:
+    """Each nan replaced by the last value before it (nan where none is)."""
+    out = values.copy()
+    for j in range(1, out.size):
+        if np.isnan(out[j]):
+            out[j] = out[j - 1]
+    return out
+
+
 def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str, str]]):
     """The flights (salvos expanded) and the air policing of ``scn`` in SI; problems appended."""
     from shieldlab.scenario.schema import WaypointCfg
@@ -419,6 +428,8 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
         if spec is None or len(pts) != len(f.route):
             continue
         lat, lon, alt, speed = (np.array(c, float) for c in zip(*pts, strict=True))
+        # a waypoint's height and speed hold for the legs after it until another waypoint sets them
+        alt, speed = _held(alt), _held(speed)
         for j in range(1, lat.size):
             if earth.great_circle_distance(lat[j - 1], lon[j - 1], lat[j], lon[j]) < 1.0:
                 problems.append((f"flights[{i}].route[{j}]", "the same point as the waypoint before it: a leg "

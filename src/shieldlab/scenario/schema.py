@@ -193,11 +193,14 @@ class WaypointCfg(_Strict):
     lat: float = Field(ge=-90.0, le=90.0, description="geodetic latitude [deg]")
     lon: float = Field(ge=-180.0, le=180.0, description="longitude [deg east]")
     alt_m: float | None = Field(None, ge=0.0, le=30_000.0,
-                                description="height above the ellipsoid to fly toward this point [m]; null: the "
-                                            "flier's cruise height (a cruise missile: its height over land or sea)")
+                                description="height above the ellipsoid to fly toward this point (the first "
+                                            "point: the start height) and on until a later point sets another "
+                                            "[m]; null: the height set before, or the flier's cruise height (a "
+                                            "cruise missile: its height over land or sea) where none was")
     speed_kmh: float | None = Field(None, gt=0.0, le=4000.0,
-                                    description="true airspeed toward this point [km/h]; null: cruise speed "
-                                                "(kept inside the flier's limits)")
+                                    description="true airspeed toward this point and on until a later point sets "
+                                                "another [km/h]; null: the speed set before, or the cruise speed "
+                                                "where none was (kept inside the flier's limits)")
 
 
 #: A route point: the name of an entry under ``sites:`` (flown at the flier's defaults) or an
@@ -285,12 +288,13 @@ class AirPolicingCfg(_Strict):
                               description="territorial sea counted as airspace beyond the coast [nmi] (12: "
                                           "UNCLOS art. 3; baselines and agreed boundaries not modelled)")
     warn_within_km: float = Field(30.0, ge=0.0, le=500.0,
-                                  description="warnings are called to a policed track this close to the border "
-                                              "and closing on it, or inside [km]")
+                                  description="warnings are called to a policed track this close to the border, "
+                                              "or inside [km]")
     warning_interval_s: float = Field(30.0, gt=0.0, le=3600.0, description="time between warnings [s]")
     scramble: Literal["on-warning", "on-entry", "never"] = Field(
-        "on-warning", description="when the QRA bases are ordered up: at the first warning, at the first "
-                                  "declared entry, or never")
+        "on-warning", description="when fighters are ordered against a policed track (the QRA bases up, the "
+                                  "patrols vectored): at the first warning, at the first declared entry, or "
+                                  "never")
     engage: Literal["never", "inside"] = Field(
         "inside", description="rules of engagement: never fire, or fire at a policed flier while its track is "
                               "inside the airspace, after min_warnings warnings, from within weapon range")
