@@ -127,6 +127,11 @@ def test_unknown_flight_to_explain():
     assert r.returncode == 2 and "--explain" in r.stderr and "su-24-24-nov" in r.stderr
 
 
+MIG = ("{id: mig, name: MiG, origin: x, kind: aircraft, cruise_speed_kmh: 900, max_speed_kmh: 1000, "
+       "min_speed_eas_kmh: %d, ceiling_m: 10000, cruise_alt_m: 6000, max_climb_ms: 100, max_bank_deg: 60, "
+       "max_accel_ms2: 5, range_km: 1000, rcs_m2: 1, source: assumption}")
+
+
 @pytest.mark.parametrize("edit, field, words", [
     (("type: su-24m", "type: tu-95"), "flights[0].type", "unknown aircraft 'tu-95'"),
     (("lat: 35.60, lon: 36.40", "lat: 95, lon: 36.40"), "flights[0].route[0].lat", "less than or equal to 90"),
@@ -149,10 +154,21 @@ def test_unknown_flight_to_explain():
      "greater than 0"),
     (("{name: cap, type: f-16c, site: cap}", "{name: cap, type: f-16c, site: cap, start_time_s: 50, "
       "end_time_s: 10}"), "air_policing.patrols[0].end_time_s", "not after start_time_s"),
+    (("{lat: 35.95, lon: 36.15}", "{lat: 35.95, lon: 36.15, speed_kmh: 100}"), "flights[0].route[1].speed_kmh",
+     "below the least speed the su-24m holds in level flight at 6,000 m"),
+    (("cap: {lat: 36.05, lon: 36.30, alt_m: 6000}", "cap: {lat: 36.05, lon: 36.30, alt_m: 20000}"),
+     "air_policing.patrols[0].site", "above the f-16c's ceiling_m"),
+    (("side: Russia", "side: Russia\n    claims: [{by: someone}]"), "flights[0].claims[0]",
+     "a claim states at least one of"),
+    (("name: air-mini", "name: air-mini\ncatalog:\n  aircraft:\n    - " + "{MIG}\n    - {MIG}"),
+     "catalog.aircraft[1].id", "duplicate id 'mig'"),
+    (("name: air-mini", "name: air-mini\ncatalog:\n  aircraft:\n    - " + "{SLOW}"), "catalog.aircraft[0]",
+     "no level flight at cruise_alt_m 6000"),
 ])
 def test_bad_air_fields_are_named(tmp_path, edit, field, words):
     p = tmp_path / "s.yaml"
     assert edit[0] in AIR, edit[0]
+    edit = (edit[0], edit[1].replace("{MIG}", MIG % 300).replace("{SLOW}", MIG % 800))
     p.write_text(AIR.replace(*edit, 1))
     with pytest.raises(InputError) as e:
         load_world(str(p))
@@ -185,3 +201,13 @@ def test_validate_checks_the_flights_and_chain_commands_refuse_them():
     for args in (("tracks", "turkey-airspace-2015", "--runs", "2"), ("compare", "turkey-airspace-2015")):
         r = cli(*args)
         assert r.returncode == 2 and "threats: the scenario has no ballistic threats" in r.stderr, args
+
+
+def test_claims_of_a_crossing_need_an_airspace(tmp_path):
+    text = AIR.split("air_policing:")[0].replace(
+        "side: Russia", "side: Russia\n    claims: [{by: someone, time_inside_s: 17}]")
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    with pytest.raises(InputError) as e:
+        load_world(str(p))
+    assert e.value.field == "flights[0].claims[0]" and "polices none" in e.value.message

@@ -1679,7 +1679,8 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
     if world.flights:
         a = info["air"]
-        out.print(f"air picture: {_plural(a['flights'], 'flight')} in {_plural(a['entries'], 'entry', 'entries')}, "
+        out.print(f"air picture: {_plural(a['flights'], 'aircraft or missile', 'aircraft and missiles')} in "
+                  f"{_plural(a['entries'], 'flight entry', 'flight entries')}, "
                   f"the longest {a['longest_flight_s'] / 60:,.1f} minutes without dispersions"
                   + (f"; airspace policed: {a['airspace']}" if a["airspace"] else ""))
 

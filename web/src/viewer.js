@@ -78,7 +78,9 @@ async function select(viewer, entity, row) {
   viewer.selectedEntity = entity;
   showDetails(entity);
   state.flying = true;
-  await viewer.flyTo(entity, { duration: 1.2, offset: new Cesium.HeadingPitchRange(0.0, -0.5, 1.6e6) });
+  // a missile's flight spans a region; an aircraft's incursion a few kilometres: look closer
+  const range = AIR_FATES.includes(prop(entity, "outcome")) ? 3.0e5 : 1.6e6;
+  await viewer.flyTo(entity, { duration: 1.2, offset: new Cesium.HeadingPitchRange(0.0, -0.5, range) });
   state.flying = false;
 }
 

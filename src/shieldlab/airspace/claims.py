@@ -23,7 +23,11 @@ from __future__ import annotations
 
 from shieldlab.airspace.flight import KMH, min_true_airspeed
 
-__all__ = ["check"]
+__all__ = ["check", "BORDER_ERROR_KM"]
+
+#: The scale of Natural Earth 1:50m's border error [km]: its land borders have vertices ~5-10 km
+#: apart; a crossing shallower than this is inside the data's own uncertainty.
+BORDER_ERROR_KM = 2.0
 
 
 def check(claim, spec, modelled: dict) -> dict:
@@ -40,6 +44,8 @@ def check(claim, spec, modelled: dict) -> dict:
                  "alt_m": alt, "min_speed_kmh": v_min / KMH, "max_speed_kmh": spec.max_speed_kmh,
                  "cruise_speed_kmh": spec.cruise_speed_kmh}
     notes = []
+    if alt > spec.ceiling_m:
+        notes.append(f"{alt:,.0f} m is above the {spec.id}'s ceiling ({spec.ceiling_m:,.0f} m): it cannot fly there")
     d, t = claim.distance_inside_km, claim.time_inside_s
     if d is not None and t is not None and t > 0:
         v = 1e3 * d / t
@@ -67,8 +73,10 @@ def check(claim, spec, modelled: dict) -> dict:
     if t == 0 and ent is not None:
         note = f"says it never entered; the scenario's route (an assumption) enters in {ent['p']:.0%} of the runs"
         if ent["p"] > 0 and depth is not None:
-            note += (f", {depth:.2f} km deep on average: a path that much further out would not have entered "
-                     f"(compare the border data's own error, kilometres for Natural Earth 1:50m)")
+            note += f", {depth:.2f} km deep on average: a path that much further out would not have entered"
+            if depth < BORDER_ERROR_KM:
+                note += (" (less than the border data's own error, kilometres for Natural Earth 1:50m: the "
+                         "account turns on where exactly the border and the path run)")
         notes.append(note)
     out["model"] = {k: modelled.get(k) for k in ("entered", "time_inside_s", "distance_inside_km", "max_depth_km")}
     out["notes"] = notes

@@ -174,6 +174,9 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
         out.order = out.warnings[0]
     elif pol.scramble == "on-entry" and np.isfinite(out.declared_entry):
         out.order = out.declared_entry
+    if not np.isfinite(tx[:, 0]).any():
+        out.no_shot = "no track: no radar held the flier"
+        return out
     if not np.isfinite(out.order) or not fighters_:
         out.no_shot = ("no fighter" if np.isfinite(out.order) else
                        "no order: scramble is never" if pol.scramble == "never" else
@@ -200,8 +203,11 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
             continue
         x = tx[kv]
         p = x[:3] + x[3:] * (t_v - t[kv])
+        held = np.flatnonzero(np.isfinite(tx[:, 0]))
         vf = f.spec.cruise_speed_kmh / 3.6
         tau, closure = in_range_time(p, x[3:], f.pos, vf, reach_m(f.spec))
+        if t_v + tau > t[held[-1]]:  # in range only after the last of the track: never, as far as it knows
+            tau = np.inf
         out.reach[f.name] = t_v + tau
         if t_v + tau < best[0]:
             rel = p + x[3:] * tau - f.pos

@@ -519,6 +519,14 @@ class Aircraft(_Record):
             raise ValueError(f"cruise_alt_m ({self.cruise_alt_m}) must not exceed ceiling_m ({self.ceiling_m})")
         if self.kind == "cruise-missile" and self.land_height_m is None:
             raise ValueError("land_height_m: a cruise missile needs its height above the ground over land")
+        if self.cruise_alt_m <= 11_000.0:
+            # the least true airspeed at cruise height (ISA troposphere) must leave room below the greatest
+            sigma = (1.0 - 2.25577e-5 * self.cruise_alt_m) ** 4.25588
+            least = self.min_speed_eas_kmh / math.sqrt(sigma)
+            if least >= self.max_speed_kmh:
+                raise ValueError(f"no level flight at cruise_alt_m {self.cruise_alt_m:g}: the least true airspeed "
+                                 f"there ({least:,.0f} km/h from min_speed_eas_kmh) is not below max_speed_kmh "
+                                 f"({self.max_speed_kmh:g})")
         if self.kind == "aircraft" and self.land_height_m is not None:
             raise ValueError("land_height_m: for cruise missiles only (an aircraft flies the heights its route sets)")
         return self

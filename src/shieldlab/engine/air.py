@@ -284,9 +284,11 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                     if pol is not None and inside_t is not None and near_t is not None and fl[m].side != pol.side:
                         rp = policing.police_row(pol, paths.t, tr.x[row], inside_t[row], near_t[row], fighters_)
                         rp = _assess_row(rp, paths, row, fighters_, rng)
+                    elif pol is not None:
+                        rp = policing.RowPolicing(no_shot=f"not policed: {fl[m].side} is the defender's side")
                     kept[row] = rp
                     _sensing_row(fl[m], traj, dets, c, m, sensing)
-                    if rp is not None and cr is not None and cr.entered[row]:
+                    if rp is not None and cr is not None and cr.entered[row] and fl[m].side != pol.side:
                         _reach_row(fl[m].group, rp, paths, row, cr, fighters_, reach)
                     _score_row(world, terr, fl[m], run, row, paths, dets, tr, cr, rp, c, m, rows_out, events, rng)
                 if scene_run is not None and run == scene_run:
@@ -325,8 +327,8 @@ def _sensing_summary(summary: dict, sensing: dict, reach: dict, o: dict) -> None
                 continue
             seen = np.array([v[0] for v in vals])
             row["sensors"][sensor] = {"seen": _p(int(seen.sum()), seen.size),
-                                      "in_view_share": _m([v[1] for v in vals]),
-                                      "reported_share": _m([v[2] for v in vals])}
+                                      "in_view_share": _m([v[1] for v in vals], lower=0.0, upper=1.0),
+                                      "reported_share": _m([v[2] for v in vals], lower=0.0, upper=1.0)}
         fighters_ = {name: np.array(v, float).reshape(-1, 4) for (grp, name), v in reach.items() if grp == g}
         if fighters_:
             row["fighters"] = {}
@@ -457,10 +459,15 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
     est_inside = est_depth = np.nan
     est_ci = (np.nan, np.nan, np.nan, np.nan)
     if rp is not None:
+        # the policing cell stops at the flier's end (a kill, a failure): what it would have done
+        # after is not scored
+        rp.warnings = [tw for tw in rp.warnings if tw <= end_eff]
         for k, tw in enumerate(rp.warnings):
             ev(tw, "warning", "air policing", f"warning {k + 1}")
         ev(rp.declared_entry, "declared-entry", "air policing", "the track is inside")
-        ev(rp.order, "scramble", "air policing", "order to the quick-reaction alert" if rp.airborne else "")
+        ev(rp.order, "scramble", "air policing",
+           ", ".join(x for x in ("quick-reaction alert up" if rp.airborne else "",
+                                 "patrols vectored" if world.policing.patrols else "") if x))
         for b, ta in rp.airborne.items():
             ev(ta, "airborne", b)
         ev(rp.in_range, "in-range", rp.vectored, f"closure {rp.closure:,.0f} m/s" if np.isfinite(rp.closure) else "")
@@ -583,7 +590,7 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
                "seen": _p(int(o["seen"][sel].sum()), n),
                "first_detect_s": _m(o["first_detect_s"][sel]),
                "first_detect_by": _counts(o["first_detect_by"][sel & o["seen"]]),
-               "tracked_share": _m(o["tracked_share"][sel]),
+               "tracked_share": _m(o["tracked_share"][sel], lower=0.0, upper=1.0),
                # a cruise missile's flight: of those that reached their target (a failure cuts it short)
                "flight_time_s": _m(o["flight_time_s"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))]),
                "ground_km": _m(o["ground_km"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))])}

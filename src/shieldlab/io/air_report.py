@@ -79,14 +79,14 @@ def _overview(world, res, run: int, rows: dict) -> str:
         lats.append([math.degrees(s.radar.lat)])
         lons.append([math.degrees(s.radar.lon)])
     lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
-    fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1))
+    fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 12.0))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     seen: dict = {}
     for er in res.scene:
         p = er.paths
         for m, name in enumerate(er.names):
             what = fate(rows[name])
-            a = p.active[m]
+            a = p.active[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
             lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.3, alpha=0.9)[0])
             if what in ("shot down", "came down"):
@@ -119,8 +119,19 @@ def _overview(world, res, run: int, rows: dict) -> str:
                             ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
             ax.annotate(b.name, (b.site.lon_deg, b.site.lat_deg), xytext=(5, 4), textcoords="offset points",
                         fontsize=7.5, color="#1f618d", fontweight="bold", path_effects=_HALO)
+    if pol is not None:
+        from shieldlab.engine.air import air_territory
+
+        terr = air_territory(world)
+        if terr is not None:
+            for i, g in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
+                x, y = g.exterior.xy
+                line = ax.plot(x, y, color="#c0392b", lw=1.0)[0]
+                if i == 0:
+                    seen[f"{terr.name} airspace (with its territorial sea)"] = line
     seen["came down / shot down"] = Line2D([], [], marker="x", ls="none", color="#1d2128", ms=7)
-    ax.legend(list(seen.values()), list(seen.keys()), loc="best", fontsize=8, framealpha=0.9)
+    ax.legend(list(seen.values()), list(seen.keys()), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: run {run} over the ground (radar circles: {rcs:g} m², no horizon)",
                  fontsize=10)
     fig.tight_layout()
@@ -134,19 +145,23 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     from shieldlab.analysis import maps
 
     p, tr = er.paths, er.tracks
-    k = int(np.searchsorted(p.t, float(row["entry_s"])))
-    k = min(k, p.t.size - 1)
-    lat_c, lon_c = math.degrees(p.lat[m, k]), math.degrees(p.lon[m, k])
-    half = 0.18
-    lon0, lon1 = lon_c - half / math.cos(math.radians(lat_c)), lon_c + half / math.cos(math.radians(lat_c))
+    t_in = float(row["entry_s"])
+    t_out = float(row["exit_s"]) if np.isfinite(row["exit_s"]) else float(row["end_s"])
+    near = (p.t >= t_in - 20.0) & (p.t <= t_out + 20.0)
+    lats, lons = np.degrees(p.lat[m, near]), np.degrees(p.lon[m, near])
+    lat_c, lon_c = 0.5 * (lats.min() + lats.max()), 0.5 * (lons.min() + lons.max())
+    coslat = math.cos(math.radians(lat_c))
+    half = max(0.18, 0.6 * (lats.max() - lats.min()), 0.6 * (lons.max() - lons.min()) * coslat)
+    lon0, lon1 = lon_c - half / coslat, lon_c + half / coslat
     lat0, lat1 = lat_c - half, lat_c + half
     fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
-    for g in getattr(terr.lonlat, "geoms", [terr.lonlat]):
+    for i, g in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
         x, y = g.exterior.xy
-        ax.plot(x, y, color="#c0392b", lw=1.6, label=f"{terr.name} airspace (Natural Earth 1:50m)")
-        break
-    a = p.active[m]
+        ax.fill(x, y, color="#c0392b", alpha=0.08, lw=0)
+        ax.plot(x, y, color="#c0392b", lw=1.6,
+                label=f"{terr.name} airspace, shaded (Natural Earth 1:50m)" if i == 0 else None)
+    a = p.active[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight
     what = fate(row)
     ax.plot(np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
             label=f"{er.names[m]}: true path ({what})")

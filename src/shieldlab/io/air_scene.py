@@ -28,6 +28,8 @@ __all__ = ["scene", "AIR_COLOURS", "SAMPLE_S", "fate"]
 
 #: Spacing of a flier's samples in the scene [s]: short, as an incursion may last seconds.
 SAMPLE_S = 2.0
+#: Entries starting this long after the first are left out of the document clock [s].
+CLOCK_SPAN_S = 6 * 3600.0
 #: RGBA of each fate of a flier, of fighters and of the border.
 AIR_COLOURS = {
     "shot down": (46, 204, 113, 255),
@@ -60,9 +62,13 @@ def scene(world, res, run: int = 0) -> Document:
     epoch = sc.epoch if sc.epoch.tzinfo else sc.epoch.replace(tzinfo=dt.UTC)
     o = res.outcomes
     rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
-    first = res.scene[0] if res.scene else None
-    t_start = float(first.paths.start_time.min()) if first else 0.0
-    t_stop = float(first.paths.end_time.max()) + 30.0 if first else 60.0
+    # the clock over the first flights: every entry that starts within CLOCK_SPAN_S of the first
+    # (entries weeks apart are reached by a click in the viewer's list)
+    starts = [float(er.paths.start_time.min()) for er in res.scene]
+    t_start = min(starts) if starts else 0.0
+    ends = [float(er.paths.end_time.max()) for er, s0 in zip(res.scene, starts, strict=True)
+            if s0 <= t_start + CLOCK_SPAN_S]
+    t_stop = max(ends) + 30.0 if ends else 60.0
     packets = [Packet(id="document", name=f"{sc.name} — run {run}", version="1.0",
                       clock=Clock(interval=TimeInterval(start=_iso(epoch, t_start), end=_iso(epoch, t_stop)),
                                   currentTime=_iso(epoch, t_start), multiplier=multiplier(t_stop - t_start),

@@ -87,7 +87,8 @@ def tables(summary: dict) -> list:
             out.append(t)
         for f in air["flights"]:
             for no, n in f.get("no_shot", {}).items():
-                out.append(f"{f['flight']}: no shot in {n} of {f['rows']} runs: {no}")
+                what = "runs" if f["fliers"] == 1 else "flier-runs"
+                out.append(f"{f['flight']}: no shot in {n} of {f['rows']} {what}: {no}")
     claims = [(f["flight"], c) for f in air["flights"] for c in f.get("claims", [])]
     if claims:
         t = Table(title="stated figures, checked")

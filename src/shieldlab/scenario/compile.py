@@ -427,9 +427,9 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
                 pts.append((p.lat, p.lon, np.nan, np.nan))
         if spec is None or len(pts) != len(f.route):
             continue
-        lat, lon, alt, speed = (np.array(c, float) for c in zip(*pts, strict=True))
+        lat, lon, alt_set, speed_set = (np.array(c, float) for c in zip(*pts, strict=True))
         # a waypoint's height and speed hold for the legs after it until another waypoint sets them
-        alt, speed = _held(alt), _held(speed)
+        alt, speed = _held(alt_set), _held(speed_set)
         for j in range(1, lat.size):
             if earth.great_circle_distance(lat[j - 1], lon[j - 1], lat[j], lon[j]) < 1.0:
                 problems.append((f"flights[{i}].route[{j}]", "the same point as the waypoint before it: a leg "
@@ -438,13 +438,27 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
         if length_km > spec.range_km:
             problems.append((f"flights[{i}].route", f"the route is {length_km:,.0f} km, longer than the {spec.id}'s "
                                                     f"range_km ({spec.range_km:,.0f})"))
-        for jj in np.flatnonzero(speed > spec.max_speed_kmh / 3.6 + 1e-9):
+        from shieldlab.airspace.flight import min_true_airspeed
+
+        h_at = np.where(np.isnan(alt), spec.cruise_alt_m, alt)
+        v_least = min_true_airspeed(spec.min_speed_eas_kmh / 3.6, h_at)
+        for jj in np.flatnonzero(speed_set < v_least - 1e-9):
             problems.append((f"flights[{i}].route[{jj}].speed_kmh",
-                             f"{speed[jj] * 3.6:g} km/h is above the {spec.id}'s max_speed_kmh "
+                             f"{speed[jj] * 3.6:g} km/h is below the least speed the {spec.id} holds in level "
+                             f"flight at {h_at[jj]:,.0f} m ({v_least[jj] * 3.6:,.0f} km/h true)"))
+        for ii in np.flatnonzero(speed_set > spec.max_speed_kmh / 3.6 + 1e-9):
+            problems.append((f"flights[{i}].route[{ii}].speed_kmh",
+                             f"{speed[ii] * 3.6:g} km/h is above the {spec.id}'s max_speed_kmh "
                              f"({spec.max_speed_kmh:g})"))
-        for jj in np.flatnonzero(alt > spec.ceiling_m + 1e-9):
-            problems.append((f"flights[{i}].route[{jj}].alt_m",
-                             f"{alt[jj]:g} m is above the {spec.id}'s ceiling_m ({spec.ceiling_m:g})"))
+        for kk in np.flatnonzero(alt_set > spec.ceiling_m + 1e-9):
+            problems.append((f"flights[{i}].route[{kk}].alt_m",
+                             f"{alt[kk]:g} m is above the {spec.id}'s ceiling_m ({spec.ceiling_m:g})"))
+        if f.claims and scn.air_policing is None:
+            for q, cl in enumerate(f.claims):
+                if any(v is not None for v in (cl.time_inside_s, cl.distance_inside_km, cl.max_depth_km)):
+                    problems.append((f"flights[{i}].claims[{q}]", "states a crossing of an airspace, and the "
+                                                                   "scenario polices none: add air_policing with "
+                                                                   "its country"))
         for k in range(f.count):
             flights.append(Flight(name=salvo_member(f.name, f.count, k), group=f.name, entry=i, spec=spec,
                                   side=f.side or f.name, route_lat=lat, route_lon=lon, route_alt=alt,
@@ -487,7 +501,10 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
         if c.end_time_s <= c.start_time_s:
             problems.append((f"air_policing.patrols[{i}].end_time_s",
                              f"{c.end_time_s:g} s is not after start_time_s ({c.start_time_s:g} s)"))
-        if spec is not None and site is not None:
+        if spec is not None and site is not None and site.alt > spec.ceiling_m:
+            problems.append((f"air_policing.patrols[{i}].site", f"the station's height, {site.alt:,.0f} m, is above "
+                                                                f"the {spec.id}'s ceiling_m ({spec.ceiling_m:,.0f})"))
+        elif spec is not None and site is not None:
             patrols.append(Patrol(c.name, spec, site, float(c.start_time_s), float(c.end_time_s)))
     policing = Policing(country=ap.country, side=ap.side or ap.country, waters_nmi=float(ap.waters_nmi),
                         warn_within=1e3 * ap.warn_within_km, warning_interval=float(ap.warning_interval_s),

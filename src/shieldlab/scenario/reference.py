@@ -114,8 +114,9 @@ def _model_refs(prop: dict) -> list[tuple[str, str]]:
     for v in _variants(prop):
         if "$ref" in v:
             out.append((_ref_name(v["$ref"]), ""))
-        elif v.get("type") == "array" and "$ref" in v.get("items", {}):
-            out.append((_ref_name(v["items"]["$ref"]), "[]"))
+        elif v.get("type") == "array" and v.get("items"):
+            # list items: one model, or a union holding models (a route's waypoints: a name or a point)
+            out += [(_ref_name(w["$ref"]), "[]") for w in _variants(v["items"]) if "$ref" in w]
         elif v.get("type") == "object" and "$ref" in v.get("additionalProperties", {}):
             out.append((_ref_name(v["additionalProperties"]["$ref"]), ".<name>"))
     return out
@@ -152,10 +153,11 @@ def markdown_reference() -> str:
         "",
         "A place (`site`, `launch`, `aim`) is either a name (of an entry under `sites:`, or for",
         "`aim` also of an asset) or an inline point `{lat, lon, alt_m}` with the fields of",
-        "`sites.<name>`. Threat names must be unique after salvo expansion: a threat `x` with",
-        "`count: k > 1` becomes the missiles `x#1` .. `x#k`. A battery's `handover_s` and",
-        "`look_time_s` resolve: the battery's value, else the doctrine's, else the interceptor's",
-        "catalogue value.",
+        "`sites.<name>`; a route's waypoint (`flights[].route[]`) is a site name or a point with",
+        "the fields listed under `flights[].route[]`. Threat names must be unique after salvo",
+        "expansion: a threat `x` with `count: k > 1` becomes the missiles `x#1` .. `x#k`. A",
+        "battery's `handover_s` and `look_time_s` resolve: the battery's value, else the",
+        "doctrine's, else the interceptor's catalogue value.",
         "",
     ]
     for path, ref, model in sections:

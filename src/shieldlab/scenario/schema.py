@@ -225,6 +225,14 @@ class ClaimCfg(_Strict):
     speed_kmh: float | None = Field(None, gt=0.0, le=4000.0, description="true airspeed [km/h]")
     source: str = Field("", description="where the statement was published")
 
+    @model_validator(mode="after")
+    def _states_something(self) -> ClaimCfg:
+        if all(getattr(self, k) is None for k in ("time_inside_s", "distance_inside_km", "max_depth_km", "alt_m",
+                                                  "speed_kmh")):
+            raise ValueError("a claim states at least one of time_inside_s, distance_inside_km, max_depth_km, "
+                             "alt_m, speed_kmh")
+        return self
+
 
 class FlightCfg(_Strict):
     """An aircraft or cruise missile flying a route, or a salvo of them one after another."""
@@ -449,6 +457,20 @@ class CatalogAdditions(_Strict):
         [], description="early-warning satellite entries in the format of catalog/satellites.yaml")
     aircraft: list[Aircraft] = Field(
         [], description="aircraft and cruise-missile entries in the format of catalog/aircraft.yaml")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> CatalogAdditions:
+        problems: list[tuple[str, str]] = []
+        for section in ("missiles", "interceptors", "sensors", "satellites", "aircraft"):
+            seen: dict[str, int] = {}
+            for i, e in enumerate(getattr(self, section)):
+                if e.id in seen:
+                    problems.append((f"{section}[{i}].id",
+                                     f"duplicate id {e.id!r} (also catalog.{section}[{seen[e.id]}])"))
+                seen.setdefault(e.id, i)
+        if problems:
+            raise InputError(problems=problems)
+        return self
 
 #: How the C2 nodes (systems) cooperate; see :attr:`Scenario.architecture`.
 ARCHITECTURES = ("independent", "coordinated", "sectoral", "integrated")
