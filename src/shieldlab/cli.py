@@ -670,11 +670,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         if export_formats:
             from shieldlab.io import export as X
 
-            fs = X.air_features(world, res, scene_run, seed=seed)
-            if "geojson" in export_formats:
-                extra["scene.geojson"] = X.geojson_text(fs)
-            if "kml" in export_formats:
-                extra["scene.kml"] = X.to_kml(fs)
+            extra.update(_scene_exports(X.air_features(world, res, scene_run, seed=seed), export_formats))
         write_results(out_dir, summary, None, res.events, force=force, extra=extra, air_outcomes=res.outcomes)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
@@ -729,12 +725,20 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
     if export_formats:
         from shieldlab.io import export as X
 
-        fs = X.run_features(world, chunk, scene_run, seed=seed)
-        if "geojson" in export_formats:
-            files["scene.geojson"] = X.geojson_text(fs)
-        if "kml" in export_formats:
-            files["scene.kml"] = X.to_kml(fs)
+        files.update(_scene_exports(X.run_features(world, chunk, scene_run, seed=seed), export_formats))
     return files
+
+
+def _scene_exports(features, export_formats) -> dict[str, str]:
+    """scene.geojson and/or scene.kml of a results folder, as ``export_formats`` ask."""
+    from shieldlab.io import export as X
+
+    out = {}
+    if "geojson" in export_formats:
+        out["scene.geojson"] = X.geojson_text(features)
+    if "kml" in export_formats:
+        out["scene.kml"] = X.to_kml(features)
+    return out
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")

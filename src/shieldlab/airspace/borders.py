@@ -314,18 +314,8 @@ def territory(country: str, *, waters_nmi: float = 12.0, around_deg: tuple[float
         more = [n for n in sorted(names) if str(country).lower() in n.lower() and n not in close]
         hint = ", ".join((close + more)[:5]) or "e.g. Turkey, Syria, Iran"
         raise InputError(f"unknown country {country!r} (Natural Earth names; close: {hint})", field="country")
-    try:
-        w = float(waters_nmi)
-    except (TypeError, ValueError):
-        raise InputError(f"need a number of nautical miles, got {waters_nmi!r}", field="waters_nmi") from None
-    if not 0.0 <= w <= 24.0:
-        raise InputError(f"must be within 0..24 nmi, got {waters_nmi}", field="waters_nmi")
-    try:
-        rk = float(radius_km)
-    except (TypeError, ValueError):
-        raise InputError(f"need a number of kilometres, got {radius_km!r}", field="radius_km") from None
-    if not 10.0 <= rk <= 3000.0:
-        raise InputError(f"must be within 10..3000 km, got {radius_km}", field="radius_km")
+    w = _number_in(waters_nmi, 0.0, 24.0, "nmi", "nautical miles", "waters_nmi")
+    rk = _number_in(radius_km, 10.0, 3000.0, "km", "kilometres", "radius_km")
     if around_deg is None:
         from shieldlab.analysis import maps
 
@@ -337,6 +327,17 @@ def territory(country: str, *, waters_nmi: float = 12.0, around_deg: tuple[float
 
 
 @functools.lru_cache(maxsize=1)
+def _number_in(value, lo: float, hi: float, unit: str, words: str, field: str) -> float:
+    """``value`` as a float within [lo, hi]; :class:`InputError` naming ``field`` otherwise."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"need a number of {words}, got {value!r}", field=field) from None
+    if not lo <= x <= hi:
+        raise InputError(f"must be within {lo:g}..{hi:g} {unit}, got {value}", field=field)
+    return x
+
+
 def _country_set() -> frozenset[str]:
     from shieldlab.analysis import maps
 

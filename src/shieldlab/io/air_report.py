@@ -99,8 +99,8 @@ def _overview(world, res, run: int, rows: dict) -> str:
         if pts:
             la, lo, _ = earth.ecef_to_geodetic(np.concatenate(pts))
             seen.setdefault(f"reported by {s.radar.name}",
-                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=1.8, alpha=0.45, color=palette[j % len(palette)],
-                                    zorder=4)[0])
+                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=1.8, alpha=0.45,
+                                    color=palette[j % len(palette)], zorder=4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
     for s in world.sensors:
         rd = s.radar

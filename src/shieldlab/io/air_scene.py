@@ -15,35 +15,46 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from czml3 import Clock, Color, Document, Packet, Point, Polygon, Position, PositionList
+from czml3 import Clock, Document, Packet, Point, Polygon, Position, PositionList
 from czml3 import Path as CzPath
 from czml3.enums import ClockRanges, ClockSteps
 from czml3.properties import Material, PolylineMaterial, SolidColorMaterial
 from czml3.types import TimeInterval
 
 from shieldlab import earth
-from shieldlab.io.scene import _OFFSET_LOW, _fan_ring, _html_table, _iso, _label, _moving, _rgba, _sampled, multiplier
+from shieldlab.io.scene import (
+    _OFFSET_LOW,
+    COLOURS,
+    _html_table,
+    _iso,
+    _label,
+    _moving,
+    _rgba,
+    _sampled,
+    multiplier,
+    radar_packets,
+)
 
-__all__ = ["scene", "AIR_COLOURS", "SAMPLE_S", "fate"]
+__all__ = ["scene", "AIR_COLOURS", "SAMPLE_S", "fate", "flier_samples"]
 
 #: Spacing of a flier's samples in the scene [s]: short, as an incursion may last seconds.
 SAMPLE_S = 2.0
 #: Entries starting this long after the first are left out of the document clock [s].
 CLOCK_SPAN_S = 6 * 3600.0
-#: RGBA of each fate of a flier, of fighters and of the border.
-AIR_COLOURS = {
-    "shot down": (46, 204, 113, 255),
-    "reached its target": (231, 76, 60, 255),
-    "came down": (149, 165, 166, 255),
-    "left the scene": (241, 196, 15, 255),
-    "fighter": (93, 173, 226, 255),
-    "border": (255, 255, 255, 255),
-}
+#: RGBA of each fate of a flier, of fighters and of the border (the scene's one colour table).
+AIR_COLOURS = {k: COLOURS[k] for k in ("shot down", "reached its target", "came down", "left the scene", "fighter",
+                                       "border")}
+_c = _rgba
 
 
-def _c(name: str, alpha: int | None = None) -> Color:
-    r, g, b, a = AIR_COLOURS[name]
-    return Color(rgba=[r, g, b, a if alpha is None else alpha])
+def flier_samples(er, m: int, row: dict, step_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Times [s] every ``step_s`` from the flier's start to its end (``row``: its outcome row) and
+    its true geodetic samples then, (K,) and (K, 3) lat [rad], lon [rad], height [m]."""
+    t0, t1 = float(row["start_s"]), float(row["end_s"])
+    ts = np.unique(np.concatenate([np.arange(t0, t1, step_s), [t1]]))
+    p = er.paths
+    k = np.clip(np.searchsorted(p.t, ts), 0, p.t.size - 1)
+    return ts, np.stack([p.lat[m, k], p.lon[m, k], p.alt[m, k]], axis=-1)
 
 
 def fate(row: dict) -> str:
@@ -75,14 +86,12 @@ def scene(world, res, run: int = 0) -> Document:
                                   range=ClockRanges.LOOP_STOP, step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER))]
     ref_t = t_start
     for er in res.scene:
-        p = er.paths
         for m, name in enumerate(er.names):
             row = rows[name]
             f = next(x for x in world.flights if x.name == name)
             t0, t1 = float(row["start_s"]), float(row["end_s"])
-            ts = np.unique(np.concatenate([np.arange(t0, t1, SAMPLE_S), [t1]]))
-            k = np.clip(np.searchsorted(p.t, ts), 0, p.t.size - 1)
-            pos = earth.geodetic_to_ecef(p.lat[m, k], p.lon[m, k], p.alt[m, k])
+            ts, geo = flier_samples(er, m, row, SAMPLE_S)
+            pos = earth.geodetic_to_ecef(geo[:, 0], geo[:, 1], geo[:, 2])
             what = fate(row)
             desc = _html_table([("type", f.spec.id), ("side", f.side), ("fate", what),
                                 ("start", f"t = {t0:,.0f} s"), ("end", f"t = {t1:,.0f} s")]
@@ -122,22 +131,11 @@ def scene(world, res, run: int = 0) -> Document:
     for i, s in enumerate(world.sensors):
         rd = s.radar
         reach_km = float(rd.spec.detection_range_km(rcs)) if rcs is not None else float(rd.spec.max_range_km)
-        packets.append(Packet(
-            id=f"radar/{i}", name=rd.name,
-            description=_html_table([("radar", str(rd.spec.id)), ("system", s.system),
-                                     ("height", f"{rd.alt:,.0f} m"),
-                                     ("range", f"{float(rd.spec.max_range_km):,.0f} km against "
-                                               f"{float(rd.spec.ref_rcs_m2):g} m²; {reach_km:,.0f} km against "
-                                               f"{rcs:g} m², the fan drawn")]),
-            properties={"kind": "radar", "system": s.system},
-            position=Position(cartesian=[float(v) for v in rd.site_ecef]),
-            point=Point(pixelSize=9, color=_rgba("radar"), outlineColor=_rgba("kill"), outlineWidth=1),
-            label=_label(rd.name)))
-        packets.append(Packet(
-            id=f"coverage/{i}", name=f"{rd.name} coverage", properties={"kind": "coverage", "radar": rd.name},
-            polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd, range_km=reach_km)),
-                            material=Material(solidColor=SolidColorMaterial(color=_rgba("radar", 30))),
-                            outline=True, outlineColor=_rgba("radar", 160), height=0)))
+        packets += radar_packets(i, s, [("radar", str(rd.spec.id)), ("system", s.system),
+                                        ("height", f"{rd.alt:,.0f} m"),
+                                        ("range", f"{float(rd.spec.max_range_km):,.0f} km against "
+                                                  f"{float(rd.spec.ref_rcs_m2):g} m²; {reach_km:,.0f} km against "
+                                                  f"{rcs:g} m², the fan drawn")], range_km=reach_km, alpha=30)
     pol = world.policing
     if pol is not None:
         for kind, group in (("patrol", pol.patrols), ("base", pol.bases)):

@@ -411,21 +411,19 @@ def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | No
       with its territorial sea (the polygon the crossings are measured against).
     """
     from shieldlab.engine.air import air_territory
-    from shieldlab.io.air_scene import fate
+    from shieldlab.io.air_scene import fate, flier_samples
 
     epoch = world.scenario.epoch
     o = res.outcomes
     rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
     feats: list[Feature] = []
     for er in res.scene:
-        p = er.paths
         for m, name in enumerate(er.names):
             row = rows[name]
             f = next(x for x in world.flights if x.name == name)
             t0, t1 = float(row["start_s"]), float(row["end_s"])
-            ts = np.unique(np.concatenate([np.arange(t0, t1, step_s), [t1]]))
-            k = np.clip(np.searchsorted(p.t, ts), 0, p.t.size - 1)
-            line = _line(np.degrees(p.lon[m, k]), np.degrees(p.lat[m, k]), p.alt[m, k])
+            ts, geo = flier_samples(er, m, row, step_s)
+            line = _line(np.degrees(geo[:, 1]), np.degrees(geo[:, 0]), geo[:, 2])
             what = fate(row)
             style = "air-" + what.replace(" ", "-")
             props = _timed({"kind": "flier", "flight": name, "type": f.spec.id, "side": f.side, "fate": what,

@@ -63,6 +63,13 @@ COLOURS = {
     "battery": (52, 152, 219, 255),
     "asset": (241, 196, 15, 255),
     "sector": (236, 240, 241, 255),
+    # the air picture (shieldlab.io.air_scene): each flier's fate, fighters, the policed border
+    "shot down": (46, 204, 113, 255),
+    "reached its target": (231, 76, 60, 255),
+    "came down": (149, 165, 166, 255),
+    "left the scene": (241, 196, 15, 255),
+    "fighter": (93, 173, 226, 255),
+    "border": (255, 255, 255, 255),
 }
 _OFFSET, _OFFSET_LOW = Cartesian2Value(values=[10, 0]), Cartesian2Value(values=[10, 12])  # label offsets [px]
 #: Fly-out elevations tried for an interceptor's drawn path [deg] (finer than the fan's table).
@@ -211,6 +218,24 @@ def _fan_ring(radar, samples: int = 48, range_km: float | None = None) -> list[f
     return [v for lo, la in pts for v in (float(lo), float(la), 0.0)]
 
 
+def radar_packets(i: int, placed, rows: list[tuple[str, str]], range_km: float | None = None,
+                  alpha: int = 40) -> list[Packet]:
+    """A placed radar's site (its description ``rows``) and its coverage fan out to ``range_km``
+    (default its catalogue range) as CZML packets ``radar/i`` and ``coverage/i``."""
+    rd = placed.radar
+    return [
+        Packet(id=f"radar/{i}", name=rd.name, description=_html_table(rows),
+               properties={"kind": "radar", "system": placed.system},
+               position=Position(cartesian=[float(v) for v in rd.site_ecef]),
+               point=Point(pixelSize=9, color=_rgba("radar"), outlineColor=_rgba("kill"), outlineWidth=1),
+               label=_label(rd.name)),
+        Packet(id=f"coverage/{i}", name=f"{rd.name} coverage", properties={"kind": "coverage", "radar": rd.name},
+               polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd, range_km=range_km)),
+                               material=_fill("radar", alpha), outline=True, outlineColor=_rgba("radar", 160),
+                               height=0)),
+    ]
+
+
 def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
     """The CZML document of run ``c`` of ``chunk`` (``run``: its number in the Monte Carlo,
     for the title; default ``chunk.first_run + c``)."""
@@ -286,19 +311,9 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
     for i, s in enumerate(world.sensors):
         rd = s.radar
         spec = rd.spec
-        packets.append(Packet(
-            id=f"radar/{i}", name=rd.name,
-            description=_html_table([("radar", str(getattr(spec, "id", ""))), ("system", s.system),
-                                     ("range", f"{float(spec.max_range_km):,.0f} km (reference target)"),
-                                     ("azimuth field", f"{float(spec.az_fov_deg):g}°")]),
-            properties={"kind": "radar", "system": s.system},
-            position=Position(cartesian=[float(v) for v in rd.site_ecef]),
-            point=Point(pixelSize=9, color=_rgba("radar"), outlineColor=_rgba("kill"), outlineWidth=1),
-            label=_label(rd.name)))
-        packets.append(Packet(
-            id=f"coverage/{i}", name=f"{rd.name} coverage", properties={"kind": "coverage", "radar": rd.name},
-            polygon=Polygon(positions=PositionList(cartographicDegrees=_fan_ring(rd)), material=_fill("radar", 40),
-                            outline=True, outlineColor=_rgba("radar", 160), height=0)))
+        packets += radar_packets(i, s, [("radar", str(getattr(spec, "id", ""))), ("system", s.system),
+                                        ("range", f"{float(spec.max_range_km):,.0f} km (reference target)"),
+                                        ("azimuth field", f"{float(spec.az_fov_deg):g}°")])
     for i, sat in enumerate(world.early_warning):
         ts = np.unique(np.concatenate([np.arange(t_start, t_stop, 30.0), [t_stop]]))
         packets.append(Packet(
