@@ -117,6 +117,24 @@ def test_a_point_is_the_run_of_its_scenario(swept):
         assert list(t["outcome"]) == list(res.outcomes["outcome"][:n])
 
 
+def test_the_report_charts_the_swept_figures(swept):
+    """report.html: what was swept, each point's figures as summary.json has them, and a chart of
+    each headline figure against the swept value; no clock time in it."""
+    import base64
+    import re
+
+    out, _ = swept
+    page = (out / "report.html").read_text()
+    assert "doctrine.salvo" in page and "doctrine_salvo" in page
+    for k in (0, 1):
+        summ = json.loads((out / "summaries" / f"point={k}.json").read_text())
+        assert f"{summ['mean_leakers']:.2f}" in page and f"{summ['p_no_leaker']:.2f}" in page
+    charts = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(charts) == 4  # leakers, P(no leaker), interceptors fired, assets hit
+    assert all(base64.b64decode(c)[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)
+    assert not re.search(r"20\d\d-\d\d-\d\d[ T]\d\d:\d\d", page)  # no clock time
+
+
 def test_query_answers_sql_over_the_points_and_tables(swept):
     out, _ = swept
     cols, rows = dataset.query(out, "SELECT doctrine_salvo, count(*) AS n, sum(CASE WHEN outcome = 'leaked' "
@@ -196,6 +214,7 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads((cut / "sweep.json").read_text())["complete"] is True
     _assert_same_rows(_tables(cut), _tables(whole))
+    assert (cut / "report.html").read_bytes() == (whole / "report.html").read_bytes()
     bad = _tables(whole)
     bad["events"][-1]["t_s"][-1] += 1e-9  # the comparison sees a change in the last bit of the last row
     with pytest.raises(AssertionError):

@@ -976,7 +976,8 @@ def sweep(
                   f"{r['p_no_leaker']:.2f} {_interval_text(plo, phi, 2)}", f"{r['mean_interceptors_fired']:.2f}")
     _print_table(t)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
-                f"score; means: Student t (clipped at 0)  ·  {elapsed:.1f} s  ·  wrote {out_dir} "
+                f"score; means: Student t (clipped at 0)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "
+                f"{out_dir}/report.html) "
                 f"(per threat: shieldlab query {out_dir} \"select point, threat, avg((outcome = 'intercepted')::int) "
                 f"from outcomes group by all order by all\")")
 

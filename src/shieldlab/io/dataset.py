@@ -9,6 +9,7 @@ Layout of a sweep folder::
     done/point=K/chunk-NNNNN            empty: the chunk's two tables are complete
     summaries/point=K.json              summary.json of point K (as ``shieldlab run`` writes it)
     points.parquet                      one row per point: its swept values and headline numbers
+    report.html                         the headline numbers against the swept values (charts)
 
 Every file is written atomically (beside its target, then renamed over it), and a chunk
 counts only once its marker in ``done/`` exists, which is written after all of its tables:
@@ -35,7 +36,7 @@ from shieldlab.io.atomic import atomic_path, check_parent, writable_folder, writ
 
 MANIFEST = "sweep.json"
 TABLES = ("outcomes", "events", "track_quality")
-_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet"}
+_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "report.html"}
 #: Headline numbers of summary.json copied into points.parquet.
 HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
             "mean_assets_hit", "mean_value_lost")
@@ -164,7 +165,7 @@ class Sweep:
         return [json.loads(f.read_text(encoding="utf-8")) for f in files]
 
     def finish(self) -> None:
-        """Write points.parquet and mark the sweep complete in its manifest."""
+        """Write points.parquet and report.html, and mark the sweep complete in its manifest."""
         rows = self.summaries()
         cols: dict[str, list] = {"point": [r["point"] for r in rows]}
         for s in self.manifest["settings"]:
@@ -178,6 +179,9 @@ class Sweep:
                 cols[k] = [r.get(k) for r in rows]
         with atomic_path(self.root / "points.parquet") as tmp:
             pq.write_table(pa.table(cols), tmp, compression="zstd")
+        from shieldlab.io import sweep_report
+
+        write_text(self.root / "report.html", sweep_report.build(self.manifest, rows))
         self.manifest["complete"] = True
         write_text(self.root / MANIFEST, json.dumps(self.manifest, indent=2) + "\n")
 

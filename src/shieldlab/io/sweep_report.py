@@ -1,0 +1,113 @@
+"""The report of a sweep as one self-contained HTML page (``DIR/report.html``).
+
+It holds what was swept (the scenario, each ``--set`` field and its values, the runs per
+point, the seed), a table of every point's headline figures with their 95 % intervals, and a
+chart of each headline figure against the first swept field, one line per combination of the
+other fields' values, with the intervals as error bars.  The figures are the points'
+``summary.json`` (the same numbers ``points.parquet`` holds); like the run's report it carries
+no clock time, so the same sweep gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+
+import numpy as np
+
+from shieldlab.io.report import _CSS, _figure, _png, _table, plt
+
+__all__ = ["build", "METRICS"]
+
+#: The figures charted: (summary key, its interval's key, label, clip below, clip above).
+METRICS = (
+    ("mean_leakers", "mean_leakers_ci95", "mean leakers per raid", 0.0, None),
+    ("p_no_leaker", "p_no_leaker_ci95", "P(no leaker)", 0.0, 1.0),
+    ("mean_interceptors_fired", "mean_interceptors_fired_ci95", "mean interceptors fired", 0.0, None),
+    ("mean_assets_hit", "mean_assets_hit_ci95", "mean defended assets hit", 0.0, None),
+)
+
+
+def _numeric(values) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _interval(row: dict, key: str) -> tuple[float, float] | None:
+    ci = row.get(key)
+    if not ci or ci[0] is None or ci[1] is None:
+        return None
+    return float(ci[0]), float(ci[1])
+
+
+def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label: str, lo_clip, hi_clip) -> str:
+    """``key`` against the first swept field, a line per combination of the others."""
+    first, others = settings[0], settings[1:]
+    xs_all = list(first["values"])
+    numeric = _numeric(xs_all)
+    fig, ax = plt.subplots(figsize=(7.0, 3.8), layout="constrained")
+    combos = list(itertools.product(*[s["values"] for s in others])) or [()]
+    for combo in combos:
+        sel = [r for r in rows if all(r["set"][s["column"]] == v for s, v in zip(others, combo, strict=True))]
+        sel.sort(key=lambda r: xs_all.index(r["set"][first["column"]]))
+        x = [r["set"][first["column"]] for r in sel]
+        xp = np.array(x, float) if numeric else np.array([xs_all.index(v) for v in x], float)
+        y = np.array([np.nan if r.get(key) is None else float(r[key]) for r in sel])
+        cis = [_interval(r, ci_key) for r in sel]
+        lo = np.array([y[i] - c[0] if c else 0.0 for i, c in enumerate(cis)])
+        hi = np.array([c[1] - y[i] if c else 0.0 for i, c in enumerate(cis)])
+        if lo_clip is not None:
+            lo = np.minimum(lo, y - lo_clip)
+        if hi_clip is not None:
+            hi = np.minimum(hi, hi_clip - y)
+        name = ", ".join(f"{s['column']} = {v}" for s, v in zip(others, combo, strict=True)) or None
+        ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name)
+    if not numeric:
+        ax.set_xticks(range(len(xs_all)), [str(v) for v in xs_all])
+    elif len(xs_all) <= 12:
+        ax.set_xticks([float(v) for v in xs_all], [str(v) for v in xs_all])
+    ax.set_xlabel(first["column"])
+    ax.set_ylabel(label)
+    if any(len(s["values"]) > 1 for s in others):
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def build(manifest: dict, rows: list[dict]) -> str:
+    """The page of a finished sweep: its manifest (``sweep.json``) and its points' summaries."""
+    from shieldlab import __version__
+
+    settings = manifest["settings"]
+    name = rows[0].get("scenario", manifest["scenario"]) if rows else manifest["scenario"]
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(str(name))} sweep — "
+             f"shieldlab report</title><style>{_CSS}</style></head><body>",
+             f"<h1>{html.escape(str(name))}: a sweep</h1>",
+             f"<p class='meta'>{len(rows)} points × {manifest['runs']:,} Monte Carlo runs, seed {manifest['seed']} · "
+             f"scenario {html.escape(str(manifest['scenario']))} · shieldlab {__version__}</p>",
+             "<h2>What was swept</h2>",
+             _table(["field", "column", "values"],
+                    [[s["field"], s["column"], ", ".join(str(v) for v in s["values"])] for s in settings]),
+             "<p class='meta'>Every point runs the same raids (the same seed): differences between points are "
+             "the swept values', not the dice's.</p>", "<h2>Each point</h2>"]
+
+    def cell(r, key, ci_key, digits=2):
+        v = r.get(key)
+        if v is None:
+            return "—"
+        ci = _interval(r, ci_key)
+        return f"{v:.{digits}f}" + (f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})" if ci else "")
+
+    parts.append(_table(["point", *[s["column"] for s in settings], *[m[2] for m in METRICS]],
+                        [[str(r["point"]), *[str(r["set"][s["column"]]) for s in settings],
+                          *[cell(r, m[0], m[1]) for m in METRICS]] for r in rows]))
+    parts.append("<h2>Against the swept values</h2>")
+    for key, ci_key, label, lo, hi in METRICS:
+        if all(r.get(key) is None for r in rows):
+            continue
+        uri = _chart(settings, rows, key, ci_key, label, lo, hi)
+        parts.append(_figure(uri, f"{label} against {settings[0]['column']} (95 % intervals as bars)",
+                             f"{label} against the swept values"))
+    parts.append("<p class='meta'>The same numbers are in points.parquet; <code>shieldlab query DIR \"select * "
+                 "from points\"</code> answers SQL over them and over every run's outcomes and events.</p>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
