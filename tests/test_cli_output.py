@@ -385,6 +385,14 @@ def test_progress_bar_on_a_terminal_only_for_tables(tiny, tmp_path):
     assert code == 0 and out == "" and term.strip() == ""
 
 
+def test_progress_bar_for_the_air_picture(tmp_path):
+    # 40 runs of 2 flight entries: the bar counts both entries' runs
+    code, out, term = _run_with_terminal_stderr(["run", "turkey-airspace-2015", "--runs", "40"], tmp_path)
+    assert code == 0
+    assert "simulating" in term and "80/80" in term
+    assert "air picture" in out
+
+
 def test_no_progress_bar_without_a_terminal(tiny):
     r = cli_run("run", tiny, "--runs", "70")
     assert r.returncode == 0 and "simulating" not in r.stderr

@@ -659,7 +659,9 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else out.print(note)
     t0 = time.perf_counter()
-    res = simulate_air(world, runs, seed, scene_run=scene_run)
+    entries = len({f.entry for f in world.flights})
+    with _progress(runs * entries, enabled=not (quiet or as_json)) as progress:
+        res = simulate_air(world, runs, seed, scene_run=scene_run, progress=progress)
     elapsed = time.perf_counter() - t0
     summary = {"scenario": world.scenario.name, "runs": runs, "seed": seed, "air": res.summary}
     if out_dir is not None:

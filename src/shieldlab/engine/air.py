@@ -241,7 +241,8 @@ def _track_uncertainty(terr, tracks, row: int, rng: np.random.Generator, until: 
 
 def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                  progress: Callable[[int], None] | None = None) -> AirResult:
-    """The air picture of ``world`` over ``runs`` Monte Carlo runs (see the module's docstring)."""
+    """The air picture of ``world`` over ``runs`` Monte Carlo runs (see the module's docstring).
+    ``progress(n)`` is told the runs done so far, of ``runs`` x the number of flight entries."""
     pol = world.policing
     terr = air_territory(world)
     fighters_ = policing.fighters(pol) if pol is not None else []
@@ -295,8 +296,8 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                     rows = slice(c * n, (c + 1) * n)
                     scene.append(EntryRun(e, [f.name for f in fl], _rows_of(paths, rows), _track_rows(tr, rows),
                                           [kept[c * n + m] for m in range(n)], [_det_rows(d, c) for d in dets]))
-            if progress is not None:
-                progress(C if e == len(entries) - 1 else 0)
+            if progress is not None:  # runs done, counting each flight entry's runs
+                progress(e * runs + first + C)
     outcomes = {k: np.array(v, dtype=_OUTCOME_COLUMNS[k]) for k, v in rows_out.items()}  # type: ignore[call-overload]
     ev = _event_table(events)
     summary = _summary(world, runs, seed, outcomes, terr)
