@@ -211,3 +211,41 @@ def test_claims_of_a_crossing_need_an_airspace(tmp_path):
     with pytest.raises(InputError) as e:
         load_world(str(p))
     assert e.value.field == "flights[0].claims[0]" and "polices none" in e.value.message
+
+
+MIXED = textwrap.dedent("""\
+    name: mixed
+    epoch: 2012-03-01T00:00:00Z
+    sites:
+      pad: {lat: 38.0, lon: 46.0}
+      radar: {lat: 38.3, lon: 37.8, alt_m: 2000}
+    sensors:
+      - {name: r1, type: an-tpy-2, site: radar, boresight_az_deg: 90}
+      - {name: r2, type: air-surveillance-ground, site: radar}
+    batteries:
+      - {name: b1, interceptor: sm-3-block-ia, site: {lat: 36.2, lon: 27.6}, rounds: 4}
+    assets:
+      - {name: city, site: {lat: 41.0, lon: 29.0}, radius_km: 20}
+    threats:
+      - {name: t1, missile: ghadr-1, launch: pad, aim: city}
+    flights:
+      - {name: f1, type: su-24m, route: [{lat: 37.0, lon: 40.0}, {lat: 38.0, lon: 38.5}]}
+    """)
+
+
+def test_threats_and_flights_in_one_scenario(tmp_path):
+    """Both run: the air picture joins the summary, the tables, the event log, the report, the scene
+    and --explain."""
+    p = tmp_path / "mixed.yaml"
+    p.write_text(MIXED)
+    out = tmp_path / "o"
+    r = cli("run", str(p), "--runs", "3", "--out", str(out), "--explain", "f1")
+    assert r.returncode == 0, r.stderr
+    s = _strict_json((out / "summary.json").read_text())
+    assert s["per_threat"][0]["threat"] == "t1" and s["air"]["flights"][0]["flight"] == "f1"
+    assert pq.read_table(out / "air_outcomes.parquet").num_rows == 3
+    assert {"t1", "f1"} <= set(pq.read_table(out / "events.parquet").column("threat").to_pylist())
+    assert "The air picture" in (out / "report.html").read_text()
+    ids = [q["id"] for q in _strict_json((out / "scene.czml").read_text())]
+    assert "threat/0" in ids and "threat/f1" in ids and ids.count("radar/0") == 1
+    assert "f1: run 0" in r.stdout and "left the scene" in r.stdout

@@ -560,7 +560,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     else:
         world = _load_world(scenario)
     try:
-        if explain is not None:
+        if explain is not None and explain not in {f.name for f in world.flights}:
             _check_threat(world, explain)
         _compile_note("simulate", quiet)
         flights = preflight(world, runs)  # aims every threat: an aim out of reach is found here
@@ -580,11 +580,11 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if world.flights:  # a scenario of threats and flights: the air picture beside the chain
         from shieldlab.engine.air import simulate_air
 
-        air = simulate_air(world, runs, seed, scene_run=None)
+        air = simulate_air(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
         res.summary["air"] = air.summary
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
-        extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats)
+        extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air)
         events = res.events if air is None else _merge_events(res.events, air.events)
         write_results(out_dir, res.summary, res.outcomes, events, track_quality=res.track_quality or None,
                       force=force or resume, extra=extra, air_outcomes=None if air is None else air.outcomes)
@@ -600,7 +600,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     _print_no_fire(res.summary, res.events)
     if air is not None:
         _print_air(air.summary)
-    if explain is not None:
+    if explain is not None and air is not None and explain in {f.name for f in world.flights}:
+        _print_flight_story(world, air.events, explain, scene_run)
+    elif explain is not None:
         _print_explain(explain, res)
     if timeline:
         _print_timeline(res.events)
@@ -682,19 +684,24 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     _print_air(res.summary)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
     if explain is not None:
-        from shieldlab.io.air_tables import timeline_rows
-
-        t = Table(title=f"{explain}: run {scene_run}")
-        for col in ("time (UTC)", "event", "by", "detail"):
-            t.add_column(col, overflow="fold")
-        for ts, kind, actor, detail in timeline_rows(res.events, explain, scene_run):
-            t.add_row(_utc(world, ts), kind, actor, detail)
-        _print_table(t)
+        _print_flight_story(world, res.events, explain, scene_run)
     if out_dir is not None:
         out.print(f"wrote {out_dir}/summary.json, air_outcomes.parquet, events.parquet, scene.czml, report.html"
                   + "".join(f", scene.{f}" for f in export_formats))
         out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                   f"shieldlab view {out_dir}")
+
+
+def _print_flight_story(world, events: dict, flight: str, run: int) -> None:
+    """One flight's events in one run of the air picture, in UTC."""
+    from shieldlab.io.air_tables import timeline_rows
+
+    t = Table(title=f"{flight}: run {run}")
+    for col in ("time (UTC)", "event", "by", "detail"):
+        t.add_column(col, overflow="fold")
+    for ts, kind, actor, detail in timeline_rows(events, flight, run):
+        t.add_row(_utc(world, ts), kind, actor, detail)
+    _print_table(t)
 
 
 def _utc(world, t_s: float) -> str:
@@ -706,7 +713,7 @@ def _utc(world, t_s: float) -> str:
 
 
 def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,
-                      export_formats=()) -> dict[str, str]:
+                      export_formats=(), air=None) -> dict[str, str]:
     """scene.czml and report.html of a results folder: the scene's run run again alone (the
     same records as in the Monte Carlo), the report around it, with the radars' coverage
     map and, asked for, the defended footprint; and the scene's run as scene.geojson and
@@ -722,8 +729,14 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
         from shieldlab.analysis import footprint as fpm
 
         fp = fpm.compute(world)
-    files = {scene.SCENE_FILE: scene.scene(world, chunk, 0, run=scene_run).dumps(),
-             "report.html": report.build(world, res, chunk, 0, footprint=fp, coverage=cov)}
+    doc = scene.scene(world, chunk, 0, run=scene_run)
+    page = report.build(world, res, chunk, 0, footprint=fp, coverage=cov)
+    if air is not None:  # a scenario of threats and flights: the air picture joins both
+        from shieldlab.io import air_report, air_scene
+
+        doc = air_scene.merged(doc, air_scene.scene(world, air, run=scene_run))
+        page = air_report.appended(page, world, air, scene_run)
+    files = {scene.SCENE_FILE: doc.dumps(), "report.html": page}
     if export_formats:
         from shieldlab.io import export as X
 

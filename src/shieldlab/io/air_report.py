@@ -191,9 +191,17 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     return _png(fig)
 
 
-def build(world, res, run: int = 0) -> str:
+def appended(page: str, world, res, run: int = 0) -> str:
+    """A ballistic run's report ``page`` with the air picture's sections added before its end
+    (a scenario of threats and flights)."""
+    body = build(world, res, run, sections_only=True)
+    return page.replace("</body></html>", f"<h1>The air picture</h1>{body}</body></html>", 1)
+
+
+def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
     """The report page of :class:`~shieldlab.engine.air.AirResult` ``res`` around its scene's
-    run ``run``."""
+    run ``run``; ``sections_only``: its sections alone, no page around them and no catalogue
+    sources (to join a ballistic run's report)."""
     from shieldlab import __version__
     from shieldlab.engine.air import air_territory
     from shieldlab.io.report import catalogue_sources
@@ -202,11 +210,12 @@ def build(world, res, run: int = 0) -> str:
     epoch = sc.epoch if sc.epoch.tzinfo else sc.epoch.replace(tzinfo=dt.UTC)
     o = res.outcomes
     rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
-             f"report</title><style>{_CSS}{_AIR_CSS}</style></head><body>", f"<h1>{html.escape(sc.name)}</h1>",
-             f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']} · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC"
-             f" · shieldlab {__version__}</p>"]
-    if sc.description:
+    parts = [] if sections_only else [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
+        f"report</title><style>{_CSS}{_AIR_CSS}</style></head><body>", f"<h1>{html.escape(sc.name)}</h1>",
+        f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']} · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC"
+        f" · shieldlab {__version__}</p>"]
+    if sc.description and not sections_only:
         parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
     parts.append("<h2>Each flight</h2>")
     parts.append(_table(["flight", "type", "P(seen)", "first report by", "tracked share", "flight time [min]",
@@ -285,6 +294,8 @@ def build(world, res, run: int = 0) -> str:
                               str(ev["actor"][i]), str(ev["detail"][i])] for i in sel[:400]]))
         if sel.size > 400:
             parts.append(f"<p class='meta'>{sel.size - 400} more events in events.parquet.</p>")
+    if sections_only:
+        return f"<style>{_AIR_CSS}</style>" + "".join(parts)
     parts.append("<h2>Sources of the catalogue entries</h2>")
     src = catalogue_sources(world)
     seen = set()

@@ -35,7 +35,7 @@ from shieldlab.io.scene import (
     radar_packets,
 )
 
-__all__ = ["scene", "AIR_COLOURS", "SAMPLE_S", "fate", "flier_samples"]
+__all__ = ["scene", "merged", "AIR_COLOURS", "SAMPLE_S", "fate", "flier_samples"]
 
 #: Spacing of a flier's samples in the scene [s]: short, as an incursion may last seconds.
 SAMPLE_S = 2.0
@@ -163,3 +163,10 @@ def scene(world, res, run: int = 0) -> Document:
                         material=Material(solidColor=SolidColorMaterial(color=_c("border", 20))),
                         outline=True, outlineColor=_c("border", 200), height=0)))
     return Document(packets=packets)
+
+
+def merged(ballistic: Document, air: Document) -> Document:
+    """One scene of a scenario of threats and flights: the ballistic run's packets (its clock and
+    radars) and the air picture's fliers, fighters and airspace (its radars are the same)."""
+    extra = [p for p in air.packets[1:] if not str(p.id).startswith(("radar/", "coverage/"))]
+    return Document(packets=list(ballistic.packets) + extra)
