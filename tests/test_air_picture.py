@@ -209,3 +209,28 @@ def test_a_waypoint_height_holds_until_another_is_given(turkey):
     assert np.all(su24.route_alt == 5791.0)  # set once, on the first waypoint
     su30 = next(f for f in w.flights if f.name == "su-30-3-oct")
     assert np.isnan(su30.route_alt[0]) and np.all(su30.route_alt[1:] == 5000.0)
+
+
+def test_shoot_look_shoot_while_the_rules_allow(turkey):
+    """A weapon that always misses (pk 0.001): the patrol shoots again after each miss while the
+    Su-30's track is still inside, up to max_shots; every shot after the first at least its
+    predecessor's flight time plus the look later."""
+    w, _ = turkey
+    pat = w.policing.patrols[0]
+    spec = pat.spec.model_copy(update={"weapon": pat.spec.weapon.model_copy(update={"pk": 0.001})})
+    for max_shots in (1, 3):
+        w2 = replace(w, policing=replace(w.policing, engage_from=0.0, max_shots=max_shots, bases=(),
+                                         patrols=(replace(pat, spec=spec),)))
+        res = simulate_air(w2, 6, seed=3, scene_run=None)
+        o = res.outcomes
+        sel = o["flight"] == "su-30-3-oct"  # 62 s inside: room for three shots of ~12 s
+        assert (o["shots"][sel] == max_shots).all(), o["shots"][sel]
+        ev = res.events
+        for run in range(6):
+            fires = [ev["t_s"][i] for i in range(len(ev["run"])) if ev["run"][i] == run
+                     and ev["threat"][i] == "su-30-3-oct" and ev["kind"][i] == "fire"]
+            misses = [ev["t_s"][i] for i in range(len(ev["run"])) if ev["run"][i] == run
+                      and ev["threat"][i] == "su-30-3-oct" and ev["kind"][i] == "miss"]
+            assert len(fires) == max_shots and len(misses) == max_shots
+            for k in range(1, len(fires)):
+                assert fires[k] >= misses[k - 1] + policing.LOOK_S - 1e-9

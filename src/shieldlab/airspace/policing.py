@@ -21,7 +21,8 @@ Model (docs/models.md, "Air policing"):
   distance falls.
 * Rules of engagement ``inside``: fire at the first decision instant at or after the fighter
   is in range, with ``min_warnings`` warnings given, the track inside and fire authorised
-  (``engage_from``), after ``reaction``; one shot (no second shot is modelled).
+  (``engage_from``), after ``reaction``.  After a miss, seen when the weapon's flight ends, the
+  next shot goes at the first allowed instant :data:`LOOK_S` later, up to ``max_shots``.
 * A fighter without an air-to-air weapon intercepts (identifies, escorts) at
   :data:`VISUAL_ID_M`; it cannot fire.
 * Kill assessment: the weapon flies ``range / mean_speed``; it can kill only if the true
@@ -37,11 +38,13 @@ import numpy as np
 
 from shieldlab import earth
 
-__all__ = ["Fighter", "Shot", "RowPolicing", "fighters", "police_row", "in_range_time", "assess", "reach_m",
-           "DECISION_STEP_S", "VISUAL_ID_M"]
+__all__ = ["Fighter", "Shot", "RowPolicing", "fighters", "police_row", "in_range_time", "assess", "next_shot",
+           "reach_m", "DECISION_STEP_S", "VISUAL_ID_M", "LOOK_S"]
 
 #: Decision cadence of the air-policing cell [s]: how often it looks at the picture.
 DECISION_STEP_S = 2.0
+#: From a weapon's miss (the end of its flight) to the shooter's next decision [s] (assumption).
+LOOK_S = 2.0
 #: How close a fighter without an air-to-air weapon must come to intercept (identify and
 #: escort) a flier [m]: visual identification range (assumption).
 VISUAL_ID_M = 1_000.0
@@ -90,6 +93,9 @@ class RowPolicing:
     closure: float = np.nan  # m/s at in-range
     shots: list[Shot] = field(default_factory=list)
     no_shot: str = ""  # why no shot was fired, where none was
+    # releases the rules allow (decision instants with the track inside and a fighter in range,
+    # plus the reaction time): the first shot's and, after a miss, the next ones' [s]
+    fire_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     # the vectored fighter's straight path: from pf at time t_v with velocity vel, holding at tau
     t_v: float = np.nan
     pf: np.ndarray | None = None
@@ -237,7 +243,8 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
                        "left the airspace before a fighter was in range" if tk[ins].max() < out.in_range else
                        "not inside after the last required warning")
         return out
-    out.shots.append(Shot(out.vectored, float(tk[np.argmax(allowed)]) + pol.reaction, np.nan, np.nan, False, np.nan))
+    out.fire_times = tk[allowed] + pol.reaction
+    out.shots.append(Shot(out.vectored, float(out.fire_times[0]), np.nan, np.nan, False, np.nan))
     return out
 
 
@@ -246,6 +253,15 @@ def _climb_of(pol, name: str) -> float:
         if b.name == name:
             return b.climb
     return 0.0
+
+
+def next_shot(rp: RowPolicing, after: float) -> Shot | None:
+    """The next shot of ``rp``'s fighter at the first allowed release at or after ``after`` [s];
+    None if the rules allow none."""
+    later = rp.fire_times[rp.fire_times >= after - 1e-9]
+    if later.size == 0:
+        return None
+    return Shot(rp.vectored, float(later[0]), np.nan, np.nan, False, np.nan)
 
 
 def assess(shot: Shot, shooter_pos: np.ndarray, truth_at, weapon, rng: np.random.Generator) -> Shot:

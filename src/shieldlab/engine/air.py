@@ -284,7 +284,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                     rp = None
                     if pol is not None and inside_t is not None and near_t is not None and fl[m].side != pol.side:
                         rp = policing.police_row(pol, paths.t, tr.x[row], inside_t[row], near_t[row], fighters_)
-                        rp = _assess_row(rp, paths, row, fighters_, rng)
+                        rp = _assess_row(rp, paths, row, fighters_, rng, pol.max_shots)
                     elif pol is not None:
                         rp = policing.RowPolicing(no_shot=f"not policed: {fl[m].side} is the defender's side")
                     kept[row] = rp
@@ -375,8 +375,10 @@ def _reach_row(group: str, rp, paths: AirPaths, row: int, cr, fighters_, reach: 
             (rp.reach.get(fg.name, np.inf) - entry, float(cr.time_inside_s[row]), to_range, entry - rp.order))
 
 
-def _assess_row(rp: policing.RowPolicing, paths: AirPaths, row: int, fighters_, rng) -> policing.RowPolicing:
-    """Kill assessment of the row's shots, with the truth."""
+def _assess_row(rp: policing.RowPolicing, paths: AirPaths, row: int, fighters_, rng,
+                max_shots: int = 1) -> policing.RowPolicing:
+    """Kill assessment of the row's shots, with the truth: the first, then after each miss the
+    next the rules allow, up to ``max_shots``."""
     if not rp.shots:
         rng.random()  # the same draws whatever was decided
         return rp
@@ -389,7 +391,17 @@ def _assess_row(rp: policing.RowPolicing, paths: AirPaths, row: int, fighters_, 
         k = min(int(np.searchsorted(t, tt)), t.size - 1)
         return earth.geodetic_to_ecef(paths.lat[row, k], paths.lon[row, k], paths.alt[row, k])
 
-    rp.shots = [policing.assess(s, rp.shooter_at(s.time), truth_at, f.spec.weapon, rng) for s in rp.shots]
+    # shoot, look (the weapon's flight, then LOOK_S), shoot again while the rules allow, up to max_shots;
+    # one kill draw per shot fired
+    shots: list[policing.Shot] = []
+    nxt: policing.Shot | None = rp.shots[0]
+    while nxt is not None and len(shots) < max_shots:
+        s = policing.assess(nxt, rp.shooter_at(nxt.time), truth_at, f.spec.weapon, rng)
+        shots.append(s)
+        if s.killed or not np.isfinite(s.tof):
+            break
+        nxt = policing.next_shot(rp, s.time + s.tof + policing.LOOK_S)
+    rp.shots = shots
     return rp
 
 
@@ -405,7 +417,7 @@ _OUTCOME_COLUMNS: dict[str, object] = {
     "est_time_inside_hi_s": float, "est_max_depth_km": float, "est_max_depth_lo_km": float,
     "est_max_depth_hi_km": float,
     "warnings": np.int32, "warnings_before_entry": np.int32, "scramble_s": float, "in_range_s": float,
-    "in_range_by": object, "closure_ms": float, "fired": bool, "fire_s": float, "killed": bool,
+    "in_range_by": object, "closure_ms": float, "fired": bool, "fire_s": float, "shots": np.int32, "killed": bool,
     "hit_s": float, "hit_depth_km": float, "no_shot": object,
 }
 
@@ -525,6 +537,7 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
         "closure_ms": rp.closure if rp is not None else np.nan,
         "fired": bool(rp is not None and rp.shots),
         "fire_s": rp.shots[0].time if rp is not None and rp.shots else np.nan,
+        "shots": len(rp.shots) if rp is not None else 0,
         "killed": killed, "hit_s": hit_t, "hit_depth_km": hit_depth,
         "no_shot": rp.no_shot if rp is not None else "",
     }

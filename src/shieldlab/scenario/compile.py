@@ -163,6 +163,7 @@ class Policing:
     min_warnings: int
     reaction: float  # s
     engage_from: float = 0.0  # s: fire authorised from
+    max_shots: int = 2  # weapons fired at one flier (shoot-look-shoot)
     bases: tuple[AirBase, ...] = ()
     patrols: tuple[Patrol, ...] = ()
 
@@ -509,6 +510,7 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
     policing = Policing(country=ap.country, side=ap.side or ap.country, waters_nmi=float(ap.waters_nmi),
                         warn_within=1e3 * ap.warn_within_km, warning_interval=float(ap.warning_interval_s),
                         scramble=ap.scramble, engage=ap.engage, min_warnings=int(ap.min_warnings),
-                        reaction=float(ap.reaction_s), engage_from=float(ap.engage_from_s), bases=tuple(bases),
+                        reaction=float(ap.reaction_s), engage_from=float(ap.engage_from_s),
+                        max_shots=int(ap.max_shots), bases=tuple(bases),
                         patrols=tuple(patrols))
     return tuple(flights), policing

@@ -312,6 +312,9 @@ class AirPolicingCfg(_Strict):
                                              "it fighters intercept and escort only")
     reaction_s: float = Field(5.0, ge=0.0, le=600.0,
                               description="from the fire decision to the weapon's release [s]")
+    max_shots: int = Field(2, ge=1, le=10,
+                           description="weapons fired at one flier: after a miss (seen when the weapon's flight "
+                                       "ends), the next goes as soon as the rules allow, up to this many [rounds]")
     bases: list[AirBaseCfg] = Field([], description="quick-reaction-alert bases")
     patrols: list[PatrolCfg] = Field([], description="combat air patrols on station")
 
