@@ -606,8 +606,9 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
                "first_detect_by": _counts(o["first_detect_by"][sel & o["seen"]]),
                "tracked_share": _m(o["tracked_share"][sel], lower=0.0, upper=1.0),
                # a cruise missile's flight: of those that reached their target (a failure cuts it short)
-               "flight_time_s": _m(o["flight_time_s"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))]),
-               "ground_km": _m(o["ground_km"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))])}
+               "flight_time_s": _m(o["flight_time_s"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))],
+                                   lower=0.0),
+               "ground_km": _m(o["ground_km"][sel & (o["arrived"] | (spec.kind != "cruise-missile"))], lower=0.0)}
         if spec.kind == "cruise-missile":
             per_run = np.array([(o["arrived"][sel & (o["run"] == r)]).sum() for r in range(runs)])
             row["arrived_per_run"] = _m(per_run, lower=0.0, upper=len(flights_of[g]))
@@ -618,13 +619,14 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
         if terr is not None:
             ent = sel & o["entered"]
             row["entered"] = _p(int(ent.sum()), n)
-            row["time_inside_s"] = _m(o["time_inside_s"][ent])
-            row["max_depth_km"] = _m(o["max_depth_km"][ent])
-            row["distance_inside_km"] = _m(o["distance_inside_km"][ent])
-            row["est_time_inside_s"] = _m(o["est_time_inside_s"][ent])
-            row["est_max_depth_km"] = _m(o["est_max_depth_km"][ent])
-            row["warnings"] = _m(o["warnings"][sel])
-            row["warnings_before_entry"] = _m(o["warnings_before_entry"][ent])
+            # times, distances and counts cannot go below 0, whatever the t interval of a few runs says
+            row["time_inside_s"] = _m(o["time_inside_s"][ent], lower=0.0)
+            row["max_depth_km"] = _m(o["max_depth_km"][ent], lower=0.0)
+            row["distance_inside_km"] = _m(o["distance_inside_km"][ent], lower=0.0)
+            row["est_time_inside_s"] = _m(o["est_time_inside_s"][ent], lower=0.0)
+            row["est_max_depth_km"] = _m(o["est_max_depth_km"][ent], lower=0.0)
+            row["warnings"] = _m(o["warnings"][sel], lower=0.0)
+            row["warnings_before_entry"] = _m(o["warnings_before_entry"][ent], lower=0.0)
             row["fired"] = _p(int(o["fired"][sel].sum()), n)
             row["killed"] = _p(int(o["killed"][sel].sum()), n)
             row["hit_depth_km"] = _m(o["hit_depth_km"][sel & o["killed"]])
