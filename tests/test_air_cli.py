@@ -245,7 +245,12 @@ def test_threats_and_flights_in_one_scenario(tmp_path):
     assert s["per_threat"][0]["threat"] == "t1" and s["air"]["flights"][0]["flight"] == "f1"
     assert pq.read_table(out / "air_outcomes.parquet").num_rows == 3
     assert {"t1", "f1"} <= set(pq.read_table(out / "events.parquet").column("threat").to_pylist())
-    assert "The air picture" in (out / "report.html").read_text()
-    ids = [q["id"] for q in _strict_json((out / "scene.czml").read_text())]
+    page = (out / "report.html").read_text()
+    assert "The air picture" in page and "su-24m" in page.split("The air picture")[1]  # with its source
+    doc = _strict_json((out / "scene.czml").read_text())
+    ids = [q["id"] for q in doc]
     assert "threat/0" in ids and "threat/f1" in ids and ids.count("radar/0") == 1
+    # one clock over both: it runs to the flight's end, past the ballistic raid's
+    f1_end = next(q for q in doc if q["id"] == "threat/f1")["availability"].split("/")[1]
+    assert doc[0]["clock"]["interval"].split("/")[1] >= f1_end
     assert "f1: run 0" in r.stdout and "left the scene" in r.stdout

@@ -294,11 +294,8 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
                               str(ev["actor"][i]), str(ev["detail"][i])] for i in sel[:400]]))
         if sel.size > 400:
             parts.append(f"<p class='meta'>{sel.size - 400} more events in events.parquet.</p>")
-    if sections_only:
-        return f"<style>{_AIR_CSS}</style>" + "".join(parts)
-    parts.append("<h2>Sources of the catalogue entries</h2>")
-    src = catalogue_sources(world)
-    seen = set()
+    src = [] if sections_only else catalogue_sources(world)  # the ballistic report lists those
+    seen: set = set()
     for f in world.flights:
         if f.spec.id not in seen:
             seen.add(f.spec.id)
@@ -308,6 +305,10 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
             if b.spec.id not in seen:
                 seen.add(b.spec.id)
                 src.append([b.spec.kind, b.spec.id, b.spec.name, b.spec.source.strip()])
+    parts.append("<h2>Sources of the catalogue entries</h2>" if not sections_only else
+                 "<h2>Sources of the aircraft and cruise-missile entries</h2>")
     parts.append(_table(["kind", "id", "name", "source"], src, "sources"))
+    if sections_only:
+        return f"<style>{_AIR_CSS}</style>" + "".join(parts)
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -13,6 +13,7 @@ one clock, and a click on a flier in the list moves the clock into its flight.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 from czml3 import Clock, Document, Packet, Point, Polygon, Position, PositionList
@@ -165,8 +166,27 @@ def scene(world, res, run: int = 0) -> Document:
     return Document(packets=packets)
 
 
+def _when(x) -> dt.datetime:
+    """A CZML time (a datetime, or ISO 8601 text as czml3 keeps it) as an aware datetime."""
+    if isinstance(x, dt.datetime):
+        return x if x.tzinfo else x.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(x).replace("Z", "+00:00"))
+
+
 def merged(ballistic: Document, air: Document) -> Document:
-    """One scene of a scenario of threats and flights: the ballistic run's packets (its clock and
-    radars) and the air picture's fliers, fighters and airspace (its radars are the same)."""
+    """One scene of a scenario of threats and flights: the ballistic run's packets (its radars)
+    and the air picture's fliers, fighters and airspace (its radars are the same), under one
+    clock from the earlier start to the later end of the two."""
     extra = [p for p in air.packets[1:] if not str(p.id).startswith(("radar/", "coverage/"))]
-    return Document(packets=list(ballistic.packets) + extra)
+    def interval(doc: Document) -> tuple[dt.datetime, dt.datetime]:
+        iv: Any = getattr(getattr(doc.packets[0], "clock", None), "interval", None)
+        return _when(iv.start), _when(iv.end)
+
+    (b0, b1), (a0, a1) = interval(ballistic), interval(air)
+    start, end = min(b0, a0), max(b1, a1)
+    span = (end - start).total_seconds()
+    head = Packet(id="document", name=ballistic.packets[0].name, version="1.0",
+                  clock=Clock(interval=TimeInterval(start=start, end=end), currentTime=start,
+                              multiplier=multiplier(span), range=ClockRanges.LOOP_STOP,
+                              step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER))
+    return Document(packets=[head] + list(ballistic.packets[1:]) + extra)
