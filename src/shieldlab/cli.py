@@ -694,22 +694,14 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
 
 def _print_flight_story(world, events: dict, flight: str, run: int) -> None:
     """One flight's events in one run of the air picture, in UTC."""
-    from shieldlab.io.air_tables import timeline_rows
+    from shieldlab.io.air_tables import timeline_rows, utc_text
 
     t = Table(title=f"{flight}: run {run}")
     for col in ("time (UTC)", "event", "by", "detail"):
         t.add_column(col, overflow="fold")
     for ts, kind, actor, detail in timeline_rows(events, flight, run):
-        t.add_row(_utc(world, ts), kind, actor, detail)
+        t.add_row(utc_text(world.scenario.epoch, ts), kind, actor, detail)
     _print_table(t)
-
-
-def _utc(world, t_s: float) -> str:
-    """Seconds after the scenario's epoch as a UTC clock time (to the tenth of a second)."""
-    import datetime as dt
-
-    when = world.scenario.epoch + dt.timedelta(seconds=float(t_s))
-    return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 100_000}"
 
 
 def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,

@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.io.air_scene import AIR_COLOURS, fate
+from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
+from shieldlab.io.air_tables import mean_text, p_text, utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, plt
 
 __all__ = ["build"]
@@ -28,24 +29,15 @@ _AIR_CSS = ".claims td{text-align:left;vertical-align:top;font-size:13px}.claims
 
 
 def _p(d) -> str:
-    if not d or not d.get("n"):
-        return "—"
-    return f"{d['p']:.2f} ({d['ci'][0]:.2f}–{d['ci'][1]:.2f})"
+    return p_text(d, none="—")
 
 
 def _m(d, fmt: str = "{:,.1f}", scale: float = 1.0) -> str:
-    if not d or d.get("mean") is None:
-        return "—"
-    text = fmt.format(d["mean"] * scale)
-    ci = d.get("ci")
-    if ci and ci[0] is not None and abs(ci[1] - ci[0]) > 1e-9 * max(abs(ci[1]), 1.0):
-        text += f" ({fmt.format(ci[0] * scale)}–{fmt.format(ci[1] * scale)})"
-    return text
+    return mean_text(d, fmt, scale, none="—")
 
 
 def _utc(epoch: dt.datetime, t: float) -> str:
-    when = epoch + dt.timedelta(seconds=float(t))
-    return when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond // 100_000}"
+    return utc_text(epoch, t)
 
 
 def _colour(name: str):
@@ -209,7 +201,7 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
     sc, s = world.scenario, res.summary
     epoch = sc.epoch if sc.epoch.tzinfo else sc.epoch.replace(tzinfo=dt.UTC)
     o = res.outcomes
-    rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
+    rows = run_rows(o, run)
     parts = [] if sections_only else [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
         f"report</title><style>{_CSS}{_AIR_CSS}</style></head><body>", f"<h1>{html.escape(sc.name)}</h1>",

@@ -36,7 +36,7 @@ from shieldlab.io.scene import (
     radar_packets,
 )
 
-__all__ = ["scene", "merged", "AIR_COLOURS", "SAMPLE_S", "fate", "flier_samples"]
+__all__ = ["scene", "merged", "AIR_COLOURS", "SAMPLE_S", "fate", "flier_samples", "run_rows"]
 
 #: Spacing of a flier's samples in the scene [s]: short, as an incursion may last seconds.
 SAMPLE_S = 2.0
@@ -46,6 +46,12 @@ CLOCK_SPAN_S = 6 * 3600.0
 AIR_COLOURS = {k: COLOURS[k] for k in ("shot down", "reached its target", "came down", "left the scene", "fighter",
                                        "border")}
 _c = _rgba
+
+
+def run_rows(outcomes: dict, run: int) -> dict[str, dict]:
+    """Each flier's outcome row (``air_outcomes`` columns) in run ``run``, by flier name."""
+    o = outcomes
+    return {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
 
 
 def flier_samples(er, m: int, row: dict, step_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -72,8 +78,7 @@ def scene(world, res, run: int = 0) -> Document:
     ``scene`` holds that run's entries)."""
     sc = world.scenario
     epoch = sc.epoch if sc.epoch.tzinfo else sc.epoch.replace(tzinfo=dt.UTC)
-    o = res.outcomes
-    rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
+    rows = run_rows(res.outcomes, run)
     # the clock over the first flights: every entry that starts within CLOCK_SPAN_S of the first
     # (entries weeks apart are reached by a click in the viewer's list)
     starts = [float(er.paths.start_time.min()) for er in res.scene]

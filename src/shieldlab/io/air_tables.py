@@ -8,25 +8,42 @@ from rich.table import Table
 
 from shieldlab.stats import wilson_interval
 
-__all__ = ["tables", "timeline_rows"]
+__all__ = ["tables", "timeline_rows", "runs_with", "p_text", "mean_text", "utc_text"]
 
 
-def _p(d: dict | None) -> str:
+def p_text(d: dict | None, none: str = "–") -> str:
+    """A probability of the summary (``{p, ci, n}``) as "0.73 (0.66–0.79)"; ``none`` where it has
+    no runs."""
     if not d or d.get("n", 0) == 0:
-        return "–"
+        return none
     lo, hi = d["ci"]
     return f"{d['p']:.2f} ({lo:.2f}–{hi:.2f})"
 
 
-def _m(d: dict | None, fmt: str = "{:,.1f}", scale: float = 1.0) -> str:
+def mean_text(d: dict | None, fmt: str = "{:,.1f}", scale: float = 1.0, none: str = "–") -> str:
+    """A mean of the summary (``{mean, ci}``) times ``scale`` with its interval (left out where it
+    is a point); ``none`` where there is no mean."""
     if not d or d.get("mean") is None:
-        return "–"
+        return none
     text = fmt.format(d["mean"] * scale)
-    if d.get("ci") and d["ci"][0] is not None and d["ci"][0] == d["ci"][0]:
-        lo, hi = d["ci"]
+    ci = d.get("ci")
+    if ci and ci[0] is not None and ci[1] is not None:
+        lo, hi = ci
         if abs(hi - lo) > 1e-9 * max(abs(hi), 1.0):
             text += f" ({fmt.format(lo * scale)}–{fmt.format(hi * scale)})"
     return text
+
+
+def utc_text(epoch, t_s: float) -> str:
+    """Seconds after ``epoch`` (a UTC datetime) as a UTC clock time, to the tenth of a second."""
+    import datetime as dt
+
+    when = epoch + dt.timedelta(seconds=float(t_s))
+    return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 100_000}"
+
+
+# short names for the tables below
+_p, _m = p_text, mean_text
 
 
 def tables(summary: dict) -> list:

@@ -411,11 +411,11 @@ def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | No
       with its territorial sea (the polygon the crossings are measured against).
     """
     from shieldlab.engine.air import air_territory
-    from shieldlab.io.air_scene import fate, flier_samples
+    from shieldlab.io.air_scene import fate, flier_samples, run_rows
 
     epoch = world.scenario.epoch
     o = res.outcomes
-    rows = {str(o["flight"][i]): {k: o[k][i] for k in o} for i in np.flatnonzero(o["run"] == run)}
+    rows = run_rows(o, run)
     feats: list[Feature] = []
     for er in res.scene:
         for m, name in enumerate(er.names):
