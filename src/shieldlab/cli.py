@@ -616,9 +616,12 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
 
 def _air_only(scenario: str) -> bool:
-    """Whether the scenario holds flights and no ballistic threats (its errors wait for the full load)."""
+    """Whether the scenario holds flights and no ballistic threats: the validated file, not yet
+    compiled (its errors, and the compilation, wait for the full load)."""
+    from shieldlab.scenario import load
+
     try:
-        scn = _load_world(scenario).scenario
+        scn = load(scenario)
     except InputError:
         return False
     return bool(scn.flights) and not scn.threats

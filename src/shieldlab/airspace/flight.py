@@ -142,11 +142,13 @@ class AirPaths:
     end_time: np.ndarray
     failed: np.ndarray
 
-    def ground_track_km(self) -> np.ndarray:
-        """(B,) distance flown over the ground [km] (great circles between samples)."""
-        lat, lon, act = self.lat, self.lon, self.active
-        d = earth.great_circle_distance(lat[:, :-1], lon[:, :-1], lat[:, 1:], lon[:, 1:])
-        return np.where(act[:, :-1], d, 0.0).sum(axis=1) / 1e3
+    def ground_track_km(self, rows=slice(None), until: float = np.inf) -> np.ndarray:
+        """Distance flown over the ground [km] (great circles between samples) by ``rows`` (all:
+        (B,); one index: a scalar), up to time ``until`` [s] (a kill ends a flight early)."""
+        lat, lon = self.lat[rows], self.lon[rows]
+        act = self.active[rows] & (self.t <= until)
+        d = earth.great_circle_distance(lat[..., :-1], lon[..., :-1], lat[..., 1:], lon[..., 1:])
+        return np.where(act[..., :-1], d, 0.0).sum(axis=-1) / 1e3
 
     def trajectories(self) -> Trajectories:
         """The same flights as a :class:`~shieldlab.flyout.records.Trajectories` (ECEF [m, m/s]),

@@ -66,6 +66,7 @@ class Fighter:
     ready: float  # s: on station from (patrol) or ready after airborne + climb, from the order (base: relative)
     until: float  # s: on station until (patrol); inf for a base
     base: bool  # True: scrambled from quick-reaction alert (ready counts from the order)
+    climb: float = 0.0  # s: a base's climb to patrol height, the last part of ready
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def fighters(policing) -> list[Fighter]:
         out.append(Fighter(p.name, p.spec, p.site.ecef, p.start, p.end, False))
     for b in policing.bases:
         site = earth.geodetic_to_ecef(b.site.lat, b.site.lon, b.site.alt + b.spec.cruise_alt_m)
-        out.append(Fighter(b.name, b.spec, site, b.readiness + b.climb, np.inf, True))
+        out.append(Fighter(b.name, b.spec, site, b.readiness + b.climb, np.inf, True, b.climb))
     return out
 
 
@@ -193,7 +194,7 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     best: tuple = (np.inf, np.nan, "", None)
     for f in fighters_:
         if f.base:
-            out.airborne[f.name] = out.order + f.ready - _climb_of(pol, f.name)
+            out.airborne[f.name] = out.order + f.ready - f.climb
             t_v = out.order + f.ready
         else:
             if not (f.ready <= out.order <= f.until):
@@ -246,13 +247,6 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     out.fire_times = tk[allowed] + pol.reaction
     out.shots.append(Shot(out.vectored, float(out.fire_times[0]), np.nan, np.nan, False, np.nan))
     return out
-
-
-def _climb_of(pol, name: str) -> float:
-    for b in pol.bases:
-        if b.name == name:
-            return b.climb
-    return 0.0
 
 
 def next_shot(rp: RowPolicing, after: float) -> Shot | None:

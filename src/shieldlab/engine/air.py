@@ -117,8 +117,21 @@ def _entries(world) -> list[list[int]]:
     return [groups[k] for k in sorted(groups)]
 
 
-def _fly_entry(world, members: list[int], runs: list[int], seed: int):
-    """Fly one entry's fliers for ``runs``: (paths (C * n rows), streams per run)."""
+def _entry_routes(fl) -> Routes:
+    """The routes of one entry's fliers, padded to the longest: (n, W) arrays."""
+    W = max(f.route_lat.size for f in fl)
+
+    def col(name: str) -> np.ndarray:
+        return np.array([np.pad(getattr(f, name), (0, W - getattr(f, name).size), constant_values=np.nan)
+                         for f in fl])
+
+    return Routes(lat=col("route_lat"), lon=col("route_lon"), alt=col("route_alt"), speed=col("route_speed"),
+                  n=np.array([f.route_lat.size for f in fl]))
+
+
+def _fly_entry(world, members: list[int], runs: list[int], seed: int, grid: tuple[float, int]):
+    """Fly one entry's fliers for ``runs`` on the entry's ``grid`` (:func:`_entry_grid`): (paths
+    (C * n rows), streams per run)."""
     fl = [world.flights[i] for i in members]
     n, C = len(fl), len(runs)
     n_sensors = len(world.sensors)
@@ -137,18 +150,11 @@ def _fly_entry(world, members: list[int], runs: list[int], seed: int):
         start[c] = np.array([f.start_time for f in fl]) + np.array([f.start_sigma for f in fl]) * z[1]
         fail[c] = np.where(u[0] < np.array([f.failure_probability for f in fl]), u[1], np.inf)
     start = np.maximum(start, 0.0)
-    W = max(f.route_lat.size for f in fl)
-
-    def pad(a):
-        return np.pad(a, (0, W - a.size), constant_values=np.nan)
-
-    rl = np.array([pad(f.route_lat) for f in fl])
-    routes = Routes(lat=np.tile(rl, (C, 1)), lon=np.tile(np.array([pad(f.route_lon) for f in fl]), (C, 1)),
-                    alt=np.tile(np.array([pad(f.route_alt) for f in fl]), (C, 1)),
-                    speed=np.tile(np.array([pad(f.route_speed) for f in fl]), (C, 1)),
-                    n=np.tile(np.array([f.route_lat.size for f in fl]), C))
+    one = _entry_routes(fl)
+    routes = Routes(lat=np.tile(one.lat, (C, 1)), lon=np.tile(one.lon, (C, 1)), alt=np.tile(one.alt, (C, 1)),
+                    speed=np.tile(one.speed, (C, 1)), n=np.tile(one.n, C))
     limits = Limits.of([f.spec for f in fl] * C)
-    t0, n_samples, _ = _entry_grid(world, members)
+    t0, n_samples = grid
     paths = fly(limits, routes, np.maximum(start.reshape(-1), t0), world.dt,
                 speed_factor=np.clip(speed.reshape(-1), SPEED_FACTOR[0], SPEED_FACTOR[1]),
                 fail_fraction=fail.reshape(-1), t0=t0, n_samples=n_samples, t_max=1e9)
@@ -167,14 +173,7 @@ def _entry_grid(world, members: list[int]) -> tuple[float, int, float]:
     fl = [world.flights[i] for i in members]
     starts = np.array([f.start_time for f in fl])
     sig = max(f.start_sigma for f in fl)
-    W = max(f.route_lat.size for f in fl)
-
-    def pad(a):
-        return np.pad(a, (0, W - a.size), constant_values=np.nan)
-
-    routes = Routes(lat=np.array([pad(f.route_lat) for f in fl]), lon=np.array([pad(f.route_lon) for f in fl]),
-                    alt=np.array([pad(f.route_alt) for f in fl]), speed=np.array([pad(f.route_speed) for f in fl]),
-                    n=np.array([f.route_lat.size for f in fl]))
+    routes = _entry_routes(fl)
     # the longest flight it may take: its route at half its least speed, an hour of turns more
     legs = earth.great_circle_distance(routes.lat[:, :-1], routes.lon[:, :-1], routes.lat[:, 1:], routes.lon[:, 1:])
     slowest = min(min(f.spec.min_speed_eas_kmh / 3.6, float(np.nanmin(f.route_speed, initial=np.inf))) for f in fl)
@@ -260,10 +259,11 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
     for e, members in enumerate(entries):
         fl = [world.flights[i] for i in members]
         n = len(fl)
+        grid = _entry_grid(world, members)[:2]  # the nominal flight, flown once for every chunk
         for first in range(0, runs, CHUNK_RUNS):
             run_ids = list(range(first, min(first + CHUNK_RUNS, runs)))
             C = len(run_ids)
-            paths, streams = _fly_entry(world, members, run_ids, seed)
+            paths, streams = _fly_entry(world, members, run_ids, seed, grid)
             traj = _reshape_traj(paths.trajectories(), C, n)
             rcs = np.broadcast_to(np.array([f.spec.rcs_m2 for f in fl]), (C, n))
             dets = []
@@ -519,7 +519,7 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
         "run": run, "flight": f.name, "type": f.spec.id, "side": f.side, "start_s": start, "end_s": end_eff,
         "failed": failed, "failure_country": fail_country,
         "arrived": (not failed) and (not killed) and f.spec.kind == "cruise-missile",
-        "flight_time_s": end_eff - start, "ground_km": float(_ground_km(paths, row, end_eff)),
+        "flight_time_s": end_eff - start, "ground_km": float(paths.ground_track_km(row, end_eff)),
         "seen": bool(np.isfinite(first)), "first_detect_s": first, "first_detect_by": by, "firm_track_s": firm_t,
         "tracked_share": share, "track_breaks": int(tr.breaks[row]),
         "entered": entered, "entry_s": entry_s, "exit_s": exit_s,
@@ -543,14 +543,6 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
     }
     for key, v in vals.items():
         out[key].append(v)
-
-
-def _ground_km(paths: AirPaths, row: int, end: float) -> float:
-    t = paths.t
-    a = paths.active[row] & (t <= end)
-    lat, lon = paths.lat[row], paths.lon[row]
-    d = earth.great_circle_distance(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    return float(np.where(a[:-1], d, 0.0).sum() / 1e3)
 
 
 _KIND_ORDER = ("start", "detect", "track", "warning", "scramble", "airborne", "entry", "declared-entry", "in-range",
