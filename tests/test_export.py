@@ -293,7 +293,8 @@ def test_flyout_nominal_path_impacts_and_cep(tmp_path):
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     st = aim.solve([m], la0, lo0, 0.0, la1, lo1, "min-energy")
     tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.zeros(1), st.kick,
-             st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5))
+             st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5),
+             upper_thrust=st.upper_thrust, dive_time=st.dive_time)
     runs = 40
     ilat, ilon, cep = impact_scatter(m, la0, lo0, la1, lo1, Dispersion(0.001, 0.001, 0.001, 0.03, 5e-4), runs, 1)
     fs = X.flyout_features(tr, missile=m.id, launch_deg=(lat0, lon0), aim_deg=(lat1, lon1), impacts_rad=(ilat, ilon),

@@ -76,7 +76,8 @@ def test_probability_follows_doctrine(sym):
 def _direct_path(site, lat, lon, model):
     st = aim.solve([site.missile], site.lat, site.lon, site.alt, lat, lon, model=model)
     tr = fly(vehicle_from_missiles([site.missile]), earth.geodetic_to_ecef(site.lat, site.lon, site.alt)[None],
-             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=0.25, T=int(3000 / 0.25), model=model)
+             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=0.25, T=int(3000 / 0.25), model=model,
+             upper_thrust=st.upper_thrust, dive_time=st.dive_time)
     n = tr.t < tr.impact_time[0]
     return tr.t[n], tr.pos[0, n], tr.impact_time[0]
 

@@ -45,10 +45,11 @@ def test_min_energy_shot_burns_out_on_the_kepler_min_energy_conic(range_km):
     gamma = np.arcsin(r @ v / (rn * vn))
     left = kepler.free_flight_range(vn, gamma, h)
     me = kepler.minimum_energy(left, h)
-    # the steering family (vertical rise, kick, gravity turn) reaches the optimum to 0.3 %
-    # up to 10,000 km; at 13,000 km the gravity turn cannot flatten the burnout angle quite
-    # enough (24 degrees against the optimum 16) and the shot needs up to 1 % more speed
-    tol_v, tol_deg = (3e-3, 2.0) if range_km <= 10000 else (1e-2, 8.0)
+    # the solver roots the kick on the conic's angle, so up to 3,000 km the burnout angle is
+    # the optimum's to a tenth of a degree (the speed, flat there, to 0.3 %); from 10,000 km
+    # the gravity turn can hardly flatten the burnout angle enough (at 13,000 km 24 degrees
+    # against the optimum 16, and the shot needs up to 1 % more speed)
+    tol_v, tol_deg = (3e-3, 0.1) if range_km <= 3000 else (3e-3, 1.5) if range_km <= 10000 else (1e-2, 8.0)
     assert vn == pytest.approx(float(me.burnout_speed), rel=tol_v)
     assert np.degrees(abs(gamma - me.flight_path_angle)) < tol_deg
     assert tr.impact_time[0] - tr.t[k] == pytest.approx(float(kepler.speed_for_angle(left, gamma, h).time_of_flight),
@@ -73,3 +74,56 @@ def test_earth_rotation_east_west():
         out[name] = np.linalg.norm(tr.vel[0, k])
     ground = earth.OMEGA_EARTH * earth.WGS84_A * np.cos(lat0)  # 381 m/s
     assert 0.25 * ground < out["west"] - out["east"] < 2.0 * ground
+
+
+# Gronlund & Wright (1992), "Depressed trajectory SLBMs: a technical evaluation and arms
+# control possibilities", Science & Global Security 3: a minimum-energy ballistic missile
+# to 7,400 km burns out at 6.3 km/s, rises to an apogee of ~1,340 km and flies 29.2 min.
+GW_RANGE_KM, GW_BURNOUT_KMS, GW_APOGEE_KM, GW_FLIGHT_MIN = 7400.0, 6.3, 1340.0, 29.2
+
+
+@pytest.mark.parametrize("missile_id", ["topol-m", "minuteman-iii"])
+@pytest.mark.parametrize("bearing_deg", [0.0, 180.0])
+def test_steered_solid_flies_gronlund_wright_minimum_energy_shot(missile_id, bearing_deg):
+    """A three-stage solid that cannot cut thrust sheds energy by general energy management (its
+    upper stages' thrust yawed off the path) and so flies the minimum-energy shot at 7,400 km:
+    burnout speed, apogee and flight time within 5 % of Gronlund & Wright's, its coast on the
+    minimum-energy conic.  Not calibrated: neither missile's figures were tuned to this case.
+    Shots due north and south, as the closed form's non-rotating Earth: east, the ground
+    turning under the coast lengthens the flight to 30.9 min (+5.8 %)."""
+    from shieldlab import catalog
+
+    m = catalog.missiles()[missile_id]
+    lat0, lon0 = np.radians(50.0), np.radians(40.0)
+    lat1, lon1 = earth.destination(lat0, lon0, np.radians(bearing_deg), GW_RANGE_KM * 1e3)
+    st = aim.solve([m], lat0, lon0, 0.0, lat1, lon1, "min-energy")
+    assert st.aim_error[0] < 50.0
+    assert not np.isfinite(st.cutoff[0])  # a solid: no cut-off
+    assert 0.8 < st.upper_thrust[0] < 0.98  # some upper-stage thrust wasted, not most of it
+    tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(lat0, lon0, 0.0)[None], np.zeros(1), st.kick,
+             st.azimuth, st.cutoff, t0=0.0, dt=1.0, T=4000, upper_thrust=st.upper_thrust)
+    assert tr.burnout_speed[0] / 1e3 == pytest.approx(GW_BURNOUT_KMS, rel=0.05)
+    assert tr.apogee_alt[0] / 1e3 == pytest.approx(GW_APOGEE_KM, rel=0.05)
+    assert tr.impact_time[0] / 60.0 == pytest.approx(GW_FLIGHT_MIN, rel=0.05)
+    k = int(np.ceil(tr.burnout_time[0])) + 1
+    bo = np.concatenate([tr.pos[0, k], tr.vel[0, k] + np.cross([0.0, 0.0, earth.OMEGA_EARTH], tr.pos[0, k])])
+    assert abs(np.degrees(aim.conic_angle_error(bo[None])[0])) < 0.3
+
+
+def test_steered_solid_keeps_full_burn_lofted_and_depressed_shots():
+    """``lofted`` and ``depressed`` stay the explicit full-burn alternatives of a GEM solid: no
+    energy wasted, apogees well above and below the minimum-energy shot's."""
+    from shieldlab import catalog
+
+    m = catalog.missiles()["topol-m"]
+    lat0, lon0 = np.radians(50.0), np.radians(40.0)
+    lat1, lon1 = earth.destination(lat0, lon0, 0.0, GW_RANGE_KM * 1e3)
+    apogees = {}
+    for profile in ("min-energy", "lofted", "depressed"):
+        st = aim.solve([m], lat0, lon0, 0.0, lat1, lon1, profile)
+        tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(lat0, lon0, 0.0)[None], np.zeros(1), st.kick,
+                 st.azimuth, st.cutoff, t0=0.0, dt=1.0, T=4000, upper_thrust=st.upper_thrust)
+        apogees[profile] = tr.apogee_alt[0] / 1e3
+        if profile != "min-energy":
+            assert st.upper_thrust[0] == 1.0
+    assert apogees["lofted"] > 1.5 * apogees["min-energy"] > 3.0 * apogees["depressed"]

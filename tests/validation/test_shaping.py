@@ -23,7 +23,8 @@ def fly_solution(m, st, lat1, lon1):
     veh = vehicle_from_missiles([m] * n)
     r0 = np.broadcast_to(earth.geodetic_to_ecef(LAT0, LON0, 0.0), (n, 3))
     _, _, _, ev = run(veh, r0, np.zeros((n, 3)), np.zeros(n), st.kick, st.azimuth, st.cutoff, grid_t0=0.0,
-                      dt=1.0, T=6002, record=False, t_max=6000.0)
+                      dt=1.0, T=6002, record=False, t_max=6000.0, upper_thrust=st.upper_thrust,
+                      dive_time=st.dive_time)
     lat, lon, _ = earth.ecef_to_geodetic(ev[:, 5:8])
     return earth.great_circle_distance(lat, lon, lat1, lon1), ev[:, 3], ev[:, 4]
 

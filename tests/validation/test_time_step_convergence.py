@@ -58,7 +58,8 @@ def test_flights_and_their_interpolation_converge(missile, launch, aim_at):
 
     def flight(dt):
         return fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.array([3.3]),
-                   st.kick, st.azimuth, st.cutoff, t0=0.0, dt=dt, T=int(2500 / dt))
+                   st.kick, st.azimuth, st.cutoff, t0=0.0, dt=dt, T=int(2500 / dt),
+                   upper_thrust=st.upper_thrust, dive_time=st.dive_time)
 
     ref = flight(0.1)
     t = np.arange(0.0, float(ref.impact_time[0]) + 5.0, 0.1)

@@ -339,7 +339,13 @@ def _needs_bearing_anchors(site: LaunchSite) -> bool:
     another.  A full-burn shot is fixed by its kick alone: any kick on the right branch is
     the solver's own answer for wherever it lands, so one bearing of anchors is enough.
     """
-    return bool(site.missile.thrust_termination) and site.profile == "min-energy"
+    return _trims(site.missile) and site.profile == "min-energy"
+
+
+def _trims(missile) -> bool:
+    """Whether a missile sheds energy on a min-energy shot: it cuts thrust, or it yaws its upper
+    stages' thrust off the path (GEM).  Its steering then has a trim as well as a kick."""
+    return bool(missile.thrust_termination) or missile.energy_management == "gem"
 
 
 def _anchors(sites, model: EarthModel, sectors, dt: float):
@@ -399,7 +405,9 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
             m = np.array([o == (i, a) for o in owners])
             r = np.append(ranges[m], r_max[a])
             k = np.append(st.kick[m], k_star[a])
-            c = np.append(np.minimum(st.cutoff[m], total), total)
+            # the trim: the cut-off time, or under GEM the upper stages' thrust factor (1: all of it)
+            gem = s.missile.energy_management == "gem"
+            c = np.append(st.upper_thrust[m], 1.0) if gem else np.append(np.minimum(st.cutoff[m], total), total)
             if r.size < 3:
                 raise InputError(f"cannot steer {s.missile.id} from {s.name} on a {s.profile} profile to enough "
                                  "ranges", field="threats")
@@ -464,8 +472,10 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     B = len(missiles)
     # flight times first (no samples kept), then the recorded flights on grids just long enough
     f0 = time.perf_counter()
+    gem = np.array([m.energy_management == "gem" for m in missiles])
+    cut, upper = np.where(gem, np.inf, cut), np.where(gem, np.minimum(cut, 1.0), 1.0)
     _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
-                      T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0)
+                      T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0, upper_thrust=upper)
     tof, burn = ev[:, 4], ev[:, 0]
     tau = np.linspace(0.0, 1.0, K_NODES)
     fly_s = time.perf_counter() - f0
@@ -487,7 +497,8 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
             g = m[q]
             f0 = time.perf_counter()
             T = int(np.ceil(np.nanmax(np.where(np.isfinite(tof[g]), tof[g], 0.0)) / dt)) + 3
-            tr = fly(veh.take(g), pos0[g], np.zeros(g.size), kick[g], az[g], cut[g], t0=0.0, dt=dt, T=T, model=model)
+            tr = fly(veh.take(g), pos0[g], np.zeros(g.size), kick[g], az[g], cut[g], t0=0.0, dt=dt, T=T, model=model,
+                     upper_thrust=upper[g])
             fly_s += time.perf_counter() - f0
             lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
             ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)

@@ -132,7 +132,8 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     st = aim.solve([missile], launch_lat, launch_lon, 0.0, aim_lat, aim_lon, profile)
     T = int(6000 / DT)
     tr = fly(vehicle_from_missiles([missile]), earth.geodetic_to_ecef(launch_lat, launch_lon, 0.0)[None],
-             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=DT, T=T)
+             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=DT, T=T, upper_thrust=st.upper_thrust,
+             dive_time=st.dive_time)
     n = int(min(T, np.ceil(tr.impact_time[0] / DT)))
     t, pos, vel = tr.t[:n], tr.pos[0, :n], tr.vel[0, :n]
     lat, lon, alt = earth.ecef_to_geodetic(pos)

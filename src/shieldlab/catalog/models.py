@@ -133,6 +133,10 @@ class Stage(_Record):
         None, description="sea-level specific impulse [s]; null: the vacuum value at all altitudes (upper stages)")
     burn_time_s: Positive = Field(description="burn time at constant mass flow [s]")
     diameter_m: Positive = Field(description="stage diameter [m]")
+    pitch_deg: float = Field(
+        0.0, ge=-30, le=30,
+        description="pitch programme: the thrust's angle above the flight path while this stage burns after the "
+                    "pitch-over, in the vertical plane of the velocity (0: a gravity turn) [deg]")
     source: Text = Field(description="where the stage's figures come from")
 
     @model_validator(mode="after")
@@ -178,8 +182,32 @@ class ReentryVehicle(_Record):
         return self.mass_kg / (self.drag.cd[-1] * self.area_m2)
 
 
+class Aero(_Record):
+    """Lift of a quasi-ballistic missile after burnout, and the programme that uses it.
+
+    The drag polar is parabolic, ``C_D = C_D0(M) + C_L^2 / (4 C_D0 (L/D)^2)``, so the
+    lift-to-drag ratio peaks at ``lift_to_drag`` where ``C_L = 2 C_D0 lift_to_drag``, the
+    most lift the programme asks for.  Programme: ballistic until it falls below
+    ``glide_alt_km``; then lift holds that height (a glide, the lift limited by the polar and
+    ``max_load_g``) until the speed falls to ``terminal_speed_ms``; then a dive at
+    ``dive_angle_deg`` with a sideways weave of ``weave_g`` over ``weave_period_s``.
+    """
+
+    lift_to_drag: Positive = Field(le=10, description="greatest lift-to-drag ratio [-]")
+    glide_alt_km: Positive = Field(le=80, description="height the descending missile pulls up to and holds [km]")
+    terminal_speed_ms: Positive = Field(description="speed at which the glide ends and the dive begins [m/s]")
+    dive_angle_deg: float = Field(ge=0, le=90, description="flight-path angle below the horizontal of the dive "
+                                                           "[deg]")
+    weave_g: float = Field(0.0, ge=0, le=60, description="amplitude of the terminal weave's sideways "
+                                                         "acceleration (0: none) [g]")
+    weave_period_s: Positive = Field(6.0, description="period of the terminal weave [s]")
+    max_load_g: Positive = Field(le=100, description="greatest lift acceleration the airframe takes [g]")
+    source: Text = Field(description="where the figures come from; assumptions marked as such")
+
+
 class Missile(_Record):
-    """A ballistic missile: stages burned in order, then a ballistic re-entering body."""
+    """A ballistic missile: stages burned in order, then a ballistic re-entering body (or, with
+    ``aero``, a quasi-ballistic one that uses lift after burnout)."""
 
     id: Id = Field(description="lower-case kebab-case identifier, e.g. scud-b")
     name: Text = Field(description="display name")
@@ -192,6 +220,12 @@ class Missile(_Record):
     reentry_vehicle: ReentryVehicle | None = Field(
         None, description="the body that separates at burnout and re-enters; null: the last stage re-enters")
     thrust_termination: bool = Field(description="can cut thrust to shorten range (liquids: yes, solids: no)")
+    energy_management: Literal["none", "gem"] = Field(
+        "none", description="how a missile that cannot cut thrust flies a short shot at minimum energy: gem "
+                            "(general energy management: the upper stages' thrust is yawed off the flight path to "
+                            "waste what is not needed; two stages or more) or none (the full-burn branch nearest "
+                            "the minimum-energy apogee)")
+    aero: Aero | None = Field(None, description="lift after burnout (quasi-ballistic); null: a ballistic body")
     vertical_rise_s: Positive = Field(description="vertical flight before pitch-over [s]")
     rcs_m2: Positive = Field(description="head-on radar cross-section of what re-enters [m²]")
     rcs_broadside_m2: Positive | None = Field(
@@ -204,6 +238,14 @@ class Missile(_Record):
 
     @model_validator(mode="after")
     def _check(self) -> Missile:
+        if self.energy_management == "gem" and len(self.stages) < 2:
+            raise ValueError("energy_management gem needs an upper stage (two stages or more)")
+        if self.energy_management == "gem" and self.thrust_termination:
+            raise ValueError("energy_management gem is for a missile that cannot cut thrust "
+                             "(thrust_termination: false)")
+        if self.aero is not None and self.reentry_vehicle is not None:
+            raise ValueError("aero (lift after burnout) is for a missile that flies to its target whole "
+                             "(reentry_vehicle: null)")
         for i, stage in enumerate(self.stages):
             if stage.diameter_m > self.diameter_m + 1e-9:
                 raise ValueError(

@@ -102,12 +102,14 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
     _check_memory(_grid_bytes(world, T), "the threats' nominal flights", source=world.source)
     veh = vehicle_from_missiles([t.missile for t in th])
     traj = fly(veh, np.array([t.launch.ecef for t in th]), launch_t, steer.kick, steer.azimuth, steer.cutoff,
-               t0=0.0, dt=dt, T=T)
+               t0=0.0, dt=dt, T=T, upper_thrust=steer.upper_thrust,
+               dive_time=steer.dive_time)
     dispersed = np.array([not t.dispersion.is_zero for t in th])
     if world.duration is not None and not np.isfinite(traj.impact_time).all():
         late = np.flatnonzero(~np.isfinite(traj.impact_time))
         lands = fly(veh.take(late), np.array([th[n].launch.ecef for n in late]), launch_t[late], steer.kick[late],
-                    steer.azimuth[late], steer.cutoff[late], t0=0.0, dt=dt,
+                    steer.azimuth[late], steer.cutoff[late], t0=0.0, dt=dt, upper_thrust=steer.upper_thrust[late],
+                    dive_time=steer.dive_time[late],
                     T=_grid_size(replace(world, duration=None), t_max)).impact_time
         if not np.isfinite(lands).all():
             n = int(late[np.flatnonzero(~np.isfinite(lands))[0]])
@@ -223,7 +225,8 @@ def _dispersed_truth(world, flights: Flights, rngs: list[np.random.Generator]) -
     tr, st = flights.truth, flights.steering
     launch_pos = np.array([t.launch.ecef for t in th])
     return fly(veh, launch_pos, tr.launch_time, st.kick, st.azimuth[None] + d.azimuth, st.cutoff,
-               t0=float(tr.t[0]), dt=tr.dt, T=tr.t.size, batch_shape=(C, N))
+               t0=float(tr.t[0]), dt=tr.dt, T=tr.t.size, batch_shape=(C, N), upper_thrust=st.upper_thrust,
+               dive_time=st.dive_time)
 
 
 def _broadcast(traj: Trajectories, C: int) -> Trajectories:

@@ -5,20 +5,31 @@ with drag.
 Profiles
 --------
 ``min-energy``
-    For a missile that can cut thrust (liquid engines): of all kicks whose
-    trajectory, cut off at the right moment, reaches the range, the one with the
-    least burnout speed — the minimum-energy shot of the closed form, found on
-    the real vehicle.  A solid missile cannot cut thrust, so it flies whichever
-    of the lofted and depressed full-burn solutions has the apogee closest to the
-    Kepler minimum-energy apogee for that range.
+    For a missile that can shed energy: of all kicks whose trajectory, trimmed to
+    the range, reaches it, the one that burns out on the minimum-energy conic for
+    the range its coast covers (the closed form's minimum-energy shot, Bate, Mueller
+    & White 1971, ch. 6, flown from the real vehicle's burnout point).  A liquid
+    missile trims by cutting thrust at the right moment; a multi-stage solid with
+    general energy management (``energy_management: gem``) by yawing its upper
+    stages' thrust off the path (:meth:`~shieldlab.flyout.vehicle.Vehicle.throttled`:
+    the factor of the thrust left along the path is the trim).  A solid without
+    either flies whichever of the lofted and depressed full-burn solutions has the
+    apogee closest to the Kepler minimum-energy apogee for that range.
+
+    Why the conic and not the least burnout speed along the curve: the speed is flat
+    in the burnout angle to second order, and a steeper shot burns out higher, so the
+    least speed over the whole vehicle trades a few m/s for a burnout tens of
+    kilometres higher and a shot degrees steeper: at 7,400 km a Topol-M under GEM
+    would fly a 1,438 km apogee where the conic gives 1,355 km (Gronlund & Wright
+    1992: ~1,340 km; tests/validation/test_min_energy_flyout.py).
 ``lofted`` / ``depressed``
     Full burn; the smaller (steeper) or larger (flatter) kick angle that reaches
-    the range — or, given an apogee or a flight time and a missile that can cut
-    thrust, the shot of that shape.
+    the range — or, given an apogee or a flight time and a missile that can trim
+    its energy, the shot of that shape.
 
 Method: a scan of 24 kick angles and golden-section refinement of the maximum
-range, Illinois regula falsi on monotone branches (kick or cut-off) for the
-ground range, golden-section search for the least burnout speed, and a
+range, Illinois regula falsi on monotone branches (kick or trim) for the
+ground range and on the kick for the burnout angle of the minimum-energy conic, and a
 fixed-point correction of the azimuth for Earth rotation and J2 (the cross-range
 error is fed back as a bearing change).  Every evaluation is one batched call of
 the fast integrator over all threats at once.
@@ -28,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,6 +49,9 @@ from shieldlab.flyout.integrate import FULL, EarthModel, run
 from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 
 PROFILES = ("min-energy", "lofted", "depressed")
+#: Kinds of trim (how a shot sheds the energy it does not need): cut thrust, general energy
+#: management, or an earlier terminal dive (quasi-ballistic missiles, shaped shots only).
+TRIM_CUT, TRIM_GEM, TRIM_DIVE = 0, 1, 2
 _KICK_MIN, _KICK_MAX = np.radians(0.5), np.radians(85.0)
 _GOLD = (np.sqrt(5.0) - 1.0) / 2.0
 
@@ -80,19 +95,63 @@ class Steering:
     azimuth: np.ndarray  # launch azimuth [rad from north]
     kick: np.ndarray  # pitch-over angle [rad from vertical]
     cutoff: np.ndarray  # thrust termination [s after launch]; inf = burn out
+    upper_thrust: np.ndarray  # the upper stages' thrust left along the path (GEM), 0-1; 1 = all
+    dive_time: np.ndarray  # a quasi-ballistic shot's terminal dive [s after launch]; inf = when its glide ends
     max_range: np.ndarray  # full-burn maximum range on this bearing [m]
     aim_error: np.ndarray  # distance from the solved impact to the aim point [m]
 
 
+class Shot(NamedTuple):
+    """What one evaluation of the flyout returns per shot, shapes (M,)."""
+
+    range: np.ndarray  # ground range [m]; negative: behind the launch point; 0: never came down
+    lat: np.ndarray  # impact latitude [rad]
+    lon: np.ndarray  # impact longitude [rad]
+    apogee: np.ndarray  # apogee altitude [m]
+    flight_time: np.ndarray  # launch to impact [s]
+    burnout_speed: np.ndarray  # inertial speed at burnout [m/s]
+    conic_error: np.ndarray  # burnout flight-path angle above the minimum-energy one for its conic [rad]
+
+
+def conic_angle_error(burnout_state: np.ndarray) -> np.ndarray:
+    """How far above the minimum-energy flight-path angle a burnout state (M, 6: ECEF position
+    [m], inertial velocity [m/s]) flies, for the range its own Kepler conic covers from that
+    height [rad]: 0 on the minimum-energy conic (Bate, Mueller & White 1971, ch. 6), positive
+    lofted, negative depressed, nan where the conic does not come back down."""
+    r, v = burnout_state[:, :3], burnout_state[:, 3:]
+    rn, vn = np.linalg.norm(r, axis=1), np.linalg.norm(v, axis=1)
+    gamma = np.arcsin(np.clip(np.einsum("ij,ij->i", r, v) / (rn * vn), -1.0, 1.0))
+    h = np.maximum(np.nan_to_num(rn - earth.R_EARTH_MEAN), 0.0)  # (a burnout below the mean sphere: from it)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        psi = kepler.free_flight_range(vn, gamma, h)
+    out = np.full(rn.shape, np.nan)
+    ok = np.isfinite(psi) & (psi > 0.0) & (psi < np.pi * earth.R_EARTH_MEAN)
+    if ok.any():
+        out[ok] = gamma[ok] - kepler.minimum_energy(psi[ok], h[ok]).flight_path_angle
+    return out
+
+
 class _Evaluator:
-    def __init__(self, veh: Vehicle, r0: np.ndarray, lat0, lon0, model: EarthModel, dt: float, t_max: float):
+    def __init__(self, veh: Vehicle, r0: np.ndarray, lat0, lon0, model: EarthModel, dt: float, t_max: float,
+                 trim_kind: np.ndarray | None = None):
         self.veh, self.r0, self.lat0, self.lon0 = veh, r0, lat0, lon0
         self.model, self.dt, self.t_max = model, dt, t_max
+        # the trim that sheds energy (TRIM_*): the cut-off time [s], under GEM the upper stages'
+        # thrust factor, or for a quasi-ballistic missile the time its dive begins [s]
+        kind = np.full(veh.batch_size, TRIM_CUT) if trim_kind is None else trim_kind
+        self.kind = kind
+        self.trim_lo = np.select([kind == TRIM_GEM, kind == TRIM_DIVE],
+                                 [0.0, veh.total_burn + 1.0], veh.vertical_rise + veh.pitch_over + 1.0)
+        self.trim_hi = np.select([kind == TRIM_GEM, kind == TRIM_DIVE], [1.0, t_max], veh.total_burn)
+        self.untrimmed = np.where(kind == TRIM_GEM, 1.0, np.inf)
 
-    def impact(self, idx, kick, az, cutoff):
-        """Ground range, impact (lat, lon), apogee altitude, flight time and burnout speed for
-        batch elements ``idx`` (with repetition)."""
+    def impact(self, idx, kick, az, cutoff, upper_thrust=None, dive_time=None) -> Shot:
+        """The :class:`Shot` of batch elements ``idx`` (with repetition)."""
         veh = self.veh.take(idx)
+        if upper_thrust is not None:
+            veh = veh.throttled(upper_thrust)
+        if dive_time is not None:
+            veh = veh.diving_at(dive_time)
         _, _, _, ev = run(veh, self.r0[idx], np.zeros((len(idx), 3)), np.zeros(len(idx)), kick, az, cutoff,
                           grid_t0=0.0, dt=self.dt, T=int(self.t_max / self.dt) + 2, model=self.model,
                           record=False, t_max=self.t_max)
@@ -106,13 +165,21 @@ class _Evaluator:
         rng = np.where(ahead, rng, -rng)
         # never came down within t_max (a shot into space or into orbit): no range
         rng = np.where(landed, rng, 0.0)
-        return rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1]
+        return Shot(rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1], conic_angle_error(ev[:, 8:14]))
 
-    def cut_for_range(self, idx, kick, az, target, burn_start, total_burn):
-        """Cut-off time [s] at which a shot with ``kick`` reaches ``target`` range (``nan`` where
-        no cut-off does), and :meth:`impact` of that shot (full burn where there is none)."""
-        cut = _root(lambda c: self.impact(idx, kick, az, c)[0], burn_start + 1.0, total_burn.copy(), target)
-        return cut, self.impact(idx, kick, az, np.where(np.isfinite(cut), cut, np.inf))
+    def trimmed(self, idx, kick, az, trim) -> Shot:
+        """:meth:`impact` of shots trimmed by ``trim``: the cut-off time [s], under GEM the upper
+        stages' thrust factor, or the dive time [s]."""
+        k = self.kind[idx]
+        return self.impact(idx, kick, az, np.where(k == TRIM_CUT, trim, np.inf), np.where(k == TRIM_GEM, trim, 1.0),
+                           np.where(k == TRIM_DIVE, trim, np.inf))
+
+    def cut_for_range(self, idx, kick, az, target):
+        """Trim (cut-off time [s], GEM thrust factor or dive time [s]) at which a shot with
+        ``kick`` reaches ``target`` range (``nan`` where none does), and :meth:`impact` of that
+        shot (untrimmed where there is none).  Range grows with the trim on every kind."""
+        cut = _root(lambda c: self.trimmed(idx, kick, az, c)[0], self.trim_lo[idx], self.trim_hi[idx].copy(), target)
+        return cut, self.trimmed(idx, kick, az, np.where(np.isfinite(cut), cut, self.untrimmed[idx]))
 
 
 def _max_range_kick(ev: _Evaluator, az: np.ndarray):
@@ -174,76 +241,84 @@ def _root(f, lo, hi, target, tol=0.5, iters=40):
     return np.where(ok, x, np.nan)
 
 
-def _min_energy_kick(ev: _Evaluator, idx, lo, hi, az, target, burn_start, total_burn):
-    """Kick whose trajectory reaches ``target`` with the least burnout speed (energy).
+def _scan_root(ev: _Evaluator, idx, lo, hi, az, target, value, goal, tol, n=12):
+    """Kick on the curve of constant range (the trim re-solved at each kick) where ``value(shot)``
+    equals ``goal``, between kicks ``lo`` and ``hi`` (M,).
 
-    Along the curve of constant range (cut-off solved per kick) the burnout speed has one
-    minimum, between the steepest and the flattest full-burn shots: golden-section search.
+    A scan of ``n`` kicks just inside the ends (where the trim that reaches the range is still
+    bracketed) finds the first pair of shots that fly and straddle the goal, then Illinois
+    regula falsi refines it to ``tol``: the trim fails to reach the range on parts of the
+    curve for some vehicles, which a root finder on the whole bracket would trip on.  Returns
+    the kick (nan where no scanned pair straddles the goal) and the values scanned (M, n),
+    nan where the trim failed.
     """
-    def speed(k):
-        c, shot = ev.cut_for_range(idx, k, az, target, burn_start, total_burn)
-        return np.where(np.isfinite(c), shot[5], np.inf)
+    M = idx.size
+    f = np.linspace(1e-4, 1.0 - 1e-4, n)
+    grid = lo[:, None] + (hi - lo)[:, None] * f[None, :]
 
-    # keep the best kick evaluated anywhere (the ends included: the full-burn shots are on
-    # the curve too), so an optimum at an end of the bracket, where the cut-off solve can
-    # just miss, still yields a kick that flies
-    best_k = lo.copy()
-    best_v = speed(lo)
-    v_hi = speed(hi)
-    better = v_hi < best_v
-    best_k, best_v = np.where(better, hi, best_k), np.where(better, v_hi, best_v)
-    # golden section proper: the interior point kept from the last step is not flown again
-    # (one new shot per step instead of two: the same brackets, half the flights)
-    a, b = lo.copy(), hi.copy()
-    x1 = b - _GOLD * (b - a)
-    x2 = a + _GOLD * (b - a)
-    v1, v2 = speed(x1), speed(x2)
-    for k, v in ((x1, v1), (x2, v2)):
-        better = v < best_v
-        best_k, best_v = np.where(better, k, best_k), np.where(better, v, best_v)
-    for _ in range(23):
-        left = v1 <= v2
-        b = np.where(left, x2, b)
-        a = np.where(left, a, x1)
-        # left: the new upper point is the old lower one; else the new lower point is the old upper one
-        x_new = np.where(left, b - _GOLD * (b - a), a + _GOLD * (b - a))
-        v_new = speed(x_new)
-        better = v_new < best_v
-        best_k, best_v = np.where(better, x_new, best_k), np.where(better, v_new, best_v)
-        x1, v1, x2, v2 = (np.where(left, x_new, x2), np.where(left, v_new, v2),
-                          np.where(left, x1, x_new), np.where(left, v1, v_new))
-    return best_k
+    def val(sel, k):
+        c, shot = ev.cut_for_range(idx[sel], k, az[sel], target[sel])
+        return np.where(np.isfinite(c), value(shot), np.nan)
+
+    v = val(np.repeat(np.arange(M), n), grid.ravel()).reshape(M, n)
+    d = v - goal[:, None]
+    straddle = np.isfinite(d[:, :-1]) & np.isfinite(d[:, 1:]) & (np.sign(d[:, :-1]) != np.sign(d[:, 1:]))
+    k = np.full(M, np.nan)
+    sel = np.flatnonzero(straddle.any(axis=1))
+    if sel.size:
+        j = np.argmax(straddle[sel], axis=1)
+        k[sel] = _root(lambda kk: val(sel, kk), grid[sel, j], grid[sel, j + 1], goal[sel], tol=tol)
+    return k, v, grid
 
 
-def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, burn_start, total_burn, apogee, flight_time, check):
-    """Kick and cut-off reaching ``target`` range with the asked apogee or flight time.
+def _conic_kick(ev: _Evaluator, idx, lo, hi, az, target):
+    """Kick whose trajectory, trimmed to reach ``target``, burns out on the minimum-energy conic
+    for the range its coast covers (:func:`conic_angle_error` zero), to 1e-5 rad.
+
+    Along the curve of constant range the burnout flight-path angle falls from the steepest
+    (lofted) to the flattest (depressed) shot; the angle is what pins the apogee and the flight
+    time (the burnout speed is flat there to second order).  Where the error keeps one sign
+    over the whole curve (a gravity turn that cannot flatten enough at the longest ranges) the
+    scanned shot nearest the conic is taken.
+    """
+    k, v, grid = _scan_root(ev, idx, lo, hi, az, target, lambda shot: shot.conic_error, np.zeros(idx.size), 1e-5)
+    nearest = grid[np.arange(idx.size), np.argmin(np.where(np.isfinite(v), np.abs(v), np.inf), axis=1)]
+    return np.where(np.isfinite(k), k, nearest)
+
+
+def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, apogee, flight_time, check):
+    """Kick and trim reaching ``target`` range with the asked apogee or flight time.
 
     Along the curve of constant range the kick runs from the full-burn solution
-    (``k_full``: the steepest lofted or flattest depressed shot) to the range-optimal
-    kick ``k_star`` with the range trimmed by the cut-off; the apogee and the flight
-    time change monotonically along it, so an outer root finder on the kick with an
-    inner one on the cut-off hits both the range and the shape.
+    (``k_full``: the steepest lofted or flattest depressed shot, or the steepest or flattest
+    kick where there is none) to the range-optimal kick ``k_star`` with the range trimmed
+    (cut-off, GEM or dive); the apogee and the flight time change monotonically along it, so
+    a root finder on the kick (:func:`_scan_root`) with an inner one on the trim hits both the
+    range and the shape, to 0.5 m of apogee or 0.5 s of flight time.
     """
     use_apogee = np.isfinite(apogee)
     goal = np.where(use_apogee, apogee, flight_time)
 
-    def metric(k):
-        c, (_, _, _, apo, tof, _) = ev.cut_for_range(idx, k, az, target, burn_start, total_burn)
-        return np.where(use_apogee, apo, tof), c
-
-    m_full, _ = metric(k_full)
-    m_star, _ = metric(k_star)
-    if check:
-        lo_m, hi_m = np.minimum(m_full, m_star), np.maximum(m_full, m_star)
-        bad = np.flatnonzero(~((goal >= lo_m) & (goal <= hi_m)))
-        if bad.size:
-            j = int(bad[0])
-            what, unit, scale = ("apogee", "km", 1e3) if use_apogee[j] else ("flight time", "s", 1.0)
-            raise ShapeError(int(idx[j]), f"{what} {goal[j] / scale:,.0f} {unit} cannot be flown to this aim point: "
-                                          f"between {lo_m[j] / scale:,.0f} and {hi_m[j] / scale:,.0f} {unit}")
-    # tolerance 0.5 m of apogee or 0.5 s of flight time
-    k = _root(lambda kk: metric(kk)[0], k_full.copy(), k_star.copy(), goal, tol=0.5)
-    return k, metric(k)[1]
+    k = np.full(idx.size, np.nan)
+    for want_apogee in (True, False):
+        rows = np.flatnonzero(use_apogee == want_apogee)
+        if not rows.size:
+            continue
+        pick = (lambda shot: shot.apogee) if want_apogee else (lambda shot: shot.flight_time)
+        kk, v, _ = _scan_root(ev, idx[rows], k_full[rows], k_star[rows], az[rows], target[rows], pick, goal[rows], 0.5)
+        k[rows] = kk
+        if check:
+            bad = np.flatnonzero(~np.isfinite(kk))
+            if bad.size:
+                j = int(bad[0])
+                what, unit, scale = ("apogee", "km", 1e3) if want_apogee else ("flight time", "s", 1.0)
+                fin = v[j][np.isfinite(v[j])]
+                span = (f"between {fin.min() / scale:,.0f} and {fin.max() / scale:,.0f} {unit}" if fin.size
+                        else "no shot of this profile reaches it")
+                raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.0f} {unit} cannot be flown to "
+                                                    f"this aim point: {span}")
+    c = ev.cut_for_range(idx, np.where(np.isfinite(k), k, k_full), az, target)[0]
+    return k, c
 
 
 def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> None:
@@ -257,7 +332,7 @@ def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> 
         idx = np.flatnonzero(need)
         if idx.size:
             k_out[idx] = _root(lambda k, i=idx: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx], target[idx])
-            ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx])[3]
+            ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx]).apogee
 
 
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
@@ -267,8 +342,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
 
     ``profile`` is one of :data:`PROFILES` or a sequence of them, one per threat.
     ``apogee`` [m] or ``flight_time`` [s] (arrays, ``nan`` where free) shape a lofted or
-    depressed shot of a missile that can cut thrust: the kick moves along the curve of
-    constant range (the cut-off re-solved at each kick) until the apogee or the flight time
+    depressed shot of a missile that can trim its energy (cut thrust, or GEM): the kick moves
+    along the curve of constant range (the trim re-solved at each kick) until the apogee or the flight time
     is the one asked for.  Raises :class:`UnreachableError` for the first aim point beyond
     reach, :class:`NoSolutionError` where the profile has no trajectory to it and
     :class:`ShapeError` where the shape cannot be flown.
@@ -282,24 +357,27 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {p!r}")
     veh = vehicle_from_missiles(missiles)
     r0 = earth.geodetic_to_ecef(lat0, lon0, alt0)
-    ev = _Evaluator(veh, r0, lat0, lon0, model, dt, t_max)
+    gem = np.array([getattr(m, "energy_management", "none") == "gem" for m in missiles])
+    cuts = np.array([bool(m.thrust_termination) for m in missiles])
+    lifts = np.array([getattr(m, "aero", None) is not None for m in missiles]) & ~cuts & ~gem
+    kind = np.select([gem, lifts], [TRIM_GEM, TRIM_DIVE], TRIM_CUT)
+    ev = _Evaluator(veh, r0, lat0, lon0, model, dt, t_max, kind)
     target = earth.great_circle_distance(lat0, lon0, lat1, lon1)
     close = np.flatnonzero(target < 1e3)
     if close.size:
         raise AimError(int(close[0]), "the aim point is less than 1 km from the launch point")
     bearing = earth.initial_bearing(lat0, lon0, lat1, lon1)
-    can_cut = np.array([bool(m.thrust_termination) for m in missiles])
+    can_cut = cuts | gem  # a quasi-ballistic missile trims by its dive only to shape a shot
+    can_shape = can_cut | lifts
     want = np.array(profiles)
     ar = np.arange(N)
-    burn_start = veh.vertical_rise + veh.pitch_over
     apogee_me = kepler.minimum_energy(target).apogee
     az = bearing.copy()
-    inf = np.full(N, np.inf)
     use_cut = (want == "min-energy") & can_cut
     # the full-burn branches: the answer for solids, the bracket of the minimum-energy search
     need_loft = use_cut | (want != "depressed")
     need_dep = use_cut | (want != "lofted")
-    kick, cutoff = np.zeros(N), inf.copy()
+    kick, cutoff = np.zeros(N), ev.untrimmed.copy()  # cutoff: the trim (see _Evaluator.trimmed)
     apogee = np.broadcast_to(np.nan if apogee is None else np.asarray(apogee, float), (N,))
     flight_time = np.broadcast_to(np.nan if flight_time is None else np.asarray(flight_time, float), (N,))
     shaped = np.isfinite(apogee) | np.isfinite(flight_time)
@@ -308,9 +386,9 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise ShapeError(i, "give an apogee or a flight time, not both")
         if want[i] == "min-energy":
             raise ShapeError(i, "an apogee or flight time shapes a lofted or depressed shot, not min-energy")
-        if not can_cut[i]:
-            raise ShapeError(i, f"{missiles[i].name} cannot cut thrust, so its {want[i]} shot to this aim point "
-                                f"is fixed; drop the apogee/flight time")
+        if not can_shape[i]:
+            raise ShapeError(i, f"{missiles[i].name} cannot cut thrust or manage its energy, so its {want[i]} "
+                                f"shot to this aim point is fixed; drop the apogee/flight time")
     for it in range(azimuth_iterations):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
             k_star, rmax = _max_range_kick(ev, az)
@@ -330,15 +408,13 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                 lo_k = np.where(np.isfinite(k_loft), k_loft, _KICK_MIN)[idx]
                 hi_k = np.where(np.isfinite(k_dep), k_dep, np.radians(89.0))[idx]
                 k_me = k_star.copy()
-                k_me[idx] = _min_energy_kick(ev, idx, lo_k, hi_k, az[idx], target[idx], burn_start[idx],
-                                             veh.total_burn[idx])
-            cutoff[idx] = ev.cut_for_range(idx, k_me[idx], az[idx], target[idx], burn_start[idx],
-                                           veh.total_burn[idx])[0]
+                k_me[idx] = _conic_kick(ev, idx, lo_k, hi_k, az[idx], target[idx])
+            cutoff[idx] = ev.cut_for_range(idx, k_me[idx], az[idx], target[idx])[0]
             # where the least-energy shot sits at a full-burn end of the curve the cut-off
             # solve can miss after an azimuth correction: fly that full-burn shot instead
             failed = use_cut & ~np.isfinite(cutoff)
             use_cut &= ~failed
-            cutoff[failed] = np.inf
+            cutoff[failed] = ev.untrimmed[failed]
             if it > 0 and failed.any():
                 _full_burn(ev, need_loft & failed, need_dep & failed, k_star, az, target, branches)
         # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one
@@ -346,24 +422,32 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         d_d = np.where(np.isfinite(k_dep), np.abs(ap_d - apogee_me), np.inf)
         loft = (want == "lofted") | ((want == "min-energy") & ~use_cut & (d_l <= d_d))
         kick = np.where(use_cut, k_me if use_cut.any() else k_star, np.where(loft, k_loft, k_dep))
+        # a shaped shot that can trim needs no full-burn shot to the range: its curve of constant
+        # range then starts from the steepest or flattest kick, where the full burn overshoots
+        fill = shaped & can_shape & ~np.isfinite(kick)
+        kick = np.where(fill, np.where(want == "lofted", _KICK_MIN, np.radians(89.0)), kick)
         if it == 0 and not np.all(np.isfinite(kick) | use_cut):
             i = int(np.flatnonzero(~np.isfinite(kick))[0])
             raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
         idx = np.flatnonzero(shaped)
         if idx.size:
-            k_s, c_s = _shape(ev, idx, kick[idx], k_star[idx], az[idx], target[idx], burn_start[idx],
-                              veh.total_burn[idx], apogee[idx], flight_time[idx], it == 0)
+            k_s, c_s = _shape(ev, idx, kick[idx], k_star[idx], az[idx], target[idx], apogee[idx], flight_time[idx],
+                              it == 0)
             kick[idx], cutoff[idx] = k_s, c_s
-        _, ilat, ilon, _, _, _ = ev.impact(ar, kick, az, cutoff)
+        hit = ev.trimmed(ar, kick, az, cutoff)
+        ilat, ilon = hit.lat, hit.lon
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
         turn = np.angle(np.exp(1j * (bearing - b_hit)))
         az = np.mod(az + turn, 2 * np.pi)
         if np.all(np.abs(turn) * target < 5.0):  # cross-range error under 5 m: converged
             break
-    _, ilat, ilon, _, _, _ = ev.impact(ar, kick, az, cutoff)
+    hit = ev.trimmed(ar, kick, az, cutoff)
+    ilat, ilon = hit.lat, hit.lon
     err = earth.great_circle_distance(ilat, ilon, lat1, lon1)
     bad = np.flatnonzero(~(err < 1e3))  # nan: the solution never came down
     if bad.size:
         i = int(bad[0])
         raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
-    return Steering(azimuth=az, kick=kick, cutoff=cutoff, max_range=rmax, aim_error=err)
+    return Steering(azimuth=az, kick=kick, cutoff=np.where(kind == TRIM_CUT, cutoff, np.inf),
+                    upper_thrust=np.where(kind == TRIM_GEM, cutoff, 1.0),
+                    dive_time=np.where(kind == TRIM_DIVE, cutoff, np.inf), max_range=rmax, aim_error=err)

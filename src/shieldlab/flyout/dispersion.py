@@ -84,6 +84,7 @@ def impact_scatter(missile, launch_lat, launch_lon, aim_lat, aim_lon, d: Dispers
     r0 = np.broadcast_to(earth.geodetic_to_ecef(launch_lat, launch_lon, launch_alt), (runs, 3))
     _, _, _, ev = run(veh, r0, np.zeros((runs, 3)), np.zeros(runs), np.full(runs, st.kick[0]),
                       st.azimuth[0] + f.azimuth, np.full(runs, st.cutoff[0]), grid_t0=0.0, dt=dt,
+                      upper_thrust=np.full(runs, st.upper_thrust[0]), dive_time=np.full(runs, st.dive_time[0]),
                       T=int(6000 / dt) + 2, record=False, t_max=6000.0)
     lat, lon, _ = earth.ecef_to_geodetic(np.where(np.isfinite(ev[:, 5:8]), ev[:, 5:8], earth.WGS84_A))
     landed = np.isfinite(ev[:, 4])

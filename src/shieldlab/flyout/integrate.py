@@ -69,16 +69,24 @@ def _flat(a, batch, tail=()):
 
 
 def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: float, dt: float, T: int,
-        model: EarthModel = FULL, record: bool = True, t_max: float = np.inf, engine: str = "numba"):
+        model: EarthModel = FULL, record: bool = True, t_max: float = np.inf, engine: str = "numba",
+        upper_thrust=None, dive_time=None):
     """Fly a flat batch of ``B`` trajectories (``vehicle.batch_size == B``).
 
     Returns ``(pos (B,T,3), vel (B,T,3), phase (B,T) int8, ev (B,8))``; ``ev``
     columns: burnout time, burnout inertial speed, apogee time, apogee altitude,
-    impact time, impact x, y, z (times in s from epoch, SI).  With
+    impact time, impact x, y, z, burnout position x, y, z and inertial velocity in ECEF axes
+    (nan until burnout) (times in s from epoch, SI).  With
     ``record=False`` no samples are kept and each trajectory stops at impact or
-    ``t_max`` seconds after launch (the cheap mode used by the aiming solver).
+    ``t_max`` seconds after launch (the cheap mode used by the aiming solver).  ``upper_thrust`` (B,) is the
+    steering's energy management (:meth:`Vehicle.throttled`; ``None``: none) and ``dive_time``
+    (B,) the terminal dive's start of a quasi-ballistic shot (:meth:`Vehicle.diving_at`).
     """
     B = vehicle.batch_size
+    if upper_thrust is not None:
+        vehicle = vehicle.throttled(_flat(upper_thrust, (B,)))
+    if dive_time is not None:
+        vehicle = vehicle.diving_at(_flat(dive_time, (B,)))
     r0, v0 = _flat(r0, (B,), (3,)), _flat(v0, (B,), (3,))
     t_launch, kick, azimuth, cutoff = (_flat(x, (B,)) for x in (t_launch, kick, azimuth, cutoff))
     if engine == "numpy":
@@ -90,12 +98,13 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
     pos: np.ndarray | None = np.zeros((B, Tr, 3))  # None when not recorded
     vel: np.ndarray | None = np.zeros((B, Tr, 3))
     phase: np.ndarray | None = np.zeros((B, Tr), np.int8)
-    ev = np.zeros((B, 8))
+    ev = np.zeros((B, kernel.NEV))
     v = vehicle
     args = (r0, v0, t_launch, float(grid_t0), float(dt), int(T), bool(record), float(t_max),
             model.flags, ATM_TABLE, v.stage_burn, v.stage_mdot, v.stage_thrust_vac, v.stage_thrust_sl,
             v.stage_m0, v.boost_area, v.boost_mach, v.boost_cd, v.rv_separates, v.rv_mass,
-            v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff,
+            v.rv_area, v.rv_mach, v.rv_cd, v.vertical_rise, v.pitch_over, kick, azimuth, cutoff, v.stage_pitch,
+            v.aero.copy(),  # (the kernel writes each lifting flight's dive start in its row)
             pos, vel, phase, ev, np.zeros((B if not record else 1, kernel.NPARK)))
     # as many threads as Numba is set to use (NUMBA_NUM_THREADS, numba.set_num_threads; default all cores)
     workers = min(numba.get_num_threads(), max(1, B // kernel.PARALLEL_MIN_BATCH))
@@ -112,7 +121,7 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
 
 def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf, *, t0: float, dt: float,
         T: int, model: EarthModel = FULL, v0=None, batch_shape: tuple[int, ...] | None = None,
-        engine: str = "numba") -> Trajectories:
+        engine: str = "numba", upper_thrust=None, dive_time=None) -> Trajectories:
     """Fly a batch and sample it on the grid ``t = t0 + k dt``, ``k < T``.
 
     Parameters
@@ -122,6 +131,10 @@ def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf,
     kick : (...,) pitch-over angle from the vertical [rad].  azimuth : (...,) launch azimuth [rad].
     cutoff : (...,) thrust termination time after launch [s] (``inf``: burn to depletion).
     v0 : (..., 3) initial ECEF velocity [m/s] (default zero: a launch from rest).
+    upper_thrust : (...,) the upper stages' thrust along the path, 0-1 (general energy
+    management, :attr:`shieldlab.flyout.aim.Steering.upper_thrust`; default: all of it).
+    dive_time : (...,) seconds after launch at which a quasi-ballistic missile begins its dive
+    (:attr:`shieldlab.flyout.aim.Steering.dive_time`; default: when its glide has bled the speed).
     """
     if batch_shape is None:
         batch_shape = np.shape(launch_time) or (vehicle.batch_size,)
@@ -131,7 +144,9 @@ def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf,
     v0 = np.zeros(3) if v0 is None else v0
     pos, vel, phase, ev = run(vehicle, _flat(launch_pos, batch_shape, (3,)), _flat(v0, batch_shape, (3,)),
                               _flat(launch_time, batch_shape), _flat(kick, batch_shape), _flat(azimuth, batch_shape),
-                              _flat(cutoff, batch_shape), grid_t0=t0, dt=dt, T=T, model=model, engine=engine)
+                              _flat(cutoff, batch_shape), grid_t0=t0, dt=dt, T=T, model=model, engine=engine,
+                              upper_thrust=None if upper_thrust is None else _flat(upper_thrust, batch_shape),
+                              dive_time=None if dive_time is None else _flat(dive_time, batch_shape))
     shp = batch_shape
     return Trajectories(
         t=t0 + dt * np.arange(T),

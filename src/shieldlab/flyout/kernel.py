@@ -139,13 +139,80 @@ def _gravity(x, y, z, vx, vy, flags):
     return ax, ay, az, r
 
 
+#: Lift programme constants (assumptions, docs/models.md "Quasi-ballistic flight"): the time
+#: constant of the flight-path-angle loop [s], the time constant of the glide's height hold [s]
+#: and the steepest climb or descent the hold asks for [rad].
+LIFT_TAU_GAMMA_S = 2.0
+LIFT_TAU_HOLD_S = 10.0
+LIFT_HOLD_MAX_RAD = 0.2
+
+
+@_inline
+def _path_normal(x, y, z, r, ux, uy, uz):
+    """Unit vector normal to the flight path (unit ``u``) in its vertical plane, pointing up
+    (geocentric up: the radius ``r`` from the centre)."""
+    sg = (x * ux + y * uy + z * uz) / r
+    nx, ny, nz = x / r - sg * ux, y / r - sg * uy, z / r - sg * uz
+    n = math.sqrt(nx * nx + ny * ny + nz * nz)
+    if n < 1e-12:  # flying straight up or down: any horizontal direction
+        return 1.0, 0.0, 0.0
+    return nx / n, ny / n, nz / n
+
+
+@_inline
+def _lift(x, y, z, vx, vy, vz, r, v, qs_m, cd0, tau, lp, row, aero, flags):
+    """Lift acceleration [m/s^2] of a quasi-ballistic missile and its induced drag per unit
+    velocity [1/s] (added to the zero-lift drag's ``kd``).
+
+    The lift steers the flight-path angle gamma (geocentric) toward gamma_cmd through
+    ``a_n = (g - v^2/r) cos(gamma) + v (gamma_cmd - gamma) / LIFT_TAU_GAMMA_S`` in the path's
+    vertical plane: lift phase 1 (glide) holds the glide height, gamma_cmd = (h_g - h) /
+    (v LIFT_TAU_HOLD_S) within +-LIFT_HOLD_MAX_RAD; phase 2 dives at gamma_cmd = -dive angle
+    and weaves sideways at ``weave cos(2 pi (tau - tau_dive) / period)`` from the dive's start
+    ``tau_dive`` (a cosine: the sideways speed it gives averages zero, so the weave moves the
+    impact by a bounded offset, at most 2 weave (period / 2 pi)^2, not a drift).  The lift is capped by the
+    polar's best-L/D lift coefficient ``2 C_D0 L/D`` at dynamic pressure q (``qs_m`` = q S / m)
+    and by the load limit; its induced drag is ``q S C_L^2 / (4 C_D0 (L/D)^2) / m``."""
+    ld = aero[row, 0]
+    ux, uy, uz = vx / v, vy / v, vz / v
+    nx, ny, nz = _path_normal(x, y, z, r, ux, uy, uz)
+    sg = (x * ux + y * uy + z * uz) / r
+    cg = math.sqrt(max(1.0 - sg * sg, 0.0))
+    gam = math.asin(max(-1.0, min(1.0, sg)))
+    g_eff = _GM / (r * r) - v * v / r
+    if lp == 1:
+        h = _alt_fast(x, y, z, flags)
+        gcmd = max(-LIFT_HOLD_MAX_RAD, min(LIFT_HOLD_MAX_RAD, (aero[row, 1] - h) / (v * LIFT_TAU_HOLD_S)))
+        a_lat = 0.0
+    else:
+        gcmd = -aero[row, 3]
+        a_lat = aero[row, 4] * math.cos(2.0 * math.pi * (tau - aero[row, 7]) / aero[row, 5])
+    a_n = g_eff * cg + v * (gcmd - gam) / LIFT_TAU_GAMMA_S
+    a_max = min(qs_m * 2.0 * cd0 * ld, aero[row, 6])
+    a_tot = math.sqrt(a_n * a_n + a_lat * a_lat)
+    if a_tot > a_max:
+        f = a_max / a_tot
+        a_n *= f
+        a_lat *= f
+        a_tot = a_max
+    # sideways: u x n (to the right of the path, seen from above)
+    ex, ey, ez = uy * nz - uz * ny, uz * nx - ux * nz, ux * ny - uy * nx
+    cl = a_tot / qs_m if qs_m > 0.0 else 0.0
+    kind = qs_m * cl * cl / (4.0 * cd0 * ld * ld) / v
+    return (a_n * nx + a_lat * ex, a_n * ny + a_lat * ey, a_n * nz + a_lat * ez, kind)
+
+
 @_inline
 def _deriv(x, y, z, vx, vy, vz, tau, flags, table, stage, m0, mdot, start, fvac, fsl, area, use_rv, b,
-           boost_mach, boost_cd, rv_mach, rv_cd, mass_bal, mode, t_vert, t_pitch, kick, az):
-    """Time derivative of the 6-state.  The regime — burning stage, drag tables and the
-    steering ``mode`` (0 vertical, 1 pitch-over, 2 gravity turn) — is fixed for the whole
-    sub-step (taken at its midpoint), so RK4 never straddles a switch.  Scalars in and
-    out (a tuple) so the state stays in registers."""
+           boost_mach, boost_cd, rv_mach, rv_cd, mode, t_vert, t_pitch, kick, az, spitch, lp, aero):
+    """Time derivative of the 6-state.  The regime — burning stage, drag tables, the
+    steering ``mode`` (0 vertical, 1 pitch-over, 2 gravity turn, with the stage's pitch
+    programme ``spitch`` [rad] above the path) and the lift phase ``lp`` (0 none, 1 glide,
+    2 terminal dive; see :func:`_lift`) — is fixed for the whole sub-step (taken at its
+    midpoint or its start), so RK4 never straddles a switch.  ``m0`` is the stage's mass at
+    ignition, or unpowered (``stage`` -1) the mass after powered flight.  Scalars in and out
+    (a tuple) so the state stays in registers (at most 30 arguments: a longer call compiles to
+    one with ``*args``, which Numba will not inline)."""
     ax, ay, az_, r = _gravity(x, y, z, vx, vy, flags)
     # geodetic position only where it matters: inside the tabulated atmosphere (drag,
     # thrust's pressure term) or while the thrust is steered by the local vertical.
@@ -166,6 +233,10 @@ def _deriv(x, y, z, vx, vy, vz, tau, flags, table, stage, m0, mdot, start, fvac,
         thrust = fvac - (fvac - fsl) * p / P0
         if not steered:  # gravity turn: thrust along the velocity
             dx, dy, dz = vx / v, vy / v, vz / v
+            if spitch != 0.0:  # pitch programme: tilted up (or down) from the path in its vertical plane
+                nx, ny, nz = _path_normal(x, y, z, r, dx, dy, dz)
+                c, sn = math.cos(spitch), math.sin(spitch)
+                dx, dy, dz = c * dx + sn * nx, c * dy + sn * ny, c * dz + sn * nz
         else:
             cl, sl, co, so = math.cos(lat), math.sin(lat), math.cos(lon), math.sin(lon)
             ux, uy, uz = cl * co, cl * so, sl  # local up (geodetic normal)
@@ -183,13 +254,20 @@ def _deriv(x, y, z, vx, vy, vz, tau, flags, table, stage, m0, mdot, start, fvac,
         ay += thrust / mass * dy
         az_ += thrust / mass * dz
     else:
-        mass = mass_bal
+        mass = m0  # unpowered: the mass after powered flight
     if (flags & DRAG_ON) and rho > 0.0 and v > 0.0 and area > 0.0:
         if use_rv:
             c_d = _interp(v / a_snd, rv_mach, rv_cd, b)
         else:
             c_d = _interp(v / a_snd, boost_mach, boost_cd, b)
         kd = 0.5 * rho * v * c_d * area / mass
+        if lp > 0:
+            lx, ly, lz, kind = _lift(x, y, z, vx, vy, vz, r, v, 0.5 * rho * v * v * area / mass, c_d, tau, lp,
+                                     b, aero, flags)
+            ax += lx
+            ay += ly
+            az_ += lz
+            kd += kind
         ax -= kd * vx
         ay -= kd * vy
         az_ -= kd * vz
@@ -259,6 +337,11 @@ def _adams_step(h, x, y, z, u, v, q, gx, gy, gz, ga1, gb1, gc1, ga2, gb2, gc2, g
     return (x + k * (9.0 * nu + 19.0 * u - 5.0 * hu1 + hu2), y + k * (9.0 * nv + 19.0 * v - 5.0 * hv1 + hv2),
             z + k * (9.0 * nq + 19.0 * q - 5.0 * hq1 + hq2), nu, nv, nq)
 
+
+#: Columns of a flight's events (``ev``): burnout time, burnout inertial speed, apogee time, apogee
+#: altitude, impact time, impact x, y, z, then the burnout state: ECEF position [m] and inertial
+#: velocity in ECEF axes [m/s] (nan until burnout).
+NEV = 14
 
 # Layout of a parked trajectory (see _fly_one's pass_ and _coast_lanes): state (0-5),
 # multistep history (6-20), history length, time, next grid index, apogee tracking,
@@ -427,7 +510,7 @@ def _coast_lanes(todo, n, park, ev, t_launch, grid_t0, dt, T, t_max, flags):
 @_jit
 def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
              burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
-             rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
+             rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff, pitch, aero,
              out_pos, out_vel, out_phase, ev, pass_, park):
     """Fly trajectory ``b``.  ``pass_`` 0: the whole flight.  1: stop ("park" the state in
     ``park[b]``) where the drag-free coast begins, for :func:`_coast_lanes`.  2: resume a
@@ -469,6 +552,11 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             nev += 1
     events[:nev] = np.sort(events[:nev])
     tv, tp, kk_, azb = t_vert[b], t_pitch[b], kick[b], az[b]
+    lifting = aero[b, 0] > 0.0 and (flags & DRAG_ON) != 0  # no air, no lift
+    # lift phase (see _lift); a trajectory parked for the coast is above the air, so it
+    # resumes without lift (the glide holds it below 80 km)
+    lp = 0
+    t_evt = -1.0  # a located switch of the lift phase still to be reached [s after launch]
     w = _W if flags & ROTATING else 0.0
 
     kk0 = 0
@@ -496,10 +584,13 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
         ev[b, 5] = np.nan
         ev[b, 6] = np.nan
         ev[b, 7] = np.nan
+        for i in range(8, NEV):
+            ev[b, i] = np.nan
         if t_pow <= 0.0:
             ux = u - w * y
             uy = v + w * x
             ev[b, 1] = math.sqrt(ux * ux + uy * uy + q * q)
+            ev[b, 8], ev[b, 9], ev[b, 10], ev[b, 11], ev[b, 12], ev[b, 13] = x, y, z, ux, uy, q
         ie = 0  # index of the next event
         # multistep history of the coast (see below) and its length
         nh = 0
@@ -519,6 +610,10 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             t_next = g
             if ie < nev and tl + events[ie] < t_next:
                 t_next = tl + events[ie]
+            if lifting:  # the lift programme's events: the steering's dive time, a located switch
+                for e in (aero[b, 7], t_evt):
+                    if e > tau + 1e-9 and tl + e < t_next:
+                        t_next = tl + e
             h = t_next - t_cur
             tm = tau + 0.5 * h  # regime at the sub-step midpoint
             mode = 0 if tm < tv else (1 if tm < tv + tp else 2)
@@ -531,11 +626,14 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             if stage >= 0:
                 sm0, smd, sst, sfv, sfs = m0[b, stage], mdot[b, stage], starts[stage], fvac[b, stage], fsl[b, stage]
                 use_rv = False
+                spt = pitch[b, stage]
             else:
-                sm0, smd, sst, sfv, sfs = 0.0, 0.0, 0.0, 0.0, 0.0
+                sm0, smd, sst, sfv, sfs = m_bal, 0.0, 0.0, 0.0, 0.0
                 use_rv = rv_sep[b]
+                spt = 0.0
             area = rv_area[b] if use_rv else boost_area[b]
             px, py, pz, pu, pv, pq = x, y, z, u, v, q
+            t_start = t_cur
             # Drag-free coast (unpowered, and with drag off or clear of the tabulated air for
             # the whole step): free fall depends on the state alone, so a multistep method
             # needs one force evaluation per step where RK4 needs four.  Steps of the grid
@@ -561,20 +659,20 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             else:
                 h2 = 0.5 * h
                 a1, a2, a3, a4, a5, a6 = _deriv(x, y, z, u, v, q, tau, flags, table, stage, sm0, smd, sst, sfv, sfs,
-                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd, m_bal,
-                                                mode, tv, tp, kk_, azb)
+                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd,
+                                                mode, tv, tp, kk_, azb, spt, lp, aero)
                 b1, b2, b3, b4, b5, b6 = _deriv(x + h2 * a1, y + h2 * a2, z + h2 * a3, u + h2 * a4, v + h2 * a5,
                                                 q + h2 * a6, tau + h2, flags, table, stage, sm0, smd, sst, sfv, sfs,
-                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd, m_bal,
-                                                mode, tv, tp, kk_, azb)
+                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd,
+                                                mode, tv, tp, kk_, azb, spt, lp, aero)
                 c1, c2, c3, c4, c5, c6 = _deriv(x + h2 * b1, y + h2 * b2, z + h2 * b3, u + h2 * b4, v + h2 * b5,
                                                 q + h2 * b6, tau + h2, flags, table, stage, sm0, smd, sst, sfv, sfs,
-                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd, m_bal,
-                                                mode, tv, tp, kk_, azb)
+                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd,
+                                                mode, tv, tp, kk_, azb, spt, lp, aero)
                 d1, d2, d3, d4, d5, d6 = _deriv(x + h * c1, y + h * c2, z + h * c3, u + h * c4, v + h * c5,
                                                 q + h * c6, tau + h, flags, table, stage, sm0, smd, sst, sfv, sfs,
-                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd, m_bal,
-                                                mode, tv, tp, kk_, azb)
+                                                area, use_rv, b, boost_mach, boost_cd, rv_mach, rv_cd,
+                                                mode, tv, tp, kk_, azb, spt, lp, aero)
                 h6 = h / 6.0
                 x += h6 * (a1 + 2.0 * b1 + 2.0 * c1 + d1)
                 y += h6 * (a2 + 2.0 * b2 + 2.0 * c2 + d2)
@@ -597,7 +695,46 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                 uy = v + w * x
                 ev[b, 0] = t_cur
                 ev[b, 1] = math.sqrt(ux * ux + uy * uy + q * q)
+                ev[b, 8], ev[b, 9], ev[b, 10], ev[b, 11], ev[b, 12], ev[b, 13] = x, y, z, ux, uy, q
             fast = _alt_fast(x, y, z, flags)
+            if lifting and tau_new >= t_pow:
+                # The lift phase moves on where its condition is met: glide once below the glide
+                # height on the way down, dive once the glide has bled the speed to the terminal
+                # one, or at the steering's dive time (an event the sub-steps end on).  A
+                # condition met inside a sub-step is located by linear interpolation and the
+                # sub-step flown again to end there (t_evt), so the switch, and with it the
+                # range, moves smoothly with the steering (a switch at the next step's end moved
+                # the impact by up to a kilometre).
+                at_evt = abs(tau_new - t_evt) < 1e-9
+                whole = t_start - tl >= t_pow - 1e-9  # the sub-step was unpowered throughout
+                redo = -1.0
+                if lp < 2 and tau_new >= aero[b, 7] - 1e-9:
+                    lp = 2
+                elif lp == 0 and fast < aero[b, 1] and x * u + y * v + z * q < 0.0:
+                    f_prev = _alt_fast(px, py, pz, flags)
+                    if at_evt or not whole or not (f_prev > aero[b, 1]):
+                        lp = 1
+                    else:
+                        redo = (f_prev - aero[b, 1]) / (f_prev - fast)
+                elif lp == 1:
+                    s_new = math.sqrt(u * u + v * v + q * q)
+                    if s_new < aero[b, 2]:
+                        s_prev = math.sqrt(pu * pu + pv * pv + pq * pq)
+                        if at_evt or not whole or not (s_prev > aero[b, 2]):
+                            lp = 2
+                            aero[b, 7] = tau_new  # the weave's phase counts from here (run() passes a copy)
+                        else:
+                            redo = (s_prev - aero[b, 2]) / (s_prev - s_new)
+                if redo >= 0.0:
+                    if redo * h < 1e-6:  # at the step's start: switch there
+                        lp = lp + 1
+                        if lp == 2:
+                            aero[b, 7] = tau_new
+                    else:
+                        t_evt = t_start - tl + redo * h
+                        x, y, z, u, v, q = px, py, pz, pu, pv, pq
+                        t_cur = t_start
+                        continue
             if fast > best:
                 best = fast
                 ev[b, 2] = t_cur
@@ -639,10 +776,11 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
 
 def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
              burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
-             rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
+             rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff, pitch, aero,
              out_pos, out_vel, out_phase, ev, park, lo, hi):
-    """Fly trajectories ``lo <= b < hi``; writes ``out_*`` (if ``record``) and ``ev`` (B, 8):
-    burnout time, burnout inertial speed, apogee time, apogee altitude, impact time, impact x, y, z.
+    """Fly trajectories ``lo <= b < hi``; writes ``out_*`` (if ``record``) and ``ev`` (B, NEV):
+    burnout time, burnout inertial speed, apogee time, apogee altitude, impact time, impact x, y, z,
+    burnout position and inertial velocity.
     Without ``record`` the drag-free coasts run interleaved (:func:`_coast_lanes`); ``park``
     (B, NPARK) is their scratch space."""
     # The pass numbers are run-time values, not literals: Numba would compile _fly_one once
@@ -653,7 +791,7 @@ def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
         for b in range(lo, hi):
             _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                      burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
-                     rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
+                     rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff, pitch, aero,
                      out_pos, out_vel, out_phase, ev, normal, park)
         return
     todo = np.empty(hi - lo, np.int64)
@@ -661,7 +799,7 @@ def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
     for b in range(lo, hi):
         _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                  burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
-                 rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
+                 rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff, pitch, aero,
                  out_pos, out_vel, out_phase, ev, first, park)
         if park[b, _P_STATUS] == 1.0:
             todo[n] = b
@@ -670,7 +808,7 @@ def _fly_all(r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
     for i in range(n):
         _fly_one(todo[i], r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                  burn, mdot, fvac, fsl, m0, boost_area, boost_mach, boost_cd, rv_sep, rv_mass, rv_area,
-                 rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff,
+                 rv_mach, rv_cd, t_vert, t_pitch, kick, az, cutoff, pitch, aero,
                  out_pos, out_vel, out_phase, ev, resume, park)
 
 

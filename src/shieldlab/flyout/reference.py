@@ -26,7 +26,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.flyout.forces import ATM_TOP_M, P0, atmosphere_table, interp_rows
-from shieldlab.flyout.kernel import H_MAX
+from shieldlab.flyout.kernel import H_MAX, NEV
 from shieldlab.flyout.vehicle import Vehicle
 
 REENTRY_ALT = 100e3
@@ -53,7 +53,47 @@ def alt_fast(r: np.ndarray, sphere: bool) -> np.ndarray:
     return rn - a * b * rn / np.sqrt(b * b * p2 + a * a * z2)
 
 
-def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model):
+def _path_normal(r, u):
+    """Unit normal to the path ``u`` (B, 3) in its vertical plane, geocentric up (kernel._path_normal)."""
+    rn = np.linalg.norm(r, axis=-1)
+    sg = np.einsum("bi,bi->b", r, u) / rn
+    n = r / rn[:, None] - sg[:, None] * u
+    nn = np.linalg.norm(n, axis=-1)
+    small = nn < 1e-12
+    n = np.where(small[:, None], [1.0, 0.0, 0.0], n / np.where(small, 1.0, nn)[:, None])
+    return n, sg, rn
+
+
+def _lift(r, v, speed, qs_m, cd0, tau, lp, veh: Vehicle, alt_hold, dive_t):
+    """Lift acceleration (B, 3) and induced drag per unit velocity (B,): kernel._lift, vectorised."""
+    from shieldlab.flyout.kernel import LIFT_HOLD_MAX_RAD, LIFT_TAU_GAMMA_S, LIFT_TAU_HOLD_S
+
+    a = veh.aero
+    ld = np.where(a[:, 0] > 0, a[:, 0], 1.0)
+    sp = np.where(speed > 0, speed, 1.0)
+    u = v / sp[:, None]
+    n, sg, rn = _path_normal(r, u)
+    cg = np.sqrt(np.maximum(1.0 - sg * sg, 0.0))
+    gam = np.arcsin(np.clip(sg, -1.0, 1.0))
+    g_eff = earth.GM / rn**2 - sp * sp / rn
+    hold = np.clip((a[:, 1] - alt_hold) / (sp * LIFT_TAU_HOLD_S), -LIFT_HOLD_MAX_RAD, LIFT_HOLD_MAX_RAD)
+    gcmd = np.where(lp == 1, hold, -a[:, 3])
+    period = np.where(a[:, 5] > 0, a[:, 5], 1.0)
+    since = np.where(np.isfinite(dive_t), tau - dive_t, 0.0)  # (rows not diving are masked below)
+    a_lat = np.where(lp == 1, 0.0, a[:, 4] * np.cos(2.0 * np.pi * since / period))
+    a_n = g_eff * cg + sp * (gcmd - gam) / LIFT_TAU_GAMMA_S
+    a_max = np.minimum(qs_m * 2.0 * cd0 * ld, a[:, 6])
+    a_tot = np.hypot(a_n, a_lat)
+    f = np.where(a_tot > a_max, a_max / np.where(a_tot > 0, a_tot, 1.0), 1.0)
+    a_n, a_lat, a_tot = a_n * f, a_lat * f, np.minimum(a_tot, a_max)
+    e = np.cross(u, n)
+    cl = np.where(qs_m > 0, a_tot / np.where(qs_m > 0, qs_m, 1.0), 0.0)
+    kind = qs_m * cl * cl / (4.0 * cd0 * ld * ld) / sp
+    on = lp > 0
+    return np.where(on[:, None], a_n[:, None] * n + a_lat[:, None] * e, 0.0), np.where(on, kind, 0.0)
+
+
+def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model, lp, dive_t):
     B = s.shape[0]
     r, v = s[:, :3], s[:, 3:]
     rows = np.arange(B)
@@ -76,6 +116,11 @@ def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model):
     horiz = np.cos(az)[:, None] * north + np.sin(az)[:, None] * east
     tilted = np.cos(th)[:, None] * up + np.sin(th)[:, None] * horiz
     along_v = v / np.where(speed > 0, speed, 1.0)[:, None]
+    # the stage's pitch programme: tilted from the path in its vertical plane
+    spitch = np.where(powered, veh.stage_pitch[rows, st], 0.0)
+    normal = _path_normal(r, along_v)[0]
+    along_v = np.where((spitch != 0)[:, None], np.cos(spitch)[:, None] * along_v + np.sin(spitch)[:, None] * normal,
+                       along_v)
     vertical = mode == 0
     pitching = (mode == 1) | (speed == 0)
     u = np.where(vertical[:, None], up, np.where(pitching[:, None], tilted, along_v))
@@ -87,6 +132,12 @@ def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model):
         cd = np.where(use_rv, interp_rows(mach, veh.rv_mach, veh.rv_cd),
                       interp_rows(mach, veh.boost_mach, veh.boost_cd))
         kd = 0.5 * rho * speed * cd * area / mass
+        lifting = (lp > 0) & (rho > 0) & (speed > 0) & (area > 0)
+        if lifting.any():
+            la, kind = _lift(r, v, speed, 0.5 * rho * speed * speed * area / mass, cd, tau,
+                             np.where(lifting, lp, 0), veh, alt_fast(r, model["sphere"]), dive_t)
+            acc = acc + la
+            kd = kd + kind
         acc = acc - kd[:, None] * v
     return np.concatenate([v, acc], axis=1)
 
@@ -116,14 +167,19 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
     s = np.concatenate([r0, v0], axis=1).astype(float)
     t_cur = np.asarray(t_launch, float).copy()
     landed = np.zeros(B, bool)
-    ev = np.full((B, 8), np.nan)
+    ev = np.full((B, NEV), np.nan)
     ev[:, 0] = np.where(t_pow > 0, np.inf, t_launch)
     w = earth.OMEGA_EARTH if model["rotating"] else 0.0
 
+    def inertial_velocity(st):
+        return st[:, 3:] + np.cross([0.0, 0.0, w], st[:, :3])
+
     def inertial_speed(st):
-        return np.linalg.norm(st[:, 3:] + np.cross([0.0, 0.0, w], st[:, :3]), axis=-1)
+        return np.linalg.norm(inertial_velocity(st), axis=-1)
 
     ev[:, 1] = np.where(t_pow > 0, 0.0, inertial_speed(s))
+    now = t_pow <= 0
+    ev[now, 8:11], ev[now, 11:14] = s[now, :3], inertial_velocity(s)[now]
     ev[:, 2] = t_launch
     best = alt_fast(s[:, :3], model["sphere"])
     apo = s[:, :3].copy()
@@ -132,6 +188,10 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
     vel = np.zeros((B, T, 3)) if record else None
     phase = np.zeros((B, T), np.int8) if record else None
     tl = np.asarray(t_launch, float)
+    lp = np.zeros(B, int)  # lift phase: 0 none, 1 glide, 2 terminal dive (kernel._lift)
+    dive_t = veh.aero[:, 7].copy()  # when the dive begins [s after launch]: the steering's, or when the glide ends
+    t_evt = np.full(B, -1.0)  # a located switch of the lift phase still to be reached [s after launch]
+    lifting = (veh.aero[:, 0] > 0) & bool(model["drag"])
     nh = np.zeros(B, int)  # length of each trajectory's multistep history
     hist = [np.zeros((B, 6)) for _ in range(3)]  # derivatives at steps n-1, n-2, n-3
 
@@ -146,6 +206,8 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
                 break
             tau = t_cur - tl
             nxt = np.where(events > (tau + 1e-9)[:, None], events, np.inf).min(axis=1) + tl
+            for e in (dive_t, t_evt):  # the lift programme's events (kernel._fly_one)
+                nxt = np.minimum(nxt, np.where(lifting & (e > tau + 1e-9), e + tl, np.inf))
             t_next = np.minimum(g, nxt)
             h = np.where(act, t_next - t_cur, 0.0)
             # thrust or air: equal sub-steps of at most H_MAX (kernel.H_MAX; the Adams coast keeps dt)
@@ -162,7 +224,8 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
             stage = np.where(in_stage.any(axis=1), np.argmax(in_stage, axis=1), -1)
             # steering mode fixed for the sub-step, like the stage: 0 vertical, 1 pitch-over, 2 gravity turn
             mode = np.where(tm < veh.vertical_rise, 0, np.where(tm < veh.vertical_rise + veh.pitch_over, 1, 2))
-            args = (stage, mode, veh, starts, m_bal, np.asarray(kick, float), np.asarray(az, float), model)
+            args = (stage, mode, veh, starts, m_bal, np.asarray(kick, float), np.asarray(az, float), model, lp,
+                    dive_t.copy())
             k1 = _deriv(s, tau, *args)
             k2 = _deriv(s + 0.5 * h[:, None] * k1, tau + 0.5 * h, *args)
             k3 = _deriv(s + 0.5 * h[:, None] * k2, tau + 0.5 * h, *args)
@@ -184,12 +247,42 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
                     np.where(elig[:, None], hist[1], hist[2])]
             nh = nh + elig
             s = np.where(act[:, None], s_new, s)
+            t_start = t_cur
             t_cur = np.where(act, t_next, t_cur)
             tau_new = t_cur - tl
             bo = act & (np.abs(tau_new - t_pow) < 1e-9) & (t_pow > 0)
             ev[bo, 0] = t_cur[bo]
             ev[bo, 1] = inertial_speed(s)[bo]
+            ev[bo, 8:11], ev[bo, 11:14] = s[bo, :3], inertial_velocity(s)[bo]
             fast = alt_fast(s[:, :3], model["sphere"])
+            # the lift phase moves on where its condition is met, a switch inside a sub-step
+            # located and the sub-step flown again to end there (kernel._fly_one)
+            lift_on = act & lifting & (tau_new >= t_pow)
+            at_evt = np.abs(tau_new - t_evt) < 1e-9
+            whole = t_start - tl >= t_pow - 1e-9
+            timed = lift_on & (lp < 2) & (tau_new >= dive_t - 1e-9)
+            down = np.einsum("bi,bi->b", s[:, :3], s[:, 3:]) < 0
+            f_prev = alt_fast(s_prev[:, :3], model["sphere"])
+            glide = lift_on & ~timed & (lp == 0) & (fast < veh.aero[:, 1]) & down
+            glide_redo = glide & ~at_evt & whole & (f_prev > veh.aero[:, 1])
+            s_new_n, s_prev_n = np.linalg.norm(s[:, 3:], axis=1), np.linalg.norm(s_prev[:, 3:], axis=1)
+            dive = lift_on & ~timed & (lp == 1) & (s_new_n < veh.aero[:, 2])
+            dive_redo = dive & ~at_evt & whole & (s_prev_n > veh.aero[:, 2])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frac = np.where(glide_redo, (f_prev - veh.aero[:, 1]) / (f_prev - fast),
+                                (s_prev_n - veh.aero[:, 2]) / (s_prev_n - s_new_n))
+            hh = tau_new - (t_start - tl)
+            redo = (glide_redo | dive_redo) & (np.nan_to_num(frac) * hh >= 1e-6)
+            frac = np.where(redo, frac, 0.0)
+            now_glide = glide & ~redo
+            now_dive = dive & ~redo
+            dive_t = np.where(now_dive, tau_new, dive_t)  # the weave's phase counts from the dive's start
+            lp = np.where(timed | now_dive, 2, np.where(now_glide, 1, lp))
+            t_evt = np.where(redo, t_start - tl + frac * hh, t_evt)
+            s = np.where(redo[:, None], s_prev, s)
+            t_cur = np.where(redo, t_start, t_cur)
+            act = act & ~redo
+            fast = np.where(redo, alt_fast(s[:, :3], model["sphere"]), fast)
             up = act & (fast > best)
             best = np.where(up, fast, best)
             ev[up, 2] = t_cur[up]

@@ -21,6 +21,14 @@ import numpy as np
 
 from shieldlab.earth import G0
 
+#: Columns of :attr:`Vehicle.aero` (see :class:`shieldlab.catalog.models.Aero`), SI: greatest
+#: lift-to-drag ratio, glide height [m], speed that ends the glide [m/s], dive angle [rad],
+#: weave amplitude [m/s^2], weave period [s], greatest lift acceleration [m/s^2], and the time after
+#: launch at which the dive begins whatever the speed [s] (inf: when the glide has bled the speed;
+#: the steering's trim of a shaped quasi-ballistic shot, :meth:`Vehicle.diving_at`).
+AERO_LD, AERO_GLIDE_ALT, AERO_V_TERM, AERO_DIVE, AERO_WEAVE, AERO_WEAVE_T, AERO_MAX_ACC, AERO_DIVE_T = range(8)
+NAERO = 8
+
 #: Seconds of pitch-over (the "kick") after the vertical rise.  Fixed for all
 #: missiles: the range is steered by the kick angle, not by its duration.
 PITCH_OVER_S = 10.0
@@ -45,6 +53,8 @@ class Vehicle:
     rv_cd: np.ndarray  # (B,M2)
     vertical_rise: np.ndarray  # (B,) [s]
     pitch_over: np.ndarray  # (B,) [s]
+    stage_pitch: np.ndarray  # (B,S) thrust angle above the flight path after the pitch-over [rad]
+    aero: np.ndarray  # (B, NAERO) lift programme after burnout (columns AERO_*); lift_to_drag 0: none
 
     @property
     def batch_size(self) -> int:
@@ -57,6 +67,30 @@ class Vehicle:
     def take(self, index: np.ndarray) -> Vehicle:
         """Select / repeat batch elements (``index`` into axis 0)."""
         return Vehicle(**{k: np.ascontiguousarray(getattr(self, k)[index]) for k in self.__dataclass_fields__})
+
+    def throttled(self, upper_thrust: np.ndarray | float) -> Vehicle:
+        """Copy with the upper stages' (all but the first) thrust along the flight path multiplied
+        by ``upper_thrust`` (per element, 0-1): general energy management, the thrust yawed off the
+        path by arccos(upper_thrust) one way and the other, so the sideways parts cancel and the
+        propellant burns as before.  Elements with 1 are unchanged, to the bit."""
+        f = np.asarray(upper_thrust, float).reshape(-1, 1)
+        if np.all(f == 1.0):
+            return self
+        keep = np.ones(self.stage_burn.shape[1], bool)
+        keep[1:] = False
+        g = np.where(keep, 1.0, f)
+        return replace(self, stage_thrust_vac=self.stage_thrust_vac * g, stage_thrust_sl=self.stage_thrust_sl * g)
+
+    def diving_at(self, dive_time: np.ndarray | float) -> Vehicle:
+        """Copy whose lifting elements begin their terminal dive ``dive_time`` seconds after
+        launch (per element; inf: when the glide has bled the speed).  Elements with inf, and
+        elements without lift, are unchanged."""
+        t = np.broadcast_to(np.asarray(dive_time, float), (self.batch_size,))
+        if np.all(np.isinf(t)):
+            return self
+        aero = self.aero.copy()
+        aero[:, AERO_DIVE_T] = t
+        return replace(self, aero=aero)
 
     def scaled(self, thrust: np.ndarray | float = 1.0, isp: np.ndarray | float = 1.0,
                burn: np.ndarray | float = 1.0, drag: np.ndarray | float = 1.0) -> Vehicle:
@@ -129,6 +163,13 @@ def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
     def area(d: float) -> float:
         return np.pi * d * d / 4.0
 
+    aero = np.zeros((len(missiles), NAERO))
+    aero[:, AERO_DIVE_T] = np.inf
+    for i, m in enumerate(missiles):
+        a = getattr(m, "aero", None)
+        if a is not None:
+            aero[i] = (a.lift_to_drag, a.glide_alt_km * 1e3, a.terminal_speed_ms, np.radians(a.dive_angle_deg),
+                       a.weave_g * G0, a.weave_period_s, a.max_load_g * G0, np.inf)
     return Vehicle(
         stage_burn=_pad(burn, S, False),
         stage_mdot=_pad(mdot, S, False),
@@ -145,6 +186,8 @@ def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
         rv_cd=_pad([t.cd for t in rv_tables], M2, True),
         vertical_rise=np.array([m.vertical_rise_s for m in missiles], float),
         pitch_over=np.full(len(missiles), PITCH_OVER_S),
+        stage_pitch=_pad([[np.radians(getattr(s, "pitch_deg", 0.0)) for s in m.stages] for m in missiles], S, False),
+        aero=aero,
     )
 
 
@@ -158,5 +201,6 @@ def ballistic_vehicle(batch: int, mass_kg: float = 1000.0, area_m2: float = 0.0)
         boost_area=np.full(batch, area_m2), boost_mach=table.copy(), boost_cd=np.full((batch, 2), 0.0),
         rv_separates=np.ones(batch, bool), rv_mass=np.full(batch, mass_kg),
         rv_area=np.full(batch, area_m2), rv_mach=table.copy(), rv_cd=np.full((batch, 2), 0.0),
-        vertical_rise=np.zeros(batch), pitch_over=np.zeros(batch),
+        vertical_rise=np.zeros(batch), pitch_over=np.zeros(batch), stage_pitch=z.copy(),
+        aero=np.tile(np.where(np.arange(NAERO) == AERO_DIVE_T, np.inf, 0.0), (batch, 1)),
     )
