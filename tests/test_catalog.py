@@ -87,9 +87,10 @@ def test_every_source_non_empty(section):
         for where, text in found.items():
             assert isinstance(text, str) and len(text.strip()) > 10, where
         if section == "missiles":
-            # one per stage, the boost drag table, the RV and its table, the missile and its range
+            # one per stage, the boost drag table, the RV and its table, the lift, the missile and its range
             n_rv = 2 if rec.reentry_vehicle else 0
-            assert len(found) == len(rec.stages) + 1 + n_rv + 2
+            n_aero = 1 if rec.aero else 0
+            assert len(found) == len(rec.stages) + 1 + n_rv + n_aero + 2
 
 
 def test_records_are_frozen_and_tables_are_copies():

@@ -72,7 +72,9 @@ def test_the_2007_gbi_dispute_recomputed():
         r = analyse(gbi, *site, topol, *kozelsk, *dc, cue_delay_s=cue, burnout_speed=5400.0)
         assert not r.feasible
         needed.append(r.needed_burnout_speed_kms)
-    assert 6.3 < needed[0] < needed[1] < needed[2] < 8.3  # between the two camps' figures
+    # between the two camps' figures: MDA's 5.4 km/s falls short, Postol's 7.7 km/s is enough
+    # (6.05, 6.16 and 6.30 km/s needed on the Topol-M's minimum-energy shot, 2026-12-02)
+    assert 5.4 < needed[0] < needed[1] < needed[2] < 7.7
     fast = analyse(gbi, *site, topol, *kozelsk, *dc, cue_delay_s=180.0, burnout_speed=8300.0)
     assert fast.feasible and fast.earliest["crossing_angle_deg"] > 150.0  # a tail chase
     assert analyse(gbi, *site, topol, *kozelsk, *dc, cue_delay_s=120.0, burnout_speed=7700.0).feasible

@@ -228,6 +228,12 @@ class LaunchSite(Point):
     missile: Missile
     profile: str
     threats: tuple[str, ...]  # scenario threat entries that fly it
+    apogee: float | None = None  # a shaped shot's apogee [m] (its threats' apogee_km)
+    flight_time: float | None = None  # a shaped shot's flight time [s]
+
+    @property
+    def shaped(self) -> bool:
+        return self.apogee is not None or self.flight_time is not None
 
 
 def _place_name(world, point, entry_launch) -> str:
@@ -237,7 +243,7 @@ def _place_name(world, point, entry_launch) -> str:
 
 
 def launch_sites(world, names=None) -> list[LaunchSite]:
-    """Distinct (launch point, missile, profile) of ``world``'s threats, in scenario order.
+    """Distinct (launch point, missile, profile, shape) of ``world``'s threats, in scenario order.
 
     ``names``: keep only these (a site's full name ``launch/missile[/profile]``, or just the
     launch name or the missile id, which keep every site that has it).
@@ -245,7 +251,7 @@ def launch_sites(world, names=None) -> list[LaunchSite]:
     seen: dict[tuple, LaunchSite] = {}
     cfg = world.scenario.threats
     for th in world.threats:
-        key = (round(th.launch.lat, 9), round(th.launch.lon, 9), th.missile.id, th.profile)
+        key = (round(th.launch.lat, 9), round(th.launch.lon, 9), th.missile.id, th.profile, th.apogee, th.flight_time)
         if key in seen:
             s = seen[key]
             if th.group not in s.threats:
@@ -253,9 +259,14 @@ def launch_sites(world, names=None) -> list[LaunchSite]:
             continue
         place = _place_name(world, th.launch, cfg[th.entry].launch)
         name = f"{place}/{th.missile.id}" + ("" if th.profile == "min-energy" else f"/{th.profile}")
+        if th.apogee is not None:
+            name += f"/apogee-{th.apogee / 1e3:g}km"
+        if th.flight_time is not None:
+            name += f"/{th.flight_time:g}s"
         lat = float(np.clip(th.launch.lat, -POLE_LAT_MAX, POLE_LAT_MAX))
         seen[key] = LaunchSite(lat, th.launch.lon, th.launch.alt, name=name, missile=th.missile,
-                               profile=th.profile, threats=(th.group,))
+                               profile=th.profile, threats=(th.group,), apogee=th.apogee,
+                               flight_time=th.flight_time)
     out = list(seen.values())
     if names:
         keep = []
@@ -326,8 +337,13 @@ def _sector(site: LaunchSite, grid: Grid, step_max_deg: float):
     return np.linspace(lo, hi, n), False
 
 
+# anchor bearings of a trimmed shot, round the circle and over a sector: its kick hangs on the
+# Earth's rotation (on a sector of 3 anchors a Shahab-3's interpolated path strayed 2.3 km, on 4 1.2 km)
+NB_FULL, NB_SECTOR = 4, 4
 _FR_SOLID = np.array([0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.96])
 _FR_CUT = np.array([0.05, 0.15, 0.35, 0.6, 0.8, 0.93])
+#: A shaped shot's anchors: it flies only part of the ranges (the rest cannot take the shape)
+_FR_SHAPED = np.linspace(0.15, 0.95, 9)
 
 
 def _needs_bearing_anchors(site: LaunchSite) -> bool:
@@ -339,7 +355,16 @@ def _needs_bearing_anchors(site: LaunchSite) -> bool:
     another.  A full-burn shot is fixed by its kick alone: any kick on the right branch is
     the solver's own answer for wherever it lands, so one bearing of anchors is enough.
     """
-    return _trims(site.missile) and site.profile == "min-energy"
+    return _trims(site.missile) and site.profile == "min-energy" and not site.shaped
+
+
+def _trim_kind(missile) -> int:
+    """The steering solver's kind of trim for ``missile`` (:data:`shieldlab.flyout.aim.TRIM_CUT` ...)."""
+    if missile.thrust_termination:
+        return aim.TRIM_CUT
+    if missile.energy_management == "gem":
+        return aim.TRIM_GEM
+    return aim.TRIM_DIVE if missile.aero is not None else aim.TRIM_CUT
 
 
 def _trims(missile) -> bool:
@@ -357,11 +382,13 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
     are dropped.
     """
     missiles, la0, lo0, al0, la1, lo1, prof, owner, rng = [], [], [], [], [], [], [], [], []
+    apo: list[float] = []
+    tof: list[float] = []
     plan = []
     for i, s in enumerate(sites):
         az, full = sectors[i]
         if _needs_bearing_anchors(s) and (full or az[-1] - az[0] > np.radians(30)):
-            n = 4 if full else 3
+            n = NB_FULL if full else NB_SECTOR
             brg = np.linspace(0, 2 * np.pi, n, endpoint=False) if full else np.linspace(az[0], az[-1], n)
         else:
             brg = np.array([0.0 if full else 0.5 * (az[0] + az[-1])])
@@ -369,7 +396,7 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
         r0 = np.repeat(earth.geodetic_to_ecef(s.lat, s.lon, s.alt)[None], brg.size, 0)
         ev = aim._Evaluator(veh, r0, np.full(brg.size, s.lat), np.full(brg.size, s.lon), model, dt, 6000.0)
         k_star, r_max = aim._max_range_kick(ev, brg)
-        fr = _FR_CUT if _needs_bearing_anchors(s) else _FR_SOLID
+        fr = _FR_SHAPED if s.shaped else _FR_CUT if _needs_bearing_anchors(s) else _FR_SOLID
         plan.append((brg, k_star, r_max))
         for a, b in enumerate(brg):
             for f in fr:
@@ -381,6 +408,8 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
                 la1.append(la)
                 lo1.append(lo)
                 prof.append(s.profile)
+                apo.append(np.nan if s.apogee is None else s.apogee)
+                tof.append(np.nan if s.flight_time is None else s.flight_time)
                 owner.append((i, a))
                 rng.append(f * r_max[a])
     keep = np.ones(len(missiles), bool)
@@ -388,10 +417,11 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
         idx = np.flatnonzero(keep)
         try:
             st = aim.solve([missiles[j] for j in idx], np.array(la0)[idx], np.array(lo0)[idx], np.array(al0)[idx],
-                           np.array(la1)[idx], np.array(lo1)[idx], [prof[j] for j in idx], model=model, dt=dt)
+                           np.array(la1)[idx], np.array(lo1)[idx], [prof[j] for j in idx], model=model, dt=dt,
+                           apogee=np.array(apo)[idx], flight_time=np.array(tof)[idx])
             break
         except aim.AimError as e:
-            keep[idx[e.index]] = False
+            keep[idx[e.indices]] = False
             if not keep.any():
                 raise
     owners = [owner[j] for j in idx]
@@ -403,11 +433,17 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
         per = []
         for a, b in enumerate(brg):
             m = np.array([o == (i, a) for o in owners])
-            r = np.append(ranges[m], r_max[a])
-            k = np.append(st.kick[m], k_star[a])
-            # the trim: the cut-off time, or under GEM the upper stages' thrust factor (1: all of it)
-            gem = s.missile.energy_management == "gem"
-            c = np.append(st.upper_thrust[m], 1.0) if gem else np.append(np.minimum(st.cutoff[m], total), total)
+            # the trim: the cut-off time, under GEM the upper stages' thrust factor (1: all of it), or
+            # a quasi-ballistic shot's dive time; the full-burn maximum-range shot closes the family
+            # unless the shot is shaped (the longest shaped shot is short of the maximum range)
+            kind = _trim_kind(s.missile)
+            trim = (st.upper_thrust[m] if kind == aim.TRIM_GEM else st.dive_time[m] if kind == aim.TRIM_DIVE
+                    else np.minimum(st.cutoff[m], total))
+            if s.shaped:
+                r, k, c = ranges[m], st.kick[m], trim
+            else:
+                r, k = np.append(ranges[m], r_max[a]), np.append(st.kick[m], k_star[a])
+                c = np.append(trim, 1.0 if kind == aim.TRIM_GEM else total)
             if r.size < 3:
                 raise InputError(f"cannot steer {s.missile.id} from {s.name} on a {s.profile} profile to enough "
                                  "ranges", field="threats")
@@ -472,10 +508,14 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     B = len(missiles)
     # flight times first (no samples kept), then the recorded flights on grids just long enough
     f0 = time.perf_counter()
-    gem = np.array([m.energy_management == "gem" for m in missiles])
-    cut, upper = np.where(gem, np.inf, cut), np.where(gem, np.minimum(cut, 1.0), 1.0)
+    shaped = np.concatenate([np.full(shapes[i][0] * shapes[i][1], sites[i].shaped) for i in active])
+    kind = np.array([_trim_kind(m) for m in missiles])
+    gem, dive = kind == aim.TRIM_GEM, (kind == aim.TRIM_DIVE) & shaped
+    cut, upper, dive_t = (np.where(gem | dive, np.inf, cut), np.where(gem, np.minimum(cut, 1.0), 1.0),
+                          np.where(dive, cut, np.inf))
     _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
-                      T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0, upper_thrust=upper)
+                      T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0, upper_thrust=upper,
+                      dive_time=dive_t)
     tof, burn = ev[:, 4], ev[:, 0]
     tau = np.linspace(0.0, 1.0, K_NODES)
     fly_s = time.perf_counter() - f0
@@ -498,7 +538,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
             f0 = time.perf_counter()
             T = int(np.ceil(np.nanmax(np.where(np.isfinite(tof[g]), tof[g], 0.0)) / dt)) + 3
             tr = fly(veh.take(g), pos0[g], np.zeros(g.size), kick[g], az[g], cut[g], t0=0.0, dt=dt, T=T, model=model,
-                     upper_thrust=upper[g])
+                     upper_thrust=upper[g], dive_time=dive_t[g])
             fly_s += time.perf_counter() - f0
             lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
             ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)
@@ -866,7 +906,8 @@ def _cached_profiles(sites, grid: Grid, model: EarthModel, n_ranges: int, bearin
     (the EPAA phases share their launch sites: the family is flown once)."""
     gkey = (grid.lat_deg.tobytes(), grid.lon_deg.tobytes(), tuple(model.as_dict().items()), n_ranges,
             bearing_step_deg)
-    keys = [(s.missile.model_dump_json(), s.lat, s.lon, s.alt, s.profile) + gkey for s in sites]
+    keys = [(s.missile.model_dump_json(), s.lat, s.lon, s.alt, s.profile, s.apogee, s.flight_time) + gkey
+            for s in sites]
     todo = [i for i, k in enumerate(keys) if k not in _PROFILE_CACHE]
     if todo:
         built = build_profiles([sites[i] for i in todo], grid, model=model, n_ranges=n_ranges,

@@ -57,11 +57,19 @@ _GOLD = (np.sqrt(5.0) - 1.0) / 2.0
 
 
 class AimError(ValueError):
-    """No steering for threat ``index``; the message says why."""
+    """No steering for threat ``index``; the message says why.  ``indices``: every threat the
+    same check failed (``index`` first), so that a caller dropping the failures (a footprint's
+    anchors) drops them at once."""
 
     def __init__(self, index: int, message: str):
         self.index = index
+        self.indices: list[int] = [index]
         super().__init__(message)
+
+    def of(self, indices) -> AimError:
+        """This error, naming all of ``indices`` as failed."""
+        self.indices = [int(i) for i in indices]
+        return self
 
 
 class UnreachableError(AimError):
@@ -316,7 +324,7 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, apogee, flight_time,
                 span = (f"between {fin.min() / scale:,.0f} and {fin.max() / scale:,.0f} {unit}" if fin.size
                         else "no shot of this profile reaches it")
                 raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.0f} {unit} cannot be flown to "
-                                                    f"this aim point: {span}")
+                                                    f"this aim point: {span}").of(idx[rows[bad]])
     c = ev.cut_for_range(idx, np.where(np.isfinite(k), k, k_full), az, target)[0]
     return k, c
 
@@ -395,7 +403,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             bad = np.flatnonzero(rmax < target)
             if bad.size:
                 i = int(bad[0])
-                raise UnreachableError(i, missiles[i].name, float(target[i]), float(rmax[i]))
+                raise UnreachableError(i, missiles[i].name, float(target[i]), float(rmax[i])).of(bad)
         k_loft, k_dep, ap_l, ap_d = (np.full(N, np.nan) for _ in range(4))
         # after the first pass a shot cut for range flies k_me: its full-burn branches (the
         # bracket of that search) are not flown again, unless its cut-off solve fails below
@@ -427,8 +435,9 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         fill = shaped & can_shape & ~np.isfinite(kick)
         kick = np.where(fill, np.where(want == "lofted", _KICK_MIN, np.radians(89.0)), kick)
         if it == 0 and not np.all(np.isfinite(kick) | use_cut):
-            i = int(np.flatnonzero(~np.isfinite(kick))[0])
-            raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
+            bad = np.flatnonzero(~np.isfinite(kick) & ~use_cut)
+            i = int(bad[0])
+            raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i]).of(bad)
         idx = np.flatnonzero(shaped)
         if idx.size:
             k_s, c_s = _shape(ev, idx, kick[idx], k_star[idx], az[idx], target[idx], apogee[idx], flight_time[idx],
@@ -447,7 +456,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     bad = np.flatnonzero(~(err < 1e3))  # nan: the solution never came down
     if bad.size:
         i = int(bad[0])
-        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i])
+        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i]).of(bad)
     return Steering(azimuth=az, kick=kick, cutoff=np.where(kind == TRIM_CUT, cutoff, np.inf),
                     upper_thrust=np.where(kind == TRIM_GEM, cutoff, 1.0),
                     dive_time=np.where(kind == TRIM_DIVE, cutoff, np.inf), max_range=rmax, aim_error=err)

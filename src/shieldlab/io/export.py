@@ -548,7 +548,8 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
     st = aim.solve([missile], launch_lat, launch_lon, 0.0, aim_lat, aim_lon, profile)
     T = int(6000 / DT)
     tr = fly(vehicle_from_missiles([missile]), earth.geodetic_to_ecef(launch_lat, launch_lon, 0.0)[None],
-             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=DT, T=T)
+             np.zeros(1), st.kick, st.azimuth, st.cutoff, t0=0.0, dt=DT, T=T,
+             upper_thrust=st.upper_thrust, dive_time=st.dive_time)
     t, pos, vel = tr.t, tr.pos[0], tr.vel[0]
     impact = float(tr.impact_time[0])
     end = impact if math.isfinite(impact) else float(t[-1])
