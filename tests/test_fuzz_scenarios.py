@@ -108,11 +108,14 @@ def with_early_warning(tree: dict) -> dict:
 
 
 def first_threat_only(tree: dict) -> dict:
-    """``tree`` with its first threat entry (or its first flight) alone, so that a run takes about a second."""
+    """``tree`` with its first threat entry (or its first flight, or its first fire mission) alone, so
+    that a run takes about a second."""
     if tree.get("threats"):
         tree["threats"] = tree["threats"][:1]
-    else:
+    elif tree.get("flights"):
         tree["flights"] = tree["flights"][:1]
+    elif isinstance(tree.get("shelling"), dict) and tree["shelling"].get("missions"):
+        tree["shelling"]["missions"] = tree["shelling"]["missions"][:1]
     return tree
 
 
@@ -483,7 +486,8 @@ def mutated_presets(draw, mutations=MUTATIONS, cut=lambda tree: tree, after=lamb
 #: Fields whose far ends make a run slow, not wrong (a salvo of 100, a launch a day after the
 #: epoch, a radar revisit of 10 ms ...): the default profile's runs keep them inside these
 #: (least, greatest) values, so that a run takes seconds; the fuzz profile runs their whole range.
-SLOW_ENDS = {"count": (None, 2), "launch_time_s": (None, 60), "spacing_s": (None, 60), "duration_s": (None, 3000),
+SLOW_ENDS = {"count": (None, 2), "bursts": (None, 2), "launch_time_s": (None, 60), "spacing_s": (None, 60),
+             "duration_s": (None, 3000),
              "time_step_s": (0.5, None), "scan_period_s": (0.5, None), "planning_interval_s": (1.0, None),
              "update_period_s": (1.0, None), "latency_s": (None, 60)}
 
@@ -560,12 +564,25 @@ def test_accepted_mutation_runs_two_runs(scenario_file, mutant):
         if world is None:
             event("refused by the loader")
             return
-        if not world.threats:  # a scenario of flights only: the air picture
+        if not world.threats and world.flights:  # a scenario of flights: the air picture
             from shieldlab.engine.air import simulate_air
 
             air = simulate_air(world, 2, seed=0, scene_run=None)
             event("ran (air picture)")
             assert all(len(col) == 2 * len(world.flights) for col in air.outcomes.values())
+            return
+        if not world.threats and world.shelling is not None:  # shelling: fired, seen and located
+            from shieldlab.engine.shelling import simulate_shelling
+
+            try:
+                sh = simulate_shelling(world, 2, seed=0, scene_run=None)
+            except InputError as e:  # an aim out of reach: the check `shieldlab run` makes first
+                event("refused by the preflight")
+                assert e.problems and all(message for _, message in e.problems), e.problems
+                return
+            event("ran (shelling)")
+            rows = 2 * sum(m.n_rounds for m in world.shelling.missions) * len(world.shelling.radars)
+            assert all(len(col) == rows for col in sh.rounds.values())
             return
         try:
             flights = preflight(world, 2)  # the checks `shieldlab run` makes before it starts

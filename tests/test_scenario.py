@@ -34,7 +34,9 @@ def test_presets_load_and_compile():
     assert "epaa-phase-1" in preset_names()
     for name in preset_names():
         w = load_world(name)
-        assert (w.threats or w.flights) and w.sensors
+        sees = (w.threats or w.flights) and w.sensors
+        shells = w.shelling is not None and w.shelling.missions and w.shelling.radars  # fire and its locating radars
+        assert sees or shells, name
 
 
 def test_minimal_compiles_to_si(tmp_path):

@@ -517,15 +517,17 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             raise InputError("give --runs or --half-width, not both", field="--half-width")
         runs = _runs_for_half_width(half_width)
     runs = DEFAULT_RUNS if runs is None else runs
-    air_only = _air_only(scenario)
-    if air_only:
+    only = _without_threats(scenario)
+    air_only = only is not None
+    if only is not None:
+        what = {"flights": "the air picture", "shelling": "the shelling"}.get(only, "the air picture and the shelling")
         for flag, given, why in (
-                ("--workers", workers is not None, "the air picture runs in this one process"),
-                ("--scheduler", scheduler is not None, "the air picture runs in this one process"),
-                ("--resume", resume, "a run of the air picture keeps no chunks to resume: run it again"),
+                ("--workers", workers is not None, f"{what} runs in this one process"),
+                ("--scheduler", scheduler is not None, f"{what} runs in this one process"),
+                ("--resume", resume, f"a run of {what} keeps no chunks to resume: run it again"),
                 ("--footprint", footprint, "the defended footprint is the batteries' against ballistic threats")):
             if given:
-                raise InputError(f"applies to ballistic threats; this scenario has flights only ({why})", field=flag)
+                raise InputError(f"applies to ballistic threats; this scenario has {only} only ({why})", field=flag)
     if scene_run is not None and out_dir is None:
         raise InputError("picks the run of the results folder's scene and report: give --out", field="--scene-run")
     scene_run = 0 if scene_run is None else scene_run
@@ -560,10 +562,14 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     else:
         world = _load_world(scenario)
     try:
-        if explain is not None and explain not in {f.name for f in world.flights}:
+        if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
             _check_threat(world, explain)
         _compile_note("simulate", quiet)
         flights = preflight(world, runs)  # aims every threat: an aim out of reach is found here
+        if world.shelling is not None:
+            from shieldlab.engine.shelling import check
+
+            check(world)  # lays every fire mission: an aim out of reach is found here too
     except InputError:
         if partial is not None and not resume:  # nothing was run: leave nothing behind
             shutil.rmtree(partial, ignore_errors=True)
@@ -582,12 +588,21 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         air = simulate_air(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
         res.summary["air"] = air.summary
+    shelling = None
+    if world.shelling is not None:  # threats and shelling: the shelling beside the chain
+        from shieldlab.engine.shelling import simulate_shelling
+
+        shelling = simulate_shelling(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
+        res.summary["shelling"] = shelling.summary
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
-        extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air)
+        extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air,
+                                  shelling=shelling)
         events = res.events if air is None else _merge_events(res.events, air.events)
+        events = events if shelling is None else _merge_events(events, shelling.events)
         write_results(out_dir, res.summary, res.outcomes, events, track_quality=res.track_quality or None,
-                      force=force or resume, extra=extra, air_outcomes=None if air is None else air.outcomes)
+                      force=force or resume, extra=extra, air_outcomes=None if air is None else air.outcomes,
+                      shelling_rounds=None if shelling is None else shelling.rounds)
         if partial is not None:
             shutil.rmtree(partial, ignore_errors=True)
     if as_json:
@@ -600,8 +615,12 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     _print_no_fire(res.summary, res.events)
     if air is not None:
         _print_air(air.summary)
+    if shelling is not None:
+        _print_shelling(shelling.summary)
     if explain is not None and air is not None and explain in {f.name for f in world.flights}:
         _print_flight_story(world, air.events, explain, scene_run)
+    elif explain is not None and shelling is not None and explain in _mission_names(world):
+        _print_mission_story(world, shelling.events, explain, scene_run)
     elif explain is not None:
         _print_explain(explain, res)
     if timeline:
@@ -609,22 +628,56 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if out_dir is not None:
         out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
                   + (", track_quality.parquet" if res.track_quality else "")
-                  + (", air_outcomes.parquet" if air is not None else "") + ", scene.czml, report.html"
+                  + (", air_outcomes.parquet" if air is not None else "")
+                  + (", shelling_rounds.parquet" if shelling is not None else "") + ", scene.czml, report.html"
                   + "".join(f", scene.{f}" for f in export_formats))
         out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                   f"shieldlab view {out_dir}")
 
 
-def _air_only(scenario: str) -> bool:
-    """Whether the scenario holds flights and no ballistic threats: the validated file, not yet
-    compiled (its errors, and the compilation, wait for the full load)."""
+def _without_threats(scenario: str) -> str | None:
+    """What a scenario without ballistic threats holds ("flights", "shelling" or "flights and
+    shelling"); None where it has threats (or does not load): the validated file, not yet compiled
+    (its errors, and the compilation, wait for the full load)."""
     from shieldlab.scenario import load
 
     try:
         scn = load(scenario)
     except InputError:
-        return False
-    return bool(scn.flights) and not scn.threats
+        return None
+    if scn.threats:
+        return None
+    parts = [name for name, has in (("flights", bool(scn.flights)), ("shelling", scn.shelling is not None)) if has]
+    return " and ".join(parts) or None
+
+
+def _mission_names(world) -> set[str]:
+    return set() if world.shelling is None else {m.name for m in world.shelling.missions}
+
+
+def _print_shelling(summary: dict) -> None:
+    from shieldlab.io.shelling_tables import tables
+
+    for item in tables(summary):
+        if isinstance(item, str):
+            _print_line(item)
+        else:
+            _print_table(item)
+
+
+def _print_mission_story(world, events: dict, mission: str, run: int) -> None:
+    """One fire mission's events in one run of the shelling, in UTC."""
+    from shieldlab.io.air_tables import utc_text
+
+    t = Table(title=f"{mission}: run {run}")
+    for col in ("time (UTC)", "round", "event", "by", "detail"):
+        t.add_column(col, overflow="fold")
+    sel = np.flatnonzero((events["run"] == run)
+                         & np.array([str(x).startswith(f"{mission}#") for x in events["threat"]], bool))
+    for k in sel:
+        t.add_row(utc_text(world.scenario.epoch, float(events["t_s"][k])), str(events["threat"][k]),
+                  str(events["kind"][k]), str(events["actor"][k]), str(events["detail"][k]))
+    _print_table(t)
 
 
 def _merge_events(a: dict, b: dict) -> dict:
@@ -647,16 +700,20 @@ def _print_air(summary: dict) -> None:
 def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, as_json: bool, quiet: bool,
                   force: bool, explain: str | None, scene_run: int, half_width: float | None,
                   export_formats: tuple[str, ...] = ()) -> None:
-    """``shieldlab run`` of a scenario of flights only: the air picture (:mod:`shieldlab.engine.air`)."""
+    """``shieldlab run`` of a scenario without ballistic threats: the air picture
+    (:mod:`shieldlab.engine.air`) of its flights and the shelling (:mod:`shieldlab.engine.shelling`)."""
     import time
 
-    from shieldlab.engine.air import simulate_air
     from shieldlab.io.output import check_out_dir, write_results
 
     world = _load_world(scenario)
-    if explain is not None and explain not in {f.name for f in world.flights}:
-        names = ", ".join(f.name for f in world.flights[:8]) + (", ..." if len(world.flights) > 8 else "")
-        raise InputError(f"no flight {explain!r} in this scenario (flights: {names})", field="--explain")
+    missions = _mission_names(world)
+    if explain is not None and explain not in {f.name for f in world.flights} | missions:
+        names = [f.name for f in world.flights] + sorted(missions)
+        listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        what = "flight" if not missions else "fire mission" if not world.flights else "flight or fire mission"
+        raise InputError(f"no {what} {explain!r} in this scenario ({what.split(' or ')[0]}s: {listed})",
+                         field="--explain")
     if out_dir is not None:
         check_out_dir(out_dir, force=force)
     _compile_note("simulate", quiet)
@@ -664,33 +721,77 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else out.print(note)
     t0 = time.perf_counter()
-    entries = len({f.entry for f in world.flights})
-    with _progress(runs * entries, enabled=not (quiet or as_json)) as progress:
-        res = simulate_air(world, runs, seed, scene_run=scene_run, progress=progress)
-    elapsed = time.perf_counter() - t0
-    summary = {"scenario": world.scenario.name, "runs": runs, "seed": seed, "air": res.summary}
-    if out_dir is not None:
-        from shieldlab.io import air_report, air_scene
+    summary: dict = {"scenario": world.scenario.name, "runs": runs, "seed": seed}
+    res = shelling = None
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import check
 
-        extra = {"scene.czml": air_scene.scene(world, res, run=scene_run).dumps(),
-                 "report.html": air_report.build(world, res, scene_run)}
+        check(world)  # an aim out of reach is found before anything runs
+    if world.flights:
+        from shieldlab.engine.air import simulate_air
+
+        entries = len({f.entry for f in world.flights})
+        with _progress(runs * entries, enabled=not (quiet or as_json)) as progress:
+            res = simulate_air(world, runs, seed, scene_run=scene_run, progress=progress)
+        summary["air"] = res.summary
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import simulate_shelling
+
+        with _progress(runs, enabled=not (quiet or as_json)) as progress:
+            shelling = simulate_shelling(world, runs, seed, scene_run=scene_run, progress=progress)
+        summary["shelling"] = shelling.summary
+    elapsed = time.perf_counter() - t0
+    if out_dir is not None:
+        from shieldlab.io import shelling_report, shelling_scene
+
+        if res is not None:
+            from shieldlab.io import air_report, air_scene
+
+            doc = air_scene.scene(world, res, run=scene_run)
+            page = air_report.build(world, res, scene_run)
+            if shelling is not None:
+                doc = air_scene.merged(doc, shelling_scene.scene(world, shelling, run=scene_run))
+                page = shelling_report.appended(page, world, shelling, scene_run)
+        else:
+            assert shelling is not None
+            doc = shelling_scene.scene(world, shelling, run=scene_run)
+            page = shelling_report.build(world, shelling, scene_run)
+        extra = {"scene.czml": doc.dumps(), "report.html": page}
         if export_formats:
             from shieldlab.io import export as X
+            from shieldlab.io.shelling_export import features, joined
 
-            extra.update(_scene_exports(X.air_features(world, res, scene_run, seed=seed), export_formats))
-        write_results(out_dir, summary, None, res.events, force=force, extra=extra, air_outcomes=res.outcomes)
+            if res is not None:
+                fs = X.air_features(world, res, scene_run, seed=seed)
+                extra.update(_scene_exports(fs if shelling is None else joined(fs, world, shelling, scene_run),
+                                            export_formats))
+            else:
+                extra.update(_scene_exports(features(world, shelling, scene_run), export_formats))
+        events = res.events if res is not None else None
+        if shelling is not None:
+            events = shelling.events if events is None else _merge_events(events, shelling.events)
+        assert events is not None
+        write_results(out_dir, summary, None, events, force=force, extra=extra,
+                      air_outcomes=None if res is None else res.outcomes,
+                      shelling_rounds=None if shelling is None else shelling.rounds)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     if quiet:
         return
-    _print_air(res.summary)
+    if res is not None:
+        _print_air(res.summary)
+    if shelling is not None:
+        _print_shelling(shelling.summary)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
-    if explain is not None:
+    if explain is not None and res is not None and explain in {f.name for f in world.flights}:
         _print_flight_story(world, res.events, explain, scene_run)
+    elif explain is not None and shelling is not None:
+        _print_mission_story(world, shelling.events, explain, scene_run)
     if out_dir is not None:
-        out.print(f"wrote {out_dir}/summary.json, air_outcomes.parquet, events.parquet, scene.czml, report.html"
-                  + "".join(f", scene.{f}" for f in export_formats))
+        out.print(f"wrote {out_dir}/summary.json" + (", air_outcomes.parquet" if res is not None else "")
+                  + (", shelling_rounds.parquet" if shelling is not None else "")
+                  + ", events.parquet, scene.czml, report.html" + "".join(f", scene.{f}" for f in export_formats))
         out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                   f"shieldlab view {out_dir}")
 
@@ -708,7 +809,7 @@ def _print_flight_story(world, events: dict, flight: str, run: int) -> None:
 
 
 def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,
-                      export_formats=(), air=None) -> dict[str, str]:
+                      export_formats=(), air=None, shelling=None) -> dict[str, str]:
     """scene.czml and report.html of a results folder: the scene's run run again alone (the
     same records as in the Monte Carlo), the report around it, with the radars' coverage
     map and, asked for, the defended footprint; and the scene's run as scene.geojson and
@@ -731,11 +832,21 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
 
         doc = air_scene.merged(doc, air_scene.scene(world, air, run=scene_run))
         page = air_report.appended(page, world, air, scene_run)
+    if shelling is not None:  # threats and shelling: the shelling joins both
+        from shieldlab.io import air_scene, shelling_report, shelling_scene
+
+        doc = air_scene.merged(doc, shelling_scene.scene(world, shelling, run=scene_run))
+        page = shelling_report.appended(page, world, shelling, scene_run)
     files = {scene.SCENE_FILE: doc.dumps(), "report.html": page}
     if export_formats:
         from shieldlab.io import export as X
 
-        files.update(_scene_exports(X.run_features(world, chunk, scene_run, seed=seed), export_formats))
+        fs = X.run_features(world, chunk, scene_run, seed=seed)
+        if shelling is not None:
+            from shieldlab.io.shelling_export import joined
+
+            fs = joined(fs, world, shelling, scene_run)
+        files.update(_scene_exports(fs, export_formats))
     return files
 
 
@@ -1144,7 +1255,8 @@ def flyout(
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
     tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.zeros(1), st.kick,
-             st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5))
+             st.azimuth, st.cutoff, t0=0.0, dt=0.5, T=int(6000 / 0.5), upper_thrust=st.upper_thrust,
+             dive_time=st.dive_time)
     ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
     res = {
         "missile": m.id,
@@ -1163,6 +1275,11 @@ def flyout(
         "thrust_cutoff_s": None if not np.isfinite(st.cutoff[0]) else round(float(st.cutoff[0]), 3),
         "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
     }
+    # how a solid under general energy management or a quasi-ballistic missile trimmed its shot
+    if st.upper_thrust[0] < 1.0:
+        res["upper_stage_thrust_along_path"] = round(float(st.upper_thrust[0]), 4)
+    if np.isfinite(st.dive_time[0]):
+        res["dive_time_s"] = round(float(st.dive_time[0]), 3)
     if runs:
         from shieldlab.flyout.dispersion import Dispersion, impact_scatter
 
@@ -1675,6 +1792,10 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         from shieldlab.engine import air
 
         info["air"] = air.check(world)
+    if world.shelling is not None:
+        from shieldlab.engine import shelling
+
+        info["shelling"] = shelling.check(world)
     if world.scenario.tracking.association == "gnn":
         info["false_alarms_per_search_frame"] = {s.radar.name: false_alarm_rate(s.radar.spec, world.scenario.sensing
                                                                                 .false_alarms) for s in world.sensors}
@@ -1698,6 +1819,14 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
                   f"{_plural(a['entries'], 'flight entry', 'flight entries')}, "
                   f"the longest {a['longest_flight_s'] / 60:,.1f} minutes without dispersions"
                   + (f"; airspace policed: {a['airspace']}" if a["airspace"] else ""))
+    if world.shelling is not None:
+        sh = info["shelling"]
+        for m in sh["missions"]:
+            seen = ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
+                             + ("" if r["in_sector"] else ", outside its sector") + ")" for r in m["radars"])
+            out.print(f"shelling: {m['mission']}, {_plural(m['rounds'], 'round')} of {m['round']} at "
+                      f"{m['range_km']:.2f} km, elevation {m['elevation_deg']:.1f} deg, "
+                      f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
 
 
 def _gib(n_bytes: float) -> str:
@@ -1715,16 +1844,20 @@ def schema() -> None:
 
 @app.command("catalog", cls=_Command)
 @_guard
-def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors, sensors, satellites or aircraft",
-                                           metavar="KIND"),
+def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors, sensors, satellites, aircraft, "
+                                                            "artillery (unguided rounds) or locating-radars "
+                                                            "(weapon-locating radars)", metavar="KIND"),
                 as_json: bool = _json_option()) -> None:
     """List the built-in catalogue with sources."""
     from shieldlab import catalog
+    from shieldlab.catalog import artillery
 
     tables: dict[str, Callable[[], Mapping[str, catalog.Missile | catalog.Interceptor | catalog.Sensor
-                                            | catalog.Satellite | catalog.Aircraft]]] = {
+                                            | catalog.Satellite | catalog.Aircraft | catalog.Round
+                                            | catalog.LocatingRadar]]] = {
         "missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors,
-        "satellites": catalog.satellites, "aircraft": catalog.aircraft}
+        "satellites": catalog.satellites, "aircraft": catalog.aircraft, "artillery": artillery.rounds,
+        "locating-radars": artillery.locating_radars}
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
@@ -1733,17 +1866,23 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
         return
     t = Table(title=f"{kind} ({len(entries)})")
     key = {"missiles": "max_range_km", "interceptors": "burnout_speed_kms", "sensors": "max_range_km",
-           "satellites": "report_latency_s", "aircraft": "cruise_speed_kmh"}[kind]
+           "satellites": "report_latency_s", "aircraft": "cruise_speed_kmh", "artillery": "max_range_km",
+           "locating-radars": "sector_deg"}[kind]
     # a satellite's orbit says how a scenario places it (lon_deg or apogee_lon_deg); an
-    # aircraft's kind whether it is piloted or a cruise missile
-    extra = ("orbit",) if kind == "satellites" else ("kind",) if kind == "aircraft" else ()
+    # aircraft's kind whether it is piloted or a cruise missile; a round's how it is fired; a
+    # weapon-locating radar's reach by class of round
+    extra = {"satellites": ("orbit",), "aircraft": ("kind",), "artillery": ("kind",),
+             "locating-radars": ("range_km mortar/artillery/rocket",)}.get(kind, ())
     for col in ("id", "name", *extra, key, "source"):
         # ids and names fold rather than end in an ellipsis; sources wrap between words
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
     for e in entries.values():
         orbit: tuple[str, ...] = ()
-        if kind == "aircraft":
-            orbit = (cast("catalog.Aircraft", e).kind,)
+        if kind in ("aircraft", "artillery"):
+            orbit = (cast("catalog.Aircraft | catalog.Round", e).kind,)
+        elif kind == "locating-radars":
+            lr = cast("catalog.LocatingRadar", e)
+            orbit = (f"{lr.mortar_range_km:g} / {lr.artillery_range_km:g} / {lr.rocket_range_km:g}",)
         elif extra:
             sat = cast("catalog.Satellite", e)
             orbit = ("geo" if sat.orbit == "geo" else

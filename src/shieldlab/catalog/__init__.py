@@ -1,7 +1,8 @@
 """The built-in catalogue of missiles, interceptors and sensors, and its YAML loader.
 
 The figures live in ``missiles.yaml``, ``interceptors.yaml``, ``sensors.yaml`` and
-``satellites.yaml`` beside this module, each a top-level list under ``missiles:`` /
+``satellites.yaml`` beside this module (unguided rounds and weapon-locating radars in
+``artillery.yaml``, :mod:`shieldlab.catalog.artillery`), each a top-level list under ``missiles:`` /
 ``interceptors:`` / ``sensors:`` / ``satellites:`` of
 mappings with a unique lower-case kebab-case ``id`` and a ``source:`` for every figure (see
 :mod:`shieldlab.catalog.models` for fields and units, ``docs/models.md`` for the
@@ -24,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from .artillery import LocatingRadar, Round
 from .models import Aircraft, AirWeapon, DragTable, Interceptor, Missile, ReentryVehicle, Satellite, Sensor, Stage
 
 __all__ = [
@@ -32,8 +34,10 @@ __all__ = [
     "CatalogError",
     "DragTable",
     "Interceptor",
+    "LocatingRadar",
     "Missile",
     "ReentryVehicle",
+    "Round",
     "Satellite",
     "Sensor",
     "Stage",
@@ -51,7 +55,7 @@ __all__ = [
 ]
 
 #: The record types: each has the ``id`` the loader keys its entries by.
-M = TypeVar("M", Missile, Interceptor, Sensor, Satellite, Aircraft)
+M = TypeVar("M", Missile, Interceptor, Sensor, Satellite, Aircraft, Round, LocatingRadar)
 
 #: Top-level YAML key and singular noun for each record type.
 _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
@@ -60,6 +64,8 @@ _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
     Sensor: ("sensors", "sensor"),
     Satellite: ("satellites", "satellite"),
     Aircraft: ("aircraft", "aircraft"),
+    Round: ("rounds", "round"),
+    LocatingRadar: ("locating_radars", "weapon-locating radar"),
 }
 
 

@@ -203,7 +203,7 @@ def preflight(world, runs: int) -> Flights:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
     if not world.threats:
         raise InputError("the scenario has no ballistic threats: this command runs their kill chain (a scenario "
-                         "of aircraft and cruise missiles runs with `shieldlab run`)", source=world.source,
+                         "of aircraft, cruise missiles or shelling runs with `shieldlab run`)", source=world.source,
                          field="threats")
     flights = fly_threats(world)
     _check_memory(estimate_memory_bytes(world, runs, flights), f"{runs} runs", field="--runs", source=world.source)

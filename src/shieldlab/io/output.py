@@ -25,7 +25,7 @@ from shieldlab.io.atomic import _umask, atomic_path, check_parent, writable_fold
 
 #: The files of a results folder, in the order they are written.
 RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_quality.parquet", "scene.czml",
-                "report.html", "scene.geojson", "scene.kml", "air_outcomes.parquet")
+                "report.html", "scene.geojson", "scene.kml", "air_outcomes.parquet", "shelling_rounds.parquet")
 
 
 def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
@@ -95,10 +95,12 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 
 def write_results(out_dir: str | Path, summary: dict, outcomes: dict | None, events: dict, *,
                   track_quality: dict | None = None, force: bool = False,
-                  extra: dict[str, str] | None = None, air_outcomes: dict | None = None) -> list[Path]:
+                  extra: dict[str, str] | None = None, air_outcomes: dict | None = None,
+                  shelling_rounds: dict | None = None) -> list[Path]:
     """Write summary.json, outcomes.parquet (the ballistic threats'; None: a scenario without
     them), events.parquet and (when given) track_quality.parquet and air_outcomes.parquet (one
-    row per run and flier of the air picture) into the folder ``out_dir``, as a whole; an
+    row per run and flier of the air picture) and shelling_rounds.parquet (one row per run, round
+    and weapon-locating radar of the shelling) into the folder ``out_dir``, as a whole; an
     existing results folder is replaced only with ``force``.  ``extra``: more files of the
     folder, name -> text (the scene and the report: names among :data:`RESULT_FILES`)."""
     target = Path(os.path.abspath(out_dir))
@@ -112,6 +114,8 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: dict | None, eve
         _write_parquet(events, tmp / RESULT_FILES[1])
         if air_outcomes is not None:
             _write_parquet(air_outcomes, tmp / RESULT_FILES[8])
+        if shelling_rounds is not None:
+            _write_parquet(shelling_rounds, tmp / RESULT_FILES[9])
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
             _write_parquet(track_quality, tmp / RESULT_FILES[3])
@@ -125,5 +129,6 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: dict | None, eve
         raise
     names = ((RESULT_FILES[2],) + ((RESULT_FILES[0],) if outcomes is not None else ()) + (RESULT_FILES[1],)
              + ((RESULT_FILES[3],) if track_quality is not None else ())
-             + ((RESULT_FILES[8],) if air_outcomes is not None else ()) + tuple(extra or ()))
+             + ((RESULT_FILES[8],) if air_outcomes is not None else ())
+             + ((RESULT_FILES[9],) if shelling_rounds is not None else ()) + tuple(extra or ()))
     return [Path(out_dir) / name for name in names]

@@ -169,6 +169,21 @@ class Policing:
 
 
 @dataclass(frozen=True)
+class Shelling:
+    """Unguided fire and the weapon-locating radars, SI (see the scenario's ``shelling``).
+
+    ``missions`` (:class:`~shieldlab.artillery.fire.FireMission`), ``radars``
+    (:class:`~shieldlab.artillery.locating.Locator`); ``country``: the Natural Earth country whose
+    border the estimated origins are judged against, with ``waters_nmi`` of territorial sea.
+    """
+
+    missions: tuple
+    radars: tuple
+    country: str
+    waters_nmi: float = 12.0
+
+
+@dataclass(frozen=True)
 class World:
     scenario: Scenario
     sensors: tuple[PlacedSensor, ...]
@@ -184,6 +199,7 @@ class World:
     early_warning: tuple[Satellite, ...] = ()  # early-warning satellites
     flights: tuple[Flight, ...] = ()  # aircraft and cruise missiles, salvos expanded
     policing: Policing | None = None  # air policing of one country's airspace
+    shelling: Shelling | None = None  # unguided fire and weapon-locating radars
 
     @property
     def systems(self) -> list[str]:
@@ -363,6 +379,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if p is not None:
             assets.append(Asset(a.name, p, a.radius_km * 1e3, float(a.value)))
     flights, policing = _air(scn, _merged(catalog.aircraft(), scn.catalog.aircraft), place, lookup, problems)
+    shelling = _shelling(scn, place, lookup, problems)
     node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
     if problems:
         raise InputError(problems=problems, source=source)
@@ -374,7 +391,82 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     return World(scenario=scn, sensors=tuple(placed), batteries=tuple(batteries), threats=tuple(threats),
                  assets=tuple(assets), dt=scn.time_step_s, duration=scn.duration_s, source=source,
                  nodes=nodes, links=links, architecture=scn.architecture, early_warning=tuple(early_warning),
-                 flights=flights, policing=policing)
+                 flights=flights, policing=policing, shelling=shelling)
+
+
+def _shelling(scn: Scenario, place, lookup, problems: list[tuple[str, str]]) -> Shelling | None:
+    """The fire missions and weapon-locating radars of ``scn`` in SI; problems appended."""
+    cfg = scn.shelling
+    if cfg is None:
+        return None
+    from shieldlab.artillery.fire import FireMission
+    from shieldlab.artillery.locating import Locator
+    from shieldlab.catalog import artillery
+
+    rounds = _merged(artillery.rounds(), scn.catalog.rounds)
+    radars = _merged(artillery.locating_radars(), scn.catalog.locating_radars)
+    missions = []
+    for i, m in enumerate(cfg.missions):
+        where = f"shelling.missions[{i}]"
+        rnd = lookup(rounds, m.round, "round", f"{where}.round")
+        origin = place(m.origin, f"{where}.origin")
+        aim = place(m.aim, f"{where}.aim", allow_asset=True)
+        if rnd is None or origin is None or aim is None:
+            continue
+        dist = float(earth.great_circle_distance(origin.lat, origin.lon, aim.lat, aim.lon))
+        if dist < 1.0:
+            problems.append((f"{where}.aim", "the same point as the origin: a weapon fires at something else"))
+            continue
+        d = m.dispersion
+        missions.append(FireMission(
+            name=m.name, round=rnd, origin=(origin.lat, origin.lon, origin.alt), aim=(aim.lat, aim.lon, aim.alt),
+            rounds_per_burst=m.rounds, bursts=m.bursts, round_interval=float(m.round_interval_s),
+            burst_interval=float(m.burst_interval_s), start_time=float(m.start_time_s),
+            speed=float(m.muzzle_velocity_ms or rnd.muzzle_velocity_ms),
+            range_sigma=float(d.range_sigma_m if d.range_sigma_m is not None else rnd.range_sigma_pct / 100 * dist),
+            deflection_sigma=float(d.deflection_sigma_m if d.deflection_sigma_m is not None
+                                   else rnd.deflection_sigma_mrad / 1e3 * dist),
+            muzzle_velocity_sigma=float(d.muzzle_velocity_sigma_ms if d.muzzle_velocity_sigma_ms is not None
+                                        else rnd.muzzle_velocity_sigma_ms),
+            angle=m.angle or rnd.angle))
+    locators = []
+    for i, r in enumerate(cfg.radars):
+        where = f"shelling.radars[{i}]"
+        spec = lookup(radars, r.type, "weapon-locating radar", f"{where}.type")
+        site = place(r.site, f"{where}.site")
+        if spec is None or site is None:
+            continue
+        fence = spec.fence_elevation_deg if r.fence_elevation_deg is None else r.fence_elevation_deg
+        if fence >= spec.max_elevation_deg:
+            problems.append((f"{where}.fence_elevation_deg",
+                             f"{fence:g} deg is not below the {spec.id}'s highest elevation, max_elevation_deg "
+                             f"{spec.max_elevation_deg:g}"))
+            continue
+        locators.append(Locator(name=r.name, spec=spec, lat=site.lat, lon=site.lon, alt=site.alt,
+                                facing=math.radians(r.facing_az_deg), fence=math.radians(fence),
+                                ground_alt=float(site.alt if r.ground_alt_m is None else r.ground_alt_m)))
+    from shieldlab.analysis.maps import country_names
+
+    country = cfg.country
+    if country is not None and country not in country_names():
+        import difflib
+
+        near = difflib.get_close_matches(country, country_names(), n=4, cutoff=0.5)
+        problems.append(("shelling.country", f"unknown country {country!r} (Natural Earth names"
+                                             f"{', e.g. ' + ', '.join(near) if near else ''})"))
+        return None
+    if country is None and locators:
+        from shieldlab.engine.air import country_at
+
+        first = locators[0]
+        country = str(country_at(math.degrees(first.lat), math.degrees(first.lon)))
+        if not country:
+            problems.append(("shelling.country", f"the first radar ({first.name}) stands on no country's land "
+                                                 f"(Natural Earth): name the country whose border counts"))
+            return None
+    if country is None:
+        return None
+    return Shelling(missions=tuple(missions), radars=tuple(locators), country=country, waters_nmi=float(cfg.waters_nmi))
 
 
 def _nodes(scn: Scenario, placed: list[PlacedSensor], batteries: list[Battery],

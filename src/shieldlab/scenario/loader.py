@@ -22,7 +22,7 @@ _PRESETS = resources.files("shieldlab.scenario") / "presets"
 
 #: Fields of type :data:`~shieldlab.scenario.schema.Place`: the union tag pydantic puts after them
 #: in an error location is not a user's field.
-_PLACE_FIELDS = ("site", "launch", "aim")
+_PLACE_FIELDS = ("site", "launch", "aim", "origin")
 
 
 def preset_text(name: str) -> str:

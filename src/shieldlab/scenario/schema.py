@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
+from shieldlab.catalog.artillery import LocatingRadar, Round
 from shieldlab.catalog.models import Aircraft, Interceptor, Missile, Satellite, Sensor, numbers_as_numbers
 from shieldlab.errors import InputError
 
@@ -319,6 +320,102 @@ class AirPolicingCfg(_Strict):
     patrols: list[PatrolCfg] = Field([], description="combat air patrols on station")
 
 
+class FireDispersionCfg(_Strict):
+    """One-sigma errors of a fire mission's rounds, drawn per round (null: the round's catalogue
+    figures)."""
+
+    range_sigma_m: float | None = Field(None, ge=0.0, le=5000.0,
+                                        description="laying error in range at the aim point [m]; null: the "
+                                                    "catalogue's range_sigma_pct of the range fired")
+    deflection_sigma_m: float | None = Field(None, ge=0.0, le=5000.0,
+                                             description="laying error across the line of fire at the aim point "
+                                                         "[m]; null: the catalogue's deflection_sigma_mrad times "
+                                                         "the range")
+    muzzle_velocity_sigma_ms: float | None = Field(None, ge=0.0, le=100.0,
+                                                   description="round-to-round muzzle-velocity error [m/s]; null: "
+                                                               "the catalogue's")
+
+
+class FireMissionCfg(_Strict):
+    """One weapon firing bursts of unguided rounds from one place at one aim point."""
+
+    name: Name = Field(description="unique among the fire missions; its rounds are 'name#1', 'name#2' ...")
+    round: str = Field(description="catalogue round id (shieldlab catalog artillery), e.g. mortar-120mm-he")
+    origin: Place = Field(description="where the weapon stands: a site name or an inline point (its alt_m: the "
+                                      "ground there)")
+    aim: Place = Field(description="what it fires at: an asset name, a site name or an inline point (its "
+                                   "alt_m: the ground there)")
+    rounds: int = Field(1, ge=1, le=24, description="rounds in a burst")
+    bursts: int = Field(1, ge=1, le=20, description="bursts fired")
+    round_interval_s: float = Field(10.0, ge=0.0, le=600.0, description="time between rounds of a burst [s]")
+    burst_interval_s: float = Field(
+        300.0, ge=0.0, le=86_400.0,
+        description="time from the start of one burst to the start of the next [s]; at least a burst's length, "
+                    "(rounds - 1) x round_interval_s")
+    start_time_s: float = Field(0.0, ge=0.0, le=MAX_FLIGHT_START_S, description="first round fired [s after "
+                                                                                "the epoch]")
+    muzzle_velocity_ms: float | None = Field(None, gt=0.0, le=2000.0,
+                                             description="the charge fired, as its muzzle velocity [m/s]; null: "
+                                                         "the catalogue's (a rocket: its tube-exit speed)")
+    angle: Literal["low", "high"] | None = Field(None, description="the branch laid on: low (below the elevation "
+                                                                   "of greatest range) or high; null: the "
+                                                                   "round's (mortars high, guns and rockets low)")
+    dispersion: FireDispersionCfg = Field(FireDispersionCfg(), description="one-sigma errors of the rounds")
+
+    @model_validator(mode="after")
+    def _bursts_apart(self) -> FireMissionCfg:
+        length = (self.rounds - 1) * self.round_interval_s
+        if self.bursts > 1 and self.burst_interval_s < length:
+            raise InputError(problems=[(
+                "burst_interval_s", f"{self.burst_interval_s:g} s is shorter than a burst ({self.rounds} rounds "
+                                    f"{self.round_interval_s:g} s apart last {length:g} s): bursts would overlap")])
+        return self
+
+
+class LocatingRadarCfg(_Strict):
+    """A weapon-locating (counter-battery) radar placed in the scenario."""
+
+    name: Name = Field(description="unique among the weapon-locating radars")
+    type: str = Field(description="catalogue weapon-locating radar id (shieldlab catalog locating-radars), "
+                                  "e.g. an-tpq-36")
+    site: Place = Field(description="a site name or an inline point (the antenna)")
+    facing_az_deg: float = Field(ge=0.0, lt=360.0, description="centre of its azimuth sector [deg from north]")
+    fence_elevation_deg: float | None = Field(None, ge=0.0, le=20.0,
+                                              description="elevation of its search fence above the horizontal "
+                                                          "[deg]; null: the catalogue's")
+    ground_alt_m: float | None = Field(
+        None, ge=-500.0, le=9000.0,
+        description="height above the ellipsoid it takes for the ground the weapons stand on (no terrain "
+                    "model) [m]; null: the radar site's alt_m")
+
+
+class ShellingCfg(_Strict):
+    """Unguided fire (shells, mortar bombs, rockets) and the weapon-locating radars that place its origin."""
+
+    country: Name | None = Field(
+        None, description="the country whose border the estimated origins are judged against (Natural Earth "
+                          "name, e.g. Turkey); null: the country the first radar stands in")
+    waters_nmi: float = Field(12.0, ge=0.0, le=24.0,
+                              description="territorial sea counted with that country beyond its coast [nmi]")
+    missions: list[FireMissionCfg] = Field(min_length=1, description="fire missions")
+    radars: list[LocatingRadarCfg] = Field(min_length=1, description="weapon-locating radars")
+
+    @model_validator(mode="after")
+    def _unique(self) -> ShellingCfg:
+        problems: list[tuple[str, str]] = []
+        for group in ("missions", "radars"):
+            seen: dict[str, int] = {}
+            for i, item in enumerate(getattr(self, group)):
+                if item.name in seen:
+                    problems.append((f"{group}[{i}].name",
+                                     f"duplicate name {item.name!r} (also shelling.{group}[{seen[item.name]}])"))
+                else:
+                    seen[item.name] = i
+        if problems:
+            raise InputError(problems=problems)
+        return self
+
+
 class AssetCfg(_Strict):
     """A defended place: a warhead landing within radius_km of it hits it."""
 
@@ -460,11 +557,14 @@ class CatalogAdditions(_Strict):
         [], description="early-warning satellite entries in the format of catalog/satellites.yaml")
     aircraft: list[Aircraft] = Field(
         [], description="aircraft and cruise-missile entries in the format of catalog/aircraft.yaml")
+    rounds: list[Round] = Field([], description="unguided rounds in the format of catalog/artillery.yaml's rounds")
+    locating_radars: list[LocatingRadar] = Field(
+        [], description="weapon-locating radars in the format of catalog/artillery.yaml's locating_radars")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> CatalogAdditions:
         problems: list[tuple[str, str]] = []
-        for section in ("missiles", "interceptors", "sensors", "satellites", "aircraft"):
+        for section in ("missiles", "interceptors", "sensors", "satellites", "aircraft", "rounds", "locating_radars"):
             seen: dict[str, int] = {}
             for i, e in enumerate(getattr(self, section)):
                 if e.id in seen:
@@ -621,10 +721,12 @@ class Scenario(_Strict):
                         "a link into every node with batteries from another node with sensors, when there are "
                         "several nodes)")
     threats: list[ThreatCfg] = Field([], description="ballistic missiles and salvos (a scenario needs threats, "
-                                                     "flights or both)")
+                                                     "flights or shelling, or several of them)")
     flights: list[FlightCfg] = Field([], description="aircraft and cruise missiles (air-breathing flight)")
     air_policing: AirPolicingCfg | None = Field(None, description="air policing of one country's airspace "
                                                                   "against the flights")
+    shelling: ShellingCfg | None = Field(None, description="unguided fire and the weapon-locating radars that "
+                                                           "place its origin")
     assets: list[AssetCfg] = Field([], description="defended places")
     dispersion: DispersionCfg = Field(DispersionCfg(), description="flight dispersions of every threat")
     doctrine: DoctrineCfg = Field(DoctrineCfg(), description="fire doctrine of every battery")
@@ -769,8 +871,9 @@ class Scenario(_Strict):
 
 def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if not scn.threats and not scn.flights:
-        problems.append(("threats", "a scenario needs at least one threat (ballistic) or flight (air-breathing)"))
+    if not scn.threats and not scn.flights and scn.shelling is None:
+        problems.append(("threats", "a scenario needs at least one threat (ballistic) or flight (air-breathing), "
+                                    "or shelling"))
     owner: dict[str, str] = {}
     for i, f in enumerate(scn.flights):
         for k in range(f.count):

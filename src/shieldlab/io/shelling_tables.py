@@ -1,0 +1,69 @@
+"""The shelling's summary as Rich tables and lines for ``shieldlab run`` (the report shows the same
+figures as HTML).  Probabilities carry their 95 % Wilson intervals; errors are medians over the
+located rounds, with the mean's t interval where it helps."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from shieldlab.io.air_tables import p_text
+
+__all__ = ["tables", "rows", "HEAD", "num"]
+
+#: Columns of the per-(mission, radar) table, in the terminal and the report.
+HEAD = ["mission", "round", "radar", "range [km]", "weapon in", "P(located)", "error [m]", "95th pct [m]",
+        "error [% of range]", "95 % ellipse [m]", "P(estimate on true side)", "mean P(true side)", "NEES (band)",
+        "fused error [m]", "fused P(true side)"]
+
+
+def num(d: dict | None, key: str = "median", fmt: str = "{:,.0f}", none: str = "–") -> str:
+    """One figure of a summary statistic (``{median, mean, p95, ...}``) formatted."""
+    if not d or d.get(key) is None:
+        return none
+    return fmt.format(d[key])
+
+
+def _ellipse(r: dict) -> str:
+    if r["ellipse95_major_m"].get("median") is None:
+        return "–"
+    return f"{r['ellipse95_major_m']['median']:,.0f} x {r['ellipse95_minor_m']['median']:,.0f}"
+
+
+def _nees(d: dict) -> str:
+    if d.get("mean") is None:
+        return "–"
+    lo, hi = d["band"]
+    return f"{d['mean']:.2f} ({lo:.2f}–{hi:.2f})"
+
+
+def rows(summary: dict) -> list[list[str]]:
+    """One row of :data:`HEAD` per mission and radar of a shelling ``summary``."""
+    out = []
+    for m in summary["missions"]:
+        side = m.get("origin_country") or "–"
+        for name, r in m["radars"].items():
+            f = r["fused"]
+            out.append([m["mission"], m["round"], name, num({"median": r["range_km"]}, fmt="{:.1f}"), side,
+                        p_text(r["located"]), num(r["error_m"]), num(r["error_m"], "p95"),
+                        num(r["error_pct_of_range"], fmt="{:.2f}"), _ellipse(r), p_text(r["side_correct"]),
+                        num(r["p_true_side"], "mean", "{:.3f}"), _nees(r["nees"]), num(f["error_m"]),
+                        num(f["p_true_side"], "mean", "{:.3f}")])
+    return out
+
+
+def tables(summary: dict) -> list:
+    """Tables and lines for the shelling ``summary`` (``summary["shelling"]`` of a run)."""
+    t = Table(title=f"{summary['scenario']} — shelling, {summary['runs']:,} runs, seed {summary['seed']}: where the "
+                    f"weapon-locating radars put each round's origin")
+    for col in HEAD:
+        t.add_column(col, overflow="fold", justify="left" if col in ("mission", "round", "radar", "weapon in")
+                     else "right")
+    for r in rows(summary):
+        t.add_row(*r)
+    lines = [t,
+             f"range: radar to weapon; error: median over the located rounds; side: of {summary['country']}'s border "
+             f"(Natural Earth 1:50m, {summary['waters_nmi']:g} nmi of sea); ellipse: "
+             f"{100 * summary['ellipse_probability']:.0f} % semi-axes; fused: each run's located rounds of a mission "
+             f"together (one weapon, one place); NEES: mean over the located rounds against the estimator's "
+             f"covariance, its chi-square 95 % band in parentheses"]
+    return lines

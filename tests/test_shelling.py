@@ -1,0 +1,146 @@
+"""The shelling engine: determinism, independence of chunks and missions, the scoring, and the
+scenario section's errors naming their field."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from shieldlab.engine import shelling as eng
+from shieldlab.errors import InputError
+from shieldlab.scenario import load_world
+
+SHELL = textwrap.dedent("""\
+    name: shell-mini
+    epoch: 2012-10-03T13:30:00Z
+    sites:
+      town: {lat: 36.711, lon: 38.948, alt_m: 390}
+      radar: {lat: 36.775, lon: 38.960, alt_m: 395}
+    shelling:
+      missions:
+        - {name: m1, round: mortar-120mm-he, origin: {lat: 36.660, lon: 38.955, alt_m: 390}, aim: town, rounds: 2}
+      radars:
+        - {name: r1, type: an-tpq-36, site: radar, facing_az_deg: 180}
+    """)
+
+
+def _world(tmp_path, text=SHELL):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    return load_world(str(p))
+
+
+def _same(a: dict, b: dict, close=()) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        x, y = np.asarray(a[k]), np.asarray(b[k])
+        if x.dtype == object:
+            assert list(x) == list(y), k
+        elif k in close:
+            assert np.allclose(x, y, rtol=1e-6, equal_nan=True), k
+        else:
+            assert np.array_equal(x, y, equal_nan=True), k
+
+
+def test_the_country_defaults_to_the_first_radar_s(tmp_path):
+    w = _world(tmp_path)
+    assert w.shelling.country == "Turkey" and w.shelling.radars[0].ground_alt == 395.0
+
+
+def test_runs_do_not_depend_on_chunks_or_on_later_missions(tmp_path, monkeypatch):
+    w = _world(tmp_path)
+    a = eng.simulate_shelling(w, 4, seed=5, scene_run=None)
+    monkeypatch.setattr(eng, "CHUNK_ROUNDS", 2)  # one run a chunk
+    b = eng.simulate_shelling(w, 4, seed=5, scene_run=None)
+    _same(a.rounds, b.rounds)
+    c = eng.simulate_shelling(w, 2, seed=5, scene_run=None)
+    first = {k: v[: c.rounds["run"].size] for k, v in a.rounds.items()}
+    _same(first, c.rounds)
+    more = SHELL.replace("  radars:", "    - {name: m2, round: m107-155mm-he, origin: {lat: 36.60, lon: 38.9},"
+                                    " aim: town}\n  radars:")
+    d = eng.simulate_shelling(_world(tmp_path, more), 4, seed=5, scene_run=None)
+    # the same rounds; only the plane the border is measured in moves with the missions' middle
+    _same({k: v[d.rounds["mission"] == "m1"] for k, v in d.rounds.items()}, a.rounds, close=("true_border_km",))
+    assert not np.array_equal(eng.simulate_shelling(w, 4, seed=6, scene_run=None).rounds["est_lat"],
+                              a.rounds["est_lat"], equal_nan=True)
+
+
+def test_the_scoring_of_the_preset():
+    w = load_world("akcakale-2012")
+    res = eng.simulate_shelling(w, 20, seed=1)
+    t = res.rounds
+    assert t["run"].size == 20 * 6
+    assert set(t["true_country"]) == {"Syria"} and not t["true_in_country"].any()
+    assert set(t["impact_country"]) == {"Turkey"}
+    ok = t["located"]
+    assert 0.8 < ok.mean() <= 1.0 and set(t["why"][~ok]) <= {"not detected"}
+    assert np.all(t["error_m"][ok] < 100.0) and np.all(t["side_correct"][ok])
+    assert np.allclose(t["error_m"][ok], np.hypot(t["error_east_m"][ok], t["error_north_m"][ok]))
+    assert np.all((t["ellipse_major_m"][ok] >= t["ellipse_minor_m"][ok]) & (t["ellipse_minor_m"][ok] > 0))
+    assert set(t["ellipse_side"][ok]) == {"outside"} and np.all(t["p_true_side"][ok] > 0.99)
+    m = res.summary["missions"][0]
+    r = m["radars"]["tpq-36-akcakale"]
+    assert m["origin_country"] == "Syria" and 3.0 < m["origin_border_km"] < 4.0
+    assert r["located"]["n"] == 60 and r["error_m"]["median"] < 40.0 and r["fused"]["runs"] == 20
+    assert r["nees"]["band"][0] < 2.0 < r["nees"]["band"][1]
+    kinds = set(res.events["kind"])
+    assert {"fire", "detect", "located", "impact"} <= kinds
+    assert res.scene is not None and res.scene.volley.n == 6 and len(res.scene.origins) == 1
+
+
+def test_a_side_is_judged_against_the_defended_country(tmp_path):
+    """The same fire judged against Syria's border: the weapon is inside, the estimates too."""
+    w = _world(tmp_path, SHELL.replace("shelling:\n", "shelling:\n  country: Syria\n"))
+    res = eng.simulate_shelling(w, 2, seed=1, scene_run=None)
+    t = res.rounds
+    assert t["true_in_country"].all() and t["est_in_country"][t["located"]].all()
+    assert res.summary["country"] == "Syria"
+
+
+@pytest.mark.parametrize("edit, field, words", [
+    (("lat: 36.660", "lat: 95"), "shelling.missions[0].origin.lat", "less than or equal to 90"),
+    (("rounds: 2}", "rounds: 2, muzzle_velocity_ms: -5}"), "shelling.missions[0].muzzle_velocity_ms",
+     "greater than 0"),
+    (("round: mortar-120mm-he", "round: mortar-82mm"), "shelling.missions[0].round",
+     "unknown round 'mortar-82mm'"),
+    (("type: an-tpq-36", "type: cobra"), "shelling.radars[0].type", "unknown weapon-locating radar 'cobra'"),
+    (("facing_az_deg: 180", "facing_az_deg: 360"), "shelling.radars[0].facing_az_deg", "less than 360"),
+    (("rounds: 2}", "rounds: 3, bursts: 2, round_interval_s: 60, burst_interval_s: 100}"),
+     "shelling.missions[0].burst_interval_s", "bursts would overlap"),
+    (("aim: town", "aim: nowhere"), "shelling.missions[0].aim", "unknown site or asset 'nowhere'"),
+    (("aim: town", "aim: {lat: 36.660, lon: 38.955, alt_m: 390}"), "shelling.missions[0].aim",
+     "the same point as the origin"),
+    (("shelling:\n", "shelling:\n  country: Turky\n"), "shelling.country", "Turkey"),
+    (("    - {name: r1", "    - {name: r1, type: arthur, site: radar, facing_az_deg: 0}\n    - {name: r1"),
+     "shelling.radars[1].name", "duplicate name 'r1'"),
+    (("rounds: 2}", "rounds: 25}"), "shelling.missions[0].rounds", "less than or equal to 24"),
+])
+def test_bad_shelling_fields_are_named(tmp_path, edit, field, words):
+    assert edit[0] in SHELL, edit[0]
+    with pytest.raises(InputError) as e:
+        _world(tmp_path, SHELL.replace(*edit, 1))
+    assert e.value.field == field, e.value.message
+    assert words in e.value.message
+
+
+LOW = ("{id: low-radar, name: Low, origin: test, band: X, mortar_range_km: 18, artillery_range_km: 14, "
+       "rocket_range_km: 24, sector_deg: 90, fence_elevation_deg: 1, max_elevation_deg: 10, sigma_range_m: 15, "
+       "sigma_azimuth_mrad: 2, sigma_elevation_mrad: 2, update_s: 0.05, track_s: 2, source: test}")
+
+
+def test_a_scenario_s_own_radar_and_its_fence(tmp_path):
+    text = SHELL.replace("name: shell-mini", f"name: shell-mini\ncatalog:\n  locating_radars:\n    - {LOW}")
+    w = _world(tmp_path, text.replace("type: an-tpq-36", "type: low-radar"))
+    assert w.shelling.radars[0].spec.id == "low-radar"
+    with pytest.raises(InputError) as e:
+        _world(tmp_path, text.replace("type: an-tpq-36, site: radar, facing_az_deg: 180",
+                                      "type: low-radar, site: radar, facing_az_deg: 180, fence_elevation_deg: 12"))
+    assert e.value.field == "shelling.radars[0].fence_elevation_deg"
+    assert "not below the low-radar's highest elevation" in e.value.message
+
+
+def test_an_aim_out_of_reach_is_named_before_anything_runs(tmp_path):
+    w = _world(tmp_path, SHELL.replace("lat: 36.660", "lat: 36.60"))
+    with pytest.raises(InputError) as e:
+        eng.check(w)
+    assert e.value.field == "shelling.missions[0].aim" and "beyond the mortar-120mm-he's reach" in e.value.message

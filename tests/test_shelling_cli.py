@@ -1,0 +1,156 @@
+"""Shelling from the command line: run and its files, validate, catalog, bad input, mixed scenarios."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+EXE = [sys.executable, "-m", "shieldlab.cli"]
+
+
+def cli(*args, cwd=None):
+    env = dict(os.environ, COLUMNS="220")
+    return subprocess.run(EXE + list(args), capture_output=True, text=True, env=env, timeout=600, cwd=cwd)
+
+
+def _strict_json(text):
+    def bad(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=bad)
+
+
+def test_run_writes_the_shelling_results(tmp_path):
+    out = tmp_path / "o"
+    r = cli("run", "akcakale-2012", "--runs", "3", "--out", str(out), "--explain", "mortar-3-oct",
+            "--export", "geojson,kml")
+    assert r.returncode == 0, r.stderr
+    for name in ("summary.json", "shelling_rounds.parquet", "events.parquet", "scene.czml", "report.html",
+                 "scene.geojson", "scene.kml"):
+        assert (out / name).exists(), name
+    assert not (out / "outcomes.parquet").exists() and not (out / "air_outcomes.parquet").exists()
+    s = _strict_json((out / "summary.json").read_text())["shelling"]
+    assert s["country"] == "Turkey" and [m["mission"] for m in s["missions"]] == ["mortar-3-oct",
+                                                                                   "mortar-at-the-border"]
+    r36 = s["missions"][0]["radars"]["tpq-36-akcakale"]
+    assert {"located", "error_m", "ellipse95_major_m", "side_correct", "p_true_side", "nees", "fused"} <= set(r36)
+    t = pq.read_table(out / "shelling_rounds.parquet").to_pydict()
+    assert len(t["run"]) == 3 * 6 and {"true_lat", "est_lat", "error_m", "ellipse_major_m", "side_correct",
+                                       "p_true_side", "est_country", "ellipse_side"} <= set(t)
+    page = (out / "report.html").read_text()
+    for words in ("Where the radars put each round", "Each mission", "Timeline of run 0", "an-tpq-36",
+                  "mortar-120mm-he", "McCoy"):
+        assert words in page, words
+    czml = _strict_json((out / "scene.czml").read_text())
+    kinds = {p.get("properties", {}).get("kind") for p in czml}
+    assert {"threat", "estimate", "ellipse", "weapon", "radar", "coverage"} <= kinds
+    gj = _strict_json((out / "scene.geojson").read_text())
+    layers = {f["properties"]["layer"] for f in gj["features"]}
+    assert {"Rounds", "Weapons", "Estimated origins", "Error ellipses", "Weapon-locating radars", "Border"} <= layers
+    assert "mortar-3-oct: run 0" in r.stdout and "located" in r.stdout
+    assert "where the weapon-locating radars put each round's origin" in r.stdout
+
+
+def test_same_seed_same_bytes(tmp_path):
+    for d in ("a", "b"):
+        assert cli("run", "akcakale-2012", "--runs", "2", "--out", str(tmp_path / d), "-q").returncode == 0
+    for f in ("summary.json", "shelling_rounds.parquet", "events.parquet", "scene.czml", "report.html"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_validate_and_the_catalogue():
+    r = cli("validate", "akcakale-2012", "--json")
+    assert r.returncode == 0, r.stderr
+    info = _strict_json(r.stdout)["shelling"]
+    assert info["country"] == "Turkey" and info["missions"][0]["radars"][0]["in_sector"]
+    assert 5.0 < info["missions"][0]["range_km"] < 6.5 and info["missions"][0]["elevation_deg"] > 45.0
+    r = cli("validate", "akcakale-2012")
+    assert r.returncode == 0 and "shelling: mortar-3-oct, 3 rounds of mortar-120mm-he" in r.stdout
+    r = cli("catalog", "artillery", "--json")
+    assert r.returncode == 0 and {e["id"] for e in _strict_json(r.stdout)} == {"m107-155mm-he", "mortar-120mm-he",
+                                                                                "grad-9m22u-122mm"}
+    r = cli("catalog", "locating-radars")
+    assert r.returncode == 0 and "an-tpq-36" in r.stdout and "18 / 14.5 / 24" in r.stdout
+
+
+@pytest.mark.parametrize("args", [("tracks", "akcakale-2012", "--runs", "2"), ("compare", "akcakale-2012")])
+def test_the_chain_commands_refuse_a_shelling_only_scenario(args):
+    r = cli(*args)
+    assert r.returncode == 2 and "threats: the scenario has no ballistic threats" in r.stderr, r.stderr
+
+
+def test_ballistic_flags_are_refused(tmp_path):
+    r = cli("run", "akcakale-2012", "--runs", "2", "--out", str(tmp_path / "o"), "--workers", "2")
+    assert r.returncode == 2 and "--workers" in r.stderr and "shelling only" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path):
+    text = cli("presets", "akcakale-2012").stdout
+    for bad, words in ((text.replace("lat: 36.660, lon: 38.955", "lat: 95, lon: 38.955"),
+                        "sites.mortar-south-of-tell-abyad.lat"),
+                       (text.replace("round: mortar-120mm-he", "round: mortar-160mm", 1),
+                        "shelling.missions[0].round: unknown round 'mortar-160mm'"),
+                       (text.replace("type: an-tpq-36", "type: cobra"), "shelling.radars[0].type"),
+                       (text.replace("lat: 36.660, lon: 38.955", "lat: 36.50, lon: 38.955"),
+                        "shelling.missions[0].aim: mortar-3-oct: the aim point is")):
+        p = tmp_path / "s.yaml"
+        p.write_text(bad)
+        r = cli("run", str(p), "--runs", "2", "--out", str(tmp_path / "o"))
+        assert r.returncode == 2 and words in r.stderr, r.stderr
+        assert not (tmp_path / "o").exists()
+
+
+MIXED = textwrap.dedent("""\
+    name: mixed-shelling
+    epoch: 2012-10-03T13:30:00Z
+    sites:
+      pad: {lat: 36.0, lon: 38.5}
+      town: {lat: 36.711, lon: 38.948, alt_m: 390}
+      radar: {lat: 36.775, lon: 38.960, alt_m: 395}
+    sensors:
+      - {name: r1, type: an-tpy-2, site: radar, boresight_az_deg: 180}
+      - {name: r2, type: air-surveillance-ground, site: radar}
+    batteries:
+      - {name: b1, interceptor: pac-3-mse, site: town, rounds: 4}
+    assets:
+      - {name: city, site: town, radius_km: 10}
+    threats:
+      - {name: t1, missile: scud-b, launch: pad, aim: city}
+    flights:
+      - {name: f1, type: su-24m, route: [{lat: 36.3, lon: 38.0}, {lat: 36.6, lon: 38.6}]}
+    shelling:
+      missions:
+        - {name: m1, round: mortar-120mm-he, origin: {lat: 36.660, lon: 38.955, alt_m: 390}, aim: town}
+      radars:
+        - {name: wlr, type: an-tpq-36, site: radar, facing_az_deg: 180}
+    """)
+
+
+@pytest.mark.parametrize("drop", ["flights", "threats"])
+def test_shelling_beside_threats_or_flights(tmp_path, drop):
+    tree = yaml.safe_load(MIXED)
+    for key in (("flights",) if drop == "flights" else ("threats", "batteries", "assets")):
+        del tree[key]
+    p = tmp_path / "mixed.yaml"
+    p.write_text(yaml.safe_dump(tree, sort_keys=False))
+    out = tmp_path / "o"
+    r = cli("run", str(p), "--runs", "2", "--out", str(out), "--export", "geojson")
+    assert r.returncode == 0, r.stderr
+    s = _strict_json((out / "summary.json").read_text())
+    assert s["shelling"]["missions"][0]["mission"] == "m1"
+    assert ("per_threat" in s) == (drop == "flights") and ("air" in s) == (drop == "threats")
+    assert pq.read_table(out / "shelling_rounds.parquet").num_rows == 2
+    events = set(pq.read_table(out / "events.parquet").column("threat").to_pylist())
+    assert "m1#1" in events and ("t1" in events or "f1" in events)
+    page = (out / "report.html").read_text()
+    assert "Where the radars put each round" in page
+    ids = [q["id"] for q in _strict_json((out / "scene.czml").read_text())]
+    assert "shelling-radar/0" in ids and "threat/m1#1" in ids
+    layers = {f["properties"]["layer"] for f in _strict_json((out / "scene.geojson").read_text())["features"]}
+    assert "Estimated origins" in layers or "Rounds" in layers
