@@ -286,12 +286,59 @@ def _conic_kick(ev: _Evaluator, idx, lo, hi, az, target):
     Along the curve of constant range the burnout flight-path angle falls from the steepest
     (lofted) to the flattest (depressed) shot; the angle is what pins the apogee and the flight
     time (the burnout speed is flat there to second order).  Where the error keeps one sign
-    over the whole curve (a gravity turn that cannot flatten enough at the longest ranges) the
-    scanned shot nearest the conic is taken.
+    over the whole curve (a gravity turn that cannot loft or flatten its burnout angle enough,
+    at the longest ranges: a notional Iranian ICBM at 9,800 km stays 0.5-15 deg below the
+    conic's angle) the shot of least burnout speed along the curve is taken
+    (:func:`_least_speed_kick`); the end nearest the conic would be a full burn.
     """
-    k, v, grid = _scan_root(ev, idx, lo, hi, az, target, lambda shot: shot.conic_error, np.zeros(idx.size), 1e-5)
-    nearest = grid[np.arange(idx.size), np.argmin(np.where(np.isfinite(v), np.abs(v), np.inf), axis=1)]
-    return np.where(np.isfinite(k), k, nearest)
+    k, _, _ = _scan_root(ev, idx, lo, hi, az, target, lambda shot: shot.conic_error, np.zeros(idx.size), 1e-5)
+    miss = np.flatnonzero(~np.isfinite(k))
+    if miss.size:
+        k[miss] = _least_speed_kick(ev, idx[miss], lo[miss], hi[miss], az[miss], target[miss])
+    return k
+
+
+def _least_speed_kick(ev: _Evaluator, idx, lo, hi, az, target):
+    """Kick whose trajectory reaches ``target`` with the least burnout speed: the fallback of
+    :func:`_conic_kick` where no shot of the curve reaches the minimum-energy conic.
+
+    Along the curve of constant range (trim solved per kick) the burnout speed has one
+    minimum, between the steepest and the flattest full-burn shots: golden-section search.
+    """
+    def speed(k):
+        c, shot = ev.cut_for_range(idx, k, az, target)
+        return np.where(np.isfinite(c), shot.burnout_speed, np.inf)
+
+    # keep the best kick evaluated anywhere (the ends included: the full-burn shots are on
+    # the curve too), so an optimum at an end of the bracket, where the cut-off solve can
+    # just miss, still yields a kick that flies
+    best_k = lo.copy()
+    best_v = speed(lo)
+    v_hi = speed(hi)
+    better = v_hi < best_v
+    best_k, best_v = np.where(better, hi, best_k), np.where(better, v_hi, best_v)
+    # golden section proper: the interior point kept from the last step is not flown again
+    # (one new shot per step instead of two: the same brackets, half the flights)
+    a, b = lo.copy(), hi.copy()
+    x1 = b - _GOLD * (b - a)
+    x2 = a + _GOLD * (b - a)
+    v1, v2 = speed(x1), speed(x2)
+    for k, v in ((x1, v1), (x2, v2)):
+        better = v < best_v
+        best_k, best_v = np.where(better, k, best_k), np.where(better, v, best_v)
+    for _ in range(23):
+        left = v1 <= v2
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+        # left: the new upper point is the old lower one; else the new lower point is the old upper one
+        x_new = np.where(left, b - _GOLD * (b - a), a + _GOLD * (b - a))
+        v_new = speed(x_new)
+        better = v_new < best_v
+        best_k, best_v = np.where(better, x_new, best_k), np.where(better, v_new, best_v)
+        x1, v1, x2, v2 = (np.where(left, x_new, x2), np.where(left, v_new, v2),
+                          np.where(left, x1, x_new), np.where(left, v1, v_new))
+    return best_k
+
 
 
 def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, apogee, flight_time, check):
