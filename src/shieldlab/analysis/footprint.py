@@ -342,8 +342,10 @@ def _sector(site: LaunchSite, grid: Grid, step_max_deg: float):
 NB_FULL, NB_SECTOR = 4, 4
 _FR_SOLID = np.array([0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.96])
 _FR_CUT = np.array([0.05, 0.15, 0.35, 0.6, 0.8, 0.93])
-#: A shaped shot's anchors: it flies only part of the ranges (the rest cannot take the shape)
-_FR_SHAPED = np.linspace(0.15, 0.95, 9)
+#: A shaped shot's anchors: it flies only part of the ranges (the rest cannot take the shape),
+#: and its family spans its first to its last anchor that flies: one step (a twentieth of the
+#: maximum range, ~27 km for iskander-m) is how much of the span's ends the map may miss
+_FR_SHAPED = np.linspace(0.05, 1.0, 20)[:-1]
 
 
 def _needs_bearing_anchors(site: LaunchSite) -> bool:
@@ -445,8 +447,12 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
                 r, k = np.append(ranges[m], r_max[a]), np.append(st.kick[m], k_star[a])
                 c = np.append(trim, 1.0 if kind == aim.TRIM_GEM else total)
             if r.size < 3:
-                raise InputError(f"cannot steer {s.missile.id} from {s.name} on a {s.profile} profile to enough "
-                                 "ranges", field="threats")
+                shape = (f" shaped to an apogee of {s.apogee / 1e3:g} km" if s.apogee is not None else
+                         f" shaped to {s.flight_time:g} s of flight" if s.flight_time is not None else "")
+                raise InputError(f"cannot map {s.missile.id} from {s.name}: its {s.profile} shot{shape} flies to "
+                                 f"{r.size} of the anchor ranges, fewer than 3 (a shape fits only some ranges; a "
+                                 f"flight time a narrow band); leave it out with --site (threats: "
+                                 f"{', '.join(s.threats)})", field="threats")
             per.append((float(b), r, k, c))
         out.append(per)
     return out

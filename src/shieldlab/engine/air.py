@@ -21,9 +21,10 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.airspace import borders, claims, policing, track
 from shieldlab.airspace.flight import AirPaths, Limits, Routes, fly
+from shieldlab.engine.eventlog import event_table, probability
 from shieldlab.errors import InputError
 from shieldlab.sensors import radar as radar_mod
-from shieldlab.stats import mean_interval, wilson_interval
+from shieldlab.stats import mean_interval
 
 __all__ = ["AirResult", "EntryRun", "simulate_air", "check", "AIR_KEY", "air_territory", "country_at"]
 
@@ -299,7 +300,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
             if progress is not None:  # runs done, counting each flight entry's runs
                 progress(e * runs + first + C)
     outcomes = {k: np.array(v, dtype=_OUTCOME_COLUMNS[k]) for k, v in rows_out.items()}  # type: ignore[call-overload]
-    ev = _event_table(events)
+    ev = event_table(events, _KIND_ORDER)
     summary = _summary(world, runs, seed, outcomes, terr)
     _sensing_summary(summary, sensing, reach, outcomes)
     summary = _plain(summary)
@@ -327,7 +328,7 @@ def _sensing_summary(summary: dict, sensing: dict, reach: dict, o: dict) -> None
             if grp != g:
                 continue
             seen = np.array([v[0] for v in vals])
-            row["sensors"][sensor] = {"seen": _p(int(seen.sum()), seen.size),
+            row["sensors"][sensor] = {"seen": probability(int(seen.sum()), seen.size),
                                       "in_view_share": _m([v[1] for v in vals], lower=0.0, upper=1.0),
                                       "reported_share": _m([v[2] for v in vals], lower=0.0, upper=1.0)}
         fighters_ = {name: np.array(v, float).reshape(-1, 4) for (grp, name), v in reach.items() if grp == g}
@@ -337,7 +338,7 @@ def _sensing_summary(summary: dict, sensing: dict, reach: dict, o: dict) -> None
                 after, inside, to_range, warned = cols.T
                 before_exit = np.isfinite(after) & (after <= inside)
                 row["fighters"][name] = {"in_range_after_entry_s": _m(after),
-                                         "in_range_before_exit": _p(int(before_exit.sum()), after.size),
+                                         "in_range_before_exit": probability(int(before_exit.sum()), after.size),
                                          "order_to_entry_range_s": _m(to_range),
                                          "order_before_entry_s": _m(warned)}
 
@@ -549,24 +550,8 @@ _KIND_ORDER = ("start", "detect", "track", "warning", "scramble", "airborne", "e
                "fire", "exit", "kill", "miss", "no-shot", "failure", "end")
 
 
-def _event_table(events: list[tuple]) -> dict[str, np.ndarray]:
-    order = {k: i for i, k in enumerate(_KIND_ORDER)}
-    events.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2]))
-    n = len(events)
-    return {
-        "run": np.array([r[0] for r in events], np.int32), "t_s": np.array([r[1] for r in events], float),
-        "threat": np.array([r[2] for r in events], dtype=object),
-        "kind": np.array([r[3] for r in events], dtype=object),
-        "actor": np.array([r[4] for r in events], dtype=object),
-        "detail": np.array([r[5] for r in events], dtype=object),
-        "closing_speed_kms": np.full(n, np.nan), "crossing_angle_deg": np.full(n, np.nan), "pk": np.full(n, np.nan),
-        "pip_sigma_m": np.full(n, np.nan), "reason": np.array([""] * n, dtype=object),
-    }
 
 
-def _p(k: int, n: int) -> dict:
-    lo, hi = wilson_interval(k, n)
-    return {"p": k / n if n else float("nan"), "ci": [float(lo), float(hi)], "k": int(k), "n": int(n)}
 
 
 def _m(x, lower: float | None = None, upper: float | None = None) -> dict:
@@ -593,7 +578,7 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
         n = int(sel.sum())
         spec = next(f.spec for f in world.flights if f.group == g)
         row = {"flight": g, "type": spec.id, "kind": spec.kind, "fliers": len(flights_of[g]), "rows": n,
-               "seen": _p(int(o["seen"][sel].sum()), n),
+               "seen": probability(int(o["seen"][sel].sum()), n),
                "first_detect_s": _m(o["first_detect_s"][sel]),
                "first_detect_by": _counts(o["first_detect_by"][sel & o["seen"]]),
                "tracked_share": _m(o["tracked_share"][sel], lower=0.0, upper=1.0),
@@ -605,12 +590,12 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
             per_run = np.array([(o["arrived"][sel & (o["run"] == r)]).sum() for r in range(runs)])
             row["arrived_per_run"] = _m(per_run, lower=0.0, upper=len(flights_of[g]))
             row["arrived_per_run"]["of"] = len(flights_of[g])
-            row["failed"] = _p(int(o["failed"][sel].sum()), n)
+            row["failed"] = probability(int(o["failed"][sel].sum()), n)
             where = o["failure_country"][sel & o["failed"]]
             row["failure_countries"] = _counts(np.where(where == "", "sea", where))
         if terr is not None:
             ent = sel & o["entered"]
-            row["entered"] = _p(int(ent.sum()), n)
+            row["entered"] = probability(int(ent.sum()), n)
             # times, distances and counts cannot go below 0, whatever the t interval of a few runs says
             row["time_inside_s"] = _m(o["time_inside_s"][ent], lower=0.0)
             row["max_depth_km"] = _m(o["max_depth_km"][ent], lower=0.0)
@@ -619,8 +604,8 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
             row["est_max_depth_km"] = _m(o["est_max_depth_km"][ent], lower=0.0)
             row["warnings"] = _m(o["warnings"][sel], lower=0.0)
             row["warnings_before_entry"] = _m(o["warnings_before_entry"][ent], lower=0.0)
-            row["fired"] = _p(int(o["fired"][sel].sum()), n)
-            row["killed"] = _p(int(o["killed"][sel].sum()), n)
+            row["fired"] = probability(int(o["fired"][sel].sum()), n)
+            row["killed"] = probability(int(o["killed"][sel].sum()), n)
             row["hit_depth_km"] = _m(o["hit_depth_km"][sel & o["killed"]])
             row["in_range_after_entry_s"] = _m((o["in_range_s"] - o["entry_s"])[ent])
             row["no_shot"] = _counts(o["no_shot"][sel & ~o["fired"] & (o["no_shot"] != "")])

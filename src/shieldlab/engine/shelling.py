@@ -26,8 +26,9 @@ from shieldlab.artillery.fire import Volley, fire
 from shieldlab.artillery.laying import Laying, LayingError, lay
 from shieldlab.artillery.locating import Reports, observe, truth_at
 from shieldlab.artillery.origin import Origins, locate
+from shieldlab.engine.eventlog import event_table, probability
 from shieldlab.errors import InputError
-from shieldlab.stats import mean_interval, wilson_interval
+from shieldlab.stats import mean_interval
 
 __all__ = ["SHELL_KEY", "ShellingResult", "SceneRun", "simulate_shelling", "check", "lay_missions", "territory",
            "round_name", "volley_rows", "ROUND_COLUMNS"]
@@ -178,8 +179,8 @@ def simulate_shelling(world, runs: int, seed: int = 1, *, scene_run: int | None 
             progress(done)
     table = {k: np.array(v, dtype=ROUND_COLUMNS[k]) for k, v in cols.items()}  # type: ignore[call-overload]
     summary = _plain(_summary(world, runs, seed, table, laying, terr))
-    return ShellingResult(summary=summary, rounds=table, events=_event_table(events), scene=scene, laying=laying,
-                          territory=terr)
+    return ShellingResult(summary=summary, rounds=table, events=event_table(events, _KIND_ORDER, by_actor=True),
+                          scene=scene, laying=laying, territory=terr)
 
 
 #: Columns of the per-round table (shelling_rounds.parquet): one row per run, round and radar.
@@ -324,26 +325,9 @@ def _score(world, terr, v: Volley, reps: list[Reports], origins: list[Origins], 
 _KIND_ORDER = ("fire", "detect", "located", "not-located", "impact")
 
 
-def _event_table(events: list[tuple]) -> dict[str, np.ndarray]:
-    """The events in the columns of the ballistic event log (run, time, then kind)."""
-    order = {k: i for i, k in enumerate(_KIND_ORDER)}
-    events.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2], r[4]))
-    n = len(events)
-    return {
-        "run": np.array([r[0] for r in events], np.int32), "t_s": np.array([r[1] for r in events], float),
-        "threat": np.array([r[2] for r in events], dtype=object),
-        "kind": np.array([r[3] for r in events], dtype=object),
-        "actor": np.array([r[4] for r in events], dtype=object),
-        "detail": np.array([r[5] for r in events], dtype=object),
-        "closing_speed_kms": np.full(n, np.nan), "crossing_angle_deg": np.full(n, np.nan), "pk": np.full(n, np.nan),
-        "pip_sigma_m": np.full(n, np.nan), "reason": np.array([""] * n, dtype=object),
-    }
 
 
 # --------------------------------------------------------------------------- summary
-def _p(k: int, n: int) -> dict:
-    lo, hi = wilson_interval(k, n)
-    return {"p": k / n if n else float("nan"), "ci": [float(lo), float(hi)], "k": int(k), "n": int(n)}
 
 
 def _m(x, lower: float | None = None, upper: float | None = None) -> dict:
@@ -400,7 +384,8 @@ def _fused(t: dict, sel: np.ndarray, runs: int, terr) -> dict:
         sla, slo = ell.offsets(fla, flo, fal, pf[None])
         p_side.append(float((borders.contains(terr, np.degrees(sla), np.degrees(slo)) == t_in).mean()))
         major.append(float(ell.ellipse(pf[None]).major[0] * ell.scale(ELLIPSE_P)))
-    return {"runs": len(errs), "error_m": _m(errs, lower=0.0), "side_correct": _p(int(np.sum(sides)), len(sides)),
+    return {"runs": len(errs), "error_m": _m(errs, lower=0.0),
+            "side_correct": probability(int(np.sum(sides)), len(sides)),
             "p_true_side": _m(p_side, lower=0.0, upper=1.0), "ellipse95_major_m": _m(major, lower=0.0)}
 
 
@@ -431,16 +416,16 @@ def _summary(world, runs: int, seed: int, t: dict, laying: Laying, terr) -> dict
             row["radars"][loc.name] = {
                 "type": loc.spec.id,
                 "range_km": _m(t["radar_range_km"][sel]).get("median"),
-                "detected": _p(int((sel & t["detected"]).sum()), n),
-                "located": _p(nl, n),
+                "detected": probability(int((sel & t["detected"]).sum()), n),
+                "located": probability(nl, n),
                 "not_located": {str(k): int(c) for k, c in zip(*np.unique(why.astype(str), return_counts=True),
                                                                  strict=True)},
                 "error_m": _m(t["error_m"][located], lower=0.0),
                 "error_pct_of_range": _m(t["error_pct_of_range"][located], lower=0.0),
                 "ellipse95_major_m": _m(t["ellipse_major_m"][located], lower=0.0),
                 "ellipse95_minor_m": _m(t["ellipse_minor_m"][located], lower=0.0),
-                "side_correct": _p(int((located & t["side_correct"]).sum()), nl),
-                "ellipse_across_border": _p(int((located & (t["ellipse_side"] == "across")).sum()), nl),
+                "side_correct": probability(int((located & t["side_correct"]).sum()), nl),
+                "ellipse_across_border": probability(int((located & (t["ellipse_side"] == "across")).sum()), nl),
                 "p_true_side": _m(t["p_true_side"][located], lower=0.0, upper=1.0),
                 "nees": _nees(t["nees"][located]),
                 "fence_alt_m": _m(t["fence_alt_m"][sel & t["detected"]]),

@@ -368,9 +368,10 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, apogee, flight_time,
                 j = int(bad[0])
                 what, unit, scale = ("apogee", "km", 1e3) if want_apogee else ("flight time", "s", 1.0)
                 fin = v[j][np.isfinite(v[j])]
-                span = (f"between {fin.min() / scale:,.0f} and {fin.max() / scale:,.0f} {unit}" if fin.size
+                # to a tenth of the unit, so that the span never seems to hold the refused value
+                span = (f"between {fin.min() / scale:,.1f} and {fin.max() / scale:,.1f} {unit}" if fin.size
                         else "no shot of this profile reaches it")
-                raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.0f} {unit} cannot be flown to "
+                raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.4g} {unit} cannot be flown to "
                                                     f"this aim point: {span}").of(idx[rows[bad]])
     c = ev.cut_for_range(idx, np.where(np.isfinite(k), k, k_full), az, target)[0]
     return k, c

@@ -1,0 +1,36 @@
+"""The event log's columns and the summary's probabilities, shared by the engines that are not
+the ballistic chain (the air picture, shelling): one layout, so the report, ``--explain`` and
+the Parquet table read every engine's events alike."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldlab.stats import wilson_interval
+
+
+def event_table(events: list[tuple], kind_order: tuple[str, ...], by_actor: bool = False) -> dict[str, np.ndarray]:
+    """Rows ``(run, t_s, threat, kind, actor, detail)`` as the columns of the ballistic event
+    log, sorted by run, time, ``kind_order`` and name (and actor where ``by_actor``); the
+    ballistic columns this engine does not fill are nan or empty.  Sorts ``events`` in place."""
+    order = {k: i for i, k in enumerate(kind_order)}
+    if by_actor:
+        events.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2], r[4]))
+    else:
+        events.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2]))
+    n = len(events)
+    return {
+        "run": np.array([r[0] for r in events], np.int32), "t_s": np.array([r[1] for r in events], float),
+        "threat": np.array([r[2] for r in events], dtype=object),
+        "kind": np.array([r[3] for r in events], dtype=object),
+        "actor": np.array([r[4] for r in events], dtype=object),
+        "detail": np.array([r[5] for r in events], dtype=object),
+        "closing_speed_kms": np.full(n, np.nan), "crossing_angle_deg": np.full(n, np.nan), "pk": np.full(n, np.nan),
+        "pip_sigma_m": np.full(n, np.nan), "reason": np.array([""] * n, dtype=object),
+    }
+
+
+def probability(k: int, n: int) -> dict:
+    """``k`` of ``n`` as the summary writes a probability: the share, its 95 % Wilson interval, k, n."""
+    lo, hi = wilson_interval(k, n)
+    return {"p": k / n if n else float("nan"), "ci": [float(lo), float(hi)], "k": int(k), "n": int(n)}
