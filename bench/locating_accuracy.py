@@ -1,6 +1,7 @@
 """Location error of the weapon-locating radars against range, for each catalogue round.
 
     python bench/locating_accuracy.py [--rounds 200] [--seed 1] [--fractions 0.25,0.5,0.75,0.95] [--json]
+                                      [--plot PNG]
 
 For each catalogue weapon-locating radar and round: a weapon fires ``--rounds`` rounds toward the
 radar from ``fraction`` x the radar's reach against that class of round (the geometry of
@@ -8,8 +9,9 @@ radar from ``fraction`` x the radar's reach against that class of round (the geo
 390 m, the weapon due south firing north at 70 % of its greatest range, or 1 km short of the radar);
 the rounds are located from the radar's reports alone.  Printed, as a Markdown table: the range,
 P(located), the median radial error (the empirical CEP) in metres and in % of the range, the 90th
-percentile, and the mean NEES against the estimator's covariance.  docs/counter-battery.md holds
-its output (seed 1, 200 rounds).
+percentile, and the mean NEES against the estimator's covariance.  ``--plot`` also draws the
+median error in % of the range against the range, a panel per radar, a line per round.
+docs/counter-battery.md holds its output (seed 1, 200 rounds) and the plot.
 """
 
 from __future__ import annotations
@@ -57,12 +59,38 @@ def markdown(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot(table: list[dict], path: str) -> None:
+    """Median location error [% of range] against range [km]: a panel per radar, a line per round."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    radars = list(dict.fromkeys(r["radar"] for r in table))
+    fig, axes = plt.subplots(1, len(radars), figsize=(4.2 * len(radars), 3.6), sharey=True)
+    for ax, radar in zip(np.atleast_1d(axes), radars):
+        for rnd in dict.fromkeys(r["round"] for r in table):
+            rows_ = [r for r in table if r["radar"] == radar and r["round"] == rnd and np.isfinite(r["cep_pct"])]
+            if rows_:
+                ax.plot([r["range_km"] for r in rows_], [r["cep_pct"] for r in rows_], marker="o", label=rnd)
+        ax.set_title(radar)
+        ax.set_xlabel("range from the radar [km]")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("median location error [% of range]")
+    np.atleast_1d(axes)[-1].legend(fontsize=8)
+    fig.suptitle("Point of origin: median error against range (cases the radar does not see are left out)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fractions", default="0.25,0.5,0.75,0.95")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--plot", metavar="PNG", help="also draw the error against range into this PNG")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     table = rows(a.rounds, a.seed, [float(x) for x in a.fractions.split(",")])
@@ -71,6 +99,8 @@ def main(argv: list[str]) -> int:
     else:
         print(markdown(table))
         print(f"\n{a.rounds} rounds a case, seed {a.seed}, {time.perf_counter() - t0:.0f} s")
+    if a.plot:
+        plot(table, a.plot)
     return 0
 
 
