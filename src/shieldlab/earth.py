@@ -146,6 +146,26 @@ def haversine_point(lat1, lon1, lat2, lon2, cos_lat1, cos_lat2):
     return 2.0 * R_EARTH_MEAN * math.asin(math.sqrt(h))
 
 
+@_inline
+def altitude_point(x, y, z):
+    """Height above the WGS84 ellipsoid [m] of one ECEF point (x, y, z): the height of
+    :func:`geodetic_xyz`, in its operations, for a kernel's inner loop (the artillery flyout's)."""
+    rho2 = x * x + y * y
+    rho = math.sqrt(rho2)
+    p = rho2 / (WGS84_A * WGS84_A)
+    q = _QZ * z * z
+    r = (p + q - _E4) / 6.0
+    s = _E4 * p * q / (4.0 * r * r * r)
+    t = np.cbrt(1.0 + s + math.sqrt(s * (2.0 + s)))
+    u = r * (1.0 + t + 1.0 / t)
+    v = math.sqrt(u * u + _E4 * q)
+    w = WGS84_E2 * (u + v - q) / (2.0 * v)
+    k = math.sqrt(u + v + w * w) - w
+    d = k * rho / (k + WGS84_E2)
+    dz = math.sqrt(d * d + z * z)
+    return (k + WGS84_E2 - 1.0) / k * dz
+
+
 @nb.njit(cache=True, error_model="numpy")
 def geodetic_rows(r):
     """:func:`ecef_to_geodetic` of points ``r`` (n, 3): ``(lat, lon, alt)``, each (n,)."""

@@ -282,6 +282,17 @@ def _centre(latlon, field: str) -> tuple[float, float]:
     return lat, lon
 
 
+def spread(lat, lon) -> tuple[float, float, float]:
+    """Where to centre a territory's projection for points (lat, lon) [rad]: the middle of their
+    unit vectors (lat, lon [deg]) and the farthest point's great-circle distance from it [km]."""
+    from shieldlab import earth
+
+    c = earth.unit_vector(lat, lon).mean(axis=0)
+    lat0, lon0 = math.degrees(math.atan2(c[2], math.hypot(c[0], c[1]))), math.degrees(math.atan2(c[1], c[0]))
+    far = float(earth.great_circle_distance(math.radians(lat0), math.radians(lon0), lat, lon).max()) / 1e3
+    return lat0, lon0, far
+
+
 def territory(country: str, *, waters_nmi: float = 12.0, around_deg: tuple[float, float] | None = None,
               radius_km: float = 600.0) -> Territory:
     """``country``'s land (Natural Earth 1:50m) within ``radius_km`` of ``around_deg`` plus its territorial sea.

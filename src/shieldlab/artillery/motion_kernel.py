@@ -14,7 +14,7 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import WGS84_A, WGS84_E2
+from shieldlab.earth import altitude_point as altitude
 from shieldlab.earth_kernel import ballistic_acceleration
 from shieldlab.flyout.forces import ATM_STEP_M, ATM_TABLE, ATM_TOP_M
 
@@ -22,30 +22,6 @@ from shieldlab.flyout.forces import ATM_STEP_M, ATM_TABLE, ATM_TOP_M
 #: MACH_STEP are kept exactly; the tables are held flat above MACH_TOP).
 MACH_STEP = 0.005
 MACH_TOP = 8.0
-
-_E4 = WGS84_E2 * WGS84_E2
-_QZ = (1.0 - WGS84_E2) / (WGS84_A * WGS84_A)
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def altitude(x, y, z):
-    """Height above the WGS84 ellipsoid [m] of ECEF point (x, y, z): Vermeille's closed form, the
-    operations of :func:`shieldlab.earth.geodetic_xyz`."""
-    rho2 = x * x + y * y
-    rho = math.sqrt(rho2)
-    p = rho2 / (WGS84_A * WGS84_A)
-    q = _QZ * z * z
-    r = (p + q - _E4) / 6.0
-    s = _E4 * p * q / (4.0 * r * r * r)
-    t = np.cbrt(1.0 + s + math.sqrt(s * (2.0 + s)))
-    u = r * (1.0 + t + 1.0 / t)
-    v = math.sqrt(u * u + _E4 * q)
-    w = WGS84_E2 * (u + v - q) / (2.0 * v)
-    k = math.sqrt(u + v + w * w) - w
-    d = k * rho / (k + WGS84_E2)
-    dz = math.sqrt(d * d + z * z)
-    return (k + WGS84_E2 - 1.0) / k * dz
-
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _accel(rx, ry, rz, vx, vy, vz, tau, powered, area, mass0, flow, burn, exhaust, factor, cd_row, mach_step, atm):

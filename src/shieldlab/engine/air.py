@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.airspace import borders, claims, policing, track
 from shieldlab.airspace.flight import AirPaths, Limits, Routes, fly
-from shieldlab.engine.eventlog import event_table, probability
+from shieldlab.engine.eventlog import event_table, plain, probability
 from shieldlab.errors import InputError
 from shieldlab.sensors import radar as radar_mod
 from shieldlab.stats import mean_interval
@@ -65,9 +65,7 @@ def air_territory(world) -> borders.Territory | None:
         return None
     lat = np.concatenate([f.route_lat for f in world.flights])
     lon = np.concatenate([f.route_lon for f in world.flights])
-    c = earth.unit_vector(lat, lon).mean(axis=0)
-    lat0, lon0 = math.degrees(math.atan2(c[2], math.hypot(c[0], c[1]))), math.degrees(math.atan2(c[1], c[0]))
-    far = earth.great_circle_distance(math.radians(lat0), math.radians(lon0), lat, lon).max() / 1e3
+    lat0, lon0, far = borders.spread(lat, lon)
     return borders.territory(pol.country, waters_nmi=pol.waters_nmi, around_deg=(lat0, lon0),
                              radius_km=float(min(max(far + 400.0, 300.0), 3000.0)))
 
@@ -303,7 +301,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
     ev = event_table(events, _KIND_ORDER)
     summary = _summary(world, runs, seed, outcomes, terr)
     _sensing_summary(summary, sensing, reach, outcomes)
-    summary = _plain(summary)
+    summary = plain(summary)
     return AirResult(summary=summary, outcomes=outcomes, events=ev, scene=scene)
 
 
@@ -638,20 +636,6 @@ def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
                                  upper=launched),
             "failures_per_run_by_country": by}
 
-
-def _plain(v):
-    """``v`` with every non-finite float as None and NumPy scalars as Python's: valid JSON."""
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, (np.floating, float)):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def _counts(values) -> dict[str, int]:

@@ -1,8 +1,10 @@
-"""The event log's columns and the summary's probabilities, shared by the engines that are not
-the ballistic chain (the air picture, shelling): one layout, so the report, ``--explain`` and
-the Parquet table read every engine's events alike."""
+"""The event log's columns, the summary's probabilities and its JSON-safe values, shared by the
+engines that are not the ballistic chain (the air picture, shelling): one layout, so the report,
+``--explain`` and the Parquet table read every engine's events alike."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -34,3 +36,18 @@ def probability(k: int, n: int) -> dict:
     """``k`` of ``n`` as the summary writes a probability: the share, its 95 % Wilson interval, k, n."""
     lo, hi = wilson_interval(k, n)
     return {"p": k / n if n else float("nan"), "ci": [float(lo), float(hi)], "k": int(k), "n": int(n)}
+
+
+def plain(v):
+    """``v`` with every non-finite float as None and NumPy scalars as Python's: valid JSON."""
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, (np.floating, float)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v

@@ -26,7 +26,7 @@ from shieldlab.artillery.fire import Volley, fire
 from shieldlab.artillery.laying import Laying, LayingError, lay
 from shieldlab.artillery.locating import Reports, observe, truth_at
 from shieldlab.artillery.origin import Origins, locate
-from shieldlab.engine.eventlog import event_table, probability
+from shieldlab.engine.eventlog import event_table, plain, probability
 from shieldlab.errors import InputError
 from shieldlab.stats import mean_interval
 
@@ -92,10 +92,7 @@ def territory(world) -> borders.Territory:
     assert sh is not None
     lat = np.array([m.origin[0] for m in sh.missions] + [m.aim[0] for m in sh.missions] + [r.lat for r in sh.radars])
     lon = np.array([m.origin[1] for m in sh.missions] + [m.aim[1] for m in sh.missions] + [r.lon for r in sh.radars])
-    c = earth.unit_vector(lat, lon).mean(axis=0)
-    lat0 = math.degrees(math.atan2(c[2], math.hypot(c[0], c[1])))
-    lon0 = math.degrees(math.atan2(c[1], c[0]))
-    far = float(earth.great_circle_distance(math.radians(lat0), math.radians(lon0), lat, lon).max()) / 1e3
+    lat0, lon0, far = borders.spread(lat, lon)
     try:
         return borders.territory(sh.country, waters_nmi=sh.waters_nmi, around_deg=(round(lat0, 6), round(lon0, 6)),
                                  radius_km=float(min(max(far + 150.0, 200.0), 3000.0)))
@@ -178,7 +175,7 @@ def simulate_shelling(world, runs: int, seed: int = 1, *, scene_run: int | None 
         if progress is not None:
             progress(done)
     table = {k: np.array(v, dtype=ROUND_COLUMNS[k]) for k, v in cols.items()}  # type: ignore[call-overload]
-    summary = _plain(_summary(world, runs, seed, table, laying, terr))
+    summary = plain(_summary(world, runs, seed, table, laying, terr))
     return ShellingResult(summary=summary, rounds=table, events=event_table(events, _KIND_ORDER, by_actor=True),
                           scene=scene, laying=laying, territory=terr)
 
@@ -435,17 +432,3 @@ def _summary(world, runs: int, seed: int, t: dict, laying: Laying, terr) -> dict
         out["missions"].append(row)
     return out
 
-
-def _plain(v):
-    """``v`` with every non-finite float as None and NumPy scalars as Python's: valid JSON."""
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, (np.floating, float)):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v

@@ -52,6 +52,21 @@ class GeoPoint(_Strict):
 PLACE_TAGS = ("site-name", "point")
 
 
+def _duplicate_names(owner, groups: tuple[str, ...], also: str = "") -> list[tuple[str, str]]:
+    """(field, message) of every entry of ``owner``'s lists ``groups`` whose name an earlier entry
+    of the same list already has; ``also`` prefixes the earlier entry's path in the message."""
+    problems: list[tuple[str, str]] = []
+    for group in groups:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(getattr(owner, group)):
+            if item.name in seen:
+                problems.append((f"{group}[{i}].name",
+                                 f"duplicate name {item.name!r} (also {also}{group}[{seen[item.name]}])"))
+            else:
+                seen[item.name] = i
+    return problems
+
+
 def _place_kind(value: object) -> str | None:
     if isinstance(value, str):
         return "site-name"
@@ -402,15 +417,7 @@ class ShellingCfg(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> ShellingCfg:
-        problems: list[tuple[str, str]] = []
-        for group in ("missions", "radars"):
-            seen: dict[str, int] = {}
-            for i, item in enumerate(getattr(self, group)):
-                if item.name in seen:
-                    problems.append((f"{group}[{i}].name",
-                                     f"duplicate name {item.name!r} (also shelling.{group}[{seen[item.name]}])"))
-                else:
-                    seen[item.name] = i
+        problems = _duplicate_names(self, ("missions", "radars"), also="shelling.")
         if problems:
             raise InputError(problems=problems)
         return self
@@ -766,15 +773,7 @@ class Scenario(_Strict):
         return self
 
     def _name_problems(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        for group in ("sensors", "early_warning", "batteries", "assets"):
-            seen: dict[str, int] = {}
-            for i, item in enumerate(getattr(self, group)):
-                if item.name in seen:
-                    problems.append((f"{group}[{i}].name",
-                                     f"duplicate name {item.name!r} (also {group}[{seen[item.name]}])"))
-                else:
-                    seen[item.name] = i
+        problems = _duplicate_names(self, ("sensors", "early_warning", "batteries", "assets"))
         # threats: entry names unique, and unique after salvo expansion
         entry_of: dict[str, int] = {}
         owner: dict[str, tuple[int, int]] = {}  # expanded name -> (entry, k)
