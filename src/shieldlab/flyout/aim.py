@@ -118,7 +118,13 @@ class Shot(NamedTuple):
     apogee: np.ndarray  # apogee altitude [m]
     flight_time: np.ndarray  # launch to impact [s]
     burnout_speed: np.ndarray  # inertial speed at burnout [m/s]
-    conic_error: np.ndarray  # burnout flight-path angle above the minimum-energy one for its conic [rad]
+    burnout_state: np.ndarray  # (M, 6) ECEF position [m] and inertial velocity [m/s] at burnout
+
+    @property
+    def conic_error(self) -> np.ndarray:
+        """Burnout flight-path angle above the minimum-energy one for its own conic [rad]
+        (:func:`conic_angle_error`), computed when asked: most shots the solver flies do not need it."""
+        return conic_angle_error(self.burnout_state)
 
 
 def conic_angle_error(burnout_state: np.ndarray) -> np.ndarray:
@@ -173,7 +179,7 @@ class _Evaluator:
         rng = np.where(ahead, rng, -rng)
         # never came down within t_max (a shot into space or into orbit): no range
         rng = np.where(landed, rng, 0.0)
-        return Shot(rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1], conic_angle_error(ev[:, 8:14]))
+        return Shot(rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1], ev[:, 8:14])
 
     def trimmed(self, idx, kick, az, trim) -> Shot:
         """:meth:`impact` of shots trimmed by ``trim``: the cut-off time [s], under GEM the upper

@@ -118,9 +118,10 @@ def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model, lp
     along_v = v / np.where(speed > 0, speed, 1.0)[:, None]
     # the stage's pitch programme: tilted from the path in its vertical plane
     spitch = np.where(powered, veh.stage_pitch[rows, st], 0.0)
-    normal = _path_normal(r, along_v)[0]
-    along_v = np.where((spitch != 0)[:, None], np.cos(spitch)[:, None] * along_v + np.sin(spitch)[:, None] * normal,
-                       along_v)
+    if np.any(spitch != 0):
+        normal = _path_normal(r, along_v)[0]
+        along_v = np.where((spitch != 0)[:, None],
+                           np.cos(spitch)[:, None] * along_v + np.sin(spitch)[:, None] * normal, along_v)
     vertical = mode == 0
     pitching = (mode == 1) | (speed == 0)
     u = np.where(vertical[:, None], up, np.where(pitching[:, None], tilted, along_v))
