@@ -58,7 +58,7 @@ from shieldlab import earth  # noqa: E402
 from shieldlab.flyout import kernel, reference  # noqa: E402
 from shieldlab.flyout.forces import ATM_TABLE  # noqa: E402
 from shieldlab.flyout.integrate import FULL, run  # noqa: E402
-from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles  # noqa: E402
+from shieldlab.flyout.vehicle import AERO_DIVE_T, NAERO, Vehicle, vehicle_from_missiles  # noqa: E402
 
 T_FLIGHT, DT = 2000.0, 1.0
 T = int(T_FLIGHT / DT)
@@ -100,13 +100,21 @@ _P_FLAGS, _P_STAGE, _P_M0, _P_MDOT, _P_START, _P_FVAC, _P_FSL, _P_AREA, _P_USE_R
     _P_TVERT, _P_TPITCH, _P_KICK, _P_AZ, _NP = range(16)
 
 
+#: The benchmark's vehicle has no pitch programme and no lift (a lift row of zeros, no dive time).
+_NO_LIFT = np.where(np.arange(NAERO) == AERO_DIVE_T, np.inf, 0.0)[None, :]
+_NO_DIVE = np.array([np.inf])
+
+
 @nb.njit(cache=True)
 def rhs_compiled(t, y, p, table, bm, bc, rm, rc):
     """d/dt of one trajectory's 6-state (launch at t = 0), through the fast path's force function."""
-    a = kernel._deriv(y[0], y[1], y[2], y[3], y[4], y[5], t, int(p[_P_FLAGS]), table, int(p[_P_STAGE]),
-                      p[_P_M0], p[_P_MDOT], p[_P_START], p[_P_FVAC], p[_P_FSL], p[_P_AREA], p[_P_USE_RV] != 0.0,
-                      0, bm, bc, rm, rc, p[_P_MBAL], int(p[_P_MODE]), p[_P_TVERT], p[_P_TPITCH], p[_P_KICK],
-                      p[_P_AZ])
+    # unpowered, the force function takes the mass after powered flight where a stage's is
+    stage = int(p[_P_STAGE])
+    m0 = p[_P_M0] if stage >= 0 else p[_P_MBAL]
+    a = kernel._deriv(y[0], y[1], y[2], y[3], y[4], y[5], t, int(p[_P_FLAGS]), table, stage,
+                      m0, p[_P_MDOT], p[_P_START], p[_P_FVAC], p[_P_FSL], p[_P_AREA], p[_P_USE_RV] != 0.0,
+                      0, bm, bc, rm, rc, int(p[_P_MODE]), p[_P_TVERT], p[_P_TPITCH], p[_P_KICK],
+                      p[_P_AZ], 0.0, 0, _NO_LIFT)
     d = np.empty(6)
     d[0], d[1], d[2], d[3], d[4], d[5] = a
     return d
@@ -176,7 +184,7 @@ def _reference_rhs(seg: Segment, kick_b: np.ndarray, az_b: np.ndarray) -> Callab
 
     def rhs(t, y):
         return reference._deriv(y[None], np.array([t]), seg.stage, seg.mode, seg.v1, seg.starts, m_bal, kick_b,
-                                az_b, model)[0]
+                                az_b, model, np.zeros(1, int), _NO_DIVE)[0]
 
     return rhs
 
@@ -246,7 +254,8 @@ def derivative_check(inputs, n: int = 4) -> float:
                 y = np.concatenate([pos[b, k], vel[b, k]])
                 a = rhs_compiled(t, y, seg.p, *seg.tables)
                 r = reference._deriv(y[None], np.array([t]), seg.stage, seg.mode, seg.v1, seg.starts,
-                                     np.array([seg.p[_P_MBAL]]), kick[b:b + 1], az[b:b + 1], model)[0]
+                                     np.array([seg.p[_P_MBAL]]), kick[b:b + 1], az[b:b + 1], model, np.zeros(1, int),
+                                     _NO_DIVE)[0]
                 worst = max(worst, float(np.linalg.norm(a[3:] - r[3:]) / np.linalg.norm(r[3:])))
                 assert np.array_equal(a[:3], r[:3])
     return worst
