@@ -184,3 +184,60 @@ def test_a_battery_alerted_by_a_launch_report_is_ready_at_the_track(ia, sejjil, 
     out = json.loads(capsys.readouterr().out)
     assert out["cue"]["batteries_alerted_s"] == pytest.approx(r.cue.alert_s, abs=0.1)
     assert out["ready_s"] == pytest.approx(r.cue.time_s)
+
+
+def test_every_catalogued_fire_control_radar_is_a_catalogue_sensor():
+    sensors = catalog.sensors()
+    radars = {i.id: i.radar for i in catalog.interceptors().values()}
+    assert radars["sm-3-block-iia"] == "an-spy-1d" and radars["pac-3-mse"] == "an-mpq-65"
+    assert radars["gbi"] is None  # it fires on other sensors' tracks
+    assert all(r in sensors for r in radars.values() if r is not None)
+
+
+def test_the_default_cue_is_the_batterys_own_radar(capsys, tmp_path):
+    """Without a cue option the battery's own radar, facing the launch point and alerted by a
+    SBIRS GEO over the launch longitude, gives the cue: the same as that laydown written as a
+    scenario and given to --sensors; later than the old fixed 60 s, and it decides the IIA."""
+    import yaml
+
+    from shieldlab import earth
+
+    args = ["reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+            "--to", "38.9,-77.0", "--json"]
+    assert main(args) == 0
+    own = json.loads(capsys.readouterr().out)
+    assert own["cue_source"] == "own-radar" and own["cue_delay_s"] is None
+    assert own["cue"]["radar"] == "an-spy-1d" and own["cue"]["scenario"] is None
+    assert 30.0 < own["cue"]["batteries_alerted_s"] < own["cue"]["time_s"]
+    assert own["cue"]["time_s"] > 60.0 + 30.0  # later than the old default's ready time
+    assert own["feasible"] is False and 4.5 < own["needed_burnout_speed_kms"] < 5.0
+    facing = float(np.degrees(earth.initial_bearing(*R([54.48, 17.10]), *R([54.0, 35.8]))))
+    laydown = {"name": "by-hand", "epoch": "2024-01-15T00:00:00Z",
+               "sites": {"b": {"lat": 54.48, "lon": 17.10}, "l": {"lat": 54.0, "lon": 35.8},
+                         "a": {"lat": 38.9, "lon": -77.0}},
+               "sensors": [{"name": "spy", "type": "an-spy-1d", "site": "b", "boresight_az_deg": facing,
+                            "system": "s"}],
+               "early_warning": [{"name": "geo", "type": "sbirs-geo", "lon_deg": 35.8, "system": "s"}],
+               "threats": [{"name": "t", "missile": "topol-m", "launch": "l", "aim": "a"}]}
+    path = tmp_path / "by-hand.yaml"
+    path.write_text(yaml.safe_dump(laydown), encoding="utf-8")
+    assert main(args + ["--sensors", str(path)]) == 0
+    by_hand = json.loads(capsys.readouterr().out)
+    assert by_hand["cue_source"] == "scenario"
+    for key in ("time_s", "batteries_alerted_s"):
+        assert by_hand["cue"][key] == own["cue"][key]
+    assert by_hand["needed_burnout_speed_kms"] == own["needed_burnout_speed_kms"]
+    # a fixed cue overrides the default
+    assert main(args + ["--cue-delay-s", "60"]) == 0
+    fixed = json.loads(capsys.readouterr().out)
+    assert fixed["cue_source"] == "fixed" and fixed["cue"] is None and fixed["feasible"] is True
+
+
+def test_an_interceptor_without_its_own_radar_keeps_the_fixed_cue_and_says_so(capsys):
+    args = ["reach", "gbi", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+            "--to", "38.9,-77.0"]
+    assert main(args + ["--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cue_source"] == "fixed" and out["cue_delay_s"] == 60.0 and out["cue"] is None
+    assert main(args) == 0
+    assert "no radar of its own" in " ".join(capsys.readouterr().out.split())

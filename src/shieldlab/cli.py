@@ -1304,6 +1304,19 @@ def flyout(
     _print_table(t)
 
 
+def _print_sensor_cue(cue, t_ready: float, alerted: bool) -> None:
+    """The cue line of `reach --sensors`: each system's expected track, the first radar alone."""
+    alone = {k: v for k, v in cue.per_radar.items() if k in cue.radars and np.isfinite(v)}
+    best = min(alone, key=alone.__getitem__, default=None)
+    others = {k: v for k, v in cue.per_system.items() if k != cue.system}
+    out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
+              + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
+              + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
+              + f"; ready at {t_ready:.1f} s (the earliest system's track, whichever side it is"
+              + (f"; its batteries alerted by the launch report at {cue.alert_s:.1f} s, their reaction "
+                 f"running from then" if alerted else "") + ")")
+
+
 @app.command(cls=_Command)
 @_guard
 def reach(
@@ -1314,8 +1327,8 @@ def reach(
     src: str = typer.Option(..., "--from", help="threat launch point LAT,LON [deg]"),
     dst: str = typer.Option(..., "--to", help="threat aim point LAT,LON [deg]"),
     cue_delay_s: float | None = _float_option(None, "--cue-delay-s",
-                                                 "delay from the threat's launch until the battery is cued [s] "
-                                                 "(default 60 s unless --sensors gives the cue)", 0.0, 3600.0, "s"),
+                                                 "fixed delay from the threat's launch until the battery is cued "
+                                                 "[s] instead of sensors", 0.0, 3600.0, "s"),
     sensors: str | None = typer.Option(None, "--sensors", metavar="SCENARIO",
                                           help="take the cue from this scenario's (or preset's) sensors: the first "
                                                "system expected to confirm a track on the trajectory, its "
@@ -1331,10 +1344,12 @@ def reach(
     force: bool = typer.Option(False, "--force", help="replace existing --export-to files"),
 ) -> None:
     """Can INTERCEPTOR at --site catch that trajectory? The window, altitudes and closing
-    speed — or the burnout speed it would need. The cue: a fixed delay, or a scenario's
-    sensors (--sensors)."""
+    speed — or the burnout speed it would need. The cue, by default: the battery's own
+    radar (the interceptor's catalogue `radar`) at --site, facing the launch point, alerted
+    by a geostationary early-warning satellite; or a scenario's sensors (--sensors), or a
+    fixed delay (--cue-delay-s; 60 s where the interceptor has no radar of its own)."""
     from shieldlab import catalog
-    from shieldlab.analysis.reach import analyse
+    from shieldlab.analysis.reach import DEFAULT_SATELLITE, analyse, own_laydown
     from shieldlab.flyout import aim
 
     slat, slon = _latlon(site, "--site")
@@ -1361,6 +1376,11 @@ def reach(
     target = _export_targets(export, export_to, force)
     _compile_note("reach", False)
     r = np.radians
+    # by default the battery's own radar gives the cue, where the catalogue names one
+    own = None if sensors is not None or cue_delay_s is not None else own_laydown(
+        spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1))
+    world = world if own is None else own
+    cue_source = "scenario" if sensors is not None else ("own-radar" if own is not None else "fixed")
     try:
         res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1),
                       60.0 if cue_delay_s is None else cue_delay_s, profile,
@@ -1374,13 +1394,14 @@ def reach(
                                          None if burnout_speed_kms is None else 1e3 * burnout_speed_kms),
                 stderr=as_json)
     cue = res.cue
-    # a sensor cue comes only from the --sensors scenario
-    cue_scenario = None if world is None else world.scenario.name
+    cue_scenario = world.scenario.name if cue_source == "scenario" and world is not None else None
     out_d = {"interceptor": spec.id, "missile": m.id, "site_lat_deg": slat, "site_lon_deg": slon,
              "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms,
+             "cue_source": cue_source,
              "cue_delay_s": None if cue is not None else (60.0 if cue_delay_s is None else cue_delay_s),
              "cue": None if cue is None else {
-                 "scenario": cue_scenario, "system": cue.system,
+                 "scenario": cue_scenario, "radar": spec.radar if cue_source == "own-radar" else None,
+                 "system": cue.system,
                  "time_s": None if not np.isfinite(cue.time_s) else round(cue.time_s, 1), "radars": list(cue.radars),
                  "per_system_s": {k: (None if not np.isfinite(v) else round(v, 1)) for k, v in cue.per_system.items()},
                  "per_radar_alone_s": {k: (None if not np.isfinite(v) else round(v, 1))
@@ -1394,24 +1415,29 @@ def reach(
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
         return
+    if cue_source == "own-radar":
+        out.print(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
+                  f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} (--sensors SCENARIO or --cue-delay-s S to change)")
+    elif cue_source == "fixed" and cue_delay_s is None:
+        out.print(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
+                  "(--sensors SCENARIO to take it from a scenario's sensors)")
     if cue is not None:
         for sat, t_rep in cue.launch_reports.items():
             out.print(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
                                                   if np.isfinite(t_rep) else "does not see this launch"))
         if cue.system is None:
             out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                    f": no system of {cue_scenario!r} is expected to confirm a track on "
-                                    "this trajectory"))
+                                    (f": its own {spec.radar} is" if cue_source == "own-radar" else
+                                     f": no system of {cue_scenario!r} is")
+                                    + " expected to confirm a track on this trajectory"))
             return
-        alone = {k: v for k, v in cue.per_radar.items() if k in cue.radars and np.isfinite(v)}
-        best = min(alone, key=alone.__getitem__, default=None)
-        others = {k: v for k, v in cue.per_system.items() if k != cue.system}
-        out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
-                  + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
-                  + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
-                  + f"; ready at {res.t_ready:.1f} s (the earliest system's track, whichever side it is"
-                  + (f"; its batteries alerted by the launch report at {cue.alert_s:.1f} s, their reaction "
-                     f"running from then" if np.isfinite(cue.alert_s) and cue.alert_s < cue.time_s else "") + ")")
+        alerted = np.isfinite(cue.alert_s) and cue.alert_s < cue.time_s
+        if cue_source == "own-radar":
+            out.print(f"cue: its own radar's track expected {cue.time_s:.1f} s after launch; ready at "
+                      f"{res.t_ready:.1f} s" + (f" (alerted by the launch report at {cue.alert_s:.1f} s, its reaction "
+                                                "running from then)" if alerted else ""))
+        else:
+            _print_sensor_cue(cue, res.t_ready, alerted)
     if res.feasible:
         first, last = res.earliest, res.latest
         assert first is not None and last is not None  # a feasible Reach has its window

@@ -42,6 +42,13 @@ from shieldlab.sensors.signature import Signature
 
 DT = 1.0  # s, sampling of the threat's path
 
+#: The early-warning satellite of the default laydown (:func:`own_laydown`): a geostationary
+#: one over the launch point's longitude, standing for a constellation that watches every
+#: launch area below ~70° latitude (SBIRS GEO, DSP before it).
+DEFAULT_SATELLITE = "sbirs-geo"
+#: The system (C2 node) of the default laydown.
+OWN_SYSTEM = "battery"
+
 
 @dataclass(frozen=True)
 class SensorCue:
@@ -105,6 +112,33 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
         return SensorCue(None, np.inf, (), per, alone, reports)
     return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone, reports,
                      alert_s=cue_of(first))
+
+
+def own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon):
+    """The default cue's sensors, as a compiled scenario (:class:`shieldlab.scenario.compile.World`):
+    the battery's own fire-control radar (the interceptor's catalogue ``radar``) at its site,
+    facing the threat's launch point, alerted by a :data:`DEFAULT_SATELLITE` over the launch
+    point's longitude; ``None`` when the interceptor has no radar of its own in the catalogue.
+    Angles in radians; ``missile`` a built-in catalogue entry (the threat the laydown holds, so
+    the scenario is whole; :func:`sensor_cue` reads only its sensors)."""
+    if interceptor.radar is None:
+        return None
+    from shieldlab.scenario import compile_world
+    from shieldlab.scenario.schema import Scenario
+
+    deg = math.degrees
+    facing = earth.initial_bearing(site_lat, site_lon, launch_lat, launch_lon)
+    scn = Scenario.model_validate({
+        "name": "own-radar", "epoch": "2000-01-01T00:00:00Z",
+        "sites": {"battery": {"lat": deg(site_lat), "lon": deg(site_lon)},
+                  "launch": {"lat": deg(launch_lat), "lon": deg(launch_lon)},
+                  "aim": {"lat": deg(aim_lat), "lon": deg(aim_lon)}},
+        "sensors": [{"name": "own-radar", "type": interceptor.radar, "site": "battery",
+                     "boresight_az_deg": deg(facing) % 360.0, "system": OWN_SYSTEM}],
+        "early_warning": [{"name": "early-warning", "type": DEFAULT_SATELLITE, "lon_deg": deg(launch_lon),
+                           "system": OWN_SYSTEM}],
+        "threats": [{"name": "threat", "missile": missile.id, "launch": "launch", "aim": "aim"}]})
+    return compile_world(scn, source=f"the default laydown of {interceptor.id}")
 
 
 def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):

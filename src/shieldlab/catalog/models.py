@@ -314,6 +314,9 @@ class Interceptor(_Record):
                     "doctrine.look_time_s; null: shieldlab.scenario.compile.DEFAULT_LOOK_TIME_S")
     aircraft_max_range_km: Positive | None = Field(
         None, description="greatest ground range against an aircraft target [km]; null: no air-target role")
+    radar: Id | None = Field(
+        None, description="catalogue sensor id of the radar that fires and guides it from its own site (the default "
+                          "cue of `shieldlab reach`); null: none catalogued, it fires on other sensors' tracks")
     # the floor: a supersonic interceptor's is thousands of kg/m²; near 100 the fly-out fan's
     # table takes minutes to build (shieldlab.engage.fan)
     ballistic_coefficient_kgm2: Annotated[float, Field(ge=1000)] | None = Field(
