@@ -1417,7 +1417,8 @@ def reach(
         return
     if cue_source == "own-radar":
         out.print(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
-                  f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} (--sensors SCENARIO or --cue-delay-s S to change)")
+                  f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} "
+                  "(--sensors SCENARIO or --cue-delay-s S to change)")
     elif cue_source == "fixed" and cue_delay_s is None:
         out.print(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
                   "(--sensors SCENARIO to take it from a scenario's sensors)")
