@@ -38,9 +38,11 @@ def thrusting_rows(x_now, P_now, x_then, P_then, dt, sigmas, accel_min, accel_lo
 
 
 @nb.njit(cache=True, error_model="numpy")
-def boost_test_rows(t, last, X, P, cs, ns, k, window_s, sigmas, accel_min, accel_lo, accel_hi):
+def boost_test_rows(t, last, X, P_data, P_index, cs, ns, k, window_s, sigmas, accel_min, accel_lo, accel_hi):
     """The thrust test of track rows ``(cs, ns)`` (M,) at update ``k``, read from the whole
-    track arrays: ``X`` (C, N, K, 6), ``P`` (C, N, K, 6, 6), update times ``t`` (K,) and
+    track arrays: ``X`` (C, N, K, 6), the covariances ``P_data[P_index[c, n, k]]`` (a
+    :class:`~shieldlab.tracking.records.CovarianceHistory`: rows (R, 6, 6), index (C, N, K),
+    -1 for none, read as ``nan``), update times ``t`` (K,) and
     ``last`` (C, N, K), :func:`shieldlab.c2.threat_eval.last_detection` of the track's
     detections.  The states compared are those of
     :func:`shieldlab.c2.threat_eval.observed_pair`, the test that of
@@ -51,6 +53,7 @@ def boost_test_rows(t, last, X, P, cs, ns, k, window_s, sigmas, accel_min, accel
     accel = np.empty(M)
     k_now = np.empty(M, np.int64)
     nan_state = np.full(6, np.nan)
+    nan_cov = np.full((6, 6), np.nan)
     for m in range(M):
         c, n = cs[m], ns[m]
         kn = last[c, n, k]
@@ -62,7 +65,9 @@ def boost_test_rows(t, last, X, P, cs, ns, k, window_s, sigmas, accel_min, accel
         k_now[m] = kn
         a, b = max(kn, 0), max(kt, 0)
         then = X[c, n, b] if kt >= 0 else nan_state
-        boost[m], accel[m] = _thrust_row(X[c, n, a], P[c, n, a], then, P[c, n, b], t[a] - t[b], sigmas,
+        ia, ib = P_index[c, n, a], P_index[c, n, b]
+        boost[m], accel[m] = _thrust_row(X[c, n, a], P_data[ia] if ia >= 0 else nan_cov, then,
+                                         P_data[ib] if ib >= 0 else nan_cov, t[a] - t[b], sigmas,
                                          accel_min, accel_lo, accel_hi)
         boost[m] = boost[m] and kn >= 0
     return boost, accel, k_now

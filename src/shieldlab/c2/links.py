@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab.tracking import ekf
-from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.records import Tracks, compact_history
 from shieldlab.tracking.tracker import came_down
 
 #: Two times closer than this [s] are the same instant (send times m·period against update grids).
@@ -242,7 +242,7 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         system=link.name,
         t=arrive,
         x=np.moveaxis(x_out, 0, -2),
-        P=np.moveaxis(P_out, 0, -3),
+        P=compact_history(P_out),
         n_hits=np.moveaxis(hits_out, 0, -1),
         confirmed=np.logical_or.accumulate(delivered, axis=-1),
         confirm_time=confirm_time,

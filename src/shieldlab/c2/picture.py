@@ -30,7 +30,7 @@ import numpy as np
 from shieldlab.c2.fusion import covariance_intersection, naive_fusion
 from shieldlab.c2.links import TIME_TOL_S
 from shieldlab.tracking import ekf
-from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.records import Tracks, compact_history
 from shieldlab.tracking.tracker import came_down
 
 METHODS = ("ci", "naive", "best")
@@ -210,7 +210,7 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
     first = np.argmax(confirmed, axis=-1) if K else np.zeros((C, N), int)
     confirm_time = np.where(confirmed.any(axis=-1), times[first] if K else np.inf, np.inf)
     name = node if node is not None else (local.system if local is not None else "picture")
-    fused = Tracks(system=name, t=times, x=np.moveaxis(x_out, 0, -2), P=np.moveaxis(P_out, 0, -3),
+    fused = Tracks(system=name, t=times, x=np.moveaxis(x_out, 0, -2), P=compact_history(P_out),
                    n_hits=np.moveaxis(hits_out, 0, -1), confirmed=confirmed, confirm_time=confirm_time)
     return NodePicture(tracks=fused, lineage=lineage,
                        source_names=tuple("" if s is None else s.system for s in sources))

@@ -62,6 +62,7 @@ from shieldlab.c2 import evaluation_kernel
 from shieldlab.flyout import kepler_kernel, kernel
 from shieldlab.flyout.integrate import EarthModel, run
 from shieldlab.flyout.vehicle import Vehicle, ballistic_vehicle
+from shieldlab.tracking.records import CovarianceHistory
 
 #: Length of the track history used to estimate the thrust [s].
 WINDOW_S = 8.0
@@ -114,9 +115,10 @@ def boost_test(t: np.ndarray, last: np.ndarray, X: np.ndarray, P: np.ndarray, cs
     (:func:`shieldlab.c2.evaluation_kernel.boost_test_rows`); a row with no detection yet is
     not boosting.  Returns ``(boost (M,), accel (M,) [m/s^2], k_now (M,))``."""
     # the track arrays as they are (the tracker stores them update-major: a copy would cost
-    # more than the test)
+    # more than the test); the covariances as the history stores them
+    h = CovarianceHistory.of(P)
     return evaluation_kernel.boost_test_rows(
-        np.ascontiguousarray(t, float), np.asarray(last, np.int64), np.asarray(X, float), np.asarray(P, float),
+        np.ascontiguousarray(t, float), np.asarray(last, np.int64), np.asarray(X, float), h.data, h.index,
         np.ascontiguousarray(cs, np.int64), np.ascontiguousarray(ns, np.int64), int(k), WINDOW_S, SIGMAS,
         ACCEL_MIN, *ACCEL_RANGE)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab.tracking import association, ekf_kernel
-from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.records import CovarianceHistory, Tracks
 
 #: Probability that two tracks of one object pass the correlation gate (χ², 6 dof).
 GATE_PROBABILITY = 0.999
@@ -122,15 +122,17 @@ def number(tracks: dict[str, Tracks], gate_probability: float = GATE_PROBABILITY
     for a, (name, tr) in enumerate(zip(nodes, trs)):
         K = tr.t.size
         x = np.full((C, G, K, 6), np.nan)
-        P = np.full((C, G, K, 6, 6), np.nan)
+        src_P = CovarianceHistory.of(tr.P)  # the network columns share the node's stored covariances
+        P_index = np.full((C, G, K), -1, np.int64)
         hits = np.zeros((C, G, K), np.int32)
         confirmed = np.zeros((C, G, K), bool)
         confirm_time = np.full((C, G), np.inf)
         cc, gg = np.nonzero(members[:, :, a] >= 0)
         jj = members[cc, gg, a]
-        x[cc, gg], P[cc, gg] = tr.x[cc, jj], tr.P[cc, jj]
+        x[cc, gg], P_index[cc, gg] = tr.x[cc, jj], src_P.index[cc, jj]
         hits[cc, gg], confirmed[cc, gg] = tr.n_hits[cc, jj], tr.confirmed[cc, jj]
         confirm_time[cc, gg] = tr.confirm_time[cc, jj]
-        out[name] = Tracks(system=tr.system, t=tr.t, x=x, P=P, n_hits=hits, confirmed=confirmed,
+        out[name] = Tracks(system=tr.system, t=tr.t, x=x, P=CovarianceHistory(P_index, src_P.data), n_hits=hits,
+                           confirmed=confirmed,
                            confirm_time=confirm_time)
     return NetworkTracks(tracks=out, members=members, nodes=nodes)

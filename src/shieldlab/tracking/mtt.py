@@ -83,7 +83,7 @@ from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
-from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.records import CovarianceHistory, Tracks
 from shieldlab.tracking.tracker import adapt_noise, came_down
 
 #: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
@@ -612,7 +612,6 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     col_of_key[order] = rank
     col = col_of_key[np.searchsorted(uniq, key)]  # per confirmed (c, slot, k)
     x = np.full((C, Tc, K, 6), np.nan)
-    P = np.full((C, Tc, K, 6, 6), np.nan)
     hits = np.zeros((C, Tc, K), np.int32)
     x[cc, col, kk] = tf.x[cc, ss, kk]
     hits[cc, col, kk] = tf.n_hits[cc, ss, kk]
@@ -621,7 +620,8 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
         keep = tf.warhead[pc, ps, pk]
         pk, pc, ps, pP = pk[keep], pc[keep], ps[keep], pP[keep]
     pkey = pc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[pc, ps, pk]
-    P[pc, col_of_key[np.searchsorted(uniq, pkey)], pk] = pP
+    # the covariances as the track file kept them, without a dense (C, Tc, K, 6, 6) copy
+    P = CovarianceHistory.from_rows((C, Tc, K), (pc, col_of_key[np.searchsorted(uniq, pkey)], pk), pP)
     held = np.isfinite(x).all(axis=-1)
     # n_hits only grows while the track lives (fire control reads a rise as a new detection)
     hits = np.maximum.accumulate(hits, axis=-1)

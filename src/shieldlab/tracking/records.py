@@ -5,6 +5,136 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+
+class CovarianceHistory(NDArrayOperatorsMixin):
+    """A track history's covariances, (..., K, 6, 6), stored only where a track holds one.
+
+    A history of tracks on an update grid is mostly empty: before a track's first detection
+    and after it ends there is no estimate (``nan``), and a (run, threat, update) grid of the
+    dense (..., K, 6, 6) float64 form was the largest record of a chunk (99 MB of 64 runs of six
+    threats, 41 % of it ``nan``; far more for the fire-control columns of a multi-target
+    track file, each alive for a fraction of the grid).  Here ``index`` (..., K) names the row
+    of ``data`` (M, 6, 6) that holds each covariance, -1 where there is none (read as ``nan``).
+
+    Reads are those of the dense array, value for value: indexing over the leading
+    (..., K) dimensions (integers, slices, integer and boolean arrays) gathers the rows and
+    fills the missing ones with ``nan``; further indices apply to the 6 × 6 matrices;
+    ``np.asarray`` (and any ufunc or operator) makes the dense array.
+    """
+
+    __slots__ = ("index", "data")
+
+    def __init__(self, index: np.ndarray, data: np.ndarray):
+        self.index = np.asarray(index, np.int64)
+        self.data = np.asarray(data, float).reshape(-1, 6, 6)
+
+    @classmethod
+    def of(cls, P) -> CovarianceHistory:
+        """``P`` as a history: itself if it is one, else a dense (..., 6, 6) array wrapped
+        (every element a row: no gathering, its values as they are)."""
+        if isinstance(P, CovarianceHistory):
+            return P
+        P = np.asarray(P, float)
+        if P.shape[-2:] != (6, 6):
+            raise ValueError(f"CovarianceHistory.of: need (..., 6, 6) covariances, got shape {P.shape}")
+        lead = P.shape[:-2]
+        return cls(np.arange(int(np.prod(lead)), dtype=np.int64).reshape(lead), np.ascontiguousarray(P))
+
+    @classmethod
+    def from_rows(cls, shape: tuple, where: tuple, values: np.ndarray) -> CovarianceHistory:
+        """The history of leading shape ``shape`` holding ``values`` (M, 6, 6) at the index
+        arrays ``where`` (a tuple of M-element arrays, one per leading dimension) and nothing
+        elsewhere."""
+        index = np.full(shape, -1, np.int64)
+        index[where] = np.arange(len(values), dtype=np.int64)
+        return cls(index, values)
+
+    @classmethod
+    def from_steps(cls, shape: tuple, steps: list) -> CovarianceHistory:
+        """The history of leading shape ``shape`` = ``batch + (K,)`` from a tracker's steps:
+        ``(k, where, values)`` per update, ``k`` (M_k,) the update index, ``where`` a tuple of
+        (M_k,) batch index arrays and ``values`` (M_k, 6, 6) the covariances held there.
+        Empties ``steps`` as it goes."""
+        index = np.full(shape, -1, np.int64)
+        data = np.empty((sum(len(s[2]) for s in steps), 6, 6))
+        row = 0
+        # copied step by step, each step's rows dropped once copied: the pages of ``data`` are
+        # touched as the steps' are freed, so the history is not held twice at once
+        for i in range(len(steps)):
+            k, where, values = steps[i]
+            steps[i] = None
+            m = len(values)
+            index[where + (k,)] = np.arange(row, row + m)
+            data[row:row + m] = values
+            row += m
+        return cls(index, data)
+
+    @property
+    def shape(self) -> tuple:
+        return self.index.shape + (6, 6)
+
+    @property
+    def ndim(self) -> int:
+        return self.index.ndim + 2
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return self.index.nbytes + self.data.nbytes
+
+    def _gather(self, idx) -> np.ndarray:
+        idx = np.asarray(idx)
+        if self.data.shape[0] == 0:
+            return np.full(idx.shape + (6, 6), np.nan)
+        if idx.ndim == 0:  # an integer index would return a view of the stored row
+            return self.data[int(idx)].copy() if idx >= 0 else np.full((6, 6), np.nan)
+        out = self.data[np.maximum(idx, 0)]
+        out[idx < 0] = np.nan
+        return out
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis or k is None for k in key):
+            return np.asarray(self)[key]
+        used, split = 0, len(key)
+        for i, k in enumerate(key):  # how many leading dimensions each index takes
+            if used == self.index.ndim:
+                split = i
+                break
+            a = k if isinstance(k, (slice, int, np.integer)) else np.asarray(k)
+            used += a.ndim if isinstance(a, np.ndarray) and a.dtype == bool else 1
+        out = self._gather(self.index[key[:split]])
+        return out[(Ellipsis,) + key[split:]] if split < len(key) else out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self._gather(self.index)
+        return out if dtype is None else out.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        dense = tuple(np.asarray(a) if isinstance(a, CovarianceHistory) else a for a in inputs)
+        return getattr(ufunc, method)(*dense, **kwargs)
+
+    def __len__(self) -> int:
+        return self.index.shape[0]
+
+    def __repr__(self) -> str:
+        return f"CovarianceHistory(shape={self.shape}, rows={self.data.shape[0]})"
+
+
+def compact_history(P: np.ndarray, axis_first: bool = True) -> CovarianceHistory:
+    """A dense history (K, ..., 6, 6) (time first, as a tracker fills it) as a
+    :class:`CovarianceHistory` of shape (..., K, 6, 6), keeping the matrices that hold a number."""
+    P = np.asarray(P, float)
+    held = ~np.isnan(P).all(axis=(-2, -1))
+    moved = np.moveaxis(held, 0, -1) if axis_first else held
+    where = np.nonzero(moved)
+    src = (where[-1],) + where[:-1] if axis_first else where
+    return CovarianceHistory.from_rows(moved.shape, where, P[src])
 
 
 @dataclass(frozen=True)
@@ -20,8 +150,9 @@ class Tracks:
     x : (..., K, 6) float64
         Posterior state after the update at ``t[k]``: ECEF position [m] and
         velocity [m/s]; ``nan`` before the track's first detection.
-    P : (..., K, 6, 6) float64
-        Posterior covariance of ``x``.
+    P : (..., K, 6, 6) float64 array or :class:`CovarianceHistory`
+        Posterior covariance of ``x`` (the trackers return the history, which stores only
+        the covariances a track holds and reads as the dense array does).
     n_hits : (..., K) int32
         Number of detections assimilated up to and including ``t[k]``.
     confirmed : (..., K) bool
@@ -33,7 +164,7 @@ class Tracks:
     system: str
     t: np.ndarray
     x: np.ndarray
-    P: np.ndarray
+    P: np.ndarray | CovarianceHistory
     n_hits: np.ndarray
     confirmed: np.ndarray
     confirm_time: np.ndarray

@@ -51,7 +51,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
 from shieldlab.tracking import ekf, ekf_kernel, imm, tracker_kernel, ukf
-from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.records import CovarianceHistory, Tracks
 
 #: The filters ``track`` can run: name -> (predict, update).
 # the EKF's predict and update compiled row by row (ekf_kernel; equal to ekf's NumPy forms to 1e-9)
@@ -168,9 +168,10 @@ def track(
         state = _Adaptive(batch, predict_fn, update_fn, q_ballistic, q_boost, sigma_v0)
     n_hits = np.zeros(batch, np.int32)
 
-    # Time-major while filling (contiguous writes), batch-major views on return.
+    # Time-major while filling (contiguous writes), batch-major views on return; the
+    # covariances only where a track holds one (CovarianceHistory): most of a dense history is nan
     x_out = np.empty((K,) + batch + (6,))
-    P_out = np.empty((K,) + batch + (6, 6))
+    P_rows: list[tuple] = []
     hits_out = np.empty((K,) + batch, np.int32)
 
     for k in range(K):
@@ -191,11 +192,13 @@ def track(
         if gone.any():
             state.end(gone)
             x_k, P_k = state.estimate()
-        x_out[k], P_out[k] = x_k, P_k
+        x_out[k] = x_k
+        held = np.nonzero(~np.isnan(P_k).all(axis=(-2, -1)))
+        P_rows.append((np.full(held[0].size, k), held, P_k[held]))
         hits_out[k] = n_hits
 
     x_out = np.moveaxis(x_out, 0, -2)
-    P_out = np.moveaxis(P_out, 0, -3)
+    P_out = CovarianceHistory.from_steps(batch + (K,), P_rows)
     hits_out = np.moveaxis(hits_out, 0, -1)
     confirmed = hits_out >= init_hits
     first = np.argmax(confirmed, axis=-1)
