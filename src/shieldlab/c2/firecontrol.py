@@ -522,7 +522,8 @@ class FireControl:
         self.reason[c, n, b] = _FIRED
         salvo = Salvo(c, n, int(self.index[b]), rounds, tick, max(choice.launch_time, tick + lead),
                       choice.intercept_time, choice.intercept_pos, int(self.n_eng[c, n]), self.guide[b],
-                      choice.closing_speed, choice.crossing_angle, choice.pk, choice.pip_sigma, choice.boost_track)
+                      choice.closing_speed, choice.crossing_angle, choice.pk, choice.pip_sigma, choice.boost_track,
+                      self.plan[b])
         self.n_eng[c, n] += 1
         self.shot_at[c, n] = choice.intercept_time
         self.look_src[c, n] = b

@@ -47,6 +47,7 @@ class Salvo(NamedTuple):
     pk: float
     pip_sigma: float  # m
     boost_track: bool
+    plan_key: tuple | None = None  # the track source it was planned on (None: the guidance source)
 
 
 #: Why fire control did not shoot, or waited (``Decisions.reason`` codes).

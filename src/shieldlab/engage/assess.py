@@ -39,6 +39,7 @@ class Assessment(NamedTuple):
     prediction_error: np.ndarray  # m; inf: threat gone or no guidance track
     reach_shortfall: np.ndarray  # m; 0: reachable, inf: threat gone
     killed: np.ndarray  # bool
+    guide_track: np.ndarray  # column of the guidance source the interceptor homed on (-1: none)
 
 
 def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,
@@ -52,26 +53,29 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     where the tracks are the threats.  Each salvo is scored as if alone; where two meet one
     threat, :func:`first_kills` says which found it already destroyed."""
     c = np.array([s.run for s in salvos], int)
-    n = threat_of(salvos, truth.batch_shape[1], targets)
+    hand = np.array([batteries[s.battery].handover for s in salvos], float)
+    guide = guidance_columns(view, salvos, hand, correlate=targets is not None)
+    col = np.array([s.threat for s in salvos], int)
+    n = threat_of(salvos, truth.batch_shape[1], targets, np.where(guide >= 0, guide, col))
     t_int = np.array([s.intercept_time for s in salvos], float)
     true_pos, gone = truth_at(truth, c, np.maximum(n, 0), t_int)
     gone |= n < 0
-    hand = np.array([batteries[s.battery].handover for s in salvos], float)
-    err = handover_errors(view, salvos, hand, true_pos, gone)
+    err = handover_errors(view, salvos, hand, true_pos, gone, guide)
     short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand, n)
     divert = np.array([batteries[s.battery].spec.divert_m for s in salvos], float)
     reached = (err <= divert) & (short <= divert)
     killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, s.engagement, :s.rounds] < s.pk).any())
                        for s, r in zip(salvos, reached)], bool)
-    return Assessment(err, short, killed)
+    return Assessment(err, short, killed, guide)
 
 
-def threat_of(salvos: list, n_threats: int, targets: np.ndarray | None) -> np.ndarray:
+def threat_of(salvos: list, n_threats: int, targets: np.ndarray | None, cols: np.ndarray | None = None) -> np.ndarray:
     """(E,) the threat behind each salvo's track (of ``n_threats``), -1 where none (a
     booster, a false alarm); the track itself where ``targets`` is None.  ``targets`` (C, T),
     or (B, C, T) where each battery's track of a column may follow another object (network
-    track numbers: the object behind the member track the battery reads)."""
-    col = np.array([s.threat for s in salvos], int)
+    track numbers: the object behind the member track the battery reads).  ``cols`` (E,):
+    the column each salvo homed on, where not its own (:func:`guidance_columns`)."""
+    col = np.array([s.threat for s in salvos], int) if cols is None else np.asarray(cols, int)
     if targets is None or not col.size:
         return col
     n = object_of(targets, np.array([s.battery for s in salvos], int), np.array([s.run for s in salvos], int), col)
@@ -164,16 +168,63 @@ def reach_shortfall(batteries, fans, salvos: list, truth: Trajectories, true_pos
     return out
 
 
-def handover_errors(view, salvos: list, handover: np.ndarray, true_pos: np.ndarray, gone: np.ndarray) -> np.ndarray:
+def guidance_columns(view, salvos: list, handover: np.ndarray, correlate: bool = True) -> np.ndarray:
+    """(E,) the column of each salvo's guidance source (``guide_key``) its interceptor homes on.
+
+    The salvo's own column, except where it was planned on another source (``plan_key``,
+    launch-on-remote) and the columns are track numbers (``correlate``: tracks of reports
+    without labels, whose numbering joins a radar's track and the picture's only at first
+    contact): there the battery's radar acquires the target at handover
+    (``max(launch, intercept - handover)``) by position, as a battery cued by a remote
+    track does.  Of the guidance source's tracks held then, the one whose state, predicted
+    ballistically to the planning track's latest update by then, is nearest it,
+    ``d² = Δᵀ (P_plan + P_own)⁻¹ Δ`` within the gate of :mod:`shieldlab.c2.track_numbers`;
+    -1 where none is (no guidance)."""
+    from shieldlab.c2.track_numbers import GATE_PROBABILITY
+    from shieldlab.tracking import association, ekf_kernel
+
+    col = np.array([s.threat for s in salvos], int)
+    if not correlate:
+        return col
+    gate = association.gate(GATE_PROBABILITY, dof=6)
+    for i, s in enumerate(salvos):
+        if s.plan_key is None or s.plan_key == s.guide_key:
+            continue
+        col[i] = -1
+        t_h = max(s.launch_time, s.intercept_time - float(handover[i]))
+        pt, gt = view.tracks(s.plan_key), view.tracks(s.guide_key)
+        kp = int(view.index(s.plan_key, np.array([s.run]), np.array([s.threat]), t_h)[0])
+        held = np.flatnonzero(np.isfinite(pt.x[s.run, s.threat, :kp + 1]).all(axis=-1))
+        if held.size == 0:
+            continue
+        kp = int(held[-1])
+        xp, Pp, tp = pt.x[s.run, s.threat, kp], pt.P[s.run, s.threat, kp], float(pt.t[kp])
+        J = gt.x.shape[1]
+        kg = view.index(s.guide_key, np.full(J, s.run), np.arange(J), t_h)
+        best = gate
+        for j in np.flatnonzero((kg >= 0) & np.isfinite(gt.x[s.run, np.arange(J), np.maximum(kg, 0)]).all(axis=-1)):
+            k = int(kg[j])
+            xo, Po = ekf_kernel.predict(gt.x[s.run, j, k][None], gt.P[s.run, j, k][None], tp - float(gt.t[k]), 0.0)
+            d = xp - xo[0]
+            d2 = float(d @ np.linalg.solve(Pp + Po[0], d))
+            if d2 <= best:
+                col[i], best = int(j), d2
+    return col
+
+
+def handover_errors(view, salvos: list, handover: np.ndarray, true_pos: np.ndarray, gone: np.ndarray,
+                    cols: np.ndarray | None = None) -> np.ndarray:
     """Distance [m] between each salvo's last predicted intercept point and the truth
     ``true_pos`` (E, 3) at the intercept time.
 
     The prediction extrapolates the salvo's guidance track (``view.tracks(salvo.guide_key)``)
     from its last update before ``max(launch, intercept - handover)`` to the intercept time;
     ``inf`` where the threat is gone by then (``gone``) or that track does not hold it yet.
+    ``cols`` (E,): the guidance source's column of each salvo (:func:`guidance_columns`;
+    default its own, -1 none).
     """
     c = np.array([s.run for s in salvos], int)
-    n = np.array([s.threat for s in salvos], int)
+    n = np.array([s.threat for s in salvos], int) if cols is None else np.asarray(cols, int)
     launch = np.array([s.launch_time for s in salvos], float)
     t_int = np.array([s.intercept_time for s in salvos], float)
     err = np.full(len(salvos), np.inf)
@@ -182,9 +233,9 @@ def handover_errors(view, salvos: list, handover: np.ndarray, true_pos: np.ndarr
         m = np.array([k == key for k in keys])
         tr = view.tracks(key)
         t_h = np.maximum(launch[m], t_int[m] - handover[m])
-        k = view.index(key, c[m], n[m], t_h)
-        ok = k >= 0
-        x = tr.x[c[m], n[m], np.maximum(k, 0)]
+        k = view.index(key, c[m], np.maximum(n[m], 0), t_h)
+        ok = (k >= 0) & (n[m] >= 0)
+        x = tr.x[c[m], np.maximum(n[m], 0), np.maximum(k, 0)]
         ok &= np.isfinite(x).all(axis=1)
         # rows without a track propagate a harmless placeholder (a point on the surface, at rest)
         dummy = np.array([earth.WGS84_A, 0.0, 0.0, 0.0, 0.0, 0.0])

@@ -118,7 +118,8 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
             k = np.flatnonzero(a.killed)
             if k.size:
                 c = np.array([salvos[i].run for i in k])
-                n = threat_of([salvos[i] for i in k], N, targets)
+                n = threat_of([salvos[i] for i in k], N, targets, np.where(a.guide_track[k] >= 0, a.guide_track[k],
+                                                                           [salvos[i].threat for i in k]))
                 t_k = np.array([salvos[i].intercept_time for i in k])
                 np.minimum.at(destroyed, (c, n), t_k)
                 view.end(*_tracks_of(c, n, t_k, targets))
@@ -188,9 +189,11 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
         return np.array([getattr(s, name) for s in salvos], dtype)
 
     cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
-                                                                          "killed")}
+                                                                          "killed", "guide_track")}
     run, track = col("run", np.int64), col("threat", np.int64)
-    target = None if targets is None else object_of(targets, col("battery", np.int64), run, track).astype(np.int64)
+    # the object a salvo flew at: behind the track it homed on (found at handover), else its own
+    homed = np.where(cat["guide_track"] >= 0, cat["guide_track"], track)
+    target = None if targets is None else object_of(targets, col("battery", np.int64), run, homed).astype(np.int64)
     threat = track if target is None else np.where((target >= 0) & (target < N), target, -1)
     # a salvo committed later may meet the threat earlier: the first to kill it is the one
     late = first_kills(run, threat, col("intercept_time", float), cat["killed"])
