@@ -10,8 +10,8 @@ It runs each command's code path on small jobs through the command line itself, 
 the kernels are compiled for the argument types real runs use: two-run raids of every
 preset (one node and several, shared tracks, every kind of battery), a coarse footprint
 of ballistic and aircraft threats, a coverage map, a reach, a dispersed flyout, the
-multi-target tracker over reports with false alarms and the air picture (air-breathing
-flight and air policing).  The
+multi-target tracker over reports with false alarms, the air picture (air-breathing
+flight and air policing) and shelling (rounds, weapon-locating radars, points of origin).  The
 output goes to a temporary folder that is removed; a job that fails stops the warm-up
 with exit code 1.
 """
@@ -39,17 +39,19 @@ JOBS: tuple[tuple[str, ...], ...] = (
     ("flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--runs", "20", "--json"),
     ("tracks", "epaa-phase-1", "--runs", "2", "--false-alarms", "2", "-q"),
     ("run", "turkey-airspace-2015", "--runs", "2", "-q", "--out", "{out}/air"),
+    ("run", "akcakale-2012", "--runs", "2", "-q", "--out", "{out}/shelling"),
 )
 
-#: Presets of the air picture (their raids compile the air-breathing flight, not the chain).
-_AIR = ("turkey-airspace-2015",)
+#: Presets that are not ballistic raids: the air picture (air-breathing flight) and
+#: shelling (unguided rounds and weapon-locating radars); they compile no kernel of the chain.
+_NOT_CHAIN = ("turkey-airspace-2015", "akcakale-2012")
 
 
 #: The jobs in two halves that compile mostly different kernels (the raids; the maps, the
 #: single shots and the tracker), run side by side on a machine with two cores or more.
 HALVES: tuple[tuple[int, ...], ...] = (
-    tuple(i for i, j in enumerate(JOBS) if j[0] == "run" and j[1] not in _AIR),
-    tuple(i for i, j in enumerate(JOBS) if j[0] != "run" or j[1] in _AIR),
+    tuple(i for i, j in enumerate(JOBS) if j[0] == "run" and j[1] not in _NOT_CHAIN),
+    tuple(i for i, j in enumerate(JOBS) if j[0] != "run" or j[1] in _NOT_CHAIN),
 )
 
 
