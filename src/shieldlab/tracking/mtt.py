@@ -616,12 +616,15 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     x[cc, col, kk] = tf.x[cc, ss, kk]
     hits[cc, col, kk] = tf.n_hits[cc, ss, kk]
     pk, pc, ps, pP = tf.confirmed_P
+    rows = np.arange(pk.size)
     if tf.warhead is not None:
-        keep = tf.warhead[pc, ps, pk]
-        pk, pc, ps, pP = pk[keep], pc[keep], ps[keep], pP[keep]
+        rows = np.flatnonzero(tf.warhead[pc, ps, pk])
+        pk, pc, ps = pk[rows], pc[rows], ps[rows]
     pkey = pc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[pc, ps, pk]
-    # the covariances as the track file kept them, without a dense (C, Tc, K, 6, 6) copy
-    P = CovarianceHistory.from_rows((C, Tc, K), (pc, col_of_key[np.searchsorted(uniq, pkey)], pk), pP)
+    # the covariances where the track file keeps them: an index into its rows, no copy
+    P_index = np.full((C, Tc, K), -1, np.int64)
+    P_index[pc, col_of_key[np.searchsorted(uniq, pkey)], pk] = rows
+    P = CovarianceHistory(P_index, pP)
     held = np.isfinite(x).all(axis=-1)
     # n_hits only grows while the track lives (fire control reads a rise as a new detection)
     hits = np.maximum.accumulate(hits, axis=-1)
