@@ -361,8 +361,10 @@ def test_the_other_filters_track_about_as_well_as_the_ekf(scene, other):
     """The multi-target tracker with ``filter="ukf"`` (unscented prediction, gating on the
     unscented S, unscented update) or ``"imm"`` (three regimes' EKFs mixed, gating on their
     combination) on the same reports: every threat tracked and no false track; the UKF's
-    errors those of the EKF's within a few tens of per cent, the IMM's worse (measured and
-    written down in models.md) but within twice the EKF's GOSPA."""
+    errors those of the EKF's within a few tens of per cent; the IMM's GOSPA within a tenth
+    of the EKF's and its position error no larger (before its re-entry regime was shut above
+    100 km, a spent booster's report drew its midcourse tracks into that regime for good:
+    twice the position error, models.md)."""
     w, truth, reps = scene
     radars = [s.radar for s in w.sensors]
     q = {f: fq.evaluate(mtt.track_reports(reps, radars, "all", mtt.TrackManagement(filter=f)), reps, truth)
@@ -374,9 +376,10 @@ def test_the_other_filters_track_about_as_well_as_the_ekf(scene, other):
         assert 0.7 * b < a < 1.3 * b, (a, b)
         rmse = np.mean(q[other].position_rmse_m) / np.mean(q["ekf"].position_rmse_m)
         assert 0.7 < rmse < 1.3, rmse
-    else:  # fixed noise levels: worse in this tracker (models.md), but not lost
-        assert a < 2.0 * b, (a, b)
-        assert np.mean(q[other].track_breaks) <= 2.0
+    else:
+        assert a < 1.1 * b, (a, b)
+        assert np.mean(q[other].position_rmse_m) <= np.mean(q["ekf"].position_rmse_m)
+        assert np.mean(q[other].track_breaks) <= 1.0
 
 
 def test_unscented_distances_are_the_nis_of_the_unscented_update():

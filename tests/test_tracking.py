@@ -577,6 +577,12 @@ def test_imm_transition_matrix_is_a_markov_chain():
     assert np.allclose(imm.transition(0.0), np.eye(3))
     assert imm.transition(10.0)[0, 0] == pytest.approx(np.exp(-10.0 / imm.DEFAULT.sojourn_s[0]))
     assert not np.tril(imm.transition(50.0), -1).any()  # boost -> ballistic -> re-entry, never back
+    # no re-entry above the air: there the chain stays in ballistic flight (boost still ends)
+    p = imm.transition(10.0, alt=np.array([300e3, 50e3]))
+    assert p.shape == (2, 3, 3)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-15)
+    assert p[0, 1, 2] == 0.0 and p[0, 1, 1] == 1.0 and p[0, 0, 1] == pytest.approx(1 - np.exp(-10.0 / 60.0))
+    np.testing.assert_array_equal(p[1], imm.transition(10.0))
 
 
 def test_compiled_ekf_equals_the_numpy_ekf():

@@ -28,8 +28,11 @@ Regimes (:data:`DEFAULT`): boost ``q = 1e5`` m²/s³ (the adaptive filter's ceil
 at 10 s scans), ballistic ``1e-2`` (its floor) and re-entry ``1e2`` (~10 m/s² of
 unmodelled drag at 1 s scans); mean sojourns 60 s in boost and 400 s in ballistic flight
 (assumptions); a new track starts 70 % boost, 20 % ballistic, 10 % re-entry (threats are
-usually first seen boosting).  These are noise levels, not different equations of
-motion: a drag or thrust model with its own state (ballistic coefficient, thrust
+usually first seen boosting).  Re-entry is entered only below 100 km (``entry_alt_m``, at
+the combined estimate): above it there is no air, and a chain free to enter it there is
+drawn in by one stray report (a spent booster's, a few hundred metres from the warhead)
+and, one-way, never leaves (docs/models.md, the multi-target tracker).  These are noise
+levels, not different equations of motion: a drag or thrust model with its own state (ballistic coefficient, thrust
 acceleration) would be the next step.
 """
 
@@ -39,32 +42,46 @@ from typing import NamedTuple
 
 import numpy as np
 
+from shieldlab import earth
 from shieldlab.tracking import ekf
 
 
 class Regimes(NamedTuple):
     """The IMM's motion regimes: names, white-noise acceleration levels ``q`` [m²/s³],
-    mean sojourn times [s] and the probabilities a new track starts with."""
+    mean sojourn times [s], the probabilities a new track starts with, and the altitude
+    [m] below which the chain may enter each regime (``inf``: anywhere)."""
 
     names: tuple[str, ...] = ("boost", "ballistic", "re-entry")
     q: tuple[float, ...] = (1e5, 1e-2, 1e2)
     sojourn_s: tuple[float, ...] = (60.0, 400.0, np.inf)
     mu0: tuple[float, ...] = (0.7, 0.2, 0.1)
+    entry_alt_m: tuple[float, ...] = (np.inf, np.inf, 100e3)
 
 
 DEFAULT = Regimes()
 
 
-def transition(dt: float, regimes: Regimes = DEFAULT) -> np.ndarray:
+def transition(dt: float, regimes: Regimes = DEFAULT, alt: np.ndarray | None = None) -> np.ndarray:
     """Regime transition probabilities over ``dt`` [s], ``p[i, j]`` from ``i`` to ``j``: a
     missile's flight goes one way, boost → ballistic → re-entry, so ``p_ii = exp(-|dt| /
-    τ_i)`` and the rest goes to the next regime; the last one stays."""
+    τ_i)`` and the rest goes to the next regime; the last one stays.  With ``alt`` (...,)
+    [m], the estimates' altitudes: (..., M, M), a regime not entered above its
+    ``entry_alt_m`` (the chain stays where it is instead)."""
     M = len(regimes.q)
     stay = np.exp(-abs(float(dt)) / np.asarray(regimes.sojourn_s, float))
     stay[-1] = 1.0
     p = np.zeros((M, M))
     p[np.arange(M), np.arange(M)] = stay
     p[np.arange(M - 1), np.arange(1, M)] = 1.0 - stay[:-1]
+    if alt is None:
+        return p
+    alt = np.asarray(alt, float)
+    closed = alt[..., None] > np.asarray(regimes.entry_alt_m, float)  # (..., M): regime j not enterable
+    p = np.broadcast_to(p, alt.shape + (M, M)).copy()
+    nxt = np.arange(1, M)
+    shut = closed[..., 1:]  # the move from i to i + 1 where i + 1 is shut
+    p[..., np.arange(M - 1), np.arange(M - 1)] += np.where(shut, p[..., np.arange(M - 1), nxt], 0.0)
+    p[..., np.arange(M - 1), nxt] = np.where(shut, 0.0, p[..., np.arange(M - 1), nxt])
     return p
 
 
@@ -81,9 +98,14 @@ def predict(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray, dt: float, regimes: 
             q: np.ndarray | None = None):
     """Mix and predict by ``dt`` [s]: ``(xm, Pm, mu)`` with the predicted regime probabilities.
     ``q`` (..., M) [m²/s³], optional: each regime's noise level per estimate instead of
-    ``regimes.q`` (a floor raised where drag acts, as the multi-target tracker does)."""
-    p = transition(dt, regimes)
-    c = mu @ p  # (..., M)
+    ``regimes.q`` (a floor raised where drag acts, as the multi-target tracker does).  A
+    regime is entered only below its ``entry_alt_m``, read at the combined estimate."""
+    x = np.einsum("...j,...jk->...k", mu, np.nan_to_num(xm))
+    alt = earth.ecef_to_geodetic(np.where(np.isfinite(x[..., :3]).all(-1, keepdims=True) &
+                                          (np.linalg.norm(x[..., :3], axis=-1, keepdims=True) > 0),
+                                          x[..., :3], earth.WGS84_A))[2]
+    p = transition(dt, regimes, alt)
+    c = np.einsum("...i,...ij->...j", mu, p)  # (..., M)
     with np.errstate(invalid="ignore", divide="ignore"):
         w = mu[..., :, None] * p / c[..., None, :]  # mu_{i|j} (..., i, j)
     x0 = np.einsum("...ij,...ik->...jk", w, xm)
