@@ -154,6 +154,11 @@ def test_cli_writes_png_and_json(tmp_path):
     assert d["scenario"] == "epaa-phase-1" and len(d["lat_deg"]) == 13 and len(d["lon_deg"]) == 20
     (site,) = d["sites"]
     assert site["name"] == "tabriz/sejjil-2" and 0 < site["defended_km2"] <= site["threatened_km2"]
+    # who gives the first track, and when: the phase-1 system (Kurecik's TPY-2 and the ship's SPY-1)
+    ft = site["first_track"]
+    assert ft["system"] == "nato-bmd" and ft["radars"] == ["kurecik-tpy2", "ship-spy1"]
+    assert ft["share_of_cells"] == 1.0 and 60.0 < ft["p10_s"] <= ft["median_s"] <= ft["p90_s"] < 200.0
+    assert "first track against tabriz/sejjil-2: nato-bmd" in " ".join(r.stdout.split())
     assert np.array(site["defended"]).shape == (13, 20)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
 
@@ -318,3 +323,25 @@ def test_footprint_cue_sums_the_systems_radars():
     confirm = confirm - w.threats[i].launch_time
     lo, hi = np.percentile(confirm, [10, 90])
     assert lo <= cue <= hi, (cue, lo, hi)
+
+
+def test_the_first_track_names_the_system_that_confirms_first():
+    """Two systems over one grid: the footprint names, per launch site, the system expected to
+    confirm a track first in most cells, with its radars and the cue's spread; the cue it
+    reports is the per-cell minimum over the systems; a fixed cue names none."""
+    w = load_world("nato-russia-2011")
+    g = F.make_grid(40.0, 44.0, 20.0, 30.0, 2.0)
+    fp = F.compute(w, g)
+    for k, s in enumerate(fp.sites):
+        ft = fp.first_track(k)
+        cued = s.threatened & np.isfinite(s.cue_s)
+        if ft is None:
+            assert not cued.any()
+            continue
+        assert ft["system"] in fp.systems and set(ft["radars"]) <= {r["name"] for r in fp.sensors}
+        i = fp.systems.index(ft["system"])
+        assert ft["share_of_cells"] == pytest.approx((s.cue_system[cued] == i).mean(), abs=1e-3)
+        assert ft["median_s"] == pytest.approx(float(np.median(s.cue_s[cued])), abs=0.051)
+    assert any(fp.first_track(k) is not None for k in range(len(fp.sites)))
+    fixed = F.compute(w, g, cue_delay_s=60.0)
+    assert all(fixed.first_track(k) is None for k in range(len(fixed.sites)))

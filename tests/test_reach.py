@@ -238,6 +238,26 @@ def test_an_interceptor_without_its_own_radar_keeps_the_fixed_cue_and_says_so(ca
             "--to", "38.9,-77.0"]
     assert main(args + ["--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["cue_source"] == "fixed" and out["cue_delay_s"] == 60.0 and out["cue"] is None
+    assert out["cue_source"] == "fixed-no-radar" and out["cue_delay_s"] == 60.0 and out["cue"] is None
     assert main(args) == 0
     assert "no radar of its own" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_default_cue_says_when_its_radar_sees_nothing_and_faces_the_shot_from_the_launch_point(capsys):
+    # a Patriot in the Aegean never sees a Sejjil from Tabriz: no track, said so
+    assert main(["reach", "pac-3-mse", "--site", "36.2,27.6", "--missile", "sejjil-2", "--from", "38.08,46.29",
+                 "--to", "37.98,23.73"]) == 0
+    assert "an-mpq-65 is not expected to confirm a track" in " ".join(capsys.readouterr().out.split())
+    # a radar on the launch point has no launch point to face: it faces along the shot, whichever way
+    for to in ("37.0,35.4", "35.4,37.1", "36.2,38.0"):
+        assert main(["reach", "pac-3-mse", "--site", "36.2,37.1", "--missile", "scud-b", "--from", "36.2,37.1",
+                     "--to", to, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["cue"]["system"] is not None and out["cue"]["time_s"] < 60.0, to
+
+
+def test_an_export_base_that_names_no_file_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["reach", "gbi", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+                 "--to", "38.9,-77.0", "--export", "geojson", "--export-to", ""]) == 2
+    assert "--export-to" in capsys.readouterr().err and not list(tmp_path.iterdir())

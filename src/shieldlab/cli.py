@@ -885,6 +885,9 @@ def _export_targets(formats: str | None, base: Path | None, force: bool, default
     base = base if base is not None else default
     if base is None:
         raise InputError("give --export-to BASE: where to write BASE.geojson / BASE.kml", field="--export-to")
+    if not base.name or base.name in (".", ".."):
+        raise InputError(f"{str(base)!r} names no file: give a path without its suffix, e.g. out/raid",
+                         field="--export-to")
     paths = X.export_paths(base, fmts)
     for p in paths:
         check_target(p, "--export-to", force=force)
@@ -1380,7 +1383,8 @@ def reach(
     own = None if sensors is not None or cue_delay_s is not None else own_laydown(
         spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1))
     world = world if own is None else own
-    cue_source = "scenario" if sensors is not None else ("own-radar" if own is not None else "fixed")
+    cue_source = "scenario" if sensors is not None else (
+        "own-radar" if own is not None else ("fixed" if cue_delay_s is not None else "fixed-no-radar"))
     try:
         res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1),
                       60.0 if cue_delay_s is None else cue_delay_s, profile,
@@ -1401,6 +1405,7 @@ def reach(
              "cue_delay_s": None if cue is not None else (60.0 if cue_delay_s is None else cue_delay_s),
              "cue": None if cue is None else {
                  "scenario": cue_scenario, "radar": spec.radar if cue_source == "own-radar" else None,
+                 "satellite_lon_deg": lon0 if cue_source == "own-radar" else None,
                  "system": cue.system,
                  "time_s": None if not np.isfinite(cue.time_s) else round(cue.time_s, 1), "radars": list(cue.radars),
                  "per_system_s": {k: (None if not np.isfinite(v) else round(v, 1)) for k, v in cue.per_system.items()},
@@ -1419,16 +1424,16 @@ def reach(
         out.print(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
                   f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} "
                   "(--sensors SCENARIO or --cue-delay-s S to change)")
-    elif cue_source == "fixed" and cue_delay_s is None:
+    elif cue_source == "fixed-no-radar":
         out.print(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
-                  "(--sensors SCENARIO to take it from a scenario's sensors)")
+                  "(--sensors SCENARIO to take it from a scenario's sensors, --cue-delay-s S to set it)")
     if cue is not None:
         for sat, t_rep in cue.launch_reports.items():
             out.print(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
                                                   if np.isfinite(t_rep) else "does not see this launch"))
         if cue.system is None:
             out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                    (f": its own {spec.radar} is" if cue_source == "own-radar" else
+                                    (f": its own {spec.radar} is not" if cue_source == "own-radar" else
                                      f": no system of {cue_scenario!r} is")
                                     + " expected to confirm a track on this trajectory"))
             return
@@ -1606,6 +1611,16 @@ def footprint(
             t.add_row(s.site.name, ", ".join(s.site.threats), f"{thr:,.0f}", f"{dfd:,.0f}",
                       f"{dfd / thr:.0%}" if thr else "—", f"{p:.2f}")
         _print_table(t)
+        for k, s in enumerate(fp.sites):
+            ft = fp.first_track(k)
+            if ft is not None:
+                out.print(f"first track against {s.site.name}: {ft['system']} ({', '.join(ft['radars'])}), first in "
+                          f"{ft['share_of_cells']:.0%} of the cells, {ft['median_s']:.0f} s after launch (median; "
+                          f"10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
+                          + ("" if ft["cued_share_of_threatened"] >= 0.995 else
+                             f"; no track at all against {1 - ft['cued_share_of_threatened']:.0%} of them"))
+            elif fp.cue == "sensors" and s.threatened.any():
+                out.print(f"first track against {s.site.name}: no system is expected to confirm one")
         out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
                   f"{fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)

@@ -748,6 +748,9 @@ class SiteFootprint:
     first_intercept_alt_km: np.ndarray
     cue_s: np.ndarray  # first cue after launch (inf: never cued)
     by_battery: np.ndarray  # (n_bat, n_lat, n_lon) bool
+    # index into Footprint.systems of the system expected to confirm the first track (-1:
+    # none, or a fixed cue)
+    cue_system: np.ndarray | None = None
 
 
 @dataclass
@@ -762,6 +765,29 @@ class Footprint:
     sensors: list[dict] = field(default_factory=list)
     timing_s: dict = field(default_factory=dict)
     assets: list[dict] = field(default_factory=list)  # defended assets: name, lat_deg, lon_deg, radius_km
+    systems: list[str] = field(default_factory=list)  # the C2 nodes, as SiteFootprint.cue_system counts them
+
+    def first_track(self, site: int) -> dict | None:
+        """Who gives the first fire-control-quality track against one site (index), over the
+        cells its threats reach: the system (and its radars) expected to confirm it first in
+        the most cells, the share of cells where that system is first, and the cue's median
+        and 10–90 % range [s after launch] over every cell with a cue; ``None`` under a
+        fixed cue or where no system is expected to confirm a track."""
+        s = self.sites[site]
+        if s.cue_system is None:
+            return None
+        cued = s.threatened & np.isfinite(s.cue_s) & (s.cue_system >= 0)
+        if not cued.any():
+            return None
+        counts = np.bincount(s.cue_system[cued], minlength=len(self.systems))
+        first = int(np.argmax(counts))
+        t = s.cue_s[cued]
+        name = self.systems[first]
+        return {"system": name, "radars": [r["name"] for r in self.sensors if r["system"] == name],
+                "share_of_cells": round(float(counts[first] / cued.sum()), 3),
+                "cued_share_of_threatened": round(float(cued.sum() / max(int(s.threatened.sum()), 1)), 3),
+                "median_s": round(float(np.median(t)), 1),
+                "p10_s": round(float(np.percentile(t, 10)), 1), "p90_s": round(float(np.percentile(t, 90)), 1)}
 
     def defended_area_km2(self, site: int | None = None) -> float:
         """Defended area [km^2] against one site (index) or against all of them at once."""
@@ -895,7 +921,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
         active[:] = False
         active[r] = True
     p_int = np.where(can.any(axis=1), 1.0 - miss, p_int)
-    return cue.min(axis=1), can, p_int, t_first, h_first
+    first = np.isfinite(cue).any(axis=1) if cue_fixed is None else np.zeros(M, bool)
+    return cue.min(axis=1), can, p_int, t_first, h_first, np.where(first, np.argmin(cue, axis=1), -1)
 
 
 _PROFILE_CACHE: dict = {}
@@ -970,6 +997,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         tf = np.full(N, np.inf)
         hf = np.full(N, np.nan)
         cue = np.full(N, np.nan)
+        first_sys = np.full(N, -1, np.int16)
         if tab is not None:
             cues = _cues(world, systems)
             sg = Signature.of_missiles([s.missile])
@@ -987,8 +1015,9 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 threatened[q] = n_valid > 0
                 if not threatened[q].any():
                     continue
-                cue[q], can[q], p[q], tf[q], hf[q] = _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits,
-                                                            len(systems), cue_delay_s, bats, fans, bat_sys, doc)
+                cue[q], can[q], p[q], tf[q], hf[q], first_sys[q] = _chunk(
+                    pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
+                    bat_sys, doc)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape
@@ -996,7 +1025,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
             site=s, threatened=threatened.reshape(shp), defended=can.any(axis=1).reshape(shp),
             n_batteries=can.sum(axis=1).astype(np.int8).reshape(shp), p_intercept=p.reshape(shp),
             first_intercept_s=tf.reshape(shp), first_intercept_alt_km=(hf / 1e3).reshape(shp),
-            cue_s=cue.reshape(shp), by_battery=can.T.reshape((nbat,) + shp)))
+            cue_s=cue.reshape(shp), by_battery=can.T.reshape((nbat,) + shp),
+            cue_system=None if cue_delay_s is not None else np.where(threatened, first_sys, -1).reshape(shp)))
     t_grid = time.perf_counter() - t0 - t_setup - t_prof
     return Footprint(
         scenario=world.scenario.name, grid=grid, sites=out_sites,
@@ -1014,7 +1044,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         timing_s={"setup": round(t_setup, 3), "profiles": round(t_prof, 3), "grid": round(t_grid, 3),
                   "total": round(time.perf_counter() - t0, 3)},
         assets=[{"name": a.name, "lat_deg": a.site.lat_deg, "lon_deg": a.site.lon_deg, "radius_km": a.radius / 1e3}
-                for a in world.assets])
+                for a in world.assets],
+        systems=list(systems))
 
 
 def threat_path(table: ProfileTable, lat, lon):
@@ -1099,7 +1130,8 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
              "defended_km2": round(float(cell[s.defended].sum()), 0),
              "defended_population": defended_population(fp, k).as_dict(),
              "defended_by_battery_km2": {b["name"]: round(float(cell[s.by_battery[i]].sum()), 0)
-                                         for i, b in enumerate(fp.batteries)}}
+                                         for i, b in enumerate(fp.batteries)},
+             "first_track": fp.first_track(k)}
         if include_grid:
             d.update(threatened=s.threatened.astype(int).tolist(), defended=s.defended.astype(int).tolist(),
                      n_batteries=s.n_batteries.astype(int).tolist(), p_intercept=arr(s.p_intercept),

@@ -117,8 +117,9 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
 def own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon):
     """The default cue's sensors, as a compiled scenario (:class:`shieldlab.scenario.compile.World`):
     the battery's own fire-control radar (the interceptor's catalogue ``radar``) at its site,
-    facing the threat's launch point, alerted by a :data:`DEFAULT_SATELLITE` over the launch
-    point's longitude; ``None`` when the interceptor has no radar of its own in the catalogue.
+    facing the threat's launch point (along the shot from a site within 1 km of it), alerted
+    by a :data:`DEFAULT_SATELLITE` over the launch point's longitude; ``None`` when the
+    interceptor has no radar of its own in the catalogue.
     Angles in radians; ``missile`` a built-in catalogue entry (the threat the laydown holds, so
     the scenario is whole; :func:`sensor_cue` reads only its sensors)."""
     if interceptor.radar is None:
@@ -127,15 +128,19 @@ def own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon
     from shieldlab.scenario.schema import Scenario
 
     deg = math.degrees
-    facing = earth.initial_bearing(site_lat, site_lon, launch_lat, launch_lon)
+    # towards the launch point; from (nearly) on it, along the shot
+    if earth.great_circle_distance(site_lat, site_lon, launch_lat, launch_lon) > 1e3:
+        facing = earth.initial_bearing(site_lat, site_lon, launch_lat, launch_lon)
+    else:
+        facing = earth.initial_bearing(launch_lat, launch_lon, aim_lat, aim_lon)
     scn = Scenario.model_validate({
         "name": "own-radar", "epoch": "2000-01-01T00:00:00Z",
         "sites": {"battery": {"lat": deg(site_lat), "lon": deg(site_lon)},
                   "launch": {"lat": deg(launch_lat), "lon": deg(launch_lon)},
                   "aim": {"lat": deg(aim_lat), "lon": deg(aim_lon)}},
-        "sensors": [{"name": "own-radar", "type": interceptor.radar, "site": "battery",
+        "sensors": [{"name": interceptor.radar, "type": interceptor.radar, "site": "battery",
                      "boresight_az_deg": deg(facing) % 360.0, "system": OWN_SYSTEM}],
-        "early_warning": [{"name": "early-warning", "type": DEFAULT_SATELLITE, "lon_deg": deg(launch_lon),
+        "early_warning": [{"name": DEFAULT_SATELLITE, "type": DEFAULT_SATELLITE, "lon_deg": deg(launch_lon),
                            "system": OWN_SYSTEM}],
         "threats": [{"name": "threat", "missile": missile.id, "launch": "launch", "aim": "aim"}]})
     return compile_world(scn, source=f"the default laydown of {interceptor.id}")
