@@ -186,11 +186,12 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
             holds = math.isfinite(seen[c, t, s])
             looked = False
             pd_pred = 0.0
-            if live[t]:
+            # a look matters only to a track that got no report (an update counts as a look
+            # wherever it is): the field-of-regard test is skipped for the others
+            if live[t] and not upd and (holds or search):
                 xt = x[c, t]
-                in_field = sees(xt[0], xt[1], xt[2], fsite, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
-                looked = in_field and (holds or search)
-                if looked and not upd:
+                looked = sees(xt[0], xt[1], xt[2], fsite, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
+                if looked:
                     if holds:
                         pd_pred = (found[c, t, s] + 1.0) / (seen[c, t, s] + 2.0)
                     else:
