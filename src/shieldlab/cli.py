@@ -1367,7 +1367,8 @@ def reach(
             world = _load_world(sensors)
         except InputError as e:
             if e.field is None and len(e.problems) == 1:  # not found, unreadable: say which option
-                raise InputError(f"{sensors}: {e.message}", field="--sensors") from None
+                raise InputError(f"{sensors}: {e.message}" if sensors.strip() else e.message,
+                                 field="--sensors") from None
             raise
         if not world.sensors:
             raise InputError(f"scenario {world.scenario.name!r} has no sensors to give the cue", field="--sensors")
