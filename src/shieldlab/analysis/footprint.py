@@ -921,8 +921,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
         active[:] = False
         active[r] = True
     p_int = np.where(can.any(axis=1), 1.0 - miss, p_int)
-    first = np.isfinite(cue).any(axis=1) if cue_fixed is None else np.zeros(M, bool)
-    return cue.min(axis=1), can, p_int, t_first, h_first, np.where(first, np.argmin(cue, axis=1), -1)
+    confirmed = np.isfinite(cue).any(axis=1) if cue_fixed is None else np.zeros(M, bool)
+    return cue.min(axis=1), can, p_int, t_first, h_first, np.where(confirmed, np.argmin(cue, axis=1), -1)
 
 
 _PROFILE_CACHE: dict = {}
