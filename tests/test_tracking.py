@@ -585,6 +585,23 @@ def test_imm_transition_matrix_is_a_markov_chain():
     np.testing.assert_array_equal(p[1], imm.transition(10.0))
 
 
+def test_imm_a_regime_nothing_reaches_keeps_the_track_finite():
+    """Boost after burnout, re-entry above 100 km: once its odds are exactly zero no regime
+    moves into it, and its mixing weights would be 0/0; the track must stay a number (it
+    was a nan, confirmed and never deleted, in the multi-target tracker)."""
+    from shieldlab.tracking import imm
+
+    x = np.array([earth.WGS84_A + 300e3, 0.0, 0.0, 0.0, 2e3, 1e3])  # 300 km up
+    xm = np.repeat(x[None, None], 3, axis=1)
+    Pm = np.repeat(np.diag([1e4] * 3 + [1e2] * 3)[None, None], 3, axis=1)
+    mu = np.array([[0.0, 1.0, 0.0]])
+    xm2, Pm2, c = imm.predict(xm, Pm, mu, 1.0)
+    assert np.isfinite(xm2).all() and np.isfinite(Pm2).all()
+    np.testing.assert_allclose(c, [[0.0, 1.0, 0.0]])  # above the air re-entry stays shut
+    x2, P2 = imm.combine(xm2, Pm2, c)
+    assert np.isfinite(x2).all() and np.isfinite(P2).all()
+
+
 def test_compiled_ekf_equals_the_numpy_ekf():
     """The tracker's compiled predict and update (ekf_kernel) give the NumPy EKF's states,
     covariances and NIS to 1e-9 relative, on 384 random states and covariances, for steps

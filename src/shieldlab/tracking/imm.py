@@ -108,6 +108,10 @@ def predict(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray, dt: float, regimes: 
     c = np.einsum("...i,...ij->...j", mu, p)  # (..., M)
     with np.errstate(invalid="ignore", divide="ignore"):
         w = mu[..., :, None] * p / c[..., None, :]  # mu_{i|j} (..., i, j)
+    # a regime nothing can reach (its odds underflowed to zero, and no regime moves into it:
+    # boost after burnout, re-entry above its altitude) starts from the combined estimate; it
+    # weighs nothing, but 0/0 would make its filter nan, and 0 * nan the whole track
+    w = np.where((c > 0.0)[..., None, :], w, mu[..., :, None])
     x0 = np.einsum("...ij,...ik->...jk", w, xm)
     d = xm[..., :, None, :] - x0[..., None, :, :]  # (..., i, j, 6)
     P0 = np.einsum("...ij,...ikl->...jkl", w, Pm) + np.einsum("...ij,...ijk,...ijl->...jkl", w, d, d)
