@@ -782,3 +782,12 @@ def test_presets_prints_a_presets_yaml_to_copy(tmp_path, capsys):
     assert main(["presets", "epaa-phase-9"]) == 2
     err = capsys.readouterr().err
     assert "NAME" in err and "epaa-phase-1" in err
+
+
+def test_progress_bar_for_tracks_and_compare(tiny, tmp_path):
+    code, out, term = _run_with_terminal_stderr(["tracks", tiny, "--runs", "70"], tmp_path)
+    assert code == 0 and "simulating" in term and "70/70" in term and "GOSPA" in out
+    # compare: one bar over every architecture's runs
+    code, out, term = _run_with_terminal_stderr(["compare", tiny, "--runs", "35", "--architectures",
+                                                 "independent,integrated"], tmp_path)
+    assert code == 0 and "simulating" in term and "70/70" in term

@@ -1008,7 +1008,10 @@ def compare(
     if len(world.nodes) <= 1 and not (quiet or as_json):
         _err().print("one C2 node: every architecture is the same C2 here")
     t0 = time.perf_counter()
-    results = run_compare(world, names, runs, seed)
+    with _progress(len(names) * runs, enabled=not (quiet or as_json)) as progress:
+        # one bar over every architecture's runs
+        results = run_compare(world, names, runs, seed, progress=None if progress is None else
+                              (lambda arch, n: progress(names.index(arch) * runs + n)))
     elapsed = time.perf_counter() - t0
     if as_json:
         sys.stdout.write(json.dumps({"scenario": world.scenario.name, "runs": runs, "seed": seed,
@@ -1744,7 +1747,8 @@ def tracks(
     fa = _false_alarms(false_alarms)
     world = _load_world(scenario)
     _compile_note("tracks", quiet or as_json)
-    res = track_runs(world, runs, seed, fa)
+    with _progress(runs, enabled=not (quiet or as_json)) as progress:
+        res = track_runs(world, runs, seed, fa, progress=progress)
     summ = res.summary()
     if as_json:
         sys.stdout.write(json.dumps(summ, separators=(",", ":")) + "\n")
