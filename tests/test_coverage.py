@@ -321,3 +321,16 @@ def test_cli_bad_outputs_and_scenario_without_sensors(tmp_path, capsys):
     assert main(["coverage", path, "--out", str(png)]) == 2
     err = capsys.readouterr().err
     assert "sensors" in err and "no sensor" in err and not png.exists()
+
+
+def test_the_report_maps_coverage_where_the_threats_fly():
+    """At the lowest nominal apogee, at most 100 km: Iskanders gliding at ~40 km are never at
+    the command's default of 100 km."""
+    from shieldlab import load_world
+    from shieldlab.analysis.coverage import DEFAULT_ALT_KM, threat_alt_km
+    from shieldlab.engine import chain
+
+    low = chain.fly_threats(load_world("iskander-kaliningrad")).truth.apogee_alt
+    assert 25.0 <= threat_alt_km(low) == round(float(low.min()) / 1e3) < 60.0
+    assert threat_alt_km(chain.fly_threats(load_world("epaa-phase-1")).truth.apogee_alt) == DEFAULT_ALT_KM
+    assert threat_alt_km(None) == DEFAULT_ALT_KM and threat_alt_km([np.nan]) == DEFAULT_ALT_KM

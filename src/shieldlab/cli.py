@@ -819,7 +819,8 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
     from shieldlab.io import report, scene
 
     chunk = replay_run(world, flights, seed, scene_run)
-    cov = cov_mod.compute(world) if world.sensors else None
+    cov = cov_mod.compute(world, cov_mod.threat_alt_km(flights.truth.apogee_alt if world.threats else None)) \
+        if world.sensors else None
     fp = None
     if footprint:
         from shieldlab.analysis import footprint as fpm

@@ -244,6 +244,15 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
     return make_grid(lat0, min(lat1, 90.0), lon0, min(lon1, 180.0), step_deg)
 
 
+def threat_alt_km(apogee_alt_m) -> float:
+    """The altitude [km] a scenario's report maps coverage at: its threats' lowest nominal
+    apogee (``apogee_alt_m``, [m]), whole kilometres, at most :data:`DEFAULT_ALT_KM` (a
+    quasi-ballistic missile gliding at 40 km is never at 100 km); the default without threats."""
+    apo = np.asarray([] if apogee_alt_m is None else apogee_alt_m, float)
+    apo = apo[np.isfinite(apo)]
+    return DEFAULT_ALT_KM if not apo.size else min(DEFAULT_ALT_KM, max(1.0, float(round(apo.min() / 1e3))))
+
+
 def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = None, missile=None,
             grid: Grid | None = None, step_deg: float | None = None) -> Coverage:
     """Each radar's coverage of a target at ``alt_km`` on ``grid`` (default: :func:`auto_grid`).

@@ -332,7 +332,9 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
                          "radars, batteries and defended assets.", "the run over the ground"))
     if coverage is not None:
         parts.append(_figure(_file_png(lambda p: maps.coverage_map(coverage, p)),
-                             "Each radar's detection coverage (shieldlab coverage).", "radar coverage"))
+                             f"Each radar's detection coverage of a target at {coverage.alt_km:g} km (the "
+                             "lowest threat's apogee, at most 100 km; shieldlab coverage --alt-km).",
+                             "radar coverage"))
     if footprint is not None:
         parts.append(_figure(_file_png(lambda p: maps.footprint_map(footprint, p)),
                              "The defended footprint against each launch site (shieldlab footprint).",
