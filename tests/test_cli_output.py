@@ -791,3 +791,13 @@ def test_progress_bar_for_tracks_and_compare(tiny, tmp_path):
     code, out, term = _run_with_terminal_stderr(["compare", tiny, "--runs", "35", "--architectures",
                                                  "independent,integrated"], tmp_path)
     assert code == 0 and "simulating" in term and "70/70" in term
+
+
+def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_interceptor(capsys, wide):
+    assert cli.main(["catalog", "missiles"]) == 0
+    rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}
+    assert "quasi-ballistic (aero)" in rows["iskander-m"] and "energy management (gem)" in rows["topol-m"]
+    assert "ballistic" in rows["scud-b"] and "aero" not in rows["scud-b"] and "gem" not in rows["scud-b"]
+    assert cli.main(["catalog", "interceptors"]) == 0
+    rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}
+    assert "an-spy-1d" in rows["sm-3-block-iia"] and "an-mpq-65" in rows["pac-3-mse"] and "—" in rows["gbi"]

@@ -1920,7 +1920,8 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
     # aircraft's kind whether it is piloted or a cruise missile; a round's how it is fired; a
     # weapon-locating radar's reach by class of round
     extra = {"satellites": ("orbit",), "aircraft": ("kind",), "artillery": ("kind",),
-             "locating-radars": ("range_km mortar/artillery/rocket",)}.get(kind, ())
+             "locating-radars": ("range_km mortar/artillery/rocket",), "missiles": ("flight",),
+             "interceptors": ("radar",)}.get(kind, ())
     for col in ("id", "name", *extra, key, "source"):
         # ids and names fold rather than end in an ellipsis; sources wrap between words
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
@@ -1928,6 +1929,12 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
         orbit: tuple[str, ...] = ()
         if kind in ("aircraft", "artillery"):
             orbit = (cast("catalog.Aircraft | catalog.Round", e).kind,)
+        elif kind == "missiles":  # how it flies: ballistic, shedding energy by its thrust, or lifting
+            ms = cast("catalog.Missile", e)
+            orbit = (", ".join(["quasi-ballistic (aero)" if ms.aero is not None else "ballistic"]
+                               + (["energy management (gem)"] if ms.energy_management == "gem" else [])),)
+        elif kind == "interceptors":  # the radar that fires it from its own site (reach's default cue)
+            orbit = (cast("catalog.Interceptor", e).radar or "—",)
         elif kind == "locating-radars":
             lr = cast("catalog.LocatingRadar", e)
             orbit = (f"{lr.mortar_range_km:g} / {lr.artillery_range_km:g} / {lr.rocket_range_km:g}",)
