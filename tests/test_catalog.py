@@ -497,3 +497,18 @@ def test_every_printed_satellite_entry_is_a_valid_catalogue_entry(capsys):
     assert {e["orbit"] for e in printed} == {"geo", "heo"}
     for e in printed:
         assert Satellite(**e) == catalog.satellites()[e["id"]]
+
+
+@pytest.mark.parametrize("field, value", [("dive_angle_deg", 0.0), ("terminal_speed_ms", 1e6),
+                                          ("weave_period_s", 0.01), ("weave_period_s", 1e4)])
+def test_an_aero_value_out_of_its_physical_range_is_refused_by_name(field, value):
+    from pydantic import ValidationError
+
+    from shieldlab.catalog import get_missile
+    from shieldlab.catalog.models import Missile
+
+    entry = get_missile("iskander-m").model_dump()
+    entry["aero"][field] = value
+    with pytest.raises(ValidationError) as e:
+        Missile.model_validate(entry)
+    assert any(err["loc"] == ("aero", field) for err in e.value.errors())

@@ -195,12 +195,15 @@ class Aero(_Record):
 
     lift_to_drag: Positive = Field(le=10, description="greatest lift-to-drag ratio [-]")
     glide_alt_km: Positive = Field(le=80, description="height the descending missile pulls up to and holds [km]")
-    terminal_speed_ms: Positive = Field(description="speed at which the glide ends and the dive begins [m/s]")
-    dive_angle_deg: float = Field(ge=0, le=90, description="flight-path angle below the horizontal of the dive "
+    # bounds: a glide faster than orbital speed is no glide; a "dive" shallower than 5 deg is a
+    # glide that may never come down
+    terminal_speed_ms: Positive = Field(le=8000, description="speed at which the glide ends and the dive begins "
+                                                             "[m/s]")
+    dive_angle_deg: float = Field(ge=5, le=90, description="flight-path angle below the horizontal of the dive "
                                                            "[deg]")
     weave_g: float = Field(0.0, ge=0, le=60, description="amplitude of the terminal weave's sideways "
                                                          "acceleration (0: none) [g]")
-    weave_period_s: Positive = Field(6.0, description="period of the terminal weave [s]")
+    weave_period_s: float = Field(6.0, ge=0.5, le=120, description="period of the terminal weave [s]")
     max_load_g: Positive = Field(le=100, description="greatest lift acceleration the airframe takes [g]")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
 
