@@ -71,6 +71,9 @@ def test_validate_and_the_catalogue():
     assert 5.0 < info["missions"][0]["range_km"] < 6.5 and info["missions"][0]["elevation_deg"] > 45.0
     r = cli("validate", "akcakale-2012")
     assert r.returncode == 0 and "shelling: mortar-3-oct, 3 rounds of mortar-120mm-he" in r.stdout
+    # the headline counts what a shelling scenario holds, not the ballistic raid's empty parts
+    assert "valid: akcakale-2012 — 2 fire missions, 1 weapon-locating radar" in r.stdout
+    assert "0 threats" not in r.stdout and "note:" not in r.stdout  # the preset sets ground_alt_m
     r = cli("catalog", "artillery", "--json")
     assert r.returncode == 0 and {e["id"] for e in _strict_json(r.stdout)} == {"m107-155mm-he", "mortar-120mm-he",
                                                                                 "grad-9m22u-122mm"}
@@ -154,3 +157,17 @@ def test_shelling_beside_threats_or_flights(tmp_path, drop):
     assert "shelling-radar/0" in ids and "threat/m1#1" in ids
     layers = {f["properties"]["layer"] for f in _strict_json((out / "scene.geojson").read_text())["features"]}
     assert "Estimated origins" in layers or "Rounds" in layers
+
+
+def test_validate_says_when_the_weapons_ground_is_taken_at_the_radars_height(tmp_path):
+    from shieldlab.scenario import locate
+
+    tree = yaml.safe_load(locate("akcakale-2012")[0].read_text())
+    for radar in tree["shelling"]["radars"]:
+        radar.pop("ground_alt_m", None)
+    p = tmp_path / "no-ground.yaml"
+    p.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    r = cli("validate", str(p))
+    assert r.returncode == 0, r.stderr
+    assert "note: tpq-36-akcakale takes the ground the weapons stand on at its own height" in r.stdout
+    assert _strict_json(cli("validate", str(p), "--json").stdout)["locating_radars"] == 1

@@ -1830,7 +1830,9 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     _compile_note("flyout", False)
     info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
             "early_warning": len(world.early_warning), "batteries": len(world.batteries),
-            "threats": len(world.threats), "assets": len(world.assets)}
+            "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.flights),
+            "fire_missions": 0 if world.shelling is None else len(world.shelling.missions),
+            "locating_radars": 0 if world.shelling is None else len(world.shelling.radars)}
     mem = 0
     if world.threats:
         flights = preflight(world, runs)
@@ -1850,10 +1852,14 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
-    counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in (
-        ("sensors", "sensor", None), ("early_warning", "early-warning satellite", None),
-        ("batteries", "battery", "batteries"), ("threats", "threat", None), ("assets", "asset", None))
-        if k != "early_warning" or info[k])
+    # what the scenario holds: the ballistic raid's parts always where it has threats, and of the
+    # rest (or of a scenario without threats) what it has
+    parts = (("sensors", "sensor", None), ("early_warning", "early-warning satellite", None),
+             ("batteries", "battery", "batteries"), ("threats", "threat", None), ("assets", "asset", None),
+             ("flight_entries", "flight entry", "flight entries"), ("fire_missions", "fire mission", None),
+             ("locating_radars", "weapon-locating radar", None))
+    always = {"sensors", "batteries", "threats", "assets"} if world.threats else set()
+    counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in parts if k in always or info[k])
     out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     if world.scenario.tracking.association == "gnn":
         rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
@@ -1875,6 +1881,13 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
             out.print(f"shelling: {m['mission']}, {_plural(m['rounds'], 'round')} of {m['round']} at "
                       f"{m['range_km']:.2f} km, elevation {m['elevation_deg']:.1f} deg, "
                       f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
+        # the point of origin is where the backward flight meets the ground height the radar
+        # assumes; with no terrain model a default height is worth saying
+        for cfg, lr in zip(world.scenario.shelling.radars, world.shelling.radars):
+            if cfg.ground_alt_m is None:
+                out.print(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
+                          f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
+                          "or lower, since the point of origin is placed where the backward flight meets it")
 
 
 def _gib(n_bytes: float) -> str:
