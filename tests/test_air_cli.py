@@ -1,18 +1,13 @@
 """The air picture from the command line: run, its files, and bad input naming the field."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pyarrow.parquet as pq
 import pytest
+from test_cli import cli, strict_json
 
 from shieldlab.errors import InputError
 from shieldlab.scenario import load_world
-
-EXE = [sys.executable, "-m", "shieldlab.cli"]
 
 AIR = textwrap.dedent("""\
     name: air-mini
@@ -34,18 +29,6 @@ AIR = textwrap.dedent("""\
     """)
 
 
-def cli(*args):
-    env = dict(os.environ, COLUMNS="200")
-    return subprocess.run(EXE + list(args), capture_output=True, text=True, env=env, timeout=600)
-
-
-def _strict_json(text):
-    def bad(name):
-        raise ValueError(f"not JSON: {name}")
-
-    return json.loads(text, parse_constant=bad)
-
-
 def test_run_writes_the_air_results(tmp_path):
     out = tmp_path / "o"
     r = cli("run", "turkey-airspace-2015", "--runs", "4", "--out", str(out), "--explain", "su-24-24-nov")
@@ -53,11 +36,11 @@ def test_run_writes_the_air_results(tmp_path):
     for name in ("summary.json", "air_outcomes.parquet", "events.parquet", "scene.czml", "report.html"):
         assert (out / name).exists(), name
     assert not (out / "outcomes.parquet").exists()  # no ballistic threats
-    s = _strict_json((out / "summary.json").read_text())
+    s = strict_json((out / "summary.json").read_text())
     assert s["air"]["airspace"]["country"] == "Turkey" and len(s["air"]["flights"]) == 2
     o = pq.read_table(out / "air_outcomes.parquet")
     assert o.num_rows == 4 * 2
-    czml = _strict_json((out / "scene.czml").read_text())
+    czml = strict_json((out / "scene.czml").read_text())
     threats = [p for p in czml if p.get("properties", {}).get("kind") == "threat"]
     assert {p["name"] for p in threats} == {"su-30-3-oct", "su-24-24-nov"}
     html = (out / "report.html").read_text()
@@ -79,7 +62,7 @@ def test_json_is_strict(tmp_path):
     p.write_text(AIR)
     r = cli("run", str(p), "--runs", "3", "--json")
     assert r.returncode == 0, r.stderr
-    s = _strict_json(r.stdout)
+    s = strict_json(r.stdout)
     assert s["air"]["flights"][0]["flight"] == "intruder"
 
 
@@ -101,7 +84,7 @@ def test_export_writes_the_fliers_for_gis_tools(tmp_path):
     out = tmp_path / "o"
     r = cli("run", "turkey-airspace-2015", "--runs", "2", "--out", str(out), "--export", "geojson,kml", "-q")
     assert r.returncode == 0, r.stderr
-    gj = _strict_json((out / "scene.geojson").read_text())
+    gj = strict_json((out / "scene.geojson").read_text())
     fliers = [f for f in gj["features"] if f["properties"].get("kind") == "flier"]
     assert {f["properties"]["flight"] for f in fliers} == {"su-30-3-oct", "su-24-24-nov"}
     o = pq.read_table(out / "air_outcomes.parquet").to_pydict()
@@ -195,7 +178,7 @@ def test_bad_scenario_exits_2_and_writes_nothing(tmp_path):
 def test_validate_checks_the_flights_and_chain_commands_refuse_them():
     r = cli("validate", "kalibr-caspian-2015", "--json")
     assert r.returncode == 0, r.stderr
-    info = _strict_json(r.stdout)
+    info = strict_json(r.stdout)
     assert info["air"]["flights"] == 26 and info["air"]["entries"] == 11 and info["air"]["airspace"] is None
     assert 85 * 60 < info["air"]["longest_flight_s"] < 110 * 60
     for args in (("tracks", "turkey-airspace-2015", "--runs", "2"), ("compare", "turkey-airspace-2015")):
@@ -241,13 +224,13 @@ def test_threats_and_flights_in_one_scenario(tmp_path):
     out = tmp_path / "o"
     r = cli("run", str(p), "--runs", "3", "--out", str(out), "--explain", "f1")
     assert r.returncode == 0, r.stderr
-    s = _strict_json((out / "summary.json").read_text())
+    s = strict_json((out / "summary.json").read_text())
     assert s["per_threat"][0]["threat"] == "t1" and s["air"]["flights"][0]["flight"] == "f1"
     assert pq.read_table(out / "air_outcomes.parquet").num_rows == 3
     assert {"t1", "f1"} <= set(pq.read_table(out / "events.parquet").column("threat").to_pylist())
     page = (out / "report.html").read_text()
     assert "The air picture" in page and "su-24m" in page.split("The air picture")[1]  # with its source
-    doc = _strict_json((out / "scene.czml").read_text())
+    doc = strict_json((out / "scene.czml").read_text())
     ids = [q["id"] for q in doc]
     assert "threat/0" in ids and "threat/f1" in ids and ids.count("radar/0") == 1
     # one clock over both: it runs to the flight's end, past the ballistic raid's

@@ -14,8 +14,17 @@ EXE = [sys.executable, "-m", "shieldlab.cli"]
 
 
 def cli(*args, cwd=None):
+    """The command in a subprocess, 200 columns wide (other test modules import it)."""
     env = dict(os.environ, COLUMNS="200")
     return subprocess.run(EXE + list(args), capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def strict_json(text):
+    """``json.loads`` that refuses NaN and Infinity: the output must be JSON, not Python's extension."""
+    def bad(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=bad)
 
 
 @pytest.fixture(scope="module")

@@ -1,28 +1,11 @@
 """Shelling from the command line: run and its files, validate, catalog, bad input, mixed scenarios."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-EXE = [sys.executable, "-m", "shieldlab.cli"]
-
-
-def cli(*args, cwd=None):
-    env = dict(os.environ, COLUMNS="220")
-    return subprocess.run(EXE + list(args), capture_output=True, text=True, env=env, timeout=600, cwd=cwd)
-
-
-def _strict_json(text):
-    def bad(name):
-        raise ValueError(f"not JSON: {name}")
-
-    return json.loads(text, parse_constant=bad)
+from test_cli import cli, strict_json
 
 
 def test_run_writes_the_shelling_results(tmp_path):
@@ -34,7 +17,7 @@ def test_run_writes_the_shelling_results(tmp_path):
                  "scene.geojson", "scene.kml"):
         assert (out / name).exists(), name
     assert not (out / "outcomes.parquet").exists() and not (out / "air_outcomes.parquet").exists()
-    s = _strict_json((out / "summary.json").read_text())["shelling"]
+    s = strict_json((out / "summary.json").read_text())["shelling"]
     assert s["country"] == "Turkey" and [m["mission"] for m in s["missions"]] == ["mortar-3-oct",
                                                                                    "mortar-at-the-border"]
     r36 = s["missions"][0]["radars"]["tpq-36-akcakale"]
@@ -46,10 +29,10 @@ def test_run_writes_the_shelling_results(tmp_path):
     for words in ("Where the radars put each round", "Each mission", "Timeline of run 0", "an-tpq-36",
                   "mortar-120mm-he", "McCoy"):
         assert words in page, words
-    czml = _strict_json((out / "scene.czml").read_text())
+    czml = strict_json((out / "scene.czml").read_text())
     kinds = {p.get("properties", {}).get("kind") for p in czml}
     assert {"threat", "estimate", "ellipse", "weapon", "radar", "coverage"} <= kinds
-    gj = _strict_json((out / "scene.geojson").read_text())
+    gj = strict_json((out / "scene.geojson").read_text())
     layers = {f["properties"]["layer"] for f in gj["features"]}
     assert {"Rounds", "Weapons", "Estimated origins", "Error ellipses", "Weapon-locating radars", "Border"} <= layers
     assert "mortar-3-oct: run 0" in r.stdout and "located" in r.stdout
@@ -66,7 +49,7 @@ def test_same_seed_same_bytes(tmp_path):
 def test_validate_and_the_catalogue():
     r = cli("validate", "akcakale-2012", "--json")
     assert r.returncode == 0, r.stderr
-    info = _strict_json(r.stdout)["shelling"]
+    info = strict_json(r.stdout)["shelling"]
     assert info["country"] == "Turkey" and info["missions"][0]["radars"][0]["in_sector"]
     assert 5.0 < info["missions"][0]["range_km"] < 6.5 and info["missions"][0]["elevation_deg"] > 45.0
     r = cli("validate", "akcakale-2012")
@@ -75,7 +58,7 @@ def test_validate_and_the_catalogue():
     assert "valid: akcakale-2012 — 2 fire missions, 1 weapon-locating radar" in r.stdout
     assert "0 threats" not in r.stdout and "note:" not in r.stdout  # the preset sets ground_alt_m
     r = cli("catalog", "artillery", "--json")
-    assert r.returncode == 0 and {e["id"] for e in _strict_json(r.stdout)} == {"m107-155mm-he", "mortar-120mm-he",
+    assert r.returncode == 0 and {e["id"] for e in strict_json(r.stdout)} == {"m107-155mm-he", "mortar-120mm-he",
                                                                                 "grad-9m22u-122mm"}
     r = cli("catalog", "locating-radars")
     assert r.returncode == 0 and "an-tpq-36" in r.stdout and "18 / 14.5 / 24" in r.stdout
@@ -145,7 +128,7 @@ def test_shelling_beside_threats_or_flights(tmp_path, drop):
     out = tmp_path / "o"
     r = cli("run", str(p), "--runs", "2", "--out", str(out), "--export", "geojson")
     assert r.returncode == 0, r.stderr
-    s = _strict_json((out / "summary.json").read_text())
+    s = strict_json((out / "summary.json").read_text())
     assert s["shelling"]["missions"][0]["mission"] == "m1"
     assert ("per_threat" in s) == (drop == "flights") and ("air" in s) == (drop == "threats")
     assert pq.read_table(out / "shelling_rounds.parquet").num_rows == 2
@@ -153,9 +136,9 @@ def test_shelling_beside_threats_or_flights(tmp_path, drop):
     assert "m1#1" in events and ("t1" in events or "f1" in events)
     page = (out / "report.html").read_text()
     assert "Where the radars put each round" in page
-    ids = [q["id"] for q in _strict_json((out / "scene.czml").read_text())]
+    ids = [q["id"] for q in strict_json((out / "scene.czml").read_text())]
     assert "shelling-radar/0" in ids and "threat/m1#1" in ids
-    layers = {f["properties"]["layer"] for f in _strict_json((out / "scene.geojson").read_text())["features"]}
+    layers = {f["properties"]["layer"] for f in strict_json((out / "scene.geojson").read_text())["features"]}
     assert "Estimated origins" in layers or "Rounds" in layers
 
 
@@ -170,4 +153,4 @@ def test_validate_says_when_the_weapons_ground_is_taken_at_the_radars_height(tmp
     r = cli("validate", str(p))
     assert r.returncode == 0, r.stderr
     assert "note: tpq-36-akcakale takes the ground the weapons stand on at its own height" in r.stdout
-    assert _strict_json(cli("validate", str(p), "--json").stdout)["locating_radars"] == 1
+    assert strict_json(cli("validate", str(p), "--json").stdout)["locating_radars"] == 1
