@@ -46,8 +46,10 @@ def mixed_batch():
     return veh, kw
 
 
-def test_fast_path_equals_reference(mixed_batch):
-    veh, kw = mixed_batch
+def fly_both_engines(veh, kw):
+    """The flights of ``veh`` (``fly``'s keywords ``kw``) by the fast path and the NumPy
+    reference, held equal: paths to 1 mm and 1 µm/s, phases exactly, events to 1e-9; returns
+    both (other test modules call it)."""
     a = fly(veh, **kw, engine="numba")
     b = fly(veh, **kw, engine="numpy")
     np.testing.assert_allclose(a.pos, b.pos, rtol=0, atol=1e-3)
@@ -55,6 +57,11 @@ def test_fast_path_equals_reference(mixed_batch):
     np.testing.assert_array_equal(a.phase, b.phase)
     for f in ("burnout_time", "burnout_speed", "apogee_time", "apogee_alt", "impact_time"):
         np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-9, atol=1e-6, err_msg=f)
+    return a, b
+
+
+def test_fast_path_equals_reference(mixed_batch):
+    a, b = fly_both_engines(*mixed_batch)
     np.testing.assert_allclose(a.impact_pos, b.impact_pos, atol=1e-3)
 
 
