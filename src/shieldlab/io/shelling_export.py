@@ -16,9 +16,9 @@ from shapely.geometry import Point, Polygon
 
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
-from shieldlab.artillery.locating import truth_at
-from shieldlab.engine.shelling import round_name, volley_rows
+from shieldlab.engine.shelling import round_name
 from shieldlab.io.export import Feature, FeatureSet, _line, _num, _timed
+from shieldlab.io.shelling_scene import round_paths
 
 __all__ = ["features", "joined", "STEP_S"]
 
@@ -34,14 +34,7 @@ def features(world, res, run: int) -> FeatureSet:
     sc = res.scene
     if sc is not None:
         v = sc.volley
-        for i in range(v.n):
-            name = round_name(sh.missions[v.mission[i]].name, int(v.number[i]))
-            t0, t1 = float(v.fire_time[i]), float(v.impact_time[i])
-            if not np.isfinite(t1):
-                continue
-            ts = np.unique(np.concatenate([np.arange(t0, t1, STEP_S), [t1]]))
-            pos = truth_at(volley_rows(v, np.array([i])), ts[None])[0]
-            pos[0], pos[-1] = v.origin[i], v.impact[i]
+        for i, name, t0, t1, ts, pos in round_paths(world, v, STEP_S):
             la, lo, al = earth.ecef_to_geodetic(pos)
             feats.append(Feature("Rounds", name, _line(np.degrees(lo), np.degrees(la), al), "threat-nominal",
                                  _timed({"kind": "round", "round": v.rounds[i].id,

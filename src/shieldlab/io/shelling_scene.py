@@ -42,6 +42,21 @@ def _ring(lat, lon) -> list[float]:
     return [v for la, lo in zip(np.degrees(lat), np.degrees(lon), strict=True) for v in (float(lo), float(la), 0.0)]
 
 
+def round_paths(world, v, step_s: float):
+    """Each landed round of the volley ``v`` (:class:`~shieldlab.engine.shelling`'s scene run)
+    with its true path sampled every ``step_s`` [s] from firing to impact, both ends exact:
+    ``(i, name, t0, t1, ts, pos)``, ``pos`` (len(ts), 3) ECEF [m]; the scene and the GIS
+    export draw the same paths."""
+    for i in range(v.n):
+        t0, t1 = float(v.fire_time[i]), float(v.impact_time[i])
+        if not np.isfinite(t1):
+            continue
+        ts = np.unique(np.concatenate([np.arange(t0, t1, step_s), [t1]]))
+        pos = truth_at(volley_rows(v, np.array([i])), ts[None])[0]
+        pos[0], pos[-1] = v.origin[i], v.impact[i]
+        yield i, round_name(world.shelling.missions[v.mission[i]].name, int(v.number[i])), t0, t1, ts, pos
+
+
 def scene(world, res, run: int = 0) -> Document:
     """The CZML document of the scene's run of :class:`~shieldlab.engine.shelling.ShellingResult` ``res``."""
     sc = world.scenario
@@ -61,15 +76,7 @@ def scene(world, res, run: int = 0) -> Document:
         located = np.zeros(v.n, bool)
         for o in srun.origins:
             located |= o.located
-        for i in range(v.n):
-            name = round_name(sh.missions[v.mission[i]].name, int(v.number[i]))
-            t0, t1 = float(v.fire_time[i]), float(v.impact_time[i])
-            if not np.isfinite(t1):
-                continue
-            ts = np.unique(np.concatenate([np.arange(t0, t1, SAMPLE_S), [t1]]))
-            pos = truth_at(volley_rows(v, np.array([i])), ts[None])[0]
-            pos[-1] = v.impact[i]
-            pos[0] = v.origin[i]
+        for i, name, t0, t1, ts, pos in round_paths(world, v, SAMPLE_S):
             what = "located" if located[i] else "not located"
             desc = _html_table([("round", v.rounds[i].id), ("mission", sh.missions[v.mission[i]].name),
                                 ("fired", f"t = {t0:,.1f} s"), ("impact", f"t = {t1:,.1f} s"), ("origin", what)])
