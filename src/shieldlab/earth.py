@@ -544,39 +544,45 @@ def _ppoly_at(c, xb, x):
     return res
 
 
+@_inline
+def density_point(alt):
+    """Density [kg/m^3] of :func:`atmosphere` at altitude ``alt`` [m], compiled, for a kernel's
+    inner loop (the tracker's drag floor); the same operations."""
+    z = max(alt, 0.0)
+    if z > _Z12:
+        return 0.0
+    if z > _Z7:
+        zk = z / 1000.0
+        if zk <= 91.0:
+            t = 186.8673
+        elif zk < 110.0:
+            r = (zk - 91.0) / 19.9429
+            t = 263.1905 - 76.3232 * math.sqrt(max(1.0 - r * r, 0.0))
+        elif zk <= 120.0:
+            t = 240.0 + 12.0 * (zk - 110.0)
+        else:
+            xi = (zk - 120.0) * (6356.766 + 120.0) / (6356.766 + zk)
+            t = 1000.0 - (1000.0 - 360.0) * math.exp(-0.01875 * xi)
+        p = math.exp(_ppoly_at(_PPOLY_C_P, _PPOLY_X_P, z))
+        return p * math.exp(_ppoly_at(_PPOLY_C_M, _PPOLY_X_M, z)) / (_R_STAR * t)
+    h = _R0_US76 * z / (_R0_US76 + z)
+    j = min(max(np.searchsorted(_H_B, h, side="right") - 1, 0), 6)
+    tb, lb, dh = _T_B[j], _L_B[j], h - _H_B[j]
+    tm = tb + lb * dh
+    if lb == 0.0:
+        p = _P_B[j] * math.exp(-_GMR * dh / tb)
+    else:
+        p = _P_B[j] * (tb / tm) ** (_GMR / lb)
+    return p * _M0 / (_R_STAR * tm)
+
+
 @nb.njit(cache=True, error_model="numpy")
 def density_rows(alt):
-    """Density [kg/m^3] of :func:`atmosphere` at altitudes ``alt`` (n,) [m], compiled for the
-    loops that need only the density (the tracker's drag floor); the same operations."""
+    """:func:`density_point` at altitudes ``alt`` (n,) [m]: the density [kg/m^3] of
+    :func:`atmosphere`, compiled for the loops that need only the density."""
     out = np.empty(alt.size)
     for i in range(alt.size):
-        z = max(alt[i], 0.0)
-        if z > _Z12:
-            out[i] = 0.0
-        elif z > _Z7:
-            zk = z / 1000.0
-            if zk <= 91.0:
-                t = 186.8673
-            elif zk < 110.0:
-                r = (zk - 91.0) / 19.9429
-                t = 263.1905 - 76.3232 * math.sqrt(max(1.0 - r * r, 0.0))
-            elif zk <= 120.0:
-                t = 240.0 + 12.0 * (zk - 110.0)
-            else:
-                xi = (zk - 120.0) * (6356.766 + 120.0) / (6356.766 + zk)
-                t = 1000.0 - (1000.0 - 360.0) * math.exp(-0.01875 * xi)
-            p = math.exp(_ppoly_at(_PPOLY_C_P, _PPOLY_X_P, z))
-            out[i] = p * math.exp(_ppoly_at(_PPOLY_C_M, _PPOLY_X_M, z)) / (_R_STAR * t)
-        else:
-            h = _R0_US76 * z / (_R0_US76 + z)
-            j = min(max(np.searchsorted(_H_B, h, side="right") - 1, 0), 6)
-            tb, lb, dh = _T_B[j], _L_B[j], h - _H_B[j]
-            tm = tb + lb * dh
-            if lb == 0.0:
-                p = _P_B[j] * math.exp(-_GMR * dh / tb)
-            else:
-                p = _P_B[j] * (tb / tm) ** (_GMR / lb)
-            out[i] = p * _M0 / (_R_STAR * tm)
+        out[i] = density_point(alt[i])
     return out
 
 

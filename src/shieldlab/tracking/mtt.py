@@ -67,9 +67,12 @@ Several radars scanning at one time are applied in the order given, each with it
 gating and assignment (sequential updates: the hand-over of a track from one radar of
 the system to another is the second radar's report falling in its gate).
 
-EKF tracks step through :mod:`shieldlab.tracking.mtt_kernel` (steps 1-6 compiled, one pass
-per run); :func:`_scan` is its NumPy reference and serves the other filters and the
-sparse association.
+EKF tracks run through :mod:`shieldlab.tracking.mtt_kernel`: the whole loop over the update
+times compiled, one run after another (:func:`~shieldlab.tracking.mtt_kernel.track_runs`;
+runs are independent), or, where scans hold more than :data:`DENSE_REPORTS` report slots
+(raw false alarms), scan by scan (steps 1-6 compiled, one pass per run), so that those scans
+can take the sparse association.  :func:`_scan` is the NumPy reference and serves the other
+filters.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
 from shieldlab.tracking.records import CovarianceHistory, Tracks
-from shieldlab.tracking.tracker import adapt_noise, came_down
+from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, adapt_noise, came_down
 
 #: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
 #: atmosphere (assumption: re-entry vehicles run ~50-150 kPa, whole short-range missiles
@@ -97,6 +100,13 @@ PD_MEMORY = 0.9
 #: (:func:`shieldlab.tracking.association.associate`, the same assignment) instead of on every
 #: pair of every run at once.
 SPARSE_PAIRS = 4096
+#: Report slots per scan up to which EKF tracks run through the whole compiled tracker
+#: (:func:`shieldlab.tracking.mtt_kernel.track_runs`, every pair of a run's scan weighed);
+#: beyond it (raw false alarms) the tracker steps scan by scan.
+DENSE_REPORTS = 64
+#: The compiled tracker's first track slots per run and covariance rows per run and update
+#: (grown where a run needs more).
+FIRST_SLOTS, FIRST_ROWS = 16, 3
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
 #: The filters a track can run: the compiled EKF, the unscented filter (NumPy), or the
@@ -177,9 +187,11 @@ class TrackFile:
         Discrimination: the track is judged a warhead (its sensors' latest calls, weighed by
         their log-odds of being right, sum to zero or more; a track no discriminating sensor
         has called is taken for a warhead).
-    confirmed_P : tuple or None
-        ``(k, c, slot, P)``: the covariance ``P`` (E, 6, 6) of every confirmed track at
-        every update (time index ``k``, run ``c``, slot), when asked for.
+    confirmed_P : CovarianceHistory (C, T, K, 6, 6) or None
+        When asked for, the covariance wherever a track is confirmed and judged a warhead
+        (what fire control reads: :func:`fire_control_tracks`), ``nan`` elsewhere.
+
+    The slots are those some track used: T is the most tracks a run held at once.
     """
 
     system: str
@@ -193,7 +205,7 @@ class TrackFile:
     report: np.ndarray
     sensor_names: tuple[str, ...]
     warhead: np.ndarray | None = None
-    confirmed_P: tuple | None = None  # (k, c, slot, P): the confirmed tracks' covariances, when asked for
+    confirmed_P: CovarianceHistory | None = None
 
 
 class _State:
@@ -370,11 +382,12 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     management : TrackManagement, optional
         Gate, confirmation and deletion; the defaults of :class:`TrackManagement`.
     keep_covariance : bool
-        Keep the confirmed tracks' covariance at every update (``TrackFile.confirmed_P``,
-        what :func:`fire_control_tracks` needs).
+        Keep the covariance of the confirmed tracks judged warheads at every update
+        (``TrackFile.confirmed_P``, what :func:`fire_control_tracks` needs).
     compiled : bool
-        Step EKF tracks through the compiled scan (:mod:`shieldlab.tracking.mtt_kernel`);
-        False: the NumPy scan, its reference.
+        Run EKF tracks through the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`: the
+        whole time loop, run by run, where no scan has more than :data:`DENSE_REPORTS` report
+        slots; else scan by scan); False: the NumPy scan, its reference.
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -398,12 +411,16 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     # target (catalogue range at Pd 0.5), the smallest it is specified against
     reference = [(r.spec.max_range_km * 1e3, float(radar_model.snr50(r.spec.pfa)), float(r.spec.pfa)) for r in radars]
 
-    st = _State(C, 4, mgmt, len(reports), compiled)
+    whole = compiled and mgmt.filter == "ekf" and max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS
+    st = _State(C, FIRST_SLOTS if whole else 4, mgmt, len(reports), compiled)
     # the geodetic sites as the one-point initiation reads them (earth.aer_to_ecef)
     origins = [ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt) for rep in reports]
     # a sensor's call weighs its log-odds of being right
     p_wrong = np.array([np.nan if r.discrimination_error is None else r.discrimination_error for r in reports])
     weights = np.where(np.isfinite(p_wrong), np.log((1.0 - p_wrong) / np.maximum(p_wrong, 1e-6)), 0.0)
+    if whole:
+        return _track_runs(st, reports, system, t, scan_of, sites, fields, reference, origins, weights, gate,
+                           keep_covariance)
     hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "Pc",
                                              "warhead")}
     for k in range(K):
@@ -429,10 +446,11 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         hist["hits"].append(st.hits.copy())
         hist["sensors"].append(st.sensors.copy())
         hist["report"].append(np.where(st.status != FREE, report_k, -1))
-        hist["warhead"].append(st.warhead(weights) & (st.status != FREE))
+        warhead = st.warhead(weights) & (st.status != FREE)
+        hist["warhead"].append(warhead)
         if keep_covariance:
-            on = np.nonzero(st.status == CONFIRMED)
-            hist["Pc"].append((np.full(on[0].size, k), *on, st.P[on]))
+            on = np.nonzero((st.status == CONFIRMED) & warhead)
+            hist["Pc"].append((np.full(on[0].size, k), on, st.P[on]))
 
     T = st.T
 
@@ -442,14 +460,122 @@ def track_reports(reports: list[Reports], radars: list, system: str,
             out[:, :a.shape[1], i] = a
         return out
 
-    return TrackFile(system=system, t=t, x=stack("x", np.nan, float), sigma_pos=stack("sigma", np.nan, np.float32),
-                     track_id=stack("tid", -1, np.int64), status=stack("status", FREE, np.int8),
-                     n_hits=stack("hits", 0, np.int32), sensors=stack("sensors", 0, np.uint32),
-                     report=stack("report", -1, np.int64), sensor_names=tuple(r.sensor for r in reports),
-                     warhead=stack("warhead", False, bool),
-                     confirmed_P=tuple(np.concatenate([h[i] for h in hist["Pc"]]) if hist["Pc"] else
-                                       np.zeros((0,) + ((6, 6) if i == 3 else ()), float if i == 3 else np.int64)
-                                       for i in range(4)) if keep_covariance else None)
+    P_hist = CovarianceHistory.from_steps((C, T, K), hist.pop("Pc")) if keep_covariance else None
+    return _trimmed(TrackFile(system=system, t=t, x=stack("x", np.nan, float),
+                              sigma_pos=stack("sigma", np.nan, np.float32), track_id=stack("tid", -1, np.int64),
+                              status=stack("status", FREE, np.int8), n_hits=stack("hits", 0, np.int32),
+                              sensors=stack("sensors", 0, np.uint32), report=stack("report", -1, np.int64),
+                              sensor_names=tuple(r.sensor for r in reports), warhead=stack("warhead", False, bool),
+                              confirmed_P=P_hist))
+
+
+def _trimmed(tf: TrackFile) -> TrackFile:
+    """``tf`` on the slots some track used (views)."""
+    used = np.flatnonzero((tf.status != FREE).any(axis=(0, 2)))
+    T = int(used[-1]) + 1 if used.size else 0
+    if T == tf.status.shape[1]:
+        return tf
+    P = tf.confirmed_P
+    if P is not None:
+        P = CovarianceHistory(P.index[:, :T], P.data)
+    return TrackFile(system=tf.system, t=tf.t, x=tf.x[:, :T], sigma_pos=tf.sigma_pos[:, :T],
+                     track_id=tf.track_id[:, :T], status=tf.status[:, :T], n_hits=tf.n_hits[:, :T],
+                     sensors=tf.sensors[:, :T], report=tf.report[:, :T], sensor_names=tf.sensor_names,
+                     warhead=None if tf.warhead is None else tf.warhead[:, :T], confirmed_P=P)
+
+
+def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, scan_of: list, sites: list,
+                fields: list, reference: list, origins: list, weights: np.ndarray, gate: float,
+                keep_covariance: bool) -> TrackFile:
+    """:func:`track_reports` for EKF tracks through the compiled tracker
+    (:func:`shieldlab.tracking.mtt_kernel.track_runs`), run after run; the slots and the
+    covariance rows grow where a run needs more, that run then tracked again from its start
+    (runs are independent and a track takes the lowest free slot, so more slots change nothing)."""
+    mgmt = st.mgmt
+    C, K, S = st.x.shape[0], t.size, len(reports)
+    # the scans in the order the tracker applies them: by time, then sensor
+    ev_k = np.concatenate([np.flatnonzero(idx >= 0) for idx in scan_of])
+    ev_s = np.concatenate([np.full(int((idx >= 0).sum()), s, np.int64) for s, idx in enumerate(scan_of)])
+    order = np.lexsort((ev_s, ev_k))
+    ev_k, ev_s = ev_k[order], ev_s[order]
+    ev_j = np.array([scan_of[s][k] for s, k in zip(ev_s, ev_k)], np.int64)
+    ev_start = np.searchsorted(ev_k, np.arange(K + 1)).astype(np.int64)
+    M = max(rep.valid.shape[2] for rep in reports)
+    if S == 1 and reports[0].call is not None and np.array_equal(ev_j, np.arange(reports[0].t.size)):
+        # one radar, every scan applied in its order: its reports as they are
+        rep = reports[0]
+        Z, V, SC, CL = (np.ascontiguousarray(a) for a in (rep.z, rep.valid, rep.r_scale, rep.call))
+    else:
+        E = ev_k.size
+        Z, V = np.full((C, E, M, 3), np.nan), np.zeros((C, E, M), bool)
+        SC, CL = np.ones((C, E, M)), np.full((C, E, M), NO_CALL, np.int8)
+        for s, rep in enumerate(reports):
+            e = np.flatnonzero(ev_s == s)
+            m = rep.valid.shape[2]
+            Z[:, e, :m], V[:, e, :m], SC[:, e, :m] = rep.z[:, ev_j[e]], rep.valid[:, ev_j[e]], rep.r_scale[:, ev_j[e]]
+            if rep.call is not None:
+                CL[:, e, :m] = rep.call[:, ev_j[e]]
+    dt = np.diff(t, prepend=t[:1])
+    sub = [ekf_kernel.substeps(d) for d in dt]
+    nsub, hsub = np.array([n for n, _ in sub], np.int64), np.array([h for _, h in sub])
+    site = np.array([a for a, _ in sites])
+    enu = np.array([b for _, b in sites])
+    fsite, trig = np.array([f[0] for f in fields]), np.array([f[1] for f in fields])
+    fov = np.array([f[2:6] for f in fields], float)
+    refr = np.array([f[6] for f in fields])
+    ref = np.array(reference, float)
+    org, otrig = np.array([o[0] for o in origins]), np.array([o[1] for o in origins])
+    R3 = np.array([np.broadcast_to(rep.R, (3, 3)) for rep in reports], float)
+    every = np.array([rep.search_every for rep in reports], np.int64)
+    has_call = np.array([rep.call is not None for rep in reports])
+    ie, ip = 1.0 / (earth.WGS84_A - IMPACTED_DEPTH_M), 1.0 / (earth.WGS84_B - IMPACTED_DEPTH_M)
+
+    T = st.T
+    fills = {"x": np.nan, "sigma": np.nan, "tid": -1, "status": FREE, "hits": 0, "sensors": 0, "report": -1,
+             "warhead": False, "pidx": -1}
+    dtypes = {"x": float, "sigma": np.float32, "tid": np.int64, "status": np.int8, "hits": np.int32,
+              "sensors": np.uint32, "report": np.int64, "warhead": bool, "pidx": np.int64}
+    h = {name: np.empty((C, T, K) + ((6,) if name == "x" else ()), dtypes[name]) for name in fills}
+    if not keep_covariance:
+        h["pidx"] = np.empty((0, 0, 0), np.int64)
+    pbuf = np.empty((int(FIRST_ROWS * C * K) if keep_covariance else 0, 6, 6))
+    nrows, row_start = np.zeros(1, np.int64), np.zeros(C, np.int64)
+    c = 0
+    while True:
+        c, why = mtt_kernel.track_runs(
+            c, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL, site, enu, fsite, trig, fov, refr, ref, org,
+            otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n,
+            float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA, mgmt.sigma_v0,
+            ie, ip, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen, st.found,
+            st.sensors, st.calls, st.next_id, h["x"], h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"],
+            h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf, nrows, row_start)
+        if c == C:
+            break
+        # run c again from its start, with room
+        gone = np.zeros(st.status.shape, bool)
+        gone[c] = True
+        st.free(gone)
+        st.next_id[c] = 0
+        nrows[0] = row_start[c]
+        if why == mtt_kernel.NEED_SLOTS:
+            T += max(T // 2, 1)
+            st.grow(T)
+            for name, a in h.items():
+                if a.size or name != "pidx":
+                    pad = np.full((C, T - a.shape[1]) + a.shape[2:], fills[name], a.dtype)
+                    h[name] = np.concatenate([a, pad], axis=1)
+        else:
+            grown = np.empty((2 * max(len(pbuf), 1), 6, 6))
+            grown[:nrows[0]] = pbuf[:nrows[0]]
+            pbuf = grown
+    rows = pbuf[:nrows[0]]
+    if 4 * len(rows) < 3 * len(pbuf):  # not a view that holds the unused rows' memory
+        rows = rows.copy()
+    P_hist = CovarianceHistory(h["pidx"], rows) if keep_covariance else None
+    return _trimmed(TrackFile(system=system, t=t, x=h["x"], sigma_pos=h["sigma"], track_id=h["tid"],
+                              status=h["status"], n_hits=h["hits"], sensors=h["sensors"], report=h["report"],
+                              sensor_names=tuple(r.sensor for r in reports), warhead=h["warhead"],
+                              confirmed_P=P_hist))
 
 
 def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
@@ -615,16 +741,11 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     hits = np.zeros((C, Tc, K), np.int32)
     x[cc, col, kk] = tf.x[cc, ss, kk]
     hits[cc, col, kk] = tf.n_hits[cc, ss, kk]
-    pk, pc, ps, pP = tf.confirmed_P
-    rows = np.arange(pk.size)
-    if tf.warhead is not None:
-        rows = np.flatnonzero(tf.warhead[pc, ps, pk])
-        pk, pc, ps = pk[rows], pc[rows], ps[rows]
-    pkey = pc * (int(tf.track_id.max(initial=0)) + 1) + tf.track_id[pc, ps, pk]
-    # the covariances where the track file keeps them: an index into its rows, no copy
+    # the covariances where the track file keeps them (every confirmed warhead's): an index
+    # into its rows, no copy
     P_index = np.full((C, Tc, K), -1, np.int64)
-    P_index[pc, col_of_key[np.searchsorted(uniq, pkey)], pk] = rows
-    P = CovarianceHistory(P_index, pP)
+    P_index[cc, col, kk] = tf.confirmed_P.index[cc, ss, kk]
+    P = CovarianceHistory(P_index, tf.confirmed_P.data)
     held = np.isfinite(x).all(axis=-1)
     # n_hits only grows while the track lives (fire control reads a rise as a new detection)
     hits = np.maximum.accumulate(hits, axis=-1)

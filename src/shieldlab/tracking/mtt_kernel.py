@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import density_rows, geodetic_xyz
+from shieldlab.earth import altitude_point, density_point
 from shieldlab.sensors.visibility import sees
 from shieldlab.tracking.association import gnn_row
 from shieldlab.tracking.ekf_kernel import (
@@ -48,37 +48,29 @@ _PD_MEMORY = 0.9
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc):
+    """Predict run ``c``'s live tracks by ``n`` substeps of ``h`` seconds, with the process
+    noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``); ``psc``
+    the scratch of :func:`~shieldlab.tracking.ekf_kernel._predict_one`."""
+    A, Phi, Tm, k1, k2, k3, k4, tmp = psc
+    for t in range(status.shape[1]):
+        if status[c, t] == _FREE:
+            continue
+        xt = x[c, t]
+        rho = density_point(altitude_point(xt[0], xt[1], xt[2]))
+        v2 = xt[3] * xt[3] + xt[4] * xt[4] + xt[5] * xt[5]
+        a = rho * v2 / (2.0 * beta_min)
+        q = max(q_ballistic * math.exp(log_lam[c, t]), a * a * dt_abs)
+        _predict_one(xt, P[c, t], n, h, q, A, Phi, Tm, k1, k2, k3, k4, tmp)
+
+
+@nb.njit(cache=True, error_model="numpy")
 def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
     """Predict every live track (``status != FREE``) by ``n`` substeps of ``h`` seconds, with
     the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``)."""
-    C, T = status.shape
-    E = 0
-    for c in range(C):
-        for t in range(T):
-            if status[c, t] != _FREE:
-                E += 1
-    if E == 0:
-        return
-    px, py, pz = np.empty(E), np.empty(E), np.empty(E)
-    e = 0
-    for c in range(C):
-        for t in range(T):
-            if status[c, t] != _FREE:
-                px[e], py[e], pz[e] = x[c, t, 0], x[c, t, 1], x[c, t, 2]
-                e += 1
-    alt = geodetic_xyz(px, py, pz)[2]
-    rho = density_rows(alt)
-    A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
-    e = 0
-    for c in range(C):
-        for t in range(T):
-            if status[c, t] == _FREE:
-                continue
-            v2 = x[c, t, 3] * x[c, t, 3] + x[c, t, 4] * x[c, t, 4] + x[c, t, 5] * x[c, t, 5]
-            a = rho[e] * v2 / (2.0 * beta_min)
-            q = max(q_ballistic * math.exp(log_lam[c, t]), a * a * dt_abs)
-            _predict_one(x[c, t], P[c, t], n, h, q, A, Phi, Tm, k1, k2, k3, k4, tmp)
-            e += 1
+    psc = _predict_scratch()
+    for c in range(status.shape[0]):
+        _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc)
 
 
 @nb.njit(cache=True, inline="always")
@@ -100,6 +92,141 @@ def _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, fo
     log_lam[c, t] = 0.0
 
 
+@nb.njit(cache=True)
+def _scan_scratch(T, M):
+    """Scratch of :func:`_scan_run` for T slots and M reports: d², ln det S, cost (T, M), the
+    miss costs (T,), the assignment (T,), the live slots (T,), the gated pairs per track (T,)
+    and per report (M,)."""
+    return (np.empty((T, M)), np.empty((T, M)), np.empty((T, M)), np.empty(T), np.empty(T, np.int64),
+            np.empty(T, np.bool_), np.empty(T, np.int64), np.empty(M, np.int64))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k,
+              z, valid, R, call, s, rid_base, search, site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi,
+              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, log_delete, log_lam_max, new, scr, dsc, usc):
+    """One radar scan applied to run ``c``'s tracks (:func:`scan_rows` for one run): reports ``z``
+    (M, 3) where ``valid`` (M,), noise ``R`` (M, 3, 3), calls ``call`` (M,) or (0,), the run's
+    lineage ``report_k`` (T,) and unassigned reports ``new`` (M,); ``scr``, ``dsc``, ``usc`` the
+    scratch of :func:`_scan_scratch`, the distance and the update kernels."""
+    T = status.shape[1]
+    M = valid.shape[0]
+    has_call = call.shape[0] > 0
+    d2, ld, cost, miss, assign, live, per_track, per_report = scr
+    Hd, PHtd, HPH, Sd, Sid, Jd, nud = dsc
+    H, PHt, S, Si, K, IKH, Tm, J, nu = usc
+    any_live = False
+    for t in range(T):
+        live[t] = status[c, t] != _FREE
+        any_live = any_live or live[t]
+        assign[t] = -1
+    any_valid = False
+    for m in range(M):
+        any_valid = any_valid or valid[m]
+    # gating and assignment
+    if any_live and any_valid:
+        contested = False
+        for m in range(M):
+            per_report[m] = 0
+        for t in range(T):
+            per_track[t] = 0
+            if not live[t]:
+                for m in range(M):
+                    d2[t, m] = np.inf
+                    ld[t, m] = np.nan
+                continue
+            rng, az, el = _measure(x[c, t], site, enu, Jd, Hd)
+            _project(P[c, t], Hd, PHtd, HPH)
+            for m in range(M):
+                if not valid[m]:
+                    d2[t, m] = np.inf
+                    ld[t, m] = np.nan
+                    continue
+                d2[t, m], ld[t, m] = _pair_distance(HPH, R[m], z[m], rng, az, el, Sd, Sid, nud)
+                if d2[t, m] <= gate:
+                    per_track[t] += 1
+                    per_report[m] += 1
+            if per_track[t] > 1:
+                contested = True
+        for m in range(M):
+            if per_report[m] > 1:
+                contested = True
+        if not contested:  # each gate holds at most one report, no report in two gates
+            for t in range(T):
+                if per_track[t] == 1:
+                    for m in range(M):
+                        if d2[t, m] <= gate:
+                            assign[t] = m
+                            break
+        else:
+            for t in range(T):
+                top = -np.inf
+                for m in range(M):
+                    if d2[t, m] <= gate:
+                        cost[t, m] = d2[t, m] + ld[t, m]
+                        top = max(top, ld[t, m])
+                    else:
+                        cost[t, m] = np.inf
+                miss[t] = gate + (top if per_track[t] > 0 else 0.0)
+            gnn_row(cost, miss, assign)
+    # looks, the update, management
+    for t in range(T):
+        upd = assign[t] >= 0
+        holds = math.isfinite(seen[c, t, s])
+        looked = False
+        pd_pred = 0.0
+        # a look matters only to a track that got no report (an update counts as a look
+        # wherever it is): the field-of-regard test is skipped for the others
+        if live[t] and not upd and (holds or search):
+            xt = x[c, t]
+            looked = sees(xt[0], xt[1], xt[2], fsite, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
+            if looked:
+                if holds:
+                    pd_pred = (found[c, t, s] + 1.0) / (seen[c, t, s] + 2.0)
+                else:
+                    d0, d1, d2_ = xt[0] - site[0], xt[1] - site[1], xt[2] - site[2]
+                    ratio = r_ref * r_ref / (d0 * d0 + d1 * d1 + d2_ * d2_)
+                    pd_pred = pfa ** (1.0 / (1.0 + snr_ref * (ratio * ratio)))
+        if upd:
+            m = assign[t]
+            nis = _update_one(x[c, t], P[c, t], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
+            log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
+            hits[c, t] += 1
+            sensors[c, t] |= np.uint32(1 << s)
+            if has_call:
+                calls[c, t, s] = call[m]
+            report_k[t] = rid_base | m
+        tent = status[c, t] == _TENTATIVE
+        if tent and (looked or upd or holds):
+            looks[c, t] += 1
+        if tent and hits[c, t] >= confirm_m:
+            status[c, t] = _CONFIRMED
+        conf = status[c, t] == _CONFIRMED
+        if upd:
+            log_miss[c, t] = 0.0
+        elif looked:
+            log_miss[c, t] += math.log1p(-min(pd_pred, 1.0 - 1e-12))
+        if upd and not holds:
+            seen[c, t, s] = 1.0
+            found[c, t, s] = 1.0
+        elif (looked or upd) and holds:
+            seen[c, t, s] = _PD_MEMORY * seen[c, t, s] + 1.0
+            found[c, t, s] = _PD_MEMORY * found[c, t, s] + (1.0 if upd else 0.0)
+        drop = (tent and status[c, t] == _TENTATIVE and looks[c, t] - hits[c, t] > confirm_n - confirm_m) \
+            or (conf and log_miss[c, t] < log_delete)
+        if drop:
+            _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+            report_k[t] = -1
+            assign[t] = -1  # its report is free to start a track
+    for m in range(M):
+        new[m] = valid[m]
+    for t in range(T):
+        if assign[t] >= 0:
+            new[assign[t]] = False
+
+
+
+
 @nb.njit(cache=True, error_model="numpy")
 def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k,
               z, valid, R, call, s, rid_base, search, site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi,
@@ -112,128 +239,49 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
     and field of regard (``fsite`` .. ``refr``, :meth:`FieldOfRegard.args`) and reference target
     (``r_ref`` [m], ``snr_ref``, ``pfa``).  ``report_k`` (C, T) gets the lineage; ``new``
     (C, M) gets the reports no track took (``mtt._scan`` step 6 starts tracks from them)."""
-    C, T = status.shape
-    M = valid.shape[1]
-    has_call = call.shape[1] > 0
-    d2 = np.empty((T, M))
-    ld = np.empty((T, M))
-    cost = np.empty((T, M))
-    miss = np.empty(T)
-    assign = np.empty(T, np.int64)
-    live = np.empty(T, np.bool_)
-    per_track = np.empty(T, np.int64)
-    per_report = np.empty(M, np.int64)
-    Hd, PHtd, HPH, Sd, Sid, Jd, nud = _distance_scratch()
-    H, PHt, S, Si, K, IKH, Tm, J, nu = _update_scratch()
-    for c in range(C):
-        any_live = False
-        for t in range(T):
-            live[t] = status[c, t] != _FREE
-            any_live = any_live or live[t]
-            assign[t] = -1
-        any_valid = False
-        for m in range(M):
-            any_valid = any_valid or valid[c, m]
-        # gating and assignment
-        if any_live and any_valid:
-            contested = False
-            for m in range(M):
-                per_report[m] = 0
-            for t in range(T):
-                per_track[t] = 0
-                if not live[t]:
-                    for m in range(M):
-                        d2[t, m] = np.inf
-                        ld[t, m] = np.nan
-                    continue
-                rng, az, el = _measure(x[c, t], site, enu, Jd, Hd)
-                _project(P[c, t], Hd, PHtd, HPH)
-                for m in range(M):
-                    if not valid[c, m]:
-                        d2[t, m] = np.inf
-                        ld[t, m] = np.nan
-                        continue
-                    d2[t, m], ld[t, m] = _pair_distance(HPH, R[c, m], z[c, m], rng, az, el, Sd, Sid, nud)
-                    if d2[t, m] <= gate:
-                        per_track[t] += 1
-                        per_report[m] += 1
-                if per_track[t] > 1:
-                    contested = True
-            for m in range(M):
-                if per_report[m] > 1:
-                    contested = True
-            if not contested:  # each gate holds at most one report, no report in two gates
-                for t in range(T):
-                    if per_track[t] == 1:
-                        for m in range(M):
-                            if d2[t, m] <= gate:
-                                assign[t] = m
-                                break
-            else:
-                for t in range(T):
-                    top = -np.inf
-                    for m in range(M):
-                        if d2[t, m] <= gate:
-                            cost[t, m] = d2[t, m] + ld[t, m]
-                            top = max(top, ld[t, m])
-                        else:
-                            cost[t, m] = np.inf
-                    miss[t] = gate + (top if per_track[t] > 0 else 0.0)
-                gnn_row(cost, miss, assign)
-        # looks, the update, management
-        for t in range(T):
-            upd = assign[t] >= 0
-            holds = math.isfinite(seen[c, t, s])
-            looked = False
-            pd_pred = 0.0
-            # a look matters only to a track that got no report (an update counts as a look
-            # wherever it is): the field-of-regard test is skipped for the others
-            if live[t] and not upd and (holds or search):
-                xt = x[c, t]
-                looked = sees(xt[0], xt[1], xt[2], fsite, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
-                if looked:
-                    if holds:
-                        pd_pred = (found[c, t, s] + 1.0) / (seen[c, t, s] + 2.0)
-                    else:
-                        d0, d1, d2_ = xt[0] - site[0], xt[1] - site[1], xt[2] - site[2]
-                        ratio = r_ref * r_ref / (d0 * d0 + d1 * d1 + d2_ * d2_)
-                        pd_pred = pfa ** (1.0 / (1.0 + snr_ref * (ratio * ratio)))
-            if upd:
-                m = assign[t]
-                nis = _update_one(x[c, t], P[c, t], z[c, m], R[c, m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
-                log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
-                hits[c, t] += 1
-                sensors[c, t] |= np.uint32(1 << s)
-                if has_call:
-                    calls[c, t, s] = call[c, m]
-                report_k[c, t] = rid_base | m
-            tent = status[c, t] == _TENTATIVE
-            if tent and (looked or upd or holds):
-                looks[c, t] += 1
-            if tent and hits[c, t] >= confirm_m:
-                status[c, t] = _CONFIRMED
-            conf = status[c, t] == _CONFIRMED
-            if upd:
-                log_miss[c, t] = 0.0
-            elif looked:
-                log_miss[c, t] += math.log1p(-min(pd_pred, 1.0 - 1e-12))
-            if upd and not holds:
-                seen[c, t, s] = 1.0
-                found[c, t, s] = 1.0
-            elif (looked or upd) and holds:
-                seen[c, t, s] = _PD_MEMORY * seen[c, t, s] + 1.0
-                found[c, t, s] = _PD_MEMORY * found[c, t, s] + (1.0 if upd else 0.0)
-            drop = (tent and status[c, t] == _TENTATIVE and looks[c, t] - hits[c, t] > confirm_n - confirm_m) \
-                or (conf and log_miss[c, t] < log_delete)
-            if drop:
-                _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
-                report_k[c, t] = -1
-                assign[t] = -1  # its report is free to start a track
-        for m in range(M):
-            new[c, m] = valid[c, m]
-        for t in range(T):
-            if assign[t] >= 0:
-                new[c, assign[t]] = False
+    scr = _scan_scratch(status.shape[1], valid.shape[1])
+    dsc = _distance_scratch()
+    usc = _update_scratch()
+    for c in range(status.shape[0]):
+        _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k[c],
+                  z[c], valid[c], R[c], call[c], s, rid_base, search, site, enu, fsite, trig, boresight, half_fov,
+                  el_lo, el_hi, refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, log_delete, log_lam_max,
+                  new[c], scr, dsc, usc)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
+                  report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max, key):
+    """:func:`initiate_rows` for run ``c``: reports ``z`` (M, 3), ``R`` (M, 3, 3), calls ``call``
+    (M,) or (0,), where ``new`` (M,); the run's lineage ``report_k`` (T,); ``key`` (M,) scratch."""
+    T = status.shape[1]
+    M = new.shape[0]
+    has_call = call.shape[0] > 0
+    for m in range(M):
+        key[m] = z[m, 0] if new[m] else np.inf
+    order = np.argsort(key, kind="mergesort")
+    rank = 0
+    for t in range(T):
+        if status[c, t] != _FREE:
+            continue
+        if rank >= M or not new[order[rank]]:
+            break
+        m = order[rank]
+        _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+        init_one(z[m], R[m], site0, trig, sigma_v0, x[c, t], P[c, t])
+        log_lam[c, t] = log_lam_max
+        status[c, t] = _TENTATIVE
+        hits[c, t] = 1
+        looks[c, t] = 1
+        seen[c, t, s] = 1.0
+        found[c, t, s] = 1.0
+        sensors[c, t] = np.uint32(1 << s)
+        if has_call:
+            calls[c, t, s] = call[m]
+        tid[c, t] = next_id[c] + rank
+        report_k[t] = rid_base | m
+        rank += 1
+    next_id[c] += rank
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -244,33 +292,131 @@ def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found
     one-point initiation of :func:`shieldlab.tracking.ekf.init_from_detection` from the
     geodetic site ``site0`` (3,) [m ECEF] with ``trig`` (sin, cos of its latitude, sin, cos of
     its longitude)."""
+    key = np.empty(new.shape[1])
+    for c in range(status.shape[0]):
+        _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
+                      report_k[c], z[c], R[c], call[c], new[c], s, rid_base, site0, trig, sigma_v0, log_lam_max, key)
+
+
+#: :func:`track_runs` stopped at a run: it needs more track slots, more covariance rows.
+NEED_SLOTS, NEED_ROWS = 1, 2
+
+
+@nb.njit(cache=True, error_model="numpy")
+def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
+               site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
+               gate, confirm_m, confirm_n, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0, ie, ip,
+               x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
+               hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start):
+    """The whole multi-target tracker over the update times, one run after another from run
+    ``c_start`` (``mtt.track_reports`` for EKF tracks: each run is independent, so no Python
+    step per scan).
+
+    Times: ``dt`` (K,) [s] from the previous update time, the prediction's ``nsub`` (K,)
+    substeps of ``hsub`` (K,) seconds.  Scans ("events", in the order applied): those of time
+    ``k`` are ``ev_start[k]:ev_start[k + 1]``, each of sensor ``ev_s[e]``, its scan
+    ``ev_j[e]``, with reports ``Z`` (C, E, M, 3) where ``V`` (C, E, M), the factor ``SC``
+    (C, E, M) on the sensor's ``R3`` (S, 3, 3) and calls ``CL`` (C, E, M) int8.  Per sensor:
+    its site (``site`` (S, 3), ``enu`` (S, 3, 3)), field of regard (``fsite``, ``trig``,
+    ``fov`` (S, 4): boresight, half field, lowest and highest elevation; ``refr``), reference
+    target ``ref`` (S, 3): range [m], SNR, Pfa; geodetic origin ``org`` (S, 3), ``otrig`` (S, 4);
+    ``search_every`` (S,), ``has_call`` (S,), the log-odds ``weights`` (S,) of its calls.
+    ``ie``, ``ip``: the reciprocal semi-axes of the ellipsoid below which a track has come down.
+
+    The state arrays (``x`` .. ``next_id``, as :func:`scan_rows`) are changed in place; each
+    update time's are written to the histories (C, T, K): ``hx`` (.., 6), ``hsig`` float32,
+    ``htid``, ``hstatus``, ``hhits``, ``hsensors``, ``hreport``, ``hwarhead``.  With ``keep``,
+    the covariance of every confirmed track judged a warhead goes to row ``nrows[0]`` of
+    ``pbuf`` (R, 6, 6), named by ``pidx`` (C, T, K) (-1 elsewhere); ``row_start`` (C,) gets
+    each run's first row.
+
+    Returns ``(c, why)``: ``(C, 0)`` when every run is done, else the run it stopped at, its
+    state and rows half-made, because it needed more slots (:data:`NEED_SLOTS`) or more rows
+    (:data:`NEED_ROWS`)."""
     C, T = status.shape
-    M = new.shape[1]
-    has_call = call.shape[1] > 0
+    K = dt.size
+    M = V.shape[2]
+    S = weights.size
+    scr = _scan_scratch(T, M)
+    dsc = _distance_scratch()
+    usc = _update_scratch()
+    psc = _predict_scratch()
+    Rc = np.empty((M, 3, 3))
+    new = np.empty(M, np.bool_)
     key = np.empty(M)
-    for c in range(C):
-        for m in range(M):
-            key[m] = z[c, m, 0] if new[c, m] else np.inf
-        order = np.argsort(key, kind="mergesort")
-        rank = 0
-        for t in range(T):
-            if status[c, t] != _FREE:
-                continue
-            if rank >= M or not new[c, order[rank]]:
-                break
-            m = order[rank]
-            _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
-            init_one(z[c, m], R[c, m], site0, trig, sigma_v0, x[c, t], P[c, t])
-            log_lam[c, t] = log_lam_max
-            status[c, t] = _TENTATIVE
-            hits[c, t] = 1
-            looks[c, t] = 1
-            seen[c, t, s] = 1.0
-            found[c, t, s] = 1.0
-            sensors[c, t] = np.uint32(1 << s)
-            if has_call:
-                calls[c, t, s] = call[c, m]
-            tid[c, t] = next_id[c] + rank
-            report_k[c, t] = rid_base | m
-            rank += 1
-        next_id[c] += rank
+    report_k = np.empty(T, np.int64)
+    no_call = np.empty(0, np.int8)
+    for c in range(c_start, C):
+        row_start[c] = nrows[0]
+        for k in range(K):
+            if k > 0 and dt[k] != 0.0:
+                _predict_run(c, x, P, status, log_lam, nsub[k], hsub[k], abs(dt[k]), q_ballistic, beta_min, psc)
+            for t in range(T):
+                report_k[t] = -1
+            for e in range(ev_start[k], ev_start[k + 1]):
+                s = ev_s[e]
+                j = ev_j[e]
+                for m in range(M):
+                    f = SC[c, e, m]
+                    for a in range(3):
+                        for b in range(3):
+                            Rc[m, a, b] = R3[s, a, b] * f
+                call = CL[c, e] if has_call[s] else no_call
+                rid = (np.int64(s) << 44) | (np.int64(j) << 20)
+                _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls,
+                          report_k, Z[c, e], V[c, e], Rc, call, s, rid, j % search_every[s] == 0, site[s], enu[s],
+                          fsite[s], trig[s], fov[s, 0], fov[s, 1], fov[s, 2], fov[s, 3], refr[s], ref[s, 0],
+                          ref[s, 1], ref[s, 2], gate, confirm_m, confirm_n, log_delete, log_lam_max, new, scr, dsc,
+                          usc)
+                n_new = 0
+                for m in range(M):
+                    if new[m]:
+                        n_new += 1
+                if n_new == 0:
+                    continue
+                n_free = 0
+                for t in range(T):
+                    if status[c, t] == _FREE:
+                        n_free += 1
+                if n_free < n_new:
+                    return c, NEED_SLOTS
+                _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls,
+                              next_id, report_k, Z[c, e], Rc, call, new, s, rid, org[s], otrig[s], sigma_v0,
+                              log_lam_max, key)
+            for t in range(T):
+                if status[c, t] == _FREE:
+                    continue
+                # tracker.came_down (earth.below_surface): inside the shrunk ellipsoid
+                px, py, pz = x[c, t, 0] * ie, x[c, t, 1] * ie, x[c, t, 2] * ip
+                if px * px + py * py + pz * pz < 1.0:
+                    _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
+                               calls)
+            for t in range(T):
+                on = status[c, t] != _FREE
+                for i in range(6):
+                    hx[c, t, k, i] = x[c, t, i]
+                hsig[c, t, k] = np.float32(math.sqrt(P[c, t, 0, 0] + P[c, t, 1, 1] + P[c, t, 2, 2]))
+                htid[c, t, k] = tid[c, t]
+                hstatus[c, t, k] = status[c, t]
+                hhits[c, t, k] = hits[c, t]
+                hsensors[c, t, k] = sensors[c, t]
+                hreport[c, t, k] = report_k[t] if on else -1
+                vote = 0.0
+                for q in range(S):
+                    vote += (2.0 * calls[c, t, q] - 1.0 if calls[c, t, q] >= 0 else 0.0) * weights[q]
+                warhead = on and vote >= 0.0
+                hwarhead[c, t, k] = warhead
+                if not keep:
+                    continue
+                if status[c, t] == _CONFIRMED and warhead:
+                    r = nrows[0]
+                    if r >= pbuf.shape[0]:
+                        return c, NEED_ROWS
+                    for a in range(6):
+                        for b in range(6):
+                            pbuf[r, a, b] = P[c, t, a, b]
+                    pidx[c, t, k] = r
+                    nrows[0] = r + 1
+                else:
+                    pidx[c, t, k] = -1
+    return C, 0
