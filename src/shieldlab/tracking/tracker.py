@@ -117,8 +117,9 @@ def track(
         sigma points), or the interacting multiple model (:mod:`shieldlab.tracking.imm`):
         one EKF per motion regime, with fixed noise levels, mixed by their odds.
     compiled : bool
-        Step the EKF through its compiled row loops (:mod:`shieldlab.tracking.tracker_kernel`);
-        False: the NumPy steps, their reference.  The other filters run in NumPy.
+        Run the EKF through its compiled loop over the update times, filter after filter
+        (:mod:`shieldlab.tracking.tracker_kernel`); False: the NumPy steps, their reference.
+        The other filters run in NumPy.
 
     Returns
     -------
@@ -148,7 +149,6 @@ def track(
         if np.any(np.diff(d.t) <= 0):
             raise ValueError(f"track: sensor {d.sensor!r} scan times t must be strictly increasing")
     t = np.unique(np.concatenate([np.asarray(d.t, dtype=float) for d in detections]))
-    K = t.size
     sites = [(d, np.asarray(d.site_ecef, float), earth.enu_matrix(d.site_lat, d.site_lon)) for d in detections]
     # For each sensor and union time: the sensor's scan index there, or -1.
     scan_index = []
@@ -156,11 +156,25 @@ def track(
         j = np.clip(np.searchsorted(d.t, t), 0, max(d.t.size - 1, 0))
         scan_index.append(np.where((d.t.size > 0) & (d.t[j] == t), j, -1))
 
-    state: _Imm | _Adaptive | _Compiled
+    if filter == "ekf" and compiled:
+        x_out, P_out, hits_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
+                                                 sigma_v0)
+    else:
+        x_out, P_out, hits_out = _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
+                                              sigma_v0, filter)
+    confirmed = hits_out >= init_hits
+    first = np.argmax(confirmed, axis=-1)
+    confirm_time = np.where(confirmed.any(axis=-1), t[first], np.inf)
+    return Tracks(system=system, t=t, x=x_out, P=P_out, n_hits=hits_out, confirmed=confirmed, confirm_time=confirm_time)
+
+
+def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0, filter):
+    """:func:`track`'s loop over the update times, a NumPy step per time and scan (the other
+    filters, and the EKF's reference): the states (..., K, 6), covariances and hits (..., K)."""
+    K = t.size
+    state: _Imm | _Adaptive
     if filter == "imm":
         state = _Imm(batch, sigma_v0)
-    elif filter == "ekf" and compiled:
-        state = _Compiled(batch, q_ballistic, q_boost, sigma_v0)
     else:
         steps = FILTERS[filter]
         assert steps is not None  # only "imm" has none
@@ -183,10 +197,7 @@ def track(
                 continue
             det = d.detected[..., j]
             state.assimilate(d.z[..., j, :], d.R_at(j), det, d, site, enu)
-            if not isinstance(state, _Compiled):  # which counts its own
-                n_hits += det
-        if isinstance(state, _Compiled):
-            n_hits = state.n_hits.reshape(batch)
+            n_hits += det
         x_k, P_k = state.estimate()
         gone = came_down(x_k)
         if gone.any():
@@ -196,14 +207,57 @@ def track(
         held = np.nonzero(~np.isnan(P_k).all(axis=(-2, -1)))
         P_rows.append((np.full(held[0].size, k), held, P_k[held]))
         hits_out[k] = n_hits
+    return (np.moveaxis(x_out, 0, -2), CovarianceHistory.from_steps(batch + (K,), P_rows),
+            np.moveaxis(hits_out, 0, -1))
 
-    x_out = np.moveaxis(x_out, 0, -2)
-    P_out = CovarianceHistory.from_steps(batch + (K,), P_rows)
-    hits_out = np.moveaxis(hits_out, 0, -1)
-    confirmed = hits_out >= init_hits
-    first = np.argmax(confirmed, axis=-1)
-    confirm_time = np.where(confirmed.any(axis=-1), t[first], np.inf)
-    return Tracks(system=system, t=t, x=x_out, P=P_out, n_hits=hits_out, confirmed=confirmed, confirm_time=confirm_time)
+
+def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0):
+    """:func:`_track_steps` for the EKF through the compiled loop
+    (:func:`shieldlab.tracking.tracker_kernel.track_rows`), filter after filter."""
+    K, S = t.size, len(detections)
+    B = int(np.prod(batch, dtype=np.int64))
+    # the scans in the order applied: by time, then sensor
+    ev_k = np.concatenate([np.flatnonzero(idx >= 0) for idx in scan_index])
+    ev_s = np.concatenate([np.full(int((idx >= 0).sum()), s, np.int64) for s, idx in enumerate(scan_index)])
+    order = np.lexsort((ev_s, ev_k))
+    ev_k, ev_s = ev_k[order], ev_s[order]
+    ev_j = np.array([scan_index[s][k] for s, k in zip(ev_s, ev_k)], np.int64)
+    ev_start = np.searchsorted(ev_k, np.arange(K + 1)).astype(np.int64)
+
+    def rows(a, tail=()):  # (..., K_s, *tail) as (B, K_s, *tail)
+        return np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[len(a.shape) - 1 - len(tail):]),
+                                    float if a.dtype != bool else bool).reshape((B, -1) + tail)
+
+    if S == 1 and np.array_equal(ev_j, np.arange(detections[0].t.size)):  # one sensor, every scan in order
+        d = detections[0]
+        Z, DET, SC = rows(d.z, (3,)), rows(d.detected), rows(d.r_scale)
+    else:
+        E = ev_k.size
+        Z, DET, SC = np.zeros((B, E, 3)), np.zeros((B, E), bool), np.ones((B, E))
+        for s, d in enumerate(detections):
+            e = np.flatnonzero(ev_s == s)
+            Z[:, e], DET[:, e], SC[:, e] = rows(d.z, (3,))[:, ev_j[e]], rows(d.detected)[:, ev_j[e]], \
+                rows(d.r_scale)[:, ev_j[e]]
+    dt = np.diff(t, prepend=t[:1])
+    sub = [ekf_kernel.substeps(x) for x in dt]
+    nsub, hsub = np.array([n for n, _ in sub], np.int64), np.array([h for _, h in sub])
+    origins = [ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt) for d in detections]
+    R3 = np.array([np.broadcast_to(d.R, (3, 3)) for d in detections], float)
+    ie, ip = 1.0 / (earth.WGS84_A - IMPACTED_DEPTH_M), 1.0 / (earth.WGS84_B - IMPACTED_DEPTH_M)
+    x_out = np.empty((K, B, 6))
+    hits_out = np.empty((K, B), np.int32)
+    pidx = np.empty((B, K), np.int64)
+    # room for a covariance at every (row, time): only the pages written become resident
+    pbuf = np.empty((B * K, 6, 6))
+    used = tracker_kernel.track_rows(dt, nsub, hsub, ev_start, ev_s, Z, DET, SC, R3,
+                                     np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
+                                     np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
+                                     q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), ie, ip,
+                                     x_out, hits_out, pidx, pbuf)
+    assert used >= 0  # a row per (filter, time) suffices
+    P_out = CovarianceHistory(pidx.reshape(batch + (K,)), pbuf[:used])
+    return (np.moveaxis(x_out.reshape((K,) + batch + (6,)), 0, -2), P_out,
+            np.moveaxis(hits_out.reshape((K,) + batch), 0, -1))
 
 
 class _Adaptive:
@@ -248,48 +302,6 @@ class _Adaptive:
 
     def estimate(self):
         return self.x, self.P
-
-
-class _Compiled:
-    """:class:`_Adaptive` with the EKF, through :mod:`~shieldlab.tracking.tracker_kernel`:
-    the same state as flat rows (B = the batch's size)."""
-
-    def __init__(self, batch, q_ballistic, q_boost, sigma_v0):
-        self.batch = batch
-        B = int(np.prod(batch, dtype=np.int64))
-        self.x = np.full((B, 6), np.nan)
-        self.P = np.full((B, 6, 6), np.nan)
-        self.started = np.zeros(B, bool)
-        self.n_hits = np.zeros(B, np.int32)
-        self.log_lam_max = float(np.log(q_boost / q_ballistic))
-        self.log_lam = np.full(B, self.log_lam_max)
-        self.q_ballistic, self.sigma_v0 = q_ballistic, sigma_v0
-        self._origins: dict[int, tuple] = {}  # per Detections: the geodetic site and its trig
-
-    def predict(self, dt: float) -> None:
-        n, h = ekf_kernel.substeps(dt)
-        tracker_kernel.predict_started(self.x, self.P, self.log_lam, n, h, self.q_ballistic)
-
-    def end(self, gone) -> None:
-        gone = np.asarray(gone).reshape(-1)
-        if gone.any():
-            self.x[gone], self.P[gone] = np.nan, np.nan
-            self.started &= ~gone
-
-    def assimilate(self, z, R, det, d: Detections, site, enu) -> None:
-        origin = self._origins.get(id(d))
-        if origin is None:  # as ekf.init_from_detection reads the site
-            origin = self._origins[id(d)] = ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt)
-        B = self.x.shape[0]
-        tracker_kernel.assimilate_rows(
-            self.x, self.P, self.started, self.log_lam, self.n_hits,
-            np.ascontiguousarray(np.broadcast_to(z, self.batch + (3,)), float).reshape(B, 3),
-            np.ascontiguousarray(np.broadcast_to(R, self.batch + (3, 3)), float).reshape(B, 3, 3),
-            np.ascontiguousarray(np.broadcast_to(det, self.batch)).reshape(B), site, enu, origin[0], origin[1],
-            self.sigma_v0, self.log_lam_max)
-
-    def estimate(self):
-        return self.x.reshape(self.batch + (6,)), self.P.reshape(self.batch + (6, 6))
 
 
 class _Imm:

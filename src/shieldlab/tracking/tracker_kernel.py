@@ -2,7 +2,8 @@
 
 One filter per (run, threat), a predict per update time and an assimilation per sensor
 scan: in NumPy each is a dozen calls on (runs, threats) arrays, whose overhead set the
-tracker's cost.  Here each is one pass over the rows, with the EKF's compiled predict,
+tracker's cost.  Here the whole loop over the update times runs filter after filter
+(:func:`track_rows`; the filters are independent), with the EKF's compiled predict,
 update and one-point initiation (:mod:`shieldlab.tracking.ekf_kernel`) and the NIS
 adaptation of :func:`shieldlab.tracking.tracker.adapt_noise`.  NumPy's ``exp`` and ``log``
 and the C library's may differ in the last bit; the NumPy steps stay the reference
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numba as nb
+import numpy as np
 
 from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _update_one, _update_scratch, init_one
 
@@ -31,30 +33,75 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def predict_started(x, P, log_lam, n, h, q_ballistic):
-    """Predict the rows of ``x`` (B, 6), ``P`` (B, 6, 6) that hold a track (a finite state) by
-    ``n`` substeps of ``h`` seconds, with process noise ``q_ballistic · exp(log_lam)``."""
-    A, Phi, T, k1, k2, k3, k4, tmp = _predict_scratch()
-    for b in range(x.shape[0]):
-        if math.isfinite(x[b, 0]):
-            _predict_one(x[b], P[b], n, h, q_ballistic * math.exp(log_lam[b]), A, Phi, T, k1, k2, k3, k4, tmp)
+def track_rows(dt, nsub, hsub, ev_start, ev_s, Z, DET, SC, R3, site, enu, org, otrig, q_ballistic, sigma_v0,
+               log_lam_max, ie, ip, x_out, hits_out, pidx, pbuf):
+    """The labelled tracker over every update time, one filter (row) after another.
 
+    Times: ``dt`` (K,) [s] from the previous update time, predicted in ``nsub`` (K,) substeps
+    of ``hsub`` (K,) seconds.  Scans, in the order applied: those of time ``k`` are
+    ``ev_start[k]:ev_start[k + 1]``, each of sensor ``ev_s[e]``, with the rows' reports ``Z``
+    (B, E, 3) where ``DET`` (B, E), of noise ``R3[s]`` (S, 3, 3) times ``SC`` (B, E).  Per
+    sensor: its site (``site`` (S, 3), ``enu`` (S, 3, 3)) and geodetic origin (``org`` (S, 3),
+    ``otrig`` (S, 4)) for the one-point initiation.  A row's first report starts its filter
+    at the top noise level ``log_lam_max``, later ones update it and adapt the noise; a track
+    predicted inside the ellipsoid of reciprocal semi-axes ``ie``, ``ip`` has come down and
+    ends (``nan``, restarted by its next report).
 
-@nb.njit(cache=True, error_model="numpy")
-def assimilate_rows(x, P, started, log_lam, n_hits, z, R, det, site, enu, site0, trig, sigma_v0, log_lam_max):
-    """One sensor's reports at one time: where ``det`` (B,), a track not yet started starts
-    from its report ``z`` (B, 3) with noise ``R`` (B, 3, 3) (one-point initiation from the
-    geodetic site ``site0`` with ``trig``, at the top noise level ``log_lam_max``), a started
-    one is updated and its noise level adapted; ``n_hits`` counts the reports."""
-    H, PHt, S, Si, K, IKH, T, J, nu = _update_scratch()
-    for b in range(x.shape[0]):
-        if not det[b]:
-            continue
-        if not started[b]:
-            init_one(z[b], R[b], site0, trig, sigma_v0, x[b], P[b])
-            log_lam[b] = log_lam_max
-        else:
-            nis = _update_one(x[b], P[b], z[b], R[b], site, enu, H, PHt, S, Si, K, IKH, T, J, nu)
-            log_lam[b] = adapt_one(log_lam[b], nis, log_lam_max)
-        started[b] = True
-        n_hits[b] += 1
+    Writes the state after each time to ``x_out`` (K, B, 6), the reports counted so far to
+    ``hits_out`` (K, B), and every covariance a track holds to the next row of ``pbuf``
+    (R, 6, 6), named by ``pidx`` (B, K) (-1: none).  Returns the rows of ``pbuf`` used, or -1
+    if it holds too few (nothing else then is complete)."""
+    K, B = hits_out.shape
+    A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
+    H, PHt, S, Si, Kg, IKH, T, J, nu = _update_scratch()
+    x = np.empty(6)
+    P = np.empty((6, 6))
+    Rb = np.empty((3, 3))
+    r = 0
+    for b in range(B):
+        x[:] = np.nan
+        P[:, :] = np.nan
+        started = False
+        log_lam = log_lam_max
+        n_hits = 0
+        for k in range(K):
+            if k > 0 and math.isfinite(x[0]):
+                _predict_one(x, P, nsub[k], hsub[k], q_ballistic * math.exp(log_lam), A, Phi, Tm, k1, k2, k3, k4,
+                             tmp)
+            for e in range(ev_start[k], ev_start[k + 1]):
+                if not DET[b, e]:
+                    continue
+                s = ev_s[e]
+                f = SC[b, e]
+                for i in range(3):
+                    for j in range(3):
+                        Rb[i, j] = R3[s, i, j] * f
+                if not started:
+                    init_one(Z[b, e], Rb, org[s], otrig[s], sigma_v0, x, P)
+                    log_lam = log_lam_max
+                else:
+                    nis = _update_one(x, P, Z[b, e], Rb, site[s], enu[s], H, PHt, S, Si, Kg, IKH, T, J, nu)
+                    log_lam = adapt_one(log_lam, nis, log_lam_max)
+                started = True
+                n_hits += 1
+            # tracker.came_down (earth.below_surface): inside the shrunk ellipsoid
+            px, py, pz = x[0] * ie, x[1] * ie, x[2] * ip
+            if px * px + py * py + pz * pz < 1.0:
+                x[:] = np.nan
+                P[:, :] = np.nan
+                started = False
+            x_out[k, b] = x
+            hits_out[k, b] = n_hits
+            held = False
+            for i in range(6):
+                for j in range(6):
+                    held = held or not math.isnan(P[i, j])
+            if not held:
+                pidx[b, k] = -1
+                continue
+            if r >= pbuf.shape[0]:
+                return -1
+            pbuf[r] = P
+            pidx[b, k] = r
+            r += 1
+    return r
