@@ -383,7 +383,7 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
     Anchors the profile cannot fly (e.g. a range too short for a solid's full-burn shot)
     are dropped.
     """
-    missiles, la0, lo0, al0, la1, lo1, prof, owner, rng = [], [], [], [], [], [], [], [], []
+    missiles, la0, lo0, al0, la1, lo1, prof, owner, rng, best = [], [], [], [], [], [], [], [], [], []
     apo: list[float] = []
     tof: list[float] = []
     plan = []
@@ -414,13 +414,16 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
                 tof.append(np.nan if s.flight_time is None else s.flight_time)
                 owner.append((i, a))
                 rng.append(f * r_max[a])
+                best.append((k_star[a], r_max[a]))
     keep = np.ones(len(missiles), bool)
     while True:
         idx = np.flatnonzero(keep)
         try:
             st = aim.solve([missiles[j] for j in idx], np.array(la0)[idx], np.array(lo0)[idx], np.array(al0)[idx],
                            np.array(la1)[idx], np.array(lo1)[idx], [prof[j] for j in idx], model=model, dt=dt,
-                           apogee=np.array(apo)[idx], flight_time=np.array(tof)[idx])
+                           apogee=np.array(apo)[idx], flight_time=np.array(tof)[idx],
+                           # the maximum-range shot of each anchor's bearing, flown above
+                           max_range_kick=tuple(np.array(best)[idx].T))
             break
         except aim.AimError as e:
             keep[idx[e.indices]] = False
@@ -512,17 +515,14 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
     pos0, kick, az, cut = np.concatenate(pos0_l), np.concatenate(kick_l), np.concatenate(az_l), np.concatenate(cut_l)
     owner = np.array(owner_l)
     B = len(missiles)
-    # flight times first (no samples kept), then the recorded flights on grids just long enough
     f0 = time.perf_counter()
     shaped = np.concatenate([np.full(shapes[i][0] * shapes[i][1], sites[i].shaped) for i in active])
     kind = np.array([_trim_kind(m) for m in missiles])
     gem, dive = kind == aim.TRIM_GEM, (kind == aim.TRIM_DIVE) & shaped
     cut, upper, dive_t = (np.where(gem | dive, np.inf, cut), np.where(gem, np.minimum(cut, 1.0), 1.0),
                           np.where(dive, cut, np.inf))
-    _, _, _, ev = run(veh, pos0, np.zeros((B, 3)), np.zeros(B), kick, az, cut, grid_t0=0.0, dt=dt,
-                      T=int(6000 / dt) + 2, model=model, record=False, t_max=6000.0, upper_thrust=upper,
-                      dive_time=dive_t)
-    tof, burn = ev[:, 4], ev[:, 0]
+    steer = (pos0, kick, az, cut, upper, dive_t)
+    tof, burn = np.full(B, np.inf), np.full(B, np.inf)  # flight and burnout times [s], block by block below
     tau = np.linspace(0.0, 1.0, K_NODES)
     fly_s = time.perf_counter() - f0
     for i in active:
@@ -538,13 +538,12 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
         # the recorded flights in blocks of members, each reduced to its K_NODES samples at
         # once: the whole family's samples (members x seconds of flight x 3, several arrays
         # of them) would hold hundreds of MB at a time
+        T: int | None = None  # the samples of the site's last block: the next one's first guess
         for lo in range(0, m.size, _FAMILY_BLOCK):
             q = slice(lo, min(lo + _FAMILY_BLOCK, m.size))
             g = m[q]
             f0 = time.perf_counter()
-            T = int(np.ceil(np.nanmax(np.where(np.isfinite(tof[g]), tof[g], 0.0)) / dt)) + 3
-            tr = fly(veh.take(g), pos0[g], np.zeros(g.size), kick[g], az[g], cut[g], t0=0.0, dt=dt, T=T, model=model,
-                     upper_thrust=upper[g], dive_time=dive_t[g])
+            tr, tof[g], burn[g], T = _recorded_block(veh.take(g), [a[g] for a in steer], dt, model, T)
             fly_s += time.perf_counter() - f0
             lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
             ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)
@@ -604,6 +603,41 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
             h=np.ascontiguousarray(H[flat].reshape(nB, nR, K_NODES)),
             tau=tau, full_circle=bool(sectors[i][1]), solve_s=solve_s, fly_s=fly_s)
     return tables
+
+
+def _recorded_block(veh, steer, dt: float, model: EarthModel, T_guess: int | None, t_max: float = 6000.0):
+    """Recorded flights of a block of family members on a grid of samples every ``dt`` [s]
+    from launch that holds each landing flight to its impact plus 3 samples, and their flight
+    and burnout times [s] (``inf``: no impact within ``t_max``): ``(Trajectories, tof, burn, T)``.
+
+    ``steer``: the members' launch points (m, 3) (ECEF [m]), kicks, azimuths [rad], cut-offs
+    [s], upper-stage thrust factors and dive times [s] (m,).  Flown first on ``T_guess``
+    samples (the site's previous block's: a family's blocks span the same ranges); only
+    where a member has not landed there (or in its last samples) are the flight times found
+    by an unrecorded run and the block flown again on a grid just long enough.  Recorded and
+    unrecorded flights share one integrator and agree to the bit, and samples past a flight's
+    impact do not enter its profile, so the guess changes nothing but the cost."""
+    pos0, kick, az, cut, upper, dive_t = steer
+    n = kick.size
+
+    def recorded(T):
+        return fly(veh, pos0, np.zeros(n), kick, az, cut, t0=0.0, dt=dt, T=T, model=model, upper_thrust=upper,
+                   dive_time=dive_t)
+
+    def samples(tof):
+        return int(np.ceil(np.nanmax(np.where(np.isfinite(tof), tof, 0.0)) / dt)) + 3
+
+    if T_guess is not None:
+        tr = recorded(T_guess)
+        tof = tr.impact_time
+        if np.all(tof <= t_max):  # every member landed, within t_max
+            T = samples(tof)
+            return (tr if T <= T_guess else recorded(T)), tof, tr.burnout_time, max(T, T_guess)
+    _, _, _, ev = run(veh, pos0, np.zeros((n, 3)), np.zeros(n), kick, az, cut, grid_t0=0.0, dt=dt,
+                      T=int(t_max / dt) + 2, model=model, record=False, t_max=t_max, upper_thrust=upper,
+                      dive_time=dive_t)
+    T = samples(ev[:, 4])
+    return recorded(T), ev[:, 4], ev[:, 0], T
 
 
 # --------------------------------------------------------------------------- path sampling

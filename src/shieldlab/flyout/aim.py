@@ -192,7 +192,9 @@ class _Evaluator:
         """Trim (cut-off time [s], GEM thrust factor or dive time [s]) at which a shot with
         ``kick`` reaches ``target`` range (``nan`` where none does), and :meth:`impact` of that
         shot (untrimmed where there is none).  Range grows with the trim on every kind."""
-        cut = _root(lambda c: self.trimmed(idx, kick, az, c)[0], self.trim_lo[idx], self.trim_hi[idx].copy(), target)
+        kick, az = np.broadcast_to(kick, idx.shape), np.broadcast_to(az, idx.shape)
+        cut = _root(lambda r, c: self.trimmed(idx[r], kick[r], az[r], c)[0], self.trim_lo[idx],
+                    self.trim_hi[idx].copy(), target)
         return cut, self.trimmed(idx, kick, az, np.where(np.isfinite(cut), cut, self.untrimmed[idx]))
 
 
@@ -213,45 +215,65 @@ def _max_range_kick(ev: _Evaluator, az: np.ndarray):
     best_k, best_r = grid[j], rng[ar, j]
     lo = grid[np.maximum(j - 1, 0)]
     hi = grid[np.minimum(j + 1, grid.size - 1)]
-    for _ in range(20):  # golden section for the maximum of range(kick); range is flat there
-        a = hi - _GOLD * (hi - lo)
-        b = lo + _GOLD * (hi - lo)
-        r = ev.impact(np.concatenate([ar, ar]), np.concatenate([a, b]), np.concatenate([az, az]),
-                      np.full(2 * N, np.inf))[0]
-        for k, rr in ((a, r[:N]), (b, r[N:])):
-            better = rr > best_r
-            best_k, best_r = np.where(better, k, best_k), np.where(better, rr, best_r)
-        left = r[:N] >= r[N:]
+
+    def keep_best(k, r):
+        nonlocal best_k, best_r
+        better = r > best_r
+        best_k, best_r = np.where(better, k, best_k), np.where(better, r, best_r)
+
+    # golden section for the maximum of range(kick) (range is flat there), 20 brackets: the
+    # interior point kept from the last bracket is not flown again (G^2 = 1 - G puts it on the
+    # new bracket's other golden point), so each bracket after the first flies one new shot
+    a = hi - _GOLD * (hi - lo)
+    b = lo + _GOLD * (hi - lo)
+    r = ev.impact(np.concatenate([ar, ar]), np.concatenate([a, b]), np.concatenate([az, az]), np.full(2 * N, np.inf))[0]
+    ra, rb = r[:N], r[N:]
+    keep_best(a, ra)
+    keep_best(b, rb)
+    for _ in range(19):
+        left = ra >= rb
         hi = np.where(left, b, hi)
         lo = np.where(left, lo, a)
+        # left: the old lower point becomes the upper one; else the old upper point the lower one
+        x = np.where(left, hi - _GOLD * (hi - lo), lo + _GOLD * (hi - lo))
+        rx = ev.impact(ar, x, az, np.full(N, np.inf))[0]
+        keep_best(x, rx)
+        a, ra, b, rb = (np.where(left, x, b), np.where(left, rx, rb), np.where(left, a, x), np.where(left, ra, rx))
     return best_k, best_r
 
 
 def _root(f, lo, hi, target, tol=0.5, iters=40):
-    """Vectorised Illinois (modified regula falsi) root of ``f(x) = target`` on brackets [lo, hi].
+    """Vectorised Illinois (modified regula falsi) root of ``f(rows, x) = target`` on brackets [lo, hi].
 
-    ``f`` maps an (M,) array of parameters to ranges; the bracket must straddle the
-    target; where it does not, the result is ``nan`` (no solution on that branch).
-    Converges superlinearly; stops when every element is within ``tol`` metres.
+    ``f`` maps the parameters ``x`` (m,) of the elements ``rows`` (m,) (indices into the
+    batch) to ranges; the bracket must straddle the target; where it does not, the result
+    is ``nan`` (no solution on that branch) and the element is never flown again.
+    Converges superlinearly; each element stops once it is within ``tol`` metres (the
+    others go on alone: a batch's flights shrink as its elements converge).
     """
     a, b = lo.copy(), hi.copy()
-    fa, fb = f(a) - target, f(b) - target
+    every = np.arange(a.size)
+    fa, fb = f(every, a) - target, f(every, b) - target
     ok = np.sign(fa) != np.sign(fb)
     x = np.where(np.abs(fa) < np.abs(fb), a, b)
     side = np.zeros(a.shape, int)
+    act = np.flatnonzero(ok)
     for _ in range(iters):
-        denom = fb - fa
-        x = np.where(denom != 0, b - fb * (b - a) / np.where(denom != 0, denom, 1.0), 0.5 * (a + b))
-        x = np.where((x <= np.minimum(a, b)) | (x >= np.maximum(a, b)), 0.5 * (a + b), x)
-        fx = f(x) - target
-        if np.all(np.abs(fx) < tol):
+        if not act.size:
             break
-        same = np.sign(fx) == np.sign(fb)
+        aa, bb, fa_, fb_ = a[act], b[act], fa[act], fb[act]
+        denom = fb_ - fa_
+        xx = np.where(denom != 0, bb - fb_ * (bb - aa) / np.where(denom != 0, denom, 1.0), 0.5 * (aa + bb))
+        xx = np.where((xx <= np.minimum(aa, bb)) | (xx >= np.maximum(aa, bb)), 0.5 * (aa + bb), xx)
+        fx = f(act, xx) - target[act]
+        x[act] = xx
+        same = np.sign(fx) == np.sign(fb_)
         # replace the endpoint on fx's side; halve the stale one (Illinois) when it repeats
-        a_new = np.where(same, a, b)
-        fa_new = np.where(same, np.where(side == 1, 0.5 * fa, fa), fb)
-        side = np.where(same, 1, -1)
-        a, fa, b, fb = a_new, fa_new, x, fx
+        a[act] = np.where(same, aa, bb)
+        fa[act] = np.where(same, np.where(side[act] == 1, 0.5 * fa_, fa_), fb_)
+        side[act] = np.where(same, 1, -1)
+        b[act], fb[act] = xx, fx
+        act = act[~(np.abs(fx) < tol * 1e-3)]
     return np.where(ok, x, np.nan)
 
 
@@ -281,7 +303,7 @@ def _scan_root(ev: _Evaluator, idx, lo, hi, az, target, value, goal, tol, n=12):
     sel = np.flatnonzero(straddle.any(axis=1))
     if sel.size:
         j = np.argmax(straddle[sel], axis=1)
-        k[sel] = _root(lambda kk: val(sel, kk), grid[sel, j], grid[sel, j + 1], goal[sel], tol=tol)
+        k[sel] = _root(lambda r, kk: val(sel[r], kk), grid[sel, j], grid[sel, j + 1], goal[sel], tol=tol)
     return k, v, grid
 
 
@@ -393,13 +415,14 @@ def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> 
                                         (need_dep, k_star, np.full(N, np.radians(89.0)), k_dep, ap_d)):
         idx = np.flatnonzero(need)
         if idx.size:
-            k_out[idx] = _root(lambda k, i=idx: ev.impact(i, k, az[i], inf[i])[0], lo[idx], hi[idx], target[idx])
+            k_out[idx] = _root(lambda r, k, i=idx: ev.impact(i[r], k, az[i[r]], inf[i[r]])[0], lo[idx], hi[idx],
+                                   target[idx])
             ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx]).apogee
 
 
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
           model: EarthModel = FULL, dt: float = 1.0, t_max: float = 6000.0, azimuth_iterations: int = 10,
-          apogee=None, flight_time=None) -> Steering:
+          apogee=None, flight_time=None, max_range_kick=None) -> Steering:
     """Steering for N threats: catalogue missiles and geodetic launch/aim points [rad, m], shapes (N,).
 
     ``profile`` is one of :data:`PROFILES` or a sequence of them, one per threat.
@@ -409,6 +432,10 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     is the one asked for.  Raises :class:`UnreachableError` for the first aim point beyond
     reach, :class:`NoSolutionError` where the profile has no trajectory to it and
     :class:`ShapeError` where the shape cannot be flown.
+
+    ``max_range_kick``: ``(kick [rad], range [m])`` (N,) of each threat's full-burn
+    maximum-range shot on its bearing (:func:`_max_range_kick`) where the caller has flown
+    them already (the defended footprint's anchors share a few bearings): not searched again.
     """
     N = len(missiles)
     lat0, lon0, alt0, lat1, lon1 = (np.broadcast_to(np.asarray(x, float), (N,)).copy()
@@ -453,7 +480,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                                 f"shot to this aim point is fixed; drop the apogee/flight time")
     for it in range(azimuth_iterations):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
-            k_star, rmax = _max_range_kick(ev, az)
+            k_star, rmax = (_max_range_kick(ev, az) if max_range_kick is None else
+                            (np.asarray(x, float).copy() for x in max_range_kick))
             bad = np.flatnonzero(rmax < target)
             if bad.size:
                 i = int(bad[0])
