@@ -107,7 +107,8 @@ def _scripted(hits, extra=None):
 
 
 def test_m_of_n_confirms_and_drops():
-    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5, delete_probability=0.1)
+    # the M-of-N logic alone: no velocity asked for at confirmation
+    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5, delete_probability=0.1, confirm_sigma_v=np.inf)
     r = _radar()
     # 3 of the first 4 looks: confirmed at the 4th
     tf = mtt.track_reports([_scripted([1, 0, 1, 1, 0, 0])], [r], "s", mgmt)
@@ -123,6 +124,45 @@ def test_m_of_n_confirms_and_drops():
     assert _deleted_after([1, 1, 1, 1], 0.1) == 2
     tf = mtt.track_reports([_scripted([1, 1, 1, 1, 0, 0, 0, 0, 0])], [r], "s", mgmt)
     assert tf.status[0, 0].tolist() == [1, 1, 2, 2, 2, 0, 0, 0, 0]
+
+
+def test_a_track_is_confirmed_only_once_its_velocity_is_known():
+    """M-of-N met, velocity not: a point at rest seen every scan is confirmed only once its
+    velocity's RMS standard deviation is within confirm_sigma_v (its noise level adapting down
+    from the ceiling), later than its third report; reports alternating between two points
+    1.5 km apart (a warhead and its booster) never make a firm track."""
+    r = _radar()
+    sv = 300.0
+    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5, confirm_sigma_v=sv)
+    hits = [1] * 12
+    tf = mtt.track_reports([_scripted(hits)], [r], "s", mgmt, keep_covariance=True)
+    status = tf.status[0, 0]
+    k_c = int(np.argmax(status == mtt.CONFIRMED))
+    assert status[k_c] == mtt.CONFIRMED and k_c > 2 and (status[:k_c] == mtt.TENTATIVE).all()
+    P = tf.confirmed_P[0, 0, k_c]
+    assert np.sqrt(np.trace(P[3:, 3:]) / 3.0) <= sv
+    # the same reports without the velocity test: confirmed at the third
+    loose = mtt.track_reports([_scripted(hits)], [r], "s", dataclasses.replace(mgmt, confirm_sigma_v=np.inf))
+    assert int(np.argmax(loose.status[0, 0] == mtt.CONFIRMED)) == 2
+
+
+def test_a_reacquired_warhead_is_not_passed_on_with_its_boosters_velocity(monkeypatch):
+    """epaa-phase-1, seed 3, run 6: after staging the warhead's track breaks (291 s) and a new
+    one starts at 311 s on low-SNR reports of the warhead and its spent booster alternately;
+    by M-of-N alone it was confirmed at its third report with a velocity 5.6 km/s wrong and
+    coasted 48 km off (the run's position RMSE 1.7 km, the other seven ~0.1 km).  With the
+    velocity asked for at confirmation the run tracks like the others."""
+    from shieldlab.engine import tracks
+
+    w = shieldlab.load_world("epaa-phase-1")
+    rmse = {}
+    orig = tracks.management
+    for sv in (300.0, np.inf):
+        monkeypatch.setattr(tracks, "management", lambda world, sv=sv: dataclasses.replace(orig(world),
+                                                                                             confirm_sigma_v=sv))
+        rmse[sv] = tracks.track_runs(w, 8, seed=3).quality["nato-bmd"]["position_rmse_m"]
+    assert rmse[np.inf][6] > 1000.0 and rmse[300.0][6] < 400.0
+    assert np.all(np.delete(rmse[300.0], 6) < 200.0)
 
 
 def _deleted_after(record, delete_probability=1e-3, memory=mtt.PD_MEMORY):
@@ -253,7 +293,7 @@ def test_fire_control_reads_only_tracks_judged_warheads():
     for call in (1, 0):
         rep = _scripted([1] * 8)
         rep = dataclasses.replace(rep, call=np.where(rep.valid, call, -1).astype(np.int8), discrimination_error=0.2)
-        tf = mtt.track_reports([rep], [r], "s", keep_covariance=True)
+        tf = mtt.track_reports([rep], [r], "s", mtt.TrackManagement(confirm_sigma_v=np.inf), keep_covariance=True)
         assert (tf.status[0, 0, 2:] == mtt.CONFIRMED).all()
         assert (tf.warhead[0, 0] == bool(call)).all()
         out[call], _ = mtt.fire_control_tracks(tf)

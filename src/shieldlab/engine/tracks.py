@@ -30,11 +30,12 @@ from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
 
 
 def management(world) -> TrackManagement:
-    """The scenario's track management (``tracking``: init_hits of confirm_looks, delete_probability, gate)."""
+    """The scenario's track management (``tracking``: init_hits of confirm_looks, confirm_sigma_v_ms,
+    delete_probability, gate)."""
     cfg = world.scenario.tracking
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
-                           confirm_n=cfg.confirm_looks, delete_probability=cfg.delete_probability,
-                           filter=cfg.filter)
+                           confirm_n=cfg.confirm_looks, confirm_sigma_v=cfg.confirm_sigma_v_ms,
+                           delete_probability=cfg.delete_probability, filter=cfg.filter)
 
 
 def systems(world) -> dict[str, list[int]]:
@@ -171,7 +172,8 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
                for name, qs in parts.items()}
     cfg = world.scenario.tracking
     settings = {"init_hits": cfg.init_hits, "confirm_looks": cfg.confirm_looks,
-                "delete_probability": cfg.delete_probability, "gate_probability": cfg.gate_probability}
+                "confirm_sigma_v_ms": cfg.confirm_sigma_v_ms, "delete_probability": cfg.delete_probability,
+                "gate_probability": cfg.gate_probability}
     return TrackRuns(scenario=world.scenario.name, settings=settings, runs=runs, seed=seed, false_alarms=fa,
                      false_alarm_rates=rates, quality=quality, hours=hours,
                      timings=timings)

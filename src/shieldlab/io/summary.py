@@ -84,7 +84,8 @@ def tracking_settings(world) -> dict:
     t = world.scenario.tracking
     out: dict[str, Any] = {"filter": t.filter, "init_hits": t.init_hits, "association": t.association}
     if t.association == "gnn":
-        out.update(confirm_looks=t.confirm_looks, delete_probability=t.delete_probability,
+        out.update(confirm_looks=t.confirm_looks, confirm_sigma_v_ms=t.confirm_sigma_v_ms,
+                   delete_probability=t.delete_probability,
                    gate_probability=t.gate_probability, false_alarms=world.scenario.sensing.false_alarms)
     return out
 

@@ -499,6 +499,13 @@ class TrackingCfg(_Strict):
         5, ge=1, le=50,
         description="multi-target tracking: a tentative track is confirmed when init_hits of its first "
                     "confirm_looks looks bring a report (M-of-N), dropped as soon as it no longer can")
+    confirm_sigma_v_ms: float = Field(
+        300.0, gt=0.0, le=1e5,
+        description="multi-target tracking: a tentative track with its init_hits reports is confirmed only once "
+                    "its velocity is known this well (the RMS over the axes of its standard deviation, m/s); "
+                    "until then it stays tentative and is dropped like one. Keeps a track built from two "
+                    "objects' reports (a warhead and its booster alternately) from being passed on with a "
+                    "velocity wrong by kilometres a second")
     delete_probability: float = Field(
         1e-3, gt=0.0, lt=0.5,
         description="multi-target tracking: a confirmed track is deleted when the looks since its last report, "

@@ -104,7 +104,8 @@ def _scan_scratch(T, M):
 @nb.njit(cache=True, error_model="numpy")
 def _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k,
               z, valid, R, call, s, rid_base, search, site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi,
-              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, log_delete, log_lam_max, new, scr, dsc, usc):
+              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, new, scr,
+              dsc, usc):
     """One radar scan applied to run ``c``'s tracks (:func:`scan_rows` for one run): reports ``z``
     (M, 3) where ``valid`` (M,), noise ``R`` (M, 3, 3), calls ``call`` (M,) or (0,), the run's
     lineage ``report_k`` (T,) and unassigned reports ``new`` (M,); ``scr``, ``dsc``, ``usc`` the
@@ -199,7 +200,7 @@ def _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found,
         tent = status[c, t] == _TENTATIVE
         if tent and (looked or upd or holds):
             looks[c, t] += 1
-        if tent and hits[c, t] >= confirm_m:
+        if tent and hits[c, t] >= confirm_m and P[c, t, 3, 3] + P[c, t, 4, 4] + P[c, t, 5, 5] <= confirm_var_v:
             status[c, t] = _CONFIRMED
         conf = status[c, t] == _CONFIRMED
         if upd:
@@ -230,7 +231,7 @@ def _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found,
 @nb.njit(cache=True, error_model="numpy")
 def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k,
               z, valid, R, call, s, rid_base, search, site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi,
-              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, log_delete, log_lam_max, new):
+              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, new):
     """One radar scan applied to every run's tracks: gating, global nearest neighbour, the EKF
     update, track management (``mtt._scan`` steps 2-5).  Reports ``z`` (C, M, 3) where
     ``valid`` (C, M), noise ``R`` (C, M, 3, 3), discrimination calls ``call`` (C, M) int8 or
@@ -245,8 +246,8 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
     for c in range(status.shape[0]):
         _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k[c],
                   z[c], valid[c], R[c], call[c], s, rid_base, search, site, enu, fsite, trig, boresight, half_fov,
-                  el_lo, el_hi, refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, log_delete, log_lam_max,
-                  new[c], scr, dsc, usc)
+                  el_lo, el_hi, refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete,
+                  log_lam_max, new[c], scr, dsc, usc)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -305,7 +306,8 @@ NEED_SLOTS, NEED_ROWS = 1, 2
 @nb.njit(cache=True, error_model="numpy")
 def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
                site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
-               gate, confirm_m, confirm_n, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0, ie, ip,
+               gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
+               ie, ip,
                x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
                hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start):
     """The whole multi-target tracker over the update times, one run after another from run
@@ -366,8 +368,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
                 _scan_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls,
                           report_k, Z[c, e], V[c, e], Rc, call, s, rid, j % search_every[s] == 0, site[s], enu[s],
                           fsite[s], trig[s], fov[s, 0], fov[s, 1], fov[s, 2], fov[s, 3], refr[s], ref[s, 0],
-                          ref[s, 1], ref[s, 2], gate, confirm_m, confirm_n, log_delete, log_lam_max, new, scr, dsc,
-                          usc)
+                          ref[s, 1], ref[s, 2], gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, new,
+                          scr, dsc, usc)
                 n_new = 0
                 for m in range(M):
                     if new[m]:
