@@ -85,7 +85,7 @@ from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import (
     fan_time,
-    fan_times_geodetic,
+    fan_times_geodetic_parallel,
     intercept_geometry,
     intercept_window,
     interceptor_velocity,
@@ -115,6 +115,11 @@ K_NODES = 320
 CHUNK = 2048
 #: Members of a profile family flown and reduced together (bounds the recorded samples held).
 _FAMILY_BLOCK = 256
+#: The least members per thread when a block is flown (:func:`shieldlab.flyout.integrate.run`):
+#: a block's members are whole recorded flights (a few tenths of a ms each), enough work to
+#: split one block between the cores (the flyout's default waits for 256 per thread, so a
+#: block would fly on one); each flight is flown alone, so the split changes no result.
+_FAMILY_MIN_BATCH = 32
 
 
 # --------------------------------------------------------------------------- grid
@@ -622,7 +627,7 @@ def _recorded_block(veh, steer, dt: float, model: EarthModel, T_guess: int | Non
 
     def recorded(T):
         return fly(veh, pos0, np.zeros(n), kick, az, cut, t0=0.0, dt=dt, T=T, model=model, upper_thrust=upper,
-                   dive_time=dive_t)
+                   dive_time=dive_t, min_batch=_FAMILY_MIN_BATCH)
 
     def samples(tof):
         return int(np.ceil(np.nanmax(np.where(np.isfinite(tof), tof, 0.0)) / dt)) + 3
@@ -635,7 +640,7 @@ def _recorded_block(veh, steer, dt: float, model: EarthModel, T_guess: int | Non
             return (tr if T <= T_guess else recorded(T)), tof, tr.burnout_time, max(T, T_guess)
     _, _, _, ev = run(veh, pos0, np.zeros((n, 3)), np.zeros(n), kick, az, cut, grid_t0=0.0, dt=dt,
                       T=int(t_max / dt) + 2, model=model, record=False, t_max=t_max, upper_thrust=upper,
-                      dive_time=dive_t)
+                      dive_time=dive_t, min_batch=_FAMILY_MIN_BATCH)
     T = samples(ev[:, 4])
     return recorded(T), ev[:, 4], ev[:, 0], T
 
@@ -883,8 +888,9 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
             for sat in sats:
                 cued = np.minimum(cued, [expected_report_time(sat, pos[m, :max(int(n_valid[m]), 1)], burn[m], dt)
                                          if n_valid[m] > 0 else np.inf for m in range(M)])
-            cue[:, sys_] = visibility.expected_confirmation_time(pos, vel, n_valid, dt, burn, sig, cued,
-                                                                 float(init_hits), *radars)
+            # the paths on all of Numba's threads (the serial function's answers to the bit)
+            cue[:, sys_] = visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
+                                                                  float(init_hits), *radars)
             alert[:, sys_] = cued
     B = len(bats)
     # as fire control: the reaction time after the track, or after an earlier alert (not
@@ -901,7 +907,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
             taus.append(None)
             continue
         tau = np.full(M * J, np.inf)
-        tau[inside] = fan_times_geodetic(flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(), *ft.kernel_args())
+        tau[inside] = fan_times_geodetic_parallel(flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(),
+                                                  *ft.kernel_args())
         taus.append(tau.reshape(M, J))
 
     def window(b, t_ready, rows):

@@ -110,9 +110,30 @@ def fan_times_geodetic(lat, lon, alt, site_lat, cos_site_lat, site_lon, tab, cel
     coordinates already.  Writes over ``lon`` and returns it."""
     out = lon  # reused
     for k in range(lat.shape[0]):
-        ground = haversine_point(site_lat, site_lon, lat[k], lon[k], cos_site_lat, math.cos(lat[k]))
-        out[k] = table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, ground, alt[k], np.inf)
+        out[k] = _fan_time_at(lat[k], lon[k], alt[k], site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin,
+                              rmax, amin, amax)
     return out
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
+def fan_times_geodetic_parallel(lat, lon, alt, site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin, rmax,
+                                amin, amax):
+    """:func:`fan_times_geodetic` [s] with the points shared among Numba's threads (``prange``;
+    ``NUMBA_NUM_THREADS``), for the many samples of a footprint; each point reads and writes
+    only its own entry, so the answers are the serial ones to the bit.  Writes over ``lon``
+    and returns it."""
+    out = lon  # reused
+    for k in nb.prange(lat.shape[0]):
+        out[k] = _fan_time_at(lat[k], lon[k], alt[k], site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin,
+                              rmax, amin, amax)
+    return out
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _fan_time_at(lat, lon, alt, site_lat, cos_site_lat, site_lon, tab, cell_ok, dx, dz, rmin, rmax, amin, amax):
+    """The fan's time [s] at one geodetic point (``inf`` outside it)."""
+    ground = haversine_point(site_lat, site_lon, lat, lon, cos_site_lat, math.cos(lat))
+    return table_value(tab, cell_ok, dx, dz, rmin, rmax, amin, amax, ground, alt, np.inf)
 
 
 def interceptor_velocity(fan, site_lat, site_lon, p) -> np.ndarray:

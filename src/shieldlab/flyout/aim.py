@@ -193,9 +193,25 @@ class _Evaluator:
         ``kick`` reaches ``target`` range (``nan`` where none does), and :meth:`impact` of that
         shot (untrimmed where there is none).  Range grows with the trim on every kind."""
         kick, az = np.broadcast_to(kick, idx.shape), np.broadcast_to(az, idx.shape)
-        cut = _root(lambda r, c: self.trimmed(idx[r], kick[r], az[r], c)[0], self.trim_lo[idx],
-                    self.trim_hi[idx].copy(), target)
-        return cut, self.trimmed(idx, kick, az, np.where(np.isfinite(cut), cut, self.untrimmed[idx]))
+        # each element's last shot flown by the root finder: where the root is found, that is
+        # the shot at the answer (the root returns its last iterate), so it is not flown again
+        # (a shot's flight does not depend on the batch it flies in)
+        last: list[np.ndarray] = []
+
+        def trimmed_range(r, c):
+            shot = self.trimmed(idx[r], kick[r], az[r], c)
+            if not last:
+                last.extend(np.empty((idx.size,) + a.shape[1:], a.dtype) for a in shot)
+            for buf, a in zip(last, shot):
+                buf[r] = a
+            return shot[0]
+
+        cut = _root(trimmed_range, self.trim_lo[idx], self.trim_hi[idx].copy(), target)
+        miss = np.flatnonzero(~np.isfinite(cut))
+        if miss.size:  # no root: the untrimmed shot
+            for buf, a in zip(last, self.trimmed(idx[miss], kick[miss], az[miss], self.untrimmed[idx[miss]])):
+                buf[miss] = a
+        return cut, Shot(*last)
 
 
 def _max_range_kick(ev: _Evaluator, az: np.ndarray):
@@ -242,18 +258,21 @@ def _max_range_kick(ev: _Evaluator, az: np.ndarray):
     return best_k, best_r
 
 
-def _root(f, lo, hi, target, tol=0.5, iters=40):
+def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
     """Vectorised Illinois (modified regula falsi) root of ``f(rows, x) = target`` on brackets [lo, hi].
 
     ``f`` maps the parameters ``x`` (m,) of the elements ``rows`` (m,) (indices into the
     batch) to ranges; the bracket must straddle the target; where it does not, the result
     is ``nan`` (no solution on that branch) and the element is never flown again.
     Converges superlinearly; each element stops once it is within ``tol`` metres (the
-    others go on alone: a batch's flights shrink as its elements converge).
+    others go on alone: a batch's flights shrink as its elements converge).  ``f_lo``,
+    ``f_hi``: ``f`` at the bracket's ends where the caller has it already (not evaluated
+    again).  Each element's last evaluation of ``f`` is at its answer (where there is one).
     """
     a, b = lo.copy(), hi.copy()
     every = np.arange(a.size)
-    fa, fb = f(every, a) - target, f(every, b) - target
+    fa = (f(every, a) if f_lo is None else f_lo) - target
+    fb = (f(every, b) if f_hi is None else f_hi) - target
     ok = np.sign(fa) != np.sign(fb)
     x = np.where(np.abs(fa) < np.abs(fb), a, b)
     side = np.zeros(a.shape, int)
@@ -303,7 +322,9 @@ def _scan_root(ev: _Evaluator, idx, lo, hi, az, target, value, goal, tol, n=12):
     sel = np.flatnonzero(straddle.any(axis=1))
     if sel.size:
         j = np.argmax(straddle[sel], axis=1)
-        k[sel] = _root(lambda r, kk: val(sel[r], kk), grid[sel, j], grid[sel, j + 1], goal[sel], tol=tol)
+        # the bracket's ends are scanned shots: their values are known
+        k[sel] = _root(lambda r, kk: val(sel[r], kk), grid[sel, j], grid[sel, j + 1], goal[sel], tol=tol,
+                       f_lo=v[sel, j], f_hi=v[sel, j + 1])
     return k, v, grid
 
 

@@ -70,7 +70,7 @@ def _flat(a, batch, tail=()):
 
 def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: float, dt: float, T: int,
         model: EarthModel = FULL, record: bool = True, t_max: float = np.inf, engine: str = "numba",
-        upper_thrust=None, dive_time=None):
+        upper_thrust=None, dive_time=None, min_batch: int | None = None):
     """Fly a flat batch of ``B`` trajectories (``vehicle.batch_size == B``).
 
     Returns ``(pos (B,T,3), vel (B,T,3), phase (B,T) int8, ev (B,8))``; ``ev``
@@ -81,6 +81,9 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
     ``t_max`` seconds after launch (the cheap mode used by the aiming solver).  ``upper_thrust`` (B,) is the
     steering's energy management (:meth:`Vehicle.throttled`; ``None``: none) and ``dive_time``
     (B,) the terminal dive's start of a quasi-ballistic shot (:meth:`Vehicle.diving_at`).
+    ``min_batch``: the least trajectories per thread (default
+    :data:`~shieldlab.flyout.kernel.PARALLEL_MIN_BATCH`); each trajectory is flown alone, so
+    the split changes no result, only the cost.
     """
     B = vehicle.batch_size
     if upper_thrust is not None:
@@ -107,7 +110,7 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
             v.aero.copy(),  # (the kernel writes each lifting flight's dive start in its row)
             pos, vel, phase, ev, np.zeros((B if not record else 1, kernel.NPARK)))
     # as many threads as Numba is set to use (NUMBA_NUM_THREADS, numba.set_num_threads; default all cores)
-    workers = min(numba.get_num_threads(), max(1, B // kernel.PARALLEL_MIN_BATCH))
+    workers = min(numba.get_num_threads(), max(1, B // (min_batch or kernel.PARALLEL_MIN_BATCH)))
     if workers == 1:
         kernel.fly_range(*args, 0, B)
     else:  # blocks of trajectories on a thread pool; the kernel releases the GIL
@@ -121,7 +124,7 @@ def run(vehicle: Vehicle, r0, v0, t_launch, kick, azimuth, cutoff, *, grid_t0: f
 
 def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf, *, t0: float, dt: float,
         T: int, model: EarthModel = FULL, v0=None, batch_shape: tuple[int, ...] | None = None,
-        engine: str = "numba", upper_thrust=None, dive_time=None) -> Trajectories:
+        engine: str = "numba", upper_thrust=None, dive_time=None, min_batch: int | None = None) -> Trajectories:
     """Fly a batch and sample it on the grid ``t = t0 + k dt``, ``k < T``.
 
     Parameters
@@ -135,6 +138,7 @@ def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf,
     management, :attr:`shieldlab.flyout.aim.Steering.upper_thrust`; default: all of it).
     dive_time : (...,) seconds after launch at which a quasi-ballistic missile begins its dive
     (:attr:`shieldlab.flyout.aim.Steering.dive_time`; default: when its glide has bled the speed).
+    min_batch : the least trajectories per thread (:func:`run`).
     """
     if batch_shape is None:
         batch_shape = np.shape(launch_time) or (vehicle.batch_size,)
@@ -146,7 +150,8 @@ def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf,
                               _flat(launch_time, batch_shape), _flat(kick, batch_shape), _flat(azimuth, batch_shape),
                               _flat(cutoff, batch_shape), grid_t0=t0, dt=dt, T=T, model=model, engine=engine,
                               upper_thrust=None if upper_thrust is None else _flat(upper_thrust, batch_shape),
-                              dive_time=None if dive_time is None else _flat(dive_time, batch_shape))
+                              dive_time=None if dive_time is None else _flat(dive_time, batch_shape),
+                              min_batch=min_batch)
     shp = batch_shape
     return Trajectories(
         t=t0 + dt * np.arange(T),

@@ -247,51 +247,79 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hi
     and the rest (S,) as :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum
     never gets there."""
     M = pos.shape[0]
+    out = np.full(M, np.inf)
+    nxt = np.zeros(period.size, np.int64)
+    free = np.ones(period.size)
+    for m in range(M):
+        out[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
+                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, nxt, free)
+    return out
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
+def expected_confirmation_times(pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
+                                range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr):
+    """:func:`expected_confirmation_time` with the paths shared among Numba's threads
+    (``prange``; ``NUMBA_NUM_THREADS``), for the many paths of a footprint [s], (M,).  Each
+    path is the serial function's own loop, on its own scratch rows, and writes only its own
+    entry: the answers are the serial ones to the bit, whatever the thread count."""
+    M = pos.shape[0]
     S = period.size
     out = np.full(M, np.inf)
-    nxt = np.zeros(S, np.int64)
-    free = np.ones(S)  # per radar, the probability that it does not hold the path yet
-    for m in range(M):
-        if n_valid[m] < 1 or S == 0:
-            continue
-        t_last = (n_valid[m] - 1) * dt
-        nxt[:] = 0
-        free[:] = 1.0
-        hits = 0.0
-        while True:
-            # the radar whose next scan comes first
-            s, ts = -1, np.inf
-            for k in range(S):
-                tk = nxt[k] * period[k]
-                if tk < ts:
-                    s, ts = k, tk
-            if ts > t_last + 1e-9:
-                break
-            k_s = nxt[s]
-            nxt[s] += 1
-            j = min(int(ts / dt), n_valid[m] - 1)
-            f = ts / dt - j
-            j1 = min(j + 1, n_valid[m] - 1)
-            x = pos[m, j, 0] + f * (pos[m, j1, 0] - pos[m, j, 0])
-            y = pos[m, j, 1] + f * (pos[m, j1, 1] - pos[m, j, 1])
-            z = pos[m, j, 2] + f * (pos[m, j1, 2] - pos[m, j, 2])
-            if sees(x, y, z, site[s], trig[s], boresight[s], half_fov[s], el_lo[s], el_hi[s], refr[s], np.inf):
-                r = math.sqrt((x - site[s, 0]) ** 2 + (y - site[s, 1]) ** 2 + (z - site[s, 2]) ** 2)
-                vx = vel[m, j, 0] + f * (vel[m, j1, 0] - vel[m, j, 0])
-                vy = vel[m, j, 1] + f * (vel[m, j1, 1] - vel[m, j, 1])
-                vz = vel[m, j, 2] + f * (vel[m, j1, 2] - vel[m, j, 2])
-                sigma = rcs_point(ts < burnout[m], vx, vy, vz, x - site[s, 0], y - site[s, 1], z - site[s, 2],
-                                  sig[0], sig[1], sig[2])
-                r50 = range50[s] * sigma**0.25
-                pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * (r50 / r) ** 4))
-                if k_s % search[s] == 0 or ts >= cue[m]:  # a search scan or cued: looked at, held or not
-                    hits += pd
-                    free[s] *= 1.0 - pd
-                else:  # a track revisit: looked at only if held
-                    hits += pd * (1.0 - free[s])
-                if hits >= init_hits - 1e-9:
-                    out[m] = ts
-                    break
-            else:
-                free[s] = 1.0  # out of the field: the radar lets go
+    # per path, its radars' scan counters and hold probabilities (the serial loop's scratch)
+    nxt = np.zeros((M, S), np.int64)
+    free = np.ones((M, S))
+    for m in nb.prange(M):
+        out[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
+                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, nxt[m],
+                                    free[m])
     return out
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50, range50, pfa,
+                       site, trig, boresight, half_fov, el_lo, el_hi, refr, nxt, free):
+    """Path ``m``'s expected confirmation time [s] (``inf``: never) for
+    :func:`expected_confirmation_time`; ``nxt`` (S,) int and ``free`` (S,) are scratch."""
+    S = period.size
+    if n_valid[m] < 1 or S == 0:
+        return np.inf
+    t_last = (n_valid[m] - 1) * dt
+    nxt[:] = 0
+    free[:] = 1.0  # per radar, the probability that it does not hold the path yet
+    hits = 0.0
+    while True:
+        # the radar whose next scan comes first
+        s, ts = -1, np.inf
+        for k in range(S):
+            tk = nxt[k] * period[k]
+            if tk < ts:
+                s, ts = k, tk
+        if ts > t_last + 1e-9:
+            return np.inf
+        k_s = nxt[s]
+        nxt[s] += 1
+        j = min(int(ts / dt), n_valid[m] - 1)
+        f = ts / dt - j
+        j1 = min(j + 1, n_valid[m] - 1)
+        x = pos[m, j, 0] + f * (pos[m, j1, 0] - pos[m, j, 0])
+        y = pos[m, j, 1] + f * (pos[m, j1, 1] - pos[m, j, 1])
+        z = pos[m, j, 2] + f * (pos[m, j1, 2] - pos[m, j, 2])
+        if sees(x, y, z, site[s], trig[s], boresight[s], half_fov[s], el_lo[s], el_hi[s], refr[s], np.inf):
+            r = math.sqrt((x - site[s, 0]) ** 2 + (y - site[s, 1]) ** 2 + (z - site[s, 2]) ** 2)
+            vx = vel[m, j, 0] + f * (vel[m, j1, 0] - vel[m, j, 0])
+            vy = vel[m, j, 1] + f * (vel[m, j1, 1] - vel[m, j, 1])
+            vz = vel[m, j, 2] + f * (vel[m, j1, 2] - vel[m, j, 2])
+            sigma = rcs_point(ts < burnout[m], vx, vy, vz, x - site[s, 0], y - site[s, 1], z - site[s, 2],
+                              sig[0], sig[1], sig[2])
+            r50 = range50[s] * sigma**0.25
+            pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * (r50 / r) ** 4))
+            if k_s % search[s] == 0 or ts >= cue[m]:  # a search scan or cued: looked at, held or not
+                hits += pd
+                free[s] *= 1.0 - pd
+            else:  # a track revisit: looked at only if held
+                hits += pd * (1.0 - free[s])
+            if hits >= init_hits - 1e-9:
+                return ts
+        else:
+            free[s] = 1.0  # out of the field: the radar lets go
