@@ -93,7 +93,7 @@ from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
-from shieldlab.tracking.records import CovarianceHistory, Tracks
+from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks
 from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, adapt_noise, came_down
 
 #: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
@@ -509,20 +509,15 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     (runs are independent and a track takes the lowest free slot, so more slots change nothing)."""
     mgmt = st.mgmt
     C, K, S = st.x.shape[0], t.size, len(reports)
-    # the scans in the order the tracker applies them: by time, then sensor
-    ev_k = np.concatenate([np.flatnonzero(idx >= 0) for idx in scan_of])
-    ev_s = np.concatenate([np.full(int((idx >= 0).sum()), s, np.int64) for s, idx in enumerate(scan_of)])
-    order = np.lexsort((ev_s, ev_k))
-    ev_k, ev_s = ev_k[order], ev_s[order]
-    ev_j = np.array([scan_of[s][k] for s, k in zip(ev_s, ev_k)], np.int64)
-    ev_start = np.searchsorted(ev_k, np.arange(K + 1)).astype(np.int64)
+    sch = Schedule.of(t, scan_of)
+    ev_s, ev_j = sch.sensor, sch.scan
     M = max(rep.valid.shape[2] for rep in reports)
     if S == 1 and reports[0].call is not None and np.array_equal(ev_j, np.arange(reports[0].t.size)):
         # one radar, every scan applied in its order: its reports as they are
         rep = reports[0]
         Z, V, SC, CL = (np.ascontiguousarray(a) for a in (rep.z, rep.valid, rep.r_scale, rep.call))
     else:
-        E = ev_k.size
+        E = ev_s.size
         Z, V = np.full((C, E, M, 3), np.nan), np.zeros((C, E, M), bool)
         SC, CL = np.ones((C, E, M)), np.full((C, E, M), NO_CALL, np.int8)
         for s, rep in enumerate(reports):
@@ -531,9 +526,6 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
             Z[:, e, :m], V[:, e, :m], SC[:, e, :m] = rep.z[:, ev_j[e]], rep.valid[:, ev_j[e]], rep.r_scale[:, ev_j[e]]
             if rep.call is not None:
                 CL[:, e, :m] = rep.call[:, ev_j[e]]
-    dt = np.diff(t, prepend=t[:1])
-    sub = [ekf_kernel.substeps(d) for d in dt]
-    nsub, hsub = np.array([n for n, _ in sub], np.int64), np.array([h for _, h in sub])
     site = np.array([a for a, _ in sites])
     enu = np.array([b for _, b in sites])
     fsite, trig = np.array([f[0] for f in fields]), np.array([f[1] for f in fields])
@@ -559,7 +551,8 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     c = 0
     while True:
         c, why = mtt_kernel.track_runs(
-            c, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL, site, enu, fsite, trig, fov, refr, ref, org,
+            c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Z, V, SC, CL, site, enu, fsite, trig, fov, refr,
+            ref, org,
             otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n, mgmt.confirm_var_v,
             float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA, mgmt.sigma_v0,
             ie, ip, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen, st.found,

@@ -168,3 +168,47 @@ class Tracks:
     n_hits: np.ndarray
     confirmed: np.ndarray
     confirm_time: np.ndarray
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The order in which a compiled tracker applies its sensors' scans over K update times.
+
+    Attributes
+    ----------
+    dt : (K,) float64
+        Seconds from the previous update time (0 at the first).
+    n_sub : (K,) int64
+        RK4 substeps of the prediction to each time (``ekf_kernel.substeps``) ...
+    h_sub : (K,) float64
+        ... of this many seconds.
+    start : (K + 1,) int64
+        The scans ("events") of time ``k`` are ``start[k]:start[k + 1]``, by time, then sensor.
+    sensor, scan : (E,) int64
+        Each event's sensor (index into the tracker's sensors) and its scan index there.
+    """
+
+    dt: np.ndarray
+    n_sub: np.ndarray
+    h_sub: np.ndarray
+    start: np.ndarray
+    sensor: np.ndarray
+    scan: np.ndarray
+
+    @classmethod
+    def of(cls, t: np.ndarray, scan_index: list) -> Schedule:
+        """The schedule over the update times ``t`` (K,) [s] of sensors whose scan at each
+        time is ``scan_index[s]`` (K,) (-1 where sensor ``s`` does not scan then)."""
+        from shieldlab.tracking.ekf_kernel import substeps
+
+        K = t.size
+        ev_k = np.concatenate([np.flatnonzero(idx >= 0) for idx in scan_index])
+        ev_s = np.concatenate([np.full(int((idx >= 0).sum()), s, np.int64) for s, idx in enumerate(scan_index)])
+        order = np.lexsort((ev_s, ev_k))
+        ev_k, ev_s = ev_k[order], ev_s[order]
+        dt = np.diff(t, prepend=t[:1])
+        sub = [substeps(d) for d in dt]
+        return cls(dt=dt, n_sub=np.array([n for n, _ in sub], np.int64), h_sub=np.array([h for _, h in sub]),
+                   start=np.searchsorted(ev_k, np.arange(K + 1)).astype(np.int64), sensor=ev_s,
+                   scan=np.array([scan_index[s][k] for s, k in zip(ev_s, ev_k)], np.int64))
+

@@ -51,7 +51,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
 from shieldlab.tracking import ekf, ekf_kernel, imm, tracker_kernel, ukf
-from shieldlab.tracking.records import CovarianceHistory, Tracks
+from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks
 
 #: The filters ``track`` can run: name -> (predict, update).
 # the EKF's predict and update compiled row by row (ekf_kernel; equal to ekf's NumPy forms to 1e-9)
@@ -216,13 +216,8 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     (:func:`shieldlab.tracking.tracker_kernel.track_rows`), filter after filter."""
     K, S = t.size, len(detections)
     B = int(np.prod(batch, dtype=np.int64))
-    # the scans in the order applied: by time, then sensor
-    ev_k = np.concatenate([np.flatnonzero(idx >= 0) for idx in scan_index])
-    ev_s = np.concatenate([np.full(int((idx >= 0).sum()), s, np.int64) for s, idx in enumerate(scan_index)])
-    order = np.lexsort((ev_s, ev_k))
-    ev_k, ev_s = ev_k[order], ev_s[order]
-    ev_j = np.array([scan_index[s][k] for s, k in zip(ev_s, ev_k)], np.int64)
-    ev_start = np.searchsorted(ev_k, np.arange(K + 1)).astype(np.int64)
+    sch = Schedule.of(t, scan_index)
+    ev_s, ev_j = sch.sensor, sch.scan
 
     def rows(a, tail=()):  # (..., K_s, *tail) as (B, K_s, *tail)
         return np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[len(a.shape) - 1 - len(tail):]),
@@ -232,15 +227,12 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
         d = detections[0]
         Z, DET, SC = rows(d.z, (3,)), rows(d.detected), rows(d.r_scale)
     else:
-        E = ev_k.size
+        E = ev_s.size
         Z, DET, SC = np.zeros((B, E, 3)), np.zeros((B, E), bool), np.ones((B, E))
         for s, d in enumerate(detections):
             e = np.flatnonzero(ev_s == s)
             Z[:, e], DET[:, e], SC[:, e] = rows(d.z, (3,))[:, ev_j[e]], rows(d.detected)[:, ev_j[e]], \
                 rows(d.r_scale)[:, ev_j[e]]
-    dt = np.diff(t, prepend=t[:1])
-    sub = [ekf_kernel.substeps(x) for x in dt]
-    nsub, hsub = np.array([n for n, _ in sub], np.int64), np.array([h for _, h in sub])
     origins = [ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt) for d in detections]
     R3 = np.array([np.broadcast_to(d.R, (3, 3)) for d in detections], float)
     ie, ip = 1.0 / (earth.WGS84_A - IMPACTED_DEPTH_M), 1.0 / (earth.WGS84_B - IMPACTED_DEPTH_M)
@@ -249,7 +241,7 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     pidx = np.empty((B, K), np.int64)
     # room for a covariance at every (row, time): only the pages written become resident
     pbuf = np.empty((B * K, 6, 6))
-    used = tracker_kernel.track_rows(dt, nsub, hsub, ev_start, ev_s, Z, DET, SC, R3,
+    used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, Z, DET, SC, R3,
                                      np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
                                      q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), ie, ip,
