@@ -87,6 +87,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import typed
 
 from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
@@ -508,24 +509,15 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     covariance rows grow where a run needs more, that run then tracked again from its start
     (runs are independent and a track takes the lowest free slot, so more slots change nothing)."""
     mgmt = st.mgmt
-    C, K, S = st.x.shape[0], t.size, len(reports)
+    C, K = st.x.shape[0], t.size
     sch = Schedule.of(t, scan_of)
     ev_s, ev_j = sch.sensor, sch.scan
-    M = max(rep.valid.shape[2] for rep in reports)
-    if S == 1 and reports[0].call is not None and np.array_equal(ev_j, np.arange(reports[0].t.size)):
-        # one radar, every scan applied in its order: its reports as they are
-        rep = reports[0]
-        Z, V, SC, CL = (np.ascontiguousarray(a) for a in (rep.z, rep.valid, rep.r_scale, rep.call))
-    else:
-        E = ev_s.size
-        Z, V = np.full((C, E, M, 3), np.nan), np.zeros((C, E, M), bool)
-        SC, CL = np.ones((C, E, M)), np.full((C, E, M), NO_CALL, np.int8)
-        for s, rep in enumerate(reports):
-            e = np.flatnonzero(ev_s == s)
-            m = rep.valid.shape[2]
-            Z[:, e, :m], V[:, e, :m], SC[:, e, :m] = rep.z[:, ev_j[e]], rep.valid[:, ev_j[e]], rep.r_scale[:, ev_j[e]]
-            if rep.call is not None:
-                CL[:, e, :m] = rep.call[:, ev_j[e]]
+    # each radar's reports as they are, in typed lists: the kernel is compiled once whatever
+    # the number of radars, and nothing is copied
+    Zs, Vs, SCs = (typed.List([np.ascontiguousarray(getattr(rep, name)) for rep in reports])
+                   for name in ("z", "valid", "r_scale"))
+    CLs = typed.List([np.ascontiguousarray(rep.call) if rep.call is not None else np.zeros((1, 1, 1), np.int8)
+                      for rep in reports])
     site = np.array([a for a, _ in sites])
     enu = np.array([b for _, b in sites])
     fsite, trig = np.array([f[0] for f in fields]), np.array([f[1] for f in fields])
@@ -551,8 +543,8 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     c = 0
     while True:
         c, why = mtt_kernel.track_runs(
-            c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Z, V, SC, CL, site, enu, fsite, trig, fov, refr,
-            ref, org,
+            c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, Vs, SCs, CLs, site, enu, fsite, trig, fov,
+            refr, ref, org,
             otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n, mgmt.confirm_var_v,
             float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA, mgmt.sigma_v0,
             ie, ip, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen, st.found,

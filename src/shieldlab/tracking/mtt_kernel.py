@@ -175,7 +175,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                     else:
                         cost[t, m] = np.inf
                 miss[t] = gate + (top if per_track[t] > 0 else 0.0)
-            gnn_row(cost, miss, assign)
+            gnn_row(cost[:, :M], miss, assign)  # the scratch may have more reports' columns
     # looks, the update, management
     for t in range(T):
         upd = assign[t] >= 0
@@ -311,7 +311,7 @@ NEED_SLOTS, NEED_ROWS = 1, 2
 
 
 @nb.njit(cache=True, error_model="numpy")
-def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
+def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
                gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
                ie, ip,
@@ -324,8 +324,10 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
     Times: ``dt`` (K,) [s] from the previous update time, the prediction's ``nsub`` (K,)
     substeps of ``hsub`` (K,) seconds.  Scans ("events", in the order applied): those of time
     ``k`` are ``ev_start[k]:ev_start[k + 1]``, each of sensor ``ev_s[e]``, its scan
-    ``ev_j[e]``, with reports ``Z`` (C, E, M, 3) where ``V`` (C, E, M), the factor ``SC``
-    (C, E, M) on the sensor's ``R3`` (S, 3, 3) and calls ``CL`` (C, E, M) int8.  Per sensor:
+    ``ev_j[e]``.  Sensor ``s``'s reports (typed lists, an array per sensor) are ``Zs[s]``
+    (C, K_s, M_s, 3) where ``Vs[s]`` (C, K_s, M_s), the factor ``SCs[s]`` (C, K_s, M_s) on its
+    ``R3[s]`` (S, 3, 3) and calls ``CLs[s]`` (C, K_s, M_s) int8 (any shape where
+    ``has_call[s]`` is False).  Per sensor:
     its site (``site`` (S, 3), ``enu`` (S, 3, 3)), field of regard (``fsite``, ``trig``,
     ``fov`` (S, 4): boresight, half field, lowest and highest elevation; ``refr``), reference
     target ``ref`` (S, 3): range [m], SNR, Pfa; geodetic origin ``org`` (S, 3), ``otrig`` (S, 4);
@@ -344,8 +346,10 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
     (:data:`NEED_ROWS`)."""
     C, T = status.shape
     K = dt.size
-    M = V.shape[2]
     S = weights.size
+    M = 0
+    for s in range(S):
+        M = max(M, Vs[s].shape[2])
     scr = _scan_scratch(T, M)
     dsc = _distance_scratch()
     usc = _update_scratch()
@@ -367,19 +371,21 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
             for e in range(ev_start[k], ev_start[k + 1]):
                 s = ev_s[e]
                 j = ev_j[e]
-                for m in range(M):
-                    f = SC[c, e, m]
+                Ms = Vs[s].shape[2]
+                z = Zs[s][c, j]
+                sc = SCs[s][c, j]
+                for m in range(Ms):
                     for a in range(3):
                         for b in range(3):
-                            Rc[m, a, b] = R3[s, a, b] * f
-                call = CL[c, e] if has_call[s] else no_call
+                            Rc[m, a, b] = R3[s, a, b] * sc[m]
+                call = CLs[s][c, j] if has_call[s] else no_call
                 rid = (np.int64(s) << 44) | (np.int64(j) << 20)
                 radar = (site[s], enu[s], fsite[s], trig[s], fov[s, 0], fov[s, 1], fov[s, 2], fov[s, 3], refr[s],
                          ref[s, 0], ref[s, 1], ref[s, 2])
-                _scan_run(c, state, report_k, Z[c, e], V[c, e], Rc, call, s, rid, j % search_every[s] == 0, radar, mg,
-                          new, scr, dsc, usc)
+                _scan_run(c, state, report_k, z, Vs[s][c, j], Rc[:Ms], call, s, rid, j % search_every[s] == 0, radar,
+                          mg, new[:Ms], scr, dsc, usc)
                 n_new = 0
-                for m in range(M):
+                for m in range(Ms):
                     if new[m]:
                         n_new += 1
                 if n_new == 0:
@@ -391,8 +397,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Z, V, SC, CL,
                 if n_free < n_new:
                     return c, NEED_SLOTS
                 _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls,
-                              next_id, report_k, Z[c, e], Rc, call, new, s, rid, org[s], otrig[s], sigma_v0,
-                              log_lam_max, key)
+                              next_id, report_k, z, Rc[:Ms], call, new[:Ms], s, rid, org[s], otrig[s], sigma_v0,
+                              log_lam_max, key[:Ms])
             for t in range(T):
                 if status[c, t] == _FREE:
                     continue

@@ -47,6 +47,7 @@ few thousand seconds, no longer positive definite in floating point).
 from __future__ import annotations
 
 import numpy as np
+from numba import typed
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
@@ -214,7 +215,7 @@ def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, 
 def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0):
     """:func:`_track_steps` for the EKF through the compiled loop
     (:func:`shieldlab.tracking.tracker_kernel.track_rows`), filter after filter."""
-    K, S = t.size, len(detections)
+    K = t.size
     B = int(np.prod(batch, dtype=np.int64))
     sch = Schedule.of(t, scan_index)
     ev_s, ev_j = sch.sensor, sch.scan
@@ -223,16 +224,10 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
         return np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[len(a.shape) - 1 - len(tail):]),
                                     float if a.dtype != bool else bool).reshape((B, -1) + tail)
 
-    if S == 1 and np.array_equal(ev_j, np.arange(detections[0].t.size)):  # one sensor, every scan in order
-        d = detections[0]
-        Z, DET, SC = rows(d.z, (3,)), rows(d.detected), rows(d.r_scale)
-    else:
-        E = ev_s.size
-        Z, DET, SC = np.zeros((B, E, 3)), np.zeros((B, E), bool), np.ones((B, E))
-        for s, d in enumerate(detections):
-            e = np.flatnonzero(ev_s == s)
-            Z[:, e], DET[:, e], SC[:, e] = rows(d.z, (3,))[:, ev_j[e]], rows(d.detected)[:, ev_j[e]], \
-                rows(d.r_scale)[:, ev_j[e]]
+    # each sensor's reports as they are (views where they are contiguous rows already): a
+    # typed list, so the kernel is compiled once whatever the number of sensors
+    Zs, DETs, SCs = (typed.List([rows(getattr(d, name), tail) for d in detections])
+                     for name, tail in (("z", (3,)), ("detected", ()), ("r_scale", ())))
     origins = [ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt) for d in detections]
     R3 = np.array([np.broadcast_to(d.R, (3, 3)) for d in detections], float)
     ie, ip = 1.0 / (earth.WGS84_A - IMPACTED_DEPTH_M), 1.0 / (earth.WGS84_B - IMPACTED_DEPTH_M)
@@ -241,7 +236,7 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     pidx = np.empty((B, K), np.int64)
     # room for a covariance at every (row, time): only the pages written become resident
     pbuf = np.empty((B * K, 6, 6))
-    used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, Z, DET, SC, R3,
+    used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, DETs, SCs, R3,
                                      np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
                                      q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), ie, ip,

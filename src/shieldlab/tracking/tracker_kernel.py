@@ -33,14 +33,15 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def track_rows(dt, nsub, hsub, ev_start, ev_s, Z, DET, SC, R3, site, enu, org, otrig, q_ballistic, sigma_v0,
-               log_lam_max, ie, ip, x_out, hits_out, pidx, pbuf):
+def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, enu, org, otrig, q_ballistic,
+               sigma_v0, log_lam_max, ie, ip, x_out, hits_out, pidx, pbuf):
     """The labelled tracker over every update time, one filter (row) after another.
 
     Times: ``dt`` (K,) [s] from the previous update time, predicted in ``nsub`` (K,) substeps
     of ``hsub`` (K,) seconds.  Scans, in the order applied: those of time ``k`` are
-    ``ev_start[k]:ev_start[k + 1]``, each of sensor ``ev_s[e]``, with the rows' reports ``Z``
-    (B, E, 3) where ``DET`` (B, E), of noise ``R3[s]`` (S, 3, 3) times ``SC`` (B, E).  Per
+    ``ev_start[k]:ev_start[k + 1]``, each scan ``ev_j[e]`` of sensor ``ev_s[e]``; sensor ``s``'s
+    reports are ``Zs[s]`` (B, K_s, 3) where ``DETs[s]`` (B, K_s), of noise ``R3[s]`` (S, 3, 3)
+    times ``SCs[s]`` (B, K_s) (typed lists, one array per sensor).  Per
     sensor: its site (``site`` (S, 3), ``enu`` (S, 3, 3)) and geodetic origin (``org`` (S, 3),
     ``otrig`` (S, 4)) for the one-point initiation.  A row's first report starts its filter
     at the top noise level ``log_lam_max``, later ones update it and adapt the noise; a track
@@ -69,18 +70,20 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, Z, DET, SC, R3, site, enu, org, o
                 _predict_one(x, P, nsub[k], hsub[k], q_ballistic * math.exp(log_lam), A, Phi, Tm, k1, k2, k3, k4,
                              tmp)
             for e in range(ev_start[k], ev_start[k + 1]):
-                if not DET[b, e]:
-                    continue
                 s = ev_s[e]
-                f = SC[b, e]
+                j = ev_j[e]
+                if not DETs[s][b, j]:
+                    continue
+                z = Zs[s][b, j]
+                f = SCs[s][b, j]
                 for i in range(3):
-                    for j in range(3):
-                        Rb[i, j] = R3[s, i, j] * f
+                    for i2 in range(3):
+                        Rb[i, i2] = R3[s, i, i2] * f
                 if not started:
-                    init_one(Z[b, e], Rb, org[s], otrig[s], sigma_v0, x, P)
+                    init_one(z, Rb, org[s], otrig[s], sigma_v0, x, P)
                     log_lam = log_lam_max
                 else:
-                    nis = _update_one(x, P, Z[b, e], Rb, site[s], enu[s], H, PHt, S, Si, Kg, IKH, T, J, nu)
+                    nis = _update_one(x, P, z, Rb, site[s], enu[s], H, PHt, S, Si, Kg, IKH, T, J, nu)
                     log_lam = adapt_one(log_lam, nis, log_lam_max)
                 started = True
                 n_hits += 1
