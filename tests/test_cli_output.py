@@ -793,6 +793,16 @@ def test_progress_bar_for_tracks_and_compare(tiny, tmp_path):
     assert code == 0 and "simulating" in term and "70/70" in term
 
 
+def test_tracks_says_why_no_threat_got_a_firm_track(tmp_path, tiny, capsys, wide):
+    far = tmp_path / "far.yaml"
+    far.write_text(FAR)  # the radar 900 km away: nothing to track
+    assert cli.main(["tracks", str(far), "--runs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "no threat got a firm track" in out and "confirm_sigma_v_ms" in out and "shieldlab coverage" in out
+    assert cli.main(["tracks", str(tiny), "--runs", "2"]) == 0
+    assert "no threat got a firm track" not in capsys.readouterr().out
+
+
 def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_interceptor(capsys, wide):
     assert cli.main(["catalog", "missiles"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}

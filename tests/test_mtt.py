@@ -390,6 +390,28 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     assert (ref.report >= 0).sum() > 1000
 
 
+def test_a_radar_without_scans_is_tracked_around(scene):
+    """A system's radar that never scanned (its reports have no scan times): the other radar's
+    tracks are the same as alone, compiled and in NumPy; with no radar scanning there is no
+    update time and no track."""
+    w, truth, reps = scene
+    radars = [s.radar for s in w.sensors]
+
+    def without_scans(r):
+        return dataclasses.replace(r, t=r.t[:0], z=r.z[:, :0], valid=r.valid[:, :0], r_scale=r.r_scale[:, :0],
+                                   truth_id=r.truth_id[:, :0], call=None if r.call is None else r.call[:, :0])
+
+    alone = mtt.track_reports(reps[:1], radars[:1], "a", keep_covariance=True)
+    for compiled in (True, False):
+        tf = mtt.track_reports([reps[0], without_scans(reps[1])], radars, "a", keep_covariance=True,
+                               compiled=compiled)
+        for name in ("track_id", "status", "n_hits", "report"):
+            np.testing.assert_array_equal(getattr(tf, name), getattr(alone, name), err_msg=name)
+        np.testing.assert_allclose(tf.x, alone.x, rtol=1e-8, atol=1e-6, equal_nan=True)
+        none = mtt.track_reports([without_scans(r) for r in reps], radars, "a", compiled=compiled)
+        assert none.t.size == 0 and none.x.shape == (C, 0, 0, 6) and none.status.shape == (C, 0, 0)
+
+
 def test_the_compiled_scan_reads_the_trackers_constants():
     """mtt_kernel keeps its own copies of the status codes and the management's constants."""
     from shieldlab.sensors.records import NO_CALL

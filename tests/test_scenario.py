@@ -68,7 +68,7 @@ def test_minimal_compiles_to_si(tmp_path):
      "less than 0.5"),
     (("name: mini", "name: mini\ntracking: {gate_probability: 1.0}"), "tracking.gate_probability", "less than 1"),
     (("name: mini", "name: mini\ntracking: {confirm_sigma_v_ms: 0}"), "tracking.confirm_sigma_v_ms",
-     "greater than 0"),
+     "greater than or equal to 1"),
     (("name: mini", "name: mini\ntracking: {confirm_sigma_v_ms: .nan}"), "tracking.confirm_sigma_v_ms", ""),
     (("name: mini", "name: mini\nsensing: {false_alarms: often}"), "sensing.false_alarms", "confirmed"),
     (("name: mini", "name: mini\nsensing: {false_alarms: -2}"), "sensing.false_alarms", "greater than or equal to 0"),

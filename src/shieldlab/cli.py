@@ -1772,6 +1772,13 @@ def tracks(
                   f(q["track_breaks"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
                   f(q["booster_tracks"], fmt="{:.1f}"), f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
+    cfg = world.scenario.tracking
+    for name, q in summ["pictures"].items():
+        if not q["threats_tracked"]:  # a firm track is the whole point: say what withholds it
+            _print_line(f"{name}: no threat got a firm track in any run. A track is confirmed on "
+                        f"{cfg.init_hits} reports in its first {cfg.confirm_looks} looks once its velocity "
+                        f"is known to {cfg.confirm_sigma_v_ms:g} m/s (tracking.init_hits, confirm_looks, "
+                        f"confirm_sigma_v_ms); its radars may not see the threats either (shieldlab coverage)")
     rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
     _print_line(f"false alarms ({summ['false_alarms']}) per search frame: {rates}")
     out.print(f"{res.timings['total_s']:.1f} s")

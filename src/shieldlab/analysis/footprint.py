@@ -550,7 +550,18 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
             f0 = time.perf_counter()
             tr, tof[g], burn[g], T = _recorded_block(veh.take(g), [a[g] for a in steer], dt, model, T)
             fly_s += time.perf_counter() - f0
-            lat, lon, alt = earth.ecef_to_geodetic(tr.pos)
+            t = tr.t
+            # the samples a member's nodes read: np.interp brackets each node's time [0, tof]
+            # between two samples, so none past the first one after its impact; the block's
+            # grid runs on to its longest flight, and the samples past each impact are not
+            # converted (left 0, never read)
+            n_read = np.minimum(np.searchsorted(t, tof[g], side="right") + 1, t.size)
+            read = np.arange(t.size)[None, :] < n_read[:, None]
+            lat_r, lon_r, alt_r = earth.ecef_to_geodetic(tr.pos[read])
+            d = np.zeros(tr.pos.shape)  # (block, T, 3)
+            d[read] = earth.unit_vector(lat_r, lon_r)
+            alt = np.zeros(read.shape)
+            alt[read] = alt_r
             ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos)
             R_imp[q] = earth.great_circle_distance(s.lat, s.lon, ilat, ilon)
             b_imp = earth.initial_bearing(s.lat, s.lon, ilat, ilon)
@@ -558,13 +569,11 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
             B_imp[q] = b_imp
             eB = np.cos(b_imp)[:, None] * n_l + np.sin(b_imp)[:, None] * e_l
             nrm = np.cross(eL, eB)
-            d = earth.unit_vector(lat, lon)  # (block, T, 3)
             x = d @ eL
             y = np.einsum("mtk,mk->mt", d, eB)
             z = np.einsum("mtk,mk->mt", d, nrm)
             sig = np.arctan2(y, x)
             cr = R0 * np.arcsin(np.clip(z, -1, 1))
-            t = tr.t
             for k, row in enumerate(range(q.start, q.stop)):
                 tt = tau * tof[g[k]]
                 U[row] = np.interp(tt, t, sig[k]) / (R_imp[row] / R0)

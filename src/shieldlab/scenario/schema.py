@@ -497,15 +497,18 @@ class TrackingCfg(_Strict):
                     "a track's own report falls in its gate (chi-square, 3 degrees of freedom)")
     confirm_looks: int = Field(
         5, ge=1, le=50,
-        description="multi-target tracking: a tentative track is confirmed when init_hits of its first "
-                    "confirm_looks looks bring a report (M-of-N), dropped as soon as it no longer can")
+        description="multi-target tracking: a tentative track is dropped when it can no longer have init_hits "
+                    "reports in its first confirm_looks looks (M-of-N); once it has them it is confirmed as "
+                    "soon as its velocity is known to confirm_sigma_v_ms, and deleted, confirmed or not, by "
+                    "delete_probability")
     confirm_sigma_v_ms: float = Field(
-        300.0, gt=0.0, le=1e5,
-        description="multi-target tracking: a tentative track with its init_hits reports is confirmed only once "
-                    "its velocity is known this well (the RMS over the axes of its standard deviation, m/s); "
-                    "until then it stays tentative and is dropped like one. Keeps a track built from two "
-                    "objects' reports (a warhead and its booster alternately) from being passed on with a "
-                    "velocity wrong by kilometres a second")
+        300.0, ge=1.0, le=1e5,
+        description="multi-target tracking: a track with its init_hits reports is confirmed only once its "
+                    "velocity is known this well (the RMS over the axes of its standard deviation, m/s); until "
+                    "then it stays tentative (fire control does not see it). Keeps a track fed by two objects "
+                    "(a warhead and its booster alternately) from being passed on with a velocity wrong by "
+                    "kilometres a second. 100000 in effect turns the test off; a few m/s or less is reached "
+                    "late or never")
     delete_probability: float = Field(
         1e-3, gt=0.0, lt=0.5,
         description="multi-target tracking: a confirmed track is deleted when the looks since its last report, "

@@ -195,6 +195,19 @@ class Schedule:
     sensor: np.ndarray
     scan: np.ndarray
 
+    @staticmethod
+    def scan_index(t: np.ndarray, scan_times: list) -> list:
+        """For each sensor, whose scans are at ``scan_times[s]`` (K_s,) [s, increasing], its scan
+        index at each of the update times ``t`` (K,), -1 where it does not scan then."""
+        out = []
+        for ts in scan_times:
+            if ts.size == 0:  # a sensor that never scans
+                out.append(np.full(t.size, -1, np.int64))
+                continue
+            j = np.clip(np.searchsorted(ts, t), 0, ts.size - 1)
+            out.append(np.where(ts[j] == t, j, -1))
+        return out
+
     @classmethod
     def of(cls, t: np.ndarray, scan_index: list) -> Schedule:
         """The schedule over the update times ``t`` (K,) [s] of sensors whose scan at each

@@ -152,10 +152,7 @@ def track(
     t = np.unique(np.concatenate([np.asarray(d.t, dtype=float) for d in detections]))
     sites = [(d, np.asarray(d.site_ecef, float), earth.enu_matrix(d.site_lat, d.site_lon)) for d in detections]
     # For each sensor and union time: the sensor's scan index there, or -1.
-    scan_index = []
-    for d in detections:
-        j = np.clip(np.searchsorted(d.t, t), 0, max(d.t.size - 1, 0))
-        scan_index.append(np.where((d.t.size > 0) & (d.t[j] == t), j, -1))
+    scan_index = Schedule.scan_index(t, [np.asarray(d.t, float) for d in detections])
 
     if filter == "ekf" and compiled:
         x_out, P_out, hits_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
