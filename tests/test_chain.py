@@ -301,6 +301,13 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
     # more runs per chunk and more result rows cost more; a longer grid costs more
     assert (chain.estimate_memory_bytes(world(duration_s=3000), 10)
             > chain.estimate_memory_bytes(world(duration_s=1500), 10))
+    # a second radar of the system scanning at the same times adds its reports, not tracker
+    # updates (a tracker's update times are the union of its radars' scan times)
+    two = world(sensors=[{"name": "r", "type": "test-radar", "site": "radar"},
+                         {"name": "r2", "type": "test-radar", "site": "radar"}])
+    fl2 = chain.fly_threats(two)
+    N, K = len(w.threats), int(fl.truth.t.size * w.dt / 2.0) + 1  # the test radar scans every 2 s
+    assert chain.estimate_memory_bytes(two, 10, fl2) - small == 10 * N * K * (7 * 8 + 9)
     monkeypatch.setattr(chain, "available_memory_bytes", lambda: int((small + big) / 2 / 0.8))
     chain.preflight(w, 10)
     with pytest.raises(InputError) as e:

@@ -163,7 +163,13 @@ def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> i
     frames = [int(span / float(sat.spec.frame_s)) + 1 for sat in world.early_warning]
     reports += sum(C * N * k * (9 * 8 + 1) for k in frames)
     interp = max(K.values(), default=0) * C * N * 3 * 8 * 8  # positions, velocities and their four corners
-    tracked = [sum(K[s.radar.name] for s in world.sensors if s.system == sys_) for sys_ in world.systems]
+
+    def updates(periods) -> int:  # a tracker's update times: the union of its radars' scan times
+        times = [np.arange(int(span / p) + 1) * p for p in periods]
+        return int(np.unique(np.round(np.concatenate(times), 6)).size) if times else 0
+
+    tracked = [updates([s.radar.spec.scan_period_s for s in world.sensors if s.system == sys_])
+               for sys_ in world.systems]
     tracked += [K[b.radar] for b in world.batteries if b.cue != "engage-on-remote" and b.radar in K]
     tracks = sum(C * N * k * (42 * 8 + 5) for k in tracked)
     if world.scenario.tracking.association == "gnn":
