@@ -264,8 +264,9 @@ def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
     ``f`` maps the parameters ``x`` (m,) of the elements ``rows`` (m,) (indices into the
     batch) to ranges; the bracket must straddle the target; where it does not, the result
     is ``nan`` (no solution on that branch) and the element is never flown again.
-    Converges superlinearly; each element stops once it is within ``tol`` metres (the
-    others go on alone: a batch's flights shrink as its elements converge).  ``f_lo``,
+    Converges superlinearly; each element stops once ``|f - target|`` is below ``tol / 1000``
+    (0.5 mm of range at the default ``tol``; the others go on alone: a batch's flights shrink
+    as its elements converge).  ``f_lo``,
     ``f_hi``: ``f`` at the bracket's ends where the caller has it already (not evaluated
     again).  Each element's last evaluation of ``f`` is at its answer (where there is one).
     """
@@ -302,8 +303,9 @@ def _scan_root(ev: _Evaluator, idx, lo, hi, az, target, value, goal, tol, n=12):
 
     A scan of ``n`` kicks just inside the ends (where the trim that reaches the range is still
     bracketed) finds the first pair of shots that fly and straddle the goal, then Illinois
-    regula falsi refines it to ``tol``: the trim fails to reach the range on parts of the
-    curve for some vehicles, which a root finder on the whole bracket would trip on.  Returns
+    regula falsi refines it (:func:`_root` with ``tol``): the trim fails to reach the range on
+    parts of the curve for some vehicles, which a root finder on the whole bracket would trip
+    on.  Returns
     the kick (nan where no scanned pair straddles the goal) and the values scanned (M, n),
     nan where the trim failed.
     """
