@@ -692,4 +692,7 @@ def test_below_surface():
     for alt, below in [(0.0, False), (-999.0, False), (-1001.0, True), (-3e6, True), (500e3, False)]:
         r = earth.geodetic_to_ecef(lat, lon, alt)
         np.testing.assert_array_equal(earth.below_surface(r, 1000.0), below, err_msg=str(alt))
+        # the compiled twin the trackers' kernels call, point by point
+        assert [earth.below_surface_point(*p, 1000.0) for p in r] == [below] * len(r), alt
     assert not earth.below_surface(np.full(3, np.nan), 1000.0)
+    assert not earth.below_surface_point(np.nan, np.nan, np.nan, 1000.0)

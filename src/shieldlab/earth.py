@@ -621,12 +621,22 @@ def below_surface(r, depth_m) -> np.ndarray:
     semi-axes (a - depth_m, b - depth_m): more than about ``depth_m`` below the surface.
 
     False for ``nan`` points.  A cheap test (no geodetic conversion) for states that can only
-    be a missile that has already come down.
+    be a missile that has already come down.  :func:`below_surface_point` is its compiled
+    twin for one point, in the same operations.
     """
     r = np.asarray(r, dtype=float)
     ie, ip = 1.0 / (WGS84_A - depth_m), 1.0 / (WGS84_B - depth_m)
     x, y, z = r[..., 0] * ie, r[..., 1] * ie, r[..., 2] * ip
     return x * x + y * y + z * z < 1.0
+
+
+@_inline
+def below_surface_point(x, y, z, depth_m):
+    """:func:`below_surface` of one ECEF point (x, y, z) [m], in its operations, for a kernel's
+    inner loop (the trackers' end of a track that came down)."""
+    ie, ip = 1.0 / (WGS84_A - depth_m), 1.0 / (WGS84_B - depth_m)
+    px, py, pz = x * ie, y * ie, z * ip
+    return px * px + py * py + pz * pz < 1.0
 
 
 # --------------------------------------------------------------------------- sphere & ellipsoid

@@ -534,7 +534,6 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     R3 = np.array([np.broadcast_to(rep.R, (3, 3)) for rep in reports], float)
     every = np.array([rep.search_every for rep in reports], np.int64)
     has_call = np.array([rep.call is not None for rep in reports])
-    ie, ip = 1.0 / (earth.WGS84_A - IMPACTED_DEPTH_M), 1.0 / (earth.WGS84_B - IMPACTED_DEPTH_M)
 
     T = st.T
     fills = {"x": np.nan, "sigma": np.nan, "tid": -1, "status": FREE, "hits": 0, "sensors": 0, "report": -1,
@@ -550,12 +549,12 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     while True:
         c, why = mtt_kernel.track_runs(
             c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, Vs, SCs, CLs, site, enu, fsite, trig, fov,
-            refr, ref, org,
-            otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n, mgmt.confirm_var_v,
-            float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA, mgmt.sigma_v0,
-            ie, ip, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen, st.found,
-            st.sensors, st.calls, st.next_id, h["x"], h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"],
-            h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf, nrows, row_start)
+            refr, ref, org, otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n,
+            mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA,
+            mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks,
+            st.log_miss, st.seen, st.found, st.sensors, st.calls, st.next_id, h["x"], h["sigma"], h["tid"],
+            h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf, nrows,
+            row_start)
         if c == C:
             break
         # run c again from its start, with room

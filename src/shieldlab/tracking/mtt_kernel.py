@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import altitude_point, density_point
+from shieldlab.earth import altitude_point, below_surface_point, density_point
 from shieldlab.sensors.visibility import sees
 from shieldlab.tracking.association import gnn_row
 from shieldlab.tracking.ekf_kernel import (
@@ -318,7 +318,7 @@ NEED_SLOTS, NEED_ROWS = 1, 2
 def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
                gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
-               ie, ip,
+               down_m,
                x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
                hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start):
     """The whole multi-target tracker over the update times, one run after another from run
@@ -336,7 +336,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     ``fov`` (S, 4): boresight, half field, lowest and highest elevation; ``refr``), reference
     target ``ref`` (S, 3): range [m], SNR, Pfa; geodetic origin ``org`` (S, 3), ``otrig`` (S, 4);
     ``search_every`` (S,), ``has_call`` (S,), the log-odds ``weights`` (S,) of its calls.
-    ``ie``, ``ip``: the reciprocal semi-axes of the ellipsoid below which a track has come down.
+    ``down_m``: the depth [m] below the ellipsoid at which a track has come down.
 
     The state arrays (``x`` .. ``next_id``, as :func:`scan_rows`) are changed in place; each
     update time's are written to the histories (C, T, K): ``hx`` (.., 6), ``hsig`` float32,
@@ -406,9 +406,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
             for t in range(T):
                 if status[c, t] == _FREE:
                     continue
-                # tracker.came_down (earth.below_surface): inside the shrunk ellipsoid
-                px, py, pz = x[c, t, 0] * ie, x[c, t, 1] * ie, x[c, t, 2] * ip
-                if px * px + py * py + pz * pz < 1.0:
+                if below_surface_point(x[c, t, 0], x[c, t, 1], x[c, t, 2], down_m):  # as tracker.came_down
                     _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
                                calls)
             for t in range(T):

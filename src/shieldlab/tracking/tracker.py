@@ -227,7 +227,6 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
                      for name, tail in (("z", (3,)), ("detected", ()), ("r_scale", ())))
     origins = [ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt) for d in detections]
     R3 = np.array([np.broadcast_to(d.R, (3, 3)) for d in detections], float)
-    ie, ip = 1.0 / (earth.WGS84_A - IMPACTED_DEPTH_M), 1.0 / (earth.WGS84_B - IMPACTED_DEPTH_M)
     x_out = np.empty((K, B, 6))
     hits_out = np.empty((K, B), np.int32)
     pidx = np.empty((B, K), np.int64)
@@ -236,7 +235,7 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, DETs, SCs, R3,
                                      np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
-                                     q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), ie, ip,
+                                     q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), IMPACTED_DEPTH_M,
                                      x_out, hits_out, pidx, pbuf)
     assert used >= 0  # a row per (filter, time) suffices
     P_out = CovarianceHistory(pidx.reshape(batch + (K,)), pbuf[:used])

@@ -17,6 +17,7 @@ import math
 import numba as nb
 import numpy as np
 
+from shieldlab.earth import below_surface_point
 from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _update_one, _update_scratch, init_one
 
 # tracker.NIS_GAIN_UP and NIS_GAIN_DOWN (tracker imports this module; a test holds them equal)
@@ -34,7 +35,7 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 @nb.njit(cache=True, error_model="numpy")
 def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, enu, org, otrig, q_ballistic,
-               sigma_v0, log_lam_max, ie, ip, x_out, hits_out, pidx, pbuf):
+               sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf):
     """The labelled tracker over every update time, one filter (row) after another.
 
     Times: ``dt`` (K,) [s] from the previous update time, predicted in ``nsub`` (K,) substeps
@@ -45,7 +46,7 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
     sensor: its site (``site`` (S, 3), ``enu`` (S, 3, 3)) and geodetic origin (``org`` (S, 3),
     ``otrig`` (S, 4)) for the one-point initiation.  A row's first report starts its filter
     at the top noise level ``log_lam_max``, later ones update it and adapt the noise; a track
-    predicted inside the ellipsoid of reciprocal semi-axes ``ie``, ``ip`` has come down and
+    predicted more than ``down_m`` [m] below the ellipsoid has come down and
     ends (``nan``, restarted by its next report).
 
     Writes the state after each time to ``x_out`` (K, B, 6), the reports counted so far to
@@ -87,9 +88,7 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                     log_lam = adapt_one(log_lam, nis, log_lam_max)
                 started = True
                 n_hits += 1
-            # tracker.came_down (earth.below_surface): inside the shrunk ellipsoid
-            px, py, pz = x[0] * ie, x[1] * ie, x[2] * ip
-            if px * px + py * py + pz * pz < 1.0:
+            if below_surface_point(x[0], x[1], x[2], down_m):  # as tracker.came_down
                 x[:] = np.nan
                 P[:, :] = np.nan
                 started = False
