@@ -37,17 +37,18 @@ At each scan of each radar, for every run at once:
 5. **Track management.**  A *look* is a scan of a radar whose field of regard holds the
    track's predicted position, where the radar looks: it holds the track (it has reported
    into it before, so it revisits it every scan) or the scan is one of its search frames.
-   A tentative track is confirmed when ``confirm_m`` of its first ``confirm_n`` looks (its
-   first report included) brought a report (Blackman & Popoli 1999, §3.3, M-of-N logic) and
-   its velocity is known to ``confirm_sigma_v`` (the RMS over the axes of its standard
-   deviation, ``sqrt(trace(P_vv) / 3)``); it is dropped once more than ``confirm_n -
-   confirm_m`` of its looks brought nothing.  The velocity test is a firm-track criterion
-   of our own (an assumption, not a published rule): after staging a re-acquired warhead
-   and its spent booster, a few kilometres apart, can feed one new track alternately, whose
-   three reports then give it a velocity wrong by kilometres a second (seen: 5.6 km/s, the
-   track 48 km off after 8 s of coasting); such a track's covariance says so, and it stays
-   tentative until it settles or fails its M-of-N.  A confirmed track is deleted when the
-   looks since its last report make it unlikely that the object is still there:
+   A tentative track is dropped when it can no longer have ``confirm_m`` reports in its
+   first ``confirm_n`` looks, its first report included (Blackman & Popoli 1999, §3.3,
+   M-of-N logic).  Once it has them the object is taken to exist, and the track is confirmed
+   as soon as its velocity is known to ``confirm_sigma_v`` (the RMS over the axes of its
+   standard deviation, ``sqrt(trace(P_vv) / 3)``).  The velocity test is a firm-track
+   criterion of our own (an assumption, not a published rule): after staging a re-acquired
+   warhead and its spent booster, a few kilometres apart, can feed one new track
+   alternately, whose three reports then give it a velocity wrong by kilometres a second
+   (seen: 5.6 km/s, the track 48 km off after 8 s of coasting); such a track's covariance
+   says so, and it stays tentative, unseen by fire control, until it settles.  A track with
+   its ``confirm_m`` reports, confirmed or not, is deleted when the looks since its last
+   report make it unlikely that the object is still there:
 
        Π_looks (1 − Pd_look) < delete_probability,
 
@@ -76,10 +77,10 @@ the system to another is the second radar's report falling in its gate).
 
 EKF tracks run through :mod:`shieldlab.tracking.mtt_kernel`: the whole loop over the update
 times compiled, one run after another (:func:`~shieldlab.tracking.mtt_kernel.track_runs`;
-runs are independent), or, where scans hold more than :data:`DENSE_REPORTS` report slots
-(raw false alarms), scan by scan (steps 1-6 compiled, one pass per run), so that those scans
-can take the sparse association.  :func:`_scan` is the NumPy reference and serves the other
-filters.
+runs are independent), or, where any radar's scans hold more than :data:`DENSE_REPORTS`
+report slots (a hundred and more false alarms a frame), scan by scan (steps 1-6 compiled,
+one pass per run; the largest scans associated on candidate pairs).  :func:`_scan` is the
+NumPy reference and serves the other filters.
 """
 
 from __future__ import annotations
@@ -668,8 +669,11 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     # track management
     tent = st.status == TENTATIVE
     st.looks += (tent & (looked | upd | holds)).astype(np.int32)
+    # M-of-N decides whether the object exists, the deletion rule whether it still does: a track
+    # with its M reports is confirmed once its velocity is known, and goes by the second
+    established = st.hits >= mgmt.confirm_m
     settled = np.trace(st.P[..., 3:, 3:], axis1=-2, axis2=-1) <= mgmt.confirm_var_v
-    st.status[tent & (st.hits >= mgmt.confirm_m) & settled] = CONFIRMED
+    st.status[tent & established & settled] = CONFIRMED
     missed = looked & ~upd
     st.log_miss = np.where(upd, 0.0, st.log_miss + np.where(missed, np.log1p(-np.minimum(pd_pred, 1.0 - 1e-12)),
                                                                0.0))
@@ -680,10 +684,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
                                                     st.seen[..., s]))
     st.found[..., s] = np.where(first, 1.0, np.where(counted & holds, PD_MEMORY * st.found[..., s] + upd,
                                                      st.found[..., s]))
-    # M-of-N decides whether the object exists, the deletion rule whether it still does: a track
-    # with its M reports (confirmed, or tentative until its velocity is known) goes by the second
-    established = st.hits >= mgmt.confirm_m
-    drop = (tent & (st.status == TENTATIVE) & ~established & (st.looks - st.hits > mgmt.confirm_n - mgmt.confirm_m)) \
+    drop = (tent & ~established & (st.looks - st.hits > mgmt.confirm_n - mgmt.confirm_m)) \
         | (established & (st.status != FREE) & (st.log_miss < np.log(mgmt.delete_probability)))
     st.free(drop)
     report_k[drop] = -1

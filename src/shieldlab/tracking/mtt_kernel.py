@@ -206,7 +206,10 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
         tent = status[c, t] == _TENTATIVE
         if tent and (looked or upd or holds):
             looks[c, t] += 1
-        if tent and hits[c, t] >= confirm_m and P[c, t, 3, 3] + P[c, t, 4, 4] + P[c, t, 5, 5] <= confirm_var_v:
+        # M-of-N decides whether the object exists, the deletion rule whether it still does: a
+        # track with its M reports is confirmed once its velocity is known, and goes by the second
+        established = hits[c, t] >= confirm_m
+        if tent and established and P[c, t, 3, 3] + P[c, t, 4, 4] + P[c, t, 5, 5] <= confirm_var_v:
             status[c, t] = _CONFIRMED
         if upd:
             log_miss[c, t] = 0.0
@@ -218,12 +221,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
         elif (looked or upd) and holds:
             seen[c, t, s] = _PD_MEMORY * seen[c, t, s] + 1.0
             found[c, t, s] = _PD_MEMORY * found[c, t, s] + (1.0 if upd else 0.0)
-        # M-of-N decides whether the object exists, the deletion rule whether it still does:
-        # a track with its M reports (confirmed, or tentative until its velocity is known)
-        # goes by the second
-        established = hits[c, t] >= confirm_m
-        drop = (tent and status[c, t] == _TENTATIVE and not established
-                and looks[c, t] - hits[c, t] > confirm_n - confirm_m) \
+        drop = (tent and not established and looks[c, t] - hits[c, t] > confirm_n - confirm_m) \
             or (established and status[c, t] != _FREE and log_miss[c, t] < log_delete)
         if drop:
             _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
