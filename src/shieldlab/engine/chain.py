@@ -38,7 +38,7 @@ from shieldlab.flyout.records import Trajectories
 from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 from shieldlab.outcome import Outcomes, score
 from shieldlab.sensors.infrared import LaunchReports, observe_launches
-from shieldlab.sensors.radar import observe
+from shieldlab.sensors.radar import observe, scan_times
 from shieldlab.sensors.records import Detections
 from shieldlab.sensors.signature import Signature
 from shieldlab.tracking.records import Tracks
@@ -165,8 +165,8 @@ def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> i
     interp = max(K.values(), default=0) * C * N * 3 * 8 * 8  # positions, velocities and their four corners
 
     def updates(periods) -> int:  # a tracker's update times: the union of its radars' scan times
-        times = [np.arange(int(span / p) + 1) * p for p in periods]
-        return int(np.unique(np.round(np.concatenate(times), 6)).size) if times else 0
+        times = [scan_times(np.array([0.0, span]), p) for p in periods]
+        return int(np.unique(np.concatenate(times)).size) if times else 0
 
     tracked = [updates([s.radar.spec.scan_period_s for s in world.sensors if s.system == sys_])
                for sys_ in world.systems]
