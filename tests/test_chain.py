@@ -315,6 +315,59 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
     assert e.value.field == "--runs" and "GiB" in str(e.value)
 
 
+def test_chunks_are_sized_by_memory():
+    """A chunk holds as many runs as fit in CHUNK_BYTES, between MIN_CHUNK and CHUNK: a raid
+    of more threats, or a longer one, runs in smaller chunks, so its memory stays near the
+    same."""
+    from shieldlab.engine import chain
+
+    def per_chunk(w):
+        fl = chain.fly_threats(w)
+        C = chain.chunk_runs(w, fl)
+        return C, chain.chunk_bytes(w, C, fl.truth.t.size), chain.chunk_bytes(w, 1, fl.truth.t.size)
+
+    sizes = {}
+    for count in (2, 20, 100):
+        w = world(threats__0__count=count, threats__0__spacing_s=1)
+        C, b, one = per_chunk(w)
+        sizes[count] = C
+        assert chain.MIN_CHUNK <= C <= chain.CHUNK
+        assert b == C * one  # linear in the runs
+        # within the budget, unless the fewest runs a chunk takes are over it already
+        assert b <= max(chain.CHUNK_BYTES, chain.MIN_CHUNK * one)
+        assert C == chain.CHUNK or (C + 1) * one > chain.CHUNK_BYTES or C == chain.MIN_CHUNK
+    assert sizes[2] == chain.CHUNK > sizes[20] > sizes[100] == chain.MIN_CHUNK
+    # the memory check counts one chunk of that size, and the tables of every run
+    w = world(threats__0__count=20, threats__0__spacing_s=1)
+    fl = chain.fly_threats(w)
+    C = chain.chunk_runs(w, fl)
+    T = fl.truth.t.size
+    assert (chain.estimate_memory_bytes(w, 10_000, fl) - chain.PROCESS_BYTES - 10_000 * 20 * 4096
+            == chain.chunk_bytes(w, C, T) + 20 * T * (6 * 8 + 1))  # and the nominal flights
+
+
+@pytest.mark.parametrize("association", ["labels", "gnn"])
+def test_results_do_not_depend_on_the_chunk_size(monkeypatch, association):
+    """A run draws only from its own streams and is tracked and engaged alone, so the result
+    tables are the same to the bit whatever the runs a chunk holds."""
+    from shieldlab.engine import montecarlo
+
+    w = world(catalog__interceptors__0__sspk=0.5, tracking={"association": association},
+              dispersion={"thrust_pct": 0.2, "drag_pct": 3, "azimuth_mrad": 0.5})
+    res = {}
+    for size in (64, 7, 3):
+        monkeypatch.setattr(montecarlo, "chunk_runs", lambda world, flights=None, size=size: size)
+        res[size] = simulate(w, runs=20, seed=4)
+    for size in (7, 3):
+        assert res[size].summary == res[64].summary
+        for table in ("outcomes", "events", "track_quality"):
+            a, b = getattr(res[64], table), getattr(res[size], table)
+            assert a.keys() == b.keys()
+            for col in a:
+                np.testing.assert_array_equal(np.asarray(a[col]).astype(str), np.asarray(b[col]).astype(str),
+                                              err_msg=f"{table}.{col}")
+
+
 def test_a_larger_envelope_never_lowers_p_intercept():
     """The fly-out table spans what the interceptor reaches, not its envelope: widening the
     envelope to 20,000 or 100,000 km changes nothing where the interceptor can fly (it used

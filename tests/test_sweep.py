@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from shieldlab.engine import sweep as S
+from shieldlab.engine.chain import chunk_runs, preflight
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
@@ -103,13 +104,15 @@ def test_a_point_is_the_run_of_its_scenario(swept):
     out, sets = swept
     source, raw = S.load(PRESET)
     pts = S.points(source, raw, sets)
+    size = json.loads((out / "sweep.json").read_text())["chunk"]  # the smallest the points' memory asks for
+    assert size == min(chunk_runs(p.world, preflight(p.world, 70)) for p in pts)
     for p in pts:
         res = simulate(p.world, runs=70, seed=3)
         summ = json.loads((out / "summaries" / f"point={p.index}.json").read_text())
         assert summ.pop("point") == p.index and summ.pop("set") == {"doctrine_salvo": p.index + 1}
         assert summ == res.summary
         files = sorted((out / "outcomes" / f"point={p.index}").glob("*.parquet"))
-        assert len(files) == 2  # 64 + 6 runs
+        assert len(files) == -(-70 // size)
         t = pq.read_table(files[0]).to_pydict()
         assert set(t["doctrine_salvo"]) == {p.index + 1}
         n = len(t["run"])
@@ -206,8 +209,9 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path):
     _kill_after_first_chunk([*args, "--out", cut], cut / "done" / "point=*" / "chunk-*")
     manifest = json.loads((cut / "sweep.json").read_text())
     assert manifest["complete"] is False and not (cut / "points.parquet").exists()
+    chunks = 2 * -(-70 // manifest["chunk"])  # two points
     done = len(list(cut.glob("done/point=*/chunk-*")))
-    assert 1 <= done < 4
+    assert 1 <= done < chunks
     r = _cli(*args, "--out", cut)  # without --resume: refused, nothing touched
     assert r.returncode == 2 and "--resume" in r.stderr
     r = _cli(*args, "--out", cut, "--resume")
@@ -219,7 +223,7 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path):
     bad["events"][-1]["t_s"][-1] += 1e-9  # the comparison sees a change in the last bit of the last row
     with pytest.raises(AssertionError):
         _assert_same_rows(bad, _tables(whole))
-    assert len(list(cut.glob("outcomes/point=*/*.parquet"))) == 4
+    assert len(list(cut.glob("outcomes/point=*/*.parquet"))) == chunks
 
 
 def _kill_after_first_chunk(args: list, marker_glob: Path) -> None:

@@ -550,30 +550,29 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         return
     store, partial = None, None
     if out_dir is not None:
-        from shieldlab.engine.sweep import checkpoint, partial_folder
+        from shieldlab.engine.sweep import partial_folder
 
         if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
+    world = _load_world(scenario)
+    if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
+        _check_threat(world, explain)
+    _compile_note("simulate", quiet)
+    flights = preflight(world, runs)  # aims every threat: an aim out of reach is found here
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import check
+
+        check(world)  # lays every fire mission: an aim out of reach is found here too
+    if out_dir is not None:  # every check passed before anything is written
+        from shieldlab.engine.chain import chunk_runs
+        from shieldlab.engine.sweep import checkpoint
+
         # finished chunks are kept beside the results folder until it is written: a stopped
         # run goes on with --resume
-        world, store, partial = checkpoint(scenario, runs, seed, out_dir, resume=resume, force=force)
-    else:
-        world = _load_world(scenario)
-    try:
-        if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
-            _check_threat(world, explain)
-        _compile_note("simulate", quiet)
-        flights = preflight(world, runs)  # aims every threat: an aim out of reach is found here
-        if world.shelling is not None:
-            from shieldlab.engine.shelling import check
-
-            check(world)  # lays every fire mission: an aim out of reach is found here too
-    except InputError:
-        if partial is not None and not resume:  # nothing was run: leave nothing behind
-            shutil.rmtree(partial, ignore_errors=True)
-        raise
+        store, partial = checkpoint(scenario, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
+                                    force=force)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else out.print(note)
@@ -912,7 +911,7 @@ _SCENE_RUN = typer.Option(None, "--scene-run", metavar="K", help="with --out: th
 _FOOTPRINT = typer.Option(False, "--footprint", help="with --out: also map the defended footprint into the report "
                                                      "(as `shieldlab footprint`; ~10 s more)")
 _WORKERS = typer.Option(None, "--workers", min=1, max=1024,
-                        help="run the chunks of 64 runs on N local worker processes (Dask); same results")
+                        help="run the chunks of runs on N local worker processes (Dask); same results")
 _SCHEDULER = typer.Option(None, "--scheduler", metavar="tcp://HOST:PORT",
                           help="run the chunks on a running Dask cluster; same results")
 
@@ -1830,7 +1829,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
              as_json: bool = _json_option("the checks as JSON")) -> None:
     """Check a scenario as `run` would before simulating: schema, references, catalogue ids,
     the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
-    from shieldlab.engine.chain import estimate_memory_bytes, preflight
+    from shieldlab.engine.chain import chunk_runs, estimate_memory_bytes, preflight
     from shieldlab.io.summary import tracking_settings
     from shieldlab.sensors.scans import false_alarm_rate
 
@@ -1841,11 +1840,12 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
             "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.flights),
             "fire_missions": 0 if world.shelling is None else len(world.shelling.missions),
             "locating_radars": 0 if world.shelling is None else len(world.shelling.radars)}
-    mem = 0
+    mem, chunk = 0, 0
     if world.threats:
         flights = preflight(world, runs)
         mem = estimate_memory_bytes(world, runs, flights)
-    info.update(runs=runs, memory_bytes=int(mem), tracking=tracking_settings(world))
+        chunk = chunk_runs(world, flights)
+    info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world))
     if world.flights:
         from shieldlab.engine import air
 
@@ -1874,7 +1874,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         out.print(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
                   f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
     if world.threats:
-        out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}")
+        out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}, in chunks of {_plural(chunk, 'run')}")
     if world.flights:
         a = info["air"]
         out.print(f"air picture: {_plural(a['flights'], 'aircraft or missile', 'aircraft and missiles')} in "

@@ -44,8 +44,17 @@ from shieldlab.sensors.signature import Signature
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import track
 
-#: Runs per chunk: fixed, so that seeds and results do not depend on parallelism.
+#: Most runs in a chunk.  A run draws only from its own streams, so its results do not
+#: depend on how many runs share its chunk: the size is chosen for memory and speed alone
+#: (:func:`chunk_runs`).
 CHUNK = 64
+#: Fewest runs in a chunk: fire control steps every chunk's runs together, and below this
+#: its per-step Python costs dominate (epaa-phase-1: 1.9 s for 128 runs at 16 a chunk,
+#: 3.2 s at 4).
+MIN_CHUNK = 8
+#: The working memory a chunk aims for [bytes]: flights, reports, tracks and track files of
+#: its runs (:func:`chunk_bytes`).
+CHUNK_BYTES = 64 * 2**20
 _LANDING_MARGIN_S = 30.0
 _DISPERSED_MARGIN_S = 180.0  # dispersed flights may land later than the nominal one
 
@@ -146,17 +155,13 @@ def _grid_bytes(world, T: int, runs: int = 1) -> int:
 PROCESS_BYTES = 200 * 2**20
 
 
-def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> int:
-    """Peak memory [bytes] a :func:`~shieldlab.engine.montecarlo.simulate` of ``runs`` runs will
-    need, to within a factor of about two: the process itself (:data:`PROCESS_BYTES`), one
-    chunk's flights, reports, interpolation temporaries and tracks (state and covariance at
-    every report time), and the result tables of all runs (~4 kB per run and threat:
-    outcomes and the event log)."""
+def chunk_bytes(world, C: int, T: int) -> int:
+    """Working memory [bytes] of one chunk of ``C`` runs on a ``T``-sample grid: its flights,
+    reports, interpolation temporaries and tracks (state and covariance at every report
+    time); linear in ``C``."""
     N = len(world.threats)
-    T = flights.truth.t.size if flights is not None else _grid_size(world)
     span = T * world.dt
-    C = min(runs, CHUNK)
-    flights_b = _grid_bytes(world, T, C + 1)
+    flights_b = _grid_bytes(world, T, C)
     K = {s.radar.name: int(span / s.radar.spec.scan_period_s) + 1 for s in world.sensors}
     reports = sum(C * N * k * (7 * 8 + 9) for k in K.values())  # z, truth, snr, noise factor; detected
     # satellites: per frame the truth's position and the measured line of sight, a draw, a flag
@@ -176,8 +181,29 @@ def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> i
         # a column per track judged a warhead (warheads, some boosters, the breaks) and the
         # track file's states beside them: about twice the one-per-threat tracks (epaa-phase-1)
         tracks *= 2
-    tables = runs * N * 4096
-    return int(PROCESS_BYTES + flights_b + reports + interp + tracks + tables)
+    return int(flights_b + reports + interp + tracks)
+
+
+def chunk_runs(world, flights: Flights | None = None) -> int:
+    """Runs in each chunk of a simulation of ``world``: as many as fit in :data:`CHUNK_BYTES`
+    (:func:`chunk_bytes`), at least :data:`MIN_CHUNK` and at most :data:`CHUNK`; so a raid
+    of many threats, or a long one, runs in smaller chunks and its memory stays near the
+    same.  ``flights``: the nominal flights, whose grid sets the samples (the longest grid
+    the scenario allows if None)."""
+    T = flights.truth.t.size if flights is not None else _grid_size(world)
+    per_run = max(chunk_bytes(world, 1, T), 1)
+    return int(np.clip(CHUNK_BYTES // per_run, MIN_CHUNK, CHUNK))
+
+
+def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> int:
+    """Peak memory [bytes] a :func:`~shieldlab.engine.montecarlo.simulate` of ``runs`` runs will
+    need, to within a factor of about two: the process itself (:data:`PROCESS_BYTES`), the
+    nominal flights, one chunk (:func:`chunk_bytes`, of :func:`chunk_runs` runs), and the
+    result tables of all runs (~4 kB per run and threat: outcomes and the event log)."""
+    T = flights.truth.t.size if flights is not None else _grid_size(world)
+    C = min(runs, chunk_runs(world, flights))
+    tables = runs * len(world.threats) * 4096
+    return int(PROCESS_BYTES + _grid_bytes(world, T) + chunk_bytes(world, C, T) + tables)
 
 
 def available_memory_bytes() -> int | None:

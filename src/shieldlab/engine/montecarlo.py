@@ -1,5 +1,5 @@
-"""Monte Carlo over runs: chunks of :data:`~shieldlab.engine.chain.CHUNK` runs,
-each with a child of ``SeedSequence(seed)``."""
+"""Monte Carlo over runs: chunks of :func:`~shieldlab.engine.chain.chunk_runs` runs,
+each run with a child of ``SeedSequence(seed)``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from shieldlab.engine.chain import CHUNK, ChunkResult, Flights, fly_threats, run_chunk, timed
+from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns
 from shieldlab.io.summary import summarise
 from shieldlab.outcome import track_quality
@@ -27,7 +27,10 @@ class Results:
 class ChunkStore(Protocol):
     """Where :func:`simulate` keeps each chunk's result tables as it finishes them, so a
     stopped simulation can go on (:class:`shieldlab.io.dataset.PointStore` writes them to a
-    sweep folder): chunk ``i`` holds runs ``i * CHUNK`` onwards."""
+    sweep folder): chunk ``i`` holds runs ``i * runs_per_chunk`` onwards."""
+
+    @property
+    def runs_per_chunk(self) -> int: ...
 
     def complete(self, chunk: int) -> bool: ...
 
@@ -50,7 +53,8 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     ``store``: each chunk's tables are written there as it finishes, chunks it holds already
     are not run again (nor passed to ``on_chunk``), and the results are read back from it,
     the same tables as without (a chunk's random streams depend only on ``seed`` and its
-    first run).  ``last_chunk`` is None where the last chunk came from the store.
+    first run), in chunks of its ``runs_per_chunk``.  ``last_chunk`` is None where the last
+    chunk came from the store.
     ``client``: a ``distributed.Client`` whose workers run the chunks
     (:mod:`shieldlab.engine.distribute`); the results are the same to the bit
     (``timings`` and ``on_chunk`` need the chunks in this process, and ``last_chunk`` is None).
@@ -62,17 +66,18 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     with timed(timings, "flyout_and_steering_s"):
         if flights is None:
             flights = fly_threats(world)
-    n_chunks = (runs + CHUNK - 1) // CHUNK
+    size = store.runs_per_chunk if store is not None else chunk_runs(world, flights)
+    n_chunks = (runs + size - 1) // size
     root = np.random.SeedSequence(seed)
     outs: list[dict] = []
     evs: list[dict] = []
     tqs: list[dict] = []
     chunk = None
     if client is not None:
-        outs, evs, tqs = _on_cluster(client, world, flights, runs, seed, store, progress)
+        outs, evs, tqs = _on_cluster(client, world, flights, runs, size, seed, store, progress)
     for i in range(n_chunks if client is None else 0):
-        first = i * CHUNK
-        C = min(CHUNK, runs - first)
+        first = i * size
+        C = min(size, runs - first)
         if store is not None and store.complete(i):
             chunk = None
             if progress:
@@ -105,18 +110,18 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     return Results(summary, outcomes, events, chunk, quality)
 
 
-def chunk_sizes(runs: int) -> list[int]:
-    """Runs in each chunk of a simulation of ``runs`` runs."""
-    return [min(CHUNK, runs - first) for first in range(0, runs, CHUNK)]
+def chunk_sizes(runs: int, size: int) -> list[int]:
+    """Runs in each chunk of a simulation of ``runs`` runs, ``size`` a chunk."""
+    return [min(size, runs - first) for first in range(0, runs, size)]
 
 
-def _on_cluster(client, world, flights: Flights, runs: int, seed: int, store: ChunkStore | None,
+def _on_cluster(client, world, flights: Flights, runs: int, size: int, seed: int, store: ChunkStore | None,
                 progress: Callable[[int], None] | None) -> tuple[list, list, list]:
     """The chunks a store does not hold, run on ``client``'s workers: into the store, or
     returned as the per-chunk outcome, event and track-quality tables in chunk order."""
     from shieldlab.engine import distribute
 
-    sizes = chunk_sizes(runs)
+    sizes = chunk_sizes(runs, size)
     todo = [i for i in range(len(sizes)) if store is None or not store.complete(i)]
     parts: dict[int, dict] = {}
 
@@ -126,7 +131,7 @@ def _on_cluster(client, world, flights: Flights, runs: int, seed: int, store: Ch
         return lambda tables: parts.__setitem__(i, tables)
 
     w, f = distribute.scatter(client, world, flights)
-    jobs = [distribute.Job(w, f, i * CHUNK, sizes[i], seed, sink(i)) for i in todo]
+    jobs = [distribute.Job(w, f, i * size, sizes[i], seed, sink(i)) for i in todo]
     already = runs - sum(sizes[i] for i in todo)
     if progress:
         progress(already)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from shieldlab.engine.chain import CHUNK, preflight
+from shieldlab.engine.chain import chunk_runs, preflight
 from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
@@ -217,21 +217,34 @@ def partial_folder(out_dir: str | Path) -> Path:
     return out.parent / f".{out.name}.partial"
 
 
-def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, *, resume: bool = False,
+def stored_chunk(folder: str | Path, resume: bool) -> int | None:
+    """The chunk size of the stopped sweep (or run) in ``folder`` that ``resume`` goes on
+    with, as its manifest says; None for a new one.  A run's results do not depend on its
+    chunk's size, so a resumed sweep keeps its own even where this version would choose
+    another."""
+    if not (resume and (Path(folder) / dataset.MANIFEST).is_file()):
+        return None
+    try:
+        return int(dataset.Sweep.read_manifest(folder)["chunk"])
+    except (InputError, KeyError, TypeError, ValueError):
+        return None  # Sweep.open says what is wrong with it
+
+
+def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, chunk: int, *, resume: bool = False,
                force: bool = False):
-    """What ``shieldlab run --out DIR`` simulates into: ``(world, store, folder)``, the
-    scenario's world and the chunk store of a one-point sweep folder beside DIR,
-    ``.DIR.partial``, that keeps each finished chunk until the results folder is written
-    (then the caller removes it).  With ``resume`` a stopped run's chunks there are kept."""
+    """What ``shieldlab run --out DIR`` simulates into: ``(store, folder)``, the chunk store
+    of a one-point sweep folder beside DIR, ``.DIR.partial``, that keeps each finished
+    chunk of ``chunk`` runs until the results folder is written (then the caller removes
+    it).  With ``resume`` a stopped run's chunks there are kept, in its own chunk size."""
     source, raw = load(scenario)
-    world = compile_world(parse(raw, source), source)
     out = Path(out_dir)
     folder = partial_folder(out)
+    chunk = stored_chunk(folder, resume) or chunk
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
-                "chunk": CHUNK, "settings": []}
+                "chunk": int(chunk), "settings": []}
     sweep = dataset.Sweep.open(folder, manifest, resume=resume, force=force,
                                busy=f"a stopped run into {out} is kept in {folder}", kind="run")
-    return world, sweep.point(0, {}), folder
+    return sweep.point(0, {}), folder
 
 
 def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_dir: str | Path, *,
@@ -245,16 +258,18 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
         raise InputError("must be at least 1", field="--runs")
     source, raw = load(scenario)
     pts = points(source, raw, settings)
-    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
-                "chunk": CHUNK, "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
-                                             for s in settings]}
     # a new sweep aims every point's threats before its folder is made: an aim out of reach
     # is refused with nothing written (a resumed one was aimed when it started)
     aimed = {} if resume else {p.index: preflight(p.world, runs) for p in pts}
+    # one chunk size for every point: the smallest any point's memory asks for
+    chunk = stored_chunk(out_dir, resume) or min(chunk_runs(p.world, aimed.get(p.index)) for p in pts)
+    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
+                "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
+                                                  for s in settings]}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
-    n_chunks = (runs + CHUNK - 1) // CHUNK
+    n_chunks = (runs + chunk - 1) // chunk
     if client is not None:
-        _chunks_on_cluster(client, sweep, pts, runs, seed, progress)
+        _chunks_on_cluster(client, sweep, pts, runs, chunk, seed, progress)
     offset = 0  # runs of the earlier points
     for p in pts:
         store = sweep.point(p.index, p.values)
@@ -272,13 +287,13 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     return sweep
 
 
-def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int, seed: int,
+def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int, chunk: int, seed: int,
                        progress: Callable[[int], None] | None) -> None:
     """Every point's missing chunks, all submitted at once to ``client``'s workers and written
     to the sweep folder as they arrive (a point's summary then reads them back)."""
     from shieldlab.engine import distribute
 
-    sizes = chunk_sizes(runs)
+    sizes = chunk_sizes(runs, chunk)
     jobs = []
     for p in pts:
         store = sweep.point(p.index, p.values)
@@ -286,7 +301,7 @@ def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int
         if not todo:
             continue
         w, f = distribute.scatter(client, p.world, preflight(p.world, runs))
-        jobs += [distribute.Job(w, f, i * CHUNK, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
+        jobs += [distribute.Job(w, f, i * chunk, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
     already = runs * len(pts) - sum(j.size for j in jobs)
     distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
 

@@ -146,7 +146,7 @@ class TrackRuns:
 
 
 def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None) -> TrackRuns:
-    """Track ``runs`` runs of ``world`` in chunks of :data:`~shieldlab.engine.chain.CHUNK`;
+    """Track ``runs`` runs of ``world`` in chunks of :func:`~shieldlab.engine.chain.chunk_runs`;
     ``progress(n)`` (optional) is called with the runs done after each chunk."""
     from shieldlab.sensors.scans import false_alarm_rate
 
@@ -158,8 +158,9 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     parts: dict[str, list] = {}
     hours = 0.0
     t0 = time.perf_counter()
-    for first in range(0, runs, chain.CHUNK):
-        C = min(chain.CHUNK, runs - first)
+    size = chain.chunk_runs(world, flights)
+    for first in range(0, runs, size):
+        C = min(size, runs - first)
         ch = track_chunk(world, flights, first, C, ss, fa, timings)
         for name, q in ch.quality.items():
             parts.setdefault(name, []).append(q)

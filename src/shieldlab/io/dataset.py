@@ -193,6 +193,11 @@ class PointStore:
     def __init__(self, sweep: Sweep, index: int, values: dict):
         self.sweep, self.index, self.values = sweep, index, values
 
+    @property
+    def runs_per_chunk(self) -> int:
+        """The sweep's chunk size (its manifest's ``chunk``): chunk ``i`` holds runs ``i * size`` onwards."""
+        return int(self.sweep.manifest["chunk"])
+
     def complete(self, chunk: int) -> bool:
         return self.sweep.complete(self.index, chunk)
 
