@@ -283,3 +283,17 @@ def test_values_are_read_as_the_scenario_reads_them(tmp_path):
         S.points(source, raw, [S.parse_setting("doctrine.salvo=1"), S.parse_setting("doctrine.salvo=2")])
     r = _cli("query", tmp_path, "  ")
     assert r.returncode == 2 and "the query is empty" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_text_columns_read_back_share_their_strings():
+    """A text column read back from Parquet is the engine's object column: the same values
+    (None for null), over several files' chunks, each distinct value one Python string, so
+    10,000 runs' events do not hold a string object per row."""
+    import pyarrow as pa
+
+    col = pa.chunked_array([pa.array(["detect", None, "launch"]), pa.array(["launch", "detect", "detect"])])
+    got = dataset._numpy(col)
+    assert got.dtype == object and got.tolist() == ["detect", None, "launch", "launch", "detect", "detect"]
+    assert got[0] is got[4] is got[5] and got[2] is got[3]
+    np.testing.assert_array_equal(dataset._numpy(pa.chunked_array([pa.array([1.5, 2.5])])), [1.5, 2.5])
+    assert dataset._numpy(pa.chunked_array([], type=pa.string())).size == 0
