@@ -316,27 +316,25 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
 
 
 def test_chunks_are_sized_by_memory():
-    """A chunk holds as many runs as fit in CHUNK_BYTES, between MIN_CHUNK and CHUNK: a raid
-    of more threats, or a longer one, runs in smaller chunks, so its memory stays near the
-    same."""
+    """A chunk holds as many runs as fit in CHUNK_BYTES, at most CHUNK and at least enough for
+    MIN_CHUNK_ROWS (run, threat) pairs: a raid of more threats, or a longer one, runs in
+    smaller chunks, so its memory stays near the same."""
     from shieldlab.engine import chain
-
-    def per_chunk(w):
-        fl = chain.fly_threats(w)
-        C = chain.chunk_runs(w, fl)
-        return C, chain.chunk_bytes(w, C, fl.truth.t.size), chain.chunk_bytes(w, 1, fl.truth.t.size)
 
     sizes = {}
     for count in (2, 20, 100):
         w = world(threats__0__count=count, threats__0__spacing_s=1)
-        C, b, one = per_chunk(w)
+        fl = chain.fly_threats(w)
+        C = chain.chunk_runs(w, fl)
+        b, one = chain.chunk_bytes(w, C, fl.truth.t.size), chain.chunk_bytes(w, 1, fl.truth.t.size)
         sizes[count] = C
-        assert chain.MIN_CHUNK <= C <= chain.CHUNK
+        fewest = -(-chain.MIN_CHUNK_ROWS // count)
+        assert min(fewest, chain.CHUNK) <= C <= chain.CHUNK
         assert b == C * one  # linear in the runs
-        # within the budget, unless the fewest runs a chunk takes are over it already
-        assert b <= max(chain.CHUNK_BYTES, chain.MIN_CHUNK * one)
-        assert C == chain.CHUNK or (C + 1) * one > chain.CHUNK_BYTES or C == chain.MIN_CHUNK
-    assert sizes[2] == chain.CHUNK > sizes[20] > sizes[100] == chain.MIN_CHUNK
+        # the most runs within the budget, unless the fewest a chunk takes are over it already
+        assert b <= max(chain.CHUNK_BYTES, fewest * one)
+        assert C == chain.CHUNK or (C + 1) * one > chain.CHUNK_BYTES or C == fewest
+    assert sizes[2] == chain.CHUNK > sizes[20] > sizes[100]
     # the memory check counts one chunk of that size, and the tables of every run
     w = world(threats__0__count=20, threats__0__spacing_s=1)
     fl = chain.fly_threats(w)

@@ -48,10 +48,11 @@ from shieldlab.tracking.tracker import track
 #: depend on how many runs share its chunk: the size is chosen for memory and speed alone
 #: (:func:`chunk_runs`).
 CHUNK = 64
-#: Fewest runs in a chunk: fire control steps every chunk's runs together, and below this
-#: its per-step Python costs dominate (epaa-phase-1: 1.9 s for 128 runs at 16 a chunk,
-#: 3.2 s at 4).
-MIN_CHUNK = 8
+#: Fewest (run, threat) pairs in a chunk, where memory would allow fewer: fire control
+#: steps every threat of every run of a chunk together, and with fewer its per-step Python
+#: costs dominate (epaa-phase-1, 6 threats: 1.9 s for 128 runs at 16 runs a chunk, 3.2 s
+#: at 4).  A raid of 96 threats or more may run one run a chunk.
+MIN_CHUNK_ROWS = 96
 #: The working memory a chunk aims for [bytes]: flights, reports, tracks and track files of
 #: its runs (:func:`chunk_bytes`).
 CHUNK_BYTES = 64 * 2**20
@@ -186,13 +187,14 @@ def chunk_bytes(world, C: int, T: int) -> int:
 
 def chunk_runs(world, flights: Flights | None = None) -> int:
     """Runs in each chunk of a simulation of ``world``: as many as fit in :data:`CHUNK_BYTES`
-    (:func:`chunk_bytes`), at least :data:`MIN_CHUNK` and at most :data:`CHUNK`; so a raid
-    of many threats, or a long one, runs in smaller chunks and its memory stays near the
-    same.  ``flights``: the nominal flights, whose grid sets the samples (the longest grid
-    the scenario allows if None)."""
+    (:func:`chunk_bytes`), at most :data:`CHUNK`, and at least enough for
+    :data:`MIN_CHUNK_ROWS` (run, threat) pairs; so a raid of many threats, or a long one,
+    runs in smaller chunks and its memory stays near the same.  ``flights``: the nominal
+    flights, whose grid sets the samples (the longest grid the scenario allows if None)."""
     T = flights.truth.t.size if flights is not None else _grid_size(world)
     per_run = max(chunk_bytes(world, 1, T), 1)
-    return int(np.clip(CHUNK_BYTES // per_run, MIN_CHUNK, CHUNK))
+    fewest = min(CHUNK, -(-MIN_CHUNK_ROWS // max(len(world.threats), 1)))
+    return int(np.clip(CHUNK_BYTES // per_run, fewest, CHUNK))
 
 
 def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> int:
