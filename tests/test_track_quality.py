@@ -60,6 +60,22 @@ def test_label_fast_path_equals_the_assignment():
     assert used.sum() == ((fx | fy).any(axis=0)).sum()
 
 
+def test_gospa_in_blocks_of_instants_is_the_same(monkeypatch):
+    """The instants are scored in blocks that bound the (instant, truth, track) temporaries;
+    blocks of 7 instants (an uneven last one) give every instant's numbers to the bit."""
+    rng = np.random.default_rng(5)
+    N, E = 6, 100
+    X = rng.normal(0, 3000, (N, E, 3))
+    Y = X + rng.normal(0, 4000, (N, E, 3)) * (rng.random((N, E, 1)) < 0.3)
+    fx, fy = rng.random((N, E)) < 0.8, rng.random((N, E)) < 0.7
+    whole = TQ._gospa_instants(X, Y, fx, fy)
+    monkeypatch.setattr(TQ, "_GOSPA_BLOCK", 7 * N * N)
+    blocks = TQ._gospa_instants(X, Y, fx, fy)
+    for a_, b_ in zip(whole, blocks, strict=True):
+        assert a_.shape == (E,)
+        np.testing.assert_array_equal(a_, b_)
+
+
 def test_run_reports_track_quality_per_system():
     from shieldlab import load_world
     from shieldlab.engine.montecarlo import simulate
