@@ -118,6 +118,7 @@ def main():
         keys = [k for k, v in xs[0].items() if isinstance(v, float)]
         part = {k: round(median(xs, k), 4) for k in keys}
         part["threats"] = xs[0]["threats"]
+        part["tree"] = str(trees[name])  # the source tree it ran (each run checked it imported that one)
         part["outcomes_sha256"] = xs[0]["outcomes_sha256"]
         part["decisions_sha256"] = xs[0]["decisions_sha256"]
         if len({x["outcomes_sha256"] for x in xs}) != 1:
