@@ -120,6 +120,12 @@ _FAMILY_BLOCK = 256
 #: split one block between the cores (the flyout's default waits for 256 per thread, so a
 #: block would fly on one); each flight is flown alone, so the split changes no result.
 _FAMILY_MIN_BATCH = 32
+#: Headroom of the samples a block passes on to the next one as its guess, over the
+#: samples it needed (a fraction): a family's blocks need within about 2 % of one another
+#: (the EPAA sites: 1.0-1.7 % more in the second block than in the first), and a guess
+#: short by one sample flies the block three times instead of once.  Samples past every
+#: impact are never read, so the headroom changes no result, only a little memory.
+_SAMPLES_HEADROOM = 0.03
 
 
 # --------------------------------------------------------------------------- grid
@@ -543,7 +549,7 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
         # the recorded flights in blocks of members, each reduced to its K_NODES samples at
         # once: the whole family's samples (members x seconds of flight x 3, several arrays
         # of them) would hold hundreds of MB at a time
-        T: int | None = None  # the samples of the site's last block: the next one's first guess
+        T: int | None = None  # the samples of the site's last block (with headroom): the next one's first guess
         for lo in range(0, m.size, _FAMILY_BLOCK):
             q = slice(lo, min(lo + _FAMILY_BLOCK, m.size))
             g = m[q]
@@ -622,7 +628,9 @@ def build_profiles(sites, grid: Grid, model: EarthModel = FULL, n_ranges: int = 
 def _recorded_block(veh, steer, dt: float, model: EarthModel, T_guess: int | None, t_max: float = 6000.0):
     """Recorded flights of a block of family members on a grid of samples every ``dt`` [s]
     from launch that holds each landing flight to its impact plus 3 samples, and their flight
-    and burnout times [s] (``inf``: no impact within ``t_max``): ``(Trajectories, tof, burn, T)``.
+    and burnout times [s] (``inf``: no impact within ``t_max``): ``(Trajectories, tof, burn, T)``,
+    ``T`` the next block's guess: ``T_guess`` where it held, else the samples this block
+    needed plus :data:`_SAMPLES_HEADROOM`.
 
     ``steer``: the members' launch points (m, 3) (ECEF [m]), kicks, azimuths [rad], cut-offs
     [s], upper-stage thrust factors and dive times [s] (m,).  Flown first on ``T_guess``
@@ -641,17 +649,21 @@ def _recorded_block(veh, steer, dt: float, model: EarthModel, T_guess: int | Non
     def samples(tof):
         return int(np.ceil(np.nanmax(np.where(np.isfinite(tof), tof, 0.0)) / dt)) + 3
 
+    def guess(T):  # the next block's guess: these samples and some headroom
+        return T + int(np.ceil(_SAMPLES_HEADROOM * T))
+
     if T_guess is not None:
         tr = recorded(T_guess)
         tof = tr.impact_time
         if np.all(tof <= t_max):  # every member landed, within t_max
             T = samples(tof)
-            return (tr if T <= T_guess else recorded(T)), tof, tr.burnout_time, max(T, T_guess)
+            return (tr, tof, tr.burnout_time, T_guess) if T <= T_guess else (recorded(T), tof, tr.burnout_time,
+                                                                                guess(T))
     _, _, _, ev = run(veh, pos0, np.zeros((n, 3)), np.zeros(n), kick, az, cut, grid_t0=0.0, dt=dt,
                       T=int(t_max / dt) + 2, model=model, record=False, t_max=t_max, upper_thrust=upper,
                       dive_time=dive_t, min_batch=_FAMILY_MIN_BATCH)
     T = samples(ev[:, 4])
-    return recorded(T), ev[:, 4], ev[:, 0], T
+    return recorded(T), ev[:, 4], ev[:, 0], guess(T)
 
 
 # --------------------------------------------------------------------------- path sampling
@@ -920,19 +932,29 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
                                                   *ft.kernel_args())
         taus.append(tau.reshape(M, J))
 
-    def window(b, t_ready, rows):
-        """Battery b's earliest intercept on ``rows`` launching no earlier than ``t_ready``:
-        (found, t, altitude, pk) through the engine's solver and Pk."""
+    def paths_of(rows):
+        """The samples of paths ``rows`` (sorted): ``(pos, vel, allowed, rows)``, taken once for
+        every battery's window, and not copied at all where ``rows`` is every path (``rows``
+        then None): a copy of a chunk's samples is tens of MB."""
+        if rows.size == M:
+            return pos, vel, allowed, None
+        return pos[rows], vel[rows], allowed[rows], rows
+
+    def window(b, t_ready, paths):
+        """Battery b's earliest intercept on ``paths`` (:func:`paths_of`) launching no earlier than
+        ``t_ready``: (found, t, altitude, pk) through the engine's solver and Pk."""
         fan, bat = fans[b], bats[b]
-        w = intercept_window(t, pos[rows], vel[rows], times[b], t_ready, allowed[rows], latest=False,
-                             tau=taus[b][rows])
+        p_, v_, ok_, rows_ = paths
+        w = intercept_window(t, p_, v_, times[b], t_ready, ok_, latest=False,
+                             tau=taus[b] if rows_ is None else taus[b][rows_])
         closing, crossing = intercept_geometry(w["v_first"], interceptor_velocity(fan, bat.site.lat, bat.site.lon,
                                                                                   w["p_first"]))
         pk = kill_probability(bat.spec, closing, crossing)
         return w["found"], w["t_first"], earth.ecef_to_geodetic(w["p_first"])[2], pk
 
     rows = np.flatnonzero(n_valid > 0)
-    first = {b: window(b, ready[rows, b], rows) for b in range(B) if fans[b] is not None}
+    on_rows = paths_of(rows)
+    first = {b: window(b, ready[rows, b], on_rows) for b in range(B) if fans[b] is not None}
     can = np.zeros((M, B), bool)
     for b, (found, *_rest) in first.items():
         can[rows, b] = found
@@ -952,11 +974,12 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
         best_t = np.full(r.size, np.inf)
         best_b = np.full(r.size, -1)
         best_h, best_pk = np.full(r.size, np.nan), np.zeros(r.size)
+        on_r = paths_of(r) if e > 0 else None
         for b in first:
             if e == 0:
                 found, tb, hb, pkb = (a[np.searchsorted(rows, r)] for a in first[b])
             else:
-                found, tb, hb, pkb = window(b, np.maximum(ready[r, b], not_before[r]), r)
+                found, tb, hb, pkb = window(b, np.maximum(ready[r, b], not_before[r]), on_r)
             better = found & (tb < best_t)
             best_t, best_b = np.where(better, tb, best_t), np.where(better, b, best_b)
             best_h, best_pk = np.where(better, hb, best_h), np.where(better, pkb, best_pk)
@@ -1065,7 +1088,13 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 threatened[q] = n_valid > 0
                 if not threatened[q].any():
                     continue
-                cue[q], can[q], p[q], tf[q], hf[q], first_sys[q] = _chunk(
+                # only the paths in reach go on (their samples copied once here, not in each
+                # battery's window); the others keep the values set above
+                keep = np.flatnonzero(n_valid > 0)
+                if keep.size < m:
+                    pos, vel, geo, n_valid, burn = pos[keep], vel[keep], geo[keep], n_valid[keep], burn[keep]
+                at = lo + keep
+                cue[at], can[at], p[at], tf[at], hf[at], first_sys[at] = _chunk(
                     pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
                     bat_sys, doc)
         tf = np.where(threatened, tf, np.nan)

@@ -133,6 +133,20 @@ def _mach_pad(rows: Sequence[Sequence[float]], width: int) -> np.ndarray:
 
 def vehicle_from_missiles(missiles: Sequence) -> Vehicle:
     """Build a :class:`Vehicle` batch, one element per catalogue missile in ``missiles``."""
+    # a batch repeats a few missile objects (a footprint family: thousands of members, three
+    # missiles): each distinct one is built once and repeated.  A row depends only on its own
+    # missile and the padding widths, the same over the distinct ones, so the arrays are
+    # those built row by row, to the bit.
+    first: dict[int, int] = {}
+    which = [first.setdefault(id(m), len(first)) for m in missiles]
+    if len(first) < len(which):
+        distinct = list({id(m): m for m in missiles}.values())
+        return _vehicle_rows(distinct).take(np.array(which))
+    return _vehicle_rows(missiles)
+
+
+def _vehicle_rows(missiles: Sequence) -> Vehicle:
+    """:func:`vehicle_from_missiles`, one row built per element."""
     S = max(len(m.stages) for m in missiles)
     # one row of per-stage figures per missile
     burn: list[list[float]] = []
