@@ -44,9 +44,9 @@ if assoc != "own":
 world = compile_world(parse(raw, preset), preset)
 try:
     from shieldlab.engine.chain import chunk_runs, preflight
-    size = chunk_runs(world, preflight(world, runs))
+    size = min(runs, chunk_runs(world, preflight(world, runs)))
 except ImportError:  # a tree from before chunks were sized by memory
-    size = 64
+    size = min(runs, 64)
 t0, c0 = time.perf_counter(), time.process_time()
 res = simulate(world, runs=runs, seed=1)
 print(json.dumps({"threats": len(world.threats), "runs_per_chunk": size,
@@ -58,17 +58,33 @@ print(json.dumps({"threats": len(world.threats), "runs_per_chunk": size,
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--preset", default="epaa-phase-1")
-    ap.add_argument("--runs", type=int, default=64)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="epaa-phase-1", help="built-in preset whose raid is scaled")
+    ap.add_argument("--runs", type=int, default=64, help="Monte Carlo runs per measurement")
     ap.add_argument("--scale", default="1,4,16", help="threat multipliers, comma-separated")
-    ap.add_argument("--association", choices=("own", "labels", "gnn"), default="own")
+    ap.add_argument("--association", choices=("own", "labels", "gnn"), default="own",
+                    help="what fire control reads (tracking.association): the preset's own, labels or gnn")
     ap.add_argument("--against", help="git ref to measure too (a worktree of it is made)")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
     a = ap.parse_args()
-    scales = [int(x) for x in a.scale.split(",")]
+    try:
+        scales = [int(x) for x in a.scale.split(",")]
+    except ValueError:
+        raise SystemExit(f"--scale: whole numbers separated by commas, not {a.scale!r}") from None
     if a.runs < 1 or any(k < 1 for k in scales):
         raise SystemExit("--runs and every --scale must be at least 1")
+    import yaml
+
+    sys.path.insert(0, str(REPO / "src"))
+    from shieldlab.scenario.loader import preset_names, preset_text
+
+    if a.preset not in preset_names():
+        raise SystemExit(f"--preset: no preset {a.preset!r}")
+    most = max(int(t.get("count", 1)) for t in yaml.safe_load(preset_text(a.preset))["threats"])
+    if most * max(scales) > 100:
+        raise SystemExit(f"--scale: a threat entry holds at most 100 missiles, and {a.preset}'s largest "
+                         f"count ({most}) allows a scale of {100 // most}")
     trees = {"against": worktree(a.against), "current": REPO} if a.against else {"current": REPO}
     res = {"date": date.today().isoformat(), **machine_info(), "preset": a.preset, "runs": a.runs,
            "association": a.association}

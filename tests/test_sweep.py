@@ -297,3 +297,40 @@ def test_text_columns_read_back_share_their_strings():
     assert got[0] is got[4] is got[5] and got[2] is got[3]
     np.testing.assert_array_equal(dataset._numpy(pa.chunked_array([pa.array([1.5, 2.5])])), [1.5, 2.5])
     assert dataset._numpy(pa.chunked_array([], type=pa.string())).size == 0
+
+
+@pytest.mark.parametrize("chunk", [-3, 0, 1000, True, "abc", 17.5, None])
+def test_a_resume_refuses_a_chunk_size_it_could_not_have_chosen(tmp_path, chunk):
+    """An edited manifest's chunk size would read the stored chunks as other runs: --resume
+    refuses it, naming the size, before anything runs or is rewritten."""
+    out = tmp_path / "sw"
+    S.run_sweep(PRESET, [S.parse_setting("doctrine.salvo=1")], 12, 2, out)
+    manifest = json.loads((out / "sweep.json").read_text())
+    manifest["chunk"] = chunk
+    (out / "sweep.json").write_text(json.dumps(manifest))
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(InputError) as e:
+        S.run_sweep(PRESET, [S.parse_setting("doctrine.salvo=1")], 12, 2, out, resume=True)
+    assert e.value.field == "--resume" and "chunk size" in str(e.value)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_chunks_are_read_in_number_order(tmp_path):
+    """Chunk files are named with five digits; a point of 100,000 chunks or more still reads
+    them in run order, and only the chunks its runs make."""
+    sw = dataset.Sweep.open(tmp_path / "sw", {"scenario": "x", "runs": 200_000, "seed": 1, "chunk": 1,
+                                              "settings": []})
+    for i in (100_000, 99_999, 10_000, 200_000):  # the last is past the runs: not read
+        sw.write_chunk(0, i, {}, {"outcomes": {"run": np.array([i], np.int32)}, "events": {},
+                                  "track_quality": {}})
+    assert sw.read_point(0)["outcomes"]["run"].tolist() == [10_000, 99_999, 100_000]
+    names = [f.stem for f in sw.chunk_files("outcomes")]
+    assert names == ["chunk-10000", "chunk-99999", "chunk-100000", "chunk-200000"]
+
+
+def test_a_run_that_fails_before_its_first_chunk_leaves_nothing(tmp_path):
+    """Options found wrong only when the workers start (--workers with --scheduler) leave no
+    stopped run behind: a second try is not told to --resume."""
+    r = _cli("run", PRESET, "--runs", "3", "--out", tmp_path / "o", "--workers", "2", "--scheduler", "tcp://x:1")
+    assert r.returncode == 2 and "--scheduler" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -577,10 +577,17 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else out.print(note)
     t0 = time.perf_counter()
-    with _progress(runs, enabled=not (quiet or as_json)) as progress:
-        with client_for(workers, scheduler) as client:
-            res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store,
-                           client=client)
+    try:
+        with _progress(runs, enabled=not (quiet or as_json)) as progress:
+            with client_for(workers, scheduler) as client:
+                res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store,
+                               client=client)
+    except BaseException:
+        # stopped before a chunk was finished (a bad --workers/--scheduler, an unreachable
+        # cluster, Ctrl-C at once): a new run keeps nothing to resume, so nothing is left behind
+        if partial is not None and not resume and not any((partial / "done").glob("point=*/chunk-*")):
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
     air = None
     if world.flights:  # a scenario of threats and flights: the air picture beside the chain
         from shieldlab.engine.air import simulate_air
@@ -1840,11 +1847,11 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
             "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.flights),
             "fire_missions": 0 if world.shelling is None else len(world.shelling.missions),
             "locating_radars": 0 if world.shelling is None else len(world.shelling.radars)}
-    mem, chunk = 0, 0
+    mem, chunk = 0, None  # no ballistic threats: no chunks of the kill chain
     if world.threats:
         flights = preflight(world, runs)
         mem = estimate_memory_bytes(world, runs, flights)
-        chunk = chunk_runs(world, flights)
+        chunk = min(runs, chunk_runs(world, flights))
     info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world))
     if world.flights:
         from shieldlab.engine import air
@@ -1874,7 +1881,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         out.print(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
                   f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
     if world.threats:
-        out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}, in chunks of {_plural(chunk, 'run')}")
+        out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}, in chunks of {_plural(chunk or 0, 'run')}")
     if world.flights:
         a = info["air"]
         out.print(f"air picture: {_plural(a['flights'], 'aircraft or missile', 'aircraft and missiles')} in "

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from shieldlab.engine.chain import chunk_runs, preflight
+from shieldlab.engine.chain import CHUNK, chunk_runs, preflight
 from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
@@ -225,9 +225,14 @@ def stored_chunk(folder: str | Path, resume: bool) -> int | None:
     if not (resume and (Path(folder) / dataset.MANIFEST).is_file()):
         return None
     try:
-        return int(dataset.Sweep.read_manifest(folder)["chunk"])
-    except (InputError, KeyError, TypeError, ValueError):
+        chunk = dataset.Sweep.read_manifest(folder)["chunk"]
+    except (InputError, KeyError, TypeError):
         return None  # Sweep.open says what is wrong with it
+    # only a size this version could have chosen: another (an edited manifest) would read
+    # the stored chunks as other runs; Sweep.open then refuses the folder
+    if type(chunk) is not int or not 1 <= chunk <= CHUNK:
+        return None
+    return chunk
 
 
 def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, chunk: int, *, resume: bool = False,

@@ -79,7 +79,9 @@ class Sweep:
             mine = {k: v for k, v in manifest.items() if k != "complete"}
             theirs = {k: v for k, v in old.items() if k != "complete"}
             labels = {"scenario_sha256": "the scenario's contents", "scenario": "the scenario",
-                     "settings": "the --set values", "runs": "--runs", "seed": "--seed", "chunk": "the chunk size"}
+                      "settings": "the --set values", "runs": "--runs", "seed": "--seed",
+                      "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
+                               f"{manifest.get('chunk')!r})"}
             differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
             if differ:
                 raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); resume it with "
@@ -132,16 +134,19 @@ class Sweep:
 
     def chunk_files(self, table: str) -> list[Path]:
         """The files of ``table`` of every completed chunk, in point and chunk order."""
-        done = sorted(self.root.glob("done/point=*/chunk-*"), key=lambda p: (int(p.parent.name[6:]), p.name))
+        done = sorted(self.root.glob("done/point=*/chunk-*"), key=lambda p: (int(p.parent.name[6:]), int(p.name[6:])))
         files = [self.root / table / m.parent.name / f"{m.name}.parquet" for m in done]
         return [f for f in files if f.exists()]
 
     def read_point(self, point: int) -> dict[str, dict]:
-        """A point's tables (name -> columns) over all its completed chunks."""
+        """A point's tables (name -> columns) over all its completed chunks, in run order (the
+        chunks of its runs only: ``runs`` and ``chunk`` of the manifest)."""
+        n_chunks = -(-int(self.manifest["runs"]) // int(self.manifest["chunk"]))
         out = {}
         for table in TABLES:
-            files = sorted((self.root / table / f"point={point}").glob("chunk-*.parquet"))
-            files = [f for f in files if self.complete(point, int(f.stem[6:]))]
+            files = sorted((self.root / table / f"point={point}").glob("chunk-*.parquet"),
+                           key=lambda f: int(f.stem[6:]))  # by number: 100000 comes after 99999
+            files = [f for f in files if int(f.stem[6:]) < n_chunks and self.complete(point, int(f.stem[6:]))]
             t = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default") if files \
                 else pa.table({})
             out[table] = {c: _numpy(t.column(c)) for c in t.column_names}

@@ -1,7 +1,7 @@
 """Compiled row loops of the EKF's predict and update (:mod:`shieldlab.tracking.ekf`).
 
-The tracker runs one filter per (run, threat) over a chunk of 64 runs: a few hundred
-6-state filters per update.  In NumPy each step of :func:`~shieldlab.tracking.ekf.predict`
+The tracker runs one filter per (run, threat) over a chunk of runs: around a hundred or
+more 6-state filters per update.  In NumPy each step of :func:`~shieldlab.tracking.ekf.predict`
 and :func:`~shieldlab.tracking.ekf.update` is a call on (M, 6, 6) arrays, and the calls'
 overhead and temporaries, not the arithmetic, set the cost (tracking was ~60 % of the
 kill chain's time).  Here each filter is one pass over scalars and 6x6 loops: the same
