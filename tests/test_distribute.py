@@ -35,7 +35,7 @@ def client():
 
 
 def test_two_workers_give_the_runs_of_one_process(client):
-    """130 runs (three chunks, the last of two runs) on two worker processes: every table
+    """130 runs (chunks of 24 runs, the last of 10) on two worker processes: every table
     and the summary equal the one-process simulation's, bit for bit."""
     world = load_world(PRESET)
     one = simulate(world, runs=130, seed=4)
@@ -51,6 +51,26 @@ def test_two_workers_give_the_runs_of_one_process(client):
     _same(shieldlab.simulate(world, runs=130, seed=4, client=client).outcomes, one.outcomes)
     with pytest.raises(ValueError, match="timings"):
         simulate(world, runs=2, seed=4, client=client, timings={})
+
+
+def test_a_task_runs_numba_on_one_thread_and_leaves_its_settings_consistent(client):
+    """Each chunk's task runs Numba's kernels on one thread (set in the task: a worker of
+    `python -m shieldlab` imported Numba before Dask set its environment), and the workers'
+    environment does not contradict Numba's configuration (Numba refuses a compile once its
+    threads run with another count)."""
+    from shieldlab.engine.distribute import one_thread
+
+    def seen():
+        import os
+
+        import numba
+
+        return numba.get_num_threads(), os.environ.get("NUMBA_NUM_THREADS"), numba.config.NUMBA_NUM_THREADS
+
+    for threads, env, config in client.run(lambda: one_thread(seen)).values():
+        assert threads == 1
+        assert env is None or int(env) == config
+    assert [r[0] for r in client.gather([client.submit(one_thread, seen, pure=False) for _ in range(4)])] == [1] * 4
 
 
 def test_a_sweep_on_workers_writes_the_same_dataset(client, tmp_path):

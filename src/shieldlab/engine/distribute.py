@@ -10,7 +10,7 @@ on one process (a test compares them byte for byte).
 
 ``workers=N`` starts a ``distributed.LocalCluster`` of N single-threaded worker processes
 on this machine (the kernels run one trajectory per core; threads would share a process's
-GIL between NumPy calls), each with Numba's and the BLAS's thread pools at one thread;
+GIL between NumPy calls), each with Numba's (:func:`one_thread`) and the BLAS's thread pools at one thread;
 ``scheduler="tcp://HOST:PORT"`` connects to a running cluster
 (``dask scheduler`` and ``dask worker`` on the machines, or dask-jobqueue, or the Dask
 Kubernetes operator), whose workers need shieldlab installed at the same version.
@@ -42,6 +42,21 @@ def chunk_tables(world, flights, first: int, C: int, seed: int, timings: dict | 
             "track_quality": track_quality.columns(world, chunk)}
 
 
+def one_thread(fn: Callable, *args):
+    """``fn(*args)`` with Numba's kernels on one thread (a worker is one core's).
+
+    Set per call, in the thread that runs the task (Numba's count is per thread), rather
+    than through ``NUMBA_NUM_THREADS`` in the workers' environment: a worker spawned for
+    ``python -m shieldlab`` imports Numba with the command's main module before Dask sets
+    its environment, so its kernels kept every core (``numba.get_num_threads()`` gave 2
+    with ``NUMBA_NUM_THREADS=1`` set), and the two values disagreeing is what Numba
+    refuses once its threads run."""
+    import numba
+
+    numba.set_num_threads(1)
+    return fn(*args)
+
+
 @dataclass(frozen=True)
 class Job:
     """One chunk to run: its world and flights (as given, or a cluster's futures of them), its
@@ -60,7 +75,7 @@ def run_chunks(client, jobs: Sequence[Job], progress: Callable[[int], None] | No
     (in any order), and ``progress(runs_done)`` follows them.  A worker's error is raised here."""
     from distributed import as_completed
 
-    futures = {client.submit(chunk_tables, j.world, j.flights, j.first, j.size, j.seed, pure=False): j
+    futures = {client.submit(one_thread, chunk_tables, j.world, j.flights, j.first, j.size, j.seed, pure=False): j
                for j in jobs}
     done = 0
     for fut in as_completed(futures):
@@ -100,9 +115,9 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
         finally:
             client.close()
         return
-    # one core per worker: Numba's and the BLAS's thread pools too, or N workers would run
-    # N x cores threads and share the cores out among themselves
-    one_core = {k: "1" for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    # one core per worker: the BLAS's thread pools too, or N workers would run N x cores
+    # threads and share the cores out among themselves (Numba's: :func:`one_thread`)
+    one_core = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     # the workers' scratch space in a folder of its own, removed afterwards (by default Dask
     # leaves a dask-scratch-space folder in the temporary directory)
     import dask
