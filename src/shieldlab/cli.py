@@ -550,13 +550,18 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         return
     store, partial = None, None
     if out_dir is not None:
-        from shieldlab.engine.sweep import partial_folder
+        from shieldlab.engine.sweep import load, partial_folder
+        from shieldlab.scenario import compile_world
+        from shieldlab.scenario.loader import parse
 
         if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
-    world = _load_world(scenario)
+        source, raw = load(scenario)  # read once: the checkpoint records the digest of what is run
+        world = compile_world(parse(raw, source), source)
+    else:
+        world = _load_world(scenario)
     if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
         _check_threat(world, explain)
     _compile_note("simulate", quiet)
@@ -571,7 +576,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         # finished chunks are kept beside the results folder until it is written: a stopped
         # run goes on with --resume
-        store, partial = checkpoint(scenario, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
+        store, partial = checkpoint(source, raw, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
                                     force=force)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)

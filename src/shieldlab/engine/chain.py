@@ -156,6 +156,12 @@ def _grid_bytes(world, T: int, runs: int = 1) -> int:
 PROCESS_BYTES = 200 * 2**20
 
 
+def _samples(world, flights: Flights | None) -> int:
+    """Samples of the grid a simulation runs on: the nominal flights' (cut after the last
+    impact), or the longest the scenario allows before they are flown."""
+    return flights.truth.t.size if flights is not None else _grid_size(world)
+
+
 def chunk_bytes(world, C: int, T: int) -> int:
     """Working memory [bytes] of one chunk of ``C`` runs on a ``T``-sample grid: its flights,
     reports, interpolation temporaries and tracks (state and covariance at every report
@@ -191,7 +197,7 @@ def chunk_runs(world, flights: Flights | None = None) -> int:
     :data:`MIN_CHUNK_ROWS` (run, threat) pairs; so a raid of many threats, or a long one,
     runs in smaller chunks and its memory stays near the same.  ``flights``: the nominal
     flights, whose grid sets the samples (the longest grid the scenario allows if None)."""
-    T = flights.truth.t.size if flights is not None else _grid_size(world)
+    T = _samples(world, flights)
     per_run = max(chunk_bytes(world, 1, T), 1)
     fewest = min(CHUNK, -(-MIN_CHUNK_ROWS // max(len(world.threats), 1)))
     return int(np.clip(CHUNK_BYTES // per_run, fewest, CHUNK))
@@ -202,7 +208,7 @@ def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> i
     need, to within a factor of about two: the process itself (:data:`PROCESS_BYTES`), the
     nominal flights, one chunk (:func:`chunk_bytes`, of :func:`chunk_runs` runs), and the
     result tables of all runs (~4 kB per run and threat: outcomes and the event log)."""
-    T = flights.truth.t.size if flights is not None else _grid_size(world)
+    T = _samples(world, flights)
     C = min(runs, chunk_runs(world, flights))
     tables = runs * len(world.threats) * 4096
     return int(PROCESS_BYTES + _grid_bytes(world, T) + chunk_bytes(world, C, T) + tables)

@@ -235,13 +235,14 @@ def stored_chunk(folder: str | Path, resume: bool) -> int | None:
     return chunk
 
 
-def checkpoint(scenario: str, runs: int, seed: int, out_dir: str | Path, chunk: int, *, resume: bool = False,
-               force: bool = False):
+def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path, chunk: int, *,
+               resume: bool = False, force: bool = False):
     """What ``shieldlab run --out DIR`` simulates into: ``(store, folder)``, the chunk store
     of a one-point sweep folder beside DIR, ``.DIR.partial``, that keeps each finished
     chunk of ``chunk`` runs until the results folder is written (then the caller removes
-    it).  With ``resume`` a stopped run's chunks there are kept, in its own chunk size."""
-    source, raw = load(scenario)
+    it).  ``source``, ``raw``: the scenario as :func:`load` read it (its digest goes into
+    the manifest).  With ``resume`` a stopped run's chunks there are kept, in its own chunk
+    size."""
     out = Path(out_dir)
     folder = partial_folder(out)
     chunk = stored_chunk(folder, resume) or chunk
