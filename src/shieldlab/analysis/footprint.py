@@ -657,8 +657,9 @@ def _recorded_block(veh, steer, dt: float, model: EarthModel, T_guess: int | Non
         tof = tr.impact_time
         if np.all(tof <= t_max):  # every member landed, within t_max
             T = samples(tof)
-            return (tr, tof, tr.burnout_time, T_guess) if T <= T_guess else (recorded(T), tof, tr.burnout_time,
-                                                                                guess(T))
+            if T <= T_guess:
+                return tr, tof, tr.burnout_time, T_guess
+            return recorded(T), tof, tr.burnout_time, guess(T)
     _, _, _, ev = run(veh, pos0, np.zeros((n, 3)), np.zeros(n), kick, az, cut, grid_t0=0.0, dt=dt,
                       T=int(t_max / dt) + 2, model=model, record=False, t_max=t_max, upper_thrust=upper,
                       dive_time=dive_t, min_batch=_FAMILY_MIN_BATCH)
