@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from shieldlab.flyout import interp_kernel
 from shieldlab.flyout.records import Trajectories
 
-__all__ = ["state_at", "in_flight"]
+__all__ = ["state_at", "state_at_numpy", "in_flight"]
 
 
 def in_flight(traj: Trajectories, t, index: tuple | None = None) -> np.ndarray:
@@ -50,7 +51,71 @@ def state_at(traj: Trajectories, t, index: tuple | None = None,
     into the batch shape (e.g. ``(run, threat)``) and ``t`` (E,) holds one time per
     element; returns ``(E, 3)`` arrays.  Times outside the grid are clamped to it.
     ``velocity=False`` skips the velocity (returned as None).
+
+    Compiled (:mod:`shieldlab.flyout.interp_kernel`): one pass per (body, time), no
+    temporaries; the same bits as :func:`state_at_numpy`, the reference, which also serves
+    the rare batch whose samples cannot be viewed as (bodies, T, 3) without a copy.
     """
+    t = np.asarray(t, float)
+    T = traj.t.size
+    batch = traj.batch_shape
+    compact = _bodies(traj)
+    if T < 2 or (index is None and t.ndim != 1) or compact is None:
+        return state_at_numpy(traj, t, index, velocity)
+    pos3, vel3, rows = compact
+    body = None
+    if index is not None:  # one body and one time per element: both broadcast to the elements' shape
+        idx = tuple(np.where(a < 0, a + d, a) for a, d in zip((np.asarray(a, np.intp) for a in index), batch))
+        body, t = np.broadcast_arrays(np.ravel_multi_index(idx, batch), t)
+    t0, h = float(traj.t[0]), traj.dt
+    f = np.clip((t - t0) / h, 0.0, T - 1.0)
+    i = np.minimum(np.floor(f).astype(np.intp), T - 2)
+    s = f - i
+    if not s.any():  # every time on a sample: the samples are exact (pad and ground included)
+        return state_at_numpy(traj, t, index, velocity)
+    ti = t0 + i * h
+    B = rows.size
+    lt = np.ascontiguousarray(np.broadcast_to(traj.launch_time, batch), float).reshape(B)
+    it = np.ascontiguousarray(np.broadcast_to(traj.impact_time, batch), float).reshape(B)
+    ip = np.ascontiguousarray(np.broadcast_to(traj.impact_pos, batch + (3,)), float).reshape(B, 3)
+    if index is None:
+        p, v = interp_kernel.states_grid(pos3, vel3, rows, i, s, t, ti, h, lt, it, ip, velocity)
+        shape = batch + (t.size, 3)
+    else:
+        assert body is not None  # set with the index
+        flat = lambda a: np.ascontiguousarray(a).reshape(-1)  # noqa: E731
+        p, v = interp_kernel.states_rows(pos3, vel3, rows, flat(body).astype(np.intp), flat(i), flat(s), flat(t),
+                                         flat(ti), h, lt, it, ip, velocity)
+        shape = t.shape + (3,)
+    return p.reshape(shape), (v.reshape(shape) if velocity else None)
+
+
+def _bodies(traj: Trajectories) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The distinct bodies' samples as (R, T, 3) views of ``traj.pos`` and ``traj.vel`` and
+    the row of each batch element (B,), without a copy: a batch broadcast along an axis (the
+    nominal flights shared by a chunk's runs) is read from its one copy.  None where no such
+    view exists (then the NumPy form serves)."""
+    batch, T = traj.batch_shape, traj.t.size
+    p, v = traj.pos, traj.vel
+    if p.dtype != np.float64 or v.dtype != np.float64 or p.shape != v.shape:
+        return None
+    one = tuple(d for d in range(len(batch)) if batch[d] > 1 and p.strides[d] == 0)
+    if one != tuple(d for d in range(len(batch)) if batch[d] > 1 and v.strides[d] == 0):
+        return None
+    at = tuple(slice(0, 1) if d in one else slice(None) for d in range(len(batch)))
+    p, v = p[at], v[at]
+    shape = p.shape[:-2]
+    R = int(np.prod(shape, dtype=np.int64))
+    p3, v3 = p.reshape(R, T, 3), v.reshape(R, T, 3)
+    if R and not (np.may_share_memory(p3, traj.pos) and np.may_share_memory(v3, traj.vel)):
+        return None  # the batch axes do not merge: a copy would cost more than it saves
+    rows = np.broadcast_to(np.arange(R, dtype=np.intp).reshape(shape), batch).reshape(-1)
+    return p3, v3, rows
+
+
+def state_at_numpy(traj: Trajectories, t, index: tuple | None = None,
+                   velocity: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`state_at` as whole-array NumPy: the reference the compiled form is held to."""
     t = np.asarray(t, float)
     T = traj.t.size
     t0, h = float(traj.t[0]), traj.dt
