@@ -174,7 +174,9 @@ def chunk_bytes(world, C: int, T: int) -> int:
     # satellites: per frame the truth's position and the measured line of sight, a draw, a flag
     frames = [int(span / float(sat.spec.frame_s)) + 1 for sat in world.early_warning]
     reports += sum(C * N * k * (9 * 8 + 1) for k in frames)
-    interp = max(K.values(), default=0) * C * N * 3 * 8 * 8  # positions, velocities and their four corners
+    # the truth at the scan times: positions and (spent boosters) velocities; the compiled
+    # interpolation makes no temporaries beside them
+    interp = max(K.values(), default=0) * C * N * 3 * 8 * 2
 
     def updates(periods) -> int:  # a tracker's update times: the union of its radars' scan times
         times = [scan_times(np.array([0.0, span]), p) for p in periods]
