@@ -5,6 +5,7 @@ asked for, user text printed literally, intervals, --half-width, --explain, --ve
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -331,6 +332,45 @@ def test_why_no_battery_fired(tmp_path, capsys, wide):
     text = capsys.readouterr().out
     assert "no battery fired in any run" in text
     assert "over 4 runs: intercepted 0 (0%), leaked 4 (100%)" in text
+
+
+@pytest.mark.parametrize("raid", ["tiny", "far"])
+def test_a_stored_run_prints_and_writes_what_a_run_in_memory_does(tiny, tmp_path, capsys, wide, monkeypatch,
+                                                                  raid):
+    """``run --out`` keeps its chunks on disk and never loads its tables whole: the summary,
+    the printout (--explain, --timeline, why no battery fired) and the Parquet tables are
+    those of the same run held in memory, whatever the chunk and row-group sizes."""
+    from shieldlab.engine import montecarlo
+    from shieldlab.io import output
+
+    p = tiny
+    if raid == "far":
+        p = tmp_path / "far.yaml"
+        p.write_text(FAR)
+    # the command's body, as `run` and `demo` call it (--timeline is the demo's)
+    cli._simulate(str(p), 9, 5, None, explain="scud [/]", timeline=True)
+    in_memory = capsys.readouterr().out
+    res = shieldlab.simulate(shieldlab.load_world(str(p)), runs=9, seed=5)
+    monkeypatch.setattr(montecarlo, "chunk_runs", lambda world, flights=None: 2)  # five chunks
+    monkeypatch.setattr(output, "ROW_GROUP", 10)  # and many row groups
+    cli._simulate(str(p), 9, 5, tmp_path / "out", explain="scud [/]", timeline=True)
+    stored = capsys.readouterr().out
+    assert "timeline of run 0" in stored and "over 9 runs" in stored
+    def body(text):  # the printout before the files written, without the time taken
+        return re.sub(r"·\s+[\d.]+ s", "", text.split("\nwrote ")[0].rstrip("\n"))
+
+    assert body(stored) == body(in_memory)
+    assert ("no battery fired in any run" in stored) == (raid == "far")
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == res.summary
+    for table in ("outcomes", "events", "track_quality"):
+        f = pq.ParquetFile(tmp_path / "out" / f"{table}.parquet")
+        got = f.read().to_pydict()
+        want = {k: v.tolist() for k, v in getattr(res, table).items()}
+        assert got.keys() == want.keys()
+        for k in want:  # nan where nan, every other value equal
+            assert [x if x == x else "nan" for x in got[k]] == [x if x == x else "nan" for x in want[k]], k
+        if table == "events":
+            assert f.metadata.num_row_groups > 1
 
 
 # --- --version, --quiet, progress, compile note --------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from shieldlab.io.summary import INTERVAL, summarise
+from shieldlab.io.summary import INTERVAL, Summariser, summarise
 from shieldlab.scenario import load_world
 
 RUNS = 10
@@ -182,3 +182,28 @@ def test_value_lost_weighs_each_hit_by_its_assets_value(world):
     lost = np.array([5.0 + (1.0 if r < 3 else 0.0) for r in range(RUNS)])
     half = st.t.ppf(0.975, RUNS - 1) * lost.std(ddof=1) / np.sqrt(RUNS)
     assert s5["mean_value_lost_ci95"] == pytest.approx([5.3 - half, 5.3 + half], abs=1e-6)
+
+
+def test_pieces_of_runs_give_the_summary_of_the_whole(world):
+    """A long run is summarised a chunk at a time: pieces of whole runs, in run order, give
+    the summary of the whole tables to the bit (counts of distinct runs add up across pieces,
+    the per-run values are kept)."""
+    status, fired, asset = _case(world)
+    oc, ev = _outcomes(world, status, fired, asset), _events(ROWS)
+    quality = {"system": np.array(["nato"] * RUNS, dtype=object), **{k: np.linspace(1.0, 2.0, RUNS) * (i + 1)
+               for i, k in enumerate(("gospa_m", "localisation_m", "missed_targets", "false_tracks",
+                                      "position_rmse_m", "velocity_rmse_ms", "median_time_to_firm_track_s"))}}
+    whole = summarise(world, oc, ev, RUNS, 3, quality)
+    N = len(world.threats)
+    for cuts in ([0, 3, 7, 10], [0, 1, 2, 9, 10], [0, 10]):
+        s = Summariser(world)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            s.add_outcomes({k: v[a * N:b * N] for k, v in oc.items()})
+            m = (ev["run"] >= a) & (ev["run"] < b)
+            s.add_events({k: v[m] for k, v in ev.items()})
+            s.add_quality({k: v[a:b] for k, v in quality.items()})
+        assert s.summary(RUNS, 3) == whole
+    # the reasons were counted: the pieces did not just agree on empty maps
+    bucharest = next(r for r in whole["per_threat"] if r["threat"] == "sejjil-bucharest")
+    assert bucharest["no_fire"]["out-of-envelope"] == 0.8 and bucharest["holds"]["held-last-chance"] == 0.4
+    assert whole["track_quality"]["nato"]["runs"] == RUNS

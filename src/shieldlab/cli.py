@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import json
 import math
 import os
@@ -18,6 +19,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -393,6 +395,9 @@ def _s(x) -> str:
 
 def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | None = None,
                     title: str | None = None) -> None:
+    if not events:
+        out.print(f"no events in run {run}")
+        return
     m = events["run"] == run
     if threat is not None:
         m &= events["threat"] == threat
@@ -430,13 +435,15 @@ def _reasons_table(rows, runs: int, title: str) -> Table:
     return t
 
 
-def _print_no_fire(summary: dict, events: dict) -> None:
-    """Why, when no battery fired in any run."""
-    if summary.get("mean_interceptors_fired", 0) > 0 or np.any(events["kind"] == "fire"):
+def _print_no_fire(summary: dict, events: dict | None) -> None:
+    """Why, when no battery fired in any run (``events``: the no-fire and hold rows; None
+    where a battery fired)."""
+    if events is None or summary.get("mean_interceptors_fired", 0) > 0:
         return
     runs = int(summary["runs"])
     out.print(Text("no battery fired in any run", style="bold"))
-    rows = [r for r in _reason_counts(events, np.ones(len(events["run"]), bool)) if r[0] == "no-fire"]
+    rows = [r for r in _reason_counts(events, np.ones(len(events["run"]), bool)) if r[0] == "no-fire"] \
+        if events else []
     if not rows:  # the summary's per-threat fractions, if the event log has none
         agg: Counter[str] = Counter()
         for row in summary["per_threat"]:
@@ -458,13 +465,43 @@ def _check_threat(world, name: str) -> None:
                          field="--explain")
 
 
-def _print_explain(name: str, res) -> None:
-    """One threat's story: the timeline of the first run it appears in, then counts over all runs."""
-    ev, oc = res.events, res.outcomes
-    runs = int(res.summary["runs"])
+@dataclass(frozen=True)
+class _Shown:
+    """The rows of a run's tables that its printout reads (a stored run's tables are not
+    loaded whole): the no-fire and hold rows where no battery fired, one threat's events
+    and outcomes for ``--explain``, and run 0's events for ``--timeline``."""
+
+    reasons: dict | None
+    explain_events: dict
+    explain_outcomes: dict
+    timeline: dict
+
+    @classmethod
+    def of(cls, res, explain: str | None, timeline: bool) -> _Shown:
+        fired = res.summary.get("mean_interceptors_fired", 0) > 0 \
+            or any(p["kind"].size for p in res.table("events", ("kind",), where={"kind": ("fire",)}))
+        reasons = None if fired else res.read("events", where={"kind": ("no-fire", "hold")})
+        mine = {"threat": (explain,)}
+        return cls(reasons, res.read("events", where=mine) if explain else {},
+                   res.read("outcomes", where=mine) if explain else {},
+                   res.read("events", where={"run": (0,)}) if timeline else {})
+
+
+def _pieces_or_none(pieces):
+    """``pieces`` (an iterator of table pieces), or None if it has none."""
+    first = next(pieces, None)
+    return None if first is None else itertools.chain([first], pieces)
+
+
+def _print_explain(name: str, summary: dict, ev: dict, oc: dict) -> None:
+    """One threat's story: the timeline of the first run it appears in, then counts over all
+    runs (``ev``, ``oc``: its event and outcome rows)."""
+    runs = int(summary["runs"])
+    if not ev:
+        ev = {"run": np.zeros(0, int), "threat": np.zeros(0, object)}
     mine = ev["threat"] == name
     first = int(ev["run"][mine].min()) if mine.any() else None
-    missile = next((str(r["missile"]) for r in res.summary["per_threat"] if r["threat"] == name), "")
+    missile = next((str(r["missile"]) for r in summary["per_threat"] if r["threat"] == name), "")
     out.print(Text.assemble((name, "bold"), f" ({missile})" if missile else ""))
     if first is None:
         out.print("no events for this threat in any run")
@@ -609,21 +646,30 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if out_dir is not None:
         extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air,
                                   shelling=shelling)
-        events = res.events if air is None else _merge_events(res.events, air.events)
-        events = events if shelling is None else _merge_events(events, shelling.events)
-        write_results(out_dir, res.summary, res.outcomes, events, track_quality=res.track_quality or None,
-                      force=force or resume, extra=extra, air_outcomes=None if air is None else air.outcomes,
+        # the tables go from the run's chunks to the results a chunk at a time (an air picture or
+        # shelling beside them is merged into the events by run and time, in memory)
+        events: Any = res.table("events")
+        if air is not None or shelling is not None:
+            events = res.read("events")
+            events = events if air is None else _merge_events(events, air.events)
+            events = events if shelling is None else _merge_events(events, shelling.events)
+        write_results(out_dir, res.summary, res.table("outcomes"), events,
+                      track_quality=_pieces_or_none(res.table("track_quality")), force=force or resume, extra=extra,
+                      air_outcomes=None if air is None else air.outcomes,
                       shelling_rounds=None if shelling is None else shelling.rounds)
-        if partial is not None:
-            shutil.rmtree(partial, ignore_errors=True)
+    shown = None
+    if not (as_json or quiet):  # what the printout reads of the tables, before a stored run's chunks go
+        shown = _Shown.of(res, explain, timeline)
+    if partial is not None:
+        shutil.rmtree(partial, ignore_errors=True)
     if as_json:
         sys.stdout.write(json.dumps(res.summary, indent=2) + "\n")
         return
-    if quiet:
+    if quiet or shown is None:
         return
     _print_summary(res.summary, elapsed)
     _print_track_quality(res.summary)
-    _print_no_fire(res.summary, res.events)
+    _print_no_fire(res.summary, shown.reasons)
     if air is not None:
         _print_air(air.summary)
     if shelling is not None:
@@ -633,12 +679,12 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     elif explain is not None and shelling is not None and explain in _mission_names(world):
         _print_mission_story(world, shelling.events, explain, scene_run)
     elif explain is not None:
-        _print_explain(explain, res)
+        _print_explain(explain, res.summary, shown.explain_events, shown.explain_outcomes)
     if timeline:
-        _print_timeline(res.events)
+        _print_timeline(shown.timeline)
     if out_dir is not None:
         out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
-                  + (", track_quality.parquet" if res.track_quality else "")
+                  + (", track_quality.parquet" if res.summary.get("track_quality") else "")
                   + (", air_outcomes.parquet" if air is not None else "")
                   + (", shelling_rounds.parquet" if shelling is not None else "") + ", scene.czml, report.html"
                   + "".join(f", scene.{f}" for f in export_formats))

@@ -3,7 +3,7 @@ each run with a child of ``SeedSequence(seed)``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,17 +11,10 @@ import numpy as np
 
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns
-from shieldlab.io.summary import summarise
+from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, REASON_KINDS, Summariser, summarise
 from shieldlab.outcome import track_quality
 
-
-@dataclass(frozen=True)
-class Results:
-    summary: dict
-    outcomes: dict[str, np.ndarray]  # columns, one row per run x threat
-    events: dict[str, np.ndarray]  # columns, one row per event
-    last_chunk: ChunkResult | None  # for inspection (records of the final chunk; None: it came from a store)
-    track_quality: dict[str, np.ndarray]  # columns, one row per run x system (outcome.track_quality)
+TABLES = ("outcomes", "events", "track_quality")
 
 
 class ChunkStore(Protocol):
@@ -36,7 +29,52 @@ class ChunkStore(Protocol):
 
     def write(self, chunk: int, tables: dict[str, dict[str, np.ndarray]]) -> None: ...
 
-    def read(self) -> dict[str, dict[str, np.ndarray]]: ...
+    def chunks(self, table: str, columns: Sequence[str] | None = None,
+               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """Table ``table`` of each completed chunk in run order, one chunk at a time: only
+        ``columns`` (those a chunk has; all if None) and the rows whose column ``k`` holds
+        one of ``where[k]``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Results:
+    """What :func:`simulate` returns.  With a store the result tables stay in it (a long
+    run's tables need not fit in memory): ``outcomes``, ``events`` and ``track_quality``
+    are None, and :meth:`table` reads them a chunk at a time."""
+
+    summary: dict
+    outcomes: dict[str, np.ndarray] | None  # columns, one row per run x threat
+    events: dict[str, np.ndarray] | None  # columns, one row per event
+    last_chunk: ChunkResult | None  # for inspection (records of the final chunk; None: it came from a store)
+    track_quality: dict[str, np.ndarray] | None  # columns, one row per run x system (outcome.track_quality)
+    store: ChunkStore | None = None  # where the tables are when they were not read back
+
+    def table(self, name: str, columns: Sequence[str] | None = None,
+              where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """Result table ``name`` (:data:`TABLES`) in pieces of whole runs, in run order: the
+        store's chunks one at a time, or the table in memory as one piece; only ``columns``
+        (all if None) and the rows whose column ``k`` holds one of ``where[k]``.  A table
+        with no rows gives no piece."""
+        if name not in TABLES:
+            raise ValueError(f"no result table {name!r}: one of {', '.join(TABLES)}")
+        if self.store is not None:
+            yield from self.store.chunks(name, columns, where)
+            return
+        cols = getattr(self, name) or {}
+        if not cols:
+            return
+        keep = np.ones(len(next(iter(cols.values()))), bool)
+        for k, values in (where or {}).items():
+            keep &= np.isin(cols[k], list(values))
+        yield {k: v[keep] for k, v in cols.items() if columns is None or k in columns}
+
+    def read(self, name: str, columns: Sequence[str] | None = None,
+             where: Mapping[str, Sequence] | None = None) -> dict[str, np.ndarray]:
+        """:meth:`table` as one table (columns; empty where it has no rows): for parts of a
+        long run's tables, such as one run's events."""
+        parts = list(self.table(name, columns, where))
+        return concat(parts) if parts else {}
 
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,
@@ -99,13 +137,18 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
         if progress:
             progress(first + C)
     with timed(timings, "tables_s"):
-        if store is not None:
-            back = store.read()
-            outcomes, events, quality = back["outcomes"], back["events"], back["track_quality"]
-        else:
-            outcomes = concat(outs)
-            events = concat(evs)
-            quality = concat([q for q in tqs if q]) if any(tqs) else {}
+        if store is not None:  # the summary from the stored chunks, one at a time
+            s = Summariser(world)
+            for part in store.chunks("outcomes", OUTCOME_COLUMNS):
+                s.add_outcomes(part)
+            for part in store.chunks("events", EVENT_COLUMNS, where={"kind": tuple(REASON_KINDS)}):
+                s.add_events(part)
+            for part in store.chunks("track_quality"):
+                s.add_quality(part)
+            return Results(s.summary(runs, seed), None, None, chunk, None, store)
+        outcomes = concat(outs)
+        events = concat(evs)
+        quality = concat([q for q in tqs if q]) if any(tqs) else {}
         summary = summarise(world, outcomes, events, runs, seed, quality)
     return Results(summary, outcomes, events, chunk, quality)
 

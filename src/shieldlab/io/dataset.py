@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -138,15 +138,31 @@ class Sweep:
         files = [self.root / table / m.parent.name / f"{m.name}.parquet" for m in done]
         return [f for f in files if f.exists()]
 
-    def read_point(self, point: int) -> dict[str, dict]:
-        """A point's tables (name -> columns) over all its completed chunks, in run order (the
-        chunks of its runs only: ``runs`` and ``chunk`` of the manifest)."""
+    def point_files(self, point: int, table: str) -> list[Path]:
+        """The files of ``table`` of a point's completed chunks, in run order (the chunks of
+        its runs only: ``runs`` and ``chunk`` of the manifest)."""
         n_chunks = -(-int(self.manifest["runs"]) // int(self.manifest["chunk"]))
+        numbered = [(int(f.stem[6:]), f) for f in (self.root / table / f"point={point}").glob("chunk-*.parquet")]
+        # by number: 100000 comes after 99999
+        return [f for i, f in sorted(numbered) if i < n_chunks and self.complete(point, i)]
+
+    def point_chunks(self, point: int, table: str, columns: Sequence[str] | None = None,
+                     where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """A point's ``table`` chunk by chunk (columns as the engine makes them): only
+        ``columns`` (those a chunk has; all if None) and the rows whose column ``k`` holds
+        one of ``where[k]`` (Parquet's row-group statistics skip what cannot match)."""
+        for f in self.point_files(point, table):
+            have = pq.read_schema(f).names
+            cols = have if columns is None else [c for c in columns if c in have]
+            filters = [(k, "in", list(v)) for k, v in (where or {}).items()] or None
+            t = pq.read_table(f, columns=cols, filters=filters)
+            yield {c: _numpy(t.column(c)) for c in t.column_names}
+
+    def read_point(self, point: int) -> dict[str, dict]:
+        """A point's tables (name -> columns) over all its completed chunks, in run order."""
         out = {}
         for table in TABLES:
-            files = sorted((self.root / table / f"point={point}").glob("chunk-*.parquet"),
-                           key=lambda f: int(f.stem[6:]))  # by number: 100000 comes after 99999
-            files = [f for f in files if int(f.stem[6:]) < n_chunks and self.complete(point, int(f.stem[6:]))]
+            files = self.point_files(point, table)
             t = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default") if files \
                 else pa.table({})
             out[table] = {c: _numpy(t.column(c)) for c in t.column_names}
@@ -209,9 +225,13 @@ class PointStore:
     def write(self, chunk: int, tables: dict[str, dict[str, np.ndarray]]) -> None:
         self.sweep.write_chunk(self.index, chunk, self.values, tables)
 
-    def read(self) -> dict[str, dict[str, np.ndarray]]:
-        t = self.sweep.read_point(self.index)
-        return {name: {k: v for k, v in cols.items() if k not in self.values} for name, cols in t.items()}
+    def chunks(self, table: str, columns: Sequence[str] | None = None,
+               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """The point's ``table`` chunk by chunk, without the swept values' columns
+        (:meth:`Sweep.point_chunks`)."""
+        cols = None if columns is None else [c for c in columns if c not in self.values]
+        for part in self.sweep.point_chunks(self.index, table, cols, where):
+            yield {k: v for k, v in part.items() if k not in self.values}
 
 
 def _arrow(v: np.ndarray) -> pa.Array:

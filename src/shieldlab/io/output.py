@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,50 @@ RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_qua
                 "report.html", "scene.geojson", "scene.kml", "air_outcomes.parquet", "shelling_rounds.parquet")
 
 
-def _write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
-    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
+#: A table to write: its columns, or pieces of it with the same columns (a long run's chunks,
+#: read one at a time).
+Table = dict[str, np.ndarray] | Iterable[dict[str, np.ndarray]]
+#: Rows per row group of a table written piece by piece.
+ROW_GROUP = 1 << 17
+
+
+def _arrow(v: np.ndarray) -> pa.Array:
+    """A column as Arrow: text (an object column of strings and None) always as strings, so
+    that a piece where every value is None has the same type as the others; nan stays nan."""
+    if v.dtype == object:
+        text = all(x is None or isinstance(x, str) for x in v)
+        return pa.array(v.tolist(), type=pa.string() if text else None)
+    return pa.array(v)
+
+
+def _write_parquet(table: Table, path: Path) -> None:
+    """Write ``table`` as one Parquet file; pieces are converted and written a row group
+    (:data:`ROW_GROUP` rows) at a time, so memory holds one row group, not the table."""
+    if isinstance(table, dict):
+        with atomic_path(path) as tmp:
+            pq.write_table(pa.table({k: _arrow(np.asarray(v)) for k, v in table.items()}), tmp, compression="zstd")
+        return
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        writer, held, rows = None, [], 0
+        try:
+            for cols in table:
+                t = pa.table({k: _arrow(np.asarray(v)) for k, v in cols.items()})
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, t.schema, compression="zstd")
+                elif t.schema != writer.schema:  # the pieces' columns are the engine's: only types may differ
+                    t = t.select(writer.schema.names).cast(writer.schema)
+                held.append(t)
+                rows += t.num_rows
+                if rows >= ROW_GROUP:
+                    writer.write_table(pa.concat_tables(held), row_group_size=ROW_GROUP)
+                    held, rows = [], 0
+            if writer is None:  # no piece: an empty table
+                pq.write_table(pa.table({}), tmp, compression="zstd")
+            elif held:
+                writer.write_table(pa.concat_tables(held), row_group_size=ROW_GROUP)
+        finally:
+            if writer is not None:
+                writer.close()
 
 
 def check_out_dir(out_dir: str | Path, *, force: bool = False, field: str = "--out") -> Path:
@@ -93,8 +134,8 @@ def _move_into_place(tmp: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_results(out_dir: str | Path, summary: dict, outcomes: dict | None, events: dict, *,
-                  track_quality: dict | None = None, force: bool = False,
+def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, events: Table, *,
+                  track_quality: Table | None = None, force: bool = False,
                   extra: dict[str, str] | None = None, air_outcomes: dict | None = None,
                   shelling_rounds: dict | None = None) -> list[Path]:
     """Write summary.json, outcomes.parquet (the ballistic threats'; None: a scenario without
@@ -102,7 +143,8 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: dict | None, eve
     row per run and flier of the air picture) and shelling_rounds.parquet (one row per run, round
     and weapon-locating radar of the shelling) into the folder ``out_dir``, as a whole; an
     existing results folder is replaced only with ``force``.  ``extra``: more files of the
-    folder, name -> text (the scene and the report: names among :data:`RESULT_FILES`)."""
+    folder, name -> text (the scene and the report: names among :data:`RESULT_FILES`).  A
+    table is its columns or an iterable of pieces (:data:`Table`)."""
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)

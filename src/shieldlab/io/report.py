@@ -84,12 +84,19 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def per_run(outcomes: dict, runs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Leakers and interceptors fired in each run (runs,), from the outcome table."""
-    run = np.asarray(outcomes["run"], np.int64)
-    leaked = np.asarray(outcomes["outcome"]) != "intercepted"
-    leakers = np.bincount(run, weights=leaked.astype(float), minlength=runs)
-    fired = np.bincount(run, weights=np.asarray(outcomes["interceptors_fired"], float), minlength=runs)
+#: The outcome columns :func:`per_run` reads.
+PER_RUN_COLUMNS = ("run", "outcome", "interceptors_fired")
+
+
+def per_run(outcomes, runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leakers and interceptors fired in each run (runs,), from the outcome table (columns,
+    or an iterable of pieces of it: a stored run's chunks, read one at a time)."""
+    leakers, fired = np.zeros(runs), np.zeros(runs)
+    for part in [outcomes] if isinstance(outcomes, dict) else outcomes:
+        run = np.asarray(part["run"], np.int64)
+        leaked = np.asarray(part["outcome"]) != "intercepted"
+        leakers += np.bincount(run, weights=leaked.astype(float), minlength=runs)
+        fired += np.bincount(run, weights=np.asarray(part["interceptors_fired"], float), minlength=runs)
     return leakers, fired
 
 
@@ -276,7 +283,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     runs = int(s["runs"])
     rows = threat_rows(world, chunk, c)
     scene_run = chunk.first_run + c
-    leakers, fired = per_run(res.outcomes, runs)
+    leakers, fired = per_run(res.table("outcomes", PER_RUN_COLUMNS), runs)
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
              f"report</title><style>{_CSS}</style></head><body>"]
     parts.append(f"<h1>{html.escape(sc.name)}</h1>")

@@ -172,82 +172,159 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
     return out
 
 
+#: The outcome columns the summary reads.
+OUTCOME_COLUMNS = ("threat", "outcome", "interceptors_fired", "aim_miss_km", "asset_hit")
+#: The event columns it reads, of the rows whose ``kind`` is one of :data:`REASON_KINDS`.
+EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason")
+
+
+class Summariser:
+    """``summary.json`` built a piece at a time, so that a long run's tables need not be held
+    at once: the outcome, event and track-quality rows of disjoint sets of whole runs, added
+    in run order (each with its own ``add_*``), then :meth:`summary`.
+
+    What is kept between pieces is what the summary cannot add up as it goes: a few numbers
+    per run (leakers, interceptors fired, assets hit, value lost; and per threat the
+    interceptors fired at it and its aim miss), the counts of distinct runs per reason (runs
+    are in one piece only, so those counts add up), and the track-quality rows (one per run
+    and system).  The result is the same, to the bit, as from the whole tables at once.
+    """
+
+    def __init__(self, world):
+        self.world = world
+        self._names = [t.name for t in world.threats]
+        self._by_kind: dict[tuple, int] = {}
+        self._by_battery: dict[tuple, int] = {}
+        self._status = {n: [0, 0, 0] for n in self._names}  # rows, intercepted, leaked
+        self._fired: dict[str, list] = {n: [] for n in self._names}
+        self._miss: dict[str, list] = {n: [] for n in self._names}
+        self._per_run: dict[str, list] = {"leak": [], "fired": [], "hit": [], "lost": []}
+        self._quality: list[dict] = []
+        self._worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}
+
+    def add_outcomes(self, outcomes: dict[str, np.ndarray]) -> None:
+        """Outcome rows (:data:`OUTCOME_COLUMNS` at least) of whole runs: one row per run x
+        threat, run-major, threats in ``world.threats`` order."""
+        N = len(self._names)
+        if N == 0:
+            return
+        for name in self._names:
+            m = outcomes["threat"] == name
+            status = outcomes["outcome"][m]
+            row = self._status[name]
+            row[0] += int(m.sum())
+            row[1] += int(np.sum(status == "intercepted"))
+            row[2] += int(np.sum(status == "leaked"))
+            self._fired[name].append(outcomes["interceptors_fired"][m])
+            self._miss[name].append(outcomes["aim_miss_km"][m])
+        hit_asset = outcomes["asset_hit"]
+        self._per_run["leak"].append((outcomes["outcome"] == "leaked").reshape(-1, N).sum(axis=1))
+        self._per_run["hit"].append(np.array([a is not None for a in hit_asset]).reshape(-1, N).sum(axis=1))
+        self._per_run["fired"].append(outcomes["interceptors_fired"].reshape(-1, N).sum(axis=1))
+        lost = np.array([self._worth.get(a, 0.0) if a is not None else 0.0 for a in hit_asset])
+        self._per_run["lost"].append(lost.reshape(-1, N).sum(axis=1))
+
+    def add_events(self, events: dict[str, np.ndarray] | None) -> None:
+        """Event rows of whole runs (:data:`EVENT_COLUMNS`; rows of other kinds are skipped)."""
+        for counts, group in ((self._by_kind, ("kind", "threat", "reason")),
+                              (self._by_battery, ("threat", "actor", "reason"))):
+            for key, n in _distinct_runs(events, group).items():
+                counts[key] = counts.get(key, 0) + n
+
+    def add_quality(self, quality: dict[str, np.ndarray] | None) -> None:
+        """Track-quality rows (one per run x system, :func:`shieldlab.outcome.track_quality.columns`)."""
+        if quality:
+            self._quality.append(quality)
+
+    def summary(self, runs: int, seed: int) -> dict:
+        """``summary.json`` of the ``runs`` runs added (module docstring)."""
+        world = self.world
+        by_kind, by_battery = self._by_kind, self._by_battery
+        per = []
+        for t in world.threats:
+            n, n_int, n_leak = self._status[t.name]
+            p_int, p_int_ci = _proportion(n_int, n)
+            p_leak, p_leak_ci = _proportion(n_leak, n)
+            fired, fired_ci = _mean(_joined(self._fired[t.name]))
+            miss = _joined(self._miss[t.name], float)
+            row = {
+                "threat": t.name,
+                "missile": t.missile.id,
+                "p_intercept": p_int,
+                "p_intercept_ci95": p_int_ci,
+                "p_leak": p_leak,
+                "p_leak_ci95": p_leak_ci,
+                "mean_interceptors": fired,
+                "mean_interceptors_ci95": fired_ci,
+                # circular error probable of the unopposed flight about the aim point
+                "cep_km": round(float(np.nanmedian(miss)), _ND) if np.isfinite(miss).any() else None,
+            }
+            for kind, key in REASON_KINDS.items():
+                got = _ordered({r: c for (k, th, r), c in by_kind.items() if k == kind and th == t.name})
+                row[key] = {r: _r(c / runs) for r, c in got}
+                row[f"{key}_ci95"] = {r: _ci(*wilson_interval(c, runs)) for r, c in got}
+            bats: dict[str, dict[str, int]] = {}
+            for (th, actor, r), c in by_battery.items():
+                if th == t.name and actor != "":
+                    bats.setdefault(actor, {})[r] = c
+            row["by_battery"] = {b: {r: _r(c / runs) for r, c in _ordered(bats[b])} for b in sorted(bats)}
+            per.append(row)
+        N = len(world.threats)
+        per_run = {k: _joined(v) if N else np.zeros(runs, int) for k, v in self._per_run.items()}
+        leakers, leakers_ci = _mean(per_run["leak"], upper=N)
+        fired_all, fired_all_ci = _mean(per_run["fired"])
+        hits, hits_ci = _mean(per_run["hit"], upper=N)
+        value_lost, value_lost_ci = _mean(per_run["lost"] if N else np.zeros(runs))
+        p_none, p_none_ci = _proportion(int((per_run["leak"] == 0).sum()), runs)
+        quality = _concat(self._quality) if self._quality else None
+        return {
+            "scenario": world.scenario.name,
+            "runs": runs,
+            "seed": seed,
+            "architecture": getattr(world, "architecture", "integrated"),
+            "nodes": [n.name for n in getattr(world, "nodes", ())],
+            "tracking": tracking_settings(world),
+            "threats": len(world.threats),
+            "interval": INTERVAL,
+            "interval_means": INTERVAL_MEANS,
+            "mean_leakers": leakers,
+            "mean_leakers_ci95": leakers_ci,
+            "mean_interceptors_fired": fired_all,
+            "mean_interceptors_fired_ci95": fired_all_ci,
+            "p_no_leaker": p_none,
+            "p_no_leaker_ci95": p_none_ci,
+            "mean_assets_hit": hits,
+            "mean_assets_hit_ci95": hits_ci,
+            "mean_value_lost": value_lost,
+            "mean_value_lost_ci95": value_lost_ci,
+            "per_threat": per,
+            "track_quality": _track_quality(quality),
+            "track_quality_method": (TRACK_QUALITY_FILE_METHOD if world.scenario.tracking.association == "gnn"
+                                     else TRACK_QUALITY_METHOD),
+        }
+
+
+def _joined(parts: list, dtype=None) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype or int)
+
+
+def _concat(parts: list[dict]) -> dict:
+    return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def summarise(world, outcomes: dict[str, np.ndarray], events: dict[str, np.ndarray] | None, runs: int,
               seed: int, track_quality: dict[str, np.ndarray] | None = None) -> dict:
-    """``summary.json`` of ``runs`` runs of ``world`` (module docstring).
+    """``summary.json`` of ``runs`` runs of ``world`` (module docstring), from whole tables.
 
     ``outcomes``: the outcome columns (one row per run x threat, run-major, threats in
     ``world.threats`` order); ``events``: the event log columns (``run``, ``threat``,
     ``kind``, ``actor`` and, when fire control writes it, ``reason``); ``track_quality``:
     the track-quality columns (one row per run x system,
-    :func:`shieldlab.outcome.track_quality.columns`).
+    :func:`shieldlab.outcome.track_quality.columns`).  :class:`Summariser` takes them a
+    piece at a time.
     """
-    by_kind = _distinct_runs(events, ("kind", "threat", "reason"))
-    by_battery = _distinct_runs(events, ("threat", "actor", "reason"))
-    per = []
-    for t in world.threats:
-        m = outcomes["threat"] == t.name
-        n = int(m.sum())
-        status = outcomes["outcome"][m]
-        p_int, p_int_ci = _proportion(int(np.sum(status == "intercepted")), n)
-        p_leak, p_leak_ci = _proportion(int(np.sum(status == "leaked")), n)
-        fired, fired_ci = _mean(outcomes["interceptors_fired"][m])
-        row = {
-            "threat": t.name,
-            "missile": t.missile.id,
-            "p_intercept": p_int,
-            "p_intercept_ci95": p_int_ci,
-            "p_leak": p_leak,
-            "p_leak_ci95": p_leak_ci,
-            "mean_interceptors": fired,
-            "mean_interceptors_ci95": fired_ci,
-            # circular error probable of the unopposed flight about the aim point
-            "cep_km": round(float(np.nanmedian(outcomes["aim_miss_km"][m])), _ND)
-            if np.isfinite(outcomes["aim_miss_km"][m]).any() else None,
-        }
-        for kind, key in REASON_KINDS.items():
-            got = _ordered({r: c for (k, th, r), c in by_kind.items() if k == kind and th == t.name})
-            row[key] = {r: _r(c / runs) for r, c in got}
-            row[f"{key}_ci95"] = {r: _ci(*wilson_interval(c, runs)) for r, c in got}
-        bats: dict[str, dict[str, int]] = {}
-        for (th, actor, r), c in by_battery.items():
-            if th == t.name and actor != "":
-                bats.setdefault(actor, {})[r] = c
-        row["by_battery"] = {b: {r: _r(c / runs) for r, c in _ordered(bats[b])} for b in sorted(bats)}
-        per.append(row)
-    leak = (outcomes["outcome"] == "leaked").reshape(runs, -1)
-    hit = np.array([a is not None for a in outcomes["asset_hit"]]).reshape(runs, -1)
-    fired_by_run = outcomes["interceptors_fired"].reshape(runs, -1)
-    leakers, leakers_ci = _mean(leak.sum(axis=1), upper=leak.shape[1])
-    fired_all, fired_all_ci = _mean(fired_by_run.sum(axis=1))
-    hits, hits_ci = _mean(hit.sum(axis=1), upper=hit.shape[1])
-    # the value lost: each warhead that lands on a defended asset costs that asset's value
-    worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}
-    lost = np.array([worth.get(a, 0.0) if a is not None else 0.0 for a in outcomes["asset_hit"]]).reshape(runs, -1)
-    value_lost, value_lost_ci = _mean(lost.sum(axis=1))
-    p_none, p_none_ci = _proportion(int((leak.sum(axis=1) == 0).sum()), runs)
-    return {
-        "scenario": world.scenario.name,
-        "runs": runs,
-        "seed": seed,
-        "architecture": getattr(world, "architecture", "integrated"),
-        "nodes": [n.name for n in getattr(world, "nodes", ())],
-        "tracking": tracking_settings(world),
-        "threats": len(world.threats),
-        "interval": INTERVAL,
-        "interval_means": INTERVAL_MEANS,
-        "mean_leakers": leakers,
-        "mean_leakers_ci95": leakers_ci,
-        "mean_interceptors_fired": fired_all,
-        "mean_interceptors_fired_ci95": fired_all_ci,
-        "p_no_leaker": p_none,
-        "p_no_leaker_ci95": p_none_ci,
-        "mean_assets_hit": hits,
-        "mean_assets_hit_ci95": hits_ci,
-        "mean_value_lost": value_lost,
-        "mean_value_lost_ci95": value_lost_ci,
-        "per_threat": per,
-        "track_quality": _track_quality(track_quality),
-        "track_quality_method": (TRACK_QUALITY_FILE_METHOD if world.scenario.tracking.association == "gnn"
-                                 else TRACK_QUALITY_METHOD),
-    }
+    s = Summariser(world)
+    s.add_outcomes(outcomes)
+    s.add_events(events)
+    s.add_quality(track_quality)
+    return s.summary(runs, seed)
