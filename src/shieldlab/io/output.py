@@ -33,7 +33,7 @@ RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_qua
 #: read one at a time).
 Table = dict[str, np.ndarray] | Iterable[dict[str, np.ndarray]]
 #: Rows per row group of a table written piece by piece.
-ROW_GROUP = 1 << 17
+ROW_GROUP = 1 << 15
 
 
 def _arrow(v: np.ndarray) -> pa.Array:
@@ -66,6 +66,7 @@ def _write_parquet(table: Table, path: Path) -> None:
                 if rows >= ROW_GROUP:
                     writer.write_table(pa.concat_tables(held), row_group_size=ROW_GROUP)
                     held, rows = [], 0
+                    pa.default_memory_pool().release_unused()  # mimalloc would keep what the group took
             if writer is None:  # no piece: an empty table
                 pq.write_table(pa.table({}), tmp, compression="zstd")
             elif held:
