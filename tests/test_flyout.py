@@ -84,6 +84,37 @@ def test_fast_path_equals_reference_with_sub_steps(mixed_batch):
     assert np.all(np.linalg.norm(a.impact_pos - c.impact_pos, axis=-1) < 30.0)  # the physics does not coarsen
 
 
+def test_pitch_over_from_a_pole_heads_down_the_aimed_meridian():
+    """At a pole the azimuth is measured from the launch longitude's meridian (the limit along
+    it: what earth.initial_bearing gives there), and the pitch-over holds that heading
+    (kernel.POLAR_CAP_M): the initial great-circle bearing to a point sends the missile down the
+    point's meridian, whatever the launch longitude, and a launch 11 m off the pole on the same
+    meridian flies the same path.  Fast path and reference alike.  (Read from each position's
+    meridian, the heading curled the pitch-over into a spiral about the axis.)"""
+    lat = np.radians([90.0, 90.0, -90.0, -90.0, 89.9999, -89.9999])
+    lon0 = np.radians([0.0, 123.0, -45.0, 170.0, 0.0, -45.0])
+    lon1 = np.radians([-100.0, -100.0, 30.0, 30.0, -100.0, 30.0])
+    az = earth.initial_bearing(lat, lon0, np.sign(lat) * np.radians(40.0), lon1)
+    veh = vehicle_from_missiles([two_stage()] * 6)
+    kw = dict(launch_pos=earth.geodetic_to_ecef(lat, lon0, 0.0), launch_time=np.zeros(6), kick=np.radians(45.0),
+              azimuth=az, cutoff=np.inf, t0=0.0, dt=1.0, T=2400)
+    tr, _ = fly_both_engines(veh, kw)
+    assert np.all(np.isfinite(tr.impact_time))
+    # past the pitch-over (8 s vertical, 10 s pitch-over) the ground track follows the meridian
+    _, lon, _ = earth.ecef_to_geodetic(tr.pos[:4, 30])
+    np.testing.assert_allclose(np.angle(np.exp(1j * (lon - lon1[:4]))), 0.0, atol=np.radians(0.1))
+    lat_i, lon_i, _ = earth.ecef_to_geodetic(tr.impact_pos)
+    rng = earth.great_circle_distance(lat, lon0, lat_i, lon_i)
+    # the Earth turns the same under every shot from a pole: the same range, the same drift west
+    np.testing.assert_allclose(rng, rng[0], rtol=1e-6)
+    drift = np.angle(np.exp(1j * (lon_i - lon1)))
+    assert drift[0] < 0.0
+    np.testing.assert_allclose(drift, drift[0], rtol=0, atol=1e-5)
+    # 11 m off the pole: the same flight
+    for pole, near in ((0, 4), (2, 5)):
+        assert np.max(np.linalg.norm(tr.pos[near] - tr.pos[pole], axis=-1)) < 100.0
+
+
 def test_phases_and_events_are_consistent(mixed_batch):
     veh, kw = mixed_batch
     tr = fly(veh, **kw)

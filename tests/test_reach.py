@@ -61,6 +61,21 @@ def test_reach_cli_json_and_bad_input(capsys):
     assert main(["reach", "no-such-interceptor"] + args[2:]) == 2
 
 
+@pytest.mark.parametrize("pole, near, to", [("90", "89.9999", "40,-100"), ("-90", "-89.9999", "-40,-60")])
+def test_reach_from_a_pole(capsys, pole, near, to):
+    # a Topol-M from exactly a pole is steered (its heading measured from the launch longitude's
+    # meridian) and flies the trajectory of a launch 11 m off the pole on that meridian
+    args = ["reach", "sm-3-block-iia", "--site", "54.5,18.5", "--missile", "topol-m", "--to", to, "--json"]
+    threats = []
+    for lat in (pole, near):
+        assert main(args + ["--from", f"{lat},0"]) == 0, capsys.readouterr().err
+        threats.append(json.loads(capsys.readouterr().out)["threat"])
+    at, off = threats
+    assert at["ground_range_km"] == pytest.approx(5560.0, abs=2.0)
+    for key in ("ground_range_km", "apogee_km", "time_of_flight_s"):
+        assert at[key] == pytest.approx(off[key], abs=0.2), key
+
+
 def test_the_2007_gbi_dispute_recomputed():
     # docs/reach-russian-icbms.md: the GBI planned for Redzikowo against a Topol-M from Kozelsk
     # to Washington.  At MDA's 5.4 km/s (SpaceNews 2007) it cannot catch it with any cue from

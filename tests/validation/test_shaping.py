@@ -18,10 +18,13 @@ from shieldlab.flyout.vehicle import vehicle_from_missiles
 LAT0, LON0 = np.radians(35.0), np.radians(45.0)
 
 
-def fly_solution(m, st, lat1, lon1):
-    n = st.kick.size
+def fly_solution(m, st, lat1, lon1, lat0=LAT0, lon0=LON0):
+    """Miss distance to the aim point [m], apogee [m] and flight time [s] of the steering ``st``
+    flown from ``(lat0, lon0)`` (each broadcast with the other)."""
+    r0 = earth.geodetic_to_ecef(lat0, lon0, 0.0).reshape(-1, 3)
+    n = max(st.kick.size, len(r0))
     veh = vehicle_from_missiles([m] * n)
-    r0 = np.broadcast_to(earth.geodetic_to_ecef(LAT0, LON0, 0.0), (n, 3))
+    r0 = np.broadcast_to(r0, (n, 3))
     _, _, _, ev = run(veh, r0, np.zeros((n, 3)), np.zeros(n), st.kick, st.azimuth, st.cutoff, grid_t0=0.0,
                       dt=1.0, T=6002, record=False, t_max=6000.0, upper_thrust=st.upper_thrust,
                       dive_time=st.dive_time)
@@ -85,3 +88,32 @@ def test_unreachable_states_the_maximum_range():
     lat1, lon1 = earth.destination(LAT0, LON0, 0.0, 600e3)
     with pytest.raises(aim.UnreachableError, match=r"maximum range on that bearing is 3\d\d km"):
         aim.solve([m], LAT0, LON0, 0.0, lat1, lon1)
+
+
+# one shot a catalogue missile of each kind of trim can fly from the North Pole (GEM, full burn,
+# cut-off): (missile, aim latitude, aim longitude) [deg]; from the South Pole, its mirror image
+POLAR_SHOTS = [("topol-m", 40.0, -100.0), ("sejjil-2", 75.0, 20.0), ("scud-b", 88.0, 60.0)]
+
+
+@pytest.mark.parametrize("pole", [90.0, -90.0])
+@pytest.mark.parametrize("mid, lat1_deg, lon1_deg", POLAR_SHOTS)
+def test_launch_from_a_pole_lands_on_the_aim_point(pole, mid, lat1_deg, lon1_deg):
+    """From exactly a pole the azimuth is measured from the launch longitude's meridian (the limit
+    along it, the bearing earth.initial_bearing gives there): the steering lands within 1 km, and
+    the pole is the limit of its neighbourhood: 0.0001 deg (11 m) off it on that meridian the
+    solver finds the same steering, and the pole's steering flown from there lands on the same
+    spot and flies the same trajectory.  (The heading read from the moving missile's meridian
+    curled its pitch-over into a spiral about the axis, and no shot from there could be steered.)"""
+    m = catalog.get_missile(mid)
+    lat0, lon0 = np.radians(pole), np.radians(10.0)
+    near = lat0 - np.sign(pole) * np.radians(1e-4)
+    lat1, lon1 = np.radians(np.sign(pole) * lat1_deg), np.radians(lon1_deg)
+    st = aim.solve([m], lat0, lon0, 0.0, lat1, lon1)
+    assert st.aim_error[0] < 1e3
+    miss, apo, tof = fly_solution(m, st, lat1, lon1, np.array([lat0, near]), lon0)
+    assert np.all(miss < 1e3), miss
+    assert abs(apo[1] - apo[0]) < 100.0 and abs(tof[1] - tof[0]) < 0.5
+    st_near = aim.solve([m], near, lon0, 0.0, lat1, lon1)
+    assert st_near.aim_error[0] < 1e3
+    assert abs(np.angle(np.exp(1j * (st_near.azimuth[0] - st.azimuth[0])))) < np.radians(0.01)
+    assert abs(st_near.kick[0] - st.kick[0]) < np.radians(0.01)

@@ -30,6 +30,16 @@ _J2 = earth.J2
 _W = earth.OMEGA_EARTH
 _RS = earth.R_EARTH_MEAN
 _REENTRY_ALT = 100e3
+#: A launch point nearer the spin axis than this [m] (the last 0.09 deg of latitude) pitches
+#: over in the plane of its launch azimuth held fixed (:func:`_pitch_heading`).  Elsewhere the
+#: azimuth is read from the meridian of the missile's current position, a fine stand-in for that
+#: plane where the meridian barely turns as the missile moves (by its sideways move over its
+#: distance from the axis: 1e-4 rad or less at mid-latitudes).  Near a pole that turn grows
+#: without bound and curls the pitch-over into a spiral about the axis, and at the pole itself
+#: rounding sets the meridian: the aiming solver loses its shots within about 100 m of the axis,
+#: and a Topol-M kicked 20 deg lands ~200 km from the fixed plane's impact when launched 1 km
+#: from the axis, ~12 km at 11 km (latitude 89.9 deg).  Beyond the cap launches fly as before.
+POLAR_CAP_M = 10e3
 #: Longest RK4 step [s] under thrust or in the air.  The output grid step ``dt`` may be
 #: longer (up to 10 s); such a step is then split into equal sub-steps, so the physics
 #: does not coarsen with the sampling: at dt = 10 s a Sejjil-2 re-entry flown in one
@@ -78,6 +88,24 @@ def geodetic(x, y, z, sphere):
         return math.atan2(z, p), lon, r - _RS
     p, sp, cp, h = _bowring(x, y, z)
     return math.atan2(sp, cp), lon, h
+
+
+@_inline
+def _pitch_heading(x0, y0, z0, az, sphere):
+    """The pitch-over's steering ``mode`` and heading for a launch from ECEF ``(x0, y0, z0)``
+    [m] on azimuth ``az`` [rad from north]: ``(1, az)``, the azimuth read from each position's
+    meridian, or within :data:`POLAR_CAP_M` of the spin axis ``(3, psi)``: the launch heading
+    held fixed, as the direction ``psi`` [rad] about the axis (from +x towards +y) of its
+    horizontal unit vector at the launch point, ``cos(az) North + sin(az) East`` there.  At a
+    pole that is the limit along the launch point's meridian, whose longitude its ECEF position
+    keeps (``earth.geodetic_to_ecef`` at latitude +-90 deg leaves it 4e-10 m off the axis): the
+    azimuth is the great-circle bearing that ``earth.initial_bearing`` gives from there."""
+    if math.sqrt(x0 * x0 + y0 * y0) >= POLAR_CAP_M:
+        return 1, az
+    lat, lon, _ = geodetic(x0, y0, z0, sphere)
+    sl, co, so = math.sin(lat), math.cos(lon), math.sin(lon)
+    ca, sa = math.cos(az), math.sin(az)
+    return 3, math.atan2(ca * (-sl * so) + sa * co, ca * (-sl * co) + sa * (-so))
 
 
 @_inline
@@ -206,8 +234,10 @@ def _lift(x, y, z, vx, vy, vz, r, v, qs_m, cd0, tau, lp, row, aero, flags):
 def _deriv(x, y, z, vx, vy, vz, tau, flags, table, stage, m0, mdot, start, fvac, fsl, area, use_rv, b,
            boost_mach, boost_cd, rv_mach, rv_cd, mode, t_vert, t_pitch, kick, az, spitch, lp, aero):
     """Time derivative of the 6-state.  The regime — burning stage, drag tables, the
-    steering ``mode`` (0 vertical, 1 pitch-over, 2 gravity turn, with the stage's pitch
-    programme ``spitch`` [rad] above the path) and the lift phase ``lp`` (0 none, 1 glide,
+    steering ``mode`` (0 vertical, 1 pitch-over on the azimuth ``az`` [rad from north], 2 gravity
+    turn, with the stage's pitch programme ``spitch`` [rad] above the path, 3 pitch-over of a
+    launch near a pole towards the fixed direction ``az`` about the spin axis, see
+    :func:`_pitch_heading`) and the lift phase ``lp`` (0 none, 1 glide,
     2 terminal dive; see :func:`_lift`) — is fixed for the whole sub-step (taken at its
     midpoint or its start), so RK4 never straddles a switch.  ``m0`` is the stage's mass at
     ignition, or unpowered (``stage`` -1) the mass after powered flight.  Scalars in and out
@@ -219,7 +249,7 @@ def _deriv(x, y, z, vx, vy, vz, tau, flags, table, stage, m0, mdot, start, fvac,
     # Above a + 200 km the geodetic altitude exceeds 200 km, so the air is taken as vacuum.
     low = r < _A + ATM_TOP_M
     v = math.sqrt(vx * vx + vy * vy + vz * vz) if (stage >= 0 or low) else 0.0
-    steered = stage >= 0 and (mode < 2 or v == 0.0)
+    steered = stage >= 0 and (mode != 2 or v == 0.0)
     rho, p, a_snd = 0.0, 0.0, 1.0
     lat, lon = 0.0, 0.0
     if steered:
@@ -241,13 +271,20 @@ def _deriv(x, y, z, vx, vy, vz, tau, flags, table, stage, m0, mdot, start, fvac,
             cl, sl, co, so = math.cos(lat), math.sin(lat), math.cos(lon), math.sin(lon)
             ux, uy, uz = cl * co, cl * so, sl  # local up (geodetic normal)
             dx, dy, dz = ux, uy, uz
-        if steered and mode == 1:
+        if steered and (mode == 1 or mode == 3):
             th = kick * min((tau - t_vert) / t_pitch, 1.0) if t_pitch > 0 else kick
             ca, sa = math.cos(az), math.sin(az)
-            # horizontal unit vector along the azimuth: cos(az) North + sin(az) East
-            hx = ca * (-sl * co) + sa * (-so)
-            hy = ca * (-sl * so) + sa * co
-            hz = ca * cl
+            if mode == 1:
+                # horizontal unit vector along the azimuth: cos(az) North + sin(az) East
+                hx = ca * (-sl * co) + sa * (-so)
+                hy = ca * (-sl * so) + sa * co
+                hz = ca * cl
+            else:
+                # near a pole: the fixed direction (cos az, sin az, 0), made horizontal here
+                k = ca * ux + sa * uy
+                hx, hy, hz = ca - k * ux, sa - k * uy, -k * uz
+                n = math.sqrt(hx * hx + hy * hy + hz * hz)
+                hx, hy, hz = hx / n, hy / n, hz / n
             c, sn = math.cos(th), math.sin(th)
             dx, dy, dz = c * ux + sn * hx, c * uy + sn * hy, c * uz + sn * hz
         ax += thrust / mass * dx
@@ -551,7 +588,9 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
             events[nev] = ends[j]
             nev += 1
     events[:nev] = np.sort(events[:nev])
-    tv, tp, kk_, azb = t_vert[b], t_pitch[b], kick[b], az[b]
+    tv, tp, kk_ = t_vert[b], t_pitch[b], kick[b]
+    # the pitch-over's mode and heading: 1 and the azimuth, or near a pole 3 and a fixed direction
+    m_pitch, azb = _pitch_heading(r0[b, 0], r0[b, 1], r0[b, 2], az[b], flags & SPHERE)
     lifting = aero[b, 0] > 0.0 and (flags & DRAG_ON) != 0  # no air, no lift
     # lift phase (see _lift); a trajectory parked for the coast is above the air, so it
     # resumes without lift (the glide holds it below 80 km)
@@ -616,7 +655,7 @@ def _fly_one(b, r0, v0, t_launch, grid_t0, dt, T, record, t_max, flags, table,
                         t_next = tl + e
             h = t_next - t_cur
             tm = tau + 0.5 * h  # regime at the sub-step midpoint
-            mode = 0 if tm < tv else (1 if tm < tv + tp else 2)
+            mode = 0 if tm < tv else (m_pitch if tm < tv + tp else 2)
             stage = -1
             if tm < t_pow:
                 for j in range(S):

@@ -26,7 +26,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.flyout.forces import ATM_TOP_M, P0, atmosphere_table, interp_rows
-from shieldlab.flyout.kernel import H_MAX, NEV
+from shieldlab.flyout.kernel import H_MAX, NEV, POLAR_CAP_M
 from shieldlab.flyout.vehicle import Vehicle
 
 REENTRY_ALT = 100e3
@@ -114,6 +114,12 @@ def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model, lp
     east, north, up = M[:, 0], M[:, 1], M[:, 2]
     th = kick * np.clip((tau - veh.vertical_rise) / np.where(veh.pitch_over > 0, veh.pitch_over, 1.0), 0.0, 1.0)
     horiz = np.cos(az)[:, None] * north + np.sin(az)[:, None] * east
+    polar = mode == 3
+    if polar.any():  # near a pole: the fixed direction (cos az, sin az, 0), made horizontal here
+        fixed = np.stack([np.cos(az), np.sin(az), np.zeros(B)], axis=1)
+        fixed = fixed - np.einsum("bi,bi->b", fixed, up)[:, None] * up
+        fixed = fixed / np.linalg.norm(fixed, axis=1)[:, None]
+        horiz = np.where(polar[:, None], fixed, horiz)
     tilted = np.cos(th)[:, None] * up + np.sin(th)[:, None] * horiz
     along_v = v / np.where(speed > 0, speed, 1.0)[:, None]
     # the stage's pitch programme: tilted from the path in its vertical plane
@@ -123,7 +129,7 @@ def _deriv(s, tau, stage, mode, veh: Vehicle, starts, m_bal, kick, az, model, lp
         along_v = np.where((spitch != 0)[:, None],
                            np.cos(spitch)[:, None] * along_v + np.sin(spitch)[:, None] * normal, along_v)
     vertical = mode == 0
-    pitching = (mode == 1) | (speed == 0)
+    pitching = (mode == 1) | polar | (speed == 0)
     u = np.where(vertical[:, None], up, np.where(pitching[:, None], tilted, along_v))
     acc = acc + (thrust / mass)[:, None] * u
     if model["drag"]:
@@ -164,6 +170,18 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
     ok = (cand > 0) & (cand <= t_pow[:, None])
     ok[:, 3:] &= ends < t_pow[:, None]
     events = np.sort(np.where(ok, cand, np.inf), axis=1)
+    # the pitch-over: on the azimuth read from each position's meridian (mode 1), or within
+    # POLAR_CAP_M of the spin axis (mode 3) towards the launch heading's fixed direction about
+    # the axis (kernel._pitch_heading)
+    r0 = np.asarray(r0, float)
+    az = np.asarray(az, float)
+    near_pole = np.hypot(r0[:, 0], r0[:, 1]) < POLAR_CAP_M
+    pitch_mode = np.where(near_pole, 3, 1)
+    if near_pole.any():
+        lat0, lon0, _ = _geodetic(r0, model["sphere"])
+        M0 = earth.enu_matrix(lat0, lon0)  # rows E, N, U
+        h0 = np.cos(az)[:, None] * M0[:, 1] + np.sin(az)[:, None] * M0[:, 0]
+        az = np.where(near_pole, np.arctan2(h0[:, 1], h0[:, 0]), az)
 
     s = np.concatenate([r0, v0], axis=1).astype(float)
     t_cur = np.asarray(t_launch, float).copy()
@@ -223,9 +241,10 @@ def fly_reference(veh: Vehicle, r0, v0, t_launch, grid_t0, dt, T, t_max, kick, a
             tm = tau + 0.5 * h
             in_stage = (starts <= tm[:, None]) & (tm[:, None] < ends) & (tm < t_pow)[:, None]
             stage = np.where(in_stage.any(axis=1), np.argmax(in_stage, axis=1), -1)
-            # steering mode fixed for the sub-step, like the stage: 0 vertical, 1 pitch-over, 2 gravity turn
-            mode = np.where(tm < veh.vertical_rise, 0, np.where(tm < veh.vertical_rise + veh.pitch_over, 1, 2))
-            args = (stage, mode, veh, starts, m_bal, np.asarray(kick, float), np.asarray(az, float), model, lp,
+            # steering mode fixed for the sub-step, like the stage: 0 vertical, 1 (3 near a pole)
+            # pitch-over, 2 gravity turn
+            mode = np.where(tm < veh.vertical_rise, 0, np.where(tm < veh.vertical_rise + veh.pitch_over, pitch_mode, 2))
+            args = (stage, mode, veh, starts, m_bal, np.asarray(kick, float), az, model, lp,
                     dive_t.copy())
             k1 = _deriv(s, tau, *args)
             k2 = _deriv(s + 0.5 * h[:, None] * k1, tau + 0.5 * h, *args)
