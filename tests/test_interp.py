@@ -104,3 +104,43 @@ def test_batches_that_cannot_be_viewed_flat_take_the_reference(flights):
     _same(p, state_at_numpy(tr, t)[0])
     # and that answer is the flights' own, run by run
     _same(p[1], state_at(flights, t)[0])
+
+
+def _degenerate_launches():
+    """(t0, h, i) where a launch on sample i + 1 (t0 + i h + h, as the interpolation adds it)
+    still falls in interval i by rounding: floor((lt - t0) / h) == i."""
+    found = []
+    for t0 in (0.0, 0.01):
+        for h in (1.1, 0.7, 1.3, 0.3):
+            for i in range(1, 40):
+                lt = (t0 + i * h) + h
+                if np.floor((lt - t0) / h) == i:
+                    found.append((t0, h, i))
+    return found
+
+
+def test_a_launch_on_a_sample_that_rounding_puts_in_the_interval_before():
+    """Such a launch made the launch quadratic divide by a zero length: the compiled form raised
+    ZeroDivisionError mid-run (a preset with time_step_s 1.1 and a launch at 33 s) and the
+    NumPy form gave -inf.  The launch is that sample's: both give finite states, equal."""
+    cases = _degenerate_launches()
+    assert len(cases) > 5  # the case is common, not contrived
+    for t0, h, i in cases[:8]:
+        T = 60
+        t = t0 + h * np.arange(T)
+        lt = (t0 + i * h) + h
+        k = np.arange(T)[:, None]
+        rng = np.random.default_rng(i)
+        pos = 6.4e6 + 100.0 * np.maximum(k - i - 1, 0) ** 2 * rng.uniform(0.5, 1.5, 3)
+        vel = 200.0 * np.maximum(k - i - 1, 0) * rng.uniform(0.5, 1.5, 3)
+        tr = interp.Trajectories(t=t, pos=pos[None], vel=vel[None], phase=np.zeros((1, T), np.int8),
+                                 launch_time=np.array([lt]), burnout_time=np.array([np.inf]),
+                                 burnout_speed=np.zeros(1), apogee_time=np.array([np.inf]), apogee_alt=np.zeros(1),
+                                 impact_time=np.array([np.inf]), impact_pos=np.full((1, 3), np.nan))
+        q = np.array([lt, lt + 0.25 * h, lt - 0.25 * h])
+        p, v = state_at(tr, q)
+        p0, v0 = state_at_numpy(tr, q)
+        assert np.isfinite(p).all() and np.isfinite(v).all()
+        _same(p, p0)
+        _same(v, v0)
+        np.testing.assert_allclose(p[0, 0], pos[i + 1], rtol=1e-12)  # at the launch: on the pad

@@ -207,3 +207,15 @@ def test_pieces_of_runs_give_the_summary_of_the_whole(world):
     bucharest = next(r for r in whole["per_threat"] if r["threat"] == "sejjil-bucharest")
     assert bucharest["no_fire"]["out-of-envelope"] == 0.8 and bucharest["holds"]["held-last-chance"] == 0.4
     assert whole["track_quality"]["nato"]["runs"] == RUNS
+
+
+def test_pieces_that_miss_runs_are_refused(world):
+    """Outcomes of fewer runs than the summary counts (a stored chunk's file gone) raise,
+    rather than dividing the runs that are there by the runs that should be."""
+    status, fired, asset = _case(world)
+    oc = _outcomes(world, status, fired, asset)
+    N = len(world.threats)
+    s = Summariser(world)
+    s.add_outcomes({k: v[: 7 * N] for k, v in oc.items()})
+    with pytest.raises(ValueError, match="hold 7 runs, not 10"):
+        s.summary(RUNS, 3)

@@ -54,20 +54,19 @@ class Results:
               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
         """Result table ``name`` (:data:`TABLES`) in pieces of whole runs, in run order: the
         store's chunks one at a time, or the table in memory as one piece; only ``columns``
-        (all if None) and the rows whose column ``k`` holds one of ``where[k]``.  A table
-        with no rows gives no piece."""
+        (all if None) and the rows whose column ``k`` holds one of ``where[k]`` (a piece may
+        have no rows; a table without columns gives no piece)."""
         if name not in TABLES:
             raise ValueError(f"no result table {name!r}: one of {', '.join(TABLES)}")
         if self.store is not None:
-            yield from self.store.chunks(name, columns, where)
-            return
+            return self.store.chunks(name, columns, where)
         cols = getattr(self, name) or {}
         if not cols:
-            return
+            return iter(())
         keep = np.ones(len(next(iter(cols.values()))), bool)
         for k, values in (where or {}).items():
             keep &= np.isin(cols[k], list(values))
-        yield {k: v[keep] for k, v in cols.items() if columns is None or k in columns}
+        return iter([{k: v[keep] for k, v in cols.items() if columns is None or k in columns}])
 
     def read(self, name: str, columns: Sequence[str] | None = None,
              where: Mapping[str, Sequence] | None = None) -> dict[str, np.ndarray]:
@@ -89,10 +88,11 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     ``on_chunk(chunk)`` is called with each chunk's records (tracks, pictures, engagements,
     decisions) before they are dropped: analyses that need more than the result tables.
     ``store``: each chunk's tables are written there as it finishes, chunks it holds already
-    are not run again (nor passed to ``on_chunk``), and the results are read back from it,
-    the same tables as without (a chunk's random streams depend only on ``seed`` and its
-    first run), in chunks of its ``runs_per_chunk``.  ``last_chunk`` is None where the last
-    chunk came from the store.
+    are not run again (nor passed to ``on_chunk``), in chunks of its ``runs_per_chunk``; the
+    summary is made from the stored chunks one at a time, the same as without (a chunk's
+    random streams depend only on ``seed`` and its first run), and the tables stay there
+    (``Results.table`` reads them; ``outcomes``, ``events`` and ``track_quality`` are None).
+    ``last_chunk`` is None where the last chunk came from the store.
     ``client``: a ``distributed.Client`` whose workers run the chunks
     (:mod:`shieldlab.engine.distribute`); the results are the same to the bit
     (``timings`` and ``on_chunk`` need the chunks in this process, and ``last_chunk`` is None).

@@ -152,7 +152,9 @@ def state_at_numpy(traj: Trajectories, t, index: tuple | None = None,
     lt, it, ip = np.broadcast_to(lt, shape), np.broadcast_to(it, shape), np.broadcast_to(ip, shape + (3,))
     tq, ti = np.broadcast_to(t, shape), np.broadcast_to(t0 + i * h, shape)
     with np.errstate(invalid="ignore"):
-        start = (ti < lt) & (lt <= ti + h) & (tq >= lt)  # the interval holding the launch
+        # the interval holding the launch (a launch on sample i + 1 is that sample's: rounding
+        # may still put its instant in interval i, where the quadratic would have no length)
+        start = (ti < lt) & (lt < ti + h) & (tq >= lt)
         end = (ti < it) & (it <= ti + h) & (tq < it)  # ... and the one holding the impact
     if start.any():  # quadratic from the launch point (sample i, at rest) to sample i + 1
         w = np.nonzero(start)

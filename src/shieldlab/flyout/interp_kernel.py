@@ -18,7 +18,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True, inline="always", error_model="numpy")
 def _one(pos, vel, b, i, s, tq, ti, h, lt, it, ipx, ipy, ipz, out_p, out_v, e, want_vel):
     """The state of the body sampled in row ``b`` of ``pos``, ``vel`` at time ``tq`` into row
     ``e`` of ``out_p`` (and ``out_v``)."""
@@ -33,7 +33,7 @@ def _one(pos, vel, b, i, s, tq, ti, h, lt, it, ipx, ipy, ipz, out_p, out_v, e, w
     d1 = (3 * c2 - 4 * c + 1) * h
     d2 = -6 * c2 + 6 * c
     d3 = (3 * c2 - 2 * c) * h
-    start = (ti < lt) and (lt <= ti + h) and (tq >= lt)
+    start = (ti < lt) and (lt < ti + h) and (tq >= lt)
     end = (ti < it) and (it <= ti + h) and (tq < it)
     before = tq < lt
     after = tq >= it
@@ -68,7 +68,7 @@ def _one(pos, vel, b, i, s, tq, ti, h, lt, it, ipx, ipy, ipz, out_p, out_v, e, w
             out_v[e, j] = v
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def states_grid(pos, vel, rows, idx, S, T, TI, h, lt, it, ip, want_vel):
     """States of every body ``b`` (B,) at the shared times ``T`` (K,) [s] (sample index
     ``idx``, fraction ``S``, interval start ``TI``, each (K,)): body ``b`` is sampled in row
@@ -86,7 +86,7 @@ def states_grid(pos, vel, rows, idx, S, T, TI, h, lt, it, ip, want_vel):
     return out_p, out_v
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def states_rows(pos, vel, rows, body, idx, S, T, TI, h, lt, it, ip, want_vel):
     """States of bodies ``body`` (E,) each at its own time ``T`` (E,) [s] (``rows``, ``idx``,
     ``S``, ``TI``, ``lt``, ``it``, ``ip`` as in :func:`states_grid`).  Returns ``(pos (E, 3),

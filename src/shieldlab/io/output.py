@@ -46,8 +46,9 @@ def _arrow(v: np.ndarray) -> pa.Array:
 
 
 def _write_parquet(table: Table, path: Path) -> None:
-    """Write ``table`` as one Parquet file; pieces are converted and written a row group
-    (:data:`ROW_GROUP` rows) at a time, so memory holds one row group, not the table."""
+    """Write ``table`` as one Parquet file; pieces are converted as they come and written in
+    row groups of :data:`ROW_GROUP` rows (the last one shorter), so memory holds about one
+    row group and a piece, not the table."""
     if isinstance(table, dict):
         with atomic_path(path) as tmp:
             pq.write_table(pa.table({k: _arrow(np.asarray(v)) for k, v in table.items()}), tmp, compression="zstd")
@@ -63,13 +64,15 @@ def _write_parquet(table: Table, path: Path) -> None:
                     t = t.select(writer.schema.names).cast(writer.schema)
                 held.append(t)
                 rows += t.num_rows
-                if rows >= ROW_GROUP:
-                    writer.write_table(pa.concat_tables(held), row_group_size=ROW_GROUP)
-                    held, rows = [], 0
-                    pa.default_memory_pool().release_unused()  # mimalloc would keep what the group took
+                if rows >= ROW_GROUP:  # whole groups out, the rest held for the next
+                    both = pa.concat_tables(held)
+                    full = rows - rows % ROW_GROUP
+                    writer.write_table(both.slice(0, full), row_group_size=ROW_GROUP)
+                    held, rows = [both.slice(full)], rows - full
+                    pa.default_memory_pool().release_unused()  # mimalloc would keep what the groups took
             if writer is None:  # no piece: an empty table
                 pq.write_table(pa.table({}), tmp, compression="zstd")
-            elif held:
+            elif rows:
                 writer.write_table(pa.concat_tables(held), row_group_size=ROW_GROUP)
         finally:
             if writer is not None:

@@ -271,6 +271,8 @@ class Summariser:
             per.append(row)
         N = len(world.threats)
         per_run = {k: _joined(v) if N else np.zeros(runs, int) for k, v in self._per_run.items()}
+        if per_run["leak"].size != runs:  # a stored chunk's table gone missing, say
+            raise ValueError(f"the outcomes added hold {per_run['leak'].size} runs, not {runs}")
         leakers, leakers_ci = _mean(per_run["leak"], upper=N)
         fired_all, fired_all_ci = _mean(per_run["fired"])
         hits, hits_ci = _mean(per_run["hit"], upper=N)
