@@ -535,9 +535,37 @@ def test_validate_accepts_what_run_accepts(tiny, capsys):
 def test_run_that_does_not_fit_in_memory_is_refused(tiny, capsys, monkeypatch, no_simulation):
     from shieldlab.engine import chain
 
-    monkeypatch.setattr(chain, "estimate_memory_bytes", lambda world, runs, flights=None: 1e18)
+    monkeypatch.setattr(chain, "estimate_memory_bytes", lambda world, runs, flights=None, stored=False: 1e18)
     assert main(["run", str(tiny), "--runs", "4"]) == 2
     assert "memory" in _error_line(capsys.readouterr().err).lower()
+
+
+def test_a_long_run_that_fits_only_with_its_tables_on_disk(tiny, tmp_path, capsys, monkeypatch):
+    """A million runs' tables do not fit in memory, but with --out they go to disk as the run
+    goes and the end reads them a chunk at a time: refused without --out (the error says
+    so), let through with it."""
+    from shieldlab.engine import chain, montecarlo
+
+    w = shieldlab.load_world(str(tiny))
+    fl = chain.fly_threats(w)
+    mem, disk = (chain.estimate_memory_bytes(w, 1_000_000, fl, stored=s) for s in (False, True))
+    assert mem > 4e9 and disk < 1e9  # 1e6 runs: gigabytes of tables; on disk, the summary's few numbers a run
+    monkeypatch.setattr(chain, "available_memory_bytes", lambda: 2 * 2**30)
+    assert main(["run", str(tiny), "--runs", "1000000", "-q"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "memory" in line and "--out DIR" in line
+
+    reached = []
+
+    def stop(*a, **k):  # the checks passed: stop before simulating a million runs
+        reached.append(k.get("store"))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(montecarlo, "simulate", stop)
+    with pytest.raises(RuntimeError, match="stop here"):
+        main(["run", str(tiny), "--runs", "1000000", "-q", "--out", str(tmp_path / "out")])
+    assert len(reached) == 1 and reached[0] is not None  # simulated into the chunk store
+    assert "memory" not in capsys.readouterr().err
 
 
 def test_demo_replaces_its_own_folder_but_not_one_given(tmp_path, monkeypatch, capsys):

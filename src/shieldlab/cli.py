@@ -602,7 +602,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
         _check_threat(world, explain)
     _compile_note("simulate", quiet)
-    flights = preflight(world, runs)  # aims every threat: an aim out of reach is found here
+    flights = preflight(world, runs, stored=out_dir is not None)  # aims every threat: an aim out of reach is found here
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
 

@@ -205,14 +205,17 @@ def chunk_runs(world, flights: Flights | None = None) -> int:
     return int(np.clip(CHUNK_BYTES // per_run, fewest, CHUNK))
 
 
-def estimate_memory_bytes(world, runs: int, flights: Flights | None = None) -> int:
+def estimate_memory_bytes(world, runs: int, flights: Flights | None = None, stored: bool = False) -> int:
     """Peak memory [bytes] a :func:`~shieldlab.engine.montecarlo.simulate` of ``runs`` runs will
     need, to within a factor of about two: the process itself (:data:`PROCESS_BYTES`), the
     nominal flights, one chunk (:func:`chunk_bytes`, of :func:`chunk_runs` runs), and the
-    result tables of all runs (~4 kB per run and threat: outcomes and the event log)."""
+    result tables of all runs (~4 kB per run and threat: outcomes and the event log); or,
+    ``stored`` (the chunks' tables go to a store as they finish: ``run --out``, sweeps), the
+    few numbers per run and threat the summary keeps (:class:`shieldlab.io.summary.Summariser`)."""
     T = _samples(world, flights)
     C = min(runs, chunk_runs(world, flights))
-    tables = runs * len(world.threats) * 4096
+    N = len(world.threats)
+    tables = runs * (N * 16 + 4 * 8 + len(world.systems) * 12 * 8) if stored else runs * N * 4096
     return int(PROCESS_BYTES + _grid_bytes(world, T) + chunk_bytes(world, C, T) + tables)
 
 
@@ -228,19 +231,22 @@ def available_memory_bytes() -> int | None:
     return None
 
 
-def _check_memory(need: int, what: str, field: str = "duration_s", source: str | None = None) -> None:
+def _check_memory(need: int, what: str, field: str = "duration_s", source: str | None = None,
+                  hint: str | None = None) -> None:
     avail = available_memory_bytes()
     if avail is not None and need > 0.8 * avail:
         raise InputError(f"{what} would need about {need / 2**30:.1f} GiB of memory, more than the "
                          f"{avail / 2**30:.1f} GiB available: shorten the scenario (duration_s, launch times), "
-                         f"lengthen time_step_s or ask for fewer runs", source=source, field=field)
+                         f"lengthen time_step_s or ask for fewer runs" + (f", {hint}" if hint else ""),
+                         source=source, field=field)
 
 
-def preflight(world, runs: int) -> Flights:
+def preflight(world, runs: int, stored: bool = False) -> Flights:
     """Every check a simulation of ``runs`` runs would hit, before it starts: steering of every
     threat to its aim point, a simulated time long enough for the flights, and the memory
-    the run needs; raises :class:`~shieldlab.errors.InputError` naming the field.  Returns
-    the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
+    the run needs (``stored``: its tables go to a chunk store, see
+    :func:`estimate_memory_bytes`); raises :class:`~shieldlab.errors.InputError` naming the
+    field.  Returns the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
     if runs < 1:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
     if not world.threats:
@@ -248,7 +254,14 @@ def preflight(world, runs: int) -> Flights:
                          "of aircraft, cruise missiles or shelling runs with `shieldlab run`)", source=world.source,
                          field="threats")
     flights = fly_threats(world)
-    _check_memory(estimate_memory_bytes(world, runs, flights), f"{runs} runs", field="--runs", source=world.source)
+    need = estimate_memory_bytes(world, runs, flights, stored)
+    hint = None
+    if not stored:  # a long run fits where its tables go to disk as it goes
+        on_disk = estimate_memory_bytes(world, runs, flights, stored=True)
+        avail = available_memory_bytes()
+        if avail is not None and on_disk <= 0.8 * avail:
+            hint = f"or give --out DIR (its tables go to disk as the run goes: about {on_disk / 2**30:.1f} GiB)"
+    _check_memory(need, f"{runs} runs", field="--runs", source=world.source, hint=hint)
     return flights
 
 

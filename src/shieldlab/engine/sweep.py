@@ -266,7 +266,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     pts = points(source, raw, settings)
     # a new sweep aims every point's threats before its folder is made: an aim out of reach
     # is refused with nothing written (a resumed one was aimed when it started)
-    aimed = {} if resume else {p.index: preflight(p.world, runs) for p in pts}
+    aimed = {} if resume else {p.index: preflight(p.world, runs, stored=True) for p in pts}
     # one chunk size for every point: the smallest any point's memory asks for
     chunk = stored_chunk(out_dir, resume) or min(chunk_runs(p.world, aimed.get(p.index)) for p in pts)
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
@@ -281,7 +281,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
         store = sweep.point(p.index, p.values)
         stored = all(store.complete(i) for i in range(n_chunks))
         if not (stored and sweep.has_summary(p.index)):
-            flights = None if stored else aimed[p.index] if p.index in aimed else preflight(p.world, runs)
+            flights = None if stored else aimed[p.index] if p.index in aimed else preflight(p.world, runs, stored=True)
             # (on a cluster every chunk is stored already, and progress was told so)
             report = None if progress is None or client is not None else (lambda n, o=offset: progress(o + n))
             res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
@@ -306,7 +306,7 @@ def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int
         todo = [i for i in range(len(sizes)) if not store.complete(i)]
         if not todo:
             continue
-        w, f = distribute.scatter(client, p.world, preflight(p.world, runs))
+        w, f = distribute.scatter(client, p.world, preflight(p.world, runs, stored=True))
         jobs += [distribute.Job(w, f, i * chunk, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
     already = runs * len(pts) - sum(j.size for j in jobs)
     distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
