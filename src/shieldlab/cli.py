@@ -659,7 +659,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                       shelling_rounds=None if shelling is None else shelling.rounds)
     shown = None
     if not (as_json or quiet):  # what the printout reads of the tables, before a stored run's chunks go
-        shown = _Shown.of(res, explain, timeline)
+        shown = _Shown.of(res, explain if explain in {t.name for t in world.threats} else None, timeline)
     if partial is not None:
         shutil.rmtree(partial, ignore_errors=True)
     if as_json:
