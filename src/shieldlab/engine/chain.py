@@ -231,10 +231,17 @@ def available_memory_bytes() -> int | None:
     return None
 
 
+def _short_of_memory(need: int) -> int | None:
+    """The memory available [bytes] where ``need`` [bytes] takes more than 80 % of it; None
+    where it fits (or the memory available is unknown)."""
+    avail = available_memory_bytes()
+    return avail if avail is not None and need > 0.8 * avail else None
+
+
 def _check_memory(need: int, what: str, field: str = "duration_s", source: str | None = None,
                   hint: str | None = None) -> None:
-    avail = available_memory_bytes()
-    if avail is not None and need > 0.8 * avail:
+    avail = _short_of_memory(need)
+    if avail is not None:
         raise InputError(f"{what} would need about {need / 2**30:.1f} GiB of memory, more than the "
                          f"{avail / 2**30:.1f} GiB available: shorten the scenario (duration_s, launch times), "
                          f"lengthen time_step_s or ask for fewer runs" + (f", {hint}" if hint else ""),
@@ -256,10 +263,9 @@ def preflight(world, runs: int, stored: bool = False) -> Flights:
     flights = fly_threats(world)
     need = estimate_memory_bytes(world, runs, flights, stored)
     hint = None
-    if not stored:  # a long run fits where its tables go to disk as it goes
+    if not stored and _short_of_memory(need) is not None:  # it may fit with its tables going to disk
         on_disk = estimate_memory_bytes(world, runs, flights, stored=True)
-        avail = available_memory_bytes()
-        if avail is not None and on_disk <= 0.8 * avail:
+        if _short_of_memory(on_disk) is None:
             hint = f"or give --out DIR (its tables go to disk as the run goes: about {on_disk / 2**30:.1f} GiB)"
     _check_memory(need, f"{runs} runs", field="--runs", source=world.source, hint=hint)
     return flights

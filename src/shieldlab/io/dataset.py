@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from shieldlab.errors import InputError
 from shieldlab.io.atomic import atomic_path, check_parent, writable_folder, write_text
+from shieldlab.io.output import arrow_column
 
 MANIFEST = "sweep.json"
 TABLES = ("outcomes", "events", "track_quality")
@@ -127,8 +128,8 @@ class Sweep:
             n = len(next(iter(cols.values())))
             full = {k: np.full(n, v, dtype=object if isinstance(v, str) else None) for k, v in values.items()}
             with atomic_path(self._file(table, point, chunk)) as tmp:
-                pq.write_table(pa.table({k: _arrow(v) for k, v in {**full, **cols}.items()}), tmp,
-                               compression="zstd")
+                arrow = pa.table({k: arrow_column(v, nan_as_null=True) for k, v in {**full, **cols}.items()})
+                pq.write_table(arrow, tmp, compression="zstd")
         with atomic_path(self._marker(point, chunk)) as tmp:
             tmp.write_bytes(b"")
 
@@ -157,16 +158,6 @@ class Sweep:
             filters = [(k, "in", list(v)) for k, v in (where or {}).items()] or None
             t = pq.read_table(f, columns=cols, filters=filters)
             yield {c: _numpy(t.column(c)) for c in t.column_names}
-
-    def read_point(self, point: int) -> dict[str, dict]:
-        """A point's tables (name -> columns) over all its completed chunks, in run order."""
-        out = {}
-        for table in TABLES:
-            files = self.point_files(point, table)
-            t = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default") if files \
-                else pa.table({})
-            out[table] = {c: _numpy(t.column(c)) for c in t.column_names}
-        return out
 
     def point(self, index: int, values: dict) -> PointStore:
         """The chunk store of point ``index`` (swept ``values``) for
@@ -232,15 +223,6 @@ class PointStore:
         cols = None if columns is None else [c for c in columns if c not in self.values]
         for part in self.sweep.point_chunks(self.index, table, cols, where):
             yield {k: v for k, v in part.items() if k not in self.values}
-
-
-def _arrow(v: np.ndarray) -> pa.Array:
-    """A column as Arrow; text columns (objects: strings or None) always as strings, so that
-    a chunk where every value is None has the same schema as the others; nan as null."""
-    if v.dtype == object:
-        return pa.array(v.tolist(), type=pa.string() if all(x is None or isinstance(x, str) for x in v) else None)
-    # a nan (no intercept, no impact) is SQL's NULL, which count() and avg() skip; read back, it is nan again
-    return pa.array(v, from_pandas=v.dtype.kind == "f")
 
 
 def _numpy(col) -> np.ndarray:

@@ -36,13 +36,19 @@ Table = dict[str, np.ndarray] | Iterable[dict[str, np.ndarray]]
 ROW_GROUP = 1 << 15
 
 
-def _arrow(v: np.ndarray) -> pa.Array:
+def arrow_column(v: np.ndarray, nan_as_null: bool = False) -> pa.Array:
     """A column as Arrow: text (an object column of strings and None) always as strings, so
-    that a piece where every value is None has the same type as the others; nan stays nan."""
+    that a piece or chunk where every value is None has the same type as the others; nan
+    stays nan, or with ``nan_as_null`` becomes null (a sweep's chunks: SQL's NULL, which
+    count() and avg() skip; read back, it is nan again)."""
     if v.dtype == object:
         text = all(x is None or isinstance(x, str) for x in v)
         return pa.array(v.tolist(), type=pa.string() if text else None)
-    return pa.array(v)
+    return pa.array(v, from_pandas=nan_as_null and v.dtype.kind == "f")
+
+
+def _arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
+    return pa.table({k: arrow_column(np.asarray(v)) for k, v in cols.items()})
 
 
 def _write_parquet(table: Table, path: Path) -> None:
@@ -51,13 +57,13 @@ def _write_parquet(table: Table, path: Path) -> None:
     row group and a piece, not the table."""
     if isinstance(table, dict):
         with atomic_path(path) as tmp:
-            pq.write_table(pa.table({k: _arrow(np.asarray(v)) for k, v in table.items()}), tmp, compression="zstd")
+            pq.write_table(_arrow_table(table), tmp, compression="zstd")
         return
     with atomic_path(path) as tmp:
         writer, held, rows = None, [], 0
         try:
             for cols in table:
-                t = pa.table({k: _arrow(np.asarray(v)) for k, v in cols.items()})
+                t = _arrow_table(cols)
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, t.schema, compression="zstd")
                 elif t.schema != writer.schema:  # the pieces' columns are the engine's: only types may differ
