@@ -131,6 +131,22 @@ def test_leakers_and_interceptors_per_run_add_up(raid):
     assert fired.mean() == pytest.approx(res.summary["mean_interceptors_fired"])
 
 
+def test_a_threat_still_airborne_is_no_leaker_in_the_report_as_in_the_summary(raid):
+    """The report's leakers per run count what the summary's mean_leakers counts: a threat
+    still flying when the simulated time ends is neither intercepted nor leaked."""
+    from shieldlab.io.summary import summarise
+
+    w, res, ch, doc = raid
+    out = {k: np.array(v, copy=True) for k, v in res.outcomes.items()}
+    leaked = np.flatnonzero(out["outcome"] == "leaked")
+    assert leaked.size >= 2  # the raid has leakers to turn into airborne threats
+    out["outcome"][leaked[:2]] = "airborne"
+    s = summarise(w, out, res.events, RUNS, SEED)
+    leakers, _ = report.per_run(out, RUNS)
+    assert leakers.sum() == pytest.approx(res.summary["mean_leakers"] * RUNS - 2)
+    assert leakers.mean() == pytest.approx(s["mean_leakers"])
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, raid):
     w, res, ch, doc = raid

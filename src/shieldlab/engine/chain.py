@@ -266,7 +266,8 @@ def preflight(world, runs: int, stored: bool = False) -> Flights:
     if not stored and _short_of_memory(need) is not None:  # it may fit with its tables going to disk
         on_disk = estimate_memory_bytes(world, runs, flights, stored=True)
         if _short_of_memory(on_disk) is None:
-            hint = f"or give --out DIR (its tables go to disk as the run goes: about {on_disk / 2**30:.1f} GiB)"
+            hint = (f"or write the tables to disk as the run goes (`shieldlab run ... --out DIR`: about "
+                    f"{on_disk / 2**30:.1f} GiB)")
     _check_memory(need, f"{runs} runs", field="--runs", source=world.source, hint=hint)
     return flights
 

@@ -90,11 +90,13 @@ PER_RUN_COLUMNS = ("run", "outcome", "interceptors_fired")
 
 def per_run(outcomes, runs: int) -> tuple[np.ndarray, np.ndarray]:
     """Leakers and interceptors fired in each run (runs,), from the outcome table (columns,
-    or an iterable of pieces of it: a stored run's chunks, read one at a time)."""
+    or an iterable of pieces of it: a stored run's chunks, read one at a time).  A leaker is
+    a threat whose outcome is ``leaked``, as in the summary's ``mean_leakers``: one still
+    airborne when the simulated time ends is neither intercepted nor a leaker."""
     leakers, fired = np.zeros(runs), np.zeros(runs)
     for part in [outcomes] if isinstance(outcomes, dict) else outcomes:
         run = np.asarray(part["run"], np.int64)
-        leaked = np.asarray(part["outcome"]) != "intercepted"
+        leaked = np.asarray(part["outcome"]) == "leaked"
         leakers += np.bincount(run, weights=leaked.astype(float), minlength=runs)
         fired += np.bincount(run, weights=np.asarray(part["interceptors_fired"], float), minlength=runs)
     return leakers, fired
