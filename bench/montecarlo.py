@@ -1,7 +1,8 @@
 """Kill-chain Monte Carlo speed: runs per second of a preset, stage by stage, and against a git ref.
 
     python bench/montecarlo.py [--preset epaa-phase-1] [--runs 256] [--seed 1] [--pairs 5]
-                               [--against REF] [--association own|labels|gnn] [--no-stages] [--json]
+                               [--against REF] [--association own|labels|gnn] [--filter own|ekf|ukf|imm]
+                               [--no-stages] [--json]
 
 Each measurement is a fresh Python process (:mod:`alternate`) that loads the preset, warms
 the compiled kernels with a 2-run simulation (compilation is not timed), then times
@@ -43,13 +44,18 @@ import numpy as np
 import shieldlab
 from shieldlab.engine.montecarlo import simulate
 preset, runs, seed, stages, assoc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+kf = sys.argv[6] if len(sys.argv) > 6 else "own"
 world = shieldlab.load_world(preset)
 used = getattr(world.scenario.tracking, "association", "labels")  # a tree from before it: labels
+settings = {}
 if assoc != "own" and hasattr(world.scenario.tracking, "association"):
+    settings["association"] = used = assoc
+if kf != "own":
+    settings["filter"] = kf
+if settings:
     from shieldlab.scenario import compile_world
     scn = world.scenario
-    world = compile_world(scn.model_copy(update={"tracking": scn.tracking.model_copy(update={"association": assoc})}))
-    used = assoc
+    world = compile_world(scn.model_copy(update={"tracking": scn.tracking.model_copy(update=settings)}))
 simulate(world, runs=2, seed=0)
 t0, c0 = time.perf_counter(), time.process_time()
 plain = simulate(world, runs=runs, seed=seed)
@@ -57,7 +63,7 @@ wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 out = {"total_s": wall, "total_cpu_s": cpu, "runs_per_s": runs / wall,
        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
        "mean_leakers": float(plain.summary["mean_leakers"]), "threats": len(world.threats),
-       "tree": shieldlab.__file__, "association": used}
+       "tree": shieldlab.__file__, "association": used, "filter": world.scenario.tracking.filter}
 h = hashlib.sha256()
 for k in sorted(plain.outcomes):
     v = np.asarray(plain.outcomes[k])
@@ -102,6 +108,8 @@ def main():
                     help="what fire control reads (tracking.association) in every tree that has the setting: "
                          "the preset's own, labels, or gnn (tracks of reports without labels); a tree from before "
                          "the setting runs its labelled tracker, and each result says which it ran")
+    ap.add_argument("--filter", choices=("own", "ekf", "ukf", "imm"), default="own",
+                    help="the track filter (tracking.filter) in every tree: the preset's own or the one named")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     if a.pairs < 1 or a.runs < 1:
@@ -109,7 +117,8 @@ def main():
     trees = {"current": REPO}
     if a.against:
         trees = {"against": worktree(a.against), "current": REPO}
-    rows = alternate(trees, a.pairs, _WORKER, [a.preset, a.runs, a.seed, "0" if a.no_stages else "1", a.association])
+    rows = alternate(trees, a.pairs, _WORKER, [a.preset, a.runs, a.seed, "0" if a.no_stages else "1", a.association,
+                                                 a.filter])
     res = {"date": date.today().isoformat(), **machine_info(), "preset": a.preset, "runs": a.runs, "seed": a.seed,
            "pairs": a.pairs}
     if a.against:
@@ -118,6 +127,7 @@ def main():
         keys = [k for k, v in xs[0].items() if isinstance(v, float)]
         part = {k: round(median(xs, k), 4) for k in keys}
         part["threats"] = xs[0]["threats"]
+        part["association"], part["filter"] = xs[0].get("association"), xs[0].get("filter")
         part["tree"] = str(trees[name])  # the source tree it ran (each run checked it imported that one)
         part["outcomes_sha256"] = xs[0]["outcomes_sha256"]
         part["decisions_sha256"] = xs[0]["decisions_sha256"]

@@ -21,7 +21,7 @@ from scipy import stats
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
-from shieldlab.tracking import ekf, ekf_kernel, tracker, ukf
+from shieldlab.tracking import ekf, ekf_kernel, tracker, ukf, ukf_kernel
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import track
 
@@ -602,10 +602,12 @@ def test_imm_a_regime_nothing_reaches_keeps_the_track_finite():
     assert np.isfinite(x2).all() and np.isfinite(P2).all()
 
 
-def test_compiled_ekf_equals_the_numpy_ekf():
-    """The tracker's compiled predict and update (ekf_kernel) give the NumPy EKF's states,
-    covariances and NIS to 1e-9 relative, on 384 random states and covariances, for steps
-    forward and back and with reports missing (mask), and leave the inputs untouched."""
+@pytest.mark.parametrize("numpy_kf, compiled_kf", [(ekf, ekf_kernel), (ukf, ukf_kernel)], ids=["ekf", "ukf"])
+def test_compiled_filter_equals_the_numpy_filter(numpy_kf, compiled_kf):
+    """The tracker's compiled predict and update (ekf_kernel, ukf_kernel) give the NumPy
+    filter's states, covariances and NIS to 1e-9 relative, on 384 random states and
+    covariances, for steps forward and back and with reports missing (mask), and leave the
+    inputs untouched."""
     rng = np.random.default_rng(3)
     M = 384
     lat, lon = rng.uniform(0.5, 0.8, M), rng.uniform(0.5, 0.9, M)
@@ -616,14 +618,14 @@ def test_compiled_ekf_equals_the_numpy_ekf():
     q = rng.uniform(1.0, 1e4, (64, 6))
     x_in, P_in = x.copy(), P.copy()
     for dt in (0.5, 5.0, -3.0):
-        for a, b in zip(ekf.predict(x, P, dt, q), ekf_kernel.predict(x, P, dt, q)):
+        for a, b in zip(numpy_kf.predict(x, P, dt, q), compiled_kf.predict(x, P, dt, q)):
             np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9 * np.max(np.abs(a)))
     site = earth.geodetic_to_ecef(0.65, 0.7, 100.0)
     enu = earth.enu_matrix(0.65, 0.7)
     z = ekf.measure_aer(x, site, enu)[0] + rng.normal(size=(64, 6, 3)) * [50.0, 1e-3, 1e-3]
     mask = rng.random((64, 6)) < 0.7
     R = np.diag([50.0**2, 1e-6, 1e-6])
-    a, b = ekf.update(x, P, z, R, site, enu, mask), ekf_kernel.update(x, P, z, R, site, enu, mask)
+    a, b = numpy_kf.update(x, P, z, R, site, enu, mask), compiled_kf.update(x, P, z, R, site, enu, mask)
     for u, v in zip(a, b):
         assert u.shape == v.shape
         np.testing.assert_array_equal(np.isnan(u), np.isnan(v))
@@ -635,10 +637,30 @@ def test_compiled_ekf_equals_the_numpy_ekf():
 
 
 
-def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc):
+def test_the_compiled_ukf_ends_a_filter_whose_covariance_has_no_cholesky_factor():
+    """Where NumPy's Cholesky would raise (a covariance that is not positive definite), the
+    compiled UKF leaves that filter nan (NIS nan), the others as NumPy's."""
+    x = np.tile(np.concatenate([earth.geodetic_to_ecef(0.65, 0.7, 2e5), [1e3, 2e3, 0.0]]), (3, 1))
+    P = np.tile(np.diag([1e4, 1e4, 1e4, 1e2, 1e2, 1e2]), (3, 1, 1))
+    P[1, 0, 0] = -1.0  # not positive definite
+    site, enu = earth.geodetic_to_ecef(0.65, 0.7, 100.0), earth.enu_matrix(0.65, 0.7)
+    z = ekf.measure_aer(x, site, enu)[0]
+    xp, Pp = ukf_kernel.predict(x, P, 2.0, 10.0)
+    xu, Pu, nis = ukf_kernel.update(x, P, z, np.diag([50.0**2, 1e-6, 1e-6]), site, enu, np.ones(3, bool))
+    for a in (xp, Pp, xu, Pu):
+        assert np.isnan(a[1]).all() and np.isfinite(a[[0, 2]]).all()
+    assert np.isnan(nis[1]) and np.isfinite(nis[[0, 2]]).all()
+    good = [0, 2]
+    np.testing.assert_allclose(xp[good], ukf.predict(x[good], P[good], 2.0, 10.0)[0], rtol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError):
+        ukf.predict(x, P, 2.0, 10.0)
+
+
+@pytest.mark.parametrize("kf", ["ekf", "ukf"])
+def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc, kf):
     """track() through its compiled steps (tracker_kernel) against its NumPy steps: two radars
     on interleaved grids, reports missing at random, a track that comes down and ends; the
-    same hits, confirmations and ends, states and covariances to 1e-9."""
+    same hits, confirmations and ends, states and covariances to 1e-9, with either filter."""
     from shieldlab.tracking import tracker_kernel
 
     assert (tracker_kernel._NIS_GAIN_UP, tracker_kernel._NIS_GAIN_DOWN) == (tracker.NIS_GAIN_UP,
@@ -651,8 +673,8 @@ def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc):
     db = detections(tt, X, np.minimum(tb, tt[-1]), 12, seed=32, site=SITE_B, name="B",
                     detected=(rng.random((12, tb.size)) < 0.5) & (tb < 800.0))
     da, db = dataclasses.replace(da, t=ta), dataclasses.replace(db, t=tb)
-    fast = track([da, db], "sys")
-    ref = track([da, db], "sys", compiled=False)
+    fast = track([da, db], "sys", filter=kf)
+    ref = track([da, db], "sys", filter=kf, compiled=False)
     np.testing.assert_array_equal(fast.n_hits, ref.n_hits)
     np.testing.assert_array_equal(fast.confirm_time, ref.confirm_time)
     np.testing.assert_array_equal(np.isnan(fast.x), np.isnan(ref.x))

@@ -118,9 +118,9 @@ def track(
         sigma points), or the interacting multiple model (:mod:`shieldlab.tracking.imm`):
         one EKF per motion regime, with fixed noise levels, mixed by their odds.
     compiled : bool
-        Run the EKF through its compiled loop over the update times, filter after filter
-        (:mod:`shieldlab.tracking.tracker_kernel`); False: the NumPy steps, their reference.
-        The other filters run in NumPy.
+        Run the EKF or the UKF through the compiled loop over the update times, filter after
+        filter (:mod:`shieldlab.tracking.tracker_kernel`); False: the NumPy steps, their
+        reference.  The IMM runs in NumPy.
 
     Returns
     -------
@@ -154,9 +154,9 @@ def track(
     # For each sensor and union time: the sensor's scan index there, or -1.
     scan_index = Schedule.scan_index(t, [np.asarray(d.t, float) for d in detections])
 
-    if filter == "ekf" and compiled:
+    if filter in ("ekf", "ukf") and compiled:
         x_out, P_out, hits_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
-                                                 sigma_v0)
+                                                 sigma_v0, filter)
     else:
         x_out, P_out, hits_out = _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
                                               sigma_v0, filter)
@@ -209,8 +209,8 @@ def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, 
             np.moveaxis(hits_out, 0, -1))
 
 
-def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0):
-    """:func:`_track_steps` for the EKF through the compiled loop
+def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0, filter="ekf"):
+    """:func:`_track_steps` for the EKF or the UKF through the compiled loop
     (:func:`shieldlab.tracking.tracker_kernel.track_rows`), filter after filter."""
     K = t.size
     B = int(np.prod(batch, dtype=np.int64))
@@ -232,11 +232,13 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     pidx = np.empty((B, K), np.int64)
     # room for a covariance at every (row, time): only the pages written become resident
     pbuf = np.empty((B * K, 6, 6))
+    s_ut, wm, wc = ukf.weights(6)
     used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, DETs, SCs, R3,
                                      np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
                                      q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), IMPACTED_DEPTH_M,
-                                     x_out, hits_out, pidx, pbuf)
+                                     x_out, hits_out, pidx, pbuf,
+                                     tracker_kernel.UKF if filter == "ukf" else tracker_kernel.EKF, s_ut, wm, wc)
     assert used >= 0  # a row per (filter, time) suffices
     P_out = CovarianceHistory(pidx.reshape(batch + (K,)), pbuf[:used])
     return (np.moveaxis(x_out.reshape((K,) + batch + (6,)), 0, -2), P_out,

@@ -1,10 +1,11 @@
-"""Compiled steps of the labelled tracker (:func:`shieldlab.tracking.tracker.track`), EKF.
+"""Compiled steps of the labelled tracker (:func:`shieldlab.tracking.tracker.track`), EKF or UKF.
 
 One filter per (run, threat), a predict per update time and an assimilation per sensor
 scan: in NumPy each is a dozen calls on (runs, threats) arrays, whose overhead set the
 tracker's cost.  Here the whole loop over the update times runs filter after filter
-(:func:`track_rows`; the filters are independent), with the EKF's compiled predict,
-update and one-point initiation (:mod:`shieldlab.tracking.ekf_kernel`) and the NIS
+(:func:`track_rows`; the filters are independent), with the EKF's or the UKF's compiled
+predict and update (:mod:`shieldlab.tracking.ekf_kernel`,
+:mod:`shieldlab.tracking.ukf_kernel`), the one-point initiation and the NIS
 adaptation of :func:`shieldlab.tracking.tracker.adapt_noise`.  NumPy's ``exp`` and ``log``
 and the C library's may differ in the last bit; the NumPy steps stay the reference
 (``track(..., compiled=False)``; a test holds the two to 1e-9).
@@ -18,7 +19,11 @@ import numba as nb
 import numpy as np
 
 from shieldlab.earth import below_surface_point
+from shieldlab.tracking import ukf_kernel
 from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _update_one, _update_scratch, init_one
+
+#: ``track_rows``'s filters.
+EKF, UKF = 0, 1
 
 # tracker.NIS_GAIN_UP and NIS_GAIN_DOWN (tracker imports this module; a test holds them equal)
 _NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
@@ -35,8 +40,10 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 @nb.njit(cache=True, error_model="numpy")
 def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, enu, org, otrig, q_ballistic,
-               sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf):
-    """The labelled tracker over every update time, one filter (row) after another.
+               sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf, kind, s_ut, wm, wc):
+    """The labelled tracker over every update time, one filter (row) after another: the EKF
+    (``kind`` :data:`EKF`) or the UKF (:data:`UKF`, sigma-point scale ``s_ut`` and weights
+    ``wm``, ``wc`` (13,) of :func:`shieldlab.tracking.ukf.weights`; unused by the EKF).
 
     Times: ``dt`` (K,) [s] from the previous update time, predicted in ``nsub`` (K,) substeps
     of ``hsub`` (K,) seconds.  Scans, in the order applied: those of time ``k`` are
@@ -56,6 +63,7 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
     K, B = hits_out.shape
     A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
     H, PHt, S, Si, Kg, IKH, T, J, nu = _update_scratch()
+    L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean = ukf_kernel.scratch()
     x = np.empty(6)
     P = np.empty((6, 6))
     Rb = np.empty((3, 3))
@@ -68,8 +76,13 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
         n_hits = 0
         for k in range(K):
             if k > 0 and math.isfinite(x[0]):
-                _predict_one(x, P, nsub[k], hsub[k], q_ballistic * math.exp(log_lam), A, Phi, Tm, k1, k2, k3, k4,
-                             tmp)
+                qm = q_ballistic * math.exp(log_lam)
+                if kind == UKF:
+                    if not ukf_kernel.predict_one(x, P, nsub[k], hsub[k], qm, s_ut, wm, wc, L, chi, u1, u2, u3, u4,
+                                                  utmp, umean):
+                        started = False  # no Cholesky factor: the track ends, its next report starts it
+                else:
+                    _predict_one(x, P, nsub[k], hsub[k], qm, A, Phi, Tm, k1, k2, k3, k4, tmp)
             for e in range(ev_start[k], ev_start[k + 1]):
                 s = ev_s[e]
                 j = ev_j[e]
@@ -80,12 +93,19 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                 for i in range(3):
                     for i2 in range(3):
                         Rb[i, i2] = R3[s, i, i2] * f
+                if started and kind == UKF:
+                    nis = ukf_kernel.update_one(x, P, z, Rb, site[s], enu[s], s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu,
+                                                Ku, utmp)
+                    # no Cholesky factor: the track ends, and this report starts it again
+                    started = not math.isnan(nis)
+                    if started:
+                        log_lam = adapt_one(log_lam, nis, log_lam_max)
+                elif started:
+                    nis = _update_one(x, P, z, Rb, site[s], enu[s], H, PHt, S, Si, Kg, IKH, T, J, nu)
+                    log_lam = adapt_one(log_lam, nis, log_lam_max)
                 if not started:
                     init_one(z, Rb, org[s], otrig[s], sigma_v0, x, P)
                     log_lam = log_lam_max
-                else:
-                    nis = _update_one(x, P, z, Rb, site[s], enu[s], H, PHt, S, Si, Kg, IKH, T, J, nu)
-                    log_lam = adapt_one(log_lam, nis, log_lam_max)
                 started = True
                 n_hits += 1
             if below_surface_point(x[0], x[1], x[2], down_m):  # as tracker.came_down
