@@ -656,7 +656,7 @@ def test_the_compiled_ukf_ends_a_filter_whose_covariance_has_no_cholesky_factor(
         ukf.predict(x, P, 2.0, 10.0)
 
 
-@pytest.mark.parametrize("kf", ["ekf", "ukf"])
+@pytest.mark.parametrize("kf", ["ekf", "ukf", "imm"])
 def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc, kf):
     """track() through its compiled steps (tracker_kernel) against its NumPy steps: two radars
     on interleaved grids, reports missing at random, a track that comes down and ends; the

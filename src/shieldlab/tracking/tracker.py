@@ -57,6 +57,9 @@ from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks
 #: The filters ``track`` can run: name -> (predict, update).
 # the EKF's predict and update compiled row by row (ekf_kernel; equal to ekf's NumPy forms to 1e-9)
 FILTERS = {"ekf": (ekf_kernel.predict, ekf_kernel.update), "ukf": (ukf.predict, ukf.update), "imm": None}
+#: The filters the compiled loop (tracker_kernel.track_rows) runs, and its code for each;
+#: another entry of FILTERS runs through the NumPy steps.
+_COMPILED = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": tracker_kernel.IMM}
 
 #: Gains γ of the NIS-driven process-noise adaptation when NIS > 3 (up) and
 #: NIS < 3 (down); see the module docstring.
@@ -118,9 +121,9 @@ def track(
         sigma points), or the interacting multiple model (:mod:`shieldlab.tracking.imm`):
         one EKF per motion regime, with fixed noise levels, mixed by their odds.
     compiled : bool
-        Run the EKF or the UKF through the compiled loop over the update times, filter after
-        filter (:mod:`shieldlab.tracking.tracker_kernel`); False: the NumPy steps, their
-        reference.  The IMM runs in NumPy.
+        Run the filter through the compiled loop over the update times, filter after filter
+        (:mod:`shieldlab.tracking.tracker_kernel`; the EKF, the UKF and the IMM); False: the
+        NumPy steps, their reference.
 
     Returns
     -------
@@ -154,7 +157,7 @@ def track(
     # For each sensor and union time: the sensor's scan index there, or -1.
     scan_index = Schedule.scan_index(t, [np.asarray(d.t, float) for d in detections])
 
-    if filter in ("ekf", "ukf") and compiled:
+    if compiled and filter in _COMPILED:
         x_out, P_out, hits_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
                                                  sigma_v0, filter)
     else:
@@ -210,7 +213,7 @@ def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, 
 
 
 def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0, filter="ekf"):
-    """:func:`_track_steps` for the EKF or the UKF through the compiled loop
+    """:func:`_track_steps` through the compiled loop
     (:func:`shieldlab.tracking.tracker_kernel.track_rows`), filter after filter."""
     K = t.size
     B = int(np.prod(batch, dtype=np.int64))
@@ -233,12 +236,14 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     # room for a covariance at every (row, time): only the pages written become resident
     pbuf = np.empty((B * K, 6, 6))
     s_ut, wm, wc = ukf.weights(6)
+    reg = imm.DEFAULT  # the regimes _Imm runs
     used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, DETs, SCs, R3,
                                      np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
                                      q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), IMPACTED_DEPTH_M,
                                      x_out, hits_out, pidx, pbuf,
-                                     tracker_kernel.UKF if filter == "ukf" else tracker_kernel.EKF, s_ut, wm, wc)
+                                     _COMPILED[filter], s_ut, wm, wc,
+                                     *(np.asarray(a, float) for a in (reg.q, reg.sojourn_s, reg.mu0, reg.entry_alt_m)))
     assert used >= 0  # a row per (filter, time) suffices
     P_out = CovarianceHistory(pidx.reshape(batch + (K,)), pbuf[:used])
     return (np.moveaxis(x_out.reshape((K,) + batch + (6,)), 0, -2), P_out,

@@ -1,11 +1,11 @@
-"""Compiled steps of the labelled tracker (:func:`shieldlab.tracking.tracker.track`), EKF or UKF.
+"""Compiled steps of the labelled tracker (:func:`shieldlab.tracking.tracker.track`): EKF, UKF or IMM.
 
 One filter per (run, threat), a predict per update time and an assimilation per sensor
 scan: in NumPy each is a dozen calls on (runs, threats) arrays, whose overhead set the
 tracker's cost.  Here the whole loop over the update times runs filter after filter
-(:func:`track_rows`; the filters are independent), with the EKF's or the UKF's compiled
-predict and update (:mod:`shieldlab.tracking.ekf_kernel`,
-:mod:`shieldlab.tracking.ukf_kernel`), the one-point initiation and the NIS
+(:func:`track_rows`; the filters are independent), with the EKF's, the UKF's or the IMM's
+compiled steps (:mod:`shieldlab.tracking.ekf_kernel`, :mod:`shieldlab.tracking.ukf_kernel`,
+:mod:`shieldlab.tracking.imm_kernel`), the one-point initiation and the NIS
 adaptation of :func:`shieldlab.tracking.tracker.adapt_noise`.  NumPy's ``exp`` and ``log``
 and the C library's may differ in the last bit; the NumPy steps stay the reference
 (``track(..., compiled=False)``; a test holds the two to 1e-9).
@@ -19,11 +19,11 @@ import numba as nb
 import numpy as np
 
 from shieldlab.earth import below_surface_point
-from shieldlab.tracking import ukf_kernel
+from shieldlab.tracking import imm_kernel, ukf_kernel
 from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _update_one, _update_scratch, init_one
 
 #: ``track_rows``'s filters.
-EKF, UKF = 0, 1
+EKF, UKF, IMM = 0, 1, 2
 
 # tracker.NIS_GAIN_UP and NIS_GAIN_DOWN (tracker imports this module; a test holds them equal)
 _NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
@@ -40,10 +40,15 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 @nb.njit(cache=True, error_model="numpy")
 def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, enu, org, otrig, q_ballistic,
-               sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf, kind, s_ut, wm, wc):
+               sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf, kind, s_ut, wm, wc, imm_q,
+               imm_sojourn, imm_mu0, imm_entry):
     """The labelled tracker over every update time, one filter (row) after another: the EKF
-    (``kind`` :data:`EKF`) or the UKF (:data:`UKF`, sigma-point scale ``s_ut`` and weights
-    ``wm``, ``wc`` (13,) of :func:`shieldlab.tracking.ukf.weights`; unused by the EKF).
+    (``kind`` :data:`EKF`), the UKF (:data:`UKF`, sigma-point scale ``s_ut`` and weights
+    ``wm``, ``wc`` (13,) of :func:`shieldlab.tracking.ukf.weights`) or the IMM (:data:`IMM`,
+    its regimes' noise levels ``imm_q`` [m²/s³], mean sojourns ``imm_sojourn`` [s], starting
+    odds ``imm_mu0`` and entry altitudes ``imm_entry`` [m] (M,), :class:`shieldlab.tracking.imm.Regimes`;
+    no noise adaptation: the regimes have their own levels).  Each filter reads only its own
+    arguments.
 
     Times: ``dt`` (K,) [s] from the previous update time, predicted in ``nsub`` (K,) substeps
     of ``hsub`` (K,) seconds.  Scans, in the order applied: those of time ``k`` are
@@ -64,6 +69,11 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
     A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
     H, PHt, S, Si, Kg, IKH, T, J, nu = _update_scratch()
     L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean = ukf_kernel.scratch()
+    M = imm_q.shape[0]
+    xm = np.empty((M, 6))
+    Pm = np.empty((M, 6, 6))
+    mu = np.empty(M)
+    ip, iw, ic, ix0, iP0, ixc, ipx, ipy, ipz, ill = imm_kernel.scratch(M)
     x = np.empty(6)
     P = np.empty((6, 6))
     Rb = np.empty((3, 3))
@@ -75,7 +85,10 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
         log_lam = log_lam_max
         n_hits = 0
         for k in range(K):
-            if k > 0 and math.isfinite(x[0]):
+            if k > 0 and kind == IMM and started:
+                imm_kernel.predict_one(xm, Pm, mu, dt[k], nsub[k], hsub[k], imm_q, imm_sojourn, imm_entry, ip, iw, ic,
+                                       ix0, iP0, ixc, ipx, ipy, ipz, A, Phi, Tm, k1, k2, k3, k4, tmp)
+            elif k > 0 and kind != IMM and math.isfinite(x[0]):
                 qm = q_ballistic * math.exp(log_lam)
                 if kind == UKF:
                     if not ukf_kernel.predict_one(x, P, nsub[k], hsub[k], qm, s_ut, wm, wc, L, chi, u1, u2, u3, u4,
@@ -93,7 +106,9 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                 for i in range(3):
                     for i2 in range(3):
                         Rb[i, i2] = R3[s, i, i2] * f
-                if started and kind == UKF:
+                if started and kind == IMM:
+                    imm_kernel.update_one(xm, Pm, mu, z, Rb, site[s], enu[s], ill, H, PHt, S, Si, Kg, IKH, T, J, nu)
+                elif started and kind == UKF:
                     nis = ukf_kernel.update_one(x, P, z, Rb, site[s], enu[s], s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu,
                                                 Ku, utmp)
                     # no Cholesky factor: the track ends, and this report starts it again
@@ -106,8 +121,15 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                 if not started:
                     init_one(z, Rb, org[s], otrig[s], sigma_v0, x, P)
                     log_lam = log_lam_max
+                    if kind == IMM:  # every regime from the one-point initiation
+                        for j in range(M):
+                            xm[j] = x
+                            Pm[j] = P
+                            mu[j] = imm_mu0[j]
                 started = True
                 n_hits += 1
+            if kind == IMM and started:  # the regimes' moment-matched estimate
+                imm_kernel.combine_one(xm, Pm, mu, x, P)
             if below_surface_point(x[0], x[1], x[2], down_m):  # as tracker.came_down
                 x[:] = np.nan
                 P[:, :] = np.nan
