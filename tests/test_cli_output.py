@@ -710,16 +710,45 @@ def test_validate_counts_in_the_singular(tiny, capsys):
     assert "1 sensor, 1 battery, 1 threat, 1 asset" in capsys.readouterr().out
 
 
+def test_validate_says_how_threats_are_tracked_and_notes_a_doctrine_without_assets(tiny, tmp_path, capsys, wide):
+    """validate names the labelled tracking (not only gnn's); with no defended assets it notes
+    that engage: threatening engages every threat, in text, in JSON, and run says so on stderr."""
+    assert main(["validate", str(tiny)]) == 0
+    text = capsys.readouterr().out
+    assert "tracking: one EKF per threat on its labelled reports (association labels), confirmed after" in text
+    assert "note:" not in text
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(TINY.split("assets:")[0] + 'threats:\n  - {name: s, missile: scud-b, launch: pad, '
+                    'aim: {lat: 37.07, lon: 37.38}, launch_time_s: 0}\n')
+    assert main(["validate", str(bare)]) == 0
+    assert "note: no defended assets, so doctrine.engage threatening has nothing to judge" in capsys.readouterr().out
+    assert main(["validate", str(bare), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert len(notes) == 1 and "every confirmed threat is engaged" in notes[0]
+    assert main(["run", str(bare), "--runs", "2"]) == 0
+    assert "note: no defended assets" in capsys.readouterr().err
+    bare.write_text(bare.read_text().replace("batteries:", "doctrine: {engage: all}\nbatteries:"))
+    assert main(["validate", str(bare)]) == 0
+    assert "note:" not in capsys.readouterr().out
+
+
 # --- piped tables ---------------------------------------------------------------------------------
 
 def test_piped_tables_keep_names_whole(tmp_path):
-    name = "sejjil-athens-salvo / ensemble#1"
+    """Piped, a table is as wide as its widest row, names are printed as written (":x:" is no
+    emoji), and the lines that name the files written are whole, however long the path."""
+    name = "sejjil-athens-salvo / ensemble#1 :x: a-name-long-enough-to-make-the-table-wider-than-eighty"
     scn = tmp_path / "s.yaml"
     scn.write_text(TINY.replace('"scud [/]"', f'"{name}"'))
+    out = tmp_path / ("a-results-folder-with-a-name-long-enough-to-wrap-at-eighty-columns-" * 2 + "end")
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    r = subprocess.run(EXE + ["run", str(scn), "--runs", "2"], capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(EXE + ["run", str(scn), "--runs", "2", "--out", str(out)], capture_output=True, text=True,
+                       env=env, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert name in r.stdout
+    assert name in r.stdout and "\u274c" not in r.stdout
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith(f"wrote {out}/summary.json, ") and ln.endswith("report.html") for ln in lines)
+    assert any(ln.startswith(f"report: {out}/report.html ") and ln.endswith(f"shieldlab view {out}") for ln in lines)
     assert any(ln.startswith("mean leakers per raid") and "mean assets hit" in ln for ln in r.stdout.splitlines())
     r = subprocess.run(EXE + ["catalog", "missiles"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0 and "Scud-B (R-17 / 8K14, SS-1C)" in r.stdout

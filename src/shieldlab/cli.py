@@ -53,7 +53,7 @@ MAX_RUNS = 1_000_000
 COMPILE_NOTE = "compiling the flight kernels, first run only, about a minute"
 # modules holding the Numba kernels each command compiles
 _KERNELS = {
-    "simulate": ("shieldlab.flyout.kernel", "shieldlab.engage.fan"),
+    "simulate": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.tracking.tracker_kernel"),
     "flyout": ("shieldlab.flyout.kernel",),
     "reach": ("shieldlab.flyout.kernel", "shieldlab.engage.fan"),
     "footprint": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.engage.solver",
@@ -228,7 +228,7 @@ def _progress(runs: int, enabled: bool):
 
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=Console(stderr=True, emoji=False), transient=True) as bar:
         task = bar.add_task("simulating", total=runs)
         yield lambda n_done: bar.update(task, completed=n_done)
 
@@ -292,6 +292,8 @@ def _method(summary: dict, key: str, default: str) -> str:
 
 def _interval_name(summary: dict) -> str:
     means = _method(summary, "interval_means", "Student t").split(" on ")[0]
+    if "cut to" in str(summary.get("interval_means", "")):
+        means += " (cut to the possible range)"
     return f"probabilities: {_method(summary, 'interval', 'Wilson score')}; means: {means}"
 
 
@@ -308,7 +310,7 @@ def _table_width(t) -> int | None:
         return None
     from rich.measure import Measurement
 
-    wide = Console(width=100_000, markup=False, highlight=False, file=open(os.devnull, "w"))
+    wide = Console(width=100_000, markup=False, highlight=False, emoji=False, file=open(os.devnull, "w"))
     try:
         need = Measurement.get(wide, wide.options, t).maximum
     finally:
@@ -326,7 +328,7 @@ def _print_table(t) -> None:
     if width is None or width <= out.width:
         out.print(t)
     else:  # Console.print never prints wider than its console
-        Console(markup=False, highlight=False, width=width, no_color=out.no_color).print(t)
+        Console(markup=False, highlight=False, emoji=False, width=width, no_color=out.no_color).print(t)
 
 
 def _print_line(text) -> None:
@@ -618,6 +620,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else out.print(note)
+    engage_note = _engage_note(world)
+    if engage_note and not quiet:
+        _err().print(engage_note)
     t0 = time.perf_counter()
     try:
         with _progress(runs, enabled=not (quiet or as_json)) as progress:
@@ -683,13 +688,13 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if timeline:
         _print_timeline(shown.timeline)
     if out_dir is not None:
-        out.print(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
-                  + (", track_quality.parquet" if res.summary.get("track_quality") else "")
-                  + (", air_outcomes.parquet" if air is not None else "")
-                  + (", shelling_rounds.parquet" if shelling is not None else "") + ", scene.czml, report.html"
-                  + "".join(f", scene.{f}" for f in export_formats))
-        out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
-                  f"shieldlab view {out_dir}")
+        _print_line(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
+                    + (", track_quality.parquet" if res.summary.get("track_quality") else "")
+                    + (", air_outcomes.parquet" if air is not None else "")
+                    + (", shelling_rounds.parquet" if shelling is not None else "") + ", scene.czml, report.html"
+                    + "".join(f", scene.{f}" for f in export_formats))
+        _print_line(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
+                    f"shieldlab view {out_dir}")
 
 
 def _without_threats(scenario: str) -> str | None:
@@ -846,11 +851,11 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     elif explain is not None and shelling is not None:
         _print_mission_story(world, shelling.events, explain, scene_run)
     if out_dir is not None:
-        out.print(f"wrote {out_dir}/summary.json" + (", air_outcomes.parquet" if res is not None else "")
-                  + (", shelling_rounds.parquet" if shelling is not None else "")
-                  + ", events.parquet, scene.czml, report.html" + "".join(f", scene.{f}" for f in export_formats))
-        out.print(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
-                  f"shieldlab view {out_dir}")
+        _print_line(f"wrote {out_dir}/summary.json" + (", air_outcomes.parquet" if res is not None else "")
+                    + (", shelling_rounds.parquet" if shelling is not None else "")
+                    + ", events.parquet, scene.czml, report.html" + "".join(f", scene.{f}" for f in export_formats))
+        _print_line(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
+                    f"shieldlab view {out_dir}")
 
 
 def _print_flight_story(world, events: dict, flight: str, run: int) -> None:
@@ -1162,7 +1167,7 @@ def sweep(
                   f"{r['p_no_leaker']:.2f} {_interval_text(plo, phi, 2)}", f"{r['mean_interceptors_fired']:.2f}")
     _print_table(t)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
-                f"score; means: Student t (clipped at 0)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "
+                f"score; means: Student t (cut to the possible range)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "
                 f"{out_dir}/report.html) "
                 f"(per threat: shieldlab query {out_dir} \"select point, threat, avg((outcome = 'intercepted')::int) "
                 f"from outcomes group by all order by all\")")
@@ -1648,7 +1653,7 @@ def footprint(
                 out.print(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                           f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
             if out_png is not None:
-                out.print(f"wrote {out_png}")
+                _print_line(f"wrote {out_png}")
         return
     fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
     if grid is None and step_deg is not None:
@@ -1691,7 +1696,7 @@ def footprint(
         out.print("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
                   "places not counted)")
         if out_png is not None:
-            out.print(f"wrote {out_png}")
+            _print_line(f"wrote {out_png}")
 
 
 @app.command(cls=_Command)
@@ -1760,7 +1765,7 @@ def coverage(
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     out.print(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
     if out_png is not None:
-        out.print(f"wrote {out_png}")
+        _print_line(f"wrote {out_png}")
 
 
 # --- tracks ----------------------------------------------------------------------------------------
@@ -1903,7 +1908,8 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         flights = preflight(world, runs)
         mem = estimate_memory_bytes(world, runs, flights)
         chunk = min(runs, chunk_runs(world, flights))
-    info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world))
+    info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world),
+                notes=[n for n in (_engage_note(world),) if n])
     if world.flights:
         from shieldlab.engine import air
 
@@ -1926,34 +1932,51 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
              ("locating_radars", "weapon-locating radar", None))
     always = {"sensors", "batteries", "threats", "assets"} if world.threats else set()
     counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in parts if k in always or info[k])
-    out.print(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
+    _print_line(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     if world.scenario.tracking.association == "gnn":
         rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
-        out.print(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
-                  f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
+        _print_line(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
+                    f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
+    elif world.threats:
+        tr = info["tracking"]
+        _print_line(f"tracking: one {tr['filter'].upper()} per threat on its labelled reports (association "
+                    f"{tr['association']}), confirmed after {_plural(tr['init_hits'], 'detection')}")
+    if info["notes"]:
+        for note in info["notes"]:
+            _print_line(note)
     if world.threats:
-        out.print(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}, in chunks of {_plural(chunk or 0, 'run')}")
+        _print_line(f"memory for {_plural(runs, 'run')}: about {_gib(mem)}, in chunks of {_plural(chunk or 0, 'run')}")
     if world.flights:
         a = info["air"]
-        out.print(f"air picture: {_plural(a['flights'], 'aircraft or missile', 'aircraft and missiles')} in "
-                  f"{_plural(a['entries'], 'flight entry', 'flight entries')}, "
-                  f"the longest {a['longest_flight_s'] / 60:,.1f} minutes without dispersions"
-                  + (f"; airspace policed: {a['airspace']}" if a["airspace"] else ""))
+        _print_line(f"air picture: {_plural(a['flights'], 'aircraft or missile', 'aircraft and missiles')} in "
+                    f"{_plural(a['entries'], 'flight entry', 'flight entries')}, "
+                    f"the longest {a['longest_flight_s'] / 60:,.1f} minutes without dispersions"
+                    + (f"; airspace policed: {a['airspace']}" if a["airspace"] else ""))
     if world.shelling is not None:
         sh = info["shelling"]
         for m in sh["missions"]:
             seen = ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
                              + ("" if r["in_sector"] else ", outside its sector") + ")" for r in m["radars"])
-            out.print(f"shelling: {m['mission']}, {_plural(m['rounds'], 'round')} of {m['round']} at "
-                      f"{m['range_km']:.2f} km, elevation {m['elevation_deg']:.1f} deg, "
-                      f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
+            _print_line(f"shelling: {m['mission']}, {_plural(m['rounds'], 'round')} of {m['round']} at "
+                        f"{m['range_km']:.2f} km, elevation {m['elevation_deg']:.1f} deg, "
+                        f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
         # the point of origin is where the backward flight meets the ground height the radar
         # assumes; with no terrain model a default height is worth saying
         for cfg, lr in zip(world.scenario.shelling.radars, world.shelling.radars):
             if cfg.ground_alt_m is None:
-                out.print(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
-                          f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
-                          "or lower, since the point of origin is placed where the backward flight meets it")
+                _print_line(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
+                            f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
+                            "or lower, since the point of origin is placed where the backward flight meets it")
+
+
+def _engage_note(world) -> str | None:
+    """A note where ``doctrine.engage: threatening`` has no defended asset to judge a threat by
+    (fire control then engages every confirmed threat, as with ``engage: all``)."""
+    if world.threats and world.batteries and not world.assets and world.scenario.doctrine.engage == "threatening":
+        return ("note: no defended assets, so doctrine.engage threatening has nothing to judge a threat by: "
+                "every confirmed threat is engaged, as with engage: all (give assets to engage only the threats "
+                "aimed at them)")
+    return None
 
 
 def _gib(n_bytes: float) -> str:

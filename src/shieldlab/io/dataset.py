@@ -79,8 +79,8 @@ class Sweep:
         if old is not None and resume:
             mine = {k: v for k, v in manifest.items() if k != "complete"}
             theirs = {k: v for k, v in old.items() if k != "complete"}
-            labels = {"scenario_sha256": "the scenario's contents", "scenario": "the scenario",
-                      "settings": "the --set values", "runs": "--runs", "seed": "--seed",
+            labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
+                      "settings": "--set values", "runs": "--runs", "seed": "--seed",
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
                                f"{manifest.get('chunk')!r})"}
             differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]

@@ -9,7 +9,10 @@ Intervals (:mod:`shieldlab.stats`)
 * A per-raid mean (``mean_leakers``, ``mean_interceptors_fired``, ``mean_assets_hit``,
   ``mean_value_lost`` — the defended assets' ``value`` summed over the warheads that hit them,
   per threat ``mean_interceptors``) carries ``mean -/+ t_{n-1} s / sqrt(n)`` over the
-  per-run values, ``s`` their sample standard deviation (Student t; ``null`` with one run).
+  per-run values, ``s`` their sample standard deviation (Student t; ``null`` with one run),
+  cut to the range the per-run values can take: at 0 (none is negative), and for
+  ``mean_leakers`` and ``mean_assets_hit`` also at the number of threats (a run cannot
+  have more); so an interval of few runs may be narrower on one side.
 
 The top-level ``interval`` and ``interval_means`` name the two methods.
 
@@ -57,7 +60,8 @@ REASON_KINDS = {"no-fire": "no_fire", "hold": "holds"}
 UNSPECIFIED = "unspecified"
 
 INTERVAL = "Wilson score, 95 %"
-INTERVAL_MEANS = "Student t on the per-run values (sample standard deviation), 95 %"
+INTERVAL_MEANS = ("Student t on the per-run values (sample standard deviation), 95 %, cut to the range the "
+                  "values can take (at 0; leakers and assets hit also at the number of threats)")
 
 _ND = 6
 

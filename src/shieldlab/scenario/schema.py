@@ -438,7 +438,8 @@ class DoctrineCfg(_Strict):
     """How every battery fights, unless the battery overrides it."""
 
     engage: Literal["threatening", "all"] = Field(
-        "threatening", description="engage only threats predicted to land on a defended asset, or all")
+        "threatening", description="engage only threats predicted to land on a defended asset, or all (with no "
+                                   "assets, threatening engages all: there is nothing to judge a threat by)")
     threat_probability: float = Field(
         0.1, gt=0.0, le=1.0,
         description="with engage: threatening, a track is engaged when the probability that its predicted "
