@@ -160,6 +160,22 @@ def test_query_answers_sql_over_the_points_and_tables(swept):
     assert r.returncode == 2 and "not a sweep folder" in r.stderr
 
 
+def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path):
+    """COPY ... TO (outside the folder or into it), another file read, a change of the
+    settings that lock it: each refused as the query's error (InputError, field SQL), nothing
+    written."""
+    out, _ = swept
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    for sql in (f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'", f"COPY (SELECT * FROM outcomes) TO '{out / 'x.csv'}'",
+                "SELECT * FROM read_csv('/etc/passwd')", "SET enable_external_access = true"):
+        with pytest.raises(InputError) as e:
+            dataset.query(out, sql)
+        assert e.value.field == "SQL", sql
+    assert not (tmp_path / "x.csv").exists()
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert dataset.query(out, "SELECT count(*) FROM outcomes")[1][0][0] > 0  # and reading still works
+
+
 def test_a_sweep_folder_is_not_overwritten_or_mixed(swept, tmp_path):
     out, sets = swept
     with pytest.raises(InputError, match="--resume to finish it or --force"):

@@ -257,18 +257,27 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     sweep = Sweep(root, Sweep.read_manifest(root))
     con = duckdb.connect()
     try:
+        read: list[Path] = []
         for table in TABLES:
             files = sweep.chunk_files(table)
             if files:
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
                             "hive_partitioning = true, union_by_name = true)")
+                read += files
         if (root / "points.parquet").exists() and sweep.manifest.get("complete"):
             con.execute(f"CREATE VIEW points AS SELECT * FROM read_parquet({_sql_list([root / 'points.parquet'])})")
+            read.append(root / "points.parquet")
+        # read-only, and only the sweep's tables: no COPY ... TO, no other file read; locked
+        con.execute(f"SET allowed_paths = {_sql_list(read)}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
         try:
             cur = con.execute(sql)
         except duckdb.Error as e:
             msg = str(e).splitlines()[0]
-            if not sweep.manifest.get("complete"):
+            if isinstance(e, duckdb.PermissionException):
+                msg += " (a query reads the sweep's own tables and writes nothing)"
+            elif not sweep.manifest.get("complete"):
                 msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"
             raise InputError(msg, field="SQL") from None
         if cur is None or cur.description is None:
