@@ -356,15 +356,16 @@ def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
     assert (dense.status == mtt.TENTATIVE).sum() > 100  # the false alarms made tracks to compete with
 
 
-@pytest.mark.parametrize("false_alarms", [2.0, 30.0])
-@pytest.mark.parametrize("whole", [True, False])
-def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, monkeypatch):
+@pytest.mark.parametrize("false_alarms, whole, kf", [(2.0, True, "ekf"), (30.0, True, "ekf"), (2.0, False, "ekf"),
+                                                     (30.0, False, "ekf"), (2.0, True, "ukf")])
+def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, kf, monkeypatch):
     """The compiled tracker (mtt_kernel: prediction with the drag floor, gating, GNN, update,
     management, initiation), run by run over the whole time loop (``whole``) or scan by scan,
     against its NumPy reference, with boosters and false alarms: the same tracks, numbers,
     lineage and calls; states and covariances equal but for the last bits of exp and log
     (1e-8 relative).  The run-by-run tracker starts with one slot and few covariance rows,
-    so that it grows both again and again."""
+    so that it grows both again and again.  EKF tracks, and UKF tracks (run by run only:
+    scan by scan they step in NumPy)."""
     monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     monkeypatch.setattr(mtt, "FIRST_SLOTS", 1)
     monkeypatch.setattr(mtt, "FIRST_ROWS", 0.01)
@@ -374,8 +375,9 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     reps = [scans.scan_reports(s.radar, observe(s.radar, truth, sig, streams[i]), truth, sig, streams[i],
                                false_alarms) for i, s in enumerate(w.sensors)]
     radars = [s.radar for s in w.sensors]
-    fast = mtt.track_reports(reps, radars, "a", keep_covariance=True)
-    ref = mtt.track_reports(reps, radars, "a", keep_covariance=True, compiled=False)
+    mgmt = mtt.TrackManagement(filter=kf)
+    fast = mtt.track_reports(reps, radars, "a", mgmt, keep_covariance=True)
+    ref = mtt.track_reports(reps, radars, "a", mgmt, keep_covariance=True, compiled=False)
     for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
     np.testing.assert_allclose(fast.x, ref.x, rtol=1e-8, atol=1e-6, equal_nan=True)

@@ -79,8 +79,10 @@ EKF tracks run through :mod:`shieldlab.tracking.mtt_kernel`: the whole loop over
 times compiled, one run after another (:func:`~shieldlab.tracking.mtt_kernel.track_runs`;
 runs are independent), or, where any radar's scans hold more than :data:`DENSE_REPORTS`
 report slots (a hundred and more false alarms a frame), scan by scan (steps 1-6 compiled,
-one pass per run; the largest scans associated on candidate pairs).  :func:`_scan` is the
-NumPy reference and serves the other filters.
+one pass per run; the largest scans associated on candidate pairs).  UKF tracks run through
+the whole compiled loop too (:mod:`shieldlab.tracking.ukf_kernel`; a UKF track whose
+covariance loses its Cholesky factor is dropped there), and scan by scan in NumPy beyond
+:data:`DENSE_REPORTS`.  :func:`_scan` is the NumPy reference and serves the IMM.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
-from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
+from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, tracker_kernel, ukf
 from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks
 from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, adapt_noise, came_down
 
@@ -121,7 +123,7 @@ DENSE_REPORTS = 160
 FIRST_SLOTS, FIRST_ROWS = 16, 3
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
-#: The filters a track can run: the compiled EKF, the unscented filter (NumPy), or the
+#: The filters a track can run: the EKF and the unscented filter (both compiled), or the
 #: interacting multiple model over boost, ballistic and re-entry (three NumPy EKFs).
 FILTERS = ("ekf", "ukf", "imm")
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
@@ -429,7 +431,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     # target (catalogue range at Pd 0.5), the smallest it is specified against
     reference = [(r.spec.max_range_km * 1e3, float(radar_model.snr50(r.spec.pfa)), float(r.spec.pfa)) for r in radars]
 
-    whole = compiled and mgmt.filter == "ekf" and max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS
+    whole = compiled and mgmt.filter in ("ekf", "ukf") and max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS
     st = _State(C, FIRST_SLOTS if whole else 4, mgmt, len(reports), compiled)
     # the geodetic sites as the one-point initiation reads them (earth.aer_to_ecef)
     origins = [ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt) for rep in reports]
@@ -511,7 +513,7 @@ def _trimmed(tf: TrackFile) -> TrackFile:
 def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, scan_of: list, sites: list,
                 fields: list, reference: list, origins: list, weights: np.ndarray, gate: float,
                 keep_covariance: bool) -> TrackFile:
-    """:func:`track_reports` for EKF tracks through the compiled tracker
+    """:func:`track_reports` for EKF and UKF tracks through the compiled tracker
     (:func:`shieldlab.tracking.mtt_kernel.track_runs`), run after run; the slots and the
     covariance rows grow where a run needs more, that run then tracked again from its start
     (runs are independent and a track takes the lowest free slot, so more slots change nothing)."""
@@ -555,7 +557,7 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
             mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks,
             st.log_miss, st.seen, st.found, st.sensors, st.calls, st.next_id, h["x"], h["sigma"], h["tid"],
             h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf, nrows,
-            row_start)
+            row_start, tracker_kernel.UKF if mgmt.filter == "ukf" else tracker_kernel.EKF, *ukf.weights(6))
         if c == C:
             break
         # run c again from its start, with room

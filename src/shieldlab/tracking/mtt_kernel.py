@@ -27,6 +27,7 @@ import numpy as np
 
 from shieldlab.earth import altitude_point, below_surface_point, density_point
 from shieldlab.sensors.visibility import sees
+from shieldlab.tracking import ukf_kernel
 from shieldlab.tracking.association import gnn_row
 from shieldlab.tracking.ekf_kernel import (
     _distance_scratch,
@@ -39,7 +40,7 @@ from shieldlab.tracking.ekf_kernel import (
     _update_scratch,
     init_one,
 )
-from shieldlab.tracking.tracker_kernel import adapt_one
+from shieldlab.tracking.tracker_kernel import UKF, adapt_one
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -47,12 +48,23 @@ _NO_CALL = -1
 _PD_MEMORY = 0.9
 
 
+@nb.njit(cache=True, inline="always")
+def _filter_scratch(kind, s_ut, wm, wc):
+    """What a scan or prediction reads of the track filter: its code (``tracker_kernel.EKF`` or
+    ``UKF``), the UKF's sigma-point scale and weights (13,) (unused by the EKF) and the UKF's
+    scratch (:func:`shieldlab.tracking.ukf_kernel.scratch`)."""
+    return (kind, s_ut, wm, wc) + ukf_kernel.scratch()
+
+
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc):
+def _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc, ut):
     """Predict run ``c``'s live tracks by ``n`` substeps of ``h`` seconds, with the process
     noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``); ``psc``
-    the scratch of :func:`~shieldlab.tracking.ekf_kernel._predict_one`."""
+    the scratch of :func:`~shieldlab.tracking.ekf_kernel._predict_one`, ``ut`` the filter's
+    (:func:`_filter_scratch`).  A UKF track whose covariance has no Cholesky factor is left
+    ``nan`` (its caller frees the slot)."""
     A, Phi, Tm, k1, k2, k3, k4, tmp = psc
+    kind, s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean = ut
     for t in range(status.shape[1]):
         if status[c, t] == _FREE:
             continue
@@ -61,16 +73,21 @@ def _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, 
         v2 = xt[3] * xt[3] + xt[4] * xt[4] + xt[5] * xt[5]
         a = rho * v2 / (2.0 * beta_min)
         q = max(q_ballistic * math.exp(log_lam[c, t]), a * a * dt_abs)
-        _predict_one(xt, P[c, t], n, h, q, A, Phi, Tm, k1, k2, k3, k4, tmp)
+        if kind == UKF:
+            ukf_kernel.predict_one(xt, P[c, t], n, h, q, s_ut, wm, wc, L, chi, u1, u2, u3, u4, utmp, umean)
+        else:
+            _predict_one(xt, P[c, t], n, h, q, A, Phi, Tm, k1, k2, k3, k4, tmp)
 
 
 @nb.njit(cache=True, error_model="numpy")
 def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
     """Predict every live track (``status != FREE``) by ``n`` substeps of ``h`` seconds, with
-    the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``)."""
+    the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``);
+    EKF tracks."""
     psc = _predict_scratch()
+    ut = _filter_scratch(0, 1.0, np.ones(13), np.ones(13))
     for c in range(status.shape[0]):
-        _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc)
+        _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc, ut)
 
 
 @nb.njit(cache=True, inline="always")
@@ -104,7 +121,7 @@ def _scan_scratch(T, M):
 # inlined where called (a call per run and scan cost ~40 % of the scan's time); its callers
 # pass at most 30 arguments, beyond which Python calls through a tuple that Numba cannot inline
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar, mg, new, scr, dsc, usc):
+def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar, mg, new, scr, dsc, usc, ut):
     """One radar scan applied to run ``c``'s tracks (:func:`scan_rows` for one run).  ``state``:
     the state arrays ``(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
     calls)``; reports ``z`` (M, 3) where ``valid`` (M,), noise ``R`` (M, 3, 3), calls ``call``
@@ -112,7 +129,9 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
     ``radar``: ``(site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref,
     snr_ref, pfa)``; ``mg``: ``(gate, confirm_m, confirm_n, confirm_var_v, log_delete,
     log_lam_max)``; ``scr``, ``dsc``, ``usc`` the scratch of :func:`_scan_scratch`, the
-    distance and the update kernels."""
+    distance and the update kernels; ``ut`` the track filter's (:func:`_filter_scratch`): the
+    UKF gates on its unscented ``S = S0 + R_m`` (``ukf.report_distances``) and updates by
+    sigma points, and a UKF track whose covariance has no Cholesky factor is dropped."""
     x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls = state
     site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa = radar
     gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max = mg
@@ -122,6 +141,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
     d2, ld, cost, miss, assign, live, per_track, per_report = scr
     Hd, PHtd, HPH, Sd, Sid, Jd, nud = dsc
     H, PHt, S, Si, K, IKH, Tm, J, nu = usc
+    kind, s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean = ut
     any_live = False
     for t in range(T):
         live[t] = status[c, t] != _FREE
@@ -142,8 +162,17 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                     d2[t, m] = np.inf
                     ld[t, m] = np.nan
                 continue
-            rng, az, el = _measure(x[c, t], site, enu, Jd, Hd)
-            _project(P[c, t], Hd, PHtd, HPH)
+            if kind == UKF:  # the unscented predicted measurement, and S0 in HPH's place
+                ok, rng, az, el = ukf_kernel.measurement_moments(x[c, t], P[c, t], site, enu, s_ut, wm, wc, L, chi,
+                                                                 Zu, HPH)
+                if not ok:  # no Cholesky factor: gates nothing (the update drops it)
+                    for m in range(M):
+                        d2[t, m] = np.inf
+                        ld[t, m] = np.nan
+                    continue
+            else:
+                rng, az, el = _measure(x[c, t], site, enu, Jd, Hd)
+                _project(P[c, t], Hd, PHtd, HPH)
             for m in range(M):
                 if not valid[m]:
                     d2[t, m] = np.inf
@@ -194,9 +223,24 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                     d0, d1, d2_ = xt[0] - site[0], xt[1] - site[1], xt[2] - site[2]
                     ratio = r_ref * r_ref / (d0 * d0 + d1 * d1 + d2_ * d2_)
                     pd_pred = pfa ** (1.0 / (1.0 + snr_ref * (ratio * ratio)))
+        if live[t] and kind == UKF and not math.isfinite(P[c, t, 0, 0] + P[c, t, 5, 5]):
+            upd = False  # no Cholesky factor (the prediction failed): the track is dropped
+            _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+            report_k[t] = -1
+            assign[t] = -1
+            continue
         if upd:
             m = assign[t]
-            nis = _update_one(x[c, t], P[c, t], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
+            if kind == UKF:
+                nis = ukf_kernel.update_one(x[c, t], P[c, t], z[m], R[m], site, enu, s_ut, wm, wc, L, chi, Zu, S, Si,
+                                            PHt, K, nu)
+                if math.isnan(nis):  # no Cholesky factor: the track is dropped, its report free
+                    _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+                    report_k[t] = -1
+                    assign[t] = -1
+                    continue
+            else:
+                nis = _update_one(x[c, t], P[c, t], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
             log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
             hits[c, t] += 1
             sensors[c, t] |= np.uint32(1 << s)
@@ -251,12 +295,13 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
     scr = _scan_scratch(status.shape[1], valid.shape[1])
     dsc = _distance_scratch()
     usc = _update_scratch()
+    ut = _filter_scratch(0, 1.0, np.ones(13), np.ones(13))  # EKF tracks
     state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
     radar = (site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa)
     mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)
     for c in range(status.shape[0]):
         _scan_run(c, state, report_k[c], z[c], valid[c], R[c], call[c], s, rid_base, search, radar, mg, new[c],
-                  scr, dsc, usc)
+                  scr, dsc, usc, ut)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -318,7 +363,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
                down_m,
                x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
-               hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start):
+               hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start,
+               kind, s_ut, wm, wc):
     """The whole multi-target tracker over the update times, one run after another from run
     ``c_start`` (``mtt.track_reports`` for EKF tracks: each run is independent, so no Python
     step per scan).
@@ -334,7 +380,9 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     ``fov`` (S, 4): boresight, half field, lowest and highest elevation; ``refr``), reference
     target ``ref`` (S, 3): range [m], SNR, Pfa; geodetic origin ``org`` (S, 3), ``otrig`` (S, 4);
     ``search_every`` (S,), ``has_call`` (S,), the log-odds ``weights`` (S,) of its calls.
-    ``down_m``: the depth [m] below the ellipsoid at which a track has come down.
+    ``down_m``: the depth [m] below the ellipsoid at which a track has come down.  The track
+    filter: ``kind`` (``tracker_kernel.EKF`` or ``UKF``), and the UKF's sigma-point scale
+    ``s_ut`` and weights ``wm``, ``wc`` (13,).
 
     The state arrays (``x`` .. ``next_id``, as :func:`scan_rows`) are changed in place; each
     update time's are written to the histories (C, T, K): ``hx`` (.., 6), ``hsig`` float32,
@@ -356,6 +404,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     dsc = _distance_scratch()
     usc = _update_scratch()
     psc = _predict_scratch()
+    ut = _filter_scratch(kind, s_ut, wm, wc)
     Rc = np.empty((M, 3, 3))
     new = np.empty(M, np.bool_)
     key = np.empty(M)
@@ -367,7 +416,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
         row_start[c] = nrows[0]
         for k in range(K):
             if k > 0 and dt[k] != 0.0:
-                _predict_run(c, x, P, status, log_lam, nsub[k], hsub[k], abs(dt[k]), q_ballistic, beta_min, psc)
+                _predict_run(c, x, P, status, log_lam, nsub[k], hsub[k], abs(dt[k]), q_ballistic, beta_min, psc, ut)
             for t in range(T):
                 report_k[t] = -1
             for e in range(ev_start[k], ev_start[k + 1]):
@@ -385,7 +434,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                 radar = (site[s], enu[s], fsite[s], trig[s], fov[s, 0], fov[s, 1], fov[s, 2], fov[s, 3], refr[s],
                          ref[s, 0], ref[s, 1], ref[s, 2])
                 _scan_run(c, state, report_k, z, Vs[s][c, j], Rc[:Ms], call, s, rid, j % search_every[s] == 0, radar,
-                          mg, new[:Ms], scr, dsc, usc)
+                          mg, new[:Ms], scr, dsc, usc, ut)
                 n_new = 0
                 for m in range(Ms):
                     if new[m]:
@@ -404,7 +453,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
             for t in range(T):
                 if status[c, t] == _FREE:
                     continue
-                if below_surface_point(x[c, t, 0], x[c, t, 1], x[c, t, 2], down_m):  # as tracker.came_down
+                # as tracker.came_down; or a UKF prediction that had no Cholesky factor
+                if below_surface_point(x[c, t, 0], x[c, t, 1], x[c, t, 2], down_m) or not math.isfinite(x[c, t, 0]):
                     _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
                                calls)
             for t in range(T):

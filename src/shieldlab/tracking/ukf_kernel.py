@@ -137,15 +137,16 @@ def _wrap_pi(a):
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def update_one(xm, Pm, zm, Rm, site, enu, s, wm, wc, L, chi, Z, S, Si, C, K, nu):
-    """One filter's unscented update in place by report ``zm`` (3,) with noise ``Rm`` (3, 3)
-    from ``site`` (3,) with local rows ``enu`` (3, 3) (:func:`shieldlab.tracking.ukf.update`);
-    returns the normalised innovation squared (``nan``, and the filter left ``nan``, where
-    the covariance has no Cholesky factor)."""
+def measurement_moments(xm, Pm, site, enu, s, wm, wc, L, chi, Z, S0):
+    """The unscented transform of ``N(xm, Pm)`` through (range, azimuth, elevation) from
+    ``site`` with local rows ``enu``: returns ``(ok, range, azimuth, elevation)``, the
+    predicted measurement (the azimuth the weighted circular mean), and fills ``S0`` (3, 3),
+    its covariance without the noise; leaves in ``Z`` (13, 3) the sigma points' measurement
+    deviations (the azimuth's wrapped) and in ``chi`` (13, 6) their state deviations from
+    the centre point (``ukf._measurement_moments``).  ``ok`` False (and nan) where ``Pm`` has
+    no Cholesky factor."""
     if not _sigma_points(xm, Pm, s, L, chi):
-        xm[:] = np.nan
-        Pm[:, :] = np.nan
-        return np.nan
+        return False, np.nan, np.nan, np.nan
     for k in range(13):
         Z[k, 0], Z[k, 1], Z[k, 2] = _aer(chi[k], site, enu)
     zr = 0.0
@@ -174,7 +175,24 @@ def update_one(xm, Pm, zm, Rm, site, enu, s, wm, wc, L, chi, Z, S, Si, C, K, nu)
             acc = 0.0
             for k in range(13):
                 acc += wc[k] * Z[k, i] * Z[k, j]
-            S[i, j] = acc + Rm[i, j]
+            S0[i, j] = acc
+    return True, zr, za, ze
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def update_one(xm, Pm, zm, Rm, site, enu, s, wm, wc, L, chi, Z, S, Si, C, K, nu):
+    """One filter's unscented update in place by report ``zm`` (3,) with noise ``Rm`` (3, 3)
+    from ``site`` (3,) with local rows ``enu`` (3, 3) (:func:`shieldlab.tracking.ukf.update`);
+    returns the normalised innovation squared (``nan``, and the filter left ``nan``, where
+    the covariance has no Cholesky factor)."""
+    ok, zr, za, ze = measurement_moments(xm, Pm, site, enu, s, wm, wc, L, chi, Z, S)
+    if not ok:
+        xm[:] = np.nan
+        Pm[:, :] = np.nan
+        return np.nan
+    for i in range(3):
+        for j in range(3):
+            S[i, j] += Rm[i, j]
     for i in range(6):
         for j in range(3):
             acc = 0.0
