@@ -375,15 +375,36 @@ def site_origin(lat: float, lon: float, alt: float) -> tuple[np.ndarray, np.ndar
             np.array([np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)], float))
 
 
-def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""
-    n, h = substeps(dt)
+def predict_rows_args(x: np.ndarray, P: np.ndarray, q) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """States (M, 6), covariances (M, 6, 6) and noise levels (M,) as a row kernel's predict
+    takes them: copies (the caller's arrays are left as they are), C order, the batch flat."""
     batch = x.shape[:-1]
     xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
     Ps = np.array(np.broadcast_to(P, batch + (6, 6)), float, order="C", copy=True).reshape(-1, 6, 6)
     qs = np.ascontiguousarray(np.broadcast_to(np.asarray(q, float), batch), float).reshape(-1)
+    return xs, Ps, qs
+
+
+def update_rows_args(x, P, z, R, site_ecef, site_enu_matrix, mask) -> tuple:
+    """``(x, P, z, R, site, enu, mask, nis)`` as a row kernel's update takes them: copies of the
+    states and covariances, the reports, noises and mask broadcast to the batch and flat, the
+    site (3,) and its rows (3, 3), and an (M,) array for the NIS."""
+    batch = x.shape[:-1]
+    mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, bool), batch)).reshape(-1)
+    xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
+    Ps = np.array(P, float, order="C", copy=True).reshape(-1, 6, 6)
+    zs = np.ascontiguousarray(np.broadcast_to(z, batch + (3,)), float).reshape(-1, 3)
+    Rs = np.ascontiguousarray(np.broadcast_to(np.asarray(R, float), batch + (3, 3))).reshape(-1, 3, 3)
+    return (xs, Ps, zs, Rs, np.ascontiguousarray(site_ecef, float).reshape(3),
+            np.ascontiguousarray(site_enu_matrix, float).reshape(3, 3), mask, np.empty(xs.shape[0]))
+
+
+def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shieldlab.tracking.ekf.predict` (same arguments, same results to 1e-9), compiled."""
+    n, h = substeps(dt)
+    xs, Ps, qs = predict_rows_args(x, P, q)
     predict_rows(xs, Ps, n, h, qs)
-    return xs.reshape(batch + (6,)), Ps.reshape(batch + (6, 6))
+    return xs.reshape(x.shape[:-1] + (6,)), Ps.reshape(x.shape[:-1] + (6, 6))
 
 
 def update(x, P, z, R, site_ecef, site_enu_matrix, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -391,13 +412,6 @@ def update(x, P, z, R, site_ecef, site_enu_matrix, mask) -> tuple[np.ndarray, np
     ``site_enu_matrix`` (3, 3)) and reports of noise ``R`` (..., 3, 3) or (3, 3), compiled;
     same results to 1e-9."""
     batch = x.shape[:-1]
-    mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, bool), batch)).reshape(-1)
-    xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
-    Ps = np.array(P, float, order="C", copy=True).reshape(-1, 6, 6)
-    zs = np.ascontiguousarray(np.broadcast_to(z, batch + (3,)), float).reshape(-1, 3)
-    nis = np.empty(xs.shape[0])
-    Rs = np.ascontiguousarray(np.broadcast_to(np.asarray(R, float), batch + (3, 3))).reshape(-1, 3, 3)
-    update_rows(xs, Ps, zs, Rs,
-                np.ascontiguousarray(site_ecef, float).reshape(3),
-                np.ascontiguousarray(site_enu_matrix, float).reshape(3, 3), mask, nis)
+    xs, Ps, zs, Rs, site, enu, m, nis = update_rows_args(x, P, z, R, site_ecef, site_enu_matrix, mask)
+    update_rows(xs, Ps, zs, Rs, site, enu, m, nis)
     return xs.reshape(batch + (6,)), Ps.reshape(batch + (6, 6)), nis.reshape(batch)

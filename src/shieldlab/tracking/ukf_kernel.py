@@ -248,31 +248,23 @@ def update_rows(x, P, z, R, site, enu, mask, s, wm, wc, nis):
 def predict(x: np.ndarray, P: np.ndarray, dt: float, q) -> tuple[np.ndarray, np.ndarray]:
     """:func:`shieldlab.tracking.ukf.predict` with the default sigma points (same arguments,
     same results to 1e-9), compiled; the inputs are left as they are."""
-    from shieldlab.tracking.ekf_kernel import substeps
+    from shieldlab.tracking.ekf_kernel import predict_rows_args, substeps
     from shieldlab.tracking.ukf import weights
 
     n, h = substeps(dt)
-    batch = x.shape[:-1]
-    xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
-    Ps = np.array(np.broadcast_to(P, batch + (6, 6)), float, order="C", copy=True).reshape(-1, 6, 6)
-    qs = np.ascontiguousarray(np.broadcast_to(np.asarray(q, float), batch), float).reshape(-1)
+    xs, Ps, qs = predict_rows_args(x, P, q)
     predict_rows(xs, Ps, n, h, qs, *weights(6))
-    return xs.reshape(batch + (6,)), Ps.reshape(batch + (6, 6))
+    return xs.reshape(x.shape[:-1] + (6,)), Ps.reshape(x.shape[:-1] + (6, 6))
 
 
 def update(x, P, z, R, site_ecef, site_enu_matrix, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`shieldlab.tracking.ukf.update` with the default sigma points, for one site
     (``site_ecef`` (3,), ``site_enu_matrix`` (3, 3)) and reports of noise ``R`` (..., 3, 3)
     or (3, 3), compiled; same results to 1e-9, the inputs left as they are."""
+    from shieldlab.tracking.ekf_kernel import update_rows_args
     from shieldlab.tracking.ukf import weights
 
     batch = x.shape[:-1]
-    mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, bool), batch)).reshape(-1)
-    xs = np.array(x, float, order="C", copy=True).reshape(-1, 6)
-    Ps = np.array(P, float, order="C", copy=True).reshape(-1, 6, 6)
-    zs = np.ascontiguousarray(np.broadcast_to(z, batch + (3,)), float).reshape(-1, 3)
-    nis = np.empty(xs.shape[0])
-    Rs = np.ascontiguousarray(np.broadcast_to(np.asarray(R, float), batch + (3, 3))).reshape(-1, 3, 3)
-    update_rows(xs, Ps, zs, Rs, np.ascontiguousarray(site_ecef, float).reshape(3),
-                np.ascontiguousarray(site_enu_matrix, float).reshape(3, 3), mask, *weights(6), nis)
+    xs, Ps, zs, Rs, site, enu, m, nis = update_rows_args(x, P, z, R, site_ecef, site_enu_matrix, mask)
+    update_rows(xs, Ps, zs, Rs, site, enu, m, *weights(6), nis)
     return xs.reshape(batch + (6,)), Ps.reshape(batch + (6, 6)), nis.reshape(batch)
