@@ -168,7 +168,7 @@ def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     for sql in (f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'", f"COPY (SELECT * FROM outcomes) TO '{out / 'x.csv'}'",
                 "SELECT * FROM read_csv('/etc/passwd')", "SET enable_external_access = true"):
-        with pytest.raises(InputError) as e:
+        with pytest.raises(InputError, match="reads the sweep's own tables and writes nothing") as e:
             dataset.query(out, sql)
         assert e.value.field == "SQL", sql
     assert not (tmp_path / "x.csv").exists()

@@ -21,7 +21,7 @@ from scipy import stats
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
-from shieldlab.tracking import ekf, ekf_kernel, tracker, ukf, ukf_kernel
+from shieldlab.tracking import ekf, ekf_kernel, imm, imm_kernel, tracker, ukf, ukf_kernel
 from shieldlab.tracking.records import Tracks
 from shieldlab.tracking.tracker import track
 
@@ -616,6 +616,9 @@ def test_compiled_filter_equals_the_numpy_filter(numpy_kf, compiled_kf):
     A = rng.normal(size=(M, 6, 6))
     P = (A @ A.transpose(0, 2, 1) * 1e4 + np.eye(6) * 1e3).reshape(64, 6, 6, 6)
     q = rng.uniform(1.0, 1e4, (64, 6))
+    # a batch row due north of the site and near it: the unscented azimuths straddle north,
+    # so the circular mean and the wrapped deviations and innovation are compared too
+    x[0, :, :3] = earth.geodetic_to_ecef(0.65 + np.linspace(2e-3, 8e-3, 6), 0.7, 3e4)
     x_in, P_in = x.copy(), P.copy()
     for dt in (0.5, 5.0, -3.0):
         for a, b in zip(numpy_kf.predict(x, P, dt, q), compiled_kf.predict(x, P, dt, q)):
@@ -625,6 +628,9 @@ def test_compiled_filter_equals_the_numpy_filter(numpy_kf, compiled_kf):
     z = ekf.measure_aer(x, site, enu)[0] + rng.normal(size=(64, 6, 3)) * [50.0, 1e-3, 1e-3]
     mask = rng.random((64, 6)) < 0.7
     R = np.diag([50.0**2, 1e-6, 1e-6])
+    az = ekf.measure_aer(ukf.sigma_points(x[0], P[0]), site, enu)[0][..., 1]  # (6, 13)
+    assert ((az < 0.5) & (az > 0.0)).any(axis=1).all() and (az > 2 * np.pi - 0.5).any(axis=1).all()
+    mask[0] = True
     a, b = numpy_kf.update(x, P, z, R, site, enu, mask), compiled_kf.update(x, P, z, R, site, enu, mask)
     for u, v in zip(a, b):
         assert u.shape == v.shape
@@ -635,6 +641,50 @@ def test_compiled_filter_equals_the_numpy_filter(numpy_kf, compiled_kf):
     np.testing.assert_array_equal(x, x_in)
     np.testing.assert_array_equal(P, P_in)
 
+
+
+def test_compiled_imm_steps_equal_the_numpy_imm():
+    """The compiled IMM's mixing and prediction, update and combination (imm_kernel) give the
+    NumPy IMM's regimes, covariances and odds to 1e-12 relative: on random states, odds and
+    covariances; below and above the re-entry regime's entry altitude (100 km: shut above);
+    and with odds that are exactly zero where no regime moves into them (boost after it, c_j
+    = 0: the regime starts from the combined estimate)."""
+    rng = np.random.default_rng(11)
+    B, M = 120, 3
+    alt = np.where(np.arange(B) % 2 == 0, rng.uniform(2e4, 9e4, B), rng.uniform(1.2e5, 6e5, B))
+    r = earth.geodetic_to_ecef(rng.uniform(0.5, 0.8, B), rng.uniform(0.5, 0.9, B), alt)
+    x = np.concatenate([r, rng.normal(size=(B, 3)) * 2000.0], axis=1)
+    xm = x[:, None, :] + rng.normal(size=(B, M, 6)) * np.array([50.0, 50, 50, 5, 5, 5])
+    A = rng.normal(size=(B, M, 6, 6))
+    Pm = A @ np.swapaxes(A, -1, -2) * 1e3 + np.eye(6) * 10.0
+    mu = rng.dirichlet([1.0, 1.0, 1.0], B)
+    mu[:40] = [0.0, 1.0, 0.0]  # boost unreachable: c_0 = 0; re-entry reachable only below 100 km
+    reg = imm.DEFAULT
+    q, so, ea = (np.asarray(a, float) for a in (reg.q, reg.sojourn_s, reg.entry_alt_m))
+    dt = 1.7
+    xr, Pr, cr = imm.predict(xm, Pm, mu, dt)
+    xk, Pk, ck = xm.copy(), Pm.copy(), mu.copy()
+    imm_kernel.predict_rows(xk, Pk, ck, dt, *ekf_kernel.substeps(dt), q, so, ea)
+    assert (cr[:40, 0] == 0.0).all() and (cr[:40:2, 2] > 0.0).all() and (cr[1:40:2, 2] == 0.0).all()
+    np.testing.assert_allclose(ck, cr, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(xk, xr, rtol=1e-12, atol=1e-6)
+    scale = np.abs(Pr).max(axis=(-1, -2), keepdims=True)
+    np.testing.assert_allclose(Pk / scale, Pr / scale, rtol=0, atol=1e-12)
+    site, enu = earth.geodetic_to_ecef(0.65, 0.7, 100.0), earth.enu_matrix(0.65, 0.7)
+    z = ekf.measure_aer(x, site, enu)[0] + rng.normal(size=(B, 3)) * [50.0, 1e-3, 1e-3]
+    R = np.diag([50.0**2, 1e-6, 1e-6])
+    xu, Pu, mu_u = imm.update(xr, Pr, cr, z, np.broadcast_to(R, (B, 1, 3, 3)), site, enu, np.ones(B, bool))
+    imm_kernel.update_rows(xk, Pk, ck, z, R, site, enu)
+    np.testing.assert_allclose(ck, mu_u, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(xk, xu, rtol=1e-12, atol=1e-6)
+    scale = np.abs(Pu).max(axis=(-1, -2), keepdims=True)
+    np.testing.assert_allclose(Pk / scale, Pu / scale, rtol=0, atol=1e-12)
+    xc, Pc = imm.combine(xu, Pu, mu_u)
+    xo, Po = np.empty((B, 6)), np.empty((B, 6, 6))
+    for b in range(B):
+        imm_kernel.combine_one(xk[b], Pk[b], ck[b], xo[b], Po[b])
+    np.testing.assert_allclose(xo, xc, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(Po, Pc, rtol=1e-9, atol=1e-9 * np.abs(Pc).max())
 
 
 def test_the_compiled_ukf_ends_a_filter_whose_covariance_has_no_cholesky_factor():

@@ -275,7 +275,7 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
             cur = con.execute(sql)
         except duckdb.Error as e:
             msg = str(e).splitlines()[0]
-            if isinstance(e, duckdb.PermissionException):
+            if isinstance(e, duckdb.PermissionException) or "configuration has been locked" in msg:
                 msg += " (a query reads the sweep's own tables and writes nothing)"
             elif not sweep.manifest.get("complete"):
                 msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"

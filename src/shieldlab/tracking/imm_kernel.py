@@ -19,8 +19,16 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import geodetic_xyz
-from shieldlab.tracking.ekf_kernel import _inv_spd3, _measure, _predict_one, _project, _update_one
+from shieldlab.earth import WGS84_A, geodetic_xyz
+from shieldlab.tracking.ekf_kernel import (
+    _inv_spd3,
+    _measure,
+    _predict_one,
+    _predict_scratch,
+    _project,
+    _update_one,
+    _update_scratch,
+)
 
 
 @nb.njit(cache=True, inline="always")
@@ -77,7 +85,7 @@ def predict_one(xm, Pm, mu, dt, n, h, q, sojourn, entry_alt, p, w, c, x0, P0, xc
         xc[i] = acc
     ok = math.isfinite(xc[0]) and math.isfinite(xc[1]) and math.isfinite(xc[2]) \
         and math.sqrt(xc[0] * xc[0] + xc[1] * xc[1] + xc[2] * xc[2]) > 0.0
-    px[0], py[0], pz[0] = (xc[0], xc[1], xc[2]) if ok else (6378137.0, 6378137.0, 6378137.0)
+    px[0], py[0], pz[0] = (xc[0], xc[1], xc[2]) if ok else (WGS84_A, WGS84_A, WGS84_A)
     alt = geodetic_xyz(px, py, pz)[2][0]
     # the one-way chain over dt, a move into a regime shut at this altitude kept in place
     for i in range(M):
@@ -146,3 +154,25 @@ def update_one(xm, Pm, mu, zm, Rm, site, enu, ll, H, PHt, S, Si, K, IKH, T, J, n
         total += ll[j]
     for j in range(M):
         mu[j] = ll[j] / total
+
+
+@nb.njit(cache=True, error_model="numpy")
+def predict_rows(xm, Pm, mu, dt, n, h, q, sojourn, entry_alt):
+    """:func:`predict_one` of every filter in place: regimes ``xm`` (B, M, 6), ``Pm`` (B, M, 6, 6),
+    odds ``mu`` (B, M), by ``dt`` [s] in ``n`` substeps of ``h`` seconds; the regimes' ``q``,
+    ``sojourn``, ``entry_alt`` (M,) (:class:`shieldlab.tracking.imm.Regimes`)."""
+    p, w, c, x0, P0, xc, px, py, pz, ll = scratch(mu.shape[1])
+    A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
+    for b in range(xm.shape[0]):
+        predict_one(xm[b], Pm[b], mu[b], dt, n, h, q, sojourn, entry_alt, p, w, c, x0, P0, xc, px, py, pz,
+                    A, Phi, Tm, k1, k2, k3, k4, tmp)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def update_rows(xm, Pm, mu, z, R, site, enu):
+    """:func:`update_one` of every filter in place by its report ``z`` (B, 3) of noise ``R``
+    (3, 3) from ``site`` (3,) with local rows ``enu`` (3, 3)."""
+    ll = np.empty(mu.shape[1])
+    H, PHt, S, Si, K, IKH, Tm, J, nu = _update_scratch()
+    for b in range(xm.shape[0]):
+        update_one(xm[b], Pm[b], mu[b], z[b], R, site, enu, ll, H, PHt, S, Si, K, IKH, Tm, J, nu)

@@ -165,7 +165,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
             if kind == UKF:  # the unscented predicted measurement, and S0 in HPH's place
                 ok, rng, az, el = ukf_kernel.measurement_moments(x[c, t], P[c, t], site, enu, s_ut, wm, wc, L, chi,
                                                                  Zu, HPH)
-                if not ok:  # no Cholesky factor: gates nothing (the update drops it)
+                if not ok:  # no Cholesky factor: gates nothing, and goes at its next prediction
                     for m in range(M):
                         d2[t, m] = np.inf
                         ld[t, m] = np.nan
@@ -454,7 +454,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                 if status[c, t] == _FREE:
                     continue
                 # as tracker.came_down; or a UKF prediction that had no Cholesky factor
-                if below_surface_point(x[c, t, 0], x[c, t, 1], x[c, t, 2], down_m) or not math.isfinite(x[c, t, 0]):
+                if below_surface_point(x[c, t, 0], x[c, t, 1], x[c, t, 2], down_m) \
+                        or (kind == UKF and not math.isfinite(x[c, t, 0])):
                     _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
                                calls)
             for t in range(T):

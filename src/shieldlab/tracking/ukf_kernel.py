@@ -226,11 +226,10 @@ def update_one(xm, Pm, zm, Rm, site, enu, s, wm, wc, L, chi, Z, S, Si, C, K, nu)
 def predict_rows(x, P, n, h, q, s, wm, wc):
     """:func:`shieldlab.tracking.ukf.predict` in place: states ``x`` (M, 6), covariances ``P``
     (M, 6, 6), ``n`` substeps of ``h`` seconds, process noise ``q`` (M,) [m^2/s^3]; a row
-    that is not finite stays as it is."""
+    that is not finite comes out ``nan``, as from the NumPy filter."""
     L, chi, Z, S, Si, C, K, k1, k2, k3, k4, tmp, mean = scratch()
     for m in range(x.shape[0]):
-        if math.isfinite(x[m, 0]):
-            predict_one(x[m], P[m], n, h, q[m], s, wm, wc, L, chi, k1, k2, k3, k4, tmp, mean)
+        predict_one(x[m], P[m], n, h, q[m], s, wm, wc, L, chi, k1, k2, k3, k4, tmp, mean)
 
 
 @nb.njit(cache=True, error_model="numpy")
