@@ -20,6 +20,7 @@ import numba as nb
 import numpy as np
 
 from shieldlab.earth import WGS84_A, geodetic_xyz
+from shieldlab.linalg_kernel import symmetrise
 from shieldlab.tracking.ekf_kernel import (
     _inv_spd3,
     _measure,
@@ -60,11 +61,7 @@ def combine_one(xm, Pm, mu, x, P):
             for j in range(M):
                 b += mu[j] * (xm[j, i] - x[i]) * (xm[j, k] - x[k])
             P[i, k] = a + b
-    for i in range(6):
-        for k in range(i + 1, 6):
-            s = 0.5 * (P[i, k] + P[k, i])
-            P[i, k] = s
-            P[k, i] = s
+    symmetrise(P)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")

@@ -40,7 +40,7 @@ from shieldlab.tracking.ekf_kernel import (
     _update_scratch,
     init_one,
 )
-from shieldlab.tracking.tracker_kernel import UKF, adapt_one
+from shieldlab.tracking.tracker_kernel import EKF, UKF, adapt_one
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -85,7 +85,7 @@ def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
     the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``);
     EKF tracks."""
     psc = _predict_scratch()
-    ut = _filter_scratch(0, 1.0, np.ones(13), np.ones(13))
+    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13))
     for c in range(status.shape[0]):
         _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc, ut)
 
@@ -223,24 +223,25 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                     d0, d1, d2_ = xt[0] - site[0], xt[1] - site[1], xt[2] - site[2]
                     ratio = r_ref * r_ref / (d0 * d0 + d1 * d1 + d2_ * d2_)
                     pd_pred = pfa ** (1.0 / (1.0 + snr_ref * (ratio * ratio)))
-        if live[t] and kind == UKF and not math.isfinite(P[c, t, 0, 0] + P[c, t, 5, 5]):
-            upd = False  # no Cholesky factor (the prediction failed): the track is dropped
+        # a UKF track whose covariance has no Cholesky factor (its prediction failed, or now its
+        # update) is dropped, its report free to start a track
+        failed = live[t] and kind == UKF and not math.isfinite(P[c, t, 0, 0] + P[c, t, 5, 5])
+        nis = np.nan
+        if upd and not failed:
+            m = assign[t]
+            if kind == UKF:
+                nis = ukf_kernel.update_one(x[c, t], P[c, t], z[m], R[m], site, enu, s_ut, wm, wc, L, chi, Zu, S, Si,
+                                            PHt, K, nu)
+                failed = math.isnan(nis)
+            else:
+                nis = _update_one(x[c, t], P[c, t], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
+        if failed:
             _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
             report_k[t] = -1
             assign[t] = -1
             continue
         if upd:
             m = assign[t]
-            if kind == UKF:
-                nis = ukf_kernel.update_one(x[c, t], P[c, t], z[m], R[m], site, enu, s_ut, wm, wc, L, chi, Zu, S, Si,
-                                            PHt, K, nu)
-                if math.isnan(nis):  # no Cholesky factor: the track is dropped, its report free
-                    _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
-                    report_k[t] = -1
-                    assign[t] = -1
-                    continue
-            else:
-                nis = _update_one(x[c, t], P[c, t], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
             log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
             hits[c, t] += 1
             sensors[c, t] |= np.uint32(1 << s)
@@ -295,7 +296,7 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
     scr = _scan_scratch(status.shape[1], valid.shape[1])
     dsc = _distance_scratch()
     usc = _update_scratch()
-    ut = _filter_scratch(0, 1.0, np.ones(13), np.ones(13))  # EKF tracks
+    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13))  # EKF tracks
     state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
     radar = (site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa)
     mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)

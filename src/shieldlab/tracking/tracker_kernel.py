@@ -122,10 +122,10 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                     init_one(z, Rb, org[s], otrig[s], sigma_v0, x, P)
                     log_lam = log_lam_max
                     if kind == IMM:  # every regime from the one-point initiation
-                        for j in range(M):
-                            xm[j] = x
-                            Pm[j] = P
-                            mu[j] = imm_mu0[j]
+                        for g in range(M):
+                            xm[g] = x
+                            Pm[g] = P
+                            mu[g] = imm_mu0[g]
                 started = True
                 n_hits += 1
             if kind == IMM and started:  # the regimes' moment-matched estimate

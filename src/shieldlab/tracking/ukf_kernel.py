@@ -136,6 +136,18 @@ def _wrap_pi(a):
     return math.pi - (math.pi - a) % _TWO_PI
 
 
+@nb.njit(cache=True, inline="always")
+def _weighted_cross(w, A, B, out):
+    """``out[i, j] = Σ_k w[k] A[k, i] B[k, j]`` over the sigma points ``k``: the unscented
+    transform's covariances from the deviations ``A`` (13, n) and ``B`` (13, m)."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            acc = 0.0
+            for k in range(w.shape[0]):
+                acc += w[k] * A[k, i] * B[k, j]
+            out[i, j] = acc
+
+
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def measurement_moments(xm, Pm, site, enu, s, wm, wc, L, chi, Z, S0):
     """The unscented transform of ``N(xm, Pm)`` through (range, azimuth, elevation) from
@@ -170,12 +182,7 @@ def measurement_moments(xm, Pm, site, enu, s, wm, wc, L, chi, Z, S0):
             chi[k, i] -= chi[0, i]
     for i in range(6):
         chi[0, i] = 0.0
-    for i in range(3):
-        for j in range(3):
-            acc = 0.0
-            for k in range(13):
-                acc += wc[k] * Z[k, i] * Z[k, j]
-            S0[i, j] = acc
+    _weighted_cross(wc, Z, Z, S0)
     return True, zr, za, ze
 
 
@@ -193,12 +200,7 @@ def update_one(xm, Pm, zm, Rm, site, enu, s, wm, wc, L, chi, Z, S, Si, C, K, nu)
     for i in range(3):
         for j in range(3):
             S[i, j] += Rm[i, j]
-    for i in range(6):
-        for j in range(3):
-            acc = 0.0
-            for k in range(13):
-                acc += wc[k] * chi[k, i] * Z[k, j]
-            C[i, j] = acc
+    _weighted_cross(wc, chi, Z, C)
     _inv_spd3(S, Si)
     for i in range(6):
         for j in range(3):
