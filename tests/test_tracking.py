@@ -768,3 +768,30 @@ def test_below_surface():
         assert [earth.below_surface_point(*p, 1000.0) for p in r] == [below] * len(r), alt
     assert not earth.below_surface(np.full(3, np.nan), 1000.0)
     assert not earth.below_surface_point(np.nan, np.nan, np.nan, 1000.0)
+
+
+def test_read_only_and_writeable_reports_run_one_compiled_tracker():
+    # Numba types an array by its writeable flag too: reports built by the chain (read-only
+    # views) and a caller's own arrays must not each compile the whole tracker (~100 s)
+    import numba
+
+    from shieldlab.tracking import tracker_kernel
+    from shieldlab.tracking.records import kernel_list
+
+    a = np.zeros((2, 3))
+    b = a.view()
+    b.flags.writeable = False
+    assert numba.typeof(kernel_list([a])) == numba.typeof(kernel_list([b]))
+    assert a.flags.writeable  # views: the caller's array is as it was
+    tt, X = truth_arc(300.0, dt=1.0)
+    det = detections(tt, X, np.arange(0.0, 300.0, 5.0), 2, seed=3)
+    frozen = {}
+    for name in ("z", "detected", "r_scale"):
+        v = np.asarray(getattr(det, name)).view()
+        v.flags.writeable = False
+        frozen[name] = v
+    ro = track([dataclasses.replace(det, **frozen)], "sys")
+    n = len(tracker_kernel.track_rows.signatures)
+    rw = track([det], "sys")
+    assert len(tracker_kernel.track_rows.signatures) == n
+    np.testing.assert_array_equal(rw.x, ro.x)

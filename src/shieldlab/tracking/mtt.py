@@ -90,14 +90,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import typed
 
 from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, tracker_kernel, ukf
-from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks
+from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks, kernel_list
 from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, adapt_noise, came_down
 
 #: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
@@ -523,9 +522,9 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     ev_s, ev_j = sch.sensor, sch.scan
     # each radar's reports as they are, in typed lists: the kernel is compiled once whatever
     # the number of radars, and nothing is copied
-    Zs, Vs, SCs = (typed.List([np.ascontiguousarray(getattr(rep, name)) for rep in reports])
+    Zs, Vs, SCs = (kernel_list([np.ascontiguousarray(getattr(rep, name)) for rep in reports])
                    for name in ("z", "valid", "r_scale"))
-    CLs = typed.List([np.ascontiguousarray(rep.call) if rep.call is not None else np.zeros((1, 1, 1), np.int8)
+    CLs = kernel_list([np.ascontiguousarray(rep.call) if rep.call is not None else np.zeros((1, 1, 1), np.int8)
                       for rep in reports])
     site = np.array([a for a, _ in sites])
     enu = np.array([b for _, b in sites])

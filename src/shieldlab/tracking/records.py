@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
+from numba import typed
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 
@@ -225,3 +227,28 @@ class Schedule:
                    start=np.searchsorted(ev_k, np.arange(K + 1)).astype(np.int64), sensor=ev_s,
                    scan=np.array([scan_index[s][k] for s, k in zip(ev_s, ev_k)], np.int64))
 
+
+@nb.njit(cache=True)
+def _listed(arrays):
+    out = typed.List()
+    for a in arrays:
+        out.append(a)
+    return out
+
+
+def kernel_list(arrays: list) -> typed.List:
+    """The per-sensor arrays a compiled tracker reads (one or more), as a Numba typed list of
+    read-only views (nothing copied).  Numba compiles a kernel once per argument type, and an
+    array's type includes whether it is writeable: the same reports built by the chain
+    (read-only broadcasts and views) and by a caller's own arrays would otherwise each
+    compile the whole tracker (~100 s), and only the first is compiled at install.  The list
+    is built by a cached kernel: ``typed.List`` called from Python compiles its methods anew
+    in every process (~0.4 s per element type)."""
+    views = []
+    for a in arrays:
+        v = a.view()
+        v.flags.writeable = False
+        views.append(v)
+    if not views:
+        raise ValueError("kernel_list: no arrays")
+    return _listed(tuple(views))

@@ -47,12 +47,11 @@ few thousand seconds, no longer positive definite in floating point).
 from __future__ import annotations
 
 import numpy as np
-from numba import typed
 
 from shieldlab import earth
 from shieldlab.sensors.records import Detections
 from shieldlab.tracking import ekf, ekf_kernel, imm, tracker_kernel, ukf
-from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks
+from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks, kernel_list
 
 #: The filters ``track`` can run: name -> (predict, update).
 # the EKF's predict and update compiled row by row (ekf_kernel; equal to ekf's NumPy forms to 1e-9)
@@ -226,7 +225,7 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
 
     # each sensor's reports as they are (views where they are contiguous rows already): a
     # typed list, so the kernel is compiled once whatever the number of sensors
-    Zs, DETs, SCs = (typed.List([rows(getattr(d, name), tail) for d in detections])
+    Zs, DETs, SCs = (kernel_list([rows(getattr(d, name), tail) for d in detections])
                      for name, tail in (("z", (3,)), ("detected", ()), ("r_scale", ())))
     origins = [ekf_kernel.site_origin(d.site_lat, d.site_lon, d.site_alt) for d in detections]
     R3 = np.array([np.broadcast_to(d.R, (3, 3)) for d in detections], float)
