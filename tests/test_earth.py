@@ -267,6 +267,35 @@ def test_atmosphere_shape_limits_and_monotone():
     np.testing.assert_allclose(a.pressure[low], gas, rtol=1e-12)
 
 
+def test_stored_upper_atmosphere_is_scipys_build_to_the_bit():
+    """The piecewise cubics read at import (data/us76_upper.npz, so that no command imports
+    scipy.interpolate) are SciPy's build from Table I, and atmosphere() evaluates them as
+    SciPy's PPoly does, bit for bit, nodes and beyond the last one included."""
+    from scipy.interpolate import PPoly
+
+    fresh = E.upper_interpolants()
+    with np.load(E.UPPER_TABLE_FILE) as stored:
+        assert sorted(stored.files) == sorted(fresh)
+        for k in fresh:
+            np.testing.assert_array_equal(stored[k], fresh[k], err_msg=k)
+    rng = np.random.default_rng(1)
+    zu = np.concatenate([rng.uniform(E._Z7 + 1e-3, E._Z12, 5000), E._Z_UP[1:], [E._Z12]])
+    a = E.atmosphere(zu)
+    p = np.exp(PPoly(fresh["c_p"], fresh["x_p"])(zu))
+    rho = p * np.exp(PPoly(fresh["c_m"], fresh["x_m"])(zu)) / (E._R_STAR * E._kinetic_temperature_upper(zu))
+    np.testing.assert_array_equal(a.pressure, p)
+    np.testing.assert_array_equal(a.density, rho)
+
+
+def test_importing_shieldlab_does_not_import_scipy_interpolate():
+    import subprocess
+    import sys
+
+    code = "import sys, shieldlab.cli; print(any(m.startswith('scipy.interpolate') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 # ----------------------------------------------------------------------------- line of sight
 def test_compiled_density_is_the_atmospheres():
     """earth.density_rows (the tracker's compiled drag floor) equals atmosphere().density

@@ -26,11 +26,11 @@ Figures and methods (equations in docs/models.md):
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import NamedTuple
 
 import numba as nb
 import numpy as np
-from scipy.interpolate import CubicHermiteSpline, CubicSpline
 
 __all__ = [
     "WGS84_A",
@@ -466,18 +466,53 @@ def _kinetic_temperature_upper(z):
     )
 
 
-def _upper_interpolants():
-    """ln p: cubic Hermite with the hydrostatic slope d ln p/dz = -g rho/p at each node,
-    which the table fixes exactly; mean molecular weight M = rho R* T / p: cubic
-    spline in ln M; density then follows from the gas law with the exact T."""
+#: The upper atmosphere's two piecewise cubics as stored (:func:`upper_interpolants` builds
+#: them with SciPy; a test holds the file equal to it, bit for bit): importing
+#: ``scipy.interpolate`` cost every command ~0.4 s.
+UPPER_TABLE_FILE = Path(__file__).parent / "data" / "us76_upper.npz"
+
+
+def upper_interpolants() -> dict[str, np.ndarray]:
+    """The piecewise cubics of the upper atmosphere (86-1000 km), as SciPy ``PPoly``
+    breakpoints ``x_*`` (n + 1,) [m] and coefficients ``c_*`` (4, n): ln p, a cubic Hermite
+    with the hydrostatic slope d ln p/dz = -g rho/p at each node, which the table fixes
+    exactly (``*_p``); mean molecular weight M = rho R* T / p, a not-a-knot cubic spline in
+    ln M (``*_m``); density then follows from the gas law with the exact T.  What
+    :data:`UPPER_TABLE_FILE` stores (``python tools/us76_upper_to_npz.py`` writes it)."""
+    from scipy.interpolate import CubicHermiteSpline, CubicSpline
+
     p, rho = _UPPER[:, 1], _UPPER[:, 2]
     g = G0 * (_R0_US76 / (_R0_US76 + _Z_UP)) ** 2
     ln_p = CubicHermiteSpline(_Z_UP, np.log(p), -g * rho / p)
     ln_m = CubicSpline(_Z_UP, np.log(rho * _R_STAR * _kinetic_temperature_upper(_Z_UP) / p))
-    return ln_p, ln_m
+    return {"x_p": ln_p.x, "c_p": ln_p.c, "x_m": ln_m.x, "c_m": ln_m.c}
 
 
-_LN_P_UP, _LN_M_UP = _upper_interpolants()
+def _ppoly(c, xb, x):
+    """A piecewise polynomial (coefficients ``c`` (k, n), breakpoints ``xb`` (n + 1,)) at
+    ``x`` (any shape) within its breakpoints: the interval and the sum of powers, in the same
+    order, of SciPy's ``PPoly`` evaluation (so the same bits)."""
+    i = np.clip(np.searchsorted(xb, x, side="right") - 1, 0, xb.size - 2)
+    s = x - xb[i]
+    res, z = np.zeros_like(s), np.ones_like(s)
+    k = c.shape[0]
+    for kp in range(k):
+        res = res + c[k - kp - 1, i] * z
+        if kp < k - 1:
+            z = z * s
+    return res
+
+
+def _upper_table() -> dict[str, np.ndarray]:
+    try:
+        with np.load(UPPER_TABLE_FILE) as f:
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:  # a source tree without the file: built here (imports SciPy)
+        return upper_interpolants()
+
+
+_PPOLY_X_P, _PPOLY_C_P, _PPOLY_X_M, _PPOLY_C_M = (np.ascontiguousarray(_upper_table()[k], float)
+                                                    for k in ("x_p", "c_p", "x_m", "c_m"))
 
 
 def atmosphere(alt) -> Atmosphere:
@@ -512,8 +547,8 @@ def atmosphere(alt) -> Atmosphere:
     # -- upper atmosphere, 86-1000 km, evaluated on those altitudes only
     zu = np.minimum(z[upper], _Z12)
     t_up = _kinetic_temperature_upper(zu)
-    p_up = np.exp(_LN_P_UP(zu))
-    rho_up = p_up * np.exp(_LN_M_UP(zu)) / (_R_STAR * t_up)
+    p_up = np.exp(_ppoly(_PPOLY_C_P, _PPOLY_X_P, zu))
+    rho_up = p_up * np.exp(_ppoly(_PPOLY_C_M, _PPOLY_X_M, zu)) / (_R_STAR * t_up)
     space = z[upper] > _Z12
     p_up[space] = 0.0
     rho_up[space] = 0.0
@@ -522,9 +557,6 @@ def atmosphere(alt) -> Atmosphere:
     return Atmosphere(rho[()], p[()], t[()], a[()])
 
 
-# the two interpolants' piecewise polynomials, for the compiled density
-_PPOLY_X_P, _PPOLY_C_P = np.ascontiguousarray(_LN_P_UP.x), np.ascontiguousarray(_LN_P_UP.c)
-_PPOLY_X_M, _PPOLY_C_M = np.ascontiguousarray(_LN_M_UP.x), np.ascontiguousarray(_LN_M_UP.c)
 
 
 @nb.njit(cache=True, inline="always")
