@@ -357,15 +357,15 @@ def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
 
 
 @pytest.mark.parametrize("false_alarms, whole, kf", [(2.0, True, "ekf"), (30.0, True, "ekf"), (2.0, False, "ekf"),
-                                                     (30.0, False, "ekf"), (2.0, True, "ukf")])
+                                                     (30.0, False, "ekf"), (2.0, True, "ukf"), (2.0, True, "imm")])
 def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, kf, monkeypatch):
     """The compiled tracker (mtt_kernel: prediction with the drag floor, gating, GNN, update,
     management, initiation), run by run over the whole time loop (``whole``) or scan by scan,
     against its NumPy reference, with boosters and false alarms: the same tracks, numbers,
     lineage and calls; states and covariances equal but for the last bits of exp and log
     (1e-8 relative).  The run-by-run tracker starts with one slot and few covariance rows,
-    so that it grows both again and again.  EKF tracks, and UKF tracks (run by run only:
-    scan by scan they step in NumPy)."""
+    so that it grows both again and again.  EKF tracks, and UKF and IMM tracks (run by run
+    only: scan by scan they step in NumPy)."""
     monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     monkeypatch.setattr(mtt, "FIRST_SLOTS", 1)
     monkeypatch.setattr(mtt, "FIRST_ROWS", 0.01)
@@ -380,14 +380,18 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     ref = mtt.track_reports(reps, radars, "a", mgmt, keep_covariance=True, compiled=False)
     for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
-    np.testing.assert_allclose(fast.x, ref.x, rtol=1e-8, atol=1e-6, equal_nan=True)
-    np.testing.assert_allclose(fast.sigma_pos, ref.sigma_pos, rtol=1e-5, equal_nan=True)
+    # the IMM's odds are exponentials of its regimes' likelihoods: the last bits of exp, log
+    # and of sums in another order carry further, most in boost, where the regimes compete
+    # (measured: 5 mm and 1 cm/s at most, early in a track; 1e-6 m later)
+    rtol, atol = (1e-5, 0.05) if kf == "imm" else (1e-8, 1e-6)
+    np.testing.assert_allclose(fast.x, ref.x, rtol=rtol, atol=atol, equal_nan=True)
+    np.testing.assert_allclose(fast.sigma_pos, ref.sigma_pos, rtol=1e-4 if kf == "imm" else 1e-5, equal_nan=True)
     held = ref.confirmed_P.index >= 0  # every confirmed warhead's covariance, none other
     np.testing.assert_array_equal(fast.confirmed_P.index >= 0, held)
     np.testing.assert_array_equal(held, (ref.status == mtt.CONFIRMED) & ref.warhead)
     a, b = fast.confirmed_P[held], ref.confirmed_P[held]
     scale = np.abs(b).max(axis=(1, 2), keepdims=True)
-    np.testing.assert_allclose(a / scale, b / scale, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(a / scale, b / scale, rtol=0, atol=1e-5 if kf == "imm" else 1e-8)
     assert (ref.status == mtt.TENTATIVE).sum() > 50 and (ref.status == mtt.CONFIRMED).sum() > 1000
     assert (ref.report >= 0).sum() > 1000
 
@@ -481,3 +485,35 @@ def test_unscented_distances_are_the_nis_of_the_unscented_update():
                     continue
                 _, _, nis = ukf.update(x[c, t], P[c, t], z[c, m], R[c, m], site, enu, True)
                 assert d2[c, t, m] == pytest.approx(float(nis), rel=1e-9)
+
+
+def test_a_ukf_track_that_loses_its_cholesky_factor_is_dropped_not_raised(scene):
+    """Reports whose noise is negative definite (R scaled by -1e6) in one scan of one radar
+    in run 0: they gate nothing (no innovation covariance to weigh them), so each starts a
+    track whose covariance has no Cholesky factor, which the compiled tracker drops at its
+    next prediction, carrying on (the NumPy reference raises).  The other run, independent,
+    is tracked as without the bad scan."""
+    w, truth, reps = scene
+    radars = [s.radar for s in w.sensors]
+    mgmt = mtt.TrackManagement(filter="ukf")
+    good = mtt.track_reports(reps, radars, "a", mgmt)
+    rep = reps[0]
+    busy = np.flatnonzero(rep.valid[0].sum(axis=-1) >= 2)
+    j = int(busy[busy.size // 2])  # a scan in mid-flight with several reports
+    scale = rep.r_scale.copy()
+    scale[0, j] = -1e6
+    bad = [dataclasses.replace(rep, r_scale=scale), *reps[1:]]
+    with pytest.raises(np.linalg.LinAlgError), np.errstate(invalid="ignore"):
+        mtt.track_reports(bad, radars, "a", mgmt, compiled=False)
+    got = mtt.track_reports(bad, radars, "a", mgmt)
+    for name in ("track_id", "status", "n_hits", "report"):
+        a, b = getattr(got, name)[1], getattr(good, name)[1]
+        T = min(a.shape[0], b.shape[0])
+        np.testing.assert_array_equal(a[:T], b[:T], err_msg=name)
+    k = int(np.searchsorted(got.t, rep.t[j]))
+    sensor, scan, _ = mtt.split_report_id(got.report[0][:, k])
+    started = (got.report[0][:, k] >= 0) & (sensor == 0) & (scan == j) & (got.n_hits[0][:, k] == 1)
+    assert started.sum() == rep.valid[0, j].sum()  # every bad report started a track ...
+    assert (got.status[0][started, k + 1] == mtt.FREE).all()  # ... gone at its next prediction
+    assert np.isfinite(got.x[0][got.status[0] != mtt.FREE]).all()  # no nan track left alive
+    assert (got.status[0][:, k + 1:] == mtt.CONFIRMED).any()  # the objects still tracked

@@ -795,3 +795,29 @@ def test_read_only_and_writeable_reports_run_one_compiled_tracker():
     rw = track([det], "sys")
     assert len(tracker_kernel.track_rows.signatures) == n
     np.testing.assert_array_equal(rw.x, ro.x)
+
+
+def test_a_ukf_filter_that_loses_its_cholesky_factor_restarts_not_raises():
+    """One report of row 0 with negative definite noise (R scaled by -1e6): the UKF's
+    innovation covariance has no Cholesky factor, the compiled tracker ends the filter and
+    restarts it from that report, whose covariance has none either, so the next
+    prediction ends it again and the report after restarts it; every report is counted and
+    the track is whole at the end (the NumPy reference, which inverts S without a
+    factorisation, carries nan instead).  Row 1 is untouched."""
+    tt, X = truth_arc(600.0, dt=1.0)
+    scan_t = np.arange(0.0, 560.0, 5.0)
+    det = detections(tt, X, scan_t, 2, seed=4)
+    scale = np.array(det.r_scale, float, copy=True)
+    scale[0, 40] = -1e6
+    bad = dataclasses.replace(det, r_scale=scale)
+    good = track([det], "sys", filter="ukf")
+    got = track([bad], "sys", filter="ukf")
+    np.testing.assert_array_equal(got.x[1], good.x[1])
+    np.testing.assert_array_equal(got.n_hits, good.n_hits)  # every report counted
+    assert not np.array_equal(got.x[0, 40], good.x[0, 40])
+    on = np.isfinite(good.x[0, 42:, 0])
+    assert on.sum() > 20  # the arc goes on well after the bad report
+    np.testing.assert_array_equal(np.isfinite(got.x[0, 42:, 0]), on)  # restarted by the next report
+    last = 42 + int(np.flatnonzero(on)[-1])
+    err = np.linalg.norm(got.x[0, last, :3] - good.x[0, last, :3])
+    assert err < 5e3, err  # and converging back on the arc

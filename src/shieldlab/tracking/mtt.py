@@ -79,10 +79,11 @@ EKF tracks run through :mod:`shieldlab.tracking.mtt_kernel`: the whole loop over
 times compiled, one run after another (:func:`~shieldlab.tracking.mtt_kernel.track_runs`;
 runs are independent), or, where any radar's scans hold more than :data:`DENSE_REPORTS`
 report slots (a hundred and more false alarms a frame), scan by scan (steps 1-6 compiled,
-one pass per run; the largest scans associated on candidate pairs).  UKF tracks run through
-the whole compiled loop too (:mod:`shieldlab.tracking.ukf_kernel`; a UKF track whose
-covariance loses its Cholesky factor is dropped there), and scan by scan in NumPy beyond
-:data:`DENSE_REPORTS`.  :func:`_scan` is the NumPy reference and serves the IMM.
+one pass per run; the largest scans associated on candidate pairs).  UKF and IMM tracks run
+through the whole compiled loop too (:mod:`shieldlab.tracking.ukf_kernel`: a UKF track whose
+covariance loses its Cholesky factor is dropped there; :mod:`shieldlab.tracking.imm_kernel`:
+the IMM gated on its regimes' combination, as in NumPy), and scan by scan in NumPy beyond
+:data:`DENSE_REPORTS`.  :func:`_scan` is the NumPy reference.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ FREE, TENTATIVE, CONFIRMED = 0, 1, 2
 #: The filters a track can run: the EKF and the unscented filter (both compiled), or the
 #: interacting multiple model over boost, ballistic and re-entry (three NumPy EKFs).
 FILTERS = ("ekf", "ukf", "imm")
+#: each filter's code in the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`)
+KERNEL_FILTERS = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": tracker_kernel.IMM}
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
 _SCAN_BITS, _SLOT_BITS = 24, 20
 
@@ -407,9 +410,10 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         Keep the covariance of the confirmed tracks judged warheads at every update
         (``TrackFile.confirmed_P``, what :func:`fire_control_tracks` needs).
     compiled : bool
-        Run EKF tracks through the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`: the
+        Run the tracks through the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`: the
         whole time loop, run by run, where no scan has more than :data:`DENSE_REPORTS` report
-        slots; else scan by scan); False: the NumPy scan, its reference.
+        slots; else scan by scan, EKF tracks compiled, UKF and IMM tracks in NumPy); False: the
+        NumPy scan, its reference.
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -430,7 +434,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     # target (catalogue range at Pd 0.5), the smallest it is specified against
     reference = [(r.spec.max_range_km * 1e3, float(radar_model.snr50(r.spec.pfa)), float(r.spec.pfa)) for r in radars]
 
-    whole = compiled and mgmt.filter in ("ekf", "ukf") and max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS
+    whole = compiled and max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS
     st = _State(C, FIRST_SLOTS if whole else 4, mgmt, len(reports), compiled)
     # the geodetic sites as the one-point initiation reads them (earth.aer_to_ecef)
     origins = [ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt) for rep in reports]
@@ -536,6 +540,9 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     R3 = np.array([np.broadcast_to(rep.R, (3, 3)) for rep in reports], float)
     every = np.array([rep.search_every for rep in reports], np.int64)
     has_call = np.array([rep.call is not None for rep in reports])
+    reg = imm.DEFAULT  # the regimes _State.predict and .update run; none for the other filters
+    regimes = [np.asarray(a, float) if mgmt.filter == "imm" else np.empty(0)
+               for a in (reg.q, reg.sojourn_s, reg.mu0, reg.entry_alt_m)]
 
     T = st.T
     fills = {"x": np.nan, "sigma": np.nan, "tid": -1, "status": FREE, "hits": 0, "sensors": 0, "report": -1,
@@ -554,9 +561,9 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
             refr, ref, org, otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n,
             mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA,
             mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks,
-            st.log_miss, st.seen, st.found, st.sensors, st.calls, st.next_id, h["x"], h["sigma"], h["tid"],
-            h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf, nrows,
-            row_start, tracker_kernel.UKF if mgmt.filter == "ukf" else tracker_kernel.EKF, *ukf.weights(6))
+            st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"], h["sigma"],
+            h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf,
+            nrows, row_start, KERNEL_FILTERS[mgmt.filter], *ukf.weights(6), *regimes)
         if c == C:
             break
         # run c again from its start, with room

@@ -1,4 +1,4 @@
-"""Compiled scan step of the multi-target tracker (:mod:`shieldlab.tracking.mtt`), EKF tracks.
+"""Compiled multi-target tracker (:mod:`shieldlab.tracking.mtt`): EKF, UKF and IMM tracks.
 
 The tracker's scan (predict, gate, assign, update, manage, initiate) in NumPy is some sixty
 calls on (runs, slots) arrays per radar scan: with a few live tracks per run and ~900 scans
@@ -27,7 +27,7 @@ import numpy as np
 
 from shieldlab.earth import altitude_point, below_surface_point, density_point
 from shieldlab.sensors.visibility import sees
-from shieldlab.tracking import ukf_kernel
+from shieldlab.tracking import imm_kernel, ukf_kernel
 from shieldlab.tracking.association import gnn_row
 from shieldlab.tracking.ekf_kernel import (
     _distance_scratch,
@@ -40,7 +40,7 @@ from shieldlab.tracking.ekf_kernel import (
     _update_scratch,
     init_one,
 )
-from shieldlab.tracking.tracker_kernel import EKF, UKF, adapt_one
+from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -49,22 +49,36 @@ _PD_MEMORY = 0.9
 
 
 @nb.njit(cache=True, inline="always")
-def _filter_scratch(kind, s_ut, wm, wc):
-    """What a scan or prediction reads of the track filter: its code (``tracker_kernel.EKF`` or
-    ``UKF``), the UKF's sigma-point scale and weights (13,) (unused by the EKF) and the UKF's
-    scratch (:func:`shieldlab.tracking.ukf_kernel.scratch`)."""
-    return (kind, s_ut, wm, wc) + ukf_kernel.scratch()
+def _filter_scratch(kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
+    """What a scan or prediction reads of the track filter: its code (``tracker_kernel.EKF``,
+    ``UKF`` or ``IMM``), the UKF's sigma-point scale and weights (13,) and scratch
+    (:func:`shieldlab.tracking.ukf_kernel.scratch`), the IMM's regimes (their noise levels
+    [m²/s³], mean sojourns [s], starting odds and entry altitudes [m], (M,) each: (0,) for
+    the other filters), a (M,) for the noise levels with the drag floor, and the IMM's
+    scratch (:func:`shieldlab.tracking.imm_kernel.scratch`)."""
+    return ((kind, s_ut, wm, wc) + ukf_kernel.scratch()
+            + (imm_q, imm_sojourn, imm_mu0, imm_entry, np.empty(imm_q.shape[0])) + imm_kernel.scratch(imm_q.shape[0]))
+
+
+@nb.njit(cache=True, inline="always")
+def _no_imm(C, T):
+    """The IMM's state arrays for EKF or UKF tracks: no regimes (``xm`` (C, T, 0, 6), ``Pm``
+    (C, T, 0, 6, 6), ``mu`` (C, T, 0)) and no regime parameters (0,)."""
+    return np.empty((C, T, 0, 6)), np.empty((C, T, 0, 6, 6)), np.empty((C, T, 0)), np.empty(0)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc, ut):
+def _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic, beta_min, psc, ut):
     """Predict run ``c``'s live tracks by ``n`` substeps of ``h`` seconds, with the process
-    noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``); ``psc``
-    the scratch of :func:`~shieldlab.tracking.ekf_kernel._predict_one`, ``ut`` the filter's
+    noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``), or, IMM
+    tracks, each regime's own level with the drag floor, then their combination (regimes
+    ``xm``, ``Pm``, odds ``mu``); ``psc`` the scratch of
+    :func:`~shieldlab.tracking.ekf_kernel._predict_one`, ``ut`` the filter's
     (:func:`_filter_scratch`).  A UKF track whose covariance has no Cholesky factor is left
     ``nan`` (its caller frees the slot)."""
     A, Phi, Tm, k1, k2, k3, k4, tmp = psc
-    kind, s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean = ut
+    (kind, s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean,
+     iq, isoj, imu0, ient, qm, ip, iw, ic, ix0, iP0, ixc, ipx, ipy, ipz, ill) = ut
     for t in range(status.shape[1]):
         if status[c, t] == _FREE:
             continue
@@ -72,6 +86,13 @@ def _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, 
         rho = density_point(altitude_point(xt[0], xt[1], xt[2]))
         v2 = xt[3] * xt[3] + xt[4] * xt[4] + xt[5] * xt[5]
         a = rho * v2 / (2.0 * beta_min)
+        if kind == IMM:  # the regimes' own noise levels, no adaptation; the drag floor
+            for g in range(iq.shape[0]):
+                qm[g] = max(iq[g], a * a * dt_abs)
+            imm_kernel.predict_one(xm[c, t], Pm[c, t], mu[c, t], dt_abs, n, h, qm, isoj, ient, ip, iw, ic, ix0, iP0,
+                                   ixc, ipx, ipy, ipz, A, Phi, Tm, k1, k2, k3, k4, tmp)
+            imm_kernel.combine_one(xm[c, t], Pm[c, t], mu[c, t], xt, P[c, t])
+            continue
         q = max(q_ballistic * math.exp(log_lam[c, t]), a * a * dt_abs)
         if kind == UKF:
             ukf_kernel.predict_one(xt, P[c, t], n, h, q, s_ut, wm, wc, L, chi, u1, u2, u3, u4, utmp, umean)
@@ -85,13 +106,16 @@ def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
     the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``);
     EKF tracks."""
     psc = _predict_scratch()
-    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13))
+    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])
+    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13), none, none, none, none)
     for c in range(status.shape[0]):
-        _predict_run(c, x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min, psc, ut)
+        _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic, beta_min, psc, ut)
 
 
 @nb.njit(cache=True, inline="always")
-def _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls):
+def _free_slot(c, t, state):
+    """Empty slot ``t`` of run ``c`` (``state`` as :func:`_scan_run`'s)."""
+    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu = state
     for i in range(6):
         x[c, t, i] = np.nan
         for j in range(6):
@@ -107,6 +131,12 @@ def _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, fo
         calls[c, t, k] = _NO_CALL
     sensors[c, t] = 0
     log_lam[c, t] = 0.0
+    for g in range(mu.shape[2]):
+        mu[c, t, g] = 0.0
+        for i in range(6):
+            xm[c, t, g, i] = np.nan
+            for j in range(6):
+                Pm[c, t, g, i, j] = np.nan
 
 
 @nb.njit(cache=True)
@@ -124,15 +154,16 @@ def _scan_scratch(T, M):
 def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar, mg, new, scr, dsc, usc, ut):
     """One radar scan applied to run ``c``'s tracks (:func:`scan_rows` for one run).  ``state``:
     the state arrays ``(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
-    calls)``; reports ``z`` (M, 3) where ``valid`` (M,), noise ``R`` (M, 3, 3), calls ``call``
-    (M,) or (0,), the run's lineage ``report_k`` (T,) and unassigned reports ``new`` (M,);
+    calls, xm, Pm, mu)`` (the last three the IMM's regimes and odds, :func:`track_runs`);
+    reports ``z`` (M, 3) where ``valid`` (M,), noise ``R`` (M, 3, 3), calls ``call`` (M,) or
+    (0,), the run's lineage ``report_k`` (T,) and unassigned reports ``new`` (M,);
     ``radar``: ``(site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref,
     snr_ref, pfa)``; ``mg``: ``(gate, confirm_m, confirm_n, confirm_var_v, log_delete,
     log_lam_max)``; ``scr``, ``dsc``, ``usc`` the scratch of :func:`_scan_scratch`, the
     distance and the update kernels; ``ut`` the track filter's (:func:`_filter_scratch`): the
     UKF gates on its unscented ``S = S0 + R_m`` (``ukf.report_distances``) and updates by
     sigma points, and a UKF track whose covariance has no Cholesky factor is dropped."""
-    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls = state
+    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu = state
     site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa = radar
     gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max = mg
     T = status.shape[1]
@@ -141,7 +172,8 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
     d2, ld, cost, miss, assign, live, per_track, per_report = scr
     Hd, PHtd, HPH, Sd, Sid, Jd, nud = dsc
     H, PHt, S, Si, K, IKH, Tm, J, nu = usc
-    kind, s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean = ut
+    (kind, s_ut, wm, wc, L, chi, Zu, Su, Siu, Cu, Ku, u1, u2, u3, u4, utmp, umean,
+     iq, isoj, imu0, ient, qm, ip, iw, ic, ix0, iP0, ixc, ipx, ipy, ipz, ill) = ut
     any_live = False
     for t in range(T):
         live[t] = status[c, t] != _FREE
@@ -233,16 +265,21 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                 nis = ukf_kernel.update_one(x[c, t], P[c, t], z[m], R[m], site, enu, s_ut, wm, wc, L, chi, Zu, S, Si,
                                             PHt, K, nu)
                 failed = math.isnan(nis)
+            elif kind == IMM:  # every regime and the odds, then their combination
+                imm_kernel.update_one(xm[c, t], Pm[c, t], mu[c, t], z[m], R[m], site, enu, ill, H, PHt, S, Si, K, IKH,
+                                      Tm, J, nu)
+                imm_kernel.combine_one(xm[c, t], Pm[c, t], mu[c, t], x[c, t], P[c, t])
             else:
                 nis = _update_one(x[c, t], P[c, t], z[m], R[m], site, enu, H, PHt, S, Si, K, IKH, Tm, J, nu)
         if failed:
-            _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+            _free_slot(c, t, state)
             report_k[t] = -1
             assign[t] = -1
             continue
         if upd:
             m = assign[t]
-            log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
+            if kind != IMM:  # the IMM's regimes have their own noise levels
+                log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
             hits[c, t] += 1
             sensors[c, t] |= np.uint32(1 << s)
             if has_call:
@@ -269,7 +306,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
         drop = (tent and not established and looks[c, t] - hits[c, t] > confirm_n - confirm_m) \
             or (established and status[c, t] != _FREE and log_miss[c, t] < log_delete)
         if drop:
-            _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+            _free_slot(c, t, state)
             report_k[t] = -1
             assign[t] = -1  # its report is free to start a track
     for m in range(M):
@@ -296,8 +333,9 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
     scr = _scan_scratch(status.shape[1], valid.shape[1])
     dsc = _distance_scratch()
     usc = _update_scratch()
-    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13))  # EKF tracks
-    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])
+    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13), none, none, none, none)  # EKF tracks
+    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
     radar = (site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa)
     mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)
     for c in range(status.shape[0]):
@@ -306,10 +344,13 @@ def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, se
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
-                  report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max, key):
-    """:func:`initiate_rows` for run ``c``: reports ``z`` (M, 3), ``R`` (M, 3, 3), calls ``call``
-    (M,) or (0,), where ``new`` (M,); the run's lineage ``report_k`` (T,); ``key`` (M,) scratch."""
+def _initiate_run(c, state, next_id, report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max,
+                  key, mu0):
+    """:func:`initiate_rows` for run ``c`` (``state`` as :func:`_scan_run`'s): reports ``z``
+    (M, 3), ``R`` (M, 3, 3), calls ``call`` (M,) or (0,), where ``new`` (M,); the run's lineage
+    ``report_k`` (T,); ``key`` (M,) scratch; IMM tracks start every regime from the
+    one-point initiation, with the odds ``mu0`` (the regimes' (0,) for other filters)."""
+    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu = state
     T = status.shape[1]
     M = new.shape[0]
     has_call = call.shape[0] > 0
@@ -323,8 +364,12 @@ def _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, fo
         if rank >= M or not new[order[rank]]:
             break
         m = order[rank]
-        _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+        _free_slot(c, t, state)
         init_one(z[m], R[m], site0, trig, sigma_v0, x[c, t], P[c, t])
+        for g in range(mu0.shape[0]):
+            xm[c, t, g] = x[c, t]
+            Pm[c, t, g] = P[c, t]
+            mu[c, t, g] = mu0[g]
         log_lam[c, t] = log_lam_max
         status[c, t] = _TENTATIVE
         hits[c, t] = 1
@@ -349,9 +394,11 @@ def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found
     geodetic site ``site0`` (3,) [m ECEF] with ``trig`` (sin, cos of its latitude, sin, cos of
     its longitude)."""
     key = np.empty(new.shape[1])
+    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])  # EKF tracks
+    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
     for c in range(status.shape[0]):
-        _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
-                      report_k[c], z[c], R[c], call[c], new[c], s, rid_base, site0, trig, sigma_v0, log_lam_max, key)
+        _initiate_run(c, state, next_id, report_k[c], z[c], R[c], call[c], new[c], s, rid_base, site0, trig, sigma_v0,
+                      log_lam_max, key, none)
 
 
 #: :func:`track_runs` stopped at a run: it needs more track slots, more covariance rows.
@@ -363,9 +410,9 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
                gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
                down_m,
-               x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
+               x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, next_id,
                hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start,
-               kind, s_ut, wm, wc):
+               kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
     """The whole multi-target tracker over the update times, one run after another from run
     ``c_start`` (``mtt.track_reports`` for EKF tracks: each run is independent, so no Python
     step per scan).
@@ -382,10 +429,14 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     target ``ref`` (S, 3): range [m], SNR, Pfa; geodetic origin ``org`` (S, 3), ``otrig`` (S, 4);
     ``search_every`` (S,), ``has_call`` (S,), the log-odds ``weights`` (S,) of its calls.
     ``down_m``: the depth [m] below the ellipsoid at which a track has come down.  The track
-    filter: ``kind`` (``tracker_kernel.EKF`` or ``UKF``), and the UKF's sigma-point scale
-    ``s_ut`` and weights ``wm``, ``wc`` (13,).
+    filter: ``kind`` (``tracker_kernel.EKF``, ``UKF`` or ``IMM``), the UKF's sigma-point scale
+    ``s_ut`` and weights ``wm``, ``wc`` (13,), and the IMM's regimes (``imm_q`` [m²/s³],
+    ``imm_sojourn`` [s], ``imm_mu0``, ``imm_entry`` [m], (M,) each,
+    :class:`shieldlab.tracking.imm.Regimes`; (0,) for the other filters).
 
-    The state arrays (``x`` .. ``next_id``, as :func:`scan_rows`) are changed in place; each
+    The state arrays (``x`` .. ``next_id``, as :func:`scan_rows`, and the IMM's regimes
+    ``xm`` (C, T, M, 6), ``Pm`` (C, T, M, 6, 6) and odds ``mu`` (C, T, M), whose
+    combination ``x`` and ``P`` then hold) are changed in place; each
     update time's are written to the histories (C, T, K): ``hx`` (.., 6), ``hsig`` float32,
     ``htid``, ``hstatus``, ``hhits``, ``hsensors``, ``hreport``, ``hwarhead``.  With ``keep``,
     the covariance of every confirmed track judged a warhead goes to row ``nrows[0]`` of
@@ -405,19 +456,20 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     dsc = _distance_scratch()
     usc = _update_scratch()
     psc = _predict_scratch()
-    ut = _filter_scratch(kind, s_ut, wm, wc)
+    ut = _filter_scratch(kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry)
     Rc = np.empty((M, 3, 3))
     new = np.empty(M, np.bool_)
     key = np.empty(M)
     report_k = np.empty(T, np.int64)
     no_call = np.empty(0, np.int8)
-    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls)
+    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
     mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)
     for c in range(c_start, C):
         row_start[c] = nrows[0]
         for k in range(K):
             if k > 0 and dt[k] != 0.0:
-                _predict_run(c, x, P, status, log_lam, nsub[k], hsub[k], abs(dt[k]), q_ballistic, beta_min, psc, ut)
+                _predict_run(c, x, P, status, log_lam, xm, Pm, mu, nsub[k], hsub[k], abs(dt[k]), q_ballistic, beta_min,
+                             psc, ut)
             for t in range(T):
                 report_k[t] = -1
             for e in range(ev_start[k], ev_start[k + 1]):
@@ -448,17 +500,15 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                         n_free += 1
                 if n_free < n_new:
                     return c, NEED_SLOTS
-                _initiate_run(c, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls,
-                              next_id, report_k, z, Rc[:Ms], call, new[:Ms], s, rid, org[s], otrig[s], sigma_v0,
-                              log_lam_max, key[:Ms])
+                _initiate_run(c, state, next_id, report_k, z, Rc[:Ms], call, new[:Ms], s, rid, org[s], otrig[s],
+                              sigma_v0, log_lam_max, key[:Ms], imm_mu0)
             for t in range(T):
                 if status[c, t] == _FREE:
                     continue
                 # as tracker.came_down; or a UKF prediction that had no Cholesky factor
                 if below_surface_point(x[c, t, 0], x[c, t, 1], x[c, t, 2], down_m) \
                         or (kind == UKF and not math.isfinite(x[c, t, 0])):
-                    _free_slot(c, t, x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
-                               calls)
+                    _free_slot(c, t, state)
             for t in range(T):
                 on = status[c, t] != _FREE
                 for i in range(6):
