@@ -78,6 +78,15 @@ def test_flyout_json(capsys):
     assert abs(r["ground_range_km"] - 1517) < 5
 
 
+@pytest.mark.parametrize("runs, key", [(1, "miss_km"), (3, "cep_km")])
+def test_flyout_names_one_dispersed_shot_a_miss_not_a_cep(capsys, runs, key):
+    # a circular error probable is a median over shots: one shot has only its own miss
+    args = ["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--runs", str(runs), "--json"]
+    assert main(args) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert {"cep_km", "miss_km"} & set(r) == {key} and r[key] > 0.0
+
+
 def test_presets_validate_catalog(capsys):
     assert main(["presets", "--json"]) == 0
     assert any(p["name"] == "epaa-phase-1" for p in json.loads(capsys.readouterr().out))

@@ -451,6 +451,16 @@ def test_compile_note_before_first_compile(tiny, capsys, monkeypatch):
     assert cli.COMPILE_NOTE not in capsys.readouterr().err
 
 
+def test_every_command_that_compiles_names_its_kernels(monkeypatch, capsys):
+    # a command missing from _KERNELS never showed its compile note (the lookup failed quietly)
+    kinds = set(re.findall(r'_compile_note\("(\w+)"', Path(cli.__file__).read_text()))
+    assert kinds and kinds <= set(cli._KERNELS), kinds - set(cli._KERNELS)
+    monkeypatch.setattr(cli, "_kernels_cached", lambda modules: False)
+    for kind in sorted(kinds):
+        cli._compile_note(kind, quiet=False)
+        assert cli.COMPILE_NOTE in capsys.readouterr().err, kind
+
+
 def test_kernels_cached_reads_numbas_cache(tiny, tmp_path, capsys):
     # the in-tree cache is warm once a run has compiled the kernels
     assert main(["run", str(tiny), "--runs", "2", "--quiet"]) == 0

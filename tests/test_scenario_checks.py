@@ -226,6 +226,14 @@ def test_local_file_named_like_a_preset_needs_a_path(tmp_path, monkeypatch):
     assert load("epaa-phase-3").name == "epaa-phase-3"
 
 
+def test_a_binary_file_is_named_not_text(tmp_path):
+    f = tmp_path / "raid.yaml"
+    f.write_bytes(b"name: x\n\xff\xfe\x00binary")
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 8\)") as e:
+        load(str(f))
+    assert "UnicodeDecodeError" not in str(e.value)
+
+
 def test_bare_name_that_is_no_preset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "myraid").write_text(yaml.safe_dump(scenario(name="mine")))

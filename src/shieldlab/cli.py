@@ -59,6 +59,7 @@ _KERNELS = {
     "footprint": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.engage.solver",
                   "shieldlab.sensors.visibility", "shieldlab.analysis.footprint"),
     "coverage": ("shieldlab.sensors.visibility",),
+    "tracks": ("shieldlab.flyout.kernel", "shieldlab.sensors.visibility", "shieldlab.tracking.mtt_kernel"),
 }
 
 
@@ -1358,13 +1359,15 @@ def flyout(
         scat_lat, scat_lon, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile,
                                                apogee=None if apogee_km is None else 1e3 * apogee_km,
                                                flight_time=flight_time_s)
-        res.update(runs=runs, seed=seed, cep_km=round(c / 1e3, 4))
+        res.update(runs=runs, seed=seed)
+        # the circular error probable is a median over shots: one shot has only its miss
+        res.update({"cep_km" if runs > 1 else "miss_km": round(c / 1e3, 4)})
     if target is not None:
         from shieldlab.io import export as X
 
         _export(target, X.flyout_features(tr, missile=m.id, launch_deg=(lat0, lon0), aim_deg=(lat1, lon1),
                                           profile=profile, impacts_rad=(scat_lat, scat_lon) if runs else None,
-                                          cep_m=c if runs else None), stderr=as_json)
+                                          cep_m=c if runs > 1 else None), stderr=as_json)
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2) + "\n")
         return

@@ -159,8 +159,11 @@ def read_yaml(path: Path | Traversable, source: str | None = None) -> object:
         raise InputError("no such file", source=source) from None
     except IsADirectoryError:
         raise InputError("is a folder, not a scenario file", source=source) from None
-    except (PermissionError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read: {e.__class__.__name__}", source=source) from None
+    except PermissionError:
+        raise InputError("cannot read: permission denied", source=source) from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"cannot read: not UTF-8 text (byte {e.start}); a scenario is a YAML text file",
+                         source=source) from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
