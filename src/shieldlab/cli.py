@@ -343,7 +343,7 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
     arch = f", {summary['architecture']} C2 over {len(nodes)} nodes" if len(nodes) > 1 else ""
     t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}{arch}")
     cols: tuple[tuple[str, JustifyMethod], ...] = (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"),
-                                                   ("P(leak)", "right"), ("interceptors", "right"))
+                                                   ("P(leak)", "right"), ("mean interceptors", "right"))
     for col, just in cols:
         # names fold onto more lines rather than end in an ellipsis or vanish: two salvo rounds
         # must stay tellable apart; the numbers wrap at their space when the screen is narrow
