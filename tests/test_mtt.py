@@ -363,9 +363,9 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     management, initiation), run by run over the whole time loop (``whole``) or scan by scan,
     against its NumPy reference, with boosters and false alarms: the same tracks, numbers,
     lineage and calls; states and covariances equal but for the last bits of exp and log
-    (1e-8 relative).  The run-by-run tracker starts with one slot and few covariance rows,
-    so that it grows both again and again.  EKF tracks, and UKF and IMM tracks (run by run
-    only: scan by scan they step in NumPy)."""
+    (1e-8 relative; the IMM's a little further, below).  The run-by-run tracker starts with
+    one slot and few covariance rows, so that it grows both again and again.  EKF tracks,
+    and UKF and IMM tracks (run by run only: scan by scan they step in NumPy)."""
     monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     monkeypatch.setattr(mtt, "FIRST_SLOTS", 1)
     monkeypatch.setattr(mtt, "FIRST_ROWS", 0.01)
@@ -381,17 +381,18 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
     # the IMM's odds are exponentials of its regimes' likelihoods: the last bits of exp, log
-    # and of sums in another order carry further, most in boost, where the regimes compete
-    # (measured: 5 mm and 1 cm/s at most, early in a track; 1e-6 m later)
-    rtol, atol = (1e-5, 0.05) if kf == "imm" else (1e-8, 1e-6)
-    np.testing.assert_allclose(fast.x, ref.x, rtol=rtol, atol=atol, equal_nan=True)
-    np.testing.assert_allclose(fast.sigma_pos, ref.sigma_pos, rtol=1e-4 if kf == "imm" else 1e-5, equal_nan=True)
+    # and of sums in another order carry further, most in boost, where the regimes compete.
+    # Measured on this scene: states within 4.9 mm and 1.05 cm/s (early in a track; 1e-6 m
+    # later), sigma_pos within 2.2e-5 relative, covariances within 6.1e-6 of their scale
+    imm = kf == "imm"
+    np.testing.assert_allclose(fast.x, ref.x, rtol=1e-8, atol=0.02 if imm else 1e-6, equal_nan=True)
+    np.testing.assert_allclose(fast.sigma_pos, ref.sigma_pos, rtol=1e-4 if imm else 1e-5, equal_nan=True)
     held = ref.confirmed_P.index >= 0  # every confirmed warhead's covariance, none other
     np.testing.assert_array_equal(fast.confirmed_P.index >= 0, held)
     np.testing.assert_array_equal(held, (ref.status == mtt.CONFIRMED) & ref.warhead)
     a, b = fast.confirmed_P[held], ref.confirmed_P[held]
     scale = np.abs(b).max(axis=(1, 2), keepdims=True)
-    np.testing.assert_allclose(a / scale, b / scale, rtol=0, atol=1e-5 if kf == "imm" else 1e-8)
+    np.testing.assert_allclose(a / scale, b / scale, rtol=0, atol=2e-5 if imm else 1e-8)
     assert (ref.status == mtt.TENTATIVE).sum() > 50 and (ref.status == mtt.CONFIRMED).sum() > 1000
     assert (ref.report >= 0).sum() > 1000
 

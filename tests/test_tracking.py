@@ -771,8 +771,9 @@ def test_below_surface():
 
 
 def test_read_only_and_writeable_reports_run_one_compiled_tracker():
-    # Numba types an array by its writeable flag too: reports built by the chain (read-only
-    # views) and a caller's own arrays must not each compile the whole tracker (~100 s)
+    # Numba types an array by its writeable flag too: reports the tracker can pass as views
+    # (read-only, as the chain's are) and reports it must copy (a caller's broadcast mask:
+    # the copy is writeable) must not each compile the whole tracker (~100 s)
     import numba
 
     from shieldlab.tracking import tracker_kernel
@@ -784,18 +785,15 @@ def test_read_only_and_writeable_reports_run_one_compiled_tracker():
     assert numba.typeof(kernel_list([a])) == numba.typeof(kernel_list([b]))
     assert a.flags.writeable  # views: the caller's array is as it was
     tt, X = truth_arc(300.0, dt=1.0)
-    det = detections(tt, X, np.arange(0.0, 300.0, 5.0), 2, seed=3)
-    frozen = {}
-    for name in ("z", "detected", "r_scale"):
-        v = np.asarray(getattr(det, name)).view()
-        v.flags.writeable = False
-        frozen[name] = v
-    ro = track([dataclasses.replace(det, **frozen)], "sys")
+    scan_t = np.arange(0.0, 300.0, 5.0)
+    viewed = detections(tt, X, scan_t, 2, seed=3)  # a (runs, K) mask: passed as a read-only view
+    copied = detections(tt, X, scan_t, 2, seed=3, detected=np.ones(scan_t.size, bool))  # broadcast: copied
+    assert viewed.detected.flags.c_contiguous and viewed.detected.strides != copied.detected.strides
+    ro = track([viewed], "sys")
     n = len(tracker_kernel.track_rows.signatures)
-    rw = track([det], "sys")
+    rw = track([copied], "sys")
     assert len(tracker_kernel.track_rows.signatures) == n
     np.testing.assert_array_equal(rw.x, ro.x)
-
 
 def test_a_ukf_filter_that_loses_its_cholesky_factor_restarts_not_raises():
     """One report of row 0 with negative definite noise (R scaled by -1e6): the UKF's

@@ -7,7 +7,7 @@ Usage (by a maintainer, after changing the table or the interpolation)::
 
     python tools/us76_upper_to_npz.py src/shieldlab/data/us76_upper.npz
 
-``tests/test_atmosphere.py`` holds the file equal to a fresh build, bit for bit.
+``tests/test_earth.py`` holds the file equal to a fresh build, bit for bit.
 """
 
 from __future__ import annotations

@@ -511,7 +511,8 @@ def _upper_table() -> dict[str, np.ndarray]:
         return upper_interpolants()
 
 
-_PPOLY_X_P, _PPOLY_C_P, _PPOLY_X_M, _PPOLY_C_M = (np.ascontiguousarray(_upper_table()[k], float)
+_TABLE = _upper_table()
+_PPOLY_X_P, _PPOLY_C_P, _PPOLY_X_M, _PPOLY_C_M = (np.ascontiguousarray(_TABLE[k], float)
                                                     for k in ("x_p", "c_p", "x_m", "c_m"))
 
 

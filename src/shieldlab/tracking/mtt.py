@@ -123,8 +123,8 @@ DENSE_REPORTS = 160
 FIRST_SLOTS, FIRST_ROWS = 16, 3
 #: Track status in :attr:`TrackFile.status`.
 FREE, TENTATIVE, CONFIRMED = 0, 1, 2
-#: The filters a track can run: the EKF and the unscented filter (both compiled), or the
-#: interacting multiple model over boost, ballistic and re-entry (three NumPy EKFs).
+#: The filters a track can run: the EKF, the unscented filter, or the interacting multiple
+#: model over boost, ballistic and re-entry (three EKFs); all three compiled.
 FILTERS = ("ekf", "ukf", "imm")
 #: each filter's code in the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`)
 KERNEL_FILTERS = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": tracker_kernel.IMM}
@@ -516,7 +516,7 @@ def _trimmed(tf: TrackFile) -> TrackFile:
 def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, scan_of: list, sites: list,
                 fields: list, reference: list, origins: list, weights: np.ndarray, gate: float,
                 keep_covariance: bool) -> TrackFile:
-    """:func:`track_reports` for EKF and UKF tracks through the compiled tracker
+    """:func:`track_reports` through the compiled tracker
     (:func:`shieldlab.tracking.mtt_kernel.track_runs`), run after run; the slots and the
     covariance rows grow where a run needs more, that run then tracked again from its start
     (runs are independent and a track takes the lowest free slot, so more slots change nothing)."""
@@ -543,6 +543,8 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     reg = imm.DEFAULT  # the regimes _State.predict and .update run; none for the other filters
     regimes = [np.asarray(a, float) if mgmt.filter == "imm" else np.empty(0)
                for a in (reg.q, reg.sojourn_s, reg.mu0, reg.entry_alt_m)]
+    # the kernel indexes the slots' regimes by these (no bounds checks there)
+    assert all(a.shape == (st.mu.shape[2],) for a in regimes), (st.mu.shape, [a.shape for a in regimes])
 
     T = st.T
     fills = {"x": np.nan, "sigma": np.nan, "tid": -1, "status": FREE, "hits": 0, "sensors": 0, "report": -1,

@@ -6,16 +6,20 @@ per chunk, the calls' overhead, not the arithmetic, set its cost (~2.7 s of ~3.9
 runs of epaa-phase-1 under false alarms, profiled).  Here each run is one pass of loops over
 its slots and reports, the same rules in the same order as :func:`shieldlab.tracking.mtt._scan`,
 calling the same compiled pieces (the EKF's predict and update of
-:mod:`~shieldlab.tracking.ekf_kernel`, the field-of-regard test of
+:mod:`~shieldlab.tracking.ekf_kernel`, the UKF's of :mod:`~shieldlab.tracking.ukf_kernel`,
+the IMM's of :mod:`~shieldlab.tracking.imm_kernel`, the field-of-regard test of
 :mod:`~shieldlab.sensors.visibility`, the least-cost assignment of
 :mod:`~shieldlab.tracking.association`).  Where NumPy's elementwise functions and the C
 library's differ in the last bit (``exp``, ``log``), results differ by that much; the NumPy
-scan stays the reference (tests: the same tracks, states to 1e-9 relative).
+scan stays the reference (tests: the same tracks, states to 1e-8 relative; the IMM's odds,
+exponentials of its regimes' likelihoods, carry those last bits further: within 5 mm and
+1 cm/s, early in a track).
 
 State arrays are those of ``mtt._State`` and are changed in place: ``x`` (C, T, 6), ``P``
 (C, T, 6, 6), ``log_lam``, ``log_miss`` (C, T) float64, ``status`` int8, ``tid`` int64,
 ``hits``, ``looks`` int32, ``sensors`` uint32 (C, T), ``seen``, ``found`` (C, T, S) float64,
-``calls`` (C, T, S) int8, ``next_id`` (C,) int64.
+``calls`` (C, T, S) int8, ``next_id`` (C,) int64; the IMM's regimes ``xm`` (C, T, M, 6),
+``Pm`` (C, T, M, 6, 6) and odds ``mu`` (C, T, M) float64 (M = 0 for the other filters).
 """
 
 from __future__ import annotations
@@ -414,8 +418,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start,
                kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
     """The whole multi-target tracker over the update times, one run after another from run
-    ``c_start`` (``mtt.track_reports`` for EKF tracks: each run is independent, so no Python
-    step per scan).
+    ``c_start`` (``mtt.track_reports``: each run is independent, so no Python step per
+    scan).
 
     Times: ``dt`` (K,) [s] from the previous update time, the prediction's ``nsub`` (K,)
     substeps of ``hsub`` (K,) seconds.  Scans ("events", in the order applied): those of time

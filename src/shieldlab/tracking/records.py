@@ -243,7 +243,8 @@ def kernel_list(arrays: list) -> typed.List:
     (read-only broadcasts and views) and by a caller's own arrays would otherwise each
     compile the whole tracker (~100 s), and only the first is compiled at install.  The list
     is built by a cached kernel: ``typed.List`` called from Python compiles its methods anew
-    in every process (~0.4 s per element type)."""
+    in every process (~0.4 s per element type); that kernel is compiled once per number of
+    arrays (of one dtype and dimension: the sensors of one tracker)."""
     views = []
     for a in arrays:
         v = a.view()
