@@ -38,8 +38,10 @@ demo: $(STAMP) $(VIEWER)
 # test processes: the machine's cores, at most four (each holds its own compiled kernels)
 JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
+# worksteal: an idle process takes tests queued for a busy one (the suite ends in a few long
+# tests, which the default split can leave on one process while the other waits)
 test: $(STAMP) $(VIEWER) browser lint
-	$(PY) -m pytest -q -n $(JOBS)
+	$(PY) -m pytest -q -n $(JOBS) --dist worksteal
 
 # style and types: ruff and mypy (configured in pyproject.toml)
 lint: $(STAMP)
