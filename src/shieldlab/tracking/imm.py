@@ -57,6 +57,12 @@ class Regimes(NamedTuple):
     mu0: tuple[float, ...] = (0.7, 0.2, 0.1)
     entry_alt_m: tuple[float, ...] = (np.inf, np.inf, 100e3)
 
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``q``, ``sojourn_s``, ``mu0``, ``entry_alt_m`` as float arrays (M,), the order the
+        trackers' kernels take them in."""
+        f = np.asarray
+        return f(self.q, float), f(self.sojourn_s, float), f(self.mu0, float), f(self.entry_alt_m, float)
+
 
 DEFAULT = Regimes()
 

@@ -96,9 +96,9 @@ from shieldlab import earth
 from shieldlab.sensors import radar as radar_model
 from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
-from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, tracker_kernel, ukf
+from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
 from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks, kernel_list
-from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, adapt_noise, came_down
+from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, KERNEL_FILTERS, adapt_noise, came_down
 
 #: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
 #: atmosphere (assumption: re-entry vehicles run ~50-150 kPa, whole short-range missiles
@@ -126,8 +126,6 @@ FREE, TENTATIVE, CONFIRMED = 0, 1, 2
 #: The filters a track can run: the EKF, the unscented filter, or the interacting multiple
 #: model over boost, ballistic and re-entry (three EKFs); all three compiled.
 FILTERS = ("ekf", "ukf", "imm")
-#: each filter's code in the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`)
-KERNEL_FILTERS = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": tracker_kernel.IMM}
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
 _SCAN_BITS, _SLOT_BITS = 24, 20
 
@@ -541,8 +539,7 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     every = np.array([rep.search_every for rep in reports], np.int64)
     has_call = np.array([rep.call is not None for rep in reports])
     reg = imm.DEFAULT  # the regimes _State.predict and .update run; none for the other filters
-    regimes = [np.asarray(a, float) if mgmt.filter == "imm" else np.empty(0)
-               for a in (reg.q, reg.sojourn_s, reg.mu0, reg.entry_alt_m)]
+    regimes = reg.kernel_args() if mgmt.filter == "imm" else (np.empty(0),) * 4
     # the kernel indexes the slots' regimes by these (no bounds checks there)
     assert all(a.shape == (st.mu.shape[2],) for a in regimes), (st.mu.shape, [a.shape for a in regimes])
 

@@ -56,9 +56,9 @@ from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks, kern
 #: The filters ``track`` can run: name -> (predict, update).
 # the EKF's predict and update compiled row by row (ekf_kernel; equal to ekf's NumPy forms to 1e-9)
 FILTERS = {"ekf": (ekf_kernel.predict, ekf_kernel.update), "ukf": (ukf.predict, ukf.update), "imm": None}
-#: The filters the compiled loop (tracker_kernel.track_rows) runs, and its code for each;
-#: another entry of FILTERS runs through the NumPy steps.
-_COMPILED = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": tracker_kernel.IMM}
+#: The filters the compiled loops (tracker_kernel.track_rows, mtt_kernel.track_runs) run, and
+#: their code for each; another entry of FILTERS runs through the NumPy steps.
+KERNEL_FILTERS = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": tracker_kernel.IMM}
 
 #: Gains γ of the NIS-driven process-noise adaptation when NIS > 3 (up) and
 #: NIS < 3 (down); see the module docstring.
@@ -156,7 +156,7 @@ def track(
     # For each sensor and union time: the sensor's scan index there, or -1.
     scan_index = Schedule.scan_index(t, [np.asarray(d.t, float) for d in detections])
 
-    if compiled and filter in _COMPILED:
+    if compiled and filter in KERNEL_FILTERS:
         x_out, P_out, hits_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
                                                  sigma_v0, filter)
     else:
@@ -241,8 +241,7 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
                                      q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), IMPACTED_DEPTH_M,
                                      x_out, hits_out, pidx, pbuf,
-                                     _COMPILED[filter], s_ut, wm, wc,
-                                     *(np.asarray(a, float) for a in (reg.q, reg.sojourn_s, reg.mu0, reg.entry_alt_m)))
+                                     KERNEL_FILTERS[filter], s_ut, wm, wc, *reg.kernel_args())
     assert used >= 0  # a row per (filter, time) suffices
     P_out = CovarianceHistory(pidx.reshape(batch + (K,)), pbuf[:used])
     return (np.moveaxis(x_out.reshape((K,) + batch + (6,)), 0, -2), P_out,
