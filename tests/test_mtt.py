@@ -357,15 +357,16 @@ def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
 
 
 @pytest.mark.parametrize("false_alarms, whole, kf", [(2.0, True, "ekf"), (30.0, True, "ekf"), (2.0, False, "ekf"),
-                                                     (30.0, False, "ekf"), (2.0, True, "ukf"), (2.0, True, "imm")])
+                                                     (30.0, False, "ekf"), (2.0, True, "ukf"), (2.0, True, "imm"),
+                                                     (2.0, False, "ukf"), (2.0, False, "imm")])
 def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, kf, monkeypatch):
     """The compiled tracker (mtt_kernel: prediction with the drag floor, gating, GNN, update,
     management, initiation), run by run over the whole time loop (``whole``) or scan by scan,
     against its NumPy reference, with boosters and false alarms: the same tracks, numbers,
     lineage and calls; states and covariances equal but for the last bits of exp and log
     (1e-8 relative; the IMM's a little further, below).  The run-by-run tracker starts with
-    one slot and few covariance rows, so that it grows both again and again.  EKF tracks,
-    and UKF and IMM tracks (run by run only: scan by scan they step in NumPy)."""
+    one slot and few covariance rows, so that it grows both again and again.  EKF, UKF and
+    IMM tracks."""
     monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     monkeypatch.setattr(mtt, "FIRST_SLOTS", 1)
     monkeypatch.setattr(mtt, "FIRST_ROWS", 0.01)
@@ -488,12 +489,15 @@ def test_unscented_distances_are_the_nis_of_the_unscented_update():
                 assert d2[c, t, m] == pytest.approx(float(nis), rel=1e-9)
 
 
-def test_a_ukf_track_that_loses_its_cholesky_factor_is_dropped_not_raised(scene):
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_ukf_track_that_loses_its_cholesky_factor_is_dropped_not_raised(scene, whole, monkeypatch):
     """Reports whose noise is negative definite (R scaled by -1e6) in one scan of one radar
     in run 0: they gate nothing (no innovation covariance to weigh them), so each starts a
     track whose covariance has no Cholesky factor, which the compiled tracker drops at its
-    next prediction, carrying on (the NumPy reference raises).  The other run, independent,
-    is tracked as without the bad scan."""
+    next prediction, carrying on (the NumPy reference raises), run by run over the whole time
+    loop (``whole``) or scan by scan (hundreds of false alarms a frame).  The other run,
+    independent, is tracked as without the bad scan."""
+    monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     w, truth, reps = scene
     radars = [s.radar for s in w.sensors]
     mgmt = mtt.TrackManagement(filter="ukf")

@@ -79,11 +79,12 @@ EKF tracks run through :mod:`shieldlab.tracking.mtt_kernel`: the whole loop over
 times compiled, one run after another (:func:`~shieldlab.tracking.mtt_kernel.track_runs`;
 runs are independent), or, where any radar's scans hold more than :data:`DENSE_REPORTS`
 report slots (a hundred and more false alarms a frame), scan by scan (steps 1-6 compiled,
-one pass per run; the largest scans associated on candidate pairs).  UKF and IMM tracks run
-through the whole compiled loop too (:mod:`shieldlab.tracking.ukf_kernel`: a UKF track whose
-covariance loses its Cholesky factor is dropped there; :mod:`shieldlab.tracking.imm_kernel`:
-the IMM gated on its regimes' combination, as in NumPy), and scan by scan in NumPy beyond
-:data:`DENSE_REPORTS`.  :func:`_scan` is the NumPy reference.
+one pass per run; an EKF's largest scans associated on candidate pairs in NumPy).  UKF and
+IMM tracks run through the same compiled steps (:mod:`shieldlab.tracking.ukf_kernel`: a UKF
+track whose covariance loses its Cholesky factor is dropped; :mod:`shieldlab.tracking.imm_kernel`:
+the IMM gated on its regimes' combination, as in NumPy), weighing every pair of a scan.
+:func:`_scan` is the NumPy reference (where a UKF covariance has no Cholesky factor it
+raises ``numpy.linalg.LinAlgError``).
 """
 
 from __future__ import annotations
@@ -236,8 +237,8 @@ class _State:
 
     def __init__(self, C: int, T: int, mgmt: TrackManagement, S: int = 1, compiled: bool = True):
         self.mgmt = mgmt
-        # EKF tracks step through the compiled scan (mtt_kernel) unless asked for NumPy's
-        self.compiled = compiled and mgmt.filter == "ekf"
+        # tracks step through the compiled scan (mtt_kernel) unless asked for NumPy's
+        self.compiled = compiled
         self.log_lam_max = np.log(mgmt.q_boost / mgmt.q_ballistic)
         self.x = np.full((C, T, 6), np.nan)
         self.P = np.full((C, T, 6, 6), np.nan)
@@ -260,6 +261,12 @@ class _State:
         self.xm = np.full((C, T, M, 6), np.nan)
         self.Pm = np.full((C, T, M, 6, 6), np.nan)
         self.mu = np.zeros((C, T, M))
+        # what the compiled kernels read of the filter: its code, the UKF's sigma-point scale
+        # and weights, the IMM's regimes ((0,) each for the other filters)
+        self.regimes = imm.DEFAULT.kernel_args() if mgmt.filter == "imm" else (np.empty(0),) * 4
+        # the kernels index the slots' regimes by these (no bounds checks there)
+        assert all(a.shape == (M,) for a in self.regimes), (M, [a.shape for a in self.regimes])
+        self.kernel_filter = (KERNEL_FILTERS[mgmt.filter], *ukf.weights(6), *self.regimes)
 
     @property
     def T(self) -> int:
@@ -312,16 +319,16 @@ class _State:
         live = self.status != FREE
         if dt == 0.0 or not live.any():
             return
+        if self.compiled:
+            n, h = ekf_kernel.substeps(dt)
+            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, self.xm, self.Pm, self.mu, n, h,
+                                    abs(dt), self.mgmt.q_ballistic, BETA_MIN_PA, *self.kernel_filter)
+            return
         if self.mgmt.filter == "imm":  # the regimes' own noise levels, no adaptation; the drag floor
             q = np.maximum(np.asarray(imm.DEFAULT.q, float), drag_noise(self.x[live], abs(dt))[:, None])
             xm, Pm, mu = imm.predict(self.xm[live], self.Pm[live], self.mu[live], dt, q=q)
             self.xm[live], self.Pm[live], self.mu[live] = xm, Pm, mu
             self.x[live], self.P[live] = imm.combine(xm, Pm, mu)
-            return
-        if self.compiled:
-            n, h = ekf_kernel.substeps(dt)
-            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, n, h, abs(dt),
-                                    self.mgmt.q_ballistic, BETA_MIN_PA)
             return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
         step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
@@ -410,8 +417,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     compiled : bool
         Run the tracks through the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`: the
         whole time loop, run by run, where no scan has more than :data:`DENSE_REPORTS` report
-        slots; else scan by scan, EKF tracks compiled, UKF and IMM tracks in NumPy); False: the
-        NumPy scan, its reference.
+        slots; else scan by scan); False: the NumPy scan, its reference.
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -452,16 +458,20 @@ def track_reports(reports: list[Reports], radars: list, system: str,
             j = idx[k]
             if j < 0:
                 continue
-            if st.compiled and st.T * rep.valid.shape[2] <= SPARSE_PAIRS:
+            # EKF tracks among many reports: per run on candidate pairs (NumPy); the other
+            # filters weigh every pair, compiled
+            if st.compiled and (mgmt.filter != "ekf" or st.T * rep.valid.shape[2] <= SPARSE_PAIRS):
                 report_k = _scan_compiled(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k,
                                           origins[s])
             else:
                 report_k = _scan(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k)
-        down = (st.status != FREE) & came_down(st.x)
+        # come down; or a UKF prediction that had no Cholesky factor (as the compiled loop)
+        down = (st.status != FREE) & (came_down(st.x) | ~np.isfinite(st.x[..., 0]))
         st.free(down)
         hist["x"].append(st.x.copy())
         pos_var = np.trace(st.P[..., :3, :3], axis1=-2, axis2=-1)
-        hist["sigma"].append(np.sqrt(pos_var).astype(np.float32))
+        with np.errstate(invalid="ignore"):  # nan where a bad report left no variance, as compiled
+            hist["sigma"].append(np.sqrt(pos_var).astype(np.float32))
         hist["tid"].append(st.tid.copy())
         hist["status"].append(st.status.copy())
         hist["hits"].append(st.hits.copy())
@@ -538,10 +548,6 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     R3 = np.array([np.broadcast_to(rep.R, (3, 3)) for rep in reports], float)
     every = np.array([rep.search_every for rep in reports], np.int64)
     has_call = np.array([rep.call is not None for rep in reports])
-    reg = imm.DEFAULT  # the regimes _State.predict and .update run; none for the other filters
-    regimes = reg.kernel_args() if mgmt.filter == "imm" else (np.empty(0),) * 4
-    # the kernel indexes the slots' regimes by these (no bounds checks there)
-    assert all(a.shape == (st.mu.shape[2],) for a in regimes), (st.mu.shape, [a.shape for a in regimes])
 
     T = st.T
     fills = {"x": np.nan, "sigma": np.nan, "tid": -1, "status": FREE, "hits": 0, "sensors": 0, "report": -1,
@@ -562,7 +568,7 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
             mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks,
             st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"], h["sigma"],
             h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf,
-            nrows, row_start, KERNEL_FILTERS[mgmt.filter], *ukf.weights(6), *regimes)
+            nrows, row_start, *st.kernel_filter)
         if c == C:
             break
         # run c again from its start, with room
@@ -608,16 +614,17 @@ def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, refere
     f_site, trig, boresight, half_fov, el_lo, el_hi, refr = field
     r_ref, snr_ref, pfa = reference
     mtt_kernel.scan_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen,
-                         st.found, st.sensors, st.calls, report_k, z, valid, R, call, s, rid,
+                         st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, report_k, z, valid, R, call, s, rid,
                          j % rep.search_every == 0, site_ecef, enu, f_site, trig, boresight, half_fov, el_lo, el_hi,
                          refr, r_ref, snr_ref, pfa, gate, mgmt.confirm_m, mgmt.confirm_n, mgmt.confirm_var_v,
-                         float(np.log(mgmt.delete_probability)), st.log_lam_max, new)
+                         float(np.log(mgmt.delete_probability)), st.log_lam_max, new, *st.kernel_filter)
     n_new = new.sum(axis=1)
     if n_new.any():
         report_k = st.make_room(n_new, report_k)
         mtt_kernel.initiate_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss,
-                                 st.seen, st.found, st.sensors, st.calls, st.next_id, report_k, z, R, call, new,
-                                 s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max)
+                                 st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, report_k,
+                                 z, R, call, new, s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max,
+                                 st.regimes[2])  # the IMM's starting odds
     return report_k
 
 
