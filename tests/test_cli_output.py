@@ -580,8 +580,20 @@ def test_a_long_run_that_fits_only_with_its_tables_on_disk(tiny, tmp_path, capsy
 
 def test_demo_replaces_its_own_folder_but_not_one_given(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    for _ in range(2):  # out/demo is the demo's own: replaced each time
-        assert main(["demo", "--runs", "2", "--quiet"]) == 0
+    assert main(["demo", "--runs", "2", "--quiet"]) == 0  # the whole demo once: report, footprint, scene
+    page = (tmp_path / "out" / "demo" / "report.html").read_text()
+    assert "The defended footprint" in page and (tmp_path / "out" / "demo" / "scene.czml").is_file()
+    # the folder rules: the report's maps and the footprint (most of a demo's time) are not
+    # what they are about
+    from shieldlab.analysis import footprint as fpm
+    from shieldlab.io import report
+
+    monkeypatch.setattr(fpm, "compute", lambda world: None)
+    monkeypatch.setattr(report, "build", lambda *a, **k: "<html>stand-in</html>")
+    (tmp_path / "out" / "demo" / "scene.geojson").write_text("{}")  # a results file this demo does not write
+    assert main(["demo", "--runs", "2", "--quiet"]) == 0  # out/demo is the demo's own: replaced each time
+    assert not (tmp_path / "out" / "demo" / "scene.geojson").exists()
+    assert (tmp_path / "out" / "demo" / "report.html").read_text() == "<html>stand-in</html>"
     assert json.loads((tmp_path / "out" / "demo" / "summary.json").read_text())["runs"] == 2
     assert main(["demo", "--runs", "2", "--quiet", "--out", "mine"]) == 0
     assert main(["demo", "--runs", "3", "--quiet", "--out", "mine"]) == 2

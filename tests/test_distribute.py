@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from shieldlab.engine import distribute
 from shieldlab.engine import sweep as S
 from shieldlab.engine.distribute import client_for
 from shieldlab.engine.montecarlo import simulate
@@ -89,7 +90,8 @@ def test_a_sweep_on_workers_writes_the_same_dataset(client, tmp_path):
         assert (tmp_path / "one" / name).read_text() == (tmp_path / "two" / name).read_text()
 
 
-def test_workers_and_scheduler_are_checked():
+def test_workers_and_scheduler_are_checked(monkeypatch):
+    monkeypatch.setattr(distribute, "SCHEDULER_TIMEOUT_S", 1)  # refused at once: no need to retry for long
     with pytest.raises(InputError, match="not both"):
         with client_for(workers=2, scheduler="tcp://127.0.0.1:1"):
             pass

@@ -92,6 +92,11 @@ def scatter(client, *objs):
     return [client.scatter(o, broadcast=True, hash=False) for o in objs]
 
 
+#: How long [s] to keep trying to reach a cluster's scheduler (``--scheduler``) before saying
+#: it cannot be reached (Dask retries a refused connection until then).
+SCHEDULER_TIMEOUT_S = 10
+
+
 @contextmanager
 def client_for(workers: int | None = None, scheduler: str | None = None) -> Iterator[object | None]:
     """A ``distributed.Client`` for ``workers`` local processes or a cluster's ``scheduler``
@@ -107,7 +112,7 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         except (OSError, TimeoutError, ValueError) as e:
             raise InputError(f"cannot reach the scheduler at {scheduler}: {e}", field="--scheduler") from None
         try:
