@@ -229,11 +229,15 @@ class Schedule:
 
 
 @nb.njit(cache=True)
-def _listed(arrays):
+def _listed(first):
     out = typed.List()
-    for a in arrays:
-        out.append(a)
+    out.append(first)
     return out
+
+
+@nb.njit(cache=True)
+def _appended(out, a):
+    out.append(a)
 
 
 def kernel_list(arrays: list) -> typed.List:
@@ -242,9 +246,9 @@ def kernel_list(arrays: list) -> typed.List:
     array's type includes whether it is writeable: the same reports built by the chain
     (read-only broadcasts and views) and by a caller's own arrays would otherwise each
     compile the whole tracker (~100 s), and only the first is compiled at install.  The list
-    is built by a cached kernel: ``typed.List`` called from Python compiles its methods anew
-    in every process (~0.4 s per element type); that kernel is compiled once per number of
-    arrays (of one dtype and dimension: the sensors of one tracker)."""
+    is built by cached kernels, one element at a time: ``typed.List`` called from Python
+    compiles its methods anew in every process (~0.4 s per element type), and a kernel taking
+    all the arrays at once would be compiled once per number of sensors."""
     views = []
     for a in arrays:
         v = a.view()
@@ -252,4 +256,7 @@ def kernel_list(arrays: list) -> typed.List:
         views.append(v)
     if not views:
         raise ValueError("kernel_list: no arrays")
-    return _listed(tuple(views))
+    out = _listed(views[0])
+    for v in views[1:]:
+        _appended(out, v)
+    return out
