@@ -29,6 +29,16 @@ def _cli(*args, timeout=600):
                           timeout=timeout, check=False)
 
 
+def _refused(capsys, *args) -> str:
+    """Run ``shieldlab ARGS`` in this process (no interpreter to start: it is to be refused
+    before any work); its exit code must be 2; returns what it printed on stderr."""
+    from shieldlab.cli import main
+
+    capsys.readouterr()
+    assert main([str(a) for a in args]) == 2
+    return capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ settings
 
 
@@ -214,7 +224,7 @@ def _assert_same_rows(a: dict, b: dict) -> None:
                            for u, v in zip(x, y)), (name, col)
 
 
-def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path):
+def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     """SIGKILL a real sweep once its first chunk is marked complete; --resume finishes it, and
     every table equals an uninterrupted sweep's, row for row; the killed chunk is not doubled."""
     args = ["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "30", "--seed", "5", "--quiet"]
@@ -229,8 +239,7 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path):
     chunks = 2 * -(-30 // manifest["chunk"])  # two points, two chunks or more each
     done = len(list(cut.glob("done/point=*/chunk-*")))
     assert 1 <= done < chunks
-    r = _cli(*args, "--out", cut)  # without --resume: refused, nothing touched
-    assert r.returncode == 2 and "--resume" in r.stderr
+    assert "--resume" in _refused(capsys, *args, "--out", cut)  # without --resume: refused, nothing touched
     r = _cli(*args, "--out", cut, "--resume")
     assert r.returncode == 0, r.stderr
     assert json.loads((cut / "sweep.json").read_text())["complete"] is True
@@ -258,7 +267,7 @@ def _kill_after_first_chunk(args: list, marker_glob: Path) -> None:
         p.wait()
 
 
-def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
+def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
     """`run --out` keeps finished chunks beside the results folder: SIGKILLed after its first
     chunk, the run is refused again without --resume, and with it writes the same summary
     and tables as an uninterrupted run, and removes what it kept."""
@@ -269,10 +278,10 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
     cut = tmp_path / "cut"
     _kill_after_first_chunk([*args, "--out", cut], tmp_path / ".cut.partial" / "done" / "point=0" / "chunk-*")
     assert not cut.exists()
-    r = _cli(*args, "--out", cut)
-    assert r.returncode == 2 and "--resume" in r.stderr and ".cut.partial" in r.stderr
-    r = _cli(*args[:-1], "--runs", "51", "--out", cut, "--resume")  # another run count: not this run
-    assert r.returncode == 2 and "different run (other --runs)" in r.stderr
+    err = _refused(capsys, *args, "--out", cut)
+    assert "--resume" in err and ".cut.partial" in err
+    # another run count: not this run
+    assert "different run (other --runs)" in _refused(capsys, *args[:-1], "--runs", "51", "--out", cut, "--resume")
     r = _cli(*args, "--out", cut, "--resume")
     assert r.returncode == 0, r.stderr
     assert not (tmp_path / ".cut.partial").exists()
@@ -281,8 +290,7 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path):
     for name in ("outcomes", "events", "track_quality"):
         _assert_same_rows({name: [pq.read_table(cut / f"{name}.parquet").to_pydict()]},
                           {name: [pq.read_table(tmp_path / "whole" / f"{name}.parquet").to_pydict()]})
-    r = _cli(*args, "--out", cut, "--resume")
-    assert r.returncode == 2 and "nothing to resume" in r.stderr
+    assert "nothing to resume" in _refused(capsys, *args, "--out", cut, "--resume")
 
 
 def test_values_are_read_as_the_scenario_reads_them(tmp_path):
