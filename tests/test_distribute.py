@@ -40,7 +40,7 @@ def test_two_workers_give_the_runs_of_one_process(client):
     """58 runs (chunks of 24 runs, the last of 10) on two worker processes: every table
     and the summary equal the one-process simulation's, bit for bit."""
     world = load_world(PRESET)
-    assert chunk_runs(world) == 24  # so that both workers take chunks, and one a short one
+    assert chunk_runs(world) == 24  # three tasks for two workers, the last a short chunk
     one = simulate(world, runs=58, seed=4)
     two = simulate(world, runs=58, seed=4, client=client)
     assert two.summary == one.summary

@@ -396,6 +396,7 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     np.testing.assert_allclose(a / scale, b / scale, rtol=0, atol=2e-5 if imm else 1e-8)
     assert (ref.status == mtt.TENTATIVE).sum() > 50 and (ref.status == mtt.CONFIRMED).sum() > 1000
     assert (ref.report >= 0).sum() > 1000
+    assert fast.status.shape[1] > 4  # the slots grew (scan by scan starts with 4), regimes and all
 
 
 def test_a_radar_without_scans_is_tracked_around(scene):
@@ -495,7 +496,8 @@ def test_a_ukf_track_that_loses_its_cholesky_factor_is_dropped_not_raised(scene,
     in run 0: they gate nothing (no innovation covariance to weigh them), so each starts a
     track whose covariance has no Cholesky factor, which the compiled tracker drops at its
     next prediction, carrying on (the NumPy reference raises), run by run over the whole time
-    loop (``whole``) or scan by scan (hundreds of false alarms a frame).  The other run,
+    loop (``whole``) or scan by scan (the path of hundreds of false alarms a frame, forced
+    here).  The other run,
     independent, is tracked as without the bad scan."""
     monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     w, truth, reps = scene

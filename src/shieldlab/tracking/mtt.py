@@ -28,11 +28,11 @@ At each scan of each radar, for every run at once:
    fresh track, still diffuse, and a settled one compete for a report: by distance alone
    the diffuse track, whose gate is wide, would win it.  Runs where no report falls in two gates
    and no gate holds two reports take the one candidate directly; the others go through
-   the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).  A scan with more
-   than :data:`SPARSE_PAIRS` (track slot, report) pairs (raw false alarms) is associated
-   run by run on the pairs near enough to pass the gate
+   the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).  Stepping scan by
+   scan (below), an EKF scan with more than :data:`SPARSE_PAIRS` (track slot, report) pairs
+   (raw false alarms) is associated run by run on the pairs near enough to pass the gate
    (:func:`shieldlab.tracking.association.associate`): the same assignment, found without
-   forming every pair.
+   forming every pair; the UKF and the IMM weigh every pair.
 4. **Update** of the assigned tracks (Joseph-form EKF update, per-report ``R``).
 5. **Track management.**  A *look* is a scan of a radar whose field of regard holds the
    track's predicted position, where the radar looks: it holds the track (it has reported
@@ -112,12 +112,15 @@ PD_MEMORY = 0.9
 #: (:func:`shieldlab.tracking.association.associate`, the same assignment) instead of on every
 #: pair of every run at once.
 SPARSE_PAIRS = 4096
-#: Report slots per scan up to which EKF tracks run through the whole compiled tracker
+#: Report slots per scan up to which the tracks run through the whole compiled tracker
 #: (:func:`shieldlab.tracking.mtt_kernel.track_runs`, every pair of a run's scan weighed);
 #: where any radar's scans hold more (hundreds of false alarms a frame) the tracker steps
-#: scan by scan, associating the largest scans on candidate pairs (:data:`SPARSE_PAIRS`).
-#: Measured on epaa-phase-1: the whole compiled tracker is the faster up to ~140 slots
-#: (4.4 s against 5.8 s for 8 runs at 141), the scan by scan one at ~310 (8.7 s against 17.1 s).
+#: scan by scan, an EKF's largest scans associated on candidate pairs (:data:`SPARSE_PAIRS`).
+#: Measured on epaa-phase-1 with EKF tracks: the whole compiled tracker is the faster up to
+#: ~140 slots (4.4 s against 5.8 s for 8 runs at 141), the scan by scan one at ~310 (8.7 s
+#: against 17.1 s).  UKF and IMM tracks, every pair weighed on both paths, take the same time
+#: on either (4 runs at 360 slots, CPU time: UKF 15.1-16.0 s whole, 15.5-15.9 s scan by scan;
+#: IMM 19.1-20.5 s, 19.6-23.1 s).
 DENSE_REPORTS = 160
 #: The compiled tracker's first track slots per run and covariance rows per run and update
 #: (grown where a run needs more).
@@ -466,7 +469,8 @@ def track_reports(reports: list[Reports], radars: list, system: str,
             else:
                 report_k = _scan(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k)
         # come down; or a UKF prediction that had no Cholesky factor (as the compiled loop)
-        down = (st.status != FREE) & (came_down(st.x) | ~np.isfinite(st.x[..., 0]))
+        lost = ~np.isfinite(st.x[..., 0]) if mgmt.filter == "ukf" else False
+        down = (st.status != FREE) & (came_down(st.x) | lost)
         st.free(down)
         hist["x"].append(st.x.copy())
         pos_var = np.trace(st.P[..., :3, :3], axis1=-2, axis2=-1)
@@ -600,7 +604,7 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
 
 def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
                    report_k: np.ndarray, origin) -> np.ndarray:
-    """:func:`_scan` for EKF tracks through :mod:`~shieldlab.tracking.mtt_kernel`: the same
+    """:func:`_scan` through :mod:`~shieldlab.tracking.mtt_kernel` (every filter): the same
     steps, one compiled pass per run."""
     mgmt = st.mgmt
     site_ecef, enu = site
