@@ -250,6 +250,9 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     with pytest.raises(AssertionError):
         _assert_same_rows(bad, _tables(whole))
     assert len(list(cut.glob("outcomes/point=*/*.parquet"))) == chunks
+    # finished: a sweep, like a run, has nothing left to resume, and is left as it is
+    assert "nothing to resume" in _refused(capsys, *args, "--out", cut, "--resume")
+    assert json.loads((cut / "sweep.json").read_text())["complete"] is True
 
 
 def _kill_after_first_chunk(args: list, marker_glob: Path) -> None:
@@ -359,3 +362,15 @@ def test_a_run_that_fails_before_its_first_chunk_leaves_nothing(tmp_path):
     r = _cli("run", PRESET, "--runs", "3", "--out", tmp_path / "o", "--workers", "2", "--scheduler", "tcp://x:1")
     assert r.returncode == 2 and "--scheduler" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_sweep_over_the_name_is_titled_by_the_scenario_given(tmp_path, capsys):
+    """The table's title names the scenario: its name where every point has the same one, the
+    scenario as given where the name itself is swept (not point 0's)."""
+    from shieldlab.cli import main
+
+    assert main(["sweep", PRESET, "--set", "name=alpha,beta", "--runs", "2", "--out", str(tmp_path / "sw")]) == 0
+    title = capsys.readouterr().out.strip().splitlines()[0]
+    assert title.strip().startswith(f"{PRESET} —") and "alpha" not in title, title
+    rows = [json.loads((tmp_path / "sw" / "summaries" / f"point={i}.json").read_text()) for i in (0, 1)]
+    assert [r["scenario"] for r in rows] == ["alpha", "beta"]

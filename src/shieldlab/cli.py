@@ -1153,7 +1153,8 @@ def sweep(
         return
     if quiet:
         return
-    t = Table(title=f"{rows[0]['scenario']} — {_plural(runs, 'run')} per point, seed {seed}")
+    names = {r["scenario"] for r in rows}  # a sweep over the name itself: the scenario as given
+    t = Table(title=f"{names.pop() if len(names) == 1 else scenario} — {_plural(runs, 'run')} per point, seed {seed}")
     t.add_column("point", justify="right")
     for c in cols:
         t.add_column(c, justify="right", overflow="fold")
@@ -1685,11 +1686,14 @@ def footprint(
         for k, s in enumerate(fp.sites):
             ft = fp.first_track(k)
             if ft is not None:
+                # two shares of two sets of cells: of those with a track, of those the threats reach
                 out.print(f"first track against {s.site.name}: {ft['system']} ({', '.join(ft['radars'])}), first in "
-                          f"{ft['share_of_cells']:.0%} of the cells, {ft['median_s']:.0f} s after launch (median; "
-                          f"10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
+                          f"{ft['share_of_cells']:.0%} of the cells where any system confirms one, "
+                          f"{ft['median_s']:.0f} s after launch "
+                          f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
                           + ("" if ft["cued_share_of_threatened"] >= 0.995 else
-                             f"; no track at all against {1 - ft['cued_share_of_threatened']:.0%} of them"))
+                             f"; no system is expected to confirm one in {1 - ft['cued_share_of_threatened']:.0%} "
+                             "of the cells its threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 out.print(f"first track against {s.site.name}: no system is expected to confirm one")
         out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "

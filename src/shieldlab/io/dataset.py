@@ -87,6 +87,8 @@ class Sweep:
             if differ:
                 raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); resume it with "
                                  "the same scenario and options, or give another --out", field="--resume")
+            if old.get("complete") is True:  # as a finished run: there is nothing left to do
+                raise InputError(f"{root} holds a finished {kind}: nothing to resume", field="--resume")
         elif names and not force:
             raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
         elif names:  # force: the old sweep goes as a whole
