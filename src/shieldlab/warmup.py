@@ -10,7 +10,8 @@ It runs each command's code path on small jobs through the command line itself, 
 the kernels are compiled for the argument types real runs use: two-run raids of every
 preset (one node and several, shared tracks, every kind of battery), a coarse footprint
 of ballistic and aircraft threats, a coverage map, a reach, a dispersed flyout, the
-multi-target tracker over reports with false alarms (a few, and hundreds a frame), the air picture (air-breathing
+multi-target tracker over reports with false alarms (a few, and hundreds a frame), a raid fought on
+its tracks (a sweep that sets ``tracking.association: gnn``), the air picture (air-breathing
 flight and air policing) and shelling (rounds, weapon-locating radars, points of origin).  The
 output goes to a temporary folder that is removed; a job that fails stops the warm-up
 with exit code 1.
@@ -40,6 +41,9 @@ JOBS: tuple[tuple[str, ...], ...] = (
     ("tracks", "epaa-phase-1", "--runs", "2", "--false-alarms", "2", "-q"),
     # hundreds of false alarms a frame: the tracker steps scan by scan, associating on candidate pairs
     ("tracks", "epaa-phase-1", "--runs", "2", "--false-alarms", "300", "-q"),
+    # fire control on the multi-target tracker's tracks (no preset associates without labels):
+    # threat evaluation's boost test, track numbers across nodes
+    ("sweep", "epaa-phase-1", "--set", "tracking.association=gnn", "--runs", "2", "-q", "--out", "{out}/gnn"),
     ("run", "turkey-airspace-2015", "--runs", "2", "-q", "--out", "{out}/air"),
     ("run", "akcakale-2012", "--runs", "2", "-q", "--out", "{out}/shelling"),
 )
