@@ -156,6 +156,7 @@ def test_tracks_json(capsys):
     assert main(["tracks", "epaa-phase-1", "--runs", "2", "--seed", "4", "--false-alarms", "1", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["runs"] == 2 and s["false_alarms"] == 1.0
+    assert s["tracking"]["filter"] == "ekf" and s["tracking"]["confirm_looks"] == 5  # the scenario's tracking.*
     assert s["false_alarms_per_search_frame"] == {"kurecik-tpy2": 1.0, "ship-spy1": 1.0}
     assert s["gospa"] == {"c_m": 5000.0, "p": 2.0, "alpha": 2, "step_s": 4.0}
     q = s["pictures"]["nato-bmd"]

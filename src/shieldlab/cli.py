@@ -1830,7 +1830,8 @@ def tracks(
     def f(v, scale=1.0, fmt="{:,.0f}"):
         return "—" if v is None else fmt.format(v / scale)
 
-    t = Table(title=f"{world.scenario.name}: multi-target track quality, {_plural(runs, 'run')} "
+    t = Table(title=f"{world.scenario.name}: multi-target track quality ({summ['tracking']['filter'].upper()} "
+                    f"tracks), {_plural(runs, 'run')} "
                     f"(means over runs; GOSPA c = 5 km over threats and boosters)")
     for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus", "position RMSE m",
                 "velocity RMSE m/s", "breaks/run", "false tracks/h", "booster tracks/run", "first firm track s"):

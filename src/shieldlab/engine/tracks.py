@@ -172,7 +172,7 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
                       for f in file_quality.FileQuality.__dataclass_fields__ if f not in ("system", "hours")}
                for name, qs in parts.items()}
     cfg = world.scenario.tracking
-    settings = {"init_hits": cfg.init_hits, "confirm_looks": cfg.confirm_looks,
+    settings = {"filter": cfg.filter, "init_hits": cfg.init_hits, "confirm_looks": cfg.confirm_looks,
                 "confirm_sigma_v_ms": cfg.confirm_sigma_v_ms, "delete_probability": cfg.delete_probability,
                 "gate_probability": cfg.gate_probability}
     return TrackRuns(scenario=world.scenario.name, settings=settings, runs=runs, seed=seed, false_alarms=fa,
