@@ -188,7 +188,7 @@ def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path
 
 def test_a_sweep_folder_is_not_overwritten_or_mixed(swept, tmp_path):
     out, sets = swept
-    with pytest.raises(InputError, match="--resume to finish it or --force"):
+    with pytest.raises(InputError, match="holds a finished sweep; give --force to replace it"):
         S.run_sweep(PRESET, sets, 70, 3, out)
     with pytest.raises(InputError, match="different sweep .other --seed") as e:
         S.run_sweep(PRESET, sets, 70, 4, out, resume=True)
@@ -252,6 +252,8 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     assert len(list(cut.glob("outcomes/point=*/*.parquet"))) == chunks
     # finished: a sweep, like a run, has nothing left to resume, and is left as it is
     assert "nothing to resume" in _refused(capsys, *args, "--out", cut, "--resume")
+    err = _refused(capsys, *args, "--out", cut)  # nor is --resume offered for it
+    assert "finished sweep; give --force" in err and "--resume" not in err
     assert json.loads((cut / "sweep.json").read_text())["complete"] is True
 
 
@@ -374,3 +376,5 @@ def test_a_sweep_over_the_name_is_titled_by_the_scenario_given(tmp_path, capsys)
     assert title.strip().startswith(f"{PRESET} —") and "alpha" not in title, title
     rows = [json.loads((tmp_path / "sw" / "summaries" / f"point={i}.json").read_text()) for i in (0, 1)]
     assert [r["scenario"] for r in rows] == ["alpha", "beta"]
+    page = (tmp_path / "sw" / "report.html").read_text()
+    assert f"<h1>preset {PRESET}: a sweep</h1>" in page and "alpha sweep" not in page

@@ -1130,7 +1130,7 @@ def sweep(
 
     from shieldlab.engine import sweep as sw
     from shieldlab.engine.distribute import client_for
-    from shieldlab.io.dataset import HEADLINE
+    from shieldlab.io.dataset import HEADLINE, Sweep
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -1153,8 +1153,7 @@ def sweep(
         return
     if quiet:
         return
-    names = {r["scenario"] for r in rows}  # a sweep over the name itself: the scenario as given
-    t = Table(title=f"{names.pop() if len(names) == 1 else scenario} — {_plural(runs, 'run')} per point, seed {seed}")
+    t = Table(title=f"{Sweep.title(rows, scenario)} — {_plural(runs, 'run')} per point, seed {seed}")
     t.add_column("point", justify="right")
     for c in cols:
         t.add_column(c, justify="right", overflow="fold")

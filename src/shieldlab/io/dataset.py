@@ -90,6 +90,8 @@ class Sweep:
             if old.get("complete") is True:  # as a finished run: there is nothing left to do
                 raise InputError(f"{root} holds a finished {kind}: nothing to resume", field="--resume")
         elif names and not force:
+            if old is not None and old.get("complete") is True:  # nothing for --resume to finish
+                raise InputError(f"{root} holds a finished {kind}; give --force to replace it", field="--out")
             raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
         elif names:  # force: the old sweep goes as a whole
             for n in names:
@@ -99,6 +101,13 @@ class Sweep:
         sweep = cls(root, dict(manifest, complete=False))
         write_text(root / MANIFEST, json.dumps(sweep.manifest, indent=2) + "\n")
         return sweep
+
+    @staticmethod
+    def title(rows: list[dict], given: str) -> str:
+        """What a sweep's table and report call it: the name its points share, or the scenario
+        as ``given`` (its file or preset) where the name itself was swept."""
+        names = {r.get("scenario") for r in rows}
+        return str(names.pop()) if len(names) == 1 and None not in names else given
 
     @staticmethod
     def read_manifest(root: str | Path) -> dict:

@@ -78,7 +78,9 @@ def build(manifest: dict, rows: list[dict]) -> str:
     from shieldlab import __version__
 
     settings = manifest["settings"]
-    name = rows[0].get("scenario", manifest["scenario"]) if rows else manifest["scenario"]
+    from shieldlab.io.dataset import Sweep
+
+    name = Sweep.title(rows, manifest["scenario"])
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(str(name))} sweep — "
              f"shieldlab report</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(str(name))}: a sweep</h1>",
