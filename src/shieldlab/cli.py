@@ -1685,10 +1685,12 @@ def footprint(
         for k, s in enumerate(fp.sites):
             ft = fp.first_track(k)
             if ft is not None:
-                # two shares of two sets of cells: of those with a track, of those the threats reach
-                out.print(f"first track against {s.site.name}: {ft['system']} ({', '.join(ft['radars'])}), first in "
-                          f"{ft['share_of_cells']:.0%} of the cells where any system confirms one, "
-                          f"{ft['median_s']:.0f} s after launch "
+                # two shares of two sets of cells: of those with a track (a choice only among two
+                # systems or more), of those the threats reach
+                among = "" if len(fp.systems) < 2 else \
+                    f", first in {ft['share_of_cells']:.0%} of the cells where any system confirms one"
+                out.print(f"first track against {s.site.name}: the system {ft['system']} (its radars: "
+                          f"{', '.join(ft['radars'])}){among}, {ft['median_s']:.0f} s after launch "
                           f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
                           + ("" if ft["cued_share_of_threatened"] >= 0.995 else
                              f"; no system is expected to confirm one in {1 - ft['cued_share_of_threatened']:.0%} "
