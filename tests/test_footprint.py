@@ -158,7 +158,7 @@ def test_cli_writes_png_and_json(tmp_path):
     ft = site["first_track"]
     assert ft["system"] == "nato-bmd" and ft["radars"] == ["kurecik-tpy2", "ship-spy1"]
     assert ft["share_of_cells"] == 1.0 and 60.0 < ft["p10_s"] <= ft["median_s"] <= ft["p90_s"] < 200.0
-    assert "first track against tabriz/sejjil-2: nato-bmd" in " ".join(r.stdout.split())
+    assert "first track against tabriz/sejjil-2: the system nato-bmd (its radars:" in " ".join(r.stdout.split())
     assert np.array(site["defended"]).shape == (13, 20)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
 
