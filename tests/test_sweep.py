@@ -56,7 +56,7 @@ def test_a_setting_reads_its_path_and_values_as_yaml_scalars():
     ("doctrine..salvo=1", "field path"),
     ("batteries[x].rounds=1", "field path"),
     ("doctrine.salvo=1,,2", "empty value"),
-    ("doctrine.salvo=1,1", "twice"),
+    ("doctrine.salvo=1,1", "the value 1 is given twice"),
     ("doctrine.salvo={a: 1}", "single value"),
 ])
 def test_bad_settings_are_named(text, words):

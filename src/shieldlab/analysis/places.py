@@ -121,7 +121,7 @@ class PopulationInside:
             return "0 people (no place of the gazetteer inside)"
         head = ", ".join(f"{name} {people_text(p)}" for name, p in self.largest[:n])
         more = ", ..." if self.n_places > n else ""
-        return (f"{people_text(self.population)} people in {self.n_places} place{'s' if self.n_places > 1 else ''} "
+        return (f"{people_text(self.population)} people in {self.n_places:,} place{'s' if self.n_places > 1 else ''} "
                 f"({head}{more})")
 
     def as_dict(self) -> dict:

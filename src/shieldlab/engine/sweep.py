@@ -85,8 +85,11 @@ def parse_setting(text: str) -> Setting:
         if isinstance(x, (dict, list)) or x is None:
             raise InputError(f"{name}: {v.strip()!r} is not a single value", field="--set")
         values.append(x)
-    if len(set(map(repr, values))) != len(values):
-        raise InputError(f"{name}: a value is given twice", field="--set")
+    seen: set[str] = set()
+    for x in values:
+        if repr(x) in seen:
+            raise InputError(f"{name}: the value {x!r} is given twice", field="--set")
+        seen.add(repr(x))
     return Setting(text, tuple(path), tuple(values))
 
 
