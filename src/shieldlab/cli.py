@@ -1944,8 +1944,9 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     _print_line(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     if world.scenario.tracking.association == "gnn":
         rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
-        _print_line(f"fire control on the multi-target tracker's tracks (association gnn); false alarms "
-                    f"({world.scenario.sensing.false_alarms}) per search frame: {rates}")
+        _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
+                    f"tracks, association gnn); false alarms ({world.scenario.sensing.false_alarms}) per search "
+                    f"frame: {rates}")
     elif world.threats:
         tr = info["tracking"]
         _print_line(f"tracking: one {tr['filter'].upper()} per threat on its labelled reports (association "
