@@ -190,7 +190,7 @@ def test_a_sweep_folder_is_not_overwritten_or_mixed(swept, tmp_path):
     out, sets = swept
     with pytest.raises(InputError, match="holds a finished sweep; give --force to replace it"):
         S.run_sweep(PRESET, sets, 70, 3, out)
-    with pytest.raises(InputError, match="different sweep .other --seed") as e:
+    with pytest.raises(InputError, match="different sweep .other --seed.*give --force to replace it") as e:
         S.run_sweep(PRESET, sets, 70, 4, out, resume=True)
     assert e.value.field == "--resume"
     (tmp_path / "notes.txt").write_text("mine")
@@ -377,4 +377,4 @@ def test_a_sweep_over_the_name_is_titled_by_the_scenario_given(tmp_path, capsys)
     rows = [json.loads((tmp_path / "sw" / "summaries" / f"point={i}.json").read_text()) for i in (0, 1)]
     assert [r["scenario"] for r in rows] == ["alpha", "beta"]
     page = (tmp_path / "sw" / "report.html").read_text()
-    assert f"<h1>preset {PRESET}: a sweep</h1>" in page and "alpha sweep" not in page
+    assert f"<h1>{PRESET}: a sweep</h1>" in page and "alpha sweep" not in page

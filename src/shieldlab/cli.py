@@ -1687,14 +1687,14 @@ def footprint(
             if ft is not None:
                 # two shares of two sets of cells: of those with a track (a choice only among two
                 # systems or more), of those the threats reach
-                among = "" if len(fp.systems) < 2 else \
-                    f", first in {ft['share_of_cells']:.0%} of the cells where any system confirms one"
+                among = "" if len({r["system"] for r in fp.sensors}) < 2 else \
+                    f", first in {ft['share_of_cells']:.0%} of the cells where any system confirms a track"
                 out.print(f"first track against {s.site.name}: the system {ft['system']} (its radars: "
                           f"{', '.join(ft['radars'])}){among}, {ft['median_s']:.0f} s after launch "
                           f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
                           + ("" if ft["cued_share_of_threatened"] >= 0.995 else
-                             f"; no system is expected to confirm one in {1 - ft['cued_share_of_threatened']:.0%} "
-                             "of the cells its threats reach"))
+                             f"; no system is expected to confirm a track in "
+                             f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 out.print(f"first track against {s.site.name}: no system is expected to confirm one")
         out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "

@@ -42,7 +42,7 @@ JOBS: tuple[tuple[str, ...], ...] = (
     # hundreds of false alarms a frame: the tracker steps scan by scan, associating on candidate pairs
     ("tracks", "epaa-phase-1", "--runs", "2", "--false-alarms", "300", "-q"),
     # fire control on the multi-target tracker's tracks (no preset associates without labels):
-    # threat evaluation's boost test, track numbers across nodes
+    # threat evaluation's boost test; after the whole-loop tracker, in the same half
     ("sweep", "epaa-phase-1", "--set", "tracking.association=gnn", "--runs", "2", "-q", "--out", "{out}/gnn"),
     ("run", "turkey-airspace-2015", "--runs", "2", "-q", "--out", "{out}/air"),
     ("run", "akcakale-2012", "--runs", "2", "-q", "--out", "{out}/shelling"),
@@ -56,8 +56,8 @@ _NOT_CHAIN = ("turkey-airspace-2015", "akcakale-2012")
 _SCAN_BY_SCAN = JOBS.index(("tracks", "epaa-phase-1", "--runs", "2", "--false-alarms", "300", "-q"))
 
 #: The jobs in two halves that compile mostly different kernels (the raids and the
-#: scan-by-scan tracker; the maps, the single shots and the whole-loop tracker), run side by
-#: side on a machine with two cores or more; each half takes about as long.
+#: scan-by-scan tracker; the maps, the single shots, the whole-loop tracker and the raid on
+#: its tracks), run side by side on a machine with two cores or more.
 HALVES: tuple[tuple[int, ...], ...] = (
     tuple(i for i, j in enumerate(JOBS) if (j[0] == "run" and j[1] not in _NOT_CHAIN) or i == _SCAN_BY_SCAN),
     tuple(i for i, j in enumerate(JOBS) if (j[0] != "run" or j[1] in _NOT_CHAIN) and i != _SCAN_BY_SCAN),

@@ -85,12 +85,15 @@ class Sweep:
                                f"{manifest.get('chunk')!r})"}
             differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
             if differ:
-                raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); resume it with "
-                                 "the same scenario and options, or give another --out", field="--resume")
+                finished = old.get("complete") is True  # nothing to resume: replace it or go elsewhere
+                raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); "
+                                 + ("give --force to replace it, or another --out" if finished else
+                                    "resume it with the same scenario and options, or give another --out"),
+                                 field="--resume")
             if old.get("complete") is True:  # as a finished run: there is nothing left to do
                 raise InputError(f"{root} holds a finished {kind}: nothing to resume", field="--resume")
         elif names and not force:
-            if old is not None and old.get("complete") is True:  # nothing for --resume to finish
+            if isinstance(old, dict) and old.get("complete") is True:  # nothing for --resume to finish
                 raise InputError(f"{root} holds a finished {kind}; give --force to replace it", field="--out")
             raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
         elif names:  # force: the old sweep goes as a whole

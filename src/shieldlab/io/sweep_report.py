@@ -80,7 +80,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
     settings = manifest["settings"]
     from shieldlab.io.dataset import Sweep
 
-    name = Sweep.title(rows, manifest["scenario"])
+    name = Sweep.title(rows, str(manifest["scenario"]).removeprefix("preset "))
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(str(name))} sweep — "
              f"shieldlab report</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(str(name))}: a sweep</h1>",

@@ -29,10 +29,10 @@ At each scan of each radar, for every run at once:
    the diffuse track, whose gate is wide, would win it.  Runs where no report falls in two gates
    and no gate holds two reports take the one candidate directly; the others go through
    the exact assignment (:func:`scipy.optimize.linear_sum_assignment`).  Stepping scan by
-   scan (below), an EKF scan with more than :data:`SPARSE_PAIRS` (track slot, report) pairs
-   (raw false alarms) is associated run by run on the pairs near enough to pass the gate
+   scan (EKF tracks, below), a scan with more than :data:`SPARSE_PAIRS` (track slot, report)
+   pairs (raw false alarms) is associated run by run on the pairs near enough to pass the gate
    (:func:`shieldlab.tracking.association.associate`): the same assignment, found without
-   forming every pair; the UKF and the IMM weigh every pair.
+   forming every pair.
 4. **Update** of the assigned tracks (Joseph-form EKF update, per-report ``R``).
 5. **Track management.**  A *look* is a scan of a radar whose field of regard holds the
    track's predicted position, where the radar looks: it holds the track (it has reported
@@ -79,10 +79,11 @@ EKF tracks run through :mod:`shieldlab.tracking.mtt_kernel`: the whole loop over
 times compiled, one run after another (:func:`~shieldlab.tracking.mtt_kernel.track_runs`;
 runs are independent), or, where any radar's scans hold more than :data:`DENSE_REPORTS`
 report slots (a hundred and more false alarms a frame), scan by scan (steps 1-6 compiled,
-one pass per run; an EKF's largest scans associated on candidate pairs in NumPy).  UKF and
-IMM tracks run through the same compiled steps (:mod:`shieldlab.tracking.ukf_kernel`: a UKF
-track whose covariance loses its Cholesky factor is dropped; :mod:`shieldlab.tracking.imm_kernel`:
-the IMM gated on its regimes' combination, as in NumPy), weighing every pair of a scan.
+one pass per run; the largest scans associated on candidate pairs in NumPy).  UKF and IMM
+tracks always run through the whole compiled loop (:mod:`shieldlab.tracking.ukf_kernel`: a
+UKF track whose covariance loses its Cholesky factor is dropped; :mod:`shieldlab.tracking.imm_kernel`:
+the IMM gated on its regimes' combination, as in NumPy), weighing every pair of a scan:
+they have no candidate-pair association, so stepping scan by scan would gain them nothing.
 :func:`_scan` is the NumPy reference (where a UKF covariance has no Cholesky factor it
 raises ``numpy.linalg.LinAlgError``).
 """
@@ -112,15 +113,16 @@ PD_MEMORY = 0.9
 #: (:func:`shieldlab.tracking.association.associate`, the same assignment) instead of on every
 #: pair of every run at once.
 SPARSE_PAIRS = 4096
-#: Report slots per scan up to which the tracks run through the whole compiled tracker
+#: Report slots per scan up to which EKF tracks run through the whole compiled tracker
 #: (:func:`shieldlab.tracking.mtt_kernel.track_runs`, every pair of a run's scan weighed);
 #: where any radar's scans hold more (hundreds of false alarms a frame) the tracker steps
-#: scan by scan, an EKF's largest scans associated on candidate pairs (:data:`SPARSE_PAIRS`).
-#: Measured on epaa-phase-1 with EKF tracks: the whole compiled tracker is the faster up to
-#: ~140 slots (4.4 s against 5.8 s for 8 runs at 141), the scan by scan one at ~310 (8.7 s
-#: against 17.1 s).  UKF and IMM tracks, every pair weighed on both paths, take the same time
-#: on either (4 runs at 360 slots, CPU time: UKF 15.1-16.0 s whole, 15.5-15.9 s scan by scan;
-#: IMM 19.1-20.5 s, 19.6-23.1 s).
+#: scan by scan, associating the largest scans on candidate pairs (:data:`SPARSE_PAIRS`).
+#: Measured on epaa-phase-1: the whole compiled tracker is the faster up to ~140 slots
+#: (4.4 s against 5.8 s for 8 runs at 141), the scan by scan one at ~310 (8.7 s against
+#: 17.1 s).  UKF and IMM tracks weigh every pair either way and run the whole loop always:
+#: stepping scan by scan took them the same time (4 runs at 360 slots, CPU time: UKF
+#: 15.1-16.0 s whole, 15.5-15.9 s scan by scan; IMM 19.1-20.5 s, 19.6-23.1 s), and only
+#: cost the install a longer compile of the scan-by-scan kernels.
 DENSE_REPORTS = 160
 #: The compiled tracker's first track slots per run and covariance rows per run and update
 #: (grown where a run needs more).
@@ -240,8 +242,8 @@ class _State:
 
     def __init__(self, C: int, T: int, mgmt: TrackManagement, S: int = 1, compiled: bool = True):
         self.mgmt = mgmt
-        # tracks step through the compiled scan (mtt_kernel) unless asked for NumPy's
-        self.compiled = compiled
+        # EKF tracks step through the compiled scan (mtt_kernel) unless asked for NumPy's
+        self.compiled = compiled and mgmt.filter == "ekf"
         self.log_lam_max = np.log(mgmt.q_boost / mgmt.q_ballistic)
         self.x = np.full((C, T, 6), np.nan)
         self.P = np.full((C, T, 6, 6), np.nan)
@@ -264,12 +266,12 @@ class _State:
         self.xm = np.full((C, T, M, 6), np.nan)
         self.Pm = np.full((C, T, M, 6, 6), np.nan)
         self.mu = np.zeros((C, T, M))
-        # what the compiled kernels read of the filter: its code, the UKF's sigma-point scale
-        # and weights, the IMM's regimes ((0,) each for the other filters)
-        self.regimes = imm.DEFAULT.kernel_args() if mgmt.filter == "imm" else (np.empty(0),) * 4
-        # the kernels index the slots' regimes by these (no bounds checks there)
-        assert all(a.shape == (M,) for a in self.regimes), (M, [a.shape for a in self.regimes])
-        self.kernel_filter = (KERNEL_FILTERS[mgmt.filter], *ukf.weights(6), *self.regimes)
+        # what the whole compiled loop reads of the filter: its code, the UKF's sigma-point
+        # scale and weights, the IMM's regimes ((0,) each for the other filters)
+        regimes = imm.DEFAULT.kernel_args() if mgmt.filter == "imm" else (np.empty(0),) * 4
+        # the kernel indexes the slots' regimes by these (no bounds checks there)
+        assert all(a.shape == (M,) for a in regimes), (M, [a.shape for a in regimes])
+        self.kernel_filter = (KERNEL_FILTERS[mgmt.filter], *ukf.weights(6), *regimes)
 
     @property
     def T(self) -> int:
@@ -322,16 +324,16 @@ class _State:
         live = self.status != FREE
         if dt == 0.0 or not live.any():
             return
-        if self.compiled:
-            n, h = ekf_kernel.substeps(dt)
-            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, self.xm, self.Pm, self.mu, n, h,
-                                    abs(dt), self.mgmt.q_ballistic, BETA_MIN_PA, *self.kernel_filter)
-            return
         if self.mgmt.filter == "imm":  # the regimes' own noise levels, no adaptation; the drag floor
             q = np.maximum(np.asarray(imm.DEFAULT.q, float), drag_noise(self.x[live], abs(dt))[:, None])
             xm, Pm, mu = imm.predict(self.xm[live], self.Pm[live], self.mu[live], dt, q=q)
             self.xm[live], self.Pm[live], self.mu[live] = xm, Pm, mu
             self.x[live], self.P[live] = imm.combine(xm, Pm, mu)
+            return
+        if self.compiled:
+            n, h = ekf_kernel.substeps(dt)
+            mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, n, h, abs(dt),
+                                    self.mgmt.q_ballistic, BETA_MIN_PA)
             return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
         step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
@@ -420,7 +422,8 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     compiled : bool
         Run the tracks through the compiled tracker (:mod:`shieldlab.tracking.mtt_kernel`: the
         whole time loop, run by run, where no scan has more than :data:`DENSE_REPORTS` report
-        slots; else scan by scan); False: the NumPy scan, its reference.
+        slots or the tracks are UKF or IMM tracks; else scan by scan); False: the NumPy scan,
+        its reference.
     """
     mgmt = management or TrackManagement()
     if not reports:
@@ -441,7 +444,8 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     # target (catalogue range at Pd 0.5), the smallest it is specified against
     reference = [(r.spec.max_range_km * 1e3, float(radar_model.snr50(r.spec.pfa)), float(r.spec.pfa)) for r in radars]
 
-    whole = compiled and max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS
+    # UKF and IMM tracks weigh every pair on either path: the whole loop always
+    whole = compiled and (mgmt.filter != "ekf" or max(rep.valid.shape[2] for rep in reports) <= DENSE_REPORTS)
     st = _State(C, FIRST_SLOTS if whole else 4, mgmt, len(reports), compiled)
     # the geodetic sites as the one-point initiation reads them (earth.aer_to_ecef)
     origins = [ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt) for rep in reports]
@@ -461,16 +465,12 @@ def track_reports(reports: list[Reports], radars: list, system: str,
             j = idx[k]
             if j < 0:
                 continue
-            # EKF tracks among many reports: per run on candidate pairs (NumPy); the other
-            # filters weigh every pair, compiled
-            if st.compiled and (mgmt.filter != "ekf" or st.T * rep.valid.shape[2] <= SPARSE_PAIRS):
+            if st.compiled and st.T * rep.valid.shape[2] <= SPARSE_PAIRS:
                 report_k = _scan_compiled(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k,
                                           origins[s])
             else:
                 report_k = _scan(st, rep, j, s, sites[s], fields[s], reference[s], gate, report_k)
-        # come down; or a UKF prediction that had no Cholesky factor (as the compiled loop)
-        lost = ~np.isfinite(st.x[..., 0]) if mgmt.filter == "ukf" else False
-        down = (st.status != FREE) & (came_down(st.x) | lost)
+        down = (st.status != FREE) & came_down(st.x)
         st.free(down)
         hist["x"].append(st.x.copy())
         pos_var = np.trace(st.P[..., :3, :3], axis1=-2, axis2=-1)
@@ -604,7 +604,7 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
 
 def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
                    report_k: np.ndarray, origin) -> np.ndarray:
-    """:func:`_scan` through :mod:`~shieldlab.tracking.mtt_kernel` (every filter): the same
+    """:func:`_scan` for EKF tracks through :mod:`~shieldlab.tracking.mtt_kernel`: the same
     steps, one compiled pass per run."""
     mgmt = st.mgmt
     site_ecef, enu = site
@@ -618,17 +618,16 @@ def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, refere
     f_site, trig, boresight, half_fov, el_lo, el_hi, refr = field
     r_ref, snr_ref, pfa = reference
     mtt_kernel.scan_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen,
-                         st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, report_k, z, valid, R, call, s, rid,
+                         st.found, st.sensors, st.calls, report_k, z, valid, R, call, s, rid,
                          j % rep.search_every == 0, site_ecef, enu, f_site, trig, boresight, half_fov, el_lo, el_hi,
                          refr, r_ref, snr_ref, pfa, gate, mgmt.confirm_m, mgmt.confirm_n, mgmt.confirm_var_v,
-                         float(np.log(mgmt.delete_probability)), st.log_lam_max, new, *st.kernel_filter)
+                         float(np.log(mgmt.delete_probability)), st.log_lam_max, new)
     n_new = new.sum(axis=1)
     if n_new.any():
         report_k = st.make_room(n_new, report_k)
         mtt_kernel.initiate_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss,
-                                 st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, report_k,
-                                 z, R, call, new, s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max,
-                                 st.regimes[2])  # the IMM's starting odds
+                                 st.seen, st.found, st.sensors, st.calls, st.next_id, report_k, z, R, call, new,
+                                 s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max)
     return report_k
 
 

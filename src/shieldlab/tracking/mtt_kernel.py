@@ -44,7 +44,7 @@ from shieldlab.tracking.ekf_kernel import (
     _update_scratch,
     init_one,
 )
-from shieldlab.tracking.tracker_kernel import IMM, UKF, adapt_one
+from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -62,6 +62,13 @@ def _filter_scratch(kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
     scratch (:func:`shieldlab.tracking.imm_kernel.scratch`)."""
     return ((kind, s_ut, wm, wc) + ukf_kernel.scratch()
             + (imm_q, imm_sojourn, imm_mu0, imm_entry, np.empty(imm_q.shape[0])) + imm_kernel.scratch(imm_q.shape[0]))
+
+
+@nb.njit(cache=True, inline="always")
+def _no_imm(C, T):
+    """The IMM's state arrays for EKF or UKF tracks: no regimes (``xm`` (C, T, 0, 6), ``Pm``
+    (C, T, 0, 6, 6), ``mu`` (C, T, 0)) and no regime parameters (0,)."""
+    return np.empty((C, T, 0, 6)), np.empty((C, T, 0, 6, 6)), np.empty((C, T, 0)), np.empty(0)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -98,14 +105,13 @@ def _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic
 
 
 @nb.njit(cache=True, error_model="numpy")
-def predict_live(x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic, beta_min,
-                 kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
-    """Predict every live track (``status != FREE``) by ``n`` substeps of ``h`` seconds
-    (:func:`_predict_run` for every run): the track filter ``kind`` with its parameters
-    ``s_ut`` .. ``imm_entry`` as :func:`track_runs` takes them, the IMM's regimes ``xm``,
-    ``Pm``, ``mu`` ((C, T, 0, ...) for the other filters)."""
+def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
+    """Predict every live track (``status != FREE``) by ``n`` substeps of ``h`` seconds, with
+    the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``);
+    EKF tracks."""
     psc = _predict_scratch()
-    ut = _filter_scratch(kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry)
+    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])
+    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13), none, none, none, none)
     for c in range(status.shape[0]):
         _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic, beta_min, psc, ut)
 
@@ -317,24 +323,22 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
 
 
 @nb.njit(cache=True, error_model="numpy")
-def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, report_k,
+def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k,
               z, valid, R, call, s, rid_base, search, site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi,
-              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, new,
-              kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
-    """One radar scan applied to every run's tracks: gating, global nearest neighbour, the
-    filter's update, track management (``mtt._scan`` steps 2-5).  Reports ``z`` (C, M, 3) where
+              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, new):
+    """One radar scan applied to every run's tracks: gating, global nearest neighbour, the EKF
+    update, track management (``mtt._scan`` steps 2-5).  Reports ``z`` (C, M, 3) where
     ``valid`` (C, M), noise ``R`` (C, M, 3, 3), discrimination calls ``call`` (C, M) int8 or
     (C, 0) for none; ``s`` the sensor's index, ``rid_base`` its report ids' high bits for this
     scan, ``search`` whether the scan is a search frame; the radar's site (``site``, ``enu``)
     and field of regard (``fsite`` .. ``refr``, :meth:`FieldOfRegard.args`) and reference target
     (``r_ref`` [m], ``snr_ref``, ``pfa``).  ``report_k`` (C, T) gets the lineage; ``new``
-    (C, M) gets the reports no track took (``mtt._scan`` step 6 starts tracks from them).  The
-    track filter ``kind`` .. ``imm_entry`` and the IMM's ``xm``, ``Pm``, ``mu`` as
-    :func:`track_runs` takes them (a UKF track with no Cholesky factor is dropped)."""
+    (C, M) gets the reports no track took (``mtt._scan`` step 6 starts tracks from them)."""
     scr = _scan_scratch(status.shape[1], valid.shape[1])
     dsc = _distance_scratch()
     usc = _update_scratch()
-    ut = _filter_scratch(kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry)
+    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])
+    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13), none, none, none, none)  # EKF tracks
     state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
     radar = (site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa)
     mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)
@@ -386,19 +390,19 @@ def _initiate_run(c, state, next_id, report_k, z, R, call, new, s, rid_base, sit
 
 
 @nb.njit(cache=True, error_model="numpy")
-def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, next_id,
-                  report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max, mu0):
+def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
+                  report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max):
     """Start a tentative track from every report where ``new`` (C, M), in order of range, in
     the run's free slots in index order (``mtt._scan`` step 6; the slots must suffice): the
     one-point initiation of :func:`shieldlab.tracking.ekf.init_from_detection` from the
     geodetic site ``site0`` (3,) [m ECEF] with ``trig`` (sin, cos of its latitude, sin, cos of
-    its longitude); IMM tracks start every regime from it with the odds ``mu0`` ((0,) for the
-    other filters)."""
+    its longitude)."""
     key = np.empty(new.shape[1])
+    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])  # EKF tracks
     state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
     for c in range(status.shape[0]):
         _initiate_run(c, state, next_id, report_k[c], z[c], R[c], call[c], new[c], s, rid_base, site0, trig, sigma_v0,
-                      log_lam_max, key, mu0)
+                      log_lam_max, key, none)
 
 
 #: :func:`track_runs` stopped at a run: it needs more track slots, more covariance rows.
