@@ -121,8 +121,8 @@ SPARSE_PAIRS = 4096
 #: (4.4 s against 5.8 s for 8 runs at 141), the scan by scan one at ~310 (8.7 s against
 #: 17.1 s).  UKF and IMM tracks weigh every pair either way and run the whole loop always:
 #: stepping scan by scan took them the same time (4 runs at 360 slots, CPU time: UKF
-#: 15.1-16.0 s whole, 15.5-15.9 s scan by scan; IMM 19.1-20.5 s, 19.6-23.1 s), and only
-#: cost the install a longer compile of the scan-by-scan kernels.
+#: 15.1-16.0 s whole, 15.5-15.9 s scan by scan; IMM 19.1-20.5 s, 19.6-23.1 s), so the
+#: scan-by-scan kernels serve EKF tracks alone.
 DENSE_REPORTS = 160
 #: The compiled tracker's first track slots per run and covariance rows per run and update
 #: (grown where a run needs more).
