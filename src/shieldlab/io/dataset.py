@@ -76,6 +76,8 @@ class Sweep:
             raise InputError(f"cannot write in {root}: permission denied or read-only", field="--out")
         check_parent(root, "--out")
         old = cls.read_manifest(root) if MANIFEST in names else None
+        # a finished sweep has nothing for --resume to do: it is replaced (--force) or left alone
+        finished = isinstance(old, dict) and old.get("complete") is True
         if old is not None and resume:
             mine = {k: v for k, v in manifest.items() if k != "complete"}
             theirs = {k: v for k, v in old.items() if k != "complete"}
@@ -85,15 +87,14 @@ class Sweep:
                                f"{manifest.get('chunk')!r})"}
             differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
             if differ:
-                finished = old.get("complete") is True  # nothing to resume: replace it or go elsewhere
                 raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); "
                                  + ("give --force to replace it, or another --out" if finished else
                                     "resume it with the same scenario and options, or give another --out"),
                                  field="--resume")
-            if old.get("complete") is True:  # as a finished run: there is nothing left to do
+            if finished:  # as a finished run
                 raise InputError(f"{root} holds a finished {kind}: nothing to resume", field="--resume")
         elif names and not force:
-            if isinstance(old, dict) and old.get("complete") is True:  # nothing for --resume to finish
+            if finished:
                 raise InputError(f"{root} holds a finished {kind}; give --force to replace it", field="--out")
             raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
         elif names:  # force: the old sweep goes as a whole
