@@ -11,10 +11,13 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint fuzz install bench clean viewer browser
 
+# shieldlab's modules are byte-compiled once (compileall): where PYTHONDONTWRITEBYTECODE is set,
+# every command and test process would compile them from source again
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m compileall -q src
 	$(PY) -m shieldlab.warmup
 	touch $(STAMP)
 

@@ -295,3 +295,20 @@ def test_the_report_is_the_same_bytes_for_the_same_run(raid):
     """Same scenario and seed, same files: the report carries no clock time."""
     w, res, ch, doc = raid
     assert report.build(w, res, ch, 0) == report.build(w, res, ch, 0)
+
+
+def test_the_ground_maps_legend_sits_in_the_corner_with_the_fewest_tracks_and_sites():
+    """The legend goes to the corner with the fewest drawn points; with a tie, the first of
+    matplotlib's own order (upper right, upper left, lower left, lower right)."""
+    fig, ax = report.plt.subplots()
+    ax.set_xlim(30.0, 40.0)
+    ax.set_ylim(30.0, 40.0)
+    try:
+        crowd = np.column_stack([np.linspace(36.5, 39.5, 50), np.linspace(36.5, 39.5, 50)])  # upper right
+        assert report._quiet_corner(ax, crowd) == "upper left"
+        other = np.array([[31.0, 39.0], [31.5, 31.0], [38.0, 31.0]])  # one in each of the others
+        assert report._quiet_corner(ax, np.vstack([crowd, other, [[32.0, 32.0]]])) == "upper left"
+        assert report._quiet_corner(ax, np.vstack([crowd, other, [[32.0, 32.0], [31.0, 38.0]]])) == "lower right"
+        assert report._quiet_corner(ax, np.empty((0, 2))) == "upper right"
+    finally:
+        report.plt.close(fig)

@@ -173,6 +173,27 @@ def _timeline(world, chunk, c: int, rows) -> str:
     return _png(fig)
 
 
+#: Legend places in the order matplotlib's ``loc="best"`` tries them.
+_CORNERS = {"upper right": (1, 1), "upper left": (0, 1), "lower left": (0, 0), "lower right": (1, 0)}
+
+
+def _quiet_corner(ax, points: np.ndarray) -> str:
+    """The corner of ``ax`` (a legend ``loc``) with the fewest of ``points`` (N, 2) (data
+    coordinates) in its outer 40 % each way.  matplotlib's ``loc="best"`` also weighs every
+    vertex of the base map's coasts and borders, which took ~0.6 s a map; the tracks and
+    sites are what a legend must not hide."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    u = (points[:, 0] - x0) / (x1 - x0)
+    v = (points[:, 1] - y0) / (y1 - y0)
+
+    def crowd(corner: tuple[int, int]) -> int:
+        near_x = u > 0.6 if corner[0] else u < 0.4
+        near_y = v > 0.6 if corner[1] else v < 0.4
+        return int(np.count_nonzero(near_x & near_y))
+
+    return min(_CORNERS, key=lambda k: crowd(_CORNERS[k]))  # ties: matplotlib's order
+
+
 def _ground_map(world, chunk, c: int, rows) -> str:
     """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
     tracks, radars, batteries and assets on the Natural Earth base."""
@@ -214,12 +235,14 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         ax.annotate(r.name, (lo[m], la[m]), xytext=(3, 3), textcoords="offset points", fontsize=7, color="#333",
                     path_effects=_HALO)
     marks = {"kill": "*", "miss": "x"}
+    paths: list[np.ndarray] = []  # the interceptors' ground tracks (lon, lat) [deg]
     for e in np.flatnonzero(eng.run == c):
         b = world.batteries[int(eng.battery[e])]
         if np.isfinite(eng.intercept_time[e]) and eng.intercept_time[e] > eng.launch_time[e]:
             _, p = interceptor_path(b, float(eng.launch_time[e]), float(eng.intercept_time[e]),
                                     np.asarray(eng.intercept_pos[e], float), samples=20)
             la, lo, _ = earth.ecef_to_geodetic(p)
+            paths.append(np.column_stack([np.degrees(lo), np.degrees(la)]))
             seen.setdefault("interceptor", ax.plot(np.degrees(lo), np.degrees(la), color="#5dade2", lw=1.2)[0])
             ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), marks["kill" if eng.killed[e] else "miss"],
                     color="#1d2128", ms=8)
@@ -240,7 +263,10 @@ def _ground_map(world, chunk, c: int, rows) -> str:
                     fontweight="bold", path_effects=_HALO)
     for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
         seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
-    ax.legend(list(seen.values()), list(seen.keys()), loc="best", fontsize=8, framealpha=0.9)
+    drawn = [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths
+    drawn.append(np.array([(lo_, la_) for _, lo_, la_, _ in named]).reshape(-1, 2))
+    ax.legend(list(seen.values()), list(seen.keys()), loc=_quiet_corner(ax, np.concatenate(drawn)), fontsize=8,
+              framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
     fig.tight_layout()
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
