@@ -16,7 +16,7 @@ import io
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib
 
@@ -174,10 +174,12 @@ def _timeline(world, chunk, c: int, rows) -> str:
 
 
 #: Legend places in the order matplotlib's ``loc="best"`` tries them.
-_CORNERS = {"upper right": (1, 1), "upper left": (0, 1), "lower left": (0, 0), "lower right": (1, 0)}
+_Corner = Literal["upper right", "upper left", "lower left", "lower right"]
+_CORNERS: dict[_Corner, tuple[int, int]] = {"upper right": (1, 1), "upper left": (0, 1), "lower left": (0, 0),
+                                           "lower right": (1, 0)}
 
 
-def _quiet_corner(ax, points: np.ndarray) -> str:
+def _quiet_corner(ax, points: np.ndarray) -> _Corner:
     """The corner of ``ax`` (a legend ``loc``) with the fewest of ``points`` (N, 2) (data
     coordinates) in its outer 40 % each way.  matplotlib's ``loc="best"`` also weighs every
     vertex of the base map's coasts and borders, which took ~0.6 s a map; the tracks and
