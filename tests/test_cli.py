@@ -152,6 +152,11 @@ def test_every_warmup_job_is_a_valid_command_line(job, tmp_path):
     sub.make_context(args[0], args[1:], parent=ctx)  # raises click.UsageError on an unknown option
 
 
+def test_tracks_echoes_the_false_alarm_setting_as_given(capsys):
+    assert main(["tracks", "epaa-phase-1", "--runs", "2", "--seed", "4", "--false-alarms", "3"]) == 0
+    assert "false alarms (3) per search frame: kurecik-tpy2 3, ship-spy1 3" in capsys.readouterr().out
+
+
 def test_tracks_json(capsys):
     assert main(["tracks", "epaa-phase-1", "--runs", "2", "--seed", "4", "--false-alarms", "1", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)

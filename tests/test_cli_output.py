@@ -774,6 +774,11 @@ def test_piped_tables_keep_names_whole(tmp_path):
     assert any(ln.startswith("mean leakers per raid") and "mean assets hit" in ln for ln in r.stdout.splitlines())
     r = subprocess.run(EXE + ["catalog", "missiles"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0 and "Scud-B (R-17 / 8K14, SS-1C)" in r.stdout
+    # prose is whole too: a threat's explanation starts with its name, longer than 80 columns
+    r = subprocess.run(EXE + ["run", str(scn), "--runs", "2", "--explain", name], capture_output=True,
+                       text=True, env=env, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert any(ln.startswith(name) for ln in r.stdout.splitlines()), r.stdout
 
 
 def test_terminal_tables_fold_names_instead_of_cutting_them(tmp_path, capsys):

@@ -332,6 +332,11 @@ def _print_table(t) -> None:
         Console(markup=False, highlight=False, emoji=False, width=width, no_color=out.no_color).print(t)
 
 
+def _setting(value) -> str:
+    """A setting as a user writes it: ``300`` for 300.0, words as they are."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _print_line(text) -> None:
     """A line of prose: wrapped on a terminal, whole in a file or a pipe."""
     out.print(text, soft_wrap=_piped())
@@ -399,7 +404,7 @@ def _s(x) -> str:
 def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | None = None,
                     title: str | None = None) -> None:
     if not events:
-        out.print(f"no events in run {run}")
+        _print_line(f"no events in run {run}")
         return
     m = events["run"] == run
     if threat is not None:
@@ -444,7 +449,7 @@ def _print_no_fire(summary: dict, events: dict | None) -> None:
     if events is None or summary.get("mean_interceptors_fired", 0) > 0:
         return
     runs = int(summary["runs"])
-    out.print(Text("no battery fired in any run", style="bold"))
+    _print_line(Text("no battery fired in any run", style="bold"))
     rows = [r for r in _reason_counts(events, np.ones(len(events["run"]), bool)) if r[0] == "no-fire"] \
         if events else []
     if not rows:  # the summary's per-threat fractions, if the event log has none
@@ -454,9 +459,9 @@ def _print_no_fire(summary: dict, events: dict | None) -> None:
                 agg[why] = max(agg[why], float(frac))  # type: ignore[assignment]  # a Counter of fractions
         if agg:
             for why, frac in agg.most_common():
-                out.print(f"  {why}: up to {frac:.0%} of runs for a threat")
+                _print_line(f"  {why}: up to {frac:.0%} of runs for a threat")
         else:
-            out.print("  the results give no reason (no sensor track reached a battery that could engage)")
+            _print_line("  the results give no reason (no sensor track reached a battery that could engage)")
         return
     _print_table(_reasons_table(rows, runs, "why no battery fired"))
 
@@ -505,28 +510,28 @@ def _print_explain(name: str, summary: dict, ev: dict, oc: dict) -> None:
     mine = ev["threat"] == name
     first = int(ev["run"][mine].min()) if mine.any() else None
     missile = next((str(r["missile"]) for r in summary["per_threat"] if r["threat"] == name), "")
-    out.print(Text.assemble((name, "bold"), f" ({missile})" if missile else ""))
+    _print_line(Text.assemble((name, "bold"), f" ({missile})" if missile else ""))
     if first is None:
-        out.print("no events for this threat in any run")
+        _print_line("no events for this threat in any run")
     else:
         _print_timeline(ev, run=first, limit=200, threat=name, title=f"{name}: timeline of run {first}")
     rows = oc["threat"] == name
     counts = Counter(str(x) for x in oc["outcome"][rows])
     line = ", ".join(f"{k} {counts.get(k, 0)} ({counts.get(k, 0) / runs:.0%})"
                      for k in ("intercepted", "leaked", "airborne"))
-    out.print(f"over {runs} runs: {line}")
+    _print_line(f"over {runs} runs: {line}")
     fired = oc["interceptors_fired"][rows]
-    out.print(f"interceptors fired at it: {int(fired.sum())} in all, in {int((fired > 0).sum())} of {runs} runs")
+    _print_line(f"interceptors fired at it: {int(fired.sum())} in all, in {int((fired > 0).sum())} of {runs} runs")
     if "intercepted_by" in oc:
         by = Counter(str(b) for b, o in zip(oc["intercepted_by"][rows], oc["outcome"][rows])
                      if o == "intercepted" and b is not None)
         if by:
-            out.print("intercepted by: " + ", ".join(f"{b} {n}" for b, n in by.most_common()))
+            _print_line("intercepted by: " + ", ".join(f"{b} {n}" for b, n in by.most_common()))
     reasons = _reason_counts(ev, mine)
     if reasons:
         _print_table(_reasons_table(reasons, runs, f"{name}: no-fire and hold reasons per battery"))
     elif not (fired > 0).any():
-        out.print("no battery fired at it in any run, and the event log gives no reason")
+        _print_line("no battery fired at it in any run, and the event log gives no reason")
 
 
 def _run_summary_note(runs: int, half_width: float) -> str:
@@ -620,7 +625,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                                     force=force)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
-        _err().print(note) if as_json else out.print(note)
+        _err().print(note) if as_json else _print_line(note)
     engage_note = _engage_note(world)
     if engage_note and not quiet:
         _err().print(engage_note)
@@ -782,7 +787,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     _compile_note("simulate", quiet)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
-        _err().print(note) if as_json else out.print(note)
+        _err().print(note) if as_json else _print_line(note)
     t0 = time.perf_counter()
     summary: dict = {"scenario": world.scenario.name, "runs": runs, "seed": seed}
     res = shelling = None
@@ -1236,7 +1241,7 @@ def demo(
     if out_dir is None:  # the demo's own folder: an earlier demo's results are replaced
         out_dir, force = DEMO_OUT, True
     if not quiet:
-        out.print(Text.assemble(("shieldlab demo", "bold"), f": preset {DEMO_PRESET}, {runs} runs"))
+        _print_line(Text.assemble(("shieldlab demo", "bold"), f": preset {DEMO_PRESET}, {runs} runs"))
     _simulate(DEMO_PRESET, runs, seed, out_dir, quiet=quiet, force=force, timeline=True, footprint=True)
 
 
@@ -1266,7 +1271,7 @@ def view(
         raise InputError(str(e), field="viewer") from None
     except OSError as e:
         raise InputError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}", field="--port") from None
-    out.print(f"serving {results} at {srv.url}  (Ctrl-C stops)")
+    _print_line(f"serving {results} at {srv.url}  (Ctrl-C stops)")
     if open_browser:
         import webbrowser
 
@@ -1382,7 +1387,7 @@ def _print_sensor_cue(cue, t_ready: float, alerted: bool) -> None:
     alone = {k: v for k, v in cue.per_radar.items() if k in cue.radars and np.isfinite(v)}
     best = min(alone, key=alone.__getitem__, default=None)
     others = {k: v for k, v in cue.per_system.items() if k != cue.system}
-    out.print(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
+    _print_line(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
               + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
               + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
               + f"; ready at {t_ready:.1f} s (the earliest system's track, whichever side it is"
@@ -1492,25 +1497,25 @@ def reach(
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
         return
     if cue_source == "own-radar":
-        out.print(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
+        _print_line(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
                   f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} "
                   "(--sensors SCENARIO or --cue-delay-s S to change)")
     elif cue_source == "fixed-no-radar":
-        out.print(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
+        _print_line(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
                   "(--sensors SCENARIO to take it from a scenario's sensors, --cue-delay-s S to set it)")
     if cue is not None:
         for sat, t_rep in cue.launch_reports.items():
-            out.print(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
+            _print_line(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
                                                   if np.isfinite(t_rep) else "does not see this launch"))
         if cue.system is None:
-            out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
+            _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                     (f": its own {spec.radar} is not" if cue_source == "own-radar" else
                                      f": no system of {cue_scenario!r} is")
                                     + " expected to confirm a track on this trajectory"))
             return
         alerted = np.isfinite(cue.alert_s) and cue.alert_s < cue.time_s
         if cue_source == "own-radar":
-            out.print(f"cue: its own radar's track expected {cue.time_s:.1f} s after launch; ready at "
+            _print_line(f"cue: its own radar's track expected {cue.time_s:.1f} s after launch; ready at "
                       f"{res.t_ready:.1f} s" + (f" (alerted by the launch report at {cue.alert_s:.1f} s, its reaction "
                                                 "running from then)" if alerted else ""))
         else:
@@ -1518,12 +1523,12 @@ def reach(
     if res.feasible:
         first, last = res.earliest, res.latest
         assert first is not None and last is not None  # a feasible Reach has its window
-        out.print(Text.assemble((f"{spec.name} can catch it", "green"),
+        _print_line(Text.assemble((f"{spec.name} can catch it", "green"),
                                 f": window {first['time_s']:.0f}–{last['time_s']:.0f} s after launch, earliest at "
                                 f"{first['alt_km']:.0f} km altitude, closing at {first['closing_speed_kms']:.1f} km/s"))
     else:
         need = res.needed_burnout_speed_kms
-        out.print(Text.assemble((f"{spec.name} cannot catch it", "red"),
+        _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                 f": it would need a burnout speed of "
                                 f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
                                 else ": no point of the path after the battery is ready is within its envelope "
@@ -1653,7 +1658,7 @@ def footprint(
                           "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
             _print_table(t)
             if res.focus:
-                out.print(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
+                _print_line(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                           f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
             if out_png is not None:
                 _print_line(f"wrote {out_png}")
@@ -1689,19 +1694,19 @@ def footprint(
                 # systems or more), of those the threats reach
                 among = "" if len({r["system"] for r in fp.sensors}) < 2 else \
                     f", first in {ft['share_of_cells']:.0%} of the cells where any system confirms a track"
-                out.print(f"first track against {s.site.name}: the system {ft['system']} (its radars: "
+                _print_line(f"first track against {s.site.name}: the system {ft['system']} (its radars: "
                           f"{', '.join(ft['radars'])}){among}, {ft['median_s']:.0f} s after launch "
                           f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
                           + ("" if ft["cued_share_of_threatened"] >= 0.995 else
                              f"; no system is expected to confirm a track in "
                              f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
-                out.print(f"first track against {s.site.name}: no system is expected to confirm one")
-        out.print(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
+                _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
+        _print_line(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
                   f"{fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)
-        out.print(f"in the towns and cities inside it: {pop.text(5)}")
-        out.print("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
+        _print_line(f"in the towns and cities inside it: {pop.text(5)}")
+        _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
                   "places not counted)")
         if out_png is not None:
             _print_line(f"wrote {out_png}")
@@ -1771,7 +1776,7 @@ def coverage(
                   f"{r.detection_range_km:,.0f}", f"{r.farthest_km:,.0f}", f"{r.area_km2:,.0f}")
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
-    out.print(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
+    _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
     if out_png is not None:
         _print_line(f"wrote {out_png}")
 
@@ -1851,8 +1856,8 @@ def tracks(
                         f"is known to {cfg.confirm_sigma_v_ms:g} m/s (tracking.init_hits, confirm_looks, "
                         f"confirm_sigma_v_ms); its radars may not see the threats either (shieldlab coverage)")
     rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
-    _print_line(f"false alarms ({summ['false_alarms']}) per search frame: {rates}")
-    out.print(f"{res.timings['total_s']:.1f} s")
+    _print_line(f"false alarms ({_setting(summ['false_alarms'])}) per search frame: {rates}")
+    _print_line(f"{res.timings['total_s']:.1f} s")
 
 
 def _emit_json(payload, as_json: bool, json_out: Path | None, write_text) -> None:
@@ -1944,9 +1949,9 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     _print_line(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     if world.scenario.tracking.association == "gnn":
         rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
+        fa = _setting(world.scenario.sensing.false_alarms)
         _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
-                    f"tracks, association gnn); false alarms ({world.scenario.sensing.false_alarms}) per search "
-                    f"frame: {rates}")
+                    f"tracks, association gnn); false alarms ({fa}) per search frame: {rates}")
     elif world.threats:
         tr = info["tracking"]
         _print_line(f"tracking: one {tr['filter'].upper()} per threat on its labelled reports (association "
