@@ -1388,11 +1388,11 @@ def _print_sensor_cue(cue, t_ready: float, alerted: bool) -> None:
     best = min(alone, key=alone.__getitem__, default=None)
     others = {k: v for k, v in cue.per_system.items() if k != cue.system}
     _print_line(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
-              + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
-              + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
-              + f"; ready at {t_ready:.1f} s (the earliest system's track, whichever side it is"
-              + (f"; its batteries alerted by the launch report at {cue.alert_s:.1f} s, their reaction "
-                 f"running from then" if alerted else "") + ")")
+                + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
+                + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
+                + f"; ready at {t_ready:.1f} s (the earliest system's track, whichever side it is"
+                + (f"; its batteries alerted by the launch report at {cue.alert_s:.1f} s, their reaction "
+                   f"running from then" if alerted else "") + ")")
 
 
 @app.command(cls=_Command)
@@ -1498,41 +1498,42 @@ def reach(
         return
     if cue_source == "own-radar":
         _print_line(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
-                  f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} "
-                  "(--sensors SCENARIO or --cue-delay-s S to change)")
+                    f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} "
+                    "(--sensors SCENARIO or --cue-delay-s S to change)")
     elif cue_source == "fixed-no-radar":
         _print_line(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
-                  "(--sensors SCENARIO to take it from a scenario's sensors, --cue-delay-s S to set it)")
+                    "(--sensors SCENARIO to take it from a scenario's sensors, --cue-delay-s S to set it)")
     if cue is not None:
         for sat, t_rep in cue.launch_reports.items():
             _print_line(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
-                                                  if np.isfinite(t_rep) else "does not see this launch"))
+                                                    if np.isfinite(t_rep) else "does not see this launch"))
         if cue.system is None:
             _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                    (f": its own {spec.radar} is not" if cue_source == "own-radar" else
-                                     f": no system of {cue_scenario!r} is")
-                                    + " expected to confirm a track on this trajectory"))
+                                      (f": its own {spec.radar} is not" if cue_source == "own-radar" else
+                                       f": no system of {cue_scenario!r} is")
+                                      + " expected to confirm a track on this trajectory"))
             return
         alerted = np.isfinite(cue.alert_s) and cue.alert_s < cue.time_s
         if cue_source == "own-radar":
             _print_line(f"cue: its own radar's track expected {cue.time_s:.1f} s after launch; ready at "
-                      f"{res.t_ready:.1f} s" + (f" (alerted by the launch report at {cue.alert_s:.1f} s, its reaction "
-                                                "running from then)" if alerted else ""))
+                        f"{res.t_ready:.1f} s" + (f" (alerted by the launch report at {cue.alert_s:.1f} s, its "
+                                                  "reaction running from then)" if alerted else ""))
         else:
             _print_sensor_cue(cue, res.t_ready, alerted)
     if res.feasible:
         first, last = res.earliest, res.latest
         assert first is not None and last is not None  # a feasible Reach has its window
         _print_line(Text.assemble((f"{spec.name} can catch it", "green"),
-                                f": window {first['time_s']:.0f}–{last['time_s']:.0f} s after launch, earliest at "
-                                f"{first['alt_km']:.0f} km altitude, closing at {first['closing_speed_kms']:.1f} km/s"))
+                                  f": window {first['time_s']:.0f}–{last['time_s']:.0f} s after launch, earliest "
+                                  f"at {first['alt_km']:.0f} km altitude, closing at "
+                                  f"{first['closing_speed_kms']:.1f} km/s"))
     else:
         need = res.needed_burnout_speed_kms
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                f": it would need a burnout speed of "
-                                f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
-                                else ": no point of the path after the battery is ready is within its envelope "
-                                     "at any burnout speed up to 20 km/s"))
+                                  f": it would need a burnout speed of "
+                                  f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
+                                  else ": no point of the path after the battery is ready is within its envelope "
+                                       "at any burnout speed up to 20 km/s"))
 
 
 AIRCRAFT_ALT_KM = 10.0
@@ -1659,7 +1660,7 @@ def footprint(
             _print_table(t)
             if res.focus:
                 _print_line(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
-                          f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
+                            f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
             if out_png is not None:
                 _print_line(f"wrote {out_png}")
         return
@@ -1695,19 +1696,19 @@ def footprint(
                 among = "" if len({r["system"] for r in fp.sensors}) < 2 else \
                     f", first in {ft['share_of_cells']:.0%} of the cells where any system confirms a track"
                 _print_line(f"first track against {s.site.name}: the system {ft['system']} (its radars: "
-                          f"{', '.join(ft['radars'])}){among}, {ft['median_s']:.0f} s after launch "
-                          f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
-                          + ("" if ft["cued_share_of_threatened"] >= 0.995 else
-                             f"; no system is expected to confirm a track in "
-                             f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
+                            f"{', '.join(ft['radars'])}){among}, {ft['median_s']:.0f} s after launch "
+                            f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
+                            + ("" if ft["cued_share_of_threatened"] >= 0.995 else
+                               f"; no system is expected to confirm a track in "
+                               f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
         _print_line(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
-                  f"{fp.timing_s['total']:.1f} s")
+                    f"{fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)
         _print_line(f"in the towns and cities inside it: {pop.text(5)}")
         _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
-                  "places not counted)")
+                    "places not counted)")
         if out_png is not None:
             _print_line(f"wrote {out_png}")
 
