@@ -244,10 +244,10 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             _, p = interceptor_path(b, float(eng.launch_time[e]), float(eng.intercept_time[e]),
                                     np.asarray(eng.intercept_pos[e], float), samples=20)
             la, lo, _ = earth.ecef_to_geodetic(p)
-            paths.append(np.column_stack([np.degrees(lo), np.degrees(la)]))
-            seen.setdefault("interceptor", ax.plot(np.degrees(lo), np.degrees(la), color="#5dade2", lw=1.2)[0])
-            ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), marks["kill" if eng.killed[e] else "miss"],
-                    color="#1d2128", ms=8)
+            path = np.degrees(np.column_stack([lo, la]))
+            paths.append(path)
+            seen.setdefault("interceptor", ax.plot(path[:, 0], path[:, 1], color="#5dade2", lw=1.2)[0])
+            ax.plot(path[-1, 0], path[-1, 1], marks["kill" if eng.killed[e] else "miss"], color="#1d2128", ms=8)
     named = []
     for s in world.sensors:
         seen.setdefault("radar", ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", color="#9b59b6",
