@@ -1,5 +1,7 @@
 """End-to-end tests of the ``shieldlab`` command: run, flyout, presets, validate, catalog, bad input."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -13,10 +15,57 @@ from shieldlab.cli import main
 EXE = [sys.executable, "-m", "shieldlab.cli"]
 
 
-def cli(*args, cwd=None):
-    """The command in a subprocess, 200 columns wide (other test modules import it)."""
-    env = dict(os.environ, COLUMNS="200")
-    return subprocess.run(EXE + list(args), capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+def cli(*args, cwd=None, env=None, process=False):
+    """The command as a user runs it, 200 columns wide: ``CompletedProcess`` with its exit code,
+    stdout and stderr (other test modules import it).
+
+    By default :func:`shieldlab.cli.main` runs in this process, in folder ``cwd`` with
+    ``env``'s variables set, stdout and stderr captured (not terminals, as in a pipe): the
+    same code path as the installed command after its imports, without a new interpreter
+    importing the package and loading every compiled kernel again (~2 s a command).
+    ``process=True`` runs ``python -m shieldlab.cli`` in a subprocess instead (where the
+    process itself is tested: its exit, determinism across processes, signals).
+    """
+    args = [str(a) for a in args]
+    if process:
+        e = {**os.environ, "COLUMNS": "200", **(env or {})}
+        return subprocess.run(EXE + args, capture_output=True, text=True, cwd=cwd, env=e, timeout=600)
+    return run_in_process(args, cwd=cwd, env=env)
+
+
+@contextlib.contextmanager
+def _environment(env: dict):
+    """``os.environ`` with ``env`` set, restored after."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_in_process(args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """:func:`shieldlab.cli.main` on ``args`` in this process: see :func:`cli`."""
+    from shieldlab import cli as cli_module
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    width = cli_module.out._width
+    here = os.getcwd()
+    try:
+        cli_module.out.width = 200  # what COLUMNS=200 gives the command's console in a new process
+        with _environment({"COLUMNS": "200", **(env or {})}), contextlib.redirect_stdout(stdout), \
+                contextlib.redirect_stderr(stderr):
+            if cwd is not None:
+                os.chdir(cwd)
+            code = main(list(args))
+    finally:
+        os.chdir(here)
+        cli_module.out._width = width
+    return subprocess.CompletedProcess(["shieldlab", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def strict_json(text):
@@ -55,7 +104,8 @@ def test_run_writes_summary_and_outcomes(run_dir):
 
 def test_same_seed_same_bytes(run_dir):
     d, _ = run_dir
-    r = cli("run", "epaa-phase-1", "--runs", "40", "--seed", "1", "--out", str(d / "b"))
+    # in a process of its own: the same bytes across processes, not only within one
+    r = cli("run", "epaa-phase-1", "--runs", "40", "--seed", "1", "--out", str(d / "b"), process=True)
     assert r.returncode == 0, r.stderr
     for f in ("summary.json", "outcomes.parquet", "events.parquet"):
         assert (d / "a" / f).read_bytes() == (d / "b" / f).read_bytes(), f
@@ -133,7 +183,7 @@ def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
 
 
 def test_help_exits_zero():
-    r = cli("--help")
+    r = cli("--help", process=True)  # the module run as a program: its exit code
     assert r.returncode == 0 and "flyout" in r.stdout
 
 

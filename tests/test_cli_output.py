@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import test_cli
 
 import shieldlab
 from shieldlab import cli
@@ -40,11 +41,9 @@ threats:
 FAR = TINY.replace("bat: {lat: 37.05, lon: 37.35}", "bat: {lat: 41.0, lon: 29.0}")
 
 
-def cli_run(*args, cwd=None, env=None, **kw):
-    e = dict(os.environ, COLUMNS="200")
-    e.update(env or {})
-    return subprocess.run(EXE + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=e,
-                          timeout=600, **kw)
+def cli_run(*args, cwd=None, env=None, process=False):
+    """``shieldlab ARGS`` as test_cli runs it: in this process, or in a new one (``process``)."""
+    return test_cli.cli(*args, cwd=cwd, env=env, process=process)
 
 
 @pytest.fixture
@@ -380,7 +379,7 @@ def test_a_stored_run_prints_and_writes_what_a_run_in_memory_does(tiny, tmp_path
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"shieldlab {shieldlab.__version__}\n"
-    r = cli_run("--version")
+    r = cli_run("--version", process=True)
     assert r.returncode == 0 and r.stdout == f"shieldlab {shieldlab.__version__}\n"
 
 

@@ -224,7 +224,7 @@ def test_auto_grid_holds_every_coverage():
 # --- 4. the command -----------------------------------------------------------------------------
 
 def cli(*args):
-    return run_cli("coverage", *args)  # the command in a subprocess, as test_cli runs it
+    return run_cli("coverage", *args)  # the command as test_cli runs it
 
 
 def test_cli_writes_map_and_json(tmp_path):

@@ -141,7 +141,7 @@ def test_aircraft_reach_into_syria():
 
 
 def cli(*args):
-    return run_cli("footprint", *args)  # the command in a subprocess, as test_cli runs it
+    return run_cli("footprint", *args)  # the command as test_cli runs it
 
 
 def test_cli_writes_png_and_json(tmp_path):

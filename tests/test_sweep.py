@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from test_cli import cli
 
 from shieldlab.engine import sweep as S
 from shieldlab.engine.chain import chunk_runs, preflight
@@ -24,9 +25,9 @@ from shieldlab.io import dataset
 PRESET = "patriot-turkey-2013"
 
 
-def _cli(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "shieldlab", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def _cli(*args):
+    """``shieldlab ARGS`` as test_cli runs it (in this process; the kills below start real ones)."""
+    return cli(*args)
 
 
 def _refused(capsys, *args) -> str:
