@@ -50,7 +50,7 @@ out = Console(markup=False, highlight=False, emoji=False)
 DEMO_PRESET = "epaa-phase-1"
 DEFAULT_RUNS = 100
 MAX_RUNS = 1_000_000
-COMPILE_NOTE = "compiling the flight kernels, first run only, about a minute"
+COMPILE_NOTE = "compiling the flight kernels, first run only, a few minutes"
 # modules holding the Numba kernels each command compiles
 _KERNELS = {
     "simulate": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.tracking.tracker_kernel"),

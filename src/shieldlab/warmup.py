@@ -2,7 +2,8 @@
 
 The kernels are compiled on first use and cached on disk (``cache=True``: in
 ``__pycache__`` beside each module, or under ``NUMBA_CACHE_DIR``).  Compiling them all
-takes a minute or two, which the first command of a fresh install would otherwise pay.
+takes about seven minutes on two cores (most of it Numba typing the trackers' filters,
+inlined in their compiled loops), which the first commands of a fresh install would otherwise pay.
 ``make install`` (and so ``make demo`` and ``make test``) runs this module once, so that
 the first ``shieldlab run`` loads compiled code and answers in seconds.
 
