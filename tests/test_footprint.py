@@ -276,6 +276,49 @@ def test_footprint_equals_a_run_at_its_grid_point():
     assert lo <= p <= hi
 
 
+def _scud_at_amman(reaction_time_s=None):
+    """A Scud-C from western Iraq at Amman and one PAC-3 MSE battery with its MPQ-65 beside
+    the city: the radar sees the warhead only in its last ~120 s of flight."""
+    bat = {"name": "pac3", "interceptor": "pac-3-mse", "site": "bat", "rounds": 8, "system": "s", "radar": "mpq65"}
+    if reaction_time_s is not None:
+        bat["reaction_time_s"] = reaction_time_s
+    return compile_world(parse({
+        "name": "amman", "epoch": "2024-03-01T00:00:00Z",
+        "sites": {"launch": {"lat": 32.6, "lon": 39.6}, "bat": {"lat": 31.90, "lon": 36.05, "alt_m": 900}},
+        "sensors": [{"name": "mpq65", "type": "an-mpq-65", "site": "bat", "boresight_az_deg": 80, "system": "s"}],
+        "batteries": [bat],
+        "assets": [{"name": "amman", "site": {"lat": 31.95, "lon": 35.93}, "radius_km": 15}],
+        "threats": [{"name": "t", "missile": "scud-c", "launch": "launch", "aim": "amman"}],
+        "doctrine": {"salvo": 1, "shoot_look_shoot": True},
+    }, "test"))
+
+
+def test_a_second_engagement_waits_for_the_look_and_the_reaction_time():
+    """After a look, fire control decides at a planning tick and the battery launches its
+    reaction time later; the footprint's next engagement waits for both.  Against a Scud-C
+    that a PAC-3 MSE meets ~30 s before impact, a second shot fits only without the
+    reaction time: the footprint gives one engagement (it gave two, P 0.96, while every
+    run of the chain fired once at most), and two where the battery's reaction time is 0."""
+    from shieldlab.engine.montecarlo import simulate
+    from shieldlab.stats import wilson_interval
+
+    grid = F.make_grid(31.90, 32.0, 35.88, 35.98, 0.05)  # the aim point in the middle
+    w = _scud_at_amman()
+    p = F.compute(w, grid).sites[0].p_intercept[1, 1]
+    instant = F.compute(_scud_at_amman(reaction_time_s=0.0), grid).sites[0].p_intercept[1, 1]
+    pk = 1.0 - np.sqrt(1.0 - instant)  # two equal engagements: 1 - (1 - pk)^2
+    assert 0.5 < pk < 0.95 and instant > p
+    assert p == pytest.approx(pk, abs=1e-9)  # one engagement
+    chunks = []
+    runs = 24
+    simulate(w, runs=runs, seed=2, on_chunk=chunks.append)
+    eng = [c.engagements for c in chunks]
+    shots = np.bincount(np.concatenate([e.run for e in eng]), minlength=runs)
+    assert shots.max() == 1 and shots.sum() >= 0.9 * runs  # nearly every run fires, never twice
+    killed = sum(int(e.killed.sum()) for e in eng)
+    lo, hi = wilson_interval(killed, runs, 0.99)
+    assert lo <= p <= hi
+
 def test_sampled_paths_follow_the_interpolated_profiles():
     """The path sampler (every 4 s, WGS84 ECEF) against the profile interpolation at its nodes:
     the same place at the same time, to metres; velocities match the nodes' finite differences."""

@@ -51,9 +51,11 @@ docs/footprint.md):
    * *doctrine*: the compiled :class:`~shieldlab.c2.doctrine.Doctrine` and the batteries'
      compiled salvo and look time.  Engagements follow one another, shoot-look-shoot: the
      first goes to the battery that can intercept earliest (the lower index on a tie, as
-     fire control orders its options); the next may launch only after the previous
-     intercept plus that battery's look time, up to ``max_engagements``; each fires the
-     battery's salvo.  With independent shots ``P = 1 - prod_engagements (1 - pk)^salvo``.
+     fire control orders its options); the next is decided at the previous intercept plus
+     that battery's look time and may launch only a reaction time after that decision
+     (:func:`~shieldlab.c2.firecontrol.ready_time`, as fire control readies a battery), up to
+     ``max_engagements``; each fires the battery's salvo.  With independent shots
+     ``P = 1 - prod_engagements (1 - pk)^salvo``.
 
    Magazines, other threats, track errors and hand-over are left out: this is the
    kinematic best case for one threat with a perfect prediction.
@@ -963,8 +965,9 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     t_first = np.full(M, np.inf)
     h_first = np.full(M, np.nan)
     # engagements in sequence, as fire control makes them for one threat: each to the battery
-    # with the earliest intercept (the lower index on a tie), the next launched no earlier than
-    # the previous intercept plus that battery's look time; a salvo of the battery's size each
+    # with the earliest intercept (the lower index on a tie), the next decided no earlier than
+    # the previous intercept plus that battery's look time and launched a reaction time after
+    # the decision; a salvo of the battery's size each
     miss = np.ones(M)
     not_before = np.full(M, -np.inf)
     active: np.ndarray = can.any(axis=1)  # type: ignore[assignment]  # numpy's stubs: over an axis, an array
@@ -980,7 +983,11 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
             if e == 0:
                 found, tb, hb, pkb = (a[np.searchsorted(rows, r)] for a in first[b])
             else:
-                found, tb, hb, pkb = window(b, np.maximum(ready[r, b], not_before[r]), on_r)
+                # the look decides at the previous intercept plus its look time; the battery then
+                # launches its reaction time after that decision, as fire control readies it
+                # (sooner only where a launch report alerted it long before)
+                again = ready_time(not_before[r], alert[r, bat_sys[b]], bats[b].reaction_time)
+                found, tb, hb, pkb = window(b, np.maximum(ready[r, b], again), on_r)
             better = found & (tb < best_t)
             best_t, best_b = np.where(better, tb, best_t), np.where(better, b, best_b)
             best_h, best_pk = np.where(better, hb, best_h), np.where(better, pkb, best_pk)
