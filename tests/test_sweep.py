@@ -91,8 +91,14 @@ def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
     """A point whose threat cannot reach its aim is refused before the sweep's folder is
     made, so the fixed sweep then runs into the same --out."""
     sets = [S.parse_setting("threats[2].aim=istanbul,bucharest")]  # a Ghadr-1 from Tabriz reaches Istanbul only
-    with pytest.raises(InputError, match="out of reach"):
+    with pytest.raises(InputError, match="out of reach") as e:
         S.run_sweep("epaa-phase-1", sets, 2, 1, tmp_path / "sw")
+    # named by the --set value that made the point, as a value the scenario refuses is
+    assert e.value.problems[0][0] == "--set threats[2].aim='bucharest': threats[2].aim"
+    assert not (tmp_path / "sw").exists()
+    with pytest.raises(InputError, match="the simulated time ends before the threats land") as e:
+        S.run_sweep("epaa-phase-1", [S.parse_setting("duration_s=100,5000")], 2, 1, tmp_path / "sw")
+    assert e.value.problems[0][0] == "--set duration_s=100: duration_s"
     assert not (tmp_path / "sw").exists()
     S.run_sweep("epaa-phase-1", [S.parse_setting("doctrine.salvo=1,2")], 2, 1, tmp_path / "sw")
     assert (tmp_path / "sw" / "sweep.json").exists()

@@ -33,7 +33,7 @@ from shieldlab.engine.chain import CHUNK, chunk_runs, preflight
 from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
-from shieldlab.scenario.compile import compile_world
+from shieldlab.scenario.compile import World, compile_world
 from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
@@ -132,7 +132,23 @@ class Point:
 
     index: int
     values: dict  # column -> value
-    world: object
+    world: World
+    label: str = ""  # the --set values that made it, as given ("doctrine.salvo=2, ...")
+
+
+def _relabelled(e: InputError, label: str, source: str) -> InputError:
+    """``e`` with each problem named by the ``--set`` values of the point that raised it."""
+    problems = list(dict.fromkeys(("--set " + label + (f": {f}" if f else ""), m) for f, m in e.problems))
+    return InputError(problems=problems, source=source)
+
+
+def preflight_point(p: Point, runs: int):
+    """:func:`~shieldlab.engine.chain.preflight` of a point's world (its threats aimed, its
+    duration and memory checked), its errors named by the point's ``--set`` values."""
+    try:
+        return preflight(p.world, runs, stored=True)
+    except InputError as e:
+        raise _relabelled(e, p.label, p.world.source) from None
 
 
 def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
@@ -149,7 +165,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     n = int(np.prod([len(s.values) for s in settings]))
     if n > MAX_POINTS:
         raise InputError(f"{n:,} combinations; at most {MAX_POINTS:,}", field="--set")
-    combos, worlds = [], []
+    combos, worlds, labels = [], [], []
     validated: list[dict] = [{} for _ in settings]  # per setting: value as given -> as validated
     for combo in itertools.product(*(s.values for s in settings)):
         data = raw
@@ -160,12 +176,12 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
             scn = parse(data, source)
             world = compile_world(scn, source)
         except InputError as e:
-            problems = list(dict.fromkeys(("--set " + label + (f": {f}" if f else ""), m) for f, m in e.problems))
-            raise InputError(problems=problems, source=source) from None
+            raise _relabelled(e, label, source) from None
         for k, (s, v) in enumerate(zip(settings, combo)):
             validated[k].setdefault(repr(v), _validated(scn, s.path, v))
         combos.append(combo)
         worlds.append(world)
+        labels.append(label)
     for s, seen in zip(settings, validated):
         inv: dict = {}
         for given, v in seen.items():
@@ -174,7 +190,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
             inv[repr(v)] = given
     kinds = [_column_kind(list(seen.values())) for seen in validated]
     return [Point(i, {c: kind(validated[k][repr(v)]) for k, (c, v, kind) in enumerate(zip(cols, combo, kinds))},
-                  world) for i, (combo, world) in enumerate(zip(combos, worlds))]
+                  world, label) for i, (combo, world, label) in enumerate(zip(combos, worlds, labels))]
 
 
 def _validated(scn, path: tuple[str | int, ...], given):
@@ -269,7 +285,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     pts = points(source, raw, settings)
     # a new sweep aims every point's threats before its folder is made: an aim out of reach
     # is refused with nothing written (a resumed one was aimed when it started)
-    aimed = {} if resume else {p.index: preflight(p.world, runs, stored=True) for p in pts}
+    aimed = {} if resume else {p.index: preflight_point(p, runs) for p in pts}
     # one chunk size for every point: the smallest any point's memory asks for
     chunk = stored_chunk(out_dir, resume) or min(chunk_runs(p.world, aimed.get(p.index)) for p in pts)
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
@@ -284,7 +300,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
         store = sweep.point(p.index, p.values)
         stored = all(store.complete(i) for i in range(n_chunks))
         if not (stored and sweep.has_summary(p.index)):
-            flights = None if stored else aimed[p.index] if p.index in aimed else preflight(p.world, runs, stored=True)
+            flights = None if stored else aimed[p.index] if p.index in aimed else preflight_point(p, runs)
             # (on a cluster every chunk is stored already, and progress was told so)
             report = None if progress is None or client is not None else (lambda n, o=offset: progress(o + n))
             res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
@@ -309,7 +325,7 @@ def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int
         todo = [i for i in range(len(sizes)) if not store.complete(i)]
         if not todo:
             continue
-        w, f = distribute.scatter(client, p.world, preflight(p.world, runs, stored=True))
+        w, f = distribute.scatter(client, p.world, preflight_point(p, runs))
         jobs += [distribute.Job(w, f, i * chunk, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
     already = runs * len(pts) - sum(j.size for j in jobs)
     distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
