@@ -72,6 +72,11 @@ def test_minimal_compiles_to_si(tmp_path):
     (("name: mini", "name: mini\ntracking: {confirm_sigma_v_ms: .nan}"), "tracking.confirm_sigma_v_ms", ""),
     (("name: mini", "name: mini\nsensing: {false_alarms: often}"), "sensing.false_alarms", "confirmed"),
     (("name: mini", "name: mini\nsensing: {false_alarms: -2}"), "sensing.false_alarms", "greater than or equal to 0"),
+    # a name is printed: an escape sequence would drive the terminal, a newline break a table
+    (("name: mini", 'name: "\\x1b[31mmini"'), "name", "control characters (found '\\x1b'"),
+    (("name: t1,", 'name: "t\\n1",'), "threats[0].name", "control characters (found '\\n'"),
+    (("name: b1,", 'name: "b\\t1",'), "batteries[0].name", "control characters"),
+    (("pad: {lat", '"pad\\x07": {lat'), "sites.pad\\x07.[key]", "control characters"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))

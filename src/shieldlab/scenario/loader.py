@@ -46,8 +46,11 @@ def _field_path(loc: tuple) -> str:
             out += f"[{part}]"
         elif part in PLACE_TAGS and (prev in _PLACE_FIELDS or (isinstance(prev, int) and before == "route")):
             pass  # the union branch of a place (or of a route's waypoint), not a user's field
-        else:
-            out += ("." if out else "") + str(part)
+        else:  # a key with control characters (refused as a name) printed escaped, as repr does
+            text = str(part)
+            if not text.isprintable():
+                text = repr(text)[1:-1]
+            out += ("." if out else "") + text
         before, prev = prev, part
     return out
 

@@ -12,11 +12,22 @@ problem's field path, relative to the model that found it; the loader joins the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
@@ -84,7 +95,17 @@ Place = Annotated[
                   custom_error_message="expected a site name or a point {lat, lon, alt_m}"),
 ]
 
-Name = Annotated[str, Field(min_length=1)]
+def _printable(text: str) -> str:
+    """A name as it is printed in tables, maps and logs: no control characters (an escape
+    sequence would recolour or drive the user's terminal; a newline or tab breaks a table)."""
+    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(f"a name must not hold control characters (found {bad!r} in {text!r})")
+    return text
+
+
+#: A name: not empty, printable.
+Name = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
 
 
 class SensorCfg(_Strict):
@@ -719,7 +740,7 @@ class Scenario(_Strict):
     time_step_s: float = Field(1.0, ge=0.1, le=10.0, description="flyout sampling step [s]")
     duration_s: float | None = Field(None, gt=0.0, le=20_000.0,
                                      description="simulated time [s]; default: until the last threat has landed")
-    sites: dict[str, GeoPoint] = Field({}, description="named points, referred to by name below")
+    sites: dict[Name, GeoPoint] = Field({}, description="named points, referred to by name below")
     sensors: list[SensorCfg] = Field([], description="radars")
     early_warning: list[SatelliteCfg] = Field(
         [], description="early-warning satellites: they see burning missiles and their launch reports cue radars")
