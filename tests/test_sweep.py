@@ -177,6 +177,17 @@ def test_query_answers_sql_over_the_points_and_tables(swept):
     assert r.returncode == 2 and "not a sweep folder" in r.stderr
 
 
+def test_a_run_does_not_take_a_sweeps_folder(swept, capsys):
+    """`run --out` on a sweep's folder is refused, with or without --force, as a sweep's, and the
+    sweep is left as it was."""
+    out, _ = swept
+    before = sorted(p.name for p in out.iterdir())
+    for force in ((), ("--force",)):
+        err = _refused(capsys, "run", PRESET, "--runs", "2", "--out", out, *force)
+        assert "holds a sweep (sweep.json), not a run's results" in err
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
 def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path):
     """COPY ... TO (outside the folder or into it), another file read, a change of the
     settings that lock it: each refused as the query's error (InputError, field SQL), nothing

@@ -99,6 +99,9 @@ def check_out_dir(out_dir: str | Path, *, force: bool = False, field: str = "--o
             raise InputError(f"cannot read folder {p}: {e.strerror or e}", field=field) from None
         if names:
             foreign = [n for n in names if n not in RESULT_FILES]
+            if "sweep.json" in names:  # results, but a sweep's, which a run never replaces
+                raise InputError(f"{p} holds a sweep (sweep.json), not a run's results; choose another folder",
+                                 field=field)
             if foreign:
                 shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
                 raise InputError(f"{p} holds files that are not shieldlab results ({shown}); "
