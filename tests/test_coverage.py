@@ -323,6 +323,18 @@ def test_cli_bad_outputs_and_scenario_without_sensors(tmp_path, capsys):
     assert "sensors" in err and "no sensor" in err and not png.exists()
 
 
+def test_cli_says_why_nothing_is_covered():
+    """A target above every radar's detection range is seen nowhere: the command says so and
+    points at --alt-km, and says nothing of the kind where something is covered."""
+    r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "95", "--step-deg", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "seen by at least one radar: 0 km²" in r.stdout
+    assert ("no radar sees a target at 95 km: the longest detection range, 90 km, is short of the target's "
+            "height; a lower --alt-km") in r.stdout
+    r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "10", "--step-deg", "0.5")
+    assert r.returncode == 0 and "no radar sees" not in r.stdout
+
+
 def test_the_report_maps_coverage_where_the_threats_fly():
     """At the lowest nominal apogee, at most 100 km: Iskanders gliding at ~40 km are never at
     the command's default of 100 km."""
