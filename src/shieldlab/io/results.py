@@ -79,7 +79,8 @@ REASON_TEXT = {
     "no-track": "no fire-control track",
     "not-threatening": "not judged a threat to a defended asset",
     "out-of-envelope": "no intercept point inside the envelope and the fly-out reach",
-    "held-last-chance": "boosting track: holding fire to the last chance",
+    "held-last-chance": "a track that may still be under thrust (too young to show whether it thrusts, or its "
+                        "thrust measured): holding fire to the last chance",
     "track-quality": "launch gate: intercept point too uncertain for the divert",
     "magazine-empty": "no rounds above the reserve",
     "no-battery": "no battery can take it",
