@@ -753,6 +753,23 @@ def test_validate_says_how_threats_are_tracked_and_notes_a_doctrine_without_asse
     assert "note:" not in capsys.readouterr().out
 
 
+
+def test_validate_notes_a_battery_that_cannot_fire_or_stands_far_from_its_radar(tmp_path, capsys, wide):
+    """A battery with no round above its reserve, or whose own radar stands far from it, is
+    valid but not what a user means: validate says so, in text and JSON; the tiny raid has no note."""
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(TINY.replace("rounds: 4, system: s}", 'rounds: 0, system: s, radar: "radar [red]"}')
+                   .replace("bat: {lat: 37.05, lon: 37.35}",
+                            "bat: {lat: 37.05, lon: 37.35}\n  far: {lat: 39.0, lon: 37.35}")
+                   .replace("site: bat, rounds: 0", "site: far, rounds: 0"))
+    assert main(["validate", str(odd), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert notes == ["note: battery bat [/] has no round to fire (rounds 0, reserve 0): it engages nothing",
+                     "note: battery bat [/] is 217 km from its own radar radar [red] (batteries[].radar), which "
+                     "usually stands at the battery's site"]
+    assert main(["validate", str(odd)]) == 0
+    assert "is 217 km from its own radar radar [red]" in capsys.readouterr().out
+
 # --- piped tables ---------------------------------------------------------------------------------
 
 def test_piped_tables_keep_names_whole(tmp_path):

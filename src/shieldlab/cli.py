@@ -1930,7 +1930,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         mem = estimate_memory_bytes(world, runs, flights)
         chunk = min(runs, chunk_runs(world, flights))
     info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world),
-                notes=[n for n in (_engage_note(world),) if n])
+                notes=[n for n in (_engage_note(world), *_battery_notes(world)) if n])
     if world.flights:
         from shieldlab.engine import air
 
@@ -1999,6 +1999,31 @@ def _engage_note(world) -> str | None:
                 "every confirmed threat is engaged, as with engage: all (give assets to engage only the threats "
                 "aimed at them)")
     return None
+
+
+#: Distance [km] between a battery and its own radar (``batteries[].radar``) past which
+#: ``validate`` notes it: a battery's own radar stands at its site (a few km at most).
+OWN_RADAR_NOTE_KM = 50.0
+
+
+def _battery_notes(world) -> list[str]:
+    """Notes on batteries that validate but would do nothing a user meant: no round to fire
+    above the reserve, or their own radar far from their site."""
+    from shieldlab import earth
+
+    notes = []
+    radars = {s.radar.name: s.radar for s in world.sensors}
+    for b in world.batteries:
+        if b.rounds - b.reserve <= 0:
+            notes.append(f"note: battery {b.name} has no round to fire (rounds {b.rounds}, reserve {b.reserve}): "
+                         "it engages nothing")
+        r = radars.get(b.radar) if b.radar is not None else None
+        if r is not None:
+            d_km = float(earth.great_circle_distance(b.site.lat, b.site.lon, r.lat, r.lon)) / 1e3
+            if d_km > OWN_RADAR_NOTE_KM:
+                notes.append(f"note: battery {b.name} is {d_km:,.0f} km from its own radar {r.name} "
+                             "(batteries[].radar), which usually stands at the battery's site")
+    return notes
 
 
 def _gib(n_bytes: float) -> str:
