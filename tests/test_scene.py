@@ -297,6 +297,33 @@ def test_the_report_is_the_same_bytes_for_the_same_run(raid):
     assert report.build(w, res, ch, 0) == report.build(w, res, ch, 0)
 
 
+def test_the_ground_maps_legend_names_only_the_ends_drawn(raid, monkeypatch):
+    """The ground map's legend names a kill or a miss only where the run has one: a run whose
+    every salvo kills shows no "miss" in its legend, one whose every salvo misses no "kill"."""
+    import dataclasses
+
+    from matplotlib.axes import Axes
+
+    w, res, ch, _ = raid
+    legends = []
+    real = Axes.legend
+
+    def legend(ax, *args, **kw):
+        legends.append(list(args[1]) if len(args) > 1 else [])  # the ground map's: (handles, labels)
+        return real(ax, *args, **kw)
+
+    monkeypatch.setattr(Axes, "legend", legend)
+    eng = ch.engagements
+    mine = (eng.run == 0) & np.isfinite(eng.intercept_time) & (eng.intercept_time > eng.launch_time)
+    assert mine.any()
+    for killed, shown, hidden in ((True, "kill", "miss"), (False, "miss", "kill")):
+        legends.clear()
+        forced = dataclasses.replace(ch, engagements=dataclasses.replace(eng, killed=np.full_like(eng.killed, killed)))
+        report.build(w, res, forced, 0)
+        ground = [labels for labels in legends if "launch point" in labels]
+        assert len(ground) == 1 and shown in ground[0] and hidden not in ground[0], ground
+
+
 def test_the_ground_maps_legend_sits_in_the_corner_with_the_fewest_tracks_and_sites():
     """The legend goes to the corner with the fewest drawn points; with a tie, the first of
     matplotlib's own order (upper right, upper left, lower left, lower right)."""

@@ -238,6 +238,7 @@ def _ground_map(world, chunk, c: int, rows) -> str:
                     path_effects=_HALO)
     marks = {"kill": "*", "miss": "x"}
     paths: list[np.ndarray] = []  # the interceptors' ground tracks (lon, lat) [deg]
+    ended: set[str] = set()  # the ends drawn (kill, miss): the legend names only those
     for e in np.flatnonzero(eng.run == c):
         b = world.batteries[int(eng.battery[e])]
         if np.isfinite(eng.intercept_time[e]) and eng.intercept_time[e] > eng.launch_time[e]:
@@ -247,7 +248,9 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             path = np.degrees(np.column_stack([lo, la]))
             paths.append(path)
             seen.setdefault("interceptor", ax.plot(path[:, 0], path[:, 1], color="#5dade2", lw=1.2)[0])
-            ax.plot(path[-1, 0], path[-1, 1], marks["kill" if eng.killed[e] else "miss"], color="#1d2128", ms=8)
+            mark = "kill" if eng.killed[e] else "miss"
+            ax.plot(path[-1, 0], path[-1, 1], marks[mark], color="#1d2128", ms=8)
+            ended.add(mark)
     named = []
     for s in world.sensors:
         seen.setdefault("radar", ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", color="#9b59b6",
@@ -264,7 +267,8 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         ax.annotate(name, (lo_, la_), xytext=(5, -9), textcoords="offset points", fontsize=7.5, color=ink,
                     fontweight="bold", path_effects=_HALO)
     for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
-        seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
+        if key == "launch point" or key in ended:
+            seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
     drawn = [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths
     drawn.append(np.array([(lo_, la_) for _, lo_, la_, _ in named]).reshape(-1, 2))
     ax.legend(list(seen.values()), list(seen.keys()), loc=_quiet_corner(ax, np.concatenate(drawn)), fontsize=8,
