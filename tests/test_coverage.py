@@ -333,6 +333,10 @@ def test_cli_says_why_nothing_is_covered():
             "height; a lower --alt-km") in r.stdout
     r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "10", "--step-deg", "0.5")
     assert r.returncode == 0 and "no radar sees" not in r.stdout
+    # in reach of the height, but the map's area lies beyond every radar: a lower altitude would not help
+    r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "10", "--bbox", "50,51,10,11", "--step-deg", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "no radar sees a target at 10 km inside this map: their fields of regard miss it" in r.stdout
 
 
 def test_the_report_maps_coverage_where_the_threats_fly():

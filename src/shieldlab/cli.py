@@ -1778,12 +1778,15 @@ def coverage(
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
-    if cov.union_area_km2 == 0 and cov.radars:
+    if cov.union_area_km2 < 0.5 and cov.radars:  # prints as 0 km²
         reach = max(r.detection_range_km for r in cov.radars)
-        why = (f"the longest detection range, {reach:,.0f} km, is short of the target's height" if reach < cov.alt_km
-               else "no radar's field of regard reaches a target there")
-        _print_line(f"no radar sees a target at {cov.alt_km:g} km: {why}; a lower --alt-km maps aircraft, "
-                    "cruise missiles and a missile's last seconds")
+        if reach < cov.alt_km:
+            _print_line(f"no radar sees a target at {cov.alt_km:g} km: the longest detection range, {reach:,.0f} "
+                        "km, is short of the target's height; a lower --alt-km maps aircraft, cruise missiles and "
+                        "a missile's last seconds")
+        else:
+            _print_line(f"no radar sees a target at {cov.alt_km:g} km inside this map: their fields of regard "
+                        "miss it (a wider --bbox or --region, or none, maps where they reach)")
     if out_png is not None:
         _print_line(f"wrote {out_png}")
 
