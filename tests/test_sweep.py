@@ -100,6 +100,11 @@ def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
         S.run_sweep("epaa-phase-1", [S.parse_setting("duration_s=100,5000")], 2, 1, tmp_path / "sw")
     assert e.value.problems[0][0] == "--set duration_s=100: duration_s"
     assert not (tmp_path / "sw").exists()
+    # refused as the scenario is written, whatever the settings: not named by them
+    with pytest.raises(InputError, match="no ballistic threats") as e:
+        S.run_sweep("turkey-airspace-2015", [S.parse_setting("doctrine.salvo=1,2")], 2, 1, tmp_path / "sw")
+    assert e.value.problems[0][0] == "threats"
+    assert not (tmp_path / "sw").exists()
     S.run_sweep("epaa-phase-1", [S.parse_setting("doctrine.salvo=1,2")], 2, 1, tmp_path / "sw")
     assert (tmp_path / "sw" / "sweep.json").exists()
 

@@ -142,13 +142,26 @@ def _relabelled(e: InputError, label: str, source: str) -> InputError:
     return InputError(problems=problems, source=source)
 
 
-def preflight_point(p: Point, runs: int):
+def preflight_point(p: Point, runs: int, raw: dict | None = None):
     """:func:`~shieldlab.engine.chain.preflight` of a point's world (its threats aimed, its
-    duration and memory checked), its errors named by the point's ``--set`` values."""
+    duration and memory checked), its errors named by the point's ``--set`` values, unless
+    the scenario as written (``raw``, checked only then) is refused the same way: then the
+    settings did not cause it, and the error is the scenario's own."""
     try:
         return preflight(p.world, runs, stored=True)
     except InputError as e:
+        if raw is not None and _refused_alike(raw, p.world.source, runs, e):
+            raise
         raise _relabelled(e, p.label, p.world.source) from None
+
+
+def _refused_alike(raw: dict, source: str, runs: int, e: InputError) -> bool:
+    """Whether the scenario as written is refused by the preflight with ``e``'s problems."""
+    try:
+        preflight(compile_world(parse(raw, source), source), runs, stored=True)
+    except InputError as base:
+        return base.problems == e.problems
+    return False
 
 
 def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
@@ -285,7 +298,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     pts = points(source, raw, settings)
     # a new sweep aims every point's threats before its folder is made: an aim out of reach
     # is refused with nothing written (a resumed one was aimed when it started)
-    aimed = {} if resume else {p.index: preflight_point(p, runs) for p in pts}
+    aimed = {} if resume else {p.index: preflight_point(p, runs, raw) for p in pts}
     # one chunk size for every point: the smallest any point's memory asks for
     chunk = stored_chunk(out_dir, resume) or min(chunk_runs(p.world, aimed.get(p.index)) for p in pts)
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
@@ -300,7 +313,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
         store = sweep.point(p.index, p.values)
         stored = all(store.complete(i) for i in range(n_chunks))
         if not (stored and sweep.has_summary(p.index)):
-            flights = None if stored else aimed[p.index] if p.index in aimed else preflight_point(p, runs)
+            flights = None if stored else aimed[p.index] if p.index in aimed else preflight_point(p, runs, raw)
             # (on a cluster every chunk is stored already, and progress was told so)
             report = None if progress is None or client is not None else (lambda n, o=offset: progress(o + n))
             res = simulate(p.world, runs, seed, progress=report, flights=flights, store=store)
