@@ -234,3 +234,22 @@ def test_shoot_look_shoot_while_the_rules_allow(turkey):
             assert len(fires) == max_shots and len(misses) == max_shots
             for k in range(1, len(fires)):
                 assert fires[k] >= misses[k - 1] + policing.LOOK_S - 1e-9
+
+
+def test_a_sensors_shares_end_where_the_flier_was_shot_down():
+    """What a sensor made of a flier counts its scans while it was in the air: up to a kill,
+    not along the rest of its route (the path flown on past the kill is the truth's only)."""
+    from types import SimpleNamespace
+
+    from shieldlab.engine import air
+
+    t = np.arange(0.0, 100.0, 10.0)  # scans at 0, 10, ..., 90 s
+    det = SimpleNamespace(t=t, sensor="r", detected=np.ones((1, 1, t.size), bool), snr=np.ones((1, 1, t.size)))
+    det.detected[0, 0, :5] = False  # seen only from 50 s on
+    traj = SimpleNamespace(launch_time=np.array([[0.0]]), impact_time=np.array([[100.0]]))
+    f = SimpleNamespace(group="g")
+    whole, cut = {}, {}
+    air._sensing_row(f, traj, [det], 0, 0, whole, 100.0)
+    air._sensing_row(f, traj, [det], 0, 0, cut, 50.0)  # shot down at 50 s, before its first report
+    assert whole[("g", "r")] == [(True, 1.0, 0.5)]
+    assert cut[("g", "r")] == [(False, 1.0, 0.0)]

@@ -287,7 +287,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                     elif pol is not None:
                         rp = policing.RowPolicing(no_shot=f"not policed: {fl[m].side} is the defender's side")
                     kept[row] = rp
-                    _sensing_row(fl[m], traj, dets, c, m, sensing)
+                    _sensing_row(fl[m], traj, dets, c, m, sensing, _ending(paths, row, rp)[2])
                     if rp is not None and cr is not None and cr.entered[row] and fl[m].side != pol.side:
                         _reach_row(fl[m].group, rp, paths, row, cr, fighters_, reach)
                     _score_row(world, terr, fl[m], run, row, paths, dets, tr, cr, rp, c, m, rows_out, events, rng)
@@ -305,12 +305,22 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
     return AirResult(summary=summary, outcomes=outcomes, events=ev, scene=scene)
 
 
-def _sensing_row(f, traj, dets, c: int, m: int, acc: dict) -> None:
+def _ending(paths: AirPaths, row: int, rp) -> tuple[bool, float, float]:
+    """Whether flier ``row`` was shot down, when it was first hit [s] (nan: never), and when
+    it left the air [s]: at that hit, or at its route's end (or where it came down)."""
+    end = float(paths.end_time[row])
+    killed = rp is not None and any(s.killed for s in rp.shots)
+    hit_t = min((s.hit_time for s in rp.shots if s.killed), default=np.nan) if rp is not None else np.nan
+    return killed, hit_t, (hit_t if killed and hit_t < end else end)
+
+
+def _sensing_row(f, traj, dets, c: int, m: int, acc: dict, end: float) -> None:
     """What each sensor made of flier (c, m): ever reported, the share of its airborne scans with
     the flier in the sensor's field (a positive SNR: in view, in range of the horizon), and the
-    share with a report."""
+    share with a report.  Airborne: from launch to ``end`` [s] (a kill ends it; the truth's
+    path goes on past it)."""
     for d in dets:
-        flying = (d.t >= traj.launch_time[c, m]) & (d.t < traj.impact_time[c, m])
+        flying = (d.t >= traj.launch_time[c, m]) & (d.t < min(traj.impact_time[c, m], end))
         n = max(int(flying.sum()), 1)
         det = d.detected[c, m] & flying
         acc.setdefault((f.group, d.sensor), []).append(
@@ -426,10 +436,8 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
     uncertainty of its airspace figures."""
     t = paths.t
     start, end = float(paths.start_time[row]), float(paths.end_time[row])
-    killed = rp is not None and any(s.killed for s in rp.shots)
-    hit_t = min((s.hit_time for s in rp.shots if s.killed), default=np.nan) if rp is not None else np.nan
+    killed, hit_t, end_eff = _ending(paths, row, rp)
     failed = bool(paths.failed[row]) and not (killed and hit_t < end)
-    end_eff = hit_t if killed and hit_t < end else end
     k_end = min(int(np.searchsorted(t, end_eff)), t.size - 1)
     fail_country = str(country_at(np.degrees(paths.lat[row, k_end]), np.degrees(paths.lon[row, k_end]))) \
         if failed else ""

@@ -86,7 +86,10 @@ def _overview(world, res, run: int, rows: dict) -> str:
     # where each sensor reported a flier in this run (the true position at the report)
     palette = ["#6c3483", "#1f618d", "#117864", "#9a7d0a", "#a04000", "#5d6d7e", "#922b21", "#1b4f72"]
     for j, s in enumerate(world.sensors):
-        pts = [d.truth_pos[0][d.detected[0]] for er in res.scene for d in er.detections if d.sensor == s.radar.name]
+        # each flier's reports until it left the air (a kill ends it: the truth flies on past it)
+        pts = [d.truth_pos[0, m][d.detected[0, m] & (d.t <= float(rows[name]["end_s"]))]
+               for er in res.scene for d in er.detections if d.sensor == s.radar.name
+               for m, name in enumerate(er.names)]
         pts = [p for p in pts if p.size]
         if pts:
             la, lo, _ = earth.ecef_to_geodetic(np.concatenate(pts))
