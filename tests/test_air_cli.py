@@ -185,6 +185,7 @@ def test_validate_checks_the_flights_and_chain_commands_refuse_them():
     for args in (("tracks", "turkey-airspace-2015", "--runs", "2"), ("compare", "turkey-airspace-2015")):
         r = cli(*args)
         assert r.returncode == 2 and "threats: the scenario has no ballistic threats" in r.stderr, args
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr  # the refusal alone, no note before it
 
 
 def test_claims_of_a_crossing_need_an_airspace(tmp_path):

@@ -1064,6 +1064,9 @@ def compare(
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
     world = _load_world(scenario)
+    from shieldlab.engine.chain import require_threats
+
+    require_threats(world)  # before any note: a refusal is the one line printed
     if architectures is None:
         from shieldlab.c2.network import ARCHITECTURES
 

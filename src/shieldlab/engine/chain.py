@@ -248,6 +248,15 @@ def _check_memory(need: int, what: str, field: str = "duration_s", source: str |
                          source=source, field=field)
 
 
+def require_threats(world) -> None:
+    """Raise :class:`~shieldlab.errors.InputError` (field ``threats``) where ``world`` has no
+    ballistic threat for the kill chain to run on."""
+    if not world.threats:
+        raise InputError("the scenario has no ballistic threats: this command runs their kill chain (a scenario "
+                         "of aircraft, cruise missiles or shelling runs with `shieldlab run`)", source=world.source,
+                         field="threats")
+
+
 def preflight(world, runs: int, stored: bool = False) -> Flights:
     """Every check a simulation of ``runs`` runs would hit, before it starts: steering of every
     threat to its aim point, a simulated time long enough for the flights, and the memory
@@ -256,10 +265,7 @@ def preflight(world, runs: int, stored: bool = False) -> Flights:
     field.  Returns the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
     if runs < 1:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
-    if not world.threats:
-        raise InputError("the scenario has no ballistic threats: this command runs their kill chain (a scenario "
-                         "of aircraft, cruise missiles or shelling runs with `shieldlab run`)", source=world.source,
-                         field="threats")
+    require_threats(world)
     flights = fly_threats(world)
     need = estimate_memory_bytes(world, runs, flights, stored)
     hint = None
