@@ -113,6 +113,17 @@ def test_one_node_scenarios_are_the_same_under_every_architecture():
     assert len({r.interceptors for r in res}) == 1
 
 
+def test_the_leakers_interval_stays_within_the_raid():
+    """Two runs of a raid of eight threats, 4.5 leakers on average: the Student t interval
+    (4.5 +- 6.4, t = 12.7 with one degree of freedom) is cut to what a raid can leak, 0 to 8,
+    as run's is."""
+    w = load_world("nato-russia-2011")
+    (res,) = compare(w, ["independent"], runs=2, seed=1)
+    mean, lo, hi = res.leakers
+    assert 0.0 <= lo and hi <= len(w.threats)
+    assert hi == len(w.threats)  # the uncut interval reaches past it here
+
+
 def test_shoot_look_shoot_looks_through_the_sensors():
     """A second salvo at a threat follows a detection after the first salvo's planned
     intercept; a destroyed threat is never shot at again; survivors not seen again are

@@ -141,11 +141,11 @@ def compare(world, architectures, runs: int, seed: int,
         tally = _Tally(w, runs)
         simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
                  progress=None if progress is None else functools.partial(progress, arch))
-        def mi(x):  # counts: an interval below zero means nothing
-            return mean_interval(x, lower=0.0)
+        def mi(x, upper=None):  # counts: an interval below zero (or above the most possible) means nothing
+            return mean_interval(x, lower=0.0, upper=upper)
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
         out.append(ArchitectureResult(
-            architecture=arch, runs=runs, leakers=mi(tally.leak), interceptors=mi(tally.fired),
+            architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))), interceptors=mi(tally.fired),
             wasted=mi(tally.wasted), between_sectors=mi(tally.between),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
