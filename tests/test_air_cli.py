@@ -181,6 +181,7 @@ def test_validate_checks_the_flights_and_chain_commands_refuse_them():
     assert r.returncode == 0, r.stderr
     info = strict_json(r.stdout)
     assert info["air"]["flights"] == 26 and info["air"]["entries"] == 11 and info["air"]["airspace"] is None
+    assert info["flight_entries"] == 11  # entries, as the air picture's count says: not the 26 fliers
     assert 85 * 60 < info["air"]["longest_flight_s"] < 110 * 60
     for args in (("tracks", "turkey-airspace-2015", "--runs", "2"), ("compare", "turkey-airspace-2015")):
         r = cli(*args)

@@ -1927,7 +1927,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     _compile_note("flyout", False)
     info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
             "early_warning": len(world.early_warning), "batteries": len(world.batteries),
-            "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.flights),
+            "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.scenario.flights),
             "fire_missions": 0 if world.shelling is None else len(world.shelling.missions),
             "locating_radars": 0 if world.shelling is None else len(world.shelling.radars)}
     mem, chunk = 0, None  # no ballistic threats: no chunks of the kill chain
