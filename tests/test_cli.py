@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from unittest import mock
 
 import pyarrow.parquet as pq
 import pytest
@@ -33,38 +34,20 @@ def cli(*args, cwd=None, env=None, process=False):
     return run_in_process(args, cwd=cwd, env=env)
 
 
-@contextlib.contextmanager
-def _environment(env: dict):
-    """``os.environ`` with ``env`` set, restored after."""
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def run_in_process(args, cwd=None, env=None) -> subprocess.CompletedProcess:
     """:func:`shieldlab.cli.main` on ``args`` in this process: see :func:`cli`."""
     from shieldlab import cli as cli_module
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    width = cli_module.out._width
-    here = os.getcwd()
-    try:
-        cli_module.out.width = 200  # what COLUMNS=200 gives the command's console in a new process
-        with _environment({"COLUMNS": "200", **(env or {})}), contextlib.redirect_stdout(stdout), \
-                contextlib.redirect_stderr(stderr):
-            if cwd is not None:
-                os.chdir(cwd)
-            code = main(list(args))
-    finally:
-        os.chdir(here)
-        cli_module.out._width = width
+    with contextlib.ExitStack() as stack:  # each restored on the way out
+        stack.enter_context(mock.patch.dict(os.environ, {"COLUMNS": "200", **(env or {})}))
+        # what COLUMNS=200 gives the command's console in a new process
+        stack.enter_context(mock.patch.object(cli_module.out, "_width", 200))
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        stack.enter_context(contextlib.redirect_stdout(stdout))
+        stack.enter_context(contextlib.redirect_stderr(stderr))
+        code = main(list(args))
     return subprocess.CompletedProcess(["shieldlab", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
