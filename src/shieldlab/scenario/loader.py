@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from shieldlab.errors import InputError
-from shieldlab.scenario.schema import PLACE_TAGS, Scenario
+from shieldlab.scenario.schema import PLACE_TAGS, Scenario, control_character
 
 _PRESETS = resources.files("shieldlab.scenario") / "presets"
 
@@ -48,7 +48,7 @@ def _field_path(loc: tuple) -> str:
             pass  # the union branch of a place (or of a route's waypoint), not a user's field
         else:  # a key with control characters (refused as a name) printed escaped, as repr does
             text = str(part)
-            if not text.isprintable():
+            if control_character(text) is not None:
                 text = repr(text)[1:-1]
             out += ("." if out else "") + text
         before, prev = prev, part

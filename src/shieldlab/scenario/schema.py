@@ -95,10 +95,16 @@ Place = Annotated[
                   custom_error_message="expected a site name or a point {lat, lon, alt_m}"),
 ]
 
+def control_character(text: str) -> str | None:
+    """The first control character (Unicode category Cc: an escape, a tab, a newline ...) in
+    ``text``, or None."""
+    return next((c for c in text if unicodedata.category(c) == "Cc"), None)
+
+
 def _printable(text: str) -> str:
     """A name as it is printed in tables, maps and logs: no control characters (an escape
     sequence would recolour or drive the user's terminal; a newline or tab breaks a table)."""
-    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    bad = control_character(text)
     if bad is not None:
         raise ValueError(f"a name must not hold control characters (found {bad!r} in {text!r})")
     return text
