@@ -287,10 +287,12 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                     elif pol is not None:
                         rp = policing.RowPolicing(no_shot=f"not policed: {fl[m].side} is the defender's side")
                     kept[row] = rp
-                    _sensing_row(fl[m], traj, dets, c, m, sensing, _ending(paths, row, rp)[2])
+                    ending = _ending(paths, row, rp)
+                    _sensing_row(fl[m], traj, dets, c, m, sensing, ending[2])
                     if rp is not None and cr is not None and cr.entered[row] and fl[m].side != pol.side:
                         _reach_row(fl[m].group, rp, paths, row, cr, fighters_, reach)
-                    _score_row(world, terr, fl[m], run, row, paths, dets, tr, cr, rp, c, m, rows_out, events, rng)
+                    _score_row(world, terr, fl[m], run, row, paths, dets, tr, cr, rp, c, m, rows_out, events, rng,
+                               ending)
                 if scene_run is not None and run == scene_run:
                     rows = slice(c * n, (c + 1) * n)
                     scene.append(EntryRun(e, [f.name for f in fl], _rows_of(paths, rows), _track_rows(tr, rows),
@@ -431,12 +433,12 @@ _OUTCOME_COLUMNS: dict[str, object] = {
 }
 
 
-def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, events, rng) -> None:
+def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, events, rng, ending) -> None:
     """One (run, flier) outcome row and its events; ``rng`` draws the track's errors for the
-    uncertainty of its airspace figures."""
+    uncertainty of its airspace figures; ``ending``: :func:`_ending` of the row."""
     t = paths.t
     start, end = float(paths.start_time[row]), float(paths.end_time[row])
-    killed, hit_t, end_eff = _ending(paths, row, rp)
+    killed, hit_t, end_eff = ending
     failed = bool(paths.failed[row]) and not (killed and hit_t < end)
     k_end = min(int(np.searchsorted(t, end_eff)), t.size - 1)
     fail_country = str(country_at(np.degrees(paths.lat[row, k_end]), np.degrees(paths.lon[row, k_end]))) \
