@@ -100,6 +100,35 @@ def test_claims_check_the_envelope():
     assert fast["time_at_stated_speed_s"] == pytest.approx(1850 / (980 / 3.6))
 
 
+
+def test_claim_without_height_is_judged_at_the_routes_height():
+    """A claim that states no height is judged at the height its route flies (the lowest where
+    the legs differ: the least true airspeed grows with height), the catalogue's cruise height
+    only where neither says one; ``alt_from`` says which."""
+    from shieldlab.scenario.schema import ClaimCfg
+
+    su24 = catalog.get_aircraft("su-24m")
+    c = ClaimCfg(by="x", speed_kmh=480)
+
+    def vmin(h):
+        return float(min_true_airspeed(su24.min_speed_eas_kmh * KMH, h)) / KMH
+
+    low = claims.check(c, su24, {}, np.array([3000.0, 3000.0]))
+    assert (low["alt_m"], low["alt_from"]) == (3000.0, "route")
+    assert low["min_speed_kmh"] == pytest.approx(vmin(3000.0))
+    assert "at 3,000 m (the route's height)" in low["notes"][0]
+    mixed = claims.check(c, su24, {}, np.array([np.nan, 2000.0, 6000.0]))  # nan: the cruise height
+    assert (mixed["alt_m"], mixed["alt_from"]) == (2000.0, "route-lowest")
+    cruise = claims.check(c, su24, {}, np.array([np.nan, np.nan]))
+    assert (cruise["alt_m"], cruise["alt_from"]) == (su24.cruise_alt_m, "route")
+    none = claims.check(c, su24, {})
+    assert (none["alt_m"], none["alt_from"]) == (su24.cruise_alt_m, "cruise")
+    stated = claims.check(ClaimCfg(by="x", speed_kmh=480, alt_m=9000), su24, {}, np.array([3000.0]))
+    assert (stated["alt_m"], stated["alt_from"]) == (9000.0, "claim")
+    # the verdict turns on the height: 480 km/h is flyable at 3 km and not at 9 km
+    assert vmin(3000.0) < 480 < vmin(9000.0)
+    assert "within" in low["notes"][0] and "below the least speed" in stated["notes"][0]
+
 @pytest.fixture(scope="module")
 def turkey():
     w = load_world("turkey-airspace-2015")

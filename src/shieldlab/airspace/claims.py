@@ -21,6 +21,8 @@ verdict inherits that estimate, and the report says so through the catalogue's s
 
 from __future__ import annotations
 
+import numpy as np
+
 from shieldlab.airspace.flight import KMH, min_true_airspeed
 
 __all__ = ["check", "BORDER_ERROR_KM"]
@@ -30,18 +32,24 @@ __all__ = ["check", "BORDER_ERROR_KM"]
 BORDER_ERROR_KM = 2.0
 
 
-def check(claim, spec, modelled: dict) -> dict:
+def check(claim, spec, modelled: dict, route_alt_m=None) -> dict:
     """One claim (:class:`~shieldlab.scenario.schema.ClaimCfg`) of a flight of catalogue entry
     ``spec``, against the flight's summary row ``modelled`` (its ``entered``, ``time_inside_s``,
     ``distance_inside_km``, ``max_depth_km`` figures).  Returns a JSON-ready dict: the claim,
-    the implied speed and the envelope at the height, a verdict, and the model's figures."""
-    alt = claim.alt_m if claim.alt_m is not None else spec.cruise_alt_m
+    the implied speed and the envelope at the height, a verdict, and the model's figures.
+
+    The height [m] the envelope is taken at (``alt_m``, and ``alt_from`` says whence): the
+    claim's own; else the route's (``route_alt_m``, the heights its legs fly, ``nan`` where
+    a leg holds the cruise height), the lowest where they differ, since the least true
+    airspeed grows with height and a speed below it at the route's lowest height is below it
+    at every height the route flies; else the catalogue's cruise height."""
+    alt, alt_from = _height(claim, spec, route_alt_m)
     v_min = float(min_true_airspeed(spec.min_speed_eas_kmh * KMH, alt))
     v_max = spec.max_speed_kmh * KMH
     out: dict = {"by": claim.by, "source": claim.source,
                  "stated": {k: getattr(claim, k) for k in ("time_inside_s", "distance_inside_km", "max_depth_km",
                                                             "alt_m", "speed_kmh") if getattr(claim, k) is not None},
-                 "alt_m": alt, "min_speed_kmh": v_min / KMH, "max_speed_kmh": spec.max_speed_kmh,
+                 "alt_m": alt, "alt_from": alt_from, "min_speed_kmh": v_min / KMH, "max_speed_kmh": spec.max_speed_kmh,
                  "cruise_speed_kmh": spec.cruise_speed_kmh}
     notes = []
     if alt > spec.ceiling_m:
@@ -50,12 +58,12 @@ def check(claim, spec, modelled: dict) -> dict:
     if d is not None and t is not None and t > 0:
         v = 1e3 * d / t
         out["implied_speed_kmh"] = v / KMH
-        notes.append(_verdict(f"{d:g} km in {t:g} s is {v / KMH:,.0f} km/h", v, v_min, v_max, spec, alt))
+        notes.append(_verdict(f"{d:g} km in {t:g} s is {v / KMH:,.0f} km/h", v, v_min, v_max, spec, alt, alt_from))
         out["time_at_cruise_s"] = 1e3 * d / (spec.cruise_speed_kmh * KMH)
         out["time_at_least_speed_s"] = 1e3 * d / v_min
     if claim.speed_kmh is not None:
         v = claim.speed_kmh * KMH
-        notes.append(_verdict(f"{claim.speed_kmh:,.0f} km/h", v, v_min, v_max, spec, alt))
+        notes.append(_verdict(f"{claim.speed_kmh:,.0f} km/h", v, v_min, v_max, spec, alt, alt_from))
         if d is not None:
             out["time_at_stated_speed_s"] = 1e3 * d / v
             notes.append(f"at {claim.speed_kmh:,.0f} km/h, {d:g} km takes {1e3 * d / v:.1f} s")
@@ -83,8 +91,22 @@ def check(claim, spec, modelled: dict) -> dict:
     return out
 
 
-def _verdict(what: str, v: float, v_min: float, v_max: float, spec, alt: float) -> str:
-    at = f"at {alt:,.0f} m"
+def _height(claim, spec, route_alt_m) -> tuple[float, str]:
+    """The height [m] a claim is judged at and whence it comes (see :func:`check`)."""
+    if claim.alt_m is not None:
+        return float(claim.alt_m), "claim"
+    if route_alt_m is not None and np.size(route_alt_m):
+        h = np.where(np.isnan(np.asarray(route_alt_m, float)), spec.cruise_alt_m, route_alt_m)
+        return float(np.min(h)), "route" if np.ptp(h) == 0 else "route-lowest"
+    return float(spec.cruise_alt_m), "cruise"
+
+
+_WHENCE = {"claim": "", "route": " (the route's height)", "route-lowest": " (the route's lowest height)",
+           "cruise": " (the catalogue's cruise height)"}
+
+
+def _verdict(what: str, v: float, v_min: float, v_max: float, spec, alt: float, alt_from: str = "claim") -> str:
+    at = f"at {alt:,.0f} m{_WHENCE[alt_from]}"
     if v < v_min:
         return (f"{what}: below the least speed the {spec.id} holds in level flight {at} "
                 f"({v_min / KMH:,.0f} km/h true; {spec.min_speed_eas_kmh:g} km/h equivalent): not flyable clean")

@@ -619,7 +619,7 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
             row["no_shot"] = _counts(o["no_shot"][sel & ~o["fired"] & (o["no_shot"] != "")])
         first = next(f for f in world.flights if f.group == g)
         if first.claims:
-            row["claims"] = [claims.check(c, spec, row) for c in first.claims]
+            row["claims"] = [claims.check(c, spec, row, first.route_alt) for c in first.claims]
         out["flights"].append(row)
     kinds = {f.name: f.spec.kind for f in world.flights}
     cm = np.array([kinds[str(n)] == "cruise-missile" for n in o["flight"]], bool)
