@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from unittest import mock
@@ -129,6 +130,28 @@ def test_flyout_names_one_dispersed_shot_a_miss_not_a_cep(capsys, runs, key):
     assert {"cep_km", "miss_km"} & set(r) == {key} and r[key] > 0.0
 
 
+
+
+@pytest.mark.parametrize("opt", [["--thrust-pct", "2"], ["--seed", "3"], ["--runs", "0", "--azimuth-mrad", "1"]])
+def test_flyout_refuses_a_dispersion_without_dispersed_shots(capsys, opt):
+    """A dispersion (or seed) without --runs changed nothing and exited 0: now refused, named."""
+    assert main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", *opt]) == 2
+    err = capsys.readouterr().err
+    assert f"{opt[-2]}: applies to dispersed shots only" in err and "--runs" in err
+
+
+def test_flyout_dispersion_defaults_and_table(capsys):
+    """The defaults of the dispersions are those the help states (the same CEP given or not);
+    the table writes a thrust that is never cut as '–', not Python's None."""
+    base = ["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--runs", "20", "--json"]
+    assert main(base) == 0
+    default = json.loads(capsys.readouterr().out)["cep_km"]
+    assert main(base + ["--seed", "1", "--thrust-pct", "0.1", "--isp-pct", "0.1", "--burn-pct", "0.1",
+                        "--drag-pct", "3", "--azimuth-mrad", "0.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["cep_km"] == default
+    assert main(["flyout", "sejjil-2", "--from", "38.08,46.29", "--to", "37.98,23.73"]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and re.search(r"thrust_cutoff_s\s*│\s*–", out)
 def test_presets_validate_catalog(capsys):
     assert main(["presets", "--json"]) == 0
     assert any(p["name"] == "epaa-phase-1" for p in json.loads(capsys.readouterr().out))

@@ -1303,12 +1303,18 @@ def flyout(
                                                    "shape a lofted/depressed shot by its flight time [s]",
                                                    1.0, 5000.0, "s"),
     runs: int = typer.Option(0, "--runs", min=0, max=MAX_RUNS, help="dispersed shots for a CEP (0: nominal only)"),
-    seed: int = typer.Option(1, "--seed", min=0, help="random seed of the dispersed shots"),
-    thrust_pct: float = _float_option(0.1, "--thrust-pct", "1-sigma thrust dispersion [%]", 0.0, 20.0),
-    isp_pct: float = _float_option(0.1, "--isp-pct", "1-sigma specific impulse dispersion [%]", 0.0, 20.0),
-    burn_pct: float = _float_option(0.1, "--burn-pct", "1-sigma burn time dispersion [%]", 0.0, 20.0),
-    drag_pct: float = _float_option(3.0, "--drag-pct", "1-sigma drag dispersion [%]", 0.0, 50.0),
-    azimuth_mrad: float = _float_option(0.5, "--azimuth-mrad", "1-sigma azimuth error [mrad]", 0.0, 50.0),
+    # the dispersions default to None so that one given without --runs can be refused (they would
+    # do nothing); their values apply below
+    seed: int | None = typer.Option(None, "--seed", min=0, help="random seed of the dispersed shots [default: 1]"),
+    thrust_pct: float | None = _float_option(None, "--thrust-pct", "1-sigma thrust dispersion [%] (default 0.1)",
+                                             0.0, 20.0),
+    isp_pct: float | None = _float_option(None, "--isp-pct", "1-sigma specific impulse dispersion [%] "
+                                                             "(default 0.1)", 0.0, 20.0),
+    burn_pct: float | None = _float_option(None, "--burn-pct", "1-sigma burn time dispersion [%] (default 0.1)",
+                                           0.0, 20.0),
+    drag_pct: float | None = _float_option(None, "--drag-pct", "1-sigma drag dispersion [%] (default 3)", 0.0, 50.0),
+    azimuth_mrad: float | None = _float_option(None, "--azimuth-mrad", "1-sigma azimuth error [mrad] (default 0.5)",
+                                               0.0, 50.0),
     as_json: bool = _json_option(),
     export: str | None = _EXPORT,
     export_to: Path | None = _EXPORT_TO,
@@ -1324,6 +1330,12 @@ def flyout(
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
+    spread = {"--seed": seed, "--thrust-pct": thrust_pct, "--isp-pct": isp_pct, "--burn-pct": burn_pct,
+              "--drag-pct": drag_pct, "--azimuth-mrad": azimuth_mrad}
+    if not runs:  # a dispersion shapes dispersed shots only: given without them it would do nothing
+        for opt in (k for k, v in spread.items() if v is not None):
+            raise InputError("applies to dispersed shots only: give --runs N (N >= 1) with it", field=opt)
+    seed = 1 if seed is None else seed
     m = _catalog_get(catalog.get_missile, missile, "MISSILE")
     target = _export_targets(export, export_to, force)
     _compile_note("flyout", False)
@@ -1366,8 +1378,11 @@ def flyout(
     if runs:
         from shieldlab.flyout.dispersion import Dispersion, impact_scatter
 
-        d = Dispersion(thrust=thrust_pct / 100, isp=isp_pct / 100, burn_time=burn_pct / 100, drag=drag_pct / 100,
-                       azimuth=azimuth_mrad / 1e3)
+        def pct(v, default):
+            return (default if v is None else v) / 100
+
+        d = Dispersion(thrust=pct(thrust_pct, 0.1), isp=pct(isp_pct, 0.1), burn_time=pct(burn_pct, 0.1),
+                       drag=pct(drag_pct, 3.0), azimuth=(0.5 if azimuth_mrad is None else azimuth_mrad) / 1e3)
         scat_lat, scat_lon, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile,
                                                apogee=None if apogee_km is None else 1e3 * apogee_km,
                                                flight_time=flight_time_s)
@@ -1384,8 +1399,8 @@ def flyout(
         sys.stdout.write(json.dumps(res, indent=2) + "\n")
         return
     t = Table(title=f"{m.name}: {lat0:.2f},{lon0:.2f} → {lat1:.2f},{lon1:.2f} ({profile})", show_header=False)
-    for k, v in res.items():
-        t.add_row(k, str(v))
+    for k, v in res.items():  # (JSON's null, a thrust that is never cut, as the tables write a missing value)
+        t.add_row(k, "–" if v is None else str(v))
     _print_table(t)
 
 
