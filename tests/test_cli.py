@@ -184,6 +184,10 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     (["tracks", "epaa-phase-1", "--false-alarms", "lots"], "--false-alarms"),
     (["tracks", "epaa-phase-1", "--false-alarms", "-1"], "--false-alarms"),
     (["tracks", "{tmp}/bad.yaml"], "sites.pad.lat"),
+    # an empty path was taken as the current folder (written into it)
+    (["run", "epaa-phase-1", "--runs", "2", "--out", ""], "'--out': an empty path"),
+    (["footprint", "epaa-phase-1", "--out", " "], "'--out': an empty path"),
+    (["query", "", "select 1"], "'DIR': an empty path"),
 ])
 def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
     (tmp_path / "bad.yaml").write_text(BAD_SCENARIO)

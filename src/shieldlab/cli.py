@@ -154,6 +154,16 @@ def _float_in(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = Fa
     return parse
 
 
+def _path(text) -> Path:
+    """Parser of a path option or argument: an empty one is a usage error naming the flag (a
+    Path would take "" as the current folder, and ``--out ""`` would write into it)."""
+    if isinstance(text, Path):
+        return text
+    if not str(text).strip():
+        raise typer.BadParameter("an empty path: name a file or folder")
+    return Path(text)
+
+
 def _float_option(default, flag: str, help: str, lo: float, hi: float, unit: str = "", *,  # noqa: A002
                   lo_open: bool = False, hi_open: bool = False):
     """A float option checked by :func:`_float_in`; its help ends with the range it enforces."""
@@ -936,9 +946,9 @@ def _scene_exports(features, export_formats) -> dict[str, str]:
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
 _EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                        help="also write the result for GIS tools and Google Earth: geojson, kml or geojson,kml")
-_EXPORT_TO = typer.Option(None, "--export-to", metavar="BASE",
+_EXPORT_TO = typer.Option(None, "--export-to", parser=_path, metavar="BASE",
                           help="with --export: the exported files' path without suffix (BASE.geojson, BASE.kml)")
-_EXPORT_TO_MAP = typer.Option(None, "--export-to", metavar="BASE",
+_EXPORT_TO_MAP = typer.Option(None, "--export-to", parser=_path, metavar="BASE",
                               help="with --export: the files' path without suffix [default: the --out map's]")
 
 
@@ -998,7 +1008,7 @@ def run(
                                                help="instead of --runs: as many runs as a 95 % interval this "
                                                     "half-width needs at worst (0 < H < 0.5)"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
-    out_dir: Path | None = typer.Option(None, "--out",
+    out_dir: Path | None = typer.Option(None, "--out", parser=_path,
                                            help="results folder: summary.json, outcomes.parquet, events.parquet, "
                                                 "track_quality.parquet"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder (as a whole)"),
@@ -1127,7 +1137,7 @@ def sweep(
                                             "batteries[0].rounds=8,16 (repeat for more fields: their product is run)"),
     runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs per point"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: the same raids at every point"),
-    out_dir: Path = typer.Option(..., "--out", help="sweep folder (a partitioned Parquet dataset)"),
+    out_dir: Path = typer.Option(..., "--out", parser=_path, help="sweep folder (a partitioned Parquet dataset)"),
     resume: bool = typer.Option(False, "--resume", help="finish the sweep in --out: keep its completed chunks"),
     force: bool = typer.Option(False, "--force", help="replace the sweep in --out (as a whole)"),
     workers: int | None = _WORKERS,
@@ -1187,7 +1197,7 @@ def sweep(
 @app.command(cls=_Command)
 @_guard
 def query(
-    folder: Path = typer.Argument(..., help="a sweep folder (shieldlab sweep --out)", metavar="DIR"),
+    folder: Path = typer.Argument(..., parser=_path, help="a sweep folder (shieldlab sweep --out)", metavar="DIR"),
     sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality and points",
                               metavar="SQL"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as a JSON list of objects"),
@@ -1233,7 +1243,7 @@ DEMO_OUT = Path("out/demo")
 def demo(
     runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: same seed, same numbers"),
-    out_dir: Path | None = typer.Option(None, "--out",
+    out_dir: Path | None = typer.Option(None, "--out", parser=_path,
                                            help=f"results folder [default: {DEMO_OUT}, replaced on each demo]"),
     force: bool = typer.Option(False, "--force", help="replace an existing results folder given with --out"),
     quiet: bool = _QUIET,
@@ -1253,7 +1263,7 @@ def demo(
 @app.command(cls=_Command)
 @_guard
 def view(
-    results: Path = typer.Argument(..., metavar="DIR",
+    results: Path = typer.Argument(..., parser=_path, metavar="DIR",
                                    help="a results folder written by `shieldlab run ... --out DIR`"),
     port: int = typer.Option(0, "--port", min=0, max=65535, show_default=False,
                              help="port on 127.0.0.1 [default: a free one]"),
@@ -1609,9 +1619,10 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 @_guard
 def footprint(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
-    out_png: Path | None = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
+    out_png: Path | None = typer.Option(None, "--out", parser=_path, metavar="MAP",
+                                        help="write the map here: .png, .svg or .pdf"),
     as_json: bool = _json_option("the grid and summary as JSON"),
-    json_out: Path | None = typer.Option(None, "--json-out", metavar="FILE",
+    json_out: Path | None = typer.Option(None, "--json-out", parser=_path, metavar="FILE",
                                             help="write the JSON here instead of stdout"),
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
     site: list[str] | None = typer.Option(None, "--site", metavar="NAME",
@@ -1750,9 +1761,10 @@ def coverage(
     region: str | None = _REGION,
     bbox: str | None = _BBOX,
     step_deg: float | None = _STEP_DEG,
-    out_png: Path | None = typer.Option(None, "--out", metavar="MAP", help="write the map here: .png, .svg or .pdf"),
+    out_png: Path | None = typer.Option(None, "--out", parser=_path, metavar="MAP",
+                                        help="write the map here: .png, .svg or .pdf"),
     as_json: bool = _json_option("the grid and summary as JSON"),
-    json_out: Path | None = typer.Option(None, "--json-out", metavar="FILE",
+    json_out: Path | None = typer.Option(None, "--json-out", parser=_path, metavar="FILE",
                                             help="write the JSON here instead of stdout"),
     force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
     export: str | None = _EXPORT,
