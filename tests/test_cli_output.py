@@ -954,3 +954,16 @@ def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_intercept
     assert cli.main(["catalog", "interceptors"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}
     assert "an-spy-1d" in rows["sm-3-block-iia"] and "an-mpq-65" in rows["pac-3-mse"] and "—" in rows["gbi"]
+
+
+def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny, capsys, wide):
+    """One run has no Student t interval: the table prints bare means and the last line says so
+    (it said "in parentheses: 95 % ... intervals" over none); an empty architecture name
+    between commas is refused, named."""
+    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,integrated"]) == 0
+    out = capsys.readouterr().out
+    assert "one run: means without intervals" in out and "in parentheses" not in out
+    assert cli.main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
+    assert "in parentheses: 95 % Student t intervals over 2 runs" in capsys.readouterr().out
+    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
+    assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err

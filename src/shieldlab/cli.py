@@ -1043,9 +1043,11 @@ def run(
 def _architectures(text: str) -> list[str]:
     from shieldlab.c2.network import ARCHITECTURES
 
-    names = [a.strip() for a in text.split(",") if a.strip()]
-    if not names:
+    names = [a.strip() for a in text.split(",")]
+    if not any(names):
         raise InputError("name at least one architecture", field="--architectures")
+    if not all(names):
+        raise InputError(f"an empty name in {text!r} (a stray comma?)", field="--architectures")
     for a in names:
         if a not in ARCHITECTURES:
             raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}",
@@ -1123,7 +1125,8 @@ def compare(
     for key in results[0].track_share:
         t.add_row(f"tracks: {key}", *[f"{r.track_share.get(key, float('nan')):.2f}" for r in results])
     _print_table(t)
-    _print_line(f"in parentheses: 95 % Student t intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
+    _print_line((f"in parentheses: 95 % Student t intervals over {_plural(runs, 'run')}" if runs > 1 else
+                 "one run: means without intervals") + f"  ·  {elapsed:.1f} s")
 
 
 # --- sweep, query ----------------------------------------------------------------------------------
