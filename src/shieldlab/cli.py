@@ -1425,7 +1425,8 @@ def _print_sensor_cue(cue, t_ready: float, alerted: bool) -> None:
     _print_line(f"cue: {cue.system}'s track ({', '.join(cue.radars)}) expected {cue.time_s:.1f} s after launch"
                 + (f" (its first radar alone, {best}: {alone[best]:.1f} s)" if best is not None else "")
                 + "".join(f"; {k}'s: " + (f"{v:.1f} s" if np.isfinite(v) else "none") for k, v in others.items())
-                + f"; ready at {t_ready:.1f} s (the earliest system's track, whichever side it is"
+                + f"; ready at {t_ready:.1f} s (cued by the first system's track, {cue.system}'s, whatever system "
+                  f"the battery belongs to"
                 + (f"; its batteries alerted by the launch report at {cue.alert_s:.1f} s, their reaction "
                    f"running from then" if alerted else "") + ")")
 
