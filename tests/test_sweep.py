@@ -106,7 +106,8 @@ def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
     assert e.value.problems[0][0] == "threats"
     assert not (tmp_path / "sw").exists()
     S.run_sweep("epaa-phase-1", [S.parse_setting("doctrine.salvo=1,2")], 2, 1, tmp_path / "sw")
-    assert (tmp_path / "sw" / "sweep.json").exists()
+    # the chunk size recorded is one a chunk can have: not more than the runs (it said 53 for 16)
+    assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["chunk"] == 2
 
 
 # ------------------------------------------------------------------ the dataset
