@@ -954,6 +954,13 @@ def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_intercept
     assert cli.main(["catalog", "interceptors"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}
     assert "an-spy-1d" in rows["sm-3-block-iia"] and "an-mpq-65" in rows["pac-3-mse"] and "—" in rows["gbi"]
+    # a sensor's range with the target it is against (SPY-1D 400 km at 0.01 m², the E-3A 400 km at 5 m²)
+    assert cli.main(["catalog", "sensors"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(ln for ln in lines if "max_range_km" in ln).split("┃")
+    rows = {ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")] for ln in lines if ln.count("│") > 3}
+    col = [c.strip() for c in head].index("ref_rcs_m2")
+    assert rows["an-spy-1d"][col] == "0.01" and rows["e-3a-apy-2"][col] == "5"
 
 
 def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny, capsys, wide):

@@ -2112,7 +2112,9 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
     extra = {"satellites": ("orbit",), "aircraft": ("kind",), "artillery": ("kind",),
              "locating-radars": ("range_km mortar/artillery/rocket",), "missiles": ("flight",),
              "interceptors": ("radar",)}.get(kind, ())
-    for col in ("id", "name", *extra, key, "source"):
+    # a sensor's range is against a stated target: without its RCS the figure says little
+    after = ("ref_rcs_m2",) if kind == "sensors" else ()
+    for col in ("id", "name", *extra, key, *after, "source"):
         # ids and names fold rather than end in an ellipsis; sources wrap between words
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
     for e in entries.values():
@@ -2132,7 +2134,8 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
             sat = cast("catalog.Satellite", e)
             orbit = ("geo" if sat.orbit == "geo" else
                      f"heo: a {sat.semi_major_axis_km:,.0f} km, e {sat.eccentricity:g}, i {sat.inclination_deg:g}°",)
-        t.add_row(e.id, e.name, *orbit, f"{getattr(e, key):g}", textwrap.shorten(e.source, 160, placeholder=" …"))
+        t.add_row(e.id, e.name, *orbit, f"{getattr(e, key):g}", *(f"{getattr(e, c):g}" for c in after),
+                  textwrap.shorten(e.source, 160, placeholder=" …"))
     _print_table(t)
 
 
