@@ -4,6 +4,7 @@ import textwrap
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from test_cli import cli, strict_json
 
 from shieldlab.errors import InputError
@@ -187,6 +188,20 @@ def test_validate_checks_the_flights_and_chain_commands_refuse_them():
         r = cli(*args)
         assert r.returncode == 2 and "threats: the scenario has no ballistic threats" in r.stderr, args
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr  # the refusal alone, no note before it
+
+
+def test_validate_notes_flights_that_no_sensor_sees(tmp_path):
+    """An air scenario with ``sensors: []`` validated without a word (run then reported P(seen) 0)."""
+    p = tmp_path / "blind.yaml"
+    tree = yaml.safe_load(AIR)
+    tree["sensors"] = []
+    p.write_text(yaml.safe_dump(tree))
+    r = cli("validate", str(p))
+    assert r.returncode == 0, r.stderr
+    assert "note: no sensors: nothing reports the flights (P(seen) 0, no warning, no shot)" in r.stdout
+    q = tmp_path / "seen.yaml"
+    q.write_text(AIR)
+    assert "no sensors" not in cli("validate", str(q)).stdout
 
 
 def test_claims_of_a_crossing_need_an_airspace(tmp_path):

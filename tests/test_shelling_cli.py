@@ -155,3 +155,20 @@ def test_validate_says_when_the_weapons_ground_is_taken_at_the_radars_height(tmp
     assert r.returncode == 0, r.stderr
     assert "note: tpq-36-akcakale takes the ground the weapons stand on at its own height" in r.stdout
     assert strict_json(cli("validate", str(p), "--json").stdout)["locating_radars"] == 1
+
+
+def test_validate_notes_a_fire_mission_no_radar_reaches(tmp_path):
+    """A weapon-locating radar 300 km from the weapons validated without a word (run then
+    located nothing); the preset, whose radar reaches both missions, has no such note."""
+    from shieldlab.scenario import locate
+
+    tree = yaml.safe_load(locate("akcakale-2012")[0].read_text())
+    for radar in tree["shelling"]["radars"]:
+        radar["site"] = {"lat": 39.5, "lon": 39.0}
+    p = tmp_path / "far.yaml"
+    p.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    r = cli("validate", str(p), "--json")
+    assert r.returncode == 0, r.stderr
+    notes = [n for n in strict_json(r.stdout)["notes"] if "no weapon-locating radar reaches" in n]
+    assert len(notes) == 2 and "reach 18 km" in notes[0] and "nothing locates it" in notes[0]
+    assert "no weapon-locating radar reaches" not in cli("validate", "akcakale-2012").stdout

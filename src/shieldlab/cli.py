@@ -1980,6 +1980,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         from shieldlab.engine import shelling
 
         info["shelling"] = shelling.check(world)
+    info["notes"] += _air_and_shelling_notes(world, info)
     if world.scenario.tracking.association == "gnn":
         info["false_alarms_per_search_frame"] = {s.radar.name: false_alarm_rate(s.radar.spec, world.scenario.sensing
                                                                                 .false_alarms) for s in world.sensors}
@@ -2064,6 +2065,23 @@ def _battery_notes(world) -> list[str]:
             if d_km > OWN_RADAR_NOTE_KM:
                 notes.append(f"note: battery {b.name} is {d_km:,.0f} km from its own radar {r.name} "
                              "(batteries[].radar), which usually stands at the battery's site")
+    return notes
+
+
+def _air_and_shelling_notes(world, info: dict) -> list[str]:
+    """Notes on an air picture or a shelling that validates but that nothing can see: fliers
+    and no radar to report them, a fire mission no weapon-locating radar reaches."""
+    notes = []
+    if world.flights and not world.sensors:
+        notes.append("note: no sensors: nothing reports the flights (P(seen) 0"
+                     + (", no warning, no shot" if world.scenario.air_policing is not None else "")
+                     + "); give sensors (radars or AEW aircraft) to see them")
+    for m in (info.get("shelling") or {}).get("missions", []):
+        if m["radars"] and not any(r["range_km"] <= r["reach_km"] and r["in_sector"] for r in m["radars"]):
+            why = ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
+                            + ("" if r["in_sector"] else ", outside its sector") + ")" for r in m["radars"])
+            notes.append(f"note: no weapon-locating radar reaches fire mission {m['mission']}'s weapon ({why}): "
+                         "nothing locates it")
     return notes
 
 
