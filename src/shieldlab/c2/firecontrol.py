@@ -343,10 +343,15 @@ class FireControl:
                 # time to reach (inf outside the envelope or the fan)
                 tau = np.full(allowed_rows.shape, np.inf)
                 tau[allowed_rows] = fan_times_geodetic(a_lat, a_lon.copy(), a_alt, *ft.kernel_args())
-                w = intercept_window(t_int, pos[rows], vel[rows], ft, self.ready(cs[rows], ns[rows], b, tick),
-                                     allowed_rows, latest=bool(boost.any()), tau=tau)
-                fi = np.flatnonzero(w["found"])  # of rows
-                found = rows[fi]
+                # only the rows the fan reaches somewhere can have a window (most of a wide
+                # laydown's batteries reach none of a threat's path); each row's window is its own
+                sub = np.flatnonzero(np.isfinite(tau).any(axis=1))  # of rows
+                if sub.size:
+                    rs = rows[sub]
+                    w = intercept_window(t_int, pos[rs], vel[rs], ft, self.ready(cs[rs], ns[rs], b, tick),
+                                         allowed_rows[sub], latest=bool(boost.any()), tau=tau[sub])
+                    fi = np.flatnonzero(w["found"])  # of rs
+                    found = rs[fi]
             # a window that closes does not hide what kept the battery from using it, unless the
             # threat has left the node's sector: then that is why
             was = self.reason[cs[live], ns[live], b]
