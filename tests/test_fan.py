@@ -154,3 +154,45 @@ def test_table_spans_the_reach_not_the_envelope(iid):
     # just past the catalogue's range: inf with the catalogue envelope, reached with the wide one
     p = (g1 + 2e3, z0 + 0.2 * (z1 - z0))
     assert np.isinf(base.time_to(*p)) and np.isfinite(wide[1e5].time_to(*p))
+
+
+def test_fans_are_kept_on_disk_and_read_back_to_the_bit(tmp_path, monkeypatch):
+    """A built fan is stored under the cache folder and a later process (here: the in-memory
+    cache cleared) reads it back instead of flying it again, the same arrays and numbers;
+    a damaged file is rebuilt, and a folder that cannot be written only costs the time."""
+    from shieldlab.engage import fan as F
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    F._cached.cache_clear()
+    spec = get_interceptor("pac-3-mse")
+    built = fan_for(spec)
+    files = list((tmp_path / "shieldlab-fans").glob("*.npz"))
+    assert len(files) == 1
+
+    def fields(f):
+        return [f.time, f.speed, f.flight_path_angle] + [getattr(f, k) for k in F._FAN_FIELDS]
+
+    F._cached.cache_clear()
+    monkeypatch.setattr(F, "build_fan", lambda *a, **k: pytest.fail("flown again instead of read"))
+    read = fan_for(spec)
+    assert read is not built
+    for a, b in zip(fields(read), fields(built), strict=True):
+        assert np.array_equal(a, b, equal_nan=True) and np.asarray(a).dtype == np.asarray(b).dtype
+    assert not read.time.flags.writeable
+    # another burnout speed is another fan, not the stored one
+    monkeypatch.undo()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    F._cached.cache_clear()
+    assert fan_for(spec, 0.9 * 1e3 * spec.burnout_speed_kms).burnout_speed != built.burnout_speed
+    assert len(list((tmp_path / "shieldlab-fans").glob("*.npz"))) == 2
+    # a damaged file: flown again, and the same fan
+    files[0].write_bytes(b"not a fan")
+    F._cached.cache_clear()
+    again = fan_for(spec)
+    assert np.array_equal(again.time, built.time) and files[0].stat().st_size > 1000
+    # nowhere to write: still a fan
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file, not a folder")
+    F._cached.cache_clear()
+    assert np.array_equal(fan_for(spec).time, built.time)
+    F._cached.cache_clear()

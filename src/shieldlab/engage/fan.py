@@ -46,9 +46,15 @@ ignored, as is the Coriolis turn), launch from sea level, no out-of-plane dogleg
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import math
+import os
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -419,7 +425,82 @@ def build_fan(burnout_speed, burn_time, beta_kgm2=DEFAULT_BETA_KGM2, *, min_rang
 @functools.lru_cache(maxsize=64)
 def _cached(key: tuple) -> Fan:
     v, tb, beta, rmin, rmax, zmin, zmax = key
-    return build_fan(v, tb, beta, min_range_m=rmin, max_range_m=rmax, min_alt_m=zmin, max_alt_m=zmax)
+    path = _stored_path(key)
+    fan = _load(path) if path is not None else None
+    if fan is None:
+        fan = build_fan(v, tb, beta, min_range_m=rmin, max_range_m=rmax, min_alt_m=zmin, max_alt_m=zmax)
+        if path is not None:
+            _store(path, fan)
+    return fan
+
+
+# --------------------------------------------------------------------------- the fans on disk
+#
+# A fan takes ~0.1-0.3 s to fly and tabulate, and the first one of a process ~0.5 s more to
+# load its compiled kernels: every command that engages pays it per interceptor type.  Built
+# fans are kept on disk beside Numba's cache (``__pycache__/fans`` here, or under
+# NUMBA_CACHE_DIR), keyed by the fan's parameters and the code and data that make it, and
+# read back exactly (the arrays as stored): the same fan to the bit.  A folder that cannot be
+# written, or a file that cannot be read, only costs the time.
+
+_FAN_FIELDS = ("dx", "dz", "min_range_m", "max_range_m", "min_alt_m", "max_alt_m_envelope", "burnout_speed",
+               "burn_time")
+
+
+def _fan_dir() -> Path:
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    return Path(base) / "shieldlab-fans" if base else Path(__file__).resolve().parent / "__pycache__" / "fans"
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """What a stored fan depends on besides its parameters: this module, the Earth's constants
+    and the atmosphere (source and table), the table and fly-out settings, NumPy's version."""
+    from shieldlab.flyout import forces
+
+    h = hashlib.sha256()
+    for mod in (__file__, earth.__file__, forces.__file__):
+        h.update(Path(mod).read_bytes())
+    h.update(np.ascontiguousarray(ATM_TABLE).tobytes())
+    h.update(repr((NX, NZ, DT, T_MAX, ELEVATIONS_DEG.tolist(), np.__version__)).encode())
+    return h.hexdigest()
+
+
+def _stored_path(key: tuple) -> Path | None:
+    try:
+        name = hashlib.sha256((_code_digest() + repr(tuple(float(k) for k in key))).encode()).hexdigest()[:32]
+    except OSError:  # a module's source not readable: no store
+        return None
+    return _fan_dir() / f"{name}.npz"
+
+
+def _load(path: Path) -> Fan | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            tab, spd, fpa = (z[k] for k in ("time", "speed", "flight_path_angle"))
+            dx, dz, rmin, rmax, zmin, zmax, v, tb = (float(z[k]) for k in _FAN_FIELDS)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    for a in (tab, spd, fpa):
+        a.setflags(write=False)
+    return Fan(tab, spd, fpa, dx, dz, rmin, rmax, zmin, zmax, v, tb)
+
+
+def _store(path: Path, fan: Fan) -> None:
+    """Write ``fan`` at ``path`` atomically (a temporary file renamed); nothing on failure."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fan-", suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            arrays = {k: np.asarray(getattr(fan, k), float) for k in ("time", "speed", "flight_path_angle",
+                                                                       *_FAN_FIELDS)}
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # (numpy's stub types **kwds as allow_pickle)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def fan_for(spec, burnout_speed=None) -> Fan:
