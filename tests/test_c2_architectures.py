@@ -200,3 +200,83 @@ def test_the_summary_says_which_c2_ran():
     res = simulate(_world("independent"), runs=2, seed=1)
     assert res.summary["architecture"] == "independent"
     assert res.summary["nodes"] == ["a", "b"]
+
+
+#: A forward radar and a long-reach battery (node usfk) kill a Scud-C salvo early; the city's
+#: Patriot (node rok), linked to it, sees the threats only minutes later with its own radar.
+FORWARD_AND_POINT = """
+name: forward-and-point
+epoch: 2024-05-01T03:00:00Z
+architecture: {arch}
+sites:
+  seongju: {{lat: 35.94, lon: 128.16, alt_m: 680}}
+  daegu-pat: {{lat: 35.90, lon: 128.65, alt_m: 50}}
+  pad: {{lat: 39.10, lon: 125.90}}
+sensors:
+  - {{name: tpy2, type: an-tpy-2, site: seongju, boresight_az_deg: 330, elevation_mask_deg: 0.5, system: usfk}}
+  - {{name: mpq65, type: an-mpq-65, site: daegu-pat, boresight_az_deg: 320, system: rok}}
+batteries:
+  - {{name: thaad, interceptor: thaad, site: seongju, rounds: 8, system: usfk, radar: tpy2}}
+  - {{name: pac3, interceptor: pac-3-mse, site: daegu-pat, rounds: 12, system: rok, radar: mpq65}}
+assets:
+  - {{name: daegu, site: {{lat: 35.87, lon: 128.60}}, radius_km: 15, value: 3}}
+  - {{name: base, site: seongju, radius_km: 5}}
+threats:
+  - {{name: scud, missile: scud-c, launch: pad, aim: daegu, count: 3, spacing_s: 30}}
+  - {{name: scud-base, missile: scud-c, launch: pad, aim: base, launch_time_s: 60}}
+doctrine: {{engage: threatening, salvo: 1, shoot_look_shoot: true}}
+links:
+  - {{from: usfk, to: rok, two_way: true, latency_s: 2, update_period_s: 4}}
+"""
+
+
+def test_a_node_told_of_a_kill_does_not_fire_at_the_stale_track():
+    """Told of the other node's engagement, a node left the threat alone until that
+    engagement's look and then planned on its picture's last update before the kill, the
+    track a destroyed threat leaves: 23 of 62 salvos launched after their threat was
+    destroyed.  It now looks first, as after its own shot: no detection since that intercept,
+    and the threat is judged destroyed."""
+    def chunk(arch):
+        scn = parse(yaml.safe_load(FORWARD_AND_POINT.format(arch=arch)), "forward-and-point")
+        return _chunk(compile_world(scn, source="forward-and-point"))
+
+    coo, ind = chunk("coordinated"), chunk("independent")
+    for ch in (coo, ind):
+        e = ch.engagements
+        assert e.run.size > 10
+    e = coo.engagements
+    assert not (e.launch_time > coo.outcomes.intercept_time[e.run, e.threat]).any()
+    assert coo.engagements.rounds.sum() < ind.engagements.rounds.sum()
+
+
+def test_nothing_is_detected_or_tracked_after_its_destruction():
+    """The sensors and trackers run on the whole flights before the fight: the event log
+    showed a Patriot radar's first detection (and its system's track) of a Scud 73 s after
+    THAAD destroyed it.  The log, the outcome table and the track quality now end at the kill."""
+    from shieldlab.io.results import event_columns, outcome_columns
+    from shieldlab.outcome.track_quality import evaluate
+
+    world = compile_world(parse(yaml.safe_load(FORWARD_AND_POINT.format(arch="independent")), "fp"), source="fp")
+    ch = _chunk(world)
+    o = ch.outcomes
+    gone = np.where(o.intercepted, o.intercept_time, np.inf)
+    # the case exists: the point radar's own first report comes after THAAD's kill
+    late = [np.where(d.detected, d.t, np.inf).min(axis=-1) > gone for d in ch.detections]
+    assert any((x & o.intercepted).any() for x in late)
+    ev = event_columns(world, ch)
+    seen = np.isin(ev["kind"], ["detect", "track"])
+    names = [t.name for t in world.threats]
+    n = np.array([names.index(t) for t in ev["threat"][seen]])
+    assert seen.sum() > 8 and (ev["t_s"][seen] <= gone[ev["run"][seen], n]).all()
+    oc = outcome_columns(world, ch)
+    for col in ("first_detection_s", "track_confirmed_s"):
+        v = oc[col].reshape(o.intercepted.shape)
+        assert not (np.isfinite(v) & (v > gone)).any()
+    launch = np.broadcast_to(ch.truth.launch_time, gone.shape)
+    late_tracks = 0
+    for tr in ch.tracks.values():
+        q = evaluate(tr, ch.truth, o.intercept_time)
+        firm = q.time_to_firm_track_s
+        assert not (np.isfinite(firm) & (firm > gone - launch)).any()
+        late_tracks += int((tr.confirm_time > gone).sum())
+    assert late_tracks > 0  # (and there were such confirmations to drop)

@@ -47,7 +47,10 @@ is re-planned at the next interval with a fresher track.
 
 Cooperation between nodes (the engine sets it up): a node may be told that another node
 engaged a threat (:meth:`FireControl.learn`): it leaves the threat to that node until
-that engagement's look is over (reason ``engaged-elsewhere``); a node with a ``sector``
+that engagement's look is over (reason ``engaged-elsewhere``), then looks as after a shot
+of its own: unless one of its planning tracks had a detection after that engagement's
+intercept time, the threat is judged destroyed and watched (a node that heard of a kill
+does not fire at the stale track a destroyed threat leaves); a node with a ``sector``
 engages only threats whose predicted path crosses it (reason ``outside-sector``).
 """
 
@@ -171,6 +174,7 @@ class FireControl:
         self.assessed_at = np.full((C, N), np.nan)  # when the look saw no detection: judged destroyed (nan: not)
         self.foreign_until = np.full((C, N), -np.inf)  # another node has it until then
         self.foreign_known = np.full((C, N), np.inf)  # ... as learned at this time
+        self.foreign_shot = np.full((C, N), np.nan)  # ... its planned intercept time (the look after waits)
         self.holds: list[tuple] = []
         self.tick = np.nan
         self._planned: dict[tuple[int, int], list[Option]] = {}  # latest options of each threat (assignment)
@@ -178,12 +182,14 @@ class FireControl:
         self._last_detection: dict = {}  # per track source: threat_eval.last_detection of its n_hits
 
     # ------------------------------------------------------------------ cooperation
-    def learn(self, c: int, n: int, known_at: float, until: float) -> None:
-        """Another node engaged threat ``(c, n)``; this node learns it at ``known_at`` [s] and
-        leaves the threat to it until ``until`` [s] (that engagement's look)."""
+    def learn(self, c: int, n: int, known_at: float, until: float, intercept_time: float) -> None:
+        """Another node engaged threat ``(c, n)`` with a planned intercept at
+        ``intercept_time`` [s]; this node learns it at ``known_at`` [s] and leaves the threat
+        to it until ``until`` [s] (that engagement's look)."""
         if until > self.foreign_until[c, n] or not np.isfinite(self.foreign_known[c, n]):
             self.foreign_known[c, n] = known_at
             self.foreign_until[c, n] = until
+            self.foreign_shot[c, n] = intercept_time
 
     # ------------------------------------------------------------------ the clock
     def open(self) -> np.ndarray:
@@ -270,14 +276,31 @@ class FireControl:
         return keep
 
     def _deconflict(self, due: np.ndarray, tick: float) -> np.ndarray:
-        """Leave to another node the threats it reported engaging, until that engagement's look."""
-        other = due & (self.foreign_known <= tick) & (tick < self.foreign_until)
+        """Leave to another node the threats it reported engaging, until that engagement's look;
+        then look as :meth:`_look` does after a shot of this node's own, on its own planning
+        tracks: no detection since that engagement's intercept, and the threat is judged
+        destroyed and watched.  Returns the rows of ``due`` that may be planned."""
+        known = due & (self.foreign_known <= tick)
+        other = known & (tick < self.foreign_until)
         if other.any():
             cs, ns = np.nonzero(other)
             self.reason[cs, ns] = np.where(_IS_BLOCKING[self.reason[cs, ns]], self.reason[cs, ns],
                                            _R["engaged-elsewhere"])
             self.next_check[cs, ns] = self.foreign_until[cs, ns]
-        return ~other
+        keep = ~other
+        cs, ns = np.nonzero(known & ~other & np.isfinite(self.foreign_shot))
+        if cs.size:
+            seen = np.zeros(cs.size, bool)
+            for key in sorted(set(self.plan), key=str):
+                seen |= self.view.hits(key, cs, ns, tick) > self.view.hits(key, cs, ns, self.foreign_shot[cs, ns])
+            gone = ~seen
+            keep[cs[gone], ns[gone]] = False
+            first = gone & np.isnan(self.assessed_at[cs, ns])
+            self.assessed_at[cs[first], ns[first]] = tick
+            self.next_check[cs[gone], ns[gone]] = tick + self.doc.planning_interval
+            self.assessed_at[cs[seen], ns[seen]] = np.nan
+            self.foreign_shot[cs[seen], ns[seen]] = np.nan
+        return keep
 
     def _log_hold(self, c: int, n: int, b: int, code: int) -> None:
         self.reason[c, n, b] = code

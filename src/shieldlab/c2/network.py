@@ -66,7 +66,8 @@ def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], time
 class StatusLinks:
     """Engagement status over the links: after a node commits a salvo, each node linked from it
     learns of it when the status message arrives (:func:`shieldlab.c2.links.arrival_time`)
-    and leaves the threat alone until that engagement's look time is over."""
+    and leaves the threat alone until that engagement's look time is over (then judges it
+    destroyed unless its own tracks saw it after the intercept time)."""
 
     def __init__(self, world, rngs: dict[Link, list]):
         self.links = list(world.links)
@@ -81,4 +82,4 @@ class StatusLinks:
             for fc in fire_controls:
                 if fc.name == lk.target:
                     known = float(arrival_time(np.array([salvo.decision_time]), lk, self.rngs[lk][salvo.run])[0])
-                    fc.learn(salvo.run, salvo.threat, known, until)
+                    fc.learn(salvo.run, salvo.threat, known, until, salvo.intercept_time)

@@ -25,6 +25,15 @@ def first_detection(d) -> np.ndarray:
     return np.where(d.detected, d.t, np.inf).min(axis=-1)
 
 
+def before_destroyed(chunk, times) -> np.ndarray:
+    """``times`` (C, N) [s] of the chunk's threats where they come no later than the threat's
+    destruction, ``inf`` after it.  The sensors and trackers ran before the fight, on the
+    whole flights: a first report or a track confirmed after the intercept is of nothing."""
+    o = chunk.outcomes
+    gone = np.where(o.intercepted, o.intercept_time, np.inf)
+    return np.where(np.asarray(times, float) <= gone, times, np.inf)
+
+
 def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     """One row per (run, threat) of a chunk."""
     o = chunk.outcomes
@@ -39,7 +48,7 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     status = np.where(o.intercepted, "intercepted", np.where(o.leaked, "leaked", "airborne")).astype(object)
     first_det = np.full((C, N), np.inf)
     for d in chunk.detections:
-        first_det = np.minimum(first_det, first_detection(d))
+        first_det = np.minimum(first_det, before_destroyed(chunk, first_detection(d)))
     # where the warhead would have landed, intercepted or not: the threat's accuracy
     blat, blon, _ = _geo(np.broadcast_to(chunk.truth.impact_pos, (C, N, 3)))
     aim_lat = np.array([t.aim.lat_deg for t in world.threats])
@@ -48,7 +57,7 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
                                            np.radians(aim_lon)) / 1e3
     track_t = np.full((C, N), np.inf)
     for system in chunk.tracks:
-        track_t = np.minimum(track_t, first_track(chunk, system))
+        track_t = np.minimum(track_t, before_destroyed(chunk, first_track(chunk, system)))
 
     def f(a):
         a = np.asarray(a, float).reshape(-1)
@@ -133,12 +142,12 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
-    for d in chunk.detections:
-        add(first_detection(d), "detect", d.sensor)
+    for d in chunk.detections:  # (nothing is detected, or tracked, after its destruction)
+        add(before_destroyed(chunk, first_detection(d)), "detect", d.sensor)
     for rep in chunk.launch_reports:  # those issued within the simulated time
         add(np.where(rep.report_time <= tr.t[-1], rep.report_time, np.inf), "launch-report", rep.sensor)
     for system in chunk.tracks:
-        add(first_track(chunk, system), "track", system)
+        add(before_destroyed(chunk, first_track(chunk, system)), "track", system)
     e = chunk.engagements
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)

@@ -188,7 +188,9 @@ def evaluate(tr: Tracks, truth: Trajectories, destroyed: np.ndarray, step_s: flo
     return TrackQuality(system=tr.system, gospa_m=g, localisation_m=loc_rms, missed=missed, false=false,
                         position_rmse_m=np.where(n_both > 0, p_rmse, np.nan),
                         velocity_rmse_ms=np.where(n_both > 0, v_rmse, np.nan),
-                        time_to_firm_track_s=tr.confirm_time - launch, instants=count)
+                        # (a confirmation after the threat's destruction is of nothing)
+                        time_to_firm_track_s=np.where(tr.confirm_time <= gone, tr.confirm_time - launch, np.inf),
+                        instants=count)
 
 
 def columns(world, chunk) -> dict[str, np.ndarray]:
