@@ -176,6 +176,10 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     (["flyout", "scud-c", "--from", "35,38", "--to", "38.5,38.3", "--profile", "lofted", "--apogee-km", "2000"],
      "cannot be flown"),
     (["flyout", "scud-b", "--from", "38,46", "--to", "39,46", "--profile", "sideways"], "--profile"),
+    # a solid's flat full-burn shot that meets the ground at the aim point with its motor burning
+    # (a Sejjil-2 "landed" 44 km away at 68 s of its 115 s burn; burnout Infinity in the JSON)
+    (["flyout", "sejjil-2", "--from", "38,46", "--to", "38,46.5", "--json"], "meets the ground under thrust"),
+    (["validate", "{tmp}/close.yaml"], "meets the ground under thrust"),
     (["run", "{tmp}/bad.yaml", "--out", "{tmp}/out"], "sites.pad.lat"),
     (["run", "{tmp}/broken.yaml", "--out", "{tmp}/out"], "malformed YAML"),
     (["run", "{tmp}/missing.yaml", "--out", "{tmp}/out"], "no such file"),
@@ -192,6 +196,10 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
 def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
     (tmp_path / "bad.yaml").write_text(BAD_SCENARIO)
     (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
+    (tmp_path / "close.yaml").write_text(BAD_SCENARIO.replace("lat: 95, lon: 46}}", "lat: 38, lon: 46}, "
+                                                              "city: {lat: 38, lon: 46.5}}")
+                                         .replace("missile: ghadr-1, launch: pad, aim: pad",
+                                                  "missile: sejjil-2, launch: pad, aim: city"))
     r = cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert words in r.stderr

@@ -436,7 +436,11 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
                            np.array(la1)[idx], np.array(lo1)[idx], [prof[j] for j in idx], model=model, dt=dt,
                            apogee=np.array(apo)[idx], flight_time=np.array(tof)[idx],
                            # the maximum-range shot of each anchor's bearing, flown above
-                           max_range_kick=tuple(np.array(best)[idx].T))
+                           max_range_kick=tuple(np.array(best)[idx].T),
+                           # a solid's shortest anchor may meet the ground under thrust: kept, so
+                           # the family's short end stays as validated (a limit: such a member is
+                           # no flyable shot; dropping it moves epaa-phase-3's threatened area by 1 %)
+                           under_thrust_ok=True)
             break
         except aim.AimError as e:
             keep[idx[e.indices]] = False

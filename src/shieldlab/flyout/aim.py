@@ -89,11 +89,13 @@ class NoSolutionError(AimError):
     """No trajectory of the requested profile reaches the aim point (e.g. too close for a
     depressed full-burn shot of a missile that cannot cut thrust)."""
 
-    def __init__(self, index: int, missile: str, range_m: float, profile: str):
+    def __init__(self, index: int, missile: str, range_m: float, profile: str, burning: bool = False):
         self.missile, self.range_m, self.profile = missile, range_m, profile
         hint = ", or shape it by apogee or flight time" if profile != "min-energy" else ""
+        why = (" after its motor burns out: the shot there meets the ground under thrust (too close for a "
+               "missile that cannot cut its thrust)" if burning else f" (try another profile{hint})")
         super().__init__(index, f"no full-burn {profile} trajectory of {missile} comes down "
-                                f"{range_m / 1e3:,.0f} km away (try another profile{hint})")
+                                f"{range_m / 1e3:,.0f} km away{why}")
 
 
 @dataclass(frozen=True)
@@ -445,7 +447,7 @@ def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> 
 
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
           model: EarthModel = FULL, dt: float = 1.0, t_max: float = 6000.0, azimuth_iterations: int = 10,
-          apogee=None, flight_time=None, max_range_kick=None) -> Steering:
+          apogee=None, flight_time=None, max_range_kick=None, under_thrust_ok: bool = False) -> Steering:
     """Steering for N threats: catalogue missiles and geodetic launch/aim points [rad, m], shapes (N,).
 
     ``profile`` is one of :data:`PROFILES` or a sequence of them, one per threat.
@@ -459,6 +461,10 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     ``max_range_kick``: ``(kick [rad], range [m])`` (N,) of each threat's full-burn
     maximum-range shot on its bearing (:func:`_max_range_kick`) where the caller has flown
     them already (the defended footprint's anchors share a few bearings): not searched again.
+
+    A shot that meets the ground at the aim point with its motor still burning is refused
+    (:class:`NoSolutionError`), unless ``under_thrust_ok`` (the defended footprint's
+    anchors, whose families keep their short end as they were validated).
     """
     N = len(missiles)
     lat0, lon0, alt0, lat1, lon1 = (np.broadcast_to(np.asarray(x, float), (N,)).copy()
@@ -562,6 +568,13 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     if bad.size:
         i = int(bad[0])
         raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i]).of(bad)
+    # a flat full-burn shot of a solid can meet the ground at the aim point with its motor
+    # still burning (a Sejjil-2 aimed 44 km away "landed" at 68 s of a 115 s burn, with no
+    # burnout at all): no missile flies that, and what it would report has no burnout
+    bad = np.flatnonzero(~np.isfinite(hit.burnout_state).all(axis=1))
+    if bad.size and not under_thrust_ok:
+        i = int(bad[0])
+        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], burning=True).of(bad)
     return Steering(azimuth=az, kick=kick, cutoff=np.where(kind == TRIM_CUT, cutoff, np.inf),
                     upper_thrust=np.where(kind == TRIM_GEM, cutoff, 1.0),
                     dive_time=np.where(kind == TRIM_DIVE, cutoff, np.inf), max_range=rmax, aim_error=err)
