@@ -974,3 +974,19 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     assert "in parentheses: 95 % Student t intervals over 2 runs" in capsys.readouterr().out
     assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
+
+
+def test_footprint_aircraft_says_when_the_default_country_is_out_of_reach(tiny, tmp_path, capsys, wide):
+    """The reach against aircraft is told into Syria by default (the 2013 question): a
+    scenario elsewhere printed "0 km² of Syria within reach, up to 0 km past the ?–Syria
+    border"; it now says none reaches there and names --country.  A --country the batteries
+    stand in is refused, named."""
+    assert main(["footprint", str(tiny), "--aircraft"]) == 0
+    assert "km² of Syria within reach" in capsys.readouterr().out
+    far = tmp_path / "far.yaml"
+    far.write_text(FAR)
+    assert main(["footprint", str(far), "--aircraft"]) == 0
+    out = capsys.readouterr().out
+    assert "no battery reaches into Syria (the default --country)" in out and "0 km² of Syria" not in out
+    assert main(["footprint", str(tiny), "--aircraft", "--country", "Turkey"]) == 2
+    assert "--country: the batteries stand in Turkey" in capsys.readouterr().err

@@ -1695,7 +1695,11 @@ def footprint(
                           f"{b.get('area_in_focus_km2', 0):,.0f}",
                           "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
             _print_table(t)
-            if res.focus:
+            if res.focus and country is None and not res.focus_area_km2:
+                # the default country is the 2013 question's: elsewhere say so, not "0 km² of Syria"
+                _print_line(f"no battery reaches into {res.focus} (the default --country): give --country NAME "
+                            "for the reach past another border")
+            elif res.focus:
                 _print_line(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                             f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
             if out_png is not None:
