@@ -990,3 +990,15 @@ def test_footprint_aircraft_says_when_the_default_country_is_out_of_reach(tiny, 
     assert "no battery reaches into Syria (the default --country)" in out and "0 km² of Syria" not in out
     assert main(["footprint", str(tiny), "--aircraft", "--country", "Turkey"]) == 2
     assert "--country: the batteries stand in Turkey" in capsys.readouterr().err
+
+
+def test_footprint_of_a_map_beyond_the_threats_says_so(tiny, capsys, wide):
+    """A map its threats reach nowhere printed 0 km² with a mean P(intercept) of 0.00 (a mean
+    over no cell); it now prints '—' and says why."""
+    assert main(["footprint", str(tiny), "--bbox", "60,62,10,13", "--step-deg", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "no launch site's threats reach any cell of the map" in out
+    row = next(ln for ln in out.splitlines() if "pad/scud-b" in ln)
+    assert row.rstrip().rstrip("│").split("│")[-1].strip() == "—"
+    assert main(["footprint", str(tiny)]) == 0
+    assert "reach any cell" not in capsys.readouterr().out

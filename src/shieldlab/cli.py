@@ -1725,10 +1725,14 @@ def footprint(
             t.add_column(col, justify="left" if col in ("launch site", "threats") else "right")
         for s in fp.sites:
             thr, dfd = cell[s.threatened].sum(), cell[s.defended].sum()
-            p = float(np.nanmean(s.p_intercept[s.defended])) if s.defended.any() else 0.0
+            # a mean over no defended cell is no number (it printed 0.00)
+            p = f"{float(np.nanmean(s.p_intercept[s.defended])):.2f}" if s.defended.any() else "—"
             t.add_row(s.site.name, ", ".join(s.site.threats), f"{thr:,.0f}", f"{dfd:,.0f}",
-                      f"{dfd / thr:.0%}" if thr else "—", f"{p:.2f}")
+                      f"{dfd / thr:.0%}" if thr else "—", p)
         _print_table(t)
+        if not any(s.threatened.any() for s in fp.sites):
+            _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
+                        "(give a --region or --bbox around their targets, or none for the scenario's own)")
         for k, s in enumerate(fp.sites):
             ft = fp.first_track(k)
             if ft is not None:
