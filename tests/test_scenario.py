@@ -76,7 +76,14 @@ def test_minimal_compiles_to_si(tmp_path):
     (("name: mini", 'name: "\\x1b[31mmini"'), "name", "control characters (found '\\x1b'"),
     (("name: t1,", 'name: "t\\n1",'), "threats[0].name", "control characters (found '\\n'"),
     (("name: b1,", 'name: "b\\t1",'), "batteries[0].name", "control characters"),
-    (("pad: {lat", '"pad\\x07": {lat'), "sites.pad\\x07.[key]", "control characters"),
+    (("pad: {lat", '"pad\\x07": {lat'), "sites (the key 'pad\\x07')", "control characters"),
+    # pydantic's words for a key, a mapping and a date-time: the mapping and the key named, what
+    # to write said (it printed 'sites..[key]', 'instance of DoctrineCfg', 'input is too short')
+    (("pad: {lat", '"": {lat'), "sites (the key '')", "at least 1 character"),
+    (("name: mini", "name: mini\ndoctrine: null"), "doctrine", "expected a mapping of fields, got null"),
+    (("name: mini", "name: mini\ndoctrine: 5"), "doctrine", "expected a mapping of fields, got 5"),
+    (("epoch: 2012-03-01T00:00:00Z", "epoch: yesterday"), "epoch",
+     "expected a UTC date-time such as 2012-03-01T00:00:00Z (ISO 8601), got 'yesterday'"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))

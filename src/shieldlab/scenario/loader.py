@@ -41,7 +41,9 @@ def _field_path(loc: tuple) -> str:
     out = ""
     before: object = None
     prev: object = None
-    for part in loc:
+    for i, part in enumerate(loc):
+        if part == "[key]" and i > 0:  # a mapping's key itself is wrong: name the mapping and the key
+            return (_field_path(loc[:i - 1]) or "(top level)") + f" (the key {str(loc[i - 1])!r})"
         if isinstance(part, int):
             out += f"[{part}]"
         elif part in PLACE_TAGS and (prev in _PLACE_FIELDS or (isinstance(prev, int) and before == "route")):
@@ -76,10 +78,22 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif e["type"] in ("model_type", "dict_type"):  # (pydantic names its class: say what to write)
+            msg = f"expected a mapping of fields, got {_shown(e.get('input'))}"
+        elif e["type"].startswith(("datetime_", "date_")):
+            msg = f"expected a UTC date-time such as 2012-03-01T00:00:00Z (ISO 8601), got {_shown(e.get('input'))}"
         elif e["type"] == "value_error" and cause is not None:
             msg = str(cause)
         out.append((prefix or "(top level)", msg))
     return out
+
+
+def _shown(value: object) -> str:
+    """A value as an error message shows it: YAML's word for None, strings quoted, long ones cut."""
+    if value is None:
+        return "null"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse(data: object, source: str) -> Scenario:
