@@ -204,6 +204,17 @@ def test_validate_notes_flights_that_no_sensor_sees(tmp_path):
     assert "no sensors" not in cli("validate", str(q)).stdout
 
 
+def test_validate_notes_a_flight_of_the_policing_side(tmp_path):
+    """A flier of the defender's own side is never warned or engaged: validate says so."""
+    tree = yaml.safe_load(AIR)
+    tree["flights"][0]["side"] = tree["air_policing"].get("side") or tree["air_policing"]["country"]
+    p = tmp_path / "own.yaml"
+    p.write_text(yaml.safe_dump(tree))
+    r = cli("validate", str(p))
+    assert r.returncode == 0, r.stderr
+    assert f"note: {tree['flights'][0]['name']} flies for " in r.stdout and "the policing side" in r.stdout
+
+
 def test_claims_of_a_crossing_need_an_airspace(tmp_path):
     text = AIR.split("air_policing:")[0].replace(
         "side: Russia", "side: Russia\n    claims: [{by: someone, time_inside_s: 17}]")

@@ -2084,6 +2084,13 @@ def _air_and_shelling_notes(world, info: dict) -> list[str]:
         notes.append("note: no sensors: nothing reports the flights (P(seen) 0"
                      + (", no warning, no shot" if world.scenario.air_policing is not None else "")
                      + "); give sensors (radars or AEW aircraft) to see them")
+    ap = world.scenario.air_policing
+    if ap is not None:
+        own = ap.side or ap.country
+        mine = sorted({f.group for f in world.flights if f.side == own})
+        if mine:
+            notes.append(f"note: {', '.join(mine)} fl{'ies' if len(mine) == 1 else 'y'} for {own}, the policing side: "
+                         "not warned or engaged (give the flight another side to police it)")
     for m in (info.get("shelling") or {}).get("missions", []):
         if m["radars"] and not any(r["range_km"] <= r["reach_km"] and r["in_sector"] for r in m["radars"]):
             why = ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
