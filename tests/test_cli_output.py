@@ -946,6 +946,14 @@ def test_tracks_says_why_no_threat_got_a_firm_track(tmp_path, tiny, capsys, wide
     assert "no threat got a firm track" not in capsys.readouterr().out
 
 
+def test_the_bare_catalogue_names_the_other_kinds(capsys, wide):
+    assert cli.main(["catalog"]) == 0
+    out = capsys.readouterr().out
+    assert "scud-b" in out and "other kinds: interceptors, sensors" in out
+    assert cli.main(["catalog", "missiles"]) == 0
+    assert "other kinds" not in capsys.readouterr().out
+
+
 def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_interceptor(capsys, wide):
     assert cli.main(["catalog", "missiles"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}

@@ -2115,9 +2115,10 @@ def schema() -> None:
 
 @app.command("catalog", cls=_Command)
 @_guard
-def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, interceptors, sensors, satellites, aircraft, "
-                                                            "artillery (unguided rounds) or locating-radars "
-                                                            "(weapon-locating radars)", metavar="KIND"),
+def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, interceptors, sensors, satellites, "
+                                                              "aircraft, artillery (unguided rounds) or "
+                                                              "locating-radars (weapon-locating radars) "
+                                                              "[default: missiles]", metavar="KIND"),
                 as_json: bool = _json_option()) -> None:
     """List the built-in catalogue with sources."""
     from shieldlab import catalog
@@ -2129,6 +2130,8 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
         "missiles": catalog.missiles, "interceptors": catalog.interceptors, "sensors": catalog.sensors,
         "satellites": catalog.satellites, "aircraft": catalog.aircraft, "artillery": artillery.rounds,
         "locating-radars": artillery.locating_radars}
+    named = kind is not None
+    kind = kind or "missiles"
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
@@ -2170,6 +2173,8 @@ def catalog_cmd(kind: str = typer.Argument("missiles", help="missiles, intercept
         t.add_row(e.id, e.name, *orbit, f"{getattr(e, key):g}", *(f"{getattr(e, c):g}" for c in after),
                   textwrap.shorten(e.source, 160, placeholder=" …"))
     _print_table(t)
+    if not named:
+        _print_line(f"other kinds: {', '.join(k for k in tables if k != kind)} (shieldlab catalog KIND)")
 
 
 def main(argv: list[str] | None = None) -> int:
