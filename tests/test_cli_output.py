@@ -979,7 +979,7 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     out = capsys.readouterr().out
     assert "one run: means without intervals" in out and "in parentheses" not in out
     assert cli.main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
-    assert "in parentheses: 95 % Student t intervals over 2 runs" in capsys.readouterr().out
+    assert "in parentheses: 95 % Student t intervals of the means over 2 runs" in capsys.readouterr().out
     assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
 

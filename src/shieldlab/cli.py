@@ -1125,8 +1125,8 @@ def compare(
     for key in results[0].track_share:
         t.add_row(f"tracks: {key}", *[f"{r.track_share.get(key, float('nan')):.2f}" for r in results])
     _print_table(t)
-    _print_line((f"in parentheses: 95 % Student t intervals over {_plural(runs, 'run')}" if runs > 1 else
-                 "one run: means without intervals") + f"  ·  {elapsed:.1f} s")
+    _print_line((f"in parentheses: 95 % Student t intervals of the means over {_plural(runs, 'run')}"
+                 if runs > 1 else "one run: means without intervals") + f"  ·  {elapsed:.1f} s")
 
 
 # --- sweep, query ----------------------------------------------------------------------------------
