@@ -1411,7 +1411,8 @@ def flyout(
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2) + "\n")
         return
-    t = Table(title=f"{m.name}: {lat0:.2f},{lon0:.2f} → {lat1:.2f},{lon1:.2f} ({profile})", show_header=False)
+    title = f"{m.name}, {profile}"  # (the points are rows; a table as wide as its title does not wrap it)
+    t = Table(title=title, show_header=False, min_width=len(title) + 4)
     for k, v in res.items():  # (JSON's null, a thrust that is never cut, as the tables write a missing value)
         t.add_row(k, "–" if v is None else str(v))
     _print_table(t)
