@@ -321,7 +321,9 @@ def _under_the_axes(fig, axes, footer: str, legend=None) -> None:
     if legend is not None:
         legend.set_bbox_to_anchor((0.5, y / h), transform=fig.transFigure)
         y = legend.get_window_extent(renderer).y0 - 3.0 * px
-    fig.text(0.01, y / h, footer, va="top", fontsize=6.5, color="#555555")
+    # wrapped at the figure's edge: a one-line footer wider than a one-map figure widened the
+    # saved page (a tight bounding box) and left a third of it blank
+    fig.text(0.01, y / h, footer, va="top", fontsize=6.5, color="#555555", wrap=True)
 
 
 def _save(fig, path: str | Path, dpi: int = 120) -> None:
@@ -461,7 +463,9 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     if len(fp.sites) > 1 and every.any():
         title = (f"defended against every launch site that reaches it: {_short_area(fp.defended_area_km2())}, "
                  + _people_line(places.population_in_grid(g, every)))
-    legend = fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False, title=title,
+    # one row under two maps or more; two under one (one row is wider than a single map)
+    ncol = len(handles) if len(fp.sites) > 1 else -(-len(handles) // 2)
+    legend = fig.legend(handles=handles, loc="upper center", ncol=ncol, fontsize=8, frameon=False, title=title,
                         title_fontsize=8.5)
     if mesh is not None:
         cb = fig.colorbar(mesh, ax=list(axes), shrink=0.75, pad=0.02)
