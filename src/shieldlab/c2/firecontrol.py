@@ -266,14 +266,21 @@ class FireControl:
             key = self.plan[b]
             seen[m] = self.view.hits(key, cs[m], ns[m], tick) > self.view.hits(key, cs[m], ns[m],
                                                                                   self.shot_at[cs[m], ns[m]])
+        self._verdict(cs, ns, seen, tick, self.shot_at, keep)
+        return keep
+
+    def _verdict(self, cs, ns, seen, tick: float, shot: np.ndarray, keep: np.ndarray) -> None:
+        """A look's verdict on threats ``(cs, ns)``: ``seen`` (a detection since the intercept)
+        are planned again and the shot they were looked at for (in ``shot``: this node's
+        ``shot_at`` or ``foreign_shot``) is forgotten; the others are judged destroyed (when
+        first), kept from planning (``keep``) and watched from the next interval."""
         gone = ~seen
         keep[cs[gone], ns[gone]] = False
         first = gone & np.isnan(self.assessed_at[cs, ns])
         self.assessed_at[cs[first], ns[first]] = tick
         self.next_check[cs[gone], ns[gone]] = tick + self.doc.planning_interval
         self.assessed_at[cs[seen], ns[seen]] = np.nan
-        self.shot_at[cs[seen], ns[seen]] = np.nan
-        return keep
+        shot[cs[seen], ns[seen]] = np.nan
 
     def _deconflict(self, due: np.ndarray, tick: float) -> np.ndarray:
         """Leave to another node the threats it reported engaging, until that engagement's look;
@@ -293,13 +300,7 @@ class FireControl:
             seen = np.zeros(cs.size, bool)
             for key in sorted(set(self.plan), key=str):
                 seen |= self.view.hits(key, cs, ns, tick) > self.view.hits(key, cs, ns, self.foreign_shot[cs, ns])
-            gone = ~seen
-            keep[cs[gone], ns[gone]] = False
-            first = gone & np.isnan(self.assessed_at[cs, ns])
-            self.assessed_at[cs[first], ns[first]] = tick
-            self.next_check[cs[gone], ns[gone]] = tick + self.doc.planning_interval
-            self.assessed_at[cs[seen], ns[seen]] = np.nan
-            self.foreign_shot[cs[seen], ns[seen]] = np.nan
+            self._verdict(cs, ns, seen, tick, self.foreign_shot, keep)
         return keep
 
     def _log_hold(self, c: int, n: int, b: int, code: int) -> None:
