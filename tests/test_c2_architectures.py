@@ -280,3 +280,49 @@ def test_nothing_is_detected_or_tracked_after_its_destruction():
         assert not (np.isfinite(firm) & (firm > gone - launch)).any()
         late_tracks += int((tr.confirm_time > gone).sum())
     assert late_tracks > 0  # (and there were such confirmations to drop)
+
+
+class _Hits:
+    """A track source for the look: one threat's detections at ``det`` [s], none after ``end``."""
+
+    def __init__(self, det, end):
+        self.det, self.end = np.array(det, float), end
+
+    def hits(self, key, c, n, t):
+        t = np.minimum(np.broadcast_to(np.asarray(t, float), np.shape(c)), self.end)
+        return np.array([(self.det <= tt).sum() for tt in t])
+
+
+def _bare_fire_control(view):
+    from types import SimpleNamespace
+
+    from shieldlab.c2.firecontrol import FireControl
+
+    fc = object.__new__(FireControl)
+    fc._foreign, fc.view, fc.plan = {}, view, [("system", "b")]
+    fc.assessed_at, fc.last_look = np.full((1, 1), np.nan), np.full((1, 1), np.nan)
+    fc.next_check, fc.reason = np.zeros((1, 1)), np.zeros((1, 1, 1), np.int8)
+    fc.doc = SimpleNamespace(planning_interval=4.0)
+    return fc
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_the_look_after_other_nodes_engagements_reads_the_last_intercept(order):
+    """Two engagements heard of: A's (intercept 240 s, look over at 300 s) and C's (intercept
+    250 s, which destroys the threat; look over at 260 s).  The threat was seen at 244 and
+    248 s (it survived A's shot) and never after 250 s: at 304 s the node judges it destroyed,
+    in whichever order it heard of them (a node that kept one record per threat, the one
+    with the later look, read A's 240 s and planned on the stale track)."""
+    fc = _bare_fire_control(_Hits([10, 50, 100, 200, 244, 248], end=250.0))
+    heard = [(100.0, 300.0, 240.0), (110.0, 260.0, 250.0)]
+    for i in order:
+        fc.learn(0, 0, *heard[i])
+    due = np.ones((1, 1), bool)
+    assert not fc._deconflict(due, 290.0)[0, 0]  # A's look is not over: left to it
+    assert not fc._deconflict(due, 304.0)[0, 0] and fc.assessed_at[0, 0] == 304.0
+    # a report not heard of yet changes nothing; once seen again, the threat is planned
+    fc = _bare_fire_control(_Hits([10, 244, 248, 320], end=np.inf))
+    fc.learn(0, 0, 100.0, 260.0, 250.0)
+    fc.learn(0, 0, 400.0, 500.0, 450.0)
+    assert not fc._deconflict(due, 304.0)[0, 0]  # no detection since 250 s: judged destroyed
+    assert fc._deconflict(due, 324.0)[0, 0] and np.isnan(fc.assessed_at[0, 0])  # seen at 320 s

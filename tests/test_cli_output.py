@@ -997,7 +997,7 @@ def test_footprint_aircraft_says_when_the_default_country_is_out_of_reach(tiny, 
     out = capsys.readouterr().out
     assert "no battery reaches into Syria (the default --country)" in out and "0 km² of Syria" not in out
     assert main(["footprint", str(tiny), "--aircraft", "--country", "Turkey"]) == 2
-    assert "--country: the batteries stand in Turkey" in capsys.readouterr().err
+    assert "--country: bat [/] stands in Turkey" in capsys.readouterr().err
 
 
 def test_footprint_of_a_map_beyond_the_threats_says_so(tiny, capsys, wide):
@@ -1010,3 +1010,8 @@ def test_footprint_of_a_map_beyond_the_threats_says_so(tiny, capsys, wide):
     assert row.rstrip().rstrip("│").split("│")[-1].strip() == "—"
     assert main(["footprint", str(tiny)]) == 0
     assert "reach any cell" not in capsys.readouterr().out
+
+
+def test_an_empty_catalogue_kind_is_refused(capsys):
+    assert main(["catalog", ""]) == 2
+    assert "KIND: must be one of missiles" in capsys.readouterr().err

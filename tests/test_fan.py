@@ -168,6 +168,7 @@ def test_fans_are_kept_on_disk_and_read_back_to_the_bit(tmp_path, monkeypatch):
     built = fan_for(spec)
     files = list((tmp_path / "shieldlab-fans").glob("*.npz"))
     assert len(files) == 1
+    assert files[0].stat().st_mode & 0o044 == 0o044  # readable by the other users of a shared cache
 
     def fields(f):
         return [f.time, f.speed, f.flight_path_angle] + [getattr(f, k) for k in F._FAN_FIELDS]

@@ -2132,7 +2132,7 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
         "satellites": catalog.satellites, "aircraft": catalog.aircraft, "artillery": artillery.rounds,
         "locating-radars": artillery.locating_radars}
     named = kind is not None
-    kind = kind or "missiles"
+    kind = "missiles" if kind is None else kind
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()

@@ -30,6 +30,7 @@ from shieldlab.c2.network import INTEGRATED
 from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight
 from shieldlab.engine.montecarlo import simulate
+from shieldlab.io.results import before_destroyed, first_detection
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
 from shieldlab.stats import mean_interval
@@ -111,11 +112,14 @@ class _Tally:
         gap = (rows > 0) & (outside == rows) & (o.engagements == 0)
         self.between[runs] = gap.sum(axis=1)
         # what each side's fire control held of the threats the other side's sensors saw
+        # (no detection and no track after a threat's destruction: the sensors and trackers ran
+        # on whole flights before the fight)
         detected: dict[str, np.ndarray] = {}
         for s_i, s in enumerate(w.sensors):
-            hit = chunk.detections[s_i].detected.any(axis=-1)
+            hit = np.isfinite(before_destroyed(chunk, first_detection(chunk.detections[s_i])))
             detected[s.system] = detected.get(s.system, np.zeros((C, N), bool)) | hit
-        held = {name: np.isfinite(tr.confirm_time) for name, tr in chunk.pictures.items()}
+        held = {name: np.isfinite(before_destroyed(chunk, tr.confirm_time) if tr.confirm_time.shape == (C, N)
+                                  else tr.confirm_time) for name, tr in chunk.pictures.items()}
         for a, a_nodes in self.sides.items():
             ha = held.get(INTEGRATED, np.zeros((C, N), bool)).copy()
             for nm in a_nodes:

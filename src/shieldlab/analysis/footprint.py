@@ -1349,9 +1349,11 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
     focus_area = 0.0
     if focus is not None:
         target = maps.country_shape(focus)
-        if rows and all(target.contains(SPoint(r["lon_deg"], r["lat_deg"])) for r in rows):
-            raise InputError(f"the batteries stand in {focus}: name the country across the border whose "
-                             "airspace their reach extends into", field="--country")
+        inside = [r["name"] for r in rows if target.contains(SPoint(r["lon_deg"], r["lat_deg"]))]
+        if inside:  # its reach inside its own country would count as "past the border"
+            raise InputError(f"{', '.join(inside)} stand{'s' if len(inside) == 1 else ''} in {focus}: name the "
+                             "country across the border whose airspace the batteries' reach extends into",
+                             field="--country")
         for c in maps.country_names():
             if c == focus:
                 continue

@@ -172,9 +172,8 @@ class FireControl:
         self.shot_at = np.full((C, N), np.nan)  # planned intercept time of the latest salvo (the look waits)
         self.look_src = np.zeros((C, N), int)  # battery whose planning track the look reads
         self.assessed_at = np.full((C, N), np.nan)  # when the look saw no detection: judged destroyed (nan: not)
-        self.foreign_until = np.full((C, N), -np.inf)  # another node has it until then
-        self.foreign_known = np.full((C, N), np.inf)  # ... as learned at this time
-        self.foreign_shot = np.full((C, N), np.nan)  # ... its planned intercept time (the look after waits)
+        # other nodes' engagements of each threat as learned: (known at, look over at, intercept time)
+        self._foreign: dict[tuple[int, int], list[tuple[float, float, float]]] = {}
         self.holds: list[tuple] = []
         self.tick = np.nan
         self._planned: dict[tuple[int, int], list[Option]] = {}  # latest options of each threat (assignment)
@@ -186,10 +185,7 @@ class FireControl:
         """Another node engaged threat ``(c, n)`` with a planned intercept at
         ``intercept_time`` [s]; this node learns it at ``known_at`` [s] and leaves the threat
         to it until ``until`` [s] (that engagement's look)."""
-        if until > self.foreign_until[c, n] or not np.isfinite(self.foreign_known[c, n]):
-            self.foreign_known[c, n] = known_at
-            self.foreign_until[c, n] = until
-            self.foreign_shot[c, n] = intercept_time
+        self._foreign.setdefault((int(c), int(n)), []).append((float(known_at), float(until), float(intercept_time)))
 
     # ------------------------------------------------------------------ the clock
     def open(self) -> np.ndarray:
@@ -271,9 +267,9 @@ class FireControl:
 
     def _verdict(self, cs, ns, seen, tick: float, shot: np.ndarray, keep: np.ndarray) -> None:
         """A look's verdict on threats ``(cs, ns)``: ``seen`` (a detection since the intercept)
-        are planned again and the shot they were looked at for (in ``shot``: this node's
-        ``shot_at`` or ``foreign_shot``) is forgotten; the others are judged destroyed (when
-        first), kept from planning (``keep``) and watched from the next interval."""
+        are planned again and the shot they were looked at for (in ``shot``, (C, N)) is
+        forgotten; the others are judged destroyed (when first), kept from planning (``keep``)
+        and watched from the next interval."""
         gone = ~seen
         keep[cs[gone], ns[gone]] = False
         first = gone & np.isnan(self.assessed_at[cs, ns])
@@ -287,20 +283,37 @@ class FireControl:
         then look as :meth:`_look` does after a shot of this node's own, on its own planning
         tracks: no detection since that engagement's intercept, and the threat is judged
         destroyed and watched.  Returns the rows of ``due`` that may be planned."""
-        known = due & (self.foreign_known <= tick)
-        other = known & (tick < self.foreign_until)
+        keep = np.ones(due.shape, bool)
+        if not self._foreign:
+            return keep
+        # per due threat, over the engagements heard of by now: the last look, the last intercept
+        until, shot = np.full(due.shape, -np.inf), np.full(due.shape, np.nan)
+        for (c, n), reports in self._foreign.items():
+            if due[c, n]:
+                heard = [r for r in reports if r[0] <= tick]
+                if heard:
+                    until[c, n] = max(r[1] for r in heard)
+                    shot[c, n] = max(r[2] for r in heard)
+        other = tick < until
         if other.any():
             cs, ns = np.nonzero(other)
             self.reason[cs, ns] = np.where(_IS_BLOCKING[self.reason[cs, ns]], self.reason[cs, ns],
                                            _R["engaged-elsewhere"])
-            self.next_check[cs, ns] = self.foreign_until[cs, ns]
-        keep = ~other
-        cs, ns = np.nonzero(known & ~other & np.isfinite(self.foreign_shot))
+            self.next_check[cs, ns] = until[cs, ns]
+        keep &= ~other
+        cs, ns = np.nonzero(~other & np.isfinite(shot))
         if cs.size:
             seen = np.zeros(cs.size, bool)
             for key in sorted(set(self.plan), key=str):
-                seen |= self.view.hits(key, cs, ns, tick) > self.view.hits(key, cs, ns, self.foreign_shot[cs, ns])
-            self._verdict(cs, ns, seen, tick, self.foreign_shot, keep)
+                seen |= self.view.hits(key, cs, ns, tick) > self.view.hits(key, cs, ns, shot[cs, ns])
+            self._verdict(cs, ns, seen, tick, shot, keep)
+            self.last_look[cs, ns] = tick
+            for c, n in zip(cs[seen].tolist(), ns[seen].tolist()):  # seen since: those engagements are done with
+                rest = [r for r in self._foreign[(c, n)] if r[0] > tick]
+                if rest:
+                    self._foreign[(c, n)] = rest
+                else:
+                    del self._foreign[(c, n)]
         return keep
 
     def _log_hold(self, c: int, n: int, b: int, code: int) -> None:
@@ -579,8 +592,10 @@ class FireControl:
         cb, nb = np.repeat(c, B), np.repeat(n, B)
         bb = np.tile(np.arange(B), c.size)
         code = self.reason[cb, nb, bb]
-        code = np.where(code < 0, np.where(np.isfinite(self.assessed_at[cb, nb]), _R["assessed-killed"],
-                                           _R["threat-gone"]), code)
+        judged = np.isfinite(self.assessed_at[cb, nb])
+        code = np.where(code < 0, np.where(judged, _R["assessed-killed"], _R["threat-gone"]), code)
+        # left to another node and then judged destroyed at the look after its engagement
+        code = np.where((code == _R["engaged-elsewhere"]) & judged, _R["assessed-killed"], code)
         # the time of a no-fire row: when the threat was judged destroyed, else the last look
         t = np.where(code == _R["assessed-killed"], self.assessed_at[cb, nb], self.last_look[cb, nb])
         t = np.where(np.isfinite(t), t, self.t_end)

@@ -455,14 +455,15 @@ def _fan_dir() -> Path:
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
     """What a stored fan depends on besides its parameters: this module, the Earth's constants
-    and the atmosphere (source and table), the table and fly-out settings, NumPy's version."""
+    and the atmosphere (source and table), the table and fly-out settings, NumPy's and Numba's
+    versions (the fly-out is compiled)."""
     from shieldlab.flyout import forces
 
     h = hashlib.sha256()
     for mod in (__file__, earth.__file__, forces.__file__):
         h.update(Path(mod).read_bytes())
     h.update(np.ascontiguousarray(ATM_TABLE).tobytes())
-    h.update(repr((NX, NZ, DT, T_MAX, ELEVATIONS_DEG.tolist(), np.__version__)).encode())
+    h.update(repr((NX, NZ, DT, T_MAX, ELEVATIONS_DEG.tolist(), np.__version__, nb.__version__)).encode())
     return h.hexdigest()
 
 
@@ -492,6 +493,7 @@ def _store(path: Path, fan: Fan) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fan-", suffix=".npz")
+        os.chmod(tmp, 0o644)  # (mkstemp makes it 0600: other users of a shared cache could not read it)
         with os.fdopen(fd, "wb") as f:
             arrays = {k: np.asarray(getattr(fan, k), float) for k in ("time", "speed", "flight_path_angle",
                                                                        *_FAN_FIELDS)}

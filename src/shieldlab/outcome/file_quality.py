@@ -206,8 +206,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
         on = conf & (lab == n)  # (C, T, K)
         anyk = on.any(axis=1)  # (C, K)
         first = np.argmax(anyk, axis=1)
-        # (a track confirmed after the threat's destruction is of nothing)
-        firm[:, n] = np.where(anyk.any(axis=1) & (tf.t[first] <= gone[:, n]), tf.t[first] - launch[:, n], np.inf)
+        firm[:, n] = np.where(anyk.any(axis=1), tf.t[first] - launch[:, n], np.inf)
 
     # errors of the threat-labelled tracks at every update
     pos_t, vel_t = state_at(truth, tf.t)  # (C, N, K, 3)
