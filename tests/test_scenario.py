@@ -142,3 +142,17 @@ def test_exponents_without_a_dot_are_numbers(tmp_path):
     w = load_world(str(write(tmp_path, MINIMAL.replace("count: 2", "count: 1e1").replace(
         "radius_km: 20", "radius_km: 2e1"))))
     assert len(w.threats) == 10 and w.assets[0].radius == 20e3
+
+
+def test_a_nested_list_where_a_mapping_belongs_is_named_by_its_size():
+    """YAML aliases nest one list in itself many times over; the error named the value by
+    printing it whole, which takes exponential time (the fuzz test spent ten minutes on one
+    such mutation). It is named by its kind and size."""
+    from shieldlab.scenario.loader import parse
+
+    a: list = [1]
+    for _ in range(20):
+        a = [a, a]
+    with pytest.raises(InputError) as e:
+        parse({"name": "x", "epoch": "2012-03-01T00:00:00Z", "doctrine": a}, "t")
+    assert e.value.problems == [("doctrine", "expected a mapping of fields, got a list of 2 items")]
