@@ -512,3 +512,14 @@ def test_an_aero_value_out_of_its_physical_range_is_refused_by_name(field, value
     with pytest.raises(ValidationError) as e:
         Missile.model_validate(entry)
     assert any(err["loc"] == ("aero", field) for err in e.value.errors())
+
+
+def test_a_nested_list_in_a_catalogue_field_is_named_by_its_size(tmp_path):
+    """As in a scenario: a YAML alias nesting a list in itself is named by its size, never
+    printed whole (that takes exponential time)."""
+    from shieldlab.catalog import CatalogError, Missile, load_yaml_entries
+
+    text = "a0: &a0 [1, 1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 20))
+    (tmp_path / "m.yaml").write_text(text + "missiles: [{id: x, name: *a19}]\n")
+    with pytest.raises(CatalogError, match=r"field 'name': .* \(got a list of 2 items\)"):
+        load_yaml_entries(tmp_path / "m.yaml", Missile)

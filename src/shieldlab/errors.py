@@ -32,3 +32,17 @@ class InputError(ValueError):
     def _line(self, field: str | None, message: str) -> str:
         where = ": ".join(x for x in (self.source, field) if x)
         return f"{where}: {message}" if where else message
+
+
+def shown_value(value: object) -> str:
+    """A value as an error message shows it: YAML's word for None, strings quoted, long ones
+    cut, a list or mapping by its size (never printed whole: YAML aliases can nest one list
+    in itself thousands of times over, and printing it takes exponential time)."""
+    if value is None:
+        return "null"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} key{'' if len(value) == 1 else 's'}"
+    text = repr(value[:61]) if isinstance(value, str) else str(value)[:61]
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -25,6 +25,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from shieldlab.errors import shown_value
+
 from .artillery import LocatingRadar, Round
 from .models import Aircraft, AirWeapon, DragTable, Interceptor, Missile, ReentryVehicle, Satellite, Sensor, Stage
 
@@ -83,7 +85,8 @@ def _field_path(loc: tuple) -> str:
 def _describe(err: ErrorDetails) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     where = _field_path(err["loc"])
-    got = "" if err["type"] in ("missing", "model_type") else f" (got {err['input']!r})"
+    # (shown_value: a YAML alias nesting a list in itself printed whole took exponential time)
+    got = "" if err["type"] in ("missing", "model_type") else f" (got {shown_value(err['input'])})"
     if len(got) > 80:
         got = ""
     return f"field '{where}': {msg}{got}" if where else msg

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from shieldlab.errors import InputError
+from shieldlab.errors import InputError, shown_value
 from shieldlab.scenario.schema import PLACE_TAGS, Scenario, control_character
 
 _PRESETS = resources.files("shieldlab.scenario") / "presets"
@@ -79,27 +79,14 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
         elif e["type"] in ("model_type", "dict_type"):  # (pydantic names its class: say what to write)
-            msg = f"expected a mapping of fields, got {_shown(e.get('input'))}"
+            msg = f"expected a mapping of fields, got {shown_value(e.get('input'))}"
         elif e["type"].startswith(("datetime_", "date_")):
-            msg = f"expected a UTC date-time such as 2012-03-01T00:00:00Z (ISO 8601), got {_shown(e.get('input'))}"
+            msg = ("expected a UTC date-time such as 2012-03-01T00:00:00Z (ISO 8601), got "
+                   f"{shown_value(e.get('input'))}")
         elif e["type"] == "value_error" and cause is not None:
             msg = str(cause)
         out.append((prefix or "(top level)", msg))
     return out
-
-
-def _shown(value: object) -> str:
-    """A value as an error message shows it: YAML's word for None, strings quoted, long ones
-    cut, a list or mapping by its size (never printed whole: YAML aliases can nest one list
-    in itself thousands of times over, and printing it takes exponential time)."""
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple):
-        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
-    if isinstance(value, dict):
-        return f"a mapping of {len(value)} key{'' if len(value) == 1 else 's'}"
-    text = repr(value[:61]) if isinstance(value, str) else str(value)[:61]
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse(data: object, source: str) -> Scenario:
