@@ -52,6 +52,9 @@ DEFAULT_RUNS = 100
 MAX_RUNS = 1_000_000
 #: Time step [s] of the single shot ``flyout`` steers and flies.
 FLYOUT_DT_S = 0.5
+#: ``flyout --runs``' dispersions where not given (1-sigma: percent, the azimuth in mrad) and seed.
+FLYOUT_SPREAD = {"--seed": 1, "--thrust-pct": 0.1, "--isp-pct": 0.1, "--burn-pct": 0.1, "--drag-pct": 3.0,
+                 "--azimuth-mrad": 0.5}
 COMPILE_NOTE = "compiling the flight kernels, first run only, a few minutes"
 # modules holding the Numba kernels each command compiles
 _KERNELS = {
@@ -1318,16 +1321,18 @@ def flyout(
     runs: int = typer.Option(0, "--runs", min=0, max=MAX_RUNS, help="dispersed shots for a CEP (0: nominal only)"),
     # the dispersions default to None so that one given without --runs can be refused (they would
     # do nothing); their values apply below
-    seed: int | None = typer.Option(None, "--seed", min=0, help="random seed of the dispersed shots [default: 1]"),
-    thrust_pct: float | None = _float_option(None, "--thrust-pct", "1-sigma thrust dispersion [%] (default 0.1)",
-                                             0.0, 20.0),
-    isp_pct: float | None = _float_option(None, "--isp-pct", "1-sigma specific impulse dispersion [%] "
-                                                             "(default 0.1)", 0.0, 20.0),
-    burn_pct: float | None = _float_option(None, "--burn-pct", "1-sigma burn time dispersion [%] (default 0.1)",
-                                           0.0, 20.0),
-    drag_pct: float | None = _float_option(None, "--drag-pct", "1-sigma drag dispersion [%] (default 3)", 0.0, 50.0),
-    azimuth_mrad: float | None = _float_option(None, "--azimuth-mrad", "1-sigma azimuth error [mrad] (default 0.5)",
-                                               0.0, 50.0),
+    seed: int | None = typer.Option(None, "--seed", min=0,
+                                    help=f"random seed of the dispersed shots [default: {FLYOUT_SPREAD['--seed']}]"),
+    thrust_pct: float | None = _float_option(None, "--thrust-pct", "1-sigma thrust dispersion [%] (default "
+                                             f"{FLYOUT_SPREAD['--thrust-pct']:g})", 0.0, 20.0),
+    isp_pct: float | None = _float_option(None, "--isp-pct", "1-sigma specific impulse dispersion [%] (default "
+                                          f"{FLYOUT_SPREAD['--isp-pct']:g})", 0.0, 20.0),
+    burn_pct: float | None = _float_option(None, "--burn-pct", "1-sigma burn time dispersion [%] (default "
+                                           f"{FLYOUT_SPREAD['--burn-pct']:g})", 0.0, 20.0),
+    drag_pct: float | None = _float_option(None, "--drag-pct", "1-sigma drag dispersion [%] (default "
+                                           f"{FLYOUT_SPREAD['--drag-pct']:g})", 0.0, 50.0),
+    azimuth_mrad: float | None = _float_option(None, "--azimuth-mrad", "1-sigma azimuth error [mrad] (default "
+                                               f"{FLYOUT_SPREAD['--azimuth-mrad']:g})", 0.0, 50.0),
     as_json: bool = _json_option(),
     export: str | None = _EXPORT,
     export_to: Path | None = _EXPORT_TO,
@@ -1343,12 +1348,12 @@ def flyout(
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
     _check_profile(profile)
-    spread = {"--seed": seed, "--thrust-pct": thrust_pct, "--isp-pct": isp_pct, "--burn-pct": burn_pct,
-              "--drag-pct": drag_pct, "--azimuth-mrad": azimuth_mrad}
+    given = {"--seed": seed, "--thrust-pct": thrust_pct, "--isp-pct": isp_pct, "--burn-pct": burn_pct,
+             "--drag-pct": drag_pct, "--azimuth-mrad": azimuth_mrad}
     if not runs:  # a dispersion shapes dispersed shots only: given without them it would do nothing
-        for opt in (k for k, v in spread.items() if v is not None):
+        for opt in (k for k, v in given.items() if v is not None):
             raise InputError("applies to dispersed shots only: give --runs N (N >= 1) with it", field=opt)
-    seed = 1 if seed is None else seed
+    spread = {k: FLYOUT_SPREAD[k] if v is None else v for k, v in given.items()}
     m = _catalog_get(catalog.get_missile, missile, "MISSILE")
     target = _export_targets(export, export_to, force)
     _compile_note("flyout", False)
@@ -1391,11 +1396,10 @@ def flyout(
     if runs:
         from shieldlab.flyout.dispersion import Dispersion, impact_scatter
 
-        def pct(v, default):
-            return (default if v is None else v) / 100
-
-        d = Dispersion(thrust=pct(thrust_pct, 0.1), isp=pct(isp_pct, 0.1), burn_time=pct(burn_pct, 0.1),
-                       drag=pct(drag_pct, 3.0), azimuth=(0.5 if azimuth_mrad is None else azimuth_mrad) / 1e3)
+        d = Dispersion(thrust=spread["--thrust-pct"] / 100, isp=spread["--isp-pct"] / 100,
+                       burn_time=spread["--burn-pct"] / 100, drag=spread["--drag-pct"] / 100,
+                       azimuth=spread["--azimuth-mrad"] / 1e3)
+        seed = int(spread["--seed"])
         scat_lat, scat_lon, c = impact_scatter(m, la0, lo0, la1, lo1, d, runs, seed, profile,
                                                apogee=None if apogee_km is None else 1e3 * apogee_km,
                                                flight_time=flight_time_s)
@@ -2028,8 +2032,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     if world.shelling is not None:
         sh = info["shelling"]
         for m in sh["missions"]:
-            seen = ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
-                             + ("" if r["in_sector"] else ", outside its sector") + ")" for r in m["radars"])
+            seen = _radars_text(m["radars"])
             _print_line(f"shelling: {m['mission']}, {_plural(m['rounds'], 'round')} of {m['round']} at "
                         f"{m['range_km']:.2f} km, elevation {m['elevation_deg']:.1f} deg, "
                         f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
@@ -2094,11 +2097,16 @@ def _air_and_shelling_notes(world, info: dict) -> list[str]:
                          "not warned or engaged (give the flight another side to police it)")
     for m in (info.get("shelling") or {}).get("missions", []):
         if m["radars"] and not any(r["range_km"] <= r["reach_km"] and r["in_sector"] for r in m["radars"]):
-            why = ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
-                            + ("" if r["in_sector"] else ", outside its sector") + ")" for r in m["radars"])
-            notes.append(f"note: no weapon-locating radar reaches fire mission {m['mission']}'s weapon ({why}): "
-                         "nothing locates it")
+            notes.append(f"note: no weapon-locating radar reaches fire mission {m['mission']}'s weapon "
+                         f"({_radars_text(m['radars'])}): nothing locates it")
     return notes
+
+
+def _radars_text(radars: list[dict]) -> str:
+    """A fire mission's weapon-locating radars as :func:`shieldlab.engine.shelling.check` lists
+    them: each one's range to the weapon, its reach and whether the weapon is in its sector."""
+    return ", ".join(f"{r['radar']} at {r['range_km']:.1f} km (reach {r['reach_km']:g} km"
+                     + ("" if r["in_sector"] else ", outside its sector") + ")" for r in radars)
 
 
 def _gib(n_bytes: float) -> str:
