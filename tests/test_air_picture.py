@@ -102,9 +102,9 @@ def test_claims_check_the_envelope():
 
 
 def test_claim_without_height_is_judged_at_the_routes_height():
-    """A claim that states no height is judged at the height its route flies (the lowest where
-    the legs differ: the least true airspeed grows with height), the catalogue's cruise height
-    only where neither says one; ``alt_from`` says which."""
+    """A claim that states no height, where the model's path never entered, is judged over the
+    heights its route flies, the catalogue's cruise height only where neither says one;
+    ``alt_from`` says which."""
     from shieldlab.scenario.schema import ClaimCfg
 
     su24 = catalog.get_aircraft("su-24m")
@@ -114,20 +114,52 @@ def test_claim_without_height_is_judged_at_the_routes_height():
         return float(min_true_airspeed(su24.min_speed_eas_kmh * KMH, h)) / KMH
 
     low = claims.check(c, su24, {}, np.array([3000.0, 3000.0]))
-    assert (low["alt_m"], low["alt_from"]) == (3000.0, "route")
+    assert (low["alt_m"], low["alt_max_m"], low["alt_from"]) == (3000.0, 3000.0, "route")
     assert low["min_speed_kmh"] == pytest.approx(vmin(3000.0))
     assert "at 3,000 m (the route's height)" in low["notes"][0]
-    mixed = claims.check(c, su24, {}, np.array([np.nan, 2000.0, 6000.0]))  # nan: the cruise height
-    assert (mixed["alt_m"], mixed["alt_from"]) == (2000.0, "route-lowest")
-    cruise = claims.check(c, su24, {}, np.array([np.nan, np.nan]))
+    cruise = claims.check(c, su24, {}, np.array([np.nan, np.nan]))  # nan: the cruise height
     assert (cruise["alt_m"], cruise["alt_from"]) == (su24.cruise_alt_m, "route")
     none = claims.check(c, su24, {})
     assert (none["alt_m"], none["alt_from"]) == (su24.cruise_alt_m, "cruise")
-    stated = claims.check(ClaimCfg(by="x", speed_kmh=480, alt_m=9000), su24, {}, np.array([3000.0]))
+    stated = claims.check(ClaimCfg(by="x", speed_kmh=480, alt_m=9000), su24, {"alt_inside_m": {"lo": 3e3, "hi": 3e3}},
+                          np.array([3000.0]))
     assert (stated["alt_m"], stated["alt_from"]) == (9000.0, "claim")
     # the verdict turns on the height: 480 km/h is flyable at 3 km and not at 9 km
     assert vmin(3000.0) < 480 < vmin(9000.0)
     assert "within" in low["notes"][0] and "below the least speed" in stated["notes"][0]
+
+
+def test_claim_over_a_span_of_heights_is_judged_at_both_ends():
+    """Over heights that differ (the route's legs, or the model's path inside the airspace) a
+    speed is within the envelope only if above the least speed at the highest, not flyable
+    only if below it at the lowest, and in between flyable below the height where it is the
+    least speed: a route starting at 500 m that crosses at 8,000 m is not judged at 500 m."""
+    from shieldlab.scenario.schema import ClaimCfg
+
+    su24 = catalog.get_aircraft("su-24m")
+
+    def vmin(h):
+        return float(min_true_airspeed(su24.min_speed_eas_kmh * KMH, h)) / KMH
+
+    mid = claims.check(ClaimCfg(by="x", speed_kmh=480), su24, {}, np.array([np.nan, 2000.0, 500.0]))
+    assert (mid["alt_m"], mid["alt_max_m"], mid["alt_from"]) == (500.0, su24.cruise_alt_m, "route")
+    assert mid["min_speed_at_alt_max_kmh"] == pytest.approx(vmin(su24.cruise_alt_m))
+    assert vmin(500.0) < 480 < vmin(su24.cruise_alt_m)
+    note = mid["notes"][0]
+    assert "only below" in note and "not flyable clean above it" in note
+    top = float(note.split("only below ")[1].split(" m")[0].replace(",", ""))
+    assert vmin(top) == pytest.approx(480, abs=0.2)  # the height where 480 km/h is the least speed
+    # the model's path inside the airspace outranks the route: judged where it crossed
+    modelled = {"alt_inside_m": {"lo": 7800.0, "hi": 8200.0}}
+    crossed = claims.check(ClaimCfg(by="x", speed_kmh=480), su24, modelled, np.array([500.0, 8000.0]))
+    assert (crossed["alt_m"], crossed["alt_max_m"], crossed["alt_from"]) == (7800.0, 8200.0, "model-inside")
+    assert vmin(7800.0) > 480
+    assert "below the least speed" in crossed["notes"][0]
+    assert "at every height from 7,800 to 8,200 m inside the airspace (the model's path)" in crossed["notes"][0]
+    fast = claims.check(ClaimCfg(by="x", speed_kmh=700), su24, modelled)
+    assert "within the su-24m's envelope at every height from 7,800 to 8,200 m" in fast["notes"][0]
+    assert vmin(8200.0) < 700
+
 
 @pytest.fixture(scope="module")
 def turkey():
@@ -160,6 +192,12 @@ def test_turkey_2015_incidents(turkey):
              (o["time_inside_s"][sel] <= o["est_time_inside_hi_s"][sel] + 2.0)  # + the 2 s decision step
     assert inside.mean() >= 0.75
     assert [c["by"] for c in nov24["claims"]][0].startswith("Turkey")
+    # a claim without a height is judged where the model's path crossed: the route's height there
+    assert nov24["alt_inside_m"] == {"lo": 5791.0, "hi": 5791.0}
+    assert {c["alt_from"] for c in oct3["claims"]} == {"model-inside"}
+    assert oct3["claims"][0]["alt_m"] == oct3["alt_inside_m"]["lo"]
+    ent = o["entered"]
+    assert np.isfinite(o["alt_inside_lo_m"][ent]).all() and np.isnan(o["alt_inside_lo_m"][~ent]).all()
 
 
 def test_runs_do_not_depend_on_chunking(turkey):

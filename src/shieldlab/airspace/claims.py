@@ -21,6 +21,8 @@ verdict inherits that estimate, and the report says so through the catalogue's s
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from shieldlab.airspace.flight import KMH, min_true_airspeed
@@ -38,32 +40,37 @@ def check(claim, spec, modelled: dict, route_alt_m=None) -> dict:
     ``distance_inside_km``, ``max_depth_km`` figures).  Returns a JSON-ready dict: the claim,
     the implied speed and the envelope at the height, a verdict, and the model's figures.
 
-    The height [m] the envelope is taken at (``alt_m``, and ``alt_from`` says whence): the
-    claim's own; else the route's (``route_alt_m``, the heights its legs fly, ``nan`` where
-    a leg holds the cruise height), the lowest where they differ, since the least true
-    airspeed grows with height and a speed below it at the route's lowest height is below it
-    at every height the route flies; else the catalogue's cruise height."""
-    alt, alt_from = _height(claim, spec, route_alt_m)
-    v_min = float(min_true_airspeed(spec.min_speed_eas_kmh * KMH, alt))
+    The heights [m] the envelope is taken at (``alt_m`` to ``alt_max_m``; ``alt_from`` says
+    whence): the claim's own; else those the model's true path flew inside the airspace
+    (``modelled["alt_inside_m"]``, lowest and highest over the runs that entered); else the
+    heights the scenario's route flies (``route_alt_m``, one a leg, ``nan`` where a leg holds
+    the cruise height); else the catalogue's cruise height.  The least true airspeed grows
+    with height, so over a span of heights a speed is "not flyable" only if below it at the
+    lowest, "within" only if above it at the highest, and in between flyable only below the
+    height where the two meet, which the verdict names."""
+    lo, hi, alt_from = _heights(claim, spec, modelled, route_alt_m)
+    v_min, v_min_hi = (float(min_true_airspeed(spec.min_speed_eas_kmh * KMH, h)) for h in (lo, hi))
     v_max = spec.max_speed_kmh * KMH
+    band = _Band(lo, hi, v_min, v_min_hi, alt_from)
     out: dict = {"by": claim.by, "source": claim.source,
                  "stated": {k: getattr(claim, k) for k in ("time_inside_s", "distance_inside_km", "max_depth_km",
                                                             "alt_m", "speed_kmh") if getattr(claim, k) is not None},
-                 "alt_m": alt, "alt_from": alt_from, "min_speed_kmh": v_min / KMH, "max_speed_kmh": spec.max_speed_kmh,
+                 "alt_m": lo, "alt_max_m": hi, "alt_from": alt_from, "min_speed_kmh": v_min / KMH,
+                 "min_speed_at_alt_max_kmh": v_min_hi / KMH, "max_speed_kmh": spec.max_speed_kmh,
                  "cruise_speed_kmh": spec.cruise_speed_kmh}
     notes = []
-    if alt > spec.ceiling_m:
-        notes.append(f"{alt:,.0f} m is above the {spec.id}'s ceiling ({spec.ceiling_m:,.0f} m): it cannot fly there")
+    if hi > spec.ceiling_m:
+        notes.append(f"{hi:,.0f} m is above the {spec.id}'s ceiling ({spec.ceiling_m:,.0f} m): it cannot fly there")
     d, t = claim.distance_inside_km, claim.time_inside_s
     if d is not None and t is not None and t > 0:
         v = 1e3 * d / t
         out["implied_speed_kmh"] = v / KMH
-        notes.append(_verdict(f"{d:g} km in {t:g} s is {v / KMH:,.0f} km/h", v, v_min, v_max, spec, alt, alt_from))
+        notes.append(_verdict(f"{d:g} km in {t:g} s is {v / KMH:,.0f} km/h", v, v_max, spec, band))
         out["time_at_cruise_s"] = 1e3 * d / (spec.cruise_speed_kmh * KMH)
         out["time_at_least_speed_s"] = 1e3 * d / v_min
     if claim.speed_kmh is not None:
         v = claim.speed_kmh * KMH
-        notes.append(_verdict(f"{claim.speed_kmh:,.0f} km/h", v, v_min, v_max, spec, alt, alt_from))
+        notes.append(_verdict(f"{claim.speed_kmh:,.0f} km/h", v, v_max, spec, band))
         if d is not None:
             out["time_at_stated_speed_s"] = 1e3 * d / v
             notes.append(f"at {claim.speed_kmh:,.0f} km/h, {d:g} km takes {1e3 * d / v:.1f} s")
@@ -91,27 +98,53 @@ def check(claim, spec, modelled: dict, route_alt_m=None) -> dict:
     return out
 
 
-def _height(claim, spec, route_alt_m) -> tuple[float, str]:
-    """The height [m] a claim is judged at and whence it comes (see :func:`check`)."""
+class _Band(NamedTuple):
+    """The heights a claim is judged over [m] and the least true airspeed at each end [m/s]."""
+
+    lo: float
+    hi: float
+    v_min_lo: float
+    v_min_hi: float
+    alt_from: str
+
+
+def _heights(claim, spec, modelled: dict, route_alt_m) -> tuple[float, float, str]:
+    """The lowest and highest height [m] a claim is judged at and whence they come (see :func:`check`)."""
     if claim.alt_m is not None:
-        return float(claim.alt_m), "claim"
+        return float(claim.alt_m), float(claim.alt_m), "claim"
+    inside = modelled.get("alt_inside_m")
+    if inside is not None:
+        return float(inside["lo"]), float(inside["hi"]), "model-inside"
     if route_alt_m is not None and np.size(route_alt_m):
         h = np.where(np.isnan(np.asarray(route_alt_m, float)), spec.cruise_alt_m, route_alt_m)
-        return float(np.min(h)), "route" if np.ptp(h) == 0 else "route-lowest"
-    return float(spec.cruise_alt_m), "cruise"
+        return float(np.min(h)), float(np.max(h)), "route"
+    return float(spec.cruise_alt_m), float(spec.cruise_alt_m), "cruise"
 
 
-_WHENCE = {"claim": "", "route": " (the route's height)", "route-lowest": " (the route's lowest height)",
-           "cruise": " (the catalogue's cruise height)"}
+_WHENCE = {"claim": "", "model-inside": " inside the airspace (the model's path)",
+           "route": " (the route's height)", "cruise": " (the catalogue's cruise height)"}
 
 
-def _verdict(what: str, v: float, v_min: float, v_max: float, spec, alt: float, alt_from: str = "claim") -> str:
-    at = f"at {alt:,.0f} m{_WHENCE[alt_from]}"
-    if v < v_min:
-        return (f"{what}: below the least speed the {spec.id} holds in level flight {at} "
-                f"({v_min / KMH:,.0f} km/h true; {spec.min_speed_eas_kmh:g} km/h equivalent): not flyable clean")
+def _at(b: _Band) -> str:
+    return (f"at {b.lo:,.0f} m{_WHENCE[b.alt_from]}" if b.hi == b.lo else
+            f"at every height from {b.lo:,.0f} to {b.hi:,.0f} m{_WHENCE[b.alt_from].replace('height', 'heights')}")
+
+
+def _verdict(what: str, v: float, v_max: float, spec, b: _Band) -> str:
+    if v < b.v_min_lo:
+        least = (f"{b.v_min_lo / KMH:,.0f} km/h true" if b.hi == b.lo else
+                 f"{b.v_min_lo / KMH:,.0f} to {b.v_min_hi / KMH:,.0f} km/h true")
+        return (f"{what}: below the least speed the {spec.id} holds in level flight {_at(b)} "
+                f"({least}; {spec.min_speed_eas_kmh:g} km/h equivalent): not flyable clean")
     if v > v_max:
         return f"{what}: above the {spec.id}'s greatest speed ({spec.max_speed_kmh:,.0f} km/h)"
-    margin = (v - v_min) / v_min
-    return (f"{what}: within the {spec.id}'s envelope {at} ({v_min / KMH:,.0f} to {spec.max_speed_kmh:,.0f} km/h)"
-            + (f", {margin:.0%} above its least speed" if margin < 0.25 else ""))
+    if v < b.v_min_hi:
+        # between the least speeds at the two ends: flyable below the height where v is the least speed
+        h = np.linspace(b.lo, b.hi, 4001)
+        top = float(np.interp(v, min_true_airspeed(spec.min_speed_eas_kmh * KMH, h), h))
+        return (f"{what}: within the {spec.id}'s envelope only below {top:,.0f} m, and the path flies "
+                f"{b.lo:,.0f} to {b.hi:,.0f} m{_WHENCE[b.alt_from].replace('height', 'heights')} (least speed "
+                f"{b.v_min_lo / KMH:,.0f} to {b.v_min_hi / KMH:,.0f} km/h true): not flyable clean above it")
+    margin = (v - b.v_min_hi) / b.v_min_hi
+    return (f"{what}: within the {spec.id}'s envelope {_at(b)} ({b.v_min_hi / KMH:,.0f} to "
+            f"{spec.max_speed_kmh:,.0f} km/h)" + (f", {margin:.0%} above its least speed" if margin < 0.25 else ""))

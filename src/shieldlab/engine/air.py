@@ -423,7 +423,7 @@ _OUTCOME_COLUMNS: dict[str, object] = {
     "seen": bool, "first_detect_s": float, "first_detect_by": object, "firm_track_s": float,
     "tracked_share": float, "track_breaks": np.int32,
     "entered": bool, "entry_s": float, "exit_s": float, "time_inside_s": float, "max_depth_km": float,
-    "distance_inside_km": float,
+    "distance_inside_km": float, "alt_inside_lo_m": float, "alt_inside_hi_m": float,
     "declared_entry_s": float, "est_time_inside_s": float, "est_time_inside_lo_s": float,
     "est_time_inside_hi_s": float, "est_max_depth_km": float, "est_max_depth_lo_km": float,
     "est_max_depth_hi_km": float,
@@ -431,6 +431,17 @@ _OUTCOME_COLUMNS: dict[str, object] = {
     "in_range_by": object, "closure_ms": float, "fired": bool, "fire_s": float, "shots": np.int32, "killed": bool,
     "hit_s": float, "hit_depth_km": float, "no_shot": object,
 }
+
+
+def _heights_inside(terr, paths, row: int, entry_s: float, exit_s: float) -> tuple[float, float]:
+    """The lowest and highest height [m] of row ``row``'s true path inside ``terr`` between its
+    first entry and its last exit (times [s]): the samples inside and the heights where it
+    crosses the border (interpolated in time), so a visit shorter than a sample counts too."""
+    t, alt = paths.t, paths.alt[row]
+    k = np.flatnonzero(paths.active[row] & (t > entry_s) & (t < exit_s))
+    ins = k[borders.contains(terr, np.degrees(paths.lat[row, k]), np.degrees(paths.lon[row, k]))]
+    h = np.concatenate([alt[ins], np.interp([entry_s, exit_s], t, alt)])
+    return float(h.min()), float(h.max())
 
 
 def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, events, rng, ending) -> None:
@@ -475,9 +486,11 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
     entered = bool(c_row["entered"]) if cr is not None else False
     entry_s = float(c_row["entry_time"]) if entered else np.nan
     exit_s = float(c_row["exit_time"]) if entered else np.nan
+    alt_in = (np.nan, np.nan)
     if entered:
         ev(entry_s, "entry", terr.name, f"true position: {terr.name} airspace")
         ev(exit_s, "exit", terr.name)
+        alt_in = _heights_inside(terr, paths, row, entry_s, exit_s if np.isfinite(exit_s) else end_eff)
     est_inside = est_depth = np.nan
     est_ci = (np.nan, np.nan, np.nan, np.nan)
     if rp is not None:
@@ -535,6 +548,7 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
         "time_inside_s": float(c_row["time_inside_s"]) if entered else 0.0,
         "max_depth_km": float(c_row["max_depth_m"]) / 1e3 if entered else 0.0,
         "distance_inside_km": float(c_row["distance_inside_m"]) / 1e3 if entered else 0.0,
+        "alt_inside_lo_m": alt_in[0], "alt_inside_hi_m": alt_in[1],
         "declared_entry_s": rp.declared_entry if rp is not None else np.nan,
         "est_time_inside_s": est_inside, "est_time_inside_lo_s": est_ci[0], "est_time_inside_hi_s": est_ci[1],
         "est_max_depth_km": est_depth, "est_max_depth_lo_km": est_ci[2], "est_max_depth_hi_km": est_ci[3],
@@ -608,6 +622,9 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
             row["time_inside_s"] = _m(o["time_inside_s"][ent], lower=0.0)
             row["max_depth_km"] = _m(o["max_depth_km"][ent], lower=0.0)
             row["distance_inside_km"] = _m(o["distance_inside_km"][ent], lower=0.0)
+            # the heights the true path flew inside, over every run that entered (claims are judged there)
+            row["alt_inside_m"] = ({"lo": float(o["alt_inside_lo_m"][ent].min()),
+                                    "hi": float(o["alt_inside_hi_m"][ent].max())} if ent.any() else None)
             row["est_time_inside_s"] = _m(o["est_time_inside_s"][ent], lower=0.0)
             row["est_max_depth_km"] = _m(o["est_max_depth_km"][ent], lower=0.0)
             row["warnings"] = _m(o["warnings"][sel], lower=0.0)
