@@ -166,7 +166,7 @@ def test_fans_are_kept_on_disk_and_read_back_to_the_bit(tmp_path, monkeypatch):
     F._cached.cache_clear()
     spec = get_interceptor("pac-3-mse")
     built = fan_for(spec)
-    files = list((tmp_path / "shieldlab-fans").glob("*.npz"))
+    files = list((tmp_path / "shieldlab-fans").glob("*/*.npz"))
     assert len(files) == 1
     assert files[0].stat().st_mode & 0o044 == 0o044  # readable by the other users of a shared cache
 
@@ -185,7 +185,7 @@ def test_fans_are_kept_on_disk_and_read_back_to_the_bit(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     F._cached.cache_clear()
     assert fan_for(spec, 0.9 * 1e3 * spec.burnout_speed_kms).burnout_speed != built.burnout_speed
-    assert len(list((tmp_path / "shieldlab-fans").glob("*.npz"))) == 2
+    assert len(list((tmp_path / "shieldlab-fans").glob("*/*.npz"))) == 2
     # a damaged file: flown again, and the same fan
     files[0].write_bytes(b"not a fan")
     F._cached.cache_clear()
@@ -196,4 +196,34 @@ def test_fans_are_kept_on_disk_and_read_back_to_the_bit(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("a file, not a folder")
     F._cached.cache_clear()
     assert np.array_equal(fan_for(spec).time, built.time)
+    F._cached.cache_clear()
+
+
+def test_stored_fans_of_other_code_versions_and_killed_writes_are_pruned(tmp_path, monkeypatch):
+    """A store removes other code versions' fan folders untouched for a week (a recent one, a
+    second checkout's, stays) and temporary files of killed writes older than an hour."""
+    import os
+    import time
+
+    from shieldlab.engage import fan as F
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    root = tmp_path / "shieldlab-fans"
+    old, recent = root / "0123456789abcdef", root / "fedcba9876543210"
+    for d in (old, recent):
+        d.mkdir(parents=True)
+        (d / "x.npz").write_bytes(b"an old fan")
+    week_ago = time.time() - (F.STALE_DAYS + 1) * 86400
+    os.utime(old, (week_ago, week_ago))
+    F._cached.cache_clear()
+    here = F._stored_path((1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0)).parent
+    here.mkdir(parents=True)
+    killed, fresh = here / ".fan-killed.npz", here / ".fan-writing.npz"
+    for f in (killed, fresh):
+        f.write_bytes(b"half a fan")
+    os.utime(killed, (time.time() - 7200, time.time() - 7200))
+    fan_for(get_interceptor("pac-3-mse"))
+    assert not old.exists() and recent.exists() and (recent / "x.npz").exists()
+    assert not killed.exists() and fresh.exists()
+    assert len([f for f in here.glob("*.npz") if not f.name.startswith(".")]) == 1
     F._cached.cache_clear()

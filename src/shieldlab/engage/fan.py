@@ -51,7 +51,9 @@ import functools
 import hashlib
 import math
 import os
+import shutil
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -441,7 +443,13 @@ def _cached(key: tuple) -> Fan:
 # fans are kept on disk beside Numba's cache (``__pycache__/fans`` here, or under
 # NUMBA_CACHE_DIR), keyed by the fan's parameters and the code and data that make it, and
 # read back exactly (the arrays as stored): the same fan to the bit.  A folder that cannot be
-# written, or a file that cannot be read, only costs the time.
+# written, or a file that cannot be read, only costs the time.  The fans of one version of the
+# code lie in a folder named by its digest; each store removes the other versions' folders
+# not written to for :data:`STALE_DAYS` days (two checkouts sharing a cache keep theirs) and
+# the temporary files of writes killed midway more than an hour ago.
+
+#: Days after which another code version's stored fans are removed.
+STALE_DAYS = 7.0
 
 _FAN_FIELDS = ("dx", "dz", "min_range_m", "max_range_m", "min_alt_m", "max_alt_m_envelope", "burnout_speed",
                "burn_time")
@@ -469,10 +477,25 @@ def _code_digest() -> str:
 
 def _stored_path(key: tuple) -> Path | None:
     try:
-        name = hashlib.sha256((_code_digest() + repr(tuple(float(k) for k in key))).encode()).hexdigest()[:32]
+        digest = _code_digest()
     except OSError:  # a module's source not readable: no store
         return None
-    return _fan_dir() / f"{name}.npz"
+    name = hashlib.sha256((digest + repr(tuple(float(k) for k in key))).encode()).hexdigest()[:32]
+    return _fan_dir() / digest[:16] / f"{name}.npz"
+
+
+def _prune(folder: Path) -> None:
+    """Remove, beside ``folder`` (this code version's fans), other versions' folders untouched
+    for :data:`STALE_DAYS` days, and in it temporary files older than an hour (a killed write)."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for old in folder.parent.iterdir():
+            if old != folder and old.is_dir() and now - old.stat().st_mtime > STALE_DAYS * 86400.0:
+                shutil.rmtree(old, ignore_errors=True)
+        for tmp in folder.glob(".fan-*"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > 3600.0:
+                    tmp.unlink()
 
 
 def _load(path: Path) -> Fan | None:
@@ -499,6 +522,7 @@ def _store(path: Path, fan: Fan) -> None:
                                                                        *_FAN_FIELDS)}
             np.savez(f, **arrays)  # type: ignore[arg-type]  # (numpy's stub types **kwds as allow_pickle)
         os.replace(tmp, path)
+        _prune(path.parent)
     except OSError:
         if tmp is not None:
             with contextlib.suppress(OSError):
