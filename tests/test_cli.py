@@ -112,6 +112,21 @@ def test_flyout_json(capsys):
     assert abs(r["ground_range_km"] - 1517) < 5
 
 
+@pytest.mark.parametrize("missile, profile, steering", [
+    ("shahab-3", "min-energy", "trimmed to the minimum-energy shot"),
+    # a solid that cannot trim: min-energy and depressed are the same shot, and it says so
+    ("sejjil-2", "min-energy", "full burn, the depressed branch: the missile cannot cut or manage its thrust"),
+    ("sejjil-2", "depressed", "full burn, the depressed branch"),
+    ("sejjil-2", "lofted", "full burn, the lofted branch"),
+])
+def test_flyout_says_which_shot_it_flies(capsys, missile, profile, steering):
+    assert main(["flyout", missile, "--from", "38.08,46.29", "--to", "36.5,46.0", "--profile", profile,
+                 "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["steering"].startswith(steering)
+    assert (r["steering"] == steering) == (profile != "min-energy" or missile == "shahab-3")
+
+
 def test_flyout_lands_where_it_was_steered(capsys):
     """The shot flyout reports is steered on the step it is flown on: a lofted Iskander-M,
     whose dive makes its flight sensitive to the step, came down 1.07 km off the aim point

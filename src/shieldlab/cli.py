@@ -1305,6 +1305,18 @@ def view(
         srv.httpd.server_close()
 
 
+def _steering_text(branch: str, profile: str) -> str:
+    """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`)."""
+    if branch == "trimmed":
+        return "trimmed to the minimum-energy shot"
+    if branch == "shaped":
+        return f"{profile}, shaped to the requested apogee or flight time"
+    if profile == "min-energy":
+        return (f"full burn, the {branch} branch: the missile cannot cut or manage its thrust, and this "
+                f"branch's apogee is nearer the minimum-energy one")
+    return f"full burn, the {branch} branch"
+
+
 @app.command(cls=_Command)
 @_guard
 def flyout(
@@ -1387,6 +1399,9 @@ def flyout(
         "pitch_over_deg": round(float(np.degrees(st.kick[0])), 4),
         "thrust_cutoff_s": None if not np.isfinite(st.cutoff[0]) else round(float(st.cutoff[0]), 3),
         "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
+        # which shot the solver chose: a missile that cannot trim flies a full-burn branch even
+        # on a minimum-energy shot, and its table would otherwise read like a depressed one's
+        "steering": _steering_text(str(st.branch[0]), profile),
     }
     # how a solid under general energy management or a quasi-ballistic missile trimmed its shot
     if st.upper_thrust[0] < 1.0:

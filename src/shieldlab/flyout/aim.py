@@ -109,6 +109,11 @@ class Steering:
     dive_time: np.ndarray  # a quasi-ballistic shot's terminal dive [s after launch]; inf = when its glide ends
     max_range: np.ndarray  # full-burn maximum range on this bearing [m]
     aim_error: np.ndarray  # distance from the solved impact to the aim point [m]
+    #: how the shot was found: ``trimmed`` (the minimum-energy shot of a missile that trims:
+    #: cut-off, energy management or dive), ``lofted`` / ``depressed`` (the full-burn branch: the
+    #: profile asked for, or, on a minimum-energy shot of a missile that cannot trim, the one
+    #: whose apogee is nearer the Kepler minimum-energy apogee), ``shaped`` (by apogee or flight time)
+    branch: np.ndarray
 
 
 class Shot(NamedTuple):
@@ -577,4 +582,6 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], burning=True).of(bad)
     return Steering(azimuth=az, kick=kick, cutoff=np.where(kind == TRIM_CUT, cutoff, np.inf),
                     upper_thrust=np.where(kind == TRIM_GEM, cutoff, 1.0),
-                    dive_time=np.where(kind == TRIM_DIVE, cutoff, np.inf), max_range=rmax, aim_error=err)
+                    dive_time=np.where(kind == TRIM_DIVE, cutoff, np.inf), max_range=rmax, aim_error=err,
+                    branch=np.where(shaped, "shaped", np.where(use_cut, "trimmed",
+                                                                np.where(loft, "lofted", "depressed"))))
