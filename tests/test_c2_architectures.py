@@ -326,3 +326,30 @@ def test_the_look_after_other_nodes_engagements_reads_the_last_intercept(order):
     fc.learn(0, 0, 400.0, 500.0, 450.0)
     assert not fc._deconflict(due, 304.0)[0, 0]  # no detection since 250 s: judged destroyed
     assert fc._deconflict(due, 324.0)[0, 0] and np.isnan(fc.assessed_at[0, 0])  # seen at 320 s
+
+
+def test_the_decision_log_names_a_threat_judged_destroyed_after_another_nodes_shot():
+    """Left to another node's engagement and judged destroyed at the look after it (no
+    detection since that intercept), a threat that in truth survived gets the no-fire row
+    ``assessed-killed`` at the look's time, not ``engaged-elsewhere``; one seen again after the
+    intercept is planned again (its row is then the planner's, here not yet set), not judged."""
+    from types import SimpleNamespace
+
+    from shieldlab.c2.records import REASONS
+
+    def log(det):
+        fc = _bare_fire_control(_Hits(det, end=np.inf))
+        fc.n_eng, fc.doc.max_engagements = np.zeros((1, 1), int), 2
+        fc.bats, fc.holds, fc.index, fc.t_end = [SimpleNamespace(salvo=1)], [], np.array([0]), 900.0
+        fc.learn(0, 0, 100.0, 260.0, 250.0)
+        due = np.ones((1, 1), bool)
+        assert not fc._deconflict(due, 200.0)[0, 0]  # the other node's look is not over
+        assert REASONS[fc.reason[0, 0, 0]] == "engaged-elsewhere"
+        planned = bool(fc._deconflict(due, 290.0)[0, 0])
+        d = fc.decisions(np.ones((1, 1), bool))
+        return planned, [(REASONS[r], t) for r, t in zip(d.reason, d.time, strict=True)]
+
+    planned, rows = log([10, 50, 244])  # last seen before the intercept at 250 s
+    assert not planned and rows == [("assessed-killed", 290.0)]
+    planned, rows = log([10, 50, 244, 270])  # seen again at 270 s: it survived, and is planned
+    assert planned and rows == [("engaged-elsewhere", 290.0)]
