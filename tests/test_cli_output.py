@@ -984,6 +984,19 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
 
 
+
+def test_compare_of_a_one_node_scenario_says_so_under_its_table(tiny, capsys, wide):
+    """A scenario of one C2 node runs the same C2 under every architecture: the note that the
+    identical columns are no finding is printed under the table (it went to stderr only, before
+    the run, and was lost from a saved table); JSON names the nodes."""
+    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,integrated"]) == 0
+    out = capsys.readouterr()
+    assert "one C2 node: every architecture is the same C2 here" in out.out
+    assert "one C2 node" not in out.err
+    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["nodes"]) == 1
+
+
 def test_footprint_aircraft_says_when_the_default_country_is_out_of_reach(tiny, tmp_path, capsys, wide):
     """The reach against aircraft is told into Syria by default (the 2013 question): a
     scenario elsewhere printed "0 km² of Syria within reach, up to 0 km past the ?–Syria

@@ -1095,8 +1095,6 @@ def compare(
     else:
         names = _architectures(architectures)
     _compile_note("simulate", quiet or as_json)
-    if len(world.nodes) <= 1 and not (quiet or as_json):
-        _err().print("one C2 node: every architecture is the same C2 here")
     t0 = time.perf_counter()
     with _progress(len(names) * runs, enabled=not (quiet or as_json)) as progress:
         # one bar over every architecture's runs
@@ -1105,6 +1103,7 @@ def compare(
     elapsed = time.perf_counter() - t0
     if as_json:
         sys.stdout.write(json.dumps({"scenario": world.scenario.name, "runs": runs, "seed": seed,
+                                     "nodes": [nd.name for nd in world.nodes],
                                      "architectures": [r.as_dict() for r in results]}, indent=2) + "\n")
         return
     if quiet:
@@ -1130,6 +1129,9 @@ def compare(
     _print_table(t)
     _print_line((f"in parentheses: 95 % Student t intervals of the means over {_plural(runs, 'run')}"
                  if runs > 1 else "one run: means without intervals") + f"  ·  {elapsed:.1f} s")
+    if len(world.nodes) <= 1:  # (under the table, where the identical columns are read)
+        _print_line("one C2 node: every architecture is the same C2 here, so the columns are the same; "
+                    "a scenario's nodes[] gives it several")
 
 
 # --- sweep, query ----------------------------------------------------------------------------------
