@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -76,11 +77,19 @@ def test_a_task_runs_numba_on_one_thread_and_leaves_its_settings_consistent(clie
     assert [r[0] for r in client.gather([client.submit(one_thread, seen, pure=False) for _ in range(4)])] == [1] * 4
 
 
-def test_a_sweep_on_workers_writes_the_same_dataset(client, tmp_path):
+def test_a_sweep_on_workers_writes_the_same_dataset(client, tmp_path, monkeypatch):
+    """The same files as on one process; each point aimed once (the cluster's path aimed every
+    point a second time) and, resumed, aimed as on one process: with the scenario as written at
+    hand, so an error the scenario itself makes is named as the scenario's."""
     sets = [S.parse_setting("doctrine.salvo=1,2")]
     S.run_sweep(PRESET, sets, 70, 3, tmp_path / "one")
     seen = []
+    calls = []
+    aim = S.preflight_point
+    monkeypatch.setattr(S, "preflight_point", lambda p, runs, raw=None: calls.append((p.index, raw is not None))
+                        or aim(p, runs, raw))
     S.run_sweep(PRESET, sets, 70, 3, tmp_path / "two", client=client, progress=seen.append)
+    assert calls == [(0, True), (1, True)]
     assert seen[-1] == 140 and seen == sorted(seen)
     for table in ("outcomes", "events", "track_quality"):
         for point in (0, 1):
@@ -90,6 +99,17 @@ def test_a_sweep_on_workers_writes_the_same_dataset(client, tmp_path):
     for point in (0, 1):
         name = f"summaries/point={point}.json"
         assert (tmp_path / "one" / name).read_text() == (tmp_path / "two" / name).read_text()
+    # a chunk lost: resumed on the workers, the point aimed again with the scenario as written
+    calls.clear()
+    two = tmp_path / "two"
+    lost = two / "outcomes" / "point=1" / "chunk-00001.parquet"
+    done = lost.read_bytes()
+    manifest = json.loads((two / "sweep.json").read_text())
+    (two / "sweep.json").write_text(json.dumps({**manifest, "complete": False}))
+    for f in [*two.glob("*/point=1/*00001*"), two / "summaries" / "point=1.json"]:  # (done/ too)
+        f.unlink()
+    S.run_sweep(PRESET, sets, 70, 3, tmp_path / "two", client=client, resume=True)
+    assert calls and all(raw for _, raw in calls) and lost.read_bytes() == done
 
 
 def test_workers_and_scheduler_are_checked(monkeypatch):

@@ -307,7 +307,8 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
     n_chunks = (runs + chunk - 1) // chunk
     if client is not None:
-        _chunks_on_cluster(client, sweep, pts, runs, chunk, seed, progress)
+        _chunks_on_cluster(client, sweep, pts, runs, chunk, seed, progress,
+                           lambda p: aimed[p.index] if p.index in aimed else preflight_point(p, runs, raw))
     offset = 0  # runs of the earlier points
     for p in pts:
         store = sweep.point(p.index, p.values)
@@ -326,9 +327,11 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
 
 
 def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int, chunk: int, seed: int,
-                       progress: Callable[[int], None] | None) -> None:
+                       progress: Callable[[int], None] | None, flights_of: Callable[[Point], object]) -> None:
     """Every point's missing chunks, all submitted at once to ``client``'s workers and written
-    to the sweep folder as they arrive (a point's summary then reads them back)."""
+    to the sweep folder as they arrive (a point's summary then reads them back).
+    ``flights_of(point)``: its preflight, as on one machine (aimed already, or aimed now with
+    its errors named as there)."""
     from shieldlab.engine import distribute
 
     sizes = chunk_sizes(runs, chunk)
@@ -338,7 +341,7 @@ def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int
         todo = [i for i in range(len(sizes)) if not store.complete(i)]
         if not todo:
             continue
-        w, f = distribute.scatter(client, p.world, preflight_point(p, runs))
+        w, f = distribute.scatter(client, p.world, flights_of(p))
         jobs += [distribute.Job(w, f, i * chunk, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
     already = runs * len(pts) - sum(j.size for j in jobs)
     distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
