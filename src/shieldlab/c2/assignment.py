@@ -107,8 +107,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from shieldlab.errors import InputError
 
@@ -343,6 +341,9 @@ def solve_exact(problem: AssignmentProblem, *, max_patterns: int = DEFAULT_MAX_P
     False and ``bound``/``gap`` say how far from optimal the plan may be (a
     zero plan when the solver found none).
     """
+    from scipy import sparse  # (here: scipy.optimize costs an import ~0.3 s)
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     t0 = time.perf_counter()
     B, T = problem.pk.shape
     threat, rows, nrounds, cols, gains = _patterns(problem, max_patterns)

@@ -100,7 +100,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaincinv
 
 #: State dimension: ECEF position [m] and velocity [m/s].
@@ -606,6 +605,8 @@ def correlate(local: TrackSet, remote: TrackSet, gate: float = GATE_PROBABILITY)
     r_of_l = np.full(batch + (n_l,), -1, np.int64)
     l_of_r = np.full(batch + (n_r,), -1, np.int64)
     if n_l and n_r:
+        from scipy.optimize import linear_sum_assignment  # (here: scipy.optimize costs an import ~0.3 s)
+
         for b in np.ndindex(*batch):
             D = d2[b]
             cost = np.minimum(D - gamma, 0.0)  # inadmissible pairs cost what leaving both unpaired does

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from shieldlab.flyout.interp import in_flight, state_at
 from shieldlab.flyout.records import Trajectories
@@ -84,6 +83,8 @@ def gospa(X: np.ndarray, Y: np.ndarray, c: float = GOSPA_C_M, p: float = GOSPA_P
         return Gospa(float((0.5 * c**p * (n + m)) ** (1 / p)), 0.0, 0, n, m)
     d = np.linalg.norm(X[:, None, :] - Y[None, :, :], axis=-1)
     cost = np.minimum(d, c) ** p
+    from scipy.optimize import linear_sum_assignment  # (here: scipy.optimize costs an import ~0.3 s)
+
     r, k = linear_sum_assignment(cost)
     real = d[r, k] < c
     loc = float(np.sum(cost[r, k][real]))

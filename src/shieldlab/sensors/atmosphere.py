@@ -33,7 +33,6 @@ import functools
 import math
 
 import numpy as np
-from scipy import integrate, optimize
 
 __all__ = ["N0", "H0_M", "HEIGHTS_M", "ground_angle", "ray_angle", "ray_horizon_m", "effective_k", "reach_table"]
 
@@ -71,6 +70,8 @@ def ground_angle(h0_m: float, h1_m: float, el0: float, radius_m: float = R_TRACE
         d = nr_minus_c * (_n(r - radius_m) * r + c)
         return 2.0 * u * c / (r * math.sqrt(d)) if d > 0.0 else 0.0
 
+    from scipy import integrate  # (here, not at import: scipy.integrate costs a command ~0.3 s)
+
     return float(integrate.quad(f, 0.0, math.sqrt(span), limit=200, epsabs=1e-13, epsrel=1e-10)[0])
 
 
@@ -89,6 +90,8 @@ def effective_k(h_site_m: float, h_target_m: float, radius_m: float = R_TRACE) -
     """The effective-Earth factor whose horizon between these heights is the ray-traced one."""
     if h_site_m + h_target_m <= 0.0:  # both on the surface: the surface gradient's factor
         return 1.0 / (1.0 - radius_m * 1e-6 * N0 / H0_M)
+    from scipy import optimize
+
     d = ray_horizon_m(h_site_m, h_target_m, radius_m)
     return float(optimize.brentq(lambda k: _effective_horizon(k, h_site_m, h_target_m, radius_m) - d, 0.9, 2.0,
                                  xtol=1e-12))
@@ -104,6 +107,8 @@ def _perigee(h0_m: float, el0: float, radius_m: float) -> float:
 
     if g(0.0) > 0.0:  # the surface is above the ray's lowest point: it hits the ground
         return -1.0
+    from scipy import optimize
+
     return float(optimize.brentq(g, 0.0, h0_m, xtol=1e-6))
 
 

@@ -31,7 +31,7 @@ import math
 
 import numba as nb
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from shieldlab.tracking import ekf, ekf_kernel
 
@@ -125,6 +125,8 @@ def gnn(cost: np.ndarray, miss_cost) -> np.ndarray:
         return out
     flat_cost, flat_miss, flat_out = cost.reshape(-1, T, M), miss.reshape(-1, T), out.reshape(-1, T)
     diag = np.arange(T)
+    from scipy import optimize  # (here: scipy.optimize costs an import ~0.3 s)
+
     for i in range(flat_cost.shape[0]):
         c = flat_cost[i]
         # only reports some track may take, and only tracks with such a report, enter the solver
