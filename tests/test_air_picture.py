@@ -200,6 +200,26 @@ def test_turkey_2015_incidents(turkey):
     assert np.isfinite(o["alt_inside_lo_m"][ent]).all() and np.isnan(o["alt_inside_lo_m"][~ent]).all()
 
 
+def test_a_claim_without_a_height_is_judged_where_the_modelled_path_crossed():
+    """End to end: a stated speed with no height, on the 3 October route, is judged over the
+    heights the simulated Su-30 flew inside Turkish airspace, named in the verdict."""
+    import yaml
+
+    from shieldlab.scenario.loader import preset_text
+
+    raw = yaml.safe_load(preset_text("turkey-airspace-2015"))
+    oct3 = next(f for f in raw["flights"] if f["name"] == "su-30-3-oct")
+    oct3["claims"][0]["speed_kmh"] = 900.0
+    w = compile_world(parse(raw, "t"), "t")
+    row = next(f for f in simulate_air(w, 2, seed=3, scene_run=None).summary["flights"]
+               if f["flight"] == "su-30-3-oct")
+    c = row["claims"][0]
+    assert c["alt_from"] == "model-inside"
+    assert (c["alt_m"], c["alt_max_m"]) == (row["alt_inside_m"]["lo"], row["alt_inside_m"]["hi"])
+    assert any("900 km/h: within the su-30sm's envelope" in n and "inside the airspace (the model's path)" in n
+               for n in c["notes"])
+
+
 def test_runs_do_not_depend_on_chunking(turkey):
     """Run k's numbers are the same whether 24 runs or 3 are simulated."""
     w, res = turkey

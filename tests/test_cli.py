@@ -112,19 +112,22 @@ def test_flyout_json(capsys):
     assert abs(r["ground_range_km"] - 1517) < 5
 
 
-@pytest.mark.parametrize("missile, profile, steering", [
-    ("shahab-3", "min-energy", "trimmed to the minimum-energy shot"),
+@pytest.mark.parametrize("missile, to, profile, steering", [
+    ("shahab-3", "36.5,46.0", "min-energy", "trimmed to the minimum-energy shot"),
     # a solid that cannot trim: min-energy and depressed are the same shot, and it says so
-    ("sejjil-2", "min-energy", "full burn, the depressed branch: the missile cannot cut or manage its thrust"),
-    ("sejjil-2", "depressed", "full burn, the depressed branch"),
-    ("sejjil-2", "lofted", "full burn, the lofted branch"),
+    ("sejjil-2", "36.5,46.0", "min-energy",
+     "full burn, the depressed branch: the missile cannot cut or manage its thrust"),
+    ("sejjil-2", "36.5,46.0", "depressed", "full burn, the depressed branch"),
+    ("sejjil-2", "36.5,46.0", "lofted", "full burn, the lofted branch"),
+    # a missile that can cut its thrust, near its maximum range: no cut-off reaches the aim point
+    ("shahab-3", "35.5,57.2", "min-energy", "full burn, the lofted branch: no trimmed shot reaches the aim point"),
 ])
-def test_flyout_says_which_shot_it_flies(capsys, missile, profile, steering):
-    assert main(["flyout", missile, "--from", "38.08,46.29", "--to", "36.5,46.0", "--profile", profile,
-                 "--json"]) == 0
+def test_flyout_says_which_shot_it_flies(capsys, missile, to, profile, steering):
+    start = "35.5,46.0" if to == "35.5,57.2" else "38.08,46.29"
+    assert main(["flyout", missile, "--from", start, "--to", to, "--profile", profile, "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["steering"].startswith(steering)
-    assert (r["steering"] == steering) == (profile != "min-energy" or missile == "shahab-3")
+    assert (r["steering"] == steering) == (profile != "min-energy" or steering.startswith("trimmed"))
 
 
 def test_flyout_lands_where_it_was_steered(capsys):

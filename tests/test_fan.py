@@ -200,8 +200,9 @@ def test_fans_are_kept_on_disk_and_read_back_to_the_bit(tmp_path, monkeypatch):
 
 
 def test_stored_fans_of_other_code_versions_and_killed_writes_are_pruned(tmp_path, monkeypatch):
-    """A store removes other code versions' fan folders untouched for a week (a recent one, a
-    second checkout's, stays) and temporary files of killed writes older than an hour."""
+    """A store removes other code versions' fan folders neither read nor written for a week (a
+    recent one, or an old one a second checkout still reads, stays), fans of the flat layout
+    as old, and temporary files of killed writes older than an hour; nothing else there."""
     import os
     import time
 
@@ -209,21 +210,32 @@ def test_stored_fans_of_other_code_versions_and_killed_writes_are_pruned(tmp_pat
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     root = tmp_path / "shieldlab-fans"
-    old, recent = root / "0123456789abcdef", root / "fedcba9876543210"
-    for d in (old, recent):
-        d.mkdir(parents=True)
-        (d / "x.npz").write_bytes(b"an old fan")
-    week_ago = time.time() - (F.STALE_DAYS + 1) * 86400
-    os.utime(old, (week_ago, week_ago))
+    old, recent, read, mine = (root / n for n in ("0123456789abcdef", "fedcba9876543210", "00000000000000aa",
+                                                  "my-notes"))
     F._cached.cache_clear()
+    built = fan_for(get_interceptor("pac-3-mse"))
     here = F._stored_path((1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0)).parent
-    here.mkdir(parents=True)
+    for f in here.glob("*.npz"):  # (so that the fan is built and stored again below)
+        f.unlink()
+    F._store(read / "1.npz", built)  # another checkout's fan, still read by it
+    week_ago = time.time() - (F.STALE_DAYS + 1) * 86400
+    for d in (old, recent, mine):
+        d.mkdir(parents=True)
+        (d / ("0" * 32 + ".npz")).write_bytes(b"an old fan")
+    flat, flat_new, killed_flat = root / ("a" * 32 + ".npz"), root / ("b" * 32 + ".npz"), root / ".fan-x.npz"
+    for f in (flat, flat_new, killed_flat):
+        f.write_bytes(b"a fan of the flat layout")
+    for p in (old, read, mine, flat, killed_flat):
+        os.utime(p, (week_ago, week_ago))
+    assert F._load(read / "1.npz") is not None and time.time() - read.stat().st_mtime < 60  # touched
     killed, fresh = here / ".fan-killed.npz", here / ".fan-writing.npz"
     for f in (killed, fresh):
         f.write_bytes(b"half a fan")
     os.utime(killed, (time.time() - 7200, time.time() - 7200))
+    F._cached.cache_clear()
     fan_for(get_interceptor("pac-3-mse"))
-    assert not old.exists() and recent.exists() and (recent / "x.npz").exists()
+    assert not old.exists() and recent.exists() and read.exists() and mine.exists()
+    assert not flat.exists() and flat_new.exists() and not killed_flat.exists()
     assert not killed.exists() and fresh.exists()
     assert len([f for f in here.glob("*.npz") if not f.name.startswith(".")]) == 1
     F._cached.cache_clear()

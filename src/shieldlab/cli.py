@@ -1131,7 +1131,7 @@ def compare(
                  if runs > 1 else "one run: means without intervals") + f"  ·  {elapsed:.1f} s")
     if len(world.nodes) <= 1:  # (under the table, where the identical columns are read)
         _print_line("one C2 node: every architecture is the same C2 here, so the columns are the same; "
-                    "a scenario's nodes[] gives it several")
+                    "sensors and batteries of different `system`s make several")
 
 
 # --- sweep, query ----------------------------------------------------------------------------------
@@ -1307,15 +1307,17 @@ def view(
         srv.httpd.server_close()
 
 
-def _steering_text(branch: str, profile: str) -> str:
-    """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`)."""
+def _steering_text(branch: str, profile: str, trims: bool) -> str:
+    """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`;
+    ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`)."""
     if branch == "trimmed":
         return "trimmed to the minimum-energy shot"
     if branch == "shaped":
         return f"{profile}, shaped to the requested apogee or flight time"
     if profile == "min-energy":
-        return (f"full burn, the {branch} branch: the missile cannot cut or manage its thrust, and this "
-                f"branch's apogee is nearer the minimum-energy one")
+        why = ("no trimmed shot reaches the aim point (near the maximum range)" if trims else
+               "the missile cannot cut or manage its thrust")
+        return f"full burn, the {branch} branch: {why}, and this branch's apogee is nearer the minimum-energy one"
     return f"full burn, the {branch} branch"
 
 
@@ -1403,7 +1405,7 @@ def flyout(
         "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
         # which shot the solver chose: a missile that cannot trim flies a full-burn branch even
         # on a minimum-energy shot, and its table would otherwise read like a depressed one's
-        "steering": _steering_text(str(st.branch[0]), profile),
+        "steering": _steering_text(str(st.branch[0]), profile, aim.trims(m)),
     }
     # how a solid under general energy management or a quasi-ballistic missile trimmed its shot
     if st.upper_thrust[0] < 1.0:

@@ -383,9 +383,9 @@ def _trim_kind(missile) -> int:
 
 
 def _trims(missile) -> bool:
-    """Whether a missile sheds energy on a min-energy shot: it cuts thrust, or it yaws its upper
-    stages' thrust off the path (GEM).  Its steering then has a trim as well as a kick."""
-    return bool(missile.thrust_termination) or missile.energy_management == "gem"
+    """Whether a missile sheds energy on a min-energy shot (:func:`aim.trims`): its steering
+    then has a trim as well as a kick."""
+    return aim.trims(missile)
 
 
 def _anchors(sites, model: EarthModel, sectors, dt: float):

@@ -51,6 +51,7 @@ import functools
 import hashlib
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -444,9 +445,10 @@ def _cached(key: tuple) -> Fan:
 # NUMBA_CACHE_DIR), keyed by the fan's parameters and the code and data that make it, and
 # read back exactly (the arrays as stored): the same fan to the bit.  A folder that cannot be
 # written, or a file that cannot be read, only costs the time.  The fans of one version of the
-# code lie in a folder named by its digest; each store removes the other versions' folders
-# not written to for :data:`STALE_DAYS` days (two checkouts sharing a cache keep theirs) and
-# the temporary files of writes killed midway more than an hour ago.
+# code lie in a folder named by (16 hex digits of) its digest, touched whenever a fan is read
+# from it or written to it; each store removes the other versions' folders untouched for
+# :data:`STALE_DAYS` days (two checkouts sharing a cache, each in use, keep theirs), fans of
+# the older flat layout as old, and temporary files of writes killed over an hour ago.
 
 #: Days after which another code version's stored fans are removed.
 STALE_DAYS = 7.0
@@ -485,17 +487,31 @@ def _stored_path(key: tuple) -> Path | None:
 
 
 def _prune(folder: Path) -> None:
-    """Remove, beside ``folder`` (this code version's fans), other versions' folders untouched
-    for :data:`STALE_DAYS` days, and in it temporary files older than an hour (a killed write)."""
+    """Remove, beside ``folder`` (this code version's fans), other versions' fan folders (16
+    hex digits) untouched for :data:`STALE_DAYS` days and fans of the flat layout as old, and,
+    there and in ``folder``, temporary files older than an hour (a killed write).  Nothing else
+    in the fans' folder is removed."""
     now = time.time()
+    stale = STALE_DAYS * 86400.0
     with contextlib.suppress(OSError):
         for old in folder.parent.iterdir():
-            if old != folder and old.is_dir() and now - old.stat().st_mtime > STALE_DAYS * 86400.0:
-                shutil.rmtree(old, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                age = now - old.lstat().st_mtime
+                if old.is_dir() and not old.is_symlink():
+                    if old != folder and _VERSION_FOLDER.fullmatch(old.name) and age > stale:
+                        shutil.rmtree(old, ignore_errors=True)
+                elif old.is_file() and (_FLAT_FAN.fullmatch(old.name) and age > stale
+                                        or old.name.startswith(".fan-") and age > 3600.0):
+                    old.unlink()
         for tmp in folder.glob(".fan-*"):
             with contextlib.suppress(OSError):
                 if now - tmp.stat().st_mtime > 3600.0:
                     tmp.unlink()
+
+
+#: A code version's fan folder, and a fan file of the flat layout before such folders.
+_VERSION_FOLDER = re.compile(r"[0-9a-f]{16}")
+_FLAT_FAN = re.compile(r"[0-9a-f]{32}\.npz")
 
 
 def _load(path: Path) -> Fan | None:
@@ -507,6 +523,8 @@ def _load(path: Path) -> Fan | None:
         return None
     for a in (tab, spd, fpa):
         a.setflags(write=False)
+    with contextlib.suppress(OSError):  # in use: not pruned (a read-only cache cannot be touched, nor pruned)
+        os.utime(path.parent)
     return Fan(tab, spd, fpa, dx, dz, rmin, rmax, zmin, zmax, v, tb)
 
 

@@ -435,8 +435,9 @@ _OUTCOME_COLUMNS: dict[str, object] = {
 
 def _heights_inside(terr, paths, row: int, entry_s: float, exit_s: float) -> tuple[float, float]:
     """The lowest and highest height [m] of row ``row``'s true path inside ``terr`` between its
-    first entry and its last exit (times [s]): the samples inside and the heights where it
-    crosses the border (interpolated in time), so a visit shorter than a sample counts too."""
+    first entry and its last exit (times [s]): its samples inside, and its heights at that
+    first entry and last exit (interpolated in time), so a single visit shorter than a sample
+    counts too (a middle visit between two samples adds no height: a limit)."""
     t, alt = paths.t, paths.alt[row]
     k = np.flatnonzero(paths.active[row] & (t > entry_s) & (t < exit_s))
     ins = k[borders.contains(terr, np.degrees(paths.lat[row, k]), np.degrees(paths.lon[row, k]))]

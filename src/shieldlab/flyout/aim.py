@@ -109,11 +109,19 @@ class Steering:
     dive_time: np.ndarray  # a quasi-ballistic shot's terminal dive [s after launch]; inf = when its glide ends
     max_range: np.ndarray  # full-burn maximum range on this bearing [m]
     aim_error: np.ndarray  # distance from the solved impact to the aim point [m]
-    #: how the shot was found: ``trimmed`` (the minimum-energy shot of a missile that trims:
-    #: cut-off, energy management or dive), ``lofted`` / ``depressed`` (the full-burn branch: the
-    #: profile asked for, or, on a minimum-energy shot of a missile that cannot trim, the one
-    #: whose apogee is nearer the Kepler minimum-energy apogee), ``shaped`` (by apogee or flight time)
+    #: how the shot was found: ``trimmed`` (the minimum-energy shot of a missile that trims,
+    #: :func:`trims`: by its cut-off or energy management), ``lofted`` / ``depressed`` (the
+    #: full-burn branch: the profile asked for, or, on a minimum-energy shot, the one whose
+    #: apogee is nearer the Kepler minimum-energy apogee where the missile cannot trim or no
+    #: trimmed shot reaches the aim point), ``shaped`` (by apogee or flight time)
     branch: np.ndarray
+
+
+def trims(missile) -> bool:
+    """Whether ``missile`` sheds energy on a minimum-energy shot: it cuts its thrust, or yaws its
+    upper stages' thrust off the path (GEM).  (A quasi-ballistic missile's dive shapes a lofted
+    or depressed shot only.)"""
+    return bool(missile.thrust_termination) or getattr(missile, "energy_management", "none") == "gem"
 
 
 class Shot(NamedTuple):
