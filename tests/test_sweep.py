@@ -339,6 +339,22 @@ def test_values_are_read_as_the_scenario_reads_them(tmp_path):
     assert r.returncode == 2 and "the query is empty" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_sweep_over_the_epoch_keeps_its_dates_as_written(tmp_path):
+    """YAML reads an ISO 8601 date as a date, which no manifest can hold: a sweep over
+    ``epoch`` crashed writing its manifest and left an empty folder.  The dates are kept as
+    written (text, as the scenario file gives them); and a manifest that cannot be written
+    leaves nothing."""
+    s = S.parse_setting("epoch=2013-01-01T00:00:00Z,2013-06-01")
+    assert s.values == ("2013-01-01T00:00:00Z", "2013-06-01")
+    source, raw = S.load(PRESET)
+    pts = S.points(source, raw, [s])
+    assert [str(p.world.scenario.epoch.date()) for p in pts] == ["2013-01-01", "2013-06-01"]
+    assert [p.values["epoch"] for p in pts] == ["2013-01-01T00:00:00Z", "2013-06-01"]
+    with pytest.raises(TypeError):
+        dataset.Sweep.open(tmp_path / "bad", {"runs": 1, "when": object()})
+    assert not (tmp_path / "bad").exists()
+
+
 def test_text_columns_read_back_share_their_strings():
     """A text column read back from Parquet is the engine's object column: the same values
     (None for null), over several files' chunks, each distinct value one Python string, so

@@ -19,6 +19,7 @@ uninterrupted sweep writes.
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import itertools
 import re
@@ -84,6 +85,8 @@ def parse_setting(text: str) -> Setting:
             x = v.strip()
         if isinstance(x, (dict, list)) or x is None:
             raise InputError(f"{name}: {v.strip()!r} is not a single value", field="--set")
+        if isinstance(x, (datetime.date, datetime.datetime)):  # (YAML reads a date: kept as written, a string)
+            x = v.strip()
         values.append(x)
     seen: set[str] = set()
     for x in values:

@@ -64,6 +64,7 @@ class Sweep:
         ``busy``: what the error says of a folder that holds a sweep already; ``kind``: what it
         calls the sweep ("sweep", or "run" for a run's kept chunks)."""
         root = Path(out_dir)
+        text = json.dumps(dict(manifest, complete=False), indent=2) + "\n"  # (first: a failure leaves all as it was)
         busy = busy or f"{root} already holds a sweep"
         if root.exists() and not root.is_dir():
             raise InputError(f"{root} exists and is not a folder", field="--out")
@@ -102,9 +103,8 @@ class Sweep:
                 p = root / n
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         root.mkdir(parents=True, exist_ok=True)
-        sweep = cls(root, dict(manifest, complete=False))
-        write_text(root / MANIFEST, json.dumps(sweep.manifest, indent=2) + "\n")
-        return sweep
+        write_text(root / MANIFEST, text)
+        return cls(root, dict(manifest, complete=False))
 
     @staticmethod
     def title(rows: list[dict], given: str) -> str:
