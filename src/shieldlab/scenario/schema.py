@@ -40,6 +40,8 @@ MAX_LAUNCH_TIME_S = 86_400.0
 #: Latest start of an air-breathing flight [s after the epoch]: about three years, so one
 #: scenario may hold incidents weeks apart (each flight is simulated on its own clock).
 MAX_FLIGHT_START_S = 1.0e8
+#: The years an epoch may lie in (a scenario's times are written as dates years past it).
+EPOCH_FIRST_YEAR, EPOCH_LAST_YEAR = 1900, 2199
 #: Shortest update period of a data link [s]: the finest time step.
 MIN_LINK_PERIOD_S = 0.1
 
@@ -742,7 +744,7 @@ class Scenario(_Strict):
 
     name: Name = Field(description="the scenario's name, shown in results")
     description: str = Field("", description="one line shown by `shieldlab presets`")
-    epoch: datetime = Field(description="UTC instant of t = 0 (ISO 8601; no zone: UTC)")
+    epoch: datetime = Field(description="UTC instant of t = 0 (ISO 8601; no zone: UTC), in the years 1900 to 2199")
     time_step_s: float = Field(1.0, ge=0.1, le=10.0, description="flyout sampling step [s]")
     duration_s: float | None = Field(None, gt=0.0, le=20_000.0,
                                      description="simulated time [s]; default: until the last threat has landed")
@@ -795,9 +797,14 @@ class Scenario(_Strict):
         if v.tzinfo is None:
             return v.replace(tzinfo=UTC)
         try:
-            return v.astimezone(UTC)
+            v = v.astimezone(UTC)
         except OverflowError:  # 9999-12-31T23:00:00-14:00 is in year 10000 in UTC
             raise ValueError(f"{v.isoformat()} is out of range in UTC (years 1 to 9999)") from None
+        # the scenario's clock runs up to MAX_FLIGHT_START_S (~3 years) past it, and its times are
+        # written as dates (events, the scene): an epoch near year 9999 ran and then failed writing
+        if not EPOCH_FIRST_YEAR <= v.year <= EPOCH_LAST_YEAR:
+            raise ValueError(f"{v.isoformat()} is outside the years {EPOCH_FIRST_YEAR} to {EPOCH_LAST_YEAR}")
+        return v
 
     def node_names(self) -> list[str]:
         """The systems (C2 nodes) in the order they first appear: sensors, then batteries."""
