@@ -299,7 +299,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
             return _point(scn.sites[value])
         if allow_asset and value in assets_by_name:
             return place(assets_by_name[value].site, field)
-        known = sorted(scn.sites) + (sorted(assets_by_name) if allow_asset else [])
+        known = sorted(set(scn.sites) | (set(assets_by_name) if allow_asset else set()))
         what = "site or asset" if allow_asset else "site"
         problems.append((field, f"unknown {what} {value!r} (known: {', '.join(known) or 'none'})"))
         return None

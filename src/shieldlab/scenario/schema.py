@@ -455,7 +455,8 @@ class ShellingCfg(_Strict):
 class AssetCfg(_Strict):
     """A defended place: a warhead landing within radius_km of it hits it."""
 
-    name: Name = Field(description="unique among the assets; threats may aim at it by name")
+    name: Name = Field(description="unique among the assets; threats may aim at it by name (a site's name only "
+                                   "if it stands at that site)")
     site: Place = Field(description="a site name or an inline point")
     radius_km: float = Field(gt=0.0, le=1000.0, description="a warhead landing inside this radius hits the asset [km]")
     value: float = Field(1.0, ge=0.0, le=1e6,
@@ -819,6 +820,12 @@ class Scenario(_Strict):
 
     def _name_problems(self) -> list[tuple[str, str]]:
         problems = _duplicate_names(self, ("sensors", "early_warning", "batteries", "assets"))
+        # an aim names a site or an asset, the site first: an asset named as a site elsewhere
+        # would be aimed at the site (195 km off, silently, where the names crossed)
+        for i, a in enumerate(self.assets):
+            if a.name in self.sites and a.site != a.name and a.site != self.sites[a.name]:
+                problems.append((f"assets[{i}].name", f"{a.name!r} is also the name of a site at another place "
+                                                      "(an aim at that name would mean the site): rename one"))
         # threats: entry names unique, and unique after salvo expansion
         entry_of: dict[str, int] = {}
         owner: dict[str, tuple[int, int]] = {}  # expanded name -> (entry, k)
