@@ -350,3 +350,29 @@ def test_the_report_maps_coverage_where_the_threats_fly():
     assert 25.0 <= threat_alt_km(low) == round(float(low.min()) / 1e3) < 60.0
     assert threat_alt_km(chain.fly_threats(load_world("epaa-phase-1")).truth.apogee_alt) == DEFAULT_ALT_KM
     assert threat_alt_km(None) == DEFAULT_ALT_KM and threat_alt_km([np.nan]) == DEFAULT_ALT_KM
+
+
+def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
+    """Labels of radars close on the page are stacked beside one of them; on a zoomed-out map
+    such a stack spans degrees, and the Black Sea ship's label stood by Armavir's marker with
+    nothing to say whose it was.  Each label's arrow now ends at its own radar, drawn where
+    the label is away from it."""
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+    from shieldlab.scenario import load_world
+
+    figs = []
+    monkeypatch.setattr(maps, "_save", lambda fig, path, dpi: figs.append(fig))
+    monkeypatch.setattr(plt, "close", lambda fig=None: None)
+    cov = C.compute(load_world("nato-russia-2011"), alt_km=1000.0)
+    maps.coverage_map(cov, tmp_path / "c.png")
+    ax = figs[0].axes[0]
+    notes = {a.get_text(): a for a in ax.texts if a.get_text() in {r.name for r in cov.radars}}
+    assert set(notes) == {r.name for r in cov.radars}
+    for r in cov.radars:
+        assert notes[r.name].xy == pytest.approx((r.lon_deg, r.lat_deg))
+    assert notes["black-sea-spy1"].arrow_patch is not None  # stacked by Armavir's, ~11 deg away
+    assert notes["gabala-daryal"].arrow_patch is None  # beside its own marker
+    monkeypatch.undo()
+    plt.close("all")

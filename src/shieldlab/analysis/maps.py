@@ -572,9 +572,16 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
         members = [o for o, cl in zip(cov.radars, cluster) if cl == cluster[i]]
         k = [o is r for o in members].index(True)
         anchor = (max(o.lon_deg for o in members), max(o.lat_deg for o in members))
-        ax.annotate(r.name, anchor, xytext=(6, 4 - 11 * k), textcoords="offset points", fontsize=7,
+        # the label's place: beside the cluster's anchor, stacked; a label away from its own
+        # marker (a cluster on a zoomed-out map can span degrees) is tied to it by a thin line
+        at = ax.transData.inverted().transform(ax.transData.transform(anchor)
+                                               + np.array([6.0, 4.0 - 11 * k]) * fig.dpi / 72.0)
+        away = np.hypot(*(ax.transData.transform(anchor) - ax.transData.transform((r.lon_deg, r.lat_deg))))
+        ax.annotate(r.name, (r.lon_deg, r.lat_deg), xytext=tuple(at), textcoords="data", fontsize=7,
                     color="#1a1a1a", zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6,
-                                                         alpha=0.8))
+                                                         alpha=0.8),
+                    arrowprops=dict(arrowstyle="-", color=c, lw=0.7, shrinkA=0, shrinkB=4)
+                    if away * 72.0 / fig.dpi > 6.0 else None)  # (more than 6 points away)
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km, "
                                     f"{_short_area(r.area_km2)}"))
