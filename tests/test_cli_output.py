@@ -1025,6 +1025,21 @@ def test_footprint_of_a_map_beyond_the_threats_says_so(tiny, capsys, wide):
     assert "reach any cell" not in capsys.readouterr().out
 
 
+def test_footprint_step_sets_the_automatic_box_and_is_computed_once(tiny, capsys, wide, monkeypatch):
+    """``--step-deg`` without a box: the automatic box at that step, the footprint computed once
+    (it was computed on the automatic grid first, then again at the step)."""
+    from shieldlab.analysis import footprint as fpm
+
+    grids = []
+    compute = fpm.compute
+    monkeypatch.setattr(fpm, "compute", lambda world, grid=None, **k: grids.append(grid) or compute(world, grid, **k))
+    assert main(["footprint", str(tiny), "--step-deg", "0.5", "--json"]) == 0
+    assert len(grids) == 1 and grids[0].step_deg == pytest.approx(0.5)
+    auto = fpm.auto_grid(shieldlab.load_world(str(tiny)))
+    assert (grids[0].lat_deg[0], grids[0].lon_deg[0]) == (auto.lat_deg[0], auto.lon_deg[0])
+    assert json.loads(capsys.readouterr().out)["step_deg"] == pytest.approx(0.5)
+
+
 def test_an_empty_catalogue_kind_is_refused(capsys):
     assert main(["catalog", ""]) == 2
     assert "KIND: must be one of missiles" in capsys.readouterr().err

@@ -290,6 +290,7 @@ def _write(tmp_path, name, doc):
     (["--region", "asia"], "--region"),
     (["--step-deg", "0"], "--step-deg"),
     (["--bbox", "-89,89,-180,180", "--step-deg", "0.05"], "--step-deg"),
+    (["--bbox", "30,31,34,35", "--step-deg", "5"], "--step-deg"),  # a 1 x 1 grid: no step to map
     (["--json", "--quiet"], "--quiet"),
 ])
 def test_cli_bad_input_exit_2_names_field_writes_nothing(tmp_path, capsys, args, field):

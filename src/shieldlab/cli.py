@@ -1629,10 +1629,18 @@ def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region,
     if region is not None and bbox is not None:
         raise InputError("give --region or --bbox, not both", field="--bbox")
     if region is not None:
-        return fpm.region_grid(region, step_deg or 0.25)
+        return _two_a_side(fpm.region_grid(region, step_deg or 0.25), "--region")
     if bbox is not None:
-        return fpm.make_grid(*_bbox(bbox), step_deg or 0.25)
+        return _two_a_side(fpm.make_grid(*_bbox(bbox), step_deg or 0.25), "--bbox")
     return None
+
+
+def _two_a_side(grid, box: str):
+    """``grid`` if it has at least two nodes along each side (a map of one node has no step)."""
+    if min(grid.shape) < 2:
+        raise InputError(f"leaves {grid.shape[0]} x {grid.shape[1]} grid nodes in the {box} box: at least 2 a "
+                         "side are needed; give a smaller step", field="--step-deg")
+    return grid
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -1729,11 +1737,11 @@ def footprint(
             if out_png is not None:
                 _print_line(f"wrote {out_png}")
         return
+    if grid is None and step_deg is not None:  # the automatic box at this step
+        g = fpm.auto_grid(world, sites=fpm.launch_sites(world, site or None))
+        grid = _two_a_side(fpm.make_grid(g.lat_deg[0], g.lat_deg[-1], g.lon_deg[0], g.lon_deg[-1], step_deg),
+                           "automatic")
     fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
-    if grid is None and step_deg is not None:
-        g = fp.grid
-        grid = fpm.make_grid(g.lat_deg[0], g.lat_deg[-1], g.lon_deg[0], g.lon_deg[-1], step_deg)
-        fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
     if out_png is not None:
         maps.footprint_map(fp, out_png)
     if target is not None:
