@@ -87,6 +87,8 @@ def test_minimal_compiles_to_si(tmp_path):
     # an asset named as a site elsewhere: an aim at the name meant the site, silently
     (("- {name: city, site: {lat: 41.0", "- {name: pad, site: {lat: 41.0"), "assets[0].name",
      "is also the name of a site at another place"),
+    # a reserve that leaves no round names its battery (it was repeated per battery, unnamed)
+    (("rounds: 4}", "rounds: 4, reserve: 4}"), "batteries[0].reserve", "leaves none of battery 'b1'"),
     # an epoch near year 9999 validated and ran, then failed writing the scene's dates
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 9999-12-31T23:59:00Z"), "epoch", "outside the years 1900 to 2199"),
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 1800-01-01T00:00:00Z"), "epoch", "outside the years 1900 to 2199"),
