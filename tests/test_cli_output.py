@@ -771,6 +771,23 @@ def test_validate_notes_a_battery_that_cannot_fire_or_stands_far_from_its_radar(
     assert main(["validate", str(odd)]) == 0
     assert "is 217 km from its own radar radar [red]" in capsys.readouterr().out
 
+
+
+def test_validate_notes_threats_no_sensor_sees_or_no_battery_engages(tmp_path, capsys, wide):
+    """Threats and no sensor (or no battery) validated without a word, and every threat leaks."""
+    blind = tmp_path / "blind.yaml"
+    blind.write_text(TINY.split("sensors:")[0] + "assets:" + TINY.split("assets:")[1])
+    assert main(["validate", str(blind), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == [
+        "note: no sensors: no threat is detected or tracked, so none is engaged (every one leaks); give sensors "
+        "(radars) to see them"]
+    unarmed = tmp_path / "unarmed.yaml"
+    unarmed.write_text(TINY.replace('  - {name: "bat [/]", interceptor: pac-3-mse, site: bat, rounds: 4, system: s}\n',
+                                    "").replace("batteries:\n", "batteries: []\n"))
+    assert main(["validate", str(unarmed), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any(n.startswith("note: no batteries: no threat is engaged") for n in notes)
+
 # --- piped tables ---------------------------------------------------------------------------------
 
 def test_piped_tables_keep_names_whole(tmp_path):

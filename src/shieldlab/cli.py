@@ -2088,11 +2088,18 @@ OWN_RADAR_NOTE_KM = 50.0
 
 
 def _battery_notes(world) -> list[str]:
-    """Notes on batteries that validate but would do nothing a user meant: no round to fire
-    above the reserve, or their own radar far from their site."""
+    """Notes on a defence that validates but would do nothing a user meant: threats and no
+    sensor or no battery, a battery with no round to fire above the reserve, or its own radar
+    far from its site."""
     from shieldlab import earth
 
     notes = []
+    if world.threats and not world.sensors:
+        notes.append("note: no sensors: no threat is detected or tracked, so none is engaged (every one leaks); "
+                     "give sensors (radars) to see them")
+    elif world.threats and not world.batteries:
+        notes.append("note: no batteries: no threat is engaged (every one leaks): the run measures detection "
+                     "and tracking only")
     radars = {s.radar.name: s.radar for s in world.sensors}
     for b in world.batteries:
         if b.rounds - b.reserve <= 0:
