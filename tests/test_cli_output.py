@@ -316,6 +316,10 @@ def test_explain_tells_the_threats_story(tiny, capsys, wide):
     for kind in ("launch", "detect", "track", "fire"):
         assert kind in text
     assert "over 4 runs: intercepted" in text and "leaked" in text
+    # with a results folder the story follows the scene's run, as a flight's does
+    assert main(["run", str(tiny), "--runs", "4", "--out", str(tiny.parent / "o"), "--scene-run", "2",
+                 "--explain", "scud [/]"]) == 0
+    assert "scud [/]: timeline of run 2" in capsys.readouterr().out
 
 
 def test_explain_unknown_threat_lists_the_names(tiny, capsys, no_simulation):

@@ -516,14 +516,16 @@ def _pieces_or_none(pieces):
     return None if first is None else itertools.chain([first], pieces)
 
 
-def _print_explain(name: str, summary: dict, ev: dict, oc: dict) -> None:
-    """One threat's story: the timeline of the first run it appears in, then counts over all
-    runs (``ev``, ``oc``: its event and outcome rows)."""
+def _print_explain(name: str, summary: dict, ev: dict, oc: dict, scene_run: int = 0) -> None:
+    """One threat's story: the timeline of run ``scene_run`` (``--scene-run``, the scene's and
+    the report's; the first run it appears in where it has no events there), then counts over
+    all runs (``ev``, ``oc``: its event and outcome rows)."""
     runs = int(summary["runs"])
     if not ev:
         ev = {"run": np.zeros(0, int), "threat": np.zeros(0, object)}
     mine = ev["threat"] == name
-    first = int(ev["run"][mine].min()) if mine.any() else None
+    first = (scene_run if (mine & (ev["run"] == scene_run)).any() else
+             int(ev["run"][mine].min()) if mine.any() else None)
     missile = next((str(r["missile"]) for r in summary["per_threat"] if r["threat"] == name), "")
     _print_line(Text.assemble((name, "bold"), f" ({missile})" if missile else ""))
     if first is None:
@@ -705,7 +707,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     elif explain is not None and shelling is not None and explain in _mission_names(world):
         _print_mission_story(world, shelling.events, explain, scene_run)
     elif explain is not None:
-        _print_explain(explain, res.summary, shown.explain_events, shown.explain_outcomes)
+        _print_explain(explain, res.summary, shown.explain_events, shown.explain_outcomes, scene_run)
     if timeline:
         _print_timeline(shown.timeline)
     if out_dir is not None:
