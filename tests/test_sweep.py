@@ -355,6 +355,21 @@ def test_a_sweep_over_the_epoch_keeps_its_dates_as_written(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+def test_null_is_a_value_a_sweep_may_set(tmp_path):
+    """``null`` is a YAML scalar, and some fields take it ("none", or the default): it was refused
+    as "not a single value".  Its point's column holds a null, the others keep their type;
+    query prints a null as the tables print a missing value."""
+    source, raw = S.load(PRESET)
+    pts = S.points(source, raw, [S.parse_setting("doctrine.look_time_s=null,3")])
+    assert [p.values["doctrine_look_time_s"] for p in pts] == [None, 3.0]
+    assert pts[0].world.scenario.doctrine.look_time_s is None
+    S.run_sweep(PRESET, [S.parse_setting("doctrine.look_time_s=null,3")], 2, 1, tmp_path / "n")
+    assert pq.read_table(tmp_path / "n" / "points.parquet").column("doctrine_look_time_s").to_pylist() == [None, 3.0]
+    r = cli("query", str(tmp_path / "n"), "select doctrine_look_time_s from points order by point")
+    assert r.returncode == 0
+    assert [ln.split("│")[1].strip() for ln in r.stdout.splitlines() if ln.startswith("│")] == ["–", "3"]
+
+
 def test_text_columns_read_back_share_their_strings():
     """A text column read back from Parquet is the engine's object column: the same values
     (None for null), over several files' chunks, each distinct value one Python string, so

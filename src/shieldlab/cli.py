@@ -1237,11 +1237,12 @@ def query(
         w.writerows(rows)
     else:
         t = Table(title=f"{_plural(len(rows), 'row')}")
-        numeric = [bool(rows) and all(isinstance(r[i], (int, float)) for r in rows) for i in range(len(cols))]
+        numeric = [any(r[i] is not None for r in rows) and all(isinstance(r[i], (int, float)) or r[i] is None
+                                                              for r in rows) for i in range(len(cols))]
         for c, num in zip(cols, numeric):
             t.add_column(c, overflow="fold", justify="right" if num else "left")
-        for r in rows:
-            t.add_row(*[f"{v:.6g}" if isinstance(v, float) else str(v) for v in r])
+        for r in rows:  # (SQL's NULL as the tables write a missing value)
+            t.add_row(*["–" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in r])
         _print_table(t)
 
 

@@ -83,7 +83,7 @@ def parse_setting(text: str) -> Setting:
             x = scalar(v)  # as the scenario file would read it (1e1 is a number)
         except yaml.YAMLError:
             x = v.strip()
-        if isinstance(x, (dict, list)) or x is None:
+        if isinstance(x, (dict, list)):
             raise InputError(f"{name}: {v.strip()!r} is not a single value", field="--set")
         if isinstance(x, (datetime.date, datetime.datetime)):  # (YAML reads a date: kept as written, a string)
             x = v.strip()
@@ -204,8 +204,10 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
             if repr(v) in inv:
                 raise InputError(f"{s.field}: {inv[repr(v)]} and {given} are the same value ({v!r})", field="--set")
             inv[repr(v)] = given
-    kinds = [_column_kind(list(seen.values())) for seen in validated]
-    return [Point(i, {c: kind(validated[k][repr(v)]) for k, (c, v, kind) in enumerate(zip(cols, combo, kinds))},
+    # a column's type is its values' (null, a field's "none" or "its default", stays null)
+    kinds = [_column_kind([x for x in seen.values() if x is not None]) for seen in validated]
+    return [Point(i, {c: None if validated[k][repr(v)] is None else kind(validated[k][repr(v)])
+                      for k, (c, v, kind) in enumerate(zip(cols, combo, kinds))},
                   world, label) for i, (combo, world, label) in enumerate(zip(combos, worlds, labels))]
 
 
