@@ -433,3 +433,26 @@ def test_a_sweep_over_the_name_is_titled_by_the_scenario_given(tmp_path, capsys)
     assert [r["scenario"] for r in rows] == ["alpha", "beta"]
     page = (tmp_path / "sw" / "report.html").read_text()
     assert f"<h1>{PRESET}: a sweep</h1>" in page and "alpha sweep" not in page
+
+
+def test_sweep_chart_lines_stand_apart_and_names_are_not_joined(monkeypatch):
+    """Two equal series hid each other in a sweep's chart, and text values (names, dates) on the
+    x axis were joined by lines as if numbers lay between them: each series now stands a little
+    aside, and categories get markers alone."""
+    from shieldlab.io import sweep_report as R
+
+    figs = []
+    monkeypatch.setattr(R, "_png", lambda fig: figs.append(fig) or "")
+    rows = [{"set": {"a": a, "b": b}, "m": 1.0, "m_ci95": [0.5, 1.5]} for a in (1, 2) for b in ("x", "y")]
+    settings = [{"column": "a", "values": [1, 2]}, {"column": "b", "values": ["x", "y"]}]
+    R._chart(settings, rows, "m", "m_ci95", "m", 0.0, None)
+    lines = [ln for ln in figs[0].axes[0].get_lines() if ln.get_marker() == "o"]  # (not the caps)
+    xs = [tuple(ln.get_xdata()) for ln in lines]
+    assert len(set(xs)) == 2 and all(ln.get_linestyle() == "-" for ln in lines)  # numeric: joined, apart
+    R._chart(settings[::-1], [{**r, "set": r["set"]} for r in rows], "m", "m_ci95", "m", 0.0, None)
+    lines = [ln for ln in figs[1].axes[0].get_lines() if ln.get_marker() == "o"]
+    assert lines and all(ln.get_linestyle() == "None" for ln in lines)  # names: markers alone
+    assert len({tuple(ln.get_xdata()) for ln in lines}) == 2
+    assert [t.get_text() for t in figs[1].axes[0].get_xticklabels()] == ["x", "y"]
+    for f in figs:
+        R.plt.close(f)

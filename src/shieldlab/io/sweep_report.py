@@ -46,11 +46,15 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
     numeric = _numeric(xs_all)
     fig, ax = plt.subplots(figsize=(7.0, 3.8), layout="constrained")
     combos = list(itertools.product(*[s["values"] for s in others])) or [()]
-    for combo in combos:
+    # each line a little aside from the others, so that equal ones do not hide each other
+    span = (max(float(v) for v in xs_all) - min(float(v) for v in xs_all) or 1.0) if numeric else 1.0
+    step = (0.012 if numeric else 0.06) * span
+    for n, combo in enumerate(combos):
         sel = [r for r in rows if all(r["set"][s["column"]] == v for s, v in zip(others, combo, strict=True))]
         sel.sort(key=lambda r: xs_all.index(r["set"][first["column"]]))
         x = [r["set"][first["column"]] for r in sel]
-        xp = np.array(x, float) if numeric else np.array([xs_all.index(v) for v in x], float)
+        xp = (np.array(x, float) if numeric else np.array([xs_all.index(v) for v in x], float)) \
+            + step * (n - 0.5 * (len(combos) - 1))
         y = np.array([np.nan if r.get(key) is None else float(r[key]) for r in sel])
         cis = [_interval(r, ci_key) for r in sel]
         lo = np.array([y[i] - c[0] if c else 0.0 for i, c in enumerate(cis)])
@@ -60,9 +64,11 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         if hi_clip is not None:
             hi = np.minimum(hi, hi_clip - y)
         name = ", ".join(f"{s['column']} = {v}" for s, v in zip(others, combo, strict=True)) or None
-        ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name)
+        # values that are no numbers (names, dates) are categories: nothing lies between them to draw
+        ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name,
+                    linestyle="-" if numeric else "none")
     if not numeric:
-        ax.set_xticks(range(len(xs_all)), [str(v) for v in xs_all])
+        ax.set_xticks(range(len(xs_all)), ["null" if v is None else str(v) for v in xs_all])
     elif len(xs_all) <= 12:
         ax.set_xticks([float(v) for v in xs_all], [str(v) for v in xs_all])
     ax.set_xlabel(first["column"])
