@@ -87,6 +87,9 @@ def test_minimal_compiles_to_si(tmp_path):
     # an asset named as a site elsewhere: an aim at the name meant the site, silently
     (("- {name: city, site: {lat: 41.0", "- {name: pad, site: {lat: 41.0"), "assets[0].name",
      "is also the name of a site at another place"),
+    # a quoted word where a flag goes was read as one (pydantic's lax "yes", "off")
+    (("name: mini", 'name: mini\ndoctrine: {shoot_look_shoot: "yes"}'), "doctrine.shoot_look_shoot",
+     "expected true or false, got the text 'yes'"),
     # a reserve that leaves no round names its battery (it was repeated per battery, unnamed)
     (("rounds: 4}", "rounds: 4, reserve: 4}"), "batteries[0].reserve", "leaves none of battery 'b1'"),
     # an epoch near year 9999 validated and ran, then failed writing the scene's dates

@@ -73,13 +73,19 @@ def _finite_or_not_a_number(text: str) -> bool:
 
 
 def numbers_as_numbers(cls, value, info):
-    """A ``true`` or ``false``, or text, where only a number is allowed: refused (pydantic's
-    lax mode would read ``true`` as 1, so ``lat: true`` put a site at 1 degree, and the
-    quoted ``"8"`` as 8)."""
+    """A ``true`` or ``false``, or text, where only a number is allowed, and text where only
+    ``true`` or ``false`` is: refused (pydantic's lax mode would read ``true`` as 1, so ``lat:
+    true`` put a site at 1 degree, the quoted ``"8"`` as 8, and the quoted ``"yes"`` or
+    ``"off"`` as a flag)."""
     field = cls.model_fields.get(info.field_name)
     if field is None:
         return value
     kinds = _leaf_types(field.annotation)
+    if bool in kinds and kinds <= {bool, type(None)}:
+        for x in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(x, str):
+                raise ValueError(f"expected true or false, got the text {x!r} (write true or false without quotes)")
+        return value
     if bool in kinds or not kinds & {int, float}:
         return value
     numbers_only = kinds <= {int, float, type(None)}
