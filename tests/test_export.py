@@ -491,3 +491,25 @@ def test_formats_paths_and_atomic_write(tmp_path):
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["p.geojson", "p.kml"]  # no temporary left
     (f,) = read_geojson(paths[0])
     assert f["geometry"]["coordinates"] == [1.5, 2.5, 3.0] and f["properties"]["x_m"] is None
+
+
+def test_a_fighters_course_is_written_longitude_first():
+    """The vectored fighter's course had latitude and longitude swapped (it started ~28 km from
+    its patrol station, heading the wrong way): it now starts at the station, in the x = lon,
+    y = lat order of every other feature, and ends near the flier it shot at."""
+    from shieldlab.engine.air import simulate_air
+
+    world = load_world("turkey-airspace-2015")
+    res = simulate_air(world, 2, seed=3)
+    fs = X.air_features(world, res, 0)
+    course = next(f for f in fs.features if f.layer == "Fighters" and f.name == "f-16-patrol → su-24-24-nov")
+    station = next(f for f in fs.features if f.layer == "Fighters" and f.name == "f-16-patrol")
+    xyz = np.asarray(course.geometry.coords)
+    start_km = float(earth.great_circle_distance(*np.radians([xyz[0, 1], xyz[0, 0], station.geometry.y,
+                                                              station.geometry.x]))) / 1e3
+    assert start_km < 15.0  # (the fighter flies its racetrack about the station)
+    su24 = next(f for f in fs.features if f.layer == "Aircraft and cruise missiles" and f.name == "su-24-24-nov")
+    path = np.asarray(su24.geometry.coords)
+    miss_km = np.min(earth.great_circle_distance(np.radians(xyz[-1, 1]), np.radians(xyz[-1, 0]),
+                                                 np.radians(path[:, 1]), np.radians(path[:, 0])))
+    assert miss_km / 1e3 < 20.0  # the shot is released within weapon range of the flier

@@ -440,7 +440,7 @@ def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | No
             if rp is not None and rp.shots and rp.pf is not None:
                 shot = rp.shots[0]
                 tf = np.unique(np.concatenate([np.arange(rp.t_v, shot.time, step_s), [shot.time]]))
-                la, lo, al = _geodetic(np.array([rp.shooter_at(x) for x in tf]))
+                lo, la, al = _geodetic(np.array([rp.shooter_at(x) for x in tf]))
                 feats.append(Feature("Fighters", f"{shot.fighter} → {name}", _line(lo, la, al), "fighter",
                                      _timed({"kind": "fighter-course", "fighter": shot.fighter, "flight": name,
                                              "killed": bool(shot.killed)}, epoch, vectored_time=rp.t_v,
