@@ -100,6 +100,25 @@ def test_interceptor_path_follows_the_fly_out_to_the_point():
     assert alt.max() > 200e3 - 1.0  # a ballistic arc, not below the point
 
 
+def test_interceptor_path_is_the_direct_arc_not_a_lofted_one():
+    """Of the fly-outs that pass about as near the intercept point, the one there soonest (the
+    fan's least time): an SM-3 IA at a ~250 km intercept was drawn on a lofted arc 534 km high,
+    above its ceiling, for one salvo and on the direct arc for a near-identical other.  Every
+    drawn flight of epaa-phase-1's first eight runs stays within its ceiling and near the point."""
+    from shieldlab.engine.chain import preflight, run_chunk
+
+    w = shieldlab.load_world("epaa-phase-1")
+    ch = run_chunk(w, preflight(w, 8), 0, 8, np.random.SeedSequence(1))
+    e = ch.engagements
+    assert np.isfinite(e.intercept_time).sum() > 20
+    for i in np.flatnonzero(np.isfinite(e.intercept_time)):
+        b = w.batteries[int(e.battery[i])]
+        _, pos = scene.interceptor_path(b, float(e.launch_time[i]), float(e.intercept_time[i]), e.intercept_pos[i])
+        alt = earth.ecef_to_geodetic(pos)[2]
+        assert alt.max() <= 1e3 * b.spec.max_intercept_alt_km
+        assert alt.max() - alt[-1] < 50e3, (b.name, alt.max(), alt[-1])
+
+
 def test_the_report_is_self_contained_and_says_what_the_summary_says(raid):
     w, res, ch, doc = raid
     page = report.build(w, res, ch, 0)

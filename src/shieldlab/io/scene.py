@@ -10,7 +10,8 @@ one Monte Carlo run (``--scene-run K``, default the first):
 * every interceptor salvo's flight, from its battery at the launch time to the planned
   intercept point at the intercept time, along the fly-out of the interceptor's own model
   (:mod:`shieldlab.engage.fan`: the launch elevation whose trajectory passes nearest the
-  point, on the great circle towards it, its times scaled to arrive at the intercept time);
+  point, of those about as near the one there soonest, on the great circle towards it, its
+  times scaled to arrive at the intercept time);
 * intercept points (a kill or a miss) and the impact points of leakers;
 * radar sites with their coverage fans (the azimuth field out to the catalogue's range
   against its reference target, drawn on the ground), early-warning satellites where they
@@ -172,9 +173,10 @@ def interceptor_path(battery, launch_time: float, intercept_time: float, point: 
     """Times and ECEF positions [m] of an interceptor's drawn flight from ``battery`` to the ECEF
     ``point``: the fly-out (:func:`shieldlab.engage.fan.flyout`, the interceptor's burnout
     speed, burn time and ballistic coefficient) at the launch elevation whose trajectory
-    passes nearest the point in (ground range, altitude), on the great circle towards the
-    point, its times scaled to arrive at ``intercept_time``; a straight line where no
-    trajectory comes within 10 % of the distance."""
+    passes nearest the point in (ground range, altitude) (of those within 1 % of the distance
+    of the nearest, the one there soonest), on the great circle towards the point, its times
+    scaled to arrive at ``intercept_time``; a straight line where no trajectory comes within
+    10 % of the distance."""
     lat_i, lon_i, alt_i = (float(v) for v in earth.ecef_to_geodetic(point))
     site = battery.site
     g = float(earth.great_circle_distance(site.lat, site.lon, lat_i, lon_i))
@@ -185,8 +187,16 @@ def interceptor_path(battery, launch_time: float, intercept_time: float, point: 
                          dt=1.0, t_max=max(60.0, 3.0 * (intercept_time - launch_time)), x_stop=1.5 * g + 1e4)
     d2 = (f.ground_range - g) ** 2 + (f.alt - alt_i) ** 2
     d2 = np.where(np.isfinite(d2), d2, np.inf)
-    e, k = np.unravel_index(int(np.argmin(d2)), d2.shape)
     scale = max(math.hypot(g, alt_i), 1.0)
+    # per elevation its nearest sample; of those about as near as the nearest (within 1 % of
+    # the distance), the soonest there: the fan's intercept time is the least time to the point,
+    # and a lofted arc that dives onto it (an SM-3 drawn 534 km high, above its ceiling, for an
+    # intercept at 249 km) is not the shot the engagement fired
+    k_e = np.argmin(d2, axis=1)
+    d_e = d2[np.arange(d2.shape[0]), k_e]
+    near = np.flatnonzero(np.sqrt(d_e) <= np.sqrt(np.min(d_e)) + 0.01 * scale)
+    e = int(near[np.argmin(f.t[k_e[near]])]) if near.size else int(np.argmin(d_e))
+    k = int(k_e[e])
     s = np.linspace(0.0, 1.0, samples)
     if math.sqrt(d2[e, k]) < 0.1 * scale and k > 0:
         kk = np.arange(k + 1)
