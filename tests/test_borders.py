@@ -341,3 +341,19 @@ def test_bad_crossings_input():
     with pytest.raises(InputError) as e:
         B.crossings(SQUARE, T, lat, lon, valid=np.ones(3, bool))
     assert e.value.field == "valid"
+
+
+def test_a_territory_in_longitude_and_latitude_is_a_valid_polygon():
+    """Mapped vertex by vertex from the plane, Turkey's airspace (clipped at 600 km about the
+    2015 incidents) crossed itself near the clip edge at 40.68 E, 37.09 N: an invalid GeoJSON
+    polygon.  It is mended, its area kept."""
+    import shapely
+
+    from shieldlab.engine.air import air_territory
+    from shieldlab.scenario import load_world
+
+    t = air_territory(load_world("turkey-airspace-2015"))
+    assert t.shape.is_valid and t.lonlat.is_valid
+    raw = shapely.transform(t.shape, lambda xy: np.column_stack(t.projection.inverse(xy[:, 0], xy[:, 1])[::-1]))
+    assert not raw.is_valid  # (the case exists)
+    assert t.lonlat.area == pytest.approx(raw.area, rel=1e-9)

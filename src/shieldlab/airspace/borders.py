@@ -171,12 +171,19 @@ class LocalProjection:
         return shapely.transform(geom_lonlat, lambda xy: np.column_stack(self.forward(xy[:, 1], xy[:, 0])))
 
     def geometry_to_lonlat(self, geom_m):
-        """A shapely geometry in this plane [m] -> lon/lat [deg] (x = lon), vertex by vertex."""
+        """A shapely geometry in this plane [m] -> lon/lat [deg] (x = lon), vertex by vertex; an
+        area that the vertex-by-vertex map leaves crossing itself (two nearly collinear edges
+        near a clip edge can swap) is mended, its polygons kept (a valid GeoJSON polygon)."""
         def f(xy):
             lat, lon = self.inverse(xy[:, 0], xy[:, 1])
             return np.column_stack([lon, lat])
 
-        return shapely.transform(geom_m, f)
+        out = shapely.transform(geom_m, f)
+        if out.geom_type in ("Polygon", "MultiPolygon") and not out.is_valid:
+            fixed = shapely.make_valid(out)
+            polys = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")]
+            out = shapely.unary_union(polys)
+        return out
 
 
 # --------------------------------------------------------------------------- territory
