@@ -35,6 +35,14 @@ def test_run_writes_the_shelling_results(tmp_path):
     gj = strict_json((out / "scene.geojson").read_text())
     layers = {f["properties"]["layer"] for f in gj["features"]}
     assert {"Rounds", "Weapons", "Estimated origins", "Error ellipses", "Weapon-locating radars", "Border"} <= layers
+    # an estimate is timed when the radar gives it, as the event log's "located" row (a KML TimeStamp)
+    ev = pq.read_table(out / "events.parquet").to_pydict()
+    located = {(th, a): t for run, t, th, k, a in zip(ev["run"], ev["t_s"], ev["threat"], ev["kind"], ev["actor"])
+               if k == "located" and run == 0}
+    est = [f["properties"] for f in gj["features"] if f["properties"]["layer"] == "Estimated origins"]
+    assert est and all(p["located_time_s"] == pytest.approx(located[(p["round"], p["radar"])], abs=1e-3)
+                       and p["located_time_utc"].endswith("Z") for p in est)
+    assert "<TimeStamp>" in (out / "scene.kml").read_text().split("Estimated origins")[1].split("</Folder>")[0]
     assert "mortar-3-oct: run 0" in r.stdout and "located" in r.stdout
     assert "where the weapon-locating radars put each round's origin" in r.stdout
 

@@ -310,7 +310,7 @@ def _score(world, terr, v: Volley, reps: list[Reports], origins: list[Origins], 
         for i in np.flatnonzero(rep.detected).tolist():
             events.append((int(v.run[i]), float(rep.fence_time[i]), names[i], "detect", loc.name,
                            f"through the fence at {fence_alt[i]:,.0f} m, {rng[i] / 1e3:.1f} km away"))
-            last = float(np.nanmax(rep.t[i])) if np.isfinite(rep.t[i]).any() else float(rep.fence_time[i])
+            last = located_time(rep, i)
             if ok[i]:
                 events.append((int(v.run[i]), last, names[i], "located", loc.name,
                                f"origin in {e_country[i]}, {err[i]:,.0f} m from the truth, 95 % ellipse "
@@ -320,6 +320,12 @@ def _score(world, terr, v: Volley, reps: list[Reports], origins: list[Origins], 
 
 
 _KIND_ORDER = ("fire", "detect", "located", "not-located", "impact")
+
+
+def located_time(rep, i: int) -> float:
+    """When radar reports ``rep`` (:class:`~shieldlab.artillery.locating.Reports`) give round
+    ``i``'s estimate [s]: its last report (the fence crossing where it has none)."""
+    return float(np.nanmax(rep.t[i])) if np.isfinite(rep.t[i]).any() else float(rep.fence_time[i])
 
 
 

@@ -16,7 +16,7 @@ from shapely.geometry import Point, Polygon
 
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
-from shieldlab.engine.shelling import round_name
+from shieldlab.engine.shelling import located_time, round_name
 from shieldlab.io.export import Feature, FeatureSet, _line, _num, _timed
 from shieldlab.io.shelling_scene import round_paths
 
@@ -40,7 +40,7 @@ def features(world, res, run: int) -> FeatureSet:
                                  _timed({"kind": "round", "round": v.rounds[i].id,
                                          "mission": sh.missions[v.mission[i]].name}, epoch, fire_time=t0,
                                         impact_time=t1), tuple(float(x) for x in ts), t0, t1))
-        for loc, o in zip(sh.radars, sc.origins, strict=True):
+        for loc, o, rep in zip(sh.radars, sc.origins, sc.reports, strict=True):
             k = np.flatnonzero(o.located)
             if not k.size:
                 continue
@@ -48,19 +48,21 @@ def features(world, res, run: int) -> FeatureSet:
             for q, i in enumerate(k.tolist()):
                 name = round_name(sh.missions[v.mission[i]].name, int(v.number[i]))
                 en = earth.enu_matrix(o.lat[i], o.lon[i])[:2] @ (o.pos[i] - v.origin[i])
-                props = {"kind": "estimated-origin", "radar": loc.name, "round": name,
-                         "lat_deg": _num(math.degrees(o.lat[i]), 7), "lon_deg": _num(math.degrees(o.lon[i]), 7),
-                         "error_m": _num(float(np.hypot(*en)), 2)}
+                # the estimate exists from the radar's last report of the round (the event log's "located")
+                t = located_time(rep, i)
+                props = _timed({"kind": "estimated-origin", "radar": loc.name, "round": name,
+                                "lat_deg": _num(math.degrees(o.lat[i]), 7), "lon_deg": _num(math.degrees(o.lon[i]), 7),
+                                "error_m": _num(float(np.hypot(*en)), 2)}, epoch, located_time=t)
                 feats.append(Feature("Estimated origins", f"{name} by {loc.name}",
                                      Point(math.degrees(o.lon[i]), math.degrees(o.lat[i]), float(o.alt[i])),
-                                     "dispersed-impact", props, altitude="clampToGround"))
+                                     "dispersed-impact", props, None, t, t, altitude="clampToGround"))
                 ring = Polygon(list(zip(np.degrees(blo[q]), np.degrees(bla[q]), strict=True)))
                 e = ell.ellipse(o.cov[i][None])
                 feats.append(Feature("Error ellipses", f"{name} by {loc.name}: 95 %", ring, "cep",
-                                     {"kind": "ellipse-95", "radar": loc.name, "round": name,
-                                      "major_m": _num(float(e.major[0]) * ell.scale(0.95), 2),
-                                      "minor_m": _num(float(e.minor[0]) * ell.scale(0.95), 2)},
-                                     altitude="clampToGround"))
+                                     _timed({"kind": "ellipse-95", "radar": loc.name, "round": name,
+                                             "major_m": _num(float(e.major[0]) * ell.scale(0.95), 2),
+                                             "minor_m": _num(float(e.minor[0]) * ell.scale(0.95), 2)}, epoch,
+                                            located_time=t), None, t, t, altitude="clampToGround"))
     for m in sh.missions:
         feats.append(Feature("Weapons", m.name, Point(math.degrees(m.origin[1]), math.degrees(m.origin[0]),
                                                       float(m.origin[2])), "launch",
