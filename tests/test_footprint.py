@@ -194,7 +194,7 @@ def test_cli_scenario_without_batteries_exit_2(tmp_path, capsys):
         "threats": [{"name": "t", "missile": "shahab-3", "launch": {"lat": 37.0, "lon": 20.0},
                      "aim": {"lat": 45.0, "lon": 20.0}}]})
     png = tmp_path / "m.png"
-    for extra in ([], ["--region", "europe", "--step-deg", "3"]):
+    for extra in ([], ["--region", "europe", "--step-deg", "3"], ["--step-deg", "0.5"]):  # (the last: a traceback)
         assert main(["footprint", path, "--out", str(png), *extra]) == 2
         err = capsys.readouterr().err
         assert "batteries" in err and "no battery to map" in err

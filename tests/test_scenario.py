@@ -95,6 +95,8 @@ def test_minimal_compiles_to_si(tmp_path):
     # an epoch near year 9999 validated and ran, then failed writing the scene's dates
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 9999-12-31T23:59:00Z"), "epoch", "outside the years 1900 to 2199"),
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 1800-01-01T00:00:00Z"), "epoch", "outside the years 1900 to 2199"),
+    (("epoch: 2012-03-01T00:00:00Z", "epoch: 9999-12-31T23:59:00"), "epoch", "outside the years 1900 to 2199"),
+    (("epoch: 2012-03-01T00:00:00Z", "epoch: 2500-01-01"), "epoch", "outside the years 1900 to 2199"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))
@@ -167,3 +169,14 @@ def test_a_nested_list_where_a_mapping_belongs_is_named_by_its_size():
     with pytest.raises(InputError) as e:
         parse({"name": "x", "epoch": "2012-03-01T00:00:00Z", "doctrine": a}, "t")
     assert e.value.problems == [("doctrine", "expected a mapping of fields, got a list of 2 items")]
+
+
+def test_an_asset_named_as_a_site_at_the_same_place_is_accepted(tmp_path):
+    """The clash is of places, not names: an asset standing at the same-named site (by that name,
+    another site's name at the same point, or the point itself) is what the name means."""
+    for site in ("pad", "twin", "{lat: 38.0, lon: 46.0}"):
+        text = MINIMAL.replace("  pad: {lat: 38.0, lon: 46.0}\n",
+                               "  pad: {lat: 38.0, lon: 46.0}\n  twin: {lat: 38.0, lon: 46.0}\n")
+        assert "twin" in text
+        text = text.replace("- {name: city, site: {lat: 41.0, lon: 29.0}", f"- {{name: pad, site: {site}")
+        load_world(str(write(tmp_path, text.replace("aim: city", "aim: pad"))))

@@ -368,6 +368,12 @@ def test_null_is_a_value_a_sweep_may_set(tmp_path):
     r = cli("query", str(tmp_path / "n"), "select doctrine_look_time_s from points order by point")
     assert r.returncode == 0
     assert [ln.split("│")[1].strip() for ln in r.stdout.splitlines() if ln.startswith("│")] == ["–", "3"]
+    # the tables' chunks: the null point's column has the others' type (it was text, and avg() failed)
+    r = cli("query", str(tmp_path / "n"), "select typeof(doctrine_look_time_s), avg(doctrine_look_time_s) from "
+            "outcomes group by 1", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [list(row.values()) for row in json.loads(r.stdout)] == [["DOUBLE", 3.0]]
+    assert "null, 3" in (tmp_path / "n" / "report.html").read_text()  # (what was swept: not "None")
 
 
 def test_text_columns_read_back_share_their_strings():

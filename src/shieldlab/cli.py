@@ -1161,6 +1161,7 @@ def sweep(
     from shieldlab.engine import sweep as sw
     from shieldlab.engine.distribute import client_for
     from shieldlab.io.dataset import HEADLINE, Sweep
+    from shieldlab.io.sweep_report import shown
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -1193,7 +1194,7 @@ def sweep(
     for r in rows:
         lo, hi = r["mean_leakers_ci95"]
         plo, phi = r["p_no_leaker_ci95"]
-        t.add_row(str(r["point"]), *[str(r["set"][c]) for c in cols],
+        t.add_row(str(r["point"]), *[shown(r["set"][c]) for c in cols],
                   f"{r['mean_leakers']:.2f} {_interval_text(max(lo, 0.0), hi, 2)}",
                   f"{r['p_no_leaker']:.2f} {_interval_text(plo, phi, 2)}", f"{r['mean_interceptors_fired']:.2f}")
     _print_table(t)

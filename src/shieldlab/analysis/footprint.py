@@ -168,6 +168,11 @@ def make_grid(lat_min: float, lat_max: float, lon_min: float, lon_max: float, st
     return Grid(lat_min + step_deg * np.arange(n_lat), lon_min + step_deg * np.arange(n_lon))
 
 
+def _require_batteries(world) -> None:
+    if not world.batteries:
+        raise InputError("no battery to map: the scenario has no batteries", field="batteries")
+
+
 def auto_grid(world, step_deg: float | None = None, sites=None) -> Grid:
     """Box over the batteries' reach that the launch sites' missiles can reach, plus the sites.
 
@@ -176,6 +181,7 @@ def auto_grid(world, step_deg: float | None = None, sites=None) -> Grid:
     battery and launch point.  Default step: the multiple of 0.05 deg giving about 160
     nodes along the longer side.
     """
+    _require_batteries(world)
     sites = launch_sites(world) if sites is None else sites
     lats, lons = [], []
 
@@ -1054,8 +1060,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     """
     if cue_delay_s is not None and not (0 <= cue_delay_s <= 3600):
         raise InputError(f"must be in [0, 3600] s, got {cue_delay_s}", field="--cue-delay-s")
-    if not world.batteries:
-        raise InputError("no battery to map: the scenario has no batteries", field="batteries")
+    _require_batteries(world)
     t0 = time.perf_counter()
     sites = launch_sites(world, site_names)
     grid = auto_grid(world, sites=sites) if grid is None else grid

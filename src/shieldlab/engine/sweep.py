@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import yaml
 
 from shieldlab.engine.chain import CHUNK, chunk_runs, preflight
@@ -187,7 +188,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
         data = raw
         for s, v in zip(settings, combo):
             data = apply(data, s, v)
-        label = ", ".join(f"{s.field}={v!r}" for s, v in zip(settings, combo))
+        label = ", ".join(f"{s.field}={'null' if v is None else repr(v)}" for s, v in zip(settings, combo))
         try:
             scn = parse(data, source)
             world = compile_world(scn, source)
@@ -310,6 +311,9 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
                 "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
                                                   for s in settings]}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
+    # a null value's column in the tables takes the type of the others (not text)
+    sweep.column_types = {c: pa.array([p.values[c] for p in pts if p.values[c] is not None]).type
+                          for c in (s.column for s in settings)}
     n_chunks = (runs + chunk - 1) // chunk
     if client is not None:
         _chunks_on_cluster(client, sweep, pts, runs, chunk, seed, progress,

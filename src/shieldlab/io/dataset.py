@@ -54,6 +54,9 @@ class Sweep:
 
     def __init__(self, root: Path, manifest: dict):
         self.root, self.manifest = Path(root), manifest
+        #: the Arrow type of each swept column, where a point's value is null (``--set F=null``):
+        #: the type the other points' values have, so that every chunk's column reads as one
+        self.column_types: dict[str, pa.DataType] = {}
 
     @classmethod
     def open(cls, out_dir: str | Path, manifest: dict, *, resume: bool = False, force: bool = False,
@@ -141,9 +144,11 @@ class Sweep:
             if not cols:
                 continue
             n = len(next(iter(cols.values())))
-            full = {k: np.full(n, v, dtype=object if isinstance(v, str) else None) for k, v in values.items()}
+            full = {k: pa.nulls(n, self.column_types.get(k, pa.null())) if v is None else
+                    arrow_column(np.full(n, v, dtype=object if isinstance(v, str) else None), nan_as_null=True)
+                    for k, v in values.items()}
             with atomic_path(self._file(table, point, chunk)) as tmp:
-                arrow = pa.table({k: arrow_column(v, nan_as_null=True) for k, v in {**full, **cols}.items()})
+                arrow = pa.table({**full, **{k: arrow_column(v, nan_as_null=True) for k, v in cols.items()}})
                 pq.write_table(arrow, tmp, compression="zstd")
         with atomic_path(self._marker(point, chunk)) as tmp:
             tmp.write_bytes(b"")

@@ -28,6 +28,11 @@ METRICS = (
 )
 
 
+def shown(value) -> str:
+    """A swept value as the tables and the report print it (``null`` for None)."""
+    return "null" if value is None else str(value)
+
+
 def _numeric(values) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
@@ -63,12 +68,12 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
             lo = np.minimum(lo, y - lo_clip)
         if hi_clip is not None:
             hi = np.minimum(hi, hi_clip - y)
-        name = ", ".join(f"{s['column']} = {v}" for s, v in zip(others, combo, strict=True)) or None
+        name = ", ".join(f"{s['column']} = {shown(v)}" for s, v in zip(others, combo, strict=True)) or None
         # values that are no numbers (names, dates) are categories: nothing lies between them to draw
         ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name,
                     linestyle="-" if numeric else "none")
     if not numeric:
-        ax.set_xticks(range(len(xs_all)), ["null" if v is None else str(v) for v in xs_all])
+        ax.set_xticks(range(len(xs_all)), [shown(v) for v in xs_all])
     elif len(xs_all) <= 12:
         ax.set_xticks([float(v) for v in xs_all], [str(v) for v in xs_all])
     ax.set_xlabel(first["column"])
@@ -94,7 +99,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
              f"scenario {html.escape(str(manifest['scenario']))} · shieldlab {__version__}</p>",
              "<h2>What was swept</h2>",
              _table(["field", "column", "values"],
-                    [[s["field"], s["column"], ", ".join(str(v) for v in s["values"])] for s in settings]),
+                    [[s["field"], s["column"], ", ".join(shown(v) for v in s["values"])] for s in settings]),
              "<p class='meta'>Every point runs the same raids (the same seed): differences between points are "
              "the swept values', not the dice's.</p>", "<h2>Each point</h2>"]
 
@@ -106,7 +111,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
         return f"{v:.{digits}f}" + (f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})" if ci else "")
 
     parts.append(_table(["point", *[s["column"] for s in settings], *[m[2] for m in METRICS]],
-                        [[str(r["point"]), *[str(r["set"][s["column"]]) for s in settings],
+                        [[str(r["point"]), *[shown(r["set"][s["column"]]) for s in settings],
                           *[cell(r, m[0], m[1]) for m in METRICS]] for r in rows]))
     parts.append("<h2>Against the swept values</h2>")
     for key, ci_key, label, lo, hi in METRICS:

@@ -795,12 +795,11 @@ class Scenario(_Strict):
     @field_validator("epoch")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            return v.replace(tzinfo=UTC)
         try:
-            v = v.astimezone(UTC)
+            v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
         except OverflowError:  # 9999-12-31T23:00:00-14:00 is in year 10000 in UTC
-            raise ValueError(f"{v.isoformat()} is out of range in UTC (years 1 to 9999)") from None
+            raise ValueError(f"{v.isoformat()} is outside the years {EPOCH_FIRST_YEAR} to {EPOCH_LAST_YEAR} "
+                             "in UTC") from None
         # the scenario's clock runs up to MAX_FLIGHT_START_S (~3 years) past it, and its times are
         # written as dates (events, the scene): an epoch near year 9999 ran and then failed writing
         if not EPOCH_FIRST_YEAR <= v.year <= EPOCH_LAST_YEAR:
@@ -823,7 +822,8 @@ class Scenario(_Strict):
         # an aim names a site or an asset, the site first: an asset named as a site elsewhere
         # would be aimed at the site (195 km off, silently, where the names crossed)
         for i, a in enumerate(self.assets):
-            if a.name in self.sites and a.site != a.name and a.site != self.sites[a.name]:
+            where = self.sites.get(a.site) if isinstance(a.site, str) else a.site  # (None: an unknown site)
+            if a.name in self.sites and where is not None and where != self.sites[a.name]:
                 problems.append((f"assets[{i}].name", f"{a.name!r} is also the name of a site at another place "
                                                       "(an aim at that name would mean the site): rename one"))
         # threats: entry names unique, and unique after salvo expansion
