@@ -276,3 +276,22 @@ def test_an_export_base_that_names_no_file_is_refused(capsys, tmp_path, monkeypa
     assert main(["reach", "gbi", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
                  "--to", "38.9,-77.0", "--export", "geojson", "--export-to", ""]) == 2
     assert "--export-to" in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args, why", [
+    (["pac-3-mse", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0"], None),
+    # the Patriot's own radar never holds a Sejjil aimed 500 km beyond it: no track to fire on
+    (["pac-3-mse", "--site", "37.0,37.0", "--missile", "sejjil-2", "--from", "35.6,53.4", "--to", "38.0,32.0"],
+     "no-track"),
+    (["thaad", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0",
+      "--burnout-speed-kms", "0.5"], "burnout-speed"),
+    (["pac-3-mse", "--site", "40.0,30.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0",
+      "--cue-delay-s", "60"], "envelope"),
+])
+def test_reach_json_says_why_it_cannot_catch_it(capsys, args, why):
+    """JSON gave ``needed_burnout_speed_kms: null`` alike for a missile the battery never gets a
+    track on and one no speed brings within its envelope: ``why_not`` tells them apart."""
+    assert main(["reach", *args, "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["why_not"] == why and r["feasible"] == (why is None)
+    assert (r["needed_burnout_speed_kms"] is not None) == (why == "burnout-speed")

@@ -1556,7 +1556,13 @@ def reach(
                  "batteries_alerted_s": None if not np.isfinite(cue.alert_s) else round(cue.alert_s, 1)},
              "ready_s": None if not np.isfinite(res.t_ready) else res.t_ready, "feasible": res.feasible,
              "earliest": res.earliest, "latest": res.latest,
-             "needed_burnout_speed_kms": res.needed_burnout_speed_kms, "threat": res.threat}
+             "needed_burnout_speed_kms": res.needed_burnout_speed_kms,
+             # why it cannot catch it: no track to fire on, too slow (the speed it would need), or no
+             # point of the path within its envelope at any speed
+             "why_not": None if res.feasible and not (cue is not None and cue.system is None) else (
+                 "no-track" if cue is not None and cue.system is None else
+                 "burnout-speed" if res.needed_burnout_speed_kms else "envelope"),
+             "threat": res.threat}
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
         return
