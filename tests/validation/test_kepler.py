@@ -399,3 +399,13 @@ def test_compiled_state_impact_equals_the_numpy_form(rotating, surface):
     assert 0.1 < np.isnan(t0).mean() < 0.5
     np.testing.assert_allclose(p1, p0, rtol=1e-9, atol=1e-3)
     np.testing.assert_allclose(t1, t0, rtol=1e-9, atol=1e-6)
+
+
+def test_a_scalar_shot_has_scalar_fields():
+    """``minimum_energy(r)`` of one range gave its flight-path angle as a 0-d array and its other
+    fields as floats: every field is now a NumPy scalar, and an array of ranges arrays of them."""
+    one = k.minimum_energy(10_000e3)
+    assert all(np.ndim(v) == 0 and not isinstance(v, np.ndarray) for v in one)
+    many = k.minimum_energy(np.array([1e6, 2e6]))
+    assert all(np.shape(v) == (2,) for v in many)
+    assert float(many.flight_path_angle[0]) == pytest.approx(float(k.minimum_energy(1e6).flight_path_angle))

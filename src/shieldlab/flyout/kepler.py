@@ -131,7 +131,8 @@ def _shot(nu, gamma, psi, r0) -> tuple[KeplerShot, np.ndarray]:
             & ((gamma > 0.0) | (r0 > R_EARTH_MEAN))  # from the surface, it must climb
             & (np.sin(theta1) < 0.0)  # descending at impact: the first crossing of r = R
         )
-    shot = KeplerShot(np.sqrt(nu * GM / r0), gamma.copy(), tof, apogee)
+    # gamma * 1.0: a copy, and for a scalar shot a NumPy scalar like the other fields (not a 0-d array)
+    shot = KeplerShot(np.sqrt(nu * GM / r0), gamma * 1.0, tof, apogee)
     return shot, ok
 
 
