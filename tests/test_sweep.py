@@ -342,14 +342,17 @@ def test_values_are_read_as_the_scenario_reads_them(tmp_path):
 def test_a_sweep_over_the_epoch_keeps_its_dates_as_written(tmp_path):
     """YAML reads an ISO 8601 date as a date, which no manifest can hold: a sweep over
     ``epoch`` crashed writing its manifest and left an empty folder.  The dates are kept as
-    written (text, as the scenario file gives them); and a manifest that cannot be written
-    leaves nothing."""
+    written (text, as the scenario file gives them), each point's column holding its instant in
+    one spelling (UTC, ISO 8601), so one instant given twice is refused; and a manifest that
+    cannot be written leaves nothing."""
     s = S.parse_setting("epoch=2013-01-01T00:00:00Z,2013-06-01")
     assert s.values == ("2013-01-01T00:00:00Z", "2013-06-01")
     source, raw = S.load(PRESET)
     pts = S.points(source, raw, [s])
     assert [str(p.world.scenario.epoch.date()) for p in pts] == ["2013-01-01", "2013-06-01"]
-    assert [p.values["epoch"] for p in pts] == ["2013-01-01T00:00:00Z", "2013-06-01"]
+    assert [p.values["epoch"] for p in pts] == ["2013-01-01T00:00:00+00:00", "2013-06-01T00:00:00+00:00"]
+    with pytest.raises(InputError, match="same value"):  # one instant spelt twice
+        S.points(source, raw, [S.parse_setting("epoch=2013-06-01,2013-06-01T00:00:00Z")])
     with pytest.raises(TypeError):
         dataset.Sweep.open(tmp_path / "bad", {"runs": 1, "when": object()})
     assert not (tmp_path / "bad").exists()

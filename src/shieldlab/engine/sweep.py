@@ -226,6 +226,8 @@ def _validated(scn, path: tuple[str | int, ...], given):
                 node = getattr(node, str(step))
     except (KeyError, IndexError, AttributeError, TypeError):
         return given
+    if isinstance(node, datetime.datetime):  # an epoch: one spelling (UTC, ISO 8601) for one instant
+        return node.isoformat()
     return node if isinstance(node, (bool, int, float, str)) else given
 
 
