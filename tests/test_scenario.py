@@ -87,6 +87,8 @@ def test_minimal_compiles_to_si(tmp_path):
     # an asset named as a site elsewhere: an aim at the name meant the site, silently
     (("- {name: city, site: {lat: 41.0", "- {name: pad, site: {lat: 41.0"), "assets[0].name",
      "is also the name of a site at another place"),
+    # a name of thousands of characters was accepted (tables, labels and file names carry it)
+    (("name: mini", "name: " + "a" * 201), "name", "at most 200 characters"),
     # a quoted word where a flag goes was read as one (pydantic's lax "yes", "off")
     (("name: mini", 'name: mini\ndoctrine: {shoot_look_shoot: "yes"}'), "doctrine.shoot_look_shoot",
      "expected true or false, got the text 'yes'"),

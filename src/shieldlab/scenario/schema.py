@@ -112,8 +112,10 @@ def _printable(text: str) -> str:
     return text
 
 
-#: A name: not empty, printable.
-Name = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+#: The longest name [characters]: tables, map labels and file names must hold it.
+MAX_NAME_LENGTH = 200
+#: A name: not empty, printable, at most MAX_NAME_LENGTH characters.
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_printable)]
 
 
 class SensorCfg(_Strict):
