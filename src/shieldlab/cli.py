@@ -1538,6 +1538,7 @@ def reach(
                                          None if burnout_speed_kms is None else 1e3 * burnout_speed_kms),
                 stderr=as_json)
     cue = res.cue
+    untracked = cue is not None and cue.system is None  # no system expected to confirm a track to fire on
     cue_scenario = world.scenario.name if cue_source == "scenario" and world is not None else None
     out_d = {"interceptor": spec.id, "missile": m.id, "site_lat_deg": slat, "site_lon_deg": slon,
              "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms,
@@ -1559,8 +1560,7 @@ def reach(
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms,
              # why it cannot catch it: no track to fire on, too slow (the speed it would need), or no
              # point of the path within its envelope at any speed
-             "why_not": None if res.feasible and not (cue is not None and cue.system is None) else (
-                 "no-track" if cue is not None and cue.system is None else
+             "why_not": "no-track" if untracked else None if res.feasible else (
                  "burnout-speed" if res.needed_burnout_speed_kms else "envelope"),
              "threat": res.threat}
     if as_json:
@@ -1577,7 +1577,7 @@ def reach(
         for sat, t_rep in cue.launch_reports.items():
             _print_line(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
                                                     if np.isfinite(t_rep) else "does not see this launch"))
-        if cue.system is None:
+        if untracked:
             _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                       (f": its own {spec.radar} is not" if cue_source == "own-radar" else
                                        f": no system of {cue_scenario!r} is")

@@ -125,9 +125,14 @@ _WHENCE = {"claim": "", "model-inside": " inside the airspace (the model's path)
            "route": " (the route's height)", "cruise": " (the catalogue's cruise height)"}
 
 
+def _whence(b: _Band) -> str:
+    """Where the band's heights come from, in the verdict's words (plural over a span)."""
+    return _WHENCE[b.alt_from] if b.hi == b.lo else _WHENCE[b.alt_from].replace("height", "heights")
+
+
 def _at(b: _Band) -> str:
-    return (f"at {b.lo:,.0f} m{_WHENCE[b.alt_from]}" if b.hi == b.lo else
-            f"at every height from {b.lo:,.0f} to {b.hi:,.0f} m{_WHENCE[b.alt_from].replace('height', 'heights')}")
+    return (f"at {b.lo:,.0f} m{_whence(b)}" if b.hi == b.lo else
+            f"at every height from {b.lo:,.0f} to {b.hi:,.0f} m{_whence(b)}")
 
 
 def _verdict(what: str, v: float, v_max: float, spec, b: _Band) -> str:
@@ -143,7 +148,7 @@ def _verdict(what: str, v: float, v_max: float, spec, b: _Band) -> str:
         h = np.linspace(b.lo, b.hi, 4001)
         top = float(np.interp(v, min_true_airspeed(spec.min_speed_eas_kmh * KMH, h), h))
         return (f"{what}: within the {spec.id}'s envelope only below {top:,.0f} m, and the path flies "
-                f"{b.lo:,.0f} to {b.hi:,.0f} m{_WHENCE[b.alt_from].replace('height', 'heights')} (least speed "
+                f"{b.lo:,.0f} to {b.hi:,.0f} m{_whence(b)} (least speed "
                 f"{b.v_min_lo / KMH:,.0f} to {b.v_min_hi / KMH:,.0f} km/h true): not flyable clean above it")
     margin = (v - b.v_min_hi) / b.v_min_hi
     return (f"{what}: within the {spec.id}'s envelope {_at(b)} ({b.v_min_hi / KMH:,.0f} to "

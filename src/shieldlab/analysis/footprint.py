@@ -376,7 +376,7 @@ def _needs_bearing_anchors(site: LaunchSite) -> bool:
     another.  A full-burn shot is fixed by its kick alone: any kick on the right branch is
     the solver's own answer for wherever it lands, so one bearing of anchors is enough.
     """
-    return _trims(site.missile) and site.profile == "min-energy" and not site.shaped
+    return aim.trims(site.missile) and site.profile == "min-energy" and not site.shaped
 
 
 def _trim_kind(missile) -> int:
@@ -386,12 +386,6 @@ def _trim_kind(missile) -> int:
     if missile.energy_management == "gem":
         return aim.TRIM_GEM
     return aim.TRIM_DIVE if missile.aero is not None else aim.TRIM_CUT
-
-
-def _trims(missile) -> bool:
-    """Whether a missile sheds energy on a min-energy shot (:func:`aim.trims`): its steering
-    then has a trim as well as a kick."""
-    return aim.trims(missile)
 
 
 def _anchors(sites, model: EarthModel, sectors, dt: float):

@@ -574,9 +574,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
         anchor = (max(o.lon_deg for o in members), max(o.lat_deg for o in members))
         # the label's place: beside the cluster's anchor, stacked; a label away from its own
         # marker (a cluster on a zoomed-out map can span degrees) is tied to it by a thin line
-        at = ax.transData.inverted().transform(ax.transData.transform(anchor)
-                                               + np.array([6.0, 4.0 - 11 * k]) * fig.dpi / 72.0)
-        away = np.hypot(*(ax.transData.transform(anchor) - ax.transData.transform((r.lon_deg, r.lat_deg))))
+        here = ax.transData.transform(anchor)  # [display pixels]
+        at = ax.transData.inverted().transform(here + np.array([6.0, 4.0 - 11 * k]) * fig.dpi / 72.0)
+        away = np.hypot(*(here - ax.transData.transform((r.lon_deg, r.lat_deg))))
         ax.annotate(r.name, (r.lon_deg, r.lat_deg), xytext=tuple(at), textcoords="data", fontsize=7,
                     color="#1a1a1a", zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6,
                                                          alpha=0.8),

@@ -195,7 +195,7 @@ def interceptor_path(battery, launch_time: float, intercept_time: float, point: 
     k_e = np.argmin(d2, axis=1)
     d_e = d2[np.arange(d2.shape[0]), k_e]
     near = np.flatnonzero(np.sqrt(d_e) <= np.sqrt(np.min(d_e)) + 0.01 * scale)
-    e = int(near[np.argmin(f.t[k_e[near]])]) if near.size else int(np.argmin(d_e))
+    e = int(near[np.argmin(f.t[k_e[near]])])  # (never empty: the nearest is within its own distance)
     k = int(k_e[e])
     s = np.linspace(0.0, 1.0, samples)
     if math.sqrt(d2[e, k]) < 0.1 * scale and k > 0:
