@@ -177,6 +177,16 @@ def test_query_answers_sql_over_the_points_and_tables(swept):
     assert json.loads(r.stdout) == [{"doctrine_salvo": 1, "n": 70 * threats}, {"doctrine_salvo": 2, "n": 70 * threats}]
     r = _cli("query", out, "SELECT point, mean_leakers FROM points ORDER BY point", "--csv")
     assert r.stdout.splitlines()[0] == "point,mean_leakers" and len(r.stdout.splitlines()) == 3
+    # types JSON and CSV lack, written as data, not as Python's text ("3 days, 0:00:00", "b'ab'")
+    odd = ("SELECT INTERVAL 3 DAY AS i, 'ab'::BLOB AS b, DATE '2015-11-24' AS d, 1.25::DECIMAL(5, 2) AS m, "
+           "[1.0, 'nan'::DOUBLE] AS l, {'x': 'inf'::DOUBLE} AS s, 'nan'::DOUBLE AS f")
+    r = _cli("query", out, odd, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [{"i": "PT259200S", "b": "YWI=", "d": "2015-11-24", "m": 1.25, "l": [1.0, None],
+                                     "s": {"x": None}, "f": None}]
+    r = _cli("query", out, odd, "--csv")
+    assert r.stdout.splitlines() == ["i,b,d,m,l,s,f",
+                                     'PT259200S,YWI=,2015-11-24,1.25,"[1.0, null]","{""x"": null}",nan']
     r = _cli("query", out, "SELEKT 1")
     assert r.returncode == 2 and "SQL" in r.stderr and "Traceback" not in r.stderr
     r = _cli("query", out.parent, "SELECT 1")

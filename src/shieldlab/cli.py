@@ -1205,6 +1205,37 @@ def sweep(
                 f"from outcomes group by all order by all\")")
 
 
+def _sql_plain(v, as_json: bool):
+    """One value of a query's answer as JSON or CSV carry it: an INTERVAL as an ISO 8601
+    duration in seconds (``PT259200S``), a date or time in ISO 8601, a BLOB in base64, a
+    DECIMAL as a number, lists and structs element by element; in JSON a nan or an
+    infinity is null (JSON has neither), in CSV as Python writes it (``nan``, ``inf``)."""
+    import base64
+    import datetime as dt
+    import decimal
+    import uuid
+
+    if isinstance(v, float):
+        return None if as_json and not math.isfinite(v) else v
+    if isinstance(v, dt.timedelta):
+        return f"PT{format(v.total_seconds(), '.15g')}S"
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(v)).decode("ascii")
+    if isinstance(v, decimal.Decimal):
+        return _sql_plain(float(v), as_json) if as_json else str(v)
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, dict):
+        d = {str(k): _sql_plain(x, True) for k, x in v.items()}
+        return d if as_json else json.dumps(d, allow_nan=False)
+    if isinstance(v, (list, tuple)):
+        items = [_sql_plain(x, True) for x in v]
+        return items if as_json else json.dumps(items, allow_nan=False)
+    return v
+
+
 @app.command(cls=_Command)
 @_guard
 def query(
@@ -1227,15 +1258,12 @@ def query(
     if note:
         _err().print(note)
     if as_json:
-        def plain(v):  # JSON has no nan or infinity: null
-            return None if isinstance(v, float) and not math.isfinite(v) else v
-
-        sys.stdout.write(json.dumps([{c: plain(v) for c, v in zip(cols, r)} for r in rows], indent=2,
-                                    default=str, allow_nan=False) + "\n")
+        sys.stdout.write(json.dumps([{c: _sql_plain(v, True) for c, v in zip(cols, r)} for r in rows], indent=2,
+                                    allow_nan=False) + "\n")
     elif as_csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)
-        w.writerows(rows)
+        w.writerows([[_sql_plain(v, False) for v in r] for r in rows])
     else:
         t = Table(title=f"{_plural(len(rows), 'row')}")
         numeric = [any(r[i] is not None for r in rows) and all(isinstance(r[i], (int, float)) or r[i] is None
