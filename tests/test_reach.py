@@ -295,3 +295,20 @@ def test_reach_json_says_why_it_cannot_catch_it(capsys, args, why):
     r = json.loads(capsys.readouterr().out)
     assert r["why_not"] == why and r["feasible"] == (why is None)
     assert (r["needed_burnout_speed_kms"] is not None) == (why == "burnout-speed")
+
+
+def test_the_exported_files_close_the_printout(capsys, tmp_path):
+    """The verdict first, then the files written (they came before the verdict), in both the
+    caught and the untracked case (the latter returned before the export)."""
+    for to, verdict in (("38.9,-77.0", "can catch it"), ("37.98,23.73", "cannot catch it")):
+        site, missile, frm = (("54.48,17.10", "topol-m", "54.0,35.8") if to == "38.9,-77.0"
+                              else ("36.2,27.6", "sejjil-2", "38.08,46.29"))
+        interceptor = "gbi" if to == "38.9,-77.0" else "pac-3-mse"
+        base = tmp_path / interceptor
+        assert main(["reach", interceptor, "--site", site, "--missile", missile, "--from", frm, "--to", to,
+                     "--export", "geojson", "--export-to", str(base)]) == 0
+        lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+        said = [i for i, ln in enumerate(lines) if verdict in ln]
+        wrote = [i for i, ln in enumerate(lines) if "wrote" in ln]
+        assert said and wrote and max(said) < min(wrote), lines
+        assert (tmp_path / f"{interceptor}.geojson").exists()

@@ -1519,7 +1519,7 @@ def reach(
     by a geostationary early-warning satellite; or a scenario's sensors (--sensors), or a
     fixed delay (--cue-delay-s; 60 s where the interceptor has no radar of its own)."""
     from shieldlab import catalog
-    from shieldlab.analysis.reach import DEFAULT_SATELLITE, analyse, own_laydown
+    from shieldlab.analysis.reach import analyse, own_laydown
     from shieldlab.flyout import aim
 
     slat, slon = _latlon(site, "--site")
@@ -1559,12 +1559,6 @@ def reach(
                       None if burnout_speed_kms is None else 1e3 * burnout_speed_kms, sensors=world)
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
-    if target is not None:
-        from shieldlab.io import export as X
-
-        _export(target, X.reach_features(res, spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), profile,
-                                         None if burnout_speed_kms is None else 1e3 * burnout_speed_kms),
-                stderr=as_json)
     cue = res.cue
     untracked = cue is not None and cue.system is None  # no system expected to confirm a track to fire on
     cue_scenario = world.scenario.name if cue_source == "scenario" and world is not None else None
@@ -1593,7 +1587,21 @@ def reach(
              "threat": res.threat}
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
-        return
+    else:
+        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked)
+    if target is not None:  # after the verdict: the files' lines close the printout
+        from shieldlab.io import export as X
+
+        _export(target, X.reach_features(res, spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), profile,
+                                         None if burnout_speed_kms is None else 1e3 * burnout_speed_kms),
+                stderr=as_json)
+
+
+def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | None, untracked: bool) -> None:
+    """The printed verdict of ``reach``: the cue, the launch reports, and whether it can catch it."""
+    from shieldlab.analysis.reach import DEFAULT_SATELLITE
+
+    cue = res.cue
     if cue_source == "own-radar":
         _print_line(f"cue (the default): {spec.id}'s own {spec.radar} at the site, facing the launch point, alerted "
                     f"by a {DEFAULT_SATELLITE} over {abs(lon0):.1f}° {'E' if lon0 >= 0 else 'W'} "
