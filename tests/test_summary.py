@@ -184,6 +184,22 @@ def test_value_lost_weighs_each_hit_by_its_assets_value(world):
     assert s5["mean_value_lost_ci95"] == pytest.approx([5.3 - half, 5.3 + half], abs=1e-6)
 
 
+def test_value_lost_interval_stays_within_what_a_raid_can_lose(world):
+    """Each warhead hits one asset at most, so a raid of N loses at most N times the dearest
+    asset's value: the t interval of runs near that maximum is cut there (9.50 (8.58-10.42)
+    had been printed where 10 was the most)."""
+    N = len(world.threats)
+    name = world.assets[0].name
+    status = np.full((RUNS, N), "leaked", dtype=object)
+    asset = np.full((RUNS, N), name, dtype=object)
+    asset[0, 0] = None  # one warhead of one run misses: the mean is just below the maximum
+    s = summarise(world, _outcomes(world, status, np.zeros((RUNS, N), int), asset), {}, RUNS, 1)
+    most = N * max(a.value for a in world.assets)
+    assert s["mean_value_lost"] == pytest.approx(N - 0.1 * world.assets[0].value)
+    assert s["mean_value_lost_ci95"][1] == pytest.approx(most) and s["mean_value_lost_ci95"][0] < s["mean_value_lost"]
+    assert s["mean_assets_hit_ci95"][1] == N
+
+
 def test_pieces_of_runs_give_the_summary_of_the_whole(world):
     """A long run is summarised a chunk at a time: pieces of whole runs, in run order, give
     the summary of the whole tables to the bit (counts of distinct runs add up across pieces,

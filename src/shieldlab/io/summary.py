@@ -280,7 +280,9 @@ class Summariser:
         leakers, leakers_ci = _mean(per_run["leak"], upper=N)
         fired_all, fired_all_ci = _mean(per_run["fired"])
         hits, hits_ci = _mean(per_run["hit"], upper=N)
-        value_lost, value_lost_ci = _mean(per_run["lost"] if N else np.zeros(runs))
+        # each warhead hits one asset at most: a run loses at most N times the dearest asset's value
+        value_lost, value_lost_ci = _mean(per_run["lost"] if N else np.zeros(runs),
+                                          upper=N * max(self._worth.values(), default=0.0))
         p_none, p_none_ci = _proportion(int((per_run["leak"] == 0).sum()), runs)
         quality = _concat(self._quality) if self._quality else None
         return {
