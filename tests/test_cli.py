@@ -175,6 +175,11 @@ def test_presets_validate_catalog(capsys):
     assert any(p["name"] == "epaa-phase-1" for p in json.loads(capsys.readouterr().out))
     assert main(["validate", "epaa-phase-1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["valid"] is True
+    # the table wraps its descriptions in their cells, in a pipe too (one line each made it ~1,100 wide)
+    assert main(["presets"]) == 0
+    table = capsys.readouterr().out
+    assert max(len(ln) for ln in table.splitlines()) <= 110
+    assert "eastern Mediterranean" in table and "epaa-phase-1" in table
     assert main(["catalog", "missiles", "--json"]) == 0
     assert {m["id"] for m in json.loads(capsys.readouterr().out)} >= {"scud-b", "shahab-3", "sejjil-2"}
 

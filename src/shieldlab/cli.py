@@ -2025,8 +2025,8 @@ def presets(name: str | None = typer.Argument(None, metavar="[NAME]",
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     t = Table(title="presets")
-    t.add_column("name")
-    t.add_column("description")
+    t.add_column("name", no_wrap=True)
+    t.add_column("description", max_width=76)  # wrapped in its cell, a pipe's table too (it was ~1,100 wide)
     for r in rows:
         t.add_row(r["name"], r["description"])
     _print_table(t)
