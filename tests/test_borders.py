@@ -109,6 +109,37 @@ def test_track_clipping_a_corner_between_samples():
     assert abs(c.max_depth_m - 1000.0 / np.sqrt(2.0)) < 1.0
 
 
+def test_boundary_times_of_a_corner_cut_and_the_heights_inside():
+    """boundary_times: the corner cut between two samples outside meets the border at the
+    chord's ends (8 s apart at 250 m/s).  The heights inside the airspace then count every
+    visit: a path through the square at 1,000 m, out, a corner cut between two samples at
+    5,000 m (both outside), and back through: the highest height inside is the corner's
+    5,000 m (the first entry, the last exit and the samples inside gave 1,870 m)."""
+    from types import SimpleNamespace
+
+    from shieldlab.engine.air import _heights_inside
+
+    s = np.arange(16.0) * 2500.0 - 18750.0
+    off = 1e4 * np.sqrt(2.0) - 1000.0
+    x, y = off / np.sqrt(2.0) + s / np.sqrt(2.0), off / np.sqrt(2.0) - s / np.sqrt(2.0)
+    met = B.boundary_times(SQUARE, np.arange(s.size) * 10.0, *_track(x, y))
+    assert met.size == 2 and abs(met[1] - met[0] - 2000.0 / 250.0) < 1e-4
+    assert B.boundary_times(SQUARE, np.arange(s.size) * 10.0, *_track(x, y), valid=np.arange(s.size) != 8).size == 0
+    #            A        B      C        D        E        F          G
+    px = np.array([-15e3, 0.0, 15e3, 11e3, 8e3, -15e3, -20e3])
+    py = np.array([0.0, 0.0, 0.0, 8e3, 11e3, -5e3, -5e3])
+    alt = np.array([1e3, 1e3, 1e3, 5e3, 5e3, 1e3, 1e3])
+    t = np.arange(px.size) * 60.0
+    lat, lon = _track(px, py)
+    assert B.contains(SQUARE, lat, lon).tolist() == [False, True, False, False, False, False, False]
+    c = B.crossings(SQUARE, t, lat, lon)
+    assert c.n_entries == 3
+    paths = SimpleNamespace(t=t, alt=alt[None], active=np.ones((1, t.size), bool), lat=np.radians(lat)[None],
+                            lon=np.radians(lon)[None])
+    lo, hi = _heights_inside(SQUARE, paths, 0, float(c.entry_time), float(c.exit_time))
+    assert lo == 1e3 and hi == pytest.approx(5e3, abs=1e-6)
+
+
 def test_track_that_never_enters():
     lat, lon = _straight(-15000.0, 15000.0)
     c = B.crossings(SQUARE, T, lat, lon)

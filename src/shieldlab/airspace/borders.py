@@ -601,6 +601,23 @@ def crossings(terr: Territory, t, lat_deg, lon_deg, valid=None, *, bridge_gaps: 
                      distance_inside_m=shaped(d_in), max_depth_m=shaped(depth), deepest_time=shaped(t_deep))
 
 
+def boundary_times(terr: Territory, t, lat_deg, lon_deg, valid=None) -> np.ndarray:
+    """The times [s] (sorted) at which one track, sampled at ``t`` (T,) [s] at ``lat_deg``,
+    ``lon_deg`` (T,) [deg], meets ``terr``'s boundary: its path as :func:`crossings` joins it
+    (successive ``valid`` samples by straight segments in the local plane, position linear
+    in time along each), every entry, exit and touch, also a corner cut between two samples
+    both outside."""
+    t = np.asarray(t, float)
+    lat, lon = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
+    ok = np.isfinite(lat) & np.isfinite(lon) & (True if valid is None else np.asarray(valid, bool))
+    k = np.flatnonzero(ok[:-1] & ok[1:])
+    if k.size == 0:
+        return np.zeros(0)
+    x, y = terr.projection.forward(np.where(ok, lat, terr.lat0_deg), np.where(ok, lon, terr.lon0_deg))
+    seg, u = _cuts(terr, x[k], y[k], x[k + 1], y[k + 1])
+    return np.sort(t[k[seg]] + u * (t[k[seg] + 1] - t[k[seg]]))
+
+
 def _cuts(terr: Territory, x0, y0, x1, y1) -> tuple[np.ndarray, np.ndarray]:
     """Where segments (x0, y0) -> (x1, y1) [m] meet ``terr``'s boundary: (segment index, fraction
     u along it in [0, 1]) for every meeting; an overlap along an edge gives its two ends."""

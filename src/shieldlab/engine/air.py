@@ -435,13 +435,17 @@ _OUTCOME_COLUMNS: dict[str, object] = {
 
 def _heights_inside(terr, paths, row: int, entry_s: float, exit_s: float) -> tuple[float, float]:
     """The lowest and highest height [m] of row ``row``'s true path inside ``terr`` between its
-    first entry and its last exit (times [s]): its samples inside, and its heights at that
-    first entry and last exit (interpolated in time), so a single visit shorter than a sample
-    counts too (a middle visit between two samples adds no height: a limit)."""
+    first entry and its last exit (times [s]): its samples inside, and its heights where the
+    path meets the border (:func:`shieldlab.airspace.borders.boundary_times`, interpolated in
+    time), so every visit counts, one shorter than a sample or between two samples outside
+    too.  The height is linear in time between samples, so on the path inside its extremes
+    lie at these points: the lowest and highest are exact for the sampled path."""
     t, alt = paths.t, paths.alt[row]
     k = np.flatnonzero(paths.active[row] & (t > entry_s) & (t < exit_s))
     ins = k[borders.contains(terr, np.degrees(paths.lat[row, k]), np.degrees(paths.lon[row, k]))]
-    h = np.concatenate([alt[ins], np.interp([entry_s, exit_s], t, alt)])
+    met = borders.boundary_times(terr, t, np.degrees(paths.lat[row]), np.degrees(paths.lon[row]), paths.active[row])
+    met = met[(met >= entry_s) & (met <= exit_s)]
+    h = np.concatenate([alt[ins], np.interp(np.concatenate([[entry_s, exit_s], met]), t, alt)])
     return float(h.min()), float(h.max())
 
 
