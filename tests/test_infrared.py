@@ -25,10 +25,12 @@ def flights():
 def test_frames_candidates_and_the_launch_report(flights):
     """Over the Indian Ocean (57 E) the satellite sees the Iranian launches: detections only
     while the engines burn above the plume floor, at Pd per frame; the report comes at the
-    init_frames-th detection plus the latency, with the stated errors (4,000 runs)."""
+    init_frames-th detection plus the latency, with the stated errors (1,000 runs of six
+    launches: each sigma to ~1 %, tested to 5 %; the mean launch-time error within 4 of its
+    standard errors)."""
     w, truth = flights
     sat = Satellite("sbirs", SBIRS, np.radians(57.0), "nato-bmd")
-    runs = 4000
+    runs = 1000
     big = type(truth)(**{k: (np.broadcast_to(v, (runs,) + v.shape).copy() if k != "t" else v)
                          for k, v in truth.__dict__.items()})
     r = observe_launches(sat, big, np.random.default_rng(2))
@@ -44,7 +46,7 @@ def test_frames_candidates_and_the_launch_report(flights):
     np.testing.assert_allclose(r.report_time, t[k3] + 30.0)
     # its errors: launch time, east-west and north-south place, heading, each at its sigma
     dt = r.launch_time - big.launch_time
-    assert dt.std() == pytest.approx(3.0, rel=0.05) and abs(dt.mean()) < 0.1
+    assert dt.std() == pytest.approx(3.0, rel=0.05) and abs(dt.mean()) < 4 * 3.0 / np.sqrt(dt.size)
     lat0 = np.radians([th.launch.lat_deg for th in w.threats])
     dn = (r.launch_lat - lat0) * earth.R_EARTH_MEAN / 1e3
     assert dn.std() == pytest.approx(2.0, rel=0.05)
