@@ -312,3 +312,13 @@ def test_the_exported_files_close_the_printout(capsys, tmp_path):
         wrote = [i for i, ln in enumerate(lines) if "wrote" in ln]
         assert said and wrote and max(said) < min(wrote), lines
         assert (tmp_path / f"{interceptor}.geojson").exists()
+
+
+def test_flyout_exports_after_its_table(capsys, tmp_path):
+    """flyout --export: the table first, then the files written (they came before it)."""
+    assert main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--export", "geojson",
+                 "--export-to", str(tmp_path / "f")]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+    table = [i for i, ln in enumerate(lines) if "burnout_speed_kms" in ln]
+    wrote = [i for i, ln in enumerate(lines) if "wrote" in ln]
+    assert table and wrote and max(table) < min(wrote), lines

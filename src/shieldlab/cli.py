@@ -1387,7 +1387,9 @@ def flyout(
     force: bool = typer.Option(False, "--force", help="replace existing --export-to files"),
 ) -> None:
     """Fly one missile from a launch point to an aim point (rotating Earth, J2, drag);
-    with --runs, also the CEP of dispersed shots about the aim point."""
+    with --runs, also the CEP of dispersed shots about the aim point.  The burnout speed is
+    inertial (the Earth's rotation included: up to ~0.4 km/s more than the speed over the
+    ground for an eastward shot)."""
     from shieldlab import catalog, earth
     from shieldlab.flyout import aim
     from shieldlab.flyout.integrate import fly
@@ -1457,20 +1459,20 @@ def flyout(
         res.update(runs=runs, seed=seed)
         # the circular error probable is a median over shots: one shot has only its miss
         res.update({"cep_km" if runs > 1 else "miss_km": round(c / 1e3, 4)})
-    if target is not None:
+    if as_json:
+        sys.stdout.write(json.dumps(res, indent=2) + "\n")
+    else:
+        title = f"{m.name}, {profile}"  # (the points are rows; a table as wide as its title does not wrap it)
+        t = Table(title=title, show_header=False, min_width=len(title) + 4)
+        for k, v in res.items():  # (JSON's null, a thrust that is never cut, as the tables write a missing value)
+            t.add_row(k, "–" if v is None else str(v))
+        _print_table(t)
+    if target is not None:  # after the table: the files' lines close the printout
         from shieldlab.io import export as X
 
         _export(target, X.flyout_features(tr, missile=m.id, launch_deg=(lat0, lon0), aim_deg=(lat1, lon1),
                                           profile=profile, impacts_rad=(scat_lat, scat_lon) if runs else None,
                                           cep_m=c if runs > 1 else None), stderr=as_json)
-    if as_json:
-        sys.stdout.write(json.dumps(res, indent=2) + "\n")
-        return
-    title = f"{m.name}, {profile}"  # (the points are rows; a table as wide as its title does not wrap it)
-    t = Table(title=title, show_header=False, min_width=len(title) + 4)
-    for k, v in res.items():  # (JSON's null, a thrust that is never cut, as the tables write a missing value)
-        t.add_row(k, "–" if v is None else str(v))
-    _print_table(t)
 
 
 def _print_sensor_cue(cue, t_ready: float, alerted: bool) -> None:
