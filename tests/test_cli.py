@@ -196,6 +196,10 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     (["flyout", "ghadr-1", "--from", "95,46", "--to", "41,29"], "--from"),
     (["flyout", "scud-b", "--from", "38,46", "--to", "41,29"], "maximum range"),
     (["flyout", "scud-b", "--from", "38,46", "--to", "38,46"], "less than 1 km"),
+    # the exact antipode: every bearing leads there (it was a traceback from the closed forms)
+    (["flyout", "topol-m", "--from", "54,35.8", "--to", "-54,-144.2"], "antipode"),
+    (["reach", "gbi", "--site", "40,-100", "--missile", "topol-m", "--from", "54,35.8", "--to", "-54,-144.2"],
+     "antipode"),
     (["flyout", "scud-c", "--from", "35,38", "--to", "38.5,38.3", "--profile", "lofted", "--apogee-km", "2000"],
      "cannot be flown"),
     (["flyout", "scud-b", "--from", "38,46", "--to", "39,46", "--profile", "sideways"], "--profile"),

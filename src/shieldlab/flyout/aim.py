@@ -497,6 +497,12 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     close = np.flatnonzero(target < 1e3)
     if close.size:
         raise AimError(int(close[0]), "the aim point is less than 1 km from the launch point")
+    # at the antipode every bearing leads there (and the closed forms hold to half way round)
+    across = np.flatnonzero(target > np.pi * earth.R_EARTH_MEAN - 1e3)
+    if across.size:
+        raise AimError(int(across[0]), f"the aim point is {target[across[0]] / 1e3:,.0f} km away, the launch "
+                                       "point's antipode (within 1 km): no bearing leads there, and no missile "
+                                       "reaches half way round the Earth")
     bearing = earth.initial_bearing(lat0, lon0, lat1, lon1)
     can_cut = cuts | gem  # a quasi-ballistic missile trims by its dive only to shape a shot
     can_shape = can_cut | lifts
