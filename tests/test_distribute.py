@@ -124,3 +124,29 @@ def test_workers_and_scheduler_are_checked(monkeypatch):
     r = subprocess.run([sys.executable, "-m", "shieldlab", "run", PRESET, "--runs", "2", "--workers", "0"],
                        capture_output=True, text=True, check=False)
     assert r.returncode == 2 and "--workers" in r.stderr
+
+
+def test_local_workers_are_at_most_the_chunks_and_the_cores(monkeypatch, tmp_path, capsys):
+    """--workers 100 on a run of one chunk started 100 worker processes (load 95, 10 GB, no
+    answer in 12 minutes): a run starts at most one worker per chunk and per core, a sweep
+    one per core, and says so."""
+    from contextlib import contextmanager
+
+    from shieldlab.cli import main
+
+    got = []
+
+    @contextmanager
+    def fake(workers=None, scheduler=None):
+        got.append(workers)
+        yield None
+
+    monkeypatch.setattr(distribute, "client_for", fake)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert main(["run", PRESET, "--runs", "8", "--workers", "100", "--out", str(tmp_path / "r")]) == 0
+    assert "--workers 100: starting 1 worker (the run has 1 chunk" in capsys.readouterr().err
+    assert main(["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--workers", "100",
+                 "--out", str(tmp_path / "s")]) == 0
+    assert "starting 2 workers (one per core" in capsys.readouterr().err
+    assert main(["run", PRESET, "--runs", "8", "--workers", "1", "-q", "--out", str(tmp_path / "q")]) == 0
+    assert got == [1, 2, 1]

@@ -646,6 +646,10 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     engage_note = _engage_note(world)
     if engage_note and not quiet:
         _err().print(engage_note)
+    if workers is not None:
+        from shieldlab.engine.chain import chunk_runs
+
+        workers = _local_workers(workers, -(-runs // chunk_runs(world, flights)), quiet)
     t0 = time.perf_counter()
     try:
         with _progress(runs, enabled=not (quiet or as_json)) as progress:
@@ -1170,6 +1174,8 @@ def sweep(
     parsed = [sw.parse_setting(s) for s in settings]
     n_points = int(np.prod([len(s.values) for s in parsed]))
     _compile_note("simulate", quiet or as_json)
+    if workers is not None:
+        workers = _local_workers(workers, None, quiet)
     t0 = time.perf_counter()
     with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
         with client_for(workers, scheduler) as client:
@@ -1234,6 +1240,19 @@ def _sql_plain(v, as_json: bool):
         items = [_sql_plain(x, True) for x in v]
         return items if as_json else json.dumps(items, allow_nan=False)
     return v
+
+
+def _local_workers(workers: int, chunks: int | None, quiet: bool) -> int:
+    """``--workers`` for a local cluster: at most this machine's cores (a worker per core: more
+    only share them out) and, where known, the run's chunks (a chunk is a worker's task);
+    a note on stderr when it takes fewer than asked."""
+    cores = os.cpu_count() or 1
+    n = max(1, min(workers, cores, chunks if chunks is not None else workers))
+    if n < workers and not quiet:
+        why = (f"the run has {_plural(n, 'chunk')}, a worker's task" if chunks is not None and n == chunks
+               else "one per core of this machine: more would share the cores")
+        _err().print(f"--workers {workers}: starting {_plural(n, 'worker')} ({why})")
+    return n
 
 
 @app.command(cls=_Command)
