@@ -3,6 +3,7 @@
 import textwrap
 
 import pytest
+import yaml
 
 from shieldlab.errors import InputError
 from shieldlab.scenario import compile_world, load, load_world, preset_names
@@ -182,3 +183,43 @@ def test_an_asset_named_as_a_site_at_the_same_place_is_accepted(tmp_path):
         assert "twin" in text
         text = text.replace("- {name: city, site: {lat: 41.0, lon: 29.0}", f"- {{name: pad, site: {site}")
         load_world(str(write(tmp_path, text.replace("aim: city", "aim: pad"))))
+
+
+@pytest.mark.parametrize("kw, field, words", [
+    ({"runs": 0}, "runs", "1 or more"),
+    ({"runs": True}, "runs", "an integer"),
+    ({"runs": 2.5}, "runs", "an integer"),
+    ({"runs": "4"}, "runs", "an integer"),
+    ({"runs": 10**9}, "runs", "at most 1,000,000"),
+    ({"seed": None}, "seed", "an integer"),
+    ({"seed": -1}, "seed", "0 or more"),
+])
+def test_the_api_names_a_bad_run_count_or_seed(kw, field, words):
+    """shieldlab.simulate had none of the command's checks: runs=10**9 ran on, True and a
+    seed of None were taken (an unreproducible run), 2.5 and '4' were TypeErrors."""
+    import shieldlab
+
+    world = shieldlab.load_world("patriot-turkey-2013")
+    with pytest.raises(InputError, match=words) as e:
+        shieldlab.simulate(world, **kw)
+    assert e.value.field == field
+
+
+def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):
+    """load_world takes a Scenario changed with model_copy (validated again) and a mapping; it
+    took only names and paths (a Scenario gave its 3,000-character repr "no such file")."""
+    import shieldlab
+
+    scn = load("patriot-turkey-2013")
+    w = shieldlab.load_world(scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvo": 2})}))
+    assert w.scenario.doctrine.salvo == 2 and w.scenario.name == scn.name
+    bad = scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvo": -3})})
+    with pytest.raises(InputError) as e:
+        shieldlab.load_world(bad)
+    assert e.value.field == "doctrine.salvo"
+    assert shieldlab.load_world(yaml.safe_load(MINIMAL)).scenario.name == yaml.safe_load(MINIMAL)["name"]
+    with pytest.raises(InputError, match="not an object of type int"):
+        shieldlab.load_world(3)
+    p = tmp_path / "s.yaml"
+    p.write_text(MINIMAL)
+    assert shieldlab.load_world(p).scenario.name == shieldlab.load_world(str(p)).scenario.name

@@ -62,22 +62,63 @@ from shieldlab import earth, flyout  # noqa: E402
 from shieldlab.errors import InputError  # noqa: E402
 
 
-def load_world(name_or_path):
-    """Load, validate and compile a scenario YAML file or built-in preset into a World (SI, ECEF)."""
-    from shieldlab.scenario import load_world as _load
+def load_world(scenario):
+    """Load, validate and compile a scenario into a World (SI, ECEF): a built-in preset's
+    name, a YAML file's path, a mapping of the YAML's fields, or a
+    :class:`shieldlab.scenario.Scenario` (one loaded with :func:`shieldlab.scenario.load`
+    and changed with ``model_copy``: validated again here).  Bad input raises
+    :class:`InputError` naming the field.  Whether each threat's aim point is within its
+    missile's reach is found when it is steered: :func:`simulate` (or ``shieldlab validate``).
 
-    return _load(name_or_path)
+    To change a field of a preset::
+
+        from shieldlab.scenario import load
+        scn = load("patriot-turkey-2013")
+        doctrine = scn.doctrine.model_copy(update={"salvo": 2})
+        world = shieldlab.load_world(scn.model_copy(update={"doctrine": doctrine}))
+    """
+    from shieldlab.scenario import Scenario, compile_world
+    from shieldlab.scenario import load_world as _load
+    from shieldlab.scenario.loader import parse
+
+    if isinstance(scenario, Scenario):
+        return compile_world(parse(scenario.model_dump(warnings=False), "scenario"), "scenario")
+    if isinstance(scenario, dict):
+        return compile_world(parse(scenario, "scenario"), "scenario")
+    if not isinstance(scenario, (str, _os.PathLike)):
+        raise InputError(f"a preset's name, a YAML file's path, a mapping or a Scenario, not an object of type "
+                         f"{type(scenario).__name__}", field="scenario")
+    return _load(_os.fspath(scenario))
+
+
+#: The most runs :func:`simulate` (and ``shieldlab run``) takes.
+MAX_RUNS = 1_000_000
 
 
 def simulate(world, runs: int = 100, seed: int = 1, client=None):
     """Run the kill chain over ``runs`` Monte Carlo replications; returns Results (summary, outcomes, events).
 
-    ``client``: a ``distributed.Client`` whose workers run the chunks of runs (the same
-    results, to the bit, as in this process); None runs them here.
+    ``runs``: 1 to :data:`MAX_RUNS`; ``seed``: an integer of at least 0 (the same seed, the same
+    numbers).  Every threat is steered first and the memory the run needs is checked against
+    what the machine has (the tables of all runs are held in memory: for very many runs use
+    ``shieldlab run --out``, which writes them as it goes): bad input raises
+    :class:`InputError` naming the field before anything runs.  ``client``: a
+    ``distributed.Client`` whose workers run the chunks of runs (the same results, to the
+    bit, as in this process); None runs them here.
     """
+    import numbers
+
+    from shieldlab.engine.chain import preflight
     from shieldlab.engine.montecarlo import simulate as _simulate
 
-    return _simulate(world, runs=runs, seed=seed, client=client)
+    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise InputError(f"must be an integer, not {value!r}", field=name)
+        if value < lo or (hi is not None and value > hi):
+            raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
+                             + f", not {value}", field=name)
+    flights = preflight(world, int(runs))  # steers every threat, checks the memory
+    return _simulate(world, runs=int(runs), seed=int(seed), flights=flights, client=client)
 
 
 def presets() -> list[str]:
@@ -87,4 +128,4 @@ def presets() -> list[str]:
     return preset_names()
 
 
-__all__ = ["InputError", "earth", "flyout", "load_world", "presets", "simulate", "__version__"]
+__all__ = ["InputError", "MAX_RUNS", "earth", "flyout", "load_world", "presets", "simulate", "__version__"]

@@ -30,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
+from shieldlab import MAX_RUNS
 from shieldlab.errors import InputError
 
 # rich_markup_mode=None: plain help, so units in brackets ([deg], [km], [s]) are shown as written
@@ -49,7 +50,6 @@ class _Command(TyperCommand):
 out = Console(markup=False, highlight=False, emoji=False)
 DEMO_PRESET = "epaa-phase-1"
 DEFAULT_RUNS = 100
-MAX_RUNS = 1_000_000
 #: Time step [s] of the single shot ``flyout`` steers and flies.
 FLYOUT_DT_S = 0.5
 #: ``flyout --runs``' dispersions where not given (1-sigma: percent, the azimuth in mrad) and seed.
