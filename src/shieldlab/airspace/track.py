@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab import earth
+from shieldlab.sensors.records import report_covariance
 
 __all__ = ["AirTracks", "track", "INIT_SPEED", "DEFAULT_Q"]
 
@@ -88,7 +89,7 @@ def _converted(det, rows: int, scans: np.ndarray):
                   np.stack([ce * ca, -r * ce * sa, -r * se * ca], -1),
                   np.stack([se, np.zeros_like(r), r * ce], -1)], -2)
     scale = det.r_scale.reshape(rows, det.t.size)[:, scans]
-    Raer = det.R[None, None] * scale[..., None, None]
+    Raer = report_covariance(det.R, scale, np.where(ok, z[..., 2], np.nan))
     C = J @ Raer @ np.swapaxes(J, -1, -2)
     M = earth.enu_matrix(det.site_lat, det.site_lon)  # rows: e, n, u in ECEF
     Cx = M.T @ C @ M

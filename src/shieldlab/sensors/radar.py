@@ -52,7 +52,7 @@ from shieldlab import earth
 from shieldlab.flyout.interp import in_flight, state_at
 from shieldlab.flyout.records import Trajectories
 from shieldlab.sensors import signature, visibility
-from shieldlab.sensors.records import Detections
+from shieldlab.sensors.records import Detections, azimuth_variance_factor
 from shieldlab.sensors.signature import Signature
 
 __all__ = ["Radar", "snr50", "snr", "pd_swerling1", "noise_variance_scale", "search_every", "looks", "visible",
@@ -343,6 +343,8 @@ def measure(radar: Radar, r, az, el, s, u, noise, detected):
         noise *= np.sqrt(r_scale)[..., None]
     else:
         r_scale = np.ones(np.shape(detected))
+    # the angle error is an angle in space: in azimuth it is sigma / cos(el) (records.AZ_COS_MIN)
+    noise[..., 1] *= np.sqrt(azimuth_variance_factor(el))
     z = np.stack([r, az, el], axis=-1) + noise * sig
     z[..., 1] = np.mod(z[..., 1], 2.0 * np.pi)
     z[..., 1] = np.where(z[..., 1] >= 2.0 * np.pi, 0.0, z[..., 1])  # mod can round up to 2 pi

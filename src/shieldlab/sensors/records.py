@@ -11,6 +11,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: The least cos(elevation) the azimuth's noise is divided by (an elevation of ~87°): a
+#: radar's angle error is an angle in space, so in azimuth it is sigma / cos(el), which
+#: grows without bound towards the zenith.  The compiled trackers read this constant when
+#: they are compiled: change it, and clear Numba's cache.
+AZ_COS_MIN = 0.05
+
+
+def azimuth_variance_factor(el) -> np.ndarray:
+    """The factor on a report's azimuth variance at elevation ``el`` [rad]: 1 / cos²(el),
+    cos(el) at least :data:`AZ_COS_MIN` (1 where ``el`` is not finite: no report)."""
+    el = np.asarray(el, float)
+    c = np.maximum(np.cos(np.where(np.isfinite(el), el, 0.0)), AZ_COS_MIN)
+    return 1.0 / (c * c)
+
+
+def report_covariance(R: np.ndarray, r_scale, el) -> np.ndarray:
+    """Each report's measurement-noise covariance (..., 3, 3): ``R * r_scale`` with its azimuth
+    variance times :func:`azimuth_variance_factor` of its measured elevation ``el``."""
+    out = R * np.asarray(r_scale, float)[..., None, None]
+    out[..., 1, 1] *= azimuth_variance_factor(el)
+    return out
+
 
 @dataclass(frozen=True)
 class Detections:
@@ -32,8 +54,9 @@ class Detections:
     detected : (..., K) bool
         Whether the target was reported at that scan.
     R : (3, 3) float64
-        Measurement noise covariance of ``z`` at the sensor's reference SNR (diagonal:
-        σ_r², σ_az², σ_el²); each report's own is ``R * r_scale`` (:meth:`R_at`).
+        Measurement noise covariance of ``z`` at the sensor's reference SNR, on the horizon
+        (diagonal: σ_r², σ_θ², σ_θ²); each report's own is ``R * r_scale`` with its azimuth
+        variance over cos² of its elevation (:meth:`R_at`, :func:`report_covariance`).
     r_scale : (..., K) float64
         Factor on ``R`` of each report: the noise grows as the SNR falls (1 where the
         sensor's noise does not depend on SNR, and where nothing was reported).
@@ -59,7 +82,7 @@ class Detections:
 
     def R_at(self, j: int) -> np.ndarray:
         """The measurement-noise covariance of every report of scan ``j``: (..., 3, 3)."""
-        return self.R * self.r_scale[..., j, None, None]
+        return report_covariance(self.R, self.r_scale[..., j], self.z[..., j, 2])
 
 
 #: Truth id of a false alarm in :attr:`Reports.truth_id`.
@@ -130,4 +153,4 @@ class Reports:
 
     def R_at(self, k: int) -> np.ndarray:
         """The covariance of every report of scan ``k``: (C, M, 3, 3)."""
-        return self.R * self.r_scale[:, k, :, None, None]
+        return report_covariance(self.R, self.r_scale[:, k, :], self.z[:, k, :, 2])
