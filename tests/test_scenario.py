@@ -100,6 +100,10 @@ def test_minimal_compiles_to_si(tmp_path):
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 1800-01-01T00:00:00Z"), "epoch", "outside the years 1900 to 2199"),
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 9999-12-31T23:59:00"), "epoch", "outside the years 1900 to 2199"),
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 2500-01-01"), "epoch", "outside the years 1900 to 2199"),
+    (("count: 2, spacing_s: 10}", "count: 3, spacing_s: 50000}"), "threats[0].spacing_s", "100,000 s"),
+    # an asset at an unknown site is said once, under the asset (an aim at it was blamed first)
+    (("site: {lat: 41.0, lon: 29.0}, radius_km: 20", "site: atlantis, radius_km: 20"), "assets[0].site",
+     "unknown site 'atlantis'"),
 ])
 def test_bad_fields_are_named(tmp_path, edit, field, words):
     p = write(tmp_path, MINIMAL.replace(*edit))
@@ -108,6 +112,13 @@ def test_bad_fields_are_named(tmp_path, edit, field, words):
     assert e.value.source == str(p)
     assert e.value.field == field
     assert words in e.value.message
+
+
+def test_a_launch_late_by_its_time_and_spacing_names_both(tmp_path):
+    p = write(tmp_path, MINIMAL.replace("count: 2, spacing_s: 10}", "count: 4, spacing_s: 30, launch_time_s: 86400}"))
+    with pytest.raises(InputError) as e:
+        load_world(str(p))
+    assert [f for f, _ in e.value.problems] == ["threats[0].launch_time_s", "threats[0].spacing_s"]
 
 
 def test_malformed_yaml_and_missing_file(tmp_path):

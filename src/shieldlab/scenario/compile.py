@@ -298,7 +298,10 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if value in scn.sites:
             return _point(scn.sites[value])
         if allow_asset and value in assets_by_name:
-            return place(assets_by_name[value].site, field)
+            site = assets_by_name[value].site
+            if not isinstance(site, GeoPoint) and site not in scn.sites:
+                return None  # the asset's own site is unknown: said once, under assets[i].site
+            return place(site, field)
         known = sorted(set(scn.sites) | (set(assets_by_name) if allow_asset else set()))
         what = "site or asset" if allow_asset else "site"
         problems.append((field, f"unknown {what} {value!r} (known: {', '.join(known) or 'none'})"))

@@ -226,10 +226,12 @@ class ThreatCfg(_Strict):
     def _last_launch(self) -> ThreatCfg:
         last = self.launch_time_s + (self.count - 1) * self.spacing_s
         if last > MAX_LAUNCH_TIME_S:
-            raise InputError(problems=[(
-                "spacing_s",
-                f"the last of {self.count} launches would be {last:,.0f} s after the epoch "
-                f"(launch_time_s + (count - 1) x spacing_s); at most {MAX_LAUNCH_TIME_S:,.0f} s is allowed")])
+            why = (f"the last of {self.count} launches would be {last:,.0f} s after the epoch "
+                   f"(launch_time_s + (count - 1) x spacing_s); at most {MAX_LAUNCH_TIME_S:,.0f} s is allowed")
+            # each field that adds to it is named (the launch time alone had been blamed on the spacing)
+            fields = [f for f, part in (("launch_time_s", self.launch_time_s),
+                                        ("spacing_s", (self.count - 1) * self.spacing_s)) if part > 0]
+            raise InputError(problems=[(f, why) for f in fields])
         return self
 
 
