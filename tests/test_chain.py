@@ -328,13 +328,20 @@ def test_chunks_are_sized_by_memory():
         C = chain.chunk_runs(w, fl)
         b, one = chain.chunk_bytes(w, C, fl.truth.t.size), chain.chunk_bytes(w, 1, fl.truth.t.size)
         sizes[count] = C
-        fewest = -(-chain.MIN_CHUNK_ROWS // count)
+        fewest = max(1, min(-(-chain.MIN_CHUNK_ROWS // count), 4 * chain.CHUNK_BYTES // one))
         assert min(fewest, chain.CHUNK) <= C <= chain.CHUNK
         assert b == C * one  # linear in the runs
         # the most runs within the budget, unless the fewest a chunk takes are over it already
         assert b <= max(chain.CHUNK_BYTES, fewest * one)
         assert C == chain.CHUNK or (C + 1) * one > chain.CHUNK_BYTES or C == fewest
     assert sizes[2] == chain.CHUNK > sizes[20] > sizes[100]
+    # a threat launched most of a day after the epoch flies on a grid that long: the floor of
+    # MIN_CHUNK_ROWS gives way to memory (64 runs a chunk had taken 3.8 GB)
+    w = world(threats__0__launch_time_s=80_000.0)
+    fl = chain.fly_threats(w)
+    C, one = chain.chunk_runs(w, fl), chain.chunk_bytes(w, 1, fl.truth.t.size)
+    assert one * chain.MIN_CHUNK_ROWS > 4 * chain.CHUNK_BYTES  # the floor would be over four budgets
+    assert 1 <= C < chain.CHUNK and C * one <= 4 * chain.CHUNK_BYTES
     # the memory check counts one chunk of that size, and the tables of every run
     w = world(threats__0__count=20, threats__0__spacing_s=1)
     fl = chain.fly_threats(w)
