@@ -1671,7 +1671,8 @@ AIRCRAFT_COUNTRY = "Syria"
 _REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
 _BBOX = typer.Option(None, "--bbox", metavar="BOX", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]")
 _STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or --bbox, else about "
-                                              "160 nodes across)", 0.01, 10.0, "deg")
+                                              "160 nodes across; the footprint's default is at least 0.05, so "
+                                              "fewer across a box under 8 deg)", 0.01, 10.0, "deg")
 
 
 def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region, bbox, step_deg):
