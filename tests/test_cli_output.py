@@ -774,6 +774,14 @@ def test_validate_notes_a_battery_that_cannot_fire_or_stands_far_from_its_radar(
                      "usually stands at the battery's site"]
     assert main(["validate", str(odd)]) == 0
     assert "is 217 km from its own radar radar [red]" in capsys.readouterr().out
+    # its own radar feeding another system (a C2 node's) than the battery's
+    other = tmp_path / "other.yaml"
+    other.write_text(TINY.replace("rounds: 4, system: s}", 'rounds: 4, system: t, radar: "radar [red]"}')
+                     .replace("batteries:", "  - {name: r2, type: an-mpq-65, site: bat, boresight_az_deg: 190, "
+                                            "system: t}\nbatteries:"))
+    assert main(["validate", str(other), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any("own radar radar [red] feeds system 's', not the battery's 't'" in n for n in notes), notes
 
 
 

@@ -2158,7 +2158,7 @@ OWN_RADAR_NOTE_KM = 50.0
 def _battery_notes(world) -> list[str]:
     """Notes on a defence that validates but would do nothing a user meant: threats and no
     sensor or no battery, a battery with no round to fire above the reserve, or its own radar
-    far from its site."""
+    far from its site or in another system."""
     from shieldlab import earth
 
     notes = []
@@ -2169,6 +2169,7 @@ def _battery_notes(world) -> list[str]:
         notes.append("note: no batteries: no threat is engaged (every one leaks): the run measures detection "
                      "and tracking only")
     radars = {s.radar.name: s.radar for s in world.sensors}
+    feeds = {s.radar.name: s.system for s in world.sensors}
     for b in world.batteries:
         if b.rounds - b.reserve <= 0:
             notes.append(f"note: battery {b.name} has no round to fire (rounds {b.rounds}, reserve {b.reserve}): "
@@ -2179,6 +2180,10 @@ def _battery_notes(world) -> list[str]:
             if d_km > OWN_RADAR_NOTE_KM:
                 notes.append(f"note: battery {b.name} is {d_km:,.0f} km from its own radar {r.name} "
                              "(batteries[].radar), which usually stands at the battery's site")
+            if feeds[r.name] != b.system:
+                notes.append(f"note: battery {b.name}'s own radar {r.name} feeds system {feeds[r.name]!r}, not the "
+                             f"battery's {b.system!r} (sensors[].system): a battery's own radar is usually part of "
+                             "its system")
     return notes
 
 
