@@ -1072,3 +1072,27 @@ def test_footprint_step_sets_the_automatic_box_and_is_computed_once(tiny, capsys
 def test_an_empty_catalogue_kind_is_refused(capsys):
     assert main(["catalog", ""]) == 2
     assert "KIND: must be one of missiles" in capsys.readouterr().err
+
+
+def test_aircraft_footprint_json_rounds_its_figures(tmp_path):
+    """footprint --aircraft --json-out: every figure rounded (the batteries' limits and the
+    deepest reach came as 413.72264777440193)."""
+    out = tmp_path / "air.json"
+    assert main(["footprint", "patriot-turkey-2013", "--aircraft", "--bbox", "35,38,35,40", "--step-deg", "1",
+                 "-q", "--json-out", str(out)]) == 0
+    d = json.loads(out.read_text())
+    long = []
+
+    def walk(v, path):
+        if isinstance(v, float) and v != round(v, 6):
+            long.append((path, v))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, f"{path}.{k}")
+        elif isinstance(v, list):
+            for x in v:
+                walk(x, f"{path}[]")
+
+    walk(d, "")
+    assert d["batteries"] and not long, long[:5]
+    assert all(v == round(v, 2) for b in d["batteries"] for v in b["limits"].values())

@@ -1398,12 +1398,23 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
                          batteries=rows, focus=focus, focus_area_km2=focus_area, home=home)
 
 
+def _rounded(v, nd: int = 2):
+    """``v`` with every float in it (nested in dicts and lists too) rounded to ``nd`` places."""
+    if isinstance(v, float):
+        return round(v, nd)
+    if isinstance(v, dict):
+        return {k: _rounded(x, nd) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_rounded(x, nd) for x in v]
+    return v
+
+
 def aircraft_json(res: AircraftReach, include_grid: bool = True) -> dict:
     out = {"scenario": res.scenario, "alt_km": res.alt_km, "focus": res.focus, "home": res.home,
            "focus_area_km2": round(res.focus_area_km2, 0),
-           "max_depth_km": max((b["depth_km"] for b in res.batteries if b.get("depth_km") is not None), default=None),
-           "batteries": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in b.items()
-                          if k not in ("circle_lonlat", "deepest_lonlat")}
+           "max_depth_km": _rounded(max((b["depth_km"] for b in res.batteries if b.get("depth_km") is not None),
+                                        default=None)),
+           "batteries": [{k: _rounded(v) for k, v in b.items() if k not in ("circle_lonlat", "deepest_lonlat")}
                          | {"deepest_lat_lon_deg": None if b.get("deepest_lonlat") is None else
                             [round(b["deepest_lonlat"][1], 4), round(b["deepest_lonlat"][0], 4)]}
                          for b in res.batteries]}
