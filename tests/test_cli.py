@@ -180,6 +180,9 @@ def test_presets_validate_catalog(capsys):
     table = capsys.readouterr().out
     assert max(len(ln) for ln in table.splitlines()) <= 110
     assert "eastern Mediterranean" in table and "epaa-phase-1" in table
+    for kind in ("missiles", "interceptors", "sensors"):  # names and sources wrap too (they were ~380 wide)
+        assert main(["catalog", kind]) == 0
+        assert max(len(ln) for ln in capsys.readouterr().out.splitlines()) <= 200, kind
     assert main(["catalog", "missiles", "--json"]) == 0
     assert {m["id"] for m in json.loads(capsys.readouterr().out)} >= {"scud-b", "shahab-3", "sejjil-2"}
 

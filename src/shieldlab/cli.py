@@ -2267,8 +2267,10 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
     # a sensor's range is against a stated target: without its RCS the figure says little
     after = ("ref_rcs_m2",) if kind == "sensors" else ()
     for col in ("id", "name", *extra, key, *after, "source"):
-        # ids and names fold rather than end in an ellipsis; sources wrap between words
-        t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis")
+        # ids and names fold rather than end in an ellipsis; names and sources wrap between
+        # words, in columns at most 40 and 60 wide (a pipe's table had been ~380 columns)
+        t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis",
+                     max_width={"name": 40, "source": 60}.get(col))
     for e in entries.values():
         orbit: tuple[str, ...] = ()
         if kind in ("aircraft", "artillery"):
