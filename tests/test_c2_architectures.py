@@ -7,7 +7,7 @@ import pytest
 import shapely
 import yaml
 
-from shieldlab import load_world
+from shieldlab import load_world, simulate
 from shieldlab.analysis.compare import compare
 from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight, run_chunk
@@ -111,6 +111,23 @@ def test_one_node_scenarios_are_the_same_under_every_architecture():
     res = compare(w, ["independent", "coordinated", "integrated"], runs=4, seed=2)
     assert len({r.leakers for r in res}) == 1
     assert len({r.interceptors for r in res}) == 1
+
+
+def test_compare_counts_the_assets_hit_as_the_run_does():
+    """compare's assets hit and value lost per raid (it showed leakers only, which counts a
+    threat fire control rightly judged harmless): the same as run's summary of that C2."""
+    from shieldlab.scenario import load
+
+    scn = load("epaa-phase-2")
+    w = load_world(scn.model_copy(update={"assets": [a.model_copy(update={"value": 3.0}) if i == 0 else a
+                                                     for i, a in enumerate(scn.assets)]}))
+    assert w.assets[0].value == 3.0
+    (res,) = compare(w, ["integrated"], runs=6, seed=3)
+    s = simulate(w, runs=6, seed=3).summary
+    assert res.assets_hit[0] == pytest.approx(s["mean_assets_hit"]) and res.value_lost[0] == pytest.approx(
+        s["mean_value_lost"])
+    assert res.value_lost[0] > res.assets_hit[0]  # athens, worth 3, is among the assets hit
+    assert res.as_dict()["assets_hit_per_raid"]["mean"] == pytest.approx(s["mean_assets_hit"], abs=1e-4)
 
 
 def test_the_leakers_interval_stays_within_the_raid():

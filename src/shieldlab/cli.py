@@ -1124,6 +1124,9 @@ def compare(
         t.add_column(r.architecture, justify="right", overflow="fold")
     t.add_row("leakers", *[ci(r.leakers) for r in results])
     t.add_row("P(no leaker)", *[f"{r.p_no_leaker:.2f}" for r in results])
+    t.add_row("assets hit", *[ci(r.assets_hit) for r in results])
+    if len({float(a.value) for a in world.assets}) > 1:  # assets of unequal value
+        t.add_row("value lost", *[ci(r.value_lost) for r in results])
     t.add_row("interceptors fired", *[ci(r.interceptors) for r in results])
     t.add_row("wasted interceptors", *[ci(r.wasted) for r in results])
     t.add_row("threats between sectors",

@@ -52,6 +52,10 @@ class ArchitectureResult:
     p_no_leaker: float
     track_share: dict = field(default_factory=dict)  # "A sees B" -> share
     p_leak: dict = field(default_factory=dict)  # threat name -> fraction of raids it leaked in
+    # warheads landed on a defended asset, and the assets' value lost (a leaker that misses
+    # every asset costs nothing): what a defence that lets harmless threats go is judged by
+    assets_hit: tuple[float, float, float] = (float("nan"),) * 3
+    value_lost: tuple[float, float, float] = (float("nan"),) * 3
 
     def as_dict(self) -> dict:
         def m(v):
@@ -62,6 +66,7 @@ class ArchitectureResult:
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
                 else round(self.first_engagement_s, 1),
                 "p_no_leaker": round(self.p_no_leaker, 4),
+                "assets_hit_per_raid": m(self.assets_hit), "value_lost_per_raid": m(self.value_lost),
                 "track_share": {k: round(v, 4) for k, v in self.track_share.items()},
                 "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()}}
 
@@ -72,6 +77,9 @@ class _Tally:
     def __init__(self, world, runs: int):
         self.world = world
         self.leak = np.zeros(runs)
+        self.hit = np.zeros(runs)
+        self.lost = np.zeros(runs)
+        self.worth = np.array([float(a.value) for a in world.assets] + [0.0])  # [-1]: no asset
         self.leak_by_threat = np.zeros(len(world.threats))
         self.fired = np.zeros(runs)
         self.wasted = np.zeros(runs)
@@ -90,6 +98,8 @@ class _Tally:
         C, N = o.leaked.shape
         runs = slice(r0, r0 + C)
         self.leak[runs] = o.leaked.sum(axis=1)
+        self.hit[runs] = (o.asset_hit >= 0).sum(axis=1)
+        self.lost[runs] = self.worth[o.asset_hit].sum(axis=1)
         self.leak_by_threat += o.leaked.sum(axis=0)
         self.fired[runs] = o.interceptors.sum(axis=1)
         # interceptors that arrived after another salvo had destroyed their threat
@@ -153,5 +163,7 @@ def compare(world, architectures, runs: int, seed: int,
             wasted=mi(tally.wasted), between_sectors=mi(tally.between),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
+            assets_hit=mi(tally.hit, float(len(w.threats))),
+            value_lost=mi(tally.lost, len(w.threats) * float(tally.worth.max(initial=0.0))),
             p_leak={t.name: float(k / runs) for t, k in zip(w.threats, tally.leak_by_threat)}))
     return out
