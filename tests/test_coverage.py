@@ -377,3 +377,30 @@ def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
     assert notes["gabala-daryal"].arrow_patch is None  # beside its own marker
     monkeypatch.undo()
     plt.close("all")
+
+
+def test_labels_of_sites_at_one_place_are_stacked_apart():
+    """maps.label_places (the coverage map's and the report's ground map): labels of sites at
+    one place stand one line apart, beside the cluster, tied to their markers where away; a
+    site elsewhere keeps its label by its marker.  The report had written a battery's, its
+    radars' and its asset's names over each other."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    ax.set_xlim(34.0, 40.0)
+    ax.set_ylim(34.0, 40.0)
+    sites = [("de-1-mpq65", 37.0, 37.6), ("de-2-mpq65", 36.8, 37.5), ("de-1", 36.85, 37.55),
+             ("kahramanmaras", 36.9, 37.45), ("adana", 35.3, 37.0)]  # (1° ~ 72 points here)
+    places = maps.label_places(fig, ax, sites, 7.5)
+    pts = ax.transData.transform([p for p, _ in places]) * 72.0 / fig.dpi  # [points]
+    stack = pts[:4]
+    assert np.all(np.abs(np.diff(stack[:, 1]) + 11.0 / 7.0 * 7.5) < 1e-6)  # a line apart, downwards
+    assert np.ptp(stack[:, 0]) < 1e-6  # in one column, right of the easternmost site
+    assert [away for _, away in places[:4]] == [False, True, True, True]
+    assert places[4][1] is False
+    plt.close(fig)

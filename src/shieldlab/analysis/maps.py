@@ -533,6 +533,36 @@ def _short_area(km2: float) -> str:
     return f"{km2 / 1e6:.2f} M km²" if km2 >= 1e6 else f"{km2:,.0f} km²"
 
 
+def label_places(fig, ax, sites: list[tuple[str, float, float]], size_pt: float = 7.0
+                 ) -> list[tuple[tuple[float, float], bool]]:
+    """Where to write each site's label on ``ax`` (``sites``: name, lon, lat [deg]), and whether
+    it stands away from its marker (tie it by a line): sites whose labels would overlap on the
+    page (two radars of one battery, a battery beside the asset it defends) form a cluster,
+    whose labels are stacked right of its easternmost site, clear of every marker.  Returns
+    ``((lon, lat) of the label's lower left, away)`` per site, in order."""
+    ax.apply_aspect()
+    if not sites:
+        return []
+    pts = ax.transData.transform([(lo, la) for _, lo, la in sites]) * 72.0 / fig.dpi
+    wide = max(0.6 * size_pt * len(name) for name, _, _ in sites) + 14.0  # a label's width and the marker
+    tall = 2.0 * size_pt
+    cluster: list[int] = []
+    for i in range(len(sites)):
+        j = next((cluster[k] for k in range(i)
+                  if abs(pts[k, 0] - pts[i, 0]) < wide and abs(pts[k, 1] - pts[i, 1]) < tall), i)
+        cluster.append(j)
+    out = []
+    for i, (_, lo, la) in enumerate(sites):
+        members = [m for m, cl in enumerate(cluster) if cl == cluster[i]]
+        k = members.index(i)
+        anchor = (max(sites[m][1] for m in members), max(sites[m][2] for m in members))
+        here = ax.transData.transform(anchor)  # [display pixels]
+        at = ax.transData.inverted().transform(here + np.array([6.0, 4.0 - 11.0 / 7.0 * size_pt * k]) * fig.dpi / 72.0)
+        away = np.hypot(*(here - ax.transData.transform((lo, la)))) * 72.0 / fig.dpi > 6.0  # (points)
+        out.append(((float(at[0]), float(at[1])), bool(away)))
+    return out
+
+
 def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     """Radar coverage of a target at one altitude (:func:`shieldlab.analysis.coverage.compute`):
     the union lightly shaded, each radar's coverage outlined in its own colour, its site
@@ -551,17 +581,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
               alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]  # tab10 is a ListedColormap
     handles: list[Line2D | Patch] = []
-    # sites whose labels would overlap on the page (two radars of one battery, a pair of
-    # batteries) form a cluster: its labels stacked right of its easternmost site, clear of
-    # every marker
-    ax.apply_aspect()
-    pts = ax.transData.transform([(r.lon_deg, r.lat_deg) for r in cov.radars]) * 72.0 / fig.dpi
-    wide = max(4.2 * len(r.name) for r in cov.radars) + 14.0  # a 7-point label's width and the marker
-    cluster: list[int] = []
-    for i in range(len(cov.radars)):
-        j = next((cluster[k] for k in range(i)
-                  if abs(pts[k, 0] - pts[i, 0]) < wide and abs(pts[k, 1] - pts[i, 1]) < 14.0), i)
-        cluster.append(j)
+    places = label_places(fig, ax, [(r.name, r.lon_deg, r.lat_deg) for r in cov.radars])
     for i, r in enumerate(cov.radars):
         c = colours[i % len(colours)]
         cells = r.covered
@@ -569,19 +589,11 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
             ax.contour(g.lon_deg, g.lat_deg, cells.astype(float), levels=[0.5], colors=[c], linewidths=1.3,
                        zorder=4)
         ax.plot(r.lon_deg, r.lat_deg, marker="s", ms=6, mfc=c, mec="white", mew=0.8, zorder=8)
-        members = [o for o, cl in zip(cov.radars, cluster) if cl == cluster[i]]
-        k = [o is r for o in members].index(True)
-        anchor = (max(o.lon_deg for o in members), max(o.lat_deg for o in members))
-        # the label's place: beside the cluster's anchor, stacked; a label away from its own
-        # marker (a cluster on a zoomed-out map can span degrees) is tied to it by a thin line
-        here = ax.transData.transform(anchor)  # [display pixels]
-        at = ax.transData.inverted().transform(here + np.array([6.0, 4.0 - 11 * k]) * fig.dpi / 72.0)
-        away = np.hypot(*(here - ax.transData.transform((r.lon_deg, r.lat_deg))))
-        ax.annotate(r.name, (r.lon_deg, r.lat_deg), xytext=tuple(at), textcoords="data", fontsize=7,
+        at, away = places[i]
+        ax.annotate(r.name, (r.lon_deg, r.lat_deg), xytext=at, textcoords="data", fontsize=7,
                     color="#1a1a1a", zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6,
                                                          alpha=0.8),
-                    arrowprops=dict(arrowstyle="-", color=c, lw=0.7, shrinkA=0, shrinkB=4)
-                    if away * 72.0 / fig.dpi > 6.0 else None)  # (more than 6 points away)
+                    arrowprops=dict(arrowstyle="-", color=c, lw=0.7, shrinkA=0, shrinkB=4) if away else None)
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km, "
                                     f"{_short_area(r.area_km2)}"))

@@ -156,7 +156,10 @@ def _timeline(world, chunk, c: int, rows) -> str:
         t0 = float(tr.launch_time[c, r.index])
         colour = np.array(COLOURS[r.outcome][:3]) / 255.0
         ax.barh(i, r.end_time - t0, left=t0, height=0.35, color=colour)
-        ax.text(t0, i + 0.3, r.outcome, fontsize=7, va="bottom", color="#334")
+        # 3 points right of the launch: a flight launched at the axis's left end had its first
+        # letter under the spine ("eaked on an asset")
+        ax.annotate(r.outcome, (t0, i + 0.3), xytext=(3, 0), textcoords="offset points", fontsize=7, va="bottom",
+                    color="#334")
     owner = eng.owner(len(rows))  # the threat whose complex each salvo went at, -1: a false track
     for e in np.flatnonzero(eng.run == c):
         n = int(owner[e])
@@ -263,9 +266,14 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
-    for name, lo_, la_, ink in named:
-        ax.annotate(name, (lo_, la_), xytext=(5, -9), textcoords="offset points", fontsize=7.5, color=ink,
-                    fontweight="bold", path_effects=_HALO)
+    # labels of sites at one place (a battery, its radars, the asset it defends) stacked beside
+    # it, each tied to its marker where it stands away (they were written over each other);
+    # placed on the page as laid out
+    fig.tight_layout()
+    for (name, lo_, la_, ink), (at, away) in zip(named, maps.label_places(fig, ax, [n[:3] for n in named], 7.5)):
+        ax.annotate(name, (lo_, la_), xytext=at, textcoords="data", fontsize=7.5, color=ink, fontweight="bold",
+                    path_effects=_HALO, arrowprops=dict(arrowstyle="-", color=ink, lw=0.6, shrinkA=0, shrinkB=3)
+                    if away else None)
     for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
         if key == "launch point" or key in ended:
             seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
