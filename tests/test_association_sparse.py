@@ -152,3 +152,31 @@ def test_associate_equals_gnn_on_the_full_matrix(cost):
 def test_associate_refuses_an_unknown_cost():
     with pytest.raises(ValueError, match="cost"):
         assoc.associate(np.zeros((1, 6)), np.eye(6)[None], np.zeros((1, 3)), R, SITE, ENU, GATE, cost="nearest")
+
+
+def test_a_report_near_the_zenith_does_not_widen_every_gate():
+    """The pre-gate's radius bounds a report's position error: an azimuth error moves it
+    r cos(el) daz, so a report's azimuth variance (sigma² / cos² el) counts times cos² el.  A
+    single report at 89° had grown every track's radius ~14 times (4.6 -> 63 km at 300 km)."""
+    from shieldlab import earth
+    from shieldlab.sensors.records import report_covariance
+    from shieldlab.tracking import association as A
+
+    site = earth.geodetic_to_ecef(0.65, 0.7, 100.0)
+    enu = earth.enu_matrix(0.65, 0.7)
+    x = np.zeros((1, 6))
+    x[0, :3] = earth.aer_to_ecef(0.5, np.radians(10.0), 300e3, 0.65, 0.7, 100.0)
+    P = np.eye(6)[None] * 100.0
+    R = np.diag([50.0**2, 1e-6, 1e-6])
+    z = np.array([[300e3, 0.5, np.radians(10.0)], [300e3, 0.5, np.radians(89.0)]])
+
+    def radius(zz):
+        Rs = report_covariance(R, np.ones(len(zz)), zz[:, 2])
+        return A._gate_boxes(x, P, np.ones(1, bool), np.ascontiguousarray(zz), np.ones(len(zz), bool), Rs, site,
+                             enu, 16.0, A.GATE_MARGIN)[2][0]
+
+    one, both = radius(z[:1]), radius(z)
+    assert both == pytest.approx(one, rel=1e-9)
+    # and the bound holds: 300 km x 1 mrad on each angle, 50 m in range, the track's 10 m
+    want = A.GATE_MARGIN * np.sqrt(16.0 * (300.0 + 50.0**2 + 2 * (300e3 * 1e-3) ** 2))
+    assert one == pytest.approx(want, rel=1e-9)

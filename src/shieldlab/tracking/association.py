@@ -279,9 +279,10 @@ def gate_radius(x: np.ndarray, P: np.ndarray, R: np.ndarray, site_ecef: np.ndarr
 
     To first order ``ν = H Δ`` with ``Δ`` the report's position minus the track's predicted
     one, so ``d² = Δᵀ C⁻¹ Δ`` with ``C = P_pos + H⁻¹ R H⁻ᵀ`` and ``d² <= g`` implies
-    ``|Δ|² <= g λmax(C) <= g trace(C)``.  ``trace(H⁻¹ R H⁻ᵀ) <= σ_r² + r² (σ_az² + σ_el²)``
+    ``|Δ|² <= g λmax(C) <= g trace(C)``.  ``trace(H⁻¹ R H⁻ᵀ) <= σ_r² + r² (σ_az² cos² el + σ_el²)``
     (an azimuth error moves a report ``r cos(el) δaz``, an elevation error ``r δel``), with
-    the largest variances of ``R`` ((3, 3) or (M, 3, 3)).  ``margin`` (default
+    the largest variances of ``R`` ((3, 3) or (M, 3, 3)); here with no reports' elevations,
+    cos el is taken as 1 (a bound).  ``margin`` (default
     :data:`GATE_MARGIN`) covers the linearisation (second-order terms are ~``|Δ| / r`` of
     ``|Δ|``: 1 % for a 5 km gate at 500 km).  A track whose state is not finite gets radius 0."""
     margin = GATE_MARGIN if margin is None else float(margin)
@@ -485,7 +486,7 @@ def _gate_boxes(x, P, live, z, valid, R, site, enu, gate_d2, margin):
     """:func:`gate_radius` and :func:`report_positions` for one scan, compiled: the live
     tracks with finite state and covariance (indices, positions, radii) and the valid
     finite reports (indices, ECEF positions); ``R`` (1 or M, 3, 3), its largest variances
-    over the valid reports bound the gate."""
+    over the valid reports bound the gate (the azimuth's times cos² of the report's elevation)."""
     T, M = x.shape[0], z.shape[0]
     zi = np.empty(M, np.int64)
     nz = 0
@@ -495,8 +496,13 @@ def _gate_boxes(x, P, live, z, valid, R, site, enu, gate_d2, margin):
             zi[nz] = m
             nz += 1
             Rk = R[m if R.shape[0] > 1 else 0]
-            for a in range(3):
-                var[a] = max(var[a], Rk[a, a])
+            # an azimuth error moves a report r cos(el) daz: its variance (sigma² / cos² el,
+            # records.report_covariance) times cos² el bounds it; the largest azimuth variance
+            # alone, a report's near the zenith, had grown every gate ~14 times
+            ce = math.cos(z[m, 2])
+            var[0] = max(var[0], Rk[0, 0])
+            var[1] = max(var[1], Rk[1, 1] * ce * ce)
+            var[2] = max(var[2], Rk[2, 2])
     rp = np.empty((nz, 3))
     for k in range(nz):
         r, az, el = z[zi[k], 0], z[zi[k], 1], z[zi[k], 2]
