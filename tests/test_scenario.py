@@ -234,3 +234,7 @@ def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text(MINIMAL)
     assert shieldlab.load_world(p).scenario.name == shieldlab.load_world(str(p)).scenario.name
+    # a Path is a path, even named like a preset (as the loader's rule has it)
+    like = tmp_path / "epaa-phase-1"
+    like.write_text(MINIMAL)
+    assert shieldlab.load_world(like).scenario.name == "mini"

@@ -77,18 +77,23 @@ def load_world(scenario):
         doctrine = scn.doctrine.model_copy(update={"salvo": 2})
         world = shieldlab.load_world(scn.model_copy(update={"doctrine": doctrine}))
     """
+    from collections.abc import Mapping
+
     from shieldlab.scenario import Scenario, compile_world
     from shieldlab.scenario import load_world as _load
     from shieldlab.scenario.loader import parse
 
     if isinstance(scenario, Scenario):
         return compile_world(parse(scenario.model_dump(warnings=False), "scenario"), "scenario")
-    if isinstance(scenario, dict):
-        return compile_world(parse(scenario, "scenario"), "scenario")
+    if isinstance(scenario, Mapping):
+        return compile_world(parse(dict(scenario), "scenario"), "scenario")
     if not isinstance(scenario, (str, _os.PathLike)):
         raise InputError(f"a preset's name, a YAML file's path, a mapping or a Scenario, not an object of type "
                          f"{type(scenario).__name__}", field="scenario")
-    return _load(_os.fspath(scenario))
+    from pathlib import Path
+
+    # a path stays a path: a file named like a preset is the file (the loader's rule)
+    return _load(scenario if isinstance(scenario, str) else Path(scenario))
 
 
 #: The most runs :func:`simulate` (and ``shieldlab run``) takes.
