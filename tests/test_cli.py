@@ -292,3 +292,16 @@ def test_validate_imports_no_optimiser_or_integrator():
             "print(sorted(m for m in ('scipy.optimize', 'scipy.integrate', 'scipy.sparse') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_query_values_in_json_and_csv_are_data():
+    """An INTERVAL as an ISO 8601 duration in fixed point, its sign before the P (PT5e-06S and
+    PT-5400S were written), a nan null in JSON and nan in CSV."""
+    import datetime as dt
+
+    from shieldlab.cli import _sql_plain
+
+    assert _sql_plain(dt.timedelta(microseconds=5), True) == "PT0.000005S"
+    assert _sql_plain(-dt.timedelta(minutes=90), True) == "-PT5400S"
+    assert _sql_plain(dt.timedelta(days=3), False) == "PT259200S"
+    assert _sql_plain(float("nan"), True) is None and str(_sql_plain(float("nan"), False)) == "nan"

@@ -150,3 +150,8 @@ def test_local_workers_are_at_most_the_chunks_and_the_cores(monkeypatch, tmp_pat
     assert "starting 2 workers (one per core" in capsys.readouterr().err
     assert main(["run", PRESET, "--runs", "8", "--workers", "1", "-q", "--out", str(tmp_path / "q")]) == 0
     assert got == [1, 2, 1]
+    # with --scheduler too, the conflict is the answer, not a note on the workers started
+    monkeypatch.setattr(distribute, "client_for", client_for)
+    assert main(["run", PRESET, "--runs", "2", "--workers", "100", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert "not both" in err and "starting" not in err

@@ -646,7 +646,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     engage_note = _engage_note(world)
     if engage_note and not quiet:
         _err().print(engage_note)
-    if workers is not None:
+    if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         from shieldlab.engine.chain import chunk_runs
 
         workers = _local_workers(workers, -(-runs // chunk_runs(world, flights)), quiet)
@@ -1177,7 +1177,7 @@ def sweep(
     parsed = [sw.parse_setting(s) for s in settings]
     n_points = int(np.prod([len(s.values) for s in parsed]))
     _compile_note("simulate", quiet or as_json)
-    if workers is not None:
+    if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         workers = _local_workers(workers, None, quiet)
     t0 = time.perf_counter()
     with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
@@ -1227,7 +1227,9 @@ def _sql_plain(v, as_json: bool):
     if isinstance(v, float):
         return None if as_json and not math.isfinite(v) else v
     if isinstance(v, dt.timedelta):
-        return f"PT{format(v.total_seconds(), '.15g')}S"
+        s = v.total_seconds()
+        digits = f"{abs(s):.6f}".rstrip("0").rstrip(".")  # fixed point: no exponent (PT5e-06S)
+        return f"{'-' if s < 0 else ''}PT{digits}S"
     if isinstance(v, (dt.datetime, dt.date, dt.time)):
         return v.isoformat()
     if isinstance(v, (bytes, bytearray, memoryview)):
@@ -1674,8 +1676,8 @@ AIRCRAFT_COUNTRY = "Syria"
 _REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
 _BBOX = typer.Option(None, "--bbox", metavar="BOX", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]")
 _STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or --bbox, else about "
-                                              "160 nodes across; the footprint's default is at least 0.05, so "
-                                              "fewer across a box under 8 deg)", 0.01, 10.0, "deg")
+                                              "160 nodes across; the footprint's default is a multiple of 0.05, "
+                                              "so 80 to 160 across a box over 8 deg, fewer under)", 0.01, 10.0, "deg")
 
 
 def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region, bbox, step_deg):
