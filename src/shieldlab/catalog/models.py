@@ -376,7 +376,8 @@ class Sensor(_Record):
     # a noise far below or above any radar's leaves the tracker's covariances singular or overflowing
     sigma_range_m: float = Field(ge=0.1, le=10_000, description="one-sigma range noise of a measurement [m]")
     sigma_angle_mrad: float = Field(ge=0.01, le=100,
-                                    description="one-sigma angle noise, azimuth and elevation [mrad]")
+                                    description="one-sigma angle noise, an angle in space (in elevation; in azimuth "
+                                                "it is this over cos(el)) [mrad]")
     pfa: float = Field(1e-6, gt=0, lt=1, description="false-alarm probability per look [-]")
     discrimination_error: float | None = Field(
         None, ge=0, lt=0.5,

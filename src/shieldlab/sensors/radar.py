@@ -247,8 +247,8 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
     holds it, every ``search_every`` scans before) and reported with probability
     :func:`pd_swerling1`; the report is the true (range,
     azimuth, elevation) plus Gaussian noise (``sigma_range_m``, ``sigma_angle_mrad *
-    1e-3`` on both angles, times ``sqrt(noise_variance_scale(SNR))`` with ``snr_noise``),
-    azimuth wrapped to [0, 2 pi).
+    1e-3`` in elevation and that over cos(el) in azimuth (an angle in space), times
+    ``sqrt(noise_variance_scale(SNR))`` with ``snr_noise``), azimuth wrapped to [0, 2 pi).
 
     traj : Trajectories with batch shape ``...`` and T samples.
     rcs_m2 : radar cross-section [m^2], broadcast to the batch shape ``...``, or a
