@@ -143,6 +143,7 @@ def test_local_workers_are_at_most_the_chunks_and_the_cores(monkeypatch, tmp_pat
 
     monkeypatch.setattr(distribute, "client_for", fake)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert main(["run", PRESET, "--runs", "8", "--workers", "100", "--out", str(tmp_path / "r")]) == 0
     assert "--workers 100: starting 1 worker (the run has 1 chunk" in capsys.readouterr().err
     assert main(["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--workers", "100",

@@ -1251,7 +1251,8 @@ def _local_workers(workers: int, chunks: int | None, quiet: bool) -> int:
     """``--workers`` for a local cluster: at most this machine's cores (a worker per core: more
     only share them out) and, where known, the run's chunks (a chunk is a worker's task);
     a note on stderr when it takes fewer than asked."""
-    cores = os.cpu_count() or 1
+    # the cores this process may run on (a container's or a taskset's), where the system says
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     n = max(1, min(workers, cores, chunks if chunks is not None else workers))
     if n < workers and not quiet:
         why = (f"the run has {_plural(n, 'chunk')}, a worker's task" if chunks is not None and n == chunks
