@@ -404,3 +404,33 @@ def test_labels_of_sites_at_one_place_are_stacked_apart():
     assert [away for _, away in places[:4]] == [False, True, True, True]
     assert places[4][1] is False
     plt.close(fig)
+
+
+def test_the_stacks_of_two_near_clusters_do_not_meet():
+    """Two batteries' clusters ~60 km apart on a map of 6 degrees (patriot-turkey-2013's
+    Kahramanmaras and Gaziantep): their stacks of five and four labels had run into each
+    other; no two labels' boxes meet now."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+
+    fig, ax = plt.subplots(figsize=(9.5, 10.0), dpi=100)
+    ax.set_xlim(33.2, 39.5)
+    ax.set_ylim(31.7, 39.6)
+    ax.set_aspect(1.0 / np.cos(np.radians(35.6)))
+    names = ["de-1-mpq65", "de-2-mpq65", "us-1-mpq65", "us-2-mpq65", "de-1", "de-2", "us-1", "us-2",
+             "kahramanmaras", "gaziantep"]
+    where = [(36.95, 37.6), (36.9, 37.55), (37.4, 37.07), (37.35, 37.05), (36.92, 37.58), (36.93, 37.57),
+             (37.38, 37.06), (37.37, 37.06), (36.92, 37.58), (37.38, 37.07)]
+    sites = [(n, lo, la) for n, (lo, la) in zip(names, where)]
+    places = maps.label_places(fig, ax, sites, 7.5)
+    pts = ax.transData.transform([p for p, _ in places]) * 72.0 / fig.dpi
+    boxes = [(x, x + 0.6 * 7.5 * len(n), y, y + 7.5) for (x, y), n in zip(pts, names)]
+    for i in range(len(boxes)):
+        for j in range(i):
+            a, b = boxes[i], boxes[j]
+            assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (names[i], names[j])
+    plt.close(fig)
