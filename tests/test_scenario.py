@@ -227,7 +227,7 @@ def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):
     bad = scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvo": -3})})
     with pytest.raises(InputError) as e:
         shieldlab.load_world(bad)
-    assert e.value.field == "doctrine.salvo"
+    assert e.value.field == "doctrine.salvo" and e.value.source == "scenario 'patriot-turkey-2013'"
     assert shieldlab.load_world(yaml.safe_load(MINIMAL)).scenario.name == yaml.safe_load(MINIMAL)["name"]
     with pytest.raises(InputError, match="not an object of type int"):
         shieldlab.load_world(3)

@@ -83,10 +83,12 @@ def load_world(scenario):
     from shieldlab.scenario import load_world as _load
     from shieldlab.scenario.loader import parse
 
-    if isinstance(scenario, Scenario):
-        return compile_world(parse(scenario.model_dump(warnings=False), "scenario"), "scenario")
+    if isinstance(scenario, Scenario):  # errors name it by its name: it has no file
+        source = f"scenario {scenario.name!r}"
+        return compile_world(parse(scenario.model_dump(warnings=False), source), source)
     if isinstance(scenario, Mapping):
-        return compile_world(parse(dict(scenario), "scenario"), "scenario")
+        source = f"scenario {scenario['name']!r}" if isinstance(scenario.get("name"), str) else "scenario"
+        return compile_world(parse(dict(scenario), source), source)
     if not isinstance(scenario, (str, _os.PathLike)):
         raise InputError(f"a preset's name, a YAML file's path, a mapping or a Scenario, not an object of type "
                          f"{type(scenario).__name__}", field="scenario")
