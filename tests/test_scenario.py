@@ -222,8 +222,9 @@ def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):
     import shieldlab
 
     scn = load("patriot-turkey-2013")
-    w = shieldlab.load_world(scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvo": 2})}))
-    assert w.scenario.doctrine.salvo == 2 and w.scenario.name == scn.name
+    assert scn.doctrine.salvo == 2  # the preset's: the copy changes it
+    w = shieldlab.load_world(scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvo": 1})}))
+    assert w.scenario.doctrine.salvo == 1 and w.scenario.name == scn.name
     bad = scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvo": -3})})
     with pytest.raises(InputError) as e:
         shieldlab.load_world(bad)

@@ -74,7 +74,7 @@ def load_world(scenario):
 
         from shieldlab.scenario import load
         scn = load("patriot-turkey-2013")
-        doctrine = scn.doctrine.model_copy(update={"salvo": 2})
+        doctrine = scn.doctrine.model_copy(update={"salvo": 1})
         world = shieldlab.load_world(scn.model_copy(update={"doctrine": doctrine}))
     """
     from collections.abc import Mapping
