@@ -342,3 +342,12 @@ def test_one_generator_per_run_draws_each_run_alone():
     np.testing.assert_array_equal(big.detected[:3], small.detected)
     np.testing.assert_array_equal(big.z[:3], small.z)
     assert not np.array_equal(big.detected[3], big.detected[4])
+
+
+def test_the_compiled_trackers_azimuth_factor_is_the_records_one():
+    """records.azimuth_variance_factor_one (what the compiled trackers call) gives the NumPy
+    factor's bits at every elevation, past the zenith and for no report (nan) too."""
+    from shieldlab.sensors.records import azimuth_variance_factor, azimuth_variance_factor_one
+
+    el = np.concatenate([np.linspace(-1.6, 1.6, 2001), [np.nan, np.inf, -np.inf]])
+    np.testing.assert_array_equal(azimuth_variance_factor(el), [azimuth_variance_factor_one(e) for e in el])

@@ -7,8 +7,10 @@ measurement of range, azimuth and elevation or nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 #: The least cos(elevation) the azimuth's noise is divided by (an elevation of ~87°): a
@@ -23,6 +25,14 @@ def azimuth_variance_factor(el) -> np.ndarray:
     cos(el) at least :data:`AZ_COS_MIN` (1 where ``el`` is not finite: no report)."""
     el = np.asarray(el, float)
     c = np.maximum(np.cos(np.where(np.isfinite(el), el, 0.0)), AZ_COS_MIN)
+    return 1.0 / (c * c)
+
+
+@nb.njit(cache=True)
+def azimuth_variance_factor_one(el: float) -> float:
+    """:func:`azimuth_variance_factor` of one elevation [rad], for the compiled trackers (the
+    same operations, so the same bits)."""
+    c = max(math.cos(el), AZ_COS_MIN) if math.isfinite(el) else 1.0
     return 1.0 / (c * c)
 
 

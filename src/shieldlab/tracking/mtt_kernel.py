@@ -30,7 +30,7 @@ import numba as nb
 import numpy as np
 
 from shieldlab.earth import altitude_point, below_surface_point, density_point
-from shieldlab.sensors.records import AZ_COS_MIN
+from shieldlab.sensors.records import azimuth_variance_factor_one
 from shieldlab.sensors.visibility import sees
 from shieldlab.tracking import imm_kernel, ukf_kernel
 from shieldlab.tracking.association import gnn_row
@@ -487,9 +487,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                     for a in range(3):
                         for b in range(3):
                             Rc[m, a, b] = R3[s, a, b] * sc[m]
-                    # the azimuth's variance over cos²(el) (records.report_covariance; 1 in empty slots)
-                    ce = max(math.cos(z[m, 2]), AZ_COS_MIN) if math.isfinite(z[m, 2]) else 1.0
-                    Rc[m, 1, 1] /= ce * ce
+                    Rc[m, 1, 1] *= azimuth_variance_factor_one(z[m, 2])  # (records.report_covariance)
                 call = CLs[s][c, j] if has_call[s] else no_call
                 rid = (np.int64(s) << 44) | (np.int64(j) << 20)
                 radar = (site[s], enu[s], fsite[s], trig[s], fov[s, 0], fov[s, 1], fov[s, 2], fov[s, 3], refr[s],

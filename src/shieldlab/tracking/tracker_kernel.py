@@ -19,7 +19,7 @@ import numba as nb
 import numpy as np
 
 from shieldlab.earth import below_surface_point
-from shieldlab.sensors.records import AZ_COS_MIN
+from shieldlab.sensors.records import azimuth_variance_factor_one
 from shieldlab.tracking import imm_kernel, ukf_kernel
 from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _update_one, _update_scratch, init_one
 
@@ -107,9 +107,7 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                 for i in range(3):
                     for i2 in range(3):
                         Rb[i, i2] = R3[s, i, i2] * f
-                # the azimuth's variance over cos²(el) (records.report_covariance)
-                ce = max(math.cos(z[2]), AZ_COS_MIN)
-                Rb[1, 1] /= ce * ce
+                Rb[1, 1] *= azimuth_variance_factor_one(z[2])  # (records.report_covariance)
                 if started and kind == IMM:
                     imm_kernel.update_one(xm, Pm, mu, z, Rb, site[s], enu[s], ill, H, PHt, S, Si, Kg, IKH, T, J, nu)
                 elif started and kind == UKF:
