@@ -557,39 +557,34 @@ def label_places(fig, ax, sites: list[tuple[str, float, float]], size_pt: float 
     # each cluster's stack: downwards from its anchor, upwards where that would meet an
     # earlier cluster's stack (two batteries' stacks a few km apart on a zoomed-out map), or
     # downwards right of the stacks it would meet where both would
-    up: dict[int, bool] = {}
-    dx: dict[int, float] = {}  # [points] right of the anchor
     boxes: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1 [points]
 
     def met(b):
         return [o for o in boxes if b[0] < o[1] and o[0] < b[1] and b[2] < o[3] and o[2] < b[3]]
 
+    out: list[tuple[tuple[float, float], bool]] = [((0.0, 0.0), False)] * len(sites)
     for c in dict.fromkeys(cluster):
         members = [m for m, cl in enumerate(cluster) if cl == c]
-        corner = ax.transData.transform((max(sites[m][1] for m in members), max(sites[m][2] for m in members)))
-        x0, y0 = corner * 72.0 / fig.dpi + np.array([6.0, 4.0])
+        here = ax.transData.transform((max(sites[m][1] for m in members),
+                                       max(sites[m][2] for m in members)))  # the anchor [display pixels]
+        x0, y0 = here * 72.0 / fig.dpi + np.array([6.0, 4.0])
         w = max(0.6 * size_pt * len(sites[m][0]) for m in members)
         span = (len(members) - 1) * line
         down = (x0, x0 + w, y0 - span, y0 + size_pt)
         upward = (x0, x0 + w, y0, y0 + span + size_pt)
-        up[c], dx[c], box = False, 6.0, down
+        up, dx, box = False, 6.0, down  # dx [points] right of the anchor
         if met(down):
             if not met(upward):
-                up[c], box = True, upward
+                up, box = True, upward
             else:
                 shift = max(o[1] for o in met(down)) + 4.0 - x0
-                dx[c], box = 6.0 + shift, (x0 + shift, x0 + shift + w, down[2], down[3])
+                dx, box = 6.0 + shift, (x0 + shift, x0 + shift + w, down[2], down[3])
         boxes.append(box)
-    out = []
-    for i, (_, lo, la) in enumerate(sites):
-        members = [m for m, cl in enumerate(cluster) if cl == cluster[i]]
-        k = members.index(i)
-        anchor = (max(sites[m][1] for m in members), max(sites[m][2] for m in members))
-        here = ax.transData.transform(anchor)  # [display pixels]
-        dy = 4.0 + line * (len(members) - 1 - k) if up[cluster[i]] else 4.0 - line * k  # the first on top
-        at = ax.transData.inverted().transform(here + np.array([dx[cluster[i]], dy]) * fig.dpi / 72.0)
-        away = np.hypot(*(here - ax.transData.transform((lo, la)))) * 72.0 / fig.dpi > 6.0  # (points)
-        out.append(((float(at[0]), float(at[1])), bool(away)))
+        for k, i in enumerate(members):
+            dy = 4.0 + line * (len(members) - 1 - k) if up else 4.0 - line * k  # the first on top
+            at = ax.transData.inverted().transform(here + np.array([dx, dy]) * fig.dpi / 72.0)
+            away = np.hypot(*(here - ax.transData.transform(sites[i][1:]))) * 72.0 / fig.dpi > 6.0  # (points)
+            out[i] = ((float(at[0]), float(at[1])), bool(away))
     return out
 
 
