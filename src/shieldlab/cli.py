@@ -649,7 +649,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         from shieldlab.engine.chain import chunk_runs
 
-        workers = _local_workers(workers, -(-runs // chunk_runs(world, flights)), quiet)
+        # the chunks the run is cut into: a store's (a resumed run keeps its own), else the engine's
+        size = store.runs_per_chunk if store is not None else chunk_runs(world, flights)
+        workers = _local_workers(workers, -(-runs // size), quiet)
     t0 = time.perf_counter()
     try:
         with _progress(runs, enabled=not (quiet or as_json)) as progress:
@@ -2174,20 +2176,20 @@ def _battery_notes(world) -> list[str]:
     elif world.threats and not world.batteries:
         notes.append("note: no batteries: no threat is engaged (every one leaks): the run measures detection "
                      "and tracking only")
-    radars = {s.radar.name: s.radar for s in world.sensors}
-    feeds = {s.radar.name: s.system for s in world.sensors}
+    placed = {s.radar.name: s for s in world.sensors}
     for b in world.batteries:
         if b.rounds - b.reserve <= 0:
             notes.append(f"note: battery {b.name} has no round to fire (rounds {b.rounds}, reserve {b.reserve}): "
                          "it engages nothing")
-        r = radars.get(b.radar) if b.radar is not None else None
-        if r is not None:
+        own = placed.get(b.radar) if b.radar is not None else None
+        if own is not None:
+            r = own.radar
             d_km = float(earth.great_circle_distance(b.site.lat, b.site.lon, r.lat, r.lon)) / 1e3
             if d_km > OWN_RADAR_NOTE_KM:
                 notes.append(f"note: battery {b.name} is {d_km:,.0f} km from its own radar {r.name} "
                              "(batteries[].radar), which usually stands at the battery's site")
-            if feeds[r.name] != b.system:
-                notes.append(f"note: battery {b.name}'s own radar {r.name} feeds system {feeds[r.name]!r}, not the "
+            if own.system != b.system:
+                notes.append(f"note: battery {b.name}'s own radar {r.name} feeds system {own.system!r}, not the "
                              f"battery's {b.system!r} (sensors[].system): a battery's own radar is usually part of "
                              "its system")
     return notes

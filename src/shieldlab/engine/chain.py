@@ -197,9 +197,9 @@ def chunk_runs(world, flights: Flights | None = None) -> int:
     """Runs in each chunk of a simulation of ``world``: as many as fit in :data:`CHUNK_BYTES`
     (:func:`chunk_bytes`), at most :data:`CHUNK`, and at least enough for
     :data:`MIN_CHUNK_ROWS` (run, threat) pairs unless that would take more than four times
-    :data:`CHUNK_BYTES` on the flown grid; so a raid of many threats, or a long one, runs in smaller chunks and
-    its memory stays near the same.  ``flights``: the nominal
-    flights, whose grid sets the samples (the longest grid the scenario allows if None)."""
+    :data:`CHUNK_BYTES` on the flown grid; so a raid of many threats, or a long one, runs in
+    smaller chunks and its memory stays near the same.  ``flights``: the nominal flights, whose
+    grid sets the samples (the longest grid the scenario allows if None)."""
     T = _samples(world, flights)
     per_run = max(chunk_bytes(world, 1, T), 1)
     fewest = min(CHUNK, -(-MIN_CHUNK_ROWS // max(len(world.threats), 1)))
