@@ -680,6 +680,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if out_dir is not None:
         extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air,
                                   shelling=shelling)
+        from shieldlab.engine import heap
+
+        heap.release()  # the replayed run's records and the charts' figures, before the tables' writing
         # the tables go from the run's chunks to the results a chunk at a time (an air picture or
         # shelling beside them is merged into the events by run and time, in memory)
         events: Any = res.table("events")

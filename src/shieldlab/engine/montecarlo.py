@@ -9,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
+from shieldlab.engine import heap
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns
 from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, REASON_KINDS, Summariser, summarise
@@ -92,7 +93,8 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     summary is made from the stored chunks one at a time, the same as without (a chunk's
     random streams depend only on ``seed`` and its first run), and the tables stay there
     (``Results.table`` reads them; ``outcomes``, ``events`` and ``track_quality`` are None).
-    ``last_chunk`` is None where the last chunk came from the store.
+    ``last_chunk`` is None with a store (its records are dropped once its tables are written, so
+    that what comes after the loop does not hold a chunk's memory beside its own).
     ``client``: a ``distributed.Client`` whose workers run the chunks
     (:mod:`shieldlab.engine.distribute`); the results are the same to the bit
     (``timings`` and ``on_chunk`` need the chunks in this process, and ``last_chunk`` is None).
@@ -130,6 +132,7 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
                       "track_quality": track_quality.columns(world, chunk)}
             if store is not None:
                 store.write(i, tables)
+                chunk = None  # written: a stored run keeps no records of its chunks
             else:
                 outs.append(tables["outcomes"])
                 evs.append(tables["events"])
@@ -145,7 +148,12 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
                 s.add_events(part)
             for part in store.chunks("track_quality"):
                 s.add_quality(part)
-            return Results(s.summary(runs, seed), None, None, chunk, None, store)
+            summary = s.summary(runs, seed)
+            # the chunks' freed arrays and what reading them back took, back to the system
+            # before the report and the tables' writing (the loop's own peak is one chunk's;
+            # trimming after every chunk cost ~1.5 % of the time and lowered no peak)
+            heap.release()
+            return Results(summary, None, None, None, None, store)
         outcomes = concat(outs)
         events = concat(evs)
         quality = concat([q for q in tqs if q]) if any(tqs) else {}
