@@ -310,15 +310,33 @@ def test_fire_control_reads_only_tracks_judged_warheads():
 
 
 def test_the_drag_floor_is_the_drag_of_the_lightest_body():
-    # at 20 km, 2 km/s: rho 0.0889 kg/m³ (US-1976), a = rho v² / (2 beta) = 17.8 m/s²
+    # at 20 km, 2 km/s: rho 0.0889 kg/m³ (US-1976), a = rho v² / (2 beta) = 35.6 m/s² for
+    # beta = 5,000 kg/m² (an acceleration: beta is a mass per area)
     lat, lon = np.radians(40.0), np.radians(30.0)
     up = earth.enu_matrix(lat, lon)[2]
     x = np.concatenate([earth.geodetic_to_ecef(lat, lon, 20e3), -2000.0 * up])[None]
-    a = 0.08891 * 2000.0**2 / (2 * mtt.BETA_MIN_PA)
+    a = 0.08891 * 2000.0**2 / (2 * mtt.BETA_MIN_KG_M2)
+    assert a == pytest.approx(35.6, abs=0.05)
     assert mtt.drag_noise(x, 1.0)[0] == pytest.approx(a**2, rel=2e-3)
     assert mtt.drag_noise(x, 4.0)[0] == pytest.approx(4 * a**2, rel=2e-3)
     x_high = np.concatenate([earth.geodetic_to_ecef(lat, lon, 300e3), -2000.0 * up])[None]
     assert mtt.drag_noise(x_high, 1.0)[0] < 1e-12  # in vacuum nothing
+
+
+@pytest.mark.parametrize("missile", sorted(catalog.missiles()))
+def test_the_drag_floor_bounds_every_catalogue_body_at_reentry_speed(missile):
+    """The floor's body is the lightest the tracker follows: every catalogue missile's
+    re-entering body (its RV, or the whole missile after burnout where none separates), with
+    its drag table's hypersonic coefficient, has a ballistic coefficient above it, so at any
+    altitude and speed the floor's drag is at least the body's."""
+    m = catalog.missiles()[missile]
+    rv = m.reentry_vehicle
+    if rv is not None:
+        beta = rv.beta_kg_m2
+    else:
+        mass = m.payload_kg + sum(s.dry_mass_kg for s in m.stages)
+        beta = mass / (m.drag.cd[-1] * math.pi * m.diameter_m**2 / 4)
+    assert beta >= mtt.BETA_MIN_KG_M2
 
 
 def test_compiled_gospa_equals_the_reference():

@@ -102,10 +102,13 @@ from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, uk
 from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks, kernel_list
 from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, KERNEL_FILTERS, adapt_noise, came_down
 
-#: Smallest ballistic coefficient m / (C_D A) [Pa] of a body the tracker follows through the
-#: atmosphere (assumption: re-entry vehicles run ~50-150 kPa, whole short-range missiles
-#: ~10-30 kPa): the drag it could feel sets a floor on the process noise (:func:`drag_noise`).
-BETA_MIN_PA = 10_000.0
+#: Smallest ballistic coefficient m / (C_D A) [kg/m²] of a body the tracker follows through
+#: the atmosphere: the drag it could feel sets a floor on the process noise
+#: (:func:`drag_noise`).  Below every re-entering body of the catalogue at its hypersonic drag
+#: coefficient (the lowest, shahab-3's RV, 7,300 kg/m²; as a weight per area, 5,000 kg/m² is
+#: 49 kPa); at their transonic peak (C_D 0.35) three RVs fall to 2,100-2,600 kg/m², in the
+#: last seconds before impact.
+BETA_MIN_KG_M2 = 5_000.0
 #: Weight a radar's earlier looks at a track keep per later look, in its detection record
 #: (a memory of about ten looks).
 PD_MEMORY = 0.9
@@ -333,7 +336,7 @@ class _State:
         if self.compiled:
             n, h = ekf_kernel.substeps(dt)
             mtt_kernel.predict_live(self.x, self.P, self.status, self.log_lam, n, h, abs(dt),
-                                    self.mgmt.q_ballistic, BETA_MIN_PA)
+                                    self.mgmt.q_ballistic, BETA_MIN_KG_M2)
             return
         q = np.maximum(self.mgmt.q_ballistic * np.exp(self.log_lam[live]), drag_noise(self.x[live], abs(dt)))
         step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
@@ -364,7 +367,7 @@ class _State:
 
 def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
     """Process-noise floor [m²/s³] for states ``x`` (E, 6) [ECEF m, m/s] over ``dt`` [s]: the
-    drag deceleration a body of ballistic coefficient :data:`BETA_MIN_PA` would feel at the
+    drag deceleration a body of ballistic coefficient :data:`BETA_MIN_KG_M2` would feel at the
     state's altitude and speed, ``a = ρ(h) v² / (2 β)`` (US-1976 density), as white noise of
     level ``q = a² dt`` (BLK §6.2.2).  The motion model has no drag; above ~80 km this floor
     is far below the adapted noise's, lower down it widens the gate by about the distance
@@ -372,7 +375,7 @@ def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
     alt = earth.ecef_to_geodetic(x[:, :3])[2]
     rho = earth.atmosphere(alt).density
     v2 = np.sum(x[:, 3:] ** 2, axis=1)
-    return (rho * v2 / (2.0 * BETA_MIN_PA)) ** 2 * dt
+    return (rho * v2 / (2.0 * BETA_MIN_KG_M2)) ** 2 * dt
 
 
 def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
@@ -568,11 +571,11 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
         c, why = mtt_kernel.track_runs(
             c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, Vs, SCs, CLs, site, enu, fsite, trig, fov,
             refr, ref, org, otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n,
-            mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic, BETA_MIN_PA,
-            mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks,
-            st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"], h["sigma"],
-            h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance, h["pidx"], pbuf,
-            nrows, row_start, *st.kernel_filter)
+            mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic,
+            BETA_MIN_KG_M2, mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits,
+            st.looks, st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"],
+            h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance,
+            h["pidx"], pbuf, nrows, row_start, *st.kernel_filter)
         if c == C:
             break
         # run c again from its start, with room
