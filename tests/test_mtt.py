@@ -541,3 +541,45 @@ def test_a_ukf_track_that_loses_its_cholesky_factor_is_dropped_not_raised(scene,
     assert (got.status[0][started, k + 1] == mtt.FREE).all()  # ... gone at its next prediction
     assert np.isfinite(got.x[0][got.status[0] != mtt.FREE]).all()  # no nan track left alive
     assert (got.status[0][:, k + 1:] == mtt.CONFIRMED).any()  # the objects still tracked
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_radar_gives_up_its_hold_when_the_track_leaves_its_field(compiled):
+    """The radar looks at an object it holds every scan and, once the object has left its
+    field, only on its search frames until it reports it again (sensors.radar.looks); the
+    tracker counts a silent scan as a look by the same rule, so a track that comes back into
+    the field is not deleted for scans on which the radar was not looking."""
+    r = _radar()
+    rep = dataclasses.replace(_scripted([0] * 8), search_every=4)
+    mgmt = mtt.TrackManagement()
+    st = mtt._State(1, 1, mgmt, 1, compiled)
+    east = earth.aer_to_ecef(90.0 * DEG, 10.0 * DEG, 600e3, r.lat, r.lon, r.alt)
+    west = earth.aer_to_ecef(270.0 * DEG, 10.0 * DEG, 600e3, r.lat, r.lon, r.alt)  # behind the array
+    st.x[0, 0] = np.concatenate([east, np.zeros(3)])
+    st.P[0, 0] = np.diag([1e4] * 3 + [1e2] * 3)
+    st.status[0, 0], st.tid[0, 0], st.hits[0, 0] = mtt.CONFIRMED, 0, 6
+    st.log_lam[0, 0], st.log_miss[0, 0] = 0.0, 0.0
+    st.seen[0, 0, 0], st.found[0, 0, 0] = 5.0, 5.0  # the radar holds it, seen on every look
+    gate = mtt.association.gate(mgmt.gate_probability)
+    site = (np.asarray(rep.site_ecef, float), earth.enu_matrix(rep.site_lat, rep.site_lon))
+    field = mtt.visibility.FieldOfRegard.of(r).args()
+    reference = (r.spec.max_range_km * 1e3, float(mtt.radar_model.snr50(r.spec.pfa)), float(r.spec.pfa))
+    origin = mtt.ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt)
+
+    def scan(j):
+        report_k = np.full((1, st.T), -1, np.int64)
+        if compiled:
+            mtt._scan_compiled(st, rep, j, 0, site, field, reference, gate, report_k, origin)
+        else:
+            mtt._scan(st, rep, j, 0, site, field, reference, gate, report_k)
+        return float(st.log_miss[0, 0])
+
+    assert scan(1) < 0.0  # held, in the field, silent: a look that missed
+    miss = float(st.log_miss[0, 0])
+    st.x[0, 0, :3] = west
+    assert scan(2) == miss and st.seen[0, 0, 0] < 0.0  # out of the field: no look, the hold given up
+    st.x[0, 0, :3] = east
+    assert scan(3) == miss  # back in the field, not a search frame: the radar is not looking there
+    assert st.status[0, 0] == mtt.CONFIRMED
+    assert scan(4) < miss  # the search frame: a look that missed, weighed by the radar's record
+    assert st.seen[0, 0, 0] < 0.0

@@ -257,7 +257,10 @@ class _State:
         self.looks = np.zeros((C, T), np.int32)  # looks so far (tentative tracks)
         self.log_miss = np.zeros((C, T))  # ln Π (1 - Pd) over the looks since the last report
         # per sensor: its looks at the track and the reports they brought, each weighed by
-        # PD_MEMORY per later look (nan: the sensor has not reported into the track)
+        # PD_MEMORY per later look (nan: the sensor has not reported into the track); the sign
+        # of ``seen`` is the sensor's hold on the track: positive from a report while the track
+        # stays in its field (looked at every scan), negative once it has left (looked at on
+        # the search frames only, as the radar does: sensors.radar.looks)
         self.seen = np.full((C, T, S), np.nan)
         self.found = np.full((C, T, S), np.nan)
         self.sensors = np.zeros((C, T), np.uint32)
@@ -665,14 +668,15 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     if live.any():
         pts = np.ascontiguousarray(st.x[live][:, :3])
         in_field[live] = visibility.visible_rows(pts, *field)
-    holds = np.isfinite(st.seen[..., s])
+    record = np.isfinite(st.seen[..., s])  # the radar has reported into the track
+    holds = st.seen[..., s] > 0.0  # and holds it (the sign: _State.seen)
     looked = in_field & (holds | (j % rep.search_every == 0))
     # the chance this look sees the object: the radar's record on it (Laplace's rule over its
     # looks, the recent ones weighing more), else what it sees of its reference target there
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         r_ref, snr_ref, pfa = reference
         snr_ref_here = snr_ref * (r_ref**2 / np.sum((st.x[..., :3] - site_ecef) ** 2, axis=-1)) ** 2
-        pd_pred = np.where(holds, (st.found[..., s] + 1.0) / (st.seen[..., s] + 2.0),
+        pd_pred = np.where(record, (st.found[..., s] + 1.0) / (np.abs(st.seen[..., s]) + 2.0),
                            pfa ** (1.0 / (1.0 + snr_ref_here)))
     if upd.any():
         cc, tt = np.nonzero(upd)
@@ -699,11 +703,15 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
                                                                0.0))
     # the radar's record: this look (or report) counted, the older ones fading
     counted = looked | upd
-    first = upd & ~holds
-    st.seen[..., s] = np.where(first, 1.0, np.where(counted & holds, PD_MEMORY * st.seen[..., s] + 1.0,
-                                                    st.seen[..., s]))
-    st.found[..., s] = np.where(first, 1.0, np.where(counted & holds, PD_MEMORY * st.found[..., s] + upd,
+    first = upd & ~record
+    seen = np.abs(st.seen[..., s])
+    seen = np.where(first, 1.0, np.where(counted & record, PD_MEMORY * seen + 1.0, seen))
+    st.found[..., s] = np.where(first, 1.0, np.where(counted & record, PD_MEMORY * st.found[..., s] + upd,
                                                      st.found[..., s]))
+    # the hold: taken by a report, kept while the track stays in the field, given up when it
+    # leaves (the radar then searches for it again, as radar.looks has it)
+    lapse = record & ~upd & ~(holds & in_field) & live
+    st.seen[..., s] = np.where(lapse, -seen, np.where(record | upd, seen, st.seen[..., s]))
     drop = (tent & ~established & (st.looks - st.hits > mgmt.confirm_n - mgmt.confirm_m)) \
         | (established & (st.status != FREE) & (st.log_miss < np.log(mgmt.delete_probability)))
     st.free(drop)

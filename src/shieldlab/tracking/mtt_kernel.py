@@ -17,7 +17,8 @@ exponentials of its regimes' likelihoods, carry those last bits further: within 
 
 State arrays are those of ``mtt._State`` and are changed in place: ``x`` (C, T, 6), ``P``
 (C, T, 6, 6), ``log_lam``, ``log_miss`` (C, T) float64, ``status`` int8, ``tid`` int64,
-``hits``, ``looks`` int32, ``sensors`` uint32 (C, T), ``seen``, ``found`` (C, T, S) float64,
+``hits``, ``looks`` int32, ``sensors`` uint32 (C, T), ``seen`` (its sign the sensor's hold on
+the track), ``found`` (C, T, S) float64,
 ``calls`` (C, T, S) int8, ``next_id`` (C,) int64; the IMM's regimes ``xm`` (C, T, M, 6),
 ``Pm`` (C, T, M, 6, 6) and odds ``mu`` (C, T, M) float64 (M = 0 for the other filters).
 """
@@ -245,7 +246,8 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
     # looks, the update, management
     for t in range(T):
         upd = assign[t] >= 0
-        holds = math.isfinite(seen[c, t, s])
+        record = math.isfinite(seen[c, t, s])  # the radar has reported into the track
+        holds = record and seen[c, t, s] > 0.0  # and holds it (the sign: mtt._State.seen)
         looked = False
         pd_pred = 0.0
         # a look matters only to a track that got no report (an update counts as a look
@@ -254,8 +256,8 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
             xt = x[c, t]
             looked = sees(xt[0], xt[1], xt[2], fsite, trig, boresight, half_fov, el_lo, el_hi, refr, np.inf)
             if looked:
-                if holds:
-                    pd_pred = (found[c, t, s] + 1.0) / (seen[c, t, s] + 2.0)
+                if record:
+                    pd_pred = (found[c, t, s] + 1.0) / (abs(seen[c, t, s]) + 2.0)
                 else:
                     d0, d1, d2_ = xt[0] - site[0], xt[1] - site[1], xt[2] - site[2]
                     ratio = r_ref * r_ref / (d0 * d0 + d1 * d1 + d2_ * d2_)
@@ -302,12 +304,16 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
             log_miss[c, t] = 0.0
         elif looked:
             log_miss[c, t] += math.log1p(-min(pd_pred, 1.0 - 1e-12))
-        if upd and not holds:
+        if upd and not record:
             seen[c, t, s] = 1.0
             found[c, t, s] = 1.0
-        elif (looked or upd) and holds:
-            seen[c, t, s] = _PD_MEMORY * seen[c, t, s] + 1.0
+        elif (looked or upd) and record:
+            seen[c, t, s] = _PD_MEMORY * abs(seen[c, t, s]) + 1.0
             found[c, t, s] = _PD_MEMORY * found[c, t, s] + (1.0 if upd else 0.0)
+        # the hold: taken by a report, kept while the track stays in the field, given up when
+        # it leaves (the radar then searches for it again, as radar.looks has it)
+        if record and not upd and (not (holds and looked)) and live[t]:
+            seen[c, t, s] = -abs(seen[c, t, s])
         drop = (tent and not established and looks[c, t] - hits[c, t] > confirm_n - confirm_m) \
             or (established and status[c, t] != _FREE and log_miss[c, t] < log_delete)
         if drop:
