@@ -43,14 +43,18 @@ def straight_tracks():
 
 def test_air_track_is_consistent(straight_tracks):
     """The NCV filter's position error matches its covariance: the mean NEES over 200 runs at
-    a late time is near 3 (chi-square with 3 x 200 degrees of freedom, divided by 200: 3 -/+ 3.29
-    x sqrt(6 / 200) at 99.9 %, 2.43 .. 3.57)."""
+    a late time is near 3 (chi-square with 3 x 200 degrees of freedom, divided by 200: its
+    99.9 % band 2.46 .. 3.60)."""
     p, det, tr = straight_tracks
     k = int(np.flatnonzero(tr.firm.all(axis=0))[-1]) - 5
     truth = earth.geodetic_to_ecef(p.lat[:, k], p.lon[:, k], p.alt[:, k])
     e = tr.x[:, k, :3] - truth
     nees = np.einsum("ri,rij,rj->r", e, np.linalg.inv(tr.P_pos[:, k]), e)
-    assert 2.43 < nees.mean() < 3.57
+    from scipy.stats import chi2
+
+    lo, hi = chi2.ppf([0.0005, 0.9995], 600) / 200
+    assert (round(lo, 2), round(hi, 2)) == (2.46, 3.60)
+    assert lo < nees.mean() < hi
     # and far better than one report: the filter averages the radar's noise down
     rho = float(np.linalg.norm(truth[0] - det.site_ecef))
     one_report = rho * 1e-3 * catalog.get_sensor("air-surveillance-ground").sigma_angle_mrad

@@ -10,7 +10,7 @@ problem (:func:`shieldlab.flyout.kepler.orbit_position`, Kepler's equation, in a
 frame that is the Earth-fixed one at t = 0, turned into the Earth frame by
 :func:`shieldlab.earth.inertial_to_ecef`).  J2 is left out: it turns a Molniya orbit's plane
 by about 0.13 deg a day and, at the critical inclination, leaves its apogee where it is, so
-over the hour or so of a raid the satellite is some 5 km (a day from the epoch, ~100 km)
+over the hour or so of a raid the satellite is some 0.1 km (a day from the epoch, ~50 km)
 from its two-body place at apogee, which moves the edge of the disc it sees by about a
 seventh of that.  Model (figures and assumptions in catalog/satellites.yaml):
 
