@@ -475,3 +475,25 @@ def test_sweep_chart_lines_stand_apart_and_names_are_not_joined(monkeypatch):
     assert [t.get_text() for t in figs[1].axes[0].get_xticklabels()] == ["x", "y"]
     for f in figs:
         R.plt.close(f)
+
+
+def test_a_sweep_over_values_its_columns_spell_otherwise_finishes_and_charts_them(tmp_path, monkeypatch):
+    """A sweep's points hold an epoch in one spelling (UTC, ISO 8601) and a column of words and
+    numbers as text ("5.0"), while its manifest keeps the values as given: the report matched
+    the two and the sweep crashed at its end, every time it was resumed ("... is not in list"),
+    or drew series without points where such a column came second.  It charts the values as
+    the points hold them."""
+    from shieldlab.io import sweep_report as R
+
+    figs = []
+    monkeypatch.setattr(R, "_png", lambda fig: figs.append(fig) or "")
+    settings = [S.parse_setting("epoch=2013-06-01,2014-06-01"), S.parse_setting("sensing.false_alarms=confirmed,5")]
+    sw = S.run_sweep(PRESET, settings, 1, 1, tmp_path / "s")
+    assert dataset.Sweep.read_manifest(tmp_path / "s")["complete"] is True
+    assert (tmp_path / "s" / "report.html").is_file()
+    assert figs
+    for f in figs:
+        lines = [ln for ln in f.axes[0].get_lines() if ln.get_marker() == "o"]
+        assert len(lines) == 2 and all(len(ln.get_xdata()) == 2 for ln in lines)  # two series of two points
+        R.plt.close(f)
+    assert sw.root == tmp_path / "s"

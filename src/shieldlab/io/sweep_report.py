@@ -33,6 +33,15 @@ def shown(value) -> str:
     return "null" if value is None else str(value)
 
 
+def _distinct(values: list) -> list:
+    """``values`` without repeats, in the order they first come."""
+    out: list = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
 def _numeric(values) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
@@ -89,6 +98,10 @@ def build(manifest: dict, rows: list[dict]) -> str:
     from shieldlab import __version__
 
     settings = manifest["settings"]
+    # each swept column's values as its points hold them (an epoch in one spelling, a mixed
+    # column's numbers as text), in the order of the points: what the charts match rows by
+    # (the manifest keeps them as they were given)
+    held = [dict(s, values=_distinct([r["set"][s["column"]] for r in rows])) for s in settings]
     from shieldlab.io.dataset import Sweep
 
     name = Sweep.title(rows, str(manifest["scenario"]).removeprefix("preset "))
@@ -117,7 +130,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
     for key, ci_key, label, lo, hi in METRICS:
         if all(r.get(key) is None for r in rows):
             continue
-        uri = _chart(settings, rows, key, ci_key, label, lo, hi)
+        uri = _chart(held, rows, key, ci_key, label, lo, hi)
         parts.append(_figure(uri, f"{label} against {settings[0]['column']} (95 % intervals as bars)",
                              f"{label} against the swept values"))
     parts.append("<p class='meta'>The same numbers are in points.parquet; <code>shieldlab query DIR \"select * "
