@@ -279,6 +279,7 @@ def test_the_timing_hook_times_every_stage_and_changes_nothing():
 def test_a_duration_shorter_than_the_flights_is_an_input_error():
     """A simulated time that ends before a threat lands left every threat airborne and
     printed P(no leaker) 1.000; now preflight names duration_s and the time needed."""
+    from shieldlab.engine import chain
     from shieldlab.engine.chain import preflight
     from shieldlab.errors import InputError
 
@@ -287,6 +288,16 @@ def test_a_duration_shorter_than_the_flights_is_an_input_error():
     assert e.value.field == "duration_s" and "at least" in str(e.value)
     flights = preflight(world(), runs=2)
     assert np.isfinite(flights.truth.impact_time).all()
+    # a duration that holds the nominal flights but not the margin a dispersed one needs: its
+    # late runs ended airborne, neither intercepted nor leakers (the error had asked for more)
+    last = float(flights.truth.impact_time.max())
+    dispersed = {"dispersion": {"thrust_pct": 1.0}}
+    for edits, margin in (({}, chain._LANDING_MARGIN_S), (dispersed, chain._DISPERSED_MARGIN_S)):
+        with pytest.raises(InputError) as e:
+            preflight(world(duration_s=float(np.ceil(last)) + 10.0, **edits), runs=2)
+        need = int(str(e.value).split("at least ")[1].split()[0])
+        assert need == np.ceil(last + margin)
+        preflight(world(duration_s=float(need), **edits), runs=2)  # what it asks for is enough
 
 
 def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):

@@ -115,8 +115,13 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
                t0=0.0, dt=dt, T=T, upper_thrust=steer.upper_thrust,
                dive_time=steer.dive_time)
     dispersed = np.array([not t.dispersion.is_zero for t in th])
-    if world.duration is not None and not np.isfinite(traj.impact_time).all():
-        late = np.flatnonzero(~np.isfinite(traj.impact_time))
+    # a given duration must hold every threat's flight and the margin the default keeps after
+    # the last impact (a dispersed flight lands later than its nominal one: one that outlives
+    # the simulated time is neither intercepted nor a leaker, and the leakers are undercounted)
+    margin = np.where(dispersed, _DISPERSED_MARGIN_S, _LANDING_MARGIN_S)
+    short = ~(traj.impact_time + margin <= traj.t[-1])
+    if world.duration is not None and short.any():
+        late = np.flatnonzero(short)
         lands = fly(veh.take(late), np.array([th[n].launch.ecef for n in late]), launch_t[late], steer.kick[late],
                     steer.azimuth[late], steer.cutoff[late], t0=0.0, dt=dt, upper_thrust=steer.upper_thrust[late],
                     dive_time=steer.dive_time[late],
@@ -125,15 +130,16 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
             n = int(late[np.flatnonzero(~np.isfinite(lands))[0]])
             raise InputError(f"threat {th[n].name!r} does not land within the simulated time", source=world.source,
                              field="duration_s")
-        n = int(late[np.argmax(lands)])
+        need = lands + margin[late]
+        n = int(late[np.argmax(need)])
         raise InputError(f"the simulated time ends before the threats land (the last, {th[n].name!r}, "
-                         f"{lands.max():.0f} s after the epoch): make duration_s at least "
-                         f"{np.ceil(lands.max() + _LANDING_MARGIN_S):.0f} or leave it out (until the last "
-                         f"threat lands)", source=world.source, field="duration_s")
+                         f"{lands[np.argmax(need)]:.0f} s after the epoch, "
+                         + ("dispersed flights up to " if dispersed[n] else "")
+                         + f"{margin[n]:.0f} s later): make duration_s at least {np.ceil(need.max()):.0f} "
+                         f"or leave it out (until the last threat lands)", source=world.source, field="duration_s")
     if world.duration is None:  # keep the grid until shortly after the last impact
         last = np.nanmax(np.where(np.isfinite(traj.impact_time), traj.impact_time, np.nan))
-        margin = _DISPERSED_MARGIN_S if dispersed.any() else _LANDING_MARGIN_S
-        T2 = min(T, int(np.ceil((last + margin) / dt)) + 1)
+        T2 = min(T, int(np.ceil((last + float(margin.max())) / dt)) + 1)
         traj = replace(traj, t=traj.t[:T2], pos=traj.pos[:, :T2], vel=traj.vel[:, :T2], phase=traj.phase[:, :T2])
     return Flights(steer, traj, veh, dispersed)
 

@@ -752,7 +752,8 @@ class Scenario(_Strict):
     epoch: datetime = Field(description="UTC instant of t = 0 (ISO 8601; no zone: UTC), in the years 1900 to 2199")
     time_step_s: float = Field(1.0, ge=0.1, le=10.0, description="flyout sampling step [s]")
     duration_s: float | None = Field(None, gt=0.0, le=20_000.0,
-                                     description="simulated time [s]; default: until the last threat has landed")
+                                     description="simulated time [s]: at least the last threat's landing plus 30 s "
+                                                 "(180 s where it is dispersed); default: until then")
     sites: dict[Name, GeoPoint] = Field({}, description="named points, referred to by name below")
     sensors: list[SensorCfg] = Field([], description="radars")
     early_warning: list[SatelliteCfg] = Field(
