@@ -497,3 +497,15 @@ def test_a_sweep_over_values_its_columns_spell_otherwise_finishes_and_charts_the
         assert len(lines) == 2 and all(len(ln.get_xdata()) == 2 for ln in lines)  # two series of two points
         R.plt.close(f)
     assert sw.root == tmp_path / "s"
+
+
+def test_a_stopped_sweep_resumes_from_its_scenario_named_another_way(tmp_path):
+    """--resume compared the scenario's path as typed: the same file named from another folder,
+    or by its absolute path, was "a different sweep (other scenario)".  The contents decide."""
+    m = {"scenario": "mine.yaml", "scenario_sha256": "abc", "runs": 4, "seed": 1, "chunk": 4, "settings": []}
+    dataset.Sweep.open(tmp_path / "s", m)  # stopped before it finished
+    sw = dataset.Sweep.open(tmp_path / "s", dict(m, scenario="/elsewhere/mine.yaml"), resume=True)
+    assert sw.manifest["scenario"] == "/elsewhere/mine.yaml"
+    with pytest.raises(InputError, match=r"other scenario contents\)") as e:
+        dataset.Sweep.open(tmp_path / "s", dict(m, scenario_sha256="abd"), resume=True)
+    assert e.value.field == "--resume"

@@ -83,8 +83,11 @@ class Sweep:
         # a finished sweep has nothing for --resume to do: it is replaced (--force) or left alone
         finished = isinstance(old, dict) and old.get("complete") is True
         if old is not None and resume:
-            mine = {k: v for k, v in manifest.items() if k != "complete"}
-            theirs = {k: v for k, v in old.items() if k != "complete"}
+            # the scenario is its contents: the same file named by another path (from another
+            # folder, or absolute) is the same scenario
+            same = {"complete"} | ({"scenario"} if "scenario_sha256" in manifest else set())
+            mine = {k: v for k, v in manifest.items() if k not in same}
+            theirs = {k: v for k, v in old.items() if k not in same}
             labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
                       "settings": "--set values", "runs": "--runs", "seed": "--seed",
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
