@@ -666,6 +666,21 @@ def test_footprint_refuses_one_file_for_map_and_json(tiny, tmp_path, capsys, no_
     assert _error_line(capsys.readouterr().err).startswith("error: --json-out:")
 
 
+@pytest.mark.parametrize("command", ["footprint", "coverage"])
+def test_an_export_may_not_be_the_json_or_the_map(tiny, tmp_path, capsys, no_footprint, command):
+    """--json-out c.geojson with --export geojson wrote both to one file, the JSON last, and said
+    it had written the GeoJSON: refused before any work; the JSON's own file is reported."""
+    for extra in (["--json-out", str(tmp_path / "c.geojson"), "--export", "geojson,kml"],
+                  ["--json-out", str(tmp_path / "c.kml"), "--export", "kml", "--export-to", str(tmp_path / "c")]):
+        assert main([command, str(tiny), "--out", str(tmp_path / "c.png"), *extra]) == 2
+        line = _error_line(capsys.readouterr().err)
+        assert line.startswith("error: --export-to:") and "same file as --json-out" in line, line
+    assert not list(tmp_path.glob("c*"))
+    if command == "coverage":
+        assert main([command, str(tiny), "--json-out", str(tmp_path / "c.json")]) == 0
+        assert f"wrote {tmp_path / 'c.json'}" in capsys.readouterr().out
+
+
 # --- --half-width too small, --force alone, options that do not apply -----------------------------
 
 @pytest.mark.parametrize("h", ["1e-300", "5e-324", "1e-9"])

@@ -966,9 +966,11 @@ _EXPORT_TO_MAP = typer.Option(None, "--export-to", parser=_path, metavar="BASE",
                               help="with --export: the files' path without suffix [default: the --out map's]")
 
 
-def _export_targets(formats: str | None, base: Path | None, force: bool, default: Path | None = None):
+def _export_targets(formats: str | None, base: Path | None, force: bool, default: Path | None = None,
+                    taken: dict[str, Path | None] | None = None):
     """The formats and paths of ``--export`` / ``--export-to`` (checked before any work), or
-    None without ``--export``; ``default``: the base when ``--export-to`` is not given."""
+    None without ``--export``; ``default``: the base when ``--export-to`` is not given;
+    ``taken``: the command's other output files by option (an export may not be one)."""
     if formats is None:
         if base is not None:
             raise InputError("says where --export writes: give --export too", field="--export-to")
@@ -987,6 +989,9 @@ def _export_targets(formats: str | None, base: Path | None, force: bool, default
     paths = X.export_paths(base, fmts)
     for p in paths:
         check_target(p, "--export-to", force=force)
+        for flag, other in (taken or {}).items():
+            if other is not None and Path(p).resolve() == Path(other).resolve():
+                raise InputError(f"would write {p}, the same file as {flag}: give two files", field="--export-to")
     return fmts, base
 
 
@@ -1780,7 +1785,8 @@ def footprint(
             if opt is not None:
                 raise InputError("applies only with --aircraft", field=flag)
     grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
-    target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""))
+    target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""),
+                             taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
     _compile_note("footprint", quiet)
     if aircraft:
@@ -1793,7 +1799,7 @@ def footprint(
             from shieldlab.io import export as X
 
             _export(target, X.aircraft_features(res), quiet, stderr=as_json)
-        _emit_json(payload, as_json, json_out, write_text)
+        _emit_json(payload, as_json, json_out, write_text, quiet)
         if not (as_json or quiet):
             t = Table(title=f"{res.scenario}: reach against aircraft at {alt_km:g} km"
                             + (f" into {res.focus}" if res.focus else ""))
@@ -1827,7 +1833,7 @@ def footprint(
         from shieldlab.io import export as X
 
         _export(target, X.footprint_features(fp), quiet, stderr=as_json)
-    _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text)
+    _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
         t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
@@ -1907,7 +1913,8 @@ def coverage(
         raise InputError("give --rcs-m2 or --missile, not both", field="--missile")
     m = _catalog_get(catalog.get_missile, missile, "--missile") if missile is not None else None
     grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
-    target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""))
+    target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""),
+                             taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
     _compile_note("coverage", quiet)
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
@@ -1917,7 +1924,7 @@ def coverage(
         from shieldlab.io import export as X
 
         _export(target, X.coverage_features(cov), quiet, stderr=as_json)
-    _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text)
+    _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
     if as_json or quiet:
         return
     g = cov.grid
@@ -2027,12 +2034,14 @@ def tracks(
     _print_line(f"{res.timings['total_s']:.1f} s")
 
 
-def _emit_json(payload, as_json: bool, json_out: Path | None, write_text) -> None:
+def _emit_json(payload, as_json: bool, json_out: Path | None, write_text, quiet: bool = False) -> None:
     if payload is None:
         return
     text = json.dumps(payload, separators=(",", ":")) + "\n"
     if json_out is not None:
         write_text(json_out, text)
+        if not quiet:
+            (_err() if as_json else out).print(f"wrote {json_out}")
     elif as_json:
         sys.stdout.write(text)
 
