@@ -264,6 +264,19 @@ def test_tracks_echoes_the_false_alarm_setting_as_given(capsys):
     assert "false alarms (3) per search frame: kurecik-tpy2 3, ship-spy1 3" in capsys.readouterr().out
 
 
+def test_tracks_without_radars_is_an_input_error(tmp_path, capsys):
+    """A scenario without radars printed an empty table and exit 0."""
+    from test_cli_output import TINY
+
+    scn = tmp_path / "blind.yaml"
+    blind = TINY.split("sensors:")[0] + "assets:" + TINY.split("assets:")[1]  # no radars, no batteries
+    assert "sensors" not in blind and "batteries" not in blind and "threats" in blind
+    scn.write_text(blind)
+    assert main(["tracks", str(scn), "--runs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "sensors: the scenario has no radars" in err and "Traceback" not in err
+
+
 def test_tracks_json(capsys):
     assert main(["tracks", "epaa-phase-1", "--runs", "2", "--seed", "4", "--false-alarms", "1", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)

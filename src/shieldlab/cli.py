@@ -1997,6 +1997,9 @@ def tracks(
         raise InputError("give --json or --quiet, not both", field="--quiet")
     fa = _false_alarms(false_alarms)
     world = _load_world(scenario)
+    if not world.sensors:  # nothing would report: an empty table said nothing of why
+        raise InputError("the scenario has no radars, so nothing reports to be tracked", source=world.source,
+                         field="sensors")
     _compile_note("tracks", quiet or as_json)
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
         res = track_runs(world, runs, seed, fa, progress=progress)
