@@ -509,3 +509,46 @@ def test_a_stopped_sweep_resumes_from_its_scenario_named_another_way(tmp_path):
     with pytest.raises(InputError, match=r"other scenario contents\)") as e:
         dataset.Sweep.open(tmp_path / "s", dict(m, scenario_sha256="abd"), resume=True)
     assert e.value.field == "--resume"
+
+
+def test_a_damaged_sweep_folder_is_an_input_error_not_a_traceback(swept, tmp_path):
+    """A manifest that is no JSON object, a truncated chunk, an unreadable point summary: each
+    was a traceback (exit 1).  Each is an error naming the file; a summary that cannot be read
+    is made again by --resume from its point's chunks."""
+    import shutil
+
+    src, sets = swept
+
+    def copy(name):
+        shutil.copytree(src, tmp_path / name)
+        return tmp_path / name
+
+    d = copy("manifest")
+    (d / "sweep.json").write_text("[]")
+    r = _cli("query", str(d), "select count(*) from outcomes")
+    assert r.returncode == 2 and "not a sweep's manifest" in r.stderr and "Traceback" not in r.stderr
+    d = copy("chunk")
+    f = sorted((d / "outcomes").rglob("chunk-*.parquet"))[0]
+    f.write_bytes(f.read_bytes()[:100])
+    r = _cli("query", str(d), "select count(*) from outcomes")
+    assert r.returncode == 2 and "cannot read the sweep's tables" in r.stderr and "Traceback" not in r.stderr
+    d = copy("summary")
+    m = json.loads((d / "sweep.json").read_text())
+    (d / "sweep.json").write_text(json.dumps(dict(m, complete=False)))  # stopped just before its end
+    (d / "summaries" / "point=0.json").write_text("{not json")
+    S.run_sweep(PRESET, sets, 70, 3, d, resume=True)
+    assert json.loads((d / "summaries" / "point=0.json").read_text()) == json.loads(
+        (src / "summaries" / "point=0.json").read_text())
+
+
+def test_a_query_is_one_statement_and_names_tables_the_sweep_lacks(swept, tmp_path):
+    out, _ = swept
+    r = _cli("query", str(out), "select 1; select 2")
+    assert r.returncode == 2 and "holds 2 statements: give one" in r.stderr
+    blind = tmp_path / "blind"
+    import shutil
+
+    shutil.copytree(out, blind)
+    shutil.rmtree(blind / "track_quality", ignore_errors=True)
+    r = _cli("query", str(blind), "select * from track_quality")
+    assert r.returncode == 2 and "this folder has no rows of track_quality" in r.stderr

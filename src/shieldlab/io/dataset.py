@@ -123,11 +123,14 @@ class Sweep:
     def read_manifest(root: str | Path) -> dict:
         p = Path(root) / MANIFEST
         try:
-            return json.loads(p.read_text(encoding="utf-8"))
+            manifest = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{root} is not a sweep folder (no {MANIFEST})", field="DIR") from None
         except (OSError, ValueError) as e:
             raise InputError(f"cannot read {p}: {e}", field="DIR") from None
+        if not isinstance(manifest, dict):
+            raise InputError(f"{p} is not a sweep's manifest (a JSON object): the folder is damaged", field="DIR")
+        return manifest
 
     # ------------------------------------------------------------------ chunks
     def _file(self, table: str, point: int, chunk: int) -> Path:
@@ -176,10 +179,14 @@ class Sweep:
         ``columns`` (those a chunk has; all if None) and the rows whose column ``k`` holds
         one of ``where[k]`` (Parquet's row-group statistics skip what cannot match)."""
         for f in self.point_files(point, table):
-            have = pq.read_schema(f).names
-            cols = have if columns is None else [c for c in columns if c in have]
-            filters = [(k, "in", list(v)) for k, v in (where or {}).items()] or None
-            t = pq.read_table(f, columns=cols, filters=filters)
+            try:
+                have = pq.read_schema(f).names
+                cols = have if columns is None else [c for c in columns if c in have]
+                filters = [(k, "in", list(v)) for k, v in (where or {}).items()] or None
+                t = pq.read_table(f, columns=cols, filters=filters)
+            except (OSError, pa.ArrowException) as e:  # a damaged chunk (the writes are atomic)
+                raise InputError(f"cannot read {f}: {e}; delete it and its marker {self._marker(point, 0).parent}/"
+                                 f"{f.stem} to have --resume run that chunk again", field="--out") from None
             yield {c: _numpy(t.column(c)) for c in t.column_names}
 
     def point(self, index: int, values: dict) -> PointStore:
@@ -189,7 +196,12 @@ class Sweep:
 
     # ------------------------------------------------------------------ summaries
     def has_summary(self, point: int) -> bool:
-        return (self.root / "summaries" / f"point={point}.json").exists()
+        """Whether point ``point``'s summary is written (one that cannot be read is made again
+        from its chunks)."""
+        try:
+            return isinstance(json.loads((self.root / "summaries" / f"point={point}.json").read_text("utf-8")), dict)
+        except (OSError, ValueError):
+            return False
 
     def write_summary(self, point: int, values: dict, summary: dict) -> None:
         write_text(self.root / "summaries" / f"point={point}.json",
@@ -197,7 +209,16 @@ class Sweep:
 
     def summaries(self) -> list[dict]:
         files = sorted(self.root.glob("summaries/point=*.json"), key=lambda p: int(p.stem[6:]))
-        return [json.loads(f.read_text(encoding="utf-8")) for f in files]
+        out = []
+        for f in files:
+            try:
+                row = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                row = e
+            if not isinstance(row, dict):
+                raise InputError(f"cannot read {f} ({row}): delete it and give --resume to make it again", field="DIR")
+            out.append(row)
+        return out
 
     def finish(self) -> None:
         """Write points.parquet and report.html, and mark the sweep complete in its manifest."""
@@ -278,18 +299,30 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     if not sql.strip():
         raise InputError("the query is empty", field="SQL")
     sweep = Sweep(root, Sweep.read_manifest(root))
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise InputError(str(e).splitlines()[0], field="SQL") from None
+    if len(statements) > 1:  # DuckDB would run them all and answer the last
+        raise InputError(f"holds {len(statements)} statements: give one", field="SQL")
     con = duckdb.connect()
     try:
         read: list[Path] = []
-        for table in TABLES:
-            files = sweep.chunk_files(table)
-            if files:
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
-                            "hive_partitioning = true, union_by_name = true)")
-                read += files
-        if (root / "points.parquet").exists() and sweep.manifest.get("complete"):
-            con.execute(f"CREATE VIEW points AS SELECT * FROM read_parquet({_sql_list([root / 'points.parquet'])})")
-            read.append(root / "points.parquet")
+        missing = []
+        try:
+            for table in TABLES:
+                files = sweep.chunk_files(table)
+                if files:
+                    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
+                                "hive_partitioning = true, union_by_name = true)")
+                    read += files
+                else:
+                    missing.append(table)
+            if (root / "points.parquet").exists() and sweep.manifest.get("complete"):
+                con.execute(f"CREATE VIEW points AS SELECT * FROM read_parquet({_sql_list([root / 'points.parquet'])})")
+                read.append(root / "points.parquet")
+        except duckdb.Error as e:  # a damaged table file (the writes are atomic)
+            raise InputError(f"cannot read the sweep's tables: {str(e).splitlines()[0]}", field="DIR") from None
         # read-only, and only the sweep's tables: no COPY ... TO, no other file read; locked
         con.execute(f"SET allowed_paths = {_sql_list(read)}")
         con.execute("SET enable_external_access = false")
@@ -300,6 +333,9 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
             msg = str(e).splitlines()[0]
             if isinstance(e, duckdb.PermissionException) or "configuration has been locked" in msg:
                 msg += " (a query reads the sweep's own tables and writes nothing)"
+            elif any(f"name {t} does not exist" in msg for t in missing):
+                msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
+                        "track_quality, a raid without engagements may have no events)")
             elif not sweep.manifest.get("complete"):
                 msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"
             raise InputError(msg, field="SQL") from None
