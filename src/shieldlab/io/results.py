@@ -58,6 +58,10 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     track_t = np.full((C, N), np.inf)
     for system in chunk.tracks:
         track_t = np.minimum(track_t, before_destroyed(chunk, first_track(chunk, system)))
+    # from reports without labels a track may be confirmed on the threat's spent booster
+    # (it flies beside the warhead and may be reported first) and take the warhead's reports
+    # later: it is a track of the threat from the threat's first report on, not before
+    track_t = np.maximum(track_t, first_det)
 
     def f(a):
         a = np.asarray(a, float).reshape(-1)
