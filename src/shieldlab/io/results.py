@@ -58,10 +58,6 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
     track_t = np.full((C, N), np.inf)
     for system in chunk.tracks:
         track_t = np.minimum(track_t, before_destroyed(chunk, first_track(chunk, system)))
-    # from reports without labels a track may be confirmed on the threat's spent booster
-    # (it flies beside the warhead and may be reported first) and take the warhead's reports
-    # later: it is a track of the threat from the threat's first report on, not before
-    track_t = np.maximum(track_t, first_det)
 
     def f(a):
         a = np.asarray(a, float).reshape(-1)
@@ -108,7 +104,8 @@ REASON_TEXT = {
 def first_track(chunk, system: str) -> np.ndarray:
     """(C, N) when ``system`` first held a confirmed track of each threat [s] (``inf``: never):
     its track's confirmation, or where its tracks came from reports without labels, the
-    first confirmation of a track the threat fed (lineage)."""
+    first confirmation of a track the threat fed (lineage), and not before the threat's
+    first report."""
     trk = chunk.tracks[system]
     tg = chunk.targets.get(system)
     if tg is None:
@@ -117,7 +114,13 @@ def first_track(chunk, system: str) -> np.ndarray:
     first = np.full((C, N), np.inf)
     c_, t_ = np.nonzero((tg >= 0) & (tg < N))
     np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
-    return first
+    # a track may be confirmed on the threat's spent booster (it flies beside the warhead and
+    # may be reported first) and take the warhead's reports later: it is a track of the
+    # threat from the threat's first report on, not before
+    reported = np.full((C, N), np.inf)
+    for d in chunk.detections:
+        reported = np.minimum(reported, first_detection(d))
+    return np.maximum(first, reported)
 
 
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
