@@ -222,6 +222,9 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     (["run", "epaa-phase-1", "--runs", "2", "--out", ""], "'--out': an empty path"),
     (["footprint", "epaa-phase-1", "--out", " "], "'--out': an empty path"),
     (["query", "", "select 1"], "'DIR': an empty path"),
+    # a path is printed as written: an escape sequence in it acted on the terminal
+    (["run", "epaa-phase-1", "--runs", "2", "--out", "{tmp}/out\x1b[31mX"], "holds a control character"),
+    (["coverage", "epaa-phase-1", "--out", "{tmp}/out\nmap.png"], "holds a control character"),
 ])
 def test_bad_input_exit_2_no_traceback_no_files(tmp_path, args, words):
     (tmp_path / "bad.yaml").write_text(BAD_SCENARIO)

@@ -280,3 +280,27 @@ def test_the_footprint_map_names_the_scenarios_assets(monkeypatch, tmp_path):
     r = maps._renderer(fig)
     assert _overlaps([(t.get_text(), t.get_window_extent(r)) for t in texts]) == []
     assert json.loads(json.dumps(fpm.to_json(fp, include_grid=False)))["assets"][0]["name"] == "kahramanmaras-asset"
+
+
+def test_label_map_names_nothing_under_a_legend_in_the_map():
+    """The report's ground map places its legend in the map before the places are named: a
+    city's name was drawn over the legend, among its entries."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    extent = (36.0, 39.5, 36.5, 39.0)  # Malatya, Gaziantep, Adana's east, Sanliurfa
+    maps.draw_base(ax, *extent)
+    handles = [Line2D([], [], marker=m, ls="none") for m in "o^*x"]
+    legend = ax.legend(handles, ["defended asset", "launch point", "kill", "miss"], loc="upper right", fontsize=8)
+    maps.label_map(fig, ax, extent, n_cities=12)
+    r = fig.canvas.get_renderer()
+    box = legend.get_window_extent(r)
+    for t in ax.texts:
+        if t.get_visible() and t.get_text():
+            b = t.get_window_extent(r)
+            assert not (b.x0 < box.x1 and box.x0 < b.x1 and b.y0 < box.y1 and box.y0 < b.y1), t.get_text()
+    plt.close(fig)

@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import textwrap
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
@@ -164,6 +165,9 @@ def _path(text) -> Path:
         return text
     if not str(text).strip():
         raise typer.BadParameter("an empty path: name a file or folder")
+    bad = next((ch for ch in str(text) if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:  # it would be printed as written ("wrote ..."): an escape sequence would act
+        raise typer.BadParameter(f"{str(text)!r} holds a control character ({bad!r}): name it without")
     return Path(text)
 
 

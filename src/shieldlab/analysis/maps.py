@@ -128,6 +128,10 @@ def _occupied(fig, ax, renderer) -> list[tuple[float, float, float, float]]:
         r = 0.5 * ln.get_markersize() * fig.dpi / 72.0 + 1.0
         for x, y in ax.transData.transform(xy):
             boxes.append((x - r, y - r, x + r, y + r))
+    legend = ax.get_legend()
+    if legend is not None and legend.get_visible():  # a legend inside the map: nothing goes under it
+        b = legend.get_window_extent(renderer)
+        boxes.append((b.x0, b.y0, b.x1, b.y1))
     return boxes
 
 
@@ -171,6 +175,8 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     renderer = _renderer(fig)
     frame = ax.get_window_extent(renderer)
     boxes = _occupied(fig, ax, renderer)
+    legend = ax.get_legend()
+    under = legend.get_window_extent(renderer) if legend is not None and legend.get_visible() else None
     px = fig.dpi / 72.0
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     lon0, lon1, lat0, lat1 = extent
@@ -197,6 +203,8 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
         top = k < n_top
         if not (top or _free(dot, boxes, frame)):
             continue
+        if under is not None and under.x0 <= x <= under.x1 and under.y0 <= y <= under.y1:
+            continue  # a place under the legend is not named, however large
         w, h = _text_size(ax, pl.name, renderer, **_CITY)
         lab = None
         for ring in (1.0, 3.0, 5.0) if top else (1.0,):
