@@ -338,6 +338,12 @@ def test_cli_says_why_nothing_is_covered():
     r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "10", "--bbox", "50,51,10,11", "--step-deg", "0.5")
     assert r.returncode == 0, r.stderr
     assert "no radar sees a target at 10 km inside this map: their fields of regard miss it" in r.stdout
+    # a grid whose nodes fall either side of the covered area: it blamed the fields of regard and
+    # a --bbox nobody gave
+    r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "80", "--step-deg", "1")
+    assert r.returncode == 0, r.stderr
+    assert "seen by at least one radar: 0 km²" in r.stdout
+    assert "no grid node is seen: the nodes, 111 km apart, are too sparse" in r.stdout and "--bbox" not in r.stdout
 
 
 def test_the_report_maps_coverage_where_the_threats_fly():

@@ -1952,11 +1952,31 @@ def coverage(
             _print_line(f"no radar sees a target at {cov.alt_km:g} km: the longest detection range, {reach:,.0f} "
                         "km, is short of the target's height; a lower --alt-km maps aircraft, cruise missiles and "
                         "a missile's last seconds")
+        elif cov.grid.step_deg * 111.2 > 0.5 * reach and _reaches_box(cov):  # nodes either side of it
+            _print_line(f"no grid node is seen: the nodes, {cov.grid.step_deg * 111.2:,.0f} km apart, are too "
+                        f"sparse for a coverage reaching {reach:,.0f} km at most; a finer --step-deg maps it")
         else:
             _print_line(f"no radar sees a target at {cov.alt_km:g} km inside this map: their fields of regard "
-                        "miss it (a wider --bbox or --region, or none, maps where they reach)")
+                        "miss it" + (" (a wider --bbox or --region, or none, maps where they reach)"
+                                     if grid is not None else ""))
     if out_png is not None:
         _print_line(f"wrote {out_png}")
+
+
+def _reaches_box(cov) -> bool:
+    """Whether a radar of ``cov`` has its detection range within reach of the map's box: the
+    nearest point of the box (each radar's site clamped into it) is closer than the range."""
+    from shieldlab import earth
+
+    g = cov.grid
+    for r in cov.radars:
+        lat = min(max(r.lat_deg, float(g.lat_deg[0])), float(g.lat_deg[-1]))
+        lon = min(max(r.lon_deg, float(g.lon_deg[0])), float(g.lon_deg[-1]))
+        d = earth.great_circle_distance(math.radians(r.lat_deg), math.radians(r.lon_deg), math.radians(lat),
+                                        math.radians(lon)) / 1e3
+        if d < r.detection_range_km:
+            return True
+    return False
 
 
 # --- tracks ----------------------------------------------------------------------------------------
