@@ -150,6 +150,11 @@ def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, caps
                                                        "scene.czml", "summary.json", "track_quality.parquet"]
     assert json.loads((out / "summary.json").read_text())["runs"] == 5
     assert pq.read_table(out / "outcomes.parquet").num_rows == 5
+    # the report's track quality has the run table's columns (it left out the localisation)
+    page = (out / "report.html").read_text()
+    heads = re.findall(r"<th>([^<]*)</th>", page.split("<h2>Track quality</h2>")[1].split("</table>")[0])
+    assert heads == ["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
+                     "position RMSE [m]", "velocity RMSE [m/s]", "time to firm track [s]"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -380,6 +380,10 @@ def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
     for r in cov.radars:
         assert notes[r.name].xy == pytest.approx((r.lon_deg, r.lat_deg))
     assert notes["black-sea-spy1"].arrow_patch is not None  # stacked by Armavir's, ~11 deg away
+    # the legend's areas in one unit: "1.31 M km²" stood beside "974,499 km²"
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(r.area_km2 < 1e6 for r in cov.radars) and cov.union_area_km2 >= 1e6
+    assert all(t.endswith(" M km²") for t in texts), texts
     assert notes["gabala-daryal"].arrow_patch is None  # beside its own marker
     monkeypatch.undo()
     plt.close("all")

@@ -537,8 +537,10 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     plt.close(fig)
 
 
-def _short_area(km2: float) -> str:
-    return f"{km2 / 1e6:.2f} M km²" if km2 >= 1e6 else f"{km2:,.0f} km²"
+def _short_area(km2: float, largest: float | None = None) -> str:
+    """An area in M km² from 1 M km² up, else in km²; the unit chosen by ``largest`` where
+    given, so that the areas of one legend share it."""
+    return f"{km2 / 1e6:.2f} M km²" if (km2 if largest is None else largest) >= 1e6 else f"{km2:,.0f} km²"
 
 
 def label_places(fig, ax, sites: list[tuple[str, float, float]], size_pt: float = 7.0
@@ -607,6 +609,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
 
     from shieldlab.analysis.coverage import propagation_text, rcs_text
 
+    largest = max([cov.union_area_km2] + [r.area_km2 for r in cov.radars])  # one unit for the legend's areas
     g = cov.grid
     fig, ax, extent = _one_panel(g)
     shade = "#3182bd"
@@ -629,8 +632,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
                     arrowprops=dict(arrowstyle="-", color=c, lw=0.7, shrinkA=0, shrinkB=4) if away else None)
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km, "
-                                    f"{_short_area(r.area_km2)}"))
-    handles.append(Patch(fc=shade, alpha=0.3, label=f"seen by at least one radar: {_short_area(cov.union_area_km2)}"))
+                                    f"{_short_area(r.area_km2, largest)}"))
+    handles.append(Patch(fc=shade, alpha=0.3,
+                         label=f"seen by at least one radar: {_short_area(cov.union_area_km2, largest)}"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
               title="radar: type, Pd = 0.5 range, area covered", title_fontsize=7.5, alignment="left")
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",

@@ -357,10 +357,11 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     tq = s.get("track_quality") or {}
     if tq:
         parts.append("<h2>Track quality</h2>")
-        parts.append(_table(["picture", "GOSPA [m]", "position RMSE [m]", "velocity RMSE [m/s]",
-                             "missed targets", "false tracks", "time to firm track [s]"],
-                            [[name, _ci(q, "gospa_m", 0), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
-                              _ci(q, "missed_targets"), _ci(q, "false_tracks"),
+        # the run table's columns, in its order
+        parts.append(_table(["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
+                             "position RMSE [m]", "velocity RMSE [m/s]", "time to firm track [s]"],
+                            [[name, _ci(q, "gospa_m", 0), _ci(q, "localisation_m", 0), _ci(q, "missed_targets"),
+                              _ci(q, "false_tracks"), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
     parts.append("<h2>Charts</h2>")
