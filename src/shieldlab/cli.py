@@ -1005,8 +1005,8 @@ def _export(target, features, quiet: bool = False, stderr: bool = False) -> None
     from shieldlab.io import export as X
 
     for p in X.write(features, target[1], target[0]):
-        if not quiet:
-            (_err() if stderr else out).print(f"wrote {p}")
+        if not quiet:  # (a path is never wrapped)
+            (_err() if stderr else out).print(f"wrote {p}", soft_wrap=True)
 
 
 _SCENE_RUN = typer.Option(None, "--scene-run", metavar="K", help="with --out: the run shown in scene.czml and the "
@@ -2022,6 +2022,9 @@ def tracks(
         raise InputError("give --json or --quiet, not both", field="--quiet")
     fa = _false_alarms(false_alarms)
     world = _load_world(scenario)
+    from shieldlab.engine.chain import require_threats
+
+    require_threats(world)
     if not world.sensors:  # nothing would report: an empty table said nothing of why
         raise InputError("the scenario has no radars, so nothing reports to be tracked", source=world.source,
                          field="sensors")
@@ -2068,8 +2071,8 @@ def _emit_json(payload, as_json: bool, json_out: Path | None, write_text, quiet:
     text = json.dumps(payload, separators=(",", ":")) + "\n"
     if json_out is not None:
         write_text(json_out, text)
-        if not quiet:
-            (_err() if as_json else out).print(f"wrote {json_out}")
+        if not quiet:  # (a path is never wrapped)
+            (_err() if as_json else out).print(f"wrote {json_out}", soft_wrap=True)
     elif as_json:
         sys.stdout.write(text)
 
