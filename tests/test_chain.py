@@ -298,6 +298,11 @@ def test_a_duration_shorter_than_the_flights_is_an_input_error():
         need = int(str(e.value).split("at least ")[1].split()[0])
         assert need == np.ceil(last + margin)
         preflight(world(duration_s=float(need), **edits), runs=2)  # what it asks for is enough
+    # on a coarse grid too, whose last sample may fall short of the duration by a step
+    with pytest.raises(InputError) as e:
+        preflight(world(time_step_s=10.0, duration_s=100.0), runs=2)
+    need = int(str(e.value).split("at least ")[1].split()[0])
+    preflight(world(time_step_s=10.0, duration_s=float(need)), runs=2)
 
 
 def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):

@@ -327,8 +327,9 @@ def test_the_drag_floor_is_the_drag_of_the_lightest_body():
 def test_the_drag_floor_bounds_every_catalogue_body_at_reentry_speed(missile):
     """The floor's body is the lightest the tracker follows: every catalogue missile's
     re-entering body (its RV, or the whole missile after burnout where none separates), with
-    its drag table's hypersonic coefficient, has a ballistic coefficient above it, so at any
-    altitude and speed the floor's drag is at least the body's."""
+    its drag table's highest-Mach coefficient, has a ballistic coefficient above it, so at
+    those speeds the floor's drag is at least the body's (slower, below about Mach 3-4, the
+    RVs' drag coefficient rises and three of them fall below the floor: models.md)."""
     m = catalog.missiles()[missile]
     rv = m.reentry_vehicle
     if rv is not None:
@@ -583,3 +584,35 @@ def test_a_radar_gives_up_its_hold_when_the_track_leaves_its_field(compiled):
     assert st.status[0, 0] == mtt.CONFIRMED
     assert scan(4) < miss  # the search frame: a look that missed, weighed by the radar's record
     assert st.seen[0, 0, 0] < 0.0
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_tentative_track_out_of_every_field_still_fails_m_of_n(compiled):
+    """Every scan of a radar that reported into a tentative track counts as a look, in its field
+    or not: a false alarm's one-point track that falls out of every field is dropped by M-of-N.
+    (A radar's hold on a track, which ends when the track leaves its field, does not enter:
+    counting looks by the hold kept such tracks tentative for good.)"""
+    r = _radar()
+    rep = dataclasses.replace(_scripted([0] * 8), search_every=4)
+    mgmt = mtt.TrackManagement(confirm_m=3, confirm_n=5)
+    st = mtt._State(1, 1, mgmt, 1, compiled)
+    west = earth.aer_to_ecef(270.0 * DEG, 10.0 * DEG, 600e3, r.lat, r.lon, r.alt)  # behind the array
+    st.x[0, 0] = np.concatenate([west, np.zeros(3)])
+    st.P[0, 0] = np.diag([1e4] * 3 + [1e2] * 3)
+    st.status[0, 0], st.tid[0, 0], st.hits[0, 0], st.looks[0, 0] = mtt.TENTATIVE, 0, 1, 1
+    st.seen[0, 0, 0], st.found[0, 0, 0] = 1.0, 1.0  # a fresh one-point track
+    gate = mtt.association.gate(mgmt.gate_probability)
+    site = (np.asarray(rep.site_ecef, float), earth.enu_matrix(rep.site_lat, rep.site_lon))
+    field = mtt.visibility.FieldOfRegard.of(r).args()
+    reference = (r.spec.max_range_km * 1e3, float(mtt.radar_model.snr50(r.spec.pfa)), float(r.spec.pfa))
+    origin = mtt.ekf_kernel.site_origin(rep.site_lat, rep.site_lon, rep.site_alt)
+    status = []
+    for j in range(1, 6):
+        report_k = np.full((1, st.T), -1, np.int64)
+        if compiled:
+            mtt._scan_compiled(st, rep, j, 0, site, field, reference, gate, report_k, origin)
+        else:
+            mtt._scan(st, rep, j, 0, site, field, reference, gate, report_k)
+        status.append(int(st.status[0, 0]))
+    # 1 of 4 looks after the third silent scan: it can no longer make 3 of 5
+    assert status[:2] == [mtt.TENTATIVE] * 2 and status[2] == mtt.FREE

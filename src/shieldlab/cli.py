@@ -1690,10 +1690,10 @@ AIRCRAFT_COUNTRY = "Syria"
 # the grid options of the map commands
 _REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
 _BBOX = typer.Option(None, "--bbox", metavar="BOX", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]")
-_STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or --bbox, else at most "
+_STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or --bbox, else about "
                                               "160 nodes along the box's longer side: the step rounded up to a "
                                               "multiple of 0.05 (coverage: of 0.01 on a box under 8 deg), so 80 "
-                                              "to 160 nodes on most boxes, fewer on a small one)", 0.01, 10.0, "deg")
+                                              "to 162 nodes on most boxes, fewer on a small one)", 0.01, 10.0, "deg")
 
 
 def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region, bbox, step_deg):

@@ -119,7 +119,9 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
     # the last impact (a dispersed flight lands later than its nominal one: one that outlives
     # the simulated time is neither intercepted nor a leaker, and the leakers are undercounted)
     margin = np.where(dispersed, _DISPERSED_MARGIN_S, _LANDING_MARGIN_S)
-    short = ~(traj.impact_time + margin <= traj.t[-1])
+    # (against the duration given, not the grid's last sample, which may fall short of it by
+    # a step: the time asked for below must pass)
+    short = ~(traj.impact_time + margin <= (traj.t[-1] if world.duration is None else world.duration))
     if world.duration is not None and short.any():
         late = np.flatnonzero(short)
         lands = fly(veh.take(late), np.array([th[n].launch.ecef for n in late]), launch_t[late], steer.kick[late],
@@ -132,11 +134,12 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
                              field="duration_s")
         need = lands + margin[late]
         n = int(late[np.argmax(need)])
-        raise InputError(f"the simulated time ends before the threats land (the last, {th[n].name!r}, "
-                         f"{lands[np.argmax(need)]:.0f} s after the epoch, "
-                         + ("dispersed flights up to " if dispersed[n] else "")
-                         + f"{margin[n]:.0f} s later): make duration_s at least {np.ceil(need.max()):.0f} "
-                         f"or leave it out (until the last threat lands)", source=world.source, field="duration_s")
+        raise InputError(f"the simulated time ends too soon: {th[n].name!r} lands {lands[np.argmax(need)]:.0f} s "
+                         "after the epoch, and the simulation runs on "
+                         + (f"{margin[n]:.0f} s after it for its dispersed flights, which land later"
+                            if dispersed[n] else f"{margin[n]:.0f} s after a landing")
+                         + f": make duration_s at least {np.ceil(need.max()):.0f} or leave it out (until the last "
+                         "threat lands)", source=world.source, field="duration_s")
     if world.duration is None:  # keep the grid until shortly after the last impact
         last = np.nanmax(np.where(np.isfinite(traj.impact_time), traj.impact_time, np.nan))
         T2 = min(T, int(np.ceil((last + float(margin.max())) / dt)) + 1)

@@ -104,10 +104,11 @@ from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, KERNEL_FILTERS, adapt_n
 
 #: Smallest ballistic coefficient m / (C_D A) [kg/m²] of a body the tracker follows through
 #: the atmosphere: the drag it could feel sets a floor on the process noise
-#: (:func:`drag_noise`).  Below every re-entering body of the catalogue at its hypersonic drag
-#: coefficient (the lowest, shahab-3's RV, 7,300 kg/m²; as a weight per area, 5,000 kg/m² is
-#: 49 kPa); at their transonic peak (C_D 0.35) three RVs fall to 2,100-2,600 kg/m², in the
-#: last seconds before impact.
+#: (:func:`drag_noise`).  Below every re-entering body of the catalogue at its drag table's
+#: highest-Mach coefficient (the lowest, shahab-3's RV, 7,300 kg/m² at C_D 0.1, Mach 10 and
+#: up; as a weight per area, 5,000 kg/m² is 49 kPa); slower, the RVs' C_D rises (0.16 at
+#: Mach 3, 0.35 at Mach 1) and those of shahab-3, rs-18 and scud-d fall below it from about
+#: Mach 3-4 down (2,100-2,600 kg/m² at the transonic peak): the last stretch before impact.
 BETA_MIN_KG_M2 = 5_000.0
 #: Weight a radar's earlier looks at a track keep per later look, in its detection record
 #: (a memory of about ten looks).
@@ -692,7 +693,9 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         report_k[cc, tt] = report_id(s, j, mm)
     # track management
     tent = st.status == TENTATIVE
-    st.looks += (tent & (looked | upd | holds)).astype(np.int32)
+    # (every scan of a radar that reported into a tentative track, in its field or not: the hold
+    # does not enter, so a one-point track that falls out of every field still fails M-of-N)
+    st.looks += (tent & (looked | upd | record)).astype(np.int32)
     # M-of-N decides whether the object exists, the deletion rule whether it still does: a track
     # with its M reports is confirmed once its velocity is known, and goes by the second
     established = st.hits >= mgmt.confirm_m

@@ -293,7 +293,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                 calls[c, t, s] = call[m]
             report_k[t] = rid_base | m
         tent = status[c, t] == _TENTATIVE
-        if tent and (looked or upd or holds):
+        if tent and (looked or upd or record):  # (as mtt._scan: the record, not the hold)
             looks[c, t] += 1
         # M-of-N decides whether the object exists, the deletion rule whether it still does: a
         # track with its M reports is confirmed once its velocity is known, and goes by the second
