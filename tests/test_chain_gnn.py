@@ -195,7 +195,8 @@ def test_a_threat_is_tracked_no_earlier_than_it_is_first_reported():
     """Two Scud-Bs at one Patriot under gnn: in run 1 (seed 1) a track started on the first
     Scud's spent booster at 103 s was confirmed at 109 s and took the warhead's reports from
     its first detection, 129 s, on; the outcome table said the threat was tracked 20 s before
-    any sensor reported it.  It counts from the threat's first report."""
+    any sensor reported it.  It counts from the first time a firm track (confirmed, judged a
+    warhead) takes one of the threat's reports, never before the threat's first report."""
     scn = {
         "name": "two-scuds", "epoch": "2013-06-01T00:00:00Z",
         "sites": {"radar-site": {"lat": 37.10, "lon": 37.35, "alt_m": 900}},

@@ -104,23 +104,59 @@ REASON_TEXT = {
 def first_track(chunk, system: str) -> np.ndarray:
     """(C, N) when ``system`` first held a confirmed track of each threat [s] (``inf``: never):
     its track's confirmation, or where its tracks came from reports without labels, the
-    first confirmation of a track the threat fed (lineage), and not before the threat's
-    first report."""
+    first time a track of the threat (lineage) is firm and has taken one of its reports."""
     trk = chunk.tracks[system]
     tg = chunk.targets.get(system)
     if tg is None:
         return trk.confirm_time
     C, N = chunk.outcomes.intercepted.shape
+    if system in chunk.files:
+        tf, reports = chunk.files[system]
+        return _first_firm_track_of_reports(tf, reports, C, N)
     first = np.full((C, N), np.inf)
     c_, t_ = np.nonzero((tg >= 0) & (tg < N))
     np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
-    # a track may be confirmed on the threat's spent booster (it flies beside the warhead and
-    # may be reported first) and take the warhead's reports later: it is a track of the
-    # threat from the threat's first report on, not before
-    reported = np.full((C, N), np.inf)
-    for d in chunk.detections:
-        reported = np.minimum(reported, first_detection(d))
-    return np.maximum(first, reported)
+    return first
+
+
+def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> np.ndarray:
+    """(C, N) from a track file of reports without labels: per threat, over the tracks its
+    reports label (lineage, :func:`shieldlab.outcome.file_quality.label_of`), the earliest
+    time at which such a track is firm for fire control (confirmed, judged a warhead) and has
+    taken a report of the threat.  A track may be confirmed on the threat's spent booster (it
+    flies beside the warhead and may be reported first) and take the warhead's reports
+    later: it is a track of the threat from then on, not from its confirmation."""
+    from shieldlab.outcome.file_quality import label_of
+    from shieldlab.tracking.mtt import CONFIRMED, split_report_id
+
+    first = np.full((C, N), np.inf)
+    cc, ss, kk = np.nonzero(tf.track_id >= 0)
+    if cc.size == 0:
+        return first
+    tid = tf.track_id[cc, ss, kk]
+    span = int(tid.max()) + 1
+    key = cc * span + tid
+    uniq, inv = np.unique(key, return_inverse=True)
+    label = label_of(tf, reports, uniq // span, uniq % span)  # per track
+    # the object behind each update's report (-2: no report)
+    rid = tf.report[cc, ss, kk]
+    truth = np.full(rid.shape, -2, np.int64)
+    s, k, m = split_report_id(np.where(rid >= 0, rid, 0))
+    for i, rep in enumerate(reports):
+        sel = (rid >= 0) & (s == i)
+        truth[sel] = rep.truth_id[cc[sel], k[sel], m[sel]]
+    t = tf.t[kk]
+    firm = tf.status[cc, ss, kk] == CONFIRMED
+    if tf.warhead is not None:
+        firm &= tf.warhead[cc, ss, kk]
+    firm_at = np.full(uniq.size, np.inf)
+    np.minimum.at(firm_at, inv[firm], t[firm])
+    own = truth == label[inv]
+    taken_at = np.full(uniq.size, np.inf)
+    np.minimum.at(taken_at, inv[own], t[own])
+    ok = (label >= 0) & (label < N)
+    np.minimum.at(first, ((uniq // span)[ok], label[ok]), np.maximum(firm_at, taken_at)[ok])
+    return first
 
 
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
