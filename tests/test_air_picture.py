@@ -344,3 +344,56 @@ def test_a_sensors_shares_end_where_the_flier_was_shot_down():
     air._sensing_row(f, traj, [det], 0, 0, cut, 50.0)  # shot down at 50 s, before its first report
     assert whole[("g", "r")] == [(True, 1.0, 0.5)]
     assert cut[("g", "r")] == [(False, 1.0, 0.0)]
+
+
+def _turning_track(turn_s: float, speed_after: float, T: float = 600.0):
+    """A track on a 2 s grid over (37 N, 36 E) at 6 km: east at 250 m/s, from ``turn_s`` on
+    west at ``speed_after`` [m/s]; ECEF states (T, 6)."""
+    lat0, lon0 = D(37.0), D(36.0)
+    o = earth.geodetic_to_ecef(lat0, lon0, 6000.0)
+    east = np.array([-np.sin(lon0), np.cos(lon0), 0.0])
+    north = np.array([-np.sin(lat0) * np.cos(lon0), -np.sin(lat0) * np.sin(lon0), np.cos(lat0)])
+    t = np.arange(0.0, T + 1e-9, 2.0)
+    x_e = np.where(t < turn_s, 250.0 * t, 250.0 * turn_s - speed_after * (t - turn_s))
+    v_e = np.where(t < turn_s, 250.0, -speed_after)
+    tx = np.column_stack([o + np.outer(x_e, east), np.outer(v_e, east)])
+    return t, tx, o, east, north
+
+
+@pytest.mark.parametrize("speed_after", [300.0, 150.0])
+def test_a_fighter_fires_only_with_the_track_within_its_weapons_range(speed_after):
+    """A fighter vectored on a track flying east that turns back west 40 s later: it was fired
+    at the predicted in-range point against a target then 40-55 km away (the AIM-9X reaches
+    25 km).  Now it follows the track after its collision course and fires only with the track
+    within reach: never against a target that outruns it (300 m/s against 258), and within
+    25 km, by the truth's measure too, against one it catches (150 m/s)."""
+    from types import SimpleNamespace
+
+    t, tx, o, east, north = _turning_track(40.0, speed_after)
+    spec = catalog.get_aircraft("f-16c")
+    pos = o + 60e3 * east + 60e3 * north
+    f = policing.Fighter("patrol", spec, pos, 0.0, np.inf, False)
+    pol = SimpleNamespace(warning_interval=30.0, scramble="on-warning", engage="inside", min_warnings=0,
+                          reaction=2.0, engage_from=0.0, max_shots=1)
+    ins = np.ones(t.size, bool)
+    rp = policing.police_row(pol, t, tx, ins, ins, [f])
+    assert rp.vectored == "patrol" and 40.0 < rp.in_range < 200.0  # predicted before the turn
+    reach = 1e3 * spec.weapon.max_range_km
+    if speed_after > 258.0:
+        assert rp.shots == [] and rp.fire_times.size == 0
+        assert rp.no_shot == "the track was never within weapon range of the fighter while the rules allowed fire"
+        return
+    assert rp.shots and rp.shots[0].time > rp.in_range
+    for ft in rp.fire_times:  # the track, as of the decision instant, within reach of the fighter
+        k = int(np.searchsorted(t, ft - pol.reaction))
+        assert np.linalg.norm(tx[k, :3] - rp.shooter_at(t[k])) <= reach * (1 + 1e-9)
+
+    def truth_at(tt):
+        return tx[min(int(np.searchsorted(t, tt)), t.size - 1), :3]
+
+    s = policing.assess(rp.shots[0], rp.shooter_at(rp.shots[0].time), truth_at, spec.weapon,
+                        np.random.default_rng(0))
+    assert 0.0 < s.range_m <= reach
+    # the fighter never flies faster than its cruise speed
+    v = np.linalg.norm(np.diff(rp.path_p, axis=0), axis=1) / np.diff(rp.path_t)
+    assert v.max() <= spec.cruise_speed_kmh / 3.6 * (1 + 1e-6)

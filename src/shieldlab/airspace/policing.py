@@ -18,9 +18,11 @@ Model (docs/models.md, "Air policing"):
   velocity target).  It is in weapon range at the first ``tau >= 0`` with
   ``|p + v tau - p_f| <= v_f tau + R_w``: a quadratic in ``tau`` (Shneydor, *Missile
   Guidance and Pursuit*, 1998, ch. 2, collision course).  Closure is the rate at which that
-  distance falls.
+  distance falls.  From then on the fighter follows the track at its cruise speed, closing to
+  no nearer than half its weapon's reach (:func:`_course`).
 * Rules of engagement ``inside``: fire at the first decision instant at or after the fighter
-  is in range, with ``min_warnings`` warnings given, the track inside and fire authorised
+  is in range and the track within its weapon's reach of where the fighter is, with
+  ``min_warnings`` warnings given, the track inside and fire authorised
   (``engage_from``), after ``reaction``.  After a miss, seen when the weapon's flight ends, the
   next shot goes at the first allowed instant :data:`LOOK_S` later, up to ``max_shots``.
 * A fighter without an air-to-air weapon intercepts (identifies, escorts) at
@@ -97,16 +99,22 @@ class RowPolicing:
     # releases the rules allow (decision instants with the track inside and a fighter in range,
     # plus the reaction time): the first shot's and, after a miss, the next ones' [s]
     fire_times: np.ndarray = field(default_factory=lambda: np.empty(0))
-    # the vectored fighter's straight path: from pf at time t_v with velocity vel, holding at tau
+    # the vectored fighter's course: from pf at time t_v with velocity vel on its collision
+    # course until tau, then after the track (path_t [s], path_p (K, 3) ECEF [m])
     t_v: float = np.nan
     pf: np.ndarray | None = None
     vel: np.ndarray | None = None
     tau: float = np.nan
+    path_t: np.ndarray = field(default_factory=lambda: np.empty(0))
+    path_p: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
 
     def shooter_at(self, t: float) -> np.ndarray:
-        """The vectored fighter's ECEF position at ``t`` [m]."""
+        """The vectored fighter's ECEF position at ``t`` [m] (where it was vectored before
+        ``t_v``, its last place after its course ends)."""
         assert self.pf is not None and self.vel is not None
-        return self.pf + self.vel * min(max(t - self.t_v, 0.0), self.tau)
+        if self.path_t.size == 0:
+            return self.pf + self.vel * min(max(t - self.t_v, 0.0), self.tau)
+        return np.array([np.interp(t, self.path_t, self.path_p[:, i]) for i in range(3)])
 
 
 def fighters(policing) -> list[Fighter]:
@@ -225,10 +233,18 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     if not np.isfinite(out.in_range):
         out.no_shot = "no fighter could reach weapon range"
         return out
+    spec = next(f for f in fighters_ if f.name == out.vectored).spec
+    R = reach_m(spec)
+    assert out.pf is not None and out.vel is not None
+    out.path_t, out.path_p = _course(tk, tx[k], out.t_v, out.pf, out.vel, out.tau, spec.cruise_speed_kmh / 3.6, R)
+    # the track within weapon range of the fighter where it is at each decision instant
+    at = np.column_stack([np.interp(tk, out.path_t, out.path_p[:, i]) for i in range(3)])
+    gap = np.linalg.norm(tx[k, :3] - at, axis=1)
+    in_reach = np.isfinite(gap) & (gap <= R * (1 + 1e-9))
     if pol.engage == "never":
         out.no_shot = "rules of engagement: never fire"
         return out
-    if next(f for f in fighters_ if f.name == out.vectored).spec.weapon is None:
+    if spec.weapon is None:
         out.no_shot = "the fighter in range carries no weapon"
         return out
     if t[-1] < pol.engage_from:
@@ -239,14 +255,41 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
         return out
     enough = out.warnings[pol.min_warnings - 1] if pol.min_warnings > 0 else -np.inf
     allowed = ins & (tk >= out.in_range) & (tk >= enough) & (tk >= pol.engage_from)
-    if not allowed.any():
+    if not (allowed & in_reach).any():
         out.no_shot = ("the track was never inside" if not ins.any() else
                        "left the airspace before a fighter was in range" if tk[ins].max() < out.in_range else
-                       "not inside after the last required warning")
+                       "not inside after the last required warning" if not allowed.any() else
+                       "the track was never within weapon range of the fighter while the rules allowed fire")
         return out
+    allowed &= in_reach
     out.fire_times = tk[allowed] + pol.reaction
     out.shots.append(Shot(out.vectored, float(out.fire_times[0]), np.nan, np.nan, False, np.nan))
     return out
+
+
+def _course(tk, txk, t_v: float, pf, vel, tau: float, vf: float, reach: float):
+    """(times [s], (K, 3) ECEF positions [m]) of a vectored fighter's course: from ``pf`` at
+    ``t_v`` along ``vel`` until ``t_v + tau`` (its collision course), then after the track
+    ``txk`` (its state at the decision instants ``tk``): between instants it flies at ``vf``
+    straight at where the track was, closing to no nearer than half its ``reach`` (it keeps
+    the target in its weapon's envelope); while no track is held it holds where it is."""
+    arrive = t_v + tau
+    nodes = np.unique(np.concatenate([[t_v], [arrive] if arrive <= tk[-1] else [], tk[tk > t_v]]))
+    P = np.empty((nodes.size, 3))
+    for i, ti in enumerate(nodes):
+        if ti <= arrive:
+            P[i] = pf + vel * min(max(ti - t_v, 0.0), tau)
+            continue
+        prev, dt = P[i - 1], ti - nodes[i - 1]
+        j = int(np.searchsorted(tk, nodes[i - 1], "right")) - 1  # the latest picture by then
+        x = txk[max(j, 0), :3]
+        d = x - prev
+        dist = float(np.linalg.norm(d))
+        if not np.isfinite(dist) or dist <= 0.5 * reach:
+            P[i] = prev
+            continue
+        P[i] = prev + d / dist * min(vf * dt, dist - 0.5 * reach)
+    return nodes, P
 
 
 def next_shot(rp: RowPolicing, after: float) -> Shot | None:
