@@ -397,3 +397,20 @@ def test_a_fighter_fires_only_with_the_track_within_its_weapons_range(speed_afte
     # the fighter never flies faster than its cruise speed
     v = np.linalg.norm(np.diff(rp.path_p, axis=0), axis=1) / np.diff(rp.path_t)
     assert v.max() <= spec.cruise_speed_kmh / 3.6 * (1 + 1e-6)
+
+
+def test_policing_a_country_far_from_the_flights_names_the_field():
+    """Policing Chile over a route in southern Turkey: the error named an internal argument
+    (around_deg) with no file; it names air_policing.country and the scenario."""
+    from shieldlab.errors import InputError
+
+    raw = {"name": "far", "epoch": "2015-10-03T00:00:00Z",
+           "sites": {"a": {"lat": 36.0, "lon": 36.0}, "b": {"lat": 36.5, "lon": 36.5}},
+           "sensors": [{"name": "r", "type": "an-mpq-65", "site": "a"}],
+           "flights": [{"name": "f", "type": "su-24m", "route": ["a", "b"]}],
+           "air_policing": {"country": "Chile"}}
+    w = compile_world(parse(raw, "far.yaml"), "far.yaml")
+    with pytest.raises(InputError) as e:
+        simulate_air(w, 1, seed=0, scene_run=None)
+    assert (e.value.source, e.value.field) == ("far.yaml", "air_policing.country")
+    assert e.value.message.startswith("Chile has no land within 436 km of the flights' routes")

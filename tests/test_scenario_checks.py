@@ -92,6 +92,33 @@ def test_distinct_names_with_hash_are_fine():
     assert [t.name for t in w.threats] == ["t#1", "t#2", "t#3"]
 
 
+FLIGHT = {"name": "f", "type": "su-24m", "route": ["pad", "radar"]}
+
+
+def test_two_flight_entries_with_one_name_are_a_duplicate():
+    """A salvo 'f' of two (f#1, f#2) and a single 'f': no flier shares a name, but the summary
+    adds the figures of both entries under 'f'."""
+    data = scenario(flights=[dict(FLIGHT, count=2), dict(FLIGHT)])
+    e = problems_of(data)
+    assert (e.field, e.message) == ("flights[1].name", "duplicate name 'f' (also flights[0])")
+
+
+@pytest.mark.parametrize("name, words", [("t", "'t' is also the name of threats[0]"),
+                                         ("t#2", "'t#2' is also the name of threats[0]")])
+def test_a_flight_may_not_share_a_threats_name(name, words):
+    """Threats and flights share the event log's and outcome table's name column."""
+    e = problems_of(scenario(flights=[dict(FLIGHT, name=name)]))
+    assert (e.field, e.message) == ("flights[0].name", words)
+
+
+def test_a_flight_salvo_expanding_onto_a_threats_name_is_rejected():
+    ok = scenario(flights=[dict(FLIGHT, name="t")], threats__0__name="u")  # 't' is free once the threat is 'u'
+    assert [f.name for f in compile_world(parse(ok, "s"), "s").flights] == ["t"]
+    data = scenario(flights=[dict(FLIGHT, name="x", count=2)], threats__0__name="x#1", threats__0__count=1)
+    e = problems_of(data)
+    assert (e.field, e.message) == ("flights[0].name", "'x#1' is also the name of threats[0]")
+
+
 # --- finite, bounded numbers --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), "nan", "-inf"])

@@ -66,8 +66,16 @@ def air_territory(world) -> borders.Territory | None:
     lat = np.concatenate([f.route_lat for f in world.flights])
     lon = np.concatenate([f.route_lon for f in world.flights])
     lat0, lon0, far = borders.spread(lat, lon)
-    return borders.territory(pol.country, waters_nmi=pol.waters_nmi, around_deg=(lat0, lon0),
-                             radius_km=float(min(max(far + 400.0, 300.0), 3000.0)))
+    radius_km = float(min(max(far + 400.0, 300.0), 3000.0))
+    try:
+        return borders.territory(pol.country, waters_nmi=pol.waters_nmi, around_deg=(lat0, lon0),
+                                 radius_km=radius_km)
+    except InputError as e:
+        if e.field != "around_deg":
+            raise
+        raise InputError(f"{pol.country} has no land within {radius_km:,.0f} km of the flights' routes (about "
+                         f"{lat0:.2f}, {lon0:.2f}): police a country the flights come near", source=world.source,
+                         field="air_policing.country") from None
 
 
 def country_at(lat_deg, lon_deg) -> np.ndarray:

@@ -286,8 +286,8 @@ class ClaimCfg(_Strict):
 class FlightCfg(_Strict):
     """An aircraft or cruise missile flying a route, or a salvo of them one after another."""
 
-    name: Name = Field(description="unique among the flights after salvo expansion ('x' of count k > 1 becomes "
-                                   "'x#1' .. 'x#k')")
+    name: Name = Field(description="unique among the flights and the threats, as given and after salvo expansion "
+                                   "('x' of count k > 1 becomes 'x#1' .. 'x#k')")
     type: str = Field(description="catalogue aircraft or cruise-missile id, e.g. su-24m or kalibr-3m-14")
     side: Name | None = Field(None, description="who flies it, a free label (e.g. Russia); air policing warns "
                                                 "and engages fliers of other sides than its own; default: "
@@ -931,7 +931,19 @@ def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
         problems.append(("threats", "a scenario needs at least one threat (ballistic) or flight (air-breathing), "
                                     "or shelling"))
     owner: dict[str, str] = {}
+    # the threats' names, entries and salvo members: one event log and outcome table name both
+    for j, t in enumerate(scn.threats):
+        for n in {t.name, *(salvo_member(t.name, t.count, k) for k in range(t.count))}:
+            owner.setdefault(n, f"threats[{j}]")
+    entry: dict[str, int] = {}
     for i, f in enumerate(scn.flights):
+        if f.name in entry:  # their figures are summed by entry name
+            problems.append((f"flights[{i}].name", f"duplicate name {f.name!r} (also flights[{entry[f.name]}])"))
+            continue
+        entry[f.name] = i
+        if f.name in owner and owner[f.name].startswith("threats"):
+            problems.append((f"flights[{i}].name", f"{f.name!r} is also the name of {owner[f.name]}"))
+            continue
         for k in range(f.count):
             n = salvo_member(f.name, f.count, k)
             if n in owner:
