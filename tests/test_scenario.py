@@ -1,5 +1,6 @@
 """Scenario schema, loader and compilation: valid presets load; bad input names the field."""
 
+import re
 import textwrap
 
 import pytest
@@ -214,6 +215,49 @@ def test_the_api_names_a_bad_run_count_or_seed(kw, field, words):
     with pytest.raises(InputError, match=words) as e:
         shieldlab.simulate(world, **kw)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("world, words", [(None, "not NoneType"),
+                                          ("epaa-phase-1", "load it first, shieldlab.load_world('epaa-phase-1')")])
+def test_the_api_names_a_world_that_is_none(world, words):
+    """shieldlab.simulate(None) and simulate('epaa-phase-1') were AttributeErrors."""
+    import shieldlab
+
+    with pytest.raises(InputError, match=re.escape(words)) as e:
+        shieldlab.simulate(world, runs=2)
+    assert e.value.field == "world"
+
+
+def test_the_api_runs_the_flights_beside_the_threats():
+    """A scenario of a Scud and an Su-24: shieldlab.simulate ran the kill chain and dropped the
+    flight without a word; it runs the air picture too, as `shieldlab run` does."""
+    import shieldlab
+
+    raw = yaml.safe_load(MINIMAL)
+    raw["flights"] = [{"name": "su24", "type": "su-24m", "route": [{"lat": 36.0, "lon": 36.0},
+                                                                   {"lat": 36.5, "lon": 36.6}]}]
+    res = shieldlab.simulate(shieldlab.load_world(raw), runs=3, seed=1)
+    assert res.shelling is None and "shelling" not in res.summary
+    assert res.air is not None and res.summary["air"] is res.air.summary
+    assert [f["flight"] for f in res.summary["air"]["flights"]] == ["su24"]
+    assert sorted(res.air.outcomes["run"]) == [0, 1, 2]
+    assert len(res.outcomes["run"]) == 3 * 2  # the chain's rows as before: 3 runs of a salvo of two
+
+
+def test_the_api_names_a_misspelt_field_in_a_changed_scenario():
+    """model_copy(update=...) takes any key and a dump drops the unknown ones: a misspelt field
+    ran the preset unchanged without a word.  load_world names it, at any depth."""
+    import shieldlab
+
+    scn = load("patriot-turkey-2013")
+    cases = [(scn.model_copy(update={"typo": 1}), "typo"),
+             (scn.model_copy(update={"doctrine": scn.doctrine.model_copy(update={"salvoo": 1})}), "doctrine.salvoo"),
+             (scn.model_copy(update={"batteries": [b.model_copy(update={"roundz": 3}) if i == 1 else b
+                                                   for i, b in enumerate(scn.batteries)]}), "batteries[1].roundz")]
+    for bad, field in cases:
+        with pytest.raises(InputError, match="unknown field") as e:
+            shieldlab.load_world(bad)
+        assert e.value.field == field
 
 
 def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):

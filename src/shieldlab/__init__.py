@@ -85,7 +85,8 @@ def load_world(scenario):
 
     if isinstance(scenario, Scenario):  # errors name it by its name: it has no file
         source = f"scenario {scenario.name!r}"
-        return compile_world(parse(scenario.model_dump(warnings=False), source), source)
+        return compile_world(parse(_with_unknown_keys(scenario, scenario.model_dump(warnings=False)), source),
+                             source)
     if isinstance(scenario, Mapping):
         source = f"scenario {scenario['name']!r}" if isinstance(scenario.get("name"), str) else "scenario"
         return compile_world(parse(dict(scenario), source), source)
@@ -96,6 +97,30 @@ def load_world(scenario):
 
     # a path stays a path: a file named like a preset is the file (the loader's rule)
     return _load(scenario if isinstance(scenario, str) else Path(scenario))
+
+
+def _with_unknown_keys(model, data):
+    """``data`` (``model``'s dump) with the keys ``model_copy(update=...)`` set that are no
+    field of ``model`` or of a model inside it: a dump drops them, so a misspelt field in an
+    update was ignored without a word; given back, validation names them."""
+    from pydantic import BaseModel
+
+    for k, v in model.__dict__.items():
+        if k not in type(model).model_fields:
+            data[k] = v
+            continue
+        inner = data.get(k)
+        if isinstance(v, BaseModel) and isinstance(inner, dict):
+            _with_unknown_keys(v, inner)
+        elif isinstance(v, (list, tuple)) and isinstance(inner, list):
+            for a, b in zip(v, inner):
+                if isinstance(a, BaseModel) and isinstance(b, dict):
+                    _with_unknown_keys(a, b)
+        elif isinstance(v, dict) and isinstance(inner, dict):
+            for kk, a in v.items():
+                if isinstance(a, BaseModel) and isinstance(inner.get(kk), dict):
+                    _with_unknown_keys(a, inner[kk])
+    return data
 
 
 #: The most runs :func:`simulate` (and ``shieldlab run``) takes.
@@ -112,11 +137,23 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
     :class:`InputError` naming the field before anything runs.  ``client``: a
     ``distributed.Client`` whose workers run the chunks of runs (the same results, to the
     bit, as in this process); None runs them here.
+
+    A scenario with flights or shelling beside its threats runs them too, as ``shieldlab run``
+    does: ``res.air`` and ``res.shelling`` (their outcomes and events), their summaries under
+    ``res.summary["air"]`` and ``["shelling"]``.
     """
+    import dataclasses
     import numbers
 
     from shieldlab.engine.chain import preflight
     from shieldlab.engine.montecarlo import simulate as _simulate
+    from shieldlab.scenario.compile import World
+
+    if not isinstance(world, World):
+        hint = (f": load it first, shieldlab.load_world({world!r})" if isinstance(world, (str, _os.PathLike))
+                else "")
+        raise InputError(f"must be a scenario from shieldlab.load_world, not {type(world).__name__}{hint}",
+                         field="world")
 
     for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -125,7 +162,23 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
             raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
                              + f", not {value}", field=name)
     flights = preflight(world, int(runs))  # steers every threat, checks the memory
-    return _simulate(world, runs=int(runs), seed=int(seed), flights=flights, client=client)
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import check
+
+        check(world)  # lays every fire mission, before anything runs
+    res = _simulate(world, runs=int(runs), seed=int(seed), flights=flights, client=client)
+    air = shelling = None
+    if world.flights:
+        from shieldlab.engine.air import simulate_air
+
+        air = simulate_air(world, int(runs), int(seed), scene_run=None)
+        res.summary["air"] = air.summary
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import simulate_shelling
+
+        shelling = simulate_shelling(world, int(runs), int(seed), scene_run=None)
+        res.summary["shelling"] = shelling.summary
+    return dataclasses.replace(res, air=air, shelling=shelling)
 
 
 def presets() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -50,6 +50,10 @@ class Results:
     last_chunk: ChunkResult | None  # for inspection (records of the final chunk; None: it came from a store)
     track_quality: dict[str, np.ndarray] | None  # columns, one row per run x system (outcome.track_quality)
     store: ChunkStore | None = None  # where the tables are when they were not read back
+    # the air picture and the shelling beside the chain, where the scenario has them (the
+    # public simulate fills them; summary["air"] and summary["shelling"] hold their summaries)
+    air: Any = None  # shieldlab.engine.air.AirResult
+    shelling: Any = None  # shieldlab.engine.shelling.ShellingResult
 
     def table(self, name: str, columns: Sequence[str] | None = None,
               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
