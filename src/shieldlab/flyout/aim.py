@@ -407,13 +407,14 @@ def _least_speed_kick(ev: _Evaluator, idx, lo, hi, az, target):
 
 
 
-def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, apogee, flight_time, check):
+def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time, check):
     """Kick and trim reaching ``target`` range with the asked apogee or flight time.
 
     Along the curve of constant range the kick runs from the full-burn solution
     (``k_full``: the steepest lofted or flattest depressed shot, or the steepest or flattest
-    kick where there is none) to the range-optimal kick ``k_star`` with the range trimmed
-    (cut-off, GEM or dive); the apogee and the flight time change monotonically along it, so
+    kick where there is none) to the minimum-energy shot's kick ``k_split`` with the range
+    trimmed (cut-off, GEM or dive): a lofted shot tops out above that shot, a depressed one
+    below; the apogee and the flight time change monotonically along it, so
     a root finder on the kick (:func:`_scan_root`) with an inner one on the trim hits both the
     range and the shape, to 0.5 m of apogee or 0.5 s of flight time.
     """
@@ -426,7 +427,8 @@ def _shape(ev: _Evaluator, idx, k_full, k_star, az, target, apogee, flight_time,
         if not rows.size:
             continue
         pick = (lambda shot: shot.apogee) if want_apogee else (lambda shot: shot.flight_time)
-        kk, v, _ = _scan_root(ev, idx[rows], k_full[rows], k_star[rows], az[rows], target[rows], pick, goal[rows], 0.5)
+        kk, v, _ = _scan_root(ev, idx[rows], k_full[rows], k_split[rows], az[rows], target[rows], pick, goal[rows],
+                              0.5)
         k[rows] = kk
         if check:
             bad = np.flatnonzero(~np.isfinite(kk))
@@ -511,13 +513,14 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     apogee_me = kepler.minimum_energy(target).apogee
     az = bearing.copy()
     use_cut = (want == "min-energy") & can_cut
-    # the full-burn branches: the answer for solids, the bracket of the minimum-energy search
-    need_loft = use_cut | (want != "depressed")
-    need_dep = use_cut | (want != "lofted")
     kick, cutoff = np.zeros(N), ev.untrimmed.copy()  # cutoff: the trim (see _Evaluator.trimmed)
     apogee = np.broadcast_to(np.nan if apogee is None else np.asarray(apogee, float), (N,))
     flight_time = np.broadcast_to(np.nan if flight_time is None else np.asarray(flight_time, float), (N,))
     shaped = np.isfinite(apogee) | np.isfinite(flight_time)
+    # the full-burn branches: the answer for solids, the bracket of the minimum-energy search
+    # (a shaped shot's too: its lofted and depressed halves meet at the minimum-energy shot)
+    need_loft = use_cut | (want != "depressed") | (shaped & can_cut)
+    need_dep = use_cut | (want != "lofted") | (shaped & can_cut)
     for i in np.flatnonzero(shaped).tolist():
         if np.isfinite(apogee[i]) and np.isfinite(flight_time[i]):
             raise ShapeError(i, "give an apogee or a flight time, not both")
@@ -570,7 +573,18 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i]).of(bad)
         idx = np.flatnonzero(shaped)
         if idx.size:
-            k_s, c_s = _shape(ev, idx, kick[idx], k_star[idx], az[idx], target[idx], apogee[idx], flight_time[idx],
+            if it == 0:
+                # a lofted shot tops out above the minimum-energy shot, a depressed one below;
+                # a quasi-ballistic missile's minimum-energy shot is a full burn, an end of the
+                # curve: its halves meet at the range-optimal kick
+                k_split = k_star.copy()
+                sc = idx[can_cut[idx]]
+                if sc.size:
+                    lo_k = np.where(np.isfinite(k_loft), k_loft, _KICK_MIN)[sc]
+                    hi_k = np.where(np.isfinite(k_dep), k_dep, np.radians(89.0))[sc]
+                    k_split[sc] = _conic_kick(ev, sc, lo_k, hi_k, az[sc], target[sc])
+                k_split = np.where(np.isfinite(k_split), k_split, k_star)
+            k_s, c_s = _shape(ev, idx, kick[idx], k_split[idx], az[idx], target[idx], apogee[idx], flight_time[idx],
                               it == 0)
             kick[idx], cutoff[idx] = k_s, c_s
         hit = ev.trimmed(ar, kick, az, cutoff)
