@@ -96,7 +96,7 @@ def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
     # named by the --set value that made the point, as a value the scenario refuses is
     assert e.value.problems[0][0] == "--set threats[2].aim='bucharest': threats[2].aim"
     assert not (tmp_path / "sw").exists()
-    with pytest.raises(InputError, match="the simulated time ends before the threats land") as e:
+    with pytest.raises(InputError, match="the simulated time ends too soon") as e:
         S.run_sweep("epaa-phase-1", [S.parse_setting("duration_s=100,5000")], 2, 1, tmp_path / "sw")
     assert e.value.problems[0][0] == "--set duration_s=100: duration_s"
     assert not (tmp_path / "sw").exists()

@@ -37,6 +37,10 @@ class ChunkStore(Protocol):
         one of ``where[k]``."""
         ...
 
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table`` (empty while no chunk is complete)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Results:
@@ -60,12 +64,21 @@ class Results:
         """Result table ``name`` (:data:`TABLES`) in pieces of whole runs, in run order: the
         store's chunks one at a time, or the table in memory as one piece; only ``columns``
         (all if None) and the rows whose column ``k`` holds one of ``where[k]`` (a piece may
-        have no rows; a table without columns gives no piece)."""
+        have no rows; a table without columns gives no piece).  A column the table does not
+        have, asked for or filtered on, raises ``ValueError`` naming the table's columns."""
         if name not in TABLES:
             raise ValueError(f"no result table {name!r}: one of {', '.join(TABLES)}")
+        if isinstance(columns, str):
+            raise ValueError(f"columns is a sequence of column names, not the string {columns!r}")
+        cols = None if self.store is not None else (getattr(self, name) or {})
+        have = self.store.columns(name) if self.store is not None else list(cols or {})
+        asked = [*(columns or ()), *(where or {})]
+        unknown = [c for c in dict.fromkeys(asked) if c not in have]
+        if have and unknown:  # (a table without columns has no rows to ask of)
+            raise ValueError(f"the {name} table has no column {', '.join(map(repr, unknown))}: "
+                             f"its columns are {', '.join(have)}")
         if self.store is not None:
             return self.store.chunks(name, columns, where)
-        cols = getattr(self, name) or {}
         if not cols:
             return iter(())
         keep = np.ones(len(next(iter(cols.values()))), bool)

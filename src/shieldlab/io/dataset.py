@@ -260,6 +260,18 @@ class PointStore:
     def write(self, chunk: int, tables: dict[str, dict[str, np.ndarray]]) -> None:
         self.sweep.write_chunk(self.index, chunk, self.values, tables)
 
+    def columns(self, table: str) -> list[str]:
+        """The columns of the point's ``table`` (its first completed chunk's), without the
+        swept values' columns; empty while no chunk is complete."""
+        files = self.sweep.point_files(self.index, table)
+        if not files:
+            return []
+        try:
+            names = pq.read_schema(files[0]).names
+        except (OSError, pa.ArrowException):
+            return []  # a damaged chunk: reading it names the file (point_chunks)
+        return [c for c in names if c not in self.values]
+
     def chunks(self, table: str, columns: Sequence[str] | None = None,
                where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
         """The point's ``table`` chunk by chunk, without the swept values' columns

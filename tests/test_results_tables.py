@@ -1,0 +1,44 @@
+"""Reading a simulation's result tables (Results.table / read): in memory and from a chunk
+store, a column the table lacks is named, asked for or filtered on."""
+
+import pytest
+
+import shieldlab
+from shieldlab.engine.chain import preflight
+from shieldlab.engine.montecarlo import simulate
+from shieldlab.engine.sweep import checkpoint, load
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """patriot-turkey-2013, 3 runs: held in memory, and kept in a chunk store of 2 runs a chunk."""
+    world = shieldlab.load_world("patriot-turkey-2013")
+    mem = shieldlab.simulate(world, runs=3, seed=1)
+    source, raw = load("patriot-turkey-2013")
+    store, _ = checkpoint(source, raw, 3, 1, tmp_path_factory.mktemp("r") / "out", 2)
+    kept = simulate(world, runs=3, seed=1, flights=preflight(world, 3), store=store)
+    return mem, kept
+
+
+@pytest.mark.parametrize("kw, missing", [({"columns": ["nope"]}, "'nope'"),
+                                         ({"columns": ["run", "nope"]}, "'nope'"),
+                                         ({"where": {"nope": [1]}}, "'nope'"),
+                                         ({"columns": ["runz"], "where": {"threatt": ["x"]}}, "'runz', 'threatt'")])
+def test_a_column_the_table_lacks_is_named(both, kw, missing):
+    """In memory a missing column read as {} or was dropped, and a filter on one was a bare
+    KeyError; from a store both were dropped without a word."""
+    for res in both:
+        with pytest.raises(ValueError, match=f"the outcomes table has no column {missing}: its columns are run, "):
+            res.read("outcomes", **kw)
+
+
+def test_memory_and_store_read_the_same_rows(both):
+    mem, kept = both
+    a = mem.read("outcomes", ["run", "threat", "outcome"], where={"run": [1, 2]})
+    b = kept.read("outcomes", ["run", "threat", "outcome"], where={"run": [1, 2]})
+    assert list(a) == list(b) == ["run", "threat", "outcome"]
+    assert sorted(set(a["run"])) == [1, 2]
+    for k in a:
+        assert list(a[k]) == list(b[k]), k
+    with pytest.raises(ValueError, match="not the string 'run'"):
+        mem.read("outcomes", "run")
