@@ -144,3 +144,41 @@ def test_an_aim_out_of_reach_is_named_before_anything_runs(tmp_path):
     with pytest.raises(InputError) as e:
         eng.check(w)
     assert e.value.field == "shelling.missions[0].aim" and "beyond the mortar-120mm-he's reach" in e.value.message
+
+
+def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, monkeypatch):
+    """Two radars (a TPQ-36 and a TPQ-37): the overview's legend named the first radar's sectors
+    only; the close-up's wide panel listed an aim point it did not show (5.6 km off, the panel
+    held 1.5-4.8 km).  Every radar's sectors are named; the wide panel holds the aim; a legend
+    names only what is in its frame (the border is not in the 79 m close-up)."""
+    from shieldlab.io import shelling_report as rep
+    from shieldlab.io.report import plt
+
+    text = SHELL.replace("  radar: {lat: 36.775, lon: 38.960, alt_m: 395}\n",
+                         "  radar: {lat: 36.775, lon: 38.960, alt_m: 395}\n"
+                         "  radar2: {lat: 36.80, lon: 38.90, alt_m: 400}\n")
+    text += "    - {name: r2, type: an-tpq-37, site: radar2, facing_az_deg: 170}\n"
+    w = _world(tmp_path, text)
+    res = eng.simulate_shelling(w, 4, seed=1, scene_run=0)
+    seen: list[list[tuple[str, tuple, tuple]]] = []
+
+    def keep(fig):
+        seen.append([(t.get_text(), ax.get_xlim(), ax.get_ylim()) for ax in fig.axes if ax.get_legend()
+                     for t in ax.get_legend().get_texts()])
+        plt.close(fig)
+        return ""
+
+    monkeypatch.setattr(rep, "_png", keep)
+    rep._overview(w, res)
+    rep._close_up(w, res, 0)
+    overview, close_up = seen
+    names = [n for n, _, _ in overview]
+    assert any(n.startswith("r1: sector and reach") for n in names)
+    assert any(n.startswith("r2: sector and reach") for n in names)
+    wide = [(n, xl, yl) for n, xl, yl in close_up if xl[1] - xl[0] > 0.01]
+    near = [n for n, xl, _ in close_up if xl[1] - xl[0] <= 0.01]
+    assert "aim point" in [n for n, _, _ in wide]
+    _, (x0, x1), (y0, y1) = wide[0]
+    m = w.shelling.missions[0]
+    assert x0 < np.degrees(m.aim[1]) < x1 and y0 < np.degrees(m.aim[0]) < y1
+    assert "the weapon (truth)" in near and not any("border" in n for n in near)

@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, p_text, utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, plt
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt
 
 __all__ = ["build"]
 
@@ -97,6 +97,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
                             ax.plot(np.degrees(lo), np.degrees(la), ".", ms=1.8, alpha=0.45,
                                     color=palette[j % len(palette)], zorder=4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
+    named: list[tuple[str, float, float, str]] = []  # (name, lon, lat, ink): placed once laid out
     for s in world.sensors:
         rd = s.radar
         r_km = float(rd.spec.detection_range_km(rcs))
@@ -105,31 +106,35 @@ def _overview(world, res, run: int, rows: dict) -> str:
         seen.setdefault("radar: Pd 0.5 range against the smallest flier",
                         ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
         ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6)
-        ax.annotate(rd.name, (math.degrees(rd.lon), math.degrees(rd.lat)), xytext=(5, -9),
-                    textcoords="offset points", fontsize=7.5, color="#6c3483", fontweight="bold", path_effects=_HALO)
+        named.append((rd.name, math.degrees(rd.lon), math.degrees(rd.lat), "#6c3483"))
     pol = world.policing
     if pol is not None:
         for b in list(pol.patrols) + list(pol.bases):
             seen.setdefault("fighters (patrol, alert base)",
                             ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
-            ax.annotate(b.name, (b.site.lon_deg, b.site.lat_deg), xytext=(5, 4), textcoords="offset points",
-                        fontsize=7.5, color="#1f618d", fontweight="bold", path_effects=_HALO)
+            named.append((b.name, b.site.lon_deg, b.site.lat_deg, "#1f618d"))
     if pol is not None:
         from shieldlab.engine.air import air_territory
 
         terr = air_territory(world)
         if terr is not None:
-            for i, g in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
-                x, y = g.exterior.xy
-                line = ax.plot(x, y, color="#c0392b", lw=1.0)[0]
-                if i == 0:
-                    seen[f"{terr.name} airspace (with its territorial sea)"] = line
+            lines = [ax.plot(*g.exterior.xy, color="#c0392b", lw=1.0)[0]
+                     for g in getattr(terr.lonlat, "geoms", [terr.lonlat])]
+            # the legend's key: a part of the airspace on the map (the first may lie off it)
+            shown = in_frame(ax, lines, [""] * len(lines))[0]
+            seen[f"{terr.name} airspace (with its territorial sea)"] = (shown or lines)[0]
     seen["came down / shot down"] = Line2D([], [], marker="x", ls="none", color="#1d2128", ms=7)
-    ax.legend(list(seen.values()), list(seen.keys()), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-              framealpha=0.9)
-    ax.set_title(f"{world.scenario.name}: run {run} over the ground (radar circles: {rcs:g} m², no horizon)",
-                 fontsize=10)
+    handles, labels = in_frame(ax, list(seen.values()), list(seen.keys()))
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, framealpha=0.9)
+    circles = (f"radar circles: {rcs:g} m², no horizon" if "radar: Pd 0.5 range against the smallest flier" in labels
+               else f"the radars' Pd 0.5 ranges against {rcs:g} m² reach past the map")
+    ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10)
     fig.tight_layout()
+    # a radar's and a fighter base's names a few km apart were written over each other
+    for (name, lo_, la_, ink), (at, away) in zip(named, maps.label_places(fig, ax, [n[:3] for n in named], 7.5)):
+        ax.annotate(name, (lo_, la_), xytext=at, textcoords="data", fontsize=7.5, color=ink, fontweight="bold",
+                    path_effects=_HALO, arrowprops=dict(arrowstyle="-", color=ink, lw=0.6, shrinkA=0, shrinkB=3)
+                    if away else None)
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig)
 
@@ -151,16 +156,21 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     lat0, lat1 = lat_c - half, lat_c + half
     fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
-    for i, g in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
+    lines = []
+    for g in getattr(terr.lonlat, "geoms", [terr.lonlat]):
         x, y = g.exterior.xy
         ax.fill(x, y, color="#c0392b", alpha=0.08, lw=0)
-        ax.plot(x, y, color="#c0392b", lw=1.6,
-                label=f"{terr.name} airspace, shaded (Natural Earth 1:50m)" if i == 0 else None)
+        lines.append(ax.plot(x, y, color="#c0392b", lw=1.6)[0])
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    # the legend's key: a part of the airspace in the close-up (the first may lie off it)
+    (in_frame(ax, lines, [""] * len(lines))[0] or lines)[0].set_label(
+        f"{terr.name} airspace, shaded (Natural Earth 1:50m)")
     a = p.active[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight
     what = fate(row)
     ax.plot(np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
             label=f"{er.names[m]}: true path ({what})")
-    firm = tr.firm[m]
+    firm = tr.firm[m] & (p.t <= float(row["end_s"]))  # after a kill the track coasts on, on nothing
     if firm.any():
         la, lo, _ = earth.ecef_to_geodetic(tr.x[m, firm, :3])
         ax.plot(np.degrees(lo), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
@@ -179,7 +189,7 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
                     label=f"hit {_utc(epoch, s.hit_time)[11:]}")
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
-    ax.legend(loc="best", fontsize=7.5, framealpha=0.9)
+    ax.legend(*in_frame(ax), loc="best", fontsize=7.5, framealpha=0.9)
     ax.set_title(f"{er.names[m]}: crossing at {_utc(epoch, float(row['entry_s']))} UTC, "
                  f"{float(row['time_inside_s']):.1f} s inside", fontsize=10)
     fig.tight_layout()

@@ -48,6 +48,56 @@ def _halo():
 _HALO = _halo()
 
 
+def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
+    """The legend entries of ``ax`` (its own, or ``handles`` and ``labels``) whose artist shows
+    inside the axes' limits: a line with a vertex there or a segment across them, points or a
+    patch there.  A proxy without data (a marker key drawn elsewhere) is kept.  A legend
+    listed a radar's circle that lay wholly outside a close-up, and an aim point off the plot."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    assert labels is not None
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+
+    def shows(xy: np.ndarray) -> bool:
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if xy.size == 0:
+            return False
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        if inside.any():
+            return True
+        # a segment across the frame with both ends outside: sample it (a circle's 2-degree
+        # chords, a sector's long sides)
+        a, b = xy[:-1], xy[1:]
+        f = np.linspace(0.0, 1.0, 33)[None, :, None]
+        mid = (a[:, None, :] * (1 - f) + b[:, None, :] * f).reshape(-1, 2)
+        return bool(((mid[:, 0] >= x0) & (mid[:, 0] <= x1) & (mid[:, 1] >= y0) & (mid[:, 1] <= y1)).any())
+
+    keep_h, keep_l = [], []
+    for h, lab in zip(handles, labels, strict=True):
+        if isinstance(h, Line2D):
+            xy = np.column_stack([np.asarray(h.get_xdata(), float), np.asarray(h.get_ydata(), float)])
+            ok = xy.size == 0 or shows(xy)
+        elif isinstance(h, PathCollection):
+            off = np.asarray(h.get_offsets(), float).reshape(-1, 2)
+            ok = off.size == 0 or shows(off)
+        elif isinstance(h, Patch):
+            try:  # in data coordinates (a proxy patch has no place: kept)
+                v = np.asarray(h.get_path().transformed(h.get_patch_transform()).vertices, float).reshape(-1, 2)
+            except NotImplementedError:
+                v = np.empty((0, 2))
+            ok = v.size == 0 or h.axes is None or shows(v)
+        else:
+            ok = True
+        if ok:
+            keep_h.append(h)
+            keep_l.append(lab)
+    return keep_h, keep_l
+
+
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)  # the figures lay themselves out (constrained): one draw
@@ -279,8 +329,8 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
     drawn = [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths
     drawn.append(np.array([(lo_, la_) for _, lo_, la_, _ in named]).reshape(-1, 2))
-    ax.legend(list(seen.values()), list(seen.keys()), loc=_quiet_corner(ax, np.concatenate(drawn)), fontsize=8,
-              framealpha=0.9)
+    ax.legend(*in_frame(ax, list(seen.values()), list(seen.keys())), loc=_quiet_corner(ax, np.concatenate(drawn)),
+              fontsize=8, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
     fig.tight_layout()
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))

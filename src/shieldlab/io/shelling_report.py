@@ -16,7 +16,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, plt
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt
 from shieldlab.io.shelling_tables import HEAD, rows
 
 __all__ = ["build", "appended"]
@@ -28,12 +28,13 @@ _AIM = "#d68910"
 
 
 def _border(ax, terr, label: str | None) -> None:
-    for i, g in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
-        x, y = g.exterior.xy
-        ax.plot(x, y, color="#2e86c1", lw=1.4, zorder=4, label=label if i == 0 else None)
-        for hole in g.interiors:
-            hx, hy = hole.xy
-            ax.plot(hx, hy, color="#2e86c1", lw=1.0, zorder=4)
+    """The territory's border on ``ax`` (its limits set), ``label`` on a part of it in the frame."""
+    lines = []
+    for g in getattr(terr.lonlat, "geoms", [terr.lonlat]):
+        lines.append(ax.plot(*g.exterior.xy, color="#2e86c1", lw=1.4, zorder=4)[0])
+        lines += [ax.plot(*hole.xy, color="#2e86c1", lw=1.0, zorder=4)[0] for hole in g.interiors]
+    if label is not None and lines:
+        (in_frame(ax, lines, [""] * len(lines))[0] or lines)[0].set_label(label)
 
 
 def _overview(world, res) -> str:
@@ -59,19 +60,21 @@ def _overview(world, res) -> str:
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     _border(ax, res.territory, f"{sh.country} (Natural Earth 1:50m border)")
     classes = sorted({m.round.locating_class for m in sh.missions})
-    for r in sh.radars:
+    inks = [_RADAR, "#1f618d", "#117864", "#9a7d0a"]
+    for j, r in enumerate(sh.radars):
+        ink = inks[j % len(inks)]
         half_sec = math.radians(r.spec.sector_deg) / 2.0
         az = r.facing + np.linspace(-half_sec, half_sec, 60)
         for k, cls in enumerate(classes):
             la, lo = earth.destination(r.lat, r.lon, az, 1e3 * r.spec.range_km(cls))
             xs = np.concatenate([[math.degrees(r.lon)], np.degrees(lo), [math.degrees(r.lon)]])
             ys = np.concatenate([[math.degrees(r.lat)], np.degrees(la), [math.degrees(r.lat)]])
-            ax.plot(xs, ys, color=_RADAR, lw=0.9, ls=("--", ":", "-.")[k % 3], zorder=5,
-                    label=f"{r.name}: sector and reach against {cls} rounds" if r is sh.radars[0] else None)
-        ax.plot(math.degrees(r.lon), math.degrees(r.lat), "s", color=_RADAR, ms=8, zorder=6)
+            ax.plot(xs, ys, color=ink, lw=0.9, ls=("--", ":", "-.")[k % 3], zorder=5,
+                    label=f"{r.name}: sector and reach against {cls} rounds")
+        ax.plot(math.degrees(r.lon), math.degrees(r.lat), "s", color=ink, ms=8, zorder=6)
         ax.annotate(f"{r.name} ({r.spec.id}), fence {math.degrees(r.fence):.1f}°",
                     (math.degrees(r.lon), math.degrees(r.lat)), xytext=(6, 6), textcoords="offset points",
-                    fontsize=8, color=_RADAR, fontweight="bold", path_effects=_HALO, zorder=7)
+                    fontsize=8, color=ink, fontweight="bold", path_effects=_HALO, zorder=7)
     for i, m in enumerate(sh.missions):
         ox, oy = math.degrees(m.origin[1]), math.degrees(m.origin[0])
         ax_, ay_ = math.degrees(m.aim[1]), math.degrees(m.aim[0])
@@ -82,7 +85,7 @@ def _overview(world, res) -> str:
                     path_effects=_HALO, zorder=7)
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
-    ax.legend(loc="upper left", fontsize=7.5, framealpha=0.9)
+    ax.legend(*in_frame(ax), loc="upper left", fontsize=7.5, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: weapons, aim points and weapon-locating radars", fontsize=10)
     fig.tight_layout()
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
@@ -105,7 +108,8 @@ def _close_up(world, res, i: int) -> str:
     border_m = 1e3 * float(np.min(t["true_border_km"][mine])) if mine.any() else 0.0
     spread = np.hypot(t["error_east_m"][sel], t["error_north_m"][sel])
     near_m = max(float(np.percentile(spread, 99)) * 1.6 if spread.size else 0.0, 60.0)
-    wide_m = max(border_m * 1.4, 1500.0, near_m * 3.0)
+    aim_m = float(earth.great_circle_distance(m.origin[0], m.origin[1], m.aim[0], m.aim[1]))
+    wide_m = max(border_m * 1.4, 1500.0, near_m * 3.0, aim_m * 1.15)  # the setting: border and aim
     fig, axes = plt.subplots(1, 2, figsize=(12.0, 6.2))
     colours = [_EST, "#117864", "#1f618d", "#9a7d0a"]
     sc = res.scene
@@ -137,7 +141,7 @@ def _close_up(world, res, i: int) -> str:
         ax.plot(lon_c, lat_c, "^", color=_TRUE, ms=10 if close else 8, zorder=7, label="the weapon (truth)")
         ax.set_xlim(lon0, lon1)
         ax.set_ylim(lat0, lat1)
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
+        ax.legend(*in_frame(ax), loc="upper left", fontsize=7, framealpha=0.9)
         ax.set_title(f"within {half_m / 1e3:.2f} km" if not close else f"within {half_m:,.0f} m (the box at left)",
                      fontsize=9)
         ax.ticklabel_format(useOffset=False)

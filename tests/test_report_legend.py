@@ -1,0 +1,31 @@
+"""A map's legend names only what shows in its frame (shieldlab.io.report.in_frame)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from shieldlab.io.report import in_frame  # noqa: E402
+
+
+def test_only_what_shows_in_the_frame_is_named():
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    inside = ax.plot([0.5], [0.5], "o", label="inside")[0]
+    outside = ax.plot([2.0, 3.0], [2.0, 3.0], label="outside")[0]
+    across = ax.plot([-1.0, 2.0], [0.5, 0.5], label="across")[0]  # both ends out, through the frame
+    a = np.linspace(0, 2 * np.pi, 181)
+    ring = ax.plot(0.5 + 5 * np.cos(a), 0.5 + 5 * np.sin(a), label="around")[0]  # encloses the frame
+    dots = ax.scatter([5.0], [5.0], label="dots off")
+    box = ax.add_patch(plt.Rectangle((0.9, 0.9), 0.5, 0.5, label="box at the corner"))
+    far = ax.add_patch(plt.Rectangle((4.0, 4.0), 0.5, 0.5, label="box far"))
+    proxy = Line2D([], [], marker="x", ls="none", label="key")
+    handles = [inside, outside, across, ring, dots, box, far, proxy]
+    h, labels = in_frame(ax, handles, [x.get_label() for x in handles])
+    assert labels == ["inside", "across", "box at the corner", "key"]
+    assert h == [inside, across, box, proxy]
+    assert in_frame(ax)[1] == ["inside", "across", "box at the corner"]  # the axes' own entries
+    plt.close(fig)
