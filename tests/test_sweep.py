@@ -511,6 +511,24 @@ def test_a_stopped_sweep_resumes_from_its_scenario_named_another_way(tmp_path):
     assert e.value.field == "--resume"
 
 
+def test_a_sweep_resumes_only_under_the_code_that_started_it(tmp_path, monkeypatch):
+    """The manifest recorded no code: a sweep stopped under one version resumed under another,
+    its finished chunks beside chunks of other numbers.  It records the code's digest, and a
+    resume under other code is refused, naming why."""
+    from shieldlab.engine import sweep as S
+
+    d = dataset.code_digest()
+    assert len(d) == 64 and d == dataset.code_digest()
+    S.checkpoint("patriot-turkey-2013", {"name": "x"}, 4, 1, tmp_path / "out", 4)  # a run stopped midway
+    folder = S.partial_folder(tmp_path / "out")
+    assert dataset.Sweep.read_manifest(folder)["code_sha256"] == d
+    S.checkpoint("patriot-turkey-2013", {"name": "x"}, 4, 1, tmp_path / "out", 4, resume=True)  # the same code
+    monkeypatch.setattr(dataset, "code_digest", lambda: "0" * 64)
+    with pytest.raises(InputError, match=r"other shieldlab code or data") as e:
+        S.checkpoint("patriot-turkey-2013", {"name": "x"}, 4, 1, tmp_path / "out", 4, resume=True)
+    assert e.value.field == "--resume"
+
+
 def test_a_damaged_sweep_folder_is_an_input_error_not_a_traceback(swept, tmp_path):
     """A manifest that is no JSON object, a truncated chunk, an unreadable point summary: each
     was a traceback (exit 1).  Each is an error naming the file; a summary that cannot be read
@@ -545,6 +563,9 @@ def test_a_query_is_one_statement_and_names_tables_the_sweep_lacks(swept, tmp_pa
     out, _ = swept
     r = _cli("query", str(out), "select 1; select 2")
     assert r.returncode == 2 and "holds 2 statements: give one" in r.stderr
+    for nothing in (";", "/* a comment */"):  # answered nothing, exit 0
+        r = _cli("query", str(out), nothing)
+        assert r.returncode == 2 and "holds no statement" in r.stderr, nothing
     blind = tmp_path / "blind"
     import shutil
 

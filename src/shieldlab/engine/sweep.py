@@ -286,7 +286,8 @@ def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path
     out = Path(out_dir)
     folder = partial_folder(out)
     chunk = stored_chunk(folder, resume) or min(chunk, int(runs))  # (no chunk holds more than the runs)
-    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
+    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw),
+                "code_sha256": dataset.code_digest(), "runs": int(runs), "seed": int(seed),
                 "chunk": int(chunk), "settings": []}
     sweep = dataset.Sweep.open(folder, manifest, resume=resume, force=force,
                                busy=f"a stopped run into {out} is kept in {folder}", kind="run")
@@ -309,7 +310,8 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     aimed = {} if resume else {p.index: preflight_point(p, runs, raw) for p in pts}
     # one chunk size for every point: the smallest any point's memory asks for
     chunk = stored_chunk(out_dir, resume) or min([runs] + [chunk_runs(p.world, aimed.get(p.index)) for p in pts])
-    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw), "runs": int(runs), "seed": int(seed),
+    manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw),
+                "code_sha256": dataset.code_digest(), "runs": int(runs), "seed": int(seed),
                 "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
                                                   for s in settings]}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)

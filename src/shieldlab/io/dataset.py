@@ -21,6 +21,7 @@ completed chunks only.  ``K`` is the point's index in the product of the ``--set
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -47,6 +48,22 @@ def digest(data) -> str:
     """SHA-256 of a scenario mapping, canonical JSON (sorted keys): two files that read the
     same have the same digest."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 of the code and data the numbers come from: every module and data file of the
+    installed shieldlab package (by path and contents) and NumPy's and Numba's versions.  A
+    stopped sweep resumes only under the same: chunks made by other code would not be the
+    same numbers."""
+    import numba
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(repr((np.__version__, numba.__version__)).encode())
+    for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".json", ".csv")
+                    and "__pycache__" not in p.parts):
+        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 class Sweep:
@@ -89,6 +106,7 @@ class Sweep:
             mine = {k: v for k, v in manifest.items() if k not in same}
             theirs = {k: v for k, v in old.items() if k not in same}
             labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
+                      "code_sha256": "shieldlab code or data (its chunks would not match this version's)",
                       "settings": "--set values", "runs": "--runs", "seed": "--seed",
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
                                f"{manifest.get('chunk')!r})"}
@@ -315,6 +333,8 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
         raise InputError(str(e).splitlines()[0], field="SQL") from None
+    if not statements:  # only a ';' or a comment: DuckDB would answer nothing, without a word
+        raise InputError("holds no statement (only comments or ';')", field="SQL")
     if len(statements) > 1:  # DuckDB would run them all and answer the last
         raise InputError(f"holds {len(statements)} statements: give one", field="SQL")
     con = duckdb.connect()
