@@ -115,3 +115,25 @@ def test_check_out_dir_refusals(tmp_path):
         assert e.value.field == "--out" and words in str(e.value)
     assert check_out_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
     assert not (tmp_path / "new").exists()  # checking creates nothing
+
+
+def test_files_made_after_the_tables_join_the_folder_or_nothing_is_written(tmp_path):
+    """The scene and the report are made one at a time once the tables are written (a long
+    run's peak memory): a generator of (name, text).  Each is made only after the tables are
+    on disk; one that fails leaves no folder and no temporary one."""
+    seen = []
+
+    def files(fail: bool):
+        seen.append(sorted(p.name for p in tmp_path.glob(".res.*.tmp/*")))  # the tables, written
+        yield "scene.czml", "{}"
+        if fail:
+            raise RuntimeError("the report failed")
+        yield "report.html", "<html></html>"
+
+    with pytest.raises(RuntimeError):
+        write_results(tmp_path / "res", SUMMARY, OUTCOMES, EVENTS, extra=files(True))
+    assert not (tmp_path / "res").exists() and not list(tmp_path.iterdir())
+    paths = write_results(tmp_path / "res", SUMMARY, OUTCOMES, EVENTS, extra=files(False))
+    assert seen[-1] == ["events.parquet", "outcomes.parquet", "summary.json"]
+    assert [p.name for p in paths][-2:] == ["scene.czml", "report.html"]
+    assert (tmp_path / "res" / "report.html").read_text() == "<html></html>"

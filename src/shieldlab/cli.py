@@ -18,7 +18,7 @@ import sys
 import textwrap
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -682,11 +682,13 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         res.summary["shelling"] = shelling.summary
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
+        # made once the tables are written (a generator), each file in turn: the tables' writing
+        # and the report's figures never share the memory
         extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air,
                                   shelling=shelling)
         from shieldlab.engine import heap
 
-        heap.release()  # the replayed run's records and the charts' figures, before the tables' writing
+        heap.release()  # the last chunk's records and the summary's reading, before the tables' writing
         # the tables go from the run's chunks to the results a chunk at a time (an air picture or
         # shelling beside them is merged into the events by run and time, in memory)
         events: Any = res.table("events")
@@ -907,16 +909,35 @@ def _print_flight_story(world, events: dict, flight: str, run: int) -> None:
 
 
 def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,
-                      export_formats=(), air=None, shelling=None) -> dict[str, str]:
-    """scene.czml and report.html of a results folder: the scene's run run again alone (the
-    same records as in the Monte Carlo), the report around it, with the radars' coverage
-    map and, asked for, the defended footprint; and the scene's run as scene.geojson and
-    scene.kml where ``export_formats`` ask for them."""
-    from shieldlab.analysis import coverage as cov_mod
+                      export_formats=(), air=None, shelling=None) -> Iterator[tuple[str, str]]:
+    """scene.czml and report.html of a results folder, one file at a time, ``(name, text)``:
+    the scene's run run again alone (the same records as in the Monte Carlo), the report
+    around it, with the radars' coverage map and, asked for, the defended footprint; and
+    the scene's run as scene.geojson and scene.kml where ``export_formats`` ask for them.
+    Each file's text and what made it go before the next is made (a long run's peak memory)."""
+    from shieldlab.engine import heap
     from shieldlab.engine.chain import replay_run
-    from shieldlab.io import report, scene
+    from shieldlab.io import scene
 
+    heap.release()  # what the tables' writing left
     chunk = replay_run(world, flights, seed, scene_run)
+    doc = scene.scene(world, chunk, 0, run=scene_run)
+    if air is not None:  # a scenario of threats and flights: the air picture joins both
+        from shieldlab.io import air_scene
+
+        doc = air_scene.merged(doc, air_scene.scene(world, air, run=scene_run))
+    if shelling is not None:  # threats and shelling: the shelling joins both
+        from shieldlab.io import air_scene, shelling_scene
+
+        doc = air_scene.merged(doc, shelling_scene.scene(world, shelling, run=scene_run))
+    text = doc.dumps()
+    del doc
+    yield scene.SCENE_FILE, text
+    del text
+    heap.release()
+    from shieldlab.analysis import coverage as cov_mod
+    from shieldlab.io import report
+
     cov = cov_mod.compute(world, cov_mod.threat_alt_km(flights.truth.apogee_alt if world.threats else None)) \
         if world.sensors else None
     fp = None
@@ -924,19 +945,17 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
         from shieldlab.analysis import footprint as fpm
 
         fp = fpm.compute(world)
-    doc = scene.scene(world, chunk, 0, run=scene_run)
     page = report.build(world, res, chunk, 0, footprint=fp, coverage=cov)
-    if air is not None:  # a scenario of threats and flights: the air picture joins both
-        from shieldlab.io import air_report, air_scene
+    if air is not None:
+        from shieldlab.io import air_report
 
-        doc = air_scene.merged(doc, air_scene.scene(world, air, run=scene_run))
         page = air_report.appended(page, world, air, scene_run)
-    if shelling is not None:  # threats and shelling: the shelling joins both
-        from shieldlab.io import air_scene, shelling_report, shelling_scene
+    if shelling is not None:
+        from shieldlab.io import shelling_report
 
-        doc = air_scene.merged(doc, shelling_scene.scene(world, shelling, run=scene_run))
         page = shelling_report.appended(page, world, shelling, scene_run)
-    files = {scene.SCENE_FILE: doc.dumps(), "report.html": page}
+    yield "report.html", page
+    del page
     if export_formats:
         from shieldlab.io import export as X
 
@@ -945,8 +964,7 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
             from shieldlab.io.shelling_export import joined
 
             fs = joined(fs, world, shelling, scene_run)
-        files.update(_scene_exports(fs, export_formats))
-    return files
+        yield from _scene_exports(fs, export_formats).items()
 
 
 def _scene_exports(features, export_formats) -> dict[str, str]:

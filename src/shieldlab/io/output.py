@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -149,15 +149,17 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 
 def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, events: Table, *,
                   track_quality: Table | None = None, force: bool = False,
-                  extra: dict[str, str] | None = None, air_outcomes: dict | None = None,
-                  shelling_rounds: dict | None = None) -> list[Path]:
+                  extra: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+                  air_outcomes: dict | None = None, shelling_rounds: dict | None = None) -> list[Path]:
     """Write summary.json, outcomes.parquet (the ballistic threats'; None: a scenario without
     them), events.parquet and (when given) track_quality.parquet and air_outcomes.parquet (one
     row per run and flier of the air picture) and shelling_rounds.parquet (one row per run, round
     and weapon-locating radar of the shelling) into the folder ``out_dir``, as a whole; an
     existing results folder is replaced only with ``force``.  ``extra``: more files of the
-    folder, name -> text (the scene and the report: names among :data:`RESULT_FILES`).  A
-    table is its columns or an iterable of pieces (:data:`Table`)."""
+    folder, name -> text (the scene and the report: names among :data:`RESULT_FILES`), or
+    ``(name, text)`` pairs made one at a time once the tables are written (a long run's peak
+    memory: the tables' writing and the report's figures do not meet).  A table is its
+    columns or an iterable of pieces (:data:`Table`)."""
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -174,10 +176,13 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
             _write_parquet(track_quality, tmp / RESULT_FILES[3])
-        for name, text in (extra or {}).items():
+        written: list[str] = []
+        for name, text in (extra.items() if isinstance(extra, Mapping) else extra or ()):
             if name not in RESULT_FILES:
                 raise ValueError(f"write_results: {name!r} is not a results file")
             write_text(tmp / name, text)
+            written.append(name)
+            del text
         _move_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -185,5 +190,5 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
     names = ((RESULT_FILES[2],) + ((RESULT_FILES[0],) if outcomes is not None else ()) + (RESULT_FILES[1],)
              + ((RESULT_FILES[3],) if track_quality is not None else ())
              + ((RESULT_FILES[8],) if air_outcomes is not None else ())
-             + ((RESULT_FILES[9],) if shelling_rounds is not None else ()) + tuple(extra or ()))
+             + ((RESULT_FILES[9],) if shelling_rounds is not None else ()) + tuple(written))
     return [Path(out_dir) / name for name in names]
