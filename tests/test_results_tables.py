@@ -42,3 +42,12 @@ def test_memory_and_store_read_the_same_rows(both):
         assert list(a[k]) == list(b[k]), k
     with pytest.raises(ValueError, match="not the string 'run'"):
         mem.read("outcomes", "run")
+
+
+@pytest.mark.parametrize("value, words", [("t1", "not 't1': \\['t1'\\] keeps that one"), (3, "not 3: \\[3\\]")])
+def test_a_filter_takes_a_sequence_of_values(both, value, words):
+    """where={'threat': 'x'} kept the rows whose threat was one of the string's characters (none),
+    and where={'run': 3} was a bare TypeError."""
+    for res in both:
+        with pytest.raises(ValueError, match=words):
+            res.read("outcomes", where={"threat": value})

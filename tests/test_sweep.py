@@ -573,3 +573,11 @@ def test_a_query_is_one_statement_and_names_tables_the_sweep_lacks(swept, tmp_pa
     shutil.rmtree(blind / "track_quality", ignore_errors=True)
     r = _cli("query", str(blind), "select * from track_quality")
     assert r.returncode == 2 and "this folder has no rows of track_quality" in r.stderr
+
+
+def test_a_sweep_of_one_run_per_point_prints_its_table(tmp_path):
+    """One run per point has no interval for a mean: the table's printing was a TypeError after
+    the whole sweep was written (exit 1).  It says there is none."""
+    r = _cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "1", "--out", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and r.stdout.count("(no interval: one run)") == 2

@@ -1232,12 +1232,16 @@ def sweep(
     t.add_column("mean leakers per raid", justify="right")
     t.add_column("P(no leaker)", justify="right")
     t.add_column("mean interceptors fired", justify="right")
+    def with_interval(value: float, ci, lower: float | None = None) -> str:
+        lo, hi = ci or (None, None)
+        if lo is None or hi is None:  # one run per point has no spread
+            return f"{value:.2f} (no interval: one run)"
+        return f"{value:.2f} {_interval_text(lo if lower is None else max(lo, lower), hi, 2)}"
+
     for r in rows:
-        lo, hi = r["mean_leakers_ci95"]
-        plo, phi = r["p_no_leaker_ci95"]
         t.add_row(str(r["point"]), *[shown(r["set"][c]) for c in cols],
-                  f"{r['mean_leakers']:.2f} {_interval_text(max(lo, 0.0), hi, 2)}",
-                  f"{r['p_no_leaker']:.2f} {_interval_text(plo, phi, 2)}", f"{r['mean_interceptors_fired']:.2f}")
+                  with_interval(r["mean_leakers"], r["mean_leakers_ci95"], 0.0),
+                  with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]), f"{r['mean_interceptors_fired']:.2f}")
     _print_table(t)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "

@@ -3,7 +3,7 @@ each run with a child of ``SeedSequence(seed)``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,6 +70,10 @@ class Results:
             raise ValueError(f"no result table {name!r}: one of {', '.join(TABLES)}")
         if isinstance(columns, str):
             raise ValueError(f"columns is a sequence of column names, not the string {columns!r}")
+        for k, values in (where or {}).items():
+            if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+                raise ValueError(f"where[{k!r}] is a sequence of the values to keep, not {values!r}: "
+                                 f"[{values!r}] keeps that one")
         cols = None if self.store is not None else (getattr(self, name) or {})
         have = self.store.columns(name) if self.store is not None else list(cols or {})
         asked = [*(columns or ()), *(where or {})]
