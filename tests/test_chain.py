@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
+import shieldlab
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.scenario import compile_world
 from shieldlab.scenario.loader import parse
@@ -329,6 +330,37 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
     with pytest.raises(InputError) as e:
         chain.preflight(w, 10_000)
     assert e.value.field == "--runs" and "GiB" in str(e.value)
+
+
+def test_false_alarms_count_in_the_memory_a_run_needs(monkeypatch):
+    """The estimate left out the false alarms' reports and tentative tracks: `validate` said
+    265 MiB for 16 runs that needed ~29 GB (1,000 false alarms a frame under gnn), and `tracks`
+    (which had no memory check of its setting) was killed by the kernel at 24 GB.  Their bytes
+    grow with the false-alarm rate, chunks shrink to fit, and a run that cannot fit is refused
+    before it starts, the tracks command's own setting counted."""
+    from shieldlab.engine import chain, tracks
+    from shieldlab.errors import InputError
+
+    w = shieldlab.load_world("epaa-phase-1")  # association labels: no false alarms in its chain
+    fl = chain.fly_threats(w)
+    T = fl.truth.t.size
+    assert chain.unlabelled_setting(w) is None and chain.chunk_bytes(w, 1, T) == chain.chunk_bytes(w, 1, T, None)
+    per_run = [chain.chunk_bytes(w, 1, T, fa) for fa in (0.0, 100.0, 300.0, 1000.0)]
+    assert per_run == sorted(per_run) and per_run[0] > chain.chunk_bytes(w, 1, T)
+    # calibrated against the measured peaks (tracks epaa-phase-1, 1 and 3 runs): 48 and 205 MB a run
+    assert 48e6 < per_run[1] < 2 * 48e6 and 205e6 < per_run[2] < 2 * 205e6
+    assert chain.chunk_runs(w, fl, 300.0) == 1 < chain.chunk_runs(w, fl, 0.0)
+    gnn = shieldlab.load_world(
+        w.scenario.model_copy(update={"tracking": w.scenario.tracking.model_copy(update={"association": "gnn"}),
+                                      "sensing": w.scenario.sensing.model_copy(update={"false_alarms": 300.0})}))
+    assert chain.unlabelled_setting(gnn) == 300.0
+    assert chain.chunk_bytes(gnn, 1, T) == chain.chunk_bytes(w, 1, T, 300.0)
+    monkeypatch.setattr(chain, "available_memory_bytes", lambda: chain.PROCESS_BYTES + 100 * 2**20)
+    with pytest.raises(InputError, match="GiB") as e:
+        tracks.track_runs(w, 2, 1, 300.0)
+    assert e.value.field == "--runs"
+    with pytest.raises(InputError, match="GiB"):
+        chain.preflight(gnn, 2)
 
 
 def test_chunks_are_sized_by_memory():

@@ -171,10 +171,56 @@ def _samples(world, flights: Flights | None) -> int:
     return flights.truth.t.size if flights is not None else _grid_size(world)
 
 
-def chunk_bytes(world, C: int, T: int) -> int:
+#: Bytes a report slot takes in a scan of reports without labels (range, azimuth, elevation,
+#: validity, noise factor, truth id, discrimination call).
+REPORT_SLOT_BYTES = 38
+#: Bytes a multi-target track slot takes at each update time of its picture, over a chunk's
+#: tracking, association and scoring (the track file: state, quality, number, status, hits,
+#: lineage; the scan's working arrays and the scoring's temporaries beside them).
+#: Calibrated, not derived: the peak of ``shieldlab tracks epaa-phase-1 --false-alarms F`` at
+#: 1 and 3 runs, per run, over the slots and updates below (F = 100: 142 B; F = 300: 222 B).
+TRACK_SLOT_BYTES = 250
+
+
+def unlabelled_setting(world, false_alarms=None):
+    """The false-alarm setting (``sensing.false_alarms``' values) a tracker on reports without
+    labels works under: ``false_alarms`` where given (the tracks command's), else the
+    scenario's where its association is gnn; None where the tracks are made from labelled
+    reports (no false alarms, no multi-target tracker)."""
+    if false_alarms is not None:
+        return false_alarms
+    return world.scenario.sensing.false_alarms if world.scenario.tracking.association == "gnn" else None
+
+
+def _unlabelled_bytes(world, C: int, K: dict[str, int], updates, false_alarms) -> tuple[int, int]:
+    """(reports, tracks) [bytes] of C runs of a multi-target tracker on reports without labels:
+    each scan's report slots (the threats and their boosters, the false alarms: mean plus
+    five standard deviations of the Poisson count), and each picture's track slots (the
+    objects, and every false alarm's tentative track while it can still be confirmed:
+    ``confirm_looks`` looks; half again for the slots' growth) at each update time."""
+    import math
+
+    from shieldlab.sensors.scans import false_alarm_rate, search_every
+
+    N = len(world.threats)
+    lam = {s.radar.name: false_alarm_rate(s.radar.spec, false_alarms) / search_every(s.radar.spec)
+           for s in world.sensors}
+    reports = sum(C * K[r] * (2 * N + lam[r] + 5.0 * math.sqrt(lam[r]) + 1) * REPORT_SLOT_BYTES for r in lam)
+    looks = world.scenario.tracking.confirm_looks
+    tracks = 0.0
+    for sys_ in world.systems:
+        mine = [s for s in world.sensors if s.system == sys_]
+        slots = 1.5 * (2 * N + sum(lam[s.radar.name] for s in mine) * looks)
+        tracks += C * slots * updates([s.radar.spec.scan_period_s for s in mine]) * TRACK_SLOT_BYTES
+    return int(reports), int(tracks)
+
+
+def chunk_bytes(world, C: int, T: int, false_alarms=None) -> int:
     """Working memory [bytes] of one chunk of ``C`` runs on a ``T``-sample grid: its flights,
     reports, interpolation temporaries and tracks (state and covariance at every report
-    time); linear in ``C``."""
+    time), and where the tracks are made from reports without labels
+    (:func:`unlabelled_setting`; ``false_alarms`` overrides the scenario's), the false alarms'
+    reports and tentative tracks; linear in ``C``."""
     N = len(world.threats)
     span = T * world.dt
     flights_b = _grid_bytes(world, T, C)
@@ -195,22 +241,28 @@ def chunk_bytes(world, C: int, T: int) -> int:
                for sys_ in world.systems]
     tracked += [K[b.radar] for b in world.batteries if b.cue != "engage-on-remote" and b.radar in K]
     tracks = sum(C * N * k * (42 * 8 + 5) for k in tracked)
-    if world.scenario.tracking.association == "gnn":
-        # a column per track judged a warhead (warheads, some boosters, the breaks) and the
-        # track file's states beside them: about twice the one-per-threat tracks (epaa-phase-1)
+    unl = unlabelled_setting(world, false_alarms)
+    if unl is not None:
+        # a column per track judged a warhead (warheads, some boosters, the breaks) beside the
+        # track file: about twice the one-per-threat tracks (epaa-phase-1); and the
+        # multi-target tracker's reports and track slots, false alarms and all
         tracks *= 2
+        more_reports, mtt = _unlabelled_bytes(world, C, K, updates, unl)
+        reports += more_reports
+        tracks += mtt
     return int(flights_b + reports + interp + tracks)
 
 
-def chunk_runs(world, flights: Flights | None = None) -> int:
+def chunk_runs(world, flights: Flights | None = None, false_alarms=None) -> int:
     """Runs in each chunk of a simulation of ``world``: as many as fit in :data:`CHUNK_BYTES`
     (:func:`chunk_bytes`), at most :data:`CHUNK`, and at least enough for
     :data:`MIN_CHUNK_ROWS` (run, threat) pairs unless that would take more than four times
     :data:`CHUNK_BYTES` on the flown grid; so a raid of many threats, or a long one, runs in
     smaller chunks and its memory stays near the same.  ``flights``: the nominal flights, whose
-    grid sets the samples (the longest grid the scenario allows if None)."""
+    grid sets the samples (the longest grid the scenario allows if None); ``false_alarms``: as
+    :func:`chunk_bytes`."""
     T = _samples(world, flights)
-    per_run = max(chunk_bytes(world, 1, T), 1)
+    per_run = max(chunk_bytes(world, 1, T, false_alarms), 1)
     fewest = min(CHUNK, -(-MIN_CHUNK_ROWS // max(len(world.threats), 1)))
     # the floor serves speed, not at any price: a threat launched a day after the epoch flies
     # on a day-long grid (~60 MB a run), where 64 runs a chunk took 3.8 GB.  Only on the flown
@@ -220,18 +272,20 @@ def chunk_runs(world, flights: Flights | None = None) -> int:
     return int(np.clip(CHUNK_BYTES // per_run, fewest, CHUNK))
 
 
-def estimate_memory_bytes(world, runs: int, flights: Flights | None = None, stored: bool = False) -> int:
+def estimate_memory_bytes(world, runs: int, flights: Flights | None = None, stored: bool = False,
+                          false_alarms=None) -> int:
     """Peak memory [bytes] a :func:`~shieldlab.engine.montecarlo.simulate` of ``runs`` runs will
     need, to within a factor of about two: the process itself (:data:`PROCESS_BYTES`), the
     nominal flights, one chunk (:func:`chunk_bytes`, of :func:`chunk_runs` runs), and the
     result tables of all runs (~4 kB per run and threat: outcomes and the event log); or,
     ``stored`` (the chunks' tables go to a store as they finish: ``run --out``, sweeps), the
-    few numbers per run and threat the summary keeps (:class:`shieldlab.io.summary.Summariser`)."""
+    few numbers per run and threat the summary keeps (:class:`shieldlab.io.summary.Summariser`).
+    ``false_alarms``: as :func:`chunk_bytes`."""
     T = _samples(world, flights)
-    C = min(runs, chunk_runs(world, flights))
+    C = min(runs, chunk_runs(world, flights, false_alarms))
     N = len(world.threats)
     tables = runs * (N * 16 + 4 * 8 + len(world.systems) * 12 * 8) if stored else runs * N * 4096
-    return int(PROCESS_BYTES + _grid_bytes(world, T) + chunk_bytes(world, C, T) + tables)
+    return int(PROCESS_BYTES + _grid_bytes(world, T) + chunk_bytes(world, C, T, false_alarms) + tables)
 
 
 def available_memory_bytes() -> int | None:
@@ -272,20 +326,21 @@ def require_threats(world) -> None:
                          field="threats")
 
 
-def preflight(world, runs: int, stored: bool = False) -> Flights:
+def preflight(world, runs: int, stored: bool = False, false_alarms=None) -> Flights:
     """Every check a simulation of ``runs`` runs would hit, before it starts: steering of every
     threat to its aim point, a simulated time long enough for the flights, and the memory
     the run needs (``stored``: its tables go to a chunk store, see
-    :func:`estimate_memory_bytes`); raises :class:`~shieldlab.errors.InputError` naming the
-    field.  Returns the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
+    :func:`estimate_memory_bytes`; ``false_alarms``: the tracks command's setting, see
+    :func:`chunk_bytes`); raises :class:`~shieldlab.errors.InputError` naming the field.
+    Returns the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
     if runs < 1:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
     require_threats(world)
     flights = fly_threats(world)
-    need = estimate_memory_bytes(world, runs, flights, stored)
+    need = estimate_memory_bytes(world, runs, flights, stored, false_alarms)
     hint = None
     if not stored and _short_of_memory(need) is not None:  # it may fit with its tables going to disk
-        on_disk = estimate_memory_bytes(world, runs, flights, stored=True)
+        on_disk = estimate_memory_bytes(world, runs, flights, stored=True, false_alarms=false_alarms)
         if _short_of_memory(on_disk) is None:
             hint = (f"or write the tables to disk as the run goes (`shieldlab run ... --out DIR`: about "
                     f"{on_disk / 2**30:.1f} GiB)")

@@ -150,15 +150,15 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     ``progress(n)`` (optional) is called with the runs done after each chunk."""
     from shieldlab.sensors.scans import false_alarm_rate
 
-    flights = chain.preflight(world, runs)
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
+    flights = chain.preflight(world, runs, false_alarms=fa)  # the memory of its false alarms' tracks too
     rates = {s.radar.name: false_alarm_rate(s.radar.spec, fa) for s in world.sensors}
     ss = np.random.SeedSequence(seed)
     timings: dict[str, float] = {}
     parts: dict[str, list] = {}
     hours = 0.0
     t0 = time.perf_counter()
-    size = chain.chunk_runs(world, flights)
+    size = chain.chunk_runs(world, flights, fa)
     for first in range(0, runs, size):
         C = min(size, runs - first)
         ch = track_chunk(world, flights, first, C, ss, fa, timings)
