@@ -90,3 +90,28 @@ def test_the_elevation_floor_is_met_where_the_ray_trace_says(h_site, el_deg, h_t
     p = (a + h_target) * np.array([np.cos(phi), np.sin(phi), 0.0])
     assert R.visible(_radar(h_site, el_deg - 0.02, 0.0), p)
     assert not R.visible(_radar(h_site, el_deg + 0.02, 0.0), p)
+
+
+@pytest.mark.parametrize("h_site, h_target", [(9150.0, 10e3), (9150.0, 9200.0), (2085.0, 2200.0),
+                                              (100e3, 100.5e3), (30.0, 130.0)])
+def test_a_target_just_above_an_elevated_radar_is_seen_where_the_ray_trace_says(h_site, h_target):
+    """A 0-degree floor, the target a little above the radar: the farthest it is seen is where
+    the horizontal ray reaches the target's height, between the straight line's and the 4/3
+    Earth's (the surface gradient's k = 1.37 near the ground, where it bends rays more).  The
+    tables' nodes were heights above the ground, those below the site holding its values: the
+    site's zero reach sat at the node below it, and a target 50 m above a radar at 9,150 m was
+    seen out to 35 km (4/3 Earth: 29 km); one at 100.5 km above a radar at 100 km far past the
+    straight line."""
+    a = earth.WGS84_A
+    radar = _radar(h_site, 0.0, 0.0)
+    lo, hi = 0.0, 0.2
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        p = (a + h_target) * np.array([np.cos(mid), np.sin(mid), 0.0])
+        lo, hi = (mid, hi) if R.visible(radar, p) else (lo, mid)
+    want = a * A.ray_angle(h_site, h_target, 0.0, a)
+    assert a * lo == pytest.approx(want, rel=0.02)
+    geometric = a * math.acos((a + h_site) / (a + h_target))
+    ka = A.effective_k(0.0, 0.0, a) * a  # the surface gradient's: the most any layer bends
+    bent = ka * math.acos((ka + h_site) / (ka + h_target))
+    assert geometric * 0.999 < a * lo < bent * 1.001

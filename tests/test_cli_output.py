@@ -554,7 +554,7 @@ def test_validate_accepts_what_run_accepts(tiny, capsys):
 def test_run_that_does_not_fit_in_memory_is_refused(tiny, capsys, monkeypatch, no_simulation):
     from shieldlab.engine import chain
 
-    monkeypatch.setattr(chain, "estimate_memory_bytes", lambda world, runs, flights=None, stored=False: 1e18)
+    monkeypatch.setattr(chain, "estimate_memory_bytes", lambda world, runs, *a, **k: 1e18)
     assert main(["run", str(tiny), "--runs", "4"]) == 2
     assert "memory" in _error_line(capsys.readouterr().err).lower()
 
@@ -1060,6 +1060,11 @@ def test_footprint_aircraft_says_when_the_default_country_is_out_of_reach(tiny, 
     assert "no battery reaches into Syria (the default --country)" in out and "0 km² of Syria" not in out
     assert main(["footprint", str(tiny), "--aircraft", "--country", "Turkey"]) == 2
     assert "--country: bat [/] stands in Turkey" in capsys.readouterr().err
+    # a country given that no battery reaches: said so too (it printed "0 km² ... up to 0 km past")
+    assert main(["footprint", str(far), "--aircraft", "--country", "Iraq"]) == 0
+    out = capsys.readouterr().out
+    assert "no battery reaches into Iraq" in out and "--country" not in out.split("no battery")[1]
+    assert "0 km² of Iraq" not in out
 
 
 def test_footprint_of_a_map_beyond_the_threats_says_so(tiny, capsys, wide):
@@ -1086,7 +1091,15 @@ def test_footprint_step_sets_the_automatic_box_and_is_computed_once(tiny, capsys
     assert len(grids) == 1 and grids[0].step_deg == pytest.approx(0.5)
     auto = fpm.auto_grid(shieldlab.load_world(str(tiny)))
     assert (grids[0].lat_deg[0], grids[0].lon_deg[0]) == (auto.lat_deg[0], auto.lon_deg[0])
-    assert json.loads(capsys.readouterr().out)["step_deg"] == pytest.approx(0.5)
+    d = json.loads(capsys.readouterr().out)
+    assert d["step_deg"] == pytest.approx(0.5)
+    assert main(["footprint", str(tiny), "--step-deg", "0.15", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["step_deg"] == 0.15  # it was 0.14999999999999858
+    site = d["sites"][0]
+    assert len(str(site["lat_deg"])) <= 12 and len(site["first_intercept_s"]) == len(d["lat_deg"])
+    times = [v for row in site["first_intercept_s"] for v in row if v is not None]
+    assert times and min(times) > 0.0  # the grid's time of first intercept, beside its altitude
 
 
 def test_an_empty_catalogue_kind_is_refused(capsys):
@@ -1116,3 +1129,11 @@ def test_aircraft_footprint_json_rounds_its_figures(tmp_path):
     walk(d, "")
     assert d["batteries"] and not long, long[:5]
     assert all(v == round(v, 2) for b in d["batteries"] for v in b["limits"].values())
+
+
+def test_a_burnout_speed_override_is_held_to_the_catalogues_bound(capsys):
+    """reach --burnout-speed-kms took up to 20 km/s (a 22.9 km/s closing speed came back) where
+    the catalogue and a scenario's batteries[].burnout_speed_kms stop at 12."""
+    assert main(REACH + ["--burnout-speed-kms", "15"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "--burnout-speed-kms" in line and "12" in line

@@ -1569,8 +1569,8 @@ def reach(
                                                "catalog entries stand for the built-in ones of the same id)"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
     burnout_speed_kms: float | None = _float_option(None, "--burnout-speed-kms",
-                                                       "override the catalogue burnout speed [km/s]", 0.01, 20.0,
-                                                       "km/s"),
+                                                       "override the catalogue burnout speed [km/s]", 0.01, 12.0,
+                                                       "km/s"),  # the catalogue's and the scenario's bound
     as_json: bool = _json_option(),
     export: str | None = _EXPORT,
     export_to: Path | None = _EXPORT_TO,
@@ -1839,10 +1839,11 @@ def footprint(
                           f"{b.get('area_in_focus_km2', 0):,.0f}",
                           "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
             _print_table(t)
-            if res.focus and country is None and not res.focus_area_km2:
+            if res.focus and not res.focus_area_km2:
                 # the default country is the 2013 question's: elsewhere say so, not "0 km² of Syria"
-                _print_line(f"no battery reaches into {res.focus} (the default --country): give --country NAME "
-                            "for the reach past another border")
+                _print_line(f"no battery reaches into {res.focus}" + (
+                    " (the default --country): give --country NAME for the reach past another border"
+                    if country is None else ""))
             elif res.focus:
                 _print_line(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                             f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
@@ -1856,11 +1857,16 @@ def footprint(
     fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
     if out_png is not None:
         maps.footprint_map(fp, out_png)
-    if target is not None:
-        from shieldlab.io import export as X
 
-        _export(target, X.footprint_features(fp), quiet, stderr=as_json)
-    _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
+    def write_files() -> None:  # the exports and the JSON file ('wrote' lines after the table)
+        if target is not None:
+            from shieldlab.io import export as X
+
+            _export(target, X.footprint_features(fp), quiet, stderr=as_json)
+        _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
+
+    if as_json or quiet:
+        write_files()
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
         t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
@@ -1897,7 +1903,9 @@ def footprint(
         pop = fpm.defended_population(fp)
         _print_line(f"in the towns and cities inside it: {pop.text(5)}")
         _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
-                    "places not counted)")
+                    "places not counted; figures mix city, municipality and metropolitan counts, and a city's "
+                    "sections listed apart count again: an upper bound on the towns' people, not a census)")
+        write_files()
         if out_png is not None:
             _print_line(f"wrote {out_png}")
 

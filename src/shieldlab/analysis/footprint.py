@@ -1206,7 +1206,7 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
     gaz = places.gazetteer()
     out: dict[str, Any]  # values of mixed types; "sites" filled below
     out = {"scenario": fp.scenario, "lat_deg": [round(float(x), 6) for x in fp.grid.lat_deg],
-           "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": fp.grid.step_deg,
+           "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": round(float(fp.grid.step_deg), 9),
            "batteries": fp.batteries, "assets": fp.assets, "doctrine": fp.doctrine, "cue": fp.cue,
            "earth_model": fp.model,
            "defended_all_km2": round(fp.defended_area_km2(), 0),
@@ -1215,7 +1215,8 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
            "timing_s": fp.timing_s, "sites": []}
     for k, s in enumerate(fp.sites):
         d = {"name": s.site.name, "missile": s.site.missile.id, "profile": s.site.profile,
-             "lat_deg": s.site.lat_deg, "lon_deg": s.site.lon_deg, "threats": list(s.site.threats),
+             "lat_deg": round(float(s.site.lat_deg), 6), "lon_deg": round(float(s.site.lon_deg), 6),
+             "threats": list(s.site.threats),
              "threatened_km2": round(float(cell[s.threatened].sum()), 0),
              "defended_km2": round(float(cell[s.defended].sum()), 0),
              "defended_population": defended_population(fp, k).as_dict(),
@@ -1225,6 +1226,7 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
         if include_grid:
             d.update(threatened=s.threatened.astype(int).tolist(), defended=s.defended.astype(int).tolist(),
                      n_batteries=s.n_batteries.astype(int).tolist(), p_intercept=arr(s.p_intercept),
+                     first_intercept_s=arr(s.first_intercept_s, 1),
                      first_intercept_alt_km=arr(s.first_intercept_alt_km, 1))
         out["sites"].append(d)
     return out

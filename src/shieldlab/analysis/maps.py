@@ -453,7 +453,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         if s.defended.any():
             pop = places.population_in_grid(g, s.defended)
             people = (f"\nwith {places.people_text(pop.population)} people in {pop.n_places} place"
-                      f"{'s' if pop.n_places != 1 else ''} of 15,000+")
+                      f"{'s' if pop.n_places != 1 else ''} of 15,000+ (GeoNames; sections may count twice)")
         ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n"
                      f"defended {area_pair_text(area, thr)} in reach{people}", fontsize=9.5)
     from matplotlib.lines import Line2D

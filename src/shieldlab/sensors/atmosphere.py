@@ -15,7 +15,7 @@ would put a radar's horizon against a target at 100 km 175 km past the geometric
 where the ray trace puts it 66 km past.
 
 What the compiled visibility test reads (:func:`reach_table`, per radar): at each target
-height of :data:`HEIGHTS_M`, the ground distance of the ray leaving the site at its
+height :data:`HEIGHTS_M` above the site, the ground distance of the ray leaving the site at its
 elevation floor (no farther than the grazing ray's: the radio horizon) and of the one at
 its ceiling.
 A ray aimed below the horizontal passes its lowest point first (:func:`ray_angle`).  Where
@@ -42,7 +42,10 @@ N0 = 315.0
 H0_M = 7350.0
 #: Mean Earth radius [m] the ray trace uses.
 R_TRACE = 6_371_008.8
-#: Target heights [m] of the effective-factor tables: the surface, then 100 m to 5,000 km.
+#: Target heights [m] above the site of the reach tables: the site's own, then 100 m to
+#: 5,000 km above it (nodes above the site: a table of heights above the ground put the
+#: site's zero reach at the node below it, and a target just above an elevated radar was
+#: seen farther than on a 4/3 Earth).
 HEIGHTS_M = np.concatenate([[0.0], np.geomspace(100.0, 5e6, 47)])
 
 
@@ -128,8 +131,8 @@ def ray_angle(h_site_m: float, h_target_m: float, el: float, radius_m: float = R
 def _reach(h_site_dm: int, el_lo_urad: int, el_hi_urad: int) -> np.ndarray:
     h_site, el_lo, el_hi = 10.0 * h_site_dm, 1e-6 * el_lo_urad, 1e-6 * el_hi_urad
     out = np.empty((2, HEIGHTS_M.size))
-    for i, h in enumerate(HEIGHTS_M):
-        h = max(h, h_site)  # below the site: the values at its height (the caller falls back there)
+    for i, d in enumerate(HEIGHTS_M):
+        h = h_site + d
         horizon = ground_angle(0.0, h_site, 0.0) + ground_angle(0.0, h, 0.0)
         lo = ray_angle(h_site, h, el_lo) if el_lo > -math.pi / 2 else horizon
         out[0, i] = R_TRACE * min(horizon, lo if math.isfinite(lo) else horizon)
@@ -140,9 +143,9 @@ def _reach(h_site_dm: int, el_lo_urad: int, el_hi_urad: int) -> np.ndarray:
 
 def reach_table(h_site_m: float, el_lo: float, el_hi: float) -> np.ndarray:
     """(2, len(HEIGHTS_M)) ground distances [m, on the mean sphere] from a site at
-    ``h_site_m`` to a target at each height of :data:`HEIGHTS_M`: the farthest seen above
-    the elevation floor ``el_lo`` (no farther than the radio horizon) and the nearest seen
-    below the ceiling ``el_hi`` [rad]; heights below the site's hold the values at its height.
-    Rounded to 10 m of height and a microradian of angle, and cached."""
+    ``h_site_m`` to a target at each height :data:`HEIGHTS_M` above it: the farthest seen
+    above the elevation floor ``el_lo`` (no farther than the radio horizon) and the nearest
+    seen below the ceiling ``el_hi`` [rad].  Rounded to 10 m of height and a microradian of
+    angle, and cached."""
     return _reach(int(round(max(float(h_site_m), 0.0) / 10.0)), int(round(float(el_lo) * 1e6)),
                   int(round(float(el_hi) * 1e6)))

@@ -61,7 +61,9 @@ STANDARD_K = 4.0 / 3.0
 
 #: Layout of :func:`refraction_terms`: mode, 1/M, 1/N, site height, then three tables.
 _L = atmosphere.HEIGHTS_M.size
-_SQRT_H = np.sqrt(atmosphere.HEIGHTS_M)  # the tables' abscissa: sqrt(height), where they are near linear
+# the tables' abscissa: sqrt(height above the site), where they are near linear (a grazing
+# ray's reach grows as the square root of the height it climbs)
+_SQRT_H = np.sqrt(atmosphere.HEIGHTS_M)
 #: Modes (the first term): the standard atmosphere's ray-traced tables; a geometric line of
 #: sight; anything else is a constant effective-Earth factor.
 STANDARD, GEOMETRIC = 0.0, 1.0
@@ -74,9 +76,9 @@ def refraction_terms(lat: float, alt: float, k: float | None, el_lo: float = -ma
     1/N (``M``, ``N`` the WGS84 meridian and prime-vertical radii of curvature [m] at
     geodetic latitude ``lat`` [rad]), the site's height ``alt`` [m]; then, in the standard
     atmosphere, the ray-traced ground distances of :func:`shieldlab.sensors.atmosphere.reach_table`
-    for the elevation limits ``el_lo``, ``el_hi`` [rad] at the L heights of
-    ``atmosphere.HEIGHTS_M`` (the farthest above the floor, the nearest below the ceiling),
-    zeros otherwise."""
+    for the elevation limits ``el_lo``, ``el_hi`` [rad] at the L heights
+    ``atmosphere.HEIGHTS_M`` above the site (the farthest above the floor, the nearest below
+    the ceiling), zeros otherwise."""
     w = 1.0 - WGS84_E2 * math.sin(lat) ** 2
     mode = STANDARD if k is None else float(k)
     head = np.array([mode, w**1.5 / (WGS84_A * (1.0 - WGS84_E2)), math.sqrt(w) / WGS84_A, float(alt)])
@@ -159,7 +161,7 @@ def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
     if refr[0] != STANDARD:  # one effective-Earth factor for every ray
         return _sees_effective(e, n, horiz, boresight, half_fov, el_lo, el_hi, refr[0], radius, theta, h_site,
                                h_target)
-    if h_target < h_site or h_target > atmosphere.HEIGHTS_M[-1]:
+    if h_target < h_site or h_target - h_site > atmosphere.HEIGHTS_M[-1]:
         # below the site (the ray trace follows rising rays) or beyond the tables: the
         # near-ground 4/3 Earth, or a straight line far above the air
         k = STANDARD_K if h_target < h_site else 1.0
@@ -168,7 +170,7 @@ def _sees_refracted(e, n, u, horiz, boresight, half_fov, el_lo, el_hi, refr):
         return False
     # the ray trace's ground distances for this height, on the sphere of this azimuth (a
     # grazing ray's reach grows as the square root of the radius); one index for both tables
-    x = math.sqrt(max(h_target, 0.0))
+    x = math.sqrt(h_target - h_site)
     j = min(max(int(np.searchsorted(_SQRT_H, x, side="right")) - 1, 0), _L - 2)
     f = (x - _SQRT_H[j]) / (_SQRT_H[j + 1] - _SQRT_H[j])
     lo, hi = 4 + j, 4 + _L + j
