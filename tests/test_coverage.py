@@ -221,6 +221,47 @@ def test_auto_grid_holds_every_coverage():
     assert C.compute(world, 100.0).grid.shape[1] in range(130, 171)
 
 
+@pytest.mark.parametrize("lat, lon", [(0.0, 170.0), (0.0, -175.0), (52.7, 174.1), (90.0, 0.0), (-88.0, 30.0)])
+def test_the_default_grid_across_the_antimeridian_and_over_a_pole(lat, lon):
+    """A radar at 170 E took every longitude at a 2.25-degree step (4 % too much area, the map
+    split between its two edges); one at the North Pole a 25 x 161 grid whose farthest cover was
+    1,001 km of 1,121.  The box is the shortest arc of longitude (past 180 across the
+    antimeridian), and a box over a pole is stepped along its latitudes: the area is the
+    spherical cap to 1 %, the farthest cover its radius to a grid step, the box no wider than
+    needed."""
+    world = _world([{"name": "r", "type": "an-spy-1d", "site": {"lat": lat, "lon": lon}}], refraction_k=1.0)
+    cov = C.compute(world, 100.0, rcs_m2=1e4)
+    (r,) = cov.radars
+    R, H, e = earth.R_EARTH_MEAN, 1e5, math.radians(0.5)
+    theta = math.acos(R * math.cos(e) / (R + H)) - e
+    assert r.area_km2 == pytest.approx(2 * math.pi * (R / 1e3) ** 2 * (1 - math.cos(theta)), rel=0.01)
+    # to a grid step (0.1 deg, 11 km, over a pole) and the ellipsoid's flattening there (0.7 %)
+    assert r.farthest_km == pytest.approx(R * theta / 1e3, abs=1.1 * 111.2 * cov.grid.step_deg + 0.008 * 1067)
+    g = cov.grid
+    if abs(lat) < 80:
+        assert np.ptp(g.lon_deg) < 40.0 and g.lon_deg[0] <= lon % 360.0 <= g.lon_deg[-1] or \
+            g.lon_deg[0] <= lon <= g.lon_deg[-1]
+        c = r.covered
+        assert not (c[:, 0].any() or c[:, -1].any())
+    else:
+        assert g.step_deg <= 0.1 and g.lon_deg[0] == -180.0
+
+
+def test_a_coverage_across_the_antimeridian_exports_longitudes_within_180():
+    """The grid's longitudes run past 180; GeoJSON's may not: the part past 180 is moved west,
+    the area kept."""
+    from shieldlab.io import export as X
+
+    world = _world([{"name": "r", "type": "an-spy-1d", "site": {"lat": 0.0, "lon": 178.0}}], refraction_k=1.0)
+    cov = C.compute(world, 100.0, rcs_m2=1e4)
+    assert cov.grid.lon_deg[-1] > 180.0
+    geom = X.mask_polygons(cov.union, cov.grid.lat_deg, cov.grid.lon_deg, simplify=False)
+    x0, _, x1, _ = geom.bounds
+    assert -180.0 <= x0 and x1 <= 180.0 and geom.geom_type == "MultiPolygon"
+    cell = cov.grid.step_deg
+    assert geom.area == pytest.approx(cov.union.sum() * cell * cell, rel=1e-6)
+
+
 # --- 4. the command -----------------------------------------------------------------------------
 
 def cli(*args):

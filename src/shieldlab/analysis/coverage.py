@@ -201,10 +201,14 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
 
 def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_NODES) -> Grid:
     """A box over every radar's site and the ground out to its reach ``reach_m`` (in its
-    azimuth field), padded; latitudes clipped to [-89, 89], longitudes to [-180, 180].
-    Default step: the multiple of 0.05 deg (0.01 deg under 0.05) giving about ``nodes`` nodes
-    along the longer side."""
+    azimuth field), padded.  Its longitudes are the shortest arc holding them all, which may
+    run past 180 deg across the antimeridian (the nodes' longitudes then go on past 180); a
+    reach over a pole takes every longitude.  Default step: the multiple of 0.05 deg (0.01 deg
+    under 0.05) giving about ``nodes`` nodes along the longer side (over a pole, along the
+    latitudes: the longitudes' side is short there on the ground), at most
+    :data:`POLAR_NODES` nodes in all."""
     lats, lons = [], []
+    polar = False
     for radar, reach in zip(radars, reach_m):
         lat, lon = float(radar.lat), float(radar.lon)
         lats.append(math.degrees(lat))
@@ -221,27 +225,55 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
         la, lo = earth.destination(lat, lon, b[:, None], r[None, :])
         lats += list(np.degrees(la).ravel())
         lons += list(np.degrees(lo).ravel())
-        full_lon = False
         if theta >= 0.5 * math.pi - lat:  # over the north pole
             lats.append(90.0)
-            full_lon = True
+            polar = True
         if theta >= 0.5 * math.pi + lat:  # over the south pole
             lats.append(-90.0)
-            full_lon = True
-        # across the antimeridian: the box takes every longitude
-        if full_lon or np.ptp(np.degrees(lo)) > 180.0:
-            lons += [-180.0, 180.0]
+            polar = True
     pad = 0.1
-    lat0, lat1 = max(-89.0, min(lats) - pad), min(89.0, max(lats) + pad)
-    lon0, lon1 = max(-180.0, min(lons) - pad), min(180.0, max(lons) + pad)
+    lat0, lat1 = max(-90.0, min(lats) - pad), min(90.0, max(lats) + pad)
+    lon0, lon1 = _lon_arc(np.asarray(lons, float), pad)
+    if polar or lon1 - lon0 >= 359.0:
+        lon0, lon1 = -180.0, 180.0
     if step_deg is None:
-        span = max(lat1 - lat0, lon1 - lon0)
+        span = lat1 - lat0 if polar else max(lat1 - lat0, lon1 - lon0)
         unit = 0.05 if span / nodes > 0.05 else 0.01  # a small box (a Patriot battery's) gets a finer step
         step_deg = max(unit, math.ceil(span / nodes / unit - 1e-9) * unit)
+        while ((lat1 - lat0) / step_deg + 2) * ((lon1 - lon0) / step_deg + 2) > POLAR_NODES:
+            step_deg += unit
     lat0 = max(-90.0, math.floor(lat0 / step_deg) * step_deg)
-    lon0 = max(-180.0, math.floor(lon0 / step_deg) * step_deg)
+    lon0 = math.floor(lon0 / step_deg) * step_deg
     lat1, lon1 = max(lat1, lat0 + step_deg), max(lon1, lon0 + step_deg)
-    return make_grid(lat0, min(lat1, 90.0), lon0, min(lon1, 180.0), step_deg)
+    if lon0 >= -180.0 and lon1 <= 180.0:
+        return make_grid(lat0, min(lat1, 90.0), lon0, lon1, step_deg)
+    # across the antimeridian: the nodes' longitudes run on past 180 (or start below -180)
+    n_lat = int(np.floor((min(lat1, 90.0) - lat0) / step_deg + 1e-9)) + 1
+    n_lon = int(np.floor((lon1 - lon0) / step_deg + 1e-9)) + 1
+    return Grid(lat0 + step_deg * np.arange(n_lat), lon0 + step_deg * np.arange(n_lon))
+
+
+#: The most nodes the automatic grid takes [count] (a box over a pole is 360 deg wide).
+POLAR_NODES = 1_000_000
+
+
+def _lon_arc(lons_deg: np.ndarray, pad: float) -> tuple[float, float]:
+    """(west, east) [deg] of the shortest arc of longitude that holds every one of
+    ``lons_deg``, padded by ``pad``: west in [-180, 180), east > west, past 180 where the arc
+    crosses the antimeridian."""
+    s = np.sort(np.mod(lons_deg + 180.0, 360.0) - 180.0)
+    gaps = np.diff(np.concatenate([s, [s[0] + 360.0]]))
+    i = int(np.argmax(gaps))
+    west = float(s[(i + 1) % s.size])
+    east = west + 360.0 - float(gaps[i])
+    west, east = west - pad, east + pad
+    if west < -180.0 and east <= 180.0 - 1e-9 and east - west < 360.0:
+        # an arc that starts just west of -180: written from east of 180 instead
+        west, east = west + 360.0, east + 360.0
+    if west < -180.0 or east > 180.0:
+        if east - west >= 359.0:
+            return -180.0, 180.0
+    return west, east
 
 
 def threat_alt_km(apogee_alt_m) -> float:

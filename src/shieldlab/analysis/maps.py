@@ -16,6 +16,7 @@ with a leader line if need be), a city left out where none is free.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from importlib import resources
 from pathlib import Path
@@ -189,7 +190,12 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     placed = 0
     first = [p for p in first if lon0 <= p.lon_deg <= lon1 and lat0 <= p.lat_deg <= lat1]
     ids = {p.geonameid for p in first}
-    cands = first + [p for p in places.places_in(lon0, lon1, lat0, lat1, limit=8 * n_cities) if p.geonameid not in ids]
+    found = places.places_in(lon0, min(lon1, 180.0), lat0, lat1, limit=8 * n_cities)
+    if lon1 > 180.0:  # across the antimeridian: the places east of it, at their longitudes past 180
+        found += [dataclasses.replace(p, lon_deg=p.lon_deg + 360.0)
+                  for p in places.places_in(-180.0, lon1 - 360.0, lat0, lat1, limit=8 * n_cities)]
+        found.sort(key=lambda p: -p.population)
+    cands = first + [p for p in found if p.geonameid not in ids]
     n_top = len(first) + max(1, n_cities // 4)
     for k, pl in enumerate(cands):
         if placed >= n_cities:
@@ -234,7 +240,13 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     inv = ax.transData.inverted()
     span = max(lon1 - lon0, lat1 - lat0)
     seen: dict[str, tuple[float, Any]] = {}
-    for name, g, (b0, b1, b2, b3) in _country_parts():
+    parts = list(_country_parts())
+    if lon1 > 180.0:  # across the antimeridian: the countries east of it, moved past 180
+        from shapely import affinity
+
+        parts += [(name, affinity.translate(g, 360.0), (b0 + 360.0, b1, b2 + 360.0, b3))
+                  for name, g, (b0, b1, b2, b3) in parts if b0 < lon1 - 360.0]
+    for name, g, (b0, b1, b2, b3) in parts:
         if b2 < lon0 or b0 > lon1 or b3 < lat0 or b1 > lat1:
             continue
         part = g.intersection(view)
@@ -291,6 +303,8 @@ def draw_base(ax, lon0, lon1, lat0, lat1, land="#efece4", sea="#d9e6ee", border=
             rings += [r, r - [360.0, 0.0]] if r[:, 0].max() > 180 else [r, r + [360.0, 0.0]]
         else:
             rings.append(r)
+    if lon1 > 180.0:  # a box across the antimeridian, its longitudes past 180: the land east of it
+        rings += [r + [360.0, 0.0] for r in rings if r[:, 0].min() < lon1 - 360.0 + pad]
     rings = [r for r in rings
              if r[:, 0].max() >= lon0 - pad and r[:, 0].min() <= lon1 + pad
              and r[:, 1].max() >= lat0 - pad and r[:, 1].min() <= lat1 + pad]
@@ -617,16 +631,18 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
               alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]  # tab10 is a ListedColormap
     handles: list[Line2D | Patch] = []
-    places = label_places(fig, ax, [(r.name, r.lon_deg, r.lat_deg) for r in cov.radars])
+    # a site east of the antimeridian on a box that runs past 180: at its longitude + 360
+    x_of = {r.name: r.lon_deg + 360.0 if r.lon_deg < g.lon_deg[0] - 1e-9 else r.lon_deg for r in cov.radars}
+    places = label_places(fig, ax, [(r.name, x_of[r.name], r.lat_deg) for r in cov.radars])
     for i, r in enumerate(cov.radars):
         c = colours[i % len(colours)]
         cells = r.covered
         if cells.any() and not cells.all() and min(g.shape) > 1:
             ax.contour(g.lon_deg, g.lat_deg, cells.astype(float), levels=[0.5], colors=[c], linewidths=1.3,
                        zorder=4)
-        ax.plot(r.lon_deg, r.lat_deg, marker="s", ms=6, mfc=c, mec="white", mew=0.8, zorder=8)
+        ax.plot(x_of[r.name], r.lat_deg, marker="s", ms=6, mfc=c, mec="white", mew=0.8, zorder=8)
         at, away = places[i]
-        ax.annotate(r.name, (r.lon_deg, r.lat_deg), xytext=at, textcoords="data", fontsize=7,
+        ax.annotate(r.name, (x_of[r.name], r.lat_deg), xytext=at, textcoords="data", fontsize=7,
                     color="#1a1a1a", zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6,
                                                          alpha=0.8),
                     arrowprops=dict(arrowstyle="-", color=c, lw=0.7, shrinkA=0, shrinkB=4) if away else None)

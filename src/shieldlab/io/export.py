@@ -234,14 +234,21 @@ def mask_polygons(mask: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray,
     rows_a, starts = np.nonzero(d == 1)
     rows_b, ends = np.nonzero(d == -1)  # exclusive; np.nonzero walks rows in order, so they pair up
     assert (rows_a == rows_b).all()
-    # cell edges from their index, so that a shared edge is one number in every box
-    x0 = np.clip(lon_deg[0] + (starts - 0.5) * dlon, -180.0, 180.0)
-    x1 = np.clip(lon_deg[0] + (ends - 0.5) * dlon, -180.0, 180.0)
+    # cell edges from their index, so that a shared edge is one number in every box (a grid
+    # across the antimeridian runs on past 180: its eastern part is moved back below)
+    east = 540.0 if lon_deg[-1] > 180.0 else 180.0
+    x0 = np.clip(lon_deg[0] + (starts - 0.5) * dlon, -180.0, east)
+    x1 = np.clip(lon_deg[0] + (ends - 0.5) * dlon, -180.0, east)
     y0 = np.clip(lat_deg[0] + (rows_a - 0.5) * dlat, -90.0, 90.0)
     y1 = np.clip(lat_deg[0] + (rows_a + 0.5) * dlat, -90.0, 90.0)
     geom = shapely.union_all(shapely.box(x0, y0, x1, y1))
     if simplify:
         geom = geom.simplify(0.5 * min(dlat, dlon), preserve_topology=True)
+    if east > 180.0:  # GeoJSON and KML longitudes lie in [-180, 180]: the part past 180 moved west
+        from shapely import affinity
+
+        geom = shapely.union(geom.intersection(shapely.box(-180.0, -90.0, 180.0, 90.0)),
+                             affinity.translate(geom.intersection(shapely.box(180.0, -90.0, 540.0, 90.0)), -360.0))
     # on the written precision, so that the files' polygons stay valid
     return shapely.set_precision(geom, 10.0**-_DEG_DIGITS)
 
