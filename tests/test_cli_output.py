@@ -1137,3 +1137,13 @@ def test_a_burnout_speed_override_is_held_to_the_catalogues_bound(capsys):
     assert main(REACH + ["--burnout-speed-kms", "15"]) == 2
     line = _error_line(capsys.readouterr().err)
     assert "--burnout-speed-kms" in line and "12" in line
+
+
+def test_an_error_writes_control_characters_as_escapes(capsys):
+    """A scenario named with an escape sequence was echoed raw in its error, driving the
+    terminal (colours, a bell); it is written as escapes, other letters kept."""
+    assert main(["run", "bad\x1b[31mname\x07.yaml", "--runs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "bad\\x1b[31mname\\x07.yaml" in err
+    assert main(["run", "naïve ünïcode.yaml", "--runs", "2"]) == 2
+    assert "naïve ünïcode.yaml" in capsys.readouterr().err

@@ -73,6 +73,12 @@ def _err() -> Console:
     return Console(stderr=True, markup=False, highlight=False, soft_wrap=True, emoji=False)
 
 
+def _visible(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``): a file name or
+    value echoed in an error must not drive the terminal (colours, a cleared screen)."""
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+
+
 def _guard(fn):
     """Turn bad input into one line on stderr per problem and exit code 2 (no traceback)."""
 
@@ -85,7 +91,7 @@ def _guard(fn):
         except (InputError, CatalogError) as e:
             con = _err()
             for line in (str(e) or type(e).__name__).splitlines():
-                con.print(Text.assemble(("error:", "red"), " ", line))
+                con.print(Text.assemble(("error:", "red"), " ", _visible(line)))
             raise typer.Exit(2) from None
 
     return wrapper
