@@ -385,6 +385,12 @@ def test_cli_says_why_nothing_is_covered():
     assert r.returncode == 0, r.stderr
     assert "seen by at least one radar: 0 km²" in r.stdout
     assert "no grid node is seen: the nodes, 111 km apart, are too sparse" in r.stdout and "--bbox" not in r.stdout
+    # a coarse box within range but behind the radars (all face south): it was "too sparse" by
+    # distance alone; a finer grid would show nothing either
+    r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "10", "--bbox", "37.9,38.6,36.4,37.6",
+            "--step-deg", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "their fields of regard miss it" in r.stdout and "too sparse" not in r.stdout
 
 
 def test_the_report_maps_coverage_where_the_threats_fly():

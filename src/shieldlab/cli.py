@@ -1961,12 +1961,16 @@ def coverage(
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
     if out_png is not None:
         maps.coverage_map(cov, out_png)
-    if target is not None:
-        from shieldlab.io import export as X
 
-        _export(target, X.coverage_features(cov), quiet, stderr=as_json)
-    _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
+    def write_files() -> None:  # the exports and the JSON file ('wrote' lines after the table)
+        if target is not None:
+            from shieldlab.io import export as X
+
+            _export(target, X.coverage_features(cov), quiet, stderr=as_json)
+        _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
+
     if as_json or quiet:
+        write_files()
         return
     g = cov.grid
     t = Table(title=f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km "
@@ -1989,31 +1993,31 @@ def coverage(
             _print_line(f"no radar sees a target at {cov.alt_km:g} km: the longest detection range, {reach:,.0f} "
                         "km, is short of the target's height; a lower --alt-km maps aircraft, cruise missiles and "
                         "a missile's last seconds")
-        elif cov.grid.step_deg * 111.2 > 0.5 * reach and _reaches_box(cov):  # nodes either side of it
+        elif _seen_between_nodes(world, cov, rcs_m2, m):
             _print_line(f"no grid node is seen: the nodes, {cov.grid.step_deg * 111.2:,.0f} km apart, are too "
                         f"sparse for a coverage reaching {reach:,.0f} km at most; a finer --step-deg maps it")
         else:
             _print_line(f"no radar sees a target at {cov.alt_km:g} km inside this map: their fields of regard "
                         "miss it" + (" (a wider --bbox or --region, or none, maps where they reach)"
                                      if grid is not None else ""))
+    write_files()
     if out_png is not None:
         _print_line(f"wrote {out_png}")
 
 
-def _reaches_box(cov) -> bool:
-    """Whether a radar of ``cov`` has its detection range within reach of the map's box: the
-    nearest point of the box (each radar's site clamped into it) is closer than the range."""
-    from shieldlab import earth
+def _seen_between_nodes(world, cov, rcs_m2, missile) -> bool:
+    """Whether a radar of ``cov`` sees the target somewhere in the map's box between its nodes:
+    the coverage again on a grid up to eight times finer (at most ~2 million nodes), through
+    the radars' own fields of regard and ranges."""
+    from shieldlab.analysis import coverage as cvm
+    from shieldlab.analysis.footprint import Grid
 
     g = cov.grid
-    for r in cov.radars:
-        lat = min(max(r.lat_deg, float(g.lat_deg[0])), float(g.lat_deg[-1]))
-        lon = min(max(r.lon_deg, float(g.lon_deg[0])), float(g.lon_deg[-1]))
-        d = earth.great_circle_distance(math.radians(r.lat_deg), math.radians(r.lon_deg), math.radians(lat),
-                                        math.radians(lon)) / 1e3
-        if d < r.detection_range_km:
-            return True
-    return False
+    f = int(max(2, min(8, math.sqrt(2e6 / max(g.lat_deg.size * g.lon_deg.size, 1)))))
+    step = g.step_deg / f if g.lat_deg.size > 1 else float(g.lon_deg[1] - g.lon_deg[0]) / f
+    fine = Grid(np.arange(g.lat_deg[0], g.lat_deg[-1] + 1e-9, step),
+                np.arange(g.lon_deg[0], g.lon_deg[-1] + 1e-9, step))
+    return bool(cvm.compute(world, cov.alt_km, rcs_m2=rcs_m2, missile=missile, grid=fine).union.any())
 
 
 # --- tracks ----------------------------------------------------------------------------------------
