@@ -370,3 +370,54 @@ def test_the_decision_log_names_a_threat_judged_destroyed_after_another_nodes_sh
     assert not planned and rows == [("assessed-killed", 290.0)]
     planned, rows = log([10, 50, 244, 270])  # seen again at 270 s: it survived, and is planned
     assert planned and rows == [("engaged-elsewhere", 290.0)]
+
+
+THAAD_PAC3 = """
+name: two-nodes
+epoch: 2013-03-01T00:00:00Z
+sites:
+  kurecik: {lat: 38.35, lon: 37.79, alt_m: 2085}
+  adana-airport: {lat: 36.98, lon: 35.28}
+  incirlik: {lat: 37.00, lon: 35.43}
+  damascus-north: {lat: 33.70, lon: 36.40}
+sensors:
+  - {name: tpy2, type: an-tpy-2, site: kurecik, boresight_az_deg: 210, system: us}
+  - {name: mpq65, type: an-mpq-65, site: adana-airport, boresight_az_deg: 150, system: tr}
+batteries:
+  - {name: thaad, interceptor: thaad, site: incirlik, rounds: 8, system: us}
+  - {name: pac3, interceptor: pac-3-mse, site: adana-airport, rounds: 16, system: tr}
+nodes:
+  - {name: us, site: incirlik}
+  - {name: tr, site: adana-airport}
+links:
+  - {from: us, to: tr, latency_s: 2, update_period_s: 4}
+architecture: coordinated
+assets:
+  - {name: adana, site: {lat: 37.00, lon: 35.32}, radius_km: 12}
+threats:
+  - {name: scud-c-adana, missile: scud-c, launch: damascus-north, aim: adana, count: 4, spacing_s: 20}
+doctrine: {salvo: 1, reserve: 4}
+"""
+
+
+@pytest.mark.parametrize("arch", ["coordinated", "independent"])
+def test_two_nodes_draw_their_kills_apart(arch):
+    """A THAAD node and a PAC-3 node (Pk 0.8) at one Scud: each node's first engagement of a
+    threat drew the same kill draw, so a PAC-3 shot after THAAD's failed draw failed too (28
+    of 28).  Now PAC-3 kills after a THAAD draw-miss as often
+    as its Pk says (to a wide binomial margin).  The k-th salvo at a threat, whichever node
+    fires it, draws the k-th draw: a single node's draws, and nodes' that never share a
+    threat, are as before."""
+    raw = yaml.safe_load(THAAD_PAC3)
+    raw["architecture"] = arch
+    w = compile_world(parse(raw, "two"), "two")
+    ev = simulate(w, runs=40, seed=1).events
+    by = {}
+    for run, threat, kind, actor, detail, t in zip(ev["run"], ev["threat"], ev["kind"], ev["actor"], ev["detail"],
+                                                   ev["t_s"]):
+        if kind in ("intercept", "miss"):
+            by.setdefault((run, threat), []).append((t, actor, kind, detail))
+    after = [k for shots in by.values() for i, (_, actor, k, _) in enumerate(sorted(shots))
+             if actor == "pac3" and any(a == "thaad" and "kill draw failed" in d for _, a, _, d in sorted(shots)[:i])]
+    assert len(after) >= 8
+    assert sum(k == "intercept" for k in after) >= 0.5 * len(after)

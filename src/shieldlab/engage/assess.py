@@ -43,11 +43,12 @@ class Assessment(NamedTuple):
 
 
 def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,
-           targets: np.ndarray | None = None) -> Assessment:
+           targets: np.ndarray | None = None, draw: np.ndarray | None = None) -> Assessment:
     """Score ``salvos`` against ``truth`` (batch (C, N)); ``view`` the track sources (guidance
     tracks, :class:`~shieldlab.c2.trackview.TrackView`), ``batteries`` and ``fans`` the
-    world's batteries and their fly-out fans, ``uniforms`` (C, T, E, S) the kill draws
-    (engagement ``e`` of track ``t`` uses ``uniforms[c, t, e, :rounds]``).  ``targets``
+    world's batteries and their fly-out fans, ``uniforms`` (C, T, D, S) the kill draws
+    (salvo ``i`` at track ``t`` uses ``uniforms[c, t, draw[i], :rounds]``; ``draw`` None:
+    its engagement number).  ``targets``
     (C, T), or (B, C, T) per battery: the object behind each fire-control track (threat ``n``; anything else, a
     spent booster or a false alarm, cannot be killed to any effect: scored as gone); None
     where the tracks are the threats.  Each salvo is scored as if alone; where two meet one
@@ -64,8 +65,9 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     short = reach_shortfall(batteries, fans, salvos, truth, true_pos, gone, hand, n)
     divert = np.array([batteries[s.battery].spec.divert_m for s in salvos], float)
     reached = (err <= divert) & (short <= divert)
-    killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, s.engagement, :s.rounds] < s.pk).any())
-                       for s, r in zip(salvos, reached)], bool)
+    d = np.array([s.engagement for s in salvos], int) if draw is None else np.asarray(draw, int)
+    killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, k, :s.rounds] < s.pk).any())
+                       for s, r, k in zip(salvos, reached, d)], bool)
     return Assessment(err, short, killed, guide)
 
 

@@ -30,7 +30,7 @@ from shieldlab.c2.doctrine import compile_doctrine
 from shieldlab.c2.network import INTEGRATED, StatusLinks, node_pictures, one_picture, shares_tracks
 from shieldlab.c2.records import Decisions
 from shieldlab.engage.records import Engagements
-from shieldlab.engine.fight import fight
+from shieldlab.engine.fight import fight, kill_draws, n_fire_controls
 from shieldlab.errors import InputError
 from shieldlab.flyout import aim, dispersion
 from shieldlab.flyout.integrate import fly
@@ -491,7 +491,7 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
             pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)},
                                      times)
     with timed(timings, "engage_s"):
-        u = np.stack([g.random((len(world.threats), doc.max_engagements, salvo)) for g in streams[S]])
+        u = np.stack([kill_draws(world, doc, g, len(world.threats), salvo) for g in streams[S]])
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
         alerts = battery_alerts(world, reports)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, alerts=alerts)
@@ -597,11 +597,10 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "engage_s"):
         T = tg.shape[-1]
         # kill draws per track: run c draws its own tracks' (as many as it has), padded
-        E = doc.max_engagements
-        u = np.ones((C, T, E, salvo))
+        u = np.ones((C, T, doc.max_engagements * n_fire_controls(world), salvo))
         for c, g in enumerate(streams[S]):
             n_c = int(n_cols[c])  # its tracks, false ones included: they come first
-            u[c, :n_c] = g.random((n_c, E, salvo))
+            u[c, :n_c] = kill_draws(world, doc, g, n_c, salvo)
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg)
     with timed(timings, "outcome_s"):

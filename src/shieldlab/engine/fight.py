@@ -61,6 +61,19 @@ def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float,
             for nd in world.nodes if nd.batteries]
 
 
+def kill_draws(world, doc: Doctrine, g: np.random.Generator, rows: int, salvo: int) -> np.ndarray:
+    """One run's kill draws (rows, F x E, salvo) from its generator ``g``: room for E
+    engagements of each of F fire controls at a threat, drawn E at a time, so that the first
+    E are what a single node draws."""
+    return np.concatenate([g.random((rows, doc.max_engagements, salvo)) for _ in range(n_fire_controls(world))],
+                          axis=1)
+
+
+def n_fire_controls(world) -> int:
+    """How many fire controls :func:`fire_controls` makes for ``world``."""
+    return 1 if one_fire_control(world) else sum(1 for nd in world.nodes if nd.batteries)
+
+
 def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
           own_tracks: dict[str, Tracks] | None = None, status=None,
           targets: np.ndarray | None = None, alerts: dict[str, np.ndarray] | None = None
@@ -70,9 +83,11 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system)
     name to its :class:`Tracks` with the same batch shape; ``own_tracks`` maps sensor name to the track
     built from that sensor's detections alone (batteries whose cue is not
-    engage-on-remote need it); ``uniforms`` (C, N, E, S) are the kill draws (E engagements,
-    S >= the largest salvo).  ``status`` (optional) is called as ``status(salvo, node,
-    fire_controls)`` after each committed salvo: how cooperating nodes hear of it.
+    engage-on-remote need it); ``uniforms`` (C, N, F x E, S) are the kill draws (E
+    engagements of each of the F fire controls, :func:`kill_draws`; S >= the largest
+    salvo): the k-th salvo at a threat, whichever node fires it, draws ``uniforms[c, n, k]``.
+    ``status`` (optional) is called as ``status(salvo, node, fire_controls)`` after each
+    committed salvo: how cooperating nodes hear of it.
     ``alerts`` (optional): battery name to the time (C, N) an early-warning launch report
     alerted it to each threat (its reaction then runs from that time).
 
@@ -81,7 +96,7 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     track ``t`` (or (B, C, T): battery ``b``'s object behind it, where the tracks carry
     network numbers joining several nodes' tracks) (threat ``n``, spent booster ``N + n``, -1 a false alarm; from the
     tracks' lineage, for kill assessment and scoring only: fire control never reads it).
-    The kill draws are then per track, ``uniforms`` (C, T, E, S); a destroyed threat ends
+    The kill draws are then per track, ``uniforms`` (C, T, F x E, S); a destroyed threat ends
     every track it fed; ``Decisions`` and ``Engagements`` name threats (``threat`` -1 where
     a salvo went at something else, its object in ``Engagements.target``).
     """
@@ -97,6 +112,14 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
                                               reason=np.full(cc.size, code, np.int8))
     view = TrackView(track_sources(tracks, own_tracks), (C, T))
     fcs = fire_controls(world, view, doc, (C, T), t_end, alerts)
+    # a threat's engagements by every node are counted together for the kill draws: the
+    # k-th salvo at it, whichever node fires it, draws the k-th (each node counting its own,
+    # a second node's first shot drew the first node's first draw, so it failed where that
+    # one had: 28 of 28 PAC-3 shots after THAAD's failed draws)
+    if uniforms.shape[2] < doc.max_engagements * len(fcs):
+        raise ValueError(f"{uniforms.shape[2]} kill draws a threat for {len(fcs)} fire controls of "
+                         f"{doc.max_engagements} engagements")
+    drawn = np.zeros((C, T), int)  # salvos drawn so far at each track
     fans = [fan_for(b.spec, b.burnout_speed) for b in bats]  # cached: the fire controls' own
     destroyed = np.full((C, N), np.inf)  # s: when each threat was destroyed
     salvos_all, assessed = [], []
@@ -112,7 +135,11 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
                 for s in new:
                     status(s, fc, fcs)
         if salvos:
-            a = assess(salvos, truth, view, bats, fans, uniforms, targets)
+            draw = np.empty(len(salvos), int)
+            for i, x in enumerate(salvos):  # in the fire controls' order: the same every run
+                draw[i] = drawn[x.run, x.threat]
+                drawn[x.run, x.threat] += 1
+            a = assess(salvos, truth, view, bats, fans, uniforms, targets, draw=draw)
             salvos_all += salvos
             assessed.append(a)
             k = np.flatnonzero(a.killed)
