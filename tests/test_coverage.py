@@ -239,12 +239,38 @@ def test_the_default_grid_across_the_antimeridian_and_over_a_pole(lat, lon):
     assert r.farthest_km == pytest.approx(R * theta / 1e3, abs=1.1 * 111.2 * cov.grid.step_deg + 0.008 * 1067)
     g = cov.grid
     if abs(lat) < 80:
-        assert np.ptp(g.lon_deg) < 40.0 and g.lon_deg[0] <= lon % 360.0 <= g.lon_deg[-1] or \
-            g.lon_deg[0] <= lon <= g.lon_deg[-1]
+        assert np.ptp(g.lon_deg) < 40.0
+        assert g.lon_deg[0] <= lon % 360.0 <= g.lon_deg[-1] or g.lon_deg[0] <= lon <= g.lon_deg[-1]
         c = r.covered
         assert not (c[:, 0].any() or c[:, -1].any())
     else:
         assert g.step_deg <= 0.1 and g.lon_deg[0] == -180.0
+
+
+@pytest.mark.parametrize("lat", [45.0, 89.3, 89.5])
+def test_a_short_reach_near_a_pole_gets_rows_enough(lat):
+    """A Patriot radar against a low target near the pole: its box is wide in degrees of
+    longitude and short on the ground; the step from the longer side in degrees gave it 2 or
+    3 latitudes and no covered node.  It gets MIN_ROWS latitudes, and covers about what it
+    covers at 45 N (its 0.5-degree floor and the same range)."""
+    world = _world([{"name": "r", "type": "an-mpq-65", "site": {"lat": lat, "lon": 10.0}}], refraction_k=1.0)
+    cov = C.compute(world, 0.3, rcs_m2=1.0)
+    assert cov.grid.shape[0] >= C.MIN_ROWS
+    ref = C.compute(_world([{"name": "r", "type": "an-mpq-65", "site": {"lat": 45.0, "lon": 10.0}}],
+                           refraction_k=1.0), 0.3, rcs_m2=1.0)
+    assert cov.radars[0].area_km2 == pytest.approx(ref.radars[0].area_km2, rel=0.15)
+    assert cov.radars[0].farthest_km == pytest.approx(ref.radars[0].farthest_km, rel=0.1)
+
+
+def test_a_box_at_the_antimeridian_never_starts_west_of_180():
+    """A radar just east of -180 facing east: the box's west edge, rounded down to a step that
+    does not divide 180, fell west of -180 and the export cut those cells to nothing; the box
+    is written from past 180 instead."""
+    world = _world([{"name": "r", "type": "an-tpy-2", "site": {"lat": 0.0, "lon": -179.9}, "boresight_az_deg": 90}],
+                   refraction_k=1.0)
+    for step in (None, 0.35):
+        g = C.compute(world, 100.0, step_deg=step).grid
+        assert g.lon_deg[0] >= -180.0, step
 
 
 def test_a_coverage_across_the_antimeridian_exports_longitudes_within_180():

@@ -42,6 +42,11 @@ def test_memory_and_store_read_the_same_rows(both):
         assert list(a[k]) == list(b[k]), k
     with pytest.raises(ValueError, match="not the string 'run'"):
         mem.read("outcomes", "run")
+    # values of another type match nothing, alike: 0.5 was cut to run 0 from a store, and "1"
+    # named the good chunk damaged
+    for where in ({"run": [0.5]}, {"run": ["1"]}, {"threat": [1]}):
+        a, b = mem.read("outcomes", ["run"], where=where), kept.read("outcomes", ["run"], where=where)
+        assert a["run"].size == 0 and b["run"].size == 0, where
 
 
 @pytest.mark.parametrize("value, words", [("t1", "not 't1': \\['t1'\\] keeps that one"), (3, "not 3: \\[3\\]")])

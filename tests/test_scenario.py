@@ -258,6 +258,12 @@ def test_the_api_names_a_misspelt_field_in_a_changed_scenario():
         with pytest.raises(InputError, match="unknown field") as e:
             shieldlab.load_world(bad)
         assert e.value.field == field
+    # an update by a field's YAML name (links[].from, the field from_) is that field's new value
+    nr = load("nato-russia-2011")
+    link = nr.links[0].model_copy(update={"from": "zzz"})
+    with pytest.raises(InputError, match="'zzz' is no C2 node") as e:
+        shieldlab.load_world(nr.model_copy(update={"links": [link, *nr.links[1:]]}))
+    assert e.value.field == "links[0].from"
 
 
 def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):

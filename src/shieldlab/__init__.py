@@ -105,8 +105,13 @@ def _with_unknown_keys(model, data):
     update was ignored without a word; given back, validation names them."""
     from pydantic import BaseModel
 
+    fields = type(model).model_fields
+    alias_of = {f.alias: name for name, f in fields.items() if f.alias and f.alias != name}
     for k, v in model.__dict__.items():
-        if k not in type(model).model_fields:
+        if k in alias_of:  # an update by the field's YAML name (``from``): that field's new value
+            data[alias_of[k]] = v
+            continue
+        if k not in fields:
             data[k] = v
             continue
         inner = data.get(k)
@@ -189,3 +194,14 @@ def presets() -> list[str]:
 
 
 __all__ = ["InputError", "MAX_RUNS", "earth", "flyout", "load_world", "presets", "simulate", "__version__"]
+
+
+def _kernels_true_to_the_code() -> None:
+    """Empty the compiled kernels' cache where the code that compiled it changed since
+    (:mod:`shieldlab.kernel_cache`): before any kernel is first called."""
+    from shieldlab import kernel_cache
+
+    kernel_cache.check()
+
+
+_kernels_true_to_the_code()

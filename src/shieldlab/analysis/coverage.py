@@ -236,14 +236,24 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
     lon0, lon1 = _lon_arc(np.asarray(lons, float), pad)
     if polar or lon1 - lon0 >= 359.0:
         lon0, lon1 = -180.0, 180.0
+    full = (lon0, lon1) == (-180.0, 180.0)
     if step_deg is None:
         span = lat1 - lat0 if polar else max(lat1 - lat0, lon1 - lon0)
         unit = 0.05 if span / nodes > 0.05 else 0.01  # a small box (a Patriot battery's) gets a finer step
         step_deg = max(unit, math.ceil(span / nodes / unit - 1e-9) * unit)
+        # at least MIN_ROWS latitudes: near a pole a box is wide in degrees of longitude and
+        # short on the ground (a radar at 89.5 N got 2 rows and covered nothing)
+        rows_step = (lat1 - lat0) / MIN_ROWS
+        if rows_step < step_deg:
+            unit = 0.05 if rows_step >= 0.05 else 0.01
+            step_deg = max(0.01, math.floor(rows_step / unit) * unit)
         while ((lat1 - lat0) / step_deg + 2) * ((lon1 - lon0) / step_deg + 2) > POLAR_NODES:
             step_deg += unit
     lat0 = max(-90.0, math.floor(lat0 / step_deg) * step_deg)
-    lon0 = math.floor(lon0 / step_deg) * step_deg
+    if not full:  # (every longitude: from -180 itself)
+        lon0 = math.floor(lon0 / step_deg) * step_deg
+        if lon0 < -180.0:  # west of -180 after the rounding: the same box from past 180
+            lon0, lon1 = lon0 + 360.0, lon1 + 360.0
     lat1, lon1 = max(lat1, lat0 + step_deg), max(lon1, lon0 + step_deg)
     if lon0 >= -180.0 and lon1 <= 180.0:
         return make_grid(lat0, min(lat1, 90.0), lon0, lon1, step_deg)
@@ -255,6 +265,8 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
 
 #: The most nodes the automatic grid takes [count] (a box over a pole is 360 deg wide).
 POLAR_NODES = 1_000_000
+#: The fewest latitudes the automatic grid takes, where its step allows [count].
+MIN_ROWS = 20
 
 
 def _lon_arc(lons_deg: np.ndarray, pad: float) -> tuple[float, float]:

@@ -77,16 +77,17 @@ class Link:
     def name(self) -> str:
         return f"{self.source}->{self.target}"
 
-    @property
-    def tracks_per_message(self) -> int | None:
-        """Most tracks one message carries per run; ``None`` when unlimited."""
+    def message_capacity(self, m: int) -> int | None:
+        """Most tracks message ``m`` carries per run; ``None`` when unlimited.  The link
+        carries ``capacity`` tracks a second over time: message ``m`` the whole tracks the
+        capacity adds up to by its end less those of the messages before, so a capacity
+        under one track a message sends one every few messages (it was raised to one a
+        message: 1e-6 tracks/s carried a track every 4 s) and 2.5 a message sends 2 and 3 in
+        turn.  The 1e-9 keeps products like 20 × 0.1 = 1.9999… from losing a track to rounding."""
         if math.isinf(self.capacity):
             return None
-        if self.capacity == 0.0:
-            return 0
-        # a finite positive capacity carries at least one track, however short the period;
-        # the 1e-9 keeps products like 20 × 0.1 = 1.9999… from losing a track to rounding
-        return max(1, math.floor(self.capacity * self.period + 1e-9))
+        r = self.capacity * self.period
+        return math.floor((m + 1) * r + 1e-9) - math.floor(m * r + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,6 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
     send = link.period * np.arange(M)
     arrive = send + link.latency
     lost = _loss_draws(rngs, link.loss, C, N, M)
-    cap = link.tracks_per_message
     k_src = np.searchsorted(t_src, send + TIME_TOL_S, side="right") - 1  # source update each message carries
 
     # time-major while filling (contiguous writes), batch-major views on return, as the tracker does
@@ -214,6 +214,7 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         if k >= 0:
             xs, Ps = x_src[:, :, k], P_src[:, :, k]
             ok = conf_src[:, :, k] & np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
+            cap = link.message_capacity(m)
             if cap is not None:
                 ok, place = _round_robin(ok, last_sent, cap)
                 last_sent[ok] = m * N + place[ok]

@@ -60,8 +60,8 @@ def code_digest() -> str:
 
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(repr((np.__version__, numba.__version__)).encode())
-    for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".json", ".csv")
-                    and "__pycache__" not in p.parts):
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                    and p.suffix not in (".pyc", ".md")):  # modules, presets, catalogue, tables (.npz)
         h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
@@ -204,15 +204,11 @@ class Sweep:
                 # read and filtered by hand: pq.read_table's filters load pyarrow.dataset (~7 MB
                 # of a 10,000-run command's peak); a chunk is a few MB, read whole either way
                 t = pf.read(columns=list(dict.fromkeys([*cols, *(k for k in (where or {}) if k in have)])))
-                if where:
-                    import pyarrow.compute as pc
-
-                    keep = None
+                if where:  # as the tables in memory are filtered: np.isin on the engine's columns
+                    keep = np.ones(t.num_rows, bool)
                     for k, v in where.items():
-                        col = t.column(k)
-                        hit = pc.is_in(col, value_set=pa.array(list(v), type=col.type))
-                        keep = hit if keep is None else pc.and_(keep, hit)
-                    t = t.filter(pc.fill_null(keep, False))
+                        keep &= np.isin(_numpy(t.column(k)), list(v))
+                    t = t.filter(pa.array(keep))
                 t = t.select(cols)
             except (OSError, pa.ArrowException) as e:  # a damaged chunk (the writes are atomic)
                 raise InputError(f"cannot read {f}: {e}; delete it and its marker {self._marker(point, 0).parent}/"
