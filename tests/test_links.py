@@ -82,12 +82,21 @@ def test_link_rejects_bad_fields(field, kwargs):
         Link(**args)
 
 
-def test_tracks_per_message():
-    assert Link("a", "b", 0.0, 1.0).tracks_per_message is None
-    assert Link("a", "b", 0.0, 1.0, capacity=2.9).tracks_per_message == 2
-    assert Link("a", "b", 0.0, 0.1, capacity=20.0).tracks_per_message == 2  # 20 × 0.1 in floating point
-    assert Link("a", "b", 0.0, 1.0, capacity=0.1).tracks_per_message == 1  # at least one
-    assert Link("a", "b", 0.0, 1.0, capacity=0.0).tracks_per_message == 0
+def test_message_capacity():
+    """A link carries its capacity over time: 2.5 tracks a message sends 2 and 3 in turn, 0.1
+    a message one track every tenth (it was raised to one a message: 1e-6 tracks/s carried a
+    track every 4 s), and never more than capacity x elapsed time."""
+    assert Link("a", "b", 0.0, 1.0).message_capacity(0) is None
+    assert [Link("a", "b", 0.0, 1.0, capacity=2.5).message_capacity(m) for m in range(4)] == [2, 3, 2, 3]
+    assert [Link("a", "b", 0.0, 0.1, capacity=20.0).message_capacity(m) for m in range(3)] == [2, 2, 2]
+    tenth = [Link("a", "b", 0.0, 1.0, capacity=0.1).message_capacity(m) for m in range(30)]
+    assert sum(tenth) == 3 and set(tenth) == {0, 1}
+    assert all(Link("a", "b", 0.0, 4.0, capacity=1e-6).message_capacity(m) == 0 for m in range(1000))
+    assert Link("a", "b", 0.0, 1.0, capacity=0.0).message_capacity(5) == 0
+    for cap, period in ((0.37, 3.0), (7.3, 0.25)):
+        link = Link("a", "b", 0.0, period, capacity=cap)
+        for m in range(1, 200):
+            assert sum(link.message_capacity(i) for i in range(m)) <= cap * period * m + 1e-6
 
 
 # --------------------------------------------------------------------------------------

@@ -714,7 +714,9 @@ class LinkCfg(_Strict):
                                                f"{MIN_LINK_PERIOD_S:g} s at the shortest [s]")
     capacity_tracks_per_s: float | None = Field(None, gt=0.0, le=1e6,
                                                 description="most tracks the link carries per second "
-                                                            "[tracks/s]; null: unlimited")
+                                                            "[tracks/s], over time: a message carries the whole "
+                                                            "tracks the capacity has added up to since the last "
+                                                            "(0.1 a message: one every tenth); null: unlimited")
     loss: float = Field(0.0, ge=0.0, lt=1.0, description="probability that a track message is lost [probability]")
 
     @field_validator("update_period_s")
