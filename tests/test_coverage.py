@@ -517,3 +517,12 @@ def test_the_stacks_of_two_near_clusters_do_not_meet():
             a, b = boxes[i], boxes[j]
             assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (names[i], names[j])
     plt.close(fig)
+
+
+def test_a_small_area_beside_a_large_one_keeps_its_figures():
+    """A legend's areas share one unit; a radar's 3,100 km² beside 1.3 M km² read 0.00 M km²."""
+    from shieldlab.analysis.maps import _short_area
+
+    assert _short_area(3_100.0, 1.3e6) == "0.0031 M km²"
+    assert _short_area(1.31e6, 1.31e6) == "1.31 M km²" and _short_area(0.0, 2e6) == "0.00 M km²"
+    assert _short_area(974_499.0, 974_499.0) == "974,499 km²"

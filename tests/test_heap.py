@@ -21,7 +21,12 @@ def anon_mb():
             if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
 
-np.ones(2 * 2**20).sum()  # a 16 MB block freed: glibc's mmap threshold rises to it
+import ctypes
+libc = ctypes.CDLL("libc.so.6")
+# what a long run's big freed arrays do to glibc's thresholds, set outright (raised by a freed
+# 16 MB block, the threshold left the 1 MB blocks to their own mappings in some starts)
+libc.mallopt(-3, 64 * 2**20)  # M_MMAP_THRESHOLD: blocks under 64 MB come from the heap
+libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: free() alone never trims the heap's top
 blocks = [np.ones(2**17) for _ in range(96)]  # 96 MB in 1 MB blocks, now on the heap
 pin = np.ones(2**15)  # a live block above them keeps the heap from shrinking at its top
 held = anon_mb()

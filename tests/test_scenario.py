@@ -95,7 +95,7 @@ def test_minimal_compiles_to_si(tmp_path):
     (("name: mini", 'name: mini\ndoctrine: {shoot_look_shoot: "yes"}'), "doctrine.shoot_look_shoot",
      "expected true or false, got the text 'yes'"),
     # a reserve that leaves no round names its battery (it was repeated per battery, unnamed)
-    (("rounds: 4}", "rounds: 4, reserve: 4}"), "batteries[0].reserve", "leaves none of battery 'b1'"),
+    (("rounds: 4}", "rounds: 4, reserve: 4}"), "batteries[0].reserve", "leaves none of the 4 rounds of battery 'b1'"),
     # an epoch near year 9999 validated and ran, then failed writing the scene's dates
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 9999-12-31T23:59:00Z"), "epoch", "outside the years 1900 to 2199"),
     (("epoch: 2012-03-01T00:00:00Z", "epoch: 1800-01-01T00:00:00Z"), "epoch", "outside the years 1900 to 2199"),

@@ -358,3 +358,16 @@ def test_the_ground_maps_legend_sits_in_the_corner_with_the_fewest_tracks_and_si
         assert report._quiet_corner(ax, np.empty((0, 2))) == "upper right"
     finally:
         report.plt.close(fig)
+
+
+def test_each_c2_node_with_a_site_is_drawn():
+    """nodes[].site is documented "for maps" and no map drew it: the scene marks it."""
+    w = shieldlab.load_world("nato-russia-2011")
+    flights = chain.preflight(w, 1)
+    doc = json.loads(scene.scene(w, chain.replay_run(w, flights, 1, 0), 0, run=0).dumps())
+    nodes = _packets(doc, "c2-node")
+    sited = [nd for nd in w.nodes if nd.site is not None]
+    assert sited and [p["properties"]["node"]["string"] if isinstance(p["properties"]["node"], dict)
+                      else p["properties"]["node"] for p in nodes] == [nd.name for nd in sited]
+    for p, nd in zip(nodes, sited):
+        np.testing.assert_allclose(p["position"]["cartesian"], nd.site.ecef, atol=1e-3)

@@ -554,7 +554,11 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
 def _short_area(km2: float, largest: float | None = None) -> str:
     """An area in M km² from 1 M km² up, else in km²; the unit chosen by ``largest`` where
     given, so that the areas of one legend share it."""
-    return f"{km2 / 1e6:.2f} M km²" if (km2 if largest is None else largest) >= 1e6 else f"{km2:,.0f} km²"
+    if (km2 if largest is None else largest) < 1e6:
+        return f"{km2:,.0f} km²"
+    m = km2 / 1e6
+    # a small area beside a large one keeps two figures (a radar's 3,100 km² read "0.00 M km²")
+    return f"{m:.2f} M km²" if m >= 0.01 or m == 0 else f"{m:.2g} M km²"
 
 
 def label_places(fig, ax, sites: list[tuple[str, float, float]], size_pt: float = 7.0

@@ -351,6 +351,12 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
                             outline=True, outlineColor=_rgba("asset"), height=0),
             label=_label(a.name)))
     for i, nd in enumerate(world.nodes):
+        if nd.site is not None:  # where the node's C2 sits (nodes[].site)
+            packets.append(Packet(
+                id=f"node/{i}", name=f"{nd.name} C2", properties={"kind": "c2-node", "node": nd.name, "side": nd.side},
+                position=Position(cartesian=[float(v) for v in nd.site.ecef]),
+                point=Point(pixelSize=8, color=_rgba("sector", 230), outlineColor=_rgba("kill"), outlineWidth=1),
+                label=_label(f"{nd.name} C2", _OFFSET_LOW)))
         if nd.sector is None:
             continue
         for j, poly in enumerate(getattr(nd.sector, "geoms", [nd.sector])):

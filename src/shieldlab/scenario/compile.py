@@ -349,8 +349,8 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         reserve = b.reserve if b.reserve is not None else doc.reserve
         if reserve > 0 and reserve >= b.rounds:
             field = f"batteries[{i}].reserve" if b.reserve is not None else "doctrine.reserve"
-            problems.append((field, f"a reserve of {reserve} leaves none of battery {b.name!r}'s {b.rounds} "
-                                    f"rounds (batteries[{i}].rounds) to fire"))
+            problems.append((field, f"a reserve of {reserve} leaves none of the {b.rounds} rounds of battery "
+                                    f"{b.name!r} (batteries[{i}].rounds) to fire"))
         if spec is None or site is None:
             continue
         batteries.append(Battery(

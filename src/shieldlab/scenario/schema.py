@@ -641,8 +641,8 @@ class NodeCfg(_Strict):
                                    "or battery")
     side: Name | None = Field(None, description="who runs the node, a free label (e.g. NATO), used to report "
                                                 "what each side sees of the other; default: the name")
-    site: Place | None = Field(None, description="where the node's C2 sits (a site name or an inline point), for "
-                                                 "maps; default: none")
+    site: Place | None = Field(None, description="where the node's C2 sits (a site name or an inline point), "
+                                                 "marked in the 3-D scene (scene.czml); default: none")
     sector: list[Annotated[list[float], Field(min_length=2, max_length=2)]] | None = Field(
         None, min_length=3,
         description="the node's area of responsibility under architecture: sectoral: a polygon of [lat, lon] "
