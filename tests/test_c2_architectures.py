@@ -421,3 +421,21 @@ def test_two_nodes_draw_their_kills_apart(arch):
              if actor == "pac3" and any(a == "thaad" and "kill draw failed" in d for _, a, _, d in sorted(shots)[:i])]
     assert len(after) >= 8
     assert sum(k == "intercept" for k in after) >= 0.5 * len(after)
+
+
+def test_a_nodes_track_quality_is_that_of_the_picture_it_fires_on():
+    """The PAC-3 node's radar faces away (north): coordinated, it fires on the tracks its link
+    brings, yet the track-quality table scored its own tracker alone (no threat tracked).  It
+    scores the node's picture, relayed tracks fused in; independent, still nothing."""
+    raw = yaml.safe_load(THAAD_PAC3)
+    raw["sensors"][1]["boresight_az_deg"] = 330
+    out = {}
+    for arch in ("coordinated", "independent"):
+        raw["architecture"] = arch
+        res = simulate(compile_world(parse(raw, "two"), "two"), runs=4, seed=1)
+        tq = res.track_quality
+        tr = tq["system"] == "tr"
+        fired = (res.events["kind"] == "fire") & (res.events["actor"] == "pac3")
+        out[arch] = (int(tq["threats_tracked"][tr].sum()), int(fired.sum()))
+    assert out["independent"] == (0, 0)
+    assert out["coordinated"][0] > 0 and out["coordinated"][1] > 0

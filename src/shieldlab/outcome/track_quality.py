@@ -195,15 +195,19 @@ def evaluate(tr: Tracks, truth: Trajectories, destroyed: np.ndarray, step_s: flo
 
 
 def columns(world, chunk) -> dict[str, np.ndarray]:
-    """One row per (run, system) of a chunk (:class:`TrackQuality` of each system's tracks;
+    """One row per (run, system) of a chunk (:class:`TrackQuality` of each C2 node's picture;
     where the tracks came from reports without labels, the track file's quality,
     :mod:`shieldlab.outcome.file_quality`, with its breaks, false and booster tracks)."""
     destroyed = chunk.outcomes.intercept_time
     if chunk.files:
         return _file_columns(chunk, destroyed)
     parts = []
-    for name in sorted(chunk.tracks):
-        q = evaluate(chunk.tracks[name], chunk.truth, destroyed)
+    # each C2 node's picture, the tracks its fire control read: its own, or with the tracks
+    # its links brought in fused (coordinated, sectoral); a node that fired on relayed tracks
+    # alone showed no threat tracked
+    pictures = chunk.pictures or chunk.tracks
+    for name in sorted(pictures):
+        q = evaluate(pictures[name], chunk.truth, destroyed)
         parts.append({**_row(chunk, name, q), "instants": q.instants.astype(np.int32)})
     if not parts:
         return {}
