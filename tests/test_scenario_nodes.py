@@ -305,3 +305,18 @@ def test_a_sector_across_the_antimeridian_or_on_a_line_is_refused():
         NodeCfg(name="n", sector=[[36.7, 179.0], [37.3, -179.0], [36.7, -179.0]])
     with pytest.raises(ValidationError, match="one line"):
         NodeCfg(name="n", sector=[[36.0, 35.0], [37.0, 35.0], [38.0, 35.0]])
+
+
+def test_a_battery_of_a_system_without_sensors_fires_only_under_one_picture():
+    """A battery whose system has no sensor was refused whatever the architecture; under
+    integrated (one picture of every sensor) system names do not part the tracks: it fires.
+    Elsewhere the refusal says what a node fires on and what to do."""
+    bats = copy.deepcopy(BASE["batteries"])
+    bats[0]["system"] = "green"
+    w = compiled(batteries=bats, architecture="integrated")
+    assert [b.system for b in w.batteries][0] == "green"
+    for arch in ("independent", "coordinated"):
+        extra = {"links": [link("blue", "green"), link("red", "green")]} if arch == "coordinated" else {}
+        found = dict(problems(batteries=bats, architecture=arch, **extra))
+        assert "no sensor feeds system 'green'" in found["batteries[0].system"]
+        assert "choose architecture integrated" in found["batteries[0].system"]

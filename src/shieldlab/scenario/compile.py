@@ -344,8 +344,11 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if b.cue != "engage-on-remote" and b.radar is None:
             problems.append((f"batteries[{i}].radar",
                              f"cue {b.cue!r} needs the battery's own radar: name one of the sensors"))
-        if b.system not in systems:
-            problems.append((f"batteries[{i}].system", f"no sensor feeds system {b.system!r}"))
+        if b.system not in systems and scn.architecture != "integrated":  # (integrated: one picture of all)
+            problems.append((f"batteries[{i}].system", f"no sensor feeds system {b.system!r}: a C2 node fires on "
+                                                        "its own sensors' tracks (and, coordinated or sectoral, "
+                                                        "those its links bring beside them); give it a sensor, "
+                                                        "or choose architecture integrated"))
         reserve = b.reserve if b.reserve is not None else doc.reserve
         if reserve > 0 and reserve >= b.rounds:
             field = f"batteries[{i}].reserve" if b.reserve is not None else "doctrine.reserve"
