@@ -1864,15 +1864,7 @@ def footprint(
     if out_png is not None:
         maps.footprint_map(fp, out_png)
 
-    def write_files() -> None:  # the exports and the JSON file ('wrote' lines after the table)
-        if target is not None:
-            from shieldlab.io import export as X
-
-            _export(target, X.footprint_features(fp), quiet, stderr=as_json)
-        _emit_json(fpm.to_json(fp) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
-
-    if as_json or quiet:
-        write_files()
+    wrote = _write_map_files(target, "footprint_features", fp, lambda: fpm.to_json(fp), as_json, json_out, quiet)
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
         t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
@@ -1911,9 +1903,7 @@ def footprint(
         _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
                     "places not counted; figures mix city, municipality and metropolitan counts, and a city's "
                     "sections listed apart count again: an upper bound on the towns' people, not a census)")
-        write_files()
-        if out_png is not None:
-            _print_line(f"wrote {out_png}")
+        _say_wrote(wrote + ([out_png] if out_png is not None else []))
 
 
 @app.command(cls=_Command)
@@ -1946,7 +1936,6 @@ def coverage(
     from shieldlab import catalog
     from shieldlab.analysis import coverage as cvm
     from shieldlab.analysis import maps
-    from shieldlab.io.atomic import write_text
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -1962,15 +1951,8 @@ def coverage(
     if out_png is not None:
         maps.coverage_map(cov, out_png)
 
-    def write_files() -> None:  # the exports and the JSON file ('wrote' lines after the table)
-        if target is not None:
-            from shieldlab.io import export as X
-
-            _export(target, X.coverage_features(cov), quiet, stderr=as_json)
-        _emit_json(cvm.to_json(cov) if (as_json or json_out) else None, as_json, json_out, write_text, quiet)
-
+    wrote = _write_map_files(target, "coverage_features", cov, lambda: cvm.to_json(cov), as_json, json_out, quiet)
     if as_json or quiet:
-        write_files()
         return
     g = cov.grid
     t = Table(title=f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km "
@@ -2000,9 +1982,7 @@ def coverage(
             _print_line(f"no radar sees a target at {cov.alt_km:g} km inside this map: their fields of regard "
                         "miss it" + (" (a wider --bbox or --region, or none, maps where they reach)"
                                      if grid is not None else ""))
-    write_files()
-    if out_png is not None:
-        _print_line(f"wrote {out_png}")
+    _say_wrote(wrote + ([out_png] if out_png is not None else []))
 
 
 def _seen_between_nodes(world, cov, rcs_m2, missile) -> bool:
@@ -2103,6 +2083,35 @@ def tracks(
     rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
     _print_line(f"false alarms ({_setting(summ['false_alarms'])}) per search frame: {rates}")
     _print_line(f"{res.timings['total_s']:.1f} s")
+
+
+def _write_map_files(target, features: str, result, payload, as_json: bool, json_out: Path | None,
+                     quiet: bool) -> list:
+    """A map command's exports (``shieldlab.io.export.<features>(result)`` where ``target``
+    asks) and its JSON (``payload()``: to ``json_out``, or stdout with ``as_json``), written
+    before the table is printed (a closed stdout then loses no file); returns the paths
+    written, for :func:`_say_wrote` after the table (at once on stderr with ``as_json``)."""
+    from shieldlab.io.atomic import write_text
+
+    written: list = []
+    if target is not None:
+        from shieldlab.io import export as X
+
+        written += list(X.write(getattr(X, features)(result), target[1], target[0]))
+    if json_out is not None:
+        write_text(json_out, json.dumps(payload(), separators=(",", ":")) + "\n")
+        written.append(json_out)
+    elif as_json:
+        sys.stdout.write(json.dumps(payload(), separators=(",", ":")) + "\n")
+    if as_json and not quiet:
+        for p in written:
+            _err().print(f"wrote {p}", soft_wrap=True)
+    return written
+
+
+def _say_wrote(paths) -> None:
+    for p in paths:  # (a path is never wrapped)
+        out.print(f"wrote {p}", soft_wrap=True)
 
 
 def _emit_json(payload, as_json: bool, json_out: Path | None, write_text, quiet: bool = False) -> None:
