@@ -289,3 +289,19 @@ def test_the_api_loads_a_changed_scenario_and_checks_it_again(tmp_path):
     like = tmp_path / "epaa-phase-1"
     like.write_text(MINIMAL)
     assert shieldlab.load_world(like).scenario.name == "mini"
+
+
+def test_every_preset_dumps_without_serializer_warnings():
+    """A flight's inline waypoint was a tagged union member the dump could not tag: Pydantic
+    warned on every model_dump of turkey-airspace-2015.  Every preset dumps silently and loads
+    back the same."""
+    import warnings
+
+    import shieldlab
+
+    for name in preset_names():
+        scn = load(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            data = scn.model_dump()
+        assert shieldlab.load_world(data).scenario == scn

@@ -83,7 +83,7 @@ def _duplicate_names(owner, groups: tuple[str, ...], also: str = "") -> list[tup
 def _place_kind(value: object) -> str | None:
     if isinstance(value, str):
         return "site-name"
-    if isinstance(value, (dict, GeoPoint)):
+    if isinstance(value, (dict, GeoPoint, WaypointCfg)):  # (a model: when dumped)
         return "point"
     return None
 
