@@ -1147,3 +1147,35 @@ def test_an_error_writes_control_characters_as_escapes(capsys):
     assert "\x1b" not in err and "\x07" not in err and "bad\\x1b[31mname\\x07.yaml" in err
     assert main(["run", "naïve ünïcode.yaml", "--runs", "2"]) == 2
     assert "naïve ünïcode.yaml" in capsys.readouterr().err
+
+
+INTEGRATED_ONLY = """
+name: integ
+epoch: 2013-03-01T00:00:00Z
+architecture: integrated
+sites:
+  kurecik: {lat: 38.35, lon: 37.79, alt_m: 2085}
+  incirlik: {lat: 37.00, lon: 35.43}
+  damascus-north: {lat: 33.70, lon: 36.40}
+sensors:
+  - {name: tpy2, type: an-tpy-2, site: kurecik, boresight_az_deg: 210, system: us}
+batteries:
+  - {name: thaad, interceptor: thaad, site: incirlik, rounds: 8, system: tr}
+assets:
+  - {name: adana, site: {lat: 37.00, lon: 35.32}, radius_km: 12}
+threats:
+  - {name: scud, missile: scud-c, launch: damascus-north, aim: adana}
+"""
+
+
+def test_compare_leaves_out_an_architecture_the_scenario_cannot_run_under(tmp_path, capsys, wide):
+    """A battery of a system without sensors runs only integrated: compare with no list was
+    refused outright at the first other architecture; it leaves each out and says why."""
+    p = tmp_path / "integ.yaml"
+    p.write_text(INTEGRATED_ONLY)
+    assert cli.main(["compare", str(p), "--runs", "2"]) == 0
+    out = capsys.readouterr()
+    assert "independent left out: batteries[0].system: no sensor feeds system 'tr'" in out.err
+    assert "coordinated left out: links:" in out.err
+    assert "integrated" in out.out and "independent" not in out.out
+    assert cli.main(["compare", str(p), "--runs", "2", "--architectures", "independent"]) == 2  # asked for: refused

@@ -1130,12 +1130,25 @@ def compare(
     require_threats(world)  # before any note: a refusal is the one line printed
     if architectures is None:
         from shieldlab.c2.network import ARCHITECTURES
+        from shieldlab.scenario.compile import compile_world
+        from shieldlab.scenario.schema import with_architecture
 
         sectors = all(nd.sector is not None for nd in world.nodes if nd.batteries)
         names = [a for a in ("independent", "coordinated", "sectoral", "integrated") if sectors or a != "sectoral"]
         assert set(names) <= set(ARCHITECTURES)
         if not sectors and not (quiet or as_json):
             _err().print("sectoral left out: not every node with batteries has a sector (nodes[].sector)")
+        fit = []
+        for a in names:  # the scenario as it is under each: one it cannot be run under is left out, said why
+            try:
+                compile_world(with_architecture(world.scenario, a, source=world.source), source=world.source)
+            except InputError as e:
+                if not (quiet or as_json):
+                    first = e.message if e.field is None else f"{e.field}: {e.message}"
+                    _err().print(f"{a} left out: {_visible(first)}", soft_wrap=True)
+                continue
+            fit.append(a)
+        names = fit
     else:
         names = _architectures(architectures)
     _compile_note("simulate", quiet or as_json)
