@@ -195,9 +195,9 @@ def unlabelled_setting(world, false_alarms=None):
 def _unlabelled_bytes(world, C: int, K: dict[str, int], updates, false_alarms) -> tuple[int, int]:
     """(reports, tracks) [bytes] of C runs of a multi-target tracker on reports without labels:
     each scan's report slots (the threats and their boosters, the false alarms: mean plus
-    five standard deviations of the Poisson count), and each picture's track slots (the
-    objects, and every false alarm's tentative track while it can still be confirmed:
-    ``confirm_looks`` looks; half again for the slots' growth) at each update time."""
+    five standard deviations of the Poisson count), and each picture's track slots for the
+    false alarms' tentative tracks while they can still be confirmed (``confirm_looks``
+    looks; half again for the slots' growth) at each update time."""
     import math
 
     from shieldlab.sensors.scans import false_alarm_rate, search_every
@@ -210,7 +210,8 @@ def _unlabelled_bytes(world, C: int, K: dict[str, int], updates, false_alarms) -
     tracks = 0.0
     for sys_ in world.systems:
         mine = [s for s in world.sensors if s.system == sys_]
-        slots = 1.5 * (2 * N + sum(lam[s.radar.name] for s in mine) * looks)
+        # (the objects' own slots are the doubled one-per-threat tracks of chunk_bytes)
+        slots = 1.5 * sum(lam[s.radar.name] for s in mine) * looks
         tracks += C * slots * updates([s.radar.spec.scan_period_s for s in mine]) * TRACK_SLOT_BYTES
     return int(reports), int(tracks)
 
