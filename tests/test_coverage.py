@@ -526,3 +526,28 @@ def test_a_small_area_beside_a_large_one_keeps_its_figures():
     assert _short_area(3_100.0, 1.3e6) == "0.0031 M km²"
     assert _short_area(1.31e6, 1.31e6) == "1.31 M km²" and _short_area(0.0, 2e6) == "0.00 M km²"
     assert _short_area(974_499.0, 974_499.0) == "974,499 km²"
+
+
+def test_a_radar_at_the_edge_of_its_reach_keeps_its_name_inside_the_map(tmp_path, monkeypatch):
+    """A radar facing south-west, its reach all on one side: the box ended at its site and its
+    name was written over the title.  The box keeps room round every site: each text of the
+    map lies inside its frame."""
+    from shieldlab.analysis import maps
+
+    world = _world([{"name": "tpy2", "type": "an-tpy-2", "site": {"lat": 38.35, "lon": 37.79},
+                     "boresight_az_deg": 210}], refraction_k=None)
+    cov = C.compute(world, 100.0)
+    outside = []
+
+    def check(fig, path, dpi=120):
+        ax = fig.axes[0]
+        r = fig.canvas.get_renderer()
+        fr = ax.get_window_extent(r)
+        for t in ax.texts:
+            b = t.get_window_extent(r)
+            if b.x1 > fr.x1 + 1 or b.y1 > fr.y1 + 1 or b.x0 < fr.x0 - 1 or b.y0 < fr.y0 - 1:
+                outside.append(t.get_text())
+
+    monkeypatch.setattr(maps, "_save", check)
+    maps.coverage_map(cov, tmp_path / "c.png")
+    assert "tpy2" not in outside

@@ -233,6 +233,11 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
             polar = True
     pad = 0.1
     lat0, lat1 = max(-90.0, min(lats) - pad), min(90.0, max(lats) + pad)
+    # room for a site's marker and name inside the box (a radar at the box's edge, its reach
+    # all on one side, had its name written over the title)
+    room = 0.04 * (lat1 - lat0)
+    site_lats = [math.degrees(float(r.lat)) for r in radars]
+    lat0, lat1 = max(-90.0, min(lat0, min(site_lats) - room)), min(90.0, max(lat1, max(site_lats) + room))
     lon0, lon1 = _lon_arc(np.asarray(lons, float), pad)
     if polar or lon1 - lon0 >= 359.0:
         lon0, lon1 = -180.0, 180.0
