@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import yaml
 
 from shieldlab import catalog, earth
 from shieldlab.airspace import claims, policing, track
@@ -414,3 +415,55 @@ def test_policing_a_country_far_from_the_flights_names_the_field():
         simulate_air(w, 1, seed=0, scene_run=None)
     assert (e.value.source, e.value.field) == ("far.yaml", "air_policing.country")
     assert e.value.message.startswith("Chile has no land within 436 km of the flights' routes")
+
+
+INCURSION = """
+name: incursion
+epoch: 2023-03-01T04:00:00Z
+time_step_s: 10
+sites:
+  radar-lublin: {lat: 51.25, lon: 22.57, alt_m: 200}
+  rzeszow: {lat: 50.11, lon: 22.02, alt_m: 200}
+  cap-station: {lat: 51.0, lon: 23.2, alt_m: 8000}
+  lviv: {lat: 49.84, lon: 24.03, alt_m: 300}
+sensors:
+  - {name: lublin, type: air-surveillance-ground, site: radar-lublin, system: poland}
+  - {name: awacs, type: e-3a-apy-2, site: {lat: 51.6, lon: 21.5, alt_m: 9150}, system: poland}
+flights:
+  - name: kalibr
+    type: kalibr-3m-14
+    side: Russia
+    count: 4
+    spacing_s: 20
+    route:
+      - {lat: 52.20, lon: 24.60, alt_m: 100}
+      - {lat: 51.30, lon: 23.60, alt_m: 50}
+      - {lat: 50.80, lon: 23.70, alt_m: 30, speed_kmh: 850}
+      - lviv
+air_policing:
+  country: Poland
+  side: NATO
+  warn_within_km: 30
+  min_warnings: 1
+  patrols:
+    - {name: cap, type: f-16c, site: cap-station}
+"""
+
+
+def test_a_kill_inside_ends_the_crossing_where_the_hit_is():
+    """On a 10 s grid the hit's depth was read at the sample after the kill (a place the flier
+    never reached: 10.6 km against a deepest point of 9.6) and the crossing was cut at the
+    sample before it (time inside 4-7 s short).  Both now end at the kill's own place."""
+    w = compile_world(parse(yaml.safe_load(INCURSION), "incursion"), "incursion")
+    res = simulate_air(w, 12, seed=1, scene_run=None)
+    o = res.outcomes
+    inside = o["killed"] & o["entered"] & (o["hit_depth_km"] > 0)
+    assert inside.sum() >= 10
+    assert (o["hit_depth_km"][inside] <= o["max_depth_km"][inside] + 1e-6).all()
+    np.testing.assert_allclose(o["time_inside_s"][inside], o["hit_s"][inside] - o["entry_s"][inside], atol=1e-6)
+    # the policing's story ends with the flier: no fighter airborne after it came down
+    ev = res.events
+    for run, fl, t_s, kind in zip(ev["run"], ev["threat"], ev["t_s"], ev["kind"]):
+        if kind == "airborne":
+            row = (o["run"] == run) & (o["flight"] == fl)
+            assert t_s <= o["end_s"][row][0] + 1e-6

@@ -487,10 +487,22 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
     share = float((tr.firm[row] & airborne).sum() / max(airborne.sum(), 1))
     # the true crossing, cut at a kill (the flier is gone from there on)
     c_row: dict = {}
+    kill_at = None  # where the flier was when the kill came: (lat, lon) [rad]
+    if killed:
+        # the path ends at the kill itself, between two samples: the crossing's time and depth
+        # and the depth at the hit read one place (the sample after the kill, a place the flier
+        # never reached, put the hit 1 km deeper than the deepest point on a 10 s grid)
+        k = min(int(np.searchsorted(t, end_eff)), t.size - 1)
+        t_row, lat_row, lon_row = t.copy(), paths.lat[row].copy(), paths.lon[row].copy()
+        if k > 0 and t[k] > end_eff:
+            frac = (end_eff - t[k - 1]) / (t[k] - t[k - 1])
+            lat_row[k] = lat_row[k - 1] + frac * (lat_row[k] - lat_row[k - 1])
+            lon_row[k] = lon_row[k - 1] + frac * np.angle(np.exp(1j * (lon_row[k] - lon_row[k - 1])))
+            t_row[k] = end_eff
+        kill_at = (float(lat_row[k]), float(lon_row[k]))
     if cr is not None and killed:
-        cut = paths.active[row] & (t <= end_eff)
-        one = borders.crossings(terr, t, np.degrees(paths.lat[row])[None], np.degrees(paths.lon[row])[None],
-                                cut[None])
+        cut = paths.active[row] & (t_row <= end_eff)
+        one = borders.crossings(terr, t_row, np.degrees(lat_row)[None], np.degrees(lon_row)[None], cut[None])
         c_row = {k: getattr(one, k)[0] for k in ("entered", "entry_time", "exit_time", "time_inside_s",
                                                    "max_depth_m", "distance_inside_m")}
     elif cr is not None:
@@ -517,7 +529,8 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
            ", ".join(x for x in ("quick-reaction alert up" if rp.airborne else "",
                                  "patrols vectored" if world.policing.patrols else "") if x))
         for b, ta in rp.airborne.items():
-            ev(ta, "airborne", b)
+            if ta <= end_eff:  # (a base's fighters airborne after the flier's end: not its story)
+                ev(ta, "airborne", b)
         ev(rp.in_range, "in-range", rp.vectored, f"closure {rp.closure:,.0f} m/s" if np.isfinite(rp.closure) else "")
         for s in rp.shots:
             d = "" if not np.isfinite(s.range_m) else f"range {s.range_m / 1e3:.1f} km, time of flight {s.tof:.0f} s"
@@ -541,9 +554,8 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
                 lo_d, hi_d = np.percentile(md, [2.5, 97.5]) / 1e3
                 est_ci = (float(lo_t), float(hi_t), float(lo_d), float(hi_d))
     hit_depth = np.nan
-    if killed and terr is not None:
-        k = min(int(np.searchsorted(t, hit_t)), t.size - 1)
-        la, lo = np.degrees(paths.lat[row, k]), np.degrees(paths.lon[row, k])
+    if killed and terr is not None and kill_at is not None:
+        la, lo = np.degrees(kill_at[0]), np.degrees(kill_at[1])
         dist = float(borders.border_distance(terr, la, lo)) / 1e3
         hit_depth = dist if bool(borders.contains(terr, np.array([la]), np.array([lo]))[0]) else -dist
     if failed:

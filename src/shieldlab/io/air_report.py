@@ -176,7 +176,7 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
         ax.plot(np.degrees(lo), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
     rp = er.policing[m]
     if rp is not None and rp.shots and rp.pf is not None:
-        s = rp.shots[0]
+        s = rp.shots[-1]
         ts = np.linspace(rp.t_v, s.time, 50)
         fp = np.array([rp.shooter_at(t) for t in ts])
         la, lo, _ = earth.ecef_to_geodetic(fp)

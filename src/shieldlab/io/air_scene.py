@@ -121,7 +121,7 @@ def scene(world, res, run: int = 0) -> Document:
                     point=Point(pixelSize=10, color=_c(what), outlineColor=_c("border"), outlineWidth=2)))
             rp = er.policing[m]
             if rp is not None and rp.shots and rp.pf is not None:
-                s = rp.shots[0]
+                s = rp.shots[-1]
                 tf = np.unique(np.concatenate([np.arange(rp.t_v, s.time, SAMPLE_S), [s.time]]))
                 fpos = np.array([rp.shooter_at(x) for x in tf])
                 packets.append(Packet(

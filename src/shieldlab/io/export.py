@@ -445,7 +445,7 @@ def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | No
                                              "lon_deg": _num(end.x, 6)}, epoch, time=t1), None, t1, t1))
             rp = er.policing[m]
             if rp is not None and rp.shots and rp.pf is not None:
-                shot = rp.shots[0]
+                shot = rp.shots[-1]
                 tf = np.unique(np.concatenate([np.arange(rp.t_v, shot.time, step_s), [shot.time]]))
                 lo, la, al = _geodetic(np.array([rp.shooter_at(x) for x in tf]))
                 feats.append(Feature("Fighters", f"{shot.fighter} → {name}", _line(lo, la, al), "fighter",
