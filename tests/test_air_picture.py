@@ -103,6 +103,14 @@ def test_claims_check_the_envelope():
     fast = claims.check(ClaimCfg(by="video", speed_kmh=980, distance_inside_km=1.85, alt_m=5791), su24, {})
     assert "within" in fast["notes"][0]
     assert fast["time_at_stated_speed_s"] == pytest.approx(1850 / (980 / 3.6))
+    # a stated depth and distance are set beside the model's route, as the time inside is (they
+    # were kept and never compared: a table row of '-')
+    model = {"entered": {"p": 1.0}, "time_inside_s": {"mean": 59.0}, "distance_inside_km": {"mean": 13.1},
+             "max_depth_km": {"mean": 7.69}}
+    both = claims.check(ClaimCfg(by="Poland", time_inside_s=120, max_depth_km=10, distance_inside_km=90), su24, model)
+    assert "stated 120 s inside; the model's route: 59 s" in both["notes"]
+    assert "stated 90 km inside; the model's route: 13.1 km" in both["notes"]
+    assert "stated 10 km deep; the model's route: 7.69 km" in both["notes"]
 
 
 

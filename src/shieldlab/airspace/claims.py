@@ -85,6 +85,13 @@ def check(claim, spec, modelled: dict, route_alt_m=None) -> dict:
         notes.append(f"stated {t:g} s inside; the model's route: {ti['mean']:.0f} s")
     ent = modelled.get("entered")
     depth = (modelled.get("max_depth_km") or {}).get("mean")
+    # the stated distance and depth beside the model's, as the time inside (they were kept in
+    # "stated" and never set against the route)
+    dist = (modelled.get("distance_inside_km") or {}).get("mean")
+    if d is not None and d > 0 and dist is not None:
+        notes.append(f"stated {d:g} km inside; the model's route: {dist:.1f} km")
+    if claim.max_depth_km is not None and claim.max_depth_km > 0 and depth is not None:
+        notes.append(f"stated {claim.max_depth_km:g} km deep; the model's route: {depth:.2f} km")
     if t == 0 and ent is not None:
         note = f"says it never entered; the scenario's route (an assumption) enters in {ent['p']:.0%} of the runs"
         if ent["p"] > 0 and depth is not None:
