@@ -183,7 +183,7 @@ def turkey():
 def test_turkey_2015_incidents(turkey):
     """What the preset answers (model results, not tuned): both routes enter; on 3 Oct no shot
     (fire not yet authorised), on 24 Nov the patrol fires while the track is inside and a kill
-    falls outside the border (the weapon flies ~30 s, the Su-24 crosses the tip in ~11 s); the
+    falls outside the border (the weapon flies ~20 s, the Su-24 crosses the tip in ~11 s); the
     quick-reaction alert at Incirlik needs ~24 minutes to reach weapon range of the entry point."""
     w, res = turkey
     s = {f["flight"]: f for f in res.summary["flights"]}
