@@ -23,7 +23,8 @@ def test_only_what_shows_in_the_frame_is_named():
     box = ax.add_patch(plt.Rectangle((0.9, 0.9), 0.5, 0.5, label="box at the corner"))
     far = ax.add_patch(plt.Rectangle((4.0, 4.0), 0.5, 0.5, label="box far"))
     proxy = Line2D([], [], marker="x", ls="none", label="key")
-    handles = [inside, outside, across, ring, dots, box, far, proxy]
+    empty = ax.plot([], [], ".", label="a radar's estimates: none")[0]  # drawn on the axes, holding nothing
+    handles = [inside, outside, across, ring, dots, box, far, proxy, empty]
     h, labels = in_frame(ax, handles, [x.get_label() for x in handles])
     assert labels == ["inside", "across", "box at the corner", "key"]
     assert h == [inside, across, box, proxy]

@@ -51,7 +51,8 @@ _HALO = _halo()
 def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
     """The legend entries of ``ax`` (its own, or ``handles`` and ``labels``) whose artist shows
     inside the axes' limits: a line with a vertex there or a segment across them, points or a
-    patch there.  A proxy without data (a marker key drawn elsewhere) is kept.  A legend
+    patch there.  A proxy (a marker key drawn elsewhere, on no axes) is kept; an artist on the
+    axes with no data is not.  A legend
     listed a radar's circle that lay wholly outside a close-up, and an aim point off the plot."""
     from matplotlib.collections import PathCollection
     from matplotlib.lines import Line2D
@@ -78,12 +79,14 @@ def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
 
     keep_h, keep_l = [], []
     for h, lab in zip(handles, labels, strict=True):
+        # a proxy (a key for markers drawn elsewhere) is on no axes: kept; a line or points
+        # drawn on the axes with nothing in them (a radar that located no round) name nothing
         if isinstance(h, Line2D):
             xy = np.column_stack([np.asarray(h.get_xdata(), float), np.asarray(h.get_ydata(), float)])
-            ok = xy.size == 0 or shows(xy)
+            ok = h.axes is None if xy.size == 0 else shows(xy)
         elif isinstance(h, PathCollection):
             off = np.asarray(h.get_offsets(), float).reshape(-1, 2)
-            ok = off.size == 0 or shows(off)
+            ok = h.axes is None if off.size == 0 else shows(off)
         elif isinstance(h, Patch):
             try:  # in data coordinates (a proxy patch has no place: kept)
                 v = np.asarray(h.get_path().transformed(h.get_patch_transform()).vertices, float).reshape(-1, 2)
