@@ -182,3 +182,15 @@ def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, mon
     m = w.shelling.missions[0]
     assert x0 < np.degrees(m.aim[1]) < x1 and y0 < np.degrees(m.aim[0]) < y1
     assert "the weapon (truth)" in near and not any("border" in n for n in near)
+
+
+def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path):
+    """A radar facing away from the weapon, and one too far from it: every round read 'not
+    detected', where validate says outside the sector or beyond reach.  The rounds say so."""
+    away = _world(tmp_path, SHELL.replace("facing_az_deg: 180", "facing_az_deg: 0"))
+    res = eng.simulate_shelling(away, 2, seed=1, scene_run=None)
+    assert set(res.rounds["why"]) == {"not detected: the weapon lies outside the radar's sector"}
+    far = _world(tmp_path, SHELL.replace("radar: {lat: 36.775, lon: 38.960, alt_m: 395}",
+                                         "radar: {lat: 37.05, lon: 38.960, alt_m: 395}"))
+    why = set(eng.simulate_shelling(far, 2, seed=1, scene_run=None).rounds["why"])
+    assert len(why) == 1 and "beyond the radar's" in why.pop()

@@ -122,6 +122,24 @@ def check(world) -> dict:
     return {"missions": out, "radars": len(sh.radars), "country": sh.country}
 
 
+def _unseen_reasons(loc, missions) -> list[str]:
+    """Per mission, why weapon-locating radar ``loc`` would not see its rounds as the geometry
+    says: the weapon outside the radar's sector, or farther than its reach against the round's
+    class; plain "not detected" where neither (a round under the fence, a missed look)."""
+    out = []
+    for m in missions:
+        az, _, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(*m.origin), loc.lat, loc.lon, loc.alt)
+        reach = 1e3 * loc.spec.range_km(m.round.locating_class)
+        if not loc.in_sector(az):
+            out.append("not detected: the weapon lies outside the radar's sector")
+        elif rng > reach:
+            out.append(f"not detected: the weapon lies {float(rng) / 1e3:.1f} km away, beyond the radar's "
+                       f"{reach / 1e3:.0f} km against {m.round.locating_class} rounds")
+        else:
+            out.append("not detected")
+    return out
+
+
 def _streams(seed: int, mission: int, run: int, n: int) -> list[np.random.Generator]:
     ss = np.random.SeedSequence(seed, spawn_key=(SHELL_KEY, mission, run))
     return [np.random.default_rng(c) for c in ss.spawn(n)]
@@ -165,7 +183,13 @@ def simulate_shelling(world, runs: int, seed: int = 1, *, scene_run: int | None 
         for j, loc in enumerate(radars):
             rep = observe(loc, volley, radar_rngs[j], groups)
             reps.append(rep)
-            origins.append(locate(rep))
+            o = locate(rep)
+            # a round the radar never saw: why, where the geometry says (the weapon outside its
+            # sector or beyond its reach: what validate prints); "not detected" alone otherwise
+            unseen = o.why == "not detected"
+            if unseen.any():
+                o.why[unseen] = np.array(_unseen_reasons(loc, missions), dtype=object)[volley.mission[unseen]]
+            origins.append(o)
         _score(world, terr, volley, reps, origins, cols, events)
         if scene_run is not None and scene_run in chunk:
             sel = np.flatnonzero(volley.run == scene_run)
