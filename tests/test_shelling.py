@@ -194,3 +194,40 @@ def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path):
                                          "radar: {lat: 37.05, lon: 38.960, alt_m: 395}"))
     why = set(eng.simulate_shelling(far, 2, seed=1, scene_run=None).rounds["why"])
     assert len(why) == 1 and "beyond the radar's" in why.pop()
+
+
+GRAD = """
+name: grad-north
+epoch: 2006-07-20T10:00:00Z
+sites:
+  kiryat-shmona: {lat: 33.207, lon: 35.570, alt_m: 150}
+  grad-site: {lat: 33.35, lon: 35.50, alt_m: 500}
+  hula-radar: {lat: 33.05, lon: 35.58, alt_m: 100}
+shelling:
+  country: Israel
+  missions:
+    - {name: grad, round: grad-9m22u-122mm, origin: grad-site, aim: kiryat-shmona, rounds: 4, round_interval_s: 0.5}
+  radars:
+    - {name: tpq37, type: an-tpq-37, site: hula-radar, facing_az_deg: 0, ground_alt_m: 500}
+"""
+
+
+def test_the_close_panel_holds_the_scene_runs_ellipses(tmp_path, monkeypatch):
+    """The close panel was sized to the estimates' cloud: run 0's 95 % ellipses ran off its top
+    (a Grad 34 km from a TPQ-37).  Every ellipse lies inside it."""
+    from shieldlab.io import shelling_report as rep
+    from shieldlab.io.report import plt
+
+    w = _world(tmp_path, GRAD)
+    res = eng.simulate_shelling(w, 10, seed=1, scene_run=0)
+    figs = []
+    monkeypatch.setattr(rep, "_png", lambda fig: figs.append(fig) or "")
+    rep._close_up(w, res, 0)
+    close = min(figs[0].axes, key=lambda a: np.ptp(a.get_xlim()))
+    (x0, x1), (y0, y1) = close.get_xlim(), close.get_ylim()
+    rings = [ln for ln in close.get_lines() if len(ln.get_xdata()) == 91]  # the boundary: 90 points, closed
+    assert rings
+    for ln in rings:
+        x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+        assert x.min() >= x0 and x.max() <= x1 and y.min() >= y0 and y.max() <= y1
+    plt.close(figs[0])

@@ -108,11 +108,18 @@ def _close_up(world, res, i: int) -> str:
     border_m = 1e3 * float(np.min(t["true_border_km"][mine])) if mine.any() else 0.0
     spread = np.hypot(t["error_east_m"][sel], t["error_north_m"][sel])
     near_m = max(float(np.percentile(spread, 99)) * 1.6 if spread.size else 0.0, 60.0)
+    sc = res.scene
+    if sc is not None:  # the close panel holds the scene run's 95 % ellipses too (they ran off its top)
+        for o in sc.origins:
+            k = np.flatnonzero(o.located & (sc.volley.mission == i))
+            if k.size:
+                la, lo = ell.boundary(o.lat[k], o.lon[k], o.alt[k], o.cov[k], 0.95, 90)
+                d = np.hypot((np.degrees(lo) - lon_c) * 111_000.0 * coslat, (np.degrees(la) - lat_c) * 111_000.0)
+                near_m = max(near_m, 1.1 * float(np.nanmax(d)))
     aim_m = float(earth.great_circle_distance(m.origin[0], m.origin[1], m.aim[0], m.aim[1]))
     wide_m = max(border_m * 1.4, 1500.0, near_m * 3.0, aim_m * 1.15)  # the setting: border and aim
     fig, axes = plt.subplots(1, 2, figsize=(12.0, 6.2))
     colours = [_EST, "#117864", "#1f618d", "#9a7d0a"]
-    sc = res.scene
     for ax, half_m, close in ((axes[0], wide_m, False), (axes[1], near_m, True)):
         dlat, dlon = half_m / 111_000.0, half_m / (111_000.0 * coslat)
         lon0, lon1, lat0, lat1 = lon_c - dlon, lon_c + dlon, lat_c - dlat, lat_c + dlat
