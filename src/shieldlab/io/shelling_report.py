@@ -171,8 +171,8 @@ def _sections(world, res, run: int) -> list[str]:
              f"mean normalised error squared of the located rounds against the estimator's covariance, with "
              f"its chi-square 95 % band.</p>"]
     parts.append("<h2>Each mission</h2>")
-    parts.append(_table(["mission", "round", "range [km]", "elevation [deg]", "time of flight [s]", "rounds per run",
-                         "weapon in", "from the border [km]"],
+    parts.append(_table(["mission", "round", "weapon to aim [km]", "elevation [deg]", "time of flight [s]",
+                         "rounds per run", "weapon in", "from the border [km]"],
                         [[m["mission"], m["round"], f"{m['range_km']:.2f}", f"{m['elevation_deg']:.1f}",
                           f"{m['time_of_flight_s']:.1f}", str(m["rounds_per_run"]), str(m["origin_country"]),
                           "–" if m["origin_border_km"] is None else f"{m['origin_border_km']:.2f}"]

@@ -11,7 +11,7 @@ from shieldlab.io.air_tables import p_text
 __all__ = ["tables", "rows", "HEAD", "num"]
 
 #: Columns of the per-(mission, radar) table, in the terminal and the report.
-HEAD = ["mission", "round", "radar", "range [km]", "weapon in", "P(located)", "error [m]", "95th pct [m]",
+HEAD = ["mission", "round", "radar", "radar to weapon [km]", "weapon in", "P(located)", "error [m]", "95th pct [m]",
         "error [% of range]", "95 % ellipse [m]", "P(estimate on true side)", "mean P(true side)", "NEES (band)",
         "fused error [m]", "fused P(true side)"]
 
@@ -61,7 +61,8 @@ def tables(summary: dict) -> list:
     for r in rows(summary):
         t.add_row(*r)
     lines = [t,
-             f"range: radar to weapon; error: median over the located rounds; side: of {summary['country']}'s border "
+             f"radar to weapon: slant range; error: median over the located rounds; "
+             f"side: of {summary['country']}'s border "
              f"(Natural Earth 1:50m, {summary['waters_nmi']:g} nmi of sea); ellipse: "
              f"{100 * summary['ellipse_probability']:.0f} % semi-axes; fused: each run's located rounds of a mission "
              f"together (one weapon, one place); NEES: mean over the located rounds against the estimator's "
