@@ -11,7 +11,7 @@ import pytest
 
 from shieldlab.engine import distribute
 from shieldlab.engine import sweep as S
-from shieldlab.engine.chain import chunk_runs
+from shieldlab.engine.chain import chunk_runs, fly_threats
 from shieldlab.engine.distribute import client_for
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.errors import InputError
@@ -156,3 +156,33 @@ def test_local_workers_are_at_most_the_chunks_and_the_cores(monkeypatch, tmp_pat
     assert main(["run", PRESET, "--runs", "2", "--workers", "100", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
     assert "not both" in err and "starting" not in err
+
+
+def test_a_worker_with_other_code_is_refused(client, tmp_path):
+    """A cluster's worker runs other shieldlab code (another version, other data): its chunks
+    would be other numbers, so the run stops with an input error of --scheduler naming it,
+    nothing kept; the workers back to this code, the same run goes through."""
+    from shieldlab.io import dataset
+
+    world = load_world(PRESET)
+
+    def other():
+        dataset.code_digest = lambda: "0" * 64
+
+    def restore():
+        import importlib
+
+        importlib.reload(dataset)
+
+    client.run(other)
+    try:
+        kept = []
+        jobs = [distribute.Job(world, fly_threats(world), 0, 2, 1, kept.append)]
+        with pytest.raises(InputError, match="runs other shieldlab code") as e:
+            distribute.run_chunks(client, jobs)
+        assert e.value.field == "--scheduler" and "000000000000" in str(e.value)
+        assert kept == []
+    finally:
+        client.run(restore)
+    distribute.run_chunks(client, jobs)
+    assert len(kept) == 1 and sorted(set(kept[0]["outcomes"]["run"].tolist())) == [0, 1]

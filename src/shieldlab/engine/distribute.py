@@ -13,7 +13,8 @@ on this machine (the kernels run one trajectory per core; threads would share a 
 GIL between NumPy calls), each with Numba's (:func:`one_thread`) and the BLAS's thread pools at one thread;
 ``scheduler="tcp://HOST:PORT"`` connects to a running cluster
 (``dask scheduler`` and ``dask worker`` on the machines, or dask-jobqueue, or the Dask
-Kubernetes operator), whose workers need shieldlab installed at the same version.
+Kubernetes operator), whose workers need the same shieldlab, NumPy and Numba installed:
+every task checks its worker's code against this process's (:func:`checked`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,29 @@ def one_thread(fn: Callable, *args):
     return fn(*args)
 
 
+class OtherCode(RuntimeError):
+    """A worker's shieldlab is not this process's: other modules, data, NumPy or Numba
+    (:func:`shieldlab.io.dataset.code_digest` differs), so its chunks would not be these
+    numbers."""
+
+
+def checked(expected: str, fn: Callable, *args):
+    """``fn(*args)`` on a worker whose code is the client's (digest ``expected``), else
+    :class:`OtherCode` naming the worker's host.  Checked in every task, not once at connect
+    time: a cluster's workers come and go (an adaptive dask-jobqueue cluster starts new ones
+    from whatever environment its job script names), and the digest is cached per process."""
+    from shieldlab.io import dataset
+
+    mine = dataset.code_digest()
+    if mine != expected:
+        import socket
+
+        raise OtherCode(f"a worker on {socket.gethostname()} runs other shieldlab code (digest {mine[:12]}, "
+                        f"this process {expected[:12]}): install the same shieldlab, NumPy and Numba on every "
+                        f"worker, or its chunks would not be these numbers")
+    return fn(*args)
+
+
 @dataclass(frozen=True)
 class Job:
     """One chunk to run: its world and flights (as given, or a cluster's futures of them), its
@@ -72,15 +96,26 @@ class Job:
 
 def run_chunks(client, jobs: Sequence[Job], progress: Callable[[int], None] | None = None) -> None:
     """Run ``jobs`` on ``client``'s workers; each result goes to its job's sink as it arrives
-    (in any order), and ``progress(runs_done)`` follows them.  A worker's error is raised here."""
+    (in any order), and ``progress(runs_done)`` follows them.  A worker's error is raised here;
+    a worker with other shieldlab code than this process's (:func:`checked`) is an
+    :class:`~shieldlab.errors.InputError` of ``--scheduler``, before any of its chunks is kept."""
     from distributed import as_completed
 
-    futures = {client.submit(one_thread, chunk_tables, j.world, j.flights, j.first, j.size, j.seed, pure=False): j
+    from shieldlab.io.dataset import code_digest
+
+    digest = code_digest()
+    futures = {client.submit(checked, digest, one_thread, chunk_tables, j.world, j.flights, j.first, j.size, j.seed,
+                             pure=False): j
                for j in jobs}
     done = 0
     for fut in as_completed(futures):
         job = futures[fut]
-        job.sink(fut.result())
+        try:
+            tables = fut.result()
+        except OtherCode as e:
+            client.cancel(list(futures))
+            raise InputError(str(e), field="--scheduler") from None
+        job.sink(tables)
         del fut  # the cluster may forget the chunk once it is stored
         done += job.size
         if progress:
