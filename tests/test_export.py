@@ -218,6 +218,44 @@ def test_run_sites(world, run_export):
         assert equal_area_km2(area["shape"]) == pytest.approx(math.pi * (a.radius / 1e3) ** 2, rel=0.01)
 
 
+def test_c2_nodes_sites_and_sectors(tmp_path):
+    """Each node's C2 site is a point and its sector a polygon, in the files as the scenario
+    wrote them ([lat, lon] in the YAML: lon, lat here), outlined, not filled, and
+    ``engages_here`` only where the architecture holds the nodes to their sectors (the scene
+    drew the sectors; the GIS files left them out)."""
+    import yaml
+
+    from shieldlab.scenario import compile_world
+    from shieldlab.scenario.loader import preset_text
+
+    raw = yaml.safe_load(preset_text("nato-russia-2011"))
+    for architecture in ("coordinated", "sectoral"):
+        w = load_world("nato-russia-2011")
+        if architecture != w.architecture:
+            w = compile_world(w.scenario.model_copy(update={"architecture": architecture}))
+        fs = X.FeatureSet("sites", tuple(X.site_features(w)))
+        gp, kp = X.write(fs, tmp_path / architecture, ["geojson", "kml"])
+        nodes = by_name(read_geojson(gp), "C2 nodes")
+        for nd in raw["nodes"]:
+            sector = nodes[f"{nd['name']} sector"]
+            ring = np.array(sector["shape"].exterior.coords)[:-1]
+            lat_lon = np.array(nd["sector"], float)
+            # the same vertices (the ring may start elsewhere and turn the other way)
+            assert {tuple(np.round(v, 6)) for v in ring} == {tuple(np.round(v[::-1], 6)) for v in lat_lon}
+            p = sector["properties"]
+            assert p["kind"] == "sector" and p["node"] == nd["name"] and p["fill-opacity"] == 0
+            assert p["engages_here"] is (architecture == "sectoral")
+            site = next(n for n in w.nodes if n.name == nd["name"]).site
+            assert coords(nodes[f"{nd['name']} C2"])[:2] == pytest.approx([site.lon_deg, site.lat_deg], abs=1e-6)
+        doc, pms = read_kml(kp)
+        in_kml = {pm.name: pm for folder, pm in pms if folder == "C2 nodes"}
+        assert set(in_kml) == set(nodes)
+        for name, f in nodes.items():
+            assert shape(in_kml[name].geometry).symmetric_difference(f["shape"]).area < 1e-9
+    # a scenario without nodes' sites or sectors has no such layer
+    assert not [f for f in X.site_features(load_world("epaa-phase-1")) if f.layer == "C2 nodes"]
+
+
 def test_run_kml_matches_geojson(world, run_export):
     """The KML holds the same placemarks at the same coordinates: flights in the air
     (altitudeMode absolute) with their time spans, intercepts with their time stamps, a style

@@ -344,18 +344,26 @@ def test_the_ground_maps_legend_names_only_the_ends_drawn(raid, monkeypatch):
 
 
 def test_the_ground_maps_legend_sits_in_the_corner_with_the_fewest_tracks_and_sites():
-    """The legend goes to the corner with the fewest drawn points; with a tie, the first of
-    matplotlib's own order (upper right, upper left, lower left, lower right)."""
+    """The legend goes to the corner the fewest drawn things (tracks, sites) reach into; with a
+    tie, the fewer points, then matplotlib's own order (upper right, upper left, lower left,
+    lower right).  Things, not points: two sites in a corner outweigh one track's many vertices
+    (the legend hid two ships and their labels, the nato-russia-2011 report)."""
     fig, ax = report.plt.subplots()
     ax.set_xlim(30.0, 40.0)
     ax.set_ylim(30.0, 40.0)
     try:
         crowd = np.column_stack([np.linspace(36.5, 39.5, 50), np.linspace(36.5, 39.5, 50)])  # upper right
-        assert report._quiet_corner(ax, crowd) == "upper left"
-        other = np.array([[31.0, 39.0], [31.5, 31.0], [38.0, 31.0]])  # one in each of the others
-        assert report._quiet_corner(ax, np.vstack([crowd, other, [[32.0, 32.0]]])) == "upper left"
-        assert report._quiet_corner(ax, np.vstack([crowd, other, [[32.0, 32.0], [31.0, 38.0]]])) == "lower right"
-        assert report._quiet_corner(ax, np.empty((0, 2))) == "upper right"
+        assert report._quiet_corner(ax, [crowd]) == "upper left"
+        other = [np.array([p]) for p in ([31.0, 39.0], [31.5, 31.0], [38.0, 31.0])]  # one in each of the others
+        assert report._quiet_corner(ax, [crowd, *other, np.array([[32.0, 32.0]])]) == "upper left"
+        assert report._quiet_corner(ax, [crowd, *other, np.array([[32.0, 32.0]]), np.array([[31.0, 38.0]])]) \
+            == "lower right"
+        # one track of 50 vertices through the lower right against two sites in each other corner
+        sites = [np.array([p]) for p in ([31.0, 39.0], [32.0, 38.0], [31.0, 31.0], [32.0, 32.0],
+                                          [38.0, 39.0], [39.0, 38.0])]
+        track = np.column_stack([np.linspace(36.5, 39.5, 50), np.linspace(30.5, 33.5, 50)])
+        assert report._quiet_corner(ax, [*sites, track]) == "lower right"
+        assert report._quiet_corner(ax, []) == "upper right"
     finally:
         report.plt.close(fig)
 
@@ -371,3 +379,40 @@ def test_each_c2_node_with_a_site_is_drawn():
                       else p["properties"]["node"] for p in nodes] == [nd.name for nd in sited]
     for p, nd in zip(nodes, sited):
         np.testing.assert_allclose(p["position"]["cartesian"], nd.site.ecef, atol=1e-3)
+
+
+def test_the_ground_map_draws_the_c2_sectors_and_keeps_its_legend_off_the_sites(monkeypatch):
+    """nato-russia-2011: both nodes' sectors are drawn (their outlines, in degrees, as the scenario
+    gives them) and named in the legend; every corner of that map holds a site or a track, so the
+    legend goes beside the map, where it hides nothing (in a corner it sat over two ships and
+    their labels)."""
+    from matplotlib.axes import Axes
+
+    w = shieldlab.load_world("nato-russia-2011")
+    res = simulate(w, runs=2, seed=1)
+    ch = chain.replay_run(w, chain.preflight(w, 2), 1, 0)
+    placed, lines = [], []
+    real_legend, real_plot = Axes.legend, Axes.plot
+
+    def legend(ax, *args, **kw):
+        placed.append((list(args[1]) if len(args) > 1 else [], kw.get("loc"), kw.get("bbox_to_anchor")))
+        return real_legend(ax, *args, **kw)
+
+    def plot(ax, *args, **kw):
+        out = real_plot(ax, *args, **kw)
+        if kw.get("ls") == "--":
+            lines.append(np.column_stack([np.asarray(args[0], float), np.asarray(args[1], float)]))
+        return out
+
+    monkeypatch.setattr(Axes, "legend", legend)
+    monkeypatch.setattr(Axes, "plot", plot)
+    report.build(w, res, ch, 0)
+    ground = [p for p in placed if "launch point" in p[0]]
+    assert len(ground) == 1
+    labels, loc, anchor = ground[0]
+    assert "C2 node sector (not held to it)" in labels  # architecture coordinated
+    assert loc == "upper left" and anchor is not None and anchor[0] > 1.0  # beside the axes
+    sectors = [n.sector for n in w.nodes if n.sector is not None]
+    assert len(lines) == len(sectors) == 2
+    for ring, sector in zip(lines, sectors):
+        assert ring == pytest.approx(np.degrees(np.asarray(sector.exterior.coords)))

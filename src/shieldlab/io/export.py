@@ -348,7 +348,9 @@ def _engagement_layers(world, chunk, c: int, step_s: float) -> list[Feature]:
 
 def site_features(world) -> list[Feature]:
     """The scenario's radars, batteries and defended assets (points at their sites, lon/lat
-    [deg], alt [m]; each asset's defended circle as a polygon on the mean sphere)."""
+    [deg], alt [m]; each asset's defended circle as a polygon on the mean sphere), and its C2
+    nodes: where each sits (``nodes[].site``) and its sector (``nodes[].sector``, lon/lat
+    [deg]; ``engages_here``: whether the architecture, ``sectoral``, holds the node to it)."""
     out = []
     for ps in world.sensors:
         r = ps.radar
@@ -370,6 +372,17 @@ def site_features(world) -> list[Feature]:
                            "asset", props, altitude="clampToGround"))
         out.append(Feature("Defended assets", f"{a.name} area", _circle(a.site.lat, a.site.lon, a.radius),
                            "asset-area", {**props, "kind": "asset-area"}, altitude="clampToGround"))
+    for nd in world.nodes:
+        if nd.site is not None:  # where the node's C2 sits (nodes[].site)
+            out.append(Feature("C2 nodes", f"{nd.name} C2", Point(nd.site.lon_deg, nd.site.lat_deg,
+                                                                  float(nd.site.alt)), "c2-node",
+                               {"kind": "c2-node", "node": nd.name, "side": nd.side}, altitude="clampToGround"))
+        if nd.sector is not None:  # its area of responsibility (nodes[].sector; radians inside)
+            geom = shapely.set_precision(shapely.transform(nd.sector, np.degrees), 10.0**-_DEG_DIGITS)
+            out.append(Feature("C2 nodes", f"{nd.name} sector", geom, "sector",
+                               {"kind": "sector", "node": nd.name, "side": nd.side,
+                                "engages_here": world.architecture == "sectoral", **_area_props(geom)},
+                               altitude="clampToGround"))
     return out
 
 
@@ -385,7 +398,8 @@ def run_features(world, chunk, run: int, *, step_s: float = STEP_S, seed: int | 
     * ``Interceptors``: each salvo's flight, drawn (:data:`INTERCEPTOR_PATH`), style by
       result (kill, miss); ``Intercepts``: each salvo's planned intercept point (x, y, z
       from the engagement's ``intercept_pos``);
-    * ``Radars``, ``Batteries``, ``Defended assets`` (:func:`site_features`).
+    * ``Radars``, ``Batteries``, ``Defended assets``, ``C2 nodes`` (their sites and sectors;
+      :func:`site_features`).
     """
     c = run - chunk.first_run
     C = chunk.outcomes.intercepted.shape[0]
@@ -770,13 +784,15 @@ _COLOURS = {
     # the air picture: fliers by fate, as the scene draws them (shieldlab.io.air_scene.AIR_COLOURS)
     "air-shot-down": "2ecc71", "air-reached-its-target": "e74c3c", "air-came-down": "95a5a6",
     "air-left-the-scene": "f1c40f", "fighter": "5dade2", "airspace": "c0392b",
+    # C2: where a node sits, and its sector (darker than the scene's: drawn on light maps too)
+    "c2-node": "566573", "sector": "566573",
 }
 _PALETTE = ("1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2", "7f7f7f", "bcbd22", "17becf")
 _ICONS = {
     "intercept-kill": "star", "intercept-miss": "forbidden", "impact": "placemark_circle",
     "impact-asset": "caution", "radar": "target", "battery": "triangle", "asset": "square", "launch": "flag",
     "aim": "cross-hairs", "dispersed-impact": "shaded_dot", "window-point": "placemark_circle",
-    "best-point": "star",
+    "best-point": "star", "c2-node": "square",
 }
 _ICON_BASE = "https://maps.google.com/mapfiles/kml/shapes/"
 
@@ -801,7 +817,13 @@ def _simplestyle(f: Feature) -> dict:
         return {"marker-color": rgb, "marker-size": "small"}
     if kind in ("LineString", "MultiLineString"):
         return {"stroke": rgb, "stroke-width": 2}
-    return {"stroke": rgb, "stroke-width": 1, "fill": rgb, "fill-opacity": 0.3}
+    # an outline only where the area is a frame of reference, not a result (a CEP, a sector)
+    return {"stroke": rgb, "stroke-width": 1 if f.style not in _OUTLINED else 2, "fill": rgb,
+            "fill-opacity": 0.0 if f.style in _OUTLINED else 0.3}
+
+
+#: Area styles drawn as outlines (no fill).
+_OUTLINED = ("cep", "sector")
 
 
 # --------------------------------------------------------------------------- GeoJSON
@@ -922,7 +944,7 @@ def _kml_style(doc: ET.Element, key: str, kind: str) -> None:
         _sub(ls, "width", "3" if key.startswith(("threat", "window")) else "2")
         ps = _sub(st, "PolyStyle")
         _sub(ps, "color", _kml_colour(rgb, 0x50))
-        if key in ("cep",):
+        if key in _OUTLINED:
             _sub(ps, "fill", "0")
 
 

@@ -15,6 +15,7 @@ import html
 import io
 import math
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -235,26 +236,39 @@ _CORNERS: dict[_Corner, tuple[int, int]] = {"upper right": (1, 1), "upper left":
                                            "lower right": (1, 0)}
 
 
-def _quiet_corner(ax, points: np.ndarray) -> _Corner:
-    """The corner of ``ax`` (a legend ``loc``) with the fewest of ``points`` (N, 2) (data
-    coordinates) in its outer 40 % each way.  matplotlib's ``loc="best"`` also weighs every
-    vertex of the base map's coasts and borders, which took ~0.6 s a map; the tracks and
-    sites are what a legend must not hide."""
+def _quiet_corner(ax, drawn: Sequence[np.ndarray]) -> _Corner:
+    """The corner of ``ax`` (a legend ``loc``) that the fewest of the ``drawn`` things reach
+    into (each an (n, 2) array of its points in data coordinates: a ground track, a site), its
+    outer 40 % each way; ties go to the fewer points, then matplotlib's order.  Things, not
+    points: a corner with two sites was chosen over one a track's hundred vertices crossed,
+    and the legend hid the sites and their labels, where over the track it would have hidden
+    a stretch of a line drawn whole elsewhere.  (matplotlib's ``loc="best"`` also weighs
+    every vertex of the base map's coasts and borders, which took ~0.6 s a map.)"""
+    return min(_CORNERS, key=lambda k: _crowd(ax, k, drawn))  # ties: matplotlib's order
+
+
+def _crowd(ax, corner: _Corner, drawn: Sequence[np.ndarray]) -> tuple[int, int]:
+    """(things, points) of ``drawn`` in ``corner``'s outer 40 % of ``ax`` each way."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    u = (points[:, 0] - x0) / (x1 - x0)
-    v = (points[:, 1] - y0) / (y1 - y0)
+    right, top = _CORNERS[corner]
+    counts = []
+    for d in drawn:
+        pts = np.asarray(d, float).reshape(-1, 2)
+        u, v = (pts[:, 0] - x0) / (x1 - x0), (pts[:, 1] - y0) / (y1 - y0)
+        near = (u > 0.6 if right else u < 0.4) & (v > 0.6 if top else v < 0.4)
+        counts.append(int(np.count_nonzero(near)))
+    return sum(n > 0 for n in counts), sum(counts)
 
-    def crowd(corner: tuple[int, int]) -> int:
-        near_x = u > 0.6 if corner[0] else u < 0.4
-        near_y = v > 0.6 if corner[1] else v < 0.4
-        return int(np.count_nonzero(near_x & near_y))
 
-    return min(_CORNERS, key=lambda k: crowd(_CORNERS[k]))  # ties: matplotlib's order
+def _reach_into(ax, corner: _Corner, drawn: Sequence[np.ndarray]) -> int:
+    """How many of the ``drawn`` things reach into ``corner`` of ``ax`` (:func:`_crowd`)."""
+    return _crowd(ax, corner, drawn)[0]
 
 
 def _ground_map(world, chunk, c: int, rows) -> str:
     """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
-    tracks, radars, batteries and assets on the Natural Earth base."""
+    tracks, radars, batteries and assets, the C2 nodes' sites and sectors, on the Natural
+    Earth base."""
     from shieldlab.analysis import maps
     from shieldlab.io.scene import COLOURS, interceptor_path
 
@@ -319,6 +333,33 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
+    for nd in world.nodes:  # C2: where each node sits, and its sector (nodes[].site, nodes[].sector)
+        # (a node's site does not widen the map: NATO's at Ramstein would take in half of Europe)
+        if nd.site is not None and lon0 <= nd.site.lon_deg <= lon1 and lat0 <= nd.site.lat_deg <= lat1:
+            seen.setdefault("C2 node", ax.plot(nd.site.lon_deg, nd.site.lat_deg, "P", color="#566573", ms=7)[0])
+            named.append((f"{nd.name} C2", nd.site.lon_deg, nd.site.lat_deg, "#34495e"))
+        for poly in getattr(nd.sector, "geoms", [nd.sector] if nd.sector is not None else []):
+            ring = np.degrees(np.asarray(poly.exterior.coords))
+            key = "C2 node sector" + ("" if world.architecture == "sectoral" else " (not held to it)")
+            line = ax.plot(ring[:, 0], ring[:, 1], color="#566573", lw=1.2, ls="--")[0]
+            seen.setdefault(key, line)
+    for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
+        if key == "launch point" or key in ended:
+            seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
+    drawn = [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths
+    drawn += [np.array([[lo_, la_]]) for _, lo_, la_, _ in named]  # each site (and its label) one thing
+    corner = _quiet_corner(ax, drawn)
+    keys = in_frame(ax, list(seen.values()), list(seen.keys()))
+    if _reach_into(ax, corner, drawn) and len(keys[0]) > 4:
+        # every corner holds a site or a track and the legend is long: beside the map, the
+        # page widened by it, so that it hides nothing (it sat over two ships and their labels)
+        w_in, h_in = fig.get_size_inches()
+        fig.set_size_inches(w_in + 2.6, h_in)
+        ax.legend(*keys, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8,
+                  framealpha=0.9)
+    else:
+        ax.legend(*keys, loc=corner, fontsize=8, framealpha=0.9)
+    ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
     # labels of sites at one place (a battery, its radars, the asset it defends) stacked beside
     # it, each tied to its marker where it stands away (they were written over each other);
     # placed on the page as laid out
@@ -327,14 +368,6 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         ax.annotate(name, (lo_, la_), xytext=at, textcoords="data", fontsize=7.5, color=ink, fontweight="bold",
                     path_effects=_HALO, arrowprops=dict(arrowstyle="-", color=ink, lw=0.6, shrinkA=0, shrinkB=3)
                     if away else None)
-    for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
-        if key == "launch point" or key in ended:
-            seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
-    drawn = [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths
-    drawn.append(np.array([(lo_, la_) for _, lo_, la_, _ in named]).reshape(-1, 2))
-    ax.legend(*in_frame(ax, list(seen.values()), list(seen.keys())), loc=_quiet_corner(ax, np.concatenate(drawn)),
-              fontsize=8, framealpha=0.9)
-    ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
     fig.tight_layout()
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig)
