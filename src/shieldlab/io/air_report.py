@@ -71,7 +71,14 @@ def _overview(world, res, run: int, rows: dict) -> str:
         lats.append([math.degrees(s.radar.lat)])
         lons.append([math.degrees(s.radar.lon)])
     lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
-    fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 12.0))
+    # the map and, right of it, the legend: the page is as wide as both (a 12-inch page held a
+    # 9-inch map and a 3.5-inch legend, so the legend ran off the page and the latitude axis
+    # was cut)
+    map_w, map_h = _figsize(lon0, lon1, lat0, lat1, 8.5)
+    aspect = (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
+    map_w = min(map_w, (map_h - 0.8) / max(aspect, 1e-6))  # a tall map's height is capped: so is its width
+    fig, ax = plt.subplots(figsize=(map_w + 4.2, map_h))
+    ax.set_anchor("W")  # the map at the left of its box, the legend beside it: the slack goes right
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     seen: dict = {}
     for er in res.scene:
@@ -83,8 +90,9 @@ def _overview(world, res, run: int, rows: dict) -> str:
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.3, alpha=0.9)[0])
             if what in ("shot down", "came down"):
                 ax.plot(lo[-1], la[-1], "x", color="#1d2128", ms=7)
-    # where each sensor reported a flier in this run (the true position at the report)
-    palette = ["#6c3483", "#1f618d", "#117864", "#9a7d0a", "#a04000", "#5d6d7e", "#922b21", "#1b4f72"]
+    # where each sensor reported a flier in this run (the true position at the report), in hues
+    # apart from one another and from the fates' (dark purple, blue and green read alike at 2 px)
+    palette = ["#8e44ad", "#2e86c1", "#16a085", "#d4ac0d", "#6e2c00", "#566573", "#ff00ff", "#000080"]
     for j, s in enumerate(world.sensors):
         # each flier's reports until it left the air (a kill ends it: the truth flies on past it)
         pts = [d.truth_pos[0, m][d.detected[0, m] & (d.t <= float(rows[name]["end_s"]))]
@@ -94,7 +102,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
         if pts:
             la, lo, _ = earth.ecef_to_geodetic(np.concatenate(pts))
             seen.setdefault(f"reported by {s.radar.name}",
-                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=1.8, alpha=0.45,
+                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=3.0, alpha=0.7,
                                     color=palette[j % len(palette)], zorder=4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
     named: list[tuple[str, float, float, str]] = []  # (name, lon, lat, ink): placed once laid out
@@ -125,18 +133,24 @@ def _overview(world, res, run: int, rows: dict) -> str:
             seen[f"{terr.name} airspace (with its territorial sea)"] = (shown or lines)[0]
     seen["came down / shot down"] = Line2D([], [], marker="x", ls="none", color="#1d2128", ms=7)
     handles, labels = in_frame(ax, list(seen.values()), list(seen.keys()))
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, framealpha=0.9)
+    leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8,
+                    framealpha=0.9)
     circles = (f"radar circles: {rcs:g} m², no horizon" if "radar: Pd 0.5 range against the smallest flier" in labels
                else f"the radars' Pd 0.5 ranges against {rcs:g} m² reach past the map")
     ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10)
     fig.tight_layout()
+    # the page widened by what the legend still runs past its edge (its labels' widths vary)
+    over = (leg.get_window_extent(fig.canvas.get_renderer()).x1 - fig.bbox.x1) / fig.dpi  # type: ignore[attr-defined]
+    if over > -0.05:
+        fig.set_size_inches(fig.get_size_inches() + np.array([over + 0.15, 0.0]))
+        fig.tight_layout()
     # a radar's and a fighter base's names a few km apart were written over each other
     for (name, lo_, la_, ink), (at, away) in zip(named, maps.label_places(fig, ax, [n[:3] for n in named], 7.5)):
         ax.annotate(name, (lo_, la_), xytext=at, textcoords="data", fontsize=7.5, color=ink, fontweight="bold",
                     path_effects=_HALO, arrowprops=dict(arrowstyle="-", color=ink, lw=0.6, shrinkA=0, shrinkB=3)
                     if away else None)
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
-    return _png(fig)
+    return _png(fig, trim=True)
 
 
 def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:

@@ -102,9 +102,12 @@ def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
     return keep_h, keep_l
 
 
-def _png(fig) -> str:
+def _png(fig, trim: bool = False) -> str:
+    """``fig`` as a PNG data URI (``trim``: the page cut to what is drawn on it, a small margin
+    kept: a map of fixed aspect with its legend beside it leaves slack on one side)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)  # the figures lay themselves out (constrained): one draw
+    # the figures lay themselves out (constrained): one draw
+    fig.savefig(buf, format="png", dpi=100, **({"bbox_inches": "tight", "pad_inches": 0.1} if trim else {}))
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
