@@ -20,13 +20,13 @@ def test_the_run_map_holds_its_legend_and_axes_on_the_page(preset, monkeypatch):
     figures = []
     real = air_report._png
 
-    def keep(fig):
+    def keep(fig, **kw):
         fig.canvas.draw()
         r = fig.canvas.get_renderer()
         ax = fig.axes[0]
         figures.append((fig.bbox, ax.get_legend().get_window_extent(r), ax.yaxis.label.get_window_extent(r),
                         ax.get_window_extent(r)))
-        return real(fig)
+        return real(fig, **kw)
 
     monkeypatch.setattr(air_report, "_png", keep)
     air_report.build(world, res, 0)
