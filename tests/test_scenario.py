@@ -228,6 +228,26 @@ def test_the_api_names_a_world_that_is_none(world, words):
     assert e.value.field == "world"
 
 
+@pytest.mark.parametrize("preset, runner", [("turkey-airspace-2015", "simulate_air"),
+                                            ("akcakale-2012", "simulate_shelling")])
+def test_the_api_names_where_a_scenario_without_threats_runs(preset, runner):
+    """A scenario of flights (or shelling) alone: shieldlab.simulate's refusal pointed at the
+    command line (`shieldlab run`); it names the function that runs it, and that function
+    does."""
+    import importlib
+
+    import shieldlab
+
+    world = shieldlab.load_world(preset)
+    with pytest.raises(InputError, match=f"no ballistic threats.*{runner}") as e:
+        shieldlab.simulate(world, runs=2)
+    assert e.value.field == "threats" and "shieldlab run" not in str(e.value)
+    call = re.search(r"shieldlab\.engine\.(\w+)\.(\w+)\(", str(e.value))
+    assert call is not None and call.group(2) == runner
+    res = getattr(importlib.import_module(f"shieldlab.engine.{call.group(1)}"), runner)(world, 2, 1)
+    assert res.summary["runs"] == 2
+
+
 def test_the_api_runs_the_flights_beside_the_threats():
     """A scenario of a Scud and an Su-24: shieldlab.simulate ran the kill chain and dropped the
     flight without a word; it runs the air picture too, as `shieldlab run` does."""

@@ -166,6 +166,14 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
         if value < lo or (hi is not None and value > hi):
             raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
                              + f", not {value}", field=name)
+    if not world.threats:  # (the command line's refusal names its own commands)
+        held = [what for what, here in (("aircraft and cruise missiles (flights)", world.flights),
+                                        ("shelling", world.shelling is not None)) if here]
+        runs_with = {"aircraft and cruise missiles (flights)": "shieldlab.engine.air.simulate_air(world, runs, seed)",
+                     "shelling": "shieldlab.engine.shelling.simulate_shelling(world, runs, seed)"}
+        raise InputError("the scenario has no ballistic threats for the kill chain that simulate runs"
+                         + (": its " + " and its ".join(f"{w} run with {runs_with[w]}" for w in held) if held else ""),
+                         source=world.source, field="threats")
     flights = preflight(world, int(runs))  # steers every threat, checks the memory
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
