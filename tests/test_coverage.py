@@ -20,7 +20,7 @@ from shieldlab.analysis.footprint import make_grid
 from shieldlab.errors import InputError
 from shieldlab.scenario import compile_world
 from shieldlab.scenario.loader import parse
-from shieldlab.sensors.radar import Radar
+from shieldlab.sensors.radar import Radar, scan_gain
 
 
 def _spec(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=1e5, ref_rcs_m2=1.0):
@@ -31,11 +31,11 @@ def _spec(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=1e5, r
     return spec
 
 
-def _world(sensors, threats=None, name="coverage-test", refraction_k=4.0 / 3.0):
+def _world(sensors, threats=None, name="coverage-test", refraction_k=4.0 / 3.0, scan_loss=False):
     """A compiled scenario with these sensors (inline sites) and one Scud-B threat."""
     return compile_world(parse({
         "name": name, "epoch": "2020-01-01T00:00:00Z", "sensors": sensors,
-        "sensing": {"refraction_k": refraction_k},
+        "sensing": {"refraction_k": refraction_k, "scan_loss": scan_loss},
         "threats": threats or [{"name": "t", "missile": "scud-b", "launch": {"lat": 30.0, "lon": 40.0},
                                 "aim": {"lat": 31.0, "lon": 40.0}}],
     }, "test"))
@@ -162,6 +162,38 @@ def test_small_rcs_limits_coverage_to_the_detection_range():
     assert rc.area_km2 == pytest.approx(math.pi * (d_km**2 - 10.0**2), rel=0.03)
     # a detection range below the altitude covers nothing
     assert not C.compute(world, 130.0, rcs_m2=1e-4).union.any()
+
+
+def test_scan_loss_shortens_the_reach_off_each_face_normal():
+    """The same AN/SPY-1D with its four faces' scan loss: on a face normal (the boresight, 30°
+    here, and 90° on) the covered edge is the full detection range; 45° off (between two faces)
+    it is D cos(45°)^(2.5/4), 80.5 % of it, and 20° off D cos(20°)^(2.5/4); the area is that of
+    the polar curve D(θ)² - h², to 3 %, below the disc's."""
+    world = _world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 36.0, "lon": 27.0},
+                     "boresight_az_deg": 30.0}], scan_loss=True)
+    radar = world.sensors[0].radar
+    assert radar.spec.faces == 4 and radar.scan_loss
+    assert not _world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 36.0, "lon": 27.0}}]).sensors[0] \
+        .radar.scan_loss  # off unless the scenario asks
+    d_m = 1e3 * float(radar.spec.detection_range_km(1e-4))
+    h = 1e4
+    for az_deg, off_deg in ((30.0, 0.0), (120.0, 0.0), (75.0, 45.0), (345.0, 45.0), (50.0, 20.0), (190.0, 20.0)):
+        lat, lon = _edge(radar, math.radians(az_deg), h, d_m)
+        p = earth.geodetic_to_ecef(lat, lon, h)
+        az_seen = float(earth.ecef_to_aer(p, radar.lat, radar.lon, radar.alt)[0])  # the geodesic's end bends
+        want = d_m * math.cos(math.radians(off_deg)) ** (2.5 / 4)
+        got = float(np.linalg.norm(p - radar.site_ecef))
+        assert got == pytest.approx(d_m * float(scan_gain(radar, az_seen)) ** 0.25, rel=1e-6), az_deg
+        # the chord's azimuth is within a fifth of a degree of the geodesic's: the nominal to 0.3 %
+        assert abs((math.degrees(az_seen) - az_deg + 180.0) % 360.0 - 180.0) < 0.2
+        assert got == pytest.approx(want, rel=3e-3), az_deg
+    cov = C.compute(world, 10.0, rcs_m2=1e-4)
+    (rc,) = cov.radars
+    theta = np.linspace(-math.pi / 4, math.pi / 4, 2001)
+    reach2 = (d_m / 1e3) ** 2 * np.cos(theta) ** (2 * 2.5 / 4) - 10.0**2  # ground reach squared [km²]
+    area = 4 * 0.5 * float(np.mean(reach2)) * (math.pi / 2)  # four faces' sectors of the polar curve
+    assert rc.area_km2 == pytest.approx(area, rel=0.03)
+    assert area < math.pi * ((d_m / 1e3) ** 2 - 10.0**2)
 
 
 # --- RCS choice, bounds -------------------------------------------------------------------------

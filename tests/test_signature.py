@@ -82,23 +82,37 @@ def test_observe_reads_the_signature_scan_by_scan():
 def test_expected_confirmation_reads_the_same_signature():
     """The expected detections the footprint's cue is built on use the same RCS: scan by
     scan, the radar module's Pd for the signature's RCS, summed, reaches init_hits at the
-    kernel's confirmation time."""
-    radar = _radar()
+    kernel's confirmation time; with four array faces, 29 deg off the nearest normal, their scan
+    loss in both."""
+    import dataclasses
+
+    plain = _radar()
+    plain = dataclasses.replace(plain, spec=SimpleNamespace(**{**vars(plain.spec), "max_range_km": 420.0}))
+    radar = dataclasses.replace(plain, spec=SimpleNamespace(**vars(plain.spec), faces=4), scan_loss=True)
     traj, v = _climb(radar)
     pos, vel = np.ascontiguousarray(traj.pos), np.ascontiguousarray(traj.vel)
     sig = np.array([0.01, 1.0, 3.0])
     fr = V.FieldOfRegard.of(radar)
-    args = (np.array([1.0]), np.array([1]), np.array([float(R.snr50(1e-6))]), np.array([500e3]), np.array([1e-6]),
-            *[np.array([a]) for a in fr.args()])
+    args = (np.array([1.0]), np.array([1]), np.array([float(R.snr50(1e-6))]), np.array([420e3]), np.array([1e-6]),
+            *[np.array([a]) for a in fr.args()], np.array([R.face_geometry(radar)]))
     los = traj.pos[0] - radar.site_ecef
     cos = los @ v / (np.linalg.norm(los, axis=1) * np.linalg.norm(v))
-    pd = R.pd_swerling1(R.snr(radar, np.linalg.norm(los, axis=1), rcs(SIG, traj.t < 40.0, cos)), 1e-6)
+    az = earth.ecef_to_aer(traj.pos[0], radar.lat, radar.lon, radar.alt)[0]
+    pd = R.pd_swerling1(R.snr(radar, np.linalg.norm(los, axis=1), rcs(SIG, traj.t < 40.0, cos), az), 1e-6)
     pd = np.where(R.visible(radar, traj.pos[0]), pd, 0.0)
-    for hits in (3.0, 10.0, 30.0):
+    gain = R.scan_gain(radar, az)
+    assert 0.70 < gain.min() <= gain.max() < 0.9  # 29 to 20 deg off a face normal as it climbs north
+    for hits in (3.0, 10.0, 20.0, 29.0):
         t = V.expected_confirmation_time(pos, vel, np.array([traj.t.size]), 1.0, np.array([40.0]), sig, NO_CUE, hits,
                                          *args)[0]
         k = int(t)
         assert np.cumsum(pd)[k] >= hits - 1e-9 > np.cumsum(pd)[k - 1]
+    # the loss tells: without it the expected detections cross some of those counts at other scans
+    pd_plain = np.where(R.visible(radar, traj.pos[0]),
+                        R.pd_swerling1(R.snr(plain, np.linalg.norm(los, axis=1), rcs(SIG, traj.t < 40.0, cos)), 1e-6),
+                        0.0)
+    crossing = [[int(np.argmax(np.cumsum(p) >= h - 1e-9)) for h in (3.0, 10.0, 20.0, 29.0)] for p in (pd, pd_plain)]
+    assert crossing[0] != crossing[1]
     # the booster's 3 m² is seen before burnout: three detections come sooner than for the RV alone
     n = np.array([traj.t.size])
     alone = V.expected_confirmation_time(pos, vel, n, 1.0, np.array([0.0]), sig, NO_CUE, 3.0, *args)[0]

@@ -182,7 +182,7 @@ def test_expected_confirmation_is_the_radars_pd_summed_over_scans():
             np.array([r.spec.scan_period_s for r in radars]), np.array([1, 1]),
             np.array([float(R.snr50(1e-6))] * 2), np.array([1e3 * r.spec.max_range_km for r in radars]),
             np.array([1e-6, 1e-6]), arr("site"), arr("trig"), arr("boresight"), arr("half_fov"), arr("el_lo"),
-            arr("el_hi"), arr("refr"))[0]
+            arr("el_hi"), arr("refr"), np.array([R.face_geometry(r) for r in radars]))[0]
 
     # by the radar module, scan by scan
     scans = sorted((k * r.spec.scan_period_s, i) for i, r in enumerate(radars)
@@ -234,7 +234,8 @@ def test_expected_confirmation_with_search_frames_is_the_mean_of_the_looks():
     base, up = earth.geodetic_to_ecef(lat, lon, 0.0), earth.unit_vector(lat, lon)
     pos = np.ascontiguousarray((base + (1500.0 * dt * np.arange(J))[:, None] * up)[None])
     args = (np.array([1.0]), np.array([R.search_every(spec)]), np.array([float(R.snr50(1e-6))]),
-            np.array([330e3]), np.array([1e-6]), *[np.array([a]) for a in V.FieldOfRegard.of(radar).args()])
+            np.array([330e3]), np.array([1e-6]), *[np.array([a]) for a in V.FieldOfRegard.of(radar).args()],
+            np.array([R.face_geometry(radar)]))
     assert R.search_every(spec) == 5
     # Monte Carlo of the schedule on the same scans (one per sample)
     ok = R.visible(radar, pos[0])

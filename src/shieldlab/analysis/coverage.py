@@ -9,8 +9,10 @@ it
    the site's tangent plane, a line of sight clear of the Earth), and
 2. is within the radar's single-look Pd = 0.5 detection range for the target's radar
    cross-section, the catalogue figure scaled by the radar equation
-   (:meth:`shieldlab.catalog.models.Sensor.detection_range_km`, ``R ∝ RCS^(1/4)``),
-   measured as slant range from the site.
+   (:meth:`shieldlab.catalog.models.Sensor.detection_range_km`, ``R ∝ RCS^(1/4)``) and, off
+   a fixed array face's normal, by the fourth root of its scan loss
+   (:func:`shieldlab.sensors.radar.scan_gain`; ``sensing.scan_loss``), measured as slant
+   range from the site.
 
 As the engine's radars: refraction of the scenario's atmosphere (``sensing.refraction_k``;
 by default the standard atmosphere's, whose radio horizon against a target at 100 km
@@ -39,6 +41,7 @@ from shieldlab import earth
 from shieldlab.analysis.footprint import Grid, make_grid
 from shieldlab.errors import InputError
 from shieldlab.sensors import atmosphere, visibility
+from shieldlab.sensors.radar import face_geometry, scan_gain
 
 R0 = earth.R_EARTH_MEAN
 
@@ -165,6 +168,10 @@ def _covers_ecef(radar, p: np.ndarray, range_m: float) -> np.ndarray:
     d2 = np.einsum("ij,ij->i", flat - site, flat - site)
     out = np.zeros(flat.shape[0], bool)
     near = np.flatnonzero(d2 <= float(range_m) ** 2)  # the range test first: the cheap one
+    if near.size and face_geometry(radar)[0] > 0.0:
+        # off a face's normal the range shrinks as the fourth root of the scan loss
+        az = earth.ecef_to_aer(flat[near], radar.lat, radar.lon, radar.alt)[0]
+        near = near[d2[near] <= float(range_m) ** 2 * np.sqrt(scan_gain(radar, az))]
     if near.size:
         fr = visibility.FieldOfRegard.of(radar)
         out[near] = visibility.visible_rows(np.ascontiguousarray(flat[near]), *fr.args())

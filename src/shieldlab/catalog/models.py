@@ -365,6 +365,13 @@ class Sensor(_Record):
     ref_rcs_m2: Positive = Field(description="radar cross-section max_range_km refers to [m²]")
     az_fov_deg: float = Field(gt=0, le=360, description="azimuth field of view, full width, centred on the "
                                                         "boresight [deg]")
+    array_faces: int | None = Field(
+        None, ge=0, le=8,
+        description="fixed antenna faces that steer their beams electronically in azimuth, each losing gain off "
+                    "its normal (scan loss): 1, one face centred on the boresight; k, faces tiling the field "
+                    "(of 360 deg: their normals k-th parts of a turn apart, one at the boresight); 0, an antenna "
+                    "turned mechanically in azimuth (no scan loss); null: 1 where the field is under 180 deg, "
+                    "else 0")
     el_min_deg: float = Field(ge=-90, le=90, description="lowest elevation of the field of view [deg]")
     el_max_deg: float = Field(ge=-90, le=90, description="highest elevation of the field of view [deg]")
     scan_period_s: float = Field(ge=0.01, le=600, description="revisit time on a track [s]")
@@ -393,10 +400,26 @@ class Sensor(_Record):
             raise ValueError(
                 f"el_max_deg ({self.el_max_deg}) must exceed el_min_deg ({self.el_min_deg})"
             )
+        if self.faces > 0 and self.face_width_deg >= 180.0:
+            raise ValueError(f"array_faces ({self.faces}) over an azimuth field of {self.az_fov_deg:g} deg: each "
+                             f"face would steer {self.face_width_deg / 2:g} deg off its normal, where a face sees "
+                             f"nothing past 90 deg; give more faces, or 0 for an antenna turned mechanically")
         if self.search_period_s is not None and self.search_period_s < self.scan_period_s:
             raise ValueError(f"search_period_s ({self.search_period_s}) must not be shorter than scan_period_s "
                              f"({self.scan_period_s}): a search frame holds whole track revisits")
         return self
+
+    @property
+    def faces(self) -> int:
+        """``array_faces`` with its default: 1 for a field under 180 deg, else 0."""
+        if self.array_faces is not None:
+            return self.array_faces
+        return 1 if self.az_fov_deg < 180.0 else 0
+
+    @property
+    def face_width_deg(self) -> float:
+        """Azimuth each face covers [deg]: the field shared among the faces (0: no faces)."""
+        return self.az_fov_deg / self.faces if self.faces else 0.0
 
     def detection_range_km(self, rcs_m2: np.ndarray | float) -> np.ndarray:
         """Pd = 0.5 range against ``rcs_m2`` (any shape), radar equation R ∝ RCS**(1/4) [km]."""

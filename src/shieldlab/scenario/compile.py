@@ -318,7 +318,8 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
                                          elevation_mask=(-math.pi / 2 if s.elevation_mask_deg is None
                                                          else float(np.radians(s.elevation_mask_deg))),
                                          refraction_k=scn.sensing.refraction_k,
-                                         snr_noise=scn.sensing.snr_noise), s.system))
+                                         snr_noise=scn.sensing.snr_noise, scan_loss=scn.sensing.scan_loss),
+                                   s.system))
     early_warning = []
     radar_systems = {s.system for s in scn.sensors}
     for i, e in enumerate(scn.early_warning):

@@ -576,6 +576,11 @@ class SensingCfg(_Strict):
     snr_noise: bool = Field(
         True, description="measurement noise grows as the signal-to-noise ratio falls (sigma as 1/sqrt(SNR); the "
                           "catalogue's figures hold at 20 dB); false: the catalogue's figures at every SNR")
+    scan_loss: bool = Field(
+        False, description="true: a radar's fixed array faces lose signal as their beams steer off the face's normal "
+                           "(two-way cos^2.5 of the azimuth off it: 7.5 dB, a range 35 % shorter, 60 deg off; the "
+                           "catalogue's array_faces); false (the default, which the documented figures use): the "
+                           "catalogue range in every direction of the field")
     false_alarms: Literal["confirmed", "raw"] | float = Field(
         "confirmed",
         description="false alarms among each radar's reports to the multi-target tracker (shieldlab tracks, "

@@ -8,6 +8,12 @@ site (lat, lon [rad], alt [m]).  Model (equations and sources in docs/models.md)
   with Pd = 0.5 at the spec's ``pfa``, so
   ``SNR = SNR50 (R_max / R)^4 (sigma / sigma_ref)``
   (R^-4 law: M. I. Skolnik, *Introduction to Radar Systems*, 3rd ed., 2001, ch. 1-2).
+* Scan loss of a fixed phased-array face (``scan_loss``, off by default): the SNR falls as the beam steers
+  off the face's normal, ``SNR × cos(θ)^n`` with ``θ`` the azimuth off the normal of the
+  face that looks (:func:`scan_gain`; the spec's ``array_faces``) and ``n`` =
+  :data:`SCAN_LOSS_EXPONENT`: the aperture's projected area ``A cos θ`` sets the gain on
+  transmit and the effective area on receive (``cos² θ`` both ways), and the elements'
+  own pattern takes a little more.  In azimuth only: the faces' tilts are not public.
 * Single-pulse Swerling case 1 detection, square-law detector:
   ``Pd = Pfa^(1 / (1 + SNR))``, hence ``SNR50 = ln(Pfa) / ln(1/2) - 1``
   (M. A. Richards, *Fundamentals of Radar Signal Processing*, 2005, ch. 6;
@@ -55,8 +61,14 @@ from shieldlab.sensors import signature, visibility
 from shieldlab.sensors.records import Detections, azimuth_variance_factor
 from shieldlab.sensors.signature import Signature
 
-__all__ = ["Radar", "snr50", "snr", "pd_swerling1", "noise_variance_scale", "search_every", "looks", "visible",
-           "observe", "scan_times", "detect", "measure"]
+__all__ = ["Radar", "snr50", "snr", "scan_gain", "face_geometry", "SCAN_LOSS_EXPONENT", "pd_swerling1",
+           "noise_variance_scale", "search_every", "looks", "visible", "observe", "scan_times", "detect", "measure"]
+
+#: Exponent n of the two-way scan loss ``cos(θ)^n`` of a fixed array face (:func:`scan_gain`):
+#: 2 from the projected aperture on transmit and on receive, a half more for the elements'
+#: own pattern (assumption: two-way exponents of 2 to 3 are the usual range; 2.5 loses 7.5 dB
+#: at 60 deg off the normal, where cos² alone loses 6 dB).
+SCAN_LOSS_EXPONENT = 2.5
 
 #: SNR (linear) at which the catalogue's noise figures hold: 20 dB (catalog/sensors.yaml).
 REF_SNR = 100.0
@@ -109,6 +121,9 @@ class Radar:
         near-ground value, 1 a geometric line of sight).
     snr_noise : whether the measurement noise grows as the SNR falls
         (:func:`noise_variance_scale`); False: the spec's figures at every SNR.
+    scan_loss : whether a fixed array face loses SNR off its normal (:func:`scan_gain`);
+        False (the default, as the scenario's ``sensing.scan_loss``): the catalogue range in
+        every direction of the field.
     """
 
     name: str
@@ -120,6 +135,7 @@ class Radar:
     elevation_mask: float = -math.pi / 2
     refraction_k: float | None = None
     snr_noise: bool = True
+    scan_loss: bool = False
 
     @cached_property
     def site_ecef(self) -> np.ndarray:
@@ -132,15 +148,46 @@ def snr50(pfa) -> np.ndarray:
     return np.log(pfa) / np.log(0.5) - 1.0
 
 
-def snr(radar: Radar, range_m, rcs_m2) -> np.ndarray:
-    """Linear SNR for targets at slant ``range_m`` [m] with ``rcs_m2`` [m^2] (broadcast).
+def snr(radar: Radar, range_m, rcs_m2, az=None) -> np.ndarray:
+    """Linear SNR for targets at slant ``range_m`` [m] with ``rcs_m2`` [m^2] (broadcast), seen at
+    azimuth ``az`` [rad, clockwise from north] (None: on a face's normal).
 
-    ``SNR50(pfa) * (R_max / R)^4 * (rcs / ref_rcs)``.
+    ``SNR50(pfa) * (R_max / R)^4 * (rcs / ref_rcs) * scan_gain(radar, az)``.
     """
     spec = radar.spec
     r = np.asarray(range_m, dtype=float)
     scale = (spec.max_range_km * 1e3 / r) ** 4 * (np.asarray(rcs_m2, dtype=float) / spec.ref_rcs_m2)
+    if az is not None:
+        scale = scale * scan_gain(radar, az)
     return snr50(spec.pfa) * scale
+
+
+def face_geometry(radar: Radar) -> tuple[float, float, float]:
+    """(face width [rad], field [rad], exponent) of ``radar``'s array faces for :func:`scan_gain`
+    and the compiled :func:`shieldlab.sensors.visibility.face_gain`: width 0 where it has no
+    scan loss (an antenna turned mechanically, or ``scan_loss`` off)."""
+    spec = radar.spec
+    faces = int(getattr(spec, "faces", 0))
+    if not radar.scan_loss or faces == 0:
+        return 0.0, math.radians(spec.az_fov_deg), SCAN_LOSS_EXPONENT
+    return math.radians(spec.az_fov_deg) / faces, math.radians(spec.az_fov_deg), SCAN_LOSS_EXPONENT
+
+
+def scan_gain(radar: Radar, az) -> np.ndarray:
+    """Two-way gain factor (linear, at most 1) of ``radar``'s array faces towards azimuth ``az``
+    [rad] (any shape): ``cos(θ)^SCAN_LOSS_EXPONENT``, ``θ`` the azimuth off the normal of the face
+    that looks there.  The faces tile the field of view: ``k`` faces of a sector of width ``F``
+    each cover ``F / k`` with their normals at the middle of each part (one face: its normal
+    on the boresight); ``k`` faces all around have their normals ``2π / k`` apart, one on the
+    boresight.  1 everywhere where the radar has no scan loss (:func:`face_geometry`)."""
+    width, field, n = face_geometry(radar)
+    a = np.asarray(az, dtype=float)
+    if width == 0.0:
+        return np.ones(a.shape)
+    d = np.mod(a - radar.boresight_az + np.pi, 2.0 * np.pi) - np.pi  # off the boresight, [-pi, pi)
+    start = -0.5 * width if field >= 2.0 * np.pi - 1e-9 else -0.5 * field  # where the first face begins
+    off = np.mod(d - start, width) - 0.5 * width
+    return np.cos(off) ** n
 
 
 def pd_swerling1(snr, pfa) -> np.ndarray:
@@ -282,7 +329,7 @@ def observe(radar: Radar, traj: Trajectories, rcs_m2: Signature | np.ndarray | f
     ok &= in_flight(traj, t_scan)
     rcs = _rcs_at_scans(traj, t_scan, pos, ok, rcs_m2, radar.site_ecef)
     with np.errstate(divide="ignore", over="ignore"):
-        s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
+        s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs, az), 0.0)
     pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
 
     shape = batch + (t_scan.size,)
@@ -376,7 +423,8 @@ def confirmation_radars(radars) -> tuple:
     the paths, their burnout times and signature and ``init_hits``, for one system's
     ``radars`` (compiled :class:`Radar` objects): scan period [s], scans per search frame,
     SNR at Pd = 0.5, the Pd = 0.5 range against 1 m² [m], false-alarm probability, then
-    the fields of regard (:class:`shieldlab.sensors.visibility.FieldOfRegard`)."""
+    the fields of regard (:class:`shieldlab.sensors.visibility.FieldOfRegard`) and the
+    array faces (S, 3) (:func:`face_geometry`)."""
     fields = [visibility.FieldOfRegard.of(r) for r in radars]
     return (np.array([r.spec.scan_period_s for r in radars], float),
             np.array([search_every(r.spec) for r in radars], np.int64),
@@ -384,4 +432,5 @@ def confirmation_radars(radars) -> tuple:
             np.array([1e3 * float(r.spec.detection_range_km(1.0)) for r in radars]),
             np.array([float(r.spec.pfa) for r in radars]),
             *(np.array([getattr(f, k) for f in fields], float)
-              for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi", "refr")))
+              for k in ("site", "trig", "boresight", "half_fov", "el_lo", "el_hi", "refr")),
+            np.array([face_geometry(r) for r in radars], float).reshape(len(radars), 3))

@@ -115,7 +115,7 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     ok &= present
     rcs = np.broadcast_to(np.asarray(sig.booster, float), (C, N))[..., None]
     with np.errstate(divide="ignore", over="ignore"):
-        s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs), 0.0)
+        s = np.where(ok, snr(radar, np.where(ok, r, 1.0), rcs, az), 0.0)
     pd = np.where(ok, pd_swerling1(s, spec.pfa), 0.0)
     u = np.empty((C, N, K))
     noise = np.empty((C, N, K, 3))

@@ -214,6 +214,18 @@ def sees(x, y, z, site, trig, boresight, half_fov, el_lo, el_hi, refr, max_range
     return True
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def face_gain(az, boresight, width, field, n):
+    """Two-way gain factor of array faces of azimuth ``width`` [rad] tiling a ``field`` [rad]
+    about ``boresight`` [rad] towards azimuth ``az`` [rad]: ``cos(θ)^n``, θ off the normal of
+    the face that looks there (:func:`shieldlab.sensors.radar.scan_gain`, its NumPy twin)."""
+    two_pi = 2.0 * math.pi
+    d = (az - boresight + math.pi) % two_pi - math.pi
+    start = -0.5 * width if field >= two_pi - 1e-9 else -0.5 * field
+    off = (d - start) % width - 0.5 * width
+    return math.cos(off) ** n
+
+
 @nb.njit(cache=True, error_model="numpy")
 def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi, refr):
     """:func:`sees` over ECEF points ``p`` (M, 3) [m], no range limit: (M,) bool."""
@@ -225,7 +237,7 @@ def visible_rows(p, site, trig, boresight, half_fov, el_lo, el_hi, refr):
 
 @nb.njit(cache=True, error_model="numpy")
 def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50, range50,
-                               pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr):
+                               pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces):
     """When a system of S radars is expected to confirm a track on each path [s]: the first
     scan at which the radars' expected detections, summed, reach ``init_hits`` (the
     tracker confirms at its ``init_hits``-th detection from any of the system's radars).
@@ -246,21 +258,23 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hi
     in radar order).  ``pos``, ``vel`` (M, J, 3) ECEF paths [m, m/s] sampled every ``dt``
     [s], the first ``n_valid[m]`` real; a scan between samples reads the straight segment
     between them.  The radars' fields: ``site`` (S, 3), ``trig`` (S, 4), ``refr`` (S, 4 + 2 L)
-    and the rest (S,) as :meth:`FieldOfRegard.args`.  Returns (M,), ``inf`` where the sum
-    never gets there."""
+    and the rest (S,) as :meth:`FieldOfRegard.args`; ``faces`` (S, 3) their array faces, the
+    SNR times :func:`face_gain` (:func:`shieldlab.sensors.radar.face_geometry`).  Returns
+    (M,), ``inf`` where the sum never gets there."""
     M = pos.shape[0]
     out = np.full(M, np.inf)
     nxt = np.zeros(period.size, np.int64)
     free = np.ones(period.size)
     for m in range(M):
         out[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
-                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, nxt, free)
+                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces, nxt,
+                                    free)
     return out
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
 def expected_confirmation_times(pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
-                                range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr):
+                                range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces):
     """:func:`expected_confirmation_time` with the paths shared among Numba's threads
     (``prange``; ``NUMBA_NUM_THREADS``), for the many paths of a footprint [s], (M,).  Each
     path is the serial function's own loop, on its own scratch rows, and writes only its own
@@ -273,14 +287,14 @@ def expected_confirmation_times(pos, vel, n_valid, dt, burnout, sig, cue, init_h
     free = np.ones((M, S))
     for m in nb.prange(M):
         out[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
-                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, nxt[m],
-                                    free[m])
+                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces,
+                                    nxt[m], free[m])
     return out
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50, range50, pfa,
-                       site, trig, boresight, half_fov, el_lo, el_hi, refr, nxt, free):
+                       site, trig, boresight, half_fov, el_lo, el_hi, refr, faces, nxt, free):
     """Path ``m``'s expected confirmation time [s] (``inf``: never) for
     :func:`expected_confirmation_time`; ``nxt`` (S,) int and ``free`` (S,) are scratch."""
     S = period.size
@@ -315,7 +329,13 @@ def _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, p
             sigma = rcs_point(ts < burnout[m], vx, vy, vz, x - site[s, 0], y - site[s, 1], z - site[s, 2],
                               sig[0], sig[1], sig[2])
             r50 = range50[s] * sigma**0.25
-            pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * (r50 / r) ** 4))
+            gain = 1.0
+            if faces[s, 0] > 0.0:
+                dx, dy, dz = x - site[s, 0], y - site[s, 1], z - site[s, 2]
+                east = -trig[s, 2] * dx + trig[s, 3] * dy
+                north = -trig[s, 0] * (trig[s, 3] * dx + trig[s, 2] * dy) + trig[s, 1] * dz
+                gain = face_gain(math.atan2(east, north), boresight[s], faces[s, 0], faces[s, 1], faces[s, 2])
+            pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * gain * (r50 / r) ** 4))
             if k_s % search[s] == 0 or ts >= cue[m]:  # a search scan or cued: looked at, held or not
                 hits += pd
                 free[s] *= 1.0 - pd
