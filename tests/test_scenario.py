@@ -232,20 +232,32 @@ def test_the_api_names_a_world_that_is_none(world, words):
                                             ("akcakale-2012", "simulate_shelling")])
 def test_the_api_names_where_a_scenario_without_threats_runs(preset, runner):
     """A scenario of flights (or shelling) alone: shieldlab.simulate's refusal pointed at the
-    command line (`shieldlab run`); it names the function that runs it, and that function
-    does."""
-    import importlib
-
+    command line (`shieldlab run`); it names the public function that runs it, which does, with
+    simulate's checks of its arguments (the engine's function it first named took runs=-3 and
+    wrote a summary of -3 runs, and runs=2.0 or seed=-1 were a TypeError and NumPy's error)."""
     import shieldlab
 
     world = shieldlab.load_world(preset)
-    with pytest.raises(InputError, match=f"no ballistic threats.*{runner}") as e:
+    with pytest.raises(InputError, match=f"no ballistic threats.*shieldlab.{runner}") as e:
         shieldlab.simulate(world, runs=2)
     assert e.value.field == "threats" and "shieldlab run" not in str(e.value)
-    call = re.search(r"shieldlab\.engine\.(\w+)\.(\w+)\(", str(e.value))
-    assert call is not None and call.group(2) == runner
-    res = getattr(importlib.import_module(f"shieldlab.engine.{call.group(1)}"), runner)(world, 2, 1)
+    run = getattr(shieldlab, runner)
+    assert runner in shieldlab.__all__
+    res = run(world, runs=2, seed=1)
     assert res.summary["runs"] == 2
+    for kw, field in (({"runs": -3}, "runs"), ({"runs": 0}, "runs"), ({"runs": 2.0}, "runs"), ({"runs": "2"}, "runs"),
+                      ({"seed": -1}, "seed"), ({"seed": 2.0}, "seed")):
+        with pytest.raises(InputError) as e:
+            run(world, **{"runs": 2, "seed": 1, **kw})
+        assert e.value.field == field, kw
+    with pytest.raises(InputError, match="load_world") as e:
+        run(preset, runs=2)
+    assert e.value.field == "world"
+    # the other kind of scenario: nothing to run
+    other = shieldlab.load_world("akcakale-2012" if runner == "simulate_air" else "turkey-airspace-2015")
+    with pytest.raises(InputError) as e:
+        run(other, runs=2)
+    assert e.value.field == ("flights" if runner == "simulate_air" else "shelling")
 
 
 def test_the_api_runs_the_flights_beside_the_threats():

@@ -148,29 +148,16 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
     ``res.summary["air"]`` and ``["shelling"]``.
     """
     import dataclasses
-    import numbers
 
     from shieldlab.engine.chain import preflight
     from shieldlab.engine.montecarlo import simulate as _simulate
-    from shieldlab.scenario.compile import World
 
-    if not isinstance(world, World):
-        hint = (f": load it first, shieldlab.load_world({world!r})" if isinstance(world, (str, _os.PathLike))
-                else "")
-        raise InputError(f"must be a scenario from shieldlab.load_world, not {type(world).__name__}{hint}",
-                         field="world")
-
-    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise InputError(f"must be an integer, not {value!r}", field=name)
-        if value < lo or (hi is not None and value > hi):
-            raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
-                             + f", not {value}", field=name)
+    _check_run(world, runs, seed)
     if not world.threats:  # (the command line's refusal names its own commands)
         held = [what for what, here in (("aircraft and cruise missiles (flights)", world.flights),
                                         ("shelling", world.shelling is not None)) if here]
-        runs_with = {"aircraft and cruise missiles (flights)": "shieldlab.engine.air.simulate_air(world, runs, seed)",
-                     "shelling": "shieldlab.engine.shelling.simulate_shelling(world, runs, seed)"}
+        runs_with = {"aircraft and cruise missiles (flights)": "shieldlab.simulate_air(world, runs, seed)",
+                     "shelling": "shieldlab.simulate_shelling(world, runs, seed)"}
         raise InputError("the scenario has no ballistic threats for the kill chain that simulate runs"
                          + (": its " + " and its ".join(f"{w} run with {runs_with[w]}" for w in held) if held else ""),
                          source=world.source, field="threats")
@@ -194,6 +181,59 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
     return dataclasses.replace(res, air=air, shelling=shelling)
 
 
+def _check_run(world, runs, seed) -> None:
+    """The API's checks of a Monte Carlo's arguments: a compiled world, ``runs`` an integer from
+    1 to :data:`MAX_RUNS`, ``seed`` an integer of at least 0 (:class:`InputError` naming the
+    field)."""
+    import numbers
+
+    from shieldlab.scenario.compile import World
+
+    if not isinstance(world, World):
+        hint = (f": load it first, shieldlab.load_world({world!r})" if isinstance(world, (str, _os.PathLike))
+                else "")
+        raise InputError(f"must be a scenario from shieldlab.load_world, not {type(world).__name__}{hint}",
+                         field="world")
+    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise InputError(f"must be an integer, not {value!r}", field=name)
+        if int(value) < lo or (hi is not None and int(value) > hi):
+            raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
+                             + f", not {value}", field=name)
+
+
+def simulate_air(world, runs: int = 100, seed: int = 1):
+    """The air picture of a scenario's ``flights`` (aircraft, cruise missiles; air policing where
+    the scenario has it) over ``runs`` Monte Carlo runs, as ``shieldlab run`` flies it: an
+    ``AirResult`` with ``summary`` (``summary["flights"]``: each entry's fates and how it was
+    seen), ``outcomes`` and ``events`` (columns as NumPy arrays).  ``runs`` and ``seed`` as
+    :func:`simulate`; a scenario without flights raises :class:`InputError` (field ``flights``)."""
+    from shieldlab.engine.air import simulate_air as _simulate_air
+
+    _check_run(world, runs, seed)
+    if not world.flights:
+        raise InputError("the scenario has no flights (aircraft or cruise missiles) to fly", source=world.source,
+                         field="flights")
+    return _simulate_air(world, int(runs), int(seed), scene_run=None)
+
+
+def simulate_shelling(world, runs: int = 100, seed: int = 1):
+    """A scenario's ``shelling`` (fire missions and the weapon-locating radars that watch them)
+    over ``runs`` Monte Carlo runs, as ``shieldlab run`` fires it: a ``ShellingResult`` with
+    ``summary``, ``rounds`` and ``events`` (columns as NumPy arrays).  ``runs`` and ``seed`` as
+    :func:`simulate`; every mission is laid first (an aim out of reach raises
+    :class:`InputError` naming it); a scenario without shelling raises :class:`InputError`
+    (field ``shelling``)."""
+    from shieldlab.engine.shelling import check
+    from shieldlab.engine.shelling import simulate_shelling as _simulate_shelling
+
+    _check_run(world, runs, seed)
+    if world.shelling is None:
+        raise InputError("the scenario has no shelling to fire", source=world.source, field="shelling")
+    check(world)
+    return _simulate_shelling(world, int(runs), int(seed), scene_run=None)
+
+
 def presets() -> list[str]:
     """Names of the built-in scenario presets."""
     from shieldlab.scenario.loader import preset_names
@@ -201,7 +241,8 @@ def presets() -> list[str]:
     return preset_names()
 
 
-__all__ = ["InputError", "MAX_RUNS", "earth", "flyout", "load_world", "presets", "simulate", "__version__"]
+__all__ = ["InputError", "MAX_RUNS", "earth", "flyout", "load_world", "presets", "simulate", "simulate_air",
+           "simulate_shelling", "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:
