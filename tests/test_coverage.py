@@ -194,6 +194,12 @@ def test_scan_loss_shortens_the_reach_off_each_face_normal():
     area = 4 * 0.5 * float(np.mean(reach2)) * (math.pi / 2)  # four faces' sectors of the polar curve
     assert rc.area_km2 == pytest.approx(area, rel=0.03)
     assert area < math.pi * ((d_m / 1e3) ** 2 - 10.0**2)
+    # the outputs say it was on (the same maps with it off could not be told apart but by shape)
+    assert rc.faces == 4 and C.to_json(cov, include_grid=False)["radars"][0]["scan_loss_faces"] == 4
+    assert "scan loss of the array faces (spy;" in C.propagation_text(cov)
+    off = C.compute(_world([{"name": "spy", "type": "an-spy-1d", "site": {"lat": 36.0, "lon": 27.0}}]), 10.0,
+                    rcs_m2=1e-4)
+    assert off.radars[0].faces == 0 and "scan loss" not in C.propagation_text(off)
 
 
 # --- RCS choice, bounds -------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class RadarCoverage:
     area_km2: float
     farthest_km: float  # great-circle distance from the site to the farthest covered node (0: none)
     refraction_k: float | None = None  # the radar's atmosphere: None standard, else its effective-Earth factor
+    faces: int = 0  # array faces losing gain off their normals (0: no scan loss: none, or sensing.scan_loss off)
 
 
 @dataclass
@@ -101,14 +102,20 @@ class Coverage:
 
 
 def propagation_text(cov: Coverage) -> str:
-    """How the radars' line of sight bends, in words."""
+    """How the radars' line of sight bends, in words; and where array faces lose range off
+    their normals (``sensing.scan_loss``), which radars (detection ranges are on a normal)."""
     ks = {None if r.refraction_k is None else round(r.refraction_k, 6) for r in cov.radars}
     if ks <= {None}:
-        return "refraction of the standard atmosphere"
-    if ks == {1.0}:
-        return "geometric line of sight"
-    return "refraction k = " + ", ".join("standard" if k is None else f"{k:g}" for k in
-                                         sorted(ks, key=lambda k: -1.0 if k is None else k))
+        text = "refraction of the standard atmosphere"
+    elif ks == {1.0}:
+        text = "geometric line of sight"
+    else:
+        text = "refraction k = " + ", ".join("standard" if k is None else f"{k:g}" for k in
+                                             sorted(ks, key=lambda k: -1.0 if k is None else k))
+    lossy = [r.name for r in cov.radars if r.faces]
+    if lossy:
+        text += (", scan loss of the array faces (" + ", ".join(lossy) + "; ranges given on a face's normal)")
+    return text
 
 
 def rcs_text(cov: Coverage) -> str:
@@ -351,7 +358,8 @@ def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = Non
             boresight_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
             el_min_deg=max(float(spec.el_min_deg), math.degrees(radar.elevation_mask)),
             el_max_deg=float(spec.el_max_deg), rcs_m2=s, detection_range_km=d, covered=cov,
-            area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=radar.refraction_k))
+            area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=radar.refraction_k,
+            faces=int(spec.faces) if face_geometry(radar)[0] > 0.0 else 0))
     return Coverage(scenario=world.scenario.name, grid=grid, alt_km=alt_km, rcs_m2=rcs, rcs_from=rcs_from,
                     rcs_missile=rcs_missile, radars=rows, union=union, union_area_km2=float(cell[union].sum()),
                     timing_s={"total": time.perf_counter() - t0})
@@ -377,7 +385,8 @@ def to_json(cov: Coverage, include_grid: bool = True) -> dict:
              "el_min_deg": round(r.el_min_deg, 3), "el_max_deg": r.el_max_deg, "rcs_m2": r.rcs_m2,
              "detection_range_km": round(r.detection_range_km, 1), "area_km2": round(r.area_km2, 0),
              "farthest_km": round(r.farthest_km, 1),
-             "refraction_k": None if r.refraction_k is None else round(r.refraction_k, 6)}
+             "refraction_k": None if r.refraction_k is None else round(r.refraction_k, 6),
+             "scan_loss_faces": r.faces}
         if include_grid:
             d["covered"] = _rows(r.covered)
         out["radars"].append(d)

@@ -402,8 +402,9 @@ class Sensor(_Record):
             )
         if self.faces > 0 and self.face_width_deg >= 180.0:
             raise ValueError(f"array_faces ({self.faces}) over an azimuth field of {self.az_fov_deg:g} deg: each "
-                             f"face would steer {self.face_width_deg / 2:g} deg off its normal, where a face sees "
-                             f"nothing past 90 deg; give more faces, or 0 for an antenna turned mechanically")
+                             f"face would have to steer {self.face_width_deg / 2:g} deg off its normal, and a face "
+                             f"sees nothing at 90 deg or more; give more faces, or 0 for an antenna turned "
+                             f"mechanically")
         if self.search_period_s is not None and self.search_period_s < self.scan_period_s:
             raise ValueError(f"search_period_s ({self.search_period_s}) must not be shorter than scan_period_s "
                              f"({self.scan_period_s}): a search frame holds whole track revisits")
