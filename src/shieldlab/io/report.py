@@ -336,15 +336,19 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
-    for nd in world.nodes:  # C2: where each node sits, and its sector (nodes[].site, nodes[].sector)
+    sector_inks = ("#566573", "#7d3c98", "#1e8449", "#b9770e", "#1f618d")  # a node's sector, told apart
+    held = world.architecture == "sectoral"
+    for k, nd in enumerate(world.nodes):  # C2: where each node sits, and its sector (nodes[].site, nodes[].sector)
         # (a node's site does not widen the map: NATO's at Ramstein would take in half of Europe)
         if nd.site is not None and lon0 <= nd.site.lon_deg <= lon1 and lat0 <= nd.site.lat_deg <= lat1:
             seen.setdefault("C2 node", ax.plot(nd.site.lon_deg, nd.site.lat_deg, "P", color="#566573", ms=7)[0])
             named.append((f"{nd.name} C2", nd.site.lon_deg, nd.site.lat_deg, "#34495e"))
+        ink = sector_inks[k % len(sector_inks)]
         for poly in getattr(nd.sector, "geoms", [nd.sector] if nd.sector is not None else []):
             ring = np.degrees(np.asarray(poly.exterior.coords))
-            key = "C2 node sector" + ("" if world.architecture == "sectoral" else " (not held to it)")
-            line = ax.plot(ring[:, 0], ring[:, 1], color="#566573", lw=1.2, ls="--")[0]
+            # under another architecture a sector is drawn for comparison: the node engages anywhere
+            key = f"{nd.name}'s sector" + ("" if held else f" (not enforced: {world.architecture})")
+            line = ax.plot(ring[:, 0], ring[:, 1], color=ink, lw=1.3, ls="--")[0]
             seen.setdefault(key, line)
     for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
         if key == "launch point" or key in ended:
