@@ -630,7 +630,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     largest = max([cov.union_area_km2] + [r.area_km2 for r in cov.radars])  # one unit for the legend's areas
     g = cov.grid
     fig, ax, extent = _one_panel(g)
-    shade = "#3182bd"
+    # a grey, darker than land and sea alike (a blue read as sea over the sea) and apart from the
+    # radars' own colours
+    shade = "#4d4d4d"
     ax.imshow(np.where(cov.union, 1.0, np.nan), origin="lower", extent=extent, cmap=ListedColormap([shade]),
               alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]  # tab10 is a ListedColormap
