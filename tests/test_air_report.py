@@ -33,3 +33,13 @@ def test_the_run_map_holds_its_legend_and_axes_on_the_page(preset, monkeypatch):
     page, legend, ylabel, axes = figures[0]  # the overview comes first
     assert legend.x0 >= axes.x1 - 1 and legend.x1 <= page.x1 + 1 and legend.y0 >= page.y0 - 1
     assert ylabel.x0 >= page.x0 - 1 and ylabel.width > 0
+
+
+def test_an_interval_of_negative_numbers_reads_without_a_dash_between_minuses():
+    """The air tables printed a margin's interval as "(-0.77–-0.68)": a dash between two minus
+    signs; across zero or below it the interval reads "(a to b)"."""
+    from shieldlab.io.air_tables import mean_text
+
+    assert mean_text({"mean": -0.72, "ci": [-0.77, -0.68]}, "{:.2f}") == "-0.72 (-0.77 to -0.68)"
+    assert mean_text({"mean": 0.1, "ci": [-0.2, 0.4]}, "{:.2f}") == "0.10 (-0.20 to 0.40)"
+    assert mean_text({"mean": 1.5, "ci": [1.0, 2.0]}, "{:.1f}") == "1.5 (1.0–2.0)"

@@ -30,7 +30,9 @@ def mean_text(d: dict | None, fmt: str = "{:,.1f}", scale: float = 1.0, none: st
     if ci and ci[0] is not None and ci[1] is not None:
         lo, hi = ci
         if abs(hi - lo) > 1e-9 * max(abs(hi), 1.0):
-            text += f" ({fmt.format(lo * scale)}–{fmt.format(hi * scale)})"
+            a, b = fmt.format(lo * scale), fmt.format(hi * scale)
+            # a dash between negative numbers reads as a minus: "(-0.77–-0.68)"
+            text += f" ({a} to {b})" if a.startswith("-") or b.startswith("-") else f" ({a}–{b})"
     return text
 
 
