@@ -67,9 +67,14 @@ def _overview(world, res, run: int, rows: dict) -> str:
         a = er.paths.active
         lats.append(np.degrees(er.paths.lat[a]))
         lons.append(np.degrees(er.paths.lon[a]))
+    # the map frames the flights and the radars that reported one of them in this run: a radar
+    # that saw none (kalibr-caspian-2015's Armavir and Gabala) drew the frame out to it and left
+    # the raid in a corner; it is still drawn where it falls on the map
+    reporters = {d.sensor for er in res.scene for d in er.detections if d.detected.any()}
     for s in world.sensors:
-        lats.append([math.degrees(s.radar.lat)])
-        lons.append([math.degrees(s.radar.lon)])
+        if s.radar.name in reporters:
+            lats.append([math.degrees(s.radar.lat)])
+            lons.append([math.degrees(s.radar.lon)])
     lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
     # the map and, right of it, the legend: the page is as wide as both (a 12-inch page held a
     # 9-inch map and a 3.5-inch legend, so the legend ran off the page and the latitude axis
