@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import shieldlab
@@ -43,3 +44,31 @@ def test_an_interval_of_negative_numbers_reads_without_a_dash_between_minuses():
     assert mean_text({"mean": -0.72, "ci": [-0.77, -0.68]}, "{:.2f}") == "-0.72 (-0.77 to -0.68)"
     assert mean_text({"mean": 0.1, "ci": [-0.2, 0.4]}, "{:.2f}") == "0.10 (-0.20 to 0.40)"
     assert mean_text({"mean": 1.5, "ci": [1.0, 2.0]}, "{:.1f}") == "1.5 (1.0–2.0)"
+
+
+def test_the_run_map_frames_the_flights_and_the_radars_that_reported_them(monkeypatch):
+    """kalibr-caspian-2015: Armavir and Gabala (Russia's early-warning radars) report none of the
+    cruise missiles, and the map was drawn out to Armavir at 45 N, the raid in its lower left
+    corner; the frame now holds the flights and the radars that reported one, no more."""
+    world = shieldlab.load_world("kalibr-caspian-2015")
+    res = simulate_air(world, runs=2, seed=1)
+    reporters = {d.sensor for er in res.scene for d in er.detections if d.detected.any()}
+    assert "armavir" not in reporters and {"mardin", "peace-eagle"} <= reporters
+    limits = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        limits.append((fig.axes[0].get_xlim(), fig.axes[0].get_ylim()))
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    (x0, x1), (y0, y1) = limits[0]
+    armavir = next(s.radar for s in world.sensors if s.radar.name == "armavir")
+    assert y1 < np.degrees(armavir.lat)  # left off the frame
+    for er in res.scene:  # every flier's path inside it
+        a = er.paths.active
+        assert (np.degrees(er.paths.lat[a]) <= y1).all() and (np.degrees(er.paths.lon[a]) >= x0).all()
+    for s in world.sensors:
+        if s.radar.name in reporters:
+            assert x0 <= np.degrees(s.radar.lon) <= x1 and y0 <= np.degrees(s.radar.lat) <= y1
