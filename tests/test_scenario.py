@@ -94,6 +94,15 @@ def test_minimal_compiles_to_si(tmp_path):
     # a quoted word where a flag goes was read as one (pydantic's lax "yes", "off")
     (("name: mini", 'name: mini\ndoctrine: {shoot_look_shoot: "yes"}'), "doctrine.shoot_look_shoot",
      "expected true or false, got the text 'yes'"),
+    # unquoted, YAML 1.1 read yes, on, off as flags and pydantic read 1 as true: refused by name
+    (("name: mini", "name: mini\ndoctrine: {shoot_look_shoot: yes}"), "doctrine.shoot_look_shoot",
+     "expected true or false, got the text 'yes'"),
+    (("name: mini", "name: mini\nsensing: {scan_loss: off}"), "sensing.scan_loss",
+     "expected true or false, got the text 'off'"),
+    (("name: mini", "name: mini\nsensing: {scan_loss: 1}"), "sensing.scan_loss",
+     "expected true or false, got the number 1"),
+    (("name: mini", 'name: mini\nsensing: {snr_noise: "true"}'), "sensing.snr_noise",
+     "got the text 'true' (write true or false without quotes)"),
     # a reserve that leaves no round names its battery (it was repeated per battery, unnamed)
     (("rounds: 4}", "rounds: 4, reserve: 4}"), "batteries[0].reserve", "leaves none of the 4 rounds of battery 'b1'"),
     # an epoch near year 9999 validated and ran, then failed writing the scene's dates

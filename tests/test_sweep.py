@@ -333,14 +333,19 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
 
 
 def test_values_are_read_as_the_scenario_reads_them(tmp_path):
-    """A flag given as 1 is true, a count given as 2.0 is 2: the column has the field's type,
-    and two values that validate alike are refused before anything runs."""
+    """A count given as 2.0 is 2: the column has the field's type, and two values that validate
+    alike are refused before anything runs; a flag given as 1 (or yes) is refused by name, as in
+    a scenario file (it was taken as true)."""
     source, raw = S.load(PRESET)
     pts = S.points(source, raw, [S.parse_setting("doctrine.salvo=1.0,2")])
     assert [p.values["doctrine_salvo"] for p in pts] == [1, 2]
     assert all(type(p.values["doctrine_salvo"]) is int for p in pts)
     with pytest.raises(InputError, match="same value"):
-        S.points(source, raw, [S.parse_setting("doctrine.shoot_look_shoot=1,true")])
+        S.points(source, raw, [S.parse_setting("doctrine.salvo=2,2.0")])
+    for flag in ("1", "yes"):
+        with pytest.raises(InputError, match="expected true or false") as e:
+            S.points(source, raw, [S.parse_setting(f"doctrine.shoot_look_shoot={flag},true")])
+        assert "doctrine.shoot_look_shoot" in str(e.value)
     with pytest.raises(InputError, match="no sites.nosuch"):
         S.points(source, raw, [S.parse_setting("sites.nosuch.lat=37.1")])
     with pytest.raises(InputError, match="doctrine.salvo set twice"):

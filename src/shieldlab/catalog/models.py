@@ -73,10 +73,11 @@ def _finite_or_not_a_number(text: str) -> bool:
 
 
 def numbers_as_numbers(cls, value, info):
-    """A ``true`` or ``false``, or text, where only a number is allowed, and text where only
-    ``true`` or ``false`` is: refused (pydantic's lax mode would read ``true`` as 1, so ``lat:
-    true`` put a site at 1 degree, the quoted ``"8"`` as 8, and the quoted ``"yes"`` or
-    ``"off"`` as a flag)."""
+    """A ``true`` or ``false``, or text, where only a number is allowed, and text or a number
+    where only ``true`` or ``false`` is: refused (pydantic's lax mode would read ``true`` as 1,
+    so ``lat: true`` put a site at 1 degree, the quoted ``"8"`` as 8, and the quoted ``"yes"``
+    or ``"off"`` and the number 1 as a flag).  A whole number written as a float (``2.0``,
+    YAML 1.2's ``1e1``) is taken where an integer goes."""
     field = cls.model_fields.get(info.field_name)
     if field is None:
         return value
@@ -84,7 +85,12 @@ def numbers_as_numbers(cls, value, info):
     if bool in kinds and kinds <= {bool, type(None)}:
         for x in value if isinstance(value, (list, tuple)) else (value,):
             if isinstance(x, str):
-                raise ValueError(f"expected true or false, got the text {x!r} (write true or false without quotes)")
+                # (yes, no, on, off are text: the loader reads booleans as YAML 1.2 does)
+                hint = " (write true or false without quotes)" if x.strip().lower() in ("true", "false") else ""
+                raise ValueError(f"expected true or false, got the text {x!r}{hint}")
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                # (pydantic's lax mode read 1 as true and refused 3 in words of its own)
+                raise ValueError(f"expected true or false, got the number {x!r}")
         return value
     if bool in kinds or not kinds & {int, float}:
         return value
