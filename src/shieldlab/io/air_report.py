@@ -92,7 +92,8 @@ def _overview(world, res, run: int, rows: dict) -> str:
             what = fate(rows[name])
             a = p.active[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
             lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
-            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.3, alpha=0.9)[0])
+            # the fate over the report dots, see-through (drawn under them, the lines were buried)
+            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.1, alpha=0.6, zorder=5)[0])
             if what in ("shot down", "came down"):
                 ax.plot(lo[-1], la[-1], "x", color="#1d2128", ms=7)
     # where each sensor reported a flier in this run (the true position at the report), in hues
@@ -107,7 +108,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
         if pts:
             la, lo, _ = earth.ecef_to_geodetic(np.concatenate(pts))
             seen.setdefault(f"reported by {s.radar.name}",
-                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=3.0, alpha=0.7,
+                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=3.5, alpha=0.6,
                                     color=palette[j % len(palette)], zorder=4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
     named: list[tuple[str, float, float, str]] = []  # (name, lon, lat, ink): placed once laid out
