@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, p_text, utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt
 
 __all__ = ["build"]
 
@@ -51,8 +51,7 @@ def _extent(lats, lons, pad: float):
 
 
 def _figsize(lon0, lon1, lat0, lat1, width: float = 9.5):
-    aspect = (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
-    return (width, float(np.clip(width * aspect, 3.5, 9.0)) + 0.8)
+    return (width, float(np.clip(width * map_aspect(lon0, lon1, lat0, lat1), 3.5, 9.0)) + 0.8)
 
 
 def _overview(world, res, run: int, rows: dict) -> str:
@@ -80,8 +79,8 @@ def _overview(world, res, run: int, rows: dict) -> str:
     # 9-inch map and a 3.5-inch legend, so the legend ran off the page and the latitude axis
     # was cut)
     map_w, map_h = _figsize(lon0, lon1, lat0, lat1, 8.5)
-    aspect = (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
-    map_w = min(map_w, (map_h - 0.8) / max(aspect, 1e-6))  # a tall map's height is capped: so is its width
+    # a tall map's height is capped: so is its width
+    map_w = min(map_w, (map_h - 0.8) / max(map_aspect(lon0, lon1, lat0, lat1), 1e-6))
     fig, ax = plt.subplots(figsize=(map_w + 4.2, map_h))
     ax.set_anchor("W")  # the map at the left of its box, the legend beside it: the slack goes right
     maps.draw_base(ax, lon0, lon1, lat0, lat1)

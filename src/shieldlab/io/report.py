@@ -102,6 +102,12 @@ def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
     return keep_h, keep_l
 
 
+def map_aspect(lon0: float, lon1: float, lat0: float, lat1: float) -> float:
+    """Height over width of a local plate carrée map of that box [deg]: a degree of longitude
+    drawn as long as it is at the box's middle latitude, so the map's frame follows the ground."""
+    return (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
+
+
 def _png(fig, trim: bool = False) -> str:
     """``fig`` as a PNG data URI (``trim``: the page cut to what is drawn on it, a small margin
     kept: a map of fixed aspect with its legend beside it leaves slack on one side)."""
@@ -293,7 +299,7 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     lat0, lat1 = max(float(all_lat.min()) - pad, -85.0), min(float(all_lat.max()) + pad, 85.0)
     lon0, lon1 = float(all_lon.min()) - pad, float(all_lon.max()) + pad
     # the frame's shape follows the ground it shows (a local plate carree), so the map fills it
-    aspect = (lat1 - lat0) / max((lon1 - lon0) * math.cos(math.radians(0.5 * (lat0 + lat1))), 1e-6)
+    aspect = map_aspect(lon0, lon1, lat0, lat1)
     fig, ax = plt.subplots(figsize=(9.5, float(np.clip(9.5 * aspect, 3.5, 9.0)) + 0.8))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     from matplotlib.lines import Line2D
