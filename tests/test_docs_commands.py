@@ -9,7 +9,12 @@ command line's ``main`` in this process (:func:`test_cli.cli`: the same code aft
 imports, whose ~2 s a command the suite would otherwise pay for each of ~40 commands).
 It must exit 0, or 2 where the
 doc shows it ending in ``error:`` lines, which must then be the lines it prints; a
-``--json`` command shown with its whole output must print the same keys.
+``--json`` command shown with its whole output must print the same keys.  Every other line
+the doc shows after a command must be what it prints (:func:`missing_lines`): in its order,
+whitespace and a table's box-drawing characters aside, where the doc may wrap a long line,
+cut a wide table at the right, and leave out lines or parts of a line with ``...``; only the
+wall time at the end of a line (``·  2.8 s``) may differ.  So a change of model, or of a
+table's columns, that the docs do not follow fails here.
 """
 
 import json
@@ -42,6 +47,36 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
 _SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ">", ">>", "<", "2>", "2>&1"}
 
 _PLACEHOLDER = re.compile(r"\[--|\b[A-Z][A-Z_]{2,}\b|\.\.\.")
+
+_BOX = re.compile("[\u2500-\u257f]")  # a table's rules and borders: the doc may draw it plain
+_WALL_TIME = re.compile(r"(^|·\s*)\d+(?:\.\d+)? s$")  # the time a command took: the machine's, not the model's
+_ELIDED = re.compile(r"\.\.\.|…")
+
+
+def _norm(line: str) -> str:
+    return _WALL_TIME.sub(r"\1<wall time>", re.sub(r"\s+", " ", _BOX.sub(" ", line)).strip())
+
+
+def missing_lines(shown, printed: str) -> list[str]:
+    """The lines of ``shown`` (a doc's output of a command) that ``printed`` does not hold, in
+    order: each line's text, with runs of whitespace and box-drawing characters as one space
+    (:func:`_norm`), must come in ``printed`` (its lines joined by spaces, so that a doc may wrap
+    them) after the previous line's; ``...`` (or ``…``) stands for anything, inside a line or as
+    one."""
+    whole = " " + " ".join(n for n in map(_norm, printed.splitlines()) if n) + " "
+    missing, at = [], 0
+    for line in shown:
+        parts = [p.strip() for p in _ELIDED.split(_norm(line)) if p.strip()]
+        pos = at
+        for part in parts:
+            i = whole.find(part, pos)
+            if i < 0:
+                missing.append(line)
+                break
+            pos = i + len(part)
+        else:
+            at = pos
+    return missing
 
 
 @dataclass(frozen=True)
@@ -140,3 +175,18 @@ def test_documented_command(cmd, tmp_path):
     text = "\n".join(cmd.shown).strip()
     if "--json" in cmd.command and "|" not in cmd.command and text.startswith("{"):
         assert set(json.loads(r.stdout)) == set(json.loads(text))
+    missing = missing_lines(cmd.shown, r.stdout + "\n" + r.stderr)
+    assert not missing, f"{cmd.doc}:{cmd.line} shows lines the command does not print:\n" + "\n".join(missing) \
+        + "\n--- it printed:\n" + r.stdout[-3000:]
+
+
+def test_missing_lines_reads_a_doc_as_its_reader_would():
+    printed = ("┃ radar     ┃ detection km ┃\n│ kurecik   │        1,495 │\n"
+               "a long line that a doc wraps at eighty columns\nin parentheses: 95 % intervals  ·  2.8 s\n")
+    assert missing_lines(["  radar   detection km", "  kurecik   1,495"], printed) == []  # drawn plain
+    assert missing_lines(["a long line that a doc", "wraps at eighty columns"], printed) == []
+    assert missing_lines(["│ kurecik   │    "], printed) == []  # a wide table cut at the right
+    assert missing_lines(["...", "a long ... columns", "in parentheses: 95 % intervals  ·  0.4 s"], printed) == []
+    assert missing_lines(["  kurecik   1,494"], printed) == ["  kurecik   1,494"]  # a number drifted
+    assert missing_lines(["in parentheses: 99 % intervals  ·  2.8 s"], printed) != []
+    assert missing_lines(["a long line", "kurecik"], printed) == ["kurecik"]  # out of order
