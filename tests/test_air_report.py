@@ -72,3 +72,19 @@ def test_the_run_map_frames_the_flights_and_the_radars_that_reported_them(monkey
     for s in world.sensors:
         if s.radar.name in reporters:
             assert x0 <= np.degrees(s.radar.lon) <= x1 and y0 <= np.degrees(s.radar.lat) <= y1
+
+
+def test_a_crossing_close_up_is_framed_on_the_crossing_not_on_a_wide_floor():
+    # the Su-24's last 50 s near the border (~12 km of path) and the patrol's release point
+    lats = np.array([35.852, 35.83, 35.80, 35.7995])
+    lons = np.array([36.07, 36.14, 36.26, 36.265])
+    lon0, lon1, lat0, lat1 = air_report.crossing_frame(lats, lons)
+    coslat = np.cos(np.radians(35.83))
+    width_km, height_km = (lon1 - lon0) * 111.2 * coslat, (lat1 - lat0) * 111.2
+    assert lon0 < lons.min() and lon1 > lons.max() and lat0 < lats.min() and lat1 > lats.max()
+    assert 18.0 < width_km < 30.0  # the path with a fifth on each side: a 0.3 km incursion shows
+    assert width_km / height_km == pytest.approx(2.0, rel=1e-3)  # no thinner than 2:1
+    # a crossing a few hundred metres long still gets a frame of ~6.7 km, square
+    lon0, lon1, lat0, lat1 = air_report.crossing_frame(np.array([35.85, 35.851]), np.array([36.1, 36.101]))
+    assert (lat1 - lat0) * 111.2 == pytest.approx(6.67, abs=0.01)
+    assert (lon1 - lon0) * np.cos(np.radians(35.85)) == pytest.approx(lat1 - lat0, rel=1e-3)

@@ -158,6 +158,19 @@ def _overview(world, res, run: int, rows: dict) -> str:
     return _png(fig, trim=True)
 
 
+def crossing_frame(lats: np.ndarray, lons: np.ndarray) -> tuple[float, float, float, float]:
+    """(lon0, lon1, lat0, lat1) [deg] of a crossing's close-up around points ``lats``, ``lons``
+    [deg]: their extent and a fifth again on each side, at least ~3.3 km from the middle each way
+    (a floor of 20 km made the Su-24's 0.3 km incursion a hair's breadth on the border line), and
+    no thinner than 2:1 either way on the ground."""
+    lat_c, lon_c = 0.5 * (lats.min() + lats.max()), 0.5 * (lons.min() + lons.max())
+    coslat = math.cos(math.radians(lat_c))
+    half_x = max(0.03, 0.6 * (lons.max() - lons.min()) * coslat)  # [deg of latitude's length]
+    half_y = max(0.03, 0.6 * (lats.max() - lats.min()))
+    half_x, half_y = max(half_x, half_y / 2.0), max(half_y, half_x / 2.0)
+    return lon_c - half_x / coslat, lon_c + half_x / coslat, lat_c - half_y, lat_c + half_y
+
+
 def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     """One crossing: the true path and the track near the entry point, the border, the fighter's
     course and the shot."""
@@ -168,11 +181,11 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     t_out = float(row["exit_s"]) if np.isfinite(row["exit_s"]) else float(row["end_s"])
     near = (p.t >= t_in - 20.0) & (p.t <= t_out + 20.0)
     lats, lons = np.degrees(p.lat[m, near]), np.degrees(p.lon[m, near])
-    lat_c, lon_c = 0.5 * (lats.min() + lats.max()), 0.5 * (lons.min() + lons.max())
-    coslat = math.cos(math.radians(lat_c))
-    half = max(0.18, 0.6 * (lats.max() - lats.min()), 0.6 * (lons.max() - lons.min()) * coslat)
-    lon0, lon1 = lon_c - half / coslat, lon_c + half / coslat
-    lat0, lat1 = lat_c - half, lat_c + half
+    rp = er.policing[m]
+    if rp is not None and rp.shots and rp.pf is not None:  # the shot belongs in the picture: where it left
+        la, lo, _ = earth.ecef_to_geodetic(np.asarray(rp.shooter_at(rp.shots[-1].time), float)[None])
+        lats, lons = np.append(lats, np.degrees(la)), np.append(lons, np.degrees(lo))
+    lon0, lon1, lat0, lat1 = crossing_frame(lats, lons)
     fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     lines = []
@@ -193,7 +206,6 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     if firm.any():
         la, lo, _ = earth.ecef_to_geodetic(tr.x[m, firm, :3])
         ax.plot(np.degrees(lo), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
-    rp = er.policing[m]
     if rp is not None and rp.shots and rp.pf is not None:
         s = rp.shots[-1]
         ts = np.linspace(rp.t_v, s.time, 50)
