@@ -153,3 +153,22 @@ def test_discrimination_calls_each_object_once_and_wrongly_at_the_catalogue_rate
     plain = dataclasses.replace(radar, spec=radar.spec.model_copy(update={"discrimination_error": None}))
     rep0 = scans.scan_reports(plain, det, truth, sig, chain.run_streams(np.random.SeedSequence(9), 0, C2, 1)[0], 0.0)
     assert (rep0.call == -1).all()
+
+
+@pytest.mark.parametrize("false_alarms, radar", [("confirmed", 0), (20.0, 1)])
+def test_compiled_assembly_is_the_numpy_one_to_the_bit(scene, monkeypatch, false_alarms, radar):
+    calls = []
+    monkeypatch.setattr(scans, "_assemble", lambda *a: calls.append(a) or scans._assemble_numpy(*a))
+    _reports(scene, radar, false_alarms)
+    monkeypatch.undo()
+    (det, zb, seen, rsb, draws, fa_scale, calls_made), = calls
+    assert sum(d[1].shape[0] for d in draws) > (100 if false_alarms == 20.0 else -1)
+    # every key drawn (no ties), then every key equal (a tie keeps the slot order), calls on and off
+    tied = [(d[0], d[1], np.full_like(d[2], 0.5), d[3], d[4]) for d in draws]
+    for dr in (draws, tied):
+        for made in (calls_made, not calls_made):
+            got = scans._assemble(det, zb, seen, rsb, dr, fa_scale, made)
+            want = scans._assemble_numpy(det, zb, seen, rsb, dr, fa_scale, made)
+            for g, w in zip(got, want):
+                assert g.dtype == w.dtype and g.shape == w.shape
+                np.testing.assert_array_equal(g, w)

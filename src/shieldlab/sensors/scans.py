@@ -43,7 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from shieldlab.flyout.records import Trajectories
-from shieldlab.sensors import boosters
+from shieldlab.sensors import boosters, scans_kernel
 from shieldlab.sensors.radar import (
     REF_SNR,
     Radar,
@@ -131,43 +131,85 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     el_lo = max(math.radians(spec.el_min_deg), radar.elevation_mask)
     s_lo, s_hi = math.sin(el_lo), math.sin(math.radians(spec.el_max_deg))
 
-    runs = []
-    for c, g in enumerate(rngs):
+    # per run, in this order: the false alarms' counts and places, the sort keys of the scan's
+    # slots (threats, boosters, false alarms), the objects' discrimination calls, the false
+    # alarms' coin tosses
+    draws = []
+    for g in rngs:
         n_fa = np.where(search, g.poisson(rate, K), 0)
         F = int(n_fa.max(initial=0))
         w = g.random((int(n_fa.sum()), 3))
+        keys = g.random((K, 2 * N + F))
+        wrong = g.random(2 * N) < (p_wrong if p_wrong is not None else 0.0)
+        toss = g.random(int(n_fa.sum())) < 0.5
+        fa_z = np.stack([w[:, 0] * spec.max_range_km * 1e3,
+                         np.mod(radar.boresight_az + (2.0 * w[:, 1] - 1.0) * half, 2.0 * np.pi),
+                         np.arcsin(s_lo + w[:, 2] * (s_hi - s_lo))], axis=-1)
+        is_warhead = np.arange(2 * N) < N
+        draws.append((n_fa, fa_z, keys, np.where(wrong, ~is_warhead, is_warhead).astype(np.int8),
+                      toss.astype(np.int8)))
+    out = _assemble(det, zb, seen, rsb, draws, fa_scale, p_wrong is not None)
+    return Reports(sensor=det.sensor, site_ecef=det.site_ecef, site_lat=det.site_lat, site_lon=det.site_lon,
+                   site_alt=det.site_alt, t=t, z=out[0], valid=out[1], R=det.R, r_scale=out[2],
+                   truth_id=out[3], n_threats=N, false_alarm_rate=rate, call=out[4],
+                   discrimination_error=p_wrong, search_every=search_every(spec))
+
+
+def _empty_scans(C: int, K: int, M: int):
+    return (np.full((C, K, M, 3), np.nan), np.zeros((C, K, M), bool), np.ones((C, K, M)),
+            np.full((C, K, M), NO_REPORT, np.int32), np.full((C, K, M), NO_CALL, np.int8))
+
+
+def _assemble(det: Detections, zb, seen, rsb, draws, fa_scale: float, calls: bool):
+    """Each run's scans as sets of reports in the drawn order, the empty slots last: ``(z (C, K, M,
+    3), valid, r_scale, truth_id, call (C, K, M))``, M the most reports of any scan of any run;
+    from the threats' detections ``det``, the boosters' measurements ``zb``, detections ``seen``
+    and range-noise factors ``rsb`` (C, N, K), and per run its ``draws`` (false alarms a scan,
+    their measurements, the slots' sort keys, the objects' and the false alarms' calls).
+    Compiled (:func:`shieldlab.sensors.scans_kernel.assemble`); :func:`_assemble_numpy` is
+    the reference."""
+    C, N, K = det.detected.shape
+    n_fa = np.array([d[0] for d in draws], np.int64).reshape(C, K)
+    counts = det.detected.sum(axis=1) + seen.sum(axis=1) + n_fa  # (C, K)
+    M = int(counts.max(initial=0))
+    out = _empty_scans(C, K, M)
+    fa_off = np.concatenate([[0], np.cumsum([d[1].shape[0] for d in draws])]).astype(np.int64)
+    key_off = np.concatenate([[0], np.cumsum([d[2].size for d in draws])]).astype(np.int64)
+    f = lambda a: np.ascontiguousarray(a, float)  # noqa: E731
+    scans_kernel.assemble(
+        f(det.z), np.ascontiguousarray(det.detected), f(det.r_scale), f(zb), np.ascontiguousarray(seen), f(rsb),
+        n_fa, f(np.concatenate([d[1] for d in draws]).reshape(-1, 3)), fa_off,
+        f(np.concatenate([d[2].reshape(-1) for d in draws])), key_off,
+        np.array([d[3] for d in draws], np.int8).reshape(C, 2 * N),
+        np.concatenate([d[4] for d in draws]).astype(np.int8), float(fa_scale), FALSE_ALARM, NO_CALL, bool(calls),
+        *out)
+    return out
+
+
+def _assemble_numpy(det: Detections, zb, seen, rsb, draws, fa_scale: float, calls: bool):
+    """:func:`_assemble` in NumPy, run by run: the reference the compiled form is held to."""
+    C, N, K = det.detected.shape
+    runs = []
+    for c, (n_fa, fa_vals, keys, obj_call, toss) in enumerate(draws):
+        F = int(n_fa.max(initial=0))
         fa_z = np.full((K, F, 3), np.nan)
         slot = np.arange(F)[None, :] < n_fa[:, None]  # (K, F): the scan's first n_fa slots
-        fa_z[slot] = np.stack([w[:, 0] * spec.max_range_km * 1e3,
-                               np.mod(radar.boresight_az + (2.0 * w[:, 1] - 1.0) * half, 2.0 * np.pi),
-                               np.arcsin(s_lo + w[:, 2] * (s_hi - s_lo))], axis=-1)
+        fa_z[slot] = fa_vals
         z = np.concatenate([np.swapaxes(det.z[c], 0, 1), np.swapaxes(zb[c], 0, 1), fa_z], axis=1)  # (K, W, 3)
         valid = np.concatenate([det.detected[c].T, seen[c].T, slot], axis=1)
         scale = np.concatenate([det.r_scale[c].T, rsb[c].T, np.full((K, F), fa_scale)], axis=1)
         tid = np.concatenate([np.broadcast_to(np.arange(N), (K, N)), np.broadcast_to(N + np.arange(N), (K, N)),
                               np.full((K, F), FALSE_ALARM)], axis=1)
-        # shuffled: a random order of the reports within each scan, the empty slots last
-        keys = np.where(valid, g.random(valid.shape), 2.0)
-        order = np.argsort(keys, axis=1, kind="stable")
-        # discrimination: per object one call, right or wrong, on all its reports; a false
-        # alarm's call is a coin toss per report (drawn last: the draws above stay as they were)
-        wrong = g.random(2 * N) < (p_wrong if p_wrong is not None else 0.0)
-        toss = g.random(int(n_fa.sum())) < 0.5
-        is_warhead = np.arange(2 * N) < N
-        obj_call = np.where(wrong, ~is_warhead, is_warhead).astype(np.int8)
+        order = np.argsort(np.where(valid, keys, 2.0), axis=1, kind="stable")
         fa_call = np.zeros((K, F), np.int8)
         fa_call[slot] = toss
         call = np.concatenate([np.broadcast_to(obj_call, (K, 2 * N)), fa_call], axis=1)
-        if p_wrong is None:
+        if not calls:
             call = np.full_like(call, NO_CALL)
         runs.append(tuple(np.take_along_axis(a, order if a.ndim == 2 else order[..., None], axis=1)
                           for a in (z, valid, scale, tid, call)))
     M = max([int(v.sum(axis=1).max(initial=0)) for _, v, _, _, _ in runs] + [0])
-    z_out = np.full((C, K, M, 3), np.nan)
-    valid_out = np.zeros((C, K, M), bool)
-    scale_out = np.ones((C, K, M))
-    tid_out = np.full((C, K, M), NO_REPORT, np.int32)
-    call_out = np.full((C, K, M), NO_CALL, np.int8)
+    z_out, valid_out, scale_out, tid_out, call_out = _empty_scans(C, K, M)
     for c, (z, v, sc, tid, call) in enumerate(runs):
         m = min(M, v.shape[1])
         z_out[c, :, :m], valid_out[c, :, :m] = z[:, :m], v[:, :m]
@@ -175,7 +217,4 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
         tid_out[c, :, :m] = np.where(v[:, :m], tid[:, :m], NO_REPORT)
         call_out[c, :, :m] = np.where(v[:, :m], call[:, :m], NO_CALL)
     z_out[~valid_out] = np.nan
-    return Reports(sensor=det.sensor, site_ecef=det.site_ecef, site_lat=det.site_lat, site_lon=det.site_lon,
-                   site_alt=det.site_alt, t=t, z=z_out, valid=valid_out, R=det.R, r_scale=scale_out,
-                   truth_id=tid_out, n_threats=N, false_alarm_rate=rate, call=call_out,
-                   discrimination_error=p_wrong, search_every=search_every(spec))
+    return z_out, valid_out, scale_out, tid_out, call_out
