@@ -388,3 +388,44 @@ def test_the_first_track_names_the_system_that_confirms_first():
     assert any(fp.first_track(k) is not None for k in range(len(fp.sites)))
     fixed = F.compute(w, g, cue_delay_s=60.0)
     assert all(fixed.first_track(k) is None for k in range(len(fixed.sites)))
+
+
+def _amman_with_remote_radar(cue: str, mpq_az_deg: float):
+    """A Scud-C at Amman seen early by a forward TPY-2 of the battery's system, and a PAC-3
+    MSE battery whose own MPQ-65 looks along ``mpq_az_deg`` (80: at the threat; 260: away)."""
+    return compile_world(parse({
+        "name": "amman-remote", "epoch": "2024-03-01T00:00:00Z",
+        "sites": {"launch": {"lat": 32.6, "lon": 39.6}, "bat": {"lat": 31.90, "lon": 36.05, "alt_m": 900},
+                  "fwd": {"lat": 32.3, "lon": 37.3}},
+        "sensors": [{"name": "mpq65", "type": "an-mpq-65", "site": "bat", "boresight_az_deg": mpq_az_deg,
+                     "system": "s"},
+                    {"name": "tpy2", "type": "an-tpy-2", "site": "fwd", "boresight_az_deg": 80, "system": "s"}],
+        "batteries": [{"name": "pac3", "interceptor": "pac-3-mse", "site": "bat", "rounds": 8, "system": "s",
+                       "radar": "mpq65", "cue": cue}],
+        "assets": [{"name": "amman", "site": {"lat": 31.95, "lon": 35.93}, "radius_km": 15}],
+        "threats": [{"name": "t", "missile": "scud-c", "launch": "launch", "aim": "amman"}],
+        "doctrine": {"salvo": 1, "shoot_look_shoot": True},
+    }, "test"))
+
+
+@pytest.mark.parametrize("cue, mpq_az_deg, defended", [
+    ("engage-on-remote", 260.0, True),  # the forward radar's track serves from launch to intercept
+    ("own", 260.0, False),  # its own radar looks away: never readied
+    ("launch-on-remote", 260.0, False),  # launched on the system's track, but no own track to guide on
+    ("own", 80.0, True),
+    ("launch-on-remote", 80.0, True),
+])
+def test_the_footprint_reads_the_track_each_battery_fires_on(cue, mpq_az_deg, defended):
+    """A battery's ``cue`` says which track readies and guides it, in the footprint as in fire
+    control: against a Scud-C at Amman that a forward TPY-2 tracks early, a PAC-3 MSE whose own
+    MPQ-65 looks away defends Amman only where it engages on remote; and the runs agree."""
+    from shieldlab.engine.montecarlo import simulate
+
+    w = _amman_with_remote_radar(cue, mpq_az_deg)
+    g = F.make_grid(31.85, 32.05, 35.83, 36.03, 0.1)  # Amman at the middle point
+    fp = F.compute(w, g)
+    s = fp.sites[0]
+    assert bool(s.defended[1, 1]) is defended
+    assert fp.batteries[0]["cue"] == cue and fp.batteries[0]["radar"] == "mpq65"
+    res = simulate(w, runs=8, seed=2)
+    assert bool(np.mean(res.outcomes["outcome"] == "intercepted") > 0.25) is defended

@@ -41,7 +41,10 @@ docs/footprint.md):
      (:func:`shieldlab.sensors.visibility.expected_confirmation_time`), and the cue is
      the first scan where the sum reaches ``init_hits`` (or a fixed ``cue_delay_s``);
      ``t_ready_b`` = cue + the battery's reaction time (where a launch report of its
-     system alerts the battery first: ``max(cue, alert + reaction time)``);
+     system alerts the battery first: ``max(cue, alert + reaction time)``); a battery
+     whose ``cue`` is ``own`` is cued by its own radar alone, and one that launches on
+     remote intercepts no earlier than its own radar's cue plus its handover time (it
+     guides on that radar's track, :func:`_chunk`);
    * *reach and intercept*: the battery's fly-out fan (:func:`shieldlab.engage.fan.fan_for`,
      read as :class:`~shieldlab.engage.solver.FanTime` reads it) and the engine's intercept
      solver (:func:`shieldlab.engage.solver.intercept_window`): the earliest point of the
@@ -887,16 +890,36 @@ def _cues(world, systems) -> dict[int, tuple]:
     return out
 
 
+def _own_cues(world, systems) -> dict[int, tuple]:
+    """Per battery (its index) that plans or guides on its own radar's track (``cue`` own or
+    launch-on-remote): that radar's arrays (:func:`confirmation_radars`) and the index in
+    ``systems`` of the radar's system, whose satellites' launch reports cue it (as the
+    engine cues each radar's own track: :func:`shieldlab.engine.chain.cue_time`)."""
+    out = {}
+    for b, bat in enumerate(world.batteries):
+        if bat.cue == "engage-on-remote" or bat.radar is None:
+            continue
+        ps = next((ps for ps in world.sensors if ps.radar.name == bat.radar), None)
+        if ps is not None:
+            out[b] = (confirmation_radars([ps.radar]), systems.index(ps.system))
+    return out
+
+
 def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys,
-           doc: Doctrine):
+           doc: Doctrine, own_cues: dict | None = None):
     """Cue, per-battery reach and the engagement sequence for M sampled paths.
 
     ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
     from launch (``n_valid`` real samples each), as fire control samples its predictions,
     ``burn`` (M,) their burnout times after launch [s], ``sig`` (3,) the missile's RCS
     nose-on, broadside and in boost [m²]; ``cues`` per system its radars (:func:`_cues`),
-    ``init_hits`` the detections that confirm a track.  Returns ``cue`` (M,), ``can`` (M, B),
-    ``p_int`` (M,), ``t_first`` (M,), ``h_first`` (M,).
+    ``init_hits`` the detections that confirm a track; ``own_cues`` per battery that reads its own
+    radar's track (:func:`_own_cues`): as fire control, a battery whose ``cue`` is ``own`` is
+    readied by that track alone, and one that launches on remote needs it to hold the threat
+    by its handover before the intercept (:func:`shieldlab.engage.assess.handover_errors`),
+    so its intercepts come no earlier than that track's cue plus its handover time.  Returns
+    ``cue`` (M,) (the systems' first), ``can`` (M, B), ``p_int`` (M,), ``t_first`` (M,),
+    ``h_first`` (M,).
     """
     M, J = pos.shape[:2]
     dt = PREDICT_DT
@@ -921,10 +944,20 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
                                                                   float(init_hits), *radars)
             alert[:, sys_] = cued
     B = len(bats)
-    # as fire control: the reaction time after the track, or after an earlier alert (not
-    # before the track)
-    ready = np.stack([ready_time(cue[:, bat_sys[b]], alert[:, bat_sys[b]], bats[b].reaction_time)
-                      for b in range(B)], axis=1) if B else np.zeros((M, 0))
+    # a battery's own radar's track, where it reads one: that radar's expected confirmation
+    # (cued by the launch reports that cue the radar's system)
+    own_cue = np.full((M, B), np.inf)
+    for b, (radar, rsys) in (own_cues or {}).items():
+        own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(
+            pos, vel, n_valid, dt, burn, sig, alert[:, rsys], float(init_hits), *radar)
+    plans_own = [bats[b].cue == "own" for b in range(B)]
+    # as fire control: the reaction time after the planning track, or after an earlier alert
+    # (not before the track)
+    ready = np.stack([ready_time(own_cue[:, b] if plans_own[b] else cue[:, bat_sys[b]], alert[:, bat_sys[b]],
+                                 bats[b].reaction_time) for b in range(B)], axis=1) if B else np.zeros((M, 0))
+    # launch on remote: the own radar's track must hold the threat by the handover
+    not_before_int = {b: own_cue[:, b] + bats[b].handover for b in range(B)
+                      if bats[b].cue == "launch-on-remote" and b in (own_cues or {})}
     times = [None if fans[b] is None else fan_time(fans[b], bats[b].site.lat, bats[b].site.lon) for b in range(B)]
     # time to reach every sample, as FanTime reads it, from the samples' geodetic coordinates
     inside = allowed.ravel()
@@ -952,6 +985,9 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
         ``t_ready``: (found, t, altitude, pk) through the engine's solver and Pk."""
         fan, bat = fans[b], bats[b]
         p_, v_, ok_, rows_ = paths
+        if b in not_before_int:
+            t_min = not_before_int[b] if rows_ is None else not_before_int[b][rows_]
+            ok_ = ok_ & (t[None, :] >= t_min[:, None])
         w = intercept_window(t, p_, v_, times[b], t_ready, ok_, latest=False,
                              tau=taus[b] if rows_ is None else taus[b][rows_])
         closing, crossing = intercept_geometry(w["v_first"], interceptor_velocity(fan, bat.site.lat, bat.site.lon,
@@ -1084,6 +1120,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         first_sys = np.full(N, -1, np.int16)
         if tab is not None:
             cues = _cues(world, systems)
+            own_cues = _own_cues(world, systems)
             sg = Signature.of_missiles([s.missile])
             sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
             eL = earth.unit_vector(s.lat, s.lon)
@@ -1107,7 +1144,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 at = lo + keep
                 cue[at], can[at], p[at], tf[at], hf[at], first_sys[at] = _chunk(
                     pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
-                    bat_sys, doc)
+                    bat_sys, doc, own_cues)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape
@@ -1123,7 +1160,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         batteries=[{"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
                     "burnout_speed_kms": b.burnout_speed * burnout_speed_scale / 1e3,
                     "reaction_time_s": b.reaction_time, "look_time_s": b.look_time, "salvo": b.salvo,
-                    "pk": float(kill_probability(b.spec, np.nan, np.nan)), "system": b.system}
+                    "pk": float(kill_probability(b.spec, np.nan, np.nan)), "system": b.system, "cue": b.cue,
+                    "radar": b.radar}
                    for b in bats],
         doctrine={"salvo": doc.salvo, "shoot_look_shoot": world.scenario.doctrine.shoot_look_shoot,
                   "engagements": doc.max_engagements, "look_time_s": world.scenario.doctrine.look_time_s},
