@@ -50,6 +50,34 @@ def test_fire_control_engages_tracks_and_kill_assessment_finds_what_they_held(gn
     assert ch.outcomes.interceptors.sum() == e.rounds[e.target >= 0].sum()
 
 
+def test_rounds_at_boosters_and_false_tracks_are_said_apart_and_all_counted(gnn):
+    """A threat's row counts the rounds at its booster among its interceptors and says how many;
+    the rounds at false tracks are no threat's, and the event log's fire rows carry every
+    round: the summary's interceptors fired are all of them."""
+    from shieldlab.io import report, results
+    from shieldlab.io.summary import FALSE_TRACK, summarise
+
+    w, _, ch = gnn
+    N = len(w.threats)
+    e = ch.engagements
+    at_booster = e.target >= N
+    assert ch.outcomes.interceptors_at_booster.sum() == e.rounds[at_booster].sum() > 0
+    np.testing.assert_array_less(ch.outcomes.interceptors_at_booster, ch.outcomes.interceptors + 1)
+    oc, ev = results.outcome_columns(w, ch), results.event_columns(w, ch)
+    fire = ev["kind"] == "fire"
+    assert ev["rounds"][fire].sum() == e.rounds.sum() and (ev["rounds"][~fire] == 0).all()
+    assert ev["rounds"][fire & (ev["threat"] == FALSE_TRACK)].sum() == e.rounds[e.target < 0].sum()
+    C = ch.outcomes.interceptors.shape[0]
+    s = summarise(w, oc, ev, C, 2)
+    assert s["mean_interceptors_fired"] == pytest.approx(e.rounds.sum() / C)
+    assert s["mean_interceptors_at_boosters"] == pytest.approx(e.rounds[at_booster].sum() / C)
+    assert s["mean_interceptors_at_false_tracks"] == pytest.approx(e.rounds[e.target < 0].sum() / C)
+    # the report's interceptors per run add up to the same
+    false_fires = {k: v[fire & (ev["threat"] == FALSE_TRACK)] for k, v in ev.items()}
+    _, fired = report.per_run(oc, C, false_fires)
+    assert fired.sum() == e.rounds.sum()
+
+
 def test_the_tracks_fire_control_read_came_from_reports_without_labels(gnn):
     w, _, ch = gnn
     tr = ch.tracks["nato-bmd"]

@@ -17,7 +17,7 @@ def world():
     return load_world("epaa-phase-2")  # six threats, batteries aegis-ship-sm3 and deveselu-sm3
 
 
-def _outcomes(world, status, fired, asset=None):
+def _outcomes(world, status, fired, asset=None, at_booster=None):
     """Outcome columns (the set of shieldlab.io.results.outcome_columns) from (RUNS, N) arrays."""
     names = np.array([t.name for t in world.threats], dtype=object)
     N = names.size
@@ -32,6 +32,8 @@ def _outcomes(world, status, fired, asset=None):
         "intercept_time_s": nan, "intercept_lat_deg": nan, "intercept_lon_deg": nan, "intercept_alt_km": nan,
         "engagements": np.asarray(fired).reshape(-1).astype(np.int32),
         "interceptors_fired": np.asarray(fired).reshape(-1).astype(np.int32),
+        "interceptors_at_booster": (np.zeros(RUNS * N) if at_booster is None else np.asarray(at_booster))
+        .reshape(-1).astype(np.int32),
         "impact_time_s": nan, "impact_lat_deg": nan, "impact_lon_deg": nan,
         "asset_hit": asset.reshape(-1),
         "aim_miss_km": np.tile(np.array([1.0, 2.0, 3.0, 4.0, np.nan, 6.0]), RUNS)[: RUNS * N],
@@ -41,7 +43,7 @@ def _outcomes(world, status, fired, asset=None):
 
 def _events(rows, reason=True):
     """Event columns (shieldlab.io.results.event_columns, plus ``reason``) from
-    (run, t, threat, kind, actor, reason) tuples."""
+    (run, t, threat, kind, actor, reason[, rounds]) tuples."""
     ev = {
         "run": np.array([r[0] for r in rows], np.int32),
         "t_s": np.array([r[1] for r in rows], float),
@@ -51,6 +53,7 @@ def _events(rows, reason=True):
         "detail": np.full(len(rows), "", dtype=object),
         "closing_speed_kms": np.full(len(rows), np.nan), "crossing_angle_deg": np.full(len(rows), np.nan),
         "pk": np.full(len(rows), np.nan), "pip_sigma_m": np.full(len(rows), np.nan),
+        "rounds": np.array([r[6] if len(r) > 6 else 0 for r in rows], np.int32),
     }
     if reason:
         ev["reason"] = np.array([r[5] for r in rows], dtype=object)
@@ -235,3 +238,32 @@ def test_pieces_that_miss_runs_are_refused(world):
     s.add_outcomes({k: v[: 7 * N] for k, v in oc.items()})
     with pytest.raises(ValueError, match="hold 7 runs, not 10"):
         s.summary(RUNS, 3)
+
+
+def test_interceptors_at_boosters_and_false_tracks_are_said_apart_and_all_counted(world):
+    """On tracks of reports without labels a salvo may go at a threat's spent booster (its
+    outcome row counts it, and says so) or at a false track (no threat's row: the event log's
+    fire rows count it); the raid's interceptors fired are all of them."""
+    status, fired, asset = _case(world)
+    N = len(world.threats)
+    at_booster = np.zeros((RUNS, N), int)
+    at_booster[:3, 0] = 1  # athens#1: one of its two rounds in runs 0-2 went at its booster
+    rows = [*ROWS, (4, 200.0, "(false track)", "fire", "aegis-ship-sm3", "", 2),
+            (7, 210.0, "(false track)", "fire", "deveselu-sm3", "", 1),
+            (7, 260.0, "(false track)", "miss", "deveselu-sm3", "", 0)]
+    oc, ev = _outcomes(world, status, fired, asset, at_booster), _events(rows)
+    s = summarise(world, oc, ev, RUNS, 3)
+    plain = summarise(world, _outcomes(world, status, fired, asset), _events(ROWS), RUNS, 3)
+    assert s["mean_interceptors_fired"] == pytest.approx(plain["mean_interceptors_fired"] + 3 / RUNS)
+    assert s["mean_interceptors_at_false_tracks"] == pytest.approx(3 / RUNS)
+    assert s["mean_interceptors_at_boosters"] == pytest.approx(3 / RUNS)
+    athens = next(r for r in s["per_threat"] if r["threat"] == "sejjil-athens#1")
+    assert athens["mean_interceptors_at_booster"] == pytest.approx(0.3)
+    assert plain["mean_interceptors_at_false_tracks"] == 0.0 and plain["mean_interceptors_at_boosters"] == 0.0
+    # and from pieces of whole runs, the same
+    piece = Summariser(world)
+    for a, b in ((0, 5), (5, 10)):
+        piece.add_outcomes({k: v[a * N:b * N] for k, v in oc.items()})
+        m = (ev["run"] >= a) & (ev["run"] < b)
+        piece.add_events({k: v[m] for k, v in ev.items()})
+    assert piece.summary(RUNS, 3) == s

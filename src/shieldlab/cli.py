@@ -374,16 +374,24 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
     t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}{arch}")
     cols: tuple[tuple[str, JustifyMethod], ...] = (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"),
                                                    ("P(leak)", "right"), ("mean interceptors", "right"))
+    # on tracks of reports without labels a salvo may go at a threat's spent booster: said apart
+    boosters = any((row.get("mean_interceptors_at_booster") or 0) > 0 for row in summary["per_threat"])
+    if boosters:
+        cols += (("of them at its booster", "right"),)
     for col, just in cols:
         # names fold onto more lines rather than end in an ellipsis or vanish: two salvo rounds
         # must stay tellable apart; the numbers wrap at their space when the screen is narrow
         t.add_column(col, justify=just, overflow="fold", min_width=8 if just == "left" else None)
     for row in summary["per_threat"]:
         t.add_row(str(row["threat"]), str(row["missile"]), _p_ci(row, "p_intercept"),
-                  _p_ci(row, "p_leak"), f"{row['mean_interceptors']:.2f}")
+                  _p_ci(row, "p_leak"), f"{row['mean_interceptors']:.2f}",
+                  *([f"{row['mean_interceptors_at_booster']:.2f}"] if boosters else []))
     _print_table(t)
+    wasted = [(f"{label} ", _mean_ci(summary, key)) for label, key in
+              (("of them at spent boosters", "mean_interceptors_at_boosters"),
+               ("at false tracks", "mean_interceptors_at_false_tracks")) if (summary.get(key) or 0) > 0]
     parts = [("mean leakers per raid ", _mean_ci(summary, "mean_leakers")),
-             ("mean interceptors fired ", _mean_ci(summary, "mean_interceptors_fired")),
+             ("mean interceptors fired ", _mean_ci(summary, "mean_interceptors_fired")), *wasted,
              ("P(no leaker) ", _p_ci(summary, "p_no_leaker")),
              ("mean assets hit ", _mean_ci(summary, "mean_assets_hit"))]
     if summary.get("mean_value_lost", summary.get("mean_assets_hit")) != summary.get("mean_assets_hit"):
@@ -406,13 +414,20 @@ def _print_track_quality(summary: dict) -> None:
     def f(v, scale=1.0, fmt="{:,.0f}"):
         return "—" if v is None else fmt.format(v / scale)
 
+    # a track file of reports without labels has its breaks, false and booster tracks too (as
+    # the tracks command shows them)
+    file_cols = [(key, label, fmt) for key, label, fmt in
+                 (("track_breaks", "breaks/run", "{:.1f}"), ("false_tracks_per_hour", "false tracks/h", "{:.1f}"),
+                  ("booster_tracks", "booster tracks/run", "{:.1f}"))
+                 if any(key in q for q in tq.values())]
     t = Table(title="track quality (means over runs; GOSPA c = 5 km)")
     for col in ("system", "GOSPA km", "localisation m", "missed", "false tracks", "position RMSE m",
-                "velocity RMSE m/s", "first firm track s"):
+                "velocity RMSE m/s", *(label for _, label, _ in file_cols), "first firm track s"):
         t.add_column(col, justify="left" if col == "system" else "right")
     for name, q in tq.items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+                  *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
 

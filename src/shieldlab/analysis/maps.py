@@ -393,7 +393,8 @@ def area_pair_text(part_km2: float, whole_km2: float) -> str:
 
 
 #: What the people on a footprint map are, in the map's footer.
-_PEOPLE_NOTE = "the populations of the GeoNames places of 15,000+ whose point is in a defended cell"
+_PEOPLE_NOTE = ("the populations of the GeoNames places of 15,000+ whose point is in a defended cell (a city's "
+                "sections listed apart count again)")
 
 
 def _people_line(pop) -> str:
@@ -467,7 +468,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         if s.defended.any():
             pop = places.population_in_grid(g, s.defended)
             people = (f"\nwith {places.people_text(pop.population)} people in {pop.n_places} place"
-                      f"{'s' if pop.n_places != 1 else ''} of 15,000+ (GeoNames; sections may count twice)")
+                      f"{'s' if pop.n_places != 1 else ''} of 15,000+")  # the footer says whose and how
         ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n"
                      f"defended {area_pair_text(area, thr)} in reach{people}", fontsize=9.5)
     from matplotlib.lines import Line2D

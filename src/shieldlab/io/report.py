@@ -151,17 +151,23 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
 PER_RUN_COLUMNS = ("run", "outcome", "interceptors_fired")
 
 
-def per_run(outcomes, runs: int) -> tuple[np.ndarray, np.ndarray]:
+def per_run(outcomes, runs: int, false_fires=()) -> tuple[np.ndarray, np.ndarray]:
     """Leakers and interceptors fired in each run (runs,), from the outcome table (columns,
-    or an iterable of pieces of it: a stored run's chunks, read one at a time).  A leaker is
-    a threat whose outcome is ``leaked``, as in the summary's ``mean_leakers``: one still
-    airborne when the simulated time ends is neither intercepted nor a leaker."""
+    or an iterable of pieces of it: a stored run's chunks, read one at a time), and the
+    event log's ``fire`` rows at false tracks (``false_fires``, pieces with ``run`` and
+    ``rounds``: rounds no threat's row counts), as the summary's ``mean_interceptors_fired``
+    counts every round.  A leaker is a threat whose outcome is ``leaked``, as in the
+    summary's ``mean_leakers``: one still airborne when the simulated time ends is neither
+    intercepted nor a leaker."""
     leakers, fired = np.zeros(runs), np.zeros(runs)
     for part in [outcomes] if isinstance(outcomes, dict) else outcomes:
         run = np.asarray(part["run"], np.int64)
         leaked = np.asarray(part["outcome"]) == "leaked"
         leakers += np.bincount(run, weights=leaked.astype(float), minlength=runs)
         fired += np.bincount(run, weights=np.asarray(part["interceptors_fired"], float), minlength=runs)
+    for part in [false_fires] if isinstance(false_fires, dict) else false_fires:
+        fired += np.bincount(np.asarray(part["run"], np.int64), weights=np.asarray(part["rounds"], float),
+                             minlength=runs)
     return leakers, fired
 
 
@@ -425,7 +431,10 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
     runs = int(s["runs"])
     rows = threat_rows(world, chunk, c)
     scene_run = chunk.first_run + c
-    leakers, fired = per_run(res.table("outcomes", PER_RUN_COLUMNS), runs)
+    from shieldlab.io.summary import FALSE_TRACK
+
+    false_fires = res.table("events", ("run", "rounds"), where={"kind": ["fire"], "threat": [FALSE_TRACK]})
+    leakers, fired = per_run(res.table("outcomes", PER_RUN_COLUMNS), runs, false_fires)
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
              f"report</title><style>{_CSS}</style></head><body>"]
     parts.append(f"<h1>{html.escape(sc.name)}</h1>")
@@ -441,6 +450,10 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
         ["leakers", _ci(s, "mean_leakers")],
         ["P(no leaker)", _ci(s, "p_no_leaker", 3)],
         ["interceptors fired", _ci(s, "mean_interceptors_fired")],
+        *([["of them at spent boosters", _ci(s, "mean_interceptors_at_boosters")]]
+          if (s.get("mean_interceptors_at_boosters") or 0) > 0 else []),
+        *([["of them at false tracks", _ci(s, "mean_interceptors_at_false_tracks")]]
+          if (s.get("mean_interceptors_at_false_tracks") or 0) > 0 else []),
         ["defended assets hit", _ci(s, "mean_assets_hit")],
         ["value lost", _ci(s, "mean_value_lost")],
     ]))

@@ -73,6 +73,7 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
         "intercept_lat_deg": f(ilat), "intercept_lon_deg": f(ilon), "intercept_alt_km": f(ialt),
         "engagements": o.engagements.reshape(-1).astype(np.int32),
         "interceptors_fired": o.interceptors.reshape(-1).astype(np.int32),
+        "interceptors_at_booster": o.interceptors_at_booster.reshape(-1).astype(np.int32),
         "impact_time_s": f(o.impact_time),
         "impact_lat_deg": f(plat), "impact_lon_deg": f(plon),
         "asset_hit": anames[o.asset_hit].reshape(-1),
@@ -181,7 +182,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         t = np.asarray(times, float).reshape(-1)
         for c, n, tt in zip(cc, nn, t):
             if np.isfinite(tt):
-                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, ""))
+                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, "", 0))
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -204,7 +205,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         # tracks of reports without labels: the (network) track number fire control engaged
         num = "" if e.track is None else f", track {e.track[i]}"
         rows.append((e.run[i], e.launch_time[i], owner[i], "fire", bat.name,
-                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}{num}", *geom, ""))
+                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}{num}", *geom, "", e.rounds[i]))
         err, short = e.prediction_error[i], e.reach_shortfall[i]
         if e.threat[i] < 0:
             detail = "no warhead there" + at.replace(" at", ":", 1)
@@ -219,18 +220,18 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         else:
             detail = f"handover error {err:.0f} m; the kill draw failed (pk {e.pk[i]:.2f} x {e.rounds[i]})"
         rows.append((e.run[i], e.intercept_time[i], owner[i], "intercept" if e.killed[i] else "miss", bat.name,
-                     detail, *geom, ""))
+                     detail, *geom, "", 0))
     dec = chunk.decisions
     for i in range(dec.run.size):
         code = REASONS[dec.reason[i]]
         actor = world.batteries[dec.battery[i]].name if dec.battery[i] >= 0 else ""
         rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
-                     REASON_TEXT[code], *_NO_GEOM, code))
+                     REASON_TEXT[code], *_NO_GEOM, code, 0))
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
         rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "",
-                     "", *_NO_GEOM, ""))
+                     "", *_NO_GEOM, "", 0))
     order = {k: i for i, k in enumerate(EVENT_KINDS)}
     rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2], r[4]))
     return {
@@ -245,6 +246,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         "pk": np.array([r[8] for r in rows], float),
         "pip_sigma_m": np.array([r[9] for r in rows], float),
         "reason": np.array([r[10] for r in rows], dtype=object),
+        "rounds": np.array([r[11] for r in rows], np.int32),  # interceptors of a fire row; 0 otherwise
     }
 
 

@@ -177,9 +177,14 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
 
 
 #: The outcome columns the summary reads.
-OUTCOME_COLUMNS = ("threat", "outcome", "interceptors_fired", "aim_miss_km", "asset_hit")
-#: The event columns it reads, of the rows whose ``kind`` is one of :data:`REASON_KINDS`.
-EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason")
+OUTCOME_COLUMNS = ("run", "threat", "outcome", "interceptors_fired", "interceptors_at_booster", "aim_miss_km",
+                   "asset_hit")
+#: The event columns it reads, of the rows whose ``kind`` is one of :data:`EVENT_KINDS_READ`.
+EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason", "rounds")
+#: The name the event log gives a salvo's target that was no threat's (a false track).
+FALSE_TRACK = "(false track)"
+#: The event kinds it reads: the reasons', and the salvos (those at false tracks count as fired).
+EVENT_KINDS_READ = (*REASON_KINDS, "fire")
 
 
 class Summariser:
@@ -202,7 +207,9 @@ class Summariser:
         self._status = {n: [0, 0, 0] for n in self._names}  # rows, intercepted, leaked
         self._fired: dict[str, list] = {n: [] for n in self._names}
         self._miss: dict[str, list] = {n: [] for n in self._names}
-        self._per_run: dict[str, list] = {"leak": [], "fired": [], "hit": [], "lost": []}
+        self._per_run: dict[str, list] = {"run": [], "leak": [], "fired": [], "booster": [], "hit": [], "lost": []}
+        self._at_booster: dict[str, list] = {n: [] for n in self._names}
+        self._false_rounds: dict[int, int] = {}  # run -> interceptors fired at false tracks
         self._quality: list[dict] = []
         self._worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}
 
@@ -220,16 +227,24 @@ class Summariser:
             row[1] += int(np.sum(status == "intercepted"))
             row[2] += int(np.sum(status == "leaked"))
             self._fired[name].append(outcomes["interceptors_fired"][m])
+            self._at_booster[name].append(outcomes["interceptors_at_booster"][m])
             self._miss[name].append(outcomes["aim_miss_km"][m])
         hit_asset = outcomes["asset_hit"]
         self._per_run["leak"].append((outcomes["outcome"] == "leaked").reshape(-1, N).sum(axis=1))
         self._per_run["hit"].append(np.array([a is not None for a in hit_asset]).reshape(-1, N).sum(axis=1))
+        self._per_run["run"].append(np.asarray(outcomes["run"]).reshape(-1, N)[:, 0])
         self._per_run["fired"].append(outcomes["interceptors_fired"].reshape(-1, N).sum(axis=1))
+        self._per_run["booster"].append(outcomes["interceptors_at_booster"].reshape(-1, N).sum(axis=1))
         lost = np.array([self._worth.get(a, 0.0) if a is not None else 0.0 for a in hit_asset])
         self._per_run["lost"].append(lost.reshape(-1, N).sum(axis=1))
 
     def add_events(self, events: dict[str, np.ndarray] | None) -> None:
-        """Event rows of whole runs (:data:`EVENT_COLUMNS`; rows of other kinds are skipped)."""
+        """Event rows of whole runs (:data:`EVENT_COLUMNS`; rows of kinds not in
+        :data:`EVENT_KINDS_READ` are skipped)."""
+        if events and len(events.get("kind", ())) and "rounds" in events:
+            fire = (events["kind"] == "fire") & (events["threat"] == FALSE_TRACK)
+            for r, n in zip(events["run"][fire].tolist(), events["rounds"][fire].tolist()):
+                self._false_rounds[r] = self._false_rounds.get(r, 0) + int(n)
         for counts, group in ((self._by_kind, ("kind", "threat", "reason")),
                               (self._by_battery, ("threat", "actor", "reason"))):
             for key, n in _distinct_runs(events, group).items():
@@ -250,6 +265,7 @@ class Summariser:
             p_int, p_int_ci = _proportion(n_int, n)
             p_leak, p_leak_ci = _proportion(n_leak, n)
             fired, fired_ci = _mean(_joined(self._fired[t.name]))
+            at_booster, at_booster_ci = _mean(_joined(self._at_booster[t.name]))
             miss = _joined(self._miss[t.name], float)
             row = {
                 "threat": t.name,
@@ -260,6 +276,9 @@ class Summariser:
                 "p_leak_ci95": p_leak_ci,
                 "mean_interceptors": fired,
                 "mean_interceptors_ci95": fired_ci,
+                # of those, at its spent booster (tracks of reports without labels)
+                "mean_interceptors_at_booster": at_booster,
+                "mean_interceptors_at_booster_ci95": at_booster_ci,
                 # circular error probable of the unopposed flight about the aim point
                 "cep_km": round(float(np.nanmedian(miss)), _ND) if np.isfinite(miss).any() else None,
             }
@@ -278,7 +297,12 @@ class Summariser:
         if per_run["leak"].size != runs:  # a stored chunk's table gone missing, say
             raise ValueError(f"the outcomes added hold {per_run['leak'].size} runs, not {runs}")
         leakers, leakers_ci = _mean(per_run["leak"], upper=N)
-        fired_all, fired_all_ci = _mean(per_run["fired"])
+        # every interceptor fired: at threats and their boosters, and at false tracks
+        false = np.array([self._false_rounds.get(r, 0) for r in per_run["run"].tolist()], int) if N \
+            else np.zeros(runs, int)
+        fired_all, fired_all_ci = _mean(per_run["fired"] + false)
+        at_boosters, at_boosters_ci = _mean(per_run["booster"])
+        at_false, at_false_ci = _mean(false)
         hits, hits_ci = _mean(per_run["hit"], upper=N)
         # each warhead hits one asset at most: a run loses at most N times the dearest asset's value
         value_lost, value_lost_ci = _mean(per_run["lost"] if N else np.zeros(runs),
@@ -299,6 +323,10 @@ class Summariser:
             "mean_leakers_ci95": leakers_ci,
             "mean_interceptors_fired": fired_all,
             "mean_interceptors_fired_ci95": fired_all_ci,
+            "mean_interceptors_at_boosters": at_boosters,
+            "mean_interceptors_at_boosters_ci95": at_boosters_ci,
+            "mean_interceptors_at_false_tracks": at_false,
+            "mean_interceptors_at_false_tracks_ci95": at_false_ci,
             "p_no_leaker": p_none,
             "p_no_leaker_ci95": p_none_ci,
             "mean_assets_hit": hits,

@@ -19,11 +19,12 @@ class Outcomes:
     intercept_time: np.ndarray  # s from epoch, nan if not intercepted
     intercept_pos: np.ndarray  # (C,N,3) ECEF m, nan if not intercepted
     engagements: np.ndarray  # int: salvos fired at it
-    interceptors: np.ndarray  # int: interceptors fired at it
+    interceptors: np.ndarray  # int: interceptors fired at it (its warhead or its spent booster)
     leaked: np.ndarray  # bool: landed (not intercepted)
     impact_time: np.ndarray  # s, nan unless leaked
     impact_pos: np.ndarray  # (C,N,3) ECEF m, nan unless leaked
     asset_hit: np.ndarray  # int: index of the defended asset it landed on, -1 if none or not leaked
+    interceptors_at_booster: np.ndarray  # int: of ``interceptors``, those fired at its spent booster
 
 
 def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
@@ -40,6 +41,9 @@ def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
     spent = owner >= 0
     np.add.at(n_eng, (eng.run[spent], owner[spent]), 1)
     np.add.at(n_int, (eng.run[spent], owner[spent]), eng.rounds[spent])
+    n_bst = np.zeros((C, N), int)
+    at_booster = spent & (eng.threat < 0)  # a track of its booster held the salvo's aim
+    np.add.at(n_bst, (eng.run[at_booster], owner[at_booster]), eng.rounds[at_booster])
     # the first salvo to kill a threat is credited (assignment in decreasing time: the earliest wins)
     k = np.flatnonzero(eng.killed & (eng.threat >= 0))
     k = k[np.argsort(-eng.intercept_time[k], kind="stable")]
@@ -60,4 +64,4 @@ def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
         d = earth.great_circle_distance(lat[..., None], lon[..., None], a_lat, a_lon)  # (C,N,A)
         inside = (d <= a_r) & leaked[..., None]
         hit = np.where(inside.any(-1), np.argmin(np.where(inside, d, np.inf), axis=-1), -1)
-    return Outcomes(intercepted, battery, t_int, p_int, n_eng, n_int, leaked, impact_t, impact_p, hit)
+    return Outcomes(intercepted, battery, t_int, p_int, n_eng, n_int, leaked, impact_t, impact_p, hit, n_bst)
