@@ -498,8 +498,9 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         cb.ax.tick_params(labelsize=7)
     for ax, s in zip(axes, fp.sites):
         label_map(fig, ax, extent, first=places.places_in_grid(g, s.defended, limit=4))
+    # two lines: one would widen a two-panel page past its maps
     _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
-                    f"(public domain) · {places.CREDIT} · people: {_PEOPLE_NOTE}", legend)
+                    f"(public domain) · {places.CREDIT}\npeople: {_PEOPLE_NOTE}", legend)
     _save(fig, path, dpi)
     plt.close(fig)
 
