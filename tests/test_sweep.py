@@ -190,7 +190,7 @@ def test_query_answers_sql_over_the_points_and_tables(swept):
     r = _cli("query", out, "SELEKT 1")
     assert r.returncode == 2 and "SQL" in r.stderr and "Traceback" not in r.stderr
     r = _cli("query", out.parent, "SELECT 1")
-    assert r.returncode == 2 and "not a sweep folder" in r.stderr
+    assert r.returncode == 2 and "neither a sweep folder" in r.stderr
 
 
 def test_a_run_does_not_take_a_sweeps_folder(swept, capsys):
@@ -586,3 +586,26 @@ def test_a_sweep_of_one_run_per_point_prints_its_table(tmp_path):
     r = _cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "1", "--out", str(tmp_path / "s"))
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr and r.stdout.count("(no interval: one run)") == 2
+
+
+def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):
+    """``shieldlab query`` over ``shieldlab run --out``'s folder: a view per table it wrote,
+    read-only as over a sweep; a folder with neither a sweep nor a run's tables is refused."""
+    out = tmp_path / "res"
+    assert _cli("run", PRESET, "--runs", "2", "-q", "--out", out).returncode == 0
+    N = len(json.loads((out / "summary.json").read_text())["per_threat"])
+    cols, rows = dataset.query(out, "SELECT count(*) AS n, count(DISTINCT run) AS runs FROM outcomes")
+    assert cols == ["n", "runs"] and rows == [(2 * N, 2)]
+    assert dataset.query(out, "SELECT count(*) FROM events WHERE kind = 'fire'")[1][0][0] > 0
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(InputError, match="reads the run's own tables and writes nothing"):
+        dataset.query(out, f"COPY (SELECT * FROM outcomes) TO '{out / 'x.csv'}'")
+    with pytest.raises(InputError, match="the run's tables here: events, outcomes, track_quality") as e:
+        dataset.query(out, "SELECT * FROM points")
+    assert e.value.field == "SQL" and sorted(p.name for p in out.iterdir()) == before
+    r = _cli("query", out, "SELECT count(*) AS n FROM outcomes", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == [{"n": 2 * N}]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = _cli("query", empty, "SELECT 1")
+    assert r.returncode == 2 and "neither a sweep folder" in r.stderr and "DIR" in r.stderr

@@ -1334,13 +1334,14 @@ def _local_workers(workers: int, chunks: int | None, quiet: bool) -> int:
 @app.command(cls=_Command)
 @_guard
 def query(
-    folder: Path = typer.Argument(..., parser=_path, help="a sweep folder (shieldlab sweep --out)", metavar="DIR"),
-    sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality and points",
-                              metavar="SQL"),
+    folder: Path = typer.Argument(..., parser=_path, help="a sweep folder (shieldlab sweep --out), or a run's "
+                                  "results folder (shieldlab run --out)", metavar="DIR"),
+    sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality and (a sweep) "
+                                        "points", metavar="SQL"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as a JSON list of objects"),
     as_csv: bool = typer.Option(False, "--csv", help="print the rows as CSV"),
 ) -> None:
-    """Answer SQL over a sweep's results (DuckDB)."""
+    """Answer SQL over a sweep's or a run's results (DuckDB)."""
     import csv
 
     from shieldlab.io.dataset import progress_note

@@ -322,21 +322,51 @@ def _numpy(col) -> np.ndarray:
 
 
 def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Answer ``sql`` over a sweep folder with DuckDB: ``(column names, rows)``.
+    """Answer ``sql`` over a sweep folder, or a run's results folder, with DuckDB: ``(column
+    names, rows)``.
 
-    The query sees the views ``outcomes``, ``events`` and ``track_quality`` (completed
-    chunks only, a ``point`` column from the folder names beside the swept values' own
-    columns) and ``points`` (one row per point, once the sweep is complete)."""
-    import duckdb
-
+    Over a sweep the query sees the views ``outcomes``, ``events`` and ``track_quality``
+    (completed chunks only, a ``point`` column from the folder names beside the swept values'
+    own columns) and ``points`` (one row per point, once the sweep is complete).  Over the
+    folder of ``shieldlab run --out`` it sees a view per table the run wrote, named by its
+    file: ``outcomes``, ``events``, ``track_quality`` (and ``air_outcomes``,
+    ``shelling_rounds`` where the scenario has them)."""
     root = Path(root)
     if not root.exists():
         raise InputError(f"{root}: no such folder", field="DIR")
     if not root.is_dir():
-        raise InputError(f"{root} is a file, not a sweep folder", field="DIR")
+        raise InputError(f"{root} is a file, not a sweep or results folder", field="DIR")
     if not sql.strip():
         raise InputError("the query is empty", field="SQL")
+    if not (root / MANIFEST).exists():
+        files = sorted(root.glob("*.parquet"))
+        if not files:
+            raise InputError(f"{root} is neither a sweep folder (no {MANIFEST}) nor a run's results (no .parquet "
+                             "tables: shieldlab run ... --out DIR writes them)", field="DIR")
+        return _answer(sql, {p.stem: [p] for p in files}, [], "the run's", complete=True)
     sweep = Sweep(root, Sweep.read_manifest(root))
+    views: dict[str, list[Path]] = {}
+    missing = []
+    for table in TABLES:
+        files = sweep.chunk_files(table)
+        if files:
+            views[table] = files
+        else:
+            missing.append(table)
+    complete = bool(sweep.manifest.get("complete"))
+    if (root / "points.parquet").exists() and complete:
+        views["points"] = [root / "points.parquet"]
+    return _answer(sql, views, missing, "the sweep's", complete)
+
+
+def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: str,
+            complete: bool) -> tuple[list[str], list[tuple]]:
+    """``sql`` over DuckDB views of Parquet files (``views``: name to files, read together by
+    their names' hive partitions), read-only: ``(column names, rows)``.  ``missing``: tables
+    the folder has no rows of (named in the error where a query asks for one); ``whose``: how
+    the errors name the tables; ``complete``: whether the folder is finished."""
+    import duckdb
+
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
@@ -348,22 +378,14 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     con = duckdb.connect()
     try:
         read: list[Path] = []
-        missing = []
         try:
-            for table in TABLES:
-                files = sweep.chunk_files(table)
-                if files:
-                    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
-                                "hive_partitioning = true, union_by_name = true)")
-                    read += files
-                else:
-                    missing.append(table)
-            if (root / "points.parquet").exists() and sweep.manifest.get("complete"):
-                con.execute(f"CREATE VIEW points AS SELECT * FROM read_parquet({_sql_list([root / 'points.parquet'])})")
-                read.append(root / "points.parquet")
+            for table, files in views.items():
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
+                            "hive_partitioning = true, union_by_name = true)")
+                read += files
         except duckdb.Error as e:  # a damaged table file (the writes are atomic)
-            raise InputError(f"cannot read the sweep's tables: {str(e).splitlines()[0]}", field="DIR") from None
-        # read-only, and only the sweep's tables: no COPY ... TO, no other file read; locked
+            raise InputError(f"cannot read {whose} tables: {str(e).splitlines()[0]}", field="DIR") from None
+        # read-only, and only the folder's tables: no COPY ... TO, no other file read; locked
         con.execute(f"SET allowed_paths = {_sql_list(read)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -372,11 +394,13 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
         except duckdb.Error as e:
             msg = str(e).splitlines()[0]
             if isinstance(e, duckdb.PermissionException) or "configuration has been locked" in msg:
-                msg += " (a query reads the sweep's own tables and writes nothing)"
+                msg += f" (a query reads {whose} own tables and writes nothing)"
             elif any(f"name {t} does not exist" in msg for t in missing):
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
                         "track_quality, a raid without engagements may have no events)")
-            elif not sweep.manifest.get("complete"):
+            elif "does not exist" in msg and whose == "the run's":
+                msg += f" (the run's tables here: {', '.join(views)})"
+            elif not complete:
                 msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"
             raise InputError(msg, field="SQL") from None
         if cur is None or cur.description is None:
@@ -392,8 +416,10 @@ def _sql_list(paths: Sequence[Path]) -> str:
 
 def progress_note(root: str | Path) -> str | None:
     """A line to say that a sweep folder is not complete, with the share of chunks done; None
-    when it is."""
+    when it is (or the folder is a run's results, not a sweep's)."""
     root = Path(root)
+    if not (root / MANIFEST).exists():
+        return None
     m = Sweep.read_manifest(root)
     if m.get("complete"):
         return None
