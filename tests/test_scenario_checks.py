@@ -371,3 +371,28 @@ def test_tracking_filter_is_a_named_choice():
     assert compile_world(parse(scenario(), "s"), "s").scenario.tracking.filter == "ekf"  # the default
     e = problems_of(scenario(tracking__filter="particle"))
     assert "tracking.filter" in str(e) and "ukf" in str(e)
+
+
+@pytest.mark.parametrize("where, value, field, words", [
+    ("doctrine", {"salvoo": 1}, "doctrine.salvoo", "unknown field (did you mean 'salvo'?)"),
+    ("threats__0__aim", {"lat": 40, "lon": 29, "latt": 1}, "threats[0].aim.latt", "(did you mean 'lat'?)"),
+    ("sites__pad", {"latt": 38.0, "lon": 46.0}, "sites.pad.latt", "(did you mean 'lat'?)"),
+    ("batteries__0__roundz", 8, "batteries[0].roundz", "(did you mean 'rounds'?)"),
+    ("doctrine", {"colour": "red"}, "doctrine.colour", "unknown field"),  # nothing near: no guess
+])
+def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, words):
+    e = problems_of(scenario(**{where: value}))
+    msg = dict(e.problems)[field]
+    assert msg.startswith("unknown field") and words in msg
+    if "did you mean" not in words:
+        assert "did you mean" not in msg
+
+
+@pytest.mark.parametrize("where, value, field", [
+    ("sites__pad", {"lat": None, "lon": 46.0}, "sites.pad.lat"),
+    ("batteries__0__rounds", None, "batteries[0].rounds"),
+    ("doctrine", {"planning_interval_s": None}, "doctrine.planning_interval_s"),
+])
+def test_an_empty_number_is_called_null_in_the_projects_words(where, value, field):
+    e = problems_of(scenario(**{where: value}))
+    assert dict(e.problems)[field] == "expected a number, got null (an empty value)"

@@ -609,3 +609,21 @@ def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):
     empty.mkdir()
     r = _cli("query", empty, "SELECT 1")
     assert r.returncode == 2 and "neither a sweep folder" in r.stderr and "DIR" in r.stderr
+
+
+def test_a_sweep_report_charts_value_lost_where_the_assets_differ_in_value(monkeypatch):
+    """Where assets differ in value the run table shows the value lost; the sweep's report
+    charts and tabulates it then, and leaves it out where it is the assets hit again."""
+    from shieldlab.io import sweep_report as R
+
+    monkeypatch.setattr(R, "_png", lambda fig: (R.plt.close(fig), "")[1])
+    manifest = {"settings": [{"field": "doctrine.salvo", "column": "doctrine_salvo", "values": [1, 2]}],
+                "runs": 8, "seed": 1, "scenario": "preset x"}
+
+    def rows(lost_factor):
+        return [{"point": i, "scenario": "x", "set": {"doctrine_salvo": v}, "mean_leakers": 1.0 / v,
+                 "mean_assets_hit": 1.0 / v, "mean_value_lost": lost_factor / v, "p_no_leaker": 0.5,
+                 "mean_interceptors_fired": 2.0 * v} for i, v in enumerate((1, 2))]
+
+    assert "mean value lost" in R.build(manifest, rows(3.0))
+    assert "mean value lost" not in R.build(manifest, rows(1.0))

@@ -96,6 +96,8 @@ def numbers_as_numbers(cls, value, info):
         return value
     numbers_only = kinds <= {int, float, type(None)}
     for x in value if isinstance(value, (list, tuple)) else (value,):
+        if x is None and type(None) not in kinds:  # (pydantic: "Input should be a valid number")
+            raise ValueError("expected a number, got null (an empty value)")
         if isinstance(x, bool):
             raise ValueError(f"expected a number, got {str(x).lower()}")
         if numbers_only and isinstance(x, str) and _finite_or_not_a_number(x):

@@ -26,6 +26,8 @@ METRICS = (
     ("mean_interceptors_fired", "mean_interceptors_fired_ci95", "mean interceptors fired", 0.0, None),
     ("mean_assets_hit", "mean_assets_hit_ci95", "mean defended assets hit", 0.0, None),
 )
+#: Charted too where the defended assets differ in value (as the run table shows it).
+VALUE_LOST = ("mean_value_lost", "mean_value_lost_ci95", "mean value lost", 0.0, None)
 
 
 def shown(value) -> str:
@@ -123,11 +125,13 @@ def build(manifest: dict, rows: list[dict]) -> str:
         ci = _interval(r, ci_key)
         return f"{v:.{digits}f}" + (f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})" if ci else "")
 
-    parts.append(_table(["point", *[s["column"] for s in settings], *[m[2] for m in METRICS]],
+    metrics = METRICS + ((VALUE_LOST,) if any(r.get("mean_value_lost") != r.get("mean_assets_hit") for r in rows)
+                         else ())
+    parts.append(_table(["point", *[s["column"] for s in settings], *[m[2] for m in metrics]],
                         [[str(r["point"]), *[shown(r["set"][s["column"]]) for s in settings],
-                          *[cell(r, m[0], m[1]) for m in METRICS]] for r in rows]))
+                          *[cell(r, m[0], m[1]) for m in metrics]] for r in rows]))
     parts.append("<h2>Against the swept values</h2>")
-    for key, ci_key, label, lo, hi in METRICS:
+    for key, ci_key, label, lo, hi in metrics:
         if all(r.get(key) is None for r in rows):
             continue
         uri = _chart(held, rows, key, ci_key, label, lo, hi)

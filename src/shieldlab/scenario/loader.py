@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import types
+import typing
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -78,6 +80,12 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
+            try:
+                near = _nearest_field(e["loc"])
+            except Exception:  # noqa: BLE001 (a hint only: an annotation it cannot walk gives none)
+                near = None
+            if near:
+                msg += f" (did you mean {near!r}?)"
         elif e["type"] in ("model_type", "dict_type"):  # (pydantic names its class: say what to write)
             msg = f"expected a mapping of fields, got {shown_value(e.get('input'))}"
         elif e["type"].startswith(("datetime_", "date_")):
@@ -87,6 +95,61 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
             msg = str(cause)
         out.append((prefix or "(top level)", msg))
     return out
+
+
+def _models_in(tp) -> list:
+    """The pydantic models an annotation holds at its top: itself, or the members of an
+    Optional, a Union or an Annotated (not inside lists or mappings)."""
+    from pydantic import BaseModel
+
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _models_in(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(tp) for m in _models_in(a)]
+    return []
+
+
+def _step(tp, part):
+    """The annotation one step of a pydantic error's location ``part`` leads to from ``tp``; None
+    where it cannot tell (a union of several models, say)."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _step(typing.get_args(tp)[0], part)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        if part in PLACE_TAGS:  # the branch of a tagged union: stay, the next part names the field
+            return tp
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _step(inner[0], part) if len(inner) == 1 else None
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple) and isinstance(part, int):
+        return typing.get_args(tp)[0]
+    if origin is dict and isinstance(part, str):
+        return typing.get_args(tp)[1]
+    models = _models_in(tp)
+    if len(models) == 1 and isinstance(part, str):
+        f = models[0].model_fields.get(part)
+        return f.annotation if f is not None else None
+    return None
+
+
+def _nearest_field(loc: tuple) -> str | None:
+    """For an unknown field at ``loc`` (pydantic's location), the closest field name the model
+    there has (``salvoo`` -> ``salvo``), if one is close; None where none is, or the model
+    cannot be told."""
+    import difflib
+
+    tp: object = Scenario
+    for part in loc[:-1]:
+        tp = _step(tp, part)
+        if tp is None:
+            return None
+    names = {n for m in _models_in(tp) for n in m.model_fields}
+    if not names or not isinstance(loc[-1], str):
+        return None
+    near = difflib.get_close_matches(loc[-1], sorted(names), n=1, cutoff=0.75)
+    return near[0] if near else None
 
 
 def parse(data: object, source: str) -> Scenario:
