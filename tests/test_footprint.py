@@ -140,6 +140,22 @@ def test_aircraft_reach_into_syria():
     assert r.focus_area_km2 > 5e3 and r.n_batteries.max() >= 2
 
 
+def test_aircraft_reach_names_the_batteries_it_leaves_out(tmp_path):
+    """A battery whose interceptor has no range against aircraft (THAAD: ballistic missiles
+    only) is left out of the aircraft map, and the table, the JSON and the map's data say so."""
+    w = compile_world(parse({
+        "name": "mixed", "epoch": "2020-01-01T00:00:00Z",
+        "sites": {"a": {"lat": 37.0, "lon": 37.4}, "b": {"lat": 37.1, "lon": 37.6}},
+        "sensors": [{"name": "r", "type": "an-mpq-65", "site": "a", "boresight_az_deg": 180}],
+        "batteries": [{"name": "pac3", "interceptor": "pac-3-mse", "site": "a", "rounds": 8, "radar": "r"},
+                      {"name": "thaad", "interceptor": "thaad", "site": "b", "rounds": 8, "radar": "r"}],
+        "threats": [{"name": "t", "missile": "scud-b", "launch": {"lat": 35.0, "lon": 37.0}, "aim": "a"}],
+    }, "test"))
+    r = F.aircraft_reach(w, 10.0)
+    assert [b["name"] for b in r.batteries] == ["pac3"] and r.left_out == [("thaad", "thaad")]
+    assert F.aircraft_json(r, include_grid=False)["left_out"][0]["name"] == "thaad"
+
+
 def cli(*args):
     return run_cli("footprint", *args)  # the command as test_cli runs it
 

@@ -1874,6 +1874,10 @@ def footprint(
                           f"{b.get('area_in_focus_km2', 0):,.0f}",
                           "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
             _print_table(t)
+            if res.left_out:
+                _print_line("left out: " + ", ".join(f"{n} ({i})" for n, i in res.left_out)
+                            + ": no range against aircraft in the catalogue (aircraft_max_range_km): "
+                            + ("it engages" if len(res.left_out) == 1 else "they engage") + " ballistic missiles only")
             if res.focus and not res.focus_area_km2:
                 # the default country is the 2013 question's: elsewhere say so, not "0 km² of Syria"
                 _print_line(f"no battery reaches into {res.focus}" + (

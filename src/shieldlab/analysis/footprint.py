@@ -1294,6 +1294,9 @@ class AircraftReach:
     focus: str | None
     focus_area_km2: float
     home: str | None
+    #: batteries left out: their interceptor has no range against aircraft in the catalogue
+    #: (``aircraft_max_range_km``: it engages ballistic missiles only), (name, interceptor)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _local_xy(lon, lat, lon0, lat0):
@@ -1328,9 +1331,11 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
         raise InputError(f"unknown country {focus!r} (Natural Earth names, e.g. Syria)", field="--country")
     h_t = 1e3 * alt_km
     rows = []
+    left_out = []
     for b in world.batteries:
         rng_km = getattr(b.spec, "aircraft_max_range_km", None)
         if rng_km is None:
+            left_out.append((b.name, b.spec.id))
             continue
         radar = None
         for ps in world.sensors:
@@ -1435,7 +1440,7 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
         for key in ("_ground", "_half", "_bore"):
             r.pop(key)
     return AircraftReach(scenario=world.scenario.name, grid=grid, alt_km=float(alt_km), n_batteries=n,
-                         batteries=rows, focus=focus, focus_area_km2=focus_area, home=home)
+                         batteries=rows, focus=focus, focus_area_km2=focus_area, home=home, left_out=left_out)
 
 
 def _rounded(v, nd: int = 2):
@@ -1457,7 +1462,9 @@ def aircraft_json(res: AircraftReach, include_grid: bool = True) -> dict:
            "batteries": [{k: _rounded(v) for k, v in b.items() if k not in ("circle_lonlat", "deepest_lonlat")}
                          | {"deepest_lat_lon_deg": None if b.get("deepest_lonlat") is None else
                             [round(b["deepest_lonlat"][1], 4), round(b["deepest_lonlat"][0], 4)]}
-                         for b in res.batteries]}
+                         for b in res.batteries],
+           "left_out": [{"name": n, "interceptor": i, "why": "no range against aircraft in the catalogue"}
+                        for n, i in res.left_out]}
     if include_grid:
         out.update(lat_deg=[round(float(x), 6) for x in res.grid.lat_deg],
                    lon_deg=[round(float(x), 6) for x in res.grid.lon_deg], n_batteries=res.n_batteries.tolist())
