@@ -311,16 +311,23 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     from matplotlib.lines import Line2D
 
     seen: dict[str, Any] = {}
+    labelled: list[tuple[float, float]] = []  # where names were written (the tracks' middles)
+    near = 0.01 * max(lon1 - lon0, lat1 - lat0)
     for lo, la, r in tracks:
         colour = np.array(COLOURS[r.outcome][:3]) / 255.0
-        seen.setdefault(r.outcome, ax.plot(lo, la, color=colour, lw=1.8)[0])
+        leaked = r.outcome.startswith("leaked")
+        # a salvo's rounds fly one ground track: a leaker is drawn over the intercepted ones, or
+        # the leak would hide under them
+        seen.setdefault(r.outcome, ax.plot(lo, la, color=colour, lw=1.8, zorder=2.2 if leaked else 2.0)[0])
         ax.plot(lo[0], la[0], "^", color="#1d2128", ms=5)
-        if r.outcome.startswith("leaked"):
-            ax.plot(lo[-1], la[-1], "o", color=colour, ms=6)
-        # the threat's name at the middle of its ground track
+        if leaked:
+            ax.plot(lo[-1], la[-1], "o", color=colour, ms=6, zorder=2.3)
+        # the threat's name at the middle of its ground track, below those already written there
         m = len(lo) // 2
-        ax.annotate(r.name, (lo[m], la[m]), xytext=(3, 3), textcoords="offset points", fontsize=7, color="#333",
-                    path_effects=_HALO)
+        below = sum(1 for x, y in labelled if abs(x - lo[m]) < near and abs(y - la[m]) < near)
+        labelled.append((float(lo[m]), float(la[m])))
+        ax.annotate(r.name, (lo[m], la[m]), xytext=(3, 3 - 9 * below), textcoords="offset points", fontsize=7,
+                    color="#333", path_effects=_HALO)
     marks = {"kill": "*", "miss": "x"}
     paths: list[np.ndarray] = []  # the interceptors' ground tracks (lon, lat) [deg]
     ended: set[str] = set()  # the ends drawn (kill, miss): the legend names only those
