@@ -589,3 +589,16 @@ def test_a_radar_at_the_edge_of_its_reach_keeps_its_name_inside_the_map(tmp_path
     monkeypatch.setattr(maps, "_save", check)
     maps.coverage_map(cov, tmp_path / "c.png")
     assert "tpy2" not in outside
+
+
+def test_a_report_maps_coverage_again_at_the_lower_tiers_ceiling():
+    """A PAC-3 MSE (ceiling 30 km) beside SM-3s: the report's coverage at 100 km shows its
+    MPQ-65 blind, so it maps the coverage again at 30 km; a scenario of SM-3s alone does not."""
+    from shieldlab.analysis import coverage as cov
+    from shieldlab.scenario import load_world
+
+    w = load_world("epaa-phase-1")  # SM-3 IA alone
+    assert cov.lower_tier_alt_km(w, 100.0) is None
+    w = load_world("iskander-kaliningrad")  # SM-3 IIA and PAC-3 MSE
+    assert cov.lower_tier_alt_km(w, 100.0) == 30.0
+    assert cov.lower_tier_alt_km(w, 35.0) is None  # not well below the first map's height

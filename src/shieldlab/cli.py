@@ -961,12 +961,16 @@ def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint:
 
     cov = cov_mod.compute(world, cov_mod.threat_alt_km(flights.truth.apogee_alt if world.threats else None)) \
         if world.sensors else None
+    # and at the lower tier's ceiling, where it lies well below: its radars may see nothing at
+    # the first map's height and yet cue their batteries in time
+    low = cov_mod.lower_tier_alt_km(world, cov.alt_km) if cov is not None else None
+    cov_low = cov_mod.compute(world, low) if low is not None else None
     fp = None
     if footprint:
         from shieldlab.analysis import footprint as fpm
 
         fp = fpm.compute(world)
-    page = report.build(world, res, chunk, 0, footprint=fp, coverage=cov)
+    page = report.build(world, res, chunk, 0, footprint=fp, coverage=cov, coverage_low=cov_low)
     if air is not None:
         from shieldlab.io import air_report
 

@@ -316,6 +316,18 @@ def threat_alt_km(apogee_alt_m) -> float:
     return DEFAULT_ALT_KM if not apo.size else min(DEFAULT_ALT_KM, max(1.0, float(round(apo.min() / 1e3))))
 
 
+def lower_tier_alt_km(world, alt_km: float) -> float | None:
+    """The altitude [km] at which a report maps coverage a second time: the lowest ceiling
+    (``max_intercept_alt_km``) of the scenario's interceptors, where it lies well below
+    ``alt_km`` (under 60 % of it): a lower-tier battery's radar that sees nothing at the
+    upper tier's height may still see a threat in time at its own; None where no battery is
+    that much lower."""
+    ceilings = [float(b.spec.max_intercept_alt_km) for b in getattr(world, "batteries", ())]
+    if not ceilings or min(ceilings) >= 0.6 * alt_km:
+        return None
+    return max(1.0, float(round(min(ceilings))))
+
+
 def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = None, missile=None,
             grid: Grid | None = None, step_deg: float | None = None) -> Coverage:
     """Each radar's coverage of a target at ``alt_km`` on ``grid`` (default: :func:`auto_grid`).

@@ -425,11 +425,12 @@ def catalogue_sources(world) -> list[list[str]]:
     return rows
 
 
-def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> str:
+def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, coverage_low=None) -> str:
     """The report of ``res`` (:class:`~shieldlab.engine.montecarlo.Results`) with the scene's
     run ``c`` of ``chunk`` (its records: :func:`shieldlab.engine.chain.replay_run`);
     ``footprint`` and ``coverage``: results of :mod:`shieldlab.analysis.footprint` and
-    :mod:`shieldlab.analysis.coverage` to map, where computed."""
+    :mod:`shieldlab.analysis.coverage` to map, where computed (``coverage_low``: again at the
+    lower tier's ceiling, :func:`shieldlab.analysis.coverage.lower_tier_alt_km`)."""
     from shieldlab import __version__
     from shieldlab.analysis import maps
     from shieldlab.io.scene import threat_rows
@@ -505,6 +506,13 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None) -> st
                              f"Each radar's detection coverage of a target at {coverage.alt_km:g} km (the "
                              "lowest threat's apogee, at most 100 km; shieldlab coverage --alt-km).",
                              "radar coverage"))
+    if coverage_low is not None:
+        low = min(world.batteries, key=lambda b: b.spec.max_intercept_alt_km)
+        parts.append(_figure(_file_png(lambda p: maps.coverage_map(coverage_low, p)),
+                             f"The same at {coverage_low.alt_km:g} km, the highest a lower-tier battery engages "
+                             f"({html.escape(low.name)}, {html.escape(low.spec.id)}): a radar blind at "
+                             f"{coverage.alt_km:g} km may see the threat here in time for it.",
+                             f"radar coverage at {coverage_low.alt_km:g} km"))
     if footprint is not None:
         parts.append(_figure(_file_png(lambda p: maps.footprint_map(footprint, p)),
                              "The defended footprint against each launch site (shieldlab footprint).",
