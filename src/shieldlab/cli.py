@@ -1893,6 +1893,7 @@ def footprint(
             if out_png is not None:
                 _print_line(f"wrote {out_png}")
         return
+    automatic = grid is None  # the box the scenario's batteries and missiles set
     if grid is None and step_deg is not None:  # the automatic box at this step
         g = fpm.auto_grid(world, sites=fpm.launch_sites(world, site or None))
         grid = _two_a_side(fpm.make_grid(g.lat_deg[0], g.lat_deg[-1], g.lon_deg[0], g.lon_deg[-1], step_deg),
@@ -1915,6 +1916,10 @@ def footprint(
             t.add_row(s.site.name, ", ".join(s.site.threats), f"{thr:,.0f}", f"{dfd:,.0f}",
                       f"{dfd / thr:.0%}" if thr else "—", p)
         _print_table(t)
+        if automatic and any(s.threatened.any() for s in fp.sites):
+            # the share is of the map's cells: a wider box adds reached, undefended ground
+            _print_line("in reach: of the map's cells (the batteries' reach, inside the missiles' range); "
+                        "--region or --bbox for a wider box")
         if not any(s.threatened.any() for s in fp.sites):
             _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
                         "(give a --region or --bbox around their targets, or none for the scenario's own)")
