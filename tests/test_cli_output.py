@@ -802,6 +802,17 @@ def test_validate_notes_a_battery_that_cannot_fire_or_stands_far_from_its_radar(
     assert main(["validate", str(other), "--json"]) == 0
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert any("own radar radar [red] feeds system 's', not the battery's 't'" in n for n in notes), notes
+    # planning on its own tracks of reports without labels, from a radar that makes no discrimination calls
+    blind = tmp_path / "blind.yaml"
+    own = TINY.replace("rounds: 4, system: s}", 'rounds: 4, system: s, radar: "radar [red]", cue: own}')
+    for association, noted in (("gnn", True), ("labels", False)):
+        blind.write_text(own + f"tracking: {{association: {association}}}\n")
+        assert main(["validate", str(blind), "--json"]) == 0
+        notes = json.loads(capsys.readouterr().out)["notes"]
+        said = [n for n in notes if "makes no discrimination calls" in n]
+        assert bool(said) is noted, notes
+        if noted:
+            assert said[0].startswith("note: battery bat [/] plans on radar [red]'s own tracks (cue own)")
 
 
 

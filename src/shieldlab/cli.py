@@ -2326,6 +2326,11 @@ def _battery_notes(world) -> list[str]:
                 notes.append(f"note: battery {b.name}'s own radar {r.name} feeds system {own.system!r}, not the "
                              f"battery's {b.system!r} (sensors[].system): a battery's own radar is usually part of "
                              "its system")
+            if b.cue == "own" and world.scenario.tracking.association == "gnn" \
+                    and getattr(r.spec, "discrimination_error", None) is None:
+                notes.append(f"note: battery {b.name} plans on {r.name}'s own tracks (cue own), and an "
+                             f"{r.spec.id} makes no discrimination calls (catalogue discrimination_error): "
+                             "without labels it takes every track for a warhead, a spent booster's too")
     return notes
 
 
