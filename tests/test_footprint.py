@@ -445,3 +445,33 @@ def test_the_footprint_reads_the_track_each_battery_fires_on(cue, mpq_az_deg, de
     assert fp.batteries[0]["cue"] == cue and fp.batteries[0]["radar"] == "mpq65"
     res = simulate(w, runs=8, seed=2)
     assert bool(np.mean(res.outcomes["outcome"] == "intercepted") > 0.25) is defended
+
+
+def test_a_sectoral_footprint_gives_each_node_only_the_paths_through_its_sector(monkeypatch):
+    """Architecture sectoral: a node engages only threats whose predicted path crosses its
+    sector, in the footprint as in fire control.  Each battery defends no cell under sectoral
+    that it does not defend under coordinated, some fewer; a node whose sector lies far away
+    defends nothing."""
+    import shapely
+
+    w = load_world("nato-russia-2011")  # coordinated, with a sector per node
+    g = F.auto_grid(w, step_deg=1.0)
+    coord = F.compute(w, g)
+    sect_world = compile_world(w.scenario.model_copy(update={"architecture": "sectoral"}))
+    assert all(F._sectors(sect_world)) and not any(F._sectors(w))
+    sect = F.compute(sect_world, g)
+    fewer = False
+    for sc, ss in zip(coord.sites, sect.sites):
+        assert not (ss.by_battery & ~sc.by_battery).any()  # never more than coordinated
+        fewer |= bool((sc.by_battery & ~ss.by_battery).any())
+    assert fewer
+    # one node's sector moved to the South Atlantic: its batteries defend nothing there
+    far = shapely.Polygon([(-0.6, -0.6), (-0.5, -0.6), (-0.5, -0.5)])  # (lon, lat) [rad]
+    node = sect_world.nodes[0]
+    moved = F._sectors(sect_world)
+    for i in node.batteries:
+        moved[i] = far
+    monkeypatch.setattr(F, "_sectors", lambda world: moved)
+    away = F.compute(sect_world, g)
+    for s in away.sites:
+        assert not s.by_battery[list(node.batteries)].any()

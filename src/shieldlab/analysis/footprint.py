@@ -79,6 +79,7 @@ from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
+import shapely
 from scipy.interpolate import PchipInterpolator
 
 from shieldlab import earth
@@ -905,15 +906,31 @@ def _own_cues(world, systems) -> dict[int, tuple]:
     return out
 
 
+def _sectors(world) -> list:
+    """Per battery, its node's sector where the architecture is ``sectoral`` (a shapely polygon,
+    x = longitude, y = latitude [rad]), else None: as fire control, such a battery engages only
+    threats whose predicted path crosses it (:func:`shieldlab.engine.fight.fire_controls`)."""
+    out: list = [None] * len(world.batteries)
+    if getattr(world, "architecture", "integrated") != "sectoral":
+        return out
+    for nd in world.nodes:
+        for i in nd.batteries:
+            out[i] = nd.sector
+    return out
+
+
 def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys,
-           doc: Doctrine, own_cues: dict | None = None):
+           doc: Doctrine, own_cues: dict | None = None, sectors: list | None = None):
     """Cue, per-battery reach and the engagement sequence for M sampled paths.
 
     ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
     from launch (``n_valid`` real samples each), as fire control samples its predictions,
     ``burn`` (M,) their burnout times after launch [s], ``sig`` (3,) the missile's RCS
     nose-on, broadside and in boost [m²]; ``cues`` per system its radars (:func:`_cues`),
-    ``init_hits`` the detections that confirm a track; ``own_cues`` per battery that reads its own
+    ``init_hits`` the detections that confirm a track; ``sectors`` per battery its node's sector
+    or None (:func:`_sectors`): a battery with one is readied only for paths that cross it
+    after its track's cue (fire control's prediction is the path still to fly); ``own_cues``
+    per battery that reads its own
     radar's track (:func:`_own_cues`): as fire control, a battery whose ``cue`` is ``own`` is
     readied by that track alone, and one that launches on remote needs it to hold the threat
     by its handover before the intercept (:func:`shieldlab.engage.assess.handover_errors`),
@@ -955,6 +972,16 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     # (not before the track)
     ready = np.stack([ready_time(own_cue[:, b] if plans_own[b] else cue[:, bat_sys[b]], alert[:, bat_sys[b]],
                                  bats[b].reaction_time) for b in range(B)], axis=1) if B else np.zeros((M, 0))
+    # sectoral: a node engages only threats whose predicted path (the rest of the path, from the
+    # track on) crosses its sector
+    for b, sector in enumerate(sectors or ()):
+        if sector is None:
+            continue
+        planning_cue = own_cue[:, b] if plans_own[b] else cue[:, bat_sys[b]]
+        after = allowed & (t[None, :] >= np.where(np.isfinite(planning_cue), planning_cue, np.inf)[:, None])
+        inside = np.zeros(after.shape, bool)
+        inside[after] = shapely.contains_xy(sector, geo[..., 1][after], geo[..., 0][after])
+        ready[~inside.any(axis=1), b] = np.inf
     # launch on remote: the own radar's track must hold the threat by the handover
     not_before_int = {b: own_cue[:, b] + bats[b].handover for b in range(B)
                       if bats[b].cue == "launch-on-remote" and b in (own_cues or {})}
@@ -1121,6 +1148,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         if tab is not None:
             cues = _cues(world, systems)
             own_cues = _own_cues(world, systems)
+            sectors = _sectors(world)
             sg = Signature.of_missiles([s.missile])
             sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
             eL = earth.unit_vector(s.lat, s.lon)
@@ -1144,7 +1172,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 at = lo + keep
                 cue[at], can[at], p[at], tf[at], hf[at], first_sys[at] = _chunk(
                     pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
-                    bat_sys, doc, own_cues)
+                    bat_sys, doc, own_cues, sectors)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape
