@@ -2221,7 +2221,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         mem = estimate_memory_bytes(world, runs, flights)
         chunk = min(runs, chunk_runs(world, flights))
     info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world),
-                notes=[n for n in (_engage_note(world), *_battery_notes(world)) if n])
+                notes=[n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world)) if n])
     if world.flights:
         from shieldlab.engine import air
 
@@ -2331,6 +2331,33 @@ def _battery_notes(world) -> list[str]:
                 notes.append(f"note: battery {b.name} plans on {r.name}'s own tracks (cue own), and an "
                              f"{r.spec.id} makes no discrimination calls (catalogue discrimination_error): "
                              "without labels it takes every track for a warhead, a spent booster's too")
+    return notes
+
+
+def _c2_notes(world) -> list[str]:
+    """Notes on C2 settings that validate but may not be what a user meant: a sector that holds
+    none of its node's batteries, nor any defended asset (moved away by mistake, say); an
+    early-warning satellite of a system no radar feeds (accepted under the integrated
+    architecture, where every satellite cues every radar, and refused under the others)."""
+    import shapely
+
+    notes = []
+    for nd in getattr(world, "nodes", ()):
+        if nd.sector is None:
+            continue
+        pts = [(world.batteries[i].site.lon, world.batteries[i].site.lat) for i in nd.batteries]
+        pts += [(a.site.lon, a.site.lat) for a in world.assets]
+        if pts and not shapely.contains_xy(nd.sector, *np.array(pts).T).any():
+            arch = world.architecture
+            notes.append(f"note: node {nd.name}'s sector holds none of its batteries' sites and no defended asset "
+                         f"(nodes[].sector, lat, lon in degrees)" + ("" if arch == "sectoral" else
+                                                                     f": it is not enforced under {arch}"))
+    systems = {s.system for s in world.sensors}
+    for i, sat in enumerate(world.early_warning):
+        if sat.system not in systems:
+            notes.append(f"note: early_warning[{i}] ({sat.name}) belongs to system {sat.system!r}, which no radar "
+                         "feeds: under the integrated architecture it cues every radar, under the others the "
+                         "scenario is refused")
     return notes
 
 
