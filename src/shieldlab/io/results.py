@@ -204,8 +204,11 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         at = "" if e.threat[i] >= 0 else (" at its spent booster" if owner[i] >= 0 else " at a false track")
         # tracks of reports without labels: the (network) track number fire control engaged
         num = "" if e.track is None else f", track {e.track[i]}"
+        # when fire control decided it: two nodes' shots at one threat decided at one tick (before
+        # either heard of the other's) launch a reaction time apart, and only this says so
         rows.append((e.run[i], e.launch_time[i], owner[i], "fire", bat.name,
-                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}{num}", *geom, "", e.rounds[i]))
+                     f"{e.rounds[i]} x {bat.spec.id}{on}{at}{num}; decided at {e.decision_time[i]:.1f} s",
+                     *geom, "", e.rounds[i]))
         err, short = e.prediction_error[i], e.reach_shortfall[i]
         if e.threat[i] < 0:
             detail = "no warhead there" + at.replace(" at", ":", 1)
