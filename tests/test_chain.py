@@ -432,3 +432,15 @@ def test_a_larger_envelope_never_lowers_p_intercept():
         p[r] = [row["p_intercept"] for row in res.summary["per_threat"]]
     assert min(p[900]) > 0.5
     assert p[20_000] >= p[900] and p[100_000] >= p[900], p
+
+
+def test_a_battery_that_reaches_the_path_but_only_before_it_is_ready_says_too_late():
+    """A battery whose fly-out reaches the threat's predicted path, but only launching before
+    it can (its reaction time too long for the track it gets), logs too-late, not
+    out-of-envelope; and too-late it stays once the path has passed out of reach."""
+    slow = simulate(world(batteries__0__reaction_time_s=590.0), runs=3, seed=1).events
+    no_fire = slow["kind"] == "no-fire"
+    assert no_fire.any() and set(slow["reason"][no_fire]) == {"too-late"}
+    assert not (slow["kind"] == "fire").any()
+    quick = simulate(world(), runs=3, seed=1).events
+    assert (quick["kind"] == "fire").any() and "too-late" not in set(quick["reason"])

@@ -376,6 +376,7 @@ class FireControl:
             fan = self.fans[b]
             ft = fan_time(fan, bat.site.lat, bat.site.lon)
             found, fi, w = np.zeros(0, int), np.zeros(0, int), None
+            reach = np.zeros(cs.size, bool)  # the fan reaches some point of the path (in time or not)
             if rows.size:
                 # time to reach (inf outside the envelope or the fan)
                 tau = np.full(allowed_rows.shape, np.inf)
@@ -383,6 +384,7 @@ class FireControl:
                 # only the rows the fan reaches somewhere can have a window (most of a wide
                 # laydown's batteries reach none of a threat's path); each row's window is its own
                 sub = np.flatnonzero(np.isfinite(tau).any(axis=1))  # of rows
+                reach[rows[sub]] = True
                 if sub.size:
                     rs = rows[sub]
                     w = intercept_window(t_int, pos[rs], vel[rs], ft, self.ready(cs[rs], ns[rs], b, tick),
@@ -392,7 +394,11 @@ class FireControl:
             # a window that closes does not hide what kept the battery from using it, unless the
             # threat has left the node's sector: then that is why
             was = self.reason[cs[live], ns[live], b]
-            self.reason[cs[live], ns[live], b] = np.where(_IS_BLOCKING[was] & in_sector[live], was, why[live])
+            # reached, yet no window: every point it reaches needs a launch before the battery is ready
+            why_b = np.where((why == _R["out-of-envelope"]) & reach, _R["too-late"], why)[live]
+            # and a path that has since passed out of reach was missed for that: too late it stays
+            why_b = np.where((why_b == _R["out-of-envelope"]) & (was == _R["too-late"]), was, why_b)
+            self.reason[cs[live], ns[live], b] = np.where(_IS_BLOCKING[was] & in_sector[live], was, why_b)
             self.reason[cs[found], ns[found], b] = _WAITING
             if found.size == 0:
                 continue

@@ -54,7 +54,7 @@ class Salvo(NamedTuple):
 REASONS = (
     "no-track",  # no fire-control track of the threat (never confirmed, or not on this battery's source)
     "not-threatening",  # its predicted impact threatens no defended asset (doctrine engage: threatening)
-    "out-of-envelope",  # no intercept point inside the battery's envelope that its fly-out fan reaches in time
+    "out-of-envelope",  # no point of the predicted path inside the battery's envelope that its fly-out fan reaches
     "held-last-chance",  # on a track that may still be under thrust, holding fire to the last chance
     "track-quality",  # the launch gate: the predicted intercept point is too uncertain for the divert
     "magazine-empty",  # no rounds left above the battery's reserve
@@ -64,6 +64,9 @@ REASONS = (
     "outside-sector",  # architecture sectoral: its predicted path does not cross this node's sector
     "engaged-elsewhere",  # another node reported engaging it (coordinated or sectoral deconfliction)
     "kept-for-higher-value",  # the battery keeps its last rounds for threats with more value at stake
+    # the fan reaches points of the predicted path, but none launching after the battery is ready
+    # (its track, alert or reaction came too late); last, so that the codes before keep their numbers
+    "too-late",
 )
 #: Codes that describe waiting rather than giving up (logged as ``hold`` when they begin).
 HOLD_REASONS = ("held-last-chance", "track-quality")

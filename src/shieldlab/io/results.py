@@ -88,7 +88,9 @@ _NO_GEOM = (np.nan, np.nan, np.nan, np.nan)
 REASON_TEXT = {
     "no-track": "no fire-control track",
     "not-threatening": "not judged a threat to a defended asset",
-    "out-of-envelope": "no intercept point inside the envelope and the fly-out reach",
+    "out-of-envelope": "no point of the predicted path inside the envelope and the fly-out reach",
+    "too-late": "the fly-out reaches the predicted path, but not launching after the battery is ready "
+                "(its track or alert came too late for its reaction time)",
     "held-last-chance": "a track that may still be under thrust (too young to show whether it thrusts, or its "
                         "thrust measured): holding fire to the last chance",
     "track-quality": "launch gate: intercept point too uncertain for the divert",
