@@ -345,8 +345,10 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             ended.add(mark)
     named = []
     for s in world.sensors:
-        seen.setdefault("radar", ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", color="#9b59b6",
-                                         ms=7)[0])
+        # an open square over the battery's diamond: a battery's own radar stands at its site, and a
+        # filled one hid under the diamond
+        seen.setdefault("radar", ax.plot(math.degrees(s.radar.lon), math.degrees(s.radar.lat), "s", mfc="none",
+                                         mec="#9b59b6", mew=1.6, ms=10, zorder=3.1)[0])
         named.append((s.radar.name, math.degrees(s.radar.lon), math.degrees(s.radar.lat), "#6c3483"))
     for b in world.batteries:
         seen.setdefault("battery", ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
