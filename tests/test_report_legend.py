@@ -30,3 +30,19 @@ def test_only_what_shows_in_the_frame_is_named():
     assert h == [inside, across, box, proxy]
     assert in_frame(ax)[1] == ["inside", "across", "box at the corner"]  # the axes' own entries
     plt.close(fig)
+
+
+def test_the_report_lists_the_c2_nodes_and_links_where_there_are_several():
+    """Nodes and links were on the run map only as sites and outlines: the report lists each
+    node's side, sensors, batteries and sector, and each link's latency, interval, capacity and
+    loss; a single node gets no such section."""
+    from shieldlab.io import report
+    from shieldlab.scenario import load_world
+
+    w = load_world("nato-russia-2011")
+    text = "".join(report._c2_section(w))
+    assert "Architecture: coordinated (sectors drawn, not enforced)." in text
+    for nd in w.nodes:
+        assert f"<td>{nd.name}</td><td>{nd.side}</td>" in text
+    assert text.count("<td>nato → russia</td>") == 1 and "<td>5</td><td>12</td><td>unlimited</td><td>0%</td>" in text
+    assert report._c2_section(load_world("epaa-phase-1")) == []

@@ -141,6 +141,29 @@ def _ci(summary: dict, key: str, digits: int = 2) -> str:
     return text
 
 
+def _c2_section(world) -> list[str]:
+    """The C2 laydown where there is more than one node: the architecture, each node's side,
+    sensors and batteries (and whether it has a sector), and each link's latency, message
+    interval, capacity and loss — what the run map shows only as sites and outlines."""
+    nodes = list(getattr(world, "nodes", ()))
+    if len(nodes) < 2:
+        return []
+    out = ["<h2>Command and control</h2>",
+           f"<p class='meta'>Architecture: {html.escape(str(world.architecture))}"
+           f"{'' if world.architecture == 'sectoral' else ' (sectors drawn, not enforced)'}.</p>",
+           _table(["node", "side", "sensors", "batteries", "sector"],
+                  [[nd.name, nd.side, ", ".join(world.sensors[i].radar.name for i in nd.sensors) or "—",
+                    ", ".join(world.batteries[i].name for i in nd.batteries) or "—",
+                    "yes" if nd.sector is not None else "—"] for nd in nodes])]
+    links = list(getattr(world, "links", ()))
+    if links:
+        out.append(_table(["link", "latency [s]", "message every [s]", "capacity [reports/s]", "loss"],
+                          [[f"{lk.source} → {lk.target}", f"{lk.latency:g}", f"{lk.period:g}",
+                            "unlimited" if math.isinf(lk.capacity) else f"{lk.capacity:g}", f"{lk.loss:.0%}"]
+                           for lk in links]))
+    return out
+
+
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
@@ -486,6 +509,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                               _ci(q, "false_tracks"), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
+    parts += _c2_section(world)
     parts.append("<h2>Charts</h2>")
     parts.append(_figure(_histogram(leakers, "leakers in the run", "#e74c3c"),
                          f"Leakers per run over {runs:,} runs.", "leakers per run"))
