@@ -439,7 +439,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
             ax.contour(g.lon_deg, g.lat_deg, s.threatened.astype(float), levels=[0.5], colors="#b2182b",
                        linewidths=1.0, linestyles="--", zorder=4)
         for i, b in enumerate(fp.batteries):
-            ax.plot(b["lon_deg"], b["lat_deg"], marker="^", ms=7, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
+            ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
             k = sum(np.hypot(o["lon_deg"] - b["lon_deg"], o["lat_deg"] - b["lat_deg"]) < 0.5 for o in fp.batteries[:i])
             ax.annotate(b["name"], (b["lon_deg"], b["lat_deg"]), xytext=(4, 4 - 11 * k), textcoords="offset points",
                         fontsize=7, zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
@@ -474,7 +474,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], marker="^", ls="none", mfc="#1a1a1a", mec="white", ms=7, label="battery"),
+    # a battery is a diamond on every map (as on the report's run map, where a triangle is a launch); black here, over the blue cells
+    handles = [Line2D([], [], marker="D", ls="none", mfc="#1a1a1a", mec="white", ms=6, label="battery"),
                Line2D([], [], marker="s", ls="none", mfc="#6a3d9a", mec="white", ms=5, label="sensor"),
                *([Line2D([], [], marker="o", ls="none", mfc="none", mec="#9a7d0a", mew=1.6, ms=8,
                          label="defended asset")] if fp.assets else []),
@@ -529,7 +530,7 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     for i, b in enumerate(res.batteries):
         circ = b["circle_lonlat"]
         ax.plot(circ[:, 0], circ[:, 1], color="#7f0000", lw=0.8, zorder=5)
-        ax.plot(b["lon_deg"], b["lat_deg"], marker="^", ms=7, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
+        ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
         left = any(np.hypot(o["lon_deg"] - b["lon_deg"], o["lat_deg"] - b["lat_deg"]) < 0.3
                    for o in res.batteries[:i])
         ax.annotate(f"{b['name']} ({b['reach_km']:.0f} km)", (b["lon_deg"], b["lat_deg"]),
