@@ -474,7 +474,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    # a battery is a diamond on every map (as on the report's run map, where a triangle is a launch); black here, over the blue cells
+    # a battery is a diamond on every map (as on the report's run map, where a triangle is a
+    # launch); black here, over the blue cells
     handles = [Line2D([], [], marker="D", ls="none", mfc="#1a1a1a", mec="white", ms=6, label="battery"),
                Line2D([], [], marker="s", ls="none", mfc="#6a3d9a", mec="white", ms=5, label="sensor"),
                *([Line2D([], [], marker="o", ls="none", mfc="none", mec="#9a7d0a", mew=1.6, ms=8,
