@@ -250,3 +250,20 @@ def test_a_threat_is_tracked_no_earlier_than_it_is_first_reported():
     assert tracked.sum() >= 24
     assert (o["track_confirmed_s"][tracked] >= o["first_detection_s"][tracked]).all()
     assert (o["track_confirmed_s"][tracked] == o["first_detection_s"][tracked]).any()  # the case above
+
+
+def test_the_run_table_and_report_say_how_many_rounds_went_at_boosters(tmp_path):
+    """Where rounds went at spent boosters, the run table and the report say so per threat and
+    per raid, and the track-quality tables show the track file's breaks and booster tracks."""
+    from test_cli import cli
+
+    _world(tmp_path)  # writes gnn.yaml
+    r = cli("run", tmp_path / "gnn.yaml", "--runs", "4", "--seed", "2", "--out", tmp_path / "res", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "of them at its booster" in r.stdout and "of them at spent boosters" in r.stdout
+    assert "booster tracks/run" in r.stdout and "breaks/run" in r.stdout
+    page = (tmp_path / "res" / "report.html").read_text()
+    assert "<th>of them at its booster</th>" in page and "<td>of them at spent boosters</td>" in page
+    assert "<th>booster tracks per run</th>" in page
+    s = json.loads((tmp_path / "res" / "summary.json").read_text())
+    assert s["mean_interceptors_at_boosters"] > 0

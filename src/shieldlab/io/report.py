@@ -493,20 +493,31 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval_means', '')))} for means; "
                  f"{html.escape(str(s.get('interval', '')))} for probabilities.</p>")
     parts.append("<h2>Each threat</h2>")
-    parts.append(_table(["threat", "missile", "P(intercept)", "P(leak)", "mean interceptors", "CEP [km]",
-                         f"run {scene_run}"], [
+    per = s.get("per_threat", [])
+    # as the run table: the rounds at a threat's booster said apart where any went there
+    boosters = any((t.get("mean_interceptors_at_booster") or 0) > 0 for t in per)
+    parts.append(_table(["threat", "missile", "P(intercept)", "P(leak)", "mean interceptors",
+                         *(["of them at its booster"] if boosters else []), "CEP [km]", f"run {scene_run}"], [
         [t["threat"], t["missile"], _ci(t, "p_intercept", 3), _ci(t, "p_leak", 3), _ci(t, "mean_interceptors"),
+         *([_ci(t, "mean_interceptors_at_booster")] if boosters else []),
          "—" if t.get("cep_km") is None else f"{t['cep_km']:.1f}",
          next((r.outcome + (f" by {r.battery}" if r.battery else "") for r in rows if r.name == t["threat"]), "")]
-        for t in s.get("per_threat", [])]))
+        for t in per]))
     tq = s.get("track_quality") or {}
     if tq:
         parts.append("<h2>Track quality</h2>")
-        # the run table's columns, in its order
+        # the run table's columns, in its order (a track file of reports without labels: its
+        # breaks, false and booster tracks too)
+        file_cols = [(k, label, d) for k, label, d in (("track_breaks", "breaks per run", 1),
+                                                      ("false_tracks_per_hour", "false tracks per hour", 1),
+                                                      ("booster_tracks", "booster tracks per run", 1))
+                     if any(k in q for q in tq.values())]
         parts.append(_table(["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
-                             "position RMSE [m]", "velocity RMSE [m/s]", "time to firm track [s]"],
+                             "position RMSE [m]", "velocity RMSE [m/s]", *(label for _, label, _ in file_cols),
+                             "time to firm track [s]"],
                             [[name, _ci(q, "gospa_m", 0), _ci(q, "localisation_m", 0), _ci(q, "missed_targets"),
                               _ci(q, "false_tracks"), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
+                              *(_ci(q, k, d) for k, _, d in file_cols),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
     parts += _c2_section(world)
