@@ -475,3 +475,33 @@ def test_a_sectoral_footprint_gives_each_node_only_the_paths_through_its_sector(
     away = F.compute(sect_world, g)
     for s in away.sites:
         assert not s.by_battery[list(node.batteries)].any()
+
+
+@pytest.mark.parametrize("architecture, rounds, defended", [
+    ("integrated", 8, True),  # one picture of every sensor: the other node's TPY-2 cues it
+    ("independent", 8, False),  # its own node's radar alone, looking away
+    ("integrated", 0, False),  # no round to fire: fire control never fires it
+])
+def test_the_footprint_reads_the_picture_its_architecture_gives(architecture, rounds, defended):
+    """Under the integrated architecture over several nodes every sensor feeds one picture that
+    every battery reads (as fire control has it): a PAC-3 whose own node's radar looks away is
+    cued by the other node's TPY-2.  Independent, it is not; and a battery with no round
+    above its reserve defends nothing.  The runs agree."""
+    from shieldlab.engine.montecarlo import simulate
+
+    w = compile_world(parse({
+        "name": "two-nodes", "epoch": "2024-03-01T00:00:00Z", "architecture": architecture,
+        "sites": {"launch": {"lat": 32.6, "lon": 39.6}, "bat": {"lat": 31.90, "lon": 36.05, "alt_m": 900},
+                  "fwd": {"lat": 32.3, "lon": 37.3}},
+        "sensors": [{"name": "mpq65", "type": "an-mpq-65", "site": "bat", "boresight_az_deg": 260, "system": "s"},
+                    {"name": "tpy2", "type": "an-tpy-2", "site": "fwd", "boresight_az_deg": 80, "system": "n"}],
+        "batteries": [{"name": "pac3", "interceptor": "pac-3-mse", "site": "bat", "rounds": rounds, "system": "s",
+                       "radar": "mpq65"}],
+        "assets": [{"name": "amman", "site": {"lat": 31.95, "lon": 35.93}, "radius_km": 15}],
+        "threats": [{"name": "t", "missile": "scud-c", "launch": "launch", "aim": "amman"}],
+        "doctrine": {"salvo": 1, "shoot_look_shoot": True},
+    }, "test"))
+    fp = F.compute(w, F.make_grid(31.85, 32.05, 35.83, 36.03, 0.1))
+    assert bool(fp.sites[0].defended[1, 1]) is defended
+    res = simulate(w, runs=8, seed=2)
+    assert bool(np.mean(res.outcomes["outcome"] == "intercepted") > 0.25) is defended

@@ -877,6 +877,15 @@ class Footprint:
         return thr & ok
 
 
+def _picture_of(world, system: str) -> str:
+    """The picture a system's radars feed and its batteries read: its own, or under the
+    integrated architecture over several nodes the one picture of every sensor
+    (:func:`shieldlab.c2.network.one_picture`), as fire control reads them."""
+    from shieldlab.c2.network import INTEGRATED, one_picture
+
+    return INTEGRATED if one_picture(world) else system
+
+
 def _cues(world, systems) -> dict[int, tuple]:
     """Per system (its index in ``systems``) that has radars: the radar arrays
     :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths
@@ -885,7 +894,7 @@ def _cues(world, systems) -> dict[int, tuple]:
     integrated architecture)."""
     out = {}
     for i, name in enumerate(systems):
-        radars = [ps.radar for ps in world.sensors if ps.system == name]
+        radars = [ps.radar for ps in world.sensors if _picture_of(world, ps.system) == name]
         if radars:
             out[i] = (confirmation_radars(radars), world.satellites_cueing(name))
     return out
@@ -902,7 +911,7 @@ def _own_cues(world, systems) -> dict[int, tuple]:
             continue
         ps = next((ps for ps in world.sensors if ps.radar.name == bat.radar), None)
         if ps is not None:
-            out[b] = (confirmation_radars([ps.radar]), systems.index(ps.system))
+            out[b] = (confirmation_radars([ps.radar]), systems.index(_picture_of(world, ps.system)))
     return out
 
 
@@ -1121,13 +1130,15 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     t0 = time.perf_counter()
     sites = launch_sites(world, site_names)
     grid = auto_grid(world, sites=sites) if grid is None else grid
-    systems = sorted({b.system for b in world.batteries} | {s.system for s in world.sensors})
+    systems = sorted({_picture_of(world, b.system) for b in world.batteries}
+                     | {_picture_of(world, s.system) for s in world.sensors})
     bats = world.batteries
     nbat = len(bats)
-    # the engine's fly-out fans (a zero burnout speed reaches nothing)
-    fans = [fan_for(b.spec, b.burnout_speed * burnout_speed_scale) if b.burnout_speed * burnout_speed_scale > 0
-            else None for b in bats]
-    bat_sys = [systems.index(b.system) for b in bats]
+    # the engine's fly-out fans (a zero burnout speed reaches nothing; nor does a battery with
+    # no round above its reserve: fire control never fires it)
+    fans = [fan_for(b.spec, b.burnout_speed * burnout_speed_scale)
+            if b.burnout_speed * burnout_speed_scale > 0 and b.rounds > b.reserve else None for b in bats]
+    bat_sys = [systems.index(_picture_of(world, b.system)) for b in bats]
     doc = compile_doctrine(world.scenario.doctrine)
     init_hits = world.scenario.tracking.init_hits
     t_setup = time.perf_counter() - t0
@@ -1196,7 +1207,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         cue=f"fixed {cue_delay_s:g} s" if cue_delay_s is not None else "sensors",
         model=model.as_dict(),
         sensors=[{"name": ps.radar.name, "type": ps.radar.spec.id, "lat_deg": float(np.degrees(ps.radar.lat)),
-                  "lon_deg": float(np.degrees(ps.radar.lon)), "system": ps.system} for ps in world.sensors],
+                  "lon_deg": float(np.degrees(ps.radar.lon)), "system": _picture_of(world, ps.system)}
+                 for ps in world.sensors],
         timing_s={"setup": round(t_setup, 3), "profiles": round(t_prof, 3), "grid": round(t_grid, 3),
                   "total": round(time.perf_counter() - t0, 3)},
         assets=[{"name": a.name, "lat_deg": a.site.lat_deg, "lon_deg": a.site.lon_deg, "radius_km": a.radius / 1e3}
