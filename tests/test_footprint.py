@@ -505,3 +505,13 @@ def test_the_footprint_reads_the_picture_its_architecture_gives(architecture, ro
     assert bool(fp.sites[0].defended[1, 1]) is defended
     res = simulate(w, runs=8, seed=2)
     assert bool(np.mean(res.outcomes["outcome"] == "intercepted") > 0.25) is defended
+
+
+def test_a_launch_on_remote_without_its_own_track_misses_for_want_of_guidance():
+    """Launched on the forward radar's track, a PAC-3 whose own radar looks away has nothing
+    to guide on: its misses say so, not "target gone" (the threat flew on and landed)."""
+    from shieldlab.engine.montecarlo import simulate
+
+    ev = simulate(_amman_with_remote_radar("launch-on-remote", 260.0), runs=4, seed=2).events
+    miss = ev["detail"][ev["kind"] == "miss"]
+    assert miss.size and all(d.startswith("no guidance: its guidance track did not hold") for d in miss)

@@ -396,3 +396,13 @@ def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, word
 def test_an_empty_number_is_called_null_in_the_projects_words(where, value, field):
     e = problems_of(scenario(**{where: value}))
     assert dict(e.problems)[field] == "expected a number, got null (an empty value)"
+
+
+@pytest.mark.parametrize("where, value, field, near", [
+    ("architecture", "sectorial", "architecture", "sectoral"),
+    ("batteries__0__cue", "launch-on-remte", "batteries[0].cue", "launch-on-remote"),
+])
+def test_a_misspelt_choice_is_told_the_choice_it_is_near(where, value, field, near):
+    msg = dict(problems_of(scenario(**{where: value})).problems)[field]
+    assert msg.endswith(f"(did you mean {near!r}?)")
+    assert "did you mean" not in dict(problems_of(scenario(**{where: "zzzz"})).problems)[field]

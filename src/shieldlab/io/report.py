@@ -157,7 +157,7 @@ def _c2_section(world) -> list[str]:
                     "yes" if nd.sector is not None else "—"] for nd in nodes])]
     links = list(getattr(world, "links", ()))
     if links:
-        out.append(_table(["link", "latency [s]", "message every [s]", "capacity [reports/s]", "loss"],
+        out.append(_table(["link", "latency [s]", "message every [s]", "capacity [tracks/s]", "loss"],
                           [[f"{lk.source} → {lk.target}", f"{lk.latency:g}", f"{lk.period:g}",
                             "unlimited" if math.isinf(lk.capacity) else f"{lk.capacity:g}", f"{lk.loss:.0%}"]
                            for lk in links]))

@@ -199,6 +199,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     # booster (named by its threat) or a false track (named by the last entry of names)
     names = names + ["(false track)"]
     owner = e.owner(N)
+    o_ = chunk.outcomes
+    landing = np.broadcast_to(np.where(np.isfinite(tr.impact_time), tr.impact_time, np.inf), (C, N))
     for i in range(e.run.size):
         bat = world.batteries[e.battery[i]]
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
@@ -215,7 +217,12 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         if e.threat[i] < 0:
             detail = "no warhead there" + at.replace(" at", ":", 1)
         elif not np.isfinite(err) or not np.isfinite(short):
-            detail = "target gone"
+            # gone (destroyed before, or landed), or still flying and the guidance track did
+            # not hold it (a launch on remote whose own radar never saw the threat)
+            t_i, ci, ni = e.intercept_time[i], e.run[i], e.threat[i]
+            gone = (o_.intercepted[ci, ni] and o_.intercept_time[ci, ni] <= t_i) or not (landing[ci, ni] > t_i)
+            detail = "target gone" if gone else \
+                "no guidance: its guidance track did not hold the threat by the handover"
         elif short > bat.spec.divert_m:
             detail = f"out of reach: threat {short / 1e3:.1f} km from the planned point"
         elif err > bat.spec.divert_m:

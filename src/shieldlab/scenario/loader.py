@@ -93,6 +93,14 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
                    f"{shown_value(e.get('input'))}")
         elif e["type"] == "value_error" and cause is not None:
             msg = str(cause)
+        elif e["type"] == "literal_error" and isinstance(e.get("input"), str):
+            # a misspelt choice (sectorial, launch-on-remte): the nearest of the choices
+            import difflib
+
+            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            close = difflib.get_close_matches(e["input"], choices, n=1, cutoff=0.75)
+            if close:
+                msg += f" (did you mean {close[0]!r}?)"
         out.append((prefix or "(top level)", msg))
     return out
 
