@@ -380,7 +380,8 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
-    sector_inks = ("#566573", "#7d3c98", "#1e8449", "#b9770e", "#1f618d")  # a node's sector, told apart
+    # a node's sector, told apart (none the radars' purple, the batteries' blue or a fate's red or green)
+    sector_inks = ("#566573", "#b9770e", "#0e6655", "#873600", "#1b2631")
     held = world.architecture == "sectoral"
     for k, nd in enumerate(world.nodes):  # C2: where each node sits, and its sector (nodes[].site, nodes[].sector)
         # (a node's site does not widen the map: NATO's at Ramstein would take in half of Europe)
