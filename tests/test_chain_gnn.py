@@ -55,7 +55,8 @@ def test_rounds_at_boosters_and_false_tracks_are_said_apart_and_all_counted(gnn)
     the rounds at false tracks are no threat's, and the event log's fire rows carry every
     round: the summary's interceptors fired are all of them."""
     from shieldlab.io import report, results
-    from shieldlab.io.summary import FALSE_TRACK, summarise
+    from shieldlab.io.results import FALSE_TRACK
+    from shieldlab.io.summary import summarise
 
     w, _, ch = gnn
     N = len(w.threats)

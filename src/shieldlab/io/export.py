@@ -47,6 +47,7 @@ from shapely.geometry.polygon import orient
 from shieldlab import earth
 from shieldlab.errors import InputError
 from shieldlab.io.atomic import atomic_path
+from shieldlab.io.results import FALSE_TRACK
 from shieldlab.io.scene import COLOURS as SCENE_COLOURS
 from shieldlab.io.scene import interceptor_path, threat_rows
 
@@ -315,7 +316,7 @@ def _engagement_layers(world, chunk, c: int, step_s: float) -> list[Feature]:
         target = "warhead"
         if e.target is not None:
             target = "false track" if e.target[i] < 0 else ("booster" if e.target[i] >= N else "warhead")
-        threat = world.threats[owner[i]].name if owner[i] >= 0 else "(false track)"
+        threat = world.threats[owner[i]].name if owner[i] >= 0 else FALSE_TRACK
         p_int = np.asarray(e.intercept_pos[i], float)
         if not np.isfinite(p_int).all():
             continue

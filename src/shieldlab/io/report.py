@@ -465,7 +465,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     runs = int(s["runs"])
     rows = threat_rows(world, chunk, c)
     scene_run = chunk.first_run + c
-    from shieldlab.io.summary import FALSE_TRACK
+    from shieldlab.io.results import FALSE_TRACK
 
     false_fires = res.table("events", ("run", "rounds"), where={"kind": ["fire"], "threat": [FALSE_TRACK]})
     leakers, fired = per_run(res.table("outcomes", PER_RUN_COLUMNS), runs, false_fires)

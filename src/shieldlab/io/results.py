@@ -84,6 +84,8 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
 
 
 _NO_GEOM = (np.nan, np.nan, np.nan, np.nan)
+#: The threat the event log names for a salvo at a false track (no threat's).
+FALSE_TRACK = "(false track)"
 #: Plain words for the decision log's reason codes (the ``reason`` column keeps the code).
 REASON_TEXT = {
     "no-track": "no fire-control track",
@@ -197,7 +199,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     e = chunk.engagements
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)
-    names = names + ["(false track)"]
+    names = names + [FALSE_TRACK]
     owner = e.owner(N)
     o_ = chunk.outcomes
     landing = np.broadcast_to(np.where(np.isfinite(tr.impact_time), tr.impact_time, np.inf), (C, N))

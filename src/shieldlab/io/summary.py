@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from shieldlab.io.results import FALSE_TRACK
 from shieldlab.stats import mean_interval, wilson_interval
 
 #: Event kinds that carry a reason, and the per-threat keys they are summarised under.
@@ -181,8 +182,6 @@ OUTCOME_COLUMNS = ("run", "threat", "outcome", "interceptors_fired", "intercepto
                    "asset_hit")
 #: The event columns it reads, of the rows whose ``kind`` is one of :data:`EVENT_KINDS_READ`.
 EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason", "rounds")
-#: The name the event log gives a salvo's target that was no threat's (a false track).
-FALSE_TRACK = "(false track)"
 #: The event kinds it reads: the reasons', and the salvos (those at false tracks count as fired).
 EVENT_KINDS_READ = (*REASON_KINDS, "fire")
 
