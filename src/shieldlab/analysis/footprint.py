@@ -85,6 +85,8 @@ from scipy.interpolate import PchipInterpolator
 from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT, ready_time
+from shieldlab.c2.links import arrival_time
+from shieldlab.c2.network import warning_sources
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
@@ -890,13 +892,15 @@ def _cues(world, systems) -> dict[int, tuple]:
     """Per system (its index in ``systems``) that has radars: the radar arrays
     :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths
     and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`), and the
-    early-warning satellites whose launch reports cue those radars (all of them under the
-    integrated architecture)."""
+    early-warning satellites whose launch reports reach the system, each with the link that
+    brings it or None (:func:`shieldlab.c2.network.warning_sources`: its own, all of them
+    under the integrated architecture, and coordinated or sectoral those of the nodes linked
+    to it)."""
     out = {}
     for i, name in enumerate(systems):
         radars = [ps.radar for ps in world.sensors if _picture_of(world, ps.system) == name]
         if radars:
-            out[i] = (confirmation_radars(radars), world.satellites_cueing(name))
+            out[i] = (confirmation_radars(radars), warning_sources(world, name))
     return out
 
 
@@ -960,11 +964,20 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     else:
         # the tracker confirms a system's track at its init_hits-th detection from any of the
         # system's radars: their expected detections, summed
-        for sys_, (radars, sats) in cues.items():
-            cued = np.full(M, np.inf)  # the first expected launch report that cues the system's radars
-            for sat in sats:
-                cued = np.minimum(cued, [expected_report_time(sat, pos[m, :max(int(n_valid[m]), 1)], burn[m], dt)
-                                         if n_valid[m] > 0 else np.inf for m in range(M)])
+        reported: dict[str, np.ndarray] = {}  # each satellite's expected launch report of each path
+
+        def report(sat) -> np.ndarray:
+            if sat.name not in reported:
+                reported[sat.name] = np.array([expected_report_time(sat, pos[m, :max(int(n_valid[m]), 1)], burn[m], dt)
+                                               if n_valid[m] > 0 else np.inf for m in range(M)])
+            return reported[sat.name]
+
+        for sys_, (radars, sources) in cues.items():
+            # the first expected launch report that reaches the system: its own satellites', or a
+            # linked node's at that link's next send time plus its latency (none lost)
+            cued = np.full(M, np.inf)
+            for sat, lk in sources:
+                cued = np.minimum(cued, report(sat) if lk is None else arrival_time(report(sat), lk))
             # the paths on all of Numba's threads (the serial function's answers to the bit)
             cue[:, sys_] = visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
                                                                   float(init_hits), *radars)
@@ -976,18 +989,18 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     for b, (radar, rsys) in (own_cues or {}).items():
         own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(
             pos, vel, n_valid, dt, burn, sig, alert[:, rsys], float(init_hits), *radar)
-    plans_own = [bats[b].cue == "own" for b in range(B)]
+    # each battery's planning track: its own radar's (cue own), else its system's
+    planning = [own_cue[:, b] if bats[b].cue == "own" else cue[:, bat_sys[b]] for b in range(B)]
     # as fire control: the reaction time after the planning track, or after an earlier alert
     # (not before the track)
-    ready = np.stack([ready_time(own_cue[:, b] if plans_own[b] else cue[:, bat_sys[b]], alert[:, bat_sys[b]],
-                                 bats[b].reaction_time) for b in range(B)], axis=1) if B else np.zeros((M, 0))
+    ready = np.stack([ready_time(planning[b], alert[:, bat_sys[b]], bats[b].reaction_time) for b in range(B)],
+                     axis=1) if B else np.zeros((M, 0))
     # sectoral: a node engages only threats whose predicted path (the rest of the path, from the
     # track on) crosses its sector
     for b, sector in enumerate(sectors or ()):
         if sector is None:
             continue
-        planning_cue = own_cue[:, b] if plans_own[b] else cue[:, bat_sys[b]]
-        after = allowed & (t[None, :] >= np.where(np.isfinite(planning_cue), planning_cue, np.inf)[:, None])
+        after = allowed & (t[None, :] >= planning[b][:, None])
         inside = np.zeros(after.shape, bool)
         inside[after] = shapely.contains_xy(sector, geo[..., 1][after], geo[..., 0][after])
         ready[~inside.any(axis=1), b] = np.inf
@@ -1147,6 +1160,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     LA, LO = np.meshgrid(np.radians(grid.lat_deg), np.radians(grid.lon_deg), indexing="ij")
     plat, plon = np.ascontiguousarray(LA.ravel()), np.ascontiguousarray(LO.ravel())
     N = plat.size
+    # who cues whom, and the sectors: the same for every launch site
+    cues, own_cues, sectors = _cues(world, systems), _own_cues(world, systems), _sectors(world)
     out_sites = []
     for s, tab in zip(sites, tables):
         threatened = np.zeros(N, bool)
@@ -1157,9 +1172,6 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         cue = np.full(N, np.nan)
         first_sys = np.full(N, -1, np.int16)
         if tab is not None:
-            cues = _cues(world, systems)
-            own_cues = _own_cues(world, systems)
-            sectors = _sectors(world)
             sg = Signature.of_missiles([s.missile])
             sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
             eL = earth.unit_vector(s.lat, s.lon)

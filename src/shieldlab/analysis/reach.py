@@ -29,6 +29,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.c2.firecontrol import ready_time
+from shieldlab.c2.network import expected_warning
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -95,9 +96,8 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
 
     reports = {sat.name: expected_report_time(sat, path[0], burnout_s, dt) for sat in world.early_warning}
 
-    def cue_of(system: str) -> float:  # the first expected launch report that cues the system's radars
-        times = [reports[sat.name] for sat in world.satellites_cueing(system)]
-        return min(times, default=np.inf)
+    def cue_of(system: str) -> float:  # the first expected launch report the system holds (its own, or linked)
+        return float(expected_warning(world, system, reports))
 
     def confirmation(radars, system) -> float:
         return float(visibility.expected_confirmation_time(

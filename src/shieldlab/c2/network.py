@@ -9,11 +9,12 @@ Four ways for the nodes to cooperate (``architecture:``):
   not at all, :mod:`shieldlab.c2.links`); each node fuses its own and the received
   tracks (covariance intersection, :mod:`shieldlab.c2.picture`), and tells the others of
   each engagement, which they then leave alone until its look is over; each keeps its
-  own fire decision;
+  own fire decision; a launch report of a node's early-warning satellites is passed on
+  over its links as well (:func:`warning_times`);
 * ``sectoral``: as coordinated, and each node answers only for threats whose predicted
   path crosses its sector.
 
-Tracks are relayed one hop: a node hears the nodes linked to it, not their neighbours'
+Tracks and launch reports are relayed one hop: a node hears the nodes linked to it, not their neighbours'
 neighbours.  Randomness (link losses) comes from per-run streams the engine passes in.
 """
 
@@ -60,6 +61,63 @@ def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], time
         if local is None and not remotes:
             continue
         out[node.name] = fuse_picture(local, remotes, times, method="ci", node=node.name).tracks
+    return out
+
+
+def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> dict[str, np.ndarray]:
+    """When each system first holds a launch report of each (run, threat) [s], (C, N).
+
+    A system holds the reports of the early-warning satellites that cue it
+    (:meth:`~shieldlab.scenario.compile.World.satellites_cueing`: its own; every one under
+    ``integrated``), from their report times (``reports``, one
+    :class:`~shieldlab.sensors.infrared.LaunchReports` per satellite).  Under a sharing
+    architecture (:func:`shares_tracks`) a node also holds those of each node linked to it:
+    the source's first report goes out as a status message does
+    (:func:`~shieldlab.c2.links.arrival_time`: at the link's next send time, resent while
+    lost, arriving its latency later), one hop, as tracks.  ``rngs[link]`` holds one
+    generator per run for a lossy link's resends (one draw per threat and run).  Systems that
+    hold no report are left out; ``inf``: that threat's launch was never reported there."""
+    systems = sorted({s.system for s in world.sensors} | {b.system for b in world.batteries})
+    own = {}
+    for system in systems:
+        cueing = {s.name for s in world.satellites_cueing(system)}
+        mine = [r.report_time for r in reports if r.sensor in cueing]
+        if mine:
+            own[system] = np.minimum.reduce(mine)
+    if not shares_tracks(world):
+        return own
+    out = dict(own)
+    for lk in world.links:
+        sent = own.get(lk.source)
+        if sent is None:
+            continue
+        gens = (rngs or {}).get(lk)
+        got = np.stack([arrival_time(sent[c], lk, None if gens is None else gens[c]) for c in range(sent.shape[0])])
+        out[lk.target] = np.minimum(out[lk.target], got) if lk.target in out else got
+    return out
+
+
+def warning_sources(world, system: str) -> list[tuple]:
+    """The early-warning satellites whose launch reports reach ``system``, each with the link
+    that brings it: its own (link ``None``; every satellite under ``integrated``), and under a
+    sharing architecture each linked node's own, with that link (:func:`warning_times`)."""
+    out: list[tuple] = [(sat, None) for sat in world.satellites_cueing(system)]
+    if shares_tracks(world):
+        out += [(sat, lk) for lk in world.links if lk.target == system
+                for sat in world.satellites_cueing(lk.source)]
+    return out
+
+
+def expected_warning(world, system: str, report_times: dict) -> np.ndarray:
+    """When ``system`` is expected to hold a launch report [s], from each satellite's expected
+    report time (``report_times``: satellite name to time(s), broadcast): the first of its
+    :func:`warning_sources`, a linked one at that link's next send time plus its latency (no
+    message lost: the expected analyses, ``reach`` and ``footprint``, draw nothing); ``inf``:
+    none reaches it."""
+    out = np.asarray(np.inf)
+    for sat, lk in warning_sources(world, system):
+        t = np.asarray(report_times[sat.name], float)
+        out = np.minimum(out, t if lk is None else arrival_time(t, lk))
     return out
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from shieldlab.c2.doctrine import compile_doctrine
-from shieldlab.c2.network import INTEGRATED, StatusLinks, node_pictures, one_picture, shares_tracks
+from shieldlab.c2.network import INTEGRATED, StatusLinks, node_pictures, one_picture, shares_tracks, warning_times
 from shieldlab.c2.records import Decisions
 from shieldlab.engage.records import Engagements
 from shieldlab.engine.fight import fight, kill_draws, n_fire_controls
@@ -401,36 +401,22 @@ def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) ->
     return [[np.random.default_rng(per_run[j][i]) for j in range(C)] for i in range(n)]
 
 
-def cue_time(world, system: str, reports) -> np.ndarray | None:
-    """When the radars of ``system`` are cued to each (run, threat): the first launch report
-    of a satellite of that system (of any satellite under the integrated architecture);
-    None where no satellite cues them."""
-    cueing = {s.name for s in world.satellites_cueing(system)}
-    mine = [r.report_time for r in reports if r.sensor in cueing]
-    return np.minimum.reduce(mine) if mine else None
-
-
-def battery_alerts(world, reports) -> dict[str, np.ndarray]:
+def battery_alerts(world, warned: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """When the launch reports of the early-warning satellites alert each battery to each
-    (run, threat): those of its system's satellites, as :func:`cue_time` (batteries whose
-    system no satellite cues are left out).  The report names the launch, so the alert is
-    per threat: with tracks of reports without labels it would need correlating with
+    (run, threat): when its system holds one (``warned``, :func:`shieldlab.c2.network.warning_times`;
+    batteries whose system holds none are left out).  The report names the launch, so the
+    alert is per threat: with tracks of reports without labels it would need correlating with
     tracks, which is not done (no alerts there)."""
-    out = {}
-    for b in world.batteries:
-        t = cue_time(world, b.system, reports)
-        if t is not None:
-            out[b.name] = t
-    return out
+    return {b.name: warned[b.system] for b in world.batteries if b.system in warned}
 
 
 def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -> list[list[np.random.Generator]]:
     """The random streams of runs ``first_run .. first_run + C - 1``, ``out[i][j]`` stream ``i``
     of run ``j``: one per sensor, then the kill draws, the flight dispersions, two per link
-    (track messages, status messages) and one per early-warning satellite; spawning more
-    streams leaves the first ones as they were."""
+    (track messages, status messages), one per early-warning satellite and one per link
+    (launch reports passed on); spawning more streams leaves the first ones as they were."""
     links = world.links if shares_tracks(world) else ()
-    return run_streams(seed, first_run, C, len(world.sensors) + 2 + 2 * len(links) + len(world.early_warning))
+    return run_streams(seed, first_run, C, len(world.sensors) + 2 + 3 * len(links) + len(world.early_warning))
 
 
 def chunk_truth(world, flights: Flights, streams, timings: dict | None = None) -> Trajectories:
@@ -443,16 +429,22 @@ def chunk_truth(world, flights: Flights, streams, timings: dict | None = None) -
     return _broadcast(flights.truth, C)
 
 
-def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...], tuple[Detections, ...]]:
-    """The sensor stage of a chunk: every early-warning satellite's launch reports, then every
-    radar's detections of the threats (cued by the launch reports of its system's satellites)."""
-    first_sat = len(streams) - len(world.early_warning)
+def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...], dict[str, np.ndarray],
+                                                       tuple[Detections, ...]]:
+    """The sensor stage of a chunk: every early-warning satellite's launch reports, when each
+    system holds one (:func:`shieldlab.c2.network.warning_times`: its own satellites', and
+    those passed on over its links), then every radar's detections of the threats (cued by the
+    launch reports its system holds)."""
+    links = world.links if shares_tracks(world) else ()
+    first_sat = len(world.sensors) + 2 + 2 * len(links)
+    first_warn = first_sat + len(world.early_warning)
     rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
     reports = tuple(observe_launches(sat, truth, streams[first_sat + i]) for i, sat in enumerate(world.early_warning))
+    warned = warning_times(world, reports, {lk: streams[first_warn + i] for i, lk in enumerate(links)})
     truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
-    dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=cue_time(world, s.system, reports))
+    dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=warned.get(s.system))
                  for i, s in enumerate(world.sensors))
-    return reports, dets
+    return reports, warned, dets
 
 
 def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.SeedSequence,
@@ -465,11 +457,11 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     streams = chunk_streams(world, seed, first_run, C)
     truth = chunk_truth(world, flights, streams, timings)
     with timed(timings, "sensors_s"):
-        reports, dets = sense(world, truth, streams)
+        reports, warned, dets = sense(world, truth, streams)
     doc = compile_doctrine(world.scenario.doctrine)
     salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
     if world.scenario.tracking.association == "gnn":
-        return _run_chunk_gnn(world, first_run, truth, streams, reports, dets, doc, salvo, timings)
+        return _run_chunk_gnn(world, first_run, truth, streams, reports, warned, dets, doc, salvo, timings)
     tracks = {}
     own_tracks = {}
     init_hits, kf = world.scenario.tracking.init_hits, world.scenario.tracking.filter
@@ -494,7 +486,7 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     with timed(timings, "engage_s"):
         u = np.stack([kill_draws(world, doc, g, len(world.threats), salvo) for g in streams[S]])
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
-        alerts = battery_alerts(world, reports)
+        alerts = battery_alerts(world, warned)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, alerts=alerts)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
@@ -512,7 +504,7 @@ def replay_run(world, flights: Flights, seed: int, run: int) -> ChunkResult:
     return run_chunk(world, flights, run, 1, np.random.SeedSequence(seed))
 
 
-def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, dets, doc, salvo: int,
+def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, warned, dets, doc, salvo: int,
                    timings: dict | None) -> ChunkResult:
     """The rest of :func:`run_chunk` where fire control reads the multi-target tracker's
     tracks (``tracking.association: gnn``): every radar's scans become reports without
@@ -530,7 +522,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     C, N = truth.batch_shape
     S = len(world.sensors)
     with timed(timings, "sensors_s"):
-        reps = unlabelled_reports(world, truth, streams, launch, dets)
+        reps = unlabelled_reports(world, truth, streams, warned, dets)
     local, labels, used = {}, {}, {}
     # the object behind each fire-control column, (C, T) or per battery (B, C, T) (scoring only)
     tg: np.ndarray

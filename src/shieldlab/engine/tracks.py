@@ -46,13 +46,14 @@ def systems(world) -> dict[str, list[int]]:
             if any(s.system == sy for s in world.sensors)}
 
 
-def unlabelled_reports(world, truth, streams, launch, dets, false_alarms=None) -> list[Reports]:
+def unlabelled_reports(world, truth, streams, warned, dets, false_alarms=None) -> list[Reports]:
     """Every radar's scans of a chunk as reports without labels (:func:`scan_reports`), drawn
-    after its detections ``dets`` from its own stream, cued as the chain cues it (``launch``:
-    the satellites' launch reports); ``false_alarms`` overrides ``sensing.false_alarms``."""
+    after its detections ``dets`` from its own stream, cued as the chain cues it (``warned``:
+    when each system holds a launch report, :func:`shieldlab.c2.network.warning_times`);
+    ``false_alarms`` overrides ``sensing.false_alarms``."""
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
     sig = Signature.of_missiles([t.missile for t in world.threats])
-    return [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=chain.cue_time(world, s.system, launch))
+    return [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=warned.get(s.system))
             for i, (s, d) in enumerate(zip(world.sensors, dets))]
 
 
@@ -84,8 +85,8 @@ def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.
     streams = chain.chunk_streams(world, seed, first_run, C)
     truth = chain.chunk_truth(world, flights, streams, timings)
     with chain.timed(timings, "sensors_s"):
-        launch, dets = chain.sense(world, truth, streams)
-        reports = unlabelled_reports(world, truth, streams, launch, dets, false_alarms)
+        _, warned, dets = chain.sense(world, truth, streams)
+        reports = unlabelled_reports(world, truth, streams, warned, dets, false_alarms)
     with chain.timed(timings, "tracking_s"):
         pictures = track_pictures(world, reports)
     with chain.timed(timings, "outcome_s"):

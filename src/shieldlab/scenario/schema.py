@@ -150,8 +150,9 @@ class SatelliteCfg(_Strict):
         0.0, ge=-MAX_LAUNCH_TIME_S, le=MAX_LAUNCH_TIME_S,
         description="highly elliptical orbits only: time of that apogee passage [s after the epoch; "
                     "negative: before it]")
-    system: Name = Field("defence", description="the C2 node whose radars its launch reports cue (every radar "
-                                                "under architecture integrated)")
+    system: Name = Field("defence", description="the C2 node whose radars and batteries its launch reports cue "
+                                                "and alert (every one under architecture integrated; coordinated "
+                                                "or sectoral, the nodes linked from it as well, over the link)")
 
 
 class BatteryCfg(_Strict):

@@ -30,10 +30,12 @@ seventh of that.  Model (figures and assumptions in catalog/satellites.yaml):
   satellite's); here the estimator is abstracted into those errors, which are assumptions.
 
 What the report does (:mod:`shieldlab.engine.chain`): it *cues* the radars of the
-satellite's system (every radar under ``architecture: integrated``): from the report on, a
+satellite's system (every radar under ``architecture: integrated``; under ``coordinated`` and
+``sectoral`` also those of the nodes linked from it, when the link brings the report:
+:func:`shieldlab.c2.network.warning_times`): from the report on, a
 radar in whose field the threat is looks at it every scan, as if it held it, rather than
 waiting for its search frame (:func:`shieldlab.sensors.radar.looks`); and it alerts the
-system's batteries, whose preparation (reaction time) then runs from the report
+batteries of those systems, whose preparation (reaction time) then runs from the report
 (:func:`shieldlab.engine.chain.battery_alerts`).  The trackers do not take the angles-only
 reports; fire control needs a radar's track.
 

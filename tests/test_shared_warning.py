@@ -1,0 +1,133 @@
+"""Launch reports passed on over the links (shieldlab.c2.network.warning_times): under a
+sharing architecture a node holds its linked neighbours' early-warning reports, late by the
+link's send schedule and latency (and its losses), and its radars and batteries are cued
+by them; under the others it holds its own alone."""
+
+import numpy as np
+import pytest
+import yaml
+
+from shieldlab.c2.links import arrival_time
+from shieldlab.c2.network import expected_warning, warning_sources
+from shieldlab.engine.chain import battery_alerts, chunk_streams, chunk_truth, fly_threats, preflight, sense
+from shieldlab.flyout.interp import state_at
+from shieldlab.scenario import compile_world, locate
+from shieldlab.scenario.loader import parse
+
+SAT = {"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato"}  # over the Indian Ocean
+
+
+def world(architecture="coordinated", loss=0.0, satellites=(SAT,)):
+    """nato-russia-2011 (NATO and Russia linked both ways: 12 s period, 5 s latency) with a
+    NATO early-warning satellite that sees the Iranian launches."""
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["architecture"] = architecture
+    data["early_warning"] = [dict(s) for s in satellites]
+    for lk in data["links"]:
+        lk["loss"] = loss
+    return compile_world(parse(data, "nato-russia-2011"))
+
+
+def sensed(w, runs=6, seed=3, first_run=0):
+    flights = preflight(w, runs)
+    streams = chunk_streams(w, np.random.SeedSequence(seed), first_run, runs)
+    return sense(w, chunk_truth(w, flights, streams), streams)
+
+
+def first_detection(d):
+    return np.where(d.detected, d.t, np.inf).min(axis=-1)
+
+
+def test_a_linked_node_holds_the_report_at_the_next_send_plus_latency():
+    (rep,), warned, _ = sensed(world())
+    assert np.isfinite(rep.report_time).all()
+    np.testing.assert_array_equal(warned["nato"], rep.report_time)
+    lk = next(lk for lk in world().links if lk.source == "nato" and lk.target == "russia")
+    expect = np.ceil(rep.report_time / lk.period) * lk.period + lk.latency
+    np.testing.assert_allclose(warned["russia"], expect, rtol=0, atol=1e-9)
+    assert (warned["russia"] > warned["nato"]).all()
+
+
+@pytest.mark.parametrize("architecture", ["independent", "integrated"])
+def test_without_sharing_the_report_stays_home_or_is_everyones(architecture):
+    (rep,), warned, _ = sensed(world(architecture))
+    if architecture == "independent":
+        assert set(warned) == {"nato"}
+    else:  # one C2 over all: every system holds it at once
+        np.testing.assert_array_equal(warned["russia"], rep.report_time)
+
+
+def test_the_shared_report_cues_the_other_nodes_radars():
+    """The same runs with and without a Russian satellite (its streams come after the others'):
+    NATO's radars, cued by the report Russia passes on, see no threat later and some sooner
+    (the AN/TPY-2 and SPY-1Ds no longer wait for their search frames; Russia's own radars,
+    early-warning radars, search every scan and gain nothing); independent, they see exactly
+    what they saw without it."""
+    russian = [dict(SAT, system="russia")]
+    plain = sensed(world(satellites=()))
+    shared = sensed(world(satellites=russian))
+    alone = sensed(world("independent", satellites=russian))
+    alone_plain = sensed(world("independent", satellites=()))
+    w = world()
+    nato = [i for i, s in enumerate(w.sensors) if s.system == "nato"]
+    earlier = False
+    for i in nato:
+        a, b = first_detection(plain[2][i]), first_detection(shared[2][i])
+        assert np.all(b <= a)
+        earlier |= bool(np.any(b < a))
+        np.testing.assert_array_equal(first_detection(alone[2][i]), first_detection(alone_plain[2][i]))
+    assert earlier
+
+
+def test_a_lossy_link_resends_and_each_run_draws_alone():
+    """Loss 0.5: a report arrives a whole number of periods after the lossless one (resent
+    while lost), some later; a run's arrivals are its own, whatever chunk it ran in."""
+    lossless, lossy = sensed(world(loss=0.0), runs=12)[1], sensed(world(loss=0.5), runs=12)[1]
+    extra = (lossy["russia"] - lossless["russia"]) / 12.0
+    np.testing.assert_allclose(extra, np.round(extra), atol=1e-9)
+    assert (extra >= 0).all() and (extra > 0).any()
+    alone = sensed(world(loss=0.5), runs=1, first_run=5)[1]
+    np.testing.assert_array_equal(alone["russia"][0], lossy["russia"][5])
+
+
+def test_the_other_nodes_batteries_are_alerted_by_the_shared_report():
+    w = world()
+    _, warned, _ = sensed(w)
+    alerts = battery_alerts(w, warned)
+    for b in w.batteries:
+        np.testing.assert_array_equal(alerts[b.name], warned[b.system])
+    assert any(b.system == "russia" for b in w.batteries)
+    alone = world("independent")
+    assert {alone.batteries[i].system for i, b in enumerate(alone.batteries)
+            if b.name in battery_alerts(alone, sensed(alone)[1])} == {"nato"}
+
+
+def test_the_expected_analyses_take_the_link_too():
+    """reach and footprint read the same sources, without losses: the linked node's expected
+    report is the link's arrival of its neighbour's, and its radars confirm no later than
+    when they are not told, some sooner."""
+    from shieldlab.analysis.reach import sensor_cue
+
+    w = world()
+    lk = next(lk for lk in w.links if lk.source == "nato" and lk.target == "russia")
+    assert [(s.name, link) for s, link in warning_sources(w, "russia")] == [("sbirs-1", lk)]
+    assert warning_sources(world("independent"), "russia") == []
+    times = {"sbirs-1": np.array([33.0, 60.0, np.inf])}
+    np.testing.assert_array_equal(expected_warning(w, "russia", times), arrival_time(times["sbirs-1"], lk))
+    np.testing.assert_array_equal(expected_warning(w, "nato", times), times["sbirs-1"])
+    assert np.isinf(expected_warning(world("independent"), "russia", times)).all()
+    # a Russian satellite's report cues NATO's radars (Russia's early-warning radars search
+    # every scan: a cue gains them nothing)
+    russian = [dict(SAT, system="russia")]
+    shared, plain = world(satellites=russian), world("independent", satellites=russian)
+    truth = fly_threats(w).truth
+    later = sooner = 0
+    for n in range(len(w.threats)):
+        t = truth.launch_time[n] + np.arange(int(truth.impact_time[n] - truth.launch_time[n]))
+        p, v = state_at(truth, t)
+        burn = truth.burnout_time[n] - truth.launch_time[n]
+        a = sensor_cue(plain, w.threats[n].missile, p[n], v[n], burn, 1.0).per_system["nato"]
+        b = sensor_cue(shared, w.threats[n].missile, p[n], v[n], burn, 1.0).per_system["nato"]
+        later += b > a
+        sooner += b < a
+    assert later == 0 and sooner > 0
