@@ -9,7 +9,7 @@ import yaml
 
 from shieldlab.c2.links import arrival_time
 from shieldlab.c2.network import expected_warning, warning_sources
-from shieldlab.engine.chain import battery_alerts, chunk_streams, chunk_truth, fly_threats, preflight, sense
+from shieldlab.engine.chain import battery_alerts, chunk_streams, chunk_truth, fly_threats, preflight, run_chunk, sense
 from shieldlab.flyout.interp import state_at
 from shieldlab.scenario import compile_world, locate
 from shieldlab.scenario.loader import parse
@@ -41,20 +41,21 @@ def first_detection(d):
 def test_a_linked_node_holds_the_report_at_the_next_send_plus_latency():
     (rep,), warned, _ = sensed(world())
     assert np.isfinite(rep.report_time).all()
-    np.testing.assert_array_equal(warned["nato"], rep.report_time)
+    np.testing.assert_array_equal(warned.held["nato"], rep.report_time)
     lk = next(lk for lk in world().links if lk.source == "nato" and lk.target == "russia")
     expect = np.ceil(rep.report_time / lk.period) * lk.period + lk.latency
-    np.testing.assert_allclose(warned["russia"], expect, rtol=0, atol=1e-9)
-    assert (warned["russia"] > warned["nato"]).all()
+    np.testing.assert_allclose(warned.held["russia"], expect, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(warned.passed["nato->russia"], warned.held["russia"])
+    assert (warned.held["russia"] > warned.held["nato"]).all()
 
 
 @pytest.mark.parametrize("architecture", ["independent", "integrated"])
 def test_without_sharing_the_report_stays_home_or_is_everyones(architecture):
     (rep,), warned, _ = sensed(world(architecture))
     if architecture == "independent":
-        assert set(warned) == {"nato"}
+        assert set(warned.held) == {"nato"} and not warned.passed
     else:  # one C2 over all: every system holds it at once
-        np.testing.assert_array_equal(warned["russia"], rep.report_time)
+        np.testing.assert_array_equal(warned.held["russia"], rep.report_time)
 
 
 def test_the_shared_report_cues_the_other_nodes_radars():
@@ -82,11 +83,11 @@ def test_the_shared_report_cues_the_other_nodes_radars():
 def test_a_lossy_link_resends_and_each_run_draws_alone():
     """Loss 0.5: a report arrives a whole number of periods after the lossless one (resent
     while lost), some later; a run's arrivals are its own, whatever chunk it ran in."""
-    lossless, lossy = sensed(world(loss=0.0), runs=12)[1], sensed(world(loss=0.5), runs=12)[1]
+    lossless, lossy = sensed(world(loss=0.0), runs=12)[1].held, sensed(world(loss=0.5), runs=12)[1].held
     extra = (lossy["russia"] - lossless["russia"]) / 12.0
     np.testing.assert_allclose(extra, np.round(extra), atol=1e-9)
     assert (extra >= 0).all() and (extra > 0).any()
-    alone = sensed(world(loss=0.5), runs=1, first_run=5)[1]
+    alone = sensed(world(loss=0.5), runs=1, first_run=5)[1].held
     np.testing.assert_array_equal(alone["russia"][0], lossy["russia"][5])
 
 
@@ -95,7 +96,7 @@ def test_the_other_nodes_batteries_are_alerted_by_the_shared_report():
     _, warned, _ = sensed(w)
     alerts = battery_alerts(w, warned)
     for b in w.batteries:
-        np.testing.assert_array_equal(alerts[b.name], warned[b.system])
+        np.testing.assert_array_equal(alerts[b.name], warned.held[b.system])
     assert any(b.system == "russia" for b in w.batteries)
     alone = world("independent")
     assert {alone.batteries[i].system for i, b in enumerate(alone.batteries)
@@ -131,3 +132,18 @@ def test_the_expected_analyses_take_the_link_too():
         later += b > a
         sooner += b < a
     assert later == 0 and sooner > 0
+
+
+def test_the_event_log_says_when_a_link_passed_a_report_on():
+    from shieldlab.io.results import event_columns
+
+    w = world()
+    res = run_chunk(w, preflight(w, 4), 0, 4, np.random.SeedSequence(2))
+    ev = event_columns(w, res)
+    kinds, actors = np.asarray(ev["kind"]), np.asarray(ev["actor"])
+    passed = (kinds == "launch-report") & (actors == "nato->russia")
+    t = res.warnings.passed["nato->russia"]
+    assert passed.sum() == np.isfinite(t).sum() > 0
+    np.testing.assert_array_equal(np.sort(np.asarray(ev["t_s"])[passed]), np.sort(t[np.isfinite(t)]))
+    assert set(np.asarray(ev["detail"])[passed]) == {"passed on over the link"}
+    assert ((kinds == "launch-report") & (actors == "sbirs-1")).sum() == passed.sum()

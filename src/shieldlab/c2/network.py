@@ -20,6 +20,8 @@ neighbours.  Randomness (link losses) comes from per-run streams the engine pass
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from shieldlab.c2.links import Link, arrival_time, transmit
@@ -64,7 +66,23 @@ def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], time
     return out
 
 
-def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Warnings:
+    """When each system first holds a launch report of each (run, threat), and how.
+
+    ``held``: system name to (C, N) times [s], from its own satellites or over a link
+    (systems that hold none are left out); ``passed``: link name (``"source->target"``) to
+    the (C, N) times [s] that link brought its source's first report; ``inf``: never."""
+
+    held: dict[str, np.ndarray]
+    passed: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def get(self, system: str) -> np.ndarray | None:
+        """When ``system`` holds a report of each (run, threat) [s]; None where it holds none."""
+        return self.held.get(system)
+
+
+def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> Warnings:
     """When each system first holds a launch report of each (run, threat) [s], (C, N).
 
     A system holds the reports of the early-warning satellites that cue it
@@ -75,8 +93,7 @@ def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> dict[
     the source's first report goes out as a status message does
     (:func:`~shieldlab.c2.links.arrival_time`: at the link's next send time, resent while
     lost, arriving its latency later), one hop, as tracks.  ``rngs[link]`` holds one
-    generator per run for a lossy link's resends (one draw per threat and run).  Systems that
-    hold no report are left out; ``inf``: that threat's launch was never reported there."""
+    generator per run for a lossy link's resends (one draw per threat and run)."""
     systems = sorted({s.system for s in world.sensors} | {b.system for b in world.batteries})
     own = {}
     for system in systems:
@@ -85,16 +102,17 @@ def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> dict[
         if mine:
             own[system] = np.minimum.reduce(mine)
     if not shares_tracks(world):
-        return own
-    out = dict(own)
+        return Warnings(own)
+    held, passed = dict(own), {}
     for lk in world.links:
         sent = own.get(lk.source)
         if sent is None:
             continue
         gens = (rngs or {}).get(lk)
         got = np.stack([arrival_time(sent[c], lk, None if gens is None else gens[c]) for c in range(sent.shape[0])])
-        out[lk.target] = np.minimum(out[lk.target], got) if lk.target in out else got
-    return out
+        passed[lk.name] = got
+        held[lk.target] = np.minimum(held[lk.target], got) if lk.target in held else got
+    return Warnings(held, passed)
 
 
 def warning_sources(world, system: str) -> list[tuple]:

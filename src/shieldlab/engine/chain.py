@@ -27,7 +27,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from shieldlab.c2.doctrine import compile_doctrine
-from shieldlab.c2.network import INTEGRATED, StatusLinks, node_pictures, one_picture, shares_tracks, warning_times
+from shieldlab.c2.network import (
+    INTEGRATED,
+    StatusLinks,
+    Warnings,
+    node_pictures,
+    one_picture,
+    shares_tracks,
+    warning_times,
+)
 from shieldlab.c2.records import Decisions
 from shieldlab.engage.records import Engagements
 from shieldlab.engine.fight import fight, kill_draws, n_fire_controls
@@ -387,6 +395,7 @@ class ChunkResult:
     decisions: Decisions = field(default_factory=Decisions.empty)  # fire control's holds and no-fire reasons
     pictures: dict[str, Tracks] = field(default_factory=dict)  # node -> the picture its fire control read
     launch_reports: tuple[LaunchReports, ...] = ()  # one per early-warning satellite
+    warnings: Warnings = field(default_factory=lambda: Warnings({}))  # when each node held a report, and how
     # tracking.association gnn: per picture its track file and the reports it was built from,
     # and the object behind each fire-control track (C, T) (lineage; for scoring only)
     files: dict[str, tuple] = field(default_factory=dict)
@@ -401,13 +410,13 @@ def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) ->
     return [[np.random.default_rng(per_run[j][i]) for j in range(C)] for i in range(n)]
 
 
-def battery_alerts(world, warned: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def battery_alerts(world, warned: Warnings) -> dict[str, np.ndarray]:
     """When the launch reports of the early-warning satellites alert each battery to each
     (run, threat): when its system holds one (``warned``, :func:`shieldlab.c2.network.warning_times`;
     batteries whose system holds none are left out).  The report names the launch, so the
     alert is per threat: with tracks of reports without labels it would need correlating with
     tracks, which is not done (no alerts there)."""
-    return {b.name: warned[b.system] for b in world.batteries if b.system in warned}
+    return {b.name: warned.held[b.system] for b in world.batteries if b.system in warned.held}
 
 
 def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -> list[list[np.random.Generator]]:
@@ -429,8 +438,7 @@ def chunk_truth(world, flights: Flights, streams, timings: dict | None = None) -
     return _broadcast(flights.truth, C)
 
 
-def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...], dict[str, np.ndarray],
-                                                       tuple[Detections, ...]]:
+def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...], Warnings, tuple[Detections, ...]]:
     """The sensor stage of a chunk: every early-warning satellite's launch reports, when each
     system holds one (:func:`shieldlab.c2.network.warning_times`: its own satellites', and
     those passed on over its links), then every radar's detections of the threats (cued by the
@@ -490,7 +498,7 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, alerts=alerts)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
-    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, reports)
+    return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, reports, warned)
 
 
 def replay_run(world, flights: Flights, seed: int, run: int) -> ChunkResult:
@@ -599,5 +607,5 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,
-                       files=files, targets=targets)
+                       warned, files=files, targets=targets)
 

@@ -194,6 +194,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         add(before_destroyed(chunk, first_detection(d)), "detect", d.sensor)
     for rep in chunk.launch_reports:  # those issued within the simulated time
         add(np.where(rep.report_time <= tr.t[-1], rep.report_time, np.inf), "launch-report", rep.sensor)
+    for link, t in chunk.warnings.passed.items():  # passed on to another node over a link
+        add(np.where(t <= tr.t[-1], t, np.inf), "launch-report", link, "passed on over the link")
     for system in chunk.tracks:
         add(before_destroyed(chunk, first_track(chunk, system)), "track", system)
     e = chunk.engagements
