@@ -131,6 +131,32 @@ def test_a_launch_late_by_its_time_and_spacing_names_both(tmp_path):
     assert [f for f, _ in e.value.problems] == ["threats[0].launch_time_s", "threats[0].spacing_s"]
 
 
+def test_bad_catalogue_names_come_with_the_schemas_problems(tmp_path):
+    """A file with a bad number and a bad name says both at once (the names were checked only
+    once every number was right, one fix at a time); a name of the file's own catalogue, or
+    one the schema already refuses, is not blamed twice."""
+    from shieldlab import catalog
+
+    text = (MINIMAL.replace("rounds: 4", "rounds: -1").replace("missile: ghadr-1", "missile: nope")
+            .replace("type: an-tpy-2", "type: an-tpy-9"))
+    with pytest.raises(InputError) as e:
+        load_world(str(write(tmp_path, text)))
+    assert [f for f, _ in e.value.problems] == ["batteries[0].rounds", "sensors[0].type", "threats[0].missile"]
+    assert "unknown missile 'nope' (known: " in e.value.problems[2][1]
+    import yaml
+
+    own = catalog.get_missile("ghadr-1").model_dump()
+    own.update(id="nope")
+    with pytest.raises(InputError) as e:
+        load_world(str(write(tmp_path, text + yaml.safe_dump({"catalog": {"missiles": [own]}}), "own.yaml")))
+    assert [f for f, _ in e.value.problems] == ["batteries[0].rounds", "sensors[0].type"]
+    with pytest.raises(InputError) as e:
+        load_world(str(write(tmp_path, text.replace("type: an-tpy-9", "type: 7"), "typed.yaml")))
+    said = dict(e.value.problems)
+    assert list(e.value.problems).count(("sensors[0].type", said["sensors[0].type"])) == 1
+    assert "unknown sensor" not in said["sensors[0].type"] and "threats[0].missile" in said
+
+
 def test_malformed_yaml_and_missing_file(tmp_path):
     p = write(tmp_path, "name: x\nthreats: [1, 2\n")
     with pytest.raises(InputError, match="malformed YAML") as e:

@@ -18,6 +18,7 @@ from shieldlab import catalog, earth
 from shieldlab.c2.links import Link
 from shieldlab.errors import InputError
 from shieldlab.flyout.dispersion import Dispersion
+from shieldlab.scenario.loader import unknown_message
 from shieldlab.scenario.schema import GeoPoint, SatelliteCfg, Scenario, salvo_member, sector_polygon
 from shieldlab.sensors.infrared import Satellite
 from shieldlab.sensors.radar import Radar
@@ -288,7 +289,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
 
     def lookup(table: dict, key: str, kind: str, field: str):
         if key not in table:
-            problems.append((field, f"unknown {kind} {key!r} (known: {', '.join(sorted(table))})"))
+            problems.append((field, unknown_message(kind, key, table)))
             return None
         return table[key]
 

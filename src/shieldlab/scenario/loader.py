@@ -167,7 +167,49 @@ def parse(data: object, source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        raise InputError(problems=_problems(e), source=source) from None
+        problems = _problems(e)
+        # the catalogue names are checked only once the file is valid (compile_world): said now,
+        # a file's every bad name comes in one answer, not one fix at a time
+        flagged = {f for f, _ in problems}
+        problems += [p for p in unknown_names(data) if p[0] not in flagged]
+        raise InputError(problems=problems, source=source) from None
+
+
+#: Scenario lists whose entries name a catalogue entry: (list, field, kind, catalogue section).
+_NAMED = (("sensors", "type", "sensor", "sensors"), ("early_warning", "type", "satellite", "satellites"),
+          ("batteries", "interceptor", "interceptor", "interceptors"), ("threats", "missile", "missile", "missiles"))
+
+
+def unknown_names(data: dict) -> list[tuple[str, str]]:
+    """``(field, message)`` for every catalogue name in the raw mapping ``data`` that neither
+    the built-in catalogue nor the file's own ``catalog:`` holds, worded as
+    :func:`~shieldlab.scenario.compile.compile_world` words it; entries too malformed to
+    read are left to the schema's messages."""
+    from shieldlab import catalog
+
+    tables: dict[str, typing.Callable[[], dict]] = {
+        "sensors": catalog.sensors, "satellites": catalog.satellites, "interceptors": catalog.interceptors,
+        "missiles": catalog.missiles}
+    given = data.get("catalog")
+    extra: dict = given if isinstance(given, dict) else {}
+    out = []
+    for section, key, kind, table in _NAMED:
+        entries = data.get(section)
+        if not isinstance(entries, list):
+            continue
+        listed = extra.get(table)
+        own: list = listed if isinstance(listed, list) else []
+        known = set(tables[table]()) | {e["id"] for e in own if isinstance(e, dict) and isinstance(e.get("id"), str)}
+        for i, entry in enumerate(entries):
+            name = entry.get(key) if isinstance(entry, dict) else None
+            if isinstance(name, str) and name not in known:
+                out.append((f"{section}[{i}].{key}", unknown_message(kind, name, known)))
+    return out
+
+
+def unknown_message(kind: str, name: str, known) -> str:
+    """The message for a name the catalogue does not hold, with the names it does."""
+    return f"unknown {kind} {name!r} (known: {', '.join(sorted(known))})"
 
 
 #: Deepest nesting of lists and mappings a scenario file may have (a scenario needs six or so);
