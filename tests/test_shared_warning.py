@@ -147,3 +147,12 @@ def test_the_event_log_says_when_a_link_passed_a_report_on():
     np.testing.assert_array_equal(np.sort(np.asarray(ev["t_s"])[passed]), np.sort(t[np.isfinite(t)]))
     assert set(np.asarray(ev["detail"])[passed]) == {"passed on over the link"}
     assert ((kinds == "launch-report") & (actors == "sbirs-1")).sum() == passed.sum()
+
+
+def test_a_satellites_reports_are_the_same_under_every_architecture():
+    """Each run draws a satellite's detections from the same stream whatever the architecture
+    (the links' streams are laid out whether the links are used or not): `compare` compares
+    the same raids, seen by the same satellites."""
+    times = [sensed(world(arch), runs=8)[0][0].report_time for arch in ("coordinated", "independent", "integrated")]
+    for t in times[1:]:
+        np.testing.assert_array_equal(t, times[0])

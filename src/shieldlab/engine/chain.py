@@ -423,9 +423,10 @@ def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -
     """The random streams of runs ``first_run .. first_run + C - 1``, ``out[i][j]`` stream ``i``
     of run ``j``: one per sensor, then the kill draws, the flight dispersions, two per link
     (track messages, status messages), one per early-warning satellite and one per link
-    (launch reports passed on); spawning more streams leaves the first ones as they were."""
-    links = world.links if shares_tracks(world) else ()
-    return run_streams(seed, first_run, C, len(world.sensors) + 2 + 3 * len(links) + len(world.early_warning))
+    (launch reports passed on); spawning more streams leaves the first ones as they were.  The
+    links' streams are there whether the architecture uses the links or not, so that every
+    other stream (a satellite's) is the same stream under every architecture."""
+    return run_streams(seed, first_run, C, len(world.sensors) + 2 + 3 * len(world.links) + len(world.early_warning))
 
 
 def chunk_truth(world, flights: Flights, streams, timings: dict | None = None) -> Trajectories:
@@ -443,12 +444,11 @@ def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...
     system holds one (:func:`shieldlab.c2.network.warning_times`: its own satellites', and
     those passed on over its links), then every radar's detections of the threats (cued by the
     launch reports its system holds)."""
-    links = world.links if shares_tracks(world) else ()
-    first_sat = len(world.sensors) + 2 + 2 * len(links)
+    first_sat = len(world.sensors) + 2 + 2 * len(world.links)  # (chunk_streams)
     first_warn = first_sat + len(world.early_warning)
     rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
     reports = tuple(observe_launches(sat, truth, streams[first_sat + i]) for i, sat in enumerate(world.early_warning))
-    warned = warning_times(world, reports, {lk: streams[first_warn + i] for i, lk in enumerate(links)})
+    warned = warning_times(world, reports, {lk: streams[first_warn + i] for i, lk in enumerate(world.links)})
     truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
     dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=warned.get(s.system))
                  for i, s in enumerate(world.sensors))
