@@ -3,6 +3,8 @@ sharing architecture a node holds its linked neighbours' early-warning reports, 
 link's send schedule and latency (and its losses), and its radars and batteries are cued
 by them; under the others it holds its own alone."""
 
+import json
+
 import numpy as np
 import pytest
 import yaml
@@ -156,3 +158,31 @@ def test_a_satellites_reports_are_the_same_under_every_architecture():
     times = [sensed(world(arch), runs=8)[0][0].report_time for arch in ("coordinated", "independent", "integrated")]
     for t in times[1:]:
         np.testing.assert_array_equal(t, times[0])
+
+
+def test_reach_says_whose_radars_a_report_cues_and_what_a_link_passes_on(tmp_path):
+    """A Russian satellite, NATO's SM-3: reach names the node the report cues and, coordinated,
+    when the link passes it to NATO (its next send at or after the report, plus 5 s).
+    Independent, nothing is passed on."""
+    from test_cli import cli
+
+    for arch in ("coordinated", "independent"):
+        data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+        data.update(architecture=arch, early_warning=[dict(SAT, system="russia")])
+        (tmp_path / f"{arch}.yaml").write_text(yaml.safe_dump(data))
+    args = ("reach", "sm-3-block-ia", "--site", "36.2,27.6", "--missile", "sejjil-2", "--from", "38.08,46.29",
+            "--to", "37.98,23.73", "--sensors")
+    r = cli(*args, tmp_path / "coordinated.yaml", "--json")
+    assert r.returncode == 0, r.stderr
+    sensors = json.loads(r.stdout)["cue"]
+    t_rep = sensors["launch_report_s"]["sbirs-1"]
+    assert sensors["launch_report_cues"] == {"sbirs-1": "russia"}
+    assert sensors["launch_report_passed_s"]["russia->nato"] == pytest.approx(np.ceil(t_rep / 12.0) * 12.0 + 5.0)
+    # the first system's batteries are alerted: Russia's by its own report, NATO's by the passed one
+    passed = sensors["launch_report_passed_s"]["russia->nato"]
+    assert sensors["batteries_alerted_s"] == (t_rep if sensors["system"] == "russia" else passed)
+    text = cli(*args, tmp_path / "coordinated.yaml").stdout
+    assert "(it cues russia's radars)" in text and "passed on over the link russia->nato: expected" in text
+    alone = cli(*args, tmp_path / "independent.yaml", "--json")
+    sensors = json.loads(alone.stdout)["cue"]
+    assert sensors["launch_report_passed_s"] == {}

@@ -1678,6 +1678,9 @@ def reach(
                                        for k, v in cue.per_radar.items()},
                  "launch_report_s": {k: (None if not np.isfinite(v) else round(v, 1))
                                      for k, v in cue.launch_reports.items()},
+                 "launch_report_cues": cue.report_system,
+                 "launch_report_passed_s": {k: (None if not np.isfinite(v) else round(v, 1))
+                                            for k, v in cue.passed_s.items()},
                  "batteries_alerted_s": None if not np.isfinite(cue.alert_s) else round(cue.alert_s, 1)},
              "ready_s": None if not np.isfinite(res.t_ready) else res.t_ready, "feasible": res.feasible,
              "earliest": res.earliest, "latest": res.latest,
@@ -1701,7 +1704,7 @@ def reach(
 
 def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | None, untracked: bool) -> None:
     """The printed verdict of ``reach``: the cue, the launch reports, and whether it can catch it."""
-    from shieldlab.analysis.reach import DEFAULT_SATELLITE
+    from shieldlab.analysis.reach import DEFAULT_SATELLITE, OWN_SYSTEM
 
     cue = res.cue
     if cue_source == "own-radar":
@@ -1713,8 +1716,14 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                     "(--sensors SCENARIO to take it from a scenario's sensors, --cue-delay-s S to set it)")
     if cue is not None:
         for sat, t_rep in cue.launch_reports.items():
-            _print_line(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues the radars)"
+            whose = cue.report_system.get(sat)
+            whose = "the radars" if whose in (None, OWN_SYSTEM) else \
+                "every system's radars" if whose == "every system" else f"{whose}'s radars"
+            _print_line(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues {whose})"
                                                     if np.isfinite(t_rep) else "does not see this launch"))
+        for link, t_pass in cue.passed_s.items():
+            if np.isfinite(t_pass):
+                _print_line(f"launch report passed on over the link {link}: expected {t_pass:.1f} s after launch")
         if untracked:
             _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                       (f": its own {spec.radar} is not" if cue_source == "own-radar" else

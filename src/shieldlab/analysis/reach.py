@@ -29,7 +29,8 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.c2.firecontrol import ready_time
-from shieldlab.c2.network import expected_warning
+from shieldlab.c2.links import arrival_time
+from shieldlab.c2.network import expected_warning, shares_tracks
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -62,6 +63,8 @@ class SensorCue:
     per_radar: dict  # radar -> its own expected confirmation, alone [s after launch] (inf: never)
     launch_reports: dict = field(default_factory=dict)  # satellite -> expected launch report [s after launch]
     alert_s: float = np.inf  # the first expected report that alerts that system's batteries [s after launch]
+    report_system: dict = field(default_factory=dict)  # satellite -> the system it cues ("every system": integrated)
+    passed_s: dict = field(default_factory=dict)  # link -> when it is expected to pass its source's report on [s]
 
     def ready(self, reaction_time_s: float) -> float:
         """When a battery of the cueing system can launch [s after the threat's launch]: its
@@ -104,14 +107,24 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
             path, velocity, np.array([path.shape[1]], np.int64), float(dt), np.array([float(burnout_s)]), sig,
             np.array([cue_of(system)]), init_hits, *confirmation_radars(radars))[0])
 
+    # whose radars each report cues, and which links pass a node's reports on (none lost)
+    every = "every system" if len(world.systems) != 1 else world.systems[0]  # integrated: one C2 over all
+    report_system = {sat.name: every if world.architecture == "integrated" else sat.system
+                     for sat in world.early_warning}
+    passed = {}
+    if shares_tracks(world):
+        for lk in world.links:
+            sent = [reports[sat.name] for sat in world.satellites_cueing(lk.source)]
+            if sent:
+                passed[lk.name] = float(arrival_time(min(sent), lk))
     members = {name: [ps.radar for ps in world.sensors if ps.system == name] for name in world.systems}
     per = {name: confirmation(radars, name) for name, radars in members.items() if radars}
     alone = {ps.radar.name: confirmation([ps.radar], ps.system) for ps in world.sensors}
     first = min(per, key=per.__getitem__, default=None)
     if first is None or not np.isfinite(per[first]):
-        return SensorCue(None, np.inf, (), per, alone, reports)
+        return SensorCue(None, np.inf, (), per, alone, reports, report_system=report_system, passed_s=passed)
     return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone, reports,
-                     alert_s=cue_of(first))
+                     alert_s=cue_of(first), report_system=report_system, passed_s=passed)
 
 
 def own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon):

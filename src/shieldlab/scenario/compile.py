@@ -326,8 +326,10 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     for i, e in enumerate(scn.early_warning):
         if scn.architecture != "integrated" and e.system not in radar_systems:
             problems.append((f"early_warning[{i}].system",
-                             f"no radar feeds system {e.system!r}: its launch reports would cue nothing (systems "
-                             f"with radars: {', '.join(sorted(radar_systems)) or 'none'})"))
+                             f"no radar feeds system {e.system!r}: a satellite belongs to a C2 node with radars "
+                             f"of its own, whose radars and batteries its launch reports cue and alert (and, "
+                             f"coordinated or sectoral, those of the nodes it links to); systems with radars: "
+                             f"{', '.join(sorted(radar_systems)) or 'none'}"))
         spec = lookup(satellites, e.type, "satellite", f"early_warning[{i}].type")
         if spec is not None:
             sat = _place_satellite(e, spec, f"early_warning[{i}]", problems)

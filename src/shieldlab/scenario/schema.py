@@ -706,11 +706,14 @@ def sector_polygon(points: list[list[float]], scale: float = 1.0) -> Polygon:
 
 
 class LinkCfg(_Strict):
-    """A data link that carries one node's tracks to another."""
+    """A data link that carries one node's tracks, engagement status and launch reports to another
+    (architectures coordinated and sectoral): messages leave at whole multiples of the period
+    from the epoch."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
-    from_: Name = Field(alias="from", description="the node (system) that sends its tracks")
+    from_: Name = Field(alias="from", description="the node (system) that sends its tracks, status and launch "
+                                                   "reports")
     to: Name = Field(description="the node (system) that receives them")
     two_way: bool = Field(True, description="true: the same link the other way too (to -> from)")
     latency_s: float = Field(ge=0.0, le=3600.0,
@@ -722,8 +725,11 @@ class LinkCfg(_Strict):
                                                 description="most tracks the link carries per second "
                                                             "[tracks/s], over time: a message carries the whole "
                                                             "tracks the capacity has added up to since the last "
-                                                            "(0.1 a message: one every tenth); null: unlimited")
-    loss: float = Field(0.0, ge=0.0, lt=1.0, description="probability that a track message is lost [probability]")
+                                                            "(0.1 a message: one every tenth); null: unlimited. "
+                                                            "Status and launch reports are small: no limit")
+    loss: float = Field(0.0, ge=0.0, lt=1.0, description="probability that one track report, status message or "
+                                                         "launch report is lost; a lost status or launch report "
+                                                         "is sent again with the next message [probability]")
 
     @field_validator("update_period_s")
     @classmethod
