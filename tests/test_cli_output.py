@@ -1062,6 +1062,26 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
 
 
 
+def test_compare_shows_a_dash_where_a_side_saw_no_threat(tmp_path, capsys, wide):
+    """Russia's radars turned north see none of the Iranian launches: what NATO saw of Russia's
+    threats is no share at all (0 of 0), a dash, not nan."""
+    import yaml
+
+    from shieldlab.scenario import locate
+
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    for s in data["sensors"]:
+        if s["system"] == "russia":
+            s["boresight_az_deg"] = 0
+    data["threats"] = data["threats"][:1]
+    p = tmp_path / "north.yaml"
+    p.write_text(yaml.safe_dump(data))
+    assert cli.main(["compare", str(p), "--runs", "1", "--architectures", "independent"]) == 0
+    rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 2}
+    assert "—" in rows["tracks: NATO sees Russia"] and "nan" not in rows["tracks: NATO sees Russia"]
+    assert "—" not in rows["tracks: Russia sees NATO"]
+
+
 def test_compare_of_a_one_node_scenario_says_so_under_its_table(tiny, capsys, wide):
     """A scenario of one C2 node runs the same C2 under every architecture: the note that the
     identical columns are no finding is printed under the table (it went to stderr only, before

@@ -46,3 +46,21 @@ def test_the_report_lists_the_c2_nodes_and_links_where_there_are_several():
         assert f"<td>{nd.name}</td><td>{nd.side}</td>" in text
     assert text.count("<td>nato → russia</td>") == 1 and "<td>5</td><td>12</td><td>unlimited</td><td>0%</td>" in text
     assert report._c2_section(load_world("epaa-phase-1")) == []
+
+
+def test_the_c2_table_names_each_nodes_satellites_and_says_sectors_only_where_drawn():
+    import yaml
+
+    from shieldlab.io import report
+    from shieldlab.scenario import compile_world, locate
+    from shieldlab.scenario.loader import parse
+
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["early_warning"] = [{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "russia"}]
+    text = "".join(report._c2_section(compile_world(parse(data, "x"))))
+    assert "<td>armavir-voronezh, gabala-daryal</td><td>sbirs-1</td>" in text
+    assert "<td>kurecik-tpy2, ship-spy1, black-sea-spy1</td><td>—</td>" in text
+    for nd in data["nodes"]:
+        nd.pop("sector", None)
+    text = "".join(report._c2_section(compile_world(parse(data, "x"))))
+    assert "Architecture: coordinated." in text and "not enforced" not in text

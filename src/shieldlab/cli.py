@@ -1204,7 +1204,9 @@ def compare(
     t.add_row("launch to first engagement [s]",
               *[f"{r.first_engagement_s:.0f}" if np.isfinite(r.first_engagement_s) else "—" for r in results])
     for key in results[0].track_share:
-        t.add_row(f"tracks: {key}", *[f"{r.track_share.get(key, float('nan')):.2f}" for r in results])
+        # —: B's radars detected no threat, so there is nothing for A to have seen
+        t.add_row(f"tracks: {key}", *[f"{v:.2f}" if np.isfinite(v := r.track_share.get(key, float("nan"))) else "—"
+                                      for r in results])
     _print_table(t)
     _print_line((f"in parentheses: 95 % Student t intervals of the means over {_plural(runs, 'run')}"
                  if runs > 1 else "one run: means without intervals") + f"  ·  {elapsed:.1f} s")

@@ -148,12 +148,17 @@ def _c2_section(world) -> list[str]:
     nodes = list(getattr(world, "nodes", ()))
     if len(nodes) < 2:
         return []
+    sectors = any(nd.sector is not None for nd in nodes)
+    unenforced = " (sectors drawn, not enforced)" if sectors and world.architecture != "sectoral" else ""
+    # a node's early-warning satellites: their launch reports cue its radars (every node's under
+    # integrated) and, coordinated or sectoral, pass over its links
+    sats = {nd.name: ", ".join(s.name for s in getattr(world, "early_warning", ()) if s.system == nd.name) or "—"
+            for nd in nodes}
     out = ["<h2>Command and control</h2>",
-           f"<p class='meta'>Architecture: {html.escape(str(world.architecture))}"
-           f"{'' if world.architecture == 'sectoral' else ' (sectors drawn, not enforced)'}.</p>",
-           _table(["node", "side", "sensors", "batteries", "sector"],
+           f"<p class='meta'>Architecture: {html.escape(str(world.architecture))}{unenforced}.</p>",
+           _table(["node", "side", "sensors", "satellites", "batteries", "sector"],
                   [[nd.name, nd.side, ", ".join(world.sensors[i].radar.name for i in nd.sensors) or "—",
-                    ", ".join(world.batteries[i].name for i in nd.batteries) or "—",
+                    sats[nd.name], ", ".join(world.batteries[i].name for i in nd.batteries) or "—",
                     "yes" if nd.sector is not None else "—"] for nd in nodes])]
     links = list(getattr(world, "links", ()))
     if links:
