@@ -439,3 +439,55 @@ def test_a_nodes_track_quality_is_that_of_the_picture_it_fires_on():
         out[arch] = (int(tq["threats_tracked"][tr].sum()), int(fired.sum()))
     assert out["independent"] == (0, 0)
     assert out["coordinated"][0] > 0 and out["coordinated"][1] > 0
+
+
+#: An Aegis ship (node west) and a radar far north that sees nothing (node east), linked: a
+#: Sejjil-2 at Athens is first seen by the ship some 300 s after launch, long after burnout.
+SHIP_AND_NORTH = """
+name: ship-and-north
+epoch: 2011-09-01T00:00:00Z
+architecture: {arch}
+sites:
+  aegis-ship: {{lat: 36.20, lon: 27.60}}
+  tabriz: {{lat: 38.08, lon: 46.29, alt_m: 1350}}
+  far-north: {{lat: 69.0, lon: 20.0}}
+sensors:
+  - {{name: ship-spy1, type: an-spy-1d, site: aegis-ship, boresight_az_deg: 60, system: west}}
+  - {{name: north-tpy2, type: an-tpy-2, site: far-north, boresight_az_deg: 0, system: east}}
+batteries:
+  - {{name: ship-sm3, interceptor: sm-3-block-ia, site: aegis-ship, rounds: 8, system: west}}
+nodes:
+  - {{name: west}}
+  - {{name: east}}
+links:
+  - {{from: east, to: west, latency_s: 5, update_period_s: 12}}
+assets:
+  - {{name: athens, site: {{lat: 37.98, lon: 23.73}}, radius_km: 25}}
+threats:
+  - {{name: sejjil-athens, missile: sejjil-2, launch: tabriz, aim: athens}}
+"""
+
+
+def test_a_shared_picture_keeps_the_tentative_history_its_thrust_test_reads():
+    """A node whose linked neighbour sees nothing fires as one C2 over both would: same track,
+    same decisions.  Its fused picture had started each threat at the track's confirmation, so
+    fire control's thrust test found no detection 8 s before the first firm state, judged the
+    new track too young to be ballistic and held fire to a boost path's last chance (run 0:
+    decided at 316 s coordinated, 368 s integrated, 300 s after launch, long after burnout);
+    the picture now carries the node's own tentative states, unconfirmed."""
+    runs = 4
+    fired = {}
+    for arch in ("coordinated", "integrated"):
+        w = compile_world(parse(yaml.safe_load(SHIP_AND_NORTH.format(arch=arch)), "ship-and-north"))
+        ch = run_chunk(w, preflight(w, runs), 0, runs, np.random.SeedSequence(1))
+        e = ch.engagements
+        fired[arch] = sorted(zip(e.run.tolist(), e.decision_time.tolist(), e.launch_time.tolist()))
+        if arch == "coordinated":
+            pic, own = ch.pictures["west"], ch.tracks["west"]
+            held = np.isfinite(pic.x).all(axis=-1)
+            assert (held & ~pic.confirmed).any()  # the tentative history, unconfirmed
+            first = np.searchsorted(pic.t, own.confirm_time - 1e-9).clip(max=pic.t.size - 1)
+            np.testing.assert_array_equal(pic.confirm_time, np.where(np.isfinite(own.confirm_time), pic.t[first],
+                                                                     np.inf))
+            assert (ch.decisions.reason != REASONS.index("held-last-chance")).all()
+    assert len(fired["coordinated"]) == runs and fired["coordinated"] == fired["integrated"]

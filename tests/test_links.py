@@ -351,10 +351,18 @@ def test_lineage_skipping_and_pass_through():
     assert pic.lineage.dtype == np.uint32 and pic.source_names == ("own", "r1", "r2")
     np.testing.assert_array_equal(pic.tracks.confirm_time, np.broadcast_to([1.5, 1.5, 5.5], (C, 3)))
     np.testing.assert_array_equal(pic.tracks.confirmed, np.broadcast_to(want != 0, (C, 3, 4)))
-    assert np.isnan(pic.tracks.x[:, 2, :2]).all() and (pic.tracks.n_hits[:, 2, :2] == 0).all()
-    # n_hits: the sum over the sources holding the threat, at their latest update
+    # before any source holds threat 2, the local tentative track (from t = 2) is its history,
+    # unconfirmed: none at 1.5, its state at 3 carried to 3.5
+    assert np.isnan(pic.tracks.x[:, 2, 0]).all() and (pic.tracks.n_hits[:, 2, 0] == 0).all()
+    x_t, P_t = ekf.predict(local.x[:, 2, 3], local.P[:, 2, 3], 0.5, 0.0)
+    np.testing.assert_array_equal(pic.tracks.x[:, 2, 1], x_t)
+    np.testing.assert_array_equal(pic.tracks.P[:, 2, 1], P_t)
+    # n_hits: the sum over the sources holding the threat, at their latest update (and the
+    # tentative track's where none does)
     k = np.searchsorted(t, times, side="right") - 1
     hits = sum(s.n_hits[..., k] * ((want >> b) & 1) for b, s in enumerate((local, r1, r2)))
+    hits[:, 2, 1] = local.n_hits[:, 2, 3]
+    assert (hits[:, 2, 1] > 0).all()
     np.testing.assert_array_equal(pic.tracks.n_hits, hits)
     # one source passes through, carried from its update at t = 5 to 5.5 and from 7 to 7.5
     for j, ts in [(2, 5), (3, 7)]:

@@ -6,7 +6,11 @@ confirmed state at or before that time, predicted ballistically to it (EKF
 prediction without process noise, :func:`shieldlab.tracking.ekf.predict`); a state predicted
 more than :data:`shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground has come
 down, and its source no longer holds the threat.  The
-states of the sources that hold a threat are fused:
+states of the sources that hold a threat are fused.  Before any source holds a threat, the
+node's own tentative track (its tracker's unconfirmed states, predicted the same way) is the
+picture's history of it, unconfirmed: the tracker's own file keeps those states, and fire
+control's thrust test reads the detections before a track's confirmation (one picture of all
+sensors gives it them; without them every newly shared track looked too young to judge):
 
 ``"ci"``     covariance intersection (:func:`shieldlab.c2.fusion.covariance_intersection`,
              trace criterion): consistent whatever the correlation between the
@@ -168,6 +172,7 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
     P_out = np.full((K, C, N, 6, 6), np.nan)
     hits_out = np.zeros((K, C, N), np.int32)
     lin_out = np.zeros((K, C, N), np.uint32)
+    tentative: list[tuple] = []  # (k, c, n, x, P, n_hits) of the local source's unconfirmed states
     step = max(1, CHUNK_ELEMENTS // max(1, C * N))
     for k0 in range(0, K, step):
         ks = range(k0, min(K, k0 + step))
@@ -184,7 +189,15 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
                 if i < 0:
                     continue
                 xs, Ps = tr.x[:, :, i], tr.P[:, :, i]
-                ok = tr.confirmed[:, :, i] & np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
+                finite = np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
+                ok = tr.confirmed[:, :, i] & finite
+                if s == 0:
+                    # the node's own tentative tracks go into its history, unconfirmed (below)
+                    tent = np.nonzero(~tr.confirmed[:, :, i] & finite)
+                    if tent[0].size:
+                        xp, Pp = ekf.predict(xs[tent], Ps[tent], times[k] - tr.t[i], 0.0)
+                        k_ = np.full(tent[0].size, k)
+                        tentative.append((k_, *tent, xp, Pp, tr.n_hits[:, :, i][tent]))
                 if not ok.any():
                     continue
                 e = np.nonzero(ok)
@@ -205,6 +218,14 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
             xf[e], Pf[e], used = _fuse(xs, Ps, method)
             lin[e] = (used * (np.uint32(1) << np.array(bits, np.uint32))).sum(axis=1, dtype=np.uint32)
 
+    # where no source holds a threat yet, the node's own tentative track is its history, as the
+    # tracker's own file keeps it: a track's first firm state then has the detections before
+    # it to judge thrust by (threat_eval.observed_pair), as under one picture; unconfirmed, so
+    # nothing acts on it
+    for k_, c_, n_, xp, Pp, h in tentative:
+        free = lin_out[k_, c_, n_] == 0
+        e = (k_[free], c_[free], n_[free])
+        x_out[e], P_out[e], hits_out[e] = xp[free], Pp[free], h[free]
     lineage = np.moveaxis(lin_out, 0, -1)
     confirmed = lineage != 0  # while a source holds the threat (none does once it has come down)
     first = np.argmax(confirmed, axis=-1) if K else np.zeros((C, N), int)
