@@ -186,3 +186,25 @@ def test_reach_says_whose_radars_a_report_cues_and_what_a_link_passes_on(tmp_pat
     alone = cli(*args, tmp_path / "independent.yaml", "--json")
     sensors = json.loads(alone.stdout)["cue"]
     assert sensors["launch_report_passed_s"] == {}
+
+
+def test_the_footprint_counts_the_passed_on_report_and_says_so():
+    """Footprint of NATO's ships against Tabriz's Sejjil-2s with a Russian satellite: passed on
+    (coordinated), the report cues NATO's radars and alerts its ships, so no cell NATO defends
+    alone is lost and some are reached sooner; the record says who the reports reach."""
+    from shieldlab.analysis import footprint as fpm
+
+    russian = [dict(SAT, system="russia")]
+    grid = fpm.make_grid(40.0, 46.0, 21.0, 29.0, 1.0)
+    fps = {arch: fpm.compute(world(arch, satellites=russian), grid=grid, site_names=["tabriz/sejjil-2"])
+           for arch in ("coordinated", "independent")}
+    assert fps["coordinated"].early_warning == [{"name": "sbirs-1", "system": "russia", "passed_to": ["nato"]}]
+    assert fps["independent"].early_warning == [{"name": "sbirs-1", "system": "russia", "passed_to": []}]
+    assert fpm.to_json(fps["coordinated"], include_grid=False)["architecture"] == "coordinated"
+    shared, alone = fps["coordinated"].sites[0], fps["independent"].sites[0]
+    assert not (alone.defended & ~shared.defended).any()
+    both = alone.defended & shared.defended
+    assert both.any()
+    assert (shared.first_intercept_s[both] <= alone.first_intercept_s[both]).all()
+    assert (shared.first_intercept_s[both] < alone.first_intercept_s[both]).any() or \
+        (shared.defended & ~alone.defended).any()

@@ -1949,6 +1949,12 @@ def footprint(
                                f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
+        for sat in fp.early_warning:  # where the alerts come from (their reports cue and alert)
+            whose = "every node's radars and batteries" if sat["system"] == "every" else \
+                f"node {sat['system']}'s radars and batteries"
+            to = sat["passed_to"]
+            over = f", and over the link{'s' if len(to) > 1 else ''} those of {', '.join(to)}" if to else ""
+            _print_line(f"launch reports of {sat['name']}: they cue and alert {whose}{over}")
         _print_line(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
                     f"{fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)

@@ -86,7 +86,7 @@ from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT, ready_time
 from shieldlab.c2.links import arrival_time
-from shieldlab.c2.network import warning_sources
+from shieldlab.c2.network import shares_tracks, warning_sources
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
@@ -839,6 +839,10 @@ class Footprint:
     timing_s: dict = field(default_factory=dict)
     assets: list[dict] = field(default_factory=list)  # defended assets: name, lat_deg, lon_deg, radius_km
     systems: list[str] = field(default_factory=list)  # the C2 nodes, as SiteFootprint.cue_system counts them
+    architecture: str = "integrated"  # how the C2 nodes cooperate (the scenario's)
+    # the early-warning satellites whose launch reports cue and alert (cue "sensors"): name, the
+    # node they belong to ("every" under integrated), the nodes its links pass them on to
+    early_warning: list[dict] = field(default_factory=list)
 
     def first_track(self, site: int) -> dict | None:
         """Who gives the first fire-control-quality track against one site (index), over the
@@ -1225,7 +1229,11 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                   "total": round(time.perf_counter() - t0, 3)},
         assets=[{"name": a.name, "lat_deg": a.site.lat_deg, "lon_deg": a.site.lon_deg, "radius_km": a.radius / 1e3}
                 for a in world.assets],
-        systems=list(systems))
+        systems=list(systems), architecture=world.architecture,
+        early_warning=[] if cue_delay_s is not None else [
+            {"name": sat.name, "system": "every" if world.architecture == "integrated" else sat.system,
+             "passed_to": [lk.target for lk in world.links if lk.source == sat.system] if shares_tracks(world) else []}
+            for sat in world.early_warning])
 
 
 def threat_path(table: ProfileTable, lat, lon):
@@ -1298,6 +1306,7 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
     out = {"scenario": fp.scenario, "lat_deg": [round(float(x), 6) for x in fp.grid.lat_deg],
            "lon_deg": [round(float(x), 6) for x in fp.grid.lon_deg], "step_deg": round(float(fp.grid.step_deg), 9),
            "batteries": fp.batteries, "assets": fp.assets, "doctrine": fp.doctrine, "cue": fp.cue,
+           "architecture": fp.architecture, "early_warning": fp.early_warning,
            "earth_model": fp.model,
            "defended_all_km2": round(fp.defended_area_km2(), 0),
            "defended_all_population": defended_population(fp).as_dict(),
