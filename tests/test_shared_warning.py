@@ -19,7 +19,7 @@ from shieldlab.scenario.loader import parse
 SAT = {"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato"}  # over the Indian Ocean
 
 
-def world(architecture="coordinated", loss=0.0, satellites=(SAT,)):
+def world(architecture="coordinated", loss=0.0, satellites=(SAT,), launch_reports=True):
     """nato-russia-2011 (NATO and Russia linked both ways: 12 s period, 5 s latency) with a
     NATO early-warning satellite that sees the Iranian launches."""
     data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
@@ -27,6 +27,7 @@ def world(architecture="coordinated", loss=0.0, satellites=(SAT,)):
     data["early_warning"] = [dict(s) for s in satellites]
     for lk in data["links"]:
         lk["loss"] = loss
+        lk["launch_reports"] = launch_reports
     return compile_world(parse(data, "nato-russia-2011"))
 
 
@@ -208,3 +209,19 @@ def test_the_footprint_counts_the_passed_on_report_and_says_so():
     assert (shared.first_intercept_s[both] <= alone.first_intercept_s[both]).all()
     assert (shared.first_intercept_s[both] < alone.first_intercept_s[both]).any() or \
         (shared.defended & ~alone.defended).any()
+
+
+def test_a_link_may_keep_the_reports_home():
+    """links[].launch_reports: false carries tracks and status only: the report stays with its
+    node, in the chain, reach and the footprint's sources; a flag that is no flag is refused."""
+    from shieldlab.errors import InputError
+
+    home = world(launch_reports=False)
+    (rep,), warned, _ = sensed(home)
+    assert set(warned.held) == {"nato"} and not warned.passed
+    assert warning_sources(home, "russia") == []
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["links"][0]["launch_reports"] = "no"
+    with pytest.raises(InputError) as e:
+        parse(data, "x")
+    assert e.value.field == "links[0].launch_reports"

@@ -1232,7 +1232,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         systems=list(systems), architecture=world.architecture,
         early_warning=[] if cue_delay_s is not None else [
             {"name": sat.name, "system": "every" if world.architecture == "integrated" else sat.system,
-             "passed_to": [lk.target for lk in world.links if lk.source == sat.system] if shares_tracks(world) else []}
+             "passed_to": [lk.target for lk in world.links if lk.source == sat.system and lk.launch_reports]
+             if shares_tracks(world) else []}
             for sat in world.early_warning])
 
 

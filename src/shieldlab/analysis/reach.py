@@ -113,7 +113,7 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
                      for sat in world.early_warning}
     passed = {}
     if shares_tracks(world):
-        for lk in world.links:
+        for lk in (lk for lk in world.links if lk.launch_reports):
             sent = [reports[sat.name] for sat in world.satellites_cueing(lk.source)]
             if sent:
                 passed[lk.name] = float(arrival_time(min(sent), lk))

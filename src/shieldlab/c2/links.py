@@ -54,6 +54,9 @@ class Link:
         Track reports per second the link carries (``math.inf``: unlimited), ≥ 0.
     loss : float
         Probability in [0, 1) that one track report (or one status message) is lost.
+    launch_reports : bool
+        Whether the link also passes the source's early-warning launch reports on
+        (:func:`shieldlab.c2.network.warning_times`).
     """
 
     source: str
@@ -62,6 +65,7 @@ class Link:
     period: float
     capacity: float = math.inf
     loss: float = 0.0
+    launch_reports: bool = True
 
     def __post_init__(self):
         if not (math.isfinite(self.latency) and self.latency >= 0.0):

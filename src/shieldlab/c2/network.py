@@ -92,7 +92,8 @@ def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> Warni
     architecture (:func:`shares_tracks`) a node also holds those of each node linked to it:
     the source's first report goes out as a status message does
     (:func:`~shieldlab.c2.links.arrival_time`: at the link's next send time, resent while
-    lost, arriving its latency later), one hop, as tracks.  ``rngs[link]`` holds one
+    lost, arriving its latency later), one hop, as tracks, over every link whose
+    ``launch_reports`` is true.  ``rngs[link]`` holds one
     generator per run for a lossy link's resends (one draw per threat and run)."""
     systems = sorted({s.system for s in world.sensors} | {b.system for b in world.batteries})
     own = {}
@@ -106,7 +107,7 @@ def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> Warni
     held, passed = dict(own), {}
     for lk in world.links:
         sent = own.get(lk.source)
-        if sent is None:
+        if sent is None or not lk.launch_reports:
             continue
         gens = (rngs or {}).get(lk)
         got = np.stack([arrival_time(sent[c], lk, None if gens is None else gens[c]) for c in range(sent.shape[0])])
@@ -121,7 +122,7 @@ def warning_sources(world, system: str) -> list[tuple]:
     sharing architecture each linked node's own, with that link (:func:`warning_times`)."""
     out: list[tuple] = [(sat, None) for sat in world.satellites_cueing(system)]
     if shares_tracks(world):
-        out += [(sat, lk) for lk in world.links if lk.target == system
+        out += [(sat, lk) for lk in world.links if lk.target == system and lk.launch_reports
                 for sat in world.satellites_cueing(lk.source)]
     return out
 

@@ -730,6 +730,8 @@ class LinkCfg(_Strict):
     loss: float = Field(0.0, ge=0.0, lt=1.0, description="probability that one track report, status message or "
                                                          "launch report is lost; a lost status or launch report "
                                                          "is sent again with the next message [probability]")
+    launch_reports: bool = Field(True, description="true: the link also passes the sending node's early-warning "
+                                                   "launch reports on (false: tracks and status only)")
 
     @field_validator("update_period_s")
     @classmethod
