@@ -1227,3 +1227,23 @@ def test_compare_leaves_out_an_architecture_the_scenario_cannot_run_under(tmp_pa
     assert "coordinated left out: links:" in out.err
     assert "integrated" in out.out and "independent" not in out.out
     assert cli.main(["compare", str(p), "--runs", "2", "--architectures", "independent"]) == 2  # asked for: refused
+
+
+def test_run_prints_what_validate_notes(tmp_path):
+    """A scenario that validates with a note (here a satellite of a system no radar feeds,
+    accepted under integrated) said so only under validate: run says it too, on stderr, and
+    runs; --quiet does not."""
+    import yaml
+
+    from shieldlab.scenario import locate
+
+    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
+    data["early_warning"] = [{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmdd"}]
+    p = tmp_path / "noted.yaml"
+    p.write_text(yaml.safe_dump(data))
+    note = "note: early_warning[0] (sbirs-1) belongs to system 'nato-bmdd', which no radar feeds"
+    assert note in cli_run("validate", p).stdout
+    r = cli_run("run", p, "--runs", "1")
+    assert r.returncode == 0 and note in r.stderr and note not in r.stdout
+    q = cli_run("run", p, "--runs", "1", "-q")
+    assert q.returncode == 0 and note not in q.stderr

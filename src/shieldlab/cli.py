@@ -652,6 +652,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
         _check_threat(world, explain)
     _compile_note("simulate", quiet)
+    if not quiet:
+        for note in _scenario_notes(world):  # what validate notes; the run goes on
+            _err().print(note, markup=False, highlight=False)
     flights = preflight(world, runs, stored=out_dir is not None)  # aims every threat: an aim out of reach is found here
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
@@ -2238,7 +2241,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         mem = estimate_memory_bytes(world, runs, flights)
         chunk = min(runs, chunk_runs(world, flights))
     info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world),
-                notes=[n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world)) if n])
+                notes=_scenario_notes(world))
     if world.flights:
         from shieldlab.engine import air
 
@@ -2297,6 +2300,12 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
                 _print_line(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
                             f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
                             "or lower, since the point of origin is placed where the backward flight meets it")
+
+
+def _scenario_notes(world) -> list[str]:
+    """The notes on a ballistic raid's defence that validates but may not do what a user meant
+    (``validate`` prints them; ``run`` too, on stderr, before it runs)."""
+    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world)) if n]
 
 
 def _engage_note(world) -> str | None:
