@@ -491,3 +491,24 @@ def test_a_shared_picture_keeps_the_tentative_history_its_thrust_test_reads():
                                                                      np.inf))
             assert (ch.decisions.reason != REASONS.index("held-last-chance")).all()
     assert len(fired["coordinated"]) == runs and fired["coordinated"] == fired["integrated"]
+
+
+def test_a_hold_on_a_boost_track_does_not_outlive_a_threat_judged_harmless():
+    """nato-russia-2011, run 3 of seed 1: the Black Sea ship holds fire to its last chance on
+    the Sofia Sejjil-2's boost track (relayed from Russia's early-warning radars), and after
+    burnout judges it no threat to the city; it comes down outside Sofia's radius.  The log's
+    last word was the hold (held-last-chance, sticky as a blocking reason); it is why the
+    battery did not fire: not-threatening."""
+    from shieldlab.engine.chain import replay_run
+
+    w = load_world("nato-russia-2011")
+    ch = replay_run(w, preflight(w, 4), 1, 3)
+    n = [t.name for t in w.threats].index("sejjil-sofia")
+    b = [bt.name for bt in w.batteries].index("black-sea-sm3")
+    d = ch.decisions
+    mine = (d.threat == n) & (d.battery == b)
+    holds = d.reason[mine & (d.kind == 0)]
+    last = d.reason[mine & (d.kind == 1)]
+    assert (holds == REASONS.index("held-last-chance")).any()  # it held during boost ...
+    assert list(last) == [REASONS.index("not-threatening")]  # ... and did not fire for this reason
+    assert ch.outcomes.asset_hit[0, n] < 0 and not ch.outcomes.intercepted[0, n]

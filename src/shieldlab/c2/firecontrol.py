@@ -392,13 +392,15 @@ class FireControl:
                     fi = np.flatnonzero(w["found"])  # of rs
                     found = rs[fi]
             # a window that closes does not hide what kept the battery from using it, unless the
-            # threat has left the node's sector: then that is why
+            # threat has left the node's sector, or is no longer judged a threat: then that is why
+            # (a hold on a boost track was the last word on threats judged harmless after burnout)
             was = self.reason[cs[live], ns[live], b]
             # reached, yet no window: every point it reaches needs a launch before the battery is ready
             why_b = np.where((why == _R["out-of-envelope"]) & reach, _R["too-late"], why)[live]
             # and a path that has since passed out of reach was missed for that: too late it stays
             why_b = np.where((why_b == _R["out-of-envelope"]) & (was == _R["too-late"]), was, why_b)
-            self.reason[cs[live], ns[live], b] = np.where(_IS_BLOCKING[was] & in_sector[live], was, why_b)
+            self.reason[cs[live], ns[live], b] = np.where(_IS_BLOCKING[was] & (in_sector & threat_ok)[live], was,
+                                                          why_b)
             self.reason[cs[found], ns[found], b] = _WAITING
             if found.size == 0:
                 continue
