@@ -85,8 +85,7 @@ from scipy.interpolate import PchipInterpolator
 from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT, ready_time
-from shieldlab.c2.links import arrival_time
-from shieldlab.c2.network import shares_tracks, warning_sources
+from shieldlab.c2.network import earliest_warning, report_links, warning_sources
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
 from shieldlab.engage.fan import fan_for
@@ -979,9 +978,9 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
         for sys_, (radars, sources) in cues.items():
             # the first expected launch report that reaches the system: its own satellites', or a
             # linked node's at that link's next send time plus its latency (none lost)
-            cued = np.full(M, np.inf)
-            for sat, lk in sources:
-                cued = np.minimum(cued, report(sat) if lk is None else arrival_time(report(sat), lk))
+            # (a contiguous copy: the compiled kernel below is compiled for contiguous arrays)
+            cued = np.broadcast_to(earliest_warning(sources, {sat.name: report(sat) for sat, _ in sources}),
+                                   (M,)).astype(float)
             # the paths on all of Numba's threads (the serial function's answers to the bit)
             cue[:, sys_] = visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
                                                                   float(init_hits), *radars)
@@ -1232,8 +1231,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         systems=list(systems), architecture=world.architecture,
         early_warning=[] if cue_delay_s is not None else [
             {"name": sat.name, "system": "every" if world.architecture == "integrated" else sat.system,
-             "passed_to": [lk.target for lk in world.links if lk.source == sat.system and lk.launch_reports]
-             if shares_tracks(world) else []}
+             "passed_to": [lk.target for lk in report_links(world) if lk.source == sat.system]}
             for sat in world.early_warning])
 
 

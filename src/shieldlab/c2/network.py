@@ -82,6 +82,12 @@ class Warnings:
         return self.held.get(system)
 
 
+def report_links(world) -> list[Link]:
+    """The links that pass launch reports on: under a sharing architecture (:func:`shares_tracks`)
+    each link whose ``launch_reports`` is true; none under the others."""
+    return [lk for lk in world.links if lk.launch_reports] if shares_tracks(world) else []
+
+
 def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> Warnings:
     """When each system first holds a launch report of each (run, threat) [s], (C, N).
 
@@ -102,12 +108,10 @@ def warning_times(world, reports, rngs: dict[Link, list] | None = None) -> Warni
         mine = [r.report_time for r in reports if r.sensor in cueing]
         if mine:
             own[system] = np.minimum.reduce(mine)
-    if not shares_tracks(world):
-        return Warnings(own)
     held, passed = dict(own), {}
-    for lk in world.links:
+    for lk in report_links(world):
         sent = own.get(lk.source)
-        if sent is None or not lk.launch_reports:
+        if sent is None:
             continue
         gens = (rngs or {}).get(lk)
         got = np.stack([arrival_time(sent[c], lk, None if gens is None else gens[c]) for c in range(sent.shape[0])])
@@ -120,11 +124,8 @@ def warning_sources(world, system: str) -> list[tuple]:
     """The early-warning satellites whose launch reports reach ``system``, each with the link
     that brings it: its own (link ``None``; every satellite under ``integrated``), and under a
     sharing architecture each linked node's own, with that link (:func:`warning_times`)."""
-    out: list[tuple] = [(sat, None) for sat in world.satellites_cueing(system)]
-    if shares_tracks(world):
-        out += [(sat, lk) for lk in world.links if lk.target == system and lk.launch_reports
-                for sat in world.satellites_cueing(lk.source)]
-    return out
+    return [(sat, None) for sat in world.satellites_cueing(system)] + [
+        (sat, lk) for lk in report_links(world) if lk.target == system for sat in world.satellites_cueing(lk.source)]
 
 
 def expected_warning(world, system: str, report_times: dict) -> np.ndarray:
@@ -133,8 +134,16 @@ def expected_warning(world, system: str, report_times: dict) -> np.ndarray:
     :func:`warning_sources`, a linked one at that link's next send time plus its latency (no
     message lost: the expected analyses, ``reach`` and ``footprint``, draw nothing); ``inf``:
     none reaches it."""
+    return earliest_warning(warning_sources(world, system), report_times)
+
+
+def earliest_warning(sources, report_times: dict) -> np.ndarray:
+    """The first of ``sources`` (:func:`warning_sources`: (satellite, link or None) pairs) to
+    bring a launch report, from each satellite's report time(s) (``report_times``, by name,
+    broadcast): its own at once, a linked one at the link's next send time plus its latency
+    (none lost) [s]; ``inf`` where there is none."""
     out = np.asarray(np.inf)
-    for sat, lk in warning_sources(world, system):
+    for sat, lk in sources:
         t = np.asarray(report_times[sat.name], float)
         out = np.minimum(out, t if lk is None else arrival_time(t, lk))
     return out
