@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from shieldlab.c2.alerts import correlate, held_reports
 from shieldlab.c2.doctrine import compile_doctrine
 from shieldlab.c2.network import (
     INTEGRATED,
@@ -34,6 +35,7 @@ from shieldlab.c2.network import (
     node_pictures,
     one_picture,
     shares_tracks,
+    warning_sources,
     warning_times,
 )
 from shieldlab.c2.records import Decisions
@@ -414,9 +416,35 @@ def battery_alerts(world, warned: Warnings) -> dict[str, np.ndarray]:
     """When the launch reports of the early-warning satellites alert each battery to each
     (run, threat): when its system holds one (``warned``, :func:`shieldlab.c2.network.warning_times`;
     batteries whose system holds none are left out).  The report names the launch, so the
-    alert is per threat: with tracks of reports without labels it would need correlating with
-    tracks, which is not done (no alerts there)."""
+    alert is per threat; with tracks of reports without labels see :func:`track_alerts`."""
     return {b.name: warned.held[b.system] for b in world.batteries if b.system in warned.held}
+
+
+def track_alerts(world, warned: Warnings, launch: list[LaunchReports], pictures: dict[str, Tracks],
+                 own_tracks: dict[str, Tracks]) -> dict[str, np.ndarray]:
+    """When the launch reports alert each battery to each of the tracks it plans on (C, T) [s],
+    where those are tracks of reports without labels: a report names a launch, so the battery's
+    node correlates it with its tracks by where and when (:func:`shieldlab.c2.alerts.correlate`;
+    the report's content, never the object a track followed).  A battery plans on its own
+    radar's track (cue own) or its node's picture (the one picture under integrated);
+    batteries whose node holds no report, or that have no such tracks, are left out."""
+    if not world.early_warning:
+        return {}
+    sats = {s.name: s for s in world.early_warning}
+    done: dict[tuple, np.ndarray] = {}
+    out = {}
+    for b in world.batteries:
+        held = warned.get(b.system)
+        source = ("radar", b.radar) if b.cue == "own" else ("system", INTEGRATED if one_picture(world) else b.system)
+        tracks = (own_tracks if source[0] == "radar" else pictures).get(source[1])
+        if held is None or tracks is None:
+            continue
+        key = (source, b.system)
+        if key not in done:
+            reach = {sat.name for sat, _ in warning_sources(world, b.system)}
+            done[key] = correlate(tracks, held_reports(held, [r for r in launch if r.sensor in reach], sats))
+        out[b.name] = done[key]
+    return out
 
 
 def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -> list[list[np.random.Generator]]:
@@ -603,7 +631,8 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             n_c = int(n_cols[c])  # its tracks, false ones included: they come first
             u[c, :n_c] = kill_draws(world, doc, g, n_c, salvo)
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
-        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg)
+        alerts = track_alerts(world, warned, launch, pictures, own_tracks)
+        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,

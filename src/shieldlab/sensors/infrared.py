@@ -36,8 +36,9 @@ satellite's system (every radar under ``architecture: integrated``; under ``coor
 radar in whose field the threat is looks at it every scan, as if it held it, rather than
 waiting for its search frame (:func:`shieldlab.sensors.radar.looks`); and it alerts the
 batteries of those systems, whose preparation (reaction time) then runs from the report
-(:func:`shieldlab.engine.chain.battery_alerts`).  The trackers do not take the angles-only
-reports; fire control needs a radar's track.
+(:func:`shieldlab.engine.chain.battery_alerts`; on tracks of reports without labels, those
+tracks the report fits by where and when: :mod:`shieldlab.c2.alerts`).  The trackers do not
+take the angles-only reports; fire control needs a radar's track.
 
 Limits: geostationary and two-body elliptical orbits (no J2, drag or station-keeping of a
 HEO satellite), no sun glint, clouds or background clutter beyond the altitude floor, no
