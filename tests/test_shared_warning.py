@@ -225,3 +225,49 @@ def test_a_link_may_keep_the_reports_home():
     with pytest.raises(InputError) as e:
         parse(data, "x")
     assert e.value.field == "links[0].launch_reports"
+
+
+def test_a_lossy_link_in_the_expected_analyses_loses_nothing():
+    """reach and footprint draw nothing: over a lossy link the first message gets through (a
+    loss of 0.2 once made both fail with "a lossy link needs a generator")."""
+    from shieldlab.analysis import footprint as fpm
+    from shieldlab.c2.links import first_try_arrival
+
+    w = world(loss=0.2, satellites=[dict(SAT, system="russia")])
+    lk = next(lk for lk in w.links if lk.source == "russia")
+    times = {"sbirs-1": np.array([33.0, 60.0, np.inf])}
+    np.testing.assert_array_equal(expected_warning(w, "nato", times), first_try_arrival(times["sbirs-1"], lk))
+    np.testing.assert_array_equal(first_try_arrival(times["sbirs-1"], lk), [41.0, 65.0, np.inf])
+    fp = fpm.compute(w, grid=fpm.make_grid(41.0, 45.0, 23.0, 27.0, 2.0), site_names=["tabriz/sejjil-2"])
+    assert fp.sites[0].threatened.any()
+
+
+def _nato_radars_in_lisbon(architecture):
+    """nato-russia-2011 with NATO's radars moved to Lisbon, beyond the horizon of every threat."""
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["architecture"] = architecture
+    for s in data["sensors"]:
+        if s.get("system") == "nato":
+            s["site"] = {"lat": 38.7, "lon": -9.1}
+            s.pop("boresight_az_deg", None)
+    return compile_world(parse(data, "nato-russia-2011"))
+
+
+def test_the_footprint_plans_on_the_tracks_a_link_brings():
+    """A node fuses the tracks its links bring (coordinated), so the footprint readies its
+    batteries on the first of its own radars' track and each linked node's, that link's next
+    send plus its latency later: NATO with its radars out of sight defends nothing alone
+    (independent) and, on Russia's Armavir and Gabala tracks, some cells coordinated; Russia's
+    batteries, sent no track of these threats (NATO has none), defend the same cells either way."""
+    from shieldlab.analysis import footprint as fpm
+
+    grid = fpm.make_grid(38.0, 46.0, 20.0, 42.0, 1.0)
+    fps = {arch: fpm.compute(_nato_radars_in_lisbon(arch), grid=grid, site_names=["tabriz/sejjil-2"])
+           for arch in ("coordinated", "independent")}
+    w = _nato_radars_in_lisbon("coordinated")
+    nato = [i for i, b in enumerate(w.batteries) if b.system == "nato"]
+    russia = [i for i, b in enumerate(w.batteries) if b.system == "russia"]
+    shared, alone = fps["coordinated"].sites[0], fps["independent"].sites[0]
+    assert not alone.by_battery[nato].any()
+    assert shared.by_battery[nato].any()
+    np.testing.assert_array_equal(shared.by_battery[russia], alone.by_battery[russia])

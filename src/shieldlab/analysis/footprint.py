@@ -40,6 +40,8 @@ docs/footprint.md):
      the engine's Swerling-1 Pd for the missile's RCS
      (:func:`shieldlab.sensors.visibility.expected_confirmation_time`), and the cue is
      the first scan where the sum reaches ``init_hits`` (or a fixed ``cue_delay_s``);
+     under coordinated and sectoral a node's picture also holds a linked node's track from
+     that link's first send after it plus its latency (:func:`_shared`);
      ``t_ready_b`` = cue + the battery's reaction time (where a launch report of its
      system alerts the battery first: ``max(cue, alert + reaction time)``); a battery
      whose ``cue`` is ``own`` is cued by its own radar alone, and one that launches on
@@ -85,6 +87,7 @@ from scipy.interpolate import PchipInterpolator
 from shieldlab import earth
 from shieldlab.c2.doctrine import Doctrine, compile_doctrine
 from shieldlab.c2.firecontrol import PREDICT_DT, ready_time
+from shieldlab.c2.links import Link, first_try_arrival
 from shieldlab.c2.network import earliest_warning, report_links, warning_sources
 from shieldlab.catalog.models import Missile
 from shieldlab.earth import WGS84_A, WGS84_B
@@ -935,8 +938,22 @@ def _sectors(world) -> list:
     return out
 
 
+def _shared(world, systems) -> list[tuple[int, int, Link]]:
+    """The links that bring a node the tracks of another, as (source, target, link) with the
+    ends' indices in ``systems``: every link under a sharing architecture
+    (:func:`shieldlab.c2.network.shares_tracks`), none under the others.  One hop: a node
+    sends its own tracks, as :func:`shieldlab.c2.network.node_pictures` fuses them."""
+    from shieldlab.c2.network import shares_tracks
+
+    if not shares_tracks(world):
+        return []
+    return [(systems.index(lk.source), systems.index(lk.target), lk) for lk in world.links
+            if lk.source in systems and lk.target in systems]
+
+
 def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys,
-           doc: Doctrine, own_cues: dict | None = None, sectors: list | None = None):
+           doc: Doctrine, own_cues: dict | None = None, sectors: list | None = None,
+           shared: list | None = None):
     """Cue, per-battery reach and the engagement sequence for M sampled paths.
 
     ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
@@ -947,7 +964,10 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     or None (:func:`_sectors`): a battery with one is readied only for paths that cross it
     after its track's cue (fire control's prediction is the path still to fly); ``own_cues``
     per battery that reads its own
-    radar's track (:func:`_own_cues`): as fire control, a battery whose ``cue`` is ``own`` is
+    radar's track (:func:`_own_cues`); ``shared`` the links that bring a node another's tracks
+    (:func:`_shared`): a node's picture holds a track from the first of its own radars'
+    confirmation and each linked node's, that link's first send time after it plus its
+    latency (none lost).  As fire control, a battery whose ``cue`` is ``own`` is
     readied by that track alone, and one that launches on remote needs it to hold the threat
     by its handover before the intercept (:func:`shieldlab.engage.assess.handover_errors`),
     so its intercepts come no earlier than that track's cue plus its handover time.  Returns
@@ -992,8 +1012,12 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     for b, (radar, rsys) in (own_cues or {}).items():
         own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(
             pos, vel, n_valid, dt, burn, sig, alert[:, rsys], float(init_hits), *radar)
-    # each battery's planning track: its own radar's (cue own), else its system's
-    planning = [own_cue[:, b] if bats[b].cue == "own" else cue[:, bat_sys[b]] for b in range(B)]
+    # a node's picture: its own radars' track, or a linked node's when its link brings it
+    picture = cue.copy()
+    for src, dst, lk in shared or ():
+        picture[:, dst] = np.minimum(picture[:, dst], first_try_arrival(cue[:, src], lk))
+    # each battery's planning track: its own radar's (cue own), else its system's picture
+    planning = [own_cue[:, b] if bats[b].cue == "own" else picture[:, bat_sys[b]] for b in range(B)]
     # as fire control: the reaction time after the planning track, or after an earlier alert
     # (not before the track)
     ready = np.stack([ready_time(planning[b], alert[:, bat_sys[b]], bats[b].reaction_time) for b in range(B)],
@@ -1165,6 +1189,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     N = plat.size
     # who cues whom, and the sectors: the same for every launch site
     cues, own_cues, sectors = _cues(world, systems), _own_cues(world, systems), _sectors(world)
+    shared = _shared(world, systems)
     out_sites = []
     for s, tab in zip(sites, tables):
         threatened = np.zeros(N, bool)
@@ -1198,7 +1223,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 at = lo + keep
                 cue[at], can[at], p[at], tf[at], hf[at], first_sys[at] = _chunk(
                     pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
-                    bat_sys, doc, own_cues, sectors)
+                    bat_sys, doc, own_cues, sectors, shared)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape

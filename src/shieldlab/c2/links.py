@@ -288,9 +288,20 @@ def arrival_time(t_event, link: Link, rng: np.random.Generator | None = None, ho
     m0 = np.ceil((t - TIME_TOL_S) / link.period)  # an event at a send time makes that message
     if link.loss > 0.0:
         if rng is None:
-            raise ValueError("arrival_time: a lossy link needs a generator")
+            raise ValueError("arrival_time: a lossy link needs a generator (first_try_arrival: none lost)")
         m0 = m0 + (rng.geometric(1.0 - link.loss, size=t.shape) - 1)
     with np.errstate(invalid="ignore"):
         arrive = m0 * link.period + link.latency
         arrive = np.where(arrive > horizon, np.inf, arrive)
+    return np.where(np.isnan(t), np.nan, arrive)
+
+
+def first_try_arrival(t_event, link: Link) -> np.ndarray:
+    """When the target learns of an event at the source if the first message gets through
+    (:func:`arrival_time` with no try lost, whatever ``link.loss``): the first send time
+    at or after ``t_event`` plus the latency [s] (``inf`` gives ``inf``, ``nan`` ``nan``).
+    What the expected analyses (``reach``, ``footprint``), which draw nothing, take."""
+    t = np.asarray(t_event, dtype=float)
+    with np.errstate(invalid="ignore"):
+        arrive = np.ceil((t - TIME_TOL_S) / link.period) * link.period + link.latency
     return np.where(np.isnan(t), np.nan, arrive)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from shieldlab.c2.links import Link, arrival_time, transmit
+from shieldlab.c2.links import Link, arrival_time, first_try_arrival, transmit
 from shieldlab.c2.picture import fuse_picture
 from shieldlab.tracking.records import Tracks
 
@@ -145,7 +145,7 @@ def earliest_warning(sources, report_times: dict) -> np.ndarray:
     out = np.asarray(np.inf)
     for sat, lk in sources:
         t = np.asarray(report_times[sat.name], float)
-        out = np.minimum(out, t if lk is None else arrival_time(t, lk))
+        out = np.minimum(out, t if lk is None else first_try_arrival(t, lk))
     return out
 
 
