@@ -45,6 +45,7 @@ def test_the_report_lists_the_c2_nodes_and_links_where_there_are_several():
     for nd in w.nodes:
         assert f"<td>{nd.name}</td><td>{nd.side}</td>" in text
     assert text.count("<td>nato → russia</td>") == 1 and "<td>5</td><td>12</td><td>unlimited</td><td>0%</td>" in text
+    assert "<td>nato → russia</td><td>tracks and status, launch reports</td>" in text
     assert report._c2_section(load_world("epaa-phase-1")) == []
 
 
@@ -64,3 +65,6 @@ def test_the_c2_table_names_each_nodes_satellites_and_says_sectors_only_where_dr
         nd.pop("sector", None)
     text = "".join(report._c2_section(compile_world(parse(data, "x"))))
     assert "Architecture: coordinated." in text and "not enforced" not in text
+    data["links"][0]["tracks"] = False  # an exchange of early warning alone
+    text = "".join(report._c2_section(compile_world(parse(data, "x"))))
+    assert text.count("<td>launch reports</td>") == 2  # both ways

@@ -271,3 +271,46 @@ def test_the_footprint_plans_on_the_tracks_a_link_brings():
     assert not alone.by_battery[nato].any()
     assert shared.by_battery[nato].any()
     np.testing.assert_array_equal(shared.by_battery[russia], alone.by_battery[russia])
+
+
+def test_a_link_may_carry_launch_reports_only():
+    """links[].tracks: false (an exchange of early warning alone): the launch report passes, no
+    track or engagement status does. NATO, its radars out of sight, fires nothing on such a
+    link (and defends nothing in the footprint), and on Russia's tracks over a full link it
+    fires; a link that would carry nothing, or a flag that is no flag, is refused."""
+    from shieldlab.analysis import footprint as fpm
+    from shieldlab.errors import InputError
+
+    def lisbon(tracks):
+        data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+        for s in data["sensors"]:
+            if s.get("system") == "nato":
+                s["site"] = {"lat": 38.7, "lon": -9.1}
+                s.pop("boresight_az_deg", None)
+        data["early_warning"] = [dict(SAT, system="russia")]
+        for lk in data["links"]:
+            lk["tracks"] = tracks
+        return compile_world(parse(data, "nato-russia-2011"))
+
+    reports_only, full = lisbon(False), lisbon(True)
+    assert not any(lk.tracks for lk in reports_only.links)
+    (rep,), warned, _ = sensed(reports_only)
+    assert np.isfinite(warned.passed["russia->nato"]).any()  # the report still passes
+    nato = {i for i, b in enumerate(full.batteries) if b.system == "nato"}
+    fired = {}
+    for name, w in (("reports only", reports_only), ("full", full)):
+        e = run_chunk(w, preflight(w, 4), 0, 4, np.random.SeedSequence(2)).engagements
+        fired[name] = int(np.isin(e.battery, list(nato)).sum())
+    assert fired["reports only"] == 0 < fired["full"]
+    grid = fpm.make_grid(38.0, 46.0, 20.0, 42.0, 1.0)
+    fp = fpm.compute(reports_only, grid=grid, site_names=["tabriz/sejjil-2"])
+    assert not fp.sites[0].by_battery[sorted(nato)].any()
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["links"][0].update(tracks=False, launch_reports=False)
+    with pytest.raises(InputError) as e:
+        parse(data, "x")
+    assert "links[0]" in str(e.value) and "carry nothing" in str(e.value)
+    data["links"][0].update(tracks="no", launch_reports=True)
+    with pytest.raises(InputError) as e:
+        parse(data, "x")
+    assert e.value.field == "links[0].tracks"

@@ -941,14 +941,15 @@ def _sectors(world) -> list:
 def _shared(world, systems) -> list[tuple[int, int, Link]]:
     """The links that bring a node the tracks of another, as (source, target, link) with the
     ends' indices in ``systems``: every link under a sharing architecture
-    (:func:`shieldlab.c2.network.shares_tracks`), none under the others.  One hop: a node
+    (:func:`shieldlab.c2.network.shares_tracks`) whose ``tracks`` is true, none under the
+    others.  One hop: a node
     sends its own tracks, as :func:`shieldlab.c2.network.node_pictures` fuses them."""
     from shieldlab.c2.network import shares_tracks
 
     if not shares_tracks(world):
         return []
     return [(systems.index(lk.source), systems.index(lk.target), lk) for lk in world.links
-            if lk.source in systems and lk.target in systems]
+            if lk.tracks and lk.source in systems and lk.target in systems]
 
 
 def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys,

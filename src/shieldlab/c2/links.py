@@ -57,6 +57,9 @@ class Link:
     launch_reports : bool
         Whether the link also passes the source's early-warning launch reports on
         (:func:`shieldlab.c2.network.warning_times`).
+    tracks : bool
+        Whether the link carries the source's tracks and engagement status (false: launch
+        reports only).
     """
 
     source: str
@@ -66,6 +69,7 @@ class Link:
     capacity: float = math.inf
     loss: float = 0.0
     launch_reports: bool = True
+    tracks: bool = True
 
     def __post_init__(self):
         if not (math.isfinite(self.latency) and self.latency >= 0.0):

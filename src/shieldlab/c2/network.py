@@ -10,7 +10,8 @@ Four ways for the nodes to cooperate (``architecture:``):
   tracks (covariance intersection, :mod:`shieldlab.c2.picture`), and tells the others of
   each engagement, which they then leave alone until its look is over; each keeps its
   own fire decision; a launch report of a node's early-warning satellites is passed on
-  over its links as well (:func:`warning_times`);
+  over its links as well (:func:`warning_times`); a link may carry launch reports only
+  (``tracks`` false: its nodes then see and fire alone) or no launch reports;
 * ``sectoral``: as coordinated, and each node answers only for threats whose predicted
   path crosses its sector.
 
@@ -54,11 +55,12 @@ def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], time
     """Each node's picture under a sharing architecture: its own tracks fused with those its
     linked neighbours send it, on the time grid ``times`` [s] (fire control's planning
     ticks).  ``tracks`` maps node name to the node's own tracks (nodes without sensors have
-    none); ``rngs[link]`` holds one generator per run for that link's losses."""
+    none); ``rngs[link]`` holds one generator per run for that link's losses; a link whose
+    ``tracks`` is false carries none."""
     out = {}
     for node in world.nodes:
         remotes = [transmit(tracks[lk.source], lk, rngs[lk]) for lk in world.links
-                   if lk.target == node.name and lk.source in tracks]
+                   if lk.target == node.name and lk.source in tracks and lk.tracks]
         local = tracks.get(node.name)
         if local is None and not remotes:
             continue
@@ -156,7 +158,7 @@ class StatusLinks:
     destroyed unless its own tracks saw it after the intercept time)."""
 
     def __init__(self, world, rngs: dict[Link, list]):
-        self.links = list(world.links)
+        self.links = [lk for lk in world.links if lk.tracks]  # (launch reports only: no status)
         self.rngs = rngs
         self.bats = world.batteries
 

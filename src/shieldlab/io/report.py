@@ -143,8 +143,9 @@ def _ci(summary: dict, key: str, digits: int = 2) -> str:
 
 def _c2_section(world) -> list[str]:
     """The C2 laydown where there is more than one node: the architecture, each node's side,
-    sensors and batteries (and whether it has a sector), and each link's latency, message
-    interval, capacity and loss — what the run map shows only as sites and outlines."""
+    sensors and batteries (and whether it has a sector), and each link's content (tracks and
+    status, launch reports), latency, message interval, capacity and loss — what the run map
+    shows only as sites and outlines."""
     nodes = list(getattr(world, "nodes", ()))
     if len(nodes) < 2:
         return []
@@ -162,8 +163,12 @@ def _c2_section(world) -> list[str]:
                     "yes" if nd.sector is not None else "—"] for nd in nodes])]
     links = list(getattr(world, "links", ()))
     if links:
-        out.append(_table(["link", "latency [s]", "message every [s]", "capacity [tracks/s]", "loss"],
-                          [[f"{lk.source} → {lk.target}", f"{lk.latency:g}", f"{lk.period:g}",
+        def carries(lk) -> str:
+            return ", ".join(x for x, on in (("tracks and status", getattr(lk, "tracks", True)),
+                                             ("launch reports", getattr(lk, "launch_reports", True))) if on)
+
+        out.append(_table(["link", "carries", "latency [s]", "message every [s]", "capacity [tracks/s]", "loss"],
+                          [[f"{lk.source} → {lk.target}", carries(lk), f"{lk.latency:g}", f"{lk.period:g}",
                             "unlimited" if math.isinf(lk.capacity) else f"{lk.capacity:g}", f"{lk.loss:.0%}"]
                            for lk in links]))
     return out

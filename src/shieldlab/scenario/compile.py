@@ -500,7 +500,8 @@ def _links(cfg) -> list[Link]:
     capacity = math.inf if cfg.capacity_tracks_per_s is None else float(cfg.capacity_tracks_per_s)
     ends = [(cfg.from_, cfg.to)] + ([(cfg.to, cfg.from_)] if cfg.two_way else [])
     return [Link(source=a, target=b, latency=float(cfg.latency_s), period=float(cfg.update_period_s),
-                 capacity=capacity, loss=float(cfg.loss), launch_reports=bool(cfg.launch_reports)) for a, b in ends]
+                 capacity=capacity, loss=float(cfg.loss), launch_reports=bool(cfg.launch_reports),
+                 tracks=bool(cfg.tracks)) for a, b in ends]
 
 
 def _held(values: np.ndarray) -> np.ndarray:

@@ -732,6 +732,16 @@ class LinkCfg(_Strict):
                                                          "is sent again with the next message [probability]")
     launch_reports: bool = Field(True, description="true: the link also passes the sending node's early-warning "
                                                    "launch reports on (false: tracks and status only)")
+    tracks: bool = Field(True, description="true: the link carries the sending node's tracks and engagement status "
+                                           "(false: launch reports only, an exchange of early warning such as the "
+                                           "US-Russian Joint Data Exchange Center of 2000; the nodes then fire "
+                                           "alone)")
+
+    @model_validator(mode="after")
+    def _carries_something(self) -> LinkCfg:
+        if not (self.tracks or self.launch_reports):
+            raise ValueError("tracks and launch_reports are both false: the link would carry nothing")
+        return self
 
     @field_validator("update_period_s")
     @classmethod
