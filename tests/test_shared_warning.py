@@ -314,3 +314,16 @@ def test_a_link_may_carry_launch_reports_only():
     with pytest.raises(InputError) as e:
         parse(data, "x")
     assert e.value.field == "links[0].tracks"
+
+
+def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
+    from shieldlab.cli import _c2_notes
+
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["early_warning"] = [dict(SAT, system="russia")]
+    data["links"][0]["tracks"] = False
+    notes = [n for n in _c2_notes(compile_world(parse(data, "x"))) if "carries launch reports only" in n]
+    assert notes == ["note: link nato->russia carries launch reports only (tracks: false) and node nato has no "
+                     "early-warning satellite: it carries nothing"]
+    data["links"][0]["tracks"] = True
+    assert not [n for n in _c2_notes(compile_world(parse(data, "x"))) if "carries launch reports only" in n]

@@ -2364,7 +2364,8 @@ def _c2_notes(world) -> list[str]:
     """Notes on C2 settings that validate but may not be what a user meant: a sector that holds
     none of its node's batteries, nor any defended asset (moved away by mistake, say); an
     early-warning satellite of a system no radar feeds (accepted under the integrated
-    architecture, where every satellite cues every radar, and refused under the others)."""
+    architecture, where every satellite cues every radar, and refused under the others); a
+    link for launch reports alone from a node without satellites."""
     import shapely
 
     notes = []
@@ -2384,6 +2385,14 @@ def _c2_notes(world) -> list[str]:
             notes.append(f"note: early_warning[{i}] ({sat.name}) belongs to system {sat.system!r}, which no radar "
                          "feeds: under the integrated architecture it cues every radar, under the others the "
                          "scenario is refused")
+    # a link for launch reports alone, where no node it leaves has a satellite, carries nothing
+    from shieldlab.c2.network import shares_tracks
+
+    if shares_tracks(world):
+        for lk in world.links:
+            if not lk.tracks and not any(s.system == lk.source for s in world.early_warning):
+                notes.append(f"note: link {lk.name} carries launch reports only (tracks: false) and node "
+                             f"{lk.source} has no early-warning satellite: it carries nothing")
     return notes
 
 
