@@ -375,8 +375,8 @@ def test_a_stored_run_prints_and_writes_what_a_run_in_memory_does(tiny, tmp_path
         got = f.read().to_pydict()
         want = {k: v.tolist() for k, v in getattr(res, table).items()}
         assert got.keys() == want.keys()
-        for k in want:  # nan where nan, every other value equal
-            assert [x if x == x else "nan" for x in got[k]] == [x if x == x else "nan" for x in want[k]], k
+        for k in want:  # NULL where nan (SQL's missing number), every other value equal
+            assert [x if x == x else None for x in want[k]] == got[k], k
         groups = [f.metadata.row_group(i).num_rows for i in range(f.metadata.num_row_groups)]
         assert all(n == 10 for n in groups[:-1]) and 0 < groups[-1] <= 10, groups  # whole groups, the last short
         if table == "events":

@@ -255,3 +255,14 @@ def test_the_worked_example_is_valid_and_places_both_kinds(capsys):
     capsys.readouterr()
     w = compile_world(parse(yaml.safe_load(path.read_text()), str(path)))
     assert sorted(s.spec.orbit for s in w.early_warning) == ["geo", "heo"]
+
+
+def test_the_other_orbits_fields_at_their_defaults_are_accepted():
+    """apogee_lon_deg: null and apogee_time_s: 0 on a geostationary entry, lon_deg: null on a
+    highly elliptical one, say nothing: each is the field's documented default."""
+    entries = ["{name: g, type: sbirs-geo, lon_deg: 57, apogee_lon_deg: null, apogee_time_s: 0}",
+               "{name: h, type: sbirs-heo, apogee_lon_deg: 45, lon_deg: null}"]
+    for entry in entries:
+        data = yaml.safe_load(SCENARIO.format(entry=entry, extra=""))
+        w = compile_world(parse(data, "s"))
+        assert len(w.early_warning) == 1

@@ -188,3 +188,14 @@ def test_a_launch_report_alerts_the_batteries_of_its_system(monkeypatch):
     react0 = np.array([w.batteries[b].reaction_time for b in e0.battery])
     assert (e0.launch_time >= e0.decision_time + react0 - 1e-9).all()
     assert np.median(e.launch_time) < np.median(e0.launch_time)
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"name": "kurecik-tpy2", "type": "dsp", "lon_deg": 57.0}, "also the name of sensors[0]"),
+    ({"name": "nato->russia", "type": "dsp", "lon_deg": 57.0}, "names a link in the event log"),
+])
+def test_a_satellite_is_named_apart_from_the_radars_and_the_links(entry, words):
+    """Radars, satellites and links ("from->to") are the event log's actors: one name, one actor."""
+    with pytest.raises(InputError) as e:
+        phase1([dict(entry, system="nato-bmd")])
+    assert e.value.field == "early_warning[0].name" and words in str(e.value)

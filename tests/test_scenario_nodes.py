@@ -149,7 +149,7 @@ def test_a_direction_may_be_linked_once(links, words):
 @pytest.mark.parametrize("field, value, where, words", [
     ("latency_s", -1, "links[0].latency_s", "greater than or equal to 0"),
     ("latency_s", 3601, "links[0].latency_s", "less than or equal to 3600"),
-    ("update_period_s", 0, "links[0].update_period_s", "greater than 0"),
+    ("update_period_s", 0.05, "links[0].update_period_s", "greater than or equal to 0.1"),
     ("update_period_s", 601, "links[0].update_period_s", "less than or equal to 600"),
     ("capacity_tracks_per_s", 0, "links[0].capacity_tracks_per_s", "greater than 0"),
     ("loss", 1.0, "links[0].loss", "less than 1"),

@@ -605,6 +605,15 @@ def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):
     assert e.value.field == "SQL" and sorted(p.name for p in out.iterdir()) == before
     r = _cli("query", out, "SELECT count(*) AS n FROM outcomes", "--json")
     assert r.returncode == 0 and json.loads(r.stdout) == [{"n": 2 * N}]
+    # a missing number is NULL, as in a sweep: grouped by isnan() (nan went through the Parquet
+    # statistics, which leave it out, and every row read False), counted and averaged alike
+    rows = dataset.query(out, "SELECT count(*) FROM events")[1][0][0]
+    missing = dataset.query(out, "SELECT count(*) FROM events WHERE closing_speed_kms IS NULL")[1][0][0]
+    assert 0 < missing < rows  # (the closing speed of an intercept or a miss only)
+    groups = dict(dataset.query(out, "SELECT closing_speed_kms IS NULL, count(*) FROM events GROUP BY 1")[1])
+    assert groups == {True: missing, False: rows - missing}
+    n, mean = dataset.query(out, "SELECT count(closing_speed_kms), avg(closing_speed_kms) FROM events")[1][0]
+    assert n == rows - missing and np.isfinite(mean)
     empty = tmp_path / "empty"
     empty.mkdir()
     r = _cli("query", empty, "SELECT 1")

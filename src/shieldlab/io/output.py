@@ -48,7 +48,11 @@ def arrow_column(v: np.ndarray, nan_as_null: bool = False) -> pa.Array:
 
 
 def _arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
-    return pa.table({k: arrow_column(np.asarray(v)) for k, v in cols.items()})
+    # a missing number (nan) is written as SQL's NULL, as in a sweep's tables: DuckDB reads
+    # nan through the Parquet statistics, which leave nan out (isnan() grouped every row of a
+    # column with nan in it as False), and avg() and count() skip a NULL; read back into
+    # NumPy or pandas it is nan again
+    return pa.table({k: arrow_column(np.asarray(v), nan_as_null=True) for k, v in cols.items()})
 
 
 def _write_parquet(table: Table, path: Path) -> None:

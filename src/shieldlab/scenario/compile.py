@@ -246,9 +246,12 @@ def _place_satellite(e: SatelliteCfg, spec: catalog.Satellite, where: str,
                      problems: list[tuple[str, str]]) -> Satellite | None:
     """The early-warning satellite of scenario entry ``e`` with catalogue entry ``spec``, placed by the
     fields of its orbit (lon_deg for geo; apogee_lon_deg, apogee_time_s for heo); None, with the
-    problems appended, where the entry gives the other orbit's fields or misses its own."""
+    problems appended, where the entry gives the other orbit's fields a value (not their
+    defaults) or misses its own."""
     if spec.orbit == "geo":
-        wrong = [f for f in ("apogee_lon_deg", "apogee_time_s") if f in e.model_fields_set]
+        # the other orbit's fields at their defaults (null, 0) say nothing: as lon_deg: null on a heo one
+        wrong = [f for f, default in (("apogee_lon_deg", None), ("apogee_time_s", 0.0))
+                 if f in e.model_fields_set and getattr(e, f) != default]
         for f in wrong:
             problems.append((f"{where}.{f}", f"{spec.id} is geostationary (catalogue orbit geo): place it with "
                                              f"lon_deg, the longitude of the equator it hangs over"))

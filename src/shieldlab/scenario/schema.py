@@ -718,7 +718,7 @@ class LinkCfg(_Strict):
     two_way: bool = Field(True, description="true: the same link the other way too (to -> from)")
     latency_s: float = Field(ge=0.0, le=3600.0,
                              description="delay from a message's sending to its use at the receiver [s]")
-    update_period_s: float = Field(gt=0.0, le=600.0,
+    update_period_s: float = Field(ge=MIN_LINK_PERIOD_S, le=600.0,
                                    description=f"a message (a batch of tracks) is sent this often, "
                                                f"{MIN_LINK_PERIOD_S:g} s at the shortest [s]")
     capacity_tracks_per_s: float | None = Field(None, gt=0.0, le=1e6,
@@ -742,14 +742,6 @@ class LinkCfg(_Strict):
         if not (self.tracks or self.launch_reports):
             raise ValueError("tracks and launch_reports are both false: the link would carry nothing")
         return self
-
-    @field_validator("update_period_s")
-    @classmethod
-    def _period_floor(cls, v: float) -> float:
-        # a shorter period sends so many messages that a run takes minutes or runs out of memory
-        if v < MIN_LINK_PERIOD_S:
-            raise ValueError(f"must be at least {MIN_LINK_PERIOD_S:g} s (the finest time step), not {v:g}")
-        return v
 
 
 def _is_number(text: str) -> bool:
@@ -850,6 +842,17 @@ class Scenario(_Strict):
 
     def _name_problems(self) -> list[tuple[str, str]]:
         problems = _duplicate_names(self, ("sensors", "early_warning", "batteries", "assets"))
+        # radars and satellites are the event log's actors, beside the links ("from->to")
+        radar_of = {s.name: i for i, s in enumerate(self.sensors)}
+        for group in ("sensors", "early_warning"):
+            for i, item in enumerate(getattr(self, group)):
+                if "->" in item.name:
+                    problems.append((f"{group}[{i}].name", f"{item.name!r}: '->' names a link in the event log "
+                                                           "(from->to); choose another name"))
+                elif group == "early_warning" and item.name in radar_of:
+                    problems.append((f"early_warning[{i}].name",
+                                     f"{item.name!r} is also the name of sensors[{radar_of[item.name]}]: the event "
+                                     "log names both by it; rename one"))
         # an aim names a site or an asset, the site first: an asset named as a site elsewhere
         # would be aimed at the site (195 km off, silently, where the names crossed)
         for i, a in enumerate(self.assets):
