@@ -199,8 +199,10 @@ def test_the_footprint_counts_the_passed_on_report_and_says_so():
     grid = fpm.make_grid(40.0, 46.0, 21.0, 29.0, 1.0)
     fps = {arch: fpm.compute(world(arch, satellites=russian), grid=grid, site_names=["tabriz/sejjil-2"])
            for arch in ("coordinated", "independent")}
-    assert fps["coordinated"].early_warning == [{"name": "sbirs-1", "system": "russia", "passed_to": ["nato"]}]
-    assert fps["independent"].early_warning == [{"name": "sbirs-1", "system": "russia", "passed_to": []}]
+    assert fps["coordinated"].early_warning == [{"name": "sbirs-1", "system": "russia", "passed_to": ["nato"],
+                                                 "reports_sites": ["tabriz/sejjil-2"]}]
+    assert fps["independent"].early_warning == [{"name": "sbirs-1", "system": "russia", "passed_to": [],
+                                                 "reports_sites": ["tabriz/sejjil-2"]}]
     assert fpm.to_json(fps["coordinated"], include_grid=False)["architecture"] == "coordinated"
     shared, alone = fps["coordinated"].sites[0], fps["independent"].sites[0]
     assert not (alone.defended & ~shared.defended).any()
@@ -327,3 +329,20 @@ def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
                      "early-warning satellite: it carries nothing"]
     data["links"][0]["tracks"] = True
     assert not [n for n in _c2_notes(compile_world(parse(data, "x"))) if "carries launch reports only" in n]
+
+
+def test_the_footprint_says_which_launch_sites_a_satellite_does_not_see(tmp_path):
+    """A satellite over the Pacific sees no Iranian launch: the footprint says it expects no
+    report from it, where it once said its reports cue and alert the defence."""
+    from test_cli import cli
+
+    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
+    data["early_warning"] = [{"name": "sbirs-pacific", "type": "sbirs-geo", "lon_deg": -120.0, "system": "nato-bmd"},
+                             {"name": "sbirs-57", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}]
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    r = cli("footprint", tmp_path / "s.yaml", "--step-deg", "1", "--json-out", tmp_path / "fp.json")
+    assert r.returncode == 0, r.stderr
+    assert "launch reports of sbirs-pacific: none expected (it sees no launch of tabriz/" in r.stdout
+    assert "launch reports of sbirs-57: they cue and alert every node's radars and batteries\n" in r.stdout
+    sats = {s["name"]: s for s in json.loads((tmp_path / "fp.json").read_text())["early_warning"]}
+    assert sats["sbirs-pacific"]["reports_sites"] == [] and sats["sbirs-57"]["reports_sites"]

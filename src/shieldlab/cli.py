@@ -362,6 +362,11 @@ def _setting(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+#: What a satellite on a highly elliptical orbit is, to reach and footprint: where it is for a
+#: launch at the epoch, whatever the scenario's launch times.
+_AT_EPOCH = "; placed as for a launch at the epoch (a highly elliptical orbit moves: later launches see it elsewhere)"
+
+
 def _print_line(text) -> None:
     """A line of prose: wrapped on a terminal, whole in a file or a pipe."""
     out.print(text, soft_wrap=_piped())
@@ -1698,7 +1703,8 @@ def reach(
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
     else:
-        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked)
+        heo = {s.name for s in world.early_warning if s.spec.orbit == "heo"} if world is not None else set()
+        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked, heo)
     if target is not None:  # after the verdict: the files' lines close the printout
         from shieldlab.io import export as X
 
@@ -1707,7 +1713,8 @@ def reach(
                 stderr=as_json)
 
 
-def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | None, untracked: bool) -> None:
+def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | None, untracked: bool,
+                 heo: set[str] | None = None) -> None:
     """The printed verdict of ``reach``: the cue, the launch reports, and whether it can catch it."""
     from shieldlab.analysis.reach import DEFAULT_SATELLITE, OWN_SYSTEM
 
@@ -1725,7 +1732,8 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
             whose = "the radars" if whose in (None, OWN_SYSTEM) else \
                 "every system's radars" if whose == "every system" else f"{whose}'s radars"
             _print_line(f"launch report: {sat} " + (f"expected {t_rep:.1f} s after launch (it cues {whose})"
-                                                    if np.isfinite(t_rep) else "does not see this launch"))
+                                                    if np.isfinite(t_rep) else "does not see this launch")
+                        + (_AT_EPOCH if sat in (heo or ()) else ""))
         for link, t_pass in cue.passed_s.items():
             if np.isfinite(t_pass):
                 _print_line(f"launch report passed on over the link {link}: expected {t_pass:.1f} s after launch")
@@ -1952,12 +1960,21 @@ def footprint(
                                f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
+        heo_names = {s.name for s in world.early_warning if s.spec.orbit == "heo"}
         for sat in fp.early_warning:  # where the alerts come from (their reports cue and alert)
             whose = "every node's radars and batteries" if sat["system"] == "every" else \
                 f"node {sat['system']}'s radars and batteries"
             to = sat["passed_to"]
             over = f", and over the link{'s' if len(to) > 1 else ''} those of {', '.join(to)}" if to else ""
-            _print_line(f"launch reports of {sat['name']}: they cue and alert {whose}{over}")
+            seen = sat.get("reports_sites", [])
+            if not seen:
+                _print_line(f"launch reports of {sat['name']}: none expected (it sees no launch of "
+                            f"{', '.join(s.site.name for s in fp.sites)} in time to report it)")
+                continue
+            missed = [s.site.name for s in fp.sites if s.site.name not in seen]
+            _print_line(f"launch reports of {sat['name']}: they cue and alert {whose}{over}"
+                        + (f" (none expected from {', '.join(missed)})" if missed else "")
+                        + (_AT_EPOCH if sat["name"] in heo_names else ""))
         _print_line(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
                     f"{fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)

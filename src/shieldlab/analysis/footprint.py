@@ -843,7 +843,8 @@ class Footprint:
     systems: list[str] = field(default_factory=list)  # the C2 nodes, as SiteFootprint.cue_system counts them
     architecture: str = "integrated"  # how the C2 nodes cooperate (the scenario's)
     # the early-warning satellites whose launch reports cue and alert (cue "sensors"): name, the
-    # node they belong to ("every" under integrated), the nodes its links pass them on to
+    # node they belong to ("every" under integrated), the nodes its links pass them on to, the
+    # launch sites whose threats it is expected to report (reports_sites; none: it sees none)
     early_warning: list[dict] = field(default_factory=list)
 
     def first_track(self, site: int) -> dict | None:
@@ -954,7 +955,7 @@ def _shared(world, systems) -> list[tuple[int, int, Link]]:
 
 def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed, bats, fans, bat_sys,
            doc: Doctrine, own_cues: dict | None = None, sectors: list | None = None,
-           shared: list | None = None):
+           shared: list | None = None, reporting: set | None = None):
     """Cue, per-battery reach and the engagement sequence for M sampled paths.
 
     ``pos``, ``vel`` (M, J, 3) ECEF paths sampled every :data:`~shieldlab.c2.firecontrol.PREDICT_DT`
@@ -968,7 +969,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     radar's track (:func:`_own_cues`); ``shared`` the links that bring a node another's tracks
     (:func:`_shared`): a node's picture holds a track from the first of its own radars'
     confirmation and each linked node's, that link's first send time after it plus its
-    latency (none lost).  As fire control, a battery whose ``cue`` is ``own`` is
+    latency (none lost); ``reporting``, where given, gains the name of each satellite expected
+    to report a launch of some path.  As fire control, a battery whose ``cue`` is ``own`` is
     readied by that track alone, and one that launches on remote needs it to hold the threat
     by its handover before the intercept (:func:`shieldlab.engage.assess.handover_errors`),
     so its intercepts come no earlier than that track's cue plus its handover time.  Returns
@@ -994,6 +996,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
             if sat.name not in reported:
                 reported[sat.name] = np.array([expected_report_time(sat, pos[m, :max(int(n_valid[m]), 1)], burn[m], dt)
                                                if n_valid[m] > 0 else np.inf for m in range(M)])
+                if reporting is not None and np.isfinite(reported[sat.name]).any():
+                    reporting.add(sat.name)
             return reported[sat.name]
 
         for sys_, (radars, sources) in cues.items():
@@ -1192,7 +1196,9 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     cues, own_cues, sectors = _cues(world, systems), _own_cues(world, systems), _sectors(world)
     shared = _shared(world, systems)
     out_sites = []
+    reports_from: dict[str, list[str]] = {sat.name: [] for sat in world.early_warning}  # satellite -> sites it sees
     for s, tab in zip(sites, tables):
+        reporting: set[str] = set()
         threatened = np.zeros(N, bool)
         can = np.zeros((N, nbat), bool)
         p = np.full(N, np.nan)
@@ -1224,7 +1230,9 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 at = lo + keep
                 cue[at], can[at], p[at], tf[at], hf[at], first_sys[at] = _chunk(
                     pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
-                    bat_sys, doc, own_cues, sectors, shared)
+                    bat_sys, doc, own_cues, sectors, shared, reporting)
+        for name in sorted(reporting):
+            reports_from[name].append(s.name)
         tf = np.where(threatened, tf, np.nan)
         cue = np.where(threatened, cue, np.nan)
         shp = grid.shape
@@ -1257,7 +1265,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         systems=list(systems), architecture=world.architecture,
         early_warning=[] if cue_delay_s is not None else [
             {"name": sat.name, "system": "every" if world.architecture == "integrated" else sat.system,
-             "passed_to": [lk.target for lk in report_links(world) if lk.source == sat.system]}
+             "passed_to": [lk.target for lk in report_links(world) if lk.source == sat.system],
+             "reports_sites": reports_from[sat.name]}
             for sat in world.early_warning])
 
 
