@@ -199,3 +199,19 @@ def test_a_satellite_is_named_apart_from_the_radars_and_the_links(entry, words):
     with pytest.raises(InputError) as e:
         phase1([dict(entry, system="nato-bmd")])
     assert e.value.field == "early_warning[0].name" and words in str(e.value)
+
+
+def test_validate_notes_a_satellite_that_sees_no_launch(tmp_path, capsys):
+    """A satellite over the Pacific cannot report an Iranian launch: validate says so; the one
+    over the Indian Ocean gets no such note."""
+    from shieldlab.cli import main
+
+    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
+    data["early_warning"] = [{"name": "pacific", "type": "sbirs-geo", "lon_deg": -120.0, "system": "nato-bmd"},
+                             {"name": "indian", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}]
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "note: early_warning[0] (pacific) sees none of the threats' launches" in out
+    assert "(indian)" not in out

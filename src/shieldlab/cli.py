@@ -2258,7 +2258,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         mem = estimate_memory_bytes(world, runs, flights)
         chunk = min(runs, chunk_runs(world, flights))
     info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world),
-                notes=_scenario_notes(world))
+                notes=_scenario_notes(world) + (_blind_satellite_notes(world, flights.truth) if world.threats else []))
     if world.flights:
         from shieldlab.engine import air
 
@@ -2410,6 +2410,20 @@ def _c2_notes(world) -> list[str]:
             if not lk.tracks and not any(s.system == lk.source for s in world.early_warning):
                 notes.append(f"note: link {lk.name} carries launch reports only (tracks: false) and node "
                              f"{lk.source} has no early-warning satellite: it carries nothing")
+    return notes
+
+
+def _blind_satellite_notes(world, truth) -> list[str]:
+    """A note for each early-warning satellite that can report none of the nominal flights'
+    launches (``truth``): too few frames see them burn (out of its view, below its plume
+    floor, or, on a highly elliptical orbit, elsewhere at the launch times)."""
+    from shieldlab.sensors.infrared import candidate_frames
+
+    notes = []
+    for i, sat in enumerate(world.early_warning):
+        if not (candidate_frames(sat, truth) >= int(sat.spec.init_frames)).any():
+            notes.append(f"note: early_warning[{i}] ({sat.name}) sees none of the threats' launches burn in enough "
+                         f"frames ({sat.spec.init_frames}) to report them: it reports nothing")
     return notes
 
 

@@ -212,6 +212,16 @@ def observe_launches(sat: Satellite, traj: Trajectories,
                          nan))
 
 
+def candidate_frames(sat: Satellite, traj: Trajectories) -> np.ndarray:
+    """How many of the satellite's frames may detect each threat of ``traj`` (batch ``...``):
+    burning, the plume above the floor, the line of sight clear (the frames of
+    :func:`observe_launches` before the ``pd`` draw); a threat with fewer than ``init_frames``
+    is never reported."""
+    t = scan_times(traj.t, float(sat.spec.frame_s))
+    pos, _ = state_at(traj, t, velocity=False)
+    return _candidates(sat, traj, t, pos, sat.position_at(t)).sum(axis=-1)
+
+
 def _at_times(traj: Trajectories, times: np.ndarray) -> np.ndarray:
     """ECEF position (..., 3) of each element at its own time ``times`` (...) (clamped to the grid)."""
     batch = traj.batch_shape
