@@ -661,6 +661,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         for note in _scenario_notes(world):  # what validate notes; the run goes on
             _err().print(note, markup=False, highlight=False)
     flights = preflight(world, runs, stored=out_dir is not None)  # aims every threat: an aim out of reach is found here
+    if not quiet and world.threats:
+        for note in _blind_satellite_notes(world, flights.truth):
+            _err().print(note, markup=False, highlight=False)
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
 
