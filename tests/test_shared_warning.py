@@ -346,3 +346,30 @@ def test_the_footprint_says_which_launch_sites_a_satellite_does_not_see(tmp_path
     assert "launch reports of sbirs-57: they cue and alert every node's radars and batteries\n" in r.stdout
     sats = {s["name"]: s for s in json.loads((tmp_path / "fp.json").read_text())["early_warning"]}
     assert sats["sbirs-pacific"]["reports_sites"] == [] and sats["sbirs-57"]["reports_sites"]
+
+
+def test_the_summary_says_when_each_satellite_and_link_brought_the_reports(capsys):
+    """summary.json's launch_reports: per satellite, then per link that passed reports on, the
+    share of the launches reported and the median and 10-90 % time after launch, as the
+    engine's own launch reports of the same runs have them; the run table prints a line each."""
+    import shieldlab
+    from shieldlab.cli import _print_launch_reports
+
+    w = world(satellites=[dict(SAT, system="russia")])
+    res = shieldlab.simulate(w, runs=6, seed=4)
+    ch = run_chunk(w, preflight(w, 6), 0, 6, np.random.SeedSequence(4))
+    after = ch.launch_reports[0].report_time - ch.truth.launch_time
+    passed = ch.warnings.passed["russia->nato"] - ch.truth.launch_time
+    rows = {r["source"]: r for r in res.summary["launch_reports"]}
+    assert [r["via"] for r in res.summary["launch_reports"]] == ["satellite", "link"]
+    for name, t in (("sbirs-1", after), ("russia->nato", passed)):
+        t = t[np.isfinite(t)]
+        assert rows[name]["share_of_launches"] == pytest.approx(t.size / after.size)
+        assert rows[name]["median_s_after_launch"] == pytest.approx(np.median(t), abs=0.05)
+        assert rows[name]["p90_s_after_launch"] == pytest.approx(np.percentile(t, 90), abs=0.05)
+    assert rows["russia->nato"]["median_s_after_launch"] > rows["sbirs-1"]["median_s_after_launch"]
+    assert shieldlab.simulate(world(satellites=()), runs=2, seed=4).summary["launch_reports"] == []
+    _print_launch_reports(res.summary)
+    out = capsys.readouterr().out
+    assert "launch reports: sbirs-1, 100% of the launches" in out
+    assert "launch reports: over the link russia->nato, 100% of the launches" in out

@@ -437,6 +437,19 @@ def _print_track_quality(summary: dict) -> None:
     _print_table(t)
 
 
+def _print_launch_reports(summary: dict) -> None:
+    """A line per early-warning satellite and per link that passed its reports on: the share
+    of the launches it reported, and when (median and 10-90 %, s after launch)."""
+    for r in summary.get("launch_reports") or ():
+        who = r["source"] if r["via"] == "satellite" else f"over the link {r['source']}"
+        if not r["share_of_launches"]:
+            _print_line(f"launch reports: {who}, none")
+            continue
+        _print_line(f"launch reports: {who}, {r['share_of_launches']:.0%} of the launches, "
+                    f"{r['median_s_after_launch']:.0f} s after launch (median; 10–90 %: "
+                    f"{r['p10_s_after_launch']:.0f}–{r['p90_s_after_launch']:.0f} s)")
+
+
 def _col(events: dict, name: str, default: str = "") -> np.ndarray:
     v = events.get(name)
     return v if v is not None else np.full(len(events["run"]), default, dtype=object)
@@ -744,6 +757,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         return
     _print_summary(res.summary, elapsed)
     _print_track_quality(res.summary)
+    _print_launch_reports(res.summary)
     _print_no_fire(res.summary, shown.reasons)
     if air is not None:
         _print_air(air.summary)

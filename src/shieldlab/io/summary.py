@@ -181,9 +181,10 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
 OUTCOME_COLUMNS = ("run", "threat", "outcome", "interceptors_fired", "interceptors_at_booster", "aim_miss_km",
                    "asset_hit")
 #: The event columns it reads, of the rows whose ``kind`` is one of :data:`EVENT_KINDS_READ`.
-EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason", "rounds")
-#: The event kinds it reads: the reasons', and the salvos (those at false tracks count as fired).
-EVENT_KINDS_READ = (*REASON_KINDS, "fire")
+EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason", "rounds", "t_s")
+#: The event kinds it reads: the reasons', the salvos (those at false tracks count as fired),
+#: and the launches with their launch reports (when each satellite, and each link, brought one).
+EVENT_KINDS_READ = (*REASON_KINDS, "fire", "launch", "launch-report")
 
 
 class Summariser:
@@ -211,6 +212,7 @@ class Summariser:
         self._false_rounds: dict[int, int] = {}  # run -> interceptors fired at false tracks
         self._quality: list[dict] = []
         self._worth = {a.name: float(a.value) for a in getattr(world, "assets", ())}
+        self._reports: dict[str, list] = {}  # satellite or link -> its launch reports' times after launch [s]
 
     def add_outcomes(self, outcomes: dict[str, np.ndarray]) -> None:
         """Outcome rows (:data:`OUTCOME_COLUMNS` at least) of whole runs: one row per run x
@@ -240,6 +242,8 @@ class Summariser:
     def add_events(self, events: dict[str, np.ndarray] | None) -> None:
         """Event rows of whole runs (:data:`EVENT_COLUMNS`; rows of kinds not in
         :data:`EVENT_KINDS_READ` are skipped)."""
+        if events and len(events.get("kind", ())) and "t_s" in events:
+            self._add_reports(events)
         if events and len(events.get("kind", ())) and "rounds" in events:
             fire = (events["kind"] == "fire") & (events["threat"] == FALSE_TRACK)
             for r, n in zip(events["run"][fire].tolist(), events["rounds"][fire].tolist()):
@@ -248,6 +252,24 @@ class Summariser:
                               (self._by_battery, ("threat", "actor", "reason"))):
             for key, n in _distinct_runs(events, group).items():
                 counts[key] = counts.get(key, 0) + n
+
+    def _add_reports(self, events: dict[str, np.ndarray]) -> None:
+        """Each launch report's time after its threat's launch, by who brought it (the
+        satellite, or the link that passed it on)."""
+        kind = events["kind"]
+        rep = np.flatnonzero(kind == "launch-report")
+        if rep.size == 0:
+            return
+        launch = np.flatnonzero(kind == "launch")
+        when = {(r, th): t for r, th, t in zip(events["run"][launch].tolist(), events["threat"][launch].tolist(),
+                                               events["t_s"][launch].tolist())}
+        for r, th, actor, t in zip(events["run"][rep].tolist(), events["threat"][rep].tolist(),
+                                   events["actor"][rep].tolist(), events["t_s"][rep].tolist()):
+            if (r, th) in when:
+                self._reports.setdefault(actor, []).append(t - when[(r, th)])
+
+    def _launch_reports(self, runs: int) -> list[dict]:
+        return _launch_reports_of(self.world, self._reports, runs)
 
     def add_quality(self, quality: dict[str, np.ndarray] | None) -> None:
         """Track-quality rows (one per run x system, :func:`shieldlab.outcome.track_quality.columns`)."""
@@ -333,10 +355,29 @@ class Summariser:
             "mean_value_lost": value_lost,
             "mean_value_lost_ci95": value_lost_ci,
             "per_threat": per,
+            "launch_reports": self._launch_reports(runs),
             "track_quality": _track_quality(quality),
             "track_quality_method": (TRACK_QUALITY_FILE_METHOD if world.scenario.tracking.association == "gnn"
                                      else TRACK_QUALITY_METHOD),
         }
+
+
+def _launch_reports_of(world, reports: dict[str, list], runs: int) -> list[dict]:
+    """Per early-warning satellite, then per link that passed reports on: the share of the
+    launches (runs x threats) it brought a report of within the simulated time, and when
+    (median, 10th and 90th percentiles, s after launch)."""
+    launches = runs * len(world.threats)
+    sources = [(s.name, "satellite") for s in getattr(world, "early_warning", ())]
+    sources += [(lk.name, "link") for lk in getattr(world, "links", ()) if lk.name in reports]
+    out = []
+    for name, via in sources:
+        t = np.asarray(reports.get(name, []), float)
+        row = {"source": name, "via": via, "share_of_launches": _r(t.size / launches) if launches else None}
+        row.update({k: (round(float(np.percentile(t, q)), 1) if t.size else None)
+                    for k, q in (("median_s_after_launch", 50), ("p10_s_after_launch", 10),
+                                 ("p90_s_after_launch", 90))})
+        out.append(row)
+    return out
 
 
 def _joined(parts: list, dtype=None) -> np.ndarray:
