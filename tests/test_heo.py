@@ -235,10 +235,9 @@ MINE = "{name: x, type: my-heo, apogee_lon_deg: 45}"
     ("{name: x, type: tundra, lon_deg: 57}", "", "early_warning[0].lon_deg", "highly elliptical orbit"),
     ("{name: x, type: sbirs-heo, apogee_time_s: 0}", "", "early_warning[0].apogee_lon_deg", "Field required"),
     (MINE, _my_heo("1.0"), "catalog.satellites[0].eccentricity", "less than 1"),
-    (MINE, _my_heo("0.8"), "catalog.satellites[0]: eccentricity", "below the equator's surface"),
-    (MINE, _my_heo("0.7", ", orbit_alt_km: 35786"), "catalog.satellites[0]: orbit_alt_km", "orbit geo"),
-    (MINE, _my_heo("0.7", orbit=""),
-     "catalog.satellites[0]: semi_major_axis_km, eccentricity, inclination_deg, arg_perigee_deg", "orbit heo only"),
+    (MINE, _my_heo("0.8"), "catalog.satellites[0].eccentricity", "below the equator's surface"),
+    (MINE, _my_heo("0.7", ", orbit_alt_km: 35786"), "catalog.satellites[0].orbit_alt_km", "orbit geo"),
+    (MINE, _my_heo("0.7", orbit=""), "catalog.satellites[0].arg_perigee_deg", "orbit heo only"),
 ])
 def test_validate_names_the_bad_orbit_field(tmp_path, capsys, entry, extra, field, words):
     path = tmp_path / "s.yaml"

@@ -32,6 +32,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shieldlab.earth import GM, OMEGA_EARTH, WGS84_A
+from shieldlab.errors import InputError
 
 #: Standard gravity [m/s²] (defines the second as the unit of specific impulse).
 G0 = 9.80665
@@ -496,27 +497,30 @@ class Satellite(_Record):
 
     @model_validator(mode="after")
     def _orbit(self) -> Satellite:
+        # the problems name their fields (InputError's paths are relative to this entry)
         heo = ("semi_major_axis_km", "eccentricity", "inclination_deg", "arg_perigee_deg")
         if self.orbit == "geo":
             given = [f for f in heo if getattr(self, f) is not None]
             if given:
-                raise ValueError(f"{', '.join(given)}: for orbit heo only (this satellite is geostationary, orbit "
-                                 f"geo); set orbit: heo or leave {'them' if len(given) > 1 else 'it'} out")
+                raise InputError(problems=[(f, "for orbit heo only (this satellite is geostationary, orbit geo); "
+                                               "set orbit: heo or leave it out") for f in given])
             return self
         missing = [f for f in heo if getattr(self, f) is None]
         if missing:
-            raise ValueError(f"{', '.join(missing)}: required for orbit heo")
+            raise InputError(problems=[(f, "required for orbit heo") for f in missing])
         if self.orbit_alt_km is not None:
-            raise ValueError("orbit_alt_km: for a geostationary satellite (orbit geo) only; orbit heo takes "
-                             "semi_major_axis_km and eccentricity")
+            raise InputError(problems=[("orbit_alt_km", "for a geostationary satellite (orbit geo) only; orbit heo "
+                                                        "takes semi_major_axis_km and eccentricity")])
         el = self.elements()
         rp_km = el.semi_major_axis * (1.0 - el.eccentricity) / 1e3
         h = rp_km - WGS84_A_KM
         if h < MIN_PERIGEE_ALT_KM:
-            raise ValueError(f"eccentricity: {self.eccentricity:g} with semi_major_axis_km {self.semi_major_axis_km:g} "
-                             f"puts the perigee, a (1 - e) = {rp_km:,.0f} km from the Earth's centre, "
-                             f"{abs(h):,.0f} km {'above' if h >= 0 else 'below'} the equator's surface; it must be at "
-                             f"least {MIN_PERIGEE_ALT_KM:g} km above it (lower: in the atmosphere or the Earth)")
+            raise InputError(problems=[("eccentricity",
+                                        f"{self.eccentricity:g} with semi_major_axis_km {self.semi_major_axis_km:g} "
+                                        f"puts the perigee, a (1 - e) = {rp_km:,.0f} km from the Earth's centre, "
+                                        f"{abs(h):,.0f} km {'above' if h >= 0 else 'below'} the equator's surface; it "
+                                        f"must be at least {MIN_PERIGEE_ALT_KM:g} km above it (lower: in the "
+                                        "atmosphere or the Earth)")])
         return self
 
     @property
