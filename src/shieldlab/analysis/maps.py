@@ -328,7 +328,7 @@ def map_format(path: str | Path, field: str = "--out") -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in MAP_FORMATS:
         got = f"{suffix!r}" if suffix else "no extension"
-        raise InputError(f"a map is written as {', '.join(MAP_FORMATS)}; {Path(path).name} has {got}", field=field)
+        raise InputError(f"a map is written as {', '.join(MAP_FORMATS)}; {str(path)!r} has {got}", field=field)
     return MAP_FORMATS[suffix]
 
 
