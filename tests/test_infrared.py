@@ -215,3 +215,47 @@ def test_validate_notes_a_satellite_that_sees_no_launch(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "note: early_warning[0] (pacific) sees none of the threats' launches" in out
     assert "(indian)" not in out
+
+
+def test_a_doctrine_may_take_the_report_as_a_cue_only():
+    """doctrine.launch_report_alert: false: the report still cues the radars (the same
+    detections as with the alert) but no battery prepares before its decision: every launch
+    waits the whole reaction time; reach readies the battery on the track alone and the
+    footprint's intercepts come no sooner than with the alert."""
+    from shieldlab.analysis import footprint as fpm
+    from shieldlab.engine import chain
+
+    sat = [{"name": "sbirs-1", "type": "sbirs-geo", "lon_deg": 57.0, "system": "nato-bmd"}]
+    data = yaml.safe_load(locate("epaa-phase-1")[0].read_text())
+    data["early_warning"] = sat
+    alerted = compile_world(parse(data, "x"))
+    data.setdefault("doctrine", {})["launch_report_alert"] = False
+    cue_only = compile_world(parse(data, "x"))
+    flights = preflight(alerted, 8)
+    a = run_chunk(alerted, flights, 0, 8, np.random.SeedSequence(1))
+    b = run_chunk(cue_only, flights, 0, 8, np.random.SeedSequence(1))
+    for da, db in zip(a.detections, b.detections):  # the same cue, the same looks
+        np.testing.assert_array_equal(da.detected, db.detected)
+    assert chain.battery_alerts(cue_only, b.warnings) == {} and chain.battery_alerts(alerted, a.warnings)
+    e = b.engagements
+    react = np.array([cue_only.batteries[i].reaction_time for i in e.battery])
+    assert len(e.run) and (e.launch_time >= e.decision_time + react - 1e-9).all()
+    ea = a.engagements
+    react_a = np.array([alerted.batteries[i].reaction_time for i in ea.battery])
+    assert (ea.launch_time < ea.decision_time + react_a - 1.0).any()
+    from shieldlab.analysis.reach import sensor_cue
+
+    truth = fly_threats(alerted).truth
+    t = truth.launch_time[0] + np.arange(int(truth.impact_time[0] - truth.launch_time[0]))
+    p, v = state_at(truth, t)
+    burn = truth.burnout_time[0] - truth.launch_time[0]
+    ca, cb = (sensor_cue(w, alerted.threats[0].missile, p[0], v[0], burn, 1.0) for w in (alerted, cue_only))
+    assert np.isfinite(ca.alert_s) and np.isinf(cb.alert_s) and ca.time_s == cb.time_s
+    assert cb.ready(30.0) == ca.time_s + 30.0 and ca.ready(30.0) <= cb.ready(30.0)
+    grid = fpm.make_grid(36.0, 46.0, 20.0, 32.0, 1.0)
+    fa = fpm.compute(alerted, grid=grid, site_names=["tabriz/sejjil-2"]).sites[0]
+    fb = fpm.compute(cue_only, grid=grid, site_names=["tabriz/sejjil-2"]).sites[0]
+    both = fa.defended & fb.defended
+    assert both.any() and not (fb.defended & ~fa.defended).any()
+    assert (fb.first_intercept_s[both] >= fa.first_intercept_s[both]).all()
+    assert (fb.first_intercept_s[both] > fa.first_intercept_s[both]).any()

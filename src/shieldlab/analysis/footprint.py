@@ -984,7 +984,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     # the cue: each system's expected confirmation of a track (its radars' expected
     # detections summed); a battery is cued by its own system
     cue = np.full((M, n_sys), np.inf)
-    alert = np.full((M, n_sys), np.inf)  # the first expected launch report alerting the system
+    radar_cue = np.full((M, n_sys), np.inf)  # the first expected launch report reaching the system: it cues
+    alert = radar_cue  # and alerts its batteries (not under doctrine.launch_report_alert false: below)
     if cue_fixed is not None:
         cue[:] = cue_fixed
     else:
@@ -1009,14 +1010,16 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
             # the paths on all of Numba's threads (the serial function's answers to the bit)
             cue[:, sys_] = visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
                                                                   float(init_hits), *radars)
-            alert[:, sys_] = cued
+            radar_cue[:, sys_] = cued
     B = len(bats)
     # a battery's own radar's track, where it reads one: that radar's expected confirmation
     # (cued by the launch reports that cue the radar's system)
     own_cue = np.full((M, B), np.inf)
     for b, (radar, rsys) in (own_cues or {}).items():
         own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(
-            pos, vel, n_valid, dt, burn, sig, alert[:, rsys], float(init_hits), *radar)
+            pos, vel, n_valid, dt, burn, sig, radar_cue[:, rsys], float(init_hits), *radar)
+    if not doc.launch_report_alert:
+        alert = np.full((M, n_sys), np.inf)
     # a node's picture: its own radars' track, or a linked node's when its link brings it
     picture = cue.copy()
     for src, dst, lk in shared or ():

@@ -122,8 +122,9 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
     first = min(per, key=per.__getitem__, default=None)
     if first is None or not np.isfinite(per[first]):
         return SensorCue(None, np.inf, (), per, alone, reports, report_system=report_system, passed_s=passed)
+    alert = cue_of(first) if world.scenario.doctrine.launch_report_alert else np.inf  # (false: cues only)
     return SensorCue(first, per[first], tuple(r.name for r in members[first]), per, alone, reports,
-                     alert_s=cue_of(first), report_system=report_system, passed_s=passed)
+                     alert_s=alert, report_system=report_system, passed_s=passed)
 
 
 def own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon):

@@ -26,6 +26,7 @@ class Doctrine:
     planning_interval: float  # s, fire control's planning clock
     gate_k: float  # launch gate: k sigma of the intercept point must fit the divert (0: no gate)
     assignment: str = "earliest"  # how rounds are shared among threats: earliest, greedy or exact
+    launch_report_alert: bool = True  # a launch report starts a battery's preparation (False: it cues radars only)
 
     def __post_init__(self):
         if not 0.0 < self.threat_probability <= 1.0:
@@ -50,4 +51,5 @@ def compile_doctrine(cfg) -> Doctrine:
         planning_interval=float(cfg.planning_interval_s),
         gate_k=float(cfg.track_quality_sigma or 0.0),
         assignment=str(cfg.assignment),
+        launch_report_alert=bool(cfg.launch_report_alert),
     )

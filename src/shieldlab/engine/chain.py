@@ -415,8 +415,11 @@ def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) ->
 def battery_alerts(world, warned: Warnings) -> dict[str, np.ndarray]:
     """When the launch reports of the early-warning satellites alert each battery to each
     (run, threat): when its system holds one (``warned``, :func:`shieldlab.c2.network.warning_times`;
-    batteries whose system holds none are left out).  The report names the launch, so the
-    alert is per threat; with tracks of reports without labels see :func:`track_alerts`."""
+    batteries whose system holds none are left out; none under ``doctrine.launch_report_alert:
+    false``).  The report names the launch, so the alert is per threat; with tracks of reports
+    without labels see :func:`track_alerts`."""
+    if not world.scenario.doctrine.launch_report_alert:
+        return {}
     return {b.name: warned.held[b.system] for b in world.batteries if b.system in warned.held}
 
 
@@ -428,7 +431,7 @@ def track_alerts(world, warned: Warnings, launch: list[LaunchReports], pictures:
     the report's content, never the object a track followed).  A battery plans on its own
     radar's track (cue own) or its node's picture (the one picture under integrated);
     batteries whose node holds no report, or that have no such tracks, are left out."""
-    if not world.early_warning:
+    if not world.early_warning or not world.scenario.doctrine.launch_report_alert:
         return {}
     sats = {s.name: s for s in world.early_warning}
     done: dict[tuple, np.ndarray] = {}

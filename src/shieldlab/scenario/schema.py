@@ -505,6 +505,10 @@ class DoctrineCfg(_Strict):
                     "it can also reach), greedy (a weapon-target assignment maximising the expected value saved, "
                     "maximum marginal return) or exact (the same, solved exactly as a MILP; greedy where it is "
                     "too large)")
+    launch_report_alert: bool = Field(
+        True, description="true: an early-warning launch report that reaches a battery's node starts the battery's "
+                          "preparation (its reaction time runs from the report); false: the report cues the radars "
+                          "only")
 
 
 class TrackingCfg(_Strict):
