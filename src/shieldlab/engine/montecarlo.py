@@ -165,7 +165,10 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             s = Summariser(world)
             for part in store.chunks("outcomes", OUTCOME_COLUMNS):
                 s.add_outcomes(part)
-            for part in store.chunks("events", EVENT_COLUMNS, where={"kind": EVENT_KINDS_READ}):
+            # (the launches and their reports only where satellites made some)
+            kinds = EVENT_KINDS_READ if world.early_warning else tuple(k for k in EVENT_KINDS_READ
+                                                                       if k not in ("launch", "launch-report"))
+            for part in store.chunks("events", EVENT_COLUMNS, where={"kind": kinds}):
                 s.add_events(part)
             for part in store.chunks("track_quality"):
                 s.add_quality(part)
