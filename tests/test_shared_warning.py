@@ -373,3 +373,17 @@ def test_the_summary_says_when_each_satellite_and_link_brought_the_reports(capsy
     out = capsys.readouterr().out
     assert "launch reports: sbirs-1, 100% of the launches" in out
     assert "launch reports: over the link russia->nato, 100% of the launches" in out
+
+
+def test_a_stored_run_summarises_the_launch_reports_as_one_in_memory(tmp_path):
+    from test_cli import cli
+
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["early_warning"] = [dict(SAT, system="russia")]
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    r = cli("run", tmp_path / "s.yaml", "--runs", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    assert cli("run", tmp_path / "s.yaml", "--runs", "3", "-q", "--out", tmp_path / "out").returncode == 0
+    stored = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert stored["launch_reports"] == json.loads(r.stdout)["launch_reports"]
+    assert [x["source"] for x in stored["launch_reports"]] == ["sbirs-1", "russia->nato"]
