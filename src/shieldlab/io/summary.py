@@ -336,6 +336,12 @@ class Summariser:
             "seed": seed,
             "architecture": getattr(world, "architecture", "integrated"),
             "nodes": [n.name for n in getattr(world, "nodes", ())],
+            # what each link carries, and whether a launch report alerts batteries (runs that differ
+            # only in these are told apart)
+            "links": [{"link": lk.name, "tracks": bool(getattr(lk, "tracks", True)),
+                       "launch_reports": bool(getattr(lk, "launch_reports", True))}
+                      for lk in getattr(world, "links", ())],
+            "launch_report_alert": bool(getattr(world.scenario.doctrine, "launch_report_alert", True)),
             "tracking": tracking_settings(world),
             "threats": len(world.threats),
             "interval": INTERVAL,

@@ -711,13 +711,14 @@ def sector_polygon(points: list[list[float]], scale: float = 1.0) -> Polygon:
 
 class LinkCfg(_Strict):
     """A data link that carries one node's tracks, engagement status and launch reports to another
-    (architectures coordinated and sectoral): messages leave at whole multiples of the period
-    from the epoch."""
+    (architectures coordinated and sectoral), or only some of them (``tracks``, ``launch_reports``;
+    both false is refused; a two-way link's flags hold both ways): messages leave at whole
+    multiples of the period from the epoch."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     from_: Name = Field(alias="from", description="the node (system) that sends its tracks, status and launch "
-                                                   "reports")
+                                                   "reports (what the link carries of them)")
     to: Name = Field(description="the node (system) that receives them")
     two_way: bool = Field(True, description="true: the same link the other way too (to -> from)")
     latency_s: float = Field(ge=0.0, le=3600.0,
@@ -738,8 +739,8 @@ class LinkCfg(_Strict):
                                                    "launch reports on (false: tracks and status only)")
     tracks: bool = Field(True, description="true: the link carries the sending node's tracks and engagement status "
                                            "(false: launch reports only, an exchange of early warning such as the "
-                                           "US-Russian Joint Data Exchange Center of 2000; the nodes then fire "
-                                           "alone)")
+                                           "US-Russian Joint Data Exchange Center of 2000; its nodes learn no "
+                                           "tracks or engagements of each other over it)")
 
     @model_validator(mode="after")
     def _carries_something(self) -> LinkCfg:
