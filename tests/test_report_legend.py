@@ -68,3 +68,22 @@ def test_the_c2_table_names_each_nodes_satellites_and_says_sectors_only_where_dr
     data["links"][0]["tracks"] = False  # an exchange of early warning alone
     text = "".join(report._c2_section(compile_world(parse(data, "x"))))
     assert text.count("<td>launch reports</td>") == 2  # both ways
+
+
+def test_the_report_says_what_the_satellites_and_links_reported():
+    from shieldlab.io import report
+
+    summary = {"launch_reports": [
+        {"source": "sbirs-1", "via": "satellite", "share_of_launches": 1.0, "median_s_after_launch": 52.0,
+         "p10_s_after_launch": 51.0, "p90_s_after_launch": 59.0},
+        {"source": "sbirs-2", "via": "satellite", "share_of_launches": 0.0, "median_s_after_launch": None,
+         "p10_s_after_launch": None, "p90_s_after_launch": None},
+        {"source": "russia->nato", "via": "link", "share_of_launches": 0.5, "median_s_after_launch": 65.0,
+         "p10_s_after_launch": 57.0, "p90_s_after_launch": 72.0}], "launch_report_alert": False}
+    text = "".join(report._early_warning_section(summary))
+    assert "<h2>Early warning</h2>" in text
+    assert "<td>sbirs-1</td><td>100%</td><td>52</td><td>51–59</td>" in text
+    assert "<td>sbirs-2</td><td>0%</td><td>—</td><td>—</td>" in text
+    assert "<td>the link russia-&gt;nato</td><td>50%</td><td>65</td><td>57–72</td>" in text
+    assert "cue the radars only" in text
+    assert report._early_warning_section({"launch_reports": []}) == []

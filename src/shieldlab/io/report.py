@@ -141,6 +141,30 @@ def _ci(summary: dict, key: str, digits: int = 2) -> str:
     return text
 
 
+def _early_warning_section(summary: dict) -> list[str]:
+    """The launch reports where the scenario has early-warning satellites (``summary.json``'s
+    ``launch_reports``): who brought them (each satellite, each link that passed them on), the
+    share of the launches reported and when."""
+    rows = summary.get("launch_reports") or []
+    if not rows:
+        return []
+
+    def when(r) -> list[str]:
+        if not r.get("share_of_launches"):
+            return ["—", "—"]
+        return [f"{r['median_s_after_launch']:.0f}", f"{r['p10_s_after_launch']:.0f}–{r['p90_s_after_launch']:.0f}"]
+
+    alert = "" if summary.get("launch_report_alert", True) else " They cue the radars only " \
+        "(doctrine.launch_report_alert: false): no battery prepares before its decision."
+    return ["<h2>Early warning</h2>",
+            _table(["launch reports from", "share of the launches", "median [s after launch]", "10–90 % [s]"],
+                   [[r["source"] if r["via"] == "satellite" else f"the link {r['source']}",
+                     f"{r['share_of_launches']:.0%}" if r.get("share_of_launches") is not None else "—", *when(r)]
+                    for r in rows]),
+            "<p class='meta'>A satellite's report cues its node's radars and alerts its batteries; under "
+            "coordinated and sectoral its node's links pass it on." + alert + "</p>"]
+
+
 def _c2_section(world) -> list[str]:
     """The C2 laydown where there is more than one node: the architecture, each node's side,
     sensors and batteries (and whether it has a sector), and each link's content (tracks and
@@ -531,6 +555,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                               *(_ci(q, k, d) for k, _, d in file_cols),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
+    parts += _early_warning_section(s)
     parts += _c2_section(world)
     parts.append("<h2>Charts</h2>")
     parts.append(_figure(_histogram(leakers, "leakers in the run", "#e74c3c"),
