@@ -320,3 +320,20 @@ def test_a_battery_of_a_system_without_sensors_fires_only_under_one_picture():
         found = dict(problems(batteries=bats, architecture=arch, **extra))
         assert "no sensor feeds system 'green'" in found["batteries[0].system"]
         assert "choose architecture integrated" in found["batteries[0].system"]
+
+
+@pytest.mark.parametrize("value, words", [(None, "got null"), ([False], "got a list"), ({"a": 1}, "got a mapping")])
+def test_a_flag_that_is_no_flag_says_what_it_got(value, words):
+    """links[].tracks (and every true-or-false field): null, a list or a mapping is named as such,
+    not in pydantic's words ("Input should be a valid boolean")."""
+    import yaml
+
+    from shieldlab.errors import InputError
+    from shieldlab.scenario import locate
+    from shieldlab.scenario.loader import parse
+
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["links"][0]["tracks"] = value
+    with pytest.raises(InputError) as e:
+        parse(data, "x")
+    assert e.value.field == "links[0].tracks" and f"expected true or false, {words}" in str(e.value)

@@ -84,7 +84,11 @@ def numbers_as_numbers(cls, value, info):
         return value
     kinds = _leaf_types(field.annotation)
     if bool in kinds and kinds <= {bool, type(None)}:
-        for x in value if isinstance(value, (list, tuple)) else (value,):
+        if value is None and type(None) not in kinds:  # (pydantic: "Input should be a valid boolean")
+            raise ValueError("expected true or false, got null (an empty value)")
+        if isinstance(value, (list, tuple, dict)):
+            raise ValueError(f"expected true or false, got a {'mapping' if isinstance(value, dict) else 'list'}")
+        for x in (value,):
             if isinstance(x, str):
                 # (yes, no, on, off are text: the loader reads booleans as YAML 1.2 does)
                 hint = " (write true or false without quotes)" if x.strip().lower() in ("true", "false") else ""
