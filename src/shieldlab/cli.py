@@ -367,6 +367,11 @@ def _setting(value) -> str:
 _AT_EPOCH = "; placed as for a launch at the epoch (a highly elliptical orbit moves: later launches see it elsewhere)"
 
 
+def _heo_names(world) -> set[str]:
+    """The early-warning satellites of ``world`` (None: none) on highly elliptical orbits."""
+    return {s.name for s in world.early_warning if s.spec.orbit == "heo"} if world is not None else set()
+
+
 def _print_line(text) -> None:
     """A line of prose: wrapped on a terminal, whole in a file or a pipe."""
     out.print(text, soft_wrap=_piped())
@@ -1720,8 +1725,7 @@ def reach(
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
     else:
-        heo = {s.name for s in world.early_warning if s.spec.orbit == "heo"} if world is not None else set()
-        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked, heo)
+        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked, _heo_names(world))
     if target is not None:  # after the verdict: the files' lines close the printout
         from shieldlab.io import export as X
 
@@ -1977,7 +1981,7 @@ def footprint(
                                f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
-        heo_names = {s.name for s in world.early_warning if s.spec.orbit == "heo"}
+        heo_names = _heo_names(world)
         for sat in fp.early_warning:  # where the alerts come from (their reports cue and alert)
             whose = "every node's radars and batteries" if sat["system"] == "every" else \
                 f"node {sat['system']}'s radars and batteries"
@@ -2424,7 +2428,7 @@ def _c2_notes(world) -> list[str]:
 
     if shares_tracks(world):
         for lk in world.links:
-            if not lk.tracks and not any(s.system == lk.source for s in world.early_warning):
+            if not lk.tracks and not world.satellites_cueing(lk.source):
                 notes.append(f"note: link {lk.name} carries launch reports only (tracks: false) and node "
                              f"{lk.source} has no early-warning satellite: it carries nothing")
     return notes

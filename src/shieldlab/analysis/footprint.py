@@ -984,8 +984,7 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     # the cue: each system's expected confirmation of a track (its radars' expected
     # detections summed); a battery is cued by its own system
     cue = np.full((M, n_sys), np.inf)
-    radar_cue = np.full((M, n_sys), np.inf)  # the first expected launch report reaching the system: it cues
-    alert = radar_cue  # and alerts its batteries (not under doctrine.launch_report_alert false: below)
+    radar_cue = np.full((M, n_sys), np.inf)  # the first expected launch report reaching the system
     if cue_fixed is not None:
         cue[:] = cue_fixed
     else:
@@ -1018,8 +1017,8 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     for b, (radar, rsys) in (own_cues or {}).items():
         own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(
             pos, vel, n_valid, dt, burn, sig, radar_cue[:, rsys], float(init_hits), *radar)
-    if not doc.launch_report_alert:
-        alert = np.full((M, n_sys), np.inf)
+    # the report alerts the system's batteries too, unless doctrine.launch_report_alert is false
+    alert = radar_cue if doc.launch_report_alert else np.full((M, n_sys), np.inf)
     # a node's picture: its own radars' track, or a linked node's when its link brings it
     picture = cue.copy()
     for src, dst, lk in shared or ():

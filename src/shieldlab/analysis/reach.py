@@ -29,8 +29,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.c2.firecontrol import ready_time
-from shieldlab.c2.links import first_try_arrival
-from shieldlab.c2.network import expected_warning, report_links
+from shieldlab.c2.network import earliest_warning, expected_warning, report_links
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -113,9 +112,9 @@ def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: floa
                      for sat in world.early_warning}
     passed = {}
     for lk in report_links(world):
-        sent = [reports[sat.name] for sat in world.satellites_cueing(lk.source)]
-        if sent:
-            passed[lk.name] = float(first_try_arrival(min(sent), lk))
+        sources = [(sat, lk) for sat in world.satellites_cueing(lk.source)]
+        if sources:
+            passed[lk.name] = float(earliest_warning(sources, reports))
     members = {name: [ps.radar for ps in world.sensors if ps.system == name] for name in world.systems}
     per = {name: confirmation(radars, name) for name, radars in members.items() if radars}
     alone = {ps.radar.name: confirmation([ps.radar], ps.system) for ps in world.sensors}

@@ -26,7 +26,7 @@ link draws nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -305,7 +305,4 @@ def first_try_arrival(t_event, link: Link) -> np.ndarray:
     (:func:`arrival_time` with no try lost, whatever ``link.loss``): the first send time
     at or after ``t_event`` plus the latency [s] (``inf`` gives ``inf``, ``nan`` ``nan``).
     What the expected analyses (``reach``, ``footprint``), which draw nothing, take."""
-    t = np.asarray(t_event, dtype=float)
-    with np.errstate(invalid="ignore"):
-        arrive = np.ceil((t - TIME_TOL_S) / link.period) * link.period + link.latency
-    return np.where(np.isnan(t), np.nan, arrive)
+    return arrival_time(t_event, replace(link, loss=0.0))

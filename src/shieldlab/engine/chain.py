@@ -28,6 +28,7 @@ import numpy as np
 
 from shieldlab.c2.alerts import correlate, held_reports
 from shieldlab.c2.doctrine import compile_doctrine
+from shieldlab.c2.firecontrol import track_keys
 from shieldlab.c2.network import (
     INTEGRATED,
     StatusLinks,
@@ -436,9 +437,9 @@ def track_alerts(world, warned: Warnings, launch: list[LaunchReports], pictures:
     sats = {s.name: s for s in world.early_warning}
     done: dict[tuple, np.ndarray] = {}
     out = {}
-    for b in world.batteries:
+    plan, _ = track_keys(world.batteries, INTEGRATED if one_picture(world) else None)  # as fire control plans
+    for b, source in zip(world.batteries, plan):
         held = warned.get(b.system)
-        source = ("radar", b.radar) if b.cue == "own" else ("system", INTEGRATED if one_picture(world) else b.system)
         tracks = (own_tracks if source[0] == "radar" else pictures).get(source[1])
         if held is None or tracks is None:
             continue

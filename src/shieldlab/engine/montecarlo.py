@@ -12,7 +12,7 @@ import numpy as np
 from shieldlab.engine import heap
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.io.results import concat, event_columns, outcome_columns
-from shieldlab.io.summary import EVENT_COLUMNS, EVENT_KINDS_READ, OUTCOME_COLUMNS, Summariser, summarise
+from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, Summariser, event_kinds_read, summarise
 from shieldlab.outcome import track_quality
 
 TABLES = ("outcomes", "events", "track_quality")
@@ -165,10 +165,7 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             s = Summariser(world)
             for part in store.chunks("outcomes", OUTCOME_COLUMNS):
                 s.add_outcomes(part)
-            # (the launches and their reports only where satellites made some)
-            kinds = EVENT_KINDS_READ if world.early_warning else tuple(k for k in EVENT_KINDS_READ
-                                                                       if k not in ("launch", "launch-report"))
-            for part in store.chunks("events", EVENT_COLUMNS, where={"kind": kinds}):
+            for part in store.chunks("events", EVENT_COLUMNS, where={"kind": event_kinds_read(world)}):
                 s.add_events(part)
             for part in store.chunks("track_quality"):
                 s.add_quality(part)

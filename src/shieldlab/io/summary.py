@@ -182,9 +182,19 @@ OUTCOME_COLUMNS = ("run", "threat", "outcome", "interceptors_fired", "intercepto
                    "asset_hit")
 #: The event columns it reads, of the rows whose ``kind`` is one of :data:`EVENT_KINDS_READ`.
 EVENT_COLUMNS = ("run", "threat", "kind", "actor", "reason", "rounds", "t_s")
+#: The launches and their launch reports (when each satellite, and each link, brought one).
+REPORT_KINDS = ("launch", "launch-report")
 #: The event kinds it reads: the reasons', the salvos (those at false tracks count as fired),
-#: and the launches with their launch reports (when each satellite, and each link, brought one).
-EVENT_KINDS_READ = (*REASON_KINDS, "fire", "launch", "launch-report")
+#: and :data:`REPORT_KINDS`.
+EVENT_KINDS_READ = (*REASON_KINDS, "fire", *REPORT_KINDS)
+
+
+def event_kinds_read(world) -> tuple[str, ...]:
+    """The event kinds a :class:`Summariser` of ``world`` needs: :data:`EVENT_KINDS_READ`, less
+    :data:`REPORT_KINDS` where no early-warning satellite made a report."""
+    if getattr(world, "early_warning", ()):
+        return EVENT_KINDS_READ
+    return tuple(k for k in EVENT_KINDS_READ if k not in REPORT_KINDS)
 
 
 class Summariser:
@@ -267,9 +277,6 @@ class Summariser:
                                    events["actor"][rep].tolist(), events["t_s"][rep].tolist()):
             if (r, th) in when:
                 self._reports.setdefault(actor, []).append(t - when[(r, th)])
-
-    def _launch_reports(self, runs: int) -> list[dict]:
-        return _launch_reports_of(self.world, self._reports, runs)
 
     def add_quality(self, quality: dict[str, np.ndarray] | None) -> None:
         """Track-quality rows (one per run x system, :func:`shieldlab.outcome.track_quality.columns`)."""
@@ -361,7 +368,7 @@ class Summariser:
             "mean_value_lost": value_lost,
             "mean_value_lost_ci95": value_lost_ci,
             "per_threat": per,
-            "launch_reports": self._launch_reports(runs),
+            "launch_reports": _launch_reports_of(world, self._reports, runs),
             "track_quality": _track_quality(quality),
             "track_quality_method": (TRACK_QUALITY_FILE_METHOD if world.scenario.tracking.association == "gnn"
                                      else TRACK_QUALITY_METHOD),
