@@ -152,3 +152,37 @@ def test_compiled_gnn_equals_the_reference():
     np.testing.assert_array_equal(out[rows], want[rows])
     assert (out[np.setdiff1d(np.arange(B), rows)] == -7).all()  # the rows not asked for: untouched
     assert (want >= 0).sum() > 500 and (want < 0).sum() > 300
+
+
+def test_the_cheap_gate_test_never_drops_a_report_inside_the_gate():
+    """``outside_gate`` (one innovation component against its own variance) answers True only
+    for pairs whose full distance is beyond the gate, and it does answer True for far pairs:
+    the compiled tracker then skips their inverse without changing an association."""
+    from shieldlab.tracking import ekf_kernel
+
+    rng = np.random.default_rng(11)
+    site_lat, site_lon = 0.7, 0.6
+    site = earth.geodetic_to_ecef(site_lat, site_lon, 100.0)
+    enu = earth.enu_matrix(site_lat, site_lon)
+    gate = assoc.gate(0.999)
+    S, Si, nu = np.empty((3, 3)), np.empty((3, 3)), np.empty(3)
+    said_outside = inside = 0
+    for _ in range(3000):
+        x = np.concatenate([site + 4e5 * (enu[2] + 0.5 * rng.standard_normal(3)), rng.normal(0, 2e3, 3)])
+        A = rng.standard_normal((6, 6)) * rng.uniform(1.0, 300.0)
+        P = A @ A.T + np.eye(6) * rng.uniform(1e-2, 1e3)  # some nearly singular, some wide
+        hz, H = ekf.measure_aer(x[None], site_ecef=site, site_enu_matrix=enu)
+        HPH = H[0] @ P @ H[0].T
+        R = np.diag([rng.uniform(1.0, 400.0), 10 ** rng.uniform(-8, -5), 10 ** rng.uniform(-8, -5)])
+        scale = 10 ** rng.uniform(-1, 1.5)  # from deep inside the gate to far outside it
+        z = hz[0] + scale * np.sqrt(np.diag(HPH + R)) * rng.standard_normal(3)
+        z[1] = (z[1] + np.pi) % (2 * np.pi) - np.pi
+        d2, _ = ekf_kernel._pair_distance(HPH, R, z, *hz[0], S, Si, nu)
+        out = ekf_kernel.outside_gate(HPH, R, z, *hz[0], gate)
+        inside += d2 <= gate
+        if out:
+            said_outside += 1
+            assert d2 > gate, (d2, gate)
+    assert inside > 300 and said_outside > 300
+    nan = np.full(3, np.nan)
+    assert not ekf_kernel.outside_gate(np.eye(3), np.eye(3), nan, 0.0, 0.0, 0.0, gate)  # left to the full test

@@ -206,6 +206,27 @@ def _pair_distance(HPH, Rm, zm, rng, az, el, S, Si, nu):
     return s, log_det
 
 
+@nb.njit(cache=True, inline="always")
+def outside_gate(HPH, Rm, zm, rng, az, el, gate):
+    """Whether report ``zm`` surely lies outside the gate ``gate`` (a squared Mahalanobis
+    distance) of a track whose predicted measurement is ``(rng, az, el)`` with ``H P Hᵀ``
+    ``HPH``: one innovation component alone exceeds it.  For any positive-definite ``S``,
+    ``νᵀ S⁻¹ ν ≥ ν_i² / S_ii`` (Cauchy–Schwarz), so a component with ``ν_i² > 4 · gate · S_ii``
+    puts the report outside, whatever the rounding of the full distance (the factor 4 covers
+    it); a NaN anywhere answers False, leaving the pair to :func:`_pair_distance`.  Most
+    pairs of a cluttered scan are km apart: this skips their inverse."""
+    lim = 4.0 * gate
+    a = zm[0] - rng
+    if a * a > lim * (HPH[0, 0] + Rm[0, 0]):
+        return True
+    e = zm[2] - el
+    if e * e > lim * (HPH[2, 2] + Rm[2, 2]):
+        return True
+    w = zm[1] - az
+    w = math.pi - (math.pi - w) % _TWO_PI
+    return w * w > lim * (HPH[1, 1] + Rm[1, 1])
+
+
 @nb.njit(cache=True, error_model="numpy")
 def distances_rows(x, P, live, z, valid, R, site, enu, d2, log_det):
     """Squared Mahalanobis distance of every report from every track, per batch row:

@@ -45,6 +45,7 @@ from shieldlab.tracking.ekf_kernel import (
     _update_one,
     _update_scratch,
     init_one,
+    outside_gate,
 )
 from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one
 
@@ -213,6 +214,10 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                 _project(P[c, t], Hd, PHtd, HPH)
             for m in range(M):
                 if not valid[m]:
+                    d2[t, m] = np.inf
+                    ld[t, m] = np.nan
+                    continue
+                if outside_gate(HPH, R[m], z[m], rng, az, el, gate):  # its distance would not be read
                     d2[t, m] = np.inf
                     ld[t, m] = np.nan
                     continue
