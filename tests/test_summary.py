@@ -211,7 +211,8 @@ def test_pieces_of_runs_give_the_summary_of_the_whole(world):
     oc, ev = _outcomes(world, status, fired, asset), _events(ROWS)
     quality = {"system": np.array(["nato"] * RUNS, dtype=object), **{k: np.linspace(1.0, 2.0, RUNS) * (i + 1)
                for i, k in enumerate(("gospa_m", "localisation_m", "missed_targets", "false_tracks",
-                                      "position_rmse_m", "velocity_rmse_ms", "median_time_to_firm_track_s"))}}
+                                      "position_rmse_m", "velocity_rmse_ms", "mean_nees", "nees_over_99",
+                                      "median_time_to_firm_track_s"))}}
     whole = summarise(world, oc, ev, RUNS, 3, quality)
     N = len(world.threats)
     for cuts in ([0, 3, 7, 10], [0, 1, 2, 9, 10], [0, 10]):
@@ -226,6 +227,7 @@ def test_pieces_of_runs_give_the_summary_of_the_whole(world):
     bucharest = next(r for r in whole["per_threat"] if r["threat"] == "sejjil-bucharest")
     assert bucharest["no_fire"]["out-of-envelope"] == 0.8 and bucharest["holds"]["held-last-chance"] == 0.4
     assert whole["track_quality"]["nato"]["runs"] == RUNS
+    assert whole["track_quality"]["nato"]["mean_nees"] == pytest.approx(np.mean(quality["mean_nees"]))
 
 
 def test_pieces_that_miss_runs_are_refused(world):

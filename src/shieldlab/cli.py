@@ -432,11 +432,13 @@ def _print_track_quality(summary: dict) -> None:
                  if any(key in q for q in tq.values())]
     t = Table(title="track quality (means over runs; GOSPA c = 5 km)")
     for col in ("system", "GOSPA km", "localisation m", "missed", "false tracks", "position RMSE m",
-                "velocity RMSE m/s", *(label for _, label, _ in file_cols), "first firm track s"):
+                "velocity RMSE m/s", "NEES", "NEES > χ² 99 %", *(label for _, label, _ in file_cols),
+                "first firm track s"):
         t.add_column(col, justify="left" if col == "system" else "right")
     for name, q in tq.items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+                  f(q.get("mean_nees"), fmt="{:,.1f}"), f(q.get("nees_over_99"), fmt="{:.1%}"),
                   *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
@@ -2165,11 +2167,13 @@ def tracks(
                     f"tracks), {_plural(runs, 'run')} "
                     f"(means over runs; GOSPA c = 5 km over threats and boosters)")
     for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus", "position RMSE m",
-                "velocity RMSE m/s", "breaks/run", "false tracks/h", "booster tracks/run", "first firm track s"):
+                "velocity RMSE m/s", "NEES", "NEES > χ² 99 %", "breaks/run", "false tracks/h", "booster tracks/run",
+                "first firm track s"):
         t.add_column(col, justify="left" if col == "picture" else "right", overflow="fold")
     for name, q in summ["pictures"].items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
+                  f(q["mean_nees"], fmt="{:,.1f}"), f(q["nees_over_99"], fmt="{:.1%}"),
                   f(q["track_breaks"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
                   f(q["booster_tracks"], fmt="{:.1f}"), f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)

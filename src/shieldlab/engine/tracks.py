@@ -88,7 +88,7 @@ def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.
         _, warned, dets = chain.sense(world, truth, streams)
         reports = unlabelled_reports(world, truth, streams, warned, dets, false_alarms)
     with chain.timed(timings, "tracking_s"):
-        pictures = track_pictures(world, reports)
+        pictures = track_pictures(world, reports, keep_covariance=True)  # the consistency reads them
     with chain.timed(timings, "outcome_s"):
         quality = {name: file_quality.evaluate(tf, list(mine), truth) for name, (tf, mine) in pictures.items()}
     return ChunkTracks(first_run, {name: tf for name, (tf, _) in pictures.items()}, quality)
@@ -134,7 +134,7 @@ class TrackRuns:
                 "missed_targets": q["missed"], "false_tracks": q["false"],
                 "position_rmse_m": q["position_rmse_m"], "velocity_rmse_ms": q["velocity_rmse_ms"],
                 "track_breaks": q["track_breaks"], "false_tracks_per_hour": q["false_tracks_per_hour"],
-                "booster_tracks": q["booster_tracks"],
+                "booster_tracks": q["booster_tracks"], "mean_nees": q["mean_nees"], "nees_over_99": q["nees_over_99"],
                 "threats_tracked": np.isfinite(q["time_to_firm_track_s"]).sum(axis=1),
                 "median_time_to_firm_track_s": per_run,
             })

@@ -548,10 +548,12 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                                                       ("booster_tracks", "booster tracks per run", 1))
                      if any(k in q for q in tq.values())]
         parts.append(_table(["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
-                             "position RMSE [m]", "velocity RMSE [m/s]", *(label for _, label, _ in file_cols),
+                             "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if honest)",
+                             "share of NEES above χ² 99 % (1 % if honest)", *(label for _, label, _ in file_cols),
                              "time to firm track [s]"],
                             [[name, _ci(q, "gospa_m", 0), _ci(q, "localisation_m", 0), _ci(q, "missed_targets"),
                               _ci(q, "false_tracks"), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
+                              _ci(q, "mean_nees", 1), _ci(q, "nees_over_99", 3),
                               *(_ci(q, k, d) for k, _, d in file_cols),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")

@@ -68,7 +68,7 @@ _ND = 6
 
 #: Track-quality columns summarised per system (means over runs, Student t intervals).
 TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed_targets", "false_tracks", "position_rmse_m",
-                      "velocity_rmse_ms", "median_time_to_firm_track_s")
+                      "velocity_rmse_ms", "mean_nees", "nees_over_99", "median_time_to_firm_track_s")
 #: Track-quality keys of tracks from reports without labels (``tracking.association: gnn``).
 TRACK_QUALITY_FILE_KEYS = ("track_breaks", "false_tracks_per_hour", "booster_tracks")
 TRACK_QUALITY_METHOD = ("GOSPA (alpha 2, p 2, c 5 km) on a 4 s clock, mean per run; tracks present from "
@@ -167,7 +167,8 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
     for name in sorted(set(quality["system"])):
         m = quality["system"] == name
         row: dict[str, Any] = {}
-        for key in TRACK_QUALITY_KEYS + tuple(k for k in TRACK_QUALITY_FILE_KEYS if k in quality):
+        # (a table without one of the columns is summarised without it)
+        for key in (k for k in TRACK_QUALITY_KEYS + TRACK_QUALITY_FILE_KEYS if k in quality):
             v = np.asarray(quality[key][m], float)
             v = v[np.isfinite(v)]
             mean, ci = _mean(v) if v.size else (None, [None, None])

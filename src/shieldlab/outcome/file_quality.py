@@ -17,6 +17,10 @@ coasts on a prediction no radar holds), as the one-per-threat tracks are scored.
   clock every 4 s from the first launch, each confirmed track read at its latest update.
 * **Position and velocity RMSE** of the confirmed tracks labelled with a threat, against
   that threat at each update.
+* **Filter consistency** of the same tracks at the updates that assimilated a report, where
+  the file holds their covariance (the fire-control columns: confirmed tracks judged a
+  warhead): the mean NEES and the share above its 99 % point
+  (:mod:`shieldlab.outcome.consistency`).
 * **Track breaks**: per threat, the number of track numbers its confirmed tracks carried,
   less one (0 for a threat followed by one track from first confirmation to the end, or
   never tracked); summed over the threats.  A track that lost the warhead and was started
@@ -36,6 +40,7 @@ import numpy as np
 
 from shieldlab.flyout.interp import in_flight, state_at
 from shieldlab.flyout.records import Trajectories
+from shieldlab.outcome import consistency
 from shieldlab.outcome.track_quality import EVAL_STEP_S, GOSPA_C_M, GOSPA_P
 from shieldlab.sensors import boosters
 from shieldlab.sensors.records import FALSE_ALARM, Reports
@@ -162,6 +167,8 @@ class FileQuality:
     booster_tracks: np.ndarray  # int
     time_to_firm_track_s: np.ndarray  # (C, N); inf: never
     hours: float  # tracking time the rates are per
+    mean_nees: np.ndarray  # of the threat-labelled updates with a covariance; 6 if honest
+    nees_over_99: np.ndarray  # their share above chi-square(6)'s 99 % point; 0.01 if honest
 
 
 def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroyed: np.ndarray | None = None,
@@ -217,6 +224,12 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     ep = np.linalg.norm(tf.x[cc, ss, kk, :3] - pos_t[cc, nn, kk], axis=-1)
     ev = np.linalg.norm(tf.x[cc, ss, kk, 3:] - vel_t[cc, nn, kk], axis=-1)
     cnt = np.bincount(cc, minlength=C)
+    mean_nees, over_99 = np.full(C, np.nan), np.full(C, np.nan)
+    if tf.confirmed_P is not None:  # at the updates that assimilated a report (the posterior)
+        u = tf.report[cc, ss, kk] >= 0
+        cu, su, ku, nu = cc[u], ss[u], kk[u], nn[u]
+        err = tf.x[cu, su, ku] - np.concatenate([pos_t[cu, nu, ku], vel_t[cu, nu, ku]], axis=1)
+        mean_nees, over_99 = consistency.per_run(cu, consistency.nees(err, tf.confirmed_P[cu, su, ku]), C)
     with np.errstate(invalid="ignore", divide="ignore"):
         p_rmse = np.sqrt(np.bincount(cc, ep**2, minlength=C) / cnt)
         v_rmse = np.sqrt(np.bincount(cc, ev**2, minlength=C) / cnt)
@@ -246,5 +259,6 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
                        velocity_rmse_ms=np.where(cnt > 0, v_rmse, np.nan), track_breaks=breaks,
                        false_tracks=false_tracks,
                        false_tracks_per_hour=false_tracks / hours if hours > 0 else np.full(C, np.nan),
-                       booster_tracks=booster_tracks, time_to_firm_track_s=firm, hours=hours)
+                       booster_tracks=booster_tracks, time_to_firm_track_s=firm, hours=hours,
+                       mean_nees=mean_nees, nees_over_99=over_99)
 

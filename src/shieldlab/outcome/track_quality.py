@@ -24,6 +24,9 @@ the kill chain.  Per run and per system (C2 node picture), on an evaluation cloc
   the assigned pairs, the mean number of missed targets and of false tracks;
 * **position and velocity RMSE** of each threat's own track (the truth label rides along
   for scoring only), over the instants where the threat flies and its track is present;
+* **filter consistency** of each threat's own track at its updates that assimilated a
+  detection, while it flew: the mean NEES and the share above its 99 % point
+  (:mod:`shieldlab.outcome.consistency`);
 * **time to first firm track** of each threat after its launch (the first confirmation).
 
 Each track is read at its latest update at or before the clock instant and compared with
@@ -41,6 +44,7 @@ import numpy as np
 
 from shieldlab.flyout.interp import in_flight, state_at
 from shieldlab.flyout.records import Trajectories
+from shieldlab.outcome import consistency
 from shieldlab.tracking.records import Tracks
 
 #: GOSPA cut-off [m]: an error beyond it counts as a missed target plus a false track.
@@ -64,6 +68,8 @@ class TrackQuality:
     velocity_rmse_ms: np.ndarray  # [m/s]
     time_to_firm_track_s: np.ndarray  # (C, N): first confirmation after launch [s]; inf: never
     instants: np.ndarray  # evaluation instants counted
+    mean_nees: np.ndarray  # mean NEES of each threat's own track (6 for an honest covariance)
+    nees_over_99: np.ndarray  # share of those NEES above chi-square(6)'s 99 % point (0.01 if honest)
 
 
 class Gospa(NamedTuple):
@@ -186,12 +192,28 @@ def evaluate(tr: Tracks, truth: Trajectories, destroyed: np.ndarray, step_s: flo
     with np.errstate(invalid="ignore", divide="ignore"):
         p_rmse = np.sqrt(np.where(both, err_p**2, 0.0).sum(axis=(1, 2)) / n_both)
         v_rmse = np.sqrt(np.where(both, err_v**2, 0.0).sum(axis=(1, 2)) / n_both)
+    mean_nees, over_99 = _consistency(tr, truth, gone)
     return TrackQuality(system=tr.system, gospa_m=g, localisation_m=loc_rms, missed=missed, false=false,
                         position_rmse_m=np.where(n_both > 0, p_rmse, np.nan),
                         velocity_rmse_ms=np.where(n_both > 0, v_rmse, np.nan),
                         # (a confirmation after the threat's destruction is of nothing)
                         time_to_firm_track_s=np.where(tr.confirm_time <= gone, tr.confirm_time - launch, np.inf),
-                        instants=count)
+                        instants=count, mean_nees=mean_nees, nees_over_99=over_99)
+
+
+def _consistency(tr: Tracks, truth: Trajectories, gone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, the mean NEES of each threat's own track and the share above its 99 % point
+    (:mod:`shieldlab.outcome.consistency`), over the updates that assimilated a detection
+    while the track was present and its threat flew (``gone`` (C, N): destroyed at [s])."""
+    C = truth.batch_shape[0]
+    K = tr.t.size
+    detected = np.diff(tr.n_hits, axis=-1, prepend=0) > 0
+    scored = detected & _present(tr, np.arange(K)) & in_flight(truth, tr.t) & (tr.t < gone[..., None])
+    cc, nn, kk = np.nonzero(scored)
+    pos, vel = state_at(truth, tr.t[kk], index=(cc, nn))
+    assert vel is not None  # asked for
+    err = tr.x[cc, nn, kk] - np.concatenate([pos, vel], axis=1)
+    return consistency.per_run(cc, consistency.nees(err, tr.P[cc, nn, kk]), C)
 
 
 def columns(world, chunk) -> dict[str, np.ndarray]:
@@ -227,6 +249,7 @@ def _row(chunk, name: str, q) -> dict[str, np.ndarray]:
         "gospa_m": q.gospa_m, "localisation_m": q.localisation_m,
         "missed_targets": q.missed, "false_tracks": q.false,
         "position_rmse_m": q.position_rmse_m, "velocity_rmse_ms": q.velocity_rmse_ms,
+        "mean_nees": q.mean_nees, "nees_over_99": q.nees_over_99,
         "threats_tracked": np.isfinite(firm).sum(axis=1).astype(np.int32),
         "median_time_to_firm_track_s": median_firm,
     }
