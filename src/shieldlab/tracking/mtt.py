@@ -100,16 +100,15 @@ from shieldlab.sensors import visibility
 from shieldlab.sensors.records import NO_CALL, Reports
 from shieldlab.tracking import association, ekf, ekf_kernel, imm, mtt_kernel, ukf
 from shieldlab.tracking.records import CovarianceHistory, Schedule, Tracks, kernel_list
-from shieldlab.tracking.tracker import IMPACTED_DEPTH_M, KERNEL_FILTERS, adapt_noise, came_down
+from shieldlab.tracking.tracker import (
+    BETA_MIN_KG_M2,
+    IMPACTED_DEPTH_M,
+    KERNEL_FILTERS,
+    adapt_noise,
+    came_down,
+    drag_noise,
+)
 
-#: Smallest ballistic coefficient m / (C_D A) [kg/m²] of a body the tracker follows through
-#: the atmosphere: the drag it could feel sets a floor on the process noise
-#: (:func:`drag_noise`).  Below every re-entering body of the catalogue at its drag table's
-#: highest-Mach coefficient (the lowest, shahab-3's RV, 7,300 kg/m² at C_D 0.1, Mach 10 and
-#: up; as a weight per area, 5,000 kg/m² is 49 kPa); slower, the RVs' C_D rises (0.16 at
-#: Mach 3, 0.35 at Mach 1) and those of shahab-3, rs-18 and scud-d fall below it from about
-#: Mach 3-4 down (2,100-2,600 kg/m² at the transonic peak): the last stretch before impact.
-BETA_MIN_KG_M2 = 5_000.0
 #: Weight a radar's earlier looks at a track keep per later look, in its detection record
 #: (a memory of about ten looks).
 PD_MEMORY = 0.9
@@ -367,19 +366,6 @@ class _State:
             self.xm[rows, tt] = x0[:, None]
             self.Pm[rows, tt] = P0[:, None]
             self.mu[rows, tt] = np.asarray(imm.DEFAULT.mu0, float)
-
-
-def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
-    """Process-noise floor [m²/s³] for states ``x`` (E, 6) [ECEF m, m/s] over ``dt`` [s]: the
-    drag deceleration a body of ballistic coefficient :data:`BETA_MIN_KG_M2` would feel at the
-    state's altitude and speed, ``a = ρ(h) v² / (2 β)`` (US-1976 density), as white noise of
-    level ``q = a² dt`` (BLK §6.2.2).  The motion model has no drag; above ~80 km this floor
-    is far below the adapted noise's, lower down it widens the gate by about the distance
-    the drag moves the object between looks."""
-    alt = earth.ecef_to_geodetic(x[:, :3])[2]
-    rho = earth.atmosphere(alt).density
-    v2 = np.sum(x[:, 3:] ** 2, axis=1)
-    return (rho * v2 / (2.0 * BETA_MIN_KG_M2)) ** 2 * dt
 
 
 def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:

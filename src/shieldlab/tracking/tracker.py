@@ -29,7 +29,9 @@ Levels: the white-noise acceleration model follows an acceleration a sampled
 every T seconds for q ≈ a² T (BLK §6.2.2).  The cap q_boost = 1e5 m²/s³ covers
 ~10 g at T = 10 s and ~30 g at T = 1 s; the floor q_ballistic = 1e-2 m²/s³ covers
 ~0.1 m/s² of unmodelled acceleration at T = 1 s, 0.03 m/s² at T = 10 s (drag
-above 100 km is ≲ 1e-2 m/s²); adaptation covers anything larger.
+above 100 km is ≲ 1e-2 m/s²); adaptation covers anything larger, and in the atmosphere
+the level never falls below the drag a body of :data:`BETA_MIN_KG_M2` would feel
+(:func:`drag_noise`), which the adaptation, one report behind, lagged.
 Evidence (tests/test_tracking.py; trials in docs/models.md): the
 run-averaged NEES is ≈ 4–8 during a 5–10 g boost (near-consistent) and ≈ 3.5 in
 ballistic flight (conservative: that truth has no process noise at all); a drag
@@ -64,6 +66,15 @@ KERNEL_FILTERS = {"ekf": tracker_kernel.EKF, "ukf": tracker_kernel.UKF, "imm": t
 #: NIS < 3 (down); see the module docstring.
 NIS_GAIN_UP = 1.0
 NIS_GAIN_DOWN = 0.5
+
+#: Smallest ballistic coefficient m / (C_D A) [kg/m²] of a body the tracker follows through
+#: the atmosphere: the drag it could feel sets a floor on the process noise
+#: (:func:`drag_noise`).  Below every re-entering body of the catalogue at its drag table's
+#: highest-Mach coefficient (the lowest, shahab-3's RV, 7,300 kg/m² at C_D 0.1, Mach 10 and
+#: up; as a weight per area, 5,000 kg/m² is 49 kPa); slower, the RVs' C_D rises (0.16 at
+#: Mach 3, 0.35 at Mach 1) and those of shahab-3, rs-18 and scud-d fall below it from about
+#: Mach 3-4 down (2,100-2,600 kg/m² at the transonic peak): the last stretch before impact.
+BETA_MIN_KG_M2 = 5_000.0
 
 #: Depth below the WGS84 ellipsoid [m] past which a predicted track has come down (the
 #: lowest land is ~430 m below it; a kilometre clears a low target's estimate by several σ).
@@ -211,6 +222,19 @@ def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, 
             np.moveaxis(hits_out, 0, -1))
 
 
+def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
+    """Process-noise floor [m²/s³] for states ``x`` (E, 6) [ECEF m, m/s] over ``dt`` [s]: the
+    drag deceleration a body of ballistic coefficient :data:`BETA_MIN_KG_M2` would feel at the
+    state's altitude and speed, ``a = ρ(h) v² / (2 β)`` (US-1976 density), as white noise of
+    level ``q = a² dt`` (BLK §6.2.2).  The motion model has no drag; above ~80 km this floor
+    is far below the adapted noise's, lower down it widens the gate by about the distance
+    the drag moves the object between looks."""
+    alt = earth.ecef_to_geodetic(x[:, :3])[2]
+    rho = earth.atmosphere(alt).density
+    v2 = np.sum(x[:, 3:] ** 2, axis=1)
+    return (rho * v2 / (2.0 * BETA_MIN_KG_M2)) ** 2 * dt
+
+
 def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0, filter="ekf"):
     """:func:`_track_steps` through the compiled loop
     (:func:`shieldlab.tracking.tracker_kernel.track_rows`), filter after filter."""
@@ -239,7 +263,8 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     used = tracker_kernel.track_rows(sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, DETs, SCs, R3,
                                      np.array([site for _, site, _ in sites]), np.array([enu for _, _, enu in sites]),
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
-                                     q_ballistic, sigma_v0, float(np.log(q_boost / q_ballistic)), IMPACTED_DEPTH_M,
+                                     q_ballistic, BETA_MIN_KG_M2, sigma_v0, float(np.log(q_boost / q_ballistic)),
+                                     IMPACTED_DEPTH_M,
                                      x_out, hits_out, pidx, pbuf,
                                      KERNEL_FILTERS[filter], s_ut, wm, wc, *reg.kernel_args())
     assert used >= 0  # a row per (filter, time) suffices
@@ -260,7 +285,8 @@ class _Adaptive:
         self._predict, self._update, self.q_ballistic, self.sigma_v0 = predict, update, q_ballistic, sigma_v0
 
     def predict(self, dt: float) -> None:
-        self.x, self.P = self._predict(self.x, self.P, dt, self.q_ballistic * np.exp(self.log_lam))
+        q = _with_drag_floor(self.q_ballistic * np.exp(self.log_lam), self.x, dt)
+        self.x, self.P = self._predict(self.x, self.P, dt, q)
 
     def end(self, gone) -> None:
         """End the tracks where ``gone`` (...): ``nan`` state, restarted by the next report."""
@@ -305,7 +331,9 @@ class _Imm:
         self.started = np.zeros(batch, bool)
 
     def predict(self, dt: float) -> None:
-        self.xm, self.Pm, self.mu = imm.predict(self.xm, self.Pm, self.mu, dt, self.regimes)
+        x = self.estimate()[0]  # the combined estimate: where the drag floor is read
+        q = _with_drag_floor(np.broadcast_to(np.asarray(self.regimes.q, float), self.mu.shape), x, dt, regimes=True)
+        self.xm, self.Pm, self.mu = imm.predict(self.xm, self.Pm, self.mu, dt, self.regimes, q=q)
 
     def end(self, gone) -> None:
         """End the tracks where ``gone`` (...), in every regime."""
@@ -328,6 +356,17 @@ class _Imm:
 
     def estimate(self):
         return imm.combine(self.xm, self.Pm, self.mu)
+
+
+def _with_drag_floor(q: np.ndarray, x: np.ndarray, dt: float, regimes: bool = False) -> np.ndarray:
+    """The process-noise levels ``q`` (..., or (..., M) with ``regimes``) [m²/s³] raised to
+    :func:`drag_noise` of the estimates ``x`` (..., 6) over ``dt`` [s] where they hold one."""
+    q = np.array(q, float)
+    held = np.isfinite(x).all(axis=-1)
+    if held.any():
+        floor = drag_noise(x[held], abs(dt))
+        q[held] = np.maximum(q[held], floor[:, None] if regimes else floor)
+    return q
 
 
 def _initiate(z, R, new, d: Detections, sigma_v0):

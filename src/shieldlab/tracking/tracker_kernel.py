@@ -18,7 +18,7 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import below_surface_point
+from shieldlab.earth import altitude_point, below_surface_point, density_point
 from shieldlab.sensors.records import azimuth_variance_factor_one
 from shieldlab.tracking import imm_kernel, ukf_kernel
 from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _update_one, _update_scratch, init_one
@@ -41,7 +41,7 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 @nb.njit(cache=True, error_model="numpy")
 def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, enu, org, otrig, q_ballistic,
-               sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf, kind, s_ut, wm, wc, imm_q,
+               beta_min, sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf, kind, s_ut, wm, wc, imm_q,
                imm_sojourn, imm_mu0, imm_entry):
     """The labelled tracker over every update time, one filter (row) after another: the EKF
     (``kind`` :data:`EKF`), the UKF (:data:`UKF`, sigma-point scale ``s_ut`` and weights
@@ -49,7 +49,8 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
     its regimes' noise levels ``imm_q`` [m²/s³], mean sojourns ``imm_sojourn`` [s], starting
     odds ``imm_mu0`` and entry altitudes ``imm_entry`` [m] (M,), :class:`shieldlab.tracking.imm.Regimes`;
     no noise adaptation: the regimes have their own levels).  Each filter reads only its own
-    arguments.
+    arguments.  Every level is raised to the drag floor of a body of ballistic coefficient
+    ``beta_min`` [kg/m²] at the estimate (``tracker.drag_noise``, as the multi-target tracker).
 
     Times: ``dt`` (K,) [s] from the previous update time, predicted in ``nsub`` (K,) substeps
     of ``hsub`` (K,) seconds.  Scans, in the order applied: those of time ``k`` are
@@ -74,6 +75,7 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
     xm = np.empty((M, 6))
     Pm = np.empty((M, 6, 6))
     mu = np.empty(M)
+    qd = np.empty(M)  # the regimes' levels with the drag floor
     ip, iw, ic, ix0, iP0, ixc, ipx, ipy, ipz, ill = imm_kernel.scratch(M)
     x = np.empty(6)
     P = np.empty((6, 6))
@@ -86,11 +88,18 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
         log_lam = log_lam_max
         n_hits = 0
         for k in range(K):
+            floor = 0.0
+            if k > 0 and math.isfinite(x[0]):  # the drag a body of beta_min would feel (x: the combined estimate)
+                a = density_point(altitude_point(x[0], x[1], x[2])) * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) \
+                    / (2.0 * beta_min)
+                floor = a * a * abs(dt[k])
             if k > 0 and kind == IMM and started:
-                imm_kernel.predict_one(xm, Pm, mu, dt[k], nsub[k], hsub[k], imm_q, imm_sojourn, imm_entry, ip, iw, ic,
+                for g in range(M):
+                    qd[g] = max(imm_q[g], floor)
+                imm_kernel.predict_one(xm, Pm, mu, dt[k], nsub[k], hsub[k], qd, imm_sojourn, imm_entry, ip, iw, ic,
                                        ix0, iP0, ixc, ipx, ipy, ipz, A, Phi, Tm, k1, k2, k3, k4, tmp)
             elif k > 0 and kind != IMM and math.isfinite(x[0]):
-                qm = q_ballistic * math.exp(log_lam)
+                qm = max(q_ballistic * math.exp(log_lam), floor)
                 if kind == UKF:
                     if not ukf_kernel.predict_one(x, P, nsub[k], hsub[k], qm, s_ut, wm, wc, L, chi, u1, u2, u3, u4,
                                                   utmp, umean):
