@@ -154,8 +154,8 @@ def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, caps
     page = (out / "report.html").read_text()
     heads = re.findall(r"<th>([^<]*)</th>", page.split("<h2>Track quality</h2>")[1].split("</table>")[0])
     assert heads == ["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
-                     "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if honest)",
-                     "share of NEES above χ² 99 % (1 % if honest)", "time to firm track [s]"]
+                     "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
+                     "updates with NEES above χ² 99 % [%] (1 if consistent)", "time to firm track [s]"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -135,6 +135,7 @@ class TrackRuns:
                 "position_rmse_m": q["position_rmse_m"], "velocity_rmse_ms": q["velocity_rmse_ms"],
                 "track_breaks": q["track_breaks"], "false_tracks_per_hour": q["false_tracks_per_hour"],
                 "booster_tracks": q["booster_tracks"], "mean_nees": q["mean_nees"], "nees_over_99": q["nees_over_99"],
+                "nees_updates": q["nees_updates"],
                 "threats_tracked": np.isfinite(q["time_to_firm_track_s"]).sum(axis=1),
                 "median_time_to_firm_track_s": per_run,
             })

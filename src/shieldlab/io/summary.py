@@ -68,11 +68,16 @@ _ND = 6
 
 #: Track-quality columns summarised per system (means over runs, Student t intervals).
 TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed_targets", "false_tracks", "position_rmse_m",
-                      "velocity_rmse_ms", "mean_nees", "nees_over_99", "median_time_to_firm_track_s")
+                      "velocity_rmse_ms", "mean_nees", "nees_over_99", "nees_updates", "median_time_to_firm_track_s")
 #: Track-quality keys of tracks from reports without labels (``tracking.association: gnn``).
 TRACK_QUALITY_FILE_KEYS = ("track_breaks", "false_tracks_per_hour", "booster_tracks")
+#: How the consistency columns are scored (both methods end with it).
+_NEES_METHOD = ("; NEES over the 6 state numbers of each threat's track at the updates that took a detection (gnn: "
+                "a report, of the confirmed tracks judged a warhead), per run its mean (mean_nees, 6 for a "
+                "consistent filter), its share above chi-square(6)'s 99 % point 16.81 (nees_over_99, 0.01) and "
+                "the updates scored (nees_updates); the summary holds their means over runs")
 TRACK_QUALITY_METHOD = ("GOSPA (alpha 2, p 2, c 5 km) on a 4 s clock, mean per run; tracks present from "
-                        "confirmation to their last detection or the threat's destruction")
+                        "confirmation to their last detection or the threat's destruction" + _NEES_METHOD)
 
 
 #: ``track_quality_method`` where the tracks come from reports without labels.
@@ -80,7 +85,8 @@ TRACK_QUALITY_FILE_METHOD = ("GOSPA (alpha 2, p 2, c 5 km) on a 4 s clock, mean 
                              "the air (threats in flight and spent boosters present): missed_targets counts missed "
                              "objects, false_tracks false or surplus tracks; tracks present from confirmation to "
                              "their last report or their threat's destruction; a track's threat (for the RMSE, the "
-                             "first firm track and the breaks) is the object behind most of its reports")
+                             "first firm track and the breaks) is the object behind most of its reports"
+                             + _NEES_METHOD)
 
 
 def tracking_settings(world) -> dict:

@@ -16,7 +16,9 @@ control's launch gate (``doctrine.gate_k``) and the threat evaluation read the c
 as the truth about the track's error.  A mean well below 6 is a pessimistic filter.
 
 Per run, over the updates scored (the confirmed tracks of a threat while it flies):
-``mean_nees`` (ANEES) and ``nees_over_99`` (the share of updates above 16.81).
+``mean_nees`` (ANEES), ``nees_over_99`` (the share of updates above 16.81) and
+``nees_updates`` (how many: over M updates a consistent filter's ANEES lies within
+``χ²₆ₘ/M``'s band, ~6 ± 2·sqrt(12/M)).
 """
 
 from __future__ import annotations
@@ -48,13 +50,14 @@ def nees(err: np.ndarray, P: np.ndarray) -> np.ndarray:
     return out
 
 
-def per_run(run: np.ndarray, values: np.ndarray, C: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(mean_nees, nees_over_99)`` (C,) each of NEES ``values`` (M,) scored for runs ``run``
-    (M,) of a chunk of ``C`` (``nan`` where a run has none)."""
+def per_run(run: np.ndarray, values: np.ndarray, C: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean_nees, nees_over_99, nees_updates)`` (C,) each of NEES ``values`` (M,) scored for
+    runs ``run`` (M,) of a chunk of ``C``: the mean, the share above :data:`NEES_99` (``nan``
+    where a run has none) and how many were scored (int)."""
     keep = np.isfinite(values)
     run, values = run[keep], values[keep]
     n = np.bincount(run, minlength=C)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(run, values, minlength=C) / n
         over = np.bincount(run, (values > NEES_99).astype(float), minlength=C) / n
-    return np.where(n > 0, mean, np.nan), np.where(n > 0, over, np.nan)
+    return np.where(n > 0, mean, np.nan), np.where(n > 0, over, np.nan), n

@@ -167,8 +167,9 @@ class FileQuality:
     booster_tracks: np.ndarray  # int
     time_to_firm_track_s: np.ndarray  # (C, N); inf: never
     hours: float  # tracking time the rates are per
-    mean_nees: np.ndarray  # of the threat-labelled updates with a covariance; 6 if honest
-    nees_over_99: np.ndarray  # their share above chi-square(6)'s 99 % point; 0.01 if honest
+    mean_nees: np.ndarray  # of the threat-labelled updates with a covariance; 6 if consistent
+    nees_over_99: np.ndarray  # their share above chi-square(6)'s 99 % point; 0.01 if consistent
+    nees_updates: np.ndarray  # int: how many
 
 
 def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroyed: np.ndarray | None = None,
@@ -224,12 +225,12 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     ep = np.linalg.norm(tf.x[cc, ss, kk, :3] - pos_t[cc, nn, kk], axis=-1)
     ev = np.linalg.norm(tf.x[cc, ss, kk, 3:] - vel_t[cc, nn, kk], axis=-1)
     cnt = np.bincount(cc, minlength=C)
-    mean_nees, over_99 = np.full(C, np.nan), np.full(C, np.nan)
+    mean_nees, over_99, n_nees = np.full(C, np.nan), np.full(C, np.nan), np.zeros(C, np.int64)
     if tf.confirmed_P is not None:  # at the updates that assimilated a report (the posterior)
         u = tf.report[cc, ss, kk] >= 0
         cu, su, ku, nu = cc[u], ss[u], kk[u], nn[u]
         err = tf.x[cu, su, ku] - np.concatenate([pos_t[cu, nu, ku], vel_t[cu, nu, ku]], axis=1)
-        mean_nees, over_99 = consistency.per_run(cu, consistency.nees(err, tf.confirmed_P[cu, su, ku]), C)
+        mean_nees, over_99, n_nees = consistency.per_run(cu, consistency.nees(err, tf.confirmed_P[cu, su, ku]), C)
     with np.errstate(invalid="ignore", divide="ignore"):
         p_rmse = np.sqrt(np.bincount(cc, ep**2, minlength=C) / cnt)
         v_rmse = np.sqrt(np.bincount(cc, ev**2, minlength=C) / cnt)
@@ -260,5 +261,5 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
                        false_tracks=false_tracks,
                        false_tracks_per_hour=false_tracks / hours if hours > 0 else np.full(C, np.nan),
                        booster_tracks=booster_tracks, time_to_firm_track_s=firm, hours=hours,
-                       mean_nees=mean_nees, nees_over_99=over_99)
+                       mean_nees=mean_nees, nees_over_99=over_99, nees_updates=n_nees)
 

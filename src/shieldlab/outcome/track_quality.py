@@ -68,8 +68,9 @@ class TrackQuality:
     velocity_rmse_ms: np.ndarray  # [m/s]
     time_to_firm_track_s: np.ndarray  # (C, N): first confirmation after launch [s]; inf: never
     instants: np.ndarray  # evaluation instants counted
-    mean_nees: np.ndarray  # mean NEES of each threat's own track (6 for an honest covariance)
-    nees_over_99: np.ndarray  # share of those NEES above chi-square(6)'s 99 % point (0.01 if honest)
+    mean_nees: np.ndarray  # mean NEES of each threat's own track (6 for a consistent filter)
+    nees_over_99: np.ndarray  # share of those NEES above chi-square(6)'s 99 % point (0.01 if consistent)
+    nees_updates: np.ndarray  # int: the updates those two were scored over
 
 
 class Gospa(NamedTuple):
@@ -192,18 +193,18 @@ def evaluate(tr: Tracks, truth: Trajectories, destroyed: np.ndarray, step_s: flo
     with np.errstate(invalid="ignore", divide="ignore"):
         p_rmse = np.sqrt(np.where(both, err_p**2, 0.0).sum(axis=(1, 2)) / n_both)
         v_rmse = np.sqrt(np.where(both, err_v**2, 0.0).sum(axis=(1, 2)) / n_both)
-    mean_nees, over_99 = _consistency(tr, truth, gone)
+    mean_nees, over_99, n_nees = _consistency(tr, truth, gone)
     return TrackQuality(system=tr.system, gospa_m=g, localisation_m=loc_rms, missed=missed, false=false,
                         position_rmse_m=np.where(n_both > 0, p_rmse, np.nan),
                         velocity_rmse_ms=np.where(n_both > 0, v_rmse, np.nan),
                         # (a confirmation after the threat's destruction is of nothing)
                         time_to_firm_track_s=np.where(tr.confirm_time <= gone, tr.confirm_time - launch, np.inf),
-                        instants=count, mean_nees=mean_nees, nees_over_99=over_99)
+                        instants=count, mean_nees=mean_nees, nees_over_99=over_99, nees_updates=n_nees)
 
 
-def _consistency(tr: Tracks, truth: Trajectories, gone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per run, the mean NEES of each threat's own track and the share above its 99 % point
-    (:mod:`shieldlab.outcome.consistency`), over the updates that assimilated a detection
+def _consistency(tr: Tracks, truth: Trajectories, gone: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run, the mean NEES of each threat's own track, the share above its 99 % point and
+    the number scored (:func:`shieldlab.outcome.consistency.per_run`), over the updates that assimilated a detection
     while the track was present and its threat flew (``gone`` (C, N): destroyed at [s])."""
     C = truth.batch_shape[0]
     K = tr.t.size
@@ -249,7 +250,7 @@ def _row(chunk, name: str, q) -> dict[str, np.ndarray]:
         "gospa_m": q.gospa_m, "localisation_m": q.localisation_m,
         "missed_targets": q.missed, "false_tracks": q.false,
         "position_rmse_m": q.position_rmse_m, "velocity_rmse_ms": q.velocity_rmse_ms,
-        "mean_nees": q.mean_nees, "nees_over_99": q.nees_over_99,
+        "mean_nees": q.mean_nees, "nees_over_99": q.nees_over_99, "nees_updates": q.nees_updates.astype(np.int32),
         "threats_tracked": np.isfinite(firm).sum(axis=1).astype(np.int32),
         "median_time_to_firm_track_s": median_firm,
     }

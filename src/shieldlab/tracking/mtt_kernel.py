@@ -47,7 +47,7 @@ from shieldlab.tracking.ekf_kernel import (
     init_one,
     outside_gate,
 )
-from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one
+from shieldlab.tracking.tracker_kernel import DRAG_FLOOR_RADIUS_M, EKF, IMM, UKF, adapt_one
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -90,9 +90,10 @@ def _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic
         if status[c, t] == _FREE:
             continue
         xt = x[c, t]
-        rho = density_point(altitude_point(xt[0], xt[1], xt[2]))
-        v2 = xt[3] * xt[3] + xt[4] * xt[4] + xt[5] * xt[5]
-        a = rho * v2 / (2.0 * beta_min)
+        a = 0.0  # above DRAG_FLOOR_RADIUS_M the floor never reaches the noise level: skipped, same bits
+        if xt[0] * xt[0] + xt[1] * xt[1] + xt[2] * xt[2] < DRAG_FLOOR_RADIUS_M * DRAG_FLOOR_RADIUS_M:
+            rho = density_point(altitude_point(xt[0], xt[1], xt[2]))
+            a = rho * (xt[3] * xt[3] + xt[4] * xt[4] + xt[5] * xt[5]) / (2.0 * beta_min)
         if kind == IMM:  # the regimes' own noise levels, no adaptation; the drag floor
             for g in range(iq.shape[0]):
                 qm[g] = max(iq[g], a * a * dt_abs)

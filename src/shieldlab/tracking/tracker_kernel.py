@@ -26,6 +26,13 @@ from shieldlab.tracking.ekf_kernel import _predict_one, _predict_scratch, _updat
 #: ``track_rows``'s filters.
 EKF, UKF, IMM = 0, 1, 2
 
+#: Geocentric radius [m] above which the trackers skip the drag floor: 120 km above the
+#: equator, so every point beyond it is more than 120 km up, where the US-1976 density is
+#: below 2.3e-8 kg/m³ and the floor ``(ρ v² / 2β)² Δt`` below 2e-8 Δt m²/s³ at 8 km/s,
+#: beneath ``q_ballistic`` (1e-2) for any prediction shorter than days: skipping it changes
+#: no bit (``max(q, floor)`` is ``q``), and saves the altitude and density of most predictions.
+DRAG_FLOOR_RADIUS_M = 6_378_137.0 + 120e3
+
 # tracker.NIS_GAIN_UP and NIS_GAIN_DOWN (tracker imports this module; a test holds them equal)
 _NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
 
@@ -89,7 +96,9 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
         n_hits = 0
         for k in range(K):
             floor = 0.0
-            if k > 0 and math.isfinite(x[0]):  # the drag a body of beta_min would feel (x: the combined estimate)
+            # the drag a body of beta_min would feel (x: the combined estimate); only below
+            # DRAG_FLOOR_RADIUS_M, above which it never reaches q_ballistic (a shortcut, same bits)
+            if k > 0 and x[0] * x[0] + x[1] * x[1] + x[2] * x[2] < DRAG_FLOOR_RADIUS_M * DRAG_FLOOR_RADIUS_M:
                 a = density_point(altitude_point(x[0], x[1], x[2])) * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) \
                     / (2.0 * beta_min)
                 floor = a * a * abs(dt[k])
