@@ -125,3 +125,26 @@ def test_track_file_nees_reads_each_track_against_its_own_covariance(monkeypatch
     assert np.all((per_run > 300) & (per_run <= np.bincount(cc, minlength=C)))  # those that took a report
     assert np.all(np.abs(q.mean_nees - 6.0) < 5 * np.sqrt(12.0 / per_run))
     assert np.all(q.nees_over_99 < 0.04)
+
+
+def test_the_run_table_names_its_tracks_and_shows_their_consistency(tmp_path):
+    """The run's track-quality table says which filter and association made the tracks, and
+    shows the consistency columns; a track file's GOSPA column is headed as the tracks command
+    heads it (false or surplus tracks)."""
+    from pathlib import Path
+
+    from test_cli import cli
+
+    import shieldlab
+
+    preset = Path(shieldlab.__file__).parent / "scenario" / "presets" / "epaa-phase-1.yaml"
+    gnn = tmp_path / "gnn.yaml"
+    gnn.write_text(preset.read_text() + "\ntracking:\n  association: gnn\n  filter: ukf\n")
+    r = cli("run", "epaa-phase-1", "--runs", "2")
+    assert r.returncode == 0, r.stderr
+    assert "track quality (EKF tracks, association labels; means over runs" in r.stdout
+    assert "NEES" in r.stdout and "false tracks" in r.stdout
+    r = cli("run", gnn, "--runs", "2")
+    assert r.returncode == 0, r.stderr
+    assert "track quality (UKF tracks, association gnn; means over runs" in r.stdout
+    assert "false/surplus" in r.stdout

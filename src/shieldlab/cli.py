@@ -430,9 +430,12 @@ def _print_track_quality(summary: dict) -> None:
                  (("track_breaks", "breaks/run", "{:.1f}"), ("false_tracks_per_hour", "false tracks/h", "{:.1f}"),
                   ("booster_tracks", "booster tracks/run", "{:.1f}"))
                  if any(key in q for q in tq.values())]
-    t = Table(title="track quality (means over runs; GOSPA c = 5 km)")
-    for col in ("system", "GOSPA km", "localisation m", "missed", "false tracks", "position RMSE m",
-                "velocity RMSE m/s", "NEES", "NEES > χ² 99 %", *(label for _, label, _ in file_cols),
+    tr = summary.get("tracking") or {}
+    how = f"{tr['filter'].upper()} tracks, association {tr['association']}; " if tr.get("filter") else ""
+    t = Table(title=f"track quality ({how}means over runs; GOSPA c = 5 km)")
+    # (a track file's GOSPA counts false and surplus tracks, as the tracks command heads it)
+    for col in ("system", "GOSPA km", "localisation m", "missed", "false/surplus" if file_cols else "false tracks",
+                "position RMSE m", "velocity RMSE m/s", "NEES", "NEES > χ² 99 %", *(label for _, label, _ in file_cols),
                 "first firm track s"):
         t.add_column(col, justify="left" if col == "system" else "right")
     for name, q in tq.items():

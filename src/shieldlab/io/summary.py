@@ -68,7 +68,8 @@ _ND = 6
 
 #: Track-quality columns summarised per system (means over runs, Student t intervals).
 TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed_targets", "false_tracks", "position_rmse_m",
-                      "velocity_rmse_ms", "mean_nees", "nees_over_99", "nees_updates", "median_time_to_firm_track_s")
+                      "velocity_rmse_ms", "mean_nees", "nees_over_99", "nees_updates", "threats_tracked",
+                      "median_time_to_firm_track_s")
 #: Track-quality keys of tracks from reports without labels (``tracking.association: gnn``).
 TRACK_QUALITY_FILE_KEYS = ("track_breaks", "false_tracks_per_hour", "booster_tracks")
 #: How the consistency columns are scored (both methods end with it).
