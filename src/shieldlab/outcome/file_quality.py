@@ -230,7 +230,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
         u = tf.report[cc, ss, kk] >= 0
         cu, su, ku, nu = cc[u], ss[u], kk[u], nn[u]
         err = tf.x[cu, su, ku] - np.concatenate([pos_t[cu, nu, ku], vel_t[cu, nu, ku]], axis=1)
-        mean_nees, over_99, n_nees = consistency.per_run(cu, consistency.nees(err, tf.confirmed_P[cu, su, ku]), C)
+        mean_nees, over_99, n_nees = consistency.per_run(cu, consistency.nees(err, tf.confirmed_P, (cu, su, ku)), C)
     with np.errstate(invalid="ignore", divide="ignore"):
         p_rmse = np.sqrt(np.bincount(cc, ep**2, minlength=C) / cnt)
         v_rmse = np.sqrt(np.bincount(cc, ev**2, minlength=C) / cnt)

@@ -214,7 +214,7 @@ def _consistency(tr: Tracks, truth: Trajectories, gone: np.ndarray) -> tuple[np.
     pos, vel = state_at(truth, tr.t[kk], index=(cc, nn))
     assert vel is not None  # asked for
     err = tr.x[cc, nn, kk] - np.concatenate([pos, vel], axis=1)
-    return consistency.per_run(cc, consistency.nees(err, tr.P[cc, nn, kk]), C)
+    return consistency.per_run(cc, consistency.nees(err, tr.P, (cc, nn, kk)), C)
 
 
 def columns(world, chunk) -> dict[str, np.ndarray]:
