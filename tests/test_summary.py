@@ -212,7 +212,7 @@ def test_pieces_of_runs_give_the_summary_of_the_whole(world):
     quality = {"system": np.array(["nato"] * RUNS, dtype=object), **{k: np.linspace(1.0, 2.0, RUNS) * (i + 1)
                for i, k in enumerate(("gospa_m", "localisation_m", "missed_targets", "false_tracks",
                                       "position_rmse_m", "velocity_rmse_ms", "mean_nees", "nees_over_99",
-                                      "nees_updates", "median_time_to_firm_track_s"))}}
+                                      "nees_updates", "threats_tracked", "median_time_to_firm_track_s"))}}
     whole = summarise(world, oc, ev, RUNS, 3, quality)
     N = len(world.threats)
     for cuts in ([0, 3, 7, 10], [0, 1, 2, 9, 10], [0, 10]):

@@ -174,8 +174,7 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
     for name in sorted(set(quality["system"])):
         m = quality["system"] == name
         row: dict[str, Any] = {}
-        # (a table without one of the columns is summarised without it)
-        for key in (k for k in TRACK_QUALITY_KEYS + TRACK_QUALITY_FILE_KEYS if k in quality):
+        for key in TRACK_QUALITY_KEYS + tuple(k for k in TRACK_QUALITY_FILE_KEYS if k in quality):
             v = np.asarray(quality[key][m], float)
             v = v[np.isfinite(v)]
             mean, ci = _mean(v) if v.size else (None, [None, None])

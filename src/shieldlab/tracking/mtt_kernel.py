@@ -30,7 +30,7 @@ import math
 import numba as nb
 import numpy as np
 
-from shieldlab.earth import altitude_point, below_surface_point, density_point
+from shieldlab.earth import below_surface_point
 from shieldlab.sensors.records import azimuth_variance_factor_one
 from shieldlab.sensors.visibility import sees
 from shieldlab.tracking import imm_kernel, ukf_kernel
@@ -47,7 +47,7 @@ from shieldlab.tracking.ekf_kernel import (
     init_one,
     outside_gate,
 )
-from shieldlab.tracking.tracker_kernel import DRAG_FLOOR_RADIUS_M, EKF, IMM, UKF, adapt_one
+from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one, drag_accel
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -90,10 +90,7 @@ def _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic
         if status[c, t] == _FREE:
             continue
         xt = x[c, t]
-        a = 0.0  # above DRAG_FLOOR_RADIUS_M the floor never reaches the noise level: skipped, same bits
-        if xt[0] * xt[0] + xt[1] * xt[1] + xt[2] * xt[2] < DRAG_FLOOR_RADIUS_M * DRAG_FLOOR_RADIUS_M:
-            rho = density_point(altitude_point(xt[0], xt[1], xt[2]))
-            a = rho * (xt[3] * xt[3] + xt[4] * xt[4] + xt[5] * xt[5]) / (2.0 * beta_min)
+        a = drag_accel(xt, beta_min)
         if kind == IMM:  # the regimes' own noise levels, no adaptation; the drag floor
             for g in range(iq.shape[0]):
                 qm[g] = max(iq[g], a * a * dt_abs)
@@ -214,11 +211,8 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                 rng, az, el = _measure(x[c, t], site, enu, Jd, Hd)
                 _project(P[c, t], Hd, PHtd, HPH)
             for m in range(M):
-                if not valid[m]:
-                    d2[t, m] = np.inf
-                    ld[t, m] = np.nan
-                    continue
-                if outside_gate(HPH, R[m], z[m], rng, az, el, gate):  # its distance would not be read
+                # an empty slot, or a report surely outside the gate (its distance would not be read)
+                if not valid[m] or outside_gate(HPH, R[m], z[m], rng, az, el, gate):
                     d2[t, m] = np.inf
                     ld[t, m] = np.nan
                     continue

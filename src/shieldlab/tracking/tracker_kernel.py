@@ -33,6 +33,18 @@ EKF, UKF, IMM = 0, 1, 2
 #: no bit (``max(q, floor)`` is ``q``), and saves the altitude and density of most predictions.
 DRAG_FLOOR_RADIUS_M = 6_378_137.0 + 120e3
 
+
+@nb.njit(cache=True, inline="always")
+def drag_accel(x, beta_min):
+    """The drag deceleration [m/s²] a body of ballistic coefficient ``beta_min`` [kg/m²] would
+    feel at state ``x`` (6,) [ECEF m, m/s], ``ρ(h) v² / (2β)`` (``tracker.drag_noise``'s, whose
+    square times Δt is the trackers' noise floor); 0 beyond :data:`DRAG_FLOOR_RADIUS_M` (and
+    for a ``nan`` state), where the floor never reaches the noise level."""
+    if not x[0] * x[0] + x[1] * x[1] + x[2] * x[2] < DRAG_FLOOR_RADIUS_M * DRAG_FLOOR_RADIUS_M:
+        return 0.0
+    return density_point(altitude_point(x[0], x[1], x[2])) * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) \
+        / (2.0 * beta_min)
+
 # tracker.NIS_GAIN_UP and NIS_GAIN_DOWN (tracker imports this module; a test holds them equal)
 _NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
 
@@ -96,11 +108,8 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
         n_hits = 0
         for k in range(K):
             floor = 0.0
-            # the drag a body of beta_min would feel (x: the combined estimate); only below
-            # DRAG_FLOOR_RADIUS_M, above which it never reaches q_ballistic (a shortcut, same bits)
-            if k > 0 and x[0] * x[0] + x[1] * x[1] + x[2] * x[2] < DRAG_FLOOR_RADIUS_M * DRAG_FLOOR_RADIUS_M:
-                a = density_point(altitude_point(x[0], x[1], x[2])) * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) \
-                    / (2.0 * beta_min)
+            if k > 0:  # the drag floor, read at the (combined) estimate
+                a = drag_accel(x, beta_min)
                 floor = a * a * abs(dt[k])
             if k > 0 and kind == IMM and started:
                 for g in range(M):
