@@ -46,7 +46,8 @@ def _tracks(points, t_first=(80.0,), sigma_m=1e3) -> Tracks:
         x[0, j, k0:, 3:] = 0.0
         P[0, j, :, :3, :3] = np.eye(3) * sigma_m ** 2 / 3.0
     return Tracks(system="s", t=t, x=x, P=P, n_hits=np.zeros((1, T, K), np.int32),
-                  confirmed=np.isfinite(x[..., 0]), confirm_time=np.full((1, T), 80.0))
+                  confirmed=np.isfinite(x[..., 0]), confirm_time=np.full((1, T), 80.0),
+                  q=np.where(np.isfinite(x[..., 0]), 1e-2, np.nan).astype(np.float32))
 
 
 def test_a_track_on_the_reported_path_is_alerted_others_are_not():

@@ -494,16 +494,17 @@ def test_a_shared_picture_keeps_the_tentative_history_its_thrust_test_reads():
 
 
 def test_a_hold_on_a_boost_track_does_not_outlive_a_threat_judged_harmless():
-    """nato-russia-2011, run 3 of seed 1: the Black Sea ship holds fire to its last chance on
-    the Sofia Sejjil-2's boost track (relayed from Russia's early-warning radars), and after
-    burnout judges it no threat to the city; it comes down outside Sofia's radius.  The log's
-    last word was the hold (held-last-chance, sticky as a blocking reason); it is why the
-    battery did not fire: not-threatening."""
+    """nato-russia-2011, run 14 of seed 2: the Black Sea ship holds fire to its last chance on
+    the first Bucharest Sejjil-2's boost track, and after burnout judges it no threat to the
+    city; it comes down outside Bucharest's radius.  The log's last word was the hold
+    (held-last-chance, sticky as a blocking reason); it is why the battery did not fire:
+    not-threatening.  (Run 3 of seed 1, Sofia's, showed it until the fused picture predicted
+    its sources with their own process noise; the ship now fires there.)"""
     from shieldlab.engine.chain import replay_run
 
     w = load_world("nato-russia-2011")
-    ch = replay_run(w, preflight(w, 4), 1, 3)
-    n = [t.name for t in w.threats].index("sejjil-sofia")
+    ch = replay_run(w, preflight(w, 4), 2, 14)
+    n = [t.name for t in w.threats].index("sejjil-bucharest#1")
     b = [bt.name for bt in w.batteries].index("black-sea-sm3")
     d = ch.decisions
     mine = (d.threat == n) & (d.battery == b)

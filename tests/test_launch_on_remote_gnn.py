@@ -20,7 +20,8 @@ def _tracks(xs, t):
         x[0, j, held] = state
         P[0, j, held] = np.diag([100.0**2] * 3 + [10.0**2] * 3)
     return Tracks(system="s", t=t, x=x, P=P, n_hits=np.zeros((1, J, K), np.int32),
-                  confirmed=np.isfinite(x).all(axis=-1), confirm_time=np.zeros((1, J)))
+                  confirmed=np.isfinite(x).all(axis=-1), confirm_time=np.zeros((1, J)),
+                  q=np.where(np.isfinite(x).all(axis=-1), 1e-2, np.nan).astype(np.float32))
 
 
 def test_guidance_finds_the_radars_track_of_the_target_by_position():

@@ -22,8 +22,8 @@ from shieldlab.c2.fusion import covariance_intersection
 from shieldlab.c2.links import Link, arrival_time, receive, transmit
 from shieldlab.c2.picture import NodePicture, fuse_picture
 from shieldlab.flyout.integrate import propagate
-from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks
+from shieldlab.tracking.tracker import coast
 
 LAT, LON = np.radians(30.0), np.radians(40.0)
 X0 = np.concatenate([earth.geodetic_to_ecef(LAT, LON, 300e3), earth.enu_matrix(LAT, LON).T @ [3000.0, 0.0, 0.0]])
@@ -38,8 +38,9 @@ def truth(t) -> np.ndarray:
     return propagate(np.tile(X0, (t.size, 1)), t)
 
 
-def make_tracks(system, t, x, P, n_hits, init_hits=3) -> Tracks:
-    """A Tracks record from arrays: ``x (C, N, K, 6)``, ``P`` broadcast to (C, N, K, 6, 6), ``n_hits (C, N, K)``."""
+def make_tracks(system, t, x, P, n_hits, init_hits=3, q=0.0) -> Tracks:
+    """A Tracks record from arrays: ``x (C, N, K, 6)``, ``P`` broadcast to (C, N, K, 6, 6), ``n_hits (C, N, K)``,
+    the filter's noise level ``q`` [m²/s³] wherever a track is held."""
     x = np.asarray(x, float)
     P = np.broadcast_to(np.asarray(P, float), x.shape + (6,)).copy()
     n_hits = np.asarray(n_hits, np.int32)
@@ -48,7 +49,8 @@ def make_tracks(system, t, x, P, n_hits, init_hits=3) -> Tracks:
     confirmed = n_hits >= init_hits
     t = np.asarray(t, float)
     confirm_time = np.where(confirmed.any(axis=-1), t[np.argmax(confirmed, axis=-1)], np.inf)
-    return Tracks(system=system, t=t, x=x, P=P, n_hits=n_hits, confirmed=confirmed, confirm_time=confirm_time)
+    q = np.where(n_hits > 0, q, np.nan).astype(np.float32)
+    return Tracks(system=system, t=t, x=x, P=P, n_hits=n_hits, confirmed=confirmed, confirm_time=confirm_time, q=q)
 
 
 def source_tracks(C, N, t, seed=0, first=None, system="radar") -> Tracks:
@@ -186,7 +188,7 @@ def test_loss_drops_about_half_reproducibly_and_per_run():
     np.testing.assert_array_equal(r2.delivered, r.delivered)
     for j in (0, 5, C - 1):
         alone = Tracks(src.system, src.t, src.x[j:j + 1], src.P[j:j + 1], src.n_hits[j:j + 1],
-                       src.confirmed[j:j + 1], src.confirm_time[j:j + 1])
+                       src.confirmed[j:j + 1], src.confirm_time[j:j + 1], src.q[j:j + 1])
         rj = receive(alone, link, rngs([j]))
         np.testing.assert_array_equal(rj.delivered[0], r.delivered[j])
         np.testing.assert_array_equal(rj.tracks.x[0], r.tracks.x[j])
@@ -338,7 +340,7 @@ def test_lineage_skipping_and_pass_through():
         trk = source_tracks(C, 3, t, seed=len(system), first=first, system=system)
         x = trk.x.copy()
         x[:, list(nan_threats)] = np.nan  # a confirmed track with no state: must be skipped
-        return Tracks(system, t, x, p_scale * trk.P, trk.n_hits, trk.confirmed, trk.confirm_time)
+        return Tracks(system, t, x, p_scale * trk.P, trk.n_hits, trk.confirmed, trk.confirm_time, trk.q)
 
     # threat n is confirmed at source time first[n] + 2 (init_hits = 3)
     local = tracks("own", first=[-2, 99, 2])
@@ -354,7 +356,7 @@ def test_lineage_skipping_and_pass_through():
     # before any source holds threat 2, the local tentative track (from t = 2) is its history,
     # unconfirmed: none at 1.5, its state at 3 carried to 3.5
     assert np.isnan(pic.tracks.x[:, 2, 0]).all() and (pic.tracks.n_hits[:, 2, 0] == 0).all()
-    x_t, P_t = ekf.predict(local.x[:, 2, 3], local.P[:, 2, 3], 0.5, 0.0)
+    x_t, P_t = coast(local.x[:, 2, 3], local.P[:, 2, 3], local.q[:, 2, 3], 0.5)
     np.testing.assert_array_equal(pic.tracks.x[:, 2, 1], x_t)
     np.testing.assert_array_equal(pic.tracks.P[:, 2, 1], P_t)
     # n_hits: the sum over the sources holding the threat, at their latest update (and the
@@ -366,7 +368,7 @@ def test_lineage_skipping_and_pass_through():
     np.testing.assert_array_equal(pic.tracks.n_hits, hits)
     # one source passes through, carried from its update at t = 5 to 5.5 and from 7 to 7.5
     for j, ts in [(2, 5), (3, 7)]:
-        x_w, P_w = ekf.predict(local.x[:, 2, ts], local.P[:, 2, ts], times[j] - ts, 0.0)
+        x_w, P_w = coast(local.x[:, 2, ts], local.P[:, 2, ts], local.q[:, 2, ts], times[j] - ts)
         np.testing.assert_array_equal(pic.tracks.x[:, 2, j], x_w)
         np.testing.assert_array_equal(pic.tracks.P[:, 2, j], P_w)
         np.testing.assert_allclose(pic.tracks.x[:, 2, j], propagate(local.x[:, 2, ts], np.full(C, times[j] - ts)),
@@ -379,7 +381,7 @@ def test_lineage_skipping_and_pass_through():
     # "best": only the chosen (smallest-trace) source's bit, its state passed through
     best = fuse_picture(local, [r1, r2], times, method="best")
     np.testing.assert_array_equal(best.lineage, np.broadcast_to([[1, 1, 1, 1], [4, 4, 4, 4], [0, 0, 1, 1]], (C, 3, 4)))
-    x_w, P_w = ekf.predict(r2.x[:, 1, 7], r2.P[:, 1, 7], 0.5, 0.0)
+    x_w, P_w = coast(r2.x[:, 1, 7], r2.P[:, 1, 7], r2.q[:, 1, 7], 0.5)
     np.testing.assert_array_equal(best.tracks.x[:, 1, 3], x_w)
     np.testing.assert_array_equal(best.tracks.n_hits, pic.tracks.n_hits)
 
@@ -448,7 +450,7 @@ def test_a_held_state_predicted_into_the_ground_is_dropped():
     src = source_tracks(2, 1, np.minimum(t, 100.0))
     src = Tracks(system=src.system, t=t, x=np.where((t <= 100.0)[None, None, :, None], src.x, np.nan),
                  P=np.where((t <= 100.0)[None, None, :, None, None], src.P, np.nan), n_hits=src.n_hits,
-                 confirmed=src.confirmed, confirm_time=src.confirm_time)
+                 confirmed=src.confirmed, confirm_time=src.confirm_time, q=src.q)
     rec = receive(src, Link(source="a", target="b", latency=1.0, period=10.0), rngs=None)
     x = rec.tracks.x[:, 0]
     live = np.isfinite(x).all(axis=-1)
@@ -456,3 +458,32 @@ def test_a_held_state_predicted_into_the_ground_is_dropped():
     assert live[:, 2:11].all() and not live[:, -1].any()  # confirmed from the third report
     assert alt.min() > -2000.0
     assert np.isfinite(rec.tracks.P[:, 0][live]).all() and np.isnan(rec.tracks.P[:, 0][~live]).all()
+
+
+def test_links_and_pictures_predict_with_the_noise_level_the_source_filter_held():
+    """A state carried past its last update grows as its own filter would have grown it: by the
+    white-noise acceleration of the level it held (Tracks.q), q·dt³/3 of position variance per
+    axis over dt (BLK §6.2.2), on top of the dynamics'; the level rides along with the state."""
+    t = np.arange(0.0, 20.0)
+    C, N = 2, 1
+    q = 1e3  # m²/s³: a boosting track's level (the adaptive filter's runs 1e-2 .. 1e5)
+    calm = source_tracks(C, N, t, seed=3)
+    busy = make_tracks("radar", t, calm.x, P0, calm.n_hits, q=q)
+    link = Link(source="a", target="b", latency=5.0, period=10.0)
+    r_calm, r_busy = receive(calm, link).tracks, receive(busy, link).tracks
+    # message 1 carries the update at t = 10 to t = 15: 5 s of prediction (300 km up: no drag floor)
+    dt = 5.0
+    extra = np.trace(r_busy.P[:, 0, 1, :3, :3] - r_calm.P[:, 0, 1, :3, :3], axis1=-2, axis2=-1)
+    np.testing.assert_allclose(extra, 3 * q * dt**3 / 3, rtol=1e-3)
+    np.testing.assert_array_equal(r_busy.x, r_calm.x)  # the noise moves no state
+    np.testing.assert_array_equal(r_busy.q[:, 0, 1], np.float32(q))
+    assert np.isnan(r_busy.q[:, 0, 0]).all()  # message 0 left before the track's confirmation: nothing held
+    # a fused picture carries the highest level among the sources in the estimate
+    pic = fuse_picture(calm, [r_busy], np.array([15.0, 15.5]))
+    assert (pic.lineage[:, 0] == 3).all()
+    np.testing.assert_array_equal(pic.tracks.q[:, 0], np.float32(q))
+    # and predicts each with its own: the busy source's covariance at 15.5 is wider than the calm one's
+    alone_calm = fuse_picture(calm, [], np.array([15.5]), method="best").tracks.P[:, 0, 0]
+    alone_busy = fuse_picture(busy, [], np.array([15.5]), method="best").tracks.P[:, 0, 0]
+    np.testing.assert_allclose(np.trace(alone_busy[:, :3, :3] - alone_calm[:, :3, :3], axis1=-2, axis2=-1),
+                               q * 0.5**3, rtol=1e-3)

@@ -225,7 +225,8 @@ def _perfect_file(truth, K_step=4.0):
     tf = mtt.TrackFile(system="p", t=t, x=x, sigma_pos=np.zeros((Cn, N, K), np.float32),
                        track_id=tid.astype(np.int64), status=np.where(fly, mtt.CONFIRMED, mtt.FREE).astype(np.int8),
                        n_hits=np.cumsum(fly, axis=-1).astype(np.int32), sensors=np.where(fly, 1, 0).astype(np.uint32),
-                       report=report.astype(np.int64), sensor_names=("s",))
+                       report=report.astype(np.int64), sensor_names=("s",),
+                       q=np.where(fly, 1e-2, np.nan).astype(np.float32))
     tid_rep = np.broadcast_to(np.arange(N, dtype=np.int32), (Cn, K, N)).copy()
     rep = Reports(sensor="s", site_ecef=np.zeros(3), site_lat=0.0, site_lon=0.0, site_alt=0.0, t=t,
                   z=np.zeros((Cn, K, N, 3)), valid=np.ones((Cn, K, N), bool), R=np.eye(3),
@@ -399,6 +400,8 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     ref = mtt.track_reports(reps, radars, "a", mgmt, keep_covariance=True, compiled=False)
     for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+    np.testing.assert_array_equal(np.isfinite(fast.q), fast.status != mtt.FREE)  # a level where a track is
+    np.testing.assert_allclose(fast.q, ref.q, rtol=1e-3 if kf == "imm" else 1e-5, equal_nan=True)
     # the IMM's odds are exponentials of its regimes' likelihoods: the last bits of exp, log
     # and of sums in another order carry further, most in boost, where the regimes compete.
     # Measured on this scene: states within 4.9 mm and 1.05 cm/s (early in a track; 1e-6 m

@@ -38,7 +38,7 @@ def _tracks(truth, order, start, stop, sigma, rng, system):
     conf = np.logical_or.accumulate(held, axis=-1)
     ct = np.where(conf.any(-1), T_GRID[np.argmax(conf, -1)], np.inf)
     return Tracks(system=system, t=T_GRID, x=x, P=P, n_hits=np.cumsum(held, -1).astype(np.int32),
-                  confirmed=conf, confirm_time=ct)
+                  confirmed=conf, confirm_time=ct, q=np.where(held, 1e-2, np.nan).astype(np.float32))
 
 
 def test_tracks_of_one_object_share_a_number_and_others_do_not():

@@ -733,6 +733,12 @@ def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc, kf):
     scale = np.abs(ref.P[live]).max(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(fast.P[live] / scale, ref.P[live] / scale, rtol=0, atol=1e-9)
     assert live[:, :400].sum() > 3000 and not live[:, -1].any()  # tracked, then came down and ended
+    # the noise level each filter holds (Tracks.q, float32), held where a track is
+    np.testing.assert_array_equal(np.isfinite(fast.q), live)
+    np.testing.assert_allclose(fast.q, ref.q, rtol=1e-5, equal_nan=True)
+    top = max(imm.DEFAULT.q) if kf == "imm" else 1e5  # the boost regime's level, or q_boost's default
+    assert 1e-2 * (1 - 1e-6) <= np.nanmin(fast.q) and np.nanmax(fast.q) <= top * (1 + 1e-6)
+    assert np.nanmax(fast.q) > 1e3 * np.nanmin(fast.q)  # it adapts (or the regimes' odds move)
 
 
 @pytest.mark.parametrize("kf", ["ekf", "ukf", "imm"])

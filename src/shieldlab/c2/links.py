@@ -12,11 +12,12 @@ acknowledgements, so it ranks tracks by when it last *sent* them, not by when
 they last arrived.
 
 The target node holds the last state it received for each threat and
-extrapolates it ballistically (EKF prediction without process noise,
-:func:`shieldlab.tracking.ekf.predict`) to each arrival time, so that the
-received picture is a :class:`~shieldlab.tracking.records.Tracks` whose state
-at ``t[k]`` is valid at ``t[k]`` — what fire control assumes of a track — and
-whose covariance grows while the threat is not refreshed.
+extrapolates it ballistically to each arrival time, with the process noise the
+source's filter held (``Tracks.q``, sent with the state;
+:func:`shieldlab.tracking.tracker.coast`), so that the received picture is a
+:class:`~shieldlab.tracking.records.Tracks` whose state at ``t[k]`` is valid at
+``t[k]`` — what fire control assumes of a track — and whose covariance grows
+while the threat is not refreshed, as fast as the source's own would have.
 
 All times in seconds from the scenario epoch; states WGS84 ECEF [m, m/s].
 Randomness: one :class:`numpy.random.Generator` per Monte Carlo run; a lossless
@@ -30,9 +31,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks, compact_history
-from shieldlab.tracking.tracker import came_down
+from shieldlab.tracking.tracker import came_down, coast
 
 #: Two times closer than this [s] are the same instant (send times m·period against update grids).
 TIME_TOL_S = 1e-9
@@ -184,14 +184,14 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
     Reception
         See the class.  The state received in message m is predicted from its
         source update time to the arrival time; a held state is predicted on
-        from one arrival time to the next (no process noise: the covariance
-        grows by the dynamics only) until it is predicted more than
+        from one arrival time to the next (with the noise level the source's
+        filter held, which the received picture carries on) until it is predicted more than
         :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground,
         where it is dropped (``nan``) as the tracker ends its tracks.  ``n_hits`` is the count carried by the
         last received report (0 before), ``confirmed`` is true from the first
         receipt, ``confirm_time`` is its arrival time (``inf`` if none).
     """
-    x_src, P_src, hits_src, conf_src = tracks.x, tracks.P, tracks.n_hits, tracks.confirmed
+    x_src, P_src, hits_src, conf_src, q_src = tracks.x, tracks.P, tracks.n_hits, tracks.confirmed, tracks.q
     if x_src.ndim != 4 or x_src.shape[-1] != 6:
         raise ValueError(f"receive: tracks.x must have shape (C, N, K, 6); got {x_src.shape}")
     C, N, K_s = x_src.shape[:3]
@@ -206,6 +206,7 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
     x_out = np.full((M, C, N, 6), np.nan)
     P_out = np.full((M, C, N, 6, 6), np.nan)
     hits_out = np.zeros((M, C, N), np.int32)
+    q_out = np.full((M, C, N), np.nan, np.float32)
     time_out = np.full((M, C, N), np.nan)
     sent_out = np.zeros((M, C, N), bool)
     got_out = np.zeros((M, C, N), bool)
@@ -213,6 +214,7 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
     held_x = np.full((C, N, 6), np.nan)
     held_P = np.full((C, N, 6, 6), np.nan)
     held_hits = np.zeros((C, N), np.int32)
+    held_q = np.full((C, N), np.nan, np.float32)
     held_time = np.full((C, N), np.nan)
     has = np.zeros((C, N), bool)
     last_sent = np.full((C, N), -1, np.int64)  # message index · N + place in the message (round robin)
@@ -231,18 +233,19 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         # held states not refreshed now move on from the previous arrival time
         old = np.nonzero(has & ~got)
         if old[0].size:
-            held_x[old], held_P[old] = ekf.predict(held_x[old], held_P[old], link.period, 0.0)
+            held_x[old], held_P[old] = coast(held_x[old], held_P[old], held_q[old], link.period)
             # a held state predicted into the ground has come down: dropped, as the tracker ends its track
             down = came_down(held_x)
             if down.any():
-                held_x[down], held_P[down], has[down] = np.nan, np.nan, False
+                held_x[down], held_P[down], held_q[down], has[down] = np.nan, np.nan, np.nan, False
         if got.any():
             new = np.nonzero(got)
-            held_x[new], held_P[new] = ekf.predict(xs[new], Ps[new], arrive[m] - t_src[k], 0.0)
+            held_q[new] = q_src[:, :, k][new]
+            held_x[new], held_P[new] = coast(xs[new], Ps[new], held_q[new], arrive[m] - t_src[k])
             held_hits[new] = hits_src[:, :, k][new]
             held_time[new] = t_src[k]
             has |= got
-        x_out[m], P_out[m], hits_out[m], time_out[m] = held_x, held_P, held_hits, held_time
+        x_out[m], P_out[m], hits_out[m], time_out[m], q_out[m] = held_x, held_P, held_hits, held_time, held_q
 
     delivered = np.moveaxis(got_out, 0, -1)
     first = np.argmax(delivered, axis=-1) if M else np.zeros((C, N), int)
@@ -255,6 +258,7 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         n_hits=np.moveaxis(hits_out, 0, -1),
         confirmed=np.logical_or.accumulate(delivered, axis=-1),
         confirm_time=confirm_time,
+        q=np.moveaxis(q_out, 0, -1),
     )
     return Reception(tracks=received, send_time=send, state_time=np.moveaxis(time_out, 0, -1),
                      sent=np.moveaxis(sent_out, 0, -1), delivered=delivered)

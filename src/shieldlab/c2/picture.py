@@ -2,8 +2,10 @@
 
 At each time of the grid (fire control's planning ticks), every source
 (the node's local tracks, then each received picture) offers its latest
-confirmed state at or before that time, predicted ballistically to it (EKF
-prediction without process noise, :func:`shieldlab.tracking.ekf.predict`); a state predicted
+confirmed state at or before that time, predicted ballistically to it with the
+process noise its filter held (``Tracks.q``, :func:`shieldlab.tracking.tracker.coast`:
+a track last updated in boost grows as fast as its own filter would have grown it);
+a state predicted
 more than :data:`shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground has come
 down, and its source no longer holds the threat.  The
 states of the sources that hold a threat are fused.  Before any source holds a threat, the
@@ -33,9 +35,8 @@ import numpy as np
 
 from shieldlab.c2.fusion import covariance_intersection, naive_fusion
 from shieldlab.c2.links import TIME_TOL_S
-from shieldlab.tracking import ekf
 from shieldlab.tracking.records import Tracks, compact_history
-from shieldlab.tracking.tracker import came_down
+from shieldlab.tracking.tracker import came_down, coast
 
 METHODS = ("ci", "naive", "best")
 #: Batch elements (times × runs × threats) gathered before each fusion call: bounds memory, amortises the calls.
@@ -53,7 +54,8 @@ class NodePicture:
         ``n_hits`` is the sum of the detection counts of the sources holding the
         threat (it grows while the threat is held, so a rise means new detections);
         ``confirmed`` is true while any source holds the threat: from the first time one does
-        until every source's prediction has come down.
+        until every source's prediction has come down.  ``q`` is the highest noise level
+        among the sources in the estimate (what a later prediction of the fused state uses).
     lineage : (C, N, K) uint32
         Bit s set when source s went into the estimate (bit 0: the local
         tracks, bit i: ``remotes[i - 1]``): every source holding the threat for
@@ -171,8 +173,9 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
     x_out = np.full((K, C, N, 6), np.nan)
     P_out = np.full((K, C, N, 6, 6), np.nan)
     hits_out = np.zeros((K, C, N), np.int32)
+    q_out = np.full((K, C, N), np.nan, np.float32)
     lin_out = np.zeros((K, C, N), np.uint32)
-    tentative: list[tuple] = []  # (k, c, n, x, P, n_hits) of the local source's unconfirmed states
+    tentative: list[tuple] = []  # (k, c, n, x, P, n_hits, q) of the local source's unconfirmed states
     step = max(1, CHUNK_ELEMENTS // max(1, C * N))
     for k0 in range(0, K, step):
         ks = range(k0, min(K, k0 + step))
@@ -180,6 +183,7 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
         # every source's state predicted to each time of the chunk: (S, T, C, N, ...)
         X = np.full((S, T, C, N, 6), np.nan)
         PP = np.full((S, T, C, N, 6, 6), np.nan)
+        QQ = np.full((S, T, C, N), np.nan, np.float32)
         held = np.zeros((T, C, N), np.uint32)
         for s, tr in enumerate(sources):
             if tr is None:
@@ -188,50 +192,54 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
                 i = _latest(tr, times[k])
                 if i < 0:
                     continue
-                xs, Ps = tr.x[:, :, i], tr.P[:, :, i]
+                xs, Ps, qs = tr.x[:, :, i], tr.P[:, :, i], tr.q[:, :, i]
                 finite = np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
                 ok = tr.confirmed[:, :, i] & finite
                 if s == 0:
                     # the node's own tentative tracks go into its history, unconfirmed (below)
                     tent = np.nonzero(~tr.confirmed[:, :, i] & finite)
                     if tent[0].size:
-                        xp, Pp = ekf.predict(xs[tent], Ps[tent], times[k] - tr.t[i], 0.0)
+                        xp, Pp = coast(xs[tent], Ps[tent], qs[tent], times[k] - tr.t[i])
                         k_ = np.full(tent[0].size, k)
-                        tentative.append((k_, *tent, xp, Pp, tr.n_hits[:, :, i][tent]))
+                        tentative.append((k_, *tent, xp, Pp, tr.n_hits[:, :, i][tent], qs[tent]))
                 if not ok.any():
                     continue
                 e = np.nonzero(ok)
-                xp, Pp = ekf.predict(xs[e], Ps[e], times[k] - tr.t[i], 0.0)
+                xp, Pp = coast(xs[e], Ps[e], qs[e], times[k] - tr.t[i])
                 # a state predicted into the ground has come down: the source no longer holds it
                 up = ~came_down(xp)
                 e = tuple(ix[up] for ix in e)
-                X[s, j][e], PP[s, j][e] = xp[up], Pp[up]
+                X[s, j][e], PP[s, j][e], QQ[s, j][e] = xp[up], Pp[up], qs[e]
                 held[j][e] |= np.uint32(1 << s)
                 hits_out[k][e] += tr.n_hits[:, :, i][e]
         # fuse each pattern of sources present in one call over the chunk
-        xf, Pf, lin = x_out[k0:k0 + T], P_out[k0:k0 + T], lin_out[k0:k0 + T]  # views: written in place
+        # views: written in place
+        xf, Pf, qf, lin = x_out[k0:k0 + T], P_out[k0:k0 + T], q_out[k0:k0 + T], lin_out[k0:k0 + T]
         for code in np.unique(held[held != 0]):
             bits = [s for s in range(S) if (int(code) >> s) & 1]
             e = np.nonzero(held == code)
             xs = np.stack([X[s][e] for s in bits], axis=1)
             Ps = np.stack([PP[s][e] for s in bits], axis=1)
             xf[e], Pf[e], used = _fuse(xs, Ps, method)
+            qs = np.stack([QQ[s][e] for s in bits], axis=1)
+            qf[e] = np.where(used, qs, -np.inf).max(axis=1)
             lin[e] = (used * (np.uint32(1) << np.array(bits, np.uint32))).sum(axis=1, dtype=np.uint32)
 
     # where no source holds a threat yet, the node's own tentative track is its history, as the
     # tracker's own file keeps it: a track's first firm state then has the detections before
     # it to judge thrust by (threat_eval.observed_pair), as under one picture; unconfirmed, so
     # nothing acts on it
-    for k_, c_, n_, xp, Pp, h in tentative:
+    for k_, c_, n_, xp, Pp, h, qs in tentative:
         free = lin_out[k_, c_, n_] == 0
         e = (k_[free], c_[free], n_[free])
-        x_out[e], P_out[e], hits_out[e] = xp[free], Pp[free], h[free]
+        x_out[e], P_out[e], hits_out[e], q_out[e] = xp[free], Pp[free], h[free], qs[free]
     lineage = np.moveaxis(lin_out, 0, -1)
     confirmed = lineage != 0  # while a source holds the threat (none does once it has come down)
     first = np.argmax(confirmed, axis=-1) if K else np.zeros((C, N), int)
     confirm_time = np.where(confirmed.any(axis=-1), times[first] if K else np.inf, np.inf)
     name = node if node is not None else (local.system if local is not None else "picture")
     fused = Tracks(system=name, t=times, x=np.moveaxis(x_out, 0, -2), P=compact_history(P_out),
-                   n_hits=np.moveaxis(hits_out, 0, -1), confirmed=confirmed, confirm_time=confirm_time)
+                   n_hits=np.moveaxis(hits_out, 0, -1), confirmed=confirmed, confirm_time=confirm_time,
+                   q=np.moveaxis(q_out, 0, -1))
     return NodePicture(tracks=fused, lineage=lineage,
                        source_names=tuple("" if s is None else s.system for s in sources))

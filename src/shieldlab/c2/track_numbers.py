@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldlab.tracking import association, ekf_kernel
+from shieldlab.tracking import association
 from shieldlab.tracking.records import CovarianceHistory, Tracks
+from shieldlab.tracking.tracker import coast
 
 #: Probability that two tracks of one object pass the correlation gate (χ², 6 dof).
 GATE_PROBABILITY = 0.999
@@ -100,8 +101,8 @@ def number(tracks: dict[str, Tracks], gate_probability: float = GATE_PROBABILITY
                     kb = _latest_held(trs[b], c, i, t0)
                     if kb < 0 or t0 - float(trs[b].t[kb]) > MAX_AGE_S:
                         continue
-                    xi, Pi = ekf_kernel.predict(trs[b].x[c, i, kb][None], trs[b].P[c, i, kb][None],
-                                                t0 - float(trs[b].t[kb]), 0.0)
+                    xi, Pi = coast(trs[b].x[c, i, kb][None], trs[b].P[c, i, kb][None], trs[b].q[c, i, kb][None],
+                                   t0 - float(trs[b].t[kb]))
                     d = xj - xi[0]
                     S = Pj + Pi[0]
                     d2 = float(d @ np.linalg.solve(S, d))
@@ -125,14 +126,14 @@ def number(tracks: dict[str, Tracks], gate_probability: float = GATE_PROBABILITY
         src_P = CovarianceHistory.of(tr.P)  # the network columns share the node's stored covariances
         P_index = np.full((C, G, K), -1, np.int64)
         hits = np.zeros((C, G, K), np.int32)
+        q = np.full((C, G, K), np.nan, np.float32)
         confirmed = np.zeros((C, G, K), bool)
         confirm_time = np.full((C, G), np.inf)
         cc, gg = np.nonzero(members[:, :, a] >= 0)
         jj = members[cc, gg, a]
         x[cc, gg], P_index[cc, gg] = tr.x[cc, jj], src_P.index[cc, jj]
-        hits[cc, gg], confirmed[cc, gg] = tr.n_hits[cc, jj], tr.confirmed[cc, jj]
+        hits[cc, gg], confirmed[cc, gg], q[cc, gg] = tr.n_hits[cc, jj], tr.confirmed[cc, jj], tr.q[cc, jj]
         confirm_time[cc, gg] = tr.confirm_time[cc, jj]
         out[name] = Tracks(system=tr.system, t=tr.t, x=x, P=CovarianceHistory(P_index, src_P.data), n_hits=hits,
-                           confirmed=confirmed,
-                           confirm_time=confirm_time)
+                           confirmed=confirmed, confirm_time=confirm_time, q=q)
     return NetworkTracks(tracks=out, members=members, nodes=nodes)

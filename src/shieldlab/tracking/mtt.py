@@ -215,6 +215,9 @@ class TrackFile:
         Lineage: the report (:func:`report_id`) the track assimilated at ``t[k]``, -1 none
         (the last sensor's where several updated it at one time).
     sensor_names : tuple of str
+    q : (C, T, K) float32
+        The process-noise level [m²/s³] each track's filter holds after ``t[k]``
+        (:attr:`shieldlab.tracking.records.Tracks.q`); ``nan`` where the slot is free.
     warhead : (C, T, K) bool or None
         Discrimination: the track is judged a warhead (its sensors' latest calls, weighed by
         their log-odds of being right, sum to zero or more; a track no discriminating sensor
@@ -236,6 +239,7 @@ class TrackFile:
     sensors: np.ndarray
     report: np.ndarray
     sensor_names: tuple[str, ...]
+    q: np.ndarray
     warhead: np.ndarray | None = None
     confirmed_P: CovarianceHistory | None = None
 
@@ -325,6 +329,16 @@ class _State:
         their log-odds ``weights`` (S,) sum to zero or more (no call at all: a warhead)."""
         vote = np.where(self.calls >= 0, 2.0 * self.calls - 1.0, 0.0)
         return (vote * weights).sum(axis=-1) >= 0.0
+
+    def noise_level(self) -> np.ndarray:
+        """(C, T) float32: the level [m²/s³] each live track's filter holds (``q_ballistic · λ``,
+        or the IMM's regime levels weighed by their odds), before the drag floor; ``nan`` where
+        the slot is free (``TrackFile.q``)."""
+        if self.mgmt.filter == "imm":
+            q = self.mu @ np.asarray(imm.DEFAULT.q, float)
+        else:
+            q = self.mgmt.q_ballistic * np.exp(self.log_lam)
+        return np.where(self.status != FREE, q, np.nan).astype(np.float32)
 
     def predict(self, dt: float) -> None:
         live = self.status != FREE
@@ -449,7 +463,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         return _track_runs(st, reports, system, t, scan_of, sites, fields, reference, origins, weights, gate,
                            keep_covariance)
     hist: dict[str, list] = {k: [] for k in ("x", "sigma", "tid", "status", "hits", "sensors", "report", "Pc",
-                                             "warhead")}
+                                             "warhead", "q")}
     for k in range(K):
         if k > 0:
             st.predict(float(t[k] - t[k - 1]))
@@ -476,6 +490,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
         hist["report"].append(np.where(st.status != FREE, report_k, -1))
         warhead = st.warhead(weights) & (st.status != FREE)
         hist["warhead"].append(warhead)
+        hist["q"].append(st.noise_level())
         if keep_covariance:
             on = np.nonzero((st.status == CONFIRMED) & warhead)
             hist["Pc"].append((np.full(on[0].size, k), on, st.P[on]))
@@ -494,7 +509,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
                               status=stack("status", FREE, np.int8), n_hits=stack("hits", 0, np.int32),
                               sensors=stack("sensors", 0, np.uint32), report=stack("report", -1, np.int64),
                               sensor_names=tuple(r.sensor for r in reports), warhead=stack("warhead", False, bool),
-                              confirmed_P=P_hist))
+                              confirmed_P=P_hist, q=stack("q", np.nan, np.float32)))
 
 
 def _trimmed(tf: TrackFile) -> TrackFile:
@@ -515,7 +530,7 @@ def _trimmed(tf: TrackFile) -> TrackFile:
     return TrackFile(system=tf.system, t=tf.t, x=cut(tf.x), sigma_pos=cut(tf.sigma_pos), track_id=cut(tf.track_id),
                      status=cut(tf.status), n_hits=cut(tf.n_hits), sensors=cut(tf.sensors), report=cut(tf.report),
                      sensor_names=tf.sensor_names, warhead=None if tf.warhead is None else cut(tf.warhead),
-                     confirmed_P=P)
+                     confirmed_P=P, q=cut(tf.q))
 
 
 def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, scan_of: list, sites: list,
@@ -548,9 +563,9 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
 
     T = st.T
     fills = {"x": np.nan, "sigma": np.nan, "tid": -1, "status": FREE, "hits": 0, "sensors": 0, "report": -1,
-             "warhead": False, "pidx": -1}
+             "warhead": False, "q": np.nan, "pidx": -1}
     dtypes = {"x": float, "sigma": np.float32, "tid": np.int64, "status": np.int8, "hits": np.int32,
-              "sensors": np.uint32, "report": np.int64, "warhead": bool, "pidx": np.int64}
+              "sensors": np.uint32, "report": np.int64, "warhead": bool, "q": np.float32, "pidx": np.int64}
     h = {name: np.empty((C, T, K) + ((6,) if name == "x" else ()), dtypes[name]) for name in fills}
     if not keep_covariance:
         h["pidx"] = np.empty((0, 0, 0), np.int64)
@@ -564,8 +579,8 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
             mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic,
             BETA_MIN_KG_M2, mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits,
             st.looks, st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"],
-            h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], keep_covariance,
-            h["pidx"], pbuf, nrows, row_start, *st.kernel_filter)
+            h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], h["q"],
+            keep_covariance, h["pidx"], pbuf, nrows, row_start, *st.kernel_filter)
         if c == C:
             break
         # run c again from its start, with room
@@ -592,7 +607,7 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     return _trimmed(TrackFile(system=system, t=t, x=h["x"], sigma_pos=h["sigma"], track_id=h["tid"],
                               status=h["status"], n_hits=h["hits"], sensors=h["sensors"], report=h["report"],
                               sensor_names=tuple(r.sensor for r in reports), warhead=h["warhead"],
-                              confirmed_P=P_hist))
+                              confirmed_P=P_hist, q=h["q"]))
 
 
 def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate: float,
@@ -766,7 +781,9 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     col = col_of_key[np.searchsorted(uniq, key)]  # per confirmed (c, slot, k)
     x = np.full((C, Tc, K, 6), np.nan)
     hits = np.zeros((C, Tc, K), np.int32)
+    q = np.full((C, Tc, K), np.nan, np.float32)
     x[cc, col, kk] = tf.x[cc, ss, kk]
+    q[cc, col, kk] = tf.q[cc, ss, kk]
     hits[cc, col, kk] = tf.n_hits[cc, ss, kk]
     # the covariances where the track file keeps them (every confirmed warhead's): an index
     # into its rows, no copy
@@ -780,4 +797,4 @@ def fire_control_tracks(tf: TrackFile) -> tuple[Tracks, np.ndarray]:
     anyk = confirmed.any(axis=-1)
     confirm_time = np.where(anyk, tf.t[np.argmax(confirmed, axis=-1)] if K else np.inf, np.inf)
     return Tracks(system=tf.system, t=tf.t, x=x, P=P, n_hits=hits, confirmed=confirmed,
-                  confirm_time=confirm_time), column_tid
+                  confirm_time=confirm_time, q=q), column_tid

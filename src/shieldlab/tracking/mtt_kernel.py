@@ -422,7 +422,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
                down_m,
                x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, next_id,
-               hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, keep, pidx, pbuf, nrows, row_start,
+               hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, hq, keep, pidx, pbuf, nrows, row_start,
                kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
     """The whole multi-target tracker over the update times, one run after another from run
     ``c_start`` (``mtt.track_reports``: each run is independent, so no Python step per
@@ -449,7 +449,9 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     ``xm`` (C, T, M, 6), ``Pm`` (C, T, M, 6, 6) and odds ``mu`` (C, T, M), whose
     combination ``x`` and ``P`` then hold) are changed in place; each
     update time's are written to the histories (C, T, K): ``hx`` (.., 6), ``hsig`` float32,
-    ``htid``, ``hstatus``, ``hhits``, ``hsensors``, ``hreport``, ``hwarhead``.  With ``keep``,
+    ``htid``, ``hstatus``, ``hhits``, ``hsensors``, ``hreport``, ``hwarhead``, and ``hq`` float32, the
+    noise level each track's filter holds (``q_ballistic · λ``, or the IMM's regime levels
+    weighed by their odds; ``nan`` where the slot is free: ``mtt.TrackFile.q``).  With ``keep``,
     the covariance of every confirmed track judged a warhead goes to row ``nrows[0]`` of
     ``pbuf`` (R, 6, 6), named by ``pidx`` (C, T, K) (-1 elsewhere); ``row_start`` (C,) gets
     each run's first row.
@@ -536,6 +538,15 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                     vote += (2.0 * calls[c, t, q] - 1.0 if calls[c, t, q] >= 0 else 0.0) * weights[q]
                 warhead = on and vote >= 0.0
                 hwarhead[c, t, k] = warhead
+                if not on:
+                    hq[c, t, k] = np.nan
+                elif kind == IMM:
+                    qi = 0.0
+                    for g in range(imm_q.shape[0]):
+                        qi += mu[c, t, g] * imm_q[g]
+                    hq[c, t, k] = qi
+                else:
+                    hq[c, t, k] = q_ballistic * math.exp(log_lam[c, t])
                 if not keep:
                     continue
                 if status[c, t] == _CONFIRMED and warhead:

@@ -161,6 +161,14 @@ class Tracks:
         True once ``n_hits`` reached the initiation threshold.
     confirm_time : (...,) float64
         First time the track was confirmed [s from epoch]; ``inf`` if never.
+    q : (..., K) float32
+        Process-noise level [m²/s³] the track's filter holds after the update at ``t[k]``:
+        the white-noise acceleration it would predict the track onward with (the adaptive
+        filter's ``q_ballistic · λ``, the IMM's regime levels weighed by their odds), before
+        the drag floor (:func:`shieldlab.tracking.tracker.with_drag_floor`, a function of the
+        state); ``nan`` where no track is held.  Whoever predicts a track past its last update
+        (a link's latency, a fused picture's planning tick) predicts with it: without it a
+        track last seen in boost is held as sure as a coasting one.
     """
 
     system: str
@@ -170,6 +178,7 @@ class Tracks:
     n_hits: np.ndarray
     confirmed: np.ndarray
     confirm_time: np.ndarray
+    q: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -168,20 +168,22 @@ def track(
     scan_index = Schedule.scan_index(t, [np.asarray(d.t, float) for d in detections])
 
     if compiled and filter in KERNEL_FILTERS:
-        x_out, P_out, hits_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
-                                                 sigma_v0, filter)
+        x_out, P_out, hits_out, q_out = _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
+                                                        sigma_v0, filter)
     else:
-        x_out, P_out, hits_out = _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
-                                              sigma_v0, filter)
+        x_out, P_out, hits_out, q_out = _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost,
+                                                     sigma_v0, filter)
     confirmed = hits_out >= init_hits
     first = np.argmax(confirmed, axis=-1)
     confirm_time = np.where(confirmed.any(axis=-1), t[first], np.inf)
-    return Tracks(system=system, t=t, x=x_out, P=P_out, n_hits=hits_out, confirmed=confirmed, confirm_time=confirm_time)
+    return Tracks(system=system, t=t, x=x_out, P=P_out, n_hits=hits_out, confirmed=confirmed, confirm_time=confirm_time,
+                  q=q_out)
 
 
 def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, sigma_v0, filter):
     """:func:`track`'s loop over the update times, a NumPy step per time and scan (the other
-    filters, and the EKF's reference): the states (..., K, 6), covariances and hits (..., K)."""
+    filters, and the EKF's reference): the states (..., K, 6), covariances, hits (..., K) and
+    noise levels (..., K) float32 (``Tracks.q``)."""
     K = t.size
     state: _Imm | _Adaptive
     if filter == "imm":
@@ -198,6 +200,7 @@ def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, 
     x_out = np.empty((K,) + batch + (6,))
     P_rows: list[tuple] = []
     hits_out = np.empty((K,) + batch, np.int32)
+    q_out = np.empty((K,) + batch, np.float32)
 
     for k in range(K):
         if k > 0:
@@ -218,8 +221,9 @@ def _track_steps(detections, t, scan_index, sites, batch, q_ballistic, q_boost, 
         held = np.nonzero(~np.isnan(P_k).all(axis=(-2, -1)))
         P_rows.append((np.full(held[0].size, k), held, P_k[held]))
         hits_out[k] = n_hits
+        q_out[k] = np.where(np.isfinite(x_k).all(axis=-1), state.noise_level(), np.nan)
     return (np.moveaxis(x_out, 0, -2), CovarianceHistory.from_steps(batch + (K,), P_rows),
-            np.moveaxis(hits_out, 0, -1))
+            np.moveaxis(hits_out, 0, -1), np.moveaxis(q_out, 0, -1))
 
 
 def drag_noise(x: np.ndarray, dt: float) -> np.ndarray:
@@ -255,6 +259,7 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
     R3 = np.array([np.broadcast_to(d.R, (3, 3)) for d in detections], float)
     x_out = np.empty((K, B, 6))
     hits_out = np.empty((K, B), np.int32)
+    q_out = np.empty((K, B), np.float32)
     pidx = np.empty((B, K), np.int64)
     # room for a covariance at every (row, time): only the pages written become resident
     pbuf = np.empty((B * K, 6, 6))
@@ -265,12 +270,12 @@ def _track_compiled(detections, t, scan_index, sites, batch, q_ballistic, q_boos
                                      np.array([o[0] for o in origins]), np.array([o[1] for o in origins]),
                                      q_ballistic, BETA_MIN_KG_M2, sigma_v0, float(np.log(q_boost / q_ballistic)),
                                      IMPACTED_DEPTH_M,
-                                     x_out, hits_out, pidx, pbuf,
+                                     x_out, hits_out, q_out, pidx, pbuf,
                                      KERNEL_FILTERS[filter], s_ut, wm, wc, *reg.kernel_args())
     assert used >= 0  # a row per (filter, time) suffices
     P_out = CovarianceHistory(pidx.reshape(batch + (K,)), pbuf[:used])
     return (np.moveaxis(x_out.reshape((K,) + batch + (6,)), 0, -2), P_out,
-            np.moveaxis(hits_out.reshape((K,) + batch), 0, -1))
+            np.moveaxis(hits_out.reshape((K,) + batch), 0, -1), np.moveaxis(q_out.reshape((K,) + batch), 0, -1))
 
 
 class _Adaptive:
@@ -284,8 +289,12 @@ class _Adaptive:
         self.log_lam = np.full(batch, self.log_lam_max)
         self._predict, self._update, self.q_ballistic, self.sigma_v0 = predict, update, q_ballistic, sigma_v0
 
+    def noise_level(self) -> np.ndarray:
+        """The level (...) [m²/s³] the next prediction starts from, before the drag floor."""
+        return self.q_ballistic * np.exp(self.log_lam)
+
     def predict(self, dt: float) -> None:
-        q = _with_drag_floor(self.q_ballistic * np.exp(self.log_lam), self.x, dt)
+        q = with_drag_floor(self.noise_level(), self.x, dt)
         self.x, self.P = self._predict(self.x, self.P, dt, q)
 
     def end(self, gone) -> None:
@@ -330,9 +339,14 @@ class _Imm:
         self.mu = np.broadcast_to(np.asarray(regimes.mu0, float), batch + (M,)).copy()
         self.started = np.zeros(batch, bool)
 
+    def noise_level(self) -> np.ndarray:
+        """The regimes' levels weighed by their odds (...) [m²/s³], before the drag floor: the
+        one level that stands for the mixture where a single filter predicts the track."""
+        return self.mu @ np.asarray(self.regimes.q, float)
+
     def predict(self, dt: float) -> None:
         x = self.estimate()[0]  # the combined estimate: where the drag floor is read
-        q = _with_drag_floor(np.broadcast_to(np.asarray(self.regimes.q, float), self.mu.shape), x, dt, regimes=True)
+        q = with_drag_floor(np.broadcast_to(np.asarray(self.regimes.q, float), self.mu.shape), x, dt, regimes=True)
         self.xm, self.Pm, self.mu = imm.predict(self.xm, self.Pm, self.mu, dt, self.regimes, q=q)
 
     def end(self, gone) -> None:
@@ -358,7 +372,7 @@ class _Imm:
         return imm.combine(self.xm, self.Pm, self.mu)
 
 
-def _with_drag_floor(q: np.ndarray, x: np.ndarray, dt: float, regimes: bool = False) -> np.ndarray:
+def with_drag_floor(q, x: np.ndarray, dt: float, regimes: bool = False) -> np.ndarray:
     """The process-noise levels ``q`` (..., or (..., M) with ``regimes``) [m²/s³] raised to
     :func:`drag_noise` of the estimates ``x`` (..., 6) over ``dt`` [s] where they hold one."""
     q = np.array(q, float)
@@ -367,6 +381,16 @@ def _with_drag_floor(q: np.ndarray, x: np.ndarray, dt: float, regimes: bool = Fa
         floor = drag_noise(x[held], abs(dt))
         q[held] = np.maximum(q[held], floor[:, None] if regimes else floor)
     return q
+
+
+def coast(x: np.ndarray, P: np.ndarray, q: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Predict tracks past their last update, as their own filter would: states ``x`` (E, 6)
+    [ECEF m, m/s] and covariances ``P`` (E, 6, 6) by ``dt`` [s] (:func:`shieldlab.tracking.ekf.predict`,
+    compiled) with the noise level ``q`` (E,) [m²/s³] their filter held (``Tracks.q``) raised
+    to the drag floor.  A link's latency, a fused picture's planning tick and the network's
+    track correlation predict with it: a track last updated in boost stays as uncertain as
+    its filter knew it was."""
+    return ekf_kernel.predict(x, P, dt, with_drag_floor(np.asarray(q, float), x, dt))
 
 
 def _initiate(z, R, new, d: Detections, sigma_v0):

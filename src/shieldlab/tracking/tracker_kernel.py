@@ -60,7 +60,7 @@ def adapt_one(log_lam, nis, log_lam_max):
 
 @nb.njit(cache=True, error_model="numpy")
 def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, enu, org, otrig, q_ballistic,
-               beta_min, sigma_v0, log_lam_max, down_m, x_out, hits_out, pidx, pbuf, kind, s_ut, wm, wc, imm_q,
+               beta_min, sigma_v0, log_lam_max, down_m, x_out, hits_out, q_out, pidx, pbuf, kind, s_ut, wm, wc, imm_q,
                imm_sojourn, imm_mu0, imm_entry):
     """The labelled tracker over every update time, one filter (row) after another: the EKF
     (``kind`` :data:`EKF`), the UKF (:data:`UKF`, sigma-point scale ``s_ut`` and weights
@@ -83,7 +83,9 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
     ends (``nan``, restarted by its next report).
 
     Writes the state after each time to ``x_out`` (K, B, 6), the reports counted so far to
-    ``hits_out`` (K, B), and every covariance a track holds to the next row of ``pbuf``
+    ``hits_out`` (K, B), the noise level the filter holds to ``q_out`` (K, B) float32
+    (``Tracks.q``: ``q_ballistic · λ``, or the IMM's regime levels weighed by their odds;
+    ``nan`` without a track), and every covariance a track holds to the next row of ``pbuf``
     (R, 6, 6), named by ``pidx`` (B, K) (-1: none).  Returns the rows of ``pbuf`` used, or -1
     if it holds too few (nothing else then is complete)."""
     K, B = hits_out.shape
@@ -165,6 +167,15 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                 started = False
             x_out[k, b] = x
             hits_out[k, b] = n_hits
+            if not math.isfinite(x[0]):
+                q_out[k, b] = np.nan
+            elif kind == IMM:
+                qi = 0.0
+                for g in range(M):
+                    qi += mu[g] * imm_q[g]
+                q_out[k, b] = qi
+            else:
+                q_out[k, b] = q_ballistic * math.exp(log_lam)
             held = False
             for i in range(6):
                 for j in range(6):
