@@ -387,9 +387,8 @@ def coast(x: np.ndarray, P: np.ndarray, q: np.ndarray, dt: float) -> tuple[np.nd
     """Predict tracks past their last update, as their own filter would: states ``x`` (E, 6)
     [ECEF m, m/s] and covariances ``P`` (E, 6, 6) by ``dt`` [s] (:func:`shieldlab.tracking.ekf.predict`,
     compiled) with the noise level ``q`` (E,) [m²/s³] their filter held (``Tracks.q``) raised
-    to the drag floor.  A link's latency, a fused picture's planning tick and the network's
-    track correlation predict with it: a track last updated in boost stays as uncertain as
-    its filter knew it was."""
+    to the drag floor.  A link's latency and a fused picture's planning tick predict with it:
+    a track last updated in boost stays as uncertain as its filter knew it was."""
     return ekf_kernel.predict(x, P, dt, with_drag_floor(np.asarray(q, float), x, dt))
 
 
