@@ -152,10 +152,15 @@ def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, caps
     assert pq.read_table(out / "outcomes.parquet").num_rows == 5
     # the report's track quality has the run table's columns (it left out the localisation)
     page = (out / "report.html").read_text()
-    heads = re.findall(r"<th>([^<]*)</th>", page.split("<h2>Track quality</h2>")[1].split("</table>")[0])
-    assert heads == ["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
+    table = page.split("<h2>Track quality</h2>")[1].split("</table>")[0]
+    heads = re.findall(r"<th>([^<]*)</th>", table)
+    assert heads == ["picture", "GOSPA [km]", "localisation [m]", "missed targets", "false tracks",
                      "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
                      "updates with NEES above χ² 99 % [%] (1 if consistent)", "time to firm track [s]"]
+    # GOSPA in km, as the terminal's table gives it (summary.json keeps metres)
+    (name, q), = json.loads((out / "summary.json").read_text())["track_quality"].items()
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    assert cells[0] == name and cells[1].startswith(f"{q['gospa_m'] / 1e3:.2f} (")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

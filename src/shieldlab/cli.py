@@ -434,10 +434,11 @@ def _print_track_quality(summary: dict) -> None:
     how = f"{tr['filter'].upper()} tracks, association {tr['association']}; " if tr.get("filter") else ""
     t = Table(title=f"track quality ({how}means over runs; GOSPA c = 5 km)")
     # (a track file's GOSPA counts false and surplus tracks, as the tracks command heads it)
-    for col in ("system", "GOSPA km", "localisation m", "missed", "false/surplus" if file_cols else "false tracks",
+    # "picture", as the tracks command and the report head it: a system's tracks, or a node's fused picture
+    for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus" if file_cols else "false tracks",
                 "position RMSE m", "velocity RMSE m/s", "NEES", "NEES > χ² 99 %", *(label for _, label, _ in file_cols),
                 "first firm track s"):
-        t.add_column(col, justify="left" if col == "system" else "right")
+        t.add_column(col, justify="left" if col == "picture" else "right")
     for name, q in tq.items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),

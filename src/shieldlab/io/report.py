@@ -131,11 +131,12 @@ def _figure(uri: str, caption: str, alt: str) -> str:
             f"</figcaption></figure>")
 
 
-def _percent(summary: dict, key: str) -> dict:
-    """``key`` and its interval of ``summary`` (a share) in per cent, for :func:`_ci`."""
+def _scaled(summary: dict, key: str, factor: float) -> dict:
+    """``key`` and its interval of ``summary`` times ``factor`` (a share in per cent, metres
+    in kilometres), for :func:`_ci`."""
     v, ci = summary.get(key), summary.get(f"{key}_ci95")
-    return {key: None if v is None else 100.0 * v,
-            f"{key}_ci95": None if ci is None else [None if x is None else 100.0 * x for x in ci]}
+    return {key: None if v is None else factor * v,
+            f"{key}_ci95": None if ci is None else [None if x is None else factor * x for x in ci]}
 
 
 def _ci(summary: dict, key: str, digits: int = 2) -> str:
@@ -554,14 +555,15 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                                                       ("false_tracks_per_hour", "false tracks per hour", 1),
                                                       ("booster_tracks", "booster tracks per run", 1))
                      if any(k in q for q in tq.values())]
-        parts.append(_table(["picture", "GOSPA [m]", "localisation [m]", "missed targets", "false tracks",
+        parts.append(_table(["picture", "GOSPA [km]", "localisation [m]", "missed targets", "false tracks",
                              "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
                              "updates with NEES above χ² 99 % [%] (1 if consistent)",
                              *(label for _, label, _ in file_cols),
                              "time to firm track [s]"],
-                            [[name, _ci(q, "gospa_m", 0), _ci(q, "localisation_m", 0), _ci(q, "missed_targets"),
+                            [[name, _ci(_scaled(q, "gospa_m", 1e-3), "gospa_m", 2), _ci(q, "localisation_m", 0),
+                              _ci(q, "missed_targets"),
                               _ci(q, "false_tracks"), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
-                              _ci(q, "mean_nees", 1), _ci(_percent(q, "nees_over_99"), "nees_over_99", 2),
+                              _ci(q, "mean_nees", 1), _ci(_scaled(q, "nees_over_99", 100.0), "nees_over_99", 2),
                               *(_ci(q, k, d) for k, _, d in file_cols),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
