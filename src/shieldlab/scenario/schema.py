@@ -518,7 +518,8 @@ class TrackingCfg(_Strict):
                                                        "gnn: the M of M-of-N, reports among its first "
                                                        "confirm_looks looks)")
     filter: Literal["ekf", "ukf", "imm"] = Field(
-        "ekf", description="the track filter: extended (ekf, by Jacobians) or unscented (ukf, by sigma points) "
+        "ekf", description="the track filter: extended (ekf, by Jacobians, its update iterated where the "
+                           "linearisation does not hold) or unscented (ukf, by sigma points) "
                            "Kalman filter with adapted process noise, on the same ballistic motion and radar "
                            "measurement models, or an interacting multiple model (imm: one EKF per motion regime "
                            "- ballistic, re-entry, boost noise levels - mixed by their odds); the multi-target "

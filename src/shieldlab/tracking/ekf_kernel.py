@@ -277,23 +277,30 @@ def distances_pairs(x, P, pair_track, pair_report, z, R, site, enu, d2, log_det)
         d2[k], log_det[k] = _pair_distance(HPH, R[0 if shared else m], z[m], rng, az, el, S, Si, nu)
 
 
+# ekf.ITERATE_TOL and ekf.MAX_ITERATIONS (ekf imports nothing of this module's; a test holds them equal)
+ITERATE_TOL = 1e-4
+MAX_ITERATIONS = 10
+
+
 @nb.njit(cache=True, inline="always")
 def _update_scratch():
     """Scratch of :func:`_update_one`: ``H`` (3, 6), ``P Hᵀ`` (6, 3), ``S``, ``S⁻¹`` (3, 3),
-    ``K`` (6, 3), ``I - KH``, ``T`` (6, 6), ``J`` (3, 3), ``ν`` (3,)."""
+    ``K`` (6, 3), ``I - KH``, ``T`` (6, 6), ``J`` (3, 3), and ``W`` (12, 6) for the
+    iterations (the innovation, the prior, the last iterate and its measurement and Jacobian,
+    ``R⁻¹``)."""
     return (np.empty((3, 6)), np.empty((6, 3)), np.empty((3, 3)), np.empty((3, 3)), np.empty((6, 3)),
-            np.empty((6, 6)), np.empty((6, 6)), np.empty((3, 3)), np.empty(3))
+            np.empty((6, 6)), np.empty((6, 6)), np.empty((3, 3)), np.empty((12, 6)))
+
+
+@nb.njit(cache=True, inline="always")
+def _wrap(a):
+    """An angle difference wrapped to (-pi, pi]."""
+    return math.pi - (math.pi - a) % _TWO_PI
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, nu):
-    """One filter's update in place by report ``zm`` (3,) with noise ``Rm`` (3, 3) from one
-    site; returns the normalised innovation squared.  The rest is scratch."""
-    rng, az, el = _measure(xm, site, enu, J, H)
-    nu[0] = zm[0] - rng
-    a = zm[1] - az
-    nu[1] = math.pi - (math.pi - a) % _TWO_PI  # wrapped to (-pi, pi]
-    nu[2] = zm[2] - el
+def _gain(Pm, H, Rm, PHt, S, Si, K):
+    """``K = P Hᵀ (H P Hᵀ + R)⁻¹`` into ``K`` (``S``, ``S⁻¹`` and ``P Hᵀ`` with it)."""
     _project(Pm, H, PHt, S)
     for i in range(3):
         for j in range(3):
@@ -302,15 +309,72 @@ def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, nu):
     for i in range(6):
         for j in range(3):
             K[i, j] = PHt[i, 0] * Si[0, j] + PHt[i, 1] * Si[1, j] + PHt[i, 2] * Si[2, j]
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, W):
+    """One filter's update in place by report ``zm`` (3,) with noise ``Rm`` (3, 3) from one
+    site, iterated (:func:`shieldlab.tracking.ekf.update`); returns the normalised innovation
+    squared of the prior.  The rest is scratch (:func:`_update_scratch`)."""
+    nu, x0, xp, hp, dl, Ri = W[0, :3], W[1], W[2], W[3, :3], W[4, :3], W[8:11, :3]
+    Hp = W[5:8]
+    rng, az, el = _measure(xm, site, enu, J, H)
+    nu[0] = zm[0] - rng
+    nu[1] = _wrap(zm[1] - az)
+    nu[2] = zm[2] - el
+    _gain(Pm, H, Rm, PHt, S, Si, K)
     s = 0.0
     for i in range(3):
         s += nu[i] * (Si[i, 0] * nu[0] + Si[i, 1] * nu[1] + Si[i, 2] * nu[2])
     for i in range(6):
+        x0[i] = xm[i]
         xm[i] = xm[i] + (K[i, 0] * nu[0] + K[i, 1] * nu[1] + K[i, 2] * nu[2])
+    # relinearise at the update while the measurement departs from its linearisation by more
+    # than ITERATE_TOL (in R's metric) between two iterates: the iterated EKF (Bell & Cathey
+    # 1993), whose first step is the EKF's; over a spread prior (a young track, a long
+    # revisit) the range's curvature alone moves the update far from the linear one
+    for i in range(6):
+        xp[i] = x0[i]
+    hp[0], hp[1], hp[2] = rng, az, el
+    for a in range(3):
+        for b in range(6):
+            Hp[a, b] = H[a, b]
+    _inv_spd3(Rm, Ri)
+    for _ in range(MAX_ITERATIONS):
+        rng, az, el = _measure(xm, site, enu, J, H)
+        for a in range(3):
+            dl[a] = 0.0
+            for b in range(6):
+                dl[a] -= Hp[a, b] * (xm[b] - xp[b])
+        dl[0] += rng - hp[0]
+        dl[1] += _wrap(az - hp[1])
+        dl[2] += el - hp[2]
+        dev = 0.0
+        for a in range(3):
+            dev += dl[a] * (Ri[a, 0] * dl[0] + Ri[a, 1] * dl[1] + Ri[a, 2] * dl[2])
+        if not dev > ITERATE_TOL:  # (nan: no better linearisation to find)
+            break
+        # x ← x0 + K [z − h(x) − H (x0 − x)], K at x
+        nu[0] = zm[0] - rng
+        nu[1] = _wrap(zm[1] - az)
+        nu[2] = zm[2] - el
+        for a in range(3):
+            for b in range(6):
+                nu[a] -= H[a, b] * (x0[b] - xm[b])
+        _gain(Pm, H, Rm, PHt, S, Si, K)
+        for i in range(6):
+            xp[i] = xm[i]
+        hp[0], hp[1], hp[2] = rng, az, el
+        for a in range(3):
+            for b in range(6):
+                Hp[a, b] = H[a, b]
+        for i in range(6):
+            xm[i] = x0[i] + (K[i, 0] * nu[0] + K[i, 1] * nu[1] + K[i, 2] * nu[2])
+    # the covariance of the last gain and its linearisation (Hp): Joseph form,
+    # (I - KH) P (I - KH)' + K R K'
     for i in range(6):
         for j in range(6):
-            IKH[i, j] = (1.0 if i == j else 0.0) - (K[i, 0] * H[0, j] + K[i, 1] * H[1, j] + K[i, 2] * H[2, j])
-    # Joseph form: (I - KH) P (I - KH)' + K R K'
+            IKH[i, j] = (1.0 if i == j else 0.0) - (K[i, 0] * Hp[0, j] + K[i, 1] * Hp[1, j] + K[i, 2] * Hp[2, j])
     sandwich(IKH, Pm, T, Pm)
     for i in range(6):
         for j in range(6):

@@ -269,8 +269,9 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
         if upd and not failed:
             m = assign[t]
             if kind == UKF:
+                # (the EKF's scratch lent: its work rows' first holds a (3,) innovation)
                 nis = ukf_kernel.update_one(x[c, t], P[c, t], z[m], R[m], site, enu, s_ut, wm, wc, L, chi, Zu, S, Si,
-                                            PHt, K, nu)
+                                            PHt, K, nu[0, :3])
                 failed = math.isnan(nis)
             elif kind == IMM:  # every regime and the odds, then their combination
                 imm_kernel.update_one(xm[c, t], Pm[c, t], mu[c, t], z[m], R[m], site, enu, ill, H, PHt, S, Si, K, IKH,
