@@ -311,6 +311,18 @@ def _gain(Pm, H, Rm, PHt, S, Si, K):
             K[i, j] = PHt[i, 0] * Si[0, j] + PHt[i, 1] * Si[1, j] + PHt[i, 2] * Si[2, j]
 
 
+@nb.njit(cache=True, inline="always")
+def _remember(x, rng, az, el, H, xp, hp, Hp):
+    """The linearisation point of the gain just made: state ``x`` (6,), its measurement and
+    Jacobian ``H`` (3, 6), into ``xp``, ``hp`` (3,), ``Hp``."""
+    for i in range(6):
+        xp[i] = x[i]
+    hp[0], hp[1], hp[2] = rng, az, el
+    for a in range(3):
+        for b in range(6):
+            Hp[a, b] = H[a, b]
+
+
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, W):
     """One filter's update in place by report ``zm`` (3,) with noise ``Rm`` (3, 3) from one
@@ -333,12 +345,7 @@ def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, W):
     # than ITERATE_TOL (in R's metric) between two iterates: the iterated EKF (Bell & Cathey
     # 1993), whose first step is the EKF's; over a spread prior (a young track, a long
     # revisit) the range's curvature alone moves the update far from the linear one
-    for i in range(6):
-        xp[i] = x0[i]
-    hp[0], hp[1], hp[2] = rng, az, el
-    for a in range(3):
-        for b in range(6):
-            Hp[a, b] = H[a, b]
+    _remember(x0, rng, az, el, H, xp, hp, Hp)
     _inv_spd3(Rm, Ri)
     for _ in range(MAX_ITERATIONS):
         rng, az, el = _measure(xm, site, enu, J, H)
@@ -362,12 +369,7 @@ def _update_one(xm, Pm, zm, Rm, site, enu, H, PHt, S, Si, K, IKH, T, J, W):
             for b in range(6):
                 nu[a] -= H[a, b] * (x0[b] - xm[b])
         _gain(Pm, H, Rm, PHt, S, Si, K)
-        for i in range(6):
-            xp[i] = xm[i]
-        hp[0], hp[1], hp[2] = rng, az, el
-        for a in range(3):
-            for b in range(6):
-                Hp[a, b] = H[a, b]
+        _remember(xm, rng, az, el, H, xp, hp, Hp)
         for i in range(6):
             xm[i] = x0[i] + (K[i, 0] * nu[0] + K[i, 1] * nu[1] + K[i, 2] * nu[2])
     # the covariance of the last gain and its linearisation (Hp): Joseph form,
