@@ -47,7 +47,7 @@ from shieldlab.tracking.ekf_kernel import (
     init_one,
     outside_gate,
 )
-from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one, drag_accel
+from shieldlab.tracking.tracker_kernel import EKF, IMM, UKF, adapt_one, drag_accel, held_level
 
 # the values of mtt's constants (mtt imports this module; tests hold them equal)
 _FREE, _TENTATIVE, _CONFIRMED = 0, 1, 2
@@ -539,15 +539,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                     vote += (2.0 * calls[c, t, q] - 1.0 if calls[c, t, q] >= 0 else 0.0) * weights[q]
                 warhead = on and vote >= 0.0
                 hwarhead[c, t, k] = warhead
-                if not on:
-                    hq[c, t, k] = np.nan
-                elif kind == IMM:
-                    qi = 0.0
-                    for g in range(imm_q.shape[0]):
-                        qi += mu[c, t, g] * imm_q[g]
-                    hq[c, t, k] = qi
-                else:
-                    hq[c, t, k] = q_ballistic * math.exp(log_lam[c, t])
+                hq[c, t, k] = held_level(kind, mu[c, t], imm_q, q_ballistic, log_lam[c, t]) if on else np.nan
                 if not keep:
                     continue
                 if status[c, t] == _CONFIRMED and warhead:

@@ -45,6 +45,19 @@ def drag_accel(x, beta_min):
     return density_point(altitude_point(x[0], x[1], x[2])) * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) \
         / (2.0 * beta_min)
 
+@nb.njit(cache=True, inline="always")
+def held_level(kind, mu, imm_q, q_ballistic, log_lam):
+    """The noise level [m²/s³] a held track's filter holds (``Tracks.q``): the IMM's regime
+    levels ``imm_q`` weighed by their odds ``mu`` (M,), else ``q_ballistic · exp(log_lam)``;
+    before the drag floor."""
+    if kind == IMM:
+        q = 0.0
+        for g in range(imm_q.shape[0]):
+            q += mu[g] * imm_q[g]
+        return q
+    return q_ballistic * math.exp(log_lam)
+
+
 # tracker.NIS_GAIN_UP and NIS_GAIN_DOWN (tracker imports this module; a test holds them equal)
 _NIS_GAIN_UP, _NIS_GAIN_DOWN = 1.0, 0.5
 
@@ -167,15 +180,7 @@ def track_rows(dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, DETs, SCs, R3, site, en
                 started = False
             x_out[k, b] = x
             hits_out[k, b] = n_hits
-            if not math.isfinite(x[0]):
-                q_out[k, b] = np.nan
-            elif kind == IMM:
-                qi = 0.0
-                for g in range(M):
-                    qi += mu[g] * imm_q[g]
-                q_out[k, b] = qi
-            else:
-                q_out[k, b] = q_ballistic * math.exp(log_lam)
+            q_out[k, b] = held_level(kind, mu, imm_q, q_ballistic, log_lam) if math.isfinite(x[0]) else np.nan
             held = False
             for i in range(6):
                 for j in range(6):
