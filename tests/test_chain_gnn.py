@@ -156,7 +156,7 @@ def test_gnn_summarises_its_settings(tmp_path):
     w = _world(tmp_path, extra="tracking: {association: gnn, delete_probability: 0.01}\nsensing: {false_alarms: 3}\n")
     r = simulate(w, runs=2, seed=1)
     assert r.summary["tracking"] == {"filter": "ekf", "init_hits": 3, "association": "gnn", "confirm_looks": 5,
-                                     "confirm_sigma_v_ms": 300.0, "delete_probability": 0.01,
+                                     "confirm_sigma_v_ms": 300.0, "delete_probability": 0.01, "delete_sigma_km": 10.0,
                                      "gate_probability": 0.9999, "false_alarms": 3.0}
     assert "spent boosters" in r.summary["track_quality_method"]
 

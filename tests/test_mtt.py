@@ -151,15 +151,16 @@ def test_a_reacquired_warhead_is_not_passed_on_with_its_boosters_velocity(monkey
     one starts at 311 s on low-SNR reports of the warhead and its spent booster alternately;
     by M-of-N alone it was confirmed at its third report with a velocity 5.6 km/s wrong and
     coasted 48 km off (the run's position RMSE 1.7 km, the other seven ~0.1 km).  With the
-    velocity asked for at confirmation the run tracks like the others."""
+    velocity asked for at confirmation the run tracks like the others.  (``delete_sigma_m``
+    off in both: it would end the coasting track, and the test is of the velocity alone.)"""
     from shieldlab.engine import tracks
 
     w = shieldlab.load_world("epaa-phase-1")
     rmse = {}
     orig = tracks.management
     for sv in (300.0, np.inf):
-        monkeypatch.setattr(tracks, "management", lambda world, sv=sv: dataclasses.replace(orig(world),
-                                                                                             confirm_sigma_v=sv))
+        monkeypatch.setattr(tracks, "management", lambda world, sv=sv: dataclasses.replace(
+            orig(world), confirm_sigma_v=sv, delete_sigma_m=np.inf))
         rmse[sv] = tracks.track_runs(w, 8, seed=3).quality["nato-bmd"]["position_rmse_m"]
     assert rmse[np.inf][6] > 1000.0 and rmse[300.0][6] < 400.0
     assert np.all(np.delete(rmse[300.0], 6) < 200.0)
@@ -191,6 +192,52 @@ def test_deletion_weighs_each_silent_look_by_the_radars_record():
     assert 4 <= _deleted_after(steady) < 10 < 20 < _deleted_after(patchy)  # a faint object coasts longer
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_confirmed_track_ends_when_its_prediction_grows_past_delete_sigma(compiled):
+    """A confirmed track that coasts on no report (deletion by its looks made all but
+    impossible) ends at the first prediction whose position standard deviation,
+    ``sqrt(trace P_pos)``, exceeds ``delete_sigma_m``, and not before; the compiled whole
+    loop and the NumPy scan alike."""
+    r = _radar()
+    rep = _scripted([1] * 6 + [0] * 30)
+    keep = mtt.TrackManagement(confirm_sigma_v=np.inf, delete_probability=1e-300, delete_sigma_m=np.inf)
+    coasting = mtt.track_reports([rep], [r], "s", keep, compiled=compiled)
+    assert (coasting.status[0, 0, 2:] == mtt.CONFIRMED).all()  # kept to the end without the rule
+    sigma = coasting.sigma_pos[0, 0].astype(float)
+    assert sigma[-1] > 4.0 * sigma[6]  # it grows while it coasts
+    limit = 0.5 * (sigma[6] + sigma[-1])
+    first = int(np.argmax(sigma > limit))
+    assert 6 < first < sigma.size - 1
+    tf = mtt.track_reports([rep], [r], "s", dataclasses.replace(keep, delete_sigma_m=limit), compiled=compiled)
+    assert (tf.status[0, 0, 2:first] == mtt.CONFIRMED).all()
+    assert (tf.status[0, 0, first:] == mtt.FREE).all()
+    np.testing.assert_array_equal(tf.x[0, 0, :first], coasting.x[0, 0, :first])
+
+
+def test_delete_sigma_is_stone_soups_covariance_based_deleter():
+    """The rule is Stone Soup's CovarianceBasedDeleter on the position covariance (trace
+    threshold ``delete_sigma_m²``, mapping to the position), applied to confirmed tracks."""
+    deleter_mod = pytest.importorskip("stonesoup.deleter.error")
+    from stonesoup.types.state import GaussianState
+    from stonesoup.types.track import Track
+
+    rng = np.random.default_rng(4)
+    mgmt = mtt.TrackManagement(delete_sigma_m=5e3)
+    st = mtt._State(1, 40, mgmt, 1, True)
+    for t in range(40):
+        a = rng.normal(size=(6, 6)) * 10.0 ** rng.uniform(1.5, 4.5)
+        st.P[0, t] = a @ a.T
+        st.status[0, t] = mtt.CONFIRMED
+    deleter = deleter_mod.CovarianceBasedDeleter(covar_trace_thresh=mgmt.delete_sigma_m ** 2, mapping=[0, 1, 2])
+    tracks = [Track([GaussianState(np.zeros((6, 1)), st.P[0, t])]) for t in range(40)]
+    gone = deleter.delete_tracks(set(tracks))
+    expected = np.array([tr in gone for tr in tracks])
+    assert 5 < expected.sum() < 35  # both kinds drawn
+    np.testing.assert_array_equal(st.lost()[0], expected)
+    st.status[0, :] = mtt.TENTATIVE  # a tentative track goes by M-of-N alone
+    assert not st.lost().any()
+
+
 def test_a_report_far_from_the_track_starts_its_own():
     r = _radar()
     far = {2: [700e3, 100.0 * DEG, 20.0 * DEG]}
@@ -205,6 +252,7 @@ def test_a_report_far_from_the_track_starts_its_own():
 
 def test_management_is_checked():
     for bad in (dict(confirm_m=4, confirm_n=3), dict(delete_probability=0.0), dict(gate_probability=1.0),
+                dict(delete_sigma_m=0.0),
                 dict(q_ballistic=0.0), dict(filter="kalman")):
         with pytest.raises(ValueError):
             mtt.TrackManagement(**bad)

@@ -97,7 +97,7 @@ def tracking_settings(world) -> dict:
     out: dict[str, Any] = {"filter": t.filter, "init_hits": t.init_hits, "association": t.association}
     if t.association == "gnn":
         out.update(confirm_looks=t.confirm_looks, confirm_sigma_v_ms=t.confirm_sigma_v_ms,
-                   delete_probability=t.delete_probability,
+                   delete_probability=t.delete_probability, delete_sigma_km=t.delete_sigma_km,
                    gate_probability=t.gate_probability, false_alarms=world.scenario.sensing.false_alarms)
     return out
 

@@ -556,6 +556,13 @@ class TrackingCfg(_Strict):
                     "each with the detection probability estimated from that radar's record on the track (its "
                     "reports over its looks, Laplace's rule, recent looks weighing more), "
                     "make it this unlikely that the object is still there (product of 1 - Pd)")
+    delete_sigma_km: float = Field(
+        10.0, gt=0.0, le=1e4,
+        description="multi-target tracking: a confirmed track is also deleted when its predicted position is "
+                    "known no better than this (the square root of the trace of its position covariance, km): "
+                    "a track coasting where no radar looks (below a radar's horizon, in the dense air where "
+                    "its ballistic model no longer holds) grows a gate wide enough to take another object's "
+                    "report. An assumption, chosen by its effect on nato-russia-2011 (docs/models.md)")
 
     @model_validator(mode="after")
     def _m_of_n(self) -> TrackingCfg:

@@ -61,7 +61,13 @@ At each scan of each radar, for every run at once:
    measured SNR, gives Pd: a report exists only where the echo crossed the threshold, so
    its SNR overstates a faint object.  A track a radar held steadily goes after five or
    six silent looks in a row; one it saw on every other look coasts on its ballistic
-   prediction for about 25, each silent look costing less as the record fades.  A track
+   prediction for about 25, each silent look costing less as the record fades.  Where no
+   radar looks (the object below every horizon, or out of every field) that rule never
+   fires, so a confirmed track also ends at the first prediction whose position standard
+   deviation ``sqrt(trace P_pos)`` exceeds ``delete_sigma_m`` (Stone Soup's
+   ``CovarianceBasedDeleter`` on the position): coasting into the dense air, where the
+   drag floor raises its noise, such a track's gate grew to hundreds of kilometres and took
+   other threats' reports.  A track
    also ends when its prediction goes more than
    :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground.  For a tentative
    track every scan of a radar that reported into it counts as a look, in its field or
@@ -161,6 +167,7 @@ class TrackManagement:
     confirm_n: int = 5
     confirm_sigma_v: float = 300.0  # m/s, RMS over the axes: confirmed only once its velocity is known this well
     delete_probability: float = 1e-3  # P(object there, every look since the last report missed it)
+    delete_sigma_m: float = 10e3  # m: a confirmed track whose predicted sqrt(trace P_pos) exceeds it ends
     q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
     q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
     sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
@@ -183,6 +190,8 @@ class TrackManagement:
             raise ValueError(f"delete_probability must be in (0, 0.5), not {self.delete_probability!r}")
         if not self.confirm_sigma_v > 0.0:
             raise ValueError(f"confirm_sigma_v must be > 0, not {self.confirm_sigma_v!r}")
+        if not self.delete_sigma_m > 0.0:
+            raise ValueError(f"delete_sigma_m must be > 0, not {self.delete_sigma_m!r}")
         if not (0.0 < self.q_ballistic <= self.q_boost and self.sigma_v0 > 0.0):
             raise ValueError("need 0 < q_ballistic <= q_boost and sigma_v0 > 0")
 
@@ -359,6 +368,12 @@ class _State:
         step = ukf.predict if self.mgmt.filter == "ukf" else ekf_kernel.predict
         self.x[live], self.P[live] = step(self.x[live], self.P[live], dt, q)
 
+    def lost(self) -> np.ndarray:
+        """(C, T) bool: confirmed tracks whose position standard deviation,
+        ``sqrt(trace P_pos)``, exceeds ``delete_sigma_m`` (as the compiled tracker)."""
+        var = np.trace(self.P[..., :3, :3], axis1=-2, axis2=-1)
+        return (self.status == CONFIRMED) & (var > self.mgmt.delete_sigma_m ** 2)
+
     def update(self, z, R, site_ecef, enu, upd) -> None:
         """Update the tracks where ``upd`` (C, T) with their reports ``z`` (C, T, 3), noise ``R``
         (C, T, 3, 3), by the track filter; the EKF's and UKF's NIS adapts their noise."""
@@ -467,6 +482,7 @@ def track_reports(reports: list[Reports], radars: list, system: str,
     for k in range(K):
         if k > 0:
             st.predict(float(t[k] - t[k - 1]))
+            st.free(st.lost())
         report_k = np.full((C, st.T), -1, np.int64)
         for s, (rep, idx) in enumerate(zip(reports, scan_of)):
             j = idx[k]
@@ -577,7 +593,8 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
             c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, Vs, SCs, CLs, site, enu, fsite, trig, fov,
             refr, ref, org, otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n,
             mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic,
-            BETA_MIN_KG_M2, mgmt.sigma_v0, IMPACTED_DEPTH_M, st.x, st.P, st.log_lam, st.status, st.tid, st.hits,
+            BETA_MIN_KG_M2, mgmt.sigma_v0, IMPACTED_DEPTH_M, mgmt.delete_sigma_m ** 2, st.x, st.P, st.log_lam,
+            st.status, st.tid, st.hits,
             st.looks, st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"],
             h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], h["q"],
             keep_covariance, h["pidx"], pbuf, nrows, row_start, *st.kernel_filter)

@@ -421,7 +421,7 @@ NEED_SLOTS, NEED_ROWS = 1, 2
 def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
                gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
-               down_m,
+               down_m, lost_var,
                x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, next_id,
                hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, hq, keep, pidx, pbuf, nrows, row_start,
                kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
@@ -440,7 +440,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     ``fov`` (S, 4): boresight, half field, lowest and highest elevation; ``refr``), reference
     target ``ref`` (S, 3): range [m], SNR, Pfa; geodetic origin ``org`` (S, 3), ``otrig`` (S, 4);
     ``search_every`` (S,), ``has_call`` (S,), the log-odds ``weights`` (S,) of its calls.
-    ``down_m``: the depth [m] below the ellipsoid at which a track has come down.  The track
+    ``down_m``: the depth [m] below the ellipsoid at which a track has come down; ``lost_var``
+    [m²]: a confirmed track whose predicted position variance (the trace) exceeds it ends.  The track
     filter: ``kind`` (``tracker_kernel.EKF``, ``UKF`` or ``IMM``), the UKF's sigma-point scale
     ``s_ut`` and weights ``wm``, ``wc`` (13,), and the IMM's regimes (``imm_q`` [m²/s³],
     ``imm_sojourn`` [s], ``imm_mu0``, ``imm_entry`` [m], (M,) each,
@@ -484,6 +485,9 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
             if k > 0 and dt[k] != 0.0:
                 _predict_run(c, x, P, status, log_lam, xm, Pm, mu, nsub[k], hsub[k], abs(dt[k]), q_ballistic, beta_min,
                              psc, ut)
+                for t in range(T):  # as mtt._State.lost: a prediction too wide to gate by
+                    if status[c, t] == _CONFIRMED and P[c, t, 0, 0] + P[c, t, 1, 1] + P[c, t, 2, 2] > lost_var:
+                        _free_slot(c, t, state)
             for t in range(T):
                 report_k[t] = -1
             for e in range(ev_start[k], ev_start[k + 1]):
