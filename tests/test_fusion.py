@@ -469,3 +469,25 @@ def test_bad_input_names_the_argument():
     for call, msg in cases:
         with pytest.raises(ValueError, match=msg):
             call()
+
+
+def test_unchecked_intersection_is_the_checked_one():
+    """``check=False`` (a fused picture's call on its own filters' tracks) skips the checks,
+    not the arithmetic: the same bits as the checked call with the same weights, a weight of
+    1 returning that track; without weights it refuses."""
+    rng = np.random.default_rng(5)
+    E = 50
+    a = rng.normal(size=(E, 2, 6, 6)) * np.array([200.0] * 3 + [20.0] * 3)
+    Ps = a @ np.swapaxes(a, -1, -2) + np.diag([10.0] * 3 + [0.1] * 3)
+    xs = rng.normal(0.0, 1e3, (E, 2, 6)) + np.array([4e6, 3e6, 3e6, 0.0, 0.0, 0.0])
+    om = rng.uniform(0.0, 1.0, E)
+    om[:3] = 1.0
+    w = np.stack([om, 1.0 - om], axis=-1)
+    x1, P1, _ = fusion.covariance_intersection(xs, Ps, weights=w)
+    x2, P2, w2 = fusion.covariance_intersection(xs, Ps, weights=w, check=False)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(P1, P2)
+    np.testing.assert_array_equal(w2, w)
+    np.testing.assert_array_equal(P2[:3], Ps[:3, 0])
+    with pytest.raises(ValueError, match="needs the weights"):
+        fusion.covariance_intersection(xs, Ps, check=False)

@@ -864,3 +864,39 @@ def test_the_iterated_update_is_consistent_over_a_spread_prior():
     np.testing.assert_allclose(xk, xi, rtol=1e-12)
     np.testing.assert_allclose(Pk / np.abs(Pi).max(), Pi / np.abs(Pi).max(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(nk, nis, rtol=1e-12)
+
+
+def test_coast_is_the_numpy_prediction_with_the_drag_floor():
+    """``tracker.coast`` (compiled, each row its own span) equals ``ekf.predict`` with
+    ``with_drag_floor`` row by row, to rounding: spans of 0 to 40 s (one to twenty substeps),
+    states from 20 km (the floor far above the held level) to 900 km up, and a row without a
+    state (``nan``, left ``nan``)."""
+    from shieldlab.tracking.tracker import coast, with_drag_floor
+
+    rng = np.random.default_rng(11)
+    E = 40
+    alt = np.concatenate([[20e3, 30e3, 45e3], rng.uniform(20e3, 900e3, E - 3)])
+    lat, lon = rng.uniform(-1.2, 1.2, E), rng.uniform(-3.0, 3.0, E)
+    pos = earth.geodetic_to_ecef(lat, lon, alt)
+    x = np.concatenate([pos, rng.normal(0.0, 3e3, (E, 3))], axis=1)
+    a = rng.normal(size=(E, 6, 6)) * np.array([300.0] * 3 + [30.0] * 3)
+    P = a @ np.swapaxes(a, -1, -2) + np.diag([1e2] * 3 + [1.0] * 3)
+    q = 10.0 ** rng.uniform(-2.0, 3.0, E)
+    q[:3] = 1e-2  # the lowest held level, low in the air: the floor rules
+    dt = np.concatenate([[40.0, 2.0, 2.0000001, 0.0], rng.uniform(0.0, 40.0, E - 4)])
+    x[-1] = np.nan
+    xc, Pc = coast(x, P, q, dt)
+    assert np.isnan(xc[-1]).all()
+    floors = 0
+    for m in range(E - 1):
+        qm = with_drag_floor(q[m:m + 1], x[m:m + 1], dt[m])
+        floors += bool(qm[0] > q[m])
+        xr, Pr = ekf.predict(x[m:m + 1], P[m:m + 1], dt[m], qm)
+        np.testing.assert_allclose(xc[m], xr[0], rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(Pc[m], Pr[0], rtol=1e-9, atol=1e-9 * np.abs(Pr[0]).max())
+    assert floors >= 3  # the floor was in play
+    # one span for all: the same as each row's own
+    xs, Ps = coast(x[:-1], P[:-1], q[:-1], 7.5)
+    xe, Pe = coast(x[:-1], P[:-1], q[:-1], np.full(E - 1, 7.5))
+    np.testing.assert_array_equal(xs, xe)
+    np.testing.assert_array_equal(Ps, Pe)

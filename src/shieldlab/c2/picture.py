@@ -69,11 +69,6 @@ class NodePicture:
     source_names: tuple[str, ...]
 
 
-def _latest(tr: Tracks, tau: float):
-    """Index of ``tr``'s last update at or before ``tau`` [s] (−1 if none)."""
-    return int(np.searchsorted(tr.t, tau + TIME_TOL_S, side="right")) - 1
-
-
 def _ci_trace_weights_pair(P1: np.ndarray, P2: np.ndarray, iterations: int = 50) -> np.ndarray:
     """Trace-minimising CI weights (ω, 1 − ω) of two tracks, (E, 6, 6) each -> (E, 2).
 
@@ -115,8 +110,10 @@ def _fuse(xs: np.ndarray, Ps: np.ndarray, method: str) -> tuple[np.ndarray, np.n
     if xs.shape[1] == 1:
         return xs[:, 0], Ps[:, 0], used
     if method == "ci":
-        w = _ci_trace_weights_pair(Ps[:, 0], Ps[:, 1]) if xs.shape[1] == 2 else None
-        x, P, _ = covariance_intersection(xs, Ps, weights=w)
+        if xs.shape[1] == 2:  # the tracks are a filter's own: no checks (the same numbers)
+            x, P, _ = covariance_intersection(xs, Ps, weights=_ci_trace_weights_pair(Ps[:, 0], Ps[:, 1]), check=False)
+        else:
+            x, P, _ = covariance_intersection(xs, Ps)
         return x, P, used
     if method == "naive":
         x, P = naive_fusion(xs, Ps)
@@ -178,8 +175,7 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
     tentative: list[tuple] = []  # (k, c, n, x, P, n_hits, q) of the local source's unconfirmed states
     step = max(1, CHUNK_ELEMENTS // max(1, C * N))
     for k0 in range(0, K, step):
-        ks = range(k0, min(K, k0 + step))
-        T = len(ks)
+        T = min(K, k0 + step) - k0
         # every source's state predicted to each time of the chunk: (S, T, C, N, ...)
         X = np.full((S, T, C, N, 6), np.nan)
         PP = np.full((S, T, C, N, 6, 6), np.nan)
@@ -188,30 +184,34 @@ def fuse_picture(local: Tracks | None, remotes: list[Tracks], times, method: str
         for s, tr in enumerate(sources):
             if tr is None:
                 continue
-            for j, k in enumerate(ks):
-                i = _latest(tr, times[k])
-                if i < 0:
-                    continue
-                xs, Ps, qs = tr.x[:, :, i], tr.P[:, :, i], tr.q[:, :, i]
-                finite = np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
-                ok = tr.confirmed[:, :, i] & finite
-                if s == 0:
-                    # the node's own tentative tracks go into its history, unconfirmed (below)
-                    tent = np.nonzero(~tr.confirmed[:, :, i] & finite)
-                    if tent[0].size:
-                        xp, Pp = coast(xs[tent], Ps[tent], qs[tent], times[k] - tr.t[i])
-                        k_ = np.full(tent[0].size, k)
-                        tentative.append((k_, *tent, xp, Pp, tr.n_hits[:, :, i][tent], qs[tent]))
-                if not ok.any():
-                    continue
-                e = np.nonzero(ok)
-                xp, Pp = coast(xs[e], Ps[e], qs[e], times[k] - tr.t[i])
-                # a state predicted into the ground has come down: the source no longer holds it
-                up = ~came_down(xp)
-                e = tuple(ix[up] for ix in e)
-                X[s, j][e], PP[s, j][e], QQ[s, j][e] = xp[up], Pp[up], qs[e]
-                held[j][e] |= np.uint32(1 << s)
-                hits_out[k][e] += tr.n_hits[:, :, i][e]
+            # each time's latest update of the source, and every (run, threat) state there at
+            # once: one prediction call per source and chunk, each state over its own span
+            latest = np.searchsorted(tr.t, times[k0:k0 + T] + TIME_TOL_S, side="right") - 1
+            js = np.flatnonzero(latest >= 0)
+            if js.size == 0:
+                continue
+            ii = latest[js]
+            span = times[k0 + js] - tr.t[ii]  # (J,)
+            xs, Ps, qs = tr.x[:, :, ii], tr.P[:, :, ii], tr.q[:, :, ii]  # (C, N, J, ...)
+            finite = np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
+            confirmed = tr.confirmed[:, :, ii]
+            if s == 0:
+                # the node's own tentative tracks go into its history, unconfirmed (below)
+                c_, n_, j_ = np.nonzero(~confirmed & finite)
+                if c_.size:
+                    xp, Pp = coast(xs[c_, n_, j_], Ps[c_, n_, j_], qs[c_, n_, j_], span[j_])
+                    tentative.append((k0 + js[j_], c_, n_, xp, Pp, tr.n_hits[c_, n_, ii[j_]], qs[c_, n_, j_]))
+            c_, n_, j_ = np.nonzero(confirmed & finite)
+            if c_.size == 0:
+                continue
+            xp, Pp = coast(xs[c_, n_, j_], Ps[c_, n_, j_], qs[c_, n_, j_], span[j_])
+            # a state predicted into the ground has come down: the source no longer holds it
+            up = ~came_down(xp)
+            c_, n_, j_ = c_[up], n_[up], j_[up]
+            j = js[j_]
+            X[s, j, c_, n_], PP[s, j, c_, n_], QQ[s, j, c_, n_] = xp[up], Pp[up], qs[c_, n_, j_]
+            held[j, c_, n_] |= np.uint32(1 << s)
+            hits_out[k0 + j, c_, n_] += tr.n_hits[c_, n_, ii[j_]]
         # fuse each pattern of sources present in one call over the chunk
         # views: written in place
         xf, Pf, qf, lin = x_out[k0:k0 + T], P_out[k0:k0 + T], q_out[k0:k0 + T], lin_out[k0:k0 + T]

@@ -383,13 +383,19 @@ def with_drag_floor(q, x: np.ndarray, dt: float, regimes: bool = False) -> np.nd
     return q
 
 
-def coast(x: np.ndarray, P: np.ndarray, q: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+def coast(x: np.ndarray, P: np.ndarray, q: np.ndarray, dt) -> tuple[np.ndarray, np.ndarray]:
     """Predict tracks past their last update, as their own filter would: states ``x`` (E, 6)
-    [ECEF m, m/s] and covariances ``P`` (E, 6, 6) by ``dt`` [s] (:func:`shieldlab.tracking.ekf.predict`,
-    compiled) with the noise level ``q`` (E,) [m²/s³] their filter held (``Tracks.q``) raised
-    to the drag floor.  A link's latency and a fused picture's planning tick predict with it:
-    a track last updated in boost stays as uncertain as its filter knew it was."""
-    return ekf_kernel.predict(x, P, dt, with_drag_floor(np.asarray(q, float), x, dt))
+    [ECEF m, m/s] and covariances ``P`` (E, 6, 6) by ``dt`` [s] (a number, or (E,): each its
+    own) (:func:`shieldlab.tracking.ekf.predict`) with the noise level ``q`` (E,) [m²/s³]
+    their filter held (``Tracks.q``) raised to the drag floor (:func:`with_drag_floor`).  A
+    link's latency and a fused picture's planning tick predict with it: a track last updated
+    in boost stays as uncertain as its filter knew it was.  Compiled
+    (:func:`shieldlab.tracking.tracker_kernel.coast_rows`, one call for any mix of spans);
+    equal to the NumPy steps to rounding (tested)."""
+    xs, Ps, qs = ekf_kernel.predict_rows_args(x, P, q)
+    dts = np.ascontiguousarray(np.broadcast_to(np.asarray(dt, float), x.shape[:-1]), float).reshape(-1)
+    tracker_kernel.coast_rows(xs, Ps, qs, dts, ekf.MAX_SUBSTEP_S, BETA_MIN_KG_M2)
+    return xs.reshape(x.shape[:-1] + (6,)), Ps.reshape(x.shape[:-1] + (6, 6))
 
 
 def _initiate(z, R, new, d: Detections, sigma_v0):

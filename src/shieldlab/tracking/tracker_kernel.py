@@ -45,6 +45,25 @@ def drag_accel(x, beta_min):
     return density_point(altitude_point(x[0], x[1], x[2])) * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) \
         / (2.0 * beta_min)
 
+@nb.njit(cache=True, error_model="numpy")
+def coast_rows(x, P, q, dt, max_substep, beta_min):
+    """``tracker.coast`` in place, row by row: states ``x`` (E, 6) [ECEF m, m/s] and
+    covariances ``P`` (E, 6, 6) predicted by ``dt`` (E,) [s] each, in ``ceil(|dt| /
+    max_substep)`` RK4 substeps (at least one, as ``ekf_kernel.substeps``), with the noise
+    level ``q`` (E,) [m²/s³] raised to the drag floor ``a² |dt|`` (:func:`drag_accel`) where
+    the state holds a number."""
+    A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
+    for m in range(x.shape[0]):
+        d = dt[m]
+        n = max(1, math.ceil(abs(d) / max_substep))
+        qm = q[m]
+        xm = x[m]
+        if math.isfinite(xm[0] + xm[1] + xm[2] + xm[3] + xm[4] + xm[5]):
+            a = drag_accel(xm, beta_min)
+            qm = max(qm, a * a * abs(d))
+        _predict_one(xm, P[m], n, d / n, qm, A, Phi, Tm, k1, k2, k3, k4, tmp)
+
+
 @nb.njit(cache=True, inline="always")
 def held_level(kind, mu, imm_q, q_ballistic, log_lam):
     """The noise level [m²/s³] a held track's filter holds (``Tracks.q``): the IMM's regime
