@@ -8,6 +8,7 @@ import yaml
 
 from shieldlab.errors import InputError
 from shieldlab.scenario import compile_world, load, load_world, preset_names
+from shieldlab.scenario.loader import scalar
 
 MINIMAL = textwrap.dedent("""\
     name: mini
@@ -205,6 +206,18 @@ def test_exponents_without_a_dot_are_numbers(tmp_path):
     w = load_world(str(write(tmp_path, MINIMAL.replace("count: 2", "count: 1e1").replace(
         "radius_km: 20", "radius_km: 2e1"))))
     assert len(w.threats) == 10 and w.assets[0].radius == 20e3
+
+
+@pytest.mark.parametrize("text, value", [("1.0e4", 1e4), ("2.5E1", 25.0), (".5e1", 5.0), ("1.e2", 100.0),
+                                         ("-1.5e-3", -1.5e-3), ("1.0e+4", 1e4), ("1e1", 10.0)])
+def test_exponents_without_a_sign_are_numbers(text, value):
+    # YAML 1.1 wants a sign in the exponent (1.0e+4) and reads 1.0e4 as text
+    assert scalar(text) == value and isinstance(scalar(text), float)
+
+
+@pytest.mark.parametrize("text", ["e4", "1.0e", "1.0.0e4", "1e4x", "..5e1"])
+def test_things_that_only_look_like_exponents_stay_text(text):
+    assert scalar(text) == text
 
 
 def test_a_nested_list_where_a_mapping_belongs_is_named_by_its_size():

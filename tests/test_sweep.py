@@ -94,7 +94,7 @@ def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
     with pytest.raises(InputError, match="out of reach") as e:
         S.run_sweep("epaa-phase-1", sets, 2, 1, tmp_path / "sw")
     # named by the --set value that made the point, as a value the scenario refuses is
-    assert e.value.problems[0][0] == "--set threats[2].aim='bucharest': threats[2].aim"
+    assert e.value.problems[0][0] == "--set threats[2].aim=bucharest: threats[2].aim"
     assert not (tmp_path / "sw").exists()
     with pytest.raises(InputError, match="the simulated time ends too soon") as e:
         S.run_sweep("epaa-phase-1", [S.parse_setting("duration_s=100,5000")], 2, 1, tmp_path / "sw")
@@ -636,3 +636,9 @@ def test_a_sweep_report_charts_value_lost_where_the_assets_differ_in_value(monke
 
     assert "mean value lost" in R.build(manifest, rows(3.0))
     assert "mean value lost" not in R.build(manifest, rows(1.0))
+
+
+@pytest.mark.parametrize("value, text", [(None, "null"), (True, "true"), (False, "false"),
+                                         ("bucharest", "bucharest"), (2, "2"), (2.5, "2.5"), (1e-6, "1e-06")])
+def test_a_point_is_labelled_by_its_values_as_written(value, text):
+    assert S.shown(value) == text

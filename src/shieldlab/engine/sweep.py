@@ -168,6 +168,16 @@ def _refused_alike(raw: dict, source: str, runs: int, e: InputError) -> bool:
     return False
 
 
+def shown(value) -> str:
+    """A ``--set`` value as it would be written on the command line (``null``, ``true``,
+    ``bucharest``, ``2.5``), for the labels that name a sweep's points in errors."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else repr(value)
+
+
 def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     """Every combination of the settings' values, validated and compiled; the errors of a bad
     combination name the ``--set`` values that made it.  A point's values are the validated
@@ -188,7 +198,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
         data = raw
         for s, v in zip(settings, combo):
             data = apply(data, s, v)
-        label = ", ".join(f"{s.field}={'null' if v is None else repr(v)}" for s, v in zip(settings, combo))
+        label = ", ".join(f"{s.field}={shown(v)}" for s, v in zip(settings, combo))
         try:
             scn = parse(data, source)
             world = compile_world(scn, source)

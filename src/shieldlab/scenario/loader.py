@@ -222,8 +222,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     YAML keeps the last, so a battery's rounds could change without a word), that nesting
     deeper than :data:`MAX_YAML_DEPTH` is an error, that a scalar its tag cannot read
     (``2024-02-30``, ``!!int x``, an integer of 5,000 digits) is a YAML error at its line,
-    and that ``1e-6`` and ``1e1`` are numbers, as in YAML 1.2 (YAML 1.1 wants a dot in the
-    mantissa, ``1.0e-6``, and reads them as text)."""
+    and that ``1e-6``, ``1e1``, ``1.0e4`` and ``.5E1`` are numbers, as in YAML 1.2 (YAML 1.1
+    wants a dot in the mantissa and a sign in the exponent, ``1.0e+4``, and reads the others
+    as text)."""
 
     _depth = 0
 
@@ -265,7 +266,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 _UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789"))
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+.0123456789"))
 # booleans as YAML 1.2 reads them: true and false only; YAML 1.1's yes, no, on, off (and y, n)
 # stay text, so a flag written `yes` is refused by name rather than taken, and a name `no`
 # is the text "no", not false

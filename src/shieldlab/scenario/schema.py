@@ -541,7 +541,7 @@ class TrackingCfg(_Strict):
         description="multi-target tracking: a tentative track is dropped when it can no longer have init_hits "
                     "reports in its first confirm_looks looks (M-of-N); once it has them it is confirmed as "
                     "soon as its velocity is known to confirm_sigma_v_ms, and deleted, confirmed or not, by "
-                    "delete_probability")
+                    "delete_probability (confirmed, also by delete_sigma_km)")
     confirm_sigma_v_ms: float = Field(
         300.0, ge=1.0, le=1e5,
         description="multi-target tracking: a track with its init_hits reports is confirmed only once its "
@@ -557,12 +557,15 @@ class TrackingCfg(_Strict):
                     "reports over its looks, Laplace's rule, recent looks weighing more), "
                     "make it this unlikely that the object is still there (product of 1 - Pd)")
     delete_sigma_km: float = Field(
-        10.0, gt=0.0, le=1e4,
+        10.0, ge=1.0, le=1e4,
         description="multi-target tracking: a confirmed track is also deleted when its predicted position is "
-                    "known no better than this (the square root of the trace of its position covariance, km): "
-                    "a track coasting where no radar looks (below a radar's horizon, in the dense air where "
-                    "its ballistic model no longer holds) grows a gate wide enough to take another object's "
-                    "report. An assumption, chosen by its effect on nato-russia-2011 (docs/models.md)")
+                    "known no better than this (its RMS radius, the square root of the trace of its position "
+                    "covariance, km; about 1.7 times the per-axis sigma): a track coasting where no radar looks "
+                    "(below a radar's horizon, in the dense air where its ballistic model no longer holds) "
+                    "grows a gate wide enough to take another object's report. It matters only where confirmed "
+                    "tracks coast unseen (of the presets, only nato-russia-2011's Russian picture); 10000 all "
+                    "but turns it off, and below a few km it ends good long-range tracks. An assumption, "
+                    "chosen by its effect on nato-russia-2011 (docs/models.md)")
 
     @model_validator(mode="after")
     def _m_of_n(self) -> TrackingCfg:
