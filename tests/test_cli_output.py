@@ -1253,3 +1253,25 @@ def test_run_prints_what_validate_notes(tmp_path):
     assert r.returncode == 0 and note in r.stderr and note not in r.stdout
     q = cli_run("run", p, "--runs", "1", "-q")
     assert q.returncode == 0 and note not in q.stderr
+
+
+def test_validate_notes_multi_target_settings_the_run_would_not_read(tmp_path, capsys):
+    """The multi-target tracker's settings under tracking by labels change nothing `run` does:
+    validate names them; with association gnn, or with none set, there is no such note."""
+    scn = tmp_path / "s.yaml"
+    scn.write_text(TINY + "tracking: {delete_sigma_km: 5, gate_probability: 0.99}\n")
+    assert main(["validate", str(scn), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert notes == ["note: tracking.delete_sigma_km, tracking.gate_probability are set, but tracking.association "
+                     "is labels: `shieldlab run` tracks each threat by its labelled reports and reads them not at "
+                     "all (`shieldlab tracks` does); set tracking.association: gnn to run the kill chain on the "
+                     "multi-target tracker"]
+    scn.write_text(TINY + "sensing: {false_alarms: raw}\n")
+    assert main(["validate", str(scn)]) == 0
+    assert "note: sensing.false_alarms is set, but tracking.association is labels" in capsys.readouterr().out
+    scn.write_text(TINY + "tracking: {association: gnn, delete_sigma_km: 5}\n")
+    assert main(["validate", str(scn), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == []
+    scn.write_text(TINY + "tracking: {init_hits: 2}\n")  # labels read init_hits
+    assert main(["validate", str(scn), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == []

@@ -2351,7 +2351,30 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
 def _scenario_notes(world) -> list[str]:
     """The notes on a ballistic raid's defence that validates but may not do what a user meant
     (``validate`` prints them; ``run`` too, on stderr, before it runs)."""
-    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world)) if n]
+    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world), _tracking_note(world))
+            if n]
+
+
+#: Settings only the multi-target tracker reads: ``shieldlab tracks`` always, ``shieldlab run``
+#: only with ``tracking.association: gnn``.
+MTT_ONLY = ("tracking.confirm_looks", "tracking.confirm_sigma_v_ms", "tracking.delete_probability",
+            "tracking.delete_sigma_km", "tracking.gate_probability", "sensing.false_alarms")
+
+
+def _tracking_note(world) -> str | None:
+    """A note where a scenario sets the multi-target tracker's settings (:data:`MTT_ONLY`)
+    and tracks by labels, so that ``run`` would not read them."""
+    scn = world.scenario
+    if scn.tracking.association != "labels":
+        return None
+    given = [f for f in MTT_ONLY
+             if f.split(".")[1] in getattr(scn, f.split(".")[0]).model_fields_set]
+    if not given:
+        return None
+    return (f"note: {', '.join(given)} {'is' if len(given) == 1 else 'are'} set, but tracking.association is "
+            "labels: `shieldlab run` tracks each threat by its labelled reports and reads "
+            f"{'it' if len(given) == 1 else 'them'} not at all (`shieldlab tracks` does); set "
+            "tracking.association: gnn to run the kill chain on the multi-target tracker")
 
 
 def _engage_note(world) -> str | None:
