@@ -251,7 +251,7 @@ def test_markup_in_file_name_and_error_printed_literally(tmp_path):
     r = cli_run("run", "scn[copy].yaml", "--runs", "4", cwd=tmp_path)
     assert r.returncode == 2
     assert _error_line(r.stderr) == \
-        "error: scn[copy].yaml: sites.pad.lat: Input should be less than or equal to 90"
+        "error: scn[copy].yaml: sites.pad.lat: Input should be less than or equal to 90 (got 95)"
 
 
 def test_markup_in_error_message_printed_literally(capsys):

@@ -210,6 +210,9 @@ def test_cooperating_architectures_need_a_link_into_each_node_with_batteries(arc
     one_way = problems(architecture=architecture, nodes=nodes, links=[link("red", "blue", two_way=False)])
     assert len(one_way) == 1 and "into node 'red'" in one_way[0][1]
     assert compiled(architecture=architecture, nodes=nodes, links=[link("red", "blue")]).architecture == architecture
+    # a misspelt end is the one error: the links it leaves missing are not reported besides
+    misspelt = problems(architecture=architecture, nodes=nodes, links=[link("red", "bleu")])
+    assert [f for f, _ in misspelt] == ["links[0].to"] and "'bleu' is no C2 node" in misspelt[0][1]
 
 
 def test_a_link_path_through_a_third_node_counts():

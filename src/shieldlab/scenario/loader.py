@@ -93,6 +93,8 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
                    f"{shown_value(e.get('input'))}")
         elif e["type"] == "value_error" and cause is not None:
             msg = str(cause)
+        elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
+            msg += f" (got {shown_value(e.get('input'))})"  # the value, as the catalogue's errors say it
         elif e["type"] == "literal_error" and isinstance(e.get("input"), str):
             # a misspelt choice (sectorial, launch-on-remte): the nearest of the choices
             import difflib

@@ -923,6 +923,7 @@ class Scenario(_Strict):
                 problems.append((f"nodes[{i}].name", f"no sensor or battery names system {n.name!r}, so it is no "
                                                      f"C2 node (systems: {listing})"))
         edges: dict[tuple[str, str], int] = {}  # (from, to) -> the link that carries it
+        misnamed = False  # a link with an end that names no node: the links meant cannot be judged
         for i, link in enumerate(self.links):
             ok = True
             for field, end in (("from", link.from_), ("to", link.to)):
@@ -930,6 +931,7 @@ class Scenario(_Strict):
                     problems.append((f"links[{i}].{field}", f"{end!r} is no C2 node: no sensor or battery names "
                                                             f"system {end!r} (systems: {listing})"))
                     ok = False
+                    misnamed = True
             if link.from_ == link.to:
                 problems.append((f"links[{i}].to", f"a link from {link.from_!r} to itself"))
                 continue
@@ -956,7 +958,8 @@ class Scenario(_Strict):
                     problems.append(("nodes", f"architecture sectoral needs a sector for node {name!r}, which has "
                                               f"batteries: add {{name: {name}, sector: [[lat, lon], ...]}} under "
                                               f"nodes"))
-        if self.architecture in ("coordinated", "sectoral") and len(systems) > 1:
+        # (a misspelt end is the error to report: the links it leaves missing would only repeat it)
+        if self.architecture in ("coordinated", "sectoral") and len(systems) > 1 and not misnamed:
             with_sensors = {s.system for s in self.sensors}
             for name in with_batteries:
                 sources = [x for x in systems if x != name and x in with_sensors]
