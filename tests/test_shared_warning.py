@@ -331,6 +331,20 @@ def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
     assert not [n for n in _c2_notes(compile_world(parse(data, "x"))) if "carries launch reports only" in n]
 
 
+@pytest.mark.parametrize("architecture", ["independent", "integrated"])
+def test_validate_notes_links_an_architecture_does_not_use(architecture):
+    from shieldlab.cli import _c2_notes
+
+    data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
+    data["architecture"] = architecture
+    notes = [n for n in _c2_notes(compile_world(parse(data, "x"))) if "uses no links" in n]
+    assert notes == [f"note: architecture {architecture} uses no links, so nato->russia, russia->nato carry "
+                     "nothing: only coordinated and sectoral nodes send each other tracks, engagement status and "
+                     "launch reports over them"]
+    del data["links"]
+    assert not [n for n in _c2_notes(compile_world(parse(data, "x"))) if "uses no links" in n]
+
+
 def test_the_footprint_says_which_launch_sites_a_satellite_does_not_see(tmp_path):
     """A satellite over the Pacific sees no Iranian launch: the footprint says it expects no
     report from it, where it once said its reports cue and alert the defence."""

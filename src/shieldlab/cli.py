@@ -2434,7 +2434,8 @@ def _c2_notes(world) -> list[str]:
     none of its node's batteries, nor any defended asset (moved away by mistake, say); an
     early-warning satellite of a system no radar feeds (accepted under the integrated
     architecture, where every satellite cues every radar, and refused under the others); a
-    link for launch reports alone from a node without satellites."""
+    link for launch reports alone from a node without satellites; links under an architecture
+    that uses none."""
     import shapely
 
     notes = []
@@ -2462,6 +2463,11 @@ def _c2_notes(world) -> list[str]:
             if not lk.tracks and not world.satellites_cueing(lk.source):
                 notes.append(f"note: link {lk.name} carries launch reports only (tracks: false) and node "
                              f"{lk.source} has no early-warning satellite: it carries nothing")
+    elif world.links:  # independent nodes share nothing; integrated, one picture needs no links
+        notes.append(f"note: architecture {world.architecture} uses no links, so "
+                     f"{', '.join(lk.name for lk in world.links)} carr{'ies' if len(world.links) == 1 else 'y'} "
+                     "nothing: only coordinated and sectoral nodes send each other tracks, engagement status "
+                     "and launch reports over them")
     return notes
 
 
