@@ -267,6 +267,23 @@ def test_tracks_echoes_the_false_alarm_setting_as_given(capsys):
     assert "false alarms (3) per search frame: kurecik-tpy2 3, ship-spy1 3" in capsys.readouterr().out
 
 
+def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, capsys):
+    """tracks, validate and run (association gnn) print the settings the track numbers depend
+    on, as the scenario gives them; run under labels does not (it reads none of them)."""
+    scn = tmp_path / "g.yaml"
+    from shieldlab.scenario.loader import preset_text
+
+    scn.write_text(preset_text("epaa-phase-1")
+                   + "tracking: {association: gnn, delete_sigma_km: 7.5, confirm_looks: 6}\n")
+    want = ("track management: confirmed on 3 reports in 6 looks once the velocity is known to 300 m/s; deleted "
+            "when P(still there) falls below 0.001 or, confirmed, its position RMS radius passes 7.5 km; gate 0.9999")
+    for args in (["tracks", str(scn), "--runs", "2"], ["validate", str(scn)], ["run", str(scn), "--runs", "2"]):
+        assert main(args) == 0
+        assert want in " ".join(capsys.readouterr().out.split()), args
+    assert main(["run", "epaa-phase-1", "--runs", "2"]) == 0
+    assert "track management" not in capsys.readouterr().out
+
+
 def test_tracks_without_radars_is_an_input_error(tmp_path, capsys):
     """A scenario without radars printed an empty table and exit 0."""
     from test_cli_output import TINY

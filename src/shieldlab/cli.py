@@ -446,6 +446,8 @@ def _print_track_quality(summary: dict) -> None:
                   *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
+    if "delete_sigma_km" in tr:  # the multi-target tracker's: what its numbers depend on
+        _print_line(_management_text(tr))
 
 
 def _print_launch_reports(summary: dict) -> None:
@@ -2190,6 +2192,7 @@ def tracks(
                         f"confirm_sigma_v_ms); its radars may not see the threats either (shieldlab coverage)")
     rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
     _print_line(f"false alarms ({_setting(summ['false_alarms'])}) per search frame: {rates}")
+    _print_line(_management_text(summ["tracking"]))
     _print_line(f"{res.timings['total_s']:.1f} s")
 
 
@@ -2317,6 +2320,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         fa = _setting(world.scenario.sensing.false_alarms)
         _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
                     f"tracks, association gnn); false alarms ({fa}) per search frame: {rates}")
+        _print_line(_management_text(info["tracking"]))
     elif world.threats:
         tr = info["tracking"]
         _print_line(f"tracking: one {tr['filter'].upper()} per threat on its labelled reports (association "
@@ -2346,6 +2350,16 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
                 _print_line(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
                             f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
                             "or lower, since the point of origin is placed where the backward flight meets it")
+
+
+def _management_text(tr: dict) -> str:
+    """The multi-target tracker's management settings (``tracking`` of a summary, or
+    :func:`~shieldlab.io.summary.tracking_settings`) in one line, for the tables' footers."""
+    return (f"track management: confirmed on {tr['init_hits']} reports in {tr['confirm_looks']} looks once the "
+            f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s; deleted when P(still there) falls below "
+            f"{tr['delete_probability']:g} or, confirmed, its position RMS radius passes {tr['delete_sigma_km']:g} "
+            f"km; gate {tr['gate_probability']:g} (tracking.init_hits, confirm_looks, confirm_sigma_v_ms, "
+            f"delete_probability, delete_sigma_km, gate_probability)")
 
 
 def _scenario_notes(world) -> list[str]:
