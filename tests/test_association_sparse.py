@@ -140,8 +140,10 @@ def test_associate_equals_gnn_on_the_full_matrix(cost):
                 ref = assoc.gnn(np.where(inside, np.sqrt(d2), np.inf), np.sqrt(GATE))
             else:
                 ld2 = np.broadcast_to(ld[:, None], d2.shape)
-                miss = GATE + np.where(inside.any(1), np.where(inside, ld2, -np.inf).max(1), 0.0)
-                ref = assoc.gnn(np.where(inside, d2 + ld2, np.inf), np.nan_to_num(miss))
+                # one cost of no report for every track: the gate plus the largest gated ln det S
+                top = np.where(inside, ld2, -np.inf).max(initial=-np.inf)
+                miss = GATE + (top if np.isfinite(top) else 0.0)
+                ref = assoc.gnn(np.where(inside, d2 + ld2, np.inf), miss)
             got = assoc.associate(x, P, Z, R, SITE, ENU, GATE, cost=cost)
             np.testing.assert_array_equal(got, ref)
             assert got[0] == -1

@@ -558,8 +558,9 @@ def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_e
     cost : ``"distance"`` or ``"likelihood"``
         ``"distance"``: the Mahalanobis distance ``d`` with ``sqrt(gate_d2)`` for no
         report (Stone Soup's ``DistanceHypothesiser`` with ``GNNWith2DAssignment``);
-        ``"likelihood"``: ``d² + ln det S`` with the gate plus the track's largest
-        ``ln det S`` among its gated reports for no report (the multi-target tracker's).
+        ``"likelihood"``: ``d² + ln det S`` with, for no report, the gate plus the
+        largest ``ln det S`` of all gated pairs, the same for every track (the
+        multi-target tracker's: the tighter of two tracks takes a report both gate).
     live, valid : (T,), (M,) bool, optional
         Which track slots hold a track and which report slots a report; default: the
         finite ones (a slot must also be finite to count).
@@ -601,8 +602,6 @@ def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_e
         c, miss = np.sqrt(d2), np.full(T, np.sqrt(gate_d2))
     else:
         c = d2 + log_det
-        top = np.full(T, -np.inf)
-        np.maximum.at(top, pt, log_det)
-        miss = gate_d2 + np.where(np.isfinite(top), top, 0.0)
+        miss = np.full(T, gate_d2 + (log_det.max() if log_det.size else 0.0))
     gnn_pairs(pt, pm, c, miss, T, M, out)
     return out

@@ -22,7 +22,8 @@ At each scan of each radar, for every run at once:
 3. **Global nearest neighbour**: each report to at most one track and each track at most
    one report, with the least total cost, a pair costing ``d² + ln det S`` (the negative
    log-likelihood of the report given the track, up to a constant) and a track left
-   without a report the gate plus its gated reports' largest ``ln det S``
+   without a report, every track alike, the gate plus the largest ``ln det S`` of the
+   scan's gated pairs
    (:func:`shieldlab.tracking.association.gnn`, compiled as
    :func:`~shieldlab.tracking.association.gnn_rows`).  The log-determinant matters where a
    fresh track, still diffuse, and a settled one compete for a report: by distance alone
@@ -400,8 +401,12 @@ class _State:
 def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
     """GNN over (C, T, M) squared distances ``d2`` with ``ln det S`` per pair ``log_det``:
     (C, T) the report each track takes, -1 none.  Cost of a pair: ``d² + ln det S`` (the
-    negative log-likelihood, up to a constant); of a track left without: the gate plus the
-    largest ``ln det S`` among its gated reports, so every gated pair beats a miss."""
+    negative log-likelihood, up to a constant); of a track left without, the same for every
+    track of the run's scan: the gate plus the largest ``ln det S`` among the scan's gated
+    pairs, so every gated pair beats a miss, and where two tracks gate one report the
+    tighter (smaller ``d² + ln det S``) takes it, whether or not the other gets another (a
+    cost of no report of each track's own would cancel the log-determinant there, and a
+    track diffuse along the radar's line of sight would take another object's report)."""
     C, T, M = d2.shape
     out = np.full((C, T), -1, np.int64)
     if T == 0 or M == 0:
@@ -416,7 +421,7 @@ def _assign(d2: np.ndarray, log_det: np.ndarray, gate: float) -> np.ndarray:
     if rows.size:
         ld = np.where(inside[rows], log_det[rows], -np.inf)
         miss = np.zeros((C, T))
-        miss[rows] = gate + np.where(inside[rows].any(axis=2), ld.max(axis=2), 0.0)
+        miss[rows] = gate + ld.max(axis=(1, 2))[:, None]  # (a contested run gates some pair)
         cost = np.where(inside, d2 + np.where(inside, log_det, 0.0), np.inf)
         association.gnn_rows(cost, miss, rows.astype(np.int64), out)
     return out

@@ -233,15 +233,18 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
                             assign[t] = m
                             break
         else:
+            # one cost of no report for every track (mtt._assign): the tighter of two tracks
+            # wins a report they both gate, whether or not the other gets one
+            top = -np.inf
             for t in range(T):
-                top = -np.inf
                 for m in range(M):
                     if d2[t, m] <= gate:
                         cost[t, m] = d2[t, m] + ld[t, m]
                         top = max(top, ld[t, m])
                     else:
                         cost[t, m] = np.inf
-                miss[t] = gate + (top if per_track[t] > 0 else 0.0)
+            for t in range(T):
+                miss[t] = gate + top
             gnn_row(cost[:, :M], miss, assign)  # the scratch may have more reports' columns
     # looks, the update, management
     for t in range(T):
