@@ -186,3 +186,45 @@ def test_a_worker_with_other_code_is_refused(client, tmp_path):
         client.run(restore)
     distribute.run_chunks(client, jobs)
     assert len(kept) == 1 and sorted(set(kept[0]["outcomes"]["run"].tolist())) == [0, 1]
+
+
+def test_a_cluster_that_goes_away_is_one_error_naming_resume(monkeypatch):
+    """The scheduler or the last worker going mid-run (Dask cancels the futures, or its comm
+    closes) is one error line of the cluster option that says --resume finishes the job; a
+    chunk's own error is raised as it is."""
+    import distributed
+    from distributed.client import FutureCancelledError
+
+    class Lost:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def result(self):
+            raise self.exc
+
+    class Client:
+        def __init__(self, *a, **k):
+            pass
+
+        def submit(self, *a, **k):
+            return Lost(self.exc)
+
+        def cancel(self, futures):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: iter(list(futures)))
+    monkeypatch.setattr(distributed, "Client", Client)
+    job = distribute.Job(None, None, 0, 2, 1, lambda tables: None)
+    for exc in (FutureCancelledError("chunk", "scheduler-connection-lost"), OSError("comm closed")):
+        Client.exc = exc
+        with pytest.raises(InputError, match="stopped running the chunks.*--resume") as e:
+            with client_for(scheduler="tcp://127.0.0.1:8786") as c:
+                distribute.run_chunks(c, [job])
+        assert e.value.field == "--scheduler" and type(exc).__name__ in str(e.value)
+    Client.exc = ZeroDivisionError("a defect in the chunk")
+    with pytest.raises(ZeroDivisionError):
+        with client_for(scheduler="tcp://127.0.0.1:8786") as c:
+            distribute.run_chunks(c, [job])

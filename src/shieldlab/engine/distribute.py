@@ -64,6 +64,21 @@ class OtherCode(RuntimeError):
     numbers."""
 
 
+class ClusterLost(RuntimeError):
+    """The cluster stopped running the chunks: its scheduler went, or its last worker, or a
+    chunk killed the workers that ran it (Dask's ``KilledWorker``)."""
+
+
+def _lost(e: BaseException) -> bool:
+    """Whether ``e``, raised while waiting for a chunk, is the cluster going rather than the
+    chunk's own error (which is raised as it is: a defect to report, with its traceback)."""
+    from concurrent.futures import CancelledError
+
+    from distributed.scheduler import KilledWorker
+
+    return isinstance(e, CancelledError | KilledWorker | OSError | TimeoutError)
+
+
 def checked(expected: str, fn: Callable, *args):
     """``fn(*args)`` on a worker whose code is the client's (digest ``expected``), else
     :class:`OtherCode` naming the worker's host.  Checked in every task, not once at connect
@@ -108,18 +123,25 @@ def run_chunks(client, jobs: Sequence[Job], progress: Callable[[int], None] | No
                              pure=False): j
                for j in jobs}
     done = 0
-    for fut in as_completed(futures):
-        job = futures[fut]
-        try:
-            tables = fut.result()
-        except OtherCode as e:
-            client.cancel(list(futures))
-            raise InputError(str(e), field="--scheduler") from None
-        job.sink(tables)
-        del fut  # the cluster may forget the chunk once it is stored
-        done += job.size
-        if progress:
-            progress(done)
+    try:
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                tables = fut.result()
+            except OtherCode as e:
+                client.cancel(list(futures))
+                raise InputError(str(e), field="--scheduler") from None
+            job.sink(tables)
+            del fut  # the cluster may forget the chunk once it is stored
+            done += job.size
+            if progress:
+                progress(done)
+    except Exception as e:  # the chunks stored so far are kept: --resume finishes the rest
+        if _lost(e):
+            # Dask's reason in a few words (its message repeats the task's key, over lines)
+            why = getattr(e, "reason", None) or " ".join(str(e).split()) or "no reason given"
+            raise ClusterLost(f"{type(e).__name__}: {why}") from None
+        raise
 
 
 def scatter(client, *objs):
@@ -152,6 +174,8 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
             raise InputError(f"cannot reach the scheduler at {scheduler}: {e}", field="--scheduler") from None
         try:
             yield client
+        except ClusterLost as e:
+            raise InputError(_lost_message(e), field="--scheduler") from None
         finally:
             client.close()
         return
@@ -167,4 +191,12 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                          silence_logs=40, env=one_core, local_directory=scratch) as cluster, \
             Client(cluster) as client:
-        yield client
+        try:
+            yield client
+        except ClusterLost as e:
+            raise InputError(_lost_message(e), field="--workers") from None
+
+
+def _lost_message(e: ClusterLost) -> str:
+    return (f"the cluster stopped running the chunks ({e}); with --out, the chunks already written are kept: "
+            "run the same command with --resume once the scheduler and its workers are back")
