@@ -642,3 +642,91 @@ def test_a_sweep_report_charts_value_lost_where_the_assets_differ_in_value(monke
                                          ("bucharest", "bucharest"), (2, "2"), (2.5, "2.5"), (1e-6, "1e-06")])
 def test_a_point_is_labelled_by_its_values_as_written(value, text):
     assert S.shown(value) == text
+
+
+def test_a_mixed_scenarios_flights_are_named_not_silently_left_out(tmp_path):
+    """A sweep runs the ballistic kill chain only: a scenario with flights beside its threats
+    says so, and a --set on a flight's field, which would change nothing, is refused."""
+    from test_air_cli import MIXED
+
+    scn = tmp_path / "mixed.yaml"
+    scn.write_text(MIXED)
+    r = cli("sweep", str(scn), "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    assert "note: a sweep runs the ballistic threats' kill chain only: the scenario's 1 flight entry is not flown" \
+        in " ".join(r.stderr.split())
+    r = cli("sweep", str(scn), "--set", "flights[0].failure_probability=0,0.5", "--runs", "2",
+            "--out", str(tmp_path / "b"))
+    assert r.returncode == 2 and "--set: flights[0].failure_probability: a sweep runs the ballistic threats'" \
+        in " ".join(r.stderr.split())
+    assert not (tmp_path / "b").exists()
+
+
+def test_workers_and_scheduler_together_are_refused_before_compiling(tmp_path):
+    for cmd in (["sweep", PRESET, "--set", "doctrine.salvo=1,2"], ["run", PRESET]):
+        r = cli(*cmd, "--runs", "2", "--out", str(tmp_path / cmd[0]), "--workers", "2",
+                "--scheduler", "tcp://127.0.0.1:1")
+        assert r.returncode == 2 and "--scheduler: give --workers or --scheduler, not both" in r.stderr
+        assert "compiling" not in r.stderr
+
+
+def test_out_dot_is_the_folder_it_names_and_leftovers_of_a_killed_write_go(tmp_path):
+    """``--out .`` keeps its chunks beside the folder, as any --out (it made ``./..partial``
+    inside it and then refused its own leftovers); a results folder's temporary copy that a
+    killed write left beside it is removed by the next write of that folder, nothing else."""
+    here = tmp_path / "here"
+    here.mkdir()
+    r = cli("run", PRESET, "--runs", "2", "--out", ".", "-q", cwd=here)
+    assert r.returncode == 0, r.stderr
+    assert (here / "summary.json").exists() and sorted(p.name for p in here.iterdir() if p.name.startswith("."))== []
+    stale = tmp_path / ".res.ab_cd123.tmp"
+    stale.mkdir()
+    (stale / "events.parquet").write_bytes(b"half")
+    other = tmp_path / ".res.keep"
+    other.mkdir()
+    r = cli("run", PRESET, "--runs", "2", "--out", str(tmp_path / "res"), "-q")
+    assert r.returncode == 0, r.stderr
+    assert not stale.exists() and other.exists() and (tmp_path / "res" / "summary.json").exists()
+
+
+def test_resume_with_nothing_to_finish_says_so_and_force_replaces_a_damaged_sweep(tmp_path):
+    r = cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(tmp_path / "nothere"),
+            "--resume")
+    assert r.returncode == 0 and "note: --resume: no stopped sweep in" in r.stderr
+    r = cli("run", PRESET, "--runs", "2", "--out", str(tmp_path / "norun"), "--resume")
+    assert r.returncode == 0 and "note: --resume: no stopped run of" in r.stderr
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / dataset.MANIFEST).write_text("{bad json")
+    r = cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(bad))
+    assert r.returncode == 2 and "--out: cannot read" in r.stderr
+    r = cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(bad), "--force")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((bad / dataset.MANIFEST).read_text())["complete"] is True
+
+
+def test_a_resumed_sweep_drops_the_half_written_files_of_a_killed_writer(tmp_path):
+    manifest = {"scenario": "x", "runs": 2, "seed": 1, "chunk": 2, "settings": []}
+    root = tmp_path / "sw"
+    dataset.Sweep.open(root, manifest)
+    half = root / "outcomes" / "point=0" / ".chunk-00000.parquet.fk_p77ps.tmp"
+    half.parent.mkdir(parents=True)
+    half.write_bytes(b"half")
+    kept = root / "outcomes" / "point=0" / "chunk-00000.parquet"
+    kept.write_bytes(b"a chunk")
+    dataset.Sweep.open(root, manifest, resume=True)
+    assert not half.exists() and kept.exists()
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
+    """A job's wall time or ``timeout`` sends SIGTERM: the command ends by an exception, so
+    its cleanups run, with exit code 143; the chunks it finished are kept for --resume."""
+    out = tmp_path / "big"
+    p = subprocess.Popen([sys.executable, "-m", "shieldlab", "run", PRESET, "--runs", "20000", "--out", str(out),
+                          "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err
+    assert "Traceback" not in err and not out.exists()
+    assert not [q for q in tmp_path.iterdir() if q.name.endswith(".tmp")]

@@ -1,5 +1,5 @@
 """``python -m shieldlab``: the command line."""
 
-from shieldlab.cli import main
+from shieldlab.cli import entry
 
-raise SystemExit(main())
+entry()

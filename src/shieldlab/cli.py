@@ -646,6 +646,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                 ("--footprint", footprint, "the defended footprint is the batteries' against ballistic threats")):
             if given:
                 raise InputError(f"applies to ballistic threats; this scenario has {only} only ({why})", field=flag)
+    if workers is not None and scheduler is not None:  # a usage error, before any compiling
+        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
     if scene_run is not None and out_dir is None:
         raise InputError("picks the run of the results folder's scene and report: give --out", field="--scene-run")
     scene_run = 0 if scene_run is None else scene_run
@@ -674,6 +676,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
+        if resume and not quiet and not partial_folder(out_dir).exists():  # a misspelt --out, say
+            _err().print(f"note: --resume: no stopped run of {out_dir} to finish; starting it", markup=False,
+                         highlight=False)
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
         source, raw = load(scenario)  # read once: the checkpoint records the digest of what is run
@@ -1277,7 +1282,7 @@ def sweep(
 
     from shieldlab.engine import sweep as sw
     from shieldlab.engine.distribute import client_for
-    from shieldlab.io.dataset import HEADLINE, Sweep
+    from shieldlab.io.dataset import HEADLINE, MANIFEST, Sweep
     from shieldlab.io.sweep_report import shown
 
     if as_json and quiet:
@@ -1286,6 +1291,11 @@ def sweep(
         raise InputError("give --resume or --force, not both", field="--force")
     parsed = [sw.parse_setting(s) for s in settings]
     n_points = int(np.prod([len(s.values) for s in parsed]))
+    if workers is not None and scheduler is not None:  # a usage error, before any compiling
+        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
+    if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file():  # a misspelt --out, say
+        _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
+                     highlight=False)
     _compile_note("simulate", quiet or as_json)
     if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         workers = _local_workers(workers, None, quiet)
@@ -1293,7 +1303,9 @@ def sweep(
     with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
         with client_for(workers, scheduler) as client:
             done = sw.run_sweep(scenario, parsed, runs, seed, out_dir, resume=resume, force=force, progress=progress,
-                                client=client)
+                                client=client,
+                                note=None if quiet else (lambda text: _err().print(text, markup=False,
+                                                                                   highlight=False)))
     elapsed = time.perf_counter() - t0
     rows = done.summaries()
     cols = [s.column for s in parsed]
@@ -2631,10 +2643,21 @@ def main(argv: list[str] | None = None) -> int:
     return rv if isinstance(rv, int) else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a job's wall time, ``timeout``, ``kill``) ends the command as Ctrl-C does:
+    by an exception, so that what it was writing is cleaned up (a half-written results
+    folder's temporary copy) instead of left behind; exit code 128 + 15."""
+    raise SystemExit(143)
 
 
 def entry() -> None:
-    """Console-script entry: exit with :func:`main`'s code."""
+    """Console-script entry (``shieldlab``, ``python -m shieldlab``): exit with :func:`main`'s
+    code, SIGTERM handled as :func:`_terminated` says."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -22,6 +22,7 @@ import copy
 import datetime
 import functools
 import itertools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,7 +182,7 @@ def shown(value) -> str:
 def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     """Every combination of the settings' values, validated and compiled; the errors of a bad
     combination name the ``--set`` values that made it.  A point's values are the validated
-    scenario's (``true`` for a flag given as ``1``, ``2`` for a count given as ``2.0``), so a
+    scenario's (``2`` for a count given as ``2.0``), so a
     column has one type, and two values that validate to the same one are refused."""
     if not settings:
         raise InputError("give at least one --set FIELD=VALUE[,VALUE...]", field="--set")
@@ -189,6 +190,12 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     twice = sorted({s.field for s in settings if cols.count(s.column) > 1})
     if twice:
         raise InputError(f"{', '.join(twice)} set twice (or two fields with one column name)", field="--set")
+    # a sweep runs the ballistic raid's kill chain: a flight's field would change nothing
+    flown = sorted({s.field for s in settings if s.path and s.path[0] == "flights"})
+    if flown and raw.get("threats"):
+        raise InputError(f"{', '.join(flown)}: a sweep runs the ballistic threats' kill chain only, and the "
+                         "scenario's flights are not flown, so a flight's field changes nothing (shieldlab run "
+                         "flies them)", field="--set")
     n = int(np.prod([len(s.values) for s in settings]))
     if n > MAX_POINTS:
         raise InputError(f"{n:,} combinations; at most {MAX_POINTS:,}", field="--set")
@@ -263,7 +270,7 @@ def load(scenario: str) -> tuple[str, dict]:
 
 def partial_folder(out_dir: str | Path) -> Path:
     """Where ``shieldlab run --out DIR`` keeps its finished chunks until DIR is written."""
-    out = Path(out_dir)
+    out = Path(os.path.abspath(out_dir))  # (``--out .`` names the folder it is in)
     return out.parent / f".{out.name}.partial"
 
 
@@ -275,7 +282,7 @@ def stored_chunk(folder: str | Path, resume: bool) -> int | None:
     if not (resume and (Path(folder) / dataset.MANIFEST).is_file()):
         return None
     try:
-        chunk = dataset.Sweep.read_manifest(folder)["chunk"]
+        chunk = dataset.Sweep.read_manifest(folder, "--out")["chunk"]
     except (InputError, KeyError, TypeError):
         return None  # Sweep.open says what is wrong with it
     # only a size this version could have chosen: another (an edited manifest) would read
@@ -306,15 +313,20 @@ def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path
 
 def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_dir: str | Path, *,
               resume: bool = False, force: bool = False, progress: Callable[[int], None] | None = None,
-              client=None) -> dataset.Sweep:
+              client=None, note: Callable[[str], None] | None = None) -> dataset.Sweep:
     """Run a sweep into ``out_dir`` (see the module's notes); returns the finished dataset.
     ``progress(n_done)`` is called with the runs done so far (over all points, those of a
     resumed sweep's completed chunks included).  ``client``: a ``distributed.Client`` whose
-    workers run every point's chunks at once (:mod:`shieldlab.engine.distribute`)."""
+    workers run every point's chunks at once (:mod:`shieldlab.engine.distribute`).
+    ``note(text)``: told what the sweep leaves out (a mixed scenario's flights)."""
     if runs < 1:
         raise InputError("must be at least 1", field="--runs")
     source, raw = load(scenario)
     pts = points(source, raw, settings)
+    if note is not None and raw.get("threats") and raw.get("flights"):
+        note(f"note: a sweep runs the ballistic threats' kill chain only: the scenario's "
+             f"{len(raw['flights'])} flight entr{'y is' if len(raw['flights']) == 1 else 'ies are'} not flown "
+             "(shieldlab run flies them)")
     # a new sweep aims every point's threats before its folder is made: an aim out of reach
     # is refused with nothing written (a resumed one was aimed when it started)
     aimed = {} if resume else {p.index: preflight_point(p, runs, raw) for p in pts}

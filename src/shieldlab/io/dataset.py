@@ -96,7 +96,12 @@ class Sweep:
         if root.is_dir() and not writable_folder(root):
             raise InputError(f"cannot write in {root}: permission denied or read-only", field="--out")
         check_parent(root, "--out")
-        old = cls.read_manifest(root) if MANIFEST in names else None
+        try:
+            old = cls.read_manifest(root, "--out") if MANIFEST in names else None
+        except InputError:
+            if not force or resume:
+                raise
+            old = None  # a damaged manifest: --force replaces the folder all the same
         # a finished sweep has nothing for --resume to do: it is replaced (--force) or left alone
         finished = isinstance(old, dict) and old.get("complete") is True
         if old is not None and resume:
@@ -126,6 +131,10 @@ class Sweep:
             for n in names:
                 p = root / n
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
+        if resume and root.is_dir():  # what a killed writer left half-made goes (its chunk is done again)
+            for p in root.rglob(".*.tmp"):
+                if p.is_file():
+                    p.unlink(missing_ok=True)
         root.mkdir(parents=True, exist_ok=True)
         write_text(root / MANIFEST, text)
         return cls(root, dict(manifest, complete=False))
@@ -138,16 +147,17 @@ class Sweep:
         return str(names.pop()) if len(names) == 1 and None not in names else given
 
     @staticmethod
-    def read_manifest(root: str | Path) -> dict:
+    def read_manifest(root: str | Path, field: str = "DIR") -> dict:
+        """The folder's manifest; errors name ``field`` (the option or argument that gave it)."""
         p = Path(root) / MANIFEST
         try:
             manifest = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise InputError(f"{root} is not a sweep folder (no {MANIFEST})", field="DIR") from None
+            raise InputError(f"{root} is not a sweep folder (no {MANIFEST})", field=field) from None
         except (OSError, ValueError) as e:
-            raise InputError(f"cannot read {p}: {e}", field="DIR") from None
+            raise InputError(f"cannot read {p}: {e}", field=field) from None
         if not isinstance(manifest, dict):
-            raise InputError(f"{p} is not a sweep's manifest (a JSON object): the folder is damaged", field="DIR")
+            raise InputError(f"{p} is not a sweep's manifest (a JSON object): the folder is damaged", field=field)
         return manifest
 
     # ------------------------------------------------------------------ chunks
@@ -395,9 +405,12 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
             msg = str(e).splitlines()[0]
             if isinstance(e, duckdb.PermissionException) or "configuration has been locked" in msg:
                 msg += f" (a query reads {whose} own tables and writes nothing)"
+            elif any(f"name {t} does not exist" in msg for t in missing) and not complete and not views:
+                msg += " (the sweep is not complete and no chunk of it finished: finish it with --resume)"
             elif any(f"name {t} does not exist" in msg for t in missing):
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
-                        "track_quality, a raid without engagements may have no events)")
+                        "track_quality, a raid without engagements may have no events"
+                        + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
             elif "does not exist" in msg and whose == "the run's":
                 msg += f" (the run's tables here: {', '.join(views)})"
             elif not complete:

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
+from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +134,18 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
 
 
+def _remove_leftovers(target: Path) -> None:
+    """The temporary folders an earlier write of ``target`` left beside it when it was killed
+    (SIGKILL runs no cleanup): ``.NAME.<8 characters>.tmp`` or ``.old``, as
+    :func:`write_results` and :func:`_move_into_place` name them."""
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[A-Za-z0-9_]{{8}}\.(?:tmp|old)")
+    for p in target.parent.glob(f".{glob_escape(target.name)}.*"):
+        if p.is_dir() and pattern.fullmatch(p.name):
+            shutil.rmtree(p, ignore_errors=True)
+
+
 def _move_into_place(tmp: Path, target: Path) -> None:
     """Rename the finished folder ``tmp`` to ``target``, replacing an existing ``target`` whole."""
     if not target.exists():
@@ -167,6 +180,7 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give it a plain mkdir's mode
