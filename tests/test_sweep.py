@@ -730,3 +730,14 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
     assert p.returncode == 143, err
     assert "Traceback" not in err and not out.exists()
     assert not [q for q in tmp_path.iterdir() if q.name.endswith(".tmp")]
+
+
+def test_the_sweeps_record_holds_values_as_the_scenario_reads_them(tmp_path):
+    """``doctrine.salvo=2.0,1`` is recorded (and reported) as 2 and 1, the column's values,
+    so a resume given ``2,1`` finds the same sweep and the record does not change spelling."""
+    out = tmp_path / "c"
+    r = cli("sweep", PRESET, "--set", "doctrine.salvo=2.0,1", "--runs", "2", "--out", str(out), "-q")
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((out / dataset.MANIFEST).read_text())
+    assert manifest["settings"][0]["values"] == [2, 1]
+    assert all(type(v) is int for v in manifest["settings"][0]["values"])

@@ -334,7 +334,10 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     chunk = stored_chunk(out_dir, resume) or min([runs] + [chunk_runs(p.world, aimed.get(p.index)) for p in pts])
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw),
                 "code_sha256": dataset.code_digest(), "runs": int(runs), "seed": int(seed),
-                "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "values": list(s.values)}
+                # each setting's values as the scenario reads them (2, not 2.0 as given): the
+                # record, the report and a resume's comparison see one spelling
+                "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column,
+                                                   "values": list(dict.fromkeys(p.values[s.column] for p in pts))}
                                                   for s in settings]}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
     # a null value's column in the tables takes the type of the others (not text)
