@@ -276,7 +276,8 @@ def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, cap
     scn.write_text(preset_text("epaa-phase-1")
                    + "tracking: {association: gnn, delete_sigma_km: 7.5, confirm_looks: 6}\n")
     want = ("track management: confirmed on 3 reports in 6 looks once the velocity is known to 300 m/s; deleted "
-            "when P(still there) falls below 0.001 or, confirmed, its position RMS radius passes 7.5 km; gate 0.9999")
+            "when its silent looks had less than 0.001 chance were the object there or, confirmed, its position RMS "
+            "radius passes 7.5 km; gate 0.9999")
     for args in (["tracks", str(scn), "--runs", "2"], ["validate", str(scn)], ["run", str(scn), "--runs", "2"]):
         assert main(args) == 0
         assert want in " ".join(capsys.readouterr().out.split()), args

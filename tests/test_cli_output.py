@@ -1275,3 +1275,8 @@ def test_validate_notes_multi_target_settings_the_run_would_not_read(tmp_path, c
     scn.write_text(TINY + "tracking: {init_hits: 2}\n")  # labels read init_hits
     assert main(["validate", str(scn), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["notes"] == []
+    # one report confirms under gnn: false alarms become tracks M-of-N cannot drop
+    scn.write_text(TINY + "tracking: {association: gnn, init_hits: 1}\n")
+    assert main(["validate", str(scn), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert len(notes) == 1 and notes[0].startswith("note: tracking.init_hits 1 under association gnn: every report")

@@ -2202,9 +2202,12 @@ def tracks(
                         f"{cfg.init_hits} reports in its first {cfg.confirm_looks} looks once its velocity "
                         f"is known to {cfg.confirm_sigma_v_ms:g} m/s (tracking.init_hits, confirm_looks, "
                         f"confirm_sigma_v_ms); its radars may not see the threats either (shieldlab coverage)")
-    rates = ", ".join(f"{k} {v:.3g}" for k, v in summ["false_alarms_per_search_frame"].items())
+    rates = ", ".join(f"{k} {_rate(v)}" for k, v in summ["false_alarms_per_search_frame"].items())
     _print_line(f"false alarms ({_setting(summ['false_alarms'])}) per search frame: {rates}")
     _print_line(_management_text(summ["tracking"]))
+    if summ["tracking"]["init_hits"] == 1:
+        _print_line("note: tracking.init_hits 1: every report, a false alarm's too, starts a track that M-of-N can "
+                    "no longer drop (2 or more asks for a second report first)")
     _print_line(f"{res.timings['total_s']:.1f} s")
 
 
@@ -2328,7 +2331,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in parts if k in always or info[k])
     _print_line(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     if world.scenario.tracking.association == "gnn":
-        rates = ", ".join(f"{k} {v:.3g}" for k, v in info["false_alarms_per_search_frame"].items())
+        rates = ", ".join(f"{k} {_rate(v)}" for k, v in info["false_alarms_per_search_frame"].items())
         fa = _setting(world.scenario.sensing.false_alarms)
         _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
                     f"tracks, association gnn); false alarms ({fa}) per search frame: {rates}")
@@ -2364,14 +2367,20 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
                             "or lower, since the point of origin is placed where the backward flight meets it")
 
 
+def _rate(v: float) -> str:
+    """A mean number of false alarms per frame as the tables show it: three figures, whole
+    numbers from 1,000 up (not 1e+03)."""
+    return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
+
+
 def _management_text(tr: dict) -> str:
     """The multi-target tracker's management settings (``tracking`` of a summary, or
     :func:`~shieldlab.io.summary.tracking_settings`) in one line, for the tables' footers."""
     return (f"track management: confirmed on {tr['init_hits']} reports in {tr['confirm_looks']} looks once the "
-            f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s; deleted when P(still there) falls below "
-            f"{tr['delete_probability']:g} or, confirmed, its position RMS radius passes {tr['delete_sigma_km']:g} "
-            f"km; gate {tr['gate_probability']:g} (tracking.init_hits, confirm_looks, confirm_sigma_v_ms, "
-            f"delete_probability, delete_sigma_km, gate_probability)")
+            f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s; deleted when its silent looks had less than "
+            f"{tr['delete_probability']:g} chance were the object there or, confirmed, its position RMS radius "
+            f"passes {tr['delete_sigma_km']:g} km; gate {tr['gate_probability']:g} (tracking.init_hits, "
+            "confirm_looks, confirm_sigma_v_ms, delete_probability, delete_sigma_km, gate_probability)")
 
 
 def _scenario_notes(world) -> list[str]:
@@ -2391,6 +2400,11 @@ def _tracking_note(world) -> str | None:
     """A note where a scenario sets the multi-target tracker's settings (:data:`MTT_ONLY`)
     and tracks by labels, so that ``run`` would not read them."""
     scn = world.scenario
+    if scn.tracking.association == "gnn" and scn.tracking.init_hits == 1:
+        return ("note: tracking.init_hits 1 under association gnn: every report, a false alarm's too, starts a "
+                "track that M-of-N can no longer drop, and only the miss product deletes it (dozens of silent "
+                "looks for a track of one report): with false alarms, expect many false tracks; 2 or more asks "
+                "for a second report first")
     if scn.tracking.association != "labels":
         return None
     given = [f for f in MTT_ONLY

@@ -39,7 +39,7 @@ intercept time the threat survived and is engaged again; if not it is judged des
 (reason ``assessed-killed``) and watched: should a detection come later, it is engaged
 again.  Fire control never reads whether a shot killed; it sees what the radars see.
 
-Launch gate (``doctrine.gate_k`` = k): a battery whose launch is due commits only when
+Launch gate (``doctrine.track_quality_sigma`` = k, ``Doctrine.gate_k``): a battery whose launch is due commits only when
 ``k * sigma <= divert``, sigma being the position uncertainty of the predicted intercept
 point (:func:`intercept_point_sigma`).  Where the gate stops the best battery, the next
 battery by intercept time that it does not stop is taken; where it stops all, the threat

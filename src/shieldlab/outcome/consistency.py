@@ -12,7 +12,7 @@ honest and whose errors are Gaussian, NEES follows a chi-square law of 6 degrees
 freedom: its mean (ANEES) is 6, and 1 % of the updates exceed the distribution's 99 % point
 (16.81).  A mean well above 6, or many more than 1 % above that point, is a filter that
 believes itself better than it is (overconfident), which is what matters downstream: fire
-control's launch gate (``doctrine.gate_k``) and the threat evaluation read the covariance
+control's launch gate (``doctrine.track_quality_sigma``) and the threat evaluation read the covariance
 as the truth about the track's error.  A mean well below 6 is a pessimistic filter.
 
 Per run, over the updates scored (the confirmed tracks of a threat while it flies):

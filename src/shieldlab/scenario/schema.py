@@ -552,10 +552,12 @@ class TrackingCfg(_Strict):
                     "late or never")
     delete_probability: float = Field(
         1e-3, gt=0.0, lt=0.5,
-        description="multi-target tracking: a confirmed track is deleted when the looks since its last report, "
-                    "each with the detection probability estimated from that radar's record on the track (its "
-                    "reports over its looks, Laplace's rule, recent looks weighing more), "
-                    "make it this unlikely that the object is still there (product of 1 - Pd)")
+        description="multi-target tracking: a track with its init_hits reports, confirmed or not, is deleted "
+                    "when the looks since its last report, each with the detection probability estimated from "
+                    "that radar's record on the track (its reports over its looks, Laplace's rule, recent looks "
+                    "weighing more), would all have missed the object with less than this probability (the "
+                    "product of 1 - Pd: the chance of those silent looks were the object there, not a "
+                    "probability that it is)")
     delete_sigma_km: float = Field(
         10.0, ge=1.0, le=1e4,
         description="multi-target tracking: a confirmed track is also deleted when its predicted position is "
