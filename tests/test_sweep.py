@@ -56,6 +56,7 @@ def test_a_setting_reads_its_path_and_values_as_yaml_scalars():
     ("doctrine.salvo", "FIELD=VALUE"),
     ("doctrine..salvo=1", "field path"),
     ("batteries[x].rounds=1", "field path"),
+    ("batteries[01].rounds=1", "field path"),  # one spelling of an index, one column
     ("doctrine.salvo=1,,2", "empty value"),
     ("doctrine.salvo=1,1", "the value 1 is given twice"),
     ("doctrine.salvo={a: 1}", "single value"),
@@ -741,3 +742,13 @@ def test_the_sweeps_record_holds_values_as_the_scenario_reads_them(tmp_path):
     manifest = json.loads((out / dataset.MANIFEST).read_text())
     assert manifest["settings"][0]["values"] == [2, 1]
     assert all(type(v) is int for v in manifest["settings"][0]["values"])
+
+
+def test_a_chunk_whose_table_was_lost_is_a_damaged_sweep_not_a_missing_point(tmp_path):
+    out = tmp_path / "k3"
+    r = cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(out), "-q")
+    assert r.returncode == 0, r.stderr
+    assert cli("query", str(out), "select count(distinct point) from outcomes", "--json").returncode == 0
+    next((out / "outcomes" / "point=1").glob("chunk-*.parquet")).unlink()
+    r = cli("query", str(out), "select point, count(*) from outcomes group by 1")
+    assert r.returncode == 2 and "is damaged: 1 of its 2 completed chunks have no outcomes file" in r.stderr

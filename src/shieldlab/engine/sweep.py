@@ -39,7 +39,7 @@ from shieldlab.io import dataset
 from shieldlab.scenario.compile import World, compile_world
 from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
 
-_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[(?:0|[1-9]\d*)\])*)")  # (no [01]: one spelling, one column)
 #: Most points a sweep may have (a typo such as 1,2,...,1000 on three fields is 10^9).
 MAX_POINTS = 10_000
 

@@ -357,12 +357,18 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     sweep = Sweep(root, Sweep.read_manifest(root))
     views: dict[str, list[Path]] = {}
     missing = []
+    n_done = len(list(root.glob("done/point=*/chunk-*")))
     for table in TABLES:
         files = sweep.chunk_files(table)
         if files:
             views[table] = files
         else:
             missing.append(table)
+        # a table every chunk writes, or none (a scenario without radars): some chunks without
+        # it lost their file after they were marked done, and the answer would leave them out
+        if 0 < len(files) < n_done:
+            raise InputError(f"{root} is damaged: {n_done - len(files)} of its {n_done} completed chunks have no "
+                             f"{table} file; run the sweep again with --force", field="DIR")
     complete = bool(sweep.manifest.get("complete"))
     if (root / "points.parquet").exists() and complete:
         views["points"] = [root / "points.parquet"]
