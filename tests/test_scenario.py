@@ -220,6 +220,20 @@ def test_things_that_only_look_like_exponents_stay_text(text):
     assert scalar(text) == text
 
 
+@pytest.mark.parametrize("text, value", [("010", 10), ("007", 7), ("0o17", 15), ("0x1F", 31), ("-3", -3),
+                                         ("2_0", "2_0"), ("1:30", "1:30"), ("0b11", "0b11"), ("1_000.5", "1_000.5")])
+def test_integers_are_yaml_1_2s(text, value):
+    """YAML 1.1 reads 010 as octal 8, 2_0 as 20 and 1:30 as base-60 90, without a word; a
+    scenario file reads them as YAML 1.2 does: ten, and text refused where a number belongs."""
+    assert scalar(text) == value and type(scalar(text)) is type(value)
+
+
+def test_a_base_60_time_is_refused_not_read_as_seconds(tmp_path):
+    with pytest.raises(InputError) as e:
+        load_world(str(write(tmp_path, MINIMAL.replace("radius_km: 20", "radius_km: 1:30"))))
+    assert e.value.field == "assets[0].radius_km" and "1:30" in str(e.value)
+
+
 def test_a_nested_list_where_a_mapping_belongs_is_named_by_its_size():
     """YAML aliases nest one list in itself many times over; the error named the value by
     printing it whole, which takes exponential time (the fuzz test spent ten minutes on one

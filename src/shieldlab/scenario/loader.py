@@ -224,9 +224,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     YAML keeps the last, so a battery's rounds could change without a word), that nesting
     deeper than :data:`MAX_YAML_DEPTH` is an error, that a scalar its tag cannot read
     (``2024-02-30``, ``!!int x``, an integer of 5,000 digits) is a YAML error at its line,
-    and that ``1e-6``, ``1e1``, ``1.0e4`` and ``.5E1`` are numbers, as in YAML 1.2 (YAML 1.1
-    wants a dot in the mantissa and a sign in the exponent, ``1.0e+4``, and reads the others
-    as text)."""
+    and that numbers and booleans are YAML 1.2's (its core schema): ``1e-6``, ``1e1``,
+    ``1.0e4`` and ``.5E1`` are numbers (YAML 1.1 wants a dot in the mantissa and a sign in
+    the exponent, ``1.0e+4``, and reads the others as text), ``010`` is ten (1.1: octal
+    eight), ``2_0`` and ``1:30`` are text (1.1: 20 and base-60 90), and only true and false
+    are booleans."""
 
     _depth = 0
 
@@ -267,17 +269,35 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+.0123456789"))
-# booleans as YAML 1.2 reads them: true and false only; YAML 1.1's yes, no, on, off (and y, n)
-# stay text, so a flag written `yes` is refused by name rather than taken, and a name `no`
-# is the text "no", not false
+# numbers and booleans as YAML 1.2's core schema reads them.  Numbers: 1e-6, 1.0e4 and .5E1
+# are numbers (YAML 1.1 wants a dot and a signed exponent); 010 is ten, not octal eight; 2_0,
+# 1:30 (YAML 1.1's base 60) and 0b11 are text, refused by name where a number belongs rather
+# than read as 20, 90 or 3.  Booleans: true and false only; YAML 1.1's yes, no, on, off (and
+# y, n) stay text, so a flag written `yes` is refused by name rather than taken, and a name
+# `no` is the text "no", not false.
+_YAML11 = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML11]
     for first, resolvers in _UniqueKeyLoader.yaml_implicit_resolvers.items()}
 _UniqueKeyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"))
+
+
+def _int_12(loader, node) -> int:
+    """An integer as YAML 1.2 reads it: decimal (leading zeros and all), 0o octal, 0x hex."""
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _int_12)
 
 
 def scalar(text: str):
