@@ -642,7 +642,7 @@ def test_a_sweep_report_charts_value_lost_where_the_assets_differ_in_value(monke
 @pytest.mark.parametrize("value, text", [(None, "null"), (True, "true"), (False, "false"),
                                          ("bucharest", "bucharest"), (2, "2"), (2.5, "2.5"), (1e-6, "1e-06")])
 def test_a_point_is_labelled_by_its_values_as_written(value, text):
-    assert S.shown(value) == text
+    assert S.as_written(value) == text
 
 
 def test_a_mixed_scenarios_flights_are_named_not_silently_left_out(tmp_path):

@@ -622,7 +622,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     import time
 
     from shieldlab.engine.chain import preflight
-    from shieldlab.engine.distribute import client_for
+    from shieldlab.engine.distribute import check_cluster_options, client_for
     from shieldlab.engine.montecarlo import simulate
     from shieldlab.io.output import check_out_dir, write_results
 
@@ -646,8 +646,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                 ("--footprint", footprint, "the defended footprint is the batteries' against ballistic threats")):
             if given:
                 raise InputError(f"applies to ballistic threats; this scenario has {only} only ({why})", field=flag)
-    if workers is not None and scheduler is not None:  # a usage error, before any compiling
-        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
+    check_cluster_options(workers, scheduler)  # a usage error, before any compiling
     if scene_run is not None and out_dir is None:
         raise InputError("picks the run of the results folder's scene and report: give --out", field="--scene-run")
     scene_run = 0 if scene_run is None else scene_run
@@ -1281,7 +1280,7 @@ def sweep(
     import time
 
     from shieldlab.engine import sweep as sw
-    from shieldlab.engine.distribute import client_for
+    from shieldlab.engine.distribute import check_cluster_options, client_for
     from shieldlab.io.dataset import HEADLINE, MANIFEST, Sweep
     from shieldlab.io.sweep_report import shown
 
@@ -1291,8 +1290,7 @@ def sweep(
         raise InputError("give --resume or --force, not both", field="--force")
     parsed = [sw.parse_setting(s) for s in settings]
     n_points = int(np.prod([len(s.values) for s in parsed]))
-    if workers is not None and scheduler is not None:  # a usage error, before any compiling
-        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
+    check_cluster_options(workers, scheduler)  # a usage error, before any compiling
     if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file():  # a misspelt --out, say
         _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
                      highlight=False)
@@ -2206,8 +2204,7 @@ def tracks(
     _print_line(f"false alarms ({_setting(summ['false_alarms'])}) per search frame: {rates}")
     _print_line(_management_text(summ["tracking"]))
     if summ["tracking"]["init_hits"] == 1:
-        _print_line("note: tracking.init_hits 1: every report, a false alarm's too, starts a track that M-of-N can "
-                    "no longer drop (2 or more asks for a second report first)")
+        _print_line(_one_report_note("tracking.init_hits 1"))
     _print_line(f"{res.timings['total_s']:.1f} s")
 
 
@@ -2396,15 +2393,20 @@ MTT_ONLY = ("tracking.confirm_looks", "tracking.confirm_sigma_v_ms", "tracking.d
             "tracking.delete_sigma_km", "tracking.gate_probability", "sensing.false_alarms")
 
 
+def _one_report_note(setting: str) -> str:
+    """The note on a multi-target tracker confirming on one report (``tracks`` and ``validate``
+    say it alike; ``setting`` names how the scenario asked for it)."""
+    return (f"note: {setting}: every report, a false alarm's too, starts a track that M-of-N can no longer "
+            "drop, and only the miss product deletes it (dozens of silent looks for a track of one report): "
+            "with false alarms, expect many false tracks; 2 or more asks for a second report first")
+
+
 def _tracking_note(world) -> str | None:
     """A note where a scenario sets the multi-target tracker's settings (:data:`MTT_ONLY`)
     and tracks by labels, so that ``run`` would not read them."""
     scn = world.scenario
     if scn.tracking.association == "gnn" and scn.tracking.init_hits == 1:
-        return ("note: tracking.init_hits 1 under association gnn: every report, a false alarm's too, starts a "
-                "track that M-of-N can no longer drop, and only the miss product deletes it (dozens of silent "
-                "looks for a track of one report): with false alarms, expect many false tracks; 2 or more asks "
-                "for a second report first")
+        return _one_report_note("tracking.init_hits 1 under association gnn")
     if scn.tracking.association != "labels":
         return None
     given = [f for f in MTT_ONLY

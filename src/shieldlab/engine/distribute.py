@@ -154,17 +154,23 @@ def scatter(client, *objs):
 SCHEDULER_TIMEOUT_S = 10
 
 
+def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    """Refuse ``--workers`` with ``--scheduler``, and a count of workers below one: a usage
+    error, which a command checks before it compiles or loads anything."""
+    if workers is not None and scheduler is not None:
+        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
+    if workers is not None and workers < 1:
+        raise InputError(f"must be at least 1, got {workers}", field="--workers")
+
+
 @contextmanager
 def client_for(workers: int | None = None, scheduler: str | None = None) -> Iterator[object | None]:
     """A ``distributed.Client`` for ``workers`` local processes or a cluster's ``scheduler``
     address; None (run in this process) when neither is given."""
-    if workers is not None and scheduler is not None:
-        raise InputError("give --workers or --scheduler, not both", field="--scheduler")
+    check_cluster_options(workers, scheduler)
     if workers is None and scheduler is None:
         yield None
         return
-    if workers is not None and workers < 1:
-        raise InputError(f"must be at least 1, got {workers}", field="--workers")
     from distributed import Client, LocalCluster
 
     if scheduler is not None:

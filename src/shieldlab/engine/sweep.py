@@ -169,9 +169,10 @@ def _refused_alike(raw: dict, source: str, runs: int, e: InputError) -> bool:
     return False
 
 
-def shown(value) -> str:
+def as_written(value) -> str:
     """A ``--set`` value as it would be written on the command line (``null``, ``true``,
-    ``bucharest``, ``2.5``), for the labels that name a sweep's points in errors."""
+    ``bucharest``, ``2.5``), for the labels that name a sweep's points in errors (the report
+    and the tables print values by :func:`shieldlab.io.sweep_report.shown`)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -205,7 +206,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
         data = raw
         for s, v in zip(settings, combo):
             data = apply(data, s, v)
-        label = ", ".join(f"{s.field}={shown(v)}" for s, v in zip(settings, combo))
+        label = ", ".join(f"{s.field}={as_written(v)}" for s, v in zip(settings, combo))
         try:
             scn = parse(data, source)
             world = compile_world(scn, source)

@@ -187,10 +187,15 @@ class Sweep:
         with atomic_path(self._marker(point, chunk)) as tmp:
             tmp.write_bytes(b"")
 
-    def chunk_files(self, table: str) -> list[Path]:
-        """The files of ``table`` of every completed chunk, in point and chunk order."""
-        done = sorted(self.root.glob("done/point=*/chunk-*"), key=lambda p: (int(p.parent.name[6:]), int(p.name[6:])))
-        files = [self.root / table / m.parent.name / f"{m.name}.parquet" for m in done]
+    def done_markers(self) -> list[Path]:
+        """The markers of every completed chunk, in point and chunk order."""
+        return sorted(self.root.glob("done/point=*/chunk-*"), key=lambda p: (int(p.parent.name[6:]), int(p.name[6:])))
+
+    def chunk_files(self, table: str, done: list[Path] | None = None) -> list[Path]:
+        """The files of ``table`` of every completed chunk (``done``: :meth:`done_markers`, read
+        again if None), in point and chunk order."""
+        files = [self.root / table / m.parent.name / f"{m.name}.parquet"
+                 for m in (self.done_markers() if done is None else done)]
         return [f for f in files if f.exists()]
 
     def point_files(self, point: int, table: str) -> list[Path]:
@@ -357,9 +362,10 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     sweep = Sweep(root, Sweep.read_manifest(root))
     views: dict[str, list[Path]] = {}
     missing = []
-    n_done = len(list(root.glob("done/point=*/chunk-*")))
+    done = sweep.done_markers()
+    n_done = len(done)
     for table in TABLES:
-        files = sweep.chunk_files(table)
+        files = sweep.chunk_files(table, done)
         if files:
             views[table] = files
         else:

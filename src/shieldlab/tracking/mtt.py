@@ -64,8 +64,8 @@ At each scan of each radar, for every run at once:
    six silent looks in a row; one it saw on every other look coasts on its ballistic
    prediction for about 25, each silent look costing less as the record fades.  Where no
    radar looks (the object below every horizon, or out of every field) that rule never
-   fires, so a confirmed track also ends at the first prediction whose position standard
-   deviation ``sqrt(trace P_pos)`` exceeds ``delete_sigma_m`` (Stone Soup's
+   fires, so a confirmed track also ends at the first prediction whose position RMS radius
+   ``sqrt(trace P_pos)`` (about √3 times the per-axis sigma) exceeds ``delete_sigma_m`` (Stone Soup's
    ``CovarianceBasedDeleter`` on the position): coasting into the dense air, where the
    drag floor raises its noise, such a track's gate grew to hundreds of kilometres and took
    other threats' reports.  A track
@@ -370,7 +370,7 @@ class _State:
         self.x[live], self.P[live] = step(self.x[live], self.P[live], dt, q)
 
     def lost(self) -> np.ndarray:
-        """(C, T) bool: confirmed tracks whose position standard deviation,
+        """(C, T) bool: confirmed tracks whose position RMS radius,
         ``sqrt(trace P_pos)``, exceeds ``delete_sigma_m`` (as the compiled tracker)."""
         var = np.trace(self.P[..., :3, :3], axis1=-2, axis2=-1)
         return (self.status == CONFIRMED) & (var > self.mgmt.delete_sigma_m ** 2)
