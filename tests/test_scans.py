@@ -155,6 +155,33 @@ def test_discrimination_calls_each_object_once_and_wrongly_at_the_catalogue_rate
     assert (rep0.call == -1).all()
 
 
+def _objects(rep):
+    """Each (run, scan, object)'s report and call, keyed by the truth label (not by slot)."""
+    c, k, m = np.nonzero(rep.valid & (rep.truth_id >= 0))
+    order = np.lexsort((rep.truth_id[c, k, m], k, c))
+    c, k, m = c[order], k[order], m[order]
+    return np.stack([c, k, rep.truth_id[c, k, m]]), rep.z[c, k, m], rep.call[c, k, m]
+
+
+def test_false_alarm_rate_leaves_every_other_draw_alone(scene):
+    """Common random numbers: two false-alarm rates see the same threats and boosters, with the
+    same calls; a rate that brings no false alarm gives the same scans to the bit."""
+    w, truth, sig = scene
+    radar = w.sensors[0].radar  # discriminates: its calls are drawn
+    def reps(rate):
+        rngs = chain.run_streams(np.random.SeedSequence(5), 0, C, 1)[0]
+        return scans.scan_reports(radar, observe(radar, truth, sig, rngs), truth, sig, rngs, rate)
+    none, rare, many = reps(0.0), reps(1e-9), reps(3.0)
+    assert not (rare.truth_id == FALSE_ALARM).any()
+    for a, b in zip(dataclasses.astuple(none), dataclasses.astuple(rare)):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+    assert (many.truth_id == FALSE_ALARM).sum() > 100
+    for a, b in zip(_objects(none), _objects(many)):
+        np.testing.assert_array_equal(a, b)
+    assert (none.call[none.valid] >= 0).all()
+
+
 @pytest.mark.parametrize("false_alarms, radar", [("confirmed", 0), (20.0, 1)])
 def test_compiled_assembly_is_the_numpy_one_to_the_bit(scene, monkeypatch, false_alarms, radar):
     calls = []

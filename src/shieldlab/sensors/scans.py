@@ -94,9 +94,11 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     ``det`` is what :func:`~shieldlab.sensors.radar.observe` made of the threats (batch
     (C, N)) with the generators ``rngs`` (one per run); this draws, from the same
     generators after those draws (so the threats' reports stay as they were), per run:
-    the boosters' looks (a uniform and three normals per booster and scan), the number
-    of false alarms of each scan (Poisson, on search frames), their places (three uniforms
-    each) and the order of each scan's reports (a uniform per candidate slot).  ``sig``:
+    the boosters' looks (a uniform and three normals per booster and scan), each object's
+    discrimination call, the order of each scan's reports (a uniform per candidate slot),
+    and last what the false-alarm rate sets: the number of false alarms of each scan
+    (Poisson, on search frames), their places (three uniforms each) and calls, so that two
+    rates share every other draw.  ``sig``:
     the threats' signatures (the booster is seen at ``sig.booster``); ``cue_time`` as in
     ``observe`` (a cued radar looks for the booster where it looks for the warhead).
     """
@@ -131,16 +133,19 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     el_lo = max(math.radians(spec.el_min_deg), radar.elevation_mask)
     s_lo, s_hi = math.sin(el_lo), math.sin(math.radians(spec.el_max_deg))
 
-    # per run, in this order: the false alarms' counts and places, the sort keys of the scan's
-    # slots (threats, boosters, false alarms), the objects' discrimination calls, the false
-    # alarms' coin tosses
+    # per run, in this order: the objects' discrimination calls, the sort keys of the threats'
+    # and boosters' slots, then the false alarms (their counts, places, sort keys and coin
+    # tosses). Whatever depends on the false-alarm rate is drawn last, so that two settings of
+    # the rate share every other draw (common random numbers): the same calls of the same
+    # objects, the same order of their reports.
     draws = []
     for g in rngs:
+        wrong = g.random(2 * N) < (p_wrong if p_wrong is not None else 0.0)
+        keys_obj = g.random((K, 2 * N))
         n_fa = np.where(search, g.poisson(rate, K), 0)
         F = int(n_fa.max(initial=0))
         w = g.random((int(n_fa.sum()), 3))
-        keys = g.random((K, 2 * N + F))
-        wrong = g.random(2 * N) < (p_wrong if p_wrong is not None else 0.0)
+        keys = np.concatenate([keys_obj, g.random((K, F))], axis=1)
         toss = g.random(int(n_fa.sum())) < 0.5
         fa_z = np.stack([w[:, 0] * spec.max_range_km * 1e3,
                          np.mod(radar.boresight_az + (2.0 * w[:, 1] - 1.0) * half, 2.0 * np.pi),
