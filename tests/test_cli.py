@@ -314,6 +314,41 @@ def test_tracks_json(capsys):
     assert lo <= q["position_rmse_m"] <= hi  # two runs: an interval
 
 
+def test_tracks_out_writes_a_row_per_confirmed_track(tmp_path, capsys):
+    """--out: one row per confirmed track; its counts agree with the quality table (the
+    boosters' tracks, the threats followed), and it is written only when asked, atomically."""
+    out = tmp_path / "tracks.parquet"
+    assert main(["tracks", "epaa-phase-1", "--runs", "3", "--seed", "4", "--out", str(out), "--json"]) == 0
+    q = json.loads(capsys.readouterr().out)["pictures"]["nato-bmd"]
+    t = pq.read_table(out).to_pydict()
+    from shieldlab.outcome.track_table import COLUMNS
+
+    assert tuple(t) == COLUMNS
+    assert sorted(set(t["run"])) == [0, 1, 2] and set(t["picture"]) == {"nato-bmd"}
+    boosters = sum(o.startswith("booster of ") for o in t["object"])
+    assert boosters == pytest.approx(3 * q["booster_tracks"])
+    threats = {(r, o) for r, o in zip(t["run"], t["object"]) if not o.startswith(("booster of ", "false alarm"))}
+    assert len(threats) == pytest.approx(3 * q["threats_tracked"])
+    for row in zip(t["started_s"], t["confirmed_s"], t["last_report_s"], t["ended_s"]):
+        assert row[0] <= row[1] <= row[2] <= row[3]
+    assert all(0.5 <= p <= 1.0 for p in t["purity"]) and all(n >= 3 for n in t["reports"])
+    assert all(s and set(s.split(", ")) <= {"kurecik-tpy2", "ship-spy1"} for s in t["sensors"])
+    # an existing file is kept without --force; --force needs --out; only Parquet
+    before = out.read_bytes()
+    for args, field in ((["--out", str(out)], "--out"), (["--force"], "--force"),
+                        (["--out", str(tmp_path / "t.csv")], "--out"), (["--out", str(tmp_path / ".parquet")], "--out"),
+                        (["--out", str(tmp_path)], "--out"), (["--out", str(tmp_path / "a\nb.parquet")], "'--out'")):
+        assert main(["tracks", "epaa-phase-1", "--runs", "1", *args]) == 2
+        assert f"{field}:" in capsys.readouterr().err
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["tracks.parquet"]
+    assert main(["tracks", "epaa-phase-1", "--runs", "1", "--out", str(tmp_path / "my-t.PARQUET"), "-q"]) == 0
+    # the query reads the file as a view named by it, and says how to write a name that is not plain
+    assert main(["query", str(tmp_path / "my-t.PARQUET"), "select count(*) from my-t"]) == 2
+    assert '"my-t"' in capsys.readouterr().err
+    assert main(["query", str(tmp_path / "my-t.PARQUET"), 'select count(distinct run) as n from "my-t"', "--csv"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "1"]
+
+
 def test_validate_imports_no_optimiser_or_integrator():
     """scipy.optimize and scipy.integrate (~0.3-0.6 s of a command's start) are imported where
     an assignment is solved or a ray traced, not when the modules that use them load: checking

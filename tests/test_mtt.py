@@ -323,6 +323,58 @@ def test_breaks_and_false_tracks_are_counted(scene):
     assert K > 10
 
 
+def test_purity_counts_whose_reports_the_threat_tracks_took(scene):
+    """A perfect file is pure; in run 0, threat 0's track takes its booster's report at a
+    quarter of its updates and threat 1's at five (still labelled threat 0, the majority):
+    the shares are those counts over every report the threat tracks of run 0 took."""
+    w, truth, _ = scene
+    tf, rep = _perfect_file(truth)
+    q = fq.evaluate(tf, [rep], truth)
+    np.testing.assert_array_equal(q.purity, 1.0)
+    np.testing.assert_array_equal(q.own_booster_share, 0.0)
+    N = rep.n_threats
+    k0 = np.flatnonzero(tf.track_id[0, 0] >= 0)  # the updates of threat 0's track in run 0
+    boost, other = k0[::4], k0[1:10:2]
+    truth_id = rep.truth_id.copy()
+    truth_id[0, boost, 0] = N  # its booster's
+    truth_id[0, other, 0] = 1  # another threat's
+    q = fq.evaluate(tf, [dataclasses.replace(rep, truth_id=truth_id)], truth)
+    total = (tf.track_id[0] >= 0).sum()
+    assert q.purity[0] == pytest.approx((total - boost.size - other.size) / total, rel=1e-12)
+    assert q.own_booster_share[0] == pytest.approx(boost.size / total, rel=1e-12)
+    assert q.purity[1] == 1.0 and q.own_booster_share[1] == 0.0
+    assert (q.position_rmse_m < 1e-6).all()  # the states are the truth's: only purity sees it
+
+
+def test_the_track_table_has_a_row_per_track_with_its_span_and_purity(scene):
+    """A perfect file: a row per (run, threat), named for it, from its first to its last
+    flying update, every report its own; then a quarter of threat 0's reports in run 0 made
+    by its booster: that row's purity is three quarters, the others stay pure."""
+    from shieldlab.outcome.track_table import object_names, track_rows
+
+    w, truth, _ = scene
+    tf, rep = _perfect_file(truth)
+    names = [th.name for th in w.threats]
+    C, N, K = tf.track_id.shape
+    r = track_rows(tf, [rep], names, first_run=10)
+    assert r["run"].tolist() == [10 + c for c in range(C) for _ in range(N)]
+    assert r["object"].tolist() == names * C and r["track"].tolist() == list(range(N)) * C
+    held = tf.track_id >= 0
+    for i, (c, n) in enumerate((c, n) for c in range(C) for n in range(N)):
+        k = np.flatnonzero(held[c, n])
+        assert r["started_s"][i] == tf.t[k[0]] == r["confirmed_s"][i]
+        assert r["ended_s"][i] == tf.t[k[-1]] == r["last_report_s"][i] and r["reports"][i] == k.size
+    np.testing.assert_array_equal(r["purity"], 1.0)
+    assert set(r["sensors"]) == {"s"} and r["judged_warhead"].all()  # a file without calls: all warheads
+    k0 = np.flatnonzero(held[0, 0])
+    truth_id = rep.truth_id.copy()
+    truth_id[0, k0[: k0.size // 4], 0] = N  # its booster's, a quarter of them
+    r = track_rows(tf, [dataclasses.replace(rep, truth_id=truth_id)], names)
+    assert r["purity"][0] == pytest.approx(1.0 - (k0.size // 4) / k0.size, rel=1e-12)
+    np.testing.assert_array_equal(r["purity"][1:], 1.0)
+    assert object_names(["a"]) == ["false alarm", "a", "booster of a"]
+
+
 def test_track_runs_are_the_runs_of_the_chain():
     w = shieldlab.load_world("epaa-phase-1")
     flights = chain.fly_threats(w)

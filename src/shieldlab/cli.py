@@ -428,7 +428,7 @@ def _print_track_quality(summary: dict) -> None:
     # the tracks command shows them)
     file_cols = [(key, label, fmt) for key, label, fmt in
                  (("track_breaks", "breaks/run", "{:.1f}"), ("false_tracks_per_hour", "false tracks/h", "{:.1f}"),
-                  ("booster_tracks", "booster tracks/run", "{:.1f}"))
+                  ("booster_tracks", "booster tracks/run", "{:.1f}"), ("purity", "purity", "{:.1%}"))
                  if any(key in q for q in tq.values())]
     tr = summary.get("tracking") or {}
     how = f"{tr['filter'].upper()} tracks, association {tr['association']}; " if tr.get("filter") else ""
@@ -1388,14 +1388,16 @@ def _local_workers(workers: int, chunks: int | None, quiet: bool) -> int:
 @app.command(cls=_Command)
 @_guard
 def query(
-    folder: Path = typer.Argument(..., parser=_path, help="a sweep folder (shieldlab sweep --out), or a run's "
-                                  "results folder (shieldlab run --out)", metavar="DIR"),
+    folder: Path = typer.Argument(..., parser=_path, help="a sweep folder (shieldlab sweep --out), a run's "
+                                  "results folder (shieldlab run --out), or one Parquet file (shieldlab tracks "
+                                  "--out)", metavar="DIR"),
     sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality and (a sweep) "
-                                        "points", metavar="SQL"),
+                                        "points; over a file, the view named by its name without .parquet",
+                              metavar="SQL"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as a JSON list of objects"),
     as_csv: bool = typer.Option(False, "--csv", help="print the rows as CSV"),
 ) -> None:
-    """Answer SQL over a sweep's or a run's results (DuckDB)."""
+    """Answer SQL over a sweep's or a run's results, or one Parquet file (DuckDB)."""
     import csv
 
     from shieldlab.io.dataset import progress_note
@@ -2150,14 +2152,26 @@ def tracks(
                                                     "[default: the scenario's sensing.false_alarms]"),
     as_json: bool = _json_option("the summary as JSON"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    out: Path | None = typer.Option(None, "--out", parser=_path, metavar="FILE.parquet",
+                                   help="write one row per confirmed track (run, picture, track number, the object "
+                                        "it followed, when it started, was confirmed, took its last report and "
+                                        "ended, its reports, purity and radars) to this Parquet file"),
+    force: bool = typer.Option(False, "--force", help="replace an existing --out file"),
 ) -> None:
     """Track a scenario's objects from reports without labels (threats, spent boosters, false
     alarms): gating, global-nearest-neighbour association, M-of-N confirmation, deletion;
     print the track quality of each picture (no engagements are fought)."""
     from shieldlab.engine.tracks import track_runs
+    from shieldlab.io.atomic import check_target
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
+    if force and out is None:
+        raise InputError("replaces the --out file: give --out", field="--force")
+    if out is not None:
+        check_target(out, "--out", force=force)
+        if out.suffix.lower() != ".parquet":  # (".parquet" alone is a hidden file without a suffix)
+            raise InputError(f"{out}: the track table is Parquet; give a file name ending in .parquet", field="--out")
     fa = _false_alarms(false_alarms)
     world = _load_world(scenario)
     from shieldlab.engine.chain import require_threats
@@ -2168,7 +2182,14 @@ def tracks(
                          field="sensors")
     _compile_note("tracks", quiet or as_json)
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
-        res = track_runs(world, runs, seed, fa, progress=progress)
+        res = track_runs(world, runs, seed, fa, progress=progress, keep_tracks=out is not None)
+    if out is not None:
+        from shieldlab.io.output import write_parquet
+        from shieldlab.outcome.track_table import COLUMNS
+
+        write_parquet(res.tracks if res.tracks is not None else {k: np.empty(0) for k in COLUMNS}, out)
+        if not (quiet or as_json):
+            _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)
     summ = res.summary()
     if as_json:
         sys.stdout.write(json.dumps(summ, separators=(",", ":")) + "\n")
@@ -2184,14 +2205,15 @@ def tracks(
                     f"(means over runs; GOSPA c = 5 km over threats and boosters)")
     for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus", "position RMSE m",
                 "velocity RMSE m/s", "NEES", "NEES > χ² 99 %", "breaks/run", "false tracks/h", "booster tracks/run",
-                "first firm track s"):
+                "purity", "first firm track s"):
         t.add_column(col, justify="left" if col == "picture" else "right", overflow="fold")
     for name, q in summ["pictures"].items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
                   f(q["mean_nees"], fmt="{:,.1f}"), f(q["nees_over_99"], fmt="{:.1%}"),
                   f(q["track_breaks"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
-                  f(q["booster_tracks"], fmt="{:.1f}"), f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
+                  f(q["booster_tracks"], fmt="{:.1f}"), f(q["purity"], fmt="{:.1%}"),
+                  f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
     cfg = world.scenario.tracking
     for name, q in summ["pictures"].items():

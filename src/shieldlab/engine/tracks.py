@@ -21,6 +21,7 @@ import numpy as np
 
 from shieldlab.c2.network import INTEGRATED, one_picture
 from shieldlab.engine import chain
+from shieldlab.io.summary import TRACK_QUALITY_SHARES
 from shieldlab.outcome import file_quality
 from shieldlab.sensors.records import Reports
 from shieldlab.sensors.scans import scan_reports
@@ -77,12 +78,14 @@ class ChunkTracks:
     first_run: int
     files: dict[str, TrackFile]
     quality: dict[str, file_quality.FileQuality]
+    reports: dict[str, tuple[Reports, ...]] | None = None  # each file's reports, where asked for
 
 
 def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.random.SeedSequence,
-                false_alarms=None, timings: dict | None = None) -> ChunkTracks:
-    """Runs ``first_run .. first_run + C - 1``: reports, tracks, quality.  ``false_alarms``
-    overrides the scenario's ``sensing.false_alarms``."""
+                false_alarms=None, timings: dict | None = None, keep_reports: bool = False) -> ChunkTracks:
+    """Runs ``first_run .. first_run + C - 1``: reports, tracks, quality (and each file's
+    reports, with ``keep_reports``).  ``false_alarms`` overrides the scenario's
+    ``sensing.false_alarms``."""
     streams = chain.chunk_streams(world, seed, first_run, C)
     truth = chain.chunk_truth(world, flights, streams, timings)
     with chain.timed(timings, "sensors_s"):
@@ -92,7 +95,8 @@ def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.
         pictures = track_pictures(world, reports, keep_covariance=True)  # the consistency reads them
     with chain.timed(timings, "outcome_s"):
         quality = {name: file_quality.evaluate(tf, list(mine), truth) for name, (tf, mine) in pictures.items()}
-    return ChunkTracks(first_run, {name: tf for name, (tf, _) in pictures.items()}, quality)
+    return ChunkTracks(first_run, {name: tf for name, (tf, _) in pictures.items()}, quality,
+                       {name: mine for name, (_, mine) in pictures.items()} if keep_reports else None)
 
 
 @dataclass
@@ -107,19 +111,22 @@ class TrackRuns:
     false_alarms: str | float
     false_alarm_rates: dict[str, float]  # sensor -> mean false alarms per search frame
     quality: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    # one row per confirmed track (:func:`shieldlab.outcome.track_table.track_rows`), where asked for
+    tracks: dict[str, np.ndarray] | None = None
     hours: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """Means over runs per picture, each with its 95 % interval under ``<key>_ci95``
-        (Student t over the runs, cut at 0, :func:`shieldlab.stats.mean_interval`); JSON-ready,
+        (Student t over the runs, cut at 0, and shares at 1, :func:`shieldlab.stats.mean_interval`); JSON-ready,
         ``None`` where undefined."""
         def with_ci(row: dict) -> dict:
             out: dict[str, Any] = {}
             for key, values in row.items():
                 v = np.asarray(values, float)
                 v = v[np.isfinite(v)]
-                m, lo, hi = mean_interval(v, lower=0.0) if v.size else (np.nan, np.nan, np.nan)
+                m, lo, hi = (mean_interval(v, lower=0.0, upper=1.0 if key in TRACK_QUALITY_SHARES else None)
+                             if v.size else (np.nan, np.nan, np.nan))
                 out[key] = None if not np.isfinite(m) else float(m)
                 out[f"{key}_ci95"] = [None if not np.isfinite(x) else float(x) for x in (lo, hi)]
             return out
@@ -136,7 +143,7 @@ class TrackRuns:
                 "position_rmse_m": q["position_rmse_m"], "velocity_rmse_ms": q["velocity_rmse_ms"],
                 "track_breaks": q["track_breaks"], "false_tracks_per_hour": q["false_tracks_per_hour"],
                 "booster_tracks": q["booster_tracks"], "mean_nees": q["mean_nees"], "nees_over_99": q["nees_over_99"],
-                "nees_updates": q["nees_updates"],
+                "nees_updates": q["nees_updates"], "purity": q["purity"], "own_booster_share": q["own_booster_share"],
                 "threats_tracked": np.isfinite(q["time_to_firm_track_s"]).sum(axis=1),
                 "median_time_to_firm_track_s": per_run,
             })
@@ -148,9 +155,13 @@ class TrackRuns:
                 "pictures": out, "timings_s": self.timings}
 
 
-def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None) -> TrackRuns:
+def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None,
+               keep_tracks: bool = False) -> TrackRuns:
     """Track ``runs`` runs of ``world`` in chunks of :func:`~shieldlab.engine.chain.chunk_runs`;
-    ``progress(n)`` (optional) is called with the runs done after each chunk."""
+    ``progress(n)`` (optional) is called with the runs done after each chunk.  With
+    ``keep_tracks``, :attr:`TrackRuns.tracks` holds a row per track that was ever confirmed
+    (tentative ones are left out: with raw false alarms they are thousands a run)."""
+    from shieldlab.outcome.track_table import track_rows
     from shieldlab.sensors.scans import false_alarm_rate
 
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
@@ -159,12 +170,17 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     ss = np.random.SeedSequence(seed)
     timings: dict[str, float] = {}
     parts: dict[str, list] = {}
+    rows: list[dict[str, np.ndarray]] = []
+    names = [th.name for th in world.threats]
     hours = 0.0
     t0 = time.perf_counter()
     size = chain.chunk_runs(world, flights, fa)
     for first in range(0, runs, size):
         C = min(size, runs - first)
-        ch = track_chunk(world, flights, first, C, ss, fa, timings)
+        ch = track_chunk(world, flights, first, C, ss, fa, timings, keep_reports=keep_tracks)
+        for name, mine in sorted((ch.reports or {}).items()):
+            r = track_rows(ch.files[name], list(mine), names, first)
+            rows.append({k: v[np.isfinite(r["confirmed_s"])] for k, v in r.items()})
         for name, q in ch.quality.items():
             parts.setdefault(name, []).append(q)
             hours = q.hours
@@ -181,4 +197,5 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
                 "gate_probability": cfg.gate_probability}
     return TrackRuns(scenario=world.scenario.name, settings=settings, runs=runs, seed=seed, false_alarms=fa,
                      false_alarm_rates=rates, quality=quality, hours=hours,
-                     timings=timings)
+                     timings=timings,
+                     tracks={k: np.concatenate([r[k] for r in rows]) for k in rows[0]} if rows else None)

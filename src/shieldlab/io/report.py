@@ -551,20 +551,21 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
         parts.append("<h2>Track quality</h2>")
         # the run table's columns, in its order (a track file of reports without labels: its
         # breaks, false and booster tracks too)
-        file_cols = [(k, label, d) for k, label, d in (("track_breaks", "breaks per run", 1),
-                                                      ("false_tracks_per_hour", "false tracks per hour", 1),
-                                                      ("booster_tracks", "booster tracks per run", 1))
+        file_cols = [(k, label, d, x) for k, label, d, x in (("track_breaks", "breaks per run", 1, 1.0),
+                                                            ("false_tracks_per_hour", "false tracks per hour", 1, 1.0),
+                                                            ("booster_tracks", "booster tracks per run", 1, 1.0),
+                                                            ("purity", "purity [%]", 1, 100.0))
                      if any(k in q for q in tq.values())]
         parts.append(_table(["picture", "GOSPA [km]", "localisation [m]", "missed targets", "false tracks",
                              "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
                              "updates with NEES above χ² 99 % [%] (1 if consistent)",
-                             *(label for _, label, _ in file_cols),
+                             *(label for _, label, _, _ in file_cols),
                              "time to firm track [s]"],
                             [[name, _ci(_scaled(q, "gospa_m", 1e-3), "gospa_m", 2), _ci(q, "localisation_m", 0),
                               _ci(q, "missed_targets"),
                               _ci(q, "false_tracks"), _ci(q, "position_rmse_m", 0), _ci(q, "velocity_rmse_ms", 1),
                               _ci(q, "mean_nees", 1), _ci(_scaled(q, "nees_over_99", 100.0), "nees_over_99", 2),
-                              *(_ci(q, k, d) for k, _, d in file_cols),
+                              *(_ci(_scaled(q, k, x), k, d) for k, _, d, x in file_cols),
                               _ci(q, "median_time_to_firm_track_s", 0)] for name, q in tq.items()]))
         parts.append(f"<p class='meta'>{html.escape(str(s.get('track_quality_method', '')))}</p>")
     parts += _early_warning_section(s)

@@ -29,6 +29,11 @@ coasts on a prediction no radar holds), as the one-per-threat tracks are scored.
   tracking (from the first launch to the end of the track file).
 * **Booster tracks**: confirmed tracks labelled a spent booster.
 * **Time to first firm track** of each threat: its first confirmed track, from launch.
+* **Purity**: of the reports the confirmed threat-labelled tracks took (while scored, as
+  for the RMSE), the share their own threat made; and the share its spent booster made
+  (``own_booster_share``). The rest came from other threats, their boosters or false
+  alarms: a track that took another missile's report (a swap) or mixed a warhead with
+  its booster (a ghost) lowers it where the RMSE may not show it.
 """
 
 from __future__ import annotations
@@ -51,21 +56,22 @@ from shieldlab.tracking.mtt import CONFIRMED, TrackFile, split_report_id
 FALSE_TRACK = FALSE_ALARM
 
 
-def labels(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
+def labels(tf: TrackFile, reports: list[Reports], origin: np.ndarray | None = None) -> np.ndarray:
     """(C, T, K) int: the label of the track holding each slot at each time (the object
-    behind most of its reports over its life), -2 where the slot is free."""
+    behind most of its reports over its life), -2 where the slot is free; ``origin``, where
+    given, is :func:`report_origin` of the same file and reports."""
     C = tf.track_id.shape[0]
     out = np.full(tf.track_id.shape, -2, np.int64)
     held = tf.track_id >= 0
     run = np.broadcast_to(np.arange(C)[:, None, None], tf.track_id.shape)
-    out[held] = label_of(tf, reports, run[held], tf.track_id[held])
+    out[held] = label_of(tf, reports, run[held], tf.track_id[held], origin)
     return out
 
 
-def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: np.ndarray) -> np.ndarray:
-    """The label of track number ``track_id`` of run ``run`` (broadcast together): the object
-    behind most of the reports in its lineage (ties: the lowest id); a track none of whose
-    reports is in ``tf`` reads as :data:`FALSE_TRACK`."""
+def report_origin(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
+    """(C, T, K) int: the object behind the report each slot took at each time (the
+    reports' ``truth_id``: threat ``n``, its booster ``N + n``, -1 a false alarm), -2 where
+    it took none (scoring only)."""
     C = tf.track_id.shape[0]
     truth_of = np.full(tf.report.shape, -2, np.int64)
     have = tf.report >= 0
@@ -74,6 +80,18 @@ def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: n
     for i, rep in enumerate(reports):
         sel = have & (s == i)
         truth_of[sel] = rep.truth_id[cc[sel], k[sel], m[sel]]
+    return truth_of
+
+
+def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: np.ndarray,
+             origin: np.ndarray | None = None) -> np.ndarray:
+    """The label of track number ``track_id`` of run ``run`` (broadcast together): the object
+    behind most of the reports in its lineage (ties: the lowest id); a track none of whose
+    reports is in ``tf`` reads as :data:`FALSE_TRACK`.  ``origin``: :func:`report_origin`,
+    where already made."""
+    C = tf.track_id.shape[0]
+    truth_of = report_origin(tf, reports) if origin is None else origin
+    cc = np.broadcast_to(np.arange(C)[:, None, None], tf.report.shape)
     # majority per (run, track number): count (run, track, label) triples
     sel = truth_of != -2
     span = int(tf.track_id.max(initial=0)) + 1
@@ -170,6 +188,11 @@ class FileQuality:
     mean_nees: np.ndarray  # of the threat-labelled updates with a covariance; 6 if consistent
     nees_over_99: np.ndarray  # their share above chi-square(6)'s 99 % point; 0.01 if consistent
     nees_updates: np.ndarray  # int: how many
+    # of the reports the threat-labelled tracks took: the share their own threat made (1 for
+    # a pure track file), and the share its spent booster made; the rest came from other
+    # threats, their boosters or false alarms
+    purity: np.ndarray
+    own_booster_share: np.ndarray
 
 
 def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroyed: np.ndarray | None = None,
@@ -179,7 +202,8 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     then on it is no longer an object in the air, and the tracks it fed (built from its full
     flight, before the fight) no longer count."""
     C, N = truth.batch_shape
-    lab = labels(tf, reports)
+    origin = report_origin(tf, reports)
+    lab = labels(tf, reports, origin)
     conf = tf.status == CONFIRMED
     gone = np.full((C, N), np.inf) if destroyed is None else np.where(np.isfinite(destroyed), destroyed, np.inf)
     fed = (lab >= 0) & (lab < N)
@@ -225,6 +249,12 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     ep = np.linalg.norm(tf.x[cc, ss, kk, :3] - pos_t[cc, nn, kk], axis=-1)
     ev = np.linalg.norm(tf.x[cc, ss, kk, 3:] - vel_t[cc, nn, kk], axis=-1)
     cnt = np.bincount(cc, minlength=C)
+    # whose reports those tracks took: their own threat's, its booster's, or another object's
+    src = origin[cc, ss, kk]
+    took = src != -2
+    n_took = np.bincount(cc[took], minlength=C)
+    n_own = np.bincount(cc[took & (src == nn)], minlength=C)
+    n_boost = np.bincount(cc[took & (src == nn + N)], minlength=C)
     mean_nees, over_99, n_nees = np.full(C, np.nan), np.full(C, np.nan), np.zeros(C, np.int64)
     if tf.confirmed_P is not None:  # at the updates that assimilated a report (the posterior)
         u = tf.report[cc, ss, kk] >= 0
@@ -261,5 +291,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
                        false_tracks=false_tracks,
                        false_tracks_per_hour=false_tracks / hours if hours > 0 else np.full(C, np.nan),
                        booster_tracks=booster_tracks, time_to_firm_track_s=firm, hours=hours,
-                       mean_nees=mean_nees, nees_over_99=over_99, nees_updates=n_nees)
+                       mean_nees=mean_nees, nees_over_99=over_99, nees_updates=n_nees,
+                       purity=np.where(n_took > 0, n_own / np.maximum(n_took, 1), np.nan),
+                       own_booster_share=np.where(n_took > 0, n_boost / np.maximum(n_took, 1), np.nan))
 

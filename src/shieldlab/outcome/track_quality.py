@@ -265,5 +265,6 @@ def _file_columns(chunk, destroyed) -> dict[str, np.ndarray]:
         q = file_quality.evaluate(tf, reps, chunk.truth, destroyed)
         parts.append({**_row(chunk, name, q), "track_breaks": q.track_breaks.astype(np.int32),
                       "false_tracks_per_hour": q.false_tracks_per_hour,
-                      "booster_tracks": q.booster_tracks.astype(np.int32)})
+                      "booster_tracks": q.booster_tracks.astype(np.int32), "purity": q.purity,
+                      "own_booster_share": q.own_booster_share})
     return {k: np.concatenate([p_[k] for p_ in parts]) for k in parts[0]}
