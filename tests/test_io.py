@@ -62,7 +62,7 @@ def test_failure_while_writing_leaves_the_old_folder_untouched(tmp_path, monkeyp
     d = tmp_path / "res"
     write_results(d, SUMMARY, OUTCOMES, EVENTS)
     before = _snapshot(d)
-    real, calls = output._write_parquet, []
+    real, calls = output.write_parquet, []
 
     def flaky(columns, path):
         calls.append(path)
@@ -70,7 +70,7 @@ def test_failure_while_writing_leaves_the_old_folder_untouched(tmp_path, monkeyp
             raise OSError(28, "No space left on device")
         real(columns, path)
 
-    monkeypatch.setattr(output, "_write_parquet", flaky)
+    monkeypatch.setattr(output, "write_parquet", flaky)
     with pytest.raises(OSError):
         write_results(d, {"scenario": "new", "runs": 9}, OUTCOMES, EVENTS, force=True)
     assert _snapshot(d) == before
@@ -81,7 +81,7 @@ def test_failure_while_writing_a_new_folder_leaves_nothing(tmp_path, monkeypatch
     def fail(columns, path):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(output, "_write_parquet", fail)
+    monkeypatch.setattr(output, "write_parquet", fail)
     with pytest.raises(OSError):
         write_results(tmp_path / "res", SUMMARY, OUTCOMES, EVENTS)
     assert list(tmp_path.iterdir()) == []

@@ -345,14 +345,20 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     own columns) and ``points`` (one row per point, once the sweep is complete).  Over the
     folder of ``shieldlab run --out`` it sees a view per table the run wrote, named by its
     file: ``outcomes``, ``events``, ``track_quality`` (and ``air_outcomes``,
-    ``shelling_rounds`` where the scenario has them)."""
+    ``shelling_rounds`` where the scenario has them).  Over one Parquet file (``shieldlab
+    tracks --out FILE``, say) it sees that file as a view named by the file's name without
+    ``.parquet``."""
     root = Path(root)
     if not root.exists():
-        raise InputError(f"{root}: no such folder", field="DIR")
-    if not root.is_dir():
-        raise InputError(f"{root} is a file, not a sweep or results folder", field="DIR")
-    if not sql.strip():
+        raise InputError(f"{root}: no such folder or file", field="DIR")
+    if not sql.strip() and root.is_dir():
         raise InputError("the query is empty", field="SQL")
+    if not root.is_dir():
+        if root.suffix.lower() != ".parquet":
+            raise InputError(f"{root} is a file, not a sweep or results folder or a .parquet file", field="DIR")
+        if not sql.strip():
+            raise InputError("the query is empty", field="SQL")
+        return _answer(sql, {root.stem: [root]}, [], "the file's", complete=True)
     if not (root / MANIFEST).exists():
         files = sorted(root.glob("*.parquet"))
         if not files:
@@ -389,10 +395,14 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
     the errors name the tables; ``complete``: whether the folder is finished."""
     import duckdb
 
+    quoted = [_sql_name(v) for v in views if _sql_name(v) != v]
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
-        raise InputError(str(e).splitlines()[0], field="SQL") from None
+        msg = str(e).splitlines()[0]
+        if quoted:
+            msg += f" (a view whose name is not a plain SQL name is written in double quotes: {', '.join(quoted)})"
+        raise InputError(msg, field="SQL") from None
     if not statements:  # only a ';' or a comment: DuckDB would answer nothing, without a word
         raise InputError("holds no statement (only comments or ';')", field="SQL")
     if len(statements) > 1:  # DuckDB would run them all and answer the last
@@ -402,7 +412,8 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         read: list[Path] = []
         try:
             for table, files in views.items():
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_sql_list(files)}, "
+                name = '"' + table.replace('"', '""') + '"'  # a file's name may not be a plain SQL name
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)}, "
                             "hive_partitioning = true, union_by_name = true)")
                 read += files
         except duckdb.Error as e:  # a damaged table file (the writes are atomic)
@@ -423,8 +434,8 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
                         "track_quality, a raid without engagements may have no events"
                         + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
-            elif "does not exist" in msg and whose == "the run's":
-                msg += f" (the run's tables here: {', '.join(views)})"
+            elif "does not exist" in msg and whose in ("the run's", "the file's"):
+                msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))})"
             elif not complete:
                 msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"
             raise InputError(msg, field="SQL") from None
@@ -433,6 +444,14 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         return [d[0] for d in cur.description], cur.fetchall()
     finally:
         con.close()
+
+
+def _sql_name(name: str) -> str:
+    """A view's name as a query writes it: as it is where it is a plain SQL name, else in
+    double quotes."""
+    import re
+
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def _sql_list(paths: Sequence[Path]) -> str:

@@ -56,7 +56,7 @@ def _arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
     return pa.table({k: arrow_column(np.asarray(v), nan_as_null=True) for k, v in cols.items()})
 
 
-def _write_parquet(table: Table, path: Path) -> None:
+def write_parquet(table: Table, path: Path) -> None:
     """Write ``table`` as one Parquet file; pieces are converted as they come and written in
     row groups of :data:`ROW_GROUP` rows (the last one shorter), so memory holds about one
     row group and a piece, not the table."""
@@ -185,15 +185,15 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give it a plain mkdir's mode
         if outcomes is not None:
-            _write_parquet(outcomes, tmp / RESULT_FILES[0])
-        _write_parquet(events, tmp / RESULT_FILES[1])
+            write_parquet(outcomes, tmp / RESULT_FILES[0])
+        write_parquet(events, tmp / RESULT_FILES[1])
         if air_outcomes is not None:
-            _write_parquet(air_outcomes, tmp / RESULT_FILES[8])
+            write_parquet(air_outcomes, tmp / RESULT_FILES[8])
         if shelling_rounds is not None:
-            _write_parquet(shelling_rounds, tmp / RESULT_FILES[9])
+            write_parquet(shelling_rounds, tmp / RESULT_FILES[9])
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
-            _write_parquet(track_quality, tmp / RESULT_FILES[3])
+            write_parquet(track_quality, tmp / RESULT_FILES[3])
         written: list[str] = []
         for name, text in (extra.items() if isinstance(extra, Mapping) else extra or ()):
             if name not in RESULT_FILES:
