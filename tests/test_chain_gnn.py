@@ -267,5 +267,6 @@ def test_the_run_table_and_report_say_how_many_rounds_went_at_boosters(tmp_path)
     page = (tmp_path / "res" / "report.html").read_text()
     assert "<th>of them at its booster</th>" in page and "<td>of them at spent boosters</td>" in page
     assert "<th>booster tracks per run</th>" in page and "<th>purity [%]</th>" in page
+    assert "<th>missed objects</th>" in page and "<th>false or surplus tracks</th>" in page
     s = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert s["mean_interceptors_at_boosters"] > 0

@@ -556,7 +556,11 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                                                             ("booster_tracks", "booster tracks per run", 1, 1.0),
                                                             ("purity", "purity [%]", 1, 100.0))
                      if any(k in q for q in tq.values())]
-        parts.append(_table(["picture", "GOSPA [km]", "localisation [m]", "missed targets", "false tracks",
+        # a track file's GOSPA counts every object in the air and surplus tracks too (as the run
+        # table and the tracks command head them)
+        parts.append(_table(["picture", "GOSPA [km]", "localisation [m]",
+                             *(["missed objects", "false or surplus tracks"] if file_cols
+                               else ["missed targets", "false tracks"]),
                              "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
                              "updates with NEES above χ² 99 % [%] (1 if consistent)",
                              *(label for _, label, _, _ in file_cols),
