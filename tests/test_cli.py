@@ -280,7 +280,9 @@ def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, cap
             "radius passes 7.5 km; gate 0.9999")
     for args in (["tracks", str(scn), "--runs", "2"], ["validate", str(scn)], ["run", str(scn), "--runs", "2"]):
         assert main(args) == 0
-        assert want in " ".join(capsys.readouterr().out.split()), args
+        printed = " ".join(capsys.readouterr().out.split())
+        assert want in printed, args
+        assert "false alarms (confirmed) per search frame: kurecik-tpy2 0.000979, ship-spy1 9.51e-05" in printed, args
     assert main(["run", "epaa-phase-1", "--runs", "2"]) == 0
     assert "track management" not in capsys.readouterr().out
 

@@ -447,6 +447,8 @@ def _print_track_quality(summary: dict) -> None:
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
     if "delete_sigma_km" in tr:  # the multi-target tracker's: what its numbers depend on
+        if tr.get("false_alarms_per_search_frame"):  # as the tracks command says them
+            _print_line(_false_alarm_text(tr["false_alarms"], tr["false_alarms_per_search_frame"]))
         _print_line(_management_text(tr))
 
 
@@ -2222,8 +2224,7 @@ def tracks(
                         f"{cfg.init_hits} reports in its first {cfg.confirm_looks} looks once its velocity "
                         f"is known to {cfg.confirm_sigma_v_ms:g} m/s (tracking.init_hits, confirm_looks, "
                         f"confirm_sigma_v_ms); its radars may not see the threats either (shieldlab coverage)")
-    rates = ", ".join(f"{k} {_rate(v)}" for k, v in summ["false_alarms_per_search_frame"].items())
-    _print_line(f"false alarms ({_setting(summ['false_alarms'])}) per search frame: {rates}")
+    _print_line(_false_alarm_text(summ["false_alarms"], summ["false_alarms_per_search_frame"]))
     _print_line(_management_text(summ["tracking"]))
     if summ["tracking"]["init_hits"] == 1:
         _print_line(_one_report_note("tracking.init_hits 1"))
@@ -2350,10 +2351,9 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in parts if k in always or info[k])
     _print_line(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
     if world.scenario.tracking.association == "gnn":
-        rates = ", ".join(f"{k} {_rate(v)}" for k, v in info["false_alarms_per_search_frame"].items())
-        fa = _setting(world.scenario.sensing.false_alarms)
         _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
-                    f"tracks, association gnn); false alarms ({fa}) per search frame: {rates}")
+                    f"tracks, association gnn); "
+                    + _false_alarm_text(world.scenario.sensing.false_alarms, info["false_alarms_per_search_frame"]))
         _print_line(_management_text(info["tracking"]))
     elif world.threats:
         tr = info["tracking"]
@@ -2390,6 +2390,13 @@ def _rate(v: float) -> str:
     """A mean number of false alarms per frame as the tables show it: three figures, whole
     numbers from 1,000 up (not 1e+03)."""
     return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
+
+
+def _false_alarm_text(setting, rates: dict[str, float]) -> str:
+    """The false-alarm setting and each radar's mean false alarms per search frame, in one
+    line (tracks, validate and run with association gnn)."""
+    return f"false alarms ({_setting(setting)}) per search frame: " + ", ".join(f"{k} {_rate(v)}"
+                                                                                for k, v in rates.items())
 
 
 def _management_text(tr: dict) -> str:
