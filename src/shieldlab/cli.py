@@ -2310,7 +2310,6 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
     from shieldlab.engine.chain import chunk_runs, estimate_memory_bytes, preflight
     from shieldlab.io.summary import tracking_settings
-    from shieldlab.sensors.scans import false_alarm_rate
 
     world = _load_world(scenario)
     _compile_note("flyout", False)
@@ -2335,9 +2334,8 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
 
         info["shelling"] = shelling.check(world)
     info["notes"] += _air_and_shelling_notes(world, info)
-    if world.scenario.tracking.association == "gnn":
-        info["false_alarms_per_search_frame"] = {s.radar.name: false_alarm_rate(s.radar.spec, world.scenario.sensing
-                                                                                .false_alarms) for s in world.sensors}
+    if world.scenario.tracking.association == "gnn":  # (tracking_settings made them)
+        info["false_alarms_per_search_frame"] = info["tracking"]["false_alarms_per_search_frame"]
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return

@@ -21,7 +21,6 @@ import numpy as np
 
 from shieldlab.c2.network import INTEGRATED, one_picture
 from shieldlab.engine import chain
-from shieldlab.io.summary import TRACK_QUALITY_SHARES
 from shieldlab.outcome import file_quality
 from shieldlab.sensors.records import Reports
 from shieldlab.sensors.scans import scan_reports
@@ -78,14 +77,18 @@ class ChunkTracks:
     first_run: int
     files: dict[str, TrackFile]
     quality: dict[str, file_quality.FileQuality]
-    reports: dict[str, tuple[Reports, ...]] | None = None  # each file's reports, where asked for
+    # a row per confirmed track of every file (:func:`shieldlab.outcome.track_table.track_rows`), where asked for
+    tracks: list[dict[str, np.ndarray]] | None = None
 
 
 def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.random.SeedSequence,
-                false_alarms=None, timings: dict | None = None, keep_reports: bool = False) -> ChunkTracks:
-    """Runs ``first_run .. first_run + C - 1``: reports, tracks, quality (and each file's
-    reports, with ``keep_reports``).  ``false_alarms`` overrides the scenario's
+                false_alarms=None, timings: dict | None = None, keep_tracks: bool = False) -> ChunkTracks:
+    """Runs ``first_run .. first_run + C - 1``: reports, tracks, quality (and, with
+    ``keep_tracks``, a row per confirmed track, tentative ones left out: with raw false alarms
+    they are thousands a run).  ``false_alarms`` overrides the scenario's
     ``sensing.false_alarms``."""
+    from shieldlab.outcome.track_table import track_rows
+
     streams = chain.chunk_streams(world, seed, first_run, C)
     truth = chain.chunk_truth(world, flights, streams, timings)
     with chain.timed(timings, "sensors_s"):
@@ -93,10 +96,16 @@ def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.
         reports = unlabelled_reports(world, truth, streams, warned, dets, false_alarms)
     with chain.timed(timings, "tracking_s"):
         pictures = track_pictures(world, reports, keep_covariance=True)  # the consistency reads them
+    quality, rows = {}, {}
     with chain.timed(timings, "outcome_s"):
-        quality = {name: file_quality.evaluate(tf, list(mine), truth) for name, (tf, mine) in pictures.items()}
+        for name, (tf, mine) in pictures.items():
+            origin = file_quality.report_origin(tf, list(mine))  # the labels' source, made once for both
+            quality[name] = file_quality.evaluate(tf, list(mine), truth, origin=origin)
+            if keep_tracks:
+                r = track_rows(tf, list(mine), [th.name for th in world.threats], first_run, origin)
+                rows[name] = {k: v[np.isfinite(r["confirmed_s"])] for k, v in r.items()}
     return ChunkTracks(first_run, {name: tf for name, (tf, _) in pictures.items()}, quality,
-                       {name: mine for name, (_, mine) in pictures.items()} if keep_reports else None)
+                       [rows[name] for name in sorted(rows)] if keep_tracks else None)
 
 
 @dataclass
@@ -125,7 +134,7 @@ class TrackRuns:
             for key, values in row.items():
                 v = np.asarray(values, float)
                 v = v[np.isfinite(v)]
-                m, lo, hi = (mean_interval(v, lower=0.0, upper=1.0 if key in TRACK_QUALITY_SHARES else None)
+                m, lo, hi = (mean_interval(v, lower=0.0, upper=1.0 if key in file_quality.SHARES else None)
                              if v.size else (np.nan, np.nan, np.nan))
                 out[key] = None if not np.isfinite(m) else float(m)
                 out[f"{key}_ci95"] = [None if not np.isfinite(x) else float(x) for x in (lo, hi)]
@@ -160,8 +169,7 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     """Track ``runs`` runs of ``world`` in chunks of :func:`~shieldlab.engine.chain.chunk_runs`;
     ``progress(n)`` (optional) is called with the runs done after each chunk.  With
     ``keep_tracks``, :attr:`TrackRuns.tracks` holds a row per track that was ever confirmed
-    (tentative ones are left out: with raw false alarms they are thousands a run)."""
-    from shieldlab.outcome.track_table import track_rows
+    (:func:`track_chunk`)."""
     from shieldlab.sensors.scans import false_alarm_rate
 
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
@@ -171,16 +179,13 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     timings: dict[str, float] = {}
     parts: dict[str, list] = {}
     rows: list[dict[str, np.ndarray]] = []
-    names = [th.name for th in world.threats]
     hours = 0.0
     t0 = time.perf_counter()
     size = chain.chunk_runs(world, flights, fa)
     for first in range(0, runs, size):
         C = min(size, runs - first)
-        ch = track_chunk(world, flights, first, C, ss, fa, timings, keep_reports=keep_tracks)
-        for name, mine in sorted((ch.reports or {}).items()):
-            r = track_rows(ch.files[name], list(mine), names, first)
-            rows.append({k: v[np.isfinite(r["confirmed_s"])] for k, v in r.items()})
+        ch = track_chunk(world, flights, first, C, ss, fa, timings, keep_tracks=keep_tracks)
+        rows += ch.tracks or []
         for name, q in ch.quality.items():
             parts.setdefault(name, []).append(q)
             hours = q.hours

@@ -351,13 +351,11 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     root = Path(root)
     if not root.exists():
         raise InputError(f"{root}: no such folder or file", field="DIR")
-    if not sql.strip() and root.is_dir():
+    if not root.is_dir() and root.suffix.lower() != ".parquet":
+        raise InputError(f"{root} is a file, not a sweep or results folder or a .parquet file", field="DIR")
+    if not sql.strip():
         raise InputError("the query is empty", field="SQL")
     if not root.is_dir():
-        if root.suffix.lower() != ".parquet":
-            raise InputError(f"{root} is a file, not a sweep or results folder or a .parquet file", field="DIR")
-        if not sql.strip():
-            raise InputError("the query is empty", field="SQL")
         return _answer(sql, {root.stem: [root]}, [], "the file's", complete=True)
     if not (root / MANIFEST).exists():
         files = sorted(root.glob("*.parquet"))
@@ -412,8 +410,7 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         read: list[Path] = []
         try:
             for table, files in views.items():
-                name = '"' + table.replace('"', '""') + '"'  # a file's name may not be a plain SQL name
-                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)}, "
+                con.execute(f"CREATE VIEW {_sql_name(table)} AS SELECT * FROM read_parquet({_sql_list(files)}, "
                             "hive_partitioning = true, union_by_name = true)")
                 read += files
         except duckdb.Error as e:  # a damaged table file (the writes are atomic)

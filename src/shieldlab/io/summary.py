@@ -72,8 +72,6 @@ TRACK_QUALITY_KEYS = ("gospa_m", "localisation_m", "missed_targets", "false_trac
                       "median_time_to_firm_track_s")
 #: Track-quality keys of tracks from reports without labels (``tracking.association: gnn``).
 TRACK_QUALITY_FILE_KEYS = ("track_breaks", "false_tracks_per_hour", "booster_tracks", "purity", "own_booster_share")
-#: Track-quality keys that are shares (their intervals cut at 1 as well as at 0).
-TRACK_QUALITY_SHARES = ("purity", "own_booster_share")
 #: How the consistency columns are scored (both methods end with it).
 _NEES_METHOD = ("; NEES over the 6 state numbers of each threat's track at the updates that took a detection (gnn: "
                 "a report, of the confirmed tracks judged a warhead), per run its mean (mean_nees, 6 for a "
@@ -178,6 +176,7 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
     """Per system: the mean over runs of each track-quality column, with its interval."""
     if not quality:
         return {}
+    from shieldlab.outcome import file_quality
     out = {}
     for name in sorted(set(quality["system"])):
         m = quality["system"] == name
@@ -185,7 +184,7 @@ def _track_quality(quality: dict[str, np.ndarray] | None) -> dict:
         for key in TRACK_QUALITY_KEYS + tuple(k for k in TRACK_QUALITY_FILE_KEYS if k in quality):
             v = np.asarray(quality[key][m], float)
             v = v[np.isfinite(v)]
-            mean, ci = _mean(v, upper=1.0 if key in TRACK_QUALITY_SHARES else None) if v.size else (None, [None, None])
+            mean, ci = _mean(v, upper=1.0 if key in file_quality.SHARES else None) if v.size else (None, [None, None])
             row[key], row[f"{key}_ci95"] = mean, ci
         row["runs"] = int(m.sum())
         out[name] = row

@@ -54,6 +54,8 @@ from shieldlab.tracking.mtt import CONFIRMED, TrackFile, split_report_id
 
 #: Label of a track none of whose reports had an object behind it (a false track).
 FALSE_TRACK = FALSE_ALARM
+#: The fields of :class:`FileQuality` that are shares (their intervals cut at 1 as well as at 0).
+SHARES = ("purity", "own_booster_share")
 
 
 def labels(tf: TrackFile, reports: list[Reports], origin: np.ndarray | None = None) -> np.ndarray:
@@ -196,13 +198,15 @@ class FileQuality:
 
 
 def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroyed: np.ndarray | None = None,
-             step_s: float = EVAL_STEP_S, c_m: float = GOSPA_C_M, p: float = GOSPA_P) -> FileQuality:
+             step_s: float = EVAL_STEP_S, c_m: float = GOSPA_C_M, p: float = GOSPA_P,
+             origin: np.ndarray | None = None) -> FileQuality:
     """Score the track file ``tf`` of reports ``reports`` against ``truth`` (batch (C, N));
     ``destroyed`` (C, N): when each threat was destroyed [s] (``nan``/``inf``: never): from
     then on it is no longer an object in the air, and the tracks it fed (built from its full
-    flight, before the fight) no longer count."""
+    flight, before the fight) no longer count.  ``origin``: :func:`report_origin` of ``tf``
+    and ``reports``, where already made."""
     C, N = truth.batch_shape
-    origin = report_origin(tf, reports)
+    origin = report_origin(tf, reports) if origin is None else origin
     lab = labels(tf, reports, origin)
     conf = tf.status == CONFIRMED
     gone = np.full((C, N), np.inf) if destroyed is None else np.where(np.isfinite(destroyed), destroyed, np.inf)

@@ -33,12 +33,14 @@ def object_names(threats: list[str]) -> list[str]:
     return ["false alarm", *threats, *(f"booster of {n}" for n in threats)]
 
 
-def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_run: int = 0) -> dict[str, np.ndarray]:
+def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_run: int = 0,
+               origin: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One row per (run, track number) of ``tf`` (runs numbered from ``first_run``), the
     columns of :data:`COLUMNS` (module docstring), sorted by run and track number.
-    ``threats``: the threats' names, in the reports' order."""
+    ``threats``: the threats' names, in the reports' order; ``origin``:
+    :func:`~shieldlab.outcome.file_quality.report_origin`, where already made."""
     C, T, K = tf.track_id.shape
-    origin = report_origin(tf, reports)
+    origin = report_origin(tf, reports) if origin is None else origin
     lab = labels(tf, reports, origin)
     held = tf.track_id >= 0
     span = int(tf.track_id.max(initial=0)) + 1
@@ -73,7 +75,8 @@ def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_
     np.bitwise_or.at(bits, row, tf.sensors[held].astype(np.int64))
     end_idx = np.flatnonzero(held.reshape(-1))  # the flat (run, slot, k) of each held entry
     at_end = np.empty(R, np.int64)
-    at_end[row[k_held == k_end[row]]] = end_idx[k_held == k_end[row]]
+    last_held = k_held == k_end[row]
+    at_end[row[last_held]] = end_idx[last_held]
     warhead = (np.ones(R, bool) if tf.warhead is None
                else np.asarray(tf.warhead).reshape(-1)[at_end].astype(bool))
 
