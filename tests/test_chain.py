@@ -337,7 +337,8 @@ def test_false_alarms_count_in_the_memory_a_run_needs(monkeypatch):
     265 MiB for 16 runs that needed ~29 GB (1,000 false alarms a frame under gnn), and `tracks`
     (which had no memory check of its setting) was killed by the kernel at 24 GB.  Their bytes
     grow with the false-alarm rate, chunks shrink to fit, and a run that cannot fit is refused
-    before it starts, the tracks command's own setting counted."""
+    before it starts, the tracks command's own setting counted; where it would fit without
+    the false alarms, the error names the false-alarm setting, not the runs."""
     from shieldlab.engine import chain, tracks
     from shieldlab.errors import InputError
 
@@ -356,11 +357,17 @@ def test_false_alarms_count_in_the_memory_a_run_needs(monkeypatch):
     assert chain.unlabelled_setting(gnn) == 300.0
     assert chain.chunk_bytes(gnn, 1, T) == chain.chunk_bytes(w, 1, T, 300.0)
     monkeypatch.setattr(chain, "available_memory_bytes", lambda: chain.PROCESS_BYTES + 100 * 2**20)
-    with pytest.raises(InputError, match="GiB") as e:
+    with pytest.raises(InputError, match="GiB.*false alarms' reports") as e:
         tracks.track_runs(w, 2, 1, 300.0)
-    assert e.value.field == "--runs"
-    with pytest.raises(InputError, match="GiB"):
+    assert e.value.field == "--false-alarms"
+    with pytest.raises(InputError, match="GiB") as e:
         chain.preflight(gnn, 2)
+    assert e.value.field == "sensing.false_alarms"
+    # too many runs for the memory even without false alarms: the runs are named
+    monkeypatch.setattr(chain, "available_memory_bytes", lambda: chain.PROCESS_BYTES)
+    with pytest.raises(InputError, match="GiB") as e:
+        chain.preflight(gnn, 2)
+    assert e.value.field == "--runs"
 
 
 def test_chunks_are_sized_by_memory():

@@ -163,15 +163,60 @@ def test_gnn_summarises_its_settings(tmp_path):
     assert "spent boosters" in r.summary["track_quality_method"]
 
 
-def test_a_threat_no_track_followed_gets_a_no_track_row_per_battery(gnn):
+def test_a_threat_fire_control_had_no_track_of_gets_a_row_per_battery(gnn):
     w, _, ch = gnn
     d = ch.decisions
-    untracked = d.reason == REASONS.index("no-track")
-    assert untracked.any()  # seed 2, 4 runs: a warhead whose reports fed only its booster's track
+    untracked = np.isin(d.reason, [REASONS.index("no-track"), REASONS.index("judged-booster")])
+    assert untracked.any()  # seed 2, 4 runs: warheads whose confirmed tracks were judged boosters
     assert (d.battery[untracked] >= 0).all()
     for c, n in set(zip(d.run[untracked], d.threat[untracked])):
         rows = untracked & (d.run == c) & (d.threat == n)
         assert sorted(d.battery[rows]) == list(range(len(w.batteries)))
+
+
+def test_judged_booster_rows_are_threats_whose_only_confirmed_tracks_were_called_boosters(gnn):
+    from shieldlab.outcome.file_quality import judged_boosters, label_of
+    from shieldlab.tracking.mtt import CONFIRMED
+
+    w, _, ch = gnn
+    N = len(w.threats)
+    tf, reps = ch.files["nato-bmd"]
+    # by hand: each confirmed (run, track number), its label, and whether it was ever judged a warhead
+    confirmed: dict[tuple[int, int], bool] = {}
+    for c, t, k in zip(*np.nonzero(tf.status == CONFIRMED)):
+        key = (int(c), int(tf.track_id[c, t, k]))
+        confirmed[key] = confirmed.get(key, False) or bool(tf.warhead[c, t, k])
+    followed, called = np.zeros((4, N), bool), np.zeros((4, N), bool)
+    for (c, tid), warhead in confirmed.items():
+        lab = int(label_of(tf, list(reps), np.array([c]), np.array([tid]))[0])
+        if 0 <= lab < N:
+            followed[c, lab] = True
+            called[c, lab] |= warhead
+    np.testing.assert_array_equal(judged_boosters(tf, list(reps), N), followed & ~called)
+    assert (followed & ~called).any()  # seed 2, 4 runs: two warheads tracked under a booster's call
+    d = ch.decisions
+    for reason, expect in (("judged-booster", True), ("no-track", False)):
+        rows = d.reason == REASONS.index(reason)
+        for c, n in zip(d.run[rows], d.threat[rows]):
+            assert (followed & ~called)[c, n] == expect
+
+
+def test_a_threat_no_track_followed_is_no_track_and_one_called_a_booster_judged_booster():
+    from shieldlab.c2.records import Decisions
+    from shieldlab.engine.fight import _by_threat
+
+    # 2 runs, 3 threats, 2 batteries; the fire-control tracks' objects: run 0 holds threat 0
+    # and threat 1's booster, run 1 threat 2 and a false track
+    targets = np.array([[0, 4, -2], [2, -1, -2]])
+    called_off = np.zeros((2, 2, 3), bool)
+    called_off[:, 0, 2] = True  # run 0's threat 2: a confirmed track, judged a booster
+    called_off[1, 1, 0] = True  # run 1's threat 0: so on battery 1's sources only
+    d = _by_threat(Decisions.empty(), targets, 3, 900.0, 2, called_off)
+    got = {(int(c), int(n), int(b)): REASONS[r] for c, n, b, r in zip(d.run, d.threat, d.battery, d.reason)}
+    assert got == {(0, 1, 0): "no-track", (0, 1, 1): "no-track", (0, 2, 0): "judged-booster",
+                   (0, 2, 1): "judged-booster", (1, 0, 0): "no-track", (1, 0, 1): "judged-booster",
+                   (1, 1, 0): "no-track", (1, 1, 1): "no-track"}
+    assert (d.time == 900.0).all() and (d.kind == 1).all()
 
 
 def test_validate_says_how_the_threats_will_be_tracked(tmp_path, capsys):
@@ -272,3 +317,24 @@ def test_the_run_table_and_report_say_how_many_rounds_went_at_boosters(tmp_path)
     assert "<th>missed objects</th>" in page and "<th>false or surplus tracks</th>" in page
     s = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert s["mean_interceptors_at_boosters"] > 0
+
+
+def test_raw_false_alarms_beyond_what_the_tracker_takes_name_the_setting(tmp_path, capsys):
+    from shieldlab.cli import main
+    from shieldlab.errors import InputError
+
+    # AN/TPY-2's resolution cells at a Pfa of 1e-4 (a hundred times the catalogue's): ~98,000 raw
+    # false alarms a frame; the memory they would need is not the cause to name
+    radar = ("catalog:\n  sensors:\n    - {id: my-radar, name: My radar, origin: test, band: X, max_range_km: 1000,"
+             " ref_rcs_m2: 0.01, az_fov_deg: 120, el_min_deg: 0.5, el_max_deg: 70, scan_period_s: 1,"
+             " search_period_s: 5, sigma_range_m: 1.1, sigma_angle_mrad: 0.8, pfa: 1.0e-4, source: test}\n")
+    _world(tmp_path, extra="tracking: {association: gnn}\nsensing: {false_alarms: raw}\n" + radar)
+    text = (tmp_path / "gnn.yaml").read_text().replace("type: an-tpy-2", "type: my-radar")
+    (tmp_path / "gnn.yaml").write_text(text)
+    with pytest.raises(InputError, match=r"raw false alarms of radar kurecik-tpy2 would be 9\.\d+e\+04") as e:
+        chain.preflight(load_world(str(tmp_path / "gnn.yaml")), 1)
+    assert e.value.field == "sensing.false_alarms"
+    # confirmed (cells x Pfa^2) is ~10 a frame: it runs
+    chain.preflight(load_world(str(tmp_path / "gnn.yaml")), 1, false_alarms="confirmed")
+    assert main(["tracks", str(tmp_path / "gnn.yaml"), "--runs", "1", "--false-alarms", "raw", "-q"]) == 2
+    assert "--false-alarms" in capsys.readouterr().err

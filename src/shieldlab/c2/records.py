@@ -65,8 +65,13 @@ REASONS = (
     "engaged-elsewhere",  # another node reported engaging it (coordinated or sectoral deconfliction)
     "kept-for-higher-value",  # the battery keeps its last rounds for threats with more value at stake
     # the fan reaches points of the predicted path, but none launching after the battery is ready
-    # (its track, alert or reaction came too late); last, so that the codes before keep their numbers
+    # (its track, alert or reaction came too late; or, after a shot, the look at it left no time
+    # for another); last, so that the codes before keep their numbers
     "too-late",
+    # tracks of reports without labels: the threat's warhead had a confirmed track, but the
+    # radars' discrimination calls judged it a spent booster, so fire control never read it
+    # (from the tracks' lineage, for the log only); after "too-late", for the same reason
+    "judged-booster",
 )
 #: Codes that describe waiting rather than giving up (logged as ``hold`` when they begin).
 HOLD_REASONS = ("held-last-chance", "track-quality")

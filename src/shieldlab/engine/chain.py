@@ -329,6 +329,29 @@ def _check_memory(need: int, what: str, field: str = "duration_s", source: str |
                          source=source, field=field)
 
 
+def _check_false_alarm_rates(world, false_alarms=None) -> None:
+    """Raise :class:`~shieldlab.errors.InputError` where a radar's false alarms per search frame
+    under the tracker's setting (:func:`unlabelled_setting`) exceed what a scenario may ask
+    for as a number (:data:`shieldlab.scenario.schema.MAX_FALSE_ALARMS`): ``raw`` with a
+    catalogue ``pfa`` far above a real radar's makes millions a frame."""
+    from shieldlab.scenario.schema import MAX_FALSE_ALARMS
+    from shieldlab.sensors.scans import false_alarm_rate
+
+    unl = unlabelled_setting(world, false_alarms)
+    if unl is None or not isinstance(unl, str):
+        return
+    for s in world.sensors:
+        spec = s.radar.spec
+        rate = false_alarm_rate(spec, unl)
+        if rate > MAX_FALSE_ALARMS:
+            form = "cells x Pfa" if unl == "raw" else "cells x Pfa^2"
+            raise InputError(f"{unl} false alarms of radar {s.radar.name} would be {rate:.4g} per search frame "
+                             f"({form}, its catalogue pfa {spec.pfa:g} over {spec.id}'s resolution cells), more "
+                             f"than the {MAX_FALSE_ALARMS:g} the tracker takes: lower the pfa, use confirmed, or "
+                             f"give a mean number per frame", source=world.source,
+                             field="--false-alarms" if false_alarms is not None else "sensing.false_alarms")
+
+
 def require_threats(world) -> None:
     """Raise :class:`~shieldlab.errors.InputError` (field ``threats``) where ``world`` has no
     ballistic threat for the kill chain to run on."""
@@ -348,9 +371,19 @@ def preflight(world, runs: int, stored: bool = False, false_alarms=None) -> Flig
     if runs < 1:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
     require_threats(world)
+    _check_false_alarm_rates(world, false_alarms)
     flights = fly_threats(world)
     need = estimate_memory_bytes(world, runs, flights, stored, false_alarms)
     hint = None
+    avail = _short_of_memory(need)
+    if unlabelled_setting(world, false_alarms) not in (None, 0.0) and avail is not None \
+            and _short_of_memory(estimate_memory_bytes(world, runs, flights, stored, 0.0)) is None:
+        # without them it would fit: the false alarms' reports and tentative tracks are the cause
+        raise InputError(f"{runs} runs would need about {need / 2**30:.1f} GiB of memory, more than the "
+                         f"{avail / 2**30:.1f} GiB available, for the false alarms' reports and "
+                         f"tentative tracks: ask for fewer false alarms per search frame, or fewer runs",
+                         source=world.source, field="--false-alarms" if false_alarms is not None
+                         else "sensing.false_alarms")
     if not stored and _short_of_memory(need) is not None:  # it may fit with its tables going to disk
         on_disk = estimate_memory_bytes(world, runs, flights, stored=True, false_alarms=false_alarms)
         if _short_of_memory(on_disk) is None:
@@ -556,14 +589,14 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     labels."""
     from shieldlab.c2 import track_numbers
     from shieldlab.engine.tracks import management, track_pictures, unlabelled_reports
-    from shieldlab.outcome.file_quality import label_of
+    from shieldlab.outcome.file_quality import judged_boosters, label_of
     from shieldlab.tracking.mtt import fire_control_tracks, track_reports
 
     C, N = truth.batch_shape
     S = len(world.sensors)
     with timed(timings, "sensors_s"):
         reps = unlabelled_reports(world, truth, streams, warned, dets)
-    local, labels, used = {}, {}, {}
+    local, labels, used, miscalled = {}, {}, {}, {}
     # the object behind each fire-control column, (C, T) or per battery (B, C, T) (scoring only)
     tg: np.ndarray
 
@@ -573,6 +606,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         obj = np.full(column_tid.shape, -1, np.int64)
         obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])  # lineage, for scoring
         labels[key], used[key] = obj, cols.sum(axis=1)
+        miscalled[key] = judged_boosters(tf, list(mine), N)  # for the decision log only
 
     with timed(timings, "tracking_s"):
         files = track_pictures(world, reps, keep_covariance=True)
@@ -616,10 +650,16 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             tg = np.stack([seen_by([picture_of[b.name]] + ([own_key[b.radar]] if b.cue != "engage-on-remote" else []))
                            for b in world.batteries]) if world.batteries else tg
             n_cols = net.used()
+            # the threats each battery's sources tracked only under a booster's call (the log's reason)
+            called_off = np.stack([miscalled[picture_of[b.name]] | (miscalled[own_key[b.radar]]
+                                                                    if b.cue != "engage-on-remote" else False)
+                                   for b in world.batteries]) if world.batteries else np.zeros((0, C, N), bool)
         else:
             tracks, targets, own_tracks = local, labels, {}
             tg = next(iter(labels.values())) if labels else np.zeros((C, 0), np.int64)
             n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
+            one = next(iter(miscalled.values())) if miscalled else np.zeros((C, N), bool)
+            called_off = np.broadcast_to(one, (len(world.batteries), C, N))
     links = world.links if shares_tracks(world) else ()
     pictures = tracks
     with timed(timings, "links_s"):
@@ -636,7 +676,8 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             u[c, :n_c] = kill_draws(world, doc, g, n_c, salvo)
         status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
         alerts = track_alerts(world, warned, launch, pictures, own_tracks)
-        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts)
+        eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts,
+                               judged_boosters=called_off)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,

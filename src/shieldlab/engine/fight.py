@@ -76,8 +76,8 @@ def n_fire_controls(world) -> int:
 
 def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,
           own_tracks: dict[str, Tracks] | None = None, status=None,
-          targets: np.ndarray | None = None, alerts: dict[str, np.ndarray] | None = None
-          ) -> tuple[Engagements, Decisions]:
+          targets: np.ndarray | None = None, alerts: dict[str, np.ndarray] | None = None,
+          judged_boosters: np.ndarray | None = None) -> tuple[Engagements, Decisions]:
     """Every engagement of a chunk, and fire control's log of holds and no-fire reasons.
 
     ``doc`` is the scenario's compiled doctrine; ``truth`` has batch shape (C, N); ``tracks`` maps node (system)
@@ -99,6 +99,10 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     The kill draws are then per track, ``uniforms`` (C, T, F x E, S); a destroyed threat ends
     every track it fed; ``Decisions`` and ``Engagements`` name threats (``threat`` -1 where
     a salvo went at something else, its object in ``Engagements.target``).
+    ``judged_boosters`` (B, C, N) bool, with ``targets``: the threats whose warhead a
+    confirmed track of battery ``b``'s sources followed that the radars' calls judged a
+    spent booster (:func:`shieldlab.outcome.file_quality.judged_boosters`, scoring only):
+    their no-fire rows say ``judged-booster`` rather than ``no-track``.
     """
     C, N = truth.batch_shape
     T = N if targets is None else targets.shape[-1]
@@ -163,7 +167,8 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
     # a column survived unless some battery's object behind it was destroyed
     survived = (~is_threat | np.isinf(np.stack([np.take_along_axis(destroyed, np.where(t, v, 0), axis=1)
                                                 for t, v in zip(is_threat, views)]))).all(axis=0)
-    decisions = _by_threat(_concat_decisions([fc.decisions(survived) for fc in fcs]), targets, N, t_end, len(bats))
+    decisions = _by_threat(_concat_decisions([fc.decisions(survived) for fc in fcs]), targets, N, t_end, len(bats),
+                           judged_boosters)
     return _engagements(salvos_all, assessed, targets, N), decisions
 
 
@@ -180,11 +185,13 @@ def _tracks_of(c: np.ndarray, n: np.ndarray, t: np.ndarray, targets: np.ndarray 
     return np.array(cc), np.array(tt), np.array(ww, float)
 
 
-def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int) -> Decisions:
+def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int,
+               judged_boosters: np.ndarray | None = None) -> Decisions:
     """Fire control's log on tracks, told by threat: rows on a track of something else (a
     booster, a false alarm) dropped, and a no-track row per battery (of the ``B``) for every
     threat no track followed, at the end of the simulated time (as fire control logs the
-    threats it never had a track of)."""
+    threats it never had a track of); ``judged-booster`` instead where ``judged_boosters``
+    (B, C, N) says that battery's sources had one, judged a spent booster."""
     views = targets if targets.ndim == 3 else targets[None]
     obj = object_of(targets, np.maximum(d.battery, 0), d.run, d.threat) if d.run.size else d.threat
     keep = (obj >= 0) & (obj < N)
@@ -194,12 +201,15 @@ def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int) 
     tracked[c_, views[b_, c_, t_]] = True
     cc, nn = np.nonzero(~tracked)
     cc, nn, bb = np.repeat(cc, B), np.repeat(nn, B), np.tile(np.arange(B), cc.size)
+    why = np.full(cc.size, _R["no-track"], np.int8)
+    if judged_boosters is not None:
+        why[judged_boosters[bb, cc, nn]] = _R["judged-booster"]
     return Decisions(run=np.concatenate([d.run[keep], cc]).astype(np.int64),
                      threat=np.concatenate([obj[keep], nn]).astype(np.int64),
                      battery=np.concatenate([d.battery[keep], bb]).astype(np.int64),
                      time=np.concatenate([d.time[keep], np.full(cc.size, t_end)]),
                      kind=np.concatenate([d.kind[keep], np.ones(cc.size, np.int8)]).astype(np.int8),
-                     reason=np.concatenate([d.reason[keep], np.full(cc.size, _R["no-track"], np.int8)]).astype(np.int8))
+                     reason=np.concatenate([d.reason[keep], why]).astype(np.int8))
 
 
 def _concat_decisions(parts: list[Decisions]) -> Decisions:

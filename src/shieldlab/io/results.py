@@ -92,7 +92,9 @@ REASON_TEXT = {
     "not-threatening": "not judged a threat to a defended asset",
     "out-of-envelope": "no point of the predicted path inside the envelope and the fly-out reach",
     "too-late": "the fly-out reaches the predicted path, but not launching after the battery is ready "
-                "(its track, or its launch alert where there is one, came too late for its reaction time)",
+                "(its track, or its launch alert where there is one, came too late for its reaction time; "
+                "or, after a shot, the look at its result left no time for another)",
+    "judged-booster": "its warhead's track was confirmed, but the radars' calls judged it a spent booster",
     "held-last-chance": "a track that may still be under thrust (too young to show whether it thrusts, or its "
                         "thrust measured): holding fire to the last chance",
     "track-quality": "launch gate: intercept point too uncertain for the divert",

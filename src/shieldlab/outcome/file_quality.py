@@ -112,6 +112,31 @@ def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: n
     return np.where(best_key[pos] == want, best_lab[pos], FALSE_TRACK)
 
 
+def judged_boosters(tf: TrackFile, reports: list[Reports], n_threats: int,
+                    origin: np.ndarray | None = None) -> np.ndarray:
+    """(C, N) bool: the threats a confirmed track of ``tf`` followed (its label) that the
+    radars' discrimination calls never judged a warhead while it was confirmed, and that no
+    other confirmed track judged a warhead followed: fire control, which reads only tracks
+    judged warheads, never had one of them (scoring only: the decision log says so rather
+    than "no track").  All False where the file holds no calls (every track a warhead)."""
+    C = tf.track_id.shape[0]
+    out = np.zeros((C, n_threats), bool)
+    if tf.warhead is None:
+        return out
+    origin = report_origin(tf, reports) if origin is None else origin
+
+    def followed(where: np.ndarray) -> np.ndarray:  # (C, N): a track where ``where`` labelled each threat
+        cc, ss, kk = np.nonzero(where)
+        lab = label_of(tf, reports, cc, tf.track_id[cc, ss, kk], origin)
+        ok = (lab >= 0) & (lab < n_threats)
+        seen = np.zeros((C, n_threats), bool)
+        seen[cc[ok], lab[ok]] = True
+        return seen
+
+    confirmed = tf.status == CONFIRMED
+    return followed(confirmed) & ~followed(confirmed & tf.warhead)
+
+
 def _until_last_report(tf: TrackFile) -> np.ndarray:
     """(C, T, K) bool: at or before the last report of the track holding the slot (a track
     coasting after it is a prediction no radar holds: scored as the one-per-threat tracks
