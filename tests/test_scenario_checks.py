@@ -404,5 +404,7 @@ def test_an_empty_number_is_called_null_in_the_projects_words(where, value, fiel
 ])
 def test_a_misspelt_choice_is_told_the_choice_it_is_near(where, value, field, near):
     msg = dict(problems_of(scenario(**{where: value})).problems)[field]
-    assert msg.endswith(f"(did you mean {near!r}?)")
-    assert "did you mean" not in dict(problems_of(scenario(**{where: "zzzz"})).problems)[field]
+    assert msg.endswith(f"(got {value!r}; did you mean {near!r}?)")
+    far = dict(problems_of(scenario(**{where: "zzzz"})).problems)[field]
+    assert "did you mean" not in far and far.endswith("(got 'zzzz')")
+    assert dict(problems_of(scenario(**{where: 3})).problems)[field].endswith("(got 3)")

@@ -88,6 +88,18 @@ def test_a_bad_value_names_the_set_and_the_field_before_anything_runs(tmp_path):
     assert not (tmp_path / "sw").exists()
 
 
+def test_a_bad_value_in_the_scenario_itself_is_the_scenarios_error_not_the_settings(tmp_path):
+    source, raw = S.load(PRESET)
+    bad = {**raw, "sites": {**raw["sites"], next(iter(raw["sites"])): {"lat": 95.0, "lon": 36.0}}}
+    with pytest.raises(InputError) as e:
+        S.points(source, bad, [S.parse_setting("doctrine.salvo=1,2")])
+    assert e.value.problems[0][0].endswith(".lat") and "--set" not in str(e.value)
+    # where a setting makes the same problem, the error names it
+    with pytest.raises(InputError) as e:
+        S.points(source, raw, [S.parse_setting(f"sites.{next(iter(raw['sites']))}.lat=95,36")])
+    assert e.value.problems[0][0].startswith("--set sites.") and "=95" in e.value.problems[0][0]
+
+
 def test_an_aim_out_of_reach_at_one_point_writes_nothing(tmp_path):
     """A point whose threat cannot reach its aim is refused before the sweep's folder is
     made, so the fixed sweep then runs into the same --out."""

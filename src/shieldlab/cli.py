@@ -1293,6 +1293,10 @@ def sweep(
     parsed = [sw.parse_setting(s) for s in settings]
     n_points = int(np.prod([len(s.values) for s in parsed]))
     check_cluster_options(workers, scheduler)  # a usage error, before any compiling
+    if not (quiet or as_json):
+        note = _unread_sweep_note(scenario, parsed)
+        if note:
+            _err().print(note, markup=False, highlight=False)
     if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file():  # a misspelt --out, say
         _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
                      highlight=False)
@@ -2400,7 +2404,8 @@ def _false_alarm_text(setting, rates: dict[str, float]) -> str:
 def _management_text(tr: dict) -> str:
     """The multi-target tracker's management settings (``tracking`` of a summary, or
     :func:`~shieldlab.io.summary.tracking_settings`) in one line, for the tables' footers."""
-    return (f"track management: confirmed on {tr['init_hits']} reports in {tr['confirm_looks']} looks once the "
+    reports = "report" if tr["init_hits"] == 1 else "reports"
+    return (f"track management: confirmed on {tr['init_hits']} {reports} in {tr['confirm_looks']} looks once the "
             f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s; deleted when its silent looks had less than "
             f"{tr['delete_probability']:g} chance were the object there or, confirmed, its position RMS radius "
             f"passes {tr['delete_sigma_km']:g} km; gate {tr['gate_probability']:g} (tracking.init_hits, "
@@ -2418,6 +2423,26 @@ def _scenario_notes(world) -> list[str]:
 #: only with ``tracking.association: gnn``.
 MTT_ONLY = ("tracking.confirm_looks", "tracking.confirm_sigma_v_ms", "tracking.delete_probability",
             "tracking.delete_sigma_km", "tracking.gate_probability", "sensing.false_alarms")
+
+
+def _unread_sweep_note(scenario: str, parsed: list) -> str | None:
+    """A note where a sweep varies the multi-target tracker's settings (:data:`MTT_ONLY`) and
+    every point tracks by labels (the scenario's association, not swept to gnn): ``run`` reads
+    none of them, so the points come out the same."""
+    from shieldlab.scenario.loader import locate, read_yaml
+
+    swept = [p.field for p in parsed if p.field in MTT_ONLY]
+    if not swept:
+        return None
+    raw = read_yaml(*locate(scenario))
+    tracking = raw.get("tracking") if isinstance(raw, dict) else None
+    base = tracking.get("association", "labels") if isinstance(tracking, dict) else "labels"
+    assoc = next((p.values for p in parsed if p.field == "tracking.association"), (base,))
+    if "gnn" in assoc:
+        return None
+    return (f"note: --set {', '.join(swept)}: tracking.association is labels at every point, and the kill chain "
+            f"tracks each threat by its labelled reports without reading {'it' if len(swept) == 1 else 'them'}: "
+            "the points will come out the same (set tracking.association: gnn in the scenario, or sweep it)")
 
 
 def _one_report_note(setting: str) -> str:

@@ -24,6 +24,7 @@ import functools
 import itertools
 import os
 import re
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,16 @@ def preflight_point(p: Point, runs: int, raw: dict | None = None):
         raise _relabelled(e, p.label, p.world.source) from None
 
 
+def _scenario_error(raw: dict, source: str) -> InputError | None:
+    """The error the scenario as written (``raw``) is refused with by the schema and its
+    compilation, or None where it loads."""
+    try:
+        compile_world(parse(raw, source), source)
+    except InputError as e:
+        return e
+    return None
+
+
 def _refused_alike(raw: dict, source: str, runs: int, e: InputError) -> bool:
     """Whether the scenario as written is refused by the preflight with ``e``'s problems."""
     try:
@@ -202,6 +213,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
         raise InputError(f"{n:,} combinations; at most {MAX_POINTS:,}", field="--set")
     combos, worlds, labels = [], [], []
     validated: list[dict] = [{} for _ in settings]  # per setting: value as given -> as validated
+    base: InputError | None | types.EllipsisType = ...  # the scenario's own error, once looked for
     for combo in itertools.product(*(s.values for s in settings)):
         data = raw
         for s, v in zip(settings, combo):
@@ -211,6 +223,11 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
             scn = parse(data, source)
             world = compile_world(scn, source)
         except InputError as e:
+            # the scenario as written refused for the same reasons: its own error, not the settings'
+            if base is ... :
+                base = _scenario_error(raw, source)
+            if base is not None and set(e.problems) <= set(base.problems):
+                raise base from None
             raise _relabelled(e, label, source) from None
         for k, (s, v) in enumerate(zip(settings, combo)):
             validated[k].setdefault(repr(v), _validated(scn, s.path, v))

@@ -40,6 +40,16 @@ figure{margin:12px 0}figure img{max-width:100%;border:1px solid #e4e6ea}figcapti
 """
 
 
+def _setting_text(v) -> str:
+    """A summary setting as the header shows it: numbers as written in a scenario, a mapping
+    (each radar's false alarms per search frame) as ``name value`` pairs."""
+    if isinstance(v, dict):
+        return "(" + ", ".join(f"{k} {_setting_text(x)}" for k, x in v.items()) + ")"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
 def _halo():
     from matplotlib import patheffects
 
@@ -515,7 +525,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
              f"report</title><style>{_CSS}</style></head><body>"]
     parts.append(f"<h1>{html.escape(sc.name)}</h1>")
     trk = s.get("tracking") or {}
-    tracking = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in trk.items()) if isinstance(trk, dict) else str(trk)
+    tracking = ", ".join(f"{k} {_setting_text(v)}" for k, v in trk.items()) if isinstance(trk, dict) else str(trk)
     parts.append(f"<p class='meta'>{runs:,} Monte Carlo runs, seed {s['seed']} · architecture "
                  f"{html.escape(str(s.get('architecture', '')))} · tracking: {html.escape(tracking)}"
                  f" · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__}</p>")

@@ -95,14 +95,16 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
             msg = str(cause)
         elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
             msg += f" (got {shown_value(e.get('input'))})"  # the value, as the catalogue's errors say it
-        elif e["type"] == "literal_error" and isinstance(e.get("input"), str):
-            # a misspelt choice (sectorial, launch-on-remte): the nearest of the choices
-            import difflib
+        elif e["type"] == "literal_error":
+            msg += f" (got {shown_value(e.get('input'))})"
+            if isinstance(e.get("input"), str):
+                # a misspelt choice (sectorial, launch-on-remte): the nearest of the choices
+                import difflib
 
-            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-            close = difflib.get_close_matches(e["input"], choices, n=1, cutoff=0.75)
-            if close:
-                msg += f" (did you mean {close[0]!r}?)"
+                choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+                close = difflib.get_close_matches(e["input"], choices, n=1, cutoff=0.75)
+                if close:
+                    msg = msg[:-1] + f"; did you mean {close[0]!r}?)"
         out.append((prefix or "(top level)", msg))
     return out
 
@@ -177,6 +179,8 @@ def parse(data: object, source: str) -> Scenario:
         raise InputError(problems=problems, source=source) from None
 
 
+#: A catalogue id as the schema accepts it (``shieldlab.catalog.models.Id``).
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 #: Scenario lists whose entries name a catalogue entry: (list, field, kind, catalogue section).
 _NAMED = (("sensors", "type", "sensor", "sensors"), ("early_warning", "type", "satellite", "satellites"),
           ("batteries", "interceptor", "interceptor", "interceptors"), ("threats", "missile", "missile", "missiles"))
@@ -201,7 +205,9 @@ def unknown_names(data: dict) -> list[tuple[str, str]]:
             continue
         listed = extra.get(table)
         own: list = listed if isinstance(listed, list) else []
-        known = set(tables[table]()) | {e["id"] for e in own if isinstance(e, dict) and isinstance(e.get("id"), str)}
+        # the file's own entries whose id the schema accepts (a rejected id is said there, not listed as known)
+        known = set(tables[table]()) | {e["id"] for e in own if isinstance(e, dict) and isinstance(e.get("id"), str)
+                                        and _ID.fullmatch(e["id"])}
         for i, entry in enumerate(entries):
             name = entry.get(key) if isinstance(entry, dict) else None
             if isinstance(name, str) and name not in known:
