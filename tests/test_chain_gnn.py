@@ -315,6 +315,9 @@ def test_the_run_table_and_report_say_how_many_rounds_went_at_boosters(tmp_path)
     assert "<th>of them at its booster</th>" in page and "<td>of them at spent boosters</td>" in page
     assert "<th>booster tracks per run</th>" in page and "<th>purity [%]</th>" in page
     assert "<th>missed objects</th>" in page and "<th>false or surplus tracks</th>" in page
+    # the header's settings as a scenario writes them, each radar's false alarms as name value pairs
+    assert "false_alarms_per_search_frame (kurecik-tpy2 0.000979, ship-spy1 9.51e-05)" in page
+    assert "association gnn" in page and "{" not in page.split("tracking:", 1)[1].split("</p>", 1)[0]
     s = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert s["mean_interceptors_at_boosters"] > 0
 

@@ -408,3 +408,12 @@ def test_a_misspelt_choice_is_told_the_choice_it_is_near(where, value, field, ne
     far = dict(problems_of(scenario(**{where: "zzzz"})).problems)[field]
     assert "did you mean" not in far and far.endswith("(got 'zzzz')")
     assert dict(problems_of(scenario(**{where: 3})).problems)[field].endswith("(got 3)")
+
+
+def test_a_catalogue_id_the_schema_refuses_is_not_listed_as_known():
+    from shieldlab.scenario.loader import unknown_names
+
+    data = {"sensors": [{"type": "my-radar"}], "catalog": {"sensors": [{"id": "My_Radar"}, {"id": "our-radar"}]}}
+    (field, msg), = unknown_names(data)
+    assert field == "sensors[0].type" and "'my-radar'" in msg
+    assert "our-radar" in msg and "My_Radar" not in msg

@@ -764,3 +764,16 @@ def test_a_chunk_whose_table_was_lost_is_a_damaged_sweep_not_a_missing_point(tmp
     next((out / "outcomes" / "point=1").glob("chunk-*.parquet")).unlink()
     r = cli("query", str(out), "select point, count(*) from outcomes group by 1")
     assert r.returncode == 2 and "is damaged: 1 of its 2 completed chunks have no outcomes file" in r.stderr
+
+
+def test_a_sweep_of_settings_run_does_not_read_under_labels_is_told_so():
+    from shieldlab.cli import _unread_sweep_note
+
+    note = _unread_sweep_note("epaa-phase-1", [S.parse_setting("sensing.false_alarms=0,20"),
+                                              S.parse_setting("doctrine.salvo=1,2")])
+    assert note is not None and "sensing.false_alarms" in note and "come out the same" in note
+    assert "doctrine.salvo" not in note
+    assert _unread_sweep_note("epaa-phase-1", [S.parse_setting("doctrine.salvo=1,2")]) is None
+    # a point that tracks with gnn reads them
+    assert _unread_sweep_note("epaa-phase-1", [S.parse_setting("sensing.false_alarms=0,20"),
+                                              S.parse_setting("tracking.association=labels,gnn")]) is None
