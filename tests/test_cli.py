@@ -343,6 +343,10 @@ def test_tracks_out_writes_a_row_per_confirmed_track(tmp_path, capsys):
         assert main(["tracks", "epaa-phase-1", "--runs", "1", *args]) == 2
         assert f"{field}:" in capsys.readouterr().err
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["tracks.parquet"]
+    # what it wrote is said after the table, on stdout, as run says it (on stderr under --json)
+    assert main(["tracks", "epaa-phase-1", "--runs", "1", "--out", str(out), "--force"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.rstrip().endswith(f"wrote {out} (one row per confirmed track)") and "wrote" not in printed.err
     assert main(["tracks", "epaa-phase-1", "--runs", "1", "--out", str(tmp_path / "my-t.PARQUET"), "-q"]) == 0
     # the query reads the file as a view named by it, and says how to write a name that is not plain
     assert main(["query", str(tmp_path / "my-t.PARQUET"), "select count(*) from my-t"]) == 2

@@ -2194,10 +2194,10 @@ def tracks(
         from shieldlab.outcome.track_table import COLUMNS
 
         write_parquet(res.tracks if res.tracks is not None else {k: np.empty(0) for k in COLUMNS}, out)
-        if not (quiet or as_json):
-            _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)
     summ = res.summary()
     if as_json:
+        if out is not None:  # (as the map commands: stdout holds the JSON alone)
+            _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)
         sys.stdout.write(json.dumps(summ, separators=(",", ":")) + "\n")
         return
     if quiet:
@@ -2233,6 +2233,8 @@ def tracks(
     if summ["tracking"]["init_hits"] == 1:
         _print_line(_one_report_note("tracking.init_hits 1"))
     _print_line(f"{res.timings['total_s']:.1f} s")
+    if out is not None:  # after the table, as run and the map commands say what they wrote
+        _say_wrote([f"{out} (one row per confirmed track)"])
 
 
 def _write_map_files(target, features: str, result, payload, as_json: bool, json_out: Path | None,
