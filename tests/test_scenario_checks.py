@@ -378,6 +378,7 @@ def test_tracking_filter_is_a_named_choice():
     ("threats__0__aim", {"lat": 40, "lon": 29, "latt": 1}, "threats[0].aim.latt", "(did you mean 'lat'?)"),
     ("sites__pad", {"latt": 38.0, "lon": 46.0}, "sites.pad.latt", "(did you mean 'lat'?)"),
     ("batteries__0__roundz", 8, "batteries[0].roundz", "(did you mean 'rounds'?)"),
+    ("tracking__gate_prob", 0.99, "tracking.gate_prob", "(did you mean 'gate_probability'?)"),
     ("doctrine", {"colour": "red"}, "doctrine.colour", "unknown field"),  # nothing near: no guess
 ])
 def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, words):

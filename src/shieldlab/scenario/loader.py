@@ -161,7 +161,11 @@ def _nearest_field(loc: tuple) -> str | None:
     if not names or not isinstance(loc[-1], str):
         return None
     near = difflib.get_close_matches(loc[-1], sorted(names), n=1, cutoff=0.75)
-    return near[0] if near else None
+    if near:
+        return near[0]
+    # a name cut short (gate_prob for gate_probability): the one field it begins, if only one
+    longer = [n for n in names if len(loc[-1]) >= 4 and n.startswith(loc[-1])]
+    return longer[0] if len(longer) == 1 else None
 
 
 def parse(data: object, source: str) -> Scenario:
