@@ -2431,13 +2431,13 @@ def _unread_sweep_note(scenario: str, parsed: list) -> str | None:
     """A note where a sweep varies the multi-target tracker's settings (:data:`MTT_ONLY`) and
     every point tracks by labels (the scenario's association, not swept to gnn): ``run`` reads
     none of them, so the points come out the same."""
-    from shieldlab.scenario.loader import locate, read_yaml
+    from shieldlab.engine.sweep import load
 
     swept = [p.field for p in parsed if p.field in MTT_ONLY]
     if not swept:
         return None
-    raw = read_yaml(*locate(scenario))
-    tracking = raw.get("tracking") if isinstance(raw, dict) else None
+    _, raw = load(scenario)
+    tracking = raw.get("tracking")
     base = tracking.get("association", "labels") if isinstance(tracking, dict) else "labels"
     assoc = next((p.values for p in parsed if p.field == "tracking.association"), (base,))
     if "gnn" in assoc:

@@ -43,7 +43,8 @@ WGS84_A_KM = WGS84_A / 1e3
 MIN_PERIGEE_ALT_KM = 200.0
 
 #: Lower-case kebab-case identifier, e.g. ``scud-b``, ``sm-3-block-ia``, ``an-tpy-2``.
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 #: A non-blank string (surrounding whitespace is stripped first).
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Positive = Annotated[float, Field(gt=0)]

@@ -320,12 +320,16 @@ def _short_of_memory(need: int) -> int | None:
 
 
 def _check_memory(need: int, what: str, field: str = "duration_s", source: str | None = None,
-                  hint: str | None = None) -> None:
+                  hint: str | None = None, advice: str | None = None) -> None:
+    """Raise :class:`~shieldlab.errors.InputError` naming ``field`` where ``need`` [bytes] takes
+    more than 80 % of the memory available; ``advice`` replaces the default one (shorten the
+    scenario, or fewer runs), ``hint`` is added to it."""
     avail = _short_of_memory(need)
     if avail is not None:
+        advice = advice or ("shorten the scenario (duration_s, launch times), lengthen time_step_s or ask for "
+                            "fewer runs")
         raise InputError(f"{what} would need about {need / 2**30:.1f} GiB of memory, more than the "
-                         f"{avail / 2**30:.1f} GiB available: shorten the scenario (duration_s, launch times), "
-                         f"lengthen time_step_s or ask for fewer runs" + (f", {hint}" if hint else ""),
+                         f"{avail / 2**30:.1f} GiB available: {advice}" + (f", {hint}" if hint else ""),
                          source=source, field=field)
 
 
@@ -375,16 +379,15 @@ def preflight(world, runs: int, stored: bool = False, false_alarms=None) -> Flig
     flights = fly_threats(world)
     need = estimate_memory_bytes(world, runs, flights, stored, false_alarms)
     hint = None
-    avail = _short_of_memory(need)
-    if unlabelled_setting(world, false_alarms) not in (None, 0.0) and avail is not None \
+    short = _short_of_memory(need) is not None
+    if short and unlabelled_setting(world, false_alarms) not in (None, 0.0) \
             and _short_of_memory(estimate_memory_bytes(world, runs, flights, stored, 0.0)) is None:
         # without them it would fit: the false alarms' reports and tentative tracks are the cause
-        raise InputError(f"{runs} runs would need about {need / 2**30:.1f} GiB of memory, more than the "
-                         f"{avail / 2**30:.1f} GiB available, for the false alarms' reports and "
-                         f"tentative tracks: ask for fewer false alarms per search frame, or fewer runs",
-                         source=world.source, field="--false-alarms" if false_alarms is not None
-                         else "sensing.false_alarms")
-    if not stored and _short_of_memory(need) is not None:  # it may fit with its tables going to disk
+        _check_memory(need, f"{runs} runs", source=world.source,
+                      field="--false-alarms" if false_alarms is not None else "sensing.false_alarms",
+                      advice="the false alarms' reports and tentative tracks take it: ask for fewer false alarms "
+                             "per search frame, or fewer runs")
+    if not stored and short:  # it may fit with its tables going to disk
         on_disk = estimate_memory_bytes(world, runs, flights, stored=True, false_alarms=false_alarms)
         if _short_of_memory(on_disk) is None:
             hint = (f"or write the tables to disk as the run goes (`shieldlab run ... --out DIR`: about "
@@ -589,7 +592,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     labels."""
     from shieldlab.c2 import track_numbers
     from shieldlab.engine.tracks import management, track_pictures, unlabelled_reports
-    from shieldlab.outcome.file_quality import judged_boosters, label_of
+    from shieldlab.outcome.file_quality import judged_boosters, label_of, report_origin
     from shieldlab.tracking.mtt import fire_control_tracks, track_reports
 
     C, N = truth.batch_shape
@@ -604,9 +607,10 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         local[key], column_tid = fire_control_tracks(tf)
         cols = column_tid >= 0
         obj = np.full(column_tid.shape, -1, np.int64)
-        obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols])  # lineage, for scoring
+        origin = report_origin(tf, list(mine))  # (lineage, for scoring and the log only)
+        obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols], origin)
         labels[key], used[key] = obj, cols.sum(axis=1)
-        miscalled[key] = judged_boosters(tf, list(mine), N)  # for the decision log only
+        miscalled[key] = judged_boosters(tf, list(mine), N, origin)
 
     with timed(timings, "tracking_s"):
         files = track_pictures(world, reps, keep_covariance=True)

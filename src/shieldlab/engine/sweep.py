@@ -24,7 +24,6 @@ import functools
 import itertools
 import os
 import re
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,7 +212,6 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
         raise InputError(f"{n:,} combinations; at most {MAX_POINTS:,}", field="--set")
     combos, worlds, labels = [], [], []
     validated: list[dict] = [{} for _ in settings]  # per setting: value as given -> as validated
-    base: InputError | None | types.EllipsisType = ...  # the scenario's own error, once looked for
     for combo in itertools.product(*(s.values for s in settings)):
         data = raw
         for s, v in zip(settings, combo):
@@ -224,8 +222,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
             world = compile_world(scn, source)
         except InputError as e:
             # the scenario as written refused for the same reasons: its own error, not the settings'
-            if base is ... :
-                base = _scenario_error(raw, source)
+            base = _scenario_error(raw, source)
             if base is not None and set(e.problems) <= set(base.problems):
                 raise base from None
             raise _relabelled(e, label, source) from None

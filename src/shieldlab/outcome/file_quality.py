@@ -120,17 +120,16 @@ def judged_boosters(tf: TrackFile, reports: list[Reports], n_threats: int,
     judged warheads, never had one of them (scoring only: the decision log says so rather
     than "no track").  All False where the file holds no calls (every track a warhead)."""
     C = tf.track_id.shape[0]
-    out = np.zeros((C, n_threats), bool)
     if tf.warhead is None:
-        return out
-    origin = report_origin(tf, reports) if origin is None else origin
+        return np.zeros((C, n_threats), bool)
+    lab = labels(tf, reports, origin)
 
     def followed(where: np.ndarray) -> np.ndarray:  # (C, N): a track where ``where`` labelled each threat
         cc, ss, kk = np.nonzero(where)
-        lab = label_of(tf, reports, cc, tf.track_id[cc, ss, kk], origin)
-        ok = (lab >= 0) & (lab < n_threats)
+        obj = lab[cc, ss, kk]
+        ok = (obj >= 0) & (obj < n_threats)
         seen = np.zeros((C, n_threats), bool)
-        seen[cc[ok], lab[ok]] = True
+        seen[cc[ok], obj[ok]] = True
         return seen
 
     confirmed = tf.status == CONFIRMED

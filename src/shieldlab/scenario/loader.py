@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from shieldlab.catalog.models import ID_PATTERN
 from shieldlab.errors import InputError, shown_value
 from shieldlab.scenario.schema import PLACE_TAGS, Scenario, control_character
 
@@ -96,15 +97,15 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
             msg += f" (got {shown_value(e.get('input'))})"  # the value, as the catalogue's errors say it
         elif e["type"] == "literal_error":
-            msg += f" (got {shown_value(e.get('input'))})"
+            near = ""
             if isinstance(e.get("input"), str):
                 # a misspelt choice (sectorial, launch-on-remte): the nearest of the choices
                 import difflib
 
                 choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
                 close = difflib.get_close_matches(e["input"], choices, n=1, cutoff=0.75)
-                if close:
-                    msg = msg[:-1] + f"; did you mean {close[0]!r}?)"
+                near = f"; did you mean {close[0]!r}?" if close else ""
+            msg += f" (got {shown_value(e.get('input'))}{near})"
         out.append((prefix or "(top level)", msg))
     return out
 
@@ -183,8 +184,6 @@ def parse(data: object, source: str) -> Scenario:
         raise InputError(problems=problems, source=source) from None
 
 
-#: A catalogue id as the schema accepts it (``shieldlab.catalog.models.Id``).
-_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 #: Scenario lists whose entries name a catalogue entry: (list, field, kind, catalogue section).
 _NAMED = (("sensors", "type", "sensor", "sensors"), ("early_warning", "type", "satellite", "satellites"),
           ("batteries", "interceptor", "interceptor", "interceptors"), ("threats", "missile", "missile", "missiles"))
@@ -211,7 +210,7 @@ def unknown_names(data: dict) -> list[tuple[str, str]]:
         own: list = listed if isinstance(listed, list) else []
         # the file's own entries whose id the schema accepts (a rejected id is said there, not listed as known)
         known = set(tables[table]()) | {e["id"] for e in own if isinstance(e, dict) and isinstance(e.get("id"), str)
-                                        and _ID.fullmatch(e["id"])}
+                                        and re.fullmatch(ID_PATTERN, e["id"])}
         for i, entry in enumerate(entries):
             name = entry.get(key) if isinstance(entry, dict) else None
             if isinstance(name, str) and name not in known:
