@@ -169,7 +169,13 @@ def test_the_report_charts_the_swept_figures(swept):
         summ = json.loads((out / "summaries" / f"point={k}.json").read_text())
         assert f"{summ['mean_leakers']:.2f}" in page and f"{summ['p_no_leaker']:.2f}" in page
     charts = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(charts) == 4  # leakers, P(no leaker), interceptors fired, assets hit
+    # leakers, P(no leaker), interceptors fired, assets hit; and the track quality under labels:
+    # GOSPA, position and velocity RMSE, first firm track (no false tracks, breaks or purity)
+    assert len(charts) == 4 + 4
+    for k in (0, 1):
+        (q,) = json.loads((out / "summaries" / f"point={k}.json").read_text())["track_quality"].values()
+        assert f"{q['gospa_m']:,.0f} ({q['gospa_m_ci95'][0]:,.0f}–{q['gospa_m_ci95'][1]:,.0f})" in page
+    assert "GOSPA [m] against doctrine_salvo" in page and "purity" not in page
     assert all(base64.b64decode(c)[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)
     assert not re.search(r"20\d\d-\d\d-\d\d[ T]\d\d:\d\d", page)  # no clock time
 
@@ -204,6 +210,56 @@ def test_query_answers_sql_over_the_points_and_tables(swept):
     assert r.returncode == 2 and "SQL" in r.stderr and "Traceback" not in r.stderr
     r = _cli("query", out.parent, "SELECT 1")
     assert r.returncode == 2 and "neither a sweep folder" in r.stderr
+
+
+def test_point_quality_holds_each_points_track_quality_by_system(swept):
+    """point_quality.parquet: a row per point and system, the summaries' track-quality means and
+    intervals as columns (null where the tracking has no such figure), a view for queries."""
+    from shieldlab.io.summary import TRACK_QUALITY_FILE_KEYS, TRACK_QUALITY_KEYS
+
+    out, _ = swept
+    t = pq.read_table(out / "point_quality.parquet").to_pylist()
+    (system,) = json.loads((out / "summaries" / "point=0.json").read_text())["track_quality"]
+    assert [(r["point"], r["doctrine_salvo"], r["system"]) for r in t] == [(0, 1, system), (1, 2, system)]
+    for r in t:
+        q = json.loads((out / "summaries" / f"point={r['point']}.json").read_text())["track_quality"][r["system"]]
+        assert r["runs"] == q["runs"] == 70
+        for k in TRACK_QUALITY_KEYS:
+            assert (r[k], [r[k + "_lo"], r[k + "_hi"]]) == (q[k], q[k + "_ci95"]), k
+        assert all(r[k] is None for k in TRACK_QUALITY_FILE_KEYS)  # labels: no track file to score
+    cols, rows = dataset.query(out, "SELECT doctrine_salvo, gospa_m FROM point_quality ORDER BY point")
+    assert rows == [(r["doctrine_salvo"], r["gospa_m"]) for r in t]
+
+
+def test_point_quality_and_the_report_name_each_system_and_leave_out_what_no_point_has(monkeypatch):
+    """Two systems are two rows a point and two lines a chart; figures no point has are neither
+    columns of the report nor charts; points without tracks make no table and no section."""
+    from shieldlab.io import sweep_report as R
+
+    monkeypatch.setattr(R, "_png", lambda fig: (R.plt.close(fig), "")[1])
+    manifest = {"settings": [{"field": "doctrine.salvo", "column": "doctrine_salvo", "values": [1, 2]}],
+                "runs": 8, "seed": 1, "scenario": "preset x"}
+
+    def quality(g):
+        return {"gospa_m": g, "gospa_m_ci95": [g - 10.0, g + 10.0], "purity": 0.5, "purity_ci95": [0.4, 0.6],
+                "runs": 8}
+
+    rows = [{"point": i, "scenario": "x", "set": {"doctrine_salvo": v}, "mean_leakers": 1.0, "mean_assets_hit": 1.0,
+             "p_no_leaker": 0.5, "mean_interceptors_fired": 2.0,
+             "track_quality": {"west": quality(1000.0 * v), "east": quality(2000.0 * v)}} for i, v in enumerate((1, 2))]
+    t = dataset.point_quality(rows, ["doctrine_salvo"]).to_pylist()
+    assert [(r["point"], r["system"], r["gospa_m"], r["gospa_m_lo"]) for r in t] == [
+        (0, "east", 2000.0, 1990.0), (0, "west", 1000.0, 990.0), (1, "east", 4000.0, 3990.0),
+        (1, "west", 2000.0, 1990.0)]
+    assert t[0]["position_rmse_m"] is None and t[0]["purity_hi"] == 0.6
+    page = R.build(manifest, rows)
+    section = page[page.index("<h2>Track quality"):]
+    assert "<th>system</th>" in section and "4,000 (3,990–4,010)" in section and "0.500 (0.400–0.600)" in section
+    assert "GOSPA [m] against" in section and "purity against" in section and "position RMSE" not in section
+    for r in rows:
+        del r["track_quality"]
+    assert dataset.point_quality(rows, ["doctrine_salvo"]) is None
+    assert "Track quality" not in R.build(manifest, rows)
 
 
 def test_a_run_does_not_take_a_sweeps_folder(swept, capsys):

@@ -9,6 +9,7 @@ Layout of a sweep folder::
     done/point=K/chunk-NNNNN            empty: the chunk's two tables are complete
     summaries/point=K.json              summary.json of point K (as ``shieldlab run`` writes it)
     points.parquet                      one row per point: its swept values and headline numbers
+    point_quality.parquet               one row per point x system: its track-quality means (where tracks)
     report.html                         the headline numbers against the swept values (charts)
 
 Every file is written atomically (beside its target, then renamed over it), and a chunk
@@ -38,7 +39,7 @@ from shieldlab.io.output import arrow_column
 
 MANIFEST = "sweep.json"
 TABLES = ("outcomes", "events", "track_quality")
-_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "report.html"}
+_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "point_quality.parquet", "report.html"}
 #: Headline numbers of summary.json copied into points.parquet.
 HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
             "mean_interceptors_at_boosters", "mean_interceptors_at_false_tracks", "mean_assets_hit", "mean_value_lost")
@@ -262,7 +263,8 @@ class Sweep:
         return out
 
     def finish(self) -> None:
-        """Write points.parquet and report.html, and mark the sweep complete in its manifest."""
+        """Write points.parquet, point_quality.parquet (where there are tracks) and report.html,
+        and mark the sweep complete in its manifest."""
         rows = self.summaries()
         cols: dict[str, list] = {"point": [r["point"] for r in rows]}
         for s in self.manifest["settings"]:
@@ -276,11 +278,40 @@ class Sweep:
                 cols[k] = [r.get(k) for r in rows]
         with atomic_path(self.root / "points.parquet") as tmp:
             pq.write_table(pa.table(cols), tmp, compression="zstd")
+        quality = point_quality(rows, [s["column"] for s in self.manifest["settings"]])
+        if quality is not None:
+            with atomic_path(self.root / "point_quality.parquet") as tmp:
+                pq.write_table(quality, tmp, compression="zstd")
         from shieldlab.io import sweep_report
 
         write_text(self.root / "report.html", sweep_report.build(self.manifest, rows))
         self.manifest["complete"] = True
         write_text(self.root / MANIFEST, json.dumps(self.manifest, indent=2) + "\n")
+
+
+def point_quality(rows: list[dict], columns: Sequence[str]) -> pa.Table | None:
+    """The points' track quality as one table: a row per point and system (C2 node picture),
+    the swept values (``columns``), ``system``, its ``runs`` and the mean over runs of every
+    track-quality figure of :data:`shieldlab.io.summary.TRACK_QUALITY_KEYS` and
+    :data:`~shieldlab.io.summary.TRACK_QUALITY_FILE_KEYS` (``key``, ``key_lo``, ``key_hi``: its
+    95 % interval), from the points' summaries (``rows``); null where a point has no such
+    figure (the file's keys under labels).  None where no point has tracks."""
+    from shieldlab.io.summary import TRACK_QUALITY_FILE_KEYS, TRACK_QUALITY_KEYS
+
+    flat = [(r, name, q) for r in rows for name, q in sorted((r.get("track_quality") or {}).items())]
+    if not flat:
+        return None
+    cols: dict[str, list] = {"point": [r["point"] for r, _, _ in flat]}
+    for c in columns:
+        cols[c] = [r["set"][c] for r, _, _ in flat]
+    cols["system"] = [name for _, name, _ in flat]
+    cols["runs"] = [q.get("runs") for _, _, q in flat]
+    for k in TRACK_QUALITY_KEYS + TRACK_QUALITY_FILE_KEYS:
+        cols[k] = [q.get(k) for _, _, q in flat]
+        cols[k + "_lo"] = [(q.get(k + "_ci95") or [None, None])[0] for _, _, q in flat]
+        cols[k + "_hi"] = [(q.get(k + "_ci95") or [None, None])[1] for _, _, q in flat]
+    return pa.table({k: pa.array(v, pa.float64()) if k not in ("point", "system", "runs", *columns) else v
+                     for k, v in cols.items()})
 
 
 class PointStore:
@@ -342,7 +373,8 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
 
     Over a sweep the query sees the views ``outcomes``, ``events`` and ``track_quality``
     (completed chunks only, a ``point`` column from the folder names beside the swept values'
-    own columns) and ``points`` (one row per point, once the sweep is complete).  Over the
+    own columns), ``points`` (one row per point, once the sweep is complete) and
+    ``point_quality`` (one row per point and system, once complete, where there are tracks).  Over the
     folder of ``shieldlab run --out`` it sees a view per table the run wrote, named by its
     file: ``outcomes``, ``events``, ``track_quality`` (and ``air_outcomes``,
     ``shelling_rounds`` where the scenario has them).  Over one Parquet file (``shieldlab
@@ -380,8 +412,12 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
             raise InputError(f"{root} is damaged: {n_done - len(files)} of its {n_done} completed chunks have no "
                              f"{table} file; run the sweep again with --force", field="DIR")
     complete = bool(sweep.manifest.get("complete"))
-    if (root / "points.parquet").exists() and complete:
-        views["points"] = [root / "points.parquet"]
+    if complete:
+        for name in ("points", "point_quality"):
+            if (root / f"{name}.parquet").exists():
+                views[name] = [root / f"{name}.parquet"]
+            elif name == "point_quality":  # no point has tracks: as track_quality, named in the error
+                missing.append(name)
     return _answer(sql, views, missing, "the sweep's", complete)
 
 
@@ -429,12 +465,13 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                 msg += " (the sweep is not complete and no chunk of it finished: finish it with --resume)"
             elif any(f"name {t} does not exist" in msg for t in missing):
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
-                        "track_quality, a raid without engagements may have no events"
+                        "track_quality nor point_quality, a raid without engagements may have no events"
                         + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
             elif "does not exist" in msg and whose in ("the run's", "the file's"):
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))})"
             elif not complete:
-                msg += " (the sweep is not complete: finish it with --resume; the points view comes at the end)"
+                msg += (" (the sweep is not complete: finish it with --resume; the points and point_quality views "
+                        "come at the end)")
             raise InputError(msg, field="SQL") from None
         if cur is None or cur.description is None:
             return [], []

@@ -3,9 +3,12 @@
 It holds what was swept (the scenario, each ``--set`` field and its values, the runs per
 point, the seed), a table of every point's headline figures with their 95 % intervals, and a
 chart of each headline figure against the first swept field, one line per combination of the
-other fields' values, with the intervals as error bars.  The figures are the points'
-``summary.json`` (the same numbers ``points.parquet`` holds); like the run's report it carries
-no clock time, so the same sweep gives the same bytes.
+other fields' values, with the intervals as error bars; where the points have tracks, their
+track quality (:data:`QUALITY`: GOSPA, position and velocity errors, the first firm track, and
+under ``gnn`` false tracks, breaks and purity) per point and system, tabled and charted the same
+way.  The figures are the points' ``summary.json`` (the same numbers ``points.parquet`` and
+``point_quality.parquet`` hold); like the run's report it carries no clock time, so the same
+sweep gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 
 from shieldlab.io.report import _CSS, _figure, _png, _table, plt
 
-__all__ = ["build", "METRICS"]
+__all__ = ["build", "METRICS", "QUALITY"]
 
 #: The figures charted: (summary key, its interval's key, label, clip below, clip above).
 METRICS = (
@@ -28,6 +31,17 @@ METRICS = (
 )
 #: Charted too where the defended assets differ in value (as the run table shows it).
 VALUE_LOST = ("mean_value_lost", "mean_value_lost_ci95", "mean value lost", 0.0, None)
+#: Track-quality figures of each point's systems, tabled and charted where a point has them:
+#: (summary key, label, digits).
+QUALITY = (
+    ("gospa_m", "GOSPA [m]", 0),
+    ("position_rmse_m", "position RMSE [m]", 0),
+    ("velocity_rmse_ms", "velocity RMSE [m/s]", 1),
+    ("median_time_to_firm_track_s", "first firm track [s]", 1),
+    ("false_tracks_per_hour", "false tracks per hour", 2),
+    ("track_breaks", "track breaks per run", 2),
+    ("purity", "purity", 3),
+)
 
 
 def shown(value) -> str:
@@ -83,8 +97,11 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         # values that are no numbers (names, dates) are categories: nothing lies between them to draw
         ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name,
                     linestyle="-" if numeric else "none")
+    if lo_clip is not None and ax.get_ylim()[0] < lo_clip:  # no axis below what the figure can be
+        ax.set_ylim(bottom=lo_clip)
     if not numeric:
         ax.set_xticks(range(len(xs_all)), [shown(v) for v in xs_all])
+        ax.set_xlim(-0.5, len(xs_all) - 0.5)  # room for the lines set aside at the first and last
     elif len(xs_all) <= 12:
         ax.set_xticks([float(v) for v in xs_all], [str(v) for v in xs_all])
     ax.set_xlabel(first["column"])
@@ -137,7 +154,42 @@ def build(manifest: dict, rows: list[dict]) -> str:
         uri = _chart(held, rows, key, ci_key, label, lo, hi)
         parts.append(_figure(uri, f"{label} against {settings[0]['column']} (95 % intervals as bars)",
                              f"{label} against the swept values"))
-    parts.append("<p class='meta'>The same numbers are in points.parquet; <code>shieldlab query DIR \"select * "
-                 "from points\"</code> answers SQL over them and over every run's outcomes and events.</p>")
+    parts += _quality(held, rows)
+    parts.append("<p class='meta'>The same numbers are in points.parquet (and the track quality in "
+                 "point_quality.parquet); <code>shieldlab query DIR \"select * from points\"</code> answers SQL "
+                 "over them and over every run's outcomes, events and track quality.</p>")
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def _quality(held: list[dict], rows: list[dict]) -> list[str]:
+    """The track-quality section: a row per point and system (C2 node picture) of the
+    :data:`QUALITY` figures any point has, and a chart of each against the first swept field
+    (systems as more lines where there are several).  Nothing where no point has tracks."""
+    flat = [dict(q, point=r["point"], set=dict(r["set"], system=name))
+            for r in rows for name, q in sorted((r.get("track_quality") or {}).items())]
+    if not flat:
+        return []
+    systems = _distinct([f["set"]["system"] for f in flat])
+    keys = [m for m in QUALITY if any(f.get(m[0]) is not None for f in flat)]
+    settings = held + ([{"column": "system", "values": systems}] if len(systems) > 1 else [])
+    head = ["point", *[s["column"] for s in held], *(["system"] if len(systems) > 1 else []), *[m[1] for m in keys]]
+
+    def cell(f, key, digits):
+        v = f.get(key)
+        if v is None:
+            return "—"
+        ci = _interval(f, key + "_ci95")
+        return f"{v:,.{digits}f}" + (f" ({ci[0]:,.{digits}f}–{ci[1]:,.{digits}f})" if ci else "")
+
+    parts = ["<h2>Track quality</h2>",
+             "<p class='meta'>Per point and system, the mean over runs with its 95 % interval (the figures of each "
+             "point's summary.json, <code>track_quality</code>; how they are scored is its "
+             "<code>track_quality_method</code>).</p>",
+             _table(head, [[str(f["point"]), *[shown(f["set"][s["column"]]) for s in settings], *[
+                 cell(f, k, d) for k, _, d in keys]] for f in flat])]
+    for key, label, _ in keys:
+        uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, 1.0 if key == "purity" else None)
+        parts.append(_figure(uri, f"{label} against {held[0]['column']} (95 % intervals as bars)",
+                             f"{label} against the swept values"))
+    return parts
