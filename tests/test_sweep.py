@@ -655,6 +655,15 @@ def test_a_sweep_of_one_run_per_point_prints_its_table(tmp_path):
     r = _cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "1", "--out", str(tmp_path / "s"))
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr and r.stdout.count("(no interval: one run)") == 2
+    # each point's mean GOSPA beside its leakers, as its summary has it; --json: the whole track quality
+    summ = [json.loads((tmp_path / "s" / "summaries" / f"point={k}.json").read_text()) for k in (0, 1)]
+    assert "GOSPA [m]" in r.stdout
+    for sm in summ:
+        (q,) = sm["track_quality"].values()
+        assert f"{q['gospa_m']:,.0f} │" in r.stdout
+    r = _cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "1", "--out", str(tmp_path / "j"), "--json")
+    assert r.returncode == 0, r.stderr
+    assert [p["track_quality"] for p in json.loads(r.stdout)] == [sm["track_quality"] for sm in summ]
 
 
 def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):

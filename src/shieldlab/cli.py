@@ -1315,7 +1315,8 @@ def sweep(
     cols = [s.column for s in parsed]
     if as_json:
         sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], "runs": r["runs"],
-                                      **{k: r.get(k) for k in HEADLINE}} for r in rows], indent=2) + "\n")
+                                      **{k: r.get(k) for k in HEADLINE},
+                                      "track_quality": r.get("track_quality") or {}} for r in rows], indent=2) + "\n")
         return
     if quiet:
         return
@@ -1326,6 +1327,15 @@ def sweep(
     t.add_column("mean leakers per raid", justify="right")
     t.add_column("P(no leaker)", justify="right")
     t.add_column("mean interceptors fired", justify="right")
+    # the track quality of each system (C2 node picture) the points have: its mean GOSPA
+    systems = sorted({name for r in rows for name in (r.get("track_quality") or {})})
+    for name in systems:
+        t.add_column("GOSPA [m]" if len(systems) == 1 else f"GOSPA {name} [m]", justify="right")
+
+    def gospa(r, name: str) -> str:
+        g = ((r.get("track_quality") or {}).get(name) or {}).get("gospa_m")
+        return "—" if g is None else f"{g:,.0f}"
+
     def with_interval(value: float, ci, lower: float | None = None) -> str:
         lo, hi = ci or (None, None)
         if lo is None or hi is None:  # one run per point has no spread
@@ -1335,7 +1345,8 @@ def sweep(
     for r in rows:
         t.add_row(str(r["point"]), *[shown(r["set"][c]) for c in cols],
                   with_interval(r["mean_leakers"], r["mean_leakers_ci95"], 0.0),
-                  with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]), f"{r['mean_interceptors_fired']:.2f}")
+                  with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]), f"{r['mean_interceptors_fired']:.2f}",
+                  *[gospa(r, name) for name in systems])
     _print_table(t)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "
