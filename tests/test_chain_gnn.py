@@ -50,6 +50,49 @@ def test_fire_control_engages_tracks_and_kill_assessment_finds_what_they_held(gn
     assert ch.outcomes.interceptors.sum() == e.rounds[e.target >= 0].sum()
 
 
+def _assert_fire_names_its_track_file_number(w, ch) -> int:
+    """Each salvo's track file and number are a track of that file (``shieldlab tracks``'s table)
+    whose object is the one behind the fire-control track it engaged; the fire row says them.
+    Returns how many salvos were checked."""
+    from shieldlab.io.results import event_columns
+    from shieldlab.outcome.track_table import object_names, track_rows
+
+    e = ch.engagements
+    names = object_names([t.name for t in w.threats])  # "false alarm", the threats, their boosters
+    checked = 0
+    for f in np.unique(e.file[e.file != None]):  # noqa: E711 (an object array)
+        tf, mine = ch.files[f]
+        rows = track_rows(tf, list(mine), [t.name for t in w.threats])
+        table = {(int(r), int(k)): o for r, k, o in zip(rows["run"], rows["track"], rows["object"], strict=True)}
+        for i in np.flatnonzero(e.file == f):
+            obj = int(ch.targets[f][e.run[i], e.track[i]])
+            assert table[(int(e.run[i]), int(e.file_track[i]))] == names[obj + 1]
+            checked += 1
+    # the event rows of each salvo (fire, intercept, miss) carry them as columns, the fire row in its words too
+    ev = event_columns(w, ch)
+    salvo = np.isin(ev["kind"], ["fire", "intercept", "miss"])
+    assert (ev["track"][~salvo] == -1).all() and set(ev["picture"][~salvo]) <= {""}
+    pairs = sorted(zip(ev["run"][salvo].tolist(), ev["track"][salvo].tolist(), ev["picture"][salvo].tolist(),
+                       strict=True))
+    mine = sorted((int(r), int(n), str(f)) for r, n, f in zip(e.run, e.file_track, e.file, strict=True))
+    assert pairs == sorted(mine + mine)  # a fire row and an intercept or miss row per salvo
+    fire = ev["kind"] == "fire"
+    assert all(f", track {n} of {f};" in d
+               for d, n, f in zip(ev["detail"][fire], ev["track"][fire], ev["picture"][fire], strict=True))
+    return checked
+
+
+def test_a_salvo_names_its_track_by_the_track_files_number(gnn):
+    """Fire events name the track engaged by its number in the picture's track file, the
+    number `shieldlab tracks --out` lists (a column of fire control's is per run, in order of
+    confirmation: another number)."""
+    w, _, ch = gnn
+    assert set(ch.engagements.file) == {"nato-bmd"}
+    assert _assert_fire_names_its_track_file_number(w, ch) == ch.engagements.run.size
+    # the numbers are the file's, not the columns': they differ for most salvos here
+    assert (ch.engagements.file_track != ch.engagements.track).any()
+
+
 def test_rounds_at_boosters_and_false_tracks_are_said_apart_and_all_counted(gnn):
     """A threat's row counts the rounds at its booster among its interceptors and says how many;
     the rounds at false tracks are no threat's, and the event log's fire rows carry every
@@ -147,6 +190,9 @@ def test_two_nodes_engage_their_numbers_and_a_run_is_the_same_whatever_its_chunk
     assert e.run.size > 0 and e.track is not None
     systems = {w.batteries[i].system for i in np.unique(e.battery)}
     assert systems == {"nato", "russia"}
+    # each salvo's track named in the file of a node that holds it: the battery's own node's
+    # where that holds the number, else the node that confirmed it first (received over a link)
+    assert _assert_fire_names_its_track_file_number(w, ch) == e.run.size
     alone = chain.run_chunk(w, flights, 3, 1, np.random.SeedSequence(3))
     np.testing.assert_array_equal(alone.outcomes.intercepted[0], ch.outcomes.intercepted[3])
     np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[3])
@@ -252,6 +298,7 @@ def test_a_battery_on_its_own_radar_reads_that_radars_own_tracks(tmp_path):
     assert de1.any()
     # de-1 fired only at numbers its own radar held
     assert held[e.run[de1], e.track[de1]].all()
+    assert set(e.file[de1]) == {"radar de-1-mpq65"}  # the track file of its own radar
     # and is scored against what its radar's track followed (the warhead it engages under
     # labels), not the first member's object under that number (often the booster's)
     assert (e.target[de1] == 2).all()

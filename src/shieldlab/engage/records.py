@@ -44,6 +44,11 @@ class Engagements:
     reach_shortfall: np.ndarray  # (E,) m: 0 if the true intercept point was reachable (inf: threat gone)
     track: np.ndarray | None = None  # (E,) int: the fire-control track (column) engaged; None: the threat itself
     target: np.ndarray | None = None  # (E,) int: the object behind that track (scoring): threat n, booster N + n, -1
+    source: np.ndarray | None = None  # (E,) object: the track source planned on, fire control's key ("system", name)
+    #: where ``track`` is a track of reports without labels: the track file (a picture's name, or
+    #: ``radar NAME`` for a battery's own radar's) and its number there, as ``shieldlab tracks`` lists it
+    file: np.ndarray | None = None  # (E,) object
+    file_track: np.ndarray | None = None  # (E,) int
 
     def owner(self, n_threats: int) -> np.ndarray:
         """(E,) the threat whose complex each salvo went at: its warhead, or where a track of

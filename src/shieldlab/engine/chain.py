@@ -580,6 +580,33 @@ def replay_run(world, flights: Flights, seed: int, run: int) -> ChunkResult:
     return run_chunk(world, flights, run, 1, np.random.SeedSequence(seed))
 
 
+def _file_numbers(eng: Engagements, column_tid: dict[str, np.ndarray], own_key: dict[str, str],
+                  net=None) -> Engagements:
+    """``eng`` with the track file and the number there (as ``shieldlab tracks`` lists them) of
+    each salvo's fire-control track: the file of the source it was planned on (a picture, or
+    ``own_key[radar]`` for a battery's own radar), whose column (or, over several sources,
+    network number ``net``) it engaged; a network number that source does not hold (a track
+    received over a link) is named in the file of the node that confirmed it first.
+    ``column_tid``: per file, the track number behind each of its fire-control columns."""
+    if eng.track is None or eng.source is None or eng.run.size == 0:
+        return eng
+    E = eng.run.size
+    file, number = np.empty(E, object), np.full(E, -1, np.int64)
+    for i in range(E):
+        kind, name = eng.source[i]
+        key = own_key[name] if kind == "radar" else name
+        c, g = int(eng.run[i]), int(eng.track[i])
+        if net is None:
+            file[i], number[i] = key, column_tid[key][c, g]
+            continue
+        members = net.members[c, g]
+        a = net.nodes.index(key)
+        if members[a] < 0:
+            a = int(np.argmax(members >= 0))
+        file[i], number[i] = net.nodes[a], column_tid[net.nodes[a]][c, members[a]]
+    return replace(eng, file=file, file_track=number)
+
+
 def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, warned, dets, doc, salvo: int,
                    timings: dict | None) -> ChunkResult:
     """The rest of :func:`run_chunk` where fire control reads the multi-target tracker's
@@ -599,16 +626,16 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     S = len(world.sensors)
     with timed(timings, "sensors_s"):
         reps = unlabelled_reports(world, truth, streams, warned, dets)
-    local, labels, used, miscalled = {}, {}, {}, {}
+    local, labels, used, miscalled, column_tid = {}, {}, {}, {}, {}
     # the object behind each fire-control column, (C, T) or per battery (B, C, T) (scoring only)
     tg: np.ndarray
 
     def columns(key, tf, mine) -> None:  # a track file's fire-control columns and the object behind each
-        local[key], column_tid = fire_control_tracks(tf)
-        cols = column_tid >= 0
-        obj = np.full(column_tid.shape, -1, np.int64)
+        local[key], column_tid[key] = fire_control_tracks(tf)
+        cols = column_tid[key] >= 0
+        obj = np.full(cols.shape, -1, np.int64)
         origin = report_origin(tf, list(mine))  # (lineage, for scoring and the log only)
-        obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[cols], origin)
+        obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[key][cols], origin)
         labels[key], used[key] = obj, cols.sum(axis=1)
         miscalled[key] = judged_boosters(tf, list(mine), N, origin)
 
@@ -625,6 +652,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
             tf = track_reports([reps[i]], [world.sensors[i].radar], name, management(world), keep_covariance=True)
             columns(own_key[name], tf, [reps[i]])
+        net = None
         if len(local) > 1:
             net = track_numbers.number(local)
             own_tracks = {name: net.tracks[own_key[name]] for name in own_radars}
@@ -682,6 +710,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         alerts = track_alerts(world, warned, launch, pictures, own_tracks)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts,
                                judged_boosters=called_off)
+        eng = _file_numbers(eng, column_tid, own_key, net)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,

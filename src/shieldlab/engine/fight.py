@@ -237,6 +237,9 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
     cat["killed"] = cat["killed"] & ~late
     cat["prediction_error"] = np.where(late, np.inf, cat["prediction_error"])
     cat["reach_shortfall"] = np.where(late, np.inf, cat["reach_shortfall"])
+    source = np.empty(len(salvos), object)  # (keys are tuples: filled one by one, not unpacked)
+    for i, s in enumerate(salvos):
+        source[i] = s.plan_key or s.guide_key
     return Engagements(
         run=run, threat=threat, battery=col("battery", np.int64),
         rounds=col("rounds", np.int64), decision_time=col("decision_time", float),
@@ -246,4 +249,4 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
         closing_speed=col("closing_speed", float), crossing_angle=col("crossing_angle", float),
         pk=col("pk", float), pip_sigma=col("pip_sigma", float), boost_track=col("boost_track", bool),
         reach_shortfall=cat["reach_shortfall"].astype(float),
-        track=None if targets is None else track, target=target)
+        track=None if targets is None else track, target=target, source=None if targets is None else source)

@@ -84,6 +84,8 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
 
 
 _NO_GEOM = (np.nan, np.nan, np.nan, np.nan)
+#: The track columns of an event row that is no salvo at a track of reports without labels.
+_NO_TRACK = (-1, "")
 #: The threat the event log names for a salvo at a false track (no threat's).
 FALSE_TRACK = "(false track)"
 #: Plain words for the decision log's reason codes (the ``reason`` column keeps the code).
@@ -176,7 +178,11 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     (the launch gate's figure); ``nan`` on the other rows.  ``hold`` and ``no-fire`` rows
     come from fire control's decision log (:class:`shieldlab.engage.records.Decisions`):
     their ``reason`` column holds the code (:data:`shieldlab.engage.records.REASONS`),
-    ``""`` on every other row, and their detail says it in words.
+    ``""`` on every other row, and their detail says it in words.  Where fire control engaged
+    tracks of reports without labels, a salvo's rows (fire, intercept, miss) carry the track
+    it was planned on: ``picture`` (its track file: the picture's name, or ``radar NAME``) and
+    ``track`` (its number there, as :mod:`shieldlab.outcome.track_table` numbers it); ``-1``
+    and ``""`` on every other row.
     """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
@@ -188,7 +194,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         t = np.asarray(times, float).reshape(-1)
         for c, n, tt in zip(cc, nn, t):
             if np.isfinite(tt):
-                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, "", 0))
+                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, "", 0,
+                             *_NO_TRACK))
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -212,13 +219,16 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         geom = (e.closing_speed[i] / 1e3, np.degrees(e.crossing_angle[i]), e.pk[i], e.pip_sigma[i])
         on = " on a boost-phase track" if e.boost_track[i] else ""
         at = "" if e.threat[i] >= 0 else (" at its spent booster" if owner[i] >= 0 else " at a false track")
-        # tracks of reports without labels: the (network) track number fire control engaged
-        num = "" if e.track is None else f", track {e.track[i]}"
+        # tracks of reports without labels: the track fire control engaged, by its number in its
+        # track file (as `shieldlab tracks --out` lists it)
+        trk = _NO_TRACK if e.file is None or e.file_track is None else (int(e.file_track[i]), str(e.file[i]))
+        num = "" if e.track is None else (f", track {e.track[i]}" if trk == _NO_TRACK
+                                          else f", track {trk[0]} of {trk[1]}")
         # when fire control decided it: two nodes' shots at one threat decided at one tick (before
         # either heard of the other's) launch a reaction time apart, and only this says so
         rows.append((e.run[i], e.launch_time[i], owner[i], "fire", bat.name,
                      f"{e.rounds[i]} x {bat.spec.id}{on}{at}{num}; decided at {e.decision_time[i]:.1f} s",
-                     *geom, "", e.rounds[i]))
+                     *geom, "", e.rounds[i], *trk))
         err, short = e.prediction_error[i], e.reach_shortfall[i]
         if e.threat[i] < 0:
             detail = "no warhead there" + at.replace(" at", ":", 1)
@@ -238,18 +248,18 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         else:
             detail = f"handover error {err:.0f} m; the kill draw failed (pk {e.pk[i]:.2f} x {e.rounds[i]})"
         rows.append((e.run[i], e.intercept_time[i], owner[i], "intercept" if e.killed[i] else "miss", bat.name,
-                     detail, *geom, "", 0))
+                     detail, *geom, "", 0, *trk))
     dec = chunk.decisions
     for i in range(dec.run.size):
         code = REASONS[dec.reason[i]]
         actor = world.batteries[dec.battery[i]].name if dec.battery[i] >= 0 else ""
         rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
-                     REASON_TEXT[code], *_NO_GEOM, code, 0))
+                     REASON_TEXT[code], *_NO_GEOM, code, 0, *_NO_TRACK))
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
         rows.append((c, o.impact_time[c, n], n, "impact", anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else "",
-                     "", *_NO_GEOM, "", 0))
+                     "", *_NO_GEOM, "", 0, *_NO_TRACK))
     order = {k: i for i, k in enumerate(EVENT_KINDS)}
     rows.sort(key=lambda r: (r[0], r[1], order[r[3]], r[2], r[4]))
     return {
@@ -265,6 +275,9 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         "pip_sigma_m": np.array([r[9] for r in rows], float),
         "reason": np.array([r[10] for r in rows], dtype=object),
         "rounds": np.array([r[11] for r in rows], np.int32),  # interceptors of a fire row; 0 otherwise
+        # a salvo's track of reports without labels, as `shieldlab tracks` numbers it; -1 and "" otherwise
+        "track": np.array([r[12] for r in rows], np.int32),
+        "picture": np.array([r[13] for r in rows], dtype=object),
     }
 
 
