@@ -74,7 +74,7 @@ class RadarCoverage:
     lat_deg: float
     lon_deg: float
     alt_m: float
-    boresight_deg: float
+    boresight_az_deg: float
     az_fov_deg: float
     el_min_deg: float  # the larger of the spec's lowest elevation and the site's mask
     el_max_deg: float
@@ -367,7 +367,7 @@ def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = Non
         rows.append(RadarCoverage(
             name=radar.name, sensor=spec.id, sensor_name=spec.name, system=ps.system,
             lat_deg=math.degrees(radar.lat), lon_deg=math.degrees(radar.lon), alt_m=float(radar.alt),
-            boresight_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
+            boresight_az_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
             el_min_deg=max(float(spec.el_min_deg), math.degrees(radar.elevation_mask)),
             el_max_deg=float(spec.el_max_deg), rcs_m2=s, detection_range_km=d, covered=cov,
             area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=radar.refraction_k,
@@ -393,7 +393,7 @@ def to_json(cov: Coverage, include_grid: bool = True) -> dict:
     for r in cov.radars:
         d = {"name": r.name, "sensor": r.sensor, "sensor_name": r.sensor_name, "system": r.system,
              "lat_deg": round(r.lat_deg, 6), "lon_deg": round(r.lon_deg, 6), "alt_m": round(r.alt_m, 1),
-             "boresight_deg": round(r.boresight_deg, 3), "az_fov_deg": r.az_fov_deg,
+             "boresight_az_deg": round(r.boresight_az_deg, 3), "az_fov_deg": r.az_fov_deg,
              "el_min_deg": round(r.el_min_deg, 3), "el_max_deg": r.el_max_deg, "rcs_m2": r.rcs_m2,
              "detection_range_km": round(r.detection_range_km, 1), "area_km2": round(r.area_km2, 0),
              "farthest_km": round(r.farthest_km, 1),

@@ -1462,7 +1462,7 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
             ring = np.vstack([[b.site.lon_deg, b.site.lat_deg], ring, [b.site.lon_deg, b.site.lat_deg]])
         rows.append({"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
                      "reach_km": ground / 1e3, "limits": lim, "radar": radar[1].name if radar else None,
-                     "az_fov_deg": float(np.degrees(2 * half)), "boresight_deg": float(np.degrees(bore)),
+                     "az_fov_deg": float(np.degrees(2 * half)), "boresight_az_deg": float(np.degrees(bore)),
                      "circle_lonlat": ring, "_ground": ground, "_half": half, "_bore": bore})
     if not rows:
         raise InputError("no battery of this scenario has an interceptor with aircraft_max_range_km",

@@ -357,7 +357,7 @@ def site_features(world) -> list[Feature]:
         r = ps.radar
         out.append(Feature("Radars", r.name, Point(math.degrees(r.lon), math.degrees(r.lat), float(r.alt)), "radar",
                            {"kind": "radar", "radar": r.name, "sensor": r.spec.id, "system": ps.system,
-                            "boresight_deg": _num(math.degrees(r.boresight_az), 2),
+                            "boresight_az_deg": _num(math.degrees(r.boresight_az), 2),
                             "az_fov_deg": _num(r.spec.az_fov_deg, 2), "max_range_km": _num(r.spec.max_range_km, 1)},
                            altitude="clampToGround"))
     for b in world.batteries:
@@ -706,7 +706,7 @@ def aircraft_features(res, *, simplify: bool = True) -> FeatureSet:
         geom = Polygon(np.asarray(b["circle_lonlat"], float)).buffer(0)
         props = {"kind": "aircraft-reach", "battery": b["name"], "interceptor": b["interceptor"],
                  "alt_km": res.alt_km, "reach_km": _num(b["reach_km"], 2), "radar": b.get("radar"),
-                 "az_fov_deg": _num(b.get("az_fov_deg"), 2), "boresight_deg": _num(b.get("boresight_deg"), 2),
+                 "az_fov_deg": _num(b.get("az_fov_deg"), 2), "boresight_az_deg": _num(b.get("boresight_az_deg"), 2),
                  **{f"limit_{k}": _num(v, 2) for k, v in b["limits"].items()}}
         if res.focus:
             props.update(focus=res.focus, area_in_focus_km2=_num(b.get("area_in_focus_km2"), 1),
@@ -747,7 +747,8 @@ def coverage_features(cov, *, simplify: bool = True) -> FeatureSet:
                              {"kind": "coverage", "radar": r.name, "sensor": r.sensor, "sensor_name": r.sensor_name,
                               "system": r.system, "site_lat_deg": _num(r.lat_deg, 6),
                               "site_lon_deg": _num(r.lon_deg, 6), "site_alt_m": _num(r.alt_m, 1),
-                              "alt_km": cov.alt_km, "rcs_m2": _num(r.rcs_m2), "boresight_deg": _num(r.boresight_deg, 2),
+                              "alt_km": cov.alt_km, "rcs_m2": _num(r.rcs_m2),
+                              "boresight_az_deg": _num(r.boresight_az_deg, 2),
                               "az_fov_deg": _num(r.az_fov_deg, 2), "detection_range_km": _num(r.detection_range_km, 1),
                               "farthest_km": _num(r.farthest_km, 1), "area_km2": _num(r.area_km2, 1),
                               "step_deg": _num(g.step_deg, 6), **_area_props(geom)},
