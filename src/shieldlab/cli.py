@@ -189,10 +189,44 @@ def _json_option(what: str = "JSON"):
     return typer.Option(False, "--json", help=f"print {what} instead of a table")
 
 
-def _load_world(scenario: str):
+def _load_world(scenario: str, settings: list | None = None):
+    """The scenario's world, with ``settings`` (``--set``, one value each) applied where given."""
+    if settings:
+        from shieldlab.engine.sweep import with_settings
+
+        return with_settings(scenario, settings)[2]
     from shieldlab.scenario import load_world
 
     return load_world(scenario)
+
+
+def _one_value_settings(texts: list[str] | None) -> list:
+    """``--set FIELD=VALUE`` options parsed (:func:`shieldlab.engine.sweep.parse_setting`): a
+    value each, checked when the scenario is loaded."""
+    from shieldlab.engine.sweep import parse_setting
+
+    return [parse_setting(t) for t in texts or ()]
+
+
+def _set_text(summary: dict) -> str:
+    """`` (set field=value, ...)`` of a summary's ``set`` (``--set``), as given; "" without."""
+    from shieldlab.engine.sweep import as_written
+
+    given = summary.get("set") or {}
+    return f" (set {', '.join(f'{k}={as_written(v)}' for k, v in given.items())})" if given else ""
+
+
+def _with_set(summary: dict, settings: list) -> dict:
+    """``summary`` with ``set`` (each ``--set`` field and its value as given) after ``scenario``
+    (in place, and returned), where settings were given."""
+    if settings:
+        items = list(summary.items())
+        summary.clear()
+        for k, v in items:
+            summary[k] = v
+            if k == "scenario":
+                summary["set"] = {st.field: st.values[0] for st in settings}
+    return summary
 
 
 # --- first-compile note, progress ---------------------------------------------------------------
@@ -381,7 +415,8 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
     runs = int(summary["runs"])
     nodes = summary.get("nodes", [])
     arch = f", {summary['architecture']} C2 over {len(nodes)} nodes" if len(nodes) > 1 else ""
-    t = Table(title=f"{summary['scenario']} — {_plural(runs, 'run')}, seed {summary['seed']}{arch}")
+    t = Table(title=f"{summary['scenario']}{_set_text(summary)} — {_plural(runs, 'run')}, seed {summary['seed']}"
+                    f"{arch}")
     cols: tuple[tuple[str, JustifyMethod], ...] = (("threat", "left"), ("missile", "left"), ("P(intercept)", "right"),
                                                    ("P(leak)", "right"), ("mean interceptors", "right"))
     # on tracks of reports without labels a salvo may go at a threat's spent booster: said apart
@@ -619,7 +654,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
               quiet: bool = False, force: bool = False, timeline: bool = False, explain: str | None = None,
               half_width: float | None = None, resume: bool = False, workers: int | None = None,
               scheduler: str | None = None, scene_run: int | None = None, footprint: bool = False,
-              export: str | None = None) -> None:
+              export: str | None = None, settings: list | None = None) -> None:
     import shutil
     import time
 
@@ -637,7 +672,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             raise InputError("give --runs or --half-width, not both", field="--half-width")
         runs = _runs_for_half_width(half_width)
     runs = DEFAULT_RUNS if runs is None else runs
-    only = _without_threats(scenario)
+    settings = settings or []
+    only = _without_threats(scenario, settings)
     air_only = only is not None
     if only is not None:
         what = {"flights": "the air picture", "shelling": "the shelling"}.get(only, "the air picture and the shelling")
@@ -667,11 +703,11 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         export_formats = ()
     if air_only:
         _simulate_air(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
-                      scene_run=scene_run, half_width=half_width, export_formats=export_formats)
+                      scene_run=scene_run, half_width=half_width, export_formats=export_formats, settings=settings)
         return
     store, partial = None, None
     if out_dir is not None:
-        from shieldlab.engine.sweep import load, partial_folder
+        from shieldlab.engine.sweep import load, partial_folder, with_settings
         from shieldlab.scenario import compile_world
         from shieldlab.scenario.loader import parse
 
@@ -682,10 +718,14 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                          highlight=False)
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
-        source, raw = load(scenario)  # read once: the checkpoint records the digest of what is run
-        world = compile_world(parse(raw, source), source)
+        # read once: the checkpoint records the digest of what is run (the settings applied)
+        if settings:
+            source, raw, world = with_settings(scenario, settings)
+        else:
+            source, raw = load(scenario)
+            world = compile_world(parse(raw, source), source)
     else:
-        world = _load_world(scenario)
+        world = _load_world(scenario, settings)
     if explain is not None and explain not in {f.name for f in world.flights} | _mission_names(world):
         _check_threat(world, explain)
     _compile_note("simulate", quiet)
@@ -745,6 +785,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         shelling = simulate_shelling(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
         res.summary["shelling"] = shelling.summary
     elapsed = time.perf_counter() - t0
+    _with_set(res.summary, settings)
     if out_dir is not None:
         # made once the tables are written (a generator), each file in turn: the tables' writing
         # and the report's figures never share the memory
@@ -800,14 +841,22 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                     f"shieldlab view {out_dir}")
 
 
-def _without_threats(scenario: str) -> str | None:
+def _without_threats(scenario: str, settings: list | None = None) -> str | None:
     """What a scenario without ballistic threats holds ("flights", "shelling" or "flights and
-    shelling"); None where it has threats (or does not load): the validated file, not yet compiled
-    (its errors, and the compilation, wait for the full load)."""
+    shelling"); None where it has threats (or does not load): the validated file (``settings``
+    applied), not yet compiled (its errors, and the compilation, wait for the full load)."""
+    from shieldlab.engine import sweep
     from shieldlab.scenario import load
+    from shieldlab.scenario.loader import parse
 
     try:
-        scn = load(scenario)
+        if settings:
+            source, raw = sweep.load(scenario)
+            for st in settings:
+                raw = sweep.apply(raw, st, st.values[0])
+            scn = parse(raw, source)
+        else:
+            scn = load(scenario)
     except InputError:
         return None
     if scn.threats:
@@ -864,14 +913,14 @@ def _print_air(summary: dict) -> None:
 
 def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, as_json: bool, quiet: bool,
                   force: bool, explain: str | None, scene_run: int, half_width: float | None,
-                  export_formats: tuple[str, ...] = ()) -> None:
+                  export_formats: tuple[str, ...] = (), settings: list | None = None) -> None:
     """``shieldlab run`` of a scenario without ballistic threats: the air picture
     (:mod:`shieldlab.engine.air`) of its flights and the shelling (:mod:`shieldlab.engine.shelling`)."""
     import time
 
     from shieldlab.io.output import check_out_dir, write_results
 
-    world = _load_world(scenario)
+    world = _load_world(scenario, settings)
     missions = _mission_names(world)
     if explain is not None and explain not in {f.name for f in world.flights} | missions:
         names = [f.name for f in world.flights] + sorted(missions)
@@ -886,7 +935,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else _print_line(note)
     t0 = time.perf_counter()
-    summary: dict = {"scenario": world.scenario.name, "runs": runs, "seed": seed}
+    summary: dict = _with_set({"scenario": world.scenario.name, "runs": runs, "seed": seed}, settings or [])
     res = shelling = None
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
@@ -1049,6 +1098,9 @@ def _scene_exports(features, export_formats) -> dict[str, str]:
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")
+_SET = typer.Option(None, "--set", metavar="FIELD=VALUE",
+                    help="set a scenario field for this command, e.g. tracking.association=gnn or "
+                         "batteries[0].rounds=8 (repeat for more fields; the file is not changed)")
 _EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                        help="also write the result for GIS tools and Google Earth: geojson, kml or geojson,kml")
 _EXPORT_TO = typer.Option(None, "--export-to", parser=_path, metavar="BASE",
@@ -1134,6 +1186,7 @@ def run(
                                          help="with --out: also the scene's run as scene.geojson and/or scene.kml "
                                               "(geojson, kml or geojson,kml) for GIS tools and Google Earth"),
     quiet: bool = _QUIET,
+    settings: list[str] | None = _SET,
 ) -> None:
     """Run a scenario's kill chain over Monte Carlo runs; with --out, also the run's report
     (report.html) and the 3-D scene of one run (scene.czml, `shieldlab view DIR`)."""
@@ -1145,7 +1198,7 @@ def run(
         raise InputError("give --resume or --force, not both", field="--force")
     _simulate(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
               half_width=half_width, resume=resume, workers=workers, scheduler=scheduler, scene_run=scene_run,
-              footprint=footprint, export=export)
+              footprint=footprint, export=export, settings=_one_value_settings(settings))
 
 
 # --- compare ---------------------------------------------------------------------------------------
@@ -2174,6 +2227,7 @@ def tracks(
                                         "it followed, when it started, was confirmed, took its last report and "
                                         "ended, its reports, purity and radars) to this Parquet file"),
     force: bool = typer.Option(False, "--force", help="replace an existing --out file"),
+    settings: list[str] | None = _SET,
 ) -> None:
     """Track a scenario's objects from reports without labels (threats, spent boosters, false
     alarms): gating, global-nearest-neighbour association, M-of-N confirmation, deletion;
@@ -2190,7 +2244,8 @@ def tracks(
         if out.suffix.lower() != ".parquet":  # (".parquet" alone is a hidden file without a suffix)
             raise InputError(f"{out}: the track table is Parquet; give a file name ending in .parquet", field="--out")
     fa = _false_alarms(false_alarms)
-    world = _load_world(scenario)
+    parsed = _one_value_settings(settings)
+    world = _load_world(scenario, parsed)
     from shieldlab.engine.chain import require_threats
 
     require_threats(world)
@@ -2205,7 +2260,7 @@ def tracks(
         from shieldlab.outcome.track_table import COLUMNS
 
         write_parquet(res.tracks if res.tracks is not None else {k: np.empty(0) for k in COLUMNS}, out)
-    summ = res.summary()
+    summ = _with_set(res.summary(), parsed)
     if as_json:
         if out is not None:  # (as the map commands: stdout holds the JSON alone)
             _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)
@@ -2322,15 +2377,16 @@ def presets(name: str | None = typer.Argument(None, metavar="[NAME]",
 def validate(scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
              runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS,
                                       help="check that this many runs fit in memory"),
-             as_json: bool = _json_option("the checks as JSON")) -> None:
+             as_json: bool = _json_option("the checks as JSON"), settings: list[str] | None = _SET) -> None:
     """Check a scenario as `run` would before simulating: schema, references, catalogue ids,
     the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
     from shieldlab.engine.chain import chunk_runs, estimate_memory_bytes, preflight
     from shieldlab.io.summary import tracking_settings
 
-    world = _load_world(scenario)
+    parsed = _one_value_settings(settings)
+    world = _load_world(scenario, parsed)
     _compile_note("flyout", False)
-    info = {"scenario": world.scenario.name, "valid": True, "sensors": len(world.sensors),
+    info = _with_set({"scenario": world.scenario.name}, parsed) | {"valid": True, "sensors": len(world.sensors),
             "early_warning": len(world.early_warning), "batteries": len(world.batteries),
             "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.scenario.flights),
             "fire_missions": 0 if world.shelling is None else len(world.shelling.missions),
@@ -2364,7 +2420,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
              ("locating_radars", "weapon-locating radar", None))
     always = {"sensors", "batteries", "threats", "assets"} if world.threats else set()
     counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in parts if k in always or info[k])
-    _print_line(Text.assemble(("valid", "green"), f": {info['scenario']} — {counts}"))
+    _print_line(Text.assemble(("valid", "green"), f": {info['scenario']}{_set_text(info)} — {counts}"))
     if world.scenario.tracking.association == "gnn":
         _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
                     f"tracks, association gnn); "

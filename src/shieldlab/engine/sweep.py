@@ -197,10 +197,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     column has one type, and two values that validate to the same one are refused."""
     if not settings:
         raise InputError("give at least one --set FIELD=VALUE[,VALUE...]", field="--set")
-    cols = [s.column for s in settings]
-    twice = sorted({s.field for s in settings if cols.count(s.column) > 1})
-    if twice:
-        raise InputError(f"{', '.join(twice)} set twice (or two fields with one column name)", field="--set")
+    cols = _once_each(settings)
     # a sweep runs the ballistic raid's kill chain: a flight's field would change nothing
     flown = sorted({s.field for s in settings if s.path and s.path[0] == "flights"})
     if flown and raw.get("threats"):
@@ -213,19 +210,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     combos, worlds, labels = [], [], []
     validated: list[dict] = [{} for _ in settings]  # per setting: value as given -> as validated
     for combo in itertools.product(*(s.values for s in settings)):
-        data = raw
-        for s, v in zip(settings, combo):
-            data = apply(data, s, v)
-        label = ", ".join(f"{s.field}={as_written(v)}" for s, v in zip(settings, combo))
-        try:
-            scn = parse(data, source)
-            world = compile_world(scn, source)
-        except InputError as e:
-            # the scenario as written refused for the same reasons: its own error, not the settings'
-            base = _scenario_error(raw, source)
-            if base is not None and set(e.problems) <= set(base.problems):
-                raise base from None
-            raise _relabelled(e, label, source) from None
+        _, label, scn, world = _compiled(source, raw, settings, combo)
         for k, (s, v) in enumerate(zip(settings, combo)):
             validated[k].setdefault(repr(v), _validated(scn, s.path, v))
         combos.append(combo)
@@ -242,6 +227,48 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     return [Point(i, {c: None if validated[k][repr(v)] is None else kind(validated[k][repr(v)])
                       for k, (c, v, kind) in enumerate(zip(cols, combo, kinds))},
                   world, label) for i, (combo, world, label) in enumerate(zip(combos, worlds, labels))]
+
+
+def _once_each(settings: list[Setting]) -> list[str]:
+    """The settings' columns; a field set twice (or two fields of one column name) is refused."""
+    cols = [s.column for s in settings]
+    twice = sorted({s.field for s in settings if cols.count(s.column) > 1})
+    if twice:
+        raise InputError(f"{', '.join(twice)} set twice (or two fields with one column name)", field="--set")
+    return cols
+
+
+def _compiled(source: str, raw: dict, settings: list[Setting], combo: tuple):
+    """The scenario ``raw`` with ``settings`` set to ``combo``: ``(the mapping, its label, the
+    validated scenario, its world)``; an error names the ``--set`` values (the label), unless
+    the scenario as written is refused for the same reasons: then it is the scenario's own."""
+    data = raw
+    for s, v in zip(settings, combo, strict=True):
+        data = apply(data, s, v)
+    label = ", ".join(f"{s.field}={as_written(v)}" for s, v in zip(settings, combo, strict=True))
+    try:
+        scn = parse(data, source)
+        world = compile_world(scn, source)
+    except InputError as e:
+        base = _scenario_error(raw, source)
+        if base is not None and set(e.problems) <= set(base.problems):
+            raise base from None
+        raise _relabelled(e, label, source) from None
+    return data, label, scn, world
+
+
+def with_settings(scenario: str, settings: list[Setting]) -> tuple[str, dict, World]:
+    """A scenario with one value set per ``--set`` (``shieldlab run``, ``tracks`` and
+    ``validate``): ``(source, the mapping as run, its world)``, the errors as a sweep point's.
+    A setting of several values is refused (a sweep runs them), as is a field set twice."""
+    source, raw = load(scenario)
+    for s in settings:
+        if len(s.values) != 1:
+            raise InputError(f"{s.field}: one value here, not {len(s.values)} (shieldlab sweep runs several)",
+                             field="--set")
+    _once_each(settings)
+    data, _, _, world = _compiled(source, raw, settings, tuple(s.values[0] for s in settings))
+    return source, data, world
 
 
 def _validated(scn, path: tuple[str | int, ...], given):

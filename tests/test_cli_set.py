@@ -1,0 +1,85 @@
+"""`--set FIELD=VALUE` on run, tracks and validate: the scenario as if the file said so."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+import yaml
+from test_cli import cli
+
+PRESET = "patriot-turkey-2013"
+
+
+def _preset_with(tmp_path, **sections):
+    """The preset's file with fields of ``sections`` set (section -> {field: value}): what
+    ``--set`` must equal."""
+    raw = yaml.safe_load((resources.files("shieldlab.scenario") / "presets" / f"{PRESET}.yaml").read_text())
+    for name, fields in sections.items():
+        raw.setdefault(name, {}).update(fields)
+    p = tmp_path / "edited.yaml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return p
+
+
+def test_run_with_set_is_the_run_of_the_scenario_so_written(tmp_path):
+    """`run --set` gives the summary of the file edited so (the same runs, decisions and
+    outcomes), and the summary, the table and the report say what was set."""
+    edited = _preset_with(tmp_path, tracking={"association": "gnn"}, doctrine={"salvo": 1})
+    a = cli("run", PRESET, "--set", "tracking.association=gnn", "--set", "doctrine.salvo=1", "--runs", "3", "--json")
+    b = cli("run", edited, "--runs", "3", "--json")
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    sa, sb = json.loads(a.stdout), json.loads(b.stdout)
+    assert list(sa)[:2] == ["scenario", "set"] and sa.pop("set") == {"tracking.association": "gnn",
+                                                                     "doctrine.salvo": 1}
+    assert sa == sb and sa["tracking"]["association"] == "gnn"
+    r = cli("run", PRESET, "--set", "doctrine.salvo=1", "--runs", "2", "--out", tmp_path / "res")
+    assert r.returncode == 0, r.stderr
+    assert f"{json.loads((tmp_path / 'res' / 'summary.json').read_text())['scenario']} (set doctrine.salvo=1) — " \
+        in r.stdout
+    assert json.loads((tmp_path / "res" / "summary.json").read_text())["set"] == {"doctrine.salvo": 1}
+    assert "set doctrine.salvo = 1" in (tmp_path / "res" / "report.html").read_text()
+
+
+def test_a_stopped_run_resumes_only_with_the_same_settings(tmp_path):
+    """The settings are part of what a results folder's run is: a resume without them is another run."""
+    from shieldlab.engine.sweep import checkpoint, parse_setting, partial_folder, with_settings
+
+    # a run stopped before its first chunk was done: its folder holds the manifest of what it runs
+    source, raw, _ = with_settings(PRESET, [parse_setting("doctrine.salvo=1")])
+    _, folder = checkpoint(source, raw, 4, 1, tmp_path / "res", 2)
+    assert folder == partial_folder(tmp_path / "res") and folder.exists()
+    r = cli("run", PRESET, "--runs", "4", "--out", tmp_path / "res", "--resume")
+    assert r.returncode == 2 and "holds a different run (other scenario contents)" in r.stderr
+    r = cli("run", PRESET, "--set", "doctrine.salvo=1", "--runs", "4", "--out", tmp_path / "res", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert not folder.exists() and (tmp_path / "res" / "summary.json").exists()
+
+
+def test_tracks_and_validate_take_settings_too(tmp_path):
+    r = cli("tracks", PRESET, "--set", "tracking.filter=imm", "--runs", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["set"] == {"tracking.filter": "imm"} and s["tracking"]["filter"] == "imm"
+    r = cli("validate", PRESET, "--set", "doctrine.salvo=1")
+    assert r.returncode == 0 and "(set doctrine.salvo=1) — " in r.stdout
+    r = cli("validate", PRESET, "--set", "doctrine.salvo=1", "--json")
+    assert json.loads(r.stdout)["set"] == {"doctrine.salvo": 1}
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "doctrine.salvo=1,2"], "--set: doctrine.salvo: one value here, not 2 (shieldlab sweep runs several)"),
+    (["--set", "doctrine.salvo=1", "--set", "doctrine.salvo=2"], "--set: doctrine.salvo set twice"),
+    (["--set", "tracking.asociation=gnn"], "--set tracking.asociation=gnn: tracking.asociation: unknown field"),
+    (["--set", "tracking.association=gnm"], "--set tracking.association=gnm: tracking.association: Input should be"),
+    (["--set", "doctrine.salvo=-1"], "--set doctrine.salvo=-1: doctrine.salvo"),
+    (["--set", "batteries[9].rounds=4"], "--set: batteries[9].rounds: the scenario has no batteries[9]"),
+    (["--set", "doctrine.salvo"], "--set: 'doctrine.salvo': give FIELD=VALUE"),
+])
+@pytest.mark.parametrize("command", ["run", "tracks", "validate"])
+def test_a_bad_setting_is_named_and_nothing_is_written(tmp_path, command, args, words):
+    out = ["--out", tmp_path / ("res" if command == "run" else "t.parquet")] if command != "validate" else []
+    r = cli(command, PRESET, *args, "--runs", "2", *out)
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == []
