@@ -193,6 +193,17 @@ def test_two_nodes_engage_their_numbers_and_a_run_is_the_same_whatever_its_chunk
     # each salvo's track named in the file of a node that holds it: the battery's own node's
     # where that holds the number, else the node that confirmed it first (received over a link)
     assert _assert_fire_names_its_track_file_number(w, ch) == e.run.size
+    # and no salvo is decided on a track its node's track file had ended: a received track
+    # ends at the target when the source's drop arrives (it was flown on from a boost-phase
+    # state for minutes, and engaged, before)
+    from shieldlab.outcome.track_table import track_rows
+
+    for f in np.unique(e.file):
+        tf, mine = ch.files[f]
+        rows = track_rows(tf, list(mine), [t.name for t in w.threats])
+        ended = {(int(r), int(k)): x for r, k, x in zip(rows["run"], rows["track"], rows["ended_s"], strict=True)}
+        for i in np.flatnonzero(e.file == f):
+            assert e.decision_time[i] <= ended[(int(e.run[i]), int(e.file_track[i]))], (f, i)
     alone = chain.run_chunk(w, flights, 3, 1, np.random.SeedSequence(3))
     np.testing.assert_array_equal(alone.outcomes.intercepted[0], ch.outcomes.intercepted[3])
     np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[3])

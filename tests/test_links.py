@@ -442,20 +442,49 @@ def test_a_source_predicted_into_the_ground_no_longer_holds_the_threat():
     assert pic.tracks.confirmed[:, 0, :2].all() and not pic.tracks.confirmed[:, 0, 2].any()
 
 
+def _ended_at(src: Tracks, t_end: float) -> Tracks:
+    """``src`` with every track ended after ``t_end`` [s] (no state: deleted)."""
+    keep = (src.t <= t_end)[None, None, :]
+    return Tracks(system=src.system, t=src.t, x=np.where(keep[..., None], src.x, np.nan),
+                  P=np.where(keep[..., None, None], src.P, np.nan), n_hits=src.n_hits, confirmed=src.confirmed,
+                  confirm_time=src.confirm_time, q=src.q)
+
+
+def test_a_track_the_source_ended_is_dropped_when_a_drop_message_gets_through():
+    """A source track ended (deleted) at 100 s: the next message (sent at 110 s) carries its
+    drop and the target's held state ends at that arrival (111 s); a drop lost with the
+    message's draw is sent again in the next, until one gets through."""
+    t = np.arange(0.0, 400.0, 10.0)
+    src = _ended_at(source_tracks(40, 1, t), 100.0)
+    rec = receive(src, Link(source="a", target="b", latency=1.0, period=10.0), rngs=None)
+    live = np.isfinite(rec.tracks.x[:, 0]).all(axis=-1)
+    assert live[:, 2:11].all() and not live[:, 11:].any()  # confirmed from the third report, dropped at 111 s
+    link = Link(source="a", target="b", latency=1.0, period=10.0, loss=0.5)
+    rec = receive(src, link, rngs=[np.random.default_rng(s) for s in range(40)])
+    lost = np.stack([np.random.default_rng(s).random((1, t.size)) < 0.5 for s in range(40)])[:, 0]
+    live = np.isfinite(rec.tracks.x[:, 0]).all(axis=-1)
+    first_report = np.argmax(~lost[:, 2:], axis=1) + 2  # a state is held from the first report that arrives
+    drop = np.argmax(~lost[:, 11:], axis=1) + 11  # the first drop that gets through
+    for c in range(40):
+        want = (np.arange(t.size) >= first_report[c]) & (np.arange(t.size) < drop[c])
+        np.testing.assert_array_equal(live[c], want & (first_report[c] <= 10))
+    assert (drop > 11).any()  # some drops were lost and sent again
+
+
 def test_a_held_state_predicted_into_the_ground_is_dropped():
-    # the source stops sending after 100 s (its track ends); the receiver's held state is carried
-    # on by prediction every period until it has come down, then dropped rather than carried
-    # on through the Earth
+    # the source holds its track but stops sending it after 100 s (no longer confirmed: no
+    # drop is sent); the receiver's held state is carried on by prediction every period until
+    # it has come down, then dropped rather than carried on through the Earth
     t = np.arange(0.0, 3000.0, 10.0)
     src = source_tracks(2, 1, np.minimum(t, 100.0))
-    src = Tracks(system=src.system, t=t, x=np.where((t <= 100.0)[None, None, :, None], src.x, np.nan),
-                 P=np.where((t <= 100.0)[None, None, :, None, None], src.P, np.nan), n_hits=src.n_hits,
-                 confirmed=src.confirmed, confirm_time=src.confirm_time, q=src.q)
+    src = Tracks(system=src.system, t=t, x=src.x, P=src.P, n_hits=src.n_hits,
+                 confirmed=src.confirmed & (t <= 100.0)[None, None, :], confirm_time=src.confirm_time, q=src.q)
     rec = receive(src, Link(source="a", target="b", latency=1.0, period=10.0), rngs=None)
     x = rec.tracks.x[:, 0]
     live = np.isfinite(x).all(axis=-1)
     alt = earth.ecef_to_geodetic(x[live][:, :3])[2]
     assert live[:, 2:11].all() and not live[:, -1].any()  # confirmed from the third report
+    assert live[:, 11:16].all()  # carried on after its last report (no drop)
     assert alt.min() > -2000.0
     assert np.isfinite(rec.tracks.P[:, 0][live]).all() and np.isnan(rec.tracks.P[:, 0][~live]).all()
 

@@ -19,6 +19,15 @@ source's filter held (``Tracks.q``, sent with the state;
 ``t[k]`` — what fire control assumes of a track — and whose covariance grows
 while the threat is not refreshed, as fast as the source's own would have.
 
+A track the source has ended (deleted, or ended where the threat came down) is
+dropped at the target too, as a data link's drop-track message does: each message
+after the source's track ended, while the target may still hold it (it was sent
+since it was last dropped), carries a drop; the first that gets through (lost
+with the same draw as that message's report of the threat would be) ends the
+held state at its arrival.  Without it a received track outlived its source by
+minutes, extrapolated from its last report (a boost-phase state flown on
+ballistically to the ground) for the target's fire control to engage.
+
 All times in seconds from the scenario epoch; states WGS84 ECEF [m, m/s].
 Randomness: one :class:`numpy.random.Generator` per Monte Carlo run; a lossless
 link draws nothing.
@@ -187,7 +196,8 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
         from one arrival time to the next (with the noise level the source's
         filter held, which the received picture carries on) until it is predicted more than
         :data:`~shieldlab.tracking.tracker.IMPACTED_DEPTH_M` into the ground,
-        where it is dropped (``nan``) as the tracker ends its tracks.  ``n_hits`` is the count carried by the
+        where it is dropped (``nan``) as the tracker ends its tracks, or until a drop
+        message (module docstring) arrives after the source's track ended.  ``n_hits`` is the count carried by the
         last received report (0 before), ``confirmed`` is true from the first
         receipt, ``confirm_time`` is its arrival time (``inf`` if none).
     """
@@ -218,16 +228,24 @@ def receive(tracks: Tracks, link: Link, rngs: list[np.random.Generator] | None =
     held_time = np.full((C, N), np.nan)
     has = np.zeros((C, N), bool)
     last_sent = np.full((C, N), -1, np.int64)  # message index · N + place in the message (round robin)
+    live = np.zeros((C, N), bool)  # sent since the source last dropped it: the target may hold it
     for m in range(M):
         k = k_src[m]
         got = np.zeros((C, N), bool)
         if k >= 0:
             xs, Ps = x_src[:, :, k], P_src[:, :, k]
             ok = conf_src[:, :, k] & np.isfinite(xs).all(axis=-1) & np.isfinite(Ps).all(axis=(-2, -1))
+            # the source's track has ended: a drop goes out (small, as a status message: no capacity)
+            drop = live & ~np.isfinite(xs).all(axis=-1)
+            dropped = drop & ~lost[:, :, m]
+            if dropped.any():
+                held_x[dropped], held_P[dropped], held_q[dropped], has[dropped] = np.nan, np.nan, np.nan, False
+                live &= ~dropped
             cap = link.message_capacity(m)
             if cap is not None:
                 ok, place = _round_robin(ok, last_sent, cap)
                 last_sent[ok] = m * N + place[ok]
+            live |= ok
             got = ok & ~lost[:, :, m]
             sent_out[m], got_out[m] = ok, got
         # held states not refreshed now move on from the previous arrival time

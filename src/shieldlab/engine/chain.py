@@ -580,14 +580,22 @@ def replay_run(world, flights: Flights, seed: int, run: int) -> ChunkResult:
     return run_chunk(world, flights, run, 1, np.random.SeedSequence(seed))
 
 
+def _held_at(tr: Tracks, c: int, g: int, t: float) -> bool:
+    """Whether track ``g`` of run ``c`` holds a state at its last update at or before ``t`` [s]."""
+    k = int(np.searchsorted(tr.t, t, side="right")) - 1
+    return k >= 0 and bool(np.isfinite(tr.x[c, g, k]).all())
+
+
 def _file_numbers(eng: Engagements, column_tid: dict[str, np.ndarray], own_key: dict[str, str],
                   net=None) -> Engagements:
     """``eng`` with the track file and the number there (as ``shieldlab tracks`` lists them) of
     each salvo's fire-control track: the file of the source it was planned on (a picture, or
     ``own_key[radar]`` for a battery's own radar), whose column (or, over several sources,
-    network number ``net``) it engaged; a network number that source does not hold (a track
-    received over a link) is named in the file of the node that confirmed it first.
-    ``column_tid``: per file, the track number behind each of its fire-control columns."""
+    network number ``net``) it engaged.  Where that source's own track under the number was
+    not held when the salvo was decided (the node's picture held it from a track received
+    over a link), the file of a node whose track was (the first in ``net.nodes``), else of
+    the node that confirmed it first.  ``column_tid``: per file, the track number behind each
+    of its fire-control columns."""
     if eng.track is None or eng.source is None or eng.run.size == 0:
         return eng
     E = eng.run.size
@@ -600,9 +608,11 @@ def _file_numbers(eng: Engagements, column_tid: dict[str, np.ndarray], own_key: 
             file[i], number[i] = key, column_tid[key][c, g]
             continue
         members = net.members[c, g]
+        held = np.array([members[j] >= 0 and _held_at(net.tracks[name], c, g, eng.decision_time[i])
+                         for j, name in enumerate(net.nodes)])
         a = net.nodes.index(key)
-        if members[a] < 0:
-            a = int(np.argmax(members >= 0))
+        if not held[a]:
+            a = int(np.argmax(held)) if held.any() else (a if members[a] >= 0 else int(np.argmax(members >= 0)))
         file[i], number[i] = net.nodes[a], column_tid[net.nodes[a]][c, members[a]]
     return replace(eng, file=file, file_track=number)
 
