@@ -54,6 +54,7 @@ def _assert_fire_names_its_track_file_number(w, ch) -> int:
     """Each salvo's track file and number are a track of that file (``shieldlab tracks``'s table)
     whose object is the one behind the fire-control track it engaged; the fire row says them.
     Returns how many salvos were checked."""
+    from shieldlab.c2.records import REASONS
     from shieldlab.io.results import event_columns
     from shieldlab.outcome.track_table import object_names, track_rows
 
@@ -71,7 +72,24 @@ def _assert_fire_names_its_track_file_number(w, ch) -> int:
     # the event rows of each salvo (fire, intercept, miss) carry them as columns, the fire row in its words too
     ev = event_columns(w, ch)
     salvo = np.isin(ev["kind"], ["fire", "intercept", "miss"])
-    assert (ev["track"][~salvo] == -1).all() and set(ev["picture"][~salvo]) <= {""}
+    logged = np.isin(ev["kind"], ["hold", "no-fire"])
+    assert (ev["track"][~salvo & ~logged] == -1).all() and set(ev["picture"][~salvo & ~logged]) <= {""}
+    # fire control's reasons are per track: each hold and no-fire row names the track it is of
+    # (a threat's track, as the table labels it), but for a threat no track followed
+    d = ch.decisions
+    assert d.file is not None and d.file_track is not None
+    on = d.file_track >= 0
+    assert (d.track[on] >= 0).all() and (d.file_track[d.track < 0] == -1).all()
+    assert set(REASONS[r] for r in d.reason[~on]) <= {"no-track", "judged-booster"}
+    tables = {}
+    for f in np.unique(d.file[on]):
+        tf, mine = ch.files[f]
+        rows = track_rows(tf, list(mine), [t.name for t in w.threats])
+        tables[f] = {(int(r), int(k)): o for r, k, o in zip(rows["run"], rows["track"], rows["object"], strict=True)}
+    for i in np.flatnonzero(on):
+        assert tables[d.file[i]][(int(d.run[i]), int(d.file_track[i]))] == w.threats[d.threat[i]].name
+    assert sorted(zip(ev["run"][logged].tolist(), ev["track"][logged].tolist(), strict=True)) == sorted(
+        zip(d.run.tolist(), d.file_track.tolist(), strict=True))
     pairs = sorted(zip(ev["run"][salvo].tolist(), ev["track"][salvo].tolist(), ev["picture"][salvo].tolist(),
                        strict=True))
     mine = sorted((int(r), int(n), str(f)) for r, n, f in zip(e.run, e.file_track, e.file, strict=True))

@@ -608,9 +608,13 @@ class FireControl:
         t = np.where(code == _R["assessed-killed"], self.assessed_at[cb, nb], self.last_look[cb, nb])
         t = np.where(np.isfinite(t), t, self.t_end)
         h = np.array(self.holds, float).reshape(-1, 5)
+        local = np.concatenate([h[:, 2], bb]).astype(np.int64)
+        source = np.empty(local.size, object)  # (keys are tuples: filled one by one, not unpacked)
+        for i, b in enumerate(local.tolist()):
+            source[i] = self.plan[b]
         return Decisions(run=np.concatenate([h[:, 0], cb]).astype(np.int64),
                          threat=np.concatenate([h[:, 1], nb]).astype(np.int64),
-                         battery=self.index[np.concatenate([h[:, 2], bb]).astype(np.int64)],
+                         battery=self.index[local],
                          time=np.concatenate([h[:, 3], t]),
                          kind=np.concatenate([np.zeros(len(self.holds), np.int8), np.ones(cb.size, np.int8)]),
-                         reason=np.concatenate([h[:, 4], code]).astype(np.int8))
+                         reason=np.concatenate([h[:, 4], code]).astype(np.int8), source=source)

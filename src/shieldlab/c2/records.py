@@ -95,6 +95,13 @@ class Decisions:
     time: np.ndarray  # (D,) s from epoch
     kind: np.ndarray  # (D,) int8: 0 hold, 1 no-fire
     reason: np.ndarray  # (D,) int8 index into REASONS
+    source: np.ndarray | None = None  # (D,) object: the track source the battery plans on (fire control's key)
+    #: where fire control reads tracks of reports without labels: the fire-control track (column)
+    #: a row is of (-1: none, as for a threat no track followed), and the track file and number
+    #: there (as ``shieldlab tracks`` lists them; None and -1 where none)
+    track: np.ndarray | None = None  # (D,) int
+    file: np.ndarray | None = None  # (D,) object
+    file_track: np.ndarray | None = None  # (D,) int
 
     @classmethod
     def empty(cls) -> Decisions:

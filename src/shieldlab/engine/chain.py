@@ -586,35 +586,36 @@ def _held_at(tr: Tracks, c: int, g: int, t: float) -> bool:
     return k >= 0 and bool(np.isfinite(tr.x[c, g, k]).all())
 
 
-def _file_numbers(eng: Engagements, column_tid: dict[str, np.ndarray], own_key: dict[str, str],
-                  net=None) -> Engagements:
-    """``eng`` with the track file and the number there (as ``shieldlab tracks`` lists them) of
-    each salvo's fire-control track: the file of the source it was planned on (a picture, or
-    ``own_key[radar]`` for a battery's own radar), whose column (or, over several sources,
-    network number ``net``) it engaged.  Where that source's own track under the number was
-    not held when the salvo was decided (the node's picture held it from a track received
-    over a link), the file of a node whose track was (the first in ``net.nodes``), else of
-    the node that confirmed it first.  ``column_tid``: per file, the track number behind each
-    of its fire-control columns."""
-    if eng.track is None or eng.source is None or eng.run.size == 0:
-        return eng
-    E = eng.run.size
-    file, number = np.empty(E, object), np.full(E, -1, np.int64)
-    for i in range(E):
-        kind, name = eng.source[i]
+def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: np.ndarray,
+                  column_tid: dict[str, np.ndarray], own_key: dict[str, str],
+                  net=None) -> tuple[np.ndarray, np.ndarray]:
+    """The track file and the number there (as ``shieldlab tracks`` lists them) of fire-control
+    tracks ``track`` of runs ``run``, read from sources ``source`` (fire control's keys) at
+    times ``time`` [s]: the file of the source (a picture, or ``own_key[radar]`` for a
+    battery's own radar), whose column (or, over several sources, network number ``net``) it
+    is.  Where that source's own track under the number was not held at that time (the node's
+    picture held it from a track received over a link), the file of a node whose track was
+    (the first in ``net.nodes``), else of the node that confirmed it first.  ``column_tid``:
+    per file, the track number behind each of its fire-control columns.  Rows without a track
+    (-1) or a source get None and -1."""
+    file, number = np.empty(run.size, object), np.full(run.size, -1, np.int64)
+    for i in range(run.size):
+        if track[i] < 0 or source[i] is None:
+            continue
+        kind, name = source[i]
         key = own_key[name] if kind == "radar" else name
-        c, g = int(eng.run[i]), int(eng.track[i])
+        c, g = int(run[i]), int(track[i])
         if net is None:
             file[i], number[i] = key, column_tid[key][c, g]
             continue
         members = net.members[c, g]
-        held = np.array([members[j] >= 0 and _held_at(net.tracks[name], c, g, eng.decision_time[i])
+        held = np.array([members[j] >= 0 and _held_at(net.tracks[name], c, g, time[i])
                          for j, name in enumerate(net.nodes)])
         a = net.nodes.index(key)
         if not held[a]:
             a = int(np.argmax(held)) if held.any() else (a if members[a] >= 0 else int(np.argmax(members >= 0)))
         file[i], number[i] = net.nodes[a], column_tid[net.nodes[a]][c, members[a]]
-    return replace(eng, file=file, file_track=number)
+    return file, number
 
 
 def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, warned, dets, doc, salvo: int,
@@ -720,7 +721,14 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         alerts = track_alerts(world, warned, launch, pictures, own_tracks)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts,
                                judged_boosters=called_off)
-        eng = _file_numbers(eng, column_tid, own_key, net)
+        # each salvo's and each logged decision's track as the track files number it
+        if eng.track is not None and eng.source is not None:
+            eng = replace(eng, **dict(zip(("file", "file_track"), _file_numbers(
+                eng.run, eng.track, eng.source, eng.decision_time, column_tid, own_key, net), strict=True)))
+        if decisions.track is not None and decisions.source is not None:
+            decisions = replace(decisions, **dict(zip(("file", "file_track"), _file_numbers(
+                decisions.run, decisions.track, decisions.source, decisions.time, column_tid, own_key, net),
+                strict=True)))
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,

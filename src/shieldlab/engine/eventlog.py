@@ -29,7 +29,8 @@ def event_table(events: list[tuple], kind_order: tuple[str, ...], by_actor: bool
         "detail": np.array([r[5] for r in events], dtype=object),
         "closing_speed_kms": np.full(n, np.nan), "crossing_angle_deg": np.full(n, np.nan), "pk": np.full(n, np.nan),
         "pip_sigma_m": np.full(n, np.nan), "reason": np.array([""] * n, dtype=object),
-        "rounds": np.zeros(n, np.int32),
+        "rounds": np.zeros(n, np.int32), "track": np.full(n, -1, np.int32),
+        "picture": np.array([""] * n, dtype=object),
     }
 
 

@@ -15,6 +15,8 @@ How the nodes cooperate is the scenario's ``architecture`` (see :func:`fire_cont
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from shieldlab.c2.doctrine import Doctrine
@@ -204,18 +206,25 @@ def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int,
     why = np.full(cc.size, _R["no-track"], np.int8)
     if judged_boosters is not None:
         why[judged_boosters[bb, cc, nn]] = _R["judged-booster"]
+    source = np.empty(cc.size, object)  # a threat no track followed: no track, no source
     return Decisions(run=np.concatenate([d.run[keep], cc]).astype(np.int64),
                      threat=np.concatenate([obj[keep], nn]).astype(np.int64),
                      battery=np.concatenate([d.battery[keep], bb]).astype(np.int64),
                      time=np.concatenate([d.time[keep], np.full(cc.size, t_end)]),
                      kind=np.concatenate([d.kind[keep], np.ones(cc.size, np.int8)]).astype(np.int8),
-                     reason=np.concatenate([d.reason[keep], why]).astype(np.int8))
+                     reason=np.concatenate([d.reason[keep], why]).astype(np.int8),
+                     source=None if d.source is None else np.concatenate([d.source[keep], source]),
+                     track=np.concatenate([d.threat[keep], np.full(cc.size, -1)]).astype(np.int64))
 
 
 def _concat_decisions(parts: list[Decisions]) -> Decisions:
     if len(parts) == 1:
         return parts[0]
-    return Decisions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in Decisions.__dataclass_fields__})
+    # (a field some part leaves out, None, is left out of the whole)
+    fields: dict[str, Any] = {f: None if any(getattr(p, f) is None for p in parts)
+                              else np.concatenate([getattr(p, f) for p in parts])
+                              for f in Decisions.__dataclass_fields__}
+    return Decisions(**fields)
 
 
 def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None, N: int = 0) -> Engagements:

@@ -182,7 +182,9 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     tracks of reports without labels, a salvo's rows (fire, intercept, miss) carry the track
     it was planned on: ``picture`` (its track file: the picture's name, or ``radar NAME``) and
     ``track`` (its number there, as :mod:`shieldlab.outcome.track_table` numbers it); ``-1``
-    and ``""`` on every other row.
+    and ``""`` on every other row; a ``hold`` or ``no-fire`` row there carries the track it is
+    of (fire control gives its reasons per track), ``-1`` and ``""`` for a threat no track
+    followed.
     """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
@@ -253,8 +255,12 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     for i in range(dec.run.size):
         code = REASONS[dec.reason[i]]
         actor = world.batteries[dec.battery[i]].name if dec.battery[i] >= 0 else ""
+        # tracks of reports without labels: the reasons are per track, so a threat may have a row per track
+        trk = _NO_TRACK if dec.file is None or dec.file_track is None or dec.file[i] is None \
+            else (int(dec.file_track[i]), str(dec.file[i]))
+        on = "" if trk == _NO_TRACK else f" (track {trk[0]} of {trk[1]})"
         rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
-                     REASON_TEXT[code], *_NO_GEOM, code, 0, *_NO_TRACK))
+                     REASON_TEXT[code] + on, *_NO_GEOM, code, 0, *trk))
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
