@@ -174,8 +174,10 @@ def test_the_report_charts_the_swept_figures(swept):
     assert len(charts) == 4 + 4
     for k in (0, 1):
         (q,) = json.loads((out / "summaries" / f"point={k}.json").read_text())["track_quality"].values()
-        assert f"{q['gospa_m']:,.0f} ({q['gospa_m_ci95'][0]:,.0f}–{q['gospa_m_ci95'][1]:,.0f})" in page
-    assert "GOSPA [m] against doctrine_salvo" in page and "purity" not in page
+        g, (lo, hi) = q["gospa_m"] / 1e3, q["gospa_m_ci95"]
+        assert f"{g:,.2f} ({lo / 1e3:,.2f}–{hi / 1e3:,.2f})" in page  # in km, as the run's report
+    assert "GOSPA [km] against doctrine_salvo" in page and "purity" not in page
+    assert "score their tracks in" not in page  # one way, at every point
     assert all(base64.b64decode(c)[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)
     assert not re.search(r"20\d\d-\d\d-\d\d[ T]\d\d:\d\d", page)  # no clock time
 
@@ -245,7 +247,7 @@ def test_point_quality_and_the_report_name_each_system_and_leave_out_what_no_poi
                 "runs": 8}
 
     rows = [{"point": i, "scenario": "x", "set": {"doctrine_salvo": v}, "mean_leakers": 1.0, "mean_assets_hit": 1.0,
-             "p_no_leaker": 0.5, "mean_interceptors_fired": 2.0,
+             "p_no_leaker": 0.5, "mean_interceptors_fired": 2.0, "track_quality_method": f"method {v}",
              "track_quality": {"west": quality(1000.0 * v), "east": quality(2000.0 * v)}} for i, v in enumerate((1, 2))]
     t = dataset.point_quality(rows, ["doctrine_salvo"]).to_pylist()
     assert [(r["point"], r["system"], r["gospa_m"], r["gospa_m_lo"]) for r in t] == [
@@ -254,12 +256,34 @@ def test_point_quality_and_the_report_name_each_system_and_leave_out_what_no_poi
     assert t[0]["position_rmse_m"] is None and t[0]["purity_hi"] == 0.6
     page = R.build(manifest, rows)
     section = page[page.index("<h2>Track quality"):]
-    assert "<th>system</th>" in section and "4,000 (3,990–4,010)" in section and "0.500 (0.400–0.600)" in section
-    assert "GOSPA [m] against" in section and "purity against" in section and "position RMSE" not in section
+    assert "<th>system</th>" in section and "4.00 (3.99–4.01)" in section and "50.0 (40.0–60.0)" in section
+    assert "GOSPA [km] against" in section and "purity [%] against" in section and "position RMSE" not in section
+    # two ways of scoring among the points: said, with the points of each
+    assert "score their tracks in 2 ways" in section and "point 0: method 1; point 1: method 2" in section
     for r in rows:
         del r["track_quality"]
     assert dataset.point_quality(rows, ["doctrine_salvo"]) is None
     assert "Track quality" not in R.build(manifest, rows)
+
+
+def test_a_line_no_point_of_has_the_figure_is_not_drawn(monkeypatch):
+    """A figure only some points have (a track file's purity, in a sweep over the association)
+    charts their lines alone: no legend entry for a line without points."""
+    from shieldlab.io import sweep_report as R
+
+    legends = []
+
+    def keep(fig):
+        legends.append(fig.axes[0].get_legend_handles_labels()[1])
+        R.plt.close(fig)
+        return ""
+
+    monkeypatch.setattr(R, "_png", keep)
+    settings = [{"column": "doctrine_salvo", "values": [1, 2]}, {"column": "assoc", "values": ["labels", "gnn"]}]
+    rows = [{"set": {"doctrine_salvo": s, "assoc": a}, "purity": None if a == "labels" else 0.9}
+            for s in (1, 2) for a in ("labels", "gnn")]
+    R._chart(settings, rows, "purity", "purity_ci95", "purity", 0.0, 1.0)
+    assert legends == [["assoc = gnn"]]
 
 
 def test_a_run_does_not_take_a_sweeps_folder(swept, capsys):
@@ -640,6 +664,12 @@ def test_a_query_is_one_statement_and_names_tables_the_sweep_lacks(swept, tmp_pa
     for nothing in (";", "/* a comment */"):  # answered nothing, exit 0
         r = _cli("query", str(out), nothing)
         assert r.returncode == 2 and "holds no statement" in r.stderr, nothing
+    # a name the sweep has no table of: its tables listed; a column it lacks: DuckDB's candidates
+    r = _cli("query", str(out), "select * from tracks")
+    assert r.returncode == 2 and "(the sweep's tables here: outcomes, events, track_quality, points, " \
+        "point_quality)" in r.stderr, r.stderr
+    r = _cli("query", str(out), "select gospa from point_quality")
+    assert r.returncode == 2 and '(candidate bindings: "gospa_m"' in r.stderr, r.stderr
     blind = tmp_path / "blind"
     import shutil
 
@@ -657,10 +687,10 @@ def test_a_sweep_of_one_run_per_point_prints_its_table(tmp_path):
     assert "Traceback" not in r.stderr and r.stdout.count("(no interval: one run)") == 2
     # each point's mean GOSPA beside its leakers, as its summary has it; --json: the whole track quality
     summ = [json.loads((tmp_path / "s" / "summaries" / f"point={k}.json").read_text()) for k in (0, 1)]
-    assert "GOSPA [m]" in r.stdout
+    assert "GOSPA km" in r.stdout
     for sm in summ:
         (q,) = sm["track_quality"].values()
-        assert f"{q['gospa_m']:,.0f} │" in r.stdout
+        assert f"{q['gospa_m'] / 1e3:.2f} │" in r.stdout
     r = _cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "1", "--out", str(tmp_path / "j"), "--json")
     assert r.returncode == 0, r.stderr
     assert [p["track_quality"] for p in json.loads(r.stdout)] == [sm["track_quality"] for sm in summ]

@@ -1383,11 +1383,11 @@ def sweep(
     # the track quality of each system (C2 node picture) the points have: its mean GOSPA
     systems = sorted({name for r in rows for name in (r.get("track_quality") or {})})
     for name in systems:
-        t.add_column("GOSPA [m]" if len(systems) == 1 else f"GOSPA {name} [m]", justify="right")
+        t.add_column("GOSPA km" if len(systems) == 1 else f"GOSPA {name} km", justify="right")
 
-    def gospa(r, name: str) -> str:
+    def gospa(r, name: str) -> str:  # (as the run's track-quality table writes it)
         g = ((r.get("track_quality") or {}).get(name) or {}).get("gospa_m")
-        return "—" if g is None else f"{g:,.0f}"
+        return "—" if g is None else f"{g / 1e3:.2f}"
 
     def with_interval(value: float, ci, lower: float | None = None) -> str:
         lo, hi = ci or (None, None)

@@ -458,7 +458,12 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         try:
             cur = con.execute(sql)
         except duckdb.Error as e:
-            msg = str(e).splitlines()[0]
+            lines = str(e).splitlines()
+            msg = lines[0]
+            # DuckDB's next line names the columns it might have meant ("Candidate bindings: ...")
+            hint = next((ln for ln in lines[1:2] if ln.startswith("Candidate bindings")), None)
+            if hint:
+                msg += f" ({hint[0].lower()}{hint[1:]})"
             if isinstance(e, duckdb.PermissionException) or "configuration has been locked" in msg:
                 msg += f" (a query reads {whose} own tables and writes nothing)"
             elif any(f"name {t} does not exist" in msg for t in missing) and not complete and not views:
@@ -467,6 +472,10 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
                         "track_quality nor point_quality, a raid without engagements may have no events"
                         + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
+            elif "does not exist" in msg and "Table with name" in msg:
+                msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))}"
+                msg += ("; the sweep is not complete: the points and point_quality views come at the end)"
+                        if not complete else ")")
             elif "does not exist" in msg and whose in ("the run's", "the file's"):
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))})"
             elif not complete:

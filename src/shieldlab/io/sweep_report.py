@@ -32,15 +32,15 @@ METRICS = (
 #: Charted too where the defended assets differ in value (as the run table shows it).
 VALUE_LOST = ("mean_value_lost", "mean_value_lost_ci95", "mean value lost", 0.0, None)
 #: Track-quality figures of each point's systems, tabled and charted where a point has them:
-#: (summary key, label, digits).
+#: (summary key, label, digits, scale), labelled and scaled as the run's report tables them.
 QUALITY = (
-    ("gospa_m", "GOSPA [m]", 0),
-    ("position_rmse_m", "position RMSE [m]", 0),
-    ("velocity_rmse_ms", "velocity RMSE [m/s]", 1),
-    ("median_time_to_firm_track_s", "first firm track [s]", 1),
-    ("false_tracks_per_hour", "false tracks per hour", 2),
-    ("track_breaks", "track breaks per run", 2),
-    ("purity", "purity", 3),
+    ("gospa_m", "GOSPA [km]", 2, 1e-3),
+    ("position_rmse_m", "position RMSE [m]", 0, 1.0),
+    ("velocity_rmse_ms", "velocity RMSE [m/s]", 1, 1.0),
+    ("median_time_to_firm_track_s", "time to firm track [s]", 0, 1.0),
+    ("false_tracks_per_hour", "false tracks per hour", 1, 1.0),
+    ("track_breaks", "breaks per run", 1, 1.0),
+    ("purity", "purity [%]", 1, 100.0),
 )
 
 
@@ -86,6 +86,8 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         xp = (np.array(x, float) if numeric else np.array([xs_all.index(v) for v in x], float)) \
             + step * (n - 0.5 * (len(combos) - 1))
         y = np.array([np.nan if r.get(key) is None else float(r[key]) for r in sel])
+        if np.isnan(y).all():  # no point of this line has the figure (a track file's, under labels): no line
+            continue
         cis = [_interval(r, ci_key) for r in sel]
         lo = np.array([y[i] - c[0] if c else 0.0 for i, c in enumerate(cis)])
         hi = np.array([c[1] - y[i] if c else 0.0 for i, c in enumerate(cis)])
@@ -162,11 +164,27 @@ def build(manifest: dict, rows: list[dict]) -> str:
     return "".join(parts)
 
 
+def _points(numbers: list) -> str:
+    """``point 3`` or ``points 0, 1``."""
+    return ("point " if len(numbers) == 1 else "points ") + ", ".join(map(str, numbers))
+
+
 def _quality(held: list[dict], rows: list[dict]) -> list[str]:
     """The track-quality section: a row per point and system (C2 node picture) of the
     :data:`QUALITY` figures any point has, and a chart of each against the first swept field
-    (systems as more lines where there are several).  Nothing where no point has tracks."""
-    flat = [dict(q, point=r["point"], set=dict(r["set"], system=name))
+    (systems as more lines where there are several); a note where the points score their
+    tracks in different ways (a sweep over the association).  Nothing where no point has tracks."""
+
+    def scaled(q: dict) -> dict:
+        out = dict(q)
+        for key, _, _, x in QUALITY:
+            if q.get(key) is not None:
+                out[key] = q[key] * x
+                ci = _interval(q, key + "_ci95")
+                out[key + "_ci95"] = None if ci is None else [ci[0] * x, ci[1] * x]
+        return out
+
+    flat = [dict(scaled(q), point=r["point"], set=dict(r["set"], system=name))
             for r in rows for name, q in sorted((r.get("track_quality") or {}).items())]
     if not flat:
         return []
@@ -185,11 +203,19 @@ def _quality(held: list[dict], rows: list[dict]) -> list[str]:
     parts = ["<h2>Track quality</h2>",
              "<p class='meta'>Per point and system, the mean over runs with its 95 % interval (the figures of each "
              "point's summary.json, <code>track_quality</code>; how they are scored is its "
-             "<code>track_quality_method</code>).</p>",
-             _table(head, [[str(f["point"]), *[shown(f["set"][s["column"]]) for s in settings], *[
-                 cell(f, k, d) for k, _, d in keys]] for f in flat])]
-    for key, label, _ in keys:
-        uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, 1.0 if key == "purity" else None)
+             "<code>track_quality_method</code>).</p>"]
+    # a sweep over the association scores two ways: GOSPA against the threats (labels) or against
+    # every object in the air, boosters too (a track file): said, so the two are not compared blind
+    methods = _distinct([r.get("track_quality_method") for r in rows if r.get("track_quality")])
+    if len(methods) > 1:
+        parts.append("<p class='meta'>The points score their tracks in " + str(len(methods)) + " ways, so their "
+                     "figures are not all alike: " + "; ".join(
+                         f"{_points([r['point'] for r in rows if r.get('track_quality_method') == m])}: "
+                         f"{html.escape(str(m))}" for m in methods) + ".</p>")
+    parts.append(_table(head, [[str(f["point"]), *[shown(f["set"][s["column"]]) for s in settings], *[
+        cell(f, k, d) for k, _, d, _ in keys]] for f in flat]))
+    for key, label, _, _ in keys:
+        uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, 100.0 if key == "purity" else None)
         parts.append(_figure(uri, f"{label} against {held[0]['column']} (95 % intervals as bars)",
                              f"{label} against the swept values"))
     return parts
