@@ -47,11 +47,13 @@ def test_a_stopped_run_resumes_only_with_the_same_settings(tmp_path):
     from shieldlab.engine.sweep import checkpoint, parse_setting, partial_folder, with_settings
 
     # a run stopped before its first chunk was done: its folder holds the manifest of what it runs
-    source, raw, _ = with_settings(PRESET, [parse_setting("doctrine.salvo=1")])
-    _, folder = checkpoint(source, raw, 4, 1, tmp_path / "res", 2)
+    settings = [parse_setting("doctrine.salvo=1")]
+    source, raw, _ = with_settings(PRESET, settings)
+    _, folder = checkpoint(source, raw, 4, 1, tmp_path / "res", 2, settings=settings)
     assert folder == partial_folder(tmp_path / "res") and folder.exists()
     r = cli("run", PRESET, "--runs", "4", "--out", tmp_path / "res", "--resume")
-    assert r.returncode == 2 and "holds a different run (other scenario contents)" in r.stderr
+    assert r.returncode == 2 and "holds a different run (other scenario contents, --set values: it was given " \
+        "doctrine.salvo=1)" in r.stderr, r.stderr
     r = cli("run", PRESET, "--set", "doctrine.salvo=1", "--runs", "4", "--out", tmp_path / "res", "--resume")
     assert r.returncode == 0, r.stderr
     assert not folder.exists() and (tmp_path / "res" / "summary.json").exists()
@@ -62,6 +64,11 @@ def test_tracks_and_validate_take_settings_too(tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["set"] == {"tracking.filter": "imm"} and s["tracking"]["filter"] == "imm"
+    r = cli("tracks", PRESET, "--set", "tracking.gate_probability=0.99", "--runs", "2")
+    assert r.returncode == 0 and f"{s['scenario']} (set tracking.gate_probability=0.99): multi-target" in r.stdout
+    # a value is recorded as the scenario reads it: a count given as 4.0 is 4
+    r = cli("validate", PRESET, "--set", "batteries[0].rounds=4.0", "--json")
+    assert json.loads(r.stdout)["set"] == {"batteries[0].rounds": 4}
     r = cli("validate", PRESET, "--set", "doctrine.salvo=1")
     assert r.returncode == 0 and "(set doctrine.salvo=1) — " in r.stdout
     r = cli("validate", PRESET, "--set", "doctrine.salvo=1", "--json")
@@ -83,3 +90,11 @@ def test_a_bad_setting_is_named_and_nothing_is_written(tmp_path, command, args, 
     r = cli(command, PRESET, *args, "--runs", "2", *out)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_header_writes_a_setting_as_given():
+    """0.9999 was written 1 (three figures); a computed rate keeps three."""
+    from shieldlab.io.report import _setting_text
+
+    assert _setting_text(0.9999) == "0.9999" and _setting_text(10.0) == "10"
+    assert _setting_text({"kurecik": 0.000979207702729}) == "(kurecik 0.000979)"

@@ -216,16 +216,20 @@ def _set_text(summary: dict) -> str:
     return f" (set {', '.join(f'{k}={as_written(v)}' for k, v in given.items())})" if given else ""
 
 
-def _with_set(summary: dict, settings: list) -> dict:
-    """``summary`` with ``set`` (each ``--set`` field and its value as given) after ``scenario``
-    (in place, and returned), where settings were given."""
+def _with_set(summary: dict, settings: list, world) -> dict:
+    """``summary`` with ``set`` (each ``--set`` field and its value as the scenario of
+    ``world`` reads it: ``4`` for a count given as ``4.0``) after ``scenario`` (in place, and
+    returned), where settings were given."""
     if settings:
+        from shieldlab.engine.sweep import validated_value
+
         items = list(summary.items())
         summary.clear()
         for k, v in items:
             summary[k] = v
             if k == "scenario":
-                summary["set"] = {st.field: st.values[0] for st in settings}
+                summary["set"] = {st.field: validated_value(world.scenario, st.path, st.values[0])
+                                  for st in settings}
     return summary
 
 
@@ -747,7 +751,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         # finished chunks are kept beside the results folder until it is written: a stopped
         # run goes on with --resume
         store, partial = checkpoint(source, raw, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
-                                    force=force)
+                                    force=force, settings=settings)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else _print_line(note)
@@ -785,7 +789,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         shelling = simulate_shelling(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
         res.summary["shelling"] = shelling.summary
     elapsed = time.perf_counter() - t0
-    _with_set(res.summary, settings)
+    _with_set(res.summary, settings, world)
     if out_dir is not None:
         # made once the tables are written (a generator), each file in turn: the tables' writing
         # and the report's figures never share the memory
@@ -935,7 +939,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else _print_line(note)
     t0 = time.perf_counter()
-    summary: dict = _with_set({"scenario": world.scenario.name, "runs": runs, "seed": seed}, settings or [])
+    summary: dict = _with_set({"scenario": world.scenario.name, "runs": runs, "seed": seed}, settings or [], world)
     res = shelling = None
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
@@ -2260,7 +2264,7 @@ def tracks(
         from shieldlab.outcome.track_table import COLUMNS
 
         write_parquet(res.tracks if res.tracks is not None else {k: np.empty(0) for k in COLUMNS}, out)
-    summ = _with_set(res.summary(), parsed)
+    summ = _with_set(res.summary(), parsed, world)
     if as_json:
         if out is not None:  # (as the map commands: stdout holds the JSON alone)
             _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)
@@ -2272,7 +2276,8 @@ def tracks(
     def f(v, scale=1.0, fmt="{:,.0f}"):
         return "—" if v is None else fmt.format(v / scale)
 
-    t = Table(title=f"{world.scenario.name}: multi-target track quality ({summ['tracking']['filter'].upper()} "
+    t = Table(title=f"{world.scenario.name}{_set_text(summ)}: multi-target track quality "
+                    f"({summ['tracking']['filter'].upper()} "
                     f"tracks), {_plural(runs, 'run')} "
                     f"(means over runs; GOSPA c = 5 km over threats and boosters)")
     for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus", "position RMSE m",
@@ -2386,7 +2391,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     parsed = _one_value_settings(settings)
     world = _load_world(scenario, parsed)
     _compile_note("flyout", False)
-    info = _with_set({"scenario": world.scenario.name}, parsed) | {"valid": True, "sensors": len(world.sensors),
+    info = _with_set({"scenario": world.scenario.name}, parsed, world) | {"valid": True, "sensors": len(world.sensors),
             "early_warning": len(world.early_warning), "batteries": len(world.batteries),
             "threats": len(world.threats), "assets": len(world.assets), "flight_entries": len(world.scenario.flights),
             "fire_missions": 0 if world.shelling is None else len(world.shelling.missions),

@@ -212,7 +212,7 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
     for combo in itertools.product(*(s.values for s in settings)):
         _, label, scn, world = _compiled(source, raw, settings, combo)
         for k, (s, v) in enumerate(zip(settings, combo)):
-            validated[k].setdefault(repr(v), _validated(scn, s.path, v))
+            validated[k].setdefault(repr(v), validated_value(scn, s.path, v))
         combos.append(combo)
         worlds.append(world)
         labels.append(label)
@@ -271,7 +271,7 @@ def with_settings(scenario: str, settings: list[Setting]) -> tuple[str, dict, Wo
     return source, data, world
 
 
-def _validated(scn, path: tuple[str | int, ...], given):
+def validated_value(scn, path: tuple[str | int, ...], given):
     """The value at ``path`` of the validated scenario (a scalar), or ``given`` where the path
     does not read back as one."""
     node: object = scn
@@ -335,19 +335,23 @@ def stored_chunk(folder: str | Path, resume: bool) -> int | None:
 
 
 def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path, chunk: int, *,
-               resume: bool = False, force: bool = False):
+               resume: bool = False, force: bool = False, settings: list[Setting] | None = None):
     """What ``shieldlab run --out DIR`` simulates into: ``(store, folder)``, the chunk store
     of a one-point sweep folder beside DIR, ``.DIR.partial``, that keeps each finished
     chunk of ``chunk`` runs until the results folder is written (then the caller removes
     it).  ``source``, ``raw``: the scenario as :func:`load` read it (its digest goes into
-    the manifest).  With ``resume`` a stopped run's chunks there are kept, in its own chunk
-    size."""
+    the manifest, and ``settings``, the run's ``--set`` values, one each, so that a refused
+    resume can say what the stopped run was given).  With ``resume`` a stopped run's chunks
+    there are kept, in its own chunk size."""
     out = Path(out_dir)
     folder = partial_folder(out)
     chunk = stored_chunk(folder, resume) or min(chunk, int(runs))  # (no chunk holds more than the runs)
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw),
                 "code_sha256": dataset.code_digest(), "runs": int(runs), "seed": int(seed),
-                "chunk": int(chunk), "settings": []}
+                "chunk": int(chunk),
+                # (by field: the same settings given in another order are the same run)
+                "settings": [{"field": st.field, "column": st.column, "values": list(st.values)}
+                             for st in sorted(settings or (), key=lambda st: st.field)]}
     sweep = dataset.Sweep.open(folder, manifest, resume=resume, force=force,
                                busy=f"a stopped run into {out} is kept in {folder}", kind="run")
     return sweep.point(0, {}), folder

@@ -117,6 +117,10 @@ class Sweep:
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
                                f"{manifest.get('chunk')!r})"}
             differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            if mine.get("settings") != theirs.get("settings"):  # what the stopped one was given
+                given = ", ".join(f"{st.get('field')}={','.join(map(str, st.get('values', [])))}"
+                                  for st in theirs.get("settings") or [] if isinstance(st, dict))
+                differ[differ.index("--set values")] += f": it was given {given or 'none'}"
             if differ:
                 raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); "
                                  + ("give --force to replace it, or another --out" if finished else

@@ -46,7 +46,10 @@ def _setting_text(v) -> str:
     if isinstance(v, dict):
         return "(" + ", ".join(f"{k} {_setting_text(x)}" for k, x in v.items()) + ")"
     if isinstance(v, float):
-        return f"{v:.3g}"
+        # a value as written (0.9999, a gate probability) in full; a computed one (a radar's
+        # false alarms per frame) to three figures
+        short = f"{v:.6g}"
+        return short if float(short) == v else f"{v:.3g}"
     return str(v)
 
 
