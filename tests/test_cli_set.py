@@ -98,3 +98,19 @@ def test_the_report_header_writes_a_setting_as_given():
 
     assert _setting_text(0.9999) == "0.9999" and _setting_text(10.0) == "10"
     assert _setting_text({"kurecik": 0.000979207702729}) == "(kurecik 0.000979)"
+
+
+def test_settings_on_a_scenario_without_ballistic_threats_are_shown_or_noted(tmp_path):
+    """The air picture's and the shelling's table titles and reports say what was set; a field of
+    the ballistic kill chain, which they never read, is noted (the results are as without it)."""
+    r = cli("run", "turkey-airspace-2015", "--set", "flights[0].count=2", "--set", "tracking.association=gnn",
+            "--runs", "2", "--out", tmp_path / "air")
+    assert r.returncode == 0, r.stderr
+    assert "(set flights[0].count=2, tracking.association=gnn) — air picture" in r.stdout
+    assert "note: --set tracking.association: this scenario has flights only" in r.stderr
+    assert "set flights[0].count = 2" in (tmp_path / "air" / "report.html").read_text()
+    assert json.loads((tmp_path / "air" / "summary.json").read_text())["set"]["flights[0].count"] == 2
+    r = cli("run", "akcakale-2012", "--set", "tracking.init_hits=2", "--runs", "2", "--out", tmp_path / "sh")
+    assert r.returncode == 0, r.stderr
+    assert "(set tracking.init_hits=2) — shelling" in r.stdout and "note:" not in r.stderr
+    assert "set tracking.init_hits = 2" in (tmp_path / "sh" / "report.html").read_text()

@@ -209,11 +209,10 @@ def _one_value_settings(texts: list[str] | None) -> list:
 
 
 def _set_text(summary: dict) -> str:
-    """`` (set field=value, ...)`` of a summary's ``set`` (``--set``), as given; "" without."""
-    from shieldlab.engine.sweep import as_written
+    """`` (set field=value, ...)`` of a summary's ``set`` (``--set``); "" without."""
+    from shieldlab.io.output import set_text
 
-    given = summary.get("set") or {}
-    return f" (set {', '.join(f'{k}={as_written(v)}' for k, v in given.items())})" if given else ""
+    return set_text(summary)
 
 
 def _with_set(summary: dict, settings: list, world) -> dict:
@@ -706,6 +705,16 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     else:
         export_formats = ()
     if air_only:
+        # the ballistic chain's settings, which the air picture and the shelling never read (the
+        # air picture confirms its tracks on tracking.init_hits reports): said, as validate says
+        # the settings a run does not read
+        unread = [st.field for st in settings if st.path[0] in ("doctrine", "sensing")
+                  or (st.path[0] == "tracking" and st.path[1:2] != ("init_hits",))]
+        if unread and not quiet:
+            _err().print(f"note: --set {', '.join(unread)}: this scenario has {only} only, and the doctrine, "
+                         "sensing and tracking fields are the ballistic kill chain's (but tracking.init_hits, "
+                         "which the air picture reads): the results are as without it", markup=False,
+                         highlight=False)
         _simulate_air(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
                       scene_run=scene_run, half_width=half_width, export_formats=export_formats, settings=settings)
         return
@@ -951,13 +960,13 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         entries = len({f.entry for f in world.flights})
         with _progress(runs * entries, enabled=not (quiet or as_json)) as progress:
             res = simulate_air(world, runs, seed, scene_run=scene_run, progress=progress)
-        summary["air"] = res.summary
+        summary["air"] = _with_set(res.summary, settings or [], world)
     if world.shelling is not None:
         from shieldlab.engine.shelling import simulate_shelling
 
         with _progress(runs, enabled=not (quiet or as_json)) as progress:
             shelling = simulate_shelling(world, runs, seed, scene_run=scene_run, progress=progress)
-        summary["shelling"] = shelling.summary
+        summary["shelling"] = _with_set(shelling.summary, settings or [], world)
     elapsed = time.perf_counter() - t0
     if out_dir is not None:
         from shieldlab.io import shelling_report, shelling_scene

@@ -36,6 +36,7 @@ from shieldlab.engine.chain import CHUNK, chunk_runs, preflight
 from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
+from shieldlab.io.output import set_value_text as as_written
 from shieldlab.scenario.compile import World, compile_world
 from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
 
@@ -177,17 +178,6 @@ def _refused_alike(raw: dict, source: str, runs: int, e: InputError) -> bool:
     except InputError as base:
         return base.problems == e.problems
     return False
-
-
-def as_written(value) -> str:
-    """A ``--set`` value as it would be written on the command line (``null``, ``true``,
-    ``bucharest``, ``2.5``), for the labels that name a sweep's points in errors (the report
-    and the tables print values by :func:`shieldlab.io.sweep_report.shown`)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else repr(value)
 
 
 def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:

@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, p_text, utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
 
 __all__ = ["build"]
 
@@ -249,8 +249,8 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
     parts = [] if sections_only else [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
         f"report</title><style>{_CSS}{_AIR_CSS}</style></head><body>", f"<h1>{html.escape(sc.name)}</h1>",
-        f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']} · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC"
-        f" · shieldlab {__version__}</p>"]
+        f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']}{set_meta(s)} · epoch "
+        f"{sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__}</p>"]
     if sc.description and not sections_only:
         parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
     parts.append("<h2>Each flight</h2>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from shieldlab.io.output import set_text
 from shieldlab.stats import wilson_interval
 
 __all__ = ["tables", "timeline_rows", "runs_with", "p_text", "mean_text", "utc_text"]
@@ -54,7 +55,7 @@ def tables(summary: dict) -> list:
     runs = air["runs"]
     out: list = []
     policed = air.get("airspace") is not None
-    t = Table(title=f"{air['scenario']} — air picture, {runs:,} runs, seed {air['seed']}")
+    t = Table(title=f"{air['scenario']}{set_text(air)} — air picture, {runs:,} runs, seed {air['seed']}")
     for col in ("flight", "type", "P(seen)", "first report by", "tracked share of flight"):
         t.add_column(col, overflow="fold", justify="left" if col in ("flight", "type", "first report by") else "right")
     for f in air["flights"]:

@@ -210,3 +210,19 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
              + ((RESULT_FILES[8],) if air_outcomes is not None else ())
              + ((RESULT_FILES[9],) if shelling_rounds is not None else ()) + tuple(written))
     return [Path(out_dir) / name for name in names]
+
+
+def set_value_text(value) -> str:
+    """A ``--set`` value as written on the command line: ``null``, ``true``, ``gnn``, ``0.99``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else repr(value)
+
+
+def set_text(summary: Mapping) -> str:
+    """`` (set field=value, ...)`` of a summary's ``set`` (the ``--set`` of ``run``, ``tracks``,
+    ``validate``), for a table's title; "" without."""
+    given = summary.get("set") or {}
+    return f" (set {', '.join(f'{k}={set_value_text(v)}' for k, v in given.items())})" if given else ""

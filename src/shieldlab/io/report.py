@@ -53,6 +53,13 @@ def _setting_text(v) -> str:
     return str(v)
 
 
+def set_meta(summary: dict) -> str:
+    """The fields set on the command line (``shieldlab run --set``), for a report's header line:
+    `` · set field = value`` each (HTML); "" without."""
+    return "".join(f" · set {html.escape(k)} = {html.escape(_setting_text(v))}"
+                   for k, v in (summary.get("set") or {}).items())
+
+
 def _halo():
     from matplotlib import patheffects
 
@@ -529,9 +536,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     parts.append(f"<h1>{html.escape(sc.name)}</h1>")
     trk = s.get("tracking") or {}
     tracking = ", ".join(f"{k} {_setting_text(v)}" for k, v in trk.items()) if isinstance(trk, dict) else str(trk)
-    # fields set on the command line (shieldlab run --set), as given
-    given = "".join(f" · set {html.escape(k)} = {html.escape(_setting_text(v))}"
-                    for k, v in (s.get("set") or {}).items())
+    given = set_meta(s)
     parts.append(f"<p class='meta'>{runs:,} Monte Carlo runs, seed {s['seed']} · architecture "
                  f"{html.escape(str(s.get('architecture', '')))} · tracking: {html.escape(tracking)}{given}"
                  f" · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__}</p>")

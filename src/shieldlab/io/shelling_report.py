@@ -16,7 +16,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
 from shieldlab.io.shelling_tables import HEAD, rows
 
 __all__ = ["build", "appended"]
@@ -228,8 +228,8 @@ def build(world, res, run: int = 0) -> str:
     sc, s = world.scenario, res.summary
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sc.name)} — shieldlab "
              f"report</title><style>{_CSS}</style></head><body>", f"<h1>{html.escape(sc.name)}</h1>",
-             f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']} · epoch {sc.epoch:%Y-%m-%d %H:%M} UTC"
-             f" · shieldlab {__version__}</p>"]
+             f"<p class='meta'>{s['runs']:,} Monte Carlo runs, seed {s['seed']}{set_meta(s)} · epoch "
+             f"{sc.epoch:%Y-%m-%d %H:%M} UTC · shieldlab {__version__}</p>"]
     if sc.description:
         parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
     parts += _sections(world, res, run)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from shieldlab.io.air_tables import p_text
+from shieldlab.io.output import set_text
 
 __all__ = ["tables", "rows", "HEAD", "num"]
 
@@ -53,7 +54,8 @@ def rows(summary: dict) -> list[list[str]]:
 
 def tables(summary: dict) -> list:
     """Tables and lines for the shelling ``summary`` (``summary["shelling"]`` of a run)."""
-    t = Table(title=f"{summary['scenario']} — shelling, {summary['runs']:,} runs, seed {summary['seed']}: where the "
+    t = Table(title=f"{summary['scenario']}{set_text(summary)} — shelling, {summary['runs']:,} runs, seed "
+                    f"{summary['seed']}: where the "
                     f"weapon-locating radars put each round's origin")
     for col in HEAD:
         t.add_column(col, overflow="fold", justify="left" if col in ("mission", "round", "radar", "weapon in")
