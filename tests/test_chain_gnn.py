@@ -86,8 +86,9 @@ def _assert_fire_names_its_track_file_number(w, ch) -> int:
         tf, mine = ch.files[f]
         rows = track_rows(tf, list(mine), [t.name for t in w.threats])
         tables[f] = {(int(r), int(k)): o for r, k, o in zip(rows["run"], rows["track"], rows["object"], strict=True)}
-    for i in np.flatnonzero(on):
-        assert tables[d.file[i]][(int(d.run[i]), int(d.file_track[i]))] == w.threats[d.threat[i]].name
+    for i in np.flatnonzero(on):  # the object the named file's track followed, as for the salvos
+        obj = int(ch.targets[d.file[i]][d.run[i], d.track[i]])
+        assert tables[d.file[i]][(int(d.run[i]), int(d.file_track[i]))] == names[obj + 1]
     assert sorted(zip(ev["run"][logged].tolist(), ev["track"][logged].tolist(), strict=True)) == sorted(
         zip(d.run.tolist(), d.file_track.tolist(), strict=True))
     pairs = sorted(zip(ev["run"][salvo].tolist(), ev["track"][salvo].tolist(), ev["picture"][salvo].tolist(),

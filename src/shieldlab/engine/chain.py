@@ -580,10 +580,14 @@ def replay_run(world, flights: Flights, seed: int, run: int) -> ChunkResult:
     return run_chunk(world, flights, run, 1, np.random.SeedSequence(seed))
 
 
-def _held_at(tr: Tracks, c: int, g: int, t: float) -> bool:
-    """Whether track ``g`` of run ``c`` holds a state at its last update at or before ``t`` [s]."""
-    k = int(np.searchsorted(tr.t, t, side="right")) - 1
-    return k >= 0 and bool(np.isfinite(tr.x[c, g, k]).all())
+def _time_off(tr: Tracks, c: int, g: int, t: float) -> float:
+    """How far ``t`` [s] lies outside the time track ``g`` of run ``c`` was held (0 inside; inf
+    where it never was)."""
+    held = np.isfinite(tr.x[c, g]).all(axis=-1)
+    if not held.any():
+        return np.inf
+    times = tr.t[held]
+    return float(max(times[0] - t, t - times[-1], 0.0))
 
 
 def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: np.ndarray,
@@ -594,8 +598,8 @@ def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: 
     times ``time`` [s]: the file of the source (a picture, or ``own_key[radar]`` for a
     battery's own radar), whose column (or, over several sources, network number ``net``) it
     is.  Where that source's own track under the number was not held at that time (the node's
-    picture held it from a track received over a link), the file of a node whose track was
-    (the first in ``net.nodes``), else of the node that confirmed it first.  ``column_tid``:
+    picture held it from a track received over a link), the file of the node whose track was
+    held nearest that time (one held then, if any; the first in ``net.nodes`` of equals).  ``column_tid``:
     per file, the track number behind each of its fire-control columns.  Rows without a track
     (-1) or a source get None and -1."""
     file, number = np.empty(run.size, object), np.full(run.size, -1, np.int64)
@@ -609,11 +613,13 @@ def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: 
             file[i], number[i] = key, column_tid[key][c, g]
             continue
         members = net.members[c, g]
-        held = np.array([members[j] >= 0 and _held_at(net.tracks[name], c, g, time[i])
-                         for j, name in enumerate(net.nodes)])
+        # how far the time lies outside each node's track under the number (0: held then)
+        off = np.array([_time_off(net.tracks[name], c, g, time[i]) if members[j] >= 0 else np.inf
+                        for j, name in enumerate(net.nodes)])
         a = net.nodes.index(key)
-        if not held[a]:
-            a = int(np.argmax(held)) if held.any() else (a if members[a] >= 0 else int(np.argmax(members >= 0)))
+        if off[a] != 0.0:  # not the source's own: the node's track nearest in time (held, if one was)
+            a = int(np.argmin(off)) if np.isfinite(off).any() else (a if members[a] >= 0 else
+                                                                      int(np.argmax(members >= 0)))
         file[i], number[i] = net.nodes[a], column_tid[net.nodes[a]][c, members[a]]
     return file, number
 
