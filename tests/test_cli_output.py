@@ -466,14 +466,38 @@ def test_compile_note_before_first_compile(tiny, capsys, monkeypatch):
     assert cli.COMPILE_NOTE not in capsys.readouterr().err
 
 
+def test_a_compile_the_check_did_not_foresee_is_said_once_while_the_command_runs(tiny, capsys, monkeypatch):
+    """A kernel whose module had others cached compiled silently for minutes (a filter first used
+    under gnn): Numba's compile event says it, once, and only while a command runs."""
+    import numba
+
+    cli._note_compiles(said=False)
+    try:
+        numba.njit(lambda x: x + 1)(1)  # a new function: Numba compiles it
+        numba.njit(lambda x: x + 2)(1)
+        assert capsys.readouterr().err.count(cli.LATE_COMPILE_NOTE) == 1
+    finally:
+        cli._stop_noting_compiles()
+    numba.njit(lambda x: x + 3)(1)
+    assert cli.LATE_COMPILE_NOTE not in capsys.readouterr().err
+    # the note before the first compile counts: no second one; a command leaves no listener behind
+    monkeypatch.setattr(cli, "_kernels_cached", lambda modules: False)
+    assert main(["run", str(tiny), "--runs", "2", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert cli.COMPILE_NOTE in err and cli.LATE_COMPILE_NOTE not in err and cli._listening is None
+
+
 def test_every_command_that_compiles_names_its_kernels(monkeypatch, capsys):
     # a command missing from _KERNELS never showed its compile note (the lookup failed quietly)
     kinds = set(re.findall(r'_compile_note\("(\w+)"', Path(cli.__file__).read_text()))
     assert kinds and kinds <= set(cli._KERNELS), kinds - set(cli._KERNELS)
     monkeypatch.setattr(cli, "_kernels_cached", lambda modules: False)
-    for kind in sorted(kinds):
-        cli._compile_note(kind, quiet=False)
-        assert cli.COMPILE_NOTE in capsys.readouterr().err, kind
+    try:
+        for kind in sorted(kinds):
+            cli._compile_note(kind, quiet=False)
+            assert cli.COMPILE_NOTE in capsys.readouterr().err, kind
+    finally:
+        cli._stop_noting_compiles()  # (main does it after a command)
 
 
 def test_kernels_cached_reads_numbas_cache(tiny, tmp_path, capsys):

@@ -57,6 +57,8 @@ FLYOUT_DT_S = 0.5
 FLYOUT_SPREAD = {"--seed": 1, "--thrust-pct": 0.1, "--isp-pct": 0.1, "--burn-pct": 0.1, "--drag-pct": 3.0,
                  "--azimuth-mrad": 0.5}
 COMPILE_NOTE = "compiling the flight kernels, first run only, a few minutes"
+#: Said when a kernel the check before a command did not foresee compiles (once a command).
+LATE_COMPILE_NOTE = "compiling kernels this command has not used before (once; up to a few minutes)"
 # modules holding the Numba kernels each command compiles
 _KERNELS = {
     "simulate": ("shieldlab.flyout.kernel", "shieldlab.engage.fan", "shieldlab.tracking.tracker_kernel"),
@@ -257,7 +259,9 @@ def _kernels_cached(modules) -> bool:
 
 
 def _compile_note(kind: str, quiet: bool) -> None:
-    """One line on stderr before the Numba kernels compile for the first time."""
+    """One line on stderr before the Numba kernels compile for the first time; and, until the
+    command ends, one when a kernel compiles that this check did not foresee (a filter, an
+    association, a map first used: its module's other kernels were cached)."""
     if quiet:
         return
     try:
@@ -266,6 +270,50 @@ def _compile_note(kind: str, quiet: bool) -> None:
         return
     if not cached:
         _err().print(COMPILE_NOTE)
+    _note_compiles(said=not cached)
+
+
+class _CompileListener:
+    """Prints :data:`LATE_COMPILE_NOTE` at the first Numba compilation (Numba's
+    ``numba:compile`` event fires only where its cache had no code), unless a note was said."""
+
+    def __init__(self, said: bool):
+        from numba.core import event
+
+        class Listener(event.Listener):
+            def on_start(inner, ev) -> None:  # noqa: N805 (the listener's own self is Numba's)
+                if not self.said:
+                    self.said = True
+                    _err().print(LATE_COMPILE_NOTE)
+
+            def on_end(inner, ev) -> None:  # noqa: N805
+                pass
+
+        self.said = said
+        self.listener = Listener()
+        event.register("numba:compile", self.listener)
+
+    def close(self) -> None:
+        from numba.core import event
+
+        event.unregister("numba:compile", self.listener)
+
+
+_listening: _CompileListener | None = None
+
+
+def _note_compiles(said: bool) -> None:
+    """Listen for compilations until the command ends (:func:`main`)."""
+    global _listening
+    if _listening is None:
+        _listening = _CompileListener(said)
+
+
+def _stop_noting_compiles() -> None:
+    global _listening
+    if _listening is not None:
+        _listening.close()
+        _listening = None
 
 
 def _stderr_is_terminal() -> bool:
@@ -2780,6 +2828,13 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # Typer on the separate click package
         click_errors = importlib.import_module("click.exceptions")
     NoArgsIsHelpError, UsageError = click_errors.NoArgsIsHelpError, click_errors.UsageError
+    try:
+        return _main(argv, NoArgsIsHelpError, UsageError)
+    finally:
+        _stop_noting_compiles()  # (a command run in a longer process leaves no listener behind)
+
+
+def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's exception classes)
     try:
         rv = app(args=argv, prog_name="shieldlab", standalone_mode=False)
     except NoArgsIsHelpError as e:
