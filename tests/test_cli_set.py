@@ -82,6 +82,7 @@ def test_tracks_and_validate_take_settings_too(tmp_path):
     (["--set", "tracking.association=gnm"], "--set tracking.association=gnm: tracking.association: Input should be"),
     (["--set", "doctrine.salvo=-1"], "--set doctrine.salvo=-1: doctrine.salvo"),
     (["--set", "batteries[9].rounds=4"], "--set: batteries[9].rounds: the scenario has no batteries[9]"),
+    (["--set", "batteries[0].rounds[0]=4"], "--set: batteries[0].rounds[0]: batteries[0].rounds is not a list"),
     (["--set", "doctrine.salvo"], "--set: 'doctrine.salvo': give FIELD=VALUE"),
 ])
 @pytest.mark.parametrize("command", ["run", "tracks", "validate"])
@@ -114,3 +115,6 @@ def test_settings_on_a_scenario_without_ballistic_threats_are_shown_or_noted(tmp
     assert r.returncode == 0, r.stderr
     assert "(set tracking.init_hits=2) — shelling" in r.stdout and "note:" not in r.stderr
     assert "set tracking.init_hits = 2" in (tmp_path / "sh" / "report.html").read_text()
+    r = cli("validate", "turkey-airspace-2015", "--set", "doctrine.salvo=2", "--json")
+    assert r.returncode == 0 and any(n.startswith("note: --set doctrine.salvo: this scenario has flights only")
+                                     for n in json.loads(r.stdout)["notes"])

@@ -753,16 +753,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     else:
         export_formats = ()
     if air_only:
-        # the ballistic chain's settings, which the air picture and the shelling never read (the
-        # air picture confirms its tracks on tracking.init_hits reports): said, as validate says
-        # the settings a run does not read
-        unread = [st.field for st in settings if st.path[0] in ("doctrine", "sensing")
-                  or (st.path[0] == "tracking" and st.path[1:2] != ("init_hits",))]
-        if unread and not quiet:
-            _err().print(f"note: --set {', '.join(unread)}: this scenario has {only} only, and the doctrine, "
-                         "sensing and tracking fields are the ballistic kill chain's (but tracking.init_hits, "
-                         "which the air picture reads): the results are as without it", markup=False,
-                         highlight=False)
+        note = _unread_settings_note(settings, only)
+        if note and not quiet:
+            _err().print(note, markup=False, highlight=False)
         _simulate_air(scenario, runs, seed, out_dir, as_json=as_json, quiet=quiet, force=force, explain=explain,
                       scene_run=scene_run, half_width=half_width, export_formats=export_formats, settings=settings)
         return
@@ -900,6 +893,19 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                     + "".join(f", scene.{f}" for f in export_formats))
         _print_line(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                     f"shieldlab view {out_dir}")
+
+
+def _unread_settings_note(settings: list, only: str | None) -> str | None:
+    """A note on ``--set`` fields of the ballistic kill chain (doctrine, sensing, tracking but
+    tracking.init_hits, which the air picture confirms its tracks on) given to a scenario of
+    ``only`` (flights, shelling: :func:`_without_threats`), which never reads them."""
+    unread = [st.field for st in settings if st.path[0] in ("doctrine", "sensing")
+              or (st.path[0] == "tracking" and st.path[1:2] != ("init_hits",))]
+    if not (only and unread):
+        return None
+    return (f"note: --set {', '.join(unread)}: this scenario has {only} only, and the doctrine, sensing and "
+            "tracking fields are the ballistic kill chain's (but tracking.init_hits, which the air picture "
+            "reads): the results are as without it")
 
 
 def _without_threats(scenario: str, settings: list | None = None) -> str | None:
@@ -2469,6 +2475,9 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
 
         info["shelling"] = shelling.check(world)
     info["notes"] += _air_and_shelling_notes(world, info)
+    if parsed and not world.threats:  # a ballistic field set on flights or shelling: run notes it too
+        unread = _unread_settings_note(parsed, _without_threats(scenario, parsed))
+        info["notes"] += [unread] if unread else []
     if world.scenario.tracking.association == "gnn":  # (tracking_settings made them)
         info["false_alarms_per_search_frame"] = info["tracking"]["false_alarms_per_search_frame"]
     if as_json:
@@ -2483,7 +2492,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     always = {"sensors", "batteries", "threats", "assets"} if world.threats else set()
     counts = ", ".join(_plural(info[k], noun, plural) for k, noun, plural in parts if k in always or info[k])
     _print_line(Text.assemble(("valid", "green"), f": {info['scenario']}{_set_text(info)} — {counts}"))
-    if world.scenario.tracking.association == "gnn":
+    if world.scenario.tracking.association == "gnn" and world.threats:  # (the ballistic chain's tracking)
         _print_line(f"fire control on the multi-target tracker's tracks ({info['tracking']['filter'].upper()} "
                     f"tracks, association gnn); "
                     + _false_alarm_text(world.scenario.sensing.false_alarms, info["false_alarms_per_search_frame"]))

@@ -110,6 +110,8 @@ def apply(raw: dict, setting: Setting, value) -> dict:
         shown += f"[{step}]" if isinstance(step, int) else (f".{step}" if shown else step)
         last = nxt is None
         if isinstance(step, int):
+            if not isinstance(node, list) and node is not None:
+                raise InputError(f"{setting.field}: {shown[:shown.rindex('[')]} is not a list", field="--set")
             if not isinstance(node, list) or step >= len(node):
                 n = len(node) if isinstance(node, list) else 0
                 raise InputError(f"{setting.field}: the scenario has no {shown} (it has {n} item(s) there)",
