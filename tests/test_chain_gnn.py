@@ -228,6 +228,40 @@ def test_two_nodes_engage_their_numbers_and_a_run_is_the_same_whatever_its_chunk
     np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[3])
 
 
+def test_a_battery_does_not_engage_one_object_twice_through_two_tracks(two_nodes):
+    """Two nodes' tracks of one missile under two network numbers, or a broad track beside an
+    engaged one, were each engaged: a battery fired two salvos at one warhead a tick apart.  A
+    track that is the same object by the track-to-track test (chi-square 6, 99.9 %) as one with
+    a salvo at it, and no better, waits for that shot's look: no two salvos of a battery decided
+    within a planning interval are at tracks that pass the test with the later one no better,
+    and the log says `same-object` where it held one."""
+    from shieldlab.c2.records import REASONS
+
+    w, _, ch = two_nodes
+    e = ch.engagements
+    doc_interval = w.scenario.doctrine.planning_interval_s
+    checked = 0
+    for i in range(e.run.size):
+        for j in range(i + 1, e.run.size):  # (salvos are listed as committed: j after i)
+            if not (e.run[i] == e.run[j] and e.battery[i] == e.battery[j] and e.track[i] != e.track[j]
+                    and 0 <= e.decision_time[j] - e.decision_time[i] <= doc_interval
+                    and e.source[i] == e.source[j] and e.source[i][0] == "system"):
+                continue
+            pic = ch.pictures[e.source[i][1]]
+            k = np.searchsorted(pic.t, e.decision_time[j], side="right") - 1
+            c = e.run[i]
+            xi, xj, Pi, Pj = pic.x[c, e.track[i], k], pic.x[c, e.track[j], k], pic.P[c, e.track[i], k], \
+                pic.P[c, e.track[j], k]
+            if not (np.isfinite(xi).all() and np.isfinite(xj).all()):
+                continue
+            d = xj - xi
+            d2 = d @ np.linalg.solve(Pi + Pj, d)
+            assert d2 > 22.4577 or np.trace(Pj[:3, :3]) < np.trace(Pi[:3, :3]), (i, j, d2)
+            checked += 1
+    assert checked > 0  # pairs of one battery's salvos a tick apart, at distinct objects (or better tracks)
+    assert "same-object" in {REASONS[r] for r in ch.decisions.reason}
+
+
 def test_gnn_summarises_its_settings(tmp_path):
     w = _world(tmp_path, extra="tracking: {association: gnn, delete_probability: 0.01}\nsensing: {false_alarms: 3}\n")
     r = simulate(w, runs=2, seed=1)

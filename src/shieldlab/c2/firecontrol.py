@@ -80,6 +80,8 @@ PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level 
 HORIZON = 7200.0  # s, how far ahead fire control extrapolates: longer than any ICBM flight
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
 _R = {name: i for i, name in enumerate(REASONS)}
+#: χ²₆⁻¹(0.999): two tracks' states this close, for their covariances, are taken for one object.
+_SAME_OBJECT_GATE = 22.4577
 _BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"], _R["kept-for-higher-value"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
 _IS_BLOCKING = np.isin(np.arange(len(REASONS) + 2), _BLOCKING)  # by state (the negative ones from the end)
@@ -132,7 +134,8 @@ class FireControl:
     """
 
     def __init__(self, doctrine: Doctrine, batteries, index, view: TrackView, assets, batch_shape, t_end: float,
-                 sector=None, system: str | None = None, name: str = "defence", alert: np.ndarray | None = None):
+                 sector=None, system: str | None = None, name: str = "defence", alert: np.ndarray | None = None,
+                 same_object_test: bool = False):
         self.doc, self.name = doctrine, name
         self.bats = list(batteries)
         self.index = np.asarray(index, int)
@@ -179,6 +182,9 @@ class FireControl:
         self._planned: dict[tuple[int, int], list[Option]] = {}  # latest options of each threat (assignment)
         self._most_kept = (N - 1) * np.array([b.salvo for b in self.bats], int)  # what _kept can at most say
         self._last_detection: dict = {}  # per track source: threat_eval.last_detection of its n_hits
+        # tracks of reports without labels may hold one object twice (two nodes' tracks under two
+        # network numbers, a warhead's track and a broad one beside it): test before a second shot
+        self.same_object_test = same_object_test
 
     # ------------------------------------------------------------------ cooperation
     def learn(self, c: int, n: int, known_at: float, until: float, intercept_time: float) -> None:
@@ -217,6 +223,7 @@ class FireControl:
             return []
         due &= self._look(due, tick)
         due &= self._deconflict(due, tick)
+        due &= self._same_object(due, tick)
         if not due.any():
             return []
         options: dict[tuple[int, int], list[Option]] = {}
@@ -315,6 +322,52 @@ class FireControl:
                 else:
                     del self._foreign[(c, n)]
         return keep
+
+    def _same_object(self, due: np.ndarray, tick: float) -> np.ndarray:
+        """The rows of ``due`` that may be planned: not those :meth:`_duplicate_of` a track this
+        node has a salvo at (they wait for that shot's look, reason ``same-object``)."""
+        keep = np.ones(due.shape, bool)
+        if not self.same_object_test:
+            return keep
+        for c, n in zip(*np.nonzero(due & np.isnan(self.shot_at)), strict=True):
+            keep[c, n] = not self._held_as_duplicate(int(c), int(n), tick)
+        return keep
+
+    def _held_as_duplicate(self, c: int, n: int, tick: float) -> bool:
+        """Whether track ``(c, n)`` is the same object as a track this node has a salvo at (one
+        committed at an earlier tick, or earlier at this one), and no better: both read on that
+        salvo's planning source at their latest update, the track-to-track test
+        ``Δᵀ (P₁ + P₂)⁻¹ Δ ≤ χ²₆⁻¹(0.999)`` (22.46; as track fusion correlates,
+        :mod:`shieldlab.c2.fusion`) and a position covariance trace no smaller than the engaged
+        track's.  If so it waits for that shot's look (reason ``same-object``); a better track
+        of the object is engaged (its shot may be the one that counts)."""
+        if not self.same_object_test:
+            return False
+        for m in np.flatnonzero(np.isfinite(self.shot_at[c])).tolist():
+            if m == n:
+                continue
+            b = int(self.look_src[c, m])
+            key = self.plan[b]
+            tr = self.view.tracks(key)
+            k = self.view.index(key, np.array([c, c]), np.array([n, m]), tick)
+            if (k < 0).any():
+                continue
+            xn, xm = tr.x[c, n, k[0]], tr.x[c, m, k[1]]
+            if not (np.isfinite(xn).all() and np.isfinite(xm).all()):
+                continue
+            Pn, Pm = tr.P[c, n, k[0]], tr.P[c, m, k[1]]
+            d = xn - xm
+            try:
+                d2 = float(d @ np.linalg.solve(Pn + Pm, d))
+            except np.linalg.LinAlgError:
+                continue
+            if d2 <= _SAME_OBJECT_GATE and np.trace(Pn[:3, :3]) >= np.trace(Pm[:3, :3]):
+                blocked = _IS_BLOCKING[self.reason[c, n]]
+                self.reason[c, n] = np.where(blocked, self.reason[c, n], _R["same-object"])
+                self.next_check[c, n] = max(tick + self.doc.planning_interval,
+                                            float(self.shot_at[c, m]) + self.bats[b].look_time)
+                return True
+        return False
 
     def _log_hold(self, c: int, n: int, b: int, code: int) -> None:
         self.reason[c, n, b] = code
@@ -566,6 +619,8 @@ class FireControl:
             # interval if a better-placed battery is waiting for the track to improve)
             self.next_check[c, n] = tick + interval if gated or choice.boost_track else \
                 max(tick + interval, choice.launch_time - lead - interval)
+            return None
+        if self._held_as_duplicate(c, n, tick):  # a track of an object engaged earlier at this tick
             return None
         rounds = int(min(bat.salvo, self.magazine[c, b] - self.reserve[b]))
         self.magazine[c, b] -= rounds

@@ -72,6 +72,9 @@ REASONS = (
     # radars' discrimination calls judged it a spent booster, so fire control never read it
     # (from the tracks' lineage, for the log only); after "too-late", for the same reason
     "judged-booster",
+    # tracks of reports without labels: a track this node already has a salvo at is statistically
+    # the same object (track-to-track test) and no worse: this one waits for that shot's look
+    "same-object",
 )
 #: Codes that describe waiting rather than giving up (logged as ``hold`` when they begin).
 HOLD_REASONS = ("held-last-chance", "track-quality")

@@ -41,7 +41,7 @@ def track_sources(tracks: dict[str, Tracks], own_tracks: dict[str, Tracks] | Non
 
 
 def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float,
-                  alerts: dict[str, np.ndarray] | None = None) -> list[FireControl]:
+                  alerts: dict[str, np.ndarray] | None = None, same_object_test: bool = False) -> list[FireControl]:
     """One fire control per C2 node that commands batteries; ``architecture: integrated``
     (or a single node): one over all batteries, planning on the one picture of all sensors
     (``("system", INTEGRATED)``) where the scenario has several nodes.  ``alerts``: battery
@@ -56,10 +56,11 @@ def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float,
     if one_fire_control(world):
         return [FireControl(doctrine, bats, range(len(bats)), view, world.assets, batch_shape, t_end,
                             system=INTEGRATED if one_picture(world) else None, name=INTEGRATED,
-                            alert=alert(range(len(bats))))]
+                            alert=alert(range(len(bats))), same_object_test=same_object_test)]
     sectoral = world.architecture == "sectoral"
     return [FireControl(doctrine, [bats[i] for i in nd.batteries], nd.batteries, view, world.assets, batch_shape,
-                        t_end, sector=nd.sector if sectoral else None, name=nd.name, alert=alert(nd.batteries))
+                        t_end, sector=nd.sector if sectoral else None, name=nd.name, alert=alert(nd.batteries),
+                        same_object_test=same_object_test)
             for nd in world.nodes if nd.batteries]
 
 
@@ -117,7 +118,8 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
                                               time=np.full(cc.size, t_end), kind=np.ones(cc.size, np.int8),
                                               reason=np.full(cc.size, code, np.int8))
     view = TrackView(track_sources(tracks, own_tracks), (C, T))
-    fcs = fire_controls(world, view, doc, (C, T), t_end, alerts)
+    # tracks of reports without labels may hold one object twice: tested before a second shot
+    fcs = fire_controls(world, view, doc, (C, T), t_end, alerts, same_object_test=targets is not None)
     # a threat's engagements by every node are counted together for the kill draws: the
     # k-th salvo at it, whichever node fires it, draws the k-th (each node counting its own,
     # a second node's first shot drew the first node's first draw, so it failed where that

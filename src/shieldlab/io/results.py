@@ -106,6 +106,8 @@ REASON_TEXT = {
     "assessed-killed": "the look after the shot saw no detection: judged destroyed",
     "outside-sector": "its predicted path does not cross this node's sector",
     "engaged-elsewhere": "another node reported engaging it",
+    "same-object": "another track this node has a salvo at is the same object by their states and "
+                   "covariances, and no less certain: waiting for that shot's look",
     "kept-for-higher-value": "the last rounds are kept for threats with more value at stake",
 }
 
