@@ -82,7 +82,8 @@ _RECHECK = 4  # planning intervals before an unengageable threat is looked at ag
 _R = {name: i for i, name in enumerate(REASONS)}
 #: χ²₆⁻¹(0.999): two tracks' states this close, for their covariances, are taken for one object.
 _SAME_OBJECT_GATE = 22.4577
-_BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"], _R["kept-for-higher-value"]])
+_BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"], _R["kept-for-higher-value"],
+                      _R["same-object"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
 _IS_BLOCKING = np.isin(np.arange(len(REASONS) + 2), _BLOCKING)  # by state (the negative ones from the end)
 
@@ -223,7 +224,6 @@ class FireControl:
             return []
         due &= self._look(due, tick)
         due &= self._deconflict(due, tick)
-        due &= self._same_object(due, tick)
         if not due.any():
             return []
         options: dict[tuple[int, int], list[Option]] = {}
@@ -323,31 +323,23 @@ class FireControl:
                     del self._foreign[(c, n)]
         return keep
 
-    def _same_object(self, due: np.ndarray, tick: float) -> np.ndarray:
-        """The rows of ``due`` that may be planned: not those :meth:`_duplicate_of` a track this
-        node has a salvo at (they wait for that shot's look, reason ``same-object``)."""
-        keep = np.ones(due.shape, bool)
-        if not self.same_object_test:
-            return keep
-        for c, n in zip(*np.nonzero(due & np.isnan(self.shot_at)), strict=True):
-            keep[c, n] = not self._held_as_duplicate(int(c), int(n), tick)
-        return keep
-
-    def _held_as_duplicate(self, c: int, n: int, tick: float) -> bool:
-        """Whether track ``(c, n)`` is the same object as a track this node has a salvo at (one
-        committed at an earlier tick, or earlier at this one), and no better: both read on that
-        salvo's planning source at their latest update, the track-to-track test
+    def _held_as_duplicate(self, c: int, n: int, tick: float, b: int) -> bool:
+        """Whether track ``(c, n)``, about to be engaged, is the same object as a track this node
+        has a salvo at (one committed at an earlier tick, or earlier at this one), and no
+        better: both read on that salvo's planning source at their latest update, the
+        track-to-track test
         ``Δᵀ (P₁ + P₂)⁻¹ Δ ≤ χ²₆⁻¹(0.999)`` (22.46; as track fusion correlates,
         :mod:`shieldlab.c2.fusion`) and a position covariance trace no smaller than the engaged
-        track's.  If so it waits for that shot's look (reason ``same-object``); a better track
-        of the object is engaged (its shot may be the one that counts)."""
+        track's.  If so battery ``b``'s shot waits for that shot's look (its reason
+        ``same-object``); a better track of the object is engaged (its shot may be the one that
+        counts)."""
         if not self.same_object_test:
             return False
         for m in np.flatnonzero(np.isfinite(self.shot_at[c])).tolist():
             if m == n:
                 continue
-            b = int(self.look_src[c, m])
-            key = self.plan[b]
+            shooter = int(self.look_src[c, m])
+            key = self.plan[shooter]
             tr = self.view.tracks(key)
             k = self.view.index(key, np.array([c, c]), np.array([n, m]), tick)
             if (k < 0).any():
@@ -362,10 +354,9 @@ class FireControl:
             except np.linalg.LinAlgError:
                 continue
             if d2 <= _SAME_OBJECT_GATE and np.trace(Pn[:3, :3]) >= np.trace(Pm[:3, :3]):
-                blocked = _IS_BLOCKING[self.reason[c, n]]
-                self.reason[c, n] = np.where(blocked, self.reason[c, n], _R["same-object"])
+                self.reason[c, n, b] = _R["same-object"]
                 self.next_check[c, n] = max(tick + self.doc.planning_interval,
-                                            float(self.shot_at[c, m]) + self.bats[b].look_time)
+                                            float(self.shot_at[c, m]) + self.bats[shooter].look_time)
                 return True
         return False
 
@@ -620,7 +611,9 @@ class FireControl:
             self.next_check[c, n] = tick + interval if gated or choice.boost_track else \
                 max(tick + interval, choice.launch_time - lead - interval)
             return None
-        if self._held_as_duplicate(c, n, tick):  # a track of an object engaged earlier at this tick
+        # a track of an object this node has a salvo at (tested only here, where a salvo would go:
+        # before planning, every look at every track cost the whole chain 7 %)
+        if self._held_as_duplicate(c, n, tick, b):
             return None
         rounds = int(min(bat.salvo, self.magazine[c, b] - self.reserve[b]))
         self.magazine[c, b] -= rounds
