@@ -599,9 +599,9 @@ def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: 
     battery's own radar), whose column (or, over several sources, network number ``net``) it
     is.  Where that source's own track under the number was not held at that time (the node's
     picture held it from a track received over a link), the file of the node whose track was
-    held nearest that time (one held then, if any; the first in ``net.nodes`` of equals).  ``column_tid``:
-    per file, the track number behind each of its fire-control columns.  Rows without a track
-    (-1) or a source get None and -1."""
+    held nearest that time (one held then, if any; the first in ``net.nodes`` of equals).
+    ``column_tid``: per file, the track number behind each of its fire-control columns.  Rows
+    without a track (-1) or a source get None and -1."""
     file, number = np.empty(run.size, object), np.full(run.size, -1, np.int64)
     for i in range(run.size):
         if track[i] < 0 or source[i] is None:
@@ -729,12 +729,12 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
                                judged_boosters=called_off)
         # each salvo's and each logged decision's track as the track files number it
         if eng.track is not None and eng.source is not None:
-            eng = replace(eng, **dict(zip(("file", "file_track"), _file_numbers(
-                eng.run, eng.track, eng.source, eng.decision_time, column_tid, own_key, net), strict=True)))
+            file, number = _file_numbers(eng.run, eng.track, eng.source, eng.decision_time, column_tid, own_key, net)
+            eng = replace(eng, file=file, file_track=number)
         if decisions.track is not None and decisions.source is not None:
-            decisions = replace(decisions, **dict(zip(("file", "file_track"), _file_numbers(
-                decisions.run, decisions.track, decisions.source, decisions.time, column_tid, own_key, net),
-                strict=True)))
+            file, number = _file_numbers(decisions.run, decisions.track, decisions.source, decisions.time, column_tid,
+                                         own_key, net)
+            decisions = replace(decisions, file=file, file_track=number)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,
