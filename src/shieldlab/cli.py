@@ -919,9 +919,7 @@ def _without_threats(scenario: str, settings: list | None = None) -> str | None:
     try:
         if settings:
             source, raw = sweep.load(scenario)
-            for st in settings:
-                raw = sweep.apply(raw, st, st.values[0])
-            scn = parse(raw, source)
+            scn = parse(sweep.applied(raw, settings, [st.values[0] for st in settings]), source)
         else:
             scn = load(scenario)
     except InputError:

@@ -63,7 +63,8 @@ from shieldlab import earth
 from shieldlab.c2 import threat_eval
 from shieldlab.c2.assignment import AssignmentProblem, solve_exact, solve_greedy
 from shieldlab.c2.doctrine import Doctrine
-from shieldlab.c2.records import REASONS, Decisions, Option, Salvo
+from shieldlab.c2.records import REASONS, Decisions, Option, Salvo, key_array
+from shieldlab.c2.track_numbers import GATE_PROBABILITY
 from shieldlab.c2.trackview import TrackView
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.pk import kill_probability
@@ -75,13 +76,15 @@ from shieldlab.engage.solver import (
     interceptor_velocity,
 )
 from shieldlab.flyout.integrate import coast
+from shieldlab.tracking import association
 
 PREDICT_DT = 4.0  # s, step of the fire-control extrapolation (RK4: metre-level over minutes)
 HORIZON = 7200.0  # s, how far ahead fire control extrapolates: longer than any ICBM flight
 _RECHECK = 4  # planning intervals before an unengageable threat is looked at again
 _R = {name: i for i, name in enumerate(REASONS)}
-#: χ²₆⁻¹(0.999): two tracks' states this close, for their covariances, are taken for one object.
-_SAME_OBJECT_GATE = 22.4577
+#: χ²₆⁻¹(0.999), 22.46: two tracks' states this close, for their covariances, are one object (the
+#: gate network track numbers join tracks with).
+_SAME_OBJECT_GATE = association.gate(GATE_PROBABILITY, dof=6)
 _BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-chance"], _R["kept-for-higher-value"],
                       _R["same-object"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
@@ -657,12 +660,10 @@ class FireControl:
         t = np.where(np.isfinite(t), t, self.t_end)
         h = np.array(self.holds, float).reshape(-1, 5)
         local = np.concatenate([h[:, 2], bb]).astype(np.int64)
-        source = np.empty(local.size, object)  # (keys are tuples: filled one by one, not unpacked)
-        for i, b in enumerate(local.tolist()):
-            source[i] = self.plan[b]
         return Decisions(run=np.concatenate([h[:, 0], cb]).astype(np.int64),
                          threat=np.concatenate([h[:, 1], nb]).astype(np.int64),
                          battery=self.index[local],
                          time=np.concatenate([h[:, 3], t]),
                          kind=np.concatenate([np.zeros(len(self.holds), np.int8), np.ones(cb.size, np.int8)]),
-                         reason=np.concatenate([h[:, 4], code]).astype(np.int8), source=source)
+                         reason=np.concatenate([h[:, 4], code]).astype(np.int8),
+                         source=key_array([self.plan[b] for b in local.tolist()]))

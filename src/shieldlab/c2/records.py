@@ -50,6 +50,15 @@ class Salvo(NamedTuple):
     plan_key: tuple | None = None  # the track source it was planned on (None: the guidance source)
 
 
+def key_array(keys: list) -> np.ndarray:
+    """Track-source keys (tuples such as ``("system", name)``) as a 1-D object array, one key a
+    cell (``np.array`` would unpack the tuples into a second axis)."""
+    out = np.empty(len(keys), object)
+    for i, key in enumerate(keys):
+        out[i] = key
+    return out
+
+
 #: Why fire control did not shoot, or waited (``Decisions.reason`` codes).
 REASONS = (
     "no-track",  # no fire-control track of the threat (never confirmed, or not on this battery's source)

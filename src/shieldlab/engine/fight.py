@@ -22,7 +22,7 @@ import numpy as np
 from shieldlab.c2.doctrine import Doctrine
 from shieldlab.c2.firecontrol import FireControl
 from shieldlab.c2.network import INTEGRATED, one_fire_control, one_picture
-from shieldlab.c2.records import REASONS, Decisions
+from shieldlab.c2.records import REASONS, Decisions, key_array
 from shieldlab.c2.trackview import TrackView
 from shieldlab.engage.assess import assess, first_kills, object_of, threat_of
 from shieldlab.engage.fan import fan_for
@@ -208,14 +208,14 @@ def _by_threat(d: Decisions, targets: np.ndarray, N: int, t_end: float, B: int,
     why = np.full(cc.size, _R["no-track"], np.int8)
     if judged_boosters is not None:
         why[judged_boosters[bb, cc, nn]] = _R["judged-booster"]
-    source = np.empty(cc.size, object)  # a threat no track followed: no track, no source
     return Decisions(run=np.concatenate([d.run[keep], cc]).astype(np.int64),
                      threat=np.concatenate([obj[keep], nn]).astype(np.int64),
                      battery=np.concatenate([d.battery[keep], bb]).astype(np.int64),
                      time=np.concatenate([d.time[keep], np.full(cc.size, t_end)]),
                      kind=np.concatenate([d.kind[keep], np.ones(cc.size, np.int8)]).astype(np.int8),
                      reason=np.concatenate([d.reason[keep], why]).astype(np.int8),
-                     source=None if d.source is None else np.concatenate([d.source[keep], source]),
+                     # a threat no track followed: no track, no source
+                     source=None if d.source is None else np.concatenate([d.source[keep], key_array([None] * cc.size)]),
                      track=np.concatenate([d.threat[keep], np.full(cc.size, -1)]).astype(np.int64))
 
 
@@ -248,9 +248,6 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
     cat["killed"] = cat["killed"] & ~late
     cat["prediction_error"] = np.where(late, np.inf, cat["prediction_error"])
     cat["reach_shortfall"] = np.where(late, np.inf, cat["reach_shortfall"])
-    source = np.empty(len(salvos), object)  # (keys are tuples: filled one by one, not unpacked)
-    for i, s in enumerate(salvos):
-        source[i] = s.plan_key or s.guide_key
     return Engagements(
         run=run, threat=threat, battery=col("battery", np.int64),
         rounds=col("rounds", np.int64), decision_time=col("decision_time", float),
@@ -260,4 +257,5 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
         closing_speed=col("closing_speed", float), crossing_angle=col("crossing_angle", float),
         pk=col("pk", float), pip_sigma=col("pip_sigma", float), boost_track=col("boost_track", bool),
         reach_shortfall=cat["reach_shortfall"].astype(float),
-        track=None if targets is None else track, target=target, source=None if targets is None else source)
+        track=None if targets is None else track, target=target,
+        source=None if targets is None else key_array([s.plan_key or s.guide_key for s in salvos]))

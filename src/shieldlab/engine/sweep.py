@@ -221,6 +221,15 @@ def points(source: str, raw: dict, settings: list[Setting]) -> list[Point]:
                   world, label) for i, (combo, world, label) in enumerate(zip(combos, worlds, labels))]
 
 
+def applied(raw: dict, settings: list[Setting], values) -> dict:
+    """A copy of scenario mapping ``raw`` with each setting's field set to its value in ``values``
+    (:func:`apply`, one after the other)."""
+    data = raw
+    for s, v in zip(settings, values, strict=True):
+        data = apply(data, s, v)
+    return data
+
+
 def _once_each(settings: list[Setting]) -> list[str]:
     """The settings' columns; a field set twice (or two fields of one column name) is refused."""
     cols = [s.column for s in settings]
@@ -234,9 +243,7 @@ def _compiled(source: str, raw: dict, settings: list[Setting], combo: tuple):
     """The scenario ``raw`` with ``settings`` set to ``combo``: ``(the mapping, its label, the
     validated scenario, its world)``; an error names the ``--set`` values (the label), unless
     the scenario as written is refused for the same reasons: then it is the scenario's own."""
-    data = raw
-    for s, v in zip(settings, combo, strict=True):
-        data = apply(data, s, v)
+    data = applied(raw, settings, combo)
     label = ", ".join(f"{s.field}={as_written(v)}" for s, v in zip(settings, combo, strict=True))
     try:
         scn = parse(data, source)

@@ -276,8 +276,7 @@ class Sweep:
         cols["runs"] = [r.get("runs") for r in rows]
         for k in HEADLINE:
             if k.endswith("_ci95"):  # an interval as two columns: ..._lo, ..._hi
-                cols[k[:-5] + "_lo"] = [(r.get(k) or [None, None])[0] for r in rows]
-                cols[k[:-5] + "_hi"] = [(r.get(k) or [None, None])[1] for r in rows]
+                cols[k[:-5] + "_lo"], cols[k[:-5] + "_hi"] = _bounds([r.get(k) for r in rows])
             else:
                 cols[k] = [r.get(k) for r in rows]
         with atomic_path(self.root / "points.parquet") as tmp:
@@ -291,6 +290,12 @@ class Sweep:
         write_text(self.root / "report.html", sweep_report.build(self.manifest, rows))
         self.manifest["complete"] = True
         write_text(self.root / MANIFEST, json.dumps(self.manifest, indent=2) + "\n")
+
+
+def _bounds(intervals: list) -> tuple[list, list]:
+    """Summaries' ``[lo, hi]`` intervals as two columns (None where a summary has none)."""
+    pairs = [iv or [None, None] for iv in intervals]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def point_quality(rows: list[dict], columns: Sequence[str]) -> pa.Table | None:
@@ -312,8 +317,7 @@ def point_quality(rows: list[dict], columns: Sequence[str]) -> pa.Table | None:
     cols["runs"] = [q.get("runs") for _, _, q in flat]
     for k in TRACK_QUALITY_KEYS + TRACK_QUALITY_FILE_KEYS:
         cols[k] = [q.get(k) for _, _, q in flat]
-        cols[k + "_lo"] = [(q.get(k + "_ci95") or [None, None])[0] for _, _, q in flat]
-        cols[k + "_hi"] = [(q.get(k + "_ci95") or [None, None])[1] for _, _, q in flat]
+        cols[k + "_lo"], cols[k + "_hi"] = _bounds([q.get(k + "_ci95") for _, _, q in flat])
     return pa.table({k: pa.array(v, pa.float64()) if k not in ("point", "system", "runs", *columns) else v
                      for k, v in cols.items()})
 

@@ -13,6 +13,14 @@ EVENT_KINDS = ("launch", "burnout", "launch-report", "detect", "track", "hold", 
                "impact")
 
 
+def _file_track(file, number, i: int) -> tuple[int, str]:
+    """Row ``i``'s track as its track file numbers it, ``(number, file)``, from a record's
+    ``file`` and ``file_track``; :data:`_NO_TRACK` where the record has none, or the row no track."""
+    if file is None or number is None or file[i] is None:
+        return _NO_TRACK
+    return int(number[i]), str(file[i])
+
+
 def _geo(p):
     lat, lon, alt = earth.ecef_to_geodetic(np.where(np.isfinite(p), p, earth.WGS84_A))
     bad = ~np.isfinite(p).all(axis=-1)
@@ -225,7 +233,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         at = "" if e.threat[i] >= 0 else (" at its spent booster" if owner[i] >= 0 else " at a false track")
         # tracks of reports without labels: the track fire control engaged, by its number in its
         # track file (as `shieldlab tracks --out` lists it)
-        trk = _NO_TRACK if e.file is None or e.file_track is None else (int(e.file_track[i]), str(e.file[i]))
+        trk = _file_track(e.file, e.file_track, i)
         num = "" if e.track is None else (f", track {e.track[i]}" if trk == _NO_TRACK
                                           else f", track {trk[0]} of {trk[1]}")
         # when fire control decided it: two nodes' shots at one threat decided at one tick (before
@@ -258,8 +266,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         code = REASONS[dec.reason[i]]
         actor = world.batteries[dec.battery[i]].name if dec.battery[i] >= 0 else ""
         # tracks of reports without labels: the reasons are per track, so a threat may have a row per track
-        trk = _NO_TRACK if dec.file is None or dec.file_track is None or dec.file[i] is None \
-            else (int(dec.file_track[i]), str(dec.file[i]))
+        trk = _file_track(dec.file, dec.file_track, i)
         on = "" if trk == _NO_TRACK else f" (track {trk[0]} of {trk[1]})"
         rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
                      REASON_TEXT[code] + on, *_NO_GEOM, code, 0, *trk))
