@@ -151,6 +151,30 @@ def test_associate_equals_gnn_on_the_full_matrix(cost):
     assert taken > 100
 
 
+def test_associate_leaves_out_the_reports_within_a_tracks_reach():
+    """The minimum-speed gate on the sparse path: a track takes no report nearer to it than
+    its ``reach``; the same assignment as the full matrix with those pairs left out (the
+    cost of no report then weighs only the pairs left), on bunched tracks among clutter."""
+    rng = np.random.default_rng(11)
+    left_out = 0
+    for T in (3, 30):
+        for _ in range(6):
+            x, P, Z = _scene(rng, T)
+            reach = np.where(rng.random(T) < 0.5, rng.uniform(0.0, 4000.0, T), 0.0)
+            near = assoc.within_reach(x, Z, SITE, ENU, reach)
+            d2, ld = assoc.report_distances(x, P, Z, R, SITE, ENU)
+            inside = (d2 <= GATE) & ~near
+            left_out += int(((d2 <= GATE) & near).sum())
+            ld2 = np.broadcast_to(ld[:, None], d2.shape)
+            top = np.where(inside, ld2, -np.inf).max(initial=-np.inf)
+            ref = assoc.gnn(np.where(inside, d2 + ld2, np.inf), GATE + (top if np.isfinite(top) else 0.0))
+            got = assoc.associate(x, P, Z, R, SITE, ENU, GATE, cost="likelihood", reach=reach)
+            np.testing.assert_array_equal(got, ref)
+            dist = np.linalg.norm(assoc.report_positions(Z, SITE, ENU)[None] - x[:, None, :3], axis=-1)
+            np.testing.assert_array_equal(near, dist < reach[:, None])
+    assert left_out > 10  # the gate left out pairs that the χ² gate held
+
+
 def test_associate_refuses_an_unknown_cost():
     with pytest.raises(ValueError, match="cost"):
         assoc.associate(np.zeros((1, 6)), np.eye(6)[None], np.zeros((1, 3)), R, SITE, ENU, GATE, cost="nearest")

@@ -266,7 +266,8 @@ def test_gnn_summarises_its_settings(tmp_path):
     w = _world(tmp_path, extra="tracking: {association: gnn, delete_probability: 0.01}\nsensing: {false_alarms: 3}\n")
     r = simulate(w, runs=2, seed=1)
     assert r.summary["tracking"] == {"filter": "ekf", "init_hits": 3, "association": "gnn", "confirm_looks": 5,
-                                     "confirm_sigma_v_ms": 300.0, "delete_probability": 0.01, "delete_sigma_km": 10.0,
+                                     "confirm_sigma_v_ms": 300.0, "min_speed_ms": 300.0, "delete_probability": 0.01,
+                                     "delete_sigma_km": 10.0,
                                      "gate_probability": 0.9999, "false_alarms": 3.0,
                                      "false_alarms_per_search_frame": {s.radar.name: 3.0 for s in w.sensors}}
     assert w.sensors

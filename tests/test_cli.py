@@ -274,10 +274,10 @@ def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, cap
     from shieldlab.scenario.loader import preset_text
 
     scn.write_text(preset_text("epaa-phase-1")
-                   + "tracking: {association: gnn, delete_sigma_km: 7.5, confirm_looks: 6}\n")
-    want = ("track management: confirmed on 3 reports in 6 looks once the velocity is known to 300 m/s; deleted "
-            "when its silent looks had less than 0.001 chance were the object there or, confirmed, its position RMS "
-            "radius passes 7.5 km; gate 0.9999")
+                   + "tracking: {association: gnn, delete_sigma_km: 7.5, confirm_looks: 6, min_speed_ms: 250}\n")
+    want = ("track management: confirmed on 3 reports in 6 looks once the velocity is known to 300 m/s; a one-point "
+            "track's second report at least 250 m/s away; deleted when its silent looks had less than 0.001 chance "
+            "were the object there or, confirmed, its position RMS radius passes 7.5 km; gate 0.9999")
     for args in (["tracks", str(scn), "--runs", "2"], ["validate", str(scn)], ["run", str(scn), "--runs", "2"]):
         assert main(args) == 0
         printed = " ".join(capsys.readouterr().out.split())

@@ -478,16 +478,19 @@ def test_sparse_association_tracks_as_the_dense_one(scene, monkeypatch):
     assert (dense.status == mtt.TENTATIVE).sum() > 100  # the false alarms made tracks to compete with
 
 
-@pytest.mark.parametrize("false_alarms, whole, kf", [(2.0, True, "ekf"), (30.0, True, "ekf"), (2.0, False, "ekf"),
-                                                     (30.0, False, "ekf"), (2.0, True, "ukf"), (2.0, True, "imm")])
-def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, kf, monkeypatch):
+@pytest.mark.parametrize("false_alarms, whole, kf, min_speed", [
+    (2.0, True, "ekf", 0.0), (30.0, True, "ekf", 3000.0), (2.0, False, "ekf", 0.0), (30.0, False, "ekf", 3000.0),
+    (2.0, True, "ukf", 0.0), (2.0, True, "imm", 0.0)])
+def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, kf, min_speed, monkeypatch):
     """The compiled tracker (mtt_kernel: prediction with the drag floor, gating, GNN, update,
     management, initiation), run by run over the whole time loop (``whole``) or scan by scan,
     against its NumPy reference, with boosters and false alarms: the same tracks, numbers,
     lineage and calls; states and covariances equal but for the last bits of exp and log
     (1e-8 relative; the IMM's a little further, below).  The run-by-run tracker starts with
     one slot and few covariance rows, so that it grows both again and again.  EKF tracks,
-    and UKF and IMM tracks (the whole loop always: they step scan by scan only in NumPy)."""
+    and UKF and IMM tracks (the whole loop always: they step scan by scan only in NumPy); with
+    the minimum-speed gate among false alarms too (at 3 km/s, so that it holds some of the
+    threats' own reports out: 53 track numbers more on this scene)."""
     monkeypatch.setattr(mtt, "DENSE_REPORTS", 10**6 if whole else 0)
     monkeypatch.setattr(mtt, "FIRST_SLOTS", 1)
     monkeypatch.setattr(mtt, "FIRST_ROWS", 0.01)
@@ -497,7 +500,7 @@ def test_the_compiled_scan_tracks_as_the_numpy_scan(scene, false_alarms, whole, 
     reps = [scans.scan_reports(s.radar, observe(s.radar, truth, sig, streams[i]), truth, sig, streams[i],
                                false_alarms) for i, s in enumerate(w.sensors)]
     radars = [s.radar for s in w.sensors]
-    mgmt = mtt.TrackManagement(filter=kf)
+    mgmt = mtt.TrackManagement(filter=kf, min_speed=min_speed)
     fast = mtt.track_reports(reps, radars, "a", mgmt, keep_covariance=True)
     ref = mtt.track_reports(reps, radars, "a", mgmt, keep_covariance=True, compiled=False)
     for name in ("track_id", "status", "n_hits", "report", "sensors", "warhead"):
@@ -761,3 +764,62 @@ def test_the_tighter_track_takes_a_report_two_tracks_gate(compiled):
     else:
         mtt._scan(st, rep, 0, 0, site, field, reference, gate, report_k)
     assert st.hits[0].tolist() == [6, 7] and report_k[0].tolist() == [-1, mtt.report_id(0, 0, 0)]
+
+
+def _rising_one_after_another(n=3, K=6, period=10.0, speed=700.0):
+    """One run: ``n`` objects that each first appear at the same point (600 km east at 10°,
+    where missiles launched one after another from one place cross a radar's horizon), one
+    per scan of a radar that revisits every ``period`` seconds, and fly on at ``speed`` [m/s]
+    up and away; report slot ``i`` is object ``i``'s."""
+    r = _radar()
+    p0 = np.asarray(earth.aer_to_ecef(90.0 * DEG, 10.0 * DEG, 600e3, r.lat, r.lon, r.alt), float)
+    los = p0 - np.asarray(r.site_ecef, float)
+    up = p0 / np.linalg.norm(p0)
+    u = los / np.linalg.norm(los) + up
+    u /= np.linalg.norm(u)
+    z = np.full((1, K, n, 3), np.nan)
+    valid = np.zeros((1, K, n), bool)
+    for k in range(K):
+        for i in range(min(k + 1, n)):
+            p = p0 + speed * period * (k - i) * u
+            az, el, rng = earth.ecef_to_aer(p, r.lat, r.lon, r.alt)
+            z[0, k, i] = [float(rng), float(az), float(el)]
+            valid[0, k, i] = True
+    rep = Reports(sensor="r", site_ecef=r.site_ecef, site_lat=r.lat, site_lon=r.lon, site_alt=r.alt,
+                  t=period * np.arange(K), z=z, valid=valid, R=np.diag([25.0, 1e-8, 1e-8]),
+                  r_scale=np.ones((1, K, n)), truth_id=np.where(valid, np.arange(n), NO_REPORT).astype(np.int32),
+                  n_threats=n, false_alarm_rate=0.0)
+    return rep, r
+
+
+@pytest.mark.parametrize("path", ["numpy", "whole", "scan"])
+def test_the_minimum_speed_gate_keeps_a_new_track_off_the_next_launch(path, monkeypatch):
+    """Objects rising one after another through one point, seen every 10 s: the track
+    started from the first one's report takes, 10 s later, the report nearest to it, which
+    is the second object's, just risen where the first one was (a track of no object,
+    standing still); with ``min_speed`` 300 m/s that report is out of its reach (the first
+    object moved 7 km) and every track follows its own object.  The NumPy scan, the
+    compiled whole loop and the compiled scan by scan alike."""
+    monkeypatch.setattr(mtt, "DENSE_REPORTS", 0 if path == "scan" else 10**6)
+    rep, r = _rising_one_after_another()
+
+    def objects_of_track_zero(min_speed):
+        mgmt = mtt.TrackManagement(min_speed=min_speed)
+        tf = mtt.track_reports([rep], [r], "s", mgmt, compiled=path != "numpy")
+        mine = tf.track_id[0] == 0  # (T, K)
+        s, k = np.nonzero(mine & (tf.report[0] >= 0))
+        _, scan, slot = mtt.split_report_id(tf.report[0, s, k])
+        return rep.truth_id[0, scan, slot].tolist(), tf
+
+    got, _ = objects_of_track_zero(0.0)
+    assert got[:3] == [0, 1, 2]  # each object's first report in turn: a track standing still
+    got, tf = objects_of_track_zero(300.0)
+    assert got == [0] * len(got) and len(got) >= 4  # its own object's, every scan
+    # every object's reports went to one track of its own
+    s, k = np.nonzero(tf.report[0] >= 0)
+    _, scan, slot = mtt.split_report_id(tf.report[0, s, k])
+    obj = rep.truth_id[0, scan, slot]
+    for i in range(3):
+        assert len(set(tf.track_id[0, s, k][obj == i].tolist())) == 1
+    with pytest.raises(ValueError, match="min_speed"):
+        mtt.TrackManagement(min_speed=-1.0)

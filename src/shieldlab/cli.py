@@ -2543,11 +2543,14 @@ def _management_text(tr: dict) -> str:
     """The multi-target tracker's management settings (``tracking`` of a summary, or
     :func:`~shieldlab.io.summary.tracking_settings`) in one line, for the tables' footers."""
     reports = "report" if tr["init_hits"] == 1 else "reports"
+    slow = tr.get("min_speed_ms") or 0.0
+    speed = f"; a one-point track's second report at least {slow:g} m/s away" if slow > 0 else ""
     return (f"track management: confirmed on {tr['init_hits']} {reports} in {tr['confirm_looks']} looks once the "
-            f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s; deleted when its silent looks had less than "
-            f"{tr['delete_probability']:g} chance were the object there or, confirmed, its position RMS radius "
+            f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s{speed}; deleted when its silent looks had less "
+            f"than {tr['delete_probability']:g} chance were the object there or, confirmed, its position RMS radius "
             f"passes {tr['delete_sigma_km']:g} km; gate {tr['gate_probability']:g} (tracking.init_hits, "
-            "confirm_looks, confirm_sigma_v_ms, delete_probability, delete_sigma_km, gate_probability)")
+            f"confirm_looks, confirm_sigma_v_ms,{' min_speed_ms,' if slow > 0 else ''} delete_probability, "
+            "delete_sigma_km, gate_probability)")
 
 
 def _scenario_notes(world) -> list[str]:
@@ -2559,7 +2562,8 @@ def _scenario_notes(world) -> list[str]:
 
 #: Settings only the multi-target tracker reads: ``shieldlab tracks`` always, ``shieldlab run``
 #: only with ``tracking.association: gnn``.
-MTT_ONLY = ("tracking.confirm_looks", "tracking.confirm_sigma_v_ms", "tracking.delete_probability",
+MTT_ONLY = ("tracking.confirm_looks", "tracking.confirm_sigma_v_ms", "tracking.min_speed_ms",
+            "tracking.delete_probability",
             "tracking.delete_sigma_km", "tracking.gate_probability", "sensing.false_alarms")
 
 

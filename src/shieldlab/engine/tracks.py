@@ -31,12 +31,12 @@ from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
 
 def management(world) -> TrackManagement:
     """The scenario's track management (``tracking``: init_hits of confirm_looks, confirm_sigma_v_ms,
-    delete_probability, delete_sigma_km, gate)."""
+    min_speed_ms, delete_probability, delete_sigma_km, gate)."""
     cfg = world.scenario.tracking
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
                            confirm_n=cfg.confirm_looks, confirm_sigma_v=cfg.confirm_sigma_v_ms,
                            delete_probability=cfg.delete_probability, filter=cfg.filter,
-                           delete_sigma_m=cfg.delete_sigma_km * 1e3)
+                           delete_sigma_m=cfg.delete_sigma_km * 1e3, min_speed=cfg.min_speed_ms)
 
 
 def systems(world) -> dict[str, list[int]]:
@@ -197,7 +197,8 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
                for name, qs in parts.items()}
     cfg = world.scenario.tracking
     settings = {"filter": cfg.filter, "init_hits": cfg.init_hits, "confirm_looks": cfg.confirm_looks,
-                "confirm_sigma_v_ms": cfg.confirm_sigma_v_ms, "delete_probability": cfg.delete_probability,
+                "confirm_sigma_v_ms": cfg.confirm_sigma_v_ms, "min_speed_ms": cfg.min_speed_ms,
+                "delete_probability": cfg.delete_probability,
                 "delete_sigma_km": cfg.delete_sigma_km,
                 "gate_probability": cfg.gate_probability}
     return TrackRuns(scenario=world.scenario.name, settings=settings, runs=runs, seed=seed, false_alarms=fa,

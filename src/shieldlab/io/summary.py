@@ -100,7 +100,7 @@ def tracking_settings(world) -> dict:
     out: dict[str, Any] = {"filter": t.filter, "init_hits": t.init_hits, "association": t.association}
     if t.association == "gnn":
         fa = world.scenario.sensing.false_alarms
-        out.update(confirm_looks=t.confirm_looks, confirm_sigma_v_ms=t.confirm_sigma_v_ms,
+        out.update(confirm_looks=t.confirm_looks, confirm_sigma_v_ms=t.confirm_sigma_v_ms, min_speed_ms=t.min_speed_ms,
                    delete_probability=t.delete_probability, delete_sigma_km=t.delete_sigma_km,
                    gate_probability=t.gate_probability, false_alarms=fa,
                    false_alarms_per_search_frame={s.radar.name: false_alarm_rate(s.radar.spec, fa)

@@ -550,6 +550,14 @@ class TrackingCfg(_Strict):
                     "(a warhead and its booster alternately) from being passed on with a velocity wrong by "
                     "kilometres a second. 100000 in effect turns the test off; a few m/s or less is reached "
                     "late or never")
+    min_speed_ms: float = Field(
+        300.0, ge=0.0, le=1e4,
+        description="multi-target tracking: a track started from one report takes as its second only a report "
+                    "at least this far from it per second since the first (m/s; the minimum-velocity gate of "
+                    "two-point initiation): where missiles rise one after another from one launch area, a radar "
+                    "that revisits slowly would otherwise pair each one's first report with the next one's, "
+                    "a track of no object, standing still. Keep it below the slowest object tracked (a "
+                    "ballistic missile above a radar's horizon flies at 500 m/s and more); 0 turns it off")
     delete_probability: float = Field(
         1e-3, gt=0.0, lt=0.5,
         description="multi-target tracking: a track with its init_hits reports, confirmed or not, is deleted "

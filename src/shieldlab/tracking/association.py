@@ -271,6 +271,18 @@ def report_positions(z: np.ndarray, site_ecef: np.ndarray, site_enu_matrix: np.n
     return out.reshape(z.shape)
 
 
+def within_reach(x: np.ndarray, z: np.ndarray, site_ecef: np.ndarray, site_enu_matrix: np.ndarray,
+                 reach: np.ndarray) -> np.ndarray:
+    """(..., T, M) bool: report ``m`` of ``z`` (..., M, 3) lies less than ``reach[..., t]`` [m]
+    from the position of track ``t`` of ``x`` (..., T, 6): the minimum-speed gate of the
+    multi-target tracker (``reach`` is how far a one-point track's object has moved at
+    least since its report, 0 where no such gate holds; :mod:`shieldlab.tracking.mtt`)."""
+    pos = report_positions(z, site_ecef, site_enu_matrix)  # (..., M, 3)
+    d2 = np.sum((pos[..., None, :, :] - x[..., :, None, :3]) ** 2, axis=-1)  # (..., T, M)
+    with np.errstate(invalid="ignore"):
+        return d2 < (np.asarray(reach, float) ** 2)[..., None]
+
+
 def gate_radius(x: np.ndarray, P: np.ndarray, R: np.ndarray, site_ecef: np.ndarray, gate_d2: float,
                 margin: float | None = None) -> np.ndarray:
     """Distance [m] (T,) beyond which no report can pass a track's gate ``d² <= gate_d2``: a
@@ -539,7 +551,8 @@ def _gate_boxes(x, P, live, z, valid, R, site, enu, gate_d2, margin):
 
 def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_ecef: np.ndarray,
               site_enu_matrix: np.ndarray, gate_d2: float, cost: str = "distance",
-              live: np.ndarray | None = None, valid: np.ndarray | None = None) -> np.ndarray:
+              live: np.ndarray | None = None, valid: np.ndarray | None = None,
+              reach: np.ndarray | None = None) -> np.ndarray:
     """Gate and assign one scan's reports to tracks without forming every pair: the
     scalable path for scans of thousands of objects.
 
@@ -564,6 +577,9 @@ def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_e
     live, valid : (T,), (M,) bool, optional
         Which track slots hold a track and which report slots a report; default: the
         finite ones (a slot must also be finite to count).
+    reach : (T,) float, optional
+        The minimum-speed gate (:func:`within_reach`): a track takes no report nearer to it
+        than this [m]; default none.
 
     Returns
     -------
@@ -597,6 +613,9 @@ def associate(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, site_e
     d2, log_det = np.empty(pt.size), np.empty(pt.size)
     ekf_kernel.distances_pairs(x, P, pt, pm, z, Rm, site, enu, d2, log_det)  # Rm (1, 3, 3): shared
     inside = d2 <= gate_d2
+    if reach is not None:  # (computed on the candidate pairs only)
+        near = np.sum((report_positions(z[pm], site, enu) - x[pt, :3]) ** 2, axis=-1) < np.asarray(reach)[pt] ** 2
+        inside &= ~near
     pt, pm, d2, log_det = pt[inside], pm[inside], d2[inside], log_det[inside]
     if cost == "distance":
         c, miss = np.sqrt(d2), np.full(T, np.sqrt(gate_d2))

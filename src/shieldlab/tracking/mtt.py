@@ -172,6 +172,7 @@ class TrackManagement:
     q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
     q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
     sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
+    min_speed: float = 0.0  # m/s: a one-point track takes no report implying a slower object (0: any)
     filter: str = "ekf"  # "ekf", "ukf" or "imm": the filter every track runs (:data:`FILTERS`)
 
     @property
@@ -195,6 +196,8 @@ class TrackManagement:
             raise ValueError(f"delete_sigma_m must be > 0, not {self.delete_sigma_m!r}")
         if not (0.0 < self.q_ballistic <= self.q_boost and self.sigma_v0 > 0.0):
             raise ValueError("need 0 < q_ballistic <= q_boost and sigma_v0 > 0")
+        if not 0.0 <= self.min_speed < np.inf:
+            raise ValueError(f"min_speed must be >= 0 and finite, not {self.min_speed!r}")
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,7 @@ class _State:
         self.found = np.full((C, T, S), np.nan)
         self.sensors = np.zeros((C, T), np.uint32)
         self.calls = np.full((C, T, S), NO_CALL, np.int8)  # each sensor's latest discrimination call
+        self.t_hit = np.full((C, T), np.nan)  # s: the time of each track's latest report
         self.next_id = np.zeros(C, np.int64)
         # filter imm: each regime's estimate and the regimes' probabilities; x and P above
         # then hold their moment-matched combination (what gating and the record read)
@@ -311,6 +315,7 @@ class _State:
         self.hits, self.looks, self.log_miss = pad(self.hits, 0), pad(self.looks, 0), pad(self.log_miss, 0.0)
         self.seen, self.found = pad(self.seen, np.nan), pad(self.found, np.nan)
         self.sensors, self.calls = pad(self.sensors, 0), pad(self.calls, NO_CALL)
+        self.t_hit = pad(self.t_hit, np.nan)
         self.xm, self.Pm, self.mu = pad(self.xm, np.nan), pad(self.Pm, np.nan), pad(self.mu, 0.0)
 
     def make_room(self, n_new: np.ndarray, report_k: np.ndarray) -> np.ndarray:
@@ -332,6 +337,7 @@ class _State:
             self.log_miss[gone], self.seen[gone], self.found[gone] = 0.0, np.nan, np.nan
             self.sensors[gone], self.log_lam[gone] = 0, 0.0
             self.calls[gone] = NO_CALL
+            self.t_hit[gone] = np.nan
             self.xm[gone], self.Pm[gone], self.mu[gone] = np.nan, np.nan, 0.0
 
     def warhead(self, weights: np.ndarray) -> np.ndarray:
@@ -595,12 +601,12 @@ def _track_runs(st: _State, reports: list[Reports], system: str, t: np.ndarray, 
     c = 0
     while True:
         c, why = mtt_kernel.track_runs(
-            c, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, Vs, SCs, CLs, site, enu, fsite, trig, fov,
+            c, t, sch.dt, sch.n_sub, sch.h_sub, sch.start, ev_s, ev_j, Zs, Vs, SCs, CLs, site, enu, fsite, trig, fov,
             refr, ref, org, otrig, R3, every, has_call, weights, gate, mgmt.confirm_m, mgmt.confirm_n,
-            mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.q_ballistic,
-            BETA_MIN_KG_M2, mgmt.sigma_v0, IMPACTED_DEPTH_M, mgmt.delete_sigma_m ** 2, st.x, st.P, st.log_lam,
-            st.status, st.tid, st.hits,
-            st.looks, st.log_miss, st.seen, st.found, st.sensors, st.calls, st.xm, st.Pm, st.mu, st.next_id, h["x"],
+            mgmt.confirm_var_v, float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.min_speed,
+            mgmt.q_ballistic, BETA_MIN_KG_M2, mgmt.sigma_v0, IMPACTED_DEPTH_M, mgmt.delete_sigma_m ** 2, st.x, st.P,
+            st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen, st.found, st.sensors, st.calls,
+            st.xm, st.Pm, st.mu, st.t_hit, st.next_id, h["x"],
             h["sigma"], h["tid"], h["status"], h["hits"], h["sensors"], h["report"], h["warhead"], h["q"],
             keep_covariance, h["pidx"], pbuf, nrows, row_start, *st.kernel_filter)
         if c == C:
@@ -647,17 +653,18 @@ def _scan_compiled(st: _State, rep: Reports, j: int, s: int, site, field, refere
     new = np.empty((C, M), bool)
     f_site, trig, boresight, half_fov, el_lo, el_hi, refr = field
     r_ref, snr_ref, pfa = reference
+    t_now = float(rep.t[j])
     mtt_kernel.scan_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss, st.seen,
-                         st.found, st.sensors, st.calls, report_k, z, valid, R, call, s, rid,
+                         st.found, st.sensors, st.calls, st.t_hit, report_k, z, valid, R, call, s, rid,
                          j % rep.search_every == 0, site_ecef, enu, f_site, trig, boresight, half_fov, el_lo, el_hi,
                          refr, r_ref, snr_ref, pfa, gate, mgmt.confirm_m, mgmt.confirm_n, mgmt.confirm_var_v,
-                         float(np.log(mgmt.delete_probability)), st.log_lam_max, new)
+                         float(np.log(mgmt.delete_probability)), st.log_lam_max, mgmt.min_speed, t_now, new)
     n_new = new.sum(axis=1)
     if n_new.any():
         report_k = st.make_room(n_new, report_k)
         mtt_kernel.initiate_rows(st.x, st.P, st.log_lam, st.status, st.tid, st.hits, st.looks, st.log_miss,
-                                 st.seen, st.found, st.sensors, st.calls, st.next_id, report_k, z, R, call, new,
-                                 s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max)
+                                 st.seen, st.found, st.sensors, st.calls, st.t_hit, st.next_id, report_k, z, R, call,
+                                 new, s, rid, origin[0], origin[1], mgmt.sigma_v0, st.log_lam_max, t_now)
     return report_k
 
 
@@ -669,21 +676,26 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     z, valid = rep.z[:, j], rep.valid[:, j]
     R = rep.R_at(j)
     C, M = valid.shape
+    t_now = float(rep.t[j])
     live = st.status != FREE
     assign = np.full((C, st.T), -1, np.int64)
+    # the minimum-speed gate: how far each one-point track's object has moved at least
+    reach = np.where(st.hits == 1, mgmt.min_speed * (t_now - st.t_hit), 0.0)
     if live.any() and valid.any():
         if mgmt.filter == "ukf":  # gated on the unscented S, every pair (NumPy)
             d2, log_det = ukf.report_distances(st.x, st.P, z, R, site_ecef, enu, live, valid)
+            d2[association.within_reach(st.x, z, site_ecef, enu, reach)] = np.inf
             assign = _assign(d2, log_det, gate)
         elif st.T * M > SPARSE_PAIRS:  # many tracks and reports (raw false alarms): by position first, per run
             for c in range(C):
                 assign[c] = association.associate(st.x[c], st.P[c], z[c], R[c], site_ecef, enu, gate, "likelihood",
-                                                  live=live[c], valid=valid[c])
+                                                  live=live[c], valid=valid[c], reach=reach[c])
         else:
             d2 = np.empty((C, st.T, M))
             log_det = np.empty((C, st.T, M))
             ekf_kernel.distances_rows(st.x, st.P, live, np.ascontiguousarray(z), np.ascontiguousarray(valid),
                                       np.ascontiguousarray(R), site_ecef, enu, d2, log_det)
+            d2[association.within_reach(st.x, z, site_ecef, enu, reach)] = np.inf
             assign = _assign(d2, log_det, gate)
     upd = assign >= 0
     # looks: the radar's field of regard holds the track's prediction, and the radar looks
@@ -710,6 +722,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         zs[cc, tt], Rs[cc, tt] = z[cc, mm], R[cc, mm]
         st.update(zs, Rs, site_ecef, enu, upd)
         st.hits += upd
+        st.t_hit[upd] = t_now
         st.sensors[upd] |= np.uint32(1 << s)
         if rep.call is not None:
             st.calls[cc, tt, s] = rep.call[cc, j, mm]
@@ -760,6 +773,7 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
         st.log_lam[rows, tt] = st.log_lam_max
         st.status[rows, tt] = TENTATIVE
         st.hits[rows, tt] = st.looks[rows, tt] = 1
+        st.t_hit[rows, tt] = t_now
         st.log_miss[rows, tt] = 0.0
         st.seen[rows, tt], st.found[rows, tt] = np.nan, np.nan
         st.seen[rows, tt, s], st.found[rows, tt, s] = 1.0, 1.0

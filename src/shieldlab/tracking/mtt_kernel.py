@@ -19,7 +19,8 @@ State arrays are those of ``mtt._State`` and are changed in place: ``x`` (C, T, 
 (C, T, 6, 6), ``log_lam``, ``log_miss`` (C, T) float64, ``status`` int8, ``tid`` int64,
 ``hits``, ``looks`` int32, ``sensors`` uint32 (C, T), ``seen`` (its sign the sensor's hold on
 the track), ``found`` (C, T, S) float64,
-``calls`` (C, T, S) int8, ``next_id`` (C,) int64; the IMM's regimes ``xm`` (C, T, M, 6),
+``calls`` (C, T, S) int8, ``t_hit`` (C, T) float64 (the time of each track's latest report [s]),
+``next_id`` (C,) int64; the IMM's regimes ``xm`` (C, T, M, 6),
 ``Pm`` (C, T, M, 6, 6) and odds ``mu`` (C, T, M) float64 (M = 0 for the other filters).
 """
 
@@ -120,7 +121,7 @@ def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
 @nb.njit(cache=True, inline="always")
 def _free_slot(c, t, state):
     """Empty slot ``t`` of run ``c`` (``state`` as :func:`_scan_run`'s)."""
-    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu = state
+    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit = state
     for i in range(6):
         x[c, t, i] = np.nan
         for j in range(6):
@@ -136,12 +137,27 @@ def _free_slot(c, t, state):
         calls[c, t, k] = _NO_CALL
     sensors[c, t] = 0
     log_lam[c, t] = 0.0
+    t_hit[c, t] = np.nan
     for g in range(mu.shape[2]):
         mu[c, t, g] = 0.0
         for i in range(6):
             xm[c, t, g, i] = np.nan
             for j in range(6):
                 Pm[c, t, g, i, j] = np.nan
+
+
+@nb.njit(cache=True, inline="always")
+def _report_within(z, site, enu, x, reach):
+    """Whether report ``z`` (range [m], azimuth, elevation [rad]) of a radar at ``site`` (3,)
+    [m ECEF] with East-North-Up rows ``enu`` (3, 3) lies within ``reach`` [m] of the position
+    of state ``x`` (6,) (geometric, as the one-point initiation converts a report)."""
+    ce = math.cos(z[2])
+    e, n, u = z[0] * ce * math.sin(z[1]), z[0] * ce * math.cos(z[1]), z[0] * math.sin(z[2])
+    d2 = 0.0
+    for i in range(3):
+        d = site[i] + e * enu[0, i] + n * enu[1, i] + u * enu[2, i] - x[i]
+        d2 += d * d
+    return d2 < reach * reach
 
 
 @nb.njit(cache=True)
@@ -156,21 +172,24 @@ def _scan_scratch(T, M):
 # inlined where called (a call per run and scan cost ~40 % of the scan's time); its callers
 # pass at most 30 arguments, beyond which Python calls through a tuple that Numba cannot inline
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar, mg, new, scr, dsc, usc, ut):
+def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar, mg, new, scr, dsc, usc, ut,
+              t_now):
     """One radar scan applied to run ``c``'s tracks (:func:`scan_rows` for one run).  ``state``:
     the state arrays ``(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors,
-    calls, xm, Pm, mu)`` (the last three the IMM's regimes and odds, :func:`track_runs`);
+    calls, xm, Pm, mu, t_hit)`` (``xm``, ``Pm``, ``mu`` the IMM's regimes and odds,
+    :func:`track_runs`; ``t_hit`` the time of each track's latest report [s]);
     reports ``z`` (M, 3) where ``valid`` (M,), noise ``R`` (M, 3, 3), calls ``call`` (M,) or
     (0,), the run's lineage ``report_k`` (T,) and unassigned reports ``new`` (M,);
     ``radar``: ``(site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref,
     snr_ref, pfa)``; ``mg``: ``(gate, confirm_m, confirm_n, confirm_var_v, log_delete,
-    log_lam_max)``; ``scr``, ``dsc``, ``usc`` the scratch of :func:`_scan_scratch`, the
-    distance and the update kernels; ``ut`` the track filter's (:func:`_filter_scratch`): the
-    UKF gates on its unscented ``S = S0 + R_m`` (``ukf.report_distances``) and updates by
-    sigma points, and a UKF track whose covariance has no Cholesky factor is dropped."""
-    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu = state
+    log_lam_max, min_speed)``; ``t_now`` the scan's time [s]; ``scr``, ``dsc``, ``usc`` the
+    scratch of :func:`_scan_scratch`, the distance and the update kernels; ``ut`` the track
+    filter's (:func:`_filter_scratch`): the UKF gates on its unscented ``S = S0 + R_m``
+    (``ukf.report_distances``) and updates by sigma points, and a UKF track whose covariance
+    has no Cholesky factor is dropped."""
+    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit = state
     site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa = radar
-    gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max = mg
+    gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, min_speed = mg
     T = status.shape[1]
     M = valid.shape[0]
     has_call = call.shape[0] > 0
@@ -210,9 +229,13 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
             else:
                 rng, az, el = _measure(x[c, t], site, enu, Jd, Hd)
                 _project(P[c, t], Hd, PHtd, HPH)
+            # a one-point track takes no report nearer than the slowest object tracked could
+            # have moved since its first (mtt: the minimum-speed gate)
+            reach = min_speed * (t_now - t_hit[c, t]) if hits[c, t] == 1 else 0.0
             for m in range(M):
                 # an empty slot, or a report surely outside the gate (its distance would not be read)
-                if not valid[m] or outside_gate(HPH, R[m], z[m], rng, az, el, gate):
+                if not valid[m] or outside_gate(HPH, R[m], z[m], rng, az, el, gate) \
+                        or (reach > 0.0 and _report_within(z[m], site, enu, x[c, t], reach)):
                     d2[t, m] = np.inf
                     ld[t, m] = np.nan
                     continue
@@ -292,6 +315,7 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
             if kind != IMM:  # the IMM's regimes have their own noise levels
                 log_lam[c, t] = adapt_one(log_lam[c, t], nis, log_lam_max)
             hits[c, t] += 1
+            t_hit[c, t] = t_now
             sensors[c, t] |= np.uint32(1 << s)
             if has_call:
                 calls[c, t, s] = call[m]
@@ -334,38 +358,41 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
 
 
 @nb.njit(cache=True, error_model="numpy")
-def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, report_k,
+def scan_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, t_hit, report_k,
               z, valid, R, call, s, rid_base, search, site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi,
-              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, new):
+              refr, r_ref, snr_ref, pfa, gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, min_speed,
+              t_now, new):
     """One radar scan applied to every run's tracks: gating, global nearest neighbour, the EKF
     update, track management (``mtt._scan`` steps 2-5).  Reports ``z`` (C, M, 3) where
     ``valid`` (C, M), noise ``R`` (C, M, 3, 3), discrimination calls ``call`` (C, M) int8 or
     (C, 0) for none; ``s`` the sensor's index, ``rid_base`` its report ids' high bits for this
     scan, ``search`` whether the scan is a search frame; the radar's site (``site``, ``enu``)
     and field of regard (``fsite`` .. ``refr``, :meth:`FieldOfRegard.args`) and reference target
-    (``r_ref`` [m], ``snr_ref``, ``pfa``).  ``report_k`` (C, T) gets the lineage; ``new``
-    (C, M) gets the reports no track took (``mtt._scan`` step 6 starts tracks from them)."""
+    (``r_ref`` [m], ``snr_ref``, ``pfa``); the scan's time ``t_now`` [s] and the tracks' latest
+    reports' ``t_hit`` (C, T) for the minimum-speed gate ``min_speed`` [m/s] (0: none).
+    ``report_k`` (C, T) gets the lineage; ``new`` (C, M) gets the reports no track took
+    (``mtt._scan`` step 6 starts tracks from them)."""
     scr = _scan_scratch(status.shape[1], valid.shape[1])
     dsc = _distance_scratch()
     usc = _update_scratch()
     xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])
     ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13), none, none, none, none)  # EKF tracks
-    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
+    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit)
     radar = (site, enu, fsite, trig, boresight, half_fov, el_lo, el_hi, refr, r_ref, snr_ref, pfa)
-    mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)
+    mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, min_speed)
     for c in range(status.shape[0]):
         _scan_run(c, state, report_k[c], z[c], valid[c], R[c], call[c], s, rid_base, search, radar, mg, new[c],
-                  scr, dsc, usc, ut)
+                  scr, dsc, usc, ut, t_now)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _initiate_run(c, state, next_id, report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max,
-                  key, mu0):
+                  key, mu0, t_now):
     """:func:`initiate_rows` for run ``c`` (``state`` as :func:`_scan_run`'s): reports ``z``
     (M, 3), ``R`` (M, 3, 3), calls ``call`` (M,) or (0,), where ``new`` (M,); the run's lineage
     ``report_k`` (T,); ``key`` (M,) scratch; IMM tracks start every regime from the
     one-point initiation, with the odds ``mu0`` (the regimes' (0,) for other filters)."""
-    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu = state
+    x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit = state
     T = status.shape[1]
     M = new.shape[0]
     has_call = call.shape[0] > 0
@@ -388,6 +415,7 @@ def _initiate_run(c, state, next_id, report_k, z, R, call, new, s, rid_base, sit
         log_lam[c, t] = log_lam_max
         status[c, t] = _TENTATIVE
         hits[c, t] = 1
+        t_hit[c, t] = t_now
         looks[c, t] = 1
         seen[c, t, s] = 1.0
         found[c, t, s] = 1.0
@@ -401,8 +429,8 @@ def _initiate_run(c, state, next_id, report_k, z, R, call, new, s, rid_base, sit
 
 
 @nb.njit(cache=True, error_model="numpy")
-def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, next_id,
-                  report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max):
+def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, t_hit, next_id,
+                  report_k, z, R, call, new, s, rid_base, site0, trig, sigma_v0, log_lam_max, t_now):
     """Start a tentative track from every report where ``new`` (C, M), in order of range, in
     the run's free slots in index order (``mtt._scan`` step 6; the slots must suffice): the
     one-point initiation of :func:`shieldlab.tracking.ekf.init_from_detection` from the
@@ -410,10 +438,10 @@ def initiate_rows(x, P, log_lam, status, tid, hits, looks, log_miss, seen, found
     its longitude)."""
     key = np.empty(new.shape[1])
     xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])  # EKF tracks
-    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
+    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit)
     for c in range(status.shape[0]):
         _initiate_run(c, state, next_id, report_k[c], z[c], R[c], call[c], new[c], s, rid_base, site0, trig, sigma_v0,
-                      log_lam_max, key, none)
+                      log_lam_max, key, none, t_now)
 
 
 #: :func:`track_runs` stopped at a run: it needs more track slots, more covariance rows.
@@ -421,18 +449,19 @@ NEED_SLOTS, NEED_ROWS = 1, 2
 
 
 @nb.njit(cache=True, error_model="numpy")
-def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
+def track_runs(c_start, t_abs, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                site, enu, fsite, trig, fov, refr, ref, org, otrig, R3, search_every, has_call, weights,
-               gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, q_ballistic, beta_min, sigma_v0,
-               down_m, lost_var,
-               x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, next_id,
+               gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, min_speed, q_ballistic, beta_min,
+               sigma_v0, down_m, lost_var,
+               x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit,
+               next_id,
                hx, hsig, htid, hstatus, hhits, hsensors, hreport, hwarhead, hq, keep, pidx, pbuf, nrows, row_start,
                kind, s_ut, wm, wc, imm_q, imm_sojourn, imm_mu0, imm_entry):
     """The whole multi-target tracker over the update times, one run after another from run
     ``c_start`` (``mtt.track_reports``: each run is independent, so no Python step per
     scan).
 
-    Times: ``dt`` (K,) [s] from the previous update time, the prediction's ``nsub`` (K,)
+    Times: ``t_abs`` (K,) the update times [s], ``dt`` (K,) [s] from the previous one, the prediction's ``nsub`` (K,)
     substeps of ``hsub`` (K,) seconds.  Scans ("events", in the order applied): those of time
     ``k`` are ``ev_start[k]:ev_start[k + 1]``, each of sensor ``ev_s[e]``, its scan
     ``ev_j[e]``.  Sensor ``s``'s reports (typed lists, an array per sensor) are ``Zs[s]``
@@ -449,6 +478,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     ``s_ut`` and weights ``wm``, ``wc`` (13,), and the IMM's regimes (``imm_q`` [m²/s³],
     ``imm_sojourn`` [s], ``imm_mu0``, ``imm_entry`` [m], (M,) each,
     :class:`shieldlab.tracking.imm.Regimes`; (0,) for the other filters).
+
+    ``min_speed`` [m/s]: the minimum-speed gate of a one-point track (0: none).
 
     The state arrays (``x`` .. ``next_id``, as :func:`scan_rows`, and the IMM's regimes
     ``xm`` (C, T, M, 6), ``Pm`` (C, T, M, 6, 6) and odds ``mu`` (C, T, M), whose
@@ -480,8 +511,8 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
     key = np.empty(M)
     report_k = np.empty(T, np.int64)
     no_call = np.empty(0, np.int8)
-    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu)
-    mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max)
+    state = (x, P, log_lam, status, tid, hits, looks, log_miss, seen, found, sensors, calls, xm, Pm, mu, t_hit)
+    mg = (gate, confirm_m, confirm_n, confirm_var_v, log_delete, log_lam_max, min_speed)
     for c in range(c_start, C):
         row_start[c] = nrows[0]
         for k in range(K):
@@ -509,7 +540,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                 radar = (site[s], enu[s], fsite[s], trig[s], fov[s, 0], fov[s, 1], fov[s, 2], fov[s, 3], refr[s],
                          ref[s, 0], ref[s, 1], ref[s, 2])
                 _scan_run(c, state, report_k, z, Vs[s][c, j], Rc[:Ms], call, s, rid, j % search_every[s] == 0, radar,
-                          mg, new[:Ms], scr, dsc, usc, ut)
+                          mg, new[:Ms], scr, dsc, usc, ut, t_abs[k])
                 n_new = 0
                 for m in range(Ms):
                     if new[m]:
@@ -523,7 +554,7 @@ def track_runs(c_start, dt, nsub, hsub, ev_start, ev_s, ev_j, Zs, Vs, SCs, CLs,
                 if n_free < n_new:
                     return c, NEED_SLOTS
                 _initiate_run(c, state, next_id, report_k, z, Rc[:Ms], call, new[:Ms], s, rid, org[s], otrig[s],
-                              sigma_v0, log_lam_max, key[:Ms], imm_mu0)
+                              sigma_v0, log_lam_max, key[:Ms], imm_mu0, t_abs[k])
             for t in range(T):
                 if status[c, t] == _FREE:
                     continue
