@@ -380,3 +380,12 @@ def test_query_values_in_json_and_csv_are_data():
     assert _sql_plain(-dt.timedelta(minutes=90), True) == "-PT5400S"
     assert _sql_plain(dt.timedelta(days=3), False) == "PT259200S"
     assert _sql_plain(float("nan"), True) is None and str(_sql_plain(float("nan"), False)) == "nan"
+
+
+def test_a_minimum_speed_faster_than_a_missile_where_first_seen_gets_a_note(capsys):
+    assert main(["validate", "nato-russia-2011", "--set", "tracking.association=gnn"]) == 0
+    assert "note: tracking.min_speed_ms" not in capsys.readouterr().out  # the default 300 m/s: no note
+    assert main(["validate", "nato-russia-2011", "--set", "tracking.association=gnn",
+                 "--set", "tracking.min_speed_ms=3000"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: tracking.min_speed_ms 3000 m/s" in out and "0 turns the gate off" in out

@@ -856,7 +856,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             events = events if air is None else _merge_events(events, air.events)
             events = events if shelling is None else _merge_events(events, shelling.events)
         write_results(out_dir, res.summary, res.table("outcomes"), events,
-                      track_quality=_pieces_or_none(res.table("track_quality")), force=force or resume, extra=extra,
+                      track_quality=_pieces_or_none(res.table("track_quality")),
+                      tracks=_pieces_or_none(res.table("tracks")), force=force or resume, extra=extra,
                       air_outcomes=None if air is None else air.outcomes,
                       shelling_rounds=None if shelling is None else shelling.rounds)
     shown = None
@@ -888,6 +889,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if out_dir is not None:
         _print_line(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
                     + (", track_quality.parquet" if res.summary.get("track_quality") else "")
+                    + (", tracks.parquet" if (Path(out_dir) / "tracks.parquet").exists() else "")
                     + (", air_outcomes.parquet" if air is not None else "")
                     + (", shelling_rounds.parquet" if shelling is not None else "") + ", scene.czml, report.html"
                     + "".join(f", scene.{f}" for f in export_formats))
@@ -2543,21 +2545,22 @@ def _management_text(tr: dict) -> str:
     """The multi-target tracker's management settings (``tracking`` of a summary, or
     :func:`~shieldlab.io.summary.tracking_settings`) in one line, for the tables' footers."""
     reports = "report" if tr["init_hits"] == 1 else "reports"
-    slow = tr.get("min_speed_ms") or 0.0
-    speed = f"; a one-point track's second report at least {slow:g} m/s away" if slow > 0 else ""
+    slow = tr.get("min_speed_ms")  # (None: a summary written before the setting)
+    speed = ("" if slow is None else f"; a one-point track's second report at least {slow:g} m/s away" if slow > 0
+             else "; a one-point track's second report at any distance (no minimum speed)")
     return (f"track management: confirmed on {tr['init_hits']} {reports} in {tr['confirm_looks']} looks once the "
             f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s{speed}; deleted when its silent looks had less "
             f"than {tr['delete_probability']:g} chance were the object there or, confirmed, its position RMS radius "
             f"passes {tr['delete_sigma_km']:g} km; gate {tr['gate_probability']:g} (tracking.init_hits, "
-            f"confirm_looks, confirm_sigma_v_ms,{' min_speed_ms,' if slow > 0 else ''} delete_probability, "
+            f"confirm_looks, confirm_sigma_v_ms,{'' if slow is None else ' min_speed_ms,'} delete_probability, "
             "delete_sigma_km, gate_probability)")
 
 
 def _scenario_notes(world) -> list[str]:
     """The notes on a ballistic raid's defence that validates but may not do what a user meant
     (``validate`` prints them; ``run`` too, on stderr, before it runs)."""
-    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world), _tracking_note(world))
-            if n]
+    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world), _tracking_note(world),
+                        _min_speed_note(world)) if n]
 
 
 #: Settings only the multi-target tracker reads: ``shieldlab tracks`` always, ``shieldlab run``
@@ -2611,6 +2614,23 @@ def _tracking_note(world) -> str | None:
             "labels: `shieldlab run` tracks each threat by its labelled reports and reads "
             f"{'it' if len(given) == 1 else 'them'} not at all (`shieldlab tracks` does); set "
             "tracking.association: gnn to run the kill chain on the multi-target tracker")
+
+
+#: Fastest ``tracking.min_speed_ms`` given without a note: about a Scud-class missile's speed
+#: 30 s after launch, when a radar near it may first see it (a Sejjil 40 s after launch: 700 m/s).
+MIN_SPEED_NOTE_MS = 500.0
+
+
+def _min_speed_note(world) -> str | None:
+    """A note where the multi-target tracker's minimum-speed gate is set faster than a
+    ballistic missile may fly where a radar first sees it (its own second report refused)."""
+    v = world.scenario.tracking.min_speed_ms
+    if v <= MIN_SPEED_NOTE_MS:
+        return None
+    return (f"note: tracking.min_speed_ms {v:g} m/s: a track started from one report takes no second report nearer "
+            f"than {v:g} m/s of travel, faster than a ballistic missile may fly where a radar first sees it (a "
+            f"Scud-class missile 30 s after launch: ~500 m/s), so its own reports may start track after track; "
+            f"the default is 300, 0 turns the gate off")
 
 
 def _engage_note(world) -> str | None:

@@ -439,6 +439,9 @@ class ChunkResult:
     # and the object behind each fire-control track (C, T) (lineage; for scoring only)
     files: dict[str, tuple] = field(default_factory=dict)
     targets: dict[str, np.ndarray] = field(default_factory=dict)
+    # and each battery's own radar's track file, by the name the event tables give it
+    # (``"radar NAME"``), with that radar's reports
+    own_files: dict[str, tuple] = field(default_factory=dict)
 
 
 def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) -> list[list[np.random.Generator]]:
@@ -665,10 +668,12 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         # object" means one column everywhere
         own_radars = sorted({b.radar for b in world.batteries if b.cue != "engage-on-remote"})
         own_key = {name: f"radar {name}" for name in own_radars}
+        own_files = {}
         for name in own_radars:
             i = next(i for i, s in enumerate(world.sensors) if s.radar.name == name)
             tf = track_reports([reps[i]], [world.sensors[i].radar], name, management(world), keep_covariance=True)
             columns(own_key[name], tf, [reps[i]])
+            own_files[own_key[name]] = (tf, [reps[i]])
         net = None
         if len(local) > 1:
             net = track_numbers.number(local)
@@ -738,5 +743,5 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,
-                       warned, files=files, targets=targets)
+                       warned, files=files, targets=targets, own_files=own_files)
 

@@ -29,18 +29,27 @@ import numpy as np
 from shieldlab.engine.chain import ChunkResult, run_chunk
 from shieldlab.errors import InputError
 from shieldlab.io.results import event_columns, outcome_columns
-from shieldlab.outcome import track_quality
+from shieldlab.outcome import track_quality, track_table
+
+
+def result_tables(world, chunk: ChunkResult) -> dict[str, dict[str, np.ndarray]]:
+    """A chunk's result tables (:data:`shieldlab.engine.montecarlo.TABLES`): ``outcomes``,
+    ``events`` (:mod:`shieldlab.io.results`), ``track_quality``
+    (:mod:`shieldlab.outcome.track_quality`) and ``tracks`` (the confirmed tracks of the
+    multi-target tracker, :func:`shieldlab.outcome.track_table.chunk_columns`; no columns
+    where the chunk tracked by labels)."""
+    return {"outcomes": outcome_columns(world, chunk), "events": event_columns(world, chunk),
+            "track_quality": track_quality.columns(world, chunk), "tracks": track_table.chunk_columns(world, chunk)}
 
 
 def chunk_tables(world, flights, first: int, C: int, seed: int, timings: dict | None = None,
                  on_chunk: Callable[[ChunkResult], None] | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Runs ``first`` .. ``first + C - 1`` of ``world`` with ``seed``: their result tables
-    (``outcomes``, ``events``, ``track_quality``; columns as :mod:`shieldlab.io.results`)."""
+    (:func:`result_tables`)."""
     chunk = run_chunk(world, flights, first, C, np.random.SeedSequence(seed), timings)
     if on_chunk is not None:
         on_chunk(chunk)
-    return {"outcomes": outcome_columns(world, chunk), "events": event_columns(world, chunk),
-            "track_quality": track_quality.columns(world, chunk)}
+    return result_tables(world, chunk)
 
 
 def one_thread(fn: Callable, *args):

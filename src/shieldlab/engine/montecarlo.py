@@ -11,11 +11,12 @@ import numpy as np
 
 from shieldlab.engine import heap
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
-from shieldlab.io.results import concat, event_columns, outcome_columns
+from shieldlab.engine.distribute import result_tables
+from shieldlab.io.results import concat
 from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, Summariser, event_kinds_read, summarise
-from shieldlab.outcome import track_quality
 
-TABLES = ("outcomes", "events", "track_quality")
+#: The result tables of a simulation (:func:`shieldlab.engine.distribute.result_tables`).
+TABLES = ("outcomes", "events", "track_quality", "tracks")
 
 
 class ChunkStore(Protocol):
@@ -45,8 +46,8 @@ class ChunkStore(Protocol):
 @dataclass(frozen=True)
 class Results:
     """What :func:`simulate` returns.  With a store the result tables stay in it (a long
-    run's tables need not fit in memory): ``outcomes``, ``events`` and ``track_quality``
-    are None, and :meth:`table` reads them a chunk at a time."""
+    run's tables need not fit in memory): ``outcomes``, ``events``, ``track_quality`` and
+    ``tracks`` are None, and :meth:`table` reads them a chunk at a time."""
 
     summary: dict
     outcomes: dict[str, np.ndarray] | None  # columns, one row per run x threat
@@ -58,6 +59,9 @@ class Results:
     # public simulate fills them; summary["air"] and summary["shelling"] hold their summaries)
     air: Any = None  # shieldlab.engine.air.AirResult
     shelling: Any = None  # shieldlab.engine.shelling.ShellingResult
+    # columns, one row per confirmed track of the multi-target tracker (tracking.association
+    # gnn; empty under labels): outcome.track_table.chunk_columns
+    tracks: dict[str, np.ndarray] | None = None
 
     def table(self, name: str, columns: Sequence[str] | None = None,
               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
@@ -113,7 +117,8 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     are not run again (nor passed to ``on_chunk``), in chunks of its ``runs_per_chunk``; the
     summary is made from the stored chunks one at a time, the same as without (a chunk's
     random streams depend only on ``seed`` and its first run), and the tables stay there
-    (``Results.table`` reads them; ``outcomes``, ``events`` and ``track_quality`` are None).
+    (``Results.table`` reads them; ``outcomes``, ``events``, ``track_quality`` and ``tracks``
+    are None).
     ``last_chunk`` is None with a store (its records are dropped once its tables are written, so
     that what comes after the loop does not hold a chunk's memory beside its own).
     ``client``: a ``distributed.Client`` whose workers run the chunks
@@ -130,12 +135,10 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     size = store.runs_per_chunk if store is not None else chunk_runs(world, flights)
     n_chunks = (runs + size - 1) // size
     root = np.random.SeedSequence(seed)
-    outs: list[dict] = []
-    evs: list[dict] = []
-    tqs: list[dict] = []
+    parts: dict[str, list[dict]] = {name: [] for name in TABLES}  # each table's chunks, in memory
     chunk = None
     if client is not None:
-        outs, evs, tqs = _on_cluster(client, world, flights, runs, size, seed, store, progress)
+        parts = _on_cluster(client, world, flights, runs, size, seed, store, progress)
     for i in range(n_chunks if client is None else 0):
         first = i * size
         C = min(size, runs - first)
@@ -149,15 +152,13 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
         if on_chunk is not None:
             on_chunk(chunk)
         with timed(timings, "tables_s"):
-            tables = {"outcomes": outcome_columns(world, chunk), "events": event_columns(world, chunk),
-                      "track_quality": track_quality.columns(world, chunk)}
+            tables = result_tables(world, chunk)
             if store is not None:
                 store.write(i, tables)
                 chunk = None  # written: a stored run keeps no records of its chunks
             else:
-                outs.append(tables["outcomes"])
-                evs.append(tables["events"])
-                tqs.append(tables["track_quality"])
+                for name in TABLES:
+                    parts[name].append(tables[name])
         if progress:
             progress(first + C)
     with timed(timings, "tables_s"):
@@ -175,11 +176,12 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
             # trimming after every chunk cost ~1.5 % of the time and lowered no peak)
             heap.release()
             return Results(summary, None, None, None, None, store)
-        outcomes = concat(outs)
-        events = concat(evs)
-        quality = concat([q for q in tqs if q]) if any(tqs) else {}
+        outcomes = concat(parts["outcomes"])
+        events = concat(parts["events"])
+        quality, tracks = ({} if not any(parts[name]) else concat([q for q in parts[name] if q])
+                           for name in ("track_quality", "tracks"))
         summary = summarise(world, outcomes, events, runs, seed, quality)
-    return Results(summary, outcomes, events, chunk, quality)
+    return Results(summary, outcomes, events, chunk, quality, tracks=tracks)
 
 
 def chunk_sizes(runs: int, size: int) -> list[int]:
@@ -188,9 +190,9 @@ def chunk_sizes(runs: int, size: int) -> list[int]:
 
 
 def _on_cluster(client, world, flights: Flights, runs: int, size: int, seed: int, store: ChunkStore | None,
-                progress: Callable[[int], None] | None) -> tuple[list, list, list]:
+                progress: Callable[[int], None] | None) -> dict[str, list[dict]]:
     """The chunks a store does not hold, run on ``client``'s workers: into the store, or
-    returned as the per-chunk outcome, event and track-quality tables in chunk order."""
+    returned as each table's chunks (:data:`TABLES`) in chunk order."""
     from shieldlab.engine import distribute
 
     sizes = chunk_sizes(runs, size)
@@ -209,7 +211,6 @@ def _on_cluster(client, world, flights: Flights, runs: int, size: int, seed: int
         progress(already)
     distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
     if store is not None:
-        return [], [], []
-    tables = [parts[i] for i in range(len(sizes))]
-    return ([t["outcomes"] for t in tables], [t["events"] for t in tables], [t["track_quality"] for t in tables])
+        return {name: [] for name in TABLES}
+    return {name: [parts[i][name] for i in range(len(sizes))] for name in TABLES}
 

@@ -6,7 +6,8 @@ Layout of a sweep folder::
     outcomes/point=K/chunk-NNNNN.parquet  one row per run x threat, with the swept values as columns
     events/point=K/chunk-NNNNN.parquet    one row per event, likewise
     track_quality/point=K/chunk-NNNNN.parquet  one row per run x system (where there are tracks)
-    done/point=K/chunk-NNNNN            empty: the chunk's two tables are complete
+    tracks/point=K/chunk-NNNNN.parquet  one row per confirmed track (tracking.association gnn only)
+    done/point=K/chunk-NNNNN            empty: the chunk's tables are complete
     summaries/point=K.json              summary.json of point K (as ``shieldlab run`` writes it)
     points.parquet                      one row per point: its swept values and headline numbers
     point_quality.parquet               one row per point x system: its track-quality means (where tracks)
@@ -38,7 +39,10 @@ from shieldlab.io.atomic import atomic_path, check_parent, writable_folder, writ
 from shieldlab.io.output import arrow_column
 
 MANIFEST = "sweep.json"
-TABLES = ("outcomes", "events", "track_quality")
+TABLES = ("outcomes", "events", "track_quality", "tracks")
+#: Tables a completed chunk may lack without damage: a point that tracks by labels has no
+#: multi-target tracks, and a chunk of one that does may have confirmed none.
+_OPTIONAL = ("tracks",)
 _NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "point_quality.parquet", "report.html"}
 #: Headline numbers of summary.json copied into points.parquet.
 HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
@@ -379,13 +383,15 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Answer ``sql`` over a sweep folder, or a run's results folder, with DuckDB: ``(column
     names, rows)``.
 
-    Over a sweep the query sees the views ``outcomes``, ``events`` and ``track_quality``
+    Over a sweep the query sees the views ``outcomes``, ``events``, ``track_quality`` and,
+    where some point ran the multi-target tracker (``tracking.association: gnn``), ``tracks``
     (completed chunks only, a ``point`` column from the folder names beside the swept values'
     own columns), ``points`` (one row per point, once the sweep is complete) and
     ``point_quality`` (one row per point and system, once complete, where there are tracks).  Over the
     folder of ``shieldlab run --out`` it sees a view per table the run wrote, named by its
-    file: ``outcomes``, ``events``, ``track_quality`` (and ``air_outcomes``,
-    ``shelling_rounds`` where the scenario has them).  Over one Parquet file (``shieldlab
+    file: ``outcomes``, ``events``, ``track_quality`` (and ``tracks`` under
+    ``tracking.association: gnn``, ``air_outcomes``, ``shelling_rounds`` where the scenario
+    has them).  Over one Parquet file (``shieldlab
     tracks --out FILE``, say) it sees that file as a view named by the file's name without
     ``.parquet``."""
     root = Path(root)
@@ -402,7 +408,9 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
         if not files:
             raise InputError(f"{root} is neither a sweep folder (no {MANIFEST}) nor a run's results (no .parquet "
                              "tables: shieldlab run ... --out DIR writes them)", field="DIR")
-        return _answer(sql, {p.stem: [p] for p in files}, [], "the run's", complete=True)
+        # (a run tracked by labels writes no tracks.parquet: said so where a query asks for it)
+        return _answer(sql, {p.stem: [p] for p in files}, [] if (root / "tracks.parquet").exists() else ["tracks"],
+                       "the run's", complete=True)
     sweep = Sweep(root, Sweep.read_manifest(root))
     views: dict[str, list[Path]] = {}
     missing = []
@@ -416,7 +424,7 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
             missing.append(table)
         # a table every chunk writes, or none (a scenario without radars): some chunks without
         # it lost their file after they were marked done, and the answer would leave them out
-        if 0 < len(files) < n_done:
+        if 0 < len(files) < n_done and table not in _OPTIONAL:
             raise InputError(f"{root} is damaged: {n_done - len(files)} of its {n_done} completed chunks have no "
                              f"{table} file; run the sweep again with --force", field="DIR")
     complete = bool(sweep.manifest.get("complete"))
@@ -478,7 +486,8 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                 msg += " (the sweep is not complete and no chunk of it finished: finish it with --resume)"
             elif any(f"name {t} does not exist" in msg for t in missing):
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
-                        "track_quality nor point_quality, a raid without engagements may have no events"
+                        "track_quality nor point_quality, a raid without engagements may have no events, tracks "
+                        "come only from tracking.association gnn"
                         + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
             elif "does not exist" in msg and "Table with name" in msg:
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))}"

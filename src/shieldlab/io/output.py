@@ -27,7 +27,8 @@ from shieldlab.io.atomic import _umask, atomic_path, check_parent, writable_fold
 
 #: The files of a results folder, in the order they are written.
 RESULT_FILES = ("outcomes.parquet", "events.parquet", "summary.json", "track_quality.parquet", "scene.czml",
-                "report.html", "scene.geojson", "scene.kml", "air_outcomes.parquet", "shelling_rounds.parquet")
+                "report.html", "scene.geojson", "scene.kml", "air_outcomes.parquet", "shelling_rounds.parquet",
+                "tracks.parquet")
 
 
 #: A table to write: its columns, or pieces of it with the same columns (a long run's chunks,
@@ -165,11 +166,12 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 
 
 def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, events: Table, *,
-                  track_quality: Table | None = None, force: bool = False,
+                  track_quality: Table | None = None, tracks: Table | None = None, force: bool = False,
                   extra: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
                   air_outcomes: dict | None = None, shelling_rounds: dict | None = None) -> list[Path]:
     """Write summary.json, outcomes.parquet (the ballistic threats'; None: a scenario without
-    them), events.parquet and (when given) track_quality.parquet and air_outcomes.parquet (one
+    them), events.parquet and (when given) track_quality.parquet, tracks.parquet (one row per
+    confirmed track of the multi-target tracker) and air_outcomes.parquet (one
     row per run and flier of the air picture) and shelling_rounds.parquet (one row per run, round
     and weapon-locating radar of the shelling) into the folder ``out_dir``, as a whole; an
     existing results folder is replaced only with ``force``.  ``extra``: more files of the
@@ -194,6 +196,8 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
             write_parquet(track_quality, tmp / RESULT_FILES[3])
+        if tracks is not None:
+            write_parquet(tracks, tmp / RESULT_FILES[10])
         written: list[str] = []
         for name, text in (extra.items() if isinstance(extra, Mapping) else extra or ()):
             if name not in RESULT_FILES:
@@ -207,6 +211,7 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
         raise
     names = ((RESULT_FILES[2],) + ((RESULT_FILES[0],) if outcomes is not None else ()) + (RESULT_FILES[1],)
              + ((RESULT_FILES[3],) if track_quality is not None else ())
+             + ((RESULT_FILES[10],) if tracks is not None else ())
              + ((RESULT_FILES[8],) if air_outcomes is not None else ())
              + ((RESULT_FILES[9],) if shelling_rounds is not None else ()) + tuple(written))
     return [Path(out_dir) / name for name in names]

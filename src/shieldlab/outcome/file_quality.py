@@ -136,6 +136,18 @@ def judged_boosters(tf: TrackFile, reports: list[Reports], n_threats: int,
     return followed(confirmed) & ~followed(confirmed & tf.warhead)
 
 
+def after_kills(lab: np.ndarray, t: np.ndarray, destroyed: np.ndarray) -> np.ndarray:
+    """(C, T, K) bool: the entries of a track file, labelled ``lab`` (:func:`labels`) at update
+    times ``t`` (K,), of tracks whose object is a threat destroyed in flight, from its
+    destruction on (``destroyed`` (C, N) [s]; ``nan`` or ``inf``: never): where the fight
+    ended that threat's tracks (it is no longer an object in the air)."""
+    C, N = destroyed.shape
+    gone = np.where(np.isfinite(destroyed), destroyed, np.inf)
+    fed = (lab >= 0) & (lab < N)
+    cut = np.take_along_axis(gone, np.where(fed, lab, 0).reshape(C, -1), axis=1).reshape(lab.shape)
+    return fed & (t >= cut)
+
+
 def _until_last_report(tf: TrackFile) -> np.ndarray:
     """(C, T, K) bool: at or before the last report of the track holding the slot (a track
     coasting after it is a prediction no radar holds: scored as the one-per-threat tracks
@@ -234,9 +246,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     lab = labels(tf, reports, origin)
     conf = tf.status == CONFIRMED
     gone = np.full((C, N), np.inf) if destroyed is None else np.where(np.isfinite(destroyed), destroyed, np.inf)
-    fed = (lab >= 0) & (lab < N)
-    cut = np.take_along_axis(gone, np.where(fed, lab, 0).reshape(C, -1), axis=1).reshape(lab.shape)
-    conf &= ~(fed & (tf.t >= cut))
+    conf &= ~after_kills(lab, tf.t, gone)
     conf &= _until_last_report(tf)
     launch = np.broadcast_to(truth.launch_time, (C, N))
     t0 = float(np.min(launch))

@@ -220,7 +220,8 @@ def _consistency(tr: Tracks, truth: Trajectories, gone: np.ndarray) -> tuple[np.
 def columns(world, chunk) -> dict[str, np.ndarray]:
     """One row per (run, system) of a chunk (:class:`TrackQuality` of each C2 node's picture;
     where the tracks came from reports without labels, the track file's quality,
-    :mod:`shieldlab.outcome.file_quality`, with its breaks, false and booster tracks)."""
+    :mod:`shieldlab.outcome.file_quality`, with its breaks, false and booster tracks, of each
+    picture and of each battery's own radar's file, system ``"radar NAME"``)."""
     destroyed = chunk.outcomes.intercept_time
     if chunk.files:
         return _file_columns(chunk, destroyed)
@@ -260,8 +261,10 @@ def _file_columns(chunk, destroyed) -> dict[str, np.ndarray]:
     from shieldlab.outcome import file_quality
 
     parts = []
-    for name in sorted(chunk.files):
-        tf, reps = chunk.files[name]
+    # every track file fire control read: the pictures', and a battery's own radar's ("radar NAME")
+    files = {**chunk.files, **chunk.own_files}
+    for name in sorted(files):
+        tf, reps = files[name]
         q = file_quality.evaluate(tf, reps, chunk.truth, destroyed)
         parts.append({**_row(chunk, name, q), "track_breaks": q.track_breaks.astype(np.int32),
                       "false_tracks_per_hour": q.false_tracks_per_hour,

@@ -16,11 +16,13 @@ run, picture and track number (tentative tracks included), from the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from shieldlab.outcome.file_quality import labels, report_origin
+from shieldlab.outcome.file_quality import after_kills, labels, report_origin
 from shieldlab.sensors.records import Reports
-from shieldlab.tracking.mtt import CONFIRMED, TrackFile
+from shieldlab.tracking.mtt import CONFIRMED, FREE, TrackFile
 
 #: The columns of :func:`track_rows`, in order.
 COLUMNS = ("run", "picture", "track", "object", "started_s", "confirmed_s", "last_report_s", "ended_s",
@@ -96,3 +98,45 @@ def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_
         "ended_s": time(k_end), "reports": n_rep.astype(np.int32), "purity": purity,
         "sensors": sensors, "judged_warhead": warhead,
     }
+
+
+def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
+    """The confirmed tracks of a kill-chain chunk run on the multi-target tracker
+    (``tracking.association: gnn``): :func:`track_rows` of every picture's track file and of
+    every battery's own radar's (``picture`` as the event tables name it: the node, or
+    ``"radar NAME"``), runs numbered from the chunk's first, sorted by run, picture and track
+    number; tentative tracks left out, as ``shieldlab tracks --out`` leaves them.  Each track
+    ends where fire control's did: a track whose object is a threat destroyed in flight is cut
+    at the intercept (:func:`cut_at_kills`), as the fight ends it.  Empty (no columns) where
+    the chunk tracked by labels or no track was confirmed."""
+    files = {**chunk.files, **chunk.own_files}
+    threats = [t.name for t in world.threats]
+    destroyed = np.asarray(chunk.outcomes.intercept_time, float)
+    parts = []
+    for name in sorted(files):
+        tf, mine = files[name]
+        tf = cut_at_kills(tf, list(mine), destroyed)
+        rows = track_rows(tf, list(mine), threats, chunk.first_run)  # (the lineage of the cut file)
+        keep = np.isfinite(rows["confirmed_s"])
+        rows = {k: v[keep] for k, v in rows.items()}
+        rows["picture"] = np.full(int(keep.sum()), name, dtype=object)
+        parts.append(rows)
+    if not parts or not any(p["run"].size for p in parts):
+        return {}
+    out = {k: np.concatenate([p[k] for p in parts]) for k in COLUMNS}
+    which = np.concatenate([np.full(p["run"].size, i) for i, p in enumerate(parts)])
+    order = np.lexsort((out["track"], which, out["run"]))  # by run, picture (by name), track number
+    return {k: v[order] for k, v in out.items()}
+
+
+def cut_at_kills(tf: TrackFile, reports: list[Reports], destroyed: np.ndarray,
+                 origin: np.ndarray | None = None) -> TrackFile:
+    """``tf`` with every track whose object (its label, :func:`labels`) is a threat destroyed
+    in flight ended at the intercept: its slot free from ``destroyed[c, n]`` [s] on (``nan``
+    or ``inf``: never destroyed), as the fight ends a destroyed threat's tracks and as the
+    track quality stops scoring them (:func:`~shieldlab.outcome.file_quality.after_kills`)."""
+    after = after_kills(labels(tf, reports, origin), tf.t, destroyed)
+    if not after.any():
+        return tf
+    return replace(tf, track_id=np.where(after, -1, tf.track_id), status=np.where(after, FREE, tf.status),
+                   report=np.where(after, -1, tf.report))

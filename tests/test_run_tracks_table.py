@@ -1,0 +1,93 @@
+"""The tracks table of a kill-chain run on the multi-target tracker: one row per confirmed
+track of every picture and every battery's own radar, the rows ``shieldlab tracks --out``
+lists, joined to the event table by ``(run, picture, track)``."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from shieldlab.cli import main
+from shieldlab.engine import chain
+from shieldlab.errors import InputError
+from shieldlab.io import dataset
+from shieldlab.io.results import event_columns
+from shieldlab.outcome import track_table
+from shieldlab.scenario import load_world
+
+KEY = [("run", "ascending"), ("picture", "ascending"), ("track", "ascending")]
+
+
+def test_run_writes_the_tracks_that_shieldlab_tracks_lists_and_every_event_finds_its_track(tmp_path):
+    out, listed = tmp_path / "res", tmp_path / "tracks.parquet"
+    args = ["nato-russia-2011", "--runs", "3", "--seed", "2", "-q"]
+    assert main(["run", *args, "--set", "tracking.association=gnn", "--out", str(out)]) == 0
+    assert main(["tracks", *args, "--out", str(listed)]) == 0
+    ran, alone = pq.read_table(out / "tracks.parquet").sort_by(KEY), pq.read_table(listed).sort_by(KEY)
+    assert ran.num_rows > 50 and set(ran.column("picture").to_pylist()) == {"nato", "russia"}
+    # the same reports, the same tracker: the same tracks, column for column, but for the tracks
+    # of threats destroyed in flight, which end at the intercept as fire control's did
+    oc = pq.read_table(out / "outcomes.parquet").to_pydict()
+    killed = {(r, n): t for r, n, t in zip(oc["run"], oc["threat"], oc["intercept_time_s"]) if t == t}
+    a, b = ran.to_pylist(), {(r["run"], r["picture"], r["track"]): r for r in alone.to_pylist()}
+    cut = 0
+    for row in a:
+        other = b.pop((row["run"], row["picture"], row["track"]))
+        t_kill = killed.get((row["run"], row["object"]))
+        if t_kill is None or other["ended_s"] < t_kill:
+            assert row == other
+            continue
+        cut += 1
+        assert row["ended_s"] <= t_kill < other["ended_s"] and row["last_report_s"] <= t_kill
+        assert row["reports"] <= other["reports"]
+        assert {k: row[k] for k in ("object", "started_s", "confirmed_s")} == \
+            {k: other[k] for k in ("object", "started_s", "confirmed_s")}
+    assert cut > 3  # the intercepted threats' tracks
+    assert all(v["confirmed_s"] >= killed.get((v["run"], v["object"]), float("inf")) for v in b.values())
+    # every salvo, hold and no-fire row that names a track finds it in the table
+    cols, rows = dataset.query(out, "SELECT e.kind, count(*), count(t.object) FROM events e LEFT JOIN tracks t "
+                                    "USING (run, picture, track) WHERE e.track >= 0 GROUP BY e.kind")
+    by_kind = {k: (n, joined) for k, n, joined in rows}
+    assert by_kind["fire"][0] > 0 and all(n == joined for n, joined in by_kind.values()), by_kind
+
+
+def test_a_run_on_labels_writes_no_tracks_table(tmp_path):
+    out = tmp_path / "res"
+    assert main(["run", "epaa-phase-1", "--runs", "2", "-q", "--out", str(out)]) == 0
+    assert not (out / "tracks.parquet").exists() and (out / "track_quality.parquet").exists()
+    with pytest.raises(InputError, match="tracks"):
+        dataset.query(out, "SELECT * FROM tracks")
+
+
+def test_a_batterys_own_radar_tracks_are_rows_named_as_the_events_name_them(tmp_path):
+    text = (resources.files("shieldlab.scenario") / "presets" / "patriot-turkey-2013.yaml").read_text()
+    old = "{name: nl-1, interceptor: pac-3-mse, site: adana-airport, rounds: 16, system: nato-patriot}"
+    text = text.replace(old, old[:-1] + ", cue: own, radar: nl-1-mpq65}")
+    p = tmp_path / "own.yaml"
+    p.write_text(text + "\ntracking: {association: gnn}\n")
+    w = load_world(str(p))
+    ch = chain.run_chunk(w, chain.fly_threats(w), 5, 3, np.random.SeedSequence(1))
+    rows = track_table.chunk_columns(w, ch)
+    assert set(rows) == set(track_table.COLUMNS)
+    assert {"nato-patriot", "radar nl-1-mpq65"} <= set(rows["picture"])
+    assert set(rows["run"].tolist()) <= {5, 6, 7} and np.isfinite(rows["confirmed_s"]).all()
+    order = np.lexsort((rows["track"], rows["picture"].astype(str), rows["run"]))
+    assert (order == np.arange(order.size)).all()  # by run, picture, track number
+    ev = event_columns(w, ch)
+    named = (ev["track"] >= 0) & (ev["picture"] == "radar nl-1-mpq65")
+    assert named.any()  # the battery on its own radar: its salvos and decisions name that radar's tracks
+    have = set(zip(rows["run"].tolist(), rows["picture"].tolist(), rows["track"].tolist()))
+    wanted = set(zip(ev["run"][ev["track"] >= 0].tolist(), ev["picture"][ev["track"] >= 0].tolist(),
+                     ev["track"][ev["track"] >= 0].tolist()))
+    assert wanted <= have
+
+
+def test_a_sweep_over_the_association_has_tracks_of_its_gnn_points_only(tmp_path):
+    out = tmp_path / "sw"
+    assert main(["sweep", "epaa-phase-1", "--set", "tracking.association=labels,gnn", "--runs", "2", "-q",
+                 "--out", str(out)]) == 0
+    cols, rows = dataset.query(out, "SELECT tracking_association, count(*) FROM tracks GROUP BY ALL")
+    assert [r[0] for r in rows] == ["gnn"] and rows[0][1] > 0
