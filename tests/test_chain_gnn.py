@@ -73,7 +73,10 @@ def _assert_fire_names_its_track_file_number(w, ch) -> int:
     ev = event_columns(w, ch)
     salvo = np.isin(ev["kind"], ["fire", "intercept", "miss"])
     logged = np.isin(ev["kind"], ["hold", "no-fire"])
-    assert (ev["track"][~salvo & ~logged] == -1).all() and set(ev["picture"][~salvo & ~logged]) <= {""}
+    firm = ev["kind"] == "track"  # a picture's first firm track of the threat: that track, in that picture
+    assert firm.any() and (ev["track"][firm] >= 0).all() and (ev["picture"][firm] == ev["actor"][firm]).all()
+    rest = ~salvo & ~logged & ~firm
+    assert (ev["track"][rest] == -1).all() and set(ev["picture"][rest]) <= {""}
     # fire control's reasons are per track: each hold and no-fire row names the track it is of
     # (a threat's track, as the table labels it), but for a threat no track followed
     d = ch.decisions

@@ -52,6 +52,13 @@ def test_run_writes_the_tracks_that_shieldlab_tracks_lists_and_every_event_finds
                                     "USING (run, picture, track) WHERE e.track >= 0 GROUP BY e.kind")
     by_kind = {k: (n, joined) for k, n, joined in rows}
     assert by_kind["fire"][0] > 0 and all(n == joined for n, joined in by_kind.values()), by_kind
+    # a picture's first firm track of a threat names that track: confirmed by then, of that threat
+    cols, rows = dataset.query(out, "SELECT count(*), count(*) FILTER (WHERE t.confirmed_s <= e.t_s AND "
+                                    "t.object = e.threat) FROM events e JOIN tracks t USING (run, picture, track) "
+                                    "WHERE e.kind = 'track'")
+    assert rows[0][0] > 10 and rows[0][0] == rows[0][1], rows
+    cols, rows = dataset.query(out, "SELECT count(*) FROM events WHERE kind = 'track' AND track < 0")
+    assert rows[0][0] == 0
 
 
 def test_a_run_on_labels_writes_no_tracks_table(tmp_path):

@@ -124,10 +124,17 @@ def first_track(chunk, system: str) -> np.ndarray:
     """(C, N) when ``system`` first held a confirmed track of each threat [s] (``inf``: never):
     its track's confirmation, or where its tracks came from reports without labels, the
     first time a track of the threat (lineage) is firm and has taken one of its reports."""
+    return first_track_numbered(chunk, system)[0]
+
+
+def first_track_numbered(chunk, system: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`first_track`, and where ``system``'s tracks are a track file of reports without
+    labels, the number there of that first track of each threat ((C, N), -1 where none; the
+    numbers ``shieldlab tracks`` lists); None for tracks by label."""
     trk = chunk.tracks[system]
     tg = chunk.targets.get(system)
     if tg is None:
-        return trk.confirm_time
+        return trk.confirm_time, None
     C, N = chunk.outcomes.intercepted.shape
     if system in chunk.files:
         tf, reports = chunk.files[system]
@@ -135,23 +142,25 @@ def first_track(chunk, system: str) -> np.ndarray:
     first = np.full((C, N), np.inf)
     c_, t_ = np.nonzero((tg >= 0) & (tg < N))
     np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
-    return first
+    return first, None
 
 
-def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> np.ndarray:
+def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> tuple[np.ndarray, np.ndarray]:
     """(C, N) from a track file of reports without labels: per threat, over the tracks its
     reports label (lineage, :func:`shieldlab.outcome.file_quality.label_of`), the earliest
     time at which such a track is firm for fire control (confirmed, judged a warhead) and has
-    taken a report of the threat.  A track may be confirmed on the threat's spent booster (it
-    flies beside the warhead and may be reported first) and take the warhead's reports
-    later: it is a track of the threat from then on, not from its confirmation."""
+    taken a report of the threat, and that track's number (-1: none; of two at one time, the
+    lower).  A track may be confirmed on the threat's spent booster (it flies beside the
+    warhead and may be reported first) and take the warhead's reports later: it is a track
+    of the threat from then on, not from its confirmation."""
     from shieldlab.outcome.file_quality import label_of
     from shieldlab.tracking.mtt import CONFIRMED, split_report_id
 
     first = np.full((C, N), np.inf)
+    number = np.full((C, N), -1, np.int64)
     cc, ss, kk = np.nonzero(tf.track_id >= 0)
     if cc.size == 0:
-        return first
+        return first, number
     tid = tf.track_id[cc, ss, kk]
     span = int(tid.max()) + 1
     key = cc * span + tid
@@ -173,9 +182,16 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> np.ndarray:
     own = truth == label[inv]
     taken_at = np.full(uniq.size, np.inf)
     np.minimum.at(taken_at, inv[own], t[own])
-    ok = (label >= 0) & (label < N)
-    np.minimum.at(first, ((uniq // span)[ok], label[ok]), np.maximum(firm_at, taken_at)[ok])
-    return first
+    when = np.maximum(firm_at, taken_at)
+    ok = np.flatnonzero((label >= 0) & (label < N) & np.isfinite(when))
+    if ok.size:  # per (run, threat) its earliest such track, the lower number of equals
+        run_, lab_, tid_, w_ = (uniq // span)[ok], label[ok], (uniq % span)[ok], when[ok]
+        order = np.lexsort((tid_, w_, lab_, run_))
+        group = (run_ * N + lab_)[order]
+        head = order[np.r_[True, group[1:] != group[:-1]]]
+        first[run_[head], lab_[head]] = w_[head]
+        number[run_[head], lab_[head]] = tid_[head]
+    return first, number
 
 
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
@@ -194,7 +210,7 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     ``track`` (its number there, as :mod:`shieldlab.outcome.track_table` numbers it); ``-1``
     and ``""`` on every other row; a ``hold`` or ``no-fire`` row there carries the track it is
     of (fire control gives its reasons per track), ``-1`` and ``""`` for a threat no track
-    followed.
+    followed; a ``track`` row (the picture's first firm track of the threat) that track.
     """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
@@ -202,12 +218,14 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     rows: list[tuple] = []
     cc, nn = (g.reshape(-1) for g in np.meshgrid(np.arange(C), np.arange(N), indexing="ij"))
 
-    def add(times, kind, actor, detail=""):
+    def add(times, kind, actor, detail="", numbers=None):
         t = np.asarray(times, float).reshape(-1)
-        for c, n, tt in zip(cc, nn, t):
+        num = None if numbers is None else np.asarray(numbers).reshape(-1)
+        for i, (c, n, tt) in enumerate(zip(cc, nn, t)):
             if np.isfinite(tt):
+                trk = _NO_TRACK if num is None or num[i] < 0 else (int(num[i]), actor)
                 rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, "", 0,
-                             *_NO_TRACK))
+                             *trk))
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -217,8 +235,9 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         add(np.where(rep.report_time <= tr.t[-1], rep.report_time, np.inf), "launch-report", rep.sensor)
     for link, t in chunk.warnings.passed.items():  # passed on to another node over a link
         add(np.where(t <= tr.t[-1], t, np.inf), "launch-report", link, "passed on over the link")
-    for system in chunk.tracks:
-        add(before_destroyed(chunk, first_track(chunk, system)), "track", system)
+    for system in chunk.tracks:  # (tracks of reports without labels: which track, by its file's number)
+        t_first, numbers = first_track_numbered(chunk, system)
+        add(before_destroyed(chunk, t_first), "track", system, numbers=numbers)
     e = chunk.engagements
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)
