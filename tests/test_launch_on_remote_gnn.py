@@ -42,13 +42,18 @@ def test_guidance_finds_the_radars_track_of_the_target_by_position():
     assert guidance_columns(view, [s], np.array([3.0])).tolist() == [-1]  # nothing in the gate: no guidance
 
 
-def test_launch_on_remote_salvos_are_guided_under_gnn(tmp_path):
+def patriot_on_its_radar(tmp_path, cue: str):
+    """patriot-turkey-2013 under gnn with its battery nl-1 cued ``cue`` on its radar nl-1-mpq65."""
     text = (resources.files("shieldlab.scenario") / "presets" / "patriot-turkey-2013.yaml").read_text()
     old = "{name: nl-1, interceptor: pac-3-mse, site: adana-airport, rounds: 16, system: nato-patriot}"
-    text = text.replace(old, old[:-1] + ", cue: launch-on-remote, radar: nl-1-mpq65}")
-    p = tmp_path / "lor.yaml"
+    text = text.replace(old, old[:-1] + f", cue: {cue}, radar: nl-1-mpq65}}")
+    p = tmp_path / f"{cue}.yaml"
     p.write_text(text + "\ntracking: {association: gnn}\n")
-    w = load_world(str(p))
+    return load_world(str(p))
+
+
+def test_launch_on_remote_salvos_are_guided_under_gnn(tmp_path):
+    w = patriot_on_its_radar(tmp_path, "launch-on-remote")
     ch = chain.run_chunk(w, chain.fly_threats(w), 0, 8, np.random.SeedSequence(1))
     e = ch.engagements
     nl1 = e.battery == [b.name for b in w.batteries].index("nl-1")

@@ -4,11 +4,10 @@ lists, joined to the event table by ``(run, picture, track)``."""
 
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from test_launch_on_remote_gnn import patriot_on_its_radar
 
 from shieldlab.cli import main
 from shieldlab.engine import chain
@@ -16,7 +15,6 @@ from shieldlab.errors import InputError
 from shieldlab.io import dataset
 from shieldlab.io.results import event_columns
 from shieldlab.outcome import track_table
-from shieldlab.scenario import load_world
 
 KEY = [("run", "ascending"), ("picture", "ascending"), ("track", "ascending")]
 
@@ -70,12 +68,7 @@ def test_a_run_on_labels_writes_no_tracks_table(tmp_path):
 
 
 def test_a_batterys_own_radar_tracks_are_rows_named_as_the_events_name_them(tmp_path):
-    text = (resources.files("shieldlab.scenario") / "presets" / "patriot-turkey-2013.yaml").read_text()
-    old = "{name: nl-1, interceptor: pac-3-mse, site: adana-airport, rounds: 16, system: nato-patriot}"
-    text = text.replace(old, old[:-1] + ", cue: own, radar: nl-1-mpq65}")
-    p = tmp_path / "own.yaml"
-    p.write_text(text + "\ntracking: {association: gnn}\n")
-    w = load_world(str(p))
+    w = patriot_on_its_radar(tmp_path, "own")
     ch = chain.run_chunk(w, chain.fly_threats(w), 5, 3, np.random.SeedSequence(1))
     rows = track_table.chunk_columns(w, ch)
     assert set(rows) == set(track_table.COLUMNS)
