@@ -129,13 +129,12 @@ def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in out.items()}
 
 
-def cut_at_kills(tf: TrackFile, reports: list[Reports], destroyed: np.ndarray,
-                 origin: np.ndarray | None = None) -> TrackFile:
+def cut_at_kills(tf: TrackFile, reports: list[Reports], destroyed: np.ndarray) -> TrackFile:
     """``tf`` with every track whose object (its label, :func:`labels`) is a threat destroyed
     in flight ended at the intercept: its slot free from ``destroyed[c, n]`` [s] on (``nan``
     or ``inf``: never destroyed), as the fight ends a destroyed threat's tracks and as the
     track quality stops scoring them (:func:`~shieldlab.outcome.file_quality.after_kills`)."""
-    after = after_kills(labels(tf, reports, origin), tf.t, destroyed)
+    after = after_kills(labels(tf, reports), tf.t, destroyed)
     if not after.any():
         return tf
     return replace(tf, track_id=np.where(after, -1, tf.track_id), status=np.where(after, FREE, tf.status),
