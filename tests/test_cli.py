@@ -389,3 +389,17 @@ def test_a_minimum_speed_faster_than_a_missile_where_first_seen_gets_a_note(caps
                  "--set", "tracking.min_speed_ms=3000"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "note: tracking.min_speed_ms 3000 m/s" in out and "0 turns the gate off" in out
+
+
+def test_overconfident_tracks_are_said_under_the_track_quality_table(capsys):
+    """A picture whose mean NEES is far above a consistent filter's gets a line naming it."""
+    from shieldlab.cli import OVERCONFIDENT_NEES, _nees_note
+
+    assert _nees_note({"a": {"mean_nees": 3.0}, "b": {"mean_nees": None}}) is None
+    assert "b 1,234" in _nees_note({"a": {"mean_nees": 3.0}, "b": {"mean_nees": 1234.0}})
+    assert _nees_note({"a": {"mean_nees": OVERCONFIDENT_NEES}}) is None
+    assert main(["tracks", "epaa-phase-1", "--runs", "2"]) == 0
+    assert "overconfident" not in capsys.readouterr().out
+    assert main(["tracks", "nato-russia-2011", "--runs", "2"]) == 0  # its Russian picture's swaps
+    out = " ".join(capsys.readouterr().out.split())
+    assert "overconfident tracks: mean NEES russia" in out and "nato" not in out.split("overconfident")[1][:40]

@@ -63,7 +63,7 @@ def test_a_run_on_labels_writes_no_tracks_table(tmp_path):
     out = tmp_path / "res"
     assert main(["run", "epaa-phase-1", "--runs", "2", "-q", "--out", str(out)]) == 0
     assert not (out / "tracks.parquet").exists() and (out / "track_quality.parquet").exists()
-    with pytest.raises(InputError, match="tracks"):
+    with pytest.raises(InputError, match="tracked by labels.*tracking.association gnn"):
         dataset.query(out, "SELECT * FROM tracks")
 
 

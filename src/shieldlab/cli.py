@@ -532,10 +532,33 @@ def _print_track_quality(summary: dict) -> None:
                   *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
+    note = _nees_note(tq)
+    if note:
+        _print_line(note)
     if "delete_sigma_km" in tr:  # the multi-target tracker's: what its numbers depend on
         if tr.get("false_alarms_per_search_frame"):  # as the tracks command says them
             _print_line(_false_alarm_text(tr["false_alarms"], tr["false_alarms_per_search_frame"]))
         _print_line(_management_text(tr))
+
+
+#: Mean NEES above which a picture's tracks are said to be overconfident under the track-quality
+#: table: errors about four times what their covariances say (a consistent filter scores ~6,
+#: these filters, with their noise floor, ~3).
+OVERCONFIDENT_NEES = 100.0
+
+
+def _nees_note(pictures: dict) -> str | None:
+    """A line naming the pictures (name -> track-quality means) whose tracks' covariances
+    understate their errors far beyond a consistent filter's (mean NEES above
+    :data:`OVERCONFIDENT_NEES`): what fire control's launch gate reads as a track's error."""
+    bad = [f"{name} {q['mean_nees']:,.0f}" for name, q in pictures.items()
+           if (q.get("mean_nees") or 0.0) > OVERCONFIDENT_NEES]
+    if not bad:
+        return None
+    return (f"overconfident tracks: mean NEES {', '.join(bad)} (a consistent filter: about 6): their covariances "
+            "understate their errors, as fire control's launch gate reads them; a mean far above the share over "
+            "χ² 99 % means a few updates far off, such as a track that took another object's reports (purity, "
+            "breaks; docs/models.md)")
 
 
 def _print_launch_reports(summary: dict) -> None:
@@ -2362,6 +2385,9 @@ def tracks(
                         f"{cfg.init_hits} reports in its first {cfg.confirm_looks} looks once its velocity "
                         f"is known to {cfg.confirm_sigma_v_ms:g} m/s (tracking.init_hits, confirm_looks, "
                         f"confirm_sigma_v_ms); its radars may not see the threats either (shieldlab coverage)")
+    note = _nees_note(summ["pictures"])
+    if note:
+        _print_line(note)
     _print_line(_false_alarm_text(summ["false_alarms"], summ["false_alarms_per_search_frame"]))
     _print_line(_management_text(summ["tracking"]))
     if summ["tracking"]["init_hits"] == 1:

@@ -484,6 +484,10 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                 msg += f" (a query reads {whose} own tables and writes nothing)"
             elif any(f"name {t} does not exist" in msg for t in missing) and not complete and not views:
                 msg += " (the sweep is not complete and no chunk of it finished: finish it with --resume)"
+            elif whose == "the run's" and "name tracks does not exist" in msg:
+                msg += (" (this run tracked by labels, so it has no tracks.parquet: tracks of the multi-target "
+                        "tracker come with tracking.association gnn, e.g. --set tracking.association=gnn; its "
+                        f"tables here: {', '.join(map(_sql_name, views))})")
             elif any(f"name {t} does not exist" in msg for t in missing):
                 msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
                         "track_quality nor point_quality, a raid without engagements may have no events, tracks "
