@@ -1491,6 +1491,13 @@ def sweep(
                   with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]), f"{r['mean_interceptors_fired']:.2f}",
                   *[gospa(r, name) for name in systems])
     _print_table(t)
+    # a sweep over the association scores GOSPA two ways (the threats, or every object in the
+    # air): said here as the report says it, so the column is not read as one measure
+    methods = {r.get("track_quality_method") for r in rows if r.get("track_quality")}
+    if len(methods) > 1:
+        _print_line("GOSPA is scored in different ways at these points, so its column is not one measure: under "
+                    "tracking.association labels against the threats, under gnn against every object in the air, "
+                    "spent boosters and false tracks too (each point's summary.json: track_quality_method)")
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "
                 f"{out_dir}/report.html) "
