@@ -403,3 +403,14 @@ def test_overconfident_tracks_are_said_under_the_track_quality_table(capsys):
     assert main(["tracks", "nato-russia-2011", "--runs", "2"]) == 0  # its Russian picture's swaps
     out = " ".join(capsys.readouterr().out.split())
     assert "overconfident tracks: mean NEES russia" in out and "nato" not in out.split("overconfident")[1][:40]
+
+
+def test_a_system_without_discrimination_calls_gets_a_note_under_gnn(capsys):
+    """nato-russia-2011's Russian radars make no calls: under gnn NATO's batteries fired at
+    boosters on the tracks the link brought (every one taken for a warhead); said by validate."""
+    assert main(["validate", "nato-russia-2011", "--set", "tracking.association=gnn"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: the radars of russia make no discrimination calls" in out
+    for args in (["nato-russia-2011"], ["epaa-phase-1", "--set", "tracking.association=gnn"]):
+        assert main(["validate", *args]) == 0  # labels (no tracks to misjudge); radars that call
+        assert "make no discrimination calls" not in capsys.readouterr().out

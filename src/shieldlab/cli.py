@@ -2593,7 +2593,7 @@ def _scenario_notes(world) -> list[str]:
     """The notes on a ballistic raid's defence that validates but may not do what a user meant
     (``validate`` prints them; ``run`` too, on stderr, before it runs)."""
     return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world), _tracking_note(world),
-                        _min_speed_note(world)) if n]
+                        _min_speed_note(world), _discrimination_note(world)) if n]
 
 
 #: Settings only the multi-target tracker reads: ``shieldlab tracks`` always, ``shieldlab run``
@@ -2647,6 +2647,24 @@ def _tracking_note(world) -> str | None:
             "labels: `shieldlab run` tracks each threat by its labelled reports and reads "
             f"{'it' if len(given) == 1 else 'them'} not at all (`shieldlab tracks` does); set "
             "tracking.association: gnn to run the kill chain on the multi-target tracker")
+
+
+def _discrimination_note(world) -> str | None:
+    """A note where, under ``tracking.association: gnn``, a system's radars make no
+    discrimination calls: every track of its picture is taken for a warhead, a spent
+    booster's too, by whatever battery fires on it (its own system's, or another node's
+    over links that share tracks)."""
+    if world.scenario.tracking.association != "gnn" or not world.batteries:
+        return None
+    calls = {s.system for s in world.sensors if getattr(s.radar.spec, "discrimination_error", None) is not None}
+    blind = sorted({s.system for s in world.sensors if s.system is not None} - calls)
+    if not blind:
+        return None
+    names = ", ".join(blind)
+    return (f"note: the radars of {names} make no discrimination calls (catalogue discrimination_error): under "
+            f"association gnn every track of {'its' if len(blind) == 1 else 'their'} picture is taken for a "
+            "warhead, a spent booster's too, by the batteries that fire on it (the system's own, and other "
+            "nodes' where links share tracks)")
 
 
 #: Fastest ``tracking.min_speed_ms`` given without a note: about a Scud-class missile's speed
