@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -414,8 +415,10 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
     assert "--resume" in err and ".cut.partial" in err
     # another run count: not this run
     assert "different run (other --runs)" in _refused(capsys, *args[:-1], "--runs", "51", "--out", cut, "--resume")
-    r = _cli(*args, "--out", cut, "--resume")
+    r = _cli(*args[:-1], "--out", cut, "--resume")  # (not quiet: its time is the rest's, and it says so)
     assert r.returncode == 0, r.stderr
+    kept = re.search(r"\(resumed: ([\d,]+) of the runs were done before\)", " ".join(r.stdout.split()))
+    assert kept and 0 < int(kept.group(1).replace(",", "")) < 50, r.stdout
     assert not (tmp_path / ".cut.partial").exists()
     assert (json.loads((cut / "summary.json").read_text())
             == json.loads((tmp_path / "whole" / "summary.json").read_text()))

@@ -462,7 +462,9 @@ def _print_line(text) -> None:
     out.print(text, soft_wrap=_piped())
 
 
-def _print_summary(summary: dict, elapsed: float | None = None) -> None:
+def _print_summary(summary: dict, elapsed: float | None = None, resumed_runs: int = 0) -> None:
+    """The run table and the headline line; ``elapsed`` [s] the simulation's time in this
+    process, of which ``resumed_runs`` runs were done before (a resumed run's kept chunks)."""
     runs = int(summary["runs"])
     nodes = summary.get("nodes", [])
     arch = f", {summary['architecture']} C2 over {len(nodes)} nodes" if len(nodes) > 1 else ""
@@ -497,8 +499,9 @@ def _print_summary(summary: dict, elapsed: float | None = None) -> None:
         line.append(("  ·  " if i else "") + label)
         line.append(value, style="bold")
     _print_line(line)
+    done_before = f" (resumed: {resumed_runs:,} of the runs were done before)" if resumed_runs else ""
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — {_interval_name(summary)}"
-                + (f"  ·  {elapsed:.1f} s" if elapsed is not None else ""))
+                + (f"  ·  {elapsed:.1f} s{done_before}" if elapsed is not None else ""))
 
 
 def _print_track_quality(summary: dict) -> None:
@@ -837,6 +840,10 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         # the chunks the run is cut into: a store's (a resumed run keeps its own), else the engine's
         size = store.runs_per_chunk if store is not None else chunk_runs(world, flights)
         workers = _local_workers(workers, -(-runs // size), quiet)
+    # a resumed run's kept chunks: its time is the rest's
+    resumed_runs = 0 if store is None or not resume else sum(
+        min(store.runs_per_chunk, runs - first) for i, first in enumerate(range(0, runs, store.runs_per_chunk))
+        if store.complete(i))
     t0 = time.perf_counter()
     try:
         with _progress(runs, enabled=not (quiet or as_json)) as progress:
@@ -893,7 +900,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         return
     if quiet or shown is None:
         return
-    _print_summary(res.summary, elapsed)
+    _print_summary(res.summary, elapsed, resumed_runs)
     _print_track_quality(res.summary)
     _print_launch_reports(res.summary)
     _print_no_fire(res.summary, shown.reasons)
