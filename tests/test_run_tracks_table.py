@@ -79,6 +79,7 @@ def test_a_batterys_own_radar_tracks_are_rows_named_as_the_events_name_them(tmp_
     ev = event_columns(w, ch)
     named = (ev["track"] >= 0) & (ev["picture"] == "radar nl-1-mpq65")
     assert named.any()  # the battery on its own radar: its salvos and decisions name that radar's tracks
+    assert (named & (ev["kind"] == "track") & (ev["actor"] == "radar nl-1-mpq65")).any()  # and its first firm ones
     have = set(zip(rows["run"].tolist(), rows["picture"].tolist(), rows["track"].tolist()))
     wanted = set(zip(ev["run"][ev["track"] >= 0].tolist(), ev["picture"][ev["track"] >= 0].tolist(),
                      ev["track"][ev["track"] >= 0].tolist()))

@@ -210,7 +210,8 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     ``track`` (its number there, as :mod:`shieldlab.outcome.track_table` numbers it); ``-1``
     and ``""`` on every other row; a ``hold`` or ``no-fire`` row there carries the track it is
     of (fire control gives its reasons per track), ``-1`` and ``""`` for a threat no track
-    followed; a ``track`` row (the picture's first firm track of the threat) that track.
+    followed; a ``track`` row (the picture's, or a battery's own radar's file's, first firm
+    track of the threat) that track.
     """
     C, N = chunk.outcomes.intercepted.shape
     tr = chunk.truth
@@ -238,6 +239,10 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     for system in chunk.tracks:  # (tracks of reports without labels: which track, by its file's number)
         t_first, numbers = first_track_numbered(chunk, system)
         add(before_destroyed(chunk, t_first), "track", system, numbers=numbers)
+    for key in sorted(chunk.own_files):  # a battery's own radar's track file ("radar NAME"), likewise
+        tf, reports = chunk.own_files[key]
+        t_first, numbers = _first_firm_track_of_reports(tf, reports, C, N)
+        add(before_destroyed(chunk, t_first), "track", key, numbers=numbers)
     e = chunk.engagements
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)
