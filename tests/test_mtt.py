@@ -375,6 +375,31 @@ def test_the_track_table_has_a_row_per_track_with_its_span_and_purity(scene):
     assert object_names(["a"]) == ["false alarm", "a", "booster of a"]
 
 
+def test_the_track_table_scores_each_track_against_its_object(scene):
+    """Each row's position RMSE and mean NEES against its own object: zero error on the
+    perfect file; threat 0 of run 0 moved 5 m (a 3-4-0 m offset) scores 5 m and, with every
+    covariance 25 m² (and m²/s²) on its diagonal, a NEES of (9 + 16) / 25 = 1; without the
+    truth, or a covariance, nan."""
+    from shieldlab.outcome.track_table import track_rows
+    from shieldlab.tracking.records import CovarianceHistory
+
+    w, truth, _ = scene
+    tf, rep = _perfect_file(truth)
+    names = [th.name for th in w.threats]
+    r = track_rows(tf, [rep], names, truth=truth)
+    np.testing.assert_allclose(r["position_rmse_m"], 0.0, atol=1e-6)
+    assert np.isnan(r["mean_nees"]).all() and np.isnan(track_rows(tf, [rep], names)["position_rmse_m"]).all()
+    x = tf.x.copy()
+    x[0, 0, :, :3] += [3.0, 4.0, 0.0]
+    held = tf.track_id >= 0
+    P = CovarianceHistory(np.where(held, 0, -1).astype(np.int64), 25.0 * np.eye(6)[None])
+    r = track_rows(dataclasses.replace(tf, x=x, confirmed_P=P), [rep], names, truth=truth)
+    assert r["position_rmse_m"][0] == pytest.approx(5.0, rel=1e-6)
+    np.testing.assert_allclose(r["position_rmse_m"][1:], 0.0, atol=1e-6)
+    assert r["mean_nees"][0] == pytest.approx(1.0, rel=1e-6)
+    np.testing.assert_allclose(r["mean_nees"][1:], 0.0, atol=1e-9)
+
+
 def test_track_runs_are_the_runs_of_the_chain():
     w = shieldlab.load_world("epaa-phase-1")
     flights = chain.fly_threats(w)

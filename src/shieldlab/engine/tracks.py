@@ -102,7 +102,7 @@ def track_chunk(world, flights: chain.Flights, first_run: int, C: int, seed: np.
             origin = file_quality.report_origin(tf, list(mine))  # the labels' source, made once for both
             quality[name] = file_quality.evaluate(tf, list(mine), truth, origin=origin)
             if keep_tracks:
-                r = track_rows(tf, list(mine), [th.name for th in world.threats], first_run, origin)
+                r = track_rows(tf, list(mine), [th.name for th in world.threats], first_run, origin, truth)
                 rows[name] = {k: v[np.isfinite(r["confirmed_s"])] for k, v in r.items()}
     return ChunkTracks(first_run, {name: tf for name, (tf, _) in pictures.items()}, quality,
                        [rows[name] for name in sorted(rows)] if keep_tracks else None)

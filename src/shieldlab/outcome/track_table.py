@@ -11,7 +11,9 @@ run, picture and track number (tentative tracks included), from the
   it a warhead when it ended;
 * its label (the object behind most of its reports, as the quality scores it: a threat,
   a threat's spent booster, or a false alarm) and its purity: the share of its reports
-  that object made (the rest came from other objects).
+  that object made (the rest came from other objects);
+* given the truth, its position RMSE against that object and its mean NEES, over its
+  confirmed updates that took a report (the track quality's figures, per track).
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from dataclasses import replace
 
 import numpy as np
 
+from shieldlab.flyout.interp import state_at
+from shieldlab.flyout.records import Trajectories
+from shieldlab.outcome import consistency
 from shieldlab.outcome.file_quality import after_kills, labels, report_origin
+from shieldlab.sensors import boosters
 from shieldlab.sensors.records import Reports
 from shieldlab.tracking.mtt import CONFIRMED, FREE, TrackFile
 
 #: The columns of :func:`track_rows`, in order.
 COLUMNS = ("run", "picture", "track", "object", "started_s", "confirmed_s", "last_report_s", "ended_s",
-           "reports", "purity", "sensors", "judged_warhead")
+           "reports", "purity", "sensors", "judged_warhead", "position_rmse_m", "mean_nees")
 
 
 def object_names(threats: list[str]) -> list[str]:
@@ -36,11 +42,13 @@ def object_names(threats: list[str]) -> list[str]:
 
 
 def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_run: int = 0,
-               origin: np.ndarray | None = None) -> dict[str, np.ndarray]:
+               origin: np.ndarray | None = None, truth: Trajectories | None = None) -> dict[str, np.ndarray]:
     """One row per (run, track number) of ``tf`` (runs numbered from ``first_run``), the
     columns of :data:`COLUMNS` (module docstring), sorted by run and track number.
     ``threats``: the threats' names, in the reports' order; ``origin``:
-    :func:`~shieldlab.outcome.file_quality.report_origin`, where already made."""
+    :func:`~shieldlab.outcome.file_quality.report_origin`, where already made; ``truth``
+    (the flights, batch (C, N)): for each track's errors against its object (``nan``
+    without)."""
     C, T, K = tf.track_id.shape
     origin = report_origin(tf, reports) if origin is None else origin
     lab = labels(tf, reports, origin)
@@ -89,6 +97,7 @@ def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_
     sensors = np.array([", ".join(n for i, n in enumerate(tf.sensor_names) if b >> i & 1) for b in bits], dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         purity = np.where(n_rep > 0, n_own / np.maximum(n_rep, 1), np.nan)
+    rmse, mean_nees = _errors(tf, truth, held, row, R, track_lab, took)
     return {
         "run": (uniq // span + first_run).astype(np.int32),
         "picture": np.full(R, tf.system, dtype=object),
@@ -96,8 +105,46 @@ def track_rows(tf: TrackFile, reports: list[Reports], threats: list[str], first_
         "object": names[track_lab + 1],  # a false track (-1) is the first name
         "started_s": time(k_start), "confirmed_s": time(k_conf), "last_report_s": time(k_rep),
         "ended_s": time(k_end), "reports": n_rep.astype(np.int32), "purity": purity,
-        "sensors": sensors, "judged_warhead": warhead,
+        "sensors": sensors, "judged_warhead": warhead, "position_rmse_m": rmse, "mean_nees": mean_nees,
     }
+
+
+def _errors(tf: TrackFile, truth: Trajectories | None, held: np.ndarray, row: np.ndarray, R: int,
+            track_lab: np.ndarray, took: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per track (R,): the RMS position error [m] against its object (a threat, or a threat's
+    spent booster) over its updates that took a report while it was confirmed, as the track
+    quality's RMSE counts them, and the mean NEES (6 states) of those of them whose
+    covariance the file keeps (confirmed and judged a warhead) where its object is a threat;
+    ``nan`` where none, for a false track, or without ``truth``."""
+    rmse, mean_nees = np.full(R, np.nan), np.full(R, np.nan)
+    if truth is None or not R:
+        return rmse, mean_nees
+    N = truth.batch_shape[1]
+    cc, ss, kk = np.nonzero(held)  # (the order of held's entries)
+    obj = track_lab[row]
+    use = took & (tf.status[cc, ss, kk] == CONFIRMED) & (obj >= 0)
+    c, s_, k, r, n = cc[use], ss[use], kk[use], row[use], obj[use]
+    pos_t, vel_t = state_at(truth, tf.t)  # (C, N, K, 3)
+    assert vel_t is not None  # asked for
+    b_pos, _ = boosters.positions(truth, tf.t, pos=pos_t)
+    warhead = n < N
+    true_pos = np.where(warhead[:, None], pos_t[c, np.minimum(n, N - 1), k], b_pos[c, np.maximum(n - N, 0), k])
+    d2 = np.sum((tf.x[c, s_, k, :3] - true_pos) ** 2, axis=-1)
+    ok = np.isfinite(d2)
+    cnt = np.bincount(r[ok], minlength=R)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rmse = np.where(cnt > 0, np.sqrt(np.bincount(r[ok], d2[ok], minlength=R) / np.maximum(cnt, 1)), np.nan)
+    P = tf.confirmed_P
+    if P is not None:
+        kept = warhead & (P.index[c, s_, k] >= 0)
+        err = np.concatenate([tf.x[c, s_, k][kept, :3] - true_pos[kept], tf.x[c, s_, k][kept, 3:]
+                              - vel_t[c[kept], n[kept], k[kept]]], axis=1)
+        e = consistency.nees(err, P, (c[kept], s_[kept], k[kept]))
+        good = np.isfinite(e)
+        m = np.bincount(r[kept][good], minlength=R)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_nees = np.where(m > 0, np.bincount(r[kept][good], e[good], minlength=R) / np.maximum(m, 1), np.nan)
+    return rmse, mean_nees
 
 
 def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
@@ -116,7 +163,7 @@ def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
     for name in sorted(files):
         tf, mine = files[name]
         tf = cut_at_kills(tf, list(mine), destroyed)
-        rows = track_rows(tf, list(mine), threats, chunk.first_run)  # (the lineage of the cut file)
+        rows = track_rows(tf, list(mine), threats, chunk.first_run, truth=chunk.truth)  # (the cut file's lineage)
         keep = np.isfinite(rows["confirmed_s"])
         rows = {k: v[keep] for k, v in rows.items()}
         rows["picture"] = np.full(int(keep.sum()), name, dtype=object)
