@@ -841,9 +841,12 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         size = store.runs_per_chunk if store is not None else chunk_runs(world, flights)
         workers = _local_workers(workers, -(-runs // size), quiet)
     # a resumed run's kept chunks: its time is the rest's
-    resumed_runs = 0 if store is None or not resume else sum(
-        min(store.runs_per_chunk, runs - first) for i, first in enumerate(range(0, runs, store.runs_per_chunk))
-        if store.complete(i))
+    if store is not None and resume:
+        from shieldlab.engine.montecarlo import chunk_sizes
+
+        resumed_runs = sum(n for i, n in enumerate(chunk_sizes(runs, store.runs_per_chunk)) if store.complete(i))
+    else:
+        resumed_runs = 0
     t0 = time.perf_counter()
     try:
         with _progress(runs, enabled=not (quiet or as_json)) as progress:

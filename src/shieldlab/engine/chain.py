@@ -443,6 +443,12 @@ class ChunkResult:
     # (``"radar NAME"``), with that radar's reports
     own_files: dict[str, tuple] = field(default_factory=dict)
 
+    @property
+    def track_files(self) -> dict[str, tuple]:
+        """Every track file fire control read (``tracking.association: gnn``): the pictures'
+        (:attr:`files`) and the batteries' own radars' (:attr:`own_files`), by name."""
+        return {**self.files, **self.own_files}
+
 
 def run_streams(seed: np.random.SeedSequence, first_run: int, C: int, n: int) -> list[list[np.random.Generator]]:
     """``n`` generators for each of runs ``first_run .. first_run + C - 1``: ``out[i][j]`` is

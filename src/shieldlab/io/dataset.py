@@ -40,6 +40,12 @@ from shieldlab.io.output import arrow_column
 
 MANIFEST = "sweep.json"
 TABLES = ("outcomes", "events", "track_quality", "tracks")
+#: Why a folder may hold no rows of a table (said where a query asks for one).
+_WHY_NONE = {"track_quality": "a scenario without radars has none",
+             "point_quality": "a scenario without radars has none",
+             "events": "a raid without engagements may have none",
+             "tracks": "a run or sweep point tracked by labels has none: tracks of the multi-target tracker come "
+                       "with tracking.association gnn (--set tracking.association=gnn)"}
 #: Tables a completed chunk may lack without damage: a point that tracks by labels has no
 #: multi-target tracks, and a chunk of one that does may have confirmed none.
 _OPTIONAL = ("tracks",)
@@ -408,7 +414,7 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
         if not files:
             raise InputError(f"{root} is neither a sweep folder (no {MANIFEST}) nor a run's results (no .parquet "
                              "tables: shieldlab run ... --out DIR writes them)", field="DIR")
-        # (a run tracked by labels writes no tracks.parquet: said so where a query asks for it)
+        # (a run tracked by labels writes no tracks.parquet: said so where a query asks for it, as over a sweep)
         return _answer(sql, {p.stem: [p] for p in files}, [] if (root / "tracks.parquet").exists() else ["tracks"],
                        "the run's", complete=True)
     sweep = Sweep(root, Sweep.read_manifest(root))
@@ -484,14 +490,10 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                 msg += f" (a query reads {whose} own tables and writes nothing)"
             elif any(f"name {t} does not exist" in msg for t in missing) and not complete and not views:
                 msg += " (the sweep is not complete and no chunk of it finished: finish it with --resume)"
-            elif whose == "the run's" and "name tracks does not exist" in msg:
-                msg += (" (this run tracked by labels, so it has no tracks.parquet: tracks of the multi-target "
-                        "tracker come with tracking.association gnn, e.g. --set tracking.association=gnn; its "
-                        f"tables here: {', '.join(map(_sql_name, views))})")
-            elif any(f"name {t} does not exist" in msg for t in missing):
-                msg += (f" (this folder has no rows of {', '.join(missing)}: a scenario without radars has no "
-                        "track_quality nor point_quality, a raid without engagements may have no events, tracks "
-                        "come only from tracking.association gnn"
+            elif asked := [t for t in missing if f"name {t} does not exist" in msg]:
+                msg += (f" (this folder has no rows of {', '.join(asked)}: "
+                        + "; ".join(_WHY_NONE.get(t, "it wrote none") for t in asked)
+                        + f"; {whose} tables here: {', '.join(map(_sql_name, views)) or 'none'}"
                         + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
             elif "does not exist" in msg and "Table with name" in msg:
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))}"

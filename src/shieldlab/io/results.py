@@ -153,8 +153,8 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> tuple[np.ndarra
     lower).  A track may be confirmed on the threat's spent booster (it flies beside the
     warhead and may be reported first) and take the warhead's reports later: it is a track
     of the threat from then on, not from its confirmation."""
-    from shieldlab.outcome.file_quality import label_of
-    from shieldlab.tracking.mtt import CONFIRMED, split_report_id
+    from shieldlab.outcome.file_quality import label_of, report_origin
+    from shieldlab.tracking.mtt import CONFIRMED
 
     first = np.full((C, N), np.inf)
     number = np.full((C, N), -1, np.int64)
@@ -165,14 +165,9 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> tuple[np.ndarra
     span = int(tid.max()) + 1
     key = cc * span + tid
     uniq, inv = np.unique(key, return_inverse=True)
-    label = label_of(tf, reports, uniq // span, uniq % span)  # per track
-    # the object behind each update's report (-2: no report)
-    rid = tf.report[cc, ss, kk]
-    truth = np.full(rid.shape, -2, np.int64)
-    s, k, m = split_report_id(np.where(rid >= 0, rid, 0))
-    for i, rep in enumerate(reports):
-        sel = (rid >= 0) & (s == i)
-        truth[sel] = rep.truth_id[cc[sel], k[sel], m[sel]]
+    origin = report_origin(tf, reports)  # the object behind each update's report (-2: no report)
+    label = label_of(tf, reports, uniq // span, uniq % span, origin)  # per track
+    truth = origin[cc, ss, kk]
     t = tf.t[kk]
     firm = tf.status[cc, ss, kk] == CONFIRMED
     if tf.warhead is not None:

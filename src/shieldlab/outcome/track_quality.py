@@ -262,7 +262,7 @@ def _file_columns(chunk, destroyed) -> dict[str, np.ndarray]:
 
     parts = []
     # every track file fire control read: the pictures', and a battery's own radar's ("radar NAME")
-    files = {**chunk.files, **chunk.own_files}
+    files = chunk.track_files
     for name in sorted(files):
         tf, reps = files[name]
         q = file_quality.evaluate(tf, reps, chunk.truth, destroyed)

@@ -156,7 +156,7 @@ def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
     ends where fire control's did: a track whose object is a threat destroyed in flight is cut
     at the intercept (:func:`cut_at_kills`), as the fight ends it.  Empty (no columns) where
     the chunk tracked by labels or no track was confirmed."""
-    files = {**chunk.files, **chunk.own_files}
+    files = chunk.track_files
     threats = [t.name for t in world.threats]
     destroyed = np.asarray(chunk.outcomes.intercept_time, float)
     parts = []
