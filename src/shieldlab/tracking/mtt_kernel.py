@@ -76,6 +76,14 @@ def _no_imm(C, T):
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
+def _ekf_noise(xt, log_lam, dt_abs, q_ballistic, beta_min):
+    """The process noise [m²/s³] of a track at ``xt`` (6,) over ``dt_abs`` [s]:
+    ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise``)."""
+    a = drag_accel(xt, beta_min)
+    return max(q_ballistic * math.exp(log_lam), a * a * dt_abs)
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
 def _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic, beta_min, psc, ut):
     """Predict run ``c``'s live tracks by ``n`` substeps of ``h`` seconds, with the process
     noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``), or, IMM
@@ -91,15 +99,15 @@ def _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic
         if status[c, t] == _FREE:
             continue
         xt = x[c, t]
-        a = drag_accel(xt, beta_min)
         if kind == IMM:  # the regimes' own noise levels, no adaptation; the drag floor
+            a = drag_accel(xt, beta_min)
             for g in range(iq.shape[0]):
                 qm[g] = max(iq[g], a * a * dt_abs)
             imm_kernel.predict_one(xm[c, t], Pm[c, t], mu[c, t], dt_abs, n, h, qm, isoj, ient, ip, iw, ic, ix0, iP0,
                                    ixc, ipx, ipy, ipz, A, Phi, Tm, k1, k2, k3, k4, tmp)
             imm_kernel.combine_one(xm[c, t], Pm[c, t], mu[c, t], xt, P[c, t])
             continue
-        q = max(q_ballistic * math.exp(log_lam[c, t]), a * a * dt_abs)
+        q = _ekf_noise(xt, log_lam[c, t], dt_abs, q_ballistic, beta_min)
         if kind == UKF:
             ukf_kernel.predict_one(xt, P[c, t], n, h, q, s_ut, wm, wc, L, chi, u1, u2, u3, u4, utmp, umean)
         else:
@@ -111,11 +119,14 @@ def predict_live(x, P, status, log_lam, n, h, dt_abs, q_ballistic, beta_min):
     """Predict every live track (``status != FREE``) by ``n`` substeps of ``h`` seconds, with
     the process noise ``max(q_ballistic · λ, drag floor)`` (``mtt.drag_noise`` over ``dt_abs``);
     EKF tracks."""
-    psc = _predict_scratch()
-    xm, Pm, mu, none = _no_imm(status.shape[0], status.shape[1])
-    ut = _filter_scratch(EKF, 1.0, np.ones(13), np.ones(13), none, none, none, none)
+    # the EKF's branch of _predict_run alone: inlining that whole would compile the other
+    # filters' predictions here too, never run
+    A, Phi, Tm, k1, k2, k3, k4, tmp = _predict_scratch()
     for c in range(status.shape[0]):
-        _predict_run(c, x, P, status, log_lam, xm, Pm, mu, n, h, dt_abs, q_ballistic, beta_min, psc, ut)
+        for t in range(status.shape[1]):
+            if status[c, t] != _FREE:
+                q = _ekf_noise(x[c, t], log_lam[c, t], dt_abs, q_ballistic, beta_min)
+                _predict_one(x[c, t], P[c, t], n, h, q, A, Phi, Tm, k1, k2, k3, k4, tmp)
 
 
 @nb.njit(cache=True, inline="always")
