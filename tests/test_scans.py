@@ -86,6 +86,25 @@ def test_booster_trails_the_warhead_and_breaks_up(scene):
     assert present[up].all()
 
 
+def test_booster_at_single_elements_is_the_grids(scene):
+    """positions_at (the tracks table's errors) gives the grid's numbers, bit for bit, at
+    the (run, threat, time) elements asked; and the warheads' states handed in (pos and
+    vel) give what positions interpolates itself."""
+    _, truth, _ = scene
+    t = np.arange(0.0, float(truth.t[-1]), 3.7)
+    grid, present = boosters.positions(truth, t)
+    rng = np.random.default_rng(4)
+    c, n, k = (rng.integers(0, d, 400) for d in (*truth.batch_shape, t.size))
+    one, one_present = boosters.positions_at(truth, (c, n), t[k])
+    np.testing.assert_array_equal(one_present, present[c, n, k])
+    assert one_present.sum() > 100 and (~one_present).sum() > 20
+    np.testing.assert_array_equal(one, grid[c, n, k])
+    pos, vel = state_at(truth, t)
+    again, again_present = boosters.positions(truth, t, pos=pos, vel=vel)
+    np.testing.assert_array_equal(again, grid)
+    np.testing.assert_array_equal(again_present, present)
+
+
 def test_false_alarm_rate_from_the_resolution_cells():
     spec = catalog.get_sensor("an-tpy-2")
     spread = math.sqrt(200.0)

@@ -309,7 +309,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     g, loc, mi, fa = (np.full(C, np.nan) for _ in range(4))
     if t.size:
         kk_ = np.maximum(k, 0)
-        b_pos, b_present = boosters.positions(truth, tf.t[kk_], pos=pos_t[:, :, kk_])
+        b_pos, b_present = boosters.positions(truth, tf.t[kk_], pos=pos_t[:, :, kk_], vel=vel_t[:, :, kk_])
         obj = np.concatenate([pos_t[:, :, kk_], b_pos], axis=1)  # (C, 2N, E, 3)
         flying = np.concatenate([in_flight(truth, tf.t[kk_]) & (tf.t[kk_] < gone[..., None]), b_present], axis=1)
         trk = conf[:, :, kk_] & (k >= 0)

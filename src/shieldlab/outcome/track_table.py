@@ -126,9 +126,10 @@ def _errors(tf: TrackFile, truth: Trajectories | None, held: np.ndarray, row: np
     c, s_, k, r, n = cc[use], ss[use], kk[use], row[use], obj[use]
     pos_t, vel_t = state_at(truth, tf.t)  # (C, N, K, 3)
     assert vel_t is not None  # asked for
-    b_pos, _ = boosters.positions(truth, tf.t, pos=pos_t)
     warhead = n < N
-    true_pos = np.where(warhead[:, None], pos_t[c, np.minimum(n, N - 1), k], b_pos[c, np.maximum(n - N, 0), k])
+    true_pos = pos_t[c, np.minimum(n, N - 1), k]
+    b = ~warhead  # a booster's, only where a track followed one (not the whole grid)
+    true_pos[b] = boosters.positions_at(truth, (c[b], n[b] - N), tf.t[k[b]])[0]
     d2 = np.sum((tf.x[c, s_, k, :3] - true_pos) ** 2, axis=-1)
     ok = np.isfinite(d2)
     cnt = np.bincount(r[ok], minlength=R)

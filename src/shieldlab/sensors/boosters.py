@@ -39,7 +39,8 @@ SEPARATION_SPEED_MS = 3.0
 BREAKUP_ALT_M = 80_000.0
 
 
-def positions(truth: Trajectories, t, pos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def positions(truth: Trajectories, t, pos: np.ndarray | None = None,
+              vel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Spent-booster positions at times ``t`` (K,) [s from epoch].
 
     Parameters
@@ -48,8 +49,9 @@ def positions(truth: Trajectories, t, pos: np.ndarray | None = None) -> tuple[np
         The threats' flights, batch shape ``...``.
     t : (K,) float
         Times [s].
-    pos : (..., K, 3), optional
-        The warheads' positions at ``t`` if already interpolated (saves a second pass).
+    pos, vel : (..., K, 3), optional
+        The warheads' positions [m] and velocities [m/s] at ``t`` if already interpolated
+        (both given: no second pass; ``pos`` alone replaces the interpolated positions).
 
     Returns
     -------
@@ -59,14 +61,36 @@ def positions(truth: Trajectories, t, pos: np.ndarray | None = None) -> tuple[np
         After burnout, before impact, and not yet below :data:`BREAKUP_ALT_M` on the way down.
     """
     t = np.asarray(t, float)
-    p, v = state_at(truth, t)
-    assert v is not None  # asked for
-    if pos is not None:
-        p = pos
+    if pos is None or vel is None:
+        p, v = state_at(truth, t)
+        assert v is not None  # asked for
+        p = p if pos is None else pos
+    else:
+        p, v = pos, vel
     batch = truth.batch_shape
-    bo = np.broadcast_to(truth.burnout_time, batch)[..., None]
-    apo = np.broadcast_to(truth.apogee_time, batch)[..., None]
-    imp = np.broadcast_to(truth.impact_time, batch)[..., None]
+    bo, apo, imp = (np.broadcast_to(a, batch)[..., None]
+                    for a in (truth.burnout_time, truth.apogee_time, truth.impact_time))
+    return _trailing(p, v, t, bo, apo, imp)
+
+
+def positions_at(truth: Trajectories, index: tuple[np.ndarray, ...], t) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`positions` of single (body, time) elements: the spent boosters of the bodies
+    ``index`` (a tuple of integer arrays (E,) into the batch shape, e.g. ``(run, threat)``)
+    at their times ``t`` (E,) [s]; returns ``(booster (E, 3), present (E,))``, the same
+    numbers as :func:`positions` at those elements, without the whole grid."""
+    t = np.asarray(t, float)
+    p, v = state_at(truth, t, index=index)
+    assert v is not None  # asked for
+    batch = truth.batch_shape
+    bo, apo, imp = (np.broadcast_to(a, batch)[index] for a in (truth.burnout_time, truth.apogee_time,
+                                                              truth.impact_time))
+    return _trailing(p, v, t, bo, apo, imp)
+
+
+def _trailing(p: np.ndarray, v: np.ndarray, t: np.ndarray, bo, apo, imp) -> tuple[np.ndarray, np.ndarray]:
+    """The booster trailing warheads at ``p`` [m] with velocity ``v`` [m/s] (..., 3) at times
+    ``t`` [s], their burnout, apogee and impact times ``bo``, ``apo``, ``imp`` broadcasting
+    against ``t``: ``(booster (..., 3), present (...))`` as :func:`positions` returns them."""
     present = (t > bo) & (t < imp)
     if present.any():
         alt = earth.ecef_to_geodetic(np.where(present[..., None], p, earth.WGS84_A))[2]
