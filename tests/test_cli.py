@@ -287,6 +287,15 @@ def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, cap
     assert "track management" not in capsys.readouterr().out
 
 
+def test_the_track_management_line_counts_one_report_and_one_look():
+    from shieldlab.cli import _management_text
+
+    one = {"init_hits": 1, "confirm_looks": 1, "confirm_sigma_v_ms": 300.0, "min_speed_ms": 300.0,
+           "delete_probability": 1e-3, "delete_sigma_km": 20.0, "gate_probability": 0.9999}
+    assert "confirmed on 1 report in 1 look once" in _management_text(one)
+    assert "confirmed on 2 reports in 3 looks once" in _management_text({**one, "init_hits": 2, "confirm_looks": 3})
+
+
 def test_tracks_without_radars_is_an_input_error(tmp_path, capsys):
     """A scenario without radars printed an empty table and exit 0."""
     from test_cli_output import TINY

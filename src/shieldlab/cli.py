@@ -1568,9 +1568,10 @@ def query(
     folder: Path = typer.Argument(..., parser=_path, help="a sweep folder (shieldlab sweep --out), a run's "
                                   "results folder (shieldlab run --out), or one Parquet file (shieldlab tracks "
                                   "--out)", metavar="DIR"),
-    sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality and (a sweep) "
-                                        "points; over a file, the view named by its name without .parquet",
-                              metavar="SQL"),
+    sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality, tracks "
+                                        "(association gnn) and, a sweep's, points and point_quality; over a run's "
+                                        "folder, a view per .parquet file in it; over a file, the view named by "
+                                        "its name without .parquet", metavar="SQL"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as a JSON list of objects"),
     as_csv: bool = typer.Option(False, "--csv", help="print the rows as CSV"),
 ) -> None:
@@ -2588,10 +2589,11 @@ def _management_text(tr: dict) -> str:
     """The multi-target tracker's management settings (``tracking`` of a summary, or
     :func:`~shieldlab.io.summary.tracking_settings`) in one line, for the tables' footers."""
     reports = "report" if tr["init_hits"] == 1 else "reports"
+    looks = "look" if tr["confirm_looks"] == 1 else "looks"
     slow = tr.get("min_speed_ms")  # (None: a summary written before the setting)
     speed = ("" if slow is None else f"; a one-point track's second report at least {slow:g} m/s away" if slow > 0
              else "; a one-point track's second report at any distance (no minimum speed)")
-    return (f"track management: confirmed on {tr['init_hits']} {reports} in {tr['confirm_looks']} looks once the "
+    return (f"track management: confirmed on {tr['init_hits']} {reports} in {tr['confirm_looks']} {looks} once the "
             f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s{speed}; deleted when its silent looks had less "
             f"than {tr['delete_probability']:g} chance were the object there or, confirmed, its position RMS radius "
             f"passes {tr['delete_sigma_km']:g} km; gate {tr['gate_probability']:g} (tracking.init_hits, "

@@ -394,10 +394,10 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     (completed chunks only, a ``point`` column from the folder names beside the swept values'
     own columns), ``points`` (one row per point, once the sweep is complete) and
     ``point_quality`` (one row per point and system, once complete, where there are tracks).  Over the
-    folder of ``shieldlab run --out`` it sees a view per table the run wrote, named by its
-    file: ``outcomes``, ``events``, ``track_quality`` (and ``tracks`` under
-    ``tracking.association: gnn``, ``air_outcomes``, ``shelling_rounds`` where the scenario
-    has them).  Over one Parquet file (``shieldlab
+    folder of ``shieldlab run --out`` it sees a view per Parquet file in the folder, named by
+    its file: the tables the run wrote, ``outcomes``, ``events``, ``track_quality`` (and
+    ``tracks`` under ``tracking.association: gnn``, ``air_outcomes``, ``shelling_rounds``
+    where the scenario has them), and any other ``.parquet`` file put there.  Over one Parquet file (``shieldlab
     tracks --out FILE``, say) it sees that file as a view named by the file's name without
     ``.parquet``."""
     root = Path(root)
