@@ -62,6 +62,11 @@ class Setting:
     def field(self) -> str:
         return self.text.split("=", 1)[0].strip()
 
+    def typed(self, value) -> str:
+        """``value`` (one of :attr:`values`, itself) as it was typed: ``1e400``, not ``inf``."""
+        tokens = self.text.split("=", 1)[1].split(",")
+        return next(t.strip() for t, v in zip(tokens, self.values, strict=True) if v is value)
+
 
 def parse_setting(text: str) -> Setting:
     """``"batteries[0].rounds=8,16"`` -> a :class:`Setting`.  Values are read as YAML scalars
@@ -245,6 +250,7 @@ def _compiled(source: str, raw: dict, settings: list[Setting], combo: tuple):
     the scenario as written is refused for the same reasons: then it is the scenario's own."""
     data = applied(raw, settings, combo)
     label = ", ".join(f"{s.field}={as_written(v)}" for s, v in zip(settings, combo, strict=True))
+    typed = ", ".join(f"{s.field}={s.typed(v)}" for s, v in zip(settings, combo, strict=True))
     try:
         scn = parse(data, source)
         world = compile_world(scn, source)
@@ -252,7 +258,7 @@ def _compiled(source: str, raw: dict, settings: list[Setting], combo: tuple):
         base = _scenario_error(raw, source)
         if base is not None and set(e.problems) <= set(base.problems):
             raise base from None
-        raise _relabelled(e, label, source) from None
+        raise _relabelled(e, typed, source) from None  # the values as typed: 1e400, not inf
     return data, label, scn, world
 
 
