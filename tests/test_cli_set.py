@@ -84,6 +84,7 @@ def test_tracks_and_validate_take_settings_too(tmp_path):
     # the value as typed, not as read (1e400 reads as inf; the quotes made it a string)
     (["--set", "doctrine.salvo=1e400"], "--set doctrine.salvo=1e400: doctrine.salvo"),
     (["--set", 'tracking.min_speed_ms="300"'], '--set tracking.min_speed_ms="300": tracking.min_speed_ms'),
+    (["--set", 'sensing.false_alarms="20"'], "not '20' (write a number without quotes)"),
     (["--set", "batteries[9].rounds=4"], "--set: batteries[9].rounds: the scenario has no batteries[9]"),
     (["--set", "batteries[0].rounds[0]=4"], "--set: batteries[0].rounds[0]: batteries[0].rounds is not a list"),
     (["--set", "doctrine.salvo"], "--set: 'doctrine.salvo': give FIELD=VALUE"),

@@ -590,6 +590,15 @@ class TrackingCfg(_Strict):
 MAX_FALSE_ALARMS = 1000.0
 
 
+def _number_text(text: str) -> bool:
+    """Whether ``text`` spells a number (``"20"``, ``"1e3"``, ``"nan"``)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 class SensingCfg(_Strict):
     """How every radar sees and measures."""
 
@@ -622,7 +631,10 @@ class SensingCfg(_Strict):
             return v
         shown = "true" if v is True else "false" if v is False else "null" if v is None else repr(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {shown}")
+            # a number in quotes: say so, as a number field does
+            hint = " (write a number without quotes)" if isinstance(v, str) and _number_text(v) else ""
+            raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {shown}"
+                             + hint)
         if not 0.0 <= v <= MAX_FALSE_ALARMS:
             raise ValueError(f"must be greater than or equal to 0 and at most {MAX_FALSE_ALARMS:g} false alarms "
                              f"per search frame, not {shown}")
