@@ -590,15 +590,6 @@ class TrackingCfg(_Strict):
 MAX_FALSE_ALARMS = 1000.0
 
 
-def _number_text(text: str) -> bool:
-    """Whether ``text`` spells a number (``"20"``, ``"1e3"``, ``"nan"``)."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 class SensingCfg(_Strict):
     """How every radar sees and measures."""
 
@@ -632,7 +623,7 @@ class SensingCfg(_Strict):
         shown = "true" if v is True else "false" if v is False else "null" if v is None else repr(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             # a number in quotes: say so, as a number field does
-            hint = " (write a number without quotes)" if isinstance(v, str) and _number_text(v) else ""
+            hint = " (write a number without quotes)" if isinstance(v, str) and _is_number(v) else ""
             raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {shown}"
                              + hint)
         if not 0.0 <= v <= MAX_FALSE_ALARMS:
