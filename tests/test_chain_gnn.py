@@ -78,11 +78,14 @@ def _assert_fire_names_its_track_file_number(w, ch) -> int:
     rest = ~salvo & ~logged & ~firm
     assert (ev["track"][rest] == -1).all() and set(ev["picture"][rest]) <= {""}
     # fire control's reasons are per track: each hold and no-fire row names the track it is of
-    # (a threat's track, as the table labels it), but for a threat no track followed
+    # (a threat's track, as the table labels it), but for a threat no track followed; a
+    # judged-booster row names the threat's track that fire control never read (no column)
     d = ch.decisions
     assert d.file is not None and d.file_track is not None
     on = d.file_track >= 0
-    assert (d.track[on] >= 0).all() and (d.file_track[d.track < 0] == -1).all()
+    judged = d.reason == REASONS.index("judged-booster")
+    assert (d.track[on & ~judged] >= 0).all() and (d.track[judged] == -1).all()
+    assert (d.file_track[(d.track < 0) & ~judged] == -1).all()
     assert set(REASONS[r] for r in d.reason[~on]) <= {"no-track", "judged-booster"}
     tables = {}
     for f in np.unique(d.file[on]):
@@ -90,7 +93,7 @@ def _assert_fire_names_its_track_file_number(w, ch) -> int:
         rows = track_rows(tf, list(mine), [t.name for t in w.threats])
         tables[f] = {(int(r), int(k)): o for r, k, o in zip(rows["run"], rows["track"], rows["object"], strict=True)}
     for i in np.flatnonzero(on):  # the object the named file's track followed, as for the salvos
-        obj = int(ch.targets[d.file[i]][d.run[i], d.track[i]])
+        obj = int(d.threat[i]) if judged[i] else int(ch.targets[d.file[i]][d.run[i], d.track[i]])
         assert tables[d.file[i]][(int(d.run[i]), int(d.file_track[i]))] == names[obj + 1]
     assert sorted(zip(ev["run"][logged].tolist(), ev["track"][logged].tolist(), strict=True)) == sorted(
         zip(d.run.tolist(), d.file_track.tolist(), strict=True))
@@ -313,6 +316,20 @@ def test_judged_booster_rows_are_threats_whose_only_confirmed_tracks_were_called
         rows = d.reason == REASONS.index(reason)
         for c, n in zip(d.run[rows], d.threat[rows]):
             assert (followed & ~called)[c, n] == expect
+    # a judged-booster row names the track fire control never read: the threat's first
+    # confirmed track in the file (the earliest confirmed), never judged a warhead
+    first: dict[tuple[int, int], tuple[int, int]] = {}
+    for c, t, k in sorted(zip(*np.nonzero(tf.status == CONFIRMED)), key=lambda e: (e[2], tf.track_id[e])):
+        tid = int(tf.track_id[c, t, k])
+        lab = int(label_of(tf, list(reps), np.array([c]), np.array([tid]))[0])
+        first.setdefault((int(c), lab), (int(k), tid))
+    rows = np.flatnonzero(d.reason == REASONS.index("judged-booster"))
+    assert rows.size
+    for i in rows:
+        c, n = int(d.run[i]), int(d.threat[i])
+        assert d.file[i] == "nato-bmd" and d.file_track[i] == first[(c, n)][1]
+        assert d.track[i] == -1  # (no fire-control column: fire control never read it)
+        assert not confirmed[(c, int(d.file_track[i]))]
 
 
 def test_a_threat_no_track_followed_is_no_track_and_one_called_a_booster_judged_booster():

@@ -39,7 +39,7 @@ from shieldlab.c2.network import (
     warning_sources,
     warning_times,
 )
-from shieldlab.c2.records import Decisions
+from shieldlab.c2.records import REASONS, Decisions
 from shieldlab.engage.records import Engagements
 from shieldlab.engine.fight import fight, kill_draws, n_fire_controls
 from shieldlab.errors import InputError
@@ -645,7 +645,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     labels."""
     from shieldlab.c2 import track_numbers
     from shieldlab.engine.tracks import management, track_pictures, unlabelled_reports
-    from shieldlab.outcome.file_quality import judged_boosters, label_of, report_origin
+    from shieldlab.outcome.file_quality import judged_booster_tracks, label_of, report_origin
     from shieldlab.tracking.mtt import fire_control_tracks, track_reports
 
     C, N = truth.batch_shape
@@ -663,7 +663,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         origin = report_origin(tf, list(mine))  # (lineage, for scoring and the log only)
         obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[key][cols], origin)
         labels[key], used[key] = obj, cols.sum(axis=1)
-        miscalled[key] = judged_boosters(tf, list(mine), N, origin)
+        miscalled[key] = judged_booster_tracks(tf, list(mine), N, origin)  # -1: not judged a booster
 
     with timed(timings, "tracking_s"):
         files = track_pictures(world, reps, keep_covariance=True)
@@ -710,16 +710,25 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             tg = np.stack([seen_by([picture_of[b.name]] + ([own_key[b.radar]] if b.cue != "engage-on-remote" else []))
                            for b in world.batteries]) if world.batteries else tg
             n_cols = net.used()
-            # the threats each battery's sources tracked only under a booster's call (the log's reason)
-            called_off = np.stack([miscalled[picture_of[b.name]] | (miscalled[own_key[b.radar]]
-                                                                    if b.cue != "engage-on-remote" else False)
-                                   for b in world.batteries]) if world.batteries else np.zeros((0, C, N), bool)
+            # the threats each battery's sources tracked only under a booster's call (the log's
+            # reason), and the track: its picture's, else its own radar's
+            called_file = np.full((len(world.batteries), C, N), None, object)
+            called_track = np.full((len(world.batteries), C, N), -1, np.int64)
+            for i, b in enumerate(world.batteries):
+                keys = [own_key[b.radar]] if b.cue != "engage-on-remote" else []
+                for key in keys + [picture_of[b.name]]:  # (the picture's written last: it wins)
+                    on = miscalled[key] >= 0
+                    called_file[i][on], called_track[i][on] = key, miscalled[key][on]
+            called_off = called_track >= 0
         else:
             tracks, targets, own_tracks = local, labels, {}
             tg = next(iter(labels.values())) if labels else np.zeros((C, 0), np.int64)
             n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
-            one = next(iter(miscalled.values())) if miscalled else np.zeros((C, N), bool)
-            called_off = np.broadcast_to(one, (len(world.batteries), C, N))
+            key = next(iter(miscalled), None)
+            one = miscalled[key] if key is not None else np.full((C, N), -1, np.int64)
+            called_track = np.broadcast_to(one, (len(world.batteries), C, N))
+            called_file = np.full(called_track.shape, key, object)
+            called_off = called_track >= 0
     links = world.links if shares_tracks(world) else ()
     pictures = tracks
     with timed(timings, "links_s"):
@@ -745,6 +754,10 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         if decisions.track is not None and decisions.source is not None:
             file, number = _file_numbers(decisions.run, decisions.track, decisions.source, decisions.time, column_tid,
                                          own_key, net)
+            # a threat tracked only under a booster's call: the track fire control never read
+            jb = (decisions.reason == REASONS.index("judged-booster")) & (decisions.battery >= 0)
+            at = (decisions.battery[jb], decisions.run[jb], decisions.threat[jb])
+            file[jb], number[jb] = called_file[at], called_track[at]
             decisions = replace(decisions, file=file, file_track=number)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)

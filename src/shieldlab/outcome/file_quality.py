@@ -119,21 +119,35 @@ def judged_boosters(tf: TrackFile, reports: list[Reports], n_threats: int,
     other confirmed track judged a warhead followed: fire control, which reads only tracks
     judged warheads, never had one of them (scoring only: the decision log says so rather
     than "no track").  All False where the file holds no calls (every track a warhead)."""
+    return judged_booster_tracks(tf, reports, n_threats, origin) >= 0
+
+
+def judged_booster_tracks(tf: TrackFile, reports: list[Reports], n_threats: int,
+                          origin: np.ndarray | None = None) -> np.ndarray:
+    """(C, N) int: for each threat :func:`judged_boosters` names, the number of its first
+    confirmed track in ``tf`` (the earliest confirmed; of two at once, the lower number): the
+    track the log's ``judged-booster`` rows are of; -1 for the other threats."""
     C = tf.track_id.shape[0]
     if tf.warhead is None:
-        return np.zeros((C, n_threats), bool)
+        return np.full((C, n_threats), -1, np.int64)
     lab = labels(tf, reports, origin)
+    K = tf.track_id.shape[2]
+    none = np.iinfo(np.int64).max
 
-    def followed(where: np.ndarray) -> np.ndarray:  # (C, N): a track where ``where`` labelled each threat
+    def first(where: np.ndarray) -> np.ndarray:  # (C, N): the earliest track where ``where`` labelled each threat
         cc, ss, kk = np.nonzero(where)
         obj = lab[cc, ss, kk]
         ok = (obj >= 0) & (obj < n_threats)
-        seen = np.zeros((C, n_threats), bool)
-        seen[cc[ok], obj[ok]] = True
-        return seen
+        cc, ss, kk, obj = cc[ok], ss[ok], kk[ok], obj[ok]
+        k0 = np.full((C, n_threats), K, np.int64)
+        np.minimum.at(k0, (cc, obj), kk)
+        at = kk == k0[cc, obj]
+        tid = np.full((C, n_threats), none, np.int64)
+        np.minimum.at(tid, (cc[at], obj[at]), tf.track_id[cc[at], ss[at], kk[at]])
+        return np.where(tid == none, -1, tid)
 
     confirmed = tf.status == CONFIRMED
-    return followed(confirmed) & ~followed(confirmed & tf.warhead)
+    return np.where(first(confirmed & tf.warhead) >= 0, -1, first(confirmed))
 
 
 def after_kills(lab: np.ndarray, t: np.ndarray, destroyed: np.ndarray) -> np.ndarray:
