@@ -124,11 +124,11 @@ def _errors(tf: TrackFile, truth: Trajectories | None, held: np.ndarray, row: np
     obj = track_lab[row]
     use = took & (tf.status[cc, ss, kk] == CONFIRMED) & (obj >= 0)
     c, s_, k, r, n = cc[use], ss[use], kk[use], row[use], obj[use]
-    pos_t, vel_t = state_at(truth, tf.t)  # (C, N, K, 3)
-    assert vel_t is not None  # asked for
+    # the truth at these updates alone, not the whole (runs, threats, updates) grid
     warhead = n < N
-    true_pos = pos_t[c, np.minimum(n, N - 1), k]
-    b = ~warhead  # a booster's, only where a track followed one (not the whole grid)
+    true_pos, true_vel = state_at(truth, tf.t[k], index=(c, np.minimum(n, N - 1)))
+    assert true_vel is not None  # asked for
+    b = ~warhead  # a booster's, where a track followed one
     true_pos[b] = boosters.positions_at(truth, (c[b], n[b] - N), tf.t[k[b]])[0]
     d2 = np.sum((tf.x[c, s_, k, :3] - true_pos) ** 2, axis=-1)
     ok = np.isfinite(d2)
@@ -139,7 +139,7 @@ def _errors(tf: TrackFile, truth: Trajectories | None, held: np.ndarray, row: np
     if P is not None:
         kept = warhead & (P.index[c, s_, k] >= 0)
         err = np.concatenate([tf.x[c, s_, k][kept, :3] - true_pos[kept], tf.x[c, s_, k][kept, 3:]
-                              - vel_t[c[kept], n[kept], k[kept]]], axis=1)
+                              - true_vel[kept]], axis=1)
         e = consistency.nees(err, P, (c[kept], s_[kept], k[kept]))
         good = np.isfinite(e)
         m = np.bincount(r[kept][good], minlength=R)
