@@ -53,6 +53,42 @@ def _n(h: float) -> float:
     return 1.0 + 1e-6 * N0 * math.exp(-max(h, 0.0) / H0_M)
 
 
+def _composite_gauss_legendre(points: int = 16, panels: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights on [0, 1]: ``points``-point Gauss-Legendre on each of the panels
+    [2^-(k+1), 2^-k], k < ``panels``, and on [0, 2^-panels].
+
+    Why by hand: :func:`scipy.integrate.quad` did this job, and importing
+    :mod:`scipy.integrate` adds ~31 MB to every process that makes a reach table, a
+    tenth of a long run's memory.  Halving panels follow the integrand's one feature of
+    small scale, the turn of a ray that leaves at a small elevation (the integrand changes
+    over ``u ~ sqrt(r0 (1 - cos el0))``), whatever that scale; on a panel [a, 2a] the
+    integrand's nearest singularity lies a or more from it, so 16 points reach float64
+    precision (tests/test_atmosphere.py holds it equal to ``quad`` run panel by panel to
+    1e-12; ``quad`` left to split [0, 1] itself misses the turn of a ray leaving at 1 µrad).
+    """
+    x, w = np.polynomial.legendre.leggauss(points)
+    lo = np.concatenate([[0.0], 2.0 ** -np.arange(panels, 0, -1)])
+    hi = 2.0 ** -np.arange(panels, -1, -1)
+    half = 0.5 * (hi - lo)
+    nodes = (0.5 * (hi + lo))[:, None] + half[:, None] * x[None, :]
+    return nodes.ravel(), (half[:, None] * w[None, :]).ravel()
+
+
+_GL_NODES, _GL_WEIGHTS = _composite_gauss_legendre()
+
+
+def _bisect(g, lo: float, hi: float, xtol: float) -> float:
+    """The root of ``g`` in [lo, hi] (``g(lo) <= 0 <= g(hi)``, ``g`` increasing) to ``xtol``:
+    plain bisection (the two roots wanted here are of monotone functions, cheap to call)."""
+    while hi - lo > xtol:
+        mid = 0.5 * (lo + hi)
+        if g(mid) > 0.0:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
+
+
 def ground_angle(h0_m: float, h1_m: float, el0: float, radius_m: float = R_TRACE) -> float:
     """Ground angle [rad] a ray covers from height ``h0_m`` where its elevation is ``el0``
     [rad, >= 0] up to height ``h1_m`` [m] (``h1_m >= h0_m``), by Bouguer's invariant."""
@@ -67,15 +103,14 @@ def ground_angle(h0_m: float, h1_m: float, el0: float, radius_m: float = R_TRACE
 
     # r = r0 + u²: the integrand stays finite at a grazing start (el0 = 0); n r - c is
     # summed from its small parts, not taken as the difference of two ~6e6 m numbers
-    def f(u: float) -> float:
-        r = r0 + u * u
-        nr_minus_c = r * scale * math.expm1(-(u * u) / H0_M) + n0 * u * u + lift
-        d = nr_minus_c * (_n(r - radius_m) * r + c)
-        return 2.0 * u * c / (r * math.sqrt(d)) if d > 0.0 else 0.0
-
-    from scipy import integrate  # (here, not at import: scipy.integrate costs a command ~0.3 s)
-
-    return float(integrate.quad(f, 0.0, math.sqrt(span), limit=200, epsabs=1e-13, epsrel=1e-10)[0])
+    top = math.sqrt(span)
+    u = top * _GL_NODES
+    uu = u * u
+    r = r0 + uu
+    nr_minus_c = r * scale * np.expm1(-uu / H0_M) + n0 * uu + lift
+    d = nr_minus_c * ((1.0 + 1e-6 * N0 * np.exp(-np.maximum(r - radius_m, 0.0) / H0_M)) * r + c)
+    f = np.where(d > 0.0, 2.0 * u * c / (r * np.sqrt(np.where(d > 0.0, d, 1.0))), 0.0)
+    return float(top * (_GL_WEIGHTS @ f))
 
 
 def ray_horizon_m(h_site_m: float, h_target_m: float, radius_m: float = R_TRACE) -> float:
@@ -93,11 +128,9 @@ def effective_k(h_site_m: float, h_target_m: float, radius_m: float = R_TRACE) -
     """The effective-Earth factor whose horizon between these heights is the ray-traced one."""
     if h_site_m + h_target_m <= 0.0:  # both on the surface: the surface gradient's factor
         return 1.0 / (1.0 - radius_m * 1e-6 * N0 / H0_M)
-    from scipy import optimize
-
     d = ray_horizon_m(h_site_m, h_target_m, radius_m)
-    return float(optimize.brentq(lambda k: _effective_horizon(k, h_site_m, h_target_m, radius_m) - d, 0.9, 2.0,
-                                 xtol=1e-12))
+    # the horizon grows with k
+    return _bisect(lambda k: _effective_horizon(k, h_site_m, h_target_m, radius_m) - d, 0.9, 2.0, 1e-12)
 
 
 def _perigee(h0_m: float, el0: float, radius_m: float) -> float:
@@ -110,9 +143,8 @@ def _perigee(h0_m: float, el0: float, radius_m: float) -> float:
 
     if g(0.0) > 0.0:  # the surface is above the ray's lowest point: it hits the ground
         return -1.0
-    from scipy import optimize
-
-    return float(optimize.brentq(g, 0.0, h0_m, xtol=1e-6))
+    # n r grows with height (d(n r)/dh = n + r dn/dh ≈ 1 - 0.27 at the surface, nearer 1 above)
+    return _bisect(g, 0.0, h0_m, 1e-6)
 
 
 def ray_angle(h_site_m: float, h_target_m: float, el: float, radius_m: float = R_TRACE) -> float:
