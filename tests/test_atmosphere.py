@@ -89,6 +89,13 @@ def test_a_ray_leaving_a_microradian_up_is_not_missed():
     assert A.ground_angle(0.0, 1e5, 1e-6) < A.ground_angle(0.0, 1e5, 0.0)
 
 
+def test_a_root_not_bracketed_is_refused():
+    """The bisection refuses ends that do not bracket a root rather than return an end."""
+    with pytest.raises(ValueError, match="no root"):
+        A._bisect(lambda k: k - 3.0, 0.9, 2.0, 1e-12)
+    assert A._bisect(lambda k: k - 1.25, 0.9, 2.0, 1e-12) == pytest.approx(1.25, abs=1e-12)
+
+
 def test_near_the_ground_the_effective_earth_is_the_surface_gradients():
     """A grazing ray to a low target bends as the surface gradient says: k = 1/(1 + a dn/dh)
     = 1.376 (dN/dh = -43 N/km; the classic 4/3 belongs to -40 N/km); far above the air the

@@ -58,7 +58,7 @@ def _composite_gauss_legendre(points: int = 16, panels: int = 40) -> tuple[np.nd
     [2^-(k+1), 2^-k], k < ``panels``, and on [0, 2^-panels].
 
     Why by hand: :func:`scipy.integrate.quad` did this job, and importing
-    :mod:`scipy.integrate` adds ~31 MB to every process that makes a reach table, a
+    :mod:`scipy.integrate` adds ~31 MB to every process that makes a reach table, near a
     tenth of a long run's memory.  Halving panels follow the integrand's one feature of
     small scale, the turn of a ray that leaves at a small elevation (the integrand changes
     over ``u ~ sqrt(r0 (1 - cos el0))``), whatever that scale; on a panel [a, 2a] the
@@ -79,7 +79,10 @@ _GL_NODES, _GL_WEIGHTS = _composite_gauss_legendre()
 
 def _bisect(g, lo: float, hi: float, xtol: float) -> float:
     """The root of ``g`` in [lo, hi] (``g(lo) <= 0 <= g(hi)``, ``g`` increasing) to ``xtol``:
-    plain bisection (the two roots wanted here are of monotone functions, cheap to call)."""
+    plain bisection (the two roots wanted here are of monotone functions, cheap to call).
+    ValueError where the ends do not bracket a root, as ``scipy.optimize.brentq`` says."""
+    if g(lo) > 0.0 or g(hi) < 0.0:
+        raise ValueError(f"no root in [{lo}, {hi}]")
     while hi - lo > xtol:
         mid = 0.5 * (lo + hi)
         if g(mid) > 0.0:
