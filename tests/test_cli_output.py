@@ -702,6 +702,16 @@ def test_footprint_refuses_one_file_for_map_and_json(tiny, tmp_path, capsys, no_
 
 
 @pytest.mark.parametrize("command", ["footprint", "coverage"])
+def test_json_on_stdout_and_json_out_are_refused_together(tiny, tmp_path, capsys, no_footprint, command):
+    """--json and --json-out are alternatives (the usage line's [--json | --json-out FILE]):
+    both given, the command says so, exit code 2, before computing or writing anything."""
+    target = tmp_path / "both.json"
+    assert main([command, str(tiny), "--json", "--json-out", str(target)]) == 2
+    assert _error_line(capsys.readouterr().err).startswith("error: --json-out: give --json")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("command", ["footprint", "coverage"])
 def test_an_export_may_not_be_the_json_or_the_map(tiny, tmp_path, capsys, no_footprint, command):
     """--json-out c.geojson with --export geojson wrote both to one file, the JSON last, and said
     it had written the GeoJSON: refused before any work; the JSON's own file is reported."""

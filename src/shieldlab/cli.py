@@ -191,6 +191,12 @@ def _json_option(what: str = "JSON"):
     return typer.Option(False, "--json", help=f"print {what} instead of a table")
 
 
+def _one_json_target(as_json: bool, json_out: Path | None) -> None:
+    """A map command's JSON goes to stdout (``--json``) or to a file (``--json-out``), not both."""
+    if as_json and json_out is not None:
+        raise InputError("give --json (the JSON on stdout) or --json-out FILE, not both", field="--json-out")
+
+
 def _load_world(scenario: str, settings: list | None = None):
     """The scenario's world, with ``settings`` (``--set``, one value each) applied where given."""
     if settings:
@@ -2079,6 +2085,7 @@ def footprint(
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
+    _one_json_target(as_json, json_out)
     if aircraft:
         # `is not None`, not truth: --cue-delay-s 0 is given too
         for flag, given in (("--site", bool(site)), ("--cue-delay-s", cue_delay_s is not None)):
@@ -2237,6 +2244,7 @@ def coverage(
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
+    _one_json_target(as_json, json_out)
     if rcs_m2 is not None and missile is not None:
         raise InputError("give --rcs-m2 or --missile, not both", field="--missile")
     m = _catalog_get(catalog.get_missile, missile, "--missile") if missile is not None else None
