@@ -137,6 +137,19 @@ def test_sector_radar_covers_its_field_and_nothing_beyond():
 
 # --- 3. the range limit -------------------------------------------------------------------------
 
+def test_no_covered_node_lies_farther_on_the_ground_than_the_detection_range():
+    """Power-limited coverage (patriot-turkey-2013's AN/MPQ-65s against a target at 5 km, at
+    37° N): a covered node's ground distance is below its slant range, so the farthest never
+    passes the detection range. On the mean sphere it did (134.7 km against 134.6 km): the
+    distance is the ellipsoid's geodesic."""
+    import shieldlab
+
+    cov = C.compute(shieldlab.load_world("patriot-turkey-2013"), 5.0)
+    assert len(cov.radars) == 6
+    for rc in cov.radars:
+        assert 0.99 * rc.detection_range_km < rc.farthest_km <= rc.detection_range_km
+
+
 def test_small_rcs_limits_coverage_to_the_detection_range():
     """AN/SPY-1D (400 km against 0.01 m^2) against 1e-4 m^2: 400 (1e-4 / 0.01)^(1/4) = 126.5 km,
     well inside the horizon of a target at 10 km (~ 300 km): the covered edge lies at that
