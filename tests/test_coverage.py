@@ -345,6 +345,18 @@ def cli(*args):
     return run_cli("coverage", *args)  # the command as test_cli runs it
 
 
+def test_cli_says_why_a_radar_covers_nothing(tmp_path):
+    """At 1,000 km the SPY-1Ds' 598 km detection range is short of the target's height: their
+    rows print 0 km and 0 km², and a line under the table names them and says why."""
+    r = cli("nato-russia-2011", "--alt-km", "1000", "--step-deg", "1", "--out", str(tmp_path / "c.png"))
+    assert r.returncode == 0, r.stderr
+    assert ("ship-spy1, black-sea-spy1: nothing covered: the detection range is short of the target's 1000 km "
+            "height") in r.stdout
+    assert "kurecik-tpy2: nothing" not in r.stdout and "armavir-voronezh: nothing" not in r.stdout
+    r = cli("nato-russia-2011", "--step-deg", "1", "--out", str(tmp_path / "d.png"))
+    assert r.returncode == 0 and "nothing covered" not in r.stdout
+
+
 def test_cli_writes_map_and_json(tmp_path):
     png, js = tmp_path / "cov.png", tmp_path / "cov.json"
     r = cli("nato-russia-2011", "--step-deg", "0.5", "--out", str(png), "--json-out", str(js))

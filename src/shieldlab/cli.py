@@ -2275,6 +2275,16 @@ def coverage(
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
+    blind = [r for r in cov.radars if r.area_km2 < 0.5]  # rows that print 0 km², where others see the target
+    if blind and cov.union_area_km2 >= 0.5:
+        short = [r.name for r in blind if r.detection_range_km < cov.alt_km]
+        other = [r.name for r in blind if r.detection_range_km >= cov.alt_km]
+        if short:
+            _print_line(f"{', '.join(short)}: nothing covered: the detection range is short of the target's "
+                        f"{cov.alt_km:g} km height")
+        if other:
+            _print_line(f"{', '.join(other)}: nothing covered in this map (the field of regard, the horizon or the "
+                        "grid's spacing)")
     if cov.union_area_km2 < 0.5 and cov.radars:  # prints as 0 km²
         reach = max(r.detection_range_km for r in cov.radars)
         if reach < cov.alt_km:
