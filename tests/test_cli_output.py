@@ -696,6 +696,18 @@ def test_footprint_force_replaces_an_existing_file(tiny, tmp_path):
     assert "lat_deg" in json.loads(target.read_text())
 
 
+def test_footprint_title_says_where_the_cue_comes_from(tiny, capsys):
+    """The title names the cue in words a user can act on: the scenario's sensors by default,
+    or --cue-delay-s's fixed delay (a bare "cue: sensors" read like an option --cue)."""
+    def title_words():  # (a narrow table wraps its title)
+        return " ".join(capsys.readouterr().out.split())
+
+    assert main(["footprint", str(tiny)]) == 0
+    assert "cue: the scenario's sensors)" in title_words()
+    assert main(["footprint", str(tiny), "--cue-delay-s", "90"]) == 0
+    assert "cue: fixed 90 s after launch)" in title_words()
+
+
 def test_footprint_refuses_one_file_for_map_and_json(tiny, tmp_path, capsys, no_footprint):
     assert main(["footprint", str(tiny), "--out", str(tmp_path / "a.svg"), "--json-out", str(tmp_path / "a.svg")]) == 2
     assert _error_line(capsys.readouterr().err).startswith("error: --json-out:")

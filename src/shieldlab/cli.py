@@ -191,6 +191,12 @@ def _json_option(what: str = "JSON"):
     return typer.Option(False, "--json", help=f"print {what} instead of a table")
 
 
+def _cue_words(cue: str) -> str:
+    """A footprint's cue (``"sensors"`` or ``"fixed S s"``) as its table title says it: the
+    scenario's own sensors, or ``--cue-delay-s``'s fixed delay (there is no ``--cue``)."""
+    return "the scenario's sensors" if cue == "sensors" else f"{cue} after launch"
+
+
 def _one_json_target(as_json: bool, json_out: Path | None) -> None:
     """A map command's JSON goes to stdout (``--json``) or to a file (``--json-out``), not both."""
     if as_json and json_out is not None:
@@ -2154,7 +2160,7 @@ def footprint(
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
         t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
-                        f"step {fp.grid.step_deg:g}°, cue: {fp.cue})")
+                        f"step {fp.grid.step_deg:g}°, cue: {_cue_words(fp.cue)})")
         for col in ("launch site", "threats", "in reach km²", "defended km²", "share", "mean P(intercept)"):
             t.add_column(col, justify="left" if col in ("launch site", "threats") else "right")
         for s in fp.sites:
