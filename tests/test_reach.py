@@ -255,7 +255,21 @@ def test_an_interceptor_without_its_own_radar_keeps_the_fixed_cue_and_says_so(ca
     out = json.loads(capsys.readouterr().out)
     assert out["cue_source"] == "fixed-no-radar" and out["cue_delay_s"] == 60.0 and out["cue"] is None
     assert main(args) == 0
-    assert "no radar of its own" in " ".join(capsys.readouterr().out.split())
+    text = " ".join(capsys.readouterr().out.split())
+    assert "no radar of its own" in text
+    # and when the battery is ready, as a sensor cue says it: the GBI reacts in 120 s
+    assert "ready at 180.0 s (its reaction time, 120 s, after the cue)" in text
+
+
+def test_a_fixed_cue_says_when_the_battery_is_ready(capsys):
+    """--cue-delay-s prints its cue and the battery's readiness (the cue plus the reaction
+    time: 30 s for the SM-3 IIA), as the sensor cues do; the JSON's ready_s agrees."""
+    args = ["reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
+            "--to", "38.9,-77.0", "--cue-delay-s", "120"]
+    assert main(args) == 0
+    assert "cue: 120 s after launch (fixed); ready at 150.0 s" in " ".join(capsys.readouterr().out.split())
+    assert main(args + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ready_s"] == 150.0
 
 
 def test_the_default_cue_says_when_its_radar_sees_nothing_and_faces_the_shot_from_the_launch_point(capsys):

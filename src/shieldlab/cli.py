@@ -1935,7 +1935,8 @@ def reach(
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
     else:
-        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked, _heo_names(world))
+        _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked, _heo_names(world),
+                     out_d["cue_delay_s"])
     if target is not None:  # after the verdict: the files' lines close the printout
         from shieldlab.io import export as X
 
@@ -1945,8 +1946,9 @@ def reach(
 
 
 def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | None, untracked: bool,
-                 heo: set[str] | None = None) -> None:
-    """The printed verdict of ``reach``: the cue, the launch reports, and whether it can catch it."""
+                 heo: set[str] | None = None, cue_delay_s: float | None = None) -> None:
+    """The printed verdict of ``reach``: the cue, the launch reports, and whether it can catch it
+    (``cue_delay_s``: the fixed cue [s after launch] where there is no sensors' cue)."""
     from shieldlab.analysis.reach import DEFAULT_SATELLITE, OWN_SYSTEM
 
     cue = res.cue
@@ -1957,6 +1959,10 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
     elif cue_source == "fixed-no-radar":
         _print_line(f"cue: {spec.id} has no radar of its own in the catalogue, so a fixed 60 s after launch "
                     "(--sensors SCENARIO to take it from a scenario's sensors, --cue-delay-s S to set it)")
+    if cue is None and cue_delay_s is not None:  # a fixed cue: when the battery is ready, as the others say
+        ready = f"ready at {res.t_ready:.1f} s (its reaction time, {spec.reaction_time_s:g} s, after the cue)"
+        _print_line(ready if cue_source == "fixed-no-radar" else f"cue: {cue_delay_s:g} s after launch (fixed); "
+                    + ready)
     if cue is not None:
         for sat, t_rep in cue.launch_reports.items():
             whose = cue.report_system.get(sat)
