@@ -708,6 +708,13 @@ def test_footprint_title_says_where_the_cue_comes_from(tiny, capsys):
     assert "cue: fixed 90 s after launch)" in title_words()
 
 
+def test_a_country_in_the_wrong_case_is_refused_with_its_name(tiny, capsys):
+    """--country syria: exit code 2, and the suggestion leads with the Natural Earth name."""
+    assert main(["footprint", str(tiny), "--aircraft", "--country", "syria"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith("error: --country: unknown country 'syria'") and "close: Syria," in line
+
+
 def test_footprint_refuses_one_file_for_map_and_json(tiny, tmp_path, capsys, no_footprint):
     assert main(["footprint", str(tiny), "--out", str(tmp_path / "a.svg"), "--json-out", str(tmp_path / "a.svg")]) == 2
     assert _error_line(capsys.readouterr().err).startswith("error: --json-out:")

@@ -21,7 +21,6 @@ metre, and are no statement on any disputed boundary.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 from dataclasses import dataclass
@@ -326,12 +325,10 @@ def territory(country: str, *, waters_nmi: float = 12.0, around_deg: tuple[float
     Cost: ~0.3 s (Turkey, 12 nmi, 600 km; the sea buffer less the neighbours is most of it).
     The result is cached: the same arguments give the same (immutable) object.
     """
-    names = _country_set()
-    if country not in names:
-        close = difflib.get_close_matches(str(country), sorted(names), n=5, cutoff=0.5)
-        more = [n for n in sorted(names) if str(country).lower() in n.lower() and n not in close]
-        hint = ", ".join((close + more)[:5]) or "e.g. Turkey, Syria, Iran"
-        raise InputError(f"unknown country {country!r} (Natural Earth names; close: {hint})", field="country")
+    if country not in _country_set():
+        from shieldlab.analysis import maps
+
+        maps.require_country(country, "country")
     w = _number_in(waters_nmi, 0.0, 24.0, "nmi", "nautical miles", "waters_nmi")
     rk = _number_in(radius_km, 10.0, 3000.0, "km", "kilometres", "radius_km")
     if around_deg is None:

@@ -1424,8 +1424,8 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
 
     if not 0 < alt_km <= 30:
         raise InputError(f"must be in (0, 30] km, got {alt_km}", field="--alt-km")
-    if focus is not None and focus not in maps.country_names():
-        raise InputError(f"unknown country {focus!r} (Natural Earth names, e.g. Syria)", field="--country")
+    if focus is not None:
+        maps.require_country(focus, "--country")
     h_t = 1e3 * alt_km
     rows = []
     left_out = []

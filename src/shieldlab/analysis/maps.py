@@ -54,15 +54,31 @@ def country_names() -> list[str]:
     return [str(n) for n in _borders()["names"]]
 
 
+def require_country(name, field: str) -> None:
+    """Raise :class:`~shieldlab.errors.InputError` on ``field`` unless ``name`` is a Natural
+    Earth country name, suggesting the close ones (``syria`` → ``Syria``)."""
+    import difflib
+
+    from shieldlab.errors import InputError
+
+    names = sorted(set(country_names()))
+    if name in names:
+        return
+    text = str(name)
+    same_case = [n for n in names if n.lower() == text.lower()]
+    close = difflib.get_close_matches(text, names, n=5, cutoff=0.5)
+    more = [n for n in names if text.lower() in n.lower() and n not in close]
+    hint = ", ".join(list(dict.fromkeys(same_case + close + more))[:5]) or "e.g. Turkey, Syria, Iran"
+    raise InputError(f"unknown country {name!r} (Natural Earth names; close: {hint})", field=field)
+
+
 def country_shape(name: str):
     """The country as a shapely (Multi)Polygon in lon/lat degrees."""
     from shapely.geometry import MultiPolygon, Polygon
 
     rings = country_rings(name)
     if not rings:
-        from shieldlab.errors import InputError
-
-        raise InputError(f"unknown country {name!r} (Natural Earth names, e.g. Turkey, Syria)", field="country")
+        require_country(name, "country")
     polys: dict[int, list[np.ndarray]] = {}
     for _, p, ring in rings:
         polys.setdefault(p, []).append(ring)
