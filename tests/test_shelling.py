@@ -111,6 +111,7 @@ def test_a_side_is_judged_against_the_defended_country(tmp_path):
     (("aim: town", "aim: {lat: 36.660, lon: 38.955, alt_m: 390}"), "shelling.missions[0].aim",
      "the same point as the origin"),
     (("shelling:\n", "shelling:\n  country: Turky\n"), "shelling.country", "Turkey"),
+    (("shelling:\n", "shelling:\n  country: turkey\n"), "shelling.country", "e.g. Turkey"),
     (("    - {name: r1", "    - {name: r1, type: arthur, site: radar, facing_az_deg: 0}\n    - {name: r1"),
      "shelling.radars[1].name", "duplicate name 'r1'"),
     (("rounds: 2}", "rounds: 25}"), "shelling.missions[0].rounds", "less than or equal to 24"),

@@ -54,21 +54,27 @@ def country_names() -> list[str]:
     return [str(n) for n in _borders()["names"]]
 
 
-def require_country(name, field: str) -> None:
-    """Raise :class:`~shieldlab.errors.InputError` on ``field`` unless ``name`` is a Natural
-    Earth country name, suggesting the close ones (``syria`` → ``Syria``)."""
+def close_countries(name, n: int = 5) -> list[str]:
+    """Up to ``n`` Natural Earth country names close to ``name``: the same name in another case
+    first (``syria`` → ``Syria``), then difflib's close matches, then names containing it."""
     import difflib
 
+    names = sorted(set(country_names()))
+    text = str(name)
+    same_case = [c for c in names if c.lower() == text.lower()]
+    close = difflib.get_close_matches(text, names, n=n, cutoff=0.5)
+    more = [c for c in names if text.lower() in c.lower()]
+    return list(dict.fromkeys(same_case + close + more))[:n]
+
+
+def require_country(name, field: str) -> None:
+    """Raise :class:`~shieldlab.errors.InputError` on ``field`` unless ``name`` is a Natural
+    Earth country name, suggesting the close ones (:func:`close_countries`)."""
     from shieldlab.errors import InputError
 
-    names = sorted(set(country_names()))
-    if name in names:
+    if name in set(country_names()):
         return
-    text = str(name)
-    same_case = [n for n in names if n.lower() == text.lower()]
-    close = difflib.get_close_matches(text, names, n=5, cutoff=0.5)
-    more = [n for n in names if text.lower() in n.lower() and n not in close]
-    hint = ", ".join(list(dict.fromkeys(same_case + close + more))[:5]) or "e.g. Turkey, Syria, Iran"
+    hint = ", ".join(close_countries(name)) or "e.g. Turkey, Syria, Iran"
     raise InputError(f"unknown country {name!r} (Natural Earth names; close: {hint})", field=field)
 
 

@@ -458,13 +458,11 @@ def _shelling(scn: Scenario, place, lookup, problems: list[tuple[str, str]]) -> 
         locators.append(Locator(name=r.name, spec=spec, lat=site.lat, lon=site.lon, alt=site.alt,
                                 facing=math.radians(r.facing_az_deg), fence=math.radians(fence),
                                 ground_alt=float(site.alt if r.ground_alt_m is None else r.ground_alt_m)))
-    from shieldlab.analysis.maps import country_names
+    from shieldlab.analysis.maps import close_countries, country_names
 
     country = cfg.country
     if country is not None and country not in country_names():
-        import difflib
-
-        near = difflib.get_close_matches(country, country_names(), n=4, cutoff=0.5)
+        near = close_countries(country, 4)
         problems.append(("shelling.country", f"unknown country {country!r} (Natural Earth names"
                                              f"{', e.g. ' + ', '.join(near) if near else ''})"))
         return None
@@ -575,13 +573,11 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
     ap = scn.air_policing
     if ap is None:
         return tuple(flights), None
-    from shieldlab.analysis.maps import country_names
+    from shieldlab.analysis.maps import close_countries, country_names
 
     names = country_names()
     if ap.country not in names:
-        import difflib
-
-        near = difflib.get_close_matches(ap.country, names, n=4, cutoff=0.5)
+        near = close_countries(ap.country, 4)
         problems.append(("air_policing.country", f"unknown country {ap.country!r} (Natural Earth names"
                                                  f"{', e.g. ' + ', '.join(near) if near else ''})"))
 
