@@ -1214,6 +1214,19 @@ def test_an_empty_catalogue_kind_is_refused(capsys):
     assert "KIND: must be one of missiles" in capsys.readouterr().err
 
 
+def test_aircraft_footprint_says_what_it_wrote_after_its_table(tmp_path, capsys):
+    """footprint --aircraft prints every "wrote" line after its table, as the ballistic footprint
+    does (its JSON's line came before the table, its map's after)."""
+    js, png = tmp_path / "air.json", tmp_path / "air.png"
+    assert main(["footprint", "patriot-turkey-2013", "--aircraft", "--bbox", "35,38,35,40", "--step-deg", "1",
+                 "--json-out", str(js), "--out", str(png)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    wrote = [i for i, ln in enumerate(lines) if ln.startswith("wrote ")]
+    table_end = max(i for i, ln in enumerate(lines) if ln.startswith("└"))
+    assert [lines[i] for i in wrote] == [f"wrote {js}", f"wrote {png}"] and min(wrote) > table_end
+    assert json.loads(js.read_text())["batteries"] and png.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_aircraft_footprint_json_rounds_its_figures(tmp_path):
     """footprint --aircraft --json-out: every figure rounded (the batteries' limits and the
     deepest reach came as 413.72264777440193)."""

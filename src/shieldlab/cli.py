@@ -2093,7 +2093,6 @@ def footprint(
     intercept under its doctrine), or with --aircraft their reach against aircraft."""
     from shieldlab.analysis import footprint as fpm
     from shieldlab.analysis import maps
-    from shieldlab.io.atomic import write_text
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -2121,11 +2120,8 @@ def footprint(
         payload = fpm.aircraft_json(res)
         if out_png is not None:
             maps.aircraft_map(res, out_png)
-        if target is not None:
-            from shieldlab.io import export as X
-
-            _export(target, X.aircraft_features(res), quiet, stderr=as_json)
-        _emit_json(payload, as_json, json_out, write_text, quiet)
+        # the files first, their "wrote" lines after the table (as the ballistic footprint's)
+        wrote = _write_map_files(target, "aircraft_features", res, lambda: payload, as_json, json_out, quiet)
         if not (as_json or quiet):
             t = Table(title=f"{res.scenario}: reach against aircraft at {alt_km:g} km"
                             + (f" into {res.focus}" if res.focus else ""))
@@ -2150,8 +2146,7 @@ def footprint(
             elif res.focus:
                 _print_line(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                             f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
-            if out_png is not None:
-                _print_line(f"wrote {out_png}")
+            _say_wrote(wrote + ([out_png] if out_png is not None else []))
         return
     automatic = grid is None  # the box the scenario's batteries and missiles set
     if grid is None and step_deg is not None:  # the automatic box at this step
@@ -2472,18 +2467,6 @@ def _write_map_files(target, features: str, result, payload, as_json: bool, json
 def _say_wrote(paths) -> None:
     for p in paths:  # (a path is never wrapped)
         out.print(f"wrote {p}", soft_wrap=True)
-
-
-def _emit_json(payload, as_json: bool, json_out: Path | None, write_text, quiet: bool = False) -> None:
-    if payload is None:
-        return
-    text = json.dumps(payload, separators=(",", ":")) + "\n"
-    if json_out is not None:
-        write_text(json_out, text)
-        if not quiet:  # (a path is never wrapped)
-            (_err() if as_json else out).print(f"wrote {json_out}", soft_wrap=True)
-    elif as_json:
-        sys.stdout.write(text)
 
 
 @app.command(cls=_Command)
