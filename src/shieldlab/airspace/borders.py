@@ -325,10 +325,9 @@ def territory(country: str, *, waters_nmi: float = 12.0, around_deg: tuple[float
     Cost: ~0.3 s (Turkey, 12 nmi, 600 km; the sea buffer less the neighbours is most of it).
     The result is cached: the same arguments give the same (immutable) object.
     """
-    if country not in _country_set():
-        from shieldlab.analysis import maps
+    from shieldlab.analysis import maps
 
-        maps.require_country(country, "country")
+    maps.require_country(country, "country")
     w = _number_in(waters_nmi, 0.0, 24.0, "nmi", "nautical miles", "waters_nmi")
     rk = _number_in(radius_km, 10.0, 3000.0, "km", "kilometres", "radius_km")
     if around_deg is None:
@@ -351,12 +350,6 @@ def _number_in(value, lo: float, hi: float, unit: str, words: str, field: str) -
     if not lo <= x <= hi:
         raise InputError(f"must be within {lo:g}..{hi:g} {unit}, got {value}", field=field)
     return x
-
-
-def _country_set() -> frozenset[str]:
-    from shieldlab.analysis import maps
-
-    return frozenset(maps.country_names())
 
 
 @functools.lru_cache(maxsize=32)

@@ -364,8 +364,11 @@ def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = Non
         if cov.any():
             # on the ellipsoid, not the mean sphere: a sphere's distance runs up to ~0.3 % long
             # (134.7 km to a node a 134.6 km detection range reaches, at 37° N)
-            d_m = earth.geodesic_distance(radar.lat, radar.lon, la[cov], lo[cov])
-            d_m = np.where(np.isnan(d_m), earth.great_circle_distance(radar.lat, radar.lon, la[cov], lo[cov]), d_m)
+            lat_c, lon_c = la[cov], lo[cov]
+            d_m = earth.geodesic_distance(radar.lat, radar.lon, lat_c, lon_c)
+            bad = np.isnan(d_m)  # Vincenty does not converge near the antipode: the sphere's there
+            if bad.any():
+                d_m[bad] = earth.great_circle_distance(radar.lat, radar.lon, lat_c[bad], lon_c[bad])
             far = float(d_m.max()) / 1e3
         spec = radar.spec
         rows.append(RadarCoverage(
