@@ -150,6 +150,16 @@ def test_flyout_names_one_dispersed_shot_a_miss_not_a_cep(capsys, runs, key):
 
 
 
+@pytest.mark.parametrize("cmd, typed, suggested", [
+    (["footprint", "epaa-phase-1"], "--cue", "--cue-delay-s"),  # click alone offered --force
+    (["reach", "thaad"], "--sens", "--sensors"),
+])
+def test_an_unknown_option_that_begins_a_known_one_suggests_it(capsys, cmd, typed, suggested):
+    assert main([*cmd, typed, "x"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"No such option: {typed} (Possible options:" in err and suggested in err
+
+
 @pytest.mark.parametrize("opt", [["--thrust-pct", "2"], ["--seed", "3"], ["--runs", "0", "--azimuth-mrad", "1"]])
 def test_flyout_refuses_a_dispersion_without_dispersed_shots(capsys, opt):
     """A dispersion (or seed) without --runs changed nothing and exited 0: now refused, named."""

@@ -174,7 +174,9 @@ def test_cli_writes_png_and_json(tmp_path):
     ft = site["first_track"]
     assert ft["system"] == "nato-bmd" and ft["radars"] == ["kurecik-tpy2", "ship-spy1"]
     assert ft["share_of_cells"] == 1.0 and 60.0 < ft["p10_s"] <= ft["median_s"] <= ft["p90_s"] < 200.0
-    assert "first track against tabriz/sejjil-2: the system nato-bmd (its radars:" in " ".join(r.stdout.split())
+    assert ft["first_radar"] == "kurecik-tpy2" and 0.5 < ft["first_radar_share"] <= 1.0
+    assert ("first track against tabriz/sejjil-2: the system nato-bmd, led by its radar kurecik-tpy2 (alone, the first"
+            in " ".join(r.stdout.split()))
     assert np.array(site["defended"]).shape == (13, 20)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
 
@@ -404,6 +406,48 @@ def test_the_first_track_names_the_system_that_confirms_first():
     assert any(fp.first_track(k) is not None for k in range(len(fp.sites)))
     fixed = F.compute(w, g, cue_delay_s=60.0)
     assert all(fixed.first_track(k) is None for k in range(len(fixed.sites)))
+
+
+def test_the_first_track_names_the_radar_that_alone_confirms_first():
+    """Of the first system's radars, each cell names the one that alone is expected to confirm
+    a track first: the same answer as the footprints with each radar left alone in the
+    scenario.  NATO's three radars of nato-russia-2011 (no satellites cue them), Kürecik's
+    TPY-2 turned to face 150°, so that each of the three is first somewhere; a fixed cue
+    names none."""
+    from shieldlab.scenario import compile_world
+
+    scn = load_world("nato-russia-2011").scenario
+    ours = ["kurecik-tpy2", "ship-spy1", "black-sea-spy1"]
+    sensors = [s.model_copy(update={"boresight_az_deg": 150.0}) if s.name == "kurecik-tpy2" else s
+               for s in scn.sensors if s.name in ours]
+
+    def world(names):  # (one picture: integrated, no node left without a sensor)
+        return compile_world(scn.model_copy(update={"sensors": [s for s in sensors if s.name in names],
+                                                    "architecture": "integrated", "links": []}))
+
+    g = F.make_grid(30.0, 48.0, 20.0, 50.0, 2.0)
+    fp = F.compute(world(ours), g)
+    names = [r["name"] for r in fp.sensors]
+    assert names == ours
+    solo_t = {r: [site.cue_s for site in F.compute(world([r]), g).sites] for r in ours}
+    named = set()
+    for k, s in enumerate(fp.sites):
+        mine = s.threatened & np.isfinite(s.cue_s)
+        t = np.stack([solo_t[r][k] for r in ours])  # (radar, lat, lon), nan where not threatened
+        t = np.where(np.isnan(t), np.inf, t)
+        for cell in zip(*np.nonzero(mine)):
+            tc = t[(slice(None), *cell)]
+            if not np.isfinite(tc).any():
+                assert s.cue_radar[cell] == -1  # only their detections together confirm it
+            elif np.sort(tc)[1] - np.sort(tc)[0] > 1e-9:  # (a tie may name either)
+                assert names[s.cue_radar[cell]] == ours[int(np.argmin(tc))]
+                named.add(names[s.cue_radar[cell]])
+        ft = fp.first_track(k)
+        assert ft is not None and ft["first_radar"] in ours
+        assert ft["first_radar_share"] == pytest.approx((s.cue_radar[mine] == names.index(ft["first_radar"])).mean(),
+                                                        abs=1e-3)
+    assert named == set(ours)  # each radar is first somewhere: the test can tell them apart
+    assert all(s.cue_radar is None for s in F.compute(world(ours), g, cue_delay_s=60.0).sites)
 
 
 def _amman_with_remote_radar(cue: str, mpq_az_deg: float):

@@ -2185,8 +2185,16 @@ def footprint(
                 # systems or more), of those the threats reach
                 among = "" if len({r["system"] for r in fp.sensors}) < 2 else \
                     f", first in {ft['share_of_cells']:.0%} of the cells where any system confirms a track"
-                _print_line(f"first track against {s.site.name}: the system {ft['system']} (its radars: "
-                            f"{', '.join(ft['radars'])}){among}, {ft['median_s']:.0f} s after launch "
+                radars = ft["radars"]
+                if ft["first_radar"] is None:  # only their detections together confirm it
+                    by = f" (its radars together, none alone: {', '.join(radars)})"
+                elif len(radars) == 1:
+                    by = f" (its radar {ft['first_radar']})"
+                else:  # which radar gives the track: the one that alone would confirm it first
+                    by = (f", led by its radar {ft['first_radar']} (alone, the first to confirm in "
+                          f"{ft['first_radar_share']:.0%} of the system's cells; its radars: {', '.join(radars)})")
+                _print_line(f"first track against {s.site.name}: the system {ft['system']}{by}{among}, "
+                            f"{ft['median_s']:.0f} s after launch "
                             f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
                             + ("" if ft["cued_share_of_threatened"] >= 0.995 else
                                f"; no system is expected to confirm a track in "
@@ -2949,11 +2957,24 @@ def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's ex
         return e.exit_code
     except UsageError as e:
         hint = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+        _suggest_longer_options(e)
         _err().print(Text.assemble(("error:", "red"), " ", " ".join(e.format_message().split()) + hint))
         return e.exit_code
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     return rv if isinstance(rv, int) else 0
+
+
+def _suggest_longer_options(e) -> None:
+    """An unknown option that begins a known one (``--cue`` of ``--cue-delay-s``) gets that one
+    first among click's suggestions, which go by likeness alone and may leave it out
+    (``--cue`` looks more like ``--force``)."""
+    typed, possible = getattr(e, "option_name", None), getattr(e, "possibilities", None)
+    if not typed or e.ctx is None or possible is None:
+        return
+    opts = [o for p in e.ctx.command.params if not getattr(p, "hidden", False) for o in p.opts]
+    longer = sorted(o for o in opts if o.startswith(typed) and o != typed)
+    e.possibilities = longer + [o for o in possible if o not in longer]
 
 
 def _terminated(signum, frame) -> None:

@@ -826,6 +826,9 @@ class SiteFootprint:
     # index into Footprint.systems of the system expected to confirm the first track (-1:
     # none, or a fixed cue)
     cue_system: np.ndarray | None = None
+    # index into Footprint.sensors of that system's radar that alone is expected to confirm the
+    # track first (-1: none alone, or a fixed cue)
+    cue_radar: np.ndarray | None = None
 
 
 @dataclass
@@ -850,7 +853,10 @@ class Footprint:
     def first_track(self, site: int) -> dict | None:
         """Who gives the first fire-control-quality track against one site (index), over the
         cells its threats reach: the system (and its radars) expected to confirm it first in
-        the most cells, the share of cells where that system is first, and the cue's median
+        the most cells, the share of cells where that system is first, the system's radar that
+        alone would confirm first in the most of those cells (``first_radar``; None where none
+        would alone: their detections together confirm it) and the share of the system's cells
+        where it does (``first_radar_share``), and the cue's median
         and 10–90 % range [s after launch] over every cell with a cue; ``None`` under a
         fixed cue or where no system is expected to confirm a track."""
         s = self.sites[site]
@@ -863,7 +869,17 @@ class Footprint:
         first = int(np.argmax(counts))
         t = s.cue_s[cued]
         name = self.systems[first]
+        # its radar that alone is expected to confirm first, in the most of the system's cells
+        lead, lead_share = None, 0.0
+        if s.cue_radar is not None:
+            mine = cued & (s.cue_system == first)
+            solo = s.cue_radar[mine]
+            if (solo >= 0).any():
+                by_radar = np.bincount(solo[solo >= 0], minlength=len(self.sensors))
+                k = int(np.argmax(by_radar))
+                lead, lead_share = self.sensors[k]["name"], round(float(by_radar[k] / mine.sum()), 3)
         return {"system": name, "radars": [r["name"] for r in self.sensors if r["system"] == name],
+                "first_radar": lead, "first_radar_share": lead_share,
                 "share_of_cells": round(float(counts[first] / cued.sum()), 3),
                 "cued_share_of_threatened": round(float(cued.sum() / max(int(s.threatened.sum()), 1)), 3),
                 "median_s": round(float(np.median(t)), 1),
@@ -895,19 +911,52 @@ def _picture_of(world, system: str) -> str:
     return INTEGRATED if one_picture(world) else system
 
 
-def _cues(world, systems) -> dict[int, tuple]:
-    """Per system (its index in ``systems``) that has radars: the radar arrays
-    :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths
-    and ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`), and the
-    early-warning satellites whose launch reports reach the system, each with the link that
-    brings it or None (:func:`shieldlab.c2.network.warning_sources`: its own, all of them
-    under the integrated architecture, and coordinated or sectoral those of the nodes linked
-    to it)."""
+@dataclass(frozen=True)
+class _SystemCue:
+    """What cues one system's picture: ``radars``, the arrays
+    :func:`shieldlab.sensors.visibility.expected_confirmation_time` reads after the paths and
+    ``init_hits`` (:func:`shieldlab.sensors.radar.confirmation_radars`, one row per radar);
+    ``sources``, the early-warning satellites whose launch reports reach the system, each with
+    the link that brings it or None (:func:`shieldlab.c2.network.warning_sources`: its own,
+    all of them under the integrated architecture, and coordinated or sectoral those of the
+    nodes linked to it); ``sensors``, the radars' indices in ``world.sensors``."""
+
+    radars: tuple
+    sources: list
+    sensors: np.ndarray
+
+    def alone(self, i: int) -> tuple:
+        """The arrays of :attr:`radars` for its ``i``-th radar alone."""
+        return tuple(np.ascontiguousarray(a[i:i + 1]) for a in self.radars)
+
+
+@dataclass(frozen=True)
+class _PathCues:
+    """What :func:`_chunk` finds for M sampled paths: ``cue`` (M,) the first system's expected
+    track [s after launch], ``can`` (M, B) which batteries can engage, ``p_int`` (M,),
+    ``t_first``, ``h_first`` (M,) the first intercept's time [s] and height [m],
+    ``first_system`` (M,) the index of the system expected to confirm first (-1: none, or a
+    fixed cue), ``first_radar`` (M,) the index in ``world.sensors`` of that system's radar that
+    alone is expected to confirm first (-1: none alone, or a fixed cue)."""
+
+    cue: np.ndarray
+    can: np.ndarray
+    p_int: np.ndarray
+    t_first: np.ndarray
+    h_first: np.ndarray
+    first_system: np.ndarray
+    first_radar: np.ndarray
+
+
+def _cues(world, systems) -> dict[int, _SystemCue]:
+    """Per system (its index in ``systems``) that has radars: what cues its picture
+    (:class:`_SystemCue`)."""
     out = {}
     for i, name in enumerate(systems):
-        radars = [ps.radar for ps in world.sensors if _picture_of(world, ps.system) == name]
-        if radars:
-            out[i] = (confirmation_radars(radars), warning_sources(world, name))
+        mine = [k for k, ps in enumerate(world.sensors) if _picture_of(world, ps.system) == name]
+        if mine:
+            out[i] = _SystemCue(confirmation_radars([world.sensors[k].radar for k in mine]),
+                                warning_sources(world, name), np.array(mine, np.int64))
     return out
 
 
@@ -974,8 +1023,7 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     readied by that track alone, and one that launches on remote needs it to hold the threat
     by its handover before the intercept (:func:`shieldlab.engage.assess.handover_errors`),
     so its intercepts come no earlier than that track's cue plus its handover time.  Returns
-    ``cue`` (M,) (the systems' first), ``can`` (M, B), ``p_int`` (M,), ``t_first`` (M,),
-    ``h_first`` (M,).
+    a :class:`_PathCues`.
     """
     M, J = pos.shape[:2]
     dt = PREDICT_DT
@@ -985,6 +1033,7 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
     # detections summed); a battery is cued by its own system
     cue = np.full((M, n_sys), np.inf)
     radar_cue = np.full((M, n_sys), np.inf)  # the first expected launch report reaching the system
+    alone: dict[int, np.ndarray] = {}  # per system: the radar that alone confirms first (-1: none)
     if cue_fixed is not None:
         cue[:] = cue_fixed
     else:
@@ -1000,16 +1049,25 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
                     reporting.add(sat.name)
             return reported[sat.name]
 
-        for sys_, (radars, sources) in cues.items():
+        for sys_, sc in cues.items():
             # the first expected launch report that reaches the system: its own satellites', or a
             # linked node's at that link's next send time plus its latency (none lost)
             # (a contiguous copy: the compiled kernel below is compiled for contiguous arrays)
-            cued = np.broadcast_to(earliest_warning(sources, {sat.name: report(sat) for sat, _ in sources}),
+            cued = np.broadcast_to(earliest_warning(sc.sources, {sat.name: report(sat) for sat, _ in sc.sources}),
                                    (M,)).astype(float)
             # the paths on all of Numba's threads (the serial function's answers to the bit)
             cue[:, sys_] = visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
-                                                                  float(init_hits), *radars)
+                                                                  float(init_hits), *sc.radars)
             radar_cue[:, sys_] = cued
+            # which of its radars gives the track: the one that alone would confirm it first
+            # (as `reach --sensors` names it); a system of one radar needs no second pass
+            if sc.sensors.size == 1:
+                alone[sys_] = np.where(np.isfinite(cue[:, sys_]), sc.sensors[0], -1)
+                continue
+            solo = np.stack([visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
+                                                                    float(init_hits), *sc.alone(i))
+                             for i in range(sc.sensors.size)], axis=1)
+            alone[sys_] = np.where(np.isfinite(solo).any(axis=1), sc.sensors[np.argmin(solo, axis=1)], -1)
     B = len(bats)
     # a battery's own radar's track, where it reads one: that radar's expected confirmation
     # (cued by the launch reports that cue the radar's system)
@@ -1126,7 +1184,11 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
         active[r] = True
     p_int = np.where(can.any(axis=1), 1.0 - miss, p_int)
     confirmed = np.isfinite(cue).any(axis=1) if cue_fixed is None else np.zeros(M, bool)
-    return cue.min(axis=1), can, p_int, t_first, h_first, np.where(confirmed, np.argmin(cue, axis=1), -1)
+    first_system = np.where(confirmed, np.argmin(cue, axis=1), -1)
+    first_radar = np.full(M, -1, np.int64)
+    for sys_, lead in alone.items():
+        first_radar = np.where(first_system == sys_, lead, first_radar)
+    return _PathCues(cue.min(axis=1), can, p_int, t_first, h_first, first_system, first_radar)
 
 
 _PROFILE_CACHE: dict = {}
@@ -1208,6 +1270,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         hf = np.full(N, np.nan)
         cue = np.full(N, np.nan)
         first_sys = np.full(N, -1, np.int16)
+        first_radar = np.full(N, -1, np.int16)
         if tab is not None:
             sg = Signature.of_missiles([s.missile])
             sig = np.array([sg.nose[0], sg.broadside[0], sg.booster[0]])
@@ -1230,9 +1293,10 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
                 if keep.size < m:
                     pos, vel, geo, n_valid, burn = pos[keep], vel[keep], geo[keep], n_valid[keep], burn[keep]
                 at = lo + keep
-                cue[at], can[at], p[at], tf[at], hf[at], first_sys[at] = _chunk(
-                    pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats, fans,
-                    bat_sys, doc, own_cues, sectors, shared, reporting)
+                pc = _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, len(systems), cue_delay_s, bats,
+                            fans, bat_sys, doc, own_cues, sectors, shared, reporting)
+                cue[at], can[at], p[at], tf[at], hf[at] = pc.cue, pc.can, pc.p_int, pc.t_first, pc.h_first
+                first_sys[at], first_radar[at] = pc.first_system, pc.first_radar
         for name in sorted(reporting):
             reports_from[name].append(s.name)
         tf = np.where(threatened, tf, np.nan)
@@ -1243,7 +1307,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
             n_batteries=can.sum(axis=1).astype(np.int8).reshape(shp), p_intercept=p.reshape(shp),
             first_intercept_s=tf.reshape(shp), first_intercept_alt_km=(hf / 1e3).reshape(shp),
             cue_s=cue.reshape(shp), by_battery=can.T.reshape((nbat,) + shp),
-            cue_system=None if cue_delay_s is not None else np.where(threatened, first_sys, -1).reshape(shp)))
+            cue_system=None if cue_delay_s is not None else np.where(threatened, first_sys, -1).reshape(shp),
+            cue_radar=None if cue_delay_s is not None else np.where(threatened, first_radar, -1).reshape(shp)))
     t_grid = time.perf_counter() - t0 - t_setup - t_prof
     return Footprint(
         scenario=world.scenario.name, grid=grid, sites=out_sites,
