@@ -251,3 +251,44 @@ def test_expected_confirmation_with_search_frames_is_the_mean_of_the_looks():
         k = int(round(t / dt))
         assert 0 < k < J - 1
         assert mean[k] >= h - 4 * sd[k] and mean[k - 1] < h + 4 * sd[k - 1], (h, k, mean[k - 1], mean[k])
+
+
+def test_the_radar_that_leads_a_track_is_the_first_to_confirm_alone():
+    """Two radars (330 km and 1 s scans, 300 km and 0.7 s) and targets climbing straight up at
+    ranges and bearings around them: the threaded function's times are the serial ones to
+    the bit, and the radar it names as leading each track is the one whose own run, alone,
+    confirms first (-1 where neither would alone); both lead somewhere."""
+    dt, J, init_hits = 4.0, 60, 3.0
+    radars = [R.Radar(f"r{i}", SimpleNamespace(az_fov_deg=360.0, el_min_deg=0.0, el_max_deg=90.0, max_range_km=rmax,
+                                                ref_rcs_m2=1.0, pfa=1e-6, scan_period_s=per),
+                      np.radians(40.0 + 1.5 * i), np.radians(30.0), 0.0, 0.0)
+              for i, (rmax, per) in enumerate([(330.0, 1.0), (300.0, 0.7)])]
+    paths = []
+    for bearing in np.radians([0.0, 60.0, 150.0, 240.0]):
+        for reach_km in (150.0, 250.0, 320.0, 420.0):
+            lat, lon = earth.destination(radars[0].lat, radars[0].lon, bearing, reach_km * 1e3)
+            up, base = earth.unit_vector(lat, lon), earth.geodetic_to_ecef(lat, lon, 0.0)
+            paths.append(base + (200.0 * dt * np.arange(J))[:, None] * up)
+    pos = np.ascontiguousarray(np.stack(paths))
+    M = pos.shape[0]
+    fields = [V.FieldOfRegard.of(r) for r in radars]
+
+    def args(keep):
+        f = [fields[i] for i in keep]
+        return (np.array([radars[i].spec.scan_period_s for i in keep]), np.ones(len(keep), np.int64),
+                np.array([float(R.snr50(1e-6))] * len(keep)),
+                np.array([1e3 * radars[i].spec.max_range_km for i in keep]), np.full(len(keep), 1e-6),
+                *(np.array([getattr(x, a) for x in f]) for a in ("site", "trig", "boresight", "half_fov", "el_lo",
+                                                                  "el_hi", "refr")),
+                np.array([R.face_geometry(radars[i]) for i in keep]))
+
+    common = (pos, np.zeros_like(pos), np.full(M, J), dt, np.zeros(M), np.ones(3), np.full(M, np.inf), init_hits)
+    serial = V.expected_confirmation_time(*common, *args([0, 1]))
+    t, lead = V.expected_confirmation_times(*common, *args([0, 1]), True)
+    assert np.array_equal(t, serial)
+    assert np.array_equal(V.expected_confirmation_times(*common, *args([0, 1]), False)[0], serial)
+    assert (V.expected_confirmation_times(*common, *args([0, 1]), False)[1] == -1).all()
+    alone = np.stack([V.expected_confirmation_time(*common, *args([i])) for i in (0, 1)], axis=1)
+    want = np.where(np.isfinite(alone).any(axis=1), np.argmin(alone, axis=1), -1)
+    assert np.array_equal(lead, want)
+    assert set(lead) >= {0, 1} and np.all(alone.min(axis=1) >= t)  # the sum comes no later than either

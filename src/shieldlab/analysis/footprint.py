@@ -925,10 +925,6 @@ class _SystemCue:
     sources: list
     sensors: np.ndarray
 
-    def alone(self, i: int) -> tuple:
-        """The arrays of :attr:`radars` for its ``i``-th radar alone."""
-        return tuple(np.ascontiguousarray(a[i:i + 1]) for a in self.radars)
-
 
 @dataclass(frozen=True)
 class _PathCues:
@@ -1055,26 +1051,20 @@ def _chunk(pos, vel, geo, n_valid, burn, sig, cues, init_hits, n_sys, cue_fixed,
             # (a contiguous copy: the compiled kernel below is compiled for contiguous arrays)
             cued = np.broadcast_to(earliest_warning(sc.sources, {sat.name: report(sat) for sat, _ in sc.sources}),
                                    (M,)).astype(float)
-            # the paths on all of Numba's threads (the serial function's answers to the bit)
-            cue[:, sys_] = visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
-                                                                  float(init_hits), *sc.radars)
+            # the paths on all of Numba's threads (the serial function's answers to the bit), and
+            # which of its radars leads the track: the one that alone would confirm it first
+            # (as `reach --sensors` names it)
+            args = (pos, vel, n_valid, dt, burn, sig, cued, float(init_hits), *sc.radars, True)
+            cue[:, sys_], lead = visibility.expected_confirmation_times(*args)
             radar_cue[:, sys_] = cued
-            # which of its radars gives the track: the one that alone would confirm it first
-            # (as `reach --sensors` names it); a system of one radar needs no second pass
-            if sc.sensors.size == 1:
-                alone[sys_] = np.where(np.isfinite(cue[:, sys_]), sc.sensors[0], -1)
-                continue
-            solo = np.stack([visibility.expected_confirmation_times(pos, vel, n_valid, dt, burn, sig, cued,
-                                                                    float(init_hits), *sc.alone(i))
-                             for i in range(sc.sensors.size)], axis=1)
-            alone[sys_] = np.where(np.isfinite(solo).any(axis=1), sc.sensors[np.argmin(solo, axis=1)], -1)
+            alone[sys_] = np.where(lead >= 0, sc.sensors[np.maximum(lead, 0)], -1)
     B = len(bats)
     # a battery's own radar's track, where it reads one: that radar's expected confirmation
     # (cued by the launch reports that cue the radar's system)
     own_cue = np.full((M, B), np.inf)
     for b, (radar, rsys) in (own_cues or {}).items():
-        own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(
-            pos, vel, n_valid, dt, burn, sig, radar_cue[:, rsys], float(init_hits), *radar)
+        args = (pos, vel, n_valid, dt, burn, sig, radar_cue[:, rsys], float(init_hits), *radar, False)
+        own_cue[:, b] = cue_fixed if cue_fixed is not None else visibility.expected_confirmation_times(*args)[0]
     # the report alerts the system's batteries too, unless doctrine.launch_report_alert is false
     alert = radar_cue if doc.launch_report_alert else np.full((M, n_sys), np.inf)
     # a node's picture: its own radars' track, or a linked node's when its link brings it

@@ -265,45 +265,60 @@ def expected_confirmation_time(pos, vel, n_valid, dt, burnout, sig, cue, init_hi
     out = np.full(M, np.inf)
     nxt = np.zeros(period.size, np.int64)
     free = np.ones(period.size)
+    got = np.zeros(period.size)
     for m in range(M):
         out[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
                                     range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces, nxt,
-                                    free)
+                                    free, got, False)[0]
     return out
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
 def expected_confirmation_times(pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
-                                range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces):
+                                range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces, lead):
     """:func:`expected_confirmation_time` with the paths shared among Numba's threads
     (``prange``; ``NUMBA_NUM_THREADS``), for the many paths of a footprint [s], (M,).  Each
     path is the serial function's own loop, on its own scratch rows, and writes only its own
-    entry: the answers are the serial ones to the bit, whatever the thread count."""
+    entry: the answers are the serial ones to the bit, whatever the thread count.
+
+    With ``lead`` true, also which radar leads each path's track: the one that alone would
+    confirm it first, the first whose own expected detections reach ``init_hits`` (each
+    radar's scans, detections and hold of the path are its own, so its sum is the one it
+    makes alone: the scans go on past the system's confirmation until one gets there; the
+    same index as the smallest of S one-radar runs, to the bit, without them).  Returns
+    ``(times (M,), lead (M,) int)``, the lead -1 where no radar alone gets there (or
+    ``lead`` false)."""
     M = pos.shape[0]
     S = period.size
     out = np.full(M, np.inf)
-    # per path, its radars' scan counters and hold probabilities (the serial loop's scratch)
+    first = np.full(M, -1, np.int64)
+    # per path, its radars' scan counters, hold probabilities and detections (the serial loop's scratch)
     nxt = np.zeros((M, S), np.int64)
     free = np.ones((M, S))
+    got = np.zeros((M, S))
     for m in nb.prange(M):
-        out[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50,
-                                    range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr, faces,
-                                    nxt[m], free[m])
-    return out
+        out[m], first[m] = _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search,
+                                              snr50, range50, pfa, site, trig, boresight, half_fov, el_lo, el_hi, refr,
+                                              faces, nxt[m], free[m], got[m], lead)
+    return out, first
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, period, search, snr50, range50, pfa,
-                       site, trig, boresight, half_fov, el_lo, el_hi, refr, faces, nxt, free):
+                       site, trig, boresight, half_fov, el_lo, el_hi, refr, faces, nxt, free, got, lead):
     """Path ``m``'s expected confirmation time [s] (``inf``: never) for
-    :func:`expected_confirmation_time`; ``nxt`` (S,) int and ``free`` (S,) are scratch."""
+    :func:`expected_confirmation_time`, and with ``lead`` the radar that alone would confirm
+    first (:func:`expected_confirmation_times`; -1: none, or ``lead`` false): ``(t, radar)``.
+    ``nxt`` (S,) int, ``free`` and ``got`` (S,) are scratch."""
     S = period.size
     if n_valid[m] < 1 or S == 0:
-        return np.inf
+        return np.inf, -1
     t_last = (n_valid[m] - 1) * dt
     nxt[:] = 0
     free[:] = 1.0  # per radar, the probability that it does not hold the path yet
+    got[:] = 0.0  # per radar, its own expected detections
     hits = 0.0
+    t_sys = np.inf
     while True:
         # the radar whose next scan comes first
         s, ts = -1, np.inf
@@ -312,7 +327,7 @@ def _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, p
             if tk < ts:
                 s, ts = k, tk
         if ts > t_last + 1e-9:
-            return np.inf
+            return t_sys, -1
         k_s = nxt[s]
         nxt[s] += 1
         j = min(int(ts / dt), n_valid[m] - 1)
@@ -337,11 +352,17 @@ def _confirmation_time(m, pos, vel, n_valid, dt, burnout, sig, cue, init_hits, p
                 gain = face_gain(math.atan2(east, north), boresight[s], faces[s, 0], faces[s, 1], faces[s, 2])
             pd = pfa[s] ** (1.0 / (1.0 + snr50[s] * gain * (r50 / r) ** 4))
             if k_s % search[s] == 0 or ts >= cue[m]:  # a search scan or cued: looked at, held or not
-                hits += pd
+                add = pd
                 free[s] *= 1.0 - pd
             else:  # a track revisit: looked at only if held
-                hits += pd * (1.0 - free[s])
-            if hits >= init_hits - 1e-9:
-                return ts
+                add = pd * (1.0 - free[s])
+            hits += add
+            got[s] += add
+            if t_sys == np.inf and hits >= init_hits - 1e-9:
+                t_sys = ts
+                if not lead:
+                    return ts, -1
+            if lead and got[s] >= init_hits - 1e-9:  # (the system's sum got there no later)
+                return t_sys, s
         else:
             free[s] = 1.0  # out of the field: the radar lets go
