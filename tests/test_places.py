@@ -304,3 +304,38 @@ def test_label_map_names_nothing_under_a_legend_in_the_map():
             b = t.get_window_extent(r)
             assert not (b.x0 < box.x1 and box.x0 < b.x1 and b.y0 < box.y1 and box.y0 < b.y1), t.get_text()
     plt.close(fig)
+
+
+def test_the_footprint_map_names_every_marker_inside_its_frame(monkeypatch, tmp_path):
+    """Batteries, sensors and assets are named, each once: a battery, its two radars and the
+    asset it defends at one place get four names that do not meet, a battery on the map's
+    eastern edge its name inside the frame (names had run past it), and a city named as an
+    asset beside it is not named again (Gaziantep)."""
+    import dataclasses
+
+    figs = _capture(monkeypatch)
+    gaz = _find("Gaziantep", "TR")
+    fp = dataclasses.replace(
+        _synthetic_footprint(),
+        batteries=[{"name": "de-1", "lat_deg": 37.58, "lon_deg": 36.93},
+                   {"name": "edge-battery-with-a-long-name", "lat_deg": 36.4, "lon_deg": 38.45}],
+        sensors=[{"name": "de-1-mpq65", "lat_deg": 37.585, "lon_deg": 36.935, "system": "s"},
+                 {"name": "de-2-mpq65", "lat_deg": 37.575, "lon_deg": 36.925, "system": "s"}],
+        assets=[{"name": "kahramanmaras", "lat_deg": 37.58, "lon_deg": 36.93, "radius_km": 20.0},
+                {"name": "gaziantep", "lat_deg": gaz.lat_deg + 0.02, "lon_deg": gaz.lon_deg, "radius_km": 20.0}])
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
+    names = [t.get_text() for t in texts]
+    for n in ("de-1", "de-1-mpq65", "de-2-mpq65", "kahramanmaras", "gaziantep", "edge-battery-with-a-long-name"):
+        assert names.count(n) == 1, n
+    assert "Gaziantep" not in names  # the asset names it
+    from matplotlib.text import Text
+
+    r = maps._renderer(fig)
+    boxes = [(t.get_text(), Text.get_window_extent(t, r)) for t in texts]  # the texts, not their leader lines
+    assert _overlaps(boxes) == []
+    frame = ax.get_window_extent(r)
+    for t, b in boxes:
+        assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1, t

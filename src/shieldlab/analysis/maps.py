@@ -182,6 +182,65 @@ def _text_size(ax, text: str, renderer, **kw) -> tuple[float, float]:
     return b.width, b.height
 
 
+#: The eight places of a label around its point, in order of preference: the offset's
+#: direction (its length set by the caller) and the text's alignment there.
+_SPOTS = (((1.0, 0.0), "left", "center"), ((-1.0, 0.0), "right", "center"), ((0.0, 1.0), "center", "bottom"),
+          ((0.0, -1.0), "center", "top"), ((0.7, 0.7), "left", "bottom"), ((-0.7, 0.7), "right", "bottom"),
+          ((-0.7, -0.7), "right", "top"), ((0.7, -0.7), "left", "top"))
+
+
+def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, rings):
+    """The first free place for a ``w`` x ``h`` [px] label of the point (``x``, ``y``) [px],
+    ``d`` [pt] from it times each of ``rings`` in turn (``px``: pixels a point), clear of
+    ``boxes`` and inside ``frame``: ``(box, (dx, dy) [pt], ha, va, ring)``, or None."""
+    for ring in rings:
+        for (ux, uy), ha, va in _SPOTS:
+            dx, dy = ring * d * ux, ring * d * uy
+            ox, oy = x + dx * px, y + dy * px
+            bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
+            by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
+            box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
+            if _free(box, boxes, frame):
+                return box, (dx, dy), ha, va, ring
+    return None
+
+
+def name_markers(fig, ax, marks) -> None:
+    """Name the markers ``marks``, ``(lon, lat, text, marker size [pt], text style)`` each,
+    already drawn on ``ax``: each name in the first free of eight places around its marker,
+    further out with a leader line where none is free, clear of one another, of the texts and
+    markers already there, and inside the frame (at its marker's right, clipped, where no
+    place is).  Run it once the figure's layout is final (colour bars and legends placed),
+    before :func:`label_map`, whose cities then keep clear of these names."""
+    ax.apply_aspect()
+    renderer = _renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    boxes = _occupied(fig, ax, renderer)
+    px = fig.dpi / 72.0
+    (x_lo, x_hi), (y_lo, y_hi) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    for lon, lat, text, size, style in marks:
+        if not (x_lo <= lon <= x_hi and y_lo <= lat <= y_hi):
+            continue
+        x, y = ax.transData.transform((lon, lat))
+        w, h = _text_size(ax, text, renderer, **style)
+        # (a boxed text's patch reaches ~0.3 em past its text)
+        e = 0.3 * style.get("fontsize", 7) * px if "bbox" in style else 0.0
+        spot = _free_spot(x, y, w + 2 * e, h + 2 * e, 0.5 * size + 2.5, px, boxes, frame, (1.0, 2.5, 4.0))
+        if spot is None:
+            ax.annotate(text, (lon, lat), xytext=(0.5 * size + 2.5, 0), textcoords="offset points", ha="left",
+                        va="center", annotation_clip=True, clip_on=True, **style)
+            continue
+        box, (dx, dy), ha, va, ring = spot
+        # (the box is the text's with its patch: the text sits ``e`` inside it)
+        dx += e / px * (1 if ha == "left" else -1 if ha == "right" else 0)
+        dy += e / px * (1 if va == "bottom" else -1 if va == "top" else 0)
+        leader = dict(arrowstyle="-", color=style.get("color", "#1f1f1f"), lw=0.5, shrinkA=1.0,
+                      shrinkB=0.5 * size) if ring > 1 else None
+        ax.annotate(text, (lon, lat), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                    arrowprops=leader, **style)
+        boxes.append(box)
+
+
 def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     """Name the countries and the ``n_cities`` largest cities in ``extent`` (lon0, lon1,
     lat0, lat1) [deg] on ``ax``, clear of the texts and markers already there: run it when
@@ -205,10 +264,6 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     lon0, lon1, lat0, lat1 = extent
     # cities: a dot and the name in the first free place of eight around it
     d = 3.5  # label offset from the dot [pt]
-    spots = [((d, 0), "left", "center"), ((-d, 0), "right", "center"), ((0, d), "center", "bottom"),
-             ((0, -d), "center", "top"), ((0.7 * d, 0.7 * d), "left", "bottom"),
-             ((-0.7 * d, 0.7 * d), "right", "bottom"), ((-0.7 * d, -0.7 * d), "right", "top"),
-             ((0.7 * d, -0.7 * d), "left", "top")]
     placed = 0
     first = [p for p in first if lon0 <= p.lon_deg <= lon1 and lat0 <= p.lat_deg <= lat1]
     ids = {p.geonameid for p in first}
@@ -217,7 +272,12 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
         found += [dataclasses.replace(p, lon_deg=p.lon_deg + 360.0)
                   for p in places.places_in(-180.0, lon1 - 360.0, lat0, lat1, limit=8 * n_cities)]
         found.sort(key=lambda p: -p.population)
-    cands = first + [p for p in found if p.geonameid not in ids]
+    # a place the map already names by a marker of its own (a defended asset "istanbul") is not
+    # named twice
+    named = [(t.get_text().casefold(), *t.xy) for t in ax.texts if hasattr(t, "xy") and t.get_text()]
+    cands = [p for p in first + [p for p in found if p.geonameid not in ids]
+             if not any(n == p.name.casefold() and abs(lo - p.lon_deg) < 0.5 and abs(la - p.lat_deg) < 0.5
+                        for n, lo, la in named)]
     n_top = len(first) + max(1, n_cities // 4)
     for k, pl in enumerate(cands):
         if placed >= n_cities:
@@ -234,21 +294,10 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
         if under is not None and under.x0 <= x <= under.x1 and under.y0 <= y <= under.y1:
             continue  # a place under the legend is not named, however large
         w, h = _text_size(ax, pl.name, renderer, **_CITY)
-        lab = None
-        for ring in (1.0, 3.0, 5.0) if top else (1.0,):
-            for (dx, dy), ha, va in spots:
-                dx, dy = ring * dx, ring * dy
-                ox, oy = x + dx * px, y + dy * px
-                bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
-                by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
-                box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
-                if _free(box, boxes + [dot], frame):
-                    lab = box
-                    break
-            if lab is not None:
-                break
-        if lab is None:
+        spot = _free_spot(x, y, w, h, d, px, boxes + [dot], frame, (1.0, 3.0, 5.0) if top else (1.0,))
+        if spot is None:
             continue
+        lab, (dx, dy), ha, va, ring = spot
         ax.plot(pl.lon_deg, pl.lat_deg, marker="o", ms=3.2, mfc="#1f1f1f", mec="white", mew=0.6, ls="none",
                 zorder=5)
         # a name put further out than next to its dot: a thin leader line to the dot
@@ -448,6 +497,16 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     half = 0.5 * g.step_deg
     extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
     mesh = None
+    halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+    # what the markers are called, named once the layout is final (name_markers)
+    marks = [(b["lon_deg"], b["lat_deg"], b["name"], 6.0,
+              dict(fontsize=7, zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7)))
+             for b in fp.batteries]
+    marks += [(sn["lon_deg"], sn["lat_deg"], sn["name"], 4.0,
+               dict(fontsize=6.5, color="#4a2a6a", zorder=7, path_effects=halo)) for sn in fp.sensors]
+    marks += [(a["lon_deg"], a["lat_deg"], a["name"], 8.0,
+               dict(fontsize=7.5, color="#7d6608", fontweight="bold", zorder=7, path_effects=halo))
+              for a in fp.assets]
     for ax, s in zip(axes, fp.sites):
         draw_base(ax, *extent)
         # threatened but not defended: a red veil; defended: P(intercept) colour scale
@@ -460,29 +519,25 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         if s.threatened.any() and not s.threatened.all():
             ax.contour(g.lon_deg, g.lat_deg, s.threatened.astype(float), levels=[0.5], colors="#b2182b",
                        linewidths=1.0, linestyles="--", zorder=4)
-        for i, b in enumerate(fp.batteries):
+        for b in fp.batteries:
             ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
-            k = sum(np.hypot(o["lon_deg"] - b["lon_deg"], o["lat_deg"] - b["lat_deg"]) < 0.5 for o in fp.batteries[:i])
-            ax.annotate(b["name"], (b["lon_deg"], b["lat_deg"]), xytext=(4, 4 - 11 * k), textcoords="offset points",
-                        fontsize=7, zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
         for sn in fp.sensors:
             ax.plot(sn["lon_deg"], sn["lat_deg"], marker="s", ms=4, mfc="#6a3d9a", mec="white", mew=0.5, zorder=6)
-        for a in fp.assets:  # what the scenario defends, named (city names then keep clear of them)
+        for a in fp.assets:  # what the scenario defends (named with the rest: city names then keep clear)
             if extent[0] <= a["lon_deg"] <= extent[1] and extent[2] <= a["lat_deg"] <= extent[3]:
                 ax.plot(a["lon_deg"], a["lat_deg"], marker="o", ms=8, mfc="none", mec="#9a7d0a", mew=1.6, zorder=6)
-                ax.annotate(a["name"], (a["lon_deg"], a["lat_deg"]), xytext=(5, 5), textcoords="offset points",
-                            fontsize=7.5, color="#7d6608", fontweight="bold", zorder=7,
-                            path_effects=[patheffects.withStroke(linewidth=2.0, foreground="white")])
-        if not (extent[0] <= s.site.lon_deg <= extent[1] and extent[2] <= s.site.lat_deg <= extent[3]):
+        inside = extent[0] <= s.site.lon_deg <= extent[1] and extent[2] <= s.site.lat_deg <= extent[3]
+        if not inside:
             ax.text(0.98, 0.02, f"launch site {s.site.name.split('/')[0]} ({s.site.lat_deg:.1f}°N, "
                     f"{s.site.lon_deg:.1f}°E) off the map", transform=ax.transAxes, ha="right", va="bottom",
                     fontsize=7, color="#b2182b", zorder=8,
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
         ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
         right = s.site.lon_deg > extent[0] + 0.7 * (extent[1] - extent[0])  # name it inwards, inside the panel
-        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg), xytext=(-5 if right else 5, -10),
-                    textcoords="offset points", fontsize=8, color="#b2182b", zorder=7, fontweight="bold",
-                    ha="right" if right else "left")
+        if inside:  # (off the map, the note above names it)
+            ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg),
+                        xytext=(-5 if right else 5, -10), textcoords="offset points", fontsize=8, color="#b2182b",
+                        zorder=7, fontweight="bold", ha="right" if right else "left")
         cell = g.cell_area_km2()
         area = cell[s.defended].sum()
         thr = cell[s.threatened].sum()
@@ -521,6 +576,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                      f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
     for ax, s in zip(axes, fp.sites):
+        name_markers(fig, ax, marks)
         label_map(fig, ax, extent, first=places.places_in_grid(g, s.defended, limit=4))
     # two lines: one would widen a two-panel page past its maps
     _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
