@@ -1187,17 +1187,19 @@ def test_footprint_of_a_map_beyond_the_threats_says_so(tiny, capsys, wide):
 
 
 def test_footprint_step_sets_the_automatic_box_and_is_computed_once(tiny, capsys, wide, monkeypatch):
-    """``--step-deg`` without a box: the automatic box at that step, the footprint computed once
-    (it was computed on the automatic grid first, then again at the step)."""
+    """``--step-deg`` without a box: the automatic box at that step, the footprint computed
+    first on it (it was computed on the automatic grid at its own step first, then again at
+    the given one), and on a grown box only at that step."""
     from shieldlab.analysis import footprint as fpm
 
     grids = []
-    compute = fpm.compute
-    monkeypatch.setattr(fpm, "compute", lambda world, grid=None, **k: grids.append(grid) or compute(world, grid, **k))
+    compute_on = fpm._compute_on
+    monkeypatch.setattr(fpm, "_compute_on", lambda world, grid, **k: grids.append(grid) or compute_on(world, grid, **k))
     assert main(["footprint", str(tiny), "--step-deg", "0.5", "--json"]) == 0
-    assert len(grids) == 1 and grids[0].step_deg == pytest.approx(0.5)
-    auto = fpm.auto_grid(shieldlab.load_world(str(tiny)))
-    assert (grids[0].lat_deg[0], grids[0].lon_deg[0]) == (auto.lat_deg[0], auto.lon_deg[0])
+    assert grids and all(g.step_deg == pytest.approx(0.5) for g in grids)
+    auto = fpm.auto_grid(shieldlab.load_world(str(tiny)), step_deg=0.5)
+    assert (grids[0].lat_deg[0], grids[0].lon_deg[0], grids[0].shape) == (auto.lat_deg[0], auto.lon_deg[0],
+                                                                            auto.shape)
     d = json.loads(capsys.readouterr().out)
     assert d["step_deg"] == pytest.approx(0.5)
     assert main(["footprint", str(tiny), "--step-deg", "0.15", "--json"]) == 0

@@ -559,3 +559,63 @@ def test_a_launch_on_remote_without_its_own_track_misses_for_want_of_guidance():
     ev = simulate(_amman_with_remote_radar("launch-on-remote", 260.0), runs=4, seed=2).events
     miss = ev["detail"][ev["kind"] == "miss"]
     assert miss.size and all(d.startswith("no guidance: its guidance track did not hold") for d in miss)
+
+
+@pytest.mark.parametrize("preset", ["epaa-phase-1", "patriot-turkey-2013"])
+def test_the_automatic_box_holds_all_the_ground_defended(preset):
+    """A battery defends the ground a threat is aimed at, past its own reach: the automatic
+    box grows where the defended cells reach its edge, and then holds every cell that a box
+    over the missiles' whole reach, at the same step and on the same nodes, finds defended
+    (epaa-phase-1's box over the batteries' reach had cut off 5 % of the area defended
+    against Sejjil-2s, north of Sofia and south of Crete)."""
+    w = load_world(preset)
+    step = 1.0
+    fp = F.compute(w, step_deg=step)
+    r = F.range_box(F.launch_sites(w))  # (and the markers' margin past it)
+    g = fp.grid
+    wide = F.compute(w, F.box_grid((min(r[0], g.lat_deg[0]), max(r[1], g.lat_deg[-1]), min(r[2], g.lon_deg[0]),
+                                    max(r[3], g.lon_deg[-1])), step))
+    assert fp.grid.step_deg == pytest.approx(step) and wide.grid.step_deg == pytest.approx(step)
+    lat, lon = np.round(fp.grid.lat_deg / step).astype(int), np.round(fp.grid.lon_deg / step).astype(int)
+    wlat, wlon = np.round(wide.grid.lat_deg / step).astype(int), np.round(wide.grid.lon_deg / step).astype(int)
+    assert set(lat) <= set(wlat) and set(lon) <= set(wlon)  # the same nodes
+    i0, j0 = int(np.searchsorted(wlat, lat[0])), int(np.searchsorted(wlon, lon[0]))
+    for s, ws in zip(fp.sites, wide.sites):
+        inside = np.zeros(ws.defended.shape, bool)
+        inside[i0:i0 + lat.size, j0:j0 + lon.size] = True
+        assert ws.defended.any() and not (ws.defended & ~inside).any(), s.site.name  # nothing defended outside
+        # (each grid's threat paths are interpolated from a family flown for it: a cell on the
+        # defended area's rim may fall either way)
+        differ = (s.defended != ws.defended[i0:i0 + lat.size, j0:j0 + lon.size]).sum()
+        assert differ <= 0.03 * ws.defended.sum(), (s.site.name, int(differ), int(ws.defended.sum()))
+
+
+def test_the_automatic_box_grows_where_the_defended_cells_reach_its_edge(monkeypatch):
+    """A first box that cuts the defended ground (epaa-phase-1's over the batteries' reach
+    alone, lat 29.4..42.8, which cut off 5 % of the area defended against Sejjil-2s) grows
+    on the sides the defended cells reach, until none does, and ends with the same defended
+    area as the box made to hold it all."""
+    w = load_world("epaa-phase-1")
+    whole = F.compute(w, step_deg=1.0)
+    small = (29.4, 42.8, 19.2, 46.6)
+    monkeypatch.setattr(F, "auto_box", lambda world, sites=None: small)
+    cut = F.compute(w, F.box_grid(small, 1.0))
+    assert {"north", "south"} <= F._defended_edges(cut)
+    grown = F.compute(w, step_deg=1.0)
+    assert grown.grid.lat_deg[0] < small[0] and grown.grid.lat_deg[-1] > small[1]
+    assert not {"north", "south"} & F._defended_edges(grown)
+    assert grown.defended_area_km2(0) > 1.03 * cut.defended_area_km2(0)  # Sejjil-2s
+    for k in range(len(whole.sites)):  # (on 1° cells, ~10,000 km² each, a rim cell may fall either way)
+        assert grown.defended_area_km2(k) == pytest.approx(whole.defended_area_km2(k), rel=0.06)
+
+
+def test_the_automatic_box_never_grows_inwards():
+    """epaa-phase-4's first box (the ICBM's path to the US north-east and the assets there)
+    reaches past the missiles' range: a defended edge moved it in to the range, and the map
+    lost the ground it had."""
+    w = load_world("epaa-phase-4")
+    first = F.auto_grid(w, step_deg=5.0)
+    fp = F.compute(w, step_deg=5.0)
+    g = fp.grid
+    assert g.lat_deg[0] <= first.lat_deg[0] and g.lat_deg[-1] >= first.lat_deg[-1]
+    assert g.lon_deg[0] <= first.lon_deg[0] and g.lon_deg[-1] >= first.lon_deg[-1]

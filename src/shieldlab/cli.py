@@ -2038,17 +2038,26 @@ def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region,
     if region is not None and bbox is not None:
         raise InputError("give --region or --bbox, not both", field="--bbox")
     if region is not None:
-        return _two_a_side(fpm.region_grid(region, step_deg or 0.25), "--region")
+        return _two_a_side(fpm.region_grid(region, step_deg or _BOX_STEP_DEG), "--region", step_deg)
     if bbox is not None:
-        return _two_a_side(fpm.make_grid(*_bbox(bbox), step_deg or 0.25), "--bbox")
+        return _two_a_side(fpm.make_grid(*_bbox(bbox), step_deg or _BOX_STEP_DEG), "--bbox", step_deg)
     return None
 
 
-def _two_a_side(grid, box: str):
-    """``grid`` if it has at least two nodes along each side (a map of one node has no step)."""
+#: The step of a --region or --bbox grid where no --step-deg is given [deg].
+_BOX_STEP_DEG = 0.25
+
+
+def _two_a_side(grid, box: str, step_deg: float | None):
+    """``grid`` if it has at least two nodes along each side (a map of one node has no step);
+    the error names ``--step-deg`` where one was given, else the box (``box``: its option)."""
     if min(grid.shape) < 2:
-        raise InputError(f"leaves {grid.shape[0]} x {grid.shape[1]} grid nodes in the {box} box: at least 2 a "
-                         "side are needed; give a smaller step", field="--step-deg")
+        if step_deg is not None:
+            raise InputError(f"leaves {grid.shape[0]} x {grid.shape[1]} grid nodes in the {box} box: at least 2 a "
+                             "side are needed; give a smaller step", field="--step-deg")
+        raise InputError(f"holds {grid.shape[0]} x {grid.shape[1]} grid nodes at the default step of "
+                         f"{_BOX_STEP_DEG:g}°: at least 2 a side are needed; give a larger box or a smaller "
+                         "--step-deg", field=box)
     return grid
 
 
@@ -2148,12 +2157,11 @@ def footprint(
                             f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
             _say_wrote(wrote + ([out_png] if out_png is not None else []))
         return
-    automatic = grid is None  # the box the scenario's batteries and missiles set
-    if grid is None and step_deg is not None:  # the automatic box at this step
-        g = fpm.auto_grid(world, sites=fpm.launch_sites(world, site or None))
-        grid = _two_a_side(fpm.make_grid(g.lat_deg[0], g.lat_deg[-1], g.lon_deg[0], g.lon_deg[-1], step_deg),
-                           "automatic")
-    fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s)
+    automatic = grid is None  # the box the scenario's batteries and missiles set, grown to what they defend
+    if grid is None and step_deg is not None:  # the automatic box at this step: two nodes a side at least
+        _two_a_side(fpm.auto_grid(world, step_deg, sites=fpm.launch_sites(world, site or None)), "automatic",
+                    step_deg)
+    fp = fpm.compute(world, grid=grid, site_names=site or None, cue_delay_s=cue_delay_s, step_deg=step_deg)
     if out_png is not None:
         maps.footprint_map(fp, out_png)
 
@@ -2173,8 +2181,8 @@ def footprint(
         _print_table(t)
         if automatic and any(s.threatened.any() for s in fp.sites):
             # the share is of the map's cells: a wider box adds reached, undefended ground
-            _print_line("in reach: of the map's cells (the batteries' reach, inside the missiles' range); "
-                        "--region or --bbox for a wider box")
+            _print_line("in reach: of the map's cells (the batteries' reach inside the missiles' range, grown to "
+                        "take in all the ground they defend); --region or --bbox for another box")
         if not any(s.threatened.any() for s in fp.sites):
             _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
                         "(give a --region or --bbox around their targets, or none for the scenario's own)")
@@ -2987,9 +2995,15 @@ def _terminated(signum, frame) -> None:
 def entry() -> None:
     """Console-script entry (``shieldlab``, ``python -m shieldlab``): exit with :func:`main`'s
     code, SIGTERM handled as :func:`_terminated` says."""
+    import os
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)
+    # Arrow's buffers (the Parquet chunks written and read back) from the C library's malloc,
+    # not its own mimalloc pool: freed, they go back to the system with the rest of the heap
+    # (engine.heap.release), and a long run's resident memory is ~7-10 MB lower throughout
+    # (BENCHMARKS.md).  A command line's process only, and never over the user's own setting
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     sys.exit(main())
 
 

@@ -181,50 +181,115 @@ def _require_batteries(world) -> None:
         raise InputError("no battery to map: the scenario has no batteries", field="batteries")
 
 
-def auto_grid(world, step_deg: float | None = None, sites=None) -> Grid:
-    """Box over the batteries' reach that the launch sites' missiles can reach, plus the sites.
+def _circle(lat: float, lon: float, r: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the circle of ground radius ``r`` [m] around (``lat``, ``lon``) [rad] (no
+    wider than a hemisphere's), [deg]."""
+    b = np.linspace(0, 2 * np.pi, 73)
+    la, lo = earth.destination(lat, lon, b, min(r, 0.45 * np.pi * R0))
+    return np.degrees(la), np.degrees(lo)
 
-    The box covers every battery's circle of ``max_range_km`` (its ground reach), clipped
-    to the circles of the missiles' maximum ranges around their launch points, and every
-    battery and launch point.  Default step: the multiple of 0.05 deg giving about 160
-    nodes along the longer side.
-    """
+
+def range_box(sites) -> tuple[float, float, float, float]:
+    """``(lat0, lat1, lon0, lon1)`` [deg] over the ground the sites' missiles can reach
+    (1.05 × each missile's range around its launch point): nothing beyond is threatened."""
+    la, lo = zip(*(_circle(s.lat, s.lon, 1e3 * s.missile.max_range_km * 1.05) for s in sites))
+    lat, lon = np.concatenate(la), np.concatenate(lo)
+    return float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
+
+
+def auto_box(world, sites=None) -> tuple[float, float, float, float]:
+    """``(lat0, lat1, lon0, lon1)`` [deg] of :func:`auto_grid`'s box, before its step: each
+    (launch site, battery) pair's shadow (:func:`_shadow`), the batteries and launch points,
+    the defended assets and radars within the missiles' reach, and a margin of 3 % of its
+    span (at least 0.5°), so that no marker sits on the frame; where no battery's reach meets
+    a missile's, the box over the batteries' reach."""
     _require_batteries(world)
     sites = launch_sites(world) if sites is None else sites
-    lats, lons = [], []
-
-    def circle(lat, lon, r):
-        b = np.linspace(0, 2 * np.pi, 73)
-        la, lo = earth.destination(lat, lon, b, min(r, 0.45 * np.pi * R0))
-        return np.degrees(la), np.degrees(lo)
-
-    bl, bo = [], []
-    for b in world.batteries:
-        la, lo = circle(b.site.lat, b.site.lon, 1e3 * b.spec.max_range_km)
-        bl += list(la) + [b.site.lat_deg]
-        bo += list(lo) + [b.site.lon_deg]
-    sl, so = [], []
+    lats: list[float] = []
+    lons: list[float] = []
     for s in sites:
-        la, lo = circle(s.lat, s.lon, 1e3 * s.missile.max_range_km * 1.05)
-        sl += list(la)
-        so += list(lo)
-        lats.append(np.degrees(s.lat))
-        lons.append(np.degrees(s.lon))
-    lat0, lat1 = max(min(bl), min(sl)), min(max(bl), max(sl))
-    lon0, lon1 = max(min(bo), min(so)), min(max(bo), max(so))
-    lat0, lat1 = min([lat0] + lats + [np.degrees(b.site.lat) for b in world.batteries]), max(
-        [lat1] + lats + [np.degrees(b.site.lat) for b in world.batteries])
-    lon0, lon1 = min([lon0] + lons + [np.degrees(b.site.lon) for b in world.batteries]), max(
-        [lon1] + lons + [np.degrees(b.site.lon) for b in world.batteries])
-    pad = 0.5
-    lat0, lat1 = max(-89.0, lat0 - pad), min(89.0, lat1 + pad)
-    lon0, lon1 = max(-180.0, lon0 - pad), min(180.0, lon1 + pad)
-    if step_deg is None:
-        span = max(lat1 - lat0, lon1 - lon0)
-        step_deg = max(0.05, np.ceil(span / 160 / 0.05) * 0.05)
-    lat0 = np.floor(lat0 / step_deg) * step_deg
-    lon0 = np.floor(lon0 / step_deg) * step_deg
-    return make_grid(lat0, lat1, lon0, lon1, step_deg)
+        for b in world.batteries:
+            la, lo = _shadow(s, b)
+            lats += list(la)
+            lons += list(lo)
+    if not lats:
+        for b in world.batteries:
+            la, lo = _circle(b.site.lat, b.site.lon, 1e3 * b.spec.max_range_km)
+            lats += list(la)
+            lons += list(lo)
+
+    def in_range(lat: float, lon: float) -> bool:  # a place some site's missile can reach
+        return any(float(earth.great_circle_distance(s.lat, s.lon, lat, lon)) <= 1e3 * s.missile.max_range_km * 1.05
+                   for s in sites)
+
+    marks = [(b.site.lat, b.site.lon) for b in world.batteries] + [(s.lat, s.lon) for s in sites]
+    marks += [(a.site.lat, a.site.lon) for a in world.assets if in_range(a.site.lat, a.site.lon)]
+    marks += [(ps.radar.lat, ps.radar.lon) for ps in world.sensors if in_range(ps.radar.lat, ps.radar.lon)]
+    lats += [float(np.degrees(p[0])) for p in marks]
+    lons += [float(np.degrees(p[1])) for p in marks]
+    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
+    pad = max(0.5, 0.03 * max(lat1 - lat0, lon1 - lon0))
+    return max(-89.0, lat0 - pad), min(89.0, lat1 + pad), max(-180.0, lon0 - pad), min(180.0, lon1 + pad)
+
+
+def _shadow(site, bat) -> tuple[np.ndarray, np.ndarray]:
+    """Points [deg] over the ground ``bat`` may defend against ``site`` (none where its reach
+    lies beyond the missile's): the aim points whose ground track from the launch point
+    crosses the battery's reach (its circle of ``max_range_km``, widened by 5 % and by 2 % of
+    the missile's range: a ballistic ground track bends off the great circle as the Earth
+    turns), and no further from the battery than the circle and the ground a threat covers
+    coming down from the battery's ceiling (``max_intercept_alt_km``) no flatter than 25°;
+    out to the missile's range (× 1.05) where the circle also takes in the climb from the
+    launch point.
+    A bound for the first box, not the answer: :func:`compute` grows its box where the
+    defended cells reach the edge."""
+    rng = min(1e3 * site.missile.max_range_km * 1.05, 0.45 * np.pi * R0)
+    reach = 1e3 * bat.spec.max_range_km * 1.05 + 0.02 * rng
+    below = 1e3 * bat.spec.max_intercept_alt_km / np.tan(np.radians(25.0))
+    d = float(earth.great_circle_distance(site.lat, site.lon, bat.site.lat, bat.site.lon))
+    if d - reach > rng:
+        return np.zeros(0), np.zeros(0)
+    if d <= reach:  # the launch point inside the reach: every direction
+        bearings, dist = np.linspace(0.0, 2.0 * np.pi, 73), np.linspace(0.0, rng, 41)
+    else:
+        half = np.arcsin(min(np.sin(reach / R0) / np.sin(d / R0), 1.0))
+        mid = float(earth.initial_bearing(site.lat, site.lon, bat.site.lat, bat.site.lon))
+        bearings, dist = mid + np.linspace(-half, half, 41), np.linspace(d - reach, rng, 41)
+    la, lo = earth.destination(site.lat, site.lon, bearings[:, None], dist[None, :])
+    la, lo = la.ravel(), lo.ravel()
+    if d - reach > below:  # not on the climb: the threat comes down within ``below`` past the reach
+        near = earth.great_circle_distance(bat.site.lat, bat.site.lon, la, lo) <= reach + below
+        la, lo = la[near], lo[near]
+    return np.degrees(la), np.degrees(lo)
+
+
+def auto_step(box: tuple[float, float, float, float]) -> float:
+    """The automatic grid step [deg] of a box: the multiple of 0.05 deg giving about 160 nodes
+    along its longer side."""
+    lat0, lat1, lon0, lon1 = box
+    return float(max(0.05, np.ceil(max(lat1 - lat0, lon1 - lon0) / 160 / 0.05) * 0.05))
+
+
+def box_grid(box: tuple[float, float, float, float], step_deg: float) -> Grid:
+    """The grid over ``box`` (lat0, lat1, lon0, lon1) [deg] at ``step_deg``, its first nodes on
+    multiples of the step."""
+    lat0, lat1, lon0, lon1 = box
+    return make_grid(np.floor(lat0 / step_deg) * step_deg, lat1, np.floor(lon0 / step_deg) * step_deg, lon1,
+                     step_deg)
+
+
+def auto_grid(world, step_deg: float | None = None, sites=None) -> Grid:
+    """Box over the ground the batteries may defend against the launch sites, plus the sites.
+
+    A battery defends the ground a threat is aimed at, which may lie beyond its reach (a
+    threat aimed past it is engaged on its way over): the box covers each (launch site,
+    battery) pair's shadow (:func:`_shadow`), every battery and launch point, and the
+    defended assets and radars inside some missile's range, with a margin (:func:`auto_box`).
+    Default step: :func:`auto_step`.  :func:`compute` with no grid grows this box where the
+    defended cells still reach its edge.
+    """
+    box = auto_box(world, sites)
+    return box_grid(box, auto_step(box) if step_deg is None else step_deg)
 
 
 def region_grid(name: str, step_deg: float = 0.25) -> Grid:
@@ -1213,10 +1278,21 @@ def _cached_profiles(sites, grid: Grid, model: EarthModel, n_ranges: int, bearin
     return out
 
 
+#: Most times :func:`compute` grows its automatic box.
+GROWTHS = 3
+
+
 def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float | None = None,
             model: EarthModel = FULL, n_ranges: int = 40, bearing_step_deg: float = 10.0,
-            burnout_speed_scale: float = 1.0) -> Footprint:
+            burnout_speed_scale: float = 1.0, step_deg: float | None = None) -> Footprint:
     """Defended footprint of ``world``'s batteries against each launch site, on ``grid``.
+
+    ``grid`` None: the automatic box (:func:`auto_grid`, at ``step_deg`` or its own step),
+    grown where the defended cells reach its edge: a battery defends the ground a threat
+    is aimed at, which may lie well past its reach (a threat engaged on its way over).  Each
+    such edge moves out by half the box's span, no further than the missiles' range
+    (:func:`range_box`), and the footprint is computed again, at most :data:`GROWTHS`
+    times; the step is the grown box's own (:func:`auto_step`) unless ``step_deg`` is given.
 
     ``cue_delay_s``: fixed time from threat launch to cue [s] instead of the sensor-based
     cue.  ``model``: the flyout physics of the threats (the symmetric test flies a
@@ -1226,9 +1302,46 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     if cue_delay_s is not None and not (0 <= cue_delay_s <= 3600):
         raise InputError(f"must be in [0, 3600] s, got {cue_delay_s}", field="--cue-delay-s")
     _require_batteries(world)
+    kw = dict(site_names=site_names, cue_delay_s=cue_delay_s, model=model, n_ranges=n_ranges,
+              bearing_step_deg=bearing_step_deg, burnout_speed_scale=burnout_speed_scale)
+    if grid is not None:
+        return _compute_on(world, grid, **kw)
+    sites = launch_sites(world, site_names)
+    box = auto_box(world, sites)
+    limit = range_box(sites)
+    for growth in range(GROWTHS + 1):
+        fp = _compute_on(world, box_grid(box, auto_step(box) if step_deg is None else step_deg), **kw)
+        edges = _defended_edges(fp)
+        lat0, lat1, lon0, lon1 = box
+        half_lat, half_lon = 0.5 * (lat1 - lat0), 0.5 * (lon1 - lon0)
+        # (never inwards: the first box may already reach past the missiles' range)
+        grown = (min(lat0, max(lat0 - half_lat, limit[0], -89.0)) if "south" in edges else lat0,
+                 max(lat1, min(lat1 + half_lat, limit[1], 89.0)) if "north" in edges else lat1,
+                 min(lon0, max(lon0 - half_lon, limit[2], -180.0)) if "west" in edges else lon0,
+                 max(lon1, min(lon1 + half_lon, limit[3], 180.0)) if "east" in edges else lon1)
+        if growth == GROWTHS or all(abs(g - b) < 1e-9 for g, b in zip(grown, box)):
+            break
+        box = grown
+    return fp
+
+
+def _defended_edges(fp: Footprint) -> set[str]:
+    """The edges of the footprint's grid (``south``, ``north``, ``west``, ``east``) that a cell
+    defended against some launch site lies on."""
+    out = set()
+    for s in fp.sites:
+        d = s.defended
+        for name, line in (("south", d[0]), ("north", d[-1]), ("west", d[:, 0]), ("east", d[:, -1])):
+            if line.any():
+                out.add(name)
+    return out
+
+
+def _compute_on(world, grid: Grid, site_names=None, cue_delay_s: float | None = None, model: EarthModel = FULL,
+                n_ranges: int = 40, bearing_step_deg: float = 10.0, burnout_speed_scale: float = 1.0) -> Footprint:
+    """:func:`compute` on one grid."""
     t0 = time.perf_counter()
     sites = launch_sites(world, site_names)
-    grid = auto_grid(world, sites=sites) if grid is None else grid
     systems = sorted({_picture_of(world, b.system) for b in world.batteries}
                      | {_picture_of(world, s.system) for s in world.sensors})
     bats = world.batteries

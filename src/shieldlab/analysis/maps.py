@@ -438,7 +438,12 @@ def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):
     rows = int(np.ceil(n / cols))
     aspect = lat_span / max(lon_span * np.cos(np.radians(mid_lat)), 1e-6)
     w = 6.4
-    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, min(w * aspect, 9.0) * rows + 0.6), squeeze=False)
+    h = min(w * aspect, 9.0)  # a panel's map [in]
+    # between rows, room for a panel's three-line title and the axis labels above it [in]: a
+    # wide, flat box's panels (an ICBM's reach) had their titles over the row above
+    gap = 1.3
+    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows + gap * (rows - 1) + 0.6), squeeze=False,
+                             gridspec_kw={"hspace": gap / h} if rows > 1 else None)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     return fig, axes.ravel()[:n]
