@@ -330,7 +330,7 @@ def test_the_footprint_map_names_every_marker_inside_its_frame(monkeypatch, tmp_
     names = [t.get_text() for t in texts]
     for n in ("de-1", "de-1-mpq65", "de-2-mpq65", "kahramanmaras", "gaziantep", "edge-battery-with-a-long-name"):
         assert names.count(n) == 1, n
-    assert "Gaziantep" not in names  # the asset names it
+    assert "Gaziantep" not in names and "Kahramanmaraş" not in names  # the assets name them
     from matplotlib.text import Text
 
     r = maps._renderer(fig)
@@ -339,3 +339,28 @@ def test_the_footprint_map_names_every_marker_inside_its_frame(monkeypatch, tmp_
     frame = ax.get_window_extent(r)
     for t, b in boxes:
         assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1, t
+
+
+def test_a_leader_line_keeps_clear_of_other_names_where_it_can():
+    """A name put further out than next to its point is tied to it by a line: a line drawn
+    through another name reads as that name's (the city Eskişehir's line ran under the
+    label of Batikent).  The place chosen is the first whose line crosses no name; where
+    every line would, the first free place still (a name tied across another beats none)."""
+    from matplotlib.transforms import Bbox
+
+    frame = Bbox.from_extents(0, 0, 400, 400)
+    x, y, w, h, d, px = 200.0, 200.0, 40.0, 10.0, 4.0, 1.0
+    # every first-ring place taken by a ring of names around the point
+    ring1: list = []
+    while (spot := maps._free_spot(x, y, w, h, d, px, ring1, frame, (1.0,))) is not None:
+        ring1.append(spot[0])
+    assert len(ring1) >= 2
+    box, (dx, dy), ha, va, ring = maps._free_spot(x, y, w, h, d, px, ring1, frame, (1.0, 3.0, 5.0))
+    assert ring > 1 and maps._line_clear(x, y, x + dx * px, y + dy * px, d * px, ring1)
+    # names all round, far out too: a line through one of them rather than no place
+    wall = [(x - 120, y - 120, x + 120, y - 20), (x - 120, y + 20, x + 120, y + 120),
+            (x - 120, y - 20, x - 20, y + 20), (x + 20, y - 20, x + 120, y + 20)]
+    spot = maps._free_spot(x, y, w, h, d, px, wall, frame, (1.0, 40.0))
+    assert spot is not None and spot[4] == 40.0
+    assert not maps._line_clear(x, y, x + spot[1][0], y + spot[1][1], d * px, wall)
+    assert maps._plain("Kahramanmaraş") == maps._plain("kahramanmaras") and maps._plain("new-york") == "newyork"

@@ -133,8 +133,9 @@ _CITY = dict(fontsize=7, color="#1f1f1f")
 _COUNTRY = dict(fontsize=7, color="#8c8c8c")
 
 
-def _occupied(fig, ax, renderer) -> list[tuple[float, float, float, float]]:
-    """Display boxes (x0, y0, x1, y1) [px] of the texts and the markers already on ``ax``."""
+def _occupied(fig, ax, renderer, texts_only: bool = False) -> list[tuple[float, float, float, float]]:
+    """Display boxes (x0, y0, x1, y1) [px] of the texts and the markers already on ``ax`` (the
+    texts alone: ``texts_only``)."""
     boxes = []
     for t in ax.texts:
         if t.get_visible() and t.get_text():
@@ -142,6 +143,8 @@ def _occupied(fig, ax, renderer) -> list[tuple[float, float, float, float]]:
             # a text's box (its bbox patch is laid out only when drawn): its pad, ~0.3 em
             e = 0.3 * t.get_fontsize() * fig.dpi / 72.0 if t.get_bbox_patch() is not None else 0.0
             boxes.append((b.x0 - e, b.y0 - e, b.x1 + e, b.y1 + e))
+    if texts_only:
+        return boxes
     for ln in ax.lines:
         if ln.get_marker() in (None, "None", "", " ") or not ln.get_visible():
             continue
@@ -189,20 +192,50 @@ _SPOTS = (((1.0, 0.0), "left", "center"), ((-1.0, 0.0), "right", "center"), ((0.
           ((-0.7, -0.7), "right", "top"), ((0.7, -0.7), "left", "top"))
 
 
-def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, rings):
+def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, rings, labels=None):
     """The first free place for a ``w`` x ``h`` [px] label of the point (``x``, ``y``) [px],
     ``d`` [pt] from it times each of ``rings`` in turn (``px``: pixels a point), clear of
-    ``boxes`` and inside ``frame``: ``(box, (dx, dy) [pt], ha, va, ring)``, or None."""
-    for ring in rings:
-        for (ux, uy), ha, va in _SPOTS:
-            dx, dy = ring * d * ux, ring * d * uy
-            ox, oy = x + dx * px, y + dy * px
-            bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
-            by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
-            box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
-            if _free(box, boxes, frame):
-                return box, (dx, dy), ha, va, ring
+    ``boxes`` and inside ``frame``, and beyond the first ring its leader line (from the point
+    to the label) clear of the boxes ``labels`` (default ``boxes``: a line may pass over a
+    marker, not through a name), or where no such place is, with a line through a name
+    rather than none: ``(box, (dx, dy) [pt], ha, va, ring)``, or None."""
+    labels = boxes if labels is None else labels
+    for strict in (True, False):
+        for k, ring in enumerate(rings):
+            for (ux, uy), ha, va in _SPOTS:
+                dx, dy = ring * d * ux, ring * d * uy
+                ox, oy = x + dx * px, y + dy * px
+                bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
+                by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
+                box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
+                if _free(box, boxes, frame) and (k == 0 or not strict or _line_clear(x, y, ox, oy, d * px, labels)):
+                    return box, (dx, dy), ha, va, ring
+        if len(rings) == 1:
+            break
     return None
+
+
+def _plain(name: str) -> str:
+    """A name without case, accents or punctuation: the asset ``kahramanmaras`` is the place
+    ``Kahramanmaraş``, ``new-york`` is ``New York``."""
+    import unicodedata
+
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in letters if c.isalnum())
+
+
+def _line_clear(x0: float, y0: float, x1: float, y1: float, skip: float, boxes) -> bool:
+    """Whether the segment from (``x0``, ``y0``) to (``x1``, ``y1``) [px], its first ``skip``
+    [px] left out (the marker it starts at), crosses none of ``boxes``: a leader line drawn
+    through another label reads as that label's."""
+    n = max(int(np.hypot(x1 - x0, y1 - y0) / 3.0), 2)  # a sample every ~3 px
+    for t in np.linspace(0.0, 1.0, n + 1):
+        x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        if np.hypot(x - x0, y - y0) < skip:
+            continue
+        if any(b[0] < x < b[2] and b[1] < y < b[3] for b in boxes):
+            return False
+    return True
 
 
 def name_markers(fig, ax, marks) -> None:
@@ -216,6 +249,7 @@ def name_markers(fig, ax, marks) -> None:
     renderer = _renderer(fig)
     frame = ax.get_window_extent(renderer)
     boxes = _occupied(fig, ax, renderer)
+    names = _occupied(fig, ax, renderer, texts_only=True)
     px = fig.dpi / 72.0
     (x_lo, x_hi), (y_lo, y_hi) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
     for lon, lat, text, size, style in marks:
@@ -225,7 +259,8 @@ def name_markers(fig, ax, marks) -> None:
         w, h = _text_size(ax, text, renderer, **style)
         # (a boxed text's patch reaches ~0.3 em past its text)
         e = 0.3 * style.get("fontsize", 7) * px if "bbox" in style else 0.0
-        spot = _free_spot(x, y, w + 2 * e, h + 2 * e, 0.5 * size + 2.5, px, boxes, frame, (1.0, 2.5, 4.0))
+        spot = _free_spot(x, y, w + 2 * e, h + 2 * e, 0.5 * size + 2.5, px, boxes, frame, (1.0, 2.5, 4.0, 5.5, 7.0),
+                          names)
         if spot is None:
             ax.annotate(text, (lon, lat), xytext=(0.5 * size + 2.5, 0), textcoords="offset points", ha="left",
                         va="center", annotation_clip=True, clip_on=True, **style)
@@ -239,6 +274,7 @@ def name_markers(fig, ax, marks) -> None:
         ax.annotate(text, (lon, lat), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                     arrowprops=leader, **style)
         boxes.append(box)
+        names.append(box)
 
 
 def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
@@ -257,6 +293,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     renderer = _renderer(fig)
     frame = ax.get_window_extent(renderer)
     boxes = _occupied(fig, ax, renderer)
+    texts = _occupied(fig, ax, renderer, texts_only=True)  # (a leader line may cross a marker, not a name)
     legend = ax.get_legend()
     under = legend.get_window_extent(renderer) if legend is not None and legend.get_visible() else None
     px = fig.dpi / 72.0
@@ -274,9 +311,9 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
         found.sort(key=lambda p: -p.population)
     # a place the map already names by a marker of its own (a defended asset "istanbul") is not
     # named twice
-    named = [(t.get_text().casefold(), *t.xy) for t in ax.texts if hasattr(t, "xy") and t.get_text()]
+    named = [(_plain(t.get_text()), *t.xy) for t in ax.texts if hasattr(t, "xy") and t.get_text()]
     cands = [p for p in first + [p for p in found if p.geonameid not in ids]
-             if not any(n == p.name.casefold() and abs(lo - p.lon_deg) < 0.5 and abs(la - p.lat_deg) < 0.5
+             if not any(n == _plain(p.name) and abs(lo - p.lon_deg) < 0.5 and abs(la - p.lat_deg) < 0.5
                         for n, lo, la in named)]
     n_top = len(first) + max(1, n_cities // 4)
     for k, pl in enumerate(cands):
@@ -294,7 +331,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
         if under is not None and under.x0 <= x <= under.x1 and under.y0 <= y <= under.y1:
             continue  # a place under the legend is not named, however large
         w, h = _text_size(ax, pl.name, renderer, **_CITY)
-        spot = _free_spot(x, y, w, h, d, px, boxes + [dot], frame, (1.0, 3.0, 5.0) if top else (1.0,))
+        spot = _free_spot(x, y, w, h, d, px, boxes + [dot], frame, (1.0, 3.0, 5.0) if top else (1.0,), texts)
         if spot is None:
             continue
         lab, (dx, dy), ha, va, ring = spot
@@ -305,6 +342,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
         ax.annotate(pl.name, (pl.lon_deg, pl.lat_deg), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                     zorder=5.5, path_effects=halo, annotation_clip=True, arrowprops=leader, **_CITY)
         boxes += [dot, lab]
+        texts.append(lab)
         placed += 1
     # countries: the name at the visible part's pole of inaccessibility, where it fits inside
     view = sbox(lon0, lat0, lon1, lat1)
