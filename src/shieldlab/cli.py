@@ -2201,9 +2201,10 @@ def footprint(
                 else:  # which radar gives the track: the one that alone would confirm it first
                     by = (f", led by its radar {ft['first_radar']} (alone, the first to confirm in "
                           f"{ft['first_radar_share']:.0%} of the system's cells; its radars: {', '.join(radars)})")
+                # (the JSON's tenths as they are: a median of 74.5 s read "74 s")
                 _print_line(f"first track against {s.site.name}: the system {ft['system']}{by}{among}, "
-                            f"{ft['median_s']:.0f} s after launch "
-                            f"(median; 10–90 %: {ft['p10_s']:.0f}–{ft['p90_s']:.0f} s)"
+                            f"{ft['median_s']:g} s after launch "
+                            f"(median; 10–90 %: {ft['p10_s']:g}–{ft['p90_s']:g} s)"
                             + ("" if ft["cued_share_of_threatened"] >= 0.995 else
                                f"; no system is expected to confirm a track in "
                                f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))

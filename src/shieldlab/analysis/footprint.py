@@ -1415,7 +1415,9 @@ def _compute_on(world, grid: Grid, site_names=None, cue_delay_s: float | None = 
     t_grid = time.perf_counter() - t0 - t_setup - t_prof
     return Footprint(
         scenario=world.scenario.name, grid=grid, sites=out_sites,
-        batteries=[{"name": b.name, "interceptor": b.spec.id, "lat_deg": b.site.lat_deg, "lon_deg": b.site.lon_deg,
+        # (places to a micro-degree, ~0.1 m: a degree from radians read 36.20000000000001)
+        batteries=[{"name": b.name, "interceptor": b.spec.id, "lat_deg": round(b.site.lat_deg, 6),
+                    "lon_deg": round(b.site.lon_deg, 6),
                     "burnout_speed_kms": b.burnout_speed * burnout_speed_scale / 1e3,
                     "reaction_time_s": b.reaction_time, "look_time_s": b.look_time, "salvo": b.salvo,
                     "pk": float(kill_probability(b.spec, np.nan, np.nan)), "system": b.system, "cue": b.cue,
@@ -1425,13 +1427,13 @@ def _compute_on(world, grid: Grid, site_names=None, cue_delay_s: float | None = 
                   "engagements": doc.max_engagements, "look_time_s": world.scenario.doctrine.look_time_s},
         cue=f"fixed {cue_delay_s:g} s" if cue_delay_s is not None else "sensors",
         model=model.as_dict(),
-        sensors=[{"name": ps.radar.name, "type": ps.radar.spec.id, "lat_deg": float(np.degrees(ps.radar.lat)),
-                  "lon_deg": float(np.degrees(ps.radar.lon)), "system": _picture_of(world, ps.system)}
+        sensors=[{"name": ps.radar.name, "type": ps.radar.spec.id, "lat_deg": round(float(np.degrees(ps.radar.lat)), 6),
+                  "lon_deg": round(float(np.degrees(ps.radar.lon)), 6), "system": _picture_of(world, ps.system)}
                  for ps in world.sensors],
         timing_s={"setup": round(t_setup, 3), "profiles": round(t_prof, 3), "grid": round(t_grid, 3),
                   "total": round(time.perf_counter() - t0, 3)},
-        assets=[{"name": a.name, "lat_deg": a.site.lat_deg, "lon_deg": a.site.lon_deg, "radius_km": a.radius / 1e3}
-                for a in world.assets],
+        assets=[{"name": a.name, "lat_deg": round(a.site.lat_deg, 6), "lon_deg": round(a.site.lon_deg, 6),
+                 "radius_km": a.radius / 1e3} for a in world.assets],
         systems=list(systems), architecture=world.architecture,
         early_warning=[] if cue_delay_s is not None else [
             {"name": sat.name, "system": "every" if world.architecture == "integrated" else sat.system,
