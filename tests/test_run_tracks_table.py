@@ -84,6 +84,16 @@ def test_a_batterys_own_radar_tracks_are_rows_named_as_the_events_name_them(tmp_
     wanted = set(zip(ev["run"][ev["track"] >= 0].tolist(), ev["picture"][ev["track"] >= 0].tolist(),
                      ev["track"][ev["track"] >= 0].tolist()))
     assert wanted <= have
+    # the chunk's lineage of each file, made once, is the file's own: the tables read it
+    from shieldlab.outcome.file_quality import report_origin
+
+    assert set(ch.origins) == set(ch.track_files)
+    for name, (tf, reps) in ch.track_files.items():
+        assert np.array_equal(ch.origins[name], report_origin(tf, list(reps)))
+    # and the tables made from it equal those made without it
+    bare = chain.ChunkResult(**{**ch.__dict__, "origins": {}})
+    again = track_table.chunk_columns(w, bare)
+    assert all(np.array_equal(rows[k], again[k], equal_nan=rows[k].dtype.kind == "f") for k in rows)
 
 
 def test_a_sweep_over_the_association_has_tracks_of_its_gnn_points_only(tmp_path, capsys):

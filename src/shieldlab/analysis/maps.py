@@ -216,12 +216,13 @@ def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxe
 
 
 def _plain(name: str) -> str:
-    """A name without case, accents or punctuation: the asset ``kahramanmaras`` is the place
-    ``Kahramanmaraş``, ``new-york`` is ``New York``."""
+    """A name without case, accents, punctuation or a closing "city": the asset
+    ``kahramanmaras`` is the place ``Kahramanmaraş``, ``new-york`` is ``New York City``."""
     import unicodedata
 
     letters = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in letters if c.isalnum())
+    plain = "".join(c for c in letters if c.isalnum())
+    return plain[:-4] if plain.endswith("city") and len(plain) > 4 else plain
 
 
 def _line_clear(x0: float, y0: float, x1: float, y1: float, skip: float, boxes) -> bool:

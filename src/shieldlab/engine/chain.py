@@ -442,6 +442,9 @@ class ChunkResult:
     # and each battery's own radar's track file, by the name the event tables give it
     # (``"radar NAME"``), with that radar's reports
     own_files: dict[str, tuple] = field(default_factory=dict)
+    # per track file (of either kind), the object behind the report each slot took at each
+    # time (:func:`shieldlab.outcome.file_quality.report_origin`; scoring only), made once
+    origins: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def track_files(self) -> dict[str, tuple]:
@@ -652,7 +655,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     S = len(world.sensors)
     with timed(timings, "sensors_s"):
         reps = unlabelled_reports(world, truth, streams, warned, dets)
-    local, labels, used, miscalled, column_tid = {}, {}, {}, {}, {}
+    local, labels, used, miscalled, column_tid, origins = {}, {}, {}, {}, {}, {}
     # the object behind each fire-control column, (C, T) or per battery (B, C, T) (scoring only)
     tg: np.ndarray
 
@@ -660,7 +663,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         local[key], column_tid[key] = fire_control_tracks(tf)
         cols = column_tid[key] >= 0
         obj = np.full(cols.shape, -1, np.int64)
-        origin = report_origin(tf, list(mine))  # (lineage, for scoring and the log only)
+        origin = origins[key] = report_origin(tf, list(mine))  # (lineage, for scoring and the log only)
         obj[cols] = label_of(tf, list(mine), np.nonzero(cols)[0], column_tid[key][cols], origin)
         labels[key], used[key] = obj, cols.sum(axis=1)
         miscalled[key] = judged_booster_tracks(tf, list(mine), N, origin)  # -1: not judged a booster
@@ -762,5 +765,5 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,
-                       warned, files=files, targets=targets, own_files=own_files)
+                       warned, files=files, targets=targets, own_files=own_files, origins=origins)
 

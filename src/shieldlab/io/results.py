@@ -138,14 +138,14 @@ def first_track_numbered(chunk, system: str) -> tuple[np.ndarray, np.ndarray | N
     C, N = chunk.outcomes.intercepted.shape
     if system in chunk.files:
         tf, reports = chunk.files[system]
-        return _first_firm_track_of_reports(tf, reports, C, N)
+        return _first_firm_track_of_reports(tf, reports, C, N, chunk.origins.get(system))
     first = np.full((C, N), np.inf)
     c_, t_ = np.nonzero((tg >= 0) & (tg < N))
     np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
     return first, None
 
 
-def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> tuple[np.ndarray, np.ndarray]:
+def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None) -> tuple[np.ndarray, np.ndarray]:
     """(C, N) from a track file of reports without labels: per threat, over the tracks its
     reports label (lineage, :func:`shieldlab.outcome.file_quality.label_of`), the earliest
     time at which such a track is firm for fire control (confirmed, judged a warhead) and has
@@ -165,7 +165,8 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int) -> tuple[np.ndarra
     span = int(tid.max()) + 1
     key = cc * span + tid
     uniq, inv = np.unique(key, return_inverse=True)
-    origin = report_origin(tf, reports)  # the object behind each update's report (-2: no report)
+    # the object behind each update's report (-2: no report), where the chunk has not made it
+    origin = report_origin(tf, reports) if origin is None else origin
     label = label_of(tf, reports, uniq // span, uniq % span, origin)  # per track
     truth = origin[cc, ss, kk]
     t = tf.t[kk]

@@ -265,7 +265,7 @@ def _file_columns(chunk, destroyed) -> dict[str, np.ndarray]:
     files = chunk.track_files
     for name in sorted(files):
         tf, reps = files[name]
-        q = file_quality.evaluate(tf, reps, chunk.truth, destroyed)
+        q = file_quality.evaluate(tf, reps, chunk.truth, destroyed, origin=chunk.origins.get(name))
         parts.append({**_row(chunk, name, q), "track_breaks": q.track_breaks.astype(np.int32),
                       "false_tracks_per_hour": q.false_tracks_per_hour,
                       "booster_tracks": q.booster_tracks.astype(np.int32), "purity": q.purity,

@@ -163,8 +163,8 @@ def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
     parts = []
     for name in sorted(files):
         tf, mine = files[name]
-        tf = cut_at_kills(tf, list(mine), destroyed)
-        rows = track_rows(tf, list(mine), threats, chunk.first_run, truth=chunk.truth)  # (the cut file's lineage)
+        tf, origin = cut_at_kills(tf, list(mine), destroyed, chunk.origins.get(name))
+        rows = track_rows(tf, list(mine), threats, chunk.first_run, origin=origin, truth=chunk.truth)
         keep = np.isfinite(rows["confirmed_s"])
         rows = {k: v[keep] for k, v in rows.items()}
         rows["picture"] = np.full(int(keep.sum()), name, dtype=object)
@@ -177,13 +177,17 @@ def chunk_columns(world, chunk) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in out.items()}
 
 
-def cut_at_kills(tf: TrackFile, reports: list[Reports], destroyed: np.ndarray) -> TrackFile:
+def cut_at_kills(tf: TrackFile, reports: list[Reports], destroyed: np.ndarray,
+                 origin: np.ndarray | None = None) -> tuple[TrackFile, np.ndarray]:
     """``tf`` with every track whose object (its label, :func:`labels`) is a threat destroyed
     in flight ended at the intercept: its slot free from ``destroyed[c, n]`` [s] on (``nan``
     or ``inf``: never destroyed), as the fight ends a destroyed threat's tracks and as the
-    track quality stops scoring them (:func:`~shieldlab.outcome.file_quality.after_kills`)."""
-    after = after_kills(labels(tf, reports), tf.t, destroyed)
+    track quality stops scoring them (:func:`~shieldlab.outcome.file_quality.after_kills`);
+    and the cut file's :func:`~shieldlab.outcome.file_quality.report_origin` (``origin``: the
+    whole file's, where already made; a cut slot took no report)."""
+    origin = report_origin(tf, reports) if origin is None else origin
+    after = after_kills(labels(tf, reports, origin), tf.t, destroyed)
     if not after.any():
-        return tf
+        return tf, origin
     return replace(tf, track_id=np.where(after, -1, tf.track_id), status=np.where(after, FREE, tf.status),
-                   report=np.where(after, -1, tf.report))
+                   report=np.where(after, -1, tf.report)), np.where(after, -2, origin)
