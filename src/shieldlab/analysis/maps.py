@@ -239,6 +239,12 @@ def _line_clear(x0: float, y0: float, x1: float, y1: float, skip: float, boxes) 
     return True
 
 
+#: How far out a marker's name may go, in steps of its offset: a cluster on a world map
+#: (Europe's batteries, radars and assets on epaa-phase-4's) needs the outer rings, where a
+#: name written over another ("berlin" over "warsaw") is the worse.
+_MARK_RINGS = (1.0, 2.5, 4.0, 5.5, 7.0, 9.0, 11.0)
+
+
 def name_markers(fig, ax, marks) -> None:
     """Name the markers ``marks``, ``(lon, lat, text, marker size [pt], text style)`` each,
     already drawn on ``ax``: each name in the first free of eight places around its marker,
@@ -260,8 +266,7 @@ def name_markers(fig, ax, marks) -> None:
         w, h = _text_size(ax, text, renderer, **style)
         # (a boxed text's patch reaches ~0.3 em past its text)
         e = 0.3 * style.get("fontsize", 7) * px if "bbox" in style else 0.0
-        spot = _free_spot(x, y, w + 2 * e, h + 2 * e, 0.5 * size + 2.5, px, boxes, frame, (1.0, 2.5, 4.0, 5.5, 7.0),
-                          names)
+        spot = _free_spot(x, y, w + 2 * e, h + 2 * e, 0.5 * size + 2.5, px, boxes, frame, _MARK_RINGS, names)
         if spot is None:
             ax.annotate(text, (lon, lat), xytext=(0.5 * size + 2.5, 0), textcoords="offset points", ha="left",
                         va="center", annotation_clip=True, clip_on=True, **style)
