@@ -4,6 +4,7 @@ Coarse grids keep these fast; the 1/4-degree Europe grid is timed in bench/footp
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -619,3 +620,22 @@ def test_the_automatic_box_never_grows_inwards():
     g = fp.grid
     assert g.lat_deg[0] <= first.lat_deg[0] and g.lat_deg[-1] >= first.lat_deg[-1]
     assert g.lon_deg[0] <= first.lon_deg[0] and g.lon_deg[-1] >= first.lon_deg[-1]
+
+
+def test_a_scenario_without_ballistic_threats_has_no_footprint_to_map(tmp_path):
+    """Batteries and a flight, no ballistic threat: a clear error naming the field, exit code
+    2, nothing written (it raised a ValueError from an empty list of launch sites)."""
+    import yaml
+
+    d = yaml.safe_load((Path(F.__file__).parents[1] / "scenario" / "presets" / "patriot-turkey-2013.yaml").read_text())
+    d["threats"] = []
+    d["flights"] = [{"name": "f1", "type": "su-30sm", "side": "Russia",
+                     "route": [{"lat": 36.5, "lon": 36.0, "alt_m": 5000}, {"lat": 36.9, "lon": 36.6}]}]
+    scn = tmp_path / "air-only.yaml"
+    scn.write_text(yaml.safe_dump(d))
+    out = tmp_path / "fp.json"
+    for extra in ([], ["--bbox", "35,38,34,38"]):
+        r = cli(str(scn), *extra, "--json-out", str(out))
+        assert r.returncode == 2 and "threats: no ballistic threat to map" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and not out.exists()
+    assert cli(str(scn), "--aircraft", "--json-out", str(out)).returncode == 0

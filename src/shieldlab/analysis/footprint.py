@@ -181,6 +181,14 @@ def _require_batteries(world) -> None:
         raise InputError("no battery to map: the scenario has no batteries", field="batteries")
 
 
+def _require_sites(sites) -> None:
+    """A footprint is against ballistic threats: none to map is an input error."""
+    if not sites:
+        raise InputError("no ballistic threat to map the footprint against (it maps the ground the batteries "
+                         "defend against ballistic missiles; --aircraft maps their reach against aircraft)",
+                         field="threats")
+
+
 def _circle(lat: float, lon: float, r: float) -> tuple[np.ndarray, np.ndarray]:
     """Points of the circle of ground radius ``r`` [m] around (``lat``, ``lon``) [rad] (no
     wider than a hemisphere's), [deg]."""
@@ -205,6 +213,7 @@ def auto_box(world, sites=None) -> tuple[float, float, float, float]:
     a missile's, the box over the batteries' reach."""
     _require_batteries(world)
     sites = launch_sites(world) if sites is None else sites
+    _require_sites(sites)
     lats: list[float] = []
     lons: list[float] = []
     for s in sites:
@@ -1307,6 +1316,7 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     if grid is not None:
         return _compute_on(world, grid, **kw)
     sites = launch_sites(world, site_names)
+    _require_sites(sites)
     box = auto_box(world, sites)
     limit = range_box(sites)
     for growth in range(GROWTHS + 1):
@@ -1342,6 +1352,7 @@ def _compute_on(world, grid: Grid, site_names=None, cue_delay_s: float | None = 
     """:func:`compute` on one grid."""
     t0 = time.perf_counter()
     sites = launch_sites(world, site_names)
+    _require_sites(sites)
     systems = sorted({_picture_of(world, b.system) for b in world.batteries}
                      | {_picture_of(world, s.system) for s in world.sensors})
     bats = world.batteries
