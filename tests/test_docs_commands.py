@@ -13,7 +13,7 @@ doc shows it ending in ``error:`` lines, which must then be the lines it prints;
 the doc shows after a command must be what it prints (:func:`missing_lines`): in its order,
 whitespace and a table's box-drawing characters aside, where the doc may wrap a long line,
 cut a wide table at the right, and leave out lines or parts of a line with ``...``; only the
-wall time at the end of a line (``·  2.8 s``) may differ.  So a change of model, or of a
+wall time at the end of a line (``·  took 2.8 s``) may differ.  So a change of model, or of a
 table's columns, that the docs do not follow fails here.
 """
 
@@ -49,7 +49,8 @@ _SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ">", ">>", "<", "2>", "2>&1"}
 _PLACEHOLDER = re.compile(r"\[--|\b[A-Z][A-Z_]{2,}\b|\.\.\.")
 
 _BOX = re.compile("[\u2500-\u257f]")  # a table's rules and borders: the doc may draw it plain
-_WALL_TIME = re.compile(r"(^|·\s*)\d+(?:\.\d+)? s$")  # the time a command took: the machine's, not the model's
+# the time a command took: the machine's, not the model's
+_WALL_TIME = re.compile(r"(^|·\s*)(?:took )?\d+(?:\.\d+)? s$")
 _ELIDED = re.compile(r"\.\.\.|…")
 
 

@@ -513,7 +513,7 @@ def _print_summary(summary: dict, elapsed: float | None = None, resumed_runs: in
     _print_line(line)
     done_before = f" (resumed: {resumed_runs:,} of the runs were done before)" if resumed_runs else ""
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — {_interval_name(summary)}"
-                + (f"  ·  {elapsed:.1f} s{done_before}" if elapsed is not None else ""))
+                + (f"  ·  took {elapsed:.1f} s{done_before}" if elapsed is not None else ""))
 
 
 def _print_track_quality(summary: dict) -> None:
@@ -1109,7 +1109,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         _print_air(res.summary)
     if shelling is not None:
         _print_shelling(shelling.summary)
-    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}  ·  {elapsed:.1f} s")
+    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}  ·  took {elapsed:.1f} s")
     if explain is not None and res is not None and explain in {f.name for f in world.flights}:
         _print_flight_story(world, res.events, explain, scene_run)
     elif explain is not None and shelling is not None:
@@ -1418,7 +1418,7 @@ def compare(
                                       for r in results])
     _print_table(t)
     _print_line((f"in parentheses: 95 % Student t intervals of the means over {_plural(runs, 'run')}"
-                 if runs > 1 else "one run: means without intervals") + f"  ·  {elapsed:.1f} s")
+                 if runs > 1 else "one run: means without intervals") + f"  ·  took {elapsed:.1f} s")
     if len(world.nodes) <= 1:  # (under the table, where the identical columns are read)
         _print_line("one C2 node: every architecture is the same C2 here, so the columns are the same; "
                     "sensors and batteries of different `system`s make several")
@@ -1521,7 +1521,8 @@ def sweep(
                     "tracking.association labels against the threats, under gnn against every object in the air, "
                     "spent boosters and false tracks too (each point's summary.json: track_quality_method)")
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
-                f"score; means: Student t (cut to the possible range)  ·  {elapsed:.1f} s  ·  wrote {out_dir} (charts: "
+                f"score; means: Student t (cut to the possible range)  ·  took {elapsed:.1f} s  ·  wrote {out_dir} "
+                f"(charts: "
                 f"{out_dir}/report.html) "
                 f"(per threat: shieldlab query {out_dir} \"select point, threat, avg((outcome = 'intercepted')::int) "
                 f"from outcomes group by all order by all\")")
@@ -2226,7 +2227,7 @@ def footprint(
                         + (f" (none expected from {', '.join(missed)})" if missed else "")
                         + (_AT_EPOCH if sat["name"] in heo_names else ""))
         _print_line(f"defended against every launch site that reaches it: {fp.defended_area_km2():,.0f} km²  ·  "
-                    f"{fp.timing_s['total']:.1f} s")
+                    f"took {fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)
         _print_line(f"in the towns and cities inside it: {pop.text(5)}")
         _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
@@ -2298,7 +2299,7 @@ def coverage(
                   f"{r.detection_range_km:,.0f}", f"{r.farthest_km:,.0f}", f"{r.area_km2:,.0f}")
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
-    _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  {cov.timing_s['total']:.1f} s")
+    _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  took {cov.timing_s['total']:.1f} s")
     blind = [r for r in cov.radars if r.area_km2 < 0.5]  # rows that print 0 km², where others see the target
     if blind and cov.union_area_km2 >= 0.5:
         short = [r.name for r in blind if r.detection_range_km < cov.alt_km]
@@ -2452,7 +2453,7 @@ def tracks(
     _print_line(_management_text(summ["tracking"]))
     if summ["tracking"]["init_hits"] == 1:
         _print_line(_one_report_note("tracking.init_hits 1"))
-    _print_line(f"{res.timings['total_s']:.1f} s")
+    _print_line(f"took {res.timings['total_s']:.1f} s")
     if out is not None:  # after the table, as run and the map commands say what they wrote
         _say_wrote([f"{out} (one row per confirmed track)"])
 
