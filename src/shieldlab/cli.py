@@ -2977,14 +2977,13 @@ def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's ex
 
 def _suggest_longer_options(e) -> None:
     """An unknown option that begins a known one (``--cue`` of ``--cue-delay-s``) gets that one
-    first among click's suggestions, which go by likeness alone and may leave it out
-    (``--cue`` looks more like ``--force``)."""
+    among click's suggestions (which click prints sorted), which go by likeness alone and may
+    leave it out (``--cue`` looks more like ``--force``)."""
     typed, possible = getattr(e, "option_name", None), getattr(e, "possibilities", None)
     if not typed or e.ctx is None or possible is None:
         return
     opts = [o for p in e.ctx.command.params if not getattr(p, "hidden", False) for o in p.opts]
-    longer = sorted(o for o in opts if o.startswith(typed) and o != typed)
-    e.possibilities = longer + [o for o in possible if o not in longer]
+    e.possibilities = sorted(set(possible) | {o for o in opts if o.startswith(typed) and o != typed})
 
 
 def _terminated(signum, frame) -> None:

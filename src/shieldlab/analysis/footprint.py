@@ -197,10 +197,16 @@ def _circle(lat: float, lon: float, r: float) -> tuple[np.ndarray, np.ndarray]:
     return np.degrees(la), np.degrees(lo)
 
 
+def _missile_reach_m(site) -> float:
+    """How far from a launch site [m] its threats may be aimed: 1.05 × the missile's range, the
+    margin the flight families cover (:func:`_sector`)."""
+    return 1.05e3 * site.missile.max_range_km
+
+
 def range_box(sites) -> tuple[float, float, float, float]:
     """``(lat0, lat1, lon0, lon1)`` [deg] over the ground the sites' missiles can reach
-    (1.05 × each missile's range around its launch point): nothing beyond is threatened."""
-    la, lo = zip(*(_circle(s.lat, s.lon, 1e3 * s.missile.max_range_km * 1.05) for s in sites))
+    (:func:`_missile_reach_m` around each launch point): nothing beyond is threatened."""
+    la, lo = zip(*(_circle(s.lat, s.lon, _missile_reach_m(s)) for s in sites))
     lat, lon = np.concatenate(la), np.concatenate(lo)
     return float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
 
@@ -228,8 +234,7 @@ def auto_box(world, sites=None) -> tuple[float, float, float, float]:
             lons += list(lo)
 
     def in_range(lat: float, lon: float) -> bool:  # a place some site's missile can reach
-        return any(float(earth.great_circle_distance(s.lat, s.lon, lat, lon)) <= 1e3 * s.missile.max_range_km * 1.05
-                   for s in sites)
+        return any(float(earth.great_circle_distance(s.lat, s.lon, lat, lon)) <= _missile_reach_m(s) for s in sites)
 
     marks = [(b.site.lat, b.site.lon) for b in world.batteries] + [(s.lat, s.lon) for s in sites]
     marks += [(a.site.lat, a.site.lon) for a in world.assets if in_range(a.site.lat, a.site.lon)]
@@ -248,11 +253,11 @@ def _shadow(site, bat) -> tuple[np.ndarray, np.ndarray]:
     the missile's range: a ballistic ground track bends off the great circle as the Earth
     turns), and no further from the battery than the circle and the ground a threat covers
     coming down from the battery's ceiling (``max_intercept_alt_km``) no flatter than 25°;
-    out to the missile's range (× 1.05) where the circle also takes in the climb from the
-    launch point.
+    out to the missile's reach (:func:`_missile_reach_m`) where the circle also takes in the
+    climb from the launch point.
     A bound for the first box, not the answer: :func:`compute` grows its box where the
     defended cells reach the edge."""
-    rng = min(1e3 * site.missile.max_range_km * 1.05, 0.45 * np.pi * R0)
+    rng = min(_missile_reach_m(site), 0.45 * np.pi * R0)
     reach = 1e3 * bat.spec.max_range_km * 1.05 + 0.02 * rng
     below = 1e3 * bat.spec.max_intercept_alt_km / np.tan(np.radians(25.0))
     d = float(earth.great_circle_distance(site.lat, site.lon, bat.site.lat, bat.site.lon))
@@ -419,7 +424,7 @@ def _sector(site: LaunchSite, grid: Grid, step_max_deg: float):
     lat = np.radians(grid.lat_deg)[:, None]
     lon = np.radians(grid.lon_deg)[None, :]
     R = earth.great_circle_distance(site.lat, site.lon, lat, lon)
-    inside = (R <= 1.05e3 * site.missile.max_range_km) & (R > 1e3)
+    inside = (R <= _missile_reach_m(site)) & (R > 1e3)
     if not inside.any():
         return None, False
     B = np.broadcast_to(earth.initial_bearing(site.lat, site.lon, lat, lon), R.shape)[inside]
@@ -1311,16 +1316,18 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
     if cue_delay_s is not None and not (0 <= cue_delay_s <= 3600):
         raise InputError(f"must be in [0, 3600] s, got {cue_delay_s}", field="--cue-delay-s")
     _require_batteries(world)
-    kw = dict(site_names=site_names, cue_delay_s=cue_delay_s, model=model, n_ranges=n_ranges,
-              bearing_step_deg=bearing_step_deg, burnout_speed_scale=burnout_speed_scale)
-    if grid is not None:
-        return _compute_on(world, grid, **kw)
     sites = launch_sites(world, site_names)
     _require_sites(sites)
+    def on(g: Grid) -> Footprint:
+        return _compute_on(world, g, sites=sites, cue_delay_s=cue_delay_s, model=model, n_ranges=n_ranges,
+                           bearing_step_deg=bearing_step_deg, burnout_speed_scale=burnout_speed_scale)
+
+    if grid is not None:
+        return on(grid)
     box = auto_box(world, sites)
     limit = range_box(sites)
     for growth in range(GROWTHS + 1):
-        fp = _compute_on(world, box_grid(box, auto_step(box) if step_deg is None else step_deg), **kw)
+        fp = on(box_grid(box, auto_step(box) if step_deg is None else step_deg))
         edges = _defended_edges(fp)
         lat0, lat1, lon0, lon1 = box
         half_lat, half_lon = 0.5 * (lat1 - lat0), 0.5 * (lon1 - lon0)
@@ -1347,12 +1354,11 @@ def _defended_edges(fp: Footprint) -> set[str]:
     return out
 
 
-def _compute_on(world, grid: Grid, site_names=None, cue_delay_s: float | None = None, model: EarthModel = FULL,
-                n_ranges: int = 40, bearing_step_deg: float = 10.0, burnout_speed_scale: float = 1.0) -> Footprint:
-    """:func:`compute` on one grid."""
+def _compute_on(world, grid: Grid, sites: list[LaunchSite], cue_delay_s: float | None, model: EarthModel,
+                n_ranges: int, bearing_step_deg: float, burnout_speed_scale: float) -> Footprint:
+    """:func:`compute` on one grid, against launch sites ``sites`` (:func:`launch_sites`, not
+    empty)."""
     t0 = time.perf_counter()
-    sites = launch_sites(world, site_names)
-    _require_sites(sites)
     systems = sorted({_picture_of(world, b.system) for b in world.batteries}
                      | {_picture_of(world, s.system) for s in world.sensors})
     bats = world.batteries
