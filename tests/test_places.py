@@ -365,3 +365,116 @@ def test_a_leader_line_keeps_clear_of_other_names_where_it_can():
     assert not maps._line_clear(x, y, x + spot[1][0], y + spot[1][1], d * px, wall)
     assert maps._plain("Kahramanmaraş") == maps._plain("kahramanmaras")
     assert maps._plain("new-york") == maps._plain("New York City") == "newyork" and maps._plain("City") == "city"
+
+
+def _world_footprint() -> fpm.Footprint:
+    """A footprint on a world grid (an ICBM's) with two sites: a short-range one whose cells
+    are a patch of the Middle East, and one that reaches the whole grid, defended over Europe
+    and around New York; Europe's batteries, radars and assets a cluster a world map cannot
+    name in place."""
+    grid = fpm.make_grid(-50.0, 85.0, -180.0, 180.0, 2.5)
+    lat, lon = np.meshgrid(grid.lat_deg, grid.lon_deg, indexing="ij")
+    europe = (lat > 34) & (lat < 62) & (lon > -10) & (lon < 42)
+    new_york = np.hypot(lat - 40.7, (lon + 74.0) * 0.76) < 6.0
+    near = np.hypot(lat - 38.0, (lon - 46.0) * 0.8) < 12.0
+
+    def site(name, missile, threatened, defended):
+        return fpm.SiteFootprint(
+            site=SimpleNamespace(name=name, missile=SimpleNamespace(id=missile), profile="min-energy", lat_deg=38.08,
+                                 lon_deg=46.29, threats=("t",)),
+            threatened=threatened, defended=defended, n_batteries=defended.astype(np.int8),
+            p_intercept=np.where(threatened, 0.9, np.nan), first_intercept_s=np.full(grid.shape, np.nan),
+            first_intercept_alt_km=np.full(grid.shape, 200.0), cue_s=np.full(grid.shape, 60.0),
+            by_battery=np.stack([defended & (lon < 30), defended, np.zeros(grid.shape, bool)]))
+
+    short = site("tabriz/short", "short", near, near & (lon < 40))
+    icbm = site("tabriz/icbm", "icbm", np.ones(grid.shape, bool), europe | new_york)
+    bats = [{"name": "deveselu-sm3", "lat_deg": 44.08, "lon_deg": 24.4},
+            {"name": "redzikowo-sm3", "lat_deg": 54.48, "lon_deg": 17.1},
+            {"name": "aegis-ship-sm3", "lat_deg": 35.9, "lon_deg": 26.0}]
+    sensors = [{"name": "kurecik-tpy2", "lat_deg": 38.35, "lon_deg": 37.8, "system": "s"},
+               {"name": "deveselu-spy1", "lat_deg": 44.1, "lon_deg": 24.45, "system": "s"}]
+    assets = [{"name": n, "lat_deg": la, "lon_deg": lo, "radius_km": 30.0}
+              for n, la, lo in (("warsaw", 52.23, 21.01), ("berlin", 52.52, 13.4), ("sofia", 42.7, 23.32),
+                                ("athens", 37.98, 23.73), ("new-york", 40.71, -74.0))]
+    return fpm.Footprint(scenario="synthetic-world", grid=grid, sites=[short, icbm], batteries=bats,
+                         doctrine={"salvo": 2, "engagements": 2}, cue="sensors", model={}, sensors=sensors,
+                         assets=assets)
+
+
+def test_each_footprint_panel_shows_its_sites_part_of_the_map(monkeypatch, tmp_path):
+    """A site whose cells are a small part of the grid gets a panel of that part, with its
+    launch point and the batteries that engage its threats (a short-range missile's few
+    cells were drawn in a corner of a world map); a site that reaches most of it, the whole
+    map.  The close panel says its cells are the coarse ones of the whole map."""
+    fp = _world_footprint()
+    g = fp.grid
+    half = 0.5 * g.step_deg
+    extent = (g.lon_deg[0] - half, g.lon_deg[-1] + half, g.lat_deg[0] - half, g.lat_deg[-1] + half)
+    lon0, lon1, lat0, lat1 = maps.site_view(fp, 0, extent)
+    s = fp.sites[0]
+    rows, cols = np.nonzero(s.threatened)
+    assert lon0 <= g.lon_deg[cols.min()] - half and g.lon_deg[cols.max()] + half <= lon1
+    assert lat0 <= g.lat_deg[rows.min()] - half and g.lat_deg[rows.max()] + half <= lat1
+    # its engaging batteries are in view (deveselu, redzikowo), the idle one need not be
+    assert lon0 <= 17.1 and lat1 >= 54.48 and lon0 <= 24.4
+    assert (lon1 - lon0) * (lat1 - lat0) < 0.2 * (extent[1] - extent[0]) * (extent[3] - extent[2])
+    assert maps.site_view(fp, 1, extent) == extent
+    figs = _capture(monkeypatch)
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    close, world = fig.axes[0], fig.axes[1]
+    assert close.get_xlim() == pytest.approx((lon0, lon1)) and close.get_ylim() == pytest.approx((lat0, lat1))
+    assert world.get_xlim() == pytest.approx(extent[:2]) and world.get_ylim() == pytest.approx(extent[2:])
+    assert any("2.5° cells, the grid of every site" in t.get_text() for t in close.texts)
+    assert not any("cells, the grid" in t.get_text() for t in world.texts)
+
+
+def test_a_world_map_names_a_cluster_of_markers_in_an_inset(monkeypatch, tmp_path):
+    """On a world panel Europe's batteries, radars and assets are a few millimetres apart:
+    they are named in an inset of their part of the map (each once, inside it), which covers
+    no defended cell and no marker, and no city is named under it or in its box; the lone
+    New York is named on the world map."""
+    from matplotlib.text import Text
+
+    figs = _capture(monkeypatch)
+    fp = _world_footprint()
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    world = fig.axes[1]
+    (inset,) = world.child_axes
+    x0, x1 = inset.get_xlim()
+    y0, y1 = inset.get_ylim()
+    cluster = ["deveselu-sm3", "redzikowo-sm3", "aegis-ship-sm3", "kurecik-tpy2", "deveselu-spy1", "warsaw",
+               "berlin", "sofia", "athens"]
+    inner = [t.get_text() for t in inset.texts if t.get_visible()]
+    outer = [t.get_text() for t in world.texts if t.get_visible()]
+    for name in cluster:
+        assert inner.count(name) == 1 and name not in outer, name
+    assert "new-york" in outer and "new-york" not in inner
+    r = maps._renderer(fig)
+    frame = inset.get_window_extent(r)
+    for t in inset.texts:
+        if t.get_visible() and t.get_text():
+            t.update_positions(r)  # (an annotation's text is placed when drawn or measured whole)
+            b = Text.get_window_extent(t, r)
+            assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1, t.get_text()
+    # where the inset sits on the world map: no defended cell, marker or name under it
+    inv = world.transData.inverted()
+    (lo0, la0), (lo1, la1) = inv.transform([(frame.x0, frame.y0), (frame.x1, frame.y1)])
+    g = fp.grid
+    lat, lon = np.meshgrid(g.lat_deg, g.lon_deg, indexing="ij")
+    assert not (fp.sites[1].defended & (lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1)).any()
+    for m in fp.batteries + fp.sensors + fp.assets:
+        assert not (lo0 <= m["lon_deg"] <= lo1 and la0 <= m["lat_deg"] <= la1), m["name"]
+    for t in world.texts:
+        if t.get_visible() and t.get_text():
+            if hasattr(t, "update_positions"):
+                t.update_positions(r)
+            b = Text.get_window_extent(t, r)
+            assert not (b.x0 < frame.x1 and frame.x0 < b.x1 and b.y0 < frame.y1 and frame.y0 < b.y1), t.get_text()
+            if hasattr(t, "xy") and t.get_text() not in outer[:0]:  # a city's dot is not in the close view
+                lo, la = t.xy
+                assert not (x0 <= lo <= x1 and y0 <= la <= y1) or t.get_text() in ("tabriz",), t.get_text()
+    # a regional map (the close panel) names its markers in place
+    assert fig.axes[0].child_axes == []

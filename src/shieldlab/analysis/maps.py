@@ -145,6 +145,9 @@ def _occupied(fig, ax, renderer, texts_only: bool = False) -> list[tuple[float, 
             boxes.append((b.x0 - e, b.y0 - e, b.x1 + e, b.y1 + e))
     if texts_only:
         return boxes
+    for child in ax.child_axes:  # an inset map: nothing of the map under it
+        b = child.get_window_extent(renderer)
+        boxes.append((b.x0, b.y0, b.x1, b.y1))
     for ln in ax.lines:
         if ln.get_marker() in (None, "None", "", " ") or not ln.get_visible():
             continue
@@ -165,7 +168,7 @@ def _free(box, boxes, frame) -> bool:
     x0, y0, x1, y1 = box
     if x0 < frame.x0 + 2 or x1 > frame.x1 - 2 or y0 < frame.y0 + 2 or y1 > frame.y1 - 2:
         return False
-    return not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+    return not any(_meets(box, b) for b in boxes)
 
 
 def _renderer(fig):
@@ -283,12 +286,13 @@ def name_markers(fig, ax, marks) -> None:
         names.append(box)
 
 
-def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
+def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()) -> None:
     """Name the countries and the ``n_cities`` largest cities in ``extent`` (lon0, lon1,
     lat0, lat1) [deg] on ``ax``, clear of the texts and markers already there: run it when
     the figure is otherwise complete (colour bars and legends placed), as the labels are
     laid out on the page.  ``first``: places (:class:`shieldlab.analysis.places.Place`) named
-    before the others, such as the largest in a defended area."""
+    before the others, such as the largest in a defended area; ``keep_out``: boxes (lon0, lon1,
+    lat0, lat1) [deg] where no city is named (an inset's close view names what is there)."""
     from matplotlib import patheffects
     from shapely.geometry import box as sbox
     from shapely.ops import polylabel
@@ -320,7 +324,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=()) -> None:
     named = [(_plain(t.get_text()), *t.xy) for t in ax.texts if hasattr(t, "xy") and t.get_text()]
     cands = [p for p in first + [p for p in found if p.geonameid not in ids]
              if not any(n == _plain(p.name) and abs(lo - p.lon_deg) < 0.5 and abs(la - p.lat_deg) < 0.5
-                        for n, lo, la in named)]
+                        for n, lo, la in named) and not any(_within(b, p.lon_deg, p.lat_deg) for b in keep_out)]
     n_top = len(first) + max(1, n_cities // 4)
     for k, pl in enumerate(cands):
         if placed >= n_cities:
@@ -493,6 +497,53 @@ def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):
     return fig, axes.ravel()[:n]
 
 
+def _aspect(view) -> float:
+    """Height over width of a map of ``view`` (lon0, lon1, lat0, lat1) [deg], true to scale at its middle."""
+    lon0, lon1, lat0, lat1 = view
+    return (lat1 - lat0) / max((lon1 - lon0) * np.cos(np.radians(0.5 * (lat0 + lat1))), 1e-6)
+
+
+def _figure_views(views):
+    """A figure of one panel per view (lon0, lon1, lat0, lat1) [deg], in order: up to three
+    to a row, each row as tall as its tallest map needs; among several, a wide map (a world
+    map beside regional ones) takes a row of its own, two columns wide or more, and alone,
+    it is twice a column's width.  Returns ``(figure, axes)``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = len(views)
+    wide = [n > 1 and _aspect(v) < 0.75 for v in views]
+    cols = 1 if n == 1 else max(min(max(n - sum(wide), 1), 3), 2 if any(wide) else 1)
+    rows: list[list[tuple[int, int]]] = []  # (panel, columns it spans) by row
+    row: list[tuple[int, int]] = []
+    for k in range(n):
+        if wide[k]:
+            rows += ([row] if row else []) + [[(k, cols)]]
+            row = []
+            continue
+        row.append((k, 1))
+        if len(row) == cols:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    w = 12.8 if n == 1 and _aspect(views[0]) < 0.75 else 6.4  # a column [in] (a world map alone: two wide)
+    heights = [max(min(w * span * _aspect(views[k]), 9.0) for k, span in r) for r in rows]
+    gap = 1.3  # between rows: a panel's three-line title and the axis labels above it [in]
+    fig = plt.figure(figsize=(w * cols, sum(heights) + gap * (len(rows) - 1) + 0.6))
+    gs = fig.add_gridspec(len(rows), cols, height_ratios=heights,
+                          hspace=gap / float(np.mean(heights)) if len(rows) > 1 else None)
+    axes: list = [None] * n
+    for i, r in enumerate(rows):
+        c = 0
+        for k, span in r:
+            axes[k] = fig.add_subplot(gs[i, c:c + span])
+            c += span
+    return fig, axes
+
+
 def _one_panel(g):
     """A one-panel map of grid ``g`` with its base drawn: ``(figure, axes, extent)``, the
     extent (lon0, lon1, lat0, lat1) [deg] reaching half a step past the outer nodes."""
@@ -527,9 +578,186 @@ def _people_line(pop) -> str:
     return f"{people_text(pop.population)} people in {pop.n_places} place{'s' if pop.n_places > 1 else ''} ({names})"
 
 
+#: A panel that shows a site's part of the map: only where that part is at most this share of
+#: the map's area (a map of sites of one reach shows the whole map on every panel).
+CLOSE_VIEW_SHARE = 0.5
+
+#: Grid nodes along a close view's longer side below which its panel says its cells are coarse.
+COARSE_NODES = 40
+
+
+def _nodes_across(view, step_deg: float) -> float:
+    lon0, lon1, lat0, lat1 = view
+    return max((lon1 - lon0) * np.cos(np.radians(0.5 * (lat0 + lat1))), lat1 - lat0) / step_deg
+
+
+def site_view(fp, k: int, extent) -> tuple[float, float, float, float]:
+    """The part of the map ``extent`` (lon0, lon1, lat0, lat1) [deg] that site ``k``'s panel
+    shows: the cells its threats reach or a battery defends, its launch point and the batteries
+    that engage its threats, with a margin of a twentieth of the span (at least a cell); the
+    whole map where that part is more than :data:`CLOSE_VIEW_SHARE` of it.  A map made for an
+    ICBM's reach otherwise drew a short-range missile's few cells in one corner of a world map,
+    its Europe's names spread over the world on leader lines."""
+    g, s = fp.grid, fp.sites[k]
+    rows, cols = np.nonzero(s.threatened | s.defended)
+    if rows.size == 0:
+        return extent
+    half = 0.5 * g.step_deg
+    lons = [float(g.lon_deg[cols.min()]) - half, float(g.lon_deg[cols.max()]) + half, s.site.lon_deg]
+    lats = [float(g.lat_deg[rows.min()]) - half, float(g.lat_deg[rows.max()]) + half, s.site.lat_deg]
+    for b, bat in enumerate(fp.batteries):
+        if b < s.by_battery.shape[0] and s.by_battery[b].any():
+            lons.append(bat["lon_deg"])
+            lats.append(bat["lat_deg"])
+    lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
+    mx, my = max(0.05 * (lon1 - lon0), g.step_deg), max(0.05 * (lat1 - lat0), g.step_deg)
+    view = (max(lon0 - mx, extent[0]), min(lon1 + mx, extent[1]), max(lat0 - my, extent[2]),
+            min(lat1 + my, extent[3]))
+    share = (view[1] - view[0]) * (view[3] - view[2]) / ((extent[1] - extent[0]) * (extent[3] - extent[2]))
+    return view if share <= CLOSE_VIEW_SHARE else extent
+
+
+def _site_layers(ax, fp, s, extent, view, cmap, norm):
+    """Draw site ``s``'s footprint of ``fp`` on ``ax`` within ``view`` (lon0, lon1, lat0, lat1)
+    [deg]: the base map, the threatened cells' veil, P(intercept) over the defended cells
+    (``cmap``, ``norm``), the missile's reach, the batteries, sensors and assets, and the
+    launch point, named where it is in the view.  The grid's images span ``extent``.  Returns
+    the P(intercept) image (for a colour bar)."""
+    from matplotlib.colors import ListedColormap
+
+    g = fp.grid
+    draw_base(ax, *view)
+    # threatened but not defended: a red veil; defended: P(intercept) colour scale
+    undefended = np.where(s.threatened & ~s.defended, 1.0, np.nan)
+    ax.imshow(undefended, origin="lower", extent=extent, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
+              interpolation="nearest", zorder=1, aspect="auto")
+    p = np.where(s.defended, s.p_intercept, np.nan)
+    mesh = ax.imshow(p, origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.8,
+                     interpolation="nearest", zorder=2, aspect="auto")
+    _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
+    if s.threatened.any() and not s.threatened.all():
+        ax.contour(g.lon_deg, g.lat_deg, s.threatened.astype(float), levels=[0.5], colors="#b2182b",
+                   linewidths=1.0, linestyles="--", zorder=4)
+    for b in fp.batteries:
+        ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
+    for sn in fp.sensors:
+        ax.plot(sn["lon_deg"], sn["lat_deg"], marker="s", ms=4, mfc="#6a3d9a", mec="white", mew=0.5, zorder=6)
+    for a in fp.assets:  # what the scenario defends (named with the rest: city names then keep clear)
+        if view[0] <= a["lon_deg"] <= view[1] and view[2] <= a["lat_deg"] <= view[3]:
+            ax.plot(a["lon_deg"], a["lat_deg"], marker="o", ms=8, mfc="none", mec="#9a7d0a", mew=1.6, zorder=6)
+    ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
+    if view[0] <= s.site.lon_deg <= view[1] and view[2] <= s.site.lat_deg <= view[3]:
+        right = s.site.lon_deg > view[0] + 0.7 * (view[1] - view[0])  # name it inwards, inside the panel
+        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg),
+                    xytext=(-5 if right else 5, -10), textcoords="offset points", fontsize=8, color="#b2182b",
+                    zorder=7, fontweight="bold", ha="right" if right else "left")
+    return mesh
+
+
+#: A view this wide [deg of longitude at its middle] or wider (an intercontinental missile's)
+#: may name a cluster of markers in an inset (:func:`_cluster_view`); a regional map names
+#: them where they are.
+INSET_MIN_SPAN_DEG = 90.0
+
+
+def _within(view, lon: float, lat: float) -> bool:
+    return view[0] <= lon <= view[1] and view[2] <= lat <= view[3]
+
+
+def _cluster_view(view, marks) -> tuple[float, float, float, float] | None:
+    """The close view (lon0, lon1, lat0, lat1) [deg] of the largest cluster of ``marks``
+    (lon, lat, ...) in ``view``, where the view is continental or wider
+    (:data:`INSET_MIN_SPAN_DEG`) and four markers or more lie within a twentieth of its
+    span of one another, in a small part of it; else None.  On a world map Europe's
+    batteries, radars and assets are a few millimetres apart: named there, their names went
+    out on leader lines across the continent."""
+    lon0, lon1, lat0, lat1 = view
+    c = np.cos(np.radians(0.5 * (lat0 + lat1)))
+    W, H = (lon1 - lon0) * c, lat1 - lat0
+    if max(W, H) < INSET_MIN_SPAN_DEG:
+        return None
+    pts = np.array([(m[0] * c, m[1]) for m in marks if _within(view, m[0], m[1])]).reshape(-1, 2)
+    if len(pts) < 4:
+        return None
+    # single-linkage clusters: markers closer than the link belong together
+    link = 0.05 * max(W, H)
+    group = list(range(len(pts)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i in range(len(pts)):
+        for j in range(i + 1, len(pts)):
+            if np.hypot(*(pts[i] - pts[j])) < link:
+                group[root(i)] = root(j)
+    roots = [root(i) for i in range(len(pts))]
+    best = max(set(roots), key=roots.count)
+    members = pts[[r == best for r in roots]]
+    if len(members) < 4:
+        return None
+    (x0, y0), (x1, y1) = members.min(axis=0), members.max(axis=0)
+    if x1 - x0 > 0.25 * W or y1 - y0 > 0.35 * H:
+        return None  # spread over the view: named where they are
+    # a margin round, and a shape between 0.6 and 1 as tall as wide (true to scale)
+    pad = max(0.3 * max(x1 - x0, y1 - y0), 2.0)
+    x0, x1, y0, y1 = x0 - pad, x1 + pad, y0 - pad, y1 + pad
+    w, h = x1 - x0, y1 - y0
+    if h < 0.6 * w:
+        y0, y1 = y0 - 0.5 * (0.6 * w - h), y1 + 0.5 * (0.6 * w - h)
+    elif h > w:
+        x0, x1 = x0 - 0.5 * (h - w), x1 + 0.5 * (h - w)
+    return (max(x0 / c, lon0), min(x1 / c, lon1), max(y0, lat0), min(y1, lat1))
+
+
+def _meets(a, b) -> bool:
+    """Whether boxes ``a`` and ``b`` (x0, y0, x1, y1) overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inset_axes(fig, ax, close, marks, s, g):
+    """An inset of ``ax`` for the close view ``close`` (lon0, lon1, lat0, lat1) [deg]: in the
+    first corner of the map (lower left, lower right, upper left, upper right) that covers no
+    marker, launch point, text or the close view itself, and no cell of site footprint ``s``
+    (on grid ``g``) in reach, else none defended; None where every corner covers one."""
+    ax.apply_aspect()
+    renderer = _renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    fw = 0.4
+    fh = fw * frame.width * _aspect(close) / frame.height
+    if fh > 0.7:
+        fw, fh = fw * 0.7 / fh, 0.7
+    to_axes = ax.transAxes.inverted()
+    pts = to_axes.transform(ax.transData.transform([(m[0], m[1]) for m in marks] + [(s.site.lon_deg, s.site.lat_deg)]))
+    to_data = ax.transData.inverted()
+    lat, lon = np.meshgrid(g.lat_deg, g.lon_deg, indexing="ij")
+    (cx0, cy0), (cx1, cy1) = to_axes.transform(ax.transData.transform([(close[0], close[2]), (close[1], close[3])]))
+    texts = [to_axes.transform([(b[0], b[1]), (b[2], b[3])]).ravel()
+             for b in _occupied(fig, ax, renderer, texts_only=True)]
+    m = 0.012
+    for hidden in (s.threatened | s.defended, s.defended):
+        for x0, y0 in ((m, m), (1 - fw - m, m), (m, 1 - fh - m), (1 - fw - m, 1 - fh - m)):
+            x1, y1 = x0 + fw, y0 + fh
+            if any(x0 - m < px < x1 + m and y0 - m < py < y1 + m for px, py in pts):
+                continue
+            if any(_meets((x0, y0, x1, y1), b) for b in [(cx0, cy0, cx1, cy1), *texts]):
+                continue
+            (lo0, la0), (lo1, la1) = to_data.transform(ax.transAxes.transform([(x0, y0), (x1, y1)]))
+            if (hidden & (lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1)).any():
+                continue
+            inset = ax.inset_axes([x0, y0, fw, fh])
+            # placed now, not when drawn: its names are laid out on the page before that
+            inset.set_position(inset.get_axes_locator()(inset, renderer))
+            inset.set_axes_locator(None)
+            return inset
+    return None
+
+
 def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     """One panel per launch site: P(intercept) over the defended cells, the missile's reach,
-    batteries, sensors and the launch point."""
+    batteries, sensors and the launch point; each panel shows its site's part of the map
+    (:func:`site_view`)."""
     import matplotlib.pyplot as plt
     from matplotlib import patheffects
     from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -539,12 +767,13 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     g = fp.grid
     lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
     lon0, lon1 = float(g.lon_deg[0]), float(g.lon_deg[-1])
-    fig, axes = _figure(max(1, len(fp.sites)), lon1 - lon0, lat1 - lat0, 0.5 * (lat0 + lat1))
+    half = 0.5 * g.step_deg
+    extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
+    views = [site_view(fp, k, extent) for k in range(len(fp.sites))] or [extent]
+    fig, axes = _figure_views(views)
     levels = np.array([0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0])
     cmap = ListedColormap(plt.get_cmap("YlGnBu")(np.linspace(0.25, 1.0, levels.size - 1)))
     norm = BoundaryNorm(levels, cmap.N)
-    half = 0.5 * g.step_deg
-    extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
     mesh = None
     halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
     # what the markers are called, named once the layout is final (name_markers)
@@ -556,37 +785,13 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     marks += [(a["lon_deg"], a["lat_deg"], a["name"], 8.0,
                dict(fontsize=7.5, color="#7d6608", fontweight="bold", zorder=7, path_effects=halo))
               for a in fp.assets]
-    for ax, s in zip(axes, fp.sites):
-        draw_base(ax, *extent)
-        # threatened but not defended: a red veil; defended: P(intercept) colour scale
-        undefended = np.where(s.threatened & ~s.defended, 1.0, np.nan)
-        ax.imshow(undefended, origin="lower", extent=extent, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
-                  interpolation="nearest", zorder=1, aspect="auto")
-        p = np.where(s.defended, s.p_intercept, np.nan)
-        mesh = ax.imshow(p, origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.8,
-                         interpolation="nearest", zorder=2, aspect="auto")
-        if s.threatened.any() and not s.threatened.all():
-            ax.contour(g.lon_deg, g.lat_deg, s.threatened.astype(float), levels=[0.5], colors="#b2182b",
-                       linewidths=1.0, linestyles="--", zorder=4)
-        for b in fp.batteries:
-            ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
-        for sn in fp.sensors:
-            ax.plot(sn["lon_deg"], sn["lat_deg"], marker="s", ms=4, mfc="#6a3d9a", mec="white", mew=0.5, zorder=6)
-        for a in fp.assets:  # what the scenario defends (named with the rest: city names then keep clear)
-            if extent[0] <= a["lon_deg"] <= extent[1] and extent[2] <= a["lat_deg"] <= extent[3]:
-                ax.plot(a["lon_deg"], a["lat_deg"], marker="o", ms=8, mfc="none", mec="#9a7d0a", mew=1.6, zorder=6)
-        inside = extent[0] <= s.site.lon_deg <= extent[1] and extent[2] <= s.site.lat_deg <= extent[3]
-        if not inside:
+    for ax, s, view in zip(axes, fp.sites, views):
+        mesh = _site_layers(ax, fp, s, extent, view, cmap, norm)
+        if not (view[0] <= s.site.lon_deg <= view[1] and view[2] <= s.site.lat_deg <= view[3]):
             ax.text(0.98, 0.02, f"launch site {s.site.name.split('/')[0]} ({s.site.lat_deg:.1f}°N, "
                     f"{s.site.lon_deg:.1f}°E) off the map", transform=ax.transAxes, ha="right", va="bottom",
                     fontsize=7, color="#b2182b", zorder=8,
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
-        ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
-        right = s.site.lon_deg > extent[0] + 0.7 * (extent[1] - extent[0])  # name it inwards, inside the panel
-        if inside:  # (off the map, the note above names it)
-            ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg),
-                        xytext=(-5 if right else 5, -10), textcoords="offset points", fontsize=8, color="#b2182b",
-                        zorder=7, fontweight="bold", ha="right" if right else "left")
         cell = g.cell_area_km2()
         area = cell[s.defended].sum()
         thr = cell[s.threatened].sum()
@@ -624,9 +829,26 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                      f"salvo {fp.doctrine['salvo']}, {fp.doctrine['engagements']} engagement"
                      f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
-    for ax, s in zip(axes, fp.sites):
-        name_markers(fig, ax, marks)
-        label_map(fig, ax, extent, first=places.places_in_grid(g, s.defended, limit=4))
+    for ax, s, view in zip(axes, fp.sites, views):
+        if view != extent and _nodes_across(view, g.step_deg) < COARSE_NODES:
+            # a close view of a map made for farther sites: its cells are few across
+            ax.text(0.02, 0.02, f"{g.step_deg:g}° cells, the grid of every site: a map of this site alone is finer",
+                    transform=ax.transAxes, ha="left", va="bottom", fontsize=6.5, color="#444444", zorder=8,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
+        outside, keep_out = marks, []
+        close = _cluster_view(view, marks)
+        inset = _inset_axes(fig, ax, close, marks, s, g) if close is not None else None
+        if inset is not None:  # a cluster of markers too close to name at this scale: named in a close view
+            _site_layers(inset, fp, s, extent, close, cmap, norm)
+            inset.set_xticks([])
+            inset.set_yticks([])
+            inset.set_xlabel("")
+            inset.set_ylabel("")
+            ax.indicate_inset_zoom(inset, edgecolor="#333333", alpha=0.9)
+            name_markers(fig, inset, [m for m in marks if _within(close, m[0], m[1])])
+            outside, keep_out = [m for m in marks if not _within(close, m[0], m[1])], [close]
+        name_markers(fig, ax, outside)
+        label_map(fig, ax, view, first=places.places_in_grid(g, s.defended, limit=4), keep_out=keep_out)
     # two lines: one would widen a two-panel page past its maps
     _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
                     f"(public domain) · {places.CREDIT}\npeople: {_PEOPLE_NOTE}", legend)
