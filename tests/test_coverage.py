@@ -496,11 +496,13 @@ def test_the_report_maps_coverage_where_the_threats_fly():
 
 
 def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
-    """Labels of radars close on the page are stacked beside one of them; on a zoomed-out map
-    such a stack spans degrees, and the Black Sea ship's label stood by Armavir's marker with
-    nothing to say whose it was.  Each label's arrow now ends at its own radar, drawn where
-    the label is away from it."""
+    """Labels of radars close on the page were stacked beside one of them; on a zoomed-out map
+    such a stack spanned degrees, and the Black Sea ship's label stood by Armavir's marker with
+    nothing to say whose it was.  Each name now stands by its own radar (its annotation's
+    point), clear of the others and inside the frame, tied by a line only where it stands
+    further out than beside it."""
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
     from shieldlab.analysis import maps
     from shieldlab.scenario import load_world
@@ -510,58 +512,93 @@ def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
     monkeypatch.setattr(plt, "close", lambda fig=None: None)
     cov = C.compute(load_world("nato-russia-2011"), alt_km=1000.0)
     maps.coverage_map(cov, tmp_path / "c.png")
-    ax = figs[0].axes[0]
+    fig = figs[0]
+    ax = fig.axes[0]
     notes = {a.get_text(): a for a in ax.texts if a.get_text() in {r.name for r in cov.radars}}
     assert set(notes) == {r.name for r in cov.radars}
-    for r in cov.radars:
-        assert notes[r.name].xy == pytest.approx((r.lon_deg, r.lat_deg))
-    assert notes["black-sea-spy1"].arrow_patch is not None  # stacked by Armavir's, ~11 deg away
+    r = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(r)
+    boxes = []
+    for rad in cov.radars:
+        note = notes[rad.name]
+        assert note.xy == pytest.approx((rad.lon_deg, rad.lat_deg))
+        note.update_positions(r)
+        b = Text.get_window_extent(note, r)
+        assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1, rad.name
+        # beside its marker (within a few points), or tied to it by a line
+        x, y = ax.transData.transform(note.xy)
+        gap = max(b.x0 - x, x - b.x1, b.y0 - y, y - b.y1, 0.0) * 72.0 / fig.dpi
+        assert gap < 8.0 or note.arrow_patch is not None, (rad.name, gap)
+        boxes.append((rad.name, b))
+    assert [(a, b) for k, (a, ba) in enumerate(boxes) for b, bb in boxes[k + 1:]
+            if ba.x0 < bb.x1 and bb.x0 < ba.x1 and ba.y0 < bb.y1 and bb.y0 < ba.y1] == []
     # the legend's areas in one unit: "1.31 M km²" stood beside "974,499 km²"
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(r.area_km2 < 1e6 for r in cov.radars) and cov.union_area_km2 >= 1e6
     assert all(t.endswith(" M km²") for t in texts), texts
-    assert notes["gabala-daryal"].arrow_patch is None  # beside its own marker
     monkeypatch.undo()
     plt.close("all")
 
 
-def test_labels_of_sites_at_one_place_are_stacked_apart():
-    """maps.label_places (the coverage map's and the report's ground map): labels of sites at
-    one place stand one line apart, beside the cluster, tied to their markers where away; a
-    site elsewhere keeps its label by its marker.  The report had written a battery's, its
-    radars' and its asset's names over each other."""
+def _named(fig, ax, sites):
+    """Each of ``sites`` (name, lon, lat) drawn as a marker and named by maps.name_markers: the
+    names' texts by name, and their boxes on the page."""
+    from matplotlib.text import Text
+
+    from shieldlab.analysis import maps
+
+    for _, lo, la in sites:
+        ax.plot(lo, la, "s", ms=6)
+    maps.name_markers(fig, ax, [(lo, la, n, 6.0, dict(fontsize=7.5, fontweight="bold")) for n, lo, la in sites])
+    r = fig.canvas.get_renderer()
+    notes = {t.get_text(): t for t in ax.texts}
+    for t in notes.values():
+        t.update_positions(r)
+    return notes, {n: Text.get_window_extent(t, r) for n, t in notes.items()}
+
+
+def test_names_of_sites_at_one_place_stand_apart_each_tied_to_its_own():
+    """maps.name_markers (every map's sites): names of sites at one place (a battery, its two
+    radars and the asset it defends) stand apart, none over another, each pointing at its own
+    site, tied to it by a line where it stands out; a site elsewhere keeps its name beside
+    it.  The report had written a battery's, its radars' and its asset's names over each
+    other."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from shieldlab.analysis import maps
 
     fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
     ax.set_xlim(34.0, 40.0)
     ax.set_ylim(34.0, 40.0)
     sites = [("de-1-mpq65", 37.0, 37.6), ("de-2-mpq65", 36.8, 37.5), ("de-1", 36.85, 37.55),
              ("kahramanmaras", 36.9, 37.45), ("adana", 35.3, 37.0)]  # (1° ~ 72 points here)
-    places = maps.label_places(fig, ax, sites, 7.5)
-    pts = ax.transData.transform([p for p, _ in places]) * 72.0 / fig.dpi  # [points]
-    stack = pts[:4]
-    assert np.all(np.abs(np.diff(stack[:, 1]) + 11.0 / 7.0 * 7.5) < 1e-6)  # a line apart, downwards
-    assert np.ptp(stack[:, 0]) < 1e-6  # in one column, right of the easternmost site
-    assert [away for _, away in places[:4]] == [False, True, True, True]
-    assert places[4][1] is False
+    notes, boxes = _named(fig, ax, sites)
+    assert set(notes) == {n for n, _, _ in sites}
+    for n, lo, la in sites:
+        assert notes[n].xy == pytest.approx((lo, la))
+    names = list(boxes)
+    for i in range(len(names)):
+        for j in range(i):
+            a, b = boxes[names[i]], boxes[names[j]]
+            assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1), (names[i], names[j])
+    for n, _, _ in sites:  # beside its own marker (within a few points), or tied to it by a line
+        x, y = ax.transData.transform(notes[n].xy)
+        b = boxes[n]
+        gap = max(b.x0 - x, x - b.x1, b.y0 - y, y - b.y1, 0.0) * 72.0 / fig.dpi
+        assert gap < 8.0 or notes[n].arrow_patch is not None, (n, gap)
+    assert notes["adana"].arrow_patch is None
     plt.close(fig)
 
 
-def test_the_stacks_of_two_near_clusters_do_not_meet():
+def test_the_names_of_two_near_clusters_do_not_meet():
     """Two batteries' clusters ~60 km apart on a map of 6 degrees (patriot-turkey-2013's
-    Kahramanmaras and Gaziantep): their stacks of five and four labels had run into each
-    other; no two labels' boxes meet now."""
+    Kahramanmaras and Gaziantep): their names had run into each other; no two names' boxes
+    meet, and each is inside the frame."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from shieldlab.analysis import maps
 
     fig, ax = plt.subplots(figsize=(9.5, 10.0), dpi=100)
     ax.set_xlim(33.2, 39.5)
@@ -571,14 +608,14 @@ def test_the_stacks_of_two_near_clusters_do_not_meet():
              "kahramanmaras", "gaziantep"]
     where = [(36.95, 37.6), (36.9, 37.55), (37.4, 37.07), (37.35, 37.05), (36.92, 37.58), (36.93, 37.57),
              (37.38, 37.06), (37.37, 37.06), (36.92, 37.58), (37.38, 37.07)]
-    sites = [(n, lo, la) for n, (lo, la) in zip(names, where)]
-    places = maps.label_places(fig, ax, sites, 7.5)
-    pts = ax.transData.transform([p for p, _ in places]) * 72.0 / fig.dpi
-    boxes = [(x, x + 0.6 * 7.5 * len(n), y, y + 7.5) for (x, y), n in zip(pts, names)]
-    for i in range(len(boxes)):
+    _, boxes = _named(fig, ax, [(n, lo, la) for n, (lo, la) in zip(names, where)])
+    frame = ax.get_window_extent(fig.canvas.get_renderer())
+    for i in range(len(names)):
+        a = boxes[names[i]]
+        assert frame.x0 <= a.x0 and a.x1 <= frame.x1 and frame.y0 <= a.y0 and a.y1 <= frame.y1, names[i]
         for j in range(i):
-            a, b = boxes[i], boxes[j]
-            assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (names[i], names[j])
+            b = boxes[names[j]]
+            assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1), (names[i], names[j])
     plt.close(fig)
 
 

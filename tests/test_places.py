@@ -478,3 +478,35 @@ def test_a_world_map_names_a_cluster_of_markers_in_an_inset(monkeypatch, tmp_pat
                 assert not (x0 <= lo <= x1 and y0 <= la <= y1) or t.get_text() in ("tabriz",), t.get_text()
     # a regional map (the close panel) names its markers in place
     assert fig.axes[0].child_axes == []
+
+
+def test_a_map_does_not_name_a_citys_sections_beside_it():
+    """GeoNames lists a city's sections apart (Çankaya by Ankara, Ra's Bayrūt by Beirut): a
+    place within maps.SECTION_KM of a larger place the map names is not named, while a town
+    further out still is."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ankara = _find("Ankara", "TR")
+    g = places.gazetteer()
+    near = [g.names[i] for i in range(len(g.names))
+            if g.country[i] == "TR" and g.names[i] != "Ankara" and g.population[i] > 100_000
+            and maps._km_apart(ankara.lat_deg, ankara.lon_deg, float(g.lat_deg[i]), float(g.lon_deg[i]))
+            < maps.SECTION_KM]
+    assert near, "GeoNames lists sections of Ankara apart"
+    fig, ax = plt.subplots(figsize=(6, 5))
+    extent = (31.8, 33.9, 39.2, 40.6)
+    maps.draw_base(ax, *extent)
+    maps.label_map(fig, ax, extent, n_cities=12)
+    names = [t.get_text() for t in ax.texts]
+    plt.close(fig)
+    assert "Ankara" in names
+    assert not set(near) & set(names), set(near) & set(names)
+    # a place further out than a section is named as before
+    farther = [n for n in names if n not in ("Ankara", "TURKEY") and n.upper() != n]
+    assert farther
+    for n in farther:
+        p = _find(n, "TR")
+        assert maps._km_apart(ankara.lat_deg, ankara.lon_deg, p.lat_deg, p.lon_deg) >= maps.SECTION_KM

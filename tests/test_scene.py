@@ -416,3 +416,53 @@ def test_the_ground_map_draws_the_c2_sectors_and_keeps_its_legend_off_the_sites(
     assert len(lines) == len(sectors) == 2
     for ring, sector in zip(lines, sectors):
         assert ring == pytest.approx(np.degrees(np.asarray(sector.exterior.coords)))
+
+
+def test_the_ground_map_shows_twin_tracks_and_names_threats_off_the_tracks(raid, monkeypatch):
+    """A salvo's twins fly one ground track: a leaker's line is drawn wide under the
+    intercepted ones' narrow lines, so both show where they run together (the leaker on top
+    had hidden its intercepted twin).  Each threat is named once, by a point of its own track
+    (its annotation's point lies on a track), clear of every other name and of the drawn
+    tracks (a name over another's track read as that one's)."""
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Text
+
+    from shieldlab.analysis import maps
+
+    w, res, ch, _ = raid
+    figs = []
+    real = report._png
+
+    def keep(fig, trim=False):
+        figs.append(fig)
+        return real(fig, trim)
+
+    monkeypatch.setattr(report, "_png", keep)
+    monkeypatch.setattr(report.plt, "close", lambda fig=None: None)
+    report.build(w, res, ch, 0)
+    (fig,) = [f for f in figs if f.axes and "over the ground" in f.axes[0].get_title()]
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.lines if ln.get_xydata().shape[0] > 2 and ln.get_linestyle() == "-"]
+    tracks = [ln for ln in lines if to_hex(ln.get_color()) != "#5dade2"]  # not the interceptors'
+    wide = [ln for ln in tracks if ln.get_linewidth() > 2.0]
+    narrow = [ln for ln in tracks if ln.get_linewidth() <= 2.0]
+    assert wide and narrow, "the run has leakers and intercepted threats"
+    assert max(ln.get_zorder() for ln in wide) < min(ln.get_zorder() for ln in narrow)
+    r = maps._renderer(fig)
+    texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
+    for t in texts:
+        if hasattr(t, "update_positions"):
+            t.update_positions(r)  # (an annotation's text is placed when drawn or measured whole)
+    boxes = {t.get_text(): Text.get_window_extent(t, r) for t in texts}
+    on_lines = np.array(maps.line_boxes(ax, [ln.get_xydata() for ln in lines]))
+    for th in w.threats:
+        (note,) = [t for t in texts if t.get_text() == th.name]
+        assert any(np.min(np.hypot(*(ln.get_xydata() - np.asarray(note.xy)).T)) < 1e-9 for ln in tracks), th.name
+        b = boxes[th.name]
+        for other, ob in boxes.items():
+            if other != th.name:
+                assert not (b.x0 < ob.x1 and ob.x0 < b.x1 and b.y0 < ob.y1 and ob.y0 < b.y1), (th.name, other)
+        assert not np.any((b.x0 < on_lines[:, 2]) & (on_lines[:, 0] < b.x1) & (b.y0 < on_lines[:, 3])
+                          & (on_lines[:, 1] < b.y1)), th.name
+    monkeypatch.undo()
+    report.plt.close("all")

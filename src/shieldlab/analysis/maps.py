@@ -168,6 +168,8 @@ def _free(box, boxes, frame) -> bool:
     x0, y0, x1, y1 = box
     if x0 < frame.x0 + 2 or x1 > frame.x1 - 2 or y0 < frame.y0 + 2 or y1 > frame.y1 - 2:
         return False
+    if isinstance(boxes, np.ndarray):  # (n, 4): thousands of them (the points along a map's lines)
+        return not bool(np.any((x0 < boxes[:, 2]) & (boxes[:, 0] < x1) & (y0 < boxes[:, 3]) & (boxes[:, 1] < y1)))
     return not any(_meets(box, b) for b in boxes)
 
 
@@ -248,42 +250,92 @@ def _line_clear(x0: float, y0: float, x1: float, y1: float, skip: float, boxes) 
 _MARK_RINGS = (1.0, 2.5, 4.0, 5.5, 7.0, 9.0, 11.0)
 
 
-def name_markers(fig, ax, marks) -> None:
+def name_markers(fig, ax, marks, avoid=()) -> None:
     """Name the markers ``marks``, ``(lon, lat, text, marker size [pt], text style)`` each,
-    already drawn on ``ax``: each name in the first free of eight places around its marker,
+    already drawn on ``ax`` (``lon`` and ``lat`` may be arrays: points along a line, in order
+    of preference, the first where the name finds room): each name in the first free of eight places around its marker,
     further out with a leader line where none is free, clear of one another, of the texts and
     markers already there, and inside the frame (at its marker's right, clipped, where no
-    place is).  Run it once the figure's layout is final (colour bars and legends placed),
-    before :func:`label_map`, whose cities then keep clear of these names."""
+    place is).  ``avoid``: display boxes (x0, y0, x1, y1) [px] a name keeps clear of where one
+    of the first five rings allows (the lines of a map: :func:`line_boxes`).  A style's
+    ``leader_color`` colours the leader line (else its text colour).  Run it once the figure's
+    layout is final (colour bars and legends placed), before :func:`label_map`, whose cities
+    then keep clear of these names."""
     ax.apply_aspect()
     renderer = _renderer(fig)
     frame = ax.get_window_extent(renderer)
     boxes = _occupied(fig, ax, renderer)
     names = _occupied(fig, ax, renderer, texts_only=True)
+    avoid = list(avoid)
     px = fig.dpi / 72.0
     (x_lo, x_hi), (y_lo, y_hi) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
     for lon, lat, text, size, style in marks:
-        if not (x_lo <= lon <= x_hi and y_lo <= lat <= y_hi):
+        # a line's name may stand by any of several points along it (in order of preference)
+        cands = [(float(a), float(b)) for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))
+                 if x_lo <= a <= x_hi and y_lo <= b <= y_hi]
+        if not cands:
             continue
-        x, y = ax.transData.transform((lon, lat))
+        style = dict(style)
+        ink = style.pop("leader_color", style.get("color", "#1f1f1f"))
         w, h = _text_size(ax, text, renderer, **style)
         # (a boxed text's patch reaches ~0.3 em past its text)
         e = 0.3 * style.get("fontsize", 7) * px if "bbox" in style else 0.0
-        spot = _free_spot(x, y, w + 2 * e, h + 2 * e, 0.5 * size + 2.5, px, boxes, frame, _MARK_RINGS, names)
+        d = 0.5 * size + 2.5
+        spot = None
+        if avoid:
+            clear = np.asarray(boxes + avoid, float).reshape(-1, 4)
+            for lon, lat in cands:
+                x, y = ax.transData.transform((lon, lat))
+                spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, clear, frame, _MARK_RINGS[:5], names)
+                if spot is not None:
+                    break
         if spot is None:
-            ax.annotate(text, (lon, lat), xytext=(0.5 * size + 2.5, 0), textcoords="offset points", ha="left",
+            lon, lat = cands[0]
+            x, y = ax.transData.transform((lon, lat))
+            spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, boxes, frame, _MARK_RINGS, names)
+        if spot is None:
+            ax.annotate(text, (lon, lat), xytext=(d, 0), textcoords="offset points", ha="left",
                         va="center", annotation_clip=True, clip_on=True, **style)
             continue
         box, (dx, dy), ha, va, ring = spot
         # (the box is the text's with its patch: the text sits ``e`` inside it)
         dx += e / px * (1 if ha == "left" else -1 if ha == "right" else 0)
         dy += e / px * (1 if va == "bottom" else -1 if va == "top" else 0)
-        leader = dict(arrowstyle="-", color=style.get("color", "#1f1f1f"), lw=0.5, shrinkA=1.0,
-                      shrinkB=0.5 * size) if ring > 1 else None
+        leader = dict(arrowstyle="-", color=ink, lw=0.5, shrinkA=1.0, shrinkB=0.5 * size) if ring > 1 else None
         ax.annotate(text, (lon, lat), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                     arrowprops=leader, **style)
         boxes.append(box)
         names.append(box)
+
+
+def line_boxes(ax, lines, every_px: float = 4.0) -> list[tuple[float, float, float, float]]:
+    """Small display boxes [px] every ``every_px`` along each line of ``lines`` ((n, 2) lon,
+    lat [deg]) on ``ax``: what :func:`name_markers` keeps its names off (a name written over
+    another threat's ground track read as that track's)."""
+    ax.apply_aspect()  # (the page's positions as drawn: the aspect may still move the axes)
+    out = []
+    r = 1.5
+    for ln in lines:
+        xy = ax.transData.transform(np.asarray(ln, float).reshape(-1, 2))
+        for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:]):
+            n = max(int(np.hypot(x1 - x0, y1 - y0) / every_px), 1)
+            for t in np.linspace(0.0, 1.0, n + 1):
+                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                out.append((x - r, y - r, x + r, y + r))
+    return out
+
+
+#: A place this near [km] a larger place a map names is not named: GeoNames lists a city's
+#: sections apart (Çankaya and Batıkent by Ankara, Ra's Bayrūt by Beirut), and a suburb so
+#: near its city says nothing the city's name does not.
+SECTION_KM = 15.0
+
+
+def _km_apart(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    """Great-circle distance [km] on the mean sphere between two points [deg]."""
+    from shieldlab import earth
+
+    return float(earth.great_circle_distance(*np.radians([lat0, lon0, lat1, lon1]))) / 1e3
 
 
 def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()) -> None:
@@ -326,9 +378,13 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()
              if not any(n == _plain(p.name) and abs(lo - p.lon_deg) < 0.5 and abs(la - p.lat_deg) < 0.5
                         for n, lo, la in named) and not any(_within(b, p.lon_deg, p.lat_deg) for b in keep_out)]
     n_top = len(first) + max(1, n_cities // 4)
+    named_at: list[tuple[float, float, int]] = []  # (lat, lon, population) of the places named
     for k, pl in enumerate(cands):
         if placed >= n_cities:
             break
+        if any(p > pl.population and _km_apart(la, lo, pl.lat_deg, pl.lon_deg) < SECTION_KM
+               for la, lo, p in named_at):
+            continue  # a section of a city named already (GeoNames lists Ankara's Çankaya apart)
         x, y = ax.transData.transform((pl.lon_deg, pl.lat_deg))
         r = 2.0 * px
         dot = (x - r, y - r, x + r, y + r)
@@ -353,6 +409,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()
                     zorder=5.5, path_effects=halo, annotation_clip=True, arrowprops=leader, **_CITY)
         boxes += [dot, lab]
         texts.append(lab)
+        named_at.append((pl.lat_deg, pl.lon_deg, pl.population))
         placed += 1
     # countries: the name at the visible part's pole of inaccessibility, where it fits inside
     view = sbox(lon0, lat0, lon1, lat1)
@@ -914,61 +971,6 @@ def _short_area(km2: float, largest: float | None = None) -> str:
     return f"{m:.2f} M km²" if m >= 0.01 or m == 0 else f"{m:.2g} M km²"
 
 
-def label_places(fig, ax, sites: list[tuple[str, float, float]], size_pt: float = 7.0
-                 ) -> list[tuple[tuple[float, float], bool]]:
-    """Where to write each site's label on ``ax`` (``sites``: name, lon, lat [deg]), and whether
-    it stands away from its marker (tie it by a line): sites whose labels would overlap on the
-    page (two radars of one battery, a battery beside the asset it defends) form a cluster,
-    whose labels are stacked right of its easternmost site, clear of every marker: downwards,
-    or upwards where that stack would meet an earlier cluster's, or further right, past it,
-    where both would.  Returns ``((lon, lat) of the label's lower left, away)`` per site, in
-    order."""
-    ax.apply_aspect()
-    if not sites:
-        return []
-    pts = ax.transData.transform([(lo, la) for _, lo, la in sites]) * 72.0 / fig.dpi
-    wide = max(0.6 * size_pt * len(name) for name, _, _ in sites) + 14.0  # a label's width and the marker
-    tall = 2.0 * size_pt
-    cluster: list[int] = []
-    for i in range(len(sites)):
-        j = next((cluster[k] for k in range(i)
-                  if abs(pts[k, 0] - pts[i, 0]) < wide and abs(pts[k, 1] - pts[i, 1]) < tall), i)
-        cluster.append(j)
-    line = 11.0 / 7.0 * size_pt  # [points] from one label to the next
-    # each cluster's stack: downwards from its anchor, upwards where that would meet an
-    # earlier cluster's stack (two batteries' stacks a few km apart on a zoomed-out map), or
-    # downwards right of the stacks it would meet where both would
-    boxes: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1 [points]
-
-    def met(b):
-        return [o for o in boxes if b[0] < o[1] and o[0] < b[1] and b[2] < o[3] and o[2] < b[3]]
-
-    out: list[tuple[tuple[float, float], bool]] = [((0.0, 0.0), False)] * len(sites)
-    for c in dict.fromkeys(cluster):
-        members = [m for m, cl in enumerate(cluster) if cl == c]
-        here = ax.transData.transform((max(sites[m][1] for m in members),
-                                       max(sites[m][2] for m in members)))  # the anchor [display pixels]
-        x0, y0 = here * 72.0 / fig.dpi + np.array([6.0, 4.0])
-        w = max(0.6 * size_pt * len(sites[m][0]) for m in members)
-        span = (len(members) - 1) * line
-        down = (x0, x0 + w, y0 - span, y0 + size_pt)
-        upward = (x0, x0 + w, y0, y0 + span + size_pt)
-        up, dx, box = False, 6.0, down  # dx [points] right of the anchor
-        if met(down):
-            if not met(upward):
-                up, box = True, upward
-            else:
-                shift = max(o[1] for o in met(down)) + 4.0 - x0
-                dx, box = 6.0 + shift, (x0 + shift, x0 + shift + w, down[2], down[3])
-        boxes.append(box)
-        for k, i in enumerate(members):
-            dy = 4.0 + line * (len(members) - 1 - k) if up else 4.0 - line * k  # the first on top
-            at = ax.transData.inverted().transform(here + np.array([dx, dy]) * fig.dpi / 72.0)
-            away = np.hypot(*(here - ax.transData.transform(sites[i][1:]))) * 72.0 / fig.dpi > 6.0  # (points)
-            out[i] = ((float(at[0]), float(at[1])), bool(away))
-    return out
-
-
 def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     """Radar coverage of a target at one altitude (:func:`shieldlab.analysis.coverage.compute`):
     the union lightly shaded, each radar's coverage outlined in its own colour, its site
@@ -992,7 +994,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     handles: list[Line2D | Patch] = []
     # a site east of the antimeridian on a box that runs past 180: at its longitude + 360
     x_of = {r.name: r.lon_deg + 360.0 if r.lon_deg < g.lon_deg[0] - 1e-9 else r.lon_deg for r in cov.radars}
-    places = label_places(fig, ax, [(r.name, x_of[r.name], r.lat_deg) for r in cov.radars])
+    marks = []
     for i, r in enumerate(cov.radars):
         c = colours[i % len(colours)]
         cells = r.covered
@@ -1000,11 +1002,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
             ax.contour(g.lon_deg, g.lat_deg, cells.astype(float), levels=[0.5], colors=[c], linewidths=1.3,
                        zorder=4)
         ax.plot(x_of[r.name], r.lat_deg, marker="s", ms=6, mfc=c, mec="white", mew=0.8, zorder=8)
-        at, away = places[i]
-        ax.annotate(r.name, (x_of[r.name], r.lat_deg), xytext=at, textcoords="data", fontsize=7,
-                    color="#1a1a1a", zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6,
-                                                         alpha=0.8),
-                    arrowprops=dict(arrowstyle="-", color=c, lw=0.7, shrinkA=0, shrinkB=4) if away else None)
+        marks.append((x_of[r.name], r.lat_deg, r.name, 6.0,
+                      dict(fontsize=7, color="#1a1a1a", zorder=7, leader_color=c,
+                           bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6, alpha=0.8))))
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km, "
                                     f"{_short_area(r.area_km2, largest)}"))
@@ -1014,6 +1014,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
               title="radar: type, Pd = 0.5 range, area covered", title_fontsize=7.5, alignment="left")
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
                  fontsize=9.5)
+    # each radar's name by its own marker (a stack of names beside a cluster had left the Black
+    # Sea ship's by Armavir's marker), clear of the others and of the frame
+    name_markers(fig, ax, marks)
     label_map(fig, ax, extent)
     _under_the_axes(fig, [ax], f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public "
                                "domain) · places: GeoNames (CC BY 4.0)")

@@ -150,10 +150,8 @@ def _overview(world, res, run: int, rows: dict) -> str:
         fig.set_size_inches(fig.get_size_inches() + np.array([over + 0.15, 0.0]))
         fig.tight_layout()
     # a radar's and a fighter base's names a few km apart were written over each other
-    for (name, lo_, la_, ink), (at, away) in zip(named, maps.label_places(fig, ax, [n[:3] for n in named], 7.5)):
-        ax.annotate(name, (lo_, la_), xytext=at, textcoords="data", fontsize=7.5, color=ink, fontweight="bold",
-                    path_effects=_HALO, arrowprops=dict(arrowstyle="-", color=ink, lw=0.6, shrinkA=0, shrinkB=3)
-                    if away else None)
+    maps.name_markers(fig, ax, [(lo_, la_, name, 6.0, dict(fontsize=7.5, color=ink, fontweight="bold",
+                                                           path_effects=_HALO)) for name, lo_, la_, ink in named])
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig, trim=True)
 

@@ -311,8 +311,9 @@ def _timeline(world, chunk, c: int, rows) -> str:
         colour = np.array(COLOURS[r.outcome][:3]) / 255.0
         ax.barh(i, r.end_time - t0, left=t0, height=0.35, color=colour)
         # 3 points right of the launch: a flight launched at the axis's left end had its first
-        # letter under the spine ("eaked on an asset")
-        ax.annotate(r.outcome, (t0, i + 0.3), xytext=(3, 0), textcoords="offset points", fontsize=7, va="bottom",
+        # letter under the spine ("eaked on an asset"); hung from just under the bar (the axis
+        # runs down the page), whose lower edge it had crossed
+        ax.annotate(r.outcome, (t0, i + 0.19), xytext=(3, 0), textcoords="offset points", fontsize=7, va="top",
                     color="#334")
     owner = eng.owner(len(rows))  # the threat whose complex each salvo went at, -1: a false track
     for e in np.flatnonzero(eng.run == c):
@@ -396,23 +397,17 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     from matplotlib.lines import Line2D
 
     seen: dict[str, Any] = {}
-    labelled: list[tuple[float, float]] = []  # where names were written (the tracks' middles)
-    near = 0.01 * max(lon1 - lon0, lat1 - lat0)
     for lo, la, r in tracks:
         colour = np.array(COLOURS[r.outcome][:3]) / 255.0
         leaked = r.outcome.startswith("leaked")
-        # a salvo's rounds fly one ground track: a leaker is drawn over the intercepted ones, or
-        # the leak would hide under them
-        seen.setdefault(r.outcome, ax.plot(lo, la, color=colour, lw=1.8, zorder=2.2 if leaked else 2.0)[0])
+        # a salvo's rounds fly one ground track: a leaker's is drawn wide under the intercepted
+        # ones' narrow lines, so that each shows where they run together (the one on top had
+        # hidden the other: a Sejjil shot down under its twin that leaked)
+        seen.setdefault(r.outcome, ax.plot(lo, la, color=colour, lw=3.0 if leaked else 1.4,
+                                           zorder=2.0 if leaked else 2.2)[0])
         ax.plot(lo[0], la[0], "^", color="#1d2128", ms=5)
         if leaked:
             ax.plot(lo[-1], la[-1], "o", color=colour, ms=6, zorder=2.3)
-        # the threat's name at the middle of its ground track, below those already written there
-        m = len(lo) // 2
-        below = sum(1 for x, y in labelled if abs(x - lo[m]) < near and abs(y - la[m]) < near)
-        labelled.append((float(lo[m]), float(la[m])))
-        ax.annotate(r.name, (lo[m], la[m]), xytext=(3, 3 - 9 * below), textcoords="offset points", fontsize=7,
-                    color="#333", path_effects=_HALO)
     marks = {"kill": "*", "miss": "x"}
     paths: list[np.ndarray] = []  # the interceptors' ground tracks (lon, lat) [deg]
     ended: set[str] = set()  # the ends drawn (kill, miss): the legend names only those
@@ -474,15 +469,19 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     else:
         ax.legend(*keys, loc=corner, fontsize=8, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
-    # labels of sites at one place (a battery, its radars, the asset it defends) stacked beside
-    # it, each tied to its marker where it stands away (they were written over each other);
-    # placed on the page as laid out
+    # the sites' names (a battery, its radars, the asset it defends at one place were written
+    # over each other), then each threat's by the middle of its ground track, each clear of the
+    # names, the markers and where it can of the tracks (a name over another's track read as
+    # that one's), tied to its point where it stands away; placed on the page as laid out
     fig.tight_layout()
-    for (name, lo_, la_, ink), (at, away) in zip(named, maps.label_places(fig, ax, [n[:3] for n in named], 7.5)):
-        ax.annotate(name, (lo_, la_), xytext=at, textcoords="data", fontsize=7.5, color=ink, fontweight="bold",
-                    path_effects=_HALO, arrowprops=dict(arrowstyle="-", color=ink, lw=0.6, shrinkA=0, shrinkB=3)
-                    if away else None)
-    fig.tight_layout()
+    on_tracks = maps.line_boxes(ax, [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths)
+    maps.name_markers(fig, ax, [(lo_, la_, name, 9.0, dict(fontsize=7.5, color=ink, fontweight="bold",
+                                                           path_effects=_HALO))
+                                for name, lo_, la_, ink in named], avoid=on_tracks)
+    along = (len(lo) * np.array([0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) for lo, _, _ in tracks)
+    maps.name_markers(fig, ax, [(lo[k.astype(int)], la[k.astype(int)], r.name, 2.0,
+                                 dict(fontsize=7, color="#333", path_effects=_HALO))
+                                for (lo, la, r), k in zip(tracks, along)], avoid=on_tracks)
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig)
 
