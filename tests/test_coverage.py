@@ -664,3 +664,46 @@ def test_a_report_maps_coverage_again_at_the_lower_tiers_ceiling():
     w = load_world("iskander-kaliningrad")  # SM-3 IIA and PAC-3 MSE
     assert cov.lower_tier_alt_km(w, 100.0) == 30.0
     assert cov.lower_tier_alt_km(w, 35.0) is None  # not well below the first map's height
+
+
+def test_names_in_a_crowd_stand_nearer_their_own_marker_and_their_lines_do_not_cross():
+    """epaa-phase-4's European markers on a continental map (the IRBM's panel, 6 inches for 95
+    degrees): a name beside a marker is nearer it than any marker elsewhere (Sofia's name west
+    of Istanbul's circle, its line across that one's, read as Istanbul's), and leader lines
+    do not cross where there is room."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    ax.set_xlim(0.0, 95.0)
+    ax.set_ylim(5.0, 75.0)
+    ax.set_aspect(1.0 / np.cos(np.radians(40.0)))
+    sites = [("redzikowo-sm3", 17.1, 54.48), ("redzikowo-sm3-iib", 17.12, 54.47), ("deveselu-sm3", 24.4, 44.08),
+             ("aegis-ship-sm3", 26.0, 35.9), ("kurecik-tpy2", 37.8, 38.35), ("deveselu-spy1", 24.45, 44.1),
+             ("redzikowo-spy1", 17.15, 54.5), ("ship-spy1", 26.05, 35.92), ("athens", 23.73, 37.98),
+             ("sofia", 23.32, 42.7), ("bucharest", 26.1, 44.43), ("istanbul", 28.98, 41.01),
+             ("warsaw", 21.01, 52.23), ("berlin", 13.4, 52.52)]
+    notes, boxes = _named(fig, ax, sites)
+    where = {n: ax.transData.transform((lo, la)) for n, lo, la in sites}
+    segs = []
+    for n, note in notes.items():
+        b = boxes[n]
+        x, y = where[n]
+        # the markers elsewhere (not at this one's place: a battery on its radar's site)
+        others = np.array([p for m, p in where.items() if np.hypot(*(p - (x, y))) > 2.0])
+        if note.arrow_patch is None:
+            mine = maps._box_distance((b.x0, b.y0, b.x1, b.y1), np.array([[x, y]]))[0]
+            assert mine <= maps._box_distance((b.x0, b.y0, b.x1, b.y1), others).min() + 1.0, n
+        else:
+            end = note.arrow_patch.get_path().vertices
+            segs.append((n, (x, y, *note.arrow_patch.get_transform().transform(end)[0])))
+    # where room runs out, a line may still cross one (berlin's warsaw's, the two furthest out):
+    # at most one pair does
+    crossing = [(a[0], b[0]) for i, a in enumerate(segs) for b in segs[:i] if maps._crosses(a[1], b[1])]
+    assert len(crossing) <= 1, crossing
+    assert maps._crosses((0, 0, 2, 2), (0, 2, 2, 0)) and not maps._crosses((0, 0, 1, 1), (1, 1, 2, 0))
+    plt.close(fig)

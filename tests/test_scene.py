@@ -466,3 +466,48 @@ def test_the_ground_map_shows_twin_tracks_and_names_threats_off_the_tracks(raid,
                           & (on_lines[:, 1] < b.y1)), th.name
     monkeypatch.undo()
     report.plt.close("all")
+
+
+def test_the_ground_map_names_each_threat_nearer_its_own_track_than_any_other(monkeypatch):
+    """patriot-turkey-2013: four Scuds from two launch points on close, crossing tracks.  Each
+    threat's name is nearer its own ground track than any other threat's (a salvo's twin on
+    the same track aside): "scud-b-kahramanmaras" had stood against the Scud-C's track to
+    Adana, its far end by its own."""
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Text
+
+    from shieldlab.analysis import maps
+
+    w = shieldlab.load_world("patriot-turkey-2013")
+    res = simulate(w, runs=2, seed=1)
+    ch = chain.replay_run(w, chain.preflight(w, 2), 1, 0)
+    figs = []
+    real = report._png
+    monkeypatch.setattr(report, "_png", lambda fig, trim=False: (figs.append(fig), real(fig, trim))[1])
+    monkeypatch.setattr(report.plt, "close", lambda fig=None: None)
+    report.build(w, res, ch, 0)
+    (fig,) = [f for f in figs if f.axes and "over the ground" in f.axes[0].get_title()]
+    ax = fig.axes[0]
+    r = maps._renderer(fig)
+    tracks = [ln for ln in ax.lines if ln.get_xydata().shape[0] > 2 and ln.get_linestyle() == "-"
+              and to_hex(ln.get_color()) != "#5dade2"]
+    pts = [ax.transData.transform(ln.get_xydata()) for ln in tracks]
+    checked = 0
+    for th in w.threats:
+        (note,) = [t for t in ax.texts if t.get_text() == th.name]
+        note.update_positions(r)
+        b = Text.get_window_extent(note, r)
+        box = (b.x0, b.y0, b.x1, b.y1)
+        anchor = ax.transData.transform(note.xy)
+        own = [p for p in pts if np.hypot(*(p - anchor).T).min() < 1e-6]
+        assert own, th.name
+        mine = min(maps._box_distance(box, p).min() for p in own)
+        # another track: one not on this one's path (a twin's points lie on it)
+        others = [p for p in pts if not any(np.hypot(*(p[:, None, :] - o[None, :, :]).T).min(axis=0).max() < 2.0
+                                            for o in own)]
+        if others and note.arrow_patch is None:
+            assert mine + 1.0 <= min(maps._box_distance(box, p).min() for p in others), th.name
+            checked += 1
+    assert checked >= 2
+    monkeypatch.undo()
+    report.plt.close("all")

@@ -197,13 +197,15 @@ _SPOTS = (((1.0, 0.0), "left", "center"), ((-1.0, 0.0), "right", "center"), ((0.
           ((-0.7, -0.7), "right", "top"), ((0.7, -0.7), "left", "top"))
 
 
-def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, rings, labels=None):
+def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, rings, labels=None,
+               ok=None):
     """The first free place for a ``w`` x ``h`` [px] label of the point (``x``, ``y``) [px],
     ``d`` [pt] from it times each of ``rings`` in turn (``px``: pixels a point), clear of
     ``boxes`` and inside ``frame``, and beyond the first ring its leader line (from the point
     to the label) clear of the boxes ``labels`` (default ``boxes``: a line may pass over a
-    marker, not through a name), or where no such place is, with a line through a name
-    rather than none: ``(box, (dx, dy) [pt], ha, va, ring)``, or None."""
+    marker, not through a name) and where given ``ok(box, ring, ox, oy)`` (the label's box, its
+    ring and the leader's end [px]) true; or where no such place is, with a line through a
+    name rather than none: ``(box, (dx, dy) [pt], ha, va, ring)``, or None."""
     labels = boxes if labels is None else labels
     for strict in (True, False):
         for k, ring in enumerate(rings):
@@ -213,11 +215,76 @@ def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxe
                 bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
                 by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
                 box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
-                if _free(box, boxes, frame) and (k == 0 or not strict or _line_clear(x, y, ox, oy, d * px, labels)):
+                if not _free(box, boxes, frame):
+                    continue
+                if not strict or ((k == 0 or _line_clear(x, y, ox, oy, d * px, labels))
+                                  and (ok is None or ok(box, ring, ox, oy))):
                     return box, (dx, dy), ha, va, ring
         if len(rings) == 1:
             break
     return None
+
+
+def _box_distance(box, pts: np.ndarray) -> np.ndarray:
+    """Distance [px] from the box (x0, y0, x1, y1) to each point of ``pts`` (n, 2) [px] (0 inside)."""
+    dx = np.maximum(np.maximum(box[0] - pts[:, 0], pts[:, 0] - box[2]), 0.0)
+    dy = np.maximum(np.maximum(box[1] - pts[:, 1], pts[:, 1] - box[3]), 0.0)
+    return np.hypot(dx, dy)
+
+
+def _crosses(a, b) -> bool:
+    """Whether segments ``a`` and ``b`` ((x0, y0, x1, y1) each) cross (touching ends do not)."""
+    def side(p, q, r) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    p1, p2, q1, q2 = a[:2], a[2:], b[:2], b[2:]
+    return side(p1, p2, q1) * side(p1, p2, q2) < 0 and side(q1, q2, p1) * side(q1, q2, p2) < 0
+
+
+def _owned(k: int, x: float, y: float, pts: np.ndarray, owner: np.ndarray, leaders: list, near: bool = True,
+           lines: bool | str = True):
+    """The test a place for mark ``k``'s name (anchored at (``x``, ``y``) [px]) passes before any
+    other (:func:`_free_spot`'s ``ok``): the name is no nearer another mark's points ``pts``
+    (``owner`` says whose) than its own, and a leader line crosses no other leader and passes
+    by no other mark's point (a name to the west of its neighbour's marker, its line across
+    that one's, read as the neighbour's); without ``near``, the line's tests alone (``lines``
+    ``"crossing"``: that it crosses no other line), without ``lines``, the nearness alone."""
+    mine = owner == k
+    own, other = pts[mine], pts[~mine]
+    # another mark's points where this one is (a battery on its radar's site, a salvo's twin on
+    # its ground track) do not count
+    if other.size and own.size:
+        gap = np.full(len(other), np.inf)
+        for i in range(0, len(own), 256):
+            o = own[i:i + 256]
+            gap = np.minimum(gap, np.hypot(other[:, None, 0] - o[None, :, 0], other[:, None, 1] - o[None, :, 1])
+                             .min(axis=1))
+        other = other[gap > 2.0]
+
+    def ok(box, ring, ox, oy) -> bool:
+        if near and other.size and own.size:
+            # nearer its own than any other, at its edge and, by a margin, at its middle (a name
+            # between two tracks, its end by its own, read as the other's)
+            if _box_distance(box, other).min() < _box_distance(box, own).min() + 1.0:
+                return False
+            cx, cy = 0.5 * (box[0] + box[2]), 0.5 * (box[1] + box[3])
+            if np.hypot(own[:, 0] - cx, own[:, 1] - cy).min() > 0.8 * np.hypot(other[:, 0] - cx,
+                                                                                 other[:, 1] - cy).min():
+                return False
+        if ring <= 1 or not lines:
+            return True
+        seg = (x, y, ox, oy)
+        if any(_crosses(seg, s) for s in leaders):
+            return False
+        if other.size and lines != "crossing":  # the line's samples past the anchor: no other mark's point within 3 px
+            t = np.linspace(0.0, 1.0, max(int(np.hypot(ox - x, oy - y) / 3.0), 2) + 1)[1:]
+            line = np.column_stack([x + t * (ox - x), y + t * (oy - y)])
+            by = np.hypot(line[:, None, 0] - other[None, :, 0], line[:, None, 1] - other[None, :, 1]).min(axis=1)
+            if (by < 3.0).any():
+                return False
+        return True
+
+    return ok
 
 
 def _plain(name: str) -> str:
@@ -250,17 +317,20 @@ def _line_clear(x0: float, y0: float, x1: float, y1: float, skip: float, boxes) 
 _MARK_RINGS = (1.0, 2.5, 4.0, 5.5, 7.0, 9.0, 11.0)
 
 
-def name_markers(fig, ax, marks, avoid=()) -> None:
+def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
     """Name the markers ``marks``, ``(lon, lat, text, marker size [pt], text style)`` each,
     already drawn on ``ax`` (``lon`` and ``lat`` may be arrays: points along a line, in order
-    of preference, the first where the name finds room): each name in the first free of eight places around its marker,
-    further out with a leader line where none is free, clear of one another, of the texts and
-    markers already there, and inside the frame (at its marker's right, clipped, where no
-    place is).  ``avoid``: display boxes (x0, y0, x1, y1) [px] a name keeps clear of where one
-    of the first five rings allows (the lines of a map: :func:`line_boxes`).  A style's
-    ``leader_color`` colours the leader line (else its text colour).  Run it once the figure's
-    layout is final (colour bars and legends placed), before :func:`label_map`, whose cities
-    then keep clear of these names."""
+    of preference, the first where the name finds room): each name in the first free of eight
+    places around its marker, further out with a leader line where none is free, clear of one
+    another, of the texts and markers already there, and inside the frame (at its marker's
+    right, clipped, where no place is).  A place is first sought where the name is no nearer
+    another mark than its own and its leader line crosses no other leader or mark
+    (:func:`_owned`); ``shapes``: per mark, the (n, 2) lon, lat [deg] points that are it (a
+    threat's ground track; default its anchor points).  ``avoid``: display boxes (x0, y0,
+    x1, y1) [px] a name keeps clear of where one of the first five rings allows (the lines of
+    a map: :func:`line_boxes`).  A style's ``leader_color`` colours the leader line (else its
+    text colour).  Run it once the figure's layout is final (colour bars and legends placed),
+    before :func:`label_map`, whose cities then keep clear of these names."""
     ax.apply_aspect()
     renderer = _renderer(fig)
     frame = ax.get_window_extent(renderer)
@@ -269,7 +339,13 @@ def name_markers(fig, ax, marks, avoid=()) -> None:
     avoid = list(avoid)
     px = fig.dpi / 72.0
     (x_lo, x_hi), (y_lo, y_hi) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
-    for lon, lat, text, size, style in marks:
+    if shapes is None:
+        shapes = [np.column_stack([np.atleast_1d(m[0]), np.atleast_1d(m[1])]) for m in marks]
+    pts = [ax.transData.transform(np.asarray(sh, float).reshape(-1, 2)) for sh in shapes]
+    owner = np.concatenate([np.full(len(p), k) for k, p in enumerate(pts)]) if pts else np.zeros(0, int)
+    every = np.concatenate(pts) if pts else np.zeros((0, 2))
+    leaders: list[tuple[float, float, float, float]] = []
+    for k, (lon, lat, text, size, style) in enumerate(marks):
         # a line's name may stand by any of several points along it (in order of preference)
         cands = [(float(a), float(b)) for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))
                  if x_lo <= a <= x_hi and y_lo <= b <= y_hi]
@@ -282,22 +358,37 @@ def name_markers(fig, ax, marks, avoid=()) -> None:
         e = 0.3 * style.get("fontsize", 7) * px if "bbox" in style else 0.0
         d = 0.5 * size + 2.5
         spot = None
+        tries: list[tuple] = []
+        clear = np.asarray(boxes + avoid, float).reshape(-1, 4) if avoid else boxes
         if avoid:
-            clear = np.asarray(boxes + avoid, float).reshape(-1, 4)
-            for lon, lat in cands:
-                x, y = ax.transData.transform((lon, lat))
-                spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, clear, frame, _MARK_RINGS[:5], names)
-                if spot is not None:
-                    break
-        if spot is None:
+            tries += [(c, clear, _MARK_RINGS[:5]) for c in cands]
+        tries += [(c, boxes, _MARK_RINGS) for c in cands[:1]]
+        # owned places first, everywhere the name may stand; then one nearer its own mark than
+        # any other, whatever its line crosses; then one whose line crosses no other line and
+        # passes by no other mark; then (below) any free one
+        tries += [(c, clear, _MARK_RINGS, True, False) for c in cands]
+        tries += [(cands[0], clear, _MARK_RINGS, False, True), (cands[0], clear, _MARK_RINGS, False, "crossing")]
+        for (lon, lat), obstacles, rings, *tier in tries:
+            x, y = ax.transData.transform((lon, lat))
+            ok = _owned(k, x, y, every, owner, leaders, *tier)
+            spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, rings, names, ok=ok)
+            if spot is not None and ok(spot[0], spot[4], x + spot[1][0] * px, y + spot[1][1] * px):
+                break
+            spot = None
+        if spot is None:  # any free place, off the lines to avoid where one is
             lon, lat = cands[0]
             x, y = ax.transData.transform((lon, lat))
-            spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, boxes, frame, _MARK_RINGS, names)
+            for obstacles in ([clear] if avoid else []) + [boxes]:
+                spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, _MARK_RINGS, names)
+                if spot is not None:
+                    break
         if spot is None:
             ax.annotate(text, (lon, lat), xytext=(d, 0), textcoords="offset points", ha="left",
                         va="center", annotation_clip=True, clip_on=True, **style)
             continue
         box, (dx, dy), ha, va, ring = spot
+        if ring > 1:
+            leaders.append((x, y, x + dx * px, y + dy * px))
         # (the box is the text's with its patch: the text sits ``e`` inside it)
         dx += e / px * (1 if ha == "left" else -1 if ha == "right" else 0)
         dy += e / px * (1 if va == "bottom" else -1 if va == "top" else 0)
@@ -358,6 +449,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()
     texts = _occupied(fig, ax, renderer, texts_only=True)  # (a leader line may cross a marker, not a name)
     legend = ax.get_legend()
     under = legend.get_window_extent(renderer) if legend is not None and legend.get_visible() else None
+    insets = [child.get_window_extent(renderer) for child in ax.child_axes]
     px = fig.dpi / 72.0
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     lon0, lon1, lat0, lat1 = extent
@@ -396,6 +488,8 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()
             continue
         if under is not None and under.x0 <= x <= under.x1 and under.y0 <= y <= under.y1:
             continue  # a place under the legend is not named, however large
+        if any(_within((b.x0, b.x1, b.y0, b.y1), x, y) for b in insets):
+            continue  # nor one under an inset map (its name had stood by the inset's edge)
         w, h = _text_size(ax, pl.name, renderer, **_CITY)
         spot = _free_spot(x, y, w, h, d, px, boxes + [dot], frame, (1.0, 3.0, 5.0) if top else (1.0,), texts)
         if spot is None:
@@ -714,7 +808,7 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
 #: A view this wide [deg of longitude at its middle] or wider (an intercontinental missile's)
 #: may name a cluster of markers in an inset (:func:`_cluster_view`); a regional map names
 #: them where they are.
-INSET_MIN_SPAN_DEG = 90.0
+INSET_MIN_SPAN_DEG = 45.0
 
 
 def _within(view, lon: float, lat: float) -> bool:

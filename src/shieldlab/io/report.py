@@ -472,7 +472,10 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     # the sites' names (a battery, its radars, the asset it defends at one place were written
     # over each other), then each threat's by the middle of its ground track, each clear of the
     # names, the markers and where it can of the tracks (a name over another's track read as
-    # that one's), tied to its point where it stands away; placed on the page as laid out
+    # that one's), tied to its point where it stands away; placed on the page as laid out (twice:
+    # one pass, with the map's fixed aspect and a legend beside it, left the latitude labels and
+    # the legend's end off the page)
+    fig.tight_layout()
     fig.tight_layout()
     on_tracks = maps.line_boxes(ax, [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths)
     maps.name_markers(fig, ax, [(lo_, la_, name, 9.0, dict(fontsize=7.5, color=ink, fontweight="bold",
@@ -481,7 +484,8 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     along = (len(lo) * np.array([0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) for lo, _, _ in tracks)
     maps.name_markers(fig, ax, [(lo[k.astype(int)], la[k.astype(int)], r.name, 2.0,
                                  dict(fontsize=7, color="#333", path_effects=_HALO))
-                                for (lo, la, r), k in zip(tracks, along)], avoid=on_tracks)
+                                for (lo, la, r), k in zip(tracks, along)], avoid=on_tracks,
+                      shapes=[np.column_stack([lo, la]) for lo, la, _ in tracks])
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig)
 
