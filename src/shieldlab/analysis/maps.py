@@ -805,9 +805,9 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     return mesh
 
 
-#: A view this wide [deg of longitude at its middle] or wider (an intercontinental missile's)
-#: may name a cluster of markers in an inset (:func:`_cluster_view`); a regional map names
-#: them where they are.
+#: A view this wide [deg, true to scale at its middle] or wider (a continent's) may name a
+#: cluster of markers in an inset (:func:`_cluster_view`), where a corner of the map has room
+#: for one; a regional map names them where they are.
 INSET_MIN_SPAN_DEG = 45.0
 
 
