@@ -423,7 +423,7 @@ def test_the_ground_map_shows_twin_tracks_and_names_threats_off_the_tracks(raid,
     intercepted ones' narrow lines, so both show where they run together (the leaker on top
     had hidden its intercepted twin).  Each threat is named once, by a point of its own track
     (its annotation's point lies on a track), clear of every other name and of the drawn
-    tracks (a name over another's track read as that one's)."""
+    tracks (a name over another's track read as that one's); the launch point is named."""
     from matplotlib.colors import to_hex
     from matplotlib.text import Text
 
@@ -454,6 +454,9 @@ def test_the_ground_map_shows_twin_tracks_and_names_threats_off_the_tracks(raid,
         if hasattr(t, "update_positions"):
             t.update_positions(r)  # (an annotation's text is placed when drawn or measured whole)
     boxes = {t.get_text(): Text.get_window_extent(t, r) for t in texts}
+    # the launch point the scenario names, named once by its triangle (it sat unnamed)
+    (launch,) = [t for t in texts if t.get_text() == "tabriz"]
+    assert launch.xy == pytest.approx((np.degrees(w.threats[0].launch.lon), np.degrees(w.threats[0].launch.lat)))
     on_lines = np.array(maps.line_boxes(ax, [ln.get_xydata() for ln in lines]))
     for th in w.threats:
         (note,) = [t for t in texts if t.get_text() == th.name]

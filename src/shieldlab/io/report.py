@@ -437,6 +437,14 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
+    # each launch point the scenario names (a place, not coordinates), once: its triangle sat
+    # unnamed under the tracks' ends
+    launches = {}
+    for th in world.threats:
+        place = world.scenario.threats[th.entry].launch
+        if isinstance(place, str):
+            launches.setdefault(place, (math.degrees(th.launch.lon), math.degrees(th.launch.lat)))
+    named += [(place, lo_, la_, "#1d2128") for place, (lo_, la_) in launches.items()]
     # a node's sector, told apart (none the radars' purple, the batteries' blue or a fate's red or green)
     sector_inks = ("#566573", "#b9770e", "#0e6655", "#873600", "#1b2631")
     held = world.architecture == "sectoral"
