@@ -439,7 +439,7 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
     # each launch point the scenario names (a place, not coordinates), once: its triangle sat
     # unnamed under the tracks' ends
-    launches = {}
+    launches: dict[str, tuple[float, float]] = {}
     for th in world.threats:
         place = world.scenario.threats[th.entry].launch
         if isinstance(place, str):
