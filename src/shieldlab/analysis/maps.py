@@ -241,18 +241,12 @@ def _crosses(a, b) -> bool:
     return side(p1, p2, q1) * side(p1, p2, q2) < 0 and side(q1, q2, p1) * side(q1, q2, p2) < 0
 
 
-def _owned(k: int, x: float, y: float, pts: np.ndarray, owner: np.ndarray, leaders: list, near: bool = True,
-           lines: bool | str = True):
-    """The test a place for mark ``k``'s name (anchored at (``x``, ``y``) [px]) passes before any
-    other (:func:`_free_spot`'s ``ok``): the name is no nearer another mark's points ``pts``
-    (``owner`` says whose) than its own, and a leader line crosses no other leader and passes
-    by no other mark's point (a name to the west of its neighbour's marker, its line across
-    that one's, read as the neighbour's); without ``near``, the line's tests alone (``lines``
-    ``"crossing"``: that it crosses no other line), without ``lines``, the nearness alone."""
+def _apart(k: int, pts: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mark ``k``'s own points of ``pts`` (n, 2) [px] (``owner`` says whose each is), and the
+    other marks' points, less those where this one is (a battery on its radar's site, a
+    salvo's twin on its ground track): ``(own, other)``."""
     mine = owner == k
     own, other = pts[mine], pts[~mine]
-    # another mark's points where this one is (a battery on its radar's site, a salvo's twin on
-    # its ground track) do not count
     if other.size and own.size:
         gap = np.full(len(other), np.inf)
         for i in range(0, len(own), 256):
@@ -260,6 +254,17 @@ def _owned(k: int, x: float, y: float, pts: np.ndarray, owner: np.ndarray, leade
             gap = np.minimum(gap, np.hypot(other[:, None, 0] - o[None, :, 0], other[:, None, 1] - o[None, :, 1])
                              .min(axis=1))
         other = other[gap > 2.0]
+    return own, other
+
+
+def _owned(own: np.ndarray, other: np.ndarray, x: float, y: float, leaders: list, near: bool = True,
+           lines: bool | str = True):
+    """The test a place for a mark's name (anchored at (``x``, ``y``) [px]) passes before any
+    other (:func:`_free_spot`'s ``ok``): the name is no nearer another mark's points ``other``
+    than its ``own`` (:func:`_apart`), and a leader line crosses no other leader and passes
+    by no other mark's point (a name to the west of its neighbour's marker, its line across
+    that one's, read as the neighbour's); without ``near``, the line's tests alone (``lines``
+    ``"crossing"``: that it crosses no other line), without ``lines``, the nearness alone."""
 
     def ok(box, ring, ox, oy) -> bool:
         if near and other.size and own.size:
@@ -368,9 +373,10 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
         # passes by no other mark; then (below) any free one
         tries += [(c, clear, _MARK_RINGS, True, False) for c in cands]
         tries += [(cands[0], clear, _MARK_RINGS, False, True), (cands[0], clear, _MARK_RINGS, False, "crossing")]
+        own, other = _apart(k, every, owner)
         for (lon, lat), obstacles, rings, *tier in tries:
             x, y = ax.transData.transform((lon, lat))
-            ok = _owned(k, x, y, every, owner, leaders, *tier)
+            ok = _owned(own, other, x, y, leaders, *tier)
             spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, rings, names, ok=ok)
             if spot is not None and ok(spot[0], spot[4], x + spot[1][0] * px, y + spot[1][1] * px):
                 break
