@@ -330,7 +330,8 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
     another, of the texts and markers already there, and inside the frame (at its marker's
     right, clipped, where no place is).  A place is first sought where the name is no nearer
     another mark than its own and its leader line crosses no other leader or mark
-    (:func:`_owned`); ``shapes``: per mark, the (n, 2) lon, lat [deg] points that are it (a
+    (:func:`_owned`); where a crowd leaves no free place, one off the other names alone (over a
+    marker); ``shapes``: per mark, the (n, 2) lon, lat [deg] points that are it (a
     threat's ground track; default its anchor points).  ``avoid``: display boxes (x0, y0,
     x1, y1) [px] a name keeps clear of where one of the first five rings allows (the lines of
     a map: :func:`line_boxes`).  A style's ``leader_color`` colours the leader line (else its
@@ -381,10 +382,10 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
             if spot is not None and ok(spot[0], spot[4], x + spot[1][0] * px, y + spot[1][1] * px):
                 break
             spot = None
-        if spot is None:  # any free place, off the lines to avoid where one is
-            lon, lat = cands[0]
-            x, y = ax.transData.transform((lon, lat))
-            for obstacles in ([clear] if avoid else []) + [boxes]:
+        if spot is None:  # any free place, off the lines to avoid where one is; then off the
+            lon, lat = cands[0]  # names alone, over a marker (a name cut at the frame read as
+            x, y = ax.transData.transform((lon, lat))  # "ghadr-ist", two run together as one)
+            for obstacles in ([clear] if avoid else []) + [boxes, names]:
                 spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, _MARK_RINGS, names)
                 if spot is not None:
                     break

@@ -384,9 +384,18 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         lons += [np.degrees(lo)]
     sites = [(math.degrees(s.radar.lat), math.degrees(s.radar.lon)) for s in world.sensors]
     sites += [(b.site.lat_deg, b.site.lon_deg) for b in world.batteries]
-    sites += [(a.site.lat_deg, a.site.lon_deg) for a in world.assets]
-    all_lat = np.concatenate(lats + [np.array([s[0] for s in sites])])
-    all_lon = np.concatenate(lons + [np.array([s[1] for s in sites])])
+    core_lat = np.concatenate(lats + [np.array([s[0] for s in sites])])
+    core_lon = np.concatenate(lons + [np.array([s[1] for s in sites])])
+    # an asset far past the run's tracks and sites (New York, where the ICBMs were shot down over
+    # Europe) is said in the title, not drawn: it had stretched the map over the Atlantic and
+    # squeezed the fight into a strip
+    span = max(float(np.ptp(core_lat)), float(np.ptp(core_lon)), 1.0)
+    near = [a for a in world.assets
+            if core_lat.min() - 0.5 * span <= a.site.lat_deg <= core_lat.max() + 0.5 * span
+            and core_lon.min() - 0.5 * span <= a.site.lon_deg <= core_lon.max() + 0.5 * span]
+    off = [a.name for a in world.assets if a not in near]
+    all_lat = np.concatenate([core_lat, np.array([a.site.lat_deg for a in near])])
+    all_lon = np.concatenate([core_lon, np.array([a.site.lon_deg for a in near])])
     pad = 2.0
     lat0, lat1 = max(float(all_lat.min()) - pad, -85.0), min(float(all_lat.max()) + pad, 85.0)
     lon0, lon1 = float(all_lon.min()) - pad, float(all_lon.max()) + pad
@@ -433,7 +442,7 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     for b in world.batteries:
         seen.setdefault("battery", ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
         named.append((b.name, b.site.lon_deg, b.site.lat_deg, "#1f618d"))
-    for a in world.assets:
+    for a in near:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
@@ -476,7 +485,8 @@ def _ground_map(world, chunk, c: int, rows) -> str:
                   framealpha=0.9)
     else:
         ax.legend(*keys, loc=corner, fontsize=8, framealpha=0.9)
-    ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground", fontsize=11)
+    ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground"
+                 + (f" (off the map: {', '.join(off)})" if off else ""), fontsize=11)
     # the sites' names (a battery, its radars, the asset it defends at one place were written
     # over each other), then each threat's by the middle of its ground track, each clear of the
     # names, the markers and where it can of the tracks (a name over another's track read as
