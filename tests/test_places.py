@@ -510,3 +510,18 @@ def test_a_map_does_not_name_a_citys_sections_beside_it():
     for n in farther:
         p = _find(n, "TR")
         assert maps._km_apart(ankara.lat_deg, ankara.lon_deg, p.lat_deg, p.lon_deg) >= maps.SECTION_KM
+
+
+def test_panels_of_one_missile_and_place_say_how_each_is_flown():
+    """iskander-kaliningrad has two Chernyakhovsk sites of the Iskander-M that differ only in
+    apogee: their panels had one title.  A site flown off its minimum-energy path, or to a
+    set apogee or flight time, says so in a line of its own; a plain one adds nothing."""
+    shaped = SimpleNamespace(profile="depressed", apogee=50e3, flight_time=None)
+    assert maps._shot_words(shaped) == "flown depressed, apogee 50 km\n"
+    assert maps._shot_words(SimpleNamespace(profile="min-energy", apogee=None, flight_time=None)) == ""
+    assert maps._shot_words(SimpleNamespace(profile="lofted", apogee=None, flight_time=420.0)) == \
+        "flown lofted, 420 s flight\n"
+    from shieldlab import load_world
+
+    titles = [maps._shot_words(s) for s in fpm.launch_sites(load_world("iskander-kaliningrad"))]
+    assert len(set(titles)) > 1 and all(titles)

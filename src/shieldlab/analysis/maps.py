@@ -689,7 +689,7 @@ def _figure_views(views):
         rows.append(row)
     w = 12.8 if n == 1 and _aspect(views[0]) < 0.75 else 6.4  # a column [in] (a world map alone: two wide)
     heights = [max(min(w * span * _aspect(views[k]), 9.0) for k, span in r) for r in rows]
-    gap = 1.3  # between rows: a panel's three-line title and the axis labels above it [in]
+    gap = 1.5  # between rows: a panel's title of up to four lines and the axis labels above it [in]
     fig = plt.figure(figsize=(w * cols, sum(heights) + gap * (len(rows) - 1) + 0.6))
     gs = fig.add_gridspec(len(rows), cols, height_ratios=heights,
                           hspace=gap / float(np.mean(heights)) if len(rows) > 1 else None)
@@ -912,6 +912,19 @@ def _inset_axes(fig, ax, close, marks, s, g):
     return None
 
 
+def _shot_words(site) -> str:
+    """``"flown depressed, apogee 35 km\\n"``: how a launch site's missile is flown, a line of
+    its panel's title, where not on its minimum-energy path at its own apogee (two sites of
+    one missile and place that differ only so had panels of one title:
+    iskander-kaliningrad); else nothing."""
+    words = [] if getattr(site, "profile", "min-energy") == "min-energy" else [site.profile]
+    if getattr(site, "apogee", None) is not None:
+        words.append(f"apogee {site.apogee / 1e3:g} km")
+    if getattr(site, "flight_time", None) is not None:
+        words.append(f"{site.flight_time:g} s flight")
+    return f"flown {', '.join(words)}\n" if words else ""
+
+
 def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     """One panel per launch site: P(intercept) over the defended cells, the missile's reach,
     batteries, sensors and the launch point; each panel shows its site's part of the map
@@ -958,7 +971,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
             pop = places.population_in_grid(g, s.defended)
             people = (f"\nwith {places.people_text(pop.population)} people in {pop.n_places} place"
                       f"{'s' if pop.n_places != 1 else ''} of 15,000+")  # the footer says whose and how
-        ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n"
+        ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n{_shot_words(s.site)}"
                      f"defended {area_pair_text(area, thr)} in reach{people}", fontsize=9.5)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch

@@ -149,11 +149,19 @@ def _close_up(world, res, i: int) -> str:
         ax.set_xlim(lon0, lon1)
         ax.set_ylim(lat0, lat1)
         ax.legend(*in_frame(ax), loc="upper left", fontsize=7, framealpha=0.9)
-        ax.set_title(f"within {half_m / 1e3:.2f} km" if not close else f"within {half_m:,.0f} m (the box at left)",
+        # the box drawn at left is the close panel's ground; under ~2 % of the wide panel it is
+        # hidden by the weapon's triangle, and the title says where it is instead
+        where = "the box at left" if near_m / wide_m > 0.02 else "around the weapon at left"
+        ax.set_title(f"within {half_m / 1e3:.2f} km" if not close else f"within {half_m:,.0f} m ({where})",
                      fontsize=9)
         ax.ticklabel_format(useOffset=False)
     fig.suptitle(f"{m.name}: {m.round.id}; the weapon {border_m / 1e3:.2f} km from the border", fontsize=10)
     fig.tight_layout()
+    # the wide panel's countries and towns: which side of the border is which (the border line
+    # alone did not say)
+    lo0, lo1 = axes[0].get_xlim()
+    la0, la1 = axes[0].get_ylim()
+    maps.label_map(fig, axes[0], (lo0, lo1, la0, la1), n_cities=4)
     return _png(fig)
 
 
