@@ -88,3 +88,30 @@ def test_a_crossing_close_up_is_framed_on_the_crossing_not_on_a_wide_floor():
     lon0, lon1, lat0, lat1 = air_report.crossing_frame(np.array([35.85, 35.851]), np.array([36.1, 36.101]))
     assert (lat1 - lat0) * 111.2 == pytest.approx(6.67, abs=0.01)
     assert (lon1 - lon0) * np.cos(np.radians(35.85)) == pytest.approx(lat1 - lat0, rel=1e-3)
+
+
+def test_the_run_map_marks_and_names_where_the_fliers_come_from_and_go_to(monkeypatch):
+    """kalibr-caspian-2015: the ships' launch point and the eleven targets had no mark; each
+    named first and last waypoint of a route is marked (a triangle, a circle) and named once,
+    by its own point."""
+    world = shieldlab.load_world("kalibr-caspian-2015")
+    res = simulate_air(world, runs=2, seed=1)
+    texts = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        texts.append({t.get_text(): t.xy for t in fig.axes[0].texts if hasattr(t, "xy")})
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    names = texts[0]
+    ends = {}
+    for f in world.flights:
+        route = world.scenario.flights[f.entry].route
+        ends[route[0]] = (np.degrees(f.route_lon[0]), np.degrees(f.route_lat[0]))
+        ends[route[-1]] = (np.degrees(f.route_lon[-1]), np.degrees(f.route_lat[-1]))
+    assert "caspian-launch" in ends and len(ends) >= 10
+    for wp, at in ends.items():
+        assert wp in names, wp
+        assert names[wp] == pytest.approx(at), wp

@@ -120,6 +120,22 @@ def _overview(world, res, run: int, rows: dict) -> str:
                         ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
         ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6)
         named.append((rd.name, math.degrees(rd.lon), math.degrees(rd.lat), "#6c3483"))
+    # where the fliers come from and go to, where the scenario names the places (a route's first
+    # and last waypoints: a cruise missile's launch and target, an aircraft's base and turn-back):
+    # kalibr-caspian-2015's ships and its eleven targets had no mark
+    ends: dict[str, tuple[float, float, str]] = {}
+    for f in world.flights:
+        route = world.scenario.flights[f.entry].route
+        for end, wp, lat_, lon_ in (("route start", route[0], f.route_lat[0], f.route_lon[0]),
+                                    ("route end", route[-1], f.route_lat[-1], f.route_lon[-1])):
+            if isinstance(wp, str):
+                ends.setdefault(wp, (math.degrees(lon_), math.degrees(lat_), end))
+    for wp, (lo_, la_, end) in ends.items():
+        start = end == "route start"  # (a cruise missile's launch, an aircraft's base)
+        seen.setdefault(end, ax.plot(lo_, la_, "^" if start else "o", ms=7 if start else 6,
+                                     mfc="#1d2128" if start else "none", mec="#1d2128", mew=1.2, ls="none",
+                                     zorder=6)[0])
+        named.append((wp, lo_, la_, "#1d2128"))
     pol = world.policing
     if pol is not None:
         for b in list(pol.patrols) + list(pol.bases):
