@@ -753,7 +753,8 @@ def site_view(fp, k: int, extent) -> tuple[float, float, float, float]:
     """The part of the map ``extent`` (lon0, lon1, lat0, lat1) [deg] that site ``k``'s panel
     shows: the cells its threats reach or a battery defends, its launch point and the batteries
     that engage its threats, with a margin of a twentieth of the span (at least a cell); the
-    whole map where that part is more than :data:`CLOSE_VIEW_SHARE` of it.  A map made for an
+    whole map where that part is more than :data:`CLOSE_VIEW_SHARE` of it; and room round the
+    launch point (a twentieth of the span, at least 1.5°), past the grid's edge if need be.  A map made for an
     ICBM's reach otherwise drew a short-range missile's few cells in one corner of a world map,
     its Europe's names spread over the world on leader lines."""
     g, s = fp.grid, fp.sites[k]
@@ -772,7 +773,19 @@ def site_view(fp, k: int, extent) -> tuple[float, float, float, float]:
     view = (max(lon0 - mx, extent[0]), min(lon1 + mx, extent[1]), max(lat0 - my, extent[2]),
             min(lat1 + my, extent[3]))
     share = (view[1] - view[0]) * (view[3] - view[2]) / ((extent[1] - extent[0]) * (extent[3] - extent[2]))
-    return view if share <= CLOSE_VIEW_SHARE else extent
+    view = view if share <= CLOSE_VIEW_SHARE else extent
+    # room round the launch point, past the grid's edge if need be (the grid's box keeps a margin
+    # of its span, and epaa-phase-2's Tabriz stood on the frame, its ring of minimum range cut)
+    m = max(0.05 * max(view[1] - view[0], view[3] - view[2]), 1.5)
+    return (min(view[0], s.site.lon_deg - m), max(view[1], s.site.lon_deg + m),
+            max(min(view[2], s.site.lat_deg - m), -90.0), min(max(view[3], s.site.lat_deg + m), 90.0))
+
+
+def _zoomed(view, extent) -> bool:
+    """Whether ``view`` shows less of the map ``extent`` than all of it (a site's close view)."""
+    w = min(view[1], extent[1]) - max(view[0], extent[0])
+    h = min(view[3], extent[3]) - max(view[2], extent[2])
+    return w * h < 0.99 * (extent[1] - extent[0]) * (extent[3] - extent[2])
 
 
 def _site_layers(ax, fp, s, extent, view, cmap, norm):
@@ -1001,7 +1014,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                      f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
     for ax, s, view in zip(axes, fp.sites, views):
-        if view != extent and _nodes_across(view, g.step_deg) < COARSE_NODES:
+        if _zoomed(view, extent) and _nodes_across(view, g.step_deg) < COARSE_NODES:
             # a close view of a map made for farther sites: its cells are few across
             ax.text(0.02, 0.02, f"{g.step_deg:g}° cells, the grid of every site: a map of this site alone is finer",
                     transform=ax.transAxes, ha="left", va="bottom", fontsize=6.5, color="#444444", zorder=8,
