@@ -225,6 +225,33 @@ def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxe
     return None
 
 
+def _best_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, own: np.ndarray,
+               other: np.ndarray, line_ok):
+    """Of every free place on :data:`_MARK_RINGS` (as :func:`_free_spot`), the best for a name
+    that has no place of its own: nearer its ``own`` points than the ``other`` marks' [px] and
+    with a leader line ``line_ok(box, ring, ox, oy)`` accepts, the nearest such; else one nearer
+    its own, its line as it may be; else the nearest to its own points; None where none is free.
+    Where no place was a name's own, the first free one had put Sofia's name west of Istanbul's
+    circle and Istanbul's over Greece."""
+    best, key = None, None
+    for ring in _MARK_RINGS:
+        for (ux, uy), ha, va in _SPOTS:
+            dx, dy = ring * d * ux, ring * d * uy
+            ox, oy = x + dx * px, y + dy * px
+            bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
+            by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
+            box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
+            if not _free(box, boxes, frame):
+                continue
+            mine = _box_distance(box, own).min() if own.size else 0.0
+            theirs = _box_distance(box, other).min() if other.size else np.inf
+            nearer = mine + 1.0 <= theirs
+            k = (not nearer, not (nearer and line_ok(box, ring, ox, oy)), mine, ring)
+            if key is None or k < key:
+                best, key = (box, (dx, dy), ha, va, ring), k
+    return best
+
+
 def _box_distance(box, pts: np.ndarray) -> np.ndarray:
     """Distance [px] from the box (x0, y0, x1, y1) to each point of ``pts`` (n, 2) [px] (0 inside)."""
     dx = np.maximum(np.maximum(box[0] - pts[:, 0], pts[:, 0] - box[2]), 0.0)
@@ -258,13 +285,12 @@ def _apart(k: int, pts: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _owned(own: np.ndarray, other: np.ndarray, x: float, y: float, leaders: list, near: bool = True,
-           lines: bool | str = True):
+           lines: bool = True):
     """The test a place for a mark's name (anchored at (``x``, ``y``) [px]) passes before any
     other (:func:`_free_spot`'s ``ok``): the name is no nearer another mark's points ``other``
     than its ``own`` (:func:`_apart`), and a leader line crosses no other leader and passes
     by no other mark's point (a name to the west of its neighbour's marker, its line across
-    that one's, read as the neighbour's); without ``near``, the line's tests alone (``lines``
-    ``"crossing"``: that it crosses no other line), without ``lines``, the nearness alone."""
+    that one's, read as the neighbour's); without ``lines``, the nearness alone."""
 
     def ok(box, ring, ox, oy) -> bool:
         if near and other.size and own.size:
@@ -281,7 +307,7 @@ def _owned(own: np.ndarray, other: np.ndarray, x: float, y: float, leaders: list
         seg = (x, y, ox, oy)
         if any(_crosses(seg, s) for s in leaders):
             return False
-        if other.size and lines != "crossing":  # the line's samples past the anchor: no other mark's point within 3 px
+        if other.size:  # the line's samples past the anchor: no other mark's point within 3 px
             t = np.linspace(0.0, 1.0, max(int(np.hypot(ox - x, oy - y) / 3.0), 2) + 1)[1:]
             line = np.column_stack([x + t * (ox - x), y + t * (oy - y)])
             by = np.hypot(line[:, None, 0] - other[None, :, 0], line[:, None, 1] - other[None, :, 1]).min(axis=1)
@@ -370,10 +396,10 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
             tries += [(c, clear, _MARK_RINGS[:5]) for c in cands]
         tries += [(c, boxes, _MARK_RINGS) for c in cands[:1]]
         # owned places first, everywhere the name may stand; then one nearer its own mark than
-        # any other, whatever its line crosses; then one whose line crosses no other line and
-        # passes by no other mark; then (below) any free one
+        # any other, whatever its line crosses; then (below) the free one nearest its own mark
+        # against the others (a place whose line crossed none, wherever it stood, had swapped
+        # Sofia's and Istanbul's names)
         tries += [(c, clear, _MARK_RINGS, True, False) for c in cands]
-        tries += [(cands[0], clear, _MARK_RINGS, False, True), (cands[0], clear, _MARK_RINGS, False, "crossing")]
         own, other = _apart(k, every, owner)
         for (lon, lat), obstacles, rings, *tier in tries:
             x, y = ax.transData.transform((lon, lat))
@@ -382,11 +408,12 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
             if spot is not None and ok(spot[0], spot[4], x + spot[1][0] * px, y + spot[1][1] * px):
                 break
             spot = None
-        if spot is None:  # any free place, off the lines to avoid where one is; then off the
-            lon, lat = cands[0]  # names alone, over a marker (a name cut at the frame read as
-            x, y = ax.transData.transform((lon, lat))  # "ghadr-ist", two run together as one)
+        if spot is None:  # the free place nearest its own mark against the others, off the lines
+            lon, lat = cands[0]  # to avoid where one is; then off the names alone, over a marker (a
+            x, y = ax.transData.transform((lon, lat))  # name cut at the frame read as "ghadr-ist")
             for obstacles in ([clear] if avoid else []) + [boxes, names]:
-                spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, _MARK_RINGS, names)
+                spot = _best_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, own, other,
+                                  _owned(own, other, x, y, leaders, near=False))
                 if spot is not None:
                     break
         if spot is None:
