@@ -482,14 +482,7 @@ def test_the_ground_map_names_each_threat_nearer_its_own_track_than_any_other(mo
     from shieldlab.analysis import maps
 
     w = shieldlab.load_world("patriot-turkey-2013")
-    res = simulate(w, runs=2, seed=1)
-    ch = chain.replay_run(w, chain.preflight(w, 2), 1, 0)
-    figs = []
-    real = report._png
-    monkeypatch.setattr(report, "_png", lambda fig, trim=False: (figs.append(fig), real(fig, trim))[1])
-    monkeypatch.setattr(report.plt, "close", lambda fig=None: None)
-    report.build(w, res, ch, 0)
-    (fig,) = [f for f in figs if f.axes and "over the ground" in f.axes[0].get_title()]
+    fig = _ground_map_of(w, monkeypatch)
     ax = fig.axes[0]
     r = maps._renderer(fig)
     tracks = [ln for ln in ax.lines if ln.get_xydata().shape[0] > 2 and ln.get_linestyle() == "-"
@@ -522,6 +515,18 @@ def test_the_ground_map_leaves_far_assets_to_its_title(monkeypatch):
     squeezed the fight into a strip.  They are named in the title instead; the map keeps to
     the fight and the assets near it."""
     w = shieldlab.load_world("epaa-phase-4")
+    ax = _ground_map_of(w, monkeypatch).axes[0]
+    assert ax.get_title().endswith("(off the map: new-york, boston)")
+    lon0, lon1 = ax.get_xlim()
+    assert lon0 > 0.0  # Europe's west, not the Atlantic
+    names = [t.get_text() for t in ax.texts]
+    assert "warsaw" in names and "athens" in names and "new-york" not in names
+    monkeypatch.undo()
+    report.plt.close("all")
+
+
+def _ground_map_of(w, monkeypatch):
+    """The report's ground map of run 0 of a 2-run simulation of ``w`` (seed 1), as a figure."""
     res = simulate(w, runs=2, seed=1)
     ch = chain.replay_run(w, chain.preflight(w, 2), 1, 0)
     figs = []
@@ -530,11 +535,4 @@ def test_the_ground_map_leaves_far_assets_to_its_title(monkeypatch):
     monkeypatch.setattr(report.plt, "close", lambda fig=None: None)
     report.build(w, res, ch, 0)
     (fig,) = [f for f in figs if f.axes and "over the ground" in f.axes[0].get_title()]
-    ax = fig.axes[0]
-    assert ax.get_title().endswith("(off the map: new-york, boston)")
-    lon0, lon1 = ax.get_xlim()
-    assert lon0 > 0.0  # Europe's west, not the Atlantic
-    names = [t.get_text() for t in ax.texts]
-    assert "warsaw" in names and "athens" in names and "new-york" not in names
-    monkeypatch.undo()
-    report.plt.close("all")
+    return fig

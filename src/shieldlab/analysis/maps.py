@@ -208,21 +208,28 @@ def _free_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxe
     name rather than none: ``(box, (dx, dy) [pt], ha, va, ring)``, or None."""
     labels = boxes if labels is None else labels
     for strict in (True, False):
-        for k, ring in enumerate(rings):
-            for (ux, uy), ha, va in _SPOTS:
-                dx, dy = ring * d * ux, ring * d * uy
-                ox, oy = x + dx * px, y + dy * px
-                bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
-                by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
-                box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
-                if not _free(box, boxes, frame):
-                    continue
-                if not strict or ((k == 0 or _line_clear(x, y, ox, oy, d * px, labels))
-                                  and (ok is None or ok(box, ring, ox, oy))):
-                    return box, (dx, dy), ha, va, ring
+        for box, (dx, dy), ha, va, ring, ox, oy in _spots(x, y, w, h, d, px, rings):
+            if not _free(box, boxes, frame):
+                continue
+            if not strict or ((ring == rings[0] or _line_clear(x, y, ox, oy, d * px, labels))
+                              and (ok is None or ok(box, ring, ox, oy))):
+                return box, (dx, dy), ha, va, ring
         if len(rings) == 1:
             break
     return None
+
+
+def _spots(x: float, y: float, w: float, h: float, d: float, px: float, rings):
+    """The places of a ``w`` x ``h`` [px] label of the point (``x``, ``y``) [px], ring by ring
+    (``d`` [pt] times each of ``rings``), each of :data:`_SPOTS` in turn: ``(box, (dx, dy) [pt],
+    ha, va, ring, ox, oy)``, ``(ox, oy)`` [px] the end of its leader line."""
+    for ring in rings:
+        for (ux, uy), ha, va in _SPOTS:
+            dx, dy = ring * d * ux, ring * d * uy
+            ox, oy = x + dx * px, y + dy * px
+            bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
+            by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
+            yield (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1), (dx, dy), ha, va, ring, ox, oy
 
 
 def _best_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxes, frame, own: np.ndarray,
@@ -234,21 +241,15 @@ def _best_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxe
     Where no place was a name's own, the first free one had put Sofia's name west of Istanbul's
     circle and Istanbul's over Greece."""
     best, key = None, None
-    for ring in _MARK_RINGS:
-        for (ux, uy), ha, va in _SPOTS:
-            dx, dy = ring * d * ux, ring * d * uy
-            ox, oy = x + dx * px, y + dy * px
-            bx0 = ox if ha == "left" else ox - w if ha == "right" else ox - w / 2
-            by0 = oy if va == "bottom" else oy - h if va == "top" else oy - h / 2
-            box = (bx0 - 1, by0 - 1, bx0 + w + 1, by0 + h + 1)
-            if not _free(box, boxes, frame):
-                continue
-            mine = _box_distance(box, own).min() if own.size else 0.0
-            theirs = _box_distance(box, other).min() if other.size else np.inf
-            nearer = mine + 1.0 <= theirs
-            k = (not nearer, not (nearer and line_ok(box, ring, ox, oy)), mine, ring)
-            if key is None or k < key:
-                best, key = (box, (dx, dy), ha, va, ring), k
+    for box, shift, ha, va, ring, ox, oy in _spots(x, y, w, h, d, px, _MARK_RINGS):
+        if not _free(box, boxes, frame):
+            continue
+        mine = _box_distance(box, own).min() if own.size else 0.0
+        theirs = _box_distance(box, other).min() if other.size else np.inf
+        nearer = mine + 1.0 <= theirs
+        k = (not nearer, not (nearer and line_ok(box, ring, ox, oy)), mine, ring)
+        if key is None or k < key:
+            best, key = (box, shift, ha, va, ring), k
     return best
 
 
