@@ -661,27 +661,6 @@ def _save(fig, path: str | Path, dpi: int = 120) -> None:
         fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_METADATA[fmt])
 
 
-def _figure(n: int, lon_span: float, lat_span: float, mid_lat: float):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    cols = min(n, 3)
-    rows = int(np.ceil(n / cols))
-    aspect = lat_span / max(lon_span * np.cos(np.radians(mid_lat)), 1e-6)
-    w = 6.4
-    h = min(w * aspect, 9.0)  # a panel's map [in]
-    # between rows, room for a panel's three-line title and the axis labels above it [in]: a
-    # wide, flat box's panels (an ICBM's reach) had their titles over the row above
-    gap = 1.3
-    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows + gap * (rows - 1) + 0.6), squeeze=False,
-                             gridspec_kw={"hspace": gap / h} if rows > 1 else None)
-    for ax in axes.ravel()[n:]:
-        ax.set_visible(False)
-    return fig, axes.ravel()[:n]
-
-
 def _aspect(view) -> float:
     """Height over width of a map of ``view`` (lon0, lon1, lat0, lat1) [deg], true to scale at its middle."""
     lon0, lon1, lat0, lat1 = view
@@ -732,9 +711,15 @@ def _figure_views(views):
 def _one_panel(g):
     """A one-panel map of grid ``g`` with its base drawn: ``(figure, axes, extent)``, the
     extent (lon0, lon1, lat0, lat1) [deg] reaching half a step past the outer nodes."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
     lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])
     lon0, lon1 = float(g.lon_deg[0]), float(g.lon_deg[-1])
-    fig, (ax,) = _figure(1, lon1 - lon0, lat1 - lat0, 0.5 * (lat0 + lat1))
+    w = 6.4  # [in]
+    fig, ax = plt.subplots(figsize=(w, min(w * _aspect((lon0, lon1, lat0, lat1)), 9.0) + 0.6))
     half = 0.5 * g.step_deg
     extent = (lon0 - half, lon1 + half, lat0 - half, lat1 + half)
     draw_base(ax, *extent)
