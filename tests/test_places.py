@@ -525,3 +525,54 @@ def test_panels_of_one_missile_and_place_say_how_each_is_flown():
 
     titles = [maps._shot_words(s) for s in fpm.launch_sites(load_world("iskander-kaliningrad"))]
     assert len(set(titles)) > 1 and all(titles)
+
+
+def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path):
+    """A panel keeps room round its launch point past the grid's edge; the ground there was
+    drawn as if out of reach (no veil, the reach's line ending at the edge), and the launch
+    point's name lay over its ring of minimum range.  Past the grid a node is in reach
+    between the nearest and farthest threatened node's distance; the grid's nodes keep their
+    own answer; the name sits beside the ring."""
+    from shieldlab import earth
+
+    grid = fpm.make_grid(30.0, 45.0, 30.0, 47.0, 0.5)
+    lat, lon = np.meshgrid(grid.lat_deg, grid.lon_deg, indexing="ij")
+    lat0, lon0 = 38.0, 46.5
+    R = earth.great_circle_distance(np.radians(lat0), np.radians(lon0), np.radians(lat), np.radians(lon))
+    threatened = (R >= 150e3) & (R <= 900e3)
+    threatened[0, 0] = True  # a node the rule would not give: the grid's answer stands
+    defended = threatened & (lon < 36.0)
+    site = fpm.SiteFootprint(
+        site=SimpleNamespace(name="tabriz/m", missile=SimpleNamespace(id="m", max_range_km=1000.0),
+                             profile="min-energy", apogee=None, flight_time=None, lat_deg=lat0, lon_deg=lon0,
+                             lat=np.radians(lat0), lon=np.radians(lon0), threats=("t",)),
+        threatened=threatened, defended=defended, n_batteries=defended.astype(np.int8),
+        p_intercept=np.where(threatened, 0.9, np.nan), first_intercept_s=np.full(grid.shape, np.nan),
+        first_intercept_alt_km=np.full(grid.shape, 200.0), cue_s=np.full(grid.shape, 60.0),
+        by_battery=defended[None])
+    fp = fpm.Footprint(scenario="edge", grid=grid, sites=[site], batteries=[{"name": "b", "lat_deg": 37.0,
+                                                                             "lon_deg": 33.0}],
+                       doctrine={"salvo": 2, "engagements": 2}, cue="sensors", model={})
+    extent = (29.75, 47.25, 29.75, 45.25)
+    view = maps.site_view(fp, 0, extent)
+    assert view[1] > extent[1] + 0.5  # room east of the launch point, past the grid
+    lon_v, lat_v, thr, ext = maps._threatened_in_view(grid, site, view)
+    assert ext[1] >= view[1] and ext[0] <= view[0] and ext[3] >= view[3]
+    inner = maps._inner(lat_v, lon_v, grid)
+    assert (thr[inner].reshape(grid.shape) == threatened).all()
+    la, lo = np.meshgrid(lat_v, lon_v, indexing="ij")
+    Rv = earth.great_circle_distance(np.radians(lat0), np.radians(lon0), np.radians(la), np.radians(lo))
+    near, far = R[threatened & (R < 1e6)].min(), R[threatened & (R < 1e6)].max()
+    far = max(far, R[0, 0])
+    out = ~inner
+    assert out.any() and (thr[out] == ((Rv[out] >= near) & (Rv[out] <= far))).all()
+    assert thr[out & (Rv < near)].size and not thr[out & (Rv < near)].any()  # the ring's inside, east of it
+    figs = _capture(monkeypatch)
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    ax = fig.axes[0]
+    veil = ax.images[0].get_extent()
+    assert veil[0] <= view[0] and veil[1] >= view[1]
+    (name,) = [t for t in ax.texts if t.get_text() == "tabriz"]
+    ring_deg = np.degrees(near / earth.R_EARTH_MEAN) / np.cos(np.radians(lat0))
+    assert name.xy[0] <= lon0 - 0.9 * ring_deg and name.get_ha() == "right"

@@ -800,6 +800,60 @@ def _zoomed(view, extent) -> bool:
     return w * h < 0.99 * (extent[1] - extent[0]) * (extent[3] - extent[2])
 
 
+def _threatened_in_view(g, s, view):
+    """Site footprint ``s``'s threatened nodes on grid ``g`` carried past the grid's edge over
+    ``view`` (lon0, lon1, lat0, lat1) [deg], on nodes of the grid's step: ``(lon (n_lon,),
+    lat (n_lat,), threatened (n_lat, n_lon), extent)``.  The grid's own nodes keep their
+    answer; past them a node is threatened where its distance from the launch point lies
+    between the nearest and the farthest threatened node's (the missile's reach, 1.05 × its
+    range as the footprint aims, where the grid holds no ground past its threatened nodes).
+    Nothing there is defended: the grid's box holds all the ground defended.  A panel that
+    keeps room round a launch point past the grid's edge otherwise showed that ground as out
+    of reach, and the reach's line ended at the edge."""
+    step = g.step_deg or 1.0
+    lon0, lon1, lat0, lat1 = float(g.lon_deg[0]), float(g.lon_deg[-1]), float(g.lat_deg[0]), float(g.lat_deg[-1])
+
+    def nodes(first, last, lo, hi):  # the grid's nodes, and more of its step out to the view's edges
+        before = max(int(np.ceil((first - lo) / step - 0.5)), 0)
+        after = max(int(np.ceil((hi - last) / step - 0.5)), 0)
+        return before, after
+
+    wb, wa = nodes(lon0, lon1, view[0], view[1])
+    sb, sa = nodes(lat0, lat1, max(view[2], -90.0), min(view[3], 90.0))
+    sb, sa = min(sb, int((lat0 + 90.0) / step)), min(sa, int((90.0 - lat1) / step))  # no node past a pole
+    lon = np.concatenate([lon0 - step * np.arange(wb, 0, -1), g.lon_deg, lon1 + step * np.arange(1, wa + 1)])
+    lat = np.concatenate([lat0 - step * np.arange(sb, 0, -1), g.lat_deg, lat1 + step * np.arange(1, sa + 1)])
+    threatened = np.zeros((lat.size, lon.size), bool)
+    inner = _inner(lat, lon, g)
+    threatened[inner] = s.threatened.ravel()
+    if (wb or wa or sb or sa) and s.threatened.any():
+        from shieldlab import earth
+
+        site = s.site
+        R = earth.great_circle_distance(np.radians(site.lat_deg), np.radians(site.lon_deg), np.radians(lat)[:, None],
+                                        np.radians(lon)[None, :])
+        R = np.broadcast_to(R, threatened.shape)
+        r = R[inner].reshape(s.threatened.shape)[s.threatened]
+        near, far = float(r.min()), float(r.max())
+        # the reach as the grid found it where the grid holds ground past it, else as aimed
+        if not (R[inner] > far + np.radians(step) * earth.R_EARTH_MEAN).any():
+            far = 1.05e3 * site.missile.max_range_km
+        rule = (R >= near) & (R <= far)
+        threatened = np.where(inner, threatened, rule)
+    half = 0.5 * step
+    return lon, lat, threatened, (lon[0] - half, lon[-1] + half, lat[0] - half, lat[-1] + half)
+
+
+def _inner(lat, lon, g) -> np.ndarray:
+    """(n_lat, n_lon) mask of the nodes ``lat`` x ``lon`` that are grid ``g``'s own (a block,
+    in ``g``'s order)."""
+    i = np.searchsorted(lat, g.lat_deg[0])
+    j = np.searchsorted(lon, g.lon_deg[0])
+    m = np.zeros((lat.size, lon.size), bool)
+    m[i:i + g.lat_deg.size, j:j + g.lon_deg.size] = True
+    return m
+
+
 def _site_layers(ax, fp, s, extent, view, cmap, norm):
     """Draw site ``s``'s footprint of ``fp`` on ``ax`` within ``view`` (lon0, lon1, lat0, lat1)
     [deg]: the base map, the threatened cells' veil, P(intercept) over the defended cells
@@ -810,16 +864,19 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
 
     g = fp.grid
     draw_base(ax, *view)
-    # threatened but not defended: a red veil; defended: P(intercept) colour scale
-    undefended = np.where(s.threatened & ~s.defended, 1.0, np.nan)
-    ax.imshow(undefended, origin="lower", extent=extent, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
+    # threatened but not defended: a red veil (and the reach's line), over the view's part past
+    # the grid too; defended: P(intercept) colour scale
+    lon, lat, threatened, ext = _threatened_in_view(g, s, view)
+    undefended = np.where(threatened, 1.0, np.nan)
+    undefended[_inner(lat, lon, g)] = np.where(s.threatened & ~s.defended, 1.0, np.nan).ravel()
+    ax.imshow(undefended, origin="lower", extent=ext, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
               interpolation="nearest", zorder=1, aspect="auto")
     p = np.where(s.defended, s.p_intercept, np.nan)
     mesh = ax.imshow(p, origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.8,
                      interpolation="nearest", zorder=2, aspect="auto")
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
-    if s.threatened.any() and not s.threatened.all():
-        ax.contour(g.lon_deg, g.lat_deg, s.threatened.astype(float), levels=[0.5], colors="#b2182b",
+    if threatened.any() and not threatened.all():
+        ax.contour(lon, lat, threatened.astype(float), levels=[0.5], colors="#b2182b",
                    linewidths=1.0, linestyles="--", zorder=4)
     for b in fp.batteries:
         ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
@@ -831,10 +888,24 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
     if view[0] <= s.site.lon_deg <= view[1] and view[2] <= s.site.lat_deg <= view[3]:
         right = s.site.lon_deg > view[0] + 0.7 * (view[1] - view[0])  # name it inwards, inside the panel
-        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg, s.site.lat_deg),
-                    xytext=(-5 if right else 5, -10), textcoords="offset points", fontsize=8, color="#b2182b",
-                    zorder=7, fontweight="bold", ha="right" if right else "left")
+        # beside its ring of minimum range, not over it (the nearest threatened node's distance)
+        ring = _ring_deg(lon, lat, threatened, s.site) / max(np.cos(np.radians(s.site.lat_deg)), 0.1)
+        ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg + (-ring if right else ring), s.site.lat_deg),
+                    xytext=(-4 if right else 4, 0), textcoords="offset points", fontsize=8, color="#b2182b",
+                    zorder=7, fontweight="bold", ha="right" if right else "left", va="center")
     return mesh
+
+
+def _ring_deg(lon, lat, threatened, site) -> float:
+    """The radius [deg of arc] of a launch point's ring of minimum range: the distance of the
+    nearest ``threatened`` node (n_lat, n_lon) on nodes ``lat`` x ``lon`` [deg]; 0 where the
+    nearest is within two nodes' step (no ring drawn to keep clear of)."""
+    if not threatened.any():
+        return 0.0
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    d = np.hypot((lo[threatened] - site.lon_deg) * np.cos(np.radians(site.lat_deg)), la[threatened] - site.lat_deg)
+    r = float(d.min())
+    return r if r > 2.0 * abs(float(lat[1] - lat[0]) if lat.size > 1 else 0.0) else 0.0
 
 
 #: A view this wide [deg, true to scale at its middle] or wider (a continent's) may name a
