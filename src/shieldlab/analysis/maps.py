@@ -708,6 +708,43 @@ def _figure_views(views):
     return fig, axes
 
 
+def _close_row_gaps(fig, axes, bar=None) -> None:
+    """Take out of ``fig`` the height its rows of true-to-scale ``axes`` leave blank: a row's
+    maps are narrower than :func:`_figure_views` allows for (the colour bar and the gaps between
+    columns take their share), so, true to scale, they are shorter than their row, and a band
+    was left blank under each row.  Each row becomes as tall as its tallest map, the rows keep
+    their gaps, the figure loses the rest; the colour bar ``bar`` spans the maps as before."""
+    H = fig.get_figheight()
+    cells, boxes = [], []
+    for ax in axes:
+        cells.append(ax.get_position(original=True))
+        ax.apply_aspect()
+        boxes.append(ax.get_position())
+    tops = sorted({round(c.y1, 6) for c in cells}, reverse=True)
+    row = [tops.index(round(c.y1, 6)) for c in cells]
+    slack = [min((cells[k].height - boxes[k].height) * H for k in range(len(axes)) if row[k] == i) for i in
+             range(len(tops))]
+    cut = sum(slack)
+    if cut < 0.05:  # [in]
+        return
+    H2 = H - cut
+    low, high = np.inf, -np.inf
+    for k, ax in enumerate(axes):
+        # from the figure's top down to the cell, less the slack of the rows above it [in]
+        top = H2 - (H - cells[k].y1 * H - sum(slack[:row[k]]))
+        h = cells[k].height * H - slack[row[k]]
+        ax.set_position([cells[k].x0, (top - h) / H2, cells[k].width, h / H2])
+        low, high = min(low, (top - h) / H2), max(high, top / H2)
+    fig.set_figheight(H2)
+    for ax in axes:
+        ax.apply_aspect()
+    if bar is not None:
+        b = bar.get_position()
+        mid, span = 0.5 * (low + high), (b.height * H / H2)
+        span = min(span, 0.75 * (high - low)) if high > low else span
+        bar.set_position([b.x0, mid - 0.5 * span, b.width, span])
+
+
 def _one_panel(g):
     """A one-panel map of grid ``g`` with its base drawn: ``(figure, axes, extent)``, the
     extent (lon0, lon1, lat0, lat1) [deg] reaching half a step past the outer nodes."""
@@ -1096,6 +1133,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                      f"salvo {fp.doctrine['salvo']}, {fp.doctrine['engagements']} engagement"
                      f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
+        _close_row_gaps(fig, axes, cb.ax)
     for ax, s, view in zip(axes, fp.sites, views):
         if _zoomed(view, extent) and _nodes_across(view, g.step_deg) < COARSE_NODES:
             # a close view of a map made for farther sites: its cells are few across
