@@ -576,3 +576,22 @@ def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path
     (name,) = [t for t in ax.texts if t.get_text() == "tabriz"]
     ring_deg = np.degrees(near / earth.R_EARTH_MEAN) / np.cos(np.radians(lat0))
     assert name.xy[0] <= lon0 - 0.9 * ring_deg and name.get_ha() == "right"
+
+
+def test_footprint_rows_leave_no_blank_band(monkeypatch, tmp_path):
+    """Each row of a footprint map is as tall as its tallest map: true to scale, maps
+    narrower than their column had left a band blank under their row."""
+    fp = _world_footprint()
+    fp.sites.insert(0, fp.sites[0])  # two regional panels in a row, the world map on a row of its own
+    figs = _capture(monkeypatch)
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    maps_ = [ax for ax in fig.axes if ax.get_xlabel()]
+    rows: dict = {}
+    for ax in maps_:
+        cell = ax.get_position(original=True)
+        ax.apply_aspect()
+        rows.setdefault(round(cell.y1, 4), []).append((cell.height, ax.get_position().height))
+    assert len(rows) == 2
+    for row in rows.values():
+        assert max(h for _, h in row) == pytest.approx(max(c for c, _ in row), rel=1e-3)
