@@ -451,3 +451,25 @@ def test_a_battery_that_reaches_the_path_but_only_before_it_is_ready_says_too_la
     assert not (slow["kind"] == "fire").any()
     quick = simulate(world(), runs=3, seed=1).events
     assert (quick["kind"] == "fire").any() and "too-late" not in set(quick["reason"])
+
+
+def test_a_threat_judged_harmless_until_too_late_says_judged_late():
+    """A battery by the launch point has its window early, while a noisy track cannot yet
+    show a threat hitting a small asset at P(hit) >= 0.9: the threat is judged a threat only
+    when no window is left.  The log says judged-late (it said too-late, which blamed the
+    track's timing or the reaction); engaging every threat, the battery fires at each of them
+    (so a window was there), and no judged-late is left.  A threat it did engage keeps
+    too-late for the second shot it had no time for."""
+    kw = dict(sites__shooter={"lat": 35.5, "lon": 43.5}, assets__0__radius_km=5,
+              catalog__sensors__0__sigma_angle_mrad=3.0)
+    ev = simulate(world(**kw, doctrine={"threat_probability": 0.9}), runs=16, seed=1).events
+
+    def pairs(ev, rows):
+        return set(zip(ev["run"][rows].tolist(), ev["threat"][rows].tolist()))
+
+    no_fire = ev["kind"] == "no-fire"
+    late, fired = pairs(ev, no_fire & (ev["reason"] == "judged-late")), pairs(ev, ev["kind"] == "fire")
+    assert len(late) >= 3 and not late & fired
+    assert pairs(ev, no_fire & (ev["reason"] == "too-late")) <= fired
+    every = simulate(world(**kw, doctrine={"threat_probability": 0.9, "engage": "all"}), runs=16, seed=1).events
+    assert late <= pairs(every, every["kind"] == "fire") and "judged-late" not in set(every["reason"])

@@ -706,6 +706,17 @@ def test_footprint_title_says_where_the_cue_comes_from(tiny, capsys):
     assert "cue: the scenario's sensors)" in title_words()
     assert main(["footprint", str(tiny), "--cue-delay-s", "90"]) == 0
     assert "cue: fixed 90 s after launch)" in title_words()
+    assert main(["footprint", str(tiny)]) == 0
+    assert "tracks reports without labels" not in title_words()  # (labelled tracking: what it models)
+    # a scenario whose runs track reports without labels is told the cue models labelled tracking
+    gnn = tiny.with_name("gnn.yaml")
+    gnn.write_text(tiny.read_text() + "tracking: {association: gnn}\n")
+    assert main(["footprint", str(gnn)]) == 0
+    assert "tracks reports without labels (tracking.association gnn)" in title_words()
+    assert main(["footprint", str(gnn), "--json"]) == 0
+    assert "tracking.association gnn" in json.loads(capsys.readouterr().out)["note"]
+    assert main(["footprint", str(gnn), "--cue-delay-s", "90", "--json"]) == 0
+    assert "note" not in json.loads(capsys.readouterr().out)
 
 
 def test_a_country_in_the_wrong_case_is_refused_with_its_name(tiny, capsys):

@@ -125,6 +125,7 @@ def test_reach_cli_sensor_cue(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["cue_delay_s"] is None and out["cue"]["scenario"] == "epaa-phase-4"
     assert out["cue"]["per_radar_alone_s"]["kurecik-tpy2"] == out["cue"]["time_s"] < 120.0
+    assert "note" not in out  # labelled tracking: what the cue models
     assert out["ready_s"] == pytest.approx(out["cue"]["time_s"] + catalog.get_interceptor("sm-3-block-iia")
                                            .reaction_time_s, abs=0.11)
     args = ["reach", "sm-3-block-iia", "--site", "54.48,17.10", "--missile", "topol-m", "--from", "54.0,35.8",
@@ -336,3 +337,19 @@ def test_flyout_exports_after_its_table(capsys, tmp_path):
     table = [i for i, ln in enumerate(lines) if "burnout_speed_kms" in ln]
     wrote = [i for i, ln in enumerate(lines) if "wrote" in ln]
     assert table and wrote and max(table) < min(wrote), lines
+
+
+def test_a_sensor_cue_from_a_scenario_tracked_without_labels_says_what_it_models(tmp_path, capsys):
+    """The sensor cue is labelled tracking's M of N on expected detections; a scenario whose runs
+    track reports without labels (gnn) confirms later there, so reach and footprint say so."""
+    from shieldlab.scenario.loader import preset_text
+
+    scn = tmp_path / "gnn.yaml"
+    scn.write_text(preset_text("epaa-phase-4") + "\ntracking: {association: gnn}\n")
+    sejjil = ["reach", "sm-3-block-iia", "--site", "44.08,24.35", "--missile", "sejjil-2", "--from", "38.08,46.29",
+              "--to", "44.43,26.10", "--sensors", str(scn)]
+    assert main(sejjil + ["--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "tracking.association gnn" in out["note"] and "M of N" in out["note"]
+    assert main(sejjil) == 0
+    assert "note: " in capsys.readouterr().out

@@ -464,6 +464,17 @@ def _setting(value) -> str:
 _AT_EPOCH = "; placed as for a launch at the epoch (a highly elliptical orbit moves: later launches see it elsewhere)"
 
 
+def _labelled_cue_note(world) -> str | None:
+    """What a sensor cue of ``reach`` or ``footprint`` leaves out for a scenario whose runs track
+    reports without labels (``tracking.association: gnn``), or None."""
+    if world is None or world.scenario.tracking.association != "gnn":
+        return None
+    return (f"{world.scenario.name} tracks reports without labels (tracking.association gnn): the expected "
+            "tracks here are labelled tracking's M of N on expected detections; its runs' multi-target tracker "
+            "may confirm later (associated reports, the velocity test) and judges warheads from boosters: "
+            "`shieldlab tracks` or `run` for its first firm tracks")
+
+
 def _heo_names(world) -> set[str]:
     """The early-warning satellites of ``world`` (None: none) on highly elliptical orbits."""
     return {s.name for s in world.early_warning if s.spec.orbit == "heo"} if world is not None else set()
@@ -1933,11 +1944,16 @@ def reach(
              "why_not": "no-track" if untracked else None if res.feasible else (
                  "burnout-speed" if res.needed_burnout_speed_kms else "envelope"),
              "threat": res.threat}
+    note = _labelled_cue_note(world) if cue_source == "scenario" else None
+    if note is not None:
+        out_d["note"] = note
     if as_json:
         sys.stdout.write(json.dumps(out_d, indent=2) + "\n")
     else:
         _print_reach(spec, res, cue_source, lon0, cue_scenario, untracked, _heo_names(world),
                      out_d["cue_delay_s"])
+        if note is not None:
+            _print_line("note: " + note)
     if target is not None:  # after the verdict: the files' lines close the printout
         from shieldlab.io import export as X
 
@@ -2166,7 +2182,9 @@ def footprint(
     if out_png is not None:
         maps.footprint_map(fp, out_png)
 
-    wrote = _write_map_files(target, "footprint_features", fp, lambda: fpm.to_json(fp), as_json, json_out, quiet)
+    note = _labelled_cue_note(world) if fp.cue == "sensors" else None
+    wrote = _write_map_files(target, "footprint_features", fp,
+                             lambda: {**fpm.to_json(fp), **({"note": note} if note else {})}, as_json, json_out, quiet)
     if not (as_json or quiet):
         cell = fp.grid.cell_area_km2()
         t = Table(title=f"{fp.scenario}: defended footprint ({fp.grid.shape[0]} x {fp.grid.shape[1]} grid, "
@@ -2211,6 +2229,8 @@ def footprint(
                                f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
+        if note is not None:
+            _print_line("note: " + note)
         heo_names = _heo_names(world)
         for sat in fp.early_warning:  # where the alerts come from (their reports cue and alert)
             whose = "every node's radars and batteries" if sat["system"] == "every" else \

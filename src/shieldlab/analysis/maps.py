@@ -1155,7 +1155,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         name_markers(fig, ax, outside)
         label_map(fig, ax, view, first=places.places_in_grid(g, s.defended, limit=4), keep_out=keep_out)
     # two lines: one would widen a two-panel page past its maps
-    _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat · borders: Natural Earth "
+    _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat (a perfect track, engaged "
+                    "without threat evaluation) · borders: Natural Earth "
                     f"(public domain) · {places.CREDIT}\npeople: {_PEOPLE_NOTE}", legend)
     _save(fig, path, dpi)
     plt.close(fig)

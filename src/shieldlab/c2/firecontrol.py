@@ -33,6 +33,11 @@ node (its sensors fused), "own track" that of the battery's own radar alone:
   in-flight updates come from the own track);
 * ``own``: plan, launch and guide on the own track only.
 
+Where a battery ends too late for a threat the node never engaged, or its path out of
+reach, the log asks whether it had a window at a look that judged the threat harmless (each such look replayed at the
+end of the run): if so its reason is ``judged-late``, the threat evaluation's, not the
+timing's or the envelope's.
+
 Shoot-look-shoot: after a salvo the threat is looked at again at the planned intercept
 time plus the battery's look time.  If its planning track has had a detection since the
 intercept time the threat survived and is engaged again; if not it is judged destroyed
@@ -89,6 +94,8 @@ _BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-c
                       _R["same-object"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
 _IS_BLOCKING = np.isin(np.arange(len(REASONS) + 2), _BLOCKING)  # by state (the negative ones from the end)
+#: The reasons a window judged harmless may explain (see FireControl.decisions).
+_IS_LATE = np.isin(np.arange(len(REASONS) + 2), [_R["too-late"], _R["out-of-envelope"]])
 
 
 def intercept_point_sigma(P: np.ndarray, r_track: np.ndarray, r_int: np.ndarray, dt: np.ndarray) -> np.ndarray:
@@ -176,6 +183,9 @@ class FireControl:
         self.declared = np.zeros((C, N), bool)  # judged a threat to a defended asset at some look
         self.stake = np.zeros((C, N))  # value at stake: sum over assets of value x P(hit), at the latest look
         self.deadline = np.full((C, N, B), np.inf)  # per battery: earliest last chance seen on a boost track
+        # the looks that judged a threat harmless (run, threat, update, tick, source): read at the
+        # end, where a battery was too late for a threat, for whether it had a window at one
+        self._harmless: list[tuple[np.ndarray, np.ndarray, int, float, object]] = []
         self.shot_at = np.full((C, N), np.nan)  # planned intercept time of the latest salvo (the look waits)
         self.look_src = np.zeros((C, N), int)  # battery whose planning track the look reads
         self.assessed_at = np.full((C, N), np.nan)  # when the look saw no detection: judged destroyed (nan: not)
@@ -417,27 +427,15 @@ class FireControl:
         allowed_rows = allowed[rows]
         why = np.where(~in_sector, _R["outside-sector"],
                        np.where(threat_ok, _R["out-of-envelope"], _R["not-threatening"]))
+        harmless = live & in_sector & ~threat_ok
+        if harmless.any():  # (kept for the log: see decisions)
+            self._harmless.append((cs[harmless], ns[harmless], k, tick, key))
         for b, bat in enumerate(self.bats):
             if self.plan[b] != key:
                 continue
             fan = self.fans[b]
-            ft = fan_time(fan, bat.site.lat, bat.site.lon)
-            found, fi, w = np.zeros(0, int), np.zeros(0, int), None
-            reach = np.zeros(cs.size, bool)  # the fan reaches some point of the path (in time or not)
-            if rows.size:
-                # time to reach (inf outside the envelope or the fan)
-                tau = np.full(allowed_rows.shape, np.inf)
-                tau[allowed_rows] = fan_times_geodetic(a_lat, a_lon.copy(), a_alt, *ft.kernel_args())
-                # only the rows the fan reaches somewhere can have a window (most of a wide
-                # laydown's batteries reach none of a threat's path); each row's window is its own
-                sub = np.flatnonzero(np.isfinite(tau).any(axis=1))  # of rows
-                reach[rows[sub]] = True
-                if sub.size:
-                    rs = rows[sub]
-                    w = intercept_window(t_int, pos[rs], vel[rs], ft, self.ready(cs[rs], ns[rs], b, tick),
-                                         allowed_rows[sub], latest=bool(boost.any()), tau=tau[sub])
-                    fi = np.flatnonzero(w["found"])  # of rs
-                    found = rs[fi]
+            reach, found, fi, w = self._windows(b, cs, ns, tick, t_int, pos, vel, rows, allowed_rows,
+                                                (a_lat, a_lon, a_alt), bool(boost.any()))
             # a window that closes does not hide what kept the battery from using it, unless the
             # threat has left the node's sector, or is no longer judged a threat: then that is why
             # (a hold on a boost track was the last word on threats judged harmless after burnout)
@@ -468,6 +466,68 @@ class FireControl:
                 options.setdefault((int(cs[m]), int(ns[m])), []).append(Option(
                     float(t_first[j]), b, float(l_first[j]), pi[j], float(closing[j]), float(crossing[j]),
                     float(pk[j]), float(sig[j]), bool(boost[m]), float(hold[j])))
+
+    def _windows(self, b: int, cs, ns, tick: float, t_int, pos, vel, rows, allowed_rows, geo, latest: bool):
+        """Battery ``b``'s intercept windows on the predicted paths ``pos``, ``vel`` (R, J, 3)
+        of threats ``(cs, ns)`` at times ``t_int`` (J,) [s], planned at ``tick``: over the
+        ``rows`` with points ``allowed_rows`` (their geodetic places ``geo``).  Returns
+        ``(reach, found, fi, w)``: which rows the fly-out fan reaches anywhere (R,), the rows
+        with a window, their places in ``w``, and the windows
+        (:func:`~shieldlab.engage.solver.intercept_window`; None where none was computed)."""
+        bat = self.bats[b]
+        ft = fan_time(self.fans[b], bat.site.lat, bat.site.lon)
+        found, fi, w = np.zeros(0, int), np.zeros(0, int), None
+        reach = np.zeros(cs.size, bool)  # the fan reaches some point of the path (in time or not)
+        if rows.size:
+            # time to reach (inf outside the envelope or the fan)
+            tau = np.full(allowed_rows.shape, np.inf)
+            tau[allowed_rows] = fan_times_geodetic(geo[0], geo[1].copy(), geo[2], *ft.kernel_args())
+            # only the rows the fan reaches somewhere can have a window (most of a wide
+            # laydown's batteries reach none of a threat's path); each row's window is its own
+            sub = np.flatnonzero(np.isfinite(tau).any(axis=1))  # of rows
+            reach[rows[sub]] = True
+            if sub.size:
+                rs = rows[sub]
+                w = intercept_window(t_int, pos[rs], vel[rs], ft, self.ready(cs[rs], ns[rs], b, tick),
+                                     allowed_rows[sub], latest=latest, tau=tau[sub])
+                fi = np.flatnonzero(w["found"])  # of rs
+                found = rs[fi]
+        return reach, found, fi, w
+
+    def _windows_while_harmless(self, cs, ns, bs) -> np.ndarray:
+        """Which of the (run, threat, battery) rows ``(cs, ns, bs)`` had an intercept window at
+        a look that judged the threat harmless (each look replayed from the track as it read it:
+        the ballistic path, the battery's readiness at that tick), (R,) bool."""
+        out = np.zeros(cs.size, bool)
+        pending: dict[tuple[int, int], dict[int, int]] = {}  # (run, threat) -> battery -> row
+        for i, (c, n, b) in enumerate(zip(cs.tolist(), ns.tolist(), bs.tolist())):
+            pending.setdefault((c, n), {})[b] = i
+        for lc, ln, k, tick, key in self._harmless:
+            m = np.array([any(self.plan[b] == key for b in pending.get(cn, ()))
+                          for cn in zip(lc.tolist(), ln.tolist())], bool)
+            if not m.any():
+                continue
+            rc, rn = lc[m], ln[m]
+            tr = self.view.tracks(key)
+            t_track = tr.t[k]
+            J = int(min(HORIZON, self.t_end - t_track) / PREDICT_DT) + 2
+            t_int = t_track + PREDICT_DT * np.arange(J)
+            pos, vel, ev = coast(tr.x[rc, rn, k], PREDICT_DT, J)
+            allowed = (t_int < t_track + ev[:, 4:5]) & (t_int > tick)
+            rows = np.flatnonzero(allowed.any(axis=1))
+            if rows.size == 0:
+                continue
+            geo = earth.ecef_to_geodetic(pos[rows][allowed[rows]])
+            for b in sorted({b for cn in zip(rc.tolist(), rn.tolist()) for b in pending.get(cn, ())
+                             if self.plan[b] == key}):
+                found = self._windows(b, rc, rn, tick, t_int, pos, vel, rows, allowed[rows], geo, False)[1]
+                for c, n in zip(rc[found].tolist(), rn[found].tolist()):
+                    row = pending.get((c, n), {}).pop(b, None)
+                    if row is not None:
+                        out[row] = True
+            if not any(pending.values()):
+                break
+        return out
 
     def _evaluate(self, key, tr, k, cs, ns, x, P, pos, vel, ev, t_track):
         """Threat evaluation of rows on one source at update ``k``: which threaten a defended
@@ -651,6 +711,12 @@ class FireControl:
         cb, nb = np.repeat(c, B), np.repeat(n, B)
         bb = np.tile(np.arange(B), c.size)
         code = self.reason[cb, nb, bb]
+        # too late, or out of reach, because the threat was judged harmless while a window was open
+        # (a threat this node engaged was judged a threat in time for that: its second shot's
+        # too-late is the look's)
+        late = np.flatnonzero(_IS_LATE[code] & (self.n_eng[cb, nb] == 0))
+        if late.size and self._harmless:
+            code[late[self._windows_while_harmless(cb[late], nb[late], bb[late])]] = _R["judged-late"]
         judged = np.isfinite(self.assessed_at[cb, nb])
         code = np.where(code < 0, np.where(judged, _R["assessed-killed"], _R["threat-gone"]), code)
         # left to another node and then judged destroyed at the look after its engagement

@@ -84,6 +84,11 @@ REASONS = (
     # tracks of reports without labels: a track this node already has a salvo at is statistically
     # the same object (track-to-track test) and no worse: this one waits for that shot's look
     "same-object",
+    # judged a threat only when no window was left (too late, or the path out of reach by then):
+    # at an earlier look the battery had a window on the predicted path, but the track did not
+    # show the threat threatening a defended asset (``doctrine.threat_probability``); from the
+    # end of the run, for the log only
+    "judged-late",
 )
 #: Codes that describe waiting rather than giving up (logged as ``hold`` when they begin).
 HOLD_REASONS = ("held-last-chance", "track-quality")

@@ -104,6 +104,9 @@ REASON_TEXT = {
     "too-late": "the fly-out reaches the predicted path, but not launching after the battery is ready "
                 "(its track, or its launch alert where there is one, came too late for its reaction time; "
                 "or, after a shot, the look at its result left no time for another)",
+    "judged-late": "judged a threat only when no window was left: at an earlier look the fly-out had a window, "
+                   "but the track did not yet show the threat hitting a defended asset "
+                   "(doctrine threat_probability)",
     "judged-booster": "its warhead's track was confirmed, but the radars' calls judged it a spent booster",
     "held-last-chance": "a track that may still be under thrust (too young to show whether it thrusts, or its "
                         "thrust measured): holding fire to the last chance",
