@@ -368,8 +368,10 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     done = len(list(cut.glob("done/point=*/chunk-*")))
     assert 1 <= done < chunks
     assert "--resume" in _refused(capsys, *args, "--out", cut)  # without --resume: refused, nothing touched
-    r = _cli(*args, "--out", cut, "--resume")
+    r = _cli(*args[:-1], "--out", cut, "--resume")  # (not quiet: it says what it kept, at once)
     assert r.returncode == 0, r.stderr
+    said = re.search(r"--resume: (\d+) of (\d+) chunks were done \(([\d,]+) of 60 runs\), kept", r.stderr)
+    assert said and int(said.group(1)) == done and int(said.group(2)) == chunks, r.stderr
     assert json.loads((cut / "sweep.json").read_text())["complete"] is True
     _assert_same_rows(_tables(cut), _tables(whole))
     assert (cut / "report.html").read_bytes() == (whole / "report.html").read_bytes()
@@ -419,6 +421,8 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
     assert r.returncode == 0, r.stderr
     kept = re.search(r"\(resumed: ([\d,]+) of the runs were done before\)", " ".join(r.stdout.split()))
     assert kept and 0 < int(kept.group(1).replace(",", "")) < 50, r.stdout
+    said = re.search(r"--resume: \d+ of \d+ chunks were done \(([\d,]+) of 50 runs\), kept", r.stderr)
+    assert said and said.group(1) == kept.group(1), r.stderr
     assert not (tmp_path / ".cut.partial").exists()
     assert (json.loads((cut / "summary.json").read_text())
             == json.loads((tmp_path / "whole" / "summary.json").read_text()))

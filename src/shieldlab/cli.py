@@ -867,7 +867,12 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if store is not None and resume:
         from shieldlab.engine.montecarlo import chunk_sizes
 
-        resumed_runs = sum(n for i, n in enumerate(chunk_sizes(runs, store.runs_per_chunk)) if store.complete(i))
+        sizes = chunk_sizes(runs, store.runs_per_chunk)
+        kept = [i for i in range(len(sizes)) if store.complete(i)]
+        resumed_runs = sum(sizes[i] for i in kept)
+        if kept and not (quiet or as_json):  # said at once: the progress starts from them
+            _err().print(f"--resume: {len(kept)} of {len(sizes)} chunks were done ({resumed_runs:,} of {runs:,} "
+                         "runs), kept; running the rest", markup=False, highlight=False)
     else:
         resumed_runs = 0
     t0 = time.perf_counter()

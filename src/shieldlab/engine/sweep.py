@@ -395,6 +395,12 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     sweep.column_types = {c: pa.array([p.values[c] for p in pts if p.values[c] is not None]).type
                           for c in (s.column for s in settings)}
     n_chunks = (runs + chunk - 1) // chunk
+    if resume and note is not None:
+        sizes = chunk_sizes(runs, chunk)
+        kept = [sizes[i] for p in pts for i in range(n_chunks) if sweep.point(p.index, p.values).complete(i)]
+        if kept:
+            note(f"--resume: {len(kept)} of {n_chunks * len(pts)} chunks were done ({sum(kept):,} of "
+                 f"{runs * len(pts):,} runs), kept; running the rest")
     if client is not None:
         _chunks_on_cluster(client, sweep, pts, runs, chunk, seed, progress,
                            lambda p: aimed[p.index] if p.index in aimed else preflight_point(p, runs, raw))
@@ -433,5 +439,7 @@ def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int
         w, f = distribute.scatter(client, p.world, flights_of(p))
         jobs += [distribute.Job(w, f, i * chunk, sizes[i], seed, functools.partial(store.write, i)) for i in todo]
     already = runs * len(pts) - sum(j.size for j in jobs)
+    if progress:  # the kept chunks at once, not when the first new one lands
+        progress(already)
     distribute.run_chunks(client, jobs, None if progress is None else (lambda n: progress(already + n)))
 
