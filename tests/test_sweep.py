@@ -171,13 +171,15 @@ def test_the_report_charts_the_swept_figures(swept):
         assert f"{summ['mean_leakers']:.2f}" in page and f"{summ['p_no_leaker']:.2f}" in page
     charts = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     # leakers, P(no leaker), interceptors fired, assets hit; and the track quality under labels:
-    # GOSPA, position and velocity RMSE, first firm track (no false tracks, breaks or purity)
-    assert len(charts) == 4 + 4
+    # GOSPA, position and velocity RMSE, NEES and its share above chi-square's 99 % point, first
+    # firm track (no false tracks, breaks or purity)
+    assert len(charts) == 4 + 6
     for k in (0, 1):
         (q,) = json.loads((out / "summaries" / f"point={k}.json").read_text())["track_quality"].values()
         g, (lo, hi) = q["gospa_m"] / 1e3, q["gospa_m_ci95"]
         assert f"{g:,.2f} ({lo / 1e3:,.2f}–{hi / 1e3:,.2f})" in page  # in km, as the run's report
     assert "GOSPA [km] against doctrine_salvo" in page and "purity" not in page
+    assert "NEES against doctrine_salvo" in page and "NEES &gt; χ² 99 % [%] against" in page
     assert "score their tracks in" not in page  # one way, at every point
     assert all(base64.b64decode(c)[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)
     assert not re.search(r"20\d\d-\d\d-\d\d[ T]\d\d:\d\d", page)  # no clock time

@@ -37,6 +37,8 @@ QUALITY = (
     ("gospa_m", "GOSPA [km]", 2, 1e-3),
     ("position_rmse_m", "position RMSE [m]", 0, 1.0),
     ("velocity_rmse_ms", "velocity RMSE [m/s]", 1, 1.0),
+    ("mean_nees", "NEES", 1, 1.0),
+    ("nees_over_99", "NEES > χ² 99 % [%]", 1, 100.0),
     ("median_time_to_firm_track_s", "time to firm track [s]", 0, 1.0),
     ("false_tracks_per_hour", "false tracks per hour", 1, 1.0),
     ("track_breaks", "breaks per run", 1, 1.0),
