@@ -87,3 +87,18 @@ def test_the_report_says_what_the_satellites_and_links_reported():
     assert "<td>the link russia-&gt;nato</td><td>50%</td><td>65</td><td>57–72</td>" in text
     assert "cue the radars only" in text
     assert report._early_warning_section({"launch_reports": []}) == []
+
+
+def test_a_round_at_a_spent_booster_or_a_false_track_is_drawn_apart_from_a_miss():
+    """Under gnn a salvo may go at a threat's spent booster (target N + n) or a false track
+    (target -1): there was no warhead to kill, and the map and timeline drew it as a plain
+    miss, the reason only in the events table."""
+    from types import SimpleNamespace
+
+    from shieldlab.io.report import _SHOT_ENDS, _shot_end
+
+    eng = SimpleNamespace(killed=np.array([True, False, False, False]), target=np.array([0, 1, 3, -1]))
+    assert [_shot_end(eng, e, 2) for e in range(4)] == ["kill", "miss", "booster", "false track"]
+    assert _shot_end(SimpleNamespace(killed=np.array([False]), target=None), 0, 2) == "miss"  # labels
+    assert len({(m, c) for m, c, _ in _SHOT_ENDS.values()}) == 4  # four looks
+    assert "booster" in _SHOT_ENDS["booster"][2] and "false track" in _SHOT_ENDS["false track"][2]

@@ -536,3 +536,25 @@ def _ground_map_of(w, monkeypatch):
     report.build(w, res, ch, 0)
     (fig,) = [f for f in figs if f.axes and "over the ground" in f.axes[0].get_title()]
     return fig
+
+
+def test_an_interceptor_at_a_spent_booster_is_named_so():
+    """Under gnn a salvo may go at a track of the threat's spent booster: the scene names it
+    "... → <threat>'s spent booster" (it read as a salvo at the threat), its ``threat``
+    property still the threat's name."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "early-warning-heo.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["tracking"] = {"association": "gnn"}
+    w = shieldlab.load_world(raw)
+    flights = chain.preflight(w, 2)
+    ch = chain.replay_run(w, flights, 1, 0)
+    doc = json.loads(scene.scene(w, ch, 0, run=0).dumps())
+    shots = _packets(doc, "interceptor")
+    target = ch.engagements.target
+    at_booster = [p for p in shots if p["name"].endswith("'s spent booster")]
+    assert at_booster and len(at_booster) == int((target[ch.engagements.run == 0] >= len(w.threats)).sum())
+    assert {p["properties"]["threat"] for p in at_booster} <= {t.name for t in w.threats}

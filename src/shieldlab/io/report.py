@@ -299,6 +299,24 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
     return _png(fig)
 
 
+#: How a salvo's end is drawn on the ground map and the timeline: (marker, colour, legend).
+_SHOT_ENDS = {"kill": ("*", "#1d2128", "kill"), "miss": ("x", "#1d2128", "miss"),
+              "booster": ("X", "#95a5a6", "miss: at the spent booster"),
+              "false track": ("+", "#95a5a6", "miss: at a false track")}
+
+
+def _shot_end(eng, e: int, n_threats: int) -> str:
+    """What salvo ``e`` ended in (a key of :data:`_SHOT_ENDS`): a kill, or a miss, told apart
+    where it went at a threat's spent booster or a false track (tracks of reports without
+    labels; no warhead was there to kill)."""
+    if eng.killed[e]:
+        return "kill"
+    target = None if eng.target is None else int(eng.target[e])
+    if target is None or 0 <= target < n_threats:
+        return "miss"
+    return "false track" if target < 0 else "booster"
+
+
 def _timeline(world, chunk, c: int, rows) -> str:
     """Each threat's flight in run ``c`` (launch to its end, coloured by outcome) with the
     salvos fired at it (launch to intercept)."""
@@ -323,7 +341,8 @@ def _timeline(world, chunk, c: int, rows) -> str:
             continue
         t0, t1 = float(eng.launch_time[e]), float(eng.intercept_time[e])
         ax.plot([t0, t1], [y - 0.28, y - 0.28], color="#5dade2", lw=2)
-        ax.plot([t1], [y - 0.28], marker="*" if eng.killed[e] else "x", color="#1d2128", ms=8)
+        marker, ink, _ = _SHOT_ENDS[_shot_end(eng, int(e), len(rows))]
+        ax.plot([t1], [y - 0.28], marker=marker, color=ink, ms=8)
     ax.set_yticks(range(len(rows)), [r.name for r in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"time after the epoch [s] (run {chunk.first_run + c})")
@@ -417,7 +436,6 @@ def _ground_map(world, chunk, c: int, rows) -> str:
         ax.plot(lo[0], la[0], "^", color="#1d2128", ms=5)
         if leaked:
             ax.plot(lo[-1], la[-1], "o", color=colour, ms=6, zorder=2.3)
-    marks = {"kill": "*", "miss": "x"}
     paths: list[np.ndarray] = []  # the interceptors' ground tracks (lon, lat) [deg]
     ended: set[str] = set()  # the ends drawn (kill, miss): the legend names only those
     for e in np.flatnonzero(eng.run == c):
@@ -429,8 +447,9 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             path = np.degrees(np.column_stack([lo, la]))
             paths.append(path)
             seen.setdefault("interceptor", ax.plot(path[:, 0], path[:, 1], color="#5dade2", lw=1.2)[0])
-            mark = "kill" if eng.killed[e] else "miss"
-            ax.plot(path[-1, 0], path[-1, 1], marks[mark], color="#1d2128", ms=8)
+            mark = _shot_end(eng, int(e), len(world.threats))
+            marker, ink, _ = _SHOT_ENDS[mark]
+            ax.plot(path[-1, 0], path[-1, 1], marker, color=ink, ms=8)
             ended.add(mark)
     named = []
     for s in world.sensors:
@@ -469,9 +488,10 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             key = f"{nd.name}'s sector" + ("" if held else f" (not enforced: {world.architecture})")
             line = ax.plot(ring[:, 0], ring[:, 1], color=ink, lw=1.3, ls="--")[0]
             seen.setdefault(key, line)
-    for key, marker in (("launch point", "^"), ("kill", "*"), ("miss", "x")):
-        if key == "launch point" or key in ended:
-            seen[key] = Line2D([], [], marker=marker, ls="none", color="#1d2128", ms=7)
+    seen["launch point"] = Line2D([], [], marker="^", ls="none", color="#1d2128", ms=7)
+    for key, (marker, ink, label) in _SHOT_ENDS.items():
+        if key in ended:
+            seen[label] = Line2D([], [], marker=marker, ls="none", color=ink, ms=7)
     drawn = [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths
     drawn += [np.array([[lo_, la_]]) for _, lo_, la_, _ in named]  # each site (and its label) one thing
     corner = _quiet_corner(ax, drawn)
@@ -628,7 +648,8 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     parts.append(_figure(_timeline(world, chunk, c, rows),
                          f"Engagement timeline of run {scene_run} (the scene's run): each threat from launch to "
                          "its end, coloured by outcome; blue, each salvo from launch to intercept (star: kill, "
-                         "cross: miss).", "engagement timeline"))
+                         "cross: miss; grey, a miss at the threat's spent booster or a false track, where no "
+                         "warhead was).", "engagement timeline"))
     parts.append("<h2>Maps</h2>")
     parts.append(_figure(_ground_map(world, chunk, c, rows),
                          f"Run {scene_run} over the ground: threat ground tracks by outcome, interceptor flights, "

@@ -299,12 +299,15 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
         n = int(owner[e])  # the threat whose complex it went at (warhead or booster), -1: a false track
         killed = bool(eng.killed[e])
         target = world.threats[n].name if 0 <= n < len(world.threats) else "a false track"
+        # where the salvo went: the threat's spent booster under gnn held no warhead to kill
+        at = f"{target}'s spent booster" if eng.target is not None and int(eng.target[e]) >= len(world.threats) \
+            else target
         desc = _html_table([("battery", b.name), ("interceptor", str(getattr(b.spec, "id", ""))),
-                            ("rounds", str(int(eng.rounds[e]))), ("at", target),
+                            ("rounds", str(int(eng.rounds[e]))), ("at", at),
                             ("launch", f"t = {t0:.0f} s"), ("intercept", f"t = {t1:.0f} s"),
                             ("Pk (one round)", f"{float(eng.pk[e]):.2f}"), ("result", "kill" if killed else "miss")])
         packets.append(Packet(
-            id=f"interceptor/{e}", name=f"{b.name} → {target}", description=desc,
+            id=f"interceptor/{e}", name=f"{b.name} → {at}", description=desc,
             availability=TimeInterval(start=_iso(epoch, t0), end=_iso(epoch, t1)),
             properties={"kind": "interceptor", "battery": b.name, "threat": target, "killed": killed},
             position=_moving(_iso(epoch, ref_t), _sampled(ref_t, t, pos), 2),
