@@ -558,3 +558,35 @@ def test_an_interceptor_at_a_spent_booster_is_named_so():
     at_booster = [p for p in shots if p["name"].endswith("'s spent booster")]
     assert at_booster and len(at_booster) == int((target[ch.engagements.run == 0] >= len(w.threats)).sum())
     assert {p["properties"]["threat"] for p in at_booster} <= {t.name for t in w.threats}
+
+
+def test_a_close_end_game_gets_a_close_up_map(raid, monkeypatch):
+    """A Patriot's kills and misses a few kilometres from its site piled on its marker on the
+    map of the whole flight: where the intercept points and the firing batteries span under
+    CLOSE_UP_SHARE of the run's map, the report adds a close-up of them; an end game spread
+    over the map (epaa-phase-1's ships and radars) gets none."""
+    w, _, ch, _ = raid
+    assert report._end_game_view(w, ch, 0) is None
+    scn = {"name": "close", "epoch": "2013-02-01T06:00:00Z", "time_step_s": 1.0,
+           "sites": {"pad": {"lat": 35.2, "lon": 38.6}, "city": {"lat": 37.07, "lon": 37.38},
+                     "bat": {"lat": 37.02, "lon": 37.45}},
+           "sensors": [{"name": "r", "type": "an-mpq-65", "site": "bat", "boresight_az_deg": 150, "system": "d"}],
+           "batteries": [{"name": "b", "interceptor": "pac-2-gem-t", "site": "bat", "rounds": 8, "radar": "r",
+                          "cue": "own", "system": "d"}],
+           "assets": [{"name": "city", "site": "city", "radius_km": 10}],
+           "threats": [{"name": "scud", "missile": "scud-b", "launch": "pad", "aim": "city", "count": 2,
+                        "spacing_s": 20}]}
+    pw = shieldlab.load_world(scn)
+    pch = chain.replay_run(pw, chain.preflight(pw, 2), 1, 0)
+    view = report._end_game_view(pw, pch, 0)
+    assert view is not None
+    lon0, lon1, lat0, lat1 = view
+    hit = (pch.engagements.run == 0) & np.isfinite(pch.engagements.intercept_time)
+    la, lo, _ = earth.ecef_to_geodetic(np.asarray(pch.engagements.intercept_pos[hit], float))
+    assert hit.any() and ((np.degrees(lo) > lon0) & (np.degrees(lo) < lon1)).all()
+    assert ((np.degrees(la) > lat0) & (np.degrees(la) < lat1)).all() and lat0 < 37.02 < lat1
+    assert max(lon1 - lon0, lat1 - lat0) < 1.0
+    titles = []
+    monkeypatch.setattr(report, "_png", lambda fig: titles.append(fig.axes[0].get_title()) or "")
+    report._ground_map(pw, pch, 0, scene.threat_rows(pw, pch, 0), view=view)
+    assert titles == ["close: run 0 over the ground: the end game close up"]

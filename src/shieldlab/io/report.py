@@ -385,10 +385,41 @@ def _reach_into(ax, corner: _Corner, drawn: Sequence[np.ndarray]) -> int:
     return _crowd(ax, corner, drawn)[0]
 
 
-def _ground_map(world, chunk, c: int, rows) -> str:
+#: The end game gets a close-up map where its box spans at most this share of the run's map.
+CLOSE_UP_SHARE = 0.12
+#: The run's map reaches this far [deg] past its flights and sites each way.
+_MAP_PAD_DEG = 2.0
+
+
+def _end_game_view(world, chunk, c: int) -> tuple[float, float, float, float] | None:
+    """``(lon0, lon1, lat0, lat1)`` [deg] round run ``c``'s end game (its intercept points and
+    the batteries that fired), where that is small beside the ground the run covers
+    (:data:`CLOSE_UP_SHARE` of its span); else None.  A Patriot's kills and misses a few
+    kilometres from its site had been drawn in a pile on its marker, on a map of the whole
+    missile flight."""
+    tr, eng = chunk.truth, chunk.engagements
+    mine = np.flatnonzero((eng.run == c) & np.isfinite(eng.intercept_time))
+    if mine.size == 0:
+        return None
+    la, lo, _ = earth.ecef_to_geodetic(np.asarray(eng.intercept_pos[mine], float).reshape(-1, 3))
+    lats = list(np.degrees(la)) + [world.batteries[int(b)].site.lat_deg for b in eng.battery[mine]]
+    lons = list(np.degrees(lo)) + [world.batteries[int(b)].site.lon_deg for b in eng.battery[mine]]
+    flown = tr.pos[c][np.isfinite(tr.pos[c]).all(axis=-1)]
+    fla, flo, _ = earth.ecef_to_geodetic(flown.reshape(-1, 3))
+    # the run's map: the flights with its margin each way (_ground_map)
+    whole = max(float(np.ptp(np.degrees(fla))), float(np.ptp(np.degrees(flo)))) + 2.0 * _MAP_PAD_DEG
+    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
+    pad = max(0.25 * max(lat1 - lat0, lon1 - lon0), 0.15)
+    lat0, lat1, lon0, lon1 = lat0 - pad, lat1 + pad, lon0 - pad, lon1 + pad
+    if max(lat1 - lat0, lon1 - lon0) > CLOSE_UP_SHARE * whole:
+        return None
+    return lon0, lon1, lat0, lat1
+
+
+def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, float] | None = None) -> str:
     """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
     tracks, radars, batteries and assets, the C2 nodes' sites and sectors, on the Natural
-    Earth base."""
+    Earth base; or, ``view`` (lon0, lon1, lat0, lat1) [deg], that part of it close up."""
     from shieldlab.analysis import maps
     from shieldlab.io.scene import COLOURS, interceptor_path
 
@@ -415,9 +446,13 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     off = [a.name for a in world.assets if a not in near]
     all_lat = np.concatenate([core_lat, np.array([a.site.lat_deg for a in near])])
     all_lon = np.concatenate([core_lon, np.array([a.site.lon_deg for a in near])])
-    pad = 2.0
+    pad = _MAP_PAD_DEG
     lat0, lat1 = max(float(all_lat.min()) - pad, -85.0), min(float(all_lat.max()) + pad, 85.0)
     lon0, lon1 = float(all_lon.min()) - pad, float(all_lon.max()) + pad
+    if view is not None:  # a close-up: what lies in it
+        lon0, lon1, lat0, lat1 = view
+        near = [a for a in world.assets if lon0 <= a.site.lon_deg <= lon1 and lat0 <= a.site.lat_deg <= lat1]
+        off = []
     # the frame's shape follows the ground it shows (a local plate carree), so the map fills it
     aspect = map_aspect(lon0, lon1, lat0, lat1)
     fig, ax = plt.subplots(figsize=(9.5, float(np.clip(9.5 * aspect, 3.5, 9.0)) + 0.8))
@@ -488,7 +523,8 @@ def _ground_map(world, chunk, c: int, rows) -> str:
             key = f"{nd.name}'s sector" + ("" if held else f" (not enforced: {world.architecture})")
             line = ax.plot(ring[:, 0], ring[:, 1], color=ink, lw=1.3, ls="--")[0]
             seen.setdefault(key, line)
-    seen["launch point"] = Line2D([], [], marker="^", ls="none", color="#1d2128", ms=7)
+    if any(lon0 <= lo[0] <= lon1 and lat0 <= la[0] <= lat1 for lo, la, _ in tracks):  # (a close-up's may not)
+        seen["launch point"] = Line2D([], [], marker="^", ls="none", color="#1d2128", ms=7)
     for key, (marker, ink, label) in _SHOT_ENDS.items():
         if key in ended:
             seen[label] = Line2D([], [], marker=marker, ls="none", color=ink, ms=7)
@@ -506,7 +542,10 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     else:
         ax.legend(*keys, loc=corner, fontsize=8, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: run {chunk.first_run + c} over the ground"
-                 + (f" (off the map: {', '.join(off)})" if off else ""), fontsize=11)
+                 + (f" (off the map: {', '.join(off)})" if off else "")
+                 + (": the end game close up" if view is not None else ""), fontsize=11)
+    if view is not None:  # names of what is in it (a launch point far off, a track's middle)
+        named = [m for m in named if lon0 <= m[1] <= lon1 and lat0 <= m[2] <= lat1]
     # the sites' names (a battery, its radars, the asset it defends at one place were written
     # over each other), then each threat's by the middle of its ground track, each clear of the
     # names, the markers and where it can of the tracks (a name over another's track read as
@@ -519,11 +558,15 @@ def _ground_map(world, chunk, c: int, rows) -> str:
     maps.name_markers(fig, ax, [(lo_, la_, name, 9.0, dict(fontsize=7.5, color=ink, fontweight="bold",
                                                            path_effects=_HALO))
                                 for name, lo_, la_, ink in named], avoid=on_tracks)
-    along = (len(lo) * np.array([0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) for lo, _, _ in tracks)
+    shown = tracks
+    if view is not None:  # each track named by its part in the close-up, if it has one
+        shown = [(lo[m], la[m], r) for lo, la, r in tracks
+                 if (m := (lo >= lon0) & (lo <= lon1) & (la >= lat0) & (la <= lat1)).sum() >= 2]
+    along = (len(lo) * np.array([0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) for lo, _, _ in shown)
     maps.name_markers(fig, ax, [(lo[k.astype(int)], la[k.astype(int)], r.name, 2.0,
                                  dict(fontsize=7, color="#333", path_effects=_HALO))
-                                for (lo, la, r), k in zip(tracks, along)], avoid=on_tracks,
-                      shapes=[np.column_stack([lo, la]) for lo, la, _ in tracks])
+                                for (lo, la, r), k in zip(shown, along)], avoid=on_tracks,
+                      shapes=[np.column_stack([lo, la]) for lo, la, _ in shown])
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig)
 
@@ -654,6 +697,11 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     parts.append(_figure(_ground_map(world, chunk, c, rows),
                          f"Run {scene_run} over the ground: threat ground tracks by outcome, interceptor flights, "
                          "radars, batteries and defended assets.", "the run over the ground"))
+    close = _end_game_view(world, chunk, c)
+    if close is not None:
+        parts.append(_figure(_ground_map(world, chunk, c, rows, view=close),
+                             f"The end game of run {scene_run} close up: the intercept points and the batteries "
+                             "that fired, close together on the map above.", "the end game close up"))
     if coverage is not None:
         parts.append(_figure(_file_png(lambda p: maps.coverage_map(coverage, p)),
                              f"Each radar's detection coverage of a target at {coverage.alt_km:g} km (the "
