@@ -513,3 +513,19 @@ def test_a_hold_on_a_boost_track_does_not_outlive_a_threat_judged_harmless():
     assert (holds == REASONS.index("held-last-chance")).any()  # it held during boost ...
     assert list(last) == [REASONS.index("not-threatening")]  # ... and did not fire for this reason
     assert ch.outcomes.asset_hit[0, n] < 0 and not ch.outcomes.intercepted[0, n]
+
+
+def test_a_threat_judged_destroyed_in_the_log_flew_on():
+    """A no-fire row is only ever of a threat that was not destroyed, so an assessed-killed
+    reason is a wrong judgement every time, and its words say so (they read as a kill: on
+    nato-russia-2011 Sejjil-2s judged destroyed went on to hit Rostov)."""
+    from shieldlab.io.results import REASON_TEXT
+
+    r = simulate(load_world("nato-russia-2011"), runs=8, seed=1)
+    ev, o = r.events, r.outcomes
+    rows = (ev["kind"] == "no-fire") & (ev["reason"] == "assessed-killed")
+    assert rows.sum() >= 5 and all("wrongly" in d for d in ev["detail"][rows])
+    fate = {(run, t): out for run, t, out in zip(o["run"].tolist(), o["threat"].tolist(), o["outcome"].tolist())}
+    assert {fate[(run, t)] for run, t in zip(ev["run"][rows].tolist(), ev["threat"][rows].tolist())} <= \
+        {"leaked", "leaked on an asset", "airborne"}
+    assert "wrongly" in REASON_TEXT["assessed-killed"]

@@ -34,9 +34,9 @@ node (its sensors fused), "own track" that of the battery's own radar alone:
 * ``own``: plan, launch and guide on the own track only.
 
 Where a battery ends too late for a threat the node never engaged, or its path out of
-reach, the log asks whether it had a window at a look that judged the threat harmless (each such look replayed at the
-end of the run): if so its reason is ``judged-late``, the threat evaluation's, not the
-timing's or the envelope's.
+reach, the log asks whether it had a window at a look that judged the threat harmless
+(each such look replayed at the end of the run): if so its reason is ``judged-late``, the
+threat evaluation's, not the timing's or the envelope's.
 
 Shoot-look-shoot: after a salvo the threat is looked at again at the planned intercept
 time plus the battery's look time.  If its planning track has had a detection since the

@@ -101,12 +101,10 @@ REASON_TEXT = {
     "no-track": "no fire-control track",
     "not-threatening": "not judged a threat to a defended asset",
     "out-of-envelope": "no point of the predicted path inside the envelope and the fly-out reach",
-    "too-late": "the fly-out reaches the predicted path, but not launching after the battery is ready "
-                "(its track, or its launch alert where there is one, came too late for its reaction time; "
-                "or, after a shot, the look at its result left no time for another)",
-    "judged-late": "judged a threat only when no window was left: at an earlier look the fly-out had a window, "
-                   "but the track did not yet show the threat hitting a defended asset "
-                   "(doctrine threat_probability)",
+    "too-late": "the fly-out reaches the path, but only launching before the battery is ready (its track "
+                "or alert came too late for its reaction; or a shot's look left no time for another)",
+    "judged-late": "judged a threat only when no window was left: at earlier looks, while the fly-out had a "
+                   "window, the track did not show it hitting a defended asset (doctrine threat_probability)",
     "judged-booster": "its warhead's track was confirmed, but the radars' calls judged it a spent booster",
     "held-last-chance": "a track that may still be under thrust (too young to show whether it thrusts, or its "
                         "thrust measured): holding fire to the last chance",
@@ -114,7 +112,9 @@ REASON_TEXT = {
     "magazine-empty": "no rounds above the reserve",
     "no-battery": "no battery can take it",
     "threat-gone": "the threat landed or the time ran out before the shot",
-    "assessed-killed": "the look after the shot saw no detection: judged destroyed",
+    # (a no-fire row is of a threat that was not destroyed: this judgement was wrong)
+    "assessed-killed": "the look after the shot saw no new detection on its track: judged destroyed, wrongly "
+                       "(it flew on)",
     "outside-sector": "its predicted path does not cross this node's sector",
     "engaged-elsewhere": "another node reported engaging it",
     "same-object": "another track this node has a salvo at is the same object by their states and "
