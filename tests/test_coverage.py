@@ -359,7 +359,7 @@ def test_cli_says_why_a_radar_covers_nothing(tmp_path):
 
 def test_cli_writes_map_and_json(tmp_path):
     png, js = tmp_path / "cov.png", tmp_path / "cov.json"
-    r = cli("nato-russia-2011", "--step-deg", "0.5", "--out", str(png), "--json-out", str(js))
+    r = cli("nato-russia-2011", "--alt-km", "100", "--step-deg", "0.5", "--out", str(png), "--json-out", str(js))
     assert r.returncode == 0, r.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
     assert "armavir-voronezh" in r.stdout and "smallest among the threats (sejjil-2)" in r.stdout
@@ -707,3 +707,24 @@ def test_names_in_a_crowd_stand_nearer_their_own_marker_and_their_lines_do_not_c
     assert len(crossing) <= 1, crossing
     assert maps._crosses((0, 0, 2, 2), (0, 2, 2, 0)) and not maps._crosses((0, 0, 1, 1), (1, 1, 2, 0))
     plt.close(fig)
+
+
+def test_cli_maps_by_default_where_the_threats_fly(tmp_path):
+    """Without --alt-km the command maps the height the run's report maps: the threats' lowest
+    apogee, at most 100 km (a Scud-B's 73 km on patriot-turkey-2013; it mapped 100 km, above
+    every threat of the raid, while the report said 73), and says why; 100 km where every
+    apogee is higher."""
+    from shieldlab import load_world
+    from shieldlab.analysis import coverage as cvm
+    from shieldlab.engine.chain import fly_threats
+
+    world = load_world("patriot-turkey-2013")
+    want = cvm.threat_alt_km(fly_threats(world).truth.apogee_alt)
+    assert 50 < want < 100
+    r = cli("patriot-turkey-2013", "--step-deg", "0.2", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["alt_km"] == want
+    r = cli("patriot-turkey-2013", "--step-deg", "0.2")
+    assert f"at {want:g} km: the lowest of the threats' apogees" in " ".join(r.stdout.split())
+    r = cli("epaa-phase-1", "--step-deg", "1")
+    assert "at 100 km: the default, below every threat's apogee" in " ".join(r.stdout.split())

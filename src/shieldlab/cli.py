@@ -2265,8 +2265,9 @@ def footprint(
 @_guard
 def coverage(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
-    alt_km: float = _float_option(100.0, "--alt-km", "target altitude above the WGS84 ellipsoid [km]",
-                                  0.0, 5000.0, "km"),
+    alt_km: float | None = _float_option(None, "--alt-km", "target altitude above the WGS84 ellipsoid [km] "
+                                         "(default: the threats' lowest apogee, at most 100 km, as the run's "
+                                         "report maps it; 100 km without threats)", 0.0, 5000.0, "km"),
     rcs_m2: float | None = _float_option(None, "--rcs-m2", "target radar cross-section [m²] (default: the "
                                                               "smallest among the scenario's threats, else each "
                                                               "radar's reference RCS)", 0.0, 1e6, "m²",
@@ -2303,6 +2304,11 @@ def coverage(
                              taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
     _compile_note("coverage", quiet)
+    chosen = alt_km is None
+    if alt_km is None:  # the height the run's report maps: where the threats fly (a Scud's top is 73 km)
+        from shieldlab.engine.chain import fly_threats
+
+        alt_km = cvm.threat_alt_km(fly_threats(world).truth.apogee_alt if world.threats else None)
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
     if out_png is not None:
         maps.coverage_map(cov, out_png)
@@ -2324,6 +2330,10 @@ def coverage(
                   f"{r.detection_range_km:,.0f}", f"{r.farthest_km:,.0f}", f"{r.area_km2:,.0f}")
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
+    if chosen:
+        why = "the lowest of the threats' apogees" if cov.alt_km < cvm.DEFAULT_ALT_KM else \
+            "the default, below every threat's apogee" if world.threats else "the default, with no threats"
+        _print_line(f"at {cov.alt_km:g} km: {why} (--alt-km for another height)")
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  took {cov.timing_s['total']:.1f} s")
     blind = [r for r in cov.radars if r.area_km2 < 0.5]  # rows that print 0 km², where others see the target
     if blind and cov.union_area_km2 >= 0.5:
