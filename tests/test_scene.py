@@ -310,6 +310,35 @@ def test_the_running_mean_chart_reads_the_summarys_interval(raid, monkeypatch):
     assert (lo[-1], hi[-1]) == pytest.approx(tuple(res.summary["mean_leakers_ci95"]), abs=1e-5)
 
 
+
+def test_the_running_mean_shows_no_band_while_the_runs_are_alike(monkeypatch):
+    """Five alike runs have a Student t interval of no width: drawn, it read as a certain
+    answer.  There the band is left out and the mean dotted, the legend saying why."""
+    lines, bands = [], []
+    orig_plot, orig_fill = report.plt.Axes.plot, report.plt.Axes.fill_between
+
+    def plot(self, x, y, *a, **k):
+        lines.append((k.get("ls", "-"), np.asarray(y, float), k.get("label")))
+        return orig_plot(self, x, y, *a, **k)
+
+    def fill(self, x, lo, hi, *a, **k):
+        bands.append(np.asarray(k["where"]))
+        return orig_fill(self, x, lo, hi, *a, **k)
+
+    monkeypatch.setattr(report.plt.Axes, "plot", plot)
+    monkeypatch.setattr(report.plt.Axes, "fill_between", fill)
+    report._running_mean(np.array([2.0, 2, 2, 2, 2, 1, 3, 2]), "leakers", "#e74c3c", 6)
+    (where,) = bands
+    assert not where[:5].any() and where[5:].all()
+    (dotted,) = [y for ls, y, _ in lines if ls == ":"]
+    assert np.isfinite(dotted[:5]).all() and np.isnan(dotted[5:]).all()
+    assert any(label and "no interval yet" in label for _, _, label in lines)
+    lines.clear()
+    bands.clear()
+    report._running_mean(np.array([2.0, 1, 3, 2]), "leakers", "#e74c3c", 6)  # spread from the second run
+    assert [ls for ls, _, _ in lines] == ["-"] and not bands[0][0] and bands[0][1:].all()
+
+
 def test_the_report_is_the_same_bytes_for_the_same_run(raid):
     """Same scenario and seed, same files: the report carries no clock time."""
     w, res, ch, doc = raid

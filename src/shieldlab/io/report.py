@@ -285,9 +285,16 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
         var = np.maximum(np.cumsum(values**2) - n * mean**2, 0.0) / (n - 1.0)
         half = stdtrit(n - 1.0, 0.975) * np.sqrt(var / n)
     band = np.column_stack([mean, np.maximum(mean - half, 0.0), np.minimum(mean + half, upper)])
+    # while the runs so far are all alike the interval is of no width: not a certain answer, but
+    # none yet (epaa-phase-1's first five runs read as settled); the mean dotted there, no band
+    spread = var > 0.0
     fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
-    ax.fill_between(n, band[:, 1], band[:, 2], color=colour, alpha=0.25, lw=0, label="95 % interval")
-    ax.plot(n, mean, color=colour, lw=1.5, label="mean so far")
+    ax.fill_between(n, band[:, 1], band[:, 2], where=spread, color=colour, alpha=0.25, lw=0,
+                    label="95 % interval")
+    ax.plot(n, np.where(spread | np.roll(spread, -1), mean, np.nan), color=colour, lw=1.5, label="mean so far")
+    if (~spread).sum() > 1:  # (the first run alone has no interval either: joined to the rest)
+        ax.plot(n, np.where(spread, np.nan, mean), color=colour, lw=1.5, ls=":",
+                label="runs all alike so far: no interval yet")
     ax.set_xlabel("runs")
     ax.set_ylabel(ylabel)
     # the axis for the settled part: the first few runs' wide bands are cut at the frame
