@@ -3,6 +3,7 @@ defended cells, and the place names on the maps."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -595,3 +596,28 @@ def test_footprint_rows_leave_no_blank_band(monkeypatch, tmp_path):
     assert len(rows) == 2
     for row in rows.values():
         assert max(h for _, h in row) == pytest.approx(max(c for c, _ in row), rel=1e-3)
+
+
+def test_ground_in_reach_with_no_track_expected_is_hatched(monkeypatch, tmp_path):
+    """Cells in reach where no system is expected to confirm a track (the sensors fall
+    short, not the batteries) were coloured as those out of every envelope; they are hatched
+    and the legend says so; under a fixed cue (no systems' cue) nothing is."""
+    fp = _world_footprint()
+    s = fp.sites[1]
+    lat, lon = np.meshgrid(fp.grid.lat_deg, fp.grid.lon_deg, indexing="ij")
+    cue = np.where(lat > 0.0, 60.0, np.inf)  # the southern half: no track expected
+    fp.sites[1] = dataclasses.replace(s, cue_s=cue, cue_system=np.where(np.isfinite(cue), 0, -1))
+    assert maps._untracked(fp.sites[1]).any() and not (maps._untracked(fp.sites[1]) & (lat > 0)).any()
+    assert not maps._untracked(fp.sites[0]).any()  # a fixed cue: no system's answer to read
+    figs = _capture(monkeypatch)
+    maps.footprint_map(fp, tmp_path / "m.png")
+    (fig,) = figs
+    hatched = [c for ax in fig.axes for c in ax.collections if "////" in (getattr(c, "hatches", None) or ())]
+    assert hatched
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "of it, no track expected" in labels
+    fp.sites[1] = s
+    figs.clear()
+    maps.footprint_map(fp, tmp_path / "n.png")
+    (fig,) = figs
+    assert "of it, no track expected" not in [t.get_text() for leg in fig.legends for t in leg.get_texts()]

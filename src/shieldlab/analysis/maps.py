@@ -837,6 +837,15 @@ def _zoomed(view, extent) -> bool:
     return w * h < 0.99 * (extent[1] - extent[0]) * (extent[3] - extent[2])
 
 
+def _untracked(s) -> np.ndarray:
+    """Site footprint ``s``'s cells in reach and not defended where no system is expected to
+    confirm a track (n_lat, n_lon) bool: none under a fixed cue.  They had looked like those
+    out of every battery's envelope, though there the sensors, not the batteries, fall short."""
+    if s.cue_system is None:
+        return np.zeros(s.threatened.shape, bool)
+    return s.threatened & ~s.defended & ~(np.isfinite(s.cue_s) & (s.cue_system >= 0))
+
+
 def _threatened_in_view(g, s, view):
     """Site footprint ``s``'s threatened nodes on grid ``g`` carried past the grid's edge over
     ``view`` (lon0, lon1, lat0, lat1) [deg], on nodes of the grid's step: ``(lon (n_lon,),
@@ -911,6 +920,13 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     p = np.where(s.defended, s.p_intercept, np.nan)
     mesh = ax.imshow(p, origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.8,
                      interpolation="nearest", zorder=2, aspect="auto")
+    untracked = _untracked(s)
+    if untracked.any():  # in reach, and no system expected to give a track there: hatched
+        import matplotlib
+
+        with matplotlib.rc_context({"hatch.color": "#8b1a1a", "hatch.linewidth": 0.6}):
+            ax.contourf(g.lon_deg, g.lat_deg, untracked.astype(float), levels=[0.5, 1.5], colors="none",
+                        hatches=["////"], zorder=1.5)
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
     if threatened.any() and not threatened.all():
         ax.contour(lon, lat, threatened.astype(float), levels=[0.5], colors="#b2182b",
@@ -1117,7 +1133,9 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                          label="defended asset")] if fp.assets else []),
                Line2D([], [], marker="*", ls="none", mfc="#b2182b", mec="white", ms=11, label="launch site"),
                Line2D([], [], color="#b2182b", ls="--", lw=1.0, label="missile's reach"),
-               Patch(fc="#d7301f", alpha=0.25, label="in reach, not defended")]
+               Patch(fc="#d7301f", alpha=0.25, label="in reach, not defended"),
+               *([Patch(fc="#f4c9c0", ec="#8b1a1a", hatch="////", lw=0.0, label="of it, no track expected")]
+                 if any(_untracked(s).any() for s in fp.sites) else [])]
     title = None
     every = fp.defended_all()
     if len(fp.sites) > 1 and every.any():
