@@ -8,14 +8,14 @@ const state = { ready: false, error: null, threats: [], selected: null, flying: 
 window.shieldlab = state;
 
 const COLOURS = {
-  intercepted: "#2ecc71", leaked: "#e74c3c", "leaked on an asset": "#c0392b", "airborne": "#f1c40f",
+  intercepted: "#2ecc71", leaked: "#e67e22", "leaked on an asset": "#c0392b", "airborne": "#f1c40f",
   // the air picture: aircraft and cruise missiles by their fate
   "shot down": "#2ecc71", "reached its target": "#e74c3c", "came down": "#95a5a6", "left the scene": "#f1c40f",
 };
 const AIR_FATES = ["shot down", "reached its target", "came down", "left the scene"];
 // the key: colour, words, and the packet kind (and outcome) that must be in the scene for the line to show
 const KEY = [
-  ["#2ecc71", "threat intercepted", "threat", "intercepted"], ["#e74c3c", "threat leaked", "threat", "leaked"],
+  ["#2ecc71", "threat intercepted", "threat", "intercepted"], ["#e67e22", "threat leaked", "threat", "leaked"],
   ["#c0392b", "leaked on a defended asset", "threat", "leaked on an asset"],
   ["#f1c40f", "threat still in the air", "threat", "airborne"],
   ["#5dade2", "interceptor", "interceptor"], ["#ffffff", "kill (intercept point)", "intercept"],

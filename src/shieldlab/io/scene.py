@@ -53,7 +53,7 @@ SAMPLE_S = 4.0
 #: RGBA of each threat outcome, of interceptors and of sites.
 COLOURS = {
     "intercepted": (46, 204, 113, 255),
-    "leaked": (231, 76, 60, 255),
+    "leaked": (230, 126, 34, 255),  # orange: apart from a leak on an asset's deep red
     "leaked on an asset": (192, 57, 43, 255),
     "airborne": (241, 196, 15, 255),
     "interceptor": (93, 173, 226, 255),
