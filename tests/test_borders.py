@@ -388,3 +388,21 @@ def test_a_territory_in_longitude_and_latitude_is_a_valid_polygon():
     raw = shapely.transform(t.shape, lambda xy: np.column_stack(t.projection.inverse(xy[:, 0], xy[:, 1])[::-1]))
     assert not raw.is_valid  # (the case exists)
     assert t.lonlat.area == pytest.approx(raw.area, rel=1e-9)
+
+
+def test_a_neighbour_across_the_antimeridian_keeps_its_land_out_of_the_territorial_sea():
+    """Russia's mainland crosses the antimeridian and is given twice, 360 degrees apart; both
+    copies fell in a disc's clip boxes and, projected, on each other, and the invalid union
+    lost their overlap: Russian land by Narva and by the Norwegian border counted as Estonia's
+    and Norway's territorial sea.  Every point checked is on Russian land within 12 nmi of
+    the neighbour's coast or border."""
+    from shieldlab.airspace import borders as B
+
+    est = B.territory("Estonia", waters_nmi=12)
+    assert not B.contains(est, 59.25, 28.40) and not B.contains(est, 59.365, 28.26)  # east of the Narva
+    assert B.contains(est, 59.55, 24.75)  # the sea off Tallinn is Estonia's
+    assert B.contains(est, 59.3, 27.5)  # and its own land
+    nor = B.territory("Norway", waters_nmi=12, around_deg=(69.5, 30.0), radius_km=300)
+    assert not B.contains(nor, 69.45, 31.20) and B.contains(nor, 69.7, 30.0)
+    # the land alone is the same with or without the sea: only the sea lost Russia's land
+    assert B.territory("Estonia", waters_nmi=12).shape.area < 67_000e6

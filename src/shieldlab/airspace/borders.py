@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely import affinity
 from shapely.geometry import Point, Polygon
 
 from shieldlab.earth import WGS84_A, WGS84_E2
@@ -377,7 +378,12 @@ def _territory(country: str, waters_nmi: float, centre: tuple[float, float], rad
                 continue
             g = shapely.clip_by_rect(part, *box)
             if not g.is_empty:
-                (own if name == country else others).append(g)
+                # back into the disc's own longitudes: a part across the antimeridian is given
+                # twice, 360 degrees apart (maps._country_parts), and the two copies, projected,
+                # fell on each other; their union, invalid, was made valid by cutting out where
+                # they overlapped (western Russia dropped out of Estonia's neighbours, and its
+                # land by Narva became Estonia's territorial sea)
+                (own if name == country else others).append(affinity.translate(g, xoff=-shift))
     disc = Point(0.0, 0.0).buffer(r_m, quad_segs=_DISC_VERTICES // 4)
 
     def plane(parts):
