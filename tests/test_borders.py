@@ -406,3 +406,20 @@ def test_a_neighbour_across_the_antimeridian_keeps_its_land_out_of_the_territori
     assert not B.contains(nor, 69.45, 31.20) and B.contains(nor, 69.7, 30.0)
     # the land alone is the same with or without the sea: only the sea lost Russia's land
     assert B.territory("Estonia", waters_nmi=12).shape.area < 67_000e6
+
+
+def test_the_airspace_outline_in_lon_lat_has_no_sliver_polygons():
+    """Mending a lon/lat outline whose edges swapped near the clip disc left a zero-area
+    polygon (1e-10 deg²) in Turkey's airspace, exported as such to GeoJSON and KML, where GIS
+    tools flag it; the outline is one valid polygon of real ground."""
+    import shieldlab
+    from shieldlab.engine.air import air_territory
+
+    t = air_territory(shieldlab.load_world("turkey-airspace-2015"))
+    parts = shapely.get_parts(t.lonlat)
+    assert t.lonlat.is_valid and min(p.area for p in parts) > 1e-4
+    # the mending keeps the ground: the outline's area is the plane's, to 0.5 %
+    plane_km2 = t.shape.area / 1e6
+    lat = np.radians(t.lat0_deg)
+    approx_km2 = t.lonlat.area * (111.195 ** 2) * np.cos(lat)
+    assert approx_km2 == pytest.approx(plane_km2, rel=0.05)

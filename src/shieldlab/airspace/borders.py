@@ -181,9 +181,17 @@ class LocalProjection:
         out = shapely.transform(geom_m, f)
         if out.geom_type in ("Polygon", "MultiPolygon") and not out.is_valid:
             fixed = shapely.make_valid(out)
-            polys = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")]
+            # its polygons, less the slivers the mending leaves where the edges swapped (a
+            # zero-area piece of Turkey's airspace, 1e-10 deg², that GIS tools flag as invalid)
+            polys = [g for g in shapely.get_parts(shapely.get_parts(fixed))  # (a collection's multipolygons too)
+                     if g.geom_type == "Polygon" and g.area > _SLIVER_DEG2]
             out = shapely.unary_union(polys)
         return out
+
+
+#: A polygon this small [deg², ~100 m² at the equator] left by mending a lon/lat outline is a
+#: sliver of the mending, not ground.
+_SLIVER_DEG2 = 1e-8
 
 
 # --------------------------------------------------------------------------- territory
