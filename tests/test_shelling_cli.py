@@ -13,6 +13,8 @@ def test_run_writes_the_shelling_results(tmp_path):
     r = cli("run", "akcakale-2012", "--runs", "3", "--out", str(out), "--explain", "mortar-3-oct",
             "--export", "geojson,kml")
     assert r.returncode == 0, r.stderr
+    # the footer says what the NEES column's parentheses hold (not a 95 % interval of runs)
+    assert "NEES: the chi-square band" in " ".join(r.stdout.split())
     for name in ("summary.json", "shelling_rounds.parquet", "events.parquet", "scene.czml", "report.html",
                  "scene.geojson", "scene.kml"):
         assert (out / name).exists(), name
