@@ -115,3 +115,13 @@ def test_the_run_map_marks_and_names_where_the_fliers_come_from_and_go_to(monkey
     for wp, at in ends.items():
         assert wp in names, wp
         assert names[wp] == pytest.approx(at), wp
+
+
+def test_a_small_share_of_a_flight_is_not_printed_as_nothing():
+    """An airborne radar reported a cruise missile on 0.2 % of its scans: two decimals printed
+    0.00 beside P(ever reported) 0.70; three decimals where two would read 0.00."""
+    from shieldlab.io.air_tables import share_format
+
+    assert share_format(0.002).format(0.002) == "0.002"
+    assert share_format(0.0).format(0.0) == "0.00" and share_format(None) == "{:.2f}"
+    assert share_format(0.45).format(0.45) == "0.45" and share_format(0.006).format(0.006) == "0.01"

@@ -20,7 +20,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
-from shieldlab.io.air_tables import mean_text, p_text, utc_text
+from shieldlab.io.air_tables import mean_text, p_text, share_format, utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
 
 __all__ = ["build"]
@@ -297,8 +297,9 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
     srows = []
     for f in s["flights"]:
         for name, v in f.get("sensors", {}).items():
-            srows.append([f["flight"], name, _p(v["seen"]), _m(v["in_view_share"], "{:.2f}"),
-                          _m(v["reported_share"], "{:.2f}")])
+            srows.append([f["flight"], name, _p(v["seen"]),
+                          *(_m(v[k], share_format((v[k] or {}).get("mean"))) for k in ("in_view_share",
+                                                                                      "reported_share"))])
     parts.append(_table(["flight", "sensor", "P(ever reported)", "share of flight in view",
                          "share of flight reported"], srows))
     parts.append("<p class='meta'>In view: above the sensor's radio horizon, inside its field of regard; reported: "

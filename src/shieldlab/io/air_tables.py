@@ -21,6 +21,12 @@ def p_text(d: dict | None, none: str = "–") -> str:
     return f"{d['p']:.2f} ({lo:.2f}–{hi:.2f})"
 
 
+def share_format(x: float | None) -> str:
+    """The format of a share of a flight: two decimals, three where a share above zero would
+    read 0.00 (an airborne radar's 0.2 % of a cruise missile's flight printed as nothing)."""
+    return "{:.3f}" if x is not None and 0.0 < x < 0.005 else "{:.2f}"
+
+
 def mean_text(d: dict | None, fmt: str = "{:,.1f}", scale: float = 1.0, none: str = "–") -> str:
     """A mean of the summary (``{mean, ci}``) times ``scale`` with its interval (left out where it
     is a point); ``none`` where there is no mean."""
@@ -138,7 +144,8 @@ def _sensor_table(air: dict) -> Table:
         rows = sum(v[3] for v in vals)
         view, rep = (sum((v[i]["mean"] or 0.0) * v[3] for v in vals) / max(rows, 1) for i in (1, 2))
         lo, hi = wilson_interval(k, n)
-        t.add_row(typ, sensor, f"{k / n:.2f} ({lo:.2f}–{hi:.2f})" if n else "–", f"{view:.2f}", f"{rep:.2f}")
+        t.add_row(typ, sensor, f"{k / n:.2f} ({lo:.2f}–{hi:.2f})" if n else "–", share_format(view).format(view),
+                  share_format(rep).format(rep))
     return t
 
 
