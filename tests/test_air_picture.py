@@ -475,3 +475,22 @@ def test_a_kill_inside_ends_the_crossing_where_the_hit_is():
         if kind == "airborne":
             row = (o["run"] == run) & (o["flight"] == fl)
             assert t_s <= o["end_s"][row][0] + 1e-6
+
+
+def test_the_warnings_end_with_the_decision_to_fire(turkey):
+    """The policing cell stops warning once it has decided to fire: a tenth warning came 17 s
+    after the Su-24M's shot and after its exit.  A flier no one fires at is warned while it
+    stays near (the Su-30 of 3 October, never fired at under that day's rules)."""
+    w, res = turkey
+    ev = res.events
+    fired = 0
+    for run in range(24):
+        mine = (ev["run"] == run) & (ev["threat"] == "su-24-24-nov")
+        fires = ev["t_s"][mine & (ev["kind"] == "fire")]
+        warns = ev["t_s"][mine & (ev["kind"] == "warning")]
+        if fires.size:
+            fired += 1
+            assert warns.size and warns.max() <= fires.min()
+    assert fired >= 20
+    su30 = (ev["threat"] == "su-30-3-oct") & (ev["kind"] == "warning") & (ev["run"] == 0)
+    assert su30.sum() >= 5 and not ((ev["threat"] == "su-30-3-oct") & (ev["kind"] == "fire")).any()

@@ -264,6 +264,8 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     allowed &= in_reach
     out.fire_times = tk[allowed] + pol.reaction
     out.shots.append(Shot(out.vectored, float(out.fire_times[0]), np.nan, np.nan, False, np.nan))
+    # the warnings end with the decision to fire (a tenth came 17 s after the Su-24M's shot)
+    out.warnings = [w for w in out.warnings if w <= float(tk[allowed][0])]
     return out
 
 
