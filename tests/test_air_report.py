@@ -125,3 +125,23 @@ def test_a_small_share_of_a_flight_is_not_printed_as_nothing():
     assert share_format(0.002).format(0.002) == "0.002"
     assert share_format(0.0).format(0.0) == "0.00" and share_format(None) == "{:.2f}"
     assert share_format(0.45).format(0.45) == "0.45" and share_format(0.006).format(0.006) == "0.01"
+
+
+def test_the_run_map_marks_a_kill_with_a_star_as_its_close_up_does(monkeypatch):
+    """The overview marked the Su-24M's end with the cross of a flier that came down, its
+    crossing's close-up with a star: a kill is a star on both, and the legend says which."""
+    world = shieldlab.load_world("turkey-airspace-2015")
+    res = simulate_air(world, runs=2, seed=1)
+    legends = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        leg = fig.axes[0].get_legend()
+        legends.append({t.get_text(): h for t, h in zip(leg.get_texts(), leg.legend_handles)} if leg else {})
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    overview = legends[0]
+    assert "shot down (where)" in overview and overview["shot down (where)"].get_marker() == "*"
+    assert not any("/" in k for k in overview)

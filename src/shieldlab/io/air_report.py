@@ -85,6 +85,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
     ax.set_anchor("W")  # the map at the left of its box, the legend beside it: the slack goes right
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     seen: dict = {}
+    ended: set[str] = set()  # the ends drawn: the legend names only those
     for er in res.scene:
         p = er.paths
         for m, name in enumerate(er.names):
@@ -93,8 +94,10 @@ def _overview(world, res, run: int, rows: dict) -> str:
             lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
             # the fate over the report dots, see-through (drawn under them, the lines were buried)
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.1, alpha=0.6, zorder=5)[0])
-            if what in ("shot down", "came down"):
-                ax.plot(lo[-1], la[-1], "x", color="#1d2128", ms=7)
+            if what in ("shot down", "came down"):  # a kill a star, as on the crossing's close-up
+                ax.plot(lo[-1], la[-1], "*" if what == "shot down" else "x", color="#1d2128",
+                        ms=10 if what == "shot down" else 7)
+                ended.add(what)
     # where each sensor reported a flier in this run (the true position at the report), in hues
     # apart from one another and from the fates' (dark purple, blue and green read alike at 2 px)
     palette = ["#8e44ad", "#2e86c1", "#16a085", "#d4ac0d", "#6e2c00", "#566573", "#ff00ff", "#000080"]
@@ -152,7 +155,10 @@ def _overview(world, res, run: int, rows: dict) -> str:
             # the legend's key: a part of the airspace on the map (the first may lie off it)
             shown = in_frame(ax, lines, [""] * len(lines))[0]
             seen[f"{terr.name} airspace (with its territorial sea)"] = (shown or lines)[0]
-    seen["came down / shot down"] = Line2D([], [], marker="x", ls="none", color="#1d2128", ms=7)
+    if "came down" in ended:
+        seen["came down (where)"] = Line2D([], [], marker="x", ls="none", color="#1d2128", ms=7)
+    if "shot down" in ended:
+        seen["shot down (where)"] = Line2D([], [], marker="*", ls="none", color="#1d2128", ms=9)
     handles, labels = in_frame(ax, list(seen.values()), list(seen.keys()))
     leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8,
                     framealpha=0.9)
