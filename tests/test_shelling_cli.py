@@ -182,3 +182,18 @@ def test_validate_notes_a_fire_mission_no_radar_reaches(tmp_path):
     notes = [n for n in strict_json(r.stdout)["notes"] if "no weapon-locating radar reaches" in n]
     assert len(notes) == 2 and "reach 18 km" in notes[0] and "nothing locates it" in notes[0]
     assert "no weapon-locating radar reaches" not in cli("validate", "akcakale-2012").stdout
+
+
+def test_a_nees_outside_its_band_is_named():
+    """A mission's mean NEES outside its chi-square band (2.69 beside 1.46–2.62) went by
+    unremarked: a line names it and says which way the covariance errs; inside, nothing."""
+    from shieldlab.io.shelling_tables import nees_note
+
+    def summary(mean):
+        return {"missions": [{"mission": "m", "radars": {"r": {"nees": {"mean": mean, "band": [1.46, 2.62]}}}}]}
+
+    assert nees_note(summary(2.0)) is None
+    assert nees_note(summary(2.69)) == "NEES outside its band: m by r 2.69 above 2.62: errors larger than its " \
+        "covariance says"
+    assert "below 1.46: errors smaller" in nees_note(summary(1.2))
+    assert nees_note({"missions": [{"mission": "m", "radars": {"r": {"nees": {"mean": None}}}}]}) is None

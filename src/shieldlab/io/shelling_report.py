@@ -17,7 +17,7 @@ from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
-from shieldlab.io.shelling_tables import HEAD, rows
+from shieldlab.io.shelling_tables import HEAD, nees_note, rows
 
 __all__ = ["build", "appended"]
 
@@ -178,6 +178,9 @@ def _sections(world, res, run: int) -> list[str]:
              f"mission's located rounds together (information-weighted; one weapon in one place). NEES: the "
              f"mean normalised error squared of the located rounds against the estimator's covariance, with "
              f"its chi-square 95 % band.</p>"]
+    note = nees_note(s)
+    if note:
+        parts.append(f"<p class='bad'>{html.escape(note)}</p>")
     parts.append("<h2>Each mission</h2>")
     parts.append(_table(["mission", "round", "weapon to aim [km]", "elevation [deg]", "time of flight [s]",
                          "rounds per run", "weapon in", "from the border [km]"],

@@ -9,7 +9,7 @@ from rich.table import Table
 from shieldlab.io.air_tables import p_text
 from shieldlab.io.output import set_text
 
-__all__ = ["tables", "rows", "HEAD", "num"]
+__all__ = ["tables", "rows", "HEAD", "num", "nees_note"]
 
 #: Columns of the per-(mission, radar) table, in the terminal and the report.
 HEAD = ["mission", "round", "radar", "radar to weapon [km]", "weapon in", "P(located)", "error [m]", "95th pct [m]",
@@ -69,4 +69,25 @@ def tables(summary: dict) -> list:
              f"{100 * summary['ellipse_probability']:.0f} % semi-axes; fused: each run's located rounds of a mission "
              f"together (one weapon, one place); NEES: mean over the located rounds against the estimator's "
              f"covariance, its chi-square 95 % band in parentheses"]
+    note = nees_note(summary)
+    if note:
+        lines.append(note)
     return lines
+
+
+def nees_note(summary: dict) -> str | None:
+    """A line naming each (mission, radar) whose mean NEES falls outside its chi-square 95 %
+    band (its covariance understates the errors above it, overstates them below), or None.  A
+    NEES of 2.69 beside a band of 1.46–2.62 went by unremarked."""
+    out = []
+    for m in summary["missions"]:
+        for name, r in m["radars"].items():
+            d = r["nees"]
+            if d.get("mean") is None or not d.get("band"):
+                continue
+            lo, hi = d["band"]
+            if not lo <= d["mean"] <= hi:
+                out.append(f"{m['mission']} by {name} {d['mean']:.2f} "
+                           + (f"above {hi:.2f}: errors larger than its covariance says" if d["mean"] > hi
+                              else f"below {lo:.2f}: errors smaller than its covariance says"))
+    return ("NEES outside its band: " + "; ".join(out)) if out else None
