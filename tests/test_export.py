@@ -551,3 +551,18 @@ def test_a_fighters_course_is_written_longitude_first():
     miss_km = np.min(earth.great_circle_distance(np.radians(xyz[-1, 1]), np.radians(xyz[-1, 0]),
                                                  np.radians(path[:, 1]), np.radians(path[:, 0])))
     assert miss_km / 1e3 < 20.0  # the shot is released within weapon range of the flier
+
+
+def test_a_flier_with_no_airspace_policed_has_no_time_inside():
+    """kalibr-caspian-2015 polices no airspace: its fliers' features said time_inside_s 0.0,
+    as if each had been measured outside one; now null there, a number where one is policed."""
+    from shieldlab.engine.air import simulate_air
+
+    kal = load_world("kalibr-caspian-2015")
+    fs = X.air_features(kal, simulate_air(kal, 1, seed=1), 0)
+    fliers = [f for f in fs.features if f.layer == "Aircraft and cruise missiles"]
+    assert fliers and all(f.properties["time_inside_s"] is None for f in fliers)
+    tur = load_world("turkey-airspace-2015")
+    fs = X.air_features(tur, simulate_air(tur, 1, seed=1), 0)
+    su24 = next(f for f in fs.features if f.layer == "Aircraft and cruise missiles" and f.name == "su-24-24-nov")
+    assert su24.properties["time_inside_s"] > 0.0

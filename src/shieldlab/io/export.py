@@ -449,7 +449,9 @@ def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | No
             what = fate(row)
             style = "air-" + what.replace(" ", "-")
             props = _timed({"kind": "flier", "flight": name, "type": f.spec.id, "side": f.side, "fate": what,
-                            "time_inside_s": _num(row["time_inside_s"], 2), "ground_km": _num(row["ground_km"], 3),
+                            # (null where no airspace is policed: there is nothing to be inside)
+                            "time_inside_s": _num(row["time_inside_s"], 2) if world.policing is not None else None,
+                            "ground_km": _num(row["ground_km"], 3),
                             "points": len(ts)}, epoch, start_time=t0, end_time=t1)
             feats.append(Feature("Aircraft and cruise missiles", name, line, style, props,
                                  tuple(float(x) for x in ts), t0, t1))
