@@ -728,3 +728,15 @@ def test_cli_maps_by_default_where_the_threats_fly(tmp_path):
     assert f"at {want:g} km: the lowest of the threats' apogees" in " ".join(r.stdout.split())
     r = cli("epaa-phase-1", "--step-deg", "1")
     assert "at 100 km: the default, below every threat's apogee" in " ".join(r.stdout.split())
+    # a threat that cannot be flown does not stop a map that needs no flight: the default, and why
+    import yaml
+
+    from shieldlab.scenario.loader import preset_text
+
+    d = yaml.safe_load(preset_text("patriot-turkey-2013"))
+    d["threats"][0]["aim"] = {"lat": 60.0, "lon": 10.0}
+    far = tmp_path / "far.yaml"
+    far.write_text(yaml.safe_dump(d))
+    r = cli(str(far), "--step-deg", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert "at 100 km: the default (the threats could not be flown: aim point" in " ".join(r.stdout.split())

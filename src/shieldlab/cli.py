@@ -2306,11 +2306,14 @@ def coverage(
                              taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
     _compile_note("coverage", quiet)
-    chosen = alt_km is None
+    chosen, unflown = alt_km is None, None
     if alt_km is None:  # the height the run's report maps: where the threats fly (a Scud's top is 73 km)
         from shieldlab.engine.chain import fly_threats
 
-        alt_km = cvm.threat_alt_km(fly_threats(world).truth.apogee_alt if world.threats else None)
+        try:
+            alt_km = cvm.threat_alt_km(fly_threats(world).truth.apogee_alt if world.threats else None)
+        except InputError as e:  # a threat that cannot be flown: the map needs no flight
+            alt_km, unflown = cvm.DEFAULT_ALT_KM, e.message
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
     if out_png is not None:
         maps.coverage_map(cov, out_png)
@@ -2334,6 +2337,7 @@ def coverage(
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     if chosen:
         why = "the lowest of the threats' apogees" if cov.alt_km < cvm.DEFAULT_ALT_KM else \
+            f"the default (the threats could not be flown: {unflown})" if unflown else \
             "the default, below every threat's apogee" if world.threats else "the default, with no threats"
         _print_line(f"at {cov.alt_km:g} km: {why} (--alt-km for another height)")
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  took {cov.timing_s['total']:.1f} s")
