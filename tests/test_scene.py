@@ -595,7 +595,7 @@ def test_a_close_end_game_gets_a_close_up_map(raid, monkeypatch):
     CLOSE_UP_SHARE of the run's map, the report adds a close-up of them; an end game spread
     over the map (epaa-phase-1's ships and radars) gets none."""
     w, _, ch, _ = raid
-    assert report._end_game_view(w, ch, 0) is None
+    assert report._end_game_view(w, ch, 0, scene.threat_rows(w, ch, 0)) is None
     scn = {"name": "close", "epoch": "2013-02-01T06:00:00Z", "time_step_s": 1.0,
            "sites": {"pad": {"lat": 35.2, "lon": 38.6}, "city": {"lat": 37.07, "lon": 37.38},
                      "bat": {"lat": 37.02, "lon": 37.45}},
@@ -607,7 +607,7 @@ def test_a_close_end_game_gets_a_close_up_map(raid, monkeypatch):
                         "spacing_s": 20}]}
     pw = shieldlab.load_world(scn)
     pch = chain.replay_run(pw, chain.preflight(pw, 2), 1, 0)
-    view = report._end_game_view(pw, pch, 0)
+    view = report._end_game_view(pw, pch, 0, scene.threat_rows(pw, pch, 0))
     assert view is not None
     lon0, lon1, lat0, lat1 = view
     hit = (pch.engagements.run == 0) & np.isfinite(pch.engagements.intercept_time)

@@ -398,39 +398,11 @@ CLOSE_UP_SHARE = 0.12
 _MAP_PAD_DEG = 2.0
 
 
-def _end_game_view(world, chunk, c: int) -> tuple[float, float, float, float] | None:
-    """``(lon0, lon1, lat0, lat1)`` [deg] round run ``c``'s end game (its intercept points and
-    the batteries that fired), where that is small beside the ground the run covers
-    (:data:`CLOSE_UP_SHARE` of its span); else None.  A Patriot's kills and misses a few
-    kilometres from its site had been drawn in a pile on its marker, on a map of the whole
-    missile flight."""
-    tr, eng = chunk.truth, chunk.engagements
-    mine = np.flatnonzero((eng.run == c) & np.isfinite(eng.intercept_time))
-    if mine.size == 0:
-        return None
-    la, lo, _ = earth.ecef_to_geodetic(np.asarray(eng.intercept_pos[mine], float).reshape(-1, 3))
-    lats = list(np.degrees(la)) + [world.batteries[int(b)].site.lat_deg for b in eng.battery[mine]]
-    lons = list(np.degrees(lo)) + [world.batteries[int(b)].site.lon_deg for b in eng.battery[mine]]
-    flown = tr.pos[c][np.isfinite(tr.pos[c]).all(axis=-1)]
-    fla, flo, _ = earth.ecef_to_geodetic(flown.reshape(-1, 3))
-    # the run's map: the flights with its margin each way (_ground_map)
-    whole = max(float(np.ptp(np.degrees(fla))), float(np.ptp(np.degrees(flo)))) + 2.0 * _MAP_PAD_DEG
-    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
-    pad = max(0.25 * max(lat1 - lat0, lon1 - lon0), 0.15)
-    lat0, lat1, lon0, lon1 = lat0 - pad, lat1 + pad, lon0 - pad, lon1 + pad
-    if max(lat1 - lat0, lon1 - lon0) > CLOSE_UP_SHARE * whole:
-        return None
-    return lon0, lon1, lat0, lat1
-
-
-def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, float] | None = None) -> str:
-    """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
-    tracks, radars, batteries and assets, the C2 nodes' sites and sectors, on the Natural
-    Earth base; or, ``view`` (lon0, lon1, lat0, lat1) [deg], that part of it close up."""
-    from shieldlab.analysis import maps
-    from shieldlab.io.scene import COLOURS, interceptor_path
-
-    tr, eng = chunk.truth, chunk.engagements
+def _run_frame(world, chunk, c: int, rows):
+    """The run's map: each threat's ground track ``(lon, lat [deg], row)``, the defended assets
+    drawn on it, the names of those far past it, and its box ``(lon0, lon1, lat0, lat1)``
+    [deg] (the tracks, radars, batteries and near assets, :data:`_MAP_PAD_DEG` past them)."""
+    tr = chunk.truth
     lats, lons = [], []
     tracks = []
     for r in rows:
@@ -454,8 +426,42 @@ def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, flo
     all_lat = np.concatenate([core_lat, np.array([a.site.lat_deg for a in near])])
     all_lon = np.concatenate([core_lon, np.array([a.site.lon_deg for a in near])])
     pad = _MAP_PAD_DEG
-    lat0, lat1 = max(float(all_lat.min()) - pad, -85.0), min(float(all_lat.max()) + pad, 85.0)
-    lon0, lon1 = float(all_lon.min()) - pad, float(all_lon.max()) + pad
+    box = (float(all_lon.min()) - pad, float(all_lon.max()) + pad, max(float(all_lat.min()) - pad, -85.0),
+           min(float(all_lat.max()) + pad, 85.0))
+    return tracks, near, off, box
+
+
+def _end_game_view(world, chunk, c: int, rows) -> tuple[float, float, float, float] | None:
+    """``(lon0, lon1, lat0, lat1)`` [deg] round run ``c``'s end game (its intercept points and
+    the batteries that fired), where that spans at most :data:`CLOSE_UP_SHARE` of the run's
+    map (:func:`_run_frame`); else None.  A Patriot's kills and misses a few kilometres from
+    its site had been drawn in a pile on its marker, on a map of the whole missile flight."""
+    eng = chunk.engagements
+    mine = np.flatnonzero((eng.run == c) & np.isfinite(eng.intercept_time))
+    if mine.size == 0:
+        return None
+    la, lo, _ = earth.ecef_to_geodetic(np.asarray(eng.intercept_pos[mine], float).reshape(-1, 3))
+    lats = list(np.degrees(la)) + [world.batteries[int(b)].site.lat_deg for b in eng.battery[mine]]
+    lons = list(np.degrees(lo)) + [world.batteries[int(b)].site.lon_deg for b in eng.battery[mine]]
+    m0, m1, n0, n1 = _run_frame(world, chunk, c, rows)[3]
+    whole = max(m1 - m0, n1 - n0)
+    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
+    pad = max(0.25 * max(lat1 - lat0, lon1 - lon0), 0.15)
+    lat0, lat1, lon0, lon1 = lat0 - pad, lat1 + pad, lon0 - pad, lon1 + pad
+    if max(lat1 - lat0, lon1 - lon0) > CLOSE_UP_SHARE * whole:
+        return None
+    return lon0, lon1, lat0, lat1
+
+
+def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, float] | None = None) -> str:
+    """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
+    tracks, radars, batteries and assets, the C2 nodes' sites and sectors, on the Natural
+    Earth base; or, ``view`` (lon0, lon1, lat0, lat1) [deg], that part of it close up."""
+    from shieldlab.analysis import maps
+    from shieldlab.io.scene import COLOURS, interceptor_path
+
+    eng = chunk.engagements
+    tracks, near, off, (lon0, lon1, lat0, lat1) = _run_frame(world, chunk, c, rows)
     if view is not None:  # a close-up: what lies in it
         lon0, lon1, lat0, lat1 = view
         near = [a for a in world.assets if lon0 <= a.site.lon_deg <= lon1 and lat0 <= a.site.lat_deg <= lat1]
@@ -704,7 +710,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     parts.append(_figure(_ground_map(world, chunk, c, rows),
                          f"Run {scene_run} over the ground: threat ground tracks by outcome, interceptor flights, "
                          "radars, batteries and defended assets.", "the run over the ground"))
-    close = _end_game_view(world, chunk, c)
+    close = _end_game_view(world, chunk, c, rows)
     if close is not None:
         parts.append(_figure(_ground_map(world, chunk, c, rows, view=close),
                              f"The end game of run {scene_run} close up: the intercept points and the batteries "
