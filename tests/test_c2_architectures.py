@@ -319,7 +319,7 @@ def _bare_fire_control(view):
     fc._foreign, fc.view, fc.plan = {}, view, [("system", "b")]
     fc.assessed_at, fc.last_look = np.full((1, 1), np.nan), np.full((1, 1), np.nan)
     fc.next_check, fc.reason = np.zeros((1, 1)), np.zeros((1, 1, 1), np.int8)
-    fc.doc = SimpleNamespace(planning_interval=4.0)
+    fc.doc, fc.sector = SimpleNamespace(planning_interval=4.0), None
     return fc
 
 
@@ -529,3 +529,26 @@ def test_a_threat_judged_destroyed_in_the_log_flew_on():
     assert {fate[(run, t)] for run, t in zip(ev["run"][rows].tolist(), ev["threat"][rows].tolist())} <= \
         {"leaked", "leaked on an asset", "airborne"}
     assert "wrongly" in REASON_TEXT["assessed-killed"]
+
+
+def test_a_sectoral_node_that_left_a_threat_to_another_says_it_lay_outside_its_sector():
+    """nato-russia-2011 under ``sectoral``: the Iranian missiles at Krasnodar, Novorossiysk and
+    Rostov cross only Russia's sector.  NATO's node hears of the S-400s' engagements and stands
+    back; its no-fire rows for those threats say ``outside-sector`` (the reason it would not
+    have fired whoever did), not ``assessed-killed``: it had judged them destroyed at the
+    look after the Russian shots only because its radars no longer saw them."""
+    from shieldlab.scenario import load
+
+    w = load_world(load("nato-russia-2011").model_copy(update={"architecture": "sectoral"}))
+    ch = _chunk(w, runs=4, seed=5)
+    node = {b.name: b.system for b in w.batteries}
+    names = [b.name for b in w.batteries]
+    e, d = ch.engagements, ch.decisions
+    shooters: dict[tuple[int, int], set] = {}
+    for r, t, b in zip(e.run.tolist(), e.threat.tolist(), e.battery.tolist(), strict=True):
+        shooters.setdefault((r, t), set()).add(node[names[b]])
+    rows = [REASONS[why] for r, t, b, k, why in zip(d.run.tolist(), d.threat.tolist(), d.battery.tolist(),
+                                                    d.kind.tolist(), d.reason.tolist(), strict=True)
+            if k == 1 and node[names[b]] == "nato" and shooters.get((r, t)) == {"russia"}]
+    assert len(rows) >= 4, rows
+    assert set(rows) == {"outside-sector"}, rows

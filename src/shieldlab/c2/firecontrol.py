@@ -319,10 +319,12 @@ class FireControl:
             cs, ns = np.nonzero(other)
             self.reason[cs, ns] = np.where(_IS_BLOCKING[self.reason[cs, ns]], self.reason[cs, ns],
                                            _R["engaged-elsewhere"])
+            self._note_outside_sector(cs, ns, tick)
             self.next_check[cs, ns] = until[cs, ns]
         keep &= ~other
         cs, ns = np.nonzero(~other & np.isfinite(shot))
         if cs.size:
+            self._note_outside_sector(cs, ns, tick)
             seen = np.zeros(cs.size, bool)
             for key in sorted(set(self.plan), key=str):
                 seen |= self.view.hits(key, cs, ns, tick) > self.view.hits(key, cs, ns, shot[cs, ns])
@@ -335,6 +337,33 @@ class FireControl:
                 else:
                     del self._foreign[(c, n)]
         return keep
+
+    def _note_outside_sector(self, cs, ns, tick: float) -> None:
+        """Threats ``(cs, ns)`` this node leaves to another without planning them: where the node
+        has a sector and the predicted path of every track it has of them (on its planning
+        sources, at ``tick``) stays outside it, their reason is ``outside-sector``, the reason
+        it would have given had it planned them (this node would not have engaged them
+        whoever did).  Rows with no track keep theirs."""
+        if self.sector is None:
+            return
+        known, inside = np.zeros(cs.size, bool), np.zeros(cs.size, bool)
+        for key in sorted(set(self.plan), key=str):
+            tr = self.view.tracks(key)
+            k = self.view.index(key, cs, ns, tick)
+            rows = np.flatnonzero((k >= 0) & (tr.confirm_time[cs, ns] <= tick))
+            x = tr.x[cs[rows], ns[rows], k[rows]]
+            good = np.isfinite(x).all(axis=1)
+            rows, x = rows[good], x[good]
+            if rows.size == 0:
+                continue
+            J = int(min(HORIZON, max(self.t_end - tick, 0.0)) / PREDICT_DT) + 2
+            pos, _, _ = coast(x, PREDICT_DT, J)
+            plat, plon, _ = earth.ecef_to_geodetic(pos)
+            known[rows] = True
+            inside[rows] |= shapely.contains_xy(self.sector, plon, plat).any(axis=1)
+        out = known & ~inside
+        c, n = cs[out], ns[out]
+        self.reason[c, n] = np.where(_IS_BLOCKING[self.reason[c, n]], self.reason[c, n], _R["outside-sector"])
 
     def _held_as_duplicate(self, c: int, n: int, tick: float, b: int) -> bool:
         """Whether track ``(c, n)``, about to be engaged, is the same object as a track this node
