@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import shapely
@@ -552,3 +554,36 @@ def test_a_sectoral_node_that_left_a_threat_to_another_says_it_lay_outside_its_s
             if k == 1 and node[names[b]] == "nato" and shooters.get((r, t)) == {"russia"}]
     assert len(rows) >= 4, rows
     assert set(rows) == {"outside-sector"}, rows
+
+
+def test_engage_all_plans_a_boosting_track_as_engage_threatening_does():
+    """The boost test is not threat evaluation's alone: under ``engage: all`` a track that may
+    still be under thrust is planned on its predicted powered path and held to its last chance
+    too, as under ``engage: threatening`` (before, ``engage: all`` planned boosting tracks as
+    if they coasted and fired without a hold).  On epaa-phase-1, where every missile threatens
+    an asset, both doctrines hold on the same threats; with no assets at all (every threat
+    engaged) holds remain."""
+    from shieldlab.scenario import load
+
+    scn = load("epaa-phase-1")
+
+    def chunk(assets: bool = True, **update):
+        w = compile_world(scn.model_copy(update=update), source="epaa-phase-1")
+        return _chunk(w if assets else dataclasses.replace(w, assets=()), runs=6, seed=4)
+
+    hold = REASONS.index("held-last-chance")
+
+    def held(ch):
+        d = ch.decisions
+        m = (d.kind == 0) & (d.reason == hold)
+        return set(zip(d.run[m].tolist(), d.threat[m].tolist()))
+
+    base = chunk()
+    every = chunk(doctrine=scn.doctrine.model_copy(update={"engage": "all"}))
+    assert len(held(base)) >= 6
+    assert held(every) == held(base)
+    bare = chunk(assets=False)  # nothing defended: every threat engaged
+    # (a boosting track is planned on as if it coasted where no corridor names an asset: some
+    # of those paths are out of reach until burnout, then no hold is needed)
+    assert len(held(bare)) >= 3 and held(bare) <= held(base)
+    assert bare.engagements.run.size > 0

@@ -432,11 +432,13 @@ class FireControl:
         J = int(min(HORIZON, self.t_end - t_track) / PREDICT_DT) + 2  # no need to look past the end
         jt = PREDICT_DT * np.arange(J)
         pos, vel, ev = coast(x, PREDICT_DT, J)
-        boost = np.zeros(cs.size, bool)
-        if not doc.engage_all and self.asset_lat.size:
+        if self.asset_lat.size:
             threat_ok, boost = self._evaluate(key, tr, k, cs, ns, x, P, pos, vel, ev, t_track)
-        else:
+            if doc.engage_all:  # every threat is engaged, on the path the evaluation predicts
+                threat_ok = np.ones(cs.size, bool)
+        else:  # nothing to defend: every threat is engaged, a boosting one at its last chance
             threat_ok = np.ones(cs.size, bool)
+            boost = self._boosting(key, tr, k, cs, ns)[0]
         impact_t = t_track + ev[:, 4]
         # the decision log judges only looks at a track that still says the threat flies
         live = (impact_t > tick) & (earth.ecef_to_geodetic(x[:, :3])[2] > 0.0)
@@ -577,9 +579,7 @@ class FireControl:
         # a track that may still be under thrust: judge it by its impact corridor, and plan on
         # the path that lands nearest the asset it threatens, from its last state backed by a
         # detection
-        if key not in self._last_detection:
-            self._last_detection[key] = threat_eval.last_detection(tr.n_hits)
-        boost, accel, k_now = threat_eval.boost_test(tr.t, self._last_detection[key], tr.x, tr.P, cs, ns, k)
+        boost, accel, k_now = self._boosting(key, tr, k, cs, ns)
         if boost.any():
             ib = np.flatnonzero(boost)
             seen = tr.x[cs[ib], ns[ib], k_now[ib]]  # the last state backed by a detection
@@ -594,6 +594,14 @@ class FireControl:
         self.declared[cs, ns] |= threat_ok
         self.stake[cs, ns] = stake
         return threat_ok, boost
+
+    def _boosting(self, key, tr, k, cs, ns):
+        """The boost test of rows ``(cs, ns)`` on one source at update ``k``
+        (:func:`shieldlab.c2.threat_eval.boost_test`: which tracks may still be under thrust,
+        their acceleration, and the update of their last detection)."""
+        if key not in self._last_detection:
+            self._last_detection[key] = threat_eval.last_detection(tr.n_hits)
+        return threat_eval.boost_test(tr.t, self._last_detection[key], tr.x, tr.P, cs, ns, k)
 
     def _assign(self, order: list[tuple[int, int]], options: dict, tick: float) -> list[Salvo]:
         """Weapon–target assignment (``doctrine.assignment`` greedy or exact): per run, the due
