@@ -323,6 +323,34 @@ def test_breaks_and_false_tracks_are_counted(scene):
     assert K > 10
 
 
+def test_a_false_track_confirmed_after_its_last_report_is_counted_as_the_table_lists_it(scene):
+    """A track on one false alarm, confirmed at the next update (``tracking.init_hits: 1``) and
+    deleted there: the tracks table lists it (it was confirmed, and fire control could engage
+    it), and the false-track count counts it (it did not: it scored a track from confirmation
+    to its last report, which this one never had, so a table of tens of thousands of
+    confirmed false tracks came with 0 false tracks per hour)."""
+    from shieldlab.outcome.track_table import track_rows
+
+    w, truth, _ = scene
+    tf, rep = _perfect_file(truth)
+    k0 = int(np.flatnonzero(tf.track_id[1, 0] >= 0)[0])
+    tid, status, report = tf.track_id.copy(), tf.status.copy(), tf.report.copy()
+    tid[1, 0], status[1, 0], report[1, 0] = -1, mtt.FREE, -1
+    tid[1, 0, k0:k0 + 2] = 7  # one report at k0; confirmed and deleted at k0 + 1
+    status[1, 0, k0], status[1, 0, k0 + 1] = mtt.TENTATIVE, mtt.CONFIRMED
+    report[1, 0, k0] = tf.report[1, 0, k0]
+    truth_id = rep.truth_id.copy()
+    truth_id[1, :, 0] = FALSE_ALARM
+    tf2 = dataclasses.replace(tf, track_id=tid, status=status, report=report)
+    rep2 = dataclasses.replace(rep, truth_id=truth_id)
+    q = fq.evaluate(tf2, [rep2], truth)
+    assert q.false_tracks.tolist() == [0, 1]
+    rows = track_rows(tf2, [rep2], [t.name for t in w.threats])
+    false = (rows["object"] == "false alarm") & np.isfinite(rows["confirmed_s"])
+    assert rows["run"][false].tolist() == [1]
+    assert rows["confirmed_s"][false][0] > rows["last_report_s"][false][0]
+
+
 def test_purity_counts_whose_reports_the_threat_tracks_took(scene):
     """A perfect file is pure; in run 0, threat 0's track takes its booster's report at a
     quarter of its updates and threat 1's at five (still labelled threat 0, the majority):

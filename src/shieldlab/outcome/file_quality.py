@@ -261,6 +261,10 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
     conf = tf.status == CONFIRMED
     gone = np.full((C, N), np.inf) if destroyed is None else np.where(np.isfinite(destroyed), destroyed, np.inf)
     conf &= ~after_kills(lab, tf.t, gone)
+    # a track is counted (false, booster, a break) if it was ever confirmed, as the tracks
+    # table lists it (one confirmed only after its last report is a track fire control could
+    # engage); its errors, GOSPA and a first firm track count to its last report only
+    ever = conf.copy()
     conf &= _until_last_report(tf)
     launch = np.broadcast_to(truth.launch_time, (C, N))
     t0 = float(np.min(launch))
@@ -269,7 +273,7 @@ def evaluate(tf: TrackFile, reports: list[Reports], truth: Trajectories, destroy
 
     # per track number: its label and whether it was ever confirmed
     run = np.broadcast_to(np.arange(C)[:, None, None], tf.track_id.shape)
-    seen = conf & (tf.track_id >= 0)
+    seen = ever & (tf.track_id >= 0)
     span = int(tf.track_id.max(initial=0)) + 1
     tk = np.unique(run[seen] * span + tf.track_id[seen])
     tk_run = tk // span
