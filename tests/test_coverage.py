@@ -725,9 +725,31 @@ def test_cli_maps_by_default_where_the_threats_fly(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["alt_km"] == want
     r = cli("patriot-turkey-2013", "--step-deg", "0.2")
-    assert f"at {want:g} km: the lowest of the threats' apogees" in " ".join(r.stdout.split())
+    lowest = float(np.min(fly_threats(world).truth.apogee_alt)) / 1e3
+    said = " ".join(r.stdout.split())
+    assert f"at {want:g} km: the threats' lowest apogee ({lowest:,.1f} km) to the whole km" in said
     r = cli("epaa-phase-1", "--step-deg", "1")
     assert "at 100 km: the default, below every threat's apogee" in " ".join(r.stdout.split())
+    # a Scud-C over 570 km tops out at 99.9 km: mapped at 100 km, and not "below every apogee"
+    scud_c = tmp_path / "scud-c.yaml"
+    scud_c.write_text("""
+name: scud-c-at-100-km
+epoch: 2020-06-01T00:00:00Z
+sites:
+  radar-site: {lat: 32.0, lon: 35.2, alt_m: 800}
+  launch-area: {lat: 34.3, lon: 38.8}
+sensors:
+  - {name: tpy2, type: an-tpy-2, site: radar-site, boresight_az_deg: 50}
+assets:
+  - {name: city, site: {lat: 31.9, lon: 35.0}, radius_km: 15}
+threats:
+  - {name: scud, missile: scud-c, launch: launch-area, aim: city}
+""")
+    apogee = float(np.min(fly_threats(load_world(str(scud_c))).truth.apogee_alt)) / 1e3
+    assert 99.5 <= apogee < 100.0
+    r = cli(str(scud_c), "--step-deg", "1")
+    assert r.returncode == 0, r.stderr
+    assert f"at 100 km: the threats' lowest apogee ({apogee:,.1f} km) to the whole km" in " ".join(r.stdout.split())
     # a threat that cannot be flown does not stop a map that needs no flight: the default, and why
     import yaml
 

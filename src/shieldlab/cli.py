@@ -2306,12 +2306,15 @@ def coverage(
                              taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
     _compile_note("coverage", quiet)
-    chosen, unflown = alt_km is None, None
+    chosen, unflown, lowest_km = alt_km is None, None, np.inf
     if alt_km is None:  # the height the run's report maps: where the threats fly (a Scud's top is 73 km)
         from shieldlab.engine.chain import fly_threats
 
         try:
-            alt_km = cvm.threat_alt_km(fly_threats(world).truth.apogee_alt if world.threats else None)
+            apogees = fly_threats(world).truth.apogee_alt if world.threats else None
+            alt_km = cvm.threat_alt_km(apogees)
+            if apogees is not None and np.isfinite(apogees).any():
+                lowest_km = float(np.nanmin(np.where(np.isfinite(apogees), apogees, np.nan))) / 1e3
         except InputError as e:  # a threat that cannot be flown: the map needs no flight
             alt_km, unflown = cvm.DEFAULT_ALT_KM, e.message
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
@@ -2336,7 +2339,8 @@ def coverage(
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     if chosen:
-        why = "the lowest of the threats' apogees" if cov.alt_km < cvm.DEFAULT_ALT_KM else \
+        why = f"the threats' lowest apogee ({lowest_km:,.1f} km) to the whole km" \
+            if lowest_km < cvm.DEFAULT_ALT_KM + 0.5 else \
             f"the default (the threats could not be flown: {unflown})" if unflown else \
             "the default, below every threat's apogee" if world.threats else "the default, with no threats"
         _print_line(f"at {cov.alt_km:g} km: {why} (--alt-km for another height)")
