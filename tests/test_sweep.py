@@ -289,6 +289,30 @@ def test_a_line_no_point_of_has_the_figure_is_not_drawn(monkeypatch):
     assert legends == [["assoc = gnn"]]
 
 
+def test_a_charts_axis_spans_what_its_figure_can_be(monkeypatch):
+    """A probability is charted on 0 to 1 and a count from 0, whatever the points: GOSPA of
+    3.12 and 3.24 km (a difference well inside the intervals) on an axis fitted to them read
+    as a steep climb."""
+    from shieldlab.io import sweep_report as R
+
+    spans = []
+
+    def keep(fig):
+        spans.append(fig.axes[0].get_ylim())
+        R.plt.close(fig)
+        return ""
+
+    monkeypatch.setattr(R, "_png", keep)
+    settings = [{"column": "doctrine_salvo", "values": [1, 2]}]
+    rows = [{"set": {"doctrine_salvo": s}, "gospa": g, "gospa_ci95": [g - 0.1, g + 0.1], "p": p,
+             "p_ci95": [p - 0.05, p + 0.05]} for s, g, p in ((1, 3.12, 0.62), (2, 3.24, 0.66))]
+    R._chart(settings, rows, "gospa", "gospa_ci95", "GOSPA [km]", 0.0, None)
+    R._chart(settings, rows, "p", "p_ci95", "P(no leaker)", 0.0, 1.0)
+    (g_lo, g_hi), (p_lo, p_hi) = spans
+    assert -0.2 < g_lo <= 0.0 and 3.34 <= g_hi < 4.0
+    assert -0.05 < p_lo <= 0.0 and 1.0 <= p_hi < 1.05
+
+
 def test_a_run_does_not_take_a_sweeps_folder(swept, capsys):
     """`run --out` on a sweep's folder is refused, with or without --force, as a sweep's, and the
     sweep is left as it was."""

@@ -101,8 +101,12 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         # values that are no numbers (names, dates) are categories: nothing lies between them to draw
         ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name,
                     linestyle="-" if numeric else "none")
-    if lo_clip is not None and ax.get_ylim()[0] < lo_clip:  # no axis below what the figure can be
-        ax.set_ylim(bottom=lo_clip)
+    # the axis spans what the figure can be (a probability 0 to 1, a count from 0): a scale fitted
+    # to the points makes a difference well inside their intervals look like a steep climb
+    if lo_clip is not None:
+        top = hi_clip if hi_clip is not None else max(ax.get_ylim()[1], lo_clip + 1e-9)
+        pad = 0.03 * (top - lo_clip)  # the markers at the bounds drawn whole
+        ax.set_ylim(lo_clip - pad, top + pad if hi_clip is not None else top)
     if not numeric:
         ax.set_xticks(range(len(xs_all)), [shown(v) for v in xs_all])
         ax.set_xlim(-0.5, len(xs_all) - 0.5)  # room for the lines set aside at the first and last
@@ -217,7 +221,8 @@ def _quality(held: list[dict], rows: list[dict]) -> list[str]:
     parts.append(_table(head, [[str(f["point"]), *[shown(f["set"][s["column"]]) for s in settings], *[
         cell(f, k, d) for k, _, d, _ in keys]] for f in flat]))
     for key, label, _, _ in keys:
-        uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, 100.0 if key == "purity" else None)
+        top = 100.0 if key in ("purity", "nees_over_99") else None  # shares, in per cent
+        uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, top)
         parts.append(_figure(uri, f"{label} against {held[0]['column']} (95 % intervals as bars)",
                              f"{label} against the swept values"))
     return parts
