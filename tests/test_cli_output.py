@@ -450,6 +450,29 @@ def test_progress_bar_for_the_air_picture(tmp_path):
     assert "air picture" in out
 
 
+def test_a_resumed_runs_bar_starts_at_its_kept_runs_and_prints_above_itself():
+    """A resumed run's bar starts at the runs it kept, and they count in no speed (its ETA
+    read them as done in no time); a kept chunk's own call does not move it back; a note goes
+    above the bar, not onto its line."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(console=Console(file=out, force_terminal=False, width=100), auto_refresh=False)
+    bar = cli._Bar(progress, progress.add_task("simulating", total=160))
+    task = progress.tasks[0]
+    bar.kept(24)
+    assert task.completed == 24 and task.speed is None
+    bar(16)  # a kept chunk, reported as the run passes it
+    assert task.completed == 24 and task.speed is None
+    bar(48)
+    assert task.completed == 48
+    bar.print("--resume: 3 of 20 chunks were done (24 of 160 runs), kept; running the rest")
+    assert "--resume: 3 of 20 chunks" in out.getvalue()
+
+
 def test_no_progress_bar_without_a_terminal(tiny):
     r = cli_run("run", tiny, "--runs", "70")
     assert r.returncode == 0 and "simulating" not in r.stderr

@@ -352,8 +352,35 @@ def _progress(runs: int, enabled: bool):
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                   console=Console(stderr=True, emoji=False), transient=True) as bar:
-        task = bar.add_task("simulating", total=runs)
-        yield lambda n_done: bar.update(task, completed=n_done)
+        yield _Bar(bar, bar.add_task("simulating", total=runs))
+
+
+class _Bar:
+    """A live progress bar's callback: ``bar(n_done)`` moves it on; ``bar.kept(n)`` starts it at
+    the runs a resumed run had done before (not counted in the speed its ETA reads: kept chunks
+    take no time); ``bar.print(text)`` says something above it (a line printed beside a live
+    bar lands on the bar's own line)."""
+
+    def __init__(self, progress, task):
+        self._progress, self._task = progress, task
+
+    def __call__(self, n_done: int) -> None:
+        # (a kept chunk's call, after kept(), does not move it back)
+        self._progress.update(self._task, completed=max(n_done, self._progress.tasks[0].completed))
+
+    def kept(self, n_done: int) -> None:
+        self._progress.reset(self._task, completed=n_done)
+
+    def print(self, text: str) -> None:
+        self._progress.console.print(text, markup=False, highlight=False)
+
+
+def _say(progress, text: str) -> None:
+    """Print ``text`` on stderr, above the live bar where one is."""
+    if isinstance(progress, _Bar):
+        progress.print(text)
+    else:
+        _err().print(text, markup=False, highlight=False)
 
 
 # --- statistics with fallbacks -------------------------------------------------------------------
@@ -878,6 +905,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     t0 = time.perf_counter()
     try:
         with _progress(runs, enabled=not (quiet or as_json)) as progress:
+            if isinstance(progress, _Bar) and resumed_runs:
+                progress.kept(resumed_runs)
             with client_for(workers, scheduler) as client:
                 res = simulate(world, runs=runs, seed=seed, progress=progress, flights=flights, store=store,
                                client=client)
@@ -1490,9 +1519,8 @@ def sweep(
     with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
         with client_for(workers, scheduler) as client:
             done = sw.run_sweep(scenario, parsed, runs, seed, out_dir, resume=resume, force=force, progress=progress,
-                                client=client,
-                                note=None if quiet else (lambda text: _err().print(text, markup=False,
-                                                                                   highlight=False)))
+                                client=client, note=None if quiet else (lambda text: _say(progress, text)),
+                                kept=progress.kept if isinstance(progress, _Bar) else None)
     elapsed = time.perf_counter() - t0
     rows = done.summaries()
     cols = [s.column for s in parsed]

@@ -364,12 +364,14 @@ def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path
 
 def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_dir: str | Path, *,
               resume: bool = False, force: bool = False, progress: Callable[[int], None] | None = None,
-              client=None, note: Callable[[str], None] | None = None) -> dataset.Sweep:
+              client=None, note: Callable[[str], None] | None = None,
+              kept: Callable[[int], None] | None = None) -> dataset.Sweep:
     """Run a sweep into ``out_dir`` (see the module's notes); returns the finished dataset.
     ``progress(n_done)`` is called with the runs done so far (over all points, those of a
     resumed sweep's completed chunks included).  ``client``: a ``distributed.Client`` whose
     workers run every point's chunks at once (:mod:`shieldlab.engine.distribute`).
-    ``note(text)``: told what the sweep leaves out (a mixed scenario's flights)."""
+    ``note(text)``: told what the sweep leaves out (a mixed scenario's flights), and what a
+    resumed sweep keeps; ``kept(n)``: told, before any run, the runs a resumed sweep had done."""
     if runs < 1:
         raise InputError("must be at least 1", field="--runs")
     source, raw = load(scenario)
@@ -395,12 +397,14 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     sweep.column_types = {c: pa.array([p.values[c] for p in pts if p.values[c] is not None]).type
                           for c in (s.column for s in settings)}
     n_chunks = (runs + chunk - 1) // chunk
-    if resume and note is not None:
+    if resume and (note is not None or kept is not None):
         sizes = chunk_sizes(runs, chunk)
-        kept = [sizes[i] for p in pts for i in range(n_chunks) if sweep.point(p.index, p.values).complete(i)]
-        if kept:
-            note(f"--resume: {len(kept)} of {n_chunks * len(pts)} chunks were done ({sum(kept):,} of "
+        done = [sizes[i] for p in pts for i in range(n_chunks) if sweep.point(p.index, p.values).complete(i)]
+        if done and note is not None:
+            note(f"--resume: {len(done)} of {n_chunks * len(pts)} chunks were done ({sum(done):,} of "
                  f"{runs * len(pts):,} runs), kept; running the rest")
+        if done and kept is not None:
+            kept(sum(done))
     if client is not None:
         _chunks_on_cluster(client, sweep, pts, runs, chunk, seed, progress,
                            lambda p: aimed[p.index] if p.index in aimed else preflight_point(p, runs, raw))
