@@ -731,6 +731,18 @@ def test_a_sweep_of_one_run_per_point_prints_its_table(tmp_path):
     assert [p["track_quality"] for p in json.loads(r.stdout)] == [sm["track_quality"] for sm in summ]
 
 
+def test_a_sweeps_table_on_a_narrow_terminal_hides_no_number(tmp_path):
+    """At 80 columns, two swept settings and the intervals: a cell too narrow wraps; none
+    ends in "…" (the upper ends of the intervals were cut off)."""
+    r = subprocess.run([sys.executable, "-m", "shieldlab", "sweep", PRESET, "--set", "doctrine.salvo=1,2",
+                        "--set", "batteries[0].rounds=4,16", "--runs", "3", "--out", str(tmp_path / "s")],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, timeout=600)
+    assert r.returncode == 0, r.stderr
+    table = r.stdout[:r.stdout.index("in parentheses")]
+    assert "(" in table and "…" not in table
+    assert max(len(line) for line in table.splitlines()) <= 80
+
+
 def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):
     """``shieldlab query`` over ``shieldlab run --out``'s folder: a view per table it wrote,
     read-only as over a sweep; a folder with neither a sweep nor a run's tables is refused."""

@@ -1535,13 +1535,15 @@ def sweep(
     t.add_column("point", justify="right")
     for c in cols:
         t.add_column(c, justify="right", overflow="fold")
-    t.add_column("mean leakers per raid", justify="right")
-    t.add_column("P(no leaker)", justify="right")
-    t.add_column("mean interceptors fired", justify="right")
+    # every column folds: on a narrow terminal an interval wraps instead of ending in "…" (a
+    # minimum width for it would crop the table's right-hand columns instead)
+    t.add_column("mean leakers per raid", justify="right", overflow="fold")
+    t.add_column("P(no leaker)", justify="right", overflow="fold")
+    t.add_column("mean interceptors fired", justify="right", overflow="fold")
     # the track quality of each system (C2 node picture) the points have: its mean GOSPA
     systems = sorted({name for r in rows for name in (r.get("track_quality") or {})})
     for name in systems:
-        t.add_column("GOSPA km" if len(systems) == 1 else f"GOSPA {name} km", justify="right")
+        t.add_column("GOSPA km" if len(systems) == 1 else f"GOSPA {name} km", justify="right", overflow="fold")
 
     def gospa(r, name: str) -> str:  # (as the run's track-quality table writes it)
         g = ((r.get("track_quality") or {}).get(name) or {}).get("gospa_m")
