@@ -666,6 +666,8 @@ def test_demo_replaces_its_own_folder_but_not_one_given(tmp_path, monkeypatch, c
 
 @pytest.mark.parametrize("args, words", [
     (["run", "epaa-phase-1", "--runs", "-3"], "'--runs'"),
+    (["run", "epaa-phase-1", "--runs=-3"], "(got -3)"),  # the value refused, as every other error says it
+    (["sweep", "epaa-phase-1", "--set", "doctrine.salvo=1", "--runs", "0"], "(got 0)"),
     (["run", "epaa-phase-1", "--bogus"], "--bogus"),
     (["run"], "'SCENARIO'"),
     (["no-such-command"], "'no-such-command'"),

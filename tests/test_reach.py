@@ -58,6 +58,9 @@ def test_reach_cli_json_and_bad_input(capsys):
     assert out["feasible"] is True and out["earliest"]["alt_km"] > 70
     assert main(args[:2] + ["--site", "95,27.6"] + args[4:]) == 2
     assert "--site" in capsys.readouterr().err
+    for bad in ("nan,27.6", "36.2,inf"):  # float() reads them: named as what they are, not a range
+        assert main(args[:2] + ["--site", bad] + args[4:]) == 2
+        assert f"--site: expected LAT,LON as finite numbers in degrees, got '{bad}'" in capsys.readouterr().err
     assert main(["reach", "no-such-interceptor"] + args[2:]) == 2
 
 

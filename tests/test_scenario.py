@@ -62,9 +62,10 @@ def test_minimal_compiles_to_si(tmp_path):
     (("name: t1,", "name: t1, launch_time_s: -5,"), "threats[0].launch_time_s", "greater than or equal to 0"),
     # a boolean is not a number (read as 1, it put a site at 1 degree and a battery at 1 round)
     (("lat: 38.0, lon: 46.0", "lat: true, lon: 46.0"), "sites.pad.lat", "expected a number, got true"),
-    (("rounds: 4", "rounds: false"), "batteries[0].rounds", "expected a number, got false"),
+    (("rounds: 4", "rounds: false"), "batteries[0].rounds", "expected a whole number, got false"),
     (("radius_km: 20", "radius_km: true"), "assets[0].radius_km", "expected a number, got true"),
-    (("rounds: 4", 'rounds: "4"'), "batteries[0].rounds", "expected a number, got the text '4'"),
+    (("rounds: 4", 'rounds: "4"'), "batteries[0].rounds", "expected a whole number, got the text '4'"),
+    (("rounds: 4", "rounds: 4.5"), "batteries[0].rounds", "expected a whole number, got 4.5"),
     (("name: mini", "name: mini\ntracking: {init_hits: 4, confirm_looks: 3}"), "tracking",
      "confirm_looks (3) must be at least init_hits (4)"),
     (("name: mini", "name: mini\ntracking: {delete_probability: 0.7}"), "tracking.delete_probability",

@@ -389,14 +389,14 @@ def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, word
         assert "did you mean" not in msg
 
 
-@pytest.mark.parametrize("where, value, field", [
-    ("sites__pad", {"lat": None, "lon": 46.0}, "sites.pad.lat"),
-    ("batteries__0__rounds", None, "batteries[0].rounds"),
-    ("doctrine", {"planning_interval_s": None}, "doctrine.planning_interval_s"),
+@pytest.mark.parametrize("where, value, field, number", [
+    ("sites__pad", {"lat": None, "lon": 46.0}, "sites.pad.lat", "a number"),
+    ("batteries__0__rounds", None, "batteries[0].rounds", "a whole number"),
+    ("doctrine", {"planning_interval_s": None}, "doctrine.planning_interval_s", "a number"),
 ])
-def test_an_empty_number_is_called_null_in_the_projects_words(where, value, field):
+def test_an_empty_number_is_called_null_in_the_projects_words(where, value, field, number):
     e = problems_of(scenario(**{where: value}))
-    assert dict(e.problems)[field] == "expected a number, got null (an empty value)"
+    assert dict(e.problems)[field] == f"expected {number}, got null (an empty value)"
 
 
 @pytest.mark.parametrize("where, value, field, near", [

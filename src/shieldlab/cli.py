@@ -118,6 +118,8 @@ def _latlon(text: str, flag: str) -> tuple[float, float]:
         lat, lon = (float(x) for x in text.split(","))
     except ValueError:
         raise InputError(f"expected LAT,LON in degrees, got {text!r}", field=flag) from None
+    if not (math.isfinite(lat) and math.isfinite(lon)):  # float() reads nan and inf
+        raise InputError(f"expected LAT,LON as finite numbers in degrees, got {text!r}", field=flag)
     if not -90.0 <= lat <= 90.0:
         raise InputError(f"latitude {lat} is outside [-90, 90] degrees", field=flag)
     if not -180.0 <= lon <= 180.0:
@@ -3043,11 +3045,29 @@ def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's ex
     except UsageError as e:
         hint = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
         _suggest_longer_options(e)
-        _err().print(Text.assemble(("error:", "red"), " ", " ".join(e.format_message().split()) + hint))
+        said = " ".join(e.format_message().split())
+        got = _given(argv, getattr(e, "param", None))
+        if got is not None and " got " not in said and repr(got) not in said:  # (a range's refusal names no value)
+            said += f" (got {got})"
+        _err().print(Text.assemble(("error:", "red"), " ", said + hint))
         return e.exit_code
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     return rv if isinstance(rv, int) else 0
+
+
+def _given(argv, param) -> str | None:
+    """The value the command line gave option ``param`` (its last, as click reads it), or None."""
+    names = set(getattr(param, "opts", ()) or ())
+    if not names:
+        return None
+    args, got = list(sys.argv[1:] if argv is None else argv), None
+    for i, a in enumerate(args):
+        if a in names and i + 1 < len(args):
+            got = args[i + 1]
+        elif "=" in a and a.split("=", 1)[0] in names:
+            got = a.split("=", 1)[1]
+    return got
 
 
 def _suggest_longer_options(e) -> None:

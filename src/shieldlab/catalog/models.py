@@ -101,14 +101,15 @@ def numbers_as_numbers(cls, value, info):
     if bool in kinds or not kinds & {int, float}:
         return value
     numbers_only = kinds <= {int, float, type(None)}
+    number = "a number" if float in kinds else "a whole number"  # (a count: rounds, a salvo)
     for x in value if isinstance(value, (list, tuple)) else (value,):
         if x is None and type(None) not in kinds:  # (pydantic: "Input should be a valid number")
-            raise ValueError("expected a number, got null (an empty value)")
+            raise ValueError(f"expected {number}, got null (an empty value)")
         if isinstance(x, bool):
-            raise ValueError(f"expected a number, got {str(x).lower()}")
+            raise ValueError(f"expected {number}, got {str(x).lower()}")
         if numbers_only and isinstance(x, str) and _finite_or_not_a_number(x):
             # (nan and inf spelt as text are left to the finite-number check, which names them)
-            raise ValueError(f"expected a number, got the text {x!r} (write a number without quotes)")
+            raise ValueError(f"expected {number}, got the text {x!r} (write a number without quotes)")
     return value
 
 

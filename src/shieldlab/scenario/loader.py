@@ -94,6 +94,8 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
                    f"{shown_value(e.get('input'))}")
         elif e["type"] == "value_error" and cause is not None:
             msg = str(cause)
+        elif e["type"] in ("int_from_float", "int_parsing", "int_type"):  # a count: rounds, salvo, runs
+            msg = f"expected a whole number, got {shown_value(e.get('input'))}"
         elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
             msg += f" (got {shown_value(e.get('input'))})"  # the value, as the catalogue's errors say it
         elif e["type"] == "literal_error":
