@@ -326,18 +326,23 @@ def test_a_run_does_not_take_a_sweeps_folder(swept, capsys):
 
 def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path):
     """COPY ... TO (outside the folder or into it), another file read, a change of the
-    settings that lock it: each refused as the query's error (InputError, field SQL), nothing
-    written."""
+    settings that lock it, a statement that would change a table (CREATE TABLE answered
+    "Count 1" as if kept): each refused as the query's error (InputError, field SQL), nothing
+    written; questions in every form DuckDB answers them are answered."""
     out, _ = swept
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     for sql in (f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'", f"COPY (SELECT * FROM outcomes) TO '{out / 'x.csv'}'",
-                "SELECT * FROM read_csv('/etc/passwd')", "SET enable_external_access = true"):
+                "SELECT * FROM read_csv('/etc/passwd')", "SET enable_external_access = true",
+                "CREATE TABLE z AS SELECT 1", "DROP VIEW outcomes", "INSERT INTO outcomes SELECT * FROM outcomes"):
         with pytest.raises(InputError, match="reads the sweep's own tables and writes nothing") as e:
             dataset.query(out, sql)
         assert e.value.field == "SQL", sql
     assert not (tmp_path / "x.csv").exists()
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
     assert dataset.query(out, "SELECT count(*) FROM outcomes")[1][0][0] > 0  # and reading still works
+    for sql in ("DESCRIBE outcomes", "SUMMARIZE outcomes", "FROM outcomes LIMIT 1", "EXPLAIN SELECT 1",
+                "PIVOT (SELECT point FROM outcomes) ON point", "WITH a AS (SELECT 1 AS x) SELECT x FROM a"):
+        assert dataset.query(out, sql)[1], sql
 
 
 def test_a_sweep_folder_is_not_overwritten_or_mixed(swept, tmp_path):

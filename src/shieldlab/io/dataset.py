@@ -463,6 +463,13 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         raise InputError("holds no statement (only comments or ';')", field="SQL")
     if len(statements) > 1:  # DuckDB would run them all and answer the last
         raise InputError(f"holds {len(statements)} statements: give one", field="SQL")
+    kind, T = statements[0].type, duckdb.StatementType
+    # the statements that answer with rows (DESCRIBE, SHOW and SUMMARIZE are SELECTs to DuckDB;
+    # PIVOT is several in one); CREATE TABLE answered "Count 1", as if something were kept
+    if kind not in (T.SELECT, T.EXPLAIN, T.PRAGMA, T.MULTI):
+        raise InputError(f"{kind.name} is not asked here: a query reads {whose} own tables and writes nothing; "
+                         "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT or EXPLAIN",
+                         field="SQL")
     con = duckdb.connect()
     try:
         read: list[Path] = []
