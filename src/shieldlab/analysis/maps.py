@@ -945,8 +945,17 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
         ring = _ring_deg(lon, lat, threatened, s.site) / max(np.cos(np.radians(s.site.lat_deg)), 0.1)
         ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg + (-ring if right else ring), s.site.lat_deg),
                     xytext=(-4 if right else 4, 0), textcoords="offset points", fontsize=8, color="#b2182b",
-                    zorder=7, fontweight="bold", ha="right" if right else "left", va="center")
+                    zorder=7, fontweight="bold", ha="right" if right else "left", va="center",
+                    # (red on the red hatching of ground no track is expected over: a halo keeps it read)
+                    path_effects=[_halo(2.2)])
     return mesh
+
+
+def _halo(width: float) -> Any:
+    """A white outline that keeps a label read over hatching, paths and fills."""
+    from matplotlib import patheffects
+
+    return patheffects.withStroke(linewidth=width, foreground="white")
 
 
 def _ring_deg(lon, lat, threatened, site) -> float:
