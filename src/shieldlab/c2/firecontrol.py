@@ -94,6 +94,9 @@ _BLOCKING = np.array([_R["magazine-empty"], _R["track-quality"], _R["held-last-c
                       _R["same-object"]])
 _WAITING, _FIRED = -2, -1  # internal states of a battery for a threat: a shot planned, a shot fired
 _IS_BLOCKING = np.isin(np.arange(len(REASONS) + 2), _BLOCKING)  # by state (the negative ones from the end)
+#: The reasons a battery had no window on a threat for: kept when its node leaves the threat to another's shot.
+_NO_WINDOW = np.isin(np.arange(len(REASONS) + 2), [_R["out-of-envelope"], _R["too-late"], _R["not-threatening"],
+                                                   _R["outside-sector"]])
 #: The reasons a window judged harmless may explain (see FireControl.decisions).
 _IS_LATE = np.isin(np.arange(len(REASONS) + 2), [_R["too-late"], _R["out-of-envelope"]])
 
@@ -317,8 +320,11 @@ class FireControl:
         other = tick < until
         if other.any():
             cs, ns = np.nonzero(other)
-            self.reason[cs, ns] = np.where(_IS_BLOCKING[self.reason[cs, ns]], self.reason[cs, ns],
-                                           _R["engaged-elsewhere"])
+            # a battery with no window on the threat when its node left it to the other keeps
+            # that reason: the other node's shot took nothing from it (NATO's ships logged
+            # missiles at Krasnodar they could not reach "judged destroyed" after the S-400s' looks)
+            was = self.reason[cs, ns]
+            self.reason[cs, ns] = np.where(_IS_BLOCKING[was] | _NO_WINDOW[was], was, _R["engaged-elsewhere"])
             self._note_outside_sector(cs, ns, tick)
             self.next_check[cs, ns] = until[cs, ns]
         keep &= ~other
