@@ -494,3 +494,48 @@ def test_the_warnings_end_with_the_decision_to_fire(turkey):
     assert fired >= 20
     su30 = (ev["threat"] == "su-30-3-oct") & (ev["kind"] == "warning") & (ev["run"] == 0)
     assert su30.sum() >= 5 and not ((ev["threat"] == "su-30-3-oct") & (ev["kind"] == "fire")).any()
+
+
+KALIBR_AT_TALLINN = """
+name: kalibr-at-tallinn
+epoch: 2024-06-01T10:00:00Z
+sites:
+  tallinn-radar: {lat: 59.40, lon: 24.80, alt_m: 60}
+  tartu-radar: {lat: 58.38, lon: 26.72, alt_m: 80}
+  cap-station: {lat: 59.0, lon: 26.5, alt_m: 7500}
+  tallinn: {lat: 59.437, lon: 24.745}
+  pskov-launch: {lat: 57.80, lon: 28.60}
+sensors:
+  - {name: tallinn, type: air-surveillance-ground, site: tallinn-radar, system: estonia}
+  - {name: tartu, type: air-surveillance-ground, site: tartu-radar, system: estonia}
+flights:
+  - {name: kalibr, type: kalibr-3m-14, side: Russia, start_time_s: 120, failure_probability: 0.1,
+     route: [pskov-launch, {lat: 58.9, lon: 26.0}, tallinn]}
+air_policing:
+  country: Estonia
+  side: NATO
+  engage: inside
+  min_warnings: 0
+  patrols:
+    - {name: cap, type: f-16c, site: cap-station}
+"""
+
+
+def test_the_cruise_missiles_totals_count_those_shot_down():
+    """A Kalibr at Tallinn that Estonia's patrol shoots down inside its airspace: every missile
+    launched arrives, fails or is shot down, and the totals say all three (they said what
+    arrived and what failed only: 0.1 and 0.0 of 1 per run, the rest unaccounted for)."""
+    w = compile_world(parse(yaml.safe_load(KALIBR_AT_TALLINN), "test"), "test")
+    runs = 8
+    res = simulate_air(w, runs, seed=1, scene_run=None)
+    tot = res.summary["cruise_missiles"]
+    assert tot["launched"] == 1
+    down = tot["shot_down_per_run"]["mean"]
+    assert down >= 0.5
+    assert tot["arrived_per_run"]["mean"] + tot["failed_per_run"]["mean"] + down == pytest.approx(1.0)
+    o = res.outcomes
+    assert down == pytest.approx(o["killed"].sum() / runs)
+    from shieldlab.io.air_tables import tables
+
+    said = " ".join(str(x) for x in tables(res.summary) if isinstance(x, str))
+    assert "the 1 cruise missile: " in said and "shot down" in said

@@ -671,11 +671,12 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
 
 
 def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
-    """Every cruise missile of the scenario together: launched, arrived per run, and where the
-    failures came down per run (by country, "sea" off the land)."""
+    """Every cruise missile of the scenario together: launched, arrived per run, shot down per
+    run, and where the failures came down per run (by country, "sea" off the land)."""
     run = o["run"]
     launched = int(cm.sum()) // max(runs, 1)
     arrived = np.array([int((o["arrived"] & cm & (run == r)).sum()) for r in range(runs)])
+    shot_down = np.array([int((o["killed"] & cm & (run == r)).sum()) for r in range(runs)])
     failed = cm & o["failed"]
     where = np.where(o["failure_country"] == "", "sea", o["failure_country"]).astype(str)
     by: dict = {}
@@ -686,6 +687,7 @@ def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
     return {"launched": launched, "arrived_per_run": _m(arrived, lower=0.0, upper=launched),
             "failed_per_run": _m(np.array([int((failed & (run == r)).sum()) for r in range(runs)]), lower=0.0,
                                  upper=launched),
+            "shot_down_per_run": _m(shot_down, lower=0.0, upper=launched),
             "failures_per_run_by_country": by}
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
-from shieldlab.io.air_tables import mean_text, p_text, share_format, utc_text
+from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_format, utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
 
 __all__ = ["build"]
@@ -294,8 +294,9 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
         if tot:
             from shieldlab.io.air_tables import runs_with
 
-            parts.append(f"<p>All {tot['launched']} cruise missiles: {_m(tot['arrived_per_run'], '{:.1f}')} arrive "
-                         f"per run, {_m(tot['failed_per_run'], '{:.1f}')} come down.</p>")
+            parts.append(f"<p>{missiles_text(tot['launched']).capitalize()}: {_m(tot['arrived_per_run'], '{:.1f}')} "
+                         f"arrive per run, {_m(tot['failed_per_run'], '{:.1f}')} come down (failures), "
+                         f"{_m(tot['shot_down_per_run'], '{:.1f}')} shot down.</p>")
             parts.append(_table(["came down in", "per run", "runs"],
                                 [[c, _m(v, "{:.2f}"), runs_with(v["runs_with"])]
                                  for c, v in tot["failures_per_run_by_country"].items()]))

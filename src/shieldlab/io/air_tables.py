@@ -82,8 +82,9 @@ def tables(summary: dict) -> list:
         out.append(t)
         tot = air.get("cruise_missiles")
         if tot:
-            out.append(f"all {tot['launched']} cruise missiles: {_m(tot['arrived_per_run'], '{:.1f}')} arrive per run, "
-                       f"{_m(tot['failed_per_run'], '{:.1f}')} come down")
+            out.append(f"{missiles_text(tot['launched'])}: {_m(tot['arrived_per_run'], '{:.1f}')} arrive per run, "
+                       f"{_m(tot['failed_per_run'], '{:.1f}')} come down (failures), "
+                       f"{_m(tot['shot_down_per_run'], '{:.1f}')} shot down")
             for country, v in tot["failures_per_run_by_country"].items():
                 out.append(f"  came down in {country}: {_m(v, '{:.2f}')} per run; {runs_with(v['runs_with'])}")
     out.append(_sensor_table(air))
@@ -147,6 +148,11 @@ def _sensor_table(air: dict) -> Table:
         t.add_row(typ, sensor, f"{k / n:.2f} ({lo:.2f}–{hi:.2f})" if n else "–", share_format(view).format(view),
                   share_format(rep).format(rep))
     return t
+
+
+def missiles_text(n: int) -> str:
+    """The scenario's cruise missiles, counted: "the 1 cruise missile", "all 26 cruise missiles"."""
+    return "the 1 cruise missile" if n == 1 else f"all {n} cruise missiles"
 
 
 def runs_with(hist: dict[str, int], top: int = 4) -> str:
