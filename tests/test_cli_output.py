@@ -1386,3 +1386,13 @@ def test_validate_notes_multi_target_settings_the_run_would_not_read(tmp_path, c
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert len(notes) == 2 and notes[0].startswith("note: tracking.init_hits 1 under association gnn: every report")
     assert "no discrimination calls" in notes[1]  # (its radar's)
+
+
+def test_a_querys_table_shows_a_large_float_without_an_exponent():
+    """Seconds since an epoch 52 days back (4,486,893 s), 30 s apart, read 4.48689e+06 and
+    4.48692e+06 in a query's table: a number of a million or more is shown to a tenth."""
+    from shieldlab.cli import _float_cell
+
+    assert [_float_cell(v) for v in (4486893.0, 4486925.25, -2.5e6)] == ["4486893", "4486925.2", "-2500000"]
+    assert [_float_cell(v) for v in (0.1234567, 123456.7, 1e-7, 1e20)] == ["0.123457", "123457", "1e-07", "1e+20"]
+    assert [_float_cell(v) for v in (float("nan"), float("inf"))] == ["nan", "inf"]

@@ -1664,8 +1664,18 @@ def query(
         for c, num in zip(cols, numeric):
             t.add_column(c, overflow="fold", justify="right" if num else "left")
         for r in rows:  # (SQL's NULL as the tables write a missing value)
-            t.add_row(*["–" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in r])
+            t.add_row(*["–" if v is None else _float_cell(v) if isinstance(v, float) else str(v) for v in r])
         _print_table(t)
+
+
+def _float_cell(v: float) -> str:
+    """A float as a query's table shows it: six significant digits, but a number of a million
+    or more to a tenth, not as 4.48689e+06 (seconds since an epoch 52 days back, 30 s apart,
+    were unreadable)."""
+    text = f"{v:.6g}"
+    if "e+" in text and math.isfinite(v) and abs(v) < 1e15:
+        text = f"{v:.1f}".removesuffix(".0")
+    return text
 
 
 DEMO_OUT = Path("out/demo")
