@@ -110,6 +110,10 @@ def test_export_writes_the_fliers_for_gis_tools(tmp_path):
 def test_unknown_flight_to_explain():
     r = cli("run", "turkey-airspace-2015", "--runs", "2", "--explain", "mig-29")
     assert r.returncode == 2 and "--explain" in r.stderr and "su-24-24-nov" in r.stderr
+    # a salvo's entry name is no flight of its own: its flights are named (it read "no flight 'raqqa-1'")
+    r = cli("run", "kalibr-caspian-2015", "--runs", "2", "--explain", "raqqa-1")
+    assert r.returncode == 2
+    assert "--explain: 'raqqa-1' is a salvo of 3 flights: name one, raqqa-1#1 .. raqqa-1#3" in r.stderr
 
 
 MIG = ("{id: mig, name: MiG, origin: x, kind: aircraft, cruise_speed_kmh: 900, max_speed_kmh: 1000, "

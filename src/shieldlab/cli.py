@@ -1082,6 +1082,10 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     world = _load_world(scenario, settings)
     missions = _mission_names(world)
     if explain is not None and explain not in {f.name for f in world.flights} | missions:
+        salvo = [f.name for f in world.flights if f.group == explain]
+        if salvo:  # an entry of count N is N flights, named NAME#1 .. NAME#N
+            raise InputError(f"{explain!r} is a salvo of {len(salvo)} flights: name one, {salvo[0]} .. {salvo[-1]}",
+                             field="--explain")
         names = [f.name for f in world.flights] + sorted(missions)
         listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         what = "flight" if not missions else "fire mission" if not world.flights else "flight or fire mission"
