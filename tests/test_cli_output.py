@@ -337,6 +337,10 @@ def test_explain_unknown_threat_lists_the_names(tiny, capsys, no_simulation):
     assert main(["run", str(tiny), "--runs", "4", "--explain", "nope"]) == 2
     line = _error_line(capsys.readouterr().err)
     assert line.startswith("error: --explain:") and "'nope'" in line and "scud [/]" in line
+    # a salvo's entry name is no threat of its own: its threats are named
+    assert main(["run", "epaa-phase-1", "--runs", "4", "--explain", "sejjil-athens"]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "'sejjil-athens' is a salvo of 2 threats: name one, sejjil-athens#1 .. sejjil-athens#2" in line
 
 
 def test_why_no_battery_fired(tmp_path, capsys, wide):

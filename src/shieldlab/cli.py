@@ -705,6 +705,10 @@ def _print_no_fire(summary: dict, events: dict | None) -> None:
 
 def _check_threat(world, name: str) -> None:
     names = [t.name for t in world.threats]
+    salvo = [t.name for t in world.threats if t.group == name and t.name != name]
+    if salvo:  # an entry of count N is N threats, named NAME#1 .. NAME#N
+        raise InputError(f"{name!r} is a salvo of {len(salvo)} threats: name one, {salvo[0]} .. {salvo[-1]}",
+                         field="--explain")
     if name not in names:
         raise InputError(f"no threat {name!r} in {world.scenario.name}; threats: {', '.join(names)}",
                          field="--explain")
