@@ -209,6 +209,24 @@ def test_validate_notes_flights_that_no_sensor_sees(tmp_path):
     assert "no sensors" not in cli("validate", str(q)).stdout
 
 
+def test_validate_notes_batteries_beside_flights(tmp_path):
+    """A PAC-3 battery beside a cruise missile validated without a word, as if it defended the
+    city; batteries engage ballistic threats only, and validate says so (and that the
+    policing's fighters engage the flights); a scenario without batteries gets no such note."""
+    tree = yaml.safe_load(AIR)
+    site = next(iter(tree["sites"]))
+    tree["batteries"] = [{"name": "pac3", "interceptor": "pac-3-mse", "site": site, "rounds": 8}]
+    p = tmp_path / "guarded.yaml"
+    p.write_text(yaml.safe_dump(tree))
+    r = cli("validate", str(p))
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert "note: batteries engage ballistic threats only, so nothing here: the flights" in said
+    q = tmp_path / "plain.yaml"
+    q.write_text(AIR)
+    assert "batteries engage" not in cli("validate", str(q)).stdout
+
+
 def test_validate_notes_a_flight_of_the_policing_side(tmp_path):
     """A flier of the defender's own side is never warned or engaged: validate says so."""
     tree = yaml.safe_load(AIR)

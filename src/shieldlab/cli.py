@@ -2938,6 +2938,10 @@ def _air_and_shelling_notes(world, info: dict) -> list[str]:
         notes.append("note: no sensors: nothing reports the flights (P(seen) 0"
                      + (", no warning, no shot" if world.scenario.air_policing is not None else "")
                      + "); give sensors (radars or AEW aircraft) to see them")
+    if world.flights and world.batteries:  # (the air picture's shots are the policing's fighters')
+        whom = "only the ballistic threats" if world.threats else "nothing here"
+        notes.append(f"note: batteries engage ballistic threats only, so {whom}: the flights (aircraft, cruise "
+                     "missiles) are engaged by air_policing's fighters alone")
     ap = world.scenario.air_policing
     if ap is not None:
         own = ap.side or ap.country
