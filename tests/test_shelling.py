@@ -191,6 +191,18 @@ def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path):
     away = _world(tmp_path, SHELL.replace("facing_az_deg: 180", "facing_az_deg: 0"))
     res = eng.simulate_shelling(away, 2, seed=1, scene_run=None)
     assert set(res.rounds["why"]) == {"not detected: the weapon lies outside the radar's sector"}
+    # the event log has a not-located row for each (it held fire and impact rows only), and the
+    # tables and the report say why under the table (they showed P(located) 0 and dashes)
+    ev = res.events
+    n = len(res.rounds["why"])
+    not_loc = [d for k, d in zip(ev["kind"], ev["detail"], strict=True) if k == "not-located"]
+    assert len(not_loc) == n and set(not_loc) == {"not detected: the weapon lies outside the radar's sector"}
+    from shieldlab.io.shelling_tables import not_located_lines, tables
+
+    lines = not_located_lines(res.summary)
+    assert lines and all(ln.startswith("not located by r1: ") and ln.endswith("outside the radar's sector "
+                                                                              f"({n // len(lines)})") for ln in lines)
+    assert lines[0] in tables(res.summary)
     far = _world(tmp_path, SHELL.replace("radar: {lat: 36.775, lon: 38.960, alt_m: 395}",
                                          "radar: {lat: 37.05, lon: 38.960, alt_m: 395}"))
     why = set(eng.simulate_shelling(far, 2, seed=1, scene_run=None).rounds["why"])

@@ -1165,7 +1165,8 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     if shelling is not None:
         _print_shelling(shelling.summary)
     # (the shelling table's NEES holds the estimator's chi-square band instead, as its notes say)
-    band = "; NEES: the chi-square band a consistent estimator's mean falls in" if shelling is not None else ""
+    band = ("; the shelling's probabilities over its rounds (Wilson score); NEES: the chi-square band a consistent "
+            "estimator's mean falls in") if shelling is not None else ""
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}{band}  ·  took {elapsed:.1f} s")
     if explain is not None and res is not None and explain in {f.name for f in world.flights}:
         _print_flight_story(world, res.events, explain, scene_run)

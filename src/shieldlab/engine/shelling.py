@@ -341,6 +341,11 @@ def _score(world, terr, v: Volley, reps: list[Reports], origins: list[Origins], 
                                f"{el.major[i]:,.0f} x {el.minor[i]:,.0f} m, P(true side) {p_side[i]:.3f}"))
             else:
                 events.append((int(v.run[i]), last, names[i], "not-located", loc.name, str(o.why[i])))
+        # a round the radar never saw is not located either: said when it lands (or when fired,
+        # one that never does), with why (out of its sector, under its fence, too far)
+        for i in np.flatnonzero(~rep.detected).tolist():
+            when = float(v.impact_time[i]) if np.isfinite(v.impact_time[i]) else float(v.fire_time[i])
+            events.append((int(v.run[i]), when, names[i], "not-located", loc.name, str(o.why[i])))
 
 
 _KIND_ORDER = ("fire", "detect", "located", "not-located", "impact")

@@ -17,7 +17,7 @@ from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
-from shieldlab.io.shelling_tables import HEAD, nees_note, rows
+from shieldlab.io.shelling_tables import HEAD, nees_note, not_located_lines, rows
 
 __all__ = ["build", "appended"]
 
@@ -181,6 +181,8 @@ def _sections(world, res, run: int) -> list[str]:
     note = nees_note(s)
     if note:
         parts.append(f"<p class='bad'>{html.escape(note)}</p>")
+    for line in not_located_lines(s):
+        parts.append(f"<p class='meta'>{html.escape(line)}</p>")
     parts.append("<h2>Each mission</h2>")
     parts.append(_table(["mission", "round", "weapon to aim [km]", "elevation [deg]", "time of flight [s]",
                          "rounds per run", "weapon in", "from the border [km]"],

@@ -72,7 +72,22 @@ def tables(summary: dict) -> list:
     note = nees_note(summary)
     if note:
         lines.append(note)
+    lines += not_located_lines(summary)
     return lines
+
+
+def not_located_lines(summary: dict) -> list[str]:
+    """Why rounds were not located, per mission and radar that missed any: ``not located by
+    RADAR: K of MISSION's N rounds — WHY (count); ...``, the commonest reason first."""
+    out = []
+    for m in summary["missions"]:
+        for name, r in m["radars"].items():
+            why = r.get("not_located") or {}
+            if why:
+                n = (r.get("located") or {}).get("n") or 0
+                causes = "; ".join(f"{k} ({c:,})" for k, c in sorted(why.items(), key=lambda kc: -kc[1]))
+                out.append(f"not located by {name}: {sum(why.values()):,} of {m['mission']}'s {n:,} rounds — {causes}")
+    return out
 
 
 def nees_note(summary: dict) -> str | None:
