@@ -185,7 +185,7 @@ def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, mon
     assert "the weapon (truth)" in near and not any("border" in n for n in near)
 
 
-def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path):
+def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path, monkeypatch):
     """A radar facing away from the weapon, and one too far from it: every round read 'not
     detected', where validate says outside the sector or beyond reach.  The rounds say so."""
     away = _world(tmp_path, SHELL.replace("facing_az_deg: 180", "facing_az_deg: 0"))
@@ -203,6 +203,12 @@ def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path):
     assert lines and all(ln.startswith("not located by r1: ") and ln.endswith("outside the radar's sector "
                                                                               f"({n // len(lines)})") for ln in lines)
     assert lines[0] in tables(res.summary)
+    from shieldlab.io import shelling_report
+
+    monkeypatch.setattr(shelling_report, "_close_up", lambda *a, **k: "")  # (no map to draw for the captions)
+    page = shelling_report.build(away, res)
+    assert "no radar located a round of it in any run" in page and "the estimates of every run" not in page
+    assert "not located by r1: " in page
     far = _world(tmp_path, SHELL.replace("radar: {lat: 36.775, lon: 38.960, alt_m: 395}",
                                          "radar: {lat: 37.05, lon: 38.960, alt_m: 395}"))
     why = set(eng.simulate_shelling(far, 2, seed=1, scene_run=None).rounds["why"])

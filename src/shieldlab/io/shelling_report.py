@@ -195,9 +195,13 @@ def _sections(world, res, run: int) -> list[str]:
                                                 "weapon-locating radars with their sectors out to their reach, and "
                                                 "the border.", "overview"))
     for i, m in enumerate(world.shelling.missions):
-        parts.append(_figure(_close_up(world, res, i), f"{m.name}: the weapon's true place, the estimates of "
-                                                       f"every run and the 95 % ellipses of run {run}.",
-                             f"{m.name} close-up"))
+        ms = next((x for x in s["missions"] if x["mission"] == m.name), None)
+        seen = ms is None or any((r.get("located") or {}).get("k", 0) for r in ms["radars"].values())
+        # (a caption of estimates and ellipses over a map that has none read as a drawing lost)
+        caption = (f"{m.name}: the weapon's true place, the estimates of every run and the 95 % ellipses of run "
+                   f"{run}." if seen else f"{m.name}: the weapon's true place; no radar located a round of it "
+                                          "in any run (why: under the first table).")
+        parts.append(_figure(_close_up(world, res, i), caption, f"{m.name} close-up"))
     ev = res.events
     sel = np.flatnonzero(ev["run"] == run)
     parts.append(f"<h2>Timeline of run {run} (UTC)</h2>")
