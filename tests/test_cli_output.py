@@ -1176,9 +1176,14 @@ def test_compare_shows_a_dash_where_a_side_saw_no_threat(tmp_path, capsys, wide)
     p = tmp_path / "north.yaml"
     p.write_text(yaml.safe_dump(data))
     assert cli.main(["compare", str(p), "--runs", "1", "--architectures", "independent"]) == 0
-    rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 2}
+    out = capsys.readouterr().out
+    rows = {ln.split("│")[1].strip(): ln for ln in out.splitlines() if ln.count("│") > 2}
     assert "—" in rows["tracks: NATO sees Russia"] and "nan" not in rows["tracks: NATO sees Russia"]
     assert "—" not in rows["tracks: Russia sees NATO"]
+    # and the rows are said under the table: under independent a side's own radars, nothing shared
+    said = " ".join(out.split())
+    assert "tracks: A sees B: of the threats B's own sensors detected, the share A's fire control held" in said
+    assert "(under independent only its own: NATO sees Russia 1.00 means NATO's radars saw every threat" in said
 
 
 def test_compare_of_a_one_node_scenario_says_so_under_its_table(tiny, capsys, wide):

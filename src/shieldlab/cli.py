@@ -1477,6 +1477,12 @@ def compare(
     _print_table(t)
     _print_line((f"in parentheses: 95 % Student t intervals of the means over {_plural(runs, 'run')}"
                  if runs > 1 else "one run: means without intervals") + f"  ·  took {elapsed:.1f} s")
+    if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
+        a_sees_b = next(iter(results[0].track_share))
+        a, b = a_sees_b.split(" sees ", 1)
+        _print_line(f"tracks: A sees B: of the threats B's own sensors detected, the share A's fire control held a "
+                    f"track of, its own or one received (under independent only its own: {a_sees_b} 1.00 means "
+                    f"{a}'s radars saw every threat {b}'s did, not that {b} shared them)")
     if len(world.nodes) <= 1:  # (under the table, where the identical columns are read)
         _print_line("one C2 node: every architecture is the same C2 here, so the columns are the same; "
                     "sensors and batteries of different `system`s make several")
