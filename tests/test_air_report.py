@@ -145,3 +145,34 @@ def test_the_run_map_marks_a_kill_with_a_star_as_its_close_up_does(monkeypatch):
     overview = legends[0]
     assert "shot down (where)" in overview and overview["shot down (where)"].get_marker() == "*"
     assert not any("/" in k for k in overview)
+
+
+def test_the_run_maps_radar_circles_end_at_the_horizon_and_name_what_is_off_the_map(monkeypatch):
+    """kalibr-caspian-2015: a circle of the Pd 0.5 range alone put the TPY-2's 1,300 km round
+    Kürecik, over the whole route of missiles it never saw (its horizon against a Kalibr at
+    20 m is ~200 km), and Armavir's circle showed as an unnamed arc with its radar off the map.
+    Each circle now ends at the radar horizon of the lowest height a flier keeps, and the title
+    names the radars off the map."""
+    from shieldlab.sensors.atmosphere import ray_horizon_m
+
+    world = shieldlab.load_world("kalibr-caspian-2015")
+    res = simulate_air(world, runs=2, seed=1)
+    kept = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        kept.append((fig.axes[0].get_title(), [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "--"]))
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    title, circles = kept[0]
+    assert "at 20 m" in title and "off the map: armavir" in title
+    tpy2 = next(s.radar for s in world.sensors if s.radar.name == "kurecik-tpy2")
+    horizon_deg = ray_horizon_m(tpy2.alt, 20.0) / 111_195.0
+    assert 150e3 < ray_horizon_m(tpy2.alt, 20.0) < 250e3
+    # the circle round Kürecik: its northernmost point one horizon north of the radar
+    lat0 = np.degrees(tpy2.lat)
+    tops = [float(np.max(ln.get_ydata())) - lat0 for ln in circles]
+    assert any(abs(top - horizon_deg) < 0.02 for top in tops)
+    assert len(circles) == len(world.sensors) - 1  # armavir's left out

@@ -22,6 +22,7 @@ from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_format, utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
+from shieldlab.sensors.atmosphere import ray_horizon_m
 
 __all__ = ["build"]
 
@@ -113,15 +114,24 @@ def _overview(world, res, run: int, rows: dict) -> str:
                             ax.plot(np.degrees(lo), np.degrees(la), ".", ms=3.5, alpha=0.6,
                                     color=palette[j % len(palette)], zorder=4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
+    # the lowest height a flier keeps: a circle of the Pd 0.5 range alone said a TPY-2 saw a
+    # Kalibr at 50 m some 1,300 km off, where its horizon is ~60 km
+    low_m = max(min(float(np.min(np.where(np.isnan(f.route_alt), f.spec.cruise_alt_m, f.route_alt)))
+                    for f in world.flights), 0.0)
     named: list[tuple[str, float, float, str]] = []  # (name, lon, lat, ink): placed once laid out
+    off_map = []  # radars whose site the map leaves out: their circles' arcs, unnamed, misled
     for s in world.sensors:
         rd = s.radar
-        r_km = float(rd.spec.detection_range_km(rcs))
+        if not (lon0 <= math.degrees(rd.lon) <= lon1 and lat0 <= math.degrees(rd.lat) <= lat1):
+            off_map.append(rd.name)
+            continue
+        r_km = min(float(rd.spec.detection_range_km(rcs)), ray_horizon_m(max(rd.alt, 0.0), low_m) / 1e3)
         az = np.linspace(0, 2 * np.pi, 181)
         la, lo = earth.destination(rd.lat, rd.lon, az, 1e3 * r_km)
-        seen.setdefault("radar: Pd 0.5 range against the smallest flier",
+        seen.setdefault("radar: Pd 0.5 range against the smallest flier, to the horizon at the lowest height",
                         ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
-        ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6)
+        seen.setdefault("radar", ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6,
+                                         ls="none")[0])
         named.append((rd.name, math.degrees(rd.lon), math.degrees(rd.lat), "#6c3483"))
     # where the fliers come from and go to, where the scenario names the places (a route's first
     # and last waypoints: a cruise missile's launch and target, an aircraft's base and turn-back):
@@ -162,9 +172,12 @@ def _overview(world, res, run: int, rows: dict) -> str:
     handles, labels = in_frame(ax, list(seen.values()), list(seen.keys()))
     leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8,
                     framealpha=0.9)
-    circles = (f"radar circles: {rcs:g} m², no horizon" if "radar: Pd 0.5 range against the smallest flier" in labels
-               else f"the radars' Pd 0.5 ranges against {rcs:g} m² reach past the map")
-    ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10)
+    circles = (f"radar circles: {rcs:g} m² at {low_m:,.0f} m, standard atmosphere"
+               if any(lb.startswith("radar: Pd 0.5") for lb in labels)
+               else f"the radars' ranges against {rcs:g} m² at {low_m:,.0f} m reach past the map")
+    if off_map:  # (a radar that reported nothing in this run does not frame the map)
+        circles += f"; off the map: {', '.join(off_map)}"
+    ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10, wrap=True)
     fig.tight_layout()
     # the page widened by what the legend still runs past its edge (its labels' widths vary)
     over = (leg.get_window_extent(fig.canvas.get_renderer()).x1 - fig.bbox.x1) / fig.dpi  # type: ignore[attr-defined]
