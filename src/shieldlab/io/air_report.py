@@ -94,14 +94,15 @@ def _overview(world, res, run: int, rows: dict) -> str:
             a = p.active[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
             lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
             # the fate over the report dots, see-through (drawn under them, the lines were buried)
-            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.1, alpha=0.6, zorder=5)[0])
+            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.6, alpha=0.75, zorder=5)[0])
             if what in ("shot down", "came down"):  # a kill a star, as on the crossing's close-up
                 ax.plot(lo[-1], la[-1], "*" if what == "shot down" else "x", color="#1d2128",
                         ms=10 if what == "shot down" else 7)
                 ended.add(what)
     # where each sensor reported a flier in this run (the true position at the report), in hues
     # apart from one another and from the fates' (dark purple, blue and green read alike at 2 px)
-    palette = ["#8e44ad", "#2e86c1", "#16a085", "#d4ac0d", "#6e2c00", "#566573", "#ff00ff", "#000080"]
+    # (no teal: the shot-down path's green read alike under the dots of a teal sensor)
+    palette = ["#8e44ad", "#2e86c1", "#e84393", "#d4ac0d", "#6e2c00", "#566573", "#ff00ff", "#000080"]
     for j, s in enumerate(world.sensors):
         # each flier's reports until it left the air (a kill ends it: the truth flies on past it)
         pts = [d.truth_pos[0, m][d.detected[0, m] & (d.t <= float(rows[name]["end_s"]))]
