@@ -539,3 +539,13 @@ def test_the_cruise_missiles_totals_count_those_shot_down():
 
     said = " ".join(str(x) for x in tables(res.summary) if isinstance(x, str))
     assert "the 1 cruise missile: " in said and "shot down" in said
+
+
+def test_a_misspelt_country_is_offered_the_one_it_begins_like():
+    """``Estland`` was offered Åland, Poland, Ireland and Iceland (difflib's likeness alone),
+    not Estonia: names that begin as it does come first."""
+    from shieldlab.analysis.maps import close_countries
+
+    assert close_countries("Estland")[0] == "Estonia"
+    assert close_countries("syria")[0] == "Syria" and close_countries("Grmany")[0] == "Germany"
+    assert set(close_countries("Irak")[:2]) == {"Iran", "Iraq"}

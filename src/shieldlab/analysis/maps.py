@@ -56,15 +56,21 @@ def country_names() -> list[str]:
 
 def close_countries(name, n: int = 5) -> list[str]:
     """Up to ``n`` Natural Earth country names close to ``name``: the same name in another case
-    first (``syria`` → ``Syria``), then difflib's close matches, then names containing it."""
+    first (``syria`` → ``Syria``), then those that begin as it does and are alike
+    (``Estland`` → ``Estonia``, which difflib ranked below Åland, Poland, Ireland and Iceland),
+    then difflib's close matches, then names containing it."""
     import difflib
 
     names = sorted(set(country_names()))
     text = str(name)
-    same_case = [c for c in names if c.lower() == text.lower()]
+    low = text.lower()
+    same_case = [c for c in names if c.lower() == low]
+    ratio = {c: difflib.SequenceMatcher(None, low, c.lower()).ratio() for c in names}
+    same_start = sorted((c for c in names if len(low) >= 3 and c.lower()[:3] == low[:3] and ratio[c] >= 0.5),
+                        key=lambda c: -ratio[c])
     close = difflib.get_close_matches(text, names, n=n, cutoff=0.5)
-    more = [c for c in names if text.lower() in c.lower()]
-    return list(dict.fromkeys(same_case + close + more))[:n]
+    more = [c for c in names if low in c.lower()]
+    return list(dict.fromkeys(same_case + same_start + close + more))[:n]
 
 
 def require_country(name, field: str) -> None:
