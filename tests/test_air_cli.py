@@ -135,6 +135,8 @@ MIG = ("{id: mig, name: MiG, origin: x, kind: aircraft, cruise_speed_kmh: 900, m
     (("country: Turkey", "country: Turky"), "air_policing.country", "Turkey"),
     (("country: Turkey", "country: turkey"), "air_policing.country", "e.g. Turkey"),
     (("type: f-16c", "type: kalibr-3m-14"), "air_policing.patrols[0].type", "not an aircraft"),
+    # the known ones a misspelt fighter is offered are fighters (a cruise missile was among them)
+    (("type: f-16c", "type: f-99"), "air_policing.patrols[0].type", "unknown fighter 'f-99' (known: f-16c)"),
     (("type: f-16c", "type: su-24m"), "air_policing.patrols[0].type", "carries no air-to-air weapon"),
     (("route: [{lat: 35.60, lon: 36.40, alt_m: 6000}, {lat: 35.95, lon: 36.15}, {lat: 35.70, lon: 35.90}]",
       "route: [{lat: 35.60, lon: 36.40}]"), "flights[0].route", "at least 2"),

@@ -582,6 +582,12 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
                                                  f"{', e.g. ' + ', '.join(near) if near else ''})"))
 
     def fighter(key: str, field: str):
+        # (the known ones are the fighters: a cruise missile listed as known was then refused)
+        fighters = {k: v for k, v in aircraft.items()
+                    if v.kind == "aircraft" and (v.weapon is not None or ap.engage == "never")}
+        if key not in aircraft:
+            problems.append((field, unknown_message("fighter", key, fighters)))
+            return None
         spec = lookup(aircraft, key, "aircraft", field)
         if spec is not None and spec.kind != "aircraft":
             problems.append((field, f"{key!r} is a {spec.kind}, not an aircraft"))
