@@ -58,6 +58,7 @@ def test_a_setting_reads_its_path_and_values_as_yaml_scalars():
     ("doctrine..salvo=1", "field path"),
     ("batteries[x].rounds=1", "field path"),
     ("batteries[01].rounds=1", "field path"),  # one spelling of an index, one column
+    ("batteries[-1].rounds=1,2", r"a list item is \[i\] with i = 0 or more, counted from the first \(got \[-1\]\)"),
     ("doctrine.salvo=1,,2", "empty value"),
     ("doctrine.salvo=1,1", "the value 1 is given twice"),
     ("doctrine.salvo={a: 1}", "single value"),

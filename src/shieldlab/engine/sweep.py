@@ -79,6 +79,10 @@ def parse_setting(text: str) -> Setting:
     for part in name.split("."):
         m = _STEP.fullmatch(part)
         if not m:
+            neg = re.search(r"\[\s*(-\d+)\s*\]", part)
+            if neg:  # (Python's negative index counts from the end; a scenario's list is counted from 0)
+                raise InputError(f"{name!r}: a list item is [i] with i = 0 or more, counted from the first "
+                                 f"(got [{neg.group(1)}])", field="--set")
             raise InputError(f"{name!r}: a field path is keys joined by '.', list items as [i] "
                              "(e.g. batteries[0].rounds)", field="--set")
         path.append(m.group(1))
