@@ -176,6 +176,7 @@ def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, mon
     names = [n for n, _, _ in overview]
     assert any(n.startswith("r1: sector and reach") for n in names)
     assert any(n.startswith("r2: sector and reach") for n in names)
+    assert names.count("weapon-locating radars") == 1  # the squares too, once (they had no key)
     wide = [(n, xl, yl) for n, xl, yl in close_up if xl[1] - xl[0] > 0.01]
     near = [n for n, xl, _ in close_up if xl[1] - xl[0] <= 0.01]
     assert "aim point" in [n for n, _, _ in wide]

@@ -71,7 +71,8 @@ def _overview(world, res) -> str:
             ys = np.concatenate([[math.degrees(r.lat)], np.degrees(la), [math.degrees(r.lat)]])
             ax.plot(xs, ys, color=ink, lw=0.9, ls=("--", ":", "-.")[k % 3], zorder=5,
                     label=f"{r.name}: sector and reach against {cls} rounds")
-        ax.plot(math.degrees(r.lon), math.degrees(r.lat), "s", color=ink, ms=8, zorder=6)
+        ax.plot(math.degrees(r.lon), math.degrees(r.lat), "s", color=ink, ms=8, zorder=6, ls="none",
+                label="weapon-locating radars" if j == 0 else None)
         ax.annotate(f"{r.name} ({r.spec.id}), fence {math.degrees(r.fence):.1f}°",
                     (math.degrees(r.lon), math.degrees(r.lat)), xytext=(6, 6), textcoords="offset points",
                     fontsize=8, color=ink, fontweight="bold", path_effects=_HALO, zorder=7)
