@@ -1,6 +1,7 @@
 """The kill chain on tracks of reports without labels (tracking.association: gnn)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -473,3 +474,33 @@ def test_raw_false_alarms_beyond_what_the_tracker_takes_name_the_setting(tmp_pat
     chain.preflight(load_world(str(tmp_path / "gnn.yaml")), 1, false_alarms="confirmed")
     assert main(["tracks", str(tmp_path / "gnn.yaml"), "--runs", "1", "--false-alarms", "raw", "-q"]) == 2
     assert "--false-alarms" in capsys.readouterr().err
+
+
+def test_a_track_row_says_when_an_earlier_track_followed_the_booster(gnn):
+    """A threat detected at 75 s and first tracked firm at 97 s: the gap read unexplained in
+    ``--explain``; the first track confirmed on it had followed its spent booster.  A ``track``
+    row names that earlier track where there was one, as the tracks table lists it (its object
+    the booster, confirmed before the firm track), and says nothing where there was none."""
+    from shieldlab.io.results import event_columns
+    from shieldlab.outcome.track_table import chunk_columns
+
+    w, _, ch = gnn
+    ev = event_columns(w, ch)
+    tracks = chunk_columns(w, ch)
+    names = [t.name for t in w.threats]
+    said = [(int(r), str(th), str(a), float(t), str(d)) for r, th, k, a, t, d in
+            zip(ev["run"], ev["threat"], ev["kind"], ev["actor"], ev["t_s"], ev["detail"], strict=True)
+            if k == "track"]
+    told = [x for x in said if x[4]]
+    assert told, "no threat of epaa-phase-1 under gnn had a booster track before its firm one"
+    assert any(not x[4] for x in said) or len(said) == len(told)
+    for run, threat, picture, t_firm, detail in told:
+        m = re.fullmatch(r"earlier, track (\d+) \(confirmed at ([\d.]+) s\) followed its spent booster", detail)
+        assert m, detail
+        k, t_b = int(m.group(1)), float(m.group(2))
+        assert t_b < t_firm
+        row = [i for i in range(tracks["run"].size) if tracks["run"][i] == run and tracks["track"][i] == k
+               and tracks["picture"][i] == picture]
+        assert len(row) == 1, (run, picture, k)
+        assert tracks["object"][row[0]] == f"booster of {threat}" and threat in names
+        assert tracks["confirmed_s"][row[0]] == pytest.approx(t_b, abs=0.05)

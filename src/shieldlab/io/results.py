@@ -156,21 +156,14 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None) -> tu
     lower).  A track may be confirmed on the threat's spent booster (it flies beside the
     warhead and may be reported first) and take the warhead's reports later: it is a track
     of the threat from then on, not from its confirmation."""
-    from shieldlab.outcome.file_quality import label_of, report_origin
     from shieldlab.tracking.mtt import CONFIRMED
 
     first = np.full((C, N), np.inf)
     number = np.full((C, N), -1, np.int64)
-    cc, ss, kk = np.nonzero(tf.track_id >= 0)
-    if cc.size == 0:
+    held = _labelled_updates(tf, reports, origin)
+    if held is None:
         return first, number
-    tid = tf.track_id[cc, ss, kk]
-    span = int(tid.max()) + 1
-    key = cc * span + tid
-    uniq, inv = np.unique(key, return_inverse=True)
-    # the object behind each update's report (-2: no report), where the chunk has not made it
-    origin = report_origin(tf, reports) if origin is None else origin
-    label = label_of(tf, reports, uniq // span, uniq % span, origin)  # per track
+    (cc, ss, kk), uniq, inv, span, label, origin = held
     truth = origin[cc, ss, kk]
     t = tf.t[kk]
     firm = tf.status[cc, ss, kk] == CONFIRMED
@@ -190,6 +183,48 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None) -> tu
         head = order[np.r_[True, group[1:] != group[:-1]]]
         first[run_[head], lab_[head]] = w_[head]
         number[run_[head], lab_[head]] = tid_[head]
+    return first, number
+
+
+def _labelled_updates(tf, reports, origin=None):
+    """The held updates of a track file of reports without labels, ``((cc, ss, kk), uniq, inv,
+    span, label, origin)``: their indices, the (run, track number) keys ``run * span + number``
+    (``uniq``; ``inv`` maps each update to its key) and each track's label (lineage:
+    :func:`shieldlab.outcome.file_quality.label_of`); None where no track was held."""
+    from shieldlab.outcome.file_quality import label_of, report_origin
+
+    cc, ss, kk = np.nonzero(tf.track_id >= 0)
+    if cc.size == 0:
+        return None
+    tid = tf.track_id[cc, ss, kk]
+    span = int(tid.max()) + 1
+    uniq, inv = np.unique(cc * span + tid, return_inverse=True)
+    # the object behind each update's report (-2: no report), where the chunk has not made it
+    origin = report_origin(tf, reports) if origin is None else origin
+    label = label_of(tf, reports, uniq // span, uniq % span, origin)  # per track
+    return (cc, ss, kk), uniq, inv, span, label, origin
+
+
+def first_booster_track(tf, reports, C: int, N: int, origin=None) -> tuple[np.ndarray, np.ndarray]:
+    """(C, N) per threat, from a track file of reports without labels: when a track whose
+    reports were mostly its spent booster's was first confirmed [s] (``inf``: never), and
+    that track's number (-1: none).  A threat's first firm track may come well after its
+    detection because the first track confirmed on it followed the booster."""
+    from shieldlab.tracking.mtt import CONFIRMED
+
+    first = np.full((C, N), np.inf)
+    number = np.full((C, N), -1, np.int64)
+    held = _labelled_updates(tf, reports, origin)
+    if held is None:
+        return first, number
+    (cc, ss, kk), uniq, inv, span, label, _ = held
+    conf = tf.status[cc, ss, kk] == CONFIRMED
+    at = np.full(uniq.size, np.inf)
+    np.minimum.at(at, inv[conf], tf.t[kk][conf])
+    ok = np.flatnonzero((label >= N) & (label < 2 * N) & np.isfinite(at))
+    for j in ok[np.lexsort((-(uniq % span)[ok], -at[ok]))].tolist():  # the earliest (lowest number) written last
+        c, n = int(uniq[j] // span), int(label[j] - N)
+        first[c, n], number[c, n] = at[j], int(uniq[j] % span)
     return first, number
 
 
@@ -221,11 +256,21 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     def add(times, kind, actor, detail="", numbers=None):
         t = np.asarray(times, float).reshape(-1)
         num = None if numbers is None else np.asarray(numbers).reshape(-1)
+        said = np.broadcast_to(np.asarray(detail, dtype=object), (C, N)).reshape(-1)  # one, or one per row
         for i, (c, n, tt) in enumerate(zip(cc, nn, t)):
             if np.isfinite(tt):
                 trk = _NO_TRACK if num is None or num[i] < 0 else (int(num[i]), actor)
-                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], detail, *_NO_GEOM, "", 0,
-                             *trk))
+                rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], said[i], *_NO_GEOM, "",
+                             0, *trk))
+
+    def booster_first(t_first, files):
+        """Per (run, threat), where a track confirmed on its spent booster came before its first
+        firm track, a detail that says so (the gap from detection to track otherwise unexplained)."""
+        tf, reports, origin = files
+        t_b, n_b = first_booster_track(tf, reports, C, N, origin)
+        said = [f"earlier, track {k} (confirmed at {tb:.1f} s) followed its spent booster"
+                for k, tb in zip(n_b.reshape(-1).tolist(), t_b.reshape(-1).tolist(), strict=True)]
+        return np.where(t_b < t_first, np.array(said, dtype=object).reshape(C, N), "")
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -237,11 +282,14 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         add(np.where(t <= tr.t[-1], t, np.inf), "launch-report", link, "passed on over the link")
     for system in chunk.tracks:  # (tracks of reports without labels: which track, by its file's number)
         t_first, numbers = first_track_numbered(chunk, system)
-        add(before_destroyed(chunk, t_first), "track", system, numbers=numbers)
+        detail = (booster_first(t_first, (*chunk.files[system], chunk.origins.get(system)))
+                  if numbers is not None and system in chunk.files else "")
+        add(before_destroyed(chunk, t_first), "track", system, detail, numbers=numbers)
     for key in sorted(chunk.own_files):  # a battery's own radar's track file ("radar NAME"), likewise
         tf, reports = chunk.own_files[key]
         t_first, numbers = _first_firm_track_of_reports(tf, reports, C, N)
-        add(before_destroyed(chunk, t_first), "track", key, numbers=numbers)
+        add(before_destroyed(chunk, t_first), "track", key, booster_first(t_first, (tf, reports, None)),
+            numbers=numbers)
     e = chunk.engagements
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)
