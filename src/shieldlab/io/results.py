@@ -148,7 +148,7 @@ def first_track_numbered(chunk, system: str) -> tuple[np.ndarray, np.ndarray | N
     return first, None
 
 
-def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None) -> tuple[np.ndarray, np.ndarray]:
+def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None, held=None) -> tuple[np.ndarray, np.ndarray]:
     """(C, N) from a track file of reports without labels: per threat, over the tracks its
     reports label (lineage, :func:`shieldlab.outcome.file_quality.label_of`), the earliest
     time at which such a track is firm for fire control (confirmed, judged a warhead) and has
@@ -160,8 +160,8 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None) -> tu
 
     first = np.full((C, N), np.inf)
     number = np.full((C, N), -1, np.int64)
-    held = _labelled_updates(tf, reports, origin)
-    if held is None:
+    held = _labelled_updates(tf, reports, origin) if held is None else held
+    if not held:
         return first, number
     (cc, ss, kk), uniq, inv, span, label, origin = held
     truth = origin[cc, ss, kk]
@@ -190,12 +190,12 @@ def _labelled_updates(tf, reports, origin=None):
     """The held updates of a track file of reports without labels, ``((cc, ss, kk), uniq, inv,
     span, label, origin)``: their indices, the (run, track number) keys ``run * span + number``
     (``uniq``; ``inv`` maps each update to its key) and each track's label (lineage:
-    :func:`shieldlab.outcome.file_quality.label_of`); None where no track was held."""
+    :func:`shieldlab.outcome.file_quality.label_of`); ``()`` where no track was held."""
     from shieldlab.outcome.file_quality import label_of, report_origin
 
     cc, ss, kk = np.nonzero(tf.track_id >= 0)
     if cc.size == 0:
-        return None
+        return ()
     tid = tf.track_id[cc, ss, kk]
     span = int(tid.max()) + 1
     uniq, inv = np.unique(cc * span + tid, return_inverse=True)
@@ -205,7 +205,7 @@ def _labelled_updates(tf, reports, origin=None):
     return (cc, ss, kk), uniq, inv, span, label, origin
 
 
-def first_booster_track(tf, reports, C: int, N: int, origin=None) -> tuple[np.ndarray, np.ndarray]:
+def first_booster_track(tf, reports, C: int, N: int, origin=None, held=None) -> tuple[np.ndarray, np.ndarray]:
     """(C, N) per threat, from a track file of reports without labels: when a track whose
     reports were mostly its spent booster's was first confirmed [s] (``inf``: never), and
     that track's number (-1: none).  A threat's first firm track may come well after its
@@ -214,8 +214,8 @@ def first_booster_track(tf, reports, C: int, N: int, origin=None) -> tuple[np.nd
 
     first = np.full((C, N), np.inf)
     number = np.full((C, N), -1, np.int64)
-    held = _labelled_updates(tf, reports, origin)
-    if held is None:
+    held = _labelled_updates(tf, reports, origin) if held is None else held
+    if not held:
         return first, number
     (cc, ss, kk), uniq, inv, span, label, _ = held
     conf = tf.status[cc, ss, kk] == CONFIRMED
@@ -263,14 +263,17 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
                 rows.append((c, tt, n, kind, actor if isinstance(actor, str) else actor[n], said[i], *_NO_GEOM, "",
                              0, *trk))
 
-    def booster_first(t_first, files):
-        """Per (run, threat), where a track confirmed on its spent booster came before its first
-        firm track, a detail that says so (the gap from detection to track otherwise unexplained)."""
-        tf, reports, origin = files
-        t_b, n_b = first_booster_track(tf, reports, C, N, origin)
+    def firm_and_booster(tf, reports, origin):
+        """The first firm track of each threat in a track file of reports without labels, its
+        number, and per (run, threat), where a track that followed its spent booster was
+        confirmed before it, a detail that says so (the gap from detection to track otherwise
+        unexplained)."""
+        held = _labelled_updates(tf, reports, origin)  # (once for both)
+        t_first, numbers = _first_firm_track_of_reports(tf, reports, C, N, held=held)
+        t_b, n_b = first_booster_track(tf, reports, C, N, held=held)
         said = [f"earlier, track {k} (confirmed at {tb:.1f} s) followed its spent booster"
                 for k, tb in zip(n_b.reshape(-1).tolist(), t_b.reshape(-1).tolist(), strict=True)]
-        return np.where(t_b < t_first, np.array(said, dtype=object).reshape(C, N), "")
+        return t_first, numbers, np.where(t_b < t_first, np.array(said, dtype=object).reshape(C, N), "")
 
     add(tr.launch_time, "launch", [t.missile.id for t in world.threats])
     add(tr.burnout_time, "burnout", [t.missile.id for t in world.threats])
@@ -281,15 +284,16 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     for link, t in chunk.warnings.passed.items():  # passed on to another node over a link
         add(np.where(t <= tr.t[-1], t, np.inf), "launch-report", link, "passed on over the link")
     for system in chunk.tracks:  # (tracks of reports without labels: which track, by its file's number)
-        t_first, numbers = first_track_numbered(chunk, system)
-        detail = (booster_first(t_first, (*chunk.files[system], chunk.origins.get(system)))
-                  if numbers is not None and system in chunk.files else "")
+        if chunk.targets.get(system) is not None and system in chunk.files:
+            tf, reports = chunk.files[system]
+            t_first, numbers, detail = firm_and_booster(tf, reports, chunk.origins.get(system))
+        else:  # (by labels, or a picture of tracks received: first_track_numbered's other cases)
+            (t_first, numbers), detail = first_track_numbered(chunk, system), ""
         add(before_destroyed(chunk, t_first), "track", system, detail, numbers=numbers)
     for key in sorted(chunk.own_files):  # a battery's own radar's track file ("radar NAME"), likewise
         tf, reports = chunk.own_files[key]
-        t_first, numbers = _first_firm_track_of_reports(tf, reports, C, N)
-        add(before_destroyed(chunk, t_first), "track", key, booster_first(t_first, (tf, reports, None)),
-            numbers=numbers)
+        t_first, numbers, detail = firm_and_booster(tf, reports, None)
+        add(before_destroyed(chunk, t_first), "track", key, detail, numbers=numbers)
     e = chunk.engagements
     # where fire control engaged tracks of reports without labels, a salvo may go at a spent
     # booster (named by its threat) or a false track (named by the last entry of names)
