@@ -147,13 +147,15 @@ def test_the_run_map_marks_a_kill_with_a_star_as_its_close_up_does(monkeypatch):
     assert not any("/" in k for k in overview)
 
 
-def test_the_run_maps_radar_circles_end_at_the_horizon_and_name_what_is_off_the_map(monkeypatch):
+def test_the_run_maps_radar_outlines_are_where_the_sensor_sees_the_lowest_flier(monkeypatch):
     """kalibr-caspian-2015: a circle of the Pd 0.5 range alone put the TPY-2's 1,300 km round
-    Kürecik, over the whole route of missiles it never saw (its horizon against a Kalibr at
-    20 m is ~200 km), and Armavir's circle showed as an unnamed arc with its radar off the map.
-    Each circle now ends at the radar horizon of the lowest height a flier keeps, and the title
-    names the radars off the map."""
-    from shieldlab.sensors.atmosphere import ray_horizon_m
+    Kürecik, over the whole route of missiles it never saw (from its hill top a Kalibr at 20 m
+    is always below its 0.5 deg elevation floor), and Armavir's showed as an unnamed arc with
+    its radar off the map.  Each outline is where the sensor's own visibility test holds for a
+    target at the lowest height a flier keeps, within the Pd 0.5 range; a radar that sees no
+    such target is named blind in the title, as one off the map is."""
+    from shieldlab.io.air_report import _reach_outline
+    from shieldlab.sensors.radar import visible
 
     world = shieldlab.load_world("kalibr-caspian-2015")
     res = simulate_air(world, runs=2, seed=1)
@@ -166,13 +168,25 @@ def test_the_run_maps_radar_circles_end_at_the_horizon_and_name_what_is_off_the_
 
     monkeypatch.setattr(air_report, "_png", keep)
     air_report.build(world, res, 0)
-    title, circles = kept[0]
-    assert "at 20 m" in title and "off the map: armavir" in title
-    tpy2 = next(s.radar for s in world.sensors if s.radar.name == "kurecik-tpy2")
-    horizon_deg = ray_horizon_m(tpy2.alt, 20.0) / 111_195.0
-    assert 150e3 < ray_horizon_m(tpy2.alt, 20.0) < 250e3
-    # the circle round Kürecik: its northernmost point one horizon north of the radar
-    lat0 = np.degrees(tpy2.lat)
-    tops = [float(np.max(ln.get_ydata())) - lat0 for ln in circles]
-    assert any(abs(top - horizon_deg) < 0.02 for top in tops)
-    assert len(circles) == len(world.sensors) - 1  # armavir's left out
+    title, outlines = kept[0]
+    title = " ".join(title.split())
+    assert "at 20 m" in title and "blind at 20 m: kurecik-tpy2" in title and "off the map: armavir" in title
+    radars = {s.radar.name: s.radar for s in world.sensors}
+    rcs = min(f.spec.rcs_m2 for f in world.flights)
+    tpy2 = radars["kurecik-tpy2"]
+    assert _reach_outline(tpy2, tpy2.spec.detection_range_km(rcs), 20.0)[0].size == 0
+    seeing = [n for n in radars if n != "armavir" and n not in title]
+    assert seeing and len(outlines) == len(seeing)
+    # an outline's points are seen, and a little farther out is not (or is past the Pd 0.5 range)
+    rd = radars["mardin"]
+    r_km = rd.spec.detection_range_km(rcs)
+    la, lo = _reach_outline(rd, r_km, 20.0)
+    d = np.asarray(shieldlab.earth.great_circle_distance(rd.lat, rd.lon, la, lo))
+    on = d > 1.0
+    assert on.any()
+    at = shieldlab.earth.geodetic_to_ecef(la[on], lo[on], np.full(on.sum(), 20.0))
+    assert visible(rd, at).all()
+    la2, lo2 = shieldlab.earth.destination(rd.lat, rd.lon, shieldlab.earth.initial_bearing(rd.lat, rd.lon, la[on],
+                                                                                           lo[on]), d[on] + 5e3)
+    beyond = shieldlab.earth.geodetic_to_ecef(la2, lo2, np.full(on.sum(), 20.0))
+    assert (~visible(rd, beyond) | (d[on] + 5e3 > 1e3 * r_km)).all()

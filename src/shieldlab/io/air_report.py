@@ -22,7 +22,6 @@ from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_format, utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
-from shieldlab.sensors.atmosphere import ray_horizon_m
 
 __all__ = ["build"]
 
@@ -121,16 +120,18 @@ def _overview(world, res, run: int, rows: dict) -> str:
                     for f in world.flights), 0.0)
     named: list[tuple[str, float, float, str]] = []  # (name, lon, lat, ink): placed once laid out
     off_map = []  # radars whose site the map leaves out: their circles' arcs, unnamed, misled
+    blind = []  # radars that see no flier at the lowest height anywhere (under their elevation floor)
     for s in world.sensors:
         rd = s.radar
         if not (lon0 <= math.degrees(rd.lon) <= lon1 and lat0 <= math.degrees(rd.lat) <= lat1):
             off_map.append(rd.name)
             continue
-        r_km = min(float(rd.spec.detection_range_km(rcs)), ray_horizon_m(max(rd.alt, 0.0), low_m) / 1e3)
-        az = np.linspace(0, 2 * np.pi, 181)
-        la, lo = earth.destination(rd.lat, rd.lon, az, 1e3 * r_km)
-        seen.setdefault("radar: Pd 0.5 range against the smallest flier, to the horizon at the lowest height",
-                        ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
+        la, lo = _reach_outline(rd, float(rd.spec.detection_range_km(rcs)), low_m)
+        if la.size:
+            seen.setdefault("radar: where it sees the smallest flier at the lowest height (Pd 0.5)",
+                            ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
+        else:
+            blind.append(rd.name)
         seen.setdefault("radar", ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6,
                                          ls="none")[0])
         named.append((rd.name, math.degrees(rd.lon), math.degrees(rd.lat), "#6c3483"))
@@ -173,9 +174,11 @@ def _overview(world, res, run: int, rows: dict) -> str:
     handles, labels = in_frame(ax, list(seen.values()), list(seen.keys()))
     leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8,
                     framealpha=0.9)
-    circles = (f"radar circles: {rcs:g} m² at {low_m:,.0f} m, standard atmosphere"
-               if any(lb.startswith("radar: Pd 0.5") for lb in labels)
-               else f"the radars' ranges against {rcs:g} m² at {low_m:,.0f} m reach past the map")
+    circles = (f"radar outlines: {rcs:g} m² at {low_m:,.0f} m" if any(lb.startswith("radar: where") for lb in labels)
+               else f"the radars' reach against {rcs:g} m² at {low_m:,.0f} m lies past the map"
+               if len(blind) < len(world.sensors) - len(off_map) else f"no radar sees {low_m:,.0f} m")
+    if blind:
+        circles += f"; blind at {low_m:,.0f} m: {', '.join(blind)}"
     if off_map:  # (a radar that reported nothing in this run does not frame the map)
         circles += f"; off the map: {', '.join(off_map)}"
     ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10, wrap=True)
@@ -190,6 +193,26 @@ def _overview(world, res, run: int, rows: dict) -> str:
                                                            path_effects=_HALO)) for name, lo_, la_, ink in named])
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig, trim=True)
+
+
+def _reach_outline(rd, range_km: float, alt_m: float, n_az: int = 180, n_r: int = 240):
+    """(lat, lon) [rad] of the outline of where radar ``rd`` sees a target at height ``alt_m``
+    [m] within ``range_km``: per azimuth the farthest ground distance at which the sensor's own
+    test (:func:`shieldlab.sensors.radar.visible`: field of regard, elevation floor and mask,
+    line of sight through the scenario's refraction) holds, closed back to the radar where it
+    sees nothing.  Empty arrays where it sees no such target anywhere (a 20 m cruise missile
+    below a hill-top radar's 0.5 deg floor, at any range)."""
+    from shieldlab.sensors.radar import visible
+
+    az = np.linspace(0.0, 2 * np.pi, n_az + 1)
+    dist = np.linspace(0.0, 1e3 * range_km, n_r + 1)[1:]
+    la, lo = earth.destination(rd.lat, rd.lon, az[:, None], dist[None, :])
+    seen = visible(rd, earth.geodetic_to_ecef(la, lo, np.full(la.shape, alt_m)))
+    if not seen.any():
+        return np.zeros(0), np.zeros(0)
+    far = np.where(seen.any(axis=1), dist[seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)], 0.0)
+    out_la, out_lo = earth.destination(rd.lat, rd.lon, az, far)
+    return np.asarray(out_la), np.asarray(out_lo)
 
 
 def crossing_frame(lats: np.ndarray, lons: np.ndarray) -> tuple[float, float, float, float]:
