@@ -346,30 +346,35 @@ class FireControl:
 
     def _note_outside_sector(self, cs, ns, tick: float) -> None:
         """Threats ``(cs, ns)`` this node leaves to another without planning them: where the node
-        has a sector and the predicted path of every track it has of them (on its planning
-        sources, at ``tick``) stays outside it, their reason is ``outside-sector``, the reason
+        has a sector and a battery's planning source has a ballistic track of the threat whose
+        predicted path stays outside it, that battery's reason is ``outside-sector``, the reason
         it would have given had it planned them (this node would not have engaged them
-        whoever did).  Rows with no track keep theirs."""
+        whoever did).  A battery with no such track (none, or one that may still be under
+        thrust, whose coasted path falls short of where it goes) keeps its reason, as does one
+        that planned or fired a shot at the threat, or is held."""
         if self.sector is None:
             return
-        known, inside = np.zeros(cs.size, bool), np.zeros(cs.size, bool)
         for key in sorted(set(self.plan), key=str):
             tr = self.view.tracks(key)
             k = self.view.index(key, cs, ns, tick)
             rows = np.flatnonzero((k >= 0) & (tr.confirm_time[cs, ns] <= tick))
             x = tr.x[cs[rows], ns[rows], k[rows]]
-            good = np.isfinite(x).all(axis=1)
-            rows, x = rows[good], x[good]
+            rows = rows[np.isfinite(x).all(axis=1)]
+            ballistic = np.zeros(rows.size, bool)
+            for kk in np.unique(k[rows]).tolist():  # (the boost test reads one update at a time)
+                m = k[rows] == kk
+                ballistic[m] = ~self._boosting(key, tr, kk, cs[rows[m]], ns[rows[m]])[0]
+            rows = rows[ballistic]
             if rows.size == 0:
                 continue
             J = int(min(HORIZON, max(self.t_end - tick, 0.0)) / PREDICT_DT) + 2
-            pos, _, _ = coast(x, PREDICT_DT, J)
+            pos, _, _ = coast(tr.x[cs[rows], ns[rows], k[rows]], PREDICT_DT, J)
             plat, plon, _ = earth.ecef_to_geodetic(pos)
-            known[rows] = True
-            inside[rows] |= shapely.contains_xy(self.sector, plon, plat).any(axis=1)
-        out = known & ~inside
-        c, n = cs[out], ns[out]
-        self.reason[c, n] = np.where(_IS_BLOCKING[self.reason[c, n]], self.reason[c, n], _R["outside-sector"])
+            out = rows[~shapely.contains_xy(self.sector, plon, plat).any(axis=1)]
+            c, n = cs[out], ns[out]
+            for b in [b for b in range(len(self.bats)) if self.plan[b] == key]:
+                was = self.reason[c, n, b]
+                self.reason[c, n, b] = np.where((was >= 0) & ~_IS_BLOCKING[was], _R["outside-sector"], was)
 
     def _held_as_duplicate(self, c: int, n: int, tick: float, b: int) -> bool:
         """Whether track ``(c, n)``, about to be engaged, is the same object as a track this node
