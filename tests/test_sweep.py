@@ -334,7 +334,8 @@ def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     for sql in (f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'", f"COPY (SELECT * FROM outcomes) TO '{out / 'x.csv'}'",
                 "SELECT * FROM read_csv('/etc/passwd')", "SET enable_external_access = true",
-                "CREATE TABLE z AS SELECT 1", "DROP VIEW outcomes", "INSERT INTO outcomes SELECT * FROM outcomes"):
+                "CREATE TABLE z AS SELECT 1", "DROP VIEW outcomes", "INSERT INTO outcomes SELECT * FROM outcomes",
+                "CREATE TABLE p AS PIVOT (SELECT point FROM outcomes) ON point"):
         with pytest.raises(InputError, match="reads the sweep's own tables and writes nothing") as e:
             dataset.query(out, sql)
         assert e.value.field == "SQL", sql
@@ -342,7 +343,8 @@ def test_a_query_reads_the_sweeps_tables_only_and_writes_nothing(swept, tmp_path
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
     assert dataset.query(out, "SELECT count(*) FROM outcomes")[1][0][0] > 0  # and reading still works
     for sql in ("DESCRIBE outcomes", "SUMMARIZE outcomes", "FROM outcomes LIMIT 1", "EXPLAIN SELECT 1",
-                "PIVOT (SELECT point FROM outcomes) ON point", "WITH a AS (SELECT 1 AS x) SELECT x FROM a"):
+                "PIVOT (SELECT point FROM outcomes) ON point", "WITH a AS (SELECT 1 AS x) SELECT x FROM a",
+                "CALL pragma_table_info('outcomes')"):
         assert dataset.query(out, sql)[1], sql
 
 

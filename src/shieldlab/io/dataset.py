@@ -465,10 +465,12 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         raise InputError(f"holds {len(statements)} statements: give one", field="SQL")
     kind, T = statements[0].type, duckdb.StatementType
     # the statements that answer with rows (DESCRIBE, SHOW and SUMMARIZE are SELECTs to DuckDB;
-    # PIVOT is several in one); CREATE TABLE answered "Count 1", as if something were kept
-    if kind not in (T.SELECT, T.EXPLAIN, T.PRAGMA, T.MULTI):
+    # a PIVOT is several in one, as is a CREATE ... AS PIVOT); CREATE TABLE answered "Count 1",
+    # as if something were kept
+    pivot = kind == T.MULTI and statements[0].query.lstrip().lower().startswith("pivot")
+    if kind not in (T.SELECT, T.EXPLAIN, T.PRAGMA, T.CALL) and not pivot:
         raise InputError(f"{kind.name} is not asked here: a query reads {whose} own tables and writes nothing; "
-                         "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT or EXPLAIN",
+                         "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT, CALL or EXPLAIN",
                          field="SQL")
     con = duckdb.connect()
     try:
