@@ -368,7 +368,8 @@ class _Bar:
 
     def __call__(self, n_done: int) -> None:
         # (a kept chunk's call, after kept(), does not move it back)
-        self._progress.update(self._task, completed=max(n_done, self._progress.tasks[0].completed))
+        done = next(t.completed for t in self._progress.tasks if t.id == self._task)
+        self._progress.update(self._task, completed=max(n_done, done))
 
     def kept(self, n_done: int) -> None:
         self._progress.reset(self._task, completed=n_done)
@@ -3077,7 +3078,7 @@ def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's ex
         said = " ".join(e.format_message().split())
         got = _given(argv, getattr(e, "param", None))
         if got is not None and " got " not in said and repr(got) not in said:  # (a range's refusal names no value)
-            said += f" (got {got})"
+            said += f" (got {got if got.strip() else repr(got)})"
         _err().print(Text.assemble(("error:", "red"), " ", said + hint))
         return e.exit_code
     except SystemExit as e:

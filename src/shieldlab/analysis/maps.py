@@ -491,7 +491,7 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()
     under = legend.get_window_extent(renderer) if legend is not None and legend.get_visible() else None
     insets = [child.get_window_extent(renderer) for child in ax.child_axes]
     px = fig.dpi / 72.0
-    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    halo = [_halo(2.2)]
     lon0, lon1, lat0, lat1 = extent
     # cities: a dot and the name in the first free place of eight around it
     d = 3.5  # label offset from the dot [pt]
@@ -1094,7 +1094,6 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     batteries, sensors and the launch point; each panel shows its site's part of the map
     (:func:`site_view`)."""
     import matplotlib.pyplot as plt
-    from matplotlib import patheffects
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     from shieldlab.analysis import places
@@ -1110,7 +1109,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     cmap = ListedColormap(plt.get_cmap("YlGnBu")(np.linspace(0.25, 1.0, levels.size - 1)))
     norm = BoundaryNorm(levels, cmap.N)
     mesh = None
-    halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+    halo = [_halo(2.0)]
     # what the markers are called, named once the layout is final (name_markers)
     marks = [(b["lon_deg"], b["lat_deg"], b["name"], 6.0,
               dict(fontsize=7, zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7)))

@@ -676,7 +676,8 @@ def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
     run = o["run"]
     launched = int(cm.sum()) // max(runs, 1)
     arrived = np.array([int((o["arrived"] & cm & (run == r)).sum()) for r in range(runs)])
-    shot_down = np.array([int((o["killed"] & cm & (run == r)).sum()) for r in range(runs)])
+    # (a missile hit after it failed came down of its failure: counted there, not twice)
+    shot_down = np.array([int((o["killed"] & ~o["failed"] & cm & (run == r)).sum()) for r in range(runs)])
     failed = cm & o["failed"]
     where = np.where(o["failure_country"] == "", "sea", o["failure_country"]).astype(str)
     by: dict = {}

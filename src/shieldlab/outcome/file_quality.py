@@ -7,8 +7,10 @@ which object made each report.  Together they give each track its **label**: the
 that made most of its reports over its life (a threat ``n``, the spent booster ``N + n``
 of threat ``n``, or a false alarm).  Per run:
 
-A confirmed track counts from its confirmation to its last report (after it, a track
-coasts on a prediction no radar holds), as the one-per-threat tracks are scored.
+A confirmed track's errors and GOSPA count from its confirmation to its last report (after
+it, a track coasts on a prediction no radar holds), as the one-per-threat tracks are scored;
+the counts of tracks (false, booster, breaks) take every track ever confirmed, as the tracks
+table lists them (one confirmed only after its last report included).
 
 * **GOSPA** against every real object in the air, threats in flight and spent boosters
   present (a track on a booster is a good track of a real object; telling it from the
