@@ -2371,8 +2371,7 @@ def coverage(
         try:
             apogees = fly_threats(world).truth.apogee_alt if world.threats else None
             alt_km = cvm.threat_alt_km(apogees)
-            if apogees is not None and np.isfinite(apogees).any():
-                lowest_km = float(np.nanmin(np.where(np.isfinite(apogees), apogees, np.nan))) / 1e3
+            lowest_km = cvm.lowest_apogee_km(apogees) or np.inf
         except InputError as e:  # a threat that cannot be flown: the map needs no flight
             alt_km, unflown = cvm.DEFAULT_ALT_KM, e.message
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)

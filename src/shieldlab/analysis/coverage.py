@@ -307,13 +307,19 @@ def _lon_arc(lons_deg: np.ndarray, pad: float) -> tuple[float, float]:
     return west, east
 
 
+def lowest_apogee_km(apogee_alt_m) -> float | None:
+    """The lowest finite nominal apogee of ``apogee_alt_m`` [m], in km; None where there is none."""
+    apo = np.asarray([] if apogee_alt_m is None else apogee_alt_m, float)
+    apo = apo[np.isfinite(apo)]
+    return float(apo.min()) / 1e3 if apo.size else None
+
+
 def threat_alt_km(apogee_alt_m) -> float:
     """The altitude [km] a scenario's report maps coverage at: its threats' lowest nominal
     apogee (``apogee_alt_m``, [m]), whole kilometres, at most :data:`DEFAULT_ALT_KM` (a
     quasi-ballistic missile gliding at 40 km is never at 100 km); the default without threats."""
-    apo = np.asarray([] if apogee_alt_m is None else apogee_alt_m, float)
-    apo = apo[np.isfinite(apo)]
-    return DEFAULT_ALT_KM if not apo.size else min(DEFAULT_ALT_KM, max(1.0, float(round(apo.min() / 1e3))))
+    low = lowest_apogee_km(apogee_alt_m)
+    return DEFAULT_ALT_KM if low is None else min(DEFAULT_ALT_KM, max(1.0, float(round(low))))
 
 
 def lower_tier_alt_km(world, alt_km: float) -> float | None:
