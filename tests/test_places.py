@@ -577,6 +577,17 @@ def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path
     (name,) = [t for t in ax.texts if t.get_text() == "tabriz"]
     ring_deg = np.degrees(near / earth.R_EARTH_MEAN) / np.cos(np.radians(lat0))
     assert name.xy[0] <= lon0 - 0.9 * ring_deg and name.get_ha() == "right"
+    # a box the user gave (--bbox, --region) need not hold all the ground defended: nothing is
+    # carried past it (that ground was shaded "in reach, not defended", never computed), its edge
+    # is drawn and named in the legend
+    _, _, thr_given, _ = maps._threatened_in_view(grid, site, view, carry=False)
+    assert not thr_given[~inner].any() and (thr_given[inner].reshape(grid.shape) == threatened).all()
+    given = dataclasses.replace(fp, grid_given=True)
+    figs.clear()
+    maps.footprint_map(given, tmp_path / "g.png")
+    (fig,) = figs
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "computed box (nothing past it computed)" in labels
 
 
 def test_footprint_rows_leave_no_blank_band(monkeypatch, tmp_path):

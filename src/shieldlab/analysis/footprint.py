@@ -928,6 +928,9 @@ class Footprint:
     # node they belong to ("every" under integrated), the nodes its links pass them on to, the
     # launch sites whose threats it is expected to report (reports_sites; none: it sees none)
     early_warning: list[dict] = field(default_factory=list)
+    # the grid was given (--region, --bbox), not grown round the ground defended: what lies past
+    # it is not known to be undefended
+    grid_given: bool = False
 
     def first_track(self, site: int) -> dict | None:
         """Who gives the first fire-control-quality track against one site (index), over the
@@ -1322,8 +1325,8 @@ def compute(world, grid: Grid | None = None, site_names=None, cue_delay_s: float
         return _compute_on(world, g, sites=sites, cue_delay_s=cue_delay_s, model=model, n_ranges=n_ranges,
                            bearing_step_deg=bearing_step_deg, burnout_speed_scale=burnout_speed_scale)
 
-    if grid is not None:
-        return on(grid)
+    if grid is not None:  # the user's box: the ground past it was not computed (the maps say so)
+        return replace(on(grid), grid_given=True)
     box = auto_box(world, sites)
     limit = range_box(sites)
     for growth in range(GROWTHS + 1):

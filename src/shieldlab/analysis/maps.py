@@ -852,7 +852,7 @@ def _untracked(s) -> np.ndarray:
     return s.threatened & ~s.defended & ~(np.isfinite(s.cue_s) & (s.cue_system >= 0))
 
 
-def _threatened_in_view(g, s, view):
+def _threatened_in_view(g, s, view, carry: bool = True):
     """Site footprint ``s``'s threatened nodes on grid ``g`` carried past the grid's edge over
     ``view`` (lon0, lon1, lat0, lat1) [deg], on nodes of the grid's step: ``(lon (n_lon,),
     lat (n_lat,), threatened (n_lat, n_lon), extent)``.  The grid's own nodes keep their
@@ -861,7 +861,8 @@ def _threatened_in_view(g, s, view):
     range as the footprint aims, where the grid holds no ground past its threatened nodes).
     Nothing there is defended: the grid's box holds all the ground defended.  A panel that
     keeps room round a launch point past the grid's edge otherwise showed that ground as out
-    of reach, and the reach's line ended at the edge."""
+    of reach, and the reach's line ended at the edge.  ``carry`` False (a box the user gave,
+    which need not hold all the ground defended): nothing is carried past the grid."""
     step = g.step_deg or 1.0
     lon0, lon1, lat0, lat1 = float(g.lon_deg[0]), float(g.lon_deg[-1]), float(g.lat_deg[0]), float(g.lat_deg[-1])
 
@@ -878,7 +879,7 @@ def _threatened_in_view(g, s, view):
     threatened = np.zeros((lat.size, lon.size), bool)
     inner = _inner(lat, lon, g)
     threatened[inner] = s.threatened.ravel()
-    if (wb or wa or sb or sa) and s.threatened.any():
+    if (wb or wa or sb or sa) and s.threatened.any() and carry:
         from shieldlab import earth
 
         site = s.site
@@ -918,7 +919,7 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     draw_base(ax, *view)
     # threatened but not defended: a red veil (and the reach's line), over the view's part past
     # the grid too; defended: P(intercept) colour scale
-    lon, lat, threatened, ext = _threatened_in_view(g, s, view)
+    lon, lat, threatened, ext = _threatened_in_view(g, s, view, carry=not getattr(fp, "grid_given", False))
     undefended = np.where(threatened, 1.0, np.nan)
     undefended[_inner(lat, lon, g)] = np.where(s.threatened & ~s.defended, 1.0, np.nan).ravel()
     ax.imshow(undefended, origin="lower", extent=ext, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
@@ -934,6 +935,12 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
             ax.contourf(g.lon_deg, g.lat_deg, untracked.astype(float), levels=[0.5, 1.5], colors="none",
                         hatches=["////"], zorder=1.5)
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
+    if getattr(fp, "grid_given", False) and not (extent[0] <= view[0] and view[1] <= extent[1]
+                                                  and extent[2] <= view[2] and view[3] <= extent[3]):
+        # the panel runs past a box the user gave: what lies past it was not computed
+        ax.plot([extent[0], extent[1], extent[1], extent[0], extent[0]],
+                [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#555555", lw=0.8, ls=":",
+                zorder=3.5, label="computed box (nothing past it computed)")
     if threatened.any() and not threatened.all():
         ax.contour(lon, lat, threatened.astype(float), levels=[0.5], colors="#b2182b",
                    linewidths=1.0, linestyles="--", zorder=4)
@@ -949,6 +956,8 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
         right = s.site.lon_deg > view[0] + 0.7 * (view[1] - view[0])  # name it inwards, inside the panel
         # beside its ring of minimum range, not over it (the nearest threatened node's distance)
         ring = _ring_deg(lon, lat, threatened, s.site) / max(np.cos(np.radians(s.site.lat_deg)), 0.1)
+        if ring > 0.2 * (view[1] - view[0]):  # no ring near the star: a far grid's nearest cell put the
+            ring = 0.0                          # name 85 deg of longitude from its star
         ax.annotate(s.site.name.split("/")[0], (s.site.lon_deg + (-ring if right else ring), s.site.lat_deg),
                     xytext=(-4 if right else 4, 0), textcoords="offset points", fontsize=8, color="#b2182b",
                     zorder=7, fontweight="bold", ha="right" if right else "left", va="center",
@@ -1149,7 +1158,9 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                Line2D([], [], color="#b2182b", ls="--", lw=1.0, label="missile's reach"),
                Patch(fc="#d7301f", alpha=0.25, label="in reach, not defended"),
                *([Patch(fc="#f4c9c0", ec="#8b1a1a", hatch="////", lw=0.0, label="of it, no track expected")]
-                 if any(_untracked(s).any() for s in fp.sites) else [])]
+                 if any(_untracked(s).any() for s in fp.sites) else []),
+               *[h for ax in axes for h in ax.get_legend_handles_labels()[0]
+                 if h.get_label().startswith("computed box")][:1]]
     title = None
     every = fp.defended_all()
     if len(fp.sites) > 1 and every.any():
@@ -1187,8 +1198,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         name_markers(fig, ax, outside)
         label_map(fig, ax, view, first=places.places_in_grid(g, s.defended, limit=4), keep_out=keep_out)
     # two lines: one would widen a two-panel page past its maps
-    _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat (a perfect track, engaged "
-                    "without threat evaluation) · borders: Natural Earth "
+    _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat (a perfect track once "
+                    "one is confirmed, engaged without threat evaluation) · borders: Natural Earth "
                     f"(public domain) · {places.CREDIT}\npeople: {_PEOPLE_NOTE}", legend)
     _save(fig, path, dpi)
     plt.close(fig)
