@@ -1481,9 +1481,10 @@ def compare(
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)
+        own = (f" (under independent only its own: {a_sees_b} 1.00 means {a}'s radars saw every threat {b}'s did, "
+               f"not that {b} shared them)") if any(r.architecture == "independent" for r in results) else ""
         _print_line(f"tracks: A sees B: of the threats B's own sensors detected, the share A's fire control held a "
-                    f"track of, its own or one received (under independent only its own: {a_sees_b} 1.00 means "
-                    f"{a}'s radars saw every threat {b}'s did, not that {b} shared them)")
+                    f"track of, its own or one received{own}")
     if len(world.nodes) <= 1:  # (under the table, where the identical columns are read)
         _print_line("one C2 node: every architecture is the same C2 here, so the columns are the same; "
                     "sensors and batteries of different `system`s make several")
