@@ -158,11 +158,9 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None, held=
     of the threat from then on, not from its confirmation."""
     from shieldlab.tracking.mtt import CONFIRMED
 
-    first = np.full((C, N), np.inf)
-    number = np.full((C, N), -1, np.int64)
     held = _labelled_updates(tf, reports, origin) if held is None else held
     if not held:
-        return first, number
+        return np.full((C, N), np.inf), np.full((C, N), -1, np.int64)
     (cc, ss, kk), uniq, inv, span, label, origin = held
     truth = origin[cc, ss, kk]
     t = tf.t[kk]
@@ -175,9 +173,18 @@ def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None, held=
     taken_at = np.full(uniq.size, np.inf)
     np.minimum.at(taken_at, inv[own], t[own])
     when = np.maximum(firm_at, taken_at)
-    ok = np.flatnonzero((label >= 0) & (label < N) & np.isfinite(when))
-    if ok.size:  # per (run, threat) its earliest such track, the lower number of equals
-        run_, lab_, tid_, w_ = (uniq // span)[ok], label[ok], (uniq % span)[ok], when[ok]
+    return _earliest_per_threat(uniq, span, label, when, (label >= 0) & (label < N), C, N)
+
+
+def _earliest_per_threat(uniq, span: int, threat, when, ok, C: int, N: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of the tracks ``uniq`` (keys ``run * span + number``) where ``ok``, per (run, threat
+    ``threat``) the earliest finite ``when`` [s] and that track's number (the lower of equals):
+    ``(first (C, N), inf where none; number (C, N), -1 where none)``."""
+    first = np.full((C, N), np.inf)
+    number = np.full((C, N), -1, np.int64)
+    ok = np.flatnonzero(ok & np.isfinite(when))
+    if ok.size:
+        run_, lab_, tid_, w_ = (uniq // span)[ok], threat[ok], (uniq % span)[ok], when[ok]
         order = np.lexsort((tid_, w_, lab_, run_))
         group = (run_ * N + lab_)[order]
         head = order[np.r_[True, group[1:] != group[:-1]]]
@@ -212,20 +219,14 @@ def first_booster_track(tf, reports, C: int, N: int, origin=None, held=None) -> 
     detection because the first track confirmed on it followed the booster."""
     from shieldlab.tracking.mtt import CONFIRMED
 
-    first = np.full((C, N), np.inf)
-    number = np.full((C, N), -1, np.int64)
     held = _labelled_updates(tf, reports, origin) if held is None else held
     if not held:
-        return first, number
+        return np.full((C, N), np.inf), np.full((C, N), -1, np.int64)
     (cc, ss, kk), uniq, inv, span, label, _ = held
     conf = tf.status[cc, ss, kk] == CONFIRMED
     at = np.full(uniq.size, np.inf)
     np.minimum.at(at, inv[conf], tf.t[kk][conf])
-    ok = np.flatnonzero((label >= N) & (label < 2 * N) & np.isfinite(at))
-    for j in ok[np.lexsort((-(uniq % span)[ok], -at[ok]))].tolist():  # the earliest (lowest number) written last
-        c, n = int(uniq[j] // span), int(label[j] - N)
-        first[c, n], number[c, n] = at[j], int(uniq[j] % span)
-    return first, number
+    return _earliest_per_threat(uniq, span, label - N, at, (label >= N) & (label < 2 * N), C, N)
 
 
 def event_columns(world, chunk) -> dict[str, np.ndarray]:
