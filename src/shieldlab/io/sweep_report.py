@@ -105,8 +105,8 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
     # to the points makes a difference well inside their intervals look like a steep climb
     if lo_clip is not None:
         top = hi_clip if hi_clip is not None else max(ax.get_ylim()[1], lo_clip + 1e-9)
-        pad = 0.03 * (top - lo_clip)  # the markers at the bounds drawn whole
-        ax.set_ylim(lo_clip - pad, top + pad if hi_clip is not None else top)
+        pad = 0.03 * (top - lo_clip)  # the markers and bars at the bounds drawn whole
+        ax.set_ylim(lo_clip - pad, top + pad)
     if not numeric:
         ax.set_xticks(range(len(xs_all)), [shown(v) for v in xs_all])
         ax.set_xlim(-0.5, len(xs_all) - 0.5)  # room for the lines set aside at the first and last
