@@ -184,6 +184,21 @@ def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, mon
     m = w.shelling.missions[0]
     assert x0 < np.degrees(m.aim[1]) < x1 and y0 < np.degrees(m.aim[0]) < y1
     assert "the weapon (truth)" in near and not any("border" in n for n in near)
+    # estimates within ~2 % of the wide panel lie under the weapon's triangle there: drawn, not
+    # named in its legend (it listed dots no one could see); the close panel names them
+    ratio = (close_up[-1][1][1] - close_up[-1][1][0]) / (wide[0][1][1] - wide[0][1][0])
+    assert any("estimates" in n for n in near)
+    assert any("estimates" in n for n, _, _ in wide) == (ratio > 0.02), ratio
+    # akcakale-2012: the close view is ~1.2 % of the wide one; its wide legend names no estimates
+    ak = load_world("akcakale-2012")
+    seen.clear()
+    rep._close_up(ak, eng.simulate_shelling(ak, 16, seed=1, scene_run=0), 0)
+    names_by_width: dict = {}
+    for n, xl, _ in seen[0]:
+        names_by_width.setdefault(round(xl[1] - xl[0], 6), []).append(n)
+    (w_narrow, narrow), (w_wide, wide_names) = sorted(names_by_width.items())
+    assert w_narrow / w_wide < 0.02
+    assert not any("estimates" in n for n in wide_names) and any("estimates" in n for n in narrow)
 
 
 def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path, monkeypatch):

@@ -126,10 +126,13 @@ def _close_up(world, res, i: int) -> str:
         lon0, lon1, lat0, lat1 = lon_c - dlon, lon_c + dlon, lat_c - dlat, lat_c + dlat
         maps.draw_base(ax, lon0, lon1, lat0, lat1)
         _border(ax, res.territory, f"{sh.country}'s border (Natural Earth)")
+        # at the wide scale estimates within ~2 % of the panel lie under the weapon's triangle:
+        # drawn, but not named in that panel's legend (it listed dots no one could see)
+        hidden = not close and near_m / wide_m <= 0.02
         for j, r in enumerate(sh.radars):
             s = sel & (t["radar"] == r.name)
             ax.plot(t["est_lon"][s], t["est_lat"][s], ".", ms=3 if close else 2, alpha=0.5, color=colours[j % 4],
-                    zorder=5, label=f"{r.name}: estimates, {res.summary['runs']:,} runs")
+                    zorder=5, label=None if hidden else f"{r.name}: estimates, {res.summary['runs']:,} runs")
         if close and sc is not None:
             for j, (r, o) in enumerate(zip(sh.radars, sc.origins, strict=True)):
                 k = np.flatnonzero(o.located & (sc.volley.mission == i))
