@@ -1394,6 +1394,7 @@ def test_validate_notes_multi_target_settings_the_run_would_not_read(tmp_path, c
     assert main(["validate", str(scn), "--json"]) == 0
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert len(notes) == 2 and notes[0].startswith("note: tracking.init_hits 1 under association gnn: every report")
+    assert "`run` slow (fire control plans on every confirmed one" in notes[0]
     assert "no discrimination calls" in notes[1]  # (its radar's)
 
 

@@ -2774,7 +2774,8 @@ def _one_report_note(setting: str) -> str:
     say it alike; ``setting`` names how the scenario asked for it)."""
     return (f"note: {setting}: every report, a false alarm's too, starts a track that M-of-N can no longer "
             "drop, and only the miss product deletes it (dozens of silent looks for a track of one report): "
-            "with false alarms, expect many false tracks; 2 or more asks for a second report first")
+            "with false alarms, expect many false tracks, and `run` slow (fire control plans on every confirmed "
+            "one: minutes a run at hundreds of false alarms a frame); 2 or more asks for a second report first")
 
 
 def _tracking_note(world) -> str | None:
