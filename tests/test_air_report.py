@@ -151,11 +151,11 @@ def test_the_run_maps_radar_outlines_are_where_the_sensor_sees_the_lowest_flier(
     """kalibr-caspian-2015: a circle of the Pd 0.5 range alone put the TPY-2's 1,300 km round
     Kürecik, over the whole route of missiles it never saw (from its hill top a Kalibr at 20 m
     is always below its 0.5 deg elevation floor), and Armavir's showed as an unnamed arc with
-    its radar off the map.  Each outline is where the sensor's own visibility test holds for a
-    target at the lowest height a flier keeps, within the Pd 0.5 range; a radar that sees no
-    such target is named blind in the title, as one off the map is."""
+    its radar off the map.  Each outline is where the coverage map's test (the engine's field
+    of regard and the Pd 0.5 slant range) holds for a target at the lowest height a flier
+    keeps; a radar that sees no such target is named blind in the title, as one off the map is."""
+    from shieldlab.analysis.coverage import radar_covers
     from shieldlab.io.air_report import _reach_outline
-    from shieldlab.sensors.radar import visible
 
     world = shieldlab.load_world("kalibr-caspian-2015")
     res = simulate_air(world, runs=2, seed=1)
@@ -184,9 +184,7 @@ def test_the_run_maps_radar_outlines_are_where_the_sensor_sees_the_lowest_flier(
     d = np.asarray(shieldlab.earth.great_circle_distance(rd.lat, rd.lon, la, lo))
     on = d > 1.0
     assert on.any()
-    at = shieldlab.earth.geodetic_to_ecef(la[on], lo[on], np.full(on.sum(), 20.0))
-    assert visible(rd, at).all()
+    assert radar_covers(rd, la[on], lo[on], 20.0, 1e3 * r_km).all()
     la2, lo2 = shieldlab.earth.destination(rd.lat, rd.lon, shieldlab.earth.initial_bearing(rd.lat, rd.lon, la[on],
                                                                                            lo[on]), d[on] + 5e3)
-    beyond = shieldlab.earth.geodetic_to_ecef(la2, lo2, np.full(on.sum(), 20.0))
-    assert (~visible(rd, beyond) | (d[on] + 5e3 > 1e3 * r_km)).all()
+    assert not radar_covers(rd, la2, lo2, 20.0, 1e3 * r_km).any()

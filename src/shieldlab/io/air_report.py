@@ -197,17 +197,18 @@ def _overview(world, res, run: int, rows: dict) -> str:
 
 def _reach_outline(rd, range_km: float, alt_m: float, n_az: int = 180, n_r: int = 240):
     """(lat, lon) [rad] of the outline of where radar ``rd`` sees a target at height ``alt_m``
-    [m] within ``range_km``: per azimuth the farthest ground distance at which the sensor's own
-    test (:func:`shieldlab.sensors.radar.visible`: field of regard, elevation floor and mask,
-    line of sight through the scenario's refraction) holds, closed back to the radar where it
-    sees nothing.  Empty arrays where it sees no such target anywhere (a 20 m cruise missile
-    below a hill-top radar's 0.5 deg floor, at any range)."""
-    from shieldlab.sensors.radar import visible
+    [m] within ``range_km``: per azimuth the farthest ground distance at which the coverage
+    map's own test holds (:func:`shieldlab.analysis.coverage.radar_covers`: the engine's field
+    of regard, elevation floor and mask, line of sight through the scenario's refraction, and
+    the slant range, shrunk off a face's normal), closed back to the radar where it sees
+    nothing.  Empty arrays where it sees no such target anywhere (a 20 m cruise missile below
+    a hill-top radar's 0.5 deg floor, at any range)."""
+    from shieldlab.analysis.coverage import radar_covers
 
     az = np.linspace(0.0, 2 * np.pi, n_az + 1)
-    dist = np.linspace(0.0, 1e3 * range_km, n_r + 1)[1:]
+    dist = np.linspace(0.0, 1e3 * range_km, n_r + 1)[1:]  # (a ground distance no longer than the slant range)
     la, lo = earth.destination(rd.lat, rd.lon, az[:, None], dist[None, :])
-    seen = visible(rd, earth.geodetic_to_ecef(la, lo, np.full(la.shape, alt_m)))
+    seen = radar_covers(rd, la, lo, alt_m, 1e3 * range_km)
     if not seen.any():
         return np.zeros(0), np.zeros(0)
     far = np.where(seen.any(axis=1), dist[seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)], 0.0)
