@@ -673,22 +673,23 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
 def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
     """Every cruise missile of the scenario together: launched, arrived per run, shot down per
     run, and where the failures came down per run (by country, "sea" off the land)."""
-    run = o["run"]
+    run = np.asarray(o["run"], np.int64)
+
+    def per_run(mask: np.ndarray) -> np.ndarray:  # the missiles of ``mask`` in each run
+        return np.bincount(run[mask], minlength=runs)
+
     launched = int(cm.sum()) // max(runs, 1)
-    arrived = np.array([int((o["arrived"] & cm & (run == r)).sum()) for r in range(runs)])
-    # (a missile hit after it failed came down of its failure: counted there, not twice)
-    shot_down = np.array([int((o["killed"] & ~o["failed"] & cm & (run == r)).sum()) for r in range(runs)])
     failed = cm & o["failed"]
     where = np.where(o["failure_country"] == "", "sea", o["failure_country"]).astype(str)
     by: dict = {}
     for country in sorted(set(where[failed])):
-        per_run = np.array([int((failed & (where == country) & (run == r)).sum()) for r in range(runs)])
-        hist = np.bincount(per_run)
-        by[country] = {**_m(per_run, lower=0.0), "runs_with": {str(k): int(v) for k, v in enumerate(hist) if v}}
-    return {"launched": launched, "arrived_per_run": _m(arrived, lower=0.0, upper=launched),
-            "failed_per_run": _m(np.array([int((failed & (run == r)).sum()) for r in range(runs)]), lower=0.0,
-                                 upper=launched),
-            "shot_down_per_run": _m(shot_down, lower=0.0, upper=launched),
+        n = per_run(failed & (where == country))
+        hist = np.bincount(n)
+        by[country] = {**_m(n, lower=0.0), "runs_with": {str(k): int(v) for k, v in enumerate(hist) if v}}
+    return {"launched": launched, "arrived_per_run": _m(per_run(o["arrived"] & cm), lower=0.0, upper=launched),
+            "failed_per_run": _m(per_run(failed), lower=0.0, upper=launched),
+            # (a missile hit after it failed came down of its failure: counted there, not twice)
+            "shot_down_per_run": _m(per_run(o["killed"] & ~o["failed"] & cm), lower=0.0, upper=launched),
             "failures_per_run_by_country": by}
 
 
