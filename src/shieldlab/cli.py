@@ -704,12 +704,18 @@ def _print_no_fire(summary: dict, events: dict | None) -> None:
     _print_table(_reasons_table(rows, runs, "why no battery fired"))
 
 
+def _refuse_a_salvo(members, name: str, noun: str) -> None:
+    """An ``--explain`` of a salvo's entry name (an entry of count N is N ``noun``, named
+    NAME#1 .. NAME#N, each with the entry's name as its ``group``): refused, naming them."""
+    salvo = [x.name for x in members if x.group == name and x.name != name]
+    if salvo:
+        raise InputError(f"{name!r} is a salvo of {len(salvo)} {noun}: name one, {salvo[0]} .. {salvo[-1]}",
+                         field="--explain")
+
+
 def _check_threat(world, name: str) -> None:
     names = [t.name for t in world.threats]
-    salvo = [t.name for t in world.threats if t.group == name and t.name != name]
-    if salvo:  # an entry of count N is N threats, named NAME#1 .. NAME#N
-        raise InputError(f"{name!r} is a salvo of {len(salvo)} threats: name one, {salvo[0]} .. {salvo[-1]}",
-                         field="--explain")
+    _refuse_a_salvo(world.threats, name, "threats")
     if name not in names:
         raise InputError(f"no threat {name!r} in {world.scenario.name}; threats: {', '.join(names)}",
                          field="--explain")
@@ -1087,10 +1093,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     world = _load_world(scenario, settings)
     missions = _mission_names(world)
     if explain is not None and explain not in {f.name for f in world.flights} | missions:
-        salvo = [f.name for f in world.flights if f.group == explain]
-        if salvo:  # an entry of count N is N flights, named NAME#1 .. NAME#N
-            raise InputError(f"{explain!r} is a salvo of {len(salvo)} flights: name one, {salvo[0]} .. {salvo[-1]}",
-                             field="--explain")
+        _refuse_a_salvo(world.flights, explain, "flights")
         names = [f.name for f in world.flights] + sorted(missions)
         listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         what = "flight" if not missions else "fire mission" if not world.flights else "flight or fire mission"
