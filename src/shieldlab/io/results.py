@@ -139,13 +139,23 @@ def first_track_numbered(chunk, system: str) -> tuple[np.ndarray, np.ndarray | N
     if tg is None:
         return trk.confirm_time, None
     C, N = chunk.outcomes.intercepted.shape
-    if system in chunk.files:
-        tf, reports = chunk.files[system]
-        return _first_firm_track_of_reports(tf, reports, C, N, chunk.origins.get(system))
+    own = _report_file(chunk, system)
+    if own is not None:
+        tf, reports, origin = own
+        return _first_firm_track_of_reports(tf, reports, C, N, origin)
     first = np.full((C, N), np.inf)
     c_, t_ = np.nonzero((tg >= 0) & (tg < N))
     np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
     return first, None
+
+
+def _report_file(chunk, system: str):
+    """``(track file, reports, origin)`` of ``system``'s own tracks of reports without labels,
+    or None: tracks by label, or a picture of tracks received (no file of its own)."""
+    if chunk.targets.get(system) is None or system not in chunk.files:
+        return None
+    tf, reports = chunk.files[system]
+    return tf, reports, chunk.origins.get(system)
 
 
 def _first_firm_track_of_reports(tf, reports, C: int, N: int, origin=None, held=None) -> tuple[np.ndarray, np.ndarray]:
@@ -285,9 +295,9 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
     for link, t in chunk.warnings.passed.items():  # passed on to another node over a link
         add(np.where(t <= tr.t[-1], t, np.inf), "launch-report", link, "passed on over the link")
     for system in chunk.tracks:  # (tracks of reports without labels: which track, by its file's number)
-        if chunk.targets.get(system) is not None and system in chunk.files:
-            tf, reports = chunk.files[system]
-            t_first, numbers, detail = firm_and_booster(tf, reports, chunk.origins.get(system))
+        own = _report_file(chunk, system)
+        if own is not None:
+            t_first, numbers, detail = firm_and_booster(own[0], own[1], own[2])
         else:  # (by labels, or a picture of tracks received: first_track_numbered's other cases)
             (t_first, numbers), detail = first_track_numbered(chunk, system), ""
         add(before_destroyed(chunk, t_first), "track", system, detail, numbers=numbers)
