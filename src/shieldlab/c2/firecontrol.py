@@ -369,12 +369,16 @@ class FireControl:
                 continue
             J = int(min(HORIZON, max(self.t_end - tick, 0.0)) / PREDICT_DT) + 2
             pos, _, _ = coast(tr.x[cs[rows], ns[rows], k[rows]], PREDICT_DT, J)
-            plat, plon, _ = earth.ecef_to_geodetic(pos)
-            out = rows[~shapely.contains_xy(self.sector, plon, plat).any(axis=1)]
+            out = rows[~self._crosses_sector(pos)]
             c, n = cs[out], ns[out]
             for b in [b for b in range(len(self.bats)) if self.plan[b] == key]:
                 was = self.reason[c, n, b]
                 self.reason[c, n, b] = np.where((was >= 0) & ~_IS_BLOCKING[was], _R["outside-sector"], was)
+
+    def _crosses_sector(self, pos: np.ndarray) -> np.ndarray:
+        """Whether each predicted path ``pos`` (M, J, 3) [ECEF m] passes over the node's sector."""
+        plat, plon, _ = earth.ecef_to_geodetic(pos)
+        return shapely.contains_xy(self.sector, plon, plat).any(axis=1)
 
     def _held_as_duplicate(self, c: int, n: int, tick: float, b: int) -> bool:
         """Whether track ``(c, n)``, about to be engaged, is the same object as a track this node
@@ -456,8 +460,7 @@ class FireControl:
         self.last_look[cs[live], ns[live]] = tick
         in_sector = np.ones(cs.size, bool)
         if self.sector is not None:
-            plat, plon, _ = earth.ecef_to_geodetic(pos)
-            in_sector = shapely.contains_xy(self.sector, plon, plat).any(axis=1)
+            in_sector = self._crosses_sector(pos)
         t_int = t_track + jt  # (J,)
         # the predicted points an intercept may be planned at (the same for every battery), and
         # where they are over the ground: intercept_window reads the time to reach nowhere else
