@@ -919,7 +919,8 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     draw_base(ax, *view)
     # threatened but not defended: a red veil (and the reach's line), over the view's part past
     # the grid too; defended: P(intercept) colour scale
-    lon, lat, threatened, ext = _threatened_in_view(g, s, view, carry=not getattr(fp, "grid_given", False))
+    given = getattr(fp, "grid_given", False)  # a box the user gave (--bbox, --region)
+    lon, lat, threatened, ext = _threatened_in_view(g, s, view, carry=not given)
     undefended = np.where(threatened, 1.0, np.nan)
     undefended[_inner(lat, lon, g)] = np.where(s.threatened & ~s.defended, 1.0, np.nan).ravel()
     ax.imshow(undefended, origin="lower", extent=ext, cmap=ListedColormap(["#d7301f"]), alpha=0.18,
@@ -935,8 +936,7 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
             ax.contourf(g.lon_deg, g.lat_deg, untracked.astype(float), levels=[0.5, 1.5], colors="none",
                         hatches=["////"], zorder=1.5)
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
-    if getattr(fp, "grid_given", False) and not (extent[0] <= view[0] and view[1] <= extent[1]
-                                                  and extent[2] <= view[2] and view[3] <= extent[3]):
+    if given and not (extent[0] <= view[0] and view[1] <= extent[1] and extent[2] <= view[2] and view[3] <= extent[3]):
         # the panel runs past a box the user gave: what lies past it was not computed
         ax.plot([extent[0], extent[1], extent[1], extent[0], extent[0]],
                 [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#555555", lw=0.8, ls=":",
