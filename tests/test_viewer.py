@@ -88,6 +88,13 @@ def test_the_viewer_loads_the_scene_on_an_offline_globe(page, results):
     assert [rows.nth(i).get_attribute("data-threat") for i in range(rows.count())] == [p["name"] for p in threats]
     assert [rows.nth(i).get_attribute("data-outcome") for i in range(rows.count())] == \
         [p["properties"]["outcome"] for p in threats]
+    # the key names a kill and a miss only where the run has one
+    key = pg.locator("#legend").inner_text()
+    results_ = {p["properties"]["killed"] for p in doc if p.get("properties", {}).get("kind") == "intercept"}
+    assert ("kill (intercept point)" in key) == (True in results_)
+    assert ("\nmiss" in "\n" + key) == (False in results_)
+    # the Aegis ship's radar and battery share a spot: drawn as one marker with a count
+    assert pg.evaluate("window.shieldlab.clustered || 0") > 0
     if SHOTS:
         IMAGES.mkdir(parents=True, exist_ok=True)
         pg.locator("#threats li").nth(2).click()
@@ -115,6 +122,10 @@ def test_clicking_a_threat_flies_to_it_and_shows_its_outcome(page, results):
         # the camera is near the threat: within the 1,600 km offset (plus the flight's altitude)
         pos = np.asarray(threats[i]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
         assert np.min(np.linalg.norm(pos - after, axis=1)) < 2.5e6
+        # how far it looks from: 1.2 times the flight's span, between 250 and 1,600 km (a
+        # Scud's 270 km flight was a 50-pixel speck from the old fixed 1,600 km)
+        span = np.linalg.norm(pos[-1] - pos[0])
+        assert pg.evaluate("window.shieldlab.range") == pytest.approx(min(max(1.2 * span, 2.5e5), 1.6e6), rel=1e-3)
         assert pg.evaluate("window.shieldlab.viewer.selectedEntity.name") == threats[i]["name"]
     assert not errors, errors
 

@@ -13,13 +13,14 @@ const COLOURS = {
   "shot down": "#2ecc71", "reached its target": "#e74c3c", "came down": "#95a5a6", "left the scene": "#f1c40f",
 };
 const AIR_FATES = ["shot down", "reached its target", "came down", "left the scene"];
-// the key: colour, words, and the packet kind (and outcome) that must be in the scene for the line to show
+// the key: colour, words, and the packet kind (and outcome: a threat's, or an intercept's kill or miss)
+// that must be in the scene for the line to show
 const KEY = [
   ["#2ecc71", "threat intercepted", "threat", "intercepted"], ["#e67e22", "threat leaked", "threat", "leaked"],
   ["#c0392b", "leaked on a defended asset", "threat", "leaked on an asset"],
   ["#f1c40f", "threat still in the air", "threat", "airborne"],
-  ["#5dade2", "interceptor", "interceptor"], ["#ffffff", "kill (intercept point)", "intercept"],
-  ["#95a5a6", "miss", "intercept"], ["#9b59b6", "radar and its coverage", "radar"],
+  ["#5dade2", "interceptor", "interceptor"], ["#ffffff", "kill (intercept point)", "intercept", "kill"],
+  ["#95a5a6", "miss", "intercept", "miss"], ["#9b59b6", "radar and its coverage", "radar"],
   ["#ec7063", "early-warning satellite", "satellite"], ["#3498db", "battery", "battery"],
   ["#f1c40f", "defended asset", "asset"],
   ["#2ecc71", "shot down", "threat", "shot down"], ["#e74c3c", "reached its target", "threat", "reached its target"],
@@ -64,6 +65,24 @@ function showDetails(entity) {
   d.dataset.outcome = outcome;
 }
 
+// how far from a threat the camera looks at it [m]: an aircraft's incursion spans a few kilometres;
+// a missile's flight from a hundred kilometres (a Scud's) to a few thousand (an IRBM's): 1.2 times
+// the farthest it gets from where it starts, between 250 and 1,600 km
+function viewRange(entity, span) {
+  if (AIR_FATES.includes(prop(entity, "outcome"))) return 3.0e5;
+  if (!span) return 1.6e6;
+  // sampled inside the span: its ends can fall a hair outside the first and last samples
+  const total = Cesium.JulianDate.secondsDifference(span.stop, span.start);
+  const at = (f) => entity.position.getValue(Cesium.JulianDate.addSeconds(span.start, f * total, new Cesium.JulianDate()));
+  const start = at(0.001);
+  let far = 0.0;
+  for (let i = 1; i <= 20; i++) {
+    const p = at(Math.min(i / 20, 0.999));
+    if (start && p) far = Math.max(far, Cesium.Cartesian3.distance(start, p));
+  }
+  return far > 0.0 ? Math.min(Math.max(1.2 * far, 2.5e5), 1.6e6) : 1.6e6;
+}
+
 async function select(viewer, entity, row) {
   for (const li of document.querySelectorAll("#threats li")) li.classList.remove("selected");
   row.classList.add("selected");
@@ -78,8 +97,8 @@ async function select(viewer, entity, row) {
   viewer.selectedEntity = entity;
   showDetails(entity);
   state.flying = true;
-  // a missile's flight spans a region; an aircraft's incursion a few kilometres: look closer
-  const range = AIR_FATES.includes(prop(entity, "outcome")) ? 3.0e5 : 1.6e6;
+  const range = viewRange(entity, span);
+  state.range = range;
   await viewer.flyTo(entity, { duration: 1.2, offset: new Cesium.HeadingPitchRange(0.0, -0.5, range) });
   state.flying = false;
 }
@@ -101,6 +120,28 @@ async function main() {
   state.viewer = viewer;
   const ds = await Cesium.CzmlDataSource.load(url);
   await viewer.dataSources.add(ds);
+  // markers that fall on one spot at this distance (a site's radar, battery and asset; the
+  // impacts of a salvo) are drawn as one dot named by the first and a count of the others,
+  // not as names printed over each other: zoom in and they part
+  ds.clustering.enabled = true;
+  ds.clustering.pixelRange = 20;
+  ds.clustering.minimumClusterSize = 2;
+  ds.clustering.clusterEvent.addEventListener((entities, cluster) => {
+    cluster.billboard.show = false;
+    cluster.point.show = true;
+    cluster.point.pixelSize = 11;
+    cluster.point.color = Cesium.Color.WHITE;
+    cluster.point.outlineColor = Cesium.Color.BLACK;
+    cluster.point.outlineWidth = 1;
+    cluster.label.show = true;
+    cluster.label.text = `${entities[0].name} +${entities.length - 1}`;
+    cluster.label.font = "13px sans-serif";
+    cluster.label.pixelOffset = new Cesium.Cartesian2(10, 0);
+    cluster.label.horizontalOrigin = Cesium.HorizontalOrigin.LEFT;
+    cluster.label.style = Cesium.LabelStyle.FILL_AND_OUTLINE;
+    cluster.label.outlineWidth = 3;
+    state.clustered = (state.clustered || 0) + 1;  // for the tests: clusters were formed
+  });
   viewer.clockTrackedDataSource = ds;
   document.getElementById("title").textContent = ds.name || "shieldlab";
   document.title = `${ds.name || "shieldlab"} — shieldlab`;
@@ -128,6 +169,9 @@ async function main() {
       `${plural(n("radar"), "radar")} · ${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`;
   const legend = document.getElementById("legend");
   const outcomes = new Set(state.threats.map((t) => t.outcome));
+  for (const e of ds.entities.values) {
+    if (prop(e, "kind") === "intercept") outcomes.add(prop(e, "killed") ? "kill" : "miss");
+  }
   for (const [colour, text, kind, outcome] of KEY) {
     if (n(kind) === 0 || (outcome && !outcomes.has(outcome))) continue;  // only what the scene holds
     const li = el("li");
