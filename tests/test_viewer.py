@@ -122,10 +122,11 @@ def test_clicking_a_threat_flies_to_it_and_shows_its_outcome(page, results):
         # the camera is near the threat: within the 1,600 km offset (plus the flight's altitude)
         pos = np.asarray(threats[i]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
         assert np.min(np.linalg.norm(pos - after, axis=1)) < 2.5e6
-        # how far it looks from: 1.2 times the flight's span, between 250 and 1,600 km (a
-        # Scud's 270 km flight was a 50-pixel speck from the old fixed 1,600 km)
-        span = np.linalg.norm(pos[-1] - pos[0])
-        assert pg.evaluate("window.shieldlab.range") == pytest.approx(min(max(1.2 * span, 2.5e5), 1.6e6), rel=1e-3)
+        # how far it looks from: 1.2 times the flight's span (the farthest it gets from its
+        # start, sampled a hair inside its ends), between 250 and 1,600 km (a Scud's 270 km
+        # flight was a 50-pixel speck from the old fixed 1,600 km)
+        span = np.linalg.norm(pos - pos[0], axis=1).max()
+        assert pg.evaluate("window.shieldlab.range") == pytest.approx(min(max(1.2 * span, 2.5e5), 1.6e6), rel=5e-3)
         assert pg.evaluate("window.shieldlab.viewer.selectedEntity.name") == threats[i]["name"]
     assert not errors, errors
 
