@@ -194,3 +194,22 @@ def test_mean_interval_is_cut_at_the_bounds_no_value_can_pass():
     _, lo, _ = mean_interval(np.array([[0.0, 5.0], [1.0, 5.0]]), lower=0.0)
     assert lo[0] == 0.0 and lo[1] == 5.0
     assert np.isnan(mean_interval([3.0], lower=0.0)[1])
+
+
+def test_runs_all_alike_give_the_exact_interval_of_a_bounded_mean():
+    """32 runs without a leaker of 2 threats: the t interval is the point 0-0, beside a P(no
+    leaker) of 0.89-1.00 (Clopper-Pearson, 0 of 32).  At most a share 1 - 0.025^(1/32) of runs
+    could have leaked, each at most 2 leakers: 0 to 0.218."""
+    m, lo, hi = mean_interval(np.zeros(32), lower=0.0, upper=2.0)
+    p_lo, _ = clopper_pearson_interval(32, 32)
+    assert (m, lo) == (0.0, 0.0)
+    assert hi == pytest.approx(2.0 * (1.0 - p_lo), rel=1e-12) and hi == pytest.approx(0.2178, abs=1e-4)
+    # every run at the top: the mirror image; in between, both sides open
+    assert mean_interval(np.full(32, 2.0), lower=0.0, upper=2.0)[1] == pytest.approx(2.0 - 0.2178, abs=1e-4)
+    m, lo, hi = mean_interval(np.ones(32), lower=0.0, upper=2.0)
+    assert lo == pytest.approx(1.0 - 0.1089, abs=1e-4) and hi == pytest.approx(1.0 + 0.1089, abs=1e-4)
+    # per column: only the alike column widens; without both bounds the point stays
+    m, lo, hi = mean_interval(np.stack([np.zeros(32), np.arange(32.0) % 2], axis=1), lower=0.0, upper=2.0)
+    assert hi[0] == pytest.approx(0.2178, abs=1e-4)
+    assert hi[1] == pytest.approx(mean_interval(np.arange(32.0) % 2)[2])
+    assert mean_interval(np.zeros(32), lower=0.0) == (0.0, 0.0, 0.0)

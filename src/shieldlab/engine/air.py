@@ -666,13 +666,16 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
     kinds = {f.name: f.spec.kind for f in world.flights}
     cm = np.array([kinds[str(n)] == "cruise-missile" for n in o["flight"]], bool)
     if cm.any():
-        out["cruise_missiles"] = _missile_totals(o, cm, runs)
+        shooters = world.policing is not None and bool(policing.fighters(world.policing))
+        out["cruise_missiles"] = _missile_totals(o, cm, runs, shooters)
     return out
 
 
-def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
+def _missile_totals(o: dict, cm: np.ndarray, runs: int, shooters: bool = True) -> dict:
     """Every cruise missile of the scenario together: launched, arrived per run, shot down per
-    run, and where the failures came down per run (by country, "sea" off the land)."""
+    run, and where the failures came down per run (by country, "sea" off the land).
+    ``shooters``: whether the scenario has fighters that could shoot one down; without them
+    none is, by construction, and the shot down per run is 0 with no interval around it."""
     run = np.asarray(o["run"], np.int64)
 
     def per_run(mask: np.ndarray) -> np.ndarray:  # the missiles of ``mask`` in each run
@@ -689,7 +692,8 @@ def _missile_totals(o: dict, cm: np.ndarray, runs: int) -> dict:
     return {"launched": launched, "arrived_per_run": _m(per_run(o["arrived"] & cm), lower=0.0, upper=launched),
             "failed_per_run": _m(per_run(failed), lower=0.0, upper=launched),
             # (a missile hit after it failed came down of its failure: counted there, not twice)
-            "shot_down_per_run": _m(per_run(o["killed"] & ~o["failed"] & cm), lower=0.0, upper=launched),
+            "shot_down_per_run": _m(per_run(o["killed"] & ~o["failed"] & cm), lower=0.0,
+                                    upper=launched if shooters else 0.0),
             "failures_per_run_by_country": by}
 
 
