@@ -29,7 +29,7 @@ def _world(tmp_path, extra="tracking: {association: gnn}\n", name=PRESET):
 def gnn(tmp_path_factory):
     w = _world(tmp_path_factory.mktemp("gnn"))
     flights = chain.fly_threats(w)
-    return w, flights, chain.run_chunk(w, flights, 0, 4, np.random.SeedSequence(2))
+    return w, flights, chain.run_chunk(w, flights, 0, 4, np.random.SeedSequence(8))
 
 
 def test_fire_control_engages_tracks_and_kill_assessment_finds_what_they_held(gnn):
@@ -162,7 +162,7 @@ def test_the_tracks_fire_control_read_came_from_reports_without_labels(gnn):
 
 def test_a_run_is_the_same_whatever_its_chunk(gnn):
     w, flights, ch = gnn
-    alone = chain.run_chunk(w, flights, 2, 1, np.random.SeedSequence(2))
+    alone = chain.run_chunk(w, flights, 2, 1, np.random.SeedSequence(8))
     np.testing.assert_array_equal(alone.outcomes.intercepted[0], ch.outcomes.intercepted[2])
     np.testing.assert_array_equal(alone.outcomes.interceptors[0], ch.outcomes.interceptors[2])
 
@@ -285,7 +285,7 @@ def test_a_threat_fire_control_had_no_track_of_gets_a_row_per_battery(gnn):
     w, _, ch = gnn
     d = ch.decisions
     untracked = np.isin(d.reason, [REASONS.index("no-track"), REASONS.index("judged-booster")])
-    assert untracked.any()  # seed 2, 4 runs: warheads whose confirmed tracks were judged boosters
+    assert untracked.any()  # seed 8, 4 runs: warheads whose confirmed tracks were judged boosters
     assert (d.battery[untracked] >= 0).all()
     for c, n in set(zip(d.run[untracked], d.threat[untracked])):
         rows = untracked & (d.run == c) & (d.threat == n)
@@ -311,7 +311,7 @@ def test_judged_booster_rows_are_threats_whose_only_confirmed_tracks_were_called
             followed[c, lab] = True
             called[c, lab] |= warhead
     np.testing.assert_array_equal(judged_boosters(tf, list(reps), N), followed & ~called)
-    assert (followed & ~called).any()  # seed 2, 4 runs: two warheads tracked under a booster's call
+    assert (followed & ~called).any()  # seed 8, 4 runs: two warheads tracked under a booster's call
     d = ch.decisions
     for reason, expect in (("judged-booster", True), ("no-track", False)):
         rows = d.reason == REASONS.index(reason)
@@ -439,7 +439,7 @@ def test_the_run_table_and_report_say_how_many_rounds_went_at_boosters(tmp_path)
     from test_cli import cli
 
     _world(tmp_path)  # writes gnn.yaml
-    r = cli("run", tmp_path / "gnn.yaml", "--runs", "4", "--seed", "2", "--out", tmp_path / "res", cwd=tmp_path)
+    r = cli("run", tmp_path / "gnn.yaml", "--runs", "4", "--seed", "8", "--out", tmp_path / "res", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "of them at its booster" in r.stdout and "of them at spent boosters" in r.stdout
     # (at 200 columns the wide table wraps its headers: "booster" over "tracks/run")

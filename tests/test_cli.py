@@ -120,10 +120,10 @@ def test_flyout_json(capsys):
     ("sejjil-2", "36.5,46.0", "depressed", "full burn, the depressed branch"),
     ("sejjil-2", "36.5,46.0", "lofted", "full burn, the lofted branch"),
     # a missile that can cut its thrust, near its maximum range: no cut-off reaches the aim point
-    ("shahab-3", "35.5,57.2", "min-energy", "full burn, the lofted branch: no trimmed shot reaches the aim point"),
+    ("shahab-3", "35.5,57.3", "min-energy", "full burn, the lofted branch: no trimmed shot reaches the aim point"),
 ])
 def test_flyout_says_which_shot_it_flies(capsys, missile, to, profile, steering):
-    start = "35.5,46.0" if to == "35.5,57.2" else "38.08,46.29"
+    start = "35.5,46.0" if to == "35.5,57.3" else "38.08,46.29"
     assert main(["flyout", missile, "--from", start, "--to", to, "--profile", profile, "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["steering"].startswith(steering)

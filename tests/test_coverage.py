@@ -730,14 +730,14 @@ def test_cli_maps_by_default_where_the_threats_fly(tmp_path):
     assert f"at {want:g} km: the threats' lowest apogee ({lowest:,.1f} km) to the whole km" in said
     r = cli("epaa-phase-1", "--step-deg", "1")
     assert "at 100 km: the default, below every threat's apogee" in " ".join(r.stdout.split())
-    # a Scud-C over 570 km tops out at 99.9 km: mapped at 100 km, and not "below every apogee"
+    # a Scud-C over 362 km tops out at 99.7 km: mapped at 100 km, and not "below every apogee"
     scud_c = tmp_path / "scud-c.yaml"
     scud_c.write_text("""
 name: scud-c-at-100-km
 epoch: 2020-06-01T00:00:00Z
 sites:
   radar-site: {lat: 32.0, lon: 35.2, alt_m: 800}
-  launch-area: {lat: 34.3, lon: 38.8}
+  launch-area: {lat: 33.855, lon: 38.096}
 sensors:
   - {name: tpy2, type: an-tpy-2, site: radar-site, boresight_az_deg: 50}
 assets:

@@ -580,7 +580,7 @@ def test_an_interceptor_at_a_spent_booster_is_named_so():
     raw["tracking"] = {"association": "gnn"}
     w = shieldlab.load_world(raw)
     flights = chain.preflight(w, 2)
-    ch = chain.replay_run(w, flights, 1, 0)
+    ch = chain.replay_run(w, flights, 6, 0)  # seed 6: a salvo at a booster in run 0
     doc = json.loads(scene.scene(w, ch, 0, run=0).dumps())
     shots = _packets(doc, "interceptor")
     target = ch.engagements.target

@@ -8,7 +8,8 @@ Profiles
     For a missile that can shed energy: of all kicks whose trajectory, trimmed to
     the range, reaches it, the one that burns out on the minimum-energy conic for
     the range its coast covers (the closed form's minimum-energy shot, Bate, Mueller
-    & White 1971, ch. 6, flown from the real vehicle's burnout point).  A liquid
+    & White 1971, ch. 6, flown from the real vehicle's burnout point, of its velocity
+    relative to the Earth: :func:`conic_angle_error` says why not the inertial one).  A liquid
     missile trims by cutting thrust at the right moment; a multi-stage solid with
     general energy management (``energy_management: gem``) by yawing its upper
     stages' thrust off the path (:meth:`~shieldlab.flyout.vehicle.Vehicle.throttled`:
@@ -20,7 +21,7 @@ Profiles
     in the burnout angle to second order, and a steeper shot burns out higher, so the
     least speed over the whole vehicle trades a few m/s for a burnout tens of
     kilometres higher and a shot degrees steeper: at 7,400 km a Topol-M under GEM
-    would fly a 1,438 km apogee where the conic gives 1,355 km (Gronlund & Wright
+    would fly a 1,438 km apogee where the conic gives 1,356 km (Gronlund & Wright
     1992: ~1,340 km; tests/validation/test_min_energy_flyout.py).
 ``lofted`` / ``depressed``
     Full burn; the smaller (steeper) or larger (flatter) kick angle that reaches
@@ -133,7 +134,7 @@ class Shot(NamedTuple):
     apogee: np.ndarray  # apogee altitude [m]
     flight_time: np.ndarray  # launch to impact [s]
     burnout_speed: np.ndarray  # inertial speed at burnout [m/s]
-    burnout_state: np.ndarray  # (M, 6) ECEF position [m] and inertial velocity [m/s] at burnout
+    burnout_state: np.ndarray  # (M, 6) ECEF position [m] and velocity relative to the Earth [m/s] at burnout
 
     @property
     def conic_error(self) -> np.ndarray:
@@ -144,9 +145,17 @@ class Shot(NamedTuple):
 
 def conic_angle_error(burnout_state: np.ndarray) -> np.ndarray:
     """How far above the minimum-energy flight-path angle a burnout state (M, 6: ECEF position
-    [m], inertial velocity [m/s]) flies, for the range its own Kepler conic covers from that
-    height [rad]: 0 on the minimum-energy conic (Bate, Mueller & White 1971, ch. 6), positive
-    lofted, negative depressed, nan where the conic does not come back down."""
+    [m], velocity relative to the Earth [m/s]) flies, for the range the Kepler conic of that
+    velocity covers from that height over a non-rotating sphere [rad]: 0 on the minimum-energy
+    conic (Bate, Mueller & White 1971, ch. 6), positive lofted, negative depressed, nan where
+    the conic does not come back down.
+
+    The velocity is the Earth-relative one, what the missile's own motor gave it, not the
+    inertial one: an inertial conic counts the ground's spin (~380 m/s at 35 deg N) as energy
+    the missile has for free, so its "minimum-energy" shot leans with the bearing; a Scud-B
+    at 273 km from 35 deg N would top out at 105 km fired east and 57 km fired west, and need
+    40-50 m/s more burnout speed of its own either way than the shot on the Earth-relative
+    conic (76 km both ways; tests/validation/test_min_energy_flyout.py)."""
     r, v = burnout_state[:, :3], burnout_state[:, 3:]
     rn, vn = np.linalg.norm(r, axis=1), np.linalg.norm(v, axis=1)
     gamma = np.arcsin(np.clip(np.einsum("ij,ij->i", r, v) / (rn * vn), -1.0, 1.0))
@@ -194,7 +203,11 @@ class _Evaluator:
         rng = np.where(ahead, rng, -rng)
         # never came down within t_max (a shot into space or into orbit): no range
         rng = np.where(landed, rng, 0.0)
-        return Shot(rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1], ev[:, 8:14])
+        state = ev[:, 8:14]
+        if self.model.rotating:  # the kernel gives the inertial velocity; the conic is the Earth-relative one's
+            state = state.copy()
+            state[:, 3:] -= np.cross([0.0, 0.0, earth.OMEGA_EARTH], state[:, :3])
+        return Shot(rng, lat, lon, ev[:, 3], ev[:, 4], ev[:, 1], state)
 
     def trimmed(self, idx, kick, az, trim) -> Shot:
         """:meth:`impact` of shots trimmed by ``trim``: the cut-off time [s], under GEM the upper
