@@ -762,3 +762,14 @@ threats:
     r = cli(str(far), "--step-deg", "0.2")
     assert r.returncode == 0, r.stderr
     assert "at 100 km: the default (the threats could not be flown: aim point" in " ".join(r.stdout.split())
+
+
+def test_a_tie_for_the_smallest_rcs_names_every_missile_in_it():
+    """epaa-phase-2 flies Sejjil-2s and Ghadr-1s, both 0.05 m²: the coverage names both, not
+    whichever came first (a reader of another scenario's map, naming the Sejjil alone, took
+    the two maps to disagree); nato-russia-2011, with Sejjil-2s and no Ghadr, names one."""
+    from shieldlab import load_world
+
+    rcs, src, ids = C.choose_rcs(load_world("epaa-phase-2"))
+    assert (rcs, src, ids) == (0.05, "threats", "ghadr-1, sejjil-2")
+    assert C.choose_rcs(load_world("nato-russia-2011"))[2] == "sejjil-2"

@@ -131,7 +131,8 @@ def rcs_text(cov: Coverage) -> str:
 
 
 def choose_rcs(world, rcs_m2: float | None = None, missile=None) -> tuple[float | None, str, str | None]:
-    """(rcs_m2 or None, where it came from (one of :data:`RCS_FROM`), missile id or None).
+    """(rcs_m2 or None, where it came from (one of :data:`RCS_FROM`), missile id or None;
+    from the threats, the ids of every missile at the smallest RCS, joined by ", ").
 
     ``missile``: a catalogue :class:`~shieldlab.catalog.models.Missile` or its id (an
     unknown id raises :class:`InputError` on ``--missile``)."""
@@ -152,8 +153,11 @@ def choose_rcs(world, rcs_m2: float | None = None, missile=None) -> tuple[float 
                 raise InputError(str(e), field="--missile") from None
         return float(missile.rcs_m2), "--missile", missile.id
     if world.threats:
-        m = min((t.missile for t in world.threats), key=lambda m: (m.rcs_m2, m.id))
-        return float(m.rcs_m2), "threats", m.id
+        # every missile at the smallest RCS is named: one of a tie named alone reads as the
+        # only one (a sejjil-2 and a ghadr-1 share 0.05 m²)
+        least = min(t.missile.rcs_m2 for t in world.threats)
+        ids = sorted({t.missile.id for t in world.threats if t.missile.rcs_m2 == least})
+        return float(least), "threats", ", ".join(ids)
     return None, "reference", None
 
 
