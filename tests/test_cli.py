@@ -168,6 +168,19 @@ def test_flyout_refuses_a_dispersion_without_dispersed_shots(capsys, opt):
     assert f"{opt[-2]}: applies to dispersed shots only" in err and "--runs" in err
 
 
+def test_flyout_near_the_maximum_range_by_the_pole_says_why_it_cannot_steer(capsys):
+    """A Minuteman III from 0 N 0 E flies 9,952 km to 89.5 N, but 89.7 N (9,974 km, inside the
+    10,064 km maximum range of the great-circle bearing) was refused with "no trajectory comes
+    down ... (try another profile)", which no profile helps: the bearing turned to allow for the
+    Earth's rotation, large so near the pole, reaches less.  The error says that, exit code 2."""
+    assert main(["flyout", "minuteman-iii", "--from", "0,0", "--to", "89.5,0", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["flyout", "minuteman-iii", "--from", "0,0", "--to", "89.7,0"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "within 0.9 % of the maximum range on that bearing (10,064 km)" in err, err
+    assert "aim a little nearer" in err and "try another profile" not in err
+
+
 def test_flyout_dispersion_defaults_and_table(capsys):
     """The defaults of the dispersions are those the help states (the same CEP given or not);
     the table writes a thrust that is never cut as '–', not Python's None."""

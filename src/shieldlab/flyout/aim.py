@@ -90,11 +90,18 @@ class NoSolutionError(AimError):
     """No trajectory of the requested profile reaches the aim point (e.g. too close for a
     depressed full-burn shot of a missile that cannot cut thrust)."""
 
-    def __init__(self, index: int, missile: str, range_m: float, profile: str, burning: bool = False):
+    def __init__(self, index: int, missile: str, range_m: float, profile: str, burning: bool = False,
+                 max_range_m: float | None = None):
         self.missile, self.range_m, self.profile = missile, range_m, profile
         hint = ", or shape it by apogee or flight time" if profile != "min-energy" else ""
         why = (" after its motor burns out: the shot there meets the ground under thrust (too close for a "
                "missile that cannot cut its thrust)" if burning else f" (try another profile{hint})")
+        if max_range_m is not None and not burning:
+            # the maximum range is the great-circle bearing's; the bearing the solver turns to,
+            # to allow for the Earth's rotation, can reach less (most near the poles)
+            why = (f": it lies within {100.0 * (1.0 - range_m / max_range_m):.1f} % of the maximum range on "
+                   f"that bearing ({max_range_m / 1e3:,.0f} km), and the launch bearing turned to allow for "
+                   f"the Earth's rotation reaches less (aim a little nearer)")
         super().__init__(index, f"no full-burn {profile} trajectory of {missile} comes down "
                                 f"{range_m / 1e3:,.0f} km away{why}")
 
@@ -613,7 +620,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     bad = np.flatnonzero(~(err < 1e3))  # nan: the solution never came down
     if bad.size:
         i = int(bad[0])
-        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i]).of(bad)
+        near = float(rmax[i]) if target[i] > 0.97 * rmax[i] else None
+        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], max_range_m=near).of(bad)
     # a flat full-burn shot of a solid can meet the ground at the aim point with its motor
     # still burning (a Sejjil-2 aimed 44 km away "landed" at 68 s of a 115 s burn, with no
     # burnout at all): no missile flies that, and what it would report has no burnout
