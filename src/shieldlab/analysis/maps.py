@@ -1095,6 +1095,11 @@ def _shot_words(site) -> str:
         words.append(f"apogee {site.apogee / 1e3:g} km")
     if getattr(site, "flight_time", None) is not None:
         words.append(f"{site.flight_time:g} s flight")
+    if getattr(site, "shaped", False):
+        # a shaped family is flown at anchors a twentieth of the maximum range apart, and its
+        # reach ends at the last that flies: an aim point up to a step past an edge of the
+        # map's reach can be flown (iskander-kaliningrad's Malbork, ~20 km inside the hole)
+        words[-1] += f" (reach's edges to ~{site.missile.max_range_km / 20:.0f} km)"
     return f"flown {', '.join(words)}\n" if words else ""
 
 
