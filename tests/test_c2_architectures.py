@@ -143,6 +143,22 @@ def test_the_leakers_interval_stays_within_the_raid():
     assert hi == len(w.threats)  # the uncut interval reaches past it here
 
 
+def test_compare_runs_on_tracks_of_reports_without_labels():
+    """Under ``tracking.association: gnn`` each node's picture is tracks of its own (columns
+    (C, T), not threats): compare crashed unioning a side's nodes' tracks with a traceback.
+    It now tells each track by the threat behind it, as the run's track rows do; a coordinated
+    node that receives the other side's tracks holds at least what it held alone."""
+    from shieldlab.scenario import load
+
+    scn = load("nato-russia-2011")
+    w = load_world(scn.model_copy(update={"tracking": scn.tracking.model_copy(update={"association": "gnn"})}))
+    ind, coo = compare(w, ["independent", "coordinated"], runs=2, seed=1)
+    for r in (ind, coo):
+        assert set(r.track_share) == {"NATO sees Russia", "Russia sees NATO"}
+        assert all(0.0 < v <= 1.0 for v in r.track_share.values()), r.track_share
+    assert all(coo.track_share[k] >= ind.track_share[k] for k in ind.track_share)
+
+
 def test_shoot_look_shoot_looks_through_the_sensors():
     """A second salvo at a threat follows a detection after the first salvo's planned
     intercept; a destroyed threat is never shot at again; survivors not seen again are

@@ -30,7 +30,7 @@ from shieldlab.c2.network import INTEGRATED
 from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight
 from shieldlab.engine.montecarlo import simulate
-from shieldlab.io.results import before_destroyed, first_detection
+from shieldlab.io.results import before_destroyed, first_detection, first_track
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
 from shieldlab.stats import mean_interval
@@ -128,8 +128,8 @@ class _Tally:
         for s_i, s in enumerate(w.sensors):
             hit = np.isfinite(before_destroyed(chunk, first_detection(chunk.detections[s_i])))
             detected[s.system] = detected.get(s.system, np.zeros((C, N), bool)) | hit
-        held = {name: np.isfinite(before_destroyed(chunk, tr.confirm_time) if tr.confirm_time.shape == (C, N)
-                                  else tr.confirm_time) for name, tr in chunk.pictures.items()}
+        held = {name: np.isfinite(before_destroyed(chunk, _first_track_by_threat(chunk, name, tr, C, N)))
+                for name, tr in chunk.pictures.items()}
         for a, a_nodes in self.sides.items():
             ha = held.get(INTEGRATED, np.zeros((C, N), bool)).copy()
             for nm in a_nodes:
@@ -143,6 +143,18 @@ class _Tally:
                 acc = self.seen.setdefault(f"{a} sees {b}", [0, 0])
                 acc[0] += int((ha & db).sum())
                 acc[1] += int(db.sum())
+
+
+def _first_track_by_threat(chunk, name: str, tr, C: int, N: int) -> np.ndarray:
+    """(C, N): when picture ``name`` first held a confirmed track of each threat [s] (inf:
+    never).  Tracks by label are the threats; tracks of reports without labels are columns of
+    their own, each told by the object behind it (its lineage, :func:`first_track`: scoring
+    only, as this table is): the columns' shape (C, T) broke the union over a side's nodes."""
+    if tr.confirm_time.shape == (C, N):
+        return tr.confirm_time
+    if name in chunk.tracks and chunk.targets.get(name) is not None:
+        return first_track(chunk, name)
+    return np.full((C, N), np.inf)
 
 
 def compare(world, architectures, runs: int, seed: int,
