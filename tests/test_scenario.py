@@ -105,6 +105,13 @@ def test_minimal_compiles_to_si(tmp_path):
      "expected true or false, got the number 1"),
     (("name: mini", 'name: mini\nsensing: {snr_noise: "true"}'), "sensing.snr_noise",
      "got the text 'true' (write true or false without quotes)"),
+    # text that is no number unquoted either was told to drop quotes it did not have
+    (("count: 2, spacing_s: 10}", "count: 2, spacing_s: 0:10}"), "threats[0].spacing_s",
+     "got the text '0:10'"),
+    (("count: 2, spacing_s: 10}", "count: 2, spacing_s: 1_0}"), "threats[0].spacing_s",
+     "got the text '1_0'"),
+    (("count: 2, spacing_s: 10}", 'count: 2, spacing_s: "10"}'), "threats[0].spacing_s",
+     "got the text '10' (write a number without quotes)"),
     # a reserve that leaves no round names its battery (it was repeated per battery, unnamed)
     (("rounds: 4}", "rounds: 4, reserve: 4}"), "batteries[0].reserve", "leaves none of the 4 rounds of battery 'b1'"),
     # an epoch near year 9999 validated and ran, then failed writing the scene's dates
@@ -124,6 +131,8 @@ def test_bad_fields_are_named(tmp_path, edit, field, words):
     assert e.value.source == str(p)
     assert e.value.field == field
     assert words in e.value.message
+    if "without quotes" in e.value.message:  # only where the text was a number in quotes
+        assert '"' in edit[1]
 
 
 def test_a_launch_late_by_its_time_and_spacing_names_both(tmp_path):

@@ -26,6 +26,7 @@ Conventions a consumer relies on
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Literal, NamedTuple, get_args, get_origin
 
 import numpy as np
@@ -65,6 +66,10 @@ def _leaf_types(annotation) -> set:
     for a in args:
         out |= _leaf_types(a)
     return out
+
+
+#: A number as YAML 1.2 writes one (``8``, ``-0.5``, ``1e3``): text that reads so was quoted.
+_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _finite_or_not_a_number(text: str) -> bool:
@@ -109,7 +114,9 @@ def numbers_as_numbers(cls, value, info):
             raise ValueError(f"expected {number}, got {str(x).lower()}")
         if numbers_only and isinstance(x, str) and _finite_or_not_a_number(x):
             # (nan and inf spelt as text are left to the finite-number check, which names them)
-            raise ValueError(f"expected {number}, got the text {x!r} (write a number without quotes)")
+            # the hint only for a number in quotes: "0:03" or "2_0" (text to YAML 1.2) is no number
+            hint = " (write a number without quotes)" if _PLAIN_NUMBER.fullmatch(x.strip()) else ""
+            raise ValueError(f"expected {number}, got the text {x!r}{hint}")
     return value
 
 

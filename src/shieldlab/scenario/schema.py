@@ -623,7 +623,7 @@ class SensingCfg(_Strict):
         shown = "true" if v is True else "false" if v is False else "null" if v is None else repr(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             # a number in quotes: say so, as a number field does
-            hint = " (write a number without quotes)" if isinstance(v, str) and _is_number(v) else ""
+            hint = " (write a number without quotes)" if isinstance(v, str) and _is_number(v.strip()) else ""
             raise ValueError(f"must be confirmed, raw or a number of false alarms per search frame, not {shown}"
                              + hint)
         if not 0.0 <= v <= MAX_FALSE_ALARMS:
@@ -774,11 +774,11 @@ class LinkCfg(_Strict):
 
 
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """Whether ``text`` reads as a plain number (``8``, ``1e3``; not ``2_0``, which Python's
+    float takes and YAML 1.2 does not)."""
+    from shieldlab.catalog.models import _PLAIN_NUMBER
+
+    return _PLAIN_NUMBER.fullmatch(text) is not None
 
 
 def salvo_member(name: str, count: int, k: int) -> str:
