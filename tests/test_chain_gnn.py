@@ -305,11 +305,13 @@ def test_judged_booster_rows_are_threats_whose_only_confirmed_tracks_were_called
         key = (int(c), int(tf.track_id[c, t, k]))
         confirmed[key] = confirmed.get(key, False) or bool(tf.warhead[c, t, k])
     followed, called = np.zeros((4, N), bool), np.zeros((4, N), bool)
-    for (c, tid), warhead in confirmed.items():
-        lab = int(label_of(tf, list(reps), np.array([c]), np.array([tid]))[0])
+    keys = list(confirmed)
+    labels = label_of(tf, list(reps), np.array([c for c, _ in keys]), np.array([t for _, t in keys]))
+    label = dict(zip(keys, labels.tolist()))  # (one call: one per confirmed update took 40 s)
+    for (c, tid), lab in label.items():
         if 0 <= lab < N:
             followed[c, lab] = True
-            called[c, lab] |= warhead
+            called[c, lab] |= confirmed[(c, tid)]
     np.testing.assert_array_equal(judged_boosters(tf, list(reps), N), followed & ~called)
     assert (followed & ~called).any()  # seed 8, 4 runs: two warheads tracked under a booster's call
     d = ch.decisions
@@ -322,8 +324,7 @@ def test_judged_booster_rows_are_threats_whose_only_confirmed_tracks_were_called
     first: dict[tuple[int, int], tuple[int, int]] = {}
     for c, t, k in sorted(zip(*np.nonzero(tf.status == CONFIRMED)), key=lambda e: (e[2], tf.track_id[e])):
         tid = int(tf.track_id[c, t, k])
-        lab = int(label_of(tf, list(reps), np.array([c]), np.array([tid]))[0])
-        first.setdefault((int(c), lab), (int(k), tid))
+        first.setdefault((int(c), label[(int(c), tid)]), (int(k), tid))
     rows = np.flatnonzero(d.reason == REASONS.index("judged-booster"))
     assert rows.size
     for i in rows:
