@@ -117,6 +117,45 @@ def test_the_run_map_marks_and_names_where_the_fliers_come_from_and_go_to(monkey
         assert names[wp] == pytest.approx(at), wp
 
 
+def test_the_run_maps_names_keep_off_the_routes_where_they_can(monkeypatch):
+    """kalibr-caspian-2015's 26 routes converge on eleven targets: the names of the route ends
+    were placed without regard to the routes (raqqa-2 written under the red lines).  They keep
+    off the routes' lines where one of their places allows: the names cover less of the lines
+    (counted in :func:`maps.line_boxes`' boxes, stacked routes counted each) than the same map
+    named without that regard."""
+    from shieldlab.analysis import maps
+
+    world = shieldlab.load_world("kalibr-caspian-2015")
+    res = simulate_air(world, runs=1, seed=1)
+    ends = {w for f in world.flights for w in (world.scenario.flights[f.entry].route[0],
+                                               world.scenario.flights[f.entry].route[-1]) if isinstance(w, str)}
+    covered: list[int] = []
+    real_png, real_names = air_report._png, maps.name_markers
+
+    def keep(fig, **kw):
+        ax = fig.axes[0]
+        routes = [np.column_stack(ln.get_data()) for ln in ax.lines
+                  if ln.get_linewidth() == 1.6 and len(ln.get_xdata()) > 2]
+        lines = maps.line_boxes(ax, routes)
+        r = fig.canvas.get_renderer()
+        n = 0
+        for t in ax.texts:
+            if t.get_text() in ends:
+                b = t.get_window_extent(r)
+                n += sum(b.x0 < x1 and x0 < b.x1 and b.y0 < y1 and y0 < b.y1 for x0, y0, x1, y1 in lines)
+        covered.append(n)
+        return real_png(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    first = len(covered)  # (the run map is each page's first figure)
+    monkeypatch.setattr(maps, "name_markers", lambda fig, ax, marks, avoid=(), shapes=None:
+                        real_names(fig, ax, marks, (), shapes))
+    air_report.build(world, res, 0)
+    regard, without = covered[0], covered[first]
+    assert regard < 0.9 * without, (regard, without)
+
+
 def test_a_small_share_of_a_flight_is_not_printed_as_nothing():
     """An airborne radar reported a cruise missile on 0.2 % of its scans: two decimals printed
     0.00 beside P(ever reported) 0.70; three decimals where two would read 0.00."""

@@ -86,6 +86,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
     seen: dict = {}
     ended: set[str] = set()  # the ends drawn: the legend names only those
+    routes = []  # every flier's ground track [deg]: the names keep off them where they can
     for er in res.scene:
         p = er.paths
         for m, name in enumerate(er.names):
@@ -94,6 +95,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
             lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
             # the fate over the report dots, see-through (drawn under them, the lines were buried)
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.6, alpha=0.75, zorder=5)[0])
+            routes.append(np.column_stack([lo, la]))
             if what in ("shot down", "came down"):  # a kill a star, as on the crossing's close-up
                 ax.plot(lo[-1], la[-1], "*" if what == "shot down" else "x", color="#1d2128",
                         ms=10 if what == "shot down" else 7)
@@ -188,9 +190,11 @@ def _overview(world, res, run: int, rows: dict) -> str:
     if over > -0.05:
         fig.set_size_inches(fig.get_size_inches() + np.array([over + 0.15, 0.0]))
         fig.tight_layout()
-    # a radar's and a fighter base's names a few km apart were written over each other
+    # a radar's and a fighter base's names a few km apart were written over each other, and a
+    # target's name over the routes converging on it (kalibr-caspian-2015's raqqa-2)
     maps.name_markers(fig, ax, [(lo_, la_, name, 6.0, dict(fontsize=7.5, color=ink, fontweight="bold",
-                                                           path_effects=_HALO)) for name, lo_, la_, ink in named])
+                                                           path_effects=_HALO)) for name, lo_, la_, ink in named],
+                      avoid=maps.line_boxes(ax, routes))
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig, trim=True)
 
