@@ -269,3 +269,16 @@ def test_interceptors_at_boosters_and_false_tracks_are_said_apart_and_all_counte
         m = (ev["run"] >= a) & (ev["run"] < b)
         piece.add_events({k: v[m] for k, v in ev.items()})
     assert piece.summary(RUNS, 3) == s
+
+
+def test_the_summary_says_the_doctrine_and_sensing_the_run_used(world):
+    """summary.json named the tracking but not the doctrine or the sensing: a reader had to
+    read them back from the events and the report.  Every field is there, as the scenario
+    compiled them (epaa-phase-2: salvo 1, shoot-look-shoot, the confirmed false alarms)."""
+    status, fired, asset = _case(world)
+    s = summarise(world, _outcomes(world, status, fired, asset), _events(ROWS), RUNS, 7)
+    doc, sens = world.scenario.doctrine, world.scenario.sensing
+    assert s["doctrine"] == doc.model_dump(mode="json") and set(s["doctrine"]) == set(type(doc).model_fields)
+    assert s["sensing"] == sens.model_dump(mode="json") and set(s["sensing"]) == set(type(sens).model_fields)
+    assert s["doctrine"]["salvo"] == doc.salvo and s["sensing"]["false_alarms"] == "confirmed"
+    json.dumps(s)  # written as JSON as it stands

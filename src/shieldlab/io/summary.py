@@ -364,6 +364,10 @@ class Summariser:
                       for lk in getattr(world, "links", ())],
             "launch_report_alert": bool(getattr(world.scenario.doctrine, "launch_report_alert", True)),
             "tracking": tracking_settings(world),
+            # the doctrine and the sensing the run used, every field (defaults filled in): a
+            # reader had to read them back from the events and the report
+            "doctrine": world.scenario.doctrine.model_dump(mode="json"),
+            "sensing": world.scenario.sensing.model_dump(mode="json"),
             "threats": len(world.threats),
             "interval": INTERVAL,
             "interval_means": INTERVAL_MEANS,
