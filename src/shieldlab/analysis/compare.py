@@ -30,7 +30,7 @@ from shieldlab.c2.network import INTEGRATED
 from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight
 from shieldlab.engine.montecarlo import simulate
-from shieldlab.io.results import before_destroyed, first_detection, first_track
+from shieldlab.io.results import before_destroyed, earliest_by_object, first_detection
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
 from shieldlab.stats import mean_interval
@@ -146,15 +146,15 @@ class _Tally:
 
 
 def _first_track_by_threat(chunk, name: str, tr, C: int, N: int) -> np.ndarray:
-    """(C, N): when picture ``name`` first held a confirmed track of each threat [s] (inf:
-    never).  Tracks by label are the threats; tracks of reports without labels are columns of
-    their own, each told by the object behind it (its lineage, :func:`first_track`: scoring
-    only, as this table is): the columns' shape (C, T) broke the union over a side's nodes."""
+    """(C, N): when picture ``name`` (its tracks ``tr``) first held a confirmed track of each
+    threat [s] (inf: never).  Tracks by label are the threats; tracks of reports without labels
+    are columns of their own, each told by the object behind it as the node reads it, received
+    tracks included (``ChunkResult.picture_targets``: lineage, scoring only, as this table is):
+    the columns' shape (C, T) broke the union over a side's nodes."""
     if tr.confirm_time.shape == (C, N):
         return tr.confirm_time
-    if name in chunk.tracks and chunk.targets.get(name) is not None:
-        return first_track(chunk, name)
-    return np.full((C, N), np.inf)
+    obj = chunk.picture_targets.get(name)
+    return np.full((C, N), np.inf) if obj is None else earliest_by_object(tr.confirm_time, obj, N)
 
 
 def compare(world, architectures, runs: int, seed: int,

@@ -445,6 +445,10 @@ class ChunkResult:
     # per track file (of either kind), the object behind the report each slot took at each
     # time (:func:`shieldlab.outcome.file_quality.report_origin`; scoring only), made once
     origins: dict[str, np.ndarray] = field(default_factory=dict)
+    # the object behind each track (C, T) of each node's picture as that node reads it: its own
+    # track's where it holds the number, else the object of the node whose track it received
+    # (``targets`` keeps a node's own tracks only; scoring only)
+    picture_targets: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def track_files(self) -> dict[str, tuple]:
@@ -705,7 +709,8 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
                 return view
 
             # each node's own view of the objects (its first firm track of each, for the tables)
-            targets = {name: np.where((net.members[:, :, net.nodes.index(name)] >= 0), seen_by([name]), -1)
+            picture_targets = {name: seen_by([name]) for name in files}
+            targets = {name: np.where((net.members[:, :, net.nodes.index(name)] >= 0), picture_targets[name], -1)
                        for name in files}
             # what a battery's interceptors fly at: the track it reads (its own radar's, else its
             # node's; a number only another node holds: the first member's object)
@@ -725,6 +730,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
             called_off = called_track >= 0
         else:
             tracks, targets, own_tracks = local, labels, {}
+            picture_targets = targets
             tg = next(iter(labels.values())) if labels else np.zeros((C, 0), np.int64)
             n_cols = next(iter(used.values())) if used else np.zeros(C, np.int64)
             key = next(iter(miscalled), None)
@@ -765,5 +771,6 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)
     return ChunkResult(first_run, truth, dets, tracks, eng, outcomes, own_tracks, decisions, pictures, launch,
-                       warned, files=files, targets=targets, own_files=own_files, origins=origins)
+                       warned, files=files, targets=targets, own_files=own_files, origins=origins,
+                       picture_targets=picture_targets)
 

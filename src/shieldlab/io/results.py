@@ -143,10 +143,17 @@ def first_track_numbered(chunk, system: str) -> tuple[np.ndarray, np.ndarray | N
     if own is not None:
         tf, reports, origin = own
         return _first_firm_track_of_reports(tf, reports, C, N, origin)
-    first = np.full((C, N), np.inf)
-    c_, t_ = np.nonzero((tg >= 0) & (tg < N))
-    np.minimum.at(first, (c_, tg[c_, t_]), trk.confirm_time[c_, t_])
-    return first, None
+    return earliest_by_object(trk.confirm_time, tg, N), None
+
+
+def earliest_by_object(times, obj, N: int) -> np.ndarray:
+    """(C, N): per run and threat the earliest of ``times`` (C, T) [s] over the tracks whose
+    object ``obj`` (C, T) is that threat (a booster's ``N + n``, a false alarm's -1 left out);
+    ``inf`` where none."""
+    first = np.full((obj.shape[0], N), np.inf)
+    c_, t_ = np.nonzero((obj >= 0) & (obj < N))
+    np.minimum.at(first, (c_, obj[c_, t_]), np.asarray(times)[c_, t_])
+    return first
 
 
 def _report_file(chunk, system: str):
