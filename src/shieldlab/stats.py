@@ -158,7 +158,7 @@ def mean_interval(x, confidence: float = 0.95, axis: int = 0, lower: float | Non
     share of runs that would differ from ``x`` is at most ``u = 1 - (α/2)^(1/n)`` (the
     Clopper-Pearson bound for 0 of n; α = 1 - confidence), and such a run lies at worst on a
     bound, so ``lo = x - (x - lower) u`` and ``hi = x + (upper - x) u`` (0 to 0.22 leakers of 2
-    after 32 clean runs).  With a bound missing that side stays the point.
+    after 32 clean runs).  Without both bounds the interval stays the point.
     """
     _z(confidence)
     x = np.asarray(x, float)
@@ -180,7 +180,7 @@ def mean_interval(x, confidence: float = 0.95, axis: int = 0, lower: float | Non
         if lower is not None and upper is not None:
             same = np.ptp(x, axis=axis) == 0.0
             if np.any(same):
-                u = 1.0 - (0.5 * (1.0 - confidence)) ** (1.0 / n)
+                u = clopper_pearson_interval(0, n, confidence)[1]
                 lo = np.where(same, mean - (mean - lower) * u, lo)
                 hi = np.where(same, mean + (upper - mean) * u, hi)
     if np.ndim(mean) == 0:

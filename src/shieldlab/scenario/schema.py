@@ -540,9 +540,8 @@ class TrackingCfg(_Strict):
         5, ge=1, le=50,
         description="multi-target tracking (at least init_hits): a tentative track is dropped when it can no "
                     "longer have init_hits reports in its first confirm_looks looks (M-of-N); once it has them it is "
-                    "confirmed as "
-                    "soon as its velocity is known to confirm_sigma_v_ms, and deleted, confirmed or not, by "
-                    "delete_probability (confirmed, also by delete_sigma_km)")
+                    "confirmed as soon as its velocity is known to confirm_sigma_v_ms, and deleted, confirmed or "
+                    "not, by delete_probability (confirmed, also by delete_sigma_km)")
     confirm_sigma_v_ms: float = Field(
         300.0, ge=1.0, le=1e5,
         description="multi-target tracking: a track with its init_hits reports is confirmed only once its "
