@@ -287,6 +287,23 @@ def test_a_node_told_of_a_kill_does_not_fire_at_the_stale_track():
     assert coo.engagements.rounds.sum() < ind.engagements.rounds.sum()
 
 
+
+def test_a_node_told_nothing_drops_a_destroyed_threats_track_at_its_silent_looks():
+    """An independent node, told nothing of the other's kill, planned on the track the
+    destroyed threat left, frozen at its last report, for as long as the threat would have
+    flown: a PAC-3 salvo was decided 36 s after THAAD's kill.  Its view now drops that track
+    when the looks that would have found the threat (5 for a long-held track) came back
+    silent, as the tracker's deletion rule would: what is still fired after a kill is fired
+    within a few looks of it, before the radars could tell."""
+    scn = parse(yaml.safe_load(FORWARD_AND_POINT.format(arch="independent")), "forward-and-point")
+    ch = _chunk(compile_world(scn, source="forward-and-point"))
+    e, o = ch.engagements, ch.outcomes
+    assert e.run.size > 10
+    gone = np.where(o.intercepted[e.run, e.threat], o.intercept_time[e.run, e.threat], np.inf)
+    late = e.launch_time > gone
+    assert late.any()  # the case exists: salvos decided before the node could tell
+    assert (e.decision_time[late] - gone[late]).max() < 10.0
+
 def test_nothing_is_detected_or_tracked_after_its_destruction():
     """The sensors and trackers run on the whole flights before the fight: the event log
     showed a Patriot radar's first detection (and its system's track) of a Scud 73 s after

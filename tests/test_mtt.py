@@ -194,6 +194,21 @@ def test_deletion_weighs_each_silent_look_by_the_radars_record():
     assert 4 <= _deleted_after(steady) < 10 < 20 < _deleted_after(patchy)  # a faint object coasts longer
 
 
+
+@pytest.mark.parametrize("n_reports", [3, 6, 10])
+def test_silent_looks_to_delete_is_when_the_tracker_deletes_a_steady_track(n_reports):
+    """Fire control drops a destroyed target's track by this count (c2.trackview): it must be
+    the look at which the tracker itself deletes a track held at every look, then silent."""
+    r = _radar()
+    n = int(mtt.silent_looks_to_delete(n_reports))
+    assert n == _deleted_after([1] * n_reports)
+    tf = mtt.track_reports([_scripted([1] * n_reports + [0] * (n + 3))], [r], "s")
+    gone = np.flatnonzero(tf.status[0, 0] == mtt.FREE)
+    assert gone.size and gone[0] == n_reports + n - 1, (n, gone[:3])
+    # a stricter rule waits longer; a long record saturates at 5 silent looks (the default)
+    assert mtt.silent_looks_to_delete(n_reports, 1e-6) > n
+    assert mtt.silent_looks_to_delete([40, 400]).tolist() == [5, 5]
+
 @pytest.mark.parametrize("compiled", [False, True])
 def test_a_confirmed_track_ends_when_its_prediction_grows_past_delete_sigma(compiled):
     """A confirmed track that coasts on no report (deletion by its looks made all but

@@ -117,7 +117,9 @@ def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, 
         return Engagements.empty(), Decisions(run=cc, threat=nn, battery=np.full(cc.size, -1),
                                               time=np.full(cc.size, t_end), kind=np.ones(cc.size, np.int8),
                                               reason=np.full(cc.size, code, np.int8))
-    view = TrackView(track_sources(tracks, own_tracks), (C, T))
+    # a destroyed threat's track is dropped as the tracker's deletion rule would drop it
+    view = TrackView(track_sources(tracks, own_tracks), (C, T),
+                     delete_probability=world.scenario.tracking.delete_probability)
     # tracks of reports without labels may hold one object twice: tested before a second shot
     fcs = fire_controls(world, view, doc, (C, T), t_end, alerts, same_object_test=targets is not None)
     # a threat's engagements by every node are counted together for the kill draws: the

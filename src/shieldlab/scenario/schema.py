@@ -565,7 +565,9 @@ class TrackingCfg(_Strict):
                     "that radar's record on the track (its reports over its looks, Laplace's rule, recent looks "
                     "weighing more), would all have missed the object with less than this probability (the "
                     "product of 1 - Pd: the chance of those silent looks were the object there, not a "
-                    "probability that it is)")
+                    "probability that it is). Under either association fire control drops a destroyed "
+                    "threat's track by the same rule, at the look that would have brought its report "
+                    "(5 silent looks for a long-held track at the default)")
     delete_sigma_km: float = Field(
         10.0, ge=1.0, le=1e4,
         description="multi-target tracking: a confirmed track is also deleted when its predicted position is "

@@ -200,6 +200,29 @@ class TrackManagement:
             raise ValueError(f"min_speed must be >= 0 and finite, not {self.min_speed!r}")
 
 
+def silent_looks_to_delete(reports, delete_probability: float = 1e-3, memory: float = PD_MEMORY) -> np.ndarray:
+    """How many silent looks in a row delete a track that one radar reported at each of its
+    ``reports`` looks (int array, broadcast), by the deletion rule of the module docstring:
+    Laplace's ``(found + 1) / (seen + 2)`` over the record faded by ``memory`` per later
+    look, each silent look adding ``ln(1 - Pd)`` until the sum falls below
+    ``ln(delete_probability)``.  At the default: 5 for a long-held track (its record
+    saturated), 6 after ten reports, 15 after three, 36 after one (a short record's Pd is
+    lower); fewer than one count as one."""
+    n = np.maximum(np.asarray(reports, int), 1)
+    out = np.zeros(n.shape, int)
+    log_p = np.log(delete_probability)
+    for i, r in np.ndenumerate(n):
+        # the record of r reports, the first of which started it: seen = found = Σ memory^j
+        seen = found = float(np.sum(memory ** np.arange(min(int(r), 400))))
+        log_miss, k = 0.0, 0
+        while log_miss >= log_p:
+            log_miss += np.log1p(-(found + 1.0) / (seen + 2.0))
+            seen, found = memory * seen + 1.0, memory * found
+            k += 1
+        out[i] = k
+    return out
+
+
 @dataclass(frozen=True)
 class TrackFile:
     """A system's tracks over a chunk of C runs, in T slots, on the union of its radars' scan times.
