@@ -768,6 +768,12 @@ def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):
     assert e.value.field == "SQL" and sorted(p.name for p in out.iterdir()) == before
     r = _cli("query", out, "SELECT count(*) AS n FROM outcomes", "--json")
     assert r.returncode == 0 and json.loads(r.stdout) == [{"n": 2 * N}]
+    # a refusal names the statement as written (INSTALL is a LOAD statement to DuckDB)
+    with pytest.raises(InputError, match="SQL: INSTALL is not asked here"):
+        dataset.query(out, "install httpfs")
+    # single-precision columns come back as the float32's shortest decimal, not widened
+    v = dataset.query(out, "SELECT CAST(239.2576 AS FLOAT) AS f, CAST(239.2576 AS FLOAT)::DOUBLE AS d")[1][0]
+    assert v[0] == 239.2576 and v[1] != 239.2576
     # a missing number is NULL, as in a sweep: grouped by isnan() (nan went through the Parquet
     # statistics, which leave it out, and every row read False), counted and averaged alike
     rows = dataset.query(out, "SELECT count(*) FROM events")[1][0][0]

@@ -469,7 +469,9 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
     # as if something were kept
     pivot = kind == T.MULTI and statements[0].query.lstrip().lower().startswith("pivot")
     if kind not in (T.SELECT, T.EXPLAIN, T.PRAGMA, T.CALL) and not pivot:
-        raise InputError(f"{kind.name} is not asked here: a query reads {whose} own tables and writes nothing; "
+        # (named by its own first word: INSTALL is a LOAD statement to DuckDB)
+        word = (statements[0].query.split() or [kind.name])[0].upper()
+        raise InputError(f"{word} is not asked here: a query reads {whose} own tables and writes nothing; "
                          "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT, CALL or EXPLAIN",
                          field="SQL")
     con = duckdb.connect()
@@ -516,7 +518,16 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
             raise InputError(msg, field="SQL") from None
         if cur is None or cur.description is None:
             return [], []
-        return [d[0] for d in cur.description], cur.fetchall()
+        rows = cur.fetchall()
+        # single-precision columns (the tables store many as FLOAT) as the shortest decimal that
+        # is that float32, not the float64 it widens to (239.2576, not 239.25759887695312)
+        single = [i for i, d in enumerate(cur.description) if str(d[1]) == "FLOAT"]
+        if single:
+            def short(v):
+                return float(str(np.float32(v))) if isinstance(v, float) and np.isfinite(v) else v
+
+            rows = [tuple(short(v) if i in single else v for i, v in enumerate(r)) for r in rows]
+        return [d[0] for d in cur.description], rows
     finally:
         con.close()
 
