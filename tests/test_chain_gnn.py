@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import shieldlab
+from shieldlab import catalog
 from shieldlab.c2.records import REASONS
 from shieldlab.engine import chain
 from shieldlab.engine.montecarlo import simulate
@@ -406,7 +407,11 @@ def test_a_threat_is_tracked_no_earlier_than_it_is_first_reported():
     Scud's spent booster at 103 s was confirmed at 109 s and took the warhead's reports from
     its first detection, 129 s, on; the outcome table said the threat was tracked 20 s before
     any sensor reported it.  It counts from the first time a firm track (confirmed, judged a
-    warhead) takes one of the threat's reports, never before the threat's first report."""
+    warhead) takes one of the threat's reports, never before the threat's first report.
+    (The Scud-B re-enters whole and leaves no booster: here a variant whose warhead separates.)"""
+    rv = catalog.get_missile("scud-b").model_dump(mode="json", exclude_none=True)
+    rv.update(id="scud-b-rv", name="Scud-B, separating warhead (test)", origin="test",
+              reentry_vehicle={"mass_kg": 985.0, "diameter_m": 0.88, "drag": rv["drag"], "source": "test"})
     scn = {
         "name": "two-scuds", "epoch": "2013-06-01T00:00:00Z",
         "sites": {"radar-site": {"lat": 37.10, "lon": 37.35, "alt_m": 900}},
@@ -415,12 +420,14 @@ def test_a_threat_is_tracked_no_earlier_than_it_is_first_reported():
                      "system": "turkey"}],
         "batteries": [{"name": "pac3", "interceptor": "pac-3-mse", "site": "radar-site", "rounds": 8,
                        "system": "turkey", "radar": "mpq65"}],
-        "threats": [{"name": "scud-a", "missile": "scud-b", "launch": {"lat": 35.0, "lon": 37.5}, "aim": "gaziantep"},
-                    {"name": "scud-b2", "missile": "scud-b", "launch": {"lat": 35.2, "lon": 36.9}, "aim": "gaziantep",
-                     "launch_time_s": 30}],
+        "threats": [{"name": "scud-a", "missile": "scud-b-rv", "launch": {"lat": 35.0, "lon": 37.5},
+                     "aim": "gaziantep"},
+                    {"name": "scud-b2", "missile": "scud-b-rv", "launch": {"lat": 35.2, "lon": 36.9},
+                     "aim": "gaziantep", "launch_time_s": 30}],
         "dispersion": {"thrust_pct": 0.1, "isp_pct": 0.1, "burn_time_pct": 0.1, "drag_pct": 3, "azimuth_mrad": 0.5},
         "sensing": {"false_alarms": 600},
         "tracking": {"association": "gnn"},
+        "catalog": {"missiles": [rv]},
     }
     res = simulate(shieldlab.load_world(scn), runs=16, seed=1)
     o, ev = res.outcomes, res.events

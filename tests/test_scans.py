@@ -67,6 +67,27 @@ def test_spent_boosters_are_reported_after_burnout(scene):
     assert (rep.t[k] > truth.burnout_time[c, n]).all()
 
 
+
+def test_a_missile_that_re_enters_whole_leaves_no_booster():
+    """Scud-B, Scud-C and Iskander-M carry no separating re-entry vehicle (the catalogue's
+    reentry_vehicle null): the whole missile re-enters, so no radar reports a spent booster
+    of them (there had been two booster tracks a run of a Scud pair), while the Shahab-3's
+    separates as before."""
+    w = shieldlab.load_world("patriot-turkey-2013")
+    truth = chain._broadcast(chain.fly_threats(w).truth, C)
+    assert truth.separates is not None and not truth.separates.any()
+    assert not catalog.get_missile("scud-b").reentry_vehicle and catalog.get_missile("shahab-3").reentry_vehicle
+    sig = Signature.of_missiles([t.missile for t in w.threats])
+    s = next(s for s in w.sensors if s.radar is not None)
+    rngs = chain.run_streams(np.random.SeedSequence(1), 0, C, 1)[0]
+    det = observe(s.radar, truth, sig, rngs)
+    rep = scans.scan_reports(s.radar, det, truth, sig, rngs, 0.0)
+    assert det.detected.sum() > 50 and not (rep.truth_id >= rep.n_threats).any()
+    assert not boosters.positions(truth, truth.t)[1].any()
+    # the separating kind keeps its booster: Shahab-3 in nato-russia-2011
+    sep = chain.fly_threats(shieldlab.load_world("nato-russia-2011")).truth
+    assert sep.separates.all() and boosters.positions(sep, sep.t)[1].any()
+
 def test_booster_trails_the_warhead_and_breaks_up(scene):
     _, truth, _ = scene
     t = np.arange(0.0, float(truth.t[-1]), 2.0)

@@ -204,7 +204,7 @@ def _reshape_traj(traj, C: int, n: int):
     return replace(traj, pos=r(traj.pos), vel=r(traj.vel), phase=r(traj.phase), launch_time=r(traj.launch_time),
                    burnout_time=r(traj.burnout_time), burnout_speed=r(traj.burnout_speed),
                    apogee_time=r(traj.apogee_time), apogee_alt=r(traj.apogee_alt), impact_time=r(traj.impact_time),
-                   impact_pos=r(traj.impact_pos))
+                   impact_pos=r(traj.impact_pos), separates=None if traj.separates is None else r(traj.separates))
 
 
 def _near_and_inside(terr, pol, lat, lon, valid):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -419,7 +420,9 @@ def _broadcast(traj: Trajectories, C: int) -> Trajectories:
     def b(a):
         return np.broadcast_to(a, (C,) + a.shape)
 
-    return Trajectories(t=traj.t, **{f: b(getattr(traj, f)) for f in traj.__dataclass_fields__ if f != "t"})
+    fields: dict[str, Any] = {f: None if getattr(traj, f) is None else b(getattr(traj, f))
+                              for f in traj.__dataclass_fields__ if f != "t"}
+    return Trajectories(t=traj.t, **fields)
 
 
 @dataclass(frozen=True)

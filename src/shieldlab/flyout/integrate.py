@@ -161,6 +161,7 @@ def fly(vehicle: Vehicle, launch_pos, launch_time, kick, azimuth, cutoff=np.inf,
         launch_time=_flat(launch_time, batch_shape).reshape(shp),
         **{name: ev[:, i].reshape(shp) for i, name in enumerate(_EV_FIELDS)},
         impact_pos=ev[:, 5:8].reshape(shp + (3,)),
+        separates=np.asarray(vehicle.rv_separates, bool).reshape(shp),
     )
 
 

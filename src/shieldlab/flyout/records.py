@@ -49,6 +49,11 @@ class Trajectories:
         Highest geodetic altitude reached [m].
     impact_pos : (..., 3) float64
         ECEF point where the body met the ellipsoid surface (``nan`` if not landed).
+    separates : (...,) bool or None
+        Whether a re-entry vehicle separates from the spent last stage at burnout (the
+        catalogue's ``reentry_vehicle``), leaving a second object beside it
+        (:mod:`shieldlab.sensors.boosters`); False where the whole missile re-enters
+        (Scud-class, Iskander-M).  None: every body separates.
     """
 
     t: np.ndarray
@@ -62,6 +67,7 @@ class Trajectories:
     apogee_alt: np.ndarray
     impact_time: np.ndarray
     impact_pos: np.ndarray
+    separates: np.ndarray | None = None
 
     @property
     def batch_shape(self) -> tuple[int, ...]:

@@ -20,9 +20,10 @@ these missiles):
 * Its radar cross-section is the missile body's (the catalogue's ``booster_rcs_m2``),
   Swerling 1 like every target.
 
-Every missile is taken to drop its warhead at burnout (the signature model already sees
-the warhead alone from then on); missiles whose body re-enters whole (Scud-class) would
-show the body instead, a difference this model ignores.
+A missile whose whole body re-enters (the catalogue's ``reentry_vehicle: null``: Scud-B,
+Scud-C, Iskander-M; :attr:`~shieldlab.flyout.records.Trajectories.separates` False) drops
+nothing: it has no spent booster, and the radar sees the one body (at the signature's
+after-burnout figures).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def positions(truth: Trajectories, t, pos: np.ndarray | None = None,
     booster : (..., K, 3) float
         ECEF position [m]; ``nan`` where there is no booster.
     present : (..., K) bool
-        After burnout, before impact, and not yet below :data:`BREAKUP_ALT_M` on the way down.
+        After burnout, before impact, and not yet below :data:`BREAKUP_ALT_M` on the way down,
+        of a missile whose re-entry vehicle separates.
     """
     t = np.asarray(t, float)
     if pos is None or vel is None:
@@ -70,7 +72,8 @@ def positions(truth: Trajectories, t, pos: np.ndarray | None = None,
     batch = truth.batch_shape
     bo, apo, imp = (np.broadcast_to(a, batch)[..., None]
                     for a in (truth.burnout_time, truth.apogee_time, truth.impact_time))
-    return _trailing(p, v, t, bo, apo, imp)
+    sep = None if truth.separates is None else np.broadcast_to(truth.separates, batch)[..., None]
+    return _trailing(p, v, t, bo, apo, imp, sep)
 
 
 def positions_at(truth: Trajectories, index: tuple[np.ndarray, ...], t) -> tuple[np.ndarray, np.ndarray]:
@@ -84,14 +87,19 @@ def positions_at(truth: Trajectories, index: tuple[np.ndarray, ...], t) -> tuple
     batch = truth.batch_shape
     bo, apo, imp = (np.broadcast_to(a, batch)[index] for a in (truth.burnout_time, truth.apogee_time,
                                                               truth.impact_time))
-    return _trailing(p, v, t, bo, apo, imp)
+    sep = None if truth.separates is None else np.broadcast_to(truth.separates, batch)[index]
+    return _trailing(p, v, t, bo, apo, imp, sep)
 
 
-def _trailing(p: np.ndarray, v: np.ndarray, t: np.ndarray, bo, apo, imp) -> tuple[np.ndarray, np.ndarray]:
+def _trailing(p: np.ndarray, v: np.ndarray, t: np.ndarray, bo, apo, imp, separates=None
+              ) -> tuple[np.ndarray, np.ndarray]:
     """The booster trailing warheads at ``p`` [m] with velocity ``v`` [m/s] (..., 3) at times
-    ``t`` [s], their burnout, apogee and impact times ``bo``, ``apo``, ``imp`` broadcasting
-    against ``t``: ``(booster (..., 3), present (...))`` as :func:`positions` returns them."""
+    ``t`` [s], their burnout, apogee and impact times ``bo``, ``apo``, ``imp`` (and whether a
+    booster separates at all, ``separates``; None: it does) broadcasting against ``t``:
+    ``(booster (..., 3), present (...))`` as :func:`positions` returns them."""
     present = (t > bo) & (t < imp)
+    if separates is not None:
+        present &= np.asarray(separates, bool)
     if present.any():
         alt = earth.ecef_to_geodetic(np.where(present[..., None], p, earth.WGS84_A))[2]
         present &= ~((t > apo) & (alt < BREAKUP_ALT_M))
