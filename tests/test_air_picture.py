@@ -183,7 +183,7 @@ def turkey():
 def test_turkey_2015_incidents(turkey):
     """What the preset answers (model results, not tuned): both routes enter; on 3 Oct no shot
     (fire not yet authorised), on 24 Nov the patrol fires while the track is inside and a kill
-    falls outside the border (the weapon flies ~20 s, the Su-24 crosses the tip in ~11 s); the
+    falls outside the border (the weapon flies ~35 s, the Su-24 crosses the tip in ~11 s); the
     quick-reaction alert at Incirlik needs ~24 minutes to reach weapon range of the entry point."""
     w, res = turkey
     s = {f["flight"]: f for f in res.summary["flights"]}
@@ -407,6 +407,48 @@ def test_a_fighter_fires_only_with_the_track_within_its_weapons_range(speed_afte
     v = np.linalg.norm(np.diff(rp.path_p, axis=0), axis=1) / np.diff(rp.path_t)
     assert v.max() <= spec.cruise_speed_kmh / 3.6 * (1 + 1e-6)
 
+
+
+@pytest.mark.parametrize("pursuit", ["own-airspace", "across"])
+def test_a_fighter_kept_in_its_airspace_stops_at_the_border(pursuit):
+    """The track flies east out of the airspace (a half-space: east of 40 km from the start is
+    abroad) and the fighter, vectored from inside, follows it.  Under ``own-airspace`` its
+    course never leaves: it stops at the border, to 10 m, and holds there; under ``across`` it
+    follows the track over the border."""
+    from types import SimpleNamespace
+
+    t, tx, o, east, north = _turning_track(1e9, 0.0)  # east at 250 m/s throughout
+
+    def own(p):
+        return (np.atleast_2d(p) - o) @ east < 40e3
+
+    spec = catalog.get_aircraft("f-16c")
+    f = policing.Fighter("patrol", spec, o + 10e3 * east + 20e3 * north, 0.0, np.inf, False)
+    pol = SimpleNamespace(warning_interval=30.0, scramble="on-warning", engage="inside", min_warnings=0,
+                          reaction=2.0, engage_from=0.0, max_shots=1, pursuit=pursuit)
+    ins = own(tx[:, :3])
+    rp = policing.police_row(pol, t, tx, ins, ins, [f], own=own)
+    depth = (rp.path_p - o) @ east - 40e3  # > 0: abroad
+    if pursuit == "across":
+        assert depth.max() > 20e3
+        return
+    assert depth.max() <= 0.0 and depth.max() > -policing.BORDER_TOL_M
+    assert (depth[-5:] > -policing.BORDER_TOL_M).all()  # it holds at the border while the track flies on
+
+
+def test_on_24_november_the_patrol_fires_from_turkish_airspace(turkey):
+    """The patrol had chased the Su-24's track into Syria and released 10 km beyond the border;
+    kept in Turkey's airspace it fires from inside, the AIM-9X reaching across."""
+    from shieldlab.airspace import borders
+    from shieldlab.engine.air import air_territory
+
+    w, res = turkey
+    terr = air_territory(w)
+    shots = [(rp, s) for er in res.scene for rp in er.policing if rp is not None for s in rp.shots]
+    assert shots
+    for rp, s in shots:
+        la, lo, _ = earth.ecef_to_geodetic(rp.shooter_at(s.time)[None])
+        assert borders.contains(terr, np.degrees(la), np.degrees(lo))[0]
 
 def test_policing_a_country_far_from_the_flights_names_the_field():
     """Policing Chile over a route in southern Turkey: the error named an internal argument

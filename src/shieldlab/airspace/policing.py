@@ -19,7 +19,10 @@ Model (docs/models.md, "Air policing"):
   ``|p + v tau - p_f| <= v_f tau + R_w``: a quadratic in ``tau`` (Shneydor, *Missile
   Guidance and Pursuit*, 1998, ch. 2, collision course).  Closure is the rate at which that
   distance falls.  From then on the fighter follows the track at its cruise speed, closing to
-  no nearer than half its weapon's reach (:func:`_course`).
+  no nearer than half its weapon's reach (:func:`_course`).  Under ``pursuit: own-airspace``
+  (the default) a fighter inside the defended airspace does not leave it: a step that would
+  take it across the border ends at the border (to ~10 m), and it holds there while the
+  track is beyond; its weapon's reach still runs across.
 * Rules of engagement ``inside``: fire at the first decision instant at or after the fighter
   is in range and the track within its weapon's reach of where the fighter is, with
   ``min_warnings`` warnings given, the track inside and fire authorised
@@ -159,12 +162,14 @@ def in_range_time(p, v, pf, vf: float, reach: float) -> tuple[float, float]:
     return tau, closure
 
 
-def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> RowPolicing:
+def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=None) -> RowPolicing:
     """The policing cell's decisions about one flier from its track alone.
 
     tracks_t : (T,) grid [s]; tx (T, 6) the track's ECEF state (nan: no firm track);
     inside : (T,) the track is inside the airspace; near : (T,) within warn distance of it
     (or inside).  ``pol``: the compiled policing; ``fighters_``: :func:`fighters`.
+    ``own``: where ``pol.pursuit`` keeps fighters in the airspace, a function of ECEF
+    points (M, 3) [m] saying which are inside it (None: fighters go anywhere).
     """
     out = RowPolicing()
     t = tracks_t
@@ -236,7 +241,8 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     spec = next(f for f in fighters_ if f.name == out.vectored).spec
     R = reach_m(spec)
     assert out.pf is not None and out.vel is not None
-    out.path_t, out.path_p = _course(tk, tx[k], out.t_v, out.pf, out.vel, out.tau, spec.cruise_speed_kmh / 3.6, R)
+    out.path_t, out.path_p = _course(tk, tx[k], out.t_v, out.pf, out.vel, out.tau, spec.cruise_speed_kmh / 3.6, R,
+                                     own if getattr(pol, "pursuit", "across") == "own-airspace" else None)
     # the track within weapon range of the fighter where it is at each decision instant
     at = np.column_stack([np.interp(tk, out.path_t, out.path_p[:, i]) for i in range(3)])
     gap = np.linalg.norm(tx[k, :3] - at, axis=1)
@@ -269,29 +275,51 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter]) -> Row
     return out
 
 
-def _course(tk, txk, t_v: float, pf, vel, tau: float, vf: float, reach: float):
+def _course(tk, txk, t_v: float, pf, vel, tau: float, vf: float, reach: float, own=None):
     """(times [s], (K, 3) ECEF positions [m]) of a vectored fighter's course: from ``pf`` at
     ``t_v`` along ``vel`` until ``t_v + tau`` (its collision course), then after the track
     ``txk`` (its state at the decision instants ``tk``): between instants it flies at ``vf``
     straight at where the track was, closing to no nearer than half its ``reach`` (it keeps
-    the target in its weapon's envelope); while no track is held it holds where it is."""
+    the target in its weapon's envelope); while no track is held it holds where it is.
+    ``own`` (optional, ECEF points (M, 3) to bool (M,)): a fighter that starts inside never
+    leaves: a step across the border ends at it (:func:`_to_border`)."""
     arrive = t_v + tau
     nodes = np.unique(np.concatenate([[t_v], [arrive] if arrive <= tk[-1] else [], tk[tk > t_v]]))
     P = np.empty((nodes.size, 3))
+    kept = own is not None and bool(own(np.asarray(pf, float)[None])[0])  # starts inside: stays
     for i, ti in enumerate(nodes):
         if ti <= arrive:
             P[i] = pf + vel * min(max(ti - t_v, 0.0), tau)
-            continue
-        prev, dt = P[i - 1], ti - nodes[i - 1]
-        j = int(np.searchsorted(tk, nodes[i - 1], "right")) - 1  # the latest picture by then
-        x = txk[max(j, 0), :3]
-        d = x - prev
-        dist = float(np.linalg.norm(d))
-        if not np.isfinite(dist) or dist <= 0.5 * reach:
-            P[i] = prev
-            continue
-        P[i] = prev + d / dist * min(vf * dt, dist - 0.5 * reach)
+        else:
+            prev, dt = P[i - 1], ti - nodes[i - 1]
+            j = int(np.searchsorted(tk, nodes[i - 1], "right")) - 1  # the latest picture by then
+            x = txk[max(j, 0), :3]
+            d = x - prev
+            dist = float(np.linalg.norm(d))
+            if not np.isfinite(dist) or dist <= 0.5 * reach:
+                P[i] = prev
+                continue
+            P[i] = prev + d / dist * min(vf * dt, dist - 0.5 * reach)
+        if kept and i > 0 and not own(P[i][None])[0]:
+            P[i] = _to_border(P[i - 1], P[i], own)
     return nodes, P
+
+
+#: How close to the border a fighter kept inside stops [m] (the bisection's tolerance).
+BORDER_TOL_M = 10.0
+
+
+def _to_border(inside_pt: np.ndarray, outside_pt: np.ndarray, own) -> np.ndarray:
+    """The last point inside on the segment from ``inside_pt`` (in the airspace) to
+    ``outside_pt`` (beyond it), to :data:`BORDER_TOL_M`, by bisection (ECEF [m])."""
+    a, b = np.asarray(inside_pt, float), np.asarray(outside_pt, float)
+    while np.linalg.norm(b - a) > BORDER_TOL_M:
+        m = 0.5 * (a + b)
+        if own(m[None])[0]:
+            a = m
+        else:
+            b = m
+    return a
 
 
 def next_shot(rp: RowPolicing, after: float) -> Shot | None:

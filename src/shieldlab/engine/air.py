@@ -252,6 +252,11 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
     pol = world.policing
     terr = air_territory(world)
     fighters_ = policing.fighters(pol) if pol is not None else []
+    own = None
+    if terr is not None:
+        def own(p: np.ndarray) -> np.ndarray:  # ECEF points (M, 3) inside the defended airspace
+            la, lo, _ = earth.ecef_to_geodetic(p)
+            return borders.contains(terr, np.degrees(la), np.degrees(lo))
     radars = [s.radar for s in world.sensors]
     init_hits = world.scenario.tracking.init_hits
     rows_out: dict[str, list] = {k: [] for k in _OUTCOME_COLUMNS}
@@ -290,7 +295,8 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                     rng = streams[c][1 + len(radars) + m]
                     rp = None
                     if pol is not None and inside_t is not None and near_t is not None and fl[m].side != pol.side:
-                        rp = policing.police_row(pol, paths.t, tr.x[row], inside_t[row], near_t[row], fighters_)
+                        rp = policing.police_row(pol, paths.t, tr.x[row], inside_t[row], near_t[row], fighters_,
+                                                 own=own)
                         rp = _assess_row(rp, paths, row, fighters_, rng, pol.max_shots)
                     elif pol is not None:
                         rp = policing.RowPolicing(no_shot=f"not policed: {fl[m].side} is the defender's side")

@@ -165,6 +165,7 @@ class Policing:
     reaction: float  # s
     engage_from: float = 0.0  # s: fire authorised from
     max_shots: int = 2  # weapons fired at one flier (shoot-look-shoot)
+    pursuit: str = "own-airspace"  # own-airspace | across: may a vectored fighter leave the airspace
     bases: tuple[AirBase, ...] = ()
     patrols: tuple[Patrol, ...] = ()
 
@@ -619,6 +620,6 @@ def _air(scn: Scenario, aircraft: dict, place, lookup, problems: list[tuple[str,
                         warn_within=1e3 * ap.warn_within_km, warning_interval=float(ap.warning_interval_s),
                         scramble=ap.scramble, engage=ap.engage, min_warnings=int(ap.min_warnings),
                         reaction=float(ap.reaction_s), engage_from=float(ap.engage_from_s),
-                        max_shots=int(ap.max_shots), bases=tuple(bases),
+                        max_shots=int(ap.max_shots), pursuit=ap.pursuit, bases=tuple(bases),
                         patrols=tuple(patrols))
     return tuple(flights), policing

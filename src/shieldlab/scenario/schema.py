@@ -365,6 +365,11 @@ class AirPolicingCfg(_Strict):
     max_shots: int = Field(2, ge=1, le=10,
                            description="weapons fired at one flier: after a miss (seen when the weapon's flight "
                                        "ends), the next goes as soon as the rules allow, up to this many [rounds]")
+    pursuit: Literal["own-airspace", "across"] = Field(
+        "own-airspace", description="where a vectored fighter may fly: own-airspace: it does not leave the "
+                                    "defended airspace (a fighter inside stops at the border while the track "
+                                    "is beyond it, its weapon still reaching across); across: it follows the "
+                                    "track over the border")
     bases: list[AirBaseCfg] = Field([], description="quick-reaction-alert bases")
     patrols: list[PatrolCfg] = Field([], description="combat air patrols on station")
 
