@@ -591,6 +591,20 @@ def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path
     (fig,) = figs
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert "computed box (nothing past it computed)" in labels
+    assert not any(lab.startswith("grid's edge") for lab in labels)
+    # where no track is expected the cells are hatched; past the grid they are veiled but
+    # never hatched (no answer there): the grid's edge is drawn and named, or the hatching's
+    # straight edge reads as where the radars' coverage ends
+    blind = dataclasses.replace(site, cue_system=np.where(threatened, -1, -1).astype(np.int16),
+                                cue_s=np.full(grid.shape, np.inf))
+    assert maps._untracked(blind)[~defended & threatened].all()
+    figs.clear()
+    maps.footprint_map(dataclasses.replace(fp, sites=[blind]), tmp_path / "b.png")
+    (fig,) = figs
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "grid's edge: no hatching computed past it" in labels and "of it, no track expected" in labels
+    (edge,) = [ln for ln in fig.axes[0].lines if ln.get_label().startswith("grid's edge")]
+    assert (min(edge.get_xdata()), max(edge.get_xdata())) == (extent[0], extent[1])
 
 
 def test_footprint_rows_leave_no_blank_band(monkeypatch, tmp_path):

@@ -935,6 +935,13 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
         with matplotlib.rc_context({"hatch.color": "#8b1a1a", "hatch.linewidth": 0.6}):
             ax.contourf(g.lon_deg, g.lat_deg, untracked.astype(float), levels=[0.5, 1.5], colors="none",
                         hatches=["////"], zorder=1.5)
+        inside = extent[0] <= view[0] and view[1] <= extent[1] and extent[2] <= view[2] and view[3] <= extent[3]
+        if not given and not inside:
+            # the veil runs on past the grid, the hatching (the grid's answer) stops at its edge: a
+            # straight edge of hatching read as the radars' coverage ending there
+            ax.plot([extent[0], extent[1], extent[1], extent[0], extent[0]],
+                    [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#8b1a1a", lw=0.7, ls=":",
+                    zorder=3.5, label="grid's edge: no hatching computed past it")
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
     if given and not (extent[0] <= view[0] and view[1] <= extent[1] and extent[2] <= view[2] and view[3] <= extent[3]):
         # the panel runs past a box the user gave: what lies past it was not computed
@@ -1165,7 +1172,9 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                *([Patch(fc="#f4c9c0", ec="#8b1a1a", hatch="////", lw=0.0, label="of it, no track expected")]
                  if any(_untracked(s).any() for s in fp.sites) else []),
                *[h for ax in axes for h in ax.get_legend_handles_labels()[0]
-                 if h.get_label().startswith("computed box")][:1]]
+                 if h.get_label().startswith("computed box")][:1],
+               *[h for ax in axes for h in ax.get_legend_handles_labels()[0]
+                 if h.get_label().startswith("grid's edge")][:1]]
     title = None
     every = fp.defended_all()
     if len(fp.sites) > 1 and every.any():
