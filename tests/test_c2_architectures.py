@@ -15,6 +15,7 @@ from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import preflight, run_chunk
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.loader import parse
+from shieldlab.stats import wilson_interval
 
 #: Two national nodes side by side, each a Patriot battery with its own radar, both
 #: defending one city against a salvo of Scuds: the case where sharing matters.
@@ -130,6 +131,14 @@ def test_compare_counts_the_assets_hit_as_the_run_does():
         s["mean_value_lost"])
     assert res.value_lost[0] > res.assets_hit[0]  # athens, worth 3, is among the assets hit
     assert res.as_dict()["assets_hit_per_raid"]["mean"] == pytest.approx(s["mean_assets_hit"], abs=1e-4)
+    # the probabilities carry run's Wilson intervals too (compare printed a bare P(no leaker))
+    assert res.p_no_leaker == pytest.approx(s["p_no_leaker"])
+    assert res.p_no_leaker_ci95 == pytest.approx(tuple(s["p_no_leaker_ci95"]), abs=1e-6)
+    d = res.as_dict()
+    assert d["p_no_leaker_ci95"] == pytest.approx(list(s["p_no_leaker_ci95"]), abs=1e-4)
+    for name, p in d["p_leak"].items():
+        lo, hi = d["p_leak_ci95"][name]
+        assert lo <= p <= hi and (lo, hi) == pytest.approx(wilson_interval(round(p * 6), 6), abs=1e-4)
 
 
 def test_the_leakers_interval_stays_within_the_raid():

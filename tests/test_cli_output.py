@@ -837,7 +837,13 @@ def test_footer_names_both_interval_methods_and_means_intervals(tiny, capsys, wi
     s = json.loads(capsys.readouterr().out)
     assert "probabilities: Wilson score; means: Student t" in text
     assert "Wilson score, 95 %" not in text
-    for label, key in (("mean interceptors fired", "mean_interceptors_fired"), ("mean assets hit", "mean_assets_hit")):
+    # a leaker count alike in every run gets the bounded mean's exact interval, not the t's
+    # point: the footer says so, as summary.json's interval_means does (three rules had read
+    # as one, "Student t", for 6.00 (5.57-6.00) beside 8.00 (8.00-8.00))
+    assert "leakers alike in every run: exact bounded-mean bound" in text
+    assert "exact interval of a bounded mean" in s["interval_means"]
+    for label, key in (("mean interceptors fired", "mean_interceptors_fired"),
+                       ("mean hits on assets", "mean_assets_hit")):
         lo, hi = s[f"{key}_ci95"]
         assert f"{label} {s[key]:.2f} ({lo:.2f}–{hi:.2f})" in text, key
 
@@ -846,8 +852,8 @@ def test_one_run_is_singular_and_has_no_means_interval(tiny, capsys, wide):
     assert main(["run", str(tiny), "--runs", "1"]) == 0
     text = capsys.readouterr().out
     assert "— 1 run," in text and "over 1 run " in text and "1 runs" not in text
-    assert "mean assets hit 0.00" in text or "mean assets hit 1.00" in text
-    assert "mean assets hit 0.00 (" not in text and "mean assets hit 1.00 (" not in text
+    assert "mean hits on assets 0.00" in text or "mean hits on assets 1.00" in text
+    assert "mean hits on assets 0.00 (" not in text and "mean hits on assets 1.00 (" not in text
 
 
 def test_validate_counts_in_the_singular(tiny, capsys):
@@ -964,7 +970,7 @@ def test_piped_tables_keep_names_whole(tmp_path):
     lines = r.stdout.splitlines()
     assert any(ln.startswith(f"wrote {out}/summary.json, ") and ln.endswith("report.html") for ln in lines)
     assert any(ln.startswith(f"report: {out}/report.html ") and ln.endswith(f"shieldlab view {out}") for ln in lines)
-    assert any(ln.startswith("mean leakers per raid") and "mean assets hit" in ln for ln in r.stdout.splitlines())
+    assert any(ln.startswith("mean leakers per raid") and "mean hits on assets" in ln for ln in r.stdout.splitlines())
     r = subprocess.run(EXE + ["catalog", "missiles"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0 and "Scud-B (R-17 / 8K14, SS-1C)" in r.stdout
     # prose is whole too: a threat's explanation starts with its name, longer than 80 columns
@@ -1155,7 +1161,8 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     out = capsys.readouterr().out
     assert "one run: means without intervals" in out and "in parentheses" not in out
     assert cli.main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
-    assert "in parentheses: 95 % Student t intervals of the means over 2 runs" in capsys.readouterr().out
+    assert "in parentheses: 95 % intervals over 2 runs — P(no leaker): Wilson score; means: Student t" in \
+        capsys.readouterr().out
     assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
 

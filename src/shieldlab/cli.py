@@ -446,7 +446,10 @@ def _method(summary: dict, key: str, default: str) -> str:
 def _interval_name(summary: dict) -> str:
     means = _method(summary, "interval_means", "Student t").split(" on ")[0]
     if "cut to" in str(summary.get("interval_means", "")):
-        means += " (cut to the possible range)"
+        means += " (cut to the possible range"
+        # leakers alike in every run get the bounded mean's exact interval, not the t's point
+        means += "; leakers alike in every run: exact bounded-mean bound)" if "bounded mean" in str(
+            summary.get("interval_means", "")) else ")"
     return f"probabilities: {_method(summary, 'interval', 'Wilson score')}; means: {means}"
 
 
@@ -544,7 +547,7 @@ def _print_summary(summary: dict, elapsed: float | None = None, resumed_runs: in
     parts = [("mean leakers per raid ", _mean_ci(summary, "mean_leakers")),
              ("mean interceptors fired ", _mean_ci(summary, "mean_interceptors_fired")), *wasted,
              ("P(no leaker) ", _p_ci(summary, "p_no_leaker")),
-             ("mean assets hit ", _mean_ci(summary, "mean_assets_hit"))]
+             ("mean hits on assets ", _mean_ci(summary, "mean_assets_hit"))]
     if summary.get("mean_value_lost", summary.get("mean_assets_hit")) != summary.get("mean_assets_hit"):
         parts.append(("mean value lost ", _mean_ci(summary, "mean_value_lost")))  # assets of unequal value
     line = Text()
@@ -1464,8 +1467,8 @@ def compare(
     for r in results:
         t.add_column(r.architecture, justify="right", overflow="fold")
     t.add_row("leakers", *[ci(r.leakers) for r in results])
-    t.add_row("P(no leaker)", *[f"{r.p_no_leaker:.2f}" for r in results])
-    t.add_row("assets hit", *[ci(r.assets_hit) for r in results])
+    t.add_row("P(no leaker)", *[f"{r.p_no_leaker:.2f} {_interval_text(*r.p_no_leaker_ci95, 2)}" for r in results])
+    t.add_row("hits on assets", *[ci(r.assets_hit) for r in results])
     if len({float(a.value) for a in world.assets}) > 1:  # assets of unequal value
         t.add_row("value lost", *[ci(r.value_lost) for r in results])
     t.add_row("interceptors fired", *[ci(r.interceptors) for r in results])
@@ -1479,8 +1482,9 @@ def compare(
         t.add_row(f"tracks: {key}", *[f"{v:.2f}" if np.isfinite(v := r.track_share.get(key, float("nan"))) else "—"
                                       for r in results])
     _print_table(t)
-    _print_line((f"in parentheses: 95 % Student t intervals of the means over {_plural(runs, 'run')}"
-                 if runs > 1 else "one run: means without intervals") + f"  ·  took {elapsed:.1f} s")
+    _print_line((f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — P(no leaker): Wilson score; "
+                 f"means: Student t" if runs > 1 else "one run: means without intervals; P(no leaker): Wilson score")
+                + f"  ·  took {elapsed:.1f} s")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)

@@ -13,7 +13,8 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
   it (mean over the threats engaged);
 * ``between_sectors``: threats nobody engaged because every battery left them to another
   node's sector (``outside-sector`` for every battery);
-* ``p_leak``: per threat, the share of raids in which it leaked;
+* ``p_leak``: per threat, the share of raids in which it leaked (``p_leak_ci95``, as
+  ``p_no_leaker_ci95``: its 95 % Wilson score interval);
 * ``track_share``: for each pair of sides (``A sees B``), of the threats that side B's own
   sensors detected, the share that side A's fire control held a track of.
 """
@@ -33,7 +34,7 @@ from shieldlab.engine.montecarlo import simulate
 from shieldlab.io.results import before_destroyed, earliest_by_object, first_detection
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
-from shieldlab.stats import mean_interval
+from shieldlab.stats import mean_interval, wilson_interval
 
 _OUTSIDE = REASONS.index("outside-sector")
 
@@ -56,6 +57,9 @@ class ArchitectureResult:
     # every asset costs nothing): what a defence that lets harmless threats go is judged by
     assets_hit: tuple[float, float, float] = (float("nan"),) * 3
     value_lost: tuple[float, float, float] = (float("nan"),) * 3
+    # the 95 % Wilson score intervals of p_no_leaker and of each threat's p_leak
+    p_no_leaker_ci95: tuple[float, float] = (float("nan"),) * 2
+    p_leak_ci95: dict = field(default_factory=dict)  # threat name -> (lo, hi)
 
     def as_dict(self) -> dict:
         def m(v):
@@ -66,9 +70,11 @@ class ArchitectureResult:
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
                 else round(self.first_engagement_s, 1),
                 "p_no_leaker": round(self.p_no_leaker, 4),
+                "p_no_leaker_ci95": [round(v, 4) for v in self.p_no_leaker_ci95],
                 "assets_hit_per_raid": m(self.assets_hit), "value_lost_per_raid": m(self.value_lost),
                 "track_share": {k: round(v, 4) for k, v in self.track_share.items()},
-                "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()}}
+                "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()},
+                "p_leak_ci95": {k: [round(v, 4) for v in iv] for k, iv in self.p_leak_ci95.items()}}
 
 
 class _Tally:
@@ -157,6 +163,11 @@ def _first_track_by_threat(chunk, name: str, tr, C: int, N: int) -> np.ndarray:
     return np.full((C, N), np.inf) if obj is None else earliest_by_object(tr.confirm_time, obj, N)
 
 
+def _pair(iv) -> tuple[float, float]:
+    lo, hi = iv
+    return float(lo), float(hi)
+
+
 def compare(world, architectures, runs: int, seed: int,
             progress: Callable[[str, int], None] | None = None) -> list[ArchitectureResult]:
     """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``."""
@@ -175,6 +186,9 @@ def compare(world, architectures, runs: int, seed: int,
             wasted=mi(tally.wasted), between_sectors=mi(tally.between),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
+            p_no_leaker_ci95=_pair(wilson_interval(int(np.sum(tally.leak == 0)), runs)),
+            p_leak_ci95={t.name: _pair(wilson_interval(int(k), runs))
+                         for t, k in zip(w.threats, tally.leak_by_threat)},
             assets_hit=mi(tally.hit, float(len(w.threats))),
             value_lost=mi(tally.lost, len(w.threats) * float(tally.worth.max(initial=0.0))),
             p_leak={t.name: float(k / runs) for t, k in zip(w.threats, tally.leak_by_threat)}))
