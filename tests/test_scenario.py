@@ -188,6 +188,22 @@ def test_duplicate_names_rejected(tmp_path):
     assert e.value.field == "assets[1].name"
 
 
+
+@pytest.mark.parametrize("old, new, field, words", [
+    ("{name: b1, interceptor", "{name: r1, interceptor", "batteries[0].name", "also the name of sensors[0]"),
+    ("{name: t1, missile: ghadr-1, launch: pad, aim: city, count: 2, spacing_s: 10}",
+     "{name: city, missile: ghadr-1, launch: pad, aim: city}", "threats[0].name", "also the name of assets[0]"),
+])
+def test_one_name_one_actor_across_the_lists(tmp_path, old, new, field, words):
+    """A battery named as a radar ("detect r1", "fire r1" in the log), a threat named as an
+    asset: each name must say which thing it is.  A salvo named as an asset does not clash:
+    its missiles are named 'city#1', 'city#2'."""
+    with pytest.raises(InputError, match=re.escape(words)) as e:
+        load_world(str(write(tmp_path, MINIMAL.replace(old, new))))
+    assert e.value.field == field
+    salvo = MINIMAL.replace("{name: t1, missile", "{name: city, missile")
+    assert [t.name for t in load_world(str(write(tmp_path, salvo))).threats] == ["city#1", "city#2"]
+
 def test_scenario_can_add_catalogue_entries(tmp_path):
     from shieldlab import catalog
 

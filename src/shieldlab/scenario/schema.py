@@ -158,7 +158,8 @@ class SatelliteCfg(_Strict):
 class BatteryCfg(_Strict):
     """A launcher of one interceptor type with its magazine."""
 
-    name: Name = Field(description="unique among the batteries")
+    name: Name = Field(description="unique among the batteries, and no sensor's or satellite's name (the event "
+                                   "log names them all)")
     interceptor: str = Field(description="catalogue interceptor id, e.g. sm-3-block-ia")
     site: Place = Field(description="a site name or an inline point")
     rounds: int = Field(ge=0, le=10_000, description="interceptors ready to fire (magazine) [rounds]")
@@ -203,7 +204,8 @@ class ThreatCfg(_Strict):
 
     name: Name = Field(
         description="unique among the threats after salvo expansion: a salvo 'x' of count k > 1 becomes "
-                    "the missiles 'x#1' .. 'x#k', and no other threat may take one of those names")
+                    "the missiles 'x#1' .. 'x#k', and no other threat may take one of those names; nor may "
+                    "an asset")
     missile: str = Field(description="catalogue missile id, e.g. shahab-3")
     launch: Place = Field(description="a site name or an inline point")
     aim: Place = Field(description="an asset name, a site name or an inline point")
@@ -889,6 +891,14 @@ class Scenario(_Strict):
                     problems.append((f"early_warning[{i}].name",
                                      f"{item.name!r} is also the name of sensors[{radar_of[item.name]}]: the event "
                                      "log names both by it; rename one"))
+        # a battery is an actor of the log beside them ("detect X" and "fire X" read as one)
+        sat_of = {s.name: i for i, s in enumerate(self.early_warning)}
+        for i, b in enumerate(self.batteries):
+            for group, index in (("sensors", radar_of), ("early_warning", sat_of)):
+                if b.name in index:
+                    problems.append((f"batteries[{i}].name",
+                                     f"{b.name!r} is also the name of {group}[{index[b.name]}]: the event log "
+                                     "names both by it; rename one"))
         # an aim names a site or an asset, the site first: an asset named as a site elsewhere
         # would be aimed at the site (195 km off, silently, where the names crossed)
         for i, a in enumerate(self.assets):
@@ -920,6 +930,12 @@ class Scenario(_Strict):
                                  f"and {clash!r} is already the name of threats[{j}]"))
                 continue
             owner.update({n: (i, k) for k, n in enumerate(members)})
+        # a threat and an asset of one name: the log, the maps and --explain would name both by it
+        asset_of = {a.name: i for i, a in enumerate(self.assets)}
+        for name, (i, _) in owner.items():
+            if name in asset_of:
+                problems.append((f"threats[{i}].name", f"{name!r} is also the name of assets[{asset_of[name]}]: "
+                                                       "the event log and the maps name both by it; rename one"))
         return problems
 
     def _air_problems(self) -> list[tuple[str, str]]:
