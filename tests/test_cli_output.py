@@ -211,6 +211,14 @@ def test_footprint_pdf_map(tiny, tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_footprint_table_says_its_p_intercept_is_the_kinematic_best_case(tiny, tmp_path, capsys, wide):
+    """The table's mean P(intercept) over the defended cells (0.96 round Redzikowo) read as
+    contradicting run's 0.000 at the same shots: the line under it says whose number it is."""
+    assert main(["footprint", str(tiny), "--out", str(tmp_path / "m.png"), "--step-deg", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "mean P(intercept)" in out
+    assert "mean P(intercept): over the defended cells, the kinematic best case" in out
+
 @pytest.mark.parametrize("name", ["map.jpg", "map", "map.png.txt"])
 def test_footprint_other_extensions_refused_before_computing(tiny, tmp_path, capsys, monkeypatch, name):
     from shieldlab.analysis import footprint as fpm

@@ -2275,6 +2275,11 @@ def footprint(
             # the share is of the map's cells: a wider box adds reached, undefended ground
             _print_line("in reach: of the map's cells (the batteries' reach inside the missiles' range, grown to "
                         "take in all the ground they defend); --region or --bbox for another box")
+        if any(s.defended.any() for s in fp.sites):
+            # (a Redzikowo patch at 0.96 beside run's 0.000 at the same shots read as a contradiction)
+            _print_line("mean P(intercept): over the defended cells, the kinematic best case (one threat, a "
+                        "perfect track once one is confirmed, engaged without threat evaluation); `shieldlab "
+                        "run` flies the whole chain")
         if not any(s.threatened.any() for s in fp.sites):
             _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
                         "(give a --region or --bbox around their targets, or none for the scenario's own)")
