@@ -536,6 +536,12 @@ def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(r.area_km2 < 1e6 for r in cov.radars) and cov.union_area_km2 >= 1e6
     assert all(t.endswith(" M km²") for t in texts), texts
+    # a radar the horizon or its elevation floor ends short of its Pd = 0.5 range says how far
+    # its drawn coverage reaches (AN/TPY-2's 1,495 km legend beside a fan of ~1,100 km)
+    for rad, text in zip(cov.radars, texts):
+        short = 0.0 < rad.farthest_km < 0.97 * rad.detection_range_km
+        assert (f"(covered to {rad.farthest_km:,.0f})" in text) == short, text
+    assert any(0.0 < rad.farthest_km < 0.97 * rad.detection_range_km for rad in cov.radars)
     monkeypatch.undo()
     plt.close("all")
 

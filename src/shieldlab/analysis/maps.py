@@ -1311,13 +1311,18 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
         marks.append((x_of[r.name], r.lat_deg, r.name, 6.0,
                       dict(fontsize=7, color="#1a1a1a", zorder=7, leader_color=c,
                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6, alpha=0.8))))
+        # the drawn coverage ends short of the Pd = 0.5 range where the horizon or the elevation
+        # floor cuts it (AN/TPY-2 at 1,495 km drawn to 1,097 at 100 km altitude): say how far
+        reach = (f" (covered to {r.farthest_km:,.0f})" if 0.0 < r.farthest_km < 0.97 * r.detection_range_km
+                 else "")
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
-                              label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km, "
-                                    f"{_short_area(r.area_km2, largest)}"))
+                              label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km"
+                                    f"{reach}, {_short_area(r.area_km2, largest)}"))
     handles.append(Patch(fc=shade, alpha=0.3,
                          label=f"seen by at least one radar: {_short_area(cov.union_area_km2, largest)}"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
-              title="radar: type, Pd = 0.5 range, area covered", title_fontsize=7.5, alignment="left")
+              title="radar: type, Pd = 0.5 range (covered to: where the horizon\nor the elevation floor ends it "
+                    "short), area covered", title_fontsize=7.5, alignment="left")
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
                  fontsize=9.5)
     # each radar's name by its own marker (a stack of names beside a cluster had left the Black
