@@ -179,8 +179,8 @@ def test_the_report_charts_the_swept_figures(swept):
         (q,) = json.loads((out / "summaries" / f"point={k}.json").read_text())["track_quality"].values()
         g, (lo, hi) = q["gospa_m"] / 1e3, q["gospa_m_ci95"]
         assert f"{g:,.2f} ({lo / 1e3:,.2f}–{hi / 1e3:,.2f})" in page  # in km, as the run's report
-    assert "GOSPA [km] against doctrine_salvo" in page and "purity" not in page
-    assert "NEES against doctrine_salvo" in page and "NEES &gt; χ² 99 % [%] against" in page
+    assert "GOSPA [km] against doctrine.salvo" in page and "purity" not in page
+    assert "NEES against doctrine.salvo" in page and "NEES &gt; χ² 99 % [%] against" in page
     assert "score their tracks in" not in page  # one way, at every point
     assert all(base64.b64decode(c)[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)
     assert not re.search(r"20\d\d-\d\d-\d\d[ T]\d\d:\d\d", page)  # no clock time
@@ -933,3 +933,23 @@ def test_a_sweep_of_settings_run_does_not_read_under_labels_is_told_so():
     # a point that tracks with gnn reads them
     assert _unread_sweep_note("epaa-phase-1", [S.parse_setting("sensing.false_alarms=0,20"),
                                               S.parse_setting("tracking.association=labels,gnn")]) is None
+
+
+def test_a_sweep_chart_names_the_fields_as_the_sweep_spelled_them(monkeypatch):
+    """The charts' axis and legend read the columns (doctrine_salvo, batteries_0_rounds): they
+    name the fields as --set spelled them; a share of about 0.1 % is drawn on its own scale,
+    not flat on zero of a 0-100 axis."""
+    from shieldlab.io import sweep_report as R
+
+    figs = []
+    monkeypatch.setattr(R, "_png", lambda fig: figs.append(fig) or "")
+    settings = [{"field": "doctrine.salvo", "column": "doctrine_salvo", "values": [1, 2]},
+                {"field": "batteries[0].rounds", "column": "batteries_0_rounds", "values": [4, 16]}]
+    rows = [{"set": {"doctrine_salvo": s, "batteries_0_rounds": r}, "nees_over_99": 0.1 * s,
+             "nees_over_99_ci95": [0.0, 0.2 * s]} for s in (1, 2) for r in (4, 16)]
+    R._chart(settings, rows, "nees_over_99", "nees_over_99_ci95", "NEES > χ² 99 % [%]", 0.0, None)
+    (ax,) = figs[0].axes
+    assert ax.get_xlabel() == "doctrine.salvo"
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["batteries[0].rounds = 16",
+                                                                          "batteries[0].rounds = 4"]
+    assert ax.get_ylim()[1] < 5.0

@@ -26,8 +26,8 @@ __all__ = ["build", "METRICS", "QUALITY"]
 METRICS = (
     ("mean_leakers", "mean_leakers_ci95", "mean leakers per raid", 0.0, None),
     ("p_no_leaker", "p_no_leaker_ci95", "P(no leaker)", 0.0, 1.0),
-    ("mean_interceptors_fired", "mean_interceptors_fired_ci95", "mean interceptors fired", 0.0, None),
-    ("mean_assets_hit", "mean_assets_hit_ci95", "mean defended assets hit", 0.0, None),
+    ("mean_interceptors_fired", "mean_interceptors_fired_ci95", "mean interceptors fired per raid", 0.0, None),
+    ("mean_assets_hit", "mean_assets_hit_ci95", "mean hits on defended assets per raid", 0.0, None),
 )
 #: Charted too where the defended assets differ in value (as the run table shows it).
 VALUE_LOST = ("mean_value_lost", "mean_value_lost_ci95", "mean value lost", 0.0, None)
@@ -97,7 +97,9 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
             lo = np.minimum(lo, y - lo_clip)
         if hi_clip is not None:
             hi = np.minimum(hi, hi_clip - y)
-        name = ", ".join(f"{s['column']} = {shown(v)}" for s, v in zip(others, combo, strict=True)) or None
+        # (named as the sweep's --set spelled them: doctrine.salvo, not its column doctrine_salvo)
+        name = ", ".join(f"{s.get('field', s['column'])} = {shown(v)}"
+                         for s, v in zip(others, combo, strict=True)) or None
         # values that are no numbers (names, dates) are categories: nothing lies between them to draw
         ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name,
                     linestyle="-" if numeric else "none")
@@ -112,7 +114,7 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         ax.set_xlim(-0.5, len(xs_all) - 0.5)  # room for the lines set aside at the first and last
     elif len(xs_all) <= 12:
         ax.set_xticks([float(v) for v in xs_all], [str(v) for v in xs_all])
-    ax.set_xlabel(first["column"])
+    ax.set_xlabel(first.get("field", first["column"]))
     ax.set_ylabel(label)
     if any(len(s["values"]) > 1 for s in others):
         ax.legend(fontsize=8)
@@ -160,7 +162,8 @@ def build(manifest: dict, rows: list[dict]) -> str:
         if all(r.get(key) is None for r in rows):
             continue
         uri = _chart(held, rows, key, ci_key, label, lo, hi)
-        parts.append(_figure(uri, f"{label} against {settings[0]['column']} (95 % intervals as bars)",
+        parts.append(_figure(uri, f"{label} against {settings[0].get('field', settings[0]['column'])} "
+                                  "(95 % intervals as bars)",
                              f"{label} against the swept values"))
     parts += _quality(held, rows)
     parts.append("<p class='meta'>The same numbers are in points.parquet (and the track quality in "
@@ -221,8 +224,11 @@ def _quality(held: list[dict], rows: list[dict]) -> list[str]:
     parts.append(_table(head, [[str(f["point"]), *[shown(f["set"][s["column"]]) for s in settings], *[
         cell(f, k, d) for k, _, d, _ in keys]] for f in flat]))
     for key, label, _, _ in keys:
-        top = 100.0 if key in ("purity", "nees_over_99") else None  # shares, in per cent
+        # purity, a share near 100 %, on its whole scale; the share of NEES above the 99 % point,
+        # ~0.1 %, on its own (on 0-100 it lay flat on zero, its bars unseen)
+        top = 100.0 if key == "purity" else None
         uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, top)
-        parts.append(_figure(uri, f"{label} against {held[0]['column']} (95 % intervals as bars)",
+        parts.append(_figure(uri, f"{label} against {held[0].get('field', held[0]['column'])} "
+                                  "(95 % intervals as bars)",
                              f"{label} against the swept values"))
     return parts
