@@ -265,4 +265,11 @@ def test_the_close_panel_holds_the_scene_runs_ellipses(tmp_path, monkeypatch):
     for ln in rings:
         x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
         assert x.min() >= x0 and x.max() <= x1 and y.min() >= y0 and y.max() <= y1
+    # metres from the weapon on the opposite edges (ticks of 38.9546° said nothing of a size)
+    labels = {c.get_xlabel() or c.get_ylabel() for c in close.child_axes}
+    assert labels == {"east of the weapon [m]", "north of the weapon [m]"}
+    (sx,) = [c for c in close.child_axes if c.get_xlabel()]
+    m0, m1 = sx.get_xlim()
+    assert m1 - m0 == pytest.approx((x1 - x0) * 111_000.0 * np.cos(w.shelling.missions[0].origin[0]), rel=1e-6)
+    assert close.get_title().startswith("close: ") and "each way from the weapon" in close.get_title()
     plt.close(figs[0])

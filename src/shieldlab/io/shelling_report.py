@@ -121,6 +121,7 @@ def _close_up(world, res, i: int) -> str:
     wide_m = max(border_m * 1.4, 1500.0, near_m * 3.0, aim_m * 1.15)  # the setting: border and aim
     fig, axes = plt.subplots(1, 2, figsize=(12.0, 6.2))
     colours = [_EST, "#117864", "#1f618d", "#9a7d0a"]
+    k_e = 111_000.0 * coslat  # m per degree of longitude here
     for ax, half_m, close in ((axes[0], wide_m, False), (axes[1], near_m, True)):
         dlat, dlon = half_m / 111_000.0, half_m / (111_000.0 * coslat)
         lon0, lon1, lat0, lat1 = lon_c - dlon, lon_c + dlon, lat_c - dlat, lat_c + dlat
@@ -156,9 +157,22 @@ def _close_up(world, res, i: int) -> str:
         # the box drawn at left is the close panel's ground; under ~2 % of the wide panel it is
         # hidden by the weapon's triangle, and the title says where it is instead
         where = "the box at left" if near_m / wide_m > 0.02 else "around the weapon at left"
-        ax.set_title(f"within {half_m / 1e3:.2f} km" if not close else f"within {half_m:,.0f} m ({where})",
-                     fontsize=9)
+        ax.set_title(f"the setting: {half_m / 1e3:.2f} km each way from the weapon" if not close else
+                     f"close: {half_m:,.0f} m each way from the weapon ({where})", fontsize=9)
         ax.ticklabel_format(useOffset=False)
+        ax.set_xlabel("longitude [deg E]", fontsize=8)
+        ax.set_ylabel("latitude [deg N]", fontsize=8)
+        # metres from the weapon on the opposite edges: the ellipses and errors are quoted in
+        # metres, and ticks of 38.9546° said nothing of a cloud's size
+        sx = ax.secondary_xaxis("top", functions=(lambda x: (x - lon_c) * k_e, lambda d: lon_c + d / k_e))
+        sy = ax.secondary_yaxis("right", functions=(lambda y: (y - lat_c) * 111_000.0,
+                                                    lambda d: lat_c + d / 111_000.0))
+        unit, scale = ("km", 1e3) if not close else ("m", 1.0)
+        for a, name in ((sx.xaxis, "east"), (sy.yaxis, "north")):
+            a.set_major_formatter(plt.FuncFormatter(lambda v, _p, s=scale: f"{v / s:,.3g}"))
+            a.set_label_text(f"{name} of the weapon [{unit}]", fontsize=8)
+        sx.tick_params(labelsize=7)
+        sy.tick_params(labelsize=7)
     fig.suptitle(f"{m.name}: {m.round.id}; the weapon {border_m / 1e3:.2f} km from the border", fontsize=10)
     fig.tight_layout()
     # the wide panel's countries and towns: which side of the border is which (the border line
