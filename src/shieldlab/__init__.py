@@ -2,7 +2,7 @@
 
 The kill chain, one module per stage, records of arrays between them:
 
-    scenario -> flyout -> sensors -> tracking -> engage -> outcome
+    scenario -> flyout -> sensors -> tracking -> c2 -> engage -> outcome
 
 Public API (everything else may change)::
 
@@ -10,7 +10,13 @@ Public API (everything else may change)::
     world = shieldlab.load_world("epaa-phase-1")          # preset name or YAML path
     res = shieldlab.simulate(world, runs=100, seed=1)     # Monte Carlo
     res.summary["mean_leakers"]
-    shieldlab.flyout.minimum_energy(10_000e3)             # closed-form Kepler shot
+    res.outcomes["outcome"]                               # a row per run x threat
+    shieldlab.flyout.minimum_energy(10_000e3)             # closed-form Kepler shot (a KeplerShot)
+
+and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
+``simulate_shelling`` (unguided fire and weapon-locating radars), ``presets()`` (the
+built-in scenarios' names), ``MAX_RUNS`` (the most runs one call takes), ``InputError``
+(bad input, naming the field), ``earth`` and ``flyout``.
 """
 
 __version__ = "0.1.0"
@@ -133,7 +139,13 @@ MAX_RUNS = 1_000_000
 
 
 def simulate(world, runs: int = 100, seed: int = 1, client=None):
-    """Run the kill chain over ``runs`` Monte Carlo replications; returns Results (summary, outcomes, events).
+    """Run the kill chain over ``runs`` Monte Carlo replications; returns a ``Results``:
+    ``summary`` (the dict ``summary.json`` holds), and the tables as dicts of NumPy
+    columns: ``outcomes`` (a row per run x threat: ``run``, ``threat``, ``outcome``,
+    ``intercepted_by``, ``intercept_time_s``, ``asset_hit``, ...; docs/user-guide.md lists
+    them), ``events`` (the timeline), ``track_quality`` (a row per run x picture) and
+    ``tracks`` (under ``tracking.association: gnn``, a row per confirmed track);
+    ``read(name)`` and ``table(name)`` read any of them by name.
 
     ``runs``: 1 to :data:`MAX_RUNS`; ``seed``: an integer of at least 0 (the same seed, the same
     numbers).  Every threat is steered first and the memory the run needs is checked against
