@@ -235,12 +235,15 @@ def test_aircraft_map_names_places(monkeypatch, tmp_path):
     circle = np.column_stack([37.35 + 0.8 * np.sin(b) / np.cos(np.radians(37)), 37.05 + 0.8 * np.cos(b)])
     res = fpm.AircraftReach(scenario="synthetic", grid=grid, alt_km=10.0, n_batteries=np.ones(grid.shape, np.int16),
                             batteries=[{"name": "us-1", "lat_deg": 37.05, "lon_deg": 37.35, "reach_km": 89.0,
-                                        "circle_lonlat": circle}],
+                                        "circle_lonlat": circle, "deepest_lonlat": (37.3, 36.4),
+                                        "depth_km": 41.6}],
                             focus=None, focus_area_km2=0.0, home=None)
     maps.aircraft_map(res, tmp_path / "a.png")
     (fig,) = figs
     names = [t.get_text() for t in fig.axes[0].texts]
     assert "Gaziantep" in names and "Adana" in names and "TURKEY" in names
+    # each cross of a deepest point past the border says whose and how deep
+    assert "us-1: 42 km" in names
 
 
 def test_tool_converts_a_geonames_extract():

@@ -1253,6 +1253,10 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
         if b.get("deepest_lonlat") is not None:
             x, y = b["deepest_lonlat"]
             ax.plot(x, y, marker="x", color="#7f0000", ms=6, zorder=7)
+            if b.get("depth_km") is not None:  # (four bare crosses said not which was the 113 km)
+                ax.annotate(f"{b['name']}: {b['depth_km']:.0f} km", (x, y), xytext=(4, -9),
+                            textcoords="offset points", fontsize=6.5, color="#7f0000", zorder=7,
+                            path_effects=[_halo(2.0)])
     cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=np.arange(1, top + 1))
     cb.set_label(f"batteries that can engage an aircraft at {res.alt_km:g} km", fontsize=8)
     deep = max((b["depth_km"] for b in res.batteries if b.get("depth_km") is not None), default=None)
