@@ -69,7 +69,7 @@ def _leaf_types(annotation) -> set:
 
 
 #: A number as YAML 1.2 writes one (``8``, ``-0.5``, ``1e3``): text that reads so was quoted.
-_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _finite_or_not_a_number(text: str) -> bool:
@@ -115,7 +115,7 @@ def numbers_as_numbers(cls, value, info):
         if numbers_only and isinstance(x, str) and _finite_or_not_a_number(x):
             # (nan and inf spelt as text are left to the finite-number check, which names them)
             # the hint only for a number in quotes: "0:03" or "2_0" (text to YAML 1.2) is no number
-            hint = " (write a number without quotes)" if _PLAIN_NUMBER.fullmatch(x.strip()) else ""
+            hint = " (write a number without quotes)" if PLAIN_NUMBER.fullmatch(x.strip()) else ""
             raise ValueError(f"expected {number}, got the text {x!r}{hint}")
     return value
 

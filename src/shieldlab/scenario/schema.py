@@ -785,9 +785,9 @@ class LinkCfg(_Strict):
 def _is_number(text: str) -> bool:
     """Whether ``text`` reads as a plain number (``8``, ``1e3``; not ``2_0``, which Python's
     float takes and YAML 1.2 does not)."""
-    from shieldlab.catalog.models import _PLAIN_NUMBER
+    from shieldlab.catalog.models import PLAIN_NUMBER
 
-    return _PLAIN_NUMBER.fullmatch(text) is not None
+    return PLAIN_NUMBER.fullmatch(text) is not None
 
 
 def salvo_member(name: str, count: int, k: int) -> str:
