@@ -181,6 +181,18 @@ def test_flyout_near_the_maximum_range_by_the_pole_says_why_it_cannot_steer(caps
     assert "aim a little nearer" in err and "try another profile" not in err
 
 
+
+@pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])
+def test_flyout_too_close_for_a_solid_offers_no_dead_end(capsys, extra):
+    """A generic IRBM (solid, no thrust cut-off, no energy management) aimed 111 km away: the
+    error said "try another profile", the other profile "or shape it by apogee or flight
+    time", and shaping was refused as the missile cannot trim: every piece of advice a dead
+    end.  It says why instead: neither full-burn shot comes down that near."""
+    assert main(["flyout", "generic-irbm", "--from", "35,40", "--to", "36,40", *extra]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "too close for a missile that cannot cut its thrust" in err, err
+    assert "try another profile" not in err and "shape it" not in err
+
 def test_flyout_dispersion_defaults_and_table(capsys):
     """The defaults of the dispersions are those the help states (the same CEP given or not);
     the table writes a thrust that is never cut as '–', not Python's None."""

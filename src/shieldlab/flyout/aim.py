@@ -91,11 +91,15 @@ class NoSolutionError(AimError):
     depressed full-burn shot of a missile that cannot cut thrust)."""
 
     def __init__(self, index: int, missile: str, range_m: float, profile: str, burning: bool = False,
-                 max_range_m: float | None = None):
+                 max_range_m: float | None = None, other_profile: bool = True, can_shape: bool = True):
         self.missile, self.range_m, self.profile = missile, range_m, profile
-        hint = ", or shape it by apogee or flight time" if profile != "min-energy" else ""
+        # only what can work is offered: a solid that cannot cut its thrust has one shot per
+        # branch, and shaping by apogee or flight time it refuses (the advice had gone round)
+        hint = ", or shape it by apogee or flight time" if profile != "min-energy" and can_shape else ""
         why = (" after its motor burns out: the shot there meets the ground under thrust (too close for a "
-               "missile that cannot cut its thrust)" if burning else f" (try another profile{hint})")
+               "missile that cannot cut its thrust)" if burning else f" (try another profile{hint})"
+               if other_profile else " (too close for a missile that cannot cut its thrust: neither its "
+               "lofted nor its depressed full-burn shot comes down this near)")
         if max_range_m is not None and not burning:
             # the maximum range is the great-circle bearing's; the bearing the solver turns to,
             # to allow for the Earth's rotation, can reach less (most near the poles)
@@ -590,7 +594,13 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         if it == 0 and not np.all(np.isfinite(kick) | use_cut):
             bad = np.flatnonzero(~np.isfinite(kick) & ~use_cut)
             i = int(bad[0])
-            raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i]).of(bad)
+            # whether the other branch would come down there (it was not flown where not asked)
+            row = np.zeros(N, bool)
+            row[i] = True
+            _full_burn(ev, row & ~need_loft, row & ~need_dep, k_star, az, target, branches)
+            other = bool(np.isfinite(k_loft[i]) or np.isfinite(k_dep[i])) and want[i] != "min-energy"
+            raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], other_profile=other,
+                                  can_shape=bool(can_shape[i])).of(bad)
         idx = np.flatnonzero(shaped)
         if idx.size:
             if it == 0:
