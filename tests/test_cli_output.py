@@ -1144,6 +1144,25 @@ def test_the_bare_catalogue_names_the_other_kinds(capsys, wide):
     assert "other kinds" not in capsys.readouterr().out
 
 
+
+def test_one_catalogue_entry_whole(capsys, wide):
+    """The list cuts each source to a line; KIND ID shows one entry, every field, its source
+    whole (--json the one object); an unknown id is refused, named, with the nearest id."""
+    from shieldlab import catalog
+
+    assert cli.main(["catalog", "interceptors", "sm-3-block-iib", "--json"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert one == catalog.get_interceptor("sm-3-block-iib").model_dump()
+    assert cli.main(["catalog", "interceptors", "sm-3-block-iib"]) == 0
+    out = " ".join(ln.strip("│ ") for ln in capsys.readouterr().out.splitlines())
+    tail = " ".join(one["source"].split()[-6:])
+    assert tail in " ".join(out.replace("│", " ").split()), tail  # the source to its last words
+    assert cli.main(["catalog", "missiles", "scud-x"]) == 2
+    err = capsys.readouterr().err
+    assert "ID: no missiles entry 'scud-x' (did you mean 'scud-d'?)" in err
+    assert cli.main(["catalog", "missiles"]) == 0
+    assert "one entry whole, its source too: shieldlab catalog missiles ID" in capsys.readouterr().out
+
 def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_interceptor(capsys, wide):
     assert cli.main(["catalog", "missiles"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}

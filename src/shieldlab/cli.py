@@ -3004,8 +3004,10 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
                                                               "aircraft, artillery (unguided rounds) or "
                                                               "locating-radars (weapon-locating radars) "
                                                               "[default: missiles]", metavar="KIND"),
+                entry: str | None = typer.Argument(None, help="one entry's id: all its fields, the source whole",
+                                                   metavar="ID"),
                 as_json: bool = _json_option()) -> None:
-    """List the built-in catalogue with sources."""
+    """List the built-in catalogue with sources, or show one entry (KIND ID)."""
     from shieldlab import catalog
     from shieldlab.catalog import artillery
 
@@ -3020,6 +3022,9 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
     if kind not in tables:
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
+    if entry is not None:
+        _catalog_entry(kind, entries, entry, as_json)
+        return
     if as_json:
         sys.stdout.write(json.dumps([e.model_dump() for e in entries.values()], indent=2) + "\n")
         return
@@ -3062,6 +3067,27 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
     _print_table(t)
     if not named:
         _print_line(f"other kinds: {', '.join(k for k in tables if k != kind)} (shieldlab catalog KIND)")
+    _print_line(f"one entry whole, its source too: shieldlab catalog {kind} ID")
+
+
+def _catalog_entry(kind: str, entries: Mapping, entry: str, as_json: bool) -> None:
+    """``shieldlab catalog KIND ID``: one entry, every field (the list cuts its source short)."""
+    import difflib
+
+    if entry not in entries:
+        near = difflib.get_close_matches(entry, list(entries), n=1)
+        raise InputError(f"no {kind} entry {entry!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+                         + f"; the ids: {', '.join(entries)}", field="ID")
+    data = entries[entry].model_dump()
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    t = Table(title=f"{kind}: {entry}")
+    t.add_column("field", overflow="fold")
+    t.add_column("value", overflow="fold", max_width=100)  # (wrapped between words)
+    for k, v in data.items():
+        t.add_row(k, "–" if v is None else v if isinstance(v, str) else json.dumps(v))
+    _print_table(t)
 
 
 def main(argv: list[str] | None = None) -> int:
