@@ -81,3 +81,23 @@ def test_greedy_assignment_respects_magazines_and_is_logged():
 def test_assignment_must_be_known():
     with pytest.raises(InputError, match="assignment"):
         compile_world(parse(yaml.safe_load(SCN.format(assignment="auction")), "two-assets"))
+
+
+def test_an_assignment_named_without_a_solver_is_refused_not_run_greedy(monkeypatch):
+    """A solver named in c2.doctrine.ASSIGNMENTS (and the schema) but given no branch in
+    FireControl._assign had run greedy without a word; it is refused, named."""
+    import dataclasses
+
+    from shieldlab.c2 import doctrine as doctrine_module
+    from shieldlab.engine import fight
+
+    monkeypatch.setattr(doctrine_module, "ASSIGNMENTS", (*doctrine_module.ASSIGNMENTS, "auction"))
+    w = compile_world(parse(yaml.safe_load(SCN.format(assignment="greedy")), "two-assets"))
+    real = fight.fire_controls
+
+    def auction(world, view, doctrine, *a, **k):  # the doctrine as a new name would compile it
+        return real(world, view, dataclasses.replace(doctrine, assignment="auction"), *a, **k)
+
+    monkeypatch.setattr(fight, "fire_controls", auction)
+    with pytest.raises(ValueError, match="no assignment solver for 'auction'"):
+        run_chunk(w, preflight(w, 2), 0, 2, np.random.SeedSequence(5))

@@ -658,6 +658,8 @@ class FireControl:
                                         max_salvo=np.array([b.salvo for b in self.bats]), max_shooters=1,
                                         feasible=feasible)
             plan = None
+            if self.doc.assignment not in ("exact", "greedy"):  # a name with no solver here: not greedy unsaid
+                raise ValueError(f"no assignment solver for {self.doc.assignment!r} in FireControl._assign")
             if self.doc.assignment == "exact":
                 try:
                     plan = solve_exact(problem)
