@@ -848,7 +848,7 @@ def test_footer_names_both_interval_methods_and_means_intervals(tiny, capsys, wi
     # a leaker count alike in every run gets the bounded mean's exact interval, not the t's
     # point: the footer says so, as summary.json's interval_means does (three rules had read
     # as one, "Student t", for 6.00 (5.57-6.00) beside 8.00 (8.00-8.00))
-    assert "leakers alike in every run: exact bounded-mean bound" in text
+    assert "leakers and hits alike in every run: the exact bound of a capped count" in text
     assert "exact interval of a bounded mean" in s["interval_means"]
     for label, key in (("mean interceptors fired", "mean_interceptors_fired"),
                        ("mean hits on assets", "mean_assets_hit")):
@@ -1160,6 +1160,8 @@ def test_one_catalogue_entry_whole(capsys, wide):
     assert cli.main(["catalog", "missiles", "scud-x"]) == 2
     err = capsys.readouterr().err
     assert "ID: no missiles entry 'scud-x' (did you mean 'scud-d'?)" in err
+    assert cli.main(["catalog", "missiles", "f-16c"]) == 2
+    assert "'f-16c' is in aircraft: shieldlab catalog aircraft f-16c" in capsys.readouterr().err
     assert cli.main(["catalog", "missiles"]) == 0
     assert "one entry whole, its source too: shieldlab catalog missiles ID" in capsys.readouterr().out
 
@@ -1188,8 +1190,9 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     out = capsys.readouterr().out
     assert "one run: means without intervals" in out and "in parentheses" not in out
     assert cli.main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
-    assert "in parentheses: 95 % intervals over 2 runs — P(no leaker): Wilson score; means: Student t" in \
-        capsys.readouterr().out
+    assert "in parentheses: 95 % intervals over 2 runs — P(no leaker): Wilson score; means: Student t (cut to " \
+           "the possible range; leakers and hits alike in every run: the exact bound of a capped count)" in \
+        " ".join(capsys.readouterr().out.split())
     assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
 

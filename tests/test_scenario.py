@@ -193,6 +193,8 @@ def test_duplicate_names_rejected(tmp_path):
     ("{name: b1, interceptor", "{name: r1, interceptor", "batteries[0].name", "also the name of sensors[0]"),
     ("{name: t1, missile: ghadr-1, launch: pad, aim: city, count: 2, spacing_s: 10}",
      "{name: city, missile: ghadr-1, launch: pad, aim: city}", "threats[0].name", "also the name of assets[0]"),
+    ("{name: t1, missile: ghadr-1, launch: pad, aim: city, count: 2, spacing_s: 10}",
+     "{name: b1, missile: ghadr-1, launch: pad, aim: city}", "threats[0].name", "also the name of batteries[0]"),
 ])
 def test_one_name_one_actor_across_the_lists(tmp_path, old, new, field, words):
     """A battery named as a radar ("detect r1", "fire r1" in the log), a threat named as an
@@ -203,6 +205,19 @@ def test_one_name_one_actor_across_the_lists(tmp_path, old, new, field, words):
     assert e.value.field == field
     salvo = MINIMAL.replace("{name: t1, missile", "{name: city, missile")
     assert [t.name for t in load_world(str(write(tmp_path, salvo))).threats] == ["city#1", "city#2"]
+
+
+def test_a_flight_named_as_a_fighter_or_a_radar_is_refused():
+    """A flight named as the patrol that shoots it read "fire / kill by f-16-patrol" in its own
+    timeline, its fighters table "f-16-patrol | f-16-patrol"; one named as a radar, "detect"."""
+    import shieldlab
+
+    scn = load("turkey-airspace-2015")
+    for other, where in (("f-16-patrol", "air_policing.patrols[0]"), ("kisecik", "sensors[0]")):
+        flights = [f.model_copy(update={"name": other}) if i == 1 else f for i, f in enumerate(scn.flights)]
+        with pytest.raises(InputError, match=re.escape(f"also the name of {where}")) as e:
+            shieldlab.load_world(scn.model_copy(update={"flights": flights}))
+        assert e.value.field == "flights[1].name"
 
 def test_scenario_can_add_catalogue_entries(tmp_path):
     from shieldlab import catalog

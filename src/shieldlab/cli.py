@@ -448,7 +448,7 @@ def _interval_name(summary: dict) -> str:
     if "cut to" in str(summary.get("interval_means", "")):
         means += " (cut to the possible range"
         # leakers alike in every run get the bounded mean's exact interval, not the t's point
-        means += "; leakers alike in every run: exact bounded-mean bound)" if "bounded mean" in str(
+        means += "; leakers and hits alike in every run: the exact bound of a capped count)" if "bounded mean" in str(
             summary.get("interval_means", "")) else ")"
     return f"probabilities: {_method(summary, 'interval', 'Wilson score')}; means: {means}"
 
@@ -1483,7 +1483,9 @@ def compare(
                                       for r in results])
     _print_table(t)
     _print_line((f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — P(no leaker): Wilson score; "
-                 f"means: Student t" if runs > 1 else "one run: means without intervals; P(no leaker): Wilson score")
+                 f"means: Student t (cut to the possible range; leakers and hits alike in every run: the exact "
+                 f"bound of a capped count)" if runs > 1 else
+                 "one run: means without intervals; P(no leaker): Wilson score")
                 + f"  ·  took {elapsed:.1f} s")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
@@ -3023,7 +3025,7 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
         raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
     entries = tables[kind]()
     if entry is not None:
-        _catalog_entry(kind, entries, entry, as_json)
+        _catalog_entry(kind, entries, entry, as_json, {k: f for k, f in tables.items() if k != kind})
         return
     if as_json:
         sys.stdout.write(json.dumps([e.model_dump() for e in entries.values()], indent=2) + "\n")
@@ -3070,14 +3072,17 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
     _print_line(f"one entry whole, its source too: shieldlab catalog {kind} ID")
 
 
-def _catalog_entry(kind: str, entries: Mapping, entry: str, as_json: bool) -> None:
-    """``shieldlab catalog KIND ID``: one entry, every field (the list cuts its source short)."""
+def _catalog_entry(kind: str, entries: Mapping, entry: str, as_json: bool, others: Mapping) -> None:
+    """``shieldlab catalog KIND ID``: one entry, every field (the list cuts its source short);
+    ``others``: the other kinds' tables, to say where an id of another kind is."""
     import difflib
 
     if entry not in entries:
+        elsewhere = next((k for k, table in others.items() if entry in table()), None)
         near = difflib.get_close_matches(entry, list(entries), n=1)
-        raise InputError(f"no {kind} entry {entry!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
-                         + f"; the ids: {', '.join(entries)}", field="ID")
+        hint = (f" ({entry!r} is in {elsewhere}: shieldlab catalog {elsewhere} {entry})" if elsewhere else
+                f" (did you mean {near[0]!r}?)" if near else "")
+        raise InputError(f"no {kind} entry {entry!r}{hint}; the ids: {', '.join(entries)}", field="ID")
     data = entries[entry].model_dump()
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -1264,8 +1264,10 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
            if res.focus and deep is not None else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
     label_map(fig, ax, extent)
+    # (the bold outline is the country measured into: along a coast it read as an unnamed line)
+    focus = f"bold line: {res.focus}'s outline, its border and coast · " if res.focus is not None else ""
     _under_the_axes(fig, [ax], "shaded: interceptor range against aircraft inside each battery's radar field of view "
-                    "and detection range, above its radio horizon · x: deepest point past the border · "
+                    f"and detection range, above its radio horizon · x: deepest point past the border · {focus}"
                     "borders: Natural Earth · places: GeoNames (CC BY 4.0)")
     _save(fig, path, dpi)
     plt.close(fig)

@@ -552,7 +552,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise ShapeError(i, "an apogee or flight time shapes a lofted or depressed shot, not min-energy")
         if not can_shape[i]:
             raise ShapeError(i, f"{missiles[i].name} cannot cut thrust or manage its energy, so its {want[i]} "
-                                f"shot to this aim point is fixed; drop the apogee/flight time")
+                                f"shot to this aim point is fixed, where it has one; drop the apogee/flight time")
     for it in range(azimuth_iterations):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
             k_star, rmax = (_max_range_kick(ev, az) if max_range_kick is None else

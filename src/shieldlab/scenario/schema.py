@@ -1044,6 +1044,25 @@ def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
                 seen[b.name] = f"{group}[{i}]"
         if not scn.flights:
             problems.append(("air_policing", "polices flights: the scenario has none"))
+    # the event log's actors (sensors, satellites, batteries, fighters) and its objects (threats,
+    # flights) by one name each: a flight named as the patrol read "fire / kill by f-16-patrol"
+    actors: dict[str, str] = {}
+    for group in ("sensors", "early_warning", "batteries"):
+        for i, a in enumerate(getattr(scn, group)):
+            actors.setdefault(a.name, f"{group}[{i}]")
+    if scn.air_policing is not None:
+        for group in ("bases", "patrols"):
+            for i, b in enumerate(getattr(scn.air_policing, group)):
+                if b.name in actors:
+                    problems.append((f"air_policing.{group}[{i}].name", f"{b.name!r} is also the name of "
+                                     f"{actors[b.name]}: the event log names both by it; rename one"))
+                actors.setdefault(b.name, f"air_policing.{group}[{i}]")
+    told: set[str] = set()
+    for name, where in owner.items():
+        if name in actors and where not in told:
+            told.add(where)
+            problems.append((f"{where}.name", f"{name!r} is also the name of {actors[name]}: the event log "
+                                              "names both by it; rename one"))
     return problems
 
 
