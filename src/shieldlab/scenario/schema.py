@@ -205,7 +205,7 @@ class ThreatCfg(_Strict):
     name: Name = Field(
         description="unique among the threats after salvo expansion: a salvo 'x' of count k > 1 becomes "
                     "the missiles 'x#1' .. 'x#k', and no other threat may take one of those names; nor may "
-                    "an asset")
+                    "an asset, a sensor, a battery or a fighter")
     missile: str = Field(description="catalogue missile id, e.g. shahab-3")
     launch: Place = Field(description="a site name or an inline point")
     aim: Place = Field(description="an asset name, a site name or an inline point")
@@ -290,7 +290,8 @@ class FlightCfg(_Strict):
     """An aircraft or cruise missile flying a route, or a salvo of them one after another."""
 
     name: Name = Field(description="unique among the flights and the threats, as given and after salvo expansion "
-                                   "('x' of count k > 1 becomes 'x#1' .. 'x#k')")
+                                   "('x' of count k > 1 becomes 'x#1' .. 'x#k'), and no sensor's, "
+                                   "satellite's, battery's or fighter's (the event log names them all)")
     type: str = Field(description="catalogue aircraft or cruise-missile id, e.g. su-24m or kalibr-3m-14")
     side: Name | None = Field(None, description="who flies it, a free label (e.g. Russia); air policing warns "
                                                 "and engages fliers of other sides than its own; default: "
