@@ -383,7 +383,8 @@ def test_a_stored_run_prints_and_writes_what_a_run_in_memory_does(tiny, tmp_path
     stored = capsys.readouterr().out
     assert "timeline of run 0" in stored and "over 9 runs" in stored
     def body(text):  # the printout before the files written, without the time taken
-        return re.sub(r"·\s+(took )?[\d.]+ s", "", text.split("\nwrote ")[0].rstrip("\n"))
+        # (a long footer wraps: "took" may end one line and the seconds begin the next)
+        return re.sub(r"·\s+(took\s+)?[\d.]+\s+s", "", text.split("\nwrote ")[0].rstrip("\n"))
 
     assert body(stored) == body(in_memory)
     assert ("no battery fired in any run" in stored) == (raid == "far")
