@@ -97,6 +97,8 @@ raises ``numpy.linalg.LinAlgError``).
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,18 +211,24 @@ def silent_looks_to_delete(reports, delete_probability: float = 1e-3, memory: fl
     saturated), 6 after ten reports, 15 after three, 36 after one (a short record's Pd is
     lower); fewer than one count as one."""
     n = np.maximum(np.asarray(reports, int), 1)
-    out = np.zeros(n.shape, int)
-    log_p = np.log(delete_probability)
-    for i, r in np.ndenumerate(n):
-        # the record of r reports, the first of which started it: seen = found = Σ memory^j
-        seen = found = float(np.sum(memory ** np.arange(min(int(r), 400))))
-        log_miss, k = 0.0, 0
-        while log_miss >= log_p:
-            log_miss += np.log1p(-(found + 1.0) / (seen + 2.0))
-            seen, found = memory * seen + 1.0, memory * found
-            k += 1
-        out[i] = k
-    return out
+    # (fire control asks at every kill, for every source: each distinct count once)
+    counts, inverse = np.unique(np.minimum(n, 400), return_inverse=True)
+    return np.array([_silent_looks(int(r), float(delete_probability), float(memory)) for r in counts],
+                    int)[inverse].reshape(n.shape)
+
+
+@functools.lru_cache(maxsize=4096)
+def _silent_looks(reports: int, delete_probability: float, memory: float) -> int:
+    """:func:`silent_looks_to_delete` of one count of reports (at most 400: the record has
+    long saturated by then)."""
+    # the record of r reports, the first of which started it: seen = found = Σ memory^j
+    seen = found = float(np.sum(memory ** np.arange(reports)))
+    log_miss, k, log_p = 0.0, 0, math.log(delete_probability)
+    while log_miss >= log_p:
+        log_miss += math.log1p(-(found + 1.0) / (seen + 2.0))
+        seen, found = memory * seen + 1.0, memory * found
+        k += 1
+    return k
 
 
 @dataclass(frozen=True)
