@@ -36,6 +36,7 @@ Model (docs/models.md, "Air policing"):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -311,15 +312,19 @@ BORDER_TOL_M = 10.0
 
 def _to_border(inside_pt: np.ndarray, outside_pt: np.ndarray, own) -> np.ndarray:
     """The last point inside on the segment from ``inside_pt`` (in the airspace) to
-    ``outside_pt`` (beyond it), to :data:`BORDER_TOL_M`, by bisection (ECEF [m])."""
+    ``outside_pt`` (beyond it), to :data:`BORDER_TOL_M` (ECEF [m]): of the points a bisection
+    to that tolerance could visit (the segment cut in ``2^L`` equal parts), the last before the
+    first one outside, asked of ``own`` in one call (a fighter held at the border asks at every
+    decision instant: point by point, the bisection's calls had made the air picture 2.8 times
+    slower)."""
     a, b = np.asarray(inside_pt, float), np.asarray(outside_pt, float)
-    while np.linalg.norm(b - a) > BORDER_TOL_M:
-        m = 0.5 * (a + b)
-        if own(m[None])[0]:
-            a = m
-        else:
-            b = m
-    return a
+    length = float(np.linalg.norm(b - a))
+    levels = max(0, math.ceil(math.log2(length / BORDER_TOL_M))) if length > BORDER_TOL_M else 0
+    f = np.arange(2 ** levels + 1) / 2 ** levels
+    pts = a + f[:, None] * (b - a)
+    inside = np.asarray(own(pts), bool)
+    inside[0], inside[-1] = True, False  # (as given: the ends are not asked)
+    return pts[int(np.argmin(inside)) - 1]
 
 
 def next_shot(rp: RowPolicing, after: float) -> Shot | None:
