@@ -881,25 +881,13 @@ class Scenario(_Strict):
 
     def _name_problems(self) -> list[tuple[str, str]]:
         problems = _duplicate_names(self, ("sensors", "early_warning", "batteries", "assets"))
-        # radars and satellites are the event log's actors, beside the links ("from->to")
-        radar_of = {s.name: i for i, s in enumerate(self.sensors)}
+        # radars and satellites are the event log's actors, beside the links ("from->to"); one
+        # actor's name taken by another is told with the flights (_air_problems_of)
         for group in ("sensors", "early_warning"):
             for i, item in enumerate(getattr(self, group)):
                 if "->" in item.name:
                     problems.append((f"{group}[{i}].name", f"{item.name!r}: '->' names a link in the event log "
                                                            "(from->to); choose another name"))
-                elif group == "early_warning" and item.name in radar_of:
-                    problems.append((f"early_warning[{i}].name",
-                                     f"{item.name!r} is also the name of sensors[{radar_of[item.name]}]: the event "
-                                     "log names both by it; rename one"))
-        # a battery is an actor of the log beside them ("detect X" and "fire X" read as one)
-        sat_of = {s.name: i for i, s in enumerate(self.early_warning)}
-        for i, b in enumerate(self.batteries):
-            for group, index in (("sensors", radar_of), ("early_warning", sat_of)):
-                if b.name in index:
-                    problems.append((f"batteries[{i}].name",
-                                     f"{b.name!r} is also the name of {group}[{index[b.name]}]: the event log "
-                                     "names both by it; rename one"))
         # an aim names a site or an asset, the site first: an asset named as a site elsewhere
         # would be aimed at the site (195 km off, silently, where the names crossed)
         for i, a in enumerate(self.assets):
@@ -941,7 +929,8 @@ class Scenario(_Strict):
 
     def _air_problems(self) -> list[tuple[str, str]]:
         """At least one threat or flight; flight names unique after salvo expansion; base and patrol
-        names unique; air policing only with flights."""
+        names unique; air policing only with flights; one name per actor of the event log, and
+        no threat or flight named as one."""
         return _air_problems_of(self)
 
     def _node_problems(self) -> list[tuple[str, str]]:
@@ -1046,18 +1035,22 @@ def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
         if not scn.flights:
             problems.append(("air_policing", "polices flights: the scenario has none"))
     # the event log's actors (sensors, satellites, batteries, fighters) and its objects (threats,
-    # flights) by one name each: a flight named as the patrol read "fire / kill by f-16-patrol"
-    actors: dict[str, str] = {}
-    for group in ("sensors", "early_warning", "batteries"):
-        for i, a in enumerate(getattr(scn, group)):
-            actors.setdefault(a.name, f"{group}[{i}]")
+    # flights) by one name each: a battery named as its radar read "detect X", "fire X"; a flight
+    # named as the patrol "fire / kill by f-16-patrol".  A name taken twice within one kind (the
+    # bases and patrols are one) is told as a duplicate above and by _duplicate_names.
+    groups = [(group, group, getattr(scn, group)) for group in ("sensors", "early_warning", "batteries")]
     if scn.air_policing is not None:
-        for group in ("bases", "patrols"):
-            for i, b in enumerate(getattr(scn.air_policing, group)):
-                if b.name in actors:
-                    problems.append((f"air_policing.{group}[{i}].name", f"{b.name!r} is also the name of "
-                                     f"{actors[b.name]}: the event log names both by it; rename one"))
-                actors.setdefault(b.name, f"air_policing.{group}[{i}]")
+        groups += [(f"air_policing.{group}", "fighters", getattr(scn.air_policing, group))
+                   for group in ("bases", "patrols")]
+    actors: dict[str, str] = {}
+    kind_of: dict[str, str] = {}
+    for path, kind, items in groups:
+        for i, a in enumerate(items):
+            if a.name in actors and kind_of[a.name] != kind:
+                problems.append((f"{path}[{i}].name", f"{a.name!r} is also the name of {actors[a.name]}: the "
+                                                      "event log names both by it; rename one"))
+            actors.setdefault(a.name, f"{path}[{i}]")
+            kind_of.setdefault(a.name, kind)
     told: set[str] = set()
     for name, where in owner.items():
         if name in actors and where not in told:
