@@ -443,13 +443,17 @@ def _method(summary: dict, key: str, default: str) -> str:
     return str(iv).split(", ")[0].split(" (")[0].strip()
 
 
+#: How the tables' means are bounded, as their footers say it (summary.json's interval_means):
+#: leakers and hits alike in every run get the bounded mean's exact interval, not the t's point.
+_CUT = "cut to the possible range"
+_CAPPED = "leakers and hits alike in every run: the exact bound of a capped count"
+
+
 def _interval_name(summary: dict) -> str:
     means = _method(summary, "interval_means", "Student t").split(" on ")[0]
     if "cut to" in str(summary.get("interval_means", "")):
-        means += " (cut to the possible range"
-        # leakers alike in every run get the bounded mean's exact interval, not the t's point
-        means += "; leakers and hits alike in every run: the exact bound of a capped count)" if "bounded mean" in str(
-            summary.get("interval_means", "")) else ")"
+        capped = "bounded mean" in str(summary.get("interval_means", ""))
+        means += f" ({_CUT}; {_CAPPED})" if capped else f" ({_CUT})"
     return f"probabilities: {_method(summary, 'interval', 'Wilson score')}; means: {means}"
 
 
@@ -1483,8 +1487,7 @@ def compare(
                                       for r in results])
     _print_table(t)
     _print_line((f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — P(no leaker): Wilson score; "
-                 f"means: Student t (cut to the possible range; leakers and hits alike in every run: the exact "
-                 f"bound of a capped count)" if runs > 1 else
+                 f"means: Student t ({_CUT}; {_CAPPED})" if runs > 1 else
                  "one run: means without intervals; P(no leaker): Wilson score")
                 + f"  ·  took {elapsed:.1f} s")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)

@@ -928,6 +928,7 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     p = np.where(s.defended, s.p_intercept, np.nan)
     mesh = ax.imshow(p, origin="lower", extent=extent, cmap=cmap, norm=norm, alpha=0.8,
                      interpolation="nearest", zorder=2, aspect="auto")
+    inside = extent[0] <= view[0] and view[1] <= extent[1] and extent[2] <= view[2] and view[3] <= extent[3]
     untracked = _untracked(s)
     if untracked.any():  # in reach, and no system expected to give a track there: hatched
         import matplotlib
@@ -935,7 +936,6 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
         with matplotlib.rc_context({"hatch.color": "#8b1a1a", "hatch.linewidth": 0.6}):
             ax.contourf(g.lon_deg, g.lat_deg, untracked.astype(float), levels=[0.5, 1.5], colors="none",
                         hatches=["////"], zorder=1.5)
-        inside = extent[0] <= view[0] and view[1] <= extent[1] and extent[2] <= view[2] and view[3] <= extent[3]
         if not given and not inside:
             # the veil runs on past the grid, the hatching (the grid's answer) stops at its edge: a
             # straight edge of hatching read as the radars' coverage ending there
@@ -943,7 +943,7 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
                     [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#8b1a1a", lw=0.7, ls=":",
                     zorder=3.5, label="grid's edge: no hatching computed past it")
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
-    if given and not (extent[0] <= view[0] and view[1] <= extent[1] and extent[2] <= view[2] and view[3] <= extent[3]):
+    if given and not inside:
         # the panel runs past a box the user gave: what lies past it was not computed
         ax.plot([extent[0], extent[1], extent[1], extent[0], extent[0]],
                 [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#555555", lw=0.8, ls=":",

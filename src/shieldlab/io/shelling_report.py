@@ -123,7 +123,7 @@ def _close_up(world, res, i: int) -> str:
     colours = [_EST, "#117864", "#1f618d", "#9a7d0a"]
     k_e = 111_000.0 * coslat  # m per degree of longitude here
     for ax, half_m, close in ((axes[0], wide_m, False), (axes[1], near_m, True)):
-        dlat, dlon = half_m / 111_000.0, half_m / (111_000.0 * coslat)
+        dlat, dlon = half_m / 111_000.0, half_m / k_e
         lon0, lon1, lat0, lat1 = lon_c - dlon, lon_c + dlon, lat_c - dlat, lat_c + dlat
         maps.draw_base(ax, lon0, lon1, lat0, lat1)
         _border(ax, res.territory, f"{sh.country}'s border (Natural Earth)")
