@@ -1,5 +1,6 @@
 """The air picture from the command line: run, its files, and bad input naming the field."""
 
+import datetime as dt
 import textwrap
 
 import pyarrow.parquet as pq
@@ -44,6 +45,16 @@ def test_run_writes_the_air_results(tmp_path):
     czml = strict_json((out / "scene.czml").read_text())
     threats = [p for p in czml if p.get("properties", {}).get("kind") == "threat"]
     assert {p["name"] for p in threats} == {"su-30-3-oct", "su-24-24-nov"}
+    su24 = next(p for p in threats if p["name"] == "su-24-24-nov")
+    assert su24["properties"]["outcome"] == "shot down" and su24["properties"]["by"] == "f-16-patrol"
+    assert "by" not in next(p for p in threats if p["name"] == "su-30-3-oct")["properties"]
+    # the kill's mark lasts to the scene's last flight's end (30 s on), not an arbitrary 10^6 s
+    def when(iso: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+    last = max(when(p["availability"].split("/")[1]) for p in threats)
+    kill = next(p for p in czml if p["id"] == "end/su-24-24-nov")
+    assert (when(kill["availability"].split("/")[1]) - last).total_seconds() == pytest.approx(30.0, abs=1.0)
     html = (out / "report.html").read_text()
     for words in ("Stated figures, checked", "Who could see them", "Turkey airspace", "Timeline of run 0"):
         assert words in html

@@ -246,6 +246,19 @@ def test_bad_scene_and_export_options_are_refused_before_anything_is_written(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("text, words", [("not json", "not JSON"), ('{"id": "document"}', "not a CZML document"),
+                                         ("[]", "not a CZML document"), ('[{"id": "x"}]', "not a CZML document")])
+def test_view_refuses_a_scene_that_is_no_czml_before_serving(tmp_path, capsys, text, words):
+    """A broken scene.czml is told at the command line (exit 2), not as 'could not load the
+    scene' in a browser tab."""
+    from shieldlab.cli import main
+
+    (tmp_path / "scene.czml").write_text(text)
+    rc = main(["view", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "error: DIR:" in err and "scene.czml" in err and words in err, err
+
+
 def test_flyout_and_run_export_where_they_say(tmp_path, capsys):
     from shieldlab.cli import main
 

@@ -93,8 +93,8 @@ def test_the_viewer_loads_the_scene_on_an_offline_globe(page, results):
     results_ = {p["properties"]["killed"] for p in doc if p.get("properties", {}).get("kind") == "intercept"}
     assert ("kill (intercept point)" in key) == (True in results_)
     assert ("\nmiss" in "\n" + key) == (False in results_)
-    # the Aegis ship's radar and battery share a spot: drawn as one marker with a count
-    assert pg.evaluate("window.shieldlab.clustered || 0") > 0
+    # the Aegis ship's radar and battery share a spot: one name with a count, the battery's
+    assert "aegis-ship-sm3 +1" in [n["text"] for n in pg.evaluate("window.shieldlab.names")]
     if SHOTS:
         IMAGES.mkdir(parents=True, exist_ok=True)
         pg.locator("#threats li").nth(2).click()
@@ -128,6 +128,29 @@ def test_clicking_a_threat_flies_to_it_and_shows_its_outcome(page, results):
         span = np.linalg.norm(pos - pos[0], axis=1).max()
         assert pg.evaluate("window.shieldlab.range") == pytest.approx(min(max(1.2 * span, 2.5e5), 1.6e6), rel=5e-3)
         assert pg.evaluate("window.shieldlab.viewer.selectedEntity.name") == threats[i]["name"]
+    assert not errors, errors
+
+
+def test_moving_threats_names_are_not_printed_over_each_other(page, results):
+    """Two minutes into the raid the salvos fly close together seen from afar: one name
+    each such group, with the count of the others ("sejjil-athens#1 +2"), no two names
+    nearer than 40 pixels, and every threat in the air counted once."""
+    pg, errors, _ = page
+    pg.evaluate("(async () => { const v = window.shieldlab.viewer; await v.zoomTo(v.dataSources.get(0)); "
+                "v.clock.currentTime = Cesium.JulianDate.addSeconds(v.clock.startTime, 120, new Cesium.JulianDate()); "
+                "v.scene.requestRender(); })()")
+    pg.wait_for_timeout(1500)
+    names = pg.evaluate("window.shieldlab.names")
+    in_air = pg.evaluate("(() => { const v = window.shieldlab.viewer; const t = v.clock.currentTime; "
+                         "return v.dataSources.get(0).entities.values.filter((e) => e.properties && "
+                         "e.properties.kind && e.properties.kind.getValue(t) === 'threat' "
+                         "&& e.isAvailable(t)).length; })()")
+    xy = np.array([[n["x"], n["y"]] for n in names])
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(len(xy)) * 1e9
+    assert d.min() >= 40.0  # no two names nearer than 40 pixels, of any kind
+    threats = [n for n in names if n["kind"] == "threat"]  # (a threat's name comes first)
+    assert in_air >= 3 and len(threats) < in_air and any(n["others"] for n in threats)
+    assert sum(1 + n["others"] for n in threats) == in_air  # every threat in the air counted once
     assert not errors, errors
 
 
@@ -191,4 +214,19 @@ def test_the_viewer_shows_aircraft_by_their_fate(air_page):
     now = pg.evaluate("Cesium.JulianDate.toIso8601(window.shieldlab.viewer.clock.currentTime)")
     assert now.startswith("2015-11-24")
     assert "su-24m" in pg.locator("#details").inner_text()
+    assert "f-16-patrol" in pg.locator("#details").inner_text()  # by whom: the fighter that shot
+    # the clock's range moved there too: played, the clock stays in that incident (its range
+    # had spanned 3 October alone, and a playing clock looped back there at the next tick)
+    iso = "Cesium.JulianDate.toIso8601(window.shieldlab.viewer.clock.{})"
+    assert pg.evaluate(iso.format("startTime")).startswith("2015-11-24")
+    assert pg.evaluate(iso.format("stopTime")).startswith("2015-11-24")
+    pg.evaluate("window.shieldlab.viewer.clock.shouldAnimate = true")
+    pg.wait_for_timeout(2000)
+    assert pg.evaluate(iso.format("currentTime")).startswith("2015-11-24")
+    # and back: the other incident's flier brings the clock and its range back to 3 October
+    rows.nth(1 - i).click()
+    pg.wait_for_function("window.shieldlab.selected === 'su-30-3-oct' && !window.shieldlab.flying", timeout=30_000)
+    pg.wait_for_timeout(1000)
+    assert all(pg.evaluate(iso.format(k)).startswith("2015-10-03") for k in ("currentTime", "startTime", "stopTime"))
+    pg.evaluate("window.shieldlab.viewer.clock.shouldAnimate = false")
     assert not errors, errors

@@ -1752,6 +1752,7 @@ def view(
     if not (results / "scene.czml").is_file():
         raise InputError(f"{results} holds no scene.czml: write one with `shieldlab run SCENARIO --out {results}`",
                          field="DIR")
+    _check_scene(results / "scene.czml")
     try:
         srv = serve.start(results, port, background=False)
     except serve.ViewerMissing as e:
@@ -1769,6 +1770,18 @@ def view(
         pass
     finally:
         srv.httpd.server_close()
+
+
+def _check_scene(path: Path) -> None:
+    """Refuse ``path`` unless it reads as a CZML document: a JSON list whose first packet is
+    the one with the id ``document`` (what the viewer would fail on in the browser)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{path} is not JSON ({e})", field="DIR") from None
+    if not (isinstance(doc, list) and doc and isinstance(doc[0], dict) and doc[0].get("id") == "document"):
+        raise InputError(f"{path} is not a CZML document (a list of packets, the first with the id "
+                         "'document'): write one with `shieldlab run SCENARIO --out DIR`", field="DIR")
 
 
 def _steering_text(branch: str, profile: str, trims: bool) -> str:

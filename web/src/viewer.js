@@ -4,7 +4,7 @@
 // The scene comes from ?scene=URL, by default data/scene.czml (what `shieldlab view DIR` serves).
 "use strict";
 
-const state = { ready: false, error: null, threats: [], selected: null, flying: false, viewer: null };
+const state = { ready: false, error: null, threats: [], entities: [], selected: null, flying: false, viewer: null };
 window.shieldlab = state;
 
 const COLOURS = {
@@ -49,13 +49,14 @@ function prop(entity, name) {
 function showDetails(entity) {
   const d = document.getElementById("details");
   const outcome = prop(entity, "outcome");
-  const battery = prop(entity, "battery");
+  const by = prop(entity, "battery") || prop(entity, "by");  // a battery's salvo or a fighter's shot
   d.replaceChildren();
   const table = el("table");
   const air = AIR_FATES.includes(outcome);
   for (const [k, v] of [[air ? "flier" : "threat", entity.name], [air ? "type" : "missile", prop(entity, "missile")],
                         ["outcome", outcome],
-                        ["by", battery || "—"], ["ends at", `t = ${Math.round(prop(entity, "end_time_s"))} s`]]) {
+                        ["by", by || "—"],
+                        ["ends at", `t = ${Math.round(prop(entity, "end_time_s")).toLocaleString("en-US")} s after the scenario's epoch`]]) {
     const tr = el("tr");
     tr.append(el("th", {}, k), el("td", {}, String(v)));
     table.append(tr);
@@ -83,6 +84,73 @@ function viewRange(entity, span) {
   return far > 0.0 ? Math.min(Math.max(1.2 * far, 2.5e5), 1.6e6) : 1.6e6;
 }
 
+// an air scene's clock spans the flights that start within 6 hours of the first (incidents
+// weeks apart are reached by a click in the list): the same span about a flier's start
+const EPISODE_S = 6 * 3600;
+
+// playback speed: about a minute of viewing for the span, in round steps (1, 2, 5 x 10^k), as
+// the scene's own clock (shieldlab.io.scene.multiplier)
+function multiplier(seconds) {
+  const want = Math.max(seconds / 60.0, 1.0);
+  let best = 1.0;
+  for (let k = 0; k < 5; k++) {
+    for (const m of [1.0, 2.0, 5.0]) {
+      const s = m * 10 ** k;
+      if (Math.abs(Math.log(s / want)) < Math.abs(Math.log(best / want))) best = s;
+    }
+  }
+  return best;
+}
+
+// move the clock's range to the episode of the listed fliers that start within EPISODE_S of
+// `span`'s start, from the first one's start to 30 s after the last one's end: a time outside
+// the range alone is looped back into it by a playing clock at its next tick
+function clockToEpisode(viewer, span) {
+  const J = Cesium.JulianDate;
+  let start = span.start, stop = span.stop;
+  for (const e of state.entities) {
+    const s = e.availability && e.availability.get(0);
+    if (!s || Math.abs(J.secondsDifference(s.start, span.start)) > EPISODE_S) continue;
+    if (J.lessThan(s.start, start)) start = s.start;
+    if (J.greaterThan(s.stop, stop)) stop = s.stop;
+  }
+  stop = J.addSeconds(stop, 30.0, new J());
+  viewer.clock.startTime = start.clone();
+  viewer.clock.stopTime = stop;
+  viewer.clock.multiplier = multiplier(J.secondsDifference(stop, start));
+  if (viewer.timeline) viewer.timeline.zoomTo(start, stop);
+}
+
+// how near on the screen two names may come before the later one is left out, its count added
+// to the earlier one's ("sejjil-athens#1 +2") [pixels]; which kinds' names come first
+const DECLUTTER_PX = 40;
+const NAME_FIRST = ["threat", "battery", "radar", "satellite", "asset"];
+
+// (set only where it changes: each change redraws the scene)
+function setLabel(entity, time, show, text) {
+  const label = entity.label;
+  if (label.show === undefined || label.show.getValue(time) !== show) label.show = show;
+  if (label.text === undefined || label.text.getValue(time) !== text) label.text = text;
+}
+
+function declutter(viewer, entities) {
+  const time = viewer.clock.currentTime;
+  const occluder = new Cesium.EllipsoidalOccluder(Cesium.Ellipsoid.WGS84, viewer.camera.positionWC);
+  const shown = [];
+  for (const e of entities) {
+    const q = e.isAvailable(time) && e.position && e.position.getValue(time);
+    const p = q && (viewer.scene.mode !== Cesium.SceneMode.SCENE3D || occluder.isPointVisible(q)) && q;
+    const w = p && Cesium.SceneTransforms.worldToWindowCoordinates(viewer.scene, p);
+    const near = w && shown.find((s) => Math.hypot(s.w.x - w.x, s.w.y - w.y) < DECLUTTER_PX);
+    if (near) near.others += 1;
+    else if (w) shown.push({ e, w, others: 0 });
+    if (!w || near) setLabel(e, time, false, e.name);
+  }
+  for (const s of shown) setLabel(s.e, time, true, s.others ? `${s.e.name} +${s.others}` : s.e.name);
+  state.names = shown.map((s) => ({ text: s.e.name + (s.others ? ` +${s.others}` : ""), x: s.w.x, y: s.w.y,
+                                    kind: prop(s.e, "kind"), others: s.others }));
+}
+
 async function select(viewer, entity, row) {
   for (const li of document.querySelectorAll("#threats li")) li.classList.remove("selected");
   row.classList.add("selected");
@@ -92,7 +160,11 @@ async function select(viewer, entity, row) {
   if (span && !entity.isAvailable(viewer.clock.currentTime)) {
     const mid = Cesium.JulianDate.addSeconds(span.start,
       0.4 * Cesium.JulianDate.secondsDifference(span.stop, span.start), new Cesium.JulianDate());
-    viewer.clock.currentTime = mid;
+    const clock = viewer.clock;
+    if (Cesium.JulianDate.lessThan(mid, clock.startTime) || Cesium.JulianDate.greaterThan(mid, clock.stopTime)) {
+      clockToEpisode(viewer, span);
+    }
+    clock.currentTime = mid;
   }
   viewer.selectedEntity = entity;
   showDetails(entity);
@@ -120,33 +192,29 @@ async function main() {
   state.viewer = viewer;
   const ds = await Cesium.CzmlDataSource.load(url);
   await viewer.dataSources.add(ds);
-  // markers that fall on one spot at this distance (a site's radar, battery and asset; the
-  // impacts of a salvo) are drawn as one dot named by the first and a count of the others,
-  // not as names printed over each other: zoom in and they part
-  ds.clustering.enabled = true;
-  ds.clustering.pixelRange = 20;
-  ds.clustering.minimumClusterSize = 2;
-  ds.clustering.clusterEvent.addEventListener((entities, cluster) => {
-    cluster.billboard.show = false;
-    cluster.point.show = true;
-    cluster.point.pixelSize = 11;
-    cluster.point.color = Cesium.Color.WHITE;
-    cluster.point.outlineColor = Cesium.Color.BLACK;
-    cluster.point.outlineWidth = 1;
-    cluster.label.show = true;
-    cluster.label.text = `${entities[0].name} +${entities.length - 1}`;
-    cluster.label.font = "13px sans-serif";
-    cluster.label.pixelOffset = new Cesium.Cartesian2(10, 0);
-    cluster.label.horizontalOrigin = Cesium.HorizontalOrigin.LEFT;
-    cluster.label.style = Cesium.LabelStyle.FILL_AND_OUTLINE;
-    cluster.label.outlineWidth = 3;
-    state.clustered = (state.clustered || 0) + 1;  // for the tests: clusters were formed
+  const threats = ds.entities.values.filter((e) => prop(e, "kind") === "threat");
+  // names that fall near each other on the screen (a site's radar, battery and asset; a salvo
+  // leaving its pad; flights crossing) are shown as the first one's with a count of the others,
+  // not printed over each other: zoom in and they part. Worked out here at every frame where
+  // the clock or the camera moved; Cesium's own clustering works its clusters out at camera
+  // moves only, and with moving members printed their names all the same or gave a cluster
+  // another marker's name. The first: a threat's before a battery's, a radar's, an asset's
+  const named = ds.entities.values.filter((e) => e.label);
+  const rank = (e) => { const i = NAME_FIRST.indexOf(prop(e, "kind")); return i < 0 ? NAME_FIRST.length : i; };
+  named.sort((a, b) => rank(a) - rank(b));
+  let seen = "";
+  viewer.scene.preRender.addEventListener(() => {
+    const c = viewer.camera.positionWC;
+    const now = `${viewer.clock.currentTime.dayNumber} ${viewer.clock.currentTime.secondsOfDay} ${c.x} ${c.y} ${c.z}`;
+    if (now !== seen) {
+      seen = now;
+      declutter(viewer, named);
+    }
   });
   viewer.clockTrackedDataSource = ds;
   document.getElementById("title").textContent = ds.name || "shieldlab";
   document.title = `${ds.name || "shieldlab"} — shieldlab`;
   const list = document.getElementById("threats");
-  const threats = ds.entities.values.filter((e) => prop(e, "kind") === "threat");
   for (const entity of threats) {
     const outcome = prop(entity, "outcome");
     const li = el("li", { "data-threat": entity.name, "data-outcome": outcome });
@@ -156,6 +224,7 @@ async function main() {
     li.addEventListener("click", () => select(viewer, entity, li));
     list.append(li);
     state.threats.push({ name: entity.name, outcome });
+    state.entities.push(entity);
   }
   const n = (k) => ds.entities.values.filter((e) => prop(e, "kind") === k).length;
   const leaked = state.threats.filter((t) => t.outcome.startsWith("leaked")).length;

@@ -86,6 +86,8 @@ def scene(world, res, run: int = 0) -> Document:
     ends = [float(er.paths.end_time.max()) for er, s0 in zip(res.scene, starts, strict=True)
             if s0 <= t_start + CLOCK_SPAN_S]
     t_stop = max(ends) + 30.0 if ends else 60.0
+    # a kill or a fall is marked until the scene's last flight ends, in whichever incident
+    t_last = max((float(rows[name]["end_s"]) for er in res.scene for name in er.names), default=t_stop) + 30.0
     packets = [Packet(id="document", name=f"{sc.name} — run {run}", version="1.0",
                       clock=Clock(interval=TimeInterval(start=_iso(epoch, t_start), end=_iso(epoch, t_stop)),
                                   currentTime=_iso(epoch, t_start), multiplier=multiplier(t_stop - t_start),
@@ -99,14 +101,18 @@ def scene(world, res, run: int = 0) -> Document:
             ts, geo = flier_samples(er, m, row, SAMPLE_S)
             pos = earth.geodetic_to_ecef(geo[:, 0], geo[:, 1], geo[:, 2])
             what = fate(row)
-            desc = _html_table([("type", f.spec.id), ("side", f.side), ("fate", what),
+            rp = er.policing[m]
+            # who shot it down: the fighter of the last shot (the viewer's details say "by")
+            by = ({"by": rp.shots[-1].fighter}
+                  if what == "shot down" and rp is not None and rp.shots else {})
+            desc = _html_table([("type", f.spec.id), ("side", f.side), ("fate", what), *by.items(),
                                 ("start", f"t = {t0:,.0f} s"), ("end", f"t = {t1:,.0f} s")]
                                + ([("inside the airspace", f"{float(row['time_inside_s']):.1f} s")]
                                   if world.policing is not None else []))
             packets.append(Packet(
                 id=f"threat/{name}", name=name, description=desc,
                 availability=TimeInterval(start=_iso(epoch, ts[0]), end=_iso(epoch, ts[-1])),
-                properties={"kind": "threat", "outcome": what, "missile": f.spec.id, "end_time_s": t1},
+                properties={"kind": "threat", "outcome": what, "missile": f.spec.id, "end_time_s": t1, **by},
                 position=_moving(_iso(epoch, ref_t), _sampled(ref_t, ts, pos), 3),
                 point=Point(pixelSize=8, color=_c(what), outlineColor=_c("border"), outlineWidth=1),
                 path=CzPath(show=True, leadTime=0, trailTime=1e7, resolution=SAMPLE_S,
@@ -115,11 +121,10 @@ def scene(world, res, run: int = 0) -> Document:
             if what in ("shot down", "came down"):
                 packets.append(Packet(
                     id=f"end/{name}", name=f"{name} {what}",
-                    availability=TimeInterval(start=_iso(epoch, t1), end=_iso(epoch, max(t1, t_stop) + 1e6)),
+                    availability=TimeInterval(start=_iso(epoch, t1), end=_iso(epoch, max(t1, t_last))),
                     properties={"kind": "kill" if what == "shot down" else "impact", "threat": name},
                     position=Position(cartesian=[float(v) for v in pos[-1]]),
                     point=Point(pixelSize=10, color=_c(what), outlineColor=_c("border"), outlineWidth=2)))
-            rp = er.policing[m]
             if rp is not None and rp.shots and rp.pf is not None:
                 s = rp.shots[-1]
                 tf = np.unique(np.concatenate([np.arange(rp.t_v, s.time, SAMPLE_S), [s.time]]))
