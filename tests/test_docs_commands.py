@@ -34,15 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
 
-# files the documented commands name, as the doc's output implies them
-FILES = {
-    "my-scenario.yaml": """name: my-scenario
-epoch: 2012-03-01T00:00:00Z
-sites: {pad: {lat: 95, lon: 46}}
-threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
-""",
-}
-
 #: Words that make a command the shell's to run (as shlex splits it: quoted text is one word).
 _SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ">", ">>", "<", "2>", "2>&1"}
 
@@ -155,8 +146,6 @@ def test_the_docs_show_commands():
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[f"{c.doc}:{c.line}" for c in COMMANDS])
 def test_documented_command(cmd, tmp_path):
-    for name, text in FILES.items():
-        (tmp_path / name).write_text(text)
     shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
     assert shutil.which("shieldlab", path=str(BIN)), "the shieldlab command is not installed beside this Python"
     words = shlex.split(cmd.command)
@@ -170,7 +159,7 @@ def test_documented_command(cmd, tmp_path):
     assert "Traceback" not in r.stderr, r.stderr
     if cmd.expected_errors:
         assert [ln for ln in r.stderr.splitlines() if ln.strip()] == cmd.expected_errors
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, "docs"])  # nothing written
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]  # nothing written
         assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["examples"]
         return
     text = "\n".join(cmd.shown).strip()

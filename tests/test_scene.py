@@ -324,9 +324,13 @@ def test_the_running_mean_chart_reads_the_summarys_interval(raid, monkeypatch):
 
 
 
-def test_the_running_mean_shows_no_band_while_the_runs_are_alike(monkeypatch):
+def test_the_running_mean_band_is_the_summarys_at_every_n_alike_runs_too(monkeypatch):
     """Five alike runs have a Student t interval of no width: drawn, it read as a certain
-    answer.  There the band is left out and the mean dotted, the legend saying why."""
+    answer.  There the band is the summary's exact bound of a capped count (as
+    :func:`stats.mean_interval` with both bounds), its mean dotted and the legend saying so;
+    without an upper bound no band is drawn there, as the summary has none."""
+    from shieldlab import stats
+
     lines, bands = [], []
     orig_plot, orig_fill = report.plt.Axes.plot, report.plt.Axes.fill_between
 
@@ -335,21 +339,31 @@ def test_the_running_mean_shows_no_band_while_the_runs_are_alike(monkeypatch):
         return orig_plot(self, x, y, *a, **k)
 
     def fill(self, x, lo, hi, *a, **k):
-        bands.append(np.asarray(k["where"]))
+        bands.append((np.asarray(k["where"]), np.asarray(lo, float), np.asarray(hi, float)))
         return orig_fill(self, x, lo, hi, *a, **k)
 
     monkeypatch.setattr(report.plt.Axes, "plot", plot)
     monkeypatch.setattr(report.plt.Axes, "fill_between", fill)
-    report._running_mean(np.array([2.0, 2, 2, 2, 2, 1, 3, 2]), "leakers", "#e74c3c", 6)
-    (where,) = bands
-    assert not where[:5].any() and where[5:].all()
+    values = np.array([2.0, 2, 2, 2, 2, 1, 3, 2])
+    report._running_mean(values, "leakers", "#e74c3c", 6)
+    (where, lo, hi), = bands
+    assert not where[0] and where[1:].all()  # one run: no interval
+    for n in range(2, values.size + 1):
+        _, elo, ehi = stats.mean_interval(values[:n], lower=0.0, upper=6.0)
+        assert (lo[n - 1], hi[n - 1]) == pytest.approx((elo, ehi), abs=1e-12), n
+    assert hi[4] > 2.0 + 0.5  # five alike runs of a raid of 6: not a certain 2
     (dotted,) = [y for ls, y, _ in lines if ls == ":"]
     assert np.isfinite(dotted[:5]).all() and np.isnan(dotted[5:]).all()
-    assert any(label and "no interval yet" in label for _, _, label in lines)
+    assert any(label and "exact bound" in label for _, _, label in lines)
+    lines.clear()
+    bands.clear()
+    report._running_mean(values, "leakers", "#e74c3c")  # no upper bound: no band while alike
+    (where, _, _), = bands
+    assert not where[:5].any() and where[5:].all()
     lines.clear()
     bands.clear()
     report._running_mean(np.array([2.0, 1, 3, 2]), "leakers", "#e74c3c", 6)  # spread from the second run
-    assert [ls for ls, _, _ in lines] == ["-"] and not bands[0][0] and bands[0][1:].all()
+    assert [ls for ls, _, _ in lines] == ["-"] and not bands[0][0][0] and bands[0][0][1:].all()
 
 
 def test_the_report_is_the_same_bytes_for_the_same_run(raid):

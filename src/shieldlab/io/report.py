@@ -285,16 +285,25 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
         var = np.maximum(np.cumsum(values**2) - n * mean**2, 0.0) / (n - 1.0)
         half = stdtrit(n - 1.0, 0.975) * np.sqrt(var / n)
     band = np.column_stack([mean, np.maximum(mean - half, 0.0), np.minimum(mean + half, upper)])
-    # while the runs so far are all alike the interval is of no width: not a certain answer, but
-    # none yet (epaa-phase-1's first five runs read as settled); the mean dotted there, no band
+    # while the runs so far are all alike the t interval is of no width: not a certain answer
+    # (epaa-phase-1's first five runs read as settled); there, as the summary's, the exact
+    # bound of a bounded mean (shieldlab.stats.mean_interval: a share u = 1 - (alpha/2)^(1/n)
+    # of runs could differ, at worst on a bound), its mean dotted; without an upper bound, none
     spread = var > 0.0
+    alike = ~spread & (n > 1)
+    if np.isfinite(upper):
+        u = 1.0 - 0.025 ** (1.0 / n)
+        band[alike, 1] = (mean - mean * u)[alike]
+        band[alike, 2] = (mean + (upper - mean) * u)[alike]
+    banded = spread | (alike & np.isfinite(upper))
     fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
-    ax.fill_between(n, band[:, 1], band[:, 2], where=spread, color=colour, alpha=0.25, lw=0,
+    ax.fill_between(n, band[:, 1], band[:, 2], where=banded, color=colour, alpha=0.25, lw=0,
                     label="95 % interval")
     ax.plot(n, np.where(spread | np.roll(spread, -1), mean, np.nan), color=colour, lw=1.5, label="mean so far")
     if (~spread).sum() > 1:  # (the first run alone has no interval either: joined to the rest)
         ax.plot(n, np.where(spread, np.nan, mean), color=colour, lw=1.5, ls=":",
-                label="runs all alike so far: no interval yet")
+                label=("runs all alike so far: the exact bound of a capped count" if np.isfinite(upper)
+                       else "runs all alike so far: no interval yet"))
     ax.set_xlabel("runs")
     ax.set_ylabel(ylabel)
     # the axis for the settled part: the first few runs' wide bands are cut at the frame
@@ -679,7 +688,8 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
         parts.append(_table(["picture", "GOSPA [km]", "localisation [m]",
                              *(["missed objects", "false or surplus tracks"] if file_cols
                                else ["missed targets", "false tracks"]),
-                             "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
+                             "position RMSE [m]", "velocity RMSE [m/s]",
+                             "mean NEES (6 if consistent; under 6: cautious)",
                              "updates with NEES above χ² 99 % [%] (1 if consistent)",
                              *(label for _, label, _, _ in file_cols),
                              "time to firm track [s]"],
@@ -697,7 +707,8 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                          f"Leakers per run over {runs:,} runs.", "leakers per run"))
     if runs > 1:
         parts.append(_figure(_running_mean(leakers, "mean leakers per raid", "#e74c3c", len(world.threats)),
-                             "Leakers over runs: the mean of the first n runs, with its 95 % interval (Student t), "
+                             "Leakers over runs: the mean of the first n runs, with its 95 % interval as the "
+                             "summary's (Student t; while the runs are all alike, the exact bound of a capped count), "
                              "as runs are added.", "leakers over runs"))
     parts.append(_figure(_histogram(fired, "interceptors fired in the run", "#5dade2"),
                          f"Interceptors spent per run over {runs:,} runs.", "interceptors per run"))
