@@ -42,7 +42,9 @@ def results(tmp_path_factory):
     from shieldlab.cli import main
 
     d = tmp_path_factory.mktemp("viewer") / "run"
-    assert main(["run", "epaa-phase-1", "--runs", "4", "--seed", "2", "--out", str(d), "-q"]) == 0
+    # the README's pictures are of its tour's run (100 runs, seed 1); the checks need a few runs
+    runs, seed = ("100", "1") if SHOTS else ("4", "2")
+    assert main(["run", "epaa-phase-1", "--runs", runs, "--seed", seed, "--out", str(d), "-q"]) == 0
     return d
 
 
@@ -133,8 +135,8 @@ def test_clicking_a_threat_flies_to_it_and_shows_its_outcome(page, results):
 
 def test_moving_threats_names_are_not_printed_over_each_other(page, results):
     """Two minutes into the raid the salvos fly close together seen from afar: one name
-    each such group, with the count of the others ("sejjil-athens#1 +2"), no two names
-    nearer than 40 pixels, and every threat in the air counted once."""
+    each such group, with the count of the others ("sejjil-athens#1 +2"), no two names'
+    boxes overlapping, and every threat in the air counted once."""
     pg, errors, _ = page
     pg.evaluate("(async () => { const v = window.shieldlab.viewer; await v.zoomTo(v.dataSources.get(0)); "
                 "v.clock.currentTime = Cesium.JulianDate.addSeconds(v.clock.startTime, 120, new Cesium.JulianDate()); "
@@ -145,9 +147,11 @@ def test_moving_threats_names_are_not_printed_over_each_other(page, results):
                          "return v.dataSources.get(0).entities.values.filter((e) => e.properties && "
                          "e.properties.kind && e.properties.kind.getValue(t) === 'threat' "
                          "&& e.isAvailable(t)).length; })()")
-    xy = np.array([[n["x"], n["y"]] for n in names])
-    d = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(len(xy)) * 1e9
-    assert d.min() >= 40.0  # no two names nearer than 40 pixels, of any kind
+    boxes = [n["box"] for n in names]
+    assert all(b["x1"] - b["x0"] > 50 and b["y1"] - b["y0"] > 13 for b in boxes)  # a name with its count
+    for i, a in enumerate(boxes):  # no two names' boxes overlap, of any kind
+        for b in boxes[:i]:
+            assert not (a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]), (a, b)
     threats = [n for n in names if n["kind"] == "threat"]  # (a threat's name comes first)
     assert in_air >= 3 and len(threats) < in_air and any(n["others"] for n in threats)
     assert sum(1 + n["others"] for n in threats) == in_air  # every threat in the air counted once

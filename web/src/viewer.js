@@ -121,10 +121,10 @@ function clockToEpisode(viewer, span) {
   if (viewer.timeline) viewer.timeline.zoomTo(start, stop);
 }
 
-// how near on the screen two names may come before the later one is left out, its count added
-// to the earlier one's ("sejjil-athens#1 +2") [pixels]; which kinds' names come first
-const DECLUTTER_PX = 40;
+// names whose boxes on the screen would overlap are shown as the first one's with a count of
+// the others ("sejjil-athens#1 +2"); which kinds' names come first
 const NAME_FIRST = ["threat", "battery", "radar", "satellite", "asset"];
+const measure = document.createElement("canvas").getContext("2d");
 
 // (set only where it changes: each change redraws the scene)
 function setLabel(entity, time, show, text) {
@@ -133,21 +133,38 @@ function setLabel(entity, time, show, text) {
   if (label.text === undefined || label.text.getValue(time) !== text) label.text = text;
 }
 
+// the box a name takes on the screen [pixels]: after its marker by its pixel offset, the text
+// drawn on its baseline in its font, with room for a count (" +99")
+function nameBox(e, w, time) {
+  const off = (e.label.pixelOffset && e.label.pixelOffset.getValue(time)) || { x: 0, y: 0 };
+  const font = (e.label.font && e.label.font.getValue(time)) || "13px sans-serif";
+  measure.font = font;
+  const width = measure.measureText(`${e.name} +99`).width;
+  const size = parseFloat((font.match(/(\d+(?:\.\d+)?)px/) || [0, 13])[1]);
+  const x0 = w.x + off.x - 3, y1 = w.y + off.y + 0.35 * size + 3;
+  return { x0, x1: x0 + width + 6, y0: y1 - 1.35 * size - 6, y1 };
+}
+
+const overlap = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
 function declutter(viewer, entities) {
   const time = viewer.clock.currentTime;
   const occluder = new Cesium.EllipsoidalOccluder(Cesium.Ellipsoid.WGS84, viewer.camera.positionWC);
   const shown = [];
-  for (const e of entities) {
+  const chosen = viewer.selectedEntity;  // the selected one's name first
+  const order = chosen && entities.includes(chosen) ? [chosen, ...entities.filter((x) => x !== chosen)] : entities;
+  for (const e of order) {
     const q = e.isAvailable(time) && e.position && e.position.getValue(time);
     const p = q && (viewer.scene.mode !== Cesium.SceneMode.SCENE3D || occluder.isPointVisible(q)) && q;
     const w = p && Cesium.SceneTransforms.worldToWindowCoordinates(viewer.scene, p);
-    const near = w && shown.find((s) => Math.hypot(s.w.x - w.x, s.w.y - w.y) < DECLUTTER_PX);
+    const box = w && nameBox(e, w, time);
+    const near = box && shown.find((s) => overlap(s.box, box));
     if (near) near.others += 1;
-    else if (w) shown.push({ e, w, others: 0 });
-    if (!w || near) setLabel(e, time, false, e.name);
+    else if (box) shown.push({ e, box, others: 0 });
+    if (!box || near) setLabel(e, time, false, e.name);
   }
   for (const s of shown) setLabel(s.e, time, true, s.others ? `${s.e.name} +${s.others}` : s.e.name);
-  state.names = shown.map((s) => ({ text: s.e.name + (s.others ? ` +${s.others}` : ""), x: s.w.x, y: s.w.y,
+  state.names = shown.map((s) => ({ text: s.e.name + (s.others ? ` +${s.others}` : ""), box: s.box,
                                     kind: prop(s.e, "kind"), others: s.others }));
 }
 
