@@ -155,7 +155,7 @@ def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, caps
     table = page.split("<h2>Track quality</h2>")[1].split("</table>")[0]
     heads = re.findall(r"<th>([^<]*)</th>", table)
     assert heads == ["picture", "GOSPA [km]", "localisation [m]", "missed targets", "false tracks",
-                     "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent)",
+                     "position RMSE [m]", "velocity RMSE [m/s]", "mean NEES (6 if consistent; under 6: cautious)",
                      "updates with NEES above χ² 99 % [%] (1 if consistent)", "time to firm track [s]"]
     # GOSPA in km, as the terminal's table gives it (summary.json keeps metres)
     (name, q), = json.loads((out / "summary.json").read_text())["track_quality"].items()

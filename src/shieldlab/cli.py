@@ -655,7 +655,8 @@ def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | N
     if threat is not None:
         m &= events["threat"] == threat
     reason = _col(events, "reason")
-    cols = ("t [s]",) + (("threat",) if threat is None else ()) + ("event", "by", "reason", "detail")
+    # the event log's actor: the missile, sensor, system or battery, or the asset an impact hit
+    cols = ("t [s]",) + (("threat",) if threat is None else ()) + ("event", "by or at", "reason", "detail")
     t = Table(title=title or f"timeline of run {run}")
     for col in cols:
         t.add_column(col)
@@ -3062,7 +3063,8 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
         # ids and names fold rather than end in an ellipsis; names and sources wrap between
         # words, in columns at most 40 and 60 wide (a pipe's table had been ~380 columns)
         t.add_column(col, overflow="fold" if col in ("id", "name") else "ellipsis",
-                     max_width={"name": 40, "source": 60}.get(col))
+                     max_width={"name": 40, "source": 60}.get(col),
+                     justify="right" if col in (key, *after) else "left")  # numbers as the other tables
     for e in entries.values():
         orbit: tuple[str, ...] = ()
         if kind in ("aircraft", "artillery"):
@@ -3080,7 +3082,7 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
             sat = cast("catalog.Satellite", e)
             orbit = ("geo" if sat.orbit == "geo" else
                      f"heo: a {sat.semi_major_axis_km:,.0f} km, e {sat.eccentricity:g}, i {sat.inclination_deg:g}°",)
-        t.add_row(e.id, e.name, *orbit, f"{getattr(e, key):g}", *(f"{getattr(e, c):g}" for c in after),
+        t.add_row(e.id, e.name, *orbit, f"{getattr(e, key):,g}", *(f"{getattr(e, c):,g}" for c in after),
                   textwrap.shorten(e.source, 160, placeholder=" …"))
     _print_table(t)
     if not named:

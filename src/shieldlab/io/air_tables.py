@@ -112,6 +112,8 @@ def tables(summary: dict) -> list:
                 t.add_row(flight, name, _p(v["in_range_before_exit"]), _m(v["in_range_after_entry_s"], "{:,.0f}"),
                           _m(v["order_to_entry_range_s"], "{:,.0f}"), _m(v["order_before_entry_s"], "{:,.0f}"))
             out.append(t)
+            out.append("in range after entry: − before the entry (a patrol already in weapon range as the "
+                       "flier crossed)")
         for f in air["flights"]:
             for no, n in f.get("no_shot", {}).items():
                 what = "runs" if f["fliers"] == 1 else "flier-runs"
