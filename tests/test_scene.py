@@ -220,7 +220,11 @@ def test_a_link_out_of_the_folder_is_not_followed(served, tmp_path):
 
 
 def test_a_missing_viewer_is_said(tmp_path, monkeypatch):
-    monkeypatch.setenv(serve.VIEWER_ENV, str(tmp_path))
+    monkeypatch.setenv(serve.VIEWER_ENV, str(tmp_path))  # the user's own path: named as theirs
+    with pytest.raises(serve.ViewerMissing, match=f"SHIELDLAB_VIEWER={tmp_path} is no built viewer"):
+        serve.viewer_dir()
+    monkeypatch.delenv(serve.VIEWER_ENV)
+    monkeypatch.setattr(serve, "__file__", str(tmp_path / "a" / "b" / "c" / "serve.py"))  # a tree not built
     with pytest.raises(serve.ViewerMissing, match="make viewer"):
         serve.viewer_dir()
 

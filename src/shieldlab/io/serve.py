@@ -34,6 +34,9 @@ def viewer_dir() -> Path:
     env = os.environ.get(VIEWER_ENV)
     d = Path(env) if env else Path(__file__).resolve().parents[3] / "web" / "dist"
     if not (d / "index.html").is_file() or not (d / "cesium" / "Cesium.js").is_file():
+        if env:  # the user's own path: say so, not how to build the source tree's
+            raise ViewerMissing(f"{VIEWER_ENV}={env} is no built viewer (it needs index.html and cesium/Cesium.js, "
+                                "as `make viewer` writes into web/dist)")
         raise ViewerMissing(f"the scene viewer is not built at {d}: run `make viewer` in the source tree "
                             f"(npm ci and npm run build in web/), or set {VIEWER_ENV} to a built viewer")
     return d
