@@ -11,6 +11,7 @@ from shieldlab import catalog
 from shieldlab.c2.records import REASONS
 from shieldlab.engine import chain
 from shieldlab.engine.montecarlo import simulate
+from shieldlab.errors import InputError
 from shieldlab.scenario import load_world
 
 PRESET = "epaa-phase-1"
@@ -512,3 +513,21 @@ def test_a_track_row_says_when_an_earlier_track_followed_the_booster(gnn):
         assert len(row) == 1, (run, picture, k)
         assert tracks["object"][row[0]] == f"booster of {threat}" and threat in names
         assert tracks["confirmed_s"][row[0]] == pytest.approx(t_b, abs=0.05)
+
+
+def test_a_filter_without_a_place_in_the_multi_target_tracker_is_refused_at_load(monkeypatch, tmp_path):
+    """A filter the schema knows but the multi-target tracker does not run yet (a new one, as
+    docs/architecture.md adds) is a scenario problem at tracking.filter under association
+    gnn, not the tracker's ValueError mid-run; under labels it loads."""
+    from shieldlab.tracking import mtt
+
+    monkeypatch.setattr(mtt, "FILTERS", ("ekf", "ukf"))
+    with pytest.raises(InputError) as e:
+        _world(tmp_path, "tracking: {association: gnn, filter: imm}\n")
+    assert "tracking.filter" in str(e.value) and "runs ekf, ukf" in str(e.value)
+    w = _world(tmp_path, "tracking: {association: labels, filter: imm}\n")
+    assert w.scenario.tracking.filter == "imm"
+    from shieldlab.engine import tracks
+
+    with pytest.raises(InputError, match="tracking.filter"):  # the tracks command's tracker says so too
+        tracks.management(w)

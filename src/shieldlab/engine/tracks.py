@@ -21,11 +21,13 @@ import numpy as np
 
 from shieldlab.c2.network import INTEGRATED, one_picture
 from shieldlab.engine import chain
+from shieldlab.errors import InputError
 from shieldlab.outcome import file_quality
 from shieldlab.sensors.records import Reports
 from shieldlab.sensors.scans import scan_reports
 from shieldlab.sensors.signature import Signature
 from shieldlab.stats import mean_interval
+from shieldlab.tracking import mtt
 from shieldlab.tracking.mtt import TrackFile, TrackManagement, track_reports
 
 
@@ -33,6 +35,9 @@ def management(world) -> TrackManagement:
     """The scenario's track management (``tracking``: init_hits of confirm_looks, confirm_sigma_v_ms,
     min_speed_ms, delete_probability, delete_sigma_km, gate)."""
     cfg = world.scenario.tracking
+    if cfg.filter not in mtt.FILTERS:  # (under association gnn the scenario's checks said so already)
+        raise InputError(f"{cfg.filter} runs under association labels only: the multi-target tracker runs "
+                         f"{', '.join(mtt.FILTERS)}", field="tracking.filter")
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
                            confirm_n=cfg.confirm_looks, confirm_sigma_v=cfg.confirm_sigma_v_ms,
                            delete_probability=cfg.delete_probability, filter=cfg.filter,

@@ -395,6 +395,15 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     flights, policing = _air(scn, _merged(catalog.aircraft(), scn.catalog.aircraft), place, lookup, problems)
     shelling = _shelling(scn, place, lookup, problems)
     node_sites = {i: place(n.site, f"nodes[{i}].site") for i, n in enumerate(scn.nodes) if n.site is not None}
+    if scn.tracking.association == "gnn":
+        # a filter the labelled tracker runs may not have a place in the multi-target tracker
+        # yet (a new one added to the schema): said here, not as the tracker's error mid-run
+        from shieldlab.tracking.mtt import FILTERS as MTT_FILTERS
+
+        if scn.tracking.filter not in MTT_FILTERS:
+            runs = ", ".join(MTT_FILTERS)
+            problems.append(("tracking.filter", f"{scn.tracking.filter} runs under association labels only: the "
+                                                f"multi-target tracker (association gnn) runs {runs}"))
     if problems:
         raise InputError(problems=problems, source=source)
     names = [t.name for t in threats]
