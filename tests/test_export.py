@@ -491,6 +491,9 @@ def test_coverage_polygons(tmp_path):
     assert pm.kml_geometry.altitude_mode.value == "clampToGround"
     simple = X.coverage_features(cov).layer("Radar coverage")[0].geometry
     assert equal_area_km2(simple) == pytest.approx(r.area_km2, rel=0.03)
+    # the file says what it is, as footprint's does (it had an empty description)
+    said = json.loads(gp.read_text())["shieldlab"]["description"]
+    assert "1 m²" in said and f"{cov.alt_km:g} km" in said
 
 
 def test_aircraft_reach_polygons(tmp_path):
@@ -510,6 +513,7 @@ def test_aircraft_reach_polygons(tmp_path):
     allg = polys["within reach of a battery"]
     cell = res.grid.cell_area_km2()
     assert equal_area_km2(allg["shape"]) == pytest.approx(cell[res.n_batteries > 0].sum(), rel=1e-3)
+    assert "against aircraft at 10 km" in json.loads(gp.read_text())["shieldlab"]["description"]
 
 
 # --------------------------------------------------------------------------- files

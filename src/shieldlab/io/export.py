@@ -732,7 +732,10 @@ def aircraft_features(res, *, simplify: bool = True) -> FeatureSet:
                          altitude="clampToGround"))
     meta = {"command": "footprint --aircraft", "scenario": res.scenario, "alt_km": res.alt_km, "focus": res.focus,
             "step_deg": _num(g.step_deg, 6)}
-    return FeatureSet(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km", tuple(feats), None, "", meta)
+    return FeatureSet(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km", tuple(feats), None,
+                      f"each battery's reach against aircraft at {res.alt_km:g} km of {res.scenario}"
+                      + (f", and how far it extends into {res.focus}" if res.focus else "")
+                      + f" (grid step {g.step_deg:g} deg)", meta)
 
 
 def coverage_features(cov, *, simplify: bool = True) -> FeatureSet:
@@ -765,7 +768,10 @@ def coverage_features(cov, *, simplify: bool = True) -> FeatureSet:
                              altitude="clampToGround"))
     meta = {"command": "coverage", "scenario": cov.scenario, "alt_km": cov.alt_km, "rcs_m2": cov.rcs_m2,
             "rcs_from": cov.rcs_from, "step_deg": _num(g.step_deg, 6)}
-    return FeatureSet(f"{cov.scenario}: radar coverage at {cov.alt_km:g} km", tuple(feats), None, "", meta)
+    return FeatureSet(f"{cov.scenario}: radar coverage at {cov.alt_km:g} km", tuple(feats), None,
+                      f"where each radar of {cov.scenario} detects a target of "
+                      + ("its reference RCS" if cov.rcs_m2 is None else f"{cov.rcs_m2:g} m²")
+                      + f" at {cov.alt_km:g} km (grid step {g.step_deg:g} deg)", meta)
 
 
 # --------------------------------------------------------------------------- styles
