@@ -595,6 +595,16 @@ def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert "computed box (nothing past it computed)" in labels
     assert not any(lab.startswith("grid's edge") for lab in labels)
+    # and the missile's reach is not drawn along the box's edge (where the computed ground
+    # ends, not the reach: Tabriz's own longitude read as out of reach)
+    ax = fig.axes[0]
+    reach = [c for c in ax.collections if hasattr(c, "allsegs") and len(c.levels) == 1 and c.levels[0] == 0.5
+             and tuple(np.round(c.get_edgecolor()[0][:3], 3)) == tuple(np.round(np.array([0xb2, 0x18, 0x2b]) / 255, 3))]
+    assert reach
+    pts = np.concatenate([sg for c in reach for sg in c.allsegs[0]])
+    past = ((pts[:, 0] < grid.lon_deg[0] - 1e-9) | (pts[:, 0] > grid.lon_deg[-1] + 1e-9)
+            | (pts[:, 1] < grid.lat_deg[0] - 1e-9) | (pts[:, 1] > grid.lat_deg[-1] + 1e-9))
+    assert not past.any(), f"{past.sum()} points of the reach's line past the box (half a step out, along its edge)"
     # where no track is expected the cells are hatched; past the grid they are veiled but
     # never hatched (no answer there): the grid's edge is drawn and named, or the hatching's
     # straight edge reads as where the radars' coverage ends

@@ -949,8 +949,10 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
                 [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#555555", lw=0.8, ls=":",
                 zorder=3.5, label="computed box (nothing past it computed)")
     if threatened.any() and not threatened.all():
-        ax.contour(lon, lat, threatened.astype(float), levels=[0.5], colors="#b2182b",
-                   linewidths=1.0, linestyles="--", zorder=4)
+        reach = threatened.astype(float)
+        if given:  # past a box the user gave nothing was computed: no reach's line along its edge
+            reach[~_inner(lat, lon, g)] = np.nan
+        ax.contour(lon, lat, reach, levels=[0.5], colors="#b2182b", linewidths=1.0, linestyles="--", zorder=4)
     for b in fp.batteries:
         ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
     for sn in fp.sensors:
