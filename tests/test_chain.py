@@ -330,6 +330,10 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch):
     with pytest.raises(InputError) as e:
         chain.preflight(w, 10_000)
     assert e.value.field == "--runs" and "GiB" in str(e.value)
+    assert "--out DIR" in str(e.value)  # the run's tables could go to disk as it runs
+    with pytest.raises(InputError) as e:  # a command with no chunk store (tracks, compare): no such advice
+        chain.preflight(w, 10_000, can_store=False)
+    assert e.value.field == "--runs" and "--out" not in str(e.value)
 
 
 def test_false_alarms_count_in_the_memory_a_run_needs(monkeypatch):

@@ -356,6 +356,7 @@ def test_tracks_json(capsys):
     assert q["false_tracks_per_hour"] >= 0 and q["booster_tracks"] >= 1
     # the keys of run's track quality, with the same meanings
     assert {"missed_targets", "false_tracks", "track_breaks"} <= set(q)
+    assert q["runs"] == 2  # the runs each picture's means are over, as run's summary says
     lo, hi = q["position_rmse_m_ci95"]
     assert lo <= q["position_rmse_m"] <= hi  # two runs: an interval
 

@@ -174,7 +174,7 @@ def compare(world, architectures, runs: int, seed: int,
     out = []
     for arch in architectures:
         w = compile_world(with_architecture(world.scenario, arch, source=world.source), source=world.source)
-        flights = preflight(w, runs)
+        flights = preflight(w, runs, can_store=False)
         tally = _Tally(w, runs)
         simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
                  progress=None if progress is None else functools.partial(progress, arch))

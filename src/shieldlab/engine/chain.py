@@ -366,12 +366,13 @@ def require_threats(world) -> None:
                          field="threats")
 
 
-def preflight(world, runs: int, stored: bool = False, false_alarms=None) -> Flights:
+def preflight(world, runs: int, stored: bool = False, false_alarms=None, can_store: bool = True) -> Flights:
     """Every check a simulation of ``runs`` runs would hit, before it starts: steering of every
     threat to its aim point, a simulated time long enough for the flights, and the memory
     the run needs (``stored``: its tables go to a chunk store, see
     :func:`estimate_memory_bytes`; ``false_alarms``: the tracks command's setting, see
-    :func:`chunk_bytes`); raises :class:`~shieldlab.errors.InputError` naming the field.
+    :func:`chunk_bytes`; ``can_store`` False: the command has no chunk store to offer, as
+    ``tracks`` and ``compare``); raises :class:`~shieldlab.errors.InputError` naming the field.
     Returns the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
     if runs < 1:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
@@ -388,7 +389,7 @@ def preflight(world, runs: int, stored: bool = False, false_alarms=None) -> Flig
                       field="--false-alarms" if false_alarms is not None else "sensing.false_alarms",
                       advice="the false alarms' reports and tentative tracks take it: ask for fewer false alarms "
                              "per search frame, or fewer runs")
-    if not stored and short:  # it may fit with its tables going to disk
+    if not stored and short and can_store:  # it may fit with its tables going to disk
         on_disk = estimate_memory_bytes(world, runs, flights, stored=True, false_alarms=false_alarms)
         if _short_of_memory(on_disk) is None:
             hint = (f"or write the tables to disk as the run goes (`shieldlab run ... --out DIR`: about "

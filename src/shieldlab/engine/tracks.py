@@ -161,6 +161,7 @@ class TrackRuns:
                 "threats_tracked": np.isfinite(q["time_to_firm_track_s"]).sum(axis=1),
                 "median_time_to_firm_track_s": per_run,
             })
+            out[name]["runs"] = int(np.asarray(q["gospa_m"]).shape[0])  # as run's summary: the runs averaged
         return {"scenario": self.scenario, "tracking": self.settings,
                 "runs": self.runs, "seed": self.seed, "false_alarms": self.false_alarms,
                 "false_alarms_per_search_frame": self.false_alarm_rates, "hours_per_run": self.hours,
@@ -178,7 +179,7 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     from shieldlab.sensors.scans import false_alarm_rate
 
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
-    flights = chain.preflight(world, runs, false_alarms=fa)  # the memory of its false alarms' tracks too
+    flights = chain.preflight(world, runs, false_alarms=fa, can_store=False)  # its false alarms' tracks' memory too
     rates = {s.radar.name: false_alarm_rate(s.radar.spec, fa) for s in world.sensors}
     ss = np.random.SeedSequence(seed)
     timings: dict[str, float] = {}
