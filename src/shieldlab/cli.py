@@ -2525,11 +2525,11 @@ def tracks(
         raise InputError("give --json or --quiet, not both", field="--quiet")
     if force and out is None:
         raise InputError("replaces the --out file: give --out", field="--force")
+    fa = _false_alarms(false_alarms)  # (the options' own problems before the file's: --force hid them)
     if out is not None:
         check_target(out, "--out", force=force)
         if out.suffix.lower() != ".parquet":  # (".parquet" alone is a hidden file without a suffix)
             raise InputError(f"{out}: the track table is Parquet; give a file name ending in .parquet", field="--out")
-    fa = _false_alarms(false_alarms)
     parsed = _one_value_settings(settings)
     world = _load_world(scenario, parsed)
     from shieldlab.engine.chain import require_threats
