@@ -596,7 +596,7 @@ class TrackingCfg(_Strict):
 
 
 #: Most false alarms per search frame a scenario may ask for: about AN/TPY-2's raw rate (each
-#: starts a tentative track; a run of epaa-phase-1 at ~1,000 a frame takes ~4 s).
+#: starts a tentative track; a run of epaa-phase-1 at ~1,000 a frame takes ~5 s on 2 cores).
 MAX_FALSE_ALARMS = 1000.0
 
 
@@ -623,7 +623,7 @@ class SensingCfg(_Strict):
                     "and shieldlab run with tracking.association gnn): confirmed (each threshold crossing "
                     "re-examined by a second dwell before it is reported: cells x Pfa^2 per search frame), raw "
                     "(every crossing: cells x Pfa), or a number from 0 to 1000: the mean per search frame (each "
-                    "false alarm starts a tentative track: ~1000 a frame costs ~4 s a run of epaa-phase-1)")
+                    "false alarm starts a tentative track: ~1000 a frame costs ~5 s a run of epaa-phase-1 on 2 cores)")
 
     @field_validator("false_alarms", mode="before")
     @classmethod
