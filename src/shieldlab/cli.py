@@ -2347,7 +2347,9 @@ def footprint(
                     f"took {fp.timing_s['total']:.1f} s")
         pop = fpm.defended_population(fp)
         _print_line(f"in the towns and cities inside it: {pop.text(5)}")
-        _print_line("  (GeoNames places of 15,000+ whose point is in a defended cell; rural people and smaller "
+        _print_line(f"  (GeoNames places of 15,000+ whose point is in a defended cell, of {fp.grid.step_deg:g}° "
+                    f"(~{111.2 * fp.grid.step_deg:,.0f} km): a place near the defended edge counts as its cell does "
+                    "(a finer --step-deg settles it); rural people and smaller "
                     "places not counted; figures mix city, municipality and metropolitan counts, and a section of a "
                     "city that GeoNames lists apart (and the list of sections misses) counts again: an upper "
                     "bound on the towns' people, not a census)")

@@ -776,9 +776,12 @@ def area_pair_text(part_km2: float, whole_km2: float) -> str:
     return f"{part_km2:,.0f} km² of {whole_km2:,.0f} km²"
 
 
-#: What the people on a footprint map are, in the map's footer.
-_PEOPLE_NOTE = ("the populations of the GeoNames places of 15,000+ whose point is in a defended cell (a city's "
-                "sections GeoNames lists apart, where not left out, count again)")
+def _people_note(step_deg: float) -> str:
+    """What the people on a footprint map are, in the map's footer: a place counts as its
+    cell does, so one near the defended edge of a coarse grid can fall either side."""
+    return (f"the populations of the GeoNames places of 15,000+ whose point is in a defended cell ({step_deg:g}° "
+            f"cells, ~{111.2 * step_deg:,.0f} km: a place near the defended edge counts as its cell does; a city's "
+            "sections GeoNames lists apart, where not left out, count again)")
 
 
 def _people_line(pop) -> str:
@@ -1216,7 +1219,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     # two lines: one would widen a two-panel page past its maps
     _under_the_axes(fig, axes, "shieldlab footprint · kinematic best case for one threat (a perfect track once "
                     "one is confirmed, engaged without threat evaluation) · borders: Natural Earth "
-                    f"(public domain) · {places.CREDIT}\npeople: {_PEOPLE_NOTE}", legend)
+                    f"(public domain) · {places.CREDIT}\npeople: {_people_note(g.step_deg)}", legend)
     _save(fig, path, dpi)
     plt.close(fig)
 
