@@ -540,7 +540,7 @@ def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
     # its drawn coverage reaches (AN/TPY-2's 1,495 km legend beside a fan of ~1,100 km)
     for rad, text in zip(cov.radars, texts):
         short = 0.0 < rad.farthest_km < 0.97 * rad.detection_range_km
-        assert (f"(covered to {rad.farthest_km:,.0f})" in text) == short, text
+        assert (f"(covered to {rad.farthest_km:,.0f} km)" in text) == short, text
     assert any(0.0 < rad.farthest_km < 0.97 * rad.detection_range_km for rad in cov.radars)
     monkeypatch.undo()
     plt.close("all")

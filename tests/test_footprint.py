@@ -218,6 +218,11 @@ def test_cli_scenario_without_batteries_exit_2(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "batteries" in err and "no battery to map" in err
         assert not png.exists()
+        assert "coverage" not in err  # it has ballistic threats: no word of flights
+    # an air picture's scenario (no batteries, flights only): pointed at the command that maps it
+    assert main(["footprint", "turkey-airspace-2015", "--out", str(png)]) == 2
+    err = capsys.readouterr().err
+    assert "no battery to map" in err and "shieldlab coverage" in err and not png.exists()
 
 
 def test_cli_launch_at_the_north_pole(tmp_path, capsys):

@@ -178,7 +178,8 @@ def make_grid(lat_min: float, lat_max: float, lon_min: float, lon_max: float, st
 
 def _require_batteries(world) -> None:
     if not world.batteries:
-        raise InputError("no battery to map: the scenario has no batteries", field="batteries")
+        air = " (a scenario of flights or shelling: `shieldlab coverage` maps its radars)" if not world.threats else ""
+        raise InputError(f"no battery to map: the scenario has no batteries{air}", field="batteries")
 
 
 def _require_sites(sites) -> None:

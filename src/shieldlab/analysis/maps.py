@@ -1191,7 +1191,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
                         title_fontsize=8.5)
     if mesh is not None:
         cb = fig.colorbar(mesh, ax=list(axes), shrink=0.75, pad=0.02)
-        cb.set_label("probability of intercept (doctrine: "
+        # (the bands are drawn alike, their steps are not: 0.5, 0.7 ... 0.99 tell the high end apart)
+        cb.set_label("probability of intercept, in uneven steps (doctrine: "
                      f"salvo {fp.doctrine['salvo']}, {fp.doctrine['engagements']} engagement"
                      f"{'s' if fp.doctrine['engagements'] > 1 else ''})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
@@ -1324,7 +1325,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6, alpha=0.8))))
         # the drawn coverage ends short of the Pd = 0.5 range where the horizon or the elevation
         # floor cuts it (AN/TPY-2 at 1,495 km drawn to 1,097 at 100 km altitude): say how far
-        reach = (f" (covered to {r.farthest_km:,.0f})" if 0.0 < r.farthest_km < 0.97 * r.detection_range_km
+        reach = (f" (covered to {r.farthest_km:,.0f} km)" if 0.0 < r.farthest_km < 0.97 * r.detection_range_km
                  else "")
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km"
