@@ -791,7 +791,7 @@ def _people_line(pop) -> str:
     if not pop.n_places:
         return "no town of 15,000+ inside"
     names = ", ".join(name for name, _ in pop.largest[:3]) + (", ..." if pop.n_places > 3 else "")
-    return f"{people_text(pop.population)} people in {pop.n_places} place{'s' if pop.n_places > 1 else ''} ({names})"
+    return f"{people_text(pop.population)} people in {pop.n_places:,} place{'s' if pop.n_places > 1 else ''} ({names})"
 
 
 #: A panel that shows a site's part of the map: only where that part is at most this share of
@@ -1158,7 +1158,7 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
         people = ""
         if s.defended.any():
             pop = places.population_in_grid(g, s.defended)
-            people = (f"\nwith {places.people_text(pop.population)} people in {pop.n_places} place"
+            people = (f"\nwith {places.people_text(pop.population)} people in {pop.n_places:,} place"
                       f"{'s' if pop.n_places != 1 else ''} of 15,000+")  # the footer says whose and how
         ax.set_title(f"{fp.scenario}: vs {s.site.missile.id} from {s.site.name.split('/')[0]}\n{_shot_words(s.site)}"
                      f"defended {area_pair_text(area, thr)} in reach{people}", fontsize=9.5)
