@@ -531,7 +531,7 @@ def test_panels_of_one_missile_and_place_say_how_each_is_flown():
     assert len(set(titles)) > 1 and all(titles)
     # a shaped family's reach is known to a step of its anchors: Malbork, which the preset
     # flies a 35 km shot to, lay ~20 km inside the hole of the map's reach with no word why
-    assert all(t.endswith("(reach's edges to ~25 km)\n") for t in titles), titles
+    assert all(t.endswith("(its reach's edges good to ~25 km)\n") for t in titles), titles
 
 
 def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path):

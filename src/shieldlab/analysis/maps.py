@@ -1111,7 +1111,7 @@ def _shot_words(site) -> str:
         # a shaped family is flown at anchors a twentieth of the maximum range apart, and its
         # reach ends at the last that flies: an aim point up to a step past an edge of the
         # map's reach can be flown (iskander-kaliningrad's Malbork, ~20 km inside the hole)
-        words[-1] += f" (reach's edges to ~{site.missile.max_range_km / 20:.0f} km)"
+        words[-1] += f" (its reach's edges good to ~{site.missile.max_range_km / 20:.0f} km)"
     return f"flown {', '.join(words)}\n" if words else ""
 
 
