@@ -95,6 +95,8 @@ def test_the_viewer_loads_the_scene_on_an_offline_globe(page, results):
     results_ = {p["properties"]["killed"] for p in doc if p.get("properties", {}).get("kind") == "intercept"}
     assert ("kill (intercept point)" in key) == (True in results_)
     assert ("\nmiss" in "\n" + key) == (False in results_)
+    impacts = any(p.get("properties", {}).get("kind") == "impact" for p in doc)
+    assert ("impact (in the threat's colour)" in key) == impacts
     # the Aegis ship's radar and battery share a spot: one name with a count, the battery's
     assert "aegis-ship-sm3 +1" in [n["text"] for n in pg.evaluate("window.shieldlab.names")]
     if SHOTS:
@@ -121,6 +123,9 @@ def test_clicking_a_threat_flies_to_it_and_shows_its_outcome(page, results):
         assert details.is_visible()
         assert details.get_attribute("data-outcome") == threats[i]["properties"]["outcome"]
         assert threats[i]["name"] in details.inner_text()
+        # its end in UTC, and in seconds after the epoch as the tables give it
+        end = threats[i]["availability"].split("/")[1][:19].replace("T", " ")
+        assert f"{end} UTC (t = " in details.inner_text()
         # the camera is near the threat: within the 1,600 km offset (plus the flight's altitude)
         pos = np.asarray(threats[i]["position"]["cartesian"]).reshape(-1, 4)[:, 1:]
         assert np.min(np.linalg.norm(pos - after, axis=1)) < 2.5e6

@@ -28,6 +28,9 @@ const KEY = [
   ["#f1c40f", "left the scene", "threat", "left the scene"],
   ["#5dade2", "fighter's course to its shot", "fighter"], ["#5dade2", "fighter patrol station or alert base", "fighter-base"],
   ["#ffffff", "policed airspace", "airspace"],
+  ["#2ecc71", "where a flier was shot down", "kill"],
+  ["#e67e22", "impact (in the threat's colour)", "impact"],
+  ["#ecf0f1", "C2 node and its sector", "c2-node"],
 ];
 
 function plural(n, word) {
@@ -46,6 +49,16 @@ function prop(entity, name) {
   return p ? p.getValue(Cesium.JulianDate.now()) : undefined;
 }
 
+// when a threat's or flier's flight ended: UTC (its availability's end), and seconds after the
+// scenario's epoch as the tables give them (an incident weeks on is millions of seconds)
+function endsAt(entity) {
+  const t = `t = ${Math.round(prop(entity, "end_time_s")).toLocaleString("en-US")} s`;
+  const span = entity.availability && entity.availability.get(0);
+  if (!span) return `${t} after the scenario's epoch`;
+  const utc = Cesium.JulianDate.toIso8601(span.stop, 0).replace("T", " ").replace("Z", " UTC");
+  return `${utc} (${t})`;
+}
+
 function showDetails(entity) {
   const d = document.getElementById("details");
   const outcome = prop(entity, "outcome");
@@ -56,7 +69,7 @@ function showDetails(entity) {
   for (const [k, v] of [[air ? "flier" : "threat", entity.name], [air ? "type" : "missile", prop(entity, "missile")],
                         ["outcome", outcome],
                         ["by", by || "—"],
-                        ["ends at", `t = ${Math.round(prop(entity, "end_time_s")).toLocaleString("en-US")} s after the scenario's epoch`]]) {
+                        ["ends at", endsAt(entity)]]) {
     const tr = el("tr");
     tr.append(el("th", {}, k), el("td", {}, String(v)));
     table.append(tr);
@@ -269,7 +282,9 @@ async function main() {
   const links = document.getElementById("links");
   const report = await fetch("data/report.html", { method: "HEAD" }).catch(() => null);
   if (report && report.ok) links.append(el("a", { href: "data/report.html", target: "_blank" }, "the run's report"));
-  await viewer.zoomTo(ds);
+  // the opening view: what the raid is, not the radars' fans (an early-warning radar's reaches
+  // into Africa: the raid had been a speck on a hemisphere)
+  await viewer.zoomTo(ds.entities.values.filter((e) => !["coverage", "sector"].includes(prop(e, "kind"))));
   state.ready = true;
 }
 
