@@ -13,6 +13,7 @@ from test_cli import cli as run_cli
 from shieldlab import earth
 from shieldlab.analysis import footprint as F
 from shieldlab.engage.fan import fan_for
+from shieldlab.errors import InputError
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import EarthModel, fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
@@ -155,6 +156,10 @@ def test_aircraft_reach_names_the_batteries_it_leaves_out(tmp_path):
     r = F.aircraft_reach(w, 10.0)
     assert [b["name"] for b in r.batteries] == ["pac3"] and r.left_out == [("thaad", "thaad")]
     assert F.aircraft_json(r, include_grid=False)["left_out"][0]["name"] == "thaad"
+    # none with a range against aircraft: the error names what interceptors there are
+    with pytest.raises(InputError, match=r"its interceptors: sm-3-block-ia;") as e:
+        F.aircraft_reach(load_world("epaa-phase-1"), 10.0)
+    assert e.value.field == "batteries"
 
 
 def cli(*args):

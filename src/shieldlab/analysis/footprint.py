@@ -1656,8 +1656,10 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
                      "az_fov_deg": float(np.degrees(2 * half)), "boresight_az_deg": float(np.degrees(bore)),
                      "circle_lonlat": ring, "_ground": ground, "_half": half, "_bore": bore})
     if not rows:
-        raise InputError("no battery of this scenario has an interceptor with aircraft_max_range_km",
-                         field="batteries")
+        kinds = ", ".join(sorted({b.spec.id for b in world.batteries}))
+        raise InputError(f"no battery of this scenario has an interceptor with aircraft_max_range_km (its "
+                         f"interceptors: {kinds or 'none'}; --aircraft maps a reach against aircraft, as "
+                         "Patriot's)", field="batteries")
     if grid is None:
         pad = max(r["reach_km"] for r in rows) / 111.0 + 0.6
         lat_min = min(r["lat_deg"] for r in rows) - pad
