@@ -104,3 +104,24 @@ def test_a_sweep_over_the_association_has_tracks_of_its_gnn_points_only(tmp_path
     assert "GOSPA is scored in different ways at these points" in " ".join(capsys.readouterr().out.split())
     cols, rows = dataset.query(out, "SELECT tracking_association, count(*) FROM tracks GROUP BY ALL")
     assert [r[0] for r in rows] == ["gnn"] and rows[0][1] > 0
+
+
+def test_a_look_at_a_dropped_track_says_the_tracker_had_dropped_it(tmp_path):
+    """epaa-phase-1 under gnn, run 1 of seed 1: the ship's round at ghadr-istanbul#2's track
+    missed; the tracker had dropped that track before the look, so the look saw no detection
+    and judged the threat destroyed (wrongly: it flew on, on a new track). The row says the
+    track was dropped and when, as the track table has it; a row whose track lived past its
+    look says nothing of the kind."""
+    out = tmp_path / "res"
+    assert main(["run", "epaa-phase-1", "--runs", "4", "--seed", "1", "--set", "tracking.association=gnn",
+                 "--out", str(out), "-q"]) == 0
+    ev = pq.read_table(out / "events.parquet").to_pylist()
+    tracks = pq.read_table(out / "tracks.parquet").to_pylist()
+    ended = {(r["run"], r["picture"], r["track"]): r["ended_s"] for r in tracks}
+    rows = [r for r in ev if r["reason"] == "assessed-killed" and r["track"] >= 0]
+    dropped = [r for r in rows if ended[(r["run"], r["picture"], r["track"])] < r["t_s"]]
+    assert dropped  # (seed 1: ghadr-istanbul#2 in run 1)
+    for r in rows:
+        end = ended[(r["run"], r["picture"], r["track"])]
+        said = f"the tracker had dropped that track at {end:.0f} s, before the look"
+        assert (said in r["detail"]) == (end < r["t_s"]), r

@@ -21,6 +21,16 @@ def _file_track(file, number, i: int) -> tuple[int, str]:
     return int(number[i]), str(file[i])
 
 
+def _track_end(chunk, trk: tuple[int, str], c: int) -> float | None:
+    """The last update time [s] at which run ``c`` of the chunk held track ``trk`` (its number,
+    its track file's name); None where no such file or track is found."""
+    tf = chunk.track_files.get(trk[1], (None,))[0]
+    if tf is None:
+        return None
+    held = (np.asarray(tf.track_id[c]) == trk[0]).any(axis=0)  # (K,) the times some slot held it
+    return float(tf.t[np.flatnonzero(held)[-1]]) if held.any() else None
+
+
 def _geo(p):
     lat, lon, alt = earth.ecef_to_geodetic(np.where(np.isfinite(p), p, earth.WGS84_A))
     bad = ~np.isfinite(p).all(axis=-1)
@@ -361,6 +371,13 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         # tracks of reports without labels: the reasons are per track, so a threat may have a row per track
         trk = _file_track(dec.file, dec.file_track, i)
         on = "" if trk == _NO_TRACK else f" (track {trk[0]} of {trk[1]})"
+        if code == "assessed-killed" and trk != _NO_TRACK:
+            # the look found no detection because the tracker had already dropped the track (a
+            # new track of the same threat is another object to fire control): said, or the row
+            # read as a look at a track that no longer was
+            end = _track_end(chunk, trk, int(dec.run[i]))
+            if end is not None and end < dec.time[i]:
+                on += f"; the tracker had dropped that track at {end:.0f} s, before the look"
         rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
                      REASON_TEXT[code] + on, *_NO_GEOM, code, 0, *trk))
     o = chunk.outcomes
