@@ -35,9 +35,9 @@ def management(world) -> TrackManagement:
     """The scenario's track management (``tracking``: init_hits of confirm_looks, confirm_sigma_v_ms,
     min_speed_ms, delete_probability, delete_sigma_km, gate)."""
     cfg = world.scenario.tracking
-    if cfg.filter not in mtt.FILTERS:  # (under association gnn the scenario's checks said so already)
-        raise InputError(f"{cfg.filter} runs under association labels only: the multi-target tracker runs "
-                         f"{', '.join(mtt.FILTERS)}", field="tracking.filter")
+    why = mtt.unsupported_filter(cfg.filter)  # (under association gnn the scenario's checks said so already)
+    if why is not None:
+        raise InputError(why, field="tracking.filter")
     return TrackManagement(gate_probability=cfg.gate_probability, confirm_m=cfg.init_hits,
                            confirm_n=cfg.confirm_looks, confirm_sigma_v=cfg.confirm_sigma_v_ms,
                            delete_probability=cfg.delete_probability, filter=cfg.filter,
@@ -161,7 +161,7 @@ class TrackRuns:
                 "threats_tracked": np.isfinite(q["time_to_firm_track_s"]).sum(axis=1),
                 "median_time_to_firm_track_s": per_run,
             })
-            out[name]["runs"] = int(np.asarray(q["gospa_m"]).shape[0])  # as run's summary: the runs averaged
+            out[name]["runs"] = self.runs  # as run's summary: the runs each picture's means are over
         return {"scenario": self.scenario, "tracking": self.settings,
                 "runs": self.runs, "seed": self.seed, "false_alarms": self.false_alarms,
                 "false_alarms_per_search_frame": self.false_alarm_rates, "hours_per_run": self.hours,

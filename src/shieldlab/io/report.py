@@ -278,6 +278,8 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
     # scipy.special's quantile, as shieldlab.stats (importing scipy.stats takes ~0.7 s)
     from scipy.special import stdtrit
 
+    from shieldlab.stats import clopper_pearson_interval
+
     # the running form of shieldlab.stats.mean_interval (cumulative sums, one pass), cut at 0
     n = np.arange(1, values.size + 1, dtype=float)
     mean = np.cumsum(values) / n
@@ -292,7 +294,7 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
     spread = var > 0.0
     alike = ~spread & (n > 1)
     if np.isfinite(upper):
-        u = 1.0 - 0.025 ** (1.0 / n)
+        u = clopper_pearson_interval(0.0, n)[1]  # (mean_interval's share: 1 - (alpha/2)^(1/n))
         band[alike, 1] = (mean - mean * u)[alike]
         band[alike, 2] = (mean + (upper - mean) * u)[alike]
     banded = spread | (alike & np.isfinite(upper))

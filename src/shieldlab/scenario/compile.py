@@ -398,12 +398,11 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
     if scn.tracking.association == "gnn":
         # a filter the labelled tracker runs may not have a place in the multi-target tracker
         # yet (a new one added to the schema): said here, not as the tracker's error mid-run
-        from shieldlab.tracking.mtt import FILTERS as MTT_FILTERS
+        from shieldlab.tracking.mtt import unsupported_filter
 
-        if scn.tracking.filter not in MTT_FILTERS:
-            runs = ", ".join(MTT_FILTERS)
-            problems.append(("tracking.filter", f"{scn.tracking.filter} runs under association labels only: the "
-                                                f"multi-target tracker (association gnn) runs {runs}"))
+        why = unsupported_filter(scn.tracking.filter)
+        if why is not None:
+            problems.append(("tracking.filter", why))
     if problems:
         raise InputError(problems=problems, source=source)
     names = [t.name for t in threats]

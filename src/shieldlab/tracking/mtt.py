@@ -144,6 +144,17 @@ FREE, TENTATIVE, CONFIRMED = 0, 1, 2
 #: The filters a track can run: the EKF, the unscented filter, or the interacting multiple
 #: model over boost, ballistic and re-entry (three EKFs); all three compiled.
 FILTERS = ("ekf", "ukf", "imm")
+
+
+def unsupported_filter(name: str) -> str | None:
+    """Why the multi-target tracker cannot run filter ``name`` (one the labelled tracker runs
+    but with no place here yet), for the scenario's checks and the tracks command; None where
+    it can."""
+    if name in FILTERS:
+        return None
+    return f"{name} runs under association labels only: the multi-target tracker runs {', '.join(FILTERS)}"
+
+
 #: Bits of a report id: sensor index, scan index, slot within the scan (:func:`report_id`).
 _SCAN_BITS, _SLOT_BITS = 24, 20
 
