@@ -523,3 +523,14 @@ def test_a_nested_list_in_a_catalogue_field_is_named_by_its_size(tmp_path):
     (tmp_path / "m.yaml").write_text(text + "missiles: [{id: x, name: *a19}]\n")
     with pytest.raises(CatalogError, match=r"field 'name': .* \(got a list of 2 items\)"):
         load_yaml_entries(tmp_path / "m.yaml", Missile)
+
+
+def test_an_interceptors_burn_is_shorter_than_the_fans_flight():
+    """A burn time of 10⁹ s was accepted, and every trajectory of the fly-out fan (an hour
+    long) was then all boost: the batteries silently found no intercept anywhere."""
+    entry = catalog.get_interceptor("gbi").model_dump(mode="json")
+    for bad, field in ((dict(burn_time_s=1e9), "burn_time_s"), (dict(burnout_speed_kms=0.001), "burnout_speed_kms")):
+        with pytest.raises(pydantic.ValidationError) as e:
+            Interceptor.model_validate({**entry, **bad})
+        assert e.value.errors()[0]["loc"] == (field,)
+    assert Interceptor.model_validate({**entry, "burn_time_s": 600.0}).burn_time_s == 600.0

@@ -107,7 +107,7 @@ def test_out_of_reach_battery_never_fires():
 
 def test_zero_burnout_speed_engages_nothing():
     # the schema refuses a zero burnout speed, so go as low as it allows
-    r = simulate(world(batteries__0__burnout_speed_kms=0.001), runs=2, seed=1)
+    r = simulate(world(batteries__0__burnout_speed_kms=0.01), runs=2, seed=1)
     assert np.all(r.outcomes["interceptors_fired"] == 0)
 
 

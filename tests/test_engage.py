@@ -166,7 +166,7 @@ def test_intercept_point_sigma_against_the_filter_prediction():
     P = (L @ L.T)[None]
     assert intercept_point_sigma(P, x[:, :3], x[:, :3], np.zeros(1))[0] == pytest.approx(
         np.sqrt(np.linalg.eigvalsh(P[0, :3, :3])[-1]), rel=1e-12)  # dt = 0: the track's own position sigma
-    for dt, tol in [(60.0, 1e-3), (200.0, 5e-3), (400.0, 2e-2)]:
+    for dt, tol in [(60.0, 1e-4), (200.0, 1e-3), (400.0, 5e-3)]:  # measured: 8e-6, 2e-4, 3e-3
         x1, P1 = ekf.predict(x, P, dt, 0.0)
         ref = np.sqrt(np.linalg.eigvalsh(P1[0, :3, :3])[-1])
         assert intercept_point_sigma(P, x[:, :3], x1[:, :3], np.array([dt]))[0] == pytest.approx(ref, rel=tol)
@@ -235,11 +235,15 @@ def test_track_quality_sigma_must_not_be_negative():
 
 
 def test_catalogue_envelopes_from_test_closing_speeds():
-    # sm-3-block-ia: 9.8 km/s (USA-193, 2008); gbi: 8.0 km/s (FTG-02, 2006) -- docs/interceptors.md
+    # sm-3-block-ia: 9.8 km/s (USA-193, 2008), the edge of what its tests showed; the GBI, built
+    # for ICBMs met head-on, none: its tests' 7.2-8.0 km/s are floors -- docs/interceptors.md
     from shieldlab import catalog
 
     ia, gbi = catalog.get_interceptor("sm-3-block-ia"), catalog.get_interceptor("gbi")
-    assert (ia.max_closing_speed_kms, gbi.max_closing_speed_kms) == (9.8, 8.0)
+    assert (ia.max_closing_speed_kms, gbi.max_closing_speed_kms) == (9.8, None)
     assert kill_probability(ia, 9000.0, 0.5) == pytest.approx(ia.sspk)  # inside: sspk
     assert kill_probability(ia, 10780.0, 0.5) == pytest.approx(ia.sspk * np.exp(-0.5))  # one width beyond
-    assert kill_probability(gbi, 12000.0, 0.5) < 0.01 * gbi.sspk
+    # a Minuteman III from North Korea's coast met from Fort Greely closes at ~10.9 km/s
+    assert kill_probability(gbi, 10900.0, 0.5) == pytest.approx(gbi.sspk)
+    limited = {k for k, i in catalog.interceptors().items() if i.max_closing_speed_kms is not None}
+    assert limited == {"sm-3-block-ia"}

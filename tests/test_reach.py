@@ -356,3 +356,23 @@ def test_a_sensor_cue_from_a_scenario_tracked_without_labels_says_what_it_models
     assert "tracking.association gnn" in out["note"] and "M of N" in out["note"]
     assert main(sejjil) == 0
     assert "note: " in capsys.readouterr().out
+
+
+def test_the_printed_verdict_gives_the_kill_probability_at_both_ends_and_why_it_is_low():
+    """reach's text said "can catch it" where the end game's closing speed put the kill
+    probability at a thousandth (its JSON had it, the printed verdict not)."""
+    from types import SimpleNamespace
+
+    from shieldlab.cli import _reach_pk_text
+
+    spec = SimpleNamespace(sspk=0.8, max_closing_speed_kms=9.8, max_crossing_angle_deg=None)
+    inside = _reach_pk_text(spec, {"pk": 0.8}, {"pk": 0.8})
+    assert inside == "kill probability (one interceptor): 0.80 at the earliest point, 0.80 at the latest"
+    low = _reach_pk_text(spec, {"pk": 0.001}, {"pk": 0.8})
+    assert low.startswith("kill probability (one interceptor): 0.00 at the earliest point, 0.80 at the latest")
+    assert "sspk 0.8" in low and "closing speed beyond 9.8 km/s" in low and "crossing" not in low
+    gbi = catalog.get_interceptor("gbi")  # the case: a Minuteman III met head-on from Fort Greely
+    res = analyse(gbi, *np.radians([63.95, -145.7]), catalog.get_missile("minuteman-iii"),
+                  *np.radians([40.0, 127.0, 47.6, -122.3]), cue_delay_s=60.0)
+    assert res.feasible and res.earliest["closing_speed_kms"] > 10.0
+    assert res.earliest["pk"] == pytest.approx(gbi.sspk)

@@ -2103,6 +2103,7 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f": window {first['time_s']:.0f}–{last['time_s']:.0f} s after launch, earliest "
                                   f"at {first['alt_km']:.0f} km altitude, closing at "
                                   f"{first['closing_speed_kms']:.1f} km/s"))
+        _print_line(_reach_pk_text(spec, first, last))
     else:
         need = res.needed_burnout_speed_kms
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
@@ -2110,6 +2111,18 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
                                   else ": no point of the path after the battery is ready is within its envelope "
                                        "at any burnout speed up to 20 km/s"))
+
+
+def _reach_pk_text(spec, first: dict, last: dict) -> str:
+    """The kill probability of one interceptor at the ends of a reach's window, and why it is
+    below the single-shot figure where it is (the end game beyond the catalogue's envelope)."""
+    text = (f"kill probability (one interceptor): {first['pk']:.2f} at the earliest point, "
+            f"{last['pk']:.2f} at the latest")
+    if min(first["pk"], last["pk"]) < spec.sspk - 5e-4:
+        why = [f"closing speed beyond {spec.max_closing_speed_kms:g} km/s"] if spec.max_closing_speed_kms else []
+        why += [f"crossing angle beyond {spec.max_crossing_angle_deg:g}°"] if spec.max_crossing_angle_deg else []
+        text += f" (sspk {spec.sspk:g}, less where the end game is outside its envelope: {' or '.join(why)})"
+    return text
 
 
 AIRCRAFT_ALT_KM = 10.0

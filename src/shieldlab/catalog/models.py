@@ -323,9 +323,11 @@ class Interceptor(_Record):
     id: Id = Field(description="lower-case kebab-case identifier, e.g. sm-3-block-ia")
     name: Text = Field(description="display name")
     origin: Text = Field(description="country or maker")
-    burnout_speed_kms: Positive = Field(le=12.0, description="speed at burnout [km/s]; at most 12, as a "
-                                                             "battery's override (escape speed is 11.2)")
-    burn_time_s: Positive = Field(description="total powered time [s]")
+    burnout_speed_kms: float = Field(ge=0.01, le=12.0, description="speed at burnout [km/s]; 0.01 to 12, as "
+                                                                   "a battery's override and reach's (escape: 11.2)")
+    # the fly-out fan follows each trajectory for an hour (shieldlab.engage.fan.T_MAX); the
+    # longest boost catalogued, the GBI's three stages, takes ~200 s
+    burn_time_s: Positive = Field(le=600.0, description="total powered time [s]; at most 600")
     min_intercept_alt_km: float = Field(ge=0, description="lowest intercept altitude above the ellipsoid [km]")
     max_intercept_alt_km: Positive = Field(description="highest intercept altitude above the ellipsoid [km]")
     min_range_km: float = Field(ge=0, description="least ground range, launcher to intercept point [km]")
@@ -355,10 +357,10 @@ class Interceptor(_Record):
                           "shieldlab.engage.fan.DEFAULT_BETA_KGM2 (an assumption, see docs/interceptors.md)")
     # the floor keeps the fall-off's width (a tenth of it) from underflowing
     max_closing_speed_kms: Annotated[float, Field(ge=0.1)] | None = Field(
-        None, description="design end-game envelope: kill probability is sspk up to this closing speed and "
-                          "falls off beyond it [km/s]; null: no limit")
+        None, description="end-game envelope (no design figure is public: a demonstrated one): kill "
+                          "probability is sspk up to this closing speed and falls off beyond it [km/s]; null: no limit")
     max_crossing_angle_deg: float | None = Field(
-        None, gt=0, le=180, description="design end-game envelope: the same for the crossing angle [deg]; "
+        None, gt=0, le=180, description="end-game envelope: the same for the crossing angle [deg]; "
                                         "null: no limit")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
 

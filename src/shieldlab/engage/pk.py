@@ -5,8 +5,9 @@
 
 ``v_c`` is the closing speed and ``theta`` the crossing angle at intercept (definitions in
 :func:`shieldlab.engage.solver.intercept_geometry`); ``v_max`` and ``theta_max`` are the
-interceptor's design envelope (catalogue ``max_closing_speed_kms``,
-``max_crossing_angle_deg``; ``None``: no limit, Pk = sspk).  Inside the envelope the
+interceptor's end-game envelope (catalogue ``max_closing_speed_kms``,
+``max_crossing_angle_deg``; ``None``: no limit, Pk = sspk; no design figure is public, so a
+catalogued limit is the edge of what tests have shown).  Inside the envelope the
 single-shot kill probability holds; outside it falls off smoothly (continuous, with a
 continuous first derivative), to 61 % of sspk one width beyond the limit and 14 % two
 widths beyond.  Why: a hit-to-kill vehicle's seeker, divert and fuzing are designed

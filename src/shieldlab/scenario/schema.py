@@ -165,7 +165,7 @@ class BatteryCfg(_Strict):
     rounds: int = Field(ge=0, le=10_000, description="interceptors ready to fire (magazine) [rounds]")
     reaction_time_s: float | None = Field(None, ge=0.0, le=3600.0,
                                           description="cue-to-launch delay [s]; default from the catalogue")
-    burnout_speed_kms: float | None = Field(None, gt=0.0, le=12.0,
+    burnout_speed_kms: float | None = Field(None, ge=0.01, le=12.0,
                                             description="override of the catalogue burnout speed [km/s]")
     system: Name = Field("defence", description="the C2 node (system) whose tracks this battery engages on; "
                                                 "its properties, if any, are the nodes[] entry of that name")
