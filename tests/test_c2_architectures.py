@@ -643,3 +643,38 @@ def test_engage_all_plans_a_boosting_track_as_engage_threatening_does():
     # of those paths are out of reach until burnout, then no hold is needed)
     assert len(held(bare)) >= 3 and held(bare) <= held(every)
     assert bare.engagements.run.size > 0
+
+
+def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
+    """The raids are the same in every column, so compare gives each later architecture the
+    per-raid differences from the first: their mean and Student t interval, and the raids with
+    fewer and with more leakers, equal to those of the two simulations run apart."""
+    from shieldlab.stats import mean_interval
+
+    w = _world("independent")
+    ind, coo = compare(w, ["independent", "coordinated"], runs=8, seed=3)
+    runs = {a: simulate(_world(a), runs=8, seed=3) for a in ("independent", "coordinated")}
+
+    def per_raid(r, values):  # per run, the sum over its threats
+        return np.bincount(r.outcomes["run"], weights=np.asarray(values, float), minlength=8)
+
+    def leaked(r):
+        return per_raid(r, r.outcomes["outcome"] == "leaked")
+
+    def fired(r):
+        return per_raid(r, r.outcomes["interceptors_fired"])
+
+    d = leaked(runs["coordinated"]) - leaked(runs["independent"])
+    f = fired(runs["coordinated"]) - fired(runs["independent"])
+    assert (ind.against, coo.against) == (None, "independent")
+    np.testing.assert_allclose(coo.leakers_difference, mean_interval(d), rtol=1e-12)
+    np.testing.assert_allclose(coo.interceptors_difference, mean_interval(f), rtol=1e-12)
+    assert (coo.raids_fewer_leakers, coo.raids_more_leakers) == (int((d < 0).sum()), int((d > 0).sum()))
+    assert coo.interceptors_difference[0] < 0  # told of each other's shots, the nodes fire less
+    assert coo.interceptors_difference[2] < 0  # and the runs tell it: the interval excludes 0
+    js = coo.as_dict()
+    assert js["paired"]["against"] == "independent" and ind.as_dict()["paired"] is None
+    assert js["between_sectors_per_raid"] is None  # no sector here: not a zero
+    # an architecture against itself: every raid alike, a zero interval and no raid counted
+    a, b = compare(w, ["independent", "independent"], runs=4, seed=3)
+    assert b.leakers_difference == (0.0, 0.0, 0.0) and (b.raids_fewer_leakers, b.raids_more_leakers) == (0, 0)

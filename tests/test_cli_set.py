@@ -89,9 +89,9 @@ def test_tracks_and_validate_take_settings_too(tmp_path):
     (["--set", "batteries[0].rounds[0]=4"], "--set: batteries[0].rounds[0]: batteries[0].rounds is not a list"),
     (["--set", "doctrine.salvo"], "--set: 'doctrine.salvo': give FIELD=VALUE"),
 ])
-@pytest.mark.parametrize("command", ["run", "tracks", "validate"])
+@pytest.mark.parametrize("command", ["run", "tracks", "validate", "compare"])
 def test_a_bad_setting_is_named_and_nothing_is_written(tmp_path, command, args, words):
-    out = ["--out", tmp_path / ("res" if command == "run" else "t.parquet")] if command != "validate" else []
+    out = ["--out", tmp_path / ("res" if command == "run" else "t.parquet")] if command in ("run", "tracks") else []
     r = cli(command, PRESET, *args, "--runs", "2", *out)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert list(tmp_path.iterdir()) == []
@@ -122,3 +122,24 @@ def test_settings_on_a_scenario_without_ballistic_threats_are_shown_or_noted(tmp
     r = cli("validate", "turkey-airspace-2015", "--set", "doctrine.salvo=2", "--json")
     assert r.returncode == 0 and any(n.startswith("note: --set doctrine.salvo: this scenario has flights only")
                                      for n in json.loads(r.stdout)["notes"])
+
+
+def test_compare_with_set_is_the_comparison_of_the_scenario_so_written(tmp_path):
+    """`compare --set` compares the file edited so, and its JSON and title say what was set;
+    the notes validate gives (a link that carries nothing) come on stderr, as run's do."""
+    edited = _preset_with(tmp_path, doctrine={"salvo": 1})
+    args = ["--runs", "2", "--architectures", "independent,coordinated"]
+    a = cli("compare", PRESET, "--set", "doctrine.salvo=1", *args, "--json")
+    b = cli("compare", edited, *args, "--json")
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+    assert list(ja)[:2] == ["scenario", "set"] and ja.pop("set") == {"doctrine.salvo": 1}
+    assert ja == jb
+    t = cli("compare", edited, *args)
+    assert t.returncode == 0 and f"{ja['scenario']} (edited.yaml) — 2 runs per architecture" in t.stdout
+    assert "vs independent, raid by raid" in t.stdout
+    t = cli("compare", "nato-russia-2011", "--set", "links[0].tracks=false",
+            "--runs", "1", "--architectures", "coordinated")
+    assert t.returncode == 0, t.stderr
+    assert "(set links[0].tracks=false)" in t.stdout
+    assert "carries nothing" in t.stderr

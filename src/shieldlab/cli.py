@@ -415,8 +415,9 @@ def _power_of_ten(log10: float) -> str:
     return f"{10 ** (log10 - exp):.1f}e{exp:+d}"
 
 
-def _interval_text(lo: float, hi: float, digits: int = 2) -> str:
-    return f"({lo:.{digits}f}–{hi:.{digits}f})"
+def _interval_text(lo: float, hi: float, digits: int = 2, signed: bool = False) -> str:
+    """``(lo–hi)``; ``signed`` (a difference, whose bounds may be negative): ``(-0.12 to +0.05)``."""
+    return f"({lo:+.{digits}f} to {hi:+.{digits}f})" if signed else f"({lo:.{digits}f}–{hi:.{digits}f})"
 
 
 def _p_ci(row: dict, key: str) -> str:
@@ -1412,6 +1413,7 @@ def compare(
                                       "[default: all four; sectoral only where the nodes have sectors]"),
     runs: int = typer.Option(DEFAULT_RUNS, "--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs per architecture"),
     seed: int = typer.Option(1, "--seed", min=0, help="random seed: the same raids under every architecture"),
+    settings: list[str] | None = _SET,
     as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON instead of a table"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors (a check that it runs)"),
 ) -> None:
@@ -1422,10 +1424,14 @@ def compare(
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
-    world = _load_world(scenario)
+    parsed = _one_value_settings(settings)
+    world = _load_world(scenario, parsed)
     from shieldlab.engine.chain import require_threats
 
     require_threats(world)  # before any note: a refusal is the one line printed
+    if not (quiet or as_json):
+        for note in _scenario_notes(world):  # what validate notes; the comparison goes on
+            _err().print(note, markup=False, highlight=False)
     if architectures is None:
         from shieldlab.c2.network import ARCHITECTURES
         from shieldlab.scenario.compile import compile_world
@@ -1456,8 +1462,9 @@ def compare(
         results = run_compare(world, names, runs, seed, progress=None if progress is None else
                               (lambda arch, n: progress(names.index(arch) * runs + n)))
     elapsed = time.perf_counter() - t0
+    head = _with_set({"scenario": world.scenario.name}, parsed, world)
     if as_json:
-        sys.stdout.write(json.dumps({"scenario": world.scenario.name, "runs": runs, "seed": seed,
+        sys.stdout.write(json.dumps({**head, "runs": runs, "seed": seed,
                                      "nodes": [nd.name for nd in world.nodes],
                                      "architectures": [r.as_dict() for r in results]}, indent=2) + "\n")
         return
@@ -1467,16 +1474,35 @@ def compare(
     def ci(v, digits=2):
         return f"{v[0]:.{digits}f} {_interval_text(v[1], v[2], digits)}" if np.isfinite(v[1]) else f"{v[0]:.{digits}f}"
 
-    t = Table(title=f"{world.scenario.name} — {_plural(runs, 'run')} per architecture, seed {seed}")
+    def signed(v):  # a paired difference: its sign always shown
+        if not np.isfinite(v[0]):
+            return "—"
+        if not np.isfinite(v[1]):  # one run
+            return f"{v[0]:+.2f}"
+        return "0 (every raid alike)" if v[1] == v[2] else f"{v[0]:+.2f} {_interval_text(v[1], v[2], 2, signed=True)}"
+
+    # a file's name where the scenario inside it is named otherwise (a copy of a preset, say)
+    where = Path(scenario).name if scenario.endswith((".yaml", ".yml")) else None
+    shown = world.scenario.name + (f" ({where})" if where and Path(where).stem != world.scenario.name else "")
+    t = Table(title=f"{shown}{_set_text(head)} — {_plural(runs, 'run')} per architecture, seed {seed}")
     t.add_column("per raid", justify="left", overflow="fold")
     for r in results:
         t.add_column(r.architecture, justify="right", overflow="fold")
     t.add_row("leakers", *[ci(r.leakers) for r in results])
+    if len(results) > 1:  # the same raids in every column: what changed raid by raid
+        base = results[0].architecture
+        t.add_row(f"leakers vs {base}, raid by raid", *[signed(r.leakers_difference) for r in results])
+        t.add_row("raids with fewer / more leakers",
+                  *["—" if r.against is None else f"{r.raids_fewer_leakers} / {r.raids_more_leakers}"
+                    for r in results])
     t.add_row("P(no leaker)", *[f"{r.p_no_leaker:.2f} {_interval_text(*r.p_no_leaker_ci95, 2)}" for r in results])
     t.add_row("hits on assets", *[ci(r.assets_hit) for r in results])
     if len({float(a.value) for a in world.assets}) > 1:  # assets of unequal value
         t.add_row("value lost", *[ci(r.value_lost) for r in results])
     t.add_row("interceptors fired", *[ci(r.interceptors) for r in results])
+    if len(results) > 1:
+        t.add_row(f"interceptors vs {results[0].architecture}",
+                  *[signed(r.interceptors_difference) for r in results])
     t.add_row("wasted interceptors", *[ci(r.wasted) for r in results])
     t.add_row("threats between sectors",
               *[ci(r.between_sectors) if r.architecture == "sectoral" else "—" for r in results])
@@ -1491,6 +1517,10 @@ def compare(
                  f"means: Student t ({_CUT}; {_CAPPED})" if runs > 1 else
                  "one run: means without intervals; P(no leaker): Wilson score")
                 + f"  ·  took {elapsed:.1f} s")
+    if len(results) > 1:
+        _print_line(f"vs {results[0].architecture}: the raids are the same in every column, so each raid's "
+                    "difference is the C2's; the mean of those differences and its Student t interval, which "
+                    "excludes 0 where the runs tell the architectures apart")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)

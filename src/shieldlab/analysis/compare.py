@@ -16,7 +16,14 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
 * ``p_leak``: per threat, the share of raids in which it leaked (``p_leak_ci95``, as
   ``p_no_leaker_ci95``: its 95 % Wilson score interval);
 * ``track_share``: for each pair of sides (``A sees B``), of the threats that side B's own
-  sensors detected, the share that side A's fire control held a track of.
+  sensors detected, the share that side A's fire control held a track of;
+* against the first architecture (``against``), raid by raid: the paired differences of the
+  leakers and of the interceptors fired (``leakers_difference``, ``interceptors_difference``:
+  mean and 95 % Student t interval of the per-raid differences, which is much narrower than
+  the two columns' own intervals when most raids come out the same), and how many raids had
+  fewer or more leakers (``raids_fewer_leakers``, ``raids_more_leakers``).  The raids are the
+  same in every column, so a difference is the C2's, and its interval says whether the runs
+  can tell it from none.
 """
 
 from __future__ import annotations
@@ -60,13 +67,24 @@ class ArchitectureResult:
     # the 95 % Wilson score intervals of p_no_leaker and of each threat's p_leak
     p_no_leaker_ci95: tuple[float, float] = (float("nan"),) * 2
     p_leak_ci95: dict = field(default_factory=dict)  # threat name -> (lo, hi)
+    # paired with the first architecture compared, raid by raid (None, nan and 0 for the first)
+    against: str | None = None
+    leakers_difference: tuple[float, float, float] = (float("nan"),) * 3  # this minus the first: mean, lo, hi
+    interceptors_difference: tuple[float, float, float] = (float("nan"),) * 3
+    raids_fewer_leakers: int = 0
+    raids_more_leakers: int = 0
 
     def as_dict(self) -> dict:
         def m(v):
             return {"mean": round(v[0], 4), "ci95": [round(v[1], 4), round(v[2], 4)]}
+        paired = None if self.against is None else {
+            "against": self.against, "leakers_difference": m(self.leakers_difference),
+            "interceptors_difference": m(self.interceptors_difference),
+            "raids_fewer_leakers": self.raids_fewer_leakers, "raids_more_leakers": self.raids_more_leakers}
         return {"architecture": self.architecture, "runs": self.runs, "leakers_per_raid": m(self.leakers),
                 "interceptors_per_raid": m(self.interceptors), "wasted_interceptors_per_raid": m(self.wasted),
-                "between_sectors_per_raid": m(self.between_sectors),
+                # null where no node has a sector to leave a threat between: not a zero
+                "between_sectors_per_raid": m(self.between_sectors) if self.architecture == "sectoral" else None,
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
                 else round(self.first_engagement_s, 1),
                 "p_no_leaker": round(self.p_no_leaker, 4),
@@ -74,7 +92,8 @@ class ArchitectureResult:
                 "assets_hit_per_raid": m(self.assets_hit), "value_lost_per_raid": m(self.value_lost),
                 "track_share": {k: round(v, 4) for k, v in self.track_share.items()},
                 "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()},
-                "p_leak_ci95": {k: [round(v, 4) for v in iv] for k, iv in self.p_leak_ci95.items()}}
+                "p_leak_ci95": {k: [round(v, 4) for v in iv] for k, iv in self.p_leak_ci95.items()},
+                "paired": paired}
 
 
 class _Tally:
@@ -170,8 +189,10 @@ def _pair(iv) -> tuple[float, float]:
 
 def compare(world, architectures, runs: int, seed: int,
             progress: Callable[[str, int], None] | None = None) -> list[ArchitectureResult]:
-    """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``."""
+    """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``; each
+    after the first is paired with the first, raid by raid (module docstring)."""
     out = []
+    first: _Tally | None = None
     for arch in architectures:
         w = compile_world(with_architecture(world.scenario, arch, source=world.source), source=world.source)
         flights = preflight(w, runs, can_store=False)
@@ -181,7 +202,17 @@ def compare(world, architectures, runs: int, seed: int,
         def mi(x, upper=None):  # counts: an interval below zero (or above the most possible) means nothing
             return mean_interval(x, lower=0.0, upper=upper)
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
-        out.append(ArchitectureResult(
+        paired: dict = {}
+        if first is None:
+            first = tally
+        else:
+            # no bounds: where every raid came out alike the interval is the point, and the
+            # counts of raids that differed (none) say what the runs show
+            d_leak = tally.leak - first.leak
+            paired = dict(against=architectures[0], leakers_difference=mean_interval(d_leak),
+                          interceptors_difference=mean_interval(tally.fired - first.fired),
+                          raids_fewer_leakers=int((d_leak < 0).sum()), raids_more_leakers=int((d_leak > 0).sum()))
+        out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))), interceptors=mi(tally.fired),
             wasted=mi(tally.wasted), between_sectors=mi(tally.between),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
