@@ -88,6 +88,9 @@ def test_tracks_and_validate_take_settings_too(tmp_path):
     (["--set", "batteries[9].rounds=4"], "--set: batteries[9].rounds: the scenario has no batteries[9]"),
     (["--set", "batteries[0].rounds[0]=4"], "--set: batteries[0].rounds[0]: batteries[0].rounds is not a list"),
     (["--set", "doctrine.salvo"], "--set: 'doctrine.salvo': give FIELD=VALUE"),
+    # a list was read as four values ("one value here, not 4"), or as one given twice
+    (["--set", "nodes[0].sector=[[40,20],[41,21],[40,22]]"], "--set takes single values"),
+    (["--set", "assets[0]={name: x}"], "not a list or mapping such as '{name: x}'"),
 ])
 @pytest.mark.parametrize("command", ["run", "tracks", "validate", "compare"])
 def test_a_bad_setting_is_named_and_nothing_is_written(tmp_path, command, args, words):
@@ -143,3 +146,14 @@ def test_compare_with_set_is_the_comparison_of_the_scenario_so_written(tmp_path)
     assert t.returncode == 0, t.stderr
     assert "(set links[0].tracks=false)" in t.stdout
     assert "carries nothing" in t.stderr
+
+
+def test_a_missing_section_is_made_at_any_depth(tmp_path):
+    """`shelling.missions[0].dispersion.range_sigma_m` on a mission without `dispersion:`
+    was refused ("the scenario has no ..."), though the docs said a missing section is made;
+    a misspelt section is the schema's unknown field."""
+    r = cli("validate", "akcakale-2012", "--set", "shelling.missions[0].dispersion.range_sigma_m=30", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["set"] == {"shelling.missions[0].dispersion.range_sigma_m": 30.0}
+    r = cli("validate", "akcakale-2012", "--set", "shelling.missions[0].dispersoin.range_sigma_m=30")
+    assert r.returncode == 2 and "dispersoin: unknown field (did you mean 'dispersion'?)" in r.stderr, r.stderr

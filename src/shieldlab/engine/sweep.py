@@ -87,6 +87,9 @@ def parse_setting(text: str) -> Setting:
                              "(e.g. batteries[0].rounds)", field="--set")
         path.append(m.group(1))
         path += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    if vals.strip().startswith(("[", "{")):  # (split at its commas it read as several values, or one twice)
+        raise InputError(f"{name}: --set takes single values (numbers, words, true, null), not a list or mapping "
+                         f"such as {vals.strip()!r}: change such a field in the scenario file", field="--set")
     values = []
     for v in vals.split(","):
         if not v.strip():
@@ -110,11 +113,14 @@ def parse_setting(text: str) -> Setting:
 
 def apply(raw: dict, setting: Setting, value) -> dict:
     """A copy of scenario mapping ``raw`` with ``setting``'s field set to ``value``.  A missing
-    top-level section is made (one the file leaves to its defaults); anything deeper on the
-    way, and a list item, must exist."""
+    section on the way is made where the schema names it: at the top (``doctrine``) or in a
+    list's item (``shelling.missions[0].dispersion``; a misspelt one is then the schema's
+    unknown field); not in a mapping of the file's own names (``sites.nosuch``: no such
+    site), and a list item must exist."""
     out = copy.deepcopy(raw)
     node: object = out
     shown = ""
+    in_item = True  # node is the top level or a list's item: its keys are the schema's
     for step, nxt in zip(setting.path, setting.path[1:] + (None,)):
         shown += f"[{step}]" if isinstance(step, int) else (f".{step}" if shown else step)
         last = nxt is None
@@ -129,17 +135,19 @@ def apply(raw: dict, setting: Setting, value) -> dict:
                 node[step] = value
             else:
                 node = node[step]
+                in_item = True
             continue
         if not isinstance(node, dict):
             raise InputError(f"{setting.field}: {shown.rsplit('.', 1)[0] or shown} is not a mapping", field="--set")
         if last:
             node[step] = value
         else:
-            if node.get(step) is None:
-                if node is not out:  # only a top-level section may be left to its defaults
+            if node.get(step) is None:  # (a list made here is empty: its item is then missing)
+                if not in_item:
                     raise InputError(f"{setting.field}: the scenario has no {shown}", field="--set")
                 node[step] = [] if isinstance(nxt, int) else {}
             node = node[step]
+            in_item = False
     return out
 
 
