@@ -197,3 +197,27 @@ def test_a_nees_outside_its_band_is_named():
         "covariance says"
     assert "below 1.46: errors smaller" in nees_note(summary(1.2))
     assert nees_note({"missions": [{"mission": "m", "radars": {"r": {"nees": {"mean": None}}}}]}) is None
+
+
+def test_the_shelling_table_is_read_whole_in_a_terminal_of_100_columns():
+    """Fifteen columns of figures, a row per mission, were ~290 characters wide: at 120
+    columns each cell broke into five-letter pieces ("morta / r-3-o / ct", "1.00 / 0").
+    Turned, a column per mission and a row per figure, it fits and no name is cut."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from shieldlab import load_world
+    from shieldlab.engine.shelling import simulate_shelling
+    from shieldlab.io.shelling_tables import HEAD, tables
+
+    res = simulate_shelling(load_world("akcakale-2012"), 4, seed=1, scene_run=None)
+    (table,) = [t for t in tables(res.summary) if isinstance(t, Table)]
+    buf = io.StringIO()
+    Console(file=buf, width=100, color_system=None).print(table)
+    text = buf.getvalue()
+    assert max(map(len, text.splitlines())) <= 100
+    for whole in ("mortar-3-oct", "mortar-at-the-border", "tpq-36-akcakale", "P(estimate on true side)"):
+        assert whole in text, whole
+    assert len([ln for ln in text.splitlines() if ln.startswith("│")]) == len(HEAD) - 1  # a row per figure

@@ -53,15 +53,22 @@ def rows(summary: dict) -> list[list[str]]:
 
 
 def tables(summary: dict) -> list:
-    """Tables and lines for the shelling ``summary`` (``summary["shelling"]`` of a run)."""
+    """Tables and lines for the shelling ``summary`` (``summary["shelling"]`` of a run).  The
+    table is turned, a column per mission and radar and a row per figure (the report's is a
+    row per mission): fifteen columns of figures were ~290 characters wide, and a terminal of
+    120 cut every cell into pieces."""
     t = Table(title=f"{summary['scenario']}{set_text(summary)} — shelling, {summary['runs']:,} runs, seed "
                     f"{summary['seed']}: where the "
                     f"weapon-locating radars put each round's origin")
-    for col in HEAD:
-        t.add_column(col, overflow="fold", justify="left" if col in ("mission", "round", "radar", "weapon in")
-                     else "right")
-    for r in rows(summary):
-        t.add_row(*r)
+    body = rows(summary)
+    several = len({r[0] for r in body}) < len(body)  # a mission seen by several radars: name both
+    t.add_column("", overflow="fold")
+    for r in body:
+        t.add_column(f"{r[0]} / {r[2]}" if several else r[0], overflow="fold", justify="right")
+    for i, col in enumerate(HEAD):
+        if col == "mission" or (col == "radar" and several):
+            continue
+        t.add_row(col, *[r[i] for r in body])
     lines = [t,
              f"radar to weapon: slant range; error: median over the located rounds; "
              f"side: of {summary['country']}'s border "
