@@ -57,9 +57,9 @@ def tables(summary: dict) -> list:
     table is turned, a column per mission and radar and a row per figure (the report's is a
     row per mission): fifteen columns of figures were ~290 characters wide, and a terminal of
     120 cut every cell into pieces."""
-    t = Table(title=f"{summary['scenario']}{set_text(summary)} — shelling, {summary['runs']:,} runs, seed "
-                    f"{summary['seed']}: where the "
-                    f"weapon-locating radars put each round's origin")
+    title = (f"{summary['scenario']}{set_text(summary)} — shelling, {summary['runs']:,} runs, seed "
+             f"{summary['seed']}: where the weapon-locating radars put each round's origin")
+    t = Table(title=title, min_width=len(title))  # (the title on one line where the terminal allows)
     body = rows(summary)
     several = len({r[0] for r in body}) < len(body)  # a mission seen by several radars: name both
     t.add_column("", overflow="fold")
