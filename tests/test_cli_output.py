@@ -931,14 +931,18 @@ def test_validate_notes_a_battery_that_cannot_fire_or_stands_far_from_its_radar(
 
 
 def test_validate_notes_a_sector_far_from_its_node_and_a_satellite_of_no_radars_system(tmp_path, capsys, wide):
-    """A sector that holds none of its node's batteries nor any asset (moved away by mistake),
-    and, under integrated, an early-warning satellite of a system no radar feeds: valid, noted."""
+    """A sector that holds none of its node's batteries (moved away by mistake, or drawn as
+    [lon, lat]), and, under integrated, an early-warning satellite of a system no radar feeds: valid, noted."""
     odd = tmp_path / "odd.yaml"
     here = "nodes:\n  - {name: s, sector: [[36, 36], [36, 39], [38.5, 39], [38.5, 36]]}\n"
     away = "nodes:\n  - {name: s, sector: [[50, 0], [50, 10], [55, 10]]}\n"
     sat = "early_warning:\n  - {name: eye, type: sbirs-geo, lon_deg: 40.0, system: nobody}\n"
+    # a sector about an asset but none of the node's batteries: a NATO sector given as [lon, lat]
+    # lay over Iraq and Iran and held Novorossiysk, a Russian asset, so no note was given
+    asset_only = "nodes:\n  - {name: s, sector: [[37.06, 37.37], [37.06, 37.39], [37.08, 37.39], [37.08, 37.37]]}\n"
     # (a satellite of no radar's system is refused under the other architectures: integrated there)
     for arch, extra, sector_noted, sat_noted in (("sectoral", here, False, False), ("sectoral", away, True, False),
+                                                 ("sectoral", asset_only, True, False),
                                                  ("integrated", here + sat, False, True)):
         odd.write_text(TINY + f"architecture: {arch}\n" + extra)
         assert main(["validate", str(odd), "--json"]) == 0, extra

@@ -2962,7 +2962,8 @@ def _battery_notes(world) -> list[str]:
 
 def _c2_notes(world) -> list[str]:
     """Notes on C2 settings that validate but may not be what a user meant: a sector that holds
-    none of its node's batteries, nor any defended asset (moved away by mistake, say); an
+    none of its node's batteries (moved away by mistake, or drawn as [lon, lat]), or, for a node
+    without batteries, no defended asset; an
     early-warning satellite of a system no radar feeds (accepted under the integrated
     architecture, where every satellite cues every radar, and refused under the others); a
     link for launch reports alone from a node without satellites; links under an architecture
@@ -2973,11 +2974,15 @@ def _c2_notes(world) -> list[str]:
     for nd in getattr(world, "nodes", ()):
         if nd.sector is None:
             continue
+        # its own batteries: an asset inside says nothing (another node's may be: a NATO sector
+        # drawn as [lon, lat] lay over Iraq and Iran and held Russia's Novorossiysk)
         pts = [(world.batteries[i].site.lon, world.batteries[i].site.lat) for i in nd.batteries]
-        pts += [(a.site.lon, a.site.lat) for a in world.assets]
+        what = "none of its batteries' sites"
+        if not pts:
+            pts, what = [(a.site.lon, a.site.lat) for a in world.assets], "no defended asset (it has no battery)"
         if pts and not shapely.contains_xy(nd.sector, *np.array(pts).T).any():
             arch = world.architecture
-            notes.append(f"note: node {nd.name}'s sector holds none of its batteries' sites and no defended asset "
+            notes.append(f"note: node {nd.name}'s sector holds {what} "
                          f"(nodes[].sector, lat, lon in degrees)" + ("" if arch == "sectoral" else
                                                                      f": it is not enforced under {arch}"))
     systems = {s.system for s in world.sensors}
