@@ -174,6 +174,9 @@ def test_link_needs_latency_and_period():
      "not a valid polygon (self-intersection at [42, 27.5])"),
     ([[40.0, 20.0], [41.0, 21.0], [42.0, 22.0]], "nodes[0].sector", "the points lie on one line"),
     ([[40.0, 20.0], [41.0], [42.0, 22.0]], "nodes[0].sector[1]", "at least 2 items"),
+    # a name read as "expected a number, got the text 'balkans'"
+    ("balkans", "nodes[0].sector", "a sector is a list of [lat, lon] points"),
+    (42.0, "nodes[0].sector", "a sector is a list of [lat, lon] points"),
 ])
 def test_bad_sector_is_named(sector, where, words):
     got = problems(nodes=[{"name": "blue", "sector": sector}])

@@ -693,6 +693,15 @@ class NodeCfg(_Strict):
                     "points [deg], at least 3 distinct, not self-intersecting, not crossing the antimeridian "
                     "(the closing point may be left out)")
 
+    @field_validator("sector", mode="before")
+    @classmethod
+    def _sector_is_a_list(cls, v):
+        # a name or a number here read as "expected a number, got the text 'balkans'"
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise ValueError(f"a sector is a list of [lat, lon] points, e.g. [[40, 20], [41, 21], [40, 22]], "
+                             f"not {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _valid_sector(self) -> NodeCfg:
         if self.sector is None:
