@@ -56,7 +56,7 @@ def test_minimal_compiles_to_si(tmp_path):
     (("missile: ghadr-1", "missile: no-such-missile"), "threats[0].missile", "unknown missile 'no-such-missile'"),
     (("interceptor: sm-3-block-ia", "interceptor: zzz"), "batteries[0].interceptor", "unknown interceptor"),
     (("rounds: 4", "rounds: -1"), "batteries[0].rounds", "greater than or equal to 0"),
-    (("rounds: 4", "rounds: 4, burnout_speed_kms: -3"), "batteries[0].burnout_speed_kms", "greater than 0"),
+    (("rounds: 4", "rounds: 4, burnout_speed_kms: -3"), "batteries[0].burnout_speed_kms", "greater than or equal to 0.01"),
     (("aim: city", "aim: atlantis"), "threats[0].aim", "unknown site or asset 'atlantis'"),
     (("radius_km: 20", "radius_km: 20, colour: red"), "assets[0].colour", "unknown field"),
     (("name: t1,", "name: t1, launch_time_s: -5,"), "threats[0].launch_time_s", "greater than or equal to 0"),
@@ -440,3 +440,35 @@ def test_every_preset_dumps_without_serializer_warnings():
             warnings.simplefilter("error")
             data = scn.model_dump()
         assert shieldlab.load_world(data).scenario == scn
+
+
+def test_the_api_compares_architectures_as_the_command_does():
+    """shieldlab.compare: the comparison `shieldlab compare` prints, from Python (it was the
+    command line's alone), with the API's checks of its arguments."""
+    import shieldlab
+
+    world = shieldlab.load_world("nato-russia-2011")
+    assert "compare" in shieldlab.__all__
+    ind, coo = shieldlab.compare(world, ["independent", "coordinated"], runs=2, seed=1)
+    assert (ind.architecture, coo.architecture, coo.against, coo.runs) == ("independent", "coordinated",
+                                                                           "independent", 2)
+    assert 0.0 <= ind.leakers[0] <= len(world.threats)
+    for kw, field in (({"architectures": ["nope"]}, "architectures"), ({"architectures": []}, "architectures"),
+                      ({"architectures": ["integrated", "integrated"]}, "architectures"),
+                      ({"runs": 0}, "runs"), ({"seed": -1}, "seed")):
+        with pytest.raises(InputError) as e:
+            shieldlab.compare(world, **{"runs": 2, **kw})
+        assert e.value.field == field, kw
+    with pytest.raises(InputError) as e:
+        shieldlab.compare("nato-russia-2011", runs=2)
+    assert e.value.field == "world"
+
+
+def test_an_unknown_catalogue_id_is_the_projects_input_error():
+    """catalog.get_missile('nope') raised a CatalogError that `except shieldlab.InputError`
+    did not catch."""
+    import shieldlab
+    from shieldlab import catalog
+
+    with pytest.raises(shieldlab.InputError, match="unknown missile 'nope'"):
+        catalog.get_missile("nope")

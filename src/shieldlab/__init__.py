@@ -14,7 +14,8 @@ Public API (everything else may change)::
     shieldlab.flyout.minimum_energy(10_000e3)             # closed-form Kepler shot (a KeplerShot)
 
 and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
-``simulate_shelling`` (unguided fire and weapon-locating radars), ``presets()`` (the
+``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
+under several C2 architectures, the same raids in each), ``presets()`` (the
 built-in scenarios' names), ``MAX_RUNS`` (the most runs one call takes), ``InputError``
 (bad input, naming the field), ``earth`` and ``flyout``.
 """
@@ -246,6 +247,34 @@ def simulate_shelling(world, runs: int = 100, seed: int = 1):
     return _simulate_shelling(world, int(runs), int(seed), scene_run=None)
 
 
+def compare(world, architectures=("independent", "coordinated", "integrated"), runs: int = 100, seed: int = 1):
+    """Run ``world`` under each of the C2 ``architectures`` (names of ``independent``,
+    ``coordinated``, ``sectoral``, ``integrated``; a node needs a sector for ``sectoral``)
+    with the same raids: the same ``runs`` and ``seed``, so the same dispersed flights and
+    sensor noise in each.  Returns a list of
+    :class:`shieldlab.analysis.compare.ArchitectureResult`, one per architecture in the order
+    given: per raid, the mean leakers, interceptors fired, hits on defended assets and the rest
+    with 95 % intervals, and for each after the first its raid-by-raid differences from the
+    first (``leakers_difference``, ``interceptors_difference``, ``raids_fewer_leakers``,
+    ``raids_more_leakers``), as ``shieldlab compare`` prints them.  Bad input raises
+    :class:`InputError` naming the field."""
+    from shieldlab.analysis.compare import compare as _compare
+    from shieldlab.c2.network import ARCHITECTURES
+    from shieldlab.engine.chain import require_threats
+
+    _check_run(world, runs, seed)
+    names = [architectures] if isinstance(architectures, str) else list(architectures)
+    if not names:
+        raise InputError("name at least one architecture", field="architectures")
+    for a in names:
+        if a not in ARCHITECTURES:
+            raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}", field="architectures")
+    if len(set(names)) < len(names):
+        raise InputError("an architecture named twice", field="architectures")
+    require_threats(world)
+    return _compare(world, names, int(runs), int(seed))
+
+
 def presets() -> list[str]:
     """Names of the built-in scenario presets."""
     from shieldlab.scenario.loader import preset_names
@@ -253,8 +282,8 @@ def presets() -> list[str]:
     return preset_names()
 
 
-__all__ = ["InputError", "MAX_RUNS", "earth", "flyout", "load_world", "presets", "simulate", "simulate_air",
-           "simulate_shelling", "__version__"]
+__all__ = ["InputError", "MAX_RUNS", "compare", "earth", "flyout", "load_world", "presets", "simulate",
+           "simulate_air", "simulate_shelling", "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:

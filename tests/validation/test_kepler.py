@@ -18,6 +18,7 @@ from pymap3d.vincenty import vreckon
 from scipy.integrate import solve_ivp
 
 from shieldlab.earth import GM, R_EARTH_MEAN
+from shieldlab.errors import InputError
 from shieldlab.flyout import kepler as k
 
 DEG = np.pi / 180.0
@@ -152,6 +153,18 @@ def test_errors_name_the_field():
     # no impact: an orbit whose perigee is above the sphere; a surface shot that does not climb
     assert np.all(np.isnan(k.free_flight_range(np.array([7_800.0, 3_000.0]), np.array([0.0, -0.1]),
                                                np.array([300e3, 0.0]))))
+    # a negative speed read as its square (984 km, as +3 km/s), and degrees for radians (40 for
+    # 40 deg: 40,030 km, round the sphere): refused, named, as the project's input error
+    for call, field in ((lambda: k.free_flight_range(-3000.0, 0.7), "burnout_speed"),
+                        (lambda: k.angles_for_speed(5e6, -8000.0), "burnout_speed"),
+                        (lambda: k.free_flight_range(3000.0, 40.0), "flight_path_angle")):
+        with pytest.raises(InputError) as e:
+            call()
+        assert e.value.field == field
+    with pytest.raises(InputError, match="got null"):
+        k.minimum_energy(None)
+    assert np.isnan(k.free_flight_range(np.nan, np.nan))  # a batch's missing rows pass
+    assert k.free_flight_range(3000.0, 0.5 * np.pi) == pytest.approx(0.0, abs=1e-3)  # straight up and down
 
 
 def test_broadcasting():

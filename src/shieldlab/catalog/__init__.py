@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from shieldlab.errors import shown_value
+from shieldlab.errors import InputError, shown_value
 
 from .artillery import LocatingRadar, Round
 from .models import Aircraft, AirWeapon, DragTable, Interceptor, Missile, ReentryVehicle, Satellite, Sensor, Stage
@@ -71,8 +71,10 @@ _SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
 }
 
 
-class CatalogError(ValueError):
-    """A catalogue file or lookup is invalid; the message names file, entry and field."""
+class CatalogError(InputError):
+    """A catalogue file or lookup is invalid; the message names file, entry and field.  An
+    :class:`~shieldlab.errors.InputError`, so that ``except shieldlab.InputError`` catches a
+    bad catalogue entry or an unknown id as it does any other bad input."""
 
 
 def _field_path(loc: tuple) -> str:

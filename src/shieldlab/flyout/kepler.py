@@ -45,6 +45,7 @@ import numpy as np
 
 from shieldlab import earth
 from shieldlab.earth import GM, R_EARTH_MEAN
+from shieldlab.errors import InputError, shown_value
 
 __all__ = [
     "KeplerShot",
@@ -86,17 +87,34 @@ class KeplerShot(NamedTuple):
 def _range_angle(range_m) -> np.ndarray:
     psi = np.asarray(range_m, dtype=float) / R_EARTH_MEAN
     if np.any(~(psi > 0.0) | (psi > np.pi)):
-        raise ValueError(
-            f"range_m: must lie in (0, {np.pi * R_EARTH_MEAN:.0f}] m "
-            "(at most half way round the sphere)"
-        )
+        raise InputError(f"must lie in (0, {np.pi * R_EARTH_MEAN:.0f}] m (at most half way round the sphere), "
+                         f"got {shown_value(range_m)}", field="range_m")
     return psi
+
+
+def _speed(burnout_speed) -> np.ndarray:
+    """``burnout_speed`` [m/s] as an array; a negative one is refused (its square, all the conic
+    reads, passed it as the speed it negates).  nan passes: a batch's missing rows."""
+    v = np.asarray(burnout_speed, dtype=float)
+    if np.any(v < 0.0):
+        raise InputError(f"must be >= 0 m/s, got {np.min(v):g}", field="burnout_speed")
+    return v
+
+
+def _angle(flight_path_angle) -> np.ndarray:
+    """``flight_path_angle`` [rad] as an array, within [-pi/2, pi/2] (degrees given by
+    mistake, 40 for 40 deg, went round the sphere).  nan passes."""
+    g = np.asarray(flight_path_angle, dtype=float)
+    if np.any(np.abs(g) > 0.5 * np.pi + 1e-12):
+        raise InputError(f"must lie in [-pi/2, pi/2] rad (radians, not degrees), got {np.nanmax(np.abs(g)):g}",
+                         field="flight_path_angle")
+    return g
 
 
 def _burnout_radius(burnout_alt_m) -> np.ndarray:
     h = np.asarray(burnout_alt_m, dtype=float)
     if np.any(~(h >= 0.0)):
-        raise ValueError("burnout_alt_m: must be >= 0 m")
+        raise InputError(f"must be >= 0 m, got {shown_value(burnout_alt_m)}", field="burnout_alt_m")
     return R_EARTH_MEAN + h
 
 
@@ -196,7 +214,7 @@ def angles_for_speed(range_m, burnout_speed, burnout_alt_m=0.0) -> tuple[KeplerS
     arc would leave the surface below the horizon or a speed reaches escape.
     """
     psi, r0 = _range_angle(range_m), _burnout_radius(burnout_alt_m)
-    v = np.asarray(burnout_speed, dtype=float)
+    v = _speed(burnout_speed)
     nu = r0 * v * v / GM
     a, _, c, delta, four_s2 = _range_coefficients(psi, r0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -239,8 +257,7 @@ def free_flight_range(burnout_speed, flight_path_angle, burnout_alt_m=0.0) -> np
     from the surface (``h = 0``) does not climb (``gamma <= 0``).
     """
     r0 = _burnout_radius(burnout_alt_m)
-    v = np.asarray(burnout_speed, dtype=float)
-    g = np.asarray(flight_path_angle, dtype=float)
+    v, g = _speed(burnout_speed), _angle(flight_path_angle)
     nu = r0 * v * v / GM
     with np.errstate(invalid="ignore", divide="ignore"):
         p, e, _, theta0 = _conic(nu, g, r0)
