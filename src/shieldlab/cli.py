@@ -86,11 +86,9 @@ def _guard(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from shieldlab.catalog import CatalogError
-
         try:
             return fn(*args, **kwargs)
-        except (InputError, CatalogError) as e:
+        except InputError as e:  # (a catalogue's CatalogError among them)
             con = _err()
             for line in (str(e) or type(e).__name__).splitlines():
                 con.print(Text.assemble(("error:", "red"), " ", _visible(line)))
