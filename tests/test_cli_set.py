@@ -157,3 +157,25 @@ def test_a_missing_section_is_made_at_any_depth(tmp_path):
     assert json.loads(r.stdout)["set"] == {"shelling.missions[0].dispersion.range_sigma_m": 30.0}
     r = cli("validate", "akcakale-2012", "--set", "shelling.missions[0].dispersoin.range_sigma_m=30")
     assert r.returncode == 2 and "dispersoin: unknown field (did you mean 'dispersion'?)" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_an_aim_a_setting_puts_out_of_reach_names_the_setting(tmp_path, command):
+    """A fire mission laid, or a threat steered, after the schema: a charge set too weak for
+    its aim was refused without the --set that made it, where every other bad value names it;
+    an aim out of reach in the scenario as written stays the scenario's own error."""
+    out = ["--out", tmp_path / "res"] if command == "run" else []
+    r = cli(command, "akcakale-2012", "--set", "shelling.missions[0].muzzle_velocity_ms=100", "--runs", "2", *out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "--set shelling.missions[0].muzzle_velocity_ms=100: shelling.missions[0].aim: mortar-3-oct: the aim " \
+           "point is 5.69 km away" in r.stderr, r.stderr
+    r = cli(command, PRESET, "--set", "sites.hama.lat=30", "--runs", "2", *out)  # 800 km from Gaziantep
+    assert r.returncode == 2 and "--set sites.hama.lat=30: threats[0]" in r.stderr, r.stderr
+    assert not (tmp_path / "res").exists()
+    # a setting beside an aim already out of reach: the error is the scenario's, not the setting's
+    raw = yaml.safe_load((resources.files("shieldlab.scenario") / "presets" / f"{PRESET}.yaml").read_text())
+    raw["sites"]["hama"]["lat"] = 30.0
+    far = tmp_path / "far.yaml"
+    far.write_text(yaml.safe_dump(raw, sort_keys=False))
+    r = cli(command, far, "--set", "doctrine.salvo=1", "--runs", "2", *out)
+    assert r.returncode == 2 and "threats[0]" in r.stderr and "--set" not in r.stderr, r.stderr

@@ -214,6 +214,21 @@ def _load_world(scenario: str, settings: list | None = None):
     return load_world(scenario)
 
 
+def _named_by_settings(scenario: str, settings: list, world, check):
+    """``check(world)``, its error named by the ``--set`` values where they caused it (an aim
+    or a fire mission's laying that the settings put out of reach), as a sweep names a point's
+    (:func:`shieldlab.engine.sweep.settings_error`)."""
+    try:
+        return check(world)
+    except InputError as e:
+        if not settings:
+            raise
+        from shieldlab.engine.sweep import load, settings_error
+
+        source, raw = load(scenario)
+        raise settings_error(e, source, raw, settings, check) from None
+
+
 def _one_value_settings(texts: list[str] | None) -> list:
     """``--set FIELD=VALUE`` options parsed (:func:`shieldlab.engine.sweep.parse_setting`): a
     value each, checked when the scenario is loaded."""
@@ -882,14 +897,15 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if not quiet:
         for note in _scenario_notes(world):  # what validate notes; the run goes on
             _err().print(note, markup=False, highlight=False)
-    flights = preflight(world, runs, stored=out_dir is not None)  # aims every threat: an aim out of reach is found here
+    # aims every threat: an aim out of reach is found here
+    flights = _named_by_settings(scenario, settings, world, lambda w: preflight(w, runs, stored=out_dir is not None))
     if not quiet and world.threats:
         for note in _blind_satellite_notes(world, flights.truth):
             _err().print(note, markup=False, highlight=False)
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
 
-        check(world)  # lays every fire mission: an aim out of reach is found here too
+        _named_by_settings(scenario, settings, world, check)  # lays every fire mission: an aim out of reach too
     if out_dir is not None:  # every check passed before anything is written
         from shieldlab.engine.chain import chunk_runs
         from shieldlab.engine.sweep import checkpoint
@@ -1118,7 +1134,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
 
-        check(world)  # an aim out of reach is found before anything runs
+        _named_by_settings(scenario, settings or [], world, check)  # an aim out of reach is found before anything runs
     if world.flights:
         from shieldlab.engine.air import simulate_air
 
@@ -2714,7 +2730,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
             "locating_radars": 0 if world.shelling is None else len(world.shelling.radars)}
     mem, chunk = 0, None  # no ballistic threats: no chunks of the kill chain
     if world.threats:
-        flights = preflight(world, runs)
+        flights = _named_by_settings(scenario, parsed, world, lambda w: preflight(w, runs))
         mem = estimate_memory_bytes(world, runs, flights)
         chunk = min(runs, chunk_runs(world, flights))
     info.update(runs=runs, memory_bytes=int(mem), runs_per_chunk=chunk, tracking=tracking_settings(world),
@@ -2726,7 +2742,7 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     if world.shelling is not None:
         from shieldlab.engine import shelling
 
-        info["shelling"] = shelling.check(world)
+        info["shelling"] = _named_by_settings(scenario, parsed, world, shelling.check)
     info["notes"] += _air_and_shelling_notes(world, info)
     if parsed and not world.threats:  # a ballistic field set on flights or shelling: run notes it too
         unread = _unread_settings_note(parsed, _without_threats(scenario, parsed))

@@ -180,6 +180,19 @@ def preflight_point(p: Point, runs: int, raw: dict | None = None):
         raise _relabelled(e, p.label, p.world.source) from None
 
 
+def settings_error(e: InputError, source: str, raw: dict, settings: list[Setting], check) -> InputError:
+    """``e``, raised by ``check(world)`` on the scenario with one value per ``--set`` (a
+    threat's aim, a fire mission's laying), named by the settings' values as typed, unless the
+    scenario as written (``raw``) is refused alike by ``check``: then the settings did not cause
+    it, and ``e`` is the scenario's own."""
+    try:
+        check(compile_world(parse(raw, source), source))
+    except InputError as base:
+        if base.problems == e.problems:
+            return e
+    return _relabelled(e, ", ".join(f"{s.field}={s.typed(s.values[0])}" for s in settings), source)
+
+
 def _scenario_error(raw: dict, source: str) -> InputError | None:
     """The error the scenario as written (``raw``) is refused with by the schema and its
     compilation, or None where it loads."""
