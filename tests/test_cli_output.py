@@ -1448,3 +1448,27 @@ def test_a_querys_table_shows_a_large_float_without_an_exponent():
     assert [_float_cell(v) for v in (4486893.0, 4486925.25, -2.5e6)] == ["4486893", "4486925.2", "-2500000"]
     assert [_float_cell(v) for v in (0.1234567, 123456.7, 1e-7, 1e20)] == ["0.123457", "123457", "1e-07", "1e+20"]
     assert [_float_cell(v) for v in (float("nan"), float("inf"))] == ["nan", "inf"]
+
+
+def test_explain_counts_the_no_fire_rows_that_came_after_the_batterys_own_shot():
+    """--explain said "out-of-envelope 32 of 32 runs" of a threat the battery had fired at in
+    every run: the reason was why it did not shoot again.  The table says in how many of
+    those runs the row came after that battery's shot."""
+    import numpy as np
+
+    from shieldlab.cli import _reason_counts, _reasons_table
+
+    ev = {"run": np.array([0, 0, 0, 1, 1, 2]),
+          "threat": np.array(["t"] * 6, object),
+          "kind": np.array(["fire", "no-fire", "no-fire", "no-fire", "fire", "hold"], object),
+          "actor": np.array(["a", "a", "b", "a", "b", "a"], object),
+          "reason": np.array(["", "out-of-envelope", "out-of-envelope", "out-of-envelope", "", "held-last-chance"],
+                             object),
+          "detail": np.array([""] * 6, object),
+          "t_s": np.array([10.0, 50.0, 50.0, 60.0, 20.0, 5.0])}
+    rows = _reason_counts(ev, np.ones(6, bool))
+    assert rows == [("no-fire", "a", "out-of-envelope", 2, 1), ("hold", "a", "held-last-chance", 1, 0),
+                    ("no-fire", "b", "out-of-envelope", 1, 0)]
+    t = _reasons_table(rows, 3, "x")
+    assert [c.header for c in t.columns][-1] == "of them after its shot"
+    assert [c.header for c in _reasons_table([r[:4] + (0,) for r in rows], 3, "x").columns][-1] == "share"

@@ -681,25 +681,39 @@ def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | N
     _print_table(t)
 
 
-def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, int]]:
-    """(kind, battery, reason, runs) for the no-fire and hold rows under ``mask``, most runs first."""
+def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, int, int]]:
+    """(kind, battery, reason, runs, of them after a shot) for the no-fire and hold rows under
+    ``mask``, most runs first; the last: the runs in which that battery had fired at the threat
+    (a fire row under ``mask`` by it) before the row: a no-fire row there is why it did not
+    shoot again, not why it never shot."""
     reason, detail = _col(events, "reason"), events["detail"]
+    shots: dict[tuple[int, str], float] = {}  # (run, battery) -> its first shot's time
+    t = events.get("t_s")
+    for i in np.flatnonzero(mask & (events["kind"] == "fire")):
+        key = (int(events["run"][i]), _s(events["actor"][i]))
+        shots[key] = min(shots.get(key, np.inf), float(t[i]) if t is not None else -np.inf)
     seen: dict[tuple[str, str, str], set] = {}
+    after: dict[tuple[str, str, str], set] = {}
     for i in np.flatnonzero(mask & np.isin(events["kind"], ("no-fire", "hold"))):
         why = _s(reason[i]) or _s(detail[i]) or "no reason given"
-        seen.setdefault((_s(events["kind"][i]), _s(events["actor"][i]) or "—", why), set()).add(int(events["run"][i]))
-    rows = [(k, b, r, len(runs)) for (k, b, r), runs in seen.items()]
+        bat, run = _s(events["actor"][i]) or "—", int(events["run"][i])
+        key = (_s(events["kind"][i]), bat, why)
+        seen.setdefault(key, set()).add(run)
+        if shots.get((run, bat), np.inf) <= (float(t[i]) if t is not None else np.inf):
+            after.setdefault(key, set()).add(run)
+    rows = [(k, b, r, len(runs), len(after.get((k, b, r), ()))) for (k, b, r), runs in seen.items()]
     return sorted(rows, key=lambda x: (-x[3], x[0], x[1], x[2]))
 
 
 def _reasons_table(rows, runs: int, title: str) -> Table:
     t = Table(title=title)
+    shot = any(r[4] for r in rows)  # a column only where some row came after the battery's own shot
     cols: tuple[tuple[str, JustifyMethod], ...] = (("event", "left"), ("battery", "left"), ("reason", "left"),
                                                    ("runs", "right"), ("share", "right"))
-    for col, just in cols:
+    for col, just in cols + ((("of them after its shot", "right"),) if shot else ()):
         t.add_column(col, justify=just)
-    for kind, bat, why, n in rows:
-        t.add_row(kind, bat, why, str(n), f"{n / runs:.0%}")
+    for kind, bat, why, n, n_after in rows:
+        t.add_row(kind, bat, why, str(n), f"{n / runs:.0%}", *((str(n_after),) if shot else ()))
     return t
 
 
