@@ -650,3 +650,24 @@ def test_a_close_end_game_gets_a_close_up_map(raid, monkeypatch):
     monkeypatch.setattr(report, "_png", lambda fig: titles.append(fig.axes[0].get_title()) or "")
     report._ground_map(pw, pch, 0, scene.threat_rows(pw, pch, 0), view=view)
     assert titles == ["close: run 0 over the ground: the end game close up"]
+
+
+def test_a_defended_assets_ring_is_drawn_at_its_own_radius():
+    """The run map and the footprint map drew every defended asset as one marker size, so
+    Bucharest's 20 km and Constanța's 12 km looked alike; each now has its radius as a ring."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab import earth
+    from shieldlab.analysis.maps import asset_ring
+
+    fig, ax = plt.subplots()
+    for r_km in (12.0, 20.0):
+        line = asset_ring(ax, 44.43, 26.10, r_km, "#b7950b")
+        lon, lat = line.get_data()
+        d = earth.great_circle_distance(np.radians(44.43), np.radians(26.10), np.radians(lat), np.radians(lon))
+        np.testing.assert_allclose(d, 1e3 * r_km, rtol=1e-9)
+        assert line.get_linestyle() == ":"  # (dashed: a C2 node's sector)
+    plt.close(fig)

@@ -690,8 +690,8 @@ def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, 
     shots: dict[tuple[int, str], float] = {}  # (run, battery) -> its first shot's time
     t = events.get("t_s")
     for i in np.flatnonzero(mask & (events["kind"] == "fire")):
-        key = (int(events["run"][i]), _s(events["actor"][i]))
-        shots[key] = min(shots.get(key, np.inf), float(t[i]) if t is not None else -np.inf)
+        by = (int(events["run"][i]), _s(events["actor"][i]))
+        shots[by] = min(shots.get(by, np.inf), float(t[i]) if t is not None else -np.inf)
     seen: dict[tuple[str, str, str], set] = {}
     after: dict[tuple[str, str, str], set] = {}
     for i in np.flatnonzero(mask & np.isin(events["kind"], ("no-fire", "hold"))):

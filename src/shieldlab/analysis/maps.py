@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -588,6 +589,18 @@ def _point(x: float, y: float):
     return Point(x, y)
 
 
+def asset_ring(ax, lat_deg: float, lon_deg: float, radius_km: float, colour: str, **kw):
+    """A defended asset's own radius on ``ax`` [deg axes]: a thin dotted circle of
+    ``radius_km`` about it (a marker of one size drew Bucharest's 20 km and Constanța's 12 km
+    alike); on a map too wide to show it the marker alone says where it is."""
+    from shieldlab import earth
+
+    az = np.linspace(0.0, 2.0 * np.pi, 73)
+    la, lo = earth.destination(math.radians(lat_deg), math.radians(lon_deg), az, 1e3 * radius_km)
+    # dotted: a dashed outline is a C2 node's sector on the run map
+    return ax.plot(np.degrees(np.unwrap(lo)), np.degrees(la), color=colour, lw=1.0, ls=":", **kw)[0]
+
+
 def _axes_box(ax, lon0, lon1, lat0, lat1):
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
@@ -963,6 +976,8 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
     for a in fp.assets:  # what the scenario defends (named with the rest: city names then keep clear)
         if view[0] <= a["lon_deg"] <= view[1] and view[2] <= a["lat_deg"] <= view[3]:
             ax.plot(a["lon_deg"], a["lat_deg"], marker="o", ms=8, mfc="none", mec="#9a7d0a", mew=1.6, zorder=6)
+            if a.get("radius_km"):
+                asset_ring(ax, a["lat_deg"], a["lon_deg"], a["radius_km"], "#9a7d0a", zorder=6)
     ax.plot(s.site.lon_deg, s.site.lat_deg, marker="*", ms=14, mfc="#b2182b", mec="white", mew=0.8, zorder=6)
     if view[0] <= s.site.lon_deg <= view[1] and view[2] <= s.site.lat_deg <= view[3]:
         right = s.site.lon_deg > view[0] + 0.7 * (view[1] - view[0])  # name it inwards, inside the panel

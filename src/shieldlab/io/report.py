@@ -523,6 +523,8 @@ def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, flo
     for a in near:
         seen.setdefault("defended asset", ax.plot(a.site.lon_deg, a.site.lat_deg, "o", mfc="none", mec="#b7950b",
                                                   ms=9, mew=1.5)[0])
+        seen.setdefault("defended asset's radius", maps.asset_ring(ax, a.site.lat_deg, a.site.lon_deg,
+                                                                   a.radius / 1e3, "#b7950b"))
         named.append((a.name, a.site.lon_deg, a.site.lat_deg, "#7d6608"))
     # each launch point the scenario names (a place, not coordinates), once: its triangle sat
     # unnamed under the tracks' ends
