@@ -605,7 +605,7 @@ def _print_track_quality(summary: dict) -> None:
     for name, q in tq.items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
-                  f(q.get("mean_nees"), fmt="{:,.1f}"), f(q.get("nees_over_99"), fmt="{:.1%}"),
+                  f(q.get("mean_nees"), fmt="{:,.1f}"), f(q.get("nees_over_99"), fmt="{:.2%}"),
                   *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
     _print_table(t)
@@ -2642,7 +2642,7 @@ def tracks(
     for name, q in summ["pictures"].items():
         t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
-                  f(q["mean_nees"], fmt="{:,.1f}"), f(q["nees_over_99"], fmt="{:.1%}"),
+                  f(q["mean_nees"], fmt="{:,.1f}"), f(q["nees_over_99"], fmt="{:.2%}"),
                   f(q["track_breaks"], fmt="{:.1f}"), f(q["false_tracks_per_hour"], fmt="{:.1f}"),
                   f(q["booster_tracks"], fmt="{:.1f}"), f(q["purity"], fmt="{:.1%}"),
                   f(q["median_time_to_firm_track_s"], fmt="{:.0f}"))
