@@ -180,3 +180,19 @@ def test_missing_lines_reads_a_doc_as_its_reader_would():
     assert missing_lines(["  kurecik   1,494"], printed) == ["  kurecik   1,494"]  # a number drifted
     assert missing_lines(["in parentheses: 99 % intervals  ·  2.8 s"], printed) != []
     assert missing_lines(["a long line", "kurecik"], printed) == ["kurecik"]  # out of order
+
+
+def test_the_user_guides_example_scenario_loads_and_aims():
+    """The example a newcomer copies (the user guide's *Scenario files*) is a scenario that
+    loads and whose threats reach their aim, with the defaults its comments name."""
+    import yaml
+
+    import shieldlab
+    from shieldlab.engine.chain import preflight
+
+    text = (ROOT / "docs" / "user-guide.md").read_text().split("## Scenario files", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    world = shieldlab.load_world(yaml.safe_load(block.group(1)))
+    assert world.scenario.tracking.association == "labels"  # its comment calls labels the default
+    preflight(world, 2)
