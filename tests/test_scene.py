@@ -671,3 +671,20 @@ def test_a_defended_assets_ring_is_drawn_at_its_own_radius():
         np.testing.assert_allclose(d, 1e3 * r_km, rtol=1e-9)
         assert line.get_linestyle() == ":"  # (dashed: a C2 node's sector)
     plt.close(fig)
+
+
+def test_the_report_lists_the_defended_assets_and_why_threats_went_unengaged(raid):
+    """The report gave the value lost but not the assets it was lost on (their radius and
+    value), nor why a threat went without a shot: both as the run's own tables say them."""
+    w, res, ch, doc = raid
+    page = report.build(w, res, ch, 0)
+    assert "<h2>Defended assets</h2>" in page
+    hit = res.outcomes["asset_hit"]
+    for a in w.assets:
+        n = sum(1 for x in hit if x == a.name)
+        assert f"<td>{a.name}</td><td>{a.radius / 1e3:g}</td><td>{float(a.value):g}</td><td>{n / RUNS:.2f}</td>" \
+            in page
+    assert "no-fire reasons (share of runs)" in page
+    for t in res.summary["per_threat"]:
+        for why, share in list((t.get("no_fire") or {}).items())[:1]:
+            assert f"{why} {share:.0%}" in page

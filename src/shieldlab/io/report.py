@@ -15,6 +15,7 @@ import html
 import io
 import math
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -666,17 +667,35 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     ]))
     parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval_means', '')))} for means; "
                  f"{html.escape(str(s.get('interval', '')))} for probabilities.</p>")
+    if world.assets:  # what is defended, its radius and worth, and how often it was hit
+        parts.append("<h2>Defended assets</h2>")
+        hits: Counter[str] = Counter()
+        for piece in res.table("outcomes", ["asset_hit"]):
+            hits.update(str(x) for x in piece["asset_hit"] if x is not None and str(x))
+        parts.append(_table(["asset", "radius [km]", "value", "warheads landed on it per run"], [
+            [a.name, f"{a.radius / 1e3:g}", f"{float(a.value):g}", f"{hits.get(a.name, 0) / runs:.2f}"]
+            for a in world.assets]))
     parts.append("<h2>Each threat</h2>")
     per = s.get("per_threat", [])
     # as the run table: the rounds at a threat's booster said apart where any went there
     boosters = any((t.get("mean_interceptors_at_booster") or 0) > 0 for t in per)
+
+    def why_not(t: dict) -> str:  # the commonest reasons a threat went without a (further) shot
+        nf = t.get("no_fire") or {}
+        return ", ".join(f"{k} {v:.0%}" for k, v in list(nf.items())[:2]) or "—"
+
     parts.append(_table(["threat", "missile", "P(intercept)", "P(leak)", "mean interceptors",
-                         *(["of them at its booster"] if boosters else []), "CEP [km]", f"run {scene_run}"], [
+                         *(["of them at its booster"] if boosters else []), "CEP [km]",
+                         "no-fire reasons (share of runs)", f"run {scene_run}"], [
         [t["threat"], t["missile"], _ci(t, "p_intercept", 3), _ci(t, "p_leak", 3), _ci(t, "mean_interceptors"),
          *([_ci(t, "mean_interceptors_at_booster")] if boosters else []),
-         "—" if t.get("cep_km") is None else f"{t['cep_km']:.1f}",
+         "—" if t.get("cep_km") is None else f"{t['cep_km']:.1f}", why_not(t),
          next((r.outcome + (f" by {r.battery}" if r.battery else "") for r in rows if r.name == t["threat"]), "")]
         for t in per]))
+    if any(t.get("no_fire") for t in per):
+        parts.append("<p class='meta'>No-fire reasons: why no battery fired at the threat at the end of a run "
+                     "(or fired again after a miss), in the share of runs each was given; "
+                     "<code>shieldlab run … --explain THREAT</code> gives them per battery.</p>")
     tq = s.get("track_quality") or {}
     if tq:
         parts.append("<h2>Track quality</h2>")
