@@ -179,3 +179,14 @@ def test_an_aim_a_setting_puts_out_of_reach_names_the_setting(tmp_path, command)
     far.write_text(yaml.safe_dump(raw, sort_keys=False))
     r = cli(command, far, "--set", "doctrine.salvo=1", "--runs", "2", *out)
     assert r.returncode == 2 and "threats[0]" in r.stderr and "--set" not in r.stderr, r.stderr
+
+
+def test_validate_json_says_invalid_on_stdout_too():
+    """`validate --json` of a valid scenario prints {"valid": true, ...}; of a bad one it
+    printed nothing on stdout (the error only on stderr), so a script reading the JSON got none."""
+    r = cli("validate", PRESET, "--set", "sites.hama.lat=95", "--json")
+    assert r.returncode == 2 and "sites.hama.lat" in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["valid"] is False and doc["scenario"] == PRESET
+    assert doc["errors"] == [{"field": "--set sites.hama.lat=95: sites.hama.lat",
+                              "message": "Input should be less than or equal to 90 (got 95)"}]

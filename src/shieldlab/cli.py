@@ -2731,6 +2731,17 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
              as_json: bool = _json_option("the checks as JSON"), settings: list[str] | None = _SET) -> None:
     """Check a scenario as `run` would before simulating: schema, references, catalogue ids,
     the steering of every threat, the duration and the memory.  Exit 0 if valid, 2 if not."""
+    try:
+        _validate(scenario, runs, as_json, settings)
+    except InputError as e:
+        if as_json:  # a script reads the verdict on stdout either way; the lines still go to stderr
+            sys.stdout.write(json.dumps({"scenario": scenario, "valid": False, "source": e.source,
+                                         "errors": [{"field": f, "message": m} for f, m in e.problems]},
+                                        indent=2) + "\n")
+        raise
+
+
+def _validate(scenario: str, runs: int, as_json: bool, settings: list[str] | None) -> None:
     from shieldlab.engine.chain import chunk_runs, estimate_memory_bytes, preflight
     from shieldlab.io.summary import tracking_settings
 
