@@ -239,3 +239,20 @@ def test_compiled_assembly_is_the_numpy_one_to_the_bit(scene, monkeypatch, false
             for g, w in zip(got, want):
                 assert g.dtype == w.dtype and g.shape == w.shape
                 np.testing.assert_array_equal(g, w)
+
+
+def test_a_frame_above_its_sites_mask_counts_the_cells_it_searches(scene):
+    """The false alarms were counted over the catalogue's elevations from el_min and placed
+    above the site's mask where it was higher: the same number packed into a smaller volume.
+    Both now read the frame above the mask; a mask below el_min changes nothing."""
+    w, _, _ = scene
+    radar = w.sensors[0].radar
+    spec = radar.spec
+    lo, hi = math.radians(spec.el_min_deg), math.radians(spec.el_max_deg)
+    high = dataclasses.replace(radar, elevation_mask=math.radians(10.0))
+    share = (math.sin(hi) - math.sin(math.radians(10.0))) / (math.sin(hi) - math.sin(lo))
+    assert scans.radar_false_alarm_rate(high, "raw") == pytest.approx(share * scans.false_alarm_rate(spec, "raw"),
+                                                                       rel=1e-12)
+    low = dataclasses.replace(radar, elevation_mask=lo - 0.01)
+    assert scans.radar_false_alarm_rate(low, "confirmed") == scans.false_alarm_rate(spec, "confirmed")
+    assert scans.resolution_cells(spec, math.radians(spec.el_max_deg) + 0.1) == 0.0  # nothing left to search

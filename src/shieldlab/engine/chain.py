@@ -212,10 +212,10 @@ def _unlabelled_bytes(world, C: int, K: dict[str, int], updates, false_alarms) -
     looks; half again for the slots' growth) at each update time."""
     import math
 
-    from shieldlab.sensors.scans import false_alarm_rate, search_every
+    from shieldlab.sensors.scans import radar_false_alarm_rate, search_every
 
     N = len(world.threats)
-    lam = {s.radar.name: false_alarm_rate(s.radar.spec, false_alarms) / search_every(s.radar.spec)
+    lam = {s.radar.name: radar_false_alarm_rate(s.radar, false_alarms) / search_every(s.radar.spec)
            for s in world.sensors}
     reports = sum(C * K[r] * (2 * N + lam[r] + 5.0 * math.sqrt(lam[r]) + 1) * REPORT_SLOT_BYTES for r in lam)
     looks = world.scenario.tracking.confirm_looks
@@ -340,14 +340,14 @@ def _check_false_alarm_rates(world, false_alarms=None) -> None:
     for as a number (:data:`shieldlab.scenario.schema.MAX_FALSE_ALARMS`): ``raw`` with a
     catalogue ``pfa`` far above a real radar's makes millions a frame."""
     from shieldlab.scenario.schema import MAX_FALSE_ALARMS
-    from shieldlab.sensors.scans import false_alarm_rate
+    from shieldlab.sensors.scans import radar_false_alarm_rate
 
     unl = unlabelled_setting(world, false_alarms)
     if unl is None or not isinstance(unl, str):
         return
     for s in world.sensors:
         spec = s.radar.spec
-        rate = false_alarm_rate(spec, unl)
+        rate = radar_false_alarm_rate(s.radar, unl)
         if rate > MAX_FALSE_ALARMS:
             form = "cells x Pfa" if unl == "raw" else "cells x Pfa^2"
             raise InputError(f"{unl} false alarms of radar {s.radar.name} would be {rate:.4g} per search frame "

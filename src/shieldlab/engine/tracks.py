@@ -176,11 +176,11 @@ def track_runs(world, runs: int, seed: int = 1, false_alarms=None, progress=None
     ``progress(n)`` (optional) is called with the runs done after each chunk.  With
     ``keep_tracks``, :attr:`TrackRuns.tracks` holds a row per track that was ever confirmed
     (:func:`track_chunk`)."""
-    from shieldlab.sensors.scans import false_alarm_rate
+    from shieldlab.sensors.scans import radar_false_alarm_rate
 
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
     flights = chain.preflight(world, runs, false_alarms=fa, can_store=False)  # its false alarms' tracks' memory too
-    rates = {s.radar.name: false_alarm_rate(s.radar.spec, fa) for s in world.sensors}
+    rates = {s.radar.name: radar_false_alarm_rate(s.radar, fa) for s in world.sensors}
     ss = np.random.SeedSequence(seed)
     timings: dict[str, float] = {}
     parts: dict[str, list] = {}

@@ -98,7 +98,7 @@ def tracking_settings(world) -> dict:
     """How the scenario tracked: filter and confirmation, and under association gnn the
     multi-target tracker's settings, the false alarms and each radar's mean false alarms per
     search frame."""
-    from shieldlab.sensors.scans import false_alarm_rate
+    from shieldlab.sensors.scans import radar_false_alarm_rate
 
     t = world.scenario.tracking
     out: dict[str, Any] = {"filter": t.filter, "init_hits": t.init_hits, "association": t.association}
@@ -107,7 +107,7 @@ def tracking_settings(world) -> dict:
         out.update(confirm_looks=t.confirm_looks, confirm_sigma_v_ms=t.confirm_sigma_v_ms, min_speed_ms=t.min_speed_ms,
                    delete_probability=t.delete_probability, delete_sigma_km=t.delete_sigma_km,
                    gate_probability=t.gate_probability, false_alarms=fa,
-                   false_alarms_per_search_frame={s.radar.name: false_alarm_rate(s.radar.spec, fa)
+                   false_alarms_per_search_frame={s.radar.name: radar_false_alarm_rate(s.radar, fa)
                                                   for s in world.sensors})
     return out
 

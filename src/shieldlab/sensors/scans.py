@@ -62,23 +62,32 @@ from shieldlab.sensors.signature import Signature
 FALSE_ALARM_MODES = ("confirmed", "raw")
 
 
-def resolution_cells(spec) -> float:
-    """Resolution cells a search frame of ``spec`` examines (module docstring)."""
+def resolution_cells(spec, mask_rad: float = -math.pi / 2) -> float:
+    """Resolution cells a search frame of ``spec`` examines (module docstring): from the
+    catalogue's lowest elevation, or the site's mask ``mask_rad`` where that is higher (the
+    frame searches nothing below it, and :func:`scan_reports` places its false alarms above it)."""
     spread = math.sqrt(2.0 * REF_SNR)
     d_r = spec.sigma_range_m * spread
     beam = spec.sigma_angle_mrad * 1e-3 * spread
-    omega = math.radians(spec.az_fov_deg) * (math.sin(math.radians(spec.el_max_deg))
-                                             - math.sin(math.radians(spec.el_min_deg)))
+    el_lo = max(math.radians(spec.el_min_deg), mask_rad)
+    el_hi = math.radians(spec.el_max_deg)
+    omega = math.radians(spec.az_fov_deg) * max(math.sin(el_hi) - math.sin(el_lo), 0.0)
     return spec.max_range_km * 1e3 / d_r * omega / beam**2
 
 
-def false_alarm_rate(spec, false_alarms: str | float = "confirmed") -> float:
+def radar_false_alarm_rate(radar: Radar, false_alarms: str | float = "confirmed") -> float:
+    """:func:`false_alarm_rate` of a placed radar: its frame above its site's elevation mask."""
+    return false_alarm_rate(radar.spec, false_alarms, radar.elevation_mask)
+
+
+def false_alarm_rate(spec, false_alarms: str | float = "confirmed", mask_rad: float = -math.pi / 2) -> float:
     """Mean false alarms per search frame: ``"confirmed"`` (``cells · Pfa²``), ``"raw"``
-    (``cells · Pfa``) or a number (itself, >= 0)."""
+    (``cells · Pfa``), the cells above the elevation mask ``mask_rad`` (:func:`resolution_cells`),
+    or a number (itself, >= 0)."""
     if isinstance(false_alarms, str):
         if false_alarms not in FALSE_ALARM_MODES:
             raise ValueError(f"false_alarms must be one of {FALSE_ALARM_MODES} or a number, not {false_alarms!r}")
-        raw = resolution_cells(spec) * spec.pfa
+        raw = resolution_cells(spec, mask_rad) * spec.pfa
         return raw if false_alarms == "raw" else raw * spec.pfa
     rate = float(false_alarms)
     if not (rate >= 0.0 and math.isfinite(rate)):
@@ -108,7 +117,7 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
         raise ValueError(f"scan_reports: {len(rngs)} generators for {C} runs")
     t = det.t
     K = t.size
-    rate = false_alarm_rate(spec, false_alarms)
+    rate = radar_false_alarm_rate(radar, false_alarms)  # over the frame's elevations, as they are placed below
     p_wrong = getattr(spec, "discrimination_error", None)
 
     # the boosters, seen by the radar's own rules
