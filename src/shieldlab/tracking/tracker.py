@@ -3,9 +3,10 @@
 Input: the :class:`~shieldlab.sensors.records.Detections` of the sensors of one
 system, all with the same batch shape ``...`` (in the engine: run × threat).
 Output: :class:`~shieldlab.tracking.records.Tracks` on the union of the scan
-grids.  There is no data association yet: batch element ``i`` of every sensor's
-reports is assumed to be the same threat (:func:`_assimilate` is the seam where
-an associator will hand over its assignments).
+grids.  It does not associate: batch element ``i`` of every sensor's reports is
+the same threat (each filter's ``assimilate``, :class:`_Adaptive` and :class:`_Imm`,
+is where an associator would hand over its assignments; the multi-target tracker of
+reports without labels is :mod:`shieldlab.tracking.mtt`).
 
 Process noise.  The motion model is ballistic (:mod:`shieldlab.tracking.ekf`),
 but threats are also seen boosting (thrust up to ~10 g) and re-entering (drag up
