@@ -953,3 +953,17 @@ def test_a_sweep_chart_names_the_fields_as_the_sweep_spelled_them(monkeypatch):
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["batteries[0].rounds = 16",
                                                                           "batteries[0].rounds = 4"]
     assert ax.get_ylim()[1] < 5.0
+
+
+def test_a_finished_sweep_made_by_other_code_has_nothing_to_resume(tmp_path, monkeypatch):
+    """A finished sweep, resumed after any change to the package, was "a different sweep
+    (other shieldlab code or data)": it is the same sweep, finished, with nothing to resume."""
+    m = {"scenario": "mine.yaml", "scenario_sha256": "abc", "runs": 4, "seed": 1, "chunk": 4, "settings": [],
+         "code_sha256": "a" * 64}
+    sw = dataset.Sweep.open(tmp_path / "s", m)
+    dataset.write_text(sw.root / dataset.MANIFEST, json.dumps(dict(m, complete=True)))
+    with pytest.raises(InputError, match=r"holds a finished sweep: nothing to resume \(made by other shieldlab") as e:
+        dataset.Sweep.open(tmp_path / "s", dict(m, code_sha256="b" * 64), resume=True)
+    assert e.value.field == "--resume"
+    with pytest.raises(InputError, match=r"holds a different sweep .*--seed\)"):  # another sweep all the same
+        dataset.Sweep.open(tmp_path / "s", dict(m, code_sha256="b" * 64, seed=2), resume=True)

@@ -122,7 +122,8 @@ class Sweep:
             mine = {k: v for k, v in manifest.items() if k not in same}
             theirs = {k: v for k, v in old.items() if k not in same}
             labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
-                      "code_sha256": "shieldlab code or data (its chunks would not match this version's)",
+                      "code_sha256": "shieldlab code or data (any change to the installed package counts: its "
+                                     "chunks might not match this version's)",
                       "settings": "--set values", "runs": "--runs", "seed": "--seed",
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
                                f"{manifest.get('chunk')!r})"}
@@ -131,6 +132,9 @@ class Sweep:
                 given = ", ".join(f"{st.get('field')}={','.join(map(str, st.get('values', [])))}"
                                   for st in theirs.get("settings") or [] if isinstance(st, dict))
                 differ[differ.index("--set values")] += f": it was given {given or 'none'}"
+            if finished and differ == [labels["code_sha256"]]:  # the same sweep, made by another version
+                raise InputError(f"{root} holds a finished {kind}: nothing to resume (made by other shieldlab code or "
+                                 "data; give --force to run it again with this version)", field="--resume")
             if differ:
                 raise InputError(f"{root} holds a different {kind} (other {', '.join(differ)}); "
                                  + ("give --force to replace it, or another --out" if finished else
