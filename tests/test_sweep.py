@@ -967,3 +967,24 @@ def test_a_finished_sweep_made_by_other_code_has_nothing_to_resume(tmp_path, mon
     assert e.value.field == "--resume"
     with pytest.raises(InputError, match=r"holds a different sweep .*--seed\)"):  # another sweep all the same
         dataset.Sweep.open(tmp_path / "s", dict(m, code_sha256="b" * 64, seed=2), resume=True)
+
+
+def test_points_that_came_out_alike_are_named_under_the_table():
+    """The user guide's sweep over a battery's rounds (4 and 16) changed nothing: that battery
+    never fires more than two rounds a raid, and the table's rows came in identical pairs
+    without a word.  The points alike in every figure of their summaries are named, with what
+    differs between them; points that differ are not."""
+    from shieldlab.cli import _alike_points
+
+    def row(point, salvo, rounds, leakers, p_kahraman):
+        return {"point": point, "set": {"doctrine_salvo": salvo, "batteries_0_rounds": rounds},
+                "mean_leakers": leakers, "mean_leakers_ci95": [0.0, 1.0], "p_no_leaker": 0.5,
+                "per_threat": [{"threat": "k", "p_intercept": p_kahraman, "mean_interceptors": 1.0}]}
+
+    fields = {"doctrine_salvo": "doctrine.salvo", "batteries_0_rounds": "batteries[0].rounds"}
+    rows = [row(0, 1, 1, 0.75, 0.5), row(1, 1, 16, 0.75, 0.5), row(2, 2, 1, 0.38, 0.6), row(3, 2, 16, 0.19, 0.9)]
+    assert _alike_points(rows, fields) == ("alike in every figure of their summaries: points 0, 1 "
+                                           "(batteries[0].rounds = 1, 16): what differs between them changed "
+                                           "nothing in these runs")
+    rows[1]["per_threat"][0]["p_intercept"] = 0.56  # one threat's figure apart: not alike
+    assert _alike_points(rows, fields) is None

@@ -1658,12 +1658,45 @@ def sweep(
         _print_line("GOSPA is scored in different ways at these points, so its column is not one measure: under "
                     "tracking.association labels against the threats, under gnn against every object in the air, "
                     "spent boosters and false tracks too (each point's summary.json: track_quality_method)")
+    alike = _alike_points(rows, {s.column: s.field for s in parsed})
+    if alike:
+        _print_line(alike)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range)  ·  took {elapsed:.1f} s  ·  wrote {out_dir} "
                 f"(charts: "
                 f"{out_dir}/report.html) "
                 f"(per threat: shieldlab query {out_dir} \"select point, threat, avg((outcome = 'intercepted')::int) "
                 f"from outcomes group by all order by all\")")
+
+
+def _alike_points(rows: list[dict], fields: dict[str, str]) -> str | None:
+    """A line naming the sweep's points that came out alike in every figure of its summary
+    (leakers, interceptors, assets hit, each threat's P(intercept) and interceptors, the track
+    quality), and the settings that differ between them: a swept value that changed nothing
+    in these runs (a battery's rounds beyond what it ever fires) read as a finding; None
+    where every point differs (``fields``: each swept column's field as given)."""
+    from shieldlab.io.dataset import HEADLINE
+    from shieldlab.io.sweep_report import shown
+
+    def fingerprint(r: dict) -> str:
+        per = [(t.get("threat"), t.get("p_intercept"), t.get("mean_interceptors")) for t in r.get("per_threat") or []]
+        return json.dumps([[r.get(k) for k in HEADLINE], per, r.get("track_quality") or {}], sort_keys=True,
+                          default=str)
+
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(fingerprint(r), []).append(r)
+    said = []
+    for g in groups.values():
+        if len(g) < 2:
+            continue
+        moved = [c for c in fields if len({json.dumps(r["set"][c], default=str) for r in g}) > 1]
+        said.append(f"points {', '.join(str(r['point']) for r in g)} ("
+                    + "; ".join(f"{fields[c]} = {', '.join(str(shown(r['set'][c])) for r in g)}" for c in moved) + ")")
+    if not said:
+        return None
+    return ("alike in every figure of their summaries: " + "; ".join(said)
+            + ": what differs between them changed nothing in these runs")
 
 
 def _sql_plain(v, as_json: bool):
