@@ -264,6 +264,9 @@ def test_point_quality_and_the_report_name_each_system_and_leave_out_what_no_poi
     assert "GOSPA [km] against" in section and "purity [%] against" in section and "position RMSE" not in section
     # two ways of scoring among the points: said, with the points of each
     assert "score their tracks in 2 ways" in section and "point 0: method 1; point 1: method 2" in section
+    # and each chart's caption says so too (read alone, a chart of GOSPA did not)
+    assert "(95 % intervals as bars) — the points score their tracks in different ways (above): not one measure" \
+        in section
     for r in rows:
         del r["track_quality"]
     assert dataset.point_quality(rows, ["doctrine_salvo"]) is None

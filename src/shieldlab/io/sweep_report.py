@@ -228,7 +228,10 @@ def _quality(held: list[dict], rows: list[dict]) -> list[str]:
         # ~0.1 %, on its own (on 0-100 it lay flat on zero, its bars unseen)
         top = 100.0 if key == "purity" else None
         uri = _chart(settings, flat, key, key + "_ci95", label, 0.0, top)
+        # (the chart itself, read alone, did not say that its points were scored two ways)
+        apart = " — the points score their tracks in different ways (above): not one measure" if len(methods) > 1 \
+            else ""
         parts.append(_figure(uri, f"{label} against {held[0].get('field', held[0]['column'])} "
-                                  "(95 % intervals as bars)",
+                                  f"(95 % intervals as bars){apart}",
                              f"{label} against the swept values"))
     return parts
