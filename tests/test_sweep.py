@@ -991,3 +991,16 @@ def test_points_that_came_out_alike_are_named_under_the_table():
                                            "nothing in these runs")
     rows[1]["per_threat"][0]["p_intercept"] = 0.56  # one threat's figure apart: not alike
     assert _alike_points(rows, fields) is None
+
+
+def test_a_swept_list_item_is_named_by_its_name_in_charts():
+    """A chart's legend read `batteries[0].rounds = 16` and nothing said which battery that is:
+    the sweep records each field with its list items' names, as the charts show them."""
+    from shieldlab.io import sweep_report as R
+
+    source, raw = S.load(PRESET)
+    battery, threat = raw["batteries"][0]["name"], raw["threats"][0]["name"]
+    assert S.parse_setting("batteries[0].rounds=1,16").named(raw) == f"batteries[0] ({battery}).rounds"
+    assert S.parse_setting("doctrine.salvo=1,2").named(raw) == "doctrine.salvo"
+    assert S.parse_setting("threats[0].launch_time_s=5").named(raw) == f"threats[0] ({threat}).launch_time_s"
+    assert R._named({"column": "x_0_y", "field": "x[0].y"}) == "x[0].y"  # a sweep recorded before the names

@@ -62,6 +62,23 @@ class Setting:
     def field(self) -> str:
         return self.text.split("=", 1)[0].strip()
 
+    def named(self, raw: dict) -> str:
+        """The field as given, each list item followed by the name it has in the scenario
+        ``raw`` (``batteries[0] (de-1).rounds``): what a chart or a legend calls it, where
+        ``batteries[0]`` alone did not say which battery."""
+        node: object = raw
+        out = ""
+        for step in self.path:
+            if isinstance(step, int):
+                out += f"[{step}]"
+                node = node[step] if isinstance(node, list) and step < len(node) else None
+                name = node.get("name") if isinstance(node, dict) else None
+                out += f" ({name})" if isinstance(name, str) and name else ""
+            else:
+                out += f".{step}" if out else step
+                node = node.get(step) if isinstance(node, dict) else None
+        return out
+
     def typed(self, value) -> str:
         """``value`` (one of :attr:`values`, itself) as it was typed: ``1e400``, not ``inf``."""
         tokens = self.text.split("=", 1)[1].split(",")
@@ -414,7 +431,7 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
                 "code_sha256": dataset.code_digest(), "runs": int(runs), "seed": int(seed),
                 # each setting's values as the scenario reads them (2, not 2.0 as given): the
                 # record, the report and a resume's comparison see one spelling
-                "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column,
+                "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "named": s.named(raw),
                                                    "values": list(dict.fromkeys(p.values[s.column] for p in pts))}
                                                   for s in settings]}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)

@@ -71,6 +71,12 @@ def _interval(row: dict, key: str) -> tuple[float, float] | None:
     return float(ci[0]), float(ci[1])
 
 
+def _named(setting: dict) -> str:
+    """A swept field as a chart names it: with its list items' names (``batteries[0] (de-1).rounds``)
+    where the sweep recorded them, else as given, else its column."""
+    return str(setting.get("named") or setting.get("field") or setting["column"])
+
+
 def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label: str, lo_clip, hi_clip) -> str:
     """``key`` against the first swept field, a line per combination of the others."""
     first, others = settings[0], settings[1:]
@@ -98,7 +104,7 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         if hi_clip is not None:
             hi = np.minimum(hi, hi_clip - y)
         # (named as the sweep's --set spelled them: doctrine.salvo, not its column doctrine_salvo)
-        name = ", ".join(f"{s.get('field', s['column'])} = {shown(v)}"
+        name = ", ".join(f"{_named(s)} = {shown(v)}"
                          for s, v in zip(others, combo, strict=True)) or None
         # values that are no numbers (names, dates) are categories: nothing lies between them to draw
         ax.errorbar(xp, y, yerr=[np.maximum(lo, 0.0), np.maximum(hi, 0.0)], marker="o", capsize=3, label=name,
@@ -114,7 +120,7 @@ def _chart(settings: list[dict], rows: list[dict], key: str, ci_key: str, label:
         ax.set_xlim(-0.5, len(xs_all) - 0.5)  # room for the lines set aside at the first and last
     elif len(xs_all) <= 12:
         ax.set_xticks([float(v) for v in xs_all], [str(v) for v in xs_all])
-    ax.set_xlabel(first.get("field", first["column"]))
+    ax.set_xlabel(_named(first))
     ax.set_ylabel(label)
     if any(len(s["values"]) > 1 for s in others):
         ax.legend(fontsize=8)
@@ -162,7 +168,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
         if all(r.get(key) is None for r in rows):
             continue
         uri = _chart(held, rows, key, ci_key, label, lo, hi)
-        parts.append(_figure(uri, f"{label} against {settings[0].get('field', settings[0]['column'])} "
+        parts.append(_figure(uri, f"{label} against {_named(settings[0])} "
                                   "(95 % intervals as bars)",
                              f"{label} against the swept values"))
     parts += _quality(held, rows)
@@ -231,7 +237,7 @@ def _quality(held: list[dict], rows: list[dict]) -> list[str]:
         # (the chart itself, read alone, did not say that its points were scored two ways)
         apart = " — the points score their tracks in different ways (above): not one measure" if len(methods) > 1 \
             else ""
-        parts.append(_figure(uri, f"{label} against {held[0].get('field', held[0]['column'])} "
+        parts.append(_figure(uri, f"{label} against {_named(held[0])} "
                                   f"(95 % intervals as bars){apart}",
                              f"{label} against the swept values"))
     return parts
