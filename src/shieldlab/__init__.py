@@ -259,18 +259,11 @@ def compare(world, architectures=("independent", "coordinated", "integrated"), r
     ``raids_more_leakers``), as ``shieldlab compare`` prints them.  Bad input raises
     :class:`InputError` naming the field."""
     from shieldlab.analysis.compare import compare as _compare
-    from shieldlab.c2.network import ARCHITECTURES
+    from shieldlab.c2.network import architecture_names
     from shieldlab.engine.chain import require_threats
 
     _check_run(world, runs, seed)
-    names = [architectures] if isinstance(architectures, str) else list(architectures)
-    if not names:
-        raise InputError("name at least one architecture", field="architectures")
-    for a in names:
-        if a not in ARCHITECTURES:
-            raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}", field="architectures")
-    if len(set(names)) < len(names):
-        raise InputError("an architecture named twice", field="architectures")
+    names = architecture_names([architectures] if isinstance(architectures, str) else architectures, "architectures")
     require_threats(world)
     return _compare(world, names, int(runs), int(seed))
 

@@ -1415,21 +1415,12 @@ def run(
 # --- compare ---------------------------------------------------------------------------------------
 
 def _architectures(text: str) -> list[str]:
-    from shieldlab.c2.network import ARCHITECTURES
+    from shieldlab.c2.network import architecture_names
 
     names = [a.strip() for a in text.split(",")]
-    if not any(names):
-        raise InputError("name at least one architecture", field="--architectures")
-    if not all(names):
+    if any(names) and not all(names):
         raise InputError(f"an empty name in {text!r} (a stray comma?)", field="--architectures")
-    for a in names:
-        if a not in ARCHITECTURES:
-            raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}",
-                             field="--architectures")
-    twice = sorted({a for a in names if names.count(a) > 1})
-    if twice:
-        raise InputError(f"names {', '.join(twice)} twice", field="--architectures")
-    return names
+    return architecture_names([a for a in names if a], "--architectures")
 
 
 @app.command(cls=_Command)
@@ -1484,6 +1475,10 @@ def compare(
     else:
         names = _architectures(architectures)
     _compile_note("simulate", quiet or as_json)
+    from shieldlab.engine.chain import preflight
+
+    # every threat steered first (as run does), its error named by the --set that caused it
+    _named_by_settings(scenario, parsed, world, lambda w: preflight(w, runs, can_store=False))
     t0 = time.perf_counter()
     with _progress(len(names) * runs, enabled=not (quiet or as_json)) as progress:
         # one bar over every architecture's runs
@@ -1507,7 +1502,7 @@ def compare(
             return "—"
         if not np.isfinite(v[1]):  # one run
             return f"{v[0]:+.2f}"
-        return "0 (every raid alike)" if v[1] == v[2] else f"{v[0]:+.2f} {_interval_text(v[1], v[2], 2, signed=True)}"
+        return f"{v[0]:+.2f} {_interval_text(v[1], v[2], 2, signed=True)}"
 
     # a file's name where the scenario inside it is named otherwise (a copy of a preset, say)
     where = Path(scenario).name if scenario.endswith((".yaml", ".yml")) else None
@@ -2768,9 +2763,14 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
         _validate(scenario, runs, as_json, settings)
     except InputError as e:
         if as_json:  # a script reads the verdict on stdout either way; the lines still go to stderr
-            sys.stdout.write(json.dumps({"scenario": scenario, "valid": False, "source": e.source,
+            try:  # the settings as given, as a valid scenario's JSON has them (a --set that is no setting: none)
+                given = {st.field: st.values[0] for st in _one_value_settings(settings)}
+            except InputError:
+                given = {}
+            sys.stdout.write(json.dumps({"scenario": scenario, **({"set": given} if given else {}), "valid": False,
+                                         "source": e.source,
                                          "errors": [{"field": f, "message": m} for f, m in e.problems]},
-                                        indent=2) + "\n")
+                                        indent=2, default=str) + "\n")
         raise
 
 

@@ -206,11 +206,15 @@ def compare(world, architectures, runs: int, seed: int,
         if first is None:
             first = tally
         else:
-            # no bounds: where every raid came out alike the interval is the point, and the
-            # counts of raids that differed (none) say what the runs show
+            # bounded as a raid's difference is (its leakers, its rounds): where every raid came out
+            # alike, the exact bound of a bounded mean (stats.mean_interval), not a point that
+            # claims a certainty n raids cannot give
+            n = float(len(w.threats))
+            rounds = float(sum(b.rounds for b in w.batteries))
             d_leak = tally.leak - first.leak
-            paired = dict(against=architectures[0], leakers_difference=mean_interval(d_leak),
-                          interceptors_difference=mean_interval(tally.fired - first.fired),
+            paired = dict(against=architectures[0], leakers_difference=mean_interval(d_leak, lower=-n, upper=n),
+                          interceptors_difference=mean_interval(tally.fired - first.fired, lower=-rounds,
+                                                                upper=rounds),
                           raids_fewer_leakers=int((d_leak < 0).sum()), raids_more_leakers=int((d_leak > 0).sum()))
         out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))), interceptors=mi(tally.fired),

@@ -171,3 +171,21 @@ class StatusLinks:
                 if fc.name == lk.target:
                     known = float(arrival_time(np.array([salvo.decision_time]), lk, self.rngs[lk][salvo.run])[0])
                     fc.learn(salvo.run, salvo.threat, known, until, salvo.intercept_time)
+
+
+def architecture_names(names, field: str) -> list[str]:
+    """``names`` (a sequence of architecture names) checked: at least one, each known, none
+    twice; :class:`~shieldlab.errors.InputError` naming ``field`` otherwise (the command line's
+    ``--architectures``, the API's ``architectures``)."""
+    from shieldlab.errors import InputError
+
+    names = list(names)
+    if not names:
+        raise InputError("name at least one architecture", field=field)
+    for a in names:
+        if a not in ARCHITECTURES:
+            raise InputError(f"unknown architecture {a!r}: one of {', '.join(ARCHITECTURES)}", field=field)
+    twice = sorted({a for a in names if names.count(a) > 1})
+    if twice:
+        raise InputError(f"names {', '.join(twice)} twice", field=field)
+    return names

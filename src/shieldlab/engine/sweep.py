@@ -192,7 +192,7 @@ def preflight_point(p: Point, runs: int, raw: dict | None = None):
     try:
         return preflight(p.world, runs, stored=True)
     except InputError as e:
-        if raw is not None and _refused_alike(raw, p.world.source, runs, e):
+        if raw is not None and _refused_alike(raw, p.world.source, lambda w: preflight(w, runs, stored=True), e):
             raise
         raise _relabelled(e, p.label, p.world.source) from None
 
@@ -202,11 +202,8 @@ def settings_error(e: InputError, source: str, raw: dict, settings: list[Setting
     threat's aim, a fire mission's laying), named by the settings' values as typed, unless the
     scenario as written (``raw``) is refused alike by ``check``: then the settings did not cause
     it, and ``e`` is the scenario's own."""
-    try:
-        check(compile_world(parse(raw, source), source))
-    except InputError as base:
-        if base.problems == e.problems:
-            return e
+    if _refused_alike(raw, source, check, e):
+        return e
     return _relabelled(e, ", ".join(f"{s.field}={s.typed(s.values[0])}" for s in settings), source)
 
 
@@ -220,10 +217,10 @@ def _scenario_error(raw: dict, source: str) -> InputError | None:
     return None
 
 
-def _refused_alike(raw: dict, source: str, runs: int, e: InputError) -> bool:
-    """Whether the scenario as written is refused by the preflight with ``e``'s problems."""
+def _refused_alike(raw: dict, source: str, check, e: InputError) -> bool:
+    """Whether the scenario as written is refused by ``check(world)`` with ``e``'s problems."""
     try:
-        preflight(compile_world(parse(raw, source), source), runs, stored=True)
+        check(compile_world(parse(raw, source), source))
     except InputError as base:
         return base.problems == e.problems
     return False

@@ -97,7 +97,7 @@ def _speed(burnout_speed) -> np.ndarray:
     reads, passed it as the speed it negates).  nan passes: a batch's missing rows."""
     v = np.asarray(burnout_speed, dtype=float)
     if np.any(v < 0.0):
-        raise InputError(f"must be >= 0 m/s, got {np.min(v):g}", field="burnout_speed")
+        raise InputError(f"must be >= 0 m/s, got {np.nanmin(v):g}", field="burnout_speed")
     return v
 
 
@@ -191,7 +191,7 @@ def speed_for_angle(range_m, flight_path_angle, burnout_alt_m=0.0) -> KeplerShot
     Raises ValueError if no free-flight arc with that angle lands at that range.
     """
     psi, r0 = _range_angle(range_m), _burnout_radius(burnout_alt_m)
-    g = np.asarray(flight_path_angle, dtype=float)
+    g = _angle(flight_path_angle)
     c = np.cos(g)
     # rho cos g - cos(psi + g), written without cancellation at short range
     den = (r0 / R_EARTH_MEAN - 1.0) * c + 2.0 * np.sin(g + 0.5 * psi) * np.sin(0.5 * psi)
