@@ -199,7 +199,7 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
               if radar.refraction_k is None else radar.refraction_k)
     rk = k * radius_m
     rs, rt = rk + max(float(radar.alt), 0.0), rk + float(alt_m)
-    e = max(math.radians(radar.spec.el_min_deg), float(radar.elevation_mask))
+    e = radar.el_floor
     grazing = -math.acos(min(rk / rs, 1.0))  # elevation of the line that grazes the sphere
     theta = math.acos(min(rk / rs, 1.0)) + math.acos(min(rk / rt, 1.0))
     if e > grazing:  # the elevation floor, not the Earth, limits
@@ -385,7 +385,7 @@ def compute(world, alt_km: float = DEFAULT_ALT_KM, *, rcs_m2: float | None = Non
             name=radar.name, sensor=spec.id, sensor_name=spec.name, system=ps.system,
             lat_deg=math.degrees(radar.lat), lon_deg=math.degrees(radar.lon), alt_m=float(radar.alt),
             boresight_az_deg=math.degrees(radar.boresight_az), az_fov_deg=float(spec.az_fov_deg),
-            el_min_deg=max(float(spec.el_min_deg), math.degrees(radar.elevation_mask)),
+            el_min_deg=math.degrees(radar.el_floor),
             el_max_deg=float(spec.el_max_deg), rcs_m2=s, detection_range_km=d, covered=cov,
             area_km2=float(cell[cov].sum()), farthest_km=far, refraction_k=radar.refraction_k,
             faces=int(spec.faces) if face_geometry(radar)[0] > 0.0 else 0))

@@ -142,6 +142,13 @@ class Radar:
         """Site position, ECEF (3,) [m]."""
         return earth.geodetic_to_ecef(self.lat, self.lon, self.alt)
 
+    @property
+    def el_floor(self) -> float:
+        """The lowest elevation it looks at [rad]: the catalogue's ``el_min_deg``, or the site's
+        mask where that is higher (one rule for what it sees, what its search frame covers and
+        where its false alarms fall)."""
+        return max(math.radians(self.spec.el_min_deg), float(self.elevation_mask))
+
 
 def snr50(pfa) -> np.ndarray:
     """Single-pulse Swerling-1 SNR (linear) giving Pd = 0.5 at false-alarm probability ``pfa``."""

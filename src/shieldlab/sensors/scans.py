@@ -139,7 +139,7 @@ def scan_reports(radar: Radar, det: Detections, truth: Trajectories, sig: Signat
     fa_scale = float(noise_variance_scale(np.log(1.0 / spec.pfa), spec.pfa)) if radar.snr_noise else 1.0
     half = math.radians(spec.az_fov_deg) / 2.0
     # the frame's elevations: the catalogue's, above the site's mask
-    el_lo = max(math.radians(spec.el_min_deg), radar.elevation_mask)
+    el_lo = radar.el_floor
     s_lo, s_hi = math.sin(el_lo), math.sin(math.radians(spec.el_max_deg))
 
     # per run, in this order: the objects' discrimination calls, the sort keys of the threats'

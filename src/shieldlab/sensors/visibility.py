@@ -104,10 +104,10 @@ class FieldOfRegard:
         spec = radar.spec
         trig = np.array([np.sin(radar.lat), np.cos(radar.lat), np.sin(radar.lon), np.cos(radar.lon)], float)
         return cls(np.asarray(radar.site_ecef, float), trig, float(radar.boresight_az),
-                   0.5 * math.radians(spec.az_fov_deg), max(math.radians(spec.el_min_deg), radar.elevation_mask),
+                   0.5 * math.radians(spec.az_fov_deg), radar.el_floor,
                    math.radians(spec.el_max_deg),
                    refraction_terms(radar.lat, radar.alt, radar.refraction_k,
-                                    max(math.radians(spec.el_min_deg), radar.elevation_mask),
+                                    radar.el_floor,
                                     math.radians(spec.el_max_deg)))
 
     def args(self) -> tuple:
