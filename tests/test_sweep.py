@@ -1004,3 +1004,19 @@ def test_a_swept_list_item_is_named_by_its_name_in_charts():
     assert S.parse_setting("doctrine.salvo=1,2").named(raw) == "doctrine.salvo"
     assert S.parse_setting("threats[0].launch_time_s=5").named(raw) == f"threats[0] ({threat}).launch_time_s"
     assert R._named({"column": "x_0_y", "field": "x[0].y"}) == "x[0].y"  # a sweep recorded before the names
+
+
+def test_each_threats_p_intercept_at_each_point_is_a_view_with_its_interval(swept):
+    """An analyst's first question, a threat's P(intercept) at each point with its interval,
+    was in each point's summary.json only: the SQL over outcomes gave the share without its
+    Wilson interval.  point_threats holds it, equal to the summaries and to the outcomes."""
+    out, _ = swept
+    cols, rows = dataset.query(out, "select point, doctrine_salvo, threat, p_intercept, p_intercept_lo, "
+                                    "p_intercept_hi, runs from point_threats order by point, threat")
+    summ = {p: json.loads((out / "summaries" / f"point={p}.json").read_text()) for p in (0, 1)}
+    want = [(p, p + 1, t["threat"], t["p_intercept"], *t["p_intercept_ci95"], 70)
+            for p in (0, 1) for t in sorted(summ[p]["per_threat"], key=lambda t: t["threat"])]
+    assert [tuple(r) for r in rows] == want
+    _, share = dataset.query(out, "select point, threat, avg((outcome = 'intercepted')::int) from outcomes "
+                                  "group by all order by all")
+    assert [(p, t, pytest.approx(v)) for p, t, v in share] == [(r[0], r[2], r[3]) for r in rows]

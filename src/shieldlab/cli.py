@@ -1748,9 +1748,9 @@ def query(
                                   "results folder (shieldlab run --out), or one Parquet file (shieldlab tracks "
                                   "--out)", metavar="DIR"),
     sql: str = typer.Argument(..., help="DuckDB SQL over the views outcomes, events, track_quality, tracks "
-                                        "(association gnn) and, a sweep's, points and point_quality; over a run's "
-                                        "folder, a view per .parquet file in it; over a file, the view named by "
-                                        "its name without .parquet", metavar="SQL"),
+                                        "(association gnn) and, a sweep's, points, point_threats and point_quality; "
+                                        "over a run's folder, a view per .parquet file in it; over a file, the view "
+                                        "named by its name without .parquet", metavar="SQL"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as a JSON list of objects"),
     as_csv: bool = typer.Option(False, "--csv", help="print the rows as CSV"),
 ) -> None:

@@ -11,6 +11,8 @@ Layout of a sweep folder::
     summaries/point=K.json              summary.json of point K (as ``shieldlab run`` writes it)
     points.parquet                      one row per point: its swept values and headline numbers
     point_quality.parquet               one row per point x system: its track-quality means (where tracks)
+    point_threats.parquet               one row per point x threat: P(intercept), P(leak) with their Wilson
+                                        intervals, the mean interceptors at it with its t interval
     report.html                         the headline numbers against the swept values (charts)
 
 Every file is written atomically (beside its target, then renamed over it), and a chunk
@@ -49,7 +51,8 @@ _WHY_NONE = {"track_quality": "a scenario without radars has none",
 #: Tables a completed chunk may lack without damage: a point that tracks by labels has no
 #: multi-target tracks, and a chunk of one that does may have confirmed none.
 _OPTIONAL = ("tracks",)
-_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "point_quality.parquet", "report.html"}
+_NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "point_quality.parquet", "point_threats.parquet",
+          "report.html"}
 #: Headline numbers of summary.json copied into points.parquet.
 HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
             "mean_interceptors_at_boosters", "mean_interceptors_at_false_tracks", "mean_assets_hit", "mean_value_lost")
@@ -281,8 +284,8 @@ class Sweep:
         return out
 
     def finish(self) -> None:
-        """Write points.parquet, point_quality.parquet (where there are tracks) and report.html,
-        and mark the sweep complete in its manifest."""
+        """Write points.parquet, point_threats.parquet, point_quality.parquet (where there are
+        tracks) and report.html, and mark the sweep complete in its manifest."""
         rows = self.summaries()
         cols: dict[str, list] = {"point": [r["point"] for r in rows]}
         for s in self.manifest["settings"]:
@@ -295,6 +298,9 @@ class Sweep:
                 cols[k] = [r.get(k) for r in rows]
         with atomic_path(self.root / "points.parquet") as tmp:
             pq.write_table(pa.table(cols), tmp, compression="zstd")
+        with atomic_path(self.root / "point_threats.parquet") as tmp:
+            pq.write_table(point_threats(rows, [s["column"] for s in self.manifest["settings"]]), tmp,
+                           compression="zstd")
         quality = point_quality(rows, [s["column"] for s in self.manifest["settings"]])
         if quality is not None:
             with atomic_path(self.root / "point_quality.parquet") as tmp:
@@ -310,6 +316,30 @@ def _bounds(intervals: list) -> tuple[list, list]:
     """Summaries' ``[lo, hi]`` intervals as two columns (None where a summary has none)."""
     pairs = [iv or [None, None] for iv in intervals]
     return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+#: The per-threat figures of a point's summary that ``point_threats`` holds (each with its interval).
+THREAT_KEYS = ("p_intercept", "p_leak", "mean_interceptors")
+
+
+def point_threats(rows: list[dict], columns: Sequence[str]) -> pa.Table:
+    """The points' per-threat figures as one table: a row per point and threat, the swept values
+    (``columns``), ``threat``, ``missile``, ``runs`` and each of :data:`THREAT_KEYS` with its
+    95 % interval (``key_lo``, ``key_hi``: Wilson's for the probabilities, Student t's for the
+    mean), from the points' summaries (``rows``): what an analyst asks first (a threat's
+    P(intercept) at each point), which the SQL over ``outcomes`` gives without its interval."""
+    flat = [(r, t) for r in rows for t in r.get("per_threat") or []]
+    cols: dict[str, list] = {"point": [r["point"] for r, _ in flat]}
+    for c in columns:
+        cols[c] = [r["set"][c] for r, _ in flat]
+    cols["threat"] = [t.get("threat") for _, t in flat]
+    cols["missile"] = [t.get("missile") for _, t in flat]
+    cols["runs"] = [r.get("runs") for r, _ in flat]
+    for k in THREAT_KEYS:
+        cols[k] = [t.get(k) for _, t in flat]
+        cols[k + "_lo"], cols[k + "_hi"] = _bounds([t.get(k + "_ci95") for _, t in flat])
+    return pa.table({k: pa.array(v, pa.float64()) if k not in ("point", "threat", "missile", "runs", *columns) else
+                     pa.array(v) for k, v in cols.items()})
 
 
 def point_quality(rows: list[dict], columns: Sequence[str]) -> pa.Table | None:
@@ -397,7 +427,8 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     where some point ran the multi-target tracker (``tracking.association: gnn``), ``tracks``
     (completed chunks only, a ``point`` column from the folder names beside the swept values'
     own columns), ``points`` (one row per point, once the sweep is complete) and
-    ``point_quality`` (one row per point and system, once complete, where there are tracks).  Over the
+    ``point_threats`` (one row per point and threat, once complete) and ``point_quality`` (one row
+    per point and system, once complete, where there are tracks).  Over the
     folder of ``shieldlab run --out`` it sees a view per Parquet file in the folder, named by
     its file: the tables the run wrote, ``outcomes``, ``events``, ``track_quality`` (and
     ``tracks`` under ``tracking.association: gnn``, ``air_outcomes``, ``shelling_rounds``
@@ -439,7 +470,7 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
                              f"{table} file; run the sweep again with --force", field="DIR")
     complete = bool(sweep.manifest.get("complete"))
     if complete:
-        for name in ("points", "point_quality"):
+        for name in ("points", "point_threats", "point_quality"):
             if (root / f"{name}.parquet").exists():
                 views[name] = [root / f"{name}.parquet"]
             elif name == "point_quality":  # no point has tracks: as track_quality, named in the error
@@ -512,13 +543,13 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
                         + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
             elif "does not exist" in msg and "Table with name" in msg:
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))}"
-                msg += ("; the sweep is not complete: the points and point_quality views come at the end)"
-                        if not complete else ")")
+                msg += ("; the sweep is not complete: the points, point_threats and point_quality views come at the "
+                        "end)" if not complete else ")")
             elif "does not exist" in msg and whose in ("the run's", "the file's"):
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))})"
             elif not complete:
-                msg += (" (the sweep is not complete: finish it with --resume; the points and point_quality views "
-                        "come at the end)")
+                msg += (" (the sweep is not complete: finish it with --resume; the points, point_threats and "
+                        "point_quality views come at the end)")
             raise InputError(msg, field="SQL") from None
         if cur is None or cur.description is None:
             return [], []
