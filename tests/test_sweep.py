@@ -711,7 +711,7 @@ def test_a_query_is_one_statement_and_names_tables_the_sweep_lacks(swept, tmp_pa
     # a name the sweep has no table of: its tables listed; a column it lacks: DuckDB's candidates
     r = _cli("query", str(out), "select * from trakcs")
     assert r.returncode == 2 and "(the sweep's tables here: outcomes, events, track_quality, points, " \
-        "point_quality)" in r.stderr, r.stderr
+        "point_threats, point_quality)" in r.stderr, r.stderr
     r = _cli("query", str(out), "select * from tracks")  # a labels sweep: no multi-target tracks
     assert r.returncode == 2 and "no rows of tracks" in r.stderr and "tracking.association gnn" in r.stderr
     r = _cli("query", str(out), "select gospa from point_quality")
