@@ -1020,3 +1020,14 @@ def test_each_threats_p_intercept_at_each_point_is_a_view_with_its_interval(swep
     _, share = dataset.query(out, "select point, threat, avg((outcome = 'intercepted')::int) from outcomes "
                                   "group by all order by all")
     assert [(p, t, pytest.approx(v)) for p, t, v in share] == [(r[0], r[2], r[3]) for r in rows]
+
+
+def test_points_hold_every_interval_the_report_shows(swept):
+    """The report showed intervals of the interceptors fired, the assets hit and the value lost
+    that points.parquet and `sweep --json` did not have."""
+    out, _ = swept
+    t = pq.read_table(out / "points.parquet").to_pydict()
+    for p in (0, 1):
+        s = json.loads((out / "summaries" / f"point={p}.json").read_text())
+        for k in ("mean_leakers", "mean_interceptors_fired", "mean_assets_hit", "mean_value_lost"):
+            assert [t[k + "_lo"][p], t[k + "_hi"][p]] == s[k + "_ci95"], k

@@ -55,7 +55,8 @@ _NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "point_quali
           "report.html"}
 #: Headline numbers of summary.json copied into points.parquet.
 HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
-            "mean_interceptors_at_boosters", "mean_interceptors_at_false_tracks", "mean_assets_hit", "mean_value_lost")
+            "mean_interceptors_fired_ci95", "mean_interceptors_at_boosters", "mean_interceptors_at_false_tracks",
+            "mean_assets_hit", "mean_assets_hit_ci95", "mean_value_lost", "mean_value_lost_ci95")
 
 
 def digest(data) -> str:
