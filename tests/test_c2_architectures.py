@@ -680,3 +680,16 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
     a, b = compare(w, ["independent", "independent"], runs=4, seed=3)
     mean, lo, hi = b.leakers_difference
     assert mean == 0.0 and lo == -hi and hi > 0.5 and (b.raids_fewer_leakers, b.raids_more_leakers) == (0, 0)
+
+
+def test_compare_json_of_one_run_is_strict_json():
+    """One run has no interval: `compare --json` wrote NaN (no JSON value) in every ci95 and in
+    the paired differences; null now, as a figure that does not apply."""
+    from test_cli import cli, strict_json
+
+    r = cli("compare", "patriot-turkey-2013", "--runs", "1", "--architectures", "independent,integrated", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = strict_json(r.stdout)
+    second = doc["architectures"][1]
+    assert second["leakers_per_raid"]["ci95"] == [None, None]
+    assert second["paired"]["leakers_difference"]["ci95"] == [None, None]

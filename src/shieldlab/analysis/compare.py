@@ -75,8 +75,11 @@ class ArchitectureResult:
     raids_more_leakers: int = 0
 
     def as_dict(self) -> dict:
+        def r4(x):  # JSON has no NaN: one run has no interval, and a figure that does not apply is null
+            return round(float(x), 4) if np.isfinite(x) else None
+
         def m(v):
-            return {"mean": round(v[0], 4), "ci95": [round(v[1], 4), round(v[2], 4)]}
+            return {"mean": r4(v[0]), "ci95": [r4(v[1]), r4(v[2])]}
         paired = None if self.against is None else {
             "against": self.against, "leakers_difference": m(self.leakers_difference),
             "interceptors_difference": m(self.interceptors_difference),
@@ -88,9 +91,9 @@ class ArchitectureResult:
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
                 else round(self.first_engagement_s, 1),
                 "p_no_leaker": round(self.p_no_leaker, 4),
-                "p_no_leaker_ci95": [round(v, 4) for v in self.p_no_leaker_ci95],
+                "p_no_leaker_ci95": [r4(v) for v in self.p_no_leaker_ci95],
                 "assets_hit_per_raid": m(self.assets_hit), "value_lost_per_raid": m(self.value_lost),
-                "track_share": {k: round(v, 4) for k, v in self.track_share.items()},
+                "track_share": {k: r4(v) for k, v in self.track_share.items()},
                 "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()},
                 "p_leak_ci95": {k: [round(v, 4) for v in iv] for k, iv in self.p_leak_ci95.items()},
                 "paired": paired}
