@@ -1031,3 +1031,20 @@ def test_points_hold_every_interval_the_report_shows(swept):
         s = json.loads((out / "summaries" / f"point={p}.json").read_text())
         for k in ("mean_leakers", "mean_interceptors_fired", "mean_assets_hit", "mean_value_lost"):
             assert [t[k + "_lo"][p], t[k + "_hi"][p]] == s[k + "_ci95"], k
+
+
+def test_the_code_digest_leaves_out_only_modules_that_make_no_chunk_numbers():
+    """Any change to the package, the command line's wording too, made a stopped sweep
+    unresumable.  The digest leaves out the modules that only draw or print (each one a file
+    of the package), and the modules that make a chunk's numbers load none of them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(dataset.__file__).resolve().parents[1]
+    assert all((root / f).is_file() for f in dataset.PRESENTATION)
+    names = ["shieldlab." + f[:-3].replace("/", ".") for f in dataset.PRESENTATION]
+    code = ("import sys; import shieldlab.engine.sweep, shieldlab.engine.distribute, shieldlab.engine.montecarlo, "
+            f"shieldlab.io.dataset; print(sorted(m for m in sys.modules if m in {names!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -65,18 +65,26 @@ def digest(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: Modules of the package that draw or print what the chunks hold and make none of their
+#: numbers: a change to them leaves a stopped sweep's chunks good (the command line, the
+#: reports' pages and maps).  Everything else counts.
+PRESENTATION = ("cli.py", "io/report.py", "io/sweep_report.py", "io/air_report.py", "io/shelling_report.py",
+                "analysis/maps.py")
+
+
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """SHA-256 of the code and data the numbers come from: every module and data file of the
-    installed shieldlab package (by path and contents) and NumPy's and Numba's versions.  A
-    stopped sweep resumes only under the same: chunks made by other code would not be the
-    same numbers."""
+    installed shieldlab package (by path and contents) but the :data:`PRESENTATION` ones, and
+    NumPy's and Numba's versions.  A stopped sweep resumes only under the same: chunks made
+    by other code would not be the same numbers."""
     import numba
 
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(repr((np.__version__, numba.__version__)).encode())
     for f in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                    and p.suffix not in (".pyc", ".md")):  # modules, presets, catalogue, tables (.npz)
+                    and p.suffix not in (".pyc", ".md")  # modules, presets, catalogue, tables (.npz)
+                    and p.relative_to(root).as_posix() not in PRESENTATION):
         h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
@@ -126,8 +134,7 @@ class Sweep:
             mine = {k: v for k, v in manifest.items() if k not in same}
             theirs = {k: v for k, v in old.items() if k not in same}
             labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
-                      "code_sha256": "shieldlab code or data (any change to the installed package counts: its "
-                                     "chunks might not match this version's)",
+                      "code_sha256": "shieldlab code or data (its chunks might not match this version's)",
                       "settings": "--set values", "runs": "--runs", "seed": "--seed",
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
                                f"{manifest.get('chunk')!r})"}
