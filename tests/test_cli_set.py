@@ -191,3 +191,14 @@ def test_validate_json_says_invalid_on_stdout_too():
     assert doc["valid"] is False and doc["scenario"] == PRESET and doc["set"] == {"sites.hama.lat": 95}
     assert doc["errors"] == [{"field": "--set sites.hama.lat=95: sites.hama.lat",
                               "message": "Input should be less than or equal to 90 (got 95)"}]
+
+
+def test_validate_json_of_a_refused_nan_is_strict_json():
+    """`validate --set doctrine.salvo=.nan --json` echoed the value as NaN, no JSON value: a
+    script's parser failed on the verdict.  The value is given as typed."""
+    from test_cli import strict_json
+
+    r = cli("validate", PRESET, "--set", "doctrine.salvo=.nan", "--json")
+    assert r.returncode == 2
+    doc = strict_json(r.stdout)
+    assert doc["valid"] is False and doc["set"] == {"doctrine.salvo": ".nan"}

@@ -977,7 +977,7 @@ def test_points_that_came_out_alike_are_named_under_the_table():
     never fires more than two rounds a raid, and the table's rows came in identical pairs
     without a word.  The points alike in every figure of their summaries are named, with what
     differs between them; points that differ are not."""
-    from shieldlab.cli import _alike_points
+    from shieldlab.io.sweep_report import alike_points as _alike_points
 
     def row(point, salvo, rounds, leakers, p_kahraman):
         return {"point": point, "set": {"doctrine_salvo": salvo, "batteries_0_rounds": rounds},
@@ -989,6 +989,12 @@ def test_points_that_came_out_alike_are_named_under_the_table():
     assert _alike_points(rows, fields) == ("alike in every figure of their summaries: points 0, 1 "
                                            "(batteries[0].rounds = 1, 16): what differs between them changed "
                                            "nothing in these runs")
+    manifest = {"scenario": "x", "runs": 16, "seed": 1, "settings": [
+        {"field": f, "column": c, "values": sorted({r["set"][c] for r in rows})} for c, f in fields.items()]}
+    from shieldlab.io import sweep_report as R
+
+    assert "Alike in every figure of their summaries: points 0, 1 (batteries[0].rounds = 1, 16)" in R.build(manifest,
+                                                                                                          rows)
     rows[1]["per_threat"][0]["p_intercept"] = 0.56  # one threat's figure apart: not alike
     assert _alike_points(rows, fields) is None
 

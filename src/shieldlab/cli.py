@@ -1543,7 +1543,9 @@ def compare(
     if len(results) > 1:
         _print_line(f"vs {results[0].architecture}: the raids are the same in every column, so each raid's "
                     "difference is the C2's; the mean of those differences and its Student t interval, which "
-                    "excludes 0 where the runs tell the architectures apart")
+                    "excludes 0 where the runs tell the architectures apart (where every raid came out alike, the "
+                    "exact bound of a capped count instead: a raid that did differ could differ by a whole raid's "
+                    "leakers, so no raid differing gives a wider interval than one raid differing by one)")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)
@@ -1653,45 +1655,17 @@ def sweep(
         _print_line("GOSPA is scored in different ways at these points, so its column is not one measure: under "
                     "tracking.association labels against the threats, under gnn against every object in the air, "
                     "spent boosters and false tracks too (each point's summary.json: track_quality_method)")
-    alike = _alike_points(rows, {s.column: s.field for s in parsed})
+    from shieldlab.io.sweep_report import alike_points
+
+    alike = alike_points(rows, {s.column: s.field for s in parsed})
     if alike:
         _print_line(alike)
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range)  ·  took {elapsed:.1f} s  ·  wrote {out_dir} "
                 f"(charts: "
                 f"{out_dir}/report.html) "
-                f"(per threat: shieldlab query {out_dir} \"select point, threat, avg((outcome = 'intercepted')::int) "
-                f"from outcomes group by all order by all\")")
-
-
-def _alike_points(rows: list[dict], fields: dict[str, str]) -> str | None:
-    """A line naming the sweep's points that came out alike in every figure of its summary
-    (leakers, interceptors, assets hit, each threat's P(intercept) and interceptors, the track
-    quality), and the settings that differ between them: a swept value that changed nothing
-    in these runs (a battery's rounds beyond what it ever fires) read as a finding; None
-    where every point differs (``fields``: each swept column's field as given)."""
-    from shieldlab.io.dataset import HEADLINE
-    from shieldlab.io.sweep_report import shown
-
-    def fingerprint(r: dict) -> str:
-        per = [(t.get("threat"), t.get("p_intercept"), t.get("mean_interceptors")) for t in r.get("per_threat") or []]
-        return json.dumps([[r.get(k) for k in HEADLINE], per, r.get("track_quality") or {}], sort_keys=True,
-                          default=str)
-
-    groups: dict[str, list[dict]] = {}
-    for r in rows:
-        groups.setdefault(fingerprint(r), []).append(r)
-    said = []
-    for g in groups.values():
-        if len(g) < 2:
-            continue
-        moved = [c for c in fields if len({json.dumps(r["set"][c], default=str) for r in g}) > 1]
-        said.append(f"points {', '.join(str(r['point']) for r in g)} ("
-                    + "; ".join(f"{fields[c]} = {', '.join(str(shown(r['set'][c])) for r in g)}" for c in moved) + ")")
-    if not said:
-        return None
-    return ("alike in every figure of their summaries: " + "; ".join(said)
-            + ": what differs between them changed nothing in these runs")
+                f"(per threat: shieldlab query {out_dir} \"select point, threat, p_intercept, p_intercept_lo, "
+                f"p_intercept_hi from point_threats order by all\")")
 
 
 def _sql_plain(v, as_json: bool):
@@ -2764,7 +2738,8 @@ def validate(scenario: str = typer.Argument(..., help="scenario YAML file or pre
     except InputError as e:
         if as_json:  # a script reads the verdict on stdout either way; the lines still go to stderr
             try:  # the settings as given, as a valid scenario's JSON has them (a --set that is no setting: none)
-                given = {st.field: st.values[0] for st in _one_value_settings(settings)}
+                given = {st.field: st.values[0] if not isinstance(st.values[0], float) or math.isfinite(st.values[0])
+                         else st.typed(st.values[0]) for st in _one_value_settings(settings)}  # (JSON has no NaN)
             except InputError:
                 given = {}
             sys.stdout.write(json.dumps({"scenario": scenario, **({"set": given} if given else {}), "valid": False,

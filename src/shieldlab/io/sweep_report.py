@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 
 import numpy as np
 
@@ -69,6 +70,35 @@ def _interval(row: dict, key: str) -> tuple[float, float] | None:
     if not ci or ci[0] is None or ci[1] is None:
         return None
     return float(ci[0]), float(ci[1])
+
+
+def alike_points(rows: list[dict], fields: dict[str, str]) -> str | None:
+    """A line naming the sweep's points that came out alike in every figure of its summary
+    (leakers, interceptors, assets hit, each threat's P(intercept) and interceptors, the track
+    quality), and the settings that differ between them: a swept value that changed nothing
+    in these runs (a battery's rounds beyond what it ever fires) read as a finding; None
+    where every point differs (``fields``: each swept column's field as given)."""
+    from shieldlab.io.dataset import HEADLINE
+
+    def fingerprint(r: dict) -> str:
+        per = [(t.get("threat"), t.get("p_intercept"), t.get("mean_interceptors")) for t in r.get("per_threat") or []]
+        return json.dumps([[r.get(k) for k in HEADLINE], per, r.get("track_quality") or {}], sort_keys=True,
+                          default=str)
+
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(fingerprint(r), []).append(r)
+    said = []
+    for g in groups.values():
+        if len(g) < 2:
+            continue
+        moved = [c for c in fields if len({json.dumps(r["set"][c], default=str) for r in g}) > 1]
+        said.append(f"points {', '.join(str(r['point']) for r in g)} ("
+                    + "; ".join(f"{fields[c]} = {', '.join(str(shown(r['set'][c])) for r in g)}" for c in moved) + ")")
+    if not said:
+        return None
+    return ("alike in every figure of their summaries: " + "; ".join(said)
+            + ": what differs between them changed nothing in these runs")
 
 
 def _named(setting: dict) -> str:
@@ -150,6 +180,9 @@ def build(manifest: dict, rows: list[dict]) -> str:
                     [[s["field"], s["column"], ", ".join(shown(v) for v in s["values"])] for s in settings]),
              "<p class='meta'>Every point runs the same raids (the same seed): differences between points are "
              "the swept values', not the dice's.</p>", "<h2>Each point</h2>"]
+    alike = alike_points(rows, {s["column"]: str(s.get("field") or s["column"]) for s in settings})
+    if alike:  # (as under the command's table: a swept value that changed nothing is no finding)
+        parts.append(f"<p class='meta'>{html.escape(alike[0].upper() + alike[1:])}.</p>")
 
     def cell(r, key, ci_key, digits=2):
         v = r.get(key)
