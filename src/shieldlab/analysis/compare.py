@@ -20,7 +20,9 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
 * against the first architecture (``against``), raid by raid: the paired differences of the
   leakers and of the interceptors fired (``leakers_difference``, ``interceptors_difference``:
   mean and 95 % Student t interval of the per-raid differences, which is much narrower than
-  the two columns' own intervals when most raids come out the same), and how many raids had
+  the two columns' own intervals when most raids come out the same; where every raid came out
+  alike, the exact bound of a bounded mean, :func:`shieldlab.stats.mean_interval`'s, the
+  difference bounded by the raid's threats and the batteries' rounds), and how many raids had
   fewer or more leakers (``raids_fewer_leakers``, ``raids_more_leakers``).  The raids are the
   same in every column, so a difference is the C2's, and its interval says whether the runs
   can tell it from none.
