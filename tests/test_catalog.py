@@ -534,3 +534,15 @@ def test_an_interceptors_burn_is_shorter_than_the_fans_flight():
             Interceptor.model_validate({**entry, **bad})
         assert e.value.errors()[0]["loc"] == (field,)
     assert Interceptor.model_validate({**entry, "burn_time_s": 600.0}).burn_time_s == 600.0
+
+
+def test_a_negative_cross_section_has_no_detection_range():
+    """detection_range_km(-1) warned in NumPy and returned nan: refused, naming the argument."""
+    from shieldlab.errors import InputError
+
+    spec = catalog.get_sensor("an-tpy-2")
+    assert spec.detection_range_km(spec.ref_rcs_m2) == pytest.approx(spec.max_range_km)
+    assert spec.detection_range_km(0.0) == 0.0
+    with pytest.raises(InputError) as e:
+        spec.detection_range_km(-1.0)
+    assert e.value.field == "rcs_m2"

@@ -447,8 +447,14 @@ class Sensor(_Record):
         return self.az_fov_deg / self.faces if self.faces else 0.0
 
     def detection_range_km(self, rcs_m2: np.ndarray | float) -> np.ndarray:
-        """Pd = 0.5 range against ``rcs_m2`` (any shape), radar equation R ∝ RCS**(1/4) [km]."""
-        return self.max_range_km * (np.asarray(rcs_m2, dtype=float) / self.ref_rcs_m2) ** 0.25
+        """Pd = 0.5 range against ``rcs_m2`` [m²] (any shape, >= 0), radar equation R ∝ RCS**(1/4)
+        [km]; a negative cross-section is refused (it gave NumPy's warning and nan)."""
+        rcs = np.asarray(rcs_m2, dtype=float)
+        if np.any(rcs < 0.0):
+            from shieldlab.errors import InputError
+
+            raise InputError(f"must be >= 0 m², got {np.nanmin(rcs):g}", field="rcs_m2")
+        return self.max_range_km * (rcs / self.ref_rcs_m2) ** 0.25
 
 
 class OrbitElements(NamedTuple):
