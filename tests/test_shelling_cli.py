@@ -221,3 +221,25 @@ def test_the_shelling_table_is_read_whole_in_a_terminal_of_100_columns():
     for whole in ("mortar-3-oct", "mortar-at-the-border", "tpq-36-akcakale", "P(estimate on true side)"):
         assert whole in text, whole
     assert len([ln for ln in text.splitlines() if ln.startswith("│")]) == len(HEAD) - 1  # a row per figure
+
+
+def test_the_shelling_overview_has_a_scale_bar_of_true_length():
+    """The overview map had no measure of distance (its close-ups carry km axes)."""
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab.io.shelling_report import _scale_bar
+
+    fig, ax = plt.subplots()
+    length = _scale_bar(ax, 38.844, 39.058, 36.624, 36.795)
+    assert length == 2.0  # a round length near a quarter of the 19 km wide map, at most
+    (line,) = ax.lines
+    (x0, x1), _ = line.get_data()
+    km = (x1 - x0) * 111.32 * math.cos(math.radians(0.5 * (36.624 + 36.795)))
+    assert km == pytest.approx(length, rel=1e-9)
+    assert [t.get_text() for t in ax.texts] == ["2 km"]
+    plt.close(fig)
