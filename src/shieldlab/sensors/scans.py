@@ -62,14 +62,15 @@ from shieldlab.sensors.signature import Signature
 FALSE_ALARM_MODES = ("confirmed", "raw")
 
 
-def resolution_cells(spec, mask_rad: float = -math.pi / 2) -> float:
-    """Resolution cells a search frame of ``spec`` examines (module docstring): from the
-    catalogue's lowest elevation, or the site's mask ``mask_rad`` where that is higher (the
-    frame searches nothing below it, and :func:`scan_reports` places its false alarms above it)."""
+def resolution_cells(spec, el_floor: float | None = None) -> float:
+    """Resolution cells a search frame of ``spec`` examines (module docstring): from
+    ``el_floor`` [rad] up, a placed radar's :attr:`~shieldlab.sensors.radar.Radar.el_floor`
+    (the frame searches nothing below it, and :func:`scan_reports` places its false alarms
+    above it), or the catalogue's lowest elevation where None."""
     spread = math.sqrt(2.0 * REF_SNR)
     d_r = spec.sigma_range_m * spread
     beam = spec.sigma_angle_mrad * 1e-3 * spread
-    el_lo = max(math.radians(spec.el_min_deg), mask_rad)
+    el_lo = math.radians(spec.el_min_deg) if el_floor is None else el_floor
     el_hi = math.radians(spec.el_max_deg)
     omega = math.radians(spec.az_fov_deg) * max(math.sin(el_hi) - math.sin(el_lo), 0.0)
     return spec.max_range_km * 1e3 / d_r * omega / beam**2
@@ -77,17 +78,17 @@ def resolution_cells(spec, mask_rad: float = -math.pi / 2) -> float:
 
 def radar_false_alarm_rate(radar: Radar, false_alarms: str | float = "confirmed") -> float:
     """:func:`false_alarm_rate` of a placed radar: its frame above its site's elevation mask."""
-    return false_alarm_rate(radar.spec, false_alarms, radar.elevation_mask)
+    return false_alarm_rate(radar.spec, false_alarms, radar.el_floor)
 
 
-def false_alarm_rate(spec, false_alarms: str | float = "confirmed", mask_rad: float = -math.pi / 2) -> float:
+def false_alarm_rate(spec, false_alarms: str | float = "confirmed", el_floor: float | None = None) -> float:
     """Mean false alarms per search frame: ``"confirmed"`` (``cells · Pfa²``), ``"raw"``
-    (``cells · Pfa``), the cells above the elevation mask ``mask_rad`` (:func:`resolution_cells`),
-    or a number (itself, >= 0)."""
+    (``cells · Pfa``), the cells above ``el_floor`` (:func:`resolution_cells`), or a number
+    (itself, >= 0)."""
     if isinstance(false_alarms, str):
         if false_alarms not in FALSE_ALARM_MODES:
             raise ValueError(f"false_alarms must be one of {FALSE_ALARM_MODES} or a number, not {false_alarms!r}")
-        raw = resolution_cells(spec, mask_rad) * spec.pfa
+        raw = resolution_cells(spec, el_floor) * spec.pfa
         return raw if false_alarms == "raw" else raw * spec.pfa
     rate = float(false_alarms)
     if not (rate >= 0.0 and math.isfinite(rate)):
