@@ -688,10 +688,10 @@ def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, 
     shoot again, not why it never shot."""
     reason, detail = _col(events, "reason"), events["detail"]
     shots: dict[tuple[int, str], float] = {}  # (run, battery) -> its first shot's time
-    t = events.get("t_s")
+    t = events["t_s"]
     for i in np.flatnonzero(mask & (events["kind"] == "fire")):
         by = (int(events["run"][i]), _s(events["actor"][i]))
-        shots[by] = min(shots.get(by, np.inf), float(t[i]) if t is not None else -np.inf)
+        shots[by] = min(shots.get(by, np.inf), float(t[i]))
     seen: dict[tuple[str, str, str], set] = {}
     after: dict[tuple[str, str, str], set] = {}
     for i in np.flatnonzero(mask & np.isin(events["kind"], ("no-fire", "hold"))):
@@ -699,7 +699,7 @@ def _reason_counts(events: dict, mask: np.ndarray) -> list[tuple[str, str, str, 
         bat, run = _s(events["actor"][i]) or "—", int(events["run"][i])
         key = (_s(events["kind"][i]), bat, why)
         seen.setdefault(key, set()).add(run)
-        if shots.get((run, bat), np.inf) <= (float(t[i]) if t is not None else np.inf):
+        if shots.get((run, bat), np.inf) <= float(t[i]):
             after.setdefault(key, set()).add(run)
     rows = [(k, b, r, len(runs), len(after.get((k, b, r), ()))) for (k, b, r), runs in seen.items()]
     return sorted(rows, key=lambda x: (-x[3], x[0], x[1], x[2]))
