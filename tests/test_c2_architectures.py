@@ -682,6 +682,27 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
     assert mean == 0.0 and lo == -hi and hi > 0.5 and (b.raids_fewer_leakers, b.raids_more_leakers) == (0, 0)
 
 
+def test_compare_steers_and_flies_the_threats_once(monkeypatch):
+    """C2 changes nothing the threats fly: compare steered and flew them once per architecture,
+    and the command once more before it (to name a --set that put an aim out of reach).  Now one
+    set of nominal flights serves every column, and the columns are those of the runs apart
+    (the test above)."""
+    from shieldlab.engine import chain
+
+    flown = []
+    real = chain.fly_threats
+    monkeypatch.setattr(chain, "fly_threats", lambda world, *a, **k: flown.append(world) or real(world, *a, **k))
+    w = _world("independent")
+    compare(w, ["independent", "coordinated", "integrated"], runs=2, seed=1)
+    assert len(flown) == 1
+    given = preflight(w, 2, can_store=False)
+    flown.clear()
+    ind, coo = compare(w, ["independent", "coordinated"], runs=2, seed=1, flights=given)
+    assert flown == []
+    apart = simulate(_world("coordinated"), runs=2, seed=1)
+    assert coo.interceptors[0] == apart.outcomes["interceptors_fired"].sum() / 2
+
+
 def test_compare_json_of_one_run_is_strict_json():
     """One run has no interval: `compare --json` wrote NaN (no JSON value) in every ci95 and in
     the paired differences; null now, as a figure that does not apply."""

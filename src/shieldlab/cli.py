@@ -1478,11 +1478,11 @@ def compare(
     from shieldlab.engine.chain import preflight
 
     # every threat steered first (as run does), its error named by the --set that caused it
-    _named_by_settings(scenario, parsed, world, lambda w: preflight(w, runs, can_store=False))
+    flights = _named_by_settings(scenario, parsed, world, lambda w: preflight(w, runs, can_store=False))
     t0 = time.perf_counter()
     with _progress(len(names) * runs, enabled=not (quiet or as_json)) as progress:
         # one bar over every architecture's runs
-        results = run_compare(world, names, runs, seed, progress=None if progress is None else
+        results = run_compare(world, names, runs, seed, flights=flights, progress=None if progress is None else
                               (lambda arch, n: progress(names.index(arch) * runs + n)))
     elapsed = time.perf_counter() - t0
     head = _with_set({"scenario": world.scenario.name}, parsed, world)

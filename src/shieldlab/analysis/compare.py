@@ -38,7 +38,7 @@ import numpy as np
 
 from shieldlab.c2.network import INTEGRATED
 from shieldlab.c2.records import REASONS
-from shieldlab.engine.chain import preflight
+from shieldlab.engine.chain import Flights, preflight
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.io.results import before_destroyed, earliest_by_object, first_detection
 from shieldlab.scenario.compile import compile_world
@@ -193,14 +193,18 @@ def _pair(iv) -> tuple[float, float]:
 
 
 def compare(world, architectures, runs: int, seed: int,
-            progress: Callable[[str, int], None] | None = None) -> list[ArchitectureResult]:
+            progress: Callable[[str, int], None] | None = None,
+            flights: Flights | None = None) -> list[ArchitectureResult]:
     """Run ``world`` under each of ``architectures`` for the same ``runs`` and ``seed``; each
-    after the first is paired with the first, raid by raid (module docstring)."""
+    after the first is paired with the first, raid by raid (module docstring).  ``flights``:
+    ``world``'s nominal flights where the caller has flown them
+    (:func:`~shieldlab.engine.chain.preflight`); the architectures share one set either way,
+    since C2 changes nothing the threats fly."""
     out = []
     first: _Tally | None = None
     for arch in architectures:
         w = compile_world(with_architecture(world.scenario, arch, source=world.source), source=world.source)
-        flights = preflight(w, runs, can_store=False)
+        flights = preflight(w, runs, can_store=False, flights=flights)
         tally = _Tally(w, runs)
         simulate(w, runs=runs, seed=seed, flights=flights, on_chunk=tally,
                  progress=None if progress is None else functools.partial(progress, arch))

@@ -366,19 +366,23 @@ def require_threats(world) -> None:
                          field="threats")
 
 
-def preflight(world, runs: int, stored: bool = False, false_alarms=None, can_store: bool = True) -> Flights:
+def preflight(world, runs: int, stored: bool = False, false_alarms=None, can_store: bool = True,
+              flights: Flights | None = None) -> Flights:
     """Every check a simulation of ``runs`` runs would hit, before it starts: steering of every
     threat to its aim point, a simulated time long enough for the flights, and the memory
     the run needs (``stored``: its tables go to a chunk store, see
     :func:`estimate_memory_bytes`; ``false_alarms``: the tracks command's setting, see
     :func:`chunk_bytes`; ``can_store`` False: the command has no chunk store to offer, as
     ``tracks`` and ``compare``); raises :class:`~shieldlab.errors.InputError` naming the field.
+    ``flights``: the nominal flights already flown for a world of the same threats and time
+    (the same scenario under another C2 architecture): not steered and flown again.
     Returns the nominal flights, for :func:`~shieldlab.engine.montecarlo.simulate`."""
     if runs < 1:
         raise InputError(f"must be at least 1, not {runs}", field="--runs")
     require_threats(world)
     _check_false_alarm_rates(world, false_alarms)
-    flights = fly_threats(world)
+    if flights is None:
+        flights = fly_threats(world)
     need = estimate_memory_bytes(world, runs, flights, stored, false_alarms)
     hint = None
     short = _short_of_memory(need) is not None
