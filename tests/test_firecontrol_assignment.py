@@ -101,3 +101,47 @@ def test_an_assignment_named_without_a_solver_is_refused_not_run_greedy(monkeypa
     monkeypatch.setattr(fight, "fire_controls", auction)
     with pytest.raises(ValueError, match="no assignment solver for 'auction'"):
         run_chunk(w, preflight(w, 2), 0, 2, np.random.SeedSequence(5))
+
+
+def test_a_new_assignment_solver_is_one_entry_in_the_solvers(monkeypatch):
+    """The seam a newcomer swaps: a function of an AssignmentProblem returning an Assignment,
+    registered in c2.assignment.SOLVERS (and named where the doctrine and the schema list the
+    names), runs in fire control with nothing else changed.  One that gives threats to the
+    battery listed first only is obeyed (the other battery, which exact fires too, never
+    fires), and one that plans nothing fires nothing and says why."""
+    import dataclasses
+
+    from shieldlab.c2 import assignment
+    from shieldlab.c2 import doctrine as doctrine_module
+    from shieldlab.engine import fight
+
+    calls = []
+
+    def first_battery(problem):
+        calls.append(problem.pk.shape)
+        x = np.zeros(problem.pk.shape, np.int64)
+        for t in np.flatnonzero(problem.feasible[0])[:int(problem.rounds[0])].tolist():
+            x[0, t] = 1
+        return assignment._result(problem, x, "first", 0.0, optimal=False)
+
+    def nothing(problem):
+        return assignment._result(problem, np.zeros(problem.pk.shape, np.int64), "none", 0.0, optimal=False)
+
+    monkeypatch.setattr(doctrine_module, "ASSIGNMENTS", (*doctrine_module.ASSIGNMENTS, "first", "none"))
+    monkeypatch.setitem(assignment.SOLVERS, "first", first_battery)
+    monkeypatch.setitem(assignment.SOLVERS, "none", nothing)
+    w = compile_world(parse(yaml.safe_load(SCN.format(assignment="greedy")), "two-assets"))
+    real = fight.fire_controls
+    chosen = {"name": "first"}
+
+    def named(world, view, doctrine, *a, **k):  # the doctrine as the new name would compile it
+        return real(world, view, dataclasses.replace(doctrine, assignment=chosen["name"]), *a, **k)
+
+    monkeypatch.setattr(fight, "fire_controls", named)
+    first = run_chunk(w, preflight(w, RUNS), 0, RUNS, np.random.SeedSequence(5))
+    # (exact fires both batteries here: the first test of this file)
+    assert calls and set(first.engagements.battery.tolist()) == {0}
+    chosen["name"] = "none"
+    idle = run_chunk(w, preflight(w, RUNS), 0, RUNS, np.random.SeedSequence(5))
+    assert idle.engagements.run.size == 0
+    assert (idle.decisions.reason == REASONS.index("kept-for-higher-value")).any()

@@ -427,6 +427,24 @@ def test_tracker_two_sensors_both_contribute(arc):
     assert both.n_hits[0, -1] == da.t.size + db.t.size
 
 
+@pytest.mark.parametrize("filt", ["ekf", "ukf", "imm"])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_tracker_never_reads_the_truth_its_reports_carry(arc, filt, compiled):
+    """The reports carry the truth (``truth_pos``) for scoring; the tracker works from the
+    measurements alone: with that truth scrambled (shuffled across scans and runs, moved
+    1,000 km, or NaN) every filter, compiled or not, gives the same tracks to the bit."""
+    tt, X = arc
+    d = detections(tt, X, np.arange(0.0, 121.0, 2.0), 6, seed=41)
+    rng = np.random.default_rng(0)
+    tp = np.array(d.truth_pos)
+    scrambled = [rng.permutation(tp.reshape(-1, 3)).reshape(tp.shape), tp + 1e6, np.full_like(tp, np.nan)]
+    base = track([d], "sys", filter=filt, compiled=compiled)
+    for t in scrambled:
+        other = track([dataclasses.replace(d, truth_pos=t)], "sys", filter=filt, compiled=compiled)
+        for f in ("x", "P", "n_hits", "confirm_time", "q"):
+            np.testing.assert_array_equal(getattr(other, f), getattr(base, f), err_msg=f)
+
+
 def test_tracker_ballistic_not_overconfident(arc):
     """In ballistic flight the adapted q is above the (zero) true process noise: the
     run-averaged NEES after 100 updates must not exceed the 95 % χ² upper bound."""

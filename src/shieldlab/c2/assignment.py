@@ -104,6 +104,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -376,6 +377,16 @@ def solve_exact(problem: AssignmentProblem, *, max_patterns: int = DEFAULT_MAX_P
     return Assignment(**{**out.__dict__, "bound": bound, "gap": gap})
 
 
+
+def solve_exact_or_greedy(problem: AssignmentProblem) -> Assignment:
+    """:func:`solve_exact`, or :func:`solve_greedy` where the problem needs more patterns than
+    the exact solver enumerates (``doctrine.assignment: exact`` in fire control)."""
+    try:
+        return solve_exact(problem)
+    except ValueError:
+        return solve_greedy(problem)
+
+
 # --------------------------------------------------------------------------------------- greedy
 
 
@@ -480,3 +491,14 @@ def brute_force(problem: AssignmentProblem, *, max_plans: int = 2_000_000) -> As
     best = int(np.argmax(v))
     x = np.stack([row_sets[b][idx[best, b]] for b in range(B)])
     return _result(problem, x, "brute-force", t0, optimal=True, message=f"{n_plans:,} plans enumerated")
+
+
+#: The weapon-target assignment solvers fire control calls by ``doctrine.assignment``'s name
+#: (:meth:`shieldlab.c2.firecontrol.FireControl._assign`): a function of an
+#: :class:`AssignmentProblem` returning an :class:`Assignment`.  A new solver is one entry
+#: here, its name in :data:`shieldlab.c2.doctrine.ASSIGNMENTS` and a ``Literal`` value of the
+#: scenario's ``doctrine.assignment``.
+SOLVERS: dict[str, Callable[[AssignmentProblem], Assignment]] = {
+    "greedy": solve_greedy,
+    "exact": solve_exact_or_greedy,
+}

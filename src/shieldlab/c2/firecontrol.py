@@ -66,7 +66,7 @@ import shapely
 
 from shieldlab import earth
 from shieldlab.c2 import threat_eval
-from shieldlab.c2.assignment import AssignmentProblem, solve_exact, solve_greedy
+from shieldlab.c2.assignment import SOLVERS, AssignmentProblem
 from shieldlab.c2.doctrine import Doctrine
 from shieldlab.c2.records import REASONS, Decisions, Option, Salvo, key_array
 from shieldlab.c2.track_numbers import GATE_PROBABILITY
@@ -657,16 +657,10 @@ class FireControl:
             problem = AssignmentProblem(value=np.maximum(self.stake[c, threats], floor), pk=pk, rounds=rounds,
                                         max_salvo=np.array([b.salvo for b in self.bats]), max_shooters=1,
                                         feasible=feasible)
-            plan = None
-            if self.doc.assignment not in ("exact", "greedy"):  # a name with no solver here: not greedy unsaid
-                raise ValueError(f"no assignment solver for {self.doc.assignment!r} in FireControl._assign")
-            if self.doc.assignment == "exact":
-                try:
-                    plan = solve_exact(problem)
-                except ValueError:  # too many patterns for the exact solver: the fast one
-                    plan = None
-            if plan is None:
-                plan = solve_greedy(problem)
+            solve = SOLVERS.get(self.doc.assignment)
+            if solve is None:  # a name with no solver: refused, not run greedy unsaid
+                raise ValueError(f"no assignment solver for {self.doc.assignment!r} in c2.assignment.SOLVERS")
+            plan = solve(problem)
             for t, n in enumerate(due):
                 b = np.flatnonzero(plan.x[:, t])
                 if b.size == 0:
