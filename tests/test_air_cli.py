@@ -251,6 +251,31 @@ def test_validate_notes_a_flight_of_the_policing_side(tmp_path):
     assert f"note: {tree['flights'][0]['name']} flies for " in r.stdout and "the policing side" in r.stdout
 
 
+def test_a_patrol_abroad_or_on_the_ground_is_noted_by_validate_and_run(tmp_path):
+    """A patrol station over Syria was accepted without a word (its F-16 fired from inside
+    Syria under pursuit: own-airspace, which holds at the border only a fighter that starts
+    inside), as was a station without alt_m (the patrol flew at 0 m); validate and run say
+    both, naming the field, and the run goes on.  The station as given says nothing."""
+    tree = yaml.safe_load(AIR)
+    quiet = cli("validate", _written(tmp_path / "fine.yaml", tree))
+    assert quiet.returncode == 0 and "air_policing" not in quiet.stdout
+    tree["sites"]["cap"] = {"lat": 35.60, "lon": 36.30}
+    p = _written(tmp_path / "abroad.yaml", tree)
+    r = cli("validate", p)
+    assert r.returncode == 0, r.stderr
+    assert ("note: air_policing.patrols[0].site (cap) lies outside Turkey's airspace, over Syria: its fighters "
+            "start abroad, and pursuit: own-airspace holds") in r.stdout
+    assert "note: air_policing.patrols[0].site (cap) is at 0 m: the station's alt_m is the patrol height" in r.stdout
+    run = cli("run", p, "--runs", "1")
+    assert run.returncode == 0 and run.stderr.count("note: air_policing.patrols[0].site (cap)") == 2
+    assert "note:" not in cli("run", p, "--runs", "1", "-q").stderr
+
+
+def _written(path, tree) -> str:
+    path.write_text(yaml.safe_dump(tree))
+    return str(path)
+
+
 def test_claims_of_a_crossing_need_an_airspace(tmp_path):
     text = AIR.split("air_policing:")[0].replace(
         "side: Russia", "side: Russia\n    claims: [{by: someone, time_inside_s: 17}]")

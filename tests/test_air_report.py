@@ -47,7 +47,7 @@ def test_an_interval_of_negative_numbers_reads_without_a_dash_between_minuses():
 
 
 def test_the_run_map_frames_the_flights_and_the_radars_that_reported_them(monkeypatch):
-    """kalibr-caspian-2015: Armavir and Gabala (Russia's early-warning radars) report none of the
+    """kalibr-caspian-2015: Armavir (Russia's early-warning radar) reports none of the
     cruise missiles, and the map was drawn out to Armavir at 45 N, the raid in its lower left
     corner; the frame now holds the flights and the radars that reported one, no more."""
     world = shieldlab.load_world("kalibr-caspian-2015")

@@ -1139,6 +1139,9 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     if out_dir is not None:
         check_out_dir(out_dir, force=force)
     _compile_note("simulate", quiet)
+    if not quiet:
+        for note in _policing_notes(world):  # what validate notes; the run goes on
+            _err().print(note, markup=False, highlight=False)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else _print_line(note)
@@ -3080,6 +3083,7 @@ def _air_and_shelling_notes(world, info: dict) -> list[str]:
         whom = "only the ballistic threats" if world.threats else "nothing here"
         notes.append(f"note: batteries engage ballistic threats only, so {whom}: the flights (aircraft, cruise "
                      "missiles) are engaged by air_policing's fighters alone")
+    notes += _policing_notes(world)
     ap = world.scenario.air_policing
     if ap is not None:
         own = ap.side or ap.country
@@ -3091,6 +3095,39 @@ def _air_and_shelling_notes(world, info: dict) -> list[str]:
         if m["radars"] and not any(r["range_km"] <= r["reach_km"] and r["in_sector"] for r in m["radars"]):
             notes.append(f"note: no weapon-locating radar reaches fire mission {m['mission']}'s weapon "
                          f"({_radars_text(m['radars'])}): nothing locates it")
+    return notes
+
+
+#: Below this height [m above the ellipsoid] a patrol's station reads as one given no height.
+LOW_PATROL_M = 300.0
+
+
+def _policing_notes(world) -> list[str]:
+    """Notes on air policing's fighters that validate but may not be what a user meant: a base
+    or a patrol station outside the policed airspace (its fighters start abroad, and
+    ``pursuit: own-airspace`` holds only a fighter that starts inside), and a patrol station
+    with no height (a site's ``alt_m`` is the patrol height; 0 unless given)."""
+    pol = world.policing
+    if pol is None or not world.flights:
+        return []
+    import shapely
+
+    from shieldlab.engine.air import air_territory, country_at
+
+    terr = air_territory(world)
+    notes = []
+    for group, units in (("bases", pol.bases), ("patrols", pol.patrols)):
+        for i, u in enumerate(units):
+            where = f"air_policing.{group}[{i}].site ({u.name})"
+            lat, lon = u.site.lat_deg, u.site.lon_deg
+            if terr is not None and not shapely.contains_xy(terr.lonlat, lon, lat):
+                over = str(country_at(lat, lon)) or "the sea"
+                notes.append(f"note: {where} lies outside {pol.country}'s airspace, over {over}: its fighters start "
+                             f"abroad" + (", and pursuit: own-airspace holds at the border only a fighter that "
+                                          "starts inside" if pol.pursuit == "own-airspace" else ""))
+            if group == "patrols" and u.site.alt < LOW_PATROL_M:
+                notes.append(f"note: {where} is at {u.site.alt:,.0f} m: the station's alt_m is the patrol "
+                             "height (give it, e.g. alt_m: 6000)")
     return notes
 
 
