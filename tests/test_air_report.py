@@ -227,3 +227,32 @@ def test_the_run_maps_radar_outlines_are_where_the_sensor_sees_the_lowest_flier(
     la2, lo2 = shieldlab.earth.destination(rd.lat, rd.lon, shieldlab.earth.initial_bearing(rd.lat, rd.lon, la[on],
                                                                                            lo[on]), d[on] + 5e3)
     assert not radar_covers(rd, la2, lo2, 20.0, 1e3 * r_km).any()
+
+
+def test_the_crossing_close_up_holds_the_kill_and_the_maps_a_scale(monkeypatch):
+    """turkey-airspace-2015: the Su-24M's close-up framed the crossing and the release point but
+    not the hit, ~5 km west, so its star and legend entry were off the map; both air maps had
+    axes in degrees and no measure of distance; and the overview marked the Su-30's start
+    (a named site) but not the Su-24M's (a point), its flights told apart by colour alone."""
+    world = shieldlab.load_world("turkey-airspace-2015")
+    res = simulate_air(world, runs=1, seed=1)
+    figs = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        ax = fig.axes[0]
+        figs.append((ax.get_xlim(), ax.get_ylim(), [(ln.get_marker(), ln.get_xydata()) for ln in ax.lines],
+                     [t.get_text() for t in ax.texts], ax.get_title()))
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    close = [f for f in figs if f[4].startswith("su-24-24-nov: crossing")]
+    assert len(close) == 1
+    (x0, x1), (y0, y1), lines, texts, _ = close[0]
+    stars = [xy for marker, xy in lines if marker == "*"]
+    assert len(stars) == 1 and x0 <= stars[0][0, 0] <= x1 and y0 <= stars[0][0, 1] <= y1
+    for (x0, x1), (y0, y1), lines, texts, title in figs:
+        assert any(t.endswith(" km") for t in texts), title  # the scale bar's label
+    overview = figs[0][3]
+    assert "su-24-24-nov" in overview and "hmeimim (su-30-3-oct)" in overview

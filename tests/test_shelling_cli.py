@@ -232,10 +232,10 @@ def test_the_shelling_overview_has_a_scale_bar_of_true_length():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from shieldlab.io.shelling_report import _scale_bar
+    from shieldlab.io.report import scale_bar
 
     fig, ax = plt.subplots()
-    length = _scale_bar(ax, 38.844, 39.058, 36.624, 36.795)
+    length = scale_bar(ax, 38.844, 39.058, 36.624, 36.795)
     assert length == 2.0  # a round length near a quarter of the 19 km wide map, at most
     (line,) = ax.lines
     (x0, x1), _ = line.get_data()

@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_format, utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, scale_bar, set_meta
 
 __all__ = ["build"]
 
@@ -140,19 +140,29 @@ def _overview(world, res, run: int, rows: dict) -> str:
     # where the fliers come from and go to, where the scenario names the places (a route's first
     # and last waypoints: a cruise missile's launch and target, an aircraft's base and turn-back):
     # kalibr-caspian-2015's ships and its eleven targets had no mark
+    # A route's start given as a point, not a site, is marked too, with its entry's name, and a
+    # named start that one entry alone flies from says which (turkey-airspace-2015's two
+    # incidents were told apart by their fates' colours alone)
     ends: dict[str, tuple[float, float, str]] = {}
+    starters: dict[str, set[str]] = {}
     for f in world.flights:
-        route = world.scenario.flights[f.entry].route
+        entry = world.scenario.flights[f.entry]
+        route = entry.route
         for end, wp, lat_, lon_ in (("route start", route[0], f.route_lat[0], f.route_lon[0]),
                                     ("route end", route[-1], f.route_lat[-1], f.route_lon[-1])):
+            if end == "route start":
+                wp = wp if isinstance(wp, str) else entry.name
+                starters.setdefault(wp, set()).add(entry.name)
             if isinstance(wp, str):
                 ends.setdefault(wp, (math.degrees(lon_), math.degrees(lat_), end))
     for wp, (lo_, la_, end) in ends.items():
+        who = starters.get(wp, set()) - {wp}
+        label = f"{wp} ({next(iter(who))})" if end == "route start" and len(who) == 1 else wp
         start = end == "route start"  # (a cruise missile's launch, an aircraft's base)
         seen.setdefault(end, ax.plot(lo_, la_, "^" if start else "o", ms=7 if start else 6,
                                      mfc="#1d2128" if start else "none", mec="#1d2128", mew=1.2, ls="none",
                                      zorder=6)[0])
-        named.append((wp, lo_, la_, "#1d2128"))
+        named.append((label, lo_, la_, "#1d2128"))
     pol = world.policing
     if pol is not None:
         for b in list(pol.patrols) + list(pol.bases):
@@ -184,6 +194,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
     if off_map:  # (a radar that reported nothing in this run does not frame the map)
         circles += f"; off the map: {', '.join(off_map)}"
     ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10, wrap=True)
+    scale_bar(ax, *ax.get_xlim(), *ax.get_ylim())
     fig.tight_layout()
     # the page widened by what the legend still runs past its edge (its labels' widths vary)
     over = (leg.get_window_extent(fig.canvas.get_renderer()).x1 - fig.bbox.x1) / fig.dpi  # type: ignore[attr-defined]
@@ -244,9 +255,14 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     near = (p.t >= t_in - 20.0) & (p.t <= t_out + 20.0)
     lats, lons = np.degrees(p.lat[m, near]), np.degrees(p.lon[m, near])
     rp = er.policing[m]
+    hit = None  # the flier's place at the hit: shot down, it belongs in the picture
     if rp is not None and rp.shots and rp.pf is not None:  # the shot belongs in the picture: where it left
         la, lo, _ = earth.ecef_to_geodetic(np.asarray(rp.shooter_at(rp.shots[-1].time), float)[None])
         lats, lons = np.append(lats, np.degrees(la)), np.append(lons, np.degrees(lo))
+        if rp.shots[-1].killed:
+            kk = min(int(np.searchsorted(p.t, rp.shots[-1].hit_time)), p.t.size - 1)
+            hit = math.degrees(p.lon[m, kk]), math.degrees(p.lat[m, kk])
+            lats, lons = np.append(lats, hit[1]), np.append(lons, hit[0])
     lon0, lon1, lat0, lat1 = crossing_frame(lats, lons)
     fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
@@ -276,12 +292,11 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
         ax.plot(np.degrees(lo), np.degrees(la), color=_colour("fighter"), lw=1.4, label=f"{s.fighter} course")
         ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), ">", color=_colour("fighter"), ms=8,
                 label=f"weapon released {_utc(epoch, s.time)[11:]}")
-        if s.killed:
-            kk = min(int(np.searchsorted(p.t, s.hit_time)), p.t.size - 1)
-            ax.plot(math.degrees(p.lon[m, kk]), math.degrees(p.lat[m, kk]), "*", color="#1d2128", ms=12,
-                    label=f"hit {_utc(epoch, s.hit_time)[11:]}")
+        if hit is not None:
+            ax.plot(*hit, "*", color="#1d2128", ms=12, label=f"hit {_utc(epoch, s.hit_time)[11:]}")
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
+    scale_bar(ax, lon0, lon1, lat0, lat1)
     ax.legend(*in_frame(ax), loc="best", fontsize=7.5, framealpha=0.9)
     ax.set_title(f"{er.names[m]}: crossing at {_utc(epoch, float(row['entry_s']))} UTC, "
                  f"{float(row['time_inside_s']):.1f} s inside", fontsize=10)

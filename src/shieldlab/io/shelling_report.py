@@ -16,7 +16,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, scale_bar, set_meta
 from shieldlab.io.shelling_tables import HEAD, nees_note, not_located_lines, rows
 
 __all__ = ["build", "appended"]
@@ -35,23 +35,6 @@ def _border(ax, terr, label: str | None) -> None:
         lines += [ax.plot(*hole.xy, color="#2e86c1", lw=1.0, zorder=4)[0] for hole in g.interiors]
     if label is not None and lines:
         (in_frame(ax, lines, [""] * len(lines))[0] or lines)[0].set_label(label)
-
-
-def _scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float:
-    """A bar of a round number of km at the lower right of a map in degrees, labelled; returns
-    its length [km].  (The close-ups carry km axes; the overview had no measure of distance.)"""
-    lat = 0.5 * (lat0 + lat1)
-    km_per_deg = 111.32 * math.cos(math.radians(lat))
-    width_km = (lon1 - lon0) * km_per_deg
-    step = 10 ** math.floor(math.log10(width_km / 5.0))
-    length = max(n * step for n in (1, 2, 5) if n * step <= width_km / 4.0)
-    x1 = lon1 - 0.04 * (lon1 - lon0)
-    x0 = x1 - length / km_per_deg
-    y = lat0 + 0.05 * (lat1 - lat0)
-    ax.plot([x0, x1], [y, y], color="#1d2128", lw=2.5, solid_capstyle="butt", zorder=8)
-    ax.annotate(f"{length:g} km", (0.5 * (x0 + x1), y), xytext=(0, 4), textcoords="offset points", ha="center",
-                va="bottom", fontsize=8, color="#1d2128", path_effects=_HALO, zorder=8)
-    return float(length)
 
 
 def _overview(world, res) -> str:
@@ -103,7 +86,7 @@ def _overview(world, res) -> str:
                     path_effects=_HALO, zorder=7)
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
-    _scale_bar(ax, lon0, lon1, lat0, lat1)
+    scale_bar(ax, lon0, lon1, lat0, lat1)
     ax.legend(*in_frame(ax), loc="upper left", fontsize=7.5, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: weapons, aim points and weapon-locating radars", fontsize=10)
     fig.tight_layout()
