@@ -703,6 +703,35 @@ def test_compare_steers_and_flies_the_threats_once(monkeypatch):
     assert coo.interceptors[0] == apart.outcomes["interceptors_fired"].sum() / 2
 
 
+def test_compare_counts_every_interceptor_and_the_boosters_shot_under_gnn():
+    """Under tracking.association gnn a fused picture takes spent boosters for warheads:
+    compare counted only the interceptors at threats (run counts the false tracks' too), had
+    no row for the boosters' and the false tracks' shares, and read a salvo at a booster or
+    a false track (threat -1) as one at the last threat, in the wasted rounds and the time to
+    first engagement.  Now its figures are run's, and those two come from the salvos at
+    warheads only."""
+    from shieldlab.engine import montecarlo
+    from shieldlab.engine.sweep import parse_setting, with_settings
+
+    _, _, w = with_settings("nato-russia-2011", [parse_setting("tracking.association=gnn")])
+    (res,) = compare(w, ["coordinated"], runs=2, seed=1)
+    chunks = []
+    s = montecarlo.simulate(w, runs=2, seed=1, on_chunk=chunks.append).summary
+    assert res.interceptors[0] == pytest.approx(s["mean_interceptors_fired"])
+    assert res.at_boosters[0] == pytest.approx(s["mean_interceptors_at_boosters"]) and res.at_boosters[0] > 0
+    assert res.at_false_tracks[0] == pytest.approx(s["mean_interceptors_at_false_tracks"])
+    js = res.as_dict()
+    assert js["interceptors_at_boosters_per_raid"]["mean"] == pytest.approx(res.at_boosters[0])
+    first = {}
+    for ch in chunks:
+        e = ch.engagements
+        for r, n, t in zip(e.run.tolist(), e.threat.tolist(), e.launch_time.tolist()):
+            if n >= 0:
+                first[(ch.first_run + r, n)] = min(t, first.get((ch.first_run + r, n), np.inf))
+    delays = [t - w.threats[n].launch_time for (_, n), t in first.items()]
+    assert res.first_engagement_s == pytest.approx(np.mean(delays))
+
+
 def test_compare_json_of_one_run_is_strict_json():
     """One run has no interval: `compare --json` wrote NaN (no JSON value) in every ci95 and in
     the paired differences; null now, as a figure that does not apply."""

@@ -1529,6 +1529,10 @@ def compare(
     if len(results) > 1:
         t.add_row(f"interceptors vs {results[0].architecture}",
                   *[signed(r.interceptors_difference) for r in results])
+    # under gnn: what fused tracks of spent boosters and false alarms cost (the interceptors above count them)
+    for label, of in (("of them at spent boosters", "at_boosters"), ("of them at false tracks", "at_false_tracks")):
+        if any(getattr(r, of)[0] > 0 for r in results):
+            t.add_row(label, *[ci(getattr(r, of)) for r in results])
     t.add_row("wasted interceptors", *[ci(r.wasted) for r in results])
     t.add_row("threats between sectors",
               *[ci(r.between_sectors) if r.architecture == "sectoral" else "—" for r in results])
@@ -1548,7 +1552,8 @@ def compare(
                     "difference is the C2's; the mean of those differences and its Student t interval, which "
                     "excludes 0 where the runs tell the architectures apart (where every raid came out alike, the "
                     "exact bound of a capped count instead: a raid that did differ could differ by a whole raid's "
-                    "leakers, so no raid differing gives a wider interval than one raid differing by one)")
+                    "leakers, or by every battery's rounds for the interceptors, so no raid differing gives a wider "
+                    "interval than one raid differing by one)")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)

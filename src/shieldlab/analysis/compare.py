@@ -5,12 +5,14 @@ For each architecture (:mod:`shieldlab.c2.network`) the scenario is recompiled w
 paths and the sensors draw the same noise in every architecture (each run's streams are
 its own), so the differences are the C2's.  Per architecture, per raid (run):
 
-* ``leakers``: threats that landed; ``interceptors``: interceptors fired (means, 95 %
-  Student t intervals);
-* ``wasted``: interceptors whose threat another salvo had already destroyed by their
+* ``leakers``: threats that landed; ``interceptors``: interceptors fired, every one (means,
+  95 % Student t intervals), as ``run`` counts them; of those, where fire control engaged
+  tracks of reports without labels (``tracking.association: gnn``), ``at_boosters`` (at a
+  spent booster taken for a warhead) and ``at_false_tracks`` (at a track of false alarms);
+* ``wasted``: interceptors at a warhead that another salvo had already destroyed by their
   planned intercept time (a double shot that nobody called off, or a shot on a stale track);
 * ``first_engagement_s``: from a threat's launch to the launch of the first interceptor at
-  it (mean over the threats engaged);
+  its warhead (mean over the threats engaged);
 * ``between_sectors``: threats nobody engaged because every battery left them to another
   node's sector (``outside-sector`` for every battery);
 * ``p_leak``: per threat, the share of raids in which it leaked (``p_leak_ci95``, as
@@ -57,6 +59,8 @@ class ArchitectureResult:
     leakers: tuple[float, float, float]  # mean, lo, hi
     interceptors: tuple[float, float, float]
     wasted: tuple[float, float, float]
+    at_boosters: tuple[float, float, float]
+    at_false_tracks: tuple[float, float, float]
     between_sectors: tuple[float, float, float]
     first_engagement_s: float  # mean over the threats engaged; nan if none
     p_no_leaker: float
@@ -88,6 +92,8 @@ class ArchitectureResult:
             "raids_fewer_leakers": self.raids_fewer_leakers, "raids_more_leakers": self.raids_more_leakers}
         return {"architecture": self.architecture, "runs": self.runs, "leakers_per_raid": m(self.leakers),
                 "interceptors_per_raid": m(self.interceptors), "wasted_interceptors_per_raid": m(self.wasted),
+                "interceptors_at_boosters_per_raid": m(self.at_boosters),
+                "interceptors_at_false_tracks_per_raid": m(self.at_false_tracks),
                 # null where no node has a sector to leave a threat between: not a zero
                 "between_sectors_per_raid": m(self.between_sectors) if self.architecture == "sectoral" else None,
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
@@ -112,6 +118,8 @@ class _Tally:
         self.worth = np.array([float(a.value) for a in world.assets] + [0.0])  # [-1]: no asset
         self.leak_by_threat = np.zeros(len(world.threats))
         self.fired = np.zeros(runs)
+        self.at_boosters = np.zeros(runs)
+        self.at_false = np.zeros(runs)
         self.wasted = np.zeros(runs)
         self.between = np.zeros(runs)
         self.delay: list[float] = []
@@ -131,15 +139,24 @@ class _Tally:
         self.hit[runs] = (o.asset_hit >= 0).sum(axis=1)
         self.lost[runs] = self.worth[o.asset_hit].sum(axis=1)
         self.leak_by_threat += o.leaked.sum(axis=0)
-        self.fired[runs] = o.interceptors.sum(axis=1)
+        # every interceptor: the threats' (their boosters' among them) and the false tracks'
+        false = e.owner(N) < 0
+        self.at_false[runs] = np.bincount(e.run[false], e.rounds[false], minlength=C)
+        self.fired[runs] = o.interceptors.sum(axis=1) + self.at_false[runs]
+        self.at_boosters[runs] = o.interceptors_at_booster.sum(axis=1)
+        # below, the salvos at a warhead only (threat -1: at a booster or a false track, which
+        # read the last threat's column)
+        at = e.threat >= 0
+        run, threat, t_int, t_launch = e.run[at], e.threat[at], e.intercept_time[at], e.launch_time[at]
+        killed, rounds = e.killed[at], e.rounds[at]
         # interceptors that arrived after another salvo had destroyed their threat
         kill_t = np.full((C, N), np.inf)
-        np.minimum.at(kill_t, (e.run[e.killed], e.threat[e.killed]), e.intercept_time[e.killed])
-        late = e.intercept_time > kill_t[e.run, e.threat]
-        np.add.at(self.wasted, r0 + e.run[late], e.rounds[late])
+        np.minimum.at(kill_t, (run[killed], threat[killed]), t_int[killed])
+        late = t_int > kill_t[run, threat]
+        np.add.at(self.wasted, r0 + run[late], rounds[late])
         # from launch to the first interceptor's launch
         first = np.full((C, N), np.inf)
-        np.minimum.at(first, (e.run, e.threat), e.launch_time)
+        np.minimum.at(first, (run, threat), t_launch)
         launch = np.array([t.launch_time for t in w.threats])
         ok = np.isfinite(first)
         self.delay += list((first - launch[None, :])[ok])
@@ -227,7 +244,8 @@ def compare(world, architectures, runs: int, seed: int,
                           raids_fewer_leakers=int((d_leak < 0).sum()), raids_more_leakers=int((d_leak > 0).sum()))
         out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))), interceptors=mi(tally.fired),
-            wasted=mi(tally.wasted), between_sectors=mi(tally.between),
+            wasted=mi(tally.wasted), at_boosters=mi(tally.at_boosters), at_false_tracks=mi(tally.at_false),
+            between_sectors=mi(tally.between),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
             p_no_leaker_ci95=_pair(wilson_interval(int(np.sum(tally.leak == 0)), runs)),
