@@ -370,6 +370,50 @@ def test_the_running_mean_band_is_the_summarys_at_every_n_alike_runs_too(monkeyp
     assert [ls for ls, _, _ in lines] == ["-"] and not bands[0][0][0] and bands[0][0][1:].all()
 
 
+def test_a_few_runs_chart_holds_its_band_whole_and_counts_runs_in_whole_numbers(monkeypatch):
+    """Four alike runs: the band ran past the top of the frame (cut as the first runs of a long
+    run are), the runs axis had ticks at 1.5 and 2.5, the legend named a 'mean so far' line
+    that was not drawn, and sat on the band."""
+    figs = []
+    orig = report._png
+
+    def keep(fig, **kw):
+        ax = fig.axes[0]
+        figs.append((ax.get_ylim(), list(ax.get_xticks()), fig.legends, ax.get_legend(),
+                     [c.get_paths()[0].vertices for c in ax.collections]))
+        return orig(fig, **kw)
+
+    monkeypatch.setattr(report, "_png", keep)
+    report._running_mean(np.array([2.0, 2, 2, 2]), "leakers", "#e74c3c", 6)
+    (y0, y1), ticks, legends, inside, bands = figs[0]
+    assert max(v[:, 1].max() for v in bands) <= y1
+    assert all(float(t) == int(t) for t in ticks)
+    assert inside is None and len(legends) == 1
+    labels = [t.get_text() for t in legends[0].get_texts()]
+    assert "mean so far" not in labels and "95 % interval" in labels
+
+
+def test_the_timeline_says_what_its_marks_mean(raid, monkeypatch):
+    """The engagement timeline drew salvos, kills and misses without a legend (the ground map
+    had one), over an axis of 'time after the epoch' without the epoch."""
+    w, res, ch, doc = raid
+    axes = []
+    orig = report._png
+
+    def keep(fig, **kw):
+        axes.append(fig.axes[0])
+        return orig(fig, **kw)
+
+    monkeypatch.setattr(report, "_png", keep)
+    from shieldlab.io.scene import threat_rows
+
+    report._timeline(w, ch, 0, threat_rows(w, ch, 0))
+    ax = axes[-1]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "a salvo: launch to intercept" in labels and ({"kill", "miss"} & set(labels))
+    assert f"{w.scenario.epoch:%Y-%m-%d %H:%M} UTC" in ax.get_xlabel()
+
+
 def test_the_report_is_the_same_bytes_for_the_same_run(raid):
     """Same scenario and seed, same files: the report carries no clock time."""
     w, res, ch, doc = raid

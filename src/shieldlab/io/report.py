@@ -295,6 +295,7 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
     """The mean of ``values`` over the first n runs against n, with its 95 % Student t band
     cut at 0 and ``upper`` (as the summary's): how the estimate settles as runs are added."""
     # scipy.special's quantile, as shieldlab.stats (importing scipy.stats takes ~0.7 s)
+    from matplotlib.ticker import MaxNLocator
     from scipy.special import stdtrit
 
     from shieldlab.stats import clopper_pearson_interval
@@ -317,21 +318,25 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
         band[alike, 1] = (mean - mean * u)[alike]
         band[alike, 2] = (mean + (upper - mean) * u)[alike]
     banded = spread | (alike & np.isfinite(upper))
-    fig, ax = plt.subplots(figsize=(5.2, 3.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(5.2, 3.4), layout="constrained")
     ax.fill_between(n, band[:, 1], band[:, 2], where=banded, color=colour, alpha=0.25, lw=0,
                     label="95 % interval")
-    ax.plot(n, np.where(spread | np.roll(spread, -1), mean, np.nan), color=colour, lw=1.5, label="mean so far")
+    ax.plot(n, np.where(spread | np.roll(spread, -1), mean, np.nan), color=colour, lw=1.5,
+            label="mean so far" if spread.any() else None)  # (no entry for a line not drawn)
     if (~spread).sum() > 1:  # (the first run alone has no interval either: joined to the rest)
         ax.plot(n, np.where(spread, np.nan, mean), color=colour, lw=1.5, ls=":",
                 label=("runs all alike so far: the exact bound of a capped count" if np.isfinite(upper)
                        else "runs all alike so far: no interval yet"))
     ax.set_xlabel("runs")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # (a few runs had ticks at 1.5, 2.5)
     ax.set_ylabel(ylabel)
     # the axis for the settled part: the first few runs' wide bands are cut at the frame
-    settled = band[min(4, len(band) - 1):]
+    # (where there are more runs than those few: four runs' bands were cut whole)
+    settled = band[min(4, len(band) - 1):] if len(band) > 8 else band
     top = float(np.nanmax(settled[:, 1:])) if np.isfinite(settled[:, 1:]).any() else float(mean.max())
-    ax.set_ylim(0.0, max(1.15 * top, 0.1))
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(0.0, max(1.05 * top, 0.1))
+    # below the plot: inside, it sat on the band it names
+    fig.legend(frameon=False, fontsize=8, loc="outside lower center", ncols=2)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -371,18 +376,25 @@ def _timeline(world, chunk, c: int, rows) -> str:
         ax.annotate(r.outcome, (t0, i + 0.19), xytext=(3, 0), textcoords="offset points", fontsize=7, va="top",
                     color="#334")
     owner = eng.owner(len(rows))  # the threat whose complex each salvo went at, -1: a false track
+    legend: dict = {}  # what the marks mean (the ground map says it; the timeline did not)
     for e in np.flatnonzero(eng.run == c):
         n = int(owner[e])
         y = n if 0 <= n < len(rows) else -1
         if y < 0:
             continue
         t0, t1 = float(eng.launch_time[e]), float(eng.intercept_time[e])
-        ax.plot([t0, t1], [y - 0.28, y - 0.28], color="#5dade2", lw=2)
-        marker, ink, _ = _SHOT_ENDS[_shot_end(eng, int(e), len(rows))]
-        ax.plot([t1], [y - 0.28], marker=marker, color=ink, ms=8)
+        legend.setdefault("a salvo: launch to intercept",
+                          ax.plot([t0, t1], [y - 0.28, y - 0.28], color="#5dade2", lw=2)[0])
+        marker, ink, label = _SHOT_ENDS[_shot_end(eng, int(e), len(rows))]
+        legend.setdefault(label, ax.plot([t1], [y - 0.28], marker=marker, color=ink, ms=8, ls="none")[0])
     ax.set_yticks(range(len(rows)), [r.name for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"time after the epoch [s] (run {chunk.first_run + c})")
+    epoch = world.scenario.epoch
+    ax.set_xlabel(f"seconds after the scenario's epoch, {epoch:%Y-%m-%d %H:%M} UTC (run {chunk.first_run + c}; "
+                  "a bar: a threat's flight, from launch)")
+    if legend:
+        ax.legend(legend.values(), legend.keys(), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
