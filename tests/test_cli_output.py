@@ -341,6 +341,13 @@ def test_explain_tells_the_threats_story(tiny, capsys, wide):
     assert "scud [/]: timeline of run 2" in capsys.readouterr().out
 
 
+def test_explain_of_one_run_says_one_run(tiny, capsys, wide):
+    """--runs 1 printed "over 1 runs"."""
+    assert main(["run", str(tiny), "--runs", "1", "--explain", "scud [/]"]) == 0
+    text = capsys.readouterr().out
+    assert "over 1 run: intercepted" in text and "over 1 runs" not in text
+
+
 def test_explain_unknown_threat_lists_the_names(tiny, capsys, no_simulation):
     assert main(["run", str(tiny), "--runs", "4", "--explain", "nope"]) == 2
     line = _error_line(capsys.readouterr().err)

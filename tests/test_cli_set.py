@@ -85,8 +85,9 @@ def test_tracks_and_validate_take_settings_too(tmp_path):
     (["--set", "doctrine.salvo=1e400"], "--set doctrine.salvo=1e400: doctrine.salvo"),
     (["--set", 'tracking.min_speed_ms="300"'], '--set tracking.min_speed_ms="300": tracking.min_speed_ms'),
     (["--set", 'sensing.false_alarms="20"'], "not '20' (write a number without quotes)"),
-    (["--set", "batteries[9].rounds=4"], "--set: batteries[9].rounds: the scenario has no batteries[9]"),
-    (["--set", "batteries[0].rounds[0]=4"], "--set: batteries[0].rounds[0]: batteries[0].rounds is not a list"),
+    (["--set", "batteries[9].rounds=4"],
+     f"preset {PRESET}: --set batteries[9].rounds=4: the scenario has no batteries[9] (it has 6 items there)"),
+    (["--set", "batteries[0].rounds[0]=4"], "--set batteries[0].rounds[0]=4: batteries[0].rounds is not a list"),
     (["--set", "doctrine.salvo"], "--set: 'doctrine.salvo': give FIELD=VALUE"),
     # a list was read as four values ("one value here, not 4"), or as one given twice
     (["--set", "nodes[0].sector=[[40,20],[41,21],[40,22]]"], "--set takes single values"),

@@ -805,7 +805,7 @@ def _print_explain(name: str, summary: dict, ev: dict, oc: dict, scene_run: int 
     counts = Counter(str(x) for x in oc["outcome"][rows])
     line = ", ".join(f"{k} {counts.get(k, 0)} ({counts.get(k, 0) / runs:.0%})"
                      for k in ("intercepted", "leaked", "airborne"))
-    _print_line(f"over {runs} runs: {line}")
+    _print_line(f"over {_plural(runs, 'run')}: {line}")
     fired = oc["interceptors_fired"][rows]
     _print_line(f"interceptors fired at it: {int(fired.sum())} in all, in {int((fired > 0).sum())} of {runs} runs")
     if "intercepted_by" in oc:

@@ -137,17 +137,20 @@ def apply(raw: dict, setting: Setting, value) -> dict:
     out = copy.deepcopy(raw)
     node: object = out
     shown = ""
+    # (the errors' field: the setting as typed, where the value is one of its own)
+    named = f"--set {setting.field}=" + (setting.typed(value) if any(v is value for v in setting.values)
+                                         else as_written(value))
     in_item = True  # node is the top level or a list's item: its keys are the schema's
     for step, nxt in zip(setting.path, setting.path[1:] + (None,)):
         shown += f"[{step}]" if isinstance(step, int) else (f".{step}" if shown else step)
         last = nxt is None
         if isinstance(step, int):
             if not isinstance(node, list) and node is not None:
-                raise InputError(f"{setting.field}: {shown[:shown.rindex('[')]} is not a list", field="--set")
+                raise InputError(f"{shown[:shown.rindex('[')]} is not a list", field=named)
             if not isinstance(node, list) or step >= len(node):
                 n = len(node) if isinstance(node, list) else 0
-                raise InputError(f"{setting.field}: the scenario has no {shown} (it has {n} item(s) there)",
-                                 field="--set")
+                raise InputError(f"the scenario has no {shown} (it has {n} item{'' if n == 1 else 's'} there)",
+                                 field=named)
             if last:
                 node[step] = value
             else:
@@ -155,13 +158,13 @@ def apply(raw: dict, setting: Setting, value) -> dict:
                 in_item = True
             continue
         if not isinstance(node, dict):
-            raise InputError(f"{setting.field}: {shown.rsplit('.', 1)[0] or shown} is not a mapping", field="--set")
+            raise InputError(f"{shown.rsplit('.', 1)[0] or shown} is not a mapping", field=named)
         if last:
             node[step] = value
         else:
             if node.get(step) is None:  # (a list made here is empty: its item is then missing)
                 if not in_item:
-                    raise InputError(f"{setting.field}: the scenario has no {shown}", field="--set")
+                    raise InputError(f"the scenario has no {shown}", field=named)
                 node[step] = [] if isinstance(nxt, int) else {}
             node = node[step]
             in_item = False
@@ -287,7 +290,10 @@ def _compiled(source: str, raw: dict, settings: list[Setting], combo: tuple):
     """The scenario ``raw`` with ``settings`` set to ``combo``: ``(the mapping, its label, the
     validated scenario, its world)``; an error names the ``--set`` values (the label), unless
     the scenario as written is refused for the same reasons: then it is the scenario's own."""
-    data = applied(raw, settings, combo)
+    try:
+        data = applied(raw, settings, combo)
+    except InputError as e:  # (apply names the setting; the file is named here)
+        raise InputError(e.message, field=e.field, source=source) from None
     label = ", ".join(f"{s.field}={as_written(v)}" for s, v in zip(settings, combo, strict=True))
     typed = ", ".join(f"{s.field}={s.typed(v)}" for s, v in zip(settings, combo, strict=True))
     try:
