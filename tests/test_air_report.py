@@ -256,3 +256,35 @@ def test_the_crossing_close_up_holds_the_kill_and_the_maps_a_scale(monkeypatch):
         assert any(t.endswith(" km") for t in texts), title  # the scale bar's label
     overview = figs[0][3]
     assert "su-24-24-nov" in overview and "hmeimim (su-30-3-oct)" in overview
+
+
+def test_a_closer_map_shows_where_the_radars_reported_the_fliers(monkeypatch):
+    """kalibr-caspian-2015: on the whole map the 26 routes converge over the report dots and
+    hide them (where the radars saw the missiles is the scenario's question); a second map
+    frames the reports, their dots over thinner routes.  turkey-airspace-2015's overview is
+    close enough already: no second map there."""
+    frames = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        ax = fig.axes[0]
+        dots = [ln for ln in ax.lines if ln.get_marker() == "."]
+        routes = [ln for ln in ax.lines if ln.get_marker() in ("None", "", None) and ln.get_linestyle() == "-"
+                  and len(ln.get_xdata()) > 50]  # (the flown paths: solid, many points; not the outlines)
+        frames.append((ax.get_title(), ax.get_xlim(), ax.get_ylim(), dots, routes))
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    world = shieldlab.load_world("kalibr-caspian-2015")
+    air_report.build(world, simulate_air(world, runs=1, seed=1), 0)
+    assert len(frames) == 2 and "where the radars reported the fliers" in frames[1][0]
+    (wide, wx, wy, _, _), (_, cx, cy, dots, routes) = frames
+    assert (cx[1] - cx[0]) * (cy[1] - cy[0]) <= (wx[1] - wx[0]) * (wy[1] - wy[0]) / 5.0
+    assert dots and routes and min(d.get_zorder() for d in dots) > max(r.get_zorder() for r in routes)
+    for d in dots:  # every report inside the closer frame
+        x, y = d.get_xdata(), d.get_ydata()
+        assert (x >= cx[0]).all() and (x <= cx[1]).all() and (y >= cy[0]).all() and (y <= cy[1]).all()
+    frames.clear()
+    world = shieldlab.load_world("turkey-airspace-2015")
+    air_report.build(world, simulate_air(world, runs=1, seed=1), 0)
+    assert not any("where the radars reported" in f[0] for f in frames)

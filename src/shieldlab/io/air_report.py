@@ -54,27 +54,78 @@ def _figsize(lon0, lon1, lat0, lat1, width: float = 9.5):
     return (width, float(np.clip(width * map_aspect(lon0, lon1, lat0, lat1), 3.5, 9.0)) + 0.8)
 
 
-def _overview(world, res, run: int, rows: dict) -> str:
-    """Every flier of the scene's run over the ground, where each radar reported it, the radars with
-    their range against the smallest flier, the fighters."""
-    from matplotlib.lines import Line2D
+def report_points(world, res, rows: dict) -> dict[str, np.ndarray]:
+    """Per sensor, the true positions (P, 3) [ECEF m] at which it reported a flier of the scene's
+    run, each flier's until it left the air (a kill ends it: the truth flies on past it); only
+    sensors with a report."""
+    out = {}
+    for s in world.sensors:
+        pts = [d.truth_pos[0, m][d.detected[0, m] & (d.t <= float(rows[name]["end_s"]))]
+               for er in res.scene for d in er.detections if d.sensor == s.radar.name
+               for m, name in enumerate(er.names)]
+        pts = [p for p in pts if p.size]
+        if pts:
+            out[s.radar.name] = np.concatenate(pts)
+    return out
 
-    from shieldlab.analysis import maps
 
+def where_reported_frame(world, res, rows: dict, overview) -> tuple[float, float, float, float] | None:
+    """(lon0, lon1, lat0, lat1) [deg] of a map of where the radars reported the fliers: their
+    report points, the route ends named by a site inside that box, the reporting radars; None
+    where nothing was reported, or where that box is more than a fifth of the overview's
+    ``(lon0, lon1, lat0, lat1)`` (the overview shows it well enough: turkey-airspace-2015's
+    is a third, and its close-up only hid the paths' fates under the dots)."""
+    pts = report_points(world, res, rows)
+    if not pts:
+        return None
+    la, lo, _ = earth.ecef_to_geodetic(np.concatenate(list(pts.values())))
+    lats, lons = [np.degrees(la)], [np.degrees(lo)]
+    for s in world.sensors:
+        if s.radar.name in pts:
+            lats.append([math.degrees(s.radar.lat)])
+            lons.append([math.degrees(s.radar.lon)])
+    lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 0.3)
+    for f in world.flights:  # the targets the reported routes run to, where they lie near
+        lat_e, lon_e = math.degrees(f.route_lat[-1]), math.degrees(f.route_lon[-1])
+        if lon0 - 1.0 <= lon_e <= lon1 + 1.0 and lat0 - 1.0 <= lat_e <= lat1 + 1.0:
+            lon0, lon1 = min(lon0, lon_e - 0.3), max(lon1, lon_e + 0.3)
+            lat0, lat1 = min(lat0, lat_e - 0.3), max(lat1, lat_e + 0.3)
+    o_lon0, o_lon1, o_lat0, o_lat1 = overview
+    if (lon1 - lon0) * (lat1 - lat0) > (o_lon1 - o_lon0) * (o_lat1 - o_lat0) / 5.0:
+        return None
+    return lon0, lon1, lat0, lat1
+
+
+def overview_frame(world, res) -> tuple[float, float, float, float]:
+    """(lon0, lon1, lat0, lat1) [deg] of the run's overview map: the flights and the radars that
+    reported one of them in this run, a degree round them.  A radar that saw none
+    (kalibr-caspian-2015's Armavir) drew the frame out to it and left the raid in a corner; it
+    is still drawn where it falls on the map."""
     lats, lons = [], []
     for er in res.scene:
         a = er.paths.active
         lats.append(np.degrees(er.paths.lat[a]))
         lons.append(np.degrees(er.paths.lon[a]))
-    # the map frames the flights and the radars that reported one of them in this run: a radar
-    # that saw none (kalibr-caspian-2015's Armavir and Gabala) drew the frame out to it and left
-    # the raid in a corner; it is still drawn where it falls on the map
     reporters = {d.sensor for er in res.scene for d in er.detections if d.detected.any()}
     for s in world.sensors:
         if s.radar.name in reporters:
             lats.append([math.degrees(s.radar.lat)])
             lons.append([math.degrees(s.radar.lon)])
-    lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
+    return _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
+
+
+def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float, float] | None = None) -> str:
+    """Every flier of the scene's run over the ground, where each radar reported it, the radars with
+    their range against the smallest flier, the fighters.  ``frame`` (lon0, lon1, lat0, lat1)
+    [deg]: a close-up of where the radars reported them (:func:`where_reported_frame`), the
+    report dots over thinner routes (on the whole map the routes go over the dots, and where
+    many converge, as 26 Kalibrs' do, they hide them)."""
+    from matplotlib.lines import Line2D
+
+    from shieldlab.analysis import maps
+
+    lon0, lon1, lat0, lat1 = overview_frame(world, res) if frame is None else frame
+    close = frame is not None
     # the map and, right of it, the legend: the page is as wide as both (a 12-inch page held a
     # 9-inch map and a 3.5-inch legend, so the legend ran off the page and the latitude axis
     # was cut)
@@ -94,7 +145,8 @@ def _overview(world, res, run: int, rows: dict) -> str:
             a = p.active[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
             lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
             # the fate over the report dots, see-through (drawn under them, the lines were buried)
-            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=1.6, alpha=0.75, zorder=5)[0])
+            seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=0.9 if close else 1.6,
+                                          alpha=0.6 if close else 0.75, zorder=3 if close else 5)[0])
             routes.append(np.column_stack([lo, la]))
             if what in ("shot down", "came down"):  # a kill a star, as on the crossing's close-up
                 ax.plot(lo[-1], la[-1], "*" if what == "shot down" else "x", color="#1d2128",
@@ -104,17 +156,14 @@ def _overview(world, res, run: int, rows: dict) -> str:
     # apart from one another and from the fates' (dark purple, blue and green read alike at 2 px)
     # (no teal: the shot-down path's green read alike under the dots of a teal sensor)
     palette = ["#8e44ad", "#2e86c1", "#e84393", "#d4ac0d", "#6e2c00", "#566573", "#ff00ff", "#000080"]
+    reported = report_points(world, res, rows)
     for j, s in enumerate(world.sensors):
-        # each flier's reports until it left the air (a kill ends it: the truth flies on past it)
-        pts = [d.truth_pos[0, m][d.detected[0, m] & (d.t <= float(rows[name]["end_s"]))]
-               for er in res.scene for d in er.detections if d.sensor == s.radar.name
-               for m, name in enumerate(er.names)]
-        pts = [p for p in pts if p.size]
-        if pts:
-            la, lo, _ = earth.ecef_to_geodetic(np.concatenate(pts))
+        if s.radar.name in reported:
+            la, lo, _ = earth.ecef_to_geodetic(reported[s.radar.name])
             seen.setdefault(f"reported by {s.radar.name}",
-                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=3.5, alpha=0.6,
-                                    color=palette[j % len(palette)], zorder=4)[0])
+                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=4.0 if close else 3.5,
+                                    alpha=0.8 if close else 0.6, color=palette[j % len(palette)],
+                                    zorder=6 if close else 4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
     # the lowest height a flier keeps: a circle of the Pd 0.5 range alone said a TPY-2 saw a
     # Kalibr at 50 m some 1,300 km off, where its horizon is ~60 km
@@ -193,7 +242,8 @@ def _overview(world, res, run: int, rows: dict) -> str:
         circles += f"; blind at {low_m:,.0f} m: {', '.join(blind)}"
     if off_map:  # (a radar that reported nothing in this run does not frame the map)
         circles += f"; off the map: {', '.join(off_map)}"
-    ax.set_title(f"{world.scenario.name}: run {run} over the ground ({circles})", fontsize=10, wrap=True)
+    what_map = "where the radars reported the fliers" if close else "over the ground"
+    ax.set_title(f"{world.scenario.name}: run {run} {what_map} ({circles})", fontsize=10, wrap=True)
     scale_bar(ax, *ax.get_xlim(), *ax.get_ylim())
     fig.tight_layout()
     # the page widened by what the legend still runs past its edge (its labels' widths vary)
@@ -203,6 +253,7 @@ def _overview(world, res, run: int, rows: dict) -> str:
         fig.tight_layout()
     # a radar's and a fighter base's names a few km apart were written over each other, and a
     # target's name over the routes converging on it (kalibr-caspian-2015's raqqa-2)
+    named = [n for n in named if lon0 <= n[1] <= lon1 and lat0 <= n[2] <= lat1]  # (a close-up's frame)
     maps.name_markers(fig, ax, [(lo_, la_, name, 6.0, dict(fontsize=7.5, color=ink, fontweight="bold",
                                                            path_effects=_HALO)) for name, lo_, la_, ink in named],
                       avoid=maps.line_boxes(ax, routes))
@@ -394,6 +445,11 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
         parts.append(f"<h2>Run {run} over the ground</h2>")
         parts.append(_figure(_overview(world, res, run, rows), f"Run {run}: every flier's true path by its fate.",
                              "map of the run"))
+        close = where_reported_frame(world, res, rows, overview_frame(world, res))
+        if close is not None:
+            parts.append(_figure(_overview(world, res, run, rows, frame=close),
+                                 f"Run {run}, closer: where each radar reported a flier (the true position at "
+                                 "each report), over the routes.", "map of the reports"))
         terr = air_territory(world)
         if terr is not None:
             for er in res.scene:
