@@ -125,3 +125,27 @@ def test_a_look_at_a_dropped_track_says_the_tracker_had_dropped_it(tmp_path):
         end = ended[(r["run"], r["picture"], r["track"])]
         said = f"the tracker had dropped that track at {end:.0f} s, before the look"
         assert (said in r["detail"]) == (end < r["t_s"]), r
+
+
+def test_a_tracks_file_says_what_made_it_and_what_its_columns_hold(tmp_path):
+    """`tracks --out` wrote no word of its scenario, seed, runs or tracker settings (which its
+    track numbers depend on), nor of its columns' units; and a file of no tracks would have
+    written every column as a float.  The file's metadata holds both now, and an empty table
+    keeps each column's type: that of a file with tracks."""
+    import json
+
+    out = tmp_path / "t.parquet"
+    assert main(["tracks", "patriot-turkey-2013", "--runs", "2", "--seed", "3", "--false-alarms", "0",
+                 "--out", str(out), "-q"]) == 0
+    t = pq.read_table(out)
+    meta = t.schema.metadata
+    made = json.loads(meta[b"shieldlab.made_by"])
+    assert made["scenario"] == "patriot-turkey-2013" and (made["runs"], made["seed"]) == (2, 3)
+    assert made["tracking"]["filter"] == "ekf" and "confirm_looks" in made["tracking"]
+    cols = json.loads(meta[b"shieldlab.columns"])
+    assert list(cols) == list(track_table.COLUMNS) == t.column_names
+    assert "[m]" in cols["position_rmse_m"] and "0 to 1" in cols["purity"]
+    from shieldlab.io.output import _arrow_table
+
+    empty = _arrow_table(track_table.empty_rows())
+    assert empty.num_rows == 0 and empty.schema.equals(t.schema.remove_metadata())

@@ -2625,10 +2625,18 @@ def tracks(
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
         res = track_runs(world, runs, seed, fa, progress=progress, keep_tracks=out is not None)
     if out is not None:
+        from shieldlab import __version__
         from shieldlab.io.output import write_parquet
-        from shieldlab.outcome.track_table import COLUMNS
+        from shieldlab.outcome.track_table import DESCRIPTIONS, empty_rows
 
-        write_parquet(res.tracks if res.tracks is not None else {k: np.empty(0) for k in COLUMNS}, out)
+        told = res.summary()  # (the tracker's own settings: the multi-target tracker's, whatever the scenario's)
+        made = _with_set({"scenario": world.scenario.name}, parsed, world) | {
+            "runs": runs, "seed": seed, "tracking": told.get("tracking"), "false_alarms": told.get("false_alarms"),
+            "false_alarms_per_search_frame": told.get("false_alarms_per_search_frame"), "shieldlab": __version__}
+        # what made the file and what its columns hold, in the file itself (a query of it has no summary)
+        write_parquet(res.tracks if res.tracks is not None else empty_rows(), out,
+                      metadata={"shieldlab.made_by": json.dumps(made, default=str),
+                                "shieldlab.columns": json.dumps(DESCRIPTIONS)})
     summ = _with_set(res.summary(), parsed, world)
     if as_json:
         if out is not None:  # (as the map commands: stdout holds the JSON alone)

@@ -57,14 +57,20 @@ def _arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
     return pa.table({k: arrow_column(np.asarray(v), nan_as_null=True) for k, v in cols.items()})
 
 
-def write_parquet(table: Table, path: Path) -> None:
+def write_parquet(table: Table, path: Path, metadata: dict[str, str] | None = None) -> None:
     """Write ``table`` as one Parquet file; pieces are converted as they come and written in
     row groups of :data:`ROW_GROUP` rows (the last one shorter), so memory holds about one
-    row group and a piece, not the table."""
+    row group and a piece, not the table.  ``metadata``: key-value pairs of the file's schema
+    (where a dict ``table`` is written whole: what made it, its columns' units)."""
     if isinstance(table, dict):
+        t = _arrow_table(table)
+        if metadata:
+            t = t.replace_schema_metadata({**(t.schema.metadata or {}), **metadata})
         with atomic_path(path) as tmp:
-            pq.write_table(_arrow_table(table), tmp, compression="zstd")
+            pq.write_table(t, tmp, compression="zstd")
         return
+    if metadata:
+        raise ValueError("metadata is written with a whole table, not pieces")
     with atomic_path(path) as tmp:
         writer, held, rows = None, [], 0
         try:

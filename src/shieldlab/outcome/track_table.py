@@ -34,6 +34,36 @@ from shieldlab.tracking.mtt import CONFIRMED, FREE, TrackFile
 COLUMNS = ("run", "picture", "track", "object", "started_s", "confirmed_s", "last_report_s", "ended_s",
            "reports", "purity", "sensors", "judged_warhead", "position_rmse_m", "mean_nees")
 
+#: Each column's meaning and unit, as a file of them states it (``tracks --out``'s metadata).
+DESCRIPTIONS = {
+    "run": "Monte Carlo run (0-based)",
+    "picture": "the track file: a C2 node's picture, or 'radar NAME' (a battery's own radar)",
+    "track": "track number within its run and picture",
+    "object": "the object behind most of its reports (a threat, 'booster of THREAT' or 'false alarm'; "
+              "on a tie, the first in that order: a false alarm, the threats, their boosters)",
+    "started_s": "first update [s after the epoch]",
+    "confirmed_s": "confirmation [s after the epoch]; null: never confirmed",
+    "last_report_s": "last update with a report [s after the epoch]",
+    "ended_s": "last update the track held its slot [s after the epoch]",
+    "reports": "reports it took",
+    "purity": "share of its reports its object made (0 to 1)",
+    "sensors": "the radars whose reports it took, comma-separated",
+    "judged_warhead": "whether the radars' discrimination calls judged it a warhead when it ended",
+    "position_rmse_m": "position RMSE against its object over its confirmed updates with a report [m]",
+    "mean_nees": "mean NEES (6 degrees of freedom, unitless; 6 for an honest covariance) over the same updates",
+}
+
+#: Each column's NumPy type, for a table of no rows (an empty file keeps the columns' types).
+DTYPES = {"run": np.int32, "picture": object, "track": np.int32, "object": object, "started_s": np.float64,
+          "confirmed_s": np.float64, "last_report_s": np.float64, "ended_s": np.float64, "reports": np.int32,
+          "purity": np.float64, "sensors": object, "judged_warhead": np.bool_, "position_rmse_m": np.float64,
+          "mean_nees": np.float64}
+
+
+def empty_rows() -> dict[str, np.ndarray]:
+    """A table of :data:`COLUMNS` with no rows, each column of its type (:data:`DTYPES`)."""
+    return {k: np.empty(0, DTYPES[k]) for k in COLUMNS}
+
 
 def object_names(threats: list[str]) -> list[str]:
     """The name of each label (index ``label + 1``): a false alarm, each threat, then each
