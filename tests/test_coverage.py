@@ -779,3 +779,37 @@ def test_a_tie_for_the_smallest_rcs_names_every_missile_in_it():
     rcs, src, ids = C.choose_rcs(load_world("epaa-phase-2"))
     assert (rcs, src, ids) == (0.05, "threats", "ghadr-1, sejjil-2")
     assert C.choose_rcs(load_world("nato-russia-2011"))[2] == "sejjil-2"
+
+
+def test_a_box_that_cuts_the_coverage_says_so_and_is_mapped_at_the_boxs_own_step():
+    """A 1-degree --bbox round a Patriot radar was mapped at 0.25 deg (5 x 5 nodes for a 135 km
+    radar) and its covered area and farthest range, cut by the box, were printed as the
+    radar's, without a word.  The box now gets the automatic step the command's own box gets,
+    and a coverage reaching the box's edge is said, in the text and the JSON."""
+    box = ["--bbox", "36.5,37.5,36.5,37.5"]  # round Gaziantep's Patriot radars, cut on every side
+    r = cli("patriot-turkey-2013", "--rcs-m2", "0.5", "--alt-km", "10", *box)
+    assert r.returncode == 0, r.stderr
+    assert "(101 x 101 grid, step" in r.stdout
+    assert "the coverage reaches the edge of the map's box: the areas and farthest ranges above are of the box alone" \
+        in r.stdout
+    js = json.loads(cli("patriot-turkey-2013", "--rcs-m2", "0.5", "--alt-km", "10", *box, "--json").stdout)
+    assert js["cut_at_box_edge"] is True and js["step_deg"] == 0.01
+    whole = json.loads(cli("patriot-turkey-2013", "--rcs-m2", "0.5", "--alt-km", "10", "--json").stdout)
+    assert whole["cut_at_box_edge"] is False
+    assert "reaches the edge" not in cli("patriot-turkey-2013", "--rcs-m2", "0.5", "--alt-km", "10").stdout
+
+
+def test_a_grid_edge_is_neither_a_pole_nor_a_longitude_of_the_whole_earth():
+    g = make_grid(-90, 90, -180, 179, 1.0)
+    m = np.zeros(g.shape, bool)
+    m[0, :] = m[-1, :] = True  # the poles' rows
+    m[90, 0] = m[90, -1] = True  # the antimeridian's columns
+    assert not g.at_edge(m)
+    box = make_grid(30, 40, 10, 20, 1.0)
+    inner = np.zeros(box.shape, bool)
+    inner[3:7, 3:7] = True
+    assert not box.at_edge(inner)
+    for r, c in ((0, 5), (-1, 5), (5, 0), (5, -1)):
+        e = inner.copy()
+        e[r, c] = True
+        assert box.at_edge(e), (r, c)

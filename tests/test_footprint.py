@@ -658,3 +658,17 @@ def test_a_scenario_without_ballistic_threats_has_no_footprint_to_map(tmp_path):
         assert r.returncode == 2 and "threats: no ballistic threat to map" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr and not out.exists()
     assert cli(str(scn), "--aircraft", "--json-out", str(out)).returncode == 0
+
+
+def test_a_box_that_cuts_the_defended_ground_says_so_and_is_mapped_at_the_boxs_own_step():
+    """patriot-turkey-2013 in a --bbox round Gaziantep alone: the defended area was the box's
+    share, printed as the footprint's without a word, on a 0.25-degree grid where the
+    command's own box gets 0.05.  The box gets the automatic step now, and defended ground at
+    its edge is said (text and JSON); the scenario's own box cuts nothing."""
+    box = ["--bbox", "36.8,37.3,37.1,37.7"]
+    js = json.loads(cli("patriot-turkey-2013", *box, "--json").stdout)
+    assert js["step_deg"] == 0.05 and js["cut_at_box_edge"] is True
+    r = cli("patriot-turkey-2013", *box)
+    assert r.returncode == 0 and "the defended ground reaches the edge of the map's box" in r.stdout, r.stdout
+    whole = cli("patriot-turkey-2013", "--json")
+    assert json.loads(whole.stdout)["cut_at_box_edge"] is False

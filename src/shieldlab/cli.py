@@ -2200,16 +2200,20 @@ AIRCRAFT_COUNTRY = "Syria"
 # the grid options of the map commands
 _REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
 _BBOX = typer.Option(None, "--bbox", metavar="BOX", help="grid box LAT_MIN,LAT_MAX,LON_MIN,LON_MAX [deg]")
-_STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region or --bbox, else about "
-                                              "160 nodes along the box's longer side: the step rounded up to a "
-                                              "multiple of 0.05 (coverage: of 0.01 on a box under 8 deg), so 80 "
-                                              "to 162 nodes on most boxes, fewer on a small one)", 0.01, 10.0, "deg")
+_STEP_DEG = _float_option(None, "--step-deg", "grid step [deg] (default 0.25 with --region, else about 160 nodes "
+                                              "along the box's longer side, the command's own box or --bbox's: "
+                                              "the step rounded up to a multiple of 0.05 (coverage: of 0.01 on a "
+                                              "box under 8 deg), so 80 to 162 nodes on most boxes, fewer on a "
+                                              "small one)", 0.01, 10.0, "deg")
 
 
-def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region, bbox, step_deg):
+def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region, bbox, step_deg,
+                          box_step: Callable[[tuple[float, float, float, float]], float]):
     """Check a map command's output files (``--out``, ``--json-out``: formats, existing files,
     not the scenario, not each other) and build its grid from ``--region`` or ``--bbox`` (None:
-    the command's own default grid)."""
+    the command's own default grid).  ``box_step``: the command's automatic step of a box
+    (lat0, lat1, lon0, lon1) [deg], a ``--bbox``'s where no ``--step-deg`` is given, as its own
+    box's (a 1-degree box at 0.25 deg was 5 x 5 nodes for a 135 km radar)."""
     from shieldlab.analysis import footprint as fpm
     from shieldlab.analysis import maps
     from shieldlab.io.atomic import check_target
@@ -2230,11 +2234,19 @@ def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region,
     if region is not None:
         return _two_a_side(fpm.region_grid(region, step_deg or _BOX_STEP_DEG), "--region", step_deg)
     if bbox is not None:
-        return _two_a_side(fpm.make_grid(*_bbox(bbox), step_deg or _BOX_STEP_DEG), "--bbox", step_deg)
+        box = _bbox(bbox)
+        return _two_a_side(fpm.make_grid(*box, step_deg or box_step(box)), "--bbox", step_deg)
     return None
 
 
-#: The step of a --region or --bbox grid where no --step-deg is given [deg].
+def _footprint_box_step(box: tuple[float, float, float, float]) -> float:
+    """The footprint's automatic step of a ``--bbox`` [deg] (:func:`shieldlab.analysis.footprint.auto_step`)."""
+    from shieldlab.analysis.footprint import auto_step
+
+    return auto_step(box)
+
+
+#: The step of a --region grid where no --step-deg is given [deg].
 _BOX_STEP_DEG = 0.25
 
 
@@ -2308,7 +2320,7 @@ def footprint(
         for flag, opt in (("--alt-km", alt_km), ("--country", country)):
             if opt is not None:
                 raise InputError("applies only with --aircraft", field=flag)
-    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
+    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg, _footprint_box_step)
     target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""),
                              taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
@@ -2380,6 +2392,9 @@ def footprint(
             _print_line("mean P(intercept): over the defended cells, the kinematic best case (one threat, a "
                         "perfect track once one is confirmed, engaged without threat evaluation); `shieldlab "
                         "run` flies the whole chain")
+        if any(fp.grid.at_edge(s.defended) for s in fp.sites):
+            _print_line("the defended ground reaches the edge of the map's box: the areas above are of the box "
+                        "alone (a wider --bbox or --region, or none, maps it whole)")
         if not any(s.threatened.any() for s in fp.sites):
             _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
                         "(give a --region or --bbox around their targets, or none for the scenario's own)")
@@ -2475,7 +2490,8 @@ def coverage(
     if rcs_m2 is not None and missile is not None:
         raise InputError("give --rcs-m2 or --missile, not both", field="--missile")
     m = _catalog_get(catalog.get_missile, missile, "--missile") if missile is not None else None
-    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg)
+    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg,
+                                 lambda b: cvm.step_for(max(b[1] - b[0], b[3] - b[2])))
     target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""),
                              taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
@@ -2518,6 +2534,9 @@ def coverage(
             "the default, below every threat's apogee" if world.threats else "the default, with no threats"
         _print_line(f"at {cov.alt_km:g} km: {why} (--alt-km for another height)")
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  took {cov.timing_s['total']:.1f} s")
+    if cov.grid.at_edge(cov.union):
+        _print_line("the coverage reaches the edge of the map's box: the areas and farthest ranges above are of the "
+                    "box alone (a wider --bbox, or none, maps it whole)")
     blind = [r for r in cov.radars if r.area_km2 < 0.5]  # rows that print 0 km², where others see the target
     if blind and cov.union_area_km2 >= 0.5:
         short = [r.name for r in blind if r.detection_range_km < cov.alt_km]

@@ -217,6 +217,14 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
     return min(rk * theta, radius_m * math.acos(max(c, -1.0)))
 
 
+def step_for(span_deg: float, nodes: int = AUTO_NODES) -> float:
+    """The automatic grid step [deg] of a box whose longer side spans ``span_deg``: the multiple
+    of 0.05 deg giving about ``nodes`` nodes along it, of 0.01 deg where that is under 0.05 (a
+    small box, a Patriot battery's, gets a finer step)."""
+    unit = 0.05 if span_deg / nodes > 0.05 else 0.01
+    return max(unit, math.ceil(span_deg / nodes / unit - 1e-9) * unit)
+
+
 def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_NODES) -> Grid:
     """A box over every radar's site and the ground out to its reach ``reach_m`` (in its
     azimuth field), padded.  Its longitudes are the shortest arc holding them all, which may
@@ -261,9 +269,8 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
         lon0, lon1 = -180.0, 180.0
     full = (lon0, lon1) == (-180.0, 180.0)
     if step_deg is None:
-        span = lat1 - lat0 if polar else max(lat1 - lat0, lon1 - lon0)
-        unit = 0.05 if span / nodes > 0.05 else 0.01  # a small box (a Patriot battery's) gets a finer step
-        step_deg = max(unit, math.ceil(span / nodes / unit - 1e-9) * unit)
+        step_deg = step_for(lat1 - lat0 if polar else max(lat1 - lat0, lon1 - lon0), nodes)
+        unit = 0.05 if step_deg >= 0.05 else 0.01
         # at least MIN_ROWS latitudes: near a pole a box is wide in degrees of longitude and
         # short on the ground (a radar at 89.5 N got 2 rows and covered nothing)
         rows_step = (lat1 - lat0) / MIN_ROWS
@@ -406,7 +413,9 @@ def to_json(cov: Coverage, include_grid: bool = True) -> dict:
     out = {"scenario": cov.scenario, "alt_km": cov.alt_km, "rcs_m2": cov.rcs_m2, "rcs_from": cov.rcs_from,
            "rcs_missile": cov.rcs_missile, "lat_deg": [round(float(x), 6) for x in cov.grid.lat_deg],
            "lon_deg": [round(float(x), 6) for x in cov.grid.lon_deg], "step_deg": round(cov.grid.step_deg, 6),
-           "union_km2": round(cov.union_area_km2, 0), "radars": []}
+           "union_km2": round(cov.union_area_km2, 0),
+           # covered ground on the box's edge: the areas and farthest ranges are of the box alone
+           "cut_at_box_edge": cov.grid.at_edge(cov.union), "radars": []}
     for r in cov.radars:
         d = {"name": r.name, "sensor": r.sensor, "sensor_name": r.sensor_name, "system": r.system,
              "lat_deg": round(r.lat_deg, 6), "lon_deg": round(r.lon_deg, 6), "alt_m": round(r.alt_m, 1),

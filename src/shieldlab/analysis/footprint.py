@@ -154,6 +154,18 @@ class Grid:
     def step_deg(self) -> float:
         return float(self.lat_deg[1] - self.lat_deg[0]) if self.lat_deg.size > 1 else 0.0
 
+    def at_edge(self, mask: np.ndarray) -> bool:
+        """Whether ``mask`` (n_lat, n_lon) holds a node on the grid's outermost rows or columns:
+        what it marks (ground defended, covered) may run on past the box, so the box's areas
+        and ranges are of the box alone.  A pole is no edge, nor is a longitude of a grid
+        round the whole Earth."""
+        m = np.asarray(mask, bool)
+        if not m.any():
+            return False
+        rows = [r for r, lat in ((0, self.lat_deg[0]), (-1, self.lat_deg[-1])) if abs(lat) < 90.0 - 1e-9]
+        whole = self.lon_deg[-1] - self.lon_deg[0] + self.step_deg >= 360.0 - 1e-6
+        return bool(any(m[r].any() for r in rows) or (not whole and (m[:, 0].any() or m[:, -1].any())))
+
     def cell_area_km2(self) -> np.ndarray:
         """(n_lat, n_lon) area of each node's cell on the mean sphere [km^2]."""
         dlat = np.radians(self.lat_deg[1] - self.lat_deg[0]) if self.lat_deg.size > 1 else 0.0
@@ -1536,6 +1548,8 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
            "architecture": fp.architecture, "early_warning": fp.early_warning,
            "earth_model": fp.model,
            "defended_all_km2": round(fp.defended_area_km2(), 0),
+           # defended ground on the box's edge: the areas above are of the box alone
+           "cut_at_box_edge": any(fp.grid.at_edge(s.defended) for s in fp.sites),
            "defended_all_population": defended_population(fp).as_dict(),
            "population_method": places.METHOD, "population_source": f"{gaz.source}; {gaz.licence}",
            "timing_s": fp.timing_s, "sites": []}
