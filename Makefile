@@ -42,9 +42,10 @@ demo: $(STAMP) $(VIEWER)
 JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 # worksteal: an idle process takes tests queued for a busy one (the suite ends in a few long
-# tests, which the default split can leave on one process while the other waits)
+# tests, which the default split can leave on one process while the other waits); the slowest
+# tests are listed at the end, for keeping the suite under its ten minutes
 test: $(STAMP) $(VIEWER) browser lint
-	$(PY) -m pytest -q -n $(JOBS) --dist worksteal
+	$(PY) -m pytest -q -n $(JOBS) --dist worksteal --durations=25
 
 # style and types: ruff and mypy (configured in pyproject.toml)
 lint: $(STAMP)
