@@ -672,3 +672,27 @@ def test_a_box_that_cuts_the_defended_ground_says_so_and_is_mapped_at_the_boxs_o
     assert r.returncode == 0 and "the defended ground reaches the edge of the map's box" in r.stdout, r.stdout
     whole = cli("patriot-turkey-2013", "--json")
     assert json.loads(whole.stdout)["cut_at_box_edge"] is False
+
+
+def test_the_aircraft_map_names_the_country_it_measures_and_no_mark_it_lacks(tmp_path, monkeypatch):
+    """The aircraft map's footer spoke of the crosses of the deepest points and the focus
+    country's bold outline where neither was on the map (a battery far from Syria), and on
+    patriot-turkey-2013 Syria, the country the map measures into, went unnamed where Turkey
+    was named."""
+    from shieldlab import load_world
+    from shieldlab.analysis import maps
+
+    texts = {}
+
+    def keep(fig, path, dpi):
+        texts[Path(path).name] = [t.get_text() for a in fig.axes for t in a.texts] + \
+            [t.get_text() for t in fig.texts]
+
+    monkeypatch.setattr(maps, "_save", keep)
+    maps.aircraft_map(F.aircraft_reach(load_world("patriot-turkey-2013"), 10.0), tmp_path / "turkey.png")
+    near = " ".join(texts["turkey.png"])
+    assert "SYRIA" in texts["turkey.png"] and "x: deepest point" in near and "Syria's outline" in near
+    far = F.aircraft_reach(load_world("patriot-turkey-2013"), 10.0, grid=F.make_grid(38.5, 40.0, 29.0, 31.0, 0.05))
+    maps.aircraft_map(far, tmp_path / "far.png")
+    footer = " ".join(texts["far.png"])
+    assert "x: deepest point" not in footer and "Syria's outline" not in footer and "SYRIA" not in texts["far.png"]

@@ -1285,13 +1285,62 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
            if res.focus and deep is not None else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
     label_map(fig, ax, extent)
+    # the footer names only what the map shows: the country measured into and the crosses of the
+    # deepest points may lie off it (a battery far from any border), and the country, where it
+    # is on it, is named on it (the map is about it; the place names may leave it unnamed)
+    x0, x1, y0, y1 = extent
+    shown_focus = None
+    if res.focus is not None:
+        import shapely
+
+        rings = [shapely.Polygon(r) for _, _, r in country_rings(res.focus) if len(r) >= 3]
+        inside = shapely.union_all([r.buffer(0) for r in rings]).intersection(shapely.box(x0, y0, x1, y1))
+        if not inside.is_empty:
+            shown_focus = res.focus
+            if not any(t.get_text() == res.focus.upper() for t in ax.texts):  # (label_map may have)
+                _name_country(fig, ax, inside, res.focus.upper())
+    deep_shown = any(b.get("deepest_lonlat") is not None and x0 <= b["deepest_lonlat"][0] <= x1
+                     and y0 <= b["deepest_lonlat"][1] <= y1 for b in res.batteries)
     # (the bold outline is the country measured into: along a coast it read as an unnamed line)
-    focus = f"bold line: {res.focus}'s outline, its border and coast · " if res.focus is not None else ""
-    _under_the_axes(fig, [ax], "shaded: interceptor range against aircraft inside each battery's radar field of view "
-                    f"and detection range, above its radio horizon · x: deepest point past the border · {focus}"
-                    "borders: Natural Earth · places: GeoNames (CC BY 4.0)")
+    parts = ["shaded: interceptor range against aircraft inside each battery's radar field of view and detection "
+             "range, above its radio horizon", *(["x: deepest point past the border"] if deep_shown else []),
+             *([f"bold line: {shown_focus}'s outline, its border and coast"] if shown_focus else []),
+             "borders: Natural Earth · places: GeoNames (CC BY 4.0)"]
+    _under_the_axes(fig, [ax], " · ".join(parts))
     _save(fig, path, dpi)
     plt.close(fig)
+
+
+def _name_country(fig, ax, area, text: str) -> bool:
+    """Write ``text`` (a country's name) inside ``area`` (its part in the frame, a shapely
+    geometry in lon/lat [deg]) where it meets no text or marker already on ``ax``: the free
+    place deepest inside it, on a grid of candidates (label_map names a country at one place
+    or not at all, and the map's own labels had taken Syria's).  Returns whether it found one."""
+    import shapely
+
+    renderer = fig.canvas.get_renderer()
+    style = dict(_COUNTRY, fontsize=9, fontweight="bold", color="#6e6e6e")
+    w, h = _text_size(ax, text, renderer, **style)
+    boxes, frame = _occupied(fig, ax, renderer), ax.get_window_extent(renderer)
+    inv = ax.transData.inverted()
+    bx0, by0, bx1, by1 = area.bounds
+    best = None
+    for gx in np.linspace(bx0, bx1, 24):
+        for gy in np.linspace(by0, by1, 24):
+            cx, cy = ax.transData.transform((gx, gy))
+            lab = (cx - w / 2 - 2, cy - h / 2 - 2, cx + w / 2 + 2, cy + h / 2 + 2)
+            corners = inv.transform([(lab[0], lab[1]), (lab[2], lab[1]), (lab[0], lab[3]), (lab[2], lab[3])])
+            if not (_free(lab, boxes, frame) and all(area.contains(shapely.Point(*xy)) for xy in corners)):
+                continue
+            depth = area.exterior.distance(shapely.Point(gx, gy)) if area.geom_type == "Polygon" else \
+                area.boundary.distance(shapely.Point(gx, gy))
+            if best is None or depth > best[0]:
+                best = (depth, gx, gy)
+    if best is None:
+        return False
+    ax.text(best[1], best[2], text, ha="center", va="center", zorder=3.5, clip_on=True,
+            path_effects=[_halo(1.6)], **style)
+    return True
 
 
 def _short_area(km2: float, largest: float | None = None) -> str:
