@@ -593,8 +593,20 @@ def test_a_panel_past_the_grids_edge_shows_the_reach_there(monkeypatch, tmp_path
     maps.footprint_map(given, tmp_path / "g.png")
     (fig,) = figs
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
-    assert "computed box (nothing past it computed)" in labels
+    assert "computed box (past it, veiled: nothing computed)" in labels
     assert not any(lab.startswith("grid's edge") for lab in labels)
+    # past the box the panel is veiled (blank ground there read as "not threatened"): grey
+    # rectangles that together cover the panel outside the box and nothing inside it
+    from matplotlib.patches import Rectangle
+
+    veils = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_zorder() == 3.4]
+    x0, x1 = fig.axes[0].get_xlim()
+    y0, y1 = fig.axes[0].get_ylim()
+    half = 0.5 * grid.step_deg
+    box = (grid.lon_deg[0] - half, grid.lon_deg[-1] + half, grid.lat_deg[0] - half, grid.lat_deg[-1] + half)
+    covered = sum(p.get_width() * p.get_height() for p in veils)
+    assert veils and covered == pytest.approx((x1 - x0) * (y1 - y0) - (box[1] - box[0]) * (box[3] - box[2]),
+                                              rel=1e-6)
     # and the missile's reach is not drawn along the box's edge (where the computed ground
     # ends, not the reach: Tabriz's own longitude read as out of reach)
     ax = fig.axes[0]

@@ -960,10 +960,18 @@ def _site_layers(ax, fp, s, extent, view, cmap, norm):
                     zorder=3.5, label="grid's edge: no hatching computed past it")
     _axes_box(ax, *view)  # (the images' own aspect and limits undone: the panel's view, true to scale)
     if given and not inside:
-        # the panel runs past a box the user gave: what lies past it was not computed
-        ax.plot([extent[0], extent[1], extent[1], extent[0], extent[0]],
-                [extent[2], extent[2], extent[3], extent[3], extent[2]], color="#555555", lw=0.8, ls=":",
-                zorder=3.5, label="computed box (nothing past it computed)")
+        # the panel runs past a box the user gave: what lies past it was not computed, veiled (a
+        # blank ground there read as "not threatened"), its edge dark enough to show over the cells
+        from matplotlib.patches import Rectangle
+
+        v0, v1, v2, v3 = view
+        e0, e1, e2, e3 = extent
+        for x, y, w, h in ((v0, v2, e0 - v0, v3 - v2), (e1, v2, v1 - e1, v3 - v2),
+                           (e0, v2, e1 - e0, e2 - v2), (e0, e3, e1 - e0, v3 - e3)):
+            if w > 0 and h > 0:
+                ax.add_patch(Rectangle((x, y), w, h, fc="#9e9e9e", ec="none", alpha=0.35, zorder=3.4))
+        ax.plot([e0, e1, e1, e0, e0], [e2, e2, e3, e3, e2], color="#222222", lw=1.1, ls=":",
+                zorder=3.5, label="computed box (past it, veiled: nothing computed)")
     if threatened.any() and not threatened.all():
         reach = threatened.astype(float)
         if given:  # past a box the user gave nothing was computed: no reach's line along its edge
