@@ -813,3 +813,31 @@ def test_a_grid_edge_is_neither_a_pole_nor_a_longitude_of_the_whole_earth():
         e = inner.copy()
         e[r, c] = True
         assert box.at_edge(e), (r, c)
+
+
+def test_the_coverage_shade_lies_inside_the_radars_outlines(tmp_path, monkeypatch):
+    """The union was shaded as whole grid cells and the radars outlined by contours between the
+    nodes, so the shading stuck out past the outlines; both are contours of the nodes now: the
+    shaded area and the area inside the one radar's outline are the same polygon."""
+    import shapely
+
+    from shieldlab import load_world
+    from shieldlab.analysis import maps
+
+    axes = []
+    monkeypatch.setattr(maps, "_save", lambda fig, path, dpi: axes.append(fig.axes[0]))
+    world = load_world("patriot-turkey-2013")
+    one = replace(world, sensors=world.sensors[:1])
+    cov = C.compute(one, 10.0, rcs_m2=0.5)
+    maps.coverage_map(cov, tmp_path / "c.png")
+    (ax,) = axes
+    assert not ax.images
+
+    def area(cs):  # the polygons of a contour set's paths, unioned
+        polys = [shapely.Polygon(p) for path in cs.get_paths() for p in path.to_polygons() if len(p) >= 3]
+        return shapely.union_all([q.buffer(0) for q in polys])
+
+    filled = [c for c in ax.collections if hasattr(c, "get_paths") and getattr(c, "filled", False)]
+    lines = [c for c in ax.collections if hasattr(c, "levels") and not getattr(c, "filled", True)]
+    shade, outline = area(filled[0]), area(lines[0])
+    assert shade.area > 0 and shade.symmetric_difference(outline).area < 1e-6 * shade.area

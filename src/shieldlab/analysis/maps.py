@@ -1378,8 +1378,14 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     # a grey, darker than land and sea alike (a blue read as sea over the sea) and apart from the
     # radars' own colours
     shade = "#4d4d4d"
-    ax.imshow(np.where(cov.union, 1.0, np.nan), origin="lower", extent=extent, cmap=ListedColormap([shade]),
-              alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
+    if cov.union.any() and not cov.union.all() and min(g.shape) > 1:
+        # shaded on the same geometry the radars' outlines are drawn on (contours between the
+        # nodes): whole cells stuck out past the outlines
+        ax.contourf(g.lon_deg, g.lat_deg, cov.union.astype(float), levels=[0.5, 1.5], colors=[shade], alpha=0.16,
+                    zorder=1)
+    else:
+        ax.imshow(np.where(cov.union, 1.0, np.nan), origin="lower", extent=extent, cmap=ListedColormap([shade]),
+                  alpha=0.16, interpolation="nearest", zorder=1, aspect="auto")
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]  # tab10 is a ListedColormap
     handles: list[Line2D | Patch] = []
     # a site east of the antimeridian on a box that runs past 180: at its longitude + 360
