@@ -453,7 +453,11 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
     err = _refused(capsys, *args, "--out", cut)
     assert "--resume" in err and ".cut.partial" in err
     # another run count: not this run
-    assert "different run (other --runs)" in _refused(capsys, *args[:-1], "--runs", "51", "--out", cut, "--resume")
+    assert "different run (other --runs (it was given 50))" in _refused(capsys, *args[:-1], "--runs", "51", "--out",
+                                                                       cut, "--resume")
+    # other --set values alone: the scenario file is the same (it read "other scenario contents, --set values")
+    other = _refused(capsys, *args[:-1], "--set", "doctrine.salvo=2", "--out", cut, "--resume")
+    assert "other --set values: it was given none" in other and "scenario contents" not in other
     r = _cli(*args[:-1], "--out", cut, "--resume")  # (not quiet: its time is the rest's, and it says so)
     assert r.returncode == 0, r.stderr
     kept = re.search(r"\(resumed: ([\d,]+) of the runs were done before\)", " ".join(r.stdout.split()))
@@ -1054,3 +1058,32 @@ def test_the_code_digest_leaves_out_only_modules_that_make_no_chunk_numbers():
             f"shieldlab.io.dataset; print(sorted(m for m in sys.modules if m in {names!r}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_folder_being_written_is_refused_to_a_second_writer(tmp_path):
+    """Two commands on one --out at once (a job submitted again while the first still ran): a
+    second sweep with --force emptied the folder under the first, and finished 'complete' with
+    chunks of both.  Each run or sweep into a folder now holds it; a second is refused, naming
+    the first one's process, exit 2, the folder untouched; once the holder is gone (even by
+    SIGKILL), the folder is free again."""
+    out = tmp_path / "busy"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from shieldlab.io.lock import writing\n"
+        f"with writing({str(out)!r}):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--force"],
+                     ["run", PRESET, "--runs", "2", "--force"]):
+            r = _cli(*args, "--out", out)
+            assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+            assert f"is being written by another shieldlab command (process {holder.pid})" in r.stderr
+            assert not out.exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    r = _cli("run", PRESET, "--runs", "2", "--out", out, "-q")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]  # no lock file left behind

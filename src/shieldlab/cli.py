@@ -8,6 +8,7 @@ console markup.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import itertools
@@ -81,13 +82,30 @@ def _visible(text: str) -> str:
     return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
+#: What the running command holds until it ends (an output folder's lock: :func:`_hold_folder`).
+_HELD: list[contextlib.ExitStack] = []
+
+
+def _hold_folder(out_dir) -> None:
+    """Hold ``out_dir`` for the running command, against a second writer
+    (:func:`shieldlab.io.lock.writing`), until the command ends, however it ends."""
+    from shieldlab.io.lock import writing
+
+    _HELD[-1].enter_context(writing(out_dir))
+
+
 def _guard(fn):
     """Turn bad input into one line on stderr per problem and exit code 2 (no traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with contextlib.ExitStack() as held:
+                _HELD.append(held)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    _HELD.pop()
         except InputError as e:  # (a catalogue's CatalogError among them)
             con = _err()
             for line in (str(e) or type(e).__name__).splitlines():
@@ -895,9 +913,11 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         if resume and not quiet and not partial_folder(out_dir).exists():  # a misspelt --out, say
             _err().print(f"note: --resume: no stopped run of {out_dir} to finish; starting it", markup=False,
                          highlight=False)
+        _hold_folder(out_dir)  # one writer at a time: a second run or sweep into it is refused
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
         # read once: the checkpoint records the digest of what is run (the settings applied)
+        file_raw = load(scenario)[1]  # (as written: a resume then tells a file's change from a --set's)
         if settings:
             source, raw, world = with_settings(scenario, settings)
         else:
@@ -927,7 +947,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         # finished chunks are kept beside the results folder until it is written: a stopped
         # run goes on with --resume
         store, partial = checkpoint(source, raw, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
-                                    force=force, settings=settings)
+                                    force=force, settings=settings, file_raw=file_raw)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else _print_line(note)
@@ -1604,6 +1624,7 @@ def sweep(
         note = _unread_sweep_note(scenario, parsed)
         if note:
             _err().print(note, markup=False, highlight=False)
+    _hold_folder(out_dir)  # one writer at a time: a second sweep or run into it is refused
     if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file():  # a misspelt --out, say
         _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
                      highlight=False)

@@ -385,18 +385,22 @@ def stored_chunk(folder: str | Path, resume: bool) -> int | None:
 
 
 def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path, chunk: int, *,
-               resume: bool = False, force: bool = False, settings: list[Setting] | None = None):
+               resume: bool = False, force: bool = False, settings: list[Setting] | None = None,
+               file_raw: dict | None = None):
     """What ``shieldlab run --out DIR`` simulates into: ``(store, folder)``, the chunk store
     of a one-point sweep folder beside DIR, ``.DIR.partial``, that keeps each finished
     chunk of ``chunk`` runs until the results folder is written (then the caller removes
     it).  ``source``, ``raw``: the scenario as :func:`load` read it (its digest goes into
     the manifest, and ``settings``, the run's ``--set`` values, one each, so that a refused
     resume can say what the stopped run was given).  With ``resume`` a stopped run's chunks
-    there are kept, in its own chunk size."""
+    there are kept, in its own chunk size.  ``file_raw``: the scenario as written, before
+    the settings (its digest too, so that a refused resume can tell a change of the file from
+    one of the ``--set`` values)."""
     out = Path(out_dir)
     folder = partial_folder(out)
     chunk = stored_chunk(folder, resume) or min(chunk, int(runs))  # (no chunk holds more than the runs)
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw),
+                "file_sha256": dataset.digest(raw if file_raw is None else file_raw),
                 "code_sha256": dataset.code_digest(), "runs": int(runs), "seed": int(seed),
                 "chunk": int(chunk),
                 # (by field: the same settings given in another order are the same run)

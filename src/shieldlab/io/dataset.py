@@ -130,15 +130,22 @@ class Sweep:
         if old is not None and resume:
             # the scenario is its contents: the same file named by another path (from another
             # folder, or absolute) is the same scenario
-            same = {"complete"} | ({"scenario"} if "scenario_sha256" in manifest else set())
+            same = {"complete", "file_sha256"} | ({"scenario"} if "scenario_sha256" in manifest else set())
             mine = {k: v for k, v in manifest.items() if k not in same}
             theirs = {k: v for k, v in old.items() if k not in same}
             labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
                       "code_sha256": "shieldlab code or data (its chunks might not match this version's)",
-                      "settings": "--set values", "runs": "--runs", "seed": "--seed",
+                      "settings": "--set values", "runs": f"--runs (it was given {old.get('runs')!r})",
+                      "seed": f"--seed (it was given {old.get('seed')!r})",
                       "chunk": f"chunk size (its {MANIFEST} says {old.get('chunk')!r}, this version would use "
                                f"{manifest.get('chunk')!r})"}
-            differ = [labels.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            keys = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            if "settings" in keys and manifest.get("file_sha256") is not None \
+                    and manifest.get("file_sha256") == old.get("file_sha256"):
+                # a run's digest is of the scenario with its --set values applied: the same file
+                # given other values differs by those alone (it read "other scenario contents")
+                keys = [k for k in keys if k != "scenario_sha256"]
+            differ = [labels.get(k, k) for k in keys]
             if mine.get("settings") != theirs.get("settings"):  # what the stopped one was given
                 given = ", ".join(f"{st.get('field')}={','.join(map(str, st.get('values', [])))}"
                                   for st in theirs.get("settings") or [] if isinstance(st, dict))
