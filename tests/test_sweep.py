@@ -972,7 +972,7 @@ def test_a_finished_sweep_made_by_other_code_has_nothing_to_resume(tmp_path, mon
     with pytest.raises(InputError, match=r"holds a finished sweep: nothing to resume \(made by other shieldlab") as e:
         dataset.Sweep.open(tmp_path / "s", dict(m, code_sha256="b" * 64), resume=True)
     assert e.value.field == "--resume"
-    with pytest.raises(InputError, match=r"holds a different sweep .*--seed\)"):  # another sweep all the same
+    with pytest.raises(InputError, match=r"holds a different sweep .*--seed \(it was given 1\)\)"):  # another sweep
         dataset.Sweep.open(tmp_path / "s", dict(m, code_sha256="b" * 64, seed=2), resume=True)
 
 
@@ -1076,7 +1076,8 @@ def test_a_folder_being_written_is_refused_to_a_second_writer(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         for args in (["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--force"],
-                     ["run", PRESET, "--runs", "2", "--force"]):
+                     ["run", PRESET, "--runs", "2", "--force"],
+                     ["run", "turkey-airspace-2015", "--runs", "1", "--force"]):  # (an air picture's run too)
             r = _cli(*args, "--out", out)
             assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
             assert f"is being written by another shieldlab command (process {holder.pid})" in r.stderr
@@ -1087,3 +1088,11 @@ def test_a_folder_being_written_is_refused_to_a_second_writer(tmp_path):
     r = _cli("run", PRESET, "--runs", "2", "--out", out, "-q")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]  # no lock file left behind
+    # one folder named two ways (through a link) is one folder, with one lock
+    from shieldlab.io.lock import lock_path, writing
+
+    (tmp_path / "link").symlink_to(out)
+    assert lock_path(tmp_path / "link") == lock_path(out)
+    with writing(out), pytest.raises(InputError, match="being written by another"):
+        with writing(tmp_path / "link"):
+            pass

@@ -9,6 +9,7 @@ console markup.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import importlib
 import itertools
@@ -82,16 +83,21 @@ def _visible(text: str) -> str:
     return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
-#: What the running command holds until it ends (an output folder's lock: :func:`_hold_folder`).
-_HELD: list[contextlib.ExitStack] = []
+#: What the running command holds until it ends (an output folder's lock: :func:`_hold_folder`);
+#: a context variable, so that commands run in threads hold their own.
+_HELD: contextvars.ContextVar[contextlib.ExitStack | None] = contextvars.ContextVar("shieldlab_held", default=None)
 
 
 def _hold_folder(out_dir) -> None:
     """Hold ``out_dir`` for the running command, against a second writer
-    (:func:`shieldlab.io.lock.writing`), until the command ends, however it ends."""
+    (:func:`shieldlab.io.lock.writing`), until the command ends, however it ends; called just
+    before the command writes it, every check having passed.  Outside a command (a function
+    of this module called by itself) nothing is held."""
     from shieldlab.io.lock import writing
 
-    _HELD[-1].enter_context(writing(out_dir))
+    held = _HELD.get()
+    if held is not None:
+        held.enter_context(writing(out_dir))
 
 
 def _guard(fn):
@@ -101,11 +107,11 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             with contextlib.ExitStack() as held:
-                _HELD.append(held)
+                token = _HELD.set(held)
                 try:
                     return fn(*args, **kwargs)
                 finally:
-                    _HELD.pop()
+                    _HELD.reset(token)
         except InputError as e:  # (a catalogue's CatalogError among them)
             con = _err()
             for line in (str(e) or type(e).__name__).splitlines():
@@ -913,15 +919,15 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         if resume and not quiet and not partial_folder(out_dir).exists():  # a misspelt --out, say
             _err().print(f"note: --resume: no stopped run of {out_dir} to finish; starting it", markup=False,
                          highlight=False)
-        _hold_folder(out_dir)  # one writer at a time: a second run or sweep into it is refused
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
-        # read once: the checkpoint records the digest of what is run (the settings applied)
-        file_raw = load(scenario)[1]  # (as written: a resume then tells a file's change from a --set's)
+        # read once: the checkpoint records the digest of what is run (the settings applied), and
+        # of the file as written (a refused resume then tells a file's change from a --set's)
+        source, file_raw = load(scenario)
         if settings:
-            source, raw, world = with_settings(scenario, settings)
+            source, raw, world = with_settings(scenario, settings, loaded=(source, file_raw))
         else:
-            source, raw = load(scenario)
+            raw = file_raw
             world = compile_world(parse(raw, source), source)
     else:
         world = _load_world(scenario, settings)
@@ -944,6 +950,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         from shieldlab.engine.chain import chunk_runs
         from shieldlab.engine.sweep import checkpoint
 
+        # one writer at a time, from here to the results: a second run or sweep into it is refused
+        _hold_folder(out_dir)
         # finished chunks are kept beside the results folder until it is written: a stopped
         # run goes on with --resume
         store, partial = checkpoint(source, raw, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
@@ -1216,6 +1224,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         if shelling is not None:
             events = shelling.events if events is None else _merge_events(events, shelling.events)
         assert events is not None
+        _hold_folder(out_dir)  # one writer at a time (a run or sweep writing it now refuses this one)
         write_results(out_dir, summary, None, events, force=force, extra=extra,
                       air_outcomes=None if res is None else res.outcomes,
                       shelling_rounds=None if shelling is None else shelling.rounds)
@@ -1624,7 +1633,6 @@ def sweep(
         note = _unread_sweep_note(scenario, parsed)
         if note:
             _err().print(note, markup=False, highlight=False)
-    _hold_folder(out_dir)  # one writer at a time: a second sweep or run into it is refused
     if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file():  # a misspelt --out, say
         _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
                      highlight=False)
@@ -2415,7 +2423,8 @@ def footprint(
                         "run` flies the whole chain")
         if any(fp.grid.at_edge(s.defended) for s in fp.sites):
             _print_line("the defended ground reaches the edge of the map's box: the areas above are of the box "
-                        "alone (a wider --bbox or --region, or none, maps it whole)")
+                        "alone (" + ("a wider --bbox or --region, or none, maps it whole)" if fp.grid_given else
+                                     "a --bbox or --region round all of it maps it whole)"))
         if not any(s.threatened.any() for s in fp.sites):
             _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
                         "(give a --region or --bbox around their targets, or none for the scenario's own)")
@@ -2557,7 +2566,8 @@ def coverage(
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  took {cov.timing_s['total']:.1f} s")
     if cov.grid.at_edge(cov.union):
         _print_line("the coverage reaches the edge of the map's box: the areas and farthest ranges above are of the "
-                    "box alone (a wider --bbox, or none, maps it whole)")
+                    "box alone (" + ("a wider --bbox or --region, or none, maps it whole)" if grid is not None else
+                                     "a --bbox or --region round all of it maps it whole)"))
     blind = [r for r in cov.radars if r.area_km2 < 0.5]  # rows that print 0 km², where others see the target
     if blind and cov.union_area_km2 >= 0.5:
         short = [r.name for r in blind if r.detection_range_km < cov.alt_km]

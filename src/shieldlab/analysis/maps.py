@@ -1301,9 +1301,9 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     if res.focus is not None:
         import shapely
 
-        rings = [shapely.Polygon(r) for _, _, r in country_rings(res.focus) if len(r) >= 3]
-        inside = shapely.union_all([r.buffer(0) for r in rings]).intersection(shapely.box(x0, y0, x1, y1))
-        if not inside.is_empty:
+        # (country_shape: its holes, an enclave, are holes)
+        inside = country_shape(res.focus).intersection(shapely.box(x0, y0, x1, y1))
+        if not inside.is_empty and inside.area > 0:
             shown_focus = res.focus
             if not any(t.get_text() == res.focus.upper() for t in ax.texts):  # (label_map may have)
                 _name_country(fig, ax, inside, res.focus.upper())
@@ -1340,8 +1340,7 @@ def _name_country(fig, ax, area, text: str) -> bool:
             corners = inv.transform([(lab[0], lab[1]), (lab[2], lab[1]), (lab[0], lab[3]), (lab[2], lab[3])])
             if not (_free(lab, boxes, frame) and all(area.contains(shapely.Point(*xy)) for xy in corners)):
                 continue
-            depth = area.exterior.distance(shapely.Point(gx, gy)) if area.geom_type == "Polygon" else \
-                area.boundary.distance(shapely.Point(gx, gy))
+            depth = shapely.boundary(area).distance(shapely.Point(gx, gy))  # (holes' edges too)
             if best is None or depth > best[0]:
                 best = (depth, gx, gy)
     if best is None:

@@ -36,6 +36,7 @@ from shieldlab.engine.chain import CHUNK, chunk_runs, preflight
 from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
+from shieldlab.io.lock import writing
 from shieldlab.io.output import set_value_text as as_written
 from shieldlab.scenario.compile import World, compile_world
 from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
@@ -307,11 +308,13 @@ def _compiled(source: str, raw: dict, settings: list[Setting], combo: tuple):
     return data, label, scn, world
 
 
-def with_settings(scenario: str, settings: list[Setting]) -> tuple[str, dict, World]:
+def with_settings(scenario: str, settings: list[Setting],
+                  loaded: tuple[str, dict] | None = None) -> tuple[str, dict, World]:
     """A scenario with one value set per ``--set`` (``shieldlab run``, ``tracks`` and
     ``validate``): ``(source, the mapping as run, its world)``, the errors as a sweep point's.
-    A setting of several values is refused (a sweep runs them), as is a field set twice."""
-    source, raw = load(scenario)
+    A setting of several values is refused (a sweep runs them), as is a field set twice.
+    ``loaded``: ``(source, mapping)`` as :func:`load` read the scenario already."""
+    source, raw = load(scenario) if loaded is None else loaded
     for s in settings:
         if len(s.values) != 1:
             raise InputError(f"{s.field}: one value here, not {len(s.values)} (shieldlab sweep runs several)",
@@ -432,6 +435,16 @@ def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_
     # a new sweep aims every point's threats before its folder is made: an aim out of reach
     # is refused with nothing written (a resumed one was aimed when it started)
     aimed = {} if resume else {p.index: preflight_point(p, runs, raw) for p in pts}
+    # one writer at a time: the folder is held from here to the end (io.lock; a second sweep
+    # or run into it is refused), every check before this one having passed
+    with writing(out_dir):
+        return _sweep_into(out_dir, source, raw, settings, pts, aimed, runs, seed, resume, force, progress, client,
+                           note, kept)
+
+
+def _sweep_into(out_dir, source: str, raw: dict, settings: list[Setting], pts: list[Point], aimed: dict, runs: int,
+                seed: int, resume: bool, force: bool, progress, client, note, kept) -> dataset.Sweep:
+    """:func:`run_sweep`'s work once the folder is held: the manifest, the chunks, the summaries."""
     # one chunk size for every point: the smallest any point's memory asks for
     chunk = stored_chunk(out_dir, resume) or min([runs] + [chunk_runs(p.world, aimed.get(p.index)) for p in pts])
     manifest = {"scenario": source, "scenario_sha256": dataset.digest(raw),

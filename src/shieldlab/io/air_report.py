@@ -71,7 +71,8 @@ def report_points(world, res, rows: dict) -> dict[str, np.ndarray]:
 
 def where_reported_frame(world, res, rows: dict, overview) -> tuple[float, float, float, float] | None:
     """(lon0, lon1, lat0, lat1) [deg] of a map of where the radars reported the fliers: their
-    report points, the route ends named by a site inside that box, the reporting radars; None
+    report points and the reporting radars, widened to the routes' last waypoints within a
+    degree of that box (the targets the reported routes run to); None
     where nothing was reported, or where that box is more than a fifth of the overview's
     ``(lon0, lon1, lat0, lat1)`` (the overview shows it well enough: turkey-airspace-2015's
     is a third, and its close-up only hid the paths' fates under the dots)."""

@@ -22,8 +22,9 @@ from shieldlab.errors import InputError
 
 
 def lock_path(out_dir: str | Path) -> Path:
-    """The lock file of folder ``out_dir``: ``.NAME.lock`` beside it."""
-    p = Path(out_dir).absolute()
+    """The lock file of folder ``out_dir``: ``.NAME.lock`` beside it (the folder's real path:
+    one folder named two ways, through a link, has one lock)."""
+    p = Path(out_dir).resolve()
     return p.parent / f".{p.name}.lock"
 
 
@@ -31,11 +32,13 @@ def lock_path(out_dir: str | Path) -> Path:
 def writing(out_dir: str | Path, field: str = "--out") -> Iterator[None]:
     """Hold the folder ``out_dir`` for this process while the block runs; raises
     :class:`~shieldlab.errors.InputError` naming ``field`` where another process holds it.
-    Where no lock file can be made (no such parent folder, none writable) nothing is held:
-    the command's own checks of the folder say what is wrong with it."""
+    The parent folder is made where missing (the command is about to write the folder: it
+    is called once every check has passed); where no lock file can be made all the same (a
+    folder not writable) nothing is held, and the command's own writing says what is wrong."""
     path = lock_path(out_dir)
     while True:
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             yield
@@ -44,14 +47,13 @@ def writing(out_dir: str | Path, field: str = "--out") -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pid = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip() or "unknown"
+            if not _still_there(path, fd):  # its holder let go and removed it as we looked: again
+                os.close(fd)
+                continue
             os.close(fd)
             raise InputError(f"{out_dir} is being written by another shieldlab command (process {pid}): wait for "
                              "it to end, or stop it first (a stopped one goes on with --resume)", field=field) from None
-        try:  # the file a holder just let go of and removed is no lock: take the one there now
-            same = os.stat(path).st_ino == os.fstat(fd).st_ino
-        except OSError:
-            same = False
-        if same:
+        if _still_there(path, fd):  # (a file its holder let go of and removed is no lock: the one there now)
             break
         os.close(fd)
     try:
@@ -66,3 +68,11 @@ def writing(out_dir: str | Path, field: str = "--out") -> Iterator[None]:
                 pass
     finally:
         os.close(fd)
+
+
+def _still_there(path: Path, fd: int) -> bool:
+    """Whether ``path`` is still the file open as ``fd`` (not removed, nor made anew)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except OSError:
+        return False
