@@ -680,6 +680,14 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
     a, b = compare(w, ["independent", "independent"], runs=4, seed=3)
     mean, lo, hi = b.leakers_difference
     assert mean == 0.0 and lo == -hi and hi > 0.5 and (b.raids_fewer_leakers, b.raids_more_leakers) == (0, 0)
+    # and it is said so: the bound alone (interceptors ±58 on four raids of patriot-turkey-2013)
+    # read as no evidence where it is the strongest there is
+    assert b.leakers_alike and b.interceptors_alike and not coo.interceptors_alike
+    assert b.as_dict()["paired"]["interceptors_alike_in_every_raid"] is True
+    from test_cli import cli
+
+    r = cli("compare", "patriot-turkey-2013", "--runs", "2", "--architectures", "independent,integrated")
+    assert r.returncode == 0 and "0 in every raid (bound ±" in r.stdout, r.stdout
 
 
 def test_compare_steers_and_flies_the_threats_once(monkeypatch):

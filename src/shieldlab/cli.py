@@ -1529,11 +1529,13 @@ def compare(
     def ci(v, digits=2):
         return f"{v[0]:.{digits}f} {_interval_text(v[1], v[2], digits)}" if np.isfinite(v[1]) else f"{v[0]:.{digits}f}"
 
-    def signed(v):  # a paired difference: its sign always shown
+    def signed(v, alike=False):  # a paired difference: its sign always shown
         if not np.isfinite(v[0]):
             return "—"
         if not np.isfinite(v[1]):  # one run
             return f"{v[0]:+.2f}"
+        if alike:  # every raid the same: said, the exact bound beside it (it alone read as no evidence)
+            return f"0 in every raid (bound ±{v[2]:.2f})"
         return f"{v[0]:+.2f} {_interval_text(v[1], v[2], 2, signed=True)}"
 
     # a file's name where the scenario inside it is named otherwise (a copy of a preset, say)
@@ -1546,7 +1548,8 @@ def compare(
     t.add_row("leakers", *[ci(r.leakers) for r in results])
     if len(results) > 1:  # the same raids in every column: what changed raid by raid
         base = results[0].architecture
-        t.add_row(f"leakers vs {base}, raid by raid", *[signed(r.leakers_difference) for r in results])
+        t.add_row(f"leakers vs {base}, raid by raid",
+                  *[signed(r.leakers_difference, r.leakers_alike) for r in results])
         t.add_row("raids with fewer / more leakers",
                   *["—" if r.against is None else f"{r.raids_fewer_leakers} / {r.raids_more_leakers}"
                     for r in results])
@@ -1557,7 +1560,7 @@ def compare(
     t.add_row("interceptors fired", *[ci(r.interceptors) for r in results])
     if len(results) > 1:
         t.add_row(f"interceptors vs {results[0].architecture}",
-                  *[signed(r.interceptors_difference) for r in results])
+                  *[signed(r.interceptors_difference, r.interceptors_alike) for r in results])
     # under gnn: what fused tracks of spent boosters and false alarms cost (the interceptors above count them)
     for label, of in (("of them at spent boosters", "at_boosters"), ("of them at false tracks", "at_false_tracks")):
         if any(getattr(r, of)[0] > 0 for r in results):
@@ -1579,10 +1582,10 @@ def compare(
     if len(results) > 1:
         _print_line(f"vs {results[0].architecture}: the raids are the same in every column, so each raid's "
                     "difference is the C2's; the mean of those differences and its Student t interval, which "
-                    "excludes 0 where the runs tell the architectures apart (where every raid came out alike, the "
-                    "exact bound of a capped count instead: a raid that did differ could differ by a whole raid's "
-                    "leakers, or by every battery's rounds for the interceptors, so no raid differing gives a wider "
-                    "interval than one raid differing by one)")
+                    "excludes 0 where the runs tell the architectures apart (where every raid came out alike, \"0 in "
+                    "every raid\" and the exact bound of a capped count: a raid that did differ could differ by a "
+                    "whole raid's leakers, or by every battery's rounds for the interceptors, so no raid differing "
+                    "gives a wider interval than one raid differing by one)")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)

@@ -79,6 +79,9 @@ class ArchitectureResult:
     interceptors_difference: tuple[float, float, float] = (float("nan"),) * 3
     raids_fewer_leakers: int = 0
     raids_more_leakers: int = 0
+    # every raid alike (a difference of 0 in each): the interval is then the wide exact bound
+    leakers_alike: bool = False
+    interceptors_alike: bool = False
 
     def as_dict(self) -> dict:
         def r4(x):  # JSON has no NaN: one run has no interval, and a figure that does not apply is null
@@ -89,7 +92,9 @@ class ArchitectureResult:
         paired = None if self.against is None else {
             "against": self.against, "leakers_difference": m(self.leakers_difference),
             "interceptors_difference": m(self.interceptors_difference),
-            "raids_fewer_leakers": self.raids_fewer_leakers, "raids_more_leakers": self.raids_more_leakers}
+            "raids_fewer_leakers": self.raids_fewer_leakers, "raids_more_leakers": self.raids_more_leakers,
+            "leakers_alike_in_every_raid": self.leakers_alike,
+            "interceptors_alike_in_every_raid": self.interceptors_alike}
         return {"architecture": self.architecture, "runs": self.runs, "leakers_per_raid": m(self.leakers),
                 "interceptors_per_raid": m(self.interceptors), "wasted_interceptors_per_raid": m(self.wasted),
                 "interceptors_at_boosters_per_raid": m(self.at_boosters),
@@ -241,7 +246,9 @@ def compare(world, architectures, runs: int, seed: int,
             paired = dict(against=architectures[0], leakers_difference=mean_interval(d_leak, lower=-n, upper=n),
                           interceptors_difference=mean_interval(tally.fired - first.fired, lower=-rounds,
                                                                 upper=rounds),
-                          raids_fewer_leakers=int((d_leak < 0).sum()), raids_more_leakers=int((d_leak > 0).sum()))
+                          raids_fewer_leakers=int((d_leak < 0).sum()), raids_more_leakers=int((d_leak > 0).sum()),
+                          leakers_alike=bool((d_leak == 0).all()),
+                          interceptors_alike=bool((tally.fired == first.fired).all()))
         out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))), interceptors=mi(tally.fired),
             wasted=mi(tally.wasted), at_boosters=mi(tally.at_boosters), at_false_tracks=mi(tally.at_false),
