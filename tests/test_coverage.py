@@ -832,6 +832,7 @@ def test_the_coverage_shade_lies_inside_the_radars_outlines(tmp_path, monkeypatc
     maps.coverage_map(cov, tmp_path / "c.png")
     (ax,) = axes
     assert not ax.images
+    assert any(t.get_text().endswith(" km") and t.get_text()[:-3].isdigit() for t in ax.texts)  # a scale bar
 
     def area(cs):  # the polygons of a contour set's paths, unioned
         polys = [shapely.Polygon(p) for path in cs.get_paths() for p in path.to_polygons() if len(p) >= 3]

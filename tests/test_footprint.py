@@ -692,6 +692,9 @@ def test_the_aircraft_map_names_the_country_it_measures_and_no_mark_it_lacks(tmp
     maps.aircraft_map(F.aircraft_reach(load_world("patriot-turkey-2013"), 10.0), tmp_path / "turkey.png")
     near = " ".join(texts["turkey.png"])
     assert "SYRIA" in texts["turkey.png"] and "x: deepest point" in near and "Syria's outline" in near
+    import re
+
+    assert any(re.fullmatch(r"\d+ km", t) for t in texts["turkey.png"])  # a scale bar: degrees measure nothing
     far = F.aircraft_reach(load_world("patriot-turkey-2013"), 10.0, grid=F.make_grid(38.5, 40.0, 29.0, 31.0, 0.05))
     maps.aircraft_map(far, tmp_path / "far.png")
     footer = " ".join(texts["far.png"])

@@ -232,7 +232,7 @@ def test_the_shelling_overview_has_a_scale_bar_of_true_length():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from shieldlab.io.report import scale_bar
+    from shieldlab.analysis.maps import scale_bar
 
     fig, ax = plt.subplots()
     length = scale_bar(ax, 38.844, 39.058, 36.624, 36.795)

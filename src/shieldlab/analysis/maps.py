@@ -1314,6 +1314,8 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
              "range, above its radio horizon", *(["x: deepest point past the border"] if deep_shown else []),
              *([f"bold line: {shown_focus}'s outline, its border and coast"] if shown_focus else []),
              "borders: Natural Earth · places: GeoNames (CC BY 4.0)"]
+    if x1 - x0 < 300.0:  # (a world map's degrees of longitude are no one length)
+        scale_bar(ax, x0, x1, y0, y1)
     _under_the_axes(fig, [ax], " · ".join(parts))
     _save(fig, path, dpi)
     plt.close(fig)
@@ -1348,6 +1350,24 @@ def _name_country(fig, ax, area, text: str) -> bool:
     ax.text(best[1], best[2], text, ha="center", va="center", zorder=3.5, clip_on=True,
             path_effects=[_halo(1.6)], **style)
     return True
+
+
+def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float:
+    """A bar of a round number of km at the lower right of a map in degrees, labelled; returns
+    its length [km] (the maps' axes are in degrees, which measure no distance).  The length is
+    read at the map's middle latitude."""
+    lat = 0.5 * (lat0 + lat1)
+    km_per_deg = 111.32 * math.cos(math.radians(lat))
+    width_km = (lon1 - lon0) * km_per_deg
+    step = 10 ** math.floor(math.log10(width_km / 5.0))
+    length = max(n * step for n in (1, 2, 5) if n * step <= width_km / 4.0)
+    x1 = lon1 - 0.04 * (lon1 - lon0)
+    x0 = x1 - length / km_per_deg
+    y = lat0 + 0.05 * (lat1 - lat0)
+    ax.plot([x0, x1], [y, y], color="#1d2128", lw=2.5, solid_capstyle="butt", zorder=8)
+    ax.annotate(f"{length:g} km", (0.5 * (x0 + x1), y), xytext=(0, 4), textcoords="offset points", ha="center",
+                va="bottom", fontsize=8, color="#1d2128", path_effects=[_halo(2.0)], zorder=8)
+    return float(length)
 
 
 def _short_area(km2: float, largest: float | None = None) -> str:
@@ -1418,6 +1438,8 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     # Sea ship's by Armavir's marker), clear of the others and of the frame
     name_markers(fig, ax, marks)
     label_map(fig, ax, extent)
+    if extent[1] - extent[0] < 300.0:  # (a world map's degrees of longitude are no one length)
+        scale_bar(ax, *extent)
     _under_the_axes(fig, [ax], f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public "
                                "domain) · places: GeoNames (CC BY 4.0)")
     _save(fig, path, dpi)

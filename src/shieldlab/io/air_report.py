@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_format, utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, scale_bar, set_meta
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
 
 __all__ = ["build"]
 
@@ -245,7 +245,7 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
         circles += f"; off the map: {', '.join(off_map)}"
     what_map = "where the radars reported the fliers" if close else "over the ground"
     ax.set_title(f"{world.scenario.name}: run {run} {what_map} ({circles})", fontsize=10, wrap=True)
-    scale_bar(ax, *ax.get_xlim(), *ax.get_ylim())
+    maps.scale_bar(ax, *ax.get_xlim(), *ax.get_ylim())
     fig.tight_layout()
     # the page widened by what the legend still runs past its edge (its labels' widths vary)
     over = (leg.get_window_extent(fig.canvas.get_renderer()).x1 - fig.bbox.x1) / fig.dpi  # type: ignore[attr-defined]
@@ -348,7 +348,7 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
             ax.plot(*hit, "*", color="#1d2128", ms=12, label=f"hit {_utc(epoch, s.hit_time)[11:]}")
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
-    scale_bar(ax, lon0, lon1, lat0, lat1)
+    maps.scale_bar(ax, lon0, lon1, lat0, lat1)
     ax.legend(*in_frame(ax), loc="best", fontsize=7.5, framealpha=0.9)
     ax.set_title(f"{er.names[m]}: crossing at {_utc(epoch, float(row['entry_s']))} UTC, "
                  f"{float(row['time_inside_s']):.1f} s inside", fontsize=10)

@@ -70,23 +70,6 @@ def _halo():
 _HALO = _halo()
 
 
-def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float:
-    """A bar of a round number of km at the lower right of a map in degrees, labelled; returns
-    its length [km] (the maps' axes are in degrees, which measure no distance).  The length is
-    read at the map's middle latitude."""
-    lat = 0.5 * (lat0 + lat1)
-    km_per_deg = 111.32 * math.cos(math.radians(lat))
-    width_km = (lon1 - lon0) * km_per_deg
-    step = 10 ** math.floor(math.log10(width_km / 5.0))
-    length = max(n * step for n in (1, 2, 5) if n * step <= width_km / 4.0)
-    x1 = lon1 - 0.04 * (lon1 - lon0)
-    x0 = x1 - length / km_per_deg
-    y = lat0 + 0.05 * (lat1 - lat0)
-    ax.plot([x0, x1], [y, y], color="#1d2128", lw=2.5, solid_capstyle="butt", zorder=8)
-    ax.annotate(f"{length:g} km", (0.5 * (x0 + x1), y), xytext=(0, 4), textcoords="offset points", ha="center",
-                va="bottom", fontsize=8, color="#1d2128", path_effects=_HALO, zorder=8)
-    return float(length)
-
 
 def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
     """The legend entries of ``ax`` (its own, or ``handles`` and ``labels``) whose artist shows

@@ -16,7 +16,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, scale_bar, set_meta
+from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
 from shieldlab.io.shelling_tables import HEAD, nees_note, not_located_lines, rows
 
 __all__ = ["build", "appended"]
@@ -86,7 +86,7 @@ def _overview(world, res) -> str:
                     path_effects=_HALO, zorder=7)
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
-    scale_bar(ax, lon0, lon1, lat0, lat1)
+    maps.scale_bar(ax, lon0, lon1, lat0, lat1)
     ax.legend(*in_frame(ax), loc="upper left", fontsize=7.5, framealpha=0.9)
     ax.set_title(f"{world.scenario.name}: weapons, aim points and weapon-locating radars", fontsize=10)
     fig.tight_layout()
