@@ -284,7 +284,7 @@ def test_a_closer_map_shows_where_the_radars_reported_the_fliers(monkeypatch):
     for d in dots:  # every report inside the closer frame
         x, y = d.get_xdata(), d.get_ydata()
         assert (x >= cx[0]).all() and (x <= cx[1]).all() and (y >= cy[0]).all() and (y <= cy[1]).all()
-    frames.clear()
     world = shieldlab.load_world("turkey-airspace-2015")
-    air_report.build(world, simulate_air(world, runs=1, seed=1), 0)
-    assert not any("where the radars reported" in f[0] for f in frames)
+    res = simulate_air(world, runs=1, seed=1)
+    rows = air_report.run_rows(res.outcomes, 0)
+    assert air_report.where_reported_frame(world, res, rows, air_report.overview_frame(world, res)) is None

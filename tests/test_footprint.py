@@ -660,18 +660,19 @@ def test_a_scenario_without_ballistic_threats_has_no_footprint_to_map(tmp_path):
     assert cli(str(scn), "--aircraft", "--json-out", str(out)).returncode == 0
 
 
-def test_a_box_that_cuts_the_defended_ground_says_so_and_is_mapped_at_the_boxs_own_step():
+def test_a_box_that_cuts_the_defended_ground_says_so_and_is_mapped_at_the_boxs_own_step(tmp_path):
     """patriot-turkey-2013 in a --bbox round Gaziantep alone: the defended area was the box's
     share, printed as the footprint's without a word, on a 0.25-degree grid where the
     command's own box gets 0.05.  The box gets the automatic step now, and defended ground at
     its edge is said (text and JSON); the scenario's own box cuts nothing."""
-    box = ["--bbox", "36.8,37.3,37.1,37.7"]
-    js = json.loads(cli("patriot-turkey-2013", *box, "--json").stdout)
-    assert js["step_deg"] == 0.05 and js["cut_at_box_edge"] is True
-    r = cli("patriot-turkey-2013", *box)
+    cut, whole = tmp_path / "cut.json", tmp_path / "whole.json"
+    r = cli("patriot-turkey-2013", "--bbox", "36.8,37.3,37.1,37.7", "--json-out", cut)
     assert r.returncode == 0 and "the defended ground reaches the edge of the map's box" in r.stdout, r.stdout
-    whole = cli("patriot-turkey-2013", "--json")
-    assert json.loads(whole.stdout)["cut_at_box_edge"] is False
+    js = json.loads(cut.read_text())
+    assert js["step_deg"] == 0.05 and js["cut_at_box_edge"] is True
+    r = cli("patriot-turkey-2013", "--json-out", whole)
+    assert r.returncode == 0 and "reaches the edge" not in r.stdout
+    assert json.loads(whole.read_text())["cut_at_box_edge"] is False
 
 
 def test_the_aircraft_map_names_the_country_it_measures_and_no_mark_it_lacks(tmp_path, monkeypatch):
