@@ -243,3 +243,6 @@ def test_the_shelling_overview_has_a_scale_bar_of_true_length():
     assert km == pytest.approx(length, rel=1e-9)
     assert [t.get_text() for t in ax.texts] == ["2 km"]
     plt.close(fig)
+    fig, ax = plt.subplots()  # a world map: its degrees of longitude are no one length, so no bar
+    assert scale_bar(ax, -180.0, 180.0, -60.0, 80.0) is None and not ax.lines and not ax.texts
+    plt.close(fig)

@@ -2271,11 +2271,13 @@ def _map_targets_and_grid(scenario: str, out_png, json_out, force: bool, region,
     return None
 
 
-def _footprint_box_step(box: tuple[float, float, float, float]) -> float:
-    """The footprint's automatic step of a ``--bbox`` [deg] (:func:`shieldlab.analysis.footprint.auto_step`)."""
-    from shieldlab.analysis.footprint import auto_step
-
-    return auto_step(box)
+def _box_edge_note(what: str, figures: str, given: bool) -> str:
+    """The line a map command prints where ``what`` it maps reaches the edge of its box: its
+    ``figures`` are then of the box alone; ``given``: the box was the user's (``--bbox``,
+    ``--region``), not the command's own."""
+    wider = "a wider --bbox or --region, or none, maps it whole" if given else \
+        "a --bbox or --region round all of it maps it whole"
+    return f"the {what} reaches the edge of the map's box: the {figures} above are of the box alone ({wider})"
 
 
 #: The step of a --region grid where no --step-deg is given [deg].
@@ -2352,7 +2354,7 @@ def footprint(
         for flag, opt in (("--alt-km", alt_km), ("--country", country)):
             if opt is not None:
                 raise InputError("applies only with --aircraft", field=flag)
-    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg, _footprint_box_step)
+    grid = _map_targets_and_grid(scenario, out_png, json_out, force, region, bbox, step_deg, fpm.auto_step)
     target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""),
                              taken={"--out": out_png, "--json-out": json_out})
     world = _load_world(scenario)
@@ -2424,10 +2426,8 @@ def footprint(
             _print_line("mean P(intercept): over the defended cells, the kinematic best case (one threat, a "
                         "perfect track once one is confirmed, engaged without threat evaluation); `shieldlab "
                         "run` flies the whole chain")
-        if any(fp.grid.at_edge(s.defended) for s in fp.sites):
-            _print_line("the defended ground reaches the edge of the map's box: the areas above are of the box "
-                        "alone (" + ("a wider --bbox or --region, or none, maps it whole)" if fp.grid_given else
-                                     "a --bbox or --region round all of it maps it whole)"))
+        if fp.cut_at_box_edge():
+            _print_line(_box_edge_note("defended ground", "areas", fp.grid_given))
         if not any(s.threatened.any() for s in fp.sites):
             _print_line("no launch site's threats reach any cell of the map: the grid lies beyond their range "
                         "(give a --region or --bbox around their targets, or none for the scenario's own)")
@@ -2568,9 +2568,7 @@ def coverage(
         _print_line(f"at {cov.alt_km:g} km: {why} (--alt-km for another height)")
     _print_line(f"seen by at least one radar: {cov.union_area_km2:,.0f} km²  ·  took {cov.timing_s['total']:.1f} s")
     if cov.grid.at_edge(cov.union):
-        _print_line("the coverage reaches the edge of the map's box: the areas and farthest ranges above are of the "
-                    "box alone (" + ("a wider --bbox or --region, or none, maps it whole)" if grid is not None else
-                                     "a --bbox or --region round all of it maps it whole)"))
+        _print_line(_box_edge_note("coverage", "areas and farthest ranges", grid is not None))
     blind = [r for r in cov.radars if r.area_km2 < 0.5]  # rows that print 0 km², where others see the target
     if blind and cov.union_area_km2 >= 0.5:
         short = [r.name for r in blind if r.detection_range_km < cov.alt_km]
@@ -2677,20 +2675,20 @@ def tracks(
     _compile_note("tracks", quiet or as_json)
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
         res = track_runs(world, runs, seed, fa, progress=progress, keep_tracks=out is not None)
+    summ = _with_set(res.summary(), parsed, world)
     if out is not None:
         from shieldlab import __version__
         from shieldlab.io.output import write_parquet
         from shieldlab.outcome.track_table import DESCRIPTIONS, empty_rows
 
-        told = res.summary()  # (the tracker's own settings: the multi-target tracker's, whatever the scenario's)
+        # (the tracker's own settings: the multi-target tracker's, whatever the scenario's)
         made = _with_set({"scenario": world.scenario.name}, parsed, world) | {
-            "runs": runs, "seed": seed, "tracking": told.get("tracking"), "false_alarms": told.get("false_alarms"),
-            "false_alarms_per_search_frame": told.get("false_alarms_per_search_frame"), "shieldlab": __version__}
+            "runs": runs, "seed": seed, "tracking": summ.get("tracking"), "false_alarms": summ.get("false_alarms"),
+            "false_alarms_per_search_frame": summ.get("false_alarms_per_search_frame"), "shieldlab": __version__}
         # what made the file and what its columns hold, in the file itself (a query of it has no summary)
         write_parquet(res.tracks if res.tracks is not None else empty_rows(), out,
                       metadata={"shieldlab.made_by": json.dumps(made, default=str),
                                 "shieldlab.columns": json.dumps(DESCRIPTIONS)})
-    summ = _with_set(res.summary(), parsed, world)
     if as_json:
         if out is not None:  # (as the map commands: stdout holds the JSON alone)
             _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)

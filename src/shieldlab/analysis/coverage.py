@@ -217,11 +217,17 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
     return min(rk * theta, radius_m * math.acos(max(c, -1.0)))
 
 
+def _step_unit(span_deg: float, nodes: int = AUTO_NODES) -> float:
+    """What the automatic step of a box spanning ``span_deg`` is a multiple of [deg]: 0.05, or
+    0.01 where ``nodes`` nodes along it are under 0.05 apart (a small box, a Patriot battery's,
+    gets a finer step)."""
+    return 0.05 if span_deg / nodes > 0.05 else 0.01
+
+
 def step_for(span_deg: float, nodes: int = AUTO_NODES) -> float:
     """The automatic grid step [deg] of a box whose longer side spans ``span_deg``: the multiple
-    of 0.05 deg giving about ``nodes`` nodes along it, of 0.01 deg where that is under 0.05 (a
-    small box, a Patriot battery's, gets a finer step)."""
-    unit = 0.05 if span_deg / nodes > 0.05 else 0.01
+    of :func:`_step_unit` giving about ``nodes`` nodes along it."""
+    unit = _step_unit(span_deg, nodes)
     return max(unit, math.ceil(span_deg / nodes / unit - 1e-9) * unit)
 
 
@@ -269,8 +275,8 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
         lon0, lon1 = -180.0, 180.0
     full = (lon0, lon1) == (-180.0, 180.0)
     if step_deg is None:
-        step_deg = step_for(lat1 - lat0 if polar else max(lat1 - lat0, lon1 - lon0), nodes)
-        unit = 0.05 if step_deg >= 0.05 else 0.01
+        span = lat1 - lat0 if polar else max(lat1 - lat0, lon1 - lon0)
+        step_deg, unit = step_for(span, nodes), _step_unit(span, nodes)
         # at least MIN_ROWS latitudes: near a pole a box is wide in degrees of longitude and
         # short on the ground (a radar at 89.5 N got 2 rows and covered nothing)
         rows_step = (lat1 - lat0) / MIN_ROWS

@@ -980,6 +980,11 @@ class Footprint:
                 "median_s": round(float(np.median(t)), 1),
                 "p10_s": round(float(np.percentile(t, 10)), 1), "p90_s": round(float(np.percentile(t, 90)), 1)}
 
+    def cut_at_box_edge(self) -> bool:
+        """Whether ground defended against some site lies on the grid's edge
+        (:meth:`Grid.at_edge`): the areas are then of the box alone."""
+        return any(self.grid.at_edge(s.defended) for s in self.sites)
+
     def defended_area_km2(self, site: int | None = None) -> float:
         """Defended area [km^2] against one site (index) or against all of them at once."""
         cell = self.grid.cell_area_km2()
@@ -1549,7 +1554,7 @@ def to_json(fp: Footprint, include_grid: bool = True) -> dict:
            "earth_model": fp.model,
            "defended_all_km2": round(fp.defended_area_km2(), 0),
            # defended ground on the box's edge: the areas above are of the box alone
-           "cut_at_box_edge": any(fp.grid.at_edge(s.defended) for s in fp.sites),
+           "cut_at_box_edge": fp.cut_at_box_edge(),
            "defended_all_population": defended_population(fp).as_dict(),
            "population_method": places.METHOD, "population_source": f"{gaz.source}; {gaz.licence}",
            "timing_s": fp.timing_s, "sites": []}

@@ -1314,8 +1314,7 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
              "range, above its radio horizon", *(["x: deepest point past the border"] if deep_shown else []),
              *([f"bold line: {shown_focus}'s outline, its border and coast"] if shown_focus else []),
              "borders: Natural Earth · places: GeoNames (CC BY 4.0)"]
-    if x1 - x0 < 300.0:  # (a world map's degrees of longitude are no one length)
-        scale_bar(ax, x0, x1, y0, y1)
+    scale_bar(ax, x0, x1, y0, y1)
     _under_the_axes(fig, [ax], " · ".join(parts))
     _save(fig, path, dpi)
     plt.close(fig)
@@ -1352,10 +1351,13 @@ def _name_country(fig, ax, area, text: str) -> bool:
     return True
 
 
-def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float:
+def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float | None:
     """A bar of a round number of km at the lower right of a map in degrees, labelled; returns
     its length [km] (the maps' axes are in degrees, which measure no distance).  The length is
-    read at the map's middle latitude."""
+    read at the map's middle latitude.  None, and no bar, on a map 300 degrees across or more:
+    a world map's degrees of longitude are no one length."""
+    if lon1 - lon0 >= 300.0:
+        return None
     lat = 0.5 * (lat0 + lat1)
     km_per_deg = 111.32 * math.cos(math.radians(lat))
     width_km = (lon1 - lon0) * km_per_deg
@@ -1438,8 +1440,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     # Sea ship's by Armavir's marker), clear of the others and of the frame
     name_markers(fig, ax, marks)
     label_map(fig, ax, extent)
-    if extent[1] - extent[0] < 300.0:  # (a world map's degrees of longitude are no one length)
-        scale_bar(ax, *extent)
+    scale_bar(ax, *extent)
     _under_the_axes(fig, [ax], f"shieldlab coverage · {propagation_text(cov)} · borders: Natural Earth (public "
                                "domain) · places: GeoNames (CC BY 4.0)")
     _save(fig, path, dpi)

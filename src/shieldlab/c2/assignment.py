@@ -377,7 +377,6 @@ def solve_exact(problem: AssignmentProblem, *, max_patterns: int = DEFAULT_MAX_P
     return Assignment(**{**out.__dict__, "bound": bound, "gap": gap})
 
 
-
 def solve_exact_or_greedy(problem: AssignmentProblem) -> Assignment:
     """:func:`solve_exact`, or :func:`solve_greedy` where the problem needs more patterns than
     the exact solver enumerates (``doctrine.assignment: exact`` in fire control)."""

@@ -70,7 +70,6 @@ def _halo():
 _HALO = _halo()
 
 
-
 def in_frame(ax, handles=None, labels=None) -> tuple[list, list]:
     """The legend entries of ``ax`` (its own, or ``handles`` and ``labels``) whose artist shows
     inside the axes' limits: a line with a vertex there or a segment across them, points or a
