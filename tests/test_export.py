@@ -164,9 +164,9 @@ def test_run_trajectories_from_launch_to_their_end(world, sim, run_export):
 
 
 def test_run_intercept_points_and_interceptor_paths(world, sim, run_export):
-    """Each salvo of the run has an intercept point at its engagement's planned point (z
-    equal to the engagement's intercept altitude within a metre; the killing one equal to the
-    outcome table's) and a drawn flight from its battery's site to that point, in time from
+    """Each salvo of the run has an intercept point where its flight ended (a kill where the
+    threat was, a miss at its planned point; z equal to that altitude within a metre; the
+    killing one equal to the outcome table's) and a drawn flight from its battery's site to that point, in time from
     launch to intercept."""
     chunk, res = sim
     _, gj, _ = run_export
@@ -177,7 +177,7 @@ def test_run_intercept_points_and_interceptor_paths(world, sim, run_export):
     lines = [f for f in gj if f["properties"]["layer"] == "Interceptors"]
     assert len(pts) == len(lines) == rows.size
     for i, pt, ln in zip(rows, pts, lines):
-        lat, lon, alt = earth.ecef_to_geodetic(e.intercept_pos[i])
+        lat, lon, alt = earth.ecef_to_geodetic(e.end_pos()[i])
         xyz, p = coords(pt), pt["properties"]
         assert xyz[2] == pytest.approx(float(alt), abs=1.0)
         assert xyz[0] == pytest.approx(math.degrees(lon), abs=1e-6) and xyz[1] == pytest.approx(math.degrees(lat),

@@ -80,10 +80,48 @@ def test_flights_start_at_launch_and_interceptors_end_at_their_intercept_point(r
         c = np.asarray(p["position"]["cartesian"]).reshape(-1, 4)
         b = w.batteries[int(eng.battery[e])]
         assert np.linalg.norm(c[0, 1:] - b.site.ecef) < 1.0
-        np.testing.assert_allclose(c[-1, 1:], eng.intercept_pos[e], atol=1e-3)
+        np.testing.assert_allclose(c[-1, 1:], eng.end_pos()[e], atol=1e-3)
         assert c[0, 0] - epoch_s == pytest.approx(eng.launch_time[e], abs=1e-6)
         assert c[-1, 0] - epoch_s == pytest.approx(eng.intercept_time[e], abs=1e-6)
         assert np.all(np.diff(c[:, 0]) > 0)
+        if not eng.killed[e]:  # a miss ends at the point planned on the track
+            np.testing.assert_allclose(c[-1, 1:], eng.intercept_pos[e], atol=1e-3)
+
+
+def test_a_kill_is_drawn_and_tabled_where_the_threat_was_destroyed():
+    """epaa-phase-2, seed 1: kill markers and the outcomes' intercept places were the point
+    planned on the track, up to 22 km from where the threat truly was when it was destroyed
+    (ghadr-istanbul#2 in run 0: its flight ended 21.8 km from the white kill dot).  A kill is
+    where the threat was: the threat's flight, the interceptor's and the marker end together,
+    and the table's place is that point."""
+    from shieldlab.flyout.interp import state_at
+
+    w = shieldlab.load_world("epaa-phase-2")
+    res = simulate(w, runs=2, seed=1)
+    ch = chain.replay_run(w, chain.preflight(w, 2), 1, 0)
+    doc = json.loads(scene.scene(w, ch, 0, run=0).dumps())
+    eng = ch.engagements
+    kills = np.flatnonzero(eng.killed & (eng.threat >= 0))
+    assert kills.size >= 3
+    truth, _ = state_at(ch.truth, eng.intercept_time[kills], index=(eng.run[kills], eng.threat[kills]),
+                        velocity=False)
+    np.testing.assert_allclose(eng.end_pos()[kills], truth, atol=1e-6)
+    assert np.linalg.norm(eng.intercept_pos[kills] - truth, axis=1).max() > 3e3  # the plan was off
+    by_id = {p["id"]: p for p in doc}
+    for e in kills:
+        mark = np.asarray(by_id[f"intercept/{e}"]["position"]["cartesian"], float)
+        name = w.threats[int(eng.threat[e])].name
+        flight = np.asarray(next(p for p in _packets(doc, "threat") if p["name"] == name)["position"]["cartesian"])
+        assert np.linalg.norm(mark - flight.reshape(-1, 4)[-1, 1:]) < 5.0, name  # (its own sampling)
+    o = res.outcomes
+    mine = (np.asarray(o["run"]) == 0) & (np.asarray(o["outcome"]) == "intercepted")
+    lat, lon, alt = earth.ecef_to_geodetic(truth)
+    got = {n: (a, b, h) for n, a, b, h in zip(np.asarray(o["threat"])[mine], np.asarray(o["intercept_lat_deg"])[mine],
+                                             np.asarray(o["intercept_lon_deg"])[mine],
+                                             np.asarray(o["intercept_alt_km"])[mine])}
+    for j, e in enumerate(kills):
+        a, b, h = got[w.threats[int(eng.threat[e])].name]
+        assert (a, b, h) == pytest.approx((np.degrees(lat[j]), np.degrees(lon[j]), alt[j] / 1e3), abs=1e-6)
 
 
 def test_interceptor_path_follows_the_fly_out_to_the_point():

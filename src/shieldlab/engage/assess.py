@@ -34,12 +34,14 @@ _SLIP_STEP_S = 0.5  # s, spacing of the true path sampled within the slip by the
 
 
 class Assessment(NamedTuple):
-    """Per salvo (E,): the handover prediction's miss [m], the reach shortfall [m] and the kill."""
+    """Per salvo (E,): the handover prediction's miss [m], the reach shortfall [m], the kill, the
+    guidance column, and where the salvo's target truly was at the intercept time."""
 
     prediction_error: np.ndarray  # m; inf: threat gone or no guidance track
     reach_shortfall: np.ndarray  # m; 0: reachable, inf: threat gone
     killed: np.ndarray  # bool
     guide_track: np.ndarray  # column of the guidance source the interceptor homed on (-1: none)
+    true_pos: np.ndarray  # (E, 3) ECEF m: the target's true position at the intercept time (nan: gone)
 
 
 def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,
@@ -68,7 +70,7 @@ def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: n
     d = np.array([s.engagement for s in salvos], int) if draw is None else np.asarray(draw, int)
     killed = np.array([bool(r) and bool((uniforms[s.run, s.threat, k, :s.rounds] < s.pk).any())
                        for s, r, k in zip(salvos, reached, d)], bool)
-    return Assessment(err, short, killed, guide)
+    return Assessment(err, short, killed, guide, np.where(gone[:, None], np.nan, true_pos))
 
 
 def threat_of(salvos: list, n_threats: int, targets: np.ndarray | None, cols: np.ndarray | None = None) -> np.ndarray:

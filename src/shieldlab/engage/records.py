@@ -13,7 +13,10 @@ class Engagements:
 
     ``run`` is the index within the chunk's batch, ``threat`` the threat index and
     ``battery`` the index into the world's batteries.  Times are seconds from the
-    epoch; ``intercept_pos`` is the planned intercept point (ECEF m).  ``closing_speed``
+    epoch; ``intercept_pos`` is the planned intercept point (ECEF m); ``met_pos`` where the
+    salvo's target truly was at the intercept time (ECEF m, nan where it was gone: kill
+    assessment's truth, for the record and the maps, never read by a decision), and
+    :meth:`end_pos` where each salvo's flight ended.  ``closing_speed``
     (relative speed |v_I - v_T|, m/s) and ``crossing_angle`` (between the interceptor's
     velocity and the reversed threat velocity, rad: 0 head-on, pi tail chase) are those of
     the plan (predicted threat velocity, the fan's kill-vehicle velocity); ``pk`` is the
@@ -49,6 +52,17 @@ class Engagements:
     #: ``radar NAME`` for a battery's own radar's) and its number there, as ``shieldlab tracks`` lists it
     file: np.ndarray | None = None  # (E,) object
     file_track: np.ndarray | None = None  # (E,) int
+    met_pos: np.ndarray | None = None  # (E, 3) ECEF m: the target's true place at the intercept time (nan: gone)
+
+    def end_pos(self) -> np.ndarray:
+        """(E, 3) ECEF m: where each salvo's flight ended. A kill is where the threat truly was
+        at the intercept time: the kill vehicle homed on it, up to its divert (and the fly-out
+        fan's reach within the handover time) from the point planned on the track; a miss is
+        drawn at the planned point."""
+        if self.met_pos is None:
+            return self.intercept_pos
+        return np.where(self.killed[:, None] & np.isfinite(self.met_pos).all(axis=1)[:, None], self.met_pos,
+                        self.intercept_pos)
 
     def owner(self, n_threats: int) -> np.ndarray:
         """(E,) the threat whose complex each salvo went at: its warhead, or where a track of

@@ -239,7 +239,7 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
         return np.array([getattr(s, name) for s in salvos], dtype)
 
     cat = {f: np.concatenate([getattr(a, f) for a in assessed]) for f in ("prediction_error", "reach_shortfall",
-                                                                          "killed", "guide_track")}
+                                                                          "killed", "guide_track", "true_pos")}
     run, track = col("run", np.int64), col("threat", np.int64)
     # the object a salvo flew at: behind the track it homed on (found at handover), else its own
     homed = np.where(cat["guide_track"] >= 0, cat["guide_track"], track)
@@ -250,11 +250,13 @@ def _engagements(salvos: list, assessed: list, targets: np.ndarray | None = None
     cat["killed"] = cat["killed"] & ~late
     cat["prediction_error"] = np.where(late, np.inf, cat["prediction_error"])
     cat["reach_shortfall"] = np.where(late, np.inf, cat["reach_shortfall"])
+    cat["true_pos"] = np.where(late[:, None], np.nan, cat["true_pos"])  # it was gone by then
     return Engagements(
         run=run, threat=threat, battery=col("battery", np.int64),
         rounds=col("rounds", np.int64), decision_time=col("decision_time", float),
         launch_time=col("launch_time", float), intercept_time=col("intercept_time", float),
         intercept_pos=np.array([s.intercept_pos for s in salvos], float).reshape(-1, 3),
+        met_pos=np.asarray(cat["true_pos"], float).reshape(-1, 3),
         prediction_error=cat["prediction_error"].astype(float), killed=cat["killed"].astype(bool),
         closing_speed=col("closing_speed", float), crossing_angle=col("crossing_angle", float),
         pk=col("pk", float), pip_sigma=col("pip_sigma", float), boost_track=col("boost_track", bool),

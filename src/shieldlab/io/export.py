@@ -20,10 +20,10 @@ intercept and impact points, radars, batteries, assets; a run's records come fro
 :func:`shieldlab.engine.chain.replay_run`), :func:`flyout_features`, :func:`reach_features`,
 :func:`footprint_features`, :func:`aircraft_features` and :func:`coverage_features`.
 
-Limits: the engine records an interceptor's launch (its battery, the time) and its planned
-intercept point and time, not its flight: interceptor paths are *drawn* from those
-(:func:`shieldlab.io.scene.interceptor_path`: the interceptor's own fly-out model towards
-the point), as in the 3-D scene.  Geometries that
+Limits: the engine records an interceptor's launch (its battery, the time) and its intercept
+point and time (a kill where the threat truly was then, a miss at the planned point), not its
+flight: interceptor paths are *drawn* from those (:func:`shieldlab.io.scene.interceptor_path`:
+the interceptor's own fly-out model towards the point), as in the 3-D scene.  Geometries that
 cross the antimeridian are not cut (RFC 7946 section 3.1.9 asks for it).
 """
 
@@ -66,7 +66,8 @@ _ALT_DIGITS = 2
 
 #: What a drawn interceptor path is (the ``path`` property).
 INTERCEPTOR_PATH = ("drawn from the records: the interceptor's fly-out model (its launch elevation passing nearest "
-                    "the planned intercept point) on the great circle towards it, timed from launch to intercept "
+                    "its intercept point: a kill where the threat was, a miss the planned point) on the great circle "
+                    "towards it, timed from launch to intercept "
                     "(the engine records launch and intercept only)")
 
 
@@ -304,20 +305,22 @@ def _threat_layer(world, chunk, c: int, step_s: float) -> list[Feature]:
 
 
 def _engagement_layers(world, chunk, c: int, step_s: float) -> list[Feature]:
-    """Run ``c``'s salvos: each one's drawn flight (:data:`INTERCEPTOR_PATH`) and its planned
-    intercept point."""
+    """Run ``c``'s salvos: each one's drawn flight (:data:`INTERCEPTOR_PATH`) and where it ended
+    (:meth:`~shieldlab.engage.records.Engagements.end_pos`: a kill where the threat was, a miss
+    at the planned intercept point)."""
     epoch = world.scenario.epoch
     e = chunk.engagements
     N = len(world.threats)
     owner = e.owner(N)
     lines, points = [], []
+    ends = e.end_pos()
     for i in np.flatnonzero(e.run == c):
         bat = world.batteries[e.battery[i]]
         target = "warhead"
         if e.target is not None:
             target = "false track" if e.target[i] < 0 else ("booster" if e.target[i] >= N else "warhead")
         threat = world.threats[owner[i]].name if owner[i] >= 0 else FALSE_TRACK
-        p_int = np.asarray(e.intercept_pos[i], float)
+        p_int = np.asarray(ends[i], float)
         if not np.isfinite(p_int).all():
             continue
         result = "kill" if e.killed[i] else "miss"
@@ -329,7 +332,7 @@ def _engagement_layers(world, chunk, c: int, step_s: float) -> list[Feature]:
                   "crossing_angle_deg": _num(np.degrees(e.crossing_angle[i]), 2),
                   "prediction_error_m": _num(e.prediction_error[i], 1), "pip_sigma_m": _num(e.pip_sigma[i], 1),
                   "boost_track": bool(e.boost_track[i])}
-        # the drawn flight: the interceptor's fly-out model towards the planned point (the scene's)
+        # the drawn flight: the interceptor's fly-out model towards its end point (the scene's)
         ts, pos = interceptor_path(bat, t0, t1, p_int, samples=max(2, int(math.ceil((t1 - t0) / step_s)) + 1))
         lon_d, lat_d, alt = _geodetic(pos)
         lon_d[-1], lat_d[-1], alt[-1] = ilon, ilat, ialt  # exactly the intercept point
@@ -397,8 +400,8 @@ def run_features(world, chunk, run: int, *, step_s: float = STEP_S, seed: int | 
       (intercepted, leaked, airborne); ``times_s`` per vertex;
     * ``Impacts``: where each leaked threat landed;
     * ``Interceptors``: each salvo's flight, drawn (:data:`INTERCEPTOR_PATH`), style by
-      result (kill, miss); ``Intercepts``: each salvo's planned intercept point (x, y, z
-      from the engagement's ``intercept_pos``);
+      result (kill, miss); ``Intercepts``: where each salvo's flight ended (x, y, z; a kill
+      where the threat truly was, a miss at the planned intercept point: ``end_pos``);
     * ``Radars``, ``Batteries``, ``Defended assets``, ``C2 nodes`` (their sites and sectors;
       :func:`site_features`).
     """

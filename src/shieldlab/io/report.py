@@ -464,7 +464,7 @@ def _end_game_view(world, chunk, c: int, rows) -> tuple[float, float, float, flo
     mine = np.flatnonzero((eng.run == c) & np.isfinite(eng.intercept_time))
     if mine.size == 0:
         return None
-    la, lo, _ = earth.ecef_to_geodetic(np.asarray(eng.intercept_pos[mine], float).reshape(-1, 3))
+    la, lo, _ = earth.ecef_to_geodetic(np.asarray(eng.end_pos()[mine], float).reshape(-1, 3))
     lats = list(np.degrees(la)) + [world.batteries[int(b)].site.lat_deg for b in eng.battery[mine]]
     lons = list(np.degrees(lo)) + [world.batteries[int(b)].site.lon_deg for b in eng.battery[mine]]
     m0, m1, n0, n1 = _run_frame(world, chunk, c, rows)[3]
@@ -510,11 +510,12 @@ def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, flo
             ax.plot(lo[-1], la[-1], "o", color=colour, ms=6, zorder=2.3)
     paths: list[np.ndarray] = []  # the interceptors' ground tracks (lon, lat) [deg]
     ended: set[str] = set()  # the ends drawn (kill, miss): the legend names only those
+    ends = eng.end_pos()
     for e in np.flatnonzero(eng.run == c):
         b = world.batteries[int(eng.battery[e])]
         if np.isfinite(eng.intercept_time[e]) and eng.intercept_time[e] > eng.launch_time[e]:
             _, p = interceptor_path(b, float(eng.launch_time[e]), float(eng.intercept_time[e]),
-                                    np.asarray(eng.intercept_pos[e], float), samples=20)
+                                    np.asarray(ends[e], float), samples=20)
             la, lo, _ = earth.ecef_to_geodetic(p)
             path = np.degrees(np.column_stack([lo, la]))
             paths.append(path)

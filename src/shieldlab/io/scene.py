@@ -289,12 +289,13 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
                 point=Point(pixelSize=11, color=_rgba(r.outcome))))
 
     owner = eng.owner(len(world.threats))
+    ends = eng.end_pos()
     for e in np.flatnonzero(eng.run == c):
         b = world.batteries[int(eng.battery[e])]
         t0, t1 = float(eng.launch_time[e]), float(eng.intercept_time[e])
         if not (np.isfinite(t0) and np.isfinite(t1) and t1 > t0):
             continue
-        pt = np.asarray(eng.intercept_pos[e], float)
+        pt = np.asarray(ends[e], float)  # a kill where the threat was; a miss at the planned point
         t, pos = interceptor_path(b, t0, t1, pt)
         n = int(owner[e])  # the threat whose complex it went at (warhead or booster), -1: a false track
         killed = bool(eng.killed[e])

@@ -17,7 +17,7 @@ class Outcomes:
     intercepted: np.ndarray  # bool
     battery: np.ndarray  # int: index of the battery that killed it, -1 if none
     intercept_time: np.ndarray  # s from epoch, nan if not intercepted
-    intercept_pos: np.ndarray  # (C,N,3) ECEF m, nan if not intercepted
+    intercept_pos: np.ndarray  # (C,N,3) ECEF m: where it was destroyed (its true place then), nan if not intercepted
     engagements: np.ndarray  # int: salvos fired at it
     interceptors: np.ndarray  # int: interceptors fired at it (its warhead or its spent booster)
     leaked: np.ndarray  # bool: landed (not intercepted)
@@ -50,7 +50,7 @@ def score(world, truth: Trajectories, eng: Engagements) -> Outcomes:
     intercepted[eng.run[k], eng.threat[k]] = True
     battery[eng.run[k], eng.threat[k]] = eng.battery[k]
     t_int[eng.run[k], eng.threat[k]] = eng.intercept_time[k]
-    p_int[eng.run[k], eng.threat[k]] = eng.intercept_pos[k]
+    p_int[eng.run[k], eng.threat[k]] = eng.end_pos()[k]  # where the threat was destroyed
     landed = np.broadcast_to(np.isfinite(truth.impact_time), (C, N))
     leaked = ~intercepted & landed
     impact_t = np.where(leaked, np.broadcast_to(truth.impact_time, (C, N)), np.nan)
