@@ -767,6 +767,18 @@ def test_the_report_lists_the_defended_assets_and_why_threats_went_unengaged(rai
         assert f"<td>{a.name}</td><td>{a.radius / 1e3:g}</td><td>{float(a.value):g}</td><td>{n / RUNS:.2f}</td>" \
             in page
     assert "no-fire reasons (share of runs)" in page
+    # every asset worth 1: the value lost is the assets hit again, and not printed twice
+    assert {float(a.value) for a in w.assets} == {1.0} and "<td>value lost</td>" not in page
     for t in res.summary["per_threat"]:
-        for why, share in list((t.get("no_fire") or {}).items())[:1]:
+        for why, share in (t.get("no_fire") or {}).items():
             assert f"{why} {share:.0%}" in page
+    # every reason, not the first two: iskander-kaliningrad's third (not-threatening, 25 %) was
+    # the scene run's own, and the table left it out
+    import copy
+    import dataclasses
+
+    summary = copy.deepcopy(res.summary)
+    reasons = {"out-of-envelope": 0.75, "judged-late": 0.25, "not-threatening": 0.25}
+    summary["per_threat"][0]["no_fire"] = reasons
+    page = report.build(w, dataclasses.replace(res, summary=summary), ch, 0)
+    assert "<td>out-of-envelope 75%, judged-late 25%, not-threatening 25%</td>" in page

@@ -676,7 +676,8 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
         *([["of them at false tracks", _ci(s, "mean_interceptors_at_false_tracks")]]
           if (s.get("mean_interceptors_at_false_tracks") or 0) > 0 else []),
         ["defended assets hit", _ci(s, "mean_assets_hit")],
-        ["value lost", _ci(s, "mean_value_lost")],
+        # (where every asset is worth 1 the value lost is the assets hit again: said once)
+        *([["value lost", _ci(s, "mean_value_lost")]] if any(float(a.value) != 1.0 for a in world.assets) else []),
     ]))
     parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval_means', '')))} for means; "
                  f"{html.escape(str(s.get('interval', '')))} for probabilities.</p>")
@@ -693,9 +694,9 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     # as the run table: the rounds at a threat's booster said apart where any went there
     boosters = any((t.get("mean_interceptors_at_booster") or 0) > 0 for t in per)
 
-    def why_not(t: dict) -> str:  # the commonest reasons a threat went without a (further) shot
+    def why_not(t: dict) -> str:  # every reason a threat went without a (further) shot, commonest first
         nf = t.get("no_fire") or {}
-        return ", ".join(f"{k} {v:.0%}" for k, v in list(nf.items())[:2]) or "—"
+        return ", ".join(f"{k} {v:.0%}" for k, v in nf.items()) or "—"
 
     parts.append(_table(["threat", "missile", "P(intercept)", "P(leak)", "mean interceptors",
                          *(["of them at its booster"] if boosters else []), "CEP [km]",
@@ -707,7 +708,8 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
         for t in per]))
     if any(t.get("no_fire") for t in per):
         parts.append("<p class='meta'>No-fire reasons: why no battery fired at the threat at the end of a run "
-                     "(or fired again after a miss), in the share of runs each was given; "
+                     "(or fired again after a miss), every one given, commonest first, in the share of runs "
+                     "each was given (a run may give several: the shares need not add up to 100 %); "
                      "<code>shieldlab run … --explain THREAT</code> gives them per battery.</p>")
     tq = s.get("track_quality") or {}
     if tq:
