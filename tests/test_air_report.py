@@ -142,7 +142,8 @@ def test_the_run_maps_names_keep_off_the_routes_where_they_can(monkeypatch):
         for t in ax.texts:
             if t.get_text() in ends:
                 b = t.get_window_extent(r)
-                n += sum(b.x0 < x1 and x0 < b.x1 and b.y0 < y1 and y0 < b.y1 for x0, y0, x1, y1 in lines)
+                x0, y0, x1, y1 = lines.T
+                n += int(np.sum((b.x0 < x1) & (x0 < b.x1) & (b.y0 < y1) & (y0 < b.y1)))
         covered.append(n)
         return real_png(fig, **kw)
 
