@@ -346,6 +346,22 @@ def test_docs_scenario_reference_is_up_to_date():
         assert path in text
 
 
+def test_every_field_with_a_unit_in_its_name_has_it_in_the_reference():
+    """The reference's unit column was empty for muzzle_velocity_ms, speed_kmh, max_climb_ms
+    (m/s and km/h were not read from the names), max_load_g and waters_nmi."""
+    units = {"_ms": "m/s", "_ms2": "m/s²", "_kmh": "km/h", "_g": "g", "_nmi": "nmi", "_km": "km", "_s": "s",
+             "_tracks_per_s": "tracks/s"}
+    rows = [r.split("|") for r in markdown_reference().splitlines() if r.startswith("| `")]
+    seen = set()
+    for row in rows:
+        name = row[1].strip().strip("`").split(".")[-1]
+        for suffix, unit in units.items():
+            if name.endswith(suffix) and not any(name.endswith(u) for u in units if len(u) > len(suffix)):
+                assert row[3].strip() == unit, row[1]
+                seen.add(suffix)
+    assert seen == set(units)
+
+
 def test_reference_tool_check_mode():
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "scenario_reference.py"), "--check"],
                        capture_output=True, text=True, cwd=ROOT)
@@ -387,6 +403,24 @@ def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, word
     assert msg.startswith("unknown field") and words in msg
     if "did you mean" not in words:
         assert "did you mean" not in msg
+
+
+def test_a_radars_facing_is_told_by_its_other_name():
+    """A radar faces by ``boresight_az_deg`` under ``sensors`` and by ``facing_az_deg`` under
+    ``shelling.radars``: the one written in the other's place is told the name it has there."""
+    data = scenario(sensors__0__boresight_az_deg=..., sensors__0__facing_az_deg=190)
+    assert dict(problems_of(data).problems)["sensors[0].facing_az_deg"] == \
+        "unknown field (did you mean 'boresight_az_deg'?)"
+
+
+def test_a_misspelt_required_field_is_one_problem():
+    """``missle: ghadr-1`` was two problems, "threats[0].missile: Field required" first and the
+    unknown ``missle`` with its hint after; it is one, the hint.  A required field missing
+    without a near name is still said."""
+    e = problems_of(scenario(threats__0__missile=..., threats__0__missle="ghadr-1"))
+    assert e.problems == [("threats[0].missle", "unknown field (did you mean 'missile'?)")]
+    e = problems_of(scenario(threats__0__missile=..., threats__0__colour="red"))
+    assert dict(e.problems)["threats[0].missile"] == "Field required"
 
 
 @pytest.mark.parametrize("where, value, field, number", [

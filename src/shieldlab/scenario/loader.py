@@ -71,8 +71,23 @@ def _join(prefix: str, field: str | None) -> str:
 def _problems(err: ValidationError) -> list[tuple[str, str]]:
     """(field path, message) for every error pydantic found."""
     out: list[tuple[str, str]] = []
-    for e in err.errors():
+    errors = err.errors()
+    hints: dict[int, str] = {}  # an unknown field's error -> the field it may have meant
+    for i, e in enumerate(errors):
+        if e["type"] == "extra_forbidden":
+            try:
+                near = _nearest_field(e["loc"])
+            except Exception:  # noqa: BLE001 (a hint only: an annotation it cannot walk gives none)
+                near = None
+            if near:
+                hints[i] = near
+    # a misspelt required field (missle: for missile:) is one problem, said once: its unknown
+    # name with the hint, not also "Field required" before it
+    meant = {_field_path(errors[i]["loc"][:-1] + (near,)) for i, near in hints.items()}
+    for i, e in enumerate(errors):
         prefix = _field_path(e["loc"])
+        if e["type"] == "missing" and prefix in meant:
+            continue
         ctx = e.get("ctx") or {}
         cause = ctx.get("error")
         if isinstance(cause, InputError):  # a model validator's own problems, relative to its model
@@ -81,12 +96,8 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
-            try:
-                near = _nearest_field(e["loc"])
-            except Exception:  # noqa: BLE001 (a hint only: an annotation it cannot walk gives none)
-                near = None
-            if near:
-                msg += f" (did you mean {near!r}?)"
+            if i in hints:
+                msg += f" (did you mean {hints[i]!r}?)"
         elif e["type"] in ("model_type", "dict_type"):  # (pydantic names its class: say what to write)
             msg = f"expected a mapping of fields, got {shown_value(e.get('input'))}"
         elif e["type"].startswith(("datetime_", "date_")):
@@ -149,6 +160,11 @@ def _step(tp, part):
     return None
 
 
+#: Fields of one meaning named otherwise in two parts of a scenario: a radar's facing is
+#: ``boresight_az_deg`` under ``sensors`` and ``facing_az_deg`` under ``shelling.radars``.
+_SYNONYMS = {"facing_az_deg": "boresight_az_deg", "boresight_az_deg": "facing_az_deg"}
+
+
 def _nearest_field(loc: tuple) -> str | None:
     """For an unknown field at ``loc`` (pydantic's location), the closest field name the model
     there has (``salvoo`` -> ``salvo``), if one is close; None where none is, or the model
@@ -163,6 +179,8 @@ def _nearest_field(loc: tuple) -> str | None:
     names = {n for m in _models_in(tp) for n in m.model_fields}
     if not names or not isinstance(loc[-1], str):
         return None
+    if _SYNONYMS.get(loc[-1]) in names:  # one setting named otherwise in another part of the file
+        return _SYNONYMS[loc[-1]]
     near = difflib.get_close_matches(loc[-1], sorted(names), n=1, cutoff=0.75)
     if near:
         return near[0]

@@ -12,7 +12,8 @@ from shieldlab.scenario.schema import Scenario
 #: Unit of a field, from the suffix of its name (the house rule: units in names at the edges).
 _UNITS = (("_tracks_per_s", "tracks/s"),
           ("_kgm2", "kg/m²"), ("_kms", "km/s"), ("_km", "km"), ("_m2", "m²"), ("_kg", "kg"), ("_mrad", "mrad"),
-          ("_deg", "deg"), ("_pct", "%"), ("_s", "s"), ("_m", "m"))
+          ("_deg", "deg"), ("_pct", "%"), ("_s", "s"), ("_m", "m"), ("_ms2", "m/s²"), ("_ms", "m/s"),
+          ("_kmh", "km/h"), ("_nmi", "nmi"), ("_g", "g"))
 _UNIT_OF = {"lat": "deg", "lon": "deg east", "sspk": "—", "pfa": "—", "loss": "—", "sector": "deg"}
 
 
