@@ -115,6 +115,8 @@ def test_a_side_is_judged_against_the_defended_country(tmp_path):
     (("    - {name: r1", "    - {name: r1, type: arthur, site: radar, facing_az_deg: 0}\n    - {name: r1"),
      "shelling.radars[1].name", "duplicate name 'r1'"),
     (("rounds: 2}", "rounds: 25}"), "shelling.missions[0].rounds", "less than or equal to 24"),
+    (("shelling:\n", "shelling:\n  landmarks: [town, nowhere]\n"), "shelling.landmarks[1]",
+     "unknown site 'nowhere'"),
 ])
 def test_bad_shelling_fields_are_named(tmp_path, edit, field, words):
     assert edit[0] in SHELL, edit[0]
@@ -199,6 +201,41 @@ def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, mon
     (w_narrow, narrow), (w_wide, wide_names) = sorted(names_by_width.items())
     assert w_narrow / w_wide < 0.02
     assert not any("estimates" in n for n in wide_names) and any("estimates" in n for n in narrow)
+
+
+def test_the_maps_name_the_scenarios_landmarks_where_they_show(monkeypatch):
+    """akcakale-2012: Tell Abyad, the town across the border the fire came from, was on no map
+    (the gazetteer holds places of 15,000 people or more); the preset names it a landmark, and
+    the overview and the second weapon's setting mark it, at its place, on the Turkish side of
+    Natural Earth's generalised line, which the overview's legend says."""
+    from shieldlab.io import shelling_report as rep
+    from shieldlab.io.report import plt
+
+    ak = load_world("akcakale-2012")
+    (name, lat, lon), = ak.shelling.landmarks
+    assert name == "Tell Abyad" and np.degrees([lat, lon]) == pytest.approx([36.6975, 38.9567])
+    res = eng.simulate_shelling(ak, 2, seed=1, scene_run=0)
+    seen: list[list] = []
+
+    def keep(fig):
+        seen.append([({t.get_text(): t.xy for t in ax.texts if hasattr(t, "xy")},
+                      [t.get_text() for t in ax.get_legend().get_texts()]) for ax in fig.axes if ax.get_legend()])
+        plt.close(fig)
+        return ""
+
+    monkeypatch.setattr(rep, "_png", keep)
+    rep._overview(ak, res)
+    rep._close_up(ak, res, 1)  # mortar-at-the-border: its 2.5 km setting holds the town
+    (over_texts, over_legend), = seen[0]
+    (wide_texts, wide_legend), (near_texts, _) = seen[1]
+    for texts, legend in ((over_texts, over_legend), (wide_texts, wide_legend)):
+        assert texts["Tell Abyad"] == pytest.approx((38.9567, 36.6975))
+        assert "landmarks (named in the scenario)" in legend
+    assert "Tell Abyad" not in near_texts  # (not in the 60 m close panel)
+    assert any("generalised" in t for t in over_legend)
+    from shieldlab.airspace import borders
+
+    assert borders.contains(res.territory, 36.6975, 38.9567)  # (the line's error, now on the map)
 
 
 def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path, monkeypatch):

@@ -37,6 +37,21 @@ def _border(ax, terr, label: str | None) -> None:
         (in_frame(ax, lines, [""] * len(lines))[0] or lines)[0].set_label(label)
 
 
+def _landmarks(ax, sh, lon0: float, lon1: float, lat0: float, lat1: float) -> None:
+    """The scenario's landmarks in the frame (lon0, lon1, lat0, lat1) [deg] on ``ax``: a small
+    square and the name (towns the gazetteer leaves out: which side of the line they are on)."""
+    first = True
+    for name, lat, lon in sh.landmarks:
+        x, y = math.degrees(lon), math.degrees(lat)
+        if not (lon0 <= x <= lon1 and lat0 <= y <= lat1):
+            continue
+        ax.plot(x, y, "s", mfc="white", mec=_TRUE, ms=6, mew=1.2, zorder=6, ls="none",
+                label="landmarks (named in the scenario)" if first else None)
+        ax.annotate(name, (x, y), xytext=(6, 4), textcoords="offset points", fontsize=8, color=_TRUE,
+                    fontstyle="italic", path_effects=_HALO, zorder=7)
+        first = False
+
+
 def _overview(world, res) -> str:
     """The radars with their sectors out to their reach against the classes fired, the weapons and
     their aim points, and the border."""
@@ -58,7 +73,9 @@ def _overview(world, res) -> str:
     lon0, lon1, lat0, lat1 = lon_c - half / coslat, lon_c + half / coslat, lat_c - half, lat_c + half
     fig, ax = plt.subplots(figsize=(8.5, 8.0))
     maps.draw_base(ax, lon0, lon1, lat0, lat1)
-    _border(ax, res.territory, f"{sh.country} (Natural Earth 1:50m border)")
+    # (Natural Earth's 1:50 million line is generalised: at Akçakale it runs ~1 km south of the town
+    # line, and Tell Abyad's centre falls on its Turkish side)
+    _border(ax, res.territory, f"{sh.country} (Natural Earth 1:50m border, generalised: can be ~1 km off)")
     classes = sorted({m.round.locating_class for m in sh.missions})
     inks = [_RADAR, "#1f618d", "#117864", "#9a7d0a"]
     for j, r in enumerate(sh.radars):
@@ -84,6 +101,7 @@ def _overview(world, res) -> str:
         ax.plot(ax_, ay_, "o", mfc="none", mec=_AIM, ms=9, mew=1.6, zorder=6, label="aim points" if i == 0 else None)
         ax.annotate(m.name, (ox, oy), xytext=(6, -11), textcoords="offset points", fontsize=8, color=_TRUE,
                     path_effects=_HALO, zorder=7)
+    _landmarks(ax, sh, lon0, lon1, lat0, lat1)
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
     maps.scale_bar(ax, lon0, lon1, lat0, lat1)
@@ -151,6 +169,7 @@ def _close_up(world, res, i: int) -> str:
             ax.add_patch(plt.Rectangle((lon_c - w / 2 / (111_000.0 * coslat), lat_c - w / 2 / 111_000.0),
                                        w / (111_000.0 * coslat), w / 111_000.0, fill=False, ec="#555", lw=0.8,
                                        zorder=6))
+            _landmarks(ax, sh, lon0, lon1, lat0, lat1)
         ax.plot(lon_c, lat_c, "^", color=_TRUE, ms=10 if close else 8, zorder=7, label="the weapon (truth)")
         ax.set_xlim(lon0, lon1)
         ax.set_ylim(lat0, lat1)

@@ -176,13 +176,15 @@ class Shelling:
 
     ``missions`` (:class:`~shieldlab.artillery.fire.FireMission`), ``radars``
     (:class:`~shieldlab.artillery.locating.Locator`); ``country``: the Natural Earth country whose
-    border the estimated origins are judged against, with ``waters_nmi`` of territorial sea.
+    border the estimated origins are judged against, with ``waters_nmi`` of territorial sea;
+    ``landmarks``: ``(name, lat, lon)`` [rad] places the maps mark and name.
     """
 
     missions: tuple
     radars: tuple
     country: str
     waters_nmi: float = 12.0
+    landmarks: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -467,6 +469,11 @@ def _shelling(scn: Scenario, place, lookup, problems: list[tuple[str, str]]) -> 
         locators.append(Locator(name=r.name, spec=spec, lat=site.lat, lon=site.lon, alt=site.alt,
                                 facing=math.radians(r.facing_az_deg), fence=math.radians(fence),
                                 ground_alt=float(site.alt if r.ground_alt_m is None else r.ground_alt_m)))
+    landmarks = []
+    for i, name in enumerate(cfg.landmarks):
+        site = place(name, f"shelling.landmarks[{i}]")
+        if site is not None:
+            landmarks.append((name, float(site.lat), float(site.lon)))
     from shieldlab.analysis.maps import close_countries, country_names
 
     country = cfg.country
@@ -486,7 +493,8 @@ def _shelling(scn: Scenario, place, lookup, problems: list[tuple[str, str]]) -> 
             return None
     if country is None:
         return None
-    return Shelling(missions=tuple(missions), radars=tuple(locators), country=country, waters_nmi=float(cfg.waters_nmi))
+    return Shelling(missions=tuple(missions), radars=tuple(locators), country=country, waters_nmi=float(cfg.waters_nmi),
+                    landmarks=tuple(landmarks))
 
 
 def _nodes(scn: Scenario, placed: list[PlacedSensor], batteries: list[Battery],

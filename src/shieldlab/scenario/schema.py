@@ -456,6 +456,10 @@ class ShellingCfg(_Strict):
                               description="territorial sea counted with that country beyond its coast [nmi]")
     missions: list[FireMissionCfg] = Field(min_length=1, description="fire missions")
     radars: list[LocatingRadarCfg] = Field(min_length=1, description="weapon-locating radars")
+    landmarks: list[Name] = Field(
+        [], max_length=20,
+        description="site names to mark and name on the shelling's maps: a town the map's gazetteer (places of "
+                    "15,000 people or more) leaves out, such as the one across the border the fire came from")
 
     @model_validator(mode="after")
     def _unique(self) -> ShellingCfg:
