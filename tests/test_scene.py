@@ -124,6 +124,31 @@ def test_a_kill_is_drawn_and_tabled_where_the_threat_was_destroyed():
         assert (a, b, h) == pytest.approx((np.degrees(lat[j]), np.degrees(lon[j]), alt[j] / 1e3), abs=1e-6)
 
 
+def test_every_mark_says_what_it_is_when_clicked(raid):
+    """Assets, impacts and intercept marks had no description (a click showed nothing), a
+    leaker's did not name the asset it hit, and a radar's range did not say against what."""
+    w, res, ch, doc = raid
+    o = ch.outcomes
+    for kind in ("asset", "intercept", "radar", "battery", "threat", "impact"):
+        for p in _packets(doc, kind):
+            assert p.get("description"), (kind, p["id"])
+    for i, p in enumerate(_packets(doc, "asset")):
+        n = int(np.sum(o.asset_hit[0] == i))
+        assert f"warheads landed on it, this run</th><td>{n}</td>" in p["description"]
+    for p in _packets(doc, "radar"):
+        assert "m² (the fan drawn" in p["description"]
+    for p in _packets(doc, "intercept"):
+        assert ("where the threat was" if p["properties"]["killed"] else "planned on the track") in p["description"]
+    for p in _packets(doc, "threat"):
+        n = [t.name for t in w.threats].index(p["name"])
+        if p["properties"]["outcome"] == "leaked on an asset":
+            assert f"leaked on an asset: {w.assets[int(o.asset_hit[0, n])].name}" in p["description"]
+    for p in _packets(doc, "impact"):
+        n = [t.name for t in w.threats].index(p["properties"]["threat"])
+        hit = int(o.asset_hit[0, n])
+        assert f"defended asset hit</th><td>{w.assets[hit].name if hit >= 0 else 'none'}</td>" in p["description"]
+
+
 def test_interceptor_path_follows_the_fly_out_to_the_point():
     w = shieldlab.load_world("epaa-phase-1")
     b = w.batteries[0]

@@ -20,7 +20,7 @@ const KEY = [
   ["#c0392b", "leaked on a defended asset", "threat", "leaked on an asset"],
   ["#f1c40f", "threat still in the air", "threat", "airborne"],
   ["#5dade2", "interceptor", "interceptor"], ["#ffffff", "kill (intercept point)", "intercept", "kill"],
-  ["#95a5a6", "miss", "intercept", "miss"], ["#9b59b6", "radar and its coverage", "radar"],
+  ["#95a5a6", "miss", "intercept", "miss"], ["#9b59b6", "radar and its coverage (range against its reference target)", "radar"],
   ["#ec7063", "early-warning satellite", "satellite"], ["#3498db", "battery", "battery"],
   ["#f1c40f", "defended asset", "asset"],
   ["#2ecc71", "shot down", "threat", "shot down"], ["#e74c3c", "reached its target", "threat", "reached its target"],

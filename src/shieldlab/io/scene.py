@@ -266,7 +266,10 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
     for r in rows:
         t, pos = _flight_samples(tr, c, r.index, r.end_time)
         th = world.threats[r.index]
-        desc = _html_table([("missile", r.missile), ("outcome", r.outcome + (f" by {r.battery}" if r.battery else "")),
+        hit = int(chunk.outcomes.asset_hit[c, r.index])
+        on = f": {world.assets[hit].name}" if r.outcome == "leaked on an asset" and 0 <= hit < len(world.assets) else ""
+        desc = _html_table([("missile", r.missile),
+                            ("outcome", r.outcome + on + (f" by {r.battery}" if r.battery else "")),
                             ("launch", f"{th.launch.lat_deg:.3f}°, {th.launch.lon_deg:.3f}° at t = {t[0]:.0f} s"),
                             ("aim", f"{th.aim.lat_deg:.3f}°, {th.aim.lon_deg:.3f}°"),
                             ("apogee", f"{float(tr.apogee_alt[c, r.index]) / 1e3:.0f} km"),
@@ -282,8 +285,13 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
             label=_label(r.name)))
         if r.outcome.startswith("leaked"):
             p = chunk.outcomes.impact_pos[c, r.index]
+            la, lo, _ = earth.ecef_to_geodetic(np.asarray(p, float))
             packets.append(Packet(
                 id=f"impact/{r.index}", name=f"{r.name} impact",
+                description=_html_table([("threat", r.name), ("landed", f"{math.degrees(float(la)):.3f}°, "
+                                                                         f"{math.degrees(float(lo)):.3f}° at t = "
+                                                                         f"{r.end_time:.0f} s"),
+                                         ("defended asset hit", world.assets[hit].name if on else "none")]),
                 availability=TimeInterval(start=_iso(epoch, r.end_time), end=_iso(epoch, t_stop)),
                 properties={"kind": "impact", "threat": r.name}, position=Position(cartesian=[float(v) for v in p]),
                 point=Point(pixelSize=11, color=_rgba(r.outcome))))
@@ -314,8 +322,13 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
             position=_moving(_iso(epoch, ref_t), _sampled(ref_t, t, pos), 2),
             point=Point(pixelSize=6, color=_rgba("interceptor")),
             path=CzPath(show=True, leadTime=0, trailTime=1e6, **_line("interceptor", 1.5))))
+        la, lo, alt = earth.ecef_to_geodetic(pt)
         packets.append(Packet(
             id=f"intercept/{e}", name=f"{'kill' if killed else 'miss'}: {target}",
+            description=_html_table([("battery", b.name), ("at", at), ("result", "kill" if killed else "miss"),
+                                     ("where", f"{math.degrees(float(la)):.3f}°, {math.degrees(float(lo)):.3f}°, "
+                                               f"{float(alt) / 1e3:.1f} km up at t = {t1:.0f} s"),
+                                     ("point", "where the threat was" if killed else "planned on the track")]),
             availability=TimeInterval(start=_iso(epoch, t1), end=_iso(epoch, t_stop)),
             properties={"kind": "intercept", "threat": target, "killed": killed},
             position=Position(cartesian=[float(v) for v in pt]),
@@ -326,7 +339,9 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
         rd = s.radar
         spec = rd.spec
         packets += radar_packets(i, s, [("radar", str(getattr(spec, "id", ""))), ("system", s.system),
-                                        ("range", f"{float(spec.max_range_km):,.0f} km (reference target)"),
+                                        ("range", f"{float(spec.max_range_km):,.0f} km against its reference "
+                                                  f"target of {float(spec.ref_rcs_m2):g} m² (the fan drawn; "
+                                                  f"a smaller target is seen nearer)"),
                                         ("azimuth field", f"{float(spec.az_fov_deg):g}°")])
     for i, sat in enumerate(world.early_warning):
         ts = np.unique(np.concatenate([np.arange(t_start, t_stop, 30.0), [t_stop]]))
@@ -348,8 +363,12 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
             point=Point(pixelSize=9, color=_rgba("battery"), outlineColor=_rgba("kill"), outlineWidth=1),
             label=_label(b.name, _OFFSET_LOW)))
     for i, a in enumerate(world.assets):
+        landed = int(np.sum(chunk.outcomes.asset_hit[c] == i))
         packets.append(Packet(
             id=f"asset/{i}", name=a.name, properties={"kind": "asset", "radius_km": a.radius / 1e3},
+            description=_html_table([("defended asset", a.name), ("radius", f"{a.radius / 1e3:g} km"),
+                                     ("value", f"{float(a.value):g}"),
+                                     ("warheads landed on it, this run", str(landed))]),
             position=Position(cartesian=[float(v) for v in a.site.ecef]),
             ellipse=Ellipse(semiMajorAxis=float(a.radius), semiMinorAxis=float(a.radius), material=_fill("asset", 70),
                             outline=True, outlineColor=_rgba("asset"), height=0),
