@@ -99,6 +99,9 @@ def test_the_viewer_loads_the_scene_on_an_offline_globe(page, results):
     assert ("impact (in the threat's colour)" in key) == impacts
     # the Aegis ship's radar and battery share a spot: one name with a count, the battery's
     assert "aegis-ship-sm3 +1" in [n["text"] for n in pg.evaluate("window.shieldlab.names")]
+    # the opening view holds every flight's start and end and every site inside the canvas, with
+    # room for their names (zoomTo's fit had left Tabriz on the right edge, its name cut)
+    assert pg.evaluate("window.shieldlab.framed()")
     if SHOTS:
         IMAGES.mkdir(parents=True, exist_ok=True)
         pg.locator("#threats li").nth(2).click()

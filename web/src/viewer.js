@@ -205,6 +205,34 @@ async function select(viewer, entity, row) {
   state.flying = false;
 }
 
+// the places the opening view must hold: each flight's start and end, each fixed site
+function openingPoints(entities) {
+  const out = [];
+  for (const e of entities) {
+    if (!e.position) continue;
+    const a = e.availability;
+    const times = a && a.length ? [a.start, a.stop] : [Cesium.JulianDate.now()];
+    for (const t of times) {
+      const p = e.position.getValue(t);
+      if (p) out.push(p);
+    }
+  }
+  return out;
+}
+
+// the margins [px] the opening view keeps its points from the canvas's edges: room on the right
+// for a name (written right of its point), at the bottom for the clock and the timeline
+const FRAME_MARGINS = { left: 60, right: 170, top: 60, bottom: 110 };
+
+// whether every point projects inside the canvas, ``m`` pixels from its edges
+function inside(viewer, points, m = FRAME_MARGINS) {
+  const c = viewer.scene.canvas;
+  return points.every((p) => {
+    const w = Cesium.SceneTransforms.worldToWindowCoordinates(viewer.scene, p);
+    return w && w.x >= m.left && w.x <= c.clientWidth - m.right && w.y >= m.top && w.y <= c.clientHeight - m.bottom;
+  });
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   const url = params.get("scene") || "data/scene.czml";
@@ -220,6 +248,7 @@ async function main() {
     contextOptions: { webgl: { preserveDrawingBuffer: true } },  // screenshots and pixel checks
   });
   state.viewer = viewer;
+  state.framed = () => inside(viewer, openingPoints(state.shown || []));
   const ds = await Cesium.CzmlDataSource.load(url);
   await viewer.dataSources.add(ds);
   const threats = ds.entities.values.filter((e) => prop(e, "kind") === "threat");
@@ -284,7 +313,17 @@ async function main() {
   if (report && report.ok) links.append(el("a", { href: "data/report.html", target: "_blank" }, "the run's report"));
   // the opening view: what the raid is, not the radars' fans (an early-warning radar's reaches
   // into Africa: the raid had been a speck on a hemisphere)
-  await viewer.zoomTo(ds.entities.values.filter((e) => !["coverage", "sector"].includes(prop(e, "kind"))));
+  const shown = ds.entities.values.filter((e) => !["coverage", "sector"].includes(prop(e, "kind")));
+  await viewer.zoomTo(shown);
+  // zoomTo fits the entities' bounding sphere, which a wide canvas still cut at its edges
+  // (epaa-phase-2: Tabriz on the right edge, its name cut to "sejjil-athe"): back off until
+  // every flight's start and end and every site stand inside the canvas, with room for names
+  state.shown = shown;
+  const ends = openingPoints(shown);
+  for (let i = 0; i < 12 && !inside(viewer, ends); i++) {
+    viewer.camera.zoomOut(viewer.camera.positionCartographic.height * 0.2);
+  }
+  viewer.scene.requestRender();
   state.ready = true;
 }
 
