@@ -83,6 +83,12 @@ def test_the_scoring_of_the_preset():
     assert m["origin_country"] == "Syria" and 3.0 < m["origin_border_km"] < 4.0
     assert r["located"]["n"] == 60 and r["error_m"]["median"] < 40.0 and r["fused"]["runs"] == 20
     assert r["nees"]["band"][0] < 2.0 < r["nees"]["band"][1]
+    # the two interval methods are named (a P(true side) of 1 in every round has 0.735-1, P(estimate
+    # on the true side) Wilson's 0.758-1: unnamed, they read as a mistake)
+    assert "Wilson" in res.summary["interval"] and "bounded mean" in res.summary["interval_means"]
+    from shieldlab.io import shelling_report
+
+    assert f"Intervals: {res.summary['interval']} for probabilities" in "".join(shelling_report._sections(w, res, 0))
     kinds = set(res.events["kind"])
     assert {"fire", "detect", "located", "impact"} <= kinds
     assert res.scene is not None and res.scene.volley.n == 6 and len(res.scene.origins) == 1

@@ -215,7 +215,9 @@ def _sections(world, res, run: int) -> list[str]:
              f"probability mass on the side of the border where the weapon truly stood. Fused: per run, the "
              f"mission's located rounds together (information-weighted; one weapon in one place). NEES: the "
              f"mean normalised error squared of the located rounds against the estimator's covariance, with "
-             f"its chi-square 95 % band.</p>"]
+             f"its chi-square 95 % band.</p>",
+             f"<p class='meta'>Intervals: {html.escape(str(s.get('interval', '')))} for probabilities; "
+             f"{html.escape(str(s.get('interval_means', '')))} for means.</p>"]
     note = nees_note(s)
     if note:
         parts.append(f"<p class='bad'>{html.escape(note)}</p>")
