@@ -129,6 +129,24 @@ def test_quasi_ballistic_shot_is_shaped_to_its_apogee():
         aim.solve([m], LAT0, LON0, 0.0, lat1, lon1, "depressed", apogee=60e3)
 
 
+def test_a_quasi_ballistic_min_energy_shot_stays_low_as_its_range_grows():
+    """iskander-m's default (min-energy) shot took the full-burn branch whose apogee was nearer
+    the Kepler shot's: 43 km at 411 km, then 153 km at 456 km, a ballistic arc the quasi-ballistic
+    9M723 is not built to fly.  It flies its depressed (gliding) branch, so its apogee grows
+    smoothly with the range, and stays well under the Kepler one (a quarter of the range)."""
+    m = catalog.get_missile("iskander-m")
+    apogees = []
+    for km in (280.0, 345.0, 411.0, 456.0, 489.0):
+        lat1, lon1 = earth.destination(LAT0, LON0, np.radians(180.0), km * 1e3)
+        st = aim.solve([m], LAT0, LON0, 0.0, lat1, lon1, "min-energy")
+        assert st.branch[0] == "depressed", km
+        tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(LAT0, LON0, 0.0)[None], np.zeros(1), st.kick,
+                 st.azimuth, st.cutoff, t0=0.0, dt=1.0, T=1000, dive_time=st.dive_time)
+        apogees.append(tr.apogee_alt[0] / 1e3)
+    assert np.all(np.diff(apogees) > 0) and np.all(np.diff(apogees) < 12.0), apogees
+    assert apogees[-1] < 0.15 * 489.0, apogees  # (the Kepler shot's: ~120 km)
+
+
 def test_gem_throttles_only_the_upper_stages():
     veh = vehicle_from_missiles([catalog.get_missile("topol-m")] * 2)
     t = veh.throttled(np.array([1.0, 0.8]))

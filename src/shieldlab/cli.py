@@ -1885,13 +1885,18 @@ def _check_scene(path: Path) -> None:
                          "'document'): write one with `shieldlab run SCENARIO --out DIR`", field="DIR")
 
 
-def _steering_text(branch: str, profile: str, trims: bool) -> str:
+def _steering_text(branch: str, profile: str, trims: bool, glides: bool = False) -> str:
     """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`;
-    ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`)."""
+    ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`;
+    ``glides``: a quasi-ballistic missile, its catalogue ``aero``)."""
     if branch == "trimmed":
         return "trimmed to the minimum-energy shot"
     if branch == "shaped":
         return f"{profile}, shaped to the requested apogee or flight time"
+    if profile == "min-energy" and glides:
+        return (f"full burn, the {branch} branch: a quasi-ballistic missile flies its flattest full-burn shot, "
+                f"gliding{'' if branch == 'depressed' else ' (no depressed shot reaches the aim point)'}; "
+                "profile depressed with apogee_km shapes it")
     if profile == "min-energy":
         why = ("no trimmed shot reaches the aim point (near the maximum range)" if trims else
                "the missile cannot cut or manage its thrust")
@@ -1985,7 +1990,7 @@ def flyout(
         "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
         # which shot the solver chose: a missile that cannot trim flies a full-burn branch even
         # on a minimum-energy shot, and its table would otherwise read like a depressed one's
-        "steering": _steering_text(str(st.branch[0]), profile, aim.trims(m)),
+        "steering": _steering_text(str(st.branch[0]), profile, aim.trims(m), getattr(m, "aero", None) is not None),
     }
     # how a solid under general energy management or a quasi-ballistic missile trimmed its shot
     if st.upper_thrust[0] < 1.0:

@@ -582,10 +582,13 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             cutoff[failed] = ev.untrimmed[failed]
             if it > 0 and failed.any():
                 _full_burn(ev, need_loft & failed, need_dep & failed, k_star, az, target, branches)
-        # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one
+        # a solid on a min-energy shot flies the branch whose apogee is nearer the Kepler one; a
+        # quasi-ballistic one its depressed branch where it has one (its gliding flight: the
+        # nearer-apogee rule had sent an Iskander-M at 456 km up to 153 km, at 411 km 43 km)
         d_l = np.where(np.isfinite(k_loft), np.abs(ap_l - apogee_me), np.inf)
         d_d = np.where(np.isfinite(k_dep), np.abs(ap_d - apogee_me), np.inf)
-        loft = (want == "lofted") | ((want == "min-energy") & ~use_cut & (d_l <= d_d))
+        nearer_loft = np.where(lifts, ~np.isfinite(k_dep), d_l <= d_d)
+        loft = (want == "lofted") | ((want == "min-energy") & ~use_cut & nearer_loft)
         kick = np.where(use_cut, k_me if use_cut.any() else k_star, np.where(loft, k_loft, k_dep))
         # a shaped shot that can trim needs no full-burn shot to the range: its curve of constant
         # range then starts from the steepest or flattest kick, where the full burn overshoots
