@@ -34,6 +34,7 @@ from rich.text import Text
 from typer.core import TyperCommand
 
 from shieldlab import MAX_RUNS
+from shieldlab.catalog.models import MAX_BURNOUT_SPEED_KMS
 from shieldlab.errors import InputError
 
 # rich_markup_mode=None: plain help, so units in brackets ([deg], [km], [s]) are shown as written
@@ -2059,7 +2060,8 @@ def reach(
                                                "catalog entries stand for the built-in ones of the same id)"),
     profile: str = typer.Option("min-energy", "--profile", help=PROFILE_HELP),
     burnout_speed_kms: float | None = _float_option(None, "--burnout-speed-kms",
-                                                       "override the catalogue burnout speed [km/s]", 0.01, 12.0,
+                                                       "override the catalogue burnout speed [km/s]", 0.01,
+                                                       MAX_BURNOUT_SPEED_KMS,
                                                        "km/s"),  # the catalogue's and the scenario's bound
     as_json: bool = _json_option(),
     export: str | None = _EXPORT,
@@ -2215,7 +2217,7 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f": it would need a burnout speed of "
                                   f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
                                   else ": no point of the path after the battery is ready is within its envelope "
-                                       "at any burnout speed up to 20 km/s"))
+                                       f"at any burnout speed up to {MAX_BURNOUT_SPEED_KMS:g} km/s"))
 
 
 def _reach_pk_text(spec, first: dict, last: dict) -> str:

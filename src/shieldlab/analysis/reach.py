@@ -30,6 +30,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.c2.firecontrol import ready_time
 from shieldlab.c2.network import earliest_warning, expected_warning, report_links
+from shieldlab.catalog.models import MAX_BURNOUT_SPEED_KMS
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
@@ -83,6 +84,9 @@ class Reach:
     needed_burnout_speed_kms: float | None  # when not feasible: the least speed that would do
     threat: dict  # burnout, apogee, flight time, range
     cue: SensorCue | None = None  # the sensors' cue, where the cue came from sensors
+    #: the earliest and latest intercepts unrounded, where feasible: (time [s after launch],
+    #: ECEF point [m]) each; ``earliest`` and ``latest`` are these, rounded for reading
+    ends: tuple[tuple[float, np.ndarray], tuple[float, np.ndarray]] | None = None
 
 
 def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: float, dt: float) -> SensorCue:
@@ -211,7 +215,7 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
             f = build_fan(speed, sp.burn_time_s, beta, **env)
             return _feasible(f, ground, alt, t, t_ready).any()
 
-        lo, hi = v, 20e3
+        lo, hi = v, 1e3 * MAX_BURNOUT_SPEED_KMS
         if not enough(hi):
             need = None  # the envelope itself never meets the trajectory
         else:
@@ -223,4 +227,5 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     w = intercept_window(t, pos[None], vel[None], fan_time(fan, site_lat, site_lon), np.array([t_ready]))
     pts = [_point(w[f"t_{k}"][0], w[f"launch_{k}"][0], w[f"p_{k}"][0], w[f"v_{k}"][0], fan, site_lat, site_lon, sp)
            for k in ("first", "last")]
-    return Reach(True, t_ready, pts[0], pts[1], None, threat, cue)
+    ends = tuple((float(w[f"t_{k}"][0]), np.asarray(w[f"p_{k}"][0], float)) for k in ("first", "last"))
+    return Reach(True, t_ready, pts[0], pts[1], None, threat, cue, (ends[0], ends[1]))

@@ -120,6 +120,9 @@ def numbers_as_numbers(cls, value, info):
     return value
 
 
+#: The fastest interceptor burnout speed [km/s] the catalogue, a scenario and ``reach`` take.
+MAX_BURNOUT_SPEED_KMS = 12.0
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -323,8 +326,9 @@ class Interceptor(_Record):
     id: Id = Field(description="lower-case kebab-case identifier, e.g. sm-3-block-ia")
     name: Text = Field(description="display name")
     origin: Text = Field(description="country or maker")
-    burnout_speed_kms: float = Field(ge=0.01, le=12.0, description="speed at burnout [km/s]; 0.01 to 12, as "
-                                                                   "a battery's override and reach's (escape: 11.2)")
+    burnout_speed_kms: float = Field(ge=0.01, le=MAX_BURNOUT_SPEED_KMS,
+                                     description="speed at burnout [km/s]; 0.01 to 12, as a battery's override and "
+                                                 "reach's (escape: 11.2)")
     # the fly-out fan follows each trajectory for an hour (shieldlab.engage.fan.T_MAX); the
     # longest boost catalogued, the GBI's three stages, takes ~200 s
     burn_time_s: Positive = Field(le=600.0, description="total powered time [s]; at most 600")

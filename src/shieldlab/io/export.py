@@ -597,9 +597,14 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
     feats.append(Feature("Sites", "threat aim", Point(math.degrees(aim_lon), math.degrees(aim_lat), 0.0), "aim",
                          {"kind": "aim"}, altitude="clampToGround"))
     if res.feasible and res.earliest is not None and res.latest is not None:
-        t0, t1 = float(res.earliest["time_s"]), float(res.latest["time_s"])
+        # the window's ends as reach found them, unrounded (the rounded times, read back through
+        # another interpolation, had put the latest point 23 m from the figures it carries)
+        (t0, p0), (t1, p1) = res.ends if res.ends is not None else (
+            (float(res.earliest["time_s"]), None), (float(res.latest["time_s"]), None))
         tw = _flight_times(t0, t1, DT) if t1 > t0 else np.array([t0])
         p = _hermite(t, pos, vel, tw)
+        if p0 is not None and p1 is not None:
+            p[0], p[-1] = p0, p1
         # the threat's velocity at each window time: the samples' own, linearly interpolated
         v = np.column_stack([np.interp(tw, t, vel[:, k]) for k in range(3)])
         fan = fan_for(interceptor, burnout_speed if burnout_speed is not None
