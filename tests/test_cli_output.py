@@ -1308,6 +1308,11 @@ def test_footprint_step_sets_the_automatic_box_and_is_computed_once(tiny, capsys
 def test_an_empty_catalogue_kind_is_refused(capsys):
     assert main(["catalog", ""]) == 2
     assert "KIND: must be one of missiles" in capsys.readouterr().err
+    # an entry's id in the kind's place is told the kind that holds it
+    assert main(["catalog", "scud-b"]) == 2
+    assert "not 'scud-b' ('scud-b' is a missiles entry: shieldlab catalog missiles scud-b)" in capsys.readouterr().err
+    assert main(["catalog", "zzz"]) == 2
+    assert "is a" not in capsys.readouterr().err
 
 
 def test_aircraft_footprint_says_what_it_wrote_after_its_table(tmp_path, capsys):

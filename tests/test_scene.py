@@ -313,6 +313,20 @@ def test_bad_scene_and_export_options_are_refused_before_anything_is_written(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("base", ["{d}/t2/", "{d}/t2"])
+def test_an_export_base_that_is_a_folder_is_refused(tmp_path, capsys, base):
+    """``--export-to t2/`` wrote t2.geojson beside the folder t2 (Path drops the separator) and
+    said nothing: a folder is refused, with the path to give instead."""
+    from shieldlab.cli import main
+
+    (tmp_path / "t2").mkdir()
+    rc = main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--export", "geojson",
+               "--export-to", base.format(d=tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--export-to" in err and f"{tmp_path / 't2' / 'raid'}" in err, err
+    assert [p.name for p in tmp_path.iterdir()] == ["t2"] and not any((tmp_path / "t2").iterdir())
+
+
 @pytest.mark.parametrize("text, words", [("not json", "not JSON"), ('{"id": "document"}', "not a CZML document"),
                                          ("[]", "not a CZML document"), ('[{"id": "x"}]', "not a CZML document")])
 def test_view_refuses_a_scene_that_is_no_czml_before_serving(tmp_path, capsys, text, words):

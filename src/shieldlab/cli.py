@@ -204,6 +204,16 @@ def _path(text) -> Path:
     return Path(text)
 
 
+def _base_path(text) -> Path:
+    """Parser of ``--export-to BASE``: a file's path without its suffix, never a folder's (a
+    trailing separator was dropped by Path, and t2/ wrote t2.geojson beside the folder)."""
+    p = _path(text)
+    if str(text).endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{str(text)!r} names a folder: give a path without suffix inside it, "
+                                 f"e.g. {str(text).rstrip('/' + os.sep) or '.'}/raid")
+    return p
+
+
 def _float_option(default, flag: str, help: str, lo: float, hi: float, unit: str = "", *,  # noqa: A002
                   lo_open: bool = False, hi_open: bool = False):
     """A float option checked by :func:`_float_in`; its help ends with the range it enforces."""
@@ -1347,9 +1357,9 @@ _SET = typer.Option(None, "--set", metavar="FIELD=VALUE",
                          "batteries[0].rounds=8 (repeat for more fields; the file is not changed)")
 _EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                        help="also write the result for GIS tools and Google Earth: geojson, kml or geojson,kml")
-_EXPORT_TO = typer.Option(None, "--export-to", parser=_path, metavar="BASE",
+_EXPORT_TO = typer.Option(None, "--export-to", parser=_base_path, metavar="BASE",
                           help="with --export: the exported files' path without suffix (BASE.geojson, BASE.kml)")
-_EXPORT_TO_MAP = typer.Option(None, "--export-to", parser=_path, metavar="BASE",
+_EXPORT_TO_MAP = typer.Option(None, "--export-to", parser=_base_path, metavar="BASE",
                               help="with --export: the files' path without suffix [default: the --out map's]")
 
 
@@ -1372,6 +1382,9 @@ def _export_targets(formats: str | None, base: Path | None, force: bool, default
         raise InputError("give --export-to BASE: where to write BASE.geojson / BASE.kml", field="--export-to")
     if not base.name or base.name in (".", ".."):
         raise InputError(f"{str(base)!r} names no file: give a path without its suffix, e.g. out/raid",
+                         field="--export-to")
+    if base.is_dir():
+        raise InputError(f"{base} is a folder: give a path without suffix inside it, e.g. {base / 'raid'}",
                          field="--export-to")
     paths = X.export_paths(base, fmts)
     for p in paths:
@@ -3244,7 +3257,10 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
     named = kind is not None
     kind = "missiles" if kind is None else kind
     if kind not in tables:
-        raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}", field="KIND")
+        # an entry's id given alone (catalog scud-b): the kind that holds it
+        holder = next((k for k, f in tables.items() if kind in f()), None)
+        hint = f" ({kind!r} is a {holder} entry: shieldlab catalog {holder} {kind})" if holder else ""
+        raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}{hint}", field="KIND")
     entries = tables[kind]()
     if entry is not None:
         _catalog_entry(kind, entries, entry, as_json, {k: f for k, f in tables.items() if k != kind})
