@@ -652,9 +652,14 @@ def test_a_stopped_sweep_resumes_from_its_scenario_named_another_way(tmp_path):
     dataset.Sweep.open(tmp_path / "s", m)  # stopped before it finished
     sw = dataset.Sweep.open(tmp_path / "s", dict(m, scenario="/elsewhere/mine.yaml"), resume=True)
     assert sw.manifest["scenario"] == "/elsewhere/mine.yaml"
-    with pytest.raises(InputError, match=r"other scenario contents\)") as e:
+    # other contents: the stopped one's scenario is named, as its --runs and --seed are (the
+    # resume above recorded the path it was given)
+    with pytest.raises(InputError, match=r"other scenario contents: it was /elsewhere/mine.yaml\)") as e:
         dataset.Sweep.open(tmp_path / "s", dict(m, scenario_sha256="abd"), resume=True)
     assert e.value.field == "--resume"
+    with pytest.raises(InputError, match=r"other scenario contents\)"):  # (the same name: not said again)
+        dataset.Sweep.open(tmp_path / "s", dict(m, scenario="/elsewhere/mine.yaml", scenario_sha256="abd"),
+                           resume=True)
 
 
 def test_a_sweep_resumes_only_under_the_code_that_started_it(tmp_path, monkeypatch):
@@ -871,6 +876,11 @@ def test_resume_with_nothing_to_finish_says_so_and_force_replaces_a_damaged_swee
     assert r.returncode == 0 and "note: --resume: no stopped sweep in" in r.stderr
     r = cli("run", PRESET, "--runs", "2", "--out", str(tmp_path / "norun"), "--resume")
     assert r.returncode == 0 and "note: --resume: no stopped run of" in r.stderr
+    # a run's folder given to a sweep's --resume: the refusal alone, not "starting it" before it
+    r = cli("sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(tmp_path / "norun"),
+            "--resume")
+    assert r.returncode == 2 and "holds files that are not a shieldlab sweep" in r.stderr
+    assert "note:" not in r.stderr, r.stderr
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / dataset.MANIFEST).write_text("{bad json")
@@ -900,7 +910,13 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
     out = tmp_path / "big"
     p = subprocess.Popen([sys.executable, "-m", "shieldlab", "run", PRESET, "--runs", "20000", "--out", str(out),
                           "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+    # signalled once it is running its chunks (its folder's lock taken): a fixed 4 s sleep sent
+    # it, on a loaded machine, while Python was still starting (exit -15, no handler yet)
+    lock = tmp_path / ".big.lock"
+    deadline = time.monotonic() + 120.0
+    while not lock.exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 143, err

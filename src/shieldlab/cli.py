@@ -89,6 +89,12 @@ def _visible(text: str) -> str:
 _HELD: contextvars.ContextVar[contextlib.ExitStack | None] = contextvars.ContextVar("shieldlab_held", default=None)
 
 
+def _empty_or_absent(folder) -> bool:
+    """Whether ``folder`` is missing or an empty folder."""
+    p = Path(folder)
+    return not p.exists() or (p.is_dir() and not any(p.iterdir()))
+
+
 def _hold_folder(out_dir) -> None:
     """Hold ``out_dir`` for the running command, against a second writer
     (:func:`shieldlab.io.lock.writing`), until the command ends, however it ends; called just
@@ -927,7 +933,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
-        if resume and not quiet and not partial_folder(out_dir).exists():  # a misspelt --out, say
+        if resume and not quiet and not partial_folder(out_dir).exists() and _empty_or_absent(out_dir):
+            # a misspelt --out, say (a folder of other files is refused below: no note before that)
             _err().print(f"note: --resume: no stopped run of {out_dir} to finish; starting it", markup=False,
                          highlight=False)
         # results a resumed run had written before it stopped are replaced by the same ones
@@ -963,6 +970,11 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         # one writer at a time, from here to the results: a second run or sweep into it is refused
         _hold_folder(out_dir)
+        if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
+            # looked at again under the lock: a run into it that was finishing when this one
+            # started (its lock free by now) had been run again from scratch, exit 0
+            raise InputError(f"{out_dir} holds the results of a finished run (finished while this command "
+                             "started): nothing to resume", field="--resume")
         # finished chunks are kept beside the results folder until it is written: a stopped
         # run goes on with --resume
         store, partial = checkpoint(source, raw, runs, seed, out_dir, chunk_runs(world, flights), resume=resume,
@@ -1650,7 +1662,8 @@ def sweep(
         note = _unread_sweep_note(scenario, parsed)
         if note:
             _err().print(note, markup=False, highlight=False)
-    if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file():  # a misspelt --out, say
+    # a misspelt --out, say (a folder of other files is refused below: no note before that refusal)
+    if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file() and _empty_or_absent(out_dir):
         _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
                      highlight=False)
     _compile_note("simulate", quiet or as_json)

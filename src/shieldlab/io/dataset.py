@@ -133,7 +133,11 @@ class Sweep:
             same = {"complete", "file_sha256"} | ({"scenario"} if "scenario_sha256" in manifest else set())
             mine = {k: v for k, v in manifest.items() if k not in same}
             theirs = {k: v for k, v in old.items() if k not in same}
-            labels = {"scenario_sha256": "scenario contents", "scenario": "scenario",
+            # the stopped one's scenario named, as its --runs and --seed are (it said "other
+            # scenario contents" and left the user to guess which)
+            was = (f": it was {old.get('scenario')}" if old.get("scenario")
+                   and old.get("scenario") != manifest.get("scenario") else "")
+            labels = {"scenario_sha256": f"scenario contents{was}", "scenario": f"scenario{was}",
                       "code_sha256": "shieldlab code or data (its chunks might not match this version's)",
                       "settings": "--set values", "runs": f"--runs (it was given {old.get('runs')!r})",
                       "seed": f"--seed (it was given {old.get('seed')!r})",
