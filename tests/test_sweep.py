@@ -783,6 +783,11 @@ def test_a_query_answers_over_a_runs_results_folder_too(tmp_path):
     # a refusal names the statement as written (INSTALL is a LOAD statement to DuckDB)
     with pytest.raises(InputError, match="SQL: INSTALL is not asked here"):
         dataset.query(out, "install httpfs")
+    # a PRAGMA that answers is asked; one that sets a value is refused as that, not as "PRAGMA"
+    # (the list of what may be asked left PRAGMA out, yet PRAGMA version answered)
+    assert dataset.query(out, "PRAGMA table_info('outcomes')")[1]
+    with pytest.raises(InputError, match="SQL: a PRAGMA that sets a value is not asked here.*a PRAGMA that answers"):
+        dataset.query(out, "pragma memory_limit='1GB'")
     # single-precision columns come back as the float32's shortest decimal, not widened
     v = dataset.query(out, "SELECT CAST(239.2576 AS FLOAT) AS f, CAST(239.2576 AS FLOAT)::DOUBLE AS d")[1][0]
     assert v[0] == 239.2576 and v[1] != 239.2576

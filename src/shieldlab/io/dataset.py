@@ -525,9 +525,11 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
     if kind not in (T.SELECT, T.EXPLAIN, T.PRAGMA, T.CALL) and not pivot:
         # (named by its own first word: INSTALL is a LOAD statement to DuckDB)
         word = (statements[0].query.split() or [kind.name])[0].upper()
-        raise InputError(f"{word} is not asked here: a query reads {whose} own tables and writes nothing; "
-                         "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT, CALL or EXPLAIN",
-                         field="SQL")
+        # (a PRAGMA that sets a value is a SET to DuckDB; one that answers, PRAGMA version, is asked)
+        what = "a PRAGMA that sets a value" if word == "PRAGMA" else word
+        raise InputError(f"{what} is not asked here: a query reads {whose} own tables and writes nothing; "
+                         "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT, CALL, EXPLAIN "
+                         "or a PRAGMA that answers (PRAGMA table_info('outcomes'))", field="SQL")
     con = duckdb.connect()
     try:
         read: list[Path] = []
