@@ -266,7 +266,10 @@ class Missile(_Record):
         None, description="radar cross-section of what re-enters seen side-on [m²]; null: rcs_m2 at every aspect")
     booster_rcs_m2: Positive | None = Field(
         None, description="radar cross-section of the whole missile while its engines burn [m²]; null: rcs_m2")
-    max_range_km: Positive = Field(description="published maximum range with the nominal payload [km]")
+    max_range_km: Positive = Field(description="published maximum range with the nominal payload [km]: the "
+                                               "source's figure, on no stated bearing (flyout's max_range_km is "
+                                               "this model's on the shot's bearing, the Earth's rotation "
+                                               "included: less westward, more eastward)")
     range_source: Text = Field(description="where max_range_km comes from")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
 
