@@ -465,6 +465,63 @@ def test_the_api_compares_architectures_as_the_command_does():
     assert e.value.field == "world"
 
 
+def test_the_api_flies_one_missile_in_degrees_as_flyout_does(capsys):
+    """Flying one missile took five internal calls in radians (degrees by mistake: "aim point
+    14,502 km away is out of reach", a ValueError): shieldlab.fly takes degrees, gives the
+    figures `shieldlab flyout --json` prints, and names a bad argument."""
+    import json
+    import subprocess
+    import sys
+
+    import shieldlab
+
+    shot = shieldlab.fly("scud-b", (35.0, 38.0), (37.4, 38.3))
+    assert isinstance(shot, shieldlab.Shot) and "fly" in shieldlab.__all__
+    r = subprocess.run([sys.executable, "-m", "shieldlab", "flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3",
+                        "--json"], capture_output=True, text=True, check=True)
+    cli = json.loads(r.stdout)
+    for k in ("apogee_km", "time_of_flight_s", "ground_range_km", "impact_lat_deg", "burnout_speed_kms",
+              "launch_azimuth_deg", "max_range_km", "aim_error_km"):
+        assert getattr(shot, k) == pytest.approx(cli[k], abs=0.051 if k == "max_range_km" else 0.001), k  # (rounded)
+    assert shot.trajectory.pos.shape[0] == 1 and shot.trajectory.pos.shape[-1] == 3 and 60.0 < shot.apogee_km < 90.0
+    for kw, field in (({"missile": "nope"}, "missile"), ({"missile": 3}, "missile"), ({"launch": (95, 38)}, "launch"),
+                      ({"aim": (37.4,)}, "aim"), ({"aim": (37.4, float("nan"))}, "aim"),
+                      ({"profile": "flat"}, "profile"), ({"aim": (60.0, 38.0)}, "aim"),
+                      ({"profile": "lofted", "apogee_km": 500.0}, "apogee_km")):
+        args = {"missile": "scud-b", "launch": (35.0, 38.0), "aim": (37.4, 38.3), **kw}
+        with pytest.raises(InputError) as e:
+            shieldlab.fly(**args)
+        assert e.value.field == field, kw
+
+
+def test_subpackages_and_result_types_are_attributes_of_the_package():
+    """``shieldlab.catalog.get_missile`` right after ``import shieldlab`` raised AttributeError
+    (it worked only once something else had imported the subpackage); the result types had no
+    public name to write in a type hint."""
+    import subprocess
+    import sys
+
+    code = ("import shieldlab; print(shieldlab.catalog.get_missile('scud-b').id, shieldlab.Results.__name__, "
+            "shieldlab.World.__name__, shieldlab.scenario.load('epaa-phase-1').name)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["scud-b", "Results", "World", "epaa-phase-1"]
+    import shieldlab
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        shieldlab.nope  # noqa: B018
+
+
+def test_a_result_shows_as_one_line_in_a_notebook():
+    """A notebook cell ending in ``res`` printed the whole record: 167,016 characters for 4 runs."""
+    import shieldlab
+
+    res = shieldlab.simulate(shieldlab.load_world("epaa-phase-1"), runs=2, seed=1)
+    text = repr(res)
+    assert len(text) < 300 and "\n" not in text
+    assert text.startswith("Results(scenario='epaa-phase-1', runs=2, seed=1, mean_leakers=")
+    assert f"outcomes: {len(res.outcomes['run'])} rows" in text
+
+
 def test_an_unknown_catalogue_id_is_the_projects_input_error():
     """catalog.get_missile('nope') raised a CatalogError that `except shieldlab.InputError`
     did not catch."""

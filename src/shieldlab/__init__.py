@@ -15,9 +15,12 @@ Public API (everything else may change)::
 
 and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
 ``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
-under several C2 architectures, the same raids in each), ``presets()`` (the
-built-in scenarios' names), ``MAX_RUNS`` (the most runs one call takes), ``InputError``
-(bad input, naming the field), ``earth`` and ``flyout``.
+under several C2 architectures, the same raids in each), ``fly`` (one missile steered and
+flown, in degrees: a ``Shot``), ``presets()`` (the built-in scenarios' names), ``MAX_RUNS``
+(the most runs one call takes), ``InputError`` (bad input, naming the field), ``earth`` and
+``flyout``; ``catalog``, ``scenario`` and ``analysis``, and the result types ``Results``,
+``AirResult``, ``ShellingResult``, ``ArchitectureResult``, ``Shot`` and ``World`` (imported
+on first use).
 """
 
 __version__ = "0.1.0"
@@ -268,6 +271,48 @@ def compare(world, architectures=("independent", "coordinated", "integrated"), r
     return _compare(world, names, int(runs), int(seed))
 
 
+def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | None = None,
+        flight_time_s: float | None = None):
+    """Steer and fly one missile, as ``shieldlab flyout`` does: ``missile`` a catalogue id (or a
+    :class:`shieldlab.catalog.Missile`), ``launch`` and ``aim`` ``(lat_deg, lon_deg)`` geodetic
+    degrees, ``profile`` ``min-energy``, ``lofted`` or ``depressed``, shaped to ``apogee_km`` or
+    ``flight_time_s`` where the missile can be.  Returns a :class:`shieldlab.flyout.shot.Shot`:
+    burnout, apogee, time of flight, impact and its miss of the aim point, how it was steered
+    (in the units their names carry) and the flight itself (``trajectory``, ECEF metres).  Bad
+    input, an aim beyond reach or a shape it cannot fly raise :class:`InputError` naming the
+    argument."""
+    import math
+
+    from shieldlab import catalog
+    from shieldlab.flyout import aim as _aim
+    from shieldlab.flyout.shot import fly_shot
+
+    m = catalog.get_missile(missile) if isinstance(missile, str) else missile
+    if not isinstance(m, catalog.Missile):
+        raise InputError(f"a catalogue missile id or a shieldlab.catalog.Missile, not {type(missile).__name__}",
+                         field="missile")
+    points = []
+    for name, value in (("launch", launch), ("aim", aim)):
+        try:
+            lat, lon = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise InputError(f"a (lat_deg, lon_deg) pair, not {value!r}", field=name) from None
+        if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+            raise InputError(f"latitude {lat} is not within -90 to 90 degrees", field=name)
+        if not (math.isfinite(lon) and -180.0 <= lon <= 360.0):
+            raise InputError(f"longitude {lon} is not within -180 to 360 degrees", field=name)
+        points += [lat, lon]
+    if profile not in ("min-energy", "lofted", "depressed"):
+        raise InputError(f"must be min-energy, lofted or depressed, not {profile!r}", field="profile")
+    try:
+        return fly_shot(m, points[0], points[1], points[2], points[3], profile=profile, apogee_km=apogee_km,
+                        flight_time_s=flight_time_s)
+    except _aim.ShapeError as e:
+        raise InputError(str(e), field="apogee_km" if apogee_km is not None else "flight_time_s") from None
+    except _aim.AimError as e:
+        raise InputError(str(e), field="aim") from None
+
+
 def presets() -> list[str]:
     """Names of the built-in scenario presets."""
     from shieldlab.scenario.loader import preset_names
@@ -275,8 +320,30 @@ def presets() -> list[str]:
     return preset_names()
 
 
-__all__ = ["InputError", "MAX_RUNS", "compare", "earth", "flyout", "load_world", "presets", "simulate",
-           "simulate_air", "simulate_shelling", "__version__"]
+#: Subpackages and result types read as attributes of ``shieldlab`` (``shieldlab.catalog``,
+#: ``shieldlab.Results``) and imported on first use: ``import shieldlab`` stays light, and
+#: ``shieldlab.catalog`` no longer depends on something else having imported it first.
+_LAZY = {"catalog": ("shieldlab.catalog", None), "scenario": ("shieldlab.scenario", None),
+         "analysis": ("shieldlab.analysis", None), "World": ("shieldlab.scenario.compile", "World"),
+         "Results": ("shieldlab.engine.montecarlo", "Results"), "AirResult": ("shieldlab.engine.air", "AirResult"),
+         "ShellingResult": ("shieldlab.engine.shelling", "ShellingResult"),
+         "ArchitectureResult": ("shieldlab.analysis.compare", "ArchitectureResult"),
+         "Shot": ("shieldlab.flyout.shot", "Shot")}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        found = importlib.import_module(module)
+        return found if attr is None else getattr(found, attr)
+    raise AttributeError(f"module 'shieldlab' has no attribute {name!r}")
+
+
+__all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Results", "ShellingResult", "Shot", "World",
+           "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "presets", "scenario",
+           "simulate", "simulate_air", "simulate_shelling", "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:

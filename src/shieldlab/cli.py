@@ -54,8 +54,6 @@ class _Command(TyperCommand):
 out = Console(markup=False, highlight=False, emoji=False)
 DEMO_PRESET = "epaa-phase-1"
 DEFAULT_RUNS = 100
-#: Time step [s] of the single shot ``flyout`` steers and flies.
-FLYOUT_DT_S = 0.5
 #: ``flyout --runs``' dispersions where not given (1-sigma: percent, the azimuth in mrad) and seed.
 FLYOUT_SPREAD = {"--seed": 1, "--thrust-pct": 0.1, "--isp-pct": 0.1, "--burn-pct": 0.1, "--drag-pct": 3.0,
                  "--azimuth-mrad": 0.5}
@@ -163,7 +161,7 @@ def _catalog_get(getter, ident: str, field: str):
     try:
         return getter(ident)
     except CatalogError as e:
-        raise InputError(str(e), field=field) from None
+        raise InputError(e.message, field=field) from None
 
 
 PROFILE_HELP = "trajectory: min-energy, lofted or depressed"
@@ -1968,10 +1966,9 @@ def flyout(
     with --runs, also the CEP of dispersed shots about the aim point.  The burnout speed is
     inertial (the Earth's rotation included: up to ~0.4 km/s more than the speed over the
     ground for an eastward shot)."""
-    from shieldlab import catalog, earth
+    from shieldlab import catalog
     from shieldlab.flyout import aim
-    from shieldlab.flyout.integrate import fly
-    from shieldlab.flyout.vehicle import vehicle_from_missiles
+    from shieldlab.flyout.shot import fly_shot
 
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
@@ -1987,43 +1984,37 @@ def flyout(
     _compile_note("flyout", False)
     la0, lo0, la1, lo1 = np.radians([lat0, lon0, lat1, lon1])
     try:
-        # steered on the step it is flown on below: a lofted quasi-ballistic shot aimed on 1 s steps
-        # came down 1.07 km off its aim point when flown on 0.5 s steps (0.39 km on its own)
-        st = aim.solve([m], la0, lo0, 0.0, la1, lo1, profile, dt=FLYOUT_DT_S,
-                       apogee=None if apogee_km is None else 1e3 * apogee_km, flight_time=flight_time_s)
+        shot = fly_shot(m, lat0, lon0, lat1, lon1, profile, apogee_km=apogee_km, flight_time_s=flight_time_s)
     except aim.ShapeError as e:
         raise InputError(str(e), field="--apogee-km" if apogee_km is not None else "--flight-time-s") from None
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
-    tr = fly(vehicle_from_missiles([m]), earth.geodetic_to_ecef(la0, lo0, 0.0)[None], np.zeros(1), st.kick,
-             st.azimuth, st.cutoff, t0=0.0, dt=FLYOUT_DT_S, T=int(6000 / FLYOUT_DT_S), upper_thrust=st.upper_thrust,
-             dive_time=st.dive_time)
-    ilat, ilon, _ = earth.ecef_to_geodetic(tr.impact_pos[0])
+    tr = shot.trajectory
     res = {
         "missile": m.id,
         "profile": profile,
         "launch_lat_deg": lat0, "launch_lon_deg": lon0, "aim_lat_deg": lat1, "aim_lon_deg": lon1,
-        "burnout_time_s": round(float(tr.burnout_time[0]), 3),
-        "burnout_speed_kms": round(float(tr.burnout_speed[0]) / 1e3, 4),
-        "apogee_km": round(float(tr.apogee_alt[0]) / 1e3, 3),
-        "time_of_flight_s": round(float(tr.impact_time[0]), 3),
-        "ground_range_km": round(float(earth.great_circle_distance(la0, lo0, ilat, ilon)) / 1e3, 3),
-        "impact_lat_deg": round(float(np.degrees(ilat)), 5),
-        "impact_lon_deg": round(float(np.degrees(ilon)), 5),
-        "aim_error_km": round(float(earth.great_circle_distance(ilat, ilon, la1, lo1)) / 1e3, 3),
-        "launch_azimuth_deg": round(float(np.degrees(st.azimuth[0])), 4),
-        "pitch_over_deg": round(float(np.degrees(st.kick[0])), 4),
-        "thrust_cutoff_s": None if not np.isfinite(st.cutoff[0]) else round(float(st.cutoff[0]), 3),
-        "max_range_km": round(float(st.max_range[0]) / 1e3, 1),
+        "burnout_time_s": round(shot.burnout_time_s, 3),
+        "burnout_speed_kms": round(shot.burnout_speed_kms, 4),
+        "apogee_km": round(shot.apogee_km, 3),
+        "time_of_flight_s": round(shot.time_of_flight_s, 3),
+        "ground_range_km": round(shot.ground_range_km, 3),
+        "impact_lat_deg": round(shot.impact_lat_deg, 5),
+        "impact_lon_deg": round(shot.impact_lon_deg, 5),
+        "aim_error_km": round(shot.aim_error_km, 3),
+        "launch_azimuth_deg": round(shot.launch_azimuth_deg, 4),
+        "pitch_over_deg": round(shot.pitch_over_deg, 4),
+        "thrust_cutoff_s": None if shot.thrust_cutoff_s is None else round(shot.thrust_cutoff_s, 3),
+        "max_range_km": round(shot.max_range_km, 1),
         # which shot the solver chose: a missile that cannot trim flies a full-burn branch even
         # on a minimum-energy shot, and its table would otherwise read like a depressed one's
-        "steering": _steering_text(str(st.branch[0]), profile, aim.trims(m), getattr(m, "aero", None) is not None),
+        "steering": _steering_text(shot.branch, profile, aim.trims(m), getattr(m, "aero", None) is not None),
     }
     # how a solid under general energy management or a quasi-ballistic missile trimmed its shot
-    if st.upper_thrust[0] < 1.0:
-        res["upper_stage_thrust_along_path"] = round(float(st.upper_thrust[0]), 4)
-    if np.isfinite(st.dive_time[0]):
-        res["dive_time_s"] = round(float(st.dive_time[0]), 3)
+    if shot.upper_stage_thrust_along_path < 1.0:
+        res["upper_stage_thrust_along_path"] = round(shot.upper_stage_thrust_along_path, 4)
+    if shot.dive_time_s is not None:
+        res["dive_time_s"] = round(shot.dive_time_s, 3)
     if runs:
         from shieldlab.flyout.dispersion import Dispersion, impact_scatter
 

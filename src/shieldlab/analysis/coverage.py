@@ -150,7 +150,7 @@ def choose_rcs(world, rcs_m2: float | None = None, missile=None) -> tuple[float 
             try:
                 missile = catalog.get_missile(missile)
             except catalog.CatalogError as e:
-                raise InputError(str(e), field="--missile") from None
+                raise InputError(e.message, field="--missile") from None
         return float(missile.rcs_m2), "--missile", missile.id
     if world.threats:
         # every missile at the smallest RCS is named: one of a tie named alone reads as the

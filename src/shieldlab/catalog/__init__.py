@@ -194,7 +194,8 @@ def _get(model: type[M], ident: str) -> M:
         return table[ident]
     except (KeyError, TypeError):
         noun = _SECTIONS[model][1]
-        raise CatalogError(f"unknown {noun} {ident!r} (known: {', '.join(table)})") from None
+        # (named by what is looked up: the Python API's argument, a command names its own)
+        raise CatalogError(f"unknown {noun} {ident!r} (known: {', '.join(table)})", field=noun) from None
 
 
 def get_missile(id: str) -> Missile:  # noqa: A002 - the public name the brief fixes

@@ -63,6 +63,21 @@ class Results:
     # gnn; empty under labels): outcome.track_table.chunk_columns
     tracks: dict[str, np.ndarray] | None = None
 
+    def __repr__(self) -> str:
+        """A line a notebook can show: the run and its headline, each table's rows (the whole
+        record, its tables and last chunk, was 167,000 characters for 4 runs)."""
+        s = self.summary
+        rows = []
+        for name in ("outcomes", "events", "track_quality", "tracks"):
+            t = getattr(self, name)
+            if t:
+                rows.append(f"{name}: {len(next(iter(t.values()))):,} rows")
+        head = ", ".join(f"{k}={s[k]!r}" for k in ("scenario", "runs", "seed") if k in s)
+        leak = s.get("mean_leakers")
+        mean = leak.get("mean") if isinstance(leak, dict) else leak
+        return (f"Results({head}" + (f", mean_leakers={mean:.3g}" if isinstance(mean, (int, float)) else "")
+                + (f"; {'; '.join(rows)}" if rows else "; tables in the store: read them with table(name)") + ")")
+
     def table(self, name: str, columns: Sequence[str] | None = None,
               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
         """Result table ``name`` (:data:`TABLES`) in pieces of whole runs, in run order: the
