@@ -322,9 +322,12 @@ def test_the_api_names_a_bad_run_count_or_seed(kw, field, words):
 
 
 @pytest.mark.parametrize("world, words", [(None, "not NoneType"),
-                                          ("epaa-phase-1", "load it first, shieldlab.load_world('epaa-phase-1')")])
+                                          ("epaa-phase-1", "load it first, shieldlab.load_world('epaa-phase-1')"),
+                                          (load("epaa-phase-1"), "not Scenario: compile it first"),
+                                          ({"name": "x"}, "not dict: compile it first, shieldlab.load_world")])
 def test_the_api_names_a_world_that_is_none(world, words):
-    """shieldlab.simulate(None) and simulate('epaa-phase-1') were AttributeErrors."""
+    """shieldlab.simulate(None) and simulate('epaa-phase-1') were AttributeErrors; a Scenario
+    (shieldlab.scenario.load's) got no hint."""
     import shieldlab
 
     with pytest.raises(InputError, match=re.escape(words)) as e:

@@ -206,7 +206,12 @@ def _check_run(world, runs, seed) -> None:
     from shieldlab.scenario.compile import World
 
     if not isinstance(world, World):
+        from collections.abc import Mapping
+
+        from shieldlab.scenario import Scenario
+
         hint = (f": load it first, shieldlab.load_world({world!r})" if isinstance(world, (str, _os.PathLike))
+                else ": compile it first, shieldlab.load_world(scenario)" if isinstance(world, (Scenario, Mapping))
                 else "")
         raise InputError(f"must be a scenario from shieldlab.load_world, not {type(world).__name__}{hint}",
                          field="world")
