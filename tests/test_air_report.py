@@ -157,6 +157,27 @@ def test_the_run_maps_names_keep_off_the_routes_where_they_can(monkeypatch):
     assert regard < 0.9 * without, (regard, without)
 
 
+def test_the_many_boxes_index_answers_as_testing_every_box():
+    """maps._ManyBoxes (the points along a map's lines, sorted by their left edge) must give
+    the answer of testing every box, boxes of any width and a box with a nan among them (it
+    had made every answer False)."""
+    from shieldlab.analysis import maps
+
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(0, 500, (2000, 2))
+    boxes = np.column_stack([lo, lo + rng.uniform(0.5, 40, (2000, 2))])
+    boxes[7] = np.nan
+    extra = [(100.0, 100.0, 120.0, 110.0)]
+    index = maps._ManyBoxes(boxes).plus(extra)
+    ok = boxes[np.isfinite(boxes).all(axis=1)]
+    for q in rng.uniform(0, 520, (3000, 2)):
+        box = (q[0], q[1], q[0] + rng.uniform(1, 60), q[1] + rng.uniform(1, 20))
+        every = bool(np.any((box[0] < ok[:, 2]) & (ok[:, 0] < box[2]) & (box[1] < ok[:, 3]) & (ok[:, 1] < box[3])))
+        every |= maps._meets(box, extra[0])
+        assert index.meets(box) == every, box
+    assert maps._ManyBoxes(np.array([[0, 0, 3, 3], [np.nan] * 4])).meets((1, 1, 2, 2))
+
+
 def test_a_small_share_of_a_flight_is_not_printed_as_nothing():
     """An airborne radar reported a cruise missile on 0.2 % of its scans: two decimals printed
     0.00 beside P(ever reported) 0.70; three decimals where two would read 0.00."""

@@ -490,7 +490,10 @@ def test_the_api_flies_one_missile_in_degrees_as_flyout_does(capsys):
     for kw, field in (({"missile": "nope"}, "missile"), ({"missile": 3}, "missile"), ({"launch": (95, 38)}, "launch"),
                       ({"aim": (37.4,)}, "aim"), ({"aim": (37.4, float("nan"))}, "aim"),
                       ({"profile": "flat"}, "profile"), ({"aim": (60.0, 38.0)}, "aim"),
-                      ({"profile": "lofted", "apogee_km": 500.0}, "apogee_km")):
+                      ({"profile": "lofted", "apogee_km": 500.0}, "apogee_km"),
+                      ({"profile": "lofted", "apogee_km": float("nan")}, "apogee_km"),
+                      ({"profile": "lofted", "apogee_km": "50"}, "apogee_km"),
+                      ({"profile": "lofted", "flight_time_s": -1.0}, "flight_time_s")):
         args = {"missile": "scud-b", "launch": (35.0, 38.0), "aim": (37.4, 38.3), **kw}
         with pytest.raises(InputError) as e:
             shieldlab.fly(**args)

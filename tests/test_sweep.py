@@ -886,6 +886,11 @@ def test_resume_with_nothing_to_finish_says_so_and_force_replaces_a_damaged_swee
             "--resume")
     assert r.returncode == 2 and "holds files that are not a shieldlab sweep" in r.stderr
     assert "note:" not in r.stderr, r.stderr
+    # a run's folder of results without its summary (nothing to resume there either): the note
+    # is said before it starts again (the folder is one a run writes)
+    (tmp_path / "norun" / "summary.json").unlink()
+    r = cli("run", PRESET, "--runs", "2", "--out", str(tmp_path / "norun"), "--resume")
+    assert r.returncode == 0 and "note: --resume: no stopped run of" in r.stderr, r.stderr
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / dataset.MANIFEST).write_text("{bad json")

@@ -309,6 +309,13 @@ def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | No
         points += [lat, lon]
     if profile not in ("min-energy", "lofted", "depressed"):
         raise InputError(f"must be min-energy, lofted or depressed, not {profile!r}", field="profile")
+    if apogee_km is not None and flight_time_s is not None:
+        raise InputError("give an apogee or a flight time, not both", field="flight_time_s")
+    for name, value in (("apogee_km", apogee_km), ("flight_time_s", flight_time_s)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise InputError(f"must be a positive number, not {value!r}", field=name)
     try:
         return fly_shot(m, points[0], points[1], points[2], points[3], profile=profile, apogee_km=apogee_km,
                         flight_time_s=flight_time_s)

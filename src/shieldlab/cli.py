@@ -931,12 +931,13 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
-        if resume and not quiet and not partial_folder(out_dir).exists() and _empty_or_absent(out_dir):
-            # a misspelt --out, say (a folder of other files is refused below: no note before that)
-            _err().print(f"note: --resume: no stopped run of {out_dir} to finish; starting it", markup=False,
-                         highlight=False)
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
+        if resume and not quiet and not partial_folder(out_dir).exists():
+            # a misspelt --out, say; said once the folder is known to take a run (a folder of
+            # other files is refused above: no note before that refusal)
+            _err().print(f"note: --resume: no stopped run of {out_dir} to finish; starting it", markup=False,
+                         highlight=False)
         # read once: the checkpoint records the digest of what is run (the settings applied), and
         # of the file as written (a refused resume then tells a file's change from a --set's)
         source, file_raw = load(scenario)

@@ -206,12 +206,12 @@ async function select(viewer, entity, row) {
 }
 
 // the places the opening view must hold: each flight's start and end, each fixed site
-function openingPoints(entities) {
+function openingPoints(viewer, entities) {
   const out = [];
   for (const e of entities) {
     if (!e.position) continue;
     const a = e.availability;
-    const times = a && a.length ? [a.start, a.stop] : [Cesium.JulianDate.now()];
+    const times = a && a.length ? [a.start, a.stop] : [viewer.clock.currentTime];
     for (const t of times) {
       const p = e.position.getValue(t);
       if (p) out.push(p);
@@ -224,12 +224,16 @@ function openingPoints(entities) {
 // for a name (written right of its point), at the bottom for the clock and the timeline
 const FRAME_MARGINS = { left: 60, right: 170, top: 60, bottom: 110 };
 
-// whether every point projects inside the canvas, ``m`` pixels from its edges
+// whether every point projects inside the canvas, ``m`` pixels from its edges (at most a
+// fifth of the canvas each way: a small canvas could otherwise never hold them)
 function inside(viewer, points, m = FRAME_MARGINS) {
   const c = viewer.scene.canvas;
+  const w = c.clientWidth, h = c.clientHeight;
+  const left = Math.min(m.left, 0.2 * w), right = Math.min(m.right, 0.2 * w);
+  const top = Math.min(m.top, 0.2 * h), bottom = Math.min(m.bottom, 0.2 * h);
   return points.every((p) => {
-    const w = Cesium.SceneTransforms.worldToWindowCoordinates(viewer.scene, p);
-    return w && w.x >= m.left && w.x <= c.clientWidth - m.right && w.y >= m.top && w.y <= c.clientHeight - m.bottom;
+    const q = Cesium.SceneTransforms.worldToWindowCoordinates(viewer.scene, p);
+    return q && q.x >= left && q.x <= w - right && q.y >= top && q.y <= h - bottom;
   });
 }
 
@@ -248,7 +252,7 @@ async function main() {
     contextOptions: { webgl: { preserveDrawingBuffer: true } },  // screenshots and pixel checks
   });
   state.viewer = viewer;
-  state.framed = () => inside(viewer, openingPoints(state.shown || []));
+  state.framed = () => inside(viewer, openingPoints(viewer, state.shown || []));
   const ds = await Cesium.CzmlDataSource.load(url);
   await viewer.dataSources.add(ds);
   const threats = ds.entities.values.filter((e) => prop(e, "kind") === "threat");
@@ -319,7 +323,7 @@ async function main() {
   // (epaa-phase-2: Tabriz on the right edge, its name cut to "sejjil-athe"): back off until
   // every flight's start and end and every site stand inside the canvas, with room for names
   state.shown = shown;
-  const ends = openingPoints(shown);
+  const ends = openingPoints(viewer, shown);
   for (let i = 0; i < 12 && !inside(viewer, ends); i++) {
     viewer.camera.zoomOut(viewer.camera.positionCartographic.height * 0.2);
   }

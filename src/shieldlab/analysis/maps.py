@@ -179,6 +179,7 @@ class _ManyBoxes:
 
     def __init__(self, boxes, extra: list | tuple = ()) -> None:
         b = np.asarray(boxes, float).reshape(-1, 4)
+        b = b[np.isfinite(b).all(axis=1)]  # (a box with a nan meets nothing: leaving it out changes no answer)
         self.b = b[np.argsort(b[:, 0], kind="stable")]
         # a box reaching under x0 begins no further left than x0 less the widest (a hair over)
         self.widest = float((self.b[:, 2] - self.b[:, 0]).max()) * (1 + 1e-9) + 1e-6 if b.size else 0.0

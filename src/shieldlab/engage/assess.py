@@ -41,7 +41,7 @@ class Assessment(NamedTuple):
     reach_shortfall: np.ndarray  # m; 0: reachable, inf: threat gone
     killed: np.ndarray  # bool
     guide_track: np.ndarray  # column of the guidance source the interceptor homed on (-1: none)
-    true_pos: np.ndarray  # (E, 3) ECEF m: the target's true position at the intercept time (nan: gone)
+    true_pos: np.ndarray  # (E, 3) ECEF m: the threat's true position then (nan: gone, or no threat behind it)
 
 
 def assess(salvos: list, truth: Trajectories, view, batteries, fans, uniforms: np.ndarray,

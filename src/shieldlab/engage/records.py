@@ -14,7 +14,8 @@ class Engagements:
     ``run`` is the index within the chunk's batch, ``threat`` the threat index and
     ``battery`` the index into the world's batteries.  Times are seconds from the
     epoch; ``intercept_pos`` is the planned intercept point (ECEF m); ``met_pos`` where the
-    salvo's target truly was at the intercept time (ECEF m, nan where it was gone: kill
+    salvo's target truly was at the intercept time (ECEF m; nan where it was gone, or where no
+    threat was behind the salvo's track, a spent booster or a false track under gnn: kill
     assessment's truth, for the record and the maps, never read by a decision), and
     :meth:`end_pos` where each salvo's flight ended.  ``closing_speed``
     (relative speed |v_I - v_T|, m/s) and ``crossing_angle`` (between the interceptor's
@@ -52,7 +53,7 @@ class Engagements:
     #: ``radar NAME`` for a battery's own radar's) and its number there, as ``shieldlab tracks`` lists it
     file: np.ndarray | None = None  # (E,) object
     file_track: np.ndarray | None = None  # (E,) int
-    met_pos: np.ndarray | None = None  # (E, 3) ECEF m: the target's true place at the intercept time (nan: gone)
+    met_pos: np.ndarray | None = None  # (E, 3) ECEF m: the threat's true place then (nan: gone, or no threat)
 
     def end_pos(self) -> np.ndarray:
         """(E, 3) ECEF m: where each salvo's flight ended. A kill is where the threat truly was
