@@ -334,6 +334,14 @@ def test_explain_tells_the_threats_story(tiny, capsys, wide):
     assert "scud [/]: timeline of run 0" in text
     for kind in ("launch", "detect", "track", "fire"):
         assert kind in text
+    # seconds from the epoch and the UTC time beside them, as a flight's and a mission's
+    # timelines give it (the ballistic one gave t [s] alone)
+    launch = next(line for line in text.splitlines() if "│ launch" in line)
+    t_s = float(launch.split("│")[1])
+    import datetime as dt
+
+    when = dt.datetime(2013, 3, 1) + dt.timedelta(seconds=round(t_s, 1))
+    assert when.strftime("%Y-%m-%d %H:%M:%S") in launch and "UTC" in text
     assert "over 4 runs: intercepted" in text and "leaked" in text
     # with a results folder the story follows the scene's run, as a flight's does
     assert main(["run", str(tiny), "--runs", "4", "--out", str(tiny.parent / "o"), "--scene-run", "2",

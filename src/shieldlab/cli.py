@@ -700,7 +700,10 @@ def _s(x) -> str:
 
 
 def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | None = None,
-                    title: str | None = None) -> None:
+                    title: str | None = None, epoch=None) -> None:
+    """Run ``run``'s events (``threat``'s alone where given): seconds from the scenario's
+    epoch, and, given the ``epoch`` (a datetime), the UTC time of day beside them, as the
+    shelling's and the air picture's timelines give it."""
     if not events:
         _print_line(f"no events in run {run}")
         return
@@ -709,14 +712,19 @@ def _print_timeline(events: dict, run: int = 0, limit: int = 80, threat: str | N
         m &= events["threat"] == threat
     reason = _col(events, "reason")
     # the event log's actor: the missile, sensor, system or battery, or the asset an impact hit
-    cols = ("t [s]",) + (("threat",) if threat is None else ()) + ("event", "by or at", "reason", "detail")
+    from shieldlab.io.air_tables import utc_text
+
+    utc = () if epoch is None else ("UTC",)
+    cols = ("t [s]",) + utc + (("threat",) if threat is None else ()) + ("event", "by or at", "reason", "detail")
     t = Table(title=title or f"timeline of run {run}")
     for col in cols:
         t.add_column(col)
     for i in np.flatnonzero(m)[:limit]:
-        row = [f"{events['t_s'][i]:8.1f}", _s(events["threat"][i]), _s(events["kind"][i]), _s(events["actor"][i]),
-               _s(reason[i]), _s(events["detail"][i])]
-        t.add_row(*(row if threat is None else row[:1] + row[2:]))
+        when = [] if epoch is None else [utc_text(epoch, round(float(events["t_s"][i]), 1))]  # (as t is shown)
+        row = [f"{events['t_s'][i]:8.1f}", *when, _s(events["threat"][i]), _s(events["kind"][i]),
+               _s(events["actor"][i]), _s(reason[i]), _s(events["detail"][i])]
+        k = len(when) + 1  # (the threat's column, left out where the table is one threat's)
+        t.add_row(*(row if threat is None else row[:k] + row[k + 1:]))
     _print_table(t)
 
 
@@ -824,7 +832,7 @@ def _pieces_or_none(pieces):
     return None if first is None else itertools.chain([first], pieces)
 
 
-def _print_explain(name: str, summary: dict, ev: dict, oc: dict, scene_run: int = 0) -> None:
+def _print_explain(name: str, summary: dict, ev: dict, oc: dict, scene_run: int = 0, epoch=None) -> None:
     """One threat's story: the timeline of run ``scene_run`` (``--scene-run``, the scene's and
     the report's; the first run it appears in where it has no events there), then counts over
     all runs (``ev``, ``oc``: its event and outcome rows)."""
@@ -839,7 +847,7 @@ def _print_explain(name: str, summary: dict, ev: dict, oc: dict, scene_run: int 
     if first is None:
         _print_line("no events for this threat in any run")
     else:
-        _print_timeline(ev, run=first, limit=200, threat=name, title=f"{name}: timeline of run {first}")
+        _print_timeline(ev, run=first, limit=200, threat=name, title=f"{name}: timeline of run {first}", epoch=epoch)
     rows = oc["threat"] == name
     counts = Counter(str(x) for x in oc["outcome"][rows])
     line = ", ".join(f"{k} {counts.get(k, 0)} ({counts.get(k, 0) / runs:.0%})"
@@ -1073,9 +1081,10 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     elif explain is not None and shelling is not None and explain in _mission_names(world):
         _print_mission_story(world, shelling.events, explain, scene_run)
     elif explain is not None:
-        _print_explain(explain, res.summary, shown.explain_events, shown.explain_outcomes, scene_run)
+        _print_explain(explain, res.summary, shown.explain_events, shown.explain_outcomes, scene_run,
+                       epoch=world.scenario.epoch)
     if timeline:
-        _print_timeline(shown.timeline)
+        _print_timeline(shown.timeline, epoch=world.scenario.epoch)
     if out_dir is not None:
         _print_line(f"wrote {out_dir}/summary.json, outcomes.parquet, events.parquet"
                     + (", track_quality.parquet" if res.summary.get("track_quality") else "")
