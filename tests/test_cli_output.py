@@ -1318,7 +1318,7 @@ def test_an_empty_catalogue_kind_is_refused(capsys):
     assert "KIND: must be one of missiles" in capsys.readouterr().err
     # an entry's id in the kind's place is told the kind that holds it
     assert main(["catalog", "scud-b"]) == 2
-    assert "not 'scud-b' ('scud-b' is a missiles entry: shieldlab catalog missiles scud-b)" in capsys.readouterr().err
+    assert "not 'scud-b' ('scud-b' is in missiles: shieldlab catalog missiles scud-b)" in capsys.readouterr().err
     assert main(["catalog", "zzz"]) == 2
     assert "is a" not in capsys.readouterr().err
 

@@ -69,7 +69,7 @@ if _numba_cache is not None:
         _sys.modules["numba"].config.CACHE_DIR = _numba_cache
 
 from shieldlab import earth, flyout  # noqa: E402
-from shieldlab.errors import InputError  # noqa: E402
+from shieldlab.errors import InputError, checked_latlon  # noqa: E402
 
 
 def load_world(scenario):
@@ -296,19 +296,15 @@ def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | No
     if not isinstance(m, catalog.Missile):
         raise InputError(f"a catalogue missile id or a shieldlab.catalog.Missile, not {type(missile).__name__}",
                          field="missile")
-    points = []
+    points: list[float] = []
     for name, value in (("launch", launch), ("aim", aim)):
         try:
             lat, lon = (float(v) for v in value)
         except (TypeError, ValueError):
             raise InputError(f"a (lat_deg, lon_deg) pair, not {value!r}", field=name) from None
-        if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
-            raise InputError(f"latitude {lat} is not within -90 to 90 degrees", field=name)
-        if not (math.isfinite(lon) and -180.0 <= lon <= 360.0):
-            raise InputError(f"longitude {lon} is not within -180 to 360 degrees", field=name)
-        points += [lat, lon]
-    if profile not in ("min-energy", "lofted", "depressed"):
-        raise InputError(f"must be min-energy, lofted or depressed, not {profile!r}", field="profile")
+        points += checked_latlon(lat, lon, name)
+    if profile not in _aim.PROFILES:
+        raise InputError(f"must be one of {', '.join(_aim.PROFILES)}, not {profile!r}", field="profile")
     if apogee_km is not None and flight_time_s is not None:
         raise InputError("give an apogee or a flight time, not both", field="flight_time_s")
     for name, value in (("apogee_km", apogee_km), ("flight_time_s", flight_time_s)):

@@ -35,7 +35,7 @@ from typer.core import TyperCommand
 
 from shieldlab import MAX_RUNS
 from shieldlab.catalog.models import MAX_BURNOUT_SPEED_KMS
-from shieldlab.errors import InputError
+from shieldlab.errors import InputError, checked_latlon
 
 # rich_markup_mode=None: plain help, so units in brackets ([deg], [km], [s]) are shown as written
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -93,6 +93,14 @@ def _empty_or_absent(folder) -> bool:
     return not p.exists() or (p.is_dir() and not any(p.iterdir()))
 
 
+def _finished_run(out_dir) -> bool:
+    """Whether ``out_dir`` holds a finished run's results (its summary, and no stopped run's
+    chunks beside it): nothing for ``--resume`` to do."""
+    from shieldlab.engine.sweep import partial_folder
+
+    return (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists()
+
+
 def _hold_folder(out_dir) -> None:
     """Hold ``out_dir`` for the running command, against a second writer
     (:func:`shieldlab.io.lock.writing`), until the command ends, however it ends; called just
@@ -147,11 +155,7 @@ def _latlon(text: str, flag: str) -> tuple[float, float]:
         raise InputError(f"expected LAT,LON in degrees, got {text!r}", field=flag) from None
     if not (math.isfinite(lat) and math.isfinite(lon)):  # float() reads nan and inf
         raise InputError(f"expected LAT,LON as finite numbers in degrees, got {text!r}", field=flag)
-    if not -90.0 <= lat <= 90.0:
-        raise InputError(f"latitude {lat} is outside [-90, 90] degrees", field=flag)
-    if not -180.0 <= lon <= 180.0:
-        raise InputError(f"longitude {lon} is outside [-180, 180] degrees", field=flag)
-    return lat, lon
+    return checked_latlon(lat, lon, flag)
 
 
 def _catalog_get(getter, ident: str, field: str):
@@ -937,7 +941,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         from shieldlab.scenario import compile_world
         from shieldlab.scenario.loader import parse
 
-        if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
+        if resume and _finished_run(out_dir):
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
@@ -977,7 +981,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         # one writer at a time, from here to the results: a second run or sweep into it is refused
         _hold_folder(out_dir)
-        if resume and (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists():
+        if resume and _finished_run(out_dir):
             # looked at again under the lock: a run into it that was finishing when this one
             # started (its lock free by now) had been run again from scratch, exit 0
             raise InputError(f"{out_dir} holds the results of a finished run (finished while this command "
@@ -3270,11 +3274,8 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
         "locating-radars": artillery.locating_radars}
     named = kind is not None
     kind = "missiles" if kind is None else kind
-    if kind not in tables:
-        # an entry's id given alone (catalog scud-b): the kind that holds it
-        holder = next((k for k, f in tables.items() if kind in f()), None)
-        hint = f" ({kind!r} is a {holder} entry: shieldlab catalog {holder} {kind})" if holder else ""
-        raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}{hint}", field="KIND")
+    if kind not in tables:  # (an entry's id given alone, catalog scud-b: the kind that holds it)
+        raise InputError(f"must be one of {', '.join(tables)}, not {kind!r}{_held_in(kind, tables)}", field="KIND")
     entries = tables[kind]()
     if entry is not None:
         _catalog_entry(kind, entries, entry, as_json, {k: f for k, f in tables.items() if k != kind})
@@ -3325,16 +3326,21 @@ def catalog_cmd(kind: str | None = typer.Argument(None, help="missiles, intercep
     _print_line(f"one entry whole, its source too: shieldlab catalog {kind} ID")
 
 
+def _held_in(ident: str, tables: Mapping) -> str:
+    """`` ('ID' is in KIND: shieldlab catalog KIND ID)`` for the first of ``tables`` (kind to
+    its table's function) holding ``ident``; empty where none does."""
+    kind = next((k for k, table in tables.items() if ident in table()), None)
+    return f" ({ident!r} is in {kind}: shieldlab catalog {kind} {ident})" if kind else ""
+
+
 def _catalog_entry(kind: str, entries: Mapping, entry: str, as_json: bool, others: Mapping) -> None:
     """``shieldlab catalog KIND ID``: one entry, every field (the list cuts its source short);
     ``others``: the other kinds' tables, to say where an id of another kind is."""
     import difflib
 
     if entry not in entries:
-        elsewhere = next((k for k, table in others.items() if entry in table()), None)
         near = difflib.get_close_matches(entry, list(entries), n=1)
-        hint = (f" ({entry!r} is in {elsewhere}: shieldlab catalog {elsewhere} {entry})" if elsewhere else
-                f" (did you mean {near[0]!r}?)" if near else "")
+        hint = _held_in(entry, others) or (f" (did you mean {near[0]!r}?)" if near else "")
         raise InputError(f"no {kind} entry {entry!r}{hint}; the ids: {', '.join(entries)}", field="ID")
     data = entries[entry].model_dump()
     if as_json:

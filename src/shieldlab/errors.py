@@ -34,6 +34,21 @@ class InputError(ValueError):
         return f"{where}: {message}" if where else message
 
 
+def checked_latlon(lat: float, lon: float, field: str) -> tuple[float, float]:
+    """``(lat, lon)`` [deg], finite and within a scenario's bounds (latitude -90 to 90, longitude
+    -180 to 180), else an :class:`InputError` naming ``field``: the command line's ``LAT,LON``
+    options and the Python API's ``(lat_deg, lon_deg)`` pairs alike."""
+    import math
+
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise InputError(f"expected finite numbers in degrees, got {lat}, {lon}", field=field)
+    if not -90.0 <= lat <= 90.0:
+        raise InputError(f"latitude {lat} is outside [-90, 90] degrees", field=field)
+    if not -180.0 <= lon <= 180.0:
+        raise InputError(f"longitude {lon} is outside [-180, 180] degrees", field=field)
+    return lat, lon
+
+
 def shown_value(value: object) -> str:
     """A value as an error message shows it: YAML's word for None, strings quoted, long ones
     cut, a list or mapping by its size (never printed whole: YAML aliases can nest one list

@@ -123,6 +123,7 @@ def numbers_as_numbers(cls, value, info):
 #: The fastest interceptor burnout speed [km/s] the catalogue, a scenario and ``reach`` take.
 MAX_BURNOUT_SPEED_KMS = 12.0
 
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 

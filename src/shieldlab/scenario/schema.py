@@ -32,7 +32,15 @@ from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
 from shieldlab.catalog.artillery import LocatingRadar, Round
-from shieldlab.catalog.models import Aircraft, Interceptor, Missile, Satellite, Sensor, numbers_as_numbers
+from shieldlab.catalog.models import (
+    MAX_BURNOUT_SPEED_KMS,
+    Aircraft,
+    Interceptor,
+    Missile,
+    Satellite,
+    Sensor,
+    numbers_as_numbers,
+)
 from shieldlab.errors import InputError
 
 #: Latest launch a threat may have [s after the epoch]: one day.
@@ -165,7 +173,7 @@ class BatteryCfg(_Strict):
     rounds: int = Field(ge=0, le=10_000, description="interceptors ready to fire (magazine) [rounds]")
     reaction_time_s: float | None = Field(None, ge=0.0, le=3600.0,
                                           description="cue-to-launch delay [s]; default from the catalogue")
-    burnout_speed_kms: float | None = Field(None, ge=0.01, le=12.0,
+    burnout_speed_kms: float | None = Field(None, ge=0.01, le=MAX_BURNOUT_SPEED_KMS,
                                             description="override of the catalogue burnout speed [km/s]")
     system: Name = Field("defence", description="the C2 node (system) whose tracks this battery engages on; "
                                                 "its properties, if any, are the nodes[] entry of that name")
