@@ -610,14 +610,20 @@ def label_map(fig, ax, extent, n_cities: int = MAP_CITIES, first=(), keep_out=()
         cx, cy = ax.transData.transform((c.x, c.y))
         for oy in (0.0, 1.3 * h, -1.3 * h, 2.6 * h, -2.6 * h):
             lab = (cx - w / 2 - 1, cy + oy - h / 2 - 1, cx + w / 2 + 1, cy + oy + h / 2 + 1)
-            corners = inv.transform([(lab[0], lab[1]), (lab[2], lab[1]), (lab[0], lab[3]), (lab[2], lab[3]),
-                                     (cx, cy + oy)])
-            if _free(lab, boxes, frame) and all(q.contains(_point(*xy)) for xy in corners):
-                ax.text(*corners[4], text, ha="center", va="center", zorder=3.5, clip_on=True,
+            centre = inv.transform((cx, cy + oy))
+            if _free(lab, boxes, frame) and _inside_at_corners(lab, inv, q) and q.contains(_point(*centre)):
+                ax.text(*centre, text, ha="center", va="center", zorder=3.5, clip_on=True,
                         path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white", alpha=0.7)],
                         **_COUNTRY)
                 boxes.append(lab)
                 break
+
+
+def _inside_at_corners(lab, inv, area) -> bool:
+    """Whether the display box ``lab`` (x0, y0, x1, y1) [px] lies inside ``area`` (a shapely
+    geometry in lon/lat [deg]) at its four corners, read through ``inv`` (display to data)."""
+    corners = inv.transform([(lab[0], lab[1]), (lab[2], lab[1]), (lab[0], lab[3]), (lab[2], lab[3])])
+    return all(area.contains(_point(*xy)) for xy in corners)
 
 
 def _point(x: float, y: float):
@@ -1375,8 +1381,7 @@ def _name_country(fig, ax, area, text: str) -> bool:
         for gy in np.linspace(by0, by1, 24):
             cx, cy = ax.transData.transform((gx, gy))
             lab = (cx - w / 2 - 2, cy - h / 2 - 2, cx + w / 2 + 2, cy + h / 2 + 2)
-            corners = inv.transform([(lab[0], lab[1]), (lab[2], lab[1]), (lab[0], lab[3]), (lab[2], lab[3])])
-            if not (_free(lab, boxes, frame) and all(area.contains(shapely.Point(*xy)) for xy in corners)):
+            if not (_free(lab, boxes, frame) and _inside_at_corners(lab, inv, area)):
                 continue
             depth = shapely.boundary(area).distance(shapely.Point(gx, gy))  # (holes' edges too)
             if best is None or depth > best[0]:

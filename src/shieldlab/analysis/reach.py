@@ -227,5 +227,5 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     w = intercept_window(t, pos[None], vel[None], fan_time(fan, site_lat, site_lon), np.array([t_ready]))
     pts = [_point(w[f"t_{k}"][0], w[f"launch_{k}"][0], w[f"p_{k}"][0], w[f"v_{k}"][0], fan, site_lat, site_lon, sp)
            for k in ("first", "last")]
-    ends = tuple((float(w[f"t_{k}"][0]), np.asarray(w[f"p_{k}"][0], float)) for k in ("first", "last"))
-    return Reach(True, t_ready, pts[0], pts[1], None, threat, cue, (ends[0], ends[1]))
+    first, last = ((float(w[f"t_{k}"][0]), np.asarray(w[f"p_{k}"][0], float)) for k in ("first", "last"))
+    return Reach(True, t_ready, pts[0], pts[1], None, threat, cue, (first, last))

@@ -137,6 +137,7 @@ class ThreatRow:
     outcome: str  # "intercepted", "leaked", "leaked on an asset", "airborne"
     battery: str | None  # the battery that killed it
     end_time: float  # s from epoch: intercept, impact or the end of the simulation
+    asset: str | None = None  # the defended asset it landed on ("leaked on an asset")
 
 
 def threat_rows(world, chunk, c: int) -> list[ThreatRow]:
@@ -151,9 +152,10 @@ def threat_rows(world, chunk, c: int) -> list[ThreatRow]:
             end = float(o.impact_time[c, n])
         else:
             outcome, end = "airborne", float(tr.t[-1])
-        b = int(o.battery[c, n])
+        b, hit = int(o.battery[c, n]), int(o.asset_hit[c, n])
         rows.append(ThreatRow(n, th.name, str(getattr(th.missile, "id", th.missile)), outcome,
-                              world.batteries[b].name if b >= 0 else None, end))
+                              world.batteries[b].name if b >= 0 else None, end,
+                              world.assets[hit].name if outcome == "leaked on an asset" else None))
     return rows
 
 
@@ -266,10 +268,9 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
     for r in rows:
         t, pos = _flight_samples(tr, c, r.index, r.end_time)
         th = world.threats[r.index]
-        hit = int(chunk.outcomes.asset_hit[c, r.index])
-        on = f": {world.assets[hit].name}" if r.outcome == "leaked on an asset" and 0 <= hit < len(world.assets) else ""
         desc = _html_table([("missile", r.missile),
-                            ("outcome", r.outcome + on + (f" by {r.battery}" if r.battery else "")),
+                            ("outcome", r.outcome + (f": {r.asset}" if r.asset else "")
+                             + (f" by {r.battery}" if r.battery else "")),
                             ("launch", f"{th.launch.lat_deg:.3f}°, {th.launch.lon_deg:.3f}° at t = {t[0]:.0f} s"),
                             ("aim", f"{th.aim.lat_deg:.3f}°, {th.aim.lon_deg:.3f}°"),
                             ("apogee", f"{float(tr.apogee_alt[c, r.index]) / 1e3:.0f} km"),
@@ -291,7 +292,7 @@ def scene(world, chunk, c: int = 0, run: int | None = None) -> Document:
                 description=_html_table([("threat", r.name), ("landed", f"{math.degrees(float(la)):.3f}°, "
                                                                          f"{math.degrees(float(lo)):.3f}° at t = "
                                                                          f"{r.end_time:.0f} s"),
-                                         ("defended asset hit", world.assets[hit].name if on else "none")]),
+                                         ("defended asset hit", r.asset or "none")]),
                 availability=TimeInterval(start=_iso(epoch, r.end_time), end=_iso(epoch, t_stop)),
                 properties={"kind": "impact", "threat": r.name}, position=Position(cartesian=[float(v) for v in p]),
                 point=Point(pixelSize=11, color=_rgba(r.outcome))))
