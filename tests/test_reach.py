@@ -376,3 +376,66 @@ def test_the_printed_verdict_gives_the_kill_probability_at_both_ends_and_why_it_
                   *np.radians([40.0, 127.0, 47.6, -122.3]), cue_delay_s=60.0)
     assert res.feasible and res.earliest["closing_speed_kms"] > 10.0
     assert res.earliest["pk"] == pytest.approx(gbi.sspk)
+
+
+# shieldlab.reach: the command from Python, in degrees
+_SHIP_DEG, _TABRIZ_DEG, _ATHENS_DEG = (36.2, 27.6), (38.08, 46.29), (37.98, 23.73)
+
+
+@pytest.mark.parametrize("extra, opts", [
+    ([], {}),  # the default: the battery's own radar, alerted by a satellite
+    (["--cue-delay-s", "100"], {"cue_delay_s": 100.0}),
+    (["--sensors", "epaa-phase-1"], {"sensors": "epaa-phase-1"}),
+    (["--burnout-speed-kms", "0.3"], {"burnout_speed_kms": 0.3}),  # too slow: the speed it needs
+])
+def test_reach_from_python_is_the_command(capsys, extra, opts):
+    import shieldlab
+
+    args = ["reach", "sm-3-block-ia", "--site", "36.2,27.6", "--missile", "sejjil-2", "--from", "38.08,46.29",
+            "--to", "37.98,23.73", "--json"]
+    assert main(args + extra) == 0
+    cli = json.loads(capsys.readouterr().out)
+    r = shieldlab.reach("sm-3-block-ia", _SHIP_DEG, "sejjil-2", _TABRIZ_DEG, _ATHENS_DEG, **opts)
+    assert isinstance(r, shieldlab.Reach)
+    assert (r.feasible, r.earliest, r.latest, r.needed_burnout_speed_kms, r.cue_source) == \
+        (cli["feasible"], cli["earliest"], cli["latest"], cli["needed_burnout_speed_kms"], cli["cue_source"])
+    assert r.t_ready == cli["ready_s"] and r.threat == cli["threat"]
+    assert (r.cue is None) == (cli["cue"] is None)
+    if r.cue is not None:
+        assert r.cue.system == cli["cue"]["system"]
+
+
+def test_reach_from_python_takes_catalogue_entries_and_a_world():
+    import shieldlab
+
+    ia, sejjil = catalog.get_interceptor("sm-3-block-ia"), catalog.get_missile("sejjil-2")
+    world = shieldlab.load_world("epaa-phase-1")
+    by_id = shieldlab.reach("sm-3-block-ia", _SHIP_DEG, "sejjil-2", _TABRIZ_DEG, _ATHENS_DEG, sensors="epaa-phase-1")
+    by_entry = shieldlab.reach(ia, _SHIP_DEG, sejjil, _TABRIZ_DEG, _ATHENS_DEG, sensors=world)
+    assert by_entry.feasible and by_entry.earliest == by_id.earliest and by_entry.cue_source == "scenario"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"site": (95.0, 27.6)}, "site"),
+    ({"launch": (38.08, float("nan"))}, "launch"),
+    ({"aim": "Athens"}, "aim"),
+    ({"aim": (-60.0, 23.73)}, "aim"),  # beyond a Sejjil's reach
+    ({"interceptor": "sm-9"}, "interceptor"),
+    ({"interceptor": 3}, "interceptor"),
+    ({"missile": "rs-24"}, "missile"),
+    ({"profile": "flat"}, "profile"),
+    ({"cue_delay_s": -1.0}, "cue_delay_s"),
+    ({"cue_delay_s": float("inf")}, "cue_delay_s"),
+    ({"cue_delay_s": True}, "cue_delay_s"),
+    ({"burnout_speed_kms": 0.0}, "burnout_speed_kms"),
+    ({"burnout_speed_kms": 99.0}, "burnout_speed_kms"),
+    ({"cue_delay_s": 60.0, "sensors": "epaa-phase-1"}, "sensors"),
+    ({"sensors": "akcakale-2012"}, "sensors"),  # shelling: no sensors that track a missile
+])
+def test_reach_from_python_names_a_bad_argument(change, field):
+    import shieldlab
+
+    args = dict(interceptor="sm-3-block-ia", site=_SHIP_DEG, missile="sejjil-2", launch=_TABRIZ_DEG, aim=_ATHENS_DEG)
+    with pytest.raises(shieldlab.InputError) as e:
+        shieldlab.reach(**(args | change))
+    assert e.value.field == field, e.value

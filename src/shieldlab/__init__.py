@@ -16,10 +16,11 @@ Public API (everything else may change)::
 and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
 ``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
 under several C2 architectures, the same raids in each), ``fly`` (one missile steered and
-flown, in degrees: a ``Shot``), ``presets()`` (the built-in scenarios' names), ``MAX_RUNS``
+flown, in degrees: a ``Shot``), ``reach`` (can an interceptor catch one trajectory: a
+``Reach``), ``presets()`` (the built-in scenarios' names), ``MAX_RUNS``
 (the most runs one call takes), ``InputError`` (bad input, naming the field), ``earth`` and
 ``flyout``; ``catalog``, ``scenario`` and ``analysis``, and the result types ``Results``,
-``AirResult``, ``ShellingResult``, ``ArchitectureResult``, ``Shot`` and ``World`` (imported
+``AirResult``, ``ShellingResult``, ``ArchitectureResult``, ``Shot``, ``Reach`` and ``World`` (imported
 on first use).
 """
 
@@ -292,26 +293,14 @@ def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | No
     from shieldlab.flyout import aim as _aim
     from shieldlab.flyout.shot import fly_shot
 
-    m = catalog.get_missile(missile) if isinstance(missile, str) else missile
-    if not isinstance(m, catalog.Missile):
-        raise InputError(f"a catalogue missile id or a shieldlab.catalog.Missile, not {type(missile).__name__}",
-                         field="missile")
-    points: list[float] = []
-    for name, value in (("launch", launch), ("aim", aim)):
-        try:
-            lat, lon = (float(v) for v in value)
-        except (TypeError, ValueError):
-            raise InputError(f"a (lat_deg, lon_deg) pair, not {value!r}", field=name) from None
-        points += checked_latlon(lat, lon, name)
-    if profile not in _aim.PROFILES:
-        raise InputError(f"must be one of {', '.join(_aim.PROFILES)}, not {profile!r}", field="profile")
+    m = _entry(missile, catalog.get_missile, catalog.Missile, "missile")
+    points = _latlon_pairs(launch=launch, aim=aim)
+    _check_profile(profile)
     if apogee_km is not None and flight_time_s is not None:
         raise InputError("give an apogee or a flight time, not both", field="flight_time_s")
     for name, value in (("apogee_km", apogee_km), ("flight_time_s", flight_time_s)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise InputError(f"must be a positive number, not {value!r}", field=name)
+        if value is not None:
+            _number(name, value, 0.0, math.inf, lo_open=True)
     try:
         return fly_shot(m, points[0], points[1], points[2], points[3], profile=profile, apogee_km=apogee_km,
                         flight_time_s=flight_time_s)
@@ -319,6 +308,102 @@ def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | No
         raise InputError(str(e), field="apogee_km" if apogee_km is not None else "flight_time_s") from None
     except _aim.AimError as e:
         raise InputError(str(e), field="aim") from None
+
+
+def reach(interceptor, site, missile, launch, aim, profile: str = "min-energy", *,
+          cue_delay_s: float | None = None, sensors=None, burnout_speed_kms: float | None = None):
+    """Can ``interceptor`` at ``site`` catch ``missile`` flown from ``launch`` to ``aim``? As
+    ``shieldlab reach`` answers it: ``interceptor`` and ``missile`` catalogue ids (or
+    :class:`shieldlab.catalog.Interceptor` and :class:`shieldlab.catalog.Missile` entries),
+    ``site``, ``launch`` and ``aim`` ``(lat_deg, lon_deg)`` geodetic degrees, ``profile`` as
+    :func:`fly`'s.  The cue, as the command's: by default the battery's own radar at its site,
+    alerted by a geostationary early-warning satellite; ``sensors`` (a scenario as
+    :func:`load_world` takes it, or a ``World``) takes it from that scenario's sensors, its own
+    catalogue entries standing for the built-in ones of the same id; ``cue_delay_s`` is a fixed
+    delay from the threat's launch instead (0 to 3,600 s; 60 s where the interceptor has no
+    radar).  ``burnout_speed_kms`` overrides the interceptor's.  Returns a
+    :class:`shieldlab.analysis.reach.Reach`: ``feasible``, the window's ``earliest`` and
+    ``latest`` intercepts, the ``needed_burnout_speed_kms`` where it cannot, ``t_ready`` [s
+    after launch], the sensors' ``cue`` and ``cue_source``.  Bad input or an aim beyond reach
+    raises :class:`InputError` naming the argument."""
+    import dataclasses
+    import math
+
+    from shieldlab import catalog
+    from shieldlab.analysis.reach import DEFAULT_CUE_DELAY_S, analyse, cue_laydown
+    from shieldlab.catalog.models import MAX_BURNOUT_SPEED_KMS
+    from shieldlab.flyout import aim as _aim
+    from shieldlab.scenario.compile import World
+
+    slat, slon, lat0, lon0, lat1, lon1 = _latlon_pairs(site=site, launch=launch, aim=aim)
+    _check_profile(profile)
+    if cue_delay_s is not None:
+        _number("cue_delay_s", cue_delay_s, 0.0, 3600.0)
+    if burnout_speed_kms is not None:
+        _number("burnout_speed_kms", burnout_speed_kms, 0.01, MAX_BURNOUT_SPEED_KMS)
+    world = None
+    if sensors is not None:
+        if cue_delay_s is not None:
+            raise InputError("give cue_delay_s or sensors, not both: each sets the cue", field="sensors")
+        world = sensors if isinstance(sensors, World) else load_world(sensors)
+        if not world.sensors:
+            raise InputError(f"scenario {world.scenario.name!r} has no sensors to give the cue", field="sensors")
+    own_i = {} if world is None else {e.id: e for e in world.scenario.catalog.interceptors}
+    own_m = {} if world is None else {e.id: e for e in world.scenario.catalog.missiles}
+    spec = own_i.get(interceptor) if isinstance(interceptor, str) else None
+    spec = spec or _entry(interceptor, catalog.get_interceptor, catalog.Interceptor, "interceptor")
+    m = (own_m.get(missile) if isinstance(missile, str) else None) or _entry(missile, catalog.get_missile,
+                                                                             catalog.Missile, "missile")
+    r = math.radians
+    cue_world, source = cue_laydown(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), cue_delay_s,
+                                    world)
+    try:
+        res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1),
+                      DEFAULT_CUE_DELAY_S if cue_delay_s is None else float(cue_delay_s), profile,
+                      None if burnout_speed_kms is None else 1e3 * float(burnout_speed_kms), sensors=cue_world)
+    except _aim.AimError as e:
+        raise InputError(str(e), field="aim") from None
+    return dataclasses.replace(res, cue_source=source)
+
+
+def _entry(value, getter, kind, name: str):
+    """A catalogue entry given by its id or as itself; else an InputError naming the argument."""
+    if isinstance(value, str):
+        return getter(value)  # an unknown id raises the catalogue's InputError, listing the ids
+    if not isinstance(value, kind):
+        raise InputError(f"a catalogue {name} id or a shieldlab.catalog.{kind.__name__}, not {type(value).__name__}",
+                         field=name)
+    return value
+
+
+def _latlon_pairs(**pairs) -> list[float]:
+    """The ``(lat_deg, lon_deg)`` pairs given, checked and flattened, in their order."""
+    out: list[float] = []
+    for name, value in pairs.items():
+        try:
+            lat, lon = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise InputError(f"a (lat_deg, lon_deg) pair, not {value!r}", field=name) from None
+        out += checked_latlon(lat, lon, name)
+    return out
+
+
+def _check_profile(profile) -> None:
+    from shieldlab.flyout.aim import PROFILES
+
+    if profile not in PROFILES:
+        raise InputError(f"must be one of {', '.join(PROFILES)}, not {profile!r}", field="profile")
+
+
+def _number(name: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
+    """A finite real number within [lo, hi] (above lo where ``lo_open``), else an InputError."""
+    import math
+
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if not ok or value < lo or value > hi or (lo_open and value == lo):
+        want = "a positive number" if lo_open and lo == 0 and hi == math.inf else f"a number from {lo:g} to {hi:g}"
+        raise InputError(f"must be {want}, not {value!r}", field=name)
+    return float(value)
 
 
 def presets() -> list[str]:
@@ -336,7 +421,7 @@ _LAZY = {"catalog": ("shieldlab.catalog", None), "scenario": ("shieldlab.scenari
          "Results": ("shieldlab.engine.montecarlo", "Results"), "AirResult": ("shieldlab.engine.air", "AirResult"),
          "ShellingResult": ("shieldlab.engine.shelling", "ShellingResult"),
          "ArchitectureResult": ("shieldlab.analysis.compare", "ArchitectureResult"),
-         "Shot": ("shieldlab.flyout.shot", "Shot")}
+         "Shot": ("shieldlab.flyout.shot", "Shot"), "Reach": ("shieldlab.analysis.reach", "Reach")}
 
 
 def __getattr__(name: str):
@@ -349,9 +434,9 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'shieldlab' has no attribute {name!r}")
 
 
-__all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Results", "ShellingResult", "Shot", "World",
-           "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "presets", "scenario",
-           "simulate", "simulate_air", "simulate_shelling", "__version__"]
+__all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Reach", "Results", "ShellingResult", "Shot",
+           "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "presets", "reach",
+           "scenario", "simulate", "simulate_air", "simulate_shelling", "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:

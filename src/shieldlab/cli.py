@@ -2105,7 +2105,7 @@ def reach(
     by a geostationary early-warning satellite; or a scenario's sensors (--sensors), or a
     fixed delay (--cue-delay-s; 60 s where the interceptor has no radar of its own)."""
     from shieldlab import catalog
-    from shieldlab.analysis.reach import analyse, own_laydown
+    from shieldlab.analysis.reach import DEFAULT_CUE_DELAY_S, analyse, cue_laydown
     from shieldlab.flyout import aim
 
     slat, slon = _latlon(site, "--site")
@@ -2134,14 +2134,10 @@ def reach(
     _compile_note("reach", False)
     r = np.radians
     # by default the battery's own radar gives the cue, where the catalogue names one
-    own = None if sensors is not None or cue_delay_s is not None else own_laydown(
-        spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1))
-    world = world if own is None else own
-    cue_source = "scenario" if sensors is not None else (
-        "own-radar" if own is not None else ("fixed" if cue_delay_s is not None else "fixed-no-radar"))
+    world, cue_source = cue_laydown(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1), cue_delay_s, world)
     try:
         res = analyse(spec, r(slat), r(slon), m, r(lat0), r(lon0), r(lat1), r(lon1),
-                      60.0 if cue_delay_s is None else cue_delay_s, profile,
+                      DEFAULT_CUE_DELAY_S if cue_delay_s is None else cue_delay_s, profile,
                       None if burnout_speed_kms is None else 1e3 * burnout_speed_kms, sensors=world)
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
@@ -2151,7 +2147,7 @@ def reach(
     out_d = {"interceptor": spec.id, "missile": m.id, "site_lat_deg": slat, "site_lon_deg": slon,
              "burnout_speed_kms": burnout_speed_kms or spec.burnout_speed_kms,
              "cue_source": cue_source,
-             "cue_delay_s": None if cue is not None else (60.0 if cue_delay_s is None else cue_delay_s),
+             "cue_delay_s": None if cue is not None else (DEFAULT_CUE_DELAY_S if cue_delay_s is None else cue_delay_s),
              "cue": None if cue is None else {
                  "scenario": cue_scenario, "radar": spec.radar if cue_source == "own-radar" else None,
                  "satellite_lon_deg": lon0 if cue_source == "own-radar" else None,

@@ -43,6 +43,9 @@ from shieldlab.sensors.radar import confirmation_radars
 from shieldlab.sensors.signature import Signature
 
 DT = 1.0  # s, sampling of the threat's path
+#: The fixed cue where no sensors give one [s after the threat's launch]: detection, track
+#: and decision lumped together.
+DEFAULT_CUE_DELAY_S = 60.0
 
 #: The early-warning satellite of the default laydown (:func:`own_laydown`): a geostationary
 #: one over the launch point's longitude, standing for a constellation that watches every
@@ -75,6 +78,14 @@ class SensorCue:
 
 @dataclass(frozen=True)
 class Reach:
+    """Whether an interceptor can catch one trajectory, and when and where.
+
+    ``earliest`` and ``latest`` are the window's ends where ``feasible``, each a dict of
+    ``time_s`` and ``launch_time_s`` (s after the threat's launch), ``lat_deg``, ``lon_deg``,
+    ``alt_km``, ``ground_range_km`` (from the site), ``closing_speed_kms``,
+    ``crossing_angle_deg`` and ``pk``, rounded for reading; ``threat`` its burnout, apogee,
+    time of flight and range in the units its keys name."""
+
     feasible: bool
     t_ready: float  # s after the threat's launch
     # time_s, launch_time_s, lat_deg, lon_deg, alt_km, ground_range_km, closing_speed_kms,
@@ -87,6 +98,9 @@ class Reach:
     #: the earliest and latest intercepts unrounded, where feasible: (time [s after launch],
     #: ECEF point [m]) each; ``earliest`` and ``latest`` are these, rounded for reading
     ends: tuple[tuple[float, np.ndarray], tuple[float, np.ndarray]] | None = None
+    #: what gave the cue (:func:`cue_laydown`): ``own-radar``, ``scenario``, ``fixed`` or
+    #: ``fixed-no-radar`` (the default delay, the interceptor having no radar of its own)
+    cue_source: str = "fixed"
 
 
 def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: float, dt: float) -> SensorCue:
@@ -162,6 +176,21 @@ def own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon
     return compile_world(scn, source=f"the default laydown of {interceptor.id}")
 
 
+def cue_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon,
+                cue_delay_s: float | None = None, sensors=None):
+    """What cues the battery, as ``shieldlab reach`` chooses it: the scenario ``sensors``
+    where given, else a fixed ``cue_delay_s`` where given, else the battery's own radar
+    (:func:`own_laydown`), else the fixed :data:`DEFAULT_CUE_DELAY_S`.  Returns the world whose
+    sensors give the cue (None for a fixed delay) and the source's name (:attr:`Reach.cue_source`).
+    Angles in radians."""
+    if sensors is not None:
+        return sensors, "scenario"
+    if cue_delay_s is not None:
+        return None, "fixed"
+    own = own_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon)
+    return (own, "own-radar") if own is not None else (None, "fixed-no-radar")
+
+
 def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):
     lat, lon, alt = earth.ecef_to_geodetic(p)
     closing, crossing = intercept_geometry(v_threat, interceptor_velocity(fan, site_lat, site_lon, p))
@@ -180,7 +209,8 @@ def _feasible(fan, ground, alt, t, t_ready):
 
 
 def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon,
-            cue_delay_s: float = 60.0, profile: str = "min-energy", burnout_speed=None, sensors=None) -> Reach:
+            cue_delay_s: float = DEFAULT_CUE_DELAY_S, profile: str = "min-energy", burnout_speed=None,
+            sensors=None) -> Reach:
     """All angles in radians; ``burnout_speed`` [m/s] overrides the catalogue's; ``sensors``
     (a compiled scenario, :class:`shieldlab.scenario.compile.World`) replaces the fixed
     ``cue_delay_s`` by its sensors' cue (:func:`sensor_cue`)."""
