@@ -61,8 +61,8 @@ def test_runs_do_not_depend_on_chunks_or_on_later_missions(tmp_path, monkeypatch
     d = eng.simulate_shelling(_world(tmp_path, more), 4, seed=5, scene_run=None)
     # the same rounds; only the plane the border is measured in moves with the missions' middle
     _same({k: v[d.rounds["mission"] == "m1"] for k, v in d.rounds.items()}, a.rounds, close=("true_border_km",))
-    assert not np.array_equal(eng.simulate_shelling(w, 4, seed=6, scene_run=None).rounds["est_lat"],
-                              a.rounds["est_lat"], equal_nan=True)
+    assert not np.array_equal(eng.simulate_shelling(w, 4, seed=6, scene_run=None).rounds["est_lat_deg"],
+                              a.rounds["est_lat_deg"], equal_nan=True)
 
 
 def test_the_scoring_of_the_preset():

@@ -25,7 +25,7 @@ def test_run_writes_the_shelling_results(tmp_path):
     r36 = s["missions"][0]["radars"]["tpq-36-akcakale"]
     assert {"located", "error_m", "ellipse95_major_m", "side_correct", "p_true_side", "nees", "fused"} <= set(r36)
     t = pq.read_table(out / "shelling_rounds.parquet").to_pydict()
-    assert len(t["run"]) == 3 * 6 and {"true_lat", "est_lat", "error_m", "ellipse_major_m", "side_correct",
+    assert len(t["run"]) == 3 * 6 and {"true_lat_deg", "est_lat_deg", "error_m", "ellipse_major_m", "side_correct",
                                        "p_true_side", "est_country", "ellipse_side"} <= set(t)
     page = (out / "report.html").read_text()
     for words in ("Where the radars put each round", "Each mission", "Timeline of run 0", "an-tpq-36",

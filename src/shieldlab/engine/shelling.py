@@ -208,11 +208,11 @@ def simulate_shelling(world, runs: int, seed: int = 1, *, scene_run: int | None 
 ROUND_COLUMNS: dict[str, object] = {
     "run": np.int32, "mission": object, "round_name": object, "round": object, "radar": object,
     "fire_s": float, "impact_s": float,
-    "true_lat": float, "true_lon": float, "true_alt_m": float, "true_country": object, "true_in_country": bool,
-    "true_border_km": float, "impact_lat": float, "impact_lon": float, "impact_country": object,
+    "true_lat_deg": float, "true_lon_deg": float, "true_alt_m": float, "true_country": object, "true_in_country": bool,
+    "true_border_km": float, "impact_lat_deg": float, "impact_lon_deg": float, "impact_country": object,
     "radar_range_km": float, "detected": bool, "fence_s": float, "fence_alt_m": float, "reports": np.int32,
     "located": bool, "why": object,
-    "est_lat": float, "est_lon": float, "est_launch_s": float, "est_elevation_deg": float,
+    "est_lat_deg": float, "est_lon_deg": float, "est_launch_s": float, "est_elevation_deg": float,
     "est_drag_factor": float, "fit_chi2_dof": float,
     "error_m": float, "error_east_m": float, "error_north_m": float, "error_pct_of_range": float, "nees": float,
     "sigma_east_m": float, "sigma_north_m": float, "corr_en": float,
@@ -315,11 +315,11 @@ def _score(world, terr, v: Volley, reps: list[Reports], origins: list[Origins], 
             "run": v.run, "mission": np.array([missions[m].name for m in v.mission], dtype=object),
             "round_name": names, "round": np.array([r.id for r in v.rounds], dtype=object),
             "radar": np.full(n, loc.name, dtype=object), "fire_s": v.fire_time, "impact_s": v.impact_time,
-            "true_lat": tlat, "true_lon": tlon, "true_alt_m": v.origin_geo[:, 2], "true_country": t_country,
-            "true_in_country": t_in, "true_border_km": t_border, "impact_lat": ila, "impact_lon": ilo,
+            "true_lat_deg": tlat, "true_lon_deg": tlon, "true_alt_m": v.origin_geo[:, 2], "true_country": t_country,
+            "true_in_country": t_in, "true_border_km": t_border, "impact_lat_deg": ila, "impact_lon_deg": ilo,
             "impact_country": i_country, "radar_range_km": rng / 1e3, "detected": rep.detected,
             "fence_s": rep.fence_time, "fence_alt_m": fence_alt, "reports": o.n_reports, "located": ok,
-            "why": o.why, "est_lat": np.degrees(o.lat), "est_lon": np.degrees(o.lon),
+            "why": o.why, "est_lat_deg": np.degrees(o.lat), "est_lon_deg": np.degrees(o.lon),
             "est_launch_s": o.launch_time, "est_elevation_deg": np.degrees(o.elevation),
             "est_drag_factor": np.where(ok, o.drag_factor, np.nan),
             "fit_chi2_dof": np.where(ok, o.chi2 / np.maximum(dof, 1), np.nan),
@@ -404,7 +404,7 @@ def _fused(t: dict, sel: np.ndarray, runs: int, terr) -> dict:
         ef = pf @ np.einsum("nij,nj->i", info, e)
         errs.append(float(np.hypot(*ef)))
         k = np.flatnonzero(s)[0]
-        lat0, lon0 = math.radians(t["true_lat"][k]), math.radians(t["true_lon"][k])
+        lat0, lon0 = math.radians(t["true_lat_deg"][k]), math.radians(t["true_lon_deg"][k])
         # the fused estimate: the truth moved by the fused error, on the ground
         m = earth.enu_matrix(lat0, lon0)
         p = earth.geodetic_to_ecef(lat0, lon0, t["true_alt_m"][k]) + ef[0] * m[0] + ef[1] * m[1]

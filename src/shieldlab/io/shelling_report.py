@@ -151,8 +151,9 @@ def _close_up(world, res, i: int) -> str:
         hidden = not close and near_m / wide_m <= 0.02
         for j, r in enumerate(sh.radars):
             s = sel & (t["radar"] == r.name)
-            ax.plot(t["est_lon"][s], t["est_lat"][s], ".", ms=3 if close else 2, alpha=0.5, color=colours[j % 4],
-                    zorder=5, label=None if hidden else f"{r.name}: estimates, {res.summary['runs']:,} runs")
+            ax.plot(t["est_lon_deg"][s], t["est_lat_deg"][s], ".", ms=3 if close else 2, alpha=0.5,
+                    color=colours[j % 4], zorder=5,
+                    label=None if hidden else f"{r.name}: estimates, {res.summary['runs']:,} runs")
         if close and sc is not None:
             for j, (r, o) in enumerate(zip(sh.radars, sc.origins, strict=True)):
                 k = np.flatnonzero(o.located & (sc.volley.mission == i))
