@@ -395,6 +395,9 @@ def test_tracking_filter_is_a_named_choice():
     ("sites__pad", {"latt": 38.0, "lon": 46.0}, "sites.pad.latt", "(did you mean 'lat'?)"),
     ("batteries__0__roundz", 8, "batteries[0].roundz", "(did you mean 'rounds'?)"),
     ("tracking__gate_prob", 0.99, "tracking.gate_prob", "(did you mean 'gate_probability'?)"),
+    # a word left out: the one field holding the others in order
+    ("tracking__delete_km", 5.0, "tracking.delete_km", "(did you mean 'delete_sigma_km'?)"),
+    ("sensors__0__az_deg", 90.0, "sensors[0].az_deg", "(did you mean 'boresight_az_deg'?)"),
     ("doctrine", {"colour": "red"}, "doctrine.colour", "unknown field"),  # nothing near: no guess
 ])
 def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, words):

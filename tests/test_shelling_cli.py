@@ -246,3 +246,30 @@ def test_the_shelling_overview_has_a_scale_bar_of_true_length():
     fig, ax = plt.subplots()  # a world map: its degrees of longitude are no one length, so no bar
     assert scale_bar(ax, -180.0, 180.0, -60.0, 80.0) is None and not ax.lines and not ax.texts
     plt.close(fig)
+
+
+def test_run_says_when_a_weapon_stands_off_the_ground_its_radar_assumes(tmp_path):
+    """A radar on a 650 m hill, its ground left to its own height, and a rocket launcher at 0 m:
+    every origin was placed ~1.9 km towards the target with an ellipse of 100 m and
+    P(true side) 1.0, and only validate had said anything about the ground."""
+    from shieldlab.scenario import locate
+
+    tree = yaml.safe_load(locate("akcakale-2012")[0].read_text())
+    radar = tree["shelling"]["radars"][0]
+    radar.pop("ground_alt_m", None)
+    radar["site"] = {"lat": 36.70, "lon": 38.95, "alt_m": 650.0}  # the town's hill; the weapons stand at 0 m
+    for m in tree["shelling"]["missions"]:
+        m["origin"] = {"lat": 36.68, "lon": 38.95}
+    tree["shelling"]["radars"] = [radar]
+    p = tmp_path / "hill.yaml"
+    p.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    r = cli("run", str(p), "--runs", "2")
+    assert r.returncode == 0, r.stderr
+    note = f"weapon stands 650 m below the ground {radar['name']} assumes (650 m, its own site's height"
+    assert r.stderr.count(note) == len(tree["shelling"]["missions"]), r.stderr
+    assert "towards its target" in r.stderr and "shelling.radars[0].ground_alt_m" in r.stderr
+    assert note in cli("validate", str(p)).stdout
+    radar["ground_alt_m"] = 0.0  # the weapons' ground: nothing to say
+    p.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    assert "weapon stands" not in cli("run", str(p), "--runs", "2").stderr
+    assert "weapon stands" not in cli("run", "akcakale-2012", "--runs", "2").stderr

@@ -1203,7 +1203,7 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
         check_out_dir(out_dir, force=force)
     _compile_note("simulate", quiet)
     if not quiet:
-        for note in _policing_notes(world):  # what validate notes; the run goes on
+        for note in _policing_notes(world) + _ground_height_notes(world):  # what validate notes; the run goes on
             _err().print(note, markup=False, highlight=False)
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
@@ -2961,10 +2961,37 @@ def _management_text(tr: dict) -> str:
 
 
 def _scenario_notes(world) -> list[str]:
-    """The notes on a ballistic raid's defence that validates but may not do what a user meant
-    (``validate`` prints them; ``run`` too, on stderr, before it runs)."""
+    """The notes on a scenario that validates but may not do what a user meant (``validate``
+    prints them; ``run`` too, on stderr, before it runs)."""
     return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world), _tracking_note(world),
-                        _min_speed_note(world), _discrimination_note(world)) if n]
+                        _min_speed_note(world), _discrimination_note(world), *_ground_height_notes(world)) if n]
+
+
+#: A weapon standing further than this above or below the ground a locating radar assumes is
+#: worth a note [m]: its origins are placed ``Δh / tan γ`` downrange, outside their ellipses.
+GROUND_HEIGHT_NOTE_M = 20.0
+
+
+def _ground_height_notes(world) -> list[str]:
+    """A note per fire mission whose weapon stands at another height than the ground a
+    locating radar assumes (``ground_alt_m``, by default the radar's own site's): with no
+    terrain model the origin is placed where the backward flight meets that height, and its
+    ellipse holds no error for it."""
+    if world.shelling is None:
+        return []
+    notes = []
+    for i, (cfg, lr) in enumerate(zip(world.scenario.shelling.radars, world.shelling.radars, strict=True)):
+        for m in world.shelling.missions:
+            dh = float(m.origin[2]) - lr.ground_alt
+            if abs(dh) > GROUND_HEIGHT_NOTE_M:
+                assumed = "its own site's height" if cfg.ground_alt_m is None else "its ground_alt_m"
+                notes.append(f"note: {m.name}'s weapon stands {abs(dh):,.0f} m {'above' if dh > 0 else 'below'} the "
+                             f"ground {lr.name} assumes ({lr.ground_alt:,.0f} m, {assumed}; no terrain model): "
+                             f"its origins will be placed {abs(dh):,.0f} m / tan γ "
+                             f"{'behind the weapon' if dh > 0 else 'towards its target'} (γ the round's angle at "
+                             f"the ground), outside their ellipses; set shelling.radars[{i}].ground_alt_m to the "
+                             "weapons' ground")
+    return notes
 
 
 #: Settings only the multi-target tracker reads: ``shieldlab tracks`` always, ``shieldlab run``

@@ -186,7 +186,19 @@ def _nearest_field(loc: tuple) -> str | None:
         return near[0]
     # a name cut short (gate_prob for gate_probability): the one field it begins, if only one
     longer = [n for n in names if len(loc[-1]) >= 4 and n.startswith(loc[-1])]
-    return longer[0] if len(longer) == 1 else None
+    if len(longer) == 1:
+        return longer[0]
+    # a word left out (fence_deg for fence_elevation_deg): the one field holding its words in order
+    fuller = [n for n in names if _words_in_order(loc[-1].split("_"), n.split("_"))]
+    return fuller[0] if len(fuller) == 1 else None
+
+
+def _words_in_order(words: list[str], name: list[str]) -> bool:
+    """Whether ``words`` (two at least) are ``name``'s words with some left out, in order."""
+    if len(words) < 2 or len(words) >= len(name):
+        return False
+    it = iter(name)
+    return all(w in it for w in words)
 
 
 def parse(data: object, source: str) -> Scenario:
