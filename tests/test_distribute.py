@@ -228,3 +228,28 @@ def test_a_cluster_that_goes_away_is_one_error_naming_resume(monkeypatch):
     with pytest.raises(ZeroDivisionError):
         with client_for(scheduler="tcp://127.0.0.1:8786") as c:
             distribute.run_chunks(c, [job])
+
+
+@pytest.mark.parametrize("address", ["foo:bar", "tcp://127.0.0.1:99999", "tcp://127.0.0.1:0", "tcp://:8786",
+                                     "tcp://127.0.0.1", "tcp://127.0.0.1:8786/x"])
+def test_a_scheduler_address_that_cannot_be_one_is_refused_at_once(address):
+    """``foo:bar`` was answered with Python's ``invalid literal for int()``, and port 99999 was
+    tried for the whole connection timeout."""
+    with pytest.raises(InputError, match="HOST:PORT with a port from 1 to 65535") as e:
+        distribute.check_cluster_options(None, address)
+    assert e.value.field == "--scheduler"
+    distribute.check_cluster_options(None, "127.0.0.1:8786")  # Dask's own short form: TCP
+    distribute.check_cluster_options(None, "tls://scheduler.example.org:8786")
+
+
+def test_a_scheduler_without_workers_is_one_error_naming_it(monkeypatch):
+    """A cluster whose last worker had gone before the run: a traceback ending in Dask's
+    ``TimeoutError: No valid workers found``, exit code 1."""
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(distribute, "SCATTER_TIMEOUT_S", 1)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(InputError, match="has no workers.*dask worker") as e:
+            with client_for(scheduler=cluster.scheduler_address) as c:
+                distribute.scatter(c, {"world": 1})
+    assert e.value.field == "--scheduler" and cluster.scheduler_address in str(e.value)

@@ -153,9 +153,43 @@ def run_chunks(client, jobs: Sequence[Job], progress: Callable[[int], None] | No
         raise
 
 
+#: How long [s] to wait for a cluster's first worker before saying it has none.
+SCATTER_TIMEOUT_S = 30
+
+
 def scatter(client, *objs):
-    """The objects every chunk reads (the world, the flights), sent to every worker once."""
-    return [client.scatter(o, broadcast=True, hash=False) for o in objs]
+    """The objects every chunk reads (the world, the flights), sent to every worker once; an
+    :class:`~shieldlab.errors.InputError` of ``--scheduler`` where the cluster has had no
+    worker for :data:`SCATTER_TIMEOUT_S`."""
+    try:
+        return [client.scatter(o, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT_S) for o in objs]
+    except TimeoutError:
+        address = getattr(getattr(client, "scheduler", None), "address", "the scheduler")
+        raise InputError(f"the scheduler at {address} has no workers (none joined in {SCATTER_TIMEOUT_S} s): start "
+                         f"some (`dask worker {address}`) and run the command again", field="--scheduler") from None
+
+
+#: The address schemes that name a host and a port (``tcp://HOST:PORT``).
+_HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def check_scheduler_address(scheduler: str) -> None:
+    """Refuse a scheduler address whose host or port cannot be one (``foo:bar``, port 99999)
+    before trying to reach it; ``HOST:PORT`` without a scheme is TCP, as Dask reads it."""
+    from urllib.parse import urlsplit
+
+    text = scheduler.strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else "tcp"
+    if scheme not in _HOST_PORT_SCHEMES:
+        return  # inproc://, ucx:// ...: Dask's own check
+    want = f"expected {scheme}://HOST:PORT with a port from 1 to 65535, not {scheduler!r}"
+    try:
+        parts = urlsplit(text if "://" in text else f"tcp://{text}")
+        port = parts.port
+    except ValueError:  # a port that is no number, or out of range
+        raise InputError(want, field="--scheduler") from None
+    if not parts.hostname or port is None or port < 1 or parts.path not in ("", "/"):
+        raise InputError(want, field="--scheduler")
 
 
 #: How long [s] to keep trying to reach a cluster's scheduler (``--scheduler``) before saying
@@ -170,6 +204,8 @@ def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
         raise InputError("give --workers or --scheduler, not both", field="--scheduler")
     if workers is not None and workers < 1:
         raise InputError(f"must be at least 1, got {workers}", field="--workers")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
 
 
 @contextmanager
