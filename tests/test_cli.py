@@ -255,6 +255,8 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     # the option's own problem before the file's (an existing --out had hidden it until --force)
     (["tracks", "epaa-phase-1", "--false-alarms", "-1", "--out", "{tmp}/bad.yaml"], "--false-alarms"),
     (["tracks", "{tmp}/bad.yaml"], "sites.pad.lat"),
+    # the name's kind before its existence: an existing file asked for --force, which then refused the name
+    (["tracks", "epaa-phase-1", "--out", "{tmp}/bad.yaml"], "give a file name ending in .parquet"),
     # an empty path was taken as the current folder (written into it)
     (["run", "epaa-phase-1", "--runs", "2", "--out", ""], "'--out': an empty path"),
     (["footprint", "epaa-phase-1", "--out", " "], "'--out': an empty path"),

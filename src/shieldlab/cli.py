@@ -2695,9 +2695,10 @@ def tracks(
         raise InputError("replaces the --out file: give --out", field="--force")
     fa = _false_alarms(false_alarms)  # (the options' own problems before the file's: --force hid them)
     if out is not None:
-        check_target(out, "--out", force=force)
+        # the name's kind first: --force would only have led to this refusal
         if out.suffix.lower() != ".parquet":  # (".parquet" alone is a hidden file without a suffix)
             raise InputError(f"{out}: the track table is Parquet; give a file name ending in .parquet", field="--out")
+        check_target(out, "--out", force=force)
     parsed = _one_value_settings(settings)
     world = _load_world(scenario, parsed)
     from shieldlab.engine.chain import require_threats
