@@ -751,3 +751,57 @@ def test_compare_json_of_one_run_is_strict_json():
     second = doc["architectures"][1]
     assert second["leakers_per_raid"]["ci95"] == [None, None]
     assert second["paired"]["leakers_difference"]["ci95"] == [None, None]
+
+
+_TWO_NODES = """
+name: two-nodes
+epoch: 2017-06-01T00:00:00Z
+architecture: coordinated
+sites:
+  seongju: {lat: 35.92, lon: 128.28, alt_m: 680}
+  daegu-pat: {lat: 35.90, lon: 128.62}
+  wonsan: {lat: 39.15, lon: 127.44}
+sensors:
+  - {name: tpy2-seongju, type: an-tpy-2, site: seongju, boresight_az_deg: 350, system: usfk}
+  - {name: mpq65-daegu, type: an-mpq-65, site: daegu-pat, boresight_az_deg: 350, system: rok}
+batteries:
+  - {name: thaad-seongju, interceptor: thaad, site: seongju, rounds: 8, system: usfk}
+  - {name: pac3-daegu, interceptor: pac-3-mse, site: daegu-pat, rounds: 8, system: rok}
+links:
+  - {from: usfk, to: rok, two_way: true, latency_s: 2, update_period_s: 4}
+assets:
+  - {name: daegu, site: {lat: 35.87, lon: 128.60}, radius_km: 15}
+threats:
+  - {name: scud-daegu, missile: scud-c, launch: wonsan, aim: daegu}
+"""
+
+
+@pytest.mark.parametrize("architecture", ["coordinated", "independent"])
+def test_a_misspelt_system_is_told_the_system_it_is_near(architecture):
+    """``system: usfkk`` for ``usfk`` made a C2 node of its own: refused for a missing link
+    (coordinated) or a battery no sensor feeds (independent), the spelling never named."""
+    from shieldlab.errors import InputError
+
+    tree = yaml.safe_load(_TWO_NODES)
+    tree["architecture"] = architecture
+    compile_world(parse(tree, "s"), "s")  # as written: accepted
+    tree["sensors"][0]["system"] = "usfkk"
+    with pytest.raises(InputError) as e:
+        compile_world(parse(tree, "s"), "s")
+    hints = dict(e.value.problems)
+    assert hints["sensors[0].system"] == \
+        "'usfkk' is named by this entry alone, so it is a C2 node of its own: did you mean 'usfk'?"
+    assert len(e.value.problems) == 2  # and the problem it made, said as before
+
+
+def test_an_accepted_scenario_with_a_system_near_another_is_noted(capsys):
+    """One NATO radar's ``system: natto`` left the scenario valid (the node's other radars feed
+    its batteries) and the radar feeding a node of its own, with no battery and no link."""
+    from shieldlab.cli import main
+
+    assert main(["validate", "nato-russia-2011", "--set", "sensors[0].system=natto"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # (as wrapped to the terminal's width)
+    assert "note: sensors[0].system: 'natto' is named by this entry alone, so it is a C2 node of its own: " \
+           "did you mean 'nato'?" in out
+    assert main(["validate", "nato-russia-2011"]) == 0
+    assert "entry alone" not in capsys.readouterr().out

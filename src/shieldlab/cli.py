@@ -3180,6 +3180,10 @@ def _c2_notes(world) -> list[str]:
                      f"{', '.join(lk.name for lk in world.links)} carr{'ies' if len(world.links) == 1 else 'y'} "
                      "nothing: only coordinated and sectoral nodes send each other tracks, engagement status "
                      "and launch reports over them")
+    # a system named by one entry, near another's name: a misspelt system is a node of its own
+    from shieldlab.scenario.schema import lone_system_hints
+
+    notes += [f"note: {field}: {hint}" for field, hint in lone_system_hints(world.scenario, [])]
     return notes
 
 

@@ -897,7 +897,7 @@ class Scenario(_Strict):
     def _cross_checks(self) -> Scenario:
         problems = self._name_problems() + self._node_problems() + self._air_problems()
         if problems:
-            raise InputError(problems=problems)
+            raise InputError(problems=problems + lone_system_hints(self, problems))
         return self
 
     def _name_problems(self) -> list[tuple[str, str]]:
@@ -1018,6 +1018,32 @@ class Scenario(_Strict):
                                               f"update_period_s: ...}} under links, or choose architecture "
                                               f"independent or integrated"))
         return problems
+
+
+def lone_system_hints(scn: Scenario, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """For a scenario refused with ``problems``: each ``system`` that one sensor or battery
+    alone names and that is near another system's name (``usfkk`` beside ``usfk``), as a
+    problem of its own field: a system named once is a C2 node of its own, so a misspelt one
+    is refused for what it leaves out (a node with no sensor, a link missing), not for the
+    spelling.  (Two systems of near names may be meant: of an accepted scenario, ``validate``
+    and ``run`` say these as notes.)"""
+    import difflib
+
+    named = [(f"sensors[{i}].system", s.system) for i, s in enumerate(scn.sensors)] + \
+        [(f"batteries[{i}].system", b.system) for i, b in enumerate(scn.batteries)]
+    count: dict[str, int] = {}
+    for _, name in named:
+        count[name] = count.get(name, 0) + 1
+    known = {n.name for n in scn.nodes} | {x for link in scn.links for x in (link.from_, link.to)}
+    flagged = {f for f, _ in problems}
+    hints = []
+    for field, name in named:
+        others = sorted(x for x in count if x != name)
+        near = difflib.get_close_matches(name, others, n=1, cutoff=0.75)
+        if count[name] == 1 and name not in known and near and field not in flagged:
+            hints.append((field, f"{name!r} is named by this entry alone, so it is a C2 node of its own: "
+                                 f"did you mean {near[0]!r}?"))
+    return hints
 
 
 def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
