@@ -468,6 +468,13 @@ def test_cli_says_why_nothing_is_covered():
     r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "10", "--bbox", "50,51,10,11", "--step-deg", "0.5")
     assert r.returncode == 0, r.stderr
     assert "no radar sees a target at 10 km inside this map: their fields of regard miss it" in r.stdout
+    # some short of the height, the others looking elsewhere: each said for what it is (at 5,000 km
+    # the SPY-1s' 598 km were said to miss it by their fields of regard)
+    r = cli("nato-russia-2011", "--alt-km", "5000")
+    assert r.returncode == 0, r.stderr
+    assert ("no radar sees a target at 5000 km inside this map: kurecik-tpy2, ship-spy1, black-sea-spy1, "
+            "armavir-voronezh: the detection range is short of its height; the others' fields of regard miss "
+            "it") in " ".join(r.stdout.split())
     # a grid whose nodes fall either side of the covered area: it blamed the fields of regard and
     # a --bbox nobody gave
     r = cli("patriot-turkey-2013", "--rcs-m2", "0.1", "--alt-km", "80", "--step-deg", "1")
@@ -535,13 +542,16 @@ def test_each_radar_label_points_at_its_own_marker(monkeypatch, tmp_path):
     # the legend's areas in one unit: "1.31 M km²" stood beside "974,499 km²"
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(r.area_km2 < 1e6 for r in cov.radars) and cov.union_area_km2 >= 1e6
-    assert all(t.endswith(" M km²") for t in texts), texts
-    # a radar the horizon or its elevation floor ends short of its Pd = 0.5 range says how far
-    # its drawn coverage reaches (AN/TPY-2's 1,495 km legend beside a fan of ~1,100 km)
+    assert all(t.endswith((" M km²", "nothing covered")) for t in texts), texts
+    # a radar the horizon or its elevation floor ends short of the ground its Pd = 0.5 range
+    # reaches at the target's height says how far its drawn coverage reaches (Daryal's 5,045 km
+    # legend beside a fan of ~3,400 km); a radar that covers nothing says so
     for rad, text in zip(cov.radars, texts):
-        short = 0.0 < rad.farthest_km < 0.97 * rad.detection_range_km
+        short = 0.0 < rad.farthest_km < 0.97 * rad.range_ground_km(cov.alt_km)
         assert (f"(covered to {rad.farthest_km:,.0f} km)" in text) == short, text
-    assert any(0.0 < rad.farthest_km < 0.97 * rad.detection_range_km for rad in cov.radars)
+        assert text.endswith("nothing covered") == (rad.area_km2 < 0.5), text
+    assert any(0.0 < rad.farthest_km < 0.97 * rad.range_ground_km(cov.alt_km) for rad in cov.radars)
+    assert any(rad.area_km2 < 0.5 for rad in cov.radars)  # the SPY-1s: 598 km, short of 1,000 km up
     monkeypatch.undo()
     plt.close("all")
 
@@ -842,3 +852,39 @@ def test_the_coverage_shade_lies_inside_the_radars_outlines(tmp_path, monkeypatc
     lines = [c for c in ax.collections if hasattr(c, "levels") and not getattr(c, "filled", True)]
     shade, outline = area(filled[0]), area(lines[0])
     assert shade.area > 0 and shade.symmetric_difference(outline).area < 1e-6 * shade.area
+
+
+@pytest.mark.parametrize("range_km, alt_km, site_m", [(135.0, 63.0, 0.0), (1495.0, 100.0, 2085.0),
+                                                     (598.0, 1000.0, 0.0), (4000.0, 300.0, 0.0)])
+def test_the_ground_a_slant_range_reaches_at_a_height(range_km, alt_km, site_m):
+    """The ground distance at which a target ``alt_km`` up is ``range_km`` away, against the
+    law of cosines on the sphere solved the other way (the slant range of that ground
+    distance); a range short of the height reaches no ground.  A 135 km Patriot's coverage
+    of a target 63 km up ends 119 km out over the ground, the range, not the horizon, ending it
+    (its legend had said 'covered to 118 km' as if the horizon had)."""
+    import math
+
+    rad = C.RadarCoverage("r", "x", "x", "s", 0.0, 0.0, site_m, 0.0, 360.0, 0.0, 90.0, 1.0, range_km,
+                          np.zeros((1, 1), bool), 0.0, 0.0)
+    g = rad.range_ground_km(alt_km)
+    if range_km < alt_km:
+        assert g == 0.0
+        return
+    R = 6371.0088
+    a, b, th = R + site_m / 1e3, R + alt_km, g / R
+    assert math.sqrt(a * a + b * b - 2 * a * b * math.cos(th)) == pytest.approx(range_km, rel=1e-9)
+    if range_km == 135.0:
+        assert 118.0 < g < 120.0 and g < math.sqrt(135.0 ** 2 - 63.0 ** 2)
+
+
+def test_coverage_takes_set_as_the_other_commands_do(tmp_path):
+    """The guide varies ``sensing.refraction_k``; coverage had no --set (a copied preset was the
+    only way).  A flat Earth's radio horizon ends a low target's coverage sooner."""
+    std = cli("nato-russia-2011", "--alt-km", "10", "--json", "--step-deg", "0.5")
+    flat = cli("nato-russia-2011", "--alt-km", "10", "--json", "--step-deg", "0.5", "--set", "sensing.refraction_k=1")
+    assert std.returncode == 0 and flat.returncode == 0, flat.stderr
+    a, b = json.loads(std.stdout), json.loads(flat.stdout)
+    assert "set" not in a and b["set"] == {"sensing.refraction_k": 1.0}
+    assert b["union_km2"] < a["union_km2"]
+    r = cli("nato-russia-2011", "--set", "sensing.refraction_k=-1", "--out", str(tmp_path / "m.png"))
+    assert r.returncode == 2 and "sensing.refraction_k" in r.stderr and not (tmp_path / "m.png").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import importlib
 import itertools
@@ -2544,6 +2545,7 @@ def coverage(
     export: str | None = _EXPORT,
     export_to: Path | None = _EXPORT_TO_MAP,
     quiet: bool = _QUIET,
+    settings: list[str] | None = _SET,
 ) -> None:
     """Map where each of a scenario's radars detects a target at one altitude (field of
     regard through the scenario's refraction, Pd = 0.5 range for the target's RCS), over country borders."""
@@ -2561,7 +2563,8 @@ def coverage(
                                  lambda b: cvm.step_for(max(b[1] - b[0], b[3] - b[2])))
     target = _export_targets(export, export_to, force, default=None if out_png is None else out_png.with_suffix(""),
                              taken={"--out": out_png, "--json-out": json_out})
-    world = _load_world(scenario)
+    parsed = _one_value_settings(settings or [])
+    world = _load_world(scenario, parsed)
     _compile_note("coverage", quiet)
     chosen, unflown, lowest_km = alt_km is None, None, np.inf
     if alt_km is None:  # the height the run's report maps: where the threats fly (a Scud's top is 73 km)
@@ -2574,14 +2577,16 @@ def coverage(
         except InputError as e:  # a threat that cannot be flown: the map needs no flight
             alt_km, unflown = cvm.DEFAULT_ALT_KM, e.message
     cov = cvm.compute(world, alt_km, rcs_m2=rcs_m2, missile=m, grid=grid, step_deg=step_deg)
+    shown = _set_text(_with_set({"scenario": cov.scenario}, parsed, world))  # " (set field=value)" or ""
     if out_png is not None:
-        maps.coverage_map(cov, out_png)
+        maps.coverage_map(dataclasses.replace(cov, scenario=cov.scenario + shown), out_png)
 
-    wrote = _write_map_files(target, "coverage_features", cov, lambda: cvm.to_json(cov), as_json, json_out, quiet)
+    wrote = _write_map_files(target, "coverage_features", cov,
+                             lambda: _with_set(cvm.to_json(cov), parsed, world), as_json, json_out, quiet)
     if as_json or quiet:
         return
     g = cov.grid
-    t = Table(title=f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km "
+    t = Table(title=f"{cov.scenario}{shown}: radar coverage of a target at {cov.alt_km:g} km "
                     f"({g.shape[0]} x {g.shape[1]} grid, step {g.step_deg:.4g}°)")
     per_radar_rcs = cov.rcs_m2 is None
     cols = ["radar", "type", "system"] + (["RCS m²"] if per_radar_rcs else []) + ["detection km", "farthest km",
@@ -2623,9 +2628,14 @@ def coverage(
             _print_line(f"no grid node is seen: the nodes, {cov.grid.step_deg * 111.2:,.0f} km apart, are too "
                         f"sparse for a coverage reaching {reach:,.0f} km at most; a finer --step-deg maps it")
         else:
-            _print_line(f"no radar sees a target at {cov.alt_km:g} km inside this map: their fields of regard "
-                        "miss it" + (" (a wider --bbox or --region, or none, maps where they reach)"
-                                     if grid is not None else ""))
+            # each radar's own reason: a range short of the height, or a field of regard (or the
+            # horizon) that misses the map (at 5,000 km the SPY-1s' 598 km were said to miss it)
+            short = [r.name for r in cov.radars if r.detection_range_km < cov.alt_km]
+            why = "their fields of regard miss it" if not short else (
+                f"{', '.join(short)}: the detection range is short of its height; the others' fields of regard "
+                "miss it")
+            _print_line(f"no radar sees a target at {cov.alt_km:g} km inside this map: {why}"
+                        + (" (a wider --bbox or --region, or none, maps where they reach)" if grid is not None else ""))
     _say_wrote(wrote + ([out_png] if out_png is not None else []))
 
 

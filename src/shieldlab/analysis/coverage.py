@@ -86,6 +86,16 @@ class RadarCoverage:
     refraction_k: float | None = None  # the radar's atmosphere: None standard, else its effective-Earth factor
     faces: int = 0  # array faces losing gain off their normals (0: no scan loss: none, or sensing.scan_loss off)
 
+    def range_ground_km(self, alt_km: float) -> float:
+        """The ground distance [km] at which a target at ``alt_km`` is ``detection_range_km``
+        away (slant) from the site, over a spherical Earth of the mean radius: how far the
+        coverage would reach on the map with neither horizon nor elevation floor to end it
+        (0 where the range is short of the height)."""
+        a = earth.R_EARTH_MEAN / 1e3 + self.alt_m / 1e3
+        b = earth.R_EARTH_MEAN / 1e3 + alt_km
+        cos_theta = (a * a + b * b - self.detection_range_km ** 2) / (2.0 * a * b)
+        return 0.0 if cos_theta > 1.0 else earth.R_EARTH_MEAN / 1e3 * math.acos(max(-1.0, cos_theta))
+
 
 @dataclass
 class Coverage:

@@ -1396,7 +1396,8 @@ def _name_country(fig, ax, area, text: str) -> bool:
 def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float | None:
     """A bar of a round number of km at the lower right of a map in degrees, labelled; returns
     its length [km] (the maps' axes are in degrees, which measure no distance).  The length is
-    read at the map's middle latitude.  None, and no bar, on a map 300 degrees across or more:
+    read at the map's middle latitude, which the label names where the map's degrees of
+    longitude differ by more than a tenth from south to north.  None, and no bar, on a map 300 degrees across or more:
     a world map's degrees of longitude are no one length."""
     if lon1 - lon0 >= 300.0:
         return None
@@ -1409,7 +1410,12 @@ def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float |
     x0 = x1 - length / km_per_deg
     y = lat0 + 0.05 * (lat1 - lat0)
     ax.plot([x0, x1], [y, y], color="#1d2128", lw=2.5, solid_capstyle="butt", zorder=8)
-    ax.annotate(f"{length:g} km", (0.5 * (x0 + x1), y), xytext=(0, 4), textcoords="offset points", ha="center",
+    # a degree of longitude shrinks northwards: where it differs by more than a tenth over the
+    # map, the bar says the latitude it holds at
+    spread = math.cos(math.radians(min(abs(lat0), abs(lat1)) if lat0 * lat1 > 0 else 0.0)) / \
+        max(math.cos(math.radians(max(abs(lat0), abs(lat1)))), 1e-9)
+    at = f" at {abs(lat):.0f}° {'N' if lat >= 0 else 'S'}" if spread > 1.1 else ""
+    ax.annotate(f"{length:g} km{at}", (0.5 * (x0 + x1), y), xytext=(0, 4), textcoords="offset points", ha="center",
                 va="bottom", fontsize=8, color="#1d2128", path_effects=[_halo(2.0)], zorder=8)
     return float(length)
 
@@ -1465,17 +1471,25 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
                       dict(fontsize=7, color="#1a1a1a", zorder=7, leader_color=c,
                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=c, lw=0.6, alpha=0.8))))
         # the drawn coverage ends short of the Pd = 0.5 range where the horizon or the elevation
-        # floor cuts it (AN/TPY-2 at 1,495 km drawn to 1,097 at 100 km altitude): say how far
-        reach = (f" (covered to {r.farthest_km:,.0f} km)" if 0.0 < r.farthest_km < 0.97 * r.detection_range_km
-                 else "")
+        # floor cuts it (AN/TPY-2 at 1,495 km drawn to 1,097 at 100 km altitude): say how far.
+        # The range is slant: against the ground distance it reaches at the target's height (a
+        # 135 km Patriot at 63 km reaches 118 km over the ground, no horizon involved)
+        reach = (f" (covered to {r.farthest_km:,.0f} km)"
+                 if 0.0 < r.farthest_km < 0.97 * r.range_ground_km(cov.alt_km) else "")
+        area = _short_area(r.area_km2, largest) if r.area_km2 >= 0.5 else "nothing covered"
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km"
-                                    f"{reach}, {_short_area(r.area_km2, largest)}"))
+                                    f"{reach}, {area}"))
     handles.append(Patch(fc=shade, alpha=0.3,
                          label=f"seen by at least one radar: {_short_area(cov.union_area_km2, largest)}"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
-              title="radar: type, Pd = 0.5 range (covered to: where the horizon\nor the elevation floor ends it "
-                    "short), area covered", title_fontsize=7.5, alignment="left")
+              title="radar: type, Pd = 0.5 slant range (covered to: the ground\ndistance where the horizon or "
+                    "the elevation floor\nends it short of that range), area covered", title_fontsize=7.5,
+              alignment="left")
+    if cov.union_area_km2 < 0.5:  # an empty map says so on itself, not only in the command's words
+        ax.text(0.5, 0.5, f"no radar covers a target at {cov.alt_km:g} km in this map", transform=ax.transAxes,
+                ha="center", va="center", fontsize=10, color="#444444",
+                bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999", alpha=0.9), zorder=9)
     ax.set_title(f"{cov.scenario}: radar coverage of a target at {cov.alt_km:g} km altitude\n{rcs_text(cov)}",
                  fontsize=9.5)
     # each radar's name by its own marker (a stack of names beside a cluster had left the Black
