@@ -86,6 +86,8 @@ def test_the_scoring_of_the_preset():
     # the two interval methods are named (a P(true side) of 1 in every round has 0.735-1, P(estimate
     # on the true side) Wilson's 0.758-1: unnamed, they read as a mistake)
     assert "Wilson" in res.summary["interval"] and "bounded mean" in res.summary["interval_means"]
+    # its own words: the run summary's spoke of leakers, of which shelling has none
+    assert "leakers" not in res.summary["interval_means"] and "P(true side)" in res.summary["interval_means"]
     from shieldlab.io import shelling_report
 
     assert f"Intervals: {res.summary['interval']} for probabilities" in "".join(shelling_report._sections(w, res, 0))

@@ -190,7 +190,9 @@ def _close_up(world, res, i: int) -> str:
                                                     lambda d: lat_c + d / 111_000.0))
         unit, scale = ("km", 1e3) if not close else ("m", 1.0)
         for a, name in ((sx.xaxis, "east"), (sy.yaxis, "north")):
-            a.set_major_formatter(plt.FuncFormatter(lambda v, _p, s=scale: f"{v / s:,.3g}"))
+            # whole numbers from 100 up ("-3e+03" was -3,000 m)
+            a.set_major_formatter(plt.FuncFormatter(
+                lambda v, _p, s=scale: f"{v / s:,.0f}" if abs(v / s) >= 100 else f"{v / s:.3g}"))
             a.set_label_text(f"{name} of the weapon [{unit}]", fontsize=8)
         sx.tick_params(labelsize=7)
         sy.tick_params(labelsize=7)
