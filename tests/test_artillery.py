@@ -180,6 +180,9 @@ def test_laying_refuses_what_it_cannot_reach():
         lay([rnd], _point(36.60, 38.95), _point(36.70, 38.95))
     with pytest.raises(LayingError, match="nearer than the mortar-120mm-he reaches on its high-angle branch"):
         lay([rnd], _point(36.60, 38.95), _point(36.605, 38.95))
+    # a rocket's reach is its motor's, not its 41 m/s leaving the tube
+    with pytest.raises(LayingError, match=r"beyond the grad-9m22u-122mm's reach of [\d.]+ km with its motor \(at"):
+        lay([get_round("grad-9m22u-122mm")], _point(36.60, 38.95), _point(36.90, 38.95))
 
 
 def test_the_catalogue_has_sources_and_classes():

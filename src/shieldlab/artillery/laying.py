@@ -136,8 +136,10 @@ def lay(rounds, origin, aim, *, speed=None, angle=None) -> Laying:
         max_range[i], max_el[i] = rr[j], f[j]
         name = rounds[i].id
         if dist[i] > rr[j]:
+            # a rocket's speed leaving its tube (41 m/s for a Grad) says nothing of its reach: its motor's
+            how = "with its motor" if rounds[i].motor is not None else f"at {speed[i]:,.0f} m/s"
             raise LayingError(i, f"the aim point is {dist[i] / 1e3:,.2f} km away, beyond the {name}'s reach of "
-                                 f"{rr[j] / 1e3:,.2f} km at {speed[i]:,.0f} m/s (at {math.degrees(f[j]):.1f} deg)")
+                                 f"{rr[j] / 1e3:,.2f} km {how} (at {math.degrees(f[j]):.1f} deg)")
         if angle[i] == "low":
             branch = np.arange(0, j + 1)
         else:
