@@ -52,3 +52,22 @@ def test_accuracy_against_range(rid, radar):
         ceps.append(t.cep)
         assert 0.0005 < t.cep / (f * reach) < 0.006, (f, t.cep)
     assert ceps[0] < ceps[1] < ceps[2]
+
+
+def test_the_consistency_bench_finds_akcakales_estimator_honest():
+    """``bench/locating_consistency.py`` (the docs' 100-seed figure) on a few seeds: the pooled
+    NEES of each mission inside its chi-square band, a round's NEES spread as chi-square's (a
+    covariance half the true one doubles the mean and fails this), and the bench's own
+    bookkeeping: every seed counted, rounds told apart by run."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from locating_consistency import band, measure
+
+    res = measure("akcakale-2012", runs=8, seeds=4)
+    assert set(res["missions"]) == {"mortar-3-oct", "mortar-at-the-border"}
+    for m in res["missions"].values():
+        assert m["rounds"] > 60 and m["inside"], m
+        assert 2.5 < m["nees_variance"] < 6.0 and 0 <= m["seeds_outside_band"] <= 4
+        assert m["band"] == [round(x, 3) for x in band(m["rounds"])]
