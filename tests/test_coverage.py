@@ -324,6 +324,24 @@ def test_a_box_at_the_antimeridian_never_starts_west_of_180():
         assert g.lon_deg[0] >= -180.0, step
 
 
+def test_a_box_given_across_the_antimeridian_is_the_default_boxs_coverage():
+    """The guide's Shemya radar maps 156 E to 192 E by default; --bbox refused any longitude
+    past 180, so that box could not be given by hand.  Given, it covers what the default does;
+    a box wider than the whole Earth, or starting past 180, is still refused."""
+    world = _world([{"name": "r", "type": "an-spy-1d", "site": {"lat": 52.7, "lon": 174.1}}], refraction_k=1.0)
+    auto = C.compute(world, 100.0, rcs_m2=1e4)
+    g = auto.grid
+    assert g.lon_deg[0] < 180.0 < g.lon_deg[-1]
+    given = C.compute(world, 100.0, rcs_m2=1e4, grid=make_grid(g.lat_deg[0], g.lat_deg[-1], g.lon_deg[0],
+                                                                 g.lon_deg[-1], g.step_deg))
+    assert np.array_equal(given.radars[0].covered, auto.radars[0].covered)
+    assert given.radars[0].area_km2 == pytest.approx(auto.radars[0].area_km2, rel=1e-9)
+    for box in ((40.0, 60.0, 156.0, 560.0), (40.0, 60.0, 181.0, 192.0)):
+        with pytest.raises(InputError, match="past 180 across the antimeridian") as e:
+            make_grid(*box, 0.5)
+        assert e.value.field == "--bbox"
+
+
 def test_a_coverage_across_the_antimeridian_exports_longitudes_within_180():
     """The grid's longitudes run past 180; GeoJSON's may not: the part past 180 is moved west,
     the area kept."""

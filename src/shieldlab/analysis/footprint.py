@@ -175,12 +175,15 @@ class Grid:
 
 
 def make_grid(lat_min: float, lat_max: float, lon_min: float, lon_max: float, step_deg: float) -> Grid:
-    """Nodes ``lat_min, lat_min + step, ... <= lat_max`` (same in longitude) [deg]."""
+    """Nodes ``lat_min, lat_min + step, ... <= lat_max`` (same in longitude) [deg].  A box across
+    the antimeridian runs its longitudes on past 180 (``lon_max`` up to ``lon_min + 360``, at
+    most 540), as the default boxes do: 156 to 192 is the 36 degrees over Shemya."""
     if not step_deg > 0:
         raise InputError(f"must be > 0, got {step_deg}", field="--step-deg")
-    if not (-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180):
+    if not (-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < 180 and lon_min < lon_max <= lon_min + 360):
         raise InputError(f"bad box lat {lat_min}..{lat_max}, lon {lon_min}..{lon_max}: need "
-                         "-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180", field="--bbox")
+                         "-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < 180, lon_min < lon_max <= "
+                         "lon_min + 360 (past 180 across the antimeridian: 156,192)", field="--bbox")
     n_lat = int(np.floor((lat_max - lat_min) / step_deg + 1e-9)) + 1
     n_lon = int(np.floor((lon_max - lon_min) / step_deg + 1e-9)) + 1
     if n_lat * n_lon > 4_000_000:
