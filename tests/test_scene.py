@@ -405,6 +405,26 @@ def test_the_running_mean_chart_reads_the_summarys_interval(raid, monkeypatch):
 
 
 
+def test_a_running_mean_band_cut_at_the_frame_says_so(monkeypatch):
+    """The first runs' wide intervals are cut at the frame, which read as where they end: a note
+    says which runs' intervals go on above it; a band inside the frame has none."""
+    notes = []
+    orig = report.plt.Axes.annotate
+
+    def spy(self, text, *a, **k):
+        notes.append(text)
+        return orig(self, text, *a, **k)
+
+    monkeypatch.setattr(report.plt.Axes, "annotate", spy)
+    rng = np.random.default_rng(3)
+    wide = np.concatenate([[0.0, 6.0], rng.integers(1, 3, 40).astype(float)])  # runs 1-2 far apart
+    report._running_mean(wide, "leakers", "#e74c3c", 6)
+    assert len(notes) == 1 and notes[0].startswith("↑ runs 1–") and "above the frame" in notes[0]
+    notes.clear()
+    report._running_mean(np.full(3, 2.0) + np.array([0.0, 0.1, -0.1]), "leakers", "#e74c3c", 6)
+    assert notes == []
+
+
 def test_the_running_mean_band_is_the_summarys_at_every_n_alike_runs_too(monkeypatch):
     """Five alike runs have a Student t interval of no width: drawn, it read as a certain
     answer.  There the band is the summary's exact bound of a capped count (as

@@ -316,7 +316,12 @@ def _running_mean(values: np.ndarray, ylabel: str, colour: str, upper: float = n
     # (where there are more runs than those few: four runs' bands were cut whole)
     settled = band[min(4, len(band) - 1):] if len(band) > 8 else band
     top = float(np.nanmax(settled[:, 1:])) if np.isfinite(settled[:, 1:]).any() else float(mean.max())
-    ax.set_ylim(0.0, max(1.05 * top, 0.1))
+    y1 = max(1.05 * top, 0.1)
+    ax.set_ylim(0.0, y1)
+    cut = np.flatnonzero(banded & (band[:, 2] > y1))
+    if cut.size:  # said, not left for the reader to take the frame for the interval's end
+        ax.annotate(f"↑ runs 1–{int(n[cut[-1]])}: interval above the frame", (n[cut[0]], y1), xytext=(4, -10),
+                    textcoords="offset points", fontsize=7, color="#555555", va="top")
     # below the plot: inside, it sat on the band it names
     fig.legend(frameon=False, fontsize=8, loc="outside lower center", ncols=2)
     ax.spines[["top", "right"]].set_visible(False)
