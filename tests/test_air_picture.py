@@ -375,7 +375,9 @@ def test_a_fighter_fires_only_with_the_track_within_its_weapons_range(speed_afte
     at the predicted in-range point against a target then 40-55 km away (the AIM-9X reaches
     25 km).  Now it follows the track after its collision course and fires only with the track
     within reach: never against a target that outruns it (300 m/s against 258), and within
-    25 km, by the truth's measure too, against one it catches (150 m/s)."""
+    25 km, by the truth's measure too, against one it catches (150 m/s).  Its time in range is
+    where its course puts the track within reach, not the collision course's prediction (a
+    patrol was logged in range of a target it never came near)."""
     from types import SimpleNamespace
 
     t, tx, o, east, north = _turning_track(40.0, speed_after)
@@ -386,12 +388,14 @@ def test_a_fighter_fires_only_with_the_track_within_its_weapons_range(speed_afte
                           reaction=2.0, engage_from=0.0, max_shots=1)
     ins = np.ones(t.size, bool)
     rp = policing.police_row(pol, t, tx, ins, ins, [f])
-    assert rp.vectored == "patrol" and 40.0 < rp.in_range < 200.0  # predicted before the turn
+    assert rp.vectored == "patrol"
     reach = 1e3 * spec.weapon.max_range_km
     if speed_after > 258.0:
         assert rp.shots == [] and rp.fire_times.size == 0
-        assert rp.no_shot == "the track was never within weapon range of the fighter while the rules allowed fire"
+        assert rp.no_shot == "the fighter's course never brought the track within its weapon's range"
+        assert rp.in_range == np.inf and rp.reach["patrol"] == np.inf  # never in range: nor logged so
         return
+    assert 40.0 < rp.in_range == rp.reach["patrol"] < t[-1]
     assert rp.shots and rp.shots[0].time > rp.in_range
     for ft in rp.fire_times:  # the track, as of the decision instant, within reach of the fighter
         k = int(np.searchsorted(t, ft - pol.reaction))

@@ -408,6 +408,14 @@ def test_a_misspelt_field_is_told_the_field_it_is_near(where, value, field, word
         assert "did you mean" not in msg
 
 
+def test_a_list_too_short_or_too_long_says_how_many_it_takes():
+    """A one-point route was "List should have at least 2 items after validation, not 1"."""
+    e = problems_of(scenario(nodes=[{"name": "defence", "sector": [[36.0, 36.0]]}]))
+    assert dict(e.problems)["nodes[0].sector"] == "needs at least 3 entries, got 1"
+    e = problems_of(scenario(nodes=[{"name": "defence", "sector": [[36.0, 36.0, 1.0], [37, 37], [38, 36]]}]))
+    assert dict(e.problems)["nodes[0].sector[0]"] == "takes at most 2 entries, got 3"
+
+
 def test_a_radars_facing_is_told_by_its_other_name():
     """A radar faces by ``boresight_az_deg`` under ``sensors`` and by ``facing_az_deg`` under
     ``shelling.radars``: the one written in the other's place is told the name it has there."""

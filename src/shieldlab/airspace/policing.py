@@ -248,6 +248,18 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     at = np.column_stack([np.interp(tk, out.path_t, out.path_p[:, i]) for i in range(3)])
     gap = np.linalg.norm(tx[k, :3] - at, axis=1)
     in_reach = np.isfinite(gap) & (gap <= R * (1 + 1e-9))
+    # in range where the fighter's course puts it, not only where its collision course would
+    # have: a fighter kept to its own airspace stops at the border, and a patrol was logged in
+    # range (and counted so) while the track stayed beyond its weapon's reach
+    after = tk >= out.in_range
+    if not (in_reach & after).any():
+        out.in_range = out.reach[out.vectored] = np.inf
+        out.no_shot = ("the fighter's course never brought the track within its weapon's range"
+                       + (" (pursuit own-airspace: it stops at the border)"
+                          if getattr(pol, "pursuit", "across") == "own-airspace" else ""))
+        return out
+    if not in_reach[int(np.argmax(after))]:  # in reach only later than the collision course said
+        out.in_range = out.reach[out.vectored] = float(tk[in_reach & after][0])
     if pol.engage == "never":
         out.no_shot = "rules of engagement: never fire"
         return out

@@ -109,6 +109,10 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
             msg = f"expected a whole number, got {shown_value(e.get('input'))}"
         elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
             msg += f" (got {shown_value(e.get('input'))})"  # the value, as the catalogue's errors say it
+        elif e["type"] in ("too_short", "too_long"):  # ("List should have at least 2 items after validation")
+            bound = ctx.get("min_length") if e["type"] == "too_short" else ctx.get("max_length")
+            msg = (f"needs at least {bound}" if e["type"] == "too_short" else f"takes at most {bound}") + \
+                f" entries, got {ctx.get('actual_length', '?')}"
         elif e["type"] == "literal_error":
             near = ""
             if isinstance(e.get("input"), str):
