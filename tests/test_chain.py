@@ -480,3 +480,21 @@ def test_a_threat_judged_harmless_until_too_late_says_judged_late():
     assert pairs(ev, no_fire & (ev["reason"] == "too-late")) <= fired
     every = simulate(world(**kw, doctrine={"threat_probability": 0.9, "engage": "all"}), runs=16, seed=1).events
     assert late <= pairs(every, every["kind"] == "fire") and "judged-late" not in set(every["reason"])
+
+
+def test_the_stream_layout_names_every_stream_once():
+    """Each random stream a run draws is found by name (engine.chain.StreamLayout), every index
+    from 0 to the count chunk_streams spawns taken exactly once, in the documented order; the
+    indices had been written out by hand in four places."""
+    from shieldlab.engine.chain import StreamLayout, chunk_streams
+
+    for preset in ("epaa-phase-1", "nato-russia-2011", "epaa-phase-4"):
+        w = shieldlab.load_world(preset)
+        at = StreamLayout.of(w)
+        idx = ([at.sensor(i) for i in range(len(w.sensors))] + [at.kill, at.dispersion]
+               + [f(i) for i in range(len(w.links)) for f in (at.link_tracks, at.link_status)]
+               + [at.satellite(i) for i in range(len(w.early_warning))]
+               + [at.link_reports(i) for i in range(len(w.links))])
+        assert idx == list(range(at.total)), preset
+        assert len(chunk_streams(w, np.random.SeedSequence(1), 0, 2)) == at.total
+    assert StreamLayout.of(shieldlab.load_world("nato-russia-2011")).links  # links' streams among them

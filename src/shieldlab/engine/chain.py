@@ -511,23 +511,65 @@ def track_alerts(world, warned: Warnings, launch: list[LaunchReports], pictures:
     return out
 
 
+@dataclass(frozen=True)
+class StreamLayout:
+    """Which of a run's random streams (:func:`chunk_streams`) each draw takes, by name: one per
+    sensor, then the kill draws, the flight dispersions, two per link (track messages, status
+    messages), one per early-warning satellite and one per link (launch reports passed on).
+    The order is fixed: a stream inserted before others moves every later one and changes
+    every run's numbers, so a new kind of draw takes streams after the last (``total``)."""
+
+    sensors: int
+    links: int
+    satellites: int
+
+    @classmethod
+    def of(cls, world) -> StreamLayout:
+        return cls(len(world.sensors), len(world.links), len(world.early_warning))
+
+    def sensor(self, i: int) -> int:
+        return i
+
+    @property
+    def kill(self) -> int:
+        return self.sensors
+
+    @property
+    def dispersion(self) -> int:
+        return self.sensors + 1
+
+    def link_tracks(self, i: int) -> int:
+        return self.sensors + 2 + 2 * i
+
+    def link_status(self, i: int) -> int:
+        return self.sensors + 3 + 2 * i
+
+    def satellite(self, i: int) -> int:
+        return self.sensors + 2 + 2 * self.links + i
+
+    def link_reports(self, i: int) -> int:
+        return self.sensors + 2 + 2 * self.links + self.satellites + i
+
+    @property
+    def total(self) -> int:
+        return self.sensors + 2 + 3 * self.links + self.satellites
+
+
 def chunk_streams(world, seed: np.random.SeedSequence, first_run: int, C: int) -> list[list[np.random.Generator]]:
     """The random streams of runs ``first_run .. first_run + C - 1``, ``out[i][j]`` stream ``i``
-    of run ``j``: one per sensor, then the kill draws, the flight dispersions, two per link
-    (track messages, status messages), one per early-warning satellite and one per link
-    (launch reports passed on); spawning more streams leaves the first ones as they were.  The
-    links' streams are there whether the architecture uses the links or not, so that every
-    other stream (a satellite's) is the same stream under every architecture."""
-    return run_streams(seed, first_run, C, len(world.sensors) + 2 + 3 * len(world.links) + len(world.early_warning))
+    of run ``j``, in the order of :class:`StreamLayout`; spawning more streams leaves the first
+    ones as they were.  The links' streams are there whether the architecture uses the links
+    or not, so that every other stream (a satellite's) is the same stream under every
+    architecture."""
+    return run_streams(seed, first_run, C, StreamLayout.of(world).total)
 
 
 def chunk_truth(world, flights: Flights, streams, timings: dict | None = None) -> Trajectories:
     """The (C, N) flights of a chunk: dispersed by each run's stream, or the nominal ones."""
-    S = len(world.sensors)
     C = len(streams[0])
     if flights.dispersed.any():
         with timed(timings, "dispersed_flyout_s"):
-            return _dispersed_truth(world, flights, streams[S + 1])
+            return _dispersed_truth(world, flights, streams[StreamLayout.of(world).dispersion])
     return _broadcast(flights.truth, C)
 
 
@@ -536,13 +578,12 @@ def sense(world, truth: Trajectories, streams) -> tuple[tuple[LaunchReports, ...
     system holds one (:func:`shieldlab.c2.network.warning_times`: its own satellites', and
     those passed on over its links), then every radar's detections of the threats (cued by the
     launch reports its system holds)."""
-    first_sat = len(world.sensors) + 2 + 2 * len(world.links)  # (chunk_streams)
-    first_warn = first_sat + len(world.early_warning)
+    at = StreamLayout.of(world)
     rcs = Signature.of_missiles([t.missile for t in world.threats])  # by phase and aspect
-    reports = tuple(observe_launches(sat, truth, streams[first_sat + i]) for i, sat in enumerate(world.early_warning))
-    warned = warning_times(world, reports, {lk: streams[first_warn + i] for i, lk in enumerate(world.links)})
+    reports = tuple(observe_launches(sat, truth, streams[at.satellite(i)]) for i, sat in enumerate(world.early_warning))
+    warned = warning_times(world, reports, {lk: streams[at.link_reports(i)] for i, lk in enumerate(world.links)})
     truth_at: dict = {}  # the truth at each scan period's instants, interpolated once
-    dets = tuple(observe(s.radar, truth, rcs, streams[i], truth_at, cue_time=warned.get(s.system))
+    dets = tuple(observe(s.radar, truth, rcs, streams[at.sensor(i)], truth_at, cue_time=warned.get(s.system))
                  for i, s in enumerate(world.sensors))
     return reports, warned, dets
 
@@ -552,7 +593,7 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     """Runs ``first_run .. first_run + C - 1`` of the kill chain; ``seed`` is the whole
     Monte Carlo's :class:`~numpy.random.SeedSequence` (run ``k`` uses its child ``(k,)``);
     ``timings``: see :data:`STAGES`."""
-    S = len(world.sensors)
+    at = StreamLayout.of(world)
     links = world.links if shares_tracks(world) else ()
     streams = chunk_streams(world, seed, first_run, C)
     truth = chunk_truth(world, flights, streams, timings)
@@ -581,11 +622,11 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
         if links:
             interval = doc.planning_interval
             times = interval * np.arange(int(np.floor(float(truth.t[-1]) / interval)) + 1)
-            pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)},
+            pictures = node_pictures(world, tracks, {lk: streams[at.link_tracks(i)] for i, lk in enumerate(links)},
                                      times)
     with timed(timings, "engage_s"):
-        u = np.stack([kill_draws(world, doc, g, len(world.threats), salvo) for g in streams[S]])
-        status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
+        u = np.stack([kill_draws(world, doc, g, len(world.threats), salvo) for g in streams[at.kill]])
+        status = StatusLinks(world, {lk: streams[at.link_status(i)] for i, lk in enumerate(links)}) if links else None
         alerts = battery_alerts(world, warned)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, alerts=alerts)
     with timed(timings, "outcome_s"):
@@ -664,7 +705,7 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     from shieldlab.tracking.mtt import fire_control_tracks, track_reports
 
     C, N = truth.batch_shape
-    S = len(world.sensors)
+    at = StreamLayout.of(world)
     with timed(timings, "sensors_s"):
         reps = unlabelled_reports(world, truth, streams, warned, dets)
     local, labels, used, miscalled, column_tid, origins = {}, {}, {}, {}, {}, {}
@@ -752,15 +793,16 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
         if links:
             interval = doc.planning_interval
             times = interval * np.arange(int(np.floor(float(truth.t[-1]) / interval)) + 1)
-            pictures = node_pictures(world, tracks, {lk: streams[S + 2 + 2 * i] for i, lk in enumerate(links)}, times)
+            pictures = node_pictures(world, tracks, {lk: streams[at.link_tracks(i)] for i, lk in enumerate(links)},
+                                     times)
     with timed(timings, "engage_s"):
         T = tg.shape[-1]
         # kill draws per track: run c draws its own tracks' (as many as it has), padded
         u = np.ones((C, T, doc.max_engagements * n_fire_controls(world), salvo))
-        for c, g in enumerate(streams[S]):
+        for c, g in enumerate(streams[at.kill]):
             n_c = int(n_cols[c])  # its tracks, false ones included: they come first
             u[c, :n_c] = kill_draws(world, doc, g, n_c, salvo)
-        status = StatusLinks(world, {lk: streams[S + 3 + 2 * i] for i, lk in enumerate(links)}) if links else None
+        status = StatusLinks(world, {lk: streams[at.link_status(i)] for i, lk in enumerate(links)}) if links else None
         alerts = track_alerts(world, warned, launch, pictures, own_tracks)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts,
                                judged_boosters=called_off)
@@ -773,8 +815,8 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
                                          own_key, net)
             # a threat tracked only under a booster's call: the track fire control never read
             jb = (decisions.reason == REASONS.index("judged-booster")) & (decisions.battery >= 0)
-            at = (decisions.battery[jb], decisions.run[jb], decisions.threat[jb])
-            file[jb], number[jb] = called_file[at], called_track[at]
+            rows = (decisions.battery[jb], decisions.run[jb], decisions.threat[jb])
+            file[jb], number[jb] = called_file[rows], called_track[rows]
             decisions = replace(decisions, file=file, file_track=number)
     with timed(timings, "outcome_s"):
         outcomes = score(world, truth, eng)

@@ -59,7 +59,8 @@ def unlabelled_reports(world, truth, streams, warned, dets, false_alarms=None) -
     ``false_alarms`` overrides ``sensing.false_alarms``."""
     fa = world.scenario.sensing.false_alarms if false_alarms is None else false_alarms
     sig = Signature.of_missiles([t.missile for t in world.threats])
-    return [scan_reports(s.radar, d, truth, sig, streams[i], fa, cue_time=warned.get(s.system))
+    at = chain.StreamLayout.of(world)
+    return [scan_reports(s.radar, d, truth, sig, streams[at.sensor(i)], fa, cue_time=warned.get(s.system))
             for i, (s, d) in enumerate(zip(world.sensors, dets))]
 
 
