@@ -427,7 +427,7 @@ def test_tracker_two_sensors_both_contribute(arc):
     assert both.n_hits[0, -1] == da.t.size + db.t.size
 
 
-@pytest.mark.parametrize("filt", ["ekf", "ukf", "imm"])
+@pytest.mark.parametrize("filt", sorted(tracker.FILTERS))  # a new filter is held to it too
 @pytest.mark.parametrize("compiled", [True, False])
 def test_tracker_never_reads_the_truth_its_reports_carry(arc, filt, compiled):
     """The reports carry the truth (``truth_pos``) for scoring; the tracker works from the
@@ -724,7 +724,7 @@ def test_the_compiled_ukf_ends_a_filter_whose_covariance_has_no_cholesky_factor(
         ukf.predict(x, P, 2.0, 10.0)
 
 
-@pytest.mark.parametrize("kf", ["ekf", "ukf", "imm"])
+@pytest.mark.parametrize("kf", sorted(tracker.FILTERS))
 def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc, kf):
     """track() through its compiled steps (tracker_kernel) against its NumPy steps: two radars
     on interleaved grids, reports missing at random, a track that comes down and ends; the
@@ -759,7 +759,7 @@ def test_the_compiled_tracker_tracks_as_the_numpy_tracker(arc, kf):
     assert np.nanmax(fast.q) > 1e3 * np.nanmin(fast.q)  # it adapts (or the regimes' odds move)
 
 
-@pytest.mark.parametrize("kf", ["ekf", "ukf", "imm"])
+@pytest.mark.parametrize("kf", sorted(tracker.FILTERS))
 def test_a_track_ends_where_its_prediction_goes_into_the_ground(kf):
     # reports until the threat comes down, then an hour of scans without any: the coasted
     # track must end (nan) once predicted IMPACTED_DEPTH_M below the ellipsoid, not fall on
