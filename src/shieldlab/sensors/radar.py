@@ -101,6 +101,12 @@ class RadarSpec(Protocol):
     def sigma_angle_mrad(self) -> float: ...
     @property
     def pfa(self) -> float: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def faces(self) -> int: ...  # fixed array faces losing gain off their normals (0: none)
+    @property
+    def discrimination_error(self) -> float | None: ...  # None: the radar makes no warhead calls
 
 
 @dataclass(frozen=True)
@@ -108,9 +114,8 @@ class Radar:
     """A catalogue radar placed in a scenario.
 
     name : scenario name of this sensor.
-    spec : the catalogue sensor (``shieldlab.catalog.models.Sensor`` or any object
-        with its attributes: max_range_km, ref_rcs_m2, az_fov_deg, el_min_deg,
-        el_max_deg, scan_period_s, sigma_range_m, sigma_angle_mrad, pfa).
+    spec : the catalogue sensor (``shieldlab.catalog.models.Sensor``, or any object with
+        the attributes of :class:`RadarSpec`).
     lat, lon, alt : geodetic site [rad, rad, m].
     boresight_az : centre of the azimuth field of view [rad, clockwise from north].
     elevation_mask : terrain/operator mask [rad]; nothing below it is seen (-pi/2: none, the
