@@ -531,3 +531,15 @@ def test_a_filter_without_a_place_in_the_multi_target_tracker_is_refused_at_load
 
     with pytest.raises(InputError, match="tracking.filter"):  # the tracks command's tracker says so too
         tracks.management(w)
+
+
+def test_tracks_refuses_a_filter_the_multi_target_tracker_lacks_before_compiling(monkeypatch, capsys):
+    """A filter the labelled tracker runs but the multi-target tracker has no place for yet was
+    refused by ``shieldlab tracks`` only after its compile note, without the scenario named."""
+    from shieldlab.cli import main
+    from shieldlab.tracking import mtt
+
+    monkeypatch.setattr(mtt, "unsupported_filter", lambda name: "no place yet" if name == "ukf" else None)
+    assert main(["tracks", "epaa-phase-1", "--runs", "1", "--set", "tracking.filter=ukf"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "epaa-phase-1" in err and "tracking.filter: no place yet" in err and "compiling" not in err

@@ -2717,6 +2717,11 @@ def tracks(
     if not world.sensors:  # nothing would report: an empty table said nothing of why
         raise InputError("the scenario has no radars, so nothing reports to be tracked", source=world.source,
                          field="sensors")
+    from shieldlab.tracking.mtt import unsupported_filter
+
+    why = unsupported_filter(world.scenario.tracking.filter)  # before the compile note, naming the file
+    if why is not None:
+        raise InputError(why, source=world.source, field="tracking.filter")
     _compile_note("tracks", quiet or as_json)
     with _progress(runs, enabled=not (quiet or as_json)) as progress:
         res = track_runs(world, runs, seed, fa, progress=progress, keep_tracks=out is not None)
