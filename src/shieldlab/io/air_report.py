@@ -224,7 +224,9 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
 
         terr = air_territory(world)
         if terr is not None:
-            lines = [ax.plot(*g.exterior.xy, color="#c0392b", lw=1.0)[0]
+            # over the base map's country borders (zorder 3): under them the land border read
+            # brown, and the key's red line matched only the sea edge
+            lines = [ax.plot(*g.exterior.xy, color="#c0392b", lw=1.0, zorder=3.2)[0]
                      for g in getattr(terr.lonlat, "geoms", [terr.lonlat])]
             # the legend's key: a part of the airspace on the map (the first may lie off it)
             shown = in_frame(ax, lines, [""] * len(lines))[0]
@@ -322,7 +324,7 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     for g in getattr(terr.lonlat, "geoms", [terr.lonlat]):
         x, y = g.exterior.xy
         ax.fill(x, y, color="#c0392b", alpha=0.08, lw=0)
-        lines.append(ax.plot(x, y, color="#c0392b", lw=1.6)[0])
+        lines.append(ax.plot(x, y, color="#c0392b", lw=1.6, zorder=3.2)[0])
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
     # the legend's key: a part of the airspace in the close-up (the first may lie off it)
@@ -345,6 +347,10 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
         ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), ">", color=_colour("fighter"), ms=8,
                 label=f"weapon released {_utc(epoch, s.time)[11:]}")
         if hit is not None:
+            # release to hit: where the weapon flew (drawn straight; the claim of a kill inside the
+            # other country rests on it)
+            ax.plot([np.degrees(lo[-1]), hit[0]], [np.degrees(la[-1]), hit[1]], color=_colour("fighter"), lw=1.0,
+                    ls=":", label=f"weapon, release to hit ({s.hit_time - s.time:,.0f} s)")
             ax.plot(*hit, "*", color="#1d2128", ms=12, label=f"hit {_utc(epoch, s.hit_time)[11:]}")
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
