@@ -257,8 +257,11 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
     # a radar's and a fighter base's names a few km apart were written over each other, and a
     # target's name over the routes converging on it (kalibr-caspian-2015's raqqa-2)
     named = [n for n in named if lon0 <= n[1] <= lon1 and lat0 <= n[2] <= lat1]  # (a close-up's frame)
+    # over the routes (zorder 4-6), halo and all: where no room clear of them is left a name had
+    # been drawn under them (kalibr-caspian-2015's aleppo-3, under the converging salvo)
     maps.name_markers(fig, ax, [(lo_, la_, name, 6.0, dict(fontsize=7.5, color=ink, fontweight="bold",
-                                                           path_effects=_HALO)) for name, lo_, la_, ink in named],
+                                                           path_effects=_HALO, zorder=7))
+                                for name, lo_, la_, ink in named],
                       avoid=maps.line_boxes(ax, routes))
     maps.label_map(fig, ax, (lon0, lon1, lat0, lat1))
     return _png(fig, trim=True)
