@@ -248,7 +248,7 @@ def test_a_scheduler_without_workers_is_one_error_naming_it(monkeypatch):
     from distributed import LocalCluster
 
     monkeypatch.setattr(distribute, "SCATTER_TIMEOUT_S", 1)
-    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:  # (any free port)
         with pytest.raises(InputError, match="has no workers.*dask worker") as e:
             with client_for(scheduler=cluster.scheduler_address) as c:
                 distribute.scatter(c, {"world": 1})
