@@ -399,7 +399,7 @@ def test_reach_from_python_is_the_command(capsys, extra, opts):
     assert isinstance(r, shieldlab.Reach)
     assert (r.feasible, r.earliest, r.latest, r.needed_burnout_speed_kms, r.cue_source) == \
         (cli["feasible"], cli["earliest"], cli["latest"], cli["needed_burnout_speed_kms"], cli["cue_source"])
-    assert r.t_ready == cli["ready_s"] and r.threat == cli["threat"]
+    assert r.t_ready == cli["ready_s"] and r.threat == cli["threat"] and r.why_not == cli["why_not"]
     assert (r.cue is None) == (cli["cue"] is None)
     if r.cue is not None:
         assert r.cue.system == cli["cue"]["system"]
@@ -431,6 +431,10 @@ def test_reach_from_python_takes_catalogue_entries_and_a_world():
     ({"burnout_speed_kms": 99.0}, "burnout_speed_kms"),
     ({"cue_delay_s": 60.0, "sensors": "epaa-phase-1"}, "sensors"),
     ({"sensors": "akcakale-2012"}, "sensors"),  # shelling: no sensors that track a missile
+    ({"sensors": "nope-preset"}, "sensors"),  # named the preset, not the argument
+    ({"sensors": 3}, "sensors"),
+    ({"site": (True, False)}, "site"),  # a bool is a number to float(): it was (1, 0)
+    ({"site": "36,27"}, "site"),
 ])
 def test_reach_from_python_names_a_bad_argument(change, field):
     import shieldlab
@@ -439,3 +443,18 @@ def test_reach_from_python_names_a_bad_argument(change, field):
     with pytest.raises(shieldlab.InputError) as e:
         shieldlab.reach(**(args | change))
     assert e.value.field == field, e.value
+
+
+def test_reach_from_python_says_why_not_as_the_command_does(capsys):
+    """A site on the equator, 2,000 km from a Sejjil's path: no system is expected to hold a
+    track, and Python's record said only feasible=False, with no reason; its repr held the
+    window's raw ECEF arrays."""
+    import shieldlab
+
+    r = shieldlab.reach("sm-3-block-ia", (1.0, 0.0), "sejjil-2", _TABRIZ_DEG, _ATHENS_DEG)
+    assert not r.feasible and r.why_not == "no-track"
+    assert main(["reach", "sm-3-block-ia", "--site", "1,0", "--missile", "sejjil-2", "--from", "38.08,46.29",
+                 "--to", "37.98,23.73", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["why_not"] == "no-track"
+    ok = shieldlab.reach("sm-3-block-ia", _SHIP_DEG, "sejjil-2", _TABRIZ_DEG, _ATHENS_DEG)
+    assert ok.feasible and ok.why_not is None and ok.ends is not None and "ends=" not in repr(ok)

@@ -345,7 +345,12 @@ def reach(interceptor, site, missile, launch, aim, profile: str = "min-energy", 
     if sensors is not None:
         if cue_delay_s is not None:
             raise InputError("give cue_delay_s or sensors, not both: each sets the cue", field="sensors")
-        world = sensors if isinstance(sensors, World) else load_world(sensors)
+        try:
+            world = sensors if isinstance(sensors, World) else load_world(sensors)
+        except InputError as e:
+            if e.field in (None, "scenario") and len(e.problems) <= 1:  # not found, not a scenario: say which
+                raise InputError(f"{e.source}: {e.message}" if e.source else e.message, field="sensors") from None
+            raise
         if not world.sensors:
             raise InputError(f"scenario {world.scenario.name!r} has no sensors to give the cue", field="sensors")
     own_i = {} if world is None else {e.id: e for e in world.scenario.catalog.interceptors}
@@ -378,9 +383,12 @@ def _entry(value, getter, kind, name: str):
 
 def _latlon_pairs(**pairs) -> list[float]:
     """The ``(lat_deg, lon_deg)`` pairs given, checked and flattened, in their order."""
+    import numpy as np
     out: list[float] = []
     for name, value in pairs.items():
         try:
+            if isinstance(value, (str, bytes)) or any(isinstance(v, (bool, np.bool_)) for v in value):
+                raise TypeError  # ("1,2" unpacks; True is 1): not a pair of numbers
             lat, lon = (float(v) for v in value)
         except (TypeError, ValueError):
             raise InputError(f"a (lat_deg, lon_deg) pair, not {value!r}", field=name) from None

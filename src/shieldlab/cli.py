@@ -2168,8 +2168,7 @@ def reach(
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms,
              # why it cannot catch it: no track to fire on, too slow (the speed it would need), or no
              # point of the path within its envelope at any speed
-             "why_not": "no-track" if untracked else None if res.feasible else (
-                 "burnout-speed" if res.needed_burnout_speed_kms else "envelope"),
+             "why_not": res.why_not,
              "threat": res.threat}
     note = _labelled_cue_note(world) if cue_source == "scenario" else None
     if note is not None:

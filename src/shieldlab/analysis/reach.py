@@ -97,10 +97,22 @@ class Reach:
     cue: SensorCue | None = None  # the sensors' cue, where the cue came from sensors
     #: the earliest and latest intercepts unrounded, where feasible: (time [s after launch],
     #: ECEF point [m]) each; ``earliest`` and ``latest`` are these, rounded for reading
-    ends: tuple[tuple[float, np.ndarray], tuple[float, np.ndarray]] | None = None
+    ends: tuple[tuple[float, np.ndarray], tuple[float, np.ndarray]] | None = field(default=None, repr=False)
     #: what gave the cue (:func:`cue_laydown`): ``own-radar``, ``scenario``, ``fixed`` or
     #: ``fixed-no-radar`` (the default delay, the interceptor having no radar of its own)
     cue_source: str = "fixed"
+
+    @property
+    def why_not(self) -> str | None:
+        """Why it cannot catch it (None where it can): ``no-track`` (no system is expected to
+        hold a track to fire on), ``burnout-speed`` (too slow: ``needed_burnout_speed_kms``
+        would do) or ``envelope`` (no point of the path after the battery is ready lies in its
+        envelope at any speed)."""
+        if self.cue is not None and self.cue.system is None:
+            return "no-track"
+        if self.feasible:
+            return None
+        return "burnout-speed" if self.needed_burnout_speed_kms else "envelope"
 
 
 def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: float, dt: float) -> SensorCue:
