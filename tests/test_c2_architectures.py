@@ -801,7 +801,11 @@ def test_an_accepted_scenario_with_a_system_near_another_is_noted(capsys):
 
     assert main(["validate", "nato-russia-2011", "--set", "sensors[0].system=natto"]) == 0
     out = " ".join(capsys.readouterr().out.split())  # (as wrapped to the terminal's width)
-    assert "note: sensors[0].system: 'natto' is named by this entry alone, so it is a C2 node of its own: " \
-           "did you mean 'nato'?" in out
+    assert "note: sensors[0].system: 'natto' is named by this entry alone, so it is a C2 node of its own, whose " \
+           "tracks reach only its own batteries and links: did you mean 'nato'?" in out
     assert main(["validate", "nato-russia-2011"]) == 0
+    assert "entry alone" not in capsys.readouterr().out
+    # integrated: one C2 over every sensor whatever its system, and the same runs: nothing to say
+    assert main(["validate", "nato-russia-2011", "--set", "sensors[0].system=natto", "--set",
+                 "architecture=integrated"]) == 0
     assert "entry alone" not in capsys.readouterr().out

@@ -2939,8 +2939,9 @@ def _validate(scenario: str, runs: int, as_json: bool, settings: list[str] | Non
                         f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
         # the point of origin is where the backward flight meets the ground height the radar
         # assumes; with no terrain model a default height is worth saying
+        specific = " ".join(_ground_height_notes(world))  # (said among the notes: not twice)
         for cfg, lr in zip(world.scenario.shelling.radars, world.shelling.radars):
-            if cfg.ground_alt_m is None:
+            if cfg.ground_alt_m is None and f"ground {lr.name} assumes" not in specific:
                 _print_line(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
                             f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
                             "or lower, since the point of origin is placed where the backward flight meets it")
@@ -3195,9 +3196,13 @@ def _c2_notes(world) -> list[str]:
                      "nothing: only coordinated and sectoral nodes send each other tracks, engagement status "
                      "and launch reports over them")
     # a system named by one entry, near another's name: a misspelt system is a node of its own
-    from shieldlab.scenario.schema import lone_system_hints
+    # (not under integrated: one C2 over every sensor and battery, whatever their systems)
+    from shieldlab.scenario.schema import lone_systems
 
-    notes += [f"note: {field}: {hint}" for field, hint in lone_system_hints(world.scenario, [])]
+    if world.architecture != "integrated":
+        notes += [f"note: {field}: {name!r} is named by this entry alone, so it is a C2 node of its own, whose "
+                  f"tracks reach only its own batteries and links: did you mean {near!r}?"
+                  for field, name, near in lone_systems(world.scenario)]
     return notes
 
 

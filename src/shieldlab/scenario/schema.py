@@ -1027,6 +1027,15 @@ def lone_system_hints(scn: Scenario, problems: list[tuple[str, str]]) -> list[tu
     is refused for what it leaves out (a node with no sensor, a link missing), not for the
     spelling.  (Two systems of near names may be meant: of an accepted scenario, ``validate``
     and ``run`` say these as notes.)"""
+    flagged = {f for f, _ in problems}
+    return [(field, f"{name!r} is named by this entry alone, so it is a C2 node of its own: did you mean "
+                    f"{near!r}?") for field, name, near in lone_systems(scn) if field not in flagged]
+
+
+def lone_systems(scn: Scenario) -> list[tuple[str, str, str]]:
+    """``(field, system, near)`` for each ``system`` that one sensor or battery alone names,
+    that no node entry or link names, and that is near another system's name (``usfkk``
+    beside ``usfk``)."""
     import difflib
 
     named = [(f"sensors[{i}].system", s.system) for i, s in enumerate(scn.sensors)] + \
@@ -1035,15 +1044,12 @@ def lone_system_hints(scn: Scenario, problems: list[tuple[str, str]]) -> list[tu
     for _, name in named:
         count[name] = count.get(name, 0) + 1
     known = {n.name for n in scn.nodes} | {x for link in scn.links for x in (link.from_, link.to)}
-    flagged = {f for f, _ in problems}
-    hints = []
+    out = []
     for field, name in named:
-        others = sorted(x for x in count if x != name)
-        near = difflib.get_close_matches(name, others, n=1, cutoff=0.75)
-        if count[name] == 1 and name not in known and near and field not in flagged:
-            hints.append((field, f"{name!r} is named by this entry alone, so it is a C2 node of its own: "
-                                 f"did you mean {near[0]!r}?"))
-    return hints
+        near = difflib.get_close_matches(name, sorted(x for x in count if x != name), n=1, cutoff=0.75)
+        if count[name] == 1 and name not in known and near:
+            out.append((field, name, near[0]))
+    return out
 
 
 def _air_problems_of(scn: Scenario) -> list[tuple[str, str]]:
