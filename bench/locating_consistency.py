@@ -72,13 +72,22 @@ def measure(preset: str, runs: int, seeds: int) -> dict:
     return out
 
 
+def _at_least_one(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--preset", default="akcakale-2012")
-    ap.add_argument("--runs", type=int, default=16)
-    ap.add_argument("--seeds", type=int, default=40)
+    ap.add_argument("--preset", default="akcakale-2012", help="a scenario with shelling")
+    ap.add_argument("--runs", type=_at_least_one, default=16)
+    ap.add_argument("--seeds", type=_at_least_one, default=40)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
+    if shieldlab.load_world(a.preset).shelling is None:
+        ap.error(f"--preset: {a.preset} has no shelling to locate")
     t0 = time.perf_counter()
     res = measure(a.preset, a.runs, a.seeds)
     res["took_s"] = round(time.perf_counter() - t0, 1)
@@ -87,7 +96,7 @@ def main(argv: list[str]) -> int:
         return 0
     print(f"{a.preset}: {a.seeds} seeds x {a.runs} runs, {res['took_s']} s")
     print("| mission | rounds | mean NEES | chi-square 95 % band | NEES variance (chi-square: 4) | seeds outside "
-          "their band (5 % expected) | P(at least that many) | corr. of a run's first two rounds |")
+          "their band (5 % expected) | P(at least that many) | corr. of a run's first two rounds' east errors |")
     print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for m, r in res["missions"].items():
         print(f"| {m} | {r['rounds']:,} | {r['mean_nees']:.3f} | {r['band'][0]:.3f}-{r['band'][1]:.3f} | "

@@ -1482,9 +1482,11 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
                                     f"{reach}, {area}"))
     handles.append(Patch(fc=shade, alpha=0.3,
                          label=f"seen by at least one radar: {_short_area(cov.union_area_km2, largest)}"))
+    cut = any("(covered to" in str(h.get_label()) for h in handles)  # the key explains it only where it is used
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
-              title="radar: type, Pd = 0.5 slant range (covered to: the ground\ndistance where the horizon or "
-                    "the elevation floor\nends it short of that range), area covered", title_fontsize=7.5,
+              title="radar: type, Pd = 0.5 slant range " + (
+                  "(covered to: the ground\ndistance where the horizon or the elevation floor\nends it short of "
+                  "that range), area covered" if cut else "and area covered"), title_fontsize=7.5,
               alignment="left")
     if cov.union_area_km2 < 0.5:  # an empty map says so on itself, not only in the command's words
         ax.text(0.5, 0.5, f"no radar covers a target at {cov.alt_km:g} km in this map", transform=ax.transAxes,
