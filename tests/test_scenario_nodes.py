@@ -168,12 +168,12 @@ def test_link_needs_latency_and_period():
 @pytest.mark.parametrize("sector, where, words", [
     ([[95.0, 20.0], [40.0, 30.0], [44.0, 30.0]], "nodes[0].sector[0]", "latitude 95 is outside -90 .. 90"),
     ([[40.0, 20.0], [40.0, 190.0], [44.0, 30.0]], "nodes[0].sector[1]", "longitude 190 is outside -180 .. 180"),
-    ([[40.0, 20.0], [40.0, 30.0]], "nodes[0].sector", "at least 3 items"),
+    ([[40.0, 20.0], [40.0, 30.0]], "nodes[0].sector", "needs at least 3 entries, got 2"),
     ([[40.0, 20.0], [40.0, 30.0], [40.0, 20.0]], "nodes[0].sector", "at least 3 distinct points, got 2"),
     ([[40.0, 25.0], [44.0, 30.0], [40.0, 30.0], [44.0, 25.0]], "nodes[0].sector",
      "not a valid polygon (self-intersection at [42, 27.5])"),
     ([[40.0, 20.0], [41.0, 21.0], [42.0, 22.0]], "nodes[0].sector", "the points lie on one line"),
-    ([[40.0, 20.0], [41.0], [42.0, 22.0]], "nodes[0].sector[1]", "at least 2 items"),
+    ([[40.0, 20.0], [41.0], [42.0, 22.0]], "nodes[0].sector[1]", "needs at least 2 entries, got 1"),
     # a name read as "expected a number, got the text 'balkans'"
     ("balkans", "nodes[0].sector", "a sector is a list of [lat, lon] points"),
     (42.0, "nodes[0].sector", "a sector is a list of [lat, lon] points"),
