@@ -102,3 +102,15 @@ def test_a_round_at_a_spent_booster_or_a_false_track_is_drawn_apart_from_a_miss(
     assert _shot_end(SimpleNamespace(killed=np.array([False]), target=None), 0, 2) == "miss"  # labels
     assert len({(m, c) for m, c, _ in _SHOT_ENDS.values()}) == 4  # four looks
     assert "booster" in _SHOT_ENDS["booster"][2] and "false track" in _SHOT_ENDS["false track"][2]
+
+
+def test_things_at_one_place_are_named_once_on_the_ground_map():
+    """A battery and its radar on one ship were named apart and written end to end across the
+    marker ("aegis-ship-sm3ship-spy1"); things at one place get one label, in the first one's
+    ink; things a little apart keep their own."""
+    from shieldlab.io.report import _one_name_a_place
+
+    named = [("ship-spy1", 27.6, 36.2, "#6c3483"), ("kurecik-tpy2", 37.8, 38.3, "#6c3483"),
+             ("aegis-ship-sm3", 27.6, 36.2, "#1f618d"), ("near", 27.61, 36.2, "#1f618d")]
+    assert _one_name_a_place(named) == [("ship-spy1 / aegis-ship-sm3", 27.6, 36.2, "#6c3483"),
+                                        ("kurecik-tpy2", 37.8, 38.3, "#6c3483"), ("near", 27.61, 36.2, "#1f618d")]

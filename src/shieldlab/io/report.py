@@ -482,6 +482,21 @@ def _end_game_view(world, chunk, c: int, rows) -> tuple[float, float, float, flo
     return lon0, lon1, lat0, lat1
 
 
+def _one_name_a_place(named: list[tuple[str, float, float, str]]) -> list[tuple[str, float, float, str]]:
+    """The names of things at one place (a battery and its radar on one ship) as one label,
+    "aegis-ship-sm3 / ship-spy1", in the first one's ink: placed apart, the two were written
+    end to end across the marker and read as one name."""
+    out: dict[tuple[float, float], tuple[list[str], str]] = {}
+    for name, lo_, la_, ink in named:
+        key = (round(lo_, 6), round(la_, 6))
+        if key in out:
+            if name not in out[key][0]:
+                out[key][0].append(name)
+        else:
+            out[key] = ([name], ink)
+    return [(" / ".join(names), lo_, la_, ink) for (lo_, la_), (names, ink) in out.items()]
+
+
 def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, float] | None = None) -> str:
     """The scene's run over the ground: threat ground tracks by outcome, interceptor ground
     tracks, radars, batteries and assets, the C2 nodes' sites and sectors, on the Natural
@@ -600,6 +615,7 @@ def _ground_map(world, chunk, c: int, rows, view: tuple[float, float, float, flo
     fig.tight_layout()
     fig.tight_layout()
     on_tracks = maps.line_boxes(ax, [np.column_stack([lo, la]) for lo, la, _ in tracks] + paths)
+    named = _one_name_a_place(named)
     maps.name_markers(fig, ax, [(lo_, la_, name, 9.0, dict(fontsize=7.5, color=ink, fontweight="bold",
                                                            path_effects=_HALO))
                                 for name, lo_, la_, ink in named], avoid=on_tracks)
