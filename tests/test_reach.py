@@ -413,6 +413,9 @@ def test_reach_from_python_takes_catalogue_entries_and_a_world():
     by_id = shieldlab.reach("sm-3-block-ia", _SHIP_DEG, "sejjil-2", _TABRIZ_DEG, _ATHENS_DEG, sensors="epaa-phase-1")
     by_entry = shieldlab.reach(ia, _SHIP_DEG, sejjil, _TABRIZ_DEG, _ATHENS_DEG, sensors=world)
     assert by_entry.feasible and by_entry.earliest == by_id.earliest and by_entry.cue_source == "scenario"
+    # NumPy numbers are numbers: a delay read from an array was refused as "not a number"
+    fixed = shieldlab.reach(ia, np.array(_SHIP_DEG), sejjil, _TABRIZ_DEG, _ATHENS_DEG, cue_delay_s=np.int64(100))
+    assert fixed.t_ready == pytest.approx(100.0 + ia.reaction_time_s)
 
 
 @pytest.mark.parametrize("change, field", [

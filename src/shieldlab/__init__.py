@@ -384,6 +384,7 @@ def _entry(value, getter, kind, name: str):
 def _latlon_pairs(**pairs) -> list[float]:
     """The ``(lat_deg, lon_deg)`` pairs given, checked and flattened, in their order."""
     import numpy as np
+
     out: list[float] = []
     for name, value in pairs.items():
         try:
@@ -406,8 +407,10 @@ def _check_profile(profile) -> None:
 def _number(name: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
     """A finite real number within [lo, hi] (above lo where ``lo_open``), else an InputError."""
     import math
+    import numbers
 
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    # (a NumPy integer is a number too; a bool, though an int, is not meant as one)
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
     if not ok or value < lo or value > hi or (lo_open and value == lo):
         want = "a positive number" if lo_open and lo == 0 and hi == math.inf else f"a number from {lo:g} to {hi:g}"
         raise InputError(f"must be {want}, not {value!r}", field=name)
