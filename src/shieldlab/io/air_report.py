@@ -418,7 +418,9 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
             parts.append(_table(["came down in", "per run", "runs"],
                                 [[c, _m(v, "{:.2f}"), runs_with(v["runs_with"])]
                                  for c, v in tot["failures_per_run_by_country"].items()]))
-    parts.append("<h2>Who could see them</h2>")
+    # per flight entry, each with its own runs (the terminal's table pools every flier of a type)
+    parts.append("<h2>Who could see them</h2><p class='meta'>Each sensor against each flight entry (the "
+                 "command's table pools all fliers of one type).</p>")
     srows = []
     for f in s["flights"]:
         for name, v in f.get("sensors", {}).items():
