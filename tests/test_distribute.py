@@ -253,3 +253,16 @@ def test_a_scheduler_without_workers_is_one_error_naming_it(monkeypatch):
             with client_for(scheduler=cluster.scheduler_address) as c:
                 distribute.scatter(c, {"world": 1})
     assert e.value.field == "--scheduler" and cluster.scheduler_address in str(e.value)
+
+
+def test_local_workers_serve_no_page_on_the_network_nor_at_a_fixed_port():
+    """dashboard_address=None still served the scheduler's pages on every interface at 8787: a
+    second run at once warned the port was taken.  Two local clusters at once: no warning, each
+    on this machine alone."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with client_for(workers=1) as a, client_for(workers=1) as b:
+            hosts = [c.cluster.scheduler.http_server.address for c in (a, b)]
+    assert all(h.startswith("127.0.0.1") for h in hosts), hosts

@@ -192,6 +192,9 @@ def check_scheduler_address(scheduler: str) -> None:
         raise InputError(want, field="--scheduler")
 
 
+#: Where a local cluster's scheduler serves its HTTP pages: this machine only, any free port.
+DASHBOARD = "127.0.0.1:0"
+
 #: How long [s] to keep trying to reach a cluster's scheduler (``--scheduler``) before saying
 #: it cannot be reached (Dask retries a refused connection until then).
 SCHEDULER_TIMEOUT_S = 10
@@ -234,12 +237,14 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
     # threads and share the cores out among themselves (Numba's: :func:`one_thread`)
     one_core = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     # the workers' scratch space in a folder of its own, removed afterwards (by default Dask
-    # leaves a dask-scratch-space folder in the temporary directory)
+    # leaves a dask-scratch-space folder in the temporary directory). The scheduler's HTTP
+    # server on this machine alone, at a free port: dashboard_address=None still served it on
+    # every interface at 8787, and a second run at once warned that the port was taken
     import dask
 
     with tempfile.TemporaryDirectory(prefix="shieldlab-dask-") as scratch, \
             dask.config.set({"temporary-directory": scratch}), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=DASHBOARD,
                          silence_logs=40, env=one_core, local_directory=scratch) as cluster, \
             Client(cluster) as client:
         try:
