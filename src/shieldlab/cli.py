@@ -2939,9 +2939,9 @@ def _validate(scenario: str, runs: int, as_json: bool, settings: list[str] | Non
                         f"{m['time_of_flight_s']:.1f} s of flight; radars: {seen}")
         # the point of origin is where the backward flight meets the ground height the radar
         # assumes; with no terrain model a default height is worth saying
-        specific = " ".join(_ground_height_notes(world))  # (said among the notes: not twice)
-        for cfg, lr in zip(world.scenario.shelling.radars, world.shelling.radars):
-            if cfg.ground_alt_m is None and f"ground {lr.name} assumes" not in specific:
+        specific = {i for i, *_ in _ground_mismatches(world)}  # (radars said among the notes: not twice)
+        for i, (cfg, lr) in enumerate(zip(world.scenario.shelling.radars, world.shelling.radars)):
+            if cfg.ground_alt_m is None and i not in specific:
                 _print_line(f"note: {lr.name} takes the ground the weapons stand on at its own height, "
                             f"{lr.ground_alt:,.0f} m (no terrain model): set ground_alt_m where they stand higher "
                             "or lower, since the point of origin is placed where the backward flight meets it")
@@ -2988,25 +2988,31 @@ def _scenario_notes(world) -> list[str]:
 GROUND_HEIGHT_NOTE_M = 20.0
 
 
-def _ground_height_notes(world) -> list[str]:
-    """A note per fire mission whose weapon stands at another height than the ground a
-    locating radar assumes (``ground_alt_m``, by default the radar's own site's): with no
-    terrain model the origin is placed where the backward flight meets that height, and its
-    ellipse holds no error for it."""
+def _ground_mismatches(world) -> list[tuple[int, Any, Any, Any, float]]:
+    """``(i, radar config, locating radar, mission, Δh)`` for each fire mission whose weapon
+    stands more than :data:`GROUND_HEIGHT_NOTE_M` above (Δh > 0) or below the ground locating
+    radar ``i`` assumes (``ground_alt_m``, by default the radar's own site's) [m]."""
     if world.shelling is None:
         return []
+    return [(i, cfg, lr, m, dh)
+            for i, (cfg, lr) in enumerate(zip(world.scenario.shelling.radars, world.shelling.radars, strict=True))
+            for m in world.shelling.missions
+            if abs(dh := float(m.origin[2]) - lr.ground_alt) > GROUND_HEIGHT_NOTE_M]
+
+
+def _ground_height_notes(world) -> list[str]:
+    """A note per :func:`_ground_mismatches` entry: with no terrain model the origin is placed
+    where the backward flight meets the height the radar assumes, and its ellipse holds no
+    error for it."""
     notes = []
-    for i, (cfg, lr) in enumerate(zip(world.scenario.shelling.radars, world.shelling.radars, strict=True)):
-        for m in world.shelling.missions:
-            dh = float(m.origin[2]) - lr.ground_alt
-            if abs(dh) > GROUND_HEIGHT_NOTE_M:
-                assumed = "its own site's height" if cfg.ground_alt_m is None else "its ground_alt_m"
-                notes.append(f"note: {m.name}'s weapon stands {abs(dh):,.0f} m {'above' if dh > 0 else 'below'} the "
-                             f"ground {lr.name} assumes ({lr.ground_alt:,.0f} m, {assumed}; no terrain model): "
-                             f"its origins will be placed {abs(dh):,.0f} m / tan γ "
-                             f"{'behind the weapon' if dh > 0 else 'towards its target'} (γ the round's angle at "
-                             f"the ground), outside their ellipses; set shelling.radars[{i}].ground_alt_m to the "
-                             "weapons' ground")
+    for i, cfg, lr, m, dh in _ground_mismatches(world):
+        assumed = "its own site's height" if cfg.ground_alt_m is None else "its ground_alt_m"
+        notes.append(f"note: {m.name}'s weapon stands {abs(dh):,.0f} m {'above' if dh > 0 else 'below'} the "
+                     f"ground {lr.name} assumes ({lr.ground_alt:,.0f} m, {assumed}; no terrain model): "
+                     f"its origins will be placed {abs(dh):,.0f} m / tan γ "
+                     f"{'behind the weapon' if dh > 0 else 'towards its target'} (γ the round's angle at "
+                     f"the ground), outside their ellipses; set shelling.radars[{i}].ground_alt_m to the "
+                     "weapons' ground")
     return notes
 
 

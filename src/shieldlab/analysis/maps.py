@@ -1460,6 +1460,7 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     # a site east of the antimeridian on a box that runs past 180: at its longitude + 360
     x_of = {r.name: r.lon_deg + 360.0 if r.lon_deg < g.lon_deg[0] - 1e-9 else r.lon_deg for r in cov.radars}
     marks = []
+    cut = False  # some radar's coverage ends short of its range's ground
     for i, r in enumerate(cov.radars):
         c = colours[i % len(colours)]
         cells = r.covered
@@ -1474,15 +1475,16 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
         # floor cuts it (AN/TPY-2 at 1,495 km drawn to 1,097 at 100 km altitude): say how far.
         # The range is slant: against the ground distance it reaches at the target's height (a
         # 135 km Patriot at 63 km reaches 118 km over the ground, no horizon involved)
-        reach = (f" (covered to {r.farthest_km:,.0f} km)"
-                 if 0.0 < r.farthest_km < 0.97 * r.range_ground_km(cov.alt_km) else "")
+        short = 0.0 < r.farthest_km < 0.97 * r.range_ground_km(cov.alt_km)
+        cut |= short
+        reach = f" (covered to {r.farthest_km:,.0f} km)" if short else ""
         area = _short_area(r.area_km2, largest) if r.area_km2 >= 0.5 else "nothing covered"
         handles.append(Line2D([], [], color=c, lw=1.3, marker="s", ms=5, mfc=c, mec="white",
                               label=f"{r.name}: {r.sensor_name.split(' (')[0]}, {r.detection_range_km:,.0f} km"
                                     f"{reach}, {area}"))
     handles.append(Patch(fc=shade, alpha=0.3,
                          label=f"seen by at least one radar: {_short_area(cov.union_area_km2, largest)}"))
-    cut = any("(covered to" in str(h.get_label()) for h in handles)  # the key explains it only where it is used
+    # the key explains "covered to" only where an entry uses it
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
               title="radar: type, Pd = 0.5 slant range " + (
                   "(covered to: the ground\ndistance where the horizon or the elevation floor\nends it short of "
