@@ -498,3 +498,32 @@ def test_the_stream_layout_names_every_stream_once():
         assert idx == list(range(at.total)), preset
         assert len(chunk_streams(w, np.random.SeedSequence(1), 0, 2)) == at.total
     assert StreamLayout.of(shieldlab.load_world("nato-russia-2011")).links  # links' streams among them
+
+
+@pytest.mark.parametrize("association", ["labels", "gnn"])
+def test_doctrine_settings_share_their_kill_draws(association):
+    """Changing the salvo or the engagements per threat re-dealt every kill draw (a run drew
+    (threats, engagements, salvo) uniforms in one block, so the k-th salvo at a threat drew
+    another number under another setting): epaa-phase-1's 8 runs fired the same shots under
+    max_engagements 1, 2 and 3 and leaked 1.75, 1.88 and 1.50 threats a run.  Now the draws
+    are dealt for the schema's maxima: a first shot that killed under one setting kills, at
+    the same instant, under the others, and one that missed misses again."""
+    kw = dict(catalog__interceptors__0__sspk=0.5, threats__0__count=4, batteries__0__rounds=40)
+    kw["tracking"] = {"association": association}
+
+    def first_shots(**doctrine):
+        ev = simulate(world(**kw, doctrine={"shoot_look_shoot": True, **doctrine}), runs=12, seed=2).events
+        first = {}
+        for run, threat, kind, t in zip(ev["run"], ev["threat"], ev["kind"], ev["t_s"]):
+            if kind in ("intercept", "miss"):
+                first.setdefault((int(run), str(threat)), (kind, round(float(t), 6)))
+        return first
+
+    one = first_shots(max_engagements=1, salvo=1)
+    assert {k for k, _ in one.values()} == {"intercept", "miss"}  # both outcomes, or the test shows nothing
+    assert first_shots(max_engagements=3, salvo=1) == one
+    two_rounds = first_shots(max_engagements=1, salvo=2)
+    # a second round per salvo only adds kills: every first-shot kill of one round stays one
+    assert {k: v for k, v in two_rounds.items() if one[k][0] == "intercept"} == \
+        {k: v for k, v in one.items() if v[0] == "intercept"}
+    assert sum(v[0] == "intercept" for v in two_rounds.values()) > sum(v[0] == "intercept" for v in one.values())

@@ -49,6 +49,7 @@ from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.records import Trajectories
 from shieldlab.flyout.vehicle import Vehicle, vehicle_from_missiles
 from shieldlab.outcome import Outcomes, score
+from shieldlab.scenario.schema import MAX_ENGAGEMENTS, MAX_SALVO
 from shieldlab.sensors.infrared import LaunchReports, observe_launches
 from shieldlab.sensors.radar import observe, scan_times
 from shieldlab.sensors.records import Detections
@@ -600,9 +601,8 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
     with timed(timings, "sensors_s"):
         reports, warned, dets = sense(world, truth, streams)
     doc = compile_doctrine(world.scenario.doctrine)
-    salvo = max([doc.salvo] + [b.salvo for b in world.batteries])
     if world.scenario.tracking.association == "gnn":
-        return _run_chunk_gnn(world, first_run, truth, streams, reports, warned, dets, doc, salvo, timings)
+        return _run_chunk_gnn(world, first_run, truth, streams, reports, warned, dets, doc, timings)
     tracks = {}
     own_tracks = {}
     init_hits, kf = world.scenario.tracking.init_hits, world.scenario.tracking.filter
@@ -625,7 +625,7 @@ def run_chunk(world, flights: Flights, first_run: int, C: int, seed: np.random.S
             pictures = node_pictures(world, tracks, {lk: streams[at.link_tracks(i)] for i, lk in enumerate(links)},
                                      times)
     with timed(timings, "engage_s"):
-        u = np.stack([kill_draws(world, doc, g, len(world.threats), salvo) for g in streams[at.kill]])
+        u = np.stack([kill_draws(world, g, len(world.threats)) for g in streams[at.kill]])
         status = StatusLinks(world, {lk: streams[at.link_status(i)] for i, lk in enumerate(links)}) if links else None
         alerts = battery_alerts(world, warned)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, alerts=alerts)
@@ -689,7 +689,7 @@ def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: 
     return file, number
 
 
-def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, warned, dets, doc, salvo: int,
+def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, warned, dets, doc,
                    timings: dict | None) -> ChunkResult:
     """The rest of :func:`run_chunk` where fire control reads the multi-target tracker's
     tracks (``tracking.association: gnn``): every radar's scans become reports without
@@ -798,10 +798,10 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
     with timed(timings, "engage_s"):
         T = tg.shape[-1]
         # kill draws per track: run c draws its own tracks' (as many as it has), padded
-        u = np.ones((C, T, doc.max_engagements * n_fire_controls(world), salvo))
+        u = np.ones((C, T, MAX_ENGAGEMENTS * n_fire_controls(world), MAX_SALVO))
         for c, g in enumerate(streams[at.kill]):
             n_c = int(n_cols[c])  # its tracks, false ones included: they come first
-            u[c, :n_c] = kill_draws(world, doc, g, n_c, salvo)
+            u[c, :n_c] = kill_draws(world, g, n_c)
         status = StatusLinks(world, {lk: streams[at.link_status(i)] for i, lk in enumerate(links)}) if links else None
         alerts = track_alerts(world, warned, launch, pictures, own_tracks)
         eng, decisions = fight(world, doc, pictures, truth, u, own_tracks, status=status, targets=tg, alerts=alerts,

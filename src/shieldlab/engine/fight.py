@@ -28,6 +28,7 @@ from shieldlab.engage.assess import assess, first_kills, object_of, threat_of
 from shieldlab.engage.fan import fan_for
 from shieldlab.engage.records import Engagements
 from shieldlab.flyout.records import Trajectories
+from shieldlab.scenario.schema import MAX_ENGAGEMENTS, MAX_SALVO
 from shieldlab.tracking.records import Tracks
 
 _R = {name: i for i, name in enumerate(REASONS)}
@@ -64,11 +65,16 @@ def fire_controls(world, view: TrackView, doctrine, batch_shape, t_end: float,
             for nd in world.nodes if nd.batteries]
 
 
-def kill_draws(world, doc: Doctrine, g: np.random.Generator, rows: int, salvo: int) -> np.ndarray:
-    """One run's kill draws (rows, F x E, salvo) from its generator ``g``: room for E
-    engagements of each of F fire controls at a threat, drawn E at a time, so that the first
-    E are what a single node draws."""
-    return np.concatenate([g.random((rows, doc.max_engagements, salvo)) for _ in range(n_fire_controls(world))],
+def kill_draws(world, g: np.random.Generator, rows: int) -> np.ndarray:
+    """One run's kill draws (rows, F x E, S) from its generator ``g``, with E and S the
+    schema's most engagements of a threat and rounds of a salvo
+    (:data:`~shieldlab.scenario.schema.MAX_ENGAGEMENTS`, ``MAX_SALVO``): room for E
+    engagements of each of F fire controls at a threat, drawn a fire control's block at a
+    time, so that the first block is what a single node draws.  Dealt for the maxima
+    rather than the scenario's doctrine so that runs with another salvo, number of
+    engagements or look policy are common random numbers: the k-th salvo at a threat
+    draws the same numbers whichever of them is set."""
+    return np.concatenate([g.random((rows, MAX_ENGAGEMENTS, MAX_SALVO)) for _ in range(n_fire_controls(world))],
                           axis=1)
 
 

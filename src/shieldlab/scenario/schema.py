@@ -52,6 +52,11 @@ MAX_FLIGHT_START_S = 1.0e8
 EPOCH_FIRST_YEAR, EPOCH_LAST_YEAR = 1900, 2199
 #: Shortest update period of a data link [s]: the finest time step.
 MIN_LINK_PERIOD_S = 0.1
+#: Most interceptors one engagement fires [rounds] and most engagements of a threat: the
+#: kill draws are dealt for these whatever a scenario sets, so that changing the salvo or
+#: the engagements per threat leaves every other shot's draw as it was.
+MAX_SALVO = 4
+MAX_ENGAGEMENTS = 5
 
 
 class _Strict(BaseModel):
@@ -185,7 +190,7 @@ class BatteryCfg(_Strict):
     radar: str | None = Field(None, description="the battery's own sensor (a sensors[].name); needed unless "
                                                 "cue is engage-on-remote")
     reserve: int | None = Field(None, ge=0, description="rounds never fired [rounds]; default doctrine.reserve")
-    salvo: int | None = Field(None, ge=1, le=4,
+    salvo: int | None = Field(None, ge=1, le=MAX_SALVO,
                               description="interceptors per engagement [rounds]; default doctrine.salvo")
     look_time_s: float | None = Field(
         None, ge=0.0, le=600.0,
@@ -500,9 +505,11 @@ class DoctrineCfg(_Strict):
         description="with engage: threatening, a track is engaged when the probability that its predicted "
                     "impact (with the track's uncertainty) lands inside a defended asset's radius reaches this "
                     "[probability]")
-    salvo: int = Field(1, ge=1, le=4, description="interceptors fired per engagement (shoot-shoot) [rounds]")
+    salvo: int = Field(1, ge=1, le=MAX_SALVO,
+                       description="interceptors fired per engagement (shoot-shoot) [rounds]")
     shoot_look_shoot: bool = Field(True, description="look at the result of an engagement before the next")
-    max_engagements: int = Field(2, ge=1, le=5, description="engagements per threat (with shoot-look-shoot)")
+    max_engagements: int = Field(2, ge=1, le=MAX_ENGAGEMENTS,
+                                 description="engagements per threat (with shoot-look-shoot)")
     look_time_s: float | None = Field(
         None, ge=0.0, le=600.0,
         description="kill assessment time after an intercept [s]; null: each interceptor's catalogue "
