@@ -44,6 +44,32 @@ from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[(?:0|[1-9]\d*)\])*)")  # (no [01]: one spelling, one column)
 #: Most points a sweep may have (a typo such as 1,2,...,1000 on three fields is 10^9).
 MAX_POINTS = 10_000
+#: The top-level fields whose values change what a run's random streams deal to each threat:
+#: a radar's looks and noise are drawn over the raid's scans, so moving, re-aiming or adding
+#: a threat (or a flier) or changing the time step deals the others other numbers too (a
+#: threat's count also its dispersions and kill draws).  Every other field (doctrine,
+#: batteries, sensors' settings, architecture, tracking) leaves each draw where it was.
+REDEALING_FIELDS = ("threats", "flights", "time_step_s")
+
+
+def redealing(fields: list[str]) -> list[str]:
+    """The swept ``fields`` (as given: ``threats[0].count``) under which the points do not run
+    the same draws (:data:`REDEALING_FIELDS`), in their order."""
+    return [f for f in fields if re.split(r"[.\[]", f, maxsplit=1)[0] in REDEALING_FIELDS]
+
+
+def common_draws_note(fields: list[str]) -> str:
+    """What a sweep over ``fields`` compares: the same raids at every point (common random
+    numbers), or, where a swept field re-deals the draws (:func:`redealing`), the same seed only."""
+    moved = redealing(fields)
+    if not moved:
+        return ("Every point runs the same raids (the same seed, and each random draw dealt alike: the flights' "
+                "dispersions, the radars' looks and noise, the kill draws): differences between points are the "
+                "swept values', not the dice's.")
+    return (f"Every point runs the same seed, but {', '.join(moved)} changes the raid itself, which deals the "
+            "radars' looks and noise (and, with a threat's count, the dispersions and kill draws) over again for "
+            "every threat: differences between points hold the dice's as well as the swept values' (read them by "
+            "their intervals, not run by run).")
 
 
 @dataclass(frozen=True)

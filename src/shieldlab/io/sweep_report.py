@@ -167,6 +167,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
     # column's numbers as text), in the order of the points: what the charts match rows by
     # (the manifest keeps them as they were given)
     held = [dict(s, values=_distinct([r["set"][s["column"]] for r in rows])) for s in settings]
+    from shieldlab.engine.sweep import common_draws_note
     from shieldlab.io.dataset import Sweep
 
     name = Sweep.title(rows, str(manifest["scenario"]).removeprefix("preset "))
@@ -178,8 +179,8 @@ def build(manifest: dict, rows: list[dict]) -> str:
              "<h2>What was swept</h2>",
              _table(["field", "column", "values"],
                     [[s["field"], s["column"], ", ".join(shown(v) for v in s["values"])] for s in settings]),
-             "<p class='meta'>Every point runs the same raids (the same seed): differences between points are "
-             "the swept values', not the dice's.</p>", "<h2>Each point</h2>"]
+             f"<p class='meta'>{html.escape(common_draws_note([str(s.get('field') or s['column']) for s in settings]))}"
+             "</p>", "<h2>Each point</h2>"]
     alike = alike_points(rows, {s["column"]: str(s.get("field") or s["column"]) for s in settings})
     if alike:  # (as under the command's table: a swept value that changed nothing is no finding)
         parts.append(f"<p class='meta'>{html.escape(alike[0].upper() + alike[1:])}.</p>")
