@@ -453,6 +453,14 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
     assert not cut.exists()
     err = _refused(capsys, *args, "--out", cut)
     assert "--resume" in err and ".cut.partial" in err
+    # a query of the folder it was writing points at what it kept (it said "no such folder or
+    # file"); one of what it kept calls it a run, finished by shieldlab run (it said "the sweep")
+    err = _refused(capsys, "query", cut, "select count(*) from outcomes")
+    assert ".cut.partial" in err and f"shieldlab run ... --out {cut} --resume" in err
+    r = _cli("query", tmp_path / ".cut.partial", "select count(*) as n from outcomes", "--json")
+    assert r.returncode == 0 and 0 < json.loads(r.stdout)[0]["n"] < 50 * 4, r.stderr
+    said = " ".join(r.stderr.split())
+    assert "the run is not complete" in said and f"shieldlab run ... --out {cut} --resume" in said, said
     # another run count: not this run
     assert "different run (other --runs (it was given 50))" in _refused(capsys, *args[:-1], "--runs", "51", "--out",
                                                                        cut, "--resume")
@@ -1152,3 +1160,20 @@ def test_a_sweep_says_when_its_points_do_not_run_the_same_raids(field, value):
     assert alike == (not S.redealing([field])), field
     note = S.common_draws_note([field])
     assert ("same raids" in note) == alike and (field in note) == (not alike)
+
+
+def test_a_sweep_stopped_after_its_last_chunk_says_so(tmp_path):
+    """Killed after its last chunk but before its summaries, a sweep's folder read "not
+    complete (12 of 12 chunks)" and its resume "12 of 12 chunks were done ... running the
+    rest": now both say every chunk is done and only the results are left to write."""
+    from shieldlab.io.dataset import progress_note, resumed_note
+
+    args = ["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "4", "--quiet"]
+    out = tmp_path / "sw"
+    assert _cli(*args, "--out", out).returncode == 0
+    manifest = json.loads((out / "sweep.json").read_text())
+    (out / "sweep.json").write_text(json.dumps(dict(manifest, complete=False)))  # as if killed before the end
+    note = progress_note(out)
+    assert note and "every chunk of the sweep is done (2 of 2)" in note and f"--out {out} --resume" in note
+    assert resumed_note(2, 2, 4, 4) == "--resume: all 2 chunks were done (4 runs), kept; writing the results"
+    assert resumed_note(1, 2, 2, 4) == "--resume: 1 of 2 chunks were done (2 of 4 runs), kept; running the rest"

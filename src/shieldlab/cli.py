@@ -1011,8 +1011,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         kept = [i for i in range(len(sizes)) if store.complete(i)]
         resumed_runs = sum(sizes[i] for i in kept)
         if kept and not (quiet or as_json):  # said at once: the progress starts from them
-            _err().print(f"--resume: {len(kept)} of {len(sizes)} chunks were done ({resumed_runs:,} of {runs:,} "
-                         "runs), kept; running the rest", markup=False, highlight=False)
+            from shieldlab.io.dataset import resumed_note
+
+            _err().print(resumed_note(len(kept), len(sizes), resumed_runs, runs), markup=False, highlight=False)
     else:
         resumed_runs = 0
     t0 = time.perf_counter()

@@ -22,7 +22,6 @@ import copy
 import datetime
 import functools
 import itertools
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from shieldlab.engine.chain import CHUNK, chunk_runs, preflight
 from shieldlab.engine.montecarlo import chunk_sizes, simulate
 from shieldlab.errors import InputError
 from shieldlab.io import dataset
+from shieldlab.io.dataset import partial_folder
 from shieldlab.io.lock import writing
 from shieldlab.io.output import set_value_text as as_written
 from shieldlab.scenario.compile import World, compile_world
@@ -389,12 +389,6 @@ def load(scenario: str) -> tuple[str, dict]:
     return source, raw
 
 
-def partial_folder(out_dir: str | Path) -> Path:
-    """Where ``shieldlab run --out DIR`` keeps its finished chunks until DIR is written."""
-    out = Path(os.path.abspath(out_dir))  # (``--out .`` names the folder it is in)
-    return out.parent / f".{out.name}.partial"
-
-
 def stored_chunk(folder: str | Path, resume: bool) -> int | None:
     """The chunk size of the stopped sweep (or run) in ``folder`` that ``resume`` goes on
     with, as its manifest says; None for a new one.  A run's results do not depend on its
@@ -489,8 +483,7 @@ def _sweep_into(out_dir, source: str, raw: dict, settings: list[Setting], pts: l
         sizes = chunk_sizes(runs, chunk)
         done = [sizes[i] for p in pts for i in range(n_chunks) if sweep.point(p.index, p.values).complete(i)]
         if done and note is not None:
-            note(f"--resume: {len(done)} of {n_chunks * len(pts)} chunks were done ({sum(done):,} of "
-                 f"{runs * len(pts):,} runs), kept; running the rest")
+            note(dataset.resumed_note(len(done), n_chunks * len(pts), sum(done), runs * len(pts)))
         if done and kept is not None:
             kept(sum(done))
     if client is not None:

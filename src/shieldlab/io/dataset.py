@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -456,6 +457,11 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
     ``.parquet``."""
     root = Path(root)
     if not root.exists():
+        kept = partial_folder(root)
+        if kept.is_dir():  # a run stopped before it wrote its folder: its finished chunks are there
+            raise InputError(f"{root}: no such folder or file; a stopped shieldlab run into it keeps its finished "
+                             f"chunks in {kept}: finish it with shieldlab run ... --out {root} --resume, or query "
+                             f"those chunks there", field="DIR")
         raise InputError(f"{root}: no such folder or file", field="DIR")
     if not root.is_dir() and root.suffix.lower() != ".parquet":
         raise InputError(f"{root} is a file, not a sweep or results folder or a .parquet file", field="DIR")
@@ -494,15 +500,17 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
                 views[name] = [root / f"{name}.parquet"]
             elif name == "point_quality":  # no point has tracks: as track_quality, named in the error
                 missing.append(name)
-    return _answer(sql, views, missing, "the sweep's", complete)
+    what = "run" if stopped_run_of(root) else "sweep"
+    return _answer(sql, views, missing, f"the {what}'s", complete, finish=finish_command(root))
 
 
 def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: str,
-            complete: bool) -> tuple[list[str], list[tuple]]:
+            complete: bool, finish: str = "") -> tuple[list[str], list[tuple]]:
     """``sql`` over DuckDB views of Parquet files (``views``: name to files, read together by
     their names' hive partitions), read-only: ``(column names, rows)``.  ``missing``: tables
     the folder has no rows of (named in the error where a query asks for one); ``whose``: how
-    the errors name the tables; ``complete``: whether the folder is finished."""
+    the errors name the tables (``the sweep's``); ``complete``: whether the folder is finished;
+    ``finish``: the command that finishes it where it is not."""
     import duckdb
 
     quoted = [_sql_name(v) for v in views if _sql_name(v) != v]
@@ -530,6 +538,10 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
         raise InputError(f"{what} is not asked here: a query reads {whose} own tables and writes nothing; "
                          "ask with SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT, CALL, EXPLAIN "
                          "or a PRAGMA that answers (PRAGMA table_info('outcomes'))", field="SQL")
+    stopped = whose.removesuffix("'s")  # (the sweep, the run)
+    finish = finish or "--resume"
+    ends = ("the points, point_threats and point_quality views come" if stopped == "the sweep"
+            else "its summary and results folder come")
     con = duckdb.connect()
     try:
         read: list[Path] = []
@@ -556,21 +568,19 @@ def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: s
             if isinstance(e, duckdb.PermissionException) or "configuration has been locked" in msg:
                 msg += f" (a query reads {whose} own tables and writes nothing)"
             elif any(f"name {t} does not exist" in msg for t in missing) and not complete and not views:
-                msg += " (the sweep is not complete and no chunk of it finished: finish it with --resume)"
+                msg += f" ({stopped} is not complete and no chunk of it finished: finish it with {finish})"
             elif asked := [t for t in missing if f"name {t} does not exist" in msg]:
                 msg += (f" (this folder has no rows of {', '.join(asked)}: "
                         + "; ".join(_WHY_NONE.get(t, "it wrote none") for t in asked)
                         + f"; {whose} tables here: {', '.join(map(_sql_name, views)) or 'none'}"
-                        + ("; the sweep is not complete: finish it with --resume)" if not complete else ")"))
+                        + (f"; {stopped} is not complete: finish it with {finish})" if not complete else ")"))
             elif "does not exist" in msg and "Table with name" in msg:
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))}"
-                msg += ("; the sweep is not complete: the points, point_threats and point_quality views come at the "
-                        "end)" if not complete else ")")
+                msg += (f"; {stopped} is not complete: {ends} at the end)" if not complete else ")")
             elif "does not exist" in msg and whose in ("the run's", "the file's"):
                 msg += f" ({whose} tables here: {', '.join(map(_sql_name, views))})"
             elif not complete:
-                msg += (" (the sweep is not complete: finish it with --resume; the points, point_threats and "
-                        "point_quality views come at the end)")
+                msg += f" ({stopped} is not complete: finish it with {finish}; {ends} at the end)"
             raise InputError(msg, field="SQL") from None
         if cur is None or cur.description is None:
             return [], []
@@ -600,6 +610,35 @@ def _sql_list(paths: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
+def partial_folder(out_dir: str | Path) -> Path:
+    """Where ``shieldlab run --out DIR`` keeps its finished chunks until DIR is written."""
+    out = Path(os.path.abspath(out_dir))  # (``--out .`` names the folder it is in)
+    return out.parent / f".{out.name}.partial"
+
+
+def stopped_run_of(root: str | Path) -> Path | None:
+    """The results folder a stopped ``shieldlab run --out DIR`` was writing, where ``root``
+    is its :func:`partial_folder` (``.DIR.partial``); None for a sweep's folder."""
+    name = Path(os.path.abspath(root)).name
+    if name.startswith(".") and name.endswith(".partial") and len(name) > len("..partial"):
+        return Path(root).parent / name[1:-len(".partial")]
+    return None
+
+
+def finish_command(root: str | Path) -> str:
+    """The command that finishes the stopped sweep or run kept in ``root``."""
+    out = stopped_run_of(root)
+    return f"shieldlab run ... --out {out} --resume" if out else f"shieldlab sweep ... --out {root} --resume"
+
+
+def resumed_note(kept: int, total: int, kept_runs: int, runs: int) -> str:
+    """The line a resume says of the chunks it keeps (``kept`` of ``total``, ``kept_runs``
+    of ``runs`` runs)."""
+    if kept == total:  # stopped after the last chunk, before the results were written
+        return f"--resume: all {total} chunks were done ({runs:,} runs), kept; writing the results"
+    return f"--resume: {kept} of {total} chunks were done ({kept_runs:,} of {runs:,} runs), kept; running the rest"
+
+
 def progress_note(root: str | Path) -> str | None:
     """A line to say that a sweep folder is not complete, with the share of chunks done; None
     when it is (or the folder is a run's results, not a sweep's)."""
@@ -615,6 +654,10 @@ def progress_note(root: str | Path) -> str | None:
         n_points *= len(s["values"])
     total = n_points * ((runs + chunk - 1) // chunk)
     done = len(list(root.glob("done/point=*/chunk-*")))
-    return (f"{root}: the sweep is not complete ({done} of {total} chunks); the views hold what is done, "
-            "finish it with shieldlab sweep ... --resume")
+    what = "run" if stopped_run_of(root) else "sweep"
+    if done >= total:
+        return (f"{root}: every chunk of the {what} is done ({total} of {total}) but it stopped before it wrote its "
+                f"results; the views hold every run; {finish_command(root)} writes them")
+    return (f"{root}: the {what} is not complete ({done} of {total} chunks); the views hold what is done, "
+            f"finish it with {finish_command(root)}")
 
