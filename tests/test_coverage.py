@@ -732,6 +732,8 @@ def test_names_in_a_crowd_stand_nearer_their_own_marker_and_their_lines_do_not_c
         if note.arrow_patch is None:
             mine = maps._box_distance((b.x0, b.y0, b.x1, b.y1), np.array([[x, y]]))[0]
             assert mine <= maps._box_distance((b.x0, b.y0, b.x1, b.y1), others).min() + 1.0, n
+            # nor level with another marker just past its end ("sofia ◎ istanbul")
+            assert not maps._beside_another((b.x0, b.y0, b.x1, b.y1), np.array([[x, y]]), others), n
         else:
             end = note.arrow_patch.get_path().vertices
             segs.append((n, (x, y, *note.arrow_patch.get_transform().transform(end)[0])))
@@ -740,6 +742,12 @@ def test_names_in_a_crowd_stand_nearer_their_own_marker_and_their_lines_do_not_c
     crossing = [(a[0], b[0]) for i, a in enumerate(segs) for b in segs[:i] if maps._crosses(a[1], b[1])]
     assert len(crossing) <= 1, crossing
     assert maps._crosses((0, 0, 2, 2), (0, 2, 2, 0)) and not maps._crosses((0, 0, 1, 1), (1, 1, 2, 0))
+    # a 40 x 10 px name above its marker at (20, -12): a marker level with it 20 px past its
+    # left end reads as the name's, one 40 px off or a name level with its own does not
+    box, own = (0.0, 0.0, 40.0, 10.0), np.array([[20.0, -12.0]])
+    assert maps._beside_another(box, own, np.array([[-20.0, 5.0]]))
+    assert not maps._beside_another(box, own, np.array([[-40.0, 5.0]]))
+    assert not maps._beside_another(box, np.array([[-8.0, 5.0]]), np.array([[60.0, 5.0]]))
     plt.close(fig)
 
 

@@ -283,7 +283,7 @@ def _best_spot(x: float, y: float, w: float, h: float, d: float, px: float, boxe
             continue
         mine = _box_distance(box, own).min() if own.size else 0.0
         theirs = _box_distance(box, other).min() if other.size else np.inf
-        nearer = mine + 1.0 <= theirs
+        nearer = mine + 1.0 <= theirs and not _beside_another(box, own, other)
         k = (not nearer, not (nearer and line_ok(box, ring, ox, oy)), mine, ring)
         if key is None or k < key:
             best, key = (box, shift, ha, va, ring), k
@@ -321,6 +321,23 @@ def _apart(k: int, pts: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.n
     return own, other
 
 
+def _beside_another(box, own: np.ndarray, other: np.ndarray) -> bool:
+    """Whether the name in ``box`` (x0, y0, x1, y1) [px] stands in line with another mark's
+    point (``other``, (n, 2) [px]) just past either end, and with none of its ``own``: there
+    it reads as that mark's ("sofia ◎ istanbul", Istanbul's name above its circle, level with
+    Sofia's)."""
+    if not other.size:
+        return False
+    h = box[3] - box[1]
+
+    def level(pts: np.ndarray) -> np.ndarray:
+        return (pts[:, 1] > box[1] - 0.25 * h) & (pts[:, 1] < box[3] + 0.25 * h)
+
+    ends = (((other[:, 0] < box[0]) & (other[:, 0] > box[0] - 3.0 * h))
+            | ((other[:, 0] > box[2]) & (other[:, 0] < box[2] + 3.0 * h)))
+    return bool((level(other) & ends).any()) and not (own.size and level(own).any())
+
+
 def _owned(own: np.ndarray, other: np.ndarray, x: float, y: float, leaders: list, near: bool = True,
            lines: bool = True):
     """The test a place for a mark's name (anchored at (``x``, ``y``) [px]) passes before any
@@ -338,6 +355,8 @@ def _owned(own: np.ndarray, other: np.ndarray, x: float, y: float, leaders: list
             cx, cy = 0.5 * (box[0] + box[2]), 0.5 * (box[1] + box[3])
             if np.hypot(own[:, 0] - cx, own[:, 1] - cy).min() > 0.8 * np.hypot(other[:, 0] - cx,
                                                                                  other[:, 1] - cy).min():
+                return False
+            if _beside_another(box, own, other):
                 return False
         if ring <= 1 or not lines:
             return True
