@@ -1104,6 +1104,8 @@ def test_map_titles_choose_the_area_unit_by_size():
     assert area_pair_text(1234.4, 270_000) == "1,234 km² of 270,000 km²"
     assert area_pair_text(0, 270_000) == "0 km² of 270,000 km²"
     assert area_pair_text(400_000, 2_500_000) == "0.40 M km² of 2.50 M km²"
+    assert area_pair_text(74_496.2, 1_070_000) == "74,496 km² of 1.07 M km²"  # (it read 0.07 M km²)
+    assert area_pair_text(0, 1_070_000) == "0 km² of 1.07 M km²"
 
 
 def test_an_aim_out_of_reach_leaves_no_results_folder_behind(tmp_path, capsys):

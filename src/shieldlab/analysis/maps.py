@@ -845,10 +845,13 @@ def _one_panel(g):
 
 
 def area_pair_text(part_km2: float, whole_km2: float) -> str:
-    """``"<part> of <whole>"`` in one unit chosen by the larger: M km² from 1 M km² up, else km²."""
-    if max(part_km2, whole_km2) >= 1e6:
-        return f"{part_km2 / 1e6:.2f} M km² of {whole_km2 / 1e6:.2f} M km²"
-    return f"{part_km2:,.0f} km² of {whole_km2:,.0f} km²"
+    """``"<part> of <whole>"`` in one unit chosen by the larger: M km² from 1 M km² up, else km²;
+    a part under 0.1 M km² in km² whatever the whole (a lofted shot's 74,496 km² read
+    "0.07 M km²", its table beside it 74,496)."""
+    if max(part_km2, whole_km2) < 1e6:
+        return f"{part_km2:,.0f} km² of {whole_km2:,.0f} km²"
+    part = f"{part_km2 / 1e6:.2f} M km²" if part_km2 >= 1e5 else f"{part_km2:,.0f} km²"
+    return f"{part} of {whole_km2 / 1e6:.2f} M km²"
 
 
 def _people_note(step_deg: float) -> str:
