@@ -305,6 +305,9 @@ def test_an_export_base_that_names_no_file_is_refused(capsys, tmp_path, monkeypa
       "--burnout-speed-kms", "0.5"], "burnout-speed"),
     (["pac-3-mse", "--site", "40.0,30.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0",
       "--cue-delay-s", "60"], "envelope"),
+    # cued after it lands (~900 s): it said no point was in its envelope at any speed
+    (["thaad", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0",
+      "--cue-delay-s", "3000"], "too-late"),
 ])
 def test_reach_json_says_why_it_cannot_catch_it(capsys, args, why):
     """JSON gave ``needed_burnout_speed_kms: null`` alike for a missile the battery never gets a

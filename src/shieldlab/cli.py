@@ -2243,6 +2243,10 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f"at {first['alt_km']:.0f} km altitude, closing at "
                                   f"{first['closing_speed_kms']:.1f} km/s"))
         _print_line(_reach_pk_text(spec, first, last))
+    elif res.why_not == "too-late":
+        _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
+                                  f": the battery is ready {res.t_ready:.0f} s after launch, once the missile has "
+                                  f"landed ({res.threat['time_of_flight_s']:.0f} s)"))
     else:
         need = res.needed_burnout_speed_kms
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),

@@ -105,13 +105,16 @@ class Reach:
     @property
     def why_not(self) -> str | None:
         """Why it cannot catch it (None where it can): ``no-track`` (no system is expected to
-        hold a track to fire on), ``burnout-speed`` (too slow: ``needed_burnout_speed_kms``
-        would do) or ``envelope`` (no point of the path after the battery is ready lies in its
-        envelope at any speed)."""
+        hold a track to fire on), ``too-late`` (the battery is ready only once the missile has
+        landed), ``burnout-speed`` (too slow: ``needed_burnout_speed_kms`` would do) or
+        ``envelope`` (no point of the path after the battery is ready lies in its envelope at
+        any speed)."""
         if self.cue is not None and self.cue.system is None:
             return "no-track"
         if self.feasible:
             return None
+        if self.t_ready >= float(self.threat.get("time_of_flight_s", np.inf)):
+            return "too-late"
         return "burnout-speed" if self.needed_burnout_speed_kms else "envelope"
 
 
