@@ -158,6 +158,33 @@ def test_a_point_is_the_run_of_its_scenario(swept):
         assert list(t["outcome"]) == list(res.outcomes["outcome"][:n])
 
 
+def test_each_point_is_paired_with_point_0_raid_by_raid(swept):
+    """points.parquet, the report and the command's table give each point's leakers against
+    point 0's on the same raids: the mean of the per-run differences, its t interval and the
+    raids with fewer and more leakers, as counted here from the outcomes; with the kill draws
+    common to both salvos, a second round only ever saves a raid's threats (no raid has more)."""
+    from shieldlab.stats import mean_interval
+
+    out, _ = swept
+    leak = {}
+    for k in (0, 1):
+        t = pq.read_table(out / "outcomes" / f"point={k}").to_pydict()
+        runs = np.array(t["run"])
+        leak[k] = np.array([sum(o == "leaked" for o, r in zip(t["outcome"], runs) if r == run)
+                            for run in range(70)], float)
+    d = leak[1] - leak[0]
+    points = pq.read_table(out / "points.parquet").to_pydict()
+    assert points["leakers_vs_point0"][0] is None and points["raids_fewer_leakers"][0] is None
+    mean, lo, hi = mean_interval(d, lower=-4.0, upper=4.0)
+    assert points["leakers_vs_point0"][1] == pytest.approx(mean) and mean < 0
+    assert (points["leakers_vs_point0_lo"][1], points["leakers_vs_point0_hi"][1]) == pytest.approx((lo, hi))
+    assert points["raids_fewer_leakers"][1] == int((d < 0).sum()) > 0 and points["raids_more_leakers"][1] == 0
+    # narrower than the two points' own intervals: what pairing the raids is for
+    assert hi - lo < points["mean_leakers_hi"][0] - points["mean_leakers_lo"][0]
+    page = (out / "report.html").read_text()
+    assert "leakers vs point 0, raid by raid" in page and f"{mean:+.2f}".replace("-", "−") in page
+
+
 def test_the_report_charts_the_swept_figures(swept):
     """report.html: what was swept, each point's figures as summary.json has them, and a chart of
     each headline figure against the swept value; no clock time in it."""

@@ -1662,8 +1662,8 @@ def sweep(
 
     from shieldlab.engine import sweep as sw
     from shieldlab.engine.distribute import check_cluster_options, client_for
-    from shieldlab.io.dataset import HEADLINE, MANIFEST, Sweep
-    from shieldlab.io.sweep_report import shown
+    from shieldlab.io.dataset import HEADLINE, MANIFEST, PAIRED, Sweep
+    from shieldlab.io.sweep_report import PAIRED_HEADING, paired_text, shown
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -1691,10 +1691,12 @@ def sweep(
                                 kept=progress.kept if isinstance(progress, _Bar) else None)
     elapsed = time.perf_counter() - t0
     rows = done.summaries()
+    for r, p in zip(rows, done.paired(rows)):
+        r.update(p)
     cols = [s.column for s in parsed]
     if as_json:
         sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], "runs": r["runs"],
-                                      **{k: r.get(k) for k in HEADLINE},
+                                      **{k: r.get(k) for k in HEADLINE + PAIRED},
                                       "track_quality": r.get("track_quality") or {}} for r in rows], indent=2) + "\n")
         return
     if quiet:
@@ -1709,6 +1711,8 @@ def sweep(
     t.add_column("P(no leaker)", justify="right", overflow="fold")
     t.add_column("mean interceptors fired", justify="right", overflow="fold")
     # the track quality of each system (C2 node picture) the points have: its mean GOSPA
+    if len(rows) > 1:
+        t.add_column(PAIRED_HEADING, justify="right", overflow="fold")
     systems = sorted({name for r in rows for name in (r.get("track_quality") or {})})
     for name in systems:
         t.add_column("GOSPA km" if len(systems) == 1 else f"GOSPA {name} km", justify="right", overflow="fold")
@@ -1727,7 +1731,7 @@ def sweep(
         t.add_row(str(r["point"]), *[shown(r["set"][c]) for c in cols],
                   with_interval(r["mean_leakers"], r["mean_leakers_ci95"], 0.0),
                   with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]), f"{r['mean_interceptors_fired']:.2f}",
-                  *[gospa(r, name) for name in systems])
+                  *([paired_text(r)] if len(rows) > 1 else []), *[gospa(r, name) for name in systems])
     _print_table(t)
     # a sweep over the association scores GOSPA two ways (the threats, or every object in the
     # air): said here as the report says it, so the column is not read as one measure

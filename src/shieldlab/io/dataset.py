@@ -9,7 +9,8 @@ Layout of a sweep folder::
     tracks/point=K/chunk-NNNNN.parquet  one row per confirmed track (tracking.association gnn only)
     done/point=K/chunk-NNNNN            empty: the chunk's tables are complete
     summaries/point=K.json              summary.json of point K (as ``shieldlab run`` writes it)
-    points.parquet                      one row per point: its swept values and headline numbers
+    points.parquet                      one row per point: its swept values and headline numbers, and
+                                        its leakers against point 0's, raid by raid (:meth:`Sweep.paired`)
     point_quality.parquet               one row per point x system: its track-quality means (where tracks)
     point_threats.parquet               one row per point x threat: P(intercept), P(leak) with their Wilson
                                         intervals, the mean interceptors at it with its t interval
@@ -58,6 +59,8 @@ _NAMES = {MANIFEST, *TABLES, "done", "summaries", "points.parquet", "point_quali
 HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci95", "mean_interceptors_fired",
             "mean_interceptors_fired_ci95", "mean_interceptors_at_boosters", "mean_interceptors_at_false_tracks",
             "mean_assets_hit", "mean_assets_hit_ci95", "mean_value_lost", "mean_value_lost_ci95")
+#: Each point against point 0, raid by raid (:meth:`Sweep.paired`), in points.parquet too.
+PAIRED = ("leakers_vs_point0", "leakers_vs_point0_ci95", "raids_fewer_leakers", "raids_more_leakers")
 
 
 def digest(data) -> str:
@@ -303,15 +306,59 @@ class Sweep:
             out.append(row)
         return out
 
+    def paired(self, rows: list[dict] | None = None) -> list[dict]:
+        """Each point's leakers against point 0's, raid by raid (the same seed gives the same
+        raids: run ``r`` of one point against run ``r`` of the other), one dict a point of
+        :data:`PAIRED` keys: the mean difference of a raid's leakers with its Student t
+        interval (:func:`~shieldlab.stats.mean_interval`, cut at what a raid can leak; None
+        for point 0 itself and where a point has one run), and the raids with fewer and more
+        leakers.  Read from the completed chunks' outcomes (``rows``: :meth:`summaries`, for
+        each point's number of threats)."""
+        import duckdb
+
+        from shieldlab.stats import mean_interval
+
+        rows = self.summaries() if rows is None else rows
+        files = self.chunk_files("outcomes")
+        per: dict[int, np.ndarray] = {}
+        if files:
+            con = duckdb.connect()
+            try:
+                got = con.execute(f"SELECT point, run, count(*) FILTER (WHERE outcome = 'leaked') AS leak FROM "
+                                  f"read_parquet({_sql_list(files)}, hive_partitioning = true) GROUP BY point, run "
+                                  "ORDER BY point, run").fetchnumpy()
+            finally:
+                con.close()
+            for k in np.unique(got["point"]):
+                per[int(k)] = np.asarray(got["leak"][got["point"] == k], float)
+        first = per.get(0)
+        out: list[dict] = []
+        for r in rows:
+            mine = per.get(int(r["point"]))
+            none: dict = {"leakers_vs_point0": None, "leakers_vs_point0_ci95": None, "raids_fewer_leakers": None,
+                    "raids_more_leakers": None}
+            if int(r["point"]) == 0 or first is None or mine is None or mine.size != first.size:
+                out.append(none)
+                continue
+            d = mine - first
+            n_first = float(rows[0].get("threats") or 0)
+            mean, lo, hi = mean_interval(d, lower=-n_first, upper=float(r.get("threats") or 0))
+            out.append({"leakers_vs_point0": float(mean),
+                        "leakers_vs_point0_ci95": None if d.size < 2 else [float(lo), float(hi)],
+                        "raids_fewer_leakers": int((d < 0).sum()), "raids_more_leakers": int((d > 0).sum())})
+        return out
+
     def finish(self) -> None:
         """Write points.parquet, point_threats.parquet, point_quality.parquet (where there are
         tracks) and report.html, and mark the sweep complete in its manifest."""
         rows = self.summaries()
+        for r, p in zip(rows, self.paired(rows)):
+            r.update(p)
         cols: dict[str, list] = {"point": [r["point"] for r in rows]}
         for s in self.manifest["settings"]:
             cols[s["column"]] = [r["set"][s["column"]] for r in rows]
         cols["runs"] = [r.get("runs") for r in rows]
-        for k in HEADLINE:
+        for k in HEADLINE + PAIRED:
             if k.endswith("_ci95"):  # an interval as two columns: ..._lo, ..._hi
                 cols[k[:-5] + "_lo"], cols[k[:-5] + "_hi"] = _bounds([r.get(k) for r in rows])
             else:

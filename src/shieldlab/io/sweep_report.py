@@ -72,6 +72,26 @@ def _interval(row: dict, key: str) -> tuple[float, float] | None:
     return float(ci[0]), float(ci[1])
 
 
+#: The heading of a point's leakers against point 0's, raid by raid (:func:`paired_text`).
+PAIRED_HEADING = "leakers vs point 0, raid by raid (raids fewer / more)"
+#: What that column is.
+PAIRED_NOTE = ("leakers vs point 0: the mean over runs of a raid's leakers at the point less the same raid's "
+               "(run, seed) at point 0, with its 95 % Student t interval, and the raids with fewer and with more "
+               "leakers; on the same raids it tells a difference far smaller than the two points' own intervals "
+               "can")
+
+
+def paired_text(r: dict) -> str:
+    """A point's leakers against point 0's, raid by raid (:meth:`~shieldlab.io.dataset.Sweep.paired`'s
+    keys in ``r``): ``−0.09 (−0.17 to −0.02) · 6 / 0``; ``—`` for point 0."""
+    mean = r.get("leakers_vs_point0")
+    if mean is None:
+        return "—"
+    ci = r.get("leakers_vs_point0_ci95")
+    text = f"{mean:+.2f}" + (f" ({ci[0]:+.2f} to {ci[1]:+.2f})" if ci else " (one run)")
+    return (text + f" · {r.get('raids_fewer_leakers')} / {r.get('raids_more_leakers')}").replace("-", "−")
+
+
 def alike_points(rows: list[dict], fields: dict[str, str]) -> str | None:
     """A line naming the sweep's points that came out alike in every figure of its summary
     (leakers, interceptors, assets hit, each threat's P(intercept) and interceptors, the track
@@ -194,9 +214,14 @@ def build(manifest: dict, rows: list[dict]) -> str:
 
     metrics = METRICS + ((VALUE_LOST,) if any(r.get("mean_value_lost") != r.get("mean_assets_hit") for r in rows)
                          else ())
-    parts.append(_table(["point", *[s["column"] for s in settings], *[m[2] for m in metrics]],
+    paired = len(rows) > 1
+    parts.append(_table(["point", *[s["column"] for s in settings], *[m[2] for m in metrics]]
+                        + ([PAIRED_HEADING] if paired else []),
                         [[str(r["point"]), *[shown(r["set"][s["column"]]) for s in settings],
-                          *[cell(r, m[0], m[1]) for m in metrics]] for r in rows]))
+                          *[cell(r, m[0], m[1]) for m in metrics]] + ([paired_text(r)] if paired else [])
+                         for r in rows]))
+    if paired:
+        parts.append(f"<p class='meta'>{html.escape(PAIRED_NOTE)}</p>")
     parts.append("<h2>Against the swept values</h2>")
     for key, ci_key, label, lo, hi in metrics:
         if all(r.get(key) is None for r in rows):
