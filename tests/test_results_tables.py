@@ -56,3 +56,17 @@ def test_a_filter_takes_a_sequence_of_values(both, value, words):
     for res in both:
         with pytest.raises(ValueError, match=words):
             res.read("outcomes", where={"threat": value})
+
+
+def test_the_outcomes_carry_each_flights_launch_time():
+    """A time of flight or to intercept needed a join to the events for the launch: the
+    outcomes now carry ``launch_time_s``, each salvo member's own (patriot-turkey-2013: the
+    Gaziantep pair at 0 and 30 s, the Kahramanmaras Scud at 15, the Adana Scud-C at 40)."""
+    import numpy as np
+
+    o = shieldlab.simulate(shieldlab.load_world("patriot-turkey-2013"), 3, seed=1).outcomes
+    launch = dict(zip(o["threat"][:4], o["launch_time_s"][:4]))
+    assert launch == {"scud-b-gaziantep#1": 0.0, "scud-b-gaziantep#2": 30.0, "scud-b-kahramanmaras": 15.0,
+                      "scud-c-adana": 40.0}
+    hit = np.isfinite(o["intercept_time_s"])
+    assert hit.any() and (o["intercept_time_s"][hit] > o["launch_time_s"][hit] + 60.0).all()

@@ -85,6 +85,9 @@ def outcome_columns(world, chunk) -> dict[str, np.ndarray]:
         "run": run.astype(np.int32),
         "threat": np.tile(names, C),
         "missile": np.tile(missile, C),
+        # (the flights' own: a salvo's members apart; with intercept_time_s or impact_time_s a
+        # time of flight without a join to the events)
+        "launch_time_s": f(np.broadcast_to(chunk.truth.launch_time, (C, N))),
         "outcome": status.reshape(-1),
         "intercepted_by": bnames[o.battery].reshape(-1),
         "intercept_time_s": f(o.intercept_time),
