@@ -342,6 +342,37 @@ def test_a_box_given_across_the_antimeridian_is_the_default_boxs_coverage():
         assert e.value.field == "--bbox"
 
 
+def test_the_default_box_leaves_room_for_a_site_at_its_east_or_west_edge():
+    """A radar at Shemya facing 250 deg, its reach all to the west: the box ended 0.05 deg
+    east of its site, and its marker was cut at the frame; now 4 % of the box's width lies
+    beyond it, as along the latitudes."""
+    world = _world([{"name": "r", "type": "an-tpy-2", "site": {"lat": 52.72, "lon": 174.1},
+                     "boresight_az_deg": 250}], refraction_k=1.0)
+    g = C.compute(world, 100.0, rcs_m2=0.5).grid
+    width = g.lon_deg[-1] - g.lon_deg[0]
+    assert g.lon_deg[-1] - 174.1 >= 0.03 * width
+
+
+def test_a_map_across_the_antimeridian_labels_its_longitudes_within_180(tmp_path):
+    """The map of a box from 156 E to 192 E labelled its ticks 160 ... 190 "deg E": past 180
+    they now read west of Greenwich, negative (190 E is -170)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+
+    assert [maps.lon_tick_text(v) for v in (170.0, 180.0, 190.0, -190.0, 540.0)] == ["170", "180", "−170", "170",
+                                                                                     "180"]
+    fig, ax = plt.subplots()
+    maps._axes_box(ax, 156.0, 192.0, 40.0, 60.0)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "−170" in labels and not any(t.lstrip("−").isdigit() and int(t.lstrip("−")) > 180 for t in labels)
+    plt.close(fig)
+
+
 def test_a_coverage_across_the_antimeridian_exports_longitudes_within_180():
     """The grid's longitudes run past 180; GeoJSON's may not: the part past 180 is moved west,
     the area kept."""

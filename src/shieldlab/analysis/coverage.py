@@ -281,6 +281,11 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
     site_lats = [math.degrees(float(r.lat)) for r in radars]
     lat0, lat1 = max(-90.0, min(lat0, min(site_lats) - room)), min(90.0, max(lat1, max(site_lats) + room))
     lon0, lon1 = _lon_arc(np.asarray(lons, float), pad)
+    # and along the longitudes (Shemya's radar, its reach all to the west, sat on the east edge)
+    room = 0.04 * (lon1 - lon0)
+    for site in (math.degrees(float(r.lon)) for r in radars):
+        site = lon0 + (site - lon0) % 360.0  # (on the arc's own count, past 180 where it runs so)
+        lon0, lon1 = min(lon0, site - room), max(lon1, site + room)
     if polar or lon1 - lon0 >= 359.0:
         lon0, lon1 = -180.0, 180.0
     full = (lon0, lon1) == (-180.0, 180.0)

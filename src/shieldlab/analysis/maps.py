@@ -663,10 +663,22 @@ def asset_ring(ax, lat_deg: float, lon_deg: float, radius_km: float, colour: str
     return ax.plot(np.degrees(np.unwrap(lo)), np.degrees(la), color=colour, lw=1.0, ls=":", **kw)[0]
 
 
+def lon_tick_text(lon_deg: float) -> str:
+    """A longitude tick's label, east of Greenwich positive, wrapped into (-180, 180]: a map
+    across the antimeridian (``--bbox`` 170 to 200) read "185" for 175° W."""
+    w = (float(lon_deg) + 180.0) % 360.0 - 180.0
+    w = 180.0 if w == -180.0 else w
+    return f"{w:g}".replace("-", "−")
+
+
 def _axes_box(ax, lon0, lon1, lat0, lat1):
+    from matplotlib.ticker import FuncFormatter
+
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
     ax.set_aspect(1.0 / np.cos(np.radians(0.5 * (lat0 + lat1))))
+    if lon0 < -180.0 or lon1 > 180.0:  # (else matplotlib's own labels, as every other axis)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: lon_tick_text(v)))
     ax.set_xlabel("longitude [deg E]")
     ax.set_ylabel("latitude [deg N]")
     ax.tick_params(labelsize=8)
