@@ -353,6 +353,21 @@ def test_the_default_box_leaves_room_for_a_site_at_its_east_or_west_edge():
     assert g.lon_deg[-1] - 174.1 >= 0.03 * width
 
 
+def test_a_map_cut_by_its_box_says_so_under_itself(tmp_path, monkeypatch):
+    """The command said a --bbox cut the coverage, the PNG did not: a map passed on alone read
+    its areas as the radar's whole. Its footer now says so, and only where it is so."""
+    from shieldlab.analysis import maps
+
+    world = _world([{"name": "r", "type": "an-tpy-2", "site": {"lat": 52.72, "lon": 174.1},
+                     "boresight_az_deg": 250}], refraction_k=1.0)
+    footers = []
+    monkeypatch.setattr(maps, "_under_the_axes", lambda fig, axes, footer, legend=None: footers.append(footer))
+    for grid in (make_grid(50.0, 58.0, 160.0, 176.0, 0.25), None):
+        cov = C.compute(world, 100.0, rcs_m2=0.5, grid=grid)
+        maps.coverage_map(cov, tmp_path / "c.png")
+    assert ["reaches the box's edge" in f for f in footers] == [True, False]
+
+
 def test_a_map_across_the_antimeridian_labels_its_longitudes_within_180(tmp_path):
     """The map of a box from 156 E to 192 E labelled its ticks 160 ... 190 "deg E": past 180
     they now read west of Greenwich, negative (190 E is -170)."""
