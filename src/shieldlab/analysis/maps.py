@@ -1536,9 +1536,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
     label_map(fig, ax, extent)
     scale_bar(ax, *extent)
     # (as the command says it: a map passed on without the command's words says it too)
-    cut = " · the coverage reaches the box's edge: its areas are of the box alone" if cov.grid.at_edge(cov.union) \
+    edge = " · the coverage reaches the box's edge: its areas are of the box alone" if cov.grid.at_edge(cov.union) \
         else ""
-    _under_the_axes(fig, [ax], f"shieldlab coverage · {propagation_text(cov)}{cut} · borders: Natural Earth "
+    _under_the_axes(fig, [ax], f"shieldlab coverage · {propagation_text(cov)}{edge} · borders: Natural Earth "
                                "(public domain) · places: GeoNames (CC BY 4.0)")
     _save(fig, path, dpi)
     plt.close(fig)
