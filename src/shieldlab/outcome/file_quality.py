@@ -40,6 +40,7 @@ table lists them (one confirmed only after its last report included).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numba as nb
@@ -87,14 +88,23 @@ def report_origin(tf: TrackFile, reports: list[Reports]) -> np.ndarray:
     return truth_of
 
 
-def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: np.ndarray,
-             origin: np.ndarray | None = None) -> np.ndarray:
-    """The label of track number ``track_id`` of run ``run`` (broadcast together): the object
-    behind most of the reports in its lineage (ties: the lowest id); a track none of whose
-    reports is in ``tf`` reads as :data:`FALSE_TRACK`.  ``origin``: :func:`report_origin`,
-    where already made."""
+#: The last few majority tables :func:`_majority` made, with weak references to the file and
+#: origin they are of (a table is theirs while both live; holding them would keep a finished
+#: chunk's track file in memory): a chunk asks for a file's labels about seven times (fire
+#: control's targets, the tables, the track quality), each time over the whole file.
+_MAJORITY_MEMO: list[tuple] = []
+_MAJORITY_KEPT = 4
+
+
+def _majority(tf: TrackFile, reports: list[Reports], truth_of: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(span, best_key, best_lab)``: each (run, track number) of ``tf`` as ``run * span +
+    number`` (sorted) and the object behind most of its reports (ties: the lowest id), from
+    ``truth_of`` (:func:`report_origin`).  Made once per file and origin (the same objects,
+    unchanged: neither is written after it is made)."""
+    for held_tf, held_origin, held_n, out in list(_MAJORITY_MEMO):
+        if held_tf() is tf and held_origin() is truth_of and held_n == len(reports):
+            return out
     C = tf.track_id.shape[0]
-    truth_of = report_origin(tf, reports) if origin is None else origin
     cc = np.broadcast_to(np.arange(C)[:, None, None], tf.report.shape)
     # majority per (run, track number): count (run, track, label) triples
     sel = truth_of != -2
@@ -106,7 +116,20 @@ def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: n
     order = np.lexsort((-counts, track_key))  # per track, the most frequent label first (ties: lowest)
     first = np.ones(order.size, bool)
     first[1:] = track_key[order][1:] != track_key[order][:-1]
-    best_key, best_lab = track_key[order][first], lab[order][first]
+    out = (span, track_key[order][first], lab[order][first])
+    _MAJORITY_MEMO.insert(0, (weakref.ref(tf), weakref.ref(truth_of), len(reports), out))
+    del _MAJORITY_MEMO[_MAJORITY_KEPT:]
+    return out
+
+
+def label_of(tf: TrackFile, reports: list[Reports], run: np.ndarray, track_id: np.ndarray,
+             origin: np.ndarray | None = None) -> np.ndarray:
+    """The label of track number ``track_id`` of run ``run`` (broadcast together): the object
+    behind most of the reports in its lineage (ties: the lowest id); a track none of whose
+    reports is in ``tf`` reads as :data:`FALSE_TRACK`.  ``origin``: :func:`report_origin`,
+    where already made."""
+    truth_of = report_origin(tf, reports) if origin is None else origin
+    span, best_key, best_lab = _majority(tf, reports, truth_of)
     want = np.asarray(run, np.int64) * span + np.asarray(track_id, np.int64)
     if best_key.size == 0:
         return np.full(want.shape, FALSE_TRACK, np.int64)
