@@ -463,3 +463,13 @@ def test_a_catalogue_id_the_schema_refuses_is_not_listed_as_known():
     (field, msg), = unknown_names(data)
     assert field == "sensors[0].type" and "'my-radar'" in msg
     assert "our-radar" in msg and "My_Radar" not in msg
+
+
+def test_a_huge_whole_number_is_shown_as_written():
+    """``rounds: 1e9`` read "(got 1000000000.0)"; now as the file wrote it, and small numbers
+    as they were."""
+    from shieldlab.errors import shown_value
+
+    msg = dict(problems_of(scenario(batteries__0__rounds=1e9)).problems)["batteries[0].rounds"]
+    assert msg.endswith("(got 1e+09)"), msg
+    assert [shown_value(v) for v in (2.5, 3.0, 1e6, -2e7, 123456.0)] == ["2.5", "3.0", "1e+06", "-2e+07", "123456.0"]

@@ -59,5 +59,8 @@ def shown_value(value: object) -> str:
         return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, dict):
         return f"a mapping of {len(value)} key{'' if len(value) == 1 else 's'}"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e6:
+        # a whole number as the file likely wrote it: 1e9 read "1000000000.0"
+        return f"{value:g}"
     text = repr(value[:61]) if isinstance(value, str) else str(value)[:61]
     return text if len(text) <= 60 else text[:57] + "..."
