@@ -179,10 +179,18 @@ def test_each_point_is_paired_with_point_0_raid_by_raid(swept):
     assert points["leakers_vs_point0"][1] == pytest.approx(mean) and mean < 0
     assert (points["leakers_vs_point0_lo"][1], points["leakers_vs_point0_hi"][1]) == pytest.approx((lo, hi))
     assert points["raids_fewer_leakers"][1] == int((d < 0).sum()) > 0 and points["raids_more_leakers"][1] == 0
+    assert points["leakers_alike_in_every_raid"] == [None, False] and points["common_random_numbers"] == [True, True]
     # narrower than the two points' own intervals: what pairing the raids is for
     assert hi - lo < points["mean_leakers_hi"][0] - points["mean_leakers_lo"][0]
     page = (out / "report.html").read_text()
     assert "leakers vs point 0, raid by raid" in page and f"{mean:+.2f}".replace("-", "−") in page
+    # every raid alike: said so, with the exact bound (a bare ±1.24 read as a wide doubt)
+    from shieldlab.io.sweep_report import paired_text
+
+    alike = {"leakers_vs_point0": 0.0, "leakers_vs_point0_ci95": [-1.235443, 1.235443],
+             "leakers_alike_in_every_raid": True, "raids_fewer_leakers": 0, "raids_more_leakers": 0}
+    assert paired_text(alike) == "0 in every raid (bound ±1.24)"
+    assert paired_text(dict(alike, leakers_alike_in_every_raid=False)) == "+0.00 (−1.24 to +1.24) · 0 / 0"
 
 
 def test_the_report_charts_the_swept_figures(swept):

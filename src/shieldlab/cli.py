@@ -1695,7 +1695,8 @@ def sweep(
         r.update(p)
     cols = [s.column for s in parsed]
     if as_json:
-        sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], "runs": r["runs"],
+        same = done.manifest.get("common_random_numbers")
+        sys.stdout.write(json.dumps([{"point": r["point"], **r["set"], "runs": r["runs"], "common_random_numbers": same,
                                       **{k: r.get(k) for k in HEADLINE + PAIRED},
                                       "track_quality": r.get("track_quality") or {}} for r in rows], indent=2) + "\n")
         return
@@ -1750,7 +1751,8 @@ def sweep(
     if redealing([s.field for s in parsed]):  # (the same raids at every point goes without saying)
         _print_line(common_draws_note([s.field for s in parsed]))
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
-                f"score; means: Student t (cut to the possible range)  ·  took {elapsed:.1f} s  ·  wrote {out_dir} "
+                f"score; means: Student t (cut to the possible range; where every run or raid came out alike, the "
+                f"exact bound of a bounded mean)  ·  took {elapsed:.1f} s  ·  wrote {out_dir} "
                 f"(charts: "
                 f"{out_dir}/report.html) "
                 f"(per threat: shieldlab query {out_dir} \"select point, threat, p_intercept, p_intercept_lo, "

@@ -67,9 +67,10 @@ def common_draws_note(fields: list[str]) -> str:
                 "dispersions, the radars' looks and noise, the kill draws): differences between points are the "
                 "swept values', not the dice's.")
     return (f"Every point runs the same seed, but {', '.join(moved)} changes the raid itself, which deals the "
-            "radars' looks and noise (and, with a threat's count, the dispersions and kill draws) over again for "
-            "every threat: differences between points hold the dice's as well as the swept values' (read them by "
-            "their intervals, not run by run).")
+            "radars' looks and noise over again for every threat (and, where a threat's count is swept, its "
+            "dispersions and kill draws too): the raid-by-raid column still pairs each run with point 0's, "
+            "soundly, but the pairing no longer takes the dice out, and a raid with fewer or more leakers may "
+            "owe it to them as much as to the swept values.")
 
 
 @dataclass(frozen=True)
@@ -473,7 +474,9 @@ def _sweep_into(out_dir, source: str, raw: dict, settings: list[Setting], pts: l
                 # record, the report and a resume's comparison see one spelling
                 "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "named": s.named(raw),
                                                    "values": list(dict.fromkeys(p.values[s.column] for p in pts))}
-                                                  for s in settings]}
+                                                  for s in settings],
+                # whether the points share every draw (redealing): a script reads it in points too
+                "common_random_numbers": not redealing([s.field for s in settings])}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
     # a null value's column in the tables takes the type of the others (not text)
     sweep.column_types = {c: pa.array([p.values[c] for p in pts if p.values[c] is not None]).type

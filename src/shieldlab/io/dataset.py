@@ -60,7 +60,8 @@ HEADLINE = ("mean_leakers", "mean_leakers_ci95", "p_no_leaker", "p_no_leaker_ci9
             "mean_interceptors_fired_ci95", "mean_interceptors_at_boosters", "mean_interceptors_at_false_tracks",
             "mean_assets_hit", "mean_assets_hit_ci95", "mean_value_lost", "mean_value_lost_ci95")
 #: Each point against point 0, raid by raid (:meth:`Sweep.paired`), in points.parquet too.
-PAIRED = ("leakers_vs_point0", "leakers_vs_point0_ci95", "raids_fewer_leakers", "raids_more_leakers")
+PAIRED = ("leakers_vs_point0", "leakers_vs_point0_ci95", "raids_fewer_leakers", "raids_more_leakers",
+          "leakers_alike_in_every_raid")
 
 
 def digest(data) -> str:
@@ -134,7 +135,9 @@ class Sweep:
         if old is not None and resume:
             # the scenario is its contents: the same file named by another path (from another
             # folder, or absolute) is the same scenario
-            same = {"complete", "file_sha256"} | ({"scenario"} if "scenario_sha256" in manifest else set())
+            # (common_random_numbers follows from the settings: compared through them)
+            same = {"complete", "file_sha256", "common_random_numbers"} | (
+                {"scenario"} if "scenario_sha256" in manifest else set())
             mine = {k: v for k, v in manifest.items() if k not in same}
             theirs = {k: v for k, v in old.items() if k not in same}
             # the stopped one's scenario named, as its --runs and --seed are (it said "other
@@ -310,10 +313,11 @@ class Sweep:
         """Each point's leakers against point 0's, raid by raid (the same seed gives the same
         raids: run ``r`` of one point against run ``r`` of the other), one dict a point of
         :data:`PAIRED` keys: the mean difference of a raid's leakers with its Student t
-        interval (:func:`~shieldlab.stats.mean_interval`, cut at what a raid can leak; None
-        for point 0 itself and where a point has one run), and the raids with fewer and more
-        leakers.  Read from the completed chunks' outcomes (``rows``: :meth:`summaries`, for
-        each point's number of threats)."""
+        interval (:func:`~shieldlab.stats.mean_interval`, cut at what a raid can leak; where
+        every raid came out alike, the exact bound of a bounded mean, and
+        ``leakers_alike_in_every_raid`` true; None for point 0 itself and where a point has
+        one run), and the raids with fewer and more leakers.  Read from the completed chunks'
+        outcomes (``rows``: :meth:`summaries`, for each point's number of threats)."""
         import duckdb
 
         from shieldlab.stats import mean_interval
@@ -336,16 +340,18 @@ class Sweep:
         for r in rows:
             mine = per.get(int(r["point"]))
             none: dict = {"leakers_vs_point0": None, "leakers_vs_point0_ci95": None, "raids_fewer_leakers": None,
-                    "raids_more_leakers": None}
+                          "raids_more_leakers": None, "leakers_alike_in_every_raid": None}
             if int(r["point"]) == 0 or first is None or mine is None or mine.size != first.size:
                 out.append(none)
                 continue
             d = mine - first
             n_first = float(rows[0].get("threats") or 0)
             mean, lo, hi = mean_interval(d, lower=-n_first, upper=float(r.get("threats") or 0))
-            out.append({"leakers_vs_point0": float(mean),
-                        "leakers_vs_point0_ci95": None if d.size < 2 else [float(lo), float(hi)],
-                        "raids_fewer_leakers": int((d < 0).sum()), "raids_more_leakers": int((d > 0).sum())})
+            # (rounded as summary.json's figures are)
+            out.append({"leakers_vs_point0": round(float(mean), 6),
+                        "leakers_vs_point0_ci95": None if d.size < 2 else [round(float(lo), 6), round(float(hi), 6)],
+                        "raids_fewer_leakers": int((d < 0).sum()), "raids_more_leakers": int((d > 0).sum()),
+                        "leakers_alike_in_every_raid": bool((d == 0).all())})
         return out
 
     def finish(self) -> None:
@@ -358,6 +364,7 @@ class Sweep:
         for s in self.manifest["settings"]:
             cols[s["column"]] = [r["set"][s["column"]] for r in rows]
         cols["runs"] = [r.get("runs") for r in rows]
+        cols["common_random_numbers"] = [self.manifest.get("common_random_numbers")] * len(rows)
         for k in HEADLINE + PAIRED:
             if k.endswith("_ci95"):  # an interval as two columns: ..._lo, ..._hi
                 cols[k[:-5] + "_lo"], cols[k[:-5] + "_hi"] = _bounds([r.get(k) for r in rows])

@@ -75,10 +75,12 @@ def _interval(row: dict, key: str) -> tuple[float, float] | None:
 #: The heading of a point's leakers against point 0's, raid by raid (:func:`paired_text`).
 PAIRED_HEADING = "leakers vs point 0, raid by raid (raids fewer / more)"
 #: What that column is.
-PAIRED_NOTE = ("leakers vs point 0: the mean over runs of a raid's leakers at the point less the same raid's "
-               "(run, seed) at point 0, with its 95 % Student t interval, and the raids with fewer and with more "
-               "leakers; on the same raids it tells a difference far smaller than the two points' own intervals "
-               "can")
+PAIRED_NOTE = ("leakers vs point 0: the mean over runs of a raid's leakers at the point less the same run's at "
+               "point 0 (the same seed), with its 95 % Student t interval, and the raids with fewer and with more "
+               "leakers; where every raid came out alike, '0 in every raid' with the exact bound of a bounded mean "
+               "(a share of raids up to the Clopper-Pearson bound for 0 of n could differ, each by at most the "
+               "raid's threats). On the same raids it tells a difference far smaller than the two points' own "
+               "intervals can")
 
 
 def paired_text(r: dict) -> str:
@@ -88,6 +90,8 @@ def paired_text(r: dict) -> str:
     if mean is None:
         return "—"
     ci = r.get("leakers_vs_point0_ci95")
+    if r.get("leakers_alike_in_every_raid") and ci:  # said, the exact bound beside it (as compare does)
+        return f"0 in every raid (bound ±{ci[1]:.2f})"
     text = f"{mean:+.2f}" + (f" ({ci[0]:+.2f} to {ci[1]:+.2f})" if ci else " (one run)")
     return (text + f" · {r.get('raids_fewer_leakers')} / {r.get('raids_more_leakers')}").replace("-", "−")
 
