@@ -308,6 +308,9 @@ def test_an_export_base_that_names_no_file_is_refused(capsys, tmp_path, monkeypa
     # cued after it lands (~900 s): it said no point was in its envelope at any speed
     (["thaad", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0",
       "--cue-delay-s", "3000"], "too-late"),
+    # cued late but before it lands: it said "envelope", as if no speed could reach the path
+    (["thaad", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0",
+      "--cue-delay-s", "640"], "too-late"),
 ])
 def test_reach_json_says_why_it_cannot_catch_it(capsys, args, why):
     """JSON gave ``needed_burnout_speed_kms: null`` alike for a missile the battery never gets a
@@ -316,6 +319,29 @@ def test_reach_json_says_why_it_cannot_catch_it(capsys, args, why):
     r = json.loads(capsys.readouterr().out)
     assert r["why_not"] == why and r["feasible"] == (why is None)
     assert (r["needed_burnout_speed_kms"] is not None) == (why == "burnout-speed")
+
+
+def test_a_late_cue_says_by_when_the_battery_must_be_ready(capsys):
+    """A cue that comes late read as the interceptor's fault alone ('would need 3.93 km/s' at
+    a 620 s cue) or as out of its envelope at any speed (at 640): now the latest ready time
+    that still catches it at its own speed is said beside the speed (to 0.1 s; ready then, it
+    catches it, 0.1 s later not), and where no speed would do, why_not is too-late."""
+    args = ["reach", "thaad", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to",
+            "37.0,37.0", "--json"]
+    assert main([*args, "--cue-delay-s", "620"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    latest = r["latest_ready_s"]
+    assert r["why_not"] == "burnout-speed" and latest < r["ready_s"] and r["needed_burnout_speed_kms"] > 0
+    reaction = r["ready_s"] - 620.0
+    for delay, caught in ((latest - reaction, True), (latest - reaction + 0.1, False)):
+        assert main([*args, "--cue-delay-s", f"{delay:.2f}"]) == 0
+        assert json.loads(capsys.readouterr().out)["feasible"] is caught, delay
+    assert main(args[:-1] + ["--cue-delay-s", "620"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"(or, at its own speed, to be ready by {latest:.1f} s after launch: it is ready at 640.0 s)" in said
+    assert main(args[:-1] + ["--cue-delay-s", "640"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"ready 660.0 s after launch, too late: ready by {latest:.1f} s it could" in said
 
 
 def test_the_exported_files_close_the_printout(capsys, tmp_path):

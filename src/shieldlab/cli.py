@@ -2177,8 +2177,10 @@ def reach(
              "ready_s": None if not np.isfinite(res.t_ready) else res.t_ready, "feasible": res.feasible,
              "earliest": res.earliest, "latest": res.latest,
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms,
-             # why it cannot catch it: no track to fire on, too slow (the speed it would need), or no
-             # point of the path within its envelope at any speed
+             # where only the readiness is late: the latest it could be ready and still catch it
+             "latest_ready_s": res.latest_ready_s,
+             # why it cannot catch it: no track to fire on, ready too late, too slow (the speed it
+             # would need), or no point of the path within its envelope at any speed
              "why_not": res.why_not,
              "threat": res.threat}
     note = _labelled_cue_note(world) if cue_source == "scenario" else None
@@ -2249,15 +2251,22 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f"at {first['alt_km']:.0f} km altitude, closing at "
                                   f"{first['closing_speed_kms']:.1f} km/s"))
         _print_line(_reach_pk_text(spec, first, last))
-    elif res.why_not == "too-late":
+    elif res.why_not == "too-late" and res.latest_ready_s is None:
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                   f": the battery is ready {res.t_ready:.0f} s after launch, once the missile has "
                                   f"landed ({res.threat['time_of_flight_s']:.0f} s)"))
+    elif res.why_not == "too-late":
+        _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
+                                  f": the battery is ready {res.t_ready:.1f} s after launch, too late: ready by "
+                                  f"{res.latest_ready_s:.1f} s it could"))
     else:
         need = res.needed_burnout_speed_kms
+        # where its own speed would do, ready earlier: said too (a late cue read as a slow interceptor)
+        sooner = (f" (or, at its own speed, to be ready by {res.latest_ready_s:.1f} s after launch: it is ready at "
+                  f"{res.t_ready:.1f} s)" if res.latest_ready_s is not None else "")
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
                                   f": it would need a burnout speed of "
-                                  f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s" if need
+                                  f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s{sooner}" if need
                                   else ": no point of the path after the battery is ready is within its envelope "
                                        f"at any burnout speed up to {MAX_BURNOUT_SPEED_KMS:g} km/s"))
 

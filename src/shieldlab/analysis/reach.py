@@ -101,21 +101,27 @@ class Reach:
     #: what gave the cue (:func:`cue_laydown`): ``own-radar``, ``scenario``, ``fixed`` or
     #: ``fixed-no-radar`` (the default delay, the interceptor having no radar of its own)
     cue_source: str = "fixed"
+    #: where it cannot catch it only because the battery is ready too late: the latest it could
+    #: be ready and still catch it [s after the threat's launch, to 0.1 s]; None otherwise
+    latest_ready_s: float | None = None
 
     @property
     def why_not(self) -> str | None:
         """Why it cannot catch it (None where it can): ``no-track`` (no system is expected to
-        hold a track to fire on), ``too-late`` (the battery is ready only once the missile has
-        landed), ``burnout-speed`` (too slow: ``needed_burnout_speed_kms`` would do) or
-        ``envelope`` (no point of the path after the battery is ready lies in its envelope at
-        any speed)."""
+        hold a track to fire on), ``burnout-speed`` (too slow: ``needed_burnout_speed_kms``
+        would do; ready by ``latest_ready_s``, where given, its own speed would do too),
+        ``too-late`` (no speed would do as it is ready, but ready by ``latest_ready_s`` it
+        could, or it is ready only once the missile has landed) or ``envelope`` (no point of
+        the path lies in its envelope at any speed)."""
         if self.cue is not None and self.cue.system is None:
             return "no-track"
         if self.feasible:
             return None
-        if self.t_ready >= float(self.threat.get("time_of_flight_s", np.inf)):
+        if self.needed_burnout_speed_kms:
+            return "burnout-speed"
+        if self.latest_ready_s is not None or self.t_ready >= float(self.threat.get("time_of_flight_s", np.inf)):
             return "too-late"
-        return "burnout-speed" if self.needed_burnout_speed_kms else "envelope"
+        return "envelope"
 
 
 def sensor_cue(world, missile, pos: np.ndarray, vel: np.ndarray, burnout_s: float, dt: float) -> SensorCue:
@@ -252,6 +258,13 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
         return Reach(False, t_ready, None, None, None, threat, cue)
     fan = fan_for(sp, v)
     if not _feasible(fan, ground, alt, t, t_ready).any():
+        latest_ready = None
+        if _feasible(fan, ground, alt, t, 0.0).any():  # ready at launch it could: the cue comes too late
+            lo_r, hi_r = 0.0, float(t_ready)
+            while hi_r - lo_r > 0.05:  # the latest ready time that still leaves a window, to 0.1 s
+                mid = 0.5 * (lo_r + hi_r)
+                lo_r, hi_r = (mid, hi_r) if _feasible(fan, ground, alt, t, mid).any() else (lo_r, mid)
+            latest_ready = math.floor(lo_r * 10.0) / 10.0
         beta = sp.ballistic_coefficient_kgm2 or DEFAULT_BETA_KGM2
         env = dict(min_range_m=1e3 * sp.min_range_km, max_range_m=1e3 * sp.max_range_km,
                    min_alt_m=1e3 * sp.min_intercept_alt_km, max_alt_m=1e3 * sp.max_intercept_alt_km)
@@ -268,7 +281,7 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
                 mid = 0.5 * (lo + hi)
                 lo, hi = (lo, mid) if enough(mid) else (mid, hi)
             need = math.ceil(hi) / 1e3  # rounded up: the speed named must be enough
-        return Reach(False, t_ready, None, None, need, threat, cue)
+        return Reach(False, t_ready, None, None, need, threat, cue, latest_ready_s=latest_ready)
     w = intercept_window(t, pos[None], vel[None], fan_time(fan, site_lat, site_lon), np.array([t_ready]))
     pts = [_point(w[f"t_{k}"][0], w[f"launch_{k}"][0], w[f"p_{k}"][0], w[f"v_{k}"][0], fan, site_lat, site_lon, sp)
            for k in ("first", "last")]
