@@ -490,12 +490,14 @@ def test_a_run_killed_midway_resumes_to_the_same_results(tmp_path, capsys):
     assert "--resume" in err and ".cut.partial" in err
     # a query of the folder it was writing points at what it kept (it said "no such folder or
     # file"); one of what it kept calls it a run, finished by shieldlab run (it said "the sweep")
-    err = _refused(capsys, "query", cut, "select count(*) from outcomes")
-    assert ".cut.partial" in err and f"shieldlab run ... --out {cut} --resume" in err
+    # (the command written out from what the stopped run was given)
+    finish = f"shieldlab run {PRESET} --runs 50 --seed 2 --out {cut} --resume"
+    err = " ".join(_refused(capsys, "query", cut, "select count(*) from outcomes").split())
+    assert ".cut.partial" in err and finish in err, err
     r = _cli("query", tmp_path / ".cut.partial", "select count(*) as n from outcomes", "--json")
     assert r.returncode == 0 and 0 < json.loads(r.stdout)[0]["n"] < 50 * 4, r.stderr
     said = " ".join(r.stderr.split())
-    assert "the run is not complete" in said and f"shieldlab run ... --out {cut} --resume" in said, said
+    assert "the run is not complete" in said and finish in said, said
     # another run count: not this run
     assert "different run (other --runs (it was given 50))" in _refused(capsys, *args[:-1], "--runs", "51", "--out",
                                                                        cut, "--resume")
@@ -1208,7 +1210,8 @@ def test_a_sweep_stopped_after_its_last_chunk_says_so(tmp_path):
     assert _cli(*args, "--out", out).returncode == 0
     manifest = json.loads((out / "sweep.json").read_text())
     (out / "sweep.json").write_text(json.dumps(dict(manifest, complete=False)))  # as if killed before the end
-    note = progress_note(out)
-    assert note and "every chunk of the sweep is done (2 of 2)" in note and f"--out {out} --resume" in note
+    note = " ".join((progress_note(out) or "").split())
+    assert "every chunk of the sweep is done (2 of 2)" in note, note
+    assert f"shieldlab sweep {PRESET} --runs 4 --seed 1 --set doctrine.salvo=1,2 --out {out} --resume" in note
     assert resumed_note(2, 2, 4, 4) == "--resume: all 2 chunks were done (4 runs), kept; writing the results"
     assert resumed_note(1, 2, 2, 4) == "--resume: 1 of 2 chunks were done (2 of 4 runs), kept; running the rest"

@@ -514,8 +514,8 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
         kept = partial_folder(root)
         if kept.is_dir():  # a run stopped before it wrote its folder: its finished chunks are there
             raise InputError(f"{root}: no such folder or file; a stopped shieldlab run into it keeps its finished "
-                             f"chunks in {kept}: finish it with shieldlab run ... --out {root} --resume, or query "
-                             f"those chunks there", field="DIR")
+                             f"chunks in {kept}: finish it with {finish_command(kept)}, or query those chunks "
+                             "there", field="DIR")
         raise InputError(f"{root}: no such folder or file", field="DIR")
     if not root.is_dir() and root.suffix.lower() != ".parquet":
         raise InputError(f"{root} is a file, not a sweep or results folder or a .parquet file", field="DIR")
@@ -680,9 +680,26 @@ def stopped_run_of(root: str | Path) -> Path | None:
 
 
 def finish_command(root: str | Path) -> str:
-    """The command that finishes the stopped sweep or run kept in ``root``."""
+    """The command that finishes the stopped sweep or run kept in ``root``, written out from
+    its manifest (the scenario, runs, seed and ``--set`` values it was given; ``...`` where
+    the manifest cannot be read)."""
+    import shlex
+
+    from shieldlab.io.output import set_value_text
+
     out = stopped_run_of(root)
-    return f"shieldlab run ... --out {out} --resume" if out else f"shieldlab sweep ... --out {root} --resume"
+    try:
+        m = json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))
+        scenario = str(m["scenario"]).removeprefix("preset ")
+        given = [f"--runs {int(m['runs'])}", f"--seed {int(m['seed'])}"]
+        given += ["--set " + shlex.quote(f"{st['field']}=" + ",".join(set_value_text(v) for v in st["values"]))
+                  for st in m.get("settings") or []]
+        what = " ".join([shlex.quote(scenario), *given])
+    except (OSError, ValueError, KeyError, TypeError):
+        what = "..."
+    if out:
+        return f"shieldlab run {what} --out {shlex.quote(str(out))} --resume"
+    return f"shieldlab sweep {what} --out {shlex.quote(str(root))} --resume"
 
 
 def resumed_note(kept: int, total: int, kept_runs: int, runs: int) -> str:
