@@ -456,8 +456,28 @@ def test_a_battery_that_reaches_the_path_but_only_before_it_is_ready_says_too_la
     no_fire = slow["kind"] == "no-fire"
     assert no_fire.any() and set(slow["reason"][no_fire]) == {"too-late"}
     assert not (slow["kind"] == "fire").any()
+    # its detail says which of the two causes: no salvo had gone at the threat (it said both)
+    assert all("(no salvo had gone at it: its track or alert came too late" in d for d in slow["detail"][no_fire])
     quick = simulate(world(), runs=3, seed=1).events
     assert (quick["kind"] == "fire").any() and "too-late" not in set(quick["reason"])
+
+
+def test_a_too_late_after_a_salvo_says_a_salvo_had_gone_at_it():
+    """nato-russia-2011: every too-late row of a threat some salvo went at before the row's
+    time says so, and every other says none had (the detail named both causes at once)."""
+    ev = simulate(shieldlab.load_world("nato-russia-2011"), runs=8, seed=1).events
+    fired: dict = {}
+    for r, n, k, t in zip(ev["run"], ev["threat"], ev["kind"], ev["t_s"]):
+        if k == "fire":
+            fired.setdefault((int(r), str(n)), []).append(float(t))
+    late = np.flatnonzero(ev["reason"] == "too-late")
+    assert late.size
+    after = 0
+    for i in late:
+        before = any(t <= ev["t_s"][i] for t in fired.get((int(ev["run"][i]), str(ev["threat"][i])), []))
+        after += before
+        assert ("(a salvo had gone at it" in ev["detail"][i]) == before, ev["detail"][i]
+    assert after > 0
 
 
 def test_a_threat_judged_harmless_until_too_late_says_judged_late():

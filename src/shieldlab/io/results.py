@@ -109,6 +109,13 @@ _NO_GEOM = (np.nan, np.nan, np.nan, np.nan)
 _NO_TRACK = (-1, "")
 #: The threat the event log names for a salvo at a false track (no threat's).
 FALSE_TRACK = "(false track)"
+#: The detail of a ``too-late`` row where a salvo had been fired at the threat before it (the
+#: look at it left no time for another), and where none had (its track or alert came late).
+_TOO_LATE_AFTER_SHOT = ("the fly-out reaches the path, but only launching before the battery is ready (a salvo had "
+                        "gone at it: the look at its result, or the battery's own readiness, left no time for "
+                        "another)")
+_TOO_LATE_NO_SHOT = ("the fly-out reaches the path, but only launching before the battery is ready (no salvo had "
+                     "gone at it: its track or alert came too late for the battery's reaction)")
 #: Plain words for the decision log's reason codes (the ``reason`` column keeps the code).
 REASON_TEXT = {
     "no-track": "no fire-control track",
@@ -368,6 +375,11 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
         rows.append((e.run[i], e.intercept_time[i], owner[i], "intercept" if e.killed[i] else "miss", bat.name,
                      detail, *geom, "", 0, *trk))
     dec = chunk.decisions
+    # the first salvo's launch at each (run, threat): a too-late after it may be its look's doing
+    shot_at: dict[tuple[int, int], float] = {}
+    for c_, n_, t_ in zip(e.run.tolist(), owner.tolist(), e.launch_time.tolist()):
+        if n_ >= 0:
+            shot_at[(c_, n_)] = min(t_, shot_at.get((c_, n_), np.inf))
     for i in range(dec.run.size):
         code = REASONS[dec.reason[i]]
         actor = world.batteries[dec.battery[i]].name if dec.battery[i] >= 0 else ""
@@ -381,8 +393,12 @@ def event_columns(world, chunk) -> dict[str, np.ndarray]:
             end = _track_end(chunk, trk, int(dec.run[i]))
             if end is not None and end < dec.time[i]:
                 on += f"; the tracker had dropped that track at {end:.0f} s, before the look"
+        text = REASON_TEXT[code]
+        if code == "too-late":  # which of its two causes: a salvo at the threat before, or none
+            text = _TOO_LATE_AFTER_SHOT if shot_at.get((int(dec.run[i]), int(dec.threat[i])), np.inf) <= dec.time[i] \
+                else _TOO_LATE_NO_SHOT
         rows.append((dec.run[i], dec.time[i], dec.threat[i], "hold" if dec.kind[i] == 0 else "no-fire", actor,
-                     REASON_TEXT[code] + on, *_NO_GEOM, code, 0, *trk))
+                     text + on, *_NO_GEOM, code, 0, *trk))
     o = chunk.outcomes
     anames = [a.name for a in world.assets]
     for c, n in zip(*np.nonzero(o.leaked)):
