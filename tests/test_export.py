@@ -575,3 +575,35 @@ def test_a_flier_with_no_airspace_policed_has_no_time_inside():
     fs = X.air_features(tur, simulate_air(tur, 1, seed=1), 0)
     su24 = next(f for f in fs.features if f.layer == "Aircraft and cruise missiles" and f.name == "su-24-24-nov")
     assert su24.properties["time_inside_s"] > 0.0
+
+
+def test_a_line_across_the_antimeridian_is_cut_there_in_geojson():
+    """A flight from 178 E to 176 W was one LineString jumping from 179.9 to -179.9, drawn
+    across the whole world by GIS tools (RFC 7946 3.1.9 asks for the cut): now two pieces that
+    meet at +-180 at the interpolated latitude and height; a line that does not cross stays one."""
+    from shapely.geometry import LineString
+
+    from shieldlab.io.export import _geojson_geometry, _split_at_antimeridian
+
+    g = _geojson_geometry(LineString([(178.0, 52.0, 0.0), (179.0, 52.1, 1000.0), (-179.0, 52.3, 3000.0),
+                                      (-176.0, 52.5, 0.0)]))
+    assert g["type"] == "MultiLineString"
+    a, b = g["coordinates"]
+    assert a[-1] == [180.0, 52.2, 2000.0] and b[0] == [-180.0, 52.2, 2000.0]
+    assert all(-180.0 <= p[0] <= 180.0 for piece in g["coordinates"] for p in piece)
+    westward = _split_at_antimeridian([(-179.5, 0.0), (179.5, 1.0)])
+    assert westward == [[(-179.5, 0.0), (-180.0, 0.5)], [(180.0, 0.5), (179.5, 1.0)]]
+    assert _geojson_geometry(LineString([(10.0, 1.0), (20.0, 2.0)]))["type"] == "LineString"
+
+
+def test_an_export_beside_out_names_out_when_its_file_exists(tmp_path, monkeypatch, capsys):
+    """coverage --out map.png --export kml, with map.kml already there, said "--export-to:
+    ... already exists", an option not given: it names --out, whose sibling the file is."""
+    from shieldlab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c5.kml").write_text("")
+    args = ["coverage", "patriot-turkey-2013", "--step-deg", "0.5", "--export", "geojson,kml", "--out", "c5.png"]
+    assert main(args) == 2
+    assert "error: --out: c5.kml already exists" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c5.kml"]

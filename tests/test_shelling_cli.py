@@ -45,6 +45,17 @@ def test_run_writes_the_shelling_results(tmp_path):
     assert est and all(p["located_time_s"] == pytest.approx(located[(p["round"], p["radar"])], abs=1e-3)
                        and p["located_time_utc"].endswith("Z") for p in est)
     assert "<TimeStamp>" in (out / "scene.kml").read_text().split("Estimated origins")[1].split("</Folder>")[0]
+    # each estimate's side of the border, as the rounds table judges it (the export had none)
+    side = {(rn, ra): (inside, es) for run, rn, ra, inside, es in zip(t["run"], t["round_name"], t["radar"],
+                                                                        t["est_in_country"], t["ellipse_side"])
+            if run == 0}
+    assert all((p["in_country"], p["ellipse_side"]) == side[(p["round"], p["radar"])] and p["country"] == "Turkey"
+               for p in est)
+    ellipses = [f["properties"] for f in gj["features"] if f["properties"]["layer"] == "Error ellipses"]
+    assert ellipses and all(p["side"] == side[(p["round"], p["radar"])][1] for p in ellipses)
+    # the border is the country within the disc it was cut to, and says so
+    (border,) = [f["properties"] for f in gj["features"] if f["properties"]["layer"] == "Border"]
+    assert border["clipped_to_km"] > 0 and -90 <= border["clip_lat_deg"] <= 90
     assert "mortar-3-oct: run 0" in r.stdout and "located" in r.stdout
     assert "where the weapon-locating radars put each round's origin" in r.stdout
 

@@ -1403,6 +1403,8 @@ def _export_targets(formats: str | None, base: Path | None, force: bool, default
     from shieldlab.io.atomic import check_target
 
     fmts = X.parse_formats(formats)
+    # the option the files come from: --export-to where given, else the --out they sit beside
+    field = "--export-to" if base is not None else "--out"
     base = base if base is not None else default
     if base is None:
         raise InputError("give --export-to BASE: where to write BASE.geojson / BASE.kml", field="--export-to")
@@ -1414,7 +1416,7 @@ def _export_targets(formats: str | None, base: Path | None, force: bool, default
                          field="--export-to")
     paths = X.export_paths(base, fmts)
     for p in paths:
-        check_target(p, "--export-to", force=force)
+        check_target(p, field, force=force)
         for flag, other in (taken or {}).items():
             if other is not None and Path(p).resolve() == Path(other).resolve():
                 raise InputError(f"would write {p}, the same file as {flag}: give two files", field="--export-to")

@@ -23,8 +23,10 @@ intercept and impact points, radars, batteries, assets; a run's records come fro
 Limits: the engine records an interceptor's launch (its battery, the time) and its intercept
 point and time (a kill where the threat truly was then, a miss at the planned point), not its
 flight: interceptor paths are *drawn* from those (:func:`shieldlab.io.scene.interceptor_path`:
-the interceptor's own fly-out model towards the point), as in the 3-D scene.  Geometries that
-cross the antimeridian are not cut (RFC 7946 section 3.1.9 asks for it).
+the interceptor's own fly-out model towards the point), as in the 3-D scene.  In GeoJSON a line that
+crosses the antimeridian is cut there into a MultiLineString and an area across it is split
+into parts within ±180° (RFC 7946 section 3.1.9); KML keeps a line whole (Google Earth
+draws it the short way).
 """
 
 from __future__ import annotations
@@ -253,6 +255,17 @@ def mask_polygons(mask: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray,
                              affinity.translate(geom.intersection(shapely.box(180.0, -90.0, 540.0, 90.0)), -360.0))
     # on the written precision, so that the files' polygons stay valid
     return shapely.set_precision(geom, 10.0**-_DEG_DIGITS)
+
+
+def territory_clip(terr) -> dict:
+    """The disc a country's territory was cut to, as a feature's properties (``clipped_to_km``
+    about ``clip_lat_deg``, ``clip_lon_deg``; nothing where it was not cut): the polygon is the
+    country's land and sea within it, not the whole country (Turkey's 780,000 km² measured
+    57,791 in the Akçakale export, and nothing said so)."""
+    if getattr(terr, "clip_radius_m", None) is None:
+        return {}
+    return {"clipped_to_km": _num(terr.clip_radius_m / 1e3, 1), "clip_lat_deg": _num(terr.lat0_deg, 6),
+            "clip_lon_deg": _num(terr.lon0_deg, 6)}
 
 
 def _area_props(geom: BaseGeometry) -> dict:
@@ -484,7 +497,8 @@ def air_features(world, res, run: int, *, step_s: float = STEP_S, seed: int | No
     terr = air_territory(world)
     if terr is not None:
         feats.append(Feature("Airspace", f"{terr.name} airspace", terr.lonlat, "airspace",
-                             {"kind": "airspace", "country": terr.name, "waters_nmi": terr.waters_nmi},
+                             {"kind": "airspace", "country": terr.name, "waters_nmi": terr.waters_nmi,
+                              **territory_clip(terr)},
                              altitude="clampToGround"))
     meta = {"command": "run", "scenario": world.scenario.name, "run": int(run), "seed": seed,
             "epoch_utc": _iso(epoch, 0.0), "fliers": len(rows), "step_s": step_s}
@@ -855,9 +869,32 @@ def _round_coords(obj, nd_xy: int = _DEG_DIGITS, nd_z: int = _ALT_DIGITS):
     return [_round_coords(o, nd_xy, nd_z) for o in obj]
 
 
+def _split_at_antimeridian(coords) -> list[list[tuple]]:
+    """A line's vertices (lon, lat[, z]) as the pieces RFC 7946 section 3.1.9 asks for: cut
+    where a step between vertices crosses the 180° meridian (a jump of more than 180° in
+    longitude), the crossing point interpolated and put on both sides (+180 and -180)."""
+    pieces: list[list[tuple]] = [[tuple(coords[0])]]
+    for a, b in zip(coords[:-1], coords[1:]):
+        a, b = tuple(a), tuple(b)
+        if abs(b[0] - a[0]) > 180.0:
+            east = a[0] > 0.0  # leaving across +180 (east) or -180 (west)
+            span = (180.0 - a[0]) + (180.0 + b[0]) if east else (a[0] + 180.0) + (180.0 - b[0])
+            f = ((180.0 - a[0]) if east else (a[0] + 180.0)) / span if span > 0 else 0.5
+            mid = tuple(x + f * (y - x) for x, y in zip(a[1:], b[1:]))
+            pieces[-1].append((180.0 if east else -180.0, *mid))
+            pieces.append([(-180.0 if east else 180.0, *mid)])
+        pieces[-1].append(b)
+    return pieces
+
+
 def _geojson_geometry(geom: BaseGeometry) -> dict | None:
     if geom.is_empty:
         return None
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        lines = [list(geom.coords)] if geom.geom_type == "LineString" else [list(g.coords) for g in geom.geoms]
+        pieces = [p for line in lines for p in _split_at_antimeridian(line)]
+        if len(pieces) > len(lines):  # it crosses: a MultiLineString, each piece within +-180
+            return {"type": "MultiLineString", "coordinates": _round_coords([[list(c) for c in p] for p in pieces])}
     if isinstance(geom, Polygon):
         geom = orient(geom, 1.0)  # RFC 7946 3.1.6: exterior counter-clockwise, holes clockwise
     elif isinstance(geom, MultiPolygon):

@@ -17,7 +17,7 @@ from shapely.geometry import Point, Polygon
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.engine.shelling import located_time, round_name
-from shieldlab.io.export import Feature, FeatureSet, _line, _num, _timed
+from shieldlab.io.export import Feature, FeatureSet, _line, _num, _timed, territory_clip
 from shieldlab.io.shelling_scene import round_paths
 
 __all__ = ["features", "joined", "STEP_S"]
@@ -32,6 +32,11 @@ def features(world, res, run: int) -> FeatureSet:
     sh = world.shelling
     feats: list[Feature] = []
     sc = res.scene
+    terr = res.territory
+    r = res.rounds
+    sides = {(int(a), str(b), str(c)): (bool(d), str(e)) for a, b, c, d, e in
+             zip(r["run"], r["round_name"], r["radar"], r["est_in_country"], r["ellipse_side"], strict=True)
+             if terr is not None}
     if sc is not None:
         v = sc.volley
         for i, name, t0, t1, ts, pos in round_paths(world, v, STEP_S):
@@ -50,9 +55,14 @@ def features(world, res, run: int) -> FeatureSet:
                 en = earth.enu_matrix(o.lat[i], o.lon[i])[:2] @ (o.pos[i] - v.origin[i])
                 # the estimate exists from the radar's last report of the round (the event log's "located")
                 t = located_time(rep, i)
+                # which side of the border the estimate, and its ellipse, put the weapon: the rounds
+                # table's own verdict (est_in_country, ellipse_side), the question the layer answers
+                inside, side = sides.get((int(v.run[i]), name, loc.name), (None, None))
                 props = _timed({"kind": "estimated-origin", "radar": loc.name, "round": name,
                                 "lat_deg": _num(math.degrees(o.lat[i]), 7), "lon_deg": _num(math.degrees(o.lon[i]), 7),
-                                "error_m": _num(float(np.hypot(*en)), 2)}, epoch, located_time=t)
+                                "error_m": _num(float(np.hypot(*en)), 2),
+                                **({} if terr is None else {"country": terr.name, "in_country": inside,
+                                                            "ellipse_side": side})}, epoch, located_time=t)
                 feats.append(Feature("Estimated origins", f"{name} by {loc.name}",
                                      Point(math.degrees(o.lon[i]), math.degrees(o.lat[i]), float(o.alt[i])),
                                      "dispersed-impact", props, None, t, t, altitude="clampToGround"))
@@ -60,8 +70,11 @@ def features(world, res, run: int) -> FeatureSet:
                 e = ell.ellipse(o.cov[i][None])
                 feats.append(Feature("Error ellipses", f"{name} by {loc.name}: 95 %", ring, "cep",
                                      _timed({"kind": "ellipse-95", "radar": loc.name, "round": name,
+                                             # (semi-axes: the polygon's area is pi major minor)
                                              "major_m": _num(float(e.major[0]) * ell.scale(0.95), 2),
-                                             "minor_m": _num(float(e.minor[0]) * ell.scale(0.95), 2)}, epoch,
+                                             "minor_m": _num(float(e.minor[0]) * ell.scale(0.95), 2),
+                                             **({} if terr is None else {"country": terr.name, "side": side})},
+                                            epoch,
                                             located_time=t), None, t, t, altitude="clampToGround"))
     for m in sh.missions:
         feats.append(Feature("Weapons", m.name, Point(math.degrees(m.origin[1]), math.degrees(m.origin[0]),
@@ -80,10 +93,10 @@ def features(world, res, run: int) -> FeatureSet:
                                                                                strict=True)))
         feats.append(Feature("Weapon-locating radars", f"{r.name} sector", ring, "radar",
                              {"kind": "sector", "radar": r.name, "reach_km": reach}, altitude="clampToGround"))
-    terr = res.territory
     if terr is not None:
         feats.append(Feature("Border", terr.name, terr.lonlat, "airspace",
-                             {"kind": "territory", "country": terr.name, "waters_nmi": terr.waters_nmi},
+                             {"kind": "territory", "country": terr.name, "waters_nmi": terr.waters_nmi,
+                              **territory_clip(terr)},
                              altitude="clampToGround"))
     meta = {"command": "run", "scenario": world.scenario.name, "run": int(run), "step_s": STEP_S}
     return FeatureSet(f"{world.scenario.name}: run {run}", tuple(feats), epoch,
