@@ -607,3 +607,24 @@ def test_an_export_beside_out_names_out_when_its_file_exists(tmp_path, monkeypat
     assert main(args) == 2
     assert "error: --out: c5.kml already exists" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c5.kml"]
+
+
+def test_reach_export_names_whose_times_they_are(tmp_path, capsys):
+    """The intercept points' launch_time_s was the interceptor's, the Threat's the threat's;
+    the Threat ended at end_time_s where flyout says impact_time_s: now interceptor_launch_time_s
+    and impact_time_s, and the site carries why_not and, ready too late, latest_ready_s."""
+    from shieldlab.cli import main
+
+    base = ["reach", "thaad", "--site", "37.0,37.0", "--missile", "ghadr-1", "--from", "32.6,51.7", "--to",
+            "37.0,37.0", "--export", "geojson"]
+    assert main([*base, "--export-to", str(tmp_path / "ok")]) == 0
+    props = {f["properties"]["kind"]: f["properties"] for f in json.loads((tmp_path / "ok.geojson").read_text())
+             ["features"]}
+    assert props["threat"]["launch_time_s"] == 0.0 and props["threat"]["impact_time_s"] > 600
+    early = props["earliest-intercept"]
+    assert "launch_time_s" not in early and 0 < early["interceptor_launch_time_s"] < early["time_s"]
+    assert main([*base, "--cue-delay-s", "620", "--export-to", str(tmp_path / "late")]) == 0
+    site = next(f["properties"] for f in json.loads((tmp_path / "late.geojson").read_text())["features"]
+                if f["properties"]["kind"] == "interceptor-site")
+    assert site["why_not"] == "burnout-speed" and 600 < site["latest_ready_s"] < site["ready_time_s"]
+    capsys.readouterr()

@@ -598,13 +598,16 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
                      tr.impact_pos[0] if math.isfinite(impact) else None)
     feats = [Feature("Threat", missile.id, line, "threat-nominal",
                      _timed({"kind": "threat", "missile": missile.id, "profile": profile, "points": len(ts),
-                             **{k: _num(v) for k, v in res.threat.items()}}, epoch, launch_time=0.0, end_time=end),
+                             **{k: _num(v) for k, v in res.threat.items()}}, epoch, launch_time=0.0,
+                            # (impact_time_s as flyout's export names it, where it lands)
+                            **({"impact_time": end} if math.isfinite(impact) else {"end_time": end})),
                      tuple(float(x) for x in ts), 0.0, end)]
     feats.append(Feature("Sites", interceptor.id, Point(math.degrees(site_lon), math.degrees(site_lat), 0.0), "battery",
                          _timed({"kind": "interceptor-site", "interceptor": interceptor.id,
                                  "feasible": bool(res.feasible),
-                                 "needed_burnout_speed_kms": _num(res.needed_burnout_speed_kms)}, epoch,
-                                ready_time=res.t_ready),
+                                 "needed_burnout_speed_kms": _num(res.needed_burnout_speed_kms),
+                                 "why_not": res.why_not}, epoch, ready_time=res.t_ready,
+                                **({} if res.latest_ready_s is None else {"latest_ready": res.latest_ready_s})),
                          altitude="clampToGround"))
     feats.append(Feature("Sites", "threat launch", Point(math.degrees(launch_lon), math.degrees(launch_lat), 0.0),
                          "launch", {"kind": "launch"}, altitude="clampToGround"))
@@ -637,8 +640,9 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
             props = {k2: v2 for k2, v2 in d.items() if k2 not in ("time_s", "launch_time_s")}
             feats.append(Feature("Intercept window", label, Point(float(lon[k]), float(lat[k]), float(alt[k])),
                                  "window-point",
+                                 # (the interceptor's launch, named so: the threat's is its own)
                                  _timed({"kind": label.replace(" ", "-"), **props}, epoch, time=d["time_s"],
-                                        launch_time=d["launch_time_s"]),
+                                        interceptor_launch_time=d["launch_time_s"]),
                                  None, float(d["time_s"]), float(d["time_s"])))
         kb = int(np.nanargmax(np.where(np.isfinite(pk), pk, -1.0)))
         ground = earth.great_circle_distance(site_lat, site_lon, np.radians(lat[kb]), np.radians(lon[kb]))
