@@ -594,6 +594,10 @@ def test_a_line_across_the_antimeridian_is_cut_there_in_geojson():
     westward = _split_at_antimeridian([(-179.5, 0.0), (179.5, 1.0)])
     assert westward == [[(-179.5, 0.0), (-180.0, 0.5)], [(180.0, 0.5), (179.5, 1.0)]]
     assert _geojson_geometry(LineString([(10.0, 1.0), (20.0, 2.0)]))["type"] == "LineString"
+    # a launch height a hair below the ellipsoid was written -0.0
+    from shieldlab.io.export import _num, _round_coords
+
+    assert str(_num(-1e-9, 3)) == "0.0" and str(_round_coords([1.0, 2.0, -1e-9])[2]) == "0.0"
 
 
 def test_an_export_beside_out_names_out_when_its_file_exists(tmp_path, monkeypatch, capsys):

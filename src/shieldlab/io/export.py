@@ -130,7 +130,7 @@ def _num(x, nd: int | None = None):
     x = float(x)
     if not math.isfinite(x):
         return None
-    return round(x, nd) if nd is not None else x
+    return (round(x, nd) if nd is not None else x) + 0.0  # (+ 0.0: no -0.0 in a file)
 
 
 def _clean(v):
@@ -866,9 +866,10 @@ _OUTLINED = ("cep", "sector")
 def _round_coords(obj, nd_xy: int = _DEG_DIGITS, nd_z: int = _ALT_DIGITS):
     """The ``coordinates`` of a mapping: nested tuples -> lists, rounded (x, y [deg]; z [m])."""
     if isinstance(obj, (tuple, list)) and obj and isinstance(obj[0], (int, float)):
-        out = [round(float(obj[0]), nd_xy), round(float(obj[1]), nd_xy)]
+        # (+ 0.0: a height rounded from a hair below zero read -0.0)
+        out = [round(float(obj[0]), nd_xy) + 0.0, round(float(obj[1]), nd_xy) + 0.0]
         if len(obj) > 2:
-            out.append(round(float(obj[2]), nd_z))
+            out.append(round(float(obj[2]), nd_z) + 0.0)
         return out
     return [_round_coords(o, nd_xy, nd_z) for o in obj]
 
