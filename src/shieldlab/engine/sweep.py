@@ -47,15 +47,20 @@ MAX_POINTS = 10_000
 #: The top-level fields whose values change what a run's random streams deal to each threat:
 #: a radar's looks and noise are drawn over the raid's scans, so moving, re-aiming or adding
 #: a threat (or a flier) or changing the time step deals the others other numbers too (a
-#: threat's count also its dispersions and kill draws).  Every other field (doctrine,
-#: batteries, sensors' settings, architecture, tracking) leaves each draw where it was.
+#: threat's count also its dispersions and kill draws); so does a radar's ``type`` (its scan
+#: period sets its scans) for that radar's looks.  Every other field (doctrine, batteries, a
+#: radar's site or facing, architecture, tracking) leaves each draw where it was.
 REDEALING_FIELDS = ("threats", "flights", "time_step_s")
 
 
 def redealing(fields: list[str]) -> list[str]:
     """The swept ``fields`` (as given: ``threats[0].count``) under which the points do not run
-    the same draws (:data:`REDEALING_FIELDS`), in their order."""
-    return [f for f in fields if re.split(r"[.\[]", f, maxsplit=1)[0] in REDEALING_FIELDS]
+    the same draws (:data:`REDEALING_FIELDS`, and a sensor's ``type``), in their order."""
+    def deals(f: str) -> bool:
+        parts = re.split(r"[.\[]", f)
+        return parts[0] in REDEALING_FIELDS or (parts[0] == "sensors" and parts[-1] == "type")
+
+    return [f for f in fields if deals(f)]
 
 
 def common_draws_note(fields: list[str]) -> str:
@@ -66,8 +71,9 @@ def common_draws_note(fields: list[str]) -> str:
         return ("Every point runs the same raids (the same seed, and each random draw dealt alike: the flights' "
                 "dispersions, the radars' looks and noise, the kill draws): differences between points are the "
                 "swept values', not the dice's.")
-    return (f"Every point runs the same seed, but {', '.join(moved)} changes the raid itself, which deals the "
-            "radars' looks and noise over again for every threat (and, where a threat's count is swept, its "
+    return (f"Every point runs the same seed, but {', '.join(moved)} changes the raid itself or a radar's scans, "
+            "which deals the radars' looks and noise over again for every threat (and, where a threat's count is "
+            "swept, its "
             "dispersions and kill draws too): the raid-by-raid column still pairs each run with point 0's, "
             "soundly, but the pairing no longer takes the dice out, and a raid with fewer or more leakers may "
             "owe it to them as much as to the swept values.")
