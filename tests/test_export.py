@@ -627,6 +627,13 @@ def test_reach_export_names_whose_times_they_are(tmp_path, capsys):
     assert props["threat"]["launch_time_s"] == 0.0 and props["threat"]["impact_time_s"] > 600
     early = props["earliest-intercept"]
     assert "launch_time_s" not in early and 0 < early["interceptor_launch_time_s"] < early["time_s"]
+    # the apogee under one name in every export, as flyout's and reach's JSON name it
+    assert props["threat"]["apogee_km"] > 100
+    assert main(["flyout", "ghadr-1", "--from", "32.6,51.7", "--to", "37.0,37.0", "--export", "geojson",
+                 "--export-to", str(tmp_path / "fly")]) == 0
+    (traj,) = [f["properties"] for f in json.loads((tmp_path / "fly.geojson").read_text())["features"]
+               if f["properties"]["kind"] == "threat"]
+    assert traj["apogee_km"] == pytest.approx(props["threat"]["apogee_km"], abs=0.1) and "apogee_alt_km" not in traj
     assert main([*base, "--cue-delay-s", "620", "--export-to", str(tmp_path / "late")]) == 0
     site = next(f["properties"] for f in json.loads((tmp_path / "late.geojson").read_text())["features"]
                 if f["properties"]["kind"] == "interceptor-site")

@@ -300,7 +300,7 @@ def _threat_layer(world, chunk, c: int, step_s: float) -> list[Feature]:
                  "intercepted_by": bnames[o.battery[c, n]] if o.battery[c, n] >= 0 else None,
                  "asset_hit": anames[o.asset_hit[c, n]] if o.asset_hit[c, n] >= 0 else None,
                  "engagements": int(o.engagements[c, n]), "interceptors_fired": int(o.interceptors[c, n]),
-                 "apogee_alt_km": _num(np.broadcast_to(tr.apogee_alt, o.intercepted.shape)[c, n] / 1e3, 3),
+                 "apogee_km": _num(np.broadcast_to(tr.apogee_alt, o.intercepted.shape)[c, n] / 1e3, 3),
                  "max_alt_km": _num(alt_km.max(), 3), "points": len(ts)}
         props = _timed(props, epoch, launch_time=launch, burnout_time=burnout, apogee_time=apogee,
                        end_time=end, intercept_time=o.intercept_time[c, n] if o.intercepted[c, n] else None,
@@ -525,7 +525,7 @@ def flyout_features(traj, *, missile: str, launch_deg: tuple[float, float], aim_
                      traj.impact_pos[0] if math.isfinite(impact) else None)
     props = _timed({"kind": "threat", "missile": missile, "profile": profile,
                     "burnout_speed_kms": _num(traj.burnout_speed[0] / 1e3, 4),
-                    "apogee_alt_km": _num(traj.apogee_alt[0] / 1e3, 3), "points": len(ts)}, epoch,
+                    "apogee_km": _num(traj.apogee_alt[0] / 1e3, 3), "points": len(ts)}, epoch,
                    launch_time=launch, burnout_time=traj.burnout_time[0], apogee_time=traj.apogee_time[0],
                    impact_time=impact if math.isfinite(impact) else None)
     feats = [Feature("Trajectory", f"{missile} ({profile})", line, "threat-nominal", props,
