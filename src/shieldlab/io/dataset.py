@@ -555,7 +555,7 @@ def query(root: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
             elif name == "point_quality":  # no point has tracks: as track_quality, named in the error
                 missing.append(name)
     what = "run" if stopped_run_of(root) else "sweep"
-    return _answer(sql, views, missing, f"the {what}'s", complete, finish=finish_command(root))
+    return _answer(sql, views, missing, f"the {what}'s", complete, finish=finish_command(root, sweep.manifest))
 
 
 def _answer(sql: str, views: dict[str, list[Path]], missing: list[str], whose: str,
@@ -679,17 +679,17 @@ def stopped_run_of(root: str | Path) -> Path | None:
     return None
 
 
-def finish_command(root: str | Path) -> str:
+def finish_command(root: str | Path, manifest: Mapping | None = None) -> str:
     """The command that finishes the stopped sweep or run kept in ``root``, written out from
     its manifest (the scenario, runs, seed and ``--set`` values it was given; ``...`` where
-    the manifest cannot be read)."""
+    the manifest cannot be read); ``manifest``: that manifest, where already read."""
     import shlex
 
     from shieldlab.io.output import set_value_text
 
     out = stopped_run_of(root)
     try:
-        m = json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))
+        m = json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8")) if manifest is None else manifest
         scenario = str(m["scenario"]).removeprefix("preset ")
         given = [f"--runs {int(m['runs'])}", f"--seed {int(m['seed'])}"]
         given += ["--set " + shlex.quote(f"{st['field']}=" + ",".join(set_value_text(v) for v in st["values"]))
@@ -728,7 +728,7 @@ def progress_note(root: str | Path) -> str | None:
     what = "run" if stopped_run_of(root) else "sweep"
     if done >= total:
         return (f"{root}: every chunk of the {what} is done ({total} of {total}) but it stopped before it wrote its "
-                f"results; the views hold every run; {finish_command(root)} writes them")
+                f"results; the views hold every run; {finish_command(root, m)} writes them")
     return (f"{root}: the {what} is not complete ({done} of {total} chunks); the views hold what is done, "
-            f"finish it with {finish_command(root)}")
+            f"finish it with {finish_command(root, m)}")
 
