@@ -33,10 +33,12 @@ def features(world, res, run: int) -> FeatureSet:
     feats: list[Feature] = []
     sc = res.scene
     terr = res.territory
-    r = res.rounds
-    sides = {(int(a), str(b), str(c)): (bool(d), str(e)) for a, b, c, d, e in
-             zip(r["run"], r["round_name"], r["radar"], r["est_in_country"], r["ellipse_side"], strict=True)
-             if terr is not None}
+    sides: dict[tuple[int, str, str], tuple[bool, str]] = {}
+    if sc is not None and terr is not None:  # the scene run's rows of the rounds table, not every run's
+        r = res.rounds
+        k = np.flatnonzero(np.isin(r["run"], np.unique(sc.volley.run)))
+        sides = {(int(r["run"][i]), str(r["round_name"][i]), str(r["radar"][i])):
+                 (bool(r["est_in_country"][i]), str(r["ellipse_side"][i])) for i in k.tolist()}
     if sc is not None:
         v = sc.volley
         for i, name, t0, t1, ts, pos in round_paths(world, v, STEP_S):
