@@ -27,11 +27,15 @@ Model (docs/models.md, "Air policing"):
   is in range and the track within its weapon's reach of where the fighter is, with
   ``min_warnings`` warnings given, the track inside and fire authorised
   (``engage_from``), after ``reaction``.  After a miss, seen when the weapon's flight ends, the
-  next shot goes at the first allowed instant :data:`LOOK_S` later, up to ``max_shots``.
+  next decision to fire is the first allowed instant :data:`LOOK_S` later or after (its shot
+  goes ``reaction`` after it), up to ``max_shots``.
 * A fighter without an air-to-air weapon intercepts (identifies, escorts) at
   :data:`VISUAL_ID_M`; it cannot fire.
-* Kill assessment: the weapon flies ``range / mean_speed``; it can kill only if the true
-  range at release lies within the weapon's [min, max] range, then with its catalogue ``pk``.
+* Kill assessment: the weapon flies at its mean speed straight to where it meets the flier's
+  true path (a tail chase is a longer flight than the range at release, a head-on shot a
+  shorter one); it can kill only if the true range at release is at least its least range and
+  the distance it flies at most its greatest, then with its catalogue ``pk``.  The cell fires
+  on the same rule read from the track (:func:`weapon_flight_m`, the track's velocity held).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ import numpy as np
 from shieldlab import earth
 
 __all__ = ["Fighter", "Shot", "RowPolicing", "fighters", "police_row", "in_range_time", "assess", "next_shot",
-           "reach_m", "DECISION_STEP_S", "VISUAL_ID_M", "LOOK_S"]
+           "reach_m", "weapon_flight_m", "weapon_flight_time", "DECISION_STEP_S", "VISUAL_ID_M", "LOOK_S"]
 
 #: Decision cadence of the air-policing cell [s]: how often it looks at the picture.
 DECISION_STEP_S = 2.0
@@ -80,9 +84,10 @@ class Shot:
     fighter: str
     time: float  # release [s]
     range_m: float  # true range at release
-    tof: float  # s
+    tof: float  # s: to where it met the flier, or (met False) its whole flight, reach over speed
     killed: bool
     hit_time: float  # s (nan: no kill)
+    met: bool = True  # whether the weapon met the flier within its reach (False: a tail chase it lost)
 
 
 @dataclass
@@ -103,6 +108,7 @@ class RowPolicing:
     # releases the rules allow (decision instants with the track inside and a fighter in range,
     # plus the reaction time): the first shot's and, after a miss, the next ones' [s]
     fire_times: np.ndarray = field(default_factory=lambda: np.empty(0))
+    reaction: float = 0.0  # s from a decision to fire to the release (fire_times less it: the decisions)
     # the vectored fighter's course: from pf at time t_v with velocity vel on its collision
     # course until tau, then after the track (path_t [s], path_p (K, 3) ECEF [m])
     t_v: float = np.nan
@@ -244,10 +250,15 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     assert out.pf is not None and out.vel is not None
     out.path_t, out.path_p = _course(tk, tx[k], out.t_v, out.pf, out.vel, out.tau, spec.cruise_speed_kmh / 3.6, R,
                                      own if getattr(pol, "pursuit", "across") == "own-airspace" else None)
-    # the track within weapon range of the fighter where it is at each decision instant
+    # the track within weapon range of the fighter where it is at each decision instant: the
+    # weapon's flight to meet the track (constant velocity, as the cell predicts it) no longer
+    # than its reach; a fighter without a weapon closes to its visual-identification distance
     at = np.column_stack([np.interp(tk, out.path_t, out.path_p[:, i]) for i in range(3)])
-    gap = np.linalg.norm(tx[k, :3] - at, axis=1)
-    in_reach = np.isfinite(gap) & (gap <= R * (1 + 1e-9))
+    if spec.weapon is not None:
+        flown = weapon_flight_m(tx[k, :3] - at, tx[k, 3:], 1e3 * spec.weapon.mean_speed_kms)
+    else:
+        flown = np.linalg.norm(tx[k, :3] - at, axis=1)
+    in_reach = np.isfinite(flown) & (flown <= R * (1 + 1e-9))
     # in range where the fighter's course puts it, not only where its collision course would
     # have: a fighter kept to its own airspace stops at the border, and a patrol was logged in
     # range (and counted so) while the track stayed beyond its weapon's reach
@@ -282,10 +293,38 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
         return out
     allowed &= in_reach
     out.fire_times = tk[allowed] + pol.reaction
+    out.reaction = float(pol.reaction)
     out.shots.append(Shot(out.vectored, float(out.fire_times[0]), np.nan, np.nan, False, np.nan))
     # the warnings end with the decision to fire (a tenth came 17 s after the Su-24M's shot)
     out.warnings = [w for w in out.warnings if w <= float(tk[allowed][0])]
     return out
+
+
+def weapon_flight_m(rel: np.ndarray, v: np.ndarray, speed: float) -> np.ndarray:
+    """Distance [m] a weapon released at the shooter flies at ``speed`` [m/s] on a straight
+    collision course to meet targets at ``rel`` (K, 3) [m] from the shooter moving at constant
+    velocity ``v`` (K, 3) [m/s] (ECEF axes): ``speed * tau`` with ``tau`` the least root
+    ``>= 0`` of ``|rel + v tau| = speed tau``; inf where the weapon never catches the target
+    (a receding target as fast as the weapon), nan where ``rel`` is.  A receding target
+    (tail chase) makes the flight longer than the range at release, an approaching one
+    (head-on) shorter (Shneydor 1998, ch. 2; :func:`in_range_time` with no reach)."""
+    rel, v = np.atleast_2d(np.asarray(rel, float)), np.atleast_2d(np.asarray(v, float))
+    # (v.v - s^2) tau^2 + 2 rel.v tau + rel.rel = 0
+    a = np.einsum("ij,ij->i", v, v) - speed * speed
+    b = 2.0 * np.einsum("ij,ij->i", rel, v)
+    c = np.einsum("ij,ij->i", rel, rel)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disc = b * b - 4.0 * a * c
+        sq = np.sqrt(np.maximum(disc, 0.0))
+        # a < 0 (the weapon faster): one root >= 0, (-b - sq) / (2a), written without cancellation
+        fast = 2.0 * c / (-b + sq)
+        lin = np.where(b < 0, -c / b, np.inf)  # a == 0: as fast as the target
+        r1, r2 = (-b - sq) / (2.0 * a), (-b + sq) / (2.0 * a)  # a > 0 (slower): the least root >= 0
+        slow = np.where((disc >= 0) & (b < 0), np.minimum(np.where(r1 >= 0, r1, np.inf),
+                                                           np.where(r2 >= 0, r2, np.inf)), np.inf)
+        tau = np.where(a < -1e-9, np.where(c > 0, fast, 0.0), np.where(a > 1e-9, slow, lin))
+    tau = np.where(c == 0.0, 0.0, tau)
+    return np.where(np.isfinite(c), speed * tau, np.nan)
 
 
 def _course(tk, txk, t_v: float, pf, vel, tau: float, vf: float, reach: float, own=None):
@@ -344,9 +383,11 @@ def _to_border(inside_pt: np.ndarray, to_pt: np.ndarray, own) -> np.ndarray:
 
 
 def next_shot(rp: RowPolicing, after: float) -> Shot | None:
-    """The next shot of ``rp``'s fighter at the first allowed release at or after ``after`` [s];
-    None if the rules allow none."""
-    later = rp.fire_times[rp.fire_times >= after - 1e-9]
+    """The next shot of ``rp``'s fighter: the release of the first decision to fire the rules
+    allow at or after ``after`` [s] (a decision, not a release: a miss seen at ``after`` is
+    known to the decision that follows it, and the shot goes ``reaction`` later); None if the
+    rules allow none."""
+    later = rp.fire_times[rp.fire_times - rp.reaction >= after - 1e-9]
     if later.size == 0:
         return None
     return Shot(rp.vectored, float(later[0]), np.nan, np.nan, False, np.nan)
@@ -354,15 +395,50 @@ def next_shot(rp: RowPolicing, after: float) -> Shot | None:
 
 def assess(shot: Shot, shooter_pos: np.ndarray, truth_at, weapon, rng: np.random.Generator) -> Shot:
     """Kill assessment of one shot, with the truth: ``truth_at(t)`` gives the flier's true ECEF
-    position at ``t`` (None once it is down).  The weapon can kill if the true range at
-    release lies in [min, max] range; it flies range / mean speed; the kill is a ``pk`` draw
-    (drawn whatever the geometry, so the random stream does not depend on it)."""
+    position at ``t`` (None once it is down).  The weapon flies at its mean speed straight to
+    where it meets the flier's true path (:func:`weapon_flight_time`); it can kill if the true
+    range at release is at least its least range and the distance it flies to meet the flier
+    at most its greatest; the kill is a ``pk`` draw (drawn whatever the geometry, so the
+    random stream does not depend on it)."""
     u = rng.random()
     p = truth_at(shot.time)
     if p is None:
         return Shot(shot.fighter, shot.time, np.nan, np.nan, False, np.nan)
     rng_m = float(np.linalg.norm(p - shooter_pos))
-    tof = rng_m / (1e3 * weapon.mean_speed_kms)
-    ok = 1e3 * weapon.min_range_km <= rng_m <= 1e3 * weapon.max_range_km
-    killed = bool(ok and u < weapon.pk)
-    return Shot(shot.fighter, shot.time, rng_m, tof, killed, shot.time + tof if killed else np.nan)
+    speed = 1e3 * weapon.mean_speed_kms
+    most = 1e3 * weapon.max_range_km / speed
+    tof = weapon_flight_time(shot.time, shooter_pos, truth_at, speed, most)
+    met = bool(np.isfinite(tof))
+    killed = bool(met and 1e3 * weapon.min_range_km <= rng_m and u < weapon.pk)
+    # a weapon that never met the flier flies out its reach: the miss is seen then
+    tof = tof if met else most
+    return Shot(shot.fighter, shot.time, rng_m, tof, killed, shot.time + tof if killed else np.nan, met)
+
+
+#: Tolerance of the weapon's time of flight [s] (:func:`weapon_flight_time`).
+FLIGHT_TOL_S = 1e-3
+
+
+def weapon_flight_time(t_release: float, shooter_pos: np.ndarray, truth_at, speed: float, most: float) -> float:
+    """Time [s] a weapon released at ``t_release`` from ``shooter_pos`` (ECEF [m]) flying straight
+    at ``speed`` [m/s] takes to meet the flier whose true position is ``truth_at(t)`` (ECEF [m];
+    None once it is down): the least ``tau`` with ``|p(t_release + tau) - shooter_pos| <= speed
+    tau``, found by bisection to :data:`FLIGHT_TOL_S` over ``[0, most]`` (``most``: the weapon's
+    greatest flight time, its reach over its speed); inf where it does not meet the flier by then
+    (a tail chase beyond its reach, a flier that comes down first).  The gap
+    ``|p(t) - shooter| - speed tau`` falls with ``tau`` wherever the flier is slower than the
+    weapon, so the first crossing is the one bisection finds."""
+    def gap(tau: float) -> float:
+        p = truth_at(t_release + tau)
+        return np.inf if p is None else float(np.linalg.norm(p - shooter_pos)) - speed * tau
+
+    if not gap(most) <= 0.0:
+        return np.inf
+    lo, hi = 0.0, most
+    while hi - lo > FLIGHT_TOL_S:
+        mid = 0.5 * (lo + hi)
+        if gap(mid) <= 0.0:
+            hi = mid
+        else:
+            lo = mid
+    return hi

@@ -577,8 +577,10 @@ class AirWeapon(_Record):
     """An air-to-air missile an interceptor aircraft carries, reduced to its reach and speed."""
 
     name: Text = Field(description="display name, e.g. AIM-9X")
-    max_range_km: Positive = Field(le=300, description="greatest launch range against a non-manoeuvring target "
-                                                       "at medium altitude [km]")
+    max_range_km: Positive = Field(le=300, description="greatest distance it flies to meet a non-manoeuvring "
+                                                       "target at medium altitude [km] (at mean_speed_kms: a "
+                                                       "receding target must be closer at launch, an approaching "
+                                                       "one may be farther)")
     min_range_km: float = Field(ge=0, description="least launch range [km]")
     mean_speed_kms: Positive = Field(le=5, description="average speed over its flight, for the time of flight "
                                                        "[km/s]")

@@ -410,11 +410,15 @@ def _assess_row(rp: policing.RowPolicing, paths: AirPaths, row: int, fighters_, 
     f = next(x for x in fighters_ if x.name == rp.shots[0].fighter)
     t = paths.t
 
-    def truth_at(tt: float):
+    def truth_at(tt: float):  # between samples, along the chord (the weapon's flight is solved on it)
         if tt > paths.end_time[row] or tt < paths.start_time[row]:
             return None
-        k = min(int(np.searchsorted(t, tt)), t.size - 1)
-        return earth.geodetic_to_ecef(paths.lat[row, k], paths.lon[row, k], paths.alt[row, k])
+        k = min(max(int(np.searchsorted(t, tt)), 1), t.size - 1)
+        a, b = (earth.geodetic_to_ecef(paths.lat[row, j], paths.lon[row, j], paths.alt[row, j]) for j in (k - 1, k))
+        if not (np.isfinite(a).all() and t[k] > t[k - 1]):
+            return b
+        w = min(max((tt - t[k - 1]) / (t[k] - t[k - 1]), 0.0), 1.0)
+        return a + w * (b - a)
 
     # shoot, look (the weapon's flight, then LOOK_S), shoot again while the rules allow, up to max_shots;
     # one kill draw per shot fired
@@ -539,7 +543,9 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
                 ev(ta, "airborne", b)
         ev(rp.in_range, "in-range", rp.vectored, f"closure {rp.closure:,.0f} m/s" if np.isfinite(rp.closure) else "")
         for s in rp.shots:
-            d = "" if not np.isfinite(s.range_m) else f"range {s.range_m / 1e3:.1f} km, time of flight {s.tof:.0f} s"
+            d = "" if not np.isfinite(s.range_m) else (
+                f"range {s.range_m / 1e3:.1f} km, time of flight {s.tof:.0f} s" if s.met else
+                f"range {s.range_m / 1e3:.1f} km: the weapon never caught it (flew out its reach, {s.tof:.0f} s)")
             ev(s.time, "fire", s.fighter, d)
             if s.killed:
                 ev(s.hit_time, "kill", s.fighter)
