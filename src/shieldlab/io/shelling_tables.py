@@ -13,8 +13,8 @@ __all__ = ["tables", "rows", "HEAD", "num", "nees_note"]
 
 #: Columns of the per-(mission, radar) table, in the terminal and the report.
 HEAD = ["mission", "round", "radar", "radar to weapon [km]", "weapon in", "P(located)", "error [m]", "95th pct [m]",
-        "error [% of range]", "95 % ellipse [m]", "P(estimate on true side)", "mean P(true side)", "NEES (band)",
-        "fused error [m]", "fused P(true side)"]
+        "error [% of range]", "95 % ellipse semi-axes [m]", "P(estimate on true side)", "mean P(true side)",
+        "NEES (band)", "fused error [m]", "fused P(true side)"]
 
 
 def num(d: dict | None, key: str = "median", fmt: str = "{:,.0f}", none: str = "–") -> str:
