@@ -891,3 +891,22 @@ def test_the_minimum_speed_gate_keeps_a_new_track_off_the_next_launch(path, monk
         assert len(set(tf.track_id[0, s, k][obj == i].tolist())) == 1
     with pytest.raises(ValueError, match="min_speed"):
         mtt.TrackManagement(min_speed=-1.0)
+
+
+@pytest.mark.parametrize("path", ["numpy", "whole", "scan"])
+def test_a_track_slower_than_min_speed_is_not_confirmed(path, monkeypatch):
+    """A point at rest seen every scan (three missiles' first reports, each where the last
+    rose, look like it to a slow radar) is confirmed without the minimum speed and never with
+    300 m/s; an object flying at 600 m/s is confirmed with it.  Every scan path alike."""
+    monkeypatch.setattr(mtt, "DENSE_REPORTS", 0 if path == "scan" else 10**6)
+    r = _radar()
+    still = _scripted([1] * 12)
+
+    def confirmed(rep, min_speed):
+        mgmt = mtt.TrackManagement(min_speed=min_speed)
+        tf = mtt.track_reports([rep], [r], "s", mgmt, compiled=path != "numpy")
+        return bool((tf.status[0] == mtt.CONFIRMED).any())
+
+    assert confirmed(still, 0.0) and not confirmed(still, 300.0)
+    moving, _ = _rising_one_after_another(n=1, speed=600.0)
+    assert confirmed(moving, 300.0)

@@ -583,7 +583,9 @@ class TrackingCfg(_Strict):
                     "at least this far from it per second since the first (m/s; the minimum-velocity gate of "
                     "two-point initiation): where missiles rise one after another from one launch area, a radar "
                     "that revisits slowly would otherwise pair each one's first report with the next one's, "
-                    "a track of no object, standing still. Keep it below the slowest object tracked (a "
+                    "a track of no object, standing still; and a track is confirmed only once its estimated "
+                    "speed is at least this (three missiles' first reports can pass the pairwise test and "
+                    "make a slow track). Keep it below the slowest object tracked (a "
                     "ballistic missile above a radar's horizon flies at 500 m/s and more); 0 turns it off")
     delete_probability: float = Field(
         1e-3, gt=0.0, lt=0.5,

@@ -185,7 +185,8 @@ class TrackManagement:
     q_boost: float = 1e5  # m²/s³: a new track's process noise (boost until shown otherwise)
     q_ballistic: float = 1e-2  # m²/s³: the adapted noise's floor
     sigma_v0: float = 5e3  # m/s: a new track's velocity prior, per axis
-    min_speed: float = 0.0  # m/s: a one-point track takes no report implying a slower object (0: any)
+    # m/s: a one-point track takes no report implying a slower object, nor is a slower track confirmed (0: any)
+    min_speed: float = 0.0
     filter: str = "ekf"  # "ekf", "ukf" or "imm": the filter every track runs (:data:`FILTERS`)
 
     @property
@@ -778,7 +779,11 @@ def _scan(st: _State, rep: Reports, j: int, s: int, site, field, reference, gate
     # with its M reports is confirmed once its velocity is known, and goes by the second
     established = st.hits >= mgmt.confirm_m
     settled = np.trace(st.P[..., 3:, 3:], axis1=-2, axis2=-1) <= mgmt.confirm_var_v
-    st.status[tent & established & settled] = CONFIRMED
+    # and moving as fast as the minimum-speed gate says an object of interest does: three
+    # missiles' first reports, each from where the last rose, make a slow track the gate's
+    # pairwise test lets through (its third report is tested against a two-point track)
+    fast = np.einsum("...i,...i->...", st.x[..., 3:], st.x[..., 3:]) >= mgmt.min_speed ** 2
+    st.status[tent & established & settled & fast] = CONFIRMED
     missed = looked & ~upd
     st.log_miss = np.where(upd, 0.0, st.log_miss + np.where(missed, np.log1p(-np.minimum(pd_pred, 1.0 - 1e-12)),
                                                                0.0))

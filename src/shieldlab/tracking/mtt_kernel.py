@@ -337,7 +337,8 @@ def _scan_run(c, state, report_k, z, valid, R, call, s, rid_base, search, radar,
         # M-of-N decides whether the object exists, the deletion rule whether it still does: a
         # track with its M reports is confirmed once its velocity is known, and goes by the second
         established = hits[c, t] >= confirm_m
-        if tent and established and P[c, t, 3, 3] + P[c, t, 4, 4] + P[c, t, 5, 5] <= confirm_var_v:
+        if tent and established and P[c, t, 3, 3] + P[c, t, 4, 4] + P[c, t, 5, 5] <= confirm_var_v \
+                and x[c, t, 3] ** 2 + x[c, t, 4] ** 2 + x[c, t, 5] ** 2 >= min_speed * min_speed:
             status[c, t] = _CONFIRMED
         if upd:
             log_miss[c, t] = 0.0
