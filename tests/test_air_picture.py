@@ -228,11 +228,31 @@ def turkey():
     return w, simulate_air(w, 24, seed=3)
 
 
+def test_a_patrol_in_range_before_the_entry_may_be_out_of_reach_while_inside():
+    """At the first assumed station (36.05 N 36.30 E) the patrol is in weapon range of the Su-24M
+    minutes before the entry, then trails it by ~22 km as it turns away over the tip: the
+    AIM-9X would fly more than its 25 km to meet it, so it is never in reach while inside, no
+    shot is fired, and the fighters table says so rather than 'in range before the exit'."""
+    w = load_world("turkey-airspace-2015")
+    sites = {**w.scenario.sites}
+    scn = w.scenario.model_copy(update={"sites": {**sites, "hatay-cap": sites["hatay-cap"].model_copy(
+        update={"lat": 36.05, "lon": 36.30})}})
+    from shieldlab.scenario import compile_world
+
+    res = simulate_air(compile_world(scn), 6, seed=3)
+    nov24 = {f["flight"]: f for f in res.summary["flights"]}["su-24-24-nov"]
+    patrol = nov24["fighters"]["f-16-patrol"]
+    assert patrol["in_range_after_entry_s"]["mean"] < -60.0  # in range well before the entry
+    assert patrol["in_range_while_inside"]["p"] == 0.0
+    assert nov24["fired"]["p"] == 0.0
+
+
 def test_turkey_2015_incidents(turkey):
-    """What the preset answers (model results, not tuned): both routes enter; on 3 Oct no shot
-    (fire not yet authorised), on 24 Nov the patrol fires while the track is inside and a kill
-    falls outside the border (the weapon flies ~35 s, the Su-24 crosses the tip in ~11 s); the
-    quick-reaction alert at Incirlik needs ~24 minutes to reach weapon range of the entry point."""
+    """What the preset answers (its patrol station calibrated so that the shot is possible):
+    both routes enter; on 3 Oct no shot (fire not yet authorised), on 24 Nov the patrol fires
+    while the track is inside and a kill falls outside the border (the weapon flies ~27 s, the
+    Su-24 crosses the tip in ~11 s); the quick-reaction alert at Incirlik needs ~24 minutes to
+    reach weapon range of the entry point."""
     w, res = turkey
     s = {f["flight"]: f for f in res.summary["flights"]}
     oct3, nov24 = s["su-30-3-oct"], s["su-24-24-nov"]
@@ -243,9 +263,9 @@ def test_turkey_2015_incidents(turkey):
     assert 5.0 < nov24["time_inside_s"]["mean"] < 20.0
     assert nov24["hit_depth_km"]["mean"] < 0.0  # the kills fall in Syria
     qra = nov24["fighters"]["incirlik-qra"]
-    assert qra["in_range_before_exit"]["p"] == 0.0
+    assert qra["in_range_while_inside"]["p"] == 0.0
     assert qra["order_to_entry_range_s"]["mean"] > 900.0 + 120.0  # readiness and climb at least
-    assert nov24["fighters"]["f-16-patrol"]["in_range_before_exit"]["p"] == 1.0
+    assert nov24["fighters"]["f-16-patrol"]["in_range_while_inside"]["p"] == 1.0
     # the track's time inside is close to the truth's, inside its own interval most of the time
     o = res.outcomes
     sel = (o["flight"] == "su-24-24-nov")

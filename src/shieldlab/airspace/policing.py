@@ -101,6 +101,9 @@ class RowPolicing:
     airborne: dict[str, float] = field(default_factory=dict)  # base -> airborne time
     vectored: str = ""  # the fighter vectored first into range
     reach: dict[str, float] = field(default_factory=dict)  # each fighter -> when it would be in weapon range
+    # the vectored fighter's first decision instant with the track inside and in its weapon's reach
+    # (inf: never; nan: its course was not flown)
+    reach_inside: float = np.nan
     in_range: float = np.nan
     closure: float = np.nan  # m/s at in-range
     shots: list[Shot] = field(default_factory=list)
@@ -259,6 +262,8 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     else:
         flown = np.linalg.norm(tx[k, :3] - at, axis=1)
     in_reach = np.isfinite(flown) & (flown <= R * (1 + 1e-9))
+    both = in_reach & ins & (tk >= out.t_v)
+    out.reach_inside = float(tk[both][0]) if both.any() else np.inf
     # in range where the fighter's course puts it, not only where its collision course would
     # have: a fighter kept to its own airspace stops at the border, and a patrol was logged in
     # range (and counted so) while the track stayed beyond its weapon's reach

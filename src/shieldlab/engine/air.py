@@ -355,14 +355,16 @@ def _sensing_summary(summary: dict, sensing: dict, reach: dict, o: dict) -> None
             row["sensors"][sensor] = {"seen": probability(int(seen.sum()), seen.size),
                                       "in_view_share": _m([v[1] for v in vals], lower=0.0, upper=1.0),
                                       "reported_share": _m([v[2] for v in vals], lower=0.0, upper=1.0)}
-        fighters_ = {name: np.array(v, float).reshape(-1, 4) for (grp, name), v in reach.items() if grp == g}
+        fighters_ = {name: np.array(v, float).reshape(-1, 5) for (grp, name), v in reach.items() if grp == g}
         if fighters_:
             row["fighters"] = {}
             for name, cols in fighters_.items():
-                after, inside, to_range, warned = cols.T
-                before_exit = np.isfinite(after) & (after <= inside)
+                after, inside, to_range, warned, flown = cols.T
+                # in range while inside: the flown course's verdict where there is one, else the
+                # collision course's (in range before the time inside ran out)
+                while_inside = np.where(np.isnan(flown), np.isfinite(after) & (after <= inside), np.isfinite(flown))
                 row["fighters"][name] = {"in_range_after_entry_s": _m(after),
-                                         "in_range_before_exit": probability(int(before_exit.sum()), after.size),
+                                         "in_range_while_inside": probability(int(while_inside.sum()), after.size),
                                          "order_to_entry_range_s": _m(to_range),
                                          "order_before_entry_s": _m(warned)}
 
@@ -396,8 +398,13 @@ def _reach_row(group: str, rp, paths: AirPaths, row: int, cr, fighters_, reach: 
     for fg in fighters_:
         far = max(float(np.linalg.norm(p_in - fg.pos)) - policing.reach_m(fg.spec), 0.0)
         to_range = (fg.ready if fg.base else 0.0) + far / (fg.spec.cruise_speed_kmh / 3.6)
+        # the vectored fighter's course was flown: whether the track was in its weapon's reach
+        # while inside is known (a patrol in range before the entry may fall behind as the
+        # intruder turns away); another fighter's, from its collision course alone
+        inside = (rp.reach_inside if fg.name == rp.vectored else np.nan)
         reach.setdefault((group, fg.name), []).append(
-            (rp.reach.get(fg.name, np.inf) - entry, float(cr.time_inside_s[row]), to_range, entry - rp.order))
+            (rp.reach.get(fg.name, np.inf) - entry, float(cr.time_inside_s[row]), to_range, entry - rp.order,
+             inside))
 
 
 def _assess_row(rp: policing.RowPolicing, paths: AirPaths, row: int, fighters_, rng,

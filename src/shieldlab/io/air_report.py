@@ -441,12 +441,12 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
                               _m(f["hit_depth_km"], "{:+.2f}")] for f in s["flights"]]))
         parts.append("<p class='meta'>Hit from border: positive inside the airspace, negative outside. The track's "
                      "time inside is what the defender's radar track showed.</p>")
-        frows = [[f["flight"], n, _p(v["in_range_before_exit"]), _m(v["in_range_after_entry_s"], "{:,.0f}"),
+        frows = [[f["flight"], n, _p(v["in_range_while_inside"]), _m(v["in_range_after_entry_s"], "{:,.0f}"),
                   _m(v["order_to_entry_range_s"], "{:,.0f}"), _m(v["order_before_entry_s"], "{:,.0f}")]
                  for f in s["flights"] for n, v in f.get("fighters", {}).items()]
         if frows:
             parts.append("<h3>Fighters</h3>")
-            parts.append(_table(["flight", "fighter", "P(in weapon range before exit)", "in range after entry [s]",
+            parts.append(_table(["flight", "fighter", "P(in weapon range while inside)", "in range after entry [s]",
                                  "order to weapon range of the entry point [s]", "order before entry [s]"], frows))
     claims = [[f["flight"], c["by"], "; ".join(c["notes"]) or "—", c.get("source", "")]
               for f in s["flights"] for c in f.get("claims", [])]

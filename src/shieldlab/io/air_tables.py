@@ -105,11 +105,11 @@ def tables(summary: dict) -> list:
         fighters = [(f["flight"], n, v) for f in air["flights"] for n, v in f.get("fighters", {}).items()]
         if fighters:
             t = Table(title="fighters: could they reach the intruder while it was inside?")
-            for col in ("flight", "fighter", "P(in weapon range before exit)", "in range after entry [s]",
+            for col in ("flight", "fighter", "P(in weapon range while inside)", "in range after entry [s]",
                         "order to weapon range of the entry point [s]", "order before entry [s]"):
                 t.add_column(col, overflow="fold", justify="left" if col in ("flight", "fighter") else "right")
             for flight, name, v in fighters:
-                t.add_row(flight, name, _p(v["in_range_before_exit"]), _m(v["in_range_after_entry_s"], "{:,.0f}"),
+                t.add_row(flight, name, _p(v["in_range_while_inside"]), _m(v["in_range_after_entry_s"], "{:,.0f}"),
                           _m(v["order_to_entry_range_s"], "{:,.0f}"), _m(v["order_before_entry_s"], "{:,.0f}"))
             out.append(t)
             out.append("in range after entry: − before the entry (a patrol already in weapon range as the "
