@@ -149,6 +149,21 @@ def test_compare_with_set_is_the_comparison_of_the_scenario_so_written(tmp_path)
     assert "carries nothing" in t.stderr
 
 
+def test_compare_refuses_an_architecture_set_and_says_nothing_of_the_files_own(tmp_path):
+    """`compare --set architecture=...` would be overridden by every column: refused, naming
+    --set.  The note that the file's own architecture leaves its links unused is not printed:
+    compare runs it under others."""
+    r = cli("compare", "nato-russia-2011", "--set", "architecture=coordinated", "--runs", "1")
+    assert r.returncode == 2 and r.stderr.startswith("error: --set: compare runs the scenario"), r.stderr
+    raw = yaml.safe_load((resources.files("shieldlab.scenario") / "presets" / "nato-russia-2011.yaml").read_text())
+    raw["architecture"] = "independent"
+    p = tmp_path / "independent.yaml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert "uses no links" in cli("validate", str(p)).stdout + cli("validate", str(p)).stderr
+    r = cli("compare", str(p), "--runs", "1", "--architectures", "independent,coordinated")
+    assert r.returncode == 0 and "uses no links" not in r.stderr, r.stderr
+
+
 def test_a_missing_section_is_made_at_any_depth(tmp_path):
     """`shelling.missions[0].dispersion.range_sigma_m` on a mission without `dispersion:`
     was refused ("the scenario has no ..."), though the docs said a missing section is made;

@@ -255,6 +255,21 @@ def test_a_scheduler_without_workers_is_one_error_naming_it(monkeypatch):
     assert e.value.field == "--scheduler" and cluster.scheduler_address in str(e.value)
 
 
+def test_a_sweep_on_a_scheduler_without_workers_writes_nothing(monkeypatch, tmp_path):
+    """The sweep's folder was made (its manifest alone) before the cluster was found to have no
+    worker; the error said to run the command again, which was then refused for that folder."""
+    from distributed import LocalCluster
+    from test_cli import cli
+
+    monkeypatch.setattr(distribute, "SCATTER_TIMEOUT_S", 1)
+    out = tmp_path / "sw"
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
+        r = cli("sweep", "patriot-turkey-2013", "--set", "doctrine.salvo=1,2", "--runs", "2", "--out", str(out),
+                "--scheduler", cluster.scheduler_address, "-q")
+    assert r.returncode == 2 and "error: --scheduler: the scheduler at" in r.stderr and "has no workers" in r.stderr
+    assert not out.exists()
+
+
 def test_local_workers_serve_no_page_on_the_network_nor_at_a_fixed_port():
     """dashboard_address=None still served the scheduler's pages on every interface at 8787: a
     second run at once warned the port was taken.  Two local clusters at once: no warning, each

@@ -1518,12 +1518,16 @@ def compare(
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
     parsed = _one_value_settings(settings)
+    if any(st.path == ("architecture",) for st in parsed):
+        raise InputError("compare runs the scenario under each architecture of --architectures: name them there, "
+                         "not with --set", field="--set")
     world = _load_world(scenario, parsed)
     from shieldlab.engine.chain import require_threats
 
     require_threats(world)  # before any note: a refusal is the one line printed
     if not (quiet or as_json):
-        for note in _scenario_notes(world):  # what validate notes; the comparison goes on
+        # what validate notes (the comparison goes on), but for what the file's own architecture does
+        for note in _scenario_notes(world, own_architecture=False):
             _err().print(note, markup=False, highlight=False)
     if architectures is None:
         from shieldlab.c2.network import ARCHITECTURES
@@ -3002,10 +3006,13 @@ def _management_text(tr: dict) -> str:
             "delete_sigma_km, gate_probability)")
 
 
-def _scenario_notes(world) -> list[str]:
+def _scenario_notes(world, own_architecture: bool = True) -> list[str]:
     """The notes on a scenario that validates but may not do what a user meant (``validate``
-    prints them; ``run`` too, on stderr, before it runs)."""
-    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world), _tracking_note(world),
+    prints them; ``run`` too, on stderr, before it runs).  ``own_architecture`` False: the
+    scenario runs under other architectures than its own (``compare``), and the notes on what
+    its own does with its links and sectors are left out."""
+    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world, own_architecture),
+                        _tracking_note(world),
                         _min_speed_note(world), _discrimination_note(world), *_ground_height_notes(world)) if n]
 
 
@@ -3183,7 +3190,7 @@ def _battery_notes(world) -> list[str]:
     return notes
 
 
-def _c2_notes(world) -> list[str]:
+def _c2_notes(world, own_architecture: bool = True) -> list[str]:
     """Notes on C2 settings that validate but may not be what a user meant: a sector that holds
     none of its node's batteries (moved away by mistake, or drawn as [lon, lat]), or, for a node
     without batteries, no defended asset; an
@@ -3206,8 +3213,8 @@ def _c2_notes(world) -> list[str]:
         if pts and not shapely.contains_xy(nd.sector, *np.array(pts).T).any():
             arch = world.architecture
             notes.append(f"note: node {nd.name}'s sector holds {what} "
-                         f"(nodes[].sector, lat, lon in degrees)" + ("" if arch == "sectoral" else
-                                                                     f": it is not enforced under {arch}"))
+                         f"(nodes[].sector, lat, lon in degrees)" + ("" if arch == "sectoral" or not own_architecture
+                                                                     else f": it is not enforced under {arch}"))
     systems = {s.system for s in world.sensors}
     for i, sat in enumerate(world.early_warning):
         if sat.system not in systems:
@@ -3222,7 +3229,7 @@ def _c2_notes(world) -> list[str]:
             if not lk.tracks and not world.satellites_cueing(lk.source):
                 notes.append(f"note: link {lk.name} carries launch reports only (tracks: false) and node "
                              f"{lk.source} has no early-warning satellite: it carries nothing")
-    elif world.links:  # independent nodes share nothing; integrated, one picture needs no links
+    elif world.links and own_architecture:  # independent nodes share nothing; integrated, one picture needs no links
         notes.append(f"note: architecture {world.architecture} uses no links, so "
                      f"{', '.join(lk.name for lk in world.links)} carr{'ies' if len(world.links) == 1 else 'y'} "
                      "nothing: only coordinated and sectoral nodes send each other tracks, engagement status "

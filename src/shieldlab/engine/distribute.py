@@ -226,6 +226,16 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
             client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         except (OSError, TimeoutError, ValueError) as e:
             raise InputError(f"cannot reach the scheduler at {scheduler}: {e}", field="--scheduler") from None
+        # a cluster with no worker, said before anything is written (a sweep's folder was left
+        # holding its manifest alone, and the same command again was refused for it)
+        try:
+            client.wait_for_workers(1, timeout=SCATTER_TIMEOUT_S)
+        except TimeoutError:
+            client.close()
+            address = getattr(getattr(client, "scheduler", None), "address", scheduler)
+            raise InputError(f"the scheduler at {address} has no workers (none joined in {SCATTER_TIMEOUT_S} s): "
+                             f"start some (`dask worker {address}`) and run the command again",
+                             field="--scheduler") from None
         try:
             yield client
         except ClusterLost as e:
