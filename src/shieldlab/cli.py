@@ -1689,6 +1689,7 @@ def sweep(
     _compile_note("simulate", quiet or as_json)
     if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         workers = _local_workers(workers, None, quiet)
+    resuming = resume and (Path(out_dir) / MANIFEST).is_file()  # (the time taken is then this part's)
     t0 = time.perf_counter()
     with _progress(n_points * runs, enabled=not (quiet or as_json)) as progress:
         with client_for(workers, scheduler) as client:
@@ -1758,7 +1759,8 @@ def sweep(
         _print_line(common_draws_note([s.field for s in parsed]))
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range; where every run or raid came out alike, the "
-                f"exact bound of a bounded mean)  ·  took {elapsed:.1f} s  ·  wrote {out_dir} "
+                f"exact bound of a bounded mean)  ·  took {elapsed:.1f} s"
+                f"{' (resumed: the chunks done before were kept)' if resuming else ''}  ·  wrote {out_dir} "
                 f"(charts: "
                 f"{out_dir}/report.html) "
                 f"(per threat: shieldlab query {out_dir} \"select point, threat, p_intercept, p_intercept_lo, "

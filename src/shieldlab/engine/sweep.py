@@ -157,7 +157,9 @@ def parse_setting(text: str) -> Setting:
     seen: set[str] = set()
     for x in values:
         if repr(x) in seen:
-            raise InputError(f"{name}: the value {x!r} is given twice", field="--set")
+            # (as the scenario file writes it: null, true, not Python's None, True)
+            shown = yaml.safe_dump(x, default_flow_style=True).strip().removesuffix("...").strip()
+            raise InputError(f"{name}: the value {shown} is given twice", field="--set")
         seen.add(repr(x))
     return Setting(text, tuple(path), tuple(values))
 
