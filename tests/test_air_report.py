@@ -310,3 +310,47 @@ def test_a_closer_map_shows_where_the_radars_reported_the_fliers(monkeypatch):
     res = simulate_air(world, runs=1, seed=1)
     rows = air_report.run_rows(res.outcomes, 0)
     assert air_report.where_reported_frame(world, res, rows, air_report.overview_frame(world, res)) is None
+
+
+def test_a_route_across_the_antimeridian_is_drawn_as_one_line(monkeypatch, tmp_path):
+    """A flight from Anadyr (177.5 E) to St Lawrence Island (170 W): the overview spanned the
+    whole world, -180 to 180, a strip labelled with Norway's and Siberia's towns, and the map of
+    the reports drew a line round the globe.  The frame is now a few degrees about the route,
+    past 180 on its east side, and every line drawn is continuous (no step near 360 degrees)."""
+    path = tmp_path / "bering.yaml"
+    path.write_text("""name: bering
+epoch: 2023-06-01T10:00:00Z
+sites:
+  gambell-radar: {lat: 63.78, lon: -171.74, alt_m: 100}
+  cap: {lat: 64.5, lon: -166.0, alt_m: 7500}
+sensors:
+  - {name: gambell, type: air-surveillance-ground, site: gambell-radar, system: usa}
+flights:
+  - name: bear-escort
+    type: su-30sm
+    side: Russia
+    route:
+      - {lat: 64.73, lon: 177.50, alt_m: 8000}
+      - {lat: 64.0, lon: -174.0}
+      - {lat: 63.3, lon: -170.0}
+      - {lat: 62.0, lon: -172.0}
+air_policing:
+  country: United States of America
+  side: usa
+  patrols:
+    - {name: f16-cap, type: f-16c, site: cap}
+""")
+    world = shieldlab.load_world(str(path))
+    res = simulate_air(world, runs=1, seed=1)
+    lon0, lon1, lat0, lat1 = air_report.overview_frame(world, res)
+    assert 175.0 < lon0 < 177.5 and 190.0 < lon1 < 192.0 and lon1 - lon0 < 20.0
+    lines = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        lines.extend(ln.get_xdata() for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 1)
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    air_report.build(world, res, 0)
+    assert lines and all(np.abs(np.diff(np.asarray(x, float))).max(initial=0.0) < 30.0 for x in lines)

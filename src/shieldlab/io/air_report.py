@@ -50,6 +50,24 @@ def _extent(lats, lons, pad: float):
     return lon0, lon1, max(lat0, -85.0), min(lat1, 85.0)
 
 
+def lon_reference(lons_deg) -> float:
+    """The longitude [deg] a map of points ``lons_deg`` is drawn about: their circular mean,
+    moved by 360 where the points about it would run west of -180 (the maps draw a box across
+    the antimeridian with its east side past 180, not its west side past -180)."""
+    lo = np.radians(np.asarray(lons_deg, float).ravel())
+    lo = lo[np.isfinite(lo)]
+    if lo.size == 0:
+        return 0.0
+    ref = math.degrees(math.atan2(float(np.sin(lo).mean()), float(np.cos(lo).mean())))
+    return ref + 360.0 if float(np.min(unwrap_lon(np.degrees(lo), ref))) < -180.0 else ref
+
+
+def unwrap_lon(lon_deg, ref: float):
+    """Longitudes [deg] within 180 of ``ref``: a route across the antimeridian drawn as one
+    line (from 177.5 to -170 it ran the whole way round the map, the other way)."""
+    return ref + np.mod(np.asarray(lon_deg, float) - ref + 180.0, 360.0) - 180.0
+
+
 def _figsize(lon0, lon1, lat0, lat1, width: float = 9.5):
     return (width, float(np.clip(width * map_aspect(lon0, lon1, lat0, lat1), 3.5, 9.0)) + 0.8)
 
@@ -79,15 +97,16 @@ def where_reported_frame(world, res, rows: dict, overview) -> tuple[float, float
     pts = report_points(world, res, rows)
     if not pts:
         return None
+    ref = scene_lon_reference(res)
     la, lo, _ = earth.ecef_to_geodetic(np.concatenate(list(pts.values())))
-    lats, lons = [np.degrees(la)], [np.degrees(lo)]
+    lats, lons = [np.degrees(la)], [unwrap_lon(np.degrees(lo), ref)]
     for s in world.sensors:
         if s.radar.name in pts:
             lats.append([math.degrees(s.radar.lat)])
-            lons.append([math.degrees(s.radar.lon)])
+            lons.append([float(unwrap_lon(math.degrees(s.radar.lon), ref))])
     lon0, lon1, lat0, lat1 = _extent(np.concatenate(lats), np.concatenate(lons), 0.3)
     for f in world.flights:  # the targets the reported routes run to, where they lie near
-        lat_e, lon_e = math.degrees(f.route_lat[-1]), math.degrees(f.route_lon[-1])
+        lat_e, lon_e = math.degrees(f.route_lat[-1]), float(unwrap_lon(math.degrees(f.route_lon[-1]), ref))
         if lon0 - 1.0 <= lon_e <= lon1 + 1.0 and lat0 - 1.0 <= lat_e <= lat1 + 1.0:
             lon0, lon1 = min(lon0, lon_e - 0.3), max(lon1, lon_e + 0.3)
             lat0, lat1 = min(lat0, lat_e - 0.3), max(lat1, lat_e + 0.3)
@@ -97,21 +116,29 @@ def where_reported_frame(world, res, rows: dict, overview) -> tuple[float, float
     return lon0, lon1, lat0, lat1
 
 
+def scene_lon_reference(res) -> float:
+    """:func:`lon_reference` of the scene run's fliers' paths: every map of the air picture is
+    drawn about it."""
+    return lon_reference(np.concatenate([np.degrees(er.paths.lon[er.paths.active]) for er in res.scene] or
+                                        [np.zeros(0)]))
+
+
 def overview_frame(world, res) -> tuple[float, float, float, float]:
     """(lon0, lon1, lat0, lat1) [deg] of the run's overview map: the flights and the radars that
     reported one of them in this run, a degree round them.  A radar that saw none
     (kalibr-caspian-2015's Armavir) drew the frame out to it and left the raid in a corner; it
     is still drawn where it falls on the map."""
+    ref = scene_lon_reference(res)
     lats, lons = [], []
     for er in res.scene:
         a = er.paths.active
         lats.append(np.degrees(er.paths.lat[a]))
-        lons.append(np.degrees(er.paths.lon[a]))
+        lons.append(unwrap_lon(np.degrees(er.paths.lon[a]), ref))
     reporters = {d.sensor for er in res.scene for d in er.detections if d.detected.any()}
     for s in world.sensors:
         if s.radar.name in reporters:
             lats.append([math.degrees(s.radar.lat)])
-            lons.append([math.degrees(s.radar.lon)])
+            lons.append([float(unwrap_lon(math.degrees(s.radar.lon), ref))])
     return _extent(np.concatenate(lats), np.concatenate(lons), 1.0)
 
 
@@ -127,6 +154,11 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
 
     lon0, lon1, lat0, lat1 = overview_frame(world, res) if frame is None else frame
     close = frame is not None
+    ref = scene_lon_reference(res)
+
+    def ul(lon_deg):  # every longitude drawn, about the scene's reference (across the antimeridian)
+        return unwrap_lon(lon_deg, ref)
+
     # the map and, right of it, the legend: the page is as wide as both (a 12-inch page held a
     # 9-inch map and a 3.5-inch legend, so the legend ran off the page and the latitude axis
     # was cut)
@@ -144,7 +176,7 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
         for m, name in enumerate(er.names):
             what = fate(rows[name])
             a = p.active[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
-            lo, la = np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a])
+            lo, la = ul(np.degrees(p.lon[m, a])), np.degrees(p.lat[m, a])
             # the fate over the report dots, see-through (drawn under them, the lines were buried)
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=0.9 if close else 1.6,
                                           alpha=0.6 if close else 0.75, zorder=3 if close else 5)[0])
@@ -162,7 +194,7 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
         if s.radar.name in reported:
             la, lo, _ = earth.ecef_to_geodetic(reported[s.radar.name])
             seen.setdefault(f"reported by {s.radar.name}",
-                            ax.plot(np.degrees(lo), np.degrees(la), ".", ms=4.0 if close else 3.5,
+                            ax.plot(ul(np.degrees(lo)), np.degrees(la), ".", ms=4.0 if close else 3.5,
                                     alpha=0.8 if close else 0.6, color=palette[j % len(palette)],
                                     zorder=6 if close else 4)[0])
     rcs = min(f.spec.rcs_m2 for f in world.flights)
@@ -175,18 +207,19 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
     blind = []  # radars that see no flier at the lowest height anywhere (under their elevation floor)
     for s in world.sensors:
         rd = s.radar
-        if not (lon0 <= math.degrees(rd.lon) <= lon1 and lat0 <= math.degrees(rd.lat) <= lat1):
+        rd_lon = float(ul(math.degrees(rd.lon)))
+        if not (lon0 <= rd_lon <= lon1 and lat0 <= math.degrees(rd.lat) <= lat1):
             off_map.append(rd.name)
             continue
         la, lo = _reach_outline(rd, float(rd.spec.detection_range_km(rcs)), low_m)
         if la.size:
             seen.setdefault("radar: where it sees the smallest flier at the lowest height (Pd 0.5)",
-                            ax.plot(np.degrees(lo), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
+                            ax.plot(ul(np.degrees(lo)), np.degrees(la), color="#9b59b6", lw=0.8, ls="--")[0])
         else:
             blind.append(rd.name)
-        seen.setdefault("radar", ax.plot(math.degrees(rd.lon), math.degrees(rd.lat), "s", color="#9b59b6", ms=6,
+        seen.setdefault("radar", ax.plot(rd_lon, math.degrees(rd.lat), "s", color="#9b59b6", ms=6,
                                          ls="none")[0])
-        named.append((rd.name, math.degrees(rd.lon), math.degrees(rd.lat), "#6c3483"))
+        named.append((rd.name, rd_lon, math.degrees(rd.lat), "#6c3483"))
     # where the fliers come from and go to, where the scenario names the places (a route's first
     # and last waypoints: a cruise missile's launch and target, an aircraft's base and turn-back):
     # kalibr-caspian-2015's ships and its eleven targets had no mark
@@ -204,7 +237,7 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
                 wp = wp if isinstance(wp, str) else entry.name
                 starters.setdefault(wp, set()).add(entry.name)
             if isinstance(wp, str):
-                ends.setdefault(wp, (math.degrees(lon_), math.degrees(lat_), end))
+                ends.setdefault(wp, (float(ul(math.degrees(lon_))), math.degrees(lat_), end))
     for wp, (lo_, la_, end) in ends.items():
         who = starters.get(wp, set()) - {wp}
         label = f"{wp} ({next(iter(who))})" if end == "route start" and len(who) == 1 else wp
@@ -217,8 +250,8 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
     if pol is not None:
         for b in list(pol.patrols) + list(pol.bases):
             seen.setdefault("fighters (patrol, alert base)",
-                            ax.plot(b.site.lon_deg, b.site.lat_deg, "D", color="#3498db", ms=6)[0])
-            named.append((b.name, b.site.lon_deg, b.site.lat_deg, "#1f618d"))
+                            ax.plot(float(ul(b.site.lon_deg)), b.site.lat_deg, "D", color="#3498db", ms=6)[0])
+            named.append((b.name, float(ul(b.site.lon_deg)), b.site.lat_deg, "#1f618d"))
     if pol is not None:
         from shieldlab.engine.air import air_territory
 
@@ -226,7 +259,7 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
         if terr is not None:
             # over the base map's country borders (zorder 3): under them the land border read
             # brown, and the key's red line matched only the sea edge
-            lines = [ax.plot(*g.exterior.xy, color="#c0392b", lw=1.0, zorder=3.2)[0]
+            lines = [ax.plot(ul(g.exterior.xy[0]), g.exterior.xy[1], color="#c0392b", lw=1.0, zorder=3.2)[0]
                      for g in getattr(terr.lonlat, "geoms", [terr.lonlat])]
             # the legend's key: a part of the airspace on the map (the first may lie off it)
             shown = in_frame(ax, lines, [""] * len(lines))[0]
@@ -310,15 +343,20 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     t_in = float(row["entry_s"])
     t_out = float(row["exit_s"]) if np.isfinite(row["exit_s"]) else float(row["end_s"])
     near = (p.t >= t_in - 20.0) & (p.t <= t_out + 20.0)
-    lats, lons = np.degrees(p.lat[m, near]), np.degrees(p.lon[m, near])
+    ref = lon_reference(np.degrees(p.lon[m, near]))
+
+    def ul(lon_deg):  # about the crossing (one across the antimeridian drawn as one)
+        return unwrap_lon(lon_deg, ref)
+
+    lats, lons = np.degrees(p.lat[m, near]), ul(np.degrees(p.lon[m, near]))
     rp = er.policing[m]
     hit = None  # the flier's place at the hit: shot down, it belongs in the picture
     if rp is not None and rp.shots and rp.pf is not None:  # the shot belongs in the picture: where it left
         la, lo, _ = earth.ecef_to_geodetic(np.asarray(rp.shooter_at(rp.shots[-1].time), float)[None])
-        lats, lons = np.append(lats, np.degrees(la)), np.append(lons, np.degrees(lo))
+        lats, lons = np.append(lats, np.degrees(la)), np.append(lons, ul(np.degrees(lo)))
         if rp.shots[-1].killed:
             kk = min(int(np.searchsorted(p.t, rp.shots[-1].hit_time)), p.t.size - 1)
-            hit = math.degrees(p.lon[m, kk]), math.degrees(p.lat[m, kk])
+            hit = float(ul(math.degrees(p.lon[m, kk]))), math.degrees(p.lat[m, kk])
             lats, lons = np.append(lats, hit[1]), np.append(lons, hit[0])
     lon0, lon1, lat0, lat1 = crossing_frame(lats, lons)
     fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
@@ -326,6 +364,7 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     lines = []
     for g in getattr(terr.lonlat, "geoms", [terr.lonlat]):
         x, y = g.exterior.xy
+        x = ul(x)
         ax.fill(x, y, color="#c0392b", alpha=0.08, lw=0)
         lines.append(ax.plot(x, y, color="#c0392b", lw=1.6, zorder=3.2)[0])
     ax.set_xlim(lon0, lon1)
@@ -335,24 +374,25 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
         f"{terr.name} airspace, shaded (Natural Earth 1:50m)")
     a = p.active[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight
     what = fate(row)
-    ax.plot(np.degrees(p.lon[m, a]), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
+    ax.plot(ul(np.degrees(p.lon[m, a])), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
             label=f"{er.names[m]}: true path ({what})")
     firm = tr.firm[m] & (p.t <= float(row["end_s"]))  # after a kill the track coasts on, on nothing
     if firm.any():
         la, lo, _ = earth.ecef_to_geodetic(tr.x[m, firm, :3])
-        ax.plot(np.degrees(lo), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
+        ax.plot(ul(np.degrees(lo)), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
     if rp is not None and rp.shots and rp.pf is not None:
         s = rp.shots[-1]
         ts = np.linspace(rp.t_v, s.time, 50)
         fp = np.array([rp.shooter_at(t) for t in ts])
         la, lo, _ = earth.ecef_to_geodetic(fp)
-        ax.plot(np.degrees(lo), np.degrees(la), color=_colour("fighter"), lw=1.4, label=f"{s.fighter} course")
-        ax.plot(np.degrees(lo[-1]), np.degrees(la[-1]), ">", color=_colour("fighter"), ms=8,
+        lo = ul(np.degrees(lo))
+        ax.plot(lo, np.degrees(la), color=_colour("fighter"), lw=1.4, label=f"{s.fighter} course")
+        ax.plot(lo[-1], np.degrees(la[-1]), ">", color=_colour("fighter"), ms=8,
                 label=f"weapon released {_utc(epoch, s.time)[11:]}")
         if hit is not None:
             # release to hit: where the weapon flew (drawn straight; the claim of a kill inside the
             # other country rests on it)
-            ax.plot([np.degrees(lo[-1]), hit[0]], [np.degrees(la[-1]), hit[1]], color=_colour("fighter"), lw=1.0,
+            ax.plot([lo[-1], hit[0]], [np.degrees(la[-1]), hit[1]], color=_colour("fighter"), lw=1.0,
                     ls=":", label=f"weapon, release to hit ({s.hit_time - s.time:,.0f} s)")
             ax.plot(*hit, "*", color="#1d2128", ms=12, label=f"hit {_utc(epoch, s.hit_time)[11:]}")
     ax.set_xlim(lon0, lon1)
