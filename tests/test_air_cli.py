@@ -134,6 +134,8 @@ MIG = ("{id: mig, name: MiG, origin: x, kind: aircraft, cruise_speed_kmh: 900, m
 
 @pytest.mark.parametrize("edit, field, words", [
     (("type: su-24m", "type: tu-95"), "flights[0].type", "unknown aircraft 'tu-95'"),
+    (("type: su-24m", "type: iskander-m"), "flights[0].type",
+     "unknown aircraft 'iskander-m' (iskander-m is a missile of the catalogue, not an aircraft)"),
     (("lat: 35.60, lon: 36.40", "lat: 95, lon: 36.40"), "flights[0].route[0].lat", "less than or equal to 90"),
     (("{lat: 35.95, lon: 36.15}", "{lat: 35.95, lon: 36.15, speed_kmh: -5}"), "flights[0].route[1].speed_kmh",
      "greater than 0"),

@@ -231,6 +231,8 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
 
 @pytest.mark.parametrize("args, words", [
     (["flyout", "no-such-missile", "--from", "38,46", "--to", "41,29"], "unknown missile 'no-such-missile'"),
+    (["flyout", "su-24m", "--from", "38,46", "--to", "41,29"],
+     "unknown missile 'su-24m' (su-24m is an aircraft of the catalogue, not a missile)"),
     (["flyout", "ghadr-1", "--from", "95,46", "--to", "41,29"], "--from"),
     (["flyout", "scud-b", "--from", "38,46", "--to", "41,29"], "maximum range"),
     (["flyout", "scud-b", "--from", "38,46", "--to", "38,46"], "less than 1 km"),
@@ -315,7 +317,8 @@ def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, cap
     scn.write_text(preset_text("epaa-phase-1")
                    + "tracking: {association: gnn, delete_sigma_km: 7.5, confirm_looks: 6, min_speed_ms: 250}\n")
     want = ("track management: confirmed on 3 reports in 6 looks once the velocity is known to 300 m/s; a one-point "
-            "track's second report at least 250 m/s away; deleted when its silent looks had less than 0.001 chance "
+            "track's second report at least 250 m/s away, and a track confirmed only at 250 m/s or faster; deleted "
+            "when its silent looks had less than 0.001 chance "
             "were the object there or, confirmed, its position RMS radius passes 7.5 km; gate 0.9999")
     for args in (["tracks", str(scn), "--runs", "2"], ["validate", str(scn)], ["run", str(scn), "--runs", "2"]):
         assert main(args) == 0

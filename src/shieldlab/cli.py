@@ -2998,7 +2998,8 @@ def _management_text(tr: dict) -> str:
     reports = "report" if tr["init_hits"] == 1 else "reports"
     looks = "look" if tr["confirm_looks"] == 1 else "looks"
     slow = tr.get("min_speed_ms")  # (None: a summary written before the setting)
-    speed = ("" if slow is None else f"; a one-point track's second report at least {slow:g} m/s away" if slow > 0
+    speed = ("" if slow is None else f"; a one-point track's second report at least {slow:g} m/s away, and a track "
+             f"confirmed only at {slow:g} m/s or faster" if slow > 0
              else "; a one-point track's second report at any distance (no minimum speed)")
     return (f"track management: confirmed on {tr['init_hits']} {reports} in {tr['confirm_looks']} {looks} once the "
             f"velocity is known to {tr['confirm_sigma_v_ms']:g} m/s{speed}; deleted when its silent looks had less "

@@ -195,7 +195,27 @@ def _get(model: type[M], ident: str) -> M:
     except (KeyError, TypeError):
         noun = _SECTIONS[model][1]
         # (named by what is looked up: the Python API's argument, a command names its own)
-        raise CatalogError(f"unknown {noun} {ident!r} (known: {', '.join(table)})", field=noun) from None
+        raise CatalogError(f"unknown {noun} {ident!r}{elsewhere(ident, noun)} (known: {', '.join(table)})",
+                           field=noun) from None
+
+
+def elsewhere(ident, noun: str) -> str:
+    """`` (ID is a missile of the catalogue, not an aircraft)`` where ``ident``, unknown as a
+    ``noun``, is an entry of another section of the built-in catalogue (a ballistic missile
+    given as a flier's type); "" otherwise."""
+    def a(word: str) -> str:
+        return ("an " if word[:1] in "aeiou" else "a ") + word
+
+    other = [n for m, (_, n) in _SECTIONS.items() if n != noun and isinstance(ident, str) and ident in _ids(m)]
+    return f" ({ident} is {a(other[0])} of the catalogue, not {a(noun)})" if other else ""
+
+
+def _ids(model: type[BaseModel]) -> set[str]:
+    """The ids of a catalogue section (none where its file does not load on its own)."""
+    try:
+        return set(_load(model))
+    except (CatalogError, KeyError, TypeError):
+        return set()
 
 
 def get_missile(id: str) -> Missile:  # noqa: A002 - the public name the brief fixes

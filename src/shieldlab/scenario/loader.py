@@ -256,7 +256,9 @@ def unknown_names(data: dict) -> list[tuple[str, str]]:
 
 def unknown_message(kind: str, name: str, known) -> str:
     """The message for a name the catalogue does not hold, with the names it does."""
-    return f"unknown {kind} {name!r} (known: {', '.join(sorted(known))})"
+    from shieldlab.catalog import elsewhere
+
+    return f"unknown {kind} {name!r}{elsewhere(name, kind)} (known: {', '.join(sorted(known))})"
 
 
 #: Deepest nesting of lists and mappings a scenario file may have (a scenario needs six or so);
