@@ -42,15 +42,17 @@ DESCRIPTIONS = {
     "object": "the object behind most of its reports (a threat, 'booster of THREAT' or 'false alarm'; "
               "on a tie, the first in that order: a false alarm, the threats, their boosters)",
     "started_s": "first update [s after the epoch]",
-    "confirmed_s": "confirmation [s after the epoch]; null: never confirmed",
+    "confirmed_s": "confirmation [s after the epoch] (the files hold confirmed tracks only)",
     "last_report_s": "last update with a report [s after the epoch]",
     "ended_s": "last update the track held its slot [s after the epoch]",
     "reports": "reports it took",
     "purity": "share of its reports its object made (0 to 1)",
     "sensors": "the radars whose reports it took, comma-separated",
-    "judged_warhead": "whether the radars' discrimination calls judged it a warhead when it ended",
+    "judged_warhead": "whether the radars' discrimination calls judged it a warhead when it ended (the call may "
+                      "change over its life; fire control reads it at each decision)",
     "position_rmse_m": "position RMSE against its object over its confirmed updates with a report [m]",
-    "mean_nees": "mean NEES (6 degrees of freedom, unitless; 6 for an honest covariance) over the same updates",
+    "mean_nees": "mean NEES (6 degrees of freedom, unitless; 6 for an honest covariance) over the same updates "
+                 "while it was judged a warhead (where the covariance is kept)",
 }
 
 #: Each column's NumPy type, for a table of no rows (an empty file keeps the columns' types).
