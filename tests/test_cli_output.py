@@ -1212,9 +1212,13 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     out = capsys.readouterr().out
     assert "one run: means without intervals" in out and "in parentheses" not in out
     assert cli.main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
     assert "in parentheses: 95 % intervals over 2 runs — P(no leaker): Wilson score; means: Student t (cut to " \
-           "the possible range; leakers and hits alike in every run: the exact bound of a capped count)" in \
-        " ".join(capsys.readouterr().out.split())
+           "the possible range; a count alike in every run (leakers, hits, interceptors: at most the threats, " \
+           "every battery's rounds): the exact bound of a capped count)" in out
+    # the interceptors fired alike in both runs: the exact bound, not a point (8.00 (8.00-8.00))
+    fired = re.search(r"interceptors fired [│ ]*([0-9.]+) \(([0-9.]+)–([0-9.]+)\)", out)
+    assert fired and float(fired[2]) < float(fired[1]) < float(fired[3]), out
     assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
 

@@ -505,6 +505,9 @@ def _method(summary: dict, key: str, default: str) -> str:
 #: leakers and hits alike in every run get the bounded mean's exact interval, not the t's point.
 _CUT = "cut to the possible range"
 _CAPPED = "leakers and hits alike in every run: the exact bound of a capped count"
+#: compare's: its interceptor counts are capped by every battery's rounds, and bounded so too.
+_CAPPED_COMPARE = ("a count alike in every run (leakers, hits, interceptors: at most the threats, every "
+                   "battery's rounds): the exact bound of a capped count")
 
 
 def _interval_name(summary: dict) -> str:
@@ -1575,14 +1578,14 @@ def compare(
     def ci(v, digits=2):
         return f"{v[0]:.{digits}f} {_interval_text(v[1], v[2], digits)}" if np.isfinite(v[1]) else f"{v[0]:.{digits}f}"
 
-    def signed(v, alike=False):  # a paired difference: its sign always shown
+    def signed(v, alike=False):  # a paired difference: its sign always shown, a minus as the sweep's (−)
         if not np.isfinite(v[0]):
             return "—"
         if not np.isfinite(v[1]):  # one run
-            return f"{v[0]:+.2f}"
+            return f"{v[0]:+.2f}".replace("-", "−")
         if alike:  # every raid the same: said, the exact bound beside it (it alone read as no evidence)
             return f"0 in every raid (bound ±{v[2]:.2f})"
-        return f"{v[0]:+.2f} {_interval_text(v[1], v[2], 2, signed=True)}"
+        return f"{v[0]:+.2f} {_interval_text(v[1], v[2], 2, signed=True)}".replace("-", "−")
 
     # a file's name where the scenario inside it is named otherwise (a copy of a preset, say)
     where = Path(scenario).name if scenario.endswith((".yaml", ".yml")) else None
@@ -1622,7 +1625,7 @@ def compare(
                                       for r in results])
     _print_table(t)
     _print_line((f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — P(no leaker): Wilson score; "
-                 f"means: Student t ({_CUT}; {_CAPPED})" if runs > 1 else
+                 f"means: Student t ({_CUT}; {_CAPPED_COMPARE})" if runs > 1 else
                  "one run: means without intervals; P(no leaker): Wilson score")
                 + f"  ·  took {elapsed:.1f} s")
     if len(results) > 1:
