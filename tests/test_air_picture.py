@@ -665,3 +665,26 @@ def test_a_misspelt_country_is_offered_the_one_it_begins_like():
     assert close_countries("Estland")[0] == "Estonia"
     assert close_countries("syria")[0] == "Syria" and close_countries("Grmany")[0] == "Germany"
     assert set(close_countries("Irak")[:2]) == {"Iran", "Iraq"}
+
+
+def test_an_international_pursuit_keeps_out_of_other_countries_only():
+    """Estonia's Baltic air policing: under ``own-airspace`` a fighter keeps to Estonia's land
+    and territorial sea; under ``international`` it may also fly over the high seas (where
+    most intercepts of unannounced fliers happen), never over Finland, Russia or their
+    territorial seas; under ``across``, anywhere."""
+    from types import SimpleNamespace
+
+    from shieldlab.airspace import borders
+    from shieldlab.engine.air import pursuit_area
+
+    terr = borders.territory("Estonia", around_deg=(59.0, 24.0), radius_km=400.0)
+    pts = {"Tallinn": (59.44, 24.75), "high seas west of Saaremaa": (58.0, 20.8), "Helsinki": (60.17, 24.94),
+           "Finland's territorial sea off Helsinki": (60.1, 25.0), "Russia, east of Narva": (59.45, 28.6)}
+    xyz = np.array([earth.geodetic_to_ecef(np.radians(a), np.radians(b), 8000.0) for a, b in pts.values()])
+    own = pursuit_area(SimpleNamespace(pursuit="own-airspace"), terr)(xyz)
+    intl = pursuit_area(SimpleNamespace(pursuit="international"), terr)(xyz)
+    assert own.tolist() == [True, False, False, False, False]
+    assert intl.tolist() == [True, True, False, False, False]
+    assert pursuit_area(SimpleNamespace(pursuit="across"), terr) is None
+    foreign = borders.foreign_airspace("Estonia", around_deg=(59.0, 24.0), radius_km=400.0)
+    assert not borders.contains(foreign, np.array([59.44]), np.array([24.75]))[0]  # Estonia is not foreign

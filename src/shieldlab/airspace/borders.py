@@ -361,8 +361,24 @@ def _number_in(value, lo: float, hi: float, unit: str, words: str, field: str) -
     return x
 
 
+def foreign_airspace(country: str, *, waters_nmi: float = 12.0, around_deg: tuple[float, float],
+                     radius_km: float = 600.0) -> Territory:
+    """Every other country's airspace beside ``country`` within ``radius_km`` of ``around_deg``:
+    their land (Natural Earth 1:50m) and their territorial seas, ``waters_nmi`` from their
+    coasts over water only, as :func:`territory` draws ``country``'s own (the same
+    assumptions).  What is in neither is international airspace (the high seas, as far as the
+    disc reaches).  Cached as :func:`territory` is."""
+    from shieldlab.analysis import maps
+
+    maps.require_country(country, "country")
+    w = _number_in(waters_nmi, 0.0, 24.0, "nmi", "nautical miles", "waters_nmi")
+    rk = _number_in(radius_km, 10.0, 3000.0, "km", "kilometres", "radius_km")
+    return _territory(country, w, _centre(around_deg, "around_deg"), rk, others=True)
+
+
 @functools.lru_cache(maxsize=32)
-def _territory(country: str, waters_nmi: float, centre: tuple[float, float], radius_km: float) -> Territory:
+def _territory(country: str, waters_nmi: float, centre: tuple[float, float], radius_km: float,
+               others: bool = False) -> Territory:
     from shieldlab.analysis import maps
 
     lat0, lon0 = centre
@@ -378,7 +394,7 @@ def _territory(country: str, waters_nmi: float, centre: tuple[float, float], rad
         cap = math.sin(math.radians(a)) / math.cos(math.radians(lat0))
         dlon = min(180.0, (math.degrees(math.asin(cap)) if cap < 1.0 else 180.0) * 1.1 + 0.5)
     own: list[Any] = []
-    others: list[Any] = []
+    rest: list[Any] = []
     for shift in (-360.0, 0.0, 360.0):  # a disc across the antimeridian meets parts on both sides
         box = (lon0 - dlon + shift, lat_lo, lon0 + dlon + shift, lat_hi)
         for name, part, (x0, y0, x1, y1) in maps._country_parts():
@@ -391,7 +407,7 @@ def _territory(country: str, waters_nmi: float, centre: tuple[float, float], rad
                 # fell on each other; their union, invalid, was made valid by cutting out where
                 # they overlapped (western Russia dropped out of Estonia's neighbours, and its
                 # land by Narva became Estonia's territorial sea)
-                (own if name == country else others).append(affinity.translate(g, xoff=-shift))
+                (own if name == country else rest).append(affinity.translate(g, xoff=-shift))
     disc = Point(0.0, 0.0).buffer(r_m, quad_segs=_DISC_VERTICES // 4)
 
     def plane(parts):
@@ -400,16 +416,19 @@ def _territory(country: str, waters_nmi: float, centre: tuple[float, float], rad
         g = _valid(shapely.union_all(parts))
         return _valid(proj.geometry_to_plane(shapely.segmentize(g, _SEGMENTIZE_DEG))).intersection(disc)
 
+    if others:  # the other countries' airspace: their land, their seas off it (not over this country's)
+        own, rest = rest, own
     land = plane(own)
-    if land.is_empty:
+    if land.is_empty and not others:
         raise InputError(f"{country} has no land within {radius_km:g} km of {centre}", field="around_deg")
     shape = land
-    if waters_nmi > 0.0:
-        sea = land.buffer(waters_nmi * NMI_M, quad_segs=16).difference(plane(others))
+    if waters_nmi > 0.0 and not land.is_empty:
+        sea = land.buffer(waters_nmi * NMI_M, quad_segs=16).difference(plane(rest))
         shape = shapely.union(land, sea).intersection(disc)
     shape = _valid(shape)
-    return Territory(name=country, waters_nmi=waters_nmi, lat0_deg=lat0, lon0_deg=lon0, shape=shape,
-                     lonlat=proj.geometry_to_lonlat(shape), clip_radius_m=r_m)
+    return Territory(name=f"other countries than {country}" if others else country, waters_nmi=waters_nmi,
+                     lat0_deg=lat0, lon0_deg=lon0, shape=shape, lonlat=proj.geometry_to_lonlat(shape),
+                     clip_radius_m=r_m)
 
 
 def contains(terr: Territory, lat_deg, lon_deg) -> np.ndarray:

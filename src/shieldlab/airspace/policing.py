@@ -22,7 +22,9 @@ Model (docs/models.md, "Air policing"):
   no nearer than half its weapon's reach (:func:`_course`).  Under ``pursuit: own-airspace``
   (the default) a fighter inside the defended airspace does not leave it: a step that would
   take it across the border ends at the border (to ~10 m), and it holds there while the
-  track is beyond; its weapon's reach still runs across.
+  track is beyond; its weapon's reach still runs across.  Under ``international`` the same
+  holds at another country's border: the fighter flies in its own and in international
+  airspace (a Baltic patrol meeting a flier over the high seas), never in a third country's.
 * Rules of engagement ``inside``: fire at the first decision instant at or after the fighter
   is in range and the track within its weapon's reach of where the fighter is, with
   ``min_warnings`` warnings given, the track inside and fire authorised
@@ -178,8 +180,9 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     tracks_t : (T,) grid [s]; tx (T, 6) the track's ECEF state (nan: no firm track);
     inside : (T,) the track is inside the airspace; near : (T,) within warn distance of it
     (or inside).  ``pol``: the compiled policing; ``fighters_``: :func:`fighters`.
-    ``own``: where ``pol.pursuit`` keeps fighters in the airspace, a function of ECEF
-    points (M, 3) [m] saying which are inside it (None: fighters go anywhere).
+    ``own``: where ``pol.pursuit`` keeps fighters (own-airspace: the airspace; international:
+    anywhere but another country's), a function of ECEF points (M, 3) [m] saying which are
+    there (None: fighters go anywhere).
     """
     out = RowPolicing()
     t = tracks_t
@@ -251,8 +254,9 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     spec = next(f for f in fighters_ if f.name == out.vectored).spec
     R = reach_m(spec)
     assert out.pf is not None and out.vel is not None
+    kept = getattr(pol, "pursuit", "across") in ("own-airspace", "international")
     out.path_t, out.path_p = _course(tk, tx[k], out.t_v, out.pf, out.vel, out.tau, spec.cruise_speed_kmh / 3.6, R,
-                                     own if getattr(pol, "pursuit", "across") == "own-airspace" else None)
+                                     own if kept else None)
     # the track within weapon range of the fighter where it is at each decision instant: the
     # weapon's flight to meet the track (constant velocity, as the cell predicts it) no longer
     # than its reach; a fighter without a weapon closes to its visual-identification distance
@@ -270,9 +274,11 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     after = tk >= out.in_range
     if not (in_reach & after).any():
         out.in_range = out.reach[out.vectored] = np.inf
+        pursuit = getattr(pol, "pursuit", "across")
         out.no_shot = ("the fighter's course never brought the track within its weapon's range"
-                       + (" (pursuit own-airspace: it stops at the border)"
-                          if getattr(pol, "pursuit", "across") == "own-airspace" else ""))
+                       + (" (pursuit own-airspace: it stops at the border)" if pursuit == "own-airspace" else
+                          " (pursuit international: it stops at another country's border)"
+                          if pursuit == "international" else ""))
         return out
     if not in_reach[int(np.argmax(after))]:  # in reach only later than the collision course said
         out.in_range = out.reach[out.vectored] = float(tk[in_reach & after][0])

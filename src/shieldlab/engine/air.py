@@ -245,6 +245,27 @@ def _track_uncertainty(terr, tracks, row: int, rng: np.random.Generator, until: 
     return cr.time_inside_s, cr.max_depth_m, cr.distance_inside_m
 
 
+def pursuit_area(pol, terr: borders.Territory | None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Where ``pol.pursuit`` lets a vectored fighter fly, as a test of ECEF points (M, 3) [m]:
+    ``own-airspace``, the policed airspace ``terr``; ``international``, that or any point in
+    no other country's airspace (:func:`shieldlab.airspace.borders.foreign_airspace`, drawn
+    over the same disc with the same territorial sea); None (anywhere) for ``across``."""
+    pursuit = getattr(pol, "pursuit", "across")
+    if terr is None or pursuit not in ("own-airspace", "international"):
+        return None
+    foreign = None if pursuit == "own-airspace" else borders.foreign_airspace(
+        terr.name, waters_nmi=terr.waters_nmi, around_deg=(terr.lat0_deg, terr.lon0_deg),
+        radius_km=(terr.clip_radius_m or 6e5) / 1e3)
+
+    def area(p: np.ndarray) -> np.ndarray:
+        la, lo, _ = earth.ecef_to_geodetic(p)
+        la, lo = np.degrees(la), np.degrees(lo)
+        inside = borders.contains(terr, la, lo)
+        return inside if foreign is None else inside | ~borders.contains(foreign, la, lo)
+
+    return area
+
+
 def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
                  progress: Callable[[int], None] | None = None) -> AirResult:
     """The air picture of ``world`` over ``runs`` Monte Carlo runs (see the module's docstring).
@@ -252,11 +273,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
     pol = world.policing
     terr = air_territory(world)
     fighters_ = policing.fighters(pol) if pol is not None else []
-    own = None
-    if terr is not None:
-        def own(p: np.ndarray) -> np.ndarray:  # ECEF points (M, 3) inside the defended airspace
-            la, lo, _ = earth.ecef_to_geodetic(p)
-            return borders.contains(terr, np.degrees(la), np.degrees(lo))
+    own = pursuit_area(pol, terr)
     radars = [s.radar for s in world.sensors]
     init_hits = world.scenario.tracking.init_hits
     rows_out: dict[str, list] = {k: [] for k in _OUTCOME_COLUMNS}

@@ -165,7 +165,7 @@ class Policing:
     reaction: float  # s
     engage_from: float = 0.0  # s: fire authorised from
     max_shots: int = 2  # weapons fired at one flier (shoot-look-shoot)
-    pursuit: str = "own-airspace"  # own-airspace | across: may a vectored fighter leave the airspace
+    pursuit: str = "own-airspace"  # own-airspace | international | across: where a vectored fighter may fly
     bases: tuple[AirBase, ...] = ()
     patrols: tuple[Patrol, ...] = ()
 

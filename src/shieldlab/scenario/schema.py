@@ -381,11 +381,13 @@ class AirPolicingCfg(_Strict):
     max_shots: int = Field(2, ge=1, le=10,
                            description="weapons fired at one flier: after a miss (seen when the weapon's flight "
                                        "ends), the next goes as soon as the rules allow, up to this many [rounds]")
-    pursuit: Literal["own-airspace", "across"] = Field(
+    pursuit: Literal["own-airspace", "international", "across"] = Field(
         "own-airspace", description="where a vectored fighter may fly: own-airspace: it does not leave the "
                                     "defended airspace (a fighter inside stops at the border while the track "
-                                    "is beyond it, its weapon still reaching across); across: it follows the "
-                                    "track over the border")
+                                    "is beyond it, its weapon still reaching across); international: it flies "
+                                    "in its own and in international airspace, never into another country's "
+                                    "(land and territorial sea, as air_policing.waters_nmi draws them); across: "
+                                    "it follows the track anywhere")
     bases: list[AirBaseCfg] = Field([], description="quick-reaction-alert bases")
     patrols: list[PatrolCfg] = Field([], description="combat air patrols on station")
 
