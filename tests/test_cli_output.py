@@ -864,7 +864,8 @@ def test_footer_names_both_interval_methods_and_means_intervals(tiny, capsys, wi
     # a leaker count alike in every run gets the bounded mean's exact interval, not the t's
     # point: the footer says so, as summary.json's interval_means does (three rules had read
     # as one, "Student t", for 6.00 (5.57-6.00) beside 8.00 (8.00-8.00))
-    assert "leakers and hits alike in every run: the exact bound of a capped count" in text
+    assert "a count alike in every run (leakers, hits, interceptors: at most the threats, every battery's rounds): " \
+           "the exact bound of a capped count" in " ".join(text.split())
     assert "exact interval of a bounded mean" in s["interval_means"]
     for label, key in (("mean interceptors fired", "mean_interceptors_fired"),
                        ("mean hits on assets", "mean_assets_hit")):

@@ -502,12 +502,10 @@ def _method(summary: dict, key: str, default: str) -> str:
 
 
 #: How the tables' means are bounded, as their footers say it (summary.json's interval_means):
-#: leakers and hits alike in every run get the bounded mean's exact interval, not the t's point.
+#: counts alike in every run get the bounded mean's exact interval, not the t's point.
 _CUT = "cut to the possible range"
-_CAPPED = "leakers and hits alike in every run: the exact bound of a capped count"
-#: compare's: its interceptor counts are capped by every battery's rounds, and bounded so too.
-_CAPPED_COMPARE = ("a count alike in every run (leakers, hits, interceptors: at most the threats, every "
-                   "battery's rounds): the exact bound of a capped count")
+_CAPPED = ("a count alike in every run (leakers, hits, interceptors: at most the threats, every battery's "
+           "rounds): the exact bound of a capped count")
 
 
 def _interval_name(summary: dict) -> str:
@@ -1625,7 +1623,7 @@ def compare(
                                       for r in results])
     _print_table(t)
     _print_line((f"in parentheses: 95 % intervals over {_plural(runs, 'run')} — P(no leaker): Wilson score; "
-                 f"means: Student t ({_CUT}; {_CAPPED_COMPARE})" if runs > 1 else
+                 f"means: Student t ({_CUT}; {_CAPPED})" if runs > 1 else
                  "one run: means without intervals; P(no leaker): Wilson score")
                 + f"  ·  took {elapsed:.1f} s")
     if len(results) > 1:
