@@ -2044,6 +2044,9 @@ def flyout(
         # which shot the solver chose: a missile that cannot trim flies a full-burn branch even
         # on a minimum-energy shot, and its table would otherwise read like a depressed one's
         "steering": _steering_text(shot.branch, profile, aim.trims(m), getattr(m, "aero", None) is not None),
+        # the same for a script: trimmed (to the minimum-energy shot), shaped (to the asked apogee
+        # or flight time), lofted or depressed (a full-burn branch); `profile` is what was asked
+        "branch": shot.branch,
     }
     # how a solid under general energy management or a quasi-ballistic missile trimmed its shot
     if shot.upper_stage_thrust_along_path < 1.0:
