@@ -842,14 +842,14 @@ def test_footprint_aircraft_step_applies_to_a_box(tiny, capsys, monkeypatch):
 
     seen = {}
 
-    def fake(world, alt_km, grid=None, focus=None):
-        seen.update(alt_km=alt_km, step=grid.step_deg, focus=focus)
+    def fake(world, alt_km, grid=None, focus=None, clip_to_grid=False):
+        seen.update(alt_km=alt_km, step=grid.step_deg, focus=focus, clip=clip_to_grid)
         raise AssertionError("stop here")
 
     monkeypatch.setattr(fpm, "aircraft_reach", fake)
     with pytest.raises(AssertionError, match="stop here"):
         main(["footprint", str(tiny), "--aircraft", "--bbox", "35,37,35,38", "--step-deg", "0.5"])
-    assert seen == {"alt_km": 10.0, "step": 0.5, "focus": "Syria"}
+    assert seen == {"alt_km": 10.0, "step": 0.5, "focus": "Syria", "clip": True}  # the box's areas alone
 
 
 # --- the footer, means' intervals, plurals -------------------------------------------------------

@@ -142,6 +142,27 @@ def test_aircraft_reach_into_syria():
     assert r.focus_area_km2 > 5e3 and r.n_batteries.max() >= 2
 
 
+def test_a_low_aircraft_is_lost_at_the_radars_elevation_floor_as_coverage_draws_it():
+    """At 0.5 km the AN/MPQ-65 (0.5 deg floor) loses an aircraft 44 km out: the aircraft reach
+    had used the smooth-Earth horizon alone (~100 km, 6,100 km2 of Syria) where the coverage
+    map of the same radar stopped at 44 km.  Closed form: the line at the floor's elevation
+    meets the aircraft's height over the effective Earth, ~h / tan(e) on a flat one."""
+    from shieldlab.analysis import coverage
+
+    w = load_world("patriot-turkey-2013")
+    r = F.aircraft_reach(w, 0.5)
+    us2 = {b["name"]: b for b in r.batteries}["us-2"]
+    radar = next(ps.radar for ps in w.sensors if ps.radar.name == us2["radar"])
+    assert "elevation_floor_km" in us2["limits"]
+    assert us2["reach_km"] == pytest.approx(us2["limits"]["elevation_floor_km"])
+    flat = (500.0 - 5.0) / np.tan(radar.el_floor) / 1e3  # 56.7 km: the beam's rise alone (antenna 5 m up)
+    # the Earth falls away under the beam too (d^2 / 2kR: 0.11 km at 44 km for k = 1.37)
+    assert 0.7 * flat < us2["reach_km"] < flat
+    cov = coverage.ground_reach_m(radar, 500.0, 1e9) / 1e3
+    assert us2["reach_km"] == pytest.approx(cov, abs=3.0)  # the coverage map's figure (its heights above the sea)
+    assert r.focus_area_km2 == 0.0
+
+
 def test_aircraft_reach_names_the_batteries_it_leaves_out(tmp_path):
     """A battery whose interceptor has no range against aircraft (THAAD: ballistic missiles
     only) is left out of the aircraft map, and the table, the JSON and the map's data say so."""
@@ -700,3 +721,21 @@ def test_the_aircraft_map_names_the_country_it_measures_and_no_mark_it_lacks(tmp
     maps.aircraft_map(far, tmp_path / "far.png")
     footer = " ".join(texts["far.png"])
     assert "x: deepest point" not in footer and "Syria's outline" not in footer and "SYRIA" not in texts["far.png"]
+
+
+def test_the_aircraft_reach_of_a_box_is_of_the_box_alone():
+    """`footprint --aircraft --bbox` drew the box's grid but printed all of Syria's area in reach
+    (18,222 km2 for a 0.2-degree box on the border); the areas are the box's part now."""
+    w = load_world("patriot-turkey-2013")
+    whole = F.aircraft_reach(w, 10.0)
+    box = F.aircraft_reach(w, 10.0, grid=F.make_grid(36.0, 36.2, 36.0, 36.2, 0.05), clip_to_grid=True)
+    wide = F.aircraft_reach(w, 10.0, grid=F.make_grid(35.0, 38.0, 35.0, 39.0, 0.05), clip_to_grid=True)
+    assert whole.focus_area_km2 > 15e3 and box.focus_area_km2 == 0.0
+    assert wide.focus_area_km2 == pytest.approx(whole.focus_area_km2, rel=0.02)  # the box holds it all
+
+
+def test_a_share_is_never_rounded_to_none_or_all():
+    from shieldlab.cli import _share_pct
+
+    assert [_share_pct(x) for x in (0.0, 0.0004, 0.004, 0.3, 0.995, 0.9996, 1.0)] == \
+        ["0%", "<0.1%", "0.4%", "30%", "99.5%", ">99.9%", "100%"]

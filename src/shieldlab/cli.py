@@ -1945,6 +1945,20 @@ def _check_scene(path: Path) -> None:
                          "'document'): write one with `shieldlab run SCENARIO --out DIR`", field="DIR")
 
 
+def _share_pct(x: float) -> str:
+    """A share as a whole per cent, but never rounded to 0 % or 100 % when it is neither
+    (0.995 of the cells read "100%" beside a track found in the rest): one decimal then, or
+    "<0.1%" / ">99.9%"."""
+    x = float(x)
+    if 0.0 < x < 0.005 or 0.995 <= x < 1.0:
+        if x < 0.001:
+            return "<0.1%"
+        if x > 0.999:
+            return ">99.9%"
+        return f"{100 * x:.1f}%"
+    return f"{x:.0%}"
+
+
 def _steering_text(branch: str, profile: str, trims: bool, glides: bool = False) -> str:
     """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`;
     ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`;
@@ -2431,7 +2445,8 @@ def footprint(
     _compile_note("footprint", quiet)
     if aircraft:
         alt_km = AIRCRAFT_ALT_KM if alt_km is None else alt_km
-        res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=AIRCRAFT_COUNTRY if country is None else country)
+        res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=AIRCRAFT_COUNTRY if country is None else country,
+                                 clip_to_grid=region is not None or bbox is not None)
         payload = fpm.aircraft_json(res)
         if out_png is not None:
             maps.aircraft_map(res, out_png)
@@ -2445,7 +2460,7 @@ def footprint(
                 t.add_column(col, justify="left" if col in ("battery", "interceptor", "limited by") else "right")
             for b in res.batteries:
                 lim = min(b["limits"], key=b["limits"].get)
-                t.add_row(b["name"], b["interceptor"], f"{b['reach_km']:.0f}", lim.replace("_km", ""),
+                t.add_row(b["name"], b["interceptor"], f"{b['reach_km']:.0f}", lim.replace("_km", "").replace("_", " "),
                           f"{b.get('area_in_focus_km2', 0):,.0f}",
                           "—" if b.get("depth_km") is None else f"{b['depth_km']:.0f}")
             _print_table(t)
@@ -2455,9 +2470,11 @@ def footprint(
                             + ("it engages" if len(res.left_out) == 1 else "they engage") + " ballistic missiles only")
             if res.focus and not res.focus_area_km2:
                 # the default country is the 2013 question's: elsewhere say so, not "0 km² of Syria"
-                _print_line(f"no battery reaches into {res.focus}" + (
+                boxed = region is not None or bbox is not None
+                _print_line(f"no battery reaches into {res.focus}" + (" inside the box (areas are the box's alone)"
+                                                                       if boxed else "") + (
                     " (the default --country): give --country NAME for the reach past another border"
-                    if country is None else ""))
+                    if country is None and not boxed else ""))
             elif res.focus:
                 _print_line(f"together: {res.focus_area_km2:,.0f} km² of {res.focus} within reach, up to "
                             f"{payload['max_depth_km'] or 0:.0f} km past the {res.home or '?'}–{res.focus} border")
@@ -2522,7 +2539,8 @@ def footprint(
                             f"(median; 10–90 %: {ft['p10_s']:g}–{ft['p90_s']:g} s)"
                             + ("" if ft["cued_share_of_threatened"] >= 0.995 else
                                f"; no system is expected to confirm a track in "
-                               f"{1 - ft['cued_share_of_threatened']:.0%} of the cells the site's threats reach"))
+                               f"{_share_pct(1 - ft['cued_share_of_threatened'])} of the cells the site's threats "
+                               "reach"))
             elif fp.cue == "sensors" and s.threatened.any():
                 _print_line(f"first track against {s.site.name}: no system is expected to confirm one")
         if note is not None:

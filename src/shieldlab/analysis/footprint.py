@@ -75,6 +75,7 @@ command line).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -1615,19 +1616,42 @@ def _local_xy(lon, lat, lon0, lat0):
     return (np.asarray(lon) - lon0) * k * np.cos(np.radians(lat0)), (np.asarray(lat) - lat0) * k
 
 
+def elevation_floor_reach_m(el_floor: float, antenna_m: float, target_m: float, k: float,
+                            radius_m: float = earth.R_EARTH_MEAN) -> float:
+    """Ground distance [m] out to which a radar whose beam looks no lower than ``el_floor``
+    [rad] sees a target ``target_m`` above its site (antenna ``antenna_m`` up), over a smooth
+    Earth of effective radius ``k * radius_m`` (the refraction's); inf where the floor lies
+    below the grazing line (the horizon limits, :func:`radar_horizon_m`).  The line at the
+    floor's elevation meets the target's height at slant ``d``:
+    ``(rs + d sin e)^2 + (d cos e)^2 = rt^2``, ``rs``, ``rt`` the antenna's and the target's
+    distance from the effective centre; the ground distance is ``k R atan2(d cos e, rs + d sin e)``."""
+    rk = k * radius_m
+    rs, rt = rk + max(antenna_m, 0.0), rk + max(target_m, 0.0)
+    if el_floor <= -math.acos(min(rk / rs, 1.0)):
+        return math.inf
+    disc = (rs * math.sin(el_floor)) ** 2 - rs * rs + rt * rt
+    if disc < 0.0:
+        return 0.0
+    d = -rs * math.sin(el_floor) + math.sqrt(disc)
+    return 0.0 if d <= 0.0 else rk * math.atan2(d * math.cos(el_floor), rs + d * math.sin(el_floor))
+
+
 def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus: str | None = "Syria",
-                   antenna_m: float = 5.0, rcs_m2: float = 3.0) -> AircraftReach:
+                   antenna_m: float = 5.0, rcs_m2: float = 3.0, clip_to_grid: bool = False) -> AircraftReach:
     """Where each battery can engage an aircraft flying at ``alt_km``, and how far past the
     border into ``focus`` (a Natural Earth country name) that reaches.
 
     A battery reaches a point when the aircraft above it is (a) within the interceptor's
     ``aircraft_max_range_km`` (slant range), (b) above its radar's horizon over a smooth
     smooth Earth through the scenario's atmosphere (the standard one's effective factor for
-    these heights by default; antenna ``antenna_m`` above the site), (c) within the radar's detection range
+    these heights by default; antenna ``antenna_m`` above the site) and above the radar's elevation
+    floor (:func:`elevation_floor_reach_m`), (c) within the radar's detection range
     for an aircraft of ``rcs_m2`` (Pd = 0.5, radar equation) and (d) inside the radar's
     azimuth field of view.  The radar is the sensor of the battery's system on the same
     site (within 5 km); without one only (a) and (b) apply, from the battery's site.
-    Terrain masking is ignored.
+    Terrain masking is ignored.  ``clip_to_grid``: the areas and depths are of the part of
+    ``focus`` inside the grid's box alone (a --bbox or --region asked for), as the ballistic
+    footprint's are.
     """
     from shapely.geometry import Point as SPoint
     from shapely.geometry import Polygon
@@ -1660,6 +1684,12 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
         slant = 1e3 * float(rng_km)
         lim = {"interceptor_km": float(rng_km), "horizon_km": horizon / 1e3}
         if radar is not None:
+            # the radar looks no lower than its elevation floor (coverage's test too): a low flier
+            # is lost where the line at that elevation passes over it, short of the horizon
+            floor = elevation_floor_reach_m(radar[1].el_floor, antenna_m, h_t - b.site.alt, k)
+            if floor < horizon:
+                lim["elevation_floor_km"] = floor / 1e3
+                horizon = floor
             det = 1e3 * float(radar[1].spec.detection_range_km(rcs_m2))
             lim["detection_km"] = det / 1e3
             slant = min(slant, det)
@@ -1706,6 +1736,12 @@ def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus:
     if focus is not None:
         target = maps.country_shape(focus)
         inside = [r["name"] for r in rows if target.contains(SPoint(r["lon_deg"], r["lat_deg"]))]
+        if clip_to_grid:  # (half a step past the outer nodes: the cells' edges)
+            import shapely
+
+            h = 0.5 * grid.step_deg
+            target = target.intersection(shapely.box(float(grid.lon_deg[0]) - h, float(grid.lat_deg[0]) - h,
+                                                     float(grid.lon_deg[-1]) + h, float(grid.lat_deg[-1]) + h))
         if inside:  # its reach inside its own country would count as "past the border"
             raise InputError(f"{', '.join(inside)} stand{'s' if len(inside) == 1 else ''} in {focus}: name the "
                              "country across the border whose airspace the batteries' reach extends into",
