@@ -246,6 +246,21 @@ def test_the_maps_name_the_scenarios_landmarks_where_they_show(monkeypatch):
     assert borders.contains(res.territory, 36.6975, 38.9567)  # (the line's error, now on the map)
 
 
+def test_a_round_that_never_rises_through_the_fence_says_so(tmp_path):
+    """A weapon 900 m above the radar, 10.6 km off: it stands ~4.9 deg up, above the AN/TPQ-36's
+    fence, so its rounds never rise through it; every round read a plain 'not detected', as a
+    missed look (P 0.05) does.  The rounds now name the fence; the same weapon at the radar's
+    height is located."""
+    old = "origin: {lat: 36.660, lon: 38.955, alt_m: 390}"
+    high = SHELL.replace(old, "origin: {lat: 36.680, lon: 38.955, alt_m: 1300}")
+    res = eng.simulate_shelling(_world(tmp_path, high), 2, seed=1, scene_run=None)
+    assert set(res.rounds["why"]) == {"not detected: the round never rose through the radar's search fence (the "
+                                      "weapon stands above it, or the round flies under it)"}
+    low = SHELL.replace(old, "origin: {lat: 36.680, lon: 38.955, alt_m: 395}")
+    res = eng.simulate_shelling(_world(tmp_path, low), 2, seed=1, scene_run=None)
+    assert "never rose through" not in " ".join(str(w) for w in res.rounds["why"])
+
+
 def test_a_round_never_seen_says_why_where_the_geometry_does(tmp_path, monkeypatch):
     """A radar facing away from the weapon, and one too far from it: every round read 'not
     detected', where validate says outside the sector or beyond reach.  The rounds say so."""

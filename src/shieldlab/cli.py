@@ -3042,7 +3042,7 @@ def _scenario_notes(world, own_architecture: bool = True) -> list[str]:
 
 
 #: A weapon standing further than this above or below the ground a locating radar assumes is
-#: worth a note [m]: its origins are placed ``Δh / tan γ`` downrange, outside their ellipses.
+#: worth a note [m]: its origins are placed ``Δh / tan γ`` downrange, a bias their ellipses do not hold.
 GROUND_HEIGHT_NOTE_M = 20.0
 
 
@@ -3069,7 +3069,8 @@ def _ground_height_notes(world) -> list[str]:
                      f"ground {lr.name} assumes ({lr.ground_alt:,.0f} m, {assumed}; no terrain model): "
                      f"its origins will be placed {abs(dh):,.0f} m / tan γ "
                      f"{'behind the weapon' if dh > 0 else 'towards its target'} (γ the round's angle at "
-                     f"the ground), outside their ellipses; set shelling.radars[{i}].ground_alt_m to the "
+                     f"the ground: tens of metres for a steep mortar, hundreds for a flat gun shot), a bias "
+                     f"their ellipses do not account for; set shelling.radars[{i}].ground_alt_m to the "
                      "weapons' ground")
     return notes
 

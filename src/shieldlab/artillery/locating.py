@@ -135,6 +135,23 @@ def truth_at(volley: Volley, t: np.ndarray) -> np.ndarray:
     return np.where(flying[..., None], pos, np.nan)
 
 
+def _upward(loc: Locator, volley: Volley, el: np.ndarray) -> np.ndarray:
+    """(N, S-1) whether each round's path rises through ``loc``'s fence between samples k and
+    k+1 while it flies (``el`` (N, S) its elevation from the radar at the samples [rad])."""
+    p = volley.path
+    flying = np.arange(el.shape[1])[None, :] < p.end_step[:, None]
+    return (el[:, :-1] < loc.fence) & (el[:, 1:] >= loc.fence) & flying[:, 1:]
+
+
+def rises_through_fence(loc: Locator, volley: Volley) -> np.ndarray:
+    """(N,) whether each round of ``volley`` rises through radar ``loc``'s search fence at all
+    (the geometry alone, seen or not; for the log of why a round went unseen: one fired from a
+    weapon above the fence, or flying under it, never does)."""
+    assert volley.path.pos is not None
+    el = earth.ecef_to_aer(volley.path.pos, loc.lat, loc.lon, loc.alt)[1]
+    return np.asarray(_upward(loc, volley, el).any(axis=1), bool)
+
+
 def observe(loc: Locator, volley: Volley, rngs: list[np.random.Generator], groups: list[np.ndarray]) -> Reports:
     """The reports of radar ``loc`` on the rounds of ``volley``.  ``groups``: the row indices of
     each block of rounds drawn from one generator (a mission's rounds in one run), ``rngs`` those
@@ -152,8 +169,7 @@ def observe(loc: Locator, volley: Volley, rngs: list[np.random.Generator], group
         u[rows] = g.random(rows.size)
         noise[rows] = g.standard_normal((rows.size, kk, 3))
     az, el, rg = earth.ecef_to_aer(p.pos, loc.lat, loc.lon, loc.alt)
-    flying = np.arange(s)[None, :] < p.end_step[:, None]
-    up = (el[:, :-1] < loc.fence) & (el[:, 1:] >= loc.fence) & flying[:, 1:]
+    up = _upward(loc, volley, el)
     has = up.any(axis=1)
     k = np.argmax(up, axis=1)
     rows = np.arange(n)

@@ -24,7 +24,7 @@ from shieldlab.airspace import borders
 from shieldlab.artillery import ellipse as ell
 from shieldlab.artillery.fire import Volley, fire
 from shieldlab.artillery.laying import Laying, LayingError, lay
-from shieldlab.artillery.locating import Reports, observe, truth_at
+from shieldlab.artillery.locating import Reports, observe, rises_through_fence, truth_at
 from shieldlab.artillery.origin import Origins, locate
 from shieldlab.engine.eventlog import event_table, plain, probability
 from shieldlab.errors import InputError
@@ -125,7 +125,8 @@ def check(world) -> dict:
 def _unseen_reasons(loc, missions) -> list[str]:
     """Per mission, why weapon-locating radar ``loc`` would not see its rounds as the geometry
     says: the weapon outside the radar's sector, or farther than its reach against the round's
-    class; plain "not detected" where neither (a round under the fence, a missed look)."""
+    class; plain "not detected" where neither (the engine then tells a round that never rose
+    through the fence from a missed look)."""
     out = []
     for m in missions:
         az, _, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(*m.origin), loc.lat, loc.lon, loc.alt)
@@ -189,6 +190,10 @@ def simulate_shelling(world, runs: int, seed: int = 1, *, scene_run: int | None 
             unseen = o.why == "not detected"
             if unseen.any():
                 o.why[unseen] = np.array(_unseen_reasons(loc, missions), dtype=object)[volley.mission[unseen]]
+                # (of the rest) a round that never rose through the fence: the geometry, not a missed look
+                under = (o.why == "not detected") & ~rises_through_fence(loc, volley)
+                o.why[under] = ("not detected: the round never rose through the radar's search fence (the weapon "
+                                "stands above it, or the round flies under it)")
             origins.append(o)
         _score(world, terr, volley, reps, origins, cols, events)
         if scene_run is not None and scene_run in chunk:

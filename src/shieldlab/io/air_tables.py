@@ -18,7 +18,12 @@ def p_text(d: dict | None, none: str = "–") -> str:
     if not d or d.get("n", 0) == 0:
         return none
     lo, hi = d["ci"]
-    return f"{d['p']:.2f} ({lo:.2f}–{hi:.2f})"
+
+    def bound(b: float) -> str:  # as many decimals as tell a bound from the point (0.997, not 1.00)
+        nd = next((k for k in range(2, 5) if round(b, k) != round(d["p"], k)), 2) if b != d["p"] else 2
+        return f"{b:.{nd}f}"
+
+    return f"{d['p']:.2f} ({bound(lo)}–{bound(hi)})"
 
 
 def share_format(x: float | None) -> str:

@@ -109,7 +109,10 @@ def nees_note(summary: dict) -> str | None:
                 continue
             lo, hi = d["band"]
             if not lo <= d["mean"] <= hi:
-                out.append(f"{m['mission']} by {name} {d['mean']:.2f} "
-                           + (f"above {hi:.2f}: errors larger than its covariance says" if d["mean"] > hi
-                              else f"below {lo:.2f}: errors smaller than its covariance says"))
+                edge = hi if d["mean"] > hi else lo
+                # as many decimals as tell the mean from the edge (2.108 above 2.105, not 2.11 above 2.11)
+                nd = next((k for k in range(2, 6) if round(d["mean"], k) != round(edge, k)), 6)
+                out.append(f"{m['mission']} by {name} {d['mean']:.{nd}f} "
+                           + (f"above {hi:.{nd}f}: errors larger than its covariance says" if d["mean"] > hi
+                              else f"below {lo:.{nd}f}: errors smaller than its covariance says"))
     return ("NEES outside its band: " + "; ".join(out)) if out else None
