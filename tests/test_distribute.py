@@ -212,6 +212,9 @@ def test_a_cluster_that_goes_away_is_one_error_naming_resume(monkeypatch):
         def cancel(self, futures):
             pass
 
+        def wait_for_workers(self, *a, **k):  # (a cluster with a worker: the run starts)
+            pass
+
         def close(self):
             pass
 
