@@ -1,5 +1,6 @@
 """Shelling from the command line: run and its files, validate, catalog, bad input, mixed scenarios."""
 
+import json
 import textwrap
 
 import pyarrow.parquet as pq
@@ -285,3 +286,13 @@ def test_run_says_when_a_weapon_stands_off_the_ground_its_radar_assumes(tmp_path
     p.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
     assert "weapon stands" not in cli("run", str(p), "--runs", "2").stderr
     assert "weapon stands" not in cli("run", "akcakale-2012", "--runs", "2").stderr
+
+
+def test_a_charge_no_weapon_fires_is_noted():
+    """A 120 mm mortar at 900 m/s, 2.8 times its full charge, validated without a word (and flew
+    103 s); its catalogue charge, or one 10 % over it, is not noted."""
+    r = cli("validate", "akcakale-2012", "--set", "shelling.missions[0].muzzle_velocity_ms=900", "--json")
+    notes = [n for n in json.loads(r.stdout)["notes"] if "muzzle_velocity_ms" in n]
+    assert r.returncode == 0 and len(notes) == 1 and "2.8 times" in notes[0] and "325 m/s" in notes[0], notes
+    r = cli("validate", "akcakale-2012", "--set", "shelling.missions[0].muzzle_velocity_ms=350", "--json")
+    assert not [n for n in json.loads(r.stdout)["notes"] if "muzzle_velocity_ms" in n]
