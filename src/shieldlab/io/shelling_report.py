@@ -17,7 +17,7 @@ from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
 from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
-from shieldlab.io.shelling_tables import HEAD, nees_note, not_located_lines, rows
+from shieldlab.io.shelling_tables import HEAD, burning_note, nees_note, not_located_lines, rows
 
 __all__ = ["build", "appended"]
 
@@ -221,9 +221,9 @@ def _sections(world, res, run: int) -> list[str]:
              f"its chi-square 95 % band.</p>",
              f"<p class='meta'>Intervals: {html.escape(str(s.get('interval', '')))} for probabilities; "
              f"{html.escape(str(s.get('interval_means', '')))} for means.</p>"]
-    note = nees_note(s)
-    if note:
-        parts.append(f"<p class='bad'>{html.escape(note)}</p>")
+    for note in (nees_note(s), burning_note(s)):
+        if note:
+            parts.append(f"<p class='bad'>{html.escape(note)}</p>")
     for line in not_located_lines(s):
         parts.append(f"<p class='meta'>{html.escape(line)}</p>")
     parts.append("<h2>Each mission</h2>")
