@@ -182,6 +182,17 @@ def test_flyout_near_the_maximum_range_by_the_pole_says_why_it_cannot_steer(caps
 
 
 
+def test_flyout_names_the_profile_that_flies_a_refused_shot(capsys):
+    """The notional ICBM's min-energy shot 17,000 km east was refused with "try another
+    profile", the advice unchecked (--profile lofted flies it; near its greatest range every
+    profile can fail).  The profiles are tried and the one that flies it named."""
+    to = ["--from", "35,52", "--to", "-30.69942,-160.01032"]
+    assert main(["flyout", "notional-iran-icbm", *to]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "(--profile lofted flies it)" in err and "try another profile" not in err, err
+    assert main(["flyout", "notional-iran-icbm", *to, "--profile", "lofted", "--json"]) == 0
+
+
 @pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])
 def test_flyout_too_close_for_a_solid_offers_no_dead_end(capsys, extra):
     """A generic IRBM (solid, no thrust cut-off, no energy management) aimed 111 km away: the

@@ -1945,6 +1945,32 @@ def _check_scene(path: Path) -> None:
                          "'document'): write one with `shieldlab run SCENARIO --out DIR`", field="DIR")
 
 
+def _other_profiles(message: str, m, lat0, lon0, lat1, lon1, profile: str, apogee_km, flight_time_s) -> str:
+    """A no-solution error's message with its advice made true: where it says "try another
+    profile", the profiles that do fly the shot are tried and named (the notional ICBM's
+    17,000 km min-energy shot was refused where --profile lofted flies it; at 18,500 km every
+    profile failed, near its greatest range where the steering solver finds no shot, and the
+    error still said to try another)."""
+    from shieldlab.flyout import aim
+    from shieldlab.flyout.shot import fly_shot
+
+    if "(try another profile" not in message or apogee_km is not None or flight_time_s is not None:
+        return message
+    flies = []
+    for other in ("min-energy", "lofted", "depressed"):
+        if other == profile:
+            continue
+        try:
+            fly_shot(m, lat0, lon0, lat1, lon1, other)
+        except aim.AimError:
+            continue
+        flies.append(other)
+    head = message.split(" (try another profile")[0]
+    if flies:
+        return head + f" (--profile {' or '.join(flies)} flies it)"
+    return head + " (no profile flies it to this aim point)"
+
+
 def _share_pct(x: float) -> str:
     """A share as a whole per cent, but never rounded to 0 % or 100 % when it is neither
     (0.995 of the cells read "100%" beside a track found in the rest): one decimal then, or
@@ -2036,6 +2062,9 @@ def flyout(
         shot = fly_shot(m, lat0, lon0, lat1, lon1, profile, apogee_km=apogee_km, flight_time_s=flight_time_s)
     except aim.ShapeError as e:
         raise InputError(str(e), field="--apogee-km" if apogee_km is not None else "--flight-time-s") from None
+    except aim.NoSolutionError as e:
+        raise InputError(_other_profiles(str(e), m, lat0, lon0, lat1, lon1, profile, apogee_km, flight_time_s),
+                         field="--to") from None
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
     tr = shot.trajectory
