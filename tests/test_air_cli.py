@@ -77,6 +77,12 @@ def test_json_is_strict(tmp_path):
     assert r.returncode == 0, r.stderr
     s = strict_json(r.stdout)
     assert s["air"]["flights"][0]["flight"] == "intruder"
+    # the interval methods named, as the ballistic summary names them; the footer says them too
+    air = s["air"]
+    assert air["interval"].startswith("Wilson") and "exact interval of a bounded mean" in air["interval_means"]
+    r = cli("run", str(p), "--runs", "3")
+    assert "probabilities: Wilson score; means: Student t (cut to the possible range; a share alike in every run: " \
+           "the exact bound of a bounded mean)" in " ".join(r.stdout.split())
 
 
 @pytest.mark.parametrize("flag", [["--workers", "2"], ["--footprint"], ["--resume"]])

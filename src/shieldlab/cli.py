@@ -1278,7 +1278,11 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
     # (the shelling table's NEES holds the estimator's chi-square band instead, as its notes say)
     band = ("; the shelling's probabilities over its rounds (Wilson score); NEES: the chi-square band a consistent "
             "estimator's mean falls in") if shelling is not None else ""
-    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}{band}  ·  took {elapsed:.1f} s")
+    # the methods named, as the ballistic run's footer names them (a share alike in every run, as
+    # 1.00 (0.40-1.00) after 4, read as neither of the intervals a reader knew)
+    how = (" — probabilities: Wilson score; means: Student t (cut to the possible range; a share alike in every "
+           "run: the exact bound of a bounded mean)") if res is not None else ""
+    _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')}{how}{band}  ·  took {elapsed:.1f} s")
     if explain is not None and res is not None and explain in {f.name for f in world.flights}:
         _print_flight_story(world, res.events, explain, scene_run)
     elif explain is not None and shelling is not None:

@@ -649,9 +649,21 @@ def _m(x, lower: float | None = None, upper: float | None = None) -> dict:
     return {"mean": mean, "ci": [lo, hi], "n": int(x.size)}
 
 
+#: How the air picture's intervals are made, as its summary and footer name them.
+INTERVAL_AIR = "Wilson score, 95 %"
+INTERVAL_MEANS_AIR = (
+    "Student t on the per-row values (sample standard deviation), 95 %, cut to the range the values can "
+    "take (times and distances at 0 where they cannot be negative, shares at 0 and 1); where every row "
+    "gave the same share, the exact interval of a bounded mean (a share of rows up to the Clopper-Pearson "
+    "bound for 0 of n could differ, each at worst on a bound: 1.00 in 4 of 4 rows, 0.40-1.00); another "
+    "mean alike in every row: the point")
+
+
 def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
-    """Per flight entry: detection, tracking, airspace and policing figures with 95 % intervals."""
+    """Per flight entry: detection, tracking, airspace and policing figures with 95 % intervals
+    (``interval``, ``interval_means`` name the two methods)."""
     out: dict = {"scenario": world.scenario.name, "runs": runs, "seed": seed,
+                 "interval": INTERVAL_AIR, "interval_means": INTERVAL_MEANS_AIR,
                  "airspace": None if terr is None else {"country": terr.name, "waters_nmi": terr.waters_nmi},
                  "flights": []}
     groups = list(dict.fromkeys(f.group for f in world.flights))

@@ -432,6 +432,9 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
     if sc.description and not sections_only:
         parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
     parts.append("<h2>Each flight</h2>")
+    if s.get("interval_means"):  # (a summary written before the methods were named has none)
+        parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval', '')))} for probabilities; "
+                     f"{html.escape(str(s['interval_means']))} for means.</p>")
     parts.append(_table(["flight", "type", "P(seen)", "first report by", "tracked share", "flight time [min]",
                          "route [km]"],
                         [[f["flight"] + (f" (x{f['fliers']})" if f["fliers"] > 1 else ""), f["type"], _p(f["seen"]),
