@@ -1949,17 +1949,17 @@ def _check_scene(path: Path) -> None:
                          "'document'): write one with `shieldlab run SCENARIO --out DIR`", field="DIR")
 
 
-def _other_profiles(message: str, m, lat0, lon0, lat1, lon1, profile: str, apogee_km, flight_time_s) -> str:
-    """A no-solution error's message with its advice made true: where it says "try another
-    profile", the profiles that do fly the shot are tried and named (the notional ICBM's
-    17,000 km min-energy shot was refused where --profile lofted flies it; at 18,500 km every
-    profile failed, near its greatest range where the steering solver finds no shot, and the
-    error still said to try another)."""
+def _other_profiles(e, m, lat0, lon0, lat1, lon1, profile: str, apogee_km, flight_time_s) -> str:
+    """A no-solution error's message (``e``: :class:`~shieldlab.flyout.aim.NoSolutionError`)
+    with its advice made true: where it advises another profile, the other profiles are tried
+    and those that fly the shot named (the notional ICBM's 17,000 km min-energy shot was refused
+    where --profile lofted flies it; at 18,500 km every profile failed, near its greatest range
+    where the steering solver finds no shot, and the error still said to try another)."""
     from shieldlab.flyout import aim
     from shieldlab.flyout.shot import fly_shot
 
-    if "(try another profile" not in message or apogee_km is not None or flight_time_s is not None:
-        return message
+    if not e.advises_other_profile or apogee_km is not None or flight_time_s is not None:
+        return str(e)
     flies = []
     for other in ("min-energy", "lofted", "depressed"):
         if other == profile:
@@ -1969,10 +1969,10 @@ def _other_profiles(message: str, m, lat0, lon0, lat1, lon1, profile: str, apoge
         except aim.AimError:
             continue
         flies.append(other)
-    head = message.split(" (try another profile")[0]
     if flies:
-        return head + f" (--profile {' or '.join(flies)} flies it)"
-    return head + " (no profile flies it to this aim point)"
+        return e.head + f" (--profile {' or '.join(flies)} flies it)"
+    return e.head + (" (no other profile flies it to this aim point; shaping it by apogee or flight time may)"
+                     if e.shaping_hint else " (no profile flies it to this aim point)")
 
 
 def _share_pct(x: float) -> str:
@@ -2067,7 +2067,7 @@ def flyout(
     except aim.ShapeError as e:
         raise InputError(str(e), field="--apogee-km" if apogee_km is not None else "--flight-time-s") from None
     except aim.NoSolutionError as e:
-        raise InputError(_other_profiles(str(e), m, lat0, lon0, lat1, lon1, profile, apogee_km, flight_time_s),
+        raise InputError(_other_profiles(e, m, lat0, lon0, lat1, lon1, profile, apogee_km, flight_time_s),
                          field="--to") from None
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None
@@ -2478,8 +2478,9 @@ def footprint(
     _compile_note("footprint", quiet)
     if aircraft:
         alt_km = AIRCRAFT_ALT_KM if alt_km is None else alt_km
+        boxed = region is not None or bbox is not None  # (the areas are then the box's part alone)
         res = fpm.aircraft_reach(world, alt_km, grid=grid, focus=AIRCRAFT_COUNTRY if country is None else country,
-                                 clip_to_grid=region is not None or bbox is not None)
+                                 clip_to_grid=boxed)
         payload = fpm.aircraft_json(res)
         if out_png is not None:
             maps.aircraft_map(res, out_png)
@@ -2503,7 +2504,6 @@ def footprint(
                             + ("it engages" if len(res.left_out) == 1 else "they engage") + " ballistic missiles only")
             if res.focus and not res.focus_area_km2:
                 # the default country is the 2013 question's: elsewhere say so, not "0 km² of Syria"
-                boxed = region is not None or bbox is not None
                 _print_line(f"no battery reaches into {res.focus}" + (" inside the box (areas are the box's alone)"
                                                                        if boxed else "") + (
                     " (the default --country): give --country NAME for the reach past another border"

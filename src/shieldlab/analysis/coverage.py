@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from shieldlab import earth
-from shieldlab.analysis.footprint import Grid, make_grid
+from shieldlab.analysis.footprint import Grid, elevation_floor_angle, make_grid
 from shieldlab.errors import InputError
 from shieldlab.sensors import atmosphere, visibility
 from shieldlab.sensors.radar import face_geometry, scan_gain
@@ -209,17 +209,11 @@ def ground_reach_m(radar, alt_m: float, range_m: float, radius_m: float = earth.
               if radar.refraction_k is None else radar.refraction_k)
     rk = k * radius_m
     rs, rt = rk + max(float(radar.alt), 0.0), rk + float(alt_m)
-    e = radar.el_floor
-    grazing = -math.acos(min(rk / rs, 1.0))  # elevation of the line that grazes the sphere
-    theta = math.acos(min(rk / rs, 1.0)) + math.acos(min(rk / rt, 1.0))
-    if e > grazing:  # the elevation floor, not the Earth, limits
-        disc = (rs * math.sin(e)) ** 2 - rs * rs + rt * rt
-        if disc < 0:
-            return 0.0
-        d = -rs * math.sin(e) + math.sqrt(disc)
-        if d <= 0:
-            return 0.0
-        theta = min(theta, math.atan2(d * math.cos(e), rs + d * math.sin(e)))
+    theta = math.acos(min(rk / rs, 1.0)) + math.acos(min(rk / rt, 1.0))  # the horizon's
+    floor = elevation_floor_angle(radar.el_floor, rk, rs, rt)  # (inf where the Earth, not the floor, limits)
+    if floor == 0.0:
+        return 0.0
+    theta = min(theta, floor)
     rs, rt = radius_m + max(float(radar.alt), 0.0), radius_m + float(alt_m)
     c = (rs * rs + rt * rt - range_m * range_m) / (2 * rs * rt)
     if c > 1.0:  # the detection range does not reach the altitude

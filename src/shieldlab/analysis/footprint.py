@@ -1616,24 +1616,30 @@ def _local_xy(lon, lat, lon0, lat0):
     return (np.asarray(lon) - lon0) * k * np.cos(np.radians(lat0)), (np.asarray(lat) - lat0) * k
 
 
-def elevation_floor_reach_m(el_floor: float, antenna_m: float, target_m: float, k: float,
-                            radius_m: float = earth.R_EARTH_MEAN) -> float:
-    """Ground distance [m] out to which a radar whose beam looks no lower than ``el_floor``
-    [rad] sees a target ``target_m`` above its site (antenna ``antenna_m`` up), over a smooth
-    Earth of effective radius ``k * radius_m`` (the refraction's); inf where the floor lies
-    below the grazing line (the horizon limits, :func:`radar_horizon_m`).  The line at the
-    floor's elevation meets the target's height at slant ``d``:
-    ``(rs + d sin e)^2 + (d cos e)^2 = rt^2``, ``rs``, ``rt`` the antenna's and the target's
-    distance from the effective centre; the ground distance is ``k R atan2(d cos e, rs + d sin e)``."""
-    rk = k * radius_m
-    rs, rt = rk + max(antenna_m, 0.0), rk + max(target_m, 0.0)
+def elevation_floor_angle(el_floor: float, rk: float, rs: float, rt: float) -> float:
+    """Earth-central angle [rad] out to which a beam looking no lower than ``el_floor`` [rad]
+    from ``rs`` [m] reaches a target at ``rt`` [m] from the centre of an effective Earth of
+    radius ``rk`` [m]: inf where the floor lies below the grazing line (the horizon limits),
+    0 where the line never meets the target's height.  The line at the floor's elevation
+    meets it at slant ``d``: ``(rs + d sin e)^2 + (d cos e)^2 = rt^2``; the angle is
+    ``atan2(d cos e, rs + d sin e)``.  The coverage map's and the aircraft reach's floor."""
     if el_floor <= -math.acos(min(rk / rs, 1.0)):
         return math.inf
     disc = (rs * math.sin(el_floor)) ** 2 - rs * rs + rt * rt
     if disc < 0.0:
         return 0.0
     d = -rs * math.sin(el_floor) + math.sqrt(disc)
-    return 0.0 if d <= 0.0 else rk * math.atan2(d * math.cos(el_floor), rs + d * math.sin(el_floor))
+    return 0.0 if d <= 0.0 else math.atan2(d * math.cos(el_floor), rs + d * math.sin(el_floor))
+
+
+def elevation_floor_reach_m(el_floor: float, antenna_m: float, target_m: float, k: float,
+                            radius_m: float = earth.R_EARTH_MEAN) -> float:
+    """Ground distance [m] out to which a radar whose beam looks no lower than ``el_floor``
+    [rad] sees a target ``target_m`` above its site (antenna ``antenna_m`` up), over a smooth
+    Earth of effective radius ``k * radius_m`` (the refraction's): :func:`elevation_floor_angle`
+    times that radius (inf where the horizon, :func:`radar_horizon_m`, limits instead)."""
+    rk = k * radius_m
+    return rk * elevation_floor_angle(el_floor, rk, rk + max(antenna_m, 0.0), rk + max(target_m, 0.0))
 
 
 def aircraft_reach(world, alt_km: float = 10.0, grid: Grid | None = None, focus: str | None = "Syria",

@@ -135,21 +135,22 @@ def truth_at(volley: Volley, t: np.ndarray) -> np.ndarray:
     return np.where(flying[..., None], pos, np.nan)
 
 
-def _upward(loc: Locator, volley: Volley, el: np.ndarray) -> np.ndarray:
-    """(N, S-1) whether each round's path rises through ``loc``'s fence between samples k and
-    k+1 while it flies (``el`` (N, S) its elevation from the radar at the samples [rad])."""
-    p = volley.path
-    flying = np.arange(el.shape[1])[None, :] < p.end_step[:, None]
+def _upward(loc: Locator, end_step: np.ndarray, el: np.ndarray) -> np.ndarray:
+    """(R, S-1) whether each round's path rises through ``loc``'s fence between samples k and
+    k+1 while it flies (``el`` (R, S) its elevation from the radar at the samples [rad],
+    ``end_step`` (R,) its last sample in flight)."""
+    flying = np.arange(el.shape[1])[None, :] < end_step[:, None]
     return (el[:, :-1] < loc.fence) & (el[:, 1:] >= loc.fence) & flying[:, 1:]
 
 
-def rises_through_fence(loc: Locator, volley: Volley) -> np.ndarray:
-    """(N,) whether each round of ``volley`` rises through radar ``loc``'s search fence at all
-    (the geometry alone, seen or not; for the log of why a round went unseen: one fired from a
-    weapon above the fence, or flying under it, never does)."""
-    assert volley.path.pos is not None
-    el = earth.ecef_to_aer(volley.path.pos, loc.lat, loc.lon, loc.alt)[1]
-    return np.asarray(_upward(loc, volley, el).any(axis=1), bool)
+def rises_through_fence(loc: Locator, volley: Volley, rows: np.ndarray) -> np.ndarray:
+    """(R,) whether each round ``rows`` of ``volley`` rises through radar ``loc``'s search fence
+    at all (the geometry alone, seen or not; for the log of why a round went unseen: one fired
+    from a weapon above the fence, or flying under it, never does)."""
+    p = volley.path
+    assert p.pos is not None
+    el = earth.ecef_to_aer(p.pos[rows], loc.lat, loc.lon, loc.alt)[1]
+    return np.asarray(_upward(loc, p.end_step[rows], el).any(axis=1), bool)
 
 
 def observe(loc: Locator, volley: Volley, rngs: list[np.random.Generator], groups: list[np.ndarray]) -> Reports:
@@ -169,7 +170,7 @@ def observe(loc: Locator, volley: Volley, rngs: list[np.random.Generator], group
         u[rows] = g.random(rows.size)
         noise[rows] = g.standard_normal((rows.size, kk, 3))
     az, el, rg = earth.ecef_to_aer(p.pos, loc.lat, loc.lon, loc.alt)
-    up = _upward(loc, volley, el)
+    up = _upward(loc, p.end_step, el)
     has = up.any(axis=1)
     k = np.argmax(up, axis=1)
     rows = np.arange(n)

@@ -649,8 +649,8 @@ def _m(x, lower: float | None = None, upper: float | None = None) -> dict:
     return {"mean": mean, "ci": [lo, hi], "n": int(x.size)}
 
 
-#: How the air picture's intervals are made, as its summary and footer name them.
-INTERVAL_AIR = "Wilson score, 95 %"
+#: How the air picture's means' intervals are made, as its summary and footer name them (its
+#: probabilities' are the run summary's, :data:`shieldlab.io.summary.INTERVAL`).
 INTERVAL_MEANS_AIR = (
     "Student t on the per-row values (sample standard deviation), 95 %, cut to the range the values can "
     "take (times and distances at 0 where they cannot be negative, shares at 0 and 1); where every row "
@@ -662,8 +662,10 @@ INTERVAL_MEANS_AIR = (
 def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
     """Per flight entry: detection, tracking, airspace and policing figures with 95 % intervals
     (``interval``, ``interval_means`` name the two methods)."""
+    from shieldlab.io.summary import INTERVAL  # (as shelling's summary names it: the io module, imported late)
+
     out: dict = {"scenario": world.scenario.name, "runs": runs, "seed": seed,
-                 "interval": INTERVAL_AIR, "interval_means": INTERVAL_MEANS_AIR,
+                 "interval": INTERVAL, "interval_means": INTERVAL_MEANS_AIR,
                  "airspace": None if terr is None else {"country": terr.name, "waters_nmi": terr.waters_nmi},
                  "flights": []}
     groups = list(dict.fromkeys(f.group for f in world.flights))

@@ -197,7 +197,8 @@ def simulate_shelling(world, runs: int, seed: int = 1, *, scene_run: int | None 
             if unseen.any():
                 o.why[unseen] = np.array(_unseen_reasons(loc, missions), dtype=object)[volley.mission[unseen]]
                 # (of the rest) a round that never rose through the fence: the geometry, not a missed look
-                under = (o.why == "not detected") & ~rises_through_fence(loc, volley)
+                rest = np.flatnonzero(o.why == "not detected")
+                under = rest[~rises_through_fence(loc, volley, rest)] if rest.size else rest
                 o.why[under] = ("not detected: the round never rose through the radar's search fence (the weapon "
                                 "stands above it, or the round flies under it)")
             origins.append(o)

@@ -96,6 +96,9 @@ class NoSolutionError(AimError):
         # only what can work is offered: a solid that cannot cut its thrust has one shot per
         # branch, and shaping by apogee or flight time it refuses (the advice had gone round)
         hint = ", or shape it by apogee or flight time" if profile != "min-energy" and can_shape else ""
+        #: whether the message's advice is "try another profile" (a caller may try them, and say which flies)
+        self.advises_other_profile = not burning and other_profile and (max_range_m is None)
+        self.shaping_hint = bool(hint)
         why = (" after its motor burns out: the shot there meets the ground under thrust (too close for a "
                "missile that cannot cut its thrust)" if burning else f" (try another profile{hint})"
                if other_profile else " (too close for a missile that cannot cut its thrust: neither its "
@@ -106,8 +109,9 @@ class NoSolutionError(AimError):
             why = (f": it lies within {100.0 * (1.0 - range_m / max_range_m):.1f} % of the maximum range on "
                    f"that bearing ({max_range_m / 1e3:,.0f} km), and the launch bearing turned to allow for "
                    f"the Earth's rotation reaches less (aim a little nearer)")
-        super().__init__(index, f"no full-burn {profile} trajectory of {missile} comes down "
-                                f"{range_m / 1e3:,.0f} km away{why}")
+        #: the message without its advice
+        self.head = f"no full-burn {profile} trajectory of {missile} comes down {range_m / 1e3:,.0f} km away"
+        super().__init__(index, self.head + why)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,19 @@ def p_text(d: dict | None, none: str = "–") -> str:
     lo, hi = d["ci"]
 
     def bound(b: float) -> str:  # as many decimals as tell a bound from the point (0.997, not 1.00)
-        nd = next((k for k in range(2, 5) if round(b, k) != round(d["p"], k)), 2) if b != d["p"] else 2
-        return f"{b:.{nd}f}"
+        return f"{b:.{decimals_apart(b, d['p'], most=4, none=2)}f}"
 
     return f"{d['p']:.2f} ({bound(lo)}–{bound(hi)})"
+
+
+def decimals_apart(x: float, y: float, least: int = 2, most: int = 5, none: int | None = None) -> int:
+    """The fewest decimals, from ``least`` to ``most``, at which ``x`` and ``y`` print apart (a
+    bound beside its point, a mean beside its band's edge: 0.997 beside 1.00, 2.108 above
+    2.105, where two decimals print them alike); ``none`` (default ``most + 1``) where they do
+    not print apart at any, ``least`` where they are equal."""
+    if x == y:
+        return least
+    return next((k for k in range(least, most + 1) if round(x, k) != round(y, k)), most + 1 if none is None else none)
 
 
 def share_format(x: float | None) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from shieldlab.io.air_tables import p_text
+from shieldlab.io.air_tables import decimals_apart, p_text
 from shieldlab.io.output import set_text
 
 __all__ = ["tables", "rows", "HEAD", "num", "nees_note"]
@@ -111,8 +111,10 @@ def burning_note(summary: dict) -> str | None:
                 out.append(f"{m['mission']} by {name}: {d['k']:,} of {d['n']:,}")
     if not out:
         return None
-    return ("rockets reported 0.5 s or more while their motor burned (the estimator fits an unpowered flight, so their "
-            "reports under thrust bias the origin; a higher fence sees them later): " + "; ".join(out))
+    from shieldlab.engine.shelling import BURN_NOTE_S  # (the summary counts by it)
+
+    return (f"rockets reported {BURN_NOTE_S:g} s or more while their motor burned (the estimator fits an unpowered "
+            "flight, so their reports under thrust bias the origin; a higher fence sees them later): " + "; ".join(out))
 
 
 def nees_note(summary: dict) -> str | None:
@@ -129,7 +131,7 @@ def nees_note(summary: dict) -> str | None:
             if not lo <= d["mean"] <= hi:
                 edge = hi if d["mean"] > hi else lo
                 # as many decimals as tell the mean from the edge (2.108 above 2.105, not 2.11 above 2.11)
-                nd = next((k for k in range(2, 6) if round(d["mean"], k) != round(edge, k)), 6)
+                nd = decimals_apart(d["mean"], edge)
                 out.append(f"{m['mission']} by {name} {d['mean']:.{nd}f} "
                            + (f"above {hi:.{nd}f}: errors larger than its covariance says" if d["mean"] > hi
                               else f"below {lo:.{nd}f}: errors smaller than its covariance says"))
