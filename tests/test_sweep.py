@@ -980,6 +980,30 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
     assert not [q for q in tmp_path.iterdir() if q.name.endswith(".tmp")]
 
 
+def test_sigterm_inside_a_compiled_call_still_ends_with_143(monkeypatch):
+    """SIGTERM's SystemExit raised while Numba unpickled a cached kernel came out of the C call
+    as "SystemError: CPUDispatcher(...) returned a result with an exception set" caused by it:
+    a traceback and exit code 1 (the test above, once in three clean clones).  The command line
+    ends with the SystemExit's code; another SystemError is still raised."""
+    from shieldlab import cli as C
+
+    def stopped(**kw):
+        try:
+            raise SystemExit(143)
+        except SystemExit as e:
+            raise SystemError("CPUDispatcher(<function f>) returned a result with an exception set") from e
+
+    monkeypatch.setattr(C, "app", stopped)
+    assert C.main(["run", "x"]) == 143
+
+    def broken(**kw):
+        raise SystemError("something else")
+
+    monkeypatch.setattr(C, "app", broken)
+    with pytest.raises(SystemError, match="something else"):
+        C.main(["run", "x"])
+
+
 def test_the_sweeps_record_holds_values_as_the_scenario_reads_them(tmp_path):
     """``doctrine.salvo=2.0,1`` is recorded (and reported) as 2 and 1, the column's values,
     so a resume given ``2,1`` finds the same sweep and the record does not change spelling."""

@@ -3552,7 +3552,27 @@ def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's ex
         return e.exit_code
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except SystemError as e:
+        # SIGTERM's SystemExit raised while a compiled function was being loaded comes out of
+        # the C call as a SystemError caused by it ("CPUDispatcher(...) returned a result with an
+        # exception set"): the same end, by the same unwinding, so the same exit code
+        stop = _system_exit_in(e)
+        if stop is None:
+            raise
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     return rv if isinstance(rv, int) else 0
+
+
+def _system_exit_in(e: BaseException) -> SystemExit | None:
+    """The SystemExit among ``e``'s causes and contexts, if one is."""
+    seen = set()
+    at: BaseException | None = e
+    while at is not None and id(at) not in seen:
+        if isinstance(at, SystemExit):
+            return at
+        seen.add(id(at))
+        at = at.__cause__ or at.__context__
+    return None
 
 
 def _given(argv, param) -> str | None:
