@@ -37,7 +37,7 @@ def cli(*args, cwd=None, env=None, process=False):
 
 def run_in_process(args, cwd=None, env=None) -> subprocess.CompletedProcess:
     """:func:`shieldlab.cli.main` on ``args`` in this process: see :func:`cli`."""
-    from shieldlab import cli as cli_module
+    from shieldlab.cli import common as cli_module
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.ExitStack() as stack:  # each restored on the way out
@@ -341,7 +341,7 @@ def test_the_multi_target_tables_say_the_track_management_they_ran(tmp_path, cap
 
 
 def test_the_track_management_line_counts_one_report_and_one_look():
-    from shieldlab.cli import _management_text
+    from shieldlab.cli.notes import _management_text
 
     one = {"init_hits": 1, "confirm_looks": 1, "confirm_sigma_v_ms": 300.0, "min_speed_ms": 300.0,
            "delete_probability": 1e-3, "delete_sigma_km": 20.0, "gate_probability": 0.9999}
@@ -437,7 +437,7 @@ def test_query_values_in_json_and_csv_are_data():
     PT-5400S were written), a nan null in JSON and nan in CSV."""
     import datetime as dt
 
-    from shieldlab.cli import _sql_plain
+    from shieldlab.cli.sweep import _sql_plain
 
     assert _sql_plain(dt.timedelta(microseconds=5), True) == "PT0.000005S"
     assert _sql_plain(-dt.timedelta(minutes=90), True) == "-PT5400S"
@@ -456,7 +456,7 @@ def test_a_minimum_speed_faster_than_a_missile_where_first_seen_gets_a_note(caps
 
 def test_overconfident_tracks_are_said_under_the_track_quality_table(capsys):
     """A picture whose mean NEES is far above a consistent filter's gets a line naming it."""
-    from shieldlab.cli import OVERCONFIDENT_NEES, _nees_note
+    from shieldlab.cli.summary import OVERCONFIDENT_NEES, _nees_note
 
     assert _nees_note({"a": {"mean_nees": 3.0}, "b": {"mean_nees": None}}) is None
     assert "b 1,234" in _nees_note({"a": {"mean_nees": 3.0}, "b": {"mean_nees": 1234.0}})

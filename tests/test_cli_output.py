@@ -16,8 +16,10 @@ import pytest
 import test_cli
 
 import shieldlab
-from shieldlab import cli
+from shieldlab.cli import common as cli
 from shieldlab.cli import main
+from shieldlab.cli.run import _simulate
+from shieldlab.cli.summary import _print_summary
 
 EXE = [sys.executable, "-m", "shieldlab"]
 
@@ -389,12 +391,12 @@ def test_a_stored_run_prints_and_writes_what_a_run_in_memory_does(tiny, tmp_path
         p = tmp_path / "far.yaml"
         p.write_text(FAR)
     # the command's body, as `run` and `demo` call it (--timeline is the demo's)
-    cli._simulate(str(p), 9, 5, None, explain="scud [/]", timeline=True)
+    _simulate(str(p), 9, 5, None, explain="scud [/]", timeline=True)
     in_memory = capsys.readouterr().out
     res = shieldlab.simulate(shieldlab.load_world(str(p)), runs=9, seed=5)
     monkeypatch.setattr(montecarlo, "chunk_runs", lambda world, flights=None: 2)  # five chunks
     monkeypatch.setattr(output, "ROW_GROUP", 10)  # and many row groups
-    cli._simulate(str(p), 9, 5, tmp_path / "out", explain="scud [/]", timeline=True)
+    _simulate(str(p), 9, 5, tmp_path / "out", explain="scud [/]", timeline=True)
     stored = capsys.readouterr().out
     assert "timeline of run 0" in stored and "over 9 runs" in stored
     def body(text):  # the printout before the files written, without the time taken
@@ -540,7 +542,8 @@ def test_a_compile_the_check_did_not_foresee_is_said_once_while_the_command_runs
 
 def test_every_command_that_compiles_names_its_kernels(monkeypatch, capsys):
     # a command missing from _KERNELS never showed its compile note (the lookup failed quietly)
-    kinds = set(re.findall(r'_compile_note\("(\w+)"', Path(cli.__file__).read_text()))
+    kinds = {k for f in Path(cli.__file__).parent.glob("*.py")
+             for k in re.findall(r'_compile_note\("(\w+)"', f.read_text())}
     assert kinds and kinds <= set(cli._KERNELS), kinds - set(cli._KERNELS)
     monkeypatch.setattr(cli, "_kernels_cached", lambda modules: False)
     try:
@@ -556,7 +559,7 @@ def test_kernels_cached_reads_numbas_cache(tiny, tmp_path, capsys):
     assert main(["run", str(tiny), "--runs", "2", "--quiet"]) == 0
     assert cli._kernels_cached(cli._KERNELS["simulate"]) is True
     # an empty NUMBA_CACHE_DIR holds nothing: the next run would compile
-    code = "from shieldlab import cli; print(cli._kernels_cached(cli._KERNELS['simulate']))"
+    code = "from shieldlab.cli import common as cli; print(cli._kernels_cached(cli._KERNELS['simulate']))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache")))
     assert r.returncode == 0, r.stderr
@@ -1021,7 +1024,7 @@ def test_terminal_tables_fold_names_instead_of_cutting_them(tmp_path, capsys):
     old = cli.out
     cli.out = Console(markup=False, highlight=False, width=80, force_terminal=True, color_system=None)
     try:
-        cli._print_summary(summary)
+        _print_summary(summary)
     finally:
         cli.out = old
     text = capsys.readouterr().out
@@ -1152,18 +1155,18 @@ def test_progress_bar_for_tracks_and_compare(tiny, tmp_path):
 def test_tracks_says_why_no_threat_got_a_firm_track(tmp_path, tiny, capsys, wide):
     far = tmp_path / "far.yaml"
     far.write_text(FAR)  # the radar 900 km away: nothing to track
-    assert cli.main(["tracks", str(far), "--runs", "2"]) == 0
+    assert main(["tracks", str(far), "--runs", "2"]) == 0
     out = capsys.readouterr().out
     assert "no threat got a firm track" in out and "confirm_sigma_v_ms" in out and "shieldlab coverage" in out
-    assert cli.main(["tracks", str(tiny), "--runs", "2"]) == 0
+    assert main(["tracks", str(tiny), "--runs", "2"]) == 0
     assert "no threat got a firm track" not in capsys.readouterr().out
 
 
 def test_the_bare_catalogue_names_the_other_kinds(capsys, wide):
-    assert cli.main(["catalog"]) == 0
+    assert main(["catalog"]) == 0
     out = capsys.readouterr().out
     assert "scud-b" in out and "other kinds: interceptors, sensors" in out
-    assert cli.main(["catalog", "missiles"]) == 0
+    assert main(["catalog", "missiles"]) == 0
     assert "other kinds" not in capsys.readouterr().out
 
 
@@ -1173,31 +1176,31 @@ def test_one_catalogue_entry_whole(capsys, wide):
     whole (--json the one object); an unknown id is refused, named, with the nearest id."""
     from shieldlab import catalog
 
-    assert cli.main(["catalog", "interceptors", "sm-3-block-iib", "--json"]) == 0
+    assert main(["catalog", "interceptors", "sm-3-block-iib", "--json"]) == 0
     one = json.loads(capsys.readouterr().out)
     assert one == catalog.get_interceptor("sm-3-block-iib").model_dump()
-    assert cli.main(["catalog", "interceptors", "sm-3-block-iib"]) == 0
+    assert main(["catalog", "interceptors", "sm-3-block-iib"]) == 0
     out = " ".join(ln.strip("│ ") for ln in capsys.readouterr().out.splitlines())
     tail = " ".join(one["source"].split()[-6:])
     assert tail in " ".join(out.replace("│", " ").split()), tail  # the source to its last words
-    assert cli.main(["catalog", "missiles", "scud-x"]) == 2
+    assert main(["catalog", "missiles", "scud-x"]) == 2
     err = capsys.readouterr().err
     assert "ID: no missiles entry 'scud-x' (did you mean 'scud-d'?)" in err
-    assert cli.main(["catalog", "missiles", "f-16c"]) == 2
+    assert main(["catalog", "missiles", "f-16c"]) == 2
     assert "'f-16c' is in aircraft: shieldlab catalog aircraft f-16c" in capsys.readouterr().err
-    assert cli.main(["catalog", "missiles"]) == 0
+    assert main(["catalog", "missiles"]) == 0
     assert "one entry whole, its source too: shieldlab catalog missiles ID" in capsys.readouterr().out
 
 def test_the_catalogue_lists_how_missiles_fly_and_which_radar_fires_an_interceptor(capsys, wide):
-    assert cli.main(["catalog", "missiles"]) == 0
+    assert main(["catalog", "missiles"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}
     assert "quasi-ballistic (aero)" in rows["iskander-m"] and "energy management (gem)" in rows["topol-m"]
     assert "ballistic" in rows["scud-b"] and "aero" not in rows["scud-b"] and "gem" not in rows["scud-b"]
-    assert cli.main(["catalog", "interceptors"]) == 0
+    assert main(["catalog", "interceptors"]) == 0
     rows = {ln.split("│")[1].strip(): ln for ln in capsys.readouterr().out.splitlines() if ln.count("│") > 3}
     assert "an-spy-1d" in rows["sm-3-block-iia"] and "an-mpq-65" in rows["pac-3-mse"] and "—" in rows["gbi"]
     # a sensor's range with the target it is against (SPY-1D 400 km at 0.01 m², the E-3A 400 km at 5 m²)
-    assert cli.main(["catalog", "sensors"]) == 0
+    assert main(["catalog", "sensors"]) == 0
     lines = capsys.readouterr().out.splitlines()
     head = next(ln for ln in lines if "max_range_km" in ln).split("┃")
     rows = {ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")] for ln in lines if ln.count("│") > 3}
@@ -1209,10 +1212,10 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     """One run has no Student t interval: the table prints bare means and the last line says so
     (it said "in parentheses: 95 % ... intervals" over none); an empty architecture name
     between commas is refused, named."""
-    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,integrated"]) == 0
+    assert main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,integrated"]) == 0
     out = capsys.readouterr().out
     assert "one run: means without intervals" in out and "in parentheses" not in out
-    assert cli.main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
+    assert main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "in parentheses: 95 % intervals over 2 runs — P(no leaker): Wilson score; means: Student t (cut to " \
            "the possible range; a count alike in every run (leakers, hits, interceptors: at most the threats, " \
@@ -1220,7 +1223,7 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     # the interceptors fired alike in both runs: the exact bound, not a point (8.00 (8.00-8.00))
     fired = re.search(r"interceptors fired [│ ]*([0-9.]+) \(([0-9.]+)–([0-9.]+)\)", out)
     assert fired and float(fired[2]) < float(fired[1]) < float(fired[3]), out
-    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
+    assert main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,"]) == 2
     assert "--architectures: an empty name in 'independent,'" in capsys.readouterr().err
 
 
@@ -1239,7 +1242,7 @@ def test_compare_shows_a_dash_where_a_side_saw_no_threat(tmp_path, capsys, wide)
     data["threats"] = data["threats"][:1]
     p = tmp_path / "north.yaml"
     p.write_text(yaml.safe_dump(data))
-    assert cli.main(["compare", str(p), "--runs", "1", "--architectures", "independent"]) == 0
+    assert main(["compare", str(p), "--runs", "1", "--architectures", "independent"]) == 0
     out = capsys.readouterr().out
     rows = {ln.split("│")[1].strip(): ln for ln in out.splitlines() if ln.count("│") > 2}
     assert "—" in rows["tracks: NATO sees Russia"] and "nan" not in rows["tracks: NATO sees Russia"]
@@ -1254,11 +1257,11 @@ def test_compare_of_a_one_node_scenario_says_so_under_its_table(tiny, capsys, wi
     """A scenario of one C2 node runs the same C2 under every architecture: the note that the
     identical columns are no finding is printed under the table (it went to stderr only, before
     the run, and was lost from a saved table); JSON names the nodes."""
-    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,integrated"]) == 0
+    assert main(["compare", str(tiny), "--runs", "1", "--architectures", "independent,integrated"]) == 0
     out = capsys.readouterr()
     assert "one C2 node: every architecture is the same C2 here" in out.out
     assert "one C2 node" not in out.err
-    assert cli.main(["compare", str(tiny), "--runs", "1", "--architectures", "independent", "--json"]) == 0
+    assert main(["compare", str(tiny), "--runs", "1", "--architectures", "independent", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["nodes"]) == 1
 
 
@@ -1409,12 +1412,12 @@ def test_compare_leaves_out_an_architecture_the_scenario_cannot_run_under(tmp_pa
     refused outright at the first other architecture; it leaves each out and says why."""
     p = tmp_path / "integ.yaml"
     p.write_text(INTEGRATED_ONLY)
-    assert cli.main(["compare", str(p), "--runs", "2"]) == 0
+    assert main(["compare", str(p), "--runs", "2"]) == 0
     out = capsys.readouterr()
     assert "independent left out: batteries[0].system: no sensor feeds system 'tr'" in out.err
     assert "coordinated left out: links:" in out.err
     assert "integrated" in out.out and "independent" not in out.out
-    assert cli.main(["compare", str(p), "--runs", "2", "--architectures", "independent"]) == 2  # asked for: refused
+    assert main(["compare", str(p), "--runs", "2", "--architectures", "independent"]) == 2  # asked for: refused
 
 
 def test_run_prints_what_validate_notes(tmp_path):
@@ -1470,7 +1473,7 @@ def test_validate_notes_multi_target_settings_the_run_would_not_read(tmp_path, c
 def test_a_querys_table_shows_a_large_float_without_an_exponent():
     """Seconds since an epoch 52 days back (4,486,893 s), 30 s apart, read 4.48689e+06 and
     4.48692e+06 in a query's table: a number of a million or more is shown to a tenth."""
-    from shieldlab.cli import _float_cell
+    from shieldlab.cli.sweep import _float_cell
 
     assert [_float_cell(v) for v in (4486893.0, 4486925.25, -2.5e6)] == ["4486893", "4486925.2", "-2500000"]
     assert [_float_cell(v) for v in (0.1234567, 123456.7, 1e-7, 1e20)] == ["0.123457", "123457", "1e-07", "1e+20"]
@@ -1483,7 +1486,7 @@ def test_explain_counts_the_no_fire_rows_that_came_after_the_batterys_own_shot()
     those runs the row came after that battery's shot."""
     import numpy as np
 
-    from shieldlab.cli import _reason_counts, _reasons_table
+    from shieldlab.cli.summary import _reason_counts, _reasons_table
 
     ev = {"run": np.array([0, 0, 0, 1, 1, 2]),
           "threat": np.array(["t"] * 6, object),

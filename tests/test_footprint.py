@@ -735,7 +735,7 @@ def test_the_aircraft_reach_of_a_box_is_of_the_box_alone():
 
 
 def test_a_share_is_never_rounded_to_none_or_all():
-    from shieldlab.cli import _share_pct
+    from shieldlab.cli.common import _share_pct
 
     assert [_share_pct(x) for x in (0.0, 0.0004, 0.004, 0.3, 0.995, 0.9996, 1.0)] == \
         ["0%", "<0.1%", "0.4%", "30%", "99.5%", ">99.9%", "100%"]

@@ -392,7 +392,7 @@ def test_the_printed_verdict_gives_the_kill_probability_at_both_ends_and_why_it_
     probability at a thousandth (its JSON had it, the printed verdict not)."""
     from types import SimpleNamespace
 
-    from shieldlab.cli import _reach_pk_text
+    from shieldlab.cli.flight import _reach_pk_text
 
     spec = SimpleNamespace(sspk=0.8, max_closing_speed_kms=9.8, max_crossing_angle_deg=None)
     inside = _reach_pk_text(spec, {"pk": 0.8}, {"pk": 0.8})

@@ -319,7 +319,7 @@ def test_a_link_may_carry_launch_reports_only():
 
 
 def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
-    from shieldlab.cli import _c2_notes
+    from shieldlab.cli.notes import _c2_notes
 
     data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
     data["early_warning"] = [dict(SAT, system="russia")]
@@ -333,7 +333,7 @@ def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
 
 @pytest.mark.parametrize("architecture", ["independent", "integrated"])
 def test_validate_notes_links_an_architecture_does_not_use(architecture):
-    from shieldlab.cli import _c2_notes
+    from shieldlab.cli.notes import _c2_notes
 
     data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
     data["architecture"] = architecture
@@ -367,7 +367,7 @@ def test_the_summary_says_when_each_satellite_and_link_brought_the_reports(capsy
     share of the launches reported and the median and 10-90 % time after launch, as the
     engine's own launch reports of the same runs have them; the run table prints a line each."""
     import shieldlab
-    from shieldlab.cli import _print_launch_reports
+    from shieldlab.cli.summary import _print_launch_reports
 
     w = world(satellites=[dict(SAT, system="russia")])
     res = shieldlab.simulate(w, runs=6, seed=4)

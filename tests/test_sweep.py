@@ -1026,7 +1026,7 @@ def test_a_chunk_whose_table_was_lost_is_a_damaged_sweep_not_a_missing_point(tmp
 
 
 def test_a_sweep_of_settings_run_does_not_read_under_labels_is_told_so():
-    from shieldlab.cli import _unread_sweep_note
+    from shieldlab.cli.notes import _unread_sweep_note
 
     note = _unread_sweep_note("epaa-phase-1", [S.parse_setting("sensing.false_alarms=0,20"),
                                               S.parse_setting("doctrine.salvo=1,2")])
@@ -1142,16 +1142,18 @@ def test_points_hold_every_interval_the_report_shows(swept):
 def test_the_code_digest_leaves_out_only_modules_that_make_no_chunk_numbers():
     """Any change to the package, the command line's wording too, made a stopped sweep
     unresumable.  The digest leaves out the modules that only draw or print (each one a file
-    of the package), and the modules that make a chunk's numbers load none of them."""
+    or folder of the package), and the modules that make a chunk's numbers load none of them."""
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(dataset.__file__).resolve().parents[1]
-    assert all((root / f).is_file() for f in dataset.PRESENTATION)
-    names = ["shieldlab." + f[:-3].replace("/", ".") for f in dataset.PRESENTATION]
+    assert all((root / f).is_dir() if f.endswith("/") else (root / f).is_file() for f in dataset.PRESENTATION)
+    names = ["shieldlab." + (f.rstrip("/") if f.endswith("/") else f[:-3]).replace("/", ".")
+             for f in dataset.PRESENTATION]
     code = ("import sys; import shieldlab.engine.sweep, shieldlab.engine.distribute, shieldlab.engine.montecarlo, "
-            f"shieldlab.io.dataset; print(sorted(m for m in sys.modules if m in {names!r}))")
+            f"shieldlab.io.dataset; print(sorted(m for m in sys.modules for n in {names!r} "
+            "if m == n or m.startswith(n + '.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

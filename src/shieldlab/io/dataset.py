@@ -72,8 +72,8 @@ def digest(data) -> str:
 
 #: Modules of the package that draw or print what the chunks hold and make none of their
 #: numbers: a change to them leaves a stopped sweep's chunks good (the command line, the
-#: reports' pages and maps).  Everything else counts.
-PRESENTATION = ("cli.py", "io/report.py", "io/sweep_report.py", "io/air_report.py", "io/shelling_report.py",
+#: reports' pages and maps; a name ending in "/" is a folder, all of it).  Everything else counts.
+PRESENTATION = ("cli/", "io/report.py", "io/sweep_report.py", "io/air_report.py", "io/shelling_report.py",
                 "analysis/maps.py")
 
 
@@ -89,9 +89,14 @@ def code_digest() -> str:
     h = hashlib.sha256(repr((np.__version__, numba.__version__)).encode())
     for f in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                     and p.suffix not in (".pyc", ".md")  # modules, presets, catalogue, tables (.npz)
-                    and p.relative_to(root).as_posix() not in PRESENTATION):
+                    and not _presentation(p.relative_to(root).as_posix())):
         h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def _presentation(path: str) -> bool:
+    """Whether the package's file ``path`` (relative, with "/") is one of :data:`PRESENTATION`'s."""
+    return any(path == f or (f.endswith("/") and path.startswith(f)) for f in PRESENTATION)
 
 
 class Sweep:
