@@ -183,14 +183,19 @@ def test_flyout_near_the_maximum_range_by_the_pole_says_why_it_cannot_steer(caps
 
 
 def test_flyout_names_the_profile_that_flies_a_refused_shot(capsys):
-    """The notional ICBM's min-energy shot 17,000 km east was refused with "try another
-    profile", the advice unchecked (--profile lofted flies it; near its greatest range every
-    profile can fail).  The profiles are tried and the one that flies it named."""
+    """A refused shot's "try another profile" was unchecked advice; the profiles are tried and
+    those that fly it named.  The notional ICBM 17,000 km east has no depressed full-burn
+    shot (a flatter full burn passes the antipode); its min-energy shot, refused too until
+    its solver stopped taking the range's jump at the antipode for a root, flies its lofted
+    full burn, as --profile lofted does."""
     to = ["--from", "35,52", "--to", "-30.69942,-160.01032"]
-    assert main(["flyout", "notional-iran-icbm", *to]) == 2
+    assert main(["flyout", "notional-iran-icbm", *to, "--profile", "depressed"]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert "(--profile lofted flies it)" in err and "try another profile" not in err, err
-    assert main(["flyout", "notional-iran-icbm", *to, "--profile", "lofted", "--json"]) == 0
+    assert "(--profile min-energy or lofted flies it)" in err and "try another profile" not in err, err
+    for profile in ("min-energy", "lofted"):
+        assert main(["flyout", "notional-iran-icbm", *to, "--profile", profile, "--json"]) == 0
+        shot = json.loads(capsys.readouterr().out)
+        assert shot["branch"] == "lofted" and shot["aim_error_km"] < 0.01, shot
 
 
 @pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])

@@ -278,3 +278,37 @@ def test_interleaved_coast_gives_the_same_bits(mixed_batch, model):
     ev = [run(*args, grid_t0=0.0, dt=1.0, T=2400, model=model, record=rec)[3] for rec in (True, False)]
     assert np.isfinite(ev[1][:, 4]).sum() >= 250  # most land inside the grid
     np.testing.assert_array_equal(ev[0], ev[1])
+
+
+def test_a_long_shot_east_past_the_slow_azimuth_fixed_point_converges():
+    """The notional ICBM 18,500 km east of Tehran: each azimuth correction (turn by the bearing
+    error) closed under 30 % of the error, and ten left the impact kilometres off, refused
+    ("no full-burn ... trajectory") under every profile.  Secant steps after the ten converge
+    it; its flatter full burns pass the antipode, where the signed ground range jumps from
+    about +20,000 to -20,000 km: a root finder closing on that jump is no depressed shot."""
+    from shieldlab import catalog
+    from shieldlab.flyout import aim
+
+    m = catalog.missiles()["notional-iran-icbm"]
+    lat0, lon0, lat1, lon1 = np.radians([35.7, 51.4, -34.599, -145.315])
+    for profile in ("min-energy", "lofted"):
+        s = aim.solve([m], lat0, lon0, 0.0, lat1, lon1, profile=profile)
+        assert s.branch[0] == "lofted" and s.aim_error[0] < 5.0, (profile, s.aim_error)
+    with pytest.raises(aim.NoSolutionError):
+        aim.solve([m], lat0, lon0, 0.0, lat1, lon1, profile="depressed")
+
+
+def test_the_root_finder_refuses_a_jump_it_closes_on():
+    """``aim._root`` on a bracket straddling the target across a jump (not a root) returns the
+    jump's place unless told how far from the target its answer may miss."""
+    from shieldlab.flyout import aim
+
+    def f(rows, x):
+        return np.where(x < 0.3, 1.0, -1.0) * 1e4 + x  # jumps from about +1e4 to -1e4 at 0.3
+
+    # the first bracket straddles 0 across the jump; the second holds a root, at 0.5
+    lo, hi, target = np.array([0.0, 0.4]), np.ones(2), np.array([0.0, -1e4 + 0.5])
+    jump = aim._root(f, lo, hi, target)
+    assert abs(jump[0] - 0.3) < 1e-6 and abs(jump[1] - 0.5) < 1e-6
+    kept = aim._root(f, lo, hi, target, max_miss=1.0)
+    assert np.isnan(kept[0]) and abs(kept[1] - 0.5) < 1e-6

@@ -81,7 +81,8 @@ def _steering_text(branch: str, profile: str, trims: bool, glides: bool = False)
     if profile == "min-energy":
         why = ("no trimmed shot reaches the aim point (near the maximum range)" if trims else
                "the missile cannot cut or manage its thrust")
-        return f"full burn, the {branch} branch: {why}, and this branch's apogee is nearer the minimum-energy one"
+        return (f"full burn, the {branch} branch: {why}; of the full-burn branches that reach it, the one whose "
+                "apogee is nearer the minimum-energy one")
     return f"full burn, the {branch} branch"
 
 

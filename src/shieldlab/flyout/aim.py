@@ -32,7 +32,8 @@ Method: a scan of 24 kick angles and golden-section refinement of the maximum
 range, Illinois regula falsi on monotone branches (kick or trim) for the
 ground range and on the kick for the burnout angle of the minimum-energy conic, and a
 fixed-point correction of the azimuth for Earth rotation and J2 (the cross-range
-error is fed back as a bearing change).  Every evaluation is one batched call of
+error is fed back as a bearing change; a shot not converged to 5 m after ``solve``'s
+``azimuth_iterations`` goes on by secant steps).  Every evaluation is one batched call of
 the fast integrator over all threats at once.
 """
 
@@ -55,6 +56,11 @@ PROFILES = ("min-energy", "lofted", "depressed")
 TRIM_CUT, TRIM_GEM, TRIM_DIVE = 0, 1, 2
 _KICK_MIN, _KICK_MAX = np.radians(0.5), np.radians(85.0)
 _GOLD = (np.sqrt(5.0) - 1.0) / 2.0
+#: Azimuth iterations beyond ``solve``'s ``azimuth_iterations``, for shots not converged by then
+#: (secant steps on the bearing error; see ``solve``).
+AZIMUTH_EXTRA = 20
+#: A full-burn branch's root that misses the range by more than this is none [m].
+FULL_BURN_MISS_M = 1e3
 
 
 class AimError(ValueError):
@@ -301,7 +307,7 @@ def _max_range_kick(ev: _Evaluator, az: np.ndarray):
     return best_k, best_r
 
 
-def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
+def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None, max_miss=np.inf):
     """Vectorised Illinois (modified regula falsi) root of ``f(rows, x) = target`` on brackets [lo, hi].
 
     ``f`` maps the parameters ``x`` (m,) of the elements ``rows`` (m,) (indices into the
@@ -312,6 +318,10 @@ def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
     as its elements converge).  ``f_lo``,
     ``f_hi``: ``f`` at the bracket's ends where the caller has it already (not evaluated
     again).  Each element's last evaluation of ``f`` is at its answer (where there is one).
+    ``max_miss``: where the last iterate's ``f`` is further than this from the target, the
+    result is ``nan`` too: a bracket that straddles the target across a jump of ``f`` (the
+    ground range of a shot that passes the antipode flips sign) closes on the jump, not on a
+    root.
     """
     a, b = lo.copy(), hi.copy()
     every = np.arange(a.size)
@@ -320,6 +330,7 @@ def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
     ok = np.sign(fa) != np.sign(fb)
     x = np.where(np.abs(fa) < np.abs(fb), a, b)
     side = np.zeros(a.shape, int)
+    miss = np.where(np.abs(fa) < np.abs(fb), fa, fb)
     act = np.flatnonzero(ok)
     for _ in range(iters):
         if not act.size:
@@ -330,6 +341,7 @@ def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
         xx = np.where((xx <= np.minimum(aa, bb)) | (xx >= np.maximum(aa, bb)), 0.5 * (aa + bb), xx)
         fx = f(act, xx) - target[act]
         x[act] = xx
+        miss[act] = fx
         same = np.sign(fx) == np.sign(fb_)
         # replace the endpoint on fx's side; halve the stale one (Illinois) when it repeats
         a[act] = np.where(same, aa, bb)
@@ -337,7 +349,7 @@ def _root(f, lo, hi, target, tol=0.5, iters=40, f_lo=None, f_hi=None):
         side[act] = np.where(same, 1, -1)
         b[act], fb[act] = xx, fx
         act = act[~(np.abs(fx) < tol * 1e-3)]
-    return np.where(ok, x, np.nan)
+    return np.where(ok & (np.abs(miss) <= max_miss), x, np.nan)
 
 
 def _scan_root(ev: _Evaluator, idx, lo, hi, az, target, value, goal, tol, n=12):
@@ -483,8 +495,10 @@ def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> 
                                         (need_dep, k_star, np.full(N, np.radians(89.0)), k_dep, ap_d)):
         idx = np.flatnonzero(need)
         if idx.size:
+            # (a bracket ending at the range-optimal kick of a missile that can fly past the
+            # antipode straddles the target across the range's jump there: no root)
             k_out[idx] = _root(lambda r, k, i=idx: ev.impact(i[r], k, az[i[r]], inf[i[r]])[0], lo[idx], hi[idx],
-                                   target[idx])
+                               target[idx], max_miss=FULL_BURN_MISS_M)
             ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx]).apogee
 
 
@@ -557,7 +571,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         if not can_shape[i]:
             raise ShapeError(i, f"{missiles[i].name} cannot cut thrust or manage its energy, so its {want[i]} "
                                 f"shot to this aim point is fixed, where it has one; drop the apogee/flight time")
-    for it in range(azimuth_iterations):
+    prev_az = prev_turn = None
+    for it in range(azimuth_iterations + AZIMUTH_EXTRA):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
             k_star, rmax = (_max_range_kick(ev, az) if max_range_kick is None else
                             (np.asarray(x, float).copy() for x in max_range_kick))
@@ -628,8 +643,20 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         ilat, ilon = hit.lat, hit.lon
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
         turn = np.angle(np.exp(1j * (bearing - b_hit)))
-        az = np.mod(az + turn, 2 * np.pi)
-        if np.all(np.abs(turn) * target < 5.0):  # cross-range error under 5 m: converged
+        far = np.abs(turn) * target >= 5.0  # cross-range error of 5 m or more: not converged
+        if it < azimuth_iterations:
+            step = turn
+        else:
+            # the fixed point (turn by the bearing error) converges slowly where the impact's
+            # bearing follows the launch azimuth weakly (a long flight the Earth turns far
+            # under: at 18,500 km each turn closed only 30 % of the error): secant steps on the
+            # bearing error instead, only for the shots not yet converged
+            slope = (turn - prev_turn) / np.angle(np.exp(1j * (az - prev_az)))
+            step = np.where(far & np.isfinite(slope) & (slope < 0.0), -turn / np.where(slope < 0.0, slope, -1.0), turn)
+            step = np.where(far, np.clip(step, -0.2, 0.2), 0.0)
+        prev_az, prev_turn = az, turn
+        az = np.mod(az + step, 2 * np.pi)
+        if not far.any():
             break
     hit = ev.trimmed(ar, kick, az, cutoff)
     ilat, ilon = hit.lat, hit.lon
