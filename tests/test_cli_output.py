@@ -867,8 +867,8 @@ def test_footer_names_both_interval_methods_and_means_intervals(tiny, capsys, wi
     # a leaker count alike in every run gets the bounded mean's exact interval, not the t's
     # point: the footer says so, as summary.json's interval_means does (three rules had read
     # as one, "Student t", for 6.00 (5.57-6.00) beside 8.00 (8.00-8.00))
-    assert "a count alike in every run (leakers, hits, interceptors: at most the threats, every battery's rounds): " \
-           "the exact bound of a capped count" in " ".join(text.split())
+    assert "a count alike in every run (leakers, hits: at most the threats; interceptors: at most what the rounds " \
+           "and the doctrine allow): the exact bound of a capped count" in " ".join(text.split())
     assert "exact interval of a bounded mean" in s["interval_means"]
     for label, key in (("mean interceptors fired", "mean_interceptors_fired"),
                        ("mean hits on assets", "mean_assets_hit")):
@@ -1218,8 +1218,8 @@ def test_compare_with_one_run_names_no_intervals_and_refuses_a_stray_comma(tiny,
     assert main(["compare", str(tiny), "--runs", "2", "--architectures", "independent,integrated"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "in parentheses: 95 % intervals over 2 runs — P(no leaker): Wilson score; means: Student t (cut to " \
-           "the possible range; a count alike in every run (leakers, hits, interceptors: at most the threats, " \
-           "every battery's rounds): the exact bound of a capped count)" in out
+           "the possible range; a count alike in every run (leakers, hits: at most the threats; interceptors: at " \
+           "most what the rounds and the doctrine allow): the exact bound of a capped count)" in out
     # the interceptors fired alike in both runs: the exact bound, not a point (8.00 (8.00-8.00))
     fired = re.search(r"interceptors fired [│ ]*([0-9.]+) \(([0-9.]+)–([0-9.]+)\)", out)
     assert fired and float(fired[2]) < float(fired[1]) < float(fired[3]), out

@@ -43,6 +43,7 @@ from shieldlab.c2.records import REASONS
 from shieldlab.engine.chain import Flights, preflight
 from shieldlab.engine.montecarlo import simulate
 from shieldlab.io.results import before_destroyed, earliest_by_object, first_detection
+from shieldlab.outcome.caps import cap_of, interceptor_caps
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
 from shieldlab.stats import mean_interval, wilson_interval
@@ -232,10 +233,11 @@ def compare(world, architectures, runs: int, seed: int,
                  progress=None if progress is None else functools.partial(progress, arch))
         def mi(x, upper=None):  # counts: an interval below zero (or above the most possible) means nothing
             return mean_interval(x, lower=0.0, upper=upper)
-        # a raid fires at most every battery's rounds: the cap of the interceptor counts, so that
+        # the most a raid can fire (outcome.caps): the bounds of the interceptor counts, so that
         # where every raid came out alike their interval is the exact bound, not the point
         # ("interceptors fired 8.00 (8.00-8.00)" after two runs)
-        most = float(sum(b.rounds for b in w.batteries))
+        caps = interceptor_caps(w)
+        most = caps.per_run
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
         paired: dict = {}
         if first is None:
@@ -255,8 +257,11 @@ def compare(world, architectures, runs: int, seed: int,
                           interceptors_alike=bool((tally.fired == first.fired).all()))
         out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))),
-            interceptors=mi(tally.fired, most), wasted=mi(tally.wasted, most), at_boosters=mi(tally.at_boosters, most),
-            at_false_tracks=mi(tally.at_false, most), between_sectors=mi(tally.between, float(len(w.threats))),
+            interceptors=mi(tally.fired, cap_of(tally.fired, caps.at_threats + caps.at_false_tracks, most)),
+            wasted=mi(tally.wasted, cap_of(tally.wasted, caps.at_threats + caps.at_false_tracks, most)),
+            at_boosters=mi(tally.at_boosters, cap_of(tally.at_boosters, caps.at_boosters, most)),
+            at_false_tracks=mi(tally.at_false, cap_of(tally.at_false, caps.at_false_tracks, most)),
+            between_sectors=mi(tally.between, float(len(w.threats))),
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
             p_no_leaker_ci95=_pair(wilson_interval(int(np.sum(tally.leak == 0)), runs)),

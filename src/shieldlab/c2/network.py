@@ -51,6 +51,11 @@ def one_fire_control(world) -> bool:
     return world.architecture == "integrated" or len(world.nodes) <= 1
 
 
+def n_fire_controls(world) -> int:
+    """How many fire controls the fight makes for ``world`` (:func:`shieldlab.engine.fight.fire_controls`)."""
+    return 1 if one_fire_control(world) else sum(1 for nd in world.nodes if nd.batteries)
+
+
 def node_pictures(world, tracks: dict[str, Tracks], rngs: dict[Link, list], times: np.ndarray) -> dict[str, Tracks]:
     """Each node's picture under a sharing architecture: its own tracks fused with those its
     linked neighbours send it, on the time grid ``times`` [s] (fire control's planning

@@ -499,8 +499,8 @@ def _method(summary: dict, key: str, default: str) -> str:
 _CUT = "cut to the possible range"
 
 
-_CAPPED = ("a count alike in every run (leakers, hits, interceptors: at most the threats, every battery's "
-           "rounds): the exact bound of a capped count")
+_CAPPED = ("a count alike in every run (leakers, hits: at most the threats; interceptors: at most what the rounds "
+           "and the doctrine allow): the exact bound of a capped count")
 
 
 def _interval_name(summary: dict) -> str:

@@ -34,6 +34,7 @@ from shieldlab.c2.network import (
     INTEGRATED,
     StatusLinks,
     Warnings,
+    n_fire_controls,
     node_pictures,
     one_picture,
     shares_tracks,
@@ -42,7 +43,7 @@ from shieldlab.c2.network import (
 )
 from shieldlab.c2.records import REASONS, Decisions
 from shieldlab.engage.records import Engagements
-from shieldlab.engine.fight import fight, kill_draws, n_fire_controls
+from shieldlab.engine.fight import fight, kill_draws
 from shieldlab.errors import InputError
 from shieldlab.flyout import aim, dispersion
 from shieldlab.flyout.integrate import fly

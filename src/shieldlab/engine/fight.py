@@ -21,7 +21,7 @@ import numpy as np
 
 from shieldlab.c2.doctrine import Doctrine
 from shieldlab.c2.firecontrol import FireControl
-from shieldlab.c2.network import INTEGRATED, one_fire_control, one_picture
+from shieldlab.c2.network import INTEGRATED, n_fire_controls, one_fire_control, one_picture
 from shieldlab.c2.records import REASONS, Decisions, key_array
 from shieldlab.c2.trackview import TrackView
 from shieldlab.engage.assess import assess, first_kills, object_of, threat_of
@@ -76,11 +76,6 @@ def kill_draws(world, g: np.random.Generator, rows: int) -> np.ndarray:
     draws the same numbers whichever of them is set."""
     return np.concatenate([g.random((rows, MAX_ENGAGEMENTS, MAX_SALVO)) for _ in range(n_fire_controls(world))],
                           axis=1)
-
-
-def n_fire_controls(world) -> int:
-    """How many fire controls :func:`fire_controls` makes for ``world``."""
-    return 1 if one_fire_control(world) else sum(1 for nd in world.nodes if nd.batteries)
 
 
 def fight(world, doc: Doctrine, tracks: dict[str, Tracks], truth: Trajectories, uniforms: np.ndarray,

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from shieldlab.io.results import FALSE_TRACK
+from shieldlab.outcome.caps import cap_of, interceptor_caps
 from shieldlab.stats import mean_interval, wilson_interval
 
 #: Event kinds that carry a reason, and the per-threat keys they are summarised under.
@@ -63,8 +64,8 @@ UNSPECIFIED = "unspecified"
 INTERVAL = "Wilson score, 95 %"
 INTERVAL_MEANS = ("Student t on the per-run values (sample standard deviation), 95 %, cut to the range the "
                   "values can take (at 0; leakers and assets hit also at the number of threats, interceptors "
-                  "at every battery's rounds); where every run gave the same leakers, assets hit or "
-                  "interceptors, the exact interval of a bounded mean (a share of runs up to the "
+                  "at the most the doctrine and the rounds allow); where every run gave the same leakers, "
+                  "assets hit or interceptors, the exact interval of a bounded mean (a share of runs up to the "
                   "Clopper-Pearson bound for 0 of n could differ, each at worst on a bound: 6 leakers of 6 in "
                   "50 runs, 5.57-6.00); another mean alike in every run: the point")
 
@@ -305,16 +306,18 @@ class Summariser:
         """``summary.json`` of the ``runs`` runs added (module docstring)."""
         world = self.world
         by_kind, by_battery = self._by_kind, self._by_battery
-        # a run fires at most every battery's rounds: the cap of the interceptor counts, so that a
+        # the most a run can fire (outcome.caps): the bounds of the interceptor counts, so that a
         # count alike in every run gets the exact bound, not the point ("5.00 (5.00-5.00)")
-        most = float(sum(b.rounds for b in getattr(world, "batteries", ()))) or None
+        caps = interceptor_caps(world)
         per = []
         for t in world.threats:
             n, n_int, n_leak = self._status[t.name]
             p_int, p_int_ci = _proportion(n_int, n)
             p_leak, p_leak_ci = _proportion(n_leak, n)
-            fired, fired_ci = _mean(_joined(self._fired[t.name]), upper=most)
-            at_booster, at_booster_ci = _mean(_joined(self._at_booster[t.name]), upper=most)
+            n_fired, n_booster = _joined(self._fired[t.name]), _joined(self._at_booster[t.name])
+            fired, fired_ci = _mean(n_fired, upper=cap_of(n_fired, caps.per_threat, caps.per_run))
+            at_booster, at_booster_ci = _mean(n_booster, upper=cap_of(n_booster, min(caps.at_boosters, caps.per_threat),
+                                                                       caps.per_run))
             miss = _joined(self._miss[t.name], float)
             row = {
                 "threat": t.name,
@@ -349,9 +352,12 @@ class Summariser:
         # every interceptor fired: at threats and their boosters, and at false tracks
         false = np.array([self._false_rounds.get(r, 0) for r in per_run["run"].tolist()], int) if N \
             else np.zeros(runs, int)
-        fired_all, fired_all_ci = _mean(per_run["fired"] + false, upper=most)
-        at_boosters, at_boosters_ci = _mean(per_run["booster"], upper=most)
-        at_false, at_false_ci = _mean(false, upper=most)
+        every = per_run["fired"] + false
+        fired_all, fired_all_ci = _mean(every, upper=cap_of(every, caps.at_threats + caps.at_false_tracks,
+                                                            caps.per_run))
+        at_boosters, at_boosters_ci = _mean(per_run["booster"], upper=cap_of(per_run["booster"], caps.at_boosters,
+                                                                             caps.per_run))
+        at_false, at_false_ci = _mean(false, upper=cap_of(false, caps.at_false_tracks, caps.per_run))
         hits, hits_ci = _mean(per_run["hit"], upper=N)
         # each warhead hits one asset at most: a run loses at most N times the dearest asset's value
         value_lost, value_lost_ci = _mean(per_run["lost"] if N else np.zeros(runs),

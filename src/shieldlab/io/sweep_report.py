@@ -97,17 +97,22 @@ def paired_text(r: dict) -> str:
 
 
 def alike_points(rows: list[dict], fields: dict[str, str]) -> str | None:
-    """A line naming the sweep's points that came out alike in every figure of its summary
-    (leakers, interceptors, assets hit, each threat's P(intercept) and interceptors, the track
-    quality), and the settings that differ between them: a swept value that changed nothing
-    in these runs (a battery's rounds beyond what it ever fires) read as a finding; None
-    where every point differs (``fields``: each swept column's field as given)."""
+    """A line naming the sweep's points that came out alike in every mean and probability of
+    its summary (leakers, interceptors, assets hit, each threat's P(intercept) and interceptors,
+    the track quality), and the settings that differ between them: a swept value that changed
+    nothing in these runs (a battery's rounds beyond what it ever fires) read as a finding; None
+    where every point differs (``fields``: each swept column's field as given).  The intervals
+    are left out: a setting can move their bounds with no run changed (a battery's rounds cap
+    the interceptor counts' interval, :mod:`shieldlab.outcome.caps`)."""
     from shieldlab.io.dataset import HEADLINE
+
+    def points(d: dict) -> dict:
+        return {k: (points(v) if isinstance(v, dict) else v) for k, v in d.items() if not k.endswith("_ci95")}
 
     def fingerprint(r: dict) -> str:
         per = [(t.get("threat"), t.get("p_intercept"), t.get("mean_interceptors")) for t in r.get("per_threat") or []]
-        return json.dumps([[r.get(k) for k in HEADLINE], per, r.get("track_quality") or {}], sort_keys=True,
-                          default=str)
+        return json.dumps([[r.get(k) for k in HEADLINE if not k.endswith("_ci95")], per,
+                           points(r.get("track_quality") or {})], sort_keys=True, default=str)
 
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -121,7 +126,7 @@ def alike_points(rows: list[dict], fields: dict[str, str]) -> str | None:
                     + "; ".join(f"{fields[c]} = {', '.join(str(shown(r['set'][c])) for r in g)}" for c in moved) + ")")
     if not said:
         return None
-    return ("alike in every figure of their summaries: " + "; ".join(said)
+    return ("alike in every mean and probability of their summaries: " + "; ".join(said)
             + ": what differs between them changed nothing in these runs")
 
 
