@@ -246,3 +246,103 @@ def test_the_viewer_shows_aircraft_by_their_fate(air_page):
     assert all(pg.evaluate(iso.format(k)).startswith("2015-10-03") for k in ("currentTime", "startTime", "stopTime"))
     pg.evaluate("window.shieldlab.viewer.clock.shouldAnimate = false")
     assert not errors, errors
+
+
+def _open(browser, d):
+    from shieldlab.io import serve
+
+    srv = serve.start(d)
+    pg = browser.new_page(viewport={"width": 1000, "height": 640})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(srv.url + "?play=0")
+    pg.wait_for_function("window.shieldlab && (window.shieldlab.ready || window.shieldlab.error)", timeout=90_000)
+    return srv, pg, errors
+
+
+def test_the_viewer_tells_a_shelling_in_its_own_words(browser, tmp_path):
+    """Akcakale 2012: the header had read "6 threats, 0 leaked · 0 salvos · 0 batteries" of
+    six rounds every one of which landed, and the key named only the radar beside the
+    estimates, their ellipses and the weapons drawn."""
+    from shieldlab.cli import main
+
+    d = tmp_path / "run"
+    assert main(["run", "akcakale-2012", "--runs", "2", "--seed", "1", "--out", str(d), "-q"]) == 0
+    srv, pg, errors = _open(browser, d)
+    try:
+        assert pg.evaluate("window.shieldlab.error") is None, pg.evaluate("window.shieldlab.error")
+        doc = json.loads((d / "scene.czml").read_text())
+        rounds = [p for p in doc if p.get("properties", {}).get("kind") == "threat"]
+        located = sum(p["properties"]["outcome"] == "located" for p in rounds)
+        status = pg.locator("#status").inner_text()
+        assert status.startswith(f"{len(rounds)} rounds, {located} located · "), status
+        assert "leaked" not in status and "salvo" not in status and "batter" not in status, status
+        assert "2 weapons" in status, status
+        assert pg.locator("#list-title").text_content() == "Rounds"
+        key = pg.locator("#legend").inner_text()
+        assert "estimated origin and its 95 % ellipse" in key and "weapon" in key, key
+        assert not errors, errors
+    finally:
+        pg.close()
+        srv.stop()
+
+
+MIXED = """name: mixed
+epoch: 2024-04-01T00:00:00Z
+sites:
+  patriot-riyadh: {lat: 24.75, lon: 46.80, alt_m: 600}
+  shiraz: {lat: 29.60, lon: 52.50}
+  bushehr: {lat: 28.95, lon: 50.90}
+sensors:
+  - {name: mpq-riyadh, type: an-mpq-65, site: patriot-riyadh, boresight_az_deg: 60, system: gulf}
+  - {name: awacs, type: e-3a-apy-2, site: {lat: 26.8, lon: 49.0, alt_m: 9000}, system: gulf}
+early_warning:
+  - {name: sbirs-east, type: sbirs-geo, lon_deg: 57.0, system: gulf}
+batteries:
+  - {name: pac-riyadh, interceptor: pac-3-mse, site: patriot-riyadh, rounds: 4, system: gulf, radar: mpq-riyadh}
+assets:
+  - {name: riyadh, site: {lat: 24.71, lon: 46.68}, radius_km: 20}
+threats:
+  - {name: shahab-riyadh, missile: shahab-3, launch: shiraz, aim: riyadh}
+flights:
+  - name: lacm-riyadh
+    type: generic-lacm
+    side: Iran
+    start_time_s: 0
+    route: [bushehr, {lat: 24.71, lon: 46.68}]
+"""
+
+
+def test_a_mixed_scene_opens_on_the_raid_and_counts_each_kind_apart(browser, tmp_path):
+    """A geostationary early-warning satellite (36,000 km up) in the scene: the opening view had
+    framed it, the raid one dot on the globe; and a cruise missile that reached its target was
+    a "threat" of the header's count but not "leaked"."""
+    from shieldlab.cli import main
+
+    scn = tmp_path / "mixed.yaml"
+    scn.write_text(MIXED)
+    d = tmp_path / "run"
+    assert main(["run", str(scn), "--runs", "2", "--seed", "1", "--out", str(d), "-q"]) == 0
+    srv, pg, errors = _open(browser, d)
+    try:
+        assert pg.evaluate("window.shieldlab.error") is None, pg.evaluate("window.shieldlab.error")
+        # the opening view: the launch point and the target fill a good part of the canvas
+        pts = pg.evaluate("""() => {
+            const v = window.shieldlab.viewer;
+            return [[29.60, 52.50], [24.71, 46.68]].map(([la, lo]) => {
+                const q = Cesium.SceneTransforms.worldToWindowCoordinates(v.scene,
+                    Cesium.Cartesian3.fromDegrees(lo, la, 0));
+                return q ? [q.x, q.y] : null; }); }""")
+        assert all(pts), pts
+        assert np.hypot(pts[0][0] - pts[1][0], pts[0][1] - pts[1][1]) > 150, pts
+        status = pg.locator("#status").inner_text()
+        doc = json.loads((d / "scene.czml").read_text())
+        fate = next(p["properties"]["outcome"] for p in doc if p.get("name") == "lacm-riyadh")
+        assert status.startswith("1 threat, "), status
+        assert "1 flier, " in status, status
+        assert ("1 reached its target" in status) == (fate == "reached its target"), (status, fate)
+        assert pg.locator("#list-title").text_content() == "Threats and fliers"
+        assert not errors, errors
+    finally:
+        pg.close()
+        srv.stop()

@@ -11,8 +11,11 @@ const COLOURS = {
   intercepted: "#2ecc71", leaked: "#e67e22", "leaked on an asset": "#c0392b", "airborne": "#f1c40f",
   // the air picture: aircraft and cruise missiles by their fate
   "shot down": "#2ecc71", "reached its target": "#e74c3c", "came down": "#95a5a6", "left the scene": "#f1c40f",
+  // the shelling: each round by whether a weapon-locating radar located its origin
+  located: "#e74c3c", "not located": "#95a5a6",
 };
 const AIR_FATES = ["shot down", "reached its target", "came down", "left the scene"];
+const ROUND_FATES = ["located", "not located"];
 // the key: colour, words, and the packet kind (and outcome: a threat's, or an intercept's kill or miss)
 // that must be in the scene for the line to show
 const KEY = [
@@ -31,6 +34,10 @@ const KEY = [
   ["#2ecc71", "where a flier was shot down", "kill"],
   ["#e67e22", "impact (in the threat's colour)", "impact"],
   ["#ecf0f1", "C2 node and its sector", "c2-node"],
+  ["#e74c3c", "round located (its origin estimated)", "threat", "located"],
+  ["#95a5a6", "round not located", "threat", "not located"],
+  ["#e74c3c", "estimated origin and its 95 % ellipse", "estimate"],
+  ["#1e1e1e", "weapon (where it truly fired from)", "weapon"],
 ];
 
 function plural(n, word) {
@@ -237,6 +244,47 @@ function inside(viewer, points, m = FRAME_MARGINS) {
   });
 }
 
+// the list's title for what the scene holds: ballistic threats, fliers (aircraft and cruise
+// missiles) and shelled rounds, alone or together
+function listTitle(threats) {
+  const air = threats.filter((t) => AIR_FATES.includes(t.outcome)).length;
+  const rounds = threats.filter((t) => ROUND_FATES.includes(t.outcome)).length;
+  if (threats.length && air === threats.length) return "Aircraft and cruise missiles";
+  if (threats.length && rounds === threats.length) return "Rounds";
+  const kinds = [threats.length > air + rounds ? "threats" : null, air ? "fliers" : null, rounds ? "rounds" : null]
+    .filter((k) => k);
+  const words = kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}` : "threats";
+  return words[0].toUpperCase() + words.slice(1);
+}
+
+// the header's line: each kind of thing in the scene with how it fared, then the sites; a
+// part for each picture the scene holds (a flier that reached its target is no ballistic
+// "leaked", a shelled round no threat)
+function status(threats, n, entities) {
+  const count = (fates) => threats.filter((t) => fates.includes(t.outcome));
+  const air = count(AIR_FATES), rounds = count(ROUND_FATES);
+  const ballistic = threats.filter((t) => !AIR_FATES.includes(t.outcome) && !ROUND_FATES.includes(t.outcome));
+  const parts = [];
+  if (ballistic.length || !threats.length) {
+    parts.push(`${plural(ballistic.length, "threat")}, ${ballistic.filter((t) => t.outcome.startsWith("leaked")).length} leaked`);
+  }
+  if (air.length) {
+    const reached = air.filter((t) => t.outcome === "reached its target").length;
+    parts.push(`${plural(air.length, "flier")}, ${air.filter((t) => t.outcome === "shot down").length} shot down` +
+               (reached ? `, ${reached} reached ${reached === 1 ? "its" : "their"} target` : ""));
+  }
+  if (rounds.length) parts.push(`${plural(rounds.length, "round")}, ${count(["located"]).length} located`);
+  if (n("interceptor") || n("battery")) parts.push(plural(n("interceptor"), "salvo"));
+  parts.push(plural(n("radar"), "radar"));
+  if (n("battery")) parts.push(`${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`);
+  const bases = entities.filter((e) => prop(e, "kind") === "fighter-base");
+  const patrols = bases.filter((e) => prop(e, "system") === "patrol").length;
+  if (patrols) parts.push(plural(patrols, "patrol station"));
+  if (bases.length - patrols) parts.push(plural(bases.length - patrols, "alert base"));
+  if (n("weapon")) parts.push(plural(n("weapon"), "weapon"));
+  return parts.join(" · ");
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   const url = params.get("scene") || "data/scene.czml";
@@ -276,6 +324,8 @@ async function main() {
   viewer.clockTrackedDataSource = ds;
   document.getElementById("title").textContent = ds.name || "shieldlab";
   document.title = `${ds.name || "shieldlab"} — shieldlab`;
+  document.getElementById("list-title").textContent = listTitle(
+    threats.map((e) => ({ outcome: prop(e, "outcome") })));
   const list = document.getElementById("threats");
   for (const entity of threats) {
     const outcome = prop(entity, "outcome");
@@ -289,15 +339,7 @@ async function main() {
     state.entities.push(entity);
   }
   const n = (k) => ds.entities.values.filter((e) => prop(e, "kind") === k).length;
-  const leaked = state.threats.filter((t) => t.outcome.startsWith("leaked")).length;
-  const airborne = state.threats.filter((t) => AIR_FATES.includes(t.outcome));
-  const airOnly = airborne.length === state.threats.length && airborne.length > 0;
-  if (airOnly) document.getElementById("list-title").textContent = "Aircraft and cruise missiles";
-  document.getElementById("status").textContent = airOnly
-    ? `${plural(threats.length, "flier")}, ${airborne.filter((t) => t.outcome === "shot down").length} shot down · ` +
-      `${plural(n("radar"), "radar")} · ${plural(n("fighter-base"), "fighter base")}`
-    : `${plural(threats.length, "threat")}, ${leaked} leaked · ${plural(n("interceptor"), "salvo")} · ` +
-      `${plural(n("radar"), "radar")} · ${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`;
+  document.getElementById("status").textContent = status(state.threats, n, ds.entities.values);
   const legend = document.getElementById("legend");
   const outcomes = new Set(state.threats.map((t) => t.outcome));
   for (const e of ds.entities.values) {
@@ -316,7 +358,8 @@ async function main() {
   if (report && report.ok) links.append(el("a", { href: "data/report.html", target: "_blank" }, "the run's report"));
   // the opening view: what the raid is, not the radars' fans (an early-warning radar's reaches
   // into Africa: the raid had been a speck on a hemisphere)
-  const shown = ds.entities.values.filter((e) => !["coverage", "sector"].includes(prop(e, "kind")));
+  // nor the early-warning satellites (a geostationary one, 36,000 km up, made the raid a dot)
+  const shown = ds.entities.values.filter((e) => !["coverage", "sector", "satellite"].includes(prop(e, "kind")));
   await viewer.zoomTo(shown);
   // zoomTo fits the entities' bounding sphere, which a wide canvas still cut at its edges
   // (epaa-phase-2: Tabriz on the right edge, its name cut to "sejjil-athe"): back off until
