@@ -354,3 +354,27 @@ air_policing:
     monkeypatch.setattr(air_report, "_png", keep)
     air_report.build(world, res, 0)
     assert lines and all(np.abs(np.diff(np.asarray(x, float))).max(initial=0.0) < 30.0 for x in lines)
+
+
+def test_a_mixed_report_ends_with_its_closing_line_and_shows_no_empty_table(tmp_path):
+    """Threats and a cruise missile in one scenario: the air picture's sections were added after
+    the ballistic page's closing line ("Made by shieldlab ..."), which then stood mid-page, and
+    "where the cruise missiles came down" was a header without rows where none came down."""
+    import re
+    import sys
+    from pathlib import Path
+
+    from shieldlab.cli import main
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_viewer import MIXED
+
+    scn = tmp_path / "mixed.yaml"
+    scn.write_text(MIXED)
+    d = tmp_path / "run"
+    assert main(["run", str(scn), "--runs", "2", "--seed", "1", "--out", str(d), "-q"]) == 0
+    page = (d / "report.html").read_text()
+    assert page.count("Made by shieldlab") == 1
+    assert page.index("The air picture") < page.index("Made by shieldlab")
+    rows = [len(re.findall(r"<tr>", t)) for t in re.findall(r"<table.*?</table>", page, re.S)]
+    assert rows and min(rows) >= 2, rows  # a header row and at least one row

@@ -21,7 +21,18 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.io.air_scene import AIR_COLOURS, fate, run_rows
 from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_format, utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, map_aspect, plt, set_meta
+from shieldlab.io.report import (
+    _CSS,
+    _HALO,
+    _figure,
+    _png,
+    _table,
+    in_frame,
+    map_aspect,
+    plt,
+    set_meta,
+    with_sections,
+)
 
 __all__ = ["build"]
 
@@ -409,7 +420,7 @@ def appended(page: str, world, res, run: int = 0) -> str:
     """A ballistic run's report ``page`` with the air picture's sections added before its end
     (a scenario of threats and flights)."""
     body = build(world, res, run, sections_only=True)
-    return page.replace("</body></html>", f"<h1>The air picture</h1>{body}</body></html>", 1)
+    return with_sections(page, f"<h1>The air picture</h1>{body}")
 
 
 def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
@@ -458,9 +469,10 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
             parts.append(f"<p>{missiles_text(tot['launched']).capitalize()}: {_m(tot['arrived_per_run'], '{:.1f}')} "
                          f"arrive per run, {_m(tot['failed_per_run'], '{:.1f}')} come down (failures), "
                          f"{_m(tot['shot_down_per_run'], '{:.1f}')} shot down.</p>")
-            parts.append(_table(["came down in", "per run", "runs"],
-                                [[c, _m(v, "{:.2f}"), runs_with(v["runs_with"])]
-                                 for c, v in tot["failures_per_run_by_country"].items()]))
+            if tot["failures_per_run_by_country"]:  # (none came down: no table of where)
+                parts.append(_table(["came down in", "per run", "runs"],
+                                    [[c, _m(v, "{:.2f}"), runs_with(v["runs_with"])]
+                                     for c, v in tot["failures_per_run_by_country"].items()]))
     # per flight entry, each with its own runs (the terminal's table pools every flier of a type)
     parts.append("<h2>Who could see them</h2><p class='meta'>Each sensor against each flight entry (the "
                  "command's table pools all fliers of one type).</p>")

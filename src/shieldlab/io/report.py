@@ -147,6 +147,20 @@ def _file_png(draw) -> str:
         return "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
 
 
+#: The opening of a report page's closing line ("Made by shieldlab ..."): a picture's sections
+#: appended to the page (:func:`with_sections`) go before it.
+FOOTER = "<p class='meta footer'>"
+
+
+def with_sections(page: str, body: str) -> str:
+    """Report ``page`` with ``body`` (another picture's sections) before its closing line, or
+    before its end where it has none."""
+    at = page.find(FOOTER)
+    if at < 0:
+        at = page.rindex("</body></html>")
+    return page[:at] + body + page[at:]
+
+
 def _figure(uri: str, caption: str, alt: str) -> str:
     return (f'<figure><img src="{uri}" alt="{html.escape(alt)}"><figcaption>{html.escape(caption)}'
             f"</figcaption></figure>")
@@ -803,7 +817,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                              "defended footprint"))
     parts.append("<h2>Sources of the catalogue figures</h2>")
     parts.append(_table(["kind", "id", "name", "source (assumptions marked)"], catalogue_sources(world), "sources"))
-    parts.append("<p class='meta'>Made by shieldlab from open physics and the public figures cited above. "
+    parts.append(f"{FOOTER}Made by shieldlab from open physics and the public figures cited above. "
                  "The 3-D scene of the run is scene.czml in the same folder (<code>shieldlab view</code>).</p>")
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -16,7 +16,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
-from shieldlab.io.report import _CSS, _HALO, _figure, _png, _table, in_frame, plt, set_meta
+from shieldlab.io.report import _CSS, _HALO, FOOTER, _figure, _png, _table, in_frame, plt, set_meta, with_sections
 from shieldlab.io.shelling_tables import HEAD, burning_note, nees_note, not_located_lines, rows
 
 __all__ = ["build", "appended"]
@@ -277,7 +277,7 @@ def appended(page: str, world, res, run: int = 0) -> str:
     """A report ``page`` (ballistic or air picture) with the shelling's sections added before its end."""
     body = "".join(["<h1>Shelling</h1>", *_sections(world, res, run), "<h2>Sources of the rounds and radars</h2>",
                     _table(["kind", "id", "name", "source"], _sources(world), "sources")])
-    return page.replace("</body></html>", f"{body}</body></html>", 1)
+    return with_sections(page, body)
 
 
 def build(world, res, run: int = 0) -> str:
@@ -295,7 +295,7 @@ def build(world, res, run: int = 0) -> str:
     parts += _sections(world, res, run)
     parts.append("<h2>Sources of the catalogue entries</h2>")
     parts.append(_table(["kind", "id", "name", "source (assumptions marked)"], _sources(world), "sources"))
-    parts.append("<p class='meta'>Made by shieldlab from open physics and the public figures cited above. Model "
+    parts.append(f"{FOOTER}Made by shieldlab from open physics and the public figures cited above. Model "
                  "notes: docs/counter-battery.md. The 3-D scene of the run is scene.czml in the same folder "
                  "(<code>shieldlab view</code>).</p>")
     parts.append("</body></html>\n")
