@@ -19,6 +19,7 @@ every task checks its worker's code against this process's (:func:`checked`).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -97,12 +98,25 @@ def checked(expected: str, fn: Callable, *args):
 
     mine = dataset.code_digest()
     if mine != expected:
-        import socket
-
-        raise OtherCode(f"a worker on {socket.gethostname()} runs other shieldlab code (digest {mine[:12]}, "
-                        f"this process {expected[:12]}): install the same shieldlab, NumPy and Numba on every "
-                        f"worker, or its chunks would not be these numbers")
+        raise OtherCode(_other_code(_worker_name(), mine, expected))
     return fn(*args)
+
+
+def _worker_name() -> str:
+    """This worker's address and host (a cluster runs many workers a host), or the host alone."""
+    import socket
+
+    try:
+        from distributed import get_worker
+
+        return f"{get_worker().address} (on {socket.gethostname()})"
+    except (ImportError, ValueError):
+        return f"on {socket.gethostname()}"
+
+
+def _other_code(worker: str, theirs: str, mine: str) -> str:
+    return (f"the worker {worker} runs other shieldlab code (digest {theirs[:12]}, this process {mine[:12]}): "
+            "install the same shieldlab, NumPy and Numba on every worker, or its chunks would not be these numbers")
 
 
 @dataclass(frozen=True)
@@ -139,7 +153,8 @@ def run_chunks(client, jobs: Sequence[Job], progress: Callable[[int], None] | No
                 tables = fut.result()
             except OtherCode as e:
                 client.cancel(list(futures))
-                raise InputError(str(e), field="--scheduler") from None
+                raise InputError(f"{e}; with --out, the chunks already written are kept: run the same command with "
+                                 "--resume once every worker runs this code", field="--scheduler") from None
             job.sink(tables)
             del fut  # the cluster may forget the chunk once it is stored
             done += job.size
@@ -171,6 +186,9 @@ def scatter(client, *objs):
 
 #: The address schemes that name a host and a port (``tcp://HOST:PORT``).
 _HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")
+#: Schemes whose connection needs a security configuration (certificates) the command line
+#: does not take: a ``distributed.Client`` made with one goes to the API (``simulate(client=)``).
+_SECURE_SCHEMES = ("tls", "wss")
 
 
 def check_scheduler_address(scheduler: str) -> None:
@@ -182,6 +200,10 @@ def check_scheduler_address(scheduler: str) -> None:
     scheme = text.split("://", 1)[0].lower() if "://" in text else "tcp"
     if scheme not in _HOST_PORT_SCHEMES:
         return  # inproc://, ucx:// ...: Dask's own check
+    if scheme in _SECURE_SCHEMES:
+        raise InputError(f"a {scheme}:// scheduler needs certificates (a distributed.Security), which the command "
+                         "line does not take: make a distributed.Client with them and pass it to "
+                         "shieldlab.simulate(..., client=...)", field="--scheduler")
     want = f"expected {scheme}://HOST:PORT with a port from 1 to 65535, not {scheduler!r}"
     try:
         parts = urlsplit(text if "://" in text else f"tcp://{text}")
@@ -198,6 +220,9 @@ DASHBOARD = "127.0.0.1:0"
 #: How long [s] to keep trying to reach a cluster's scheduler (``--scheduler``) before saying
 #: it cannot be reached (Dask retries a refused connection until then).
 SCHEDULER_TIMEOUT_S = 10
+#: How much longer [s] than that to wait for Dask's handshake before saying that what answers
+#: is no scheduler.
+HANDSHAKE_GRACE_S = 5
 
 
 def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
@@ -222,10 +247,7 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
-        except (OSError, TimeoutError, ValueError) as e:
-            raise InputError(f"cannot reach the scheduler at {scheduler}: {e}", field="--scheduler") from None
+        client = _connect(Client, scheduler)
         # a cluster with no worker, said before anything is written (a sweep's folder was left
         # holding its manifest alone, and the same command again was refused for it)
         try:
@@ -236,12 +258,16 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
             raise InputError(f"the scheduler at {address} has no workers (none joined in {SCATTER_TIMEOUT_S} s): "
                              f"start some (`dask worker {address}`) and run the command again",
                              field="--scheduler") from None
-        try:
-            yield client
-        except ClusterLost as e:
-            raise InputError(_lost_message(e), field="--scheduler") from None
-        finally:
-            client.close()
+        # Dask's own log of a scheduler gone mid-run (some 35 lines of tracebacks, while waiting
+        # and while closing) before the one line that says so (ClusterLost)
+        with _quiet_dask():
+            try:
+                _same_code(client)
+                yield client
+            except ClusterLost as e:
+                raise InputError(_lost_message(e), field="--scheduler") from None
+            finally:
+                client.close()
         return
     # one core per worker: the BLAS's thread pools too, or N workers would run N x cores
     # threads and share the cores out among themselves (Numba's: :func:`one_thread`)
@@ -252,15 +278,116 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
     # every interface at 8787, and a second run at once warned that the port was taken
     import dask
 
-    with tempfile.TemporaryDirectory(prefix="shieldlab-dask-") as scratch, \
-            dask.config.set({"temporary-directory": scratch}), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=DASHBOARD,
-                         silence_logs=40, env=one_core, local_directory=scratch) as cluster, \
-            Client(cluster) as client:
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="shieldlab-dask-"))
+        stack.enter_context(dask.config.set({"temporary-directory": scratch}))
+        with _no_interrupts_inherited():  # (the workers start now; Ctrl-C reaches this process again after)
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                       dashboard_address=DASHBOARD, silence_logs=40, env=one_core,
+                                                       local_directory=scratch))
+        client = stack.enter_context(Client(cluster))
         try:
             yield client
         except ClusterLost as e:
             raise InputError(_lost_message(e), field="--workers") from None
+
+
+def _connect(client_type, scheduler: str):
+    """A client of the cluster at ``scheduler``, or an :class:`InputError` saying why not within
+    about :data:`SCHEDULER_TIMEOUT_S`: nothing listens there (refused at once: Dask had retried
+    until its timeout and said "timed out"), or what answers is no Dask scheduler (the
+    dashboard's HTTP port: Dask's handshake waited for ever, past its own timeout, or read the
+    HTTP reply as a frame's length and asked for 3 EiB)."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if parts.scheme in ("tcp", "ws") and parts.hostname and parts.port:
+        try:
+            socket.create_connection((parts.hostname, parts.port), timeout=SCHEDULER_TIMEOUT_S).close()
+        except ConnectionRefusedError:
+            raise InputError(f"nothing listens at {scheduler} (connection refused): is the scheduler running, and "
+                             "is that its port (8786 unless it was given another)?", field="--scheduler") from None
+        except OSError as e:  # no route, unknown host, no answer in time
+            raise InputError(f"cannot reach the scheduler at {scheduler}: {e.strerror or e}",
+                             field="--scheduler") from None
+    got: dict = {}
+
+    def connect():
+        try:
+            got["client"] = client_type(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+        except BaseException as e:  # noqa: BLE001 (said below, whatever it was)
+            got["error"] = e
+
+    # in a thread of its own: a handshake with something that is not a scheduler can wait for
+    # ever, whatever timeout the client was given
+    t = threading.Thread(target=connect, name="shieldlab-connect", daemon=True)
+    t.start()
+    t.join(SCHEDULER_TIMEOUT_S + HANDSHAKE_GRACE_S)
+    if "client" in got:
+        return got["client"]
+    err = got.get("error")
+    if isinstance(err, (OSError, TimeoutError)):
+        raise InputError(f"cannot reach the scheduler at {scheduler}: {err}", field="--scheduler") from None
+    said = "no answer to Dask's handshake" if err is None else f"{type(err).__name__} in Dask's handshake"
+    raise InputError(f"what answers at {scheduler} is not a Dask scheduler ({said}): a scheduler's address is the "
+                     "one `dask scheduler` prints (tcp://HOST:8786 unless given another port), not its dashboard's",
+                     field="--scheduler") from None
+
+
+def _same_code(client) -> None:
+    """Refuse a cluster whose workers run other shieldlab code, before anything is written (the
+    tasks check again: workers come and go)."""
+    from shieldlab.io.dataset import code_digest
+
+    mine = code_digest()
+    try:
+        theirs = client.run(code_digest)
+    except Exception as e:  # noqa: BLE001 (a worker whose shieldlab has no such function, say)
+        raise InputError(f"the cluster's workers could not say which shieldlab code they run ({type(e).__name__}: "
+                         f"{e}): install the same shieldlab, NumPy and Numba on every worker",
+                         field="--scheduler") from None
+    for address, digest in sorted(theirs.items()):
+        if digest != mine:
+            raise InputError(_other_code(address, digest, mine), field="--scheduler")
+
+
+@contextmanager
+def _quiet_dask():
+    """Dask's loggers (``distributed`` and those under it, which Dask's configuration gives
+    levels of their own) at CRITICAL while the block runs, as they were afterwards."""
+    import logging
+
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+@contextmanager
+def _no_interrupts_inherited():
+    """SIGINT ignored while local workers start, so that their processes start ignoring it:
+    Ctrl-C reaches the whole process group, and each worker printed its KeyboardInterrupt's
+    traceback while this process shut the cluster down (a new Python process keeps an ignored
+    SIGINT ignored).  In the main thread only (where signals can be set)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _lost_message(e: ClusterLost) -> str:
