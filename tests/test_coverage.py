@@ -703,7 +703,7 @@ def test_a_small_area_beside_a_large_one_keeps_its_figures():
     """A legend's areas share one unit; a radar's 3,100 km² beside 1.3 M km² read 0.00 M km²."""
     from shieldlab.analysis.maps import _short_area
 
-    assert _short_area(3_100.0, 1.3e6) == "0.0031 M km²"
+    assert _short_area(3_100.0, 1.3e6) == "3,100 km²"  # (then 0.0031 M km², and 220 km² 0.00022 M km²)
     assert _short_area(1.31e6, 1.31e6) == "1.31 M km²" and _short_area(0.0, 2e6) == "0.00 M km²"
     assert _short_area(974_499.0, 974_499.0) == "974,499 km²"
 

@@ -1456,12 +1456,13 @@ def scale_bar(ax, lon0: float, lon1: float, lat0: float, lat1: float) -> float |
 
 def _short_area(km2: float, largest: float | None = None) -> str:
     """An area in M km² from 1 M km² up, else in km²; the unit chosen by ``largest`` where
-    given, so that the areas of one legend share it."""
+    given, so that the areas of one legend share it, but an area under 0.01 M km² beside it
+    in km² (a radar's 3,100 km² had read "0.00 M km²", then "0.0031 M km²"; a Patriot
+    radar's 220 km² at 100 km "0.00022 M km²")."""
     if (km2 if largest is None else largest) < 1e6:
         return f"{km2:,.0f} km²"
     m = km2 / 1e6
-    # a small area beside a large one keeps two figures (a radar's 3,100 km² read "0.00 M km²")
-    return f"{m:.2f} M km²" if m >= 0.01 or m == 0 else f"{m:.2g} M km²"
+    return f"{m:.2f} M km²" if m >= 0.01 or m == 0 else f"{km2:,.0f} km²"
 
 
 def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:

@@ -163,7 +163,7 @@ def compare(
     t.add_row("wasted interceptors", *[ci(r.wasted) for r in results])
     t.add_row("threats between sectors",
               *[ci(r.between_sectors) if r.architecture == "sectoral" else "—" for r in results])
-    t.add_row("launch to first engagement [s]",
+    t.add_row("launch to first engagement [s], mean over the threats engaged",
               *[f"{r.first_engagement_s:.0f}" if np.isfinite(r.first_engagement_s) else "—" for r in results])
     for key in results[0].track_share:
         # —: B's radars detected no threat, so there is nothing for A to have seen
