@@ -281,6 +281,8 @@ def test_the_viewer_tells_a_shelling_in_its_own_words(browser, tmp_path):
         assert pg.locator("#list-title").text_content() == "Rounds"
         key = pg.locator("#legend").inner_text()
         assert "estimated origin and its 95 % ellipse" in key and "weapon" in key, key
+        # and the border: which side each round and estimate is on (the scene had none)
+        assert "border" in key and any(p.get("properties", {}).get("kind") == "territory" for p in doc)
         assert not errors, errors
     finally:
         pg.close()

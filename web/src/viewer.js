@@ -38,6 +38,7 @@ const KEY = [
   ["#95a5a6", "round not located", "threat", "not located"],
   ["#e74c3c", "estimated origin and its 95 % ellipse", "estimate"],
   ["#1e1e1e", "weapon (where it truly fired from)", "weapon"],
+  ["#ffffff", "the shelled country's border (its side shaded)", "territory"],
 ];
 
 function plural(n, word) {
@@ -359,7 +360,7 @@ async function main() {
   // the opening view: what the raid is, not the radars' fans (an early-warning radar's reaches
   // into Africa: the raid had been a speck on a hemisphere)
   // nor the early-warning satellites (a geostationary one, 36,000 km up, made the raid a dot)
-  const shown = ds.entities.values.filter((e) => !["coverage", "sector", "satellite"].includes(prop(e, "kind")));
+  const shown = ds.entities.values.filter((e) => !["coverage", "sector", "satellite", "territory"].includes(prop(e, "kind")));
   await viewer.zoomTo(shown);
   // zoomTo fits the entities' bounding sphere, which a wide canvas still cut at its edges
   // (epaa-phase-2: Tabriz on the right edge, its name cut to "sejjil-athe"): back off until

@@ -162,18 +162,26 @@ def scene(world, res, run: int = 0) -> Document:
 
         terr = air_territory(world)
         if terr is not None:
-            for j, poly in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
-                ring = np.asarray(poly.exterior.coords)
-                if ring.shape[0] > 4000:  # the viewer needs no more than this
-                    ring = ring[:: ring.shape[0] // 4000 + 1]
-                packets.append(Packet(
-                    id=f"airspace/{j}", name=f"{terr.name} airspace", properties={"kind": "airspace",
-                                                                                  "country": terr.name},
-                    polygon=Polygon(positions=PositionList(cartographicDegrees=[
-                        v for lo, la in ring for v in (float(lo), float(la), 0.0)]),
-                        material=Material(solidColor=SolidColorMaterial(color=_c("border", 20))),
-                        outline=True, outlineColor=_c("border", 200), height=0)))
+            packets += territory_packets(terr, "airspace", f"{terr.name} airspace")
     return Document(packets=packets)
+
+
+def territory_packets(terr, kind: str, name: str, prefix: str = "") -> list[Packet]:
+    """A country's territory (:class:`shieldlab.airspace.borders.Territory`: its land and
+    waters) as ground polygons, lightly shaded with its border drawn: ``kind`` the viewer's
+    (``airspace``, ``territory``), packet ids ``{prefix}{kind}/{j}``."""
+    out = []
+    for j, poly in enumerate(getattr(terr.lonlat, "geoms", [terr.lonlat])):
+        ring = np.asarray(poly.exterior.coords)
+        if ring.shape[0] > 4000:  # the viewer needs no more than this
+            ring = ring[:: ring.shape[0] // 4000 + 1]
+        out.append(Packet(
+            id=f"{prefix}{kind}/{j}", name=name, properties={"kind": kind, "country": terr.name},
+            polygon=Polygon(positions=PositionList(cartographicDegrees=[
+                v for lo, la in ring for v in (float(lo), float(la), 0.0)]),
+                material=Material(solidColor=SolidColorMaterial(color=_c("border", 20))),
+                outline=True, outlineColor=_c("border", 200), height=0)))
+    return out
 
 
 def _when(x) -> dt.datetime:

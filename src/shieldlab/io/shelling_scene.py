@@ -2,8 +2,9 @@
 
 The scene's run: each round's true flight (``kind: threat`` packets, which the viewer lists, with
 ``outcome`` located or not located and ``missile`` the round type), the weapons' true places, each
-radar's estimates of the origins with their 95 % ellipses on the ground, and the weapon-locating
-radars with their sectors out to their reach.  Packet ids start with ``shelling-`` (so a merged
+radar's estimates of the origins with their 95 % ellipses on the ground, the weapon-locating
+radars with their sectors out to their reach, and the shelled country's territory (``kind:
+territory``), so that the side of the border each is on shows.  Packet ids start with ``shelling-`` (so a merged
 scene keeps them beside the other pictures' radars).
 """
 
@@ -23,6 +24,7 @@ from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.artillery.locating import truth_at
 from shieldlab.engine.shelling import round_name, volley_rows
+from shieldlab.io.air_scene import territory_packets
 from shieldlab.io.scene import _html_table, _iso, _label, _moving, _sampled, multiplier
 
 __all__ = ["scene", "SAMPLE_S"]
@@ -118,6 +120,9 @@ def scene(world, res, run: int = 0) -> Document:
             position=Position(cartesian=[float(x) for x in earth.geodetic_to_ecef(*m.origin)]),
             point=Point(pixelSize=9, color=_c("weapon"), outlineColor=_c("white"), outlineWidth=2),
             label=_label(m.name)))
+    if res.territory is not None:  # which side of the border each round and estimate is on
+        packets += territory_packets(res.territory, "territory", f"{res.territory.name} (its territory)",
+                                     prefix="shelling-")
     classes = sorted({m.round.locating_class for m in sh.missions})
     for j, r in enumerate(sh.radars):
         reach = max(r.spec.range_km(c) for c in classes)
