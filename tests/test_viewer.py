@@ -287,6 +287,17 @@ def test_the_viewer_tells_a_shelling_in_its_own_words(browser, tmp_path):
     finally:
         pg.close()
         srv.stop()
+    # its report's tables fit the page's column (the fourteen columns of "where the radars put
+    # each round's origin" ran 40 px past it)
+    rp = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        rp.goto((d / "report.html").as_uri())
+        widths = rp.evaluate("[...document.querySelectorAll('table')].map(t => t.getBoundingClientRect().right)")
+        right = rp.evaluate("(() => { const b = document.body.getBoundingClientRect(); "
+                            "return b.right - parseFloat(getComputedStyle(document.body).paddingRight); })()")
+        assert widths and max(widths) <= right + 0.5, (widths, right)
+    finally:
+        rp.close()
 
 
 MIXED = """name: mixed

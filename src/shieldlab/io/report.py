@@ -33,7 +33,8 @@ body{font:14px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;color:#1d2128;max
 padding:0 16px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #dde;padding-bottom:4px}
 .meta{color:#667}.question{font-size:16px;background:#f4f6fa;border-left:4px solid #5b7db1;padding:8px 12px}
-table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 10px;border-bottom:1px solid #e4e6ea;text-align:right}
+table{border-collapse:collapse;margin:8px 0}table.many{font-size:13px}
+th,td{padding:4px 8px;border-bottom:1px solid #e4e6ea;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f6fa;font-weight:600}
 figure{margin:12px 0}figure img{max-width:100%;border:1px solid #e4e6ea}figcaption{color:#556;font-size:13px}
 .sources td{text-align:left;vertical-align:top;font-size:13px}
@@ -241,9 +242,16 @@ def _c2_section(world) -> list[str]:
     return out
 
 
+#: Columns from which a report's table is set in a smaller type.
+MANY_COLUMNS = 12
+
+
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    # (a table of a dozen columns or more in a smaller type: the page's column held the
+    # shelling's fourteen at 1,140 px of its 1,100)
+    cls = f"{cls} many".strip() if len(head) >= MANY_COLUMNS else cls
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
