@@ -42,11 +42,36 @@ def test_memory_and_store_read_the_same_rows(both):
         assert list(a[k]) == list(b[k]), k
     with pytest.raises(ValueError, match="not the string 'run'"):
         mem.read("outcomes", "run")
-    # values of another type match nothing, alike: 0.5 was cut to run 0 from a store, and "1"
-    # named the good chunk damaged
-    for where in ({"run": [0.5]}, {"run": ["1"]}, {"threat": [1]}):
-        a, b = mem.read("outcomes", ["run"], where=where), kept.read("outcomes", ["run"], where=where)
-        assert a["run"].size == 0 and b["run"].size == 0, where
+    # a value no row can hold matches nothing, alike: 0.5 was cut to run 0 from a store
+    a, b = mem.read("outcomes", ["run"], where={"run": [0.5]}), kept.read("outcomes", ["run"], where={"run": [0.5]})
+    assert a["run"].size == 0 and b["run"].size == 0
+    # a value of another type is refused, alike: "1" had named the good chunk damaged, and
+    # then kept no row without a word (a notebook's where={"run": ["0"]})
+    for where, words in (({"run": ["1"]}, "holds '1', a str: the outcomes table's 'run' column holds numbers"),
+                         ({"threat": [1]}, "holds 1, a int: the outcomes table's 'threat' column holds text")):
+        for res in both:
+            with pytest.raises(ValueError, match=words):
+                res.read("outcomes", ["run", "threat"], where=where)
+
+
+def test_tables_as_arrow_and_columns_in_the_order_asked(both):
+    """A notebook's tables: Results.to_arrow (pyarrow is a dependency) and to_pandas; read gave
+    the columns in the table's order, not the order asked."""
+    import pyarrow as pa
+
+    for res in both:
+        assert list(res.read("events", ["kind", "t_s", "run"])) == ["kind", "t_s", "run"]
+        t = res.to_arrow("outcomes", where={"run": [1, 2]})
+        assert isinstance(t, pa.Table) and set(t.column("run").to_pylist()) == {1, 2}
+        got = res.read("outcomes", where={"run": [1, 2]})
+        assert t.num_rows == got["run"].size and t.column_names == list(got)
+        # text and None (a threat no battery intercepted) as strings and nulls
+        assert t.column("intercepted_by").to_pylist() == [None if v is None else str(v) for v in got["intercepted_by"]]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            both[0].to_pandas("outcomes")
 
 
 @pytest.mark.parametrize("value, words", [("t1", "not 't1': \\['t1'\\] keeps that one"), (3, "not 3: \\[3\\]")])

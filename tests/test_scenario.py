@@ -459,6 +459,7 @@ def test_the_api_compares_architectures_as_the_command_does():
     assert 0.0 <= ind.leakers[0] <= len(world.threats)
     for kw, field in (({"architectures": ["nope"]}, "architectures"), ({"architectures": []}, "architectures"),
                       ({"architectures": ["integrated", "integrated"]}, "architectures"),
+                      ({"architectures": 5}, "architectures"),  # (a TypeError from deep inside)
                       ({"runs": 0}, "runs"), ({"seed": -1}, "seed")):
         with pytest.raises(InputError) as e:
             shieldlab.compare(world, **{"runs": 2, **kw})
@@ -466,6 +467,10 @@ def test_the_api_compares_architectures_as_the_command_does():
     with pytest.raises(InputError) as e:
         shieldlab.compare("nato-russia-2011", runs=2)
     assert e.value.field == "world"
+    # a shelling has no kill chain to compare: said in the API's words, not the command line's
+    with pytest.raises(InputError, match="runs with shieldlab.simulate, simulate_air or simulate_shelling") as e:
+        shieldlab.compare(shieldlab.load_world("akcakale-2012"), runs=2)
+    assert e.value.field == "threats"
 
 
 def test_the_api_flies_one_missile_in_degrees_as_flyout_does(capsys):
@@ -536,3 +541,20 @@ def test_an_unknown_catalogue_id_is_the_projects_input_error():
 
     with pytest.raises(shieldlab.InputError, match="unknown missile 'nope'"):
         catalog.get_missile("nope")
+
+
+def test_the_api_objects_show_as_one_line_in_a_notebook():
+    """A World's repr was 31,887 characters, an AirResult's 66,000 to 93,000, a
+    ShellingResult's 67,000; a Reach that cannot catch said feasible=False and not why."""
+    import shieldlab
+
+    w = shieldlab.load_world("nato-russia-2011")
+    assert repr(w) == ("World('nato-russia-2011', threats=8, sensors=5, batteries=5, assets=6, "
+                       "architecture='coordinated', source='preset nato-russia-2011')")
+    air = shieldlab.simulate_air(shieldlab.load_world("turkey-airspace-2015"), runs=2, seed=1)
+    assert repr(air).startswith("AirResult(scenario='turkey-airspace-2015', runs=2, seed=1; outcomes: 4 rows; ")
+    sh = shieldlab.simulate_shelling(shieldlab.load_world("akcakale-2012"), runs=2, seed=1)
+    assert repr(sh).startswith("ShellingResult(scenario='akcakale-2012', runs=2, seed=1; rounds: 12 rows; ")
+    assert all(len(repr(x)) < 200 for x in (w, air, sh))
+    no = shieldlab.reach("pac-3-mse", (35.9, 34.95), "ghadr-1", (34.3, 47.1), (32.08, 34.78))
+    assert repr(no) == f"Reach(feasible=False, why_not={no.why_not!r}, t_ready=inf s, cue_source='own-radar')"

@@ -272,8 +272,12 @@ def compare(world, architectures=("independent", "coordinated", "integrated"), r
     from shieldlab.engine.chain import require_threats
 
     _check_run(world, runs, seed)
+    from collections.abc import Iterable
+
+    if not isinstance(architectures, str) and not isinstance(architectures, Iterable):
+        raise InputError(f"a sequence of architecture names, not {architectures!r}", field="architectures")
     names = architecture_names([architectures] if isinstance(architectures, str) else architectures, "architectures")
-    require_threats(world)
+    require_threats(world, "shieldlab.simulate, simulate_air or simulate_shelling")
     return _compare(world, names, int(runs), int(seed))
 
 

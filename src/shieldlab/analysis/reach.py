@@ -105,6 +105,17 @@ class Reach:
     #: be ready and still catch it [s after the threat's launch, to 0.1 s]; None otherwise
     latest_ready_s: float | None = None
 
+    def __repr__(self) -> str:
+        """A line a notebook can show: whether, and why not or when (the window's ends, s after
+        the threat's launch), the unrounded ``ends`` and the cue left out."""
+        if self.feasible and self.earliest and self.latest:
+            at = (f"window {self.earliest['time_s']}-{self.latest['time_s']} s, launch "
+                  f"{self.earliest['launch_time_s']}-{self.latest['launch_time_s']} s")
+        else:
+            need = self.needed_burnout_speed_kms
+            at = f"why_not={self.why_not!r}" + (f", needed_burnout_speed_kms={need}" if need else "")
+        return f"Reach(feasible={self.feasible}, {at}, t_ready={self.t_ready:g} s, cue_source={self.cue_source!r})"
+
     @property
     def why_not(self) -> str | None:
         """Why it cannot catch it (None where it can): ``no-track`` (no system is expected to

@@ -203,7 +203,7 @@ def _path(text) -> Path:
     if isinstance(text, Path):
         return text
     if not str(text).strip():
-        raise typer.BadParameter("an empty path: name a file or folder")
+        raise typer.BadParameter("an empty path: give one")  # (a file's or a folder's, as the option says)
     bad = next((ch for ch in str(text) if unicodedata.category(ch) == "Cc"), None)
     if bad is not None:  # it would be printed as written ("wrote ..."): an escape sequence would act
         raise typer.BadParameter(f"{str(text)!r} holds a control character ({bad!r}): name it without")

@@ -56,6 +56,17 @@ class AirResult:
     events: dict[str, np.ndarray]
     scene: list[EntryRun] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """A line a notebook can show (the whole record was 66,000 to 93,000 characters)."""
+        return result_line("AirResult", self.summary, {"outcomes": self.outcomes, "events": self.events})
+
+
+def result_line(kind: str, summary: dict, tables: dict[str, dict]) -> str:
+    """``Kind(scenario=..., runs=..., seed=...; outcomes: N rows; ...)``: a result's repr."""
+    head = ", ".join(f"{k}={summary[k]!r}" for k in ("scenario", "runs", "seed") if k in summary)
+    rows = [f"{name}: {len(next(iter(t.values()))):,} rows" for name, t in tables.items() if t]
+    return f"{kind}({head}" + (f"; {'; '.join(rows)}" if rows else "") + ")"
+
 
 def air_territory(world) -> borders.Territory | None:
     """The policed airspace of ``world`` (None without air policing), projected about the middle

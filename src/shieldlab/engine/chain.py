@@ -359,12 +359,13 @@ def _check_false_alarm_rates(world, false_alarms=None) -> None:
                              field="--false-alarms" if false_alarms is not None else "sensing.false_alarms")
 
 
-def require_threats(world) -> None:
+def require_threats(world, elsewhere: str = "`shieldlab run`") -> None:
     """Raise :class:`~shieldlab.errors.InputError` (field ``threats``) where ``world`` has no
-    ballistic threat for the kill chain to run on."""
+    ballistic threat for the kill chain to run on; ``elsewhere``: what runs a scenario of
+    other pictures, in the caller's words (the command line's, or the API's)."""
     if not world.threats:
-        raise InputError("the scenario has no ballistic threats: this command runs their kill chain (a scenario "
-                         "of aircraft, cruise missiles or shelling runs with `shieldlab run`)", source=world.source,
+        raise InputError("the scenario has no ballistic threats: this runs their kill chain (a scenario of "
+                         f"aircraft, cruise missiles or shelling runs with {elsewhere})", source=world.source,
                          field="threats")
 
 

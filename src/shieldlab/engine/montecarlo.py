@@ -101,20 +101,80 @@ class Results:
             raise ValueError(f"the {name} table has no column {', '.join(map(repr, unknown))}: "
                              f"its columns are {', '.join(have)}")
         if self.store is not None:
-            return self.store.chunks(name, columns, where)
+            return _checked_where(self.store.chunks(name, columns, where), name, where, columns)
         if not cols:
             return iter(())
+        _check_where_types(name, where, cols)
         keep = np.ones(len(next(iter(cols.values()))), bool)
         for k, values in (where or {}).items():
             keep &= np.isin(cols[k], list(values))
-        return iter([{k: v[keep] for k, v in cols.items() if columns is None or k in columns}])
+        # (the columns in the order asked)
+        return iter([{k: cols[k][keep] for k in (dict.fromkeys(columns) if columns is not None else cols)}])
 
     def read(self, name: str, columns: Sequence[str] | None = None,
              where: Mapping[str, Sequence] | None = None) -> dict[str, np.ndarray]:
-        """:meth:`table` as one table (columns; empty where it has no rows): for parts of a
-        long run's tables, such as one run's events."""
+        """:meth:`table` as one table (columns, in the order asked; empty where it has no rows):
+        for parts of a long run's tables, such as one run's events."""
         parts = list(self.table(name, columns, where))
         return concat(parts) if parts else {}
+
+    def to_arrow(self, name: str, columns: Sequence[str] | None = None,
+                 where: Mapping[str, Sequence] | None = None):
+        """:meth:`read` as a ``pyarrow.Table`` (a table with no rows keeps its columns where it
+        has any)."""
+        import pyarrow as pa
+
+        parts = [pa.table({k: _arrow_column(v) for k, v in p.items()}) for p in self.table(name, columns, where)]
+        if not parts:
+            return pa.table({})
+        return pa.concat_tables(parts, promote_options="permissive")
+
+    def to_pandas(self, name: str, columns: Sequence[str] | None = None,
+                  where: Mapping[str, Sequence] | None = None):
+        """:meth:`to_arrow` as a ``pandas.DataFrame`` (pandas is not a dependency of shieldlab:
+        ``pip install pandas``)."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise ImportError("Results.to_pandas needs pandas, which shieldlab does not install: pip install "
+                              "pandas (or read the table with to_arrow or read)") from None
+        return self.to_arrow(name, columns, where).to_pandas()
+
+
+def _arrow_column(v: np.ndarray):
+    """A table's column as Arrow takes it: text and None in object arrays as strings and nulls."""
+    import pyarrow as pa
+
+    v = np.asarray(v)
+    if v.dtype == object:
+        return pa.array(list(v), from_pandas=True)
+    return pa.array(v)
+
+
+def _check_where_types(name: str, where: Mapping[str, Sequence] | None, cols: Mapping[str, np.ndarray]) -> None:
+    """Refuse a ``where`` whose values cannot be in its column: text in a column of numbers
+    (``run: ["0"]`` kept no row, without a word), or a number in a column of text."""
+    for k, values in (where or {}).items():
+        col = cols.get(k)
+        if col is None:
+            continue
+        numbers = np.asarray(col).dtype.kind in "iuf"
+        number = (int, float, np.integer, np.floating)
+        odd = [v for v in values if (not isinstance(v, number) or isinstance(v, bool)) == numbers
+               and (numbers or isinstance(v, number))]
+        if odd:
+            raise ValueError(f"where[{k!r}] holds {odd[0]!r}, a {type(odd[0]).__name__}: the {name} table's {k!r} "
+                             f"column holds {'numbers' if numbers else 'text'}")
+
+
+def _checked_where(chunks, name, where, columns):
+    """The store's chunks, the first one's columns checked against ``where`` (:func:`_check_where_types`)."""
+    first = True
+    for c in chunks:
+        if first:
+            _check_where_types(name, where, c)
+            first = False
+        yield {k: c[k] for k in dict.fromkeys(columns)} if columns is not None else c
 
 
 def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None = None,

@@ -67,6 +67,12 @@ class ShellingResult:
     laying: Laying | None = None
     territory: borders.Territory | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        """A line a notebook can show (the whole record was 67,000 characters)."""
+        from shieldlab.engine.air import result_line
+
+        return result_line("ShellingResult", self.summary, {"rounds": self.rounds, "events": self.events})
+
 
 def _missions(world):
     sh = world.shelling

@@ -205,6 +205,19 @@ class World:
     policing: Policing | None = None  # air policing of one country's airspace
     shelling: Shelling | None = None  # unguided fire and weapon-locating radars
 
+    def __repr__(self) -> str:
+        """A line a notebook can show (the whole record, its scenario and catalogue entries,
+        was 31,887 characters for epaa-phase-1): the scenario and what it holds."""
+        parts = [f"{k}={len(v)}" for k, v in (("threats", self.threats), ("sensors", self.sensors),
+                                               ("batteries", self.batteries), ("assets", self.assets),
+                                               ("early_warning", self.early_warning), ("flights", self.flights))
+                 if v]
+        if self.shelling is not None:
+            parts.append(f"missions={len(self.shelling.missions)}")
+        if len(self.nodes) > 1:
+            parts.append(f"architecture={self.architecture!r}")
+        return f"World({self.scenario.name!r}, " + ", ".join(parts) + f", source={self.source!r})"
+
     @property
     def systems(self) -> list[str]:
         """The systems the sensors feed, sorted (the nodes' names, as every battery's system has a sensor)."""
