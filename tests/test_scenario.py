@@ -457,6 +457,9 @@ def test_the_api_compares_architectures_as_the_command_does():
     assert (ind.architecture, coo.architecture, coo.against, coo.runs) == ("independent", "coordinated",
                                                                            "independent", 2)
     assert 0.0 <= ind.leakers[0] <= len(world.threats)
+    # named, not bare (mean, lo, hi) tuples; nothing between sectors where there are none
+    assert ind.leakers.mean == ind.leakers[0] and ind.leakers.lo <= ind.leakers.mean <= ind.leakers.hi
+    assert ind.between_sectors is None and coo.between_sectors is None
     for kw, field in (({"architectures": ["nope"]}, "architectures"), ({"architectures": []}, "architectures"),
                       ({"architectures": ["integrated", "integrated"]}, "architectures"),
                       ({"architectures": 5}, "architectures"),  # (a TypeError from deep inside)

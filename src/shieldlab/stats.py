@@ -41,6 +41,7 @@ without importing all of :mod:`scipy.stats`, which weighs ~20 MB in every proces
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import special as _sp
@@ -142,9 +143,17 @@ def runs_for_half_width(half_width: float, p: float = 0.5, confidence: float = 0
     return int(n)
 
 
+class MeanCI(NamedTuple):
+    """A mean and its interval (a tuple: ``mean, lo, hi = ...`` as before it had names)."""
+
+    mean: Any  # float, or an array for an array's axis
+    lo: Any
+    hi: Any
+
+
 def mean_interval(x, confidence: float = 0.95, axis: int = 0, lower: float | None = None,
-                  upper: float | None = None):
-    """Mean of per-run values and its interval: ``(mean, lo, hi)``.
+                  upper: float | None = None) -> MeanCI:
+    """Mean of per-run values and its interval: ``MeanCI(mean, lo, hi)``.
 
     ``mean -/+ t_{n-1} s / sqrt(n)`` along ``axis`` (module docstring); scalars for 1-D
     input.  With one value the interval is undefined: ``lo = hi = nan``.  ``lower``,
@@ -184,5 +193,5 @@ def mean_interval(x, confidence: float = 0.95, axis: int = 0, lower: float | Non
                 lo = np.where(same, mean - (mean - lower) * u, lo)
                 hi = np.where(same, mean + (upper - mean) * u, hi)
     if np.ndim(mean) == 0:
-        return float(mean), float(lo), float(hi)
-    return mean, lo, hi
+        return MeanCI(float(mean), float(lo), float(hi))
+    return MeanCI(mean, lo, hi)

@@ -46,7 +46,7 @@ from shieldlab.io.results import before_destroyed, earliest_by_object, first_det
 from shieldlab.outcome.caps import cap_of, interceptor_caps
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
-from shieldlab.stats import mean_interval, wilson_interval
+from shieldlab.stats import MeanCI, mean_interval, wilson_interval
 
 _OUTSIDE = REASONS.index("outside-sector")
 
@@ -57,27 +57,27 @@ class ArchitectureResult:
 
     architecture: str
     runs: int
-    leakers: tuple[float, float, float]  # mean, lo, hi
-    interceptors: tuple[float, float, float]
-    wasted: tuple[float, float, float]
-    at_boosters: tuple[float, float, float]
-    at_false_tracks: tuple[float, float, float]
-    between_sectors: tuple[float, float, float]
+    leakers: MeanCI  # mean, lo, hi
+    interceptors: MeanCI
+    wasted: MeanCI
+    at_boosters: MeanCI
+    at_false_tracks: MeanCI
+    between_sectors: MeanCI | None  # None but under the sectoral architecture (no sector to leave a threat between)
     first_engagement_s: float  # mean over the threats engaged; nan if none
     p_no_leaker: float
     track_share: dict = field(default_factory=dict)  # "A sees B" -> share
     p_leak: dict = field(default_factory=dict)  # threat name -> fraction of raids it leaked in
     # warheads landed on a defended asset, and the assets' value lost (a leaker that misses
     # every asset costs nothing): what a defence that lets harmless threats go is judged by
-    assets_hit: tuple[float, float, float] = (float("nan"),) * 3
-    value_lost: tuple[float, float, float] = (float("nan"),) * 3
+    assets_hit: MeanCI = MeanCI(*(float("nan"),) * 3)
+    value_lost: MeanCI = MeanCI(*(float("nan"),) * 3)
     # the 95 % Wilson score intervals of p_no_leaker and of each threat's p_leak
     p_no_leaker_ci95: tuple[float, float] = (float("nan"),) * 2
     p_leak_ci95: dict = field(default_factory=dict)  # threat name -> (lo, hi)
     # paired with the first architecture compared, raid by raid (None, nan and 0 for the first)
     against: str | None = None
-    leakers_difference: tuple[float, float, float] = (float("nan"),) * 3  # this minus the first: mean, lo, hi
-    interceptors_difference: tuple[float, float, float] = (float("nan"),) * 3
+    leakers_difference: MeanCI = MeanCI(*(float("nan"),) * 3)  # this minus the first
+    interceptors_difference: MeanCI = MeanCI(*(float("nan"),) * 3)
     raids_fewer_leakers: int = 0
     raids_more_leakers: int = 0
     # every raid alike (a difference of 0 in each): the interval is then the wide exact bound
@@ -101,7 +101,7 @@ class ArchitectureResult:
                 "interceptors_at_boosters_per_raid": m(self.at_boosters),
                 "interceptors_at_false_tracks_per_raid": m(self.at_false_tracks),
                 # null where no node has a sector to leave a threat between: not a zero
-                "between_sectors_per_raid": m(self.between_sectors) if self.architecture == "sectoral" else None,
+                "between_sectors_per_raid": None if self.between_sectors is None else m(self.between_sectors),
                 "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
                 else round(self.first_engagement_s, 1),
                 "p_no_leaker": round(self.p_no_leaker, 4),
@@ -261,7 +261,7 @@ def compare(world, architectures, runs: int, seed: int,
             wasted=mi(tally.wasted, cap_of(tally.wasted, caps.at_threats + caps.at_false_tracks, most)),
             at_boosters=mi(tally.at_boosters, cap_of(tally.at_boosters, caps.at_boosters, most)),
             at_false_tracks=mi(tally.at_false, cap_of(tally.at_false, caps.at_false_tracks, most)),
-            between_sectors=mi(tally.between, float(len(w.threats))),
+            between_sectors=mi(tally.between, float(len(w.threats))) if arch == "sectoral" else None,
             first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
             p_no_leaker_ci95=_pair(wilson_interval(int(np.sum(tally.leak == 0)), runs)),
