@@ -3,6 +3,7 @@
 import re
 import textwrap
 
+import numpy as np
 import pytest
 import yaml
 
@@ -495,6 +496,14 @@ def test_the_api_flies_one_missile_in_degrees_as_flyout_does(capsys):
               "launch_azimuth_deg", "max_range_km", "aim_error_km"):
         assert getattr(shot, k) == pytest.approx(cli[k], abs=0.051 if k == "max_range_km" else 0.001), k  # (rounded)
     assert shot.trajectory.pos.shape[0] == 1 and shot.trajectory.pos.shape[-1] == 3 and 60.0 < shot.apogee_km < 90.0
+    # the flight alone, to plot (the trajectory's grid runs 6,000 s, the body at rest after impact)
+    p = shot.path()
+    assert p.t_s[0] == 0.0 and p.t_s[-1] == pytest.approx(shot.time_of_flight_s)
+    assert np.all(np.diff(p.t_s) > 0) and p.lat_deg.size == p.t_s.size == p.alt_km.size
+    assert (p.lat_deg[0], p.lon_deg[0]) == pytest.approx((35.0, 38.0), abs=1e-6)
+    assert (p.lat_deg[-1], p.lon_deg[-1]) == pytest.approx((shot.impact_lat_deg, shot.impact_lon_deg), abs=1e-9)
+    assert p.alt_km.max() == pytest.approx(shot.apogee_km, abs=0.5) and p.alt_km[-1] == pytest.approx(0.0, abs=1e-6)
+    assert len(repr(shot)) < 200 and "scud-b" in repr(shot)
     for kw, field in (({"missile": "nope"}, "missile"), ({"missile": 3}, "missile"), ({"launch": (95, 38)}, "launch"),
                       ({"aim": (37.4,)}, "aim"), ({"aim": (37.4, float("nan"))}, "aim"),
                       ({"profile": "flat"}, "profile"), ({"aim": (60.0, 38.0)}, "aim"),

@@ -20,6 +20,21 @@ DT_S = 0.5
 
 
 @dataclass(frozen=True)
+class FlightPath:
+    """A shot's flight from launch to impact, sample by sample (arrays (N,), the last sample at
+    the impact): seconds from launch, geodetic degrees, kilometres above the ellipsoid."""
+
+    t_s: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    alt_km: np.ndarray
+
+    def __repr__(self) -> str:
+        return (f"FlightPath({self.t_s.size:,} samples, {self.t_s[0]:g}-{self.t_s[-1]:g} s, "
+                f"top {self.alt_km.max():,.1f} km)")
+
+
+@dataclass(frozen=True)
 class Shot:
     """A missile's shot from ``launch`` to ``aim`` (geodetic degrees), the figures of
     ``shieldlab flyout --json`` unrounded: burnout (its time and inertial speed, the Earth's
@@ -51,6 +66,24 @@ class Shot:
     max_range_km: float  # this model's on the shot's bearing (the catalogue's is the source's)
     branch: str  # how it was steered: trimmed, shaped, lofted or depressed (aim.Steering.branch)
     trajectory: Trajectories
+
+    def __repr__(self) -> str:
+        """A line a notebook can show (the trajectory's arrays left out: :meth:`path` has them)."""
+        return (f"Shot({self.missile!r}, {self.profile}, {self.ground_range_km:,.1f} km, apogee "
+                f"{self.apogee_km:,.1f} km, {self.time_of_flight_s:,.1f} s, aim error {self.aim_error_km:.3f} km, "
+                f"branch {self.branch})")
+
+    def path(self) -> FlightPath:
+        """The flight from launch to impact in degrees and kilometres (``trajectory`` holds the
+        whole 6,000 s grid, in ECEF metres, the body at the impact point after it lands)."""
+        tr = self.trajectory
+        t = np.asarray(tr.t, float) - float(np.asarray(tr.launch_time).reshape(-1)[0])
+        pos = np.asarray(tr.pos).reshape(-1, 3)
+        n = int(np.searchsorted(t, self.time_of_flight_s, side="left"))  # samples before the impact
+        pts = np.vstack([pos[:n], np.asarray(tr.impact_pos).reshape(1, 3)])
+        lat, lon, alt = earth.ecef_to_geodetic(pts)
+        return FlightPath(t_s=np.append(t[:n], self.time_of_flight_s), lat_deg=np.degrees(lat),
+                          lon_deg=np.degrees(lon), alt_km=np.maximum(alt, 0.0) / 1e3)
 
 
 def fly_shot(missile, launch_lat_deg: float, launch_lon_deg: float, aim_lat_deg: float, aim_lon_deg: float,
