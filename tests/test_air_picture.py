@@ -688,3 +688,26 @@ def test_an_international_pursuit_keeps_out_of_other_countries_only():
     assert pursuit_area(SimpleNamespace(pursuit="across"), terr) is None
     foreign = borders.foreign_airspace("Estonia", around_deg=(59.0, 24.0), radius_km=400.0)
     assert not borders.contains(foreign, np.array([59.44]), np.array([24.75]))[0]  # Estonia is not foreign
+
+
+def test_an_entrys_chunk_follows_its_size_and_changes_no_result(monkeypatch):
+    """50 runs of kalibr-caspian-2015 peaked at 578 MB in chunks of 16 runs (3 missiles on a
+    12,600-sample grid, 5 radars: 26 MB a run); chunks are now sized by fliers x samples x
+    radars, and a run's results do not depend on the runs beside it (the deepest point inside the
+    airspace, searched to within 1 m over the chunk's points together, to within that)."""
+    import shieldlab
+    from shieldlab.engine import air
+
+    assert air.chunk_runs(3, 12_638, 5) == 4 and air.chunk_runs(1, 1_500, 2) == air.CHUNK_RUNS
+    assert air.chunk_runs(50, 100_000, 10) == 1
+    w = shieldlab.load_world("turkey-airspace-2015")
+    whole = air.simulate_air(w, runs=3, seed=2)
+    monkeypatch.setattr(air, "CHUNK_RADAR_SAMPLES", 1)  # one run a chunk
+    alone = air.simulate_air(w, runs=3, seed=2)
+    for a, b in ((whole.outcomes, alone.outcomes), (whole.events, alone.events)):
+        assert a.keys() == b.keys()
+        for k in a:
+            if k.endswith("max_depth_km"):
+                assert np.allclose(np.asarray(a[k], float), np.asarray(b[k], float), rtol=0, atol=1e-3), k
+            else:
+                assert np.asarray(a[k]).astype(str).tolist() == np.asarray(b[k]).astype(str).tolist(), k

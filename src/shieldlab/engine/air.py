@@ -30,8 +30,24 @@ __all__ = ["AirResult", "EntryRun", "simulate_air", "check", "AIR_KEY", "air_ter
 
 #: First element of every air-picture stream's spawn key (the ballistic chain's are run numbers).
 AIR_KEY = 0xA1
-#: Runs simulated together (memory: a chunk of the longest cruise-missile entry is ~50 MB).
+#: Most runs simulated together.
 CHUNK_RUNS = 16
+#: A chunk's fliers x time samples x radars at most this many: its memory (some 140 bytes each:
+#: the flights, each radar's looks, the tracks).  At 16 runs a chunk a Kalibr salvo's entry (3
+#: missiles on a 12,600-sample grid, 5 radars) held 26 MB a run, and 50 runs of
+#: kalibr-caspian-2015 peaked at 578 MB; at 4 runs a chunk, 299 MB, the same results, the same
+#: time (the tables equal to the bit).  A run's results do not depend on the runs beside it
+#: in its chunk, but for the deepest point inside the airspace (``max_depth_km``), which the
+#: border's search finds to within 1 m over a chunk's points together: seen 6e-15 km apart
+#: (turkey-airspace-2015, one run a chunk against four).
+CHUNK_RADAR_SAMPLES = 800_000
+
+
+def chunk_runs(members: int, samples: int, radars: int) -> int:
+    """Runs a chunk of one flight entry takes: at most :data:`CHUNK_RUNS`, and
+    :data:`CHUNK_RADAR_SAMPLES` over the entry's fliers x samples x radars, one at least."""
+    per_run = members * samples * max(radars, 1)
+    return int(max(1, min(CHUNK_RUNS, CHUNK_RADAR_SAMPLES // max(per_run, 1))))
 #: Draws of a track's error used for the uncertainty of its airspace figures.
 UNCERTAINTY_DRAWS = 64
 
@@ -300,8 +316,9 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
         fl = [world.flights[i] for i in members]
         n = len(fl)
         grid = _entry_grid(world, members)[:2]  # the nominal flight, flown once for every chunk
-        for first in range(0, runs, CHUNK_RUNS):
-            run_ids = list(range(first, min(first + CHUNK_RUNS, runs)))
+        step = chunk_runs(n, grid[1], len(radars))
+        for first in range(0, runs, step):
+            run_ids = list(range(first, min(first + step, runs)))
             C = len(run_ids)
             paths, streams = _fly_entry(world, members, run_ids, seed, grid)
             traj = _reshape_traj(paths.trajectories(), C, n)
