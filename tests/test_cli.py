@@ -196,6 +196,12 @@ def test_flyout_names_the_profile_that_flies_a_refused_shot(capsys):
         assert main(["flyout", "notional-iran-icbm", *to, "--profile", profile, "--json"]) == 0
         shot = json.loads(capsys.readouterr().out)
         assert shot["branch"] == "lofted" and shot["aim_error_km"] < 0.01, shot
+    # and from Python, in its own words (the API's error had kept the unchecked "try another profile")
+    import shieldlab
+
+    with pytest.raises(shieldlab.InputError, match=r"\(profile='min-energy' or profile='lofted' flies it\)") as e:
+        shieldlab.fly("notional-iran-icbm", (35, 52), (-30.69942, -160.01032), profile="depressed")
+    assert e.value.field == "aim"
 
 
 @pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])

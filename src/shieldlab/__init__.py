@@ -295,7 +295,7 @@ def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | No
 
     from shieldlab import catalog
     from shieldlab.flyout import aim as _aim
-    from shieldlab.flyout.shot import fly_shot
+    from shieldlab.flyout.shot import fly_shot, profile_advice
 
     m = _entry(missile, catalog.get_missile, catalog.Missile, "missile")
     points = _latlon_pairs(launch=launch, aim=aim)
@@ -310,6 +310,10 @@ def fly(missile, launch, aim, profile: str = "min-energy", apogee_km: float | No
                         flight_time_s=flight_time_s)
     except _aim.ShapeError as e:
         raise InputError(str(e), field="apogee_km" if apogee_km is not None else "flight_time_s") from None
+    except _aim.NoSolutionError as e:  # its advice checked: the profiles that fly it, named
+        raise InputError(profile_advice(e, m, points[0], points[1], points[2], points[3], profile, apogee_km,
+                                        flight_time_s, named=lambda ps: " or ".join(f"profile={p!r}" for p in ps)),
+                         field="aim") from None
     except _aim.AimError as e:
         raise InputError(str(e), field="aim") from None
 

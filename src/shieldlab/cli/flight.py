@@ -40,32 +40,6 @@ from shieldlab.cli.common import (
 from shieldlab.errors import InputError
 
 
-def _other_profiles(e, m, lat0, lon0, lat1, lon1, profile: str, apogee_km, flight_time_s) -> str:
-    """A no-solution error's message (``e``: :class:`~shieldlab.flyout.aim.NoSolutionError`)
-    with its advice made true: where it advises another profile, the other profiles are tried
-    and those that fly the shot named (the notional ICBM's 17,000 km min-energy shot was refused
-    where --profile lofted flies it; at 18,500 km every profile failed, near its greatest range
-    where the steering solver finds no shot, and the error still said to try another)."""
-    from shieldlab.flyout import aim
-    from shieldlab.flyout.shot import fly_shot
-
-    if not e.advises_other_profile or apogee_km is not None or flight_time_s is not None:
-        return str(e)
-    flies = []
-    for other in ("min-energy", "lofted", "depressed"):
-        if other == profile:
-            continue
-        try:
-            fly_shot(m, lat0, lon0, lat1, lon1, other)
-        except aim.AimError:
-            continue
-        flies.append(other)
-    if flies:
-        return e.head + f" (--profile {' or '.join(flies)} flies it)"
-    return e.head + (" (no other profile flies it to this aim point; shaping it by apogee or flight time may)"
-                     if e.shaping_hint else " (no profile flies it to this aim point)")
-
-
 def _steering_text(branch: str, profile: str, trims: bool, glides: bool = False) -> str:
     """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`;
     ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`;
@@ -125,7 +99,7 @@ def flyout(
     ground for an eastward shot)."""
     from shieldlab import catalog
     from shieldlab.flyout import aim
-    from shieldlab.flyout.shot import fly_shot
+    from shieldlab.flyout.shot import fly_shot, profile_advice
 
     lat0, lon0 = _latlon(src, "--from")
     lat1, lon1 = _latlon(dst, "--to")
@@ -145,7 +119,7 @@ def flyout(
     except aim.ShapeError as e:
         raise InputError(str(e), field="--apogee-km" if apogee_km is not None else "--flight-time-s") from None
     except aim.NoSolutionError as e:
-        raise InputError(_other_profiles(e, m, lat0, lon0, lat1, lon1, profile, apogee_km, flight_time_s),
+        raise InputError(profile_advice(e, m, lat0, lon0, lat1, lon1, profile, apogee_km, flight_time_s),
                          field="--to") from None
     except aim.AimError as e:
         raise InputError(str(e), field="--to") from None

@@ -52,7 +52,6 @@ from shieldlab.cli.common import (
 )
 from shieldlab.cli.notes import (
     _blind_satellite_notes,
-    _engage_note,
     _scenario_notes,
     _unread_settings_note,
     _without_threats,
@@ -188,9 +187,6 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     if half_width is not None and not quiet:
         note = _run_summary_note(runs, half_width)
         _err().print(note) if as_json else _print_line(note)
-    engage_note = _engage_note(world)
-    if engage_note and not quiet:
-        _err().print(engage_note)
     if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         from shieldlab.engine.chain import chunk_runs
 

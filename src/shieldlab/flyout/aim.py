@@ -651,7 +651,8 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             # bearing follows the launch azimuth weakly (a long flight the Earth turns far
             # under: at 18,500 km each turn closed only 30 % of the error): secant steps on the
             # bearing error instead, only for the shots not yet converged
-            slope = (turn - prev_turn) / np.angle(np.exp(1j * (az - prev_az)))
+            with np.errstate(divide="ignore", invalid="ignore"):  # (a converged shot's azimuth did not move)
+                slope = (turn - prev_turn) / np.angle(np.exp(1j * (az - prev_az)))
             step = np.where(far & np.isfinite(slope) & (slope < 0.0), -turn / np.where(slope < 0.0, slope, -1.0), turn)
             step = np.where(far, np.clip(step, -0.2, 0.2), 0.0)
         prev_az, prev_turn = az, turn

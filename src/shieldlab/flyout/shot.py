@@ -86,6 +86,33 @@ class Shot:
                           lon_deg=np.degrees(lon), alt_km=np.maximum(alt, 0.0) / 1e3)
 
 
+def profile_advice(e: aim.NoSolutionError, missile, launch_lat_deg: float, launch_lon_deg: float,
+                   aim_lat_deg: float, aim_lon_deg: float, profile: str, apogee_km: float | None = None,
+                   flight_time_s: float | None = None,
+                   named=lambda profiles: f"--profile {' or '.join(profiles)}") -> str:
+    """A no-solution error's message with its advice made true: where it advises another
+    profile, the other profiles are tried and those that fly the shot named, as ``named(profiles)``
+    writes them (the command line's ``--profile min-energy or lofted``, the API's
+    ``profile='min-energy' or profile='lofted'``).  The
+    advice had gone unchecked: the notional ICBM 18,500 km east was refused under every
+    profile, and the error still said to try another."""
+    if not e.advises_other_profile or apogee_km is not None or flight_time_s is not None:
+        return str(e)
+    flies = []
+    for other in aim.PROFILES:
+        if other == profile:
+            continue
+        try:
+            fly_shot(missile, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_deg, other)
+        except aim.AimError:
+            continue
+        flies.append(other)
+    if flies:
+        return e.head + f" ({named(flies)} flies it)"
+    return e.head + (" (no other profile flies it to this aim point; shaping it by apogee or flight time may)"
+                     if e.shaping_hint else " (no profile flies it to this aim point)")
+
+
 def fly_shot(missile, launch_lat_deg: float, launch_lon_deg: float, aim_lat_deg: float, aim_lon_deg: float,
              profile: str = "min-energy", apogee_km: float | None = None,
              flight_time_s: float | None = None) -> Shot:
