@@ -191,20 +191,26 @@ def test_the_report_opens_from_disk_with_its_images(browser, results, tmp_path):
     pg.close()
 
 
-@pytest.fixture(scope="module")
-def air_page(browser, tmp_path_factory):
-    """The viewer over an air-picture run (turkey-airspace-2015): fliers by fate, fighters, airspace."""
-    from shieldlab.cli import main
+def _open(browser, d):
     from shieldlab.io import serve
 
-    d = tmp_path_factory.mktemp("viewer-air") / "run"
-    assert main(["run", "turkey-airspace-2015", "--runs", "2", "--seed", "1", "--out", str(d), "-q"]) == 0
     srv = serve.start(d)
     pg = browser.new_page(viewport={"width": 1000, "height": 640})
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(srv.url + "?play=0")
     pg.wait_for_function("window.shieldlab && (window.shieldlab.ready || window.shieldlab.error)", timeout=90_000)
+    return srv, pg, errors
+
+
+@pytest.fixture(scope="module")
+def air_page(browser, tmp_path_factory):
+    """The viewer over an air-picture run (turkey-airspace-2015): fliers by fate, fighters, airspace."""
+    from shieldlab.cli import main
+
+    d = tmp_path_factory.mktemp("viewer-air") / "run"
+    assert main(["run", "turkey-airspace-2015", "--runs", "2", "--seed", "1", "--out", str(d), "-q"]) == 0
+    srv, pg, errors = _open(browser, d)
     yield pg, errors, d
     pg.close()
     srv.stop()
@@ -246,18 +252,6 @@ def test_the_viewer_shows_aircraft_by_their_fate(air_page):
     assert all(pg.evaluate(iso.format(k)).startswith("2015-10-03") for k in ("currentTime", "startTime", "stopTime"))
     pg.evaluate("window.shieldlab.viewer.clock.shouldAnimate = false")
     assert not errors, errors
-
-
-def _open(browser, d):
-    from shieldlab.io import serve
-
-    srv = serve.start(d)
-    pg = browser.new_page(viewport={"width": 1000, "height": 640})
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(srv.url + "?play=0")
-    pg.wait_for_function("window.shieldlab && (window.shieldlab.ready || window.shieldlab.error)", timeout=90_000)
-    return srv, pg, errors
 
 
 def test_the_viewer_tells_a_shelling_in_its_own_words(browser, tmp_path):
