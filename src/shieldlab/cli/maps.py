@@ -56,6 +56,10 @@ AIRCRAFT_COUNTRY = "Syria"
 
 
 # the grid options of the map commands
+# the map commands' files (footprint, coverage)
+_MAP_OUT = typer.Option(None, "--out", parser=_path, metavar="MAP", help="write the map here: .png, .svg or .pdf")
+_JSON_OUT = typer.Option(None, "--json-out", parser=_path, metavar="FILE", help="write the JSON here instead of stdout")
+_MAP_FORCE = typer.Option(False, "--force", help="replace existing --out / --json-out files")
 _REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
 
 
@@ -139,12 +143,10 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 @_guard
 def footprint(
     scenario: str = typer.Argument(..., help="scenario YAML file or preset name", metavar="SCENARIO"),
-    out_png: Path | None = typer.Option(None, "--out", parser=_path, metavar="MAP",
-                                        help="write the map here: .png, .svg or .pdf"),
+    out_png: Path | None = _MAP_OUT,
     as_json: bool = _json_option("the grid and summary as JSON"),
-    json_out: Path | None = typer.Option(None, "--json-out", parser=_path, metavar="FILE",
-                                            help="write the JSON here instead of stdout"),
-    force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
+    json_out: Path | None = _JSON_OUT,
+    force: bool = _MAP_FORCE,
     site: list[str] | None = typer.Option(None, "--site", metavar="NAME",
                                              help="only this launch site (name, launch place or missile id); "
                                                   "repeatable"),
@@ -335,12 +337,10 @@ def coverage(
     region: str | None = _REGION,
     bbox: str | None = _BBOX,
     step_deg: float | None = _STEP_DEG,
-    out_png: Path | None = typer.Option(None, "--out", parser=_path, metavar="MAP",
-                                        help="write the map here: .png, .svg or .pdf"),
+    out_png: Path | None = _MAP_OUT,
     as_json: bool = _json_option("the grid and summary as JSON"),
-    json_out: Path | None = typer.Option(None, "--json-out", parser=_path, metavar="FILE",
-                                            help="write the JSON here instead of stdout"),
-    force: bool = typer.Option(False, "--force", help="replace existing --out / --json-out files"),
+    json_out: Path | None = _JSON_OUT,
+    force: bool = _MAP_FORCE,
     export: str | None = _EXPORT,
     export_to: Path | None = _EXPORT_TO_MAP,
     quiet: bool = _QUIET,
