@@ -4,7 +4,7 @@ counts' intervals.
 A count alike in every run (8 interceptors fired in each of 20 runs) gets the exact interval
 of a bounded mean (:func:`shieldlab.stats.mean_interval`): up to the Clopper-Pearson share of
 runs could have differed, each at worst at a bound.  The interval is only as tight as the
-bound is: every battery's rounds (24 at Patriot's 2013 deployment) gave "8.00 (6.65-22.82)"
+bound is: every battery's rounds (96 at Patriot's 2013 deployment) gave "8.00 (6.65-22.82)"
 where the doctrine allows 16.  The bounds here follow from how fire control works, never from
 the runs' values:
 
