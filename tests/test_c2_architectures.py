@@ -667,9 +667,15 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
     d = leaked(runs["coordinated"]) - leaked(runs["independent"])
     f = fired(runs["coordinated"]) - fired(runs["independent"])
     assert (ind.against, coo.against) == (None, "independent")
-    n, rounds = len(w.threats), sum(b.rounds for b in w.batteries)  # a raid's difference lies within these
+    from shieldlab.outcome.caps import interceptor_caps
+
+    # a raid's difference lies within these: its threats; the most each side's raid can fire
+    n = len(w.threats)
+    caps = {a: interceptor_caps(_world(a)) for a in ("independent", "coordinated")}
+    most = {a: c.at_threats + c.at_false_tracks for a, c in caps.items()}
     np.testing.assert_allclose(coo.leakers_difference, mean_interval(d, lower=-n, upper=n), rtol=1e-12)
-    np.testing.assert_allclose(coo.interceptors_difference, mean_interval(f, lower=-rounds, upper=rounds), rtol=1e-12)
+    np.testing.assert_allclose(coo.interceptors_difference,
+                               mean_interval(f, lower=-most["independent"], upper=most["coordinated"]), rtol=1e-12)
     assert (coo.raids_fewer_leakers, coo.raids_more_leakers) == (int((d < 0).sum()), int((d > 0).sum()))
     assert coo.interceptors_difference[0] < 0  # told of each other's shots, the nodes fire less
     js = coo.as_dict()

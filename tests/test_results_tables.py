@@ -1,6 +1,7 @@
 """Reading a simulation's result tables (Results.table / read): in memory and from a chunk
 store, a column the table lacks is named, asked for or filtered on."""
 
+import numpy as np
 import pytest
 
 import shieldlab
@@ -65,8 +66,10 @@ def test_tables_as_arrow_and_columns_in_the_order_asked(both):
         assert isinstance(t, pa.Table) and set(t.column("run").to_pylist()) == {1, 2}
         got = res.read("outcomes", where={"run": [1, 2]})
         assert t.num_rows == got["run"].size and t.column_names == list(got)
-        # text and None (a threat no battery intercepted) as strings and nulls
+        # text and None (a threat no battery intercepted) as strings and nulls, NaN as null too
         assert t.column("intercepted_by").to_pylist() == [None if v is None else str(v) for v in got["intercepted_by"]]
+        nan = np.isnan(got["intercept_time_s"])
+        assert t.column("intercept_time_s").null_count == nan.sum()
     try:
         import pandas  # noqa: F401
     except ImportError:

@@ -225,6 +225,7 @@ def compare(world, architectures, runs: int, seed: int,
     since C2 changes nothing the threats fly."""
     out = []
     first: _Tally | None = None
+    first_fired_cap = 0.0  # the most the first architecture's raid can fire
     for arch in architectures:
         w = compile_world(with_architecture(world.scenario, arch, source=world.source), source=world.source)
         flights = preflight(w, runs, can_store=False, flights=flights)
@@ -238,26 +239,27 @@ def compare(world, architectures, runs: int, seed: int,
         # ("interceptors fired 8.00 (8.00-8.00)" after two runs)
         caps = interceptor_caps(w)
         most = caps.per_run
+        fired_cap = cap_of(tally.fired, caps.at_threats + caps.at_false_tracks, most)
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
         paired: dict = {}
         if first is None:
-            first = tally
+            first, first_fired_cap = tally, fired_cap
         else:
-            # bounded as a raid's difference is (its leakers, its rounds): where every raid came out
+            # bounded as a raid's difference is (its leakers; its interceptors, each side at most
+            # what its fire control can fire, outcome.caps): where every raid came out
             # alike, the exact bound of a bounded mean (stats.mean_interval), not a point that
             # claims a certainty n raids cannot give
             n = float(len(w.threats))
-            rounds = float(sum(b.rounds for b in w.batteries))
             d_leak = tally.leak - first.leak
             paired = dict(against=architectures[0], leakers_difference=mean_interval(d_leak, lower=-n, upper=n),
-                          interceptors_difference=mean_interval(tally.fired - first.fired, lower=-rounds,
-                                                                upper=rounds),
+                          interceptors_difference=mean_interval(tally.fired - first.fired, lower=-first_fired_cap,
+                                                                upper=fired_cap),
                           raids_fewer_leakers=int((d_leak < 0).sum()), raids_more_leakers=int((d_leak > 0).sum()),
                           leakers_alike=bool((d_leak == 0).all()),
                           interceptors_alike=bool((tally.fired == first.fired).all()))
         out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))),
-            interceptors=mi(tally.fired, cap_of(tally.fired, caps.at_threats + caps.at_false_tracks, most)),
+            interceptors=mi(tally.fired, fired_cap),
             wasted=mi(tally.wasted, cap_of(tally.wasted, caps.at_threats + caps.at_false_tracks, most)),
             at_boosters=mi(tally.at_boosters, cap_of(tally.at_boosters, caps.at_boosters, most)),
             at_false_tracks=mi(tally.at_false, cap_of(tally.at_false, caps.at_false_tracks, most)),

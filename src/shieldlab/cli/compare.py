@@ -179,8 +179,8 @@ def compare(
                     "difference is the C2's; the mean of those differences and its Student t interval, which "
                     "excludes 0 where the runs tell the architectures apart (where every raid came out alike, \"0 in "
                     "every raid\" and the exact bound of a capped count: a raid that did differ could differ by a "
-                    "whole raid's leakers, or by every battery's rounds for the interceptors, so no raid differing "
-                    "gives a wider interval than one raid differing by one)")
+                    "whole raid's leakers, or by the most each side can fire for the interceptors, so no raid "
+                    "differing gives a wider interval than one raid differing by one)")
     if results[0].track_share:  # (1.00 under independent read as tracks shared where none are)
         a_sees_b = next(iter(results[0].track_share))
         a, b = a_sees_b.split(" sees ", 1)

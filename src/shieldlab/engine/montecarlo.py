@@ -142,13 +142,12 @@ class Results:
 
 
 def _arrow_column(v: np.ndarray):
-    """A table's column as Arrow takes it: text and None in object arrays as strings and nulls."""
+    """A table's column as Arrow takes it, as the Parquet files hold it: text as strings, None
+    and NaN as nulls (infinity stays: a time that never came)."""
     import pyarrow as pa
 
     v = np.asarray(v)
-    if v.dtype == object:
-        return pa.array(list(v), from_pandas=True)
-    return pa.array(v)
+    return pa.array(list(v) if v.dtype == object else v, from_pandas=True)
 
 
 def _check_where_types(name: str, where: Mapping[str, Sequence] | None, cols: Mapping[str, np.ndarray]) -> None:
