@@ -145,7 +145,7 @@ def test_a_tracks_file_says_what_made_it_and_what_its_columns_hold(tmp_path):
     cols = json.loads(meta[b"shieldlab.columns"])
     assert list(cols) == list(track_table.COLUMNS) == t.column_names
     assert "[m]" in cols["position_rmse_m"] and "0 to 1" in cols["purity"]
-    from shieldlab.io.output import _arrow_table
+    from shieldlab.io.output import arrow_table
 
-    empty = _arrow_table(track_table.empty_rows())
+    empty = arrow_table(track_table.empty_rows())
     assert empty.num_rows == 0 and empty.schema.equals(t.schema.remove_metadata())

@@ -124,7 +124,9 @@ class Results:
         has any)."""
         import pyarrow as pa
 
-        parts = [pa.table({k: _arrow_column(v) for k, v in p.items()}) for p in self.table(name, columns, where)]
+        from shieldlab.io.output import arrow_table
+
+        parts = [arrow_table(p) for p in self.table(name, columns, where)]
         if not parts:
             return pa.table({})
         return pa.concat_tables(parts, promote_options="permissive")
@@ -139,15 +141,6 @@ class Results:
             raise ImportError("Results.to_pandas needs pandas, which shieldlab does not install: pip install "
                               "pandas (or read the table with to_arrow or read)") from None
         return self.to_arrow(name, columns, where).to_pandas()
-
-
-def _arrow_column(v: np.ndarray):
-    """A table's column as Arrow takes it, as the Parquet files hold it: text as strings, None
-    and NaN as nulls (infinity stays: a time that never came)."""
-    import pyarrow as pa
-
-    v = np.asarray(v)
-    return pa.array(list(v) if v.dtype == object else v, from_pandas=True)
 
 
 def _check_where_types(name: str, where: Mapping[str, Sequence] | None, cols: Mapping[str, np.ndarray]) -> None:

@@ -49,7 +49,8 @@ def arrow_column(v: np.ndarray, nan_as_null: bool = False) -> pa.Array:
     return pa.array(v, from_pandas=nan_as_null and v.dtype.kind == "f")
 
 
-def _arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
+def arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
+    """Columns as the Parquet files hold them (:func:`arrow_column`, nan as null)."""
     # a missing number (nan) is written as SQL's NULL, as in a sweep's tables: DuckDB reads
     # nan through the Parquet statistics, which leave nan out (isnan() grouped every row of a
     # column with nan in it as False), and avg() and count() skip a NULL; read back into
@@ -63,7 +64,7 @@ def write_parquet(table: Table, path: Path, metadata: dict[str, str] | None = No
     row group and a piece, not the table.  ``metadata``: key-value pairs of the file's schema
     (where a dict ``table`` is written whole: what made it, its columns' units)."""
     if isinstance(table, dict):
-        t = _arrow_table(table)
+        t = arrow_table(table)
         if metadata:
             t = t.replace_schema_metadata({**(t.schema.metadata or {}), **metadata})
         with atomic_path(path) as tmp:
@@ -75,7 +76,7 @@ def write_parquet(table: Table, path: Path, metadata: dict[str, str] | None = No
         writer, held, rows = None, [], 0
         try:
             for cols in table:
-                t = _arrow_table(cols)
+                t = arrow_table(cols)
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, t.schema, compression="zstd")
                 elif t.schema != writer.schema:  # the pieces' columns are the engine's: only types may differ
