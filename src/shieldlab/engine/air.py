@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.airspace import borders, claims, policing, track
 from shieldlab.airspace.flight import AirPaths, Limits, Routes, fly
-from shieldlab.engine.eventlog import event_table, plain, probability
+from shieldlab.engine.eventlog import event_table, plain, probability, result_line
 from shieldlab.errors import InputError
 from shieldlab.sensors import radar as radar_mod
 from shieldlab.stats import mean_interval
@@ -75,13 +75,6 @@ class AirResult:
     def __repr__(self) -> str:
         """A line a notebook can show (the whole record was 66,000 to 93,000 characters)."""
         return result_line("AirResult", self.summary, {"outcomes": self.outcomes, "events": self.events})
-
-
-def result_line(kind: str, summary: dict, tables: dict[str, dict]) -> str:
-    """``Kind(scenario=..., runs=..., seed=...; outcomes: N rows; ...)``: a result's repr."""
-    head = ", ".join(f"{k}={summary[k]!r}" for k in ("scenario", "runs", "seed") if k in summary)
-    rows = [f"{name}: {len(next(iter(t.values()))):,} rows" for name, t in tables.items() if t]
-    return f"{kind}({head}" + (f"; {'; '.join(rows)}" if rows else "") + ")"
 
 
 def air_territory(world) -> borders.Territory | None:

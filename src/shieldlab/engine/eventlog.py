@@ -1,6 +1,7 @@
 """The event log's columns, the summary's probabilities and its JSON-safe values, shared by the
 engines that are not the ballistic chain (the air picture, shelling): one layout, so the report,
-``--explain`` and the Parquet table read every engine's events alike."""
+``--explain`` and the Parquet table read every engine's events alike; and the one line each
+engine's result shows as (:func:`result_line`, the ballistic chain's too)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ import math
 import numpy as np
 
 from shieldlab.stats import wilson_interval
+
+
+def result_line(kind: str, summary: dict, tables: dict[str, dict | None], extra: str = "",
+                empty: str = "") -> str:
+    """``Kind(scenario=..., runs=..., seed=...EXTRA; outcomes: N rows; ...)``: a result's repr
+    (the whole record ran to tens of thousands of characters); ``empty`` where no table is in
+    memory."""
+    head = ", ".join(f"{k}={summary[k]!r}" for k in ("scenario", "runs", "seed") if k in summary)
+    rows = [f"{name}: {len(next(iter(t.values()))):,} rows" for name, t in tables.items() if t]
+    return f"{kind}({head}{extra}" + (f"; {'; '.join(rows)}" if rows else empty) + ")"
 
 
 def event_table(events: list[tuple], kind_order: tuple[str, ...], by_actor: bool = False) -> dict[str, np.ndarray]:

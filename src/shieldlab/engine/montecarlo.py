@@ -12,6 +12,7 @@ import numpy as np
 from shieldlab.engine import heap
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.engine.distribute import result_tables
+from shieldlab.engine.eventlog import result_line
 from shieldlab.io.results import concat
 from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, Summariser, event_kinds_read, summarise
 
@@ -66,17 +67,11 @@ class Results:
     def __repr__(self) -> str:
         """A line a notebook can show: the run and its headline, each table's rows (the whole
         record, its tables and last chunk, was 167,000 characters for 4 runs)."""
-        s = self.summary
-        rows = []
-        for name in ("outcomes", "events", "track_quality", "tracks"):
-            t = getattr(self, name)
-            if t:
-                rows.append(f"{name}: {len(next(iter(t.values()))):,} rows")
-        head = ", ".join(f"{k}={s[k]!r}" for k in ("scenario", "runs", "seed") if k in s)
-        leak = s.get("mean_leakers")
+        leak = self.summary.get("mean_leakers")
         mean = leak.get("mean") if isinstance(leak, dict) else leak
-        return (f"Results({head}" + (f", mean_leakers={mean:.3g}" if isinstance(mean, (int, float)) else "")
-                + (f"; {'; '.join(rows)}" if rows else "; tables in the store: read them with table(name)") + ")")
+        return result_line("Results", self.summary, {name: getattr(self, name) for name in TABLES},
+                           extra=f", mean_leakers={mean:.3g}" if isinstance(mean, (int, float)) else "",
+                           empty="; tables in the store: read them with table(name)")
 
     def table(self, name: str, columns: Sequence[str] | None = None,
               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:

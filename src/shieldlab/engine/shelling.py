@@ -26,7 +26,7 @@ from shieldlab.artillery.fire import Volley, fire
 from shieldlab.artillery.laying import Laying, LayingError, lay
 from shieldlab.artillery.locating import Reports, observe, rises_through_fence, truth_at
 from shieldlab.artillery.origin import Origins, locate
-from shieldlab.engine.eventlog import event_table, plain, probability
+from shieldlab.engine.eventlog import event_table, plain, probability, result_line
 from shieldlab.errors import InputError
 from shieldlab.stats import mean_interval
 
@@ -69,8 +69,6 @@ class ShellingResult:
 
     def __repr__(self) -> str:
         """A line a notebook can show (the whole record was 67,000 characters)."""
-        from shieldlab.engine.air import result_line
-
         return result_line("ShellingResult", self.summary, {"rounds": self.rounds, "events": self.events})
 
 
