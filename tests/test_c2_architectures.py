@@ -672,7 +672,7 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
     # a raid's difference lies within these: its threats; the most each side's raid can fire
     n = len(w.threats)
     caps = {a: interceptor_caps(_world(a)) for a in ("independent", "coordinated")}
-    most = {a: c.at_threats + c.at_false_tracks for a, c in caps.items()}
+    most = {a: c.fired for a, c in caps.items()}
     np.testing.assert_allclose(coo.leakers_difference, mean_interval(d, lower=-n, upper=n), rtol=1e-12)
     np.testing.assert_allclose(coo.interceptors_difference,
                                mean_interval(f, lower=-most["independent"], upper=most["coordinated"]), rtol=1e-12)

@@ -239,7 +239,7 @@ def compare(world, architectures, runs: int, seed: int,
         # ("interceptors fired 8.00 (8.00-8.00)" after two runs)
         caps = interceptor_caps(w)
         most = caps.per_run
-        fired_cap = cap_of(tally.fired, caps.at_threats + caps.at_false_tracks, most)
+        fired_cap = cap_of(tally.fired, caps.fired, most)
         share = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in tally.seen.items()}
         paired: dict = {}
         if first is None:
@@ -260,7 +260,7 @@ def compare(world, architectures, runs: int, seed: int,
         out.append(ArchitectureResult(**paired,
             architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))),
             interceptors=mi(tally.fired, fired_cap),
-            wasted=mi(tally.wasted, cap_of(tally.wasted, caps.at_threats + caps.at_false_tracks, most)),
+            wasted=mi(tally.wasted, cap_of(tally.wasted, caps.fired, most)),
             at_boosters=mi(tally.at_boosters, cap_of(tally.at_boosters, caps.at_boosters, most)),
             at_false_tracks=mi(tally.at_false, cap_of(tally.at_false, caps.at_false_tracks, most)),
             between_sectors=mi(tally.between, float(len(w.threats))) if arch == "sectoral" else None,

@@ -353,8 +353,7 @@ class Summariser:
         false = np.array([self._false_rounds.get(r, 0) for r in per_run["run"].tolist()], int) if N \
             else np.zeros(runs, int)
         every = per_run["fired"] + false
-        fired_all, fired_all_ci = _mean(every, upper=cap_of(every, caps.at_threats + caps.at_false_tracks,
-                                                            caps.per_run))
+        fired_all, fired_all_ci = _mean(every, upper=cap_of(every, caps.fired, caps.per_run))
         at_boosters, at_boosters_ci = _mean(per_run["booster"], upper=cap_of(per_run["booster"], caps.at_boosters,
                                                                              caps.per_run))
         at_false, at_false_ci = _mean(false, upper=cap_of(false, caps.at_false_tracks, caps.per_run))

@@ -38,6 +38,11 @@ class InterceptorCaps:
     at_boosters: float  # at spent boosters, in one run
     at_false_tracks: float  # at false tracks, in one run
 
+    @property
+    def fired(self) -> float:
+        """Every interceptor one run can fire at what it tracks: at threats and at false tracks."""
+        return self.at_threats + self.at_false_tracks
+
 
 def interceptor_caps(world) -> InterceptorCaps:
     """The :class:`InterceptorCaps` of a compiled world."""
