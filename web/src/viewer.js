@@ -247,12 +247,20 @@ function inside(viewer, points, m = FRAME_MARGINS) {
 
 // the list's title for what the scene holds: ballistic threats, fliers (aircraft and cruise
 // missiles) and shelled rounds, alone or together
+// the scene's listed things by picture: ballistic threats, fliers (aircraft and cruise missiles),
+// shelled rounds, told apart by their outcomes
+function byPicture(threats) {
+  const air = threats.filter((t) => AIR_FATES.includes(t.outcome));
+  const rounds = threats.filter((t) => ROUND_FATES.includes(t.outcome));
+  const ballistic = threats.filter((t) => !AIR_FATES.includes(t.outcome) && !ROUND_FATES.includes(t.outcome));
+  return { ballistic, air, rounds };
+}
+
 function listTitle(threats) {
-  const air = threats.filter((t) => AIR_FATES.includes(t.outcome)).length;
-  const rounds = threats.filter((t) => ROUND_FATES.includes(t.outcome)).length;
-  if (threats.length && air === threats.length) return "Aircraft and cruise missiles";
-  if (threats.length && rounds === threats.length) return "Rounds";
-  const kinds = [threats.length > air + rounds ? "threats" : null, air ? "fliers" : null, rounds ? "rounds" : null]
+  const { ballistic, air, rounds } = byPicture(threats);
+  if (threats.length && air.length === threats.length) return "Aircraft and cruise missiles";
+  if (threats.length && rounds.length === threats.length) return "Rounds";
+  const kinds = [ballistic.length ? "threats" : null, air.length ? "fliers" : null, rounds.length ? "rounds" : null]
     .filter((k) => k);
   const words = kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}` : "threats";
   return words[0].toUpperCase() + words.slice(1);
@@ -262,9 +270,7 @@ function listTitle(threats) {
 // part for each picture the scene holds (a flier that reached its target is no ballistic
 // "leaked", a shelled round no threat)
 function status(threats, n, entities) {
-  const count = (fates) => threats.filter((t) => fates.includes(t.outcome));
-  const air = count(AIR_FATES), rounds = count(ROUND_FATES);
-  const ballistic = threats.filter((t) => !AIR_FATES.includes(t.outcome) && !ROUND_FATES.includes(t.outcome));
+  const { ballistic, air, rounds } = byPicture(threats);
   const parts = [];
   if (ballistic.length || !threats.length) {
     parts.push(`${plural(ballistic.length, "threat")}, ${ballistic.filter((t) => t.outcome.startsWith("leaked")).length} leaked`);
@@ -274,7 +280,7 @@ function status(threats, n, entities) {
     parts.push(`${plural(air.length, "flier")}, ${air.filter((t) => t.outcome === "shot down").length} shot down` +
                (reached ? `, ${reached} reached ${reached === 1 ? "its" : "their"} target` : ""));
   }
-  if (rounds.length) parts.push(`${plural(rounds.length, "round")}, ${count(["located"]).length} located`);
+  if (rounds.length) parts.push(`${plural(rounds.length, "round")}, ${rounds.filter((t) => t.outcome === "located").length} located`);
   if (n("interceptor") || n("battery")) parts.push(plural(n("interceptor"), "salvo"));
   parts.push(plural(n("radar"), "radar"));
   if (n("battery")) parts.push(`${n("battery")} ${n("battery") === 1 ? "battery" : "batteries"}`);
