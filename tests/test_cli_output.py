@@ -2,6 +2,7 @@
 asked for, user text printed literally, intervals, --half-width, --explain, --version,
 --quiet, the progress bar, the first-compile note and a cache folder that can be written."""
 
+import io
 import json
 import os
 import pty
@@ -484,23 +485,50 @@ def test_a_resumed_runs_bar_starts_at_its_kept_runs_and_prints_above_itself():
     """A resumed run's bar starts at the runs it kept, and they count in no speed (its ETA
     read them as done in no time); a kept chunk's own call does not move it back; a note goes
     above the bar, not onto its line."""
-    import io
-
     from rich.console import Console
     from rich.progress import Progress
 
     out = io.StringIO()
-    progress = Progress(console=Console(file=out, force_terminal=False, width=100), auto_refresh=False)
-    bar = cli._Bar(progress, progress.add_task("simulating", total=160))
+    now = [100.0]
+    progress = Progress(console=Console(file=out, force_terminal=False, width=100), auto_refresh=False,
+                        get_time=lambda: now[0])
+    bar = cli._Bar(progress, progress.add_task("simulating", total=160, kept=0))
     task = progress.tasks[0]
+    now[0] = 130.0
     bar.kept(24)
-    assert task.completed == 24 and task.speed is None
+    assert task.completed == 24 and cli._time_left(task) is None
     bar(16)  # a kept chunk, reported as the run passes it
-    assert task.completed == 24 and task.speed is None
+    assert task.completed == 24 and cli._time_left(task) is None
+    now[0] = 142.0
     bar(48)
     assert task.completed == 48
+    # 24 runs in the 12 s since the kept ones: 112 left take 56 s
+    assert cli._time_left(task) == pytest.approx(56.0)
+    assert cli._clock(cli._time_left(task)) == "0:00:56"
     bar.print("--resume: 3 of 20 chunks were done (24 of 160 runs), kept; running the rest")
     assert "--resume: 3 of 20 chunks" in out.getvalue()
+
+
+def test_the_eta_counts_the_time_before_the_first_chunk_finished():
+    """Two workers finish their first chunks a moment apart: the time left is the runs still
+    to do at the mean speed since the start, not at the speed between those two moments."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    now = [0.0]
+    progress = Progress(console=Console(file=io.StringIO(), force_terminal=False), auto_refresh=False,
+                        get_time=lambda: now[0])
+    bar = cli._Bar(progress, progress.add_task("simulating", total=1000, kept=0))
+    task = progress.tasks[0]
+    assert cli._clock(cli._time_left(task)) == "-:--:--"
+    now[0] = 20.0
+    bar(50)
+    now[0] = 20.1
+    bar(100)
+    assert task.time_remaining is not None and task.time_remaining < 5  # rich's own: 2 s for 900 runs
+    assert cli._time_left(task) == pytest.approx(180.9)  # 900 runs at 100 runs per 20.1 s
+    bar(1000)
+    assert cli._time_left(task) == 0.0
 
 
 def test_no_progress_bar_without_a_terminal(tiny):

@@ -394,19 +394,47 @@ def _progress(runs: int, enabled: bool):
     if not (enabled and runs > CHUNK and _stderr_is_terminal()):
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                  TimeElapsedColumn(), TextColumn("eta"), _remaining_column(),
                   console=Console(stderr=True, emoji=False), transient=True) as bar:
-        yield _Bar(bar, bar.add_task("simulating", total=runs))
+        yield _Bar(bar, bar.add_task("simulating", total=runs, kept=0))
+
+
+def _remaining_column():
+    """A progress column: the time left at the mean speed since the bar started (or since a
+    resumed run's kept chunks), start-up included. rich's own estimate divides the runs done
+    after the first update by the time since it; chunks finishing together (two workers, or a
+    resumed run's first chunks) make that time near zero and the estimate a few seconds for
+    an hour's work."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Remaining(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(_clock(_time_left(task)), style="progress.remaining")
+
+    return Remaining()
+
+
+def _time_left(task) -> float | None:
+    """Seconds left for a rich ``task`` at its mean speed since it started, its ``kept`` runs
+    (done before it started) not counted; None before a run is done."""
+    if task.finished:
+        return 0.0
+    done = task.completed - task.fields.get("kept", 0)
+    if task.total is None or task.start_time is None or done <= 0:
+        return None
+    return (task.get_time() - task.start_time) * (task.total - task.completed) / done
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    minutes, secs = divmod(math.ceil(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
 
 
 class _Bar:
@@ -424,7 +452,8 @@ class _Bar:
         self._progress.update(self._task, completed=max(n_done, done))
 
     def kept(self, n_done: int) -> None:
-        self._progress.reset(self._task, completed=n_done)
+        # (reset restarts the task's clock: the speed counts the runs done after this)
+        self._progress.reset(self._task, completed=n_done, kept=n_done)
 
     def print(self, text: str) -> None:
         self._progress.console.print(text, markup=False, highlight=False)
