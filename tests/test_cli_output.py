@@ -300,6 +300,10 @@ def test_table_shows_intervals_and_names_the_method(tiny, capsys, wide):
         assert f"{row[key]:.3f} ({lo:.2f}–{hi:.2f})" in text, key
     lo, hi = s.get("p_no_leaker_ci95") or wilson_interval(round(s["p_no_leaker"] * 4), 4)
     assert f"P(no leaker) {s['p_no_leaker']:.3f} ({lo:.2f}–{hi:.2f})" in text
+    # a threat's mean interceptors has its interval too, as the summary holds it
+    lo, hi = row["mean_interceptors_ci95"]
+    line = next(x for x in text.splitlines() if x.startswith(f"│ {row['threat']} "))
+    assert line.split("│")[-2].strip() == f"{row['mean_interceptors']:.2f} ({lo:.2f}–{hi:.2f})", line
     assert "95 % intervals" in text and "over 4 runs" in text
 
 

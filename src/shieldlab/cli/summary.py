@@ -37,8 +37,8 @@ def _print_summary(summary: dict, elapsed: float | None = None, resumed_runs: in
         t.add_column(col, justify=just, overflow="fold", min_width=8 if just == "left" else None)
     for row in summary["per_threat"]:
         t.add_row(str(row["threat"]), str(row["missile"]), _p_ci(row, "p_intercept"),
-                  _p_ci(row, "p_leak"), f"{row['mean_interceptors']:.2f}",
-                  *([f"{row['mean_interceptors_at_booster']:.2f}"] if boosters else []))
+                  _p_ci(row, "p_leak"), _mean_ci(row, "mean_interceptors"),
+                  *([_mean_ci(row, "mean_interceptors_at_booster")] if boosters else []))
     _print_table(t)
     wasted = [(f"{label} ", _mean_ci(summary, key)) for label, key in
               (("of them at spent boosters", "mean_interceptors_at_boosters"),

@@ -129,7 +129,8 @@ def sweep(
     for r in rows:
         t.add_row(str(r["point"]), *[shown(r["set"][c]) for c in cols],
                   with_interval(r["mean_leakers"], r["mean_leakers_ci95"], 0.0),
-                  with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]), f"{r['mean_interceptors_fired']:.2f}",
+                  with_interval(r["p_no_leaker"], r["p_no_leaker_ci95"]),
+                  with_interval(r["mean_interceptors_fired"], r["mean_interceptors_fired_ci95"], 0.0),
                   *([paired_text(r)] if len(rows) > 1 else []), *[gospa(r, name) for name in systems])
     _print_table(t)
     # a sweep over the association scores GOSPA two ways (the threats, or every object in the
