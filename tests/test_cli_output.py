@@ -1017,6 +1017,26 @@ def test_validate_notes_threats_no_sensor_sees_or_no_battery_engages(tmp_path, c
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert any(n.startswith("note: no batteries: no threat is engaged") for n in notes)
 
+
+def test_the_api_gives_a_worlds_notes_as_validate_prints_them(tiny, tmp_path, capsys):
+    """``shieldlab.notes(world)``: the notes ``validate`` prints, without the command line."""
+    blind = tmp_path / "blind.yaml"
+    blind.write_text(TINY.split("sensors:")[0] + "assets:" + TINY.split("assets:")[1])
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(TINY + "tracking: {min_speed_ms: 900, confirm_looks: 3}\n")
+    counts = []
+    for path in (blind, odd, tiny):
+        assert main(["validate", str(path), "--json"]) == 0
+        printed = json.loads(capsys.readouterr().out)["notes"]
+        assert shieldlab.notes(shieldlab.load_world(path)) == printed
+        counts.append(len(printed))
+    assert counts[0] == 1 and counts[1] >= 2 and counts[2] == 0, counts
+    with pytest.raises(shieldlab.InputError, match="load it first") as e:
+        shieldlab.notes(str(odd))
+    assert e.value.field == "world"
+    assert "notes" in shieldlab.__all__
+
+
 # --- piped tables ---------------------------------------------------------------------------------
 
 def test_piped_tables_keep_names_whole(tmp_path):

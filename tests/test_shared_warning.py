@@ -319,7 +319,7 @@ def test_a_link_may_carry_launch_reports_only():
 
 
 def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
-    from shieldlab.cli.notes import _c2_notes
+    from shieldlab.scenario.notes import _c2_notes
 
     data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
     data["early_warning"] = [dict(SAT, system="russia")]
@@ -333,7 +333,7 @@ def test_validate_notes_a_reports_only_link_from_a_node_without_satellites():
 
 @pytest.mark.parametrize("architecture", ["independent", "integrated"])
 def test_validate_notes_links_an_architecture_does_not_use(architecture):
-    from shieldlab.cli.notes import _c2_notes
+    from shieldlab.scenario.notes import _c2_notes
 
     data = yaml.safe_load(locate("nato-russia-2011")[0].read_text())
     data["architecture"] = architecture

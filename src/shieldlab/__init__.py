@@ -17,11 +17,11 @@ and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
 ``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
 under several C2 architectures, the same raids in each), ``fly`` (one missile steered and
 flown, in degrees: a ``Shot``), ``reach`` (can an interceptor catch one trajectory: a
-``Reach``), ``presets()`` (the built-in scenarios' names), ``MAX_RUNS``
-(the most runs one call takes), ``InputError`` (bad input, naming the field), ``earth`` and
-``flyout``; ``catalog``, ``scenario`` and ``analysis``, and the result types ``Results``,
-``AirResult``, ``ShellingResult``, ``ArchitectureResult``, ``Shot``, ``Reach`` and ``World`` (imported
-on first use).
+``Reach``), ``notes`` (what a loaded world may not do as its author meant), ``presets()``
+(the built-in scenarios' names), ``MAX_RUNS`` (the most runs one call takes), ``InputError``
+(bad input, naming the field), ``earth`` and ``flyout``; ``catalog``, ``scenario`` and
+``analysis``, and the result types ``Results``, ``AirResult``, ``ShellingResult``,
+``ArchitectureResult``, ``Shot``, ``Reach`` and ``World`` (imported on first use).
 """
 
 __version__ = "0.1.0"
@@ -204,6 +204,17 @@ def _check_run(world, runs, seed) -> None:
     field)."""
     import numbers
 
+    _check_world(world)
+    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise InputError(f"must be an integer, not {value!r}", field=name)
+        if int(value) < lo or (hi is not None and int(value) > hi):
+            raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
+                             + f", not {value}", field=name)
+
+
+def _check_world(world) -> None:
+    """:class:`InputError` (field ``world``) unless ``world`` is a compiled world."""
     from shieldlab.scenario.compile import World
 
     if not isinstance(world, World):
@@ -216,12 +227,22 @@ def _check_run(world, runs, seed) -> None:
                 else "")
         raise InputError(f"must be a scenario from shieldlab.load_world, not {type(world).__name__}{hint}",
                          field="world")
-    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise InputError(f"must be an integer, not {value!r}", field=name)
-        if int(value) < lo or (hi is not None and int(value) > hi):
-            raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
-                             + f", not {value}", field=name)
+
+
+def notes(world) -> list[str]:
+    """The notes on a world that loads but may not do what its author meant, one line of text
+    each, beginning ``note:``: threats and no sensor or no battery, a battery with no round
+    above its reserve, ``engage: threatening`` with no defended asset, tracking settings the
+    chosen association does not read, a C2 sector holding none of its node's batteries, a link
+    that carries nothing, a weapon standing off the ground its locating radar assumes, a
+    fighter base abroad.  They are what ``shieldlab validate`` prints, but for two that need
+    more than the world: an early-warning satellite that sees no launch burn (the threats
+    flown first) and a fire mission no weapon-locating radar reaches (the shelling's checks).
+    Nothing is simulated; an empty list where there is nothing to note."""
+    from shieldlab.scenario.notes import notes as _notes
+
+    _check_world(world)
+    return _notes(world)
 
 
 def simulate_air(world, runs: int = 100, seed: int = 1):
@@ -455,8 +476,8 @@ def __getattr__(name: str):
 
 
 __all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Reach", "Results", "ShellingResult", "Shot",
-           "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "presets", "reach",
-           "scenario", "simulate", "simulate_air", "simulate_shelling", "__version__"]
+           "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "notes", "presets",
+           "reach", "scenario", "simulate", "simulate_air", "simulate_shelling", "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:

@@ -22,9 +22,9 @@ from shieldlab.cli.common import (
     _scene_exports,
     _with_set,
 )
-from shieldlab.cli.notes import _charge_notes, _ground_height_notes, _policing_notes
 from shieldlab.cli.summary import _refuse_a_salvo, _run_summary_note
 from shieldlab.errors import InputError
+from shieldlab.scenario.notes import _charge_notes, _ground_height_notes, _policing_notes
 
 
 def _mission_names(world) -> set[str]:

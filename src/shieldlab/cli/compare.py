@@ -33,8 +33,8 @@ from shieldlab.cli.common import (
     _with_set,
     app,
 )
-from shieldlab.cli.notes import _scenario_notes
 from shieldlab.errors import InputError
+from shieldlab.scenario.notes import _scenario_notes
 
 
 def _architectures(text: str) -> list[str]:

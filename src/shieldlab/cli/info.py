@@ -33,17 +33,15 @@ from shieldlab.cli.common import (
 )
 from shieldlab.cli.notes import (
     _air_and_shelling_notes,
-    _blind_satellite_notes,
     _false_alarm_text,
     _gib,
-    _ground_mismatches,
     _management_text,
     _radars_text,
-    _scenario_notes,
     _unread_settings_note,
     _without_threats,
 )
 from shieldlab.errors import InputError
+from shieldlab.scenario.notes import _blind_satellite_notes, _ground_mismatches, _scenario_notes
 
 
 @app.command(cls=_Command)

@@ -45,9 +45,10 @@ from shieldlab.cli.common import (
     app,
     out,
 )
-from shieldlab.cli.notes import _false_alarm_text, _management_text, _one_report_note
+from shieldlab.cli.notes import _false_alarm_text, _management_text
 from shieldlab.cli.summary import _nees_note
 from shieldlab.errors import InputError
+from shieldlab.scenario.notes import _one_report_note
 
 AIRCRAFT_ALT_KM = 10.0
 

@@ -50,12 +50,7 @@ from shieldlab.cli.common import (
     _with_set,
     app,
 )
-from shieldlab.cli.notes import (
-    _blind_satellite_notes,
-    _scenario_notes,
-    _unread_settings_note,
-    _without_threats,
-)
+from shieldlab.cli.notes import _unread_settings_note, _without_threats
 from shieldlab.cli.summary import (
     _check_threat,
     _pieces_or_none,
@@ -69,6 +64,7 @@ from shieldlab.cli.summary import (
     _Shown,
 )
 from shieldlab.errors import InputError
+from shieldlab.scenario.notes import _blind_satellite_notes, _scenario_notes
 
 
 def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, *, as_json: bool = False,

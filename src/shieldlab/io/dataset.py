@@ -73,8 +73,8 @@ def digest(data) -> str:
 #: Modules of the package that draw or print what the chunks hold and make none of their
 #: numbers: a change to them leaves a stopped sweep's chunks good (the command line, the
 #: reports' pages and maps; a name ending in "/" is a folder, all of it).  Everything else counts.
-PRESENTATION = ("cli/", "io/report.py", "io/sweep_report.py", "io/air_report.py", "io/shelling_report.py",
-                "analysis/maps.py")
+PRESENTATION = ("cli/", "scenario/notes.py", "io/report.py", "io/sweep_report.py", "io/air_report.py",
+                "io/shelling_report.py", "analysis/maps.py")
 
 
 @functools.lru_cache(maxsize=1)
