@@ -204,6 +204,25 @@ def test_flyout_names_the_profile_that_flies_a_refused_shot(capsys):
     assert e.value.field == "aim"
 
 
+def test_a_shape_refused_near_the_greatest_range_names_the_shot_that_flies(capsys):
+    """The notional ICBM 17,000 km east: its only lofted shot is the full burn (apogee 855.5 km).
+    Asked for another apogee, the refusal gave a span the full burn lay outside ("between 874.7
+    and 875.1 km": scanned on the first guess's azimuth, 20 km of apogee off, and just inside
+    the full-burn end); the depressed one, a span of one value, for a profile with no shot.
+    A refused shape now reads the bearing the azimuth converged to and the full-burn end."""
+    to = ["--from", "35,52", "--to", "-30.69942,-160.01032"]
+    assert main(["flyout", "notional-iran-icbm", *to, "--profile", "lofted", "--json"]) == 0
+    shot = json.loads(capsys.readouterr().out)
+    for option, key, unit in (("--apogee-km", "apogee_km", "km"), ("--flight-time-s", "time_of_flight_s", "s")):
+        assert main(["flyout", "notional-iran-icbm", *to, "--profile", "lofted", option, "1000"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "its one shot of this profile" in err and f"{shot[key]:,.1f} {unit}" in err, (err, shot[key])
+        assert "between" not in err
+        assert main(["flyout", "notional-iran-icbm", *to, "--profile", "depressed", option, "1000"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "no shot of this profile to it can be shaped" in err and "between" not in err, err
+
+
 @pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])
 def test_flyout_too_close_for_a_solid_offers_no_dead_end(capsys, extra):
     """A generic IRBM (solid, no thrust cut-off, no energy management) aimed 111 km away: the

@@ -476,9 +476,26 @@ def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time
                 j = int(bad[0])
                 what, unit, scale = ("apogee", "km", 1e3) if want_apogee else ("flight time", "s", 1.0)
                 fin = v[j][np.isfinite(v[j])]
+                # the curve's full-burn end is a shot of it too, where it reaches the range (the
+                # scan stops just inside it, where the trim can fail to be solved)
+                i = idx[rows[[j]]]
+                end = ev.impact(i, k_full[rows[[j]]], az[rows[[j]]], np.full(1, np.inf))
+                full = abs(float(end.range[0]) - float(target[rows[j]])) < FULL_BURN_MISS_M
+                if full:
+                    fin = np.append(fin, pick(end))
                 # to a tenth of the unit, so that the span never seems to hold the refused value
-                span = (f"between {fin.min() / scale:,.1f} and {fin.max() / scale:,.1f} {unit}" if fin.size
-                        else "no shot of this profile reaches it")
+                if fin.size and fin.max() - fin.min() >= 0.05 * scale:
+                    span = f"between {fin.min() / scale:,.1f} and {fin.max() / scale:,.1f} {unit}"
+                elif full:  # a curve of one shot: near the greatest range, its full burn
+                    verb = "tops out at" if want_apogee else "flies for"
+                    span = (f"its one shot of this profile {verb} {fin.mean() / scale:,.1f} {unit} (near the "
+                            f"missile's greatest range on this bearing no trim of its thrust reaches the aim point "
+                            f"another way): drop the {what}")
+                elif fin.size:
+                    span = ("no shot of this profile to it can be shaped (near the missile's greatest range on this "
+                            "bearing)")
+                else:
+                    span = "no shot of this profile reaches it"
                 raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.4g} {unit} cannot be flown to "
                                                     f"this aim point: {span}").of(idx[rows[bad]])
     c = ev.cut_for_range(idx, np.where(np.isfinite(k), k, k_full), az, target)[0]
@@ -572,6 +589,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise ShapeError(i, f"{missiles[i].name} cannot cut thrust or manage its energy, so its {want[i]} "
                                 f"shot to this aim point is fixed, where it has one; drop the apogee/flight time")
     prev_az = prev_turn = None
+    unshaped = np.zeros(0, int)  # shaped rows whose shape was not found on the last pass
     for it in range(azimuth_iterations + AZIMUTH_EXTRA):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
             k_star, rmax = (_max_range_kick(ev, az) if max_range_kick is None else
@@ -637,8 +655,18 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                     k_split[sc] = _conic_kick(ev, sc, lo_k, hi_k, az[sc], target[sc])
                 k_split = np.where(np.isfinite(k_split), k_split, k_star)
             k_s, c_s = _shape(ev, idx, kick[idx], k_split[idx], az[idx], target[idx], apogee[idx], flight_time[idx],
-                              it == 0)
-            kick[idx], cutoff[idx] = k_s, c_s
+                              False)
+            # a shape not found flies its full-burn end meanwhile; it is refused once the azimuth
+            # has converged, with the span the curve holds on the bearing actually flown (on the
+            # first guess's, 17,000 km away, it had been 20 km of apogee off)
+            unshaped = idx[~np.isfinite(k_s)]
+            # with no full-burn shot of its profile to fly meanwhile, no azimuth converges: refused now
+            hopeless = unshaped[fill[unshaped]]
+            if it == 0 and hopeless.size:
+                h = hopeless
+                _shape(ev, h, kick[h], k_split[h], az[h], target[h], apogee[h], flight_time[h], True)
+            cutoff[idx] = np.where(np.isfinite(k_s), c_s, ev.untrimmed[idx])
+            kick[idx] = np.where(np.isfinite(k_s), k_s, kick[idx])
         hit = ev.trimmed(ar, kick, az, cutoff)
         ilat, ilon = hit.lat, hit.lon
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
@@ -659,6 +687,9 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         az = np.mod(az + step, 2 * np.pi)
         if not far.any():
             break
+    if unshaped.size:  # refused here, or found on the bearing the azimuth converged to
+        u = unshaped
+        kick[u], cutoff[u] = _shape(ev, u, kick[u], k_split[u], az[u], target[u], apogee[u], flight_time[u], True)
     hit = ev.trimmed(ar, kick, az, cutoff)
     ilat, ilon = hit.lat, hit.lon
     err = earth.great_circle_distance(ilat, ilon, lat1, lon1)
