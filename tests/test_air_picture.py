@@ -711,3 +711,23 @@ def test_an_entrys_chunk_follows_its_size_and_changes_no_result(monkeypatch):
                 assert np.allclose(np.asarray(a[k], float), np.asarray(b[k], float), rtol=0, atol=1e-3), k
             else:
                 assert np.asarray(a[k]).astype(str).tolist() == np.asarray(b[k]).astype(str).tolist(), k
+
+
+def test_a_flier_never_seen_has_no_first_report_time_not_an_infinite_one(tmp_path):
+    """A time that never came is NaN (null in Parquet) in every air-outcome column: the first
+    report's and the firm track's were inf, so ``avg(first_detect_s)`` over the file read inf."""
+    import pyarrow.parquet as pq
+
+    from shieldlab.cli import main
+
+    res = simulate_air(load_world("kalibr-caspian-2015"), 2, seed=1, scene_run=None)
+    o = res.outcomes
+    assert (~o["seen"]).any()  # Kalibrs low over the sea that no radar reports
+    assert np.array_equal(o["seen"], np.isfinite(o["first_detect_s"]))
+    assert np.isnan(o["firm_track_s"][~o["seen"]]).all()
+    for k, v in o.items():
+        if np.asarray(v).dtype.kind == "f":
+            assert not np.isinf(v).any(), k
+    assert main(["run", "kalibr-caspian-2015", "--runs", "2", "--seed", "1", "--out", str(tmp_path / "r"), "-q"]) == 0
+    t = pq.read_table(tmp_path / "r" / "air_outcomes.parquet")
+    assert t["first_detect_s"].null_count == int((~o["seen"]).sum())

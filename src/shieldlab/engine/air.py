@@ -624,7 +624,8 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
         "failed": failed, "failure_country": fail_country,
         "arrived": (not failed) and (not killed) and f.spec.kind == "cruise-missile",
         "flight_time_s": end_eff - start, "ground_km": float(paths.ground_track_km(row, end_eff)),
-        "seen": bool(np.isfinite(first)), "first_detect_s": first, "first_detect_by": by, "firm_track_s": firm_t,
+        "seen": bool(np.isfinite(first)), "first_detect_s": _or_nan(first), "first_detect_by": by,
+        "firm_track_s": _or_nan(firm_t),
         "tracked_share": share, "track_breaks": int(tr.breaks[row]),
         "entered": entered, "entry_s": entry_s, "exit_s": exit_s,
         "time_inside_s": float(c_row["time_inside_s"]) if entered else 0.0,
@@ -656,6 +657,12 @@ _KIND_ORDER = ("start", "detect", "track", "warning", "scramble", "airborne", "e
 
 
 
+
+
+def _or_nan(t: float) -> float:
+    """A time [s] as the tables hold it: NaN (null in Parquet) for one that never came (inf),
+    as every other column has it."""
+    return t if np.isfinite(t) else np.nan
 
 
 def _m(x, lower: float | None = None, upper: float | None = None) -> dict:
