@@ -242,7 +242,13 @@ def test_validate_notes_batteries_beside_flights(tmp_path):
     r = cli("validate", str(p))
     assert r.returncode == 0, r.stderr
     said = " ".join(r.stdout.split())
-    assert "note: batteries engage ballistic threats only, so nothing here: the flights" in said
+    assert "note: batteries engage ballistic threats only, so they engage nothing here: " in said
+    assert "air_policing" in tree and "air_policing's fighters alone engage the flights" in said, said
+    # without air policing nothing engages the flights (it had said the policing's fighters did)
+    del tree["air_policing"]
+    p.write_text(yaml.safe_dump(tree))
+    said = " ".join(cli("validate", str(p)).stdout.split())
+    assert "with no air_policing nothing engages the flights" in said and "fighters alone" not in said, said
     q = tmp_path / "plain.yaml"
     q.write_text(AIR)
     assert "batteries engage" not in cli("validate", str(q)).stdout

@@ -667,6 +667,9 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
     d = leaked(runs["coordinated"]) - leaked(runs["independent"])
     f = fired(runs["coordinated"]) - fired(runs["independent"])
     assert (ind.against, coo.against) == (None, "independent")
+    # the first has nothing to be paired with: no difference (it had nan and zero raids)
+    assert (ind.leakers_difference, ind.interceptors_difference, ind.raids_fewer_leakers,
+            ind.raids_more_leakers, ind.leakers_alike) == (None,) * 5
     from shieldlab.outcome.caps import interceptor_caps
 
     # a raid's difference lies within these: its threats; the most each side's raid can fire

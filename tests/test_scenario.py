@@ -495,6 +495,9 @@ def test_the_api_flies_one_missile_in_degrees_as_flyout_does(capsys):
     for k in ("apogee_km", "time_of_flight_s", "ground_range_km", "impact_lat_deg", "burnout_speed_kms",
               "launch_azimuth_deg", "max_range_km", "aim_error_km"):
         assert getattr(shot, k) == pytest.approx(cli[k], abs=0.051 if k == "max_range_km" else 0.001), k  # (rounded)
+    # how it was steered, in a word and in words, as the command says it
+    assert (shot.branch, shot.steering) == (cli["branch"], cli["steering"]) \
+        == ("trimmed", "trimmed to the minimum-energy shot")
     assert shot.trajectory.pos.shape[0] == 1 and shot.trajectory.pos.shape[-1] == 3 and 60.0 < shot.apogee_km < 90.0
     # the flight alone, to plot (the trajectory's grid runs 6,000 s, the body at rest after impact)
     p = shot.path()

@@ -74,15 +74,16 @@ class ArchitectureResult:
     # the 95 % Wilson score intervals of p_no_leaker and of each threat's p_leak
     p_no_leaker_ci95: tuple[float, float] = (float("nan"),) * 2
     p_leak_ci95: dict = field(default_factory=dict)  # threat name -> (lo, hi)
-    # paired with the first architecture compared, raid by raid (None, nan and 0 for the first)
+    # paired with the first architecture compared, raid by raid (None for the first: nothing
+    # to pair it with)
     against: str | None = None
-    leakers_difference: MeanCI = MeanCI(*(float("nan"),) * 3)  # this minus the first
-    interceptors_difference: MeanCI = MeanCI(*(float("nan"),) * 3)
-    raids_fewer_leakers: int = 0
-    raids_more_leakers: int = 0
+    leakers_difference: MeanCI | None = None  # this minus the first
+    interceptors_difference: MeanCI | None = None
+    raids_fewer_leakers: int | None = None
+    raids_more_leakers: int | None = None
     # every raid alike (a difference of 0 in each): the interval is then the wide exact bound
-    leakers_alike: bool = False
-    interceptors_alike: bool = False
+    leakers_alike: bool | None = None
+    interceptors_alike: bool | None = None
 
     def as_dict(self) -> dict:
         def r4(x):  # JSON has no NaN: one run has no interval, and a figure that does not apply is null

@@ -40,26 +40,6 @@ from shieldlab.cli.common import (
 from shieldlab.errors import InputError
 
 
-def _steering_text(branch: str, profile: str, trims: bool, glides: bool = False) -> str:
-    """How flyout's shot was found, in words (``branch`` as :attr:`aim.Steering.branch`;
-    ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`;
-    ``glides``: a quasi-ballistic missile, its catalogue ``aero``)."""
-    if branch == "trimmed":
-        return "trimmed to the minimum-energy shot"
-    if branch == "shaped":
-        return f"{profile}, shaped to the requested apogee or flight time"
-    if profile == "min-energy" and glides:
-        return (f"full burn, the {branch} branch: a quasi-ballistic missile flies its flattest full-burn shot, "
-                f"gliding{'' if branch == 'depressed' else ' (no depressed shot reaches the aim point)'}; "
-                "profile depressed with apogee_km shapes it")
-    if profile == "min-energy":
-        why = ("no trimmed shot reaches the aim point (near the maximum range)" if trims else
-               "the missile cannot cut or manage its thrust")
-        return (f"full burn, the {branch} branch: {why}; of the full-burn branches that reach it, the one whose "
-                "apogee is nearer the minimum-energy one")
-    return f"full burn, the {branch} branch"
-
-
 @app.command(cls=_Command)
 @_guard
 def flyout(
@@ -142,7 +122,7 @@ def flyout(
         "max_range_km": round(shot.max_range_km, 1),
         # which shot the solver chose: a missile that cannot trim flies a full-burn branch even
         # on a minimum-energy shot, and its table would otherwise read like a depressed one's
-        "steering": _steering_text(shot.branch, profile, aim.trims(m), getattr(m, "aero", None) is not None),
+        "steering": shot.steering,
         # the same for a script: trimmed (to the minimum-energy shot), shaped (to the asked apogee
         # or flight time), lofted or depressed (a full-burn branch); `profile` is what was asked
         "branch": shot.branch,

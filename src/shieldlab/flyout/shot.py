@@ -65,6 +65,7 @@ class Shot:
     upper_stage_thrust_along_path: float  # general energy management's share (1: none)
     max_range_km: float  # this model's on the shot's bearing (the catalogue's is the source's)
     branch: str  # how it was steered: trimmed, shaped, lofted or depressed (aim.Steering.branch)
+    steering: str  # the same in words, and why (a full burn where a trimmed shot was asked)
     trajectory: Trajectories
 
     def __repr__(self) -> str:
@@ -113,6 +114,26 @@ def profile_advice(e: aim.NoSolutionError, missile, launch_lat_deg: float, launc
                      if e.shaping_hint else " (no profile flies it to this aim point)")
 
 
+def steering_text(branch: str, profile: str, trims: bool, glides: bool = False) -> str:
+    """How a shot was found, in words (``branch`` as :attr:`aim.Steering.branch`;
+    ``trims``: whether the missile can trim a minimum-energy shot, :func:`aim.trims`;
+    ``glides``: a quasi-ballistic missile, its catalogue ``aero``)."""
+    if branch == "trimmed":
+        return "trimmed to the minimum-energy shot"
+    if branch == "shaped":
+        return f"{profile}, shaped to the requested apogee or flight time"
+    if profile == "min-energy" and glides:
+        return (f"full burn, the {branch} branch: a quasi-ballistic missile flies its flattest full-burn shot, "
+                f"gliding{'' if branch == 'depressed' else ' (no depressed shot reaches the aim point)'}; "
+                "profile depressed with apogee_km shapes it")
+    if profile == "min-energy":
+        why = ("no trimmed shot reaches the aim point (near the maximum range)" if trims else
+               "the missile cannot cut or manage its thrust")
+        return (f"full burn, the {branch} branch: {why}; of the full-burn branches that reach it, the one whose "
+                "apogee is nearer the minimum-energy one")
+    return f"full burn, the {branch} branch"
+
+
 def fly_shot(missile, launch_lat_deg: float, launch_lon_deg: float, aim_lat_deg: float, aim_lon_deg: float,
              profile: str = "min-energy", apogee_km: float | None = None,
              flight_time_s: float | None = None) -> Shot:
@@ -139,4 +160,7 @@ def fly_shot(missile, launch_lat_deg: float, launch_lon_deg: float, aim_lat_deg:
         thrust_cutoff_s=float(st.cutoff[0]) if np.isfinite(st.cutoff[0]) else None,
         dive_time_s=float(st.dive_time[0]) if np.isfinite(st.dive_time[0]) else None,
         upper_stage_thrust_along_path=float(st.upper_thrust[0]), max_range_km=float(st.max_range[0]) / 1e3,
-        branch=str(st.branch[0]), trajectory=tr)
+        branch=str(st.branch[0]),
+        steering=steering_text(str(st.branch[0]), profile, aim.trims(missile),
+                               getattr(missile, "aero", None) is not None),
+        trajectory=tr)

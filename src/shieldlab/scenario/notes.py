@@ -288,9 +288,11 @@ def _air_notes(world) -> list[str]:
                      + (", no warning, no shot" if world.scenario.air_policing is not None else "")
                      + "); give sensors (radars or AEW aircraft) to see them")
     if world.flights and world.batteries:  # (the air picture's shots are the policing's fighters')
-        whom = "only the ballistic threats" if world.threats else "nothing here"
-        notes.append(f"note: batteries engage ballistic threats only, so {whom}: the flights (aircraft, cruise "
-                     "missiles) are engaged by air_policing's fighters alone")
+        what = "the ballistic threats, not the flights" if world.threats else "nothing here"
+        who = ("air_policing's fighters alone engage the flights (aircraft, cruise missiles)"
+               if world.scenario.air_policing is not None else
+               "with no air_policing nothing engages the flights (aircraft, cruise missiles)")
+        notes.append(f"note: batteries engage ballistic threats only, so they engage {what}: {who}")
     notes += _policing_notes(world)
     ap = world.scenario.air_policing
     if ap is not None:
