@@ -29,8 +29,23 @@ def test_a_column_the_table_lacks_is_named(both, kw, missing):
     """In memory a missing column read as {} or was dropped, and a filter on one was a bare
     KeyError; from a store both were dropped without a word."""
     for res in both:
-        with pytest.raises(ValueError, match=f"the outcomes table has no column {missing}: its columns are run, "):
+        with pytest.raises(shieldlab.InputError, match=f"the outcomes table has no column {missing}: its columns "
+                                                       "are run, ") as e:
             res.read("outcomes", **kw)
+        assert e.value.field == ("columns" if "columns" in kw else "where")
+
+
+def test_a_bad_argument_to_read_is_an_input_error_naming_it(both):
+    """where=[("run", [0])] was an AttributeError ('list' object has no attribute 'items'), and
+    every other refusal a bare ValueError, which `except shieldlab.InputError` let through."""
+    for res in both:
+        for kw, field in (({"name": "outcome"}, "name"), ({"name": "outcomes", "columns": "run"}, "columns"),
+                          ({"name": "outcomes", "where": [("run", [0])]}, "where"),
+                          ({"name": "outcomes", "where": {"run": 0}}, "where")):
+            with pytest.raises(shieldlab.InputError) as e:
+                res.read(**kw)
+            assert e.value.field == field, kw
+            assert isinstance(e.value, ValueError)  # (what it raised before, still caught so)
 
 
 def test_memory_and_store_read_the_same_rows(both):

@@ -107,7 +107,12 @@ def load_world(scenario):
     from pathlib import Path
 
     # a path stays a path: a file named like a preset is the file (the loader's rule)
-    return _load(scenario if isinstance(scenario, str) else Path(scenario))
+    try:
+        return _load(scenario if isinstance(scenario, str) else Path(scenario))
+    except InputError as e:
+        if e.field is None and len(e.problems) == 1:  # no such file, a folder, not a mapping: the argument
+            e.field, e.problems = "scenario", [("scenario", e.message)]
+        raise
 
 
 def _with_unknown_keys(model, data):
@@ -170,6 +175,9 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
     from shieldlab.engine.montecarlo import simulate as _simulate
 
     _check_run(world, runs, seed)
+    if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
+        raise InputError(f"a distributed.Client (or None, to run here), not {type(client).__name__} {client!r}",
+                         field="client")
     if not world.threats:  # (the command line's refusal names its own commands)
         held = [what for what, here in (("aircraft and cruise missiles (flights)", world.flights),
                                         ("shelling", world.shelling is not None)) if here]
@@ -298,7 +306,7 @@ def compare(world, architectures=("independent", "coordinated", "integrated"), r
     if not isinstance(architectures, str) and not isinstance(architectures, Iterable):
         raise InputError(f"a sequence of architecture names, not {architectures!r}", field="architectures")
     names = architecture_names([architectures] if isinstance(architectures, str) else architectures, "architectures")
-    require_threats(world, "shieldlab.simulate, simulate_air or simulate_shelling")
+    require_threats(world, "shieldlab.simulate_air or simulate_shelling")
     return _compare(world, names, int(runs), int(seed))
 
 
@@ -380,7 +388,9 @@ def reach(interceptor, site, missile, launch, aim, profile: str = "min-energy", 
         except InputError as e:
             if e.field in (None, "scenario") and len(e.problems) <= 1:  # not found, not a scenario: say which
                 raise InputError(f"{e.source}: {e.message}" if e.source else e.message, field="sensors") from None
-            raise
+            # a bad field of that scenario, named under the argument (its epoch is sensors.epoch)
+            raise InputError(problems=[(f"sensors.{f}" if f else "sensors", m) for f, m in e.problems],
+                             source=e.source) from None
         if not world.sensors:
             raise InputError(f"scenario {world.scenario.name!r} has no sensors to give the cue", field="sensors")
     own_i = {} if world is None else {e.id: e for e in world.scenario.catalog.interceptors}
@@ -418,8 +428,9 @@ def _latlon_pairs(**pairs) -> list[float]:
     out: list[float] = []
     for name, value in pairs.items():
         try:
-            if isinstance(value, (str, bytes)) or any(isinstance(v, (bool, np.bool_)) for v in value):
-                raise TypeError  # ("1,2" unpacks; True is 1): not a pair of numbers
+            # ("1,2" unpacks; True is 1; float("35") is 35): not a pair of numbers
+            if isinstance(value, (str, bytes)) or any(isinstance(v, (bool, np.bool_, str, bytes)) for v in value):
+                raise TypeError
             lat, lon = (float(v) for v in value)
         except (TypeError, ValueError):
             raise InputError(f"a (lat_deg, lon_deg) pair, not {value!r}", field=name) from None
@@ -473,6 +484,12 @@ def __getattr__(name: str):
         found = importlib.import_module(module)
         return found if attr is None else getattr(found, attr)
     raise AttributeError(f"module 'shieldlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names, those imported on first use too (what a notebook's completion offers),
+    and the module's own dunders; not the submodules and helpers imported along the way."""
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__") and n.endswith("__")})
 
 
 __all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Reach", "Results", "ShellingResult", "Shot",

@@ -13,6 +13,7 @@ from shieldlab.engine import heap
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.engine.distribute import result_tables
 from shieldlab.engine.eventlog import result_line
+from shieldlab.errors import InputError
 from shieldlab.io.results import concat
 from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, Summariser, event_kinds_read, summarise
 
@@ -79,22 +80,27 @@ class Results:
         store's chunks one at a time, or the table in memory as one piece; only ``columns``
         (all if None) and the rows whose column ``k`` holds one of ``where[k]`` (a piece may
         have no rows; a table without columns gives no piece).  A column the table does not
-        have, asked for or filtered on, raises ``ValueError`` naming the table's columns."""
+        have, asked for or filtered on, raises :class:`~shieldlab.errors.InputError` (a
+        ``ValueError``) naming the table's columns; so does any other bad argument, naming it."""
         if name not in TABLES:
-            raise ValueError(f"no result table {name!r}: one of {', '.join(TABLES)}")
+            raise InputError(f"no result table {name!r}: one of {', '.join(TABLES)}", field="name")
         if isinstance(columns, str):
-            raise ValueError(f"columns is a sequence of column names, not the string {columns!r}")
+            raise InputError(f"a sequence of column names, not the string {columns!r}", field="columns")
+        if where is not None and not isinstance(where, Mapping):
+            raise InputError(f"a mapping of a column to the values to keep (e.g. {{'run': [0]}}), not "
+                             f"{type(where).__name__} {where!r}", field="where")
         for k, values in (where or {}).items():
             if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-                raise ValueError(f"where[{k!r}] is a sequence of the values to keep, not {values!r}: "
-                                 f"[{values!r}] keeps that one")
+                raise InputError(f"where[{k!r}] is a sequence of the values to keep, not {values!r}: "
+                                 f"[{values!r}] keeps that one", field="where")
         cols = None if self.store is not None else (getattr(self, name) or {})
         have = self.store.columns(name) if self.store is not None else list(cols or {})
         asked = [*(columns or ()), *(where or {})]
         unknown = [c for c in dict.fromkeys(asked) if c not in have]
         if have and unknown:  # (a table without columns has no rows to ask of)
-            raise ValueError(f"the {name} table has no column {', '.join(map(repr, unknown))}: "
-                             f"its columns are {', '.join(have)}")
+            raise InputError(f"the {name} table has no column {', '.join(map(repr, unknown))}: "
+                             f"its columns are {', '.join(have)}",
+                             field="columns" if any(c in (columns or ()) for c in unknown) else "where")
         if self.store is not None:
             return _checked_where(self.store.chunks(name, columns, where), name, where, columns)
         if not cols:
@@ -150,8 +156,8 @@ def _check_where_types(name: str, where: Mapping[str, Sequence] | None, cols: Ma
         odd = [v for v in values if (not isinstance(v, number) or isinstance(v, bool)) == numbers
                and (numbers or isinstance(v, number))]
         if odd:
-            raise ValueError(f"where[{k!r}] holds {odd[0]!r}, a {type(odd[0]).__name__}: the {name} table's {k!r} "
-                             f"column holds {'numbers' if numbers else 'text'}")
+            raise InputError(f"where[{k!r}] holds {odd[0]!r}, a {type(odd[0]).__name__}: the {name} table's {k!r} "
+                             f"column holds {'numbers' if numbers else 'text'}", field="where")
 
 
 def _checked_where(chunks, name, where, columns):

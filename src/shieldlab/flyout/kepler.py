@@ -84,8 +84,17 @@ class KeplerShot(NamedTuple):
 # --------------------------------------------------------------------------- helpers
 
 
+def _numbers(x, field: str) -> np.ndarray:
+    """``x`` as an array of floats, or an :class:`InputError` naming ``field`` where it holds
+    anything but numbers (``"1e6"`` was read as a million metres, ``True`` as one)."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "iuf":
+        raise InputError(f"a number or an array of numbers, not {shown_value(x)}", field=field)
+    return a.astype(float)
+
+
 def _range_angle(range_m) -> np.ndarray:
-    psi = np.asarray(range_m, dtype=float) / R_EARTH_MEAN
+    psi = _numbers(range_m, "range_m") / R_EARTH_MEAN
     if np.any(~(psi > 0.0) | (psi > np.pi)):
         raise InputError(f"must lie in (0, {np.pi * R_EARTH_MEAN:.0f}] m (at most half way round the sphere), "
                          f"got {shown_value(range_m)}", field="range_m")
@@ -95,7 +104,7 @@ def _range_angle(range_m) -> np.ndarray:
 def _speed(burnout_speed) -> np.ndarray:
     """``burnout_speed`` [m/s] as an array; a negative one is refused (its square, all the conic
     reads, passed it as the speed it negates).  nan passes: a batch's missing rows."""
-    v = np.asarray(burnout_speed, dtype=float)
+    v = _numbers(burnout_speed, "burnout_speed")
     if np.any(v < 0.0):
         raise InputError(f"must be >= 0 m/s, got {np.nanmin(v):g}", field="burnout_speed")
     return v
@@ -104,7 +113,7 @@ def _speed(burnout_speed) -> np.ndarray:
 def _angle(flight_path_angle) -> np.ndarray:
     """``flight_path_angle`` [rad] as an array, within [-pi/2, pi/2] (degrees given by
     mistake, 40 for 40 deg, went round the sphere).  nan passes."""
-    g = np.asarray(flight_path_angle, dtype=float)
+    g = _numbers(flight_path_angle, "flight_path_angle")
     if np.any(np.abs(g) > 0.5 * np.pi + 1e-12):
         raise InputError(f"must lie in [-pi/2, pi/2] rad (radians, not degrees), got {np.nanmax(np.abs(g)):g}",
                          field="flight_path_angle")
@@ -112,7 +121,7 @@ def _angle(flight_path_angle) -> np.ndarray:
 
 
 def _burnout_radius(burnout_alt_m) -> np.ndarray:
-    h = np.asarray(burnout_alt_m, dtype=float)
+    h = _numbers(burnout_alt_m, "burnout_alt_m")
     if np.any(~(h >= 0.0)):
         raise InputError(f"must be >= 0 m, got {shown_value(burnout_alt_m)}", field="burnout_alt_m")
     return R_EARTH_MEAN + h

@@ -250,6 +250,17 @@ class ThreatCfg(_Strict):
             raise InputError(problems=[(f, why) for f in fields])
         return self
 
+    @model_validator(mode="after")
+    def _shape(self) -> ThreatCfg:
+        # (found at steering before: a scenario that loads and validates, refused by run)
+        given = [f for f in ("apogee_km", "flight_time_s") if getattr(self, f) is not None]
+        if len(given) == 2:
+            raise InputError(problems=[(f, "give an apogee or a flight time, not both") for f in given])
+        if given and self.profile == "min-energy":
+            raise InputError(f"{given[0]} shapes a lofted or depressed shot, not min-energy: set profile: lofted or "
+                             "depressed", field=given[0])
+        return self
+
 
 class WaypointCfg(_Strict):
     """A point of an air-breathing flight's route: where, and optionally how high and how fast

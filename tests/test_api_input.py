@@ -1,0 +1,68 @@
+"""The Python API's answers to bad input: an InputError naming the argument, never another
+exception, and a type's completion listing what the API offers."""
+
+import numpy as np
+import pytest
+
+import shieldlab
+
+
+def _refused(field, call, *args, **kwargs):
+    with pytest.raises(shieldlab.InputError) as e:
+        call(*args, **kwargs)
+    assert e.value.field == field, (e.value.field, str(e.value))
+    return str(e.value)
+
+
+def test_a_scenario_that_is_no_file_is_named_as_the_argument():
+    """load_world("nope") and a folder named no field (None)."""
+    assert "no such file or preset" in _refused("scenario", shieldlab.load_world, "nope")
+    assert "is a folder" in _refused("scenario", shieldlab.load_world, "/")
+
+
+def test_a_client_that_is_not_one_is_refused_before_anything_runs():
+    """client="x" was an AttributeError ('str' object has no attribute 'scatter')."""
+    w = shieldlab.load_world("patriot-turkey-2013")
+    assert "a distributed.Client" in _refused("client", shieldlab.simulate, w, runs=1, seed=1, client="x")
+
+
+def test_text_is_not_a_number_of_degrees_or_metres():
+    """('35', '38') flew as 35, 38 and minimum_energy('1e6') as a million metres, where a
+    scenario refuses the same text."""
+    _refused("launch", shieldlab.fly, "scud-b", ("35", "38"), (37.4, 38.3))
+    _refused("site", shieldlab.reach, "pac-3-mse", ("36.2", "27.6"), "scud-b", (35.0, 38.0), (37.4, 38.3))
+    for bad in ("1e6", True, [1e6, "x"], None):
+        _refused("range_m", shieldlab.flyout.minimum_energy, bad)
+    _refused("burnout_alt_m", shieldlab.flyout.minimum_energy, 1e6, "100")
+    shot = shieldlab.flyout.minimum_energy(np.array([1e6, 2e6]))
+    assert shot.apogee.shape == (2,) and (np.diff(shot.apogee) > 0).all()
+
+
+def test_a_bad_field_of_the_sensors_scenario_is_named_under_the_argument():
+    """reach(sensors={...}) without an epoch named the field 'epoch', as if reach had one."""
+    msg = _refused("sensors.epoch", shieldlab.reach, "sm-3-block-ia", (36.2, 27.6), "sejjil-2", (38.08, 46.29),
+                   (37.98, 23.73), sensors={"name": "x"})
+    assert "scenario 'x'" in msg
+
+
+def test_a_shape_given_to_a_minimum_energy_threat_is_refused_on_loading():
+    """apogee_km on a min-energy threat loaded and validated (no note either) and was refused
+    by the run alone."""
+    scn = {"name": "shaped", "epoch": "2013-03-01T00:00:00Z", "sites": {"pad": {"lat": 35.13, "lon": 36.75}},
+           "threats": [{"name": "s", "missile": "shahab-3", "launch": "pad", "aim": {"lat": 40.0, "lon": 30.0},
+                        "apogee_km": 300}]}
+    assert "not min-energy" in _refused("threats[0].apogee_km", shieldlab.load_world, scn)
+    scn["threats"][0].update(profile="lofted", flight_time_s=600)
+    with pytest.raises(shieldlab.InputError) as e:
+        shieldlab.load_world(scn)
+    assert [f for f, _ in e.value.problems] == ["threats[0].apogee_km", "threats[0].flight_time_s"]
+    del scn["threats"][0]["flight_time_s"]
+    assert shieldlab.load_world(scn).threats[0].name == "s"
+
+
+def test_completion_offers_the_public_names():
+    """dir(shieldlab) left out the names imported on first use (Results, World, Shot, catalog,
+    ...) and listed helpers that are not the API."""
+    names = dir(shieldlab)
+    assert set(shieldlab.__all__) <= set(names)
+    assert not {"checked_latlon", "errors", "kernel_cache"} & set(names)
