@@ -66,3 +66,23 @@ def test_completion_offers_the_public_names():
     names = dir(shieldlab)
     assert set(shieldlab.__all__) <= set(names)
     assert not {"checked_latlon", "errors", "kernel_cache"} & set(names)
+
+
+def test_the_air_picture_and_the_shelling_give_their_tables_as_arrow():
+    """Results had to_arrow and to_pandas; AirResult and ShellingResult had neither."""
+    import pyarrow as pa
+
+    shelling = shieldlab.simulate_shelling(shieldlab.load_world("akcakale-2012"), runs=2, seed=1)
+    for name in ("rounds", "events"):
+        t = shelling.to_arrow(name)
+        cols = getattr(shelling, name)
+        assert isinstance(t, pa.Table) and t.column_names == list(cols)
+        assert t.num_rows == len(next(iter(cols.values())))
+    assert "one of rounds, events" in _refused("name", shelling.to_arrow, "outcomes")
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="ShellingResult.to_pandas needs pandas"):
+            shelling.to_pandas("rounds")
+    assert isinstance(shieldlab.AirResult.to_arrow, type(shieldlab.ShellingResult.to_arrow))
+    assert shieldlab.AirResult.TABLES == ("outcomes", "events")

@@ -21,7 +21,7 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.airspace import borders, claims, policing, track
 from shieldlab.airspace.flight import AirPaths, Limits, Routes, fly
-from shieldlab.engine.eventlog import event_table, plain, probability, result_line
+from shieldlab.engine.eventlog import TableResult, event_table, plain, probability, result_line
 from shieldlab.errors import InputError
 from shieldlab.sensors import radar as radar_mod
 from shieldlab.stats import mean_interval
@@ -66,7 +66,8 @@ class EntryRun:
 
 
 @dataclass
-class AirResult:
+class AirResult(TableResult):
+    TABLES = ("outcomes", "events")
     summary: dict
     outcomes: dict[str, np.ndarray]
     events: dict[str, np.ndarray]

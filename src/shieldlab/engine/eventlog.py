@@ -22,6 +22,34 @@ def result_line(kind: str, summary: dict, tables: dict[str, dict | None], extra:
     return f"{kind}({head}{extra}" + (f"; {'; '.join(rows)}" if rows else empty) + ")"
 
 
+class TableResult:
+    """``to_arrow(name)`` and ``to_pandas(name)`` for a result whose tables are in memory as
+    attributes named in :attr:`TABLES` (columns of NumPy arrays), as :class:`Results` has
+    them for the kill chain."""
+
+    TABLES: tuple[str, ...] = ()
+
+    def to_arrow(self, name: str):
+        """Table ``name`` as a ``pyarrow.Table`` (text as strings, NaN as null, as the Parquet
+        files hold it)."""
+        from shieldlab.errors import InputError
+        from shieldlab.io.output import arrow_table
+
+        if name not in self.TABLES:
+            raise InputError(f"no result table {name!r}: one of {', '.join(self.TABLES)}", field="name")
+        return arrow_table(getattr(self, name))
+
+    def to_pandas(self, name: str):
+        """:meth:`to_arrow` as a ``pandas.DataFrame`` (pandas is not a dependency of shieldlab:
+        ``pip install pandas``)."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise ImportError(f"{type(self).__name__}.to_pandas needs pandas, which shieldlab does not install: "
+                              "pip install pandas (or read the table with to_arrow)") from None
+        return self.to_arrow(name).to_pandas()
+
+
 def event_table(events: list[tuple], kind_order: tuple[str, ...], by_actor: bool = False) -> dict[str, np.ndarray]:
     """Rows ``(run, t_s, threat, kind, actor, detail)`` as the columns of the ballistic event
     log, sorted by run, time, ``kind_order`` and name (and actor where ``by_actor``); the

@@ -26,7 +26,7 @@ from shieldlab.artillery.fire import Volley, fire
 from shieldlab.artillery.laying import Laying, LayingError, lay
 from shieldlab.artillery.locating import Reports, observe, rises_through_fence, truth_at
 from shieldlab.artillery.origin import Origins, locate
-from shieldlab.engine.eventlog import event_table, plain, probability, result_line
+from shieldlab.engine.eventlog import TableResult, event_table, plain, probability, result_line
 from shieldlab.errors import InputError
 from shieldlab.stats import mean_interval
 
@@ -59,7 +59,8 @@ class SceneRun:
 
 
 @dataclass
-class ShellingResult:
+class ShellingResult(TableResult):
+    TABLES = ("rounds", "events")
     summary: dict
     rounds: dict[str, np.ndarray]
     events: dict[str, np.ndarray]
