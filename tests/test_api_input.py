@@ -86,3 +86,21 @@ def test_the_air_picture_and_the_shelling_give_their_tables_as_arrow():
             shelling.to_pandas("rounds")
     assert isinstance(shieldlab.AirResult.to_arrow, type(shieldlab.ShellingResult.to_arrow))
     assert shieldlab.AirResult.TABLES == ("outcomes", "events")
+
+
+def test_doctrine_fields_the_scenario_never_reads_get_a_note():
+    """engage: all with a threat_probability, or a launch_report_alert with no satellite to
+    report a launch, loaded without a word; validate and shieldlab.notes say so now."""
+    scn = {"name": "doc", "epoch": "2013-03-01T00:00:00Z",
+           "sites": {"pad": {"lat": 35.13, "lon": 36.75}, "bat": {"lat": 37.05, "lon": 37.35}},
+           "sensors": [{"name": "r", "type": "an-mpq-65", "site": "bat", "boresight_az_deg": 190}],
+           "batteries": [{"name": "b", "interceptor": "pac-3-mse", "site": "bat", "rounds": 4}],
+           "assets": [{"name": "city", "site": {"lat": 37.07, "lon": 37.38}, "radius_km": 10}],
+           "threats": [{"name": "s", "missile": "scud-b", "launch": "pad", "aim": "city"}]}
+    assert shieldlab.notes(shieldlab.load_world(scn)) == []
+    scn["doctrine"] = {"engage": "all", "threat_probability": 0.5, "launch_report_alert": False}
+    notes = shieldlab.notes(shieldlab.load_world(scn))
+    assert any("doctrine.threat_probability 0.5 is read under engage: threatening only" in n for n in notes), notes
+    assert any("doctrine.launch_report_alert false has nothing to act on" in n for n in notes), notes
+    scn["doctrine"] = {"engage": "threatening", "threat_probability": 0.5}
+    assert shieldlab.notes(shieldlab.load_world(scn)) == []

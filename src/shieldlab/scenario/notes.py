@@ -36,7 +36,8 @@ def _scenario_notes(world, own_architecture: bool = True) -> list[str]:
     prints them; ``run`` too, on stderr, before it runs).  ``own_architecture`` False: the
     scenario runs under other architectures than its own (``compare``), and the notes on what
     its own does with its links and sectors are left out."""
-    return [n for n in (_engage_note(world), *_battery_notes(world), *_c2_notes(world, own_architecture),
+    return [n for n in (_engage_note(world), *_unread_doctrine_notes(world), *_battery_notes(world),
+                        *_c2_notes(world, own_architecture),
                         _tracking_note(world),
                         _min_speed_note(world), _discrimination_note(world), *_ground_height_notes(world),
                         *_charge_notes(world)) if n]
@@ -155,6 +156,22 @@ def _min_speed_note(world) -> str | None:
             f"than {v:g} m/s of travel, faster than a ballistic missile may fly where a radar first sees it (a "
             f"Scud-class missile 30 s after launch: ~500 m/s), so its own reports may start track after track; "
             f"the default is 300, 0 turns the gate off")
+
+
+def _unread_doctrine_notes(world) -> list[str]:
+    """Notes on doctrine fields given that this scenario never reads: a threat probability
+    under ``engage: all`` (every confirmed threat is engaged), a launch-report alert with no
+    early-warning satellite to report a launch."""
+    doc = world.scenario.doctrine
+    given = doc.model_fields_set
+    notes = []
+    if "threat_probability" in given and doc.engage == "all" and world.threats:
+        notes.append(f"note: doctrine.threat_probability {doc.threat_probability:g} is read under engage: threatening "
+                     "only; under engage: all every confirmed threat is engaged")
+    if "launch_report_alert" in given and not world.early_warning and world.threats:
+        notes.append(f"note: doctrine.launch_report_alert {str(doc.launch_report_alert).lower()} has nothing to act "
+                     "on: the scenario has no early_warning satellite to report a launch")
+    return notes
 
 
 def _engage_note(world) -> str | None:
