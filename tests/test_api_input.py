@@ -104,3 +104,10 @@ def test_doctrine_fields_the_scenario_never_reads_get_a_note():
     assert any("doctrine.launch_report_alert false has nothing to act on" in n for n in notes), notes
     scn["doctrine"] = {"engage": "threatening", "threat_probability": 0.5}
     assert shieldlab.notes(shieldlab.load_world(scn)) == []
+
+
+def test_scenario_load_of_a_mapping_points_at_load_world():
+    """scenario.load({'x': 1}) said "{'x': 1}: no such file or preset"."""
+    from shieldlab.scenario import load
+
+    assert "load_world takes a mapping" in _refused("scenario", load, {"x": 1})

@@ -389,6 +389,9 @@ def locate(name_or_path: str | Path) -> tuple[Path | Traversable, str]:
     scenario file"), and so is anything else.  So ``epaa-phase-1`` is always the preset, and
     ``./epaa-phase-1`` or ``epaa-phase-1.yaml`` a local file.
     """
+    if not isinstance(name_or_path, (str, os.PathLike)):  # (a mapping's str had been taken for a file name)
+        raise InputError(f"a preset's name or a YAML file's path, not {type(name_or_path).__name__} (shieldlab."
+                         "load_world takes a mapping of the YAML's fields)", field="scenario")
     text = str(name_or_path)
     path = Path(text)
     if not text.strip():
