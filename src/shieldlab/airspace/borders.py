@@ -700,17 +700,39 @@ def _depth(terr: Territory, nb: int, b, visit, ax, ay, qx, qy, ta, tb, length, t
     when = np.full(nb, np.nan)
     if b.size == 0:
         return best, when
-    s1 = np.cumsum(length)
-    s0 = s1 - length
     first = np.flatnonzero(np.concatenate([[True], visit[1:] != visit[:-1]]))
     last = np.concatenate([first[1:], [b.size]]) - 1
     vb = b[first]
+    # arc length from each visit's own start, summed along that visit alone (a row each, padded
+    # with zeros): summed over the whole batch, a visit's lengths were rounded by whatever came
+    # before it, and its depth differed in the last digits with the tracks sharing its chunk
+    n_v = last - first + 1
+    col = np.arange(b.size) - np.repeat(first, n_v)
+    rows = np.repeat(np.arange(first.size), n_v)
+    grid = np.zeros((first.size, int(n_v.max())))
+    grid[rows, col] = length
+    s1 = np.cumsum(grid, axis=1)[rows, col]
+    s0 = s1 - length
 
     def piece(v, s, side):
         """The piece of visit v holding arc length s: the last starting at or before s ("lo") or
-        the first ending at or after it ("hi")."""
-        j = np.searchsorted(s0, s, side="right") - 1 if side == "lo" else np.searchsorted(s1, s, side="left")
-        return np.clip(j, first[v], last[v])
+        the first ending at or after it ("hi"), its first or last piece where none does (a
+        binary search within the visit: the arc lengths start again at each)."""
+        lo_i, hi_i = first[v].copy(), last[v].copy()
+        while True:
+            open_ = lo_i < hi_i
+            if not open_.any():
+                return lo_i
+            if side == "lo":
+                mid = (lo_i + hi_i + 1) // 2
+                ok = s0[mid] <= s
+                lo_i = np.where(open_ & ok, mid, lo_i)
+                hi_i = np.where(open_ & ~ok, mid - 1, hi_i)
+            else:
+                mid = (lo_i + hi_i) // 2
+                ok = s1[mid] >= s
+                hi_i = np.where(open_ & ok, mid, hi_i)
+                lo_i = np.where(open_ & ~ok, mid + 1, lo_i)
 
     def at(v, s, j):
         """Point (x, y) and time at arc length s of visit v, on piece j."""
