@@ -223,6 +223,31 @@ def test_a_shape_refused_near_the_greatest_range_names_the_shot_that_flies(capsy
         assert "no shot of this profile to it can be shaped" in err and "between" not in err, err
 
 
+def test_a_refused_shape_names_one_span_for_every_request_and_what_lies_inside_flies(capsys):
+    """A Minuteman III from North Dakota to Moscow, depressed: 1,500 s was refused "between
+    1,510.3 and 1,897.2 s", 1,890 s then "between 1,501.3 and 1,883.4 s" (spans scanned on
+    different azimuths: the first guess's, 7 degrees off the converged one on this polar
+    flight, and wherever the corrections had got to). Both are judged now on the bearing an
+    end of the curve converges to; a value inside flies. And a span is rounded inward: a
+    Scud-B's 241.2 s was refused "between 241.2 and 291.9 s"."""
+    mm = ["flyout", "minuteman-iii", "--from", "48.4,-101.3", "--to", "55.75,37.6", "--profile", "depressed"]
+    spans = []
+    for t in ("1500", "1890"):
+        assert main([*mm, "--flight-time-s", t]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        spans.append(err.split("this aim point: ")[1])
+    assert spans[0] == spans[1] and spans[0].startswith("between"), spans
+    lo, hi = (float(x.replace(",", "")) for x in spans[0].removeprefix("between ").removesuffix(" s").split(" and "))
+    assert lo > 1500 and hi < 1890
+    assert main([*mm, "--flight-time-s", str(round(hi - 5)), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["time_of_flight_s"] == pytest.approx(round(hi - 5), abs=0.01)
+    assert main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3", "--profile", "depressed",
+                 "--flight-time-s", "241.2"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    low = float(err.split("between ")[1].split(" and ")[0])
+    assert low > 241.2, err
+
+
 @pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])
 def test_flyout_too_close_for_a_solid_offers_no_dead_end(capsys, extra):
     """A generic IRBM (solid, no thrust cut-off, no energy management) aimed 111 km away: the

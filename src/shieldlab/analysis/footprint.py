@@ -544,7 +544,9 @@ def _anchors(sites, model: EarthModel, sectors, dt: float):
                            # a solid's shortest anchor may meet the ground under thrust: kept, so
                            # the family's short end stays as validated (a limit: such a member is
                            # no flyable shot; dropping it moves epaa-phase-3's threatened area by 1 %)
-                           under_thrust_ok=True)
+                           under_thrust_ok=True,
+                           # a shape an anchor cannot fly drops it with the others, not solved apart
+                           shapes_on_first_bearing=True)
             break
         except aim.AimError as e:
             keep[idx[e.indices]] = False

@@ -447,7 +447,7 @@ def _least_speed_kick(ev: _Evaluator, idx, lo, hi, az, target):
 
 
 
-def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time, check):
+def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time, check, near=None):
     """Kick and trim reaching ``target`` range with the asked apogee or flight time.
 
     Along the curve of constant range the kick runs from the full-burn solution
@@ -456,7 +456,9 @@ def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time
     trimmed (cut-off, GEM or dive): a lofted shot tops out above that shot, a depressed one
     below; the apogee and the flight time change monotonically along it, so
     a root finder on the kick (:func:`_scan_root`) with an inner one on the trim hits both the
-    range and the shape, to 0.5 m of apogee or 0.5 s of flight time.
+    range and the shape, to 0.5 m of apogee or 0.5 s of flight time.  ``check``: a shape not
+    found raises :class:`ShapeError` with what the curve holds (``near``, (M,) bool: the aim
+    point is near the missile's greatest range on its bearing, which is then why).
     """
     use_apogee = np.isfinite(apogee)
     goal = np.where(use_apogee, apogee, flight_time)
@@ -483,20 +485,24 @@ def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time
                 full = abs(float(end.range[0]) - float(target[rows[j]])) < FULL_BURN_MISS_M
                 if full:
                     fin = np.append(fin, pick(end))
-                # to a tenth of the unit, so that the span never seems to hold the refused value
-                if fin.size and fin.max() - fin.min() >= 0.05 * scale:
-                    span = f"between {fin.min() / scale:,.1f} and {fin.max() / scale:,.1f} {unit}"
-                elif full:  # a curve of one shot: near the greatest range, its full burn
+                is_near = near is not None and bool(near[rows[j]])
+                # to a tenth of the unit, rounded inward, so that the span never seems to hold
+                # the refused value (241.2 had been refused "between 241.2 and 291.9 s")
+                lo_t, hi_t = ((np.ceil(10.0 * fin.min() / scale) / 10.0, np.floor(10.0 * fin.max() / scale) / 10.0)
+                              if fin.size else (np.nan, np.nan))
+                if fin.size and hi_t > lo_t:
+                    span = f"between {lo_t:,.1f} and {hi_t:,.1f} {unit}"
+                elif full:  # a curve of one shot: its full burn
                     verb = "tops out at" if want_apogee else "flies for"
-                    span = (f"its one shot of this profile {verb} {fin.mean() / scale:,.1f} {unit} (near the "
-                            f"missile's greatest range on this bearing no trim of its thrust reaches the aim point "
-                            f"another way): drop the {what}")
+                    span = (f"its one shot of this profile that reaches it {verb} {fin.mean() / scale:,.1f} {unit}"
+                            + (" (near the missile's greatest range on this bearing no trim of its thrust reaches "
+                               f"the aim point another way): drop the {what}" if is_near else ""))
                 elif fin.size:
-                    span = ("no shot of this profile to it can be shaped (near the missile's greatest range on this "
-                            "bearing)")
+                    span = "no shot of this profile to it can be shaped" + (
+                        " (near the missile's greatest range on this bearing)" if is_near else "")
                 else:
                     span = "no shot of this profile reaches it"
-                raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.4g} {unit} cannot be flown to "
+                raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.6g} {unit} cannot be flown to "
                                                     f"this aim point: {span}").of(idx[rows[bad]])
     c = ev.cut_for_range(idx, np.where(np.isfinite(k), k, k_full), az, target)[0]
     return k, c
@@ -519,9 +525,54 @@ def _full_burn(ev: _Evaluator, need_loft, need_dep, k_star, az, target, out) -> 
             ap_out[idx] = ev.impact(idx, k_out[idx], az[idx], inf[idx]).apogee
 
 
+def _split_kick(ev: _Evaluator, rows, k_star, k_loft, k_dep, can_cut, az, target) -> np.ndarray:
+    """Where the halves of ``rows``' curves of constant range meet: a lofted shot tops out
+    above the minimum-energy shot, a depressed one below; a quasi-ballistic missile's
+    minimum-energy shot is a full burn, an end of the curve: its halves meet at the
+    range-optimal kick ``k_star``."""
+    k = k_star[rows].copy()
+    sc = can_cut[rows]
+    if sc.any():
+        r = rows[sc]
+        lo_k = np.where(np.isfinite(k_loft), k_loft, _KICK_MIN)[r]
+        hi_k = np.where(np.isfinite(k_dep), k_dep, np.radians(89.0))[r]
+        k[sc] = _conic_kick(ev, r, lo_k, hi_k, az[r], target[r])
+    return np.where(np.isfinite(k), k, k_star[rows])
+
+
+def _shaped_apart(missile, lat0, lon0, alt0, lat1, lon1, profile, apogee, flight_time, max_range_kick, index,
+                  **kw) -> Steering:
+    """Threat ``index``'s shaped shot steered on its own, from the bearing its profile's own
+    full-burn shot converges to (the minimum-energy shot's where it has none: the curve's
+    other end), and judged there: :class:`ShapeError` (naming ``index``) with what the curve
+    holds on that bearing."""
+    mrk = (np.array([max_range_kick[0]]), np.array([max_range_kick[1]]))
+    az0 = None
+    # the profile's own shot (a full burn), else the minimum-energy shot: an end of the curve
+    for own in (profile, "min-energy"):
+        try:
+            az0 = solve([missile], lat0, lon0, alt0, lat1, lon1, own, max_range_kick=mrk, **kw).azimuth
+            break
+        except AimError:
+            continue
+    try:
+        return solve([missile], lat0, lon0, alt0, lat1, lon1, profile, apogee=np.array([apogee]),
+                     flight_time=np.array([flight_time]), max_range_kick=mrk, azimuth0=az0,
+                     shapes_on_first_bearing=True, **kw)
+    except AimError as e:
+        raise _renumbered(e, index) from None
+
+
+def _renumbered(e: AimError, index: int) -> AimError:
+    """``e``, raised by a solve of one threat, as threat ``index``'s."""
+    e.index, e.indices = index, [index]
+    return e
+
+
 def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_lon, profile="min-energy",
           model: EarthModel = FULL, dt: float = 1.0, t_max: float = 6000.0, azimuth_iterations: int = 10,
-          apogee=None, flight_time=None, max_range_kick=None, under_thrust_ok: bool = False) -> Steering:
+          apogee=None, flight_time=None, max_range_kick=None, under_thrust_ok: bool = False,
+          azimuth0=None, shapes_on_first_bearing: bool = False) -> Steering:
     """Steering for N threats: catalogue missiles and geodetic launch/aim points [rad, m], shapes (N,).
 
     ``profile`` is one of :data:`PROFILES` or a sequence of them, one per threat.
@@ -539,6 +590,14 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     A shot that meets the ground at the aim point with its motor still burning is refused
     (:class:`NoSolutionError`), unless ``under_thrust_ok`` (the defended footprint's
     anchors, whose families keep their short end as they were validated).
+
+    ``azimuth0`` (N,) [rad]: the launch azimuths to start from (the bearings to the aim points
+    if None).  A shape not found on an azimuth of the corrections is judged again on the
+    bearing an end of its curve converges to (a solve of its own, started there), and refused
+    with what the curve of constant range holds on that bearing: the first guess's is off by
+    the Earth's turn under the flight (20 km of apogee at 17,000 km).
+    ``shapes_on_first_bearing``: judged on the first azimuth instead, and every shape not
+    found there refused at once (the defended footprint's anchors, dropped together).
     """
     N = len(missiles)
     lat0, lon0, alt0, lat1, lon1 = (np.broadcast_to(np.asarray(x, float), (N,)).copy()
@@ -570,7 +629,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     want = np.array(profiles)
     ar = np.arange(N)
     apogee_me = kepler.minimum_energy(target).apogee
-    az = bearing.copy()
+    az = bearing.copy() if azimuth0 is None else np.broadcast_to(np.asarray(azimuth0, float), (N,)).copy()
     use_cut = (want == "min-energy") & can_cut
     kick, cutoff = np.zeros(N), ev.untrimmed.copy()  # cutoff: the trim (see _Evaluator.trimmed)
     apogee = np.broadcast_to(np.nan if apogee is None else np.asarray(apogee, float), (N,))
@@ -589,7 +648,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise ShapeError(i, f"{missiles[i].name} cannot cut thrust or manage its energy, so its {want[i]} "
                                 f"shot to this aim point is fixed, where it has one; drop the apogee/flight time")
     prev_az = prev_turn = None
-    unshaped = np.zeros(0, int)  # shaped rows whose shape was not found on the last pass
+    apart: dict[int, Steering] = {}  # shaped rows solved on their own bearing (see the docstring)
     for it in range(azimuth_iterations + AZIMUTH_EXTRA):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
             k_star, rmax = (_max_range_kick(ev, az) if max_range_kick is None else
@@ -644,34 +703,33 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         idx = np.flatnonzero(shaped)
         if idx.size:
             if it == 0:
-                # a lofted shot tops out above the minimum-energy shot, a depressed one below;
-                # a quasi-ballistic missile's minimum-energy shot is a full burn, an end of the
-                # curve: its halves meet at the range-optimal kick
                 k_split = k_star.copy()
-                sc = idx[can_cut[idx]]
-                if sc.size:
-                    lo_k = np.where(np.isfinite(k_loft), k_loft, _KICK_MIN)[sc]
-                    hi_k = np.where(np.isfinite(k_dep), k_dep, np.radians(89.0))[sc]
-                    k_split[sc] = _conic_kick(ev, sc, lo_k, hi_k, az[sc], target[sc])
-                k_split = np.where(np.isfinite(k_split), k_split, k_star)
+                k_split[idx] = _split_kick(ev, idx, k_star, k_loft, k_dep, can_cut, az, target)
             k_s, c_s = _shape(ev, idx, kick[idx], k_split[idx], az[idx], target[idx], apogee[idx], flight_time[idx],
-                              False)
-            # a shape not found flies its full-burn end meanwhile; it is refused once the azimuth
-            # has converged, with the span the curve holds on the bearing actually flown (on the
-            # first guess's, 17,000 km away, it had been 20 km of apogee off)
-            unshaped = idx[~np.isfinite(k_s)]
-            # with no full-burn shot of its profile to fly meanwhile, no azimuth converges: refused now
-            hopeless = unshaped[fill[unshaped]]
-            if it == 0 and hopeless.size:
-                h = hopeless
-                _shape(ev, h, kick[h], k_split[h], az[h], target[h], apogee[h], flight_time[h], True)
-            cutoff[idx] = np.where(np.isfinite(k_s), c_s, ev.untrimmed[idx])
-            kick[idx] = np.where(np.isfinite(k_s), k_s, kick[idx])
+                              it == 0 and shapes_on_first_bearing, near=target[idx] > 0.97 * rmax[idx])
+            lost = np.flatnonzero(~np.isfinite(k_s))
+            if it > 0 and lost.size:
+                # the split moves with the azimuth: a value near that end of the curve can fall
+                # outside the first pass's bracket as the azimuth is corrected
+                r = idx[lost]
+                k_split[r] = _split_kick(ev, r, k_star, k_loft, k_dep, can_cut, az, target)
+                k_s[lost], c_s[lost] = _shape(ev, r, kick[r], k_split[r], az[r], target[r], apogee[r],
+                                              flight_time[r], False)
+            if not shapes_on_first_bearing:
+                for i in idx[~np.isfinite(k_s)].tolist():
+                    if i in apart:
+                        continue
+                    apart[i] = _shaped_apart(missiles[i], lat0[i], lon0[i], alt0[i], lat1[i], lon1[i], want[i],
+                                             apogee[i], flight_time[i], (k_star[i], rmax[i]), i, model=model, dt=dt,
+                                             t_max=t_max, azimuth_iterations=azimuth_iterations,
+                                             under_thrust_ok=under_thrust_ok)
+            kick[idx], cutoff[idx] = k_s, c_s
         hit = ev.trimmed(ar, kick, az, cutoff)
         ilat, ilon = hit.lat, hit.lon
         b_hit = earth.initial_bearing(lat0, lon0, ilat, ilon)
         turn = np.angle(np.exp(1j * (bearing - b_hit)))
         far = np.abs(turn) * target >= 5.0  # cross-range error of 5 m or more: not converged
+        far[list(apart)] = False  # (steered on their own)
         if it < azimuth_iterations:
             step = turn
         else:
@@ -683,17 +741,27 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                 slope = (turn - prev_turn) / np.angle(np.exp(1j * (az - prev_az)))
             step = np.where(far & np.isfinite(slope) & (slope < 0.0), -turn / np.where(slope < 0.0, slope, -1.0), turn)
             step = np.where(far, np.clip(step, -0.2, 0.2), 0.0)
+        step[list(apart)] = 0.0
         prev_az, prev_turn = az, turn
         az = np.mod(az + step, 2 * np.pi)
         if not far.any():
             break
-    if unshaped.size:  # refused here, or found on the bearing the azimuth converged to
-        u = unshaped
-        kick[u], cutoff[u] = _shape(ev, u, kick[u], k_split[u], az[u], target[u], apogee[u], flight_time[u], True)
+    for i, st in apart.items():
+        az[i], kick[i], cutoff[i] = st.azimuth[0], st.kick[0], {TRIM_CUT: st.cutoff, TRIM_GEM: st.upper_thrust,
+                                                                   TRIM_DIVE: st.dive_time}[int(kind[i])][0]
     hit = ev.trimmed(ar, kick, az, cutoff)
     ilat, ilon = hit.lat, hit.lon
     err = earth.great_circle_distance(ilat, ilon, lat1, lon1)
     bad = np.flatnonzero(~(err < 1e3))  # nan: the solution never came down
+    # a shaped shot that misses: a value at the very edge of the curve, where the bearing and
+    # the shape pull apart as the azimuth is corrected
+    edge = bad[shaped[bad]]
+    if edge.size:
+        i = int(edge[0])
+        what, value = (("apogee", f"{apogee[i] / 1e3:,.6g} km") if np.isfinite(apogee[i])
+                       else ("flight time", f"{flight_time[i]:,.6g} s"))
+        raise ShapeError(i, f"{what} {value} lies at the edge of what a {want[i]} shot can fly to this aim point, "
+                            "where no shot steered there reaches it: ask for one a little further inside").of(edge)
     if bad.size:
         i = int(bad[0])
         near = float(rmax[i]) if target[i] > 0.97 * rmax[i] else None
