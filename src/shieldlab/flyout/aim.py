@@ -701,6 +701,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], other_profile=other,
                                   can_shape=bool(can_shape[i])).of(bad)
         idx = np.flatnonzero(shaped)
+        idx = idx[~np.isin(idx, list(apart))]  # (those steered on their own are not shaped here again)
         if idx.size:
             if it == 0:
                 k_split = k_star.copy()
@@ -717,8 +718,6 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
                                               flight_time[r], False)
             if not shapes_on_first_bearing:
                 for i in idx[~np.isfinite(k_s)].tolist():
-                    if i in apart:
-                        continue
                     apart[i] = _shaped_apart(missiles[i], lat0[i], lon0[i], alt0[i], lat1[i], lon1[i], want[i],
                                              apogee[i], flight_time[i], (k_star[i], rmax[i]), i, model=model, dt=dt,
                                              t_max=t_max, azimuth_iterations=azimuth_iterations,
