@@ -490,3 +490,15 @@ def test_reach_from_python_says_why_not_as_the_command_does(capsys):
     assert json.loads(capsys.readouterr().out)["why_not"] == "no-track"
     ok = shieldlab.reach("sm-3-block-ia", _SHIP_DEG, "sejjil-2", _TABRIZ_DEG, _ATHENS_DEG)
     assert ok.feasible and ok.why_not is None and ok.ends is not None and "ends=" not in repr(ok)
+
+
+def test_reach_says_the_path_stays_below_the_envelope_where_it_does(capsys):
+    """A GBI against a Scud-B (apogee 75 km, the GBI's lowest intercept 100 km) was refused as
+    if readiness mattered ("no point of the path after the battery is ready ..."): the path
+    never rises into the envelope, and it says so."""
+    assert main(["reach", "gbi", "--site", "37.3,38.3", "--missile", "scud-b", "--from", "35,38",
+                 "--to", "37.4,38.3"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    floor = catalog.get_interceptor("gbi").min_intercept_alt_km
+    assert f"tops out at 75 km, below the lowest altitude it intercepts at ({floor:g} km)" in out, out
+    assert "after the battery is ready" not in out

@@ -355,11 +355,16 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
         # where its own speed would do, ready earlier: said too (a late cue read as a slow interceptor)
         sooner = (f" (or, at its own speed, to be ready by {res.latest_ready_s:.1f} s after launch: it is ready at "
                   f"{res.t_ready:.1f} s)" if res.latest_ready_s is not None else "")
-        _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                  f": it would need a burnout speed of "
-                                  f"{math.ceil(need * 100 - 1e-9) / 100:.2f} km/s{sooner}" if need
-                                  else ": no point of the path after the battery is ready is within its envelope "
-                                       f"at any burnout speed up to {MAX_BURNOUT_SPEED_KMS:g} km/s"))
+        apogee = float(res.threat.get("apogee_km", np.inf))
+        if need:
+            why = f": it would need a burnout speed of {math.ceil(need * 100 - 1e-9) / 100:.2f} km/s{sooner}"
+        elif apogee < spec.min_intercept_alt_km:  # (readiness had been blamed: the path never rises into it)
+            why = (f": the missile tops out at {apogee:,.0f} km, below the lowest altitude it intercepts at "
+                   f"({spec.min_intercept_alt_km:g} km)")
+        else:
+            why = (": no point of the path after the battery is ready is within its envelope at any burnout speed "
+                   f"up to {MAX_BURNOUT_SPEED_KMS:g} km/s")
+        _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"), why))
 
 
 def _reach_pk_text(spec, first: dict, last: dict) -> str:
