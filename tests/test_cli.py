@@ -246,6 +246,15 @@ def test_a_refused_shape_names_one_span_for_every_request_and_what_lies_inside_f
     err = " ".join(capsys.readouterr().err.split())
     low = float(err.split("between ")[1].split(" and ")[0])
     assert low > 241.2, err
+    # the span is the scan's: a Shahab-3's 444.3 km had been refused "between 139.9 and 444.3"
+    # (the full-burn end past the scan named as its end)
+    sh = ["flyout", "shahab-3", "--from", "35.0,50.0", "--to", "37.0,45.0", "--profile", "lofted", "--apogee-km"]
+    assert main([*sh, "444.3"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    high = float(err.split(" and ")[1].split(" km")[0].replace(",", ""))
+    assert high < 444.3, err
+    assert main([*sh, str(high - 0.5), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["apogee_km"] == pytest.approx(high - 0.5, abs=0.01)
 
 
 @pytest.mark.parametrize("extra", [[], ["--profile", "lofted"], ["--profile", "depressed"]])

@@ -63,8 +63,8 @@ def test_memory_and_store_read_the_same_rows(both):
     assert a["run"].size == 0 and b["run"].size == 0
     # a value of another type is refused, alike: "1" had named the good chunk damaged, and
     # then kept no row without a word (a notebook's where={"run": ["0"]})
-    for where, words in (({"run": ["1"]}, "holds '1', a str: the outcomes table's 'run' column holds numbers"),
-                         ({"threat": [1]}, "holds 1, a int: the outcomes table's 'threat' column holds text")):
+    for where, words in (({"run": ["1"]}, "holds '1', of type str: the outcomes table's 'run' column holds numbers"),
+                         ({"threat": [1]}, "holds 1, of type int: the outcomes table's 'threat' column holds text")):
         for res in both:
             with pytest.raises(ValueError, match=words):
                 res.read("outcomes", ["run", "threat"], where=where)

@@ -156,8 +156,8 @@ def _check_where_types(name: str, where: Mapping[str, Sequence] | None, cols: Ma
         odd = [v for v in values if (not isinstance(v, number) or isinstance(v, bool)) == numbers
                and (numbers or isinstance(v, number))]
         if odd:
-            raise InputError(f"where[{k!r}] holds {odd[0]!r}, a {type(odd[0]).__name__}: the {name} table's {k!r} "
-                             f"column holds {'numbers' if numbers else 'text'}", field="where")
+            raise InputError(f"where[{k!r}] holds {odd[0]!r}, of type {type(odd[0]).__name__}: the {name} table's "
+                             f"{k!r} column holds {'numbers' if numbers else 'text'}", field="where")
 
 
 def _checked_where(chunks, name, where, columns):

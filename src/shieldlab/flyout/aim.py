@@ -483,13 +483,15 @@ def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time
                 i = idx[rows[[j]]]
                 end = ev.impact(i, k_full[rows[[j]]], az[rows[[j]]], np.full(1, np.inf))
                 full = abs(float(end.range[0]) - float(target[rows[j]])) < FULL_BURN_MISS_M
-                if full:
-                    fin = np.append(fin, pick(end))
                 is_near = near is not None and bool(near[rows[j]])
-                # to a tenth of the unit, rounded inward, so that the span never seems to hold
-                # the refused value (241.2 had been refused "between 241.2 and 291.9 s")
+                # the span the scan found, to a tenth of the unit, rounded inward, so that it
+                # never seems to hold the refused value (241.2 had been refused "between 241.2
+                # and 291.9 s"); the full-burn end is named only where the scan found no span
+                # (beyond the scan, between it and that end, a value is refused as well)
                 lo_t, hi_t = ((np.ceil(10.0 * fin.min() / scale) / 10.0, np.floor(10.0 * fin.max() / scale) / 10.0)
                               if fin.size else (np.nan, np.nan))
+                if full and not (fin.size and hi_t > lo_t):
+                    fin = np.append(fin, pick(end))
                 if fin.size and hi_t > lo_t:
                     span = f"between {lo_t:,.1f} and {hi_t:,.1f} {unit}"
                 elif full:  # a curve of one shot: its full burn
