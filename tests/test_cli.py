@@ -541,3 +541,30 @@ def test_a_system_without_discrimination_calls_gets_a_note_under_gnn(capsys):
     for args in (["nato-russia-2011"], ["epaa-phase-1", "--set", "tracking.association=gnn"]):
         assert main(["validate", *args]) == 0  # labels (no tracks to misjudge); radars that call
         assert "make no discrimination calls" not in capsys.readouterr().out
+
+
+def test_flyout_says_when_a_shot_bears_a_dynamic_pressure_no_airframe_is_built_for(capsys):
+    """A Sejjil-2 aimed 300 km away flies its depressed full burn, burning out at 18 km at
+    3.85 km/s: 854 kPa in boost, where the catalogue's ballistic missiles bear ~100 kPa on
+    their minimum-energy shots; it was flown without a word."""
+    import numpy as np
+
+    import shieldlab
+    from shieldlab import earth
+
+    near = ["flyout", "sejjil-2", "--from", "35,52", "--to", "37.698,52"]
+    assert main([*near, "--json"]) == 0
+    q = json.loads(capsys.readouterr().out)["boost_max_q_kpa"]
+    shot = shieldlab.fly("sejjil-2", (35, 52), (37.698, 52))
+    assert q == pytest.approx(shot.boost_max_q_kpa, abs=0.06) and q > 500
+    # at least what burnout alone gives: rho(h) v^2 / 2 there, v relative to the air
+    p = shot.path()
+    k = int(np.searchsorted(p.t_s, shot.burnout_time_s))
+    v = np.linalg.norm(shot.trajectory.vel.reshape(-1, 3)[k - 1])
+    at_burnout = 0.5 * float(earth.density_rows(np.array([p.alt_km[k - 1] * 1e3]))[0]) * v * v / 1e3
+    assert at_burnout <= q < 1.2 * at_burnout
+    assert main(near) == 0
+    assert "note: the airframe bears 854 kPa of dynamic pressure in boost" in " ".join(capsys.readouterr().out.split())
+    assert main(["flyout", "scud-b", "--from", "35,38", "--to", "37.4,38.3"]) == 0
+    assert "dynamic pressure" not in capsys.readouterr().out
+    assert 50 < shieldlab.fly("scud-b", (35, 38), (37.4, 38.3)).boost_max_q_kpa < 200
