@@ -304,6 +304,10 @@ def test_table_shows_intervals_and_names_the_method(tiny, capsys, wide):
     lo, hi = row["mean_interceptors_ci95"]
     line = next(x for x in text.splitlines() if x.startswith(f"│ {row['threat']} "))
     assert line.split("│")[-2].strip() == f"{row['mean_interceptors']:.2f} ({lo:.2f}–{hi:.2f})", line
+    # and the track quality's GOSPA (the headline of tracking) its interval, in km
+    q = next(iter(s["track_quality"].values()))
+    lo, hi = q["gospa_m_ci95"]
+    assert f"{q['gospa_m'] / 1e3:.2f} ({lo / 1e3:.2f}–{hi / 1e3:.2f})" in text
     assert "95 % intervals" in text and "over 4 runs" in text
 
 

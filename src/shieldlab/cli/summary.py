@@ -12,7 +12,16 @@ from rich.console import JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from shieldlab.cli.common import _interval_name, _mean_ci, _p_ci, _plural, _print_line, _print_table, _set_text
+from shieldlab.cli.common import (
+    _interval_name,
+    _interval_text,
+    _mean_ci,
+    _p_ci,
+    _plural,
+    _print_line,
+    _print_table,
+    _set_text,
+)
 from shieldlab.cli.notes import _false_alarm_text, _management_text
 from shieldlab.errors import InputError
 
@@ -76,7 +85,16 @@ def _print_track_quality(summary: dict) -> None:
                  if any(key in q for q in tq.values())]
     tr = summary.get("tracking") or {}
     how = f"{tr['filter'].upper()} tracks, association {tr['association']}; " if tr.get("filter") else ""
-    t = Table(title=f"track quality ({how}means over runs; GOSPA c = 5 km)")
+    t = Table(title=f"track quality ({how}means over runs, GOSPA's with its 95 % interval, the others' in "
+                    f"summary.json; GOSPA c = 5 km)")
+
+    def gospa(q) -> str:
+        lo, hi = q.get("gospa_m_ci95") or (None, None)
+        text = f(q["gospa_m"], 1e3, "{:.2f}")
+        if q["gospa_m"] is None or lo is None or hi is None:
+            return text
+        return f"{text} {_interval_text(lo / 1e3, hi / 1e3)}"
+
     # (a track file's GOSPA counts false and surplus tracks, as the tracks command heads it)
     # "picture", as the tracks command and the report head it: a system's tracks, or a node's fused picture
     for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus" if file_cols else "false tracks",
@@ -84,7 +102,7 @@ def _print_track_quality(summary: dict) -> None:
                 "first firm track s"):
         t.add_column(col, justify="left" if col == "picture" else "right")
     for name, q in tq.items():
-        t.add_row(name, f(q["gospa_m"], 1e3, "{:.2f}"), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
+        t.add_row(name, gospa(q), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
                   f(q.get("mean_nees"), fmt="{:,.1f}"), f(q.get("nees_over_99"), fmt="{:.2%}"),
                   *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),

@@ -116,9 +116,13 @@ def sweep(
     for name in systems:
         t.add_column("GOSPA km" if len(systems) == 1 else f"GOSPA {name} km", justify="right", overflow="fold")
 
-    def gospa(r, name: str) -> str:  # (as the run's track-quality table writes it)
-        g = ((r.get("track_quality") or {}).get(name) or {}).get("gospa_m")
-        return "—" if g is None else f"{g / 1e3:.2f}"
+    def gospa(r, name: str) -> str:  # (as the run's track-quality table writes it, its interval beside it)
+        q = (r.get("track_quality") or {}).get(name) or {}
+        g, (lo, hi) = q.get("gospa_m"), (q.get("gospa_m_ci95") or (None, None))
+        if g is None:
+            return "—"
+        shown = f" {_interval_text(lo / 1e3, hi / 1e3)}" if lo is not None and hi is not None else ""
+        return f"{g / 1e3:.2f}{shown}"
 
     def with_interval(value: float, ci, lower: float | None = None) -> str:
         lo, hi = ci or (None, None)
