@@ -296,3 +296,22 @@ def test_a_charge_no_weapon_fires_is_noted():
     assert r.returncode == 0 and len(notes) == 1 and "2.8 times" in notes[0] and "325 m/s" in notes[0], notes
     r = cli("validate", "akcakale-2012", "--set", "shelling.missions[0].muzzle_velocity_ms=350", "--json")
     assert not [n for n in json.loads(r.stdout)["notes"] if "muzzle_velocity_ms" in n]
+
+
+def test_the_ground_note_names_only_the_radars_that_see_the_weapon():
+    """Two radars on one site, facing south and north, and a mortar south of them standing
+    210 m above the ground both assume: the note on where its origins would be placed named
+    the north-facing radar too, which sees none of its rounds."""
+    import shieldlab
+
+    scn = {"name": "two-ways", "epoch": "2012-10-03T13:30:00Z",
+           "shelling": {"country": "Turkey",
+                        "missions": [{"name": "m1", "round": "mortar-120mm-he",
+                                      "origin": {"lat": 36.660, "lon": 38.955, "alt_m": 600},
+                                      "aim": {"lat": 36.711, "lon": 38.948, "alt_m": 390}}],
+                        "radars": [{"name": "south", "type": "an-tpq-36", "facing_az_deg": 180, "ground_alt_m": 390,
+                                    "site": {"lat": 36.775, "lon": 38.960, "alt_m": 395}},
+                                   {"name": "north", "type": "an-tpq-36", "facing_az_deg": 0, "ground_alt_m": 390,
+                                    "site": {"lat": 36.775, "lon": 38.960, "alt_m": 395}}]}}
+    said = [n for n in shieldlab.notes(shieldlab.load_world(scn)) if "weapon stands" in n]
+    assert len(said) == 1 and "the ground south assumes" in said[0], said

@@ -51,13 +51,20 @@ GROUND_HEIGHT_NOTE_M = 20.0
 def _ground_mismatches(world) -> list[tuple[int, Any, Any, Any, float]]:
     """``(i, radar config, locating radar, mission, Δh)`` for each fire mission whose weapon
     stands more than :data:`GROUND_HEIGHT_NOTE_M` above (Δh > 0) or below the ground locating
-    radar ``i`` assumes (``ground_alt_m``, by default the radar's own site's) [m]."""
+    radar ``i`` assumes (``ground_alt_m``, by default the radar's own site's) [m], where that
+    radar can see it (in its sector and reach: a radar facing away places none of its origins)."""
     if world.shelling is None:
         return []
+    from shieldlab import earth
+
+    def sees(lr, m) -> bool:  # (the weapon in the radar's sector and reach, as the shelling's check has it)
+        az, _, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(*m.origin), lr.lat, lr.lon, lr.alt)
+        return bool(lr.in_sector(az)) and float(rng) <= 1e3 * lr.spec.range_km(m.round.locating_class)
+
     return [(i, cfg, lr, m, dh)
             for i, (cfg, lr) in enumerate(zip(world.scenario.shelling.radars, world.shelling.radars, strict=True))
             for m in world.shelling.missions
-            if abs(dh := float(m.origin[2]) - lr.ground_alt) > GROUND_HEIGHT_NOTE_M]
+            if abs(dh := float(m.origin[2]) - lr.ground_alt) > GROUND_HEIGHT_NOTE_M and sees(lr, m)]
 
 
 #: A charge this many times the catalogue's muzzle velocity (its charge for its range) or more
