@@ -37,9 +37,7 @@ CHUNK_RUNS = 16
 #: missiles on a 12,600-sample grid, 5 radars) held 26 MB a run, and 50 runs of
 #: kalibr-caspian-2015 peaked at 578 MB; at 4 runs a chunk, 299 MB, the same results, the same
 #: time (the tables equal to the bit).  A run's results do not depend on the runs beside it
-#: in its chunk, but for the deepest point inside the airspace (``max_depth_km``), which the
-#: border's search finds to within 1 m over a chunk's points together: seen 6e-15 km apart
-#: (turkey-airspace-2015, one run a chunk against four).
+#: in its chunk, to the bit (the border's depth search sums each visit's arc length on its own).
 CHUNK_RADAR_SAMPLES = 800_000
 
 
