@@ -504,12 +504,15 @@ def _p_ci(row: dict, key: str) -> str:
     return f"{float(row[key]):.3f} {_interval_text(lo, hi)}"
 
 
-def _mean_ci(row: dict, key: str) -> str:
-    """A mean with its interval; none when the summary has none (one run has no spread)."""
-    text = f"{float(row[key]):.2f}"
+def _mean_ci(row: dict, key: str, scale: float = 1.0) -> str:
+    """A mean with its interval (both divided by ``scale``: 1e3 for metres as km); none when
+    the summary has none (one run has no spread); "—" where it has no mean."""
+    if row.get(key) is None:
+        return "—"
+    text = f"{float(row[key]) / scale:.2f}"
     ci: Sequence[Any] = row.get(f"{key}_ci95") or (None, None)
     if None not in ci and all(math.isfinite(float(x)) for x in ci):
-        text += " " + _interval_text(*ci)
+        text += " " + _interval_text(float(ci[0]) / scale, float(ci[1]) / scale)
     return text
 
 

@@ -125,9 +125,7 @@ def compare(
         return f"{v[0]:.{digits}f} {_interval_text(v[1], v[2], digits)}" if np.isfinite(v[1]) else f"{v[0]:.{digits}f}"
 
     def signed(v, alike=False):  # a paired difference: its sign always shown, a minus as the sweep's (−)
-        if v is None:  # the first architecture: the one the others are paired with
-            return "—"
-        if not np.isfinite(v[0]):
+        if v is None or not np.isfinite(v[0]):  # (None: the first, the one the others are paired with)
             return "—"
         if not np.isfinite(v[1]):  # one run
             return f"{v[0]:+.2f}".replace("-", "−")

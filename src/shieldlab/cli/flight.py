@@ -39,6 +39,12 @@ from shieldlab.cli.common import (
 )
 from shieldlab.errors import InputError
 
+#: Dynamic pressure in boost [kPa] past which flyout notes it: five times the ~100 kPa the
+#: model gives this catalogue's ballistic missiles on their minimum-energy shots (Scud-B at
+#: 268 km 103, Sejjil-2 at 1,971 km 107, Minuteman III at 7,821 km 115; an Iskander-M's
+#: gliding shot at 182 km 384); a Sejjil-2's depressed full burn to 300 km bears 854.
+BOOST_Q_NOTE_KPA = 500.0
+
 
 @app.command(cls=_Command)
 @_guard
@@ -165,13 +171,6 @@ def flyout(
         _export(target, X.flyout_features(tr, missile=m.id, launch_deg=(lat0, lon0), aim_deg=(lat1, lon1),
                                           profile=profile, impacts_rad=(scat_lat, scat_lon) if runs else None,
                                           cep_m=c if runs > 1 else None), stderr=as_json)
-
-
-#: Dynamic pressure in boost [kPa] past which flyout notes it: five times the ~100 kPa the
-#: model gives this catalogue's ballistic missiles on their minimum-energy shots (Scud-B at
-#: 268 km 103, Sejjil-2 at 1,971 km 107, Minuteman III at 7,821 km 115; an Iskander-M's
-#: gliding shot at 182 km 384); a Sejjil-2's depressed full burn to 300 km bears 854.
-BOOST_Q_NOTE_KPA = 500.0
 
 
 def _print_sensor_cue(cue, t_ready: float, alerted: bool) -> None:

@@ -14,7 +14,6 @@ from rich.text import Text
 
 from shieldlab.cli.common import (
     _interval_name,
-    _interval_text,
     _mean_ci,
     _p_ci,
     _plural,
@@ -88,13 +87,6 @@ def _print_track_quality(summary: dict) -> None:
     t = Table(title=f"track quality ({how}means over runs, GOSPA's with its 95 % interval, the others' in "
                     f"summary.json; GOSPA c = 5 km)")
 
-    def gospa(q) -> str:
-        lo, hi = q.get("gospa_m_ci95") or (None, None)
-        text = f(q["gospa_m"], 1e3, "{:.2f}")
-        if q["gospa_m"] is None or lo is None or hi is None:
-            return text
-        return f"{text} {_interval_text(lo / 1e3, hi / 1e3)}"
-
     # (a track file's GOSPA counts false and surplus tracks, as the tracks command heads it)
     # "picture", as the tracks command and the report head it: a system's tracks, or a node's fused picture
     for col in ("picture", "GOSPA km", "localisation m", "missed", "false/surplus" if file_cols else "false tracks",
@@ -102,7 +94,7 @@ def _print_track_quality(summary: dict) -> None:
                 "first firm track s"):
         t.add_column(col, justify="left" if col == "picture" else "right")
     for name, q in tq.items():
-        t.add_row(name, gospa(q), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
+        t.add_row(name, _mean_ci(q, "gospa_m", 1e3), f(q["localisation_m"]), f(q["missed_targets"], fmt="{:.2f}"),
                   f(q["false_tracks"], fmt="{:.2f}"), f(q["position_rmse_m"]), f(q["velocity_rmse_ms"]),
                   f(q.get("mean_nees"), fmt="{:,.1f}"), f(q.get("nees_over_99"), fmt="{:.2%}"),
                   *(f(q.get(key), fmt=fmt) for key, _, fmt in file_cols),

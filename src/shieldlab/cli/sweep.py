@@ -25,6 +25,7 @@ from shieldlab.cli.common import (
     _guard,
     _interval_text,
     _local_workers,
+    _mean_ci,
     _path,
     _plural,
     _print_line,
@@ -116,13 +117,8 @@ def sweep(
     for name in systems:
         t.add_column("GOSPA km" if len(systems) == 1 else f"GOSPA {name} km", justify="right", overflow="fold")
 
-    def gospa(r, name: str) -> str:  # (as the run's track-quality table writes it, its interval beside it)
-        q = (r.get("track_quality") or {}).get(name) or {}
-        g, (lo, hi) = q.get("gospa_m"), (q.get("gospa_m_ci95") or (None, None))
-        if g is None:
-            return "—"
-        shown = f" {_interval_text(lo / 1e3, hi / 1e3)}" if lo is not None and hi is not None else ""
-        return f"{g / 1e3:.2f}{shown}"
+    def gospa(r, name: str) -> str:  # (as the run's track-quality table writes it)
+        return _mean_ci((r.get("track_quality") or {}).get(name) or {}, "gospa_m", 1e3)
 
     def with_interval(value: float, ci, lower: float | None = None) -> str:
         lo, hi = ci or (None, None)

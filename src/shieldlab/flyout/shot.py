@@ -4,6 +4,7 @@ does and :func:`shieldlab.fly` gives Python, in degrees and the units of each fi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -74,14 +75,14 @@ class Shot:
                 f"{self.apogee_km:,.1f} km, {self.time_of_flight_s:,.1f} s, aim error {self.aim_error_km:.3f} km, "
                 f"branch {self.branch})")
 
-    @property
+    @cached_property
     def boost_max_q_kpa(self) -> float:
         """The greatest dynamic pressure under thrust, ``rho(h) |v|^2 / 2`` with ``v`` the
         velocity relative to the (co-rotating) air, up to burnout [kPa]: what the airframe
         bears in boost.  The model sets no structural limit: a depressed full burn of a solid
         can burn out low and fast in dense air (a Sejjil-2 at 300 km: 18 km, 3.85 km/s)."""
         tr = self.trajectory
-        t = np.asarray(tr.t, float) - float(np.asarray(tr.launch_time).reshape(-1)[0])
+        t = self._t_s()
         burning = (t >= 0.0) & (t <= self.burnout_time_s)
         pos = np.asarray(tr.pos).reshape(-1, 3)[burning]
         vel = np.asarray(tr.vel).reshape(-1, 3)[burning]
@@ -91,11 +92,16 @@ class Shot:
         q = 0.5 * earth.density_rows(np.maximum(alt, 0.0)) * np.einsum("ij,ij->i", vel, vel)
         return float(q.max()) / 1e3
 
+    def _t_s(self) -> np.ndarray:
+        """The trajectory's sample times, s from launch."""
+        tr = self.trajectory
+        return np.asarray(tr.t, float) - float(np.asarray(tr.launch_time).reshape(-1)[0])
+
     def path(self) -> FlightPath:
         """The flight from launch to impact in degrees and kilometres (``trajectory`` holds the
         whole 6,000 s grid, in ECEF metres, the body at the impact point after it lands)."""
         tr = self.trajectory
-        t = np.asarray(tr.t, float) - float(np.asarray(tr.launch_time).reshape(-1)[0])
+        t = self._t_s()
         pos = np.asarray(tr.pos).reshape(-1, 3)
         n = int(np.searchsorted(t, self.time_of_flight_s, side="left"))  # samples before the impact
         pts = np.vstack([pos[:n], np.asarray(tr.impact_pos).reshape(1, 3)])
