@@ -478,32 +478,30 @@ def _shape(ev: _Evaluator, idx, k_full, k_split, az, target, apogee, flight_time
                 j = int(bad[0])
                 what, unit, scale = ("apogee", "km", 1e3) if want_apogee else ("flight time", "s", 1.0)
                 fin = v[j][np.isfinite(v[j])]
-                # the curve's full-burn end is a shot of it too, where it reaches the range (the
-                # scan stops just inside it, where the trim can fail to be solved)
-                i = idx[rows[[j]]]
-                end = ev.impact(i, k_full[rows[[j]]], az[rows[[j]]], np.full(1, np.inf))
-                full = abs(float(end.range[0]) - float(target[rows[j]])) < FULL_BURN_MISS_M
                 is_near = near is not None and bool(near[rows[j]])
                 # the span the scan found, to a tenth of the unit, rounded inward, so that it
                 # never seems to hold the refused value (241.2 had been refused "between 241.2
-                # and 291.9 s"); the full-burn end is named only where the scan found no span
-                # (beyond the scan, between it and that end, a value is refused as well)
+                # and 291.9 s"); beyond the scan, between it and the full-burn end, a value is
+                # refused as well, so that end is named only where the scan found no span
                 lo_t, hi_t = ((np.ceil(10.0 * fin.min() / scale) / 10.0, np.floor(10.0 * fin.max() / scale) / 10.0)
                               if fin.size else (np.nan, np.nan))
-                if full and not (fin.size and hi_t > lo_t):
-                    fin = np.append(fin, pick(end))
                 if fin.size and hi_t > lo_t:
                     span = f"between {lo_t:,.1f} and {hi_t:,.1f} {unit}"
-                elif full:  # a curve of one shot: its full burn
-                    verb = "tops out at" if want_apogee else "flies for"
-                    span = (f"its one shot of this profile that reaches it {verb} {fin.mean() / scale:,.1f} {unit}"
-                            + (" (near the missile's greatest range on this bearing no trim of its thrust reaches "
-                               f"the aim point another way): drop the {what}" if is_near else ""))
-                elif fin.size:
-                    span = "no shot of this profile to it can be shaped" + (
-                        " (near the missile's greatest range on this bearing)" if is_near else "")
                 else:
-                    span = "no shot of this profile reaches it"
+                    # the curve's full-burn end is a shot of it too, where it reaches the range
+                    # (the scan stops just inside it, where the trim can fail to be solved)
+                    end = ev.impact(idx[rows[[j]]], k_full[rows[[j]]], az[rows[[j]]], np.full(1, np.inf))
+                    if abs(float(end.range[0]) - float(target[rows[j]])) < FULL_BURN_MISS_M:  # one shot: it
+                        verb = "tops out at" if want_apogee else "flies for"
+                        shot = np.append(fin, pick(end)).mean()
+                        span = (f"its one shot of this profile that reaches it {verb} {shot / scale:,.1f} {unit}"
+                                + (" (near the missile's greatest range on this bearing no trim of its thrust "
+                                   f"reaches the aim point another way): drop the {what}" if is_near else ""))
+                    elif fin.size:
+                        span = "no shot of this profile to it can be shaped" + (
+                            " (near the missile's greatest range on this bearing)" if is_near else "")
+                    else:
+                        span = "no shot of this profile reaches it"
                 raise ShapeError(int(idx[rows[j]]), f"{what} {goal[rows[j]] / scale:,.6g} {unit} cannot be flown to "
                                                     f"this aim point: {span}").of(idx[rows[bad]])
     c = ev.cut_for_range(idx, np.where(np.isfinite(k), k, k_full), az, target)[0]
