@@ -56,11 +56,12 @@ AIRCRAFT_ALT_KM = 10.0
 AIRCRAFT_COUNTRY = "Syria"
 
 
-# the grid options of the map commands
 # the map commands' files (footprint, coverage)
 _MAP_OUT = typer.Option(None, "--out", parser=_path, metavar="MAP", help="write the map here: .png, .svg or .pdf")
 _JSON_OUT = typer.Option(None, "--json-out", parser=_path, metavar="FILE", help="write the JSON here instead of stdout")
 _MAP_FORCE = typer.Option(False, "--force", help="replace existing --out / --json-out files")
+
+# the grid options of the map commands
 _REGION = typer.Option(None, "--region", metavar="NAME", help="named grid region: europe (lat 34..72, lon -12..45)")
 
 

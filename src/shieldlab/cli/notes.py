@@ -97,9 +97,11 @@ def _air_and_shelling_notes(world, info: dict) -> list[str]:
     """Notes on an air picture or a shelling that validates but that nothing can see: the
     world's own (:func:`shieldlab.scenario.notes._air_notes`), and a fire mission no
     weapon-locating radar reaches (``info``: validate's checks)."""
+    from shieldlab.engine.shelling import in_view
+
     notes = _air_notes(world)
     for m in (info.get("shelling") or {}).get("missions", []):
-        if m["radars"] and not any(r["range_km"] <= r["reach_km"] and r["in_sector"] for r in m["radars"]):
+        if m["radars"] and not any(in_view(r) for r in m["radars"]):
             notes.append(f"note: no weapon-locating radar reaches fire mission {m['mission']}'s weapon "
                          f"({_radars_text(m['radars'])}): nothing locates it")
     return notes

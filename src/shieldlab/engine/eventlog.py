@@ -42,12 +42,18 @@ class TableResult:
     def to_pandas(self, name: str):
         """:meth:`to_arrow` as a ``pandas.DataFrame`` (pandas is not a dependency of shieldlab:
         ``pip install pandas``)."""
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
-            raise ImportError(f"{type(self).__name__}.to_pandas needs pandas, which shieldlab does not install: "
-                              "pip install pandas (or read the table with to_arrow)") from None
+        require_pandas(f"{type(self).__name__}.to_pandas", "to_arrow")
         return self.to_arrow(name).to_pandas()
+
+
+def require_pandas(what: str, instead: str) -> None:
+    """An ImportError saying ``what`` needs pandas, which shieldlab does not install, and to read
+    the table with ``instead``, where pandas is missing."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise ImportError(f"{what} needs pandas, which shieldlab does not install: pip install pandas (or read "
+                          f"the table with {instead})") from None
 
 
 def event_table(events: list[tuple], kind_order: tuple[str, ...], by_actor: bool = False) -> dict[str, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 from shieldlab.engine import heap
 from shieldlab.engine.chain import ChunkResult, Flights, chunk_runs, fly_threats, run_chunk, timed
 from shieldlab.engine.distribute import result_tables
-from shieldlab.engine.eventlog import result_line
+from shieldlab.engine.eventlog import require_pandas, result_line
 from shieldlab.errors import InputError
 from shieldlab.io.results import concat
 from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, Summariser, event_kinds_read, summarise
@@ -136,11 +136,7 @@ class Results:
                   where: Mapping[str, Sequence] | None = None):
         """:meth:`to_arrow` as a ``pandas.DataFrame`` (pandas is not a dependency of shieldlab:
         ``pip install pandas``)."""
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
-            raise ImportError("Results.to_pandas needs pandas, which shieldlab does not install: pip install "
-                              "pandas (or read the table with to_arrow or read)") from None
+        require_pandas("Results.to_pandas", "to_arrow or read")
         return self.to_arrow(name, columns, where).to_pandas()
 
 

@@ -105,6 +105,25 @@ def territory(world) -> borders.Territory:
         raise InputError(e.message, source=world.source, field="shelling.country") from None
 
 
+def sighting(r, m) -> dict:
+    """How locating radar ``r`` stands to fire mission ``m``'s weapon: ``radar`` (its name),
+    ``range_km`` to the weapon, ``reach_km`` (the radar's for the round's class) and
+    ``in_sector`` (the weapon's azimuth in the radar's sector)."""
+    az, _, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(*m.origin), r.lat, r.lon, r.alt)
+    reach = 1e3 * r.spec.range_km(m.round.locating_class)
+    return {"radar": r.name, "range_km": float(rng) / 1e3, "reach_km": reach / 1e3, "in_sector": bool(r.in_sector(az))}
+
+
+def in_view(s: dict) -> bool:
+    """Whether a :func:`sighting` sees the weapon: in the radar's sector and reach."""
+    return bool(s["in_sector"]) and s["range_km"] <= s["reach_km"]
+
+
+def sees(r, m) -> bool:
+    """Whether locating radar ``r`` can see fire mission ``m``'s weapon (:func:`in_view`)."""
+    return in_view(sighting(r, m))
+
+
 def check(world) -> dict:
     """Every check a simulation of the shelling hits before it starts: each mission laid (an aim out of
     reach raises :class:`InputError` naming it), and what ``shieldlab validate`` prints: per mission
@@ -115,12 +134,7 @@ def check(world) -> dict:
     territory(world)
     out = []
     for i, m in enumerate(sh.missions):
-        seen = []
-        for r in sh.radars:
-            az, _, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(*m.origin), r.lat, r.lon, r.alt)
-            reach = 1e3 * r.spec.range_km(m.round.locating_class)
-            seen.append({"radar": r.name, "range_km": float(rng) / 1e3, "reach_km": reach / 1e3,
-                         "in_sector": bool(r.in_sector(az))})
+        seen = [sighting(r, m) for r in sh.radars]
         out.append({"mission": m.name, "round": m.round.id, "rounds": m.n_rounds,
                     "range_km": float(laying.range[i]) / 1e3, "elevation_deg": math.degrees(laying.elevation[i]),
                     "time_of_flight_s": float(laying.time_of_flight[i]), "radars": seen})

@@ -55,11 +55,7 @@ def _ground_mismatches(world) -> list[tuple[int, Any, Any, Any, float]]:
     radar can see it (in its sector and reach: a radar facing away places none of its origins)."""
     if world.shelling is None:
         return []
-    from shieldlab import earth
-
-    def sees(lr, m) -> bool:  # (the weapon in the radar's sector and reach, as the shelling's check has it)
-        az, _, rng = earth.ecef_to_aer(earth.geodetic_to_ecef(*m.origin), lr.lat, lr.lon, lr.alt)
-        return bool(lr.in_sector(az)) and float(rng) <= 1e3 * lr.spec.range_km(m.round.locating_class)
+    from shieldlab.engine.shelling import sees
 
     return [(i, cfg, lr, m, dh)
             for i, (cfg, lr) in enumerate(zip(world.scenario.shelling.radars, world.shelling.radars, strict=True))
