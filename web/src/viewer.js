@@ -245,8 +245,6 @@ function inside(viewer, points, m = FRAME_MARGINS) {
   });
 }
 
-// the list's title for what the scene holds: ballistic threats, fliers (aircraft and cruise
-// missiles) and shelled rounds, alone or together
 // the scene's listed things by picture: ballistic threats, fliers (aircraft and cruise missiles),
 // shelled rounds, told apart by their outcomes
 function byPicture(threats) {
@@ -256,6 +254,8 @@ function byPicture(threats) {
   return { ballistic, air, rounds };
 }
 
+// the list's title for what the scene holds: ballistic threats, fliers (aircraft and cruise
+// missiles) and shelled rounds, alone or together
 function listTitle(threats) {
   const { ballistic, air, rounds } = byPicture(threats);
   if (threats.length && air.length === threats.length) return "Aircraft and cruise missiles";
