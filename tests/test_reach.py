@@ -502,3 +502,49 @@ def test_reach_says_the_path_stays_below_the_envelope_where_it_does(capsys):
     floor = catalog.get_interceptor("gbi").min_intercept_alt_km
     assert f"tops out at 75 km, below the lowest altitude it intercepts at ({floor:g} km)" in out, out
     assert "after the battery is ready" not in out
+
+
+def test_the_latest_launch_it_names_is_one_it_accepts():
+    """A path descending through THAAD's 40 km floor gains more than a second of slack in one
+    1 s sample: feasibility was judged on the samples, the window's end between them, so a
+    battery ready at 293.0 s was refused ("ready by 292.5 s") where the window it would have
+    printed ended at a launch at 293.74 s.  Now the envelope's edges are points of the path:
+    ready just before the latest launch it catches it, just after it does not, and the latest
+    ready time it then names lies within 0.1 s below that launch."""
+    thaad, scud = catalog.get_interceptor("thaad"), catalog.get_missile("scud-c")
+    args = (thaad, *R([32.0, 35.0]), scud, *R([35.0, 37.5]), *R([32.0, 35.0]))
+    r = analyse(*args, cue_delay_s=200.0)
+    launch = r.latest["launch_time_s"]
+    assert r.feasible and r.latest["alt_km"] == pytest.approx(thaad.min_intercept_alt_km, abs=0.01)
+    react = thaad.reaction_time_s
+    near = analyse(*args, cue_delay_s=launch - 0.02 - react)
+    assert near.feasible and near.earliest["time_s"] <= near.latest["time_s"]
+    assert near.latest["launch_time_s"] == pytest.approx(launch, abs=0.01)
+    late = analyse(*args, cue_delay_s=launch + 0.02 - react)
+    assert not late.feasible and launch - 0.12 <= late.latest_ready_s <= launch
+
+
+def test_a_window_broken_by_the_minimum_range_runs_to_its_last_point_and_says_where_it_breaks(capsys):
+    """A Scud passing over an S-400 20 km short of its aim point leaves the envelope inside the
+    3 km minimum range and comes back into it: the window was the first stretch alone
+    (244-263 s), the receding stretch after it missing; now it runs to the last reachable
+    point, and the break is reported (its interior unreachable, its ends reachable)."""
+    s400, scud = catalog.get_interceptor("s-400"), catalog.get_missile("scud-b")
+    site = R([33.154, 36.115])
+    r = analyse(s400, *site, scud, *R([35.0, 37.5]), *R([33.0, 36.0]), cue_delay_s=60.0)
+    assert r.feasible and len(r.gaps) == 1
+    g = r.gaps[0]
+    assert g.why == "minimum-range"
+    assert r.earliest["time_s"] < g.from_s < g.to_s < r.latest["time_s"]
+    assert r.latest["ground_range_km"] > s400.min_range_km and r.latest["time_s"] > 275.0
+    args = ["reach", "s-400", "--site", "33.154,36.115", "--missile", "scud-b", "--from", "35.0,37.5", "--to",
+            "33.0,36.0", "--cue-delay-s", "60"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["gaps"] == [{"from_s": g.from_s, "to_s": g.to_s, "why": "minimum-range"}]
+    assert main(args) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert (f"no intercept from {g.from_s:.0f} to {g.to_s:.0f} s after launch: the path passes within its 3 km "
+            "minimum range") in said
+    # an unbroken window has no gaps
+    assert analyse(s400, *site, scud, *R([35.0, 37.5]), *R([33.0, 36.0]), cue_delay_s=250.0).gaps == ()

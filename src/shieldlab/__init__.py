@@ -360,7 +360,8 @@ def reach(interceptor, site, missile, launch, aim, profile: str = "min-energy", 
     delay from the threat's launch instead (0 to 3,600 s; 60 s where the interceptor has no
     radar).  ``burnout_speed_kms`` overrides the interceptor's.  Returns a
     :class:`shieldlab.analysis.reach.Reach`: ``feasible``, the window's ``earliest`` and
-    ``latest`` intercepts, the ``needed_burnout_speed_kms`` where it cannot and ``why_not``,
+    ``latest`` intercepts and the ``gaps`` between them where the window is broken, the
+    ``needed_burnout_speed_kms`` where it cannot and ``why_not``,
     ``latest_ready_s`` where it is ready too late, ``t_ready`` [s after launch], the
     sensors' ``cue`` and ``cue_source``.  Bad input or an aim beyond reach
     raises :class:`InputError` naming the argument."""

@@ -7,8 +7,10 @@ threat's launch (with a sensor cue whose system's satellites alert the battery e
 fly-out fan (:mod:`shieldlab.engage.fan`).  A point of the threat's
 path at time ``t`` can be intercepted if it lies inside the interceptor's
 envelope (ground range and altitude) and ``t - t_ready >= T(p(t))``, ``T`` the
-fan's earliest arrival time there: the intercept window is the first span of
-such times (:func:`shieldlab.engage.solver.intercept_window`), each end with its
+fan's earliest arrival time there: the intercept window runs from the first such time to
+the last (each stretch's ends refined by :func:`shieldlab.engage.solver.intercept_window`,
+the envelope's edges between samples by :func:`_with_edges`; a break in it, the path
+passing inside the minimum range, is reported as a gap), each end with its
 launch time, closing speed, crossing angle and kill probability.  If there is
 none, the burnout speed the interceptor would need is found by bisection.
 
@@ -33,7 +35,7 @@ from shieldlab.c2.network import earliest_warning, expected_warning, report_link
 from shieldlab.catalog.models import MAX_BURNOUT_SPEED_KMS
 from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
 from shieldlab.engage.pk import kill_probability
-from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity
+from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity, refine_edge
 from shieldlab.flyout import aim
 from shieldlab.flyout.integrate import fly
 from shieldlab.flyout.vehicle import vehicle_from_missiles
@@ -77,6 +79,18 @@ class SensorCue:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A break in an intercept window: from ``from_s`` to ``to_s`` [s after the threat's
+    launch, to 0.01 s] no point of the path can be intercepted; ``why``: ``minimum-range``
+    (the path passes within the interceptor's minimum range of the site) or ``envelope``
+    (it leaves the envelope otherwise, or the interceptor cannot get there in time)."""
+
+    from_s: float
+    to_s: float
+    why: str
+
+
+@dataclass(frozen=True)
 class Reach:
     """Whether an interceptor can catch one trajectory, and when and where.
 
@@ -104,6 +118,9 @@ class Reach:
     #: where it cannot catch it only because the battery is ready too late: the latest it could
     #: be ready and still catch it [s after the threat's launch, to 0.1 s]; None otherwise
     latest_ready_s: float | None = None
+    #: where the window is broken (the path passing inside the minimum range, or out of the
+    #: envelope and back): each stretch between its reachable parts with no intercept, in order
+    gaps: tuple[Gap, ...] = ()
 
     def __repr__(self) -> str:
         """A line a notebook can show: whether, and why not or when (the window's ends, s after
@@ -240,6 +257,58 @@ def _feasible(fan, ground, alt, t, t_ready):
         return (t - t_ready) - fan.time_to(ground, alt) >= 0
 
 
+#: Bisection steps for an envelope edge between two samples (:func:`_with_edges`): a 1 s
+#: step to under a microsecond.
+EDGE_ITERATIONS = 30
+
+
+@dataclass(frozen=True)
+class _Path:
+    """The threat's path as one fan judges it: samples ``t`` (J,) [s after launch], ``pos``,
+    ``vel`` (J, 3) [ECEF m, m/s], with the geodetic ``ground`` range from the site and
+    ``alt`` (J,) [m] of each."""
+
+    t: np.ndarray
+    pos: np.ndarray
+    vel: np.ndarray
+    ground: np.ndarray
+    alt: np.ndarray
+
+
+def _with_edges(fan, site_lat, site_lon, t, pos, vel) -> _Path:
+    """The path's samples with the fan's envelope edges added: where the envelope begins or
+    ends between two samples, the point just inside it, bisected on the cubic Hermite path
+    between them (as :func:`~shieldlab.engage.solver.intercept_window` refines a window's
+    ends).  Feasibility, the latest ready time and the window are then judged on the same
+    points: on the samples alone, the latest launch at the window's refined end (a path
+    descending through the envelope's floor gains more than a second of slack in a 1 s
+    step) could be refused to a battery ready before it.  Angles in radians."""
+    time_to = fan_time(fan, site_lat, site_lon)
+    with np.errstate(invalid="ignore"):
+        inside = np.isfinite(time_to(pos))
+    t_new, p_new, v_new = [t], [pos], [vel]
+    for entering in (True, False):
+        j = np.flatnonzero((inside[:-1] != inside[1:]) & (inside[1:] == entering))
+        if j.size:
+            # "ready" long before the path: the edge of g >= 0 is the edge of the envelope
+            te, pe, ve = refine_edge(t, pos[None], vel[None], time_to, np.array([-1e12]), np.zeros(j.size, int), j,
+                                 entering, EDGE_ITERATIONS)
+            new = (te > t[j]) & (te < t[j + 1])  # an edge on a sample is that sample
+            t_new.append(te[new])
+            p_new.append(pe[new])
+            v_new.append(ve[new])
+    order = np.argsort(np.concatenate(t_new), kind="stable")
+    tt, pp, vv = (np.concatenate(a)[order] for a in (t_new, p_new, v_new))
+    lat, lon, alt = earth.ecef_to_geodetic(pp)
+    return _Path(tt, pp, vv, earth.great_circle_distance(site_lat, site_lon, lat, lon), alt)
+
+
+def _stretches(good: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in ``good`` (J,): ``(first, last)`` sample of each, in order."""
+    d = np.diff(np.concatenate([[False], good, [False]]).astype(np.int8))
+    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist()))
+
+
 def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, aim_lat, aim_lon,
             cue_delay_s: float = DEFAULT_CUE_DELAY_S, profile: str = "min-energy", burnout_speed=None,
             sensors=None) -> Reach:
@@ -253,8 +322,6 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
              dive_time=st.dive_time)
     n = int(min(T, np.ceil(tr.impact_time[0] / DT)))
     t, pos, vel = tr.t[:n], tr.pos[0, :n], tr.vel[0, :n]
-    lat, lon, alt = earth.ecef_to_geodetic(pos)
-    ground = earth.great_circle_distance(site_lat, site_lon, lat, lon)
     sp = interceptor
     v = float(burnout_speed or 1e3 * sp.burnout_speed_kms)
     cue = None if sensors is None else sensor_cue(sensors, missile, pos, vel, float(tr.burnout_time[0]), DT)
@@ -268,13 +335,15 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
     if not np.isfinite(t_ready):  # no track, no shot: no burnout speed would help
         return Reach(False, t_ready, None, None, None, threat, cue)
     fan = fan_for(sp, v)
-    if not _feasible(fan, ground, alt, t, t_ready).any():
+    path = _with_edges(fan, site_lat, site_lon, t, pos, vel)
+    good = _feasible(fan, path.ground, path.alt, path.t, t_ready)
+    if not good.any():
         latest_ready = None
-        if _feasible(fan, ground, alt, t, 0.0).any():  # ready at launch it could: the cue comes too late
+        if _feasible(fan, path.ground, path.alt, path.t, 0.0).any():  # ready at launch it could: the cue is late
             lo_r, hi_r = 0.0, float(t_ready)
             while hi_r - lo_r > 0.05:  # the latest ready time that still leaves a window, to 0.1 s
                 mid = 0.5 * (lo_r + hi_r)
-                lo_r, hi_r = (mid, hi_r) if _feasible(fan, ground, alt, t, mid).any() else (lo_r, mid)
+                lo_r, hi_r = (mid, hi_r) if _feasible(fan, path.ground, path.alt, path.t, mid).any() else (lo_r, mid)
             latest_ready = math.floor(lo_r * 10.0) / 10.0
         beta = sp.ballistic_coefficient_kgm2 or DEFAULT_BETA_KGM2
         env = dict(min_range_m=1e3 * sp.min_range_km, max_range_m=1e3 * sp.max_range_km,
@@ -282,7 +351,8 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
 
         def enough(speed):  # uncached fans: the bisection would flush the cache
             f = build_fan(speed, sp.burn_time_s, beta, **env)
-            return _feasible(f, ground, alt, t, t_ready).any()
+            q = _with_edges(f, site_lat, site_lon, t, pos, vel)
+            return _feasible(f, q.ground, q.alt, q.t, t_ready).any()
 
         lo, hi = v, 1e3 * MAX_BURNOUT_SPEED_KMS
         if not enough(hi):
@@ -293,8 +363,23 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
                 lo, hi = (lo, mid) if enough(mid) else (mid, hi)
             need = math.ceil(hi) / 1e3  # rounded up: the speed named must be enough
         return Reach(False, t_ready, None, None, need, threat, cue, latest_ready_s=latest_ready)
-    w = intercept_window(t, pos[None], vel[None], fan_time(fan, site_lat, site_lon), np.array([t_ready]))
-    pts = [_point(w[f"t_{k}"][0], w[f"launch_{k}"][0], w[f"p_{k}"][0], w[f"v_{k}"][0], fan, site_lat, site_lon, sp)
-           for k in ("first", "last")]
-    first, last = ((float(w[f"t_{k}"][0]), np.asarray(w[f"p_{k}"][0], float)) for k in ("first", "last"))
-    return Reach(True, t_ready, pts[0], pts[1], None, threat, cue, (first, last))
+    # each stretch of reachable points on its own (allowed from the sample before it, so that
+    # its start is refined): the window runs from the first's start to the last's end, and
+    # between stretches (the path passing inside the minimum range, or above the ceiling) no
+    # intercept is possible
+    time_to = fan_time(fan, site_lat, site_lon)
+    spans = []  # per stretch: its first and last point, each (time, launch time, point, velocity)
+    for a, b in _stretches(good):
+        ok = np.zeros(path.t.size, bool)
+        ok[max(a - 1, 0):b + 2] = True
+        w = intercept_window(path.t, path.pos[None], path.vel[None], time_to, np.array([t_ready]), ok=ok[None])
+        spans.append([(w[f"t_{e}"][0], w[f"launch_{e}"][0], w[f"p_{e}"][0], w[f"v_{e}"][0]) for e in ("first", "last")])
+    start, end = spans[0][0], spans[-1][1]
+    gaps = []
+    for x, y in zip(spans, spans[1:]):
+        inner = (path.t > x[1][0]) & (path.t < y[0][0])
+        close = bool((path.ground[inner] < 1e3 * sp.min_range_km).any())
+        gaps.append(Gap(round(float(x[1][0]), 2), round(float(y[0][0]), 2), "minimum-range" if close else "envelope"))
+    return Reach(True, t_ready, _point(*start, fan, site_lat, site_lon, sp), _point(*end, fan, site_lat, site_lon, sp),
+                 None, threat, cue, ((float(start[0]), np.asarray(start[2], float)),
+                                     (float(end[0]), np.asarray(end[2], float))), gaps=tuple(gaps))

@@ -282,6 +282,8 @@ def reach(
              "needed_burnout_speed_kms": res.needed_burnout_speed_kms,
              # where only the readiness is late: the latest it could be ready and still catch it
              "latest_ready_s": res.latest_ready_s,
+             # breaks in the window: no intercept from one time to the other [s after launch]
+             "gaps": [{"from_s": g.from_s, "to_s": g.to_s, "why": g.why} for g in res.gaps],
              # why it cannot catch it: no track to fire on, ready too late, too slow (the speed it
              # would need), or no point of the path within its envelope at any speed
              "why_not": res.why_not,
@@ -353,6 +355,10 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f": window {first['time_s']:.0f}–{last['time_s']:.0f} s after launch, earliest "
                                   f"at {first['alt_km']:.0f} km altitude, closing at "
                                   f"{first['closing_speed_kms']:.1f} km/s"))
+        for g in res.gaps:
+            why = (f"the path passes within its {spec.min_range_km:g} km minimum range" if g.why == "minimum-range"
+                   else "the path is out of its reach")
+            _print_line(f"no intercept from {g.from_s:.0f} to {g.to_s:.0f} s after launch: {why}")
         _print_line(_reach_pk_text(spec, first, last))
     elif res.why_not == "too-late" and res.latest_ready_s is None:
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),

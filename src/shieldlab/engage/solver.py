@@ -189,8 +189,10 @@ def _g(time_to, tt, p, t_ready):
         return (tt - t_ready) - time_to(p)
 
 
-def _refine(t, pos, vel, time_to, t_ready, m, jl, good_at_hi, iterations):
-    """Bisect between samples ``jl`` and ``jl + 1`` of rows ``m`` for the edge of ``g >= 0``.
+def refine_edge(t, pos, vel, time_to, t_ready, m, jl, good_at_hi, iterations):
+    """Bisect between samples ``jl`` and ``jl + 1`` of rows ``m`` for the edge of ``g >= 0``,
+    ``g = (t - t_ready[m]) - time_to(p(t))`` on the cubic Hermite path between the samples
+    (``t`` (J,) [s], ``pos``, ``vel`` (M, J, 3) [ECEF m, m/s]).
 
     ``good_at_hi``: the later sample is the good one (an earliest intercept); else the
     earlier one (a latest).  Returns the time, point and velocity on the good side.
@@ -211,7 +213,7 @@ def _refine(t, pos, vel, time_to, t_ready, m, jl, good_at_hi, iterations):
 
 
 def _bisect(t0, h, p0, v0, p1, v1, time_to, t_ready, good_at_hi, iterations):
-    """Bisection of :func:`_refine` in numpy operations: the fraction ``u`` (m,) of the step."""
+    """Bisection of :func:`refine_edge` in numpy operations: the fraction ``u`` (m,) of the step."""
     lo, hi = np.zeros(t0.size), np.ones(t0.size)
     for _ in range(iterations):
         u = 0.5 * (lo + hi)
@@ -296,7 +298,7 @@ def intercept_window(t, pos, vel, time_to, t_ready, ok=None, iterations=18, late
         ti, pi, vi = t[jj].astype(float), pos[rows, jj].copy(), vel[rows, jj].copy()
         if ref.any():
             m = np.flatnonzero(ref)
-            ti[m], pi[m], vi[m] = _refine(t, pos, vel, time_to, t_ready, m, lo[m], key == "first", iterations)
+            ti[m], pi[m], vi[m] = refine_edge(t, pos, vel, time_to, t_ready, m, lo[m], key == "first", iterations)
         with np.errstate(invalid="ignore"):
             launch = ti - time_to(pi)
         out[f"t_{key}"] = np.where(found, ti, np.inf)

@@ -632,7 +632,10 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
         feats.append(Feature("Intercept window", "intercept window", _line(lon, lat, alt), "window",
                              _timed({"kind": "window", "interceptor": interceptor.id, "points": len(tw),
                                      "min_alt_km": _num(alt.min() / 1e3, 3), "max_alt_km": _num(alt.max() / 1e3, 3),
-                                     "max_pk": _num(np.nanmax(pk) if np.isfinite(pk).any() else None, 4)},
+                                     "max_pk": _num(np.nanmax(pk) if np.isfinite(pk).any() else None, 4),
+                                     # the line runs through a break in the window: its times
+                                     **({"gaps_s": "; ".join(f"{g.from_s:.2f}-{g.to_s:.2f} ({g.why})"
+                                                             for g in res.gaps)} if res.gaps else {})},
                                     epoch, first_time=t0, last_time=t1),
                              tuple(float(x) for x in tw), t0, t1))
         ends = [("earliest intercept", res.earliest, 0), ("latest intercept", res.latest, len(tw) - 1)]
