@@ -9,9 +9,11 @@ import subprocess
 import sys
 from unittest import mock
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from shieldlab import catalog, earth
 from shieldlab.cli import main
 
 EXE = [sys.executable, "-m", "shieldlab.cli"]
@@ -180,6 +182,25 @@ def test_flyout_near_the_maximum_range_by_the_pole_says_why_it_cannot_steer(caps
     assert "within 0.9 % of the maximum range on that bearing (10,064 km)" in err, err
     assert "aim a little nearer" in err and "try another profile" not in err
 
+
+
+def test_flyout_gives_the_maximum_range_on_the_bearing_it_flies(capsys):
+    """flyout's max_range_km was the full-burn range on the great circle's bearing, where the
+    solver starts: a Minuteman III over the pole to Moscow flies 16.3° (7° off it, for the
+    Earth's turn) and printed 10,466 km; on the bearing flown it reaches 158 km less.  Now it
+    is the maximum on the flown bearing: the most any kick reaches there, and a shot flown
+    there at the range the command names comes no farther than it."""
+    from shieldlab.flyout import aim
+
+    assert main(["flyout", "minuteman-iii", "--from", "48.4,-101.3", "--to", "55.75,37.6", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    m = catalog.get_missile("minuteman-iii")
+    la, lo = np.radians([48.4, -101.3])
+    first = aim.max_range_on(m, la, lo, 0.0, earth.initial_bearing(la, lo, *np.radians([55.75, 37.6])))
+    assert 10_250 < r["max_range_km"] < first / 1e3 - 100.0
+    assert r["max_range_km"] == pytest.approx(aim.max_range_on(m, la, lo, 0.0, np.radians(r["launch_azimuth_deg"]))
+                                              / 1e3, abs=0.2)
+    assert r["ground_range_km"] < r["max_range_km"]
 
 
 def test_flyout_names_the_profile_that_flies_a_refused_shot(capsys):

@@ -129,7 +129,7 @@ class Steering:
     cutoff: np.ndarray  # thrust termination [s after launch]; inf = burn out
     upper_thrust: np.ndarray  # the upper stages' thrust left along the path (GEM), 0-1; 1 = all
     dive_time: np.ndarray  # a quasi-ballistic shot's terminal dive [s after launch]; inf = when its glide ends
-    max_range: np.ndarray  # full-burn maximum range on this bearing [m]
+    max_range: np.ndarray  # full-burn maximum range on the first guess's bearing [m] (:func:`max_range_on` for another)
     aim_error: np.ndarray  # distance from the solved impact to the aim point [m]
     #: how the shot was found: ``trimmed`` (the minimum-energy shot of a missile that trims,
     #: :func:`trims`: by its cut-off or energy management), ``lofted`` / ``depressed`` (the
@@ -261,6 +261,19 @@ class _Evaluator:
             for buf, a in zip(last, self.trimmed(idx[miss], kick[miss], az[miss], self.untrimmed[idx[miss]])):
                 buf[miss] = a
         return cut, Shot(*last)
+
+
+def max_range_on(missile, launch_lat: float, launch_lon: float, launch_alt: float, azimuth: float,
+                 model: EarthModel = FULL, dt: float = 1.0, t_max: float = 6000.0) -> float:
+    """The full-burn maximum range [m] of catalogue ``missile`` launched from the geodetic point
+    [rad, m] on ``azimuth`` [rad]: :func:`solve` reports it on its first guess's bearing (the
+    great circle's), which a long shot's bearing leaves to allow for the Earth's turn (a
+    Minuteman III over the pole to Moscow flies 7° off it, and reaches 158 km less)."""
+    veh = vehicle_from_missiles([missile])
+    lat0, lon0 = np.array([launch_lat], float), np.array([launch_lon], float)
+    ev = _Evaluator(veh, earth.geodetic_to_ecef(lat0, lon0, np.array([launch_alt], float)), lat0, lon0, model, dt,
+                    t_max)
+    return float(_max_range_kick(ev, np.array([azimuth], float))[1][0])
 
 
 def _max_range_kick(ev: _Evaluator, az: np.ndarray):

@@ -182,7 +182,9 @@ def fly_shot(missile, launch_lat_deg: float, launch_lon_deg: float, aim_lat_deg:
         launch_azimuth_deg=float(np.degrees(st.azimuth[0])), pitch_over_deg=float(np.degrees(st.kick[0])),
         thrust_cutoff_s=float(st.cutoff[0]) if np.isfinite(st.cutoff[0]) else None,
         dive_time_s=float(st.dive_time[0]) if np.isfinite(st.dive_time[0]) else None,
-        upper_stage_thrust_along_path=float(st.upper_thrust[0]), max_range_km=float(st.max_range[0]) / 1e3,
+        upper_stage_thrust_along_path=float(st.upper_thrust[0]),
+        # on the bearing flown (the solver's is on its first guess's, the great circle's)
+        max_range_km=aim.max_range_on(missile, la0, lo0, 0.0, float(st.azimuth[0]), dt=DT_S) / 1e3,
         branch=str(st.branch[0]),
         steering=steering_text(str(st.branch[0]), profile, aim.trims(missile),
                                getattr(missile, "aero", None) is not None),
