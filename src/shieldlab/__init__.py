@@ -412,6 +412,106 @@ def reach(interceptor, site, missile, launch, aim, profile: str = "min-energy", 
     return dataclasses.replace(res, cue_source=source)
 
 
+def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bool = False, force: bool = False,
+          client=None):
+    """Run ``scenario`` at every combination of some of its values, as ``shieldlab sweep`` does,
+    into the folder ``out``; returns a :class:`shieldlab.io.sweep_result.SweepResult` (its
+    ``points``, one summary a point, and ``query(sql)``).
+
+    ``scenario``: a preset's name or a scenario file's path (a sweep changes the file's fields
+    before it compiles each point).  ``settings``: a mapping of each field to sweep (its path
+    as ``--set`` writes it: ``"doctrine.salvo"``, ``"batteries[0].rounds"``) to the values to
+    try, or a list of ``"FIELD=V1,V2"`` texts as ``--set`` takes them; the product is run.
+    ``runs`` per point (1 to :data:`MAX_RUNS`) from ``seed``: every point flies the same raids.
+    ``out`` is written as the command writes it (a partitioned Parquet dataset, one summary
+    per point, ``report.html``); ``resume`` finishes a stopped sweep there, keeping its
+    completed chunks, ``force`` replaces the one there.  ``client``: a ``distributed.Client``
+    whose workers run the points' chunks (the same results, to the bit).  Bad input raises
+    :class:`InputError` naming the argument (``settings``, ``runs``, ``seed``, ``out``,
+    ``resume``, ``client``; a point's bad value names the field and the point) before a point
+    runs."""
+    import numbers
+
+    from shieldlab.engine import sweep as sw
+    from shieldlab.io.sweep_result import SweepResult, for_python
+    from shieldlab.scenario.compile import World
+
+    if isinstance(scenario, World):
+        raise InputError("a sweep changes the scenario's fields before it compiles each point: give the preset's "
+                         "name or the scenario file's path, not a compiled World", field="scenario")
+    if not isinstance(scenario, (str, _os.PathLike)):
+        raise InputError(f"must be a preset's name or a scenario file's path, not {type(scenario).__name__}",
+                         field="scenario")
+    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < lo \
+                or (hi is not None and int(value) > hi):
+            raise InputError(f"must be an integer of {lo} or more" + (f" and at most {hi:,}" if hi else "")
+                             + f", not {value!r}", field=name)
+    if not isinstance(out, (str, _os.PathLike)):
+        raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
+    if resume and force:
+        raise InputError("give resume or force, not both", field="force")
+    if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
+        raise InputError(f"a distributed.Client (or None, to run here), not {type(client).__name__} {client!r}",
+                         field="client")
+    try:
+        parsed = [sw.parse_setting(t) for t in _setting_texts(settings)]
+        done = sw.run_sweep(_os.fspath(scenario), parsed, int(runs), int(seed), _os.fspath(out), resume=bool(resume),
+                            force=bool(force), client=client)
+        rows = done.summaries()
+        for r, p in zip(rows, done.paired(rows)):
+            r.update(p)
+    except InputError as e:
+        raise for_python(e) from None
+    return SweepResult(done.root, int(runs), int(seed), rows)
+
+
+def _setting_texts(settings) -> list[str]:
+    """``sweep``'s ``settings`` as ``--set`` texts: a mapping's values written as a scenario
+    file writes them (YAML: ``true``, ``null``, ``0.5``), or the texts as given."""
+    from collections.abc import Mapping
+
+    import yaml
+
+    if isinstance(settings, str):
+        settings = [settings]
+    if isinstance(settings, Mapping):
+        texts = []
+        for field_, values in settings.items():
+            if not isinstance(field_, str):
+                raise InputError(f"a field's path is text (\"doctrine.salvo\"), not {field_!r}", field="settings")
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise InputError(f"{field_}: give the values to try as a list, not {values!r}", field="settings")
+            shown = []
+            for v in values:
+                if isinstance(v, str) and ("," in v or not v.strip()):
+                    raise InputError(f"{field_}: a value is one word or number, not {v!r}", field="settings")
+                shown.append(v if isinstance(v, str) else
+                             yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip())
+            if not shown:
+                raise InputError(f"{field_}: no values to try", field="settings")
+            texts.append(f"{field_}={','.join(shown)}")
+    elif isinstance(settings, (list, tuple)) and all(isinstance(t, str) for t in settings):
+        texts = list(settings)
+    else:
+        raise InputError("a mapping of field to values ({\"doctrine.salvo\": [1, 2]}) or a list of "
+                         f"\"FIELD=V1,V2\" texts, not {type(settings).__name__}", field="settings")
+    if not texts:
+        raise InputError("no field to sweep", field="settings")
+    return texts
+
+
+def query(folder, sql: str):
+    """Answer ``sql`` (DuckDB) over a sweep's folder (:func:`sweep`, ``shieldlab sweep --out``), a
+    run's results folder (``shieldlab run --out``) or one Parquet file, as ``shieldlab query``
+    does: a ``pyarrow.Table`` (``.to_pandas()`` where pandas is installed).  The views are the
+    command's (docs/user-guide.md); bad input raises :class:`InputError` naming ``folder`` or
+    ``sql``."""
+    from shieldlab.io.sweep_result import query_table
+
+    return query_table(folder, sql)
+
+
 def _entry(value, getter, kind, name: str):
     """A catalogue entry given by its id or as itself; else an InputError naming the argument."""
     if isinstance(value, str):
@@ -474,7 +574,8 @@ _LAZY = {"catalog": ("shieldlab.catalog", None), "scenario": ("shieldlab.scenari
          "Results": ("shieldlab.engine.montecarlo", "Results"), "AirResult": ("shieldlab.engine.air", "AirResult"),
          "ShellingResult": ("shieldlab.engine.shelling", "ShellingResult"),
          "ArchitectureResult": ("shieldlab.analysis.compare", "ArchitectureResult"),
-         "Shot": ("shieldlab.flyout.shot", "Shot"), "Reach": ("shieldlab.analysis.reach", "Reach")}
+         "Shot": ("shieldlab.flyout.shot", "Shot"), "Reach": ("shieldlab.analysis.reach", "Reach"),
+         "SweepResult": ("shieldlab.io.sweep_result", "SweepResult")}
 
 
 def __getattr__(name: str):
@@ -494,8 +595,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Reach", "Results", "ShellingResult", "Shot",
+           "SweepResult",
            "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "notes", "presets",
-           "reach", "scenario", "simulate", "simulate_air", "simulate_shelling", "__version__"]
+           "query", "reach", "scenario", "simulate", "simulate_air", "simulate_shelling", "sweep", "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:
