@@ -214,7 +214,7 @@ def test_stored_fans_of_other_code_versions_and_killed_writes_are_pruned(tmp_pat
                                                   "my-notes"))
     F._cached.cache_clear()
     built = fan_for(get_interceptor("pac-3-mse"))
-    here = F._stored_path((1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0)).parent
+    here = F._stored_path(F.fan_key(get_interceptor("pac-3-mse"))).parent
     for f in here.glob("*.npz"):  # (so that the fan is built and stored again below)
         f.unlink()
     F._store(read / "1.npz", built)  # another checkout's fan, still read by it
@@ -239,3 +239,40 @@ def test_stored_fans_of_other_code_versions_and_killed_writes_are_pruned(tmp_pat
     assert not killed.exists() and fresh.exists()
     assert len([f for f in here.glob("*.npz") if not f.name.startswith(".")]) == 1
     F._cached.cache_clear()
+
+
+def test_a_new_fly_out_model_is_one_entry_that_a_catalogue_entry_names(tmp_path, monkeypatch):
+    """The seam for another fly-out (a guided, two-pulse or air-breathing one): a builder in
+    ``FLYOUT_MODELS`` and its name in the entry's ``flyout_model``; everything that asks
+    ``fan_for`` for a fan gets that model's, stored apart from the point-mass one.  An entry
+    naming no model is refused, the field named."""
+    import dataclasses
+
+    from pydantic import ValidationError
+
+    from shieldlab.catalog.models import Interceptor
+    from shieldlab.engage import fan as F
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    spec = get_interceptor("pac-3-mse")
+    asked = []
+
+    def slow_motor(key):  # a stand-in model: the point-mass fly-out at 80 % of the speed
+        asked.append(key)
+        return F.build(dataclasses.replace(key, model="point-mass", burnout_speed=0.8 * key.burnout_speed))
+
+    monkeypatch.setitem(F.FLYOUT_MODELS, "slow-motor", slow_motor)
+    F._cached.cache_clear()
+    other = Interceptor.model_validate({**spec.model_dump(), "flyout_model": "slow-motor"})
+    assert other.flyout_model == "slow-motor" and spec.flyout_model == "point-mass"
+    fan, own = fan_for(other), fan_for(spec)
+    assert [k.model for k in asked] == ["slow-motor"] and asked[0] == dataclasses.replace(F.fan_key(spec),
+                                                                                          model="slow-motor")
+    assert fan.burnout_speed == pytest.approx(0.8 * own.burnout_speed)
+    assert len(list((tmp_path / "shieldlab-fans").glob("*/*.npz"))) == 2  # stored apart
+    F._cached.cache_clear()
+    with pytest.raises(ValidationError) as e:
+        Interceptor.model_validate({**spec.model_dump(), "flyout_model": "six-dof"})
+    assert "flyout_model" in str(e.value) and "point-mass" in str(e.value)
+    with pytest.raises(ValueError, match="no fly-out model"):
+        F.build(dataclasses.replace(F.fan_key(spec), model="six-dof"))

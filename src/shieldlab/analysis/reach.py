@@ -33,7 +33,7 @@ from shieldlab import earth
 from shieldlab.c2.firecontrol import ready_time
 from shieldlab.c2.network import earliest_warning, expected_warning, report_links
 from shieldlab.catalog.models import MAX_BURNOUT_SPEED_KMS
-from shieldlab.engage.fan import DEFAULT_BETA_KGM2, build_fan, fan_for
+from shieldlab.engage.fan import build, fan_for, fan_key
 from shieldlab.engage.pk import kill_probability
 from shieldlab.engage.solver import fan_time, intercept_geometry, intercept_window, interceptor_velocity, refine_edge
 from shieldlab.flyout import aim
@@ -345,12 +345,8 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
                 mid = 0.5 * (lo_r + hi_r)
                 lo_r, hi_r = (mid, hi_r) if _feasible(fan, path.ground, path.alt, path.t, mid).any() else (lo_r, mid)
             latest_ready = math.floor(lo_r * 10.0) / 10.0
-        beta = sp.ballistic_coefficient_kgm2 or DEFAULT_BETA_KGM2
-        env = dict(min_range_m=1e3 * sp.min_range_km, max_range_m=1e3 * sp.max_range_km,
-                   min_alt_m=1e3 * sp.min_intercept_alt_km, max_alt_m=1e3 * sp.max_intercept_alt_km)
-
         def enough(speed):  # uncached fans: the bisection would flush the cache
-            f = build_fan(speed, sp.burn_time_s, beta, **env)
+            f = build(fan_key(sp, speed))
             q = _with_edges(f, site_lat, site_lon, t, pos, vel)
             return _feasible(f, q.ground, q.alt, q.t, t_ready).any()
 

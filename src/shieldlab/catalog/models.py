@@ -370,7 +370,19 @@ class Interceptor(_Record):
     max_crossing_angle_deg: float | None = Field(
         None, gt=0, le=180, description="end-game envelope: the same for the crossing angle [deg]; "
                                         "null: no limit")
+    flyout_model: Id = Field(
+        "point-mass", description="the fly-out model that tabulates its reach in time (its fan): point-mass, "
+                                  "the one built in (a point under thrust, gravity and drag)")
     source: Text = Field(description="where the figures come from; assumptions marked as such")
+
+    @field_validator("flyout_model")
+    @classmethod
+    def _known_model(cls, v: str) -> str:
+        from shieldlab.engage.fan import FLYOUT_MODELS  # (the catalogue is read before the engagement code)
+
+        if v not in FLYOUT_MODELS:
+            raise ValueError(f"unknown fly-out model {v!r}; the models: {', '.join(FLYOUT_MODELS)}")
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> Interceptor:

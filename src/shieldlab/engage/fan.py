@@ -56,6 +56,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,8 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.flyout.forces import ATM_STEP_M, ATM_TABLE, ATM_TOP_M
 
-__all__ = ["Fan", "fan_for", "build_fan", "flyout", "DEFAULT_BETA_KGM2", "ELEVATIONS_DEG", "DT"]
+__all__ = ["Fan", "FanKey", "FLYOUT_MODELS", "fan_for", "fan_key", "build", "build_fan", "flyout", "DEFAULT_BETA_KGM2",
+           "ELEVATIONS_DEG", "DT"]
 
 #: Ballistic coefficient m / (C_D A) [kg/m^2] of a coasting interceptor when the
 #: catalogue gives none.  assumption: PAC-3 (CRI) figures (312 kg, 0.25 m diameter:
@@ -425,13 +427,58 @@ def build_fan(burnout_speed, burn_time, beta_kgm2=DEFAULT_BETA_KGM2, *, min_rang
                float(burnout_speed), float(burn_time))
 
 
+@dataclass(frozen=True)
+class FanKey:
+    """What an interceptor's fan is built from (SI): its fly-out ``model`` (a name of
+    :data:`FLYOUT_MODELS`), burnout speed [m/s], total burn time [s], ballistic coefficient
+    [kg/m²] and envelope (ground range and altitude of the intercept point [m]).  Two
+    interceptors of one key share one fan."""
+
+    model: str
+    burnout_speed: float
+    burn_time: float
+    beta: float
+    min_range_m: float
+    max_range_m: float
+    min_alt_m: float
+    max_alt_m: float
+
+
+def _point_mass(key: FanKey) -> Fan:
+    """The point-mass fly-out of this module (:func:`build_fan`)."""
+    return build_fan(key.burnout_speed, key.burn_time, key.beta, min_range_m=key.min_range_m,
+                     max_range_m=key.max_range_m, min_alt_m=key.min_alt_m, max_alt_m=key.max_alt_m)
+
+
+#: The interceptor fly-out models: a catalogue entry's ``flyout_model`` to the function that
+#: builds its :class:`Fan` from a :class:`FanKey`.  A new model is one entry here (a builder
+#: in another module adds that module's source to :func:`_code_digest`, or stored fans of
+#: an older version of it are read back).
+FLYOUT_MODELS: dict[str, Callable[[FanKey], Fan]] = {"point-mass": _point_mass}
+
+
+def fan_key(spec, burnout_speed=None) -> FanKey:
+    """The :class:`FanKey` of catalogue interceptor ``spec``; ``burnout_speed`` [m/s] overrides its own."""
+    v = float(burnout_speed if burnout_speed is not None else 1e3 * spec.burnout_speed_kms)
+    beta = getattr(spec, "ballistic_coefficient_kgm2", None) or DEFAULT_BETA_KGM2
+    return FanKey(getattr(spec, "flyout_model", "point-mass"), v, float(spec.burn_time_s), float(beta),
+                  1e3 * spec.min_range_km, 1e3 * spec.max_range_km, 1e3 * spec.min_intercept_alt_km,
+                  1e3 * spec.max_intercept_alt_km)
+
+
+def build(key: FanKey) -> Fan:
+    """The fan of ``key``, built by its model (not cached: :func:`fan_for` caches)."""
+    if key.model not in FLYOUT_MODELS:
+        raise ValueError(f"no fly-out model {key.model!r}; the models: {', '.join(FLYOUT_MODELS)}")
+    return FLYOUT_MODELS[key.model](key)
+
+
 @functools.lru_cache(maxsize=64)
-def _cached(key: tuple) -> Fan:
-    v, tb, beta, rmin, rmax, zmin, zmax = key
+def _cached(key: FanKey) -> Fan:
     path = _stored_path(key)
     fan = _load(path) if path is not None else None
     if fan is None:
-        fan = build_fan(v, tb, beta, min_range_m=rmin, max_range_m=rmax, min_alt_m=zmin, max_alt_m=zmax)
+        fan = build(key)
         if path is not None:
             _store(path, fan)
     return fan
@@ -477,12 +524,13 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def _stored_path(key: tuple) -> Path | None:
+def _stored_path(key: FanKey) -> Path | None:
     try:
         digest = _code_digest()
     except OSError:  # a module's source not readable: no store
         return None
-    name = hashlib.sha256((digest + repr(tuple(float(k) for k in key))).encode()).hexdigest()[:32]
+    numbers = tuple(float(getattr(key, f)) for f in key.__dataclass_fields__ if f != "model")
+    name = hashlib.sha256((digest + repr((key.model,) + numbers)).encode()).hexdigest()[:32]
     return _fan_dir() / digest[:16] / f"{name}.npz"
 
 
@@ -548,9 +596,6 @@ def _store(path: Path, fan: Fan) -> None:
 
 
 def fan_for(spec, burnout_speed=None) -> Fan:
-    """The (cached) fan of catalogue interceptor ``spec``; ``burnout_speed`` [m/s] overrides its own."""
-    v = float(burnout_speed if burnout_speed is not None else 1e3 * spec.burnout_speed_kms)
-    beta = getattr(spec, "ballistic_coefficient_kgm2", None) or DEFAULT_BETA_KGM2
-    key = (v, float(spec.burn_time_s), float(beta), 1e3 * spec.min_range_km, 1e3 * spec.max_range_km,
-           1e3 * spec.min_intercept_alt_km, 1e3 * spec.max_intercept_alt_km)
-    return _cached(key)
+    """The (cached) fan of catalogue interceptor ``spec`` (:func:`fan_key`, built by its
+    ``flyout_model``); ``burnout_speed`` [m/s] overrides its own."""
+    return _cached(fan_key(spec, burnout_speed))
