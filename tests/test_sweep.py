@@ -1247,3 +1247,32 @@ def test_a_sweep_stopped_after_its_last_chunk_says_so(tmp_path):
     assert f"shieldlab sweep {PRESET} --runs 4 --seed 1 --set doctrine.salvo=1,2 --out {out} --resume" in note
     assert resumed_note(2, 2, 4, 4) == "--resume: all 2 chunks were done (4 runs), kept; writing the results"
     assert resumed_note(1, 2, 2, 4) == "--resume: 1 of 2 chunks were done (2 of 4 runs), kept; running the rest"
+
+
+def test_a_swept_time_step_runs_the_same_raids_where_it_leaves_the_scans_alike(tmp_path):
+    """A sweep over time_step_s said its points no longer share their draws, yet with 1 s and
+    2 s every run and threat came out the same: the radars deal their looks and noise over
+    their scans, and these two steps end the grid, and so the scans, at the same time.  The
+    sweep now counts each point's scans (engine.sweep.scans_of): alike, its points run the
+    same raids (the outcomes equal, row for row); 3 s ends the grid 2 s later, four more
+    scans, and the draws are dealt over again, which it then says."""
+    out = tmp_path / "alike"
+    r = _cli("sweep", "patriot-turkey-2013", "--set", "time_step_s=1,2", "--runs", "4", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "sweep.json").read_text())["common_random_numbers"] is True
+    assert "deals the radars' looks and noise over again" not in " ".join(r.stdout.split())
+    from shieldlab.io.dataset import query
+
+    _, rows = query(out, "select point, run, threat, outcome, first_detection_s, track_confirmed_s, intercept_time_s "
+                         "from outcomes order by run, threat, point")
+    assert len(rows) == 2 * 4 * 4 and all(a[1:] == b[1:] for a, b in zip(rows[::2], rows[1::2]))
+    out = tmp_path / "redealt"
+    r = _cli("sweep", "patriot-turkey-2013", "--set", "time_step_s=1,3", "--runs", "2", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "sweep.json").read_text())["common_random_numbers"] is False
+    assert "time_step_s changes the raid itself or a radar's scans" in " ".join(r.stdout.split())
+    assert "time_step_s changes the raid itself" in (out / "report.html").read_text()
+    # a threat's field re-deals whatever the scans: the raid itself changed
+    assert not S.common_draws(["threats[0].launch_time_s"], [(5,), (5,)])
+    assert S.common_draws(["sensors[1].type"], [(5, 7), (5, 7)]) and not S.common_draws(["sensors[1].type"],
+                                                                                          [(5, 7), (5, 9)])

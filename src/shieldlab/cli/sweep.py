@@ -145,10 +145,10 @@ def sweep(
     alike = alike_points(rows, {s.column: s.field for s in parsed})
     if alike:
         _print_line(alike)
-    from shieldlab.engine.sweep import common_draws_note, redealing
+    from shieldlab.engine.sweep import common_draws_note
 
-    if redealing([s.field for s in parsed]):  # (the same raids at every point goes without saying)
-        _print_line(common_draws_note([s.field for s in parsed]))
+    if done.manifest.get("common_random_numbers") is False:  # (the same raids at every point goes without saying)
+        _print_line(common_draws_note([s.field for s in parsed], False))
     _print_line(f"in parentheses: 95 % intervals over {_plural(runs, 'run')} per point — probabilities: Wilson "
                 f"score; means: Student t (cut to the possible range; where every run or raid came out alike, the "
                 f"exact bound of a bounded mean)  ·  took {elapsed:.1f} s"

@@ -44,12 +44,13 @@ from shieldlab.scenario.loader import locate, parse, read_yaml, scalar
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[(?:0|[1-9]\d*)\])*)")  # (no [01]: one spelling, one column)
 #: Most points a sweep may have (a typo such as 1,2,...,1000 on three fields is 10^9).
 MAX_POINTS = 10_000
-#: The top-level fields whose values change what a run's random streams deal to each threat:
-#: a radar's looks and noise are drawn over the raid's scans, so moving, re-aiming or adding
-#: a threat (or a flier) or changing the time step deals the others other numbers too (a
-#: threat's count also its dispersions and kill draws); so does a radar's ``type`` (its scan
-#: period sets its scans) for that radar's looks.  Every other field (doctrine, batteries, a
-#: radar's site or facing, architecture, tracking) leaves each draw where it was.
+#: The top-level fields whose values may change what a run's random streams deal to each
+#: threat: a radar's looks and noise are drawn over the raid's scans, so moving, re-aiming or
+#: adding a threat (or a flier) deals the others other numbers too (a threat's count also its
+#: dispersions and kill draws); a time step, or a radar's ``type`` (its scan period sets its
+#: scans), does so where it changes a sensor's number of scans (:func:`common_draws` counts
+#: them).  Every other field (doctrine, batteries, a radar's site or facing, architecture,
+#: tracking) leaves each draw where it was.
 REDEALING_FIELDS = ("threats", "flights", "time_step_s")
 
 
@@ -63,10 +64,38 @@ def redealing(fields: list[str]) -> list[str]:
     return [f for f in fields if deals(f)]
 
 
-def common_draws_note(fields: list[str]) -> str:
-    """What a sweep over ``fields`` compares: the same raids at every point (common random
-    numbers), or, where a swept field re-deals the draws (:func:`redealing`), the same seed only."""
+def _by_scans(field: str) -> bool:
+    """Whether swept ``field`` re-deals the draws only where it changes how many scans (or
+    frames) a sensor deals them over: the time step, a radar's type (not a threat's or a
+    flier's fields, which change the raid)."""
+    return re.split(r"[.\[]", field)[0] not in ("threats", "flights")
+
+
+def scans_of(world, flights) -> tuple[int, ...]:
+    """How many scans each radar of ``world`` and frames each early-warning satellite deals
+    its draws over, on the grid of the nominal ``flights`` (the chunks' flights, dispersed or
+    not, are sampled on it): points of a sweep with the same counts deal each draw alike."""
+    from shieldlab.sensors.radar import scan_times
+
+    t = flights.truth.t
+    return (tuple(scan_times(t, s.radar.spec.scan_period_s).size for s in world.sensors)
+            + tuple(scan_times(t, float(sat.spec.frame_s)).size for sat in world.early_warning))
+
+
+def common_draws(fields: list[str], scans: list[tuple[int, ...]]) -> bool:
+    """Whether the points of a sweep over ``fields`` deal every random draw alike: no swept
+    field re-deals them (:func:`redealing`), or those that may (the time step, a radar's
+    type) left every sensor's scans the same at every point (``scans``: :func:`scans_of` of
+    each point; a time step of 2 s on a grid whose end stays put, say)."""
     moved = redealing(fields)
+    return not moved or (all(_by_scans(f) for f in moved) and len(set(scans)) == 1)
+
+
+def common_draws_note(fields: list[str], alike: bool | None = None) -> str:
+    """What a sweep over ``fields`` compares: the same raids at every point (common random
+    numbers), or, where a swept field re-deals the draws (:func:`redealing`; ``alike``: the
+    sweep's own finding, :func:`common_draws`), the same seed only."""
+    moved = redealing(fields) if alike is None or not alike else []
     if not moved:
         return ("Every point runs the same raids (the same seed, and each random draw dealt alike: the flights' "
                 "dispersions, the radars' looks and noise, the kill draws): differences between points are the "
@@ -483,8 +512,8 @@ def _sweep_into(out_dir, source: str, raw: dict, settings: list[Setting], pts: l
                 "chunk": int(chunk), "settings": [{"field": s.field, "column": s.column, "named": s.named(raw),
                                                    "values": list(dict.fromkeys(p.values[s.column] for p in pts))}
                                                   for s in settings],
-                # whether the points share every draw (redealing): a script reads it in points too
-                "common_random_numbers": not redealing([s.field for s in settings])}
+                # whether the points share every draw (common_draws): a script reads it in points too
+                "common_random_numbers": _common_draws(out_dir, settings, pts, aimed, runs, raw, resume)}
     sweep = dataset.Sweep.open(out_dir, manifest, resume=resume, force=force)
     # a null value's column in the tables takes the type of the others (not text)
     sweep.column_types = {c: pa.array([p.values[c] for p in pts if p.values[c] is not None]).type
@@ -515,6 +544,28 @@ def _sweep_into(out_dir, source: str, raw: dict, settings: list[Setting], pts: l
             progress(offset)
     sweep.finish()
     return sweep
+
+
+def _common_draws(out_dir, settings: list[Setting], pts: list[Point], aimed: dict, runs: int, raw: dict,
+                  resume: bool) -> bool:
+    """:func:`common_draws` of a sweep's points: a resumed sweep's as its manifest says (its
+    points are aimed only where a chunk is left to run), else counted from each point's
+    flights (aimed here where they were not yet)."""
+    fields = [s.field for s in settings]
+    moved = redealing(fields)
+    if not moved or not all(_by_scans(f) for f in moved):
+        return not moved
+    if resume and (Path(out_dir) / dataset.MANIFEST).is_file():
+        try:
+            kept = dataset.Sweep.read_manifest(out_dir, "--out").get("common_random_numbers")
+        except InputError:
+            kept = None  # (Sweep.open says what is wrong with it)
+        if isinstance(kept, bool):
+            return kept
+    for p in pts:
+        if p.index not in aimed:
+            aimed[p.index] = preflight_point(p, runs, raw)
+    return common_draws(fields, [scans_of(p.world, aimed[p.index]) for p in pts])
 
 
 def _chunks_on_cluster(client, sweep: dataset.Sweep, pts: list[Point], runs: int, chunk: int, seed: int,

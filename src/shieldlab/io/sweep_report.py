@@ -200,6 +200,9 @@ def build(manifest: dict, rows: list[dict]) -> str:
     from shieldlab.io.dataset import Sweep
 
     name = Sweep.title(rows, str(manifest["scenario"]).removeprefix("preset "))
+    # (the sweep's own finding of whether its points dealt the draws alike, where it made one)
+    draws = common_draws_note([str(s.get("field") or s["column"]) for s in settings],
+                              manifest.get("common_random_numbers"))
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(str(name))} sweep — "
              f"shieldlab report</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(str(name))}: a sweep</h1>",
@@ -208,7 +211,7 @@ def build(manifest: dict, rows: list[dict]) -> str:
              "<h2>What was swept</h2>",
              _table(["field", "column", "values"],
                     [[s["field"], s["column"], ", ".join(shown(v) for v in s["values"])] for s in settings]),
-             f"<p class='meta'>{html.escape(common_draws_note([str(s.get('field') or s['column']) for s in settings]))}"
+             f"<p class='meta'>{html.escape(draws)}"
              "</p>", "<h2>Each point</h2>"]
     alike = alike_points(rows, {s["column"]: str(s.get("field") or s["column"]) for s in settings})
     if alike:  # (as under the command's table: a swept value that changed nothing is no finding)
