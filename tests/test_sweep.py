@@ -460,13 +460,15 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     assert json.loads((cut / "sweep.json").read_text())["complete"] is True
 
 
-def _kill_after_first_chunk(args: list, marker_glob: Path) -> None:
-    """Start ``shieldlab ARGS``, SIGKILL it as soon as a chunk marker matches the glob."""
+def _kill_after_first_chunk(args: list, marker_glob: Path, after: Path | None = None) -> None:
+    """Start ``shieldlab ARGS``, SIGKILL it as soon as a chunk marker matches the glob (and
+    the path ``after`` exists, where given)."""
     p = subprocess.Popen([sys.executable, "-m", "shieldlab", *map(str, args)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
         t0 = time.monotonic()
-        while not glob.glob(str(marker_glob)):
+        # (``after`` first: once it exists, the markers found are those made since)
+        while not ((after is None or after.exists()) and glob.glob(str(marker_glob))):
             assert p.poll() is None, "the command ended before it could be killed"
             assert time.monotonic() - t0 < 300
             time.sleep(0.05)
@@ -1276,3 +1278,34 @@ def test_a_swept_time_step_runs_the_same_raids_where_it_leaves_the_scans_alike(t
     assert not S.common_draws(["threats[0].launch_time_s"], [(5,), (5,)])
     assert S.common_draws(["sensors[1].type"], [(5, 7), (5, 7)]) and not S.common_draws(["sensors[1].type"],
                                                                                           [(5, 7), (5, 9)])
+
+
+def test_a_forced_sweep_killed_midway_keeps_the_sweep_it_was_replacing(tmp_path):
+    """`sweep --force` deleted the finished sweep in its folder before the new one had run: a
+    forced overnight sweep killed midway lost the night before's.  Now the old one waits in
+    .DIR.replaced beside it until the new one is finished (a second --force keeps that one,
+    not the unfinished chunks); --resume finishes the new one and the old one goes then."""
+    base = ["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--quiet"]
+    out = tmp_path / "sw"
+    assert _cli(*base, "--runs", "2", "--seed", "1", "--out", out).returncode == 0
+    old = (out / "points.parquet").read_bytes()
+    aside = tmp_path / ".sw.replaced"
+    whole = [*base, "--runs", "30", "--seed", "9"]
+    assert _cli(*whole, "--out", tmp_path / "first").returncode == 0  # the same sweep, uninterrupted
+    args = [*whole, "--out", out, "--force"]
+    # (the old sweep's markers lie in the folder until it is moved aside: the new one's first
+    # is waited for in the folder moved, as the old one's runs had one chunk a point)
+    _kill_after_first_chunk(args, out / "done" / "point=*" / "chunk-*", after=aside)
+    assert (aside / "points.parquet").read_bytes() == old
+    assert json.loads((out / "sweep.json").read_text())["seed"] == 9 and not (out / "points.parquet").exists()
+    for f in out.glob("done/point=*/chunk-*"):  # (so that the next marker is the new run's)
+        f.unlink()
+    _kill_after_first_chunk(args, out / "done" / "point=*" / "chunk-*")  # forced again, killed again
+    assert (aside / "points.parquet").read_bytes() == old
+    r = _cli(*whole, "--out", out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert not aside.exists() and json.loads((out / "sweep.json").read_text())["complete"] is True
+    _assert_same_rows(_tables(out), _tables(tmp_path / "first"))
+    r = _cli(*base[:-1], "--runs", "2", "--out", out, "--force")  # said, where it is said
+    assert r.returncode == 0 and f"is kept in {aside} until this one is finished" in " ".join(r.stderr.split())
+    assert not aside.exists()

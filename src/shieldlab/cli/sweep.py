@@ -78,6 +78,11 @@ def sweep(
     if resume and not quiet and not (Path(out_dir) / MANIFEST).is_file() and _empty_or_absent(out_dir):
         _err().print(f"note: --resume: no stopped sweep in {out_dir} to finish; starting it", markup=False,
                      highlight=False)
+    if force and not quiet and (Path(out_dir) / MANIFEST).is_file():
+        from shieldlab.io.dataset import replaced_folder
+
+        _err().print(f"note: --force: the sweep in {out_dir} is kept in {replaced_folder(out_dir)} until this one "
+                     "is finished", markup=False, highlight=False)
     _compile_note("simulate", quiet or as_json)
     if workers is not None and scheduler is None:  # (with both, client_for refuses them)
         workers = _local_workers(workers, None, quiet)

@@ -180,7 +180,20 @@ class Sweep:
             if finished:
                 raise InputError(f"{root} holds a finished {kind}; give --force to replace it", field="--out")
             raise InputError(f"{busy}; give --resume to finish it or --force to replace it", field="--out")
-        elif names:  # force: the old sweep goes as a whole
+        elif names and kind == "sweep":
+            # force: the old sweep goes as a whole, but only once the new one is finished (a
+            # forced overnight sweep killed midway had already deleted last night's): until then
+            # it waits beside the folder.  One there already is the sweep a stopped forced one
+            # was replacing: kept, and that one's unfinished chunks go instead
+            aside = replaced_folder(root)
+            if aside.exists():
+                for n in names:
+                    p = root / n
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+            else:
+                root.rename(aside)
+                root.mkdir()
+        elif names:  # force: the old chunks go as a whole
             for n in names:
                 p = root / n
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -389,6 +402,8 @@ class Sweep:
         write_text(self.root / "report.html", sweep_report.build(self.manifest, rows))
         self.manifest["complete"] = True
         write_text(self.root / MANIFEST, json.dumps(self.manifest, indent=2) + "\n")
+        # the sweep this one replaced (--force), kept until now
+        shutil.rmtree(replaced_folder(self.root), ignore_errors=True)
 
 
 def _bounds(intervals: list) -> tuple[list, list]:
@@ -667,6 +682,13 @@ def _sql_name(name: str) -> str:
 
 def _sql_list(paths: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def replaced_folder(out_dir: str | Path) -> Path:
+    """Where ``shieldlab sweep --force`` keeps the sweep it replaces in DIR until the new one
+    is finished (``.DIR.replaced`` beside it)."""
+    out = Path(os.path.abspath(out_dir))
+    return out.parent / f".{out.name}.replaced"
 
 
 def partial_folder(out_dir: str | Path) -> Path:
