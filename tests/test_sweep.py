@@ -1249,6 +1249,22 @@ def test_a_sweep_stopped_after_its_last_chunk_says_so(tmp_path):
     assert f"shieldlab sweep {PRESET} --runs 4 --seed 1 --set doctrine.salvo=1,2 --out {out} --resume" in note
     assert resumed_note(2, 2, 4, 4) == "--resume: all 2 chunks were done (4 runs), kept; writing the results"
     assert resumed_note(1, 2, 2, 4) == "--resume: 1 of 2 chunks were done (2 of 4 runs), kept; running the rest"
+    # while a command writes it, its --resume would be refused: not offered, the writer named
+    from shieldlab.io.lock import held_by, writing
+
+    assert held_by(out) is None
+    with writing(out):
+        assert held_by(out) == str(os.getpid())
+        note = " ".join((progress_note(out) or "").split())
+        assert f"the sweep is being written (process {os.getpid()}; 2 of 2 chunks done)" in note
+        assert "--resume" not in note
+    assert held_by(out) is None and not (tmp_path / ".sw.lock").exists()
+    # made by other code, it cannot be resumed (refused so): a run again is offered instead
+    (out / "sweep.json").write_text(json.dumps(dict(manifest, complete=False, code_sha256="0" * 64)))
+    note = " ".join((progress_note(out) or "").split())
+    assert "made by other shieldlab code or data, so this version cannot finish it" in note, note
+    assert f"--out {out} --force runs it again" in note and "--resume" not in note
+    assert "other shieldlab code" in _cli(*args, "--out", out, "--resume").stderr
 
 
 def test_a_swept_time_step_runs_the_same_raids_where_it_leaves_the_scans_alike(tmp_path):

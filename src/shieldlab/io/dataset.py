@@ -753,6 +753,16 @@ def progress_note(root: str | Path) -> str | None:
     total = n_points * ((runs + chunk - 1) // chunk)
     done = len(list(root.glob("done/point=*/chunk-*")))
     what = "run" if stopped_run_of(root) else "sweep"
+    from shieldlab.io.lock import held_by
+
+    writer = held_by(stopped_run_of(root) or root)  # (a run holds its results folder, not the kept chunks)
+    if writer is not None:  # (its --resume would be refused while it runs)
+        return (f"{root}: the {what} is being written (process {writer}; {done} of {total} chunks done): the views "
+                "hold what is done so far")
+    if m.get("code_sha256") != code_digest():
+        return (f"{root}: the {what} is not complete ({done} of {total} chunks), and was made by other shieldlab code "
+                f"or data, so this version cannot finish it (its chunks might not match this version's); the views "
+                f"hold what is done; {finish_command(root, m).replace(' --resume', ' --force')} runs it again")
     if done >= total:
         return (f"{root}: every chunk of the {what} is done ({total} of {total}) but it stopped before it wrote its "
                 f"results; the views hold every run; {finish_command(root, m)} writes them")

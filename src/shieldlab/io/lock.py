@@ -70,6 +70,27 @@ def writing(out_dir: str | Path, field: str = "--out") -> Iterator[None]:
         os.close(fd)
 
 
+def held_by(out_dir: str | Path) -> str | None:
+    """The process (its number, as its lock file says) that holds folder ``out_dir`` for
+    writing now, or None where none does; makes no lock file."""
+    path = lock_path(out_dir)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 32, 0).decode("ascii", errors="replace").strip() or "unknown"
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _still_there(path: Path, fd: int) -> bool:
     """Whether ``path`` is still the file open as ``fd`` (not removed, nor made anew)."""
     try:
