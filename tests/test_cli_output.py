@@ -257,6 +257,23 @@ def test_markup_in_names_printed_literally(tiny, tmp_path):
     assert v.returncode == 0 and "raid [bold]x[/] [/]" in v.stdout
 
 
+def test_a_dollar_in_a_name_is_drawn_as_written(tiny, tmp_path):
+    """A "$" in a name was read by matplotlib as TeX: the report, the coverage map and the
+    footprint crashed (exit 1, a half-made results folder left behind), and a pair of them
+    set the words between in italics.  Names are drawn as written."""
+    text = TINY.replace('name: "raid [bold]x[/] [/]"', "name: 'raid a$\\x$ $1 and $2'").replace(
+        'name: "radar [red]"', "name: 'radar $\\x$'").replace('name: "bat [/]"', "name: 'bat $\\x$'")
+    (tmp_path / "d.yaml").write_text(text)
+    r = cli_run("run", "d.yaml", "--runs", "2", "--out", "res", "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "raid a$\\x$ $1 and $2" in (tmp_path / "res" / "report.html").read_text()
+    for args in (("coverage", "d.yaml", "--out", "c.png"), ("footprint", "d.yaml", "--out", "f.png", "-q"),
+                 ("footprint", "d.yaml", "--aircraft", "--out", "a.png", "-q")):
+        r = cli_run(*args, cwd=tmp_path)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, (args, r.stderr[-800:])
+        assert (tmp_path / args[args.index("--out") + 1]).stat().st_size > 10_000
+
+
 def test_markup_in_file_name_and_error_printed_literally(tmp_path):
     (tmp_path / "scn[copy].yaml").write_text(TINY.replace("lat: 35.13", "lat: 95"))
     r = cli_run("run", "scn[copy].yaml", "--runs", "4", cwd=tmp_path)

@@ -760,14 +760,23 @@ def _aspect(view) -> float:
     return (lat1 - lat0) / max((lon1 - lon0) * np.cos(np.radians(0.5 * (lat0 + lat1))), 1e-6)
 
 
+def plain_text_figures() -> None:
+    """Draw with matplotlib's Agg backend, every text as written: mathtext off (a name is free
+    text, and a ``$`` in it was read as TeX, which crashed the drawing of a map or a report:
+    ``a$\\x$``, or set two words in italics).  The maps and reports use no mathtext of their
+    own; the setting is the process's, as the backend is."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    matplotlib.rcParams["text.parse_math"] = False
+
+
 def _figure_views(views):
     """A figure of one panel per view (lon0, lon1, lat0, lat1) [deg], in order: up to three
     to a row, each row as tall as its tallest map needs; among several, a wide map (a world
     map beside regional ones) takes a row of its own, two columns wide or more, and alone,
     it is twice a column's width.  Returns ``(figure, axes)``."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    plain_text_figures()
     import matplotlib.pyplot as plt
 
     n = len(views)
@@ -841,9 +850,7 @@ def _close_row_gaps(fig, axes, bar=None) -> None:
 def _one_panel(g):
     """A one-panel map of grid ``g`` with its base drawn: ``(figure, axes, extent)``, the
     extent (lon0, lon1, lat0, lat1) [deg] reaching half a step past the outer nodes."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    plain_text_figures()
     import matplotlib.pyplot as plt
 
     lat0, lat1 = float(g.lat_deg[0]), float(g.lat_deg[-1])

@@ -23,6 +23,8 @@ from typing import Any, Literal
 import matplotlib
 
 matplotlib.use("Agg")
+# every text as written: a "$" in a name was read as TeX (analysis.maps.plain_text_figures)
+matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
