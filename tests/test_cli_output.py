@@ -1185,6 +1185,28 @@ def test_map_titles_choose_the_area_unit_by_size():
     assert area_pair_text(0, 1_070_000) == "0 km² of 1.07 M km²"
 
 
+@pytest.mark.parametrize("field, value", [("burn_time_s", 1e-6), ("isp_vac_s", 1e6)])
+def test_a_catalogue_missile_that_cannot_fly_is_blamed_not_the_aim(tmp_path, capsys, field, value):
+    """A scenario's own missile with a burn of a microsecond (or a specific impulse of a
+    million seconds) was refused under threats[0].aim, its "maximum range on that bearing"
+    -5 km (or 0): now under threats[0].missile, saying that the entry does not fly."""
+    import yaml
+
+    from shieldlab.catalog import get_missile
+
+    entry = get_missile("scud-b").model_dump(mode="json", exclude_none=True)
+    entry["id"] = "my-scud"
+    entry["stages"][0][field] = value
+    scn = yaml.safe_load(TINY)
+    scn["catalog"] = {"missiles": [entry]}
+    scn["threats"][0]["missile"] = "my-scud"
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(scn, sort_keys=False))
+    assert main(["validate", str(tmp_path / "m.yaml")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "threats[0].missile: aim point" in err and "no shot of it comes down more than 10 km" in err, err
+    assert "-5 km" not in err and "on that bearing is" not in err
+
+
 def test_an_aim_out_of_reach_leaves_no_results_folder_behind(tmp_path, capsys):
     """The aim is checked after --out is (the threats are aimed before any run): a refused
     scenario leaves no stopped-run folder, and the fixed one then runs into the same --out."""

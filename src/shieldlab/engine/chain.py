@@ -119,6 +119,8 @@ def fly_threats(world, t_max: float = 6000.0) -> Flights:
         what = "aim"
         if isinstance(e, aim.ShapeError):
             what = "apogee_km" if t.apogee is not None else "flight_time_s"
+        elif isinstance(e, aim.UnreachableError) and e.max_range_m < aim.GROUNDED_M:
+            what = "missile"  # (not the aim: the missile named does not fly)
         raise InputError(str(e), source=world.source, field=f"threats[{t.entry}].{what}") from None
     launch_t = np.array([t.launch_time for t in th])
     dt = world.dt

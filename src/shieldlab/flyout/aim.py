@@ -84,8 +84,23 @@ class UnreachableError(AimError):
 
     def __init__(self, index: int, missile: str, range_m: float, max_range_m: float):
         self.missile, self.range_m, self.max_range_m = missile, range_m, max_range_m
+        if max_range_m < GROUNDED_M:
+            # (a shot that falls back behind the pad reads as a negative range: no figure to give)
+            super().__init__(index, f"aim point {range_m / 1e3:,.0f} km away is out of reach of {missile}: no shot "
+                                    f"of it comes down more than {GROUNDED_M / 1e3:g} km from its launch point (it "
+                                    "barely leaves the pad, or never comes back down), so its catalogue figures "
+                                    "(stage burn times, thrust or specific impulse, masses) do not make a missile "
+                                    "that flies to a range")
+            return
         super().__init__(index, f"aim point {range_m / 1e3:,.0f} km away is out of reach of {missile}: "
                                 f"its maximum range on that bearing is {max_range_m / 1e3:,.0f} km")
+
+
+#: A missile whose full-burn shots all come down nearer their launch point than this [m], or
+#: never come down, does not fly to a range (a burn of a microsecond, a vertical rise of days,
+#: a specific impulse of a million seconds): :class:`UnreachableError` says so rather than give
+#: its "maximum range" (-5 km, or 0).
+GROUNDED_M = 10e3
 
 
 class ShapeError(AimError):
