@@ -1597,3 +1597,21 @@ def test_explain_counts_the_no_fire_rows_that_came_after_the_batterys_own_shot()
     t = _reasons_table(rows, 3, "x")
     assert [c.header for c in t.columns][-1] == "of them after its shot"
     assert [c.header for c in _reasons_table([r[:4] + (0,) for r in rows], 3, "x").columns][-1] == "share"
+
+
+@pytest.mark.parametrize("fmt", [["--json"], ["--csv"]])
+def test_a_query_whose_reader_goes_away_ends_quietly(tmp_path, fmt):
+    """`shieldlab query ... --csv | head -1` ended with exit code 1 and no word (click's
+    answer to a broken pipe, the CSV written row by row), where the table and --json ended
+    with 0: every format now ends as if it had been read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"k": list(range(50_000)), "v": [0.5] * 50_000}), tmp_path / "big.parquet")
+    p = subprocess.Popen([sys.executable, "-m", "shieldlab", "query", str(tmp_path / "big.parquet"),
+                          "select * from big", *fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.readline()
+    p.stdout.close()  # the reader goes
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0 and err == "", err

@@ -112,7 +112,7 @@ def _terminated(signum, frame) -> None:
 
 def entry() -> None:
     """Console-script entry (``shieldlab``, ``python -m shieldlab``): exit with :func:`main`'s
-    code, SIGTERM handled as :func:`_terminated` says."""
+    code, SIGTERM handled as :func:`_terminated` says, a reader gone as :func:`_reader_gone`."""
     import os
     import signal
 
@@ -122,4 +122,24 @@ def entry() -> None:
     # (engine.heap.release), and a long run's resident memory is ~7-10 MB lower throughout
     # (BENCHMARKS.md).  A command line's process only, and never over the user's own setting
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()  # (here, not at exit, where a reader gone could not be told)
+    except BrokenPipeError:
+        code = _reader_gone()
+    sys.exit(code)
+
+
+def _reader_gone() -> int:
+    """The reader of the output went away (``shieldlab query DIR SQL --csv | head -1``): the
+    rest is not wanted, and the command ends as if it had been read, exit code 0, as the
+    table and ``--json`` did (``--csv``, row by row, stopped with 1 and no word); the output
+    is pointed at /dev/null so that Python's flush at exit does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    return 0

@@ -212,6 +212,7 @@ def query(
 ) -> None:
     """Answer SQL over a sweep's or a run's results, or one Parquet file (DuckDB)."""
     import csv
+    import io
 
     from shieldlab.io.dataset import progress_note
     from shieldlab.io.dataset import query as run_query
@@ -226,9 +227,13 @@ def query(
         sys.stdout.write(json.dumps([{c: _sql_plain(v, True) for c, v in zip(cols, r)} for r in rows], indent=2,
                                     allow_nan=False) + "\n")
     elif as_csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
+        # (the text made first and written at once, as --json's: written row by row into a
+        # pipe whose reader had gone, `| head -1`, click ended the command with 1 and no word)
+        text = io.StringIO()
+        w = csv.writer(text, lineterminator="\n")
         w.writerow(cols)
         w.writerows([[_sql_plain(v, False) for v in r] for r in rows])
+        sys.stdout.write(text.getvalue())
     else:
         t = Table(title=f"{_plural(len(rows), 'row')}")
         numeric = [any(r[i] is not None for r in rows) and all(isinstance(r[i], (int, float)) or r[i] is None
