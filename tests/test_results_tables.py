@@ -113,3 +113,22 @@ def test_the_outcomes_carry_each_flights_launch_time():
                       "scud-c-adana": 40.0}
     hit = np.isfinite(o["intercept_time_s"])
     assert hit.any() and (o["intercept_time_s"][hit] > o["launch_time_s"][hit] + 60.0).all()
+
+
+def test_a_run_tracked_by_labels_has_no_tracks_table_and_says_so(both):
+    """read("tracks") on a run tracked by labels gave {} without a word, where `shieldlab query`
+    says it has no such view: now an InputError says why (the table is the multi-target
+    tracker's); a run tracked by association has one."""
+    for res in both:
+        assert not res.has_tracks
+        for how in (res.read, res.to_arrow, lambda name: list(res.table(name))):
+            with pytest.raises(shieldlab.InputError, match="no tracks table: it lists the multi-target tracker") as e:
+                how("tracks")
+            assert e.value.field == "name"
+    from shieldlab.scenario import load
+
+    scn = load("patriot-turkey-2013")
+    gnn = shieldlab.load_world(scn.model_copy(update={"tracking": scn.tracking.model_copy(
+        update={"association": "gnn"})}))
+    res = shieldlab.simulate(gnn, runs=2, seed=1)
+    assert res.has_tracks and res.read("tracks")["run"].size > 0

@@ -247,7 +247,8 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
             events = events if shelling is None else _merge_events(events, shelling.events)
         write_results(out_dir, res.summary, res.table("outcomes"), events,
                       track_quality=_pieces_or_none(res.table("track_quality")),
-                      tracks=_pieces_or_none(res.table("tracks")), force=force or resume, extra=extra,
+                      tracks=_pieces_or_none(res.table("tracks")) if res.has_tracks else None,
+                      force=force or resume, extra=extra,
                       air_outcomes=None if air is None else air.outcomes,
                       shelling_rounds=None if shelling is None else shelling.rounds)
     shown = None

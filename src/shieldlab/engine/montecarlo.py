@@ -74,6 +74,13 @@ class Results:
                            extra=f", mean_leakers={mean:.3g}" if isinstance(mean, (int, float)) else "",
                            empty="; tables in the store: read them with table(name)")
 
+    @property
+    def has_tracks(self) -> bool:
+        """Whether the run has a ``tracks`` table: its threats were tracked by the
+        multi-target tracker (``tracking.association: gnn``), not by their labels."""
+        tracking = self.summary.get("tracking") if isinstance(self.summary, dict) else None
+        return not (isinstance(tracking, dict) and tracking.get("association") == "labels")
+
     def table(self, name: str, columns: Sequence[str] | None = None,
               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
         """Result table ``name`` (:data:`TABLES`) in pieces of whole runs, in run order: the
@@ -84,6 +91,11 @@ class Results:
         ``ValueError``) naming the table's columns; so does any other bad argument, naming it."""
         if name not in TABLES:
             raise InputError(f"no result table {name!r}: one of {', '.join(TABLES)}", field="name")
+        if name == "tracks" and not self.has_tracks:
+            # (it read as an empty table, without a word, where `shieldlab query` says it has no such view)
+            raise InputError("no tracks table: it lists the multi-target tracker's confirmed tracks, under "
+                             "tracking.association: gnn, and this scenario tracks each threat by its label "
+                             "(track_quality has the tracks' figures)", field="name")
         if isinstance(columns, str):
             raise InputError(f"a sequence of column names, not the string {columns!r}", field="columns")
         if where is not None and not isinstance(where, Mapping):
