@@ -121,7 +121,7 @@ def test_a_run_tracked_by_labels_has_no_tracks_table_and_says_so(both):
     tracker's); a run tracked by association has one."""
     for res in both:
         assert not res.has_tracks
-        for how in (res.read, res.to_arrow, lambda name: list(res.table(name))):
+        for how in (res.read, res.to_arrow, lambda name, r=res: list(r.table(name))):
             with pytest.raises(shieldlab.InputError, match="no tracks table: it lists the multi-target tracker") as e:
                 how("tracks")
             assert e.value.field == "name"
