@@ -801,6 +801,15 @@ def test_a_misspelt_system_is_told_the_system_it_is_near(architecture):
     assert hints["sensors[0].system"] == \
         "'usfkk' is named by this entry alone, so it is a C2 node of its own: did you mean 'usfk'?"
     assert len(e.value.problems) == 2  # and the problem it made, said as before
+    # a battery's misspelt system: its own problem (no sensor feeds it) says the near name too
+    tree["sensors"][0]["system"] = "usfk"
+    tree["batteries"][0]["system"] = "usfkk"
+    with pytest.raises(InputError) as e:
+        compile_world(parse(tree, "s"), "s")
+    said = dict(e.value.problems)["batteries[0].system"]
+    assert "did you mean 'usfk'?" in said
+    if architecture == "independent":  # (one problem of the field, the hint at its end)
+        assert said.startswith("no sensor feeds system 'usfkk'") and said.endswith("did you mean 'usfk'?)"), said
 
 
 def test_an_accepted_scenario_with_a_system_near_another_is_noted(capsys):

@@ -562,6 +562,15 @@ def test_a_system_without_discrimination_calls_gets_a_note_under_gnn(capsys):
     for args in (["nato-russia-2011"], ["epaa-phase-1", "--set", "tracking.association=gnn"]):
         assert main(["validate", *args]) == 0  # labels (no tracks to misjudge); radars that call
         assert "make no discrimination calls" not in capsys.readouterr().out
+    # integrated, one picture of every radar: Russia's tracks are NATO's too, and NATO's radars
+    # call (the note named "russia" as if it had a picture of its own)
+    assert main(["validate", "nato-russia-2011", "--set", "tracking.association=gnn", "--set",
+                 "architecture=integrated"]) == 0
+    assert "discrimination calls" not in capsys.readouterr().out
+    none_call = [a for i in range(3) for a in ("--set", f"sensors[{i}].type=voronezh-dm")]  # (NATO's too)
+    assert main(["validate", "nato-russia-2011", "--set", "tracking.association=gnn", "--set",
+                 "architecture=integrated", *none_call]) == 0
+    assert "no radar of the scenario makes discrimination calls" in " ".join(capsys.readouterr().out.split())
 
 
 def test_flyout_says_when_a_shot_bears_a_dynamic_pressure_no_airframe_is_built_for(capsys):

@@ -19,7 +19,14 @@ from shieldlab.c2.links import Link
 from shieldlab.errors import InputError
 from shieldlab.flyout.dispersion import Dispersion
 from shieldlab.scenario.loader import unknown_message
-from shieldlab.scenario.schema import GeoPoint, SatelliteCfg, Scenario, lone_system_hints, salvo_member, sector_polygon
+from shieldlab.scenario.schema import (
+    GeoPoint,
+    SatelliteCfg,
+    Scenario,
+    salvo_member,
+    sector_polygon,
+    with_lone_system_hints,
+)
 from shieldlab.sensors.infrared import Satellite
 from shieldlab.sensors.radar import Radar
 
@@ -419,7 +426,7 @@ def compile_world(scn: Scenario, source: str = "scenario") -> World:
         if why is not None:
             problems.append(("tracking.filter", why))
     if problems:
-        raise InputError(problems=problems + lone_system_hints(scn, problems), source=source)
+        raise InputError(problems=with_lone_system_hints(scn, problems), source=source)
     names = [t.name for t in threats]
     if len(set(names)) != len(names):  # the schema guarantees this; a broken guarantee must not pass
         raise InputError("threat names are not unique after salvo expansion", source=source, field="threats")

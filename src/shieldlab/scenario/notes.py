@@ -133,6 +133,17 @@ def _discrimination_note(world) -> str | None:
     over links that share tracks)."""
     if world.scenario.tracking.association != "gnn" or not world.batteries:
         return None
+    from shieldlab.c2.network import one_picture
+
+    if one_picture(world):
+        # one picture of every radar, whatever their systems (it named a misspelt "natto" as if
+        # it had a picture of its own): judged as one system's, its tracks have calls where any
+        # radar of it makes them
+        if any(getattr(s.radar.spec, "discrimination_error", None) is not None for s in world.sensors):
+            return None
+        return ("note: no radar of the scenario makes discrimination calls (catalogue discrimination_error): "
+                "under association gnn every track of its one picture is taken for a warhead, a spent "
+                "booster's too, by the batteries that fire on it")
     calls = {s.system for s in world.sensors if getattr(s.radar.spec, "discrimination_error", None) is not None}
     blind = sorted({s.system for s in world.sensors if s.system is not None} - calls)
     if not blind:

@@ -919,7 +919,7 @@ class Scenario(_Strict):
     def _cross_checks(self) -> Scenario:
         problems = self._name_problems() + self._node_problems() + self._air_problems()
         if problems:
-            raise InputError(problems=problems + lone_system_hints(self, problems))
+            raise InputError(problems=with_lone_system_hints(self, problems))
         return self
 
     def _name_problems(self) -> list[tuple[str, str]]:
@@ -1042,16 +1042,18 @@ class Scenario(_Strict):
         return problems
 
 
-def lone_system_hints(scn: Scenario, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """For a scenario refused with ``problems``: each ``system`` that one sensor or battery
-    alone names and that is near another system's name (``usfkk`` beside ``usfk``), as a
-    problem of its own field: a system named once is a C2 node of its own, so a misspelt one
-    is refused for what it leaves out (a node with no sensor, a link missing), not for the
-    spelling.  (Two systems of near names may be meant: of an accepted scenario, ``validate``
-    and ``run`` say these as notes.)"""
-    flagged = {f for f, _ in problems}
-    return [(field, f"{name!r} is named by this entry alone, so it is a C2 node of its own: did you mean "
-                    f"{near!r}?") for field, name, near in lone_systems(scn) if field not in flagged]
+def with_lone_system_hints(scn: Scenario, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``problems`` of a refused scenario with a hint for each ``system`` that one sensor or
+    battery alone names and that is near another system's name (``usfkk`` beside ``usfk``):
+    a system named once is a C2 node of its own, so a misspelt one is refused for what it
+    leaves out (a node with no sensor, a link missing), not for the spelling.  The hint ends
+    that field's own problem where it has one ("no sensor feeds system 'natto'"), else is a
+    problem of its own.  (Two systems of near names may be meant: of an accepted scenario,
+    ``validate`` and ``run`` say these as notes.)"""
+    hints = {field: f"{name!r} is named by this entry alone, so it is a C2 node of its own: did you mean {near!r}?"
+             for field, name, near in lone_systems(scn)}
+    out = [(f, f"{m} ({hints.pop(f)})" if f in hints else m) for f, m in problems]
+    return out + list(hints.items())
 
 
 def lone_systems(scn: Scenario) -> list[tuple[str, str, str]]:
