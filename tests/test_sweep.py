@@ -1292,8 +1292,9 @@ def test_a_swept_time_step_runs_the_same_raids_where_it_leaves_the_scans_alike(t
     assert "time_step_s changes the raid itself" in (out / "report.html").read_text()
     # a threat's field re-deals whatever the scans: the raid itself changed
     assert not S.common_draws(["threats[0].launch_time_s"], [(5,), (5,)])
-    assert S.common_draws(["sensors[1].type"], [(5, 7), (5, 7)]) and not S.common_draws(["sensors[1].type"],
-                                                                                          [(5, 7), (5, 9)])
+    # a radar's type re-deals too (its search frames, its false alarms), its scans alike or not
+    assert not S.common_draws(["sensors[1].type"], [(5, 7), (5, 7)])
+    assert S.common_draws(["time_step_s"], [(5, 7), (5, 7)]) and not S.common_draws(["time_step_s"], [(5, 7), (5, 9)])
 
 
 def test_a_forced_sweep_killed_midway_keeps_the_sweep_it_was_replacing(tmp_path):

@@ -47,10 +47,10 @@ MAX_POINTS = 10_000
 #: The top-level fields whose values may change what a run's random streams deal to each
 #: threat: a radar's looks and noise are drawn over the raid's scans, so moving, re-aiming or
 #: adding a threat (or a flier) deals the others other numbers too (a threat's count also its
-#: dispersions and kill draws); a time step, or a radar's ``type`` (its scan period sets its
-#: scans), does so where it changes a sensor's number of scans (:func:`common_draws` counts
-#: them).  Every other field (doctrine, batteries, a radar's site or facing, architecture,
-#: tracking) leaves each draw where it was.
+#: dispersions and kill draws); so does a radar's ``type`` (its scan period sets its scans);
+#: a time step does so where it changes a sensor's number of scans (:func:`common_draws`
+#: counts them).  Every other field (doctrine, batteries, a radar's site or facing,
+#: architecture, tracking) leaves each draw where it was.
 REDEALING_FIELDS = ("threats", "flights", "time_step_s")
 
 
@@ -66,9 +66,10 @@ def redealing(fields: list[str]) -> list[str]:
 
 def _by_scans(field: str) -> bool:
     """Whether swept ``field`` re-deals the draws only where it changes how many scans (or
-    frames) a sensor deals them over: the time step, a radar's type (not a threat's or a
-    flier's fields, which change the raid)."""
-    return re.split(r"[.\[]", field)[0] not in ("threats", "flights")
+    frames) a sensor deals them over: the time step, which moves the grid's end.  (A
+    threat's or a flier's fields change the raid; a radar's type its search frames and
+    false alarms as well as its scans.)"""
+    return field == "time_step_s"
 
 
 def scans_of(world, flights) -> tuple[int, ...]:
@@ -84,9 +85,9 @@ def scans_of(world, flights) -> tuple[int, ...]:
 
 def common_draws(fields: list[str], scans: list[tuple[int, ...]]) -> bool:
     """Whether the points of a sweep over ``fields`` deal every random draw alike: no swept
-    field re-deals them (:func:`redealing`), or those that may (the time step, a radar's
-    type) left every sensor's scans the same at every point (``scans``: :func:`scans_of` of
-    each point; a time step of 2 s on a grid whose end stays put, say)."""
+    field re-deals them (:func:`redealing`), or the time step, the one that may, left every
+    sensor's scans the same at every point (``scans``: :func:`scans_of` of each point; a
+    time step of 2 s on a grid whose end stays put, say)."""
     moved = redealing(fields)
     return not moved or (all(_by_scans(f) for f in moved) and len(set(scans)) == 1)
 
