@@ -425,7 +425,8 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     ``runs`` per point (1 to :data:`MAX_RUNS`) from ``seed``: every point flies the same raids.
     ``out`` is written as the command writes it (a partitioned Parquet dataset, one summary
     per point, ``report.html``); ``resume`` finishes a stopped sweep there, keeping its
-    completed chunks, ``force`` replaces the one there.  ``client``: a ``distributed.Client``
+    completed chunks, ``force`` replaces the one there once the new one is finished (until
+    then it waits beside it in ``.OUT.replaced``).  ``client``: a ``distributed.Client``
     whose workers run the points' chunks (the same results, to the bit).  Bad input raises
     :class:`InputError` naming the argument (``settings``, ``runs``, ``seed``, ``out``,
     ``resume``, ``client``; a point's bad value names the field and the point) before a point
