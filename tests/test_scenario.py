@@ -573,3 +573,37 @@ def test_the_api_objects_show_as_one_line_in_a_notebook():
     assert all(len(repr(x)) < 200 for x in (w, air, sh))
     no = shieldlab.reach("pac-3-mse", (35.9, 34.95), "ghadr-1", (34.3, 47.1), (32.08, 34.78))
     assert repr(no) == f"Reach(feasible=False, why_not={no.why_not!r}, t_ready=inf s, cue_source='own-radar')"
+
+
+def test_a_duplicate_name_does_not_hide_the_files_other_bad_references(tmp_path):
+    """A duplicate name was the only problem told (the schema's cross-checks refused the file
+    before its references were looked up): renamed, six unknown sites and radars followed, one
+    fix at a time.  Now one answer lists them all; a file whose fields are wrong one by one
+    keeps its own problems."""
+    text = textwrap.dedent("""\
+        name: refs
+        epoch: 2024-06-01T00:00:00Z
+        sites:
+          a: {lat: 35, lon: 127}
+        sensors:
+          - {name: r1, type: an-tpy-2, site: a}
+          - {name: r1, type: an-tpy-2, site: nowhere}
+        batteries:
+          - {name: b1, interceptor: thaad, site: elsewhere, rounds: 4, radar: ghost, cue: own}
+        threats:
+          - {name: t, missile: scud-b, launch: nolaunch, aim: zzz}
+        assets:
+          - {name: x, site: nosite, radius_km: 5}
+        """)
+    (tmp_path / "r.yaml").write_text(text)
+    with pytest.raises(InputError) as e:
+        load_world(str(tmp_path / "r.yaml"))
+    fields = [f for f, _ in e.value.problems]
+    assert fields == ["sensors[1].name", "sensors[1].site", "batteries[0].site", "batteries[0].radar",
+                      "threats[0].launch", "threats[0].aim", "assets[0].site"], e.value.problems
+    assert "duplicate name 'r1'" in dict(e.value.problems)["sensors[1].name"]
+    # a field wrong by itself (a latitude of 95): its problem, and the duplicate, as before
+    (tmp_path / "r.yaml").write_text(text.replace("lat: 35", "lat: 95"))
+    with pytest.raises(InputError) as e:
+        load_world(str(tmp_path / "r.yaml"))
+    assert [f for f, _ in e.value.problems] == ["sites.a.lat"]

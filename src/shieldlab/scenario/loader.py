@@ -217,7 +217,31 @@ def parse(data: object, source: str) -> Scenario:
         # a file's every bad name comes in one answer, not one fix at a time
         flagged = {f for f, _ in problems}
         problems += [p for p in unknown_names(data) if p[0] not in flagged]
+        flagged = {f for f, _ in problems}
+        problems += [p for p in reference_problems(data, source) if p[0] not in flagged]
         raise InputError(problems=problems, source=source) from None
+
+
+def reference_problems(data: dict, source: str) -> list[tuple[str, str]]:
+    """The bad references (an unknown site, radar, system ...) that
+    :func:`~shieldlab.scenario.compile.compile_world` finds in the raw mapping ``data``, where
+    only the scenario's cross-checks between fields refused it (a duplicate name): so that one
+    answer lists every problem (a duplicate name had hidden six unknown sites).  None where its
+    fields are wrong one by one (their problems are told first)."""
+    from shieldlab.scenario.compile import compile_world
+    from shieldlab.scenario.schema import NO_CROSS_CHECKS
+
+    try:
+        scn = Scenario.model_validate(data, context={NO_CROSS_CHECKS: True})
+    except ValidationError:
+        return []
+    try:
+        compile_world(scn, source)
+    except InputError as e:
+        return [(f or "", m) for f, m in e.problems]
+    except Exception:  # noqa: BLE001 (a scenario its cross-checks refuse may not compile at all: its problems stand)
+        return []
+    return []
 
 
 #: Scenario lists whose entries name a catalogue entry: (list, field, kind, catalogue section).
