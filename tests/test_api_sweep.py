@@ -61,6 +61,8 @@ def test_settings_are_written_as_a_scenario_file_writes_them(tmp_path):
     ({"seed": -1}, "seed", "0 or more"),
     ({"out": 3}, "out", "folder's path"),
     ({"resume": True, "force": True}, "force", "not both"),
+    ({"force": "false"}, "force", "True or False"),  # (bool("false") is True: it replaced a finished sweep)
+    ({"resume": 1}, "resume", "True or False"),
     ({"client": "tcp://x"}, "client", "distributed.Client"),
     ({"scenario": 7}, "scenario", "preset's name"),
 ])
@@ -86,6 +88,10 @@ def test_a_sweep_from_python_names_the_options_as_arguments(swept, tmp_path):
     with pytest.raises(shieldlab.InputError) as e:  # a bad value names the point's field
         shieldlab.sweep("patriot-turkey-2013", {"doctrine.salvo": [1, 99]}, runs=2, out=tmp_path / "y")
     assert "doctrine.salvo" in str(e.value) and not (tmp_path / "y").exists()
+    assert e.value.field.startswith("settings doctrine.salvo=99") and "--set" not in str(e.value), e.value.field
+    with pytest.raises(shieldlab.InputError) as e:  # no such preset or file
+        shieldlab.sweep("nope-preset", {"doctrine.salvo": [1, 2]}, runs=2, out=tmp_path / "y")
+    assert e.value.field == "scenario" and "no such file or preset" in str(e.value)
     with pytest.raises(shieldlab.InputError) as e:
         shieldlab.sweep(shieldlab.load_world("patriot-turkey-2013"), {"doctrine.salvo": [1, 2]}, out=tmp_path / "z")
     assert e.value.field == "scenario" and "compiled World" in str(e.value)

@@ -181,6 +181,9 @@ def test_flyout_near_the_maximum_range_by_the_pole_says_why_it_cannot_steer(caps
     err = " ".join(capsys.readouterr().err.split())
     assert "within 0.9 % of the maximum range on that bearing (10,064 km)" in err, err
     assert "aim a little nearer" in err and "try another profile" not in err
+    # and how far the turned bearing reaches, in figures: more than the 9,952 km flown, less than the aim
+    turned = re.search(r"the Earth's rotation reaches at most ([\d,]+) km", err)
+    assert turned and 9_952 <= int(turned.group(1).replace(",", "")) < 9_974, err
 
 
 

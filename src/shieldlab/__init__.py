@@ -433,6 +433,8 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     runs."""
     import numbers
 
+    import numpy as np
+
     from shieldlab.engine import sweep as sw
     from shieldlab.io.sweep_result import SweepResult, for_python
     from shieldlab.scenario.compile import World
@@ -450,6 +452,9 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
                              + f", not {value!r}", field=name)
     if not isinstance(out, (str, _os.PathLike)):
         raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
+    for name, value in (("resume", resume), ("force", force)):
+        if not isinstance(value, (bool, np.bool_)):  # (bool("false") is True: a sweep replaced unasked)
+            raise InputError(f"must be True or False, not {value!r}", field=name)
     if resume and force:
         raise InputError("give resume or force, not both", field="force")
     if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
@@ -463,7 +468,11 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
         for r, p in zip(rows, done.paired(rows)):
             r.update(p)
     except InputError as e:
-        raise for_python(e) from None
+        said = for_python(e)
+        if all(f is None for f, _ in said.problems) and said.source == _os.fspath(scenario):
+            # (the scenario itself refused, "no such file or preset": named as the argument)
+            said = InputError(problems=[("scenario", m) for _, m in said.problems], source=said.source)
+        raise said from None
     return SweepResult(done.root, int(runs), int(seed), rows)
 
 

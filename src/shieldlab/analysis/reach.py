@@ -116,7 +116,7 @@ class Reach:
     #: ``fixed-no-radar`` (the default delay, the interceptor having no radar of its own)
     cue_source: str = "fixed"
     #: where it cannot catch it only because the battery is ready too late: the latest it could
-    #: be ready and still catch it [s after the threat's launch, to 0.1 s]; None otherwise
+    #: be ready and still catch it [s after the threat's launch, to 0.01 s, rounded down]; None otherwise
     latest_ready_s: float | None = None
     #: where the window is broken (the path passing inside the minimum range, or out of the
     #: envelope and back): each stretch between its reachable parts with no intercept, in order
@@ -240,7 +240,11 @@ def cue_laydown(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon
     return (own, "own-radar") if own is not None else (None, "fixed-no-radar")
 
 
-def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec):
+def _point(t, t_launch, p, v_threat, fan, site_lat, site_lon, spec, latest: bool = False):
+    """One end of the window for reading, rounded; ``latest``: the latest end, its launch time
+    rounded down (266.675 s printed 266.68 s, which a battery ready then could not meet)."""
+    if latest:
+        t_launch = math.floor(float(t_launch) * 100.0) / 100.0
     lat, lon, alt = earth.ecef_to_geodetic(p)
     closing, crossing = intercept_geometry(v_threat, interceptor_velocity(fan, site_lat, site_lon, p))
     ground = earth.great_circle_distance(site_lat, site_lon, lat, lon)
@@ -341,10 +345,12 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
         latest_ready = None
         if _feasible(fan, path.ground, path.alt, path.t, 0.0).any():  # ready at launch it could: the cue is late
             lo_r, hi_r = 0.0, float(t_ready)
-            while hi_r - lo_r > 0.05:  # the latest ready time that still leaves a window, to 0.1 s
+            # the latest ready time that still leaves a window, to 0.01 s as the window's times
+            # (to 0.1 s it named 275.3 s where 275.41 s was accepted, and its launch printed)
+            while hi_r - lo_r > 0.002:
                 mid = 0.5 * (lo_r + hi_r)
                 lo_r, hi_r = (mid, hi_r) if _feasible(fan, path.ground, path.alt, path.t, mid).any() else (lo_r, mid)
-            latest_ready = math.floor(lo_r * 10.0) / 10.0
+            latest_ready = math.floor(lo_r * 100.0) / 100.0
         def enough(speed):  # uncached fans: the bisection would flush the cache
             f = build(fan_key(sp, speed))
             q = _with_edges(f, site_lat, site_lon, t, pos, vel)
@@ -376,6 +382,6 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
         inner = (path.t > x[1][0]) & (path.t < y[0][0])
         close = bool((path.ground[inner] < 1e3 * sp.min_range_km).any())
         gaps.append(Gap(round(float(x[1][0]), 2), round(float(y[0][0]), 2), "minimum-range" if close else "envelope"))
-    return Reach(True, t_ready, _point(*start, fan, site_lat, site_lon, sp), _point(*end, fan, site_lat, site_lon, sp),
-                 None, threat, cue, ((float(start[0]), np.asarray(start[2], float)),
-                                     (float(end[0]), np.asarray(end[2], float))), gaps=tuple(gaps))
+    ends = ((float(start[0]), np.asarray(start[2], float)), (float(end[0]), np.asarray(end[2], float)))
+    return Reach(True, t_ready, _point(*start, fan, site_lat, site_lon, sp),
+                 _point(*end, fan, site_lat, site_lon, sp, latest=True), None, threat, cue, ends, gaps=tuple(gaps))

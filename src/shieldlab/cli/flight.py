@@ -366,13 +366,13 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
                                   f"landed ({res.threat['time_of_flight_s']:.0f} s)"))
     elif res.why_not == "too-late":
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"),
-                                  f": the battery is ready {res.t_ready:.1f} s after launch, too late: ready by "
-                                  f"{res.latest_ready_s:.1f} s it could"))
+                                  f": the battery is ready {_secs(res.t_ready)} s after launch, too late: ready by "
+                                  f"{_secs(res.latest_ready_s)} s it could"))
     else:
         need = res.needed_burnout_speed_kms
         # where its own speed would do, ready earlier: said too (a late cue read as a slow interceptor)
-        sooner = (f" (or, at its own speed, to be ready by {res.latest_ready_s:.1f} s after launch: it is ready at "
-                  f"{res.t_ready:.1f} s)" if res.latest_ready_s is not None else "")
+        sooner = (f" (or, at its own speed, to be ready by {_secs(res.latest_ready_s)} s after launch: it is ready at "
+                  f"{_secs(res.t_ready)} s)" if res.latest_ready_s is not None else "")
         apogee = float(res.threat.get("apogee_km", np.inf))
         if need:
             why = f": it would need a burnout speed of {math.ceil(need * 100 - 1e-9) / 100:.2f} km/s{sooner}"
@@ -383,6 +383,13 @@ def _print_reach(spec, res, cue_source: str, lon0: float, cue_scenario: str | No
             why = (": no point of the path after the battery is ready is within its envelope at any burnout speed "
                    f"up to {MAX_BURNOUT_SPEED_KMS:g} km/s")
         _print_line(Text.assemble((f"{spec.name} cannot catch it", "red"), why))
+
+
+def _secs(t: float) -> str:
+    """A time [s] as reach's latest ready time is found, to 0.01 s: ``95.82``, ``150.0``
+    (to 0.1 s, a battery accepted at 275.41 s and one refused at 275.42 s both read 275.4)."""
+    text = f"{t:.2f}"
+    return text[:-1] if text.endswith("0") else text
 
 
 def _reach_pk_text(spec, first: dict, last: dict) -> str:

@@ -112,7 +112,8 @@ class NoSolutionError(AimError):
     depressed full-burn shot of a missile that cannot cut thrust)."""
 
     def __init__(self, index: int, missile: str, range_m: float, profile: str, burning: bool = False,
-                 max_range_m: float | None = None, other_profile: bool = True, can_shape: bool = True):
+                 max_range_m: float | None = None, other_profile: bool = True, can_shape: bool = True,
+                 turned_max_range_m: float | None = None):
         self.missile, self.range_m, self.profile = missile, range_m, profile
         # only what can work is offered: a solid that cannot cut its thrust has one shot per
         # branch, and shaping by apogee or flight time it refuses (the advice had gone round)
@@ -127,9 +128,12 @@ class NoSolutionError(AimError):
         if max_range_m is not None and not burning:
             # the maximum range is the great-circle bearing's; the bearing the solver turns to,
             # to allow for the Earth's rotation, can reach less (most near the poles)
+            less = ("less" if turned_max_range_m is None else
+                    f"at most {turned_max_range_m / 1e3:,.0f} km, and no trimmed or full-burn shot on it comes down "
+                    "there" if range_m <= turned_max_range_m else f"at most {turned_max_range_m / 1e3:,.0f} km")
             why = (f": it lies within {100.0 * (1.0 - range_m / max_range_m):.1f} % of the maximum range on "
                    f"that bearing ({max_range_m / 1e3:,.0f} km), and the launch bearing turned to allow for "
-                   f"the Earth's rotation reaches less (aim a little nearer)")
+                   f"the Earth's rotation reaches {less} (aim a little nearer)")
         #: the message without its advice
         self.head = f"no full-burn {profile} trajectory of {missile} comes down {range_m / 1e3:,.0f} km away"
         super().__init__(index, self.head + why)
@@ -676,6 +680,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
             raise ShapeError(i, f"{missiles[i].name} cannot cut thrust or manage its energy, so its {want[i]} "
                                 f"shot to this aim point is fixed, where it has one; drop the apogee/flight time")
     prev_az = prev_turn = None
+    steered = az.copy()  # the latest finite azimuth of each row (a refusal names what it reaches)
     apart: dict[int, Steering] = {}  # shaped rows solved on their own bearing (see the docstring)
     for it in range(azimuth_iterations + AZIMUTH_EXTRA):
         if it == 0:  # the range-optimal kick barely moves with the small azimuth corrections
@@ -771,6 +776,7 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
         step[list(apart)] = 0.0
         prev_az, prev_turn = az, turn
         az = np.mod(az + step, 2 * np.pi)
+        steered = np.where(np.isfinite(az), az, steered)
         if not far.any():
             break
     for i, st in apart.items():
@@ -792,7 +798,12 @@ def solve(missiles: Sequence, launch_lat, launch_lon, launch_alt, aim_lat, aim_l
     if bad.size:
         i = int(bad[0])
         near = float(rmax[i]) if target[i] > 0.97 * rmax[i] else None
-        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], max_range_m=near).of(bad)
+        # the bearing the solver turned to reaches less than the great circle's: said in figures
+        turned = None if near is None else max_range_on(missiles[i], float(lat0[i]), float(lon0[i]), float(alt0[i]),
+                                                        float(steered[i]), model, dt, t_max)
+        turned = None if turned is None or turned < GROUNDED_M else turned
+        raise NoSolutionError(i, missiles[i].name, float(target[i]), want[i], max_range_m=near,
+                              turned_max_range_m=turned).of(bad)
     # a flat full-burn shot of a solid can meet the ground at the aim point with its motor
     # still burning (a Sejjil-2 aimed 44 km away "landed" at 68 s of a 115 s burn, with no
     # burnout at all): no missile flies that, and what it would report has no burnout

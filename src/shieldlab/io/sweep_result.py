@@ -26,8 +26,10 @@ def for_python(e: InputError) -> InputError:
         message = message.replace("--set values", "settings").replace("another --out", "another out")
         return re.sub(r"--(runs|seed|out|set)\b", lambda m: _ARGUMENTS[m.group(0)], message)
 
-    problems = [(_ARGUMENTS.get(f, f) if f else f, text(m)) for f, m in e.problems]
-    return InputError(problems=problems, source=e.source)
+    def field(f: str | None) -> str | None:  # (a point's own problem is labelled by its values: "--set F=V: F")
+        return f if not f else _ARGUMENTS.get(f, re.sub(r"^--set ", "settings ", f))
+
+    return InputError(problems=[(field(f), text(m)) for f, m in e.problems], source=e.source)
 
 
 def query_table(folder: str | Path, sql: str):
