@@ -217,9 +217,16 @@ def parse(data: object, source: str) -> Scenario:
         # a file's every bad name comes in one answer, not one fix at a time
         flagged = {f for f, _ in problems}
         problems += [p for p in unknown_names(data) if p[0] not in flagged]
-        flagged = {f for f, _ in problems}
-        problems += [p for p in reference_problems(data, source) if p[0] not in flagged]
+        # (a field told already, or a list or entry holding one, is not told again: compile's own
+        # "threat names are not unique after salvo expansion" repeats a cross-check's finding)
+        told = {f for f, _ in problems} | {a for f, _ in problems if f for a in _ancestors(f)}
+        problems += [p for p in reference_problems(data, source) if p[0] not in told]
         raise InputError(problems=problems, source=source) from None
+
+
+def _ancestors(field: str) -> list[str]:
+    """The lists and entries that hold ``field``: ``threats[1].name`` -> ``threats``, ``threats[1]``."""
+    return [field[:m.start()] for m in re.finditer(r"[.\[]", field) if m.start() > 0]
 
 
 def reference_problems(data: dict, source: str) -> list[tuple[str, str]]:
