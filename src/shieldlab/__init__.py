@@ -210,9 +210,15 @@ def _check_run(world, runs, seed) -> None:
     """The API's checks of a Monte Carlo's arguments: a compiled world, ``runs`` an integer from
     1 to :data:`MAX_RUNS`, ``seed`` an integer of at least 0 (:class:`InputError` naming the
     field)."""
+    _check_world(world)
+    _check_counts(runs, seed)
+
+
+def _check_counts(runs, seed) -> None:
+    """``runs`` an integer from 1 to :data:`MAX_RUNS`, ``seed`` one of at least 0, else an
+    :class:`InputError` naming the field (a Monte Carlo's and a sweep's alike)."""
     import numbers
 
-    _check_world(world)
     for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise InputError(f"must be an integer, not {value!r}", field=name)
@@ -431,8 +437,6 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     :class:`InputError` naming the argument (``settings``, ``runs``, ``seed``, ``out``,
     ``resume``, ``client``; a point's bad value names the field and the point) before a point
     runs."""
-    import numbers
-
     import numpy as np
 
     from shieldlab.engine import sweep as sw
@@ -445,11 +449,7 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     if not isinstance(scenario, (str, _os.PathLike)):
         raise InputError(f"must be a preset's name or a scenario file's path, not {type(scenario).__name__}",
                          field="scenario")
-    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < lo \
-                or (hi is not None and int(value) > hi):
-            raise InputError(f"must be an integer of {lo} or more" + (f" and at most {hi:,}" if hi else "")
-                             + f", not {value!r}", field=name)
+    _check_counts(runs, seed)
     if not isinstance(out, (str, _os.PathLike)):
         raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
     for name, value in (("resume", resume), ("force", force)):

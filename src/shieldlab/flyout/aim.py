@@ -128,9 +128,11 @@ class NoSolutionError(AimError):
         if max_range_m is not None and not burning:
             # the maximum range is the great-circle bearing's; the bearing the solver turns to,
             # to allow for the Earth's rotation, can reach less (most near the poles)
-            less = ("less" if turned_max_range_m is None else
-                    f"at most {turned_max_range_m / 1e3:,.0f} km, and no trimmed or full-burn shot on it comes down "
-                    "there" if range_m <= turned_max_range_m else f"at most {turned_max_range_m / 1e3:,.0f} km")
+            less = "less"
+            if turned_max_range_m is not None:
+                less = f"at most {turned_max_range_m / 1e3:,.0f} km"
+                if range_m <= turned_max_range_m:
+                    less += ", and no trimmed or full-burn shot on it comes down there"
             why = (f": it lies within {100.0 * (1.0 - range_m / max_range_m):.1f} % of the maximum range on "
                    f"that bearing ({max_range_m / 1e3:,.0f} km), and the launch bearing turned to allow for "
                    f"the Earth's rotation reaches {less} (aim a little nearer)")

@@ -20,11 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import matplotlib
+from shieldlab.analysis.maps import plain_text_figures
 
-matplotlib.use("Agg")
-# every text as written: a "$" in a name was read as TeX (analysis.maps.plain_text_figures)
-matplotlib.rcParams["text.parse_math"] = False
+plain_text_figures()  # the Agg backend, every text as written (a "$" in a name is no TeX)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
