@@ -415,6 +415,40 @@ def test_reach_window_and_best_point(tmp_path):
     assert none.layer("Sites")[0].properties["needed_burnout_speed_kms"] == 4.2
 
 
+def test_a_broken_reach_window_is_one_line_per_stretch(tmp_path):
+    """A Scud passing over an S-400 inside its 3 km minimum range breaks the window in two
+    (tests/test_reach.py): the export drew one line through the break, as if the path could be
+    caught there; now each stretch is a line of its own, ending where reach says the break
+    begins and ends, and no vertex lies inside the break."""
+    s400, scud = catalog.get_interceptor("s-400"), catalog.get_missile("scud-b")
+    args = (s400, *np.radians([33.154, 36.115]), scud, *np.radians([35.0, 37.5]), *np.radians([33.0, 36.0]))
+    res = analyse(*args, cue_delay_s=60.0)
+    (gap,) = res.gaps
+    gp, kp = X.write(X.reach_features(res, *args), tmp_path / "reach", ["geojson", "kml"])
+    win = by_name(read_geojson(gp), "Intercept window")
+    assert "intercept window" not in win
+    one, two = win["intercept window 1 of 2"], win["intercept window 2 of 2"]
+    t1, t2 = one["properties"]["times_s"], two["properties"]["times_s"]
+    assert t1[0] == pytest.approx(res.earliest["time_s"], abs=0.0051)
+    assert t1[-1] == pytest.approx(gap.from_s, abs=0.0051) and t2[0] == pytest.approx(gap.to_s, abs=0.0051)
+    assert t2[-1] == pytest.approx(res.latest["time_s"], abs=0.0051)
+    assert not any(gap.from_s + 0.01 < t < gap.to_s - 0.01 for t in t1 + t2)
+    for f, k in ((one, 1), (two, 2)):
+        p = f["properties"]
+        assert (p["stretch"], p["stretches"]) == (k, 2) and len(coords(f)) == len(p["times_s"])
+        assert p["gaps_s"] == f"{gap.from_s:.2f}-{gap.to_s:.2f} (minimum-range)"
+    # the ends still sit at the first vertex of the first stretch and the last of the last
+    assert coords(win["earliest intercept"]) == pytest.approx(coords(one)[0], abs=1e-9)
+    assert coords(win["latest intercept"]) == pytest.approx(coords(two)[-1], abs=1e-9)
+    # the stretch ends lie on either side of the break, closer to the site than its edges are far
+    site = Point(36.115, 33.154)
+    near = [Point(coords(one)[-1][:2]).distance(site), Point(coords(two)[0][:2]).distance(site)]
+    assert max(near) < 0.1  # degrees: both within ~10 km of the site, either side of its 3 km
+    _, pms = read_kml(kp)
+    assert sorted(pm.name for _, pm in pms if pm.name.startswith("intercept window")) == [
+        "intercept window 1 of 2", "intercept window 2 of 2"]
+
+
 # --------------------------------------------------------------------------- footprint, coverage
 @pytest.fixture(scope="module")
 def footprint():

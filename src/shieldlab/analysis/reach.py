@@ -121,6 +121,9 @@ class Reach:
     #: where the window is broken (the path passing inside the minimum range, or out of the
     #: envelope and back): each stretch between its reachable parts with no intercept, in order
     gaps: tuple[Gap, ...] = ()
+    #: where the window is broken: each stretch's ends as ``ends`` gives the window's (unrounded;
+    #: the first stretch starts at ``ends[0]``, the last ends at ``ends[1]``); () where unbroken
+    stretches: tuple[tuple[tuple[float, np.ndarray], tuple[float, np.ndarray]], ...] = field(default=(), repr=False)
 
     def __repr__(self) -> str:
         """A line a notebook can show: whether, and why not or when (the window's ends, s after
@@ -382,6 +385,8 @@ def analyse(interceptor, site_lat, site_lon, missile, launch_lat, launch_lon, ai
         inner = (path.t > x[1][0]) & (path.t < y[0][0])
         close = bool((path.ground[inner] < 1e3 * sp.min_range_km).any())
         gaps.append(Gap(round(float(x[1][0]), 2), round(float(y[0][0]), 2), "minimum-range" if close else "envelope"))
-    ends = ((float(start[0]), np.asarray(start[2], float)), (float(end[0]), np.asarray(end[2], float)))
+    pieces = tuple(((float(a[0]), np.asarray(a[2], float)), (float(b[0]), np.asarray(b[2], float))) for a, b in spans)
+    ends = (pieces[0][0], pieces[-1][1])
     return Reach(True, t_ready, _point(*start, fan, site_lat, site_lon, sp),
-                 _point(*end, fan, site_lat, site_lon, sp, latest=True), None, threat, cue, ends, gaps=tuple(gaps))
+                 _point(*end, fan, site_lat, site_lon, sp, latest=True), None, threat, cue, ends, gaps=tuple(gaps),
+                 stretches=pieces if len(pieces) > 1 else ())

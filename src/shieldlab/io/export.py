@@ -615,13 +615,22 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
                          {"kind": "aim"}, altitude="clampToGround"))
     if res.feasible and res.earliest is not None and res.latest is not None:
         # the window's ends as reach found them, unrounded (the rounded times, read back through
-        # another interpolation, had put the latest point 23 m from the figures it carries)
-        (t0, p0), (t1, p1) = res.ends if res.ends is not None else (
-            (float(res.earliest["time_s"]), None), (float(res.latest["time_s"]), None))
-        tw = _flight_times(t0, t1, DT) if t1 > t0 else np.array([t0])
-        p = _hermite(t, pos, vel, tw)
-        if p0 is not None and p1 is not None:
-            p[0], p[-1] = p0, p1
+        # another interpolation, had put the latest point 23 m from the figures it carries); a
+        # window broken by a gap (the path inside the minimum range, or out of the envelope and
+        # back) is drawn as one line per stretch: one line through the gap showed intercepts
+        # where there are none
+        spans = res.stretches or ((res.ends if res.ends is not None else (
+            (float(res.earliest["time_s"]), None), (float(res.latest["time_s"]), None))),)
+        cuts, pieces = [], []
+        for (a, pa), (b, pb) in spans:
+            ta = _flight_times(a, b, DT) if b > a else np.array([a])
+            pp = _hermite(t, pos, vel, ta)
+            if pa is not None and pb is not None:
+                pp[0], pp[-1] = pa, pb
+            cuts.append(ta.size)
+            pieces.append((ta, pp))
+        tw = np.concatenate([q[0] for q in pieces])
+        p = np.concatenate([q[1] for q in pieces])
         # the threat's velocity at each window time: the samples' own, linearly interpolated
         v = np.column_stack([np.interp(tw, t, vel[:, k]) for k in range(3)])
         fan = fan_for(interceptor, burnout_speed if burnout_speed is not None
@@ -629,15 +638,23 @@ def reach_features(res, interceptor, site_lat: float, site_lon: float, missile, 
         closing, crossing = intercept_geometry(v, interceptor_velocity(fan, site_lat, site_lon, p))
         pk = np.asarray(kill_probability(interceptor, closing, crossing), float)
         lon, lat, alt = _geodetic(p)
-        feats.append(Feature("Intercept window", "intercept window", _line(lon, lat, alt), "window",
-                             _timed({"kind": "window", "interceptor": interceptor.id, "points": len(tw),
-                                     "min_alt_km": _num(alt.min() / 1e3, 3), "max_alt_km": _num(alt.max() / 1e3, 3),
-                                     "max_pk": _num(np.nanmax(pk) if np.isfinite(pk).any() else None, 4),
-                                     # the line runs through a break in the window: its times
-                                     **({"gaps_s": "; ".join(f"{g.from_s:.2f}-{g.to_s:.2f} ({g.why})"
-                                                             for g in res.gaps)} if res.gaps else {})},
-                                    epoch, first_time=t0, last_time=t1),
-                             tuple(float(x) for x in tw), t0, t1))
+        bounds = np.concatenate([[0], np.cumsum(cuts)])
+        for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+            sl = slice(int(lo), int(hi))
+            ta, pka, alta = tw[sl], pk[sl], alt[sl]
+            one = len(cuts) == 1
+            feats.append(Feature(
+                "Intercept window", "intercept window" if one else f"intercept window {i + 1} of {len(cuts)}",
+                _line(lon[sl], lat[sl], alt[sl]), "window",
+                _timed({"kind": "window", "interceptor": interceptor.id, "points": int(ta.size),
+                        "min_alt_km": _num(alta.min() / 1e3, 3), "max_alt_km": _num(alta.max() / 1e3, 3),
+                        "max_pk": _num(np.nanmax(pka) if np.isfinite(pka).any() else None, 4),
+                        # the breaks between the stretches (each stretch a line of its own)
+                        **({} if one else {"stretch": i + 1, "stretches": len(cuts),
+                                           "gaps_s": "; ".join(f"{g.from_s:.2f}-{g.to_s:.2f} ({g.why})"
+                                                               for g in res.gaps)})},
+                       epoch, first_time=float(ta[0]), last_time=float(ta[-1])),
+                tuple(float(x) for x in ta), float(ta[0]), float(ta[-1])))
         ends = [("earliest intercept", res.earliest, 0), ("latest intercept", res.latest, len(tw) - 1)]
         for label, d, k in ends:
             props = {k2: v2 for k2, v2 in d.items() if k2 not in ("time_s", "launch_time_s")}
