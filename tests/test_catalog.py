@@ -114,6 +114,9 @@ def test_unknown_id_lists_known_ids(getter, section):
     assert "'no-such-thing'" in msg and "known:" in msg
     for ident in REQUIRED[section]:
         assert ident in msg
+    # in order, as a scenario's errors list them (they had come in the catalogue file's order)
+    known = msg.split("(known: ")[1].rstrip(")").split(", ")
+    assert known == sorted(known) and len(known) > 3
     assert isinstance(exc.value, ValueError)
 
 

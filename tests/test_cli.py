@@ -359,8 +359,8 @@ threats: [{name: t, missile: ghadr-1, launch: pad, aim: pad}]
     # the name's kind before its existence: an existing file asked for --force, which then refused the name
     (["tracks", "epaa-phase-1", "--out", "{tmp}/bad.yaml"], "give a file name ending in .parquet"),
     # an empty path was taken as the current folder (written into it)
-    (["run", "epaa-phase-1", "--runs", "2", "--out", ""], "'--out': an empty path"),
-    (["footprint", "epaa-phase-1", "--out", " "], "'--out': an empty path"),
+    (["run", "epaa-phase-1", "--runs", "2", "--out", ""], "error: --out: an empty path"),
+    (["footprint", "epaa-phase-1", "--out", " "], "error: --out: an empty path"),
     (["query", "", "select 1"], "'DIR': an empty path"),
     # a path is printed as written: an escape sequence in it acted on the terminal
     (["run", "epaa-phase-1", "--runs", "2", "--out", "{tmp}/out\x1b[31mX"], "holds a control character"),
@@ -490,9 +490,9 @@ def test_tracks_out_writes_a_row_per_confirmed_track(tmp_path, capsys):
     before = out.read_bytes()
     for args, field in ((["--out", str(out)], "--out"), (["--force"], "--force"),
                         (["--out", str(tmp_path / "t.csv")], "--out"), (["--out", str(tmp_path / ".parquet")], "--out"),
-                        (["--out", str(tmp_path)], "--out"), (["--out", str(tmp_path / "a\nb.parquet")], "'--out'")):
+                        (["--out", str(tmp_path)], "--out"), (["--out", str(tmp_path / "a\nb.parquet")], "--out")):
         assert main(["tracks", "epaa-phase-1", "--runs", "1", *args]) == 2
-        assert f"{field}:" in capsys.readouterr().err
+        assert f"error: {field}:" in capsys.readouterr().err
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["tracks.parquet"]
     # what it wrote is said after the table, on stdout, as run says it (on stderr under --json)
     assert main(["tracks", "epaa-phase-1", "--runs", "1", "--out", str(out), "--force"]) == 0

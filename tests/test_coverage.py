@@ -561,7 +561,11 @@ def test_the_report_maps_coverage_where_the_threats_fly():
     from shieldlab.engine import chain
 
     low = chain.fly_threats(load_world("iskander-kaliningrad")).truth.apogee_alt
-    assert 25.0 <= threat_alt_km(low) == round(float(low.min()) / 1e3) < 60.0
+    assert 25.0 <= threat_alt_km(low) == math.floor(float(low.min()) / 1e3 + 1e-3) < 60.0
+    # rounded down: a height every threat reaches (51.8 km had been mapped at 52 km)
+    assert threat_alt_km([51_800.0, 60_000.0]) == 51.0 and threat_alt_km([99_700.0]) == 99.0
+    assert threat_alt_km([100_900.0]) == DEFAULT_ALT_KM and threat_alt_km([400.0]) == 1.0
+    assert threat_alt_km([34_999.9999]) == threat_alt_km([35_000.0]) == 35.0  # to a metre
     assert threat_alt_km(chain.fly_threats(load_world("epaa-phase-1")).truth.apogee_alt) == DEFAULT_ALT_KM
     assert threat_alt_km(None) == DEFAULT_ALT_KM and threat_alt_km([np.nan]) == DEFAULT_ALT_KM
 
@@ -815,10 +819,10 @@ def test_cli_maps_by_default_where_the_threats_fly(tmp_path):
     r = cli("patriot-turkey-2013", "--step-deg", "0.2")
     lowest = float(np.min(fly_threats(world).truth.apogee_alt)) / 1e3
     said = " ".join(r.stdout.split())
-    assert f"at {want:g} km: the threats' lowest apogee ({lowest:,.1f} km) to the whole km" in said
+    assert f"at {want:g} km: the threats' lowest apogee ({lowest:,.1f} km) rounded down to the whole km" in said
     r = cli("epaa-phase-1", "--step-deg", "1")
     assert "at 100 km: the default, below every threat's apogee" in " ".join(r.stdout.split())
-    # a Scud-C over 362 km tops out at 99.7 km: mapped at 100 km, and not "below every apogee"
+    # a Scud-C over 362 km tops out at 99.7 km: mapped at 99 km, and not "below every apogee"
     scud_c = tmp_path / "scud-c.yaml"
     scud_c.write_text("""
 name: scud-c-at-100-km
@@ -837,7 +841,8 @@ threats:
     assert 99.5 <= apogee < 100.0
     r = cli(str(scud_c), "--step-deg", "1")
     assert r.returncode == 0, r.stderr
-    assert f"at 100 km: the threats' lowest apogee ({apogee:,.1f} km) to the whole km" in " ".join(r.stdout.split())
+    assert f"at 99 km: the threats' lowest apogee ({apogee:,.1f} km) rounded down to the whole km" in " ".join(
+        r.stdout.split())
     # a threat that cannot be flown does not stop a map that needs no flight: the default, and why
     import yaml
 

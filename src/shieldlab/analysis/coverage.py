@@ -342,10 +342,13 @@ def lowest_apogee_km(apogee_alt_m) -> float | None:
 
 def threat_alt_km(apogee_alt_m) -> float:
     """The altitude [km] a scenario's report maps coverage at: its threats' lowest nominal
-    apogee (``apogee_alt_m``, [m]), whole kilometres, at most :data:`DEFAULT_ALT_KM` (a
-    quasi-ballistic missile gliding at 40 km is never at 100 km); the default without threats."""
+    apogee (``apogee_alt_m``, [m]) rounded down to whole kilometres (a height every threat
+    reaches, to a metre: rounded to the nearest, a 51.8 km apogee was mapped at 52 km; an
+    Iskander's glide flown at 35 km less 0.1 mm stays at 35 km), at most
+    :data:`DEFAULT_ALT_KM` (a quasi-ballistic missile gliding at 40 km is never at 100 km),
+    at least 1 km; the default without threats."""
     low = lowest_apogee_km(apogee_alt_m)
-    return DEFAULT_ALT_KM if low is None else min(DEFAULT_ALT_KM, max(1.0, float(round(low))))
+    return DEFAULT_ALT_KM if low is None else min(DEFAULT_ALT_KM, max(1.0, float(math.floor(low + 1e-3))))
 
 
 def lower_tier_alt_km(world, alt_km: float) -> float | None:

@@ -195,7 +195,7 @@ def _get(model: type[M], ident: str) -> M:
     except (KeyError, TypeError):
         noun = _SECTIONS[model][1]
         # (named by what is looked up: the Python API's argument, a command names its own)
-        raise CatalogError(f"unknown {noun} {ident!r}{elsewhere(ident, noun)} (known: {', '.join(table)})",
+        raise CatalogError(f"unknown {noun} {ident!r}{elsewhere(ident, noun)} (known: {', '.join(sorted(table))})",
                            field=noun) from None
 
 

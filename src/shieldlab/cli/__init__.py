@@ -48,6 +48,12 @@ def _main(argv, NoArgsIsHelpError, UsageError) -> int:  # noqa: N803 (click's ex
         hint = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
         _suggest_longer_options(e)
         said = " ".join(e.format_message().split())
+        opts = [o for o in getattr(getattr(e, "param", None), "opts", None) or () if o.startswith("-")]
+        if opts and said.startswith("Invalid value for "):
+            # named as every other bad value is ("error: --to: ..."), not in click's words
+            # ("Invalid value for '--runs': ..."): the option's long name, then what is wrong
+            name = next((o for o in opts if o.startswith("--")), opts[0])  # (-n: --runs)
+            said = f"{name}: " + " ".join(str(getattr(e, "message", "")).split())
         got = _given(argv, getattr(e, "param", None))
         if got is not None and " got " not in said and repr(got) not in said:  # (a range's refusal names no value)
             said += f" (got {got if got.strip() else repr(got)})"

@@ -401,8 +401,8 @@ def coverage(
     _print_table(t)
     _print_line(f"target: {cvm.rcs_text(cov)}  ·  Pd = 0.5 single look, {cvm.propagation_text(cov)}")
     if chosen:
-        why = f"the threats' lowest apogee ({lowest_km:,.1f} km) to the whole km" \
-            if lowest_km < cvm.DEFAULT_ALT_KM + 0.5 else \
+        why = f"the threats' lowest apogee ({lowest_km:,.1f} km) rounded down to the whole km" \
+            if lowest_km < cvm.DEFAULT_ALT_KM + 1.0 else \
             f"the default (the threats could not be flown: {unflown})" if unflown else \
             "the default, below every threat's apogee" if world.threats else "the default, with no threats"
         _print_line(f"at {cov.alt_km:g} km: {why} (--alt-km for another height)")
