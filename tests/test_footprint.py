@@ -723,6 +723,38 @@ def test_the_aircraft_map_names_the_country_it_measures_and_no_mark_it_lacks(tmp
     assert "x: deepest point" not in footer and "Syria's outline" not in footer and "SYRIA" not in texts["far.png"]
 
 
+def test_the_aircraft_map_says_when_no_battery_reaches_the_country_and_shades_within_the_outlines(tmp_path,
+                                                                                                   monkeypatch):
+    """`footprint --aircraft --country Iraq` printed "no battery reaches into Iraq" and drew a
+    map that said nothing of Iraq (off the map); and the shading, counted on the analysis's
+    0.05-degree grid, spilled past the battery outlines drawn over it in blocks."""
+    import shapely
+
+    from shieldlab import load_world
+    from shieldlab.analysis import maps
+
+    titles = {}
+    monkeypatch.setattr(maps, "_save", lambda fig, path, dpi: titles.update(
+        {Path(path).name: fig.axes[0].get_title()}))
+    w = load_world("patriot-turkey-2013")
+    iraq = F.aircraft_reach(w, 10.0, focus="Iraq")
+    assert iraq.focus_area_km2 == 0.0
+    maps.aircraft_map(iraq, tmp_path / "iraq.png")
+    assert titles["iraq.png"].endswith("\nno battery reaches into Iraq")
+    syria = F.aircraft_reach(w, 10.0, focus="Syria")
+    maps.aircraft_map(syria, tmp_path / "syria.png")
+    assert "no battery" not in titles["syria.png"] and "reach into Syria: up to" in titles["syria.png"]
+    # the shaded pixels cover the outlines' union, to a pixel's width along its edge
+    g = syria.grid
+    h = 0.5 * g.step_deg
+    extent = (g.lon_deg[0] - h, g.lon_deg[-1] + h, g.lat_deg[0] - h, g.lat_deg[-1] + h)
+    n = maps._reach_count(syria.batteries, extent)
+    px = max(extent[1] - extent[0], extent[3] - extent[2]) / 800
+    union = shapely.union_all([shapely.Polygon(b["circle_lonlat"]).buffer(0) for b in syria.batteries])
+    assert (n > 0).sum() * px**2 == pytest.approx(union.area, abs=union.length * px)
+    assert n.max() == syria.n_batteries.max() == 4  # the most batteries over one place, as the grid counts them
+
+
 def test_the_aircraft_reach_of_a_box_is_of_the_box_alone():
     """`footprint --aircraft --bbox` drew the box's grid but printed all of Syria's area in reach
     (18,222 km2 for a 0.2-degree box on the border); the areas are the box's part now."""

@@ -1339,7 +1339,7 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
 
     g = res.grid
     fig, ax, extent = _one_panel(g)
-    n = res.n_batteries.astype(float)
+    n = _reach_count(res.batteries, extent)
     top = max(1, int(n.max()))
     cmap = ListedColormap(plt.get_cmap("OrRd")(np.linspace(0.3, 0.95, top)))
     norm = BoundaryNorm(np.arange(0.5, top + 1.5), cmap.N)
@@ -1355,7 +1355,7 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
                     zorder=4)
     for i, b in enumerate(res.batteries):
         circ = b["circle_lonlat"]
-        ax.plot(circ[:, 0], circ[:, 1], color="#7f0000", lw=0.8, zorder=5)
+        ax.plot(circ[:, 0], circ[:, 1], color="#7f0000", lw=0.8, zorder=5.6)  # over the place names' halos
         ax.plot(b["lon_deg"], b["lat_deg"], marker="D", ms=6, mfc="#1a1a1a", mec="white", mew=0.8, zorder=6)
         left = any(np.hypot(o["lon_deg"] - b["lon_deg"], o["lat_deg"] - b["lat_deg"]) < 0.3
                    for o in res.batteries[:i])
@@ -1374,7 +1374,9 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     cb.set_label(f"batteries that can engage an aircraft at {res.alt_km:g} km", fontsize=8)
     deep = max((b["depth_km"] for b in res.batteries if b.get("depth_km") is not None), default=None)
     sub = (f"\nreach into {res.focus}: up to {deep:.0f} km past the border, {res.focus_area_km2:,.0f} km² in all"
-           if res.focus and deep is not None else "")
+           if res.focus and deep is not None else
+           # (said where the map is read: the country asked about may lie off it altogether)
+           f"\nno battery reaches into {res.focus}" if res.focus and not res.focus_area_km2 > 0 else "")
     ax.set_title(f"{res.scenario}: reach against aircraft at {res.alt_km:g} km{sub}", fontsize=9.5)
     label_map(fig, ax, extent)
     # the footer names only what the map shows: the country measured into and the crosses of the
@@ -1402,6 +1404,24 @@ def aircraft_map(res, path: str | Path, dpi: int = 120) -> None:
     _under_the_axes(fig, [ax], " · ".join(parts))
     _save(fig, path, dpi)
     plt.close(fig)
+
+
+def _reach_count(batteries, extent, px: int = 800) -> np.ndarray:
+    """How many of ``batteries`` reach each pixel of a raster over ``extent`` (lon0, lon1,
+    lat0, lat1) [deg], at most ``px`` pixels a side: counted in each battery's own outline
+    (``circle_lonlat``), so that the shading ends where the outline drawn over it does (on
+    the analysis's 0.05 deg grid it had spilled past the outlines in blocks)."""
+    import shapely
+
+    x0, x1, y0, y1 = extent
+    step = max(x1 - x0, y1 - y0) / px
+    xs = np.arange(x0 + 0.5 * step, x1, step)
+    ys = np.arange(y0 + 0.5 * step, y1, step)
+    X, Y = np.meshgrid(xs, ys)
+    n = np.zeros(X.shape, np.int16)
+    for b in batteries:
+        n += shapely.contains_xy(shapely.Polygon(np.asarray(b["circle_lonlat"], float)).buffer(0), X, Y)
+    return n
 
 
 def _name_country(fig, ax, area, text: str) -> bool:
@@ -1507,8 +1527,9 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
         c = colours[i % len(colours)]
         cells = r.covered
         if cells.any() and not cells.all() and min(g.shape) > 1:
+            # over the place names' halos (5.5): a city's name had cut the outline it sits on
             ax.contour(g.lon_deg, g.lat_deg, cells.astype(float), levels=[0.5], colors=[c], linewidths=1.3,
-                       zorder=4)
+                       zorder=5.6)
         ax.plot(x_of[r.name], r.lat_deg, marker="s", ms=6, mfc=c, mec="white", mew=0.8, zorder=8)
         marks.append((x_of[r.name], r.lat_deg, r.name, 6.0,
                       dict(fontsize=7, color="#1a1a1a", zorder=7, leader_color=c,
