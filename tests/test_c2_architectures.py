@@ -697,6 +697,18 @@ def test_compare_pairs_each_architecture_with_the_first_raid_by_raid():
 
     r = cli("compare", "patriot-turkey-2013", "--runs", "2", "--architectures", "independent,integrated")
     assert r.returncode == 0 and "0 in every raid (bound ±" in r.stdout, r.stdout
+    # and the caps those bounds reach to, per column: a reader had taken a bound for an estimate
+    # and could not tell why it was twice as wide under one architecture as another
+    from shieldlab import load_world
+    from shieldlab.scenario.schema import with_architecture
+
+    pt = load_world("patriot-turkey-2013")
+    want = [interceptor_caps(compile_world(with_architecture(pt.scenario, x))).fired
+            for x in ("independent", "integrated")]
+    said = " ".join(r.stdout.split())
+    assert (f"the most interceptors a raid can fire, the cap of those counts: independent {want[0]:g}, "
+            f"integrated {want[1]:g} (") in said
+    assert a.as_dict()["interceptors_cap_per_raid"] == a.interceptors_cap == caps["independent"].fired
 
 
 def test_compare_steers_and_flies_the_threats_once(monkeypatch):
@@ -746,7 +758,14 @@ def test_compare_counts_every_interceptor_and_the_boosters_shot_under_gnn():
             if n >= 0:
                 first[(ch.first_run + r, n)] = min(t, first.get((ch.first_run + r, n), np.inf))
     delays = [t - w.threats[n].launch_time for (_, n), t in first.items()]
-    assert res.first_engagement_s == pytest.approx(np.mean(delays))
+    assert res.first_engagement_s.mean == pytest.approx(np.mean(delays))
+    # its interval takes the raids as independent, not the threats: each raid's sum and count
+    per_raid = [[t - w.threats[n].launch_time for (c, n), t in first.items() if c == run] for run in (0, 1)]
+    from shieldlab.stats import ratio_interval
+
+    want = ratio_interval([sum(d) for d in per_raid], [len(d) for d in per_raid])
+    assert tuple(res.first_engagement_s) == pytest.approx(tuple(want), nan_ok=True)
+    assert js["first_engagement_s"]["mean"] == pytest.approx(res.first_engagement_s.mean, abs=1e-4)
 
 
 def test_compare_json_of_one_run_is_strict_json():

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from shieldlab.stats import clopper_pearson_interval, mean_interval, runs_for_half_width, wilson_interval
+from shieldlab.stats import (
+    clopper_pearson_interval,
+    mean_interval,
+    ratio_interval,
+    runs_for_half_width,
+    wilson_interval,
+)
 
 # R. G. Newcombe, "Two-sided confidence intervals for the single proportion: comparison of
 # seven methods", Statistics in Medicine 17 (1998) 857-872, Table II, 95 % intervals to 4
@@ -213,3 +219,48 @@ def test_runs_all_alike_give_the_exact_interval_of_a_bounded_mean():
     assert hi[0] == pytest.approx(0.2178, abs=1e-4)
     assert hi[1] == pytest.approx(mean_interval(np.arange(32.0) % 2)[2])
     assert mean_interval(np.zeros(32), lower=0.0) == (0.0, 0.0, 0.0)
+
+
+def test_the_ratio_interval_of_equal_counts_is_the_t_interval_of_the_runs_means():
+    """With the same number of items in every run the pooled mean is the mean of the runs'
+    means, and the linearised standard error is their sample standard error, exactly."""
+    rng = np.random.default_rng(4)
+    items = rng.gamma(2.0, 30.0, size=(25, 3))  # 25 runs, 3 items each
+    got = ratio_interval(items.sum(axis=1), np.full(25, 3))
+    want = mean_interval(items.mean(axis=1))
+    assert got == pytest.approx(tuple(want), rel=1e-12)
+
+
+def test_the_ratio_interval_by_hand_and_its_edges():
+    """A small case by hand: runs (sum, count) (10, 2), (9, 3), (0, 0), (20, 3): R = 39/8,
+    mbar = 2, residuals 0.25, -5.625, 0, 5.375; se^2 = 60.5 / (4 * 3 * 4)."""
+    r, lo, hi = ratio_interval([10, 9, 0, 20], [2, 3, 0, 3])
+    se = np.sqrt((0.25**2 + 5.625**2 + 5.375**2) / (4 * 3 * 4.0))
+    t = st.t.ppf(0.975, 3)
+    assert r == 39 / 8 and (lo, hi) == pytest.approx((r - t * se, r + t * se), rel=1e-12)
+    assert all(np.isnan(v) for v in ratio_interval([0, 0], [0, 0]))
+    one = ratio_interval([12.0, 0.0], [2, 0])  # items in one run alone: no spread between runs seen
+    assert one.mean == 6.0 and np.isnan(one.lo) and np.isnan(one.hi)
+    with pytest.raises(ValueError):
+        ratio_interval([1.0, 2.0], [1, -1])
+
+
+def test_the_ratio_interval_covers_the_pooled_mean_as_it_says():
+    """Runs holding 0 to 6 items whose values share a run effect (so pooling them as if
+    independent would be too narrow): over 4,000 samples of 40 runs the 95 % interval holds
+    the true mean 100 in 93-97 % of them (the linearisation is asymptotic), where the naive
+    interval over the pooled items covers it far less often."""
+    rng = np.random.default_rng(11)
+    hits = naive = 0
+    reps = 4000
+    for _ in range(reps):
+        m = rng.integers(0, 7, size=40)
+        effect = rng.normal(0.0, 20.0, size=40)
+        vals = [100.0 + effect[i] + rng.normal(0.0, 5.0, size=k) for i, k in enumerate(m)]
+        _, lo, hi = ratio_interval([v.sum() for v in vals], m)
+        hits += lo <= 100.0 <= hi
+        pooled = np.concatenate(vals)
+        _, nlo, nhi = mean_interval(pooled)
+        naive += nlo <= 100.0 <= nhi
+    assert 0.93 <= hits / reps <= 0.97
+    assert naive / reps < 0.8

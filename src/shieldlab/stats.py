@@ -36,6 +36,16 @@ normal approximation of the sampling distribution of the mean (central limit the
 with Student's small-sample correction.  Quantiles come from :mod:`scipy.special` (``ndtri``,
 ``betaincinv``, ``stdtrit``: what :mod:`scipy.stats` computes them with, equal to the bit,
 without importing all of :mod:`scipy.stats`, which weighs ~20 MB in every process).
+
+Means over items that runs hold several of (the delay to the first engagement of each
+threat engaged, pooled over raids): the items of one run are not independent, the runs
+are.  :func:`ratio_interval` takes each run's sum ``y_r`` and count ``m_r``; the pooled mean
+is the ratio ``R = sum y / sum m`` and its standard error the linearised (delta-method,
+cluster) one, ``se^2 = sum (y_r - R m_r)^2 / (n (n - 1) mbar^2)`` over the ``n`` runs with
+``mbar = sum m / n`` (W. G. Cochran, *Sampling Techniques*, 3rd ed., Wiley 1977, §6.4,
+eq. 6.13 without the finite-population factor), with the Student-t quantile of ``n - 1``
+degrees of freedom as above.  Where every run holds the same number of items it is the t
+interval of the runs' own means; runs with no item add to ``n`` alone.
 """
 
 from __future__ import annotations
@@ -46,7 +56,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import special as _sp
 
-__all__ = ["wilson_interval", "clopper_pearson_interval", "runs_for_half_width", "mean_interval"]
+__all__ = ["wilson_interval", "clopper_pearson_interval", "runs_for_half_width", "mean_interval", "ratio_interval"]
 
 
 def _z(confidence: float) -> float:
@@ -195,3 +205,26 @@ def mean_interval(x, confidence: float = 0.95, axis: int = 0, lower: float | Non
     if np.ndim(mean) == 0:
         return MeanCI(float(mean), float(lo), float(hi))
     return MeanCI(mean, lo, hi)
+
+
+def ratio_interval(sums, counts, confidence: float = 0.95) -> MeanCI:
+    """The mean of items pooled over runs, ``sum(sums) / sum(counts)``, and its interval
+    (module docstring: the ratio estimator's linearised standard error with the runs as
+    clusters, Student t on ``n - 1`` degrees of freedom).  ``sums``, ``counts`` (n,): each
+    run's sum of its items and their number.  nan without items; ``lo = hi = nan`` from
+    fewer than two runs with items, where no spread between runs is seen."""
+    _z(confidence)
+    y, m = np.asarray(sums, float).ravel(), np.asarray(counts, float).ravel()
+    if y.shape != m.shape or (m < 0).any():
+        raise ValueError("sums and counts must be of the same length, counts not negative")
+    n, total = y.size, float(m.sum())
+    nan = float("nan")
+    if total == 0:
+        return MeanCI(nan, nan, nan)
+    r = float(y.sum()) / total
+    if n < 2 or int((m > 0).sum()) < 2:
+        return MeanCI(r, nan, nan)
+    mbar = total / n
+    se = math.sqrt(float(np.sum((y - r * m) ** 2)) / (n * (n - 1) * mbar**2))
+    half = float(_sp.stdtrit(n - 1, 0.5 + 0.5 * confidence)) * se
+    return MeanCI(r, r - half, r + half)

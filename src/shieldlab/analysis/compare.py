@@ -12,7 +12,8 @@ its own), so the differences are the C2's.  Per architecture, per raid (run):
 * ``wasted``: interceptors at a warhead that another salvo had already destroyed by their
   planned intercept time (a double shot that nobody called off, or a shot on a stale track);
 * ``first_engagement_s``: from a threat's launch to the launch of the first interceptor at
-  its warhead (mean over the threats engaged);
+  its warhead (mean over the threats engaged, pooled over the raids; its 95 % interval takes
+  the raids, not the threats, as independent: :func:`shieldlab.stats.ratio_interval`);
 * ``between_sectors``: threats nobody engaged because every battery left them to another
   node's sector (``outside-sector`` for every battery);
 * ``p_leak``: per threat, the share of raids in which it leaked (``p_leak_ci95``, as
@@ -46,7 +47,7 @@ from shieldlab.io.results import before_destroyed, earliest_by_object, first_det
 from shieldlab.outcome.caps import cap_of, interceptor_caps
 from shieldlab.scenario.compile import compile_world
 from shieldlab.scenario.schema import with_architecture
-from shieldlab.stats import MeanCI, mean_interval, wilson_interval
+from shieldlab.stats import MeanCI, mean_interval, ratio_interval, wilson_interval
 
 _OUTSIDE = REASONS.index("outside-sector")
 
@@ -63,7 +64,9 @@ class ArchitectureResult:
     at_boosters: MeanCI
     at_false_tracks: MeanCI
     between_sectors: MeanCI | None  # None but under the sectoral architecture (no sector to leave a threat between)
-    first_engagement_s: float  # mean over the threats engaged; nan if none
+    # mean over the threats engaged, pooled over the raids, and its interval (raids as clusters:
+    # stats.ratio_interval); nan if none
+    first_engagement_s: MeanCI
     p_no_leaker: float
     track_share: dict = field(default_factory=dict)  # "A sees B" -> share
     p_leak: dict = field(default_factory=dict)  # threat name -> fraction of raids it leaked in
@@ -84,6 +87,10 @@ class ArchitectureResult:
     # every raid alike (a difference of 0 in each): the interval is then the wide exact bound
     leakers_alike: bool | None = None
     interceptors_alike: bool | None = None
+    # the most interceptors a raid can fire under this architecture (outcome.caps: the rounds
+    # above reserve, or each fire control's engagements of each threat): the upper bound of
+    # the interceptor counts' intervals where every raid came out alike
+    interceptors_cap: float = float("nan")
 
     def as_dict(self) -> dict:
         def r4(x):  # JSON has no NaN: one run has no interval, and a figure that does not apply is null
@@ -103,14 +110,14 @@ class ArchitectureResult:
                 "interceptors_at_false_tracks_per_raid": m(self.at_false_tracks),
                 # null where no node has a sector to leave a threat between: not a zero
                 "between_sectors_per_raid": None if self.between_sectors is None else m(self.between_sectors),
-                "first_engagement_s": None if not np.isfinite(self.first_engagement_s)
-                else round(self.first_engagement_s, 1),
+                "first_engagement_s": m(self.first_engagement_s),
                 "p_no_leaker": round(self.p_no_leaker, 4),
                 "p_no_leaker_ci95": [r4(v) for v in self.p_no_leaker_ci95],
                 "assets_hit_per_raid": m(self.assets_hit), "value_lost_per_raid": m(self.value_lost),
                 "track_share": {k: r4(v) for k, v in self.track_share.items()},
                 "p_leak": {k: round(v, 4) for k, v in self.p_leak.items()},
                 "p_leak_ci95": {k: [round(v, 4) for v in iv] for k, iv in self.p_leak_ci95.items()},
+                "interceptors_cap_per_raid": r4(self.interceptors_cap),
                 "paired": paired}
 
 
@@ -129,7 +136,9 @@ class _Tally:
         self.at_false = np.zeros(runs)
         self.wasted = np.zeros(runs)
         self.between = np.zeros(runs)
-        self.delay: list[float] = []
+        # from each engaged threat's launch to its first interceptor's [s]: each raid's sum and count
+        self.delay_sum = np.zeros(runs)
+        self.delay_n = np.zeros(runs)
         sides: dict[str, list[str]] = {}
         for nd in world.nodes:
             sides.setdefault(nd.side, []).append(nd.name)
@@ -166,7 +175,8 @@ class _Tally:
         np.minimum.at(first, (run, threat), t_launch)
         launch = np.array([t.launch_time for t in w.threats])
         ok = np.isfinite(first)
-        self.delay += list((first - launch[None, :])[ok])
+        self.delay_sum[runs] = np.where(ok, first - launch[None, :], 0.0).sum(axis=1)
+        self.delay_n[runs] = ok.sum(axis=1)
         # nobody engaged it: every battery said it lay in another's sector
         nf = d.kind == 1
         rows = np.zeros((C, N), int)
@@ -259,13 +269,13 @@ def compare(world, architectures, runs: int, seed: int,
                           leakers_alike=bool((d_leak == 0).all()),
                           interceptors_alike=bool((tally.fired == first.fired).all()))
         out.append(ArchitectureResult(**paired,
-            architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))),
+            architecture=arch, runs=runs, leakers=mi(tally.leak, float(len(w.threats))), interceptors_cap=fired_cap,
             interceptors=mi(tally.fired, fired_cap),
             wasted=mi(tally.wasted, cap_of(tally.wasted, caps.fired, most)),
             at_boosters=mi(tally.at_boosters, cap_of(tally.at_boosters, caps.at_boosters, most)),
             at_false_tracks=mi(tally.at_false, cap_of(tally.at_false, caps.at_false_tracks, most)),
             between_sectors=mi(tally.between, float(len(w.threats))) if arch == "sectoral" else None,
-            first_engagement_s=float(np.mean(tally.delay)) if tally.delay else float("nan"),
+            first_engagement_s=ratio_interval(tally.delay_sum, tally.delay_n),
             p_no_leaker=float(np.mean(tally.leak == 0)), track_share=share,
             p_no_leaker_ci95=_pair(wilson_interval(int(np.sum(tally.leak == 0)), runs)),
             p_leak_ci95={t.name: _pair(wilson_interval(int(k), runs))

@@ -164,7 +164,7 @@ def compare(
     t.add_row("threats between sectors",
               *[ci(r.between_sectors) if r.architecture == "sectoral" else "—" for r in results])
     t.add_row("launch to first engagement [s], mean over the threats engaged",
-              *[f"{r.first_engagement_s:.0f}" if np.isfinite(r.first_engagement_s) else "—" for r in results])
+              *[ci(r.first_engagement_s, 0) if np.isfinite(r.first_engagement_s[0]) else "—" for r in results])
     for key in results[0].track_share:
         # —: B's radars detected no threat, so there is nothing for A to have seen
         t.add_row(f"tracks: {key}", *[f"{v:.2f}" if np.isfinite(v := r.track_share.get(key, float("nan"))) else "—"
@@ -174,6 +174,11 @@ def compare(
                  f"means: Student t ({_CUT}; {_CAPPED})" if runs > 1 else
                  "one run: means without intervals; P(no leaker): Wilson score")
                 + f"  ·  took {elapsed:.1f} s")
+    if runs > 1:  # the caps those exact bounds reach to, which differ between architectures
+        caps = ", ".join(f"{r.architecture} {r.interceptors_cap:g}" for r in results)
+        _print_line(f"the most interceptors a raid can fire, the cap of those counts: {caps} (the batteries' rounds "
+                    "above reserve or, where fewer, the threats times each fire control's engagements of one "
+                    "threat times the largest salvo: each node's fire control engages on its own)")
     if len(results) > 1:
         _print_line(f"vs {results[0].architecture}: the raids are the same in every column, so each raid's "
                     "difference is the C2's; the mean of those differences and its Student t interval, which "
