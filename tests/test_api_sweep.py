@@ -33,6 +33,48 @@ def test_a_sweep_from_python_is_the_commands(swept, tmp_path, capsys):
     assert "points of 4 runs, seed 3" in repr(swept)
 
 
+def test_a_scenario_changed_in_python_is_swept_as_its_file_would_be(swept, tmp_path):
+    """A Scenario changed in Python was refused ("must be a preset's name or a scenario
+    file's path, not Scenario"), so a notebook had to write it out by hand first; now it is
+    swept as the file of its fields, and equals the sweep of that file written out
+    (shieldlab.scenario.to_yaml) and, for the preset unchanged, the preset's sweep."""
+    from shieldlab import scenario as S
+
+    base = S.load("patriot-turkey-2013")
+    same = shieldlab.sweep(base, {"doctrine.salvo": [1, 2]}, runs=4, seed=3, out=tmp_path / "same")
+    sql = "select point, run, threat, outcome, interceptors_fired from outcomes order by all"
+    assert same.query(sql) == swept.query(sql)
+    assert [p["mean_leakers"] for p in same.points] == [p["mean_leakers"] for p in swept.points]
+    one = base.model_copy(update={"doctrine": base.doctrine.model_copy(update={"salvo": 1})})
+    mine = shieldlab.sweep(one, {"batteries[0].rounds": [4, 16]}, runs=3, seed=2, out=tmp_path / "py")
+    (tmp_path / "one.yaml").write_text(S.to_yaml(one))
+    filed = shieldlab.sweep(tmp_path / "one.yaml", {"batteries[0].rounds": [4, 16]}, runs=3, seed=2,
+                            out=tmp_path / "file")
+    assert mine.query(sql) == filed.query(sql)
+    assert json.loads((mine.folder / "sweep.json").read_text())["scenario"] == "patriot-turkey-2013 (made in Python)"
+    # resumed with another Scenario: refused, naming the scenario's contents, nothing changed
+    with pytest.raises(shieldlab.InputError, match="scenario contents"):
+        shieldlab.sweep(base, {"batteries[0].rounds": [4, 16]}, runs=3, seed=2, out=tmp_path / "py", resume=True)
+    assert mine.query(sql) == shieldlab.query(tmp_path / "py", sql)
+
+
+@pytest.mark.parametrize("preset", shieldlab.presets())
+def test_a_scenario_written_out_reads_back_the_same(preset):
+    """shieldlab.scenario.to_yaml: the fields a scenario sets, as a file holds them; read back,
+    the same Scenario (defaults and nulls left out, as the presets leave them)."""
+    import yaml
+
+    from shieldlab import scenario as S
+    from shieldlab.scenario.loader import parse
+
+    scn = S.load(preset)
+    text = S.to_yaml(scn)
+    assert parse(yaml.safe_load(text), preset) == scn
+    assert len(text) < 1.2 * len(S.loader.preset_text(preset))  # no defaults spelt out
+    with pytest.raises(shieldlab.InputError, match="must be a Scenario"):
+        S.to_yaml({"name": "x"})
+
+
 def test_a_query_from_python_is_an_arrow_table_with_the_querys_columns(swept):
     t = shieldlab.query(swept.folder, "select doctrine_salvo, doctrine_salvo, count(*) as n from outcomes "
                                       "group by all order by 1")

@@ -15,7 +15,9 @@ Public API (everything else may change)::
 
 and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
 ``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
-under several C2 architectures, the same raids in each), ``fly`` (one missile steered and
+under several C2 architectures, the same raids in each), ``sweep`` (a scenario over the
+product of a few fields' values, written as a Parquet dataset: a ``SweepResult``) and
+``query`` (SQL over a run's or a sweep's folder), ``fly`` (one missile steered and
 flown, in degrees: a ``Shot``), ``reach`` (can an interceptor catch one trajectory: a
 ``Reach``), ``notes`` (what a loaded world may not do as its author meant), ``presets()``
 (the built-in scenarios' names), ``MAX_RUNS`` (the most runs one call takes), ``InputError``
@@ -292,8 +294,8 @@ def simulate_shelling(world, runs: int = 100, seed: int = 1):
 
 
 def compare(world, architectures=("independent", "coordinated", "integrated"), runs: int = 100, seed: int = 1):
-    """Run ``world`` under each of the C2 ``architectures`` (names of ``independent``,
-    ``coordinated``, ``sectoral``, ``integrated``; a node needs a sector for ``sectoral``)
+    """Run ``world`` under each of the C2 ``architectures`` (a sequence of names of ``independent``,
+    ``coordinated``, ``sectoral``, ``integrated``, or one name alone; a node needs a sector for ``sectoral``)
     with the same raids: the same ``runs`` and ``seed``, so the same dispersed flights and
     sensor noise in each.  Returns a list of
     :class:`shieldlab.analysis.compare.ArchitectureResult`, one per architecture in the order
@@ -424,8 +426,10 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     into the folder ``out``; returns a :class:`shieldlab.io.sweep_result.SweepResult` (its
     ``points``, one summary a point, and ``query(sql)``).
 
-    ``scenario``: a preset's name or a scenario file's path (a sweep changes the file's fields
-    before it compiles each point).  ``settings``: a mapping of each field to sweep (its path
+    ``scenario``: a preset's name, a scenario file's path, or a
+    :class:`~shieldlab.scenario.Scenario` (``shieldlab.scenario.load(...)``, changed with
+    ``model_copy``); a sweep changes its fields before it compiles each point, so not a
+    compiled ``World``.  ``settings``: a mapping of each field to sweep (its path
     as ``--set`` writes it: ``"doctrine.salvo"``, ``"batteries[0].rounds"``) to the values to
     try, or a list of ``"FIELD=V1,V2"`` texts as ``--set`` takes them; the product is run.
     ``runs`` per point (1 to :data:`MAX_RUNS`) from ``seed``: every point flies the same raids.
@@ -441,14 +445,20 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
 
     from shieldlab.engine import sweep as sw
     from shieldlab.io.sweep_result import SweepResult, for_python
+    from shieldlab.scenario import Scenario, to_mapping
     from shieldlab.scenario.compile import World
 
     if isinstance(scenario, World):
         raise InputError("a sweep changes the scenario's fields before it compiles each point: give the preset's "
-                         "name or the scenario file's path, not a compiled World", field="scenario")
-    if not isinstance(scenario, (str, _os.PathLike)):
-        raise InputError(f"must be a preset's name or a scenario file's path, not {type(scenario).__name__}",
-                         field="scenario")
+                         "name, the scenario file's path or its Scenario (shieldlab.scenario.load), not a compiled "
+                         "World", field="scenario")
+    if not isinstance(scenario, (str, _os.PathLike, Scenario)):
+        raise InputError(f"must be a preset's name, a scenario file's path or a Scenario, not "
+                         f"{type(scenario).__name__}", field="scenario")
+    # a Scenario is swept as the file that holds its fields would be (its manifest's scenario
+    # digest is of them: a resume with the same Scenario finds the same sweep)
+    given = ((f"{scenario.name} (made in Python)", to_mapping(scenario)) if isinstance(scenario, Scenario)
+             else _os.fspath(scenario))
     _check_counts(runs, seed)
     if not isinstance(out, (str, _os.PathLike)):
         raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
@@ -462,14 +472,14 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
                          field="client")
     try:
         parsed = [sw.parse_setting(t) for t in _setting_texts(settings)]
-        done = sw.run_sweep(_os.fspath(scenario), parsed, int(runs), int(seed), _os.fspath(out), resume=bool(resume),
+        done = sw.run_sweep(given, parsed, int(runs), int(seed), _os.fspath(out), resume=bool(resume),
                             force=bool(force), client=client)
         rows = done.summaries()
         for r, p in zip(rows, done.paired(rows)):
             r.update(p)
     except InputError as e:
         said = for_python(e)
-        if all(f is None for f, _ in said.problems) and said.source == _os.fspath(scenario):
+        if all(f is None for f, _ in said.problems) and isinstance(given, str) and said.source == given:
             # (the scenario itself refused, "no such file or preset": named as the argument)
             said = InputError(problems=[("scenario", m) for _, m in said.problems], source=said.source)
         raise said from None

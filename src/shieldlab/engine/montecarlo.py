@@ -45,7 +45,9 @@ class ChunkStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+# (eq=False: a result is itself, hashed and compared by identity; compared field by field its
+# dicts of arrays made hash() a TypeError and == ambiguous)
+@dataclass(frozen=True, eq=False)
 class Results:
     """What :func:`simulate` returns.  With a store the result tables stay in it (a long
     run's tables need not fit in memory): ``outcomes``, ``events``, ``track_quality`` and

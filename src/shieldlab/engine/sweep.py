@@ -473,19 +473,21 @@ def checkpoint(source: str, raw: dict, runs: int, seed: int, out_dir: str | Path
     return sweep.point(0, {}), folder
 
 
-def run_sweep(scenario: str, settings: list[Setting], runs: int, seed: int, out_dir: str | Path, *,
-              resume: bool = False, force: bool = False, progress: Callable[[int], None] | None = None,
-              client=None, note: Callable[[str], None] | None = None,
+def run_sweep(scenario: str | tuple[str, dict], settings: list[Setting], runs: int, seed: int,
+              out_dir: str | Path, *, resume: bool = False, force: bool = False,
+              progress: Callable[[int], None] | None = None, client=None, note: Callable[[str], None] | None = None,
               kept: Callable[[int], None] | None = None) -> dataset.Sweep:
     """Run a sweep into ``out_dir`` (see the module's notes); returns the finished dataset.
     ``progress(n_done)`` is called with the runs done so far (over all points, those of a
     resumed sweep's completed chunks included).  ``client``: a ``distributed.Client`` whose
     workers run every point's chunks at once (:mod:`shieldlab.engine.distribute`).
     ``note(text)``: told what the sweep leaves out (a mixed scenario's flights), and what a
-    resumed sweep keeps; ``kept(n)``: told, before any run, the runs a resumed sweep had done."""
+    resumed sweep keeps; ``kept(n)``: told, before any run, the runs a resumed sweep had done.
+    ``scenario``: a preset's name or a file's path, or ``(source, mapping)``: a scenario's name
+    and its fields as a file would hold them (one made in Python: :func:`shieldlab.scenario.to_mapping`)."""
     if runs < 1:
         raise InputError("must be at least 1", field="--runs")
-    source, raw = load(scenario)
+    source, raw = load(scenario) if isinstance(scenario, str) else scenario
     pts = points(source, raw, settings)
     if note is not None and raw.get("threats") and raw.get("flights"):
         note(f"note: a sweep runs the ballistic threats' kill chain only: the scenario's "

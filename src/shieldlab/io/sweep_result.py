@@ -52,7 +52,7 @@ def query_table(folder: str | Path, sql: str):
     return pa.Table.from_arrays([pa.array([r[i] for r in rows]) for i in range(len(cols))], names=list(cols))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # (as Results: by identity; its points are dicts)
 class SweepResult:
     """A finished sweep (:func:`shieldlab.sweep`): its ``folder`` (a partitioned Parquet dataset,
     as ``shieldlab sweep --out`` writes it, with its ``report.html``), the ``runs`` and ``seed``

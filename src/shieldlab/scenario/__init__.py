@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from shieldlab.scenario.compile import World, compile_world
-from shieldlab.scenario.loader import load, locate, preset_names
+from shieldlab.scenario.loader import load, locate, preset_names, to_mapping, to_yaml
 from shieldlab.scenario.schema import Scenario
 
 
@@ -13,4 +13,5 @@ def load_world(name_or_path: str | Path) -> World:
     return compile_world(load(name_or_path), source)
 
 
-__all__ = ["Scenario", "World", "compile_world", "load", "load_world", "locate", "preset_names"]
+__all__ = ["Scenario", "World", "compile_world", "load", "load_world", "locate", "preset_names", "to_mapping",
+           "to_yaml"]

@@ -450,3 +450,18 @@ def load(name_or_path: str | Path) -> Scenario:
     """
     where, source = locate(name_or_path)
     return parse(read_yaml(where, source), source)
+
+
+def to_mapping(scenario: Scenario) -> dict:
+    """``scenario`` as the mapping of fields a scenario file holds: every field it sets,
+    defaults and nulls left out (as the presets leave them), in plain YAML types;
+    :func:`parse` of it gives ``scenario`` again (a test holds it for every preset)."""
+    if not isinstance(scenario, Scenario):
+        raise InputError(f"must be a Scenario, not {type(scenario).__name__}", field="scenario")
+    return scenario.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+def to_yaml(scenario: Scenario) -> str:
+    """``scenario`` as a scenario file's text (:func:`to_mapping`, in YAML): a scenario changed
+    in Python written out, to run from the command line or to keep."""
+    return yaml.safe_dump(to_mapping(scenario), sort_keys=False, allow_unicode=True)
