@@ -17,7 +17,8 @@ and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
 ``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
 under several C2 architectures, the same raids in each), ``sweep`` (a scenario over the
 product of a few fields' values, written as a Parquet dataset: a ``SweepResult``) and
-``query`` (SQL over a run's or a sweep's folder), ``fly`` (one missile steered and
+``query`` (SQL over a run's or a sweep's folder), ``track_history`` (one run's tracks and
+truth over time), ``fly`` (one missile steered and
 flown, in degrees: a ``Shot``), ``reach`` (can an interceptor catch one trajectory: a
 ``Reach``), ``notes`` (what a loaded world may not do as its author meant), ``presets()``
 (the built-in scenarios' names), ``MAX_RUNS`` (the most runs one call takes), ``InputError``
@@ -206,6 +207,31 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
         shelling = simulate_shelling(world, int(runs), int(seed), scene_run=None)
         res.summary["shelling"] = shelling.summary
     return dataclasses.replace(res, air=air, shelling=shelling)
+
+
+def track_history(world, run: int = 0, seed: int = 1):
+    """Run ``run`` of ``simulate(world, runs, seed)`` (any ``runs`` above ``run``: a run draws
+    from its own streams alone) again alone, and return its tracks and truth over time: a
+    :class:`shieldlab.io.history.TrackHistory` whose ``tracks`` hold a row per track and update
+    of each picture fire control read (state in ECEF and degrees, its position sigma, the
+    reports taken, whether confirmed, and, for scoring only, the threat behind it, the truth
+    then and the errors) and ``truth`` a row per threat and flight sample; ``to_pandas(name)``
+    and ``to_arrow(name)`` (with each column's meaning and unit) as for ``Results``.  Times are
+    scenario time [s after the epoch].  Bad input raises :class:`InputError` naming the field."""
+    from shieldlab.engine.chain import preflight, replay_run
+    from shieldlab.io.history import TrackHistory, tables
+
+    _check_world(world)
+    _check_counts(1, seed)
+    import numbers
+
+    if isinstance(run, bool) or not isinstance(run, numbers.Integral) or not 0 <= int(run) < MAX_RUNS:
+        raise InputError(f"must be an integer from 0 to {MAX_RUNS - 1:,}, not {run!r}", field="run")
+    if not world.threats:
+        raise InputError("the scenario has no ballistic threats to track", source=world.source, field="threats")
+    chunk = replay_run(world, preflight(world, 1), int(seed), int(run))
+    tracks, truth = tables(world, chunk)
+    return TrackHistory(int(run), int(seed), tracks, truth)
 
 
 def _check_run(world, runs, seed) -> None:
@@ -617,7 +643,8 @@ def __dir__() -> list[str]:
 __all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Reach", "Results", "ShellingResult", "Shot",
            "SweepResult",
            "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "notes", "presets",
-           "query", "reach", "scenario", "simulate", "simulate_air", "simulate_shelling", "sweep", "__version__"]
+           "query", "reach", "scenario", "simulate", "simulate_air", "simulate_shelling", "sweep", "track_history",
+           "__version__"]
 
 
 def _kernels_true_to_the_code() -> None:

@@ -97,7 +97,8 @@ class Results:
             # (it read as an empty table, without a word, where `shieldlab query` says it has no such view)
             raise InputError("no tracks table: it lists the multi-target tracker's confirmed tracks, under "
                              "tracking.association: gnn, and this scenario tracks each threat by its label "
-                             "(track_quality has the tracks' figures)", field="name")
+                             "(track_quality has the tracks' figures, and shieldlab.track_history(world, run, "
+                             "seed) a run's tracks over time)", field="name")
         if isinstance(columns, str):
             raise InputError(f"a sequence of column names, not the string {columns!r}", field="columns")
         if where is not None and not isinstance(where, Mapping):
