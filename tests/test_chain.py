@@ -390,7 +390,7 @@ def test_chunks_are_sized_by_memory():
         C = chain.chunk_runs(w, fl)
         b, one = chain.chunk_bytes(w, C, fl.truth.t.size), chain.chunk_bytes(w, 1, fl.truth.t.size)
         sizes[count] = C
-        fewest = max(1, min(-(-chain.MIN_CHUNK_ROWS // count), 4 * chain.CHUNK_BYTES // one))
+        fewest = max(1, min(-(-chain.MIN_CHUNK_ROWS // count), chain.CHUNK_FLOOR_BYTES // one))
         assert min(fewest, chain.CHUNK) <= C <= chain.CHUNK
         assert b == C * one  # linear in the runs
         # the most runs within the budget, unless the fewest a chunk takes are over it already
@@ -402,8 +402,8 @@ def test_chunks_are_sized_by_memory():
     w = world(threats__0__launch_time_s=80_000.0)
     fl = chain.fly_threats(w)
     C, one = chain.chunk_runs(w, fl), chain.chunk_bytes(w, 1, fl.truth.t.size)
-    assert one * chain.MIN_CHUNK_ROWS > 4 * chain.CHUNK_BYTES  # the floor would be over four budgets
-    assert 1 <= C < chain.CHUNK and C * one <= 4 * chain.CHUNK_BYTES
+    assert one * chain.MIN_CHUNK_ROWS > chain.CHUNK_FLOOR_BYTES  # the floor would be over its cap
+    assert 1 <= C < chain.CHUNK and C * one <= chain.CHUNK_FLOOR_BYTES
     # the memory check counts one chunk of that size, and the tables of every run
     w = world(threats__0__count=20, threats__0__spacing_s=1)
     fl = chain.fly_threats(w)

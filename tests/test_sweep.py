@@ -428,7 +428,7 @@ def _assert_same_rows(a: dict, b: dict) -> None:
 def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     """SIGKILL a real sweep once its first chunk is marked complete; --resume finishes it, and
     every table equals an uninterrupted sweep's, row for row; the killed chunk is not doubled."""
-    args = ["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "30", "--seed", "5", "--quiet"]
+    args = ["sweep", PRESET, "--set", "doctrine.salvo=1,2", "--runs", "45", "--seed", "5", "--quiet"]
     whole = tmp_path / "whole"
     r = _cli(*args, "--out", whole)
     assert r.returncode == 0, r.stderr
@@ -436,14 +436,14 @@ def test_a_sweep_killed_midway_resumes_to_the_same_dataset(tmp_path, capsys):
     _kill_after_first_chunk([*args, "--out", cut], cut / "done" / "point=*" / "chunk-*")
     manifest = json.loads((cut / "sweep.json").read_text())
     assert manifest["complete"] is False and not (cut / "points.parquet").exists()
-    assert manifest["chunk"] < 30
-    chunks = 2 * -(-30 // manifest["chunk"])  # two points, two chunks or more each
+    assert manifest["chunk"] < 45
+    chunks = 2 * -(-45 // manifest["chunk"])  # two points, two chunks or more each
     done = len(list(cut.glob("done/point=*/chunk-*")))
     assert 1 <= done < chunks
     assert "--resume" in _refused(capsys, *args, "--out", cut)  # without --resume: refused, nothing touched
     r = _cli(*args[:-1], "--out", cut, "--resume")  # (not quiet: it says what it kept, at once)
     assert r.returncode == 0, r.stderr
-    said = re.search(r"--resume: (\d+) of (\d+) chunks were done \(([\d,]+) of 60 runs\), kept", r.stderr)
+    said = re.search(r"--resume: (\d+) of (\d+) chunks were done \(([\d,]+) of 90 runs\), kept", r.stderr)
     assert said and int(said.group(1)) == done and int(said.group(2)) == chunks, r.stderr
     assert json.loads((cut / "sweep.json").read_text())["complete"] is True
     _assert_same_rows(_tables(cut), _tables(whole))

@@ -68,8 +68,14 @@ CHUNK = 64
 #: at 4).  A raid of 96 threats or more may run one run a chunk.
 MIN_CHUNK_ROWS = 96
 #: The working memory a chunk aims for [bytes]: flights, reports, tracks and track files of
-#: its runs (:func:`chunk_bytes`).
-CHUNK_BYTES = 64 * 2**20
+#: its runs (:func:`chunk_bytes`).  128 MiB (42 runs of epaa-phase-1 a chunk) rather than 64
+#: (21): the chain 1.16x as fast, fire control's per-tick cost shared by twice the runs, for
+#: a 10,000-run peak ~20 MB higher (BENCHMARKS.md, 2026-12-07, eighth session).
+CHUNK_BYTES = 128 * 2**20
+#: The most a chunk may take to hold :data:`MIN_CHUNK_ROWS` pairs where :data:`CHUNK_BYTES`
+#: would hold fewer [bytes]: a heavy run (a day-long grid, a thousand false alarms a frame)
+#: runs alone rather than past it.
+CHUNK_FLOOR_BYTES = 256 * 2**20
 _LANDING_MARGIN_S = 30.0
 _DISPERSED_MARGIN_S = 180.0  # dispersed flights may land later than the nominal one
 
@@ -273,8 +279,8 @@ def chunk_bytes(world, C: int, T: int, false_alarms=None) -> int:
 def chunk_runs(world, flights: Flights | None = None, false_alarms=None) -> int:
     """Runs in each chunk of a simulation of ``world``: as many as fit in :data:`CHUNK_BYTES`
     (:func:`chunk_bytes`), at most :data:`CHUNK`, and at least enough for
-    :data:`MIN_CHUNK_ROWS` (run, threat) pairs unless that would take more than four times
-    :data:`CHUNK_BYTES` on the flown grid; so a raid of many threats, or a long one, runs in
+    :data:`MIN_CHUNK_ROWS` (run, threat) pairs unless that would take more than
+    :data:`CHUNK_FLOOR_BYTES` on the flown grid; so a raid of many threats, or a long one, runs in
     smaller chunks and its memory stays near the same.  ``flights``: the nominal flights, whose
     grid sets the samples (the longest grid the scenario allows if None); ``false_alarms``: as
     :func:`chunk_bytes`."""
@@ -285,7 +291,7 @@ def chunk_runs(world, flights: Flights | None = None, false_alarms=None) -> int:
     # on a day-long grid (~60 MB a run), where 64 runs a chunk took 3.8 GB.  Only on the flown
     # grid: before the flights, the longest grid the scenario allows overstates a run's bytes
     if flights is not None:
-        fewest = max(1, min(fewest, 4 * CHUNK_BYTES // per_run))
+        fewest = max(1, min(fewest, CHUNK_FLOOR_BYTES // per_run))
     return int(np.clip(CHUNK_BYTES // per_run, fewest, CHUNK))
 
 
