@@ -36,6 +36,18 @@ def test_text_is_not_a_number_of_degrees_or_metres():
     _refused("burnout_alt_m", shieldlab.flyout.minimum_energy, 1e6, "100")
     shot = shieldlab.flyout.minimum_energy(np.array([1e6, 2e6]))
     assert shot.apogee.shape == (2,) and (np.diff(shot.apogee) > 0).all()
+    assert "a batch of shape (2,)" in repr(shot)
+
+
+def test_a_kepler_shot_shows_its_units():
+    """A notebook showed KeplerShot(burnout_speed=np.float64(7198.07...), ...) with no unit."""
+    one = shieldlab.flyout.minimum_energy(10_000e3)
+    said = repr(one)
+    assert "np.float64" not in said and f"burnout_speed={float(one.burnout_speed):.1f} m/s" in said
+    assert f"({np.degrees(float(one.flight_path_angle)):.2f} deg)" in said and " s, apogee=" in said
+    assert said.endswith(f"apogee={float(one.apogee):.0f} m)")
+    speed, gamma, tof, apogee = one  # still the named tuple it was
+    assert speed == one.burnout_speed and apogee == one.apogee
 
 
 def test_a_bad_field_of_the_sensors_scenario_is_named_under_the_argument():

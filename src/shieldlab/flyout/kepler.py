@@ -80,6 +80,17 @@ class KeplerShot(NamedTuple):
     time_of_flight: np.ndarray
     apogee: np.ndarray
 
+    def __repr__(self) -> str:
+        """The fields with their units (a notebook showed ``np.float64(7198.07...)`` and no
+        unit); a batch of shots by its shape."""
+        if np.ndim(self.burnout_speed) == 0:
+            gamma = float(self.flight_path_angle)
+            return (f"KeplerShot(burnout_speed={float(self.burnout_speed):.1f} m/s, flight_path_angle={gamma:.4f} rad "
+                    f"({np.degrees(gamma):.2f} deg), time_of_flight={float(self.time_of_flight):.1f} s, "
+                    f"apogee={float(self.apogee):.0f} m)")
+        return f"KeplerShot(a batch of shape {np.shape(self.burnout_speed)}: burnout_speed m/s, flight_path_angle " \
+               "rad, time_of_flight s, apogee m)"
+
 
 # --------------------------------------------------------------------------- helpers
 
