@@ -159,6 +159,13 @@ def test_claims_check_the_envelope():
     assert "stated 120 s inside; the model's route: 59 s" in both["notes"]
     assert "stated 90 km inside; the model's route: 13.1 km" in both["notes"]
     assert "stated 10 km deep; the model's route: 7.69 km" in both["notes"]
+    # a crossing a kill inside ended is that far only: said (180 s stated beside 170 s of a route
+    # shot down in every run had read as the route's own time)
+    shot = claims.check(ClaimCfg(by="x", time_inside_s=180, distance_inside_km=30), su24,
+                        model | {"killed_inside": {"p": 0.25}})
+    cut = " (cut short by a kill inside in 25% of the runs that entered)"
+    assert f"stated 180 s inside; the model's route: 59 s{cut}" in shot["notes"]
+    assert f"stated 30 km inside; the model's route: 13.1 km{cut}" in shot["notes"]
 
 
 
@@ -464,6 +471,13 @@ def test_a_fighter_fires_only_with_the_track_within_its_weapons_range(speed_afte
         assert rp.shots == [] and rp.fire_times.size == 0
         assert rp.no_shot == "the fighter's course never brought the track within its weapon's range"
         assert rp.in_range == np.inf and rp.reach["patrol"] == np.inf  # never in range: nor logged so
+        # kept to its own airspace where the whole chase is: the same reason, and the pursuit
+        # rule not blamed for a tail chase it never cut short (it had been)
+        for rule in ("own-airspace", "international"):
+            kept = SimpleNamespace(**vars(pol), pursuit=rule)
+            rk = policing.police_row(kept, t, tx, ins, ins, [policing.Fighter("patrol", spec, pos, 0.0, np.inf, False)],
+                                     own=lambda p: np.ones(len(np.atleast_2d(p)), bool))
+            assert rk.no_shot == "the fighter's course never brought the track within its weapon's range"
         return
     assert 40.0 < rp.in_range == rp.reach["patrol"] < t[-1]
     assert rp.shots and rp.shots[0].time > rp.in_range

@@ -81,17 +81,22 @@ def check(claim, spec, modelled: dict, route_alt_m=None) -> dict:
                      f"{claim.max_depth_km:g} km deep needs at least {2 * claim.max_depth_km:g} km inside, not "
                      f"{d:g} km; the two figures cannot describe the same crossing")
     ti = modelled.get("time_inside_s") or {}
+    # a flier shot down inside ends its crossing there: the route's figures are then of the
+    # crossing as far as the kill, not of the route (a claim of 180 s was set beside 170 s
+    # of a route cut short in every run)
+    killed = float((modelled.get("killed_inside") or {}).get("p") or 0.0)
+    cut = f" (cut short by a kill inside in {killed:.0%} of the runs that entered)" if killed > 0 else ""
     if t is not None and t > 0 and ti.get("mean") is not None:
-        notes.append(f"stated {t:g} s inside; the model's route: {ti['mean']:.0f} s")
+        notes.append(f"stated {t:g} s inside; the model's route: {ti['mean']:.0f} s{cut}")
     ent = modelled.get("entered")
     depth = (modelled.get("max_depth_km") or {}).get("mean")
     # the stated distance and depth beside the model's, as the time inside (they were kept in
     # "stated" and never set against the route)
     dist = (modelled.get("distance_inside_km") or {}).get("mean")
     if d is not None and d > 0 and dist is not None:
-        notes.append(f"stated {d:g} km inside; the model's route: {dist:.1f} km")
+        notes.append(f"stated {d:g} km inside; the model's route: {dist:.1f} km{cut}")
     if claim.max_depth_km is not None and claim.max_depth_km > 0 and depth is not None:
-        notes.append(f"stated {claim.max_depth_km:g} km deep; the model's route: {depth:.2f} km")
+        notes.append(f"stated {claim.max_depth_km:g} km deep; the model's route: {depth:.2f} km{cut}")
     if t == 0 and ent is not None:
         note = f"says it never entered; the scenario's route (an assumption) enters in {ent['p']:.0%} of the runs"
         if ent["p"] > 0 and depth is not None:

@@ -260,12 +260,15 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     # the track within weapon range of the fighter where it is at each decision instant: the
     # weapon's flight to meet the track (constant velocity, as the cell predicts it) no longer
     # than its reach; a fighter without a weapon closes to its visual-identification distance
-    at = np.column_stack([np.interp(tk, out.path_t, out.path_p[:, i]) for i in range(3)])
-    if spec.weapon is not None:
-        flown = weapon_flight_m(tx[k, :3] - at, tx[k, 3:], 1e3 * spec.weapon.mean_speed_kms)
-    else:
-        flown = np.linalg.norm(tx[k, :3] - at, axis=1)
-    in_reach = np.isfinite(flown) & (flown <= R * (1 + 1e-9))
+    def reaches(path_t, path_p):  # whether the track is within weapon range of a course, (len(tk),)
+        at = np.column_stack([np.interp(tk, path_t, path_p[:, i]) for i in range(3)])
+        if spec.weapon is not None:
+            flown = weapon_flight_m(tx[k, :3] - at, tx[k, 3:], 1e3 * spec.weapon.mean_speed_kms)
+        else:
+            flown = np.linalg.norm(tx[k, :3] - at, axis=1)
+        return np.isfinite(flown) & (flown <= R * (1 + 1e-9))
+
+    in_reach = reaches(out.path_t, out.path_p)
     both = in_reach & ins & (tk >= out.t_v)
     out.reach_inside = float(tk[both][0]) if both.any() else np.inf
     # in range where the fighter's course puts it, not only where its collision course would
@@ -275,10 +278,15 @@ def police_row(pol, tracks_t, tx, inside, near, fighters_: list[Fighter], own=No
     if not (in_reach & after).any():
         out.in_range = out.reach[out.vectored] = np.inf
         pursuit = getattr(pol, "pursuit", "across")
+        # the pursuit rule is named only where it was the cause: a course free to cross the
+        # border would have brought the track within range (a tail chase over the fighter's own
+        # country had been blamed on it)
+        blamed = kept and bool((reaches(*_course(tk, tx[k], out.t_v, out.pf, out.vel, out.tau,
+                                                spec.cruise_speed_kmh / 3.6, R, None)) & after).any())
         out.no_shot = ("the fighter's course never brought the track within its weapon's range"
-                       + (" (pursuit own-airspace: it stops at the border)" if pursuit == "own-airspace" else
-                          " (pursuit international: it stops at another country's border)"
-                          if pursuit == "international" else ""))
+                       + ("" if not blamed else " (pursuit own-airspace: it stops at the border)"
+                          if pursuit == "own-airspace" else
+                          " (pursuit international: it stops at another country's border)"))
         return out
     if not in_reach[int(np.argmax(after))]:  # in reach only later than the collision course said
         out.in_range = out.reach[out.vectored] = float(tk[in_reach & after][0])

@@ -734,6 +734,9 @@ def _summary(world, runs: int, seed: int, o: dict, terr) -> dict:
             row["fired"] = probability(int(o["fired"][sel].sum()), n)
             row["killed"] = probability(int(o["killed"][sel].sum()), n)
             row["hit_depth_km"] = _m(o["hit_depth_km"][sel & o["killed"]])
+            # of the runs that entered, those whose crossing a kill inside ended (the time and
+            # distance inside are then as far as the kill: claims say so)
+            row["killed_inside"] = probability(int((ent & o["killed"] & (o["hit_depth_km"] > 0)).sum()), int(ent.sum()))
             row["in_range_after_entry_s"] = _m((o["in_range_s"] - o["entry_s"])[ent])
             row["no_shot"] = _counts(o["no_shot"][sel & ~o["fired"] & (o["no_shot"] != "")])
         first = next(f for f in world.flights if f.group == g)
