@@ -965,3 +965,24 @@ def test_coverage_takes_set_as_the_other_commands_do(tmp_path):
     assert b["union_km2"] < a["union_km2"]
     r = cli("nato-russia-2011", "--set", "sensing.refraction_k=-1", "--out", str(tmp_path / "m.png"))
     assert r.returncode == 2 and "sensing.refraction_k" in r.stderr and not (tmp_path / "m.png").exists()
+
+
+def test_a_radar_that_sees_nothing_at_the_height_does_not_stretch_the_map():
+    """kalibr-caspian-2015 at 100 m: the Voronezh-DM at Armavir sees nothing that low, and its
+    site, 800 km north, had stretched the map of Turkey's low-level cover over the Black Sea to
+    southern Russia. The box now holds the radars that see something; the one that does not is
+    still in the table, covering nothing."""
+    from shieldlab import load_world
+
+    world = load_world("kalibr-caspian-2015")
+    low = C.compute(world, 0.1, rcs_m2=0.03)
+    armavir = next(r for r in low.radars if r.name == "armavir")
+    assert armavir.area_km2 == 0.0 and low.union_area_km2 > 50_000
+    assert low.grid.lat_deg[-1] < 40.0 < math.degrees(next(s.radar.lat for s in world.sensors
+                                                            if s.radar.name == "armavir"))
+    for r in low.radars:  # no cover cut by the smaller box
+        c = r.covered
+        assert not (c[0].any() or c[-1].any() or c[:, 0].any() or c[:, -1].any()), r.name
+    # where it sees something, its site is in the box again
+    high = C.compute(world, 100.0, rcs_m2=0.03, step_deg=0.5)
+    assert high.grid.lat_deg[-1] > 44.9

@@ -242,9 +242,15 @@ def auto_grid(radars, reach_m, step_deg: float | None = None, nodes: int = AUTO_
     reach over a pole takes every longitude.  Default step: the multiple of 0.05 deg (0.01 deg
     under 0.05) giving about ``nodes`` nodes along the longer side (over a pole, along the
     latitudes: the longitudes' side is short there on the ground), at most
-    :data:`POLAR_NODES` nodes in all."""
+    :data:`POLAR_NODES` nodes in all.  A radar that can see nothing at the height (reach 0)
+    is left out of the box where another can see something: a Voronezh-DM's site 800 km off,
+    seeing nothing at 100 m, had stretched a map of Turkey's low-level cover to southern
+    Russia (the table and the legend still name it)."""
     lats, lons = [], []
     polar = False
+    reach_m = list(reach_m)
+    if any(r > 0 for r in reach_m):
+        radars, reach_m = zip(*[(r, d) for r, d in zip(radars, reach_m) if d > 0])
     for radar, reach in zip(radars, reach_m):
         lat, lon = float(radar.lat), float(radar.lon)
         lats.append(math.degrees(lat))
