@@ -277,7 +277,10 @@ class WaypointCfg(_Strict):
     speed_kmh: float | None = Field(None, gt=0.0, le=4000.0,
                                     description="true airspeed toward this point and on until a later point sets "
                                                 "another [km/h]; null: the speed set before, or the cruise speed "
-                                                "where none was (kept inside the flier's limits)")
+                                                "where none was; a speed above the flier's `max_speed_kmh`, or "
+                                                "below the least speed it holds in level flight at the leg's "
+                                                "height, is refused (each run's drawn speed factor is clipped "
+                                                "to those limits)")
 
 
 #: A route point: the name of an entry under ``sites:`` (flown at the flier's defaults) or an
