@@ -29,7 +29,10 @@ def _rmse_on_the_clock(h, outcomes, run: int, step_s: float = 4.0) -> float:
         gone = float(outcomes["intercept_time_s"][row][0])
         gone = gone if np.isfinite(gone) else np.inf
         flew = truth["t_s"][truth["threat"] == name]
-        last = t[np.flatnonzero(np.diff(reports, prepend=0) > 0)[-1]] if t.size else -np.inf
+        # (a destroyed threat's track is held to the kill: the reports past it, which the records
+        # hold and the history leaves out, keep it from counting as past its last report)
+        last = np.inf if np.isfinite(gone) else t[np.flatnonzero(np.diff(reports, prepend=0) > 0)[-1]] \
+            if t.size else -np.inf
         for ti in clock:
             k = np.searchsorted(t, ti, side="right") - 1
             if k >= 0 and confirmed[k] and t[k] <= last and ti < gone and flew.min() <= ti <= flew.max():
@@ -77,6 +80,14 @@ def test_the_history_tables_and_their_columns(phase1):
     schema = h.to_arrow("tracks").schema
     assert all(schema.field(k).metadata[b"description"].decode() == v for k, v in COLUMNS["tracks"].items())
     assert "run 0, seed 1" in repr(h) and "nato-bmd" in repr(h)
+    # a destroyed threat's truth and tracks end at the intercept (the records held both on)
+    out = shieldlab.simulate(phase1, runs=1, seed=1).outcomes
+    killed = {str(n): float(t) for n, t in zip(out["threat"], out["intercept_time_s"]) if np.isfinite(t)}
+    assert killed
+    for name, t_kill in killed.items():
+        assert truth["t_s"][truth["threat"] == name].max() < t_kill
+        assert tr["t_s"][tr["object"] == name].max() < t_kill
+        assert truth["t_s"][truth["threat"] == name].max() > t_kill - 2 * phase1.scenario.time_step_s
 
 
 def test_tracks_of_reports_without_labels_name_what_they_follow(phase1):

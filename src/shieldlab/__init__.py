@@ -215,7 +215,8 @@ def track_history(world, run: int = 0, seed: int = 1):
     :class:`shieldlab.io.history.TrackHistory` whose ``tracks`` hold a row per track and update
     of each picture fire control read (state in ECEF and degrees, its position sigma, the
     reports taken, whether confirmed, and, for scoring only, the threat behind it, the truth
-    then and the errors) and ``truth`` a row per threat and flight sample; ``to_pandas(name)``
+    then and the errors) and ``truth`` a row per threat and flight sample, each to the threat's
+    landing or destruction; ``to_pandas(name)``
     and ``to_arrow(name)`` (with each column's meaning and unit) as for ``Results``.  Times are
     scenario time [s after the epoch].  Bad input raises :class:`InputError` naming the field."""
     from shieldlab.engine.chain import preflight, replay_run

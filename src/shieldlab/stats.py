@@ -42,8 +42,8 @@ threat engaged, pooled over raids): the items of one run are not independent, th
 are.  :func:`ratio_interval` takes each run's sum ``y_r`` and count ``m_r``; the pooled mean
 is the ratio ``R = sum y / sum m`` and its standard error the linearised (delta-method,
 cluster) one, ``se^2 = sum (y_r - R m_r)^2 / (n (n - 1) mbar^2)`` over the ``n`` runs with
-``mbar = sum m / n`` (W. G. Cochran, *Sampling Techniques*, 3rd ed., Wiley 1977, §6.4,
-eq. 6.13 without the finite-population factor), with the Student-t quantile of ``n - 1``
+``mbar = sum m / n`` (the ratio estimator's variance estimate of W. G. Cochran, *Sampling
+Techniques*, 3rd ed., Wiley 1977, ch. 6, without the finite-population factor), with the Student-t quantile of ``n - 1``
 degrees of freedom as above.  Where every run holds the same number of items it is the t
 interval of the runs' own means; runs with no item add to ``n`` alone.
 """

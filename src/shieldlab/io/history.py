@@ -7,12 +7,13 @@ however its runs were cut into chunks) and lays out, as columns of equal length:
 * ``tracks``: a row per track and update of every picture fire control read (a C2 node's:
   under ``tracking.association: labels`` each threat's track from its first report, before
   its confirmation too; under ``gnn`` the picture's tracks, which are its track file's
-  confirmed ones), from the track's first report: its state in ECEF [m, m/s] and geodetic degrees
-  and km, its position standard deviation, the reports it took so far, whether it is
+  confirmed ones), from the track's first report until its threat is destroyed: its state in
+  ECEF [m, m/s] and geodetic degrees and km, its position standard deviation, the reports it took so far, whether it is
   confirmed; and, for scoring only, the object behind it (a threat's name, ``NAME
   booster`` for a spent booster, ``""`` for false alarms) and, where that object is a
   threat in flight, the truth at the update's time and the errors against it;
-* ``truth``: a row per threat and flight sample: its true ECEF state and geodetic place.
+* ``truth``: a row per threat and flight sample until it lands or is destroyed: its true
+  ECEF state and geodetic place.
 
 Times are scenario time [s after the epoch], as the event table's.  The truth is scoring
 only: nothing of it went into the tracks (the records are the simulation's own).
@@ -102,6 +103,11 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
     names = [t.name for t in world.threats]
     N = len(names)
     truth = chunk.truth
+    # a destroyed threat's flight and its tracks end at the intercept: the records hold the
+    # flight on and the tracks built on its every report (the fight came after them; the
+    # engine cut the reports fire control read there, and track quality cuts them too)
+    gone = np.asarray(chunk.outcomes.intercept_time, float)[c]
+    gone = np.where(np.isfinite(gone), gone, np.inf)
     rows: dict[str, list] = {k: [] for k in COLUMNS["tracks"]}
     for picture, tr in chunk.pictures.items():
         x = tr.x[c]  # (G, K, 6)
@@ -117,6 +123,11 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
         label = np.array([names[o] if 0 <= o < N else f"{names[o - N]} booster" if N <= o < 2 * N else ""
                           for o in who.tolist()], object)
         t = tr.t[k]
+        idx = np.where((who >= 0) & (who < N), who, 0)
+        keep = ~((who >= 0) & (who < N)) | (t < gone[idx])
+        g, k, who, label, t = g[keep], k[keep], who[keep], label[keep], t[keep]
+        if g.size == 0:
+            continue
         xs = x[g, k]
         P = np.stack([np.asarray(tr.P[c, gg, kk]) for gg, kk in zip(g.tolist(), k.tolist())])
         lat, lon, alt = earth.ecef_to_geodetic(xs[:, :3])
@@ -141,7 +152,7 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
     # in time order, then by picture and track (each picture's rows came track by track)
     order = np.lexsort((tracks["track"], tracks["picture"].astype(str), tracks["t_s"]))
     tracks = {k: v[order] for k, v in tracks.items()}
-    return tracks, _truth_table(truth, names, c)
+    return tracks, _truth_table(truth, names, c, gone)
 
 
 def _joined(parts: Sequence[np.ndarray], key: str) -> np.ndarray:
@@ -151,11 +162,13 @@ def _joined(parts: Sequence[np.ndarray], key: str) -> np.ndarray:
     return np.zeros(0, kind.get(key, float))
 
 
-def _truth_table(truth, names: list[str], c: int) -> dict[str, np.ndarray]:
-    """The truth of run ``c``: a row per threat and flight sample while it flies."""
+def _truth_table(truth, names: list[str], c: int, gone: np.ndarray) -> dict[str, np.ndarray]:
+    """The truth of run ``c``: a row per threat and flight sample while it flies, up to its
+    destruction (``gone`` (N,) [s], inf: never destroyed)."""
     cols: dict[str, list] = {k: [] for k in COLUMNS["truth"]}
     for n, name in enumerate(names):
-        fly = in_flight(truth, truth.t, index=(np.full(truth.t.size, c), np.full(truth.t.size, n)))
+        fly = in_flight(truth, truth.t, index=(np.full(truth.t.size, c), np.full(truth.t.size, n))) \
+            & (truth.t < gone[n])
         t = truth.t[fly]
         pos, vel = state_at(truth, t, index=(np.full(t.size, c), np.full(t.size, n)))
         assert vel is not None
