@@ -223,11 +223,8 @@ def track_history(world, run: int = 0, seed: int = 1):
     from shieldlab.io.history import TrackHistory, tables
 
     _check_world(world)
-    _check_counts(1, seed)
-    import numbers
-
-    if isinstance(run, bool) or not isinstance(run, numbers.Integral) or not 0 <= int(run) < MAX_RUNS:
-        raise InputError(f"must be an integer from 0 to {MAX_RUNS - 1:,}, not {run!r}", field="run")
+    _check_int("run", run, 0, MAX_RUNS - 1)
+    _check_int("seed", seed, 0, None)
     if not world.threats:
         raise InputError("the scenario has no ballistic threats to track", source=world.source, field="threats")
     chunk = replay_run(world, preflight(world, 1), int(seed), int(run))
@@ -246,14 +243,20 @@ def _check_run(world, runs, seed) -> None:
 def _check_counts(runs, seed) -> None:
     """``runs`` an integer from 1 to :data:`MAX_RUNS`, ``seed`` one of at least 0, else an
     :class:`InputError` naming the field (a Monte Carlo's and a sweep's alike)."""
+    _check_int("runs", runs, 1, MAX_RUNS)
+    _check_int("seed", seed, 0, None)
+
+
+def _check_int(name: str, value, lo: int, hi: int | None) -> None:
+    """``value`` an integer (not a bool) from ``lo`` to ``hi`` (no upper bound where None),
+    else an :class:`InputError` naming ``name``."""
     import numbers
 
-    for name, value, lo, hi in (("runs", runs, 1, MAX_RUNS), ("seed", seed, 0, None)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise InputError(f"must be an integer, not {value!r}", field=name)
-        if int(value) < lo or (hi is not None and int(value) > hi):
-            raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
-                             + f", not {value}", field=name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"must be an integer, not {value!r}", field=name)
+    if int(value) < lo or (hi is not None and int(value) > hi):
+        raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
+                         + f", not {value}", field=name)
 
 
 def _check_world(world) -> None:

@@ -113,8 +113,6 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
         x = tr.x[c]  # (G, K, 6)
         held = np.isfinite(x).all(axis=-1)
         g, k = np.nonzero(held)
-        if g.size == 0:
-            continue
         obj = chunk.picture_targets.get(picture)
         if obj is None:  # tracks by label: column n is threat n
             who = g
@@ -123,16 +121,15 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
         label = np.array([names[o] if 0 <= o < N else f"{names[o - N]} booster" if N <= o < 2 * N else ""
                           for o in who.tolist()], object)
         t = tr.t[k]
-        idx = np.where((who >= 0) & (who < N), who, 0)
-        keep = ~((who >= 0) & (who < N)) | (t < gone[idx])
-        g, k, who, label, t = g[keep], k[keep], who[keep], label[keep], t[keep]
+        threat = (who >= 0) & (who < N)
+        idx = np.where(threat, who, 0)
+        keep = ~threat | (t < gone[idx])
+        g, k, label, t, threat, idx = g[keep], k[keep], label[keep], t[keep], threat[keep], idx[keep]
         if g.size == 0:
             continue
         xs = x[g, k]
-        P = np.stack([np.asarray(tr.P[c, gg, kk]) for gg, kk in zip(g.tolist(), k.tolist())])
+        P = np.asarray(tr.P[np.full(g.size, c), g, k])  # (E, 6, 6)
         lat, lon, alt = earth.ecef_to_geodetic(xs[:, :3])
-        threat = (who >= 0) & (who < N)
-        idx = np.where(threat, who, 0)
         flying = threat & in_flight(truth, t, index=(np.full(t.size, c), idx))
         pos, vel = state_at(truth, t, index=(np.full(t.size, c), idx))
         assert vel is not None  # asked for
