@@ -671,6 +671,21 @@ def test_the_cruise_missiles_totals_count_those_shot_down():
     assert "the 1 cruise missile: " in said and "shot down" in said
 
 
+def test_a_flier_ending_inside_counts_its_last_step_inside():
+    """A Kalibr that reaches Tallinn ends inside Estonia: its time inside runs from its entry to
+    its end.  The path's last step, from the last airborne sample to the end position (a sample
+    not airborne), was left out: one time step short (1 s here), and a flier that crossed in its
+    last step was not counted as entering at all."""
+    held_fire = KALIBR_AT_TALLINN.replace("engage: inside", "engage: never")
+    w = compile_world(parse(yaml.safe_load(held_fire), "test"), "test")
+    res = simulate_air(w, 8, seed=2, scene_run=None)
+    o = res.outcomes
+    ends_inside = o["entered"] & ~o["killed"] & ~o["failed"]
+    assert ends_inside.sum() >= 1
+    np.testing.assert_allclose(o["time_inside_s"][ends_inside], o["end_s"][ends_inside] - o["entry_s"][ends_inside],
+                               atol=1e-6)
+
+
 def test_a_misspelt_country_is_offered_the_one_it_begins_like():
     """``Estland`` was offered Åland, Poland, Ireland and Iceland (difflib's likeness alone),
     not Estonia: names that begin as it does come first."""

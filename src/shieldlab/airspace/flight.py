@@ -142,6 +142,16 @@ class AirPaths:
     end_time: np.ndarray
     failed: np.ndarray
 
+    @property
+    def flown(self) -> np.ndarray:
+        """(B, T) the samples on the path flown: the airborne ones and the sample after the
+        last of them, where the flier came to its end (its last waypoint, or where it came
+        down): that sample is not airborne, but the last step of the path leads to it (a
+        flier ending inside a country was counted one step short inside without it)."""
+        after = np.zeros_like(self.active)
+        after[:, 1:] = self.active[:, :-1]
+        return self.active | after
+
     def ground_track_km(self, rows=slice(None), until: float = np.inf) -> np.ndarray:
         """Distance flown over the ground [km] (great circles between samples) by ``rows`` (all:
         (B,); one index: a scalar), up to time ``until`` [s] (a kill ends a flight early)."""

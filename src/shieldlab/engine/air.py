@@ -323,7 +323,7 @@ def simulate_air(world, runs: int, seed: int = 1, *, scene_run: int | None = 0,
             tlat, tlon, _ = tr.geodetic()
             inside_t, near_t = (_near_and_inside(terr, pol, tlat, tlon, tr.firm) if pol is not None
                                 else (None, None))
-            cr = (borders.crossings(terr, paths.t, np.degrees(paths.lat), np.degrees(paths.lon), paths.active)
+            cr = (borders.crossings(terr, paths.t, np.degrees(paths.lat), np.degrees(paths.lon), paths.flown)
                   if terr is not None else None)
             kept: dict[int, policing.RowPolicing | None] = {}
             for c, run in enumerate(run_ids):
@@ -503,9 +503,9 @@ def _heights_inside(terr, paths, row: int, entry_s: float, exit_s: float) -> tup
     too.  The height is linear in time between samples, so on the path inside its extremes
     lie at these points: the lowest and highest are exact for the sampled path."""
     t, alt = paths.t, paths.alt[row]
-    k = np.flatnonzero(paths.active[row] & (t > entry_s) & (t < exit_s))
+    k = np.flatnonzero(paths.flown[row] & (t > entry_s) & (t < exit_s))
     ins = k[borders.contains(terr, np.degrees(paths.lat[row, k]), np.degrees(paths.lon[row, k]))]
-    met = borders.boundary_times(terr, t, np.degrees(paths.lat[row]), np.degrees(paths.lon[row]), paths.active[row])
+    met = borders.boundary_times(terr, t, np.degrees(paths.lat[row]), np.degrees(paths.lon[row]), paths.flown[row])
     met = met[(met >= entry_s) & (met <= exit_s)]
     h = np.concatenate([alt[ins], np.interp(np.concatenate([[entry_s, exit_s], met]), t, alt)])
     return float(h.min()), float(h.max())
@@ -555,7 +555,7 @@ def _score_row(world, terr, f, run, row, paths, dets, tr, cr, rp, c, m, out, eve
             t_row[k] = end_eff
         kill_at = (float(lat_row[k]), float(lon_row[k]))
     if cr is not None and killed:
-        cut = paths.active[row] & (t_row <= end_eff)
+        cut = paths.flown[row] & (t_row <= end_eff)
         one = borders.crossings(terr, t_row, np.degrees(lat_row)[None], np.degrees(lon_row)[None], cut[None])
         c_row = {k: getattr(one, k)[0] for k in ("entered", "entry_time", "exit_time", "time_inside_s",
                                                    "max_depth_m", "distance_inside_m")}

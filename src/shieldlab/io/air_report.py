@@ -130,7 +130,7 @@ def where_reported_frame(world, res, rows: dict, overview) -> tuple[float, float
 def scene_lon_reference(res) -> float:
     """:func:`lon_reference` of the scene run's fliers' paths: every map of the air picture is
     drawn about it."""
-    return lon_reference(np.concatenate([np.degrees(er.paths.lon[er.paths.active]) for er in res.scene] or
+    return lon_reference(np.concatenate([np.degrees(er.paths.lon[er.paths.flown]) for er in res.scene] or
                                         [np.zeros(0)]))
 
 
@@ -142,7 +142,7 @@ def overview_frame(world, res) -> tuple[float, float, float, float]:
     ref = scene_lon_reference(res)
     lats, lons = [], []
     for er in res.scene:
-        a = er.paths.active
+        a = er.paths.flown
         lats.append(np.degrees(er.paths.lat[a]))
         lons.append(unwrap_lon(np.degrees(er.paths.lon[a]), ref))
     reporters = {d.sensor for er in res.scene for d in er.detections if d.detected.any()}
@@ -186,7 +186,7 @@ def _overview(world, res, run: int, rows: dict, frame: tuple[float, float, float
         p = er.paths
         for m, name in enumerate(er.names):
             what = fate(rows[name])
-            a = p.active[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
+            a = p.flown[m] & (p.t <= float(rows[name]["end_s"]))  # a kill ends the flight
             lo, la = ul(np.degrees(p.lon[m, a])), np.degrees(p.lat[m, a])
             # the fate over the report dots, see-through (drawn under them, the lines were buried)
             seen.setdefault(what, ax.plot(lo, la, color=_colour(what), lw=0.9 if close else 1.6,
@@ -383,7 +383,7 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     # the legend's key: a part of the airspace in the close-up (the first may lie off it)
     (in_frame(ax, lines, [""] * len(lines))[0] or lines)[0].set_label(
         f"{terr.name} airspace, shaded (Natural Earth 1:50m)")
-    a = p.active[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight
+    a = p.flown[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight
     what = fate(row)
     ax.plot(ul(np.degrees(p.lon[m, a])), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
             label=f"{er.names[m]}: true path ({what})")
