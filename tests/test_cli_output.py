@@ -165,6 +165,17 @@ def test_existing_results_need_force_and_are_replaced_whole(tiny, tmp_path, caps
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
     assert cells[0] == name and cells[1].startswith(f"{q['gospa_m'] / 1e3:.2f} (")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # the intervals' methods, each after what it bounds (the means' long text, which ends in a
+    # clause of its own, had run into "... for means")
+    import html
+
+    from shieldlab.io.report import MAP_SOURCES
+
+    s = json.loads((out / "summary.json").read_text())
+    assert (f"Intervals of probabilities: {html.escape(s['interval'])}. Intervals of means: "
+            f"{html.escape(s['interval_means'])}.") in page
+    # the run's map names the sources of its borders and places
+    assert html.escape(MAP_SOURCES.strip()) in page
 
 
 def test_force_never_replaces_a_folder_of_other_files(tiny, tmp_path, capsys, no_simulation):

@@ -841,3 +841,10 @@ def test_the_report_lists_the_defended_assets_and_why_threats_went_unengaged(rai
     summary["per_threat"][0]["no_fire"] = reasons
     page = report.build(w, dataclasses.replace(res, summary=summary), ch, 0)
     assert "<td>out-of-envelope 75%, judged-late 25%, not-threatening 25%</td>" in page
+    # each code the table gives, in words under it (the report had left them to the user guide)
+    import html
+
+    from shieldlab.io.results import REASON_TEXT
+
+    for code in reasons:
+        assert f"<li><code>{code}</code>: {html.escape(REASON_TEXT[code])}</li>" in page

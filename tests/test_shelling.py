@@ -90,7 +90,7 @@ def test_the_scoring_of_the_preset():
     assert "leakers" not in res.summary["interval_means"] and "P(true side)" in res.summary["interval_means"]
     from shieldlab.io import shelling_report
 
-    assert f"Intervals: {res.summary['interval']} for probabilities" in "".join(shelling_report._sections(w, res, 0))
+    assert f"Intervals of probabilities: {res.summary['interval']}." in "".join(shelling_report._sections(w, res, 0))
     kinds = set(res.events["kind"])
     assert {"fire", "detect", "located", "impact"} <= kinds
     assert res.scene is not None and res.scene.volley.n == 6 and len(res.scene.origins) == 1

@@ -1290,7 +1290,8 @@ def footprint_map(fp, path: str | Path, dpi: int = 120) -> None:
     title = None
     every = fp.defended_all()
     if len(fp.sites) > 1 and every.any():
-        title = (f"defended against every launch site that reaches it: {_short_area(fp.defended_area_km2())}, "
+        title = (f"defended against every launch site (launch point and missile) that reaches it: "
+                 f"{_short_area(fp.defended_area_km2())}, "
                  + _people_line(places.population_in_grid(g, every)))
     # one row under two maps or more; two under one (one row is wider than a single map)
     ncol = len(handles) if len(fp.sites) > 1 else -(-len(handles) // 2)

@@ -24,10 +24,12 @@ from shieldlab.io.air_tables import mean_text, missiles_text, p_text, share_form
 from shieldlab.io.report import (
     _CSS,
     _HALO,
+    MAP_SOURCES,
     _figure,
     _png,
     _table,
     in_frame,
+    intervals_note,
     map_aspect,
     plt,
     set_meta,
@@ -444,8 +446,7 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
         parts.append(f"<p class='question'>{html.escape(sc.description)}</p>")
     parts.append("<h2>Each flight</h2>")
     if s.get("interval_means"):  # (a summary written before the methods were named has none)
-        parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval', '')))} for probabilities; "
-                     f"{html.escape(str(s['interval_means']))} for means.</p>")
+        parts.append(intervals_note(s))
     parts.append(_table(["flight", "type", "P(seen)", "first report by", "tracked share", "flight time [min]",
                          "route [km]"],
                         [[f["flight"] + (f" (x{f['fliers']})" if f["fliers"] > 1 else ""), f["type"], _p(f["seen"]),
@@ -510,20 +511,21 @@ def build(world, res, run: int = 0, *, sections_only: bool = False) -> str:
         parts.append(_table(["flight", "who", "check", "source"], claims, "claims"))
     if res.scene:
         parts.append(f"<h2>Run {run} over the ground</h2>")
-        parts.append(_figure(_overview(world, res, run, rows), f"Run {run}: every flier's true path by its fate.",
-                             "map of the run"))
+        parts.append(_figure(_overview(world, res, run, rows),
+                             f"Run {run}: every flier's true path by its fate." + MAP_SOURCES, "map of the run"))
         close = where_reported_frame(world, res, rows, overview_frame(world, res))
         if close is not None:
             parts.append(_figure(_overview(world, res, run, rows, frame=close),
                                  f"Run {run}, closer: where each radar reported a flier (the true position at "
-                                 "each report), over the routes.", "map of the reports"))
+                                 "each report), over the routes." + MAP_SOURCES, "map of the reports"))
         terr = air_territory(world)
         if terr is not None:
             for er in res.scene:
                 for m, name in enumerate(er.names):
                     if rows[name]["entered"]:
                         parts.append(_figure(_close_up(world, er, m, rows[name], terr, epoch),
-                                             f"{name}: the crossing of the border in run {run}.", f"{name} crossing"))
+                                             f"{name}: the crossing of the border in run {run}." + MAP_SOURCES,
+                                             f"{name} crossing"))
         parts.append(f"<h2>Timeline of run {run} (UTC)</h2>")
         ev = res.events
         sel = np.flatnonzero(ev["run"] == run)

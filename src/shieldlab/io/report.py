@@ -162,6 +162,10 @@ def with_sections(page: str, body: str) -> str:
     return page[:at] + body + page[at:]
 
 
+#: A map's sources, at the end of its caption: the borders drawn and the places named.
+MAP_SOURCES = " Borders: Natural Earth (public domain); places: GeoNames (CC BY 4.0)."
+
+
 def _figure(uri: str, caption: str, alt: str) -> str:
     return (f'<figure><img src="{uri}" alt="{html.escape(alt)}"><figcaption>{html.escape(caption)}'
             f"</figcaption></figure>")
@@ -173,6 +177,14 @@ def _scaled(summary: dict, key: str, factor: float) -> dict:
     v, ci = summary.get(key), summary.get(f"{key}_ci95")
     return {key: None if v is None else factor * v,
             f"{key}_ci95": None if ci is None else [None if x is None else factor * x for x in ci]}
+
+
+def intervals_note(summary: dict) -> str:
+    """The report's line naming the intervals' methods (summary.json's ``interval`` and
+    ``interval_means``), each after what it bounds: the means' method is a long text that ends
+    in a clause of its own, so "... for means" after it read as part of that clause."""
+    return (f"<p class='meta'>Intervals of probabilities: {html.escape(str(summary.get('interval', '')))}. "
+            f"Intervals of means: {html.escape(str(summary.get('interval_means', '')))}.</p>")
 
 
 def _ci(summary: dict, key: str, digits: int = 2) -> str:
@@ -722,8 +734,7 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
         # (where every asset is worth 1 the value lost is the assets hit again: said once)
         *([["value lost", _ci(s, "mean_value_lost")]] if any(float(a.value) != 1.0 for a in world.assets) else []),
     ]))
-    parts.append(f"<p class='meta'>Intervals: {html.escape(str(s.get('interval_means', '')))} for means; "
-                 f"{html.escape(str(s.get('interval', '')))} for probabilities.</p>")
+    parts.append(intervals_note(s))
     if world.assets:  # what is defended, its radius and worth, and how often it was hit
         parts.append("<h2>Defended assets</h2>")
         hits: Counter[str] = Counter()
@@ -750,10 +761,18 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
          next((r.outcome + (f" by {r.battery}" if r.battery else "") for r in rows if r.name == t["threat"]), "")]
         for t in per]))
     if any(t.get("no_fire") for t in per):
+        from shieldlab.io.results import REASON_TEXT
+
         parts.append("<p class='meta'>No-fire reasons: why no battery fired at the threat at the end of a run "
                      "(or fired again after a miss), every one given, commonest first, in the share of runs "
-                     "each was given (a run may give several: the shares need not add up to 100 %); "
-                     "<code>shieldlab run … --explain THREAT</code> gives them per battery.</p>")
+                     "each was given (each battery gives its own, so a run may give several: the shares need "
+                     "not add up to 100 %); <code>shieldlab run … --explain THREAT</code> gives them per "
+                     "battery.</p>")
+        # the codes the table shows, in words (the report had left them to the user guide)
+        given = dict.fromkeys(k for t in per for k in (t.get("no_fire") or {}))
+        parts.append("<ul class='meta reasons'>" + "".join(
+            f"<li><code>{html.escape(k)}</code>: {html.escape(REASON_TEXT.get(k, k))}</li>" for k in given)
+            + "</ul>")
     tq = s.get("track_quality") or {}
     if tq:
         parts.append("<h2>Track quality</h2>")
@@ -801,12 +820,12 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
     parts.append("<h2>Maps</h2>")
     parts.append(_figure(_ground_map(world, chunk, c, rows),
                          f"Run {scene_run} over the ground: threat ground tracks by outcome, interceptor flights, "
-                         "radars, batteries and defended assets.", "the run over the ground"))
+                         "radars, batteries and defended assets." + MAP_SOURCES, "the run over the ground"))
     close = _end_game_view(world, chunk, c, rows)
     if close is not None:
         parts.append(_figure(_ground_map(world, chunk, c, rows, view=close),
                              f"The end game of run {scene_run} close up: the intercept points and the batteries "
-                             "that fired, close together on the map above.", "the end game close up"))
+                             "that fired, close together on the map above." + MAP_SOURCES, "the end game close up"))
     if coverage is not None:
         parts.append(_figure(_file_png(lambda p: maps.coverage_map(coverage, p)),
                              f"Each radar's detection coverage of a target at {coverage.alt_km:g} km (the "

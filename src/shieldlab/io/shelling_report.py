@@ -16,7 +16,20 @@ import numpy as np
 from shieldlab import earth
 from shieldlab.artillery import ellipse as ell
 from shieldlab.io.air_tables import utc_text
-from shieldlab.io.report import _CSS, _HALO, FOOTER, _figure, _png, _table, in_frame, plt, set_meta, with_sections
+from shieldlab.io.report import (
+    _CSS,
+    _HALO,
+    FOOTER,
+    MAP_SOURCES,
+    _figure,
+    _png,
+    _table,
+    in_frame,
+    intervals_note,
+    plt,
+    set_meta,
+    with_sections,
+)
 from shieldlab.io.shelling_tables import HEAD, burning_note, nees_note, not_located_lines, rows
 
 __all__ = ["build", "appended"]
@@ -219,8 +232,7 @@ def _sections(world, res, run: int) -> list[str]:
              f"mission's located rounds together (information-weighted; one weapon in one place). NEES: the "
              f"mean normalised error squared of the located rounds against the estimator's covariance, with "
              f"its chi-square 95 % band.</p>",
-             f"<p class='meta'>Intervals: {html.escape(str(s.get('interval', '')))} for probabilities; "
-             f"{html.escape(str(s.get('interval_means', '')))} for means.</p>"]
+             intervals_note(s)]
     for note in (nees_note(s), burning_note(s)):
         if note:
             parts.append(f"<p class='bad'>{html.escape(note)}</p>")
@@ -236,7 +248,7 @@ def _sections(world, res, run: int) -> list[str]:
     parts.append("<h2>Maps</h2>")
     parts.append(_figure(_overview(world, res), "The weapons (triangles) firing at their aim points, the "
                                                 "weapon-locating radars with their sectors out to their reach, and "
-                                                "the border.", "overview"))
+                                                "the border." + MAP_SOURCES, "overview"))
     for i, m in enumerate(world.shelling.missions):
         ms = next((x for x in s["missions"] if x["mission"] == m.name), None)
         seen = ms is None or any((r.get("located") or {}).get("k", 0) for r in ms["radars"].values())
@@ -244,7 +256,7 @@ def _sections(world, res, run: int) -> list[str]:
         caption = (f"{m.name}: the weapon's true place, the estimates of every run and the 95 % ellipses of run "
                    f"{run}." if seen else f"{m.name}: the weapon's true place; no radar located a round of it "
                                           "in any run (why: under the first table).")
-        parts.append(_figure(_close_up(world, res, i), caption, f"{m.name} close-up"))
+        parts.append(_figure(_close_up(world, res, i), caption + MAP_SOURCES, f"{m.name} close-up"))
     ev = res.events
     sel = np.flatnonzero(ev["run"] == run)
     parts.append(f"<h2>Timeline of run {run} (UTC)</h2>")
