@@ -769,9 +769,9 @@ def build(world, res, chunk, c: int = 0, *, footprint=None, coverage=None, cover
                      "not add up to 100 %); <code>shieldlab run … --explain THREAT</code> gives them per "
                      "battery.</p>")
         # the codes the table shows, in words (the report had left them to the user guide)
-        given = dict.fromkeys(k for t in per for k in (t.get("no_fire") or {}))
+        codes = dict.fromkeys(k for t in per for k in (t.get("no_fire") or {}))
         parts.append("<ul class='meta reasons'>" + "".join(
-            f"<li><code>{html.escape(k)}</code>: {html.escape(REASON_TEXT.get(k, k))}</li>" for k in given)
+            f"<li><code>{html.escape(k)}</code>: {html.escape(REASON_TEXT.get(k, k))}</li>" for k in codes)
             + "</ul>")
     tq = s.get("track_quality") or {}
     if tq:
