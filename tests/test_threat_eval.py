@@ -485,3 +485,26 @@ def test_a_far_asset_has_exactly_zero_hit_probability_in_scipy_too():
     assert not special.chndtr(r_over_sigma**2, 2.0, (r_over_sigma + gap) ** 2).any()
     # ... while well inside the cut it is not
     assert special.chndtr(100.0**2, 2.0, (100.0 + 10.0) ** 2) > 0
+
+
+def test_a_gliding_missile_defeats_the_threat_evaluation_not_the_intercept():
+    """docs/iskander-kaliningrad.md: the Patriot beside Aegis Ashore meets none of the four
+    Redzikowo shots under ``engage: threatening`` (the impact predicted ballistically from a
+    gliding track lies off the 3 km asset until the dive, so the battery judges the threat too
+    late), and most of them with every missile engaged: the same tracks, the same battery.
+    Changing the doctrine alone moves P(intercept) from 0 to near 1."""
+    import shieldlab
+    from shieldlab.scenario import load
+
+    sc = load("iskander-kaliningrad")
+    redzikowo = ["iskander-redzikowo-west#1", "iskander-redzikowo-west#2", "iskander-redzikowo-east#1",
+                 "iskander-redzikowo-east#2"]
+    p = {}
+    for engage in ("threatening", "all"):
+        w = shieldlab.load_world(sc.model_copy(update={"doctrine": sc.doctrine.model_copy(update={"engage": engage})}))
+        o = shieldlab.simulate(w, runs=12, seed=1).outcomes
+        hit = np.isin(o["threat"], redzikowo)
+        p[engage] = float((o["outcome"][hit] == "intercepted").mean())
+        assert not (o["intercepted_by"][hit & (o["outcome"] == "intercepted")] == "redzikowo-sm3").any()
+    assert p["threatening"] == 0.0
+    assert p["all"] >= 0.8
