@@ -160,7 +160,7 @@ def _unseen_reasons(loc, missions) -> list[str]:
             out.append("not detected: the weapon lies outside the radar's sector")
         elif rng > reach:
             out.append(f"not detected: the weapon lies {float(rng) / 1e3:.1f} km away, beyond the radar's "
-                       f"{reach / 1e3:.0f} km against {m.round.locating_class} rounds")
+                       f"{reach / 1e3:g} km against {m.round.locating_class} rounds")
         else:
             out.append("not detected")
     return out
