@@ -378,3 +378,44 @@ def test_a_mixed_report_ends_with_its_closing_line_and_shows_no_empty_table(tmp_
     assert page.index("The air picture") < page.index("Made by shieldlab")
     rows = [len(re.findall(r"<tr>", t)) for t in re.findall(r"<table.*?</table>", page, re.S)]
     assert rows and min(rows) >= 2, rows  # a header row and at least one row
+
+
+def test_a_crossing_close_up_draws_every_shot_and_a_course_that_fired_none(monkeypatch, tmp_path):
+    """A close-up drew the last shot alone (a patrol's missed first shot was nowhere) and no
+    course for a fighter vectored that never fired (the Su-30's escort of 3 October); the hit's
+    star stood at the flier's sample after the hit, a time step past its path's end."""
+    from test_air_picture import INCURSION
+
+    scenario = tmp_path / "incursion.yaml"
+    scenario.write_text(INCURSION)
+    figs = []
+    real = air_report._png
+
+    def keep(fig, **kw):
+        ax = fig.axes[0]
+        figs.append((ax.get_title(), [(ln.get_label(), ln.get_marker(), ln.get_xydata()) for ln in ax.lines]))
+        return real(fig, **kw)
+
+    monkeypatch.setattr(air_report, "_png", keep)
+    world = shieldlab.load_world(str(scenario))
+    res = simulate_air(world, runs=1, seed=1)
+    air_report.build(world, res, 0)
+    o = res.outcomes
+    twice = [str(f) for f, n, k in zip(o["flight"], o["shots"], o["killed"], strict=True) if n == 2 and k]
+    assert twice
+    title, lines = next(f for f in figs if f[0].startswith(f"{twice[0]}: crossing"))
+    released = [label for label, marker, _ in lines if marker == ">"]
+    assert len(released) == 2
+    assert released[0].endswith("(shot 1 of 2, missed)") and released[1].endswith("(shot 2 of 2)")
+    # the star at the path's end: the flier's place at the hit
+    path = next(xy for label, _, xy in lines if label.startswith(f"{twice[0]}: true path"))
+    star = next(xy for _, marker, xy in lines if marker == "*")
+    np.testing.assert_allclose(path[-1], star[0])
+    # a fighter vectored that fired none: its course is drawn, and said to have fired none
+    figs.clear()
+    world = shieldlab.load_world("turkey-airspace-2015")
+    res = simulate_air(world, runs=1, seed=1)
+    air_report.build(world, res, 0)
+    assert not res.outcomes["fired"][res.outcomes["flight"] == "su-30-3-oct"].any()
+    _, lines = next(f for f in figs if f[0].startswith("su-30-3-oct: crossing"))
+    assert any(label == "f-16-patrol course (it fired no shot)" for label, _, _ in lines)

@@ -349,7 +349,7 @@ def crossing_frame(lats: np.ndarray, lons: np.ndarray) -> tuple[float, float, fl
 
 def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     """One crossing: the true path and the track near the entry point, the border, the fighter's
-    course and the shot."""
+    course (where it fired no shot too) and every shot: each release, a miss hollow, and the hit."""
     from shieldlab.analysis import maps
 
     p, tr = er.paths, er.tracks
@@ -363,13 +363,20 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
 
     lats, lons = np.degrees(p.lat[m, near]), ul(np.degrees(p.lon[m, near]))
     rp = er.policing[m]
+    vectored = rp is not None and rp.pf is not None
     hit = None  # the flier's place at the hit: shot down, it belongs in the picture
-    if rp is not None and rp.shots and rp.pf is not None:  # the shot belongs in the picture: where it left
-        la, lo, _ = earth.ecef_to_geodetic(np.asarray(rp.shooter_at(rp.shots[-1].time), float)[None])
-        lats, lons = np.append(lats, np.degrees(la)), np.append(lons, ul(np.degrees(lo)))
+    releases: list[tuple[float, float]] = []  # (lon, lat) [deg] where each shot left, in order
+    if vectored and rp.shots:  # every shot belongs in the picture: where it left (a miss too)
+        la, lo, _ = earth.ecef_to_geodetic(np.array([rp.shooter_at(sh.time) for sh in rp.shots], float))
+        releases = list(zip(ul(np.degrees(lo)).tolist(), np.degrees(la).tolist(), strict=True))
+        lats, lons = np.append(lats, [r[1] for r in releases]), np.append(lons, [r[0] for r in releases])
         if rp.shots[-1].killed:
-            kk = min(int(np.searchsorted(p.t, rp.shots[-1].hit_time)), p.t.size - 1)
-            hit = float(ul(math.degrees(p.lon[m, kk]))), math.degrees(p.lat[m, kk])
+            # where the flier was at the hit, between its samples (the sample after it put the
+            # star a time step past the path's end: 2.5 km on a 10 s grid at 250 m/s)
+            f = p.flown[m]
+            lon_f = ul(np.degrees(p.lon[m, f]))
+            hit = (float(np.interp(rp.shots[-1].hit_time, p.t[f], lon_f)),
+                   float(np.interp(rp.shots[-1].hit_time, p.t[f], np.degrees(p.lat[m, f]))))
             lats, lons = np.append(lats, hit[1]), np.append(lons, hit[0])
     lon0, lon1, lat0, lat1 = crossing_frame(lats, lons)
     fig, ax = plt.subplots(figsize=_figsize(lon0, lon1, lat0, lat1, 7.5))
@@ -385,29 +392,40 @@ def _close_up(world, er, m: int, row: dict, terr, epoch) -> str:
     # the legend's key: a part of the airspace in the close-up (the first may lie off it)
     (in_frame(ax, lines, [""] * len(lines))[0] or lines)[0].set_label(
         f"{terr.name} airspace, shaded (Natural Earth 1:50m)")
-    a = p.flown[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight
+    a = p.flown[m] & (p.t <= float(row["end_s"]))  # a kill ends the flight, at the hit
     what = fate(row)
-    ax.plot(ul(np.degrees(p.lon[m, a])), np.degrees(p.lat[m, a]), color=_colour(what), lw=2.0,
-            label=f"{er.names[m]}: true path ({what})")
+    px_, py_ = ul(np.degrees(p.lon[m, a])), np.degrees(p.lat[m, a])
+    if hit is not None:
+        px_, py_ = np.append(px_, hit[0]), np.append(py_, hit[1])
+    ax.plot(px_, py_, color=_colour(what), lw=2.0, label=f"{er.names[m]}: true path ({what})")
     firm = tr.firm[m] & (p.t <= float(row["end_s"]))  # after a kill the track coasts on, on nothing
     if firm.any():
         la, lo, _ = earth.ecef_to_geodetic(tr.x[m, firm, :3])
         ax.plot(ul(np.degrees(lo)), np.degrees(la), color="#1d2128", lw=0.9, ls="--", label="the defender's track")
-    if rp is not None and rp.shots and rp.pf is not None:
-        s = rp.shots[-1]
-        ts = np.linspace(rp.t_v, s.time, 50)
-        fp = np.array([rp.shooter_at(t) for t in ts])
-        la, lo, _ = earth.ecef_to_geodetic(fp)
-        lo = ul(np.degrees(lo))
-        ax.plot(lo, np.degrees(la), color=_colour("fighter"), lw=1.4, label=f"{s.fighter} course")
-        ax.plot(lo[-1], np.degrees(la[-1]), ">", color=_colour("fighter"), ms=8,
-                label=f"weapon released {_utc(epoch, s.time)[11:]}")
-        if hit is not None:
+    if vectored:
+        # the vectored fighter's course: to its last shot, or, where it fired none, while the
+        # flier was inside and after (what it flew without firing is the picture's point)
+        assert rp is not None
+        last = rp.shots[-1] if rp.shots else None
+        until = last.time if last is not None else t_out + 20.0
+        ts = np.linspace(rp.t_v, max(until, rp.t_v), 60)
+        la, lo, _ = earth.ecef_to_geodetic(np.array([rp.shooter_at(t) for t in ts]))
+        ax.plot(ul(np.degrees(lo)), np.degrees(la), color=_colour("fighter"), lw=1.4,
+                label=f"{last.fighter if last is not None else rp.vectored} course"
+                      + ("" if last is not None else " (it fired no shot)"))
+        n = len(rp.shots)
+        for k, (sh, (x, y)) in enumerate(zip(rp.shots, releases, strict=True)):
+            said = ([f"shot {k + 1} of {n}"] if n > 1 else []) + ([] if sh.killed else ["missed"])
+            # a miss's marker hollow: the release of the shot that hit is the one filled
+            ax.plot(x, y, ">", color=_colour("fighter"), ms=8, mfc=_colour("fighter") if sh.killed else "white",
+                    label=f"weapon released {_utc(epoch, sh.time)[11:]}" + (f" ({', '.join(said)})" if said else ""))
+        if hit is not None and last is not None:
             # release to hit: where the weapon flew (drawn straight; the claim of a kill inside the
             # other country rests on it)
-            ax.plot([lo[-1], hit[0]], [np.degrees(la[-1]), hit[1]], color=_colour("fighter"), lw=1.0,
-                    ls=":", label=f"weapon, release to hit ({s.hit_time - s.time:,.0f} s)")
-            ax.plot(*hit, "*", color="#1d2128", ms=12, label=f"hit {_utc(epoch, s.hit_time)[11:]}")
+            x, y = releases[-1]
+            ax.plot([x, hit[0]], [y, hit[1]], color=_colour("fighter"), lw=1.0,
+                    ls=":", label=f"weapon, release to hit ({last.hit_time - last.time:,.0f} s)")
+            ax.plot(*hit, "*", color="#1d2128", ms=12, label=f"hit {_utc(epoch, last.hit_time)[11:]}")
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
     maps.scale_bar(ax, lon0, lon1, lat0, lat1)
