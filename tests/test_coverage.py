@@ -986,3 +986,25 @@ def test_a_radar_that_sees_nothing_at_the_height_does_not_stretch_the_map():
     # where it sees something, its site is in the box again
     high = C.compute(world, 100.0, rcs_m2=0.03, step_deg=0.5)
     assert high.grid.lat_deg[-1] > 44.9
+
+
+def test_radars_whose_markers_overlap_share_one_name(tmp_path, monkeypatch):
+    """iskander-kaliningrad: the SPY-1D and the MPQ-65 stand 1.5 km apart, one marker over the
+    other on a map 1,400 km across, and the hidden one's name stood by the other's marker as if
+    it were its own. Markers that overlap get one name between them, each radar still keyed in
+    the legend; radars apart keep their own."""
+    import matplotlib.pyplot as plt
+
+    from shieldlab.analysis import maps
+    from shieldlab.scenario import load_world
+
+    figs = []
+    monkeypatch.setattr(maps, "_save", lambda fig, path, dpi: figs.append(fig))
+    monkeypatch.setattr(plt, "close", lambda fig=None: None)
+    cov = C.compute(load_world("iskander-kaliningrad"), alt_km=35.0)
+    maps.coverage_map(cov, tmp_path / "c.png")
+    texts = [t.get_text() for t in figs[0].axes[0].texts]
+    assert "redzikowo-spy1 / redzikowo-mpq65" in texts
+    assert "redzikowo-spy1" not in texts and "redzikowo-mpq65" not in texts
+    legend = [t.get_text() for t in figs[0].axes[0].get_legend().get_texts()]
+    assert sum(t.startswith(("redzikowo-spy1:", "redzikowo-mpq65:")) for t in legend) == 2

@@ -404,7 +404,32 @@ def _line_clear(x0: float, y0: float, x1: float, y1: float, skip: float, boxes) 
 _MARK_RINGS = (1.0, 2.5, 4.0, 5.5, 7.0, 9.0, 11.0)
 
 
-def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
+def _merged_marks(ax, marks, within_px: float) -> list:
+    """``marks`` (as :func:`name_markers` takes them) with those of one point each whose
+    markers lie within ``within_px`` [px] of an earlier one's on ``ax`` joined into that one's
+    name, "a / b", in its style: two radars 1.5 km apart on a map 700 km across drew one marker
+    over the other, and the hidden one's name stood by the other's marker as if it were its own."""
+    ax.apply_aspect()
+    out: list[list] = []
+    at: list[np.ndarray] = []
+    for mk in marks:
+        lon, lat = mk[0], mk[1]
+        if np.ndim(lon) or np.ndim(lat):  # a line's name: its own
+            out.append(list(mk))
+            at.append(np.array([np.nan, np.nan]))
+            continue
+        xy = ax.transData.transform((float(lon), float(lat)))
+        near = [k for k, p in enumerate(at) if np.hypot(*(p - xy)) <= within_px]
+        if near:
+            out[near[0]][2] = f"{out[near[0]][2]} / {mk[2]}"
+            out[near[0]][3] = max(out[near[0]][3], mk[3])
+            continue
+        out.append(list(mk))
+        at.append(xy)
+    return [tuple(m) for m in out]
+
+
+def name_markers(fig, ax, marks, avoid=(), shapes=None, merge_within_px: float = 0.0) -> None:
     """Name the markers ``marks``, ``(lon, lat, text, marker size [pt], text style)`` each,
     already drawn on ``ax`` (``lon`` and ``lat`` may be arrays: points along a line, in order
     of preference, the first where the name finds room): each name in the first free of eight
@@ -418,8 +443,12 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None) -> None:
     x1, y1) [px] a name keeps clear of where one of the first five rings allows (the lines of
     a map: :func:`line_boxes`).  A style's ``leader_color`` colours the leader line (else its
     text colour).  Run it once the figure's layout is final (colour bars and legends placed),
-    before :func:`label_map`, whose cities then keep clear of these names."""
+    before :func:`label_map`, whose cities then keep clear of these names.  ``merge_within_px``
+    (with ``shapes`` None): marks whose markers lie that close [px] get one name between them
+    (:func:`_merged_marks`)."""
     ax.apply_aspect()
+    if merge_within_px > 0.0 and shapes is None:
+        marks = _merged_marks(ax, marks, merge_within_px)
     renderer = _renderer(fig)
     frame = ax.get_window_extent(renderer)
     boxes = _occupied(fig, ax, renderer)
@@ -1562,7 +1591,8 @@ def coverage_map(cov, path: str | Path, dpi: int = 120) -> None:
                  fontsize=9.5)
     # each radar's name by its own marker (a stack of names beside a cluster had left the Black
     # Sea ship's by Armavir's marker), clear of the others and of the frame
-    name_markers(fig, ax, marks)
+    # (markers nearer than their own size drawn one over the other: one name for them both)
+    name_markers(fig, ax, marks, merge_within_px=6.0 * fig.dpi / 72.0)
     label_map(fig, ax, extent)
     scale_bar(ax, *extent)
     # (as the command says it: a map passed on without the command's words says it too)
