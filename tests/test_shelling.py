@@ -211,6 +211,31 @@ def test_the_maps_legends_name_every_radar_and_only_what_they_show(tmp_path, mon
     assert not any("estimates" in n for n in wide_names) and any("estimates" in n for n in narrow)
 
 
+def test_two_radars_at_one_place_are_both_named_on_the_overview(tmp_path, monkeypatch):
+    """A TPQ-36 and a TPQ-37 at one site: their names were written at one offset from the one
+    marker, over each other, and the first was lost. Each now has a line of its own."""
+    from shieldlab.io import shelling_report as rep
+    from shieldlab.io.report import plt
+
+    w = _world(tmp_path, SHELL + "    - {name: r2, type: an-tpq-37, site: radar, facing_az_deg: 180}\n")
+    res = eng.simulate_shelling(w, 2, seed=1, scene_run=0)
+    seen = []
+
+    def keep(fig):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        seen.extend((t.get_text(), t.get_window_extent(r)) for t in fig.axes[0].texts
+                    if t.get_text().startswith(("r1 ", "r2 ")))
+        plt.close(fig)
+        return ""
+
+    monkeypatch.setattr(rep, "_png", keep)
+    rep._overview(w, res)
+    (n1, b1), (n2, b2) = sorted(seen, key=lambda x: x[0])
+    assert n1.startswith("r1 (an-tpq-36)") and n2.startswith("r2 (an-tpq-37)")
+    assert b1.y1 <= b2.y0 + 1.0 or b2.y1 <= b1.y0 + 1.0  # one above the other, not over it
+
+
 def test_the_maps_name_the_scenarios_landmarks_where_they_show(monkeypatch):
     """akcakale-2012: Tell Abyad, the town across the border the fire came from, was on no map
     (the gazetteer holds places of 15,000 people or more); the preset names it a landmark, and

@@ -91,6 +91,7 @@ def _overview(world, res) -> str:
     _border(ax, res.territory, f"{sh.country} (Natural Earth 1:50m border, generalised: can be ~1 km off)")
     classes = sorted({m.round.locating_class for m in sh.missions})
     inks = [_RADAR, "#1f618d", "#117864", "#9a7d0a"]
+    placed: list[tuple[float, float]] = []  # the radars' places named so far [rad]
     for j, r in enumerate(sh.radars):
         ink = inks[j % len(inks)]
         half_sec = math.radians(r.spec.sector_deg) / 2.0
@@ -103,8 +104,13 @@ def _overview(world, res) -> str:
                     label=f"{r.name}: sector and reach against {cls} rounds")
         ax.plot(math.degrees(r.lon), math.degrees(r.lat), "s", color=ink, ms=8, zorder=6, ls="none",
                 label="weapon-locating radars" if j == 0 else None)
+        # a radar at the place of one named before (within 50 m): its name a line above that one's
+        # (written over each other, the second radar's name and marker were lost)
+        below = sum(1 for la0, lo0 in placed
+                    if float(earth.great_circle_distance(la0, lo0, r.lat, r.lon)) < 50.0)
+        placed.append((r.lat, r.lon))
         ax.annotate(f"{r.name} ({r.spec.id}), fence {math.degrees(r.fence):.1f}°",
-                    (math.degrees(r.lon), math.degrees(r.lat)), xytext=(6, 6), textcoords="offset points",
+                    (math.degrees(r.lon), math.degrees(r.lat)), xytext=(6, 6 + 11 * below), textcoords="offset points",
                     fontsize=8, color=ink, fontweight="bold", path_effects=_HALO, zorder=7)
     for i, m in enumerate(sh.missions):
         ox, oy = math.degrees(m.origin[1]), math.degrees(m.origin[0])
