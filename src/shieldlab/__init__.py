@@ -9,6 +9,7 @@ Public API (everything else may change)::
     import shieldlab
     world = shieldlab.load_world("epaa-phase-1")          # preset name or YAML path
     res = shieldlab.simulate(world, runs=100, seed=1)     # Monte Carlo
+    big = shieldlab.simulate(world, runs=10**5, out="big")  # streamed to a results folder, resumable
     res.summary["mean_leakers"]
     res.outcomes["outcome"]                               # a row per run x threat
     shieldlab.flyout.minimum_energy(10_000e3)             # closed-form Kepler shot (a KeplerShot)
@@ -151,7 +152,8 @@ def _with_unknown_keys(model, data):
 MAX_RUNS = 1_000_000
 
 
-def simulate(world, runs: int = 100, seed: int = 1, client=None):
+def simulate(world, runs: int = 100, seed: int = 1, client=None, *, out=None, resume: bool = False,
+             force: bool = False):
     """Run the kill chain over ``runs`` Monte Carlo replications; returns a ``Results``:
     ``summary`` (the dict ``summary.json`` holds), and the tables as dicts of NumPy
     columns: ``outcomes`` (a row per run x threat: ``run``, ``threat``, ``outcome``,
@@ -162,11 +164,21 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
 
     ``runs``: 1 to :data:`MAX_RUNS`; ``seed``: an integer of at least 0 (the same seed, the same
     numbers).  Every threat is steered first and the memory the run needs is checked against
-    what the machine has (the tables of all runs are held in memory: for very many runs use
-    ``shieldlab run --out``, which writes them as it goes): bad input raises
+    what the machine has (the tables of all runs are held in memory: for very many runs give
+    ``out``, below, which writes them as it goes): bad input raises
     :class:`InputError` naming the field before anything runs.  ``client``: a
     ``distributed.Client`` whose workers run the chunks of runs (the same results, to the
     bit, as in this process); None runs them here.
+
+    ``out``: a folder to write, as ``shieldlab run --out`` writes it (summary.json, the tables
+    as Parquet, scene.czml and report.html of run 0): each chunk of runs is kept on disk as
+    it is finished, beside the folder, so memory stays flat in the number of runs, and the
+    returned ``Results`` reads its tables back from the folder a piece of whole runs at a time
+    (``table``, ``read``, ``to_arrow``; ``outcomes``, ``events``, ``track_quality`` and
+    ``tracks`` are None); ``shieldlab.query(out, sql)`` answers SQL over it.  ``resume``
+    finishes a stopped call into ``out`` (the same world, runs and seed), keeping its finished
+    chunks; ``force`` replaces a results folder there.  The results are the same, to the bit,
+    as without ``out``.
 
     A scenario with flights or shelling beside its threats runs them too, as ``shieldlab run``
     does: ``res.air`` and ``res.shelling`` (their outcomes and events), their summaries under
@@ -189,6 +201,8 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
         raise InputError("the scenario has no ballistic threats for the kill chain that simulate runs"
                          + (": its " + " and its ".join(f"{w} run with {runs_with[w]}" for w in held) if held else ""),
                          source=world.source, field="threats")
+    if out is not None or resume or force:
+        return _simulate_into(world, int(runs), int(seed), out, resume=resume, force=force, client=client)
     flights = preflight(world, int(runs))  # steers every threat, checks the memory
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
@@ -207,6 +221,70 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None):
         shelling = simulate_shelling(world, int(runs), int(seed), scene_run=None)
         res.summary["shelling"] = shelling.summary
     return dataclasses.replace(res, air=air, shelling=shelling)
+
+
+def _simulate_into(world, runs: int, seed: int, out, *, resume, force, client):
+    """:func:`simulate` into the results folder ``out`` (checked, held against a second
+    writer, its chunks kept beside it until the folder is written): ``shieldlab run --out``'s
+    work, without its printout."""
+    import dataclasses
+    import shutil
+
+    import numpy as np
+
+    from shieldlab.engine.chain import chunk_runs, preflight
+    from shieldlab.engine.montecarlo import simulate as _simulate
+    from shieldlab.engine.sweep import checkpoint
+    from shieldlab.io.lock import writing
+    from shieldlab.io.output import check_out_dir
+    from shieldlab.io.run_folder import FolderStore, finished_run, write_run_folder
+    from shieldlab.scenario import to_mapping
+
+    if out is None:
+        raise InputError("finishes or replaces a results folder: give out", field="resume" if resume else "force")
+    if not isinstance(out, (str, _os.PathLike)):
+        raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
+    for name, value in (("resume", resume), ("force", force)):
+        if not isinstance(value, (bool, np.bool_)):  # (bool("false") is True: a folder replaced unasked)
+            raise InputError(f"must be True or False, not {value!r}", field=name)
+    if resume and force:
+        raise InputError("give resume or force, not both", field="force")
+    out = _os.fspath(out)
+    if resume and finished_run(out):
+        raise InputError(f"{out} holds the results of a finished run: nothing to resume", field="resume")
+    check_out_dir(out, force=bool(force or resume), field="out")
+    flights = preflight(world, runs, stored=True)  # steers every threat, checks the memory
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import check
+
+        check(world)
+    # the scenario as a file would hold it: the checkpoint's digest, so that a resume with
+    # another world is refused
+    raw = to_mapping(world.scenario)
+    with writing(out, field="out"):
+        store, partial = checkpoint(world.source, raw, runs, seed, out, chunk_runs(world, flights),
+                                    resume=bool(resume), force=bool(force))
+        try:
+            res = _simulate(world, runs=runs, seed=seed, flights=flights, store=store, client=client)
+        except BaseException:
+            # stopped before a chunk was finished: nothing worth resuming is left behind
+            if not resume and not any((partial / "done").glob("point=*/chunk-*")):
+                shutil.rmtree(partial, ignore_errors=True)
+            raise
+        air = shelling = None
+        if world.flights:
+            from shieldlab.engine.air import simulate_air
+
+            air = simulate_air(world, runs, seed, scene_run=0)
+            res.summary["air"] = air.summary
+        if world.shelling is not None:
+            from shieldlab.engine.shelling import simulate_shelling
+
+            shelling = simulate_shelling(world, runs, seed, scene_run=0)
+            res.summary["shelling"] = shelling.summary
+        write_run_folder(out, world, res, flights, seed, air=air, shelling=shelling, force=bool(force or resume))
+        shutil.rmtree(partial, ignore_errors=True)
+    return dataclasses.replace(res, store=FolderStore(out), air=air, shelling=shelling)
 
 
 def track_history(world, run: int = 0, seed: int = 1):

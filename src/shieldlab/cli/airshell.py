@@ -58,9 +58,9 @@ def _print_mission_story(world, events: dict, mission: str, run: int) -> None:
 
 def _merge_events(a: dict, b: dict) -> dict:
     """Two event tables of the same columns as one, by run and time."""
-    both = {k: np.concatenate([a[k], b[k]]) for k in a}
-    order = np.lexsort((both["t_s"], both["run"]))
-    return {k: v[order] for k, v in both.items()}
+    from shieldlab.io.run_folder import merge_events
+
+    return merge_events(a, b)
 
 
 def _print_air(summary: dict) -> None:

@@ -92,11 +92,11 @@ def _empty_or_absent(folder) -> bool:
 
 
 def _finished_run(out_dir) -> bool:
-    """Whether ``out_dir`` holds a finished run's results (its summary, and no stopped run's
-    chunks beside it): nothing for ``--resume`` to do."""
-    from shieldlab.engine.sweep import partial_folder
+    """Whether ``out_dir`` holds a finished run's results: nothing for ``--resume`` to do
+    (:func:`shieldlab.io.run_folder.finished_run`)."""
+    from shieldlab.io.run_folder import finished_run
 
-    return (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists()
+    return finished_run(out_dir)
 
 
 def _hold_folder(out_dir) -> None:
@@ -608,14 +608,9 @@ def _print_line(text) -> None:
 
 def _scene_exports(features, export_formats) -> dict[str, str]:
     """scene.geojson and/or scene.kml of a results folder, as ``export_formats`` ask."""
-    from shieldlab.io import export as X
+    from shieldlab.io.run_folder import scene_exports
 
-    out = {}
-    if "geojson" in export_formats:
-        out["scene.geojson"] = X.geojson_text(features)
-    if "kml" in export_formats:
-        out["scene.kml"] = X.to_kml(features)
-    return out
+    return scene_exports(features, export_formats)
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")

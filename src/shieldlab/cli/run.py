@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from shieldlab import MAX_RUNS
 from shieldlab.cli.airshell import (
-    _merge_events,
     _mission_names,
     _print_air,
     _print_flight_story,
@@ -46,14 +43,12 @@ from shieldlab.cli.common import (
     _print_line,
     _progress,
     _runs_for_half_width,
-    _scene_exports,
     _with_set,
     app,
 )
 from shieldlab.cli.notes import _unread_settings_note, _without_threats
 from shieldlab.cli.summary import (
     _check_threat,
-    _pieces_or_none,
     _print_explain,
     _print_launch_reports,
     _print_no_fire,
@@ -78,7 +73,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     from shieldlab.engine.chain import preflight
     from shieldlab.engine.distribute import check_cluster_options, client_for
     from shieldlab.engine.montecarlo import simulate
-    from shieldlab.io.output import check_out_dir, write_results
+    from shieldlab.io.output import check_out_dir
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -231,26 +226,10 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     elapsed = time.perf_counter() - t0
     _with_set(res.summary, settings, world)
     if out_dir is not None:
-        # made once the tables are written (a generator), each file in turn: the tables' writing
-        # and the report's figures never share the memory
-        extra = _scene_and_report(world, res, flights, seed, scene_run, footprint, export_formats, air=air,
-                                  shelling=shelling)
-        from shieldlab.engine import heap
+        from shieldlab.io.run_folder import write_run_folder
 
-        heap.release()  # the last chunk's records and the summary's reading, before the tables' writing
-        # the tables go from the run's chunks to the results a chunk at a time (an air picture or
-        # shelling beside them is merged into the events by run and time, in memory)
-        events: Any = res.table("events")
-        if air is not None or shelling is not None:
-            events = res.read("events")
-            events = events if air is None else _merge_events(events, air.events)
-            events = events if shelling is None else _merge_events(events, shelling.events)
-        write_results(out_dir, res.summary, res.table("outcomes"), events,
-                      track_quality=_pieces_or_none(res.table("track_quality")),
-                      tracks=_pieces_or_none(res.table("tracks")) if res.has_tracks else None,
-                      force=force or resume, extra=extra,
-                      air_outcomes=None if air is None else air.outcomes,
-                      shelling_rounds=None if shelling is None else shelling.rounds)
+        write_run_folder(out_dir, world, res, flights, seed, scene_run=scene_run, footprint=footprint,
+                         export_formats=export_formats, air=air, shelling=shelling, force=force or resume)
     shown = None
     if not (as_json or quiet):  # what the printout reads of the tables, before a stored run's chunks go
         shown = _Shown.of(res, explain if explain in {t.name for t in world.threats} else None, timeline)
@@ -287,69 +266,6 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
                     + "".join(f", scene.{f}" for f in export_formats))
         _print_line(f"report: {out_dir}/report.html (open it in a browser)  ·  3-D scene of run {scene_run}: "
                     f"shieldlab view {out_dir}")
-
-
-def _scene_and_report(world, res, flights, seed: int, scene_run: int, footprint: bool,
-                      export_formats=(), air=None, shelling=None) -> Iterator[tuple[str, str]]:
-    """scene.czml and report.html of a results folder, one file at a time, ``(name, text)``:
-    the scene's run run again alone (the same records as in the Monte Carlo), the report
-    around it, with the radars' coverage map and, asked for, the defended footprint; and
-    the scene's run as scene.geojson and scene.kml where ``export_formats`` ask for them.
-    Each file's text and what made it go before the next is made (a long run's peak memory)."""
-    from shieldlab.engine import heap
-    from shieldlab.engine.chain import replay_run
-    from shieldlab.io import scene
-
-    heap.release()  # what the tables' writing left
-    chunk = replay_run(world, flights, seed, scene_run)
-    doc = scene.scene(world, chunk, 0, run=scene_run)
-    if air is not None:  # a scenario of threats and flights: the air picture joins both
-        from shieldlab.io import air_scene
-
-        doc = air_scene.merged(doc, air_scene.scene(world, air, run=scene_run))
-    if shelling is not None:  # threats and shelling: the shelling joins both
-        from shieldlab.io import air_scene, shelling_scene
-
-        doc = air_scene.merged(doc, shelling_scene.scene(world, shelling, run=scene_run))
-    text = doc.dumps()
-    del doc
-    yield scene.SCENE_FILE, text
-    del text
-    heap.release()
-    from shieldlab.analysis import coverage as cov_mod
-    from shieldlab.io import report
-
-    cov = cov_mod.compute(world, cov_mod.threat_alt_km(flights.truth.apogee_alt if world.threats else None)) \
-        if world.sensors else None
-    # and at the lower tier's ceiling, where it lies well below: its radars may see nothing at
-    # the first map's height and yet cue their batteries in time
-    low = cov_mod.lower_tier_alt_km(world, cov.alt_km) if cov is not None else None
-    cov_low = cov_mod.compute(world, low) if low is not None else None
-    fp = None
-    if footprint:
-        from shieldlab.analysis import footprint as fpm
-
-        fp = fpm.compute(world)
-    page = report.build(world, res, chunk, 0, footprint=fp, coverage=cov, coverage_low=cov_low)
-    if air is not None:
-        from shieldlab.io import air_report
-
-        page = air_report.appended(page, world, air, scene_run)
-    if shelling is not None:
-        from shieldlab.io import shelling_report
-
-        page = shelling_report.appended(page, world, shelling, scene_run)
-    yield "report.html", page
-    del page
-    if export_formats:
-        from shieldlab.io import export as X
-
-        fs = X.run_features(world, chunk, scene_run, seed=seed)
-        if shelling is not None:
-            from shieldlab.io.shelling_export import joined
-
-            fs = joined(fs, world, shelling, scene_run)
-        yield from _scene_exports(fs, export_formats).items()
 
 
 @app.command(cls=_Command)

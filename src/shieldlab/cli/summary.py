@@ -3,7 +3,6 @@ timeline and ``--explain``."""
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -276,12 +275,6 @@ class _Shown:
         return cls(reasons, res.read("events", where=mine) if explain else {},
                    res.read("outcomes", where=mine) if explain else {},
                    res.read("events", where={"run": (0,)}) if timeline else {})
-
-
-def _pieces_or_none(pieces):
-    """``pieces`` (an iterator of table pieces), or None if it has none."""
-    first = next(pieces, None)
-    return None if first is None else itertools.chain([first], pieces)
 
 
 def _print_explain(name: str, summary: dict, ev: dict, oc: dict, scene_run: int = 0, epoch=None) -> None:

@@ -21,7 +21,24 @@ from shieldlab.io.summary import EVENT_COLUMNS, OUTCOME_COLUMNS, Summariser, eve
 TABLES = ("outcomes", "events", "track_quality", "tracks")
 
 
-class ChunkStore(Protocol):
+class TableStore(Protocol):
+    """Where a :class:`Results`' tables are when they are not in memory: a run's stored chunks
+    (:class:`ChunkStore`) or a finished results folder
+    (:class:`shieldlab.io.run_folder.FolderStore`)."""
+
+    def chunks(self, table: str, columns: Sequence[str] | None = None,
+               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """Table ``table`` in pieces of whole runs, in run order, one at a time: only
+        ``columns`` (those it has; all if None) and the rows whose column ``k`` holds one of
+        ``where[k]``."""
+        ...
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table`` (empty while no chunk is complete)."""
+        ...
+
+
+class ChunkStore(TableStore, Protocol):
     """Where :func:`simulate` keeps each chunk's result tables as it finishes them, so a
     stopped simulation can go on (:class:`shieldlab.io.dataset.PointStore` writes them to a
     sweep folder): chunk ``i`` holds runs ``i * runs_per_chunk`` onwards."""
@@ -32,17 +49,6 @@ class ChunkStore(Protocol):
     def complete(self, chunk: int) -> bool: ...
 
     def write(self, chunk: int, tables: dict[str, dict[str, np.ndarray]]) -> None: ...
-
-    def chunks(self, table: str, columns: Sequence[str] | None = None,
-               where: Mapping[str, Sequence] | None = None) -> Iterator[dict[str, np.ndarray]]:
-        """Table ``table`` of each completed chunk in run order, one chunk at a time: only
-        ``columns`` (those a chunk has; all if None) and the rows whose column ``k`` holds
-        one of ``where[k]``."""
-        ...
-
-    def columns(self, table: str) -> list[str]:
-        """The columns of ``table`` (empty while no chunk is complete)."""
-        ...
 
 
 # (eq=False: a result is itself, hashed and compared by identity; compared field by field its
@@ -58,7 +64,7 @@ class Results:
     events: dict[str, np.ndarray] | None  # columns, one row per event
     last_chunk: ChunkResult | None  # for inspection (records of the final chunk; None: it came from a store)
     track_quality: dict[str, np.ndarray] | None  # columns, one row per run x system (outcome.track_quality)
-    store: ChunkStore | None = None  # where the tables are when they were not read back
+    store: TableStore | None = None  # where the tables are when they were not read back
     # the air picture and the shelling beside the chain, where the scenario has them (the
     # public simulate fills them; summary["air"] and summary["shelling"] hold their summaries)
     air: Any = None  # shieldlab.engine.air.AirResult
