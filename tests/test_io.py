@@ -64,11 +64,11 @@ def test_failure_while_writing_leaves_the_old_folder_untouched(tmp_path, monkeyp
     before = _snapshot(d)
     real, calls = output.write_parquet, []
 
-    def flaky(columns, path):
+    def flaky(columns, path, **kw):
         calls.append(path)
         if len(calls) == fails_at:
             raise OSError(28, "No space left on device")
-        real(columns, path)
+        real(columns, path, **kw)
 
     monkeypatch.setattr(output, "write_parquet", flaky)
     with pytest.raises(OSError):
@@ -78,7 +78,7 @@ def test_failure_while_writing_leaves_the_old_folder_untouched(tmp_path, monkeyp
 
 
 def test_failure_while_writing_a_new_folder_leaves_nothing(tmp_path, monkeypatch):
-    def fail(columns, path):
+    def fail(columns, path, **kw):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(output, "write_parquet", fail)

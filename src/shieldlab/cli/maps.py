@@ -537,7 +537,7 @@ def tracks(
         # what made the file and what its columns hold, in the file itself (a query of it has no summary)
         write_parquet(res.tracks if res.tracks is not None else empty_rows(), out,
                       metadata={"shieldlab.made_by": json.dumps(made, default=str),
-                                "shieldlab.columns": json.dumps(DESCRIPTIONS)})
+                                "shieldlab.columns": json.dumps(DESCRIPTIONS)}, descriptions=DESCRIPTIONS)
     if as_json:
         if out is not None:  # (as the map commands: stdout holds the JSON alone)
             _err().print(f"wrote {out} (one row per confirmed track)", soft_wrap=True)

@@ -143,15 +143,17 @@ class Results:
     def to_arrow(self, name: str, columns: Sequence[str] | None = None,
                  where: Mapping[str, Sequence] | None = None):
         """:meth:`read` as a ``pyarrow.Table`` (a table with no rows keeps its columns where it
-        has any)."""
+        has any), each field's meaning and unit in its metadata (``description``)."""
         import pyarrow as pa
 
+        from shieldlab.io.columns import TABLES as TABLE_COLUMNS
+        from shieldlab.io.columns import described
         from shieldlab.io.output import arrow_table
 
         parts = [arrow_table(p) for p in self.table(name, columns, where)]
         if not parts:
             return pa.table({})
-        return pa.concat_tables(parts, promote_options="permissive")
+        return described(pa.concat_tables(parts, promote_options="permissive"), TABLE_COLUMNS[name])
 
     def to_pandas(self, name: str, columns: Sequence[str] | None = None,
                   where: Mapping[str, Sequence] | None = None):

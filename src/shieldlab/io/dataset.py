@@ -40,6 +40,8 @@ import pyarrow.parquet as pq
 
 from shieldlab.errors import InputError
 from shieldlab.io.atomic import atomic_path, check_parent, writable_folder, write_text
+from shieldlab.io.columns import TABLES as TABLE_COLUMNS
+from shieldlab.io.columns import described
 from shieldlab.io.output import arrow_column
 
 MANIFEST = "sweep.json"
@@ -249,6 +251,7 @@ class Sweep:
                     for k, v in values.items()}
             with atomic_path(self._file(table, point, chunk)) as tmp:
                 arrow = pa.table({**full, **{k: arrow_column(v, nan_as_null=True) for k, v in cols.items()}})
+                arrow = described(arrow, TABLE_COLUMNS.get(table, {}))
                 pq.write_table(arrow, tmp, compression="zstd")
         with atomic_path(self._marker(point, chunk)) as tmp:
             tmp.write_bytes(b"")

@@ -58,13 +58,18 @@ def arrow_table(cols: dict[str, np.ndarray]) -> pa.Table:
     return pa.table({k: arrow_column(np.asarray(v), nan_as_null=True) for k, v in cols.items()})
 
 
-def write_parquet(table: Table, path: Path, metadata: dict[str, str] | None = None) -> None:
+def write_parquet(table: Table, path: Path, metadata: dict[str, str] | None = None,
+                  descriptions: Mapping[str, str] | None = None) -> None:
     """Write ``table`` as one Parquet file; pieces are converted as they come and written in
     row groups of :data:`ROW_GROUP` rows (the last one shorter), so memory holds about one
     row group and a piece, not the table.  ``metadata``: key-value pairs of the file's schema
-    (where a dict ``table`` is written whole: what made it, its columns' units)."""
+    (where a dict ``table`` is written whole: what made it, its columns' units).
+    ``descriptions``: each column's meaning and unit, in its field's metadata
+    (:func:`shieldlab.io.columns.described`)."""
+    from shieldlab.io.columns import described
+
     if isinstance(table, dict):
-        t = arrow_table(table)
+        t = described(arrow_table(table), descriptions or {})
         if metadata:
             t = t.replace_schema_metadata({**(t.schema.metadata or {}), **metadata})
         with atomic_path(path) as tmp:
@@ -76,7 +81,7 @@ def write_parquet(table: Table, path: Path, metadata: dict[str, str] | None = No
         writer, held, rows = None, [], 0
         try:
             for cols in table:
-                t = arrow_table(cols)
+                t = described(arrow_table(cols), descriptions or {})
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, t.schema, compression="zstd")
                 elif t.schema != writer.schema:  # the pieces' columns are the engine's: only types may differ
@@ -186,6 +191,8 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
     ``(name, text)`` pairs made one at a time once the tables are written (a long run's peak
     memory: the tables' writing and the report's figures do not meet).  A table is its
     columns or an iterable of pieces (:data:`Table`)."""
+    from shieldlab.io import columns
+
     target = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -194,17 +201,17 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give it a plain mkdir's mode
         if outcomes is not None:
-            write_parquet(outcomes, tmp / RESULT_FILES[0])
-        write_parquet(events, tmp / RESULT_FILES[1])
+            write_parquet(outcomes, tmp / RESULT_FILES[0], descriptions=columns.OUTCOMES)
+        write_parquet(events, tmp / RESULT_FILES[1], descriptions=columns.EVENTS)
         if air_outcomes is not None:
             write_parquet(air_outcomes, tmp / RESULT_FILES[8])
         if shelling_rounds is not None:
             write_parquet(shelling_rounds, tmp / RESULT_FILES[9])
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
-            write_parquet(track_quality, tmp / RESULT_FILES[3])
+            write_parquet(track_quality, tmp / RESULT_FILES[3], descriptions=columns.TRACK_QUALITY)
         if tracks is not None:
-            write_parquet(tracks, tmp / RESULT_FILES[10])
+            write_parquet(tracks, tmp / RESULT_FILES[10], descriptions=columns.TABLES["tracks"])
         written: list[str] = []
         for name, text in (extra.items() if isinstance(extra, Mapping) else extra or ()):
             if name not in RESULT_FILES:

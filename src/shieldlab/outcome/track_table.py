@@ -24,6 +24,7 @@ import numpy as np
 
 from shieldlab.flyout.interp import state_at
 from shieldlab.flyout.records import Trajectories
+from shieldlab.io.columns import TRACKS
 from shieldlab.outcome import consistency
 from shieldlab.outcome.file_quality import after_kills, labels, report_origin
 from shieldlab.sensors import boosters
@@ -35,25 +36,7 @@ COLUMNS = ("run", "picture", "track", "object", "started_s", "confirmed_s", "las
            "reports", "purity", "sensors", "judged_warhead", "position_rmse_m", "mean_nees")
 
 #: Each column's meaning and unit, as a file of them states it (``tracks --out``'s metadata).
-DESCRIPTIONS = {
-    "run": "Monte Carlo run (0-based)",
-    "picture": "the track file: a C2 node's picture, or 'radar NAME' (a battery's own radar)",
-    "track": "track number within its run and picture",
-    "object": "the object behind most of its reports (a threat, 'booster of THREAT' or 'false alarm'; "
-              "on a tie, the first in that order: a false alarm, the threats, their boosters)",
-    "started_s": "first update [s after the epoch]",
-    "confirmed_s": "confirmation [s after the epoch] (the files hold confirmed tracks only)",
-    "last_report_s": "last update with a report [s after the epoch]",
-    "ended_s": "last update the track held its slot [s after the epoch]",
-    "reports": "reports it took",
-    "purity": "share of its reports its object made (0 to 1)",
-    "sensors": "the radars whose reports it took, comma-separated",
-    "judged_warhead": "whether the radars' discrimination calls judged it a warhead when it ended (the call may "
-                      "change over its life; fire control reads it at each decision)",
-    "position_rmse_m": "position RMSE against its object over its confirmed updates with a report [m]",
-    "mean_nees": "mean NEES (6 degrees of freedom, unitless; 6 for an honest covariance) over the same updates "
-                 "while it was judged a warhead (where the covariance is kept)",
-}
+DESCRIPTIONS = TRACKS
 
 #: Each column's NumPy type, for a table of no rows (an empty file keeps the columns' types).
 DTYPES = {"run": np.int32, "picture": object, "track": np.int32, "object": object, "started_s": np.float64,
