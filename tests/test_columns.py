@@ -55,3 +55,18 @@ def test_the_user_guide_names_every_column():
     for name, cols in TABLES.items():
         missing = [c for c in cols if c not in named]
         assert not missing, (name, missing)
+
+
+@pytest.mark.parametrize("preset, table", [("turkey-airspace-2015", "air_outcomes"),
+                                           ("akcakale-2012", "shelling_rounds")])
+def test_the_air_pictures_and_the_shellings_tables_say_what_they_hold(preset, table, tmp_path):
+    from shieldlab.cli import main
+    from shieldlab.io.columns import OTHER_TABLES
+
+    assert main(["run", preset, "--runs", "2", "--out", str(tmp_path / "res"), "--quiet"]) == 0
+    schema = pq.read_schema(tmp_path / "res" / f"{table}.parquet")
+    assert set(schema.names) == set(OTHER_TABLES[table])
+    for f in schema:
+        assert f.metadata[b"description"].decode() == OTHER_TABLES[table][f.name], f.name
+    named = set(re.findall(r"`([a-z_0-9]+)`", GUIDE.read_text()))
+    assert not [c for c in OTHER_TABLES[table] if c not in named]

@@ -204,9 +204,9 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
             write_parquet(outcomes, tmp / RESULT_FILES[0], descriptions=columns.OUTCOMES)
         write_parquet(events, tmp / RESULT_FILES[1], descriptions=columns.EVENTS)
         if air_outcomes is not None:
-            write_parquet(air_outcomes, tmp / RESULT_FILES[8])
+            write_parquet(air_outcomes, tmp / RESULT_FILES[8], descriptions=columns.AIR_OUTCOMES)
         if shelling_rounds is not None:
-            write_parquet(shelling_rounds, tmp / RESULT_FILES[9])
+            write_parquet(shelling_rounds, tmp / RESULT_FILES[9], descriptions=columns.SHELLING_ROUNDS)
         write_text(tmp / RESULT_FILES[2], json.dumps(summary, indent=2) + "\n")
         if track_quality is not None:
             write_parquet(track_quality, tmp / RESULT_FILES[3], descriptions=columns.TRACK_QUALITY)
