@@ -134,7 +134,8 @@ def test_boundary_times_of_a_corner_cut_and_the_heights_inside():
     assert B.contains(SQUARE, lat, lon).tolist() == [False, True, False, False, False, False, False]
     c = B.crossings(SQUARE, t, lat, lon)
     assert c.n_entries == 3
-    paths = SimpleNamespace(t=t, alt=alt[None], active=np.ones((1, t.size), bool), lat=np.radians(lat)[None],
+    paths = SimpleNamespace(t=t, alt=alt[None], active=np.ones((1, t.size), bool), flown=np.ones((1, t.size), bool),
+                            lat=np.radians(lat)[None],
                             lon=np.radians(lon)[None])
     lo, hi = _heights_inside(SQUARE, paths, 0, float(c.entry_time), float(c.exit_time))
     assert lo == 1e3 and hi == pytest.approx(5e3, abs=1e-6)
