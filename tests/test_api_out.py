@@ -87,7 +87,14 @@ def test_a_stopped_run_resumes_to_the_same_folder(world, in_memory, tmp_path, mo
     assert not out.exists() and (tmp_path / ".res.partial").is_dir()
     with pytest.raises(InputError) as e:  # a new run is refused: the stopped one is kept for resume
         shieldlab.simulate(world, runs=RUNS, seed=SEED, out=out)
-    assert "resume" in e.value.message
+    # in Python's words: the arguments, not the command's options (it said "--out: ... give --resume")
+    assert e.value.field == "out" and "resume=True" in e.value.message and "--" not in e.value.message
+    with pytest.raises(InputError) as e:  # another seed: named as the argument
+        shieldlab.simulate(world, runs=RUNS, seed=SEED + 1, out=out, resume=True)
+    assert "--" not in e.value.message and "seed" in e.value.message
+    with pytest.raises(InputError) as e:  # not yet a results folder to open
+        shieldlab.open_results(out)
+    assert e.value.field == "out" and "resume=True" in e.value.message
     monkeypatch.setattr(montecarlo, "run_chunk", real)
     res = shieldlab.simulate(world, runs=RUNS, seed=SEED, out=out, resume=True)
     assert calls == [0, 2]  # the first chunk was not run again
@@ -97,6 +104,10 @@ def test_a_stopped_run_resumes_to_the_same_folder(world, in_memory, tmp_path, mo
     with pytest.raises(InputError) as e:  # finished: nothing to resume
         shieldlab.simulate(world, runs=RUNS, seed=SEED, out=out, resume=True)
     assert e.value.field == "resume"
+    # opened again later (another session): the same summary and tables
+    again = shieldlab.open_results(out)
+    assert again.summary == in_memory.summary and again.outcomes is None
+    _same(in_memory.read("events", where={"run": [2]}), again.read("events", where={"run": [2]}), "events")
     # with force the folder is replaced
     again = shieldlab.simulate(world, runs=2, seed=SEED, out=out, force=True)
     assert again.summary["runs"] == 2 and json.loads((out / "summary.json").read_text())["runs"] == 2
@@ -125,3 +136,12 @@ def test_a_folder_of_other_files_is_refused_whole(world, tmp_path):
         shieldlab.simulate(world, runs=2, seed=1, out=d, force=True)
     assert e.value.field == "out" and "thesis.tex" in e.value.message
     assert [p.name for p in d.iterdir()] == ["thesis.tex"]
+
+
+def test_open_results_names_a_folder_that_is_no_run(tmp_path):
+    with pytest.raises(InputError) as e:
+        shieldlab.open_results(tmp_path / "nothing")
+    assert e.value.field == "out" and "no finished run" in e.value.message
+    with pytest.raises(InputError) as e:
+        shieldlab.open_results(3)
+    assert e.value.field == "out"

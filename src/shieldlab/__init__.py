@@ -18,7 +18,8 @@ and ``simulate_air`` (flights: aircraft, cruise missiles, air policing),
 ``simulate_shelling`` (unguided fire and weapon-locating radars), ``compare`` (one scenario
 under several C2 architectures, the same raids in each), ``sweep`` (a scenario over the
 product of a few fields' values, written as a Parquet dataset: a ``SweepResult``) and
-``query`` (SQL over a run's or a sweep's folder), ``track_history`` (one run's tracks and
+``query`` (SQL over a run's or a sweep's folder), ``open_results`` (a results folder as the
+``Results`` that made it), ``track_history`` (one run's tracks and
 truth over time), ``fly`` (one missile steered and
 flown, in degrees: a ``Shot``), ``reach`` (can an interceptor catch one trajectory: a
 ``Reach``), ``notes`` (what a loaded world may not do as its author meant), ``presets()``
@@ -226,7 +227,18 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None, *, out=None, re
 def _simulate_into(world, runs: int, seed: int, out, *, resume, force, client):
     """:func:`simulate` into the results folder ``out`` (checked, held against a second
     writer, its chunks kept beside it until the folder is written): ``shieldlab run --out``'s
-    work, without its printout."""
+    work, without its printout; its errors name the arguments (``out``, ``resume=True``), not
+    the command's options."""
+    from shieldlab.io.sweep_result import for_python
+
+    try:
+        return _simulate_into_folder(world, runs, seed, out, resume=resume, force=force, client=client)
+    except InputError as e:
+        raise for_python(e) from None
+
+
+def _simulate_into_folder(world, runs: int, seed: int, out, *, resume, force, client):
+    """:func:`_simulate_into`'s work."""
     import dataclasses
     import shutil
 
@@ -285,6 +297,40 @@ def _simulate_into(world, runs: int, seed: int, out, *, resume, force, client):
         write_run_folder(out, world, res, flights, seed, air=air, shelling=shelling, force=bool(force or resume))
         shutil.rmtree(partial, ignore_errors=True)
     return dataclasses.replace(res, store=FolderStore(out), air=air, shelling=shelling)
+
+
+def open_results(out):
+    """A finished results folder (``shieldlab run --out``, ``simulate(..., out=)``) as the
+    ``Results`` that made it, in a later session: its ``summary`` (summary.json) and its
+    tables read back from its Parquet files a piece of whole runs at a time (``table``,
+    ``read``, ``to_arrow``; ``outcomes`` and the others None); ``res.air`` and
+    ``res.shelling`` are None (their tables are the folder's ``air_outcomes`` and
+    ``shelling_rounds``: ``shieldlab.query``).  A folder without a finished run's summary
+    raises :class:`InputError` (field ``out``)."""
+    import json
+
+    from shieldlab.engine.montecarlo import Results
+    from shieldlab.io.run_folder import FolderStore, finished_run
+
+    if not isinstance(out, (str, _os.PathLike)):
+        raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
+    folder = _os.fspath(out)
+    if not finished_run(folder):
+        from shieldlab.engine.sweep import partial_folder
+
+        why = (f"{folder} holds a stopped run: finish it with simulate(..., out={folder!r}, resume=True)"
+               if partial_folder(folder).exists() else f"{folder} holds no finished run's results (no summary.json)")
+        raise InputError(why, field="out")
+    try:
+        with open(_os.path.join(folder, "summary.json"), encoding="utf-8") as f:
+            summary = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read {folder}/summary.json: {e}", field="out") from None
+    if not isinstance(summary, dict) or "runs" not in summary or not _os.path.exists(
+            _os.path.join(folder, "outcomes.parquet")):
+        raise InputError(f"{folder} is not the results folder of a kill chain's run (no outcomes.parquet)",
+                         field="out")
+    return Results(summary, None, None, None, None, FolderStore(folder))
 
 
 def track_history(world, run: int = 0, seed: int = 1):
@@ -724,7 +770,8 @@ def __dir__() -> list[str]:
 
 __all__ = ["AirResult", "ArchitectureResult", "InputError", "MAX_RUNS", "Reach", "Results", "ShellingResult", "Shot",
            "SweepResult",
-           "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "notes", "presets",
+           "World", "analysis", "catalog", "compare", "earth", "fly", "flyout", "load_world", "notes", "open_results",
+           "presets",
            "query", "reach", "scenario", "simulate", "simulate_air", "simulate_shelling", "sweep", "track_history",
            "__version__"]
 
