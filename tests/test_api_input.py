@@ -123,3 +123,15 @@ def test_scenario_load_of_a_mapping_points_at_load_world():
     from shieldlab.scenario import load
 
     assert "load_world takes a mapping" in _refused("scenario", load, {"x": 1})
+
+
+@pytest.mark.parametrize("preset", shieldlab.presets())
+def test_a_scenario_object_loads_as_its_preset_does(preset):
+    """load_world of a preset's Scenario dumped every field, the defaults too, so the notes said
+    tracking settings had been given that no file gave (patriot-turkey-2013: two notes against
+    none by its name). The same fields, the same world and the same notes."""
+    from shieldlab.scenario import load
+
+    by_object, by_name = shieldlab.load_world(load(preset)), shieldlab.load_world(preset)
+    assert shieldlab.notes(by_object) == shieldlab.notes(by_name)
+    assert by_object.scenario.model_dump() == by_name.scenario.model_dump()

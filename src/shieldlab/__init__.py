@@ -101,7 +101,10 @@ def load_world(scenario):
 
     if isinstance(scenario, Scenario):  # errors name it by its name: it has no file
         source = f"scenario {scenario.name!r}"
-        return compile_world(parse(_with_unknown_keys(scenario, scenario.model_dump(warnings=False)), source),
+        # the fields it sets, as a file would hold them (a dump of every field set the defaults
+        # too, and the notes then said unread tracking settings were given)
+        return compile_world(parse(_with_unknown_keys(scenario, scenario.model_dump(warnings=False,
+                                                                                     exclude_unset=True)), source),
                              source)
     if isinstance(scenario, Mapping):
         source = f"scenario {scenario['name']!r}" if isinstance(scenario.get("name"), str) else "scenario"
