@@ -9,8 +9,10 @@ however its runs were cut into chunks) and lays out, as columns of equal length:
   its confirmation too; under ``gnn`` the picture's tracks, which are its track file's
   confirmed ones), from the track's first report until its threat is destroyed: its state in
   ECEF [m, m/s] and geodetic degrees and km, its position standard deviation, the reports it took so far, whether it is
-  confirmed; and, for scoring only, the object behind it (a threat's name, ``NAME
-  booster`` for a spent booster, ``""`` for false alarms) and, where that object is a
+  confirmed; under ``gnn`` the track file and number it has in the events and
+  ``tracks.parquet``; and, for scoring only, the object behind it (a threat's name,
+  ``booster of NAME`` for a spent booster, ``false alarm``, as ``tracks.parquet`` names
+  them) and, where that object is a
   threat in flight, the truth at the update's time and the errors against it;
 * ``truth``: a row per threat and flight sample until it lands or is destroyed: its true
   ECEF state and geodetic place.
@@ -33,9 +35,13 @@ from shieldlab.flyout.interp import in_flight, state_at
 COLUMNS = {
     "tracks": {
         "picture": "the picture the track is of: a C2 node's name (its fire control read it)",
-        "track": "the track's number in that picture (its column: one per threat under labels)",
-        "object": "scoring only: the threat behind the track, 'NAME booster' for its spent booster, '' for "
-                  "false alarms",
+        "file": "under tracking.association gnn: the track file the track's number is of (the picture's own, "
+                "or, where pictures share tracks, the node's whose track it was then), as the events' "
+                "'picture' and tracks.parquet's name it; '' under labels",
+        "track": "under gnn: the track's number in that file, as the events and tracks.parquet number it (join "
+                 "on file and track); under labels: the picture's column, one per threat",
+        "object": "scoring only: the threat behind the track, 'booster of NAME' for its spent booster, "
+                  "'false alarm' for false alarms (as tracks.parquet names them)",
         "t_s": "update time [s after the scenario's epoch]",
         "x_m": "ECEF x of the track's position [m]", "y_m": "ECEF y [m]", "z_m": "ECEF z [m]",
         "vx_ms": "ECEF velocity x [m/s]", "vy_ms": "ECEF velocity y [m/s]", "vz_ms": "ECEF velocity z [m/s]",
@@ -78,16 +84,22 @@ class TrackHistory:
 
     def to_arrow(self, name: str):
         """Table ``name`` (``tracks`` or ``truth``) as a ``pyarrow.Table``, each field's meaning
-        and unit in its metadata (``description``)."""
+        and unit in its metadata (``description``); a missing number (nan) is null, as in
+        ``Results.to_arrow``."""
         import pyarrow as pa
 
         from shieldlab.errors import InputError
 
         if name not in COLUMNS:
             raise InputError(f"no table {name!r}: tracks or truth", field="name")
+        from shieldlab.io.output import arrow_column
+
         cols = getattr(self, name)
-        fields = [pa.field(k, pa.array(v).type, metadata={"description": COLUMNS[name][k]}) for k, v in cols.items()]
-        return pa.table(list(cols.values()), schema=pa.schema(fields))
+        # (a missing number, nan, as null: as Results.to_arrow and the results folders give it)
+        arrays = [arrow_column(np.asarray(v), nan_as_null=True) for v in cols.values()]
+        fields = [pa.field(k, a.type, metadata={"description": COLUMNS[name][k]})
+                  for k, a in zip(cols, arrays, strict=True)]
+        return pa.table(arrays, schema=pa.schema(fields))
 
     def to_pandas(self, name: str):
         """:meth:`to_arrow` as a ``pandas.DataFrame`` (pandas is not a dependency of shieldlab)."""
@@ -109,6 +121,7 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
     gone = np.asarray(chunk.outcomes.intercept_time, float)[c]
     gone = np.where(np.isfinite(gone), gone, np.inf)
     rows: dict[str, list] = {k: [] for k in COLUMNS["tracks"]}
+    numbering = _file_numbering(chunk)
     for picture, tr in chunk.pictures.items():
         x = tr.x[c]  # (G, K, 6)
         held = np.isfinite(x).all(axis=-1)
@@ -118,8 +131,8 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
             who = g
         else:
             who = np.asarray(obj)[c][g]
-        label = np.array([names[o] if 0 <= o < N else f"{names[o - N]} booster" if N <= o < 2 * N else ""
-                          for o in who.tolist()], object)
+        label = np.array([names[o] if 0 <= o < N else f"booster of {names[o - N]}" if N <= o < 2 * N
+                          else "false alarm" for o in who.tolist()], object)
         t = tr.t[k]
         threat = (who >= 0) & (who < N)
         idx = np.where(threat, who, 0)
@@ -135,7 +148,12 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
         assert vel is not None  # asked for
         pos = np.where(flying[:, None], pos, np.nan)
         vel = np.where(flying[:, None], vel, np.nan)
-        add = {"picture": np.full(t.size, picture, object), "track": g, "object": label, "t_s": t,
+        if numbering is None:  # labels: the picture's column
+            file, number = np.full(t.size, "", object), g.astype(np.int32)
+        else:
+            file, number = numbering(picture, c, g, t)
+        add = {"picture": np.full(t.size, picture, object), "file": file, "track": number, "object": label,
+               "t_s": t,
                "x_m": xs[:, 0], "y_m": xs[:, 1], "z_m": xs[:, 2], "vx_ms": xs[:, 3], "vy_ms": xs[:, 4],
                "vz_ms": xs[:, 5], "lat_deg": np.degrees(lat), "lon_deg": np.degrees(lon), "alt_km": alt / 1e3,
                "sigma_pos_m": np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2)),
@@ -152,10 +170,39 @@ def tables(world, chunk, c: int = 0) -> tuple[dict[str, np.ndarray], dict[str, n
     return tracks, _truth_table(truth, names, c, gone)
 
 
+def _file_numbering(chunk):
+    """Under ``tracking.association: gnn``, a function ``(picture, run c, columns g, times t)
+    -> (file, number)`` giving each picture column's track as the events and
+    ``tracks.parquet`` name it, as the engine gives a salvo's
+    (:func:`shieldlab.engine.chain._file_numbers`: the track numbers behind the track files'
+    fire-control columns, and over several files their network numbers, made again from the
+    chunk's track files); None under labels."""
+    from shieldlab.c2 import track_numbers
+    from shieldlab.engine.chain import _file_numbers
+    from shieldlab.tracking.mtt import fire_control_tracks
+
+    files = chunk.track_files
+    if not files:
+        return None
+    local, column_tid = {}, {}
+    for key, (tf, _) in files.items():
+        local[key], column_tid[key] = fire_control_tracks(tf)
+    net = track_numbers.number(local) if len(local) > 1 else None
+
+    def numbering(picture: str, c: int, g: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        source = np.empty(g.size, object)
+        source[:] = [("system", picture)] * g.size
+        file, number = _file_numbers(np.full(g.size, c), g, source, t, column_tid, {}, net)
+        return np.where(file == None, "", file).astype(object), number.astype(np.int32)  # noqa: E711
+
+    return numbering
+
+
 def _joined(parts: Sequence[np.ndarray], key: str) -> np.ndarray:
     if parts:
         return np.concatenate(parts)
-    kind = {"picture": object, "object": object, "track": np.int64, "reports": np.int32, "confirmed": bool}
+    kind = {"picture": object, "file": object, "object": object, "track": np.int32, "reports": np.int32,
+            "confirmed": bool}
     return np.zeros(0, kind.get(key, float))
 
 
