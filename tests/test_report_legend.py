@@ -114,3 +114,57 @@ def test_things_at_one_place_are_named_once_on_the_ground_map():
              ("aegis-ship-sm3", 27.6, 36.2, "#1f618d"), ("near", 27.61, 36.2, "#1f618d")]
     assert _one_name_a_place(named) == [("ship-spy1 / aegis-ship-sm3", 27.6, 36.2, "#6c3483"),
                                         ("kurecik-tpy2", 37.8, 38.3, "#6c3483"), ("near", 27.61, 36.2, "#1f618d")]
+
+
+def test_a_threats_name_keeps_off_where_another_track_ends(monkeypatch):
+    """epaa-phase-1 with a Shahab-3 at eastern Turkey from the Ghadr-1s' launch point: its
+    short track lies over the Ghadrs' (at Istanbul), and the name
+    'ghadr-istanbul#1' was put right beside the Shahab's end dot, where the Ghadr's track comes
+    out from under it (read as that dot's name; 14.8 px away). No threat's name now stands
+    within two of its line heights of another track's end."""
+    import shieldlab
+    from shieldlab.analysis import maps
+    from shieldlab.engine.chain import preflight, replay_run
+    from shieldlab.io import report
+    from shieldlab.io.scene import threat_rows
+    from shieldlab.scenario import load
+    from shieldlab.scenario.schema import ThreatCfg
+
+    sc = load("epaa-phase-1")
+    shahab = ThreatCfg(name="shahab-ankara", missile="shahab-3", launch="tabriz", aim={"lat": 39.5, "lon": 38.5},
+                       launch_time_s=60)
+    battery = sc.batteries[0].model_copy(update={"rounds": 5})
+    athens = sc.assets[0].model_copy(update={"value": 5})
+    w = shieldlab.load_world(sc.model_copy(update={"threats": [*sc.threats[:3], shahab, *sc.threats[3:]],
+                                                   "batteries": [battery], "assets": [athens, *sc.assets[1:]]}))
+    chunk = replay_run(w, preflight(w, 48), 3, 1)
+    seen = []
+    real = maps.name_markers
+
+    def keep(fig, ax, marks, avoid=(), shapes=None, **kw):
+        real(fig, ax, marks, avoid, shapes, **kw)
+        if shapes is not None:  # the threats' names by their tracks, as placed
+            names = [m[2] for m in marks]
+            r = fig.canvas.get_renderer()
+            seen.append(({n: ax.transData.transform(np.asarray(s, float)[-1]) for n, s in zip(names, shapes)},
+                         {t.get_text(): _text_box(t, r) for t in ax.texts if t.get_text() in names}))
+
+    monkeypatch.setattr(maps, "name_markers", keep)
+    report._ground_map(w, chunk, 0, threat_rows(w, chunk, 0))
+    (ends, texts), = seen
+    assert "ghadr-istanbul#1" in texts
+    for name, b in texts.items():
+        for other, (x, y) in ends.items():
+            if other == name or np.hypot(*(ends[name] - (x, y))) <= 2.0:
+                continue
+            gap = np.hypot(max(b.x0 - x, 0, x - b.x1), max(b.y0 - y, 0, y - b.y1))
+            assert gap >= 1.9 * b.height, (name, other, gap)
+
+
+def _text_box(t, renderer):
+    """The display box of text ``t`` alone (an annotation's own extent takes in its leader line)."""
+    from matplotlib.text import Annotation, Text
+
+    if isinstance(t, Annotation):
+        t.update_positions(renderer)
+    return Text.get_window_extent(t, renderer)

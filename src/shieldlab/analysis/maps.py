@@ -374,6 +374,18 @@ def _owned(own: np.ndarray, other: np.ndarray, x: float, y: float, leaders: list
     return ok
 
 
+def _off_ends(ok, ends: np.ndarray, margin: float):
+    """``ok`` (a place's test, as :func:`_owned` makes it), and the name's box at least
+    ``margin`` [px] from each of ``ends`` (other lines' end points, (n, 2) [px])."""
+    if not ends.size:
+        return ok
+
+    def test(box, ring, ox, oy) -> bool:
+        return ok(box, ring, ox, oy) and bool(_box_distance(box, ends).min() >= margin)
+
+    return test
+
+
 def _plain(name: str) -> str:
     """A name without case, accents, punctuation or a closing "city": the asset
     ``kahramanmaras`` is the place ``Kahramanmaraş``, ``new-york`` is ``New York City``."""
@@ -456,9 +468,13 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None, merge_within_px: float =
     lines = _ManyBoxes(avoid) if len(avoid) else None
     px = fig.dpi / 72.0
     (x_lo, x_hi), (y_lo, y_hi) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    given_shapes = shapes is not None
     if shapes is None:
         shapes = [np.column_stack([np.atleast_1d(m[0]), np.atleast_1d(m[1])]) for m in marks]
     pts = [ax.transData.transform(np.asarray(sh, float).reshape(-1, 2)) for sh in shapes]
+    # where each line ends (a threat's impact dot or kill star): another's name keeps a line's
+    # height off it, or "ghadr-istanbul#1 ●" read as naming the orange track that ends there
+    ends = np.array([p[-1] for p in pts]) if given_shapes and pts else np.zeros((0, 2))
     owner = np.concatenate([np.full(len(p), k) for k, p in enumerate(pts)]) if pts else np.zeros(0, int)
     every = np.concatenate(pts) if pts else np.zeros((0, 2))
     leaders: list[tuple[float, float, float, float]] = []
@@ -486,9 +502,13 @@ def name_markers(fig, ax, marks, avoid=(), shapes=None, merge_within_px: float =
         # Sofia's and Istanbul's names)
         tries += [(c, clear, _MARK_RINGS, True, False) for c in cands]
         own, other = _apart(k, every, owner)
+        # the other lines' ends, but where this one ends too (a salvo's twins)
+        far = ends[np.arange(len(ends)) != k] if len(ends) else ends
+        if far.size and len(pts[k]):
+            far = far[np.hypot(*(far - pts[k][-1]).T) > 2.0]
         for (lon, lat), obstacles, rings, *tier in tries:
             x, y = ax.transData.transform((lon, lat))
-            ok = _owned(own, other, x, y, leaders, *tier)
+            ok = _off_ends(_owned(own, other, x, y, leaders, *tier), far, 2.0 * h)
             spot = _free_spot(x, y, w + 2 * e, h + 2 * e, d, px, obstacles, frame, rings, names, ok=ok)
             if spot is not None and ok(spot[0], spot[4], x + spot[1][0] * px, y + spot[1][1] * px):
                 break
