@@ -430,14 +430,16 @@ def test_a_threat_is_tracked_no_earlier_than_it_is_first_reported():
         "tracking": {"association": "gnn"},
         "catalog": {"missiles": [rv]},
     }
-    res = simulate(shieldlab.load_world(scn), runs=8, seed=1)
+    # (runs 0 and 1 alone: a run draws from its own streams, so run 1 is the case above whatever
+    # the runs; eight took 12 s of the suite)
+    res = simulate(shieldlab.load_world(scn), runs=2, seed=1)
     o, ev = res.outcomes, res.events
     for run, threat in zip(o["run"], o["threat"]):  # the event log's track and detect rows agree
         mine = (ev["run"] == run) & (ev["threat"] == threat)
         t_track, t_detect = ev["t_s"][mine & (ev["kind"] == "track")], ev["t_s"][mine & (ev["kind"] == "detect")]
         assert t_track.size == 0 or t_track.min() >= t_detect.min()
     tracked = np.isfinite(o["track_confirmed_s"])
-    assert tracked.sum() >= 12
+    assert tracked.sum() >= 3
     assert (o["track_confirmed_s"][tracked] >= o["first_detection_s"][tracked]).all()
     assert (o["track_confirmed_s"][tracked] == o["first_detection_s"][tracked]).any()  # the case above
 
