@@ -245,8 +245,6 @@ def _simulate_into_folder(world, runs: int, seed: int, out, *, resume, force, cl
     import dataclasses
     import shutil
 
-    import numpy as np
-
     from shieldlab.engine.chain import chunk_runs, preflight
     from shieldlab.engine.montecarlo import simulate as _simulate
     from shieldlab.engine.sweep import checkpoint
@@ -257,13 +255,7 @@ def _simulate_into_folder(world, runs: int, seed: int, out, *, resume, force, cl
 
     if out is None:
         raise InputError("finishes or replaces a results folder: give out", field="resume" if resume else "force")
-    if not isinstance(out, (str, _os.PathLike)):
-        raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
-    for name, value in (("resume", resume), ("force", force)):
-        if not isinstance(value, (bool, np.bool_)):  # (bool("false") is True: a folder replaced unasked)
-            raise InputError(f"must be True or False, not {value!r}", field=name)
-    if resume and force:
-        raise InputError("give resume or force, not both", field="force")
+    _check_folder_arguments(out, resume, force)
     out = _os.fspath(out)
     if resume and finished_run(out):
         raise InputError(f"{out} holds the results of a finished run: nothing to resume", field="resume")
@@ -384,6 +376,20 @@ def _check_int(name: str, value, lo: int, hi: int | None) -> None:
     if int(value) < lo or (hi is not None and int(value) > hi):
         raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
                          + f", not {value}", field=name)
+
+
+def _check_folder_arguments(out, resume, force) -> None:
+    """``out`` a folder's path, ``resume`` and ``force`` True or False and not both, else an
+    :class:`InputError` naming the argument (a sweep's and a run into a folder's alike)."""
+    import numpy as np
+
+    if not isinstance(out, (str, _os.PathLike)):
+        raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
+    for name, value in (("resume", resume), ("force", force)):
+        if not isinstance(value, (bool, np.bool_)):  # (bool("false") is True: a folder replaced unasked)
+            raise InputError(f"must be True or False, not {value!r}", field=name)
+    if resume and force:
+        raise InputError("give resume or force, not both", field="force")
 
 
 def _check_world(world) -> None:
@@ -598,8 +604,6 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     :class:`InputError` naming the argument (``settings``, ``runs``, ``seed``, ``out``,
     ``resume``, ``client``; a point's bad value names the field and the point) before a point
     runs."""
-    import numpy as np
-
     from shieldlab.engine import sweep as sw
     from shieldlab.io.sweep_result import SweepResult, for_python
     from shieldlab.scenario import Scenario, to_mapping
@@ -617,13 +621,7 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
     given = ((f"{scenario.name} (made in Python)", to_mapping(scenario)) if isinstance(scenario, Scenario)
              else _os.fspath(scenario))
     _check_counts(runs, seed)
-    if not isinstance(out, (str, _os.PathLike)):
-        raise InputError(f"must be a folder's path, not {type(out).__name__}", field="out")
-    for name, value in (("resume", resume), ("force", force)):
-        if not isinstance(value, (bool, np.bool_)):  # (bool("false") is True: a sweep replaced unasked)
-            raise InputError(f"must be True or False, not {value!r}", field=name)
-    if resume and force:
-        raise InputError("give resume or force, not both", field="force")
+    _check_folder_arguments(out, resume, force)
     if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
         raise InputError(f"a distributed.Client (or None, to run here), not {type(client).__name__} {client!r}",
                          field="client")
