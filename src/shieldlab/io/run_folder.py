@@ -141,8 +141,8 @@ def _pieces_or_none(pieces):
 class FolderStore:
     """The result tables of a finished results folder, read back from its Parquet files a
     piece of whole runs at a time (what :class:`~shieldlab.engine.montecarlo.Results` reads
-    through ``table``): a run's rows follow one another in each file, and its row groups are
-    cut where a run ends.  Read only."""
+    through ``table``): a run's rows follow one another in each file, and a run that a row
+    group's end cuts is put together before its piece is given.  Read only."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -204,7 +204,7 @@ def _numpy(col) -> np.ndarray:
     import pyarrow as pa
 
     if pa.types.is_floating(col.type):
-        return col.to_numpy(zero_copy_only=False).astype(float)
+        return col.to_numpy(zero_copy_only=False)  # (a null is nan, in the column's own width)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return np.asarray(col.to_pylist(), dtype=object)
     return col.to_numpy(zero_copy_only=False)
