@@ -190,13 +190,11 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None, *, out=None, re
     """
     import dataclasses
 
-    from shieldlab.engine.chain import preflight
+    from shieldlab.engine.montecarlo import run_beside
     from shieldlab.engine.montecarlo import simulate as _simulate
 
     _check_run(world, runs, seed)
-    if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
-        raise InputError(f"a distributed.Client (or None, to run here), not {type(client).__name__} {client!r}",
-                         field="client")
+    _check_client(client)
     if not world.threats:  # (the command line's refusal names its own commands)
         held = [what for what, here in (("aircraft and cruise missiles (flights)", world.flights),
                                         ("shelling", world.shelling is not None)) if here]
@@ -207,24 +205,24 @@ def simulate(world, runs: int = 100, seed: int = 1, client=None, *, out=None, re
                          source=world.source, field="threats")
     if out is not None or resume or force:
         return _simulate_into(world, int(runs), int(seed), out, resume=resume, force=force, client=client)
-    flights = preflight(world, int(runs))  # steers every threat, checks the memory
+    flights = _prepared(world, int(runs))
+    res = _simulate(world, runs=int(runs), seed=int(seed), flights=flights, client=client)
+    air, shelling = run_beside(world, int(runs), int(seed), res.summary)
+    return dataclasses.replace(res, air=air, shelling=shelling)
+
+
+def _prepared(world, runs: int, stored: bool = False):
+    """What :func:`simulate` checks before anything runs: every threat steered and the memory
+    the runs need (:func:`shieldlab.engine.chain.preflight`; ``stored``: its chunks kept on
+    disk), every fire mission laid; the nominal flights."""
+    from shieldlab.engine.chain import preflight
+
+    flights = preflight(world, runs, stored=stored)
     if world.shelling is not None:
         from shieldlab.engine.shelling import check
 
-        check(world)  # lays every fire mission, before anything runs
-    res = _simulate(world, runs=int(runs), seed=int(seed), flights=flights, client=client)
-    air = shelling = None
-    if world.flights:
-        from shieldlab.engine.air import simulate_air
-
-        air = simulate_air(world, int(runs), int(seed), scene_run=None)
-        res.summary["air"] = air.summary
-    if world.shelling is not None:
-        from shieldlab.engine.shelling import simulate_shelling
-
-        shelling = simulate_shelling(world, int(runs), int(seed), scene_run=None)
-        res.summary["shelling"] = shelling.summary
-    return dataclasses.replace(res, air=air, shelling=shelling)
+        check(world)
+    return flights
 
 
 def _simulate_into(world, runs: int, seed: int, out, *, resume, force, client):
@@ -245,12 +243,13 @@ def _simulate_into_folder(world, runs: int, seed: int, out, *, resume, force, cl
     import dataclasses
     import shutil
 
-    from shieldlab.engine.chain import chunk_runs, preflight
+    from shieldlab.engine.chain import chunk_runs
+    from shieldlab.engine.montecarlo import run_beside
     from shieldlab.engine.montecarlo import simulate as _simulate
     from shieldlab.engine.sweep import checkpoint
     from shieldlab.io.lock import writing
     from shieldlab.io.output import check_out_dir
-    from shieldlab.io.run_folder import FolderStore, finished_run, write_run_folder
+    from shieldlab.io.run_folder import FolderStore, discard_if_unstarted, finished_run, write_run_folder
     from shieldlab.scenario import to_mapping
 
     if out is None:
@@ -260,11 +259,7 @@ def _simulate_into_folder(world, runs: int, seed: int, out, *, resume, force, cl
     if resume and finished_run(out):
         raise InputError(f"{out} holds the results of a finished run: nothing to resume", field="resume")
     check_out_dir(out, force=bool(force or resume), field="out")
-    flights = preflight(world, runs, stored=True)  # steers every threat, checks the memory
-    if world.shelling is not None:
-        from shieldlab.engine.shelling import check
-
-        check(world)
+    flights = _prepared(world, runs, stored=True)
     # the scenario as a file would hold it: the checkpoint's digest, so that a resume with
     # another world is refused
     raw = to_mapping(world.scenario)
@@ -274,21 +269,10 @@ def _simulate_into_folder(world, runs: int, seed: int, out, *, resume, force, cl
         try:
             res = _simulate(world, runs=runs, seed=seed, flights=flights, store=store, client=client)
         except BaseException:
-            # stopped before a chunk was finished: nothing worth resuming is left behind
-            if not resume and not any((partial / "done").glob("point=*/chunk-*")):
-                shutil.rmtree(partial, ignore_errors=True)
+            if not resume:  # stopped before a chunk was finished: nothing worth resuming is left behind
+                discard_if_unstarted(partial)
             raise
-        air = shelling = None
-        if world.flights:
-            from shieldlab.engine.air import simulate_air
-
-            air = simulate_air(world, runs, seed, scene_run=0)
-            res.summary["air"] = air.summary
-        if world.shelling is not None:
-            from shieldlab.engine.shelling import simulate_shelling
-
-            shelling = simulate_shelling(world, runs, seed, scene_run=0)
-            res.summary["shelling"] = shelling.summary
+        air, shelling = run_beside(world, runs, seed, res.summary, scene_run=0)
         write_run_folder(out, world, res, flights, seed, air=air, shelling=shelling, force=bool(force or resume))
         shutil.rmtree(partial, ignore_errors=True)
     return dataclasses.replace(res, store=FolderStore(out), air=air, shelling=shelling)
@@ -376,6 +360,14 @@ def _check_int(name: str, value, lo: int, hi: int | None) -> None:
     if int(value) < lo or (hi is not None and int(value) > hi):
         raise InputError(f"must be {lo} or more" + (f" and at most {hi:,}" if hi is not None else "")
                          + f", not {value}", field=name)
+
+
+def _check_client(client) -> None:
+    """:class:`InputError` (field ``client``) unless ``client`` is None or a
+    ``distributed.Client`` (its ``submit`` and ``scatter``): a Monte Carlo's and a sweep's alike."""
+    if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
+        raise InputError(f"a distributed.Client (or None, to run here), not {type(client).__name__} {client!r}",
+                         field="client")
 
 
 def _check_folder_arguments(out, resume, force) -> None:
@@ -622,9 +614,7 @@ def sweep(scenario, settings, runs: int = 100, seed: int = 1, *, out, resume: bo
              else _os.fspath(scenario))
     _check_counts(runs, seed)
     _check_folder_arguments(out, resume, force)
-    if client is not None and not all(callable(getattr(client, m, None)) for m in ("submit", "scatter")):
-        raise InputError(f"a distributed.Client (or None, to run here), not {type(client).__name__} {client!r}",
-                         field="client")
+    _check_client(client)
     try:
         parsed = [sw.parse_setting(t) for t in _setting_texts(settings)]
         done = sw.run_sweep(given, parsed, int(runs), int(seed), _os.fspath(out), resume=bool(resume),

@@ -19,11 +19,11 @@ from shieldlab.cli.common import (
     _print_line,
     _print_table,
     _progress,
-    _scene_exports,
     _with_set,
 )
 from shieldlab.cli.summary import _refuse_a_salvo, _run_summary_note
 from shieldlab.errors import InputError
+from shieldlab.io.run_folder import merge_events, scene_exports
 from shieldlab.scenario.notes import _charge_notes, _ground_height_notes, _policing_notes
 
 
@@ -54,13 +54,6 @@ def _print_mission_story(world, events: dict, mission: str, run: int) -> None:
         t.add_row(utc_text(world.scenario.epoch, float(events["t_s"][k])), str(events["threat"][k]),
                   str(events["kind"][k]), str(events["actor"][k]), str(events["detail"][k]))
     _print_table(t)
-
-
-def _merge_events(a: dict, b: dict) -> dict:
-    """Two event tables of the same columns as one, by run and time."""
-    from shieldlab.io.run_folder import merge_events
-
-    return merge_events(a, b)
 
 
 def _print_air(summary: dict) -> None:
@@ -143,13 +136,13 @@ def _simulate_air(scenario: str, runs: int, seed: int, out_dir: Path | None, *, 
 
             if res is not None:
                 fs = X.air_features(world, res, scene_run, seed=seed)
-                extra.update(_scene_exports(fs if shelling is None else joined(fs, world, shelling, scene_run),
+                extra.update(scene_exports(fs if shelling is None else joined(fs, world, shelling, scene_run),
                                             export_formats))
             else:
-                extra.update(_scene_exports(features(world, shelling, scene_run), export_formats))
+                extra.update(scene_exports(features(world, shelling, scene_run), export_formats))
         events = res.events if res is not None else None
         if shelling is not None:
-            events = shelling.events if events is None else _merge_events(events, shelling.events)
+            events = shelling.events if events is None else merge_events(events, shelling.events)
         assert events is not None
         _hold_folder(out_dir)  # one writer at a time (a run or sweep writing it now refuses this one)
         write_results(out_dir, summary, None, events, force=force, extra=extra,

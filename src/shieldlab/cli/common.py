@@ -91,14 +91,6 @@ def _empty_or_absent(folder) -> bool:
     return not p.exists() or (p.is_dir() and not any(p.iterdir()))
 
 
-def _finished_run(out_dir) -> bool:
-    """Whether ``out_dir`` holds a finished run's results: nothing for ``--resume`` to do
-    (:func:`shieldlab.io.run_folder.finished_run`)."""
-    from shieldlab.io.run_folder import finished_run
-
-    return finished_run(out_dir)
-
-
 def _hold_folder(out_dir) -> None:
     """Hold ``out_dir`` for the running command, against a second writer
     (:func:`shieldlab.io.lock.writing`), until the command ends, however it ends; called just
@@ -604,13 +596,6 @@ def _heo_names(world) -> set[str]:
 def _print_line(text) -> None:
     """A line of prose: wrapped on a terminal, whole in a file or a pipe."""
     out.print(text, soft_wrap=_piped())
-
-
-def _scene_exports(features, export_formats) -> dict[str, str]:
-    """scene.geojson and/or scene.kml of a results folder, as ``export_formats`` ask."""
-    from shieldlab.io.run_folder import scene_exports
-
-    return scene_exports(features, export_formats)
 
 
 _QUIET = typer.Option(False, "--quiet", "-q", help="print nothing but errors (files are still written)")

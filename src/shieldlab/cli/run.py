@@ -30,7 +30,6 @@ from shieldlab.cli.common import (
     _Command,
     _compile_note,
     _err,
-    _finished_run,
     _float_in,
     _guard,
     _hold_folder,
@@ -72,8 +71,9 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
     from shieldlab.engine.chain import preflight
     from shieldlab.engine.distribute import check_cluster_options, client_for
-    from shieldlab.engine.montecarlo import simulate
+    from shieldlab.engine.montecarlo import run_beside, simulate
     from shieldlab.io.output import check_out_dir
+    from shieldlab.io.run_folder import discard_if_unstarted, finished_run, write_run_folder
 
     if as_json and quiet:
         raise InputError("give --json or --quiet, not both", field="--quiet")
@@ -126,7 +126,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
         from shieldlab.scenario import compile_world
         from shieldlab.scenario.loader import parse
 
-        if resume and _finished_run(out_dir):
+        if resume and finished_run(out_dir):
             raise InputError(f"{out_dir} holds the results of a finished run: nothing to resume", field="--resume")
         # results a resumed run had written before it stopped are replaced by the same ones
         check_out_dir(out_dir, force=force or resume)
@@ -166,7 +166,7 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
 
         # one writer at a time, from here to the results: a second run or sweep into it is refused
         _hold_folder(out_dir)
-        if resume and _finished_run(out_dir):
+        if resume and finished_run(out_dir):
             # looked at again under the lock: a run into it that was finishing when this one
             # started (its lock free by now) had been run again from scratch, exit 0
             raise InputError(f"{out_dir} holds the results of a finished run (finished while this command "
@@ -208,26 +208,14 @@ def _simulate(scenario: str, runs: int | None, seed: int, out_dir: Path | None, 
     except BaseException:
         # stopped before a chunk was finished (a bad --workers/--scheduler, an unreachable
         # cluster, Ctrl-C at once): a new run keeps nothing to resume, so nothing is left behind
-        if partial is not None and not resume and not any((partial / "done").glob("point=*/chunk-*")):
-            shutil.rmtree(partial, ignore_errors=True)
+        if partial is not None and not resume:
+            discard_if_unstarted(partial)
         raise
-    air = None
-    if world.flights:  # a scenario of threats and flights: the air picture beside the chain
-        from shieldlab.engine.air import simulate_air
-
-        air = simulate_air(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
-        res.summary["air"] = air.summary
-    shelling = None
-    if world.shelling is not None:  # threats and shelling: the shelling beside the chain
-        from shieldlab.engine.shelling import simulate_shelling
-
-        shelling = simulate_shelling(world, runs, seed, scene_run=scene_run if (out_dir or explain) else None)
-        res.summary["shelling"] = shelling.summary
+    # a scenario of threats and flights or shelling: those beside the chain
+    air, shelling = run_beside(world, runs, seed, res.summary, scene_run if (out_dir or explain) else None)
     elapsed = time.perf_counter() - t0
     _with_set(res.summary, settings, world)
     if out_dir is not None:
-        from shieldlab.io.run_folder import write_run_folder
-
         write_run_folder(out_dir, world, res, flights, seed, scene_run=scene_run, footprint=footprint,
                          export_formats=export_formats, air=air, shelling=shelling, force=force or resume)
     shown = None

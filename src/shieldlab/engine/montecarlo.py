@@ -271,6 +271,27 @@ def simulate(world, runs: int, seed: int, progress: Callable[[int], None] | None
     return Results(summary, outcomes, events, chunk, quality, tracks=tracks)
 
 
+def run_beside(world, runs: int, seed: int, summary: dict, scene_run: int | None = None) -> tuple[Any, Any]:
+    """The air picture and the shelling a scenario holds beside its ballistic threats, run as
+    ``shieldlab run`` runs them: ``(air, shelling)`` (an
+    :class:`~shieldlab.engine.air.AirResult` and a
+    :class:`~shieldlab.engine.shelling.ShellingResult`, None where the scenario has none),
+    their summaries put under ``summary["air"]`` and ``summary["shelling"]``.  ``scene_run``:
+    the run whose scene each keeps (None: none)."""
+    air = shelling = None
+    if world.flights:
+        from shieldlab.engine.air import simulate_air
+
+        air = simulate_air(world, runs, seed, scene_run=scene_run)
+        summary["air"] = air.summary
+    if world.shelling is not None:
+        from shieldlab.engine.shelling import simulate_shelling
+
+        shelling = simulate_shelling(world, runs, seed, scene_run=scene_run)
+        summary["shelling"] = shelling.summary
+    return air, shelling
+
+
 def chunk_sizes(runs: int, size: int) -> list[int]:
     """Runs in each chunk of a simulation of ``runs`` runs, ``size`` a chunk."""
     return [min(size, runs - first) for first in range(0, runs, size)]

@@ -86,20 +86,14 @@ class TrackHistory:
         """Table ``name`` (``tracks`` or ``truth``) as a ``pyarrow.Table``, each field's meaning
         and unit in its metadata (``description``); a missing number (nan) is null, as in
         ``Results.to_arrow``."""
-        import pyarrow as pa
-
         from shieldlab.errors import InputError
+        from shieldlab.io.columns import described
+        from shieldlab.io.output import arrow_table
 
         if name not in COLUMNS:
             raise InputError(f"no table {name!r}: tracks or truth", field="name")
-        from shieldlab.io.output import arrow_column
-
-        cols = getattr(self, name)
         # (a missing number, nan, as null: as Results.to_arrow and the results folders give it)
-        arrays = [arrow_column(np.asarray(v), nan_as_null=True) for v in cols.values()]
-        fields = [pa.field(k, a.type, metadata={"description": COLUMNS[name][k]})
-                  for k, a in zip(cols, arrays, strict=True)]
-        return pa.table(arrays, schema=pa.schema(fields))
+        return described(arrow_table(getattr(self, name)), COLUMNS[name])
 
     def to_pandas(self, name: str):
         """:meth:`to_arrow` as a ``pandas.DataFrame`` (pandas is not a dependency of shieldlab)."""

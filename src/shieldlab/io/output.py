@@ -211,7 +211,7 @@ def write_results(out_dir: str | Path, summary: dict, outcomes: Table | None, ev
         if track_quality is not None:
             write_parquet(track_quality, tmp / RESULT_FILES[3], descriptions=columns.TRACK_QUALITY)
         if tracks is not None:
-            write_parquet(tracks, tmp / RESULT_FILES[10], descriptions=columns.TABLES["tracks"])
+            write_parquet(tracks, tmp / RESULT_FILES[10], descriptions=columns.TRACKS)
         written: list[str] = []
         for name, text in (extra.items() if isinstance(extra, Mapping) else extra or ()):
             if name not in RESULT_FILES:

@@ -19,6 +19,16 @@ def finished_run(out_dir) -> bool:
     return (Path(out_dir) / "summary.json").exists() and not partial_folder(out_dir).exists()
 
 
+def discard_if_unstarted(partial: Path) -> None:
+    """Remove a run's chunk folder ``partial`` (:func:`shieldlab.engine.sweep.checkpoint`)
+    where it holds no finished chunk: a run stopped before its first one (Ctrl-C at once, a
+    cluster not reached) leaves nothing behind that a resume could keep."""
+    import shutil
+
+    if not any((Path(partial) / "done").glob("point=*/chunk-*")):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def merge_events(a: dict, b: dict) -> dict:
     """Two event tables of the same columns as one, by run and time."""
     both = {k: np.concatenate([a[k], b[k]]) for k in a}
