@@ -665,7 +665,7 @@ def _time_off(tr: Tracks, c: int, g: int, t: float) -> float:
     return float(max(times[0] - t, t - times[-1], 0.0))
 
 
-def _file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: np.ndarray,
+def file_numbers(run: np.ndarray, track: np.ndarray, source: np.ndarray, time: np.ndarray,
                   column_tid: dict[str, np.ndarray], own_key: dict[str, str],
                   net=None) -> tuple[np.ndarray, np.ndarray]:
     """The track file and the number there (as ``shieldlab tracks`` lists them) of fire-control
@@ -818,10 +818,10 @@ def _run_chunk_gnn(world, first_run: int, truth: Trajectories, streams, launch, 
                                judged_boosters=called_off)
         # each salvo's and each logged decision's track as the track files number it
         if eng.track is not None and eng.source is not None:
-            file, number = _file_numbers(eng.run, eng.track, eng.source, eng.decision_time, column_tid, own_key, net)
+            file, number = file_numbers(eng.run, eng.track, eng.source, eng.decision_time, column_tid, own_key, net)
             eng = replace(eng, file=file, file_track=number)
         if decisions.track is not None and decisions.source is not None:
-            file, number = _file_numbers(decisions.run, decisions.track, decisions.source, decisions.time, column_tid,
+            file, number = file_numbers(decisions.run, decisions.track, decisions.source, decisions.time, column_tid,
                                          own_key, net)
             # a threat tracked only under a booster's call: the track fire control never read
             jb = (decisions.reason == REASONS.index("judged-booster")) & (decisions.battery >= 0)

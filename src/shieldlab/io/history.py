@@ -168,11 +168,11 @@ def _file_numbering(chunk):
     """Under ``tracking.association: gnn``, a function ``(picture, run c, columns g, times t)
     -> (file, number)`` giving each picture column's track as the events and
     ``tracks.parquet`` name it, as the engine gives a salvo's
-    (:func:`shieldlab.engine.chain._file_numbers`: the track numbers behind the track files'
+    (:func:`shieldlab.engine.chain.file_numbers`: the track numbers behind the track files'
     fire-control columns, and over several files their network numbers, made again from the
     chunk's track files); None under labels."""
     from shieldlab.c2 import track_numbers
-    from shieldlab.engine.chain import _file_numbers
+    from shieldlab.engine.chain import file_numbers
     from shieldlab.tracking.mtt import fire_control_tracks
 
     files = chunk.track_files
@@ -186,7 +186,7 @@ def _file_numbering(chunk):
     def numbering(picture: str, c: int, g: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         source = np.empty(g.size, object)
         source[:] = [("system", picture)] * g.size
-        file, number = _file_numbers(np.full(g.size, c), g, source, t, column_tid, {}, net)
+        file, number = file_numbers(np.full(g.size, c), g, source, t, column_tid, {}, net)
         return np.where(file == None, "", file).astype(object), number.astype(np.int32)  # noqa: E711
 
     return numbering
